@@ -1,0 +1,68 @@
+// What validate reports: one located finding, with a code a script can match on.
+//
+// Codes are stable (like fastify's FST_ERR_*): tests, editors and CI annotations key on them,
+// while the message is free to improve.
+
+export type Severity = 'error' | 'warning';
+export type PathSegment = string | number;
+
+export interface Position {
+  line: number; // 1-based
+  col: number; // 1-based
+  endLine?: number;
+  endCol?: number;
+}
+
+export interface Related extends Position {
+  file: string;
+  message: string;
+}
+
+export interface Diagnostic extends Position {
+  severity: Severity;
+  code: DiagnosticCode;
+  message: string;
+  file: string;
+  /** Where in the contract, as a path of keys and indexes (empty for the whole document). */
+  path?: PathSegment[];
+  hint?: string;
+  related?: Related[];
+}
+
+export const CODES = {
+  SLO_YAML_SYNTAX: 'the file is not valid YAML',
+  SLO_EMPTY: 'the file has no contract in it',
+  SLO_NOT_MAPPING: 'the document is not a mapping of keys to values',
+  SLO_MULTIPLE_DOCUMENTS: 'more than one YAML document in a contract file',
+  SLO_UNKNOWN_KEY: 'a key the format does not have',
+  SLO_MISSING_KEY: 'a required key is missing',
+  SLO_INVALID_VALUE: 'a value of the wrong type, unit or range',
+  SLO_OBJECTIVE_RANGE: 'an objective outside (0%, 100%)',
+  SLO_WINDOW_BUCKETS: 'a window that is not a whole number of buckets',
+  SLO_BUCKET_SCRAPE: 'a bucket shorter than the scrape interval',
+  SLO_WEIGHTS_SUM: 'availability weights that do not sum to 1',
+  SLO_PERCENTILE_ORDER: 'a lower percentile with a higher ceiling than a higher one',
+  SLO_THRESHOLD_ORDER: 'a warn threshold not below its critical one',
+  SLO_DEPENDENCY_BUDGET: 'a dependency timeout not below the latency threshold of a route that uses it',
+  SLO_DRILL_LONGER_THAN_RUN: 'a drill that does not fit in the load run',
+  SLO_DUPLICATE_NAME: 'two things of one kind with the same name',
+  SLO_UNKNOWN_REFERENCE: 'a name that refers to nothing declared',
+  SLO_BUDGET_UNMEASURABLE: 'an error budget smaller than one request of the load profile',
+  SLO_PROMQL: 'a PromQL query that does not parse',
+  SLO_CONTRACT_GAP: 'something a contract section needs is not declared',
+  SLO_METRIC_NOT_REGISTERED: 'a metric the contract reads that the code does not register',
+  SLO_METRIC_TYPE: 'a metric registered with another type than the contract reads',
+  SLO_METRIC_UNCOVERED: 'an SLI-looking metric no contract reads',
+  SLO_SCAN: 'a source file the code check could not read fully',
+} as const;
+
+export type DiagnosticCode = keyof typeof CODES;
+
+export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
+  return diagnostics.some((d) => d.severity === 'error');
+}
+
+/** Orders findings the way a reader scans a file: by file, then line, then column. */
+export function byLocation(a: Diagnostic, b: Diagnostic): number {
+  return a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col || a.code.localeCompare(b.code);
+}

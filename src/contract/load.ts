@@ -1,0 +1,243 @@
+// From YAML text to a typed Contract, or to every located finding at once.
+//
+// Pure: the caller reads the file; this never touches the filesystem, so the pre-commit hook can
+// hand it the staged content and property tests can hand it garbage.
+import { isMap, isScalar, LineCounter, parseAllDocuments, visit, type Document } from 'yaml';
+import type { z } from 'zod';
+import { byLocation, type Diagnostic, type DiagnosticCode, type PathSegment, type Position } from './diagnostic.ts';
+import { locate } from './locate.ts';
+import { contractSchema, type Contract } from './schema.ts';
+import { knownKeysAt } from './schema-walk.ts';
+import { checkSemantics, type Finding } from './semantic.ts';
+import { closest } from './suggest.ts';
+
+export interface LoadedContract {
+  file: string;
+  /** Present when the schema accepted the file (semantic errors may still be in diagnostics). */
+  contract?: Contract;
+  diagnostics: Diagnostic[];
+  /** For callers that locate further findings (the code check): the parsed document. */
+  locate(path: readonly PathSegment[], at?: 'key' | 'value'): Position;
+}
+
+const MAX_ALIASES = 100; // "billion laughs" guard: a contract has no reason for more
+
+export function parseContract(text: string, file: string): LoadedContract {
+  const lines = new LineCounter();
+  const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const diagnostics: Diagnostic[] = [];
+  const at = (pos: Position) => ({ file, line: pos.line, col: pos.col, endLine: pos.endLine, endCol: pos.endCol });
+  const noLocate = () => ({ line: 1, col: 1 });
+
+  if (!Array.isArray(docs)) {
+    // yaml returns an EmptyStream for input with no document at all.
+    return { file, diagnostics: [emptyFile(file)], locate: noLocate };
+  }
+  if (docs.length === 0) return { file, diagnostics: [emptyFile(file)], locate: noLocate };
+
+  const doc = docs[0] as Document.Parsed;
+  for (const d of docs) {
+    for (const e of [...d.errors]) {
+      const quote = e.code === 'MISSING_CHAR' && /quote/.test(e.message) ? unclosedQuoteAt(d, e.pos[0]) : undefined;
+      if (quote !== undefined) {
+        diagnostics.push({ ...at(lines.linePos(quote)), severity: 'error', code: 'SLO_YAML_SYNTAX', message: 'this quoted string is never closed', hint: 'add the closing quote at the end of the value' });
+        continue;
+      }
+      const pos = e.linePos?.[0] ?? lines.linePos(e.pos[0]);
+      diagnostics.push({ ...at(pos), severity: 'error', code: 'SLO_YAML_SYNTAX', message: firstLine(e.message), hint: yamlHint(e.code) });
+    }
+  }
+  if (docs.length > 1) {
+    const second = docs[1];
+    const pos = lines.linePos(second.range[0]);
+    diagnostics.push({ ...at(pos), severity: 'error', code: 'SLO_MULTIPLE_DOCUMENTS', message: `found ${docs.length} YAML documents; a contract file holds one`, hint: 'split them into one slo.yaml per service, or remove the `---` separator' });
+  }
+  if (diagnostics.length > 0) return { file, diagnostics: diagnostics.sort(byLocation), locate: noLocate };
+
+  const locateIn = (path: readonly PathSegment[], where: 'key' | 'value' = 'value') => locate(doc, lines, path, where);
+  if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
+    return { file, diagnostics: [emptyFile(file)], locate: locateIn };
+  }
+  if (!isMap(doc.contents)) {
+    const kind = Array.isArray((doc.contents as { items?: unknown }).items) ? 'a list' : 'a single value';
+    diagnostics.push({ ...at(locateIn([])), severity: 'error', code: 'SLO_NOT_MAPPING', message: `the contract is ${kind}, not a mapping of keys to values`, hint: 'a contract starts with `apiVersion: sloctl/v1` and `service:` at the top level' });
+    return { file, diagnostics, locate: locateIn };
+  }
+
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIASES });
+  } catch (e) {
+    diagnostics.push({ ...at(locateIn([])), severity: 'error', code: 'SLO_YAML_SYNTAX', message: firstLine((e as Error).message), hint: 'remove the excessive aliases' });
+    return { file, diagnostics, locate: locateIn };
+  }
+
+  const parsed = contractSchema.safeParse(data);
+  if (!parsed.success) {
+    for (const issue of flattenIssues(parsed.error.issues)) diagnostics.push(...fromIssue(issue, data, file, locateIn));
+    return { file, diagnostics: dedupe(diagnostics).sort(byLocation), locate: locateIn };
+  }
+  for (const f of checkSemantics(parsed.data)) diagnostics.push(fromFinding(f, file, doc, locateIn));
+  return { file, contract: parsed.data, diagnostics: diagnostics.sort(byLocation), locate: locateIn };
+}
+
+/**
+ * yaml reports an unclosed quote where the file ends, which can be many lines later. The spot to
+ * edit is where the quote opened: the quoted scalar that runs up to the error.
+ */
+function unclosedQuoteAt(doc: Document, errorOffset: number): number | undefined {
+  let found: number | undefined;
+  visit(doc, {
+    Scalar(_, node) {
+      const quoted = node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE';
+      if (quoted && node.range && node.range[1] >= errorOffset && (found === undefined || node.range[0] < found)) found = node.range[0];
+    },
+  });
+  return found;
+}
+
+function emptyFile(file: string): Diagnostic {
+  return {
+    file, line: 1, col: 1, severity: 'error', code: 'SLO_EMPTY',
+    message: 'the file has no contract in it (it is empty or only comments)',
+    hint: 'start with `apiVersion: sloctl/v1` and a `service:` section; see examples/checkout/slo.yaml',
+  };
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+}
+
+function yamlHint(code: string): string | undefined {
+  switch (code) {
+    case 'DUPLICATE_KEY': return 'each key may appear once in a mapping: remove or rename one';
+    case 'BAD_INDENT': return 'check the indentation: nested keys are indented more than their parent, with spaces, not tabs';
+    case 'TAB_AS_INDENT': return 'YAML indents with spaces; replace the tab';
+    case 'BLOCK_AS_IMPLICIT_KEY': return 'a key is missing its `:` or the line above is not closed';
+    default: return undefined;
+  }
+}
+
+type Issue = z.core.$ZodIssue;
+
+/**
+ * zod reports a failed union as one issue holding each branch's issues. Show the branch the
+ * author evidently meant (the one that got furthest), so `window: 5 minutes` says "invalid
+ * duration" rather than "expected a mapping or a string".
+ */
+function flattenIssues(issues: readonly Issue[]): Issue[] {
+  const out: Issue[] = [];
+  for (const issue of issues) {
+    if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+      const branches = issue.errors.map((branch) => branch.map((i) => ({ ...i, path: [...issue.path, ...i.path] }) as Issue));
+      const score = (b: Issue[]) => Math.max(...b.map((i) => i.path.length + (i.code === 'invalid_type' ? 0 : 0.5)));
+      const best = branches.reduce((a, b) => (score(b) > score(a) ? b : a));
+      // Branches that all fail on the type alone: say which types are accepted, once.
+      if (branches.every((b) => b.length === 1 && b[0].code === 'invalid_type' && b[0].path.length === issue.path.length)) {
+        out.push({ ...issue, message: unionTypeMessage(issue, branches) } as Issue);
+      } else out.push(...flattenIssues(best));
+    } else out.push(issue);
+  }
+  return out;
+}
+
+function unionTypeMessage(issue: Issue, branches: Issue[][]): string {
+  const expected = [...new Set(branches.map((b) => (b[0] as { expected?: string }).expected ?? 'value'))];
+  const input = (issue as { input?: unknown }).input;
+  return `expected ${expected.map(typeWord).join(' or ')}, got ${describe(input)}`;
+}
+
+function typeWord(t: string): string {
+  return t === 'object' ? 'a mapping' : t === 'array' ? 'a list' : `a ${t}`;
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'an empty value';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  return `${typeof value} ${JSON.stringify(value)}`;
+}
+
+function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
+  let v: unknown = data;
+  for (const seg of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[seg as string];
+  }
+  return v;
+}
+
+function fromIssue(issue: Issue, data: unknown, file: string, locateIn: LoadedContract['locate']): Diagnostic[] {
+  const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+  const where = pathText(path);
+  const base = (pos: Position, code: DiagnosticCode, message: string, hint?: string, p = path): Diagnostic => ({
+    file, line: pos.line, col: pos.col, endLine: pos.endLine, endCol: pos.endCol, severity: 'error', code, message, path: p, ...(hint ? { hint } : {}),
+  });
+
+  if (issue.code === 'unrecognized_keys') {
+    // A misspelt key means one that is not there yet: `p59` beside `p50` meant `p95`.
+    const present = valueAt(data, path);
+    const siblings = present && typeof present === 'object' ? Object.keys(present) : [];
+    const known = knownKeysAt(contractSchema, path).filter((k) => !siblings.includes(k));
+    return issue.keys.map((key) => {
+      const guess = closest(key, known);
+      const hint = guess ? `did you mean \`${guess}\`?` : known.length ? `keys allowed here: ${known.join(', ')}` : undefined;
+      return base(locateIn([...path, key], 'key'), 'SLO_UNKNOWN_KEY', `unknown key \`${key}\`${path.length ? ` in ${where}` : ' at the top level'}`, hint, [...path, key]);
+    });
+  }
+  const present = valueAt(data, path) !== undefined;
+  if (issue.code === 'invalid_type' && !present) {
+    const key = path[path.length - 1];
+    const parent = path.slice(0, -1);
+    return [base(locateIn(parent, 'key'), 'SLO_MISSING_KEY', `missing required key \`${String(key)}\`${parent.length ? ` in ${pathText(parent)}` : ' at the top level'}`, `add \`${String(key)}:\``)];
+  }
+  if (issue.code === 'invalid_value') {
+    const values = issue.values.map((v) => String(v));
+    const got = valueAt(data, path);
+    const guess = typeof got === 'string' ? closest(got, values) : undefined;
+    const message = values.length === 1 ? `${where} must be ${JSON.stringify(issue.values[0])}, got ${describe(got)}` : `${where} must be one of ${values.join(', ')}, got ${describe(got)}`;
+    return [base(locateIn(path), 'SLO_INVALID_VALUE', issue.message.startsWith('Invalid') ? message : `${issue.message}, got ${describe(got)}`, guess ? `did you mean \`${guess}\`?` : undefined)];
+  }
+  const message = issue.message.startsWith('Invalid input') ? `${where}: ${issue.message.replace(/^Invalid input: /, '')}` : issue.message;
+  return [base(locateIn(path), 'SLO_INVALID_VALUE', path.length ? `${message}${issue.message.includes(where) ? '' : ` (at ${where})`}` : message)];
+}
+
+function fromFinding(f: Finding, file: string, doc: Document, locateIn: LoadedContract['locate']): Diagnostic {
+  let pos = locateIn(f.path, f.at ?? 'value');
+  if (f.offset !== undefined) pos = withinScalar(doc, f.path, pos, f.offset);
+  return {
+    file, line: pos.line, col: pos.col, endLine: pos.endLine, endCol: pos.endCol,
+    severity: f.severity, code: f.code, message: f.message, path: f.path,
+    ...(f.hint ? { hint: f.hint } : {}),
+    ...(f.related ? { related: f.related.map((r) => ({ file, ...locateIn(r.path), message: r.message })) } : {}),
+  };
+}
+
+/** Moves a position to a character inside a one-line scalar (a PromQL query), when it can be exact. */
+function withinScalar(doc: Document, path: PathSegment[], pos: Position, offset: number): Position {
+  const node = doc.getIn(path, true);
+  if (!isScalar(node) || pos.endLine !== pos.line) return pos;
+  const quoted = node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE';
+  if (node.type !== 'PLAIN' && !quoted) return pos;
+  const raw = String(node.value);
+  if (quoted && /["'\\]/.test(raw)) return pos; // escapes shift columns; stay at the start
+  return { line: pos.line, col: pos.col + offset + (quoted ? 1 : 0) };
+}
+
+/** `objectives.latency[0].threshold` */
+export function pathText(path: readonly PathSegment[]): string {
+  let s = '';
+  for (const seg of path) s += typeof seg === 'number' ? `[${seg}]` : s ? `.${seg}` : seg;
+  return s || 'the document';
+}
+
+function dedupe(ds: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return ds.filter((d) => {
+    const k = `${d.line}:${d.col}:${d.code}:${d.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}

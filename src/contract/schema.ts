@@ -1,0 +1,352 @@
+// The contract format, `apiVersion: sloctl/v1`: one zod schema that is at once the parser, the
+// TypeScript type (`Contract`) and the JSON Schema editors use for completion.
+//
+// Objects are strict: an unknown key is an error with a "did you mean" hint, because a typo in a
+// contract (`p59`, `objectve`) otherwise silently drops an objective. Cross-field rules (weights
+// summing to 1, p95 below p99, budgets that fit the load) live in semantic.ts, where they can
+// name both places they involve.
+import { z } from 'zod';
+import { ALL_ROLE_NAMES } from './metric-names.ts';
+import { bytes, duration, name, percent, positiveInt, rate, tolerance, weight } from './zod-units.ts';
+
+const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+
+const service = z
+  .strictObject({
+    name: name('service').describe('The service this contract is for; used in metric labels and rule names.'),
+    description: z.string().optional(),
+    owner: z.string().optional().describe('Team or person that carries the pager.'),
+    runtime: z
+      .enum(['node', 'go', 'other'])
+      .default('node')
+      .describe('Decides which runtime metrics the memory and concurrency contracts read.'),
+  })
+  .describe('Who the contract is for.');
+
+const target = z
+  .strictObject({
+    url: z
+      .url({ error: 'expected an absolute URL such as http://127.0.0.1:8080' })
+      .optional()
+      .describe('Attach to a service already running at this URL.'),
+    run: z.string().min(1).optional().describe('A command sloctl starts (with $PORT set) to bring the service up.'),
+    cwd: z.string().optional().describe('Working directory for `run`, relative to this file.'),
+    env: z.record(z.string(), z.string()).optional().describe('Extra environment for `run`.'),
+    port: positiveInt('port').max(65535).optional().describe('Port for `run`; sloctl picks a free one when omitted.'),
+    health: z.string().startsWith('/', { error: 'the health path must start with /' }).default('/healthz'),
+    metrics: z.string().startsWith('/', { error: 'the metrics path must start with /' }).default('/metrics'),
+    startTimeout: duration().default(30_000).describe('How long to wait for the health endpoint after `run`.'),
+  })
+  .refine((t) => t.url !== undefined || t.run !== undefined, {
+    error: 'the target needs `url` (attach to a running service) or `run` (a command that starts it)',
+  })
+  .describe('How sloctl reaches the service.');
+
+const calendarWindow = z.strictObject({
+  calendar: z.enum(['month', 'week']),
+  timeZone: z.string().default('UTC').describe('IANA time zone the calendar is read in, e.g. Europe/Berlin.'),
+});
+
+const statusMatcher = z.union([
+  z.number().int().min(100).max(599),
+  z
+    .string()
+    .regex(/^([1-5]xx|[1-5][0-9]{2}-[1-5][0-9]{2})$/, {
+      error: (iss) => `invalid status ${JSON.stringify(iss.input)}: write a code (503), a class ("5xx") or a range ("500-504")`,
+    }),
+]);
+
+const errorClass = z.strictObject({
+  name: name('error class'),
+  weight: weight('the class weight').describe('How much one error of this class counts in the weighted error ratio.'),
+  status: z.array(statusMatcher).optional().describe('HTTP statuses in this class: 503, "5xx", "500-504".'),
+  errors: z
+    .array(z.string().min(1))
+    .optional()
+    .describe('Error names or class names (err.name, constructor name), matched along the `cause` chain.'),
+  codes: z.array(z.string().min(1)).optional().describe('Error codes (err.code), e.g. ECONNRESET, matched along the `cause` chain.'),
+  good: z
+    .boolean()
+    .default(false)
+    .describe('Counts as a good event (e.g. 404 on a lookup the client expects): classified, but not an error.'),
+});
+
+const probe = z.union([
+  z.string().startsWith('/', { error: 'a probe path must start with /' }),
+  z.strictObject({
+    path: z.string().startsWith('/', { error: 'a probe path must start with /' }),
+    method: z.enum(HTTP_METHODS).optional(),
+    userAgent: z.string().optional().describe('Matches requests whose User-Agent starts with this, e.g. kube-probe/.'),
+  }),
+]);
+
+const route = z.strictObject({
+  name: name('route'),
+  method: z.enum(HTTP_METHODS),
+  path: z.string().startsWith('/', { error: 'a route path must start with /' }).describe('The route template, e.g. /products/:id.'),
+  weight: weight('the route weight').default(1).describe('Business weight in the weighted throughput.'),
+  class: name('SLI class').optional().describe('SLI class label; routes of one class share objectives.'),
+  latency: duration().optional().describe('Latency threshold for this route; overrides the objective’s threshold.'),
+  dependencies: z.array(name('dependency')).default([]).describe('Dependencies this route calls on its request path.'),
+});
+
+const mixEntry = z.strictObject({
+  route: name('route'),
+  weight: weight('the mix weight').describe('Relative share of requests for this route.'),
+  path: z.string().startsWith('/').optional().describe('Concrete path or template; defaults to the route path.'),
+  params: z
+    .record(z.string(), z.string())
+    .optional()
+    .describe('Values for template parameters: "int(1,1000)", "uuid", "choice(a,b,c)" or a literal.'),
+  headers: z.record(z.string(), z.string()).optional(),
+  body: z.unknown().optional().describe('A JSON body sent with the request.'),
+});
+
+const load = z.strictObject({
+  rate: rate().describe('Arrival rate of the open model, e.g. 200/s.'),
+  duration: duration().describe('How long the measured phase lasts.'),
+  warmup: duration().default(10_000),
+  connections: positiveInt('connections').default(64),
+  timeout: duration().default(10_000).describe('A request slower than this counts as a timeout error.'),
+  mix: z.array(mixEntry).min(1, { error: 'the mix needs at least one route' }),
+});
+
+const breaker = z.strictObject({
+  errorThreshold: percent().default(0.5).describe('Error share that opens the breaker.'),
+  resetTimeout: duration().default(10_000).describe('How long the breaker stays open before a trial request.'),
+  volumeThreshold: positiveInt('volumeThreshold').default(10),
+});
+
+const dependency = z.strictObject({
+  name: name('dependency'),
+  url: z.url().optional().describe('Where the service reaches it; drills put a fault proxy in front of it.'),
+  timeout: duration().describe('The client timeout the service uses for this dependency.'),
+  critical: z.boolean().default(true).describe('A critical dependency’s open breaker makes the service DEGRADED.'),
+  breaker: breaker.optional(),
+  fallback: z.string().optional().describe('What the service answers when the dependency is unavailable.'),
+});
+
+const alertTier = z.strictObject({
+  burnRate: z.number().positive({ error: 'a burn rate must be greater than zero' }),
+  long: duration(),
+  short: duration(),
+  for: duration().optional(),
+});
+
+const alerting = z.strictObject({
+  page: z.union([z.literal(false), z.array(alertTier).min(1)]).optional().describe('Page tiers, or false to disable.'),
+  ticket: z.union([z.literal(false), z.array(alertTier).min(1)]).optional().describe('Ticket tiers, or false to disable.'),
+  runbook: z.string().optional(),
+  dashboard: z.string().optional(),
+});
+
+const budgeting = z.enum(['Occurrences', 'Timeslices', 'RatioTimeslices']);
+
+const percentiles = z.strictObject({
+  p50: duration().optional(),
+  p90: duration().optional(),
+  p95: duration().optional(),
+  p99: duration().optional(),
+  p999: duration().optional(),
+});
+
+const latencyObjective = z.strictObject({
+  name: name('objective'),
+  routes: z.array(name('route')).optional().describe('Routes covered; all routes when omitted.'),
+  threshold: duration().describe('A request is good when it finishes within this.'),
+  objective: percent().describe('Share of requests that must be good over the window.'),
+  percentiles: percentiles.optional().describe('Percentile ceilings measured from the histogram.'),
+  budgeting: budgeting.optional(),
+  alerting: alerting.optional(),
+});
+
+const errorsObjective = z.strictObject({
+  name: name('objective').default('errors'),
+  routes: z.array(name('route')).optional(),
+  objective: percent().describe('Weighted success ratio: 1 - sum(errors x class weight) / requests.'),
+  budgeting: budgeting.optional(),
+  alerting: alerting.optional(),
+});
+
+const throughputObjective = z.strictObject({
+  name: name('objective').default('throughput'),
+  minimum: rate().describe('Business-weighted rate the service must sustain within its latency objectives.'),
+  atLatency: z.array(name('objective')).optional().describe('Latency objectives that must hold; all when omitted.'),
+  findKnee: z.boolean().default(false).describe('Ramp past the minimum to find the capacity knee.'),
+  maxRate: rate().optional().describe('Stop the knee search here.'),
+});
+
+const availabilityWeights = z.strictObject({
+  health: weight('the health weight'),
+  latency: weight('the latency weight'),
+  success: weight('the success weight'),
+  dependencies: weight('the dependencies weight'),
+});
+
+const availabilityObjective = z.strictObject({
+  name: name('objective').default('availability'),
+  objective: percent(),
+  weights: availabilityWeights
+    .default({ health: 0.3, latency: 0.25, success: 0.25, dependencies: 0.2 })
+    .describe('Weights of the composite; they must sum to 1.'),
+  budgeting: budgeting.optional(),
+  alerting: alerting.optional(),
+});
+
+const bytesThresholds = z.strictObject({ warn: bytes(), critical: bytes() });
+const durationThresholds = z.strictObject({ warn: duration(), critical: duration() });
+const percentThresholds = z.strictObject({ warn: percent(), critical: percent() });
+const countThresholds = z.strictObject({ warn: positiveInt('warn'), critical: positiveInt('critical') });
+
+const memoryObjective = z.strictObject({
+  heap: bytesThresholds.optional(),
+  rss: bytesThresholds.optional(),
+  perRequest: bytes().optional().describe('Heap growth per request the load may leave behind.'),
+  capture: z.enum(['heap-snapshot', 'heap-sampling', 'none']).default('heap-sampling'),
+});
+
+const concurrencyObjective = z.strictObject({
+  eventLoopDelay: durationThresholds.optional().describe('p99 event-loop delay (Node).'),
+  eventLoopUtilization: percentThresholds.optional().describe('Event-loop utilization (Node).'),
+  inFlight: countThresholds.optional().describe('Requests in flight.'),
+  handles: countThresholds.optional().describe('Active handles (Node).'),
+  goroutines: countThresholds.optional().describe('Goroutines (Go).'),
+  capture: z.enum(['cpu-profile', 'none']).default('cpu-profile'),
+  pprof: z.string().startsWith('/').optional().describe('Path of a Go service’s pprof endpoint, read on crossing.'),
+});
+
+const dependenciesObjective = z.strictObject({
+  requireTimeout: z.boolean().default(true),
+  requireBreaker: z.enum(['critical', 'all', 'none']).default('critical').describe('Which dependencies must declare a breaker.'),
+  requireFallback: z.enum(['critical', 'all', 'none']).default('none'),
+});
+
+const regressionObjective = z.strictObject({
+  baseline: z.string().default('.sloctl/baseline.json').describe('Where the last accepted run is stored.'),
+  p95: tolerance().default(0.05).describe('Allowed p95 increase, relative: +5%.'),
+  errorRatio: tolerance().default(0.001).describe('Allowed error-ratio increase in percentage points: +0.1%.'),
+  memoryPerRequest: tolerance().default(0.1).describe('Allowed increase of memory per request, relative.'),
+  trials: positiveInt('trials').default(5).describe('Repeated trials compared statistically.'),
+});
+
+const FAULTS = ['latency', 'error', 'reset', 'blackhole', 'event-loop-block', 'memory-leak', 'handle-leak'] as const;
+
+const drill = z.strictObject({
+  name: name('drill'),
+  fault: z.enum(FAULTS),
+  dependency: name('dependency').optional().describe('The dependency the fault proxy attacks (latency, error, reset, blackhole).'),
+  delay: duration().optional().describe('Added latency (latency) or block length (event-loop-block).'),
+  status: z.number().int().min(400).max(599).optional().describe('Status the proxy answers with (error).'),
+  share: percent().default(1).describe('Share of requests or connections affected.'),
+  duration: duration(),
+  degraded: z
+    .strictObject({
+      latency: z.strictObject({ threshold: duration(), objective: percent() }).optional(),
+      errors: percent().optional().describe('Weighted success ratio to hold during the fault.'),
+    })
+    .optional()
+    .describe('The objectives the service must keep while the fault lasts.'),
+  detectWithin: duration().describe('The service’s own signals must show the fault within this.'),
+  recoverWithin: duration().describe('Back inside the objectives within this after the fault ends.'),
+});
+
+const resilienceObjective = z.strictObject({
+  drills: z.array(drill).min(1, { error: 'resilience needs at least one drill' }),
+});
+
+const driftSignal = z.discriminatedUnion('signal', [
+  z.strictObject({ signal: z.literal('latency'), objective: name('objective').optional(), threshold: duration(), evaluations: positiveInt('evaluations').default(3) }),
+  z.strictObject({ signal: z.literal('errors'), threshold: percent(), evaluations: positiveInt('evaluations').default(3) }),
+  z.strictObject({ signal: z.literal('eventLoopDelay'), threshold: duration(), evaluations: positiveInt('evaluations').default(3) }),
+  z.strictObject({ signal: z.literal('eventLoopUtilization'), threshold: percent(), evaluations: positiveInt('evaluations').default(3) }),
+  z.strictObject({ signal: z.literal('heap'), threshold: bytes(), evaluations: positiveInt('evaluations').default(3) }),
+  z.strictObject({ signal: z.literal('inFlight'), threshold: positiveInt('threshold'), evaluations: positiveInt('evaluations').default(3) }),
+], { error: 'expected `signal` to be one of latency, errors, eventLoopDelay, eventLoopUtilization, heap, inFlight' });
+
+const driftObjective = z.strictObject({
+  interval: duration().default(5000).describe('How often the responder evaluates its signals.'),
+  signals: z.array(driftSignal).min(1, { error: 'drift needs at least one signal' }),
+  action: z.enum(['shed', 'degrade', 'drain']),
+  maxLost: z.number().int().nonnegative().default(0).describe('Accepted requests that may be lost while acting.'),
+});
+
+const observabilityObjective = z.strictObject({
+  maxSeries: positiveInt('maxSeries').default(2000).describe('Series the /metrics endpoint may expose at most.'),
+  hostileRequests: positiveInt('hostileRequests').default(10_000).describe('Random-path requests sent to test cardinality.'),
+  requireHelp: z.boolean().default(true).describe('Every metric the contract reads must have HELP text.'),
+});
+
+const objectives = z
+  .strictObject({
+    latency: z.array(latencyObjective).min(1).optional(),
+    errors: errorsObjective.optional(),
+    throughput: throughputObjective.optional(),
+    availability: availabilityObjective.optional(),
+    memory: memoryObjective.optional(),
+    concurrency: concurrencyObjective.optional(),
+    dependencies: dependenciesObjective.optional(),
+    regression: regressionObjective.optional(),
+    resilience: resilienceObjective.optional(),
+    drift: driftObjective.optional(),
+    observability: observabilityObjective.optional(),
+  })
+  .describe('One section per contract; a missing section is not evaluated.');
+
+const customSli = z
+  .strictObject({
+    name: name('SLI'),
+    description: z.string().optional(),
+    good: z.string().min(1).optional().describe('PromQL for good events over `[$window]`.'),
+    bad: z.string().min(1).optional().describe('PromQL for bad events over `[$window]`.'),
+    total: z.string().min(1).describe('PromQL for all events over `[$window]`.'),
+    objective: percent(),
+    budgeting: budgeting.optional(),
+    alerting: alerting.optional(),
+  })
+  .refine((s) => (s.good === undefined) !== (s.bad === undefined), {
+    error: 'a custom SLI needs exactly one of `good` or `bad` beside `total`',
+  });
+
+const metricsOverrides = z
+  .strictObject(Object.fromEntries(ALL_ROLE_NAMES.map((r) => [r, z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, { error: 'not a valid Prometheus metric name' }).optional()])))
+  .describe('Metric names by role, for services not instrumented with sloctl’s SDK.');
+
+export const ERROR_CLASS_DEFAULTS = [
+  { name: 'transient', weight: 0.3, status: [429, 503, 504], errors: ['TimeoutError', 'AbortError'], codes: ['ECONNRESET', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT'], good: false },
+  { name: 'client', weight: 1.0, status: ['4xx'], good: false },
+  { name: 'server', weight: 2.5, status: ['5xx'], good: false },
+];
+
+export const contractSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    apiVersion: z.literal('sloctl/v1', { error: 'apiVersion must be sloctl/v1' }),
+    service,
+    target: target.optional().describe('Needed by gate, drill and accept; validate does not need it.'),
+    window: z.union([duration(), calendarWindow]).default(28 * 86_400_000).describe('SLO window: 28d (rolling) or {calendar: month}.'),
+    bucket: duration().default(60_000).describe('Width of the aligned buckets the window is made of.'),
+    scrapeInterval: duration().default(15_000),
+    budgeting: budgeting.default('Occurrences'),
+    errorClasses: z
+      .array(errorClass)
+      .default(ERROR_CLASS_DEFAULTS as never)
+      .describe('Matched in order, first match wins. Defaults: transient 0.3, client 1.0, server 2.5.'),
+    probes: z.array(probe).default([]).describe('Requests outside every SLI (the health path always is).'),
+    routes: z.array(route).default([]),
+    load: load.optional(),
+    dependencies: z.array(dependency).default([]),
+    metrics: metricsOverrides.optional(),
+    slis: z.array(customSli).default([]).describe('Custom SLIs as PromQL, for what the built-in ones do not cover.'),
+    objectives: objectives.default({}),
+  })
+  .describe('A sloctl service contract (slo.yaml).');
+
+export type Contract = z.output<typeof contractSchema>;
+export type ContractInput = z.input<typeof contractSchema>;
+export type Route = Contract['routes'][number];
+export type Dependency = Contract['dependencies'][number];
+export type ErrorClass = Contract['errorClasses'][number];
+export type LatencyObjective = NonNullable<Contract['objectives']['latency']>[number];
+export type CustomSli = Contract['slis'][number];
+export type Alerting = z.output<typeof alerting>;
+export type Drill = z.output<typeof drill>;

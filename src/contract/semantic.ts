@@ -1,0 +1,383 @@
+// Semantic checks: rules that involve more than one value, or numbers that parse but cannot be
+// meant (a 150% objective, a dependency timeout longer than the latency budget it sits in).
+//
+// Pure: a typed contract in, findings with contract paths out. Turning paths into line:column
+// is the loader's job, so these rules stay easy to test and to read.
+import type { DiagnosticCode, PathSegment, Severity } from './diagnostic.ts';
+import { checkPromql } from './promql.ts';
+import type { Contract, LatencyObjective, Route } from './schema.ts';
+import { closest } from './suggest.ts';
+import { formatDuration, formatPercent, formatRate } from './units.ts';
+
+export interface Finding {
+  code: DiagnosticCode;
+  severity: Severity;
+  message: string;
+  path: PathSegment[];
+  /** Locate at the mapping key instead of the value. */
+  at?: 'key' | 'value';
+  /** For findings inside a string value (PromQL): offset into that string. */
+  offset?: number;
+  hint?: string;
+  related?: Array<{ path: PathSegment[]; message: string }>;
+}
+
+type Check = (c: Contract, out: Finding[]) => void;
+
+const error = (code: DiagnosticCode, path: PathSegment[], message: string, extra: Partial<Finding> = {}): Finding => ({
+  code, severity: 'error', message, path, ...extra,
+});
+const warning = (code: DiagnosticCode, path: PathSegment[], message: string, extra: Partial<Finding> = {}): Finding => ({
+  code, severity: 'warning', message, path, ...extra,
+});
+
+/** Every objective in the contract, with where it sits and what it is called. */
+function objectivesOf(c: Contract): Array<{ name: string; kind: string; objective: number; path: PathSegment[] }> {
+  const out: Array<{ name: string; kind: string; objective: number; path: PathSegment[] }> = [];
+  c.objectives.latency?.forEach((o, i) => out.push({ name: o.name, kind: 'latency', objective: o.objective, path: ['objectives', 'latency', i, 'objective'] }));
+  if (c.objectives.errors) out.push({ name: c.objectives.errors.name, kind: 'errors', objective: c.objectives.errors.objective, path: ['objectives', 'errors', 'objective'] });
+  if (c.objectives.availability) {
+    const a = c.objectives.availability;
+    out.push({ name: a.name, kind: 'availability', objective: a.objective, path: ['objectives', 'availability', 'objective'] });
+  }
+  c.slis.forEach((s, i) => out.push({ name: s.name, kind: 'custom SLI', objective: s.objective, path: ['slis', i, 'objective'] }));
+  return out;
+}
+
+const objectiveRange: Check = (c, out) => {
+  const all = [...objectivesOf(c)];
+  c.objectives.resilience?.drills.forEach((d, i) => {
+    if (d.degraded?.latency) all.push({ name: d.name, kind: 'degraded latency', objective: d.degraded.latency.objective, path: ['objectives', 'resilience', 'drills', i, 'degraded', 'latency', 'objective'] });
+    if (d.degraded?.errors !== undefined) all.push({ name: d.name, kind: 'degraded errors', objective: d.degraded.errors, path: ['objectives', 'resilience', 'drills', i, 'degraded', 'errors'] });
+  });
+  for (const o of all) {
+    if (o.objective > 0 && o.objective < 1) continue;
+    const why =
+      o.objective >= 1 && o.objective === 1
+        ? 'leaves no error budget at all: one slow or failed request breaks it'
+        : o.objective > 1
+          ? 'is more than every event'
+          : 'promises nothing';
+    out.push(error('SLO_OBJECTIVE_RANGE', o.path, `objective ${formatPercent(o.objective)} of ${o.kind} "${o.name}" is outside (0%, 100%): it ${why}`, {
+      hint: 'an objective is the share of good events over the window, e.g. 99.5%',
+    }));
+  }
+};
+
+const windowFitsBuckets: Check = (c, out) => {
+  if (typeof c.window === 'number') {
+    if (c.window % c.bucket !== 0) {
+      out.push(error('SLO_WINDOW_BUCKETS', ['window'], `the window ${formatDuration(c.window)} is not a whole number of ${formatDuration(c.bucket)} buckets (${(c.window / c.bucket).toFixed(2)})`, {
+        hint: `choose a bucket that divides the window, e.g. ${formatDuration(gcdBucket(c.window, c.bucket))}`,
+      }));
+    }
+  } else if (86_400_000 % c.bucket !== 0) {
+    out.push(error('SLO_WINDOW_BUCKETS', ['bucket'], `a calendar window needs buckets that divide a day; ${formatDuration(c.bucket)} does not`, { hint: 'use 1m, 5m, 1h or another divisor of 24h' }));
+  }
+  if (c.bucket < c.scrapeInterval) {
+    out.push(error('SLO_BUCKET_SCRAPE', ['bucket'], `the bucket ${formatDuration(c.bucket)} is shorter than the scrape interval ${formatDuration(c.scrapeInterval)}: some buckets would have no sample`, {
+      hint: `make the bucket at least ${formatDuration(c.scrapeInterval)}, or scrape more often`,
+      related: [{ path: ['scrapeInterval'], message: 'the scrape interval is set here' }],
+    }));
+  }
+};
+
+function gcdBucket(window: number, bucket: number): number {
+  let a = window;
+  let b = bucket;
+  while (b > 0) [a, b] = [b, a % b];
+  return a;
+}
+
+const alertTiersFit: Check = (c, out) => {
+  const windowMs = typeof c.window === 'number' ? c.window : c.window.calendar === 'week' ? 7 * 86_400_000 : 28 * 86_400_000;
+  const visit = (alerting: Contract['slis'][number]['alerting'], base: PathSegment[]) => {
+    if (!alerting) return;
+    for (const severity of ['page', 'ticket'] as const) {
+      const tiers = alerting[severity];
+      if (!tiers) continue;
+      tiers.forEach((t, i) => {
+        const path = [...base, 'alerting', severity, i];
+        if (t.short >= t.long) out.push(error('SLO_INVALID_VALUE', [...path, 'short'], `the short window ${formatDuration(t.short)} must be shorter than the long window ${formatDuration(t.long)}`, { hint: 'the SRE workbook uses a short window of 1/12 of the long one (1h with 5m)' }));
+        if (t.long > windowMs) out.push(error('SLO_INVALID_VALUE', [...path, 'long'], `the long window ${formatDuration(t.long)} is longer than the SLO window ${formatDuration(windowMs)}`));
+      });
+    }
+  };
+  c.objectives.latency?.forEach((o, i) => visit(o.alerting, ['objectives', 'latency', i]));
+  visit(c.objectives.errors?.alerting, ['objectives', 'errors']);
+  visit(c.objectives.availability?.alerting, ['objectives', 'availability']);
+  c.slis.forEach((s, i) => visit(s.alerting, ['slis', i]));
+};
+
+const availabilityWeights: Check = (c, out) => {
+  const a = c.objectives.availability;
+  if (!a) return;
+  const w = a.weights;
+  const sum = w.health + w.latency + w.success + w.dependencies;
+  if (Math.abs(sum - 1) > 1e-9) {
+    out.push(error('SLO_WEIGHTS_SUM', ['objectives', 'availability', 'weights'], `availability weights sum to ${+sum.toFixed(6)}, not 1 (health ${w.health} + latency ${w.latency} + success ${w.success} + dependencies ${w.dependencies})`, {
+      at: 'key',
+      hint: 'the composite is a weighted average: the defaults are 0.3 / 0.25 / 0.25 / 0.2',
+    }));
+  }
+};
+
+const percentileOrder: Check = (c, out) => {
+  const order = ['p50', 'p90', 'p95', 'p99', 'p999'] as const;
+  c.objectives.latency?.forEach((o, i) => {
+    const p = o.percentiles;
+    if (!p) return;
+    const declared = order.filter((k) => p[k] !== undefined);
+    for (let j = 0; j + 1 < declared.length; j++) {
+      const lo = declared[j];
+      const hi = declared[j + 1];
+      if (p[lo]! > p[hi]!) {
+        out.push(error('SLO_PERCENTILE_ORDER', ['objectives', 'latency', i, 'percentiles', lo], `${lo} ceiling ${formatDuration(p[lo]!)} is above the ${hi} ceiling ${formatDuration(p[hi]!)}: ${lo} can never exceed ${hi}`, {
+          hint: `lower ${lo} or raise ${hi}`,
+          related: [{ path: ['objectives', 'latency', i, 'percentiles', hi], message: `${hi} is set here` }],
+        }));
+      }
+    }
+  });
+};
+
+const thresholdOrder: Check = (c, out) => {
+  const pairs: Array<[PathSegment[], { warn: number; critical: number } | undefined, (v: number) => string]> = [
+    [['objectives', 'memory', 'heap'], c.objectives.memory?.heap, (v) => `${v} bytes`],
+    [['objectives', 'memory', 'rss'], c.objectives.memory?.rss, (v) => `${v} bytes`],
+    [['objectives', 'concurrency', 'eventLoopDelay'], c.objectives.concurrency?.eventLoopDelay, formatDuration],
+    [['objectives', 'concurrency', 'eventLoopUtilization'], c.objectives.concurrency?.eventLoopUtilization, formatPercent],
+    [['objectives', 'concurrency', 'inFlight'], c.objectives.concurrency?.inFlight, String],
+    [['objectives', 'concurrency', 'handles'], c.objectives.concurrency?.handles, String],
+    [['objectives', 'concurrency', 'goroutines'], c.objectives.concurrency?.goroutines, String],
+  ];
+  for (const [path, t, fmt] of pairs) {
+    if (t && t.warn >= t.critical) {
+      out.push(error('SLO_THRESHOLD_ORDER', [...path, 'warn'], `warn (${fmt(t.warn)}) must be below critical (${fmt(t.critical)}): a warning is the early signal before the critical one`, {
+        related: [{ path: [...path, 'critical'], message: 'critical is set here' }],
+      }));
+    }
+  }
+  const elu = c.objectives.concurrency?.eventLoopUtilization;
+  if (elu && elu.critical > 1) out.push(error('SLO_INVALID_VALUE', ['objectives', 'concurrency', 'eventLoopUtilization', 'critical'], 'event-loop utilization cannot exceed 100%'));
+};
+
+/** The latency threshold a route lives under: its own, else the tightest objective covering it. */
+function routeThreshold(c: Contract, route: Route, routeIndex: number): { ms: number; path: PathSegment[] } | undefined {
+  if (route.latency !== undefined) return { ms: route.latency, path: ['routes', routeIndex, 'latency'] };
+  let best: { ms: number; path: PathSegment[] } | undefined;
+  c.objectives.latency?.forEach((o: LatencyObjective, i) => {
+    if (o.routes && !o.routes.includes(route.name)) return;
+    if (!best || o.threshold < best.ms) best = { ms: o.threshold, path: ['objectives', 'latency', i, 'threshold'] };
+  });
+  return best;
+}
+
+const dependencyBudget: Check = (c, out) => {
+  const deps = new Map(c.dependencies.map((d, i) => [d.name, { d, i }]));
+  c.routes.forEach((route, r) => {
+    route.dependencies.forEach((depName, k) => {
+      const found = deps.get(depName);
+      if (!found) {
+        const guess = closest(depName, [...deps.keys()]);
+        out.push(error('SLO_UNKNOWN_REFERENCE', ['routes', r, 'dependencies', k], `route "${route.name}" uses dependency "${depName}", which is not declared under dependencies`, {
+          hint: guess ? `did you mean "${guess}"?` : 'declare it under `dependencies:` with its timeout',
+        }));
+        return;
+      }
+      const threshold = routeThreshold(c, route, r);
+      if (!threshold) return;
+      if (found.d.timeout >= threshold.ms) {
+        out.push(error('SLO_DEPENDENCY_BUDGET', ['dependencies', found.i, 'timeout'], `dependency "${depName}" times out after ${formatDuration(found.d.timeout)}, not below the ${formatDuration(threshold.ms)} latency threshold of route "${route.name}": a request that waits the whole timeout has already missed its objective`, {
+          hint: `lower the timeout below ${formatDuration(threshold.ms)} (leave room for the route's own work), or raise the threshold`,
+          related: [{ path: threshold.path, message: `the ${formatDuration(threshold.ms)} threshold of route "${route.name}"` }],
+        }));
+      }
+    });
+  });
+};
+
+const dependencyPolicy: Check = (c, out) => {
+  const policy = c.objectives.dependencies;
+  if (!policy) return;
+  const applies = (rule: 'critical' | 'all' | 'none', critical: boolean) => rule === 'all' || (rule === 'critical' && critical);
+  c.dependencies.forEach((d, i) => {
+    if (applies(policy.requireBreaker, d.critical) && !d.breaker) {
+      out.push(error('SLO_CONTRACT_GAP', ['dependencies', i], `dependency "${d.name}" declares no breaker, and the dependencies contract requires one for ${policy.requireBreaker === 'all' ? 'every dependency' : 'critical dependencies'}`, {
+        hint: 'add `breaker: {}` (defaults: 50% errors open it, 10s reset) or set `critical: false`',
+      }));
+    }
+    if (applies(policy.requireFallback, d.critical) && !d.fallback) {
+      out.push(error('SLO_CONTRACT_GAP', ['dependencies', i], `dependency "${d.name}" declares no fallback, and the dependencies contract requires one`, { hint: 'describe what the service answers without it: `fallback: cached prices`' }));
+    }
+  });
+};
+
+const duplicateNames: Check = (c, out) => {
+  const groups: Array<[string, Array<{ name: string; path: PathSegment[] }>]> = [
+    ['route', c.routes.map((r, i) => ({ name: r.name, path: ['routes', i, 'name'] }))],
+    ['dependency', c.dependencies.map((d, i) => ({ name: d.name, path: ['dependencies', i, 'name'] }))],
+    ['error class', c.errorClasses.map((e, i) => ({ name: e.name, path: ['errorClasses', i, 'name'] }))],
+    ['drill', (c.objectives.resilience?.drills ?? []).map((d, i) => ({ name: d.name, path: ['objectives', 'resilience', 'drills', i, 'name'] }))],
+    ['SLO', sloNames(c)],
+  ];
+  for (const [kind, items] of groups) {
+    const seen = new Map<string, PathSegment[]>();
+    for (const item of items) {
+      const first = seen.get(item.name);
+      if (first) {
+        out.push(error('SLO_DUPLICATE_NAME', item.path, `${kind} name "${item.name}" is used twice`, {
+          hint: 'names identify rules, series and report rows: give each its own',
+          related: [{ path: first, message: 'first used here' }],
+        }));
+      } else seen.set(item.name, item.path);
+    }
+  }
+};
+
+/** Names of everything that becomes an SLO (and so a rule name); shared with the cross-file check. */
+export function sloNames(c: Contract): Array<{ name: string; path: PathSegment[] }> {
+  const out: Array<{ name: string; path: PathSegment[] }> = [];
+  c.objectives.latency?.forEach((o, i) => out.push({ name: o.name, path: ['objectives', 'latency', i, 'name'] }));
+  if (c.objectives.errors) out.push({ name: c.objectives.errors.name, path: ['objectives', 'errors', 'name'] });
+  if (c.objectives.throughput) out.push({ name: c.objectives.throughput.name, path: ['objectives', 'throughput', 'name'] });
+  if (c.objectives.availability) out.push({ name: c.objectives.availability.name, path: ['objectives', 'availability', 'name'] });
+  c.slis.forEach((s, i) => out.push({ name: s.name, path: ['slis', i, 'name'] }));
+  return out;
+}
+
+const references: Check = (c, out) => {
+  const routeNames = c.routes.map((r) => r.name);
+  const latencyNames = (c.objectives.latency ?? []).map((o) => o.name);
+  const depNames = c.dependencies.map((d) => d.name);
+  const check = (name: string, known: string[], path: PathSegment[], what: string, where: string) => {
+    if (known.includes(name)) return;
+    const guess = closest(name, known);
+    out.push(error('SLO_UNKNOWN_REFERENCE', path, `${what} "${name}" is not declared${where}`, {
+      hint: guess ? `did you mean "${guess}"?` : known.length ? `declared: ${known.join(', ')}` : `declare it first`,
+    }));
+  };
+  c.objectives.latency?.forEach((o, i) => o.routes?.forEach((r, k) => check(r, routeNames, ['objectives', 'latency', i, 'routes', k], 'route', ' under routes')));
+  c.objectives.errors?.routes?.forEach((r, k) => check(r, routeNames, ['objectives', 'errors', 'routes', k], 'route', ' under routes'));
+  c.objectives.throughput?.atLatency?.forEach((n, k) => check(n, latencyNames, ['objectives', 'throughput', 'atLatency', k], 'latency objective', ' under objectives.latency'));
+  c.load?.mix.forEach((m, i) => check(m.route, routeNames, ['load', 'mix', i, 'route'], 'route', ' under routes'));
+  c.objectives.resilience?.drills.forEach((d, i) => {
+    const path: PathSegment[] = ['objectives', 'resilience', 'drills', i];
+    if (d.dependency !== undefined) check(d.dependency, depNames, [...path, 'dependency'], 'dependency', ' under dependencies');
+    const needsDependency = ['latency', 'error', 'reset', 'blackhole'].includes(d.fault);
+    if (needsDependency && d.dependency === undefined) out.push(error('SLO_CONTRACT_GAP', [...path, 'fault'], `a ${d.fault} drill attacks a dependency: name it with \`dependency:\``));
+    if ((d.fault === 'latency' || d.fault === 'event-loop-block') && d.delay === undefined) out.push(error('SLO_CONTRACT_GAP', [...path, 'fault'], `a ${d.fault} drill needs \`delay:\` (how long)`));
+    if (d.fault === 'error' && d.status === undefined) out.push(error('SLO_CONTRACT_GAP', [...path, 'fault'], 'an error drill needs `status:` (what the dependency answers, e.g. 503)'));
+  });
+  c.objectives.drift?.signals.forEach((s, i) => {
+    if (s.signal === 'latency' && s.objective !== undefined) check(s.objective, latencyNames, ['objectives', 'drift', 'signals', i, 'objective'], 'latency objective', ' under objectives.latency');
+  });
+};
+
+const statusRanges: Check = (c, out) => {
+  c.errorClasses.forEach((e, i) => e.status?.forEach((s, k) => {
+    if (typeof s !== 'string' || !s.includes('-')) return;
+    const [lo, hi] = s.split('-').map(Number);
+    if (lo > hi) out.push(error('SLO_INVALID_VALUE', ['errorClasses', i, 'status', k], `status range "${s}" is empty: it starts above where it ends`, { hint: `write "${hi}-${lo}"` }));
+  }));
+};
+
+const drillsFitRun: Check = (c, out) => {
+  const drills = c.objectives.resilience?.drills;
+  if (!drills) return;
+  if (!c.load) {
+    out.push(warning('SLO_CONTRACT_GAP', ['objectives', 'resilience'], 'drills run under the load profile, and this contract has no `load` section: drill and accept cannot run them', { at: 'key' }));
+    return;
+  }
+  const run = c.load.duration;
+  drills.forEach((d, i) => {
+    if (d.duration > run) {
+      out.push(error('SLO_DRILL_LONGER_THAN_RUN', ['objectives', 'resilience', 'drills', i, 'duration'], `drill "${d.name}" lasts ${formatDuration(d.duration)}, longer than the ${formatDuration(run)} load run it happens in`, {
+        hint: `shorten the drill, or lengthen load.duration to at least ${formatDuration(d.duration)}`,
+        related: [{ path: ['load', 'duration'], message: 'the load run is set here' }],
+      }));
+    }
+    if (d.detectWithin > d.duration) {
+      out.push(warning('SLO_INVALID_VALUE', ['objectives', 'resilience', 'drills', i, 'detectWithin'], `drill "${d.name}" ends (${formatDuration(d.duration)}) before its detection bound (${formatDuration(d.detectWithin)}): detection cannot be judged`));
+    }
+  });
+};
+
+const budgetMeasurable: Check = (c, out) => {
+  if (!c.load) return;
+  const totalMix = c.load.mix.reduce((s, m) => s + m.weight, 0);
+  if (totalMix === 0) {
+    out.push(error('SLO_INVALID_VALUE', ['load', 'mix'], 'every mix weight is 0: the load would send nothing'));
+    return;
+  }
+  const requests = c.load.rate * (c.load.duration / 1000);
+  const shareOf = (routes: string[] | undefined) =>
+    routes === undefined ? 1 : c.load!.mix.filter((m) => routes.includes(m.route)).reduce((s, m) => s + m.weight, 0) / totalMix;
+  const candidates = [
+    ...(c.objectives.latency ?? []).map((o, i) => ({ name: o.name, objective: o.objective, share: shareOf(o.routes), path: ['objectives', 'latency', i, 'objective'] as PathSegment[] })),
+    ...(c.objectives.errors ? [{ name: c.objectives.errors.name, objective: c.objectives.errors.objective, share: shareOf(c.objectives.errors.routes), path: ['objectives', 'errors', 'objective'] as PathSegment[] }] : []),
+  ];
+  for (const o of candidates) {
+    if (!(o.objective > 0 && o.objective < 1)) continue; // already reported as out of range
+    const events = requests * o.share;
+    const budget = (1 - o.objective) * events;
+    if (budget < 1) {
+      const needed = Math.ceil(1 / (1 - o.objective));
+      out.push(error('SLO_BUDGET_UNMEASURABLE', o.path, `objective ${formatPercent(o.objective)} of "${o.name}" allows ${budget.toPrecision(2)} bad requests in the load run's ${Math.round(events)} (${formatRate(c.load.rate)} for ${formatDuration(c.load.duration)}): a single failure is already over budget, so the run cannot measure it`, {
+        hint: `send at least ${needed} requests to these routes (raise load.rate or load.duration), or lower the objective`,
+        related: [{ path: ['load', 'rate'], message: 'the load rate is set here' }],
+      }));
+    }
+  }
+  const throughput = c.objectives.throughput;
+  if (throughput) {
+    const weights = new Map(c.routes.map((r) => [r.name, r.weight]));
+    const weighted = c.load.rate * c.load.mix.reduce((s, m) => s + m.weight * (weights.get(m.route) ?? 1), 0) / totalMix;
+    if (weighted < throughput.minimum) {
+      out.push(warning('SLO_CONTRACT_GAP', ['objectives', 'throughput', 'minimum'], `the load profile only reaches a weighted ${formatRate(weighted)}, below the throughput minimum ${formatRate(throughput.minimum)}: the gate cannot show the service sustains it`, {
+        hint: 'raise load.rate, or set findKnee: true so the run ramps past it',
+      }));
+    }
+  }
+};
+
+const runtimeFit: Check = (c, out) => {
+  const k = c.objectives.concurrency;
+  if (!k) return;
+  if (c.service.runtime === 'node' && k.goroutines) out.push(warning('SLO_CONTRACT_GAP', ['objectives', 'concurrency', 'goroutines'], 'goroutines apply to Go services, and service.runtime is node: this threshold is never evaluated', { at: 'key', hint: 'set service.runtime: go, or use eventLoopDelay / inFlight for Node' }));
+  if (c.service.runtime === 'go') {
+    for (const key of ['eventLoopDelay', 'eventLoopUtilization', 'handles'] as const) {
+      if (k[key]) out.push(warning('SLO_CONTRACT_GAP', ['objectives', 'concurrency', key], `${key} applies to Node services, and service.runtime is go: this threshold is never evaluated`, { at: 'key', hint: 'use goroutines for a Go service' }));
+    }
+  }
+};
+
+const probesOverlapRoutes: Check = (c, out) => {
+  const probePaths = new Set([...(c.target ? [c.target.health] : ['/healthz']), ...c.probes.map((p) => (typeof p === 'string' ? p : p.path))]);
+  c.routes.forEach((r, i) => {
+    if (probePaths.has(r.path)) out.push(warning('SLO_CONTRACT_GAP', ['routes', i, 'path'], `route "${r.name}" is a probe path: probes are outside every SLI, so its objectives count nothing`));
+  });
+};
+
+const promqlQueries: Check = (c, out) => {
+  c.slis.forEach((s, i) => {
+    for (const key of ['good', 'bad', 'total'] as const) {
+      const q = s[key];
+      if (q === undefined) continue;
+      const first = checkPromql(q).problems[0];
+      if (first) out.push(error('SLO_PROMQL', ['slis', i, key], first.message, { offset: first.offset, hint: 'write `$window` where the range goes, e.g. sum(rate(x_total[$window]))' }));
+    }
+  });
+};
+
+const CHECKS: Check[] = [
+  objectiveRange, windowFitsBuckets, alertTiersFit, availabilityWeights, percentileOrder, thresholdOrder,
+  dependencyBudget, dependencyPolicy, duplicateNames, references, statusRanges, drillsFitRun, budgetMeasurable,
+  runtimeFit, probesOverlapRoutes, promqlQueries,
+];
+
+export function checkSemantics(c: Contract): Finding[] {
+  const out: Finding[] = [];
+  for (const check of CHECKS) check(c, out);
+  return out;
+}
