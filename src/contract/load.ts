@@ -75,7 +75,7 @@ export function parseContract(text: string, file: string): LoadedContract {
   const parsed = contractSchema.safeParse(data);
   if (!parsed.success) {
     for (const issue of flattenIssues(parsed.error.issues)) diagnostics.push(...fromIssue(issue, data, file, locateIn));
-    return { file, diagnostics: dedupe(diagnostics).sort(byLocation), locate: locateIn };
+    return { file, diagnostics: dropMissingExplainedByTypo(dedupe(diagnostics)).sort(byLocation), locate: locateIn };
   }
   for (const f of checkSemantics(parsed.data)) diagnostics.push(fromFinding(f, file, doc, locateIn));
   return { file, contract: parsed.data, diagnostics: diagnostics.sort(byLocation), locate: locateIn };
@@ -190,7 +190,7 @@ function fromIssue(issue: Issue, data: unknown, file: string, locateIn: LoadedCo
   if (issue.code === 'invalid_type' && !present) {
     const key = path[path.length - 1];
     const parent = path.slice(0, -1);
-    return [base(locateIn(parent, 'key'), 'SLO_MISSING_KEY', `missing required key \`${String(key)}\`${parent.length ? ` in ${pathText(parent)}` : ' at the top level'}`, `add \`${String(key)}:\``)];
+    return [base(locateIn(parent, 'key'), 'SLO_MISSING_KEY', `missing required key \`${String(key)}\`${parent.length ? ` in ${pathText(parent)}` : ' at the top level'}`, `add \`${String(key)}:\``, path)];
   }
   if (issue.code === 'invalid_value') {
     const values = issue.values.map((v) => String(v));
@@ -230,6 +230,19 @@ export function pathText(path: readonly PathSegment[]): string {
   let s = '';
   for (const seg of path) s += typeof seg === 'number' ? `[${seg}]` : s ? `.${seg}` : seg;
   return s || 'the document';
+}
+
+/**
+ * `objectve: 99%` is one mistake, not two: when an unknown key's suggestion is a required key
+ * missing from the same mapping, the "missing" finding says nothing the typo finding does not.
+ */
+function dropMissingExplainedByTypo(ds: Diagnostic[]): Diagnostic[] {
+  const explained = new Set<string>();
+  for (const d of ds) {
+    const meant = d.code === 'SLO_UNKNOWN_KEY' ? /^did you mean `(.+)`\?$/.exec(d.hint ?? '')?.[1] : undefined;
+    if (meant && d.path) explained.add(JSON.stringify([...d.path.slice(0, -1), meant]));
+  }
+  return ds.filter((d) => !(d.code === 'SLO_MISSING_KEY' && d.path && explained.has(JSON.stringify(d.path))));
 }
 
 function dedupe(ds: Diagnostic[]): Diagnostic[] {

@@ -64,10 +64,13 @@ export function requiredMetrics(c: Contract): RequiredMetric[] {
     if (role) need(role, path, `the ${s.signal} drift signal`);
   });
   c.slis.forEach((s, i) => {
-    for (const key of ['good', 'bad', 'total'] as const) {
-      const q = s[key];
+    const queries: Array<[PathSegment[], string | undefined, string]> = [
+      [['slis', i, 'good'], s.good, 'good'], [['slis', i, 'bad'], s.bad, 'bad'], [['slis', i, 'total'], s.total, 'total'],
+      [['slis', i, 'errorRatio'], s.errorRatio, 'errorRatio'], [['slis', i, 'threshold', 'query'], s.threshold?.query, 'threshold'],
+    ];
+    for (const [path, q, key] of queries) {
       if (q === undefined) continue;
-      for (const name of checkPromql(q).metrics) out.push({ name, path: ['slis', i, key], at: 'value', why: `the ${key} query of custom SLI "${s.name}"` });
+      for (const name of checkPromql(q).metrics) out.push({ name, path, at: 'value', why: `the ${key} query of custom SLI "${s.name}"` });
     }
   });
   // One finding per metric and place: two sections reading the same counter are one need each.

@@ -14,8 +14,11 @@ const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'
 const service = z
   .strictObject({
     name: name('service').describe('The service this contract is for; used in metric labels and rule names.'),
+    displayName: z.string().optional(),
     description: z.string().optional(),
     owner: z.string().optional().describe('Team or person that carries the pager.'),
+    labels: z.record(z.string(), z.string()).optional(),
+    annotations: z.record(z.string(), z.string()).optional(),
     runtime: z
       .enum(['node', 'go', 'other'])
       .default('node')
@@ -138,6 +141,8 @@ const alerting = z.strictObject({
   ticket: z.union([z.literal(false), z.array(alertTier).min(1)]).optional().describe('Ticket tiers, or false to disable.'),
   runbook: z.string().optional(),
   dashboard: z.string().optional(),
+  labels: z.record(z.string(), z.string()).optional().describe('Extra labels on the generated alerts.'),
+  annotations: z.record(z.string(), z.string()).optional().describe('Extra annotations on the generated alerts.'),
 });
 
 const budgeting = z.enum(['Occurrences', 'Timeslices', 'RatioTimeslices']);
@@ -292,19 +297,45 @@ const objectives = z
   })
   .describe('One section per contract; a missing section is not evaluated.');
 
+const promql = (what: string) => z.string({ error: `expected ${what} as a PromQL string` }).min(1, { error: `${what} is empty` });
+const stringMap = z.record(z.string(), z.string());
+
 const customSli = z
   .strictObject({
     name: name('SLI'),
+    displayName: z.string().optional(),
     description: z.string().optional(),
-    good: z.string().min(1).optional().describe('PromQL for good events over `[$window]`.'),
-    bad: z.string().min(1).optional().describe('PromQL for bad events over `[$window]`.'),
-    total: z.string().min(1).describe('PromQL for all events over `[$window]`.'),
+    good: promql('the good query').optional().describe('PromQL for good events over `[$window]`.'),
+    bad: promql('the bad query').optional().describe('PromQL for bad events over `[$window]`.'),
+    total: promql('the total query').optional().describe('PromQL for all events over `[$window]`.'),
+    errorRatio: promql('the error-ratio query').optional().describe('PromQL that already returns the bad ratio (0..1) over `[$window]` (Sloth raw SLIs).'),
+    threshold: z
+      .strictObject({
+        query: promql('the threshold query').describe('PromQL returning the measured value, e.g. a p95 in seconds.'),
+        op: z.enum(['lt', 'lte', 'gt', 'gte']).describe('Good when `value op threshold` holds.'),
+        value: z.number(),
+      })
+      .optional()
+      .describe('A value compared with a threshold (OpenSLO thresholdMetric), judged per time slice or sample.'),
     objective: percent(),
+    window: z.union([duration(), calendarWindow]).optional().describe('Overrides the contract window for this SLI.'),
     budgeting: budgeting.optional(),
+    timeslice: z
+      .strictObject({ target: percent().describe('Share of good events a slice needs to count as good.'), window: duration() })
+      .optional()
+      .describe('For Timeslices / RatioTimeslices budgeting.'),
     alerting: alerting.optional(),
+    labels: stringMap.optional(),
+    annotations: stringMap.optional(),
   })
-  .refine((s) => (s.good === undefined) !== (s.bad === undefined), {
-    error: 'a custom SLI needs exactly one of `good` or `bad` beside `total`',
+  .refine((s) => {
+    const ratio = s.good !== undefined || s.bad !== undefined;
+    const kinds = [ratio, s.errorRatio !== undefined, s.threshold !== undefined].filter(Boolean).length;
+    if (kinds !== 1) return false;
+    if (ratio) return (s.good === undefined) !== (s.bad === undefined) && s.total !== undefined;
+    return s.total === undefined;
+  }, {
+    error: 'a custom SLI is one of: `good` or `bad` with `total` (events), `errorRatio` (a ratio query), or `threshold`',
   });
 
 const metricsOverrides = z

@@ -361,11 +361,15 @@ const probesOverlapRoutes: Check = (c, out) => {
 
 const promqlQueries: Check = (c, out) => {
   c.slis.forEach((s, i) => {
-    for (const key of ['good', 'bad', 'total'] as const) {
+    for (const key of ['good', 'bad', 'total', 'errorRatio'] as const) {
       const q = s[key];
       if (q === undefined) continue;
       const first = checkPromql(q).problems[0];
       if (first) out.push(error('SLO_PROMQL', ['slis', i, key], first.message, { offset: first.offset, hint: 'write `$window` where the range goes, e.g. sum(rate(x_total[$window]))' }));
+    }
+    if (s.threshold) {
+      const first = checkPromql(s.threshold.query).problems[0];
+      if (first) out.push(error('SLO_PROMQL', ['slis', i, 'threshold', 'query'], first.message, { offset: first.offset }));
     }
   });
 };

@@ -58,9 +58,9 @@ export const tolerance = () =>
 export const name = (what: string) =>
   z
     .string({ error: (iss) => `expected a ${what} name, got ${describeInput(iss.input)}` })
-    .regex(/^[a-z][a-z0-9_-]{0,62}$/, {
+    .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, {
       error: (iss) =>
-        `invalid ${what} name ${JSON.stringify(iss.input)}: use lower-case letters, digits, - and _, starting with a letter (at most 63)`,
+        `invalid ${what} name ${JSON.stringify(iss.input)}: use lower-case letters, digits, - and _ (at most 63, as Kubernetes and OpenSLO names)`,
     });
 
 export const positiveInt = (what: string) =>

@@ -1,0 +1,185 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { main } from '../src/cli/main.ts';
+import { contractJsonSchema } from '../src/contract/json-schema.ts';
+
+async function run(args: string[], cwd = process.cwd()) {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(['node', 'sloctl', ...args], { stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; }, cwd, color: false });
+  return { code, stdout, stderr };
+}
+
+const INVALID = 'test/fixtures/contracts/invalid';
+
+describe('sloctl validate', () => {
+  it('exits 0 on the example and says what it found', async () => {
+    const r = await run(['validate', 'examples/checkout/slo.yaml']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /service "checkout", 5 SLOs, 11\/11 contracts/);
+  });
+
+  for (const [fixture, where] of [
+    ['unknown-key-typo.yaml', '8:7'], ['duration-words.yaml', '6:13'], ['objective-150.yaml', '6:16'], ['dependency-timeout.yaml', '11:14'],
+    ['weights-0.9.yaml', '7:5'], ['yaml-syntax.yaml', '4:16'], ['empty.yaml', '1:1'], ['list.yaml', '1:1'],
+  ]) {
+    it(`exits 1 on ${fixture} with ${where}`, async () => {
+      const r = await run(['validate', `${INVALID}/${fixture}`]);
+      assert.equal(r.code, 1);
+      assert.ok(r.stderr.startsWith(`${INVALID}/${fixture}:${where}: error `), r.stderr);
+    });
+  }
+
+  it('validates every slo.yaml under a directory, all errors of all files', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sloctl-dir-'));
+    mkdirSync(join(dir, 'a'));
+    mkdirSync(join(dir, 'b'));
+    mkdirSync(join(dir, 'node_modules', 'x'), { recursive: true });
+    cpSync('examples/checkout/slo.yaml', join(dir, 'a', 'slo.yaml'));
+    cpSync(`${INVALID}/objective-150.yaml`, join(dir, 'b', 'slo.yaml'));
+    cpSync(`${INVALID}/empty.yaml`, join(dir, 'node_modules', 'x', 'slo.yaml'));
+    const r = await run(['validate', '.', '--format', 'json'], dir);
+    assert.equal(r.code, 1);
+    const report = JSON.parse(r.stdout);
+    assert.deepEqual(report.files.map((f: { file: string; valid: boolean }) => [f.file, f.valid]), [['a/slo.yaml', true], ['b/slo.yaml', false]]);
+    assert.equal(report.files[1].diagnostics[0].code, 'SLO_OBJECTIVE_RANGE');
+    assert.equal(report.files[1].diagnostics[0].line, 6);
+  });
+
+  it('finds duplicate SLO names of one service across files', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sloctl-dup-'));
+    const body = (slo: string) => `apiVersion: sloctl/v1\nservice:\n  name: orders\nobjectives:\n  latency:\n    - name: ${slo}\n      threshold: 200ms\n      objective: 99%\n`;
+    writeFileSync(join(dir, 'one.yaml'), body('api-latency'));
+    writeFileSync(join(dir, 'two.yaml'), body('api-latency'));
+    const r = await run(['validate', 'one.yaml', 'two.yaml'], dir);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /two\.yaml:6:13: error SLO_DUPLICATE_NAME: service "orders" already has an SLO named "api-latency" in one\.yaml/);
+    assert.match(r.stderr, /note: one\.yaml:6:13: first defined here/);
+  });
+
+  it('defaults to ./slo.yaml, and says what to do when there is none', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sloctl-default-'));
+    const missing = await run(['validate'], dir);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /cannot read slo\.yaml.*run sloctl in the directory that has slo\.yaml/);
+    cpSync('examples/checkout/slo.yaml', join(dir, 'slo.yaml'));
+    assert.equal((await run(['validate'], dir)).code, 0);
+  });
+
+  it('exits 2 on usage errors: bad flags, bad format, unreadable paths', async () => {
+    assert.equal((await run(['validate', '--no-such-flag'])).code, 2);
+    const format = await run(['validate', 'examples/checkout/slo.yaml', '--format', 'xml']);
+    assert.equal(format.code, 2);
+    assert.match(format.stderr, /--format must be text or json, got "xml"/);
+    const project = await run(['validate', 'examples/checkout/slo.yaml', '--project', 'no/such/dir']);
+    assert.equal(project.code, 2);
+    assert.match(project.stderr, /--project no\/such\/dir: not a directory/);
+    assert.equal((await run(['no-such-command'])).code, 2);
+  });
+
+  it('warnings pass, and fail with --strict', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sloctl-strict-'));
+    const text = readFileSync('examples/checkout/slo.yaml', 'utf8').replace('handles: { warn: 1000, critical: 5000 }', 'handles: { warn: 1000, critical: 5000 }\n    goroutines: { warn: 100, critical: 200 }');
+    writeFileSync(join(dir, 'slo.yaml'), text);
+    const lax = await run(['validate'], dir);
+    assert.equal(lax.code, 0);
+    assert.match(lax.stderr, /warning SLO_CONTRACT_GAP: goroutines apply to Go services/);
+    assert.equal((await run(['validate', '--strict'], dir)).code, 1);
+  });
+});
+
+describe('sloctl schema', () => {
+  it('prints the JSON Schema that the committed schema file holds', async () => {
+    const r = await run(['schema']);
+    assert.equal(r.code, 0);
+    const printed = JSON.parse(r.stdout);
+    assert.deepEqual(printed, contractJsonSchema());
+    assert.deepEqual(JSON.parse(readFileSync('schema/slo.schema.json', 'utf8')), printed, 'schema/slo.schema.json is stale: run `npm run schema`');
+    assert.equal(printed.additionalProperties, false);
+    assert.ok(printed.properties.objectives);
+    assert.equal(printed.properties.window.anyOf[0].pattern, '^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d|w))+$');
+  });
+});
+
+describe('sloctl hook install', () => {
+  const sloctl = join(process.cwd(), 'bin', 'sloctl.js');
+  const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  function repo(): string {
+    const dir = mkdtempSync(join(tmpdir(), 'sloctl-hook-'));
+    git(dir, 'init', '-q', '-b', 'main');
+    git(dir, 'config', 'user.email', 'test@example.com');
+    git(dir, 'config', 'user.name', 'test');
+    git(dir, 'config', 'commit.gpgsign', 'false');
+    return dir;
+  }
+  function commit(cwd: string): { ok: boolean; output: string } {
+    try {
+      return { ok: true, output: execFileSync('git', ['commit', '-q', '-m', 'change'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }) };
+    } catch (e) {
+      const err = e as { stdout: string; stderr: string };
+      return { ok: false, output: `${err.stdout}${err.stderr}` };
+    }
+  }
+
+  it('refuses a broken staged slo.yaml with the located message, accepts a good one', () => {
+    const dir = repo();
+    mkdirSync(join(dir, 'svc'));
+    // Installed from a subdirectory of the repository.
+    execFileSync(process.execPath, [sloctl, 'hook', 'install'], { cwd: join(dir, 'svc') });
+    writeFileSync(join(dir, 'svc', 'slo.yaml'), readFileSync(`${INVALID}/objective-150.yaml`, 'utf8'));
+    git(dir, 'add', '.');
+    const refused = commit(dir);
+    assert.equal(refused.ok, false);
+    assert.match(refused.output, /svc\/slo\.yaml:6:16: error SLO_OBJECTIVE_RANGE: objective 150%/);
+    assert.match(refused.output, /commit refused/);
+
+    // The staged content is what counts: fix it in the index, break it in the working tree.
+    writeFileSync(join(dir, 'svc', 'slo.yaml'), readFileSync('examples/checkout/slo.yaml', 'utf8'));
+    git(dir, 'add', '.');
+    writeFileSync(join(dir, 'svc', 'slo.yaml'), 'objective: [');
+    const accepted = commit(dir);
+    assert.equal(accepted.ok, true, accepted.output);
+    assert.equal(git(dir, 'log', '--oneline').trim().split('\n').length, 1);
+  });
+
+  it('is idempotent and chains an existing hook instead of overwriting it', () => {
+    const dir = repo();
+    const hooks = join(dir, '.git', 'hooks');
+    writeFileSync(join(hooks, 'pre-commit'), '#!/bin/sh\necho "team hook ran" >&2\nexit 0\n', { mode: 0o755 });
+    const first = execFileSync(process.execPath, [sloctl, 'hook', 'install'], { cwd: dir, encoding: 'utf8' });
+    assert.match(first, /installed: .*runs the previous hook first/);
+    const installed = readFileSync(join(hooks, 'pre-commit'), 'utf8');
+    const second = execFileSync(process.execPath, [sloctl, 'hook', 'install'], { cwd: dir, encoding: 'utf8' });
+    assert.match(second, /already installed/);
+    assert.equal(readFileSync(join(hooks, 'pre-commit'), 'utf8'), installed);
+    assert.equal(readFileSync(join(hooks, 'pre-commit.sloctl-chained'), 'utf8'), '#!/bin/sh\necho "team hook ran" >&2\nexit 0\n');
+
+    writeFileSync(join(dir, 'slo.yaml'), readFileSync('examples/checkout/slo.yaml', 'utf8'));
+    git(dir, 'add', '.');
+    const r = commit(dir);
+    assert.equal(r.ok, true, r.output);
+
+    // A failing team hook still blocks the commit.
+    writeFileSync(join(hooks, 'pre-commit.sloctl-chained'), '#!/bin/sh\necho "team hook says no" >&2\nexit 7\n', { mode: 0o755 });
+    writeFileSync(join(dir, 'other.txt'), 'x');
+    git(dir, 'add', '.');
+    const blocked = commit(dir);
+    assert.equal(blocked.ok, false);
+    assert.match(blocked.output, /team hook says no/);
+
+    const removed = execFileSync(process.execPath, [sloctl, 'hook', 'uninstall'], { cwd: dir, encoding: 'utf8' });
+    assert.match(removed, /previous hook restored/);
+    assert.match(readFileSync(join(hooks, 'pre-commit'), 'utf8'), /team hook says no/);
+  });
+
+  it('says where to run it outside a repository', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sloctl-norepo-'));
+    const r = await run(['hook', 'install'], dir);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /is not inside a git repository/);
+  });
+});
