@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
+import { describeContract } from '../contract/describe.ts';
 import { byLocation, hasErrors, type Diagnostic } from '../contract/diagnostic.ts';
 import { parseContract, type LoadedContract } from '../contract/load.ts';
 import { renderDiagnostic } from '../contract/render.ts';
@@ -22,6 +23,7 @@ interface ValidateOptions {
   strict?: boolean;
   staged?: boolean;
   quiet?: boolean;
+  verbose?: boolean;
 }
 
 interface Source {
@@ -41,6 +43,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--strict', 'warnings fail too, and report SLI-looking metrics no contract reads')
     .option('--staged', 'validate the staged (git index) content of slo.yaml files, as the pre-commit hook does')
     .option('-q, --quiet', 'print nothing when everything is valid')
+    .option('-v, --verbose', 'also print what each valid contract promises, one line per objective')
     .action(async (files: string[], opts: ValidateOptions) => {
       if (opts.format !== 'text' && opts.format !== 'json') {
         throw new UsageError(`--format must be text or json, got "${opts.format}"`);
@@ -127,7 +130,7 @@ async function validateSources(sources: Source[], opts: ValidateOptions, ctx: Cl
   } else {
     const texts = new Map(sources.map((s) => [s.file, s.text]));
     for (const d of all) ctx.stderr(`${renderDiagnostic(d, { sources: texts, color: ctx.color })}\n\n`);
-    if (!opts.quiet || failed) ctx.stdout(`${summary(sources, loaded, all, scans, failed)}\n`);
+    if (!opts.quiet || failed) ctx.stdout(`${summary(sources, loaded, all, scans, failed, opts.verbose === true)}\n`);
   }
   return failed ? EXIT.FAILED : EXIT.OK;
 }
@@ -202,7 +205,7 @@ function duplicatesAcrossFiles(loaded: LoadedContract[]): Diagnostic[] {
   return out;
 }
 
-function summary(sources: Source[], loaded: LoadedContract[], all: Diagnostic[], scans: Array<{ label: string; result: ScanResult }>, failed: boolean): string {
+function summary(sources: Source[], loaded: LoadedContract[], all: Diagnostic[], scans: Array<{ label: string; result: ScanResult }>, failed: boolean, verbose: boolean): string {
   const errors = all.filter((d) => d.severity === 'error').length;
   const warnings = all.length - errors;
   const lines: string[] = [];
@@ -213,6 +216,7 @@ function summary(sources: Source[], loaded: LoadedContract[], all: Diagnostic[],
       const c = l.contract;
       const sections = Object.keys(c.objectives).filter((k) => (c.objectives as Record<string, unknown>)[k] !== undefined);
       lines.push(`✓ ${l.file}: service "${c.service.name}", ${sloNames(c).length} SLOs, ${sections.length}/11 contracts (${sections.join(', ') || 'none'}), ${c.routes.length} routes, ${c.dependencies.length} dependencies`);
+      if (verbose) lines.push(...describeContract(c).map((line) => `    ${line}`));
     } else {
       lines.push(`✗ ${l.file}: ${own.filter((d) => d.severity === 'error').length} error(s)`);
     }

@@ -40,10 +40,10 @@ export function parseDuration(text: string): Parsed {
   return { ok: true, value: total };
 }
 
-/** Renders milliseconds back in the largest unit that divides them exactly. */
+/** Renders milliseconds back in the largest unit that divides them (days at most: 28d, not 4w). */
 export function formatDuration(ms: number): string {
   if (ms === 0) return '0s';
-  const order: Array<[string, number]> = [['w', 604_800_000], ['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]];
+  const order: Array<[string, number]> = [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]];
   let rest = ms;
   let out = '';
   for (const [unit, scale] of order) {
