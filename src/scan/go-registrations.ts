@@ -1,0 +1,167 @@
+// client_golang metric constructors: `prometheus.NewCounterVec(prometheus.CounterOpts{...})`,
+// the same through `promauto.` (registers on the default registry) and `promauto.With(reg).`
+// (or a factory value holding it). The name is Namespace, Subsystem and Name joined as
+// prometheus.BuildFQName does.
+
+import { buildFQName } from './fqname.ts';
+import { resolveGoString } from './go-constants.ts';
+import type { GoImports } from './go-imports.ts';
+import type { GoNode } from './go-parser.ts';
+import type { GoPackageScope } from './go-scope.ts';
+import { callArguments, positionOf, selectorParts, significantChildren, unparen } from './go-syntax.ts';
+import { excerpt, isValidMetricName } from './metric-name.ts';
+import type { RegisteredMetric, RegisteredMetricType, ScanWarning } from './types.ts';
+
+const CONSTRUCTORS: Readonly<Record<string, RegisteredMetricType>> = {
+  NewCounter: 'counter',
+  NewCounterVec: 'counter',
+  NewCounterFunc: 'counter',
+  NewGauge: 'gauge',
+  NewGaugeVec: 'gauge',
+  NewGaugeFunc: 'gauge',
+  NewHistogram: 'histogram',
+  NewHistogramVec: 'histogram',
+  NewSummary: 'summary',
+  NewSummaryVec: 'summary',
+  NewUntypedFunc: 'untyped',
+};
+
+// Field order of prometheus.Opts (and so of CounterOpts, HistogramOpts, ...), for the rare
+// unkeyed literal `prometheus.CounterOpts{"ns", "sub", "name", "help"}`.
+const NAME_FIELDS = ['Namespace', 'Subsystem', 'Name'] as const;
+
+export interface GoFileContext {
+  file: string;
+  imports: GoImports;
+  scope: GoPackageScope;
+  metrics: RegisteredMetric[];
+  warnings: ScanWarning[];
+}
+
+interface Constructor {
+  type: RegisteredMetricType;
+  via: string;
+  /** Whether the callee is a client_golang package for sure, or only a factory value. */
+  certain: boolean;
+}
+
+export function detectRegistration(ctx: GoFileContext, call: GoNode): void {
+  const ctor = constructorOf(ctx.imports, call);
+  if (!ctor) return;
+  const arg = callArguments(call)[0];
+  const options = arg ? optionsLiteral(ctx, arg) : undefined;
+  if (!options || (!ctor.certain && !isPrometheusOpts(ctx.imports, options))) {
+    // A method of some other type that happens to be called NewCounter is not ours to report.
+    if (ctor.certain) warn(ctx, arg ?? call, `${ctor.via}: the options are not a composite literal in this package; sloctl cannot check this metric's name`);
+    return;
+  }
+  registerFromOptions(ctx, call, options, ctor);
+}
+
+function constructorOf(imports: GoImports, call: GoNode): Constructor | undefined {
+  const fn = call.childForFieldName('function');
+  if (!fn) return undefined;
+  if (fn.type === 'identifier') {
+    // Unqualified only under a dot import; promauto's wins when both are dot-imported, as the
+    // Go compiler would reject the ambiguity anyway.
+    const pkg = imports.dotted.has('promauto') ? 'promauto' : imports.dotted.has('prometheus') ? 'prometheus' : undefined;
+    if (!pkg || !Object.hasOwn(CONSTRUCTORS, fn.text)) return undefined;
+    return { type: CONSTRUCTORS[fn.text], via: `${pkg}.${fn.text}`, certain: true };
+  }
+  if (fn.type !== 'selector_expression') return undefined;
+  const field = fn.childForFieldName('field')?.text ?? '';
+  if (!Object.hasOwn(CONSTRUCTORS, field)) return undefined;
+  const type = CONSTRUCTORS[field];
+  const operand = fn.childForFieldName('operand');
+  if (!operand) return undefined;
+  if (operand.type === 'identifier') {
+    const pkg = imports.byName.get(operand.text);
+    if (pkg === 'prometheus' || pkg === 'promauto') return { type, via: `${pkg}.${field}`, certain: true };
+  }
+  if (operand.type === 'call_expression') {
+    const inner = selectorParts(operand.childForFieldName('function'));
+    if (inner && inner.field === 'With' && imports.byName.get(inner.operand) === 'promauto') {
+      return { type, via: `promauto.With(...).${field}`, certain: true };
+    }
+  }
+  // Anything else may be a promauto.Factory (`factory.NewCounter`, `s.metrics.NewGauge`);
+  // registerFromOptions only accepts it with prometheus options.
+  return { type, via: `${excerpt(operand.text, 40)}.${field}`, certain: false };
+}
+
+/** The `{...}` of the options: inline, or a local/package variable initialized with one. */
+function optionsLiteral(ctx: GoFileContext, arg: GoNode): GoNode | undefined {
+  let expr = unparen(arg);
+  if (expr.type === 'identifier') {
+    const binding = ctx.scope.lookup(expr.text, expr);
+    if (binding?.kind !== 'var' || !binding.value) return undefined;
+    expr = unparen(binding.value);
+  }
+  return expr.type === 'composite_literal' ? expr : undefined;
+}
+
+/** `prometheus.XxxOpts{...}` (or `XxxOpts{...}` under a dot import). */
+function isPrometheusOpts(imports: GoImports, literal: GoNode): boolean {
+  const type = literal.childForFieldName('type');
+  if (type?.type === 'qualified_type') {
+    const pkg = type.childForFieldName('package')?.text ?? '';
+    const name = type.childForFieldName('name')?.text ?? '';
+    return imports.byName.get(pkg) === 'prometheus' && name.endsWith('Opts');
+  }
+  return type?.type === 'type_identifier' && imports.dotted.has('prometheus') && type.text.endsWith('Opts');
+}
+
+function registerFromOptions(ctx: GoFileContext, call: GoNode, literal: GoNode, ctor: Constructor): void {
+  const fields = nameFields(literal);
+  const parts: string[] = [];
+  for (const field of NAME_FIELDS) {
+    const node = fields.get(field);
+    if (!node) {
+      parts.push('');
+      continue;
+    }
+    const value = resolveGoString(node, ctx.scope);
+    if (value === undefined) {
+      warn(ctx, node, `metric name is computed at run time; sloctl cannot check it: ${field}: ${excerpt(node.text)}`);
+      return;
+    }
+    parts.push(value);
+  }
+  const [namespace, subsystem, name] = parts;
+  const at = fields.get('Name') ?? call;
+  const fqName = buildFQName(namespace, subsystem, name);
+  if (fqName === '') {
+    warn(ctx, at, `${ctor.via} has an empty Name; client_golang refuses to register it`);
+  } else if (!isValidMetricName(fqName)) {
+    warn(ctx, at, `"${fqName}" is not a valid Prometheus metric name; client_golang refuses to register it`);
+  } else {
+    ctx.metrics.push({ name: fqName, type: ctor.type, file: ctx.file, ...positionOf(at), via: ctor.via });
+  }
+}
+
+/** The value nodes of Namespace, Subsystem and Name, keyed or positional. */
+function nameFields(literal: GoNode): Map<string, GoNode> {
+  const fields = new Map<string, GoNode>();
+  const elements = significantChildren(literal.childForFieldName('body'));
+  elements.forEach((element, index) => {
+    if (element.type === 'keyed_element') {
+      const key = elementValue(element.childForFieldName('key') ?? significantChildren(element)[0]);
+      const value = elementValue(element.childForFieldName('value') ?? significantChildren(element)[1]);
+      if (key && value) fields.set(key.text, value);
+    } else if (index < NAME_FIELDS.length) {
+      const value = elementValue(element);
+      if (value) fields.set(NAME_FIELDS[index], value);
+    }
+  });
+  return fields;
+}
+
+/** Grammar versions differ on whether keys and values are wrapped in `literal_element`. */
+function elementValue(node: GoNode | null | undefined): GoNode | undefined {
+  if (!node) return undefined;
+  return node.type === 'literal_element' ? significantChildren(node)[0] : node;
+}
+
+function warn(ctx: GoFileContext, node: GoNode, message: string): void {
+  ctx.warnings.push({ file: ctx.file, ...positionOf(node), message });
+}

@@ -1,0 +1,152 @@
+// The code check for Go services: which Prometheus metrics a module registers through
+// client_golang. Parsed with tree-sitter, so neither Go nor the module's dependencies are needed.
+
+import path from 'node:path';
+import { clientGolangDefaults, type BulkSite } from './default-metrics.ts';
+import { DEFAULT_COLLECTORS_VIA, usesDefaultRegistry } from './go-default-registry.ts';
+import { collectImports, importsAny, type GoImports } from './go-imports.ts';
+import { goParser, type GoNode, type GoParser, type GoTree } from './go-parser.ts';
+import { detectRegistration, type GoFileContext } from './go-registrations.ts';
+import { GoPackageScope } from './go-scope.ts';
+import { firstSyntaxError, positionOf, significantChildren } from './go-syntax.ts';
+import { readSources, type ReadSource } from './read-sources.ts';
+import { assertDirectory } from './scan-root.ts';
+import { finishResult } from './scan-result.ts';
+import type { RegisteredMetric, ScanResult, ScanWarning } from './types.ts';
+import { walkSourceFiles } from './walk-files.ts';
+
+// The go tool ignores vendor copies, testdata, and names starting with "_" or ".".
+const SKIP_DIRS = new Set(['vendor', 'testdata', 'node_modules']);
+
+function isSource(fileName: string): boolean {
+  return fileName.endsWith('.go') && !fileName.endsWith('_test.go') && !fileName.startsWith('_');
+}
+
+interface ParsedFile {
+  source: ReadSource;
+  tree: GoTree;
+  root: GoNode;
+  packageName: string;
+}
+
+/**
+ * Scans every non-test .go file under `dir` (skipping vendor, testdata, hidden and `_` names).
+ * Throws only when `dir` is not a directory or the Go grammar cannot load; every problem in a
+ * file becomes a located warning.
+ */
+export async function scanGoModule(dir: string): Promise<ScanResult> {
+  await assertDirectory(dir);
+  const parser = await goParser();
+  const walk = await walkSourceFiles(dir, { skipDir: (name) => name.startsWith('_') || SKIP_DIRS.has(name), isSource });
+  const warnings: ScanWarning[] = [...walk.warnings];
+  const metrics: RegisteredMetric[] = [];
+  const sources = await readSources(walk.files, warnings);
+  let defaultSite: BulkSite | undefined;
+  for (const group of groupByDirectory(sources)) {
+    const site = scanPackageDirectory(parser, group, metrics, warnings);
+    if (site && (!defaultSite || before(site, defaultSite))) defaultSite = site;
+  }
+  if (defaultSite) metrics.push(...clientGolangDefaults(defaultSite));
+  return finishResult(metrics, warnings, sources.length);
+}
+
+/** Parses one directory's files, resolves constants across them, then detects. */
+function scanPackageDirectory(parser: GoParser, sources: ReadSource[], metrics: RegisteredMetric[], warnings: ScanWarning[]): BulkSite | undefined {
+  const parsed = sources.map((source) => parseFile(parser, source, warnings)).filter((p) => p !== undefined);
+  try {
+    let site: BulkSite | undefined;
+    for (const pkg of groupByPackage(parsed)) {
+      const scope = new GoPackageScope();
+      for (const file of pkg) scope.addFile(file.root);
+      for (const file of pkg) {
+        const found = scanFileSafely(file, scope, metrics, warnings);
+        if (found && (!site || before(found, site))) site = found;
+      }
+    }
+    return site;
+  } finally {
+    // Trees live in the WebAssembly heap, which no garbage collector reclaims.
+    for (const file of parsed) file.tree.delete();
+  }
+}
+
+function parseFile(parser: GoParser, source: ReadSource, warnings: ScanWarning[]): ParsedFile | undefined {
+  const text = source.text.charCodeAt(0) === 0xfeff ? source.text.slice(1) : source.text;
+  let tree: GoTree | null = null;
+  try {
+    tree = parser.parse(text);
+  } catch (error) {
+    parser.reset();
+    warnings.push({ file: source.relPath, line: 1, col: 1, message: `cannot parse this file (${String(error)}); metrics registered in it are not checked` });
+    return undefined;
+  }
+  if (!tree) {
+    warnings.push({ file: source.relPath, line: 1, col: 1, message: 'cannot parse this file; metrics registered in it are not checked' });
+    return undefined;
+  }
+  const root = tree.rootNode;
+  const error = firstSyntaxError(root);
+  if (error) {
+    const what = error.isMissing ? `missing ${error.type}` : 'unexpected input';
+    warnings.push({ file: source.relPath, ...positionOf(error), message: `syntax error: ${what}; registrations in this file may be missed` });
+  }
+  return { source: { ...source, text }, tree, root, packageName: packageNameOf(root) };
+}
+
+/** One odd file (error recovery can leave unexpected shapes) must not end the whole scan. */
+function scanFileSafely(file: ParsedFile, scope: GoPackageScope, metrics: RegisteredMetric[], warnings: ScanWarning[]): BulkSite | undefined {
+  try {
+    return scanFile(file, scope, metrics, warnings);
+  } catch (error) {
+    warnings.push({ file: file.source.relPath, line: 1, col: 1, message: `could not analyze this file (${String(error)}); metrics registered in it are not checked` });
+    return undefined;
+  }
+}
+
+/** Detects in one file; returns where it shows the default registry, if it does. */
+function scanFile(file: ParsedFile, scope: GoPackageScope, metrics: RegisteredMetric[], warnings: ScanWarning[]): BulkSite | undefined {
+  const imports: GoImports = collectImports(file.root);
+  // Every detected form names a client_golang package in this file (even a factory's options
+  // are a prometheus.XxxOpts literal), so a file importing none has nothing to find.
+  if (!importsAny(imports)) return undefined;
+  const ctx: GoFileContext = { file: file.source.relPath, imports, scope, metrics, warnings };
+  let site: BulkSite | undefined;
+  for (const node of file.root.descendantsOfType(['call_expression', 'selector_expression'])) {
+    if (!node) continue;
+    if (node.type === 'call_expression') detectRegistration(ctx, node);
+    if (!site && usesDefaultRegistry(imports, node)) site = { file: ctx.file, ...positionOf(node), via: DEFAULT_COLLECTORS_VIA };
+  }
+  return site;
+}
+
+function packageNameOf(root: GoNode): string {
+  const clause = significantChildren(root).find((n) => n.type === 'package_clause');
+  return clause ? (significantChildren(clause)[0]?.text ?? '') : '';
+}
+
+function groupByDirectory(sources: ReadSource[]): ReadSource[][] {
+  const groups = new Map<string, ReadSource[]>();
+  for (const source of sources) {
+    const dir = path.posix.dirname(source.relPath);
+    const group = groups.get(dir);
+    if (group) group.push(source);
+    else groups.set(dir, [source]);
+  }
+  return [...groups.values()];
+}
+
+/** Files of one directory that declare different packages (build-tagged tools) do not share names. */
+function groupByPackage(files: ParsedFile[]): ParsedFile[][] {
+  const groups = new Map<string, ParsedFile[]>();
+  for (const file of files) {
+    const group = groups.get(file.packageName);
+    if (group) group.push(file);
+    else groups.set(file.packageName, [file]);
+  }
+  return [...groups.values()];
+}
+
+function before(a: BulkSite, b: BulkSite): boolean {
+  if (a.file !== b.file) return a.file < b.file;
+  return a.line < b.line || (a.line === b.line && a.col < b.col);
+}

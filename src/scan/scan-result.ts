@@ -1,0 +1,16 @@
+// Assembling a ScanResult in a stable order, so reports and snapshots do not depend on the
+// order files were read or nodes were visited.
+
+import type { RegisteredMetric, ScanResult, ScanWarning } from './types.ts';
+
+type Located = { file: string; line: number; col: number };
+
+function byLocation(a: Located, b: Located): number {
+  if (a.file !== b.file) return a.file < b.file ? -1 : 1;
+  return a.line - b.line || a.col - b.col;
+}
+
+export function finishResult(metrics: RegisteredMetric[], warnings: ScanWarning[], filesScanned: number): ScanResult {
+  // Array.prototype.sort is stable, so same-place entries keep the order they were found in.
+  return { metrics: metrics.sort(byLocation), warnings: warnings.sort(byLocation), filesScanned };
+}

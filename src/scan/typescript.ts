@@ -1,0 +1,42 @@
+// The code check for TypeScript and JavaScript services: which Prometheus metrics the sources
+// register through prom-client or sloctl's SDK.
+
+import { readSources } from './read-sources.ts';
+import { assertDirectory } from './scan-root.ts';
+import { finishResult } from './scan-result.ts';
+import { scanTypeScriptSource } from './ts-file.ts';
+import type { RegisteredMetric, ScanResult, ScanWarning } from './types.ts';
+import { walkSourceFiles } from './walk-files.ts';
+
+const EXTENSIONS = new Set(['.ts', '.tsx', '.mts', '.cts', '.js', '.mjs', '.cjs', '.jsx']);
+
+// Dependencies, build output and test scaffolding do not register the service's metrics.
+const SKIP_DIRS = new Set(['node_modules', 'dist', 'build', 'coverage', '__tests__', '__mocks__']);
+
+// Declaration files hold no code; test files register metrics for tests, not for the service
+// (the same rule Go applies to `_test.go`).
+const NOT_SERVICE_CODE = /\.(d|test|spec)\.[cm]?[jt]sx?$/;
+
+function isSource(fileName: string): boolean {
+  const dot = fileName.lastIndexOf('.');
+  return dot > 0 && EXTENSIONS.has(fileName.slice(dot).toLowerCase()) && !NOT_SERVICE_CODE.test(fileName);
+}
+
+/**
+ * Scans every TS/JS source under `dir` (skipping node_modules, dist, build, coverage, hidden
+ * directories, symlinks, declaration and test files). Throws only when `dir` is not a
+ * directory; every problem inside it becomes a located warning.
+ */
+export async function scanTypeScriptProject(dir: string): Promise<ScanResult> {
+  await assertDirectory(dir);
+  const walk = await walkSourceFiles(dir, { skipDir: (name) => SKIP_DIRS.has(name), isSource });
+  const warnings: ScanWarning[] = [...walk.warnings];
+  const metrics: RegisteredMetric[] = [];
+  const sources = await readSources(walk.files, warnings);
+  for (const source of sources) {
+    const found = scanTypeScriptSource(source.relPath, source.text);
+    metrics.push(...found.metrics);
+    warnings.push(...found.warnings);
+  }
+  return finishResult(metrics, warnings, sources.length);
+}
