@@ -96,7 +96,7 @@ describe('sloctl schema', () => {
   it('prints the JSON Schema that the committed schema file holds', async () => {
     const r = await run(['schema']);
     assert.equal(r.code, 0);
-    const printed = JSON.parse(r.stdout);
+    const printed = JSON.parse(r.stdout) as { additionalProperties: boolean; properties: Record<string, any> };
     assert.deepEqual(printed, contractJsonSchema());
     assert.deepEqual(JSON.parse(readFileSync('schema/slo.schema.json', 'utf8')), printed, 'schema/slo.schema.json is stale: run `npm run schema`');
     assert.equal(printed.additionalProperties, false);

@@ -163,12 +163,12 @@ function codeCheck(loaded: LoadedContract[], scans: Array<{ label: string; resul
         const hint = need.role
           ? `register it (sloctl/sdk's instrument() does), or map the role to the metric your code has: \`metrics: { ${need.role}: <name> }\``
           : 'register it in the code, or fix the metric name in the query';
-        out.push({ file: l.file, ...pos, severity: 'error', code: 'SLO_METRIC_NOT_REGISTERED', message: `${need.why} read ${kind}\`${need.name}\`, which the code under ${where} does not register`, hint, path: need.path });
+        out.push({ file: l.file, ...pos, severity: 'error', code: 'SLO_METRIC_NOT_REGISTERED', message: `${need.why} reads ${kind}\`${need.name}\`, which the code under ${where} does not register`, hint, path: need.path });
         continue;
       }
       used.add(found);
       if (need.type && found.type !== 'untyped' && found.type !== need.type) {
-        out.push({ file: l.file, ...pos, severity: 'error', code: 'SLO_METRIC_TYPE', message: `${need.why} read \`${need.name}\` as a ${need.type}, but the code registers it as a ${found.type}`, path: need.path, related: [{ file: found.file, line: found.line, col: found.col, message: `registered here (${found.via})` }] });
+        out.push({ file: l.file, ...pos, severity: 'error', code: 'SLO_METRIC_TYPE', message: `${need.why} reads \`${need.name}\` as a ${need.type}, but the code registers it as a ${found.type}`, path: need.path, related: [{ file: found.file, line: found.line, col: found.col, message: `registered here (${found.via})` }] });
       }
     }
   }
@@ -177,11 +177,16 @@ function codeCheck(loaded: LoadedContract[], scans: Array<{ label: string; resul
   }
   if (strict) {
     for (const m of registered) {
-      if (used.has(m) || !looksLikeSli(m) || m.via.includes('default')) continue;
+      if (used.has(m) || !looksLikeSli(m) || isRuntimeDefault(m.via)) continue;
       out.push({ file: m.file, line: m.line, col: m.col, severity: 'warning', code: 'SLO_METRIC_UNCOVERED', message: `\`${m.name}\` (${m.type}) looks like an SLI, but no contract reads it`, hint: 'add an objective or a custom SLI that uses it, or drop the metric' });
     }
   }
   return out;
+}
+
+/** Registrations that come with the runtime (prom-client's or client_golang's default collectors). */
+function isRuntimeDefault(via: string): boolean {
+  return /default/i.test(via);
 }
 
 /** Two SLOs of one service with the same name, in different files: they would make one rule name. */
@@ -222,7 +227,8 @@ function summary(sources: Source[], loaded: LoadedContract[], all: Diagnostic[],
     }
   }
   for (const s of scans) {
-    lines.push(`  code check: ${s.result.metrics.length} metrics registered in ${s.result.filesScanned} files under ${s.label}`);
+    const defaults = s.result.metrics.filter((m) => isRuntimeDefault(m.via)).length;
+    lines.push(`  code check: ${s.result.metrics.length - defaults} metrics registered in ${s.result.filesScanned} files under ${s.label}${defaults ? `, plus ${defaults} runtime defaults` : ''}`);
   }
   if (sources.length === 0) lines.push('no staged contract files to validate');
   lines.push(`${failed ? 'invalid' : 'valid'}: ${sources.length} file(s), ${errors} error(s), ${warnings} warning(s)`);
