@@ -573,6 +573,18 @@ describe('located errors', () => {
     );
   });
 
+  it('in Prometheus text mode # EOF is a plain comment; type names are read in any case, as expfmt does', () => {
+    const r = parseExposition('# TYPE a COUNTER\na 1\n# EOF\nb 2\n', { format: 'prometheus' });
+    assert.deepEqual(r.errors, []);
+    assert.deepEqual(
+      r.families.map((f) => [f.name, f.type, f.samples.length]),
+      [
+        ['a', 'counter', 1],
+        ['b', 'untyped', 1],
+      ],
+    );
+  });
+
   it('a truncated OpenMetrics body (no # EOF) is reported at the end', () => {
     assert.deepEqual(errorsOf('# TYPE a gauge\na 1\n', { format: 'openmetrics' }), [
       [3, 1, `line 3:1: missing '# EOF' at the end of the OpenMetrics exposition (truncated body?)`],

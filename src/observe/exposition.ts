@@ -233,8 +233,6 @@ class LabelScratch {
   src: string | null = null;
   /** Label count of the previous set. */
   count = 0;
-  /** Set to false by labels() when a name differs from the previous set's name at the same index. */
-  sameNames = false;
   /** Builds the labels record for the current name sequence; null when the sequence changed. */
   factory: LabelsFactory | null = null;
 }
@@ -354,7 +352,8 @@ class ExpositionStream implements ExpositionParser {
 
   write(chunk: string): void {
     if (this.ended) throw new Error('exposition parser: write() after end()');
-    const s = chunk;
+    this.inHandler = false;
+    const s = typeof chunk === 'string' ? chunk : String(chunk);
     let p = 0;
     if (this.skipping) {
       const nl = s.indexOf('\n');
@@ -400,6 +399,7 @@ class ExpositionStream implements ExpositionParser {
   }
 
   end(): ExpositionSummary {
+    this.inHandler = false;
     if (!this.ended) {
       this.ended = true;
       if (this.skipping) {
@@ -514,7 +514,7 @@ class ExpositionStream implements ExpositionParser {
       if (regionIs(s, ks, 'HELP')) kw = 'HELP';
       else if (regionIs(s, ks, 'TYPE')) kw = 'TYPE';
       else if (regionIs(s, ks, 'UNIT')) kw = 'UNIT';
-    } else if (klen === 3 && regionIs(s, ks, 'EOF')) {
+    } else if (klen === 3 && regionIs(s, ks, 'EOF') && this.explicit !== 'prometheus') {
       if (this.skipWs(s, p, b) === b) {
         this.sawEOF = true;
         this.switchToOM();
@@ -575,8 +575,9 @@ class ExpositionStream implements ExpositionParser {
     }
     if (ts === te) return this.error(ts, `expected a type after '# TYPE ${name}'`);
     const word = s.slice(ts, te);
-    const type = TYPES[word];
-    if (type === undefined || !Object.hasOwn(TYPES, word)) {
+    const lower = Object.hasOwn(TYPES, word) ? word : word.toLowerCase(); // expfmt accepts any case
+    const type = Object.hasOwn(TYPES, lower) ? TYPES[lower] : undefined;
+    if (type === undefined) {
       return this.error(
         ts,
         `unknown metric type ${showToken(word)} (expected counter, gauge, histogram, summary, untyped${this.explicit === 'prometheus' ? '' : ', gaugehistogram, info, stateset or unknown'})`,
