@@ -660,6 +660,21 @@ describe('streaming', () => {
     );
   });
 
+  it('a line of exactly maxLineLength characters before its CRLF is accepted at every split point', () => {
+    const line = 'm{a="' + 'x'.repeat(20) + '"} 1'; // 29 characters
+    const text = `${line}\r\n${line}x\r\n${line}\r\n`;
+    const opts = { maxLineLength: line.length };
+    const whole = canonicalOneShot(text, opts);
+    assert.equal(whole.families[0].samples.length, 2);
+    assert.deepEqual(
+      whole.errors.map((e) => e.message),
+      ['line 2:30: line longer than maxLineLength (29 characters); skipped'],
+    );
+    for (let k = 0; k <= text.length; k++) {
+      for (let j = k; j <= text.length; j += 5) assert.deepEqual(canonicalStream(text, [k, j], opts), whole, `cuts ${k}, ${j}`);
+    }
+  });
+
   it('chunks of one character each', () => {
     const cuts = Array.from({ length: OPENMETRICS.length }, (_, i) => i);
     assert.deepEqual(canonicalStream(OPENMETRICS, cuts), canonicalOneShot(OPENMETRICS));

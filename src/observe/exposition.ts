@@ -243,11 +243,13 @@ type LabelsFactory = (values: string[]) => Record<string, string>;
  * Record builders per label-name sequence. Assigning properties one by one with varying keys
  * goes through V8's megamorphic (slow) path; an object literal per sequence is allocated with its
  * final shape at once. Label names are [a-zA-Z_][a-zA-Z0-9_]*, so the generated source cannot
- * carry anything but property names. Bounded; past the bound (or where code generation is
- * disallowed) the generic builder is used.
+ * carry anything but property names. The cache is process-wide, so it is bounded in entries and in
+ * key size (hostile input cannot make it hold much); past the bounds, or where code generation is
+ * disallowed, the generic builder is used.
  */
 const FACTORIES = new Map<string, LabelsFactory>();
 const MAX_FACTORIES = 1024;
+const MAX_FACTORY_KEY = 512;
 let codegen = true;
 
 function labelsFactory(names: string[], n: number): LabelsFactory {
@@ -255,7 +257,7 @@ function labelsFactory(names: string[], n: number): LabelsFactory {
   let f = FACTORIES.get(key);
   if (f !== undefined) return f;
   const own = names.slice(0, n);
-  if (codegen && FACTORIES.size < MAX_FACTORIES && !own.includes('__proto__')) {
+  if (codegen && FACTORIES.size < MAX_FACTORIES && key.length <= MAX_FACTORY_KEY && !own.includes('__proto__')) {
     try {
       const body = own.map((k, i) => `${JSON.stringify(k)}: v[${i}]`).join(', ');
       f = new Function('v', `return { ${body} };`) as LabelsFactory;
