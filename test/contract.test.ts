@@ -88,6 +88,13 @@ describe('located errors', () => {
     assert.match(out, /6 \|   duration: 5 minutes\n  \|             \^{9}/);
   });
 
+  it('never writes control characters from the file to the terminal', () => {
+    const text = 'apiVersion: sloctl/v1\nservice: {name: "a\u001b[31mred"}\u001b[2J\n';
+    const out = parseContract(text, 'x.yaml').diagnostics.map((d) => renderDiagnostic(d, { sources: new Map([['x.yaml', text]]) })).join('\n');
+    assert.ok(out.length > 0);
+    assert.equal(/[\u0000-\u0008\u000b-\u001f\u007f]/.test(out), false, JSON.stringify(out));
+  });
+
   it('reports a missing required key at its parent', () => {
     const [d] = errorsOf('apiVersion: sloctl/v1\nservice:\n  owner: me\n');
     assert.equal(d.code, 'SLO_MISSING_KEY');

@@ -19,7 +19,9 @@ export function renderDiagnostic(d: Diagnostic, opts: RenderOptions = {}): strin
     const text = source.split(/\r?\n/)[d.line - 1];
     if (text !== undefined) {
       const gutter = String(d.line).length;
-      const shown = text.replace(/\t/g, ' ');
+      // Control characters from a binary or hostile file must not reach the terminal as escapes.
+      // eslint-disable-next-line no-control-regex
+      const shown = text.replace(/\t/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '\ufffd');
       const width = d.endLine === d.line && d.endCol !== undefined && d.endCol > d.col ? d.endCol - d.col : 1;
       out.push(`${' '.repeat(gutter)} |`);
       out.push(`${d.line} | ${shown.length > 200 ? `${shown.slice(0, 200)}…` : shown}`);
