@@ -1,0 +1,315 @@
+// A scraper: reads a target's /metrics on an interval, the way Prometheus does, into a SeriesStore.
+//
+// - Loopback only by default: a target URL whose host is not 127.0.0.0/8, ::1 or `localhost` is
+//   refused unless the caller passes `allowRemote: true` (sloctl reads and loads only what the user
+//   runs locally unless told otherwise; see the security bar in DESIGN.md).
+// - One HTTP GET per scrape with an overall timeout (connect + headers + body), an `Accept` header
+//   that prefers OpenMetrics and accepts the Prometheus text format, and the body parsed as it
+//   streams (the parser's bounds cap memory; the body itself is capped at `maxBodyBytes`).
+// - A scrape fails as a whole, as in Prometheus: refused, timed out, an HTTP error, a body that is
+//   not an exposition (the first located parser error, e.g. `line 3:1: expected a metric name`),
+//   or a body over the cap. A failed scrape ingests nothing and marks the target's series stale;
+//   nothing stored before is lost. Each failure is one line that names the URL and says what to do.
+// - Staleness: a series the previous scrape had and this one lacks is stale from this scrape on.
+// - Restarts: a changed `process_start_time_seconds` is reported and makes the store count every
+//   counter's next sample from zero; a counter that dropped is counted as a reset either way.
+// - Time is injected: `now()` stamps each scrape (Prometheus stamps a sample with the scrape's start
+//   time), so tests drive `scrapeOnce(at)` with no sleeps. `start()` runs the loop on timers.
+import { isIP } from 'node:net';
+import { request, type Dispatcher } from 'undici';
+import {
+  createExpositionParser,
+  formatFromContentType,
+  type ExpositionError,
+  type ExpositionFormat,
+  type ExpositionOptions,
+} from './exposition.ts';
+import { SeriesStore, type IngestResult, type IngestSample } from './series-store.ts';
+
+export const SCRAPE_ACCEPT =
+  'application/openmetrics-text;version=1.0.0;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.1';
+
+export type ScrapeErrorKind = 'bad-url' | 'not-loopback' | 'refused' | 'unreachable' | 'timeout' | 'http' | 'garbage' | 'too-large';
+
+/** A scrape that failed, or a target that cannot be scraped at all. `message` is one line. */
+export class ScrapeError extends Error {
+  override name = 'ScrapeError';
+  readonly kind: ScrapeErrorKind;
+  readonly url: string;
+  readonly status?: number;
+  /** For `garbage`: the located parser errors (first ones). */
+  readonly parseErrors?: readonly ExpositionError[];
+  constructor(kind: ScrapeErrorKind, url: string, message: string, extra: { status?: number; parseErrors?: readonly ExpositionError[]; cause?: unknown } = {}) {
+    super(message, extra.cause === undefined ? undefined : { cause: extra.cause });
+    this.kind = kind;
+    this.url = url;
+    if (extra.status !== undefined) this.status = extra.status;
+    if (extra.parseErrors !== undefined) this.parseErrors = extra.parseErrors;
+  }
+}
+
+/** True for 127.0.0.0/8, ::1, IPv4-mapped loopback and `localhost`. */
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (h === 'localhost' || h.endsWith('.localhost')) return true;
+  const kind = isIP(h);
+  if (kind === 4) return h.startsWith('127.');
+  if (kind === 6) {
+    if (h === '::1' || /^0*:(0*:){0,5}0*1$/.test(h) || h === '0:0:0:0:0:0:0:1') return true;
+    const mapped = /^::ffff:(.+)$/.exec(h);
+    if (mapped) {
+      const rest = mapped[1];
+      if (isIP(rest) === 4) return rest.startsWith('127.');
+      // URL normalizes ::ffff:127.0.0.1 to ::ffff:7f00:1.
+      return /^7f[0-9a-f]{2}:[0-9a-f]{1,4}$/.test(rest);
+    }
+  }
+  return false;
+}
+
+/**
+ * Checks a target URL: absolute http(s), and loopback unless `allowRemote`. Throws a ScrapeError
+ * (`bad-url` or `not-loopback`) whose message says what to do.
+ */
+export function checkTargetUrl(url: string, allowRemote = false, what = 'scrape'): URL {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new ScrapeError('bad-url', url, `cannot ${what} "${url}": not an absolute URL; write it like http://127.0.0.1:8080/metrics`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+    throw new ScrapeError('bad-url', url, `cannot ${what} ${url}: only http and https URLs are supported`);
+  }
+  if (!allowRemote && !isLoopbackHost(u.hostname)) {
+    throw new ScrapeError(
+      'not-loopback',
+      url,
+      `refusing to ${what} ${url}: ${u.hostname} is not a loopback address; sloctl reads only local targets unless told otherwise (pass --allow-remote, or allowRemote: true)`,
+    );
+  }
+  return u;
+}
+
+export interface ScraperOptions {
+  /** The metrics endpoint, e.g. http://127.0.0.1:8080/metrics. */
+  url: string;
+  /** Where samples go. Default: a new store with default bounds. */
+  store?: SeriesStore;
+  /** Loop interval in ms. Default 15s. */
+  intervalMs?: number;
+  /** Whole-scrape timeout in ms (connect, headers and body). Default 10s, at most the interval. */
+  timeoutMs?: number;
+  /** Allow a non-loopback target. Default false. */
+  allowRemote?: boolean;
+  /** The clock (ms since the epoch). Default Date.now. */
+  now?: () => number;
+  /** Parser bounds (maxSeries is the per-scrape sample limit). */
+  parser?: Omit<ExpositionOptions, 'format'>;
+  /** Largest body accepted, in bytes. Default 64 MiB. */
+  maxBodyBytes?: number;
+  headers?: Record<string, string>;
+  /** Called after each scrape of the loop (and of scrapeOnce). */
+  onScrape?: (report: ScrapeReport) => void;
+  /** An undici dispatcher (agent/pool), e.g. to share connections. */
+  dispatcher?: Dispatcher;
+}
+
+export interface RestartInfo {
+  /** process_start_time_seconds before and after, in seconds. */
+  previousStart: number;
+  start: number;
+}
+
+export interface ScrapeReport {
+  url: string;
+  /** Scrape time, the timestamp every sample of this scrape gets. */
+  at: number;
+  /** Wall time the scrape took by the injected clock (0 when the clock did not move). */
+  durationMs: number;
+  ok: boolean;
+  error?: ScrapeError;
+  format?: ExpositionFormat;
+  /** Samples read from the body. */
+  samples: number;
+  /** What the store did with them (also present for a failed scrape: the stale series). */
+  ingest?: IngestResult;
+  restart?: RestartInfo;
+}
+
+const DEFAULT_INTERVAL = 15_000;
+const DEFAULT_TIMEOUT = 10_000;
+const DEFAULT_MAX_BODY = 64 * 1024 * 1024;
+
+function describeNetworkError(e: unknown, url: string, timeoutMs: number): ScrapeError {
+  const err = e as { name?: string; code?: string; message?: string; cause?: { code?: string } };
+  const code = err.code ?? err.cause?.code;
+  if (err.name === 'TimeoutError' || err.name === 'AbortError' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+    return new ScrapeError('timeout', url, `scrape of ${url} timed out after ${timeoutMs}ms; the target is up but slow or stuck (raise the timeout, or check the service)`, { cause: e });
+  }
+  if (code === 'ECONNREFUSED') {
+    return new ScrapeError('refused', url, `scrape of ${url} failed: connection refused; is the service running and listening on that port?`, { cause: e });
+  }
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    return new ScrapeError('unreachable', url, `scrape of ${url} failed: host not found (${code}); check the host name in the URL`, { cause: e });
+  }
+  const what = code ?? err.message ?? String(e);
+  return new ScrapeError('unreachable', url, `scrape of ${url} failed: ${what}; check that the service is up and serves metrics at this URL`, { cause: e });
+}
+
+export class Scraper {
+  readonly url: string;
+  readonly store: SeriesStore;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  /** Scrapes done, and how many failed. */
+  scrapes = 0;
+  failures = 0;
+  /** Restarts seen (process_start_time_seconds changes). */
+  restarts = 0;
+  lastReport: ScrapeReport | undefined;
+
+  private readonly now: () => number;
+  private readonly opts: ScraperOptions;
+  private lastStart: number | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private inFlight: Promise<ScrapeReport> | undefined;
+  private lastAt = -Infinity;
+
+  constructor(options: ScraperOptions) {
+    checkTargetUrl(options.url, options.allowRemote === true);
+    this.url = options.url;
+    this.opts = options;
+    this.store = options.store ?? new SeriesStore();
+    this.intervalMs = options.intervalMs ?? DEFAULT_INTERVAL;
+    if (!(this.intervalMs > 0)) throw new RangeError(`intervalMs must be positive, got ${this.intervalMs}`);
+    this.timeoutMs = Math.min(options.timeoutMs ?? DEFAULT_TIMEOUT, this.intervalMs);
+    this.now = options.now ?? Date.now;
+  }
+
+  /**
+   * One scrape at time `at` (default now()). Never throws for a target problem: the report says
+   * `ok: false` with a one-line `error`. Scrapes are serialized: a call while one is in flight
+   * waits for it first.
+   */
+  async scrapeOnce(at: number = this.now()): Promise<ScrapeReport> {
+    while (this.inFlight) await this.inFlight.catch(() => undefined);
+    const p = this.doScrape(at);
+    this.inFlight = p;
+    try {
+      return await p;
+    } finally {
+      this.inFlight = undefined;
+    }
+  }
+
+  /** Starts the loop: a scrape now, then every intervalMs (aligned to the first, skipping missed ticks). */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    const first = this.now();
+    const tick = () => {
+      if (!this.running) return;
+      void this.scrapeOnce().finally(() => {
+        if (!this.running) return;
+        const now = this.now();
+        const next = first + Math.ceil((now - first + 1) / this.intervalMs) * this.intervalMs;
+        this.timer = setTimeout(tick, Math.max(0, next - now));
+      });
+    };
+    tick();
+  }
+
+  /** Stops the loop and waits for a scrape in flight. */
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.inFlight) await this.inFlight.catch(() => undefined);
+  }
+
+  private async doScrape(at: number): Promise<ScrapeReport> {
+    const url = this.url;
+    const report: ScrapeReport = { url, at, durationMs: 0, ok: false, samples: 0 };
+    if (!(at > this.lastAt)) {
+      // Samples must move forward in time; a clock that stands still would make them duplicates.
+      throw new RangeError(`scrape of ${url} at ${at} is not after the previous scrape at ${this.lastAt}: pass increasing timestamps`);
+    }
+    this.lastAt = at;
+    this.scrapes++;
+    const samples: IngestSample[] = [];
+    const parseErrors: ExpositionError[] = [];
+    let errorCount = 0;
+    try {
+      const res = await request(url, {
+        method: 'GET',
+        headers: { accept: SCRAPE_ACCEPT, 'user-agent': 'sloctl-scraper', 'x-prometheus-scrape-timeout-seconds': String(this.timeoutMs / 1000), ...this.opts.headers },
+        signal: AbortSignal.timeout(this.timeoutMs),
+        dispatcher: this.opts.dispatcher,
+      });
+      if (res.statusCode < 200 || res.statusCode >= 300) {
+        await res.body.dump().catch(() => undefined);
+        const hint = res.statusCode >= 300 && res.statusCode < 400 ? `it redirects to ${String(res.headers.location)}; scrape that URL instead` : res.statusCode === 404 ? 'check the metrics path (target.metrics in the contract)' : 'check the service logs';
+        throw new ScrapeError('http', url, `scrape of ${url} failed: HTTP ${res.statusCode}; ${hint}`, { status: res.statusCode });
+      }
+      const contentType = res.headers['content-type'];
+      const format = formatFromContentType(Array.isArray(contentType) ? contentType[0] : contentType);
+      const parser = createExpositionParser(
+        (s, family) => {
+          samples.push({ name: s.name, labels: s.labels, value: s.value, type: family.type });
+        },
+        (e) => {
+          errorCount++;
+          if (parseErrors.length < 5) parseErrors.push(e);
+        },
+        { ...this.opts.parser, format },
+      );
+      const maxBody = this.opts.maxBodyBytes ?? DEFAULT_MAX_BODY;
+      let bytes = 0;
+      res.body.setEncoding('utf8');
+      for await (const chunk of res.body as AsyncIterable<string>) {
+        bytes += Buffer.byteLength(chunk);
+        if (bytes > maxBody) {
+          res.body.destroy();
+          throw new ScrapeError('too-large', url, `scrape of ${url} failed: the body is larger than ${maxBody} bytes; the target exposes too many series (raise maxBodyBytes, or reduce label cardinality)`);
+        }
+        parser.write(chunk);
+      }
+      const summary = parser.end();
+      report.format = summary.format;
+      report.samples = samples.length;
+      if (errorCount > 0) {
+        const first = parseErrors[0];
+        const more = errorCount > 1 ? ` (and ${errorCount - 1} more error${errorCount > 2 ? 's' : ''})` : '';
+        throw new ScrapeError('garbage', url, `scrape of ${url} failed: not a valid exposition: ${first.message}${more}; is this the metrics endpoint?`, { parseErrors });
+      }
+    } catch (e) {
+      report.error = e instanceof ScrapeError ? e : describeNetworkError(e, url, this.timeoutMs);
+      report.samples = 0;
+      report.ingest = this.store.markAllStale(at);
+      return this.finish(report);
+    }
+
+    // Restart detection: the process start time changed.
+    const start = samples.find((s) => s.name === 'process_start_time_seconds' && Object.keys(s.labels).length === 0)?.value;
+    let restart = false;
+    if (start !== undefined && this.lastStart !== undefined && start !== this.lastStart) {
+      report.restart = { previousStart: this.lastStart, start };
+      this.restarts++;
+      restart = true;
+    }
+    if (start !== undefined) this.lastStart = start;
+    report.ingest = this.store.ingest({ at, samples, restart });
+    report.ok = true;
+    return this.finish(report);
+  }
+
+  private finish(report: ScrapeReport): ScrapeReport {
+    report.durationMs = Math.max(0, this.now() - report.at);
+    if (!report.ok) this.failures++;
+    this.lastReport = report;
+    this.opts.onScrape?.(report);
+    return report;
+  }
+}
