@@ -74,6 +74,7 @@ export function isLoopbackHost(hostname: string): boolean {
 export function checkTargetUrl(url: string, allowRemote = false, what = 'scrape'): URL {
   let u: URL;
   try {
+    if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) throw new TypeError('no scheme');
     u = new URL(url);
   } catch {
     throw new ScrapeError('bad-url', url, `cannot ${what} "${url}": not an absolute URL; write it like http://127.0.0.1:8080/metrics`);

@@ -1,0 +1,228 @@
+// From a contract to the SLO definitions the embedded engine evaluates. Pure: no clock, no I/O.
+//
+// Every definition selects exactly the series the generated Prometheus rules select (src/emit/
+// slos.ts), written here as label-matcher objects instead of PromQL text, so `sloctl status`
+// scraping by itself and Prometheus evaluating the rules count the same events:
+//
+// - latency: good = the histogram bucket at the threshold `le` (a route with its own `latency`
+//   is good at its own threshold), total = `_count`; scoped to the objective's routes as
+//   (method, route template) pairs, or to every series when it names none;
+// - errors: total = the request counter; weighted bad = Σ increase(class) × weight(class) over the
+//   contract's error classes that are not `good` and weigh more than 0. A class the contract does
+//   not name (and `none`, the SDK's label for a good request) adds nothing, as in the rules, and is
+//   reported so the user sees it;
+// - availability: the SDK's composite gauge averaged over time (the rules' avg_over_time); when a
+//   target does not export it, the composite is computed per scrape from its parts where they are
+//   known (see embedded.ts);
+// - custom SLIs are PromQL: only `--prometheus` can evaluate them.
+//
+// Alert tiers come from src/emit's planTiers, so both paths alert on the same tiers: written ones
+// as they are, `false` turns a severity off, missing ones are the SRE workbook's scaled to the SLO
+// window and rounded to the bucket width.
+import { HTTP_ROLES } from '../contract/metric-names.ts';
+import type { Alerting, Contract, LatencyObjective, Route } from '../contract/schema.ts';
+import { formatDuration, formatPercent } from '../contract/units.ts';
+import type { BudgetingMethod } from '../engine/budget.ts';
+import type { CalendarKind } from '../engine/calendar.ts';
+import type { ScaledTier } from '../engine/alerts.ts';
+import { DEFAULT_FOR_MS, planTiers } from '../emit/slos.ts';
+import type { LabelMatcher } from '../observe/series-store.ts';
+
+const DAY = 86_400_000;
+
+/** A union of matcher lists: `[[]]` is every series; `[[a, b], [c]]` is (a and b) or c. */
+export type Scope = LabelMatcher[][];
+export const EVERYTHING: Scope = [[]];
+
+export type WindowSpec =
+  | { kind: 'rolling'; ms: number }
+  | { kind: 'calendar'; calendar: CalendarKind; timeZone: string };
+
+export interface LatencySource {
+  kind: 'latency';
+  /** `<histogram>_bucket` and `<histogram>_count`. */
+  bucketMetric: string;
+  countMetric: string;
+  /** Disjoint groups of series, each good at its own threshold. */
+  groups: Array<{ thresholdSeconds: number; scope: Scope; routes: string }>;
+  totalScope: Scope;
+  /** Percentile ceilings: [label, quantile, seconds]. */
+  percentiles: Array<[string, number, number]>;
+}
+
+export interface ErrorsSource {
+  kind: 'errors';
+  metric: string;
+  scope: Scope;
+  /** Weight per error class that counts as bad. */
+  weights: Map<string, number>;
+  /** Classes the contract names (bad or good), so others can be reported. */
+  known: Set<string>;
+}
+
+export interface AvailabilitySource {
+  kind: 'availability';
+  gauge: string;
+  weights: { health: number; latency: number; success: number; dependencies: number };
+  /** Critical dependencies, for the composite computed from parts. */
+  criticalDependencies: string[];
+  dependencyGauge: string;
+}
+
+export interface CustomSource {
+  kind: 'custom';
+}
+
+export type SliSource = LatencySource | ErrorsSource | AvailabilitySource | CustomSource;
+
+export interface SloDefinition {
+  name: string;
+  kind: 'latency' | 'errors' | 'availability' | 'custom';
+  /** What it promises, in words. */
+  promise: string;
+  objective: number;
+  window: WindowSpec;
+  /** The window Prometheus' rules use: the rolling window, or the calendar one approximated. */
+  rollingWindowMs: number;
+  bucketMs: number;
+  budgeting: BudgetingMethod;
+  tiers: ScaledTier[];
+  source: SliSource;
+}
+
+function windowSpec(w: Contract['window']): WindowSpec {
+  return typeof w === 'number' ? { kind: 'rolling', ms: w } : { kind: 'calendar', calendar: w.calendar, timeZone: w.timeZone };
+}
+
+/** Same approximation as src/emit: a calendar month is 30 days, a week 7, for the rules' windows. */
+function rollingMs(w: Contract['window']): number {
+  if (typeof w === 'number') return w;
+  return w.calendar === 'week' ? 7 * DAY : 30 * DAY;
+}
+
+function tiersFor(alerting: Alerting | undefined, windowMs: number, bucketMs: number): ScaledTier[] {
+  return planTiers(alerting, windowMs, bucketMs, DEFAULT_FOR_MS).map((t) => ({
+    name: t.name,
+    severity: t.severity,
+    burnRate: t.burnRate,
+    longMs: t.longMs,
+    shortMs: t.shortMs,
+    budgetShare: t.budgetShare,
+  }));
+}
+
+const eq = (name: string, value: string): LabelMatcher => ({ name, op: '=', value });
+
+function reEscape(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** `=` for one value, an anchored alternation for several (like src/emit's oneOf). */
+function oneOf(name: string, values: readonly string[], negate = false): LabelMatcher {
+  const uniq = [...new Set(values)].sort();
+  if (uniq.length === 1) return { name, op: negate ? '!=' : '=', value: uniq[0] };
+  return { name, op: negate ? '!~' : '=~', value: uniq.map(reEscape).join('|') };
+}
+
+function byMethod(routes: readonly Route[]): Map<string, string[]> {
+  const m = new Map<string, string[]>();
+  for (const r of routes) m.set(r.method, [...(m.get(r.method) ?? []), r.path]);
+  return m;
+}
+
+/** The routes as (method, route template) pairs. */
+export function routesScope(routes: readonly Route[]): Scope {
+  return [...byMethod(routes)].sort(([a], [b]) => a.localeCompare(b)).map(([m, paths]) => [eq('method', m), oneOf('route', paths)]);
+}
+
+/** Everything except the given routes: other methods, and the given methods on other paths. */
+export function exceptRoutesScope(routes: readonly Route[]): Scope {
+  if (routes.length === 0) return EVERYTHING;
+  const m = byMethod(routes);
+  const methods = [...m.keys()].sort();
+  return [[oneOf('method', methods, true)], ...methods.map((x) => [eq('method', x), oneOf('route', m.get(x)!, true)])];
+}
+
+function metricName(c: Contract, role: 'requestDuration' | 'requests' | 'availability' | 'dependencyUp'): string {
+  return c.metrics?.[role] ?? HTTP_ROLES[role].name;
+}
+
+function latencySource(c: Contract, o: LatencyObjective): LatencySource {
+  const hist = metricName(c, 'requestDuration');
+  const thresholdOf = (r: Route) => r.latency ?? o.threshold;
+  const groups: LatencySource['groups'] = [];
+  const grouped = (rs: Route[]) => {
+    const m = new Map<number, Route[]>();
+    for (const r of rs) m.set(thresholdOf(r), [...(m.get(thresholdOf(r)) ?? []), r]);
+    return [...m].sort(([a], [b]) => a - b);
+  };
+  let totalScope: Scope;
+  if (o.routes) {
+    const covered = c.routes.filter((r) => o.routes!.includes(r.name));
+    for (const [t, rs] of grouped(covered)) groups.push({ thresholdSeconds: t / 1000, scope: routesScope(rs), routes: rs.map((r) => r.name).join(', ') });
+    totalScope = routesScope(covered);
+  } else {
+    const own = c.routes.filter((r) => thresholdOf(r) !== o.threshold);
+    groups.push({ thresholdSeconds: o.threshold / 1000, scope: exceptRoutesScope(own), routes: own.length ? 'all other routes' : 'all routes' });
+    for (const [t, rs] of grouped(own)) groups.push({ thresholdSeconds: t / 1000, scope: routesScope(rs), routes: rs.map((r) => r.name).join(', ') });
+    totalScope = EVERYTHING;
+  }
+  const percentiles = Object.entries(o.percentiles ?? {})
+    .filter((e): e is [string, number] => e[1] !== undefined)
+    .map(([k, v]): [string, number, number] => [k, Number(`0.${k.slice(1)}`), v / 1000]);
+  return { kind: 'latency', bucketMetric: `${hist}_bucket`, countMetric: `${hist}_count`, groups, totalScope, percentiles };
+}
+
+/** The SLOs of a contract the engine can evaluate, in contract order. */
+export function defineSlos(c: Contract): SloDefinition[] {
+  const out: SloDefinition[] = [];
+  const window = windowSpec(c.window);
+  const rolling = rollingMs(c.window);
+  const base = (name: string, kind: SloDefinition['kind'], objective: number, alerting: Alerting | undefined, budgeting: BudgetingMethod | undefined, promise: string, source: SliSource, w: Contract['window'] = c.window): SloDefinition => ({
+    name,
+    kind,
+    promise,
+    objective,
+    window: w === c.window ? window : windowSpec(w),
+    rollingWindowMs: w === c.window ? rolling : rollingMs(w),
+    bucketMs: c.bucket,
+    budgeting: budgeting ?? c.budgeting,
+    tiers: tiersFor(alerting, w === c.window ? rolling : rollingMs(w), c.bucket),
+    source,
+  });
+
+  for (const o of c.objectives.latency ?? []) {
+    const src = latencySource(c, o);
+    const overrides = src.groups.filter((g) => g.thresholdSeconds * 1000 !== o.threshold);
+    const promise = `${formatPercent(o.objective)} of ${o.routes ? `requests to ${o.routes.join(', ')}` : 'requests'} within ${formatDuration(o.threshold)}${overrides.length ? ` (${overrides.map((g) => `${g.routes} within ${formatDuration(g.thresholdSeconds * 1000)}`).join('; ')})` : ''}`;
+    out.push(base(o.name, 'latency', o.objective, o.alerting, o.budgeting, promise, src));
+  }
+  const e = c.objectives.errors;
+  if (e) {
+    const weights = new Map<string, number>();
+    for (const k of c.errorClasses) if (!k.good && k.weight > 0) weights.set(k.name, k.weight);
+    const scope = e.routes ? routesScope(c.routes.filter((r) => e.routes!.includes(r.name))) : EVERYTHING;
+    const classes = [...weights].map(([n, w]) => `${n} ×${w}`).join('; ');
+    out.push(base(e.name, 'errors', e.objective, e.alerting, e.budgeting, `weighted success ≥ ${formatPercent(e.objective)} of ${e.routes ? `requests to ${e.routes.join(', ')}` : 'requests'} (${classes || 'no weighted classes'})`, {
+      kind: 'errors',
+      metric: metricName(c, 'requests'),
+      scope,
+      weights,
+      known: new Set(c.errorClasses.map((k) => k.name)),
+    }));
+  }
+  const a = c.objectives.availability;
+  if (a) {
+    out.push(base(a.name, 'availability', a.objective, a.alerting, a.budgeting, `composite availability ≥ ${formatPercent(a.objective)} (health ${a.weights.health}, latency ${a.weights.latency}, success ${a.weights.success}, dependencies ${a.weights.dependencies})`, {
+      kind: 'availability',
+      gauge: metricName(c, 'availability'),
+      weights: a.weights,
+      criticalDependencies: c.dependencies.filter((d) => d.critical).map((d) => d.name),
+      dependencyGauge: metricName(c, 'dependencyUp'),
+    }));
+  }
+  for (const s of c.slis) {
+    out.push(base(s.name, 'custom', s.objective, s.alerting, s.budgeting, s.description ?? `${formatPercent(s.objective)} good (custom PromQL SLI)`, { kind: 'custom' }, s.window ?? c.window));
+  }
+  return out;
+}

@@ -1,0 +1,404 @@
+// The embedded path: scrapes (through the series store) in, rolling windows filled incrementally,
+// SLO statuses out. No clock: every scrape carries its time, `evaluate(at)` takes the time.
+//
+// Per scrape and per SLO, the reset-corrected increases the store computed for each matching
+// series (O(1) per series, see series-store.ts) are summed into one (bad, total) increment and
+// added to the SLO's rolling window at the scrape's time: the events of the interval that ended
+// with this scrape. A scrape in which none of the SLO's series had a previous sample adds nothing
+// (its interval is unknown, not idle); a failed scrape adds nothing at all, so the buckets it should
+// have filled stay unknown.
+//
+// Plain (not extrapolated) increases are used, so counts stay whole numbers and the window is the
+// exact sum of its buckets; see src/engine/counter.ts for how that differs from PromQL's
+// `increase` and test/agreement.test.ts for how much it matters in practice.
+import type { Bucket } from '../engine/histogram.ts';
+import { goodRatioAtThreshold, histogramQuantile, parseLe } from '../engine/histogram.ts';
+import { RollingWindow, type WindowSum } from '../engine/window.ts';
+import { formatMs } from '../engine/alerts.ts';
+import { compileMatchers, type IngestResult, type Series, type SeriesStore } from '../observe/series-store.ts';
+import type { AvailabilitySource, ErrorsSource, LatencySource, Scope, SloDefinition } from './definitions.ts';
+import { evaluateSlo, healthRows, num, skippedSlo, type EventSource, type PercentileStatus, type SloStatus, type WindowCounts } from './report.ts';
+
+const DAY = 86_400_000;
+
+/**
+ * A rolling window of (bad, total) where bad may exceed total (class weights above 1). The engine's
+ * RollingWindow keeps 0 <= good <= total, so two of them are kept: one of totals and one of
+ * (weighted) bad events, each fed as (good 0, total x). Totals of whole requests stay exact
+ * integers; coverage (buckets with data) comes from the totals window, which gets every increment.
+ */
+export class BadTotalWindow {
+  readonly totals: RollingWindow;
+  readonly bads: RollingWindow;
+  constructor(bucketMs: number, windowMs: number) {
+    this.totals = new RollingWindow({ bucketMs, windowMs });
+    this.bads = new RollingWindow({ bucketMs, windowMs });
+  }
+  add(t: number, bad: number, total: number): boolean {
+    const ok = this.totals.add(t, 0, total);
+    if (ok) this.bads.add(t, 0, bad);
+    return ok;
+  }
+  private static counts(tot: WindowSum, bad: WindowSum): WindowCounts {
+    // Prefix-sum differences of fractional (weighted) counts can leave 1e-13 where 0 is meant.
+    const b = Math.abs(bad.total) < 1e-9 ? 0 : bad.total;
+    return { good: tot.total - b, bad: b, total: tot.total, start: tot.start, end: tot.end, buckets: tot.buckets, bucketsWithData: tot.bucketsWithData };
+  }
+  sum(start: number, end: number): WindowCounts {
+    return BadTotalWindow.counts(this.totals.sum(start, end), this.bads.sum(start, end));
+  }
+  over(durationMs: number, end: number): WindowCounts {
+    return BadTotalWindow.counts(this.totals.over(durationMs, end), this.bads.over(durationMs, end));
+  }
+  slices(start: number, end: number, sliceMs: number): WindowCounts[] {
+    const b = this.bads.slices(start, end, sliceMs);
+    return this.totals.slices(start, end, sliceMs).map((s, i) => BadTotalWindow.counts(s, b[i]));
+  }
+}
+
+type Role =
+  | { role: 'bucket'; group: number; le: number }
+  | { role: 'count' }
+  | { role: 'requests' }
+  | { role: 'gauge' }
+  | { role: 'dependency'; name: string };
+
+function scopeTest(scope: Scope): (labels: Readonly<Record<string, string>>) => boolean {
+  const alts = scope.map((m) => compileMatchers(m));
+  return (labels) => alts.some((t) => t(labels));
+}
+
+/** Key of a histogram's label set without `le`: the buckets of one histogram series. */
+function withoutLe(labels: Readonly<Record<string, string>>): string {
+  return Object.keys(labels).filter((k) => k !== 'le').sort().map((k) => `${k}=${JSON.stringify(labels[k])}`).join(',');
+}
+
+function sameBound(a: number, b: number): boolean {
+  return a === b || (Number.isFinite(a) && Number.isFinite(b) && Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b)));
+}
+
+interface Session {
+  scrapes: number;
+  firstAt?: number;
+  lastAt?: number;
+  bad: number;
+  total: number;
+  /** Errors: count and weight per class (counted classes), other classes' counts. */
+  classes: Map<string, { count: number; weight: number }>;
+  otherClasses: Map<string, number>;
+  seriesWithoutClass: number;
+  /** Latency: increases per bucket bound, summed over the series in scope (for percentiles). */
+  buckets: Map<number, number>;
+  interpolated: Set<number>;
+  /** Availability: how the composite was obtained. */
+  availabilityFrom: Set<string>;
+  missing: Set<string>;
+}
+
+interface State {
+  def: SloDefinition;
+  window: BadTotalWindow | undefined;
+  roles: WeakMap<Series, Role | null>;
+  classify: (s: Series) => Role | null;
+  session: Session;
+  /** The increment of the latest scrape that had data, for the availability composite. */
+  last?: { at: number; bad: number; total: number };
+}
+
+function newSession(): Session {
+  return { scrapes: 0, bad: 0, total: 0, classes: new Map(), otherClasses: new Map(), seriesWithoutClass: 0, buckets: new Map(), interpolated: new Set(), availabilityFrom: new Set(), missing: new Set() };
+}
+
+/** Buckets a window needs: the SLO window (a calendar month at its longest) and every tier window. */
+function windowLength(def: SloDefinition): number {
+  let ms = def.window.kind === 'rolling' ? def.window.ms : def.window.calendar === 'week' ? 7 * DAY + 3_600_000 : 31 * DAY + 3_600_000;
+  for (const t of def.tiers) ms = Math.max(ms, t.longMs);
+  return Math.ceil(ms / def.bucketMs) * def.bucketMs;
+}
+
+function classifier(def: SloDefinition): (s: Series) => Role | null {
+  const src = def.source;
+  if (src.kind === 'latency') {
+    const groups = src.groups.map((g) => scopeTest(g.scope));
+    const total = scopeTest(src.totalScope);
+    return (s) => {
+      if (s.name === src.bucketMetric) {
+        const le = parseLe(s.labels.le ?? '');
+        if (Number.isNaN(le)) return null;
+        const g = groups.findIndex((t) => t(s.labels));
+        return g < 0 ? null : { role: 'bucket', group: g, le };
+      }
+      if (s.name === src.countMetric) return total(s.labels) ? { role: 'count' } : null;
+      return null;
+    };
+  }
+  if (src.kind === 'errors') {
+    const inScope = scopeTest(src.scope);
+    return (s) => (s.name === src.metric && inScope(s.labels) ? { role: 'requests' } : null);
+  }
+  if (src.kind === 'availability') {
+    return (s) => {
+      if (s.name === src.gauge) return { role: 'gauge' };
+      if (s.name === src.dependencyGauge && src.criticalDependencies.includes(s.labels.dependency ?? '')) return { role: 'dependency', name: s.labels.dependency };
+      return null;
+    };
+  }
+  return () => null;
+}
+
+export interface ScrapeContext {
+  /** The target's health endpoint said UP (true), not UP (false), or was not checked. */
+  healthUp?: boolean;
+}
+
+export class EmbeddedEvaluator {
+  readonly definitions: readonly SloDefinition[];
+  private readonly states: State[];
+  private healthUp: boolean | undefined;
+
+  constructor(definitions: readonly SloDefinition[]) {
+    this.definitions = definitions;
+    this.states = definitions.map((def) => {
+      const classify = classifier(def);
+      const roles = new WeakMap<Series, Role | null>();
+      return {
+        def,
+        window: def.source.kind === 'custom' ? undefined : new BadTotalWindow(def.bucketMs, windowLength(def)),
+        roles,
+        classify: (s: Series) => {
+          let r = roles.get(s);
+          if (r === undefined) {
+            r = classify(s);
+            roles.set(s, r);
+          }
+          return r;
+        },
+        session: newSession(),
+      };
+    });
+  }
+
+  /** Feeds every ingest of `store` from now on. Returns the unsubscribe function. */
+  attach(store: SeriesStore): () => void {
+    return store.subscribe((r) => this.ingest(r));
+  }
+
+  /** The health check made with the next scrape (for the availability composite). */
+  setHealth(up: boolean | undefined): void {
+    this.healthUp = up;
+  }
+
+  /** One scrape's worth of increases. Failed scrapes (nothing updated) add nothing. */
+  ingest(result: IngestResult, context: ScrapeContext = { healthUp: this.healthUp }): void {
+    if (result.updated.length === 0) return;
+    for (const st of this.states) {
+      const src = st.def.source;
+      if (src.kind === 'latency') this.ingestLatency(st, src, result);
+      else if (src.kind === 'errors') this.ingestErrors(st, src, result);
+      else if (src.kind === 'availability') this.ingestAvailability(st, src, result, context);
+    }
+  }
+
+  private record(st: State, at: number, bad: number, total: number): void {
+    st.window!.add(at, bad, total);
+    st.last = { at, bad, total };
+    const s = st.session;
+    s.scrapes++;
+    s.firstAt ??= at;
+    s.lastAt = at;
+    s.bad += bad;
+    s.total += total;
+  }
+
+  private ingestLatency(st: State, src: LatencySource, result: IngestResult): void {
+    let total = 0;
+    let informed = false;
+    const hists = new Map<string, { group: number; buckets: Bucket[] }>();
+    for (const s of result.updated) {
+      const r = st.classify(s);
+      if (r === null) continue;
+      if (s.length < 2) continue; // first sample: a baseline, no increase yet
+      informed = true;
+      if (r.role === 'count') total += s.lastIncrease;
+      else if (r.role === 'bucket') {
+        const key = withoutLe(s.labels);
+        let h = hists.get(key);
+        if (h === undefined) {
+          h = { group: r.group, buckets: [] };
+          hists.set(key, h);
+        }
+        h.buckets.push({ le: r.le, count: s.lastIncrease });
+        st.session.buckets.set(r.le, (st.session.buckets.get(r.le) ?? 0) + s.lastIncrease);
+      }
+    }
+    if (!informed) return;
+    let good = 0;
+    for (const h of hists.values()) {
+      const threshold = src.groups[h.group].thresholdSeconds;
+      const exact = h.buckets.find((b) => sameBound(b.le, threshold));
+      if (exact) good += exact.count;
+      else {
+        const r = goodRatioAtThreshold(h.buckets, threshold);
+        if (!Number.isNaN(r.good)) good += r.good;
+        st.session.interpolated.add(threshold);
+      }
+    }
+    // Buckets and counts come from the same scrape; a mismatch can only be a broken exposition.
+    good = Math.min(good, total);
+    this.record(st, result.at, total - good, total);
+  }
+
+  private ingestErrors(st: State, src: ErrorsSource, result: IngestResult): void {
+    let total = 0;
+    let bad = 0;
+    let informed = false;
+    for (const s of result.updated) {
+      if (st.classify(s) === null || s.length < 2) continue;
+      informed = true;
+      const inc = s.lastIncrease;
+      total += inc;
+      const cls = s.labels.error_class;
+      if (cls === undefined) {
+        st.session.seriesWithoutClass++;
+        continue;
+      }
+      const w = src.weights.get(cls);
+      if (w !== undefined) {
+        bad += inc * w;
+        const c = st.session.classes.get(cls) ?? { count: 0, weight: w };
+        c.count += inc;
+        st.session.classes.set(cls, c);
+      } else if (!src.known.has(cls) && cls !== 'none' && cls !== '') {
+        st.session.otherClasses.set(cls, (st.session.otherClasses.get(cls) ?? 0) + inc);
+      }
+    }
+    if (informed) this.record(st, result.at, bad, total);
+  }
+
+  private ingestAvailability(st: State, src: AvailabilitySource, result: IngestResult, context: ScrapeContext): void {
+    const gauges: number[] = [];
+    const deps = new Map<string, number>();
+    for (const s of result.updated) {
+      const r = st.classify(s);
+      if (r === null) continue;
+      const v = s.latest()?.v;
+      if (v === undefined || Number.isNaN(v)) continue;
+      if (r.role === 'gauge') gauges.push(v);
+      else if (r.role === 'dependency') deps.set(r.name, Math.min(deps.get(r.name) ?? 1, v));
+    }
+    if (gauges.length > 0) {
+      // The SDK's own composite, averaged over instances (the rules' avg(avg_over_time(...))).
+      const a = Math.min(1, Math.max(0, gauges.reduce((x, y) => x + y, 0) / gauges.length));
+      st.session.availabilityFrom.add(`the ${src.gauge} gauge`);
+      this.record(st, result.at, 1 - a, 1);
+      return;
+    }
+    // No gauge: the composite from its parts, when every weighted part is known at this scrape.
+    const at = result.at;
+    const w = src.weights;
+    const parts: Array<[string, number, number | undefined]> = [];
+    parts.push(['health', w.health, context.healthUp === undefined ? undefined : context.healthUp ? 1 : 0]);
+    const lat = this.states.filter((x) => x.def.source.kind === 'latency');
+    const latencyOk = lat.length === 0 ? undefined : lat.every((x) => x.last?.at === at) ? (lat.every((x) => meets(x)) ? 1 : 0) : undefined;
+    parts.push(['latency', w.latency, latencyOk]);
+    const errs = this.states.find((x) => x.def.source.kind === 'errors');
+    parts.push(['success', w.success, errs === undefined || errs.last?.at !== at ? undefined : meets(errs) ? 1 : 0]);
+    let depsOk: number | undefined = 1;
+    for (const d of src.criticalDependencies) {
+      const v = deps.get(d);
+      if (v === undefined) depsOk = undefined;
+      else if (depsOk !== undefined && v < 1) depsOk = 0;
+    }
+    parts.push(['dependencies', w.dependencies, depsOk]);
+    const missing = parts.filter(([, weight, v]) => weight > 0 && v === undefined).map(([n]) => n);
+    if (missing.length > 0) {
+      for (const m of missing) st.session.missing.add(m);
+      return;
+    }
+    const a = parts.reduce((sum, [, weight, v]) => sum + weight * (v ?? 0), 0);
+    st.session.availabilityFrom.add('its parts (health endpoint, latency and success of the scrape interval, critical dependencies)');
+    this.record(st, at, Math.max(0, 1 - a), 1);
+  }
+
+  /** The status of every SLO at `at`. */
+  evaluate(at: number): SloStatus[] {
+    return this.states.map((st) => {
+      const def = st.def;
+      if (def.source.kind === 'custom' || st.window === undefined) {
+        return skippedSlo(def, at, 'a custom PromQL SLI: only Prometheus can evaluate it (pass --prometheus URL)');
+      }
+      const win = st.window;
+      const source: EventSource = {
+        range: (a, b) => win.sum(a, b),
+        over: (d, end) => win.over(d, end),
+        slices: (a, b, slice) => win.slices(a, b, slice),
+        describe: () => describeSource(st),
+        countedBy: 'plain increases between scrapes, reset-corrected',
+        unit: def.source.kind === 'availability' ? 'samples (one per scrape)' : 'requests',
+      };
+      return evaluateSlo(def, source, at, { notes: notesOf(st), percentiles: percentilesOf(st) });
+    });
+  }
+
+  /** Statuses plus the health table. */
+  report(at: number): { slos: SloStatus[]; health: ReturnType<typeof healthRows> } {
+    const slos = this.evaluate(at);
+    return { slos, health: healthRows(slos) };
+  }
+}
+
+function meets(st: State): boolean {
+  const l = st.last!;
+  return l.total === 0 || 1 - l.bad / l.total >= st.def.objective;
+}
+
+function scopeText(scope: Scope): string {
+  if (scope.length === 1 && scope[0].length === 0) return 'every series';
+  return scope.map((alt) => (alt.length === 0 ? 'every series' : `{${alt.map((m) => `${m.name}${m.op}${JSON.stringify(m.value)}`).join(', ')}}`)).join(' or ');
+}
+
+function describeSource(st: State): string[] {
+  const src = st.def.source;
+  const s = st.session;
+  const span = s.firstAt !== undefined && s.lastAt !== undefined ? `${s.scrapes} scrape interval(s) with data, ${formatMs(s.lastAt - s.firstAt)} from the first to the last` : 'no scrape with data yet';
+  if (src.kind === 'latency') {
+    const good = src.groups.map((g) => `${src.bucketMetric}{le="${g.thresholdSeconds}"} over ${scopeText(g.scope)} (${g.routes})`).join(' + ');
+    return [`good: ${good}`, `total: ${src.countMetric} over ${scopeText(src.totalScope)}`, `scraped: ${span}`];
+  }
+  if (src.kind === 'errors') {
+    const weights = [...src.weights].map(([c, w]) => `${c} ×${w}`).join(', ');
+    const lines = [`total: ${src.metric} over ${scopeText(src.scope)}`, `bad: Σ increase × weight over error_class: ${weights || 'none weighted'}`];
+    const parts = [...s.classes].filter(([, c]) => c.count > 0).map(([n, c]) => `${n} ${num(c.count)} × ${c.weight} = ${num(c.count * c.weight)}`);
+    if (parts.length > 0) lines.push(`bad over the scrapes: ${parts.join(' + ')} = ${num(s.bad)}`);
+    lines.push(`scraped: ${span}`);
+    return lines;
+  }
+  if (src.kind === 'availability') {
+    const from = s.availabilityFrom.size > 0 ? [...s.availabilityFrom].join('; ') : 'nothing yet';
+    return [`composite per scrape from ${from}; bad = 1 - composite, total = 1 per scrape`, `scraped: ${span}`];
+  }
+  return [];
+}
+
+function notesOf(st: State): string[] {
+  const s = st.session;
+  const out: string[] = [];
+  for (const t of s.interpolated) out.push(`the histogram has no bucket at le=${t}: good requests were interpolated inside the bucket (an estimate; give the histogram a bucket at the threshold)`);
+  if (s.otherClasses.size > 0) {
+    out.push(`error classes the contract does not name were not counted as bad (as in the generated rules): ${[...s.otherClasses].map(([c, n]) => `${c} ${num(n)}`).join(', ')}`);
+  }
+  if (s.seriesWithoutClass > 0) out.push('some request series have no error_class label: their errors cannot be weighted (the SDK adds it)');
+  if (s.missing.size > 0 && st.def.source.kind === 'availability') {
+    out.push(`the composite needs ${[...s.missing].join(', ')}, unknown at some scrapes (export ${st.def.source.gauge} with the SDK, or ${st.def.source.dependencyGauge} per critical dependency)`);
+  }
+  return out;
+}
+
+function percentilesOf(st: State): PercentileStatus[] {
+  const src = st.def.source;
+  if (src.kind !== 'latency' || src.percentiles.length === 0) return [];
+  const buckets = [...st.session.buckets].map(([le, count]) => ({ le, count }));
+  const s = st.session;
+  const over = s.firstAt !== undefined && s.lastAt !== undefined ? `the ${s.scrapes} scrape interval(s) observed` : 'no data';
+  return src.percentiles.map(([label, q, seconds]) => ({ label, quantile: q, objectiveSeconds: seconds, valueSeconds: buckets.length ? histogramQuantile(q, buckets) : NaN, over }));
+}

@@ -1,0 +1,309 @@
+// One SLO's status at a time `at`, from its definition and a source of event counts — the rolling
+// window the embedded engine fills from scrapes, or numbers read from Prometheus. Pure: the same
+// inputs give the same report, with the arithmetic behind every number written out (`explain`).
+//
+// Events are (good, bad, total) with bad = total - good. For the errors SLO `bad` is class-weighted
+// and may exceed `total` (a server error weighs 2.5): the SLI (weighted success ratio) is then
+// negative, which is what the contract's formula says, and the budget is simply overspent.
+import { evaluateBurnRateAlerts, explainTier, formatMs, type AlertEvaluation, type WindowEvents } from '../engine/alerts.ts';
+import {
+  burnRate,
+  errorBudget,
+  ratioTimeslicesRatio,
+  timeslicesRatio,
+  timeToExhaustion,
+  type BudgetingMethod,
+  type ErrorBudget,
+  type TimesliceResult,
+} from '../engine/budget.ts';
+import { calendarWindow } from '../engine/calendar.ts';
+import { healthTable, type HealthInput, type HealthRow } from '../engine/health.ts';
+import type { SloDefinition } from './definitions.ts';
+
+/** Events over a span, with how much of it had data (when the source knows). */
+export interface WindowCounts {
+  good: number;
+  bad: number;
+  total: number;
+  start: number;
+  end: number;
+  buckets?: number;
+  bucketsWithData?: number;
+}
+
+/** Where an SLO's events come from. */
+export interface EventSource {
+  /** Events with timestamps in [start, end). */
+  range(start: number, end: number): WindowCounts;
+  /** Events over the last `durationMs` ending at `end` (the tiers' windows). */
+  over(durationMs: number, end: number): WindowCounts;
+  /** Consecutive slices of [start, end) for Timeslices budgeting; absent when the source cannot. */
+  slices?(start: number, end: number, sliceMs: number): WindowCounts[];
+  /** What the events are, for the explanation (one line each). */
+  describe(): string[];
+  /** How the counts were obtained, e.g. "plain increases between scrapes" or "PromQL increase()". */
+  countedBy: string;
+  /** Unit of one event, e.g. "requests", "scrapes of the composite". */
+  unit: string;
+}
+
+export interface PercentileStatus {
+  label: string;
+  quantile: number;
+  objectiveSeconds: number;
+  /** NaN when there were no observations. */
+  valueSeconds: number;
+  /** The span the quantile was computed over. */
+  over: string;
+}
+
+export type SloState = 'ok' | 'failing' | 'unknown' | 'skipped';
+
+export interface SloStatus {
+  name: string;
+  kind: SloDefinition['kind'];
+  promise: string;
+  objective: number;
+  budgeting: BudgetingMethod;
+  window: { label: string; start: number; end: number; lengthMs: number };
+  counts: WindowCounts;
+  /** The SLI over the window so far; NaN when unknown. */
+  current: number;
+  state: SloState;
+  /** Why it is skipped or unknown, or what to look at. */
+  reason?: string;
+  budget?: ErrorBudget;
+  timeslices?: TimesliceResult & { sliceMs: number; eligibleSlices: number };
+  /** Burn rate over the window so far. */
+  burnRate: number;
+  /** Burn rate the time to exhaustion uses (the shortest tier's long window), and that window. */
+  currentBurn?: { burnRate: number; windowMs: number };
+  timeToExhaustionMs: number;
+  alerts?: AlertEvaluation;
+  percentiles: PercentileStatus[];
+  notes: string[];
+  explain: string[];
+}
+
+export interface StatusReport {
+  service: string;
+  at: number;
+  source:
+    | { kind: 'scrape'; url: string; scrapes: number; failures: number; firstAt?: number; lastAt?: number; restarts: number; errors: string[] }
+    | { kind: 'prometheus'; url: string; recordingRules: boolean };
+  slos: SloStatus[];
+  health: HealthRow[];
+  /** Store bounds and evictions (embedded mode). */
+  store?: { series: number; samples: number; evictedSamples: number; evictedSeries: number; refusedSeries: number };
+}
+
+// --- number formatting, shared by the explanation and the renderers --------------------------
+
+/** 0.991667 -> "99.1667%"; NaN -> "n/a". */
+export function pct(ratio: number, digits = 4): string {
+  if (Number.isNaN(ratio)) return 'n/a';
+  if (!Number.isFinite(ratio)) return ratio > 0 ? '+Inf%' : '-Inf%';
+  return `${+(ratio * 100).toFixed(digits)}%`;
+}
+
+/** 1234 -> "1,234"; 12.3456789 -> "12.3457"; NaN -> "n/a". */
+export function num(n: number): string {
+  if (Number.isNaN(n)) return 'n/a';
+  if (!Number.isFinite(n)) return n > 0 ? '+Inf' : '-Inf';
+  if (Number.isInteger(n)) return n.toLocaleString('en-US');
+  const r = +n.toPrecision(6);
+  return Math.abs(r) >= 1000 ? r.toLocaleString('en-US', { maximumFractionDigits: 2 }) : String(r);
+}
+
+/** A burn rate: "0.833x". */
+export function burn(b: number): string {
+  return Number.isNaN(b) ? 'n/a' : `${num(+b.toPrecision(3))}x`;
+}
+
+export function duration(ms: number): string {
+  if (Number.isNaN(ms)) return 'n/a';
+  if (ms === Infinity) return 'never';
+  return formatMs(ms);
+}
+
+function iso(t: number): string {
+  return new Date(t).toISOString().replace('.000Z', 'Z');
+}
+
+// --- the evaluation ------------------------------------------------------------------------------
+
+function windowOf(def: SloDefinition, at: number): { label: string; start: number; end: number; lengthMs: number } {
+  if (def.window.kind === 'rolling') {
+    return { label: `rolling ${formatMs(def.window.ms)}`, start: at - def.window.ms, end: at, lengthMs: def.window.ms };
+  }
+  const w = calendarWindow(def.window.calendar, at, def.window.timeZone);
+  return { label: `calendar ${def.window.calendar} in ${def.window.timeZone} (${iso(w.start)} to ${iso(w.end)})`, start: w.start, end: at, lengthMs: w.end - w.start };
+}
+
+function toWindowEvents(c: WindowCounts): WindowEvents {
+  const out: WindowEvents = { good: c.total - c.bad, total: c.total };
+  if (c.buckets !== undefined) out.buckets = c.buckets;
+  if (c.bucketsWithData !== undefined) out.bucketsWithData = c.bucketsWithData;
+  return out;
+}
+
+export interface EvaluateOptions {
+  /** Extra notes (e.g. interpolated thresholds, unknown error classes) to print with the SLO. */
+  notes?: string[];
+  percentiles?: PercentileStatus[];
+  /** Override Timeslices: slice width (default: the bucket) and slice target (default: the objective). */
+  slice?: { ms?: number; target?: number };
+}
+
+/** The status of one SLO at `at`, from its events. */
+export function evaluateSlo(def: SloDefinition, source: EventSource, at: number, options: EvaluateOptions = {}): SloStatus {
+  const win = windowOf(def, at);
+  const counts = source.range(win.start, win.end);
+  const notes = [...(options.notes ?? [])];
+  const explain: string[] = [];
+  const unit = source.unit;
+  const status: SloStatus = {
+    name: def.name,
+    kind: def.kind,
+    promise: def.promise,
+    objective: def.objective,
+    budgeting: def.budgeting,
+    window: win,
+    counts,
+    current: NaN,
+    state: 'unknown',
+    burnRate: NaN,
+    timeToExhaustionMs: NaN,
+    percentiles: options.percentiles ?? [],
+    notes,
+    explain,
+  };
+
+  explain.push(`${def.name}: ${def.promise}`);
+  for (const line of source.describe()) explain.push(`  ${line}`);
+  const coverage = counts.buckets !== undefined && counts.bucketsWithData !== undefined
+    ? `; data in ${num(counts.bucketsWithData)} of its ${num(counts.buckets)} buckets of ${formatMs(def.bucketMs)}`
+    : '';
+  explain.push(`  window: ${win.label}, ${iso(win.start)} to ${iso(win.end)}${coverage}`);
+  explain.push(`  events (${source.countedBy}): bad ${num(counts.bad)} of ${num(counts.total)} ${unit}; good = ${num(counts.total)} - ${num(counts.bad)} = ${num(counts.total - counts.bad)}`);
+
+  const o = def.objective;
+  const allowedShare = 1 - o;
+  status.burnRate = burnRate(counts.bad, counts.total, o);
+
+  if (def.budgeting === 'Occurrences' || source.slices === undefined) {
+    if (def.budgeting !== 'Occurrences') notes.push(`${def.budgeting} budgeting needs per-slice counts this source does not have; counted as Occurrences`);
+    if (counts.total > 0) {
+      status.current = 1 - counts.bad / counts.total;
+      const budget = errorBudget(o, counts.total, counts.bad);
+      status.budget = budget;
+      explain.push(`  SLI = 1 - ${num(counts.bad)} / ${num(counts.total)} = ${pct(status.current)} (objective ${pct(o)})`);
+      explain.push(`  budget: allowed = (1 - ${pct(o)}) × ${num(counts.total)} = ${num(budget.allowed)} bad ${unit}; spent ${num(budget.consumed)}; remaining ${num(budget.allowed)} - ${num(budget.consumed)} = ${num(budget.remaining)} (${pct(budget.remainingRatio, 2)} of the budget)`);
+    }
+  } else {
+    const sliceMs = options.slice?.ms ?? def.bucketMs;
+    const target = options.slice?.target ?? o;
+    const start = Math.ceil(win.start / sliceMs) * sliceMs;
+    const slices = source.slices(start, win.end, sliceMs).map((s) => ({ good: s.total - s.bad, total: s.total }));
+    const res = def.budgeting === 'Timeslices' ? timeslicesRatio(slices, target) : ratioTimeslicesRatio(slices);
+    const eligible = Math.round(win.lengthMs / sliceMs);
+    status.timeslices = { ...res, sliceMs, eligibleSlices: eligible };
+    const known = res.goodSlices + res.badSlices;
+    if (known > 0) {
+      status.current = res.sli;
+      const budget = errorBudget(o, eligible, res.bad);
+      status.budget = budget;
+      if (def.budgeting === 'Timeslices') {
+        explain.push(`  slices of ${formatMs(sliceMs)}: a slice is good when its ratio is at least ${pct(target)}; ${res.goodSlices} good, ${res.badSlices} bad, ${res.unknownSlices} without events (unknown, left out)`);
+        explain.push(`  SLI = ${res.goodSlices} / ${known} = ${pct(status.current)} (objective ${pct(o)})`);
+      } else {
+        explain.push(`  slices of ${formatMs(sliceMs)}: SLI = mean of the ${known} slice ratios = ${pct(status.current)} (objective ${pct(o)}); ${res.unknownSlices} slices without events left out`);
+      }
+      explain.push(`  budget: the window has ${num(eligible)} slices; allowed = (1 - ${pct(o)}) × ${num(eligible)} = ${num(budget.allowed)} bad slices; spent ${num(budget.consumed)}; remaining ${num(budget.remaining)} (${pct(budget.remainingRatio, 2)} of the budget)`);
+    }
+  }
+
+  if (!Number.isNaN(status.burnRate)) {
+    explain.push(`  burn rate over the window = (${num(counts.bad)} / ${num(counts.total)}) / (1 - ${pct(o)}) = ${burn(status.burnRate)}`);
+  }
+
+  const alerts = evaluateBurnRateAlerts({
+    objective: o,
+    sloWindowMs: win.lengthMs,
+    at,
+    query: (d, end) => toWindowEvents(source.over(d, end)),
+    tiers: def.tiers,
+  });
+  status.alerts = alerts;
+  for (const t of alerts.tiers) explain.push(`  alert ${explainTier(t)}`);
+  if (alerts.tiers.length === 0) explain.push('  alerts: every tier is disabled in the contract');
+
+  // Time to exhaustion at the current burn: the burn over the shortest tier's long window.
+  const shortest = [...def.tiers].sort((a, b) => a.longMs - b.longMs)[0];
+  if (status.budget && shortest) {
+    const w = source.over(shortest.longMs, at);
+    const b = burnRate(w.bad, w.total, o);
+    status.currentBurn = { burnRate: b, windowMs: shortest.longMs };
+    status.timeToExhaustionMs = timeToExhaustion(status.budget.remainingRatio, b, win.lengthMs);
+    if (!Number.isNaN(b)) {
+      explain.push(`  time to exhaustion at the ${formatMs(shortest.longMs)} burn of ${burn(b)}: ${pct(status.budget.remainingRatio, 2)} × ${formatMs(win.lengthMs)} / ${burn(b)} = ${duration(status.timeToExhaustionMs)}`);
+    }
+  } else if (status.budget) {
+    status.currentBurn = { burnRate: status.burnRate, windowMs: win.end - win.start };
+    status.timeToExhaustionMs = timeToExhaustion(status.budget.remainingRatio, status.burnRate, win.lengthMs);
+  }
+
+  for (const p of status.percentiles) {
+    explain.push(`  ${p.label} = ${Number.isNaN(p.valueSeconds) ? 'n/a' : `${num(+(p.valueSeconds * 1000).toPrecision(4))}ms`} over ${p.over} (ceiling ${num(p.objectiveSeconds * 1000)}ms; histogram_quantile over the bucket increases)`);
+  }
+  for (const n of notes) explain.push(`  note: ${n}`);
+
+  if (Number.isNaN(status.current)) {
+    status.state = 'unknown';
+    status.reason = counts.total === 0 && (counts.bucketsWithData ?? 0) > 0 ? `no ${unit} in the window` : 'no data in the window';
+    explain.push(`  state: UNKNOWN (${status.reason}; a gap is never counted as good)`);
+  } else {
+    const failing = status.current < o || (status.budget !== undefined && status.budget.remaining < 0);
+    status.state = failing ? 'failing' : 'ok';
+    explain.push(`  state: ${failing ? 'FAILING' : 'OK'} (${pct(status.current)} ${failing ? '<' : '>='} ${pct(o)})`);
+  }
+  return status;
+}
+
+/** A skipped SLO (e.g. a custom PromQL SLI without --prometheus). */
+export function skippedSlo(def: SloDefinition, at: number, reason: string): SloStatus {
+  const win = windowOf(def, at);
+  return {
+    name: def.name,
+    kind: def.kind,
+    promise: def.promise,
+    objective: def.objective,
+    budgeting: def.budgeting,
+    window: win,
+    counts: { good: 0, bad: 0, total: 0, start: win.start, end: win.end },
+    current: NaN,
+    state: 'skipped',
+    reason,
+    burnRate: NaN,
+    timeToExhaustionMs: NaN,
+    percentiles: [],
+    notes: [],
+    explain: [`${def.name}: ${def.promise}`, `  skipped: ${reason}`],
+  };
+}
+
+/** The health table (src/engine/health.ts) over the evaluated SLOs and their percentile ceilings. */
+export function healthRows(slos: readonly SloStatus[]): HealthRow[] {
+  const inputs: HealthInput[] = [];
+  for (const s of slos) {
+    if (s.state === 'skipped') continue;
+    const input: HealthInput = { name: s.name, current: s.current, objective: s.objective, direction: 'higher-is-better', kind: 'ratio' };
+    if (s.budget) input.budgetRemainingRatio = s.budget.remainingRatio;
+    else input.budgetRemainingRatio = NaN;
+    inputs.push(input);
+    for (const p of s.percentiles) {
+      inputs.push({ name: `${s.name} ${p.label}`, current: p.valueSeconds * 1000, objective: p.objectiveSeconds * 1000, direction: 'lower-is-better', kind: 'value' });
+    }
+  }
+  return healthTable(inputs);
+}
