@@ -1,0 +1,42 @@
+// Express 5: `app.use(middleware(sdk))` first, before any route; optionally
+// `app.use(errorHandler(sdk))` after the routes, so thrown errors are classified by their name,
+// code and cause chain (without it, by the status Express answers with).
+//
+// The route label is the template Express matched (`req.baseUrl + req.route.path`), read when the
+// response is finished.
+import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
+import type { Sdk } from '../instrument.ts';
+import { kError, responseTracker, serveEndpoint, type TrackedResponse } from '../node-tracking.ts';
+
+export interface ExpressOptions {
+  /** Serve the contract's health and metrics paths. Default true. */
+  serve?: boolean;
+}
+
+export function middleware(sdk: Sdk, opts: ExpressOptions = {}): RequestHandler {
+  const routes = sdk.routes;
+  const serve = opts.serve ?? true;
+  const track = responseTracker(sdk, (res: TrackedResponse) => {
+    const req = res.req as Request;
+    const route = req.route as { path?: unknown } | undefined;
+    if (route === undefined) return routes.unmatchedFor(req.method, req.originalUrl ?? req.url);
+    const path = typeof route.path === 'string' ? route.path : String(route.path);
+    const base = req.baseUrl;
+    return routes.lookup(req.method, base ? base + path : path);
+  });
+  return function sloctl(req, res, next) {
+    if (serve && serveEndpoint(sdk, req, res)) return;
+    track(res);
+    next();
+  };
+}
+
+/** Records the error for classification, then passes it on to the next error handler. */
+export function errorHandler(_sdk?: Sdk): ErrorRequestHandler {
+  return function sloctlErrors(err, _req, res, next) {
+    (res as unknown as TrackedResponse)[kError] = err;
+    next(err);
+  };
+}
+
+export default middleware;

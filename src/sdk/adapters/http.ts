@@ -1,0 +1,78 @@
+// node:http, no framework: `createServer(wrap(handler, sdk))`, or `instrumentServer(server, sdk)`
+// for a server built elsewhere.
+//
+// The route template comes from `route(req)` when given (return the template your router
+// matched, or undefined for none), else from the contract's own route templates. Never return the
+// raw path: unmatched requests must share one label.
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
+import { templateMatcher } from '../core/match.ts';
+import type { Sdk } from '../instrument.ts';
+import { kError, responseTracker, serveEndpoint, statusOfError, type TrackedResponse } from '../node-tracking.ts';
+
+export type RouteOf = (req: IncomingMessage) => string | undefined;
+
+export interface HttpOptions {
+  /** The route template a request matched (undefined: none). Default: the contract's templates. */
+  route?: RouteOf;
+  /** Called with an error the handler threw (after it was recorded). Default: console.error. */
+  onError?: (err: unknown, req: IncomingMessage, res: ServerResponse) => void;
+  /** Serve the contract's health and metrics paths. Default true (wrap only). */
+  serve?: boolean;
+}
+
+function tracker(sdk: Sdk, routeOf: RouteOf | undefined) {
+  const routes = sdk.routes;
+  const match = routeOf ?? contractRoutes(sdk);
+  return responseTracker(sdk, (res: TrackedResponse) => {
+    const req = res.req;
+    const template = match(req);
+    return template === undefined ? routes.unmatchedFor(req.method, req.url) : routes.lookup(req.method, template);
+  });
+}
+
+function contractRoutes(sdk: Sdk): RouteOf {
+  const m = templateMatcher(sdk.contract.routes.map((r) => r.path));
+  return (req) => (req.url === undefined ? undefined : m(req.url));
+}
+
+/** Wraps a request listener: serves health and metrics, times every other request, records thrown errors. */
+export function wrap(handler: (req: IncomingMessage, res: ServerResponse) => unknown, sdk: Sdk, opts: HttpOptions = {}): RequestListener {
+  const track = tracker(sdk, opts.route);
+  const serve = opts.serve ?? true;
+  const onError = opts.onError ?? ((err: unknown) => console.error(err));
+  const fail = (req: IncomingMessage, res: TrackedResponse, err: unknown) => {
+    res[kError] = err;
+    if (!res.headersSent) {
+      res.statusCode = statusOfError(err);
+      res.end();
+    } else if (!res.writableEnded) {
+      res.end();
+    }
+    onError(err, req, res);
+  };
+  return function sloctlHttp(req: IncomingMessage, res: ServerResponse) {
+    if (serve && serveEndpoint(sdk, req, res)) return;
+    const t = track(res);
+    try {
+      const out = handler(req, res) as { then?: unknown } | undefined;
+      if (out !== undefined && out !== null && typeof out.then === 'function') {
+        (out as Promise<unknown>).then(undefined, (err: unknown) => fail(req, t, err));
+      }
+    } catch (err) {
+      fail(req, t, err);
+    }
+  };
+}
+
+/** Times every request of an existing server (serves nothing; errors are not seen, statuses are). */
+export function instrumentServer(server: Server, sdk: Sdk, route?: RouteOf): void {
+  const track = tracker(sdk, route);
+  server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
+    track(res);
+  });
+}
+
+/** Records an error against the response it failed (for handlers that answer errors themselves). */
+export function recordError(res: ServerResponse, err: unknown): void {
+  (res as TrackedResponse)[kError] = err;
+}

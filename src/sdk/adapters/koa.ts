@@ -1,0 +1,46 @@
+// Koa 3: `app.use(middleware(sdk))` first. The route label is @koa/router's matched template
+// (`ctx._matchedRoute`); thrown errors are recorded as they pass through and rethrown for Koa.
+import type { Context, Middleware, Next } from 'koa';
+import type { Sdk } from '../instrument.ts';
+import { isPath, kContext, kError, responseTracker, type TrackedResponse } from '../node-tracking.ts';
+
+export interface KoaOptions {
+  /** Serve the contract's health and metrics paths. Default true. */
+  serve?: boolean;
+}
+
+type RoutedContext = Context & { _matchedRoute?: unknown };
+
+export function middleware(sdk: Sdk, opts: KoaOptions = {}): Middleware {
+  const routes = sdk.routes;
+  const serve = opts.serve ?? true;
+  const track = responseTracker(sdk, (res: TrackedResponse) => {
+    const ctx = res[kContext] as RoutedContext;
+    const t = ctx._matchedRoute;
+    if (t === undefined) return routes.unmatchedFor(ctx.method, ctx.originalUrl);
+    return routes.lookup(ctx.method, typeof t === 'string' ? t : String(t));
+  });
+  return async function sloctl(ctx: Context, next: Next): Promise<void> {
+    if (serve && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
+      const which = isPath(ctx.url, sdk.paths.health) ? sdk.healthResponse() : isPath(ctx.url, sdk.paths.metrics) ? sdk.metricsResponse() : undefined;
+      if (which !== undefined) {
+        const r = await which;
+        ctx.status = r.status;
+        ctx.type = r.contentType;
+        ctx.set('cache-control', 'no-store');
+        ctx.body = r.body;
+        return;
+      }
+    }
+    const res = track(ctx.res);
+    res[kContext] = ctx;
+    try {
+      await next();
+    } catch (err) {
+      res[kError] = err;
+      throw err;
+    }
+  };
+}
+
+export default middleware;

@@ -1,0 +1,41 @@
+// Where the SDK's contract comes from: a path (relative to the working directory), a file: URL
+// (`new URL('./slo.yaml', import.meta.url)`, relative to the code), or a Contract already parsed.
+//
+// A contract with errors is refused at start-up with the same located message `sloctl validate`
+// prints: a service must not run against a promise nobody can check.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { hasErrors } from '../contract/diagnostic.ts';
+import { parseContract } from '../contract/load.ts';
+import { renderDiagnostic } from '../contract/render.ts';
+import type { Contract } from '../contract/schema.ts';
+
+export type ContractSource = string | URL | Contract;
+
+export class ContractError extends Error {
+  override name = 'ContractError';
+}
+
+export function isContract(x: unknown): x is Contract {
+  return typeof x === 'object' && x !== null && !(x instanceof URL) && (x as { apiVersion?: unknown }).apiVersion === 'sloctl/v1';
+}
+
+export function loadContract(source: ContractSource): { contract: Contract; file?: string } {
+  if (isContract(source)) return { contract: source };
+  const file = source instanceof URL ? fileURLToPath(source) : resolve(String(source));
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    throw new ContractError(`sloctl: cannot read the contract ${file}${code ? ` (${code})` : ''}: pass the path of your slo.yaml (relative to ${process.cwd()}) or new URL('./slo.yaml', import.meta.url)`, { cause: err });
+  }
+  const loaded = parseContract(text, file);
+  if (loaded.contract === undefined || hasErrors(loaded.diagnostics)) {
+    const sources = new Map([[file, text]]);
+    const shown = loaded.diagnostics.filter((d) => d.severity === 'error').map((d) => renderDiagnostic(d, { sources }));
+    throw new ContractError(`sloctl: the contract ${file} is invalid (run \`npx sloctl validate ${file}\`):\n${shown.join('\n')}`);
+  }
+  return { contract: loaded.contract, file };
+}

@@ -1,0 +1,22 @@
+// sloctl/sdk: instrument a Node service for its contract.
+//
+//   import { instrument } from 'sloctl/sdk';
+//   const sdk = instrument('slo.yaml');                 // or { contract, registry, defaultMetrics, health }
+//   sdk.dependency('payments').breaker(breaker);        // opossum, or .check(async () => boolean)
+//   app.register(sloctl, { sdk });                      // sloctl/sdk/fastify; express, koa, hono, http alike
+//
+// See src/sdk/README.md for the metrics, labels, classification and health rules.
+export { instrument, Sdk, WEIGHTED_REQUESTS, type InstrumentOptions, type HealthOptions, type EndpointResponse } from './instrument.ts';
+export { ContractError, type ContractSource } from './contract-source.ts';
+export { DependencyHandle, type BreakerLike, type DependencyCheck, type CheckOptions } from './dependency.ts';
+export { Classifier, errorChain, NONE, UNCLASSIFIED, ABORTED, type Classification } from './core/classify.ts';
+export { bucketsFor, chooseBuckets, latencyThresholds, DEFAULT_BUCKETS_MS } from './core/buckets.ts';
+export {
+  composeHealth, healthHttpStatus, DEFAULT_WEIGHTS,
+  type HealthReport, type HealthStatus, type HealthPolicy, type HealthInputs, type DependencyState, type CheckStatus,
+} from './core/health.ts';
+export { RecentWindow, type RecentTotals } from './core/recent.ts';
+export { METHODS, STATUS_CLASSES } from './core/labels.ts';
+export { templateMatcher } from './core/match.ts';
+export { UNMATCHED, OVERFLOW, DEFAULT_SLI_CLASS, type RouteSlot } from './route-table.ts';
+export { HEAP_LIMIT_METRIC } from './runtime.ts';

@@ -1,0 +1,230 @@
+// `instrument()`: one call turns a contract into the metrics, classification and health a
+// service needs. Adapters (src/sdk/adapters/) connect it to a framework; this file holds no
+// framework code.
+import { performance } from 'node:perf_hooks';
+import { Gauge, register as globalRegistry, type Registry } from 'prom-client';
+import { HTTP_ROLES } from '../contract/metric-names.ts';
+import type { Contract } from '../contract/schema.ts';
+import { bucketsFor } from './core/buckets.ts';
+import { Classifier, type Classification } from './core/classify.ts';
+import { composeHealth, DEFAULT_WEIGHTS, healthHttpStatus, type HealthPolicy, type HealthReport } from './core/health.ts';
+import { RecentWindow } from './core/recent.ts';
+import { isContract, loadContract, type ContractSource } from './contract-source.ts';
+import { DependencyHandle } from './dependency.ts';
+import { SeriesCounter, SeriesHistogram } from './metrics/series-metrics.ts';
+import { Recorder, STATUS_CLASS_COUNT } from './recorder.ts';
+import { RouteTable } from './route-table.ts';
+import { registerRuntimeMetrics } from './runtime.ts';
+
+/** The business-weighted request counter (each finished request adds its route's weight). */
+export const WEIGHTED_REQUESTS = {
+  name: 'sloctl_weighted_requests_total',
+  help: 'Finished requests, each counted with its route\'s business weight from the contract.',
+} as const;
+
+export interface HealthOptions {
+  /** How far back latency and success are judged (ms). Default 30000. */
+  windowMs?: number;
+  /** Fewer requests than this in the window and latency / success are UNKNOWN. Default 20. */
+  minRequests?: number;
+  /** Availability below this is DOWN rather than DEGRADED. Default 0.5. */
+  downBelow?: number;
+  /** HTTP status for DEGRADED. Default 503 (the contract's composite is not met). */
+  degradedStatus?: 200 | 503;
+}
+
+export interface InstrumentOptions {
+  /** A path to slo.yaml (relative to the working directory), a file: URL, or a parsed Contract. */
+  contract: ContractSource;
+  /** Where the metrics go. Default: prom-client's global registry. */
+  registry?: Registry;
+  /** Register prom-client's default Node metrics too. Default true. */
+  defaultMetrics?: boolean;
+  health?: HealthOptions;
+  /** Route templates beyond the contract's that get their own label. Default 100. */
+  maxRoutes?: number;
+  /** Paths adapters serve; default from the contract's target (/healthz, /metrics); false: not served. */
+  paths?: { health?: string | false; metrics?: string | false };
+}
+
+export interface EndpointResponse {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+export class Sdk {
+  readonly contract: Contract;
+  /** The contract file, when it was read from one. */
+  readonly file: string | undefined;
+  readonly registry: Registry;
+  readonly paths: { readonly health: string | undefined; readonly metrics: string | undefined };
+  /** For adapters: the per-request hot path. */
+  readonly recorder: Recorder;
+  /** For adapters: route templates to slots. */
+  readonly routes: RouteTable;
+  readonly classifier: Classifier;
+  /** Histogram bucket upper bounds, in seconds. */
+  readonly buckets: readonly number[];
+  private readonly recent: RecentWindow;
+  private readonly policy: HealthPolicy;
+  private readonly degradedStatus: 200 | 503;
+  private readonly deps = new Map<string, DependencyHandle>();
+  private draining = false;
+  private pendingHealth: Promise<HealthReport> | undefined;
+
+  constructor(opts: InstrumentOptions) {
+    const { contract, file } = loadContract(opts.contract);
+    this.contract = contract;
+    this.file = file;
+    this.registry = opts.registry ?? globalRegistry;
+    const pathOf = (given: string | false | undefined, fallback: string) => (given === false ? undefined : given ?? fallback);
+    this.paths = Object.freeze({
+      health: pathOf(opts.paths?.health, contract.target?.health ?? '/healthz'),
+      metrics: pathOf(opts.paths?.metrics, contract.target?.metrics ?? '/metrics'),
+    });
+
+    this.classifier = new Classifier(contract.errorClasses);
+    const bucketsMs = bucketsFor(contract);
+    this.buckets = Object.freeze(bucketsMs.map((b) => b / 1000));
+    const h = opts.health ?? {};
+    this.recent = new RecentWindow(h.windowMs ?? 30_000, 10, performance.now());
+    this.degradedStatus = h.degradedStatus ?? 503;
+    const latencyObjectives = contract.objectives.latency?.map((o) => o.objective) ?? [];
+    this.policy = {
+      weights: contract.objectives.availability?.weights ?? { ...DEFAULT_WEIGHTS },
+      latencyObjective: latencyObjectives.length > 0 ? Math.max(...latencyObjectives) : undefined,
+      successObjective: contract.objectives.errors?.objective,
+      minRequests: h.minRequests ?? 20,
+      downBelow: h.downBelow ?? 0.5,
+    };
+    for (const d of contract.dependencies) this.deps.set(d.name, new DependencyHandle(d));
+
+    this.routes = new RouteTable(contract, {
+      servedPaths: [this.paths.health, this.paths.metrics].filter((p): p is string => p !== undefined),
+      maxRoutes: opts.maxRoutes ?? 100,
+      statusClasses: STATUS_CLASS_COUNT,
+      errorClasses: this.classifier.classes.length,
+    });
+
+    const reg = this.registry;
+    const histogram = new SeriesHistogram(HTTP_ROLES.requestDuration.name, HTTP_ROLES.requestDuration.help, bucketsMs).register(reg);
+    const requests = new SeriesCounter(HTTP_ROLES.requests.name, HTTP_ROLES.requests.help).register(reg);
+    const weighted = new SeriesCounter(WEIGHTED_REQUESTS.name, WEIGHTED_REQUESTS.help).register(reg);
+    this.recorder = new Recorder(this.classifier, histogram, requests, weighted, this.recent);
+    this.registerGauges(reg);
+    registerRuntimeMetrics(reg, opts.defaultMetrics ?? true);
+  }
+
+  private registerGauges(reg: Registry): void {
+    const recorder = this.recorder;
+    const sdk = this;
+    new Gauge({
+      name: HTTP_ROLES.inFlight.name, help: HTTP_ROLES.inFlight.help, registers: [reg],
+      collect() {
+        this.set(recorder.inFlight);
+      },
+    });
+    const weights = new Gauge({
+      name: HTTP_ROLES.errorClassWeight.name, help: HTTP_ROLES.errorClassWeight.help, registers: [reg],
+      labelNames: ['error_class', 'good'],
+    });
+    for (const c of this.classifier.classes) weights.set({ error_class: c.class, good: String(c.good) }, c.weight);
+    new Gauge({
+      name: HTTP_ROLES.availability.name, help: HTTP_ROLES.availability.help, registers: [reg],
+      async collect() {
+        this.set((await sdk.health()).availability);
+      },
+    });
+    if (this.deps.size > 0) {
+      new Gauge({
+        name: HTTP_ROLES.dependencyUp.name, help: HTTP_ROLES.dependencyUp.help, registers: [reg],
+        labelNames: ['dependency', 'critical'],
+        async collect() {
+          const report = await sdk.health();
+          for (const [name, d] of Object.entries(report.checks.dependencies.details)) {
+            this.set({ dependency: name, critical: String(d.critical) }, d.state === 'down' ? 0 : 1);
+          }
+        },
+      });
+    }
+  }
+
+  /** The class of a thrown error, per the contract (walks `cause` chains and AggregateErrors). */
+  classifyError(err: unknown): Classification {
+    return this.classifier.classifyError(err);
+  }
+
+  /** The class of a response status, per the contract. */
+  classifyStatus(status: number): Classification {
+    return this.classifier.classifyStatus(status);
+  }
+
+  /** A declared dependency, to attach its breaker or check to. */
+  dependency(name: string): DependencyHandle {
+    const d = this.deps.get(name);
+    if (d === undefined) {
+      const known = [...this.deps.keys()];
+      throw new Error(`sloctl: the contract declares no dependency "${name}"${known.length ? ` (it declares: ${known.join(', ')})` : ' (it declares none)'}; add it under \`dependencies:\` in ${this.file ?? 'the contract'}`);
+    }
+    return d;
+  }
+
+  /** The health composite now. Concurrent callers share one evaluation. */
+  health(): Promise<HealthReport> {
+    this.pendingHealth ??= this.evaluateHealth().finally(() => {
+      this.pendingHealth = undefined;
+    });
+    return this.pendingHealth;
+  }
+
+  private async evaluateHealth(): Promise<HealthReport> {
+    const dependencies = await Promise.all([...this.deps.values()].map((d) => d.state()));
+    return composeHealth({
+      live: !this.draining,
+      ...(this.draining ? { liveReason: 'draining: the service is shutting down' } : {}),
+      recent: this.recent.totals(performance.now()),
+      dependencies,
+    }, this.policy);
+  }
+
+  /** The health endpoint's answer: 200 UP, 503 DOWN, DEGRADED per options (503 by default). */
+  async healthResponse(): Promise<EndpointResponse> {
+    const report = await this.health();
+    return { status: healthHttpStatus(report.status, this.degradedStatus), contentType: 'application/json; charset=utf-8', body: JSON.stringify(report) };
+  }
+
+  /** The metrics endpoint's answer. */
+  async metricsResponse(): Promise<EndpointResponse> {
+    try {
+      return { status: 200, contentType: this.registry.contentType, body: await this.registry.metrics() };
+    } catch (err) {
+      return { status: 500, contentType: 'text/plain; charset=utf-8', body: `sloctl: collecting metrics failed: ${err instanceof Error ? err.message : String(err)}\n` };
+    }
+  }
+
+  /** The exposition text of the registry. */
+  metrics(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  /** Marks the service as shutting down: health answers 503 DOWN so load balancers stop sending. */
+  drain(): void {
+    this.draining = true;
+  }
+
+  get isDraining(): boolean {
+    return this.draining;
+  }
+}
+
+/** Instrument a service for its contract: `instrument('slo.yaml')` or `instrument({ contract, registry })`. */
+export function instrument(options: ContractSource | InstrumentOptions): Sdk {
+  const opts: InstrumentOptions = typeof options === 'string' || options instanceof URL || isContract(options)
+    ? { contract: options }
+    : options;
+  if (opts === null || typeof opts !== 'object' || opts.contract === undefined) {
+    throw new TypeError('sloctl: instrument() needs a contract: instrument(\'slo.yaml\') or instrument({ contract: \'slo.yaml\' })');
+  }
+  return new Sdk(opts);
+}

@@ -1,0 +1,78 @@
+// The per-request hot path: what an adapter calls when a request is handed over (`begin`) and
+// when its response is finished or abandoned (`end`).
+//
+// Cost after warm-up: two clock reads, a bucket search over ~20 numbers, a handful of additions,
+// one array read for the error class (a thrown error walks its cause chain instead). No strings
+// are built, no label objects hashed, nothing allocated: series are created on first use per
+// label set and found by index afterwards.
+import { performance } from 'node:perf_hooks';
+import type { Classifier } from './core/classify.ts';
+import { STATUS_ABORTED, STATUS_CLASSES, statusClassIndex } from './core/labels.ts';
+import type { RecentWindow } from './core/recent.ts';
+import type { SeriesCounter, SeriesHistogram } from './metrics/series-metrics.ts';
+import type { RouteSlot } from './route-table.ts';
+
+export const STATUS_CLASS_COUNT = STATUS_CLASSES.length;
+
+export class Recorder {
+  /** Requests begun and not yet ended. */
+  inFlight = 0;
+  private readonly bounds: Float64Array;
+  private readonly nBounds: number;
+  private readonly nClasses: number;
+
+  constructor(
+    private readonly classifier: Classifier,
+    private readonly histogram: SeriesHistogram,
+    private readonly requests: SeriesCounter,
+    private readonly weighted: SeriesCounter,
+    private readonly recent: RecentWindow,
+  ) {
+    this.bounds = histogram.boundsMs;
+    this.nBounds = this.bounds.length;
+    this.nClasses = classifier.classes.length;
+  }
+
+  /** A request was handed over: returns its start time (pass it to `end`). */
+  begin(): number {
+    this.inFlight++;
+    return performance.now();
+  }
+
+  /**
+   * The request's response finished (`aborted` false) or the client went away first (true).
+   * `error` is what the handler threw, if the adapter saw it. Returns the duration in ms.
+   */
+  end(slot: RouteSlot, status: number, error: unknown, start: number, aborted: boolean): number {
+    this.inFlight--;
+    const now = performance.now();
+    const ms = now - start;
+    if (slot.excluded) return ms;
+
+    const sc = aborted ? STATUS_ABORTED : statusClassIndex(status);
+    const c = error !== undefined ? this.classifier.errorIndex(error, aborted ? -1 : status)
+      : aborted ? this.classifier.aborted : this.classifier.statusIndex(status);
+
+    const h = slot.hist[sc] ?? (slot.hist[sc] = this.histogram.series({
+      method: slot.method, route: slot.route, status_class: STATUS_CLASSES[sc], sli_class: slot.sliClass,
+    }));
+    const bounds = this.bounds;
+    let b = 0;
+    while (b < this.nBounds && ms > bounds[b]) b++;
+    h.counts[b]++;
+    h.sumMs += ms;
+    h.count++;
+
+    const k = sc * this.nClasses + c;
+    const r = slot.counts[k] ?? (slot.counts[k] = this.requests.series({
+      method: slot.method, route: slot.route, status_class: STATUS_CLASSES[sc], error_class: this.classifier.classes[c].class,
+    }));
+    r.value++;
+
+    const w = slot.weighted ?? (slot.weighted = this.weighted.series({ method: slot.method, route: slot.route, sli_class: slot.sliClass }));
+    w.value += slot.weight;
+
+    this.recent.record(now, ms <= slot.thresholdMs, this.classifier.classes[c].weight);
+    return ms;
+  }
+}

@@ -1,0 +1,245 @@
+// The SDK conformance suite: one table of requests and the metrics each must produce, run
+// against the same application on all five adapters (node:http, Express, Fastify, Koa, Hono),
+// over real HTTP on 127.0.0.1. Then the health composite on each, with the payments breaker
+// forced open, and a check that all five expose exactly the same series.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import CircuitBreaker from 'opossum';
+import { Agent, request } from 'undici';
+import { HTTP_ROLES, NODE_RUNTIME_ROLES } from '../src/contract/metric-names.ts';
+import { instrument, WEIGHTED_REQUESTS, type Sdk } from 'sloctl/sdk';
+import { metricValue, samples, testRegistry } from 'sloctl/sdk/testing';
+import { ADAPTERS, Signals, startApp, type AdapterName, type Running } from './sdk/apps.ts';
+
+const CONTRACT = new URL('./sdk/fixtures/slo.yaml', import.meta.url);
+const DURATION = HTTP_ROLES.requestDuration.name;
+const REQUESTS = HTTP_ROLES.requests.name;
+// Every threshold of the fixture contract (200ms objective, 300ms route, 50ms p50, 400ms p99) is a bucket.
+const THRESHOLD_BUCKETS = ['0.05', '0.2', '0.3', '0.4'];
+
+interface Case {
+  name: string;
+  method: string;
+  path: string;
+  headers?: Record<string, string>;
+  status: number;
+  /** The series the request must land in; `excluded`: none at all. */
+  expect: { route: string; method?: string; status_class: string; error_class: string; sli_class?: string; weight?: number } | 'excluded';
+}
+
+const CASES: Case[] = [
+  { name: 'a matched route is labelled with its template', method: 'GET', path: '/products/17', status: 200, expect: { route: '/products/:id', status_class: '2xx', error_class: 'none' } },
+  { name: 'the query string never reaches the labels', method: 'GET', path: '/products/18?utm=x&id=9', status: 200, expect: { route: '/products/:id', status_class: '2xx', error_class: 'none' } },
+  { name: 'a 404 from a route is client', method: 'GET', path: '/products/0', status: 404, expect: { route: '/products/:id', status_class: '4xx', error_class: 'client' } },
+  { name: 'an unmatched path is one label value, client', method: 'GET', path: '/no/such/path/42', status: 404, expect: { route: 'unmatched', status_class: '4xx', error_class: 'client' } },
+  { name: 'a weighted critical route', method: 'POST', path: '/orders', status: 201, expect: { route: '/orders', method: 'POST', status_class: '2xx', error_class: 'none', sli_class: 'critical', weight: 5 } },
+  { name: 'same template, other method, other weight', method: 'GET', path: '/orders', status: 200, expect: { route: '/orders', status_class: '2xx', error_class: 'none', weight: 2 } },
+  { name: 'a thrown error whose cause chain holds a transient class is transient', method: 'POST', path: '/orders?fail=transient', status: 500, expect: { route: '/orders', method: 'POST', status_class: '5xx', error_class: 'transient', sli_class: 'critical', weight: 5 } },
+  { name: 'an AggregateError holding ECONNRESET is transient', method: 'POST', path: '/orders?fail=aggregate', status: 500, expect: { route: '/orders', method: 'POST', status_class: '5xx', error_class: 'transient', sli_class: 'critical', weight: 5 } },
+  { name: 'a DeadlockError (by its class) is server', method: 'POST', path: '/orders?fail=deadlock', status: 500, expect: { route: '/orders', method: 'POST', status_class: '5xx', error_class: 'server', sli_class: 'critical', weight: 5 } },
+  { name: 'a plain thrown error answered 500 is server', method: 'GET', path: '/boom', status: 500, expect: { route: '/boom', status_class: '5xx', error_class: 'server' } },
+  { name: 'an answered 500 is server', method: 'GET', path: '/status/500', status: 500, expect: { route: '/status/:code', status_class: '5xx', error_class: 'server' } },
+  { name: 'an answered 503 is transient', method: 'GET', path: '/status/503', status: 503, expect: { route: '/status/:code', status_class: '5xx', error_class: 'transient' } },
+  { name: 'an answered 429 is transient (first class wins over client)', method: 'GET', path: '/status/429', status: 429, expect: { route: '/status/:code', status_class: '4xx', error_class: 'transient' } },
+  { name: 'a redirect is good', method: 'GET', path: '/status/302', status: 302, expect: { route: '/status/:code', status_class: '3xx', error_class: 'none' } },
+  { name: 'HEAD is its own method label on the GET route', method: 'HEAD', path: '/products/3', status: 200, expect: { route: '/products/:id', method: 'HEAD', status_class: '2xx', error_class: 'none' } },
+  { name: 'an odd method is "other"', method: 'PROPFIND', path: '/orders', status: 404, expect: { route: 'unmatched', method: 'other', status_class: '4xx', error_class: 'client' } },
+  { name: 'a probe path is outside the SLIs', method: 'GET', path: '/readyz', status: 200, expect: 'excluded' },
+  { name: 'a probe matched by User-Agent is outside the SLIs', method: 'GET', path: '/livez', headers: { 'user-agent': 'kube-probe/1.30' }, status: 200, expect: 'excluded' },
+  { name: 'the same path from another client is counted', method: 'GET', path: '/livez', headers: { 'user-agent': 'curl/8' }, status: 200, expect: { route: '/livez', status_class: '2xx', error_class: 'none' } },
+  { name: 'the health path is outside the SLIs', method: 'GET', path: '/healthz', status: 200, expect: 'excluded' },
+  { name: 'the metrics path is outside the SLIs', method: 'GET', path: '/metrics', status: 200, expect: 'excluded' },
+];
+
+const agent = new Agent({ keepAliveTimeout: 10_000, connections: 8 });
+after(() => agent.close());
+
+async function send(base: string, method: string, path: string, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<{ status: number; body: string }> {
+  const res = await request(base + path, { method: method as 'GET', headers, dispatcher: agent, signal });
+  return { status: res.statusCode, body: await res.body.text() };
+}
+
+const total = async (sdk: Sdk, name: string, labels: Record<string, string> = {}) => (await metricValue(sdk.registry, name, labels)) ?? 0;
+
+/**
+ * Name and labels of every HTTP and sloctl series, values left out: what must be equal across
+ * adapters. (Runtime series such as GC kinds depend on what the runtime did, not on the adapter.)
+ */
+async function seriesKeys(sdk: Sdk): Promise<string[]> {
+  const text = await sdk.metrics();
+  return text.split('\n').filter((l) => l.startsWith('http_server_') || l.startsWith('sloctl_')).map((l) => l.slice(0, l.lastIndexOf(' '))).sort();
+}
+
+const keysByAdapter = new Map<AdapterName, string[]>();
+
+for (const adapter of ADAPTERS) {
+  describe(`sdk conformance: ${adapter}`, () => {
+    let sdk: Sdk;
+    let app: Running;
+    const signals = new Signals();
+    before(async () => {
+      sdk = instrument({ contract: CONTRACT, registry: testRegistry() });
+      app = await startApp(adapter, sdk, signals);
+    });
+    after(async () => {
+      keysByAdapter.set(adapter, await seriesKeys(sdk));
+      await app.close();
+    });
+
+    for (const c of CASES) {
+      it(c.name, async () => {
+        const allBefore = await total(sdk, REQUESTS);
+        const e = c.expect;
+        const series = e === 'excluded' ? undefined : {
+          method: e.method ?? c.method, route: e.route, status_class: e.status_class,
+        };
+        const countLabels = series && e !== 'excluded' ? { ...series, error_class: e.error_class } : undefined;
+        const histLabels = series && e !== 'excluded' ? { ...series, sli_class: e.sli_class ?? 'default' } : undefined;
+        const before = countLabels ? await total(sdk, REQUESTS, countLabels) : 0;
+        const histBefore = histLabels ? await total(sdk, DURATION, histLabels) : 0;
+        const weightedBefore = series ? await total(sdk, WEIGHTED_REQUESTS.name, { method: series.method, route: series.route }) : 0;
+
+        const res = await send(app.url, c.method, c.path, c.headers);
+        assert.equal(res.status, c.status, `status of ${c.method} ${c.path}`);
+
+        if (e === 'excluded') {
+          assert.equal(await total(sdk, REQUESTS), allBefore, 'nothing is counted');
+          const routes = new Set((await samples(sdk.registry, REQUESTS)).map((s) => s.labels.route));
+          assert.ok(!routes.has(c.path), `no series for ${c.path}`);
+          return;
+        }
+        assert.equal(await total(sdk, REQUESTS), allBefore + 1, 'exactly one request counted');
+        assert.equal(await total(sdk, REQUESTS, countLabels), before + 1, `counted as ${JSON.stringify(countLabels)}`);
+        assert.equal(await total(sdk, DURATION, histLabels), histBefore + 1, `timed as ${JSON.stringify(histLabels)}`);
+        assert.equal(await total(sdk, WEIGHTED_REQUESTS.name, { method: series!.method, route: series!.route }), weightedBefore + (e.weight ?? 1), 'weighted by the route weight');
+      });
+    }
+
+    it('a request the client abandons is counted as aborted, and in flight until then', async () => {
+      const before = await total(sdk, REQUESTS, { route: '/hang', status_class: 'aborted' });
+      const ac = new AbortController();
+      const pending = send(app.url, 'GET', '/hang', {}, ac.signal).catch((err: unknown) => err);
+      await signals.wait('hang-entered');
+      assert.equal(await total(sdk, HTTP_ROLES.inFlight.name), 1, 'in flight while the handler runs (the scrape itself is not)');
+      ac.abort();
+      await signals.wait('hang-closed');
+      await pending;
+      assert.equal(await total(sdk, HTTP_ROLES.inFlight.name), 0);
+      assert.equal(await total(sdk, REQUESTS, { method: 'GET', route: '/hang', status_class: 'aborted' }), before + 1);
+      // An abandoned request is an AbortError/ECONNRESET to the contract: transient here.
+      assert.equal(await total(sdk, REQUESTS, { route: '/hang', status_class: 'aborted', error_class: 'transient' }), before + 1);
+      assert.equal(await total(sdk, DURATION, { route: '/hang', status_class: 'aborted' }), before + 1);
+    });
+
+    it('latency lands in buckets that include every contract threshold', async () => {
+      const labels = { method: 'GET', route: '/slow', status_class: '2xx', sli_class: 'default' };
+      await send(app.url, 'GET', '/slow?ms=210');
+      const buckets = (await samples(sdk.registry, `${DURATION}_bucket`)).filter((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+      const les = buckets.map((b) => b.labels.le);
+      for (const t of THRESHOLD_BUCKETS) assert.ok(les.includes(t), `le="${t}" is a bucket`);
+      assert.deepEqual(les, [...sdk.buckets.map(String), '+Inf']);
+      const at = (le: string) => buckets.find((b) => b.labels.le === le)!.value;
+      assert.equal(at('0.2'), 0, 'a 210 ms request is not under the 200 ms threshold');
+      assert.equal(at('+Inf'), 1);
+      assert.equal(at('1'), 1);
+    });
+
+    it('exports the contract metrics with the same names, types and label names', async () => {
+      const text = await sdk.metrics();
+      const type = (name: string) => new RegExp(`^# TYPE ${name} (\\w+)$`, 'm').exec(text)?.[1];
+      assert.equal(type(DURATION), 'histogram');
+      assert.equal(type(REQUESTS), 'counter');
+      assert.equal(type(WEIGHTED_REQUESTS.name), 'counter');
+      assert.equal(type(HTTP_ROLES.inFlight.name), 'gauge');
+      assert.equal(type(HTTP_ROLES.errorClassWeight.name), 'gauge');
+      assert.equal(type(HTTP_ROLES.availability.name), 'gauge');
+      assert.equal(type(HTTP_ROLES.dependencyUp.name), 'gauge');
+      assert.equal(type(NODE_RUNTIME_ROLES.eventLoopUtilization.name), 'gauge');
+      assert.equal(type(NODE_RUNTIME_ROLES.eventLoopDelay.name), 'gauge');
+      const labelNames = async (name: string) => new Set((await samples(sdk.registry, name)).flatMap((s) => Object.keys(s.labels)));
+      assert.deepEqual([...await labelNames(`${DURATION}_bucket`)].sort(), ['le', 'method', 'route', 'sli_class', 'status_class']);
+      assert.deepEqual([...await labelNames(REQUESTS)].sort(), ['error_class', 'method', 'route', 'status_class']);
+      assert.equal(await metricValue(sdk.registry, HTTP_ROLES.errorClassWeight.name, { error_class: 'transient' }), 0.3);
+      assert.equal(await metricValue(sdk.registry, HTTP_ROLES.errorClassWeight.name, { error_class: 'server' }), 2.5);
+      const routes = new Set((await samples(sdk.registry, REQUESTS)).map((s) => s.labels.route));
+      for (const r of routes) assert.ok(r === 'unmatched' || r.startsWith('/') && !/\d/.test(r), `route label ${r} is a template`);
+    });
+
+    describe('health', () => {
+      let hsdk: Sdk;
+      let happ: Running;
+      let breaker: CircuitBreaker;
+      before(async () => {
+        hsdk = instrument({ contract: CONTRACT, registry: testRegistry(), defaultMetrics: false, health: { minRequests: 20 } });
+        breaker = new CircuitBreaker(async () => true);
+        hsdk.dependency('payments').breaker(breaker);
+        happ = await startApp(adapter, hsdk);
+      });
+      after(async () => {
+        breaker.shutdown();
+        await happ.close();
+      });
+      const health = async () => {
+        const res = await send(happ.url, 'GET', '/healthz');
+        return { status: res.status, body: JSON.parse(res.body) as { status: string; availability: number; checks: Record<string, { status: string }> } };
+      };
+      const gauge = async (name: string, labels?: Record<string, string>) => metricValue(hsdk.registry, name, labels);
+
+      it('UP with 200 when every signal is fine', async () => {
+        const h = await health();
+        assert.equal(h.status, 200);
+        assert.equal(h.body.status, 'UP');
+        assert.equal(h.body.availability, 1);
+        assert.equal(await gauge(HTTP_ROLES.availability.name), 1);
+        assert.equal(await gauge(HTTP_ROLES.dependencyUp.name, { dependency: 'payments' }), 1);
+      });
+
+      it('the payments breaker forced open: 503 DEGRADED, availability 1 - 0.2', async () => {
+        breaker.open();
+        const h = await health();
+        assert.equal(h.status, 503);
+        assert.equal(h.body.status, 'DEGRADED');
+        assert.equal(h.body.availability, 0.8);
+        assert.equal(h.body.checks.dependencies.status, 'DOWN');
+        assert.equal(await gauge(HTTP_ROLES.availability.name), 0.8);
+        assert.equal(await gauge(HTTP_ROLES.dependencyUp.name, { dependency: 'payments' }), 0);
+      });
+
+      it('recent errors take the success weight off as well; closing the breaker gives the dependency weight back', async () => {
+        await Promise.all(Array.from({ length: 25 }, () => send(happ.url, 'GET', '/status/500')));
+        let h = await health();
+        assert.equal(h.body.checks.success.status, 'DOWN');
+        assert.equal(h.body.availability, 0.55);
+        assert.equal(h.body.status, 'DEGRADED');
+        breaker.close();
+        h = await health();
+        assert.equal(h.body.availability, 0.75);
+        assert.equal(h.status, 503);
+        assert.equal(await gauge(HTTP_ROLES.availability.name), 0.75);
+      });
+
+      it('draining: 503 DOWN', async () => {
+        hsdk.drain();
+        const h = await health();
+        assert.equal(h.status, 503);
+        assert.equal(h.body.status, 'DOWN');
+        assert.equal(h.body.checks.liveness.status, 'DOWN');
+      });
+    });
+  });
+}
+
+describe('sdk conformance: across adapters', () => {
+  it('all five adapters expose exactly the same series for the same requests', () => {
+    const [first, ...rest] = ADAPTERS;
+    const reference = keysByAdapter.get(first);
+    assert.ok(reference && reference.length > 0);
+    for (const a of rest) {
+      const keys: string[] = keysByAdapter.get(a) ?? [];
+      assert.ok(keys.length > 0, `${a} ran`);
+      const missing: string[] = reference.filter((k) => !keys.includes(k));
+      const extra: string[] = keys.filter((k) => !reference.includes(k));
+      assert.deepEqual({ missing, extra }, { missing: [], extra: [] }, `${a} vs ${first}`);
+    }
+  });
+});
