@@ -1,0 +1,126 @@
+// `sloctl generate prometheus FILE` and `sloctl generate grafana FILE`: the contract as Prometheus
+// recording and alerting rules, or as a Grafana dashboard. Exit 0 written, 1 invalid contract
+// (the located diagnostics on stderr, nothing written), 2 usage error.
+import type { Command } from 'commander';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { byLocation, hasErrors } from '../contract/diagnostic.ts';
+import { parseContract } from '../contract/load.ts';
+import { checkPromql } from '../contract/promql.ts';
+import { renderDiagnostic } from '../contract/render.ts';
+import type { Contract } from '../contract/schema.ts';
+import { renderGrafanaDashboard } from '../emit/grafana.ts';
+import { renderPrometheusRules, type RulesFormat } from '../emit/prometheus.ts';
+import { EXIT, UsageError, type CliContext } from './exit.ts';
+
+interface CommonOptions {
+  output?: string;
+  selector?: string;
+}
+
+interface PrometheusFlags extends CommonOptions {
+  format: string;
+  namespace?: string;
+}
+
+const FORMATS: readonly RulesFormat[] = ['rules', 'operator'];
+
+export function register(program: Command, ctx: CliContext): void {
+  const generate = program
+    .command('generate')
+    .description('Turn a contract into Prometheus rules or a Grafana dashboard.');
+
+  generate
+    .command('prometheus')
+    .description('Recording rules and multiwindow multi-burn-rate alerts (page and ticket) for every SLO of the contract.')
+    .argument('<file>', 'the contract (slo.yaml)')
+    .option('--format <format>', 'rules (a Prometheus rules file) or operator (a prometheus-operator PrometheusRule)', 'rules')
+    .option('--namespace <ns>', 'metadata.namespace of the PrometheusRule (with --format operator)')
+    .option('--selector <matchers>', 'label matchers added to every built-in SLI selector, e.g. \'job="checkout"\'')
+    .option('-o, --output <file>', 'write to FILE (atomically) instead of stdout')
+    .action((file: string, opts: PrometheusFlags) => {
+      if (!FORMATS.includes(opts.format as RulesFormat)) throw new UsageError(`--format must be rules or operator, got "${opts.format}"`);
+      if (opts.namespace !== undefined && opts.format !== 'operator') throw new UsageError('--namespace applies to --format operator only');
+      checkSelector(opts.selector);
+      const loaded = load(ctx, file);
+      if (!loaded) return;
+      const { text, rules } = renderPrometheusRules(loaded.contract, {
+        format: opts.format as RulesFormat,
+        namespace: opts.namespace,
+        selector: opts.selector,
+        source: loaded.shown,
+      });
+      for (const w of rules.warnings) ctx.stderr(`sloctl: note: ${w}\n`);
+      const total = rules.counts.reduce((n, s) => n + s.recording + s.alerting, 0);
+      emit(ctx, text, opts.output, `${rules.groups.length} SLO group(s), ${total} rules`);
+    });
+
+  generate
+    .command('grafana')
+    .description('A Grafana dashboard (JSON) with one row per SLO, reading the generated recording rules.')
+    .argument('<file>', 'the contract (slo.yaml)')
+    .option('--selector <matchers>', 'label matchers added to the raw histogram and counter selectors, e.g. \'job="checkout"\'')
+    .option('-o, --output <file>', 'write to FILE (atomically) instead of stdout')
+    .action((file: string, opts: CommonOptions) => {
+      checkSelector(opts.selector);
+      const loaded = load(ctx, file);
+      if (!loaded) return;
+      const { text, warnings } = renderGrafanaDashboard(loaded.contract, { selector: opts.selector });
+      for (const w of warnings) ctx.stderr(`sloctl: note: ${w}\n`);
+      emit(ctx, text, opts.output, 'dashboard');
+    });
+}
+
+function checkSelector(sel: string | undefined): void {
+  if (sel === undefined) return;
+  const problems = sel.trim() === '' ? [{ message: 'empty' }] : checkPromql(`x{${sel}}`).problems;
+  if (problems.length > 0) throw new UsageError(`--selector must be PromQL label matchers such as 'job="checkout"', got ${JSON.stringify(sel)}`);
+}
+
+/** Reads and parses the contract; on errors prints them located and sets exit 1. */
+function load(ctx: CliContext, file: string): { contract: Contract; shown: string } | undefined {
+  const abs = resolve(ctx.cwd, file);
+  const shown = relative(ctx.cwd, abs) || basename(abs);
+  let text: string;
+  try {
+    text = readFileSync(abs, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file or directory' : code === 'EISDIR' ? 'is a directory (name the slo.yaml file)' : code ?? (e as Error).message}`);
+  }
+  const loaded = parseContract(text, shown);
+  const diagnostics = [...loaded.diagnostics].sort(byLocation);
+  const sources = new Map([[shown, text]]);
+  for (const d of diagnostics) ctx.stderr(`${renderDiagnostic(d, { sources, color: ctx.color })}\n\n`);
+  if (!loaded.contract || hasErrors(diagnostics)) {
+    const errors = diagnostics.filter((d) => d.severity === 'error').length;
+    ctx.stderr(`sloctl: ${shown} is not a valid contract (${errors} error(s)); nothing generated\n`);
+    ctx.exitCode = EXIT.FAILED;
+    return undefined;
+  }
+  return { contract: loaded.contract, shown };
+}
+
+/** stdout, or OUT written atomically: a temporary file beside it, then rename over it. */
+function emit(ctx: CliContext, text: string, output: string | undefined, what: string): void {
+  if (output === undefined || output === '-') {
+    ctx.stdout(text);
+    return;
+  }
+  const abs = resolve(ctx.cwd, output);
+  writeAtomically(abs, text);
+  ctx.stderr(`sloctl: wrote ${what} to ${output}\n`);
+}
+
+export function writeAtomically(path: string, text: string): void {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    writeFileSync(tmp, text, { flag: 'wx' });
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    const err = e as NodeJS.ErrnoException;
+    throw new UsageError(`cannot write ${path}: ${err.code === 'ENOENT' ? 'the directory does not exist' : err.code ?? err.message}`);
+  }
+}
