@@ -20,3 +20,4 @@ export { METHODS, STATUS_CLASSES } from './core/labels.ts';
 export { templateMatcher } from './core/match.ts';
 export { UNMATCHED, OVERFLOW, DEFAULT_SLI_CLASS, type RouteSlot } from './route-table.ts';
 export { HEAP_LIMIT_METRIC } from './runtime.ts';
+export type { Contract, Dependency, Route, ErrorClass } from '../contract/schema.ts';

@@ -1,0 +1,99 @@
+// The checkout service: a Fastify app with the contract's routes, instrumented by the SDK.
+//
+//   POST /orders          create an order, charging through payments (weight 5, 300 ms budget)
+//   GET  /products/:id    a product (weight 1)
+//   GET  /orders          recent orders (weight 2)
+//   GET  /readyz /livez   probes (outside the SLIs, as the contract says)
+//   GET  /healthz /metrics  served by the SDK plugin: the composite health, and the metrics
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
+import { instrument, type Sdk } from 'sloctl/sdk';
+import sloctl from 'sloctl/sdk/fastify';
+import { findProduct } from './catalog.ts';
+import { Orders } from './orders.ts';
+import { PaymentsClient } from './payments-client.ts';
+
+export interface CheckoutOptions {
+  paymentsUrl: string;
+  /** Defaults to prom-client's global registry. */
+  registry?: Registry;
+}
+
+export interface Checkout {
+  app: FastifyInstance;
+  sdk: Sdk;
+  payments: PaymentsClient;
+  /** Drain: health says DOWN, in-flight requests finish, then everything closes. */
+  close(): Promise<void>;
+}
+
+const createOrderBody = {
+  type: 'object',
+  required: ['productId', 'quantity'],
+  additionalProperties: false,
+  properties: {
+    productId: { type: 'integer', minimum: 1 },
+    quantity: { type: 'integer', minimum: 1, maximum: 1000 },
+  },
+} as const;
+
+export async function buildCheckout(opts: CheckoutOptions): Promise<Checkout> {
+  // One line: the contract in, the metrics, classification and health out.
+  const sdk = instrument({ contract: new URL('./slo.yaml', import.meta.url), ...(opts.registry ? { registry: opts.registry } : {}) });
+
+  const orders = new Orders(sdk.registry);
+  const payments = new PaymentsClient({
+    url: opts.paymentsUrl,
+    dependency: sdk.dependency('payments').declared,
+    onSettled: (charge) => orders.settle(Number(charge.orderRef)),
+  });
+  sdk.dependency('payments').breaker(payments.breaker);
+
+  const app = Fastify({ logger: false, keepAliveTimeout: 30_000, return503OnClosing: true });
+  await app.register(sloctl, { sdk });
+
+  app.get('/readyz', async (_req, reply) => {
+    if (sdk.isDraining) return reply.code(503).send({ ready: false });
+    return { ready: true };
+  });
+  app.get('/livez', async () => ({ live: true }));
+
+  app.get<{ Params: { id: string } }>('/products/:id', async (req, reply) => {
+    const product = findProduct(Number(req.params.id));
+    if (!product) return reply.code(404).send({ error: 'no such product' });
+    return product;
+  });
+
+  app.get<{ Querystring: { limit?: number } }>('/orders', {
+    schema: { querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 } } } },
+  }, async (req) => ({ orders: orders.list(req.query.limit ?? 20) }));
+
+  app.post<{ Body: { productId: number; quantity: number } }>('/orders', { schema: { body: createOrderBody } }, async (req, reply) => {
+    const product = findProduct(req.body.productId);
+    if (!product) return reply.code(422).send({ error: `no product ${req.body.productId}` });
+    const amountCents = product.priceCents * req.body.quantity;
+    // PaymentsUnavailableError (queue full) propagates: the SDK classifies it as transient (503).
+    const id = orders.newId();
+    const charge = await payments.charge({ orderRef: String(id), amountCents });
+    const state = charge.status === 'captured' ? 'confirmed' : charge.status === 'queued' ? 'pending' : 'declined';
+    const order = await orders.create({ id, productId: product.id, quantity: req.body.quantity, amountCents, state });
+    if (state === 'declined') return reply.code(402).send(order);
+    return reply.code(state === 'confirmed' ? 201 : 202).send(order);
+  });
+
+  app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
+    const status = err.name === 'PaymentsUnavailableError' ? 503 : err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
+    void reply.code(status).send({ error: status >= 500 ? 'unavailable' : err.message });
+  });
+
+  return {
+    app,
+    sdk,
+    payments,
+    async close() {
+      sdk.drain();
+      await app.close();
+      await payments.close();
+    },
+  };
+}
