@@ -1,13 +1,108 @@
-// Placeholder until the converters land: registered so `sloctl --help` lists the command.
+// `sloctl convert --from openslo|sloth FILE` and `sloctl convert --to openslo FILE`: the specs a
+// team already has in, a contract out (and back to OpenSLO). The result goes to stdout or, with
+// -o, to a file written atomically; warnings and what OpenSLO cannot express go to stderr.
+// Exit 0 converted, 1 the input could not be read as that format, 2 usage error.
 import type { Command } from 'commander';
-import { UsageError, type CliContext } from './exit.ts';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import type { Diagnostic } from '../contract/diagnostic.ts';
+import { parseContract } from '../contract/load.ts';
+import { renderDiagnostic } from '../contract/render.ts';
+import { ConvertError, type ConvertResult } from '../convert/common.ts';
+import { fromOpenSlo, toOpenSlo } from '../convert/openslo.ts';
+import { fromSloth } from '../convert/sloth.ts';
+import { EXIT, UsageError, type CliContext } from './exit.ts';
 
-export function register(program: Command, _ctx: CliContext): void {
+const FROM: Record<string, (text: string, file: string) => ConvertResult> = { openslo: fromOpenSlo, sloth: fromSloth };
+const TO = ['openslo'];
+
+interface ConvertOptions {
+  from?: string;
+  to?: string;
+  output?: string;
+}
+
+export function register(program: Command, ctx: CliContext): void {
   program
     .command('convert')
-    .description('Convert OpenSLO or Sloth specs to a sloctl contract, and back to OpenSLO.')
-    .argument('<file>')
-    .action(() => {
-      throw new UsageError('convert is not available yet');
+    .description('Convert OpenSLO or Sloth specs to a sloctl contract, and a contract back to OpenSLO.')
+    .argument('<file>', 'the spec to read (OpenSLO or Sloth YAML with --from, a slo.yaml with --to)')
+    .option('--from <format>', `read FILE as ${Object.keys(FROM).join(' or ')} and write a sloctl contract`)
+    .option('--to <format>', `read FILE as a sloctl contract and write ${TO.join(' or ')}`)
+    .option('-o, --output <file>', 'write the result to this file (atomically) instead of stdout')
+    .addHelpText('after', '\nExamples:\n  sloctl convert --from openslo slos.yaml -o slo.yaml\n  sloctl convert --from sloth sloth.yml\n  sloctl convert --to openslo slo.yaml > openslo.yaml')
+    .action((file: string, opts: ConvertOptions) => {
+      ctx.exitCode = convert(file, opts, ctx);
     });
+}
+
+function convert(file: string, opts: ConvertOptions, ctx: CliContext): number {
+  if (opts.from !== undefined && opts.to !== undefined) throw new UsageError('give either --from or --to, not both');
+  if (opts.from === undefined && opts.to === undefined) throw new UsageError(`say which way to convert: --from ${Object.keys(FROM).join('|')} (into a sloctl contract) or --to ${TO.join('|')} (from one)`);
+  if (opts.from !== undefined && !(opts.from in FROM)) throw new UsageError(`--from must be ${Object.keys(FROM).join(' or ')}, got "${opts.from}"`);
+  if (opts.to !== undefined && !TO.includes(opts.to)) throw new UsageError(`--to must be ${TO.join(' or ')}, got "${opts.to}"`);
+
+  const abs = resolve(ctx.cwd, file);
+  const shown = relative(ctx.cwd, abs) || basename(abs);
+  let text: string;
+  try {
+    text = readFileSync(abs, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const sources = new Map([[shown, text]]);
+  const report = (ds: Diagnostic[]) => {
+    for (const d of ds) ctx.stderr(`${renderDiagnostic(d, { sources, color: ctx.color })}\n\n`);
+  };
+  const note = (line: string) => ctx.stderr(`sloctl convert: ${line}\n`);
+
+  if (opts.from !== undefined) {
+    let result: ConvertResult;
+    try {
+      result = FROM[opts.from](text, shown);
+    } catch (e) {
+      if (!(e instanceof ConvertError)) throw e;
+      report(e.diagnostics);
+      return EXIT.FAILED;
+    }
+    for (const w of result.warnings) note(w);
+    write(result.text, opts.output, ctx);
+    // The converters only emit contracts that validate; if one does not, say so rather than hide it.
+    const errors = parseContract(result.text, opts.output ?? '<stdout>').diagnostics.filter((d) => d.severity === 'error');
+    if (errors.length > 0) {
+      for (const d of errors) note(`the converted contract does not validate: ${d.line}:${d.col}: ${d.message}`);
+      return EXIT.FAILED;
+    }
+    return EXIT.OK;
+  }
+
+  const loaded = parseContract(text, shown);
+  const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length > 0 || !loaded.contract) {
+    report(errors);
+    ctx.stderr(`sloctl convert: ${shown} is not a valid sloctl contract (${errors.length} error(s)); fix it first (sloctl validate ${shown})\n`);
+    return EXIT.FAILED;
+  }
+  const out = toOpenSlo(loaded.contract);
+  for (const l of out.lost) note(`not in OpenSLO: ${l}`);
+  write(out.text, opts.output, ctx);
+  return EXIT.OK;
+}
+
+/** To stdout, or to OUT through a temporary file in the same directory and a rename (never half-written). */
+function write(text: string, output: string | undefined, ctx: CliContext): void {
+  if (output === undefined || output === '-') {
+    ctx.stdout(text);
+    return;
+  }
+  const target = resolve(ctx.cwd, output);
+  const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    writeFileSync(tmp, text, { flag: 'wx' });
+    renameSync(tmp, target);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw new UsageError(`cannot write ${output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
 }

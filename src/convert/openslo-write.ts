@@ -1,0 +1,412 @@
+// A sloctl contract as OpenSLO v1 documents: a Service, one SLO per custom SLI (the objectives of
+// one OpenSLO SLO regrouped) and per built-in latency / errors / availability objective, with
+// queries on the metric names sloctl's SDK registers. What OpenSLO cannot say is listed in `lost`.
+import { ERROR_CLASS_DEFAULTS, type Contract, type CustomSli, type Route } from '../contract/schema.ts';
+import { HTTP_ROLES } from '../contract/metric-names.ts';
+import { WINDOW_PLACEHOLDER } from '../contract/promql.ts';
+import { formatBytes, formatDuration, formatPercent, formatRate } from '../contract/units.ts';
+import { deepEqual, deepMerge, fromSloctlWindow, isPlainObject, yamlDocuments } from './common.ts';
+import {
+  ANN, API_VERSION, DEFAULT_SOURCE, DEFAULT_WINDOW_TOKEN, deriveAlerting, deriveBudgeting, deriveSliceWindow,
+  deriveWindow, fillQueryMark, hasQueryMark, isOwnAnnotation, placeholderQuery, ratioNumber, renderWindow, sameAlerting,
+  sourceTypeOf, toShorthandRounded, windowLengthMs, type DocStore, type MetricRole, type SloWindow, type Tier,
+} from './openslo-shared.ts';
+
+type Obj = Record<string, unknown>;
+
+/** Label names of sloctl's HTTP metrics the built-in objectives' queries match on. */
+export const SDK_LABELS = { method: 'method', route: 'route', errorClass: 'error_class' } as const;
+
+export interface OpenSloOutput {
+  /** The OpenSLO documents, `---`-separated (or one YAML list, when the contract came from one). */
+  text: string;
+  /** One line per thing in the contract OpenSLO cannot express: what, and why. */
+  lost: string[];
+}
+
+export function toOpenSlo(c: Contract): OpenSloOutput {
+  const lost: string[] = [];
+  const serviceAnn = c.service.annotations ?? {};
+  const stored = storedDocuments(serviceAnn, lost);
+  const docs: DocStore = new Map(stored.filter((d) => isPlainObject(d.metadata)).map((d) => [`${d.kind}/${(d.metadata as Obj).name}`, d]));
+  const serviceName = serviceAnn[ANN.name] ?? c.service.name;
+
+  const out: unknown[] = [];
+  if (serviceAnn[ANN.serviceDocument] !== 'absent') out.push(serviceDocument(c, serviceName));
+
+  const slis = [...builtInSlis(c, lost), ...c.slis];
+  const groups = new Map<string, CustomSli[]>();
+  for (const s of slis) {
+    const key = s.annotations?.[ANN.slo] ?? s.name;
+    groups.set(key, [...(groups.get(key) ?? []), s]);
+  }
+  const sliDocs = new Map<string, Obj>();
+  for (const [sloName, members] of groups) {
+    const { slo, sliDoc } = sloDocument(c, sloName, members, serviceName, docs, lost);
+    if (sliDoc) {
+      const name = String((sliDoc.metadata as Obj).name);
+      const seen = sliDocs.get(name);
+      if (!seen) {
+        sliDocs.set(name, sliDoc);
+        out.push(sliDoc);
+      } else if (!deepEqual(seen, sliDoc)) {
+        lost.push(`SLO "${sloName}": its SLI document "${name}" differs from the one another SLO references; OpenSLO has one document per name, so the first is written`);
+      }
+    }
+    out.push(slo);
+  }
+  out.push(...stored);
+  lost.push(...notExpressible(c));
+
+  const header = `# OpenSLO ${API_VERSION} documents for service "${c.service.name}", written by \`sloctl convert --to openslo\`.\n`;
+  return { text: header + yamlDocuments(out, serviceAnn[ANN.listForm] === 'true'), lost };
+}
+
+function storedDocuments(ann: Record<string, string>, lost: string[]): Obj[] {
+  const out: Obj[] = [];
+  for (const [k, v] of Object.entries(ann)) {
+    if (!k.startsWith(ANN.docPrefix)) continue;
+    try {
+      const doc = JSON.parse(v) as unknown;
+      if (isPlainObject(doc)) out.push(doc);
+      else lost.push(`service.annotations.${k}: not a stored OpenSLO document (a JSON object), left out`);
+    } catch {
+      lost.push(`service.annotations.${k}: not valid JSON, left out`);
+    }
+  }
+  return out;
+}
+
+function json<T = unknown>(text: string | undefined): T | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+function userAnnotations(a: Record<string, string> | undefined): Record<string, string> | undefined {
+  if (!a) return undefined;
+  const own = Object.entries(a).filter(([k]) => !isOwnAnnotation(k));
+  return own.length > 0 ? Object.fromEntries(own) : undefined;
+}
+
+function serviceDocument(c: Contract, name: string): Obj {
+  const s = c.service;
+  const labels = { ...(s.owner !== undefined ? { owner: s.owner } : {}), ...(s.labels ?? {}) };
+  const metadata: Obj = { name };
+  if (s.displayName !== undefined) metadata.displayName = s.displayName;
+  if (s.labels !== undefined || s.owner !== undefined) metadata.labels = labels;
+  const annotations = userAnnotations(s.annotations);
+  if (annotations) metadata.annotations = annotations;
+  const doc = { apiVersion: API_VERSION, kind: 'Service', metadata, spec: { ...(s.description !== undefined ? { description: s.description } : {}) } };
+  return deepMerge(doc, json(s.annotations?.[ANN.extra]) ?? {}) as Obj;
+}
+
+// --- SLOs ---------------------------------------------------------------------------------------
+
+function sloDocument(c: Contract, sloName: string, members: CustomSli[], serviceName: string, docs: DocStore, lost: string[]): { slo: Obj; sliDoc?: Obj } {
+  const first = members[0];
+  const a = first.annotations ?? {};
+  const label = `SLO "${sloName}"`;
+
+  const metadata: Obj = { name: sloName };
+  if (first.displayName !== undefined) metadata.displayName = first.displayName;
+  if (first.labels !== undefined) metadata.labels = first.labels;
+  const annotations = userAnnotations(first.annotations);
+  if (annotations) metadata.annotations = annotations;
+
+  const spec: Obj = {};
+  if (first.description !== undefined) spec.description = first.description;
+  const service = a[ANN.service] ?? serviceName;
+  if (service !== '') spec.service = service;
+
+  // The indicator, inline or as its own SLI document.
+  const indicatorSpec = indicatorSpecOf(first, docs);
+  for (const m of members.slice(1)) {
+    if (!deepEqual(queriesOf(m), queriesOf(first))) lost.push(`${label}: custom SLI "${m.name}" has other queries than "${first.name}", and the objectives of one OpenSLO SLO share one indicator: the queries of "${first.name}" are written`);
+  }
+  const indicatorExtra = json(a[ANN.indicatorExtra]) ?? {};
+  const ref = a[ANN.indicatorRef];
+  let sliDoc: Obj | undefined;
+  if (ref !== undefined) {
+    const meta: Obj = { name: ref };
+    if (a[ANN.indicatorDisplayName] !== undefined) meta.displayName = a[ANN.indicatorDisplayName];
+    sliDoc = deepMerge({ apiVersion: API_VERSION, kind: 'SLI', metadata: meta, spec: indicatorSpec }, indicatorExtra) as Obj;
+    spec.indicatorRef = ref;
+  } else {
+    const meta: Obj = {};
+    const indName = a[ANN.indicatorName] ?? sloName;
+    if (indName !== '') meta.name = indName;
+    if (a[ANN.indicatorDisplayName] !== undefined) meta.displayName = a[ANN.indicatorDisplayName];
+    const ind = deepMerge({ metadata: meta, spec: indicatorSpec }, indicatorExtra) as Obj;
+    if (isPlainObject(ind.metadata) && Object.keys(ind.metadata).length === 0 && a[ANN.indicatorName] === '') delete ind.metadata;
+    spec.indicator = ind;
+  }
+
+  // The window: the original while it still means the SLI's window, else sloctl's.
+  const effective: SloWindow = first.window ?? c.window;
+  const originalWindow = a[ANN.timeWindow];
+  const windowKept = originalWindow === undefined ? undefined : originalWindow === 'absent' ? { absent: true } : { value: json(originalWindow) };
+  const derivedWindow = windowKept ? deriveWindow(windowKept.absent ? undefined : windowKept.value).window : undefined;
+  if (windowKept && (derivedWindow === undefined ? first.window === undefined : deepEqual(derivedWindow, effective))) {
+    if (!windowKept.absent) spec.timeWindow = windowKept.value;
+  } else {
+    const r = renderWindow(effective);
+    spec.timeWindow = r.timeWindow;
+    if (r.rounded) lost.push(`${label}: the window ${formatDuration(effective as number)} is not whole minutes, and OpenSLO durations are: written as ${(r.timeWindow[0] as Obj).duration}`);
+  }
+
+  // Budgeting.
+  const budgeting = first.budgeting ?? c.budgeting;
+  const originalBudgeting = a[ANN.budgetingMethod];
+  if (originalBudgeting === 'absent' && first.budgeting === undefined) {
+    // the original had none
+  } else if (originalBudgeting !== undefined && originalBudgeting !== 'absent' && deriveBudgeting(originalBudgeting) === budgeting) spec.budgetingMethod = originalBudgeting;
+  else spec.budgetingMethod = budgeting;
+
+  spec.objectives = members.map((m) => objectiveOf(m, label, lost));
+
+  // Alert policies: the original ones while they still say what the contract's tiers say.
+  const windowMs = windowLengthMs(c.window);
+  const originalPolicies = a[ANN.alertPolicies];
+  const alerting = first.alerting;
+  const extras = alerting && (alerting.runbook !== undefined || alerting.dashboard !== undefined || alerting.labels !== undefined || alerting.annotations !== undefined);
+  if (originalPolicies !== undefined && sameAlerting(deriveAlerting(json(originalPolicies), docs, windowMs), alerting)) {
+    spec.alertPolicies = json(originalPolicies);
+    if (extras) lost.push(`${label}: alerting.runbook/dashboard/labels/annotations are not written: the SLO keeps its original alert policies (annotation ${ANN.alertPolicies}); delete that annotation to have sloctl write its own`);
+  } else if (originalPolicies === undefined && alerting !== undefined && sameAlerting({ page: false, ticket: false }, alerting) && !extras) {
+    // no alerts, as the original had none
+  } else {
+    const policies = renderPolicies(sloName, alerting, label, lost);
+    if (policies.length > 0) spec.alertPolicies = policies;
+  }
+
+  const slo = deepMerge({ apiVersion: API_VERSION, kind: 'SLO', metadata, spec }, json(a[ANN.extra]) ?? {}) as Obj;
+  return { slo, ...(sliDoc ? { sliDoc } : {}) };
+}
+
+function queriesOf(s: CustomSli): unknown {
+  return { good: s.good, bad: s.bad, total: s.total, errorRatio: s.errorRatio, threshold: s.threshold?.query };
+}
+
+function indicatorSpecOf(s: CustomSli, docs: DocStore): Obj {
+  const a = s.annotations ?? {};
+  const spec: Obj = {};
+  if (a[ANN.indicatorDescription] !== undefined) spec.description = a[ANN.indicatorDescription];
+  const source = (role: MetricRole, query: string): Obj => {
+    const stored = json(a[`${ANN.metricSource}.${role}`] ?? a[ANN.metricSource]) ?? DEFAULT_SOURCE;
+    const token = a[`${ANN.windowPlaceholder}.${role}`] ?? a[ANN.windowPlaceholder] ?? DEFAULT_WINDOW_TOKEN;
+    if (hasQueryMark(stored)) return { metricSource: fillQueryMark(stored, fromSloctlWindow(query, token)) };
+    // A non-Prometheus source, kept verbatim while the contract still has its placeholder query.
+    if (isPlainObject(stored) && query === placeholderQuery(role, sourceTypeOf(stored, docs))) return { metricSource: stored };
+    return { metricSource: fillQueryMark(DEFAULT_SOURCE, fromSloctlWindow(query, token)) };
+  };
+  const counter = a[ANN.counter] === 'true' ? { counter: true } : a[ANN.counter] === 'false' ? { counter: false } : {};
+  if (s.threshold) spec.thresholdMetric = source('threshold', s.threshold.query);
+  else if (s.errorRatio !== undefined) {
+    const success = a[ANN.rawType] === 'success';
+    const e = s.errorRatio;
+    const raw = !success ? e : e.startsWith('1 - (') && e.endsWith(')') ? e.slice(5, -1) : `1 - (${e})`;
+    spec.ratioMetric = { ...counter, rawType: success ? 'success' : 'failure', raw: source('raw', raw) };
+  } else {
+    spec.ratioMetric = {
+      ...counter,
+      ...(s.good !== undefined ? { good: source('good', s.good) } : { bad: source('bad', s.bad!) }),
+      total: source('total', s.total!),
+    };
+  }
+  return spec;
+}
+
+function objectiveOf(s: CustomSli, label: string, lost: string[]): Obj {
+  const a = s.annotations ?? {};
+  const o: Obj = {};
+  if (a[ANN.objectiveDisplayName] !== undefined) o.displayName = a[ANN.objectiveDisplayName];
+  if (s.threshold) {
+    o.op = s.threshold.op;
+    o.value = s.threshold.value;
+  }
+  if (a[ANN.targetPercent] === 'true') o.targetPercent = ratioNumber(s.objective * 100);
+  else o.target = ratioNumber(s.objective);
+  const slice = s.timeslice as { target?: number; window: number } | undefined;
+  if (slice) {
+    if (slice.target !== undefined) o.timeSliceTarget = ratioNumber(slice.target);
+    const original = json(a[ANN.timeSliceWindow]);
+    if (original !== undefined && deriveSliceWindow(original) === slice.window) o.timeSliceWindow = original;
+    else {
+      const r = toShorthandRounded(slice.window);
+      o.timeSliceWindow = r.text;
+      if (r.rounded) lost.push(`${label}: the time slice ${formatDuration(slice.window)} of "${s.name}" is not whole minutes, and OpenSLO durations are: written as ${r.text}`);
+    }
+  }
+  return deepMerge(o, json(a[ANN.objective]) ?? {}) as Obj;
+}
+
+const SEVERITIES = ['page', 'ticket'] as const;
+
+function renderPolicies(sloName: string, alerting: CustomSli['alerting'], label: string, lost: string[]): Obj[] {
+  if (alerting === undefined) {
+    lost.push(`${label}: no alerting section, so sloctl alerts with its default burn-rate tiers (SRE workbook, scaled to the window); they are implicit and not written as OpenSLO alert policies`);
+    return [];
+  }
+  const policies: Obj[] = [];
+  const names = new Set<string>();
+  for (const severity of SEVERITIES) {
+    const tiers = alerting[severity];
+    if (tiers === undefined) {
+      lost.push(`${label}: alerting.${severity} is unset, so sloctl uses its default ${severity} tiers (SRE workbook, scaled to the window); they are implicit and not written as OpenSLO alert policies`);
+      continue;
+    }
+    if (tiers === false) continue;
+    tiers.forEach((t: Tier, i) => {
+      const long = toShorthandRounded(t.long);
+      const derivedShort = Math.max(1000, Math.round(t.long / 12 / 1000) * 1000);
+      if (t.short !== derivedShort) lost.push(`${label}: the short window ${formatDuration(t.short)} of ${severity} tier ${i + 1} (${t.burnRate}x over ${formatDuration(t.long)}) has no OpenSLO field: an AlertCondition has one lookbackWindow (reading it back gives ${formatDuration(derivedShort)}, 1/12 of the long window)`);
+      if (long.rounded) lost.push(`${label}: the long window ${formatDuration(t.long)} of ${severity} tier ${i + 1} is not whole minutes: written as ${long.text}`);
+      let name = `${sloName}-${severity}-${long.text.toLowerCase()}`.slice(0, 63).replace(/-+$/, '');
+      for (let n = 2; names.has(name); n++) name = `${sloName.slice(0, 50)}-${severity}-${long.text.toLowerCase()}-${n}`;
+      names.add(name);
+      const metadata: Obj = { name };
+      const ann: Record<string, string> = { ...(alerting.runbook !== undefined ? { runbook: alerting.runbook } : {}), ...(alerting.dashboard !== undefined ? { dashboard: alerting.dashboard } : {}), ...(alerting.annotations ?? {}) };
+      if (alerting.labels !== undefined) metadata.labels = alerting.labels;
+      if (Object.keys(ann).length > 0) metadata.annotations = ann;
+      const after = t.for !== undefined ? toShorthandRounded(t.for).text : '0m';
+      policies.push({
+        kind: 'AlertPolicy',
+        metadata,
+        spec: {
+          alertWhenBreaching: true,
+          conditions: [{
+            kind: 'AlertCondition',
+            metadata: { name },
+            spec: { severity, condition: { kind: 'burnrate', op: 'gt', threshold: t.burnRate, lookbackWindow: long.text, alertAfter: after } },
+          }],
+          notificationTargets: [],
+        },
+      });
+    });
+  }
+  return policies;
+}
+
+// --- the built-in objectives as OpenSLO SLOs -----------------------------------------------------
+
+function metricName(c: Contract, role: 'requestDuration' | 'requests' | 'availability'): string {
+  return c.metrics?.[role] ?? HTTP_ROLES[role].name;
+}
+
+const quote = (v: string) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+const selector = (matchers: string[]) => (matchers.length > 0 ? `{${matchers.join(',')}}` : '');
+const routeMatchers = (r: Route) => [`${SDK_LABELS.method}=${quote(r.method)}`, `${SDK_LABELS.route}=${quote(r.path)}`];
+const le = (ms: number) => `le=${quote(String(ms / 1000))}`;
+const increase = (series: string, matchers: string[]) => `sum(increase(${series}${selector(matchers)}[${WINDOW_PLACEHOLDER}]))`;
+/** Terms added up; each `or vector(0)` so a route with no traffic yet does not empty the sum. */
+const sumOf = (terms: string[], signs?: string[]) => (terms.length === 1 && !signs ? terms[0] : terms.map((t, i) => `${i === 0 ? '' : ` ${signs?.[i] ?? '+'} `}(${t} or vector(0))`).join(''));
+
+function routesOf(c: Contract, names: string[] | undefined): Route[] | undefined {
+  if (names === undefined || names.length === 0) return undefined;
+  return c.routes.filter((r) => names.includes(r.name));
+}
+
+/** The latency, errors and availability objectives as custom SLIs, with the SDK's metric names. */
+function builtInSlis(c: Contract, lost: string[]): CustomSli[] {
+  const out: CustomSli[] = [];
+  const h = metricName(c, 'requestDuration');
+  const req = metricName(c, 'requests');
+  c.objectives.latency?.forEach((o) => {
+    const routes = routesOf(c, o.routes);
+    let good: string;
+    let total: string;
+    if (routes) {
+      good = sumOf(routes.map((r) => increase(`${h}_bucket`, [le(r.latency ?? o.threshold), ...routeMatchers(r)])));
+      total = sumOf(routes.map((r) => increase(`${h}_count`, routeMatchers(r))));
+    } else {
+      // Every request against the objective's threshold, with each route that has its own threshold swapped in.
+      const own = c.routes.filter((r) => r.latency !== undefined && r.latency !== o.threshold);
+      const terms = [increase(`${h}_bucket`, [le(o.threshold)])];
+      const signs = ['+'];
+      for (const r of own) {
+        terms.push(increase(`${h}_bucket`, [le(o.threshold), ...routeMatchers(r)]), increase(`${h}_bucket`, [le(r.latency!), ...routeMatchers(r)]));
+        signs.push('-', '+');
+      }
+      good = own.length === 0 ? terms[0] : sumOf(terms, signs);
+      total = increase(`${h}_count`, []);
+    }
+    const scope = routes ? `routes ${routes.map((r) => r.name).join(', ')}` : 'all routes';
+    out.push({
+      name: o.name,
+      description: `sloctl latency objective: requests (${scope}) that finish within ${formatDuration(o.threshold)}${c.routes.some((r) => r.latency !== undefined) ? ' or their route\'s own threshold' : ''}`,
+      good, total, objective: o.objective, budgeting: o.budgeting, alerting: o.alerting,
+    });
+    if (o.percentiles) {
+      const p = Object.entries(o.percentiles).filter(([, v]) => v !== undefined).map(([k, v]) => `${k} ${formatDuration(v as number)}`).join(', ');
+      lost.push(`objectives.latency "${o.name}": the percentile ceilings (${p}) are a sloctl gate, not an OpenSLO objective (OpenSLO objectives are targets on a ratio or a threshold over the window)`);
+    }
+  });
+
+  const e = c.objectives.errors;
+  if (e) {
+    const bad = c.errorClasses.filter((k) => !k.good && k.weight > 0);
+    if (bad.length === 0) {
+      lost.push(`objectives.errors "${e.name}": no error class counts as an error (every weight is 0 or the class is good), so there is no bad-event query to write`);
+    } else {
+      const classes = `${SDK_LABELS.errorClass}=~${quote(bad.map((k) => k.name).join('|'))}`;
+      const routes = routesOf(c, e.routes);
+      const badQ = routes ? sumOf(routes.map((r) => increase(req, [classes, ...routeMatchers(r)]))) : increase(req, [classes]);
+      const totalQ = routes ? sumOf(routes.map((r) => increase(req, routeMatchers(r)))) : increase(req, []);
+      out.push({
+        name: e.name,
+        description: `sloctl errors objective: requests not failed with error class ${bad.map((k) => k.name).join(', ')}`,
+        bad: badQ, total: totalQ, objective: e.objective, budgeting: e.budgeting, alerting: e.alerting,
+      });
+      const weights = c.errorClasses.map((k) => `${k.name} ${k.weight}${k.good ? ' (good)' : ''}`).join(', ');
+      if (c.errorClasses.some((k) => !k.good && k.weight !== 0 && k.weight !== 1)) {
+        lost.push(`objectives.errors "${e.name}": the error-class weights (${weights}) cannot be expressed: OpenSLO counts bad events, so the SLO counts each error of a class with weight above 0 once`);
+      }
+    }
+  }
+
+  const av = c.objectives.availability;
+  if (av) {
+    out.push({
+      name: av.name,
+      description: `sloctl availability objective: the composite availability (health, latency, success, dependencies) the SDK reports as ${metricName(c, 'availability')}`,
+      errorRatio: `1 - (avg_over_time(${metricName(c, 'availability')}[${WINDOW_PLACEHOLDER}]))`,
+      objective: av.objective, budgeting: av.budgeting, alerting: av.alerting,
+      annotations: { [ANN.rawType]: 'success' },
+    });
+    const w = av.weights;
+    lost.push(`objectives.availability "${av.name}": the composite's weights (health ${w.health}, latency ${w.latency}, success ${w.success}, dependencies ${w.dependencies}) are applied by the SDK; the OpenSLO SLO reads the composite gauge ${metricName(c, 'availability')} and cannot say how it is made`);
+  }
+  return out;
+}
+
+/** Everything else in the contract: sections OpenSLO has no place for. */
+function notExpressible(c: Contract): string[] {
+  const lost: string[] = [];
+  const o = c.objectives;
+  if (c.target) lost.push(`target: how sloctl starts or reaches the service (${c.target.url ?? `run: ${c.target.run}`}, health ${c.target.health}, metrics ${c.target.metrics}) is test set-up, which OpenSLO does not describe`);
+  if (c.bucket !== 60_000) lost.push(`bucket ${formatDuration(c.bucket)}: the width of sloctl's aggregation buckets has no OpenSLO equivalent`);
+  if (c.scrapeInterval !== 15_000) lost.push(`scrapeInterval ${formatDuration(c.scrapeInterval)}: how often sloctl scrapes is not part of an OpenSLO spec`);
+  if (o.errors || o.availability || !deepEqual(c.errorClasses, ERROR_CLASS_DEFAULTS)) {
+    lost.push(`errorClasses (${c.errorClasses.map((k) => k.name).join(', ')}): how errors are classified (statuses, error names and codes along the cause chain) is done by the SDK, which labels ${metricName(c, 'requests')} with ${SDK_LABELS.errorClass}; OpenSLO only sees the label`);
+  }
+  if (c.probes.length > 0) lost.push(`probes (${c.probes.map((p) => (typeof p === 'string' ? p : p.path)).join(', ')}): kept out of every SLI by the SDK; OpenSLO has no notion of excluded requests`);
+  if (c.routes.length > 0) lost.push(`routes: the business weights (${c.routes.map((r) => `${r.name} ${r.weight}`).join(', ')}), SLI classes and per-route dependencies have no OpenSLO equivalent; routes appear only as ${SDK_LABELS.method}/${SDK_LABELS.route} matchers in the queries`);
+  if (c.load) lost.push(`load: the load profile (${formatRate(c.load.rate)} for ${formatDuration(c.load.duration)}, a mix of ${c.load.mix.length} routes) is how sloctl tests the contract, not part of an SLO`);
+  if (c.dependencies.length > 0) lost.push(`dependencies (${c.dependencies.map((d) => d.name).join(', ')}): timeouts, breakers and fallbacks of dependencies have no OpenSLO equivalent`);
+  if (o.throughput) lost.push(`objectives.throughput: a sustained business-weighted rate (minimum ${formatRate(o.throughput.minimum)}${o.throughput.findKnee ? ', with a search for the capacity knee' : ''}) is a capacity test, not a ratio over a window`);
+  if (o.memory) {
+    const parts = [o.memory.heap && `heap ${formatBytes(o.memory.heap.warn)}/${formatBytes(o.memory.heap.critical)}`, o.memory.rss && `RSS ${formatBytes(o.memory.rss.warn)}/${formatBytes(o.memory.rss.critical)}`, o.memory.perRequest !== undefined && `${formatBytes(o.memory.perRequest)} per request`].filter(Boolean);
+    lost.push(`objectives.memory (${parts.join(', ')}): warn/critical thresholds under load, with profiles captured as evidence, are a load-test verdict; OpenSLO has no place for them`);
+  }
+  if (o.concurrency) lost.push(`objectives.concurrency (${Object.keys(o.concurrency).filter((k) => !['capture', 'pprof'].includes(k)).join(', ')}): warn/critical thresholds on runtime saturation are a load-test verdict; OpenSLO has no place for them`);
+  if (o.dependencies) lost.push('objectives.dependencies: the rules that every dependency declares a timeout, breaker or fallback are static checks of the contract; OpenSLO has no place for them');
+  if (o.regression) lost.push(`objectives.regression: comparing with the last accepted build (p95 +${formatPercent(o.regression.p95)}, error ratio +${formatPercent(o.regression.errorRatio)}) is a CI gate, not an SLO`);
+  if (o.resilience) lost.push(`objectives.resilience: the drills (${o.resilience.drills.map((d) => d.name).join(', ')}) with their degraded objectives and detection/recovery bounds are fault-injection tests; OpenSLO has no place for them`);
+  if (o.drift) lost.push(`objectives.drift: the drift responder (${o.drift.action} after ${o.drift.signals.map((s) => s.signal).join(', ')} drift) is runtime behaviour of the SDK, not an SLO`);
+  if (o.observability) lost.push(`objectives.observability: checks of the exposed metrics (at most ${o.observability.maxSeries} series, HELP text) are about instrumentation, not an SLO`);
+  return lost;
+}
