@@ -20,8 +20,8 @@ interface Started {
   output: () => string;
 }
 
-function start(env: Record<string, string> = {}): Promise<Started> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'examples/checkout/start.ts'], {
+function start(env: Record<string, string> = {}, script = 'examples/checkout/start.ts', banner = /checkout listening on (http:\/\/127\.0\.0\.1:\d+)/): Promise<Started> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', PAYMENTS_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -30,7 +30,7 @@ function start(env: Record<string, string> = {}): Promise<Started> {
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       out += chunk.toString('utf8');
-      const m = /checkout listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      const m = banner.exec(out);
       if (m) resolve({ child, url: m[1], output: () => out });
     };
     child.stdout!.on('data', onData);
@@ -125,5 +125,24 @@ describe('the checkout example', () => {
     assert.equal(sample(metrics, 'sloctl_availability'), 0.8);
     assert.equal(sample(metrics, 'checkout_orders_total{state="pending"}'), 11);
     assert.equal(await stop(s), 0);
+  });
+});
+
+describe('the express-minimal example', () => {
+  it('labels by template, serves health and metrics, exits 0 on SIGTERM', async () => {
+    const s = await start({}, 'examples/express-minimal/server.ts', /greeter listening on (http:\/\/127\.0\.0\.1:\d+)/);
+    try {
+      assert.equal((await get(`${s.url}/hello`)).status, 200);
+      assert.equal((await get(`${s.url}/greet/ada`)).status, 200);
+      assert.equal((await get(`${s.url}/nope`)).status, 404);
+      const health = await get(`${s.url}/healthz`);
+      assert.equal(health.status, 200);
+      const metrics = (await get(`${s.url}/metrics`)).text;
+      assert.equal(sample(metrics, 'http_server_requests_total{method="GET",route="/greet/:name",status_class="2xx",error_class="none"}'), 1);
+      assert.equal(sample(metrics, 'http_server_requests_total{method="GET",route="unmatched",status_class="4xx",error_class="client"}'), 1);
+      assert.match(metrics, /le="0\.1"/);
+    } finally {
+      assert.equal(await stop(s), 0);
+    }
   });
 });
