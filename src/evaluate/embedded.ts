@@ -299,9 +299,16 @@ export class EmbeddedEvaluator {
     const parts: Array<[string, number, number | undefined]> = [];
     parts.push(['health', w.health, context.healthUp === undefined ? undefined : context.healthUp ? 1 : 0]);
     const lat = this.states.filter((x) => x.def.source.kind === 'latency');
-    const latencyOk = lat.length === 0 ? undefined : lat.every((x) => x.last?.at === at) ? (lat.every((x) => meets(x)) ? 1 : 0) : undefined;
-    parts.push(['latency', w.latency, latencyOk]);
     const errs = this.states.find((x) => x.def.source.kind === 'errors');
+    // Latency and success are judged on this scrape's interval; a scrape that only set their
+    // baselines (the first one) has no interval to judge, and adds no sample.
+    if ([...lat, ...(errs ? [errs] : [])].some((x) => x.last?.at !== at)) {
+      if (lat.length === 0) st.session.missing.add('latency (no latency objective)');
+      if (errs === undefined) st.session.missing.add('success (no errors objective)');
+      if (lat.length > 0 && errs !== undefined) return;
+    }
+    const latencyOk = lat.length === 0 || lat.some((x) => x.last?.at !== at) ? undefined : lat.every((x) => meets(x)) ? 1 : 0;
+    parts.push(['latency', w.latency, latencyOk]);
     parts.push(['success', w.success, errs === undefined || errs.last?.at !== at ? undefined : meets(errs) ? 1 : 0]);
     let depsOk: number | undefined = 1;
     for (const d of src.criticalDependencies) {
@@ -312,7 +319,11 @@ export class EmbeddedEvaluator {
     parts.push(['dependencies', w.dependencies, depsOk]);
     const missing = parts.filter(([, weight, v]) => weight > 0 && v === undefined).map(([n]) => n);
     if (missing.length > 0) {
-      for (const m of missing) st.session.missing.add(m);
+      for (const m of missing) {
+        if (m === 'health') st.session.missing.add('health (the health endpoint was not checked)');
+        else if (m === 'dependencies') st.session.missing.add(`dependencies (no ${src.dependencyGauge} for ${src.criticalDependencies.join(', ')})`);
+        else if (![...st.session.missing].some((x) => x.startsWith(m))) st.session.missing.add(m);
+      }
       return;
     }
     const a = parts.reduce((sum, [, weight, v]) => sum + weight * (v ?? 0), 0);
@@ -360,7 +371,11 @@ function scopeText(scope: Scope): string {
 function describeSource(st: State): string[] {
   const src = st.def.source;
   const s = st.session;
-  const span = s.firstAt !== undefined && s.lastAt !== undefined ? `${s.scrapes} scrape interval(s) with data, ${formatMs(s.lastAt - s.firstAt)} from the first to the last` : 'no scrape with data yet';
+  const windowMs = st.def.window.kind === 'rolling' ? st.def.window.ms : undefined;
+  const share = windowMs !== undefined ? ` of the ${formatMs(windowMs)} window` : ' of the calendar window';
+  const span = s.firstAt !== undefined && s.lastAt !== undefined
+    ? `${s.scrapes} scrape interval(s) with data, ${formatMs(s.lastAt - s.firstAt)} from the first to the last${share}; the rest of the window is unknown to sloctl (read it all with --prometheus)`
+    : 'no scrape with data yet';
   if (src.kind === 'latency') {
     const good = src.groups.map((g) => `${src.bucketMetric}{le="${g.thresholdSeconds}"} over ${scopeText(g.scope)} (${g.routes})`).join(' + ');
     return [`good: ${good}`, `total: ${src.countMetric} over ${scopeText(src.totalScope)}`, `scraped: ${span}`];
@@ -369,7 +384,8 @@ function describeSource(st: State): string[] {
     const weights = [...src.weights].map(([c, w]) => `${c} ×${w}`).join(', ');
     const lines = [`total: ${src.metric} over ${scopeText(src.scope)}`, `bad: Σ increase × weight over error_class: ${weights || 'none weighted'}`];
     const parts = [...s.classes].filter(([, c]) => c.count > 0).map(([n, c]) => `${n} ${num(c.count)} × ${c.weight} = ${num(c.count * c.weight)}`);
-    if (parts.length > 0) lines.push(`bad over the scrapes: ${parts.join(' + ')} = ${num(s.bad)}`);
+    if (parts.length > 1) lines.push(`bad over the scrapes: ${parts.join(' + ')} = ${num(s.bad)}`);
+    else if (parts.length === 1) lines.push(`bad over the scrapes: ${parts[0]}`);
     lines.push(`scraped: ${span}`);
     return lines;
   }
@@ -389,7 +405,7 @@ function notesOf(st: State): string[] {
   }
   if (s.seriesWithoutClass > 0) out.push('some request series have no error_class label: their errors cannot be weighted (the SDK adds it)');
   if (s.missing.size > 0 && st.def.source.kind === 'availability') {
-    out.push(`the composite needs ${[...s.missing].join(', ')}, unknown at some scrapes (export ${st.def.source.gauge} with the SDK, or ${st.def.source.dependencyGauge} per critical dependency)`);
+    out.push(`no ${st.def.source.gauge} gauge, and the composite's parts were not all known: ${[...s.missing].join('; ')} (the SDK exports the gauge)`);
   }
   return out;
 }

@@ -245,7 +245,9 @@ export function evaluateSlo(def: SloDefinition, source: EventSource, at: number,
     const b = burnRate(w.bad, w.total, o);
     status.currentBurn = { burnRate: b, windowMs: shortest.longMs };
     status.timeToExhaustionMs = timeToExhaustion(status.budget.remainingRatio, b, win.lengthMs);
-    if (!Number.isNaN(b)) {
+    if (status.budget.remaining <= 0) {
+      explain.push(`  time to exhaustion: none, the budget is already spent`);
+    } else if (!Number.isNaN(b)) {
       explain.push(`  time to exhaustion at the ${formatMs(shortest.longMs)} burn of ${burn(b)}: ${pct(status.budget.remainingRatio, 2)} × ${formatMs(win.lengthMs)} / ${burn(b)} = ${duration(status.timeToExhaustionMs)}`);
     }
   } else if (status.budget) {

@@ -99,7 +99,7 @@ export interface ScraperOptions {
   store?: SeriesStore;
   /** Loop interval in ms. Default 15s. */
   intervalMs?: number;
-  /** Whole-scrape timeout in ms (connect, headers and body). Default 10s, at most the interval. */
+  /** Whole-scrape timeout in ms (connect, headers and body). Default 10s or the interval, whichever is shorter. */
   timeoutMs?: number;
   /** Allow a non-loopback target. Default false. */
   allowRemote?: boolean;
@@ -185,7 +185,8 @@ export class Scraper {
     this.store = options.store ?? new SeriesStore();
     this.intervalMs = options.intervalMs ?? DEFAULT_INTERVAL;
     if (!(this.intervalMs > 0)) throw new RangeError(`intervalMs must be positive, got ${this.intervalMs}`);
-    this.timeoutMs = Math.min(options.timeoutMs ?? DEFAULT_TIMEOUT, this.intervalMs);
+    this.timeoutMs = options.timeoutMs ?? Math.min(DEFAULT_TIMEOUT, this.intervalMs);
+    if (!(this.timeoutMs > 0)) throw new RangeError(`timeoutMs must be positive, got ${this.timeoutMs}`);
     this.now = options.now ?? Date.now;
   }
 

@@ -1,0 +1,241 @@
+// `sloctl status FILE`: the health table of a live service — every SLO's current value, objective,
+// achievement, error budget left, burn rate and alert state, most urgent first.
+//
+// Default (embedded): sloctl scrapes the target's /metrics itself `--samples` times, `--interval`
+// apart (at least 2 scrapes: increases need two), and evaluates the contract with its own engine.
+// The numbers cover the span it watched; the report says how much of the SLO window that is.
+// With `--prometheus URL` it reads the same numbers through PromQL over the whole window instead,
+// from the recording rules `sloctl generate prometheus` emits (or the raw series when they are not
+// loaded).
+//
+// Exit codes: 0 every SLO meets its objective; 1 an SLO misses it, its budget is overspent, or a
+// page-severity burn-rate tier fires; 2 usage (bad flags, unreadable or invalid contract);
+// 3 the target or Prometheus could not be read; 4 inconclusive (an SLO has no data).
+import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
+import { request } from 'undici';
+import { byLocation, hasErrors } from '../contract/diagnostic.ts';
+import { parseContract } from '../contract/load.ts';
+import { renderDiagnostic } from '../contract/render.ts';
+import type { Contract } from '../contract/schema.ts';
+import { parseDuration } from '../contract/units.ts';
+import { defineSlos } from '../evaluate/definitions.ts';
+import { EmbeddedEvaluator } from '../evaluate/embedded.ts';
+import { evaluateThroughPrometheus } from '../evaluate/promql.ts';
+import { renderStatus, type StatusFormat } from '../evaluate/render.ts';
+import type { StatusReport } from '../evaluate/report.ts';
+import { PromqlClient, PromqlError } from '../observe/promql-client.ts';
+import { checkTargetUrl, Scraper, ScrapeError, type ScrapeReport } from '../observe/scraper.ts';
+import { SeriesStore } from '../observe/series-store.ts';
+import { EXIT, UsageError, type CliContext } from './exit.ts';
+
+interface StatusFlags {
+  target?: string;
+  prometheus?: string;
+  format: string;
+  explain?: boolean;
+  samples: string;
+  interval?: string;
+  timeout: string;
+  selector?: string;
+  allowRemote?: boolean;
+}
+
+const FORMATS: readonly StatusFormat[] = ['table', 'json', 'markdown'];
+const DEFAULT_SAMPLES = 3;
+const MAX_DEFAULT_INTERVAL = 5000;
+
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('status')
+    .description('The health table of a live service: SLIs, budgets, burn rates and alerts, scraped by sloctl or read from Prometheus.')
+    .argument('<file>', 'the contract (slo.yaml)')
+    .option('--target <url>', "the service's base URL (the contract's target.metrics path is added) or its full metrics URL; default: target.url of the contract")
+    .option('--prometheus <url>', 'read through PromQL from this Prometheus-compatible server instead of scraping the target')
+    .option('--format <format>', 'table, json or markdown', 'table')
+    .option('--explain', 'print the arithmetic behind every number (events counted, window, budget allowed and spent)')
+    .option('--samples <n>', 'scrapes to take (at least 2: an increase needs two)', String(DEFAULT_SAMPLES))
+    .option('--interval <duration>', 'time between scrapes, e.g. 2s (default: the contract\'s scrapeInterval, at most 5s)')
+    .option('--timeout <duration>', 'timeout of each scrape or query', '10s')
+    .option('--selector <matchers>', 'with --prometheus: label matchers added to the raw selectors, e.g. \'job="checkout"\'')
+    .option('--allow-remote', 'allow scraping a target that is not on a loopback address')
+    .action(async (file: string, flags: StatusFlags) => {
+      await runStatus(file, flags, ctx);
+    });
+}
+
+function durationFlag(name: string, text: string): number {
+  const p = parseDuration(text);
+  if (!p.ok) throw new UsageError(`--${name}: ${p.message}`);
+  return p.value;
+}
+
+function loadContract(ctx: CliContext, file: string): { contract: Contract; shown: string } {
+  const abs = resolve(ctx.cwd, file);
+  const shown = relative(ctx.cwd, abs) || file;
+  let text: string;
+  try {
+    text = readFileSync(abs, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read ${shown}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+  const loaded = parseContract(text, shown);
+  const errors = loaded.diagnostics.filter((d) => d.severity === 'error').sort(byLocation);
+  if (!loaded.contract || hasErrors(loaded.diagnostics)) {
+    for (const d of errors) ctx.stderr(`${renderDiagnostic(d, { sources: new Map([[shown, text]]), color: ctx.color })}\n\n`);
+    throw new UsageError(`${shown} has ${errors.length} error(s): fix them (\`sloctl validate ${shown}\` lists them) and run status again`);
+  }
+  return { contract: loaded.contract, shown };
+}
+
+/** The metrics URL from --target or the contract, and the health URL beside it. */
+function targetUrls(contract: Contract, shown: string, flag: string | undefined): { metrics: string; health: string } {
+  const raw = flag ?? contract.target?.url;
+  if (raw === undefined) {
+    const hint = contract.target?.run ? ` (the contract only says how to start it: start it with \`${contract.target.run}\`, then pass --target URL)` : '';
+    throw new UsageError(`no target to read: pass --target URL, set target.url in ${shown}, or read through Prometheus with --prometheus URL${hint}`);
+  }
+  let u: URL;
+  try {
+    u = checkTargetUrl(raw, true, 'read');
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const metricsPath = contract.target?.metrics ?? '/metrics';
+  const healthPath = contract.target?.health ?? '/healthz';
+  const base = new URL(u.toString());
+  base.search = '';
+  base.hash = '';
+  // A URL with a path is the metrics URL itself; a bare one is the service's base.
+  const hasPath = u.pathname !== '/' && u.pathname !== '';
+  const root = hasPath ? new URL('/', base) : base;
+  return { metrics: hasPath ? u.toString() : new URL(metricsPath, root).toString(), health: new URL(healthPath, root).toString() };
+}
+
+/** UP when the health endpoint answers 2xx and, if it sends JSON with a status, that status is UP. */
+async function checkHealth(url: string, timeoutMs: number): Promise<boolean> {
+  try {
+    const res = await request(url, { method: 'GET', headers: { accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs) });
+    const text = await res.body.text();
+    if (res.statusCode < 200 || res.statusCode >= 300) return false;
+    try {
+      const body = JSON.parse(text) as { status?: unknown };
+      if (body && typeof body === 'object' && 'status' in body) return String(body.status).toUpperCase() === 'UP';
+    } catch {
+      /* not JSON: the status code decides */
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function exitCodeOf(report: StatusReport): number {
+  const judged = report.slos.filter((s) => s.state !== 'skipped');
+  if (judged.some((s) => s.state === 'failing' || s.alerts?.status === 'page')) return EXIT.FAILED;
+  if (judged.some((s) => s.state === 'unknown')) return EXIT.INCONCLUSIVE;
+  return EXIT.OK;
+}
+
+export interface StatusRunOptions {
+  /** The clock; tests may pass their own. Default Date.now. */
+  now?: () => number;
+}
+
+export async function runStatus(file: string, flags: StatusFlags, ctx: CliContext, options: StatusRunOptions = {}): Promise<void> {
+  if (!FORMATS.includes(flags.format as StatusFormat)) throw new UsageError(`--format must be table, json or markdown, got "${flags.format}"`);
+  const format = flags.format as StatusFormat;
+  const samples = Number(flags.samples);
+  if (!Number.isInteger(samples) || samples < 2) throw new UsageError(`--samples must be a whole number of at least 2 (an increase needs two scrapes), got "${flags.samples}"`);
+  const timeoutMs = durationFlag('timeout', flags.timeout);
+  const intervalFlag = flags.interval === undefined ? undefined : durationFlag('interval', flags.interval);
+  if (flags.prometheus !== undefined && flags.target !== undefined) throw new UsageError('--target and --prometheus are alternatives: scrape the target, or read from Prometheus');
+  if (flags.selector !== undefined && flags.prometheus === undefined) throw new UsageError('--selector applies to --prometheus only');
+  const now = options.now ?? Date.now;
+  const { contract, shown } = loadContract(ctx, file);
+
+  let report: StatusReport;
+  if (flags.prometheus !== undefined) {
+    let client: PromqlClient;
+    try {
+      client = new PromqlClient({ url: flags.prometheus, timeoutMs });
+    } catch (e) {
+      throw new UsageError(`--prometheus: ${(e as Error).message}`);
+    }
+    const at = now();
+    try {
+      const r = await evaluateThroughPrometheus(contract, client, at, { selector: flags.selector });
+      report = { service: contract.service.name, at, source: { kind: 'prometheus', url: client.url, recordingRules: r.recordingRules }, slos: r.slos, health: r.health };
+    } catch (e) {
+      if (e instanceof PromqlError) {
+        ctx.stderr(`sloctl: ${e.message}\n`);
+        ctx.exitCode = EXIT.TARGET;
+        return;
+      }
+      throw e;
+    }
+  } else {
+    const urls = targetUrls(contract, shown, flags.target);
+    const intervalMs = intervalFlag ?? Math.min(contract.scrapeInterval, MAX_DEFAULT_INTERVAL);
+    const store = new SeriesStore();
+    let scraper: Scraper;
+    try {
+      scraper = new Scraper({ url: urls.metrics, store, intervalMs, timeoutMs, allowRemote: flags.allowRemote === true, now });
+    } catch (e) {
+      if (e instanceof ScrapeError) throw new UsageError(e.message);
+      throw e;
+    }
+    const defs = defineSlos(contract);
+    const evaluator = new EmbeddedEvaluator(defs);
+    evaluator.attach(store);
+    const wantsHealth = contract.objectives.availability !== undefined;
+    const errors: string[] = [];
+    let ok = 0;
+    let last: ScrapeReport | undefined;
+    let firstAt: number | undefined;
+    let lastAt: number | undefined;
+    for (let i = 0; i < samples; i++) {
+      if (i > 0) await sleep(intervalMs);
+      if (wantsHealth) evaluator.setHealth(await checkHealth(urls.health, timeoutMs));
+      last = await scraper.scrapeOnce(now());
+      if (last.ok) {
+        ok++;
+        firstAt ??= last.at;
+        lastAt = last.at;
+        continue;
+      }
+      errors.push(last.error!.message);
+      // Nothing read at all: the target is not there; say so at once instead of retrying.
+      if (ok === 0) {
+        ctx.stderr(`sloctl: ${last.error!.message}\n`);
+        ctx.exitCode = EXIT.TARGET;
+        return;
+      }
+    }
+    if (ok < 2) {
+      ctx.stderr(`sloctl: only ${ok} of ${samples} scrapes of ${urls.metrics} succeeded, and increases need two: ${errors.at(-1)}\n`);
+      ctx.exitCode = EXIT.TARGET;
+      return;
+    }
+    const at = lastAt! + 1;
+    const r = evaluator.report(at);
+    const st = store.stats();
+    report = {
+      service: contract.service.name,
+      at,
+      source: { kind: 'scrape', url: urls.metrics, scrapes: samples, failures: scraper.failures, firstAt, lastAt, restarts: scraper.restarts, errors },
+      slos: r.slos,
+      health: r.health,
+      store: { series: st.series, samples: st.samples, evictedSamples: st.evictedSamples, evictedSeries: st.evictedSeries, refusedSeries: st.refusedSeries },
+    };
+    for (const e of errors) ctx.stderr(`sloctl: warning: ${e}\n`);
+  }
+
+  ctx.stdout(`${renderStatus(report, format, flags.explain === true)}\n`);
+  ctx.exitCode = exitCodeOf(report);
+}

@@ -1,0 +1,169 @@
+// The PromQL path of `sloctl status`: the same SLO statuses, read from a Prometheus-compatible
+// server instead of scraped by sloctl.
+//
+// Names come from the rule generator (src/emit): per SLO, `sloctl:total_events:increase<W>` and
+// `sloctl:bad_events:increase<W>` over the SLO window, `sloctl:burn_rate:<w>` per tier window and
+// `sloctl:error_budget_remaining:ratio`, all labelled {sloctl_service, sloctl_slo}. When the server
+// has no such series (the rules are not loaded, or not evaluated yet), the same PromQL the rules
+// would run is sent directly (`SloPlan.events`, `SloPlan.errorRatio`), and the report says so.
+// Tier windows also read their event totals (a raw increase) so a low-traffic tier is "unknown"
+// exactly as in the embedded engine; Prometheus' alerts themselves have no such state.
+//
+// A calendar window is read over its real span (the rules approximate it with a rolling one).
+//
+// Numbers from PromQL's increase() are extrapolated to the range edges (see src/engine/counter.ts),
+// so event counts here are usually not whole numbers.
+import type { Contract } from '../contract/schema.ts';
+import { formatMs } from '../engine/alerts.ts';
+import { calendarWindow } from '../engine/calendar.ts';
+import { dur, selector } from '../emit/promql.ts';
+import { planSlos, RECORD, sloSeries, type SloPlan } from '../emit/slos.ts';
+import type { PromqlClient } from '../observe/promql-client.ts';
+import { defineSlos, type SloDefinition } from './definitions.ts';
+import { evaluateSlo, healthRows, num, skippedSlo, type EventSource, type PercentileStatus, type SloStatus, type WindowCounts } from './report.ts';
+
+export interface PromqlStatusOptions {
+  /** Extra label matchers for the built-in SLIs' raw selectors, e.g. `job="checkout"`. */
+  selector?: string;
+  /** Window for the latency percentiles (default: 1h, or the SLO window when shorter). */
+  percentileWindowMs?: number;
+}
+
+export interface PromqlStatus {
+  slos: SloStatus[];
+  health: ReturnType<typeof healthRows>;
+  /** True when the generated recording rules were found and read. */
+  recordingRules: boolean;
+  /** Every query sent, in order. */
+  queries: string[];
+}
+
+const HOUR = 3_600_000;
+
+/** Whole seconds of a span, as a PromQL range (at least 1s). */
+function rangeOf(ms: number): number {
+  return Math.max(1000, Math.floor(ms / 1000) * 1000);
+}
+
+export async function evaluateThroughPrometheus(contract: Contract, client: PromqlClient, at: number, options: PromqlStatusOptions = {}): Promise<PromqlStatus> {
+  const defs = defineSlos(contract);
+  const plan = planSlos(contract, { selector: options.selector });
+  const plans = new Map(plan.slos.map((p) => [p.name, p]));
+  const queries: string[] = [];
+  const ask = async (q: string): Promise<number | undefined> => {
+    queries.push(q);
+    const r = await client.query(q, { time: at });
+    if (r.resultType === 'scalar') return Number.isNaN(r.result.value) ? undefined : r.result.value;
+    if (r.resultType !== 'vector' || r.result.length === 0) return undefined;
+    // A recorded series per SLO is one series; raw sums are one too. Several (e.g. the rules loaded
+    // twice under different job labels) are added, as `sum` would.
+    const v = r.result.reduce((s, x) => s + x.value, 0);
+    return Number.isNaN(v) ? undefined : v;
+  };
+
+  const service = contract.service.name;
+  const recordedCount = await ask(`count({__name__=~"sloctl:.+", sloctl_service=${JSON.stringify(service)}})`);
+  const recordingRules = (recordedCount ?? 0) > 0;
+
+  const slos: SloStatus[] = [];
+  for (const def of defs) {
+    const p = plans.get(def.name);
+    if (p === undefined) {
+      slos.push(skippedSlo(def, at, 'the rule generator has no plan for it'));
+      continue;
+    }
+    slos.push(await evaluateOne(def, p, at, ask, recordingRules, options));
+  }
+  return { slos, health: healthRows(slos), recordingRules, queries };
+}
+
+type Ask = (q: string) => Promise<number | undefined>;
+
+async function evaluateOne(def: SloDefinition, p: SloPlan, at: number, ask: Ask, recordingRules: boolean, options: PromqlStatusOptions): Promise<SloStatus> {
+  const lines: string[] = [];
+  const notes: string[] = [];
+  const budget = 1 - def.objective;
+  const calendar = def.window.kind === 'calendar';
+  const windowStart = calendar && def.window.kind === 'calendar' ? calendarWindow(def.window.calendar, at, def.window.timeZone).start : at - p.windowMs;
+  const W = calendar ? rangeOf(at - windowStart) : p.windowMs;
+  const useRecorded = recordingRules && !calendar;
+  let usedRaw = false;
+
+  const value = async (what: string, recorded: string | undefined, raw: string): Promise<number | undefined> => {
+    if (recorded !== undefined && useRecorded) {
+      const v = await ask(recorded);
+      if (v !== undefined) {
+        lines.push(`${what}: ${recorded} = ${num(v)}`);
+        return v;
+      }
+    }
+    usedRaw = true;
+    const v = await ask(raw);
+    lines.push(`${what}: ${oneLine(raw)} = ${v === undefined ? 'no data' : num(v)}`);
+    return v;
+  };
+
+  const events = p.events;
+  let windowCounts: WindowCounts;
+  if (events) {
+    const total = await value(`total over ${dur(W)}`, sloSeries(p, RECORD.totalEvents(W)), events.total(W));
+    const bad = await value(`bad over ${dur(W)}`, sloSeries(p, RECORD.badEvents(W)), events.bad(W));
+    windowCounts = counts(total, bad, windowStart, at);
+  } else {
+    // A ratio SLO (availability, custom ratio or threshold): no event counts, only the ratio.
+    const ratio = await value(`error ratio over ${dur(W)}`, undefined, p.errorRatio(W));
+    windowCounts = counts(ratio === undefined ? undefined : 1, ratio, windowStart, at);
+    notes.push('a ratio without event counts: "events" are the ratio itself (total 1), so the budget is a share of the window');
+  }
+
+  const tierWindows = new Map<number, WindowCounts>();
+  for (const w of [...new Set(def.tiers.flatMap((t) => [t.longMs, t.shortMs]))].sort((a, b) => a - b)) {
+    const burnQ = `(${p.errorRatio(w)}) / ${+budget.toPrecision(12)}`;
+    const burn = await value(`burn rate over ${dur(w)}`, sloSeries(p, RECORD.burnRate(w)), burnQ);
+    let total: number | undefined = 1;
+    if (events) {
+      total = await ask(events.total(w));
+      lines.push(`total over ${dur(w)} (for the low-traffic check): ${oneLine(events.total(w))} = ${total === undefined ? 'no data' : num(total)}`);
+    }
+    tierWindows.set(w, counts(total, burn === undefined || total === undefined ? undefined : burn * budget * total, at - w, at));
+  }
+  if (!events) {
+    // Without counts a tier cannot judge low traffic: let every tier judge.
+    def = { ...def, tiers: def.tiers.map((t) => ({ ...t, minEvents: 0 })) };
+  }
+
+  const percentiles: PercentileStatus[] = [];
+  if (p.latency && p.latency.percentiles.length > 0) {
+    const pw = Math.min(options.percentileWindowMs ?? HOUR, W);
+    const parts = p.latency.scope.map((alt) => `increase(${selector(p.latency!.bucketMetric, options.selector?.trim() || undefined, ...alt)}[${dur(pw)}])`);
+    for (const [label, q, seconds] of p.latency.percentiles) {
+      const expr = `histogram_quantile(${q}, sum by (le) (${parts.join(' or ')}))`;
+      const v = await ask(expr);
+      lines.push(`${label}: ${expr} = ${v === undefined ? 'no data' : num(v)}`);
+      percentiles.push({ label, quantile: q, objectiveSeconds: seconds, valueSeconds: v ?? NaN, over: `the last ${formatMs(pw)}` });
+    }
+  }
+
+  if (useRecorded && usedRaw) notes.push('some recorded series were missing (rules not loaded, or not evaluated yet): those numbers were computed from the raw series');
+  if (!recordingRules) notes.push('the recording rules of `sloctl generate prometheus` are not loaded in this Prometheus: every number was computed from the raw series');
+  if (calendar) notes.push('a calendar window: read from the raw series over its real span (the rules approximate it with a rolling window)');
+
+  const source: EventSource = {
+    range: () => windowCounts,
+    over: (d) => tierWindows.get(d) ?? counts(undefined, undefined, at - d, at),
+    describe: () => lines,
+    countedBy: events ? 'PromQL increase(), extrapolated to the range edges' : 'PromQL ratio',
+    unit: events ? 'requests' : 'ratio units',
+  };
+  return evaluateSlo(def, source, at, { notes, percentiles });
+}
+
+function counts(total: number | undefined, bad: number | undefined, start: number, end: number): WindowCounts {
+  if (total === undefined) return { good: 0, bad: 0, total: 0, start, end, buckets: 1, bucketsWithData: 0 };
+  const b = bad ?? 0;
+  return { good: total - b, bad: b, total, start, end, buckets: 1, bucketsWithData: 1 };
+}
+
+function oneLine(q: string): string {
+  return q.replace(/\s*\n\s*/g, ' ');
+}

@@ -1,0 +1,146 @@
+// The status report as a terminal table, Markdown, or JSON; `--explain` appends the arithmetic.
+import type { HealthRow } from '../engine/health.ts';
+import { burn, duration, num, pct, type SloStatus, type StatusReport } from './report.ts';
+
+export type StatusFormat = 'table' | 'json' | 'markdown';
+
+function iso(t: number): string {
+  return new Date(t).toISOString().replace('.000Z', 'Z');
+}
+
+/** The line above the table: what was read, from where, over what span. */
+export function headline(r: StatusReport): string {
+  const n = r.slos.length;
+  if (r.source.kind === 'scrape') {
+    const s = r.source;
+    const span = s.firstAt !== undefined && s.lastAt !== undefined ? ` over ${duration(s.lastAt - s.firstAt)} (${iso(s.firstAt)} to ${iso(s.lastAt)})` : '';
+    const failed = s.failures > 0 ? `, ${s.failures} failed` : '';
+    const restarts = s.restarts > 0 ? `, ${s.restarts} restart(s) seen` : '';
+    return `${r.service}: ${n} SLO${n === 1 ? '' : 's'} from ${s.scrapes} scrapes of ${s.url}${span}${failed}${restarts}`;
+  }
+  const rules = r.source.recordingRules ? 'recording rules' : 'raw series (no recording rules loaded)';
+  return `${r.service}: ${n} SLO${n === 1 ? '' : 's'} read from ${r.source.url} (${rules}) at ${iso(r.at)}`;
+}
+
+interface Row {
+  priority: string;
+  name: string;
+  current: string;
+  objective: string;
+  achieved: string;
+  budget: string;
+  burn: string;
+  alert: string;
+  events: string;
+  state: string;
+}
+
+const HEAD: Row = { priority: '#', name: 'SLO', current: 'SLI', objective: 'OBJECTIVE', achieved: 'ACHIEVED', budget: 'BUDGET LEFT', burn: 'BURN', alert: 'ALERT', events: 'BAD / TOTAL', state: 'STATE' };
+const KEYS = Object.keys(HEAD) as Array<keyof Row>;
+
+function stateText(s: SloStatus): string {
+  if (s.state === 'skipped') return `SKIPPED: ${s.reason}`;
+  if (s.state === 'unknown') return `UNKNOWN: ${s.reason}`;
+  return s.state === 'ok' ? 'OK' : 'FAILING';
+}
+
+function rows(r: StatusReport): Row[] {
+  const byName = new Map(r.slos.map((s) => [s.name, s]));
+  const out: Row[] = [];
+  const health = new Map<string, HealthRow>(r.health.map((h) => [h.name, h]));
+  // Ranked by the health table (most urgent first); skipped SLOs last.
+  for (const h of r.health) {
+    const s = byName.get(h.name);
+    if (s) {
+      out.push({
+        priority: String(h.priority),
+        name: s.name,
+        current: pct(s.current),
+        objective: pct(s.objective),
+        achieved: pct(h.achievement, 2),
+        budget: s.budget ? pct(s.budget.remainingRatio, 2) : 'n/a',
+        burn: burn(s.burnRate),
+        alert: s.alerts ? s.alerts.status : '-',
+        events: s.counts.total === 0 ? '-' : `${num(s.counts.bad)} / ${num(s.counts.total)}`,
+        state: stateText(s),
+      });
+    } else {
+      // A percentile row (`api-latency p95`): a value in ms, lower is better.
+      const ms = (x: number) => (Number.isNaN(x) ? 'n/a' : `${num(+x.toPrecision(4))}ms`);
+      out.push({
+        priority: String(h.priority),
+        name: h.name,
+        current: ms(h.current),
+        objective: `<= ${ms(h.objective)}`,
+        achieved: pct(h.achievement, 2),
+        budget: pct(h.budgetRemainingRatio, 2),
+        burn: '-',
+        alert: '-',
+        events: '-',
+        state: h.meetsObjective === undefined ? 'UNKNOWN: no observations' : h.meetsObjective ? 'OK' : 'FAILING',
+      });
+    }
+  }
+  for (const s of r.slos) {
+    if (health.has(s.name)) continue;
+    out.push({ priority: '-', name: s.name, current: 'n/a', objective: pct(s.objective), achieved: '-', budget: '-', burn: '-', alert: '-', events: '-', state: stateText(s) });
+  }
+  return out;
+}
+
+export function renderTable(r: StatusReport): string {
+  const all = [HEAD, ...rows(r)];
+  const width = Object.fromEntries(KEYS.map((k) => [k, Math.max(...all.map((row) => row[k].length))])) as Record<keyof Row, number>;
+  const line = (row: Row) => KEYS.map((k, i) => (i === KEYS.length - 1 ? row[k] : row[k].padEnd(width[k]))).join('  ').trimEnd();
+  const footer = exhaustionLines(r);
+  return [headline(r), '', ...all.map(line), ...(footer.length ? ['', ...footer] : [])].join('\n');
+}
+
+function mdCell(s: string): string {
+  return s.replace(/\|/g, '\\|');
+}
+
+export function renderMarkdown(r: StatusReport): string {
+  const out = [`**${mdCell(headline(r))}**`, '', `| ${KEYS.map((k) => HEAD[k]).join(' | ')} |`, `| ${KEYS.map(() => '---').join(' | ')} |`];
+  for (const row of rows(r)) out.push(`| ${KEYS.map((k) => mdCell(row[k])).join(' | ')} |`);
+  return out.join('\n');
+}
+
+/** JSON with unknowns as null (JSON has no NaN) and infinities as strings. */
+export function renderJson(r: StatusReport, explain: boolean): string {
+  const doc = {
+    ...r,
+    slos: r.slos.map((s) => (explain ? s : { ...s, explain: undefined })),
+  };
+  return JSON.stringify(doc, (_k, v: unknown) => {
+    if (typeof v === 'number' && !Number.isFinite(v)) return Number.isNaN(v) ? null : v > 0 ? 'Infinity' : '-Infinity';
+    return v;
+  }, 2);
+}
+
+export function renderExplain(r: StatusReport): string {
+  const blocks = r.slos.map((s) => s.explain.join('\n'));
+  return blocks.join('\n\n');
+}
+
+export function renderStatus(r: StatusReport, format: StatusFormat, explain: boolean): string {
+  if (format === 'json') return renderJson(r, explain);
+  const body = format === 'markdown' ? renderMarkdown(r) : renderTable(r);
+  if (!explain) return body;
+  const text = renderExplain(r);
+  return format === 'markdown' ? `${body}\n\n\`\`\`text\n${text}\n\`\`\`` : `${body}\n\n${text}`;
+}
+
+/** One line per SLO with a budget: overspent, or how long it lasts at the current burn. */
+export function exhaustionLines(r: StatusReport): string[] {
+  const out: string[] = [];
+  for (const s of r.slos) {
+    if (!s.budget || Number.isNaN(s.budget.remainingRatio)) continue;
+    if (s.budget.remaining <= 0) {
+      out.push(`${s.name}: error budget ${s.budget.remaining < 0 ? 'overspent' : 'exhausted'} (${pct(s.budget.remainingRatio, 2)} left)`);
+    } else if (s.currentBurn && !Number.isNaN(s.currentBurn.burnRate)) {
+      out.push(`${s.name}: ${pct(s.budget.remainingRatio, 2)} of the error budget left; at the ${duration(s.currentBurn.windowMs)} burn rate of ${burn(s.currentBurn.burnRate)} it lasts ${duration(s.timeToExhaustionMs)}`);
+    }
+  }
+  return out;
+}

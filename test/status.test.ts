@@ -1,0 +1,272 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Command, CommanderError } from 'commander';
+import client from 'prom-client';
+import { EXIT, UsageError, type CliContext } from '../src/cli/exit.ts';
+import { register } from '../src/cli/status.ts';
+import { parseContract } from '../src/contract/load.ts';
+import { renderPrometheusRules } from '../src/emit/prometheus.ts';
+import { requireBinary, startPrometheus } from './helpers/prometheus.ts';
+
+/** The CLI as main() runs it, with only the status command (main.ts wires it in). */
+async function run(args: string[], cwd: string) {
+  let stdout = '';
+  let stderr = '';
+  const ctx: CliContext = { exitCode: EXIT.OK, stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; }, cwd, color: false };
+  const program = new Command('sloctl').exitOverride().configureOutput({ writeOut: ctx.stdout, writeErr: ctx.stderr });
+  register(program, ctx);
+  for (const sub of program.commands) sub.exitOverride().configureOutput({ writeOut: ctx.stdout, writeErr: ctx.stderr });
+  try {
+    await program.parseAsync(['node', 'sloctl', ...args]);
+    return { code: ctx.exitCode, stdout, stderr };
+  } catch (e) {
+    if (e instanceof CommanderError) return { code: e.exitCode === 0 ? EXIT.OK : EXIT.USAGE, stdout, stderr };
+    if (e instanceof UsageError) return { code: EXIT.USAGE, stdout, stderr: `${stderr}sloctl: ${e.message}\n` };
+    throw e;
+  }
+}
+
+/**
+ * A service instrumented with prom-client the way sloctl's SDK names things. Its traffic is
+ * scripted per scrape, not per second: every GET /metrics first "serves" one more batch of
+ * requests, so the numbers any scraper sees depend only on how many scrapes came before.
+ *
+ * One batch: GET /products/:id 100 requests (95 in 50ms, 3 in 250ms, 2 failing in 600ms with a 500,
+ * class server), POST /orders 10 requests in 250ms (good: the route's own threshold is 300ms).
+ */
+async function testService() {
+  const registry = new client.Registry();
+  const hist = new client.Histogram({
+    name: 'http_server_request_duration_seconds',
+    help: 'Request latency in seconds.',
+    labelNames: ['method', 'route', 'status_class'],
+    buckets: [0.05, 0.1, 0.2, 0.3, 0.5, 1],
+    registers: [registry],
+  });
+  const requests = new client.Counter({
+    name: 'http_server_requests_total',
+    help: 'Finished requests.',
+    labelNames: ['method', 'route', 'status_class', 'error_class'],
+    registers: [registry],
+  });
+  const start = new client.Gauge({ name: 'process_start_time_seconds', help: 'Start time.', registers: [registry] });
+  start.set(1_700_000_000);
+  const serve = (method: string, route: string, seconds: number, n: number, status = 200, errorClass = 'none') => {
+    const status_class = `${Math.floor(status / 100)}xx`;
+    for (let i = 0; i < n; i++) hist.observe({ method, route, status_class }, seconds);
+    requests.inc({ method, route, status_class, error_class: errorClass }, n);
+  };
+  let batches = 0;
+  const server: Server = createServer(async (req, res) => {
+    if (req.url === '/metrics') {
+      batches++;
+      serve('GET', '/products/:id', 0.05, 95);
+      serve('GET', '/products/:id', 0.25, 3);
+      serve('GET', '/products/:id', 0.6, 2, 500, 'server');
+      serve('POST', '/orders', 0.25, 10);
+      res.writeHead(200, { 'content-type': registry.contentType });
+      res.end(await registry.metrics());
+      return;
+    }
+    if (req.url === '/healthz') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"status":"UP"}');
+      return;
+    }
+    res.writeHead(404);
+    res.end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    batches: () => batches,
+    close: () => new Promise<void>((r) => {
+      server.closeAllConnections();
+      server.close(() => r());
+    }),
+  };
+}
+
+const contractText = (targetUrl: string, window = '1h') => `apiVersion: sloctl/v1
+service: { name: shop }
+target: { url: "${targetUrl}" }
+window: ${window}
+bucket: 1m
+scrapeInterval: 1s
+routes:
+  - { name: orders, method: POST, path: /orders, latency: 300ms }
+  - { name: product, method: GET, path: /products/:id }
+objectives:
+  latency:
+    - { name: api-latency, threshold: 200ms, objective: 95%, percentiles: { p95: 250ms } }
+  errors: { objective: 99% }
+`;
+
+describe('sloctl status (scraping the target)', () => {
+  let svc: Awaited<ReturnType<typeof testService>>;
+  let dir: string;
+  before(async () => {
+    svc = await testService();
+    dir = mkdtempSync(join(tmpdir(), 'sloctl-status-'));
+    writeFileSync(join(dir, 'slo.yaml'), contractText(svc.url));
+  });
+  after(async () => {
+    await svc.close();
+  });
+
+  it('scrapes the target and prints the ranked health table', async () => {
+    const r = await run(['status', 'slo.yaml', '--samples', '3', '--interval', '10ms'], dir);
+    assert.equal(r.code, EXIT.FAILED, r.stderr);
+    const lines = r.stdout.split('\n');
+    assert.match(lines[0], new RegExp(`^shop: 2 SLOs from 3 scrapes of ${svc.url}/metrics over \\d+ms`));
+    // Two scrape intervals of one batch each (the first scrape only sets the baselines).
+    const table = lines.slice(2, 6).join('\n');
+    assert.match(table, /^#\s+SLO\s+SLI\s+OBJECTIVE\s+ACHIEVED\s+BUDGET LEFT\s+BURN\s+ALERT\s+BAD \/ TOTAL\s+STATE$/m);
+    // errors: 2 server errors per batch weigh 2.5: 1 - (2 × 2 × 2.5) / 220 = 95.4545%; the budget
+    // allows 2.2, 10 were spent: -354.55% left, the most urgent row.
+    assert.match(table, /^1\s+errors\s+95\.4545%\s+99%\s+96\.42%\s+-354\.55%\s+4\.55x\s+\S+\s+10 \/ 220\s+FAILING$/m);
+    // latency: GETs are good within 200ms (95 per batch), POST /orders within its own 300ms (10 per
+    // batch): 210 / 220 = 95.4545% >= 95%, OK with 9.09% of the budget left.
+    assert.match(table, /^\d\s+api-latency\s+95\.4545%\s+95%\s+100\.48%\s+9\.09%\s+0\.909x\s+\S+\s+10 \/ 220\s+OK$/m);
+    assert.match(table, /^\d\s+api-latency p95\s+\S+ms\s+<= 250ms/m);
+  });
+
+  it('--explain prints the arithmetic a user can check by hand', async () => {
+    const r = await run(['status', 'slo.yaml', '--samples', '2', '--interval', '1ms', '--explain'], dir);
+    const text = r.stdout;
+    assert.match(text, /errors: weighted success ≥ 99% of requests \(transient ×0\.3; client ×1; server ×2\.5\)/);
+    assert.match(text, /bad over the scrapes: server 2 × 2\.5 = 5\n/);
+    assert.match(text, /scraped: 1 scrape interval\(s\) with data, \d+ms from the first to the last of the 1h window; the rest of the window is unknown to sloctl/);
+    assert.match(text, /events \(plain increases between scrapes, reset-corrected\): bad 5 of 110 requests; good = 110 - 5 = 105/);
+    assert.match(text, /SLI = 1 - 5 \/ 110 = 95\.4545% \(objective 99%\)/);
+    assert.match(text, /budget: allowed = \(1 - 99%\) × 110 = 1\.1 bad requests; spent 5; remaining 1\.1 - 5 = -3\.9 \(-354\.55% of the budget\)/);
+    assert.match(text, /burn rate over the window = \(5 \/ 110\) \/ \(1 - 99%\) = 4\.55x/);
+    assert.match(text, /good: http_server_request_duration_seconds_bucket\{le="0\.2"\} over \{method!="POST"\} or \{method="POST", route!="\/orders"\} \(all other routes\) \+ http_server_request_duration_seconds_bucket\{le="0\.3"\} over \{method="POST", route="\/orders"\} \(orders\)/);
+    assert.match(text, /alert page-1m \(page: burn > 14\.4x over 1m and 1m/);
+    assert.match(text, /window: rolling 1h, .*; data in 1 of its 60 buckets of 1m/);
+  });
+
+  it('--format json and markdown', async () => {
+    const j = await run(['status', 'slo.yaml', '--samples', '2', '--interval', '1ms', '--format', 'json'], dir);
+    const doc = JSON.parse(j.stdout);
+    assert.equal(doc.service, 'shop');
+    assert.equal(doc.source.kind, 'scrape');
+    const errors = doc.slos.find((s: { name: string }) => s.name === 'errors');
+    assert.deepEqual([errors.counts.bad, errors.counts.total, errors.state], [5, 110, 'failing']);
+    assert.equal(errors.explain, undefined, 'the arithmetic only with --explain');
+    assert.equal(doc.health[0].name, 'errors');
+    const m = await run(['status', 'slo.yaml', '--samples', '2', '--interval', '1ms', '--format', 'markdown'], dir);
+    assert.match(m.stdout, /^\| # \| SLO \| SLI \| OBJECTIVE \|/m);
+    assert.match(m.stdout, /^\| 1 \| errors \| 95\.4545% \|/m);
+  });
+
+  it('--target overrides the contract; a full metrics URL is used as is', async () => {
+    writeFileSync(join(dir, 'no-target.yaml'), contractText(svc.url).replace(/target: .*\n/, ''));
+    const r = await run(['status', 'no-target.yaml', '--target', `${svc.url}/metrics`, '--samples', '2', '--interval', '1ms'], dir);
+    assert.match(r.stdout, new RegExp(`from 2 scrapes of ${svc.url}/metrics`));
+    const none = await run(['status', 'no-target.yaml'], dir);
+    assert.equal(none.code, EXIT.USAGE);
+    assert.equal(none.stderr, 'sloctl: no target to read: pass --target URL, set target.url in no-target.yaml, or read through Prometheus with --prometheus URL\n');
+  });
+
+  it('an unreachable target is one line with the URL and what to do, exit 3', async () => {
+    const gone = await testService();
+    await gone.close();
+    const r = await run(['status', 'slo.yaml', '--target', gone.url, '--samples', '2', '--interval', '1ms'], dir);
+    assert.equal(r.code, EXIT.TARGET);
+    assert.equal(r.stderr, `sloctl: scrape of ${gone.url}/metrics failed: connection refused; is the service running and listening on that port?\n`);
+    assert.equal(r.stdout, '');
+  });
+
+  it('a target serving garbage is exit 3 with the located parser error', async () => {
+    const bad = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end('<!doctype html>\n<p>hi</p>\n');
+    });
+    await new Promise<void>((r) => bad.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(bad.address() as AddressInfo).port}`;
+    const r = await run(['status', 'slo.yaml', '--target', url, '--samples', '2', '--interval', '1ms'], dir);
+    bad.close();
+    assert.equal(r.code, EXIT.TARGET);
+    assert.match(r.stderr, /^sloctl: scrape of http:\/\/127\.0\.0\.1:\d+\/metrics failed: not a valid exposition: line 1:1: expected a metric name or '#', found '<' \(and 1 more error\); is this the metrics endpoint\?\n$/);
+  });
+
+  it('bad flags and contracts are usage errors (exit 2)', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['status', 'slo.yaml', '--format', 'xml'], /--format must be table, json or markdown, got "xml"/],
+      [['status', 'slo.yaml', '--samples', '1'], /--samples must be a whole number of at least 2/],
+      [['status', 'slo.yaml', '--interval', '5 seconds'], /--interval: invalid duration "5 seconds"/],
+      [['status', 'slo.yaml', '--target', 'http://10.0.0.1:8080'], /refusing to scrape http:\/\/10\.0\.0\.1:8080\/metrics: 10\.0\.0\.1 is not a loopback address/],
+      [['status', 'slo.yaml', '--target', 'x', '--prometheus', 'http://127.0.0.1:9'], /--target and --prometheus are alternatives/],
+      [['status', 'missing.yaml'], /cannot read missing\.yaml: no such file/],
+      [['status', 'slo.yaml', '--prometheus', 'nope'], /--prometheus: "nope" is not an absolute URL/],
+    ];
+    for (const [args, re] of cases) {
+      const r = await run(args, dir);
+      assert.equal(r.code, EXIT.USAGE, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, re);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    }
+    writeFileSync(join(dir, 'invalid.yaml'), 'apiVersion: sloctl/v1\nservice: { name: x }\nobjectives:\n  errors: { objective: 150% }\n');
+    const r = await run(['status', 'invalid.yaml'], dir);
+    assert.equal(r.code, EXIT.USAGE);
+    assert.match(r.stderr, /invalid\.yaml:4:/);
+    assert.match(r.stderr, /sloctl: invalid\.yaml has 1 error\(s\): fix them/);
+  });
+
+  it('an unreachable Prometheus is one line, exit 3', async () => {
+    const gone = await testService();
+    await gone.close();
+    const r = await run(['status', 'slo.yaml', '--prometheus', gone.url], dir);
+    assert.equal(r.code, EXIT.TARGET);
+    assert.equal(r.stderr, `sloctl: cannot reach Prometheus at ${gone.url}: connection refused; is it running, and is the port right?\n`);
+  });
+});
+
+describe('sloctl status --prometheus (real Prometheus with the generated rules)', () => {
+  it('reads the recording rules and agrees with the scripted traffic', async (t) => {
+    const bin = requireBinary(t, 'prometheus');
+    if (!bin) return;
+    const svc = await testService();
+    t.after(() => svc.close());
+    const text = contractText(svc.url);
+    const contract = parseContract(text, 'slo.yaml').contract!;
+    const prom = await startPrometheus(bin, {
+      config: `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files: [rules.yml]\nscrape_configs:\n  - job_name: shop\n    static_configs: [{ targets: ["127.0.0.1:${svc.port}"] }]\n`,
+      files: { 'rules.yml': renderPrometheusRules(contract).text },
+    });
+    t.after(() => prom.stop());
+    // Wait (on a condition, not a fixed time) until the rules have recorded the SLO window over at
+    // least three scrapes.
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const r = await prom.query('sloctl:total_events:increase1h{sloctl_slo="errors"}');
+      if (svc.batches() >= 4 && r.length > 0 && Number(r[0].value[1]) > 0) break;
+      assert.ok(Date.now() < deadline, `no recorded series after 30s:\n${prom.logs()}`);
+      await new Promise((res) => setTimeout(res, 200));
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'sloctl-status-prom-'));
+    writeFileSync(join(dir, 'slo.yaml'), text);
+    const r = await run(['status', 'slo.yaml', '--prometheus', prom.url, '--format', 'json', '--explain'], dir);
+    assert.equal(r.stderr, '');
+    const doc = JSON.parse(r.stdout);
+    assert.equal(doc.source.recordingRules, true);
+    const by = Object.fromEntries(doc.slos.map((s: { name: string }) => [s.name, s]));
+    // Extrapolation stretches good and total alike (same scrapes, same timestamps), so the ratios
+    // are the scripted ones: 105/110 good by latency, 1 - 5/110 weighted success.
+    assert.ok(Math.abs(by['api-latency'].current - 105 / 110) < 1e-9, String(by['api-latency'].current));
+    assert.ok(Math.abs(by.errors.current - (1 - 5 / 110)) < 1e-9, String(by.errors.current));
+    assert.match(by.errors.explain.join('\n'), /total over 1h: sloctl:total_events:increase1h\{sloctl_service="shop", sloctl_slo="errors"\} = /);
+    assert.match(by.errors.explain.join('\n'), /burn rate over 1m: sloctl:burn_rate:1m\{sloctl_service="shop", sloctl_slo="errors"\} = /);
+    const table = await run(['status', 'slo.yaml', '--prometheus', prom.url], dir);
+    assert.match(table.stdout, /read from http:\/\/127\.0\.0\.1:\d+ \(recording rules\)/);
+    assert.match(table.stdout, /^1\s+errors\s+95\.4545%\s+99%/m);
+  });
+});
