@@ -188,6 +188,30 @@ describe('embedded evaluation', () => {
     assert.equal(err.budget!.consumed, 1);
   });
 
+  it('a calendar window starts at the local midnight of the 1st, in the contract\'s time zone', () => {
+    const defs = defineSlos(contract(`apiVersion: sloctl/v1
+service: { name: s }
+window: { calendar: month, timeZone: Europe/Berlin }
+objectives:
+  errors: { objective: 99% }
+`));
+    const store = new SeriesStore();
+    const ev = new EmbeddedEvaluator(defs);
+    ev.attach(store);
+    // 2025-02-28 23:30 UTC is already March 1st, 00:30 in Berlin: a new month has begun there.
+    const feb = Date.UTC(2025, 1, 28, 22, 50);
+    const mar = Date.UTC(2025, 1, 28, 23, 30);
+    const c = (n: number): IngestSample[] => [{ name: 'http_server_requests_total', labels: { error_class: 'none' }, value: n, type: 'counter' }];
+    store.ingest({ at: feb - 60_000, samples: c(0) });
+    store.ingest({ at: feb, samples: c(100) });
+    store.ingest({ at: mar, samples: c(130) });
+    const [err] = ev.evaluate(mar + 1);
+    assert.equal(err.window.start, Date.UTC(2025, 1, 28, 23, 0));
+    assert.equal(err.window.lengthMs, 31 * 86_400_000 - 3_600_000, 'March in Berlin loses an hour to summer time');
+    assert.equal(err.counts.total, 30, 'February\'s 100 requests are not in March');
+    assert.match(err.window.label, /^calendar month in Europe\/Berlin \(2025-02-28T23:00:00Z to 2025-03-31T22:00:00Z\)$/);
+  });
+
   it('BadTotalWindow keeps weighted bad above total', () => {
     const w = new BadTotalWindow(60_000, 3_600_000);
     w.add(T0, 25, 10);

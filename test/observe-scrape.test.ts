@@ -178,6 +178,15 @@ describe('scraper', () => {
     assert.equal(r.error!.kind, 'too-large');
   });
 
+  it('a target over the per-scrape sample limit fails the scrape, like Prometheus sample_limit', async () => {
+    const scraper = new Scraper({ url: t.url, parser: { maxSeries: 50 } });
+    t.body(Array.from({ length: 60 }, (_, i) => `m_total{i="${i}"} 1`).join('\n'));
+    const r = await scraper.scrapeOnce(1000);
+    assert.equal(r.error!.kind, 'too-large');
+    assert.match(r.error!.message, /line 51:1: more than maxSeries \(50\) samples; .*raise parser\.maxSeries, or reduce label cardinality\)$/);
+    assert.equal(scraper.store.stats().series, 0);
+  });
+
   it('refuses a non-loopback target unless allowRemote', () => {
     assert.throws(() => new Scraper({ url: 'http://10.1.2.3:8080/metrics' }), (e: unknown) => {
       assert.ok(e instanceof ScrapeError);

@@ -234,6 +234,9 @@ export async function runStatus(file: string, flags: StatusFlags, ctx: CliContex
       store: { series: st.series, samples: st.samples, evictedSamples: st.evictedSamples, evictedSeries: st.evictedSeries, refusedSeries: st.refusedSeries },
     };
     for (const e of errors) ctx.stderr(`sloctl: warning: ${e}\n`);
+    if (st.refusedSeries > 0 || st.evictedSeries > 0) {
+      ctx.stderr(`sloctl: warning: the target exposes more series than the store keeps (${st.maxSeries}): ${st.refusedSeries} new series refused, ${st.evictedSeries} stale ones evicted; an SLO whose series were refused reads as unknown\n`);
+    }
   }
 
   ctx.stdout(`${renderStatus(report, format, flags.explain === true)}\n`);

@@ -281,6 +281,10 @@ export class Scraper {
       const summary = parser.end();
       report.format = summary.format;
       report.samples = samples.length;
+      const limit = parseErrors.find((e) => /more than maxSeries/.test(e.message));
+      if (limit) {
+        throw new ScrapeError('too-large', url, `scrape of ${url} failed: ${limit.message}; the target exposes more samples than the per-scrape limit (raise parser.maxSeries, or reduce label cardinality)`, { parseErrors });
+      }
       if (errorCount > 0) {
         const first = parseErrors[0];
         const more = errorCount > 1 ? ` (and ${errorCount - 1} more error${errorCount > 2 ? 's' : ''})` : '';
