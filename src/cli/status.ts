@@ -51,7 +51,7 @@ export function register(program: Command, ctx: CliContext): void {
     .command('status')
     .description('The health table of a live service: SLIs, budgets, burn rates and alerts, scraped by sloctl or read from Prometheus.')
     .argument('<file>', 'the contract (slo.yaml)')
-    .option('--target <url>', "the service's base URL (the contract's target.metrics path is added) or its full metrics URL; default: target.url of the contract")
+    .option('--target <url>', "the service's base URL (the contract's target.metrics path is added) or its full metrics URL; default: target.url of the contract, or 127.0.0.1 on target.port")
     .option('--prometheus <url>', 'read through PromQL from this Prometheus-compatible server instead of scraping the target')
     .option('--format <format>', 'table, json or markdown', 'table')
     .option('--explain', 'print the arithmetic behind every number (events counted, window, budget allowed and spent)')
@@ -91,7 +91,8 @@ function loadContract(ctx: CliContext, file: string): { contract: Contract; show
 
 /** The metrics URL from --target or the contract, and the health URL beside it. */
 function targetUrls(contract: Contract, shown: string, flag: string | undefined): { metrics: string; health: string } {
-  const raw = flag ?? contract.target?.url;
+  // A contract that starts the service itself on a fixed port (`run` + `port`) is read there.
+  const raw = flag ?? contract.target?.url ?? (contract.target?.port !== undefined ? `http://127.0.0.1:${contract.target.port}` : undefined);
   if (raw === undefined) {
     const hint = contract.target?.run ? ` (the contract only says how to start it: start it with \`${contract.target.run}\`, then pass --target URL)` : '';
     throw new UsageError(`no target to read: pass --target URL, set target.url in ${shown}, or read through Prometheus with --prometheus URL${hint}`);
