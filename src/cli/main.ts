@@ -5,6 +5,8 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { register as registerConvert } from './convert.ts';
+import { register as registerGenerate } from './generate.ts';
+import { register as registerStatus } from './status.ts';
 import { register as registerHook } from './hook.ts';
 import { register as registerSchema } from './schema.ts';
 import { register as registerValidate } from './validate.ts';
@@ -26,6 +28,8 @@ export function buildProgram(ctx: CliContext): Command {
   registerSchema(program, ctx);
   registerHook(program, ctx);
   registerConvert(program, ctx);
+  registerGenerate(program, ctx);
+  registerStatus(program, ctx);
   const configure = (cmd: Command, name: string) => {
     for (const sub of cmd.commands) {
       const full = `${name} ${sub.name()}`;
