@@ -5,11 +5,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { CommanderError } from 'commander';
 import { parse } from 'yaml';
-import { register as registerGenerate } from '../src/cli/generate.ts';
-import { buildProgram } from '../src/cli/main.ts';
-import { EXIT, UsageError, type CliContext } from '../src/cli/exit.ts';
+import { main } from '../src/cli/main.ts';
 import { parseContract } from '../src/contract/load.ts';
 import { checkPromql } from '../src/contract/promql.ts';
 import type { Contract } from '../src/contract/schema.ts';
@@ -108,6 +105,15 @@ describe('prometheus rules', () => {
     ]);
     // No page tier: the absent alert is a ticket.
     assert.equal((rules[4] as AlertingRule).labels.severity, 'ticket');
+  });
+
+  it('names the burn-rate alert after alerting.name when the contract gives one', () => {
+    const text = readFileSync(EXAMPLE, 'utf8').replace('ticket: false\n', 'ticket: false\n        name: CheckoutLatencyBudgetBurn\n');
+    const l = parseContract(text, EXAMPLE);
+    assert.ok(l.contract, JSON.stringify(l.diagnostics));
+    const alerts = rulesOf(l.contract).filter((r): r is AlertingRule => !isRecording(r)).map((r) => r.alert);
+    assert.ok(alerts.includes('CheckoutLatencyBudgetBurn'), alerts.join(', '));
+    assert.ok(!alerts.includes('CheckoutApiLatencyErrorBudgetBurn'));
   });
 
   it('weights error classes with constants from the contract, not the weight gauge', () => {
@@ -257,34 +263,11 @@ describe('grafana dashboard', () => {
   });
 });
 
-// The command line, through the real program (main.ts), registering `generate` when main.ts does
-// not do it yet.
+// The command line, through the real entry point.
 async function cli(args: string[], cwd = process.cwd()) {
   let stdout = '';
   let stderr = '';
-  const ctx: CliContext = { exitCode: EXIT.OK, stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; }, cwd, color: false };
-  const program = buildProgram(ctx);
-  if (!program.commands.some((c) => c.name() === 'generate')) {
-    registerGenerate(program, ctx);
-    const configure = (cmd: typeof program) => {
-      for (const sub of cmd.commands) {
-        sub.exitOverride().configureOutput({ writeOut: ctx.stdout, writeErr: ctx.stderr });
-        configure(sub);
-      }
-    };
-    configure(program);
-  }
-  let code: number;
-  try {
-    await program.parseAsync(['node', 'sloctl', ...args]);
-    code = ctx.exitCode;
-  } catch (e) {
-    if (e instanceof CommanderError) code = e.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
-    else if (e instanceof UsageError) {
-      stderr += `sloctl: ${e.message}\n`;
-      code = EXIT.USAGE;
-    } else throw e;
-  }
+  const code = await main(['node', 'sloctl', ...args], { stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; }, cwd, color: false });
   return { code, stdout, stderr };
 }
 

@@ -137,6 +137,7 @@ const alertTier = z.strictObject({
 });
 
 const alerting = z.strictObject({
+  name: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, { error: 'an alert name is letters, digits and _ (a Prometheus alert name)' }).optional().describe('Alert rule name; generated from the service and SLO when omitted.'),
   page: z.union([z.literal(false), z.array(alertTier).min(1)]).optional().describe('Page tiers, or false to disable.'),
   ticket: z.union([z.literal(false), z.array(alertTier).min(1)]).optional().describe('Ticket tiers, or false to disable.'),
   runbook: z.string().optional(),
@@ -321,7 +322,10 @@ const customSli = z
     window: z.union([duration(), calendarWindow]).optional().describe('Overrides the contract window for this SLI.'),
     budgeting: budgeting.optional(),
     timeslice: z
-      .strictObject({ target: percent().describe('Share of good events a slice needs to count as good.'), window: duration() })
+      .strictObject({
+        target: percent().optional().describe('Share of good events a slice needs to count as good (Timeslices; default: the objective).'),
+        window: duration(),
+      })
       .optional()
       .describe('For Timeslices / RatioTimeslices budgeting.'),
     alerting: alerting.optional(),

@@ -89,9 +89,13 @@ function gcdBucket(window: number, bucket: number): number {
   return a;
 }
 
+/** The longest a window can be: a calendar month is at least 28 days. */
+function windowLengthMs(w: Contract['window']): number {
+  return typeof w === 'number' ? w : w.calendar === 'week' ? 7 * 86_400_000 : 28 * 86_400_000;
+}
+
 const alertTiersFit: Check = (c, out) => {
-  const windowMs = typeof c.window === 'number' ? c.window : c.window.calendar === 'week' ? 7 * 86_400_000 : 28 * 86_400_000;
-  const visit = (alerting: Contract['slis'][number]['alerting'], base: PathSegment[]) => {
+  const visit = (alerting: Contract['slis'][number]['alerting'], base: PathSegment[], windowMs = windowLengthMs(c.window)) => {
     if (!alerting) return;
     for (const severity of ['page', 'ticket'] as const) {
       const tiers = alerting[severity];
@@ -106,7 +110,7 @@ const alertTiersFit: Check = (c, out) => {
   c.objectives.latency?.forEach((o, i) => visit(o.alerting, ['objectives', 'latency', i]));
   visit(c.objectives.errors?.alerting, ['objectives', 'errors']);
   visit(c.objectives.availability?.alerting, ['objectives', 'availability']);
-  c.slis.forEach((s, i) => visit(s.alerting, ['slis', i]));
+  c.slis.forEach((s, i) => visit(s.alerting, ['slis', i], windowLengthMs(s.window ?? c.window)));
 };
 
 const availabilityWeights: Check = (c, out) => {

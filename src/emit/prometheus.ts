@@ -123,7 +123,7 @@ function sloGroup(service: string, slo: SloPlan, absentForMs: number): RuleGroup
   }
 
   const windowText = formatDuration(W);
-  const alertName = camel(service, slo.name, 'ErrorBudgetBurn');
+  const alertName = slo.alertName ?? camel(service, slo.name, 'ErrorBudgetBurn');
   const common = (severity: string, extra: Record<string, string> = {}) => ({
     severity,
     ...labels,

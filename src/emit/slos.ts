@@ -64,6 +64,8 @@ export interface SloPlan {
   /** Labels every recorded series and alert of this SLO carries. */
   labels: Record<string, string>;
   runbook?: string;
+  /** The contract's `alerting.name`, when it names the burn-rate alert itself. */
+  alertName?: string;
   dashboard?: string;
   alertLabels: Record<string, string>;
   alertAnnotations: Record<string, string>;
@@ -323,6 +325,7 @@ export function planSlos(c: Contract, opts: PlanOptions = {}): Plan {
       windows,
       labels: { sloctl_service: service, sloctl_slo: name },
       runbook: alerting?.runbook,
+      alertName: alerting?.name,
       dashboard: alerting?.dashboard,
       alertLabels: { ...extraLabels, ...(alerting?.labels ?? {}) },
       alertAnnotations: { ...extraAnnotations, ...(alerting?.annotations ?? {}) },
