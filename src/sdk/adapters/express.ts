@@ -6,7 +6,9 @@
 // response is finished.
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import type { Sdk } from '../instrument.ts';
-import { kError, responseTracker, serveEndpoint, type TrackedResponse } from '../node-tracking.ts';
+import type { ServerResponse } from 'node:http';
+import { finisher, kError, serveEndpoint } from '../node-tracking.ts';
+import type { RouteSlot } from '../route-table.ts';
 
 export interface ExpressOptions {
   /** Serve the contract's health and metrics paths. Default true. */
@@ -16,17 +18,19 @@ export interface ExpressOptions {
 export function middleware(sdk: Sdk, opts: ExpressOptions = {}): RequestHandler {
   const routes = sdk.routes;
   const serve = opts.serve ?? true;
-  const track = responseTracker(sdk, (res: TrackedResponse) => {
-    const req = res.req as Request;
+  const finish = finisher(sdk);
+  const recorder = sdk.recorder;
+  const slotOf = (req: Request): RouteSlot => {
     const route = req.route as { path?: unknown } | undefined;
     if (route === undefined) return routes.unmatchedFor(req.method, req.originalUrl ?? req.url);
     const path = typeof route.path === 'string' ? route.path : String(route.path);
     const base = req.baseUrl;
     return routes.lookup(req.method, base ? base + path : path);
-  });
+  };
   return function sloctl(req, res, next) {
     if (serve && serveEndpoint(sdk, req, res)) return;
-    track(res);
+    const start = recorder.begin();
+    res.on('close', () => finish(res, slotOf(req), (res as unknown as { [kError]?: unknown })[kError], start));
     next();
   };
 }
@@ -34,7 +38,7 @@ export function middleware(sdk: Sdk, opts: ExpressOptions = {}): RequestHandler 
 /** Records the error for classification, then passes it on to the next error handler. */
 export function errorHandler(_sdk?: Sdk): ErrorRequestHandler {
   return function sloctlErrors(err, _req, res, next) {
-    (res as unknown as TrackedResponse)[kError] = err;
+    (res as unknown as ServerResponse & { [kError]?: unknown })[kError] = err;
     next(err);
   };
 }

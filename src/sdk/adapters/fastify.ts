@@ -2,20 +2,21 @@
 //
 // A fastify-plugin style plugin (skip-override, so its hooks apply to the whole application, not
 // an encapsulated child). It serves the contract's health and metrics paths as routes, and:
-// - the timer starts on the server's 'request' event, before Fastify routes the request: so even
-//   the requests Fastify answers without running any hook (a malformed URL: 400, a parameter
-//   over maxParamLength: 414) are counted, as unmatched;
+// - a global `onRequest` hook starts the timer and listens for the response's 'close' (finished,
+//   or aborted by the client); it also runs for 404s;
 // - `onRoute`: each route registered afterwards gets a small onRequest hook that hands over its
-//   route slot, resolved once at registration (no lookup per request);
-// - a global `onRequest` hook keeps the request, so routes registered before the plugin are
-//   still measured (through a slower lookup) and 404s are told apart;
+//   route slot, resolved once at registration, into a request decorator (Fastify pre-shapes
+//   decorated requests, so the store is cheap); routes registered before the plugin are still
+//   measured, through a slower lookup;
 // - a global `onError` hook keeps the thrown error for classification;
-// - the Node response's 'close' ends the timer: finished, or aborted by the client.
-import type { ServerResponse } from 'node:http';
+// - requests Fastify answers before running any hook (a malformed URL: 400, a parameter over
+//   maxParamLength: 414, 503 while closing) are seen by wrapping Fastify's own request listener,
+//   and counted as unmatched.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions } from 'fastify';
 import { methodIndex, METHODS } from '../core/labels.ts';
 import type { Sdk } from '../instrument.ts';
-import { kContext, kError, kSlot, responseTracker, type TrackedResponse } from '../node-tracking.ts';
+import { finisher, isPath } from '../node-tracking.ts';
 import type { RouteSlot } from '../route-table.ts';
 
 export interface FastifyPluginOptions {
@@ -24,11 +25,13 @@ export interface FastifyPluginOptions {
   serve?: boolean;
 }
 
-const kSkip = Symbol.for('sloctl.skip');
-
 declare module 'fastify' {
   interface FastifyInstance {
     sloctl: Sdk;
+  }
+  interface FastifyRequest {
+    sloctlSlot: RouteSlot | null;
+    sloctlError: unknown;
   }
 }
 
@@ -39,65 +42,86 @@ function sloctlPlugin(fastify: FastifyInstance, opts: FastifyPluginOptions, done
     return;
   }
   const routes = sdk.routes;
-
-  const track = responseTracker(sdk, (res: TrackedResponse): RouteSlot => {
-    const slot = res[kSlot];
-    if (slot !== undefined) return slot;
-    const request = res[kContext] as FastifyRequest | undefined;
-    if (request === undefined || request.is404) return routes.unmatchedFor(res.req.method, res.req.url);
-    const url = request.routeOptions.url;
-    return url === undefined ? routes.unmatchedFor(request.method, request.url) : routes.lookup(request.method, url);
-  });
+  const recorder = sdk.recorder;
+  const finish = finisher(sdk);
+  const serve = opts.serve ?? true;
+  const healthPath = serve ? sdk.paths.health : undefined;
+  const metricsPath = serve ? sdk.paths.metrics : undefined;
 
   if (!fastify.hasDecorator('sloctl')) fastify.decorate('sloctl', sdk);
+  if (!fastify.hasRequestDecorator('sloctlSlot')) fastify.decorateRequest('sloctlSlot', null);
+  if (!fastify.hasRequestDecorator('sloctlError')) fastify.decorateRequest('sloctlError', undefined);
 
-  if (opts.serve ?? true) {
-    for (const [path, respond] of [[sdk.paths.health, () => sdk.healthResponse()], [sdk.paths.metrics, () => sdk.metricsResponse()]] as const) {
-      if (path === undefined) continue;
-      fastify.route({
-        method: 'GET',
-        url: path,
-        config: { [kSkip]: true },
-        logLevel: 'warn',
-        onRequest: (_request: FastifyRequest, reply: FastifyReply, next: HookHandlerDoneFunction) => {
-          track.untrack(reply.raw);
-          next();
-        },
-        handler: async (_request: FastifyRequest, reply: FastifyReply) => {
-          const r = await respond();
-          reply.code(r.status).header('content-type', r.contentType).header('cache-control', 'no-store');
-          return r.body;
-        },
-      });
-    }
+  const own = new WeakSet<object>();
+  for (const [path, respond] of [[healthPath, () => sdk.healthResponse()], [metricsPath, () => sdk.metricsResponse()]] as const) {
+    if (path === undefined) continue;
+    const handler = async (_request: FastifyRequest, reply: FastifyReply) => {
+      const r = await respond();
+      reply.code(r.status).header('content-type', r.contentType).header('cache-control', 'no-store');
+      return r.body;
+    };
+    own.add(handler);
+    fastify.route({ method: 'GET', url: path, logLevel: 'warn', handler });
   }
 
+  /** The slot of a request no route hook handed one to. */
+  const slowSlot = (request: FastifyRequest): RouteSlot => {
+    if (request.is404) return routes.unmatchedFor(request.method, request.url);
+    const url = request.routeOptions.url;
+    return url === undefined ? routes.unmatchedFor(request.method, request.url) : routes.lookup(request.method, url);
+  };
+
   fastify.addHook('onRoute', (route: RouteOptions) => {
-    if ((route.config as Record<symbol, unknown> | undefined)?.[kSkip]) return;
+    if (own.has(route.handler)) return;
     const url = route.url;
     const bySlot: (RouteSlot | undefined)[] = new Array(METHODS.length).fill(undefined);
     for (const m of Array.isArray(route.method) ? route.method : [route.method]) bySlot[methodIndex(m)] = routes.lookup(m, url);
-    const handOver = function sloctlRoute(request: FastifyRequest, reply: FastifyReply, next: HookHandlerDoneFunction) {
-      (reply.raw as TrackedResponse)[kSlot] = bySlot[methodIndex(request.method)] ?? routes.lookup(request.method, url);
+    const handOver = function sloctlRoute(request: FastifyRequest, _reply: FastifyReply, next: HookHandlerDoneFunction) {
+      request.sloctlSlot = bySlot[methodIndex(request.method)] ?? routes.lookup(request.method, url);
       next();
     };
-    const own = route.onRequest;
-    route.onRequest = own === undefined ? [handOver] : [handOver, ...(Array.isArray(own) ? own : [own])] as never;
+    const hooks = route.onRequest;
+    route.onRequest = hooks === undefined ? [handOver] : [handOver, ...(Array.isArray(hooks) ? hooks : [hooks])] as never;
   });
 
-  fastify.server.prependListener('request', (_req: unknown, res: ServerResponse) => {
-    track(res);
-  });
-
-  fastify.addHook('onRequest', function sloctlRequest(request, reply, next) {
-    (reply.raw as TrackedResponse)[kContext] = request;
+  let hooked: IncomingMessage | undefined;
+  fastify.addHook('onRequest', function sloctlStart(request, reply, next) {
+    const req = request.raw;
+    hooked = req;
+    if (!(isPath(req.url, healthPath) || isPath(req.url, metricsPath))) {
+      const start = recorder.begin();
+      const res = reply.raw;
+      res.on('close', () => finish(res, request.sloctlSlot ?? slowSlot(request), request.sloctlError, start));
+    }
     next();
   });
 
-  fastify.addHook('onError', function sloctlError(_request, reply, error, next) {
-    (reply.raw as TrackedResponse)[kError] = error;
+  fastify.addHook('onError', function sloctlError(request, _reply, error, next) {
+    request.sloctlError = error;
     next();
   });
+
+  // Requests Fastify answers by itself (no hook runs): seen by wrapping Fastify's own 'request'
+  // listener, which calls our onRequest hook synchronously when it runs hooks at all. Wrapping
+  // rather than adding a second listener keeps Node's single-listener fast path.
+  const server = fastify.server;
+  const listeners = server.listeners('request');
+  const unhooked = (req: IncomingMessage, res: ServerResponse) => {
+    // Fastify answered synchronously (or will shortly): the time is the answer's, from now.
+    const slot = routes.unmatchedFor(req.method, req.url);
+    const start = recorder.begin();
+    if (res.writableFinished) finish(res, slot, undefined, start);
+    else res.on('close', () => finish(res, slot, undefined, start));
+  };
+  if (listeners.length === 1) {
+    const fastifyListener = listeners[0] as (req: IncomingMessage, res: ServerResponse) => void;
+    server.removeListener('request', fastifyListener);
+    server.on('request', function sloctlRequest(this: unknown, req: IncomingMessage, res: ServerResponse) {
+      fastifyListener.call(this, req, res);
+      if (hooked === req) hooked = undefined;
+      else unhooked(req, res);
+    });
+  }
 
   done();
 }

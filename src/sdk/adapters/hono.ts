@@ -5,7 +5,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Context, MiddlewareHandler, Next } from 'hono';
 import type { Sdk } from '../instrument.ts';
-import { isPath, kContext, kError, responseTracker, type TrackedResponse } from '../node-tracking.ts';
+import { finisher, isPath } from '../node-tracking.ts';
 import { RouteTable, type RouteSlot } from '../route-table.ts';
 
 export interface HonoOptions {
@@ -22,7 +22,7 @@ export function middleware(sdk: Sdk, opts: HonoOptions = {}): MiddlewareHandler 
     if (r === undefined || r.handler === sloctl) return routes.unmatchedFor(c.req.method, c.req.path);
     return routes.lookup(c.req.method, r.path);
   };
-  const track = responseTracker(sdk, (res: TrackedResponse) => slotOf(res[kContext] as Context));
+  const finish = finisher(sdk);
 
   async function sloctl(c: Context, next: Next): Promise<Response | void> {
     if (serve && (c.req.method === 'GET' || c.req.method === 'HEAD')) {
@@ -38,10 +38,9 @@ export function middleware(sdk: Sdk, opts: HonoOptions = {}): MiddlewareHandler 
     }
     const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
     if (outgoing !== undefined && typeof outgoing.on === 'function') {
-      const res = track(outgoing);
-      res[kContext] = c;
+      const start = recorder.begin();
+      outgoing.on('close', () => finish(outgoing, slotOf(c), c.error, start));
       await next();
-      if (c.error !== undefined) res[kError] = c.error;
       return;
     }
     const start = recorder.begin();

@@ -7,7 +7,8 @@
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import { templateMatcher } from '../core/match.ts';
 import type { Sdk } from '../instrument.ts';
-import { kError, responseTracker, serveEndpoint, statusOfError, type TrackedResponse } from '../node-tracking.ts';
+import { finisher, kError, serveEndpoint, statusOfError } from '../node-tracking.ts';
+import type { RouteSlot } from '../route-table.ts';
 
 export type RouteOf = (req: IncomingMessage) => string | undefined;
 
@@ -20,14 +21,13 @@ export interface HttpOptions {
   serve?: boolean;
 }
 
-function tracker(sdk: Sdk, routeOf: RouteOf | undefined) {
+function slotResolver(sdk: Sdk, routeOf: RouteOf | undefined): (req: IncomingMessage) => RouteSlot {
   const routes = sdk.routes;
   const match = routeOf ?? contractRoutes(sdk);
-  return responseTracker(sdk, (res: TrackedResponse) => {
-    const req = res.req;
+  return (req) => {
     const template = match(req);
     return template === undefined ? routes.unmatchedFor(req.method, req.url) : routes.lookup(req.method, template);
-  });
+  };
 }
 
 function contractRoutes(sdk: Sdk): RouteOf {
@@ -37,11 +37,12 @@ function contractRoutes(sdk: Sdk): RouteOf {
 
 /** Wraps a request listener: serves health and metrics, times every other request, records thrown errors. */
 export function wrap(handler: (req: IncomingMessage, res: ServerResponse) => unknown, sdk: Sdk, opts: HttpOptions = {}): RequestListener {
-  const track = tracker(sdk, opts.route);
+  const slotOf = slotResolver(sdk, opts.route);
+  const finish = finisher(sdk);
+  const recorder = sdk.recorder;
   const serve = opts.serve ?? true;
   const onError = opts.onError ?? ((err: unknown) => console.error(err));
-  const fail = (req: IncomingMessage, res: TrackedResponse, err: unknown) => {
-    res[kError] = err;
+  const fail = (req: IncomingMessage, res: ServerResponse, err: unknown) => {
     if (!res.headersSent) {
       res.statusCode = statusOfError(err);
       res.end();
@@ -52,27 +53,36 @@ export function wrap(handler: (req: IncomingMessage, res: ServerResponse) => unk
   };
   return function sloctlHttp(req: IncomingMessage, res: ServerResponse) {
     if (serve && serveEndpoint(sdk, req, res)) return;
-    const t = track(res);
+    const start = recorder.begin();
+    let error: unknown;
+    res.on('close', () => finish(res, slotOf(req), error ?? (res as { [kError]?: unknown })[kError], start));
     try {
       const out = handler(req, res) as { then?: unknown } | undefined;
       if (out !== undefined && out !== null && typeof out.then === 'function') {
-        (out as Promise<unknown>).then(undefined, (err: unknown) => fail(req, t, err));
+        (out as Promise<unknown>).then(undefined, (err: unknown) => {
+          error = err;
+          fail(req, res, err);
+        });
       }
     } catch (err) {
-      fail(req, t, err);
+      error = err;
+      fail(req, res, err);
     }
   };
 }
 
 /** Times every request of an existing server (serves nothing; errors are not seen, statuses are). */
 export function instrumentServer(server: Server, sdk: Sdk, route?: RouteOf): void {
-  const track = tracker(sdk, route);
-  server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
-    track(res);
+  const slotOf = slotResolver(sdk, route);
+  const finish = finisher(sdk);
+  const recorder = sdk.recorder;
+  server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
+    const start = recorder.begin();
+    res.on('close', () => finish(res, slotOf(req), (res as { [kError]?: unknown })[kError], start));
   });
 }
 
 /** Records an error against the response it failed (for handlers that answer errors themselves). */
 export function recordError(res: ServerResponse, err: unknown): void {
-  (res as TrackedResponse)[kError] = err;
+  (res as { [kError]?: unknown })[kError] = err;
 }

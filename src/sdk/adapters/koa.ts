@@ -2,7 +2,8 @@
 // (`ctx._matchedRoute`); thrown errors are recorded as they pass through and rethrown for Koa.
 import type { Context, Middleware, Next } from 'koa';
 import type { Sdk } from '../instrument.ts';
-import { isPath, kContext, kError, responseTracker, type TrackedResponse } from '../node-tracking.ts';
+import { finisher, isPath } from '../node-tracking.ts';
+import type { RouteSlot } from '../route-table.ts';
 
 export interface KoaOptions {
   /** Serve the contract's health and metrics paths. Default true. */
@@ -14,12 +15,13 @@ type RoutedContext = Context & { _matchedRoute?: unknown };
 export function middleware(sdk: Sdk, opts: KoaOptions = {}): Middleware {
   const routes = sdk.routes;
   const serve = opts.serve ?? true;
-  const track = responseTracker(sdk, (res: TrackedResponse) => {
-    const ctx = res[kContext] as RoutedContext;
+  const finish = finisher(sdk);
+  const recorder = sdk.recorder;
+  const slotOf = (ctx: RoutedContext): RouteSlot => {
     const t = ctx._matchedRoute;
     if (t === undefined) return routes.unmatchedFor(ctx.method, ctx.originalUrl);
     return routes.lookup(ctx.method, typeof t === 'string' ? t : String(t));
-  });
+  };
   return async function sloctl(ctx: Context, next: Next): Promise<void> {
     if (serve && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
       const which = isPath(ctx.url, sdk.paths.health) ? sdk.healthResponse() : isPath(ctx.url, sdk.paths.metrics) ? sdk.metricsResponse() : undefined;
@@ -32,12 +34,14 @@ export function middleware(sdk: Sdk, opts: KoaOptions = {}): Middleware {
         return;
       }
     }
-    const res = track(ctx.res);
-    res[kContext] = ctx;
+    const start = recorder.begin();
+    const res = ctx.res;
+    let error: unknown;
+    res.on('close', () => finish(res, slotOf(ctx), error, start));
     try {
       await next();
     } catch (err) {
-      res[kError] = err;
+      error = err;
       throw err;
     }
   };
