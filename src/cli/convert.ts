@@ -3,16 +3,13 @@
 // -o, to a file written atomically; warnings and what OpenSLO cannot express go to stderr.
 // Exit 0 converted, 1 the input could not be read as that format, 2 usage error.
 import type { Command } from 'commander';
-import { randomBytes } from 'node:crypto';
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, relative, resolve } from 'node:path';
 import type { Diagnostic } from '../contract/diagnostic.ts';
 import { parseContract } from '../contract/load.ts';
-import { renderDiagnostic } from '../contract/render.ts';
 import { ConvertError, type ConvertResult } from '../convert/common.ts';
 import { fromOpenSlo, toOpenSlo } from '../convert/openslo.ts';
 import { fromSloth } from '../convert/sloth.ts';
 import { EXIT, UsageError, type CliContext } from './exit.ts';
+import { printDiagnostics, readInputFile, writeOutput } from './files.ts';
 
 const FROM: Record<string, (text: string, file: string) => ConvertResult> = { openslo: fromOpenSlo, sloth: fromSloth };
 const TO = ['openslo'];
@@ -43,18 +40,9 @@ function convert(file: string, opts: ConvertOptions, ctx: CliContext): number {
   if (opts.from !== undefined && !(opts.from in FROM)) throw new UsageError(`--from must be ${Object.keys(FROM).join(' or ')}, got "${opts.from}"`);
   if (opts.to !== undefined && !TO.includes(opts.to)) throw new UsageError(`--to must be ${TO.join(' or ')}, got "${opts.to}"`);
 
-  const abs = resolve(ctx.cwd, file);
-  const shown = relative(ctx.cwd, abs) || basename(abs);
-  let text: string;
-  try {
-    text = readFileSync(abs, 'utf8');
-  } catch (e) {
-    throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  const sources = new Map([[shown, text]]);
-  const report = (ds: Diagnostic[]) => {
-    for (const d of ds) ctx.stderr(`${renderDiagnostic(d, { sources, color: ctx.color })}\n\n`);
-  };
+  const input = readInputFile(ctx, file);
+  const { shown, text } = input;
+  const report = (ds: Diagnostic[]) => printDiagnostics(ctx, ds, input);
   const note = (line: string) => ctx.stderr(`sloctl convert: ${line}\n`);
 
   if (opts.from !== undefined) {
@@ -67,7 +55,7 @@ function convert(file: string, opts: ConvertOptions, ctx: CliContext): number {
       return EXIT.FAILED;
     }
     for (const w of result.warnings) note(w);
-    write(result.text, opts.output, ctx);
+    writeOutput(ctx, result.text, opts.output);
     // The converters only emit contracts that validate; if one does not, say so rather than hide it.
     const errors = parseContract(result.text, opts.output ?? '<stdout>').diagnostics.filter((d) => d.severity === 'error');
     if (errors.length > 0) {
@@ -86,23 +74,8 @@ function convert(file: string, opts: ConvertOptions, ctx: CliContext): number {
   }
   const out = toOpenSlo(loaded.contract);
   for (const l of out.lost) note(`not in OpenSLO: ${l}`);
-  write(out.text, opts.output, ctx);
+  writeOutput(ctx, out.text, opts.output);
   return EXIT.OK;
 }
 
 /** To stdout, or to OUT through a temporary file in the same directory and a rename (never half-written). */
-function write(text: string, output: string | undefined, ctx: CliContext): void {
-  if (output === undefined || output === '-') {
-    ctx.stdout(text);
-    return;
-  }
-  const target = resolve(ctx.cwd, output);
-  const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    writeFileSync(tmp, text, { flag: 'wx' });
-    renameSync(tmp, target);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw new UsageError(`cannot write ${output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-}

@@ -2,17 +2,14 @@
 // recording and alerting rules, or as a Grafana dashboard. Exit 0 written, 1 invalid contract
 // (the located diagnostics on stderr, nothing written), 2 usage error.
 import type { Command } from 'commander';
-import { randomBytes } from 'node:crypto';
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, relative, resolve } from 'node:path';
 import { byLocation, hasErrors } from '../contract/diagnostic.ts';
 import { parseContract } from '../contract/load.ts';
 import { checkPromql } from '../contract/promql.ts';
-import { renderDiagnostic } from '../contract/render.ts';
 import type { Contract } from '../contract/schema.ts';
 import { renderGrafanaDashboard } from '../emit/grafana.ts';
 import { renderPrometheusRules, type RulesFormat } from '../emit/prometheus.ts';
 import { EXIT, UsageError, type CliContext } from './exit.ts';
+import { printDiagnostics, readInputFile, writeOutput } from './files.ts';
 
 interface CommonOptions {
   output?: string;
@@ -80,19 +77,11 @@ function checkSelector(sel: string | undefined): void {
 
 /** Reads and parses the contract; on errors prints them located and sets exit 1. */
 function load(ctx: CliContext, file: string): { contract: Contract; shown: string } | undefined {
-  const abs = resolve(ctx.cwd, file);
-  const shown = relative(ctx.cwd, abs) || basename(abs);
-  let text: string;
-  try {
-    text = readFileSync(abs, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file or directory' : code === 'EISDIR' ? 'is a directory (name the slo.yaml file)' : code ?? (e as Error).message}`);
-  }
+  const input = readInputFile(ctx, file, 'name the slo.yaml file');
+  const { shown, text } = input;
   const loaded = parseContract(text, shown);
   const diagnostics = [...loaded.diagnostics].sort(byLocation);
-  const sources = new Map([[shown, text]]);
-  for (const d of diagnostics) ctx.stderr(`${renderDiagnostic(d, { sources, color: ctx.color })}\n\n`);
+  printDiagnostics(ctx, diagnostics, input);
   if (!loaded.contract || hasErrors(diagnostics)) {
     const errors = diagnostics.filter((d) => d.severity === 'error').length;
     ctx.stderr(`sloctl: ${shown} is not a valid contract (${errors} error(s)); nothing generated\n`);
@@ -102,25 +91,7 @@ function load(ctx: CliContext, file: string): { contract: Contract; shown: strin
   return { contract: loaded.contract, shown };
 }
 
-/** stdout, or OUT written atomically: a temporary file beside it, then rename over it. */
+/** stdout, or OUT written atomically, saying what was written. */
 function emit(ctx: CliContext, text: string, output: string | undefined, what: string): void {
-  if (output === undefined || output === '-') {
-    ctx.stdout(text);
-    return;
-  }
-  const abs = resolve(ctx.cwd, output);
-  writeAtomically(abs, text);
-  ctx.stderr(`sloctl: wrote ${what} to ${output}\n`);
-}
-
-export function writeAtomically(path: string, text: string): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    writeFileSync(tmp, text, { flag: 'wx' });
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    const err = e as NodeJS.ErrnoException;
-    throw new UsageError(`cannot write ${path}: ${err.code === 'ENOENT' ? 'the directory does not exist' : err.code ?? err.message}`);
-  }
+  if (writeOutput(ctx, text, output)) ctx.stderr(`sloctl: wrote ${what} to ${output}\n`);
 }

@@ -12,12 +12,9 @@
 // page-severity burn-rate tier fires; 2 usage (bad flags, unreadable or invalid contract);
 // 3 the target or Prometheus could not be read; 4 inconclusive (an SLO has no data).
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
-import { relative, resolve } from 'node:path';
 import { request } from 'undici';
 import { byLocation, hasErrors } from '../contract/diagnostic.ts';
 import { parseContract } from '../contract/load.ts';
-import { renderDiagnostic } from '../contract/render.ts';
 import type { Contract } from '../contract/schema.ts';
 import { parseDuration } from '../contract/units.ts';
 import { defineSlos } from '../evaluate/definitions.ts';
@@ -29,6 +26,7 @@ import { PromqlClient, PromqlError } from '../observe/promql-client.ts';
 import { checkTargetUrl, Scraper, ScrapeError, type ScrapeReport } from '../observe/scraper.ts';
 import { SeriesStore } from '../observe/series-store.ts';
 import { EXIT, UsageError, type CliContext } from './exit.ts';
+import { printDiagnostics, readInputFile } from './files.ts';
 
 interface StatusFlags {
   target?: string;
@@ -72,18 +70,12 @@ function durationFlag(name: string, text: string): number {
 }
 
 function loadContract(ctx: CliContext, file: string): { contract: Contract; shown: string } {
-  const abs = resolve(ctx.cwd, file);
-  const shown = relative(ctx.cwd, abs) || file;
-  let text: string;
-  try {
-    text = readFileSync(abs, 'utf8');
-  } catch (e) {
-    throw new UsageError(`cannot read ${shown}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
-  }
+  const input = readInputFile(ctx, file, 'name the slo.yaml file');
+  const { shown, text } = input;
   const loaded = parseContract(text, shown);
   const errors = loaded.diagnostics.filter((d) => d.severity === 'error').sort(byLocation);
   if (!loaded.contract || hasErrors(loaded.diagnostics)) {
-    for (const d of errors) ctx.stderr(`${renderDiagnostic(d, { sources: new Map([[shown, text]]), color: ctx.color })}\n\n`);
+    printDiagnostics(ctx, errors, input);
     throw new UsageError(`${shown} has ${errors.length} error(s): fix them (\`sloctl validate ${shown}\` lists them) and run status again`);
   }
   return { contract: loaded.contract, shown };

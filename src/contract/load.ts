@@ -2,10 +2,10 @@
 //
 // Pure: the caller reads the file; this never touches the filesystem, so the pre-commit hook can
 // hand it the staged content and property tests can hand it garbage.
-import { isMap, isScalar, LineCounter, parseAllDocuments, visit, type Document } from 'yaml';
+import { isMap, isScalar, LineCounter, parseAllDocuments, type Document } from 'yaml';
 import type { z } from 'zod';
 import { byLocation, type Diagnostic, type DiagnosticCode, type PathSegment, type Position } from './diagnostic.ts';
-import { locate } from './locate.ts';
+import { locate, unclosedQuoteAt } from './locate.ts';
 import { contractSchema, type Contract } from './schema.ts';
 import { knownKeysAt } from './schema-walk.ts';
 import { checkSemantics, type Finding } from './semantic.ts';
@@ -81,20 +81,6 @@ export function parseContract(text: string, file: string): LoadedContract {
   return { file, contract: parsed.data, diagnostics: diagnostics.sort(byLocation), locate: locateIn };
 }
 
-/**
- * yaml reports an unclosed quote where the file ends, which can be many lines later. The spot to
- * edit is where the quote opened: the quoted scalar that runs up to the error.
- */
-function unclosedQuoteAt(doc: Document, errorOffset: number): number | undefined {
-  let found: number | undefined;
-  visit(doc, {
-    Scalar(_, node) {
-      const quoted = node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE';
-      if (quoted && node.range && node.range[1] >= errorOffset && (found === undefined || node.range[0] < found)) found = node.range[0];
-    },
-  });
-  return found;
-}
 
 function emptyFile(file: string): Diagnostic {
   return {

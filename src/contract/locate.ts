@@ -1,6 +1,6 @@
 // Maps a path in the contract (["objectives", "latency", 0, "threshold"]) back to line:column in
 // the YAML source, so every finding points at the exact spot a person has to edit.
-import { isMap, isScalar, isSeq, type Document, type LineCounter, type Node, type Pair } from 'yaml';
+import { isMap, isScalar, isSeq, visit, type Document, type LineCounter, type Node, type Pair } from 'yaml';
 import type { PathSegment, Position } from './diagnostic.ts';
 
 export interface Located extends Position {
@@ -49,4 +49,19 @@ export function locate(doc: Document, lines: LineCounter, path: readonly PathSeg
     }
   }
   return { ...last, exact: true };
+}
+
+/**
+ * yaml reports an unclosed quote where the file ends, which can be many lines later. The spot to
+ * edit is where the quote opened: the quoted scalar that runs up to the error.
+ */
+export function unclosedQuoteAt(doc: Document, errorOffset: number): number | undefined {
+  let found: number | undefined;
+  visit(doc, {
+    Scalar(_, node) {
+      const quoted = node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE';
+      if (quoted && node.range && node.range[1] >= errorOffset && (found === undefined || node.range[0] < found)) found = node.range[0];
+    },
+  });
+  return found;
 }

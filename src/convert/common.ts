@@ -1,8 +1,8 @@
 // What the OpenSLO and Sloth converters share: reading YAML with located errors, the result type,
 // names, the `$window` placeholder, and writing the contract back as commented YAML.
-import { isMap, isSeq, LineCounter, parseAllDocuments, stringify, visit, type Document } from 'yaml';
+import { isMap, isSeq, LineCounter, parseAllDocuments, stringify, type Document } from 'yaml';
 import type { Diagnostic, DiagnosticCode, PathSegment } from '../contract/diagnostic.ts';
-import { locate } from '../contract/locate.ts';
+import { locate, unclosedQuoteAt } from '../contract/locate.ts';
 import type { ContractInput } from '../contract/schema.ts';
 
 /** A converted contract: the object, the slo.yaml text (with a header saying where it came from), and what did not map. */
@@ -103,17 +103,6 @@ export function readObjects(text: string, file: string, what: string): ReadObjec
   return { objects, listForm };
 }
 
-/** yaml reports an unclosed quote where the file ends; the spot to edit is where the quote opened. */
-function unclosedQuoteAt(doc: Document, errorOffset: number): number | undefined {
-  let found: number | undefined;
-  visit(doc, {
-    Scalar(_, node) {
-      const quoted = node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE';
-      if (quoted && node.range && node.range[1] >= errorOffset && (found === undefined || node.range[0] < found)) found = node.range[0];
-    },
-  });
-  return found;
-}
 
 /** `file:line:col: ` for a spot inside an input object, to prefix a warning with. */
 export function where(o: SourceObject, path: readonly PathSegment[] = []): string {

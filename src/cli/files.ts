@@ -1,0 +1,62 @@
+// Reading a command's input file and writing its output: one place for the messages a user sees
+// when a path is wrong, and for the atomic write every `-o` promises.
+import { randomBytes } from 'node:crypto';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import type { Diagnostic } from '../contract/diagnostic.ts';
+import { renderDiagnostic } from '../contract/render.ts';
+import { UsageError, type CliContext } from './exit.ts';
+
+export interface InputFile {
+  abs: string;
+  /** As shown to the user: relative to the working directory. */
+  shown: string;
+  text: string;
+}
+
+function reason(e: unknown, directoryHint: string): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such file or directory';
+  if (code === 'EISDIR') return `is a directory (${directoryHint})`;
+  if (code === 'EACCES') return 'permission denied';
+  return code ?? (e as Error).message;
+}
+
+/** Reads FILE relative to the working directory; a missing or unreadable file is a usage error (exit 2). */
+export function readInputFile(ctx: CliContext, file: string, directoryHint = 'name the file itself'): InputFile {
+  const abs = resolve(ctx.cwd, file);
+  const shown = relative(ctx.cwd, abs) || basename(abs);
+  try {
+    return { abs, shown, text: readFileSync(abs, 'utf8') };
+  } catch (e) {
+    throw new UsageError(`cannot read ${file}: ${reason(e, directoryHint)}`);
+  }
+}
+
+/** Writes `text` to stdout, or to OUT atomically: a temporary file beside it, then a rename over it. */
+export function writeOutput(ctx: CliContext, text: string, output: string | undefined): boolean {
+  if (output === undefined || output === '-') {
+    ctx.stdout(text);
+    return false;
+  }
+  writeAtomically(resolve(ctx.cwd, output), text, output);
+  return true;
+}
+
+export function writeAtomically(path: string, text: string, shown = path): void {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    writeFileSync(tmp, text, { flag: 'wx' });
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    const err = e as NodeJS.ErrnoException;
+    throw new UsageError(`cannot write ${shown}: ${err.code === 'ENOENT' ? 'the directory does not exist' : err.code ?? err.message}`);
+  }
+}
+
+/** Prints findings located, with the quoted line, on stderr. */
+export function printDiagnostics(ctx: CliContext, diagnostics: readonly Diagnostic[], input: Pick<InputFile, 'shown' | 'text'>): void {
+  const sources = new Map([[input.shown, input.text]]);
+  for (const d of diagnostics) ctx.stderr(`${renderDiagnostic(d, { sources, color: ctx.color })}\n\n`);
+}
