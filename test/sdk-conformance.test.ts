@@ -243,3 +243,64 @@ describe('sdk conformance: across adapters', () => {
     }
   });
 });
+
+describe('sdk conformance: other entry points', () => {
+  it('hono without @hono/node-server (app.request): timed until the handler chain returns', async () => {
+    const { Hono } = await import('hono');
+    const { middleware } = await import('sloctl/sdk/hono');
+    const sdk = instrument({ contract: CONTRACT, registry: testRegistry(), defaultMetrics: false });
+    const app = new Hono();
+    app.use('*', middleware(sdk));
+    app.get('/products/:id', (c) => c.text('ok'));
+    app.post('/orders', () => {
+      throw new Error('x', { cause: Object.assign(new Error('reset'), { code: 'ECONNRESET' }) });
+    });
+    app.onError((_e, c) => c.text('error', 500));
+    assert.equal((await app.request('/products/9')).status, 200);
+    assert.equal((await app.request('/orders', { method: 'POST' })).status, 500);
+    assert.equal((await app.request('/nothing/here')).status, 404);
+    assert.equal((await app.request('/healthz')).status, 200);
+    assert.equal(await metricValue(sdk.registry, REQUESTS, { route: '/products/:id', status_class: '2xx', error_class: 'none' }), 1);
+    assert.equal(await metricValue(sdk.registry, REQUESTS, { route: '/orders', method: 'POST', status_class: '5xx', error_class: 'transient' }), 1);
+    assert.equal(await metricValue(sdk.registry, REQUESTS, { route: 'unmatched', status_class: '4xx', error_class: 'client' }), 1);
+    assert.equal(await metricValue(sdk.registry, REQUESTS), 3);
+  });
+
+  it('node:http instrumentServer with the contract\'s own templates: statuses only, nothing served', async () => {
+    const { createServer } = await import('node:http');
+    const { instrumentServer } = await import('sloctl/sdk/http');
+    const sdk = instrument({ contract: CONTRACT, registry: testRegistry(), defaultMetrics: false });
+    const server = createServer((req, res) => {
+      res.statusCode = /^\/products\/\d+(\?|$)/.test(req.url ?? '') ? 200 : 404;
+      res.end();
+    });
+    instrumentServer(server, sdk);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    try {
+      assert.equal((await send(base, 'GET', '/products/5?x=1')).status, 200);
+      assert.equal((await send(base, 'GET', '/products/5/reviews')).status, 404);
+      assert.equal((await send(base, 'GET', '/healthz')).status, 404, 'instrumentServer serves nothing');
+      assert.equal(await metricValue(sdk.registry, REQUESTS, { route: '/products/:id', status_class: '2xx' }), 1);
+      assert.equal(await metricValue(sdk.registry, REQUESTS, { route: 'unmatched', status_class: '4xx' }), 1);
+      assert.equal(await metricValue(sdk.registry, REQUESTS), 2, 'the health path stays outside the SLIs');
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('an invalid contract is refused with the located message; an undeclared dependency names the declared ones', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'sloctl-sdk-'));
+    const bad = join(dir, 'slo.yaml');
+    writeFileSync(bad, 'apiVersion: sloctl/v1\nservice: { name: x }\nobjectives:\n  errors: { objective: 150% }\n');
+    assert.throws(() => instrument({ contract: bad, registry: testRegistry() }), (err: Error) => err.name === 'ContractError' && err.message.includes(`${bad}:4:`));
+    assert.throws(() => instrument({ contract: join(dir, 'missing.yaml'), registry: testRegistry() }), /cannot read the contract/);
+    const sdk = instrument({ contract: CONTRACT, registry: testRegistry(), defaultMetrics: false });
+    assert.throws(() => sdk.dependency('paymnets'), /declares no dependency "paymnets" \(it declares: payments\)/);
+    assert.throws(() => instrument({ contract: CONTRACT, registry: sdk.registry }), /already registered in this registry/);
+  });
+});
