@@ -81,6 +81,23 @@ describe('validate --project (TypeScript)', () => {
   });
 });
 
+describe('validate --project on the example service', () => {
+  it('finds every metric the checkout contract reads in the checkout service', async () => {
+    const r = await run(['validate', 'examples/checkout/slo.yaml', '--project', 'examples/checkout'], process.cwd());
+    assert.equal(r.code, 0, r.stderr);
+  });
+
+  it('reports the custom SLI\'s counter once the service stops registering it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sloctl-checkout-'));
+    cpSync('examples/checkout', dir, { recursive: true });
+    edit(join(dir, 'orders.ts'), "name: 'checkout_orders_total'", "name: 'checkout_orders_created'");
+    const r = await run(['validate', 'slo.yaml', '--project', '.'], dir);
+    assert.equal(r.code, 1);
+    const where = positionOf(join(dir, 'slo.yaml'), 'sum(increase(checkout_orders_total{state="confirmed"}');
+    assert.match(r.stderr, new RegExp(`slo\\.yaml:${where}: error SLO_METRIC_NOT_REGISTERED: the good query of custom SLI "orders-confirmed" reads \`checkout_orders_total\``));
+  });
+});
+
 describe('validate --go-module-path (Go)', () => {
   it('passes on the Go fixture: names joined as client_golang joins them, default collectors counted', async () => {
     const r = await run(['validate', 'test/fixtures/go-service/slo.yaml', '--go-module-path', 'test/fixtures/go-service'], process.cwd());
