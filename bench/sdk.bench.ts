@@ -1,7 +1,7 @@
 // Requests/s of a Fastify and an Express hello-world: bare, with sloctl's SDK, and with the peer
 // a user would pick instead (fastify-metrics, express-prom-bundle), in one run.
 //
-//   taskset -c 0 node --import tsx bench/sdk.bench.ts [--rounds 5] [--duration 5] [--connections 50]
+//   taskset -c 0 node --import tsx bench/sdk.bench.ts [--rounds 5] [--duration 5] [--connections 50] [--warmup 3] [--only fastify|express]
 //
 // Each server runs in its own child process, pinned to the last CPU with taskset when available;
 // run the bench itself pinned elsewhere (as the command above does) so the load generator never
@@ -26,7 +26,10 @@ const flag = (name: string, fallback: number) => {
 const ROUNDS = flag('rounds', 5);
 const DURATION = flag('duration', 5);
 const CONNECTIONS = flag('connections', 50);
-const WARMUP = flag('warmup', 2);
+const WARMUP = flag('warmup', 3);
+const onlyAt = args.indexOf('--only');
+/** `--only fastify` or `--only express`: one framework's three variants. */
+const RUN: readonly Variant[] = onlyAt >= 0 ? VARIANTS.filter((v) => v.startsWith(args[onlyAt + 1])) : VARIANTS;
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 // All CPUs of the machine (availableParallelism() only counts the ones this process may use).
@@ -86,19 +89,19 @@ const median = (xs: number[]) => {
 const servers = new Map<Variant, Server>();
 try {
 
-  const rps = new Map<Variant, number[]>(VARIANTS.map((v) => [v, []]));
-  const p99 = new Map<Variant, number[]>(VARIANTS.map((v) => [v, []]));
-  const ratios = new Map<Variant, number[]>(VARIANTS.map((v) => [v, []]));
-  const cpu = new Map<Variant, number[]>(VARIANTS.map((v) => [v, []]));
-  const cpuRatios = new Map<Variant, number[]>(VARIANTS.map((v) => [v, []]));
+  const rps = new Map<Variant, number[]>(RUN.map((v) => [v, []]));
+  const p99 = new Map<Variant, number[]>(RUN.map((v) => [v, []]));
+  const ratios = new Map<Variant, number[]>(RUN.map((v) => [v, []]));
+  const cpu = new Map<Variant, number[]>(RUN.map((v) => [v, []]));
+  const cpuRatios = new Map<Variant, number[]>(RUN.map((v) => [v, []]));
   for (let round = 0; round < ROUNDS; round++) {
     // Fresh processes every round: one process's JIT and heap layout can differ from another's
     // by more than the cost being measured, so no variant keeps a lucky (or unlucky) process.
     for (const s of servers.values()) await stopServer(s);
     servers.clear();
-    for (const v of VARIANTS) servers.set(v, await startServer(v));
-    for (const v of VARIANTS) await load(servers.get(v)!, WARMUP);
-    const order = VARIANTS.map((_, i) => VARIANTS[(i + round) % VARIANTS.length]);
+    for (const v of RUN) servers.set(v, await startServer(v));
+    for (const v of RUN) await load(servers.get(v)!, WARMUP);
+    const order = RUN.map((_, i) => RUN[(i + round) % RUN.length]);
     const thisRound = new Map<Variant, number>();
     const thisCpu = new Map<Variant, number>();
     for (const v of order) {
@@ -110,19 +113,19 @@ try {
       p99.get(v)!.push(r.p99);
       cpu.get(v)!.push(r.cpuUs);
     }
-    for (const v of VARIANTS) {
+    for (const v of RUN) {
       const bare = v.startsWith('fastify') ? 'fastify-bare' : 'express-bare';
       ratios.get(v)!.push(thisRound.get(v)! / thisRound.get(bare)!);
       cpuRatios.get(v)!.push(thisCpu.get(v)! / thisCpu.get(bare)!);
     }
-    process.stderr.write(`round ${round + 1}/${ROUNDS}: ${VARIANTS.map((v) => `${v} ${Math.round(thisRound.get(v)!)}`).join(', ')}\n`);
+    process.stderr.write(`round ${round + 1}/${ROUNDS}: ${RUN.map((v) => `${v} ${Math.round(thisRound.get(v)!)}/s ${thisCpu.get(v)!.toFixed(2)}µs`).join(', ')}\n`);
   }
 
   const model = cpus()[0]?.model ?? 'unknown CPU';
   console.log(`\nnode ${process.version}, ${model}, ${CPUS} CPUs (load generator on ${availableParallelism()}); autocannon ${CONNECTIONS} connections, ${ROUNDS} rounds x ${DURATION}s, server ${hasTaskset ? `pinned to CPU ${serverCpu}` : 'unpinned'}\n`);
   console.log('| framework | variant | req/s (median) | req/s vs bare | throughput cost | server CPU µs/req (median) | CPU vs bare | CPU cost | p99 ms |');
   console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-  for (const v of VARIANTS) {
+  for (const v of RUN) {
     const [framework, ...rest] = v.split('-');
     const ratio = median(ratios.get(v)!);
     const cpuRatio = median(cpuRatios.get(v)!);
@@ -133,7 +136,9 @@ try {
   console.log('\nRatios are medians of per-round ratios to the bare server of the same framework in the same round.');
   console.log('Server CPU per request (user + system, from the server process) is the cost measure that does not depend on');
   console.log('whether the load generator or the server saturates first; on a two-CPU machine the generator often does.');
-  console.log(`\ncommand: taskset -c 0 node --import tsx bench/sdk.bench.ts --rounds ${ROUNDS} --duration ${DURATION} --connections ${CONNECTIONS}`);
+  const range = (xs: number[]) => `${Math.min(...xs).toFixed(3)}..${Math.max(...xs).toFixed(3)}`;
+  console.log('\nper-round ratios (min..max): ' + RUN.filter((v) => !v.endsWith('bare')).map((v) => `${v} req/s ${range(ratios.get(v)!)}, CPU ${range(cpuRatios.get(v)!)}`).join('; '));
+  console.log(`\ncommand: taskset -c 0 node --import tsx bench/sdk.bench.ts --rounds ${ROUNDS} --duration ${DURATION} --connections ${CONNECTIONS} --warmup ${WARMUP}${onlyAt >= 0 ? ` --only ${args[onlyAt + 1]}` : ''}`);
 } finally {
   for (const s of servers.values()) await stopServer(s);
 }
