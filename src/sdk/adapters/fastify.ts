@@ -107,7 +107,10 @@ function sloctlPlugin(fastify: FastifyInstance, opts: FastifyPluginOptions, done
   const server = fastify.server;
   const listeners = server.listeners('request');
   const unhooked = (req: IncomingMessage, res: ServerResponse) => {
-    // Fastify answered synchronously (or will shortly): the time is the answer's, from now.
+    // Not answered yet: an asynchronous hook of a plugin registered before this one runs first,
+    // and ours will follow (register sloctl first to keep its timing from the hand-over).
+    if (!res.headersSent) return;
+    // Fastify answered by itself, synchronously: the time is the answer's, from now.
     const slot = routes.unmatchedFor(req.method, req.url);
     const start = recorder.begin();
     if (res.writableFinished) finish(res, slot, undefined, start);
