@@ -290,6 +290,31 @@ describe('sdk conformance: other entry points', () => {
     }
   });
 
+  it('fastify: a request an earlier plugin\'s async hook delays is counted once; a malformed URL Fastify answers itself is counted', async () => {
+    const { default: Fastify } = await import('fastify');
+    const { default: sloctlFastify } = await import('sloctl/sdk/fastify');
+    const sdk = instrument({ contract: CONTRACT, registry: testRegistry(), defaultMetrics: false });
+    const app = Fastify();
+    app.addHook('onRequest', async () => {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    });
+    await app.register(sloctlFastify, { sdk });
+    app.get('/orders', async () => 'ok');
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+    try {
+      assert.equal((await send(base, 'GET', '/orders')).status, 200);
+      assert.equal((await send(base, 'GET', '/nope')).status, 404);
+      assert.equal((await send(base, 'GET', '/%zz')).status, 400);
+      assert.equal(await metricValue(sdk.registry, REQUESTS, { route: '/orders' }), 1);
+      assert.equal(await metricValue(sdk.registry, REQUESTS, { route: 'unmatched', status_class: '4xx' }), 2);
+      assert.equal(await metricValue(sdk.registry, REQUESTS), 3);
+    } finally {
+      app.server.closeAllConnections();
+      await app.close();
+    }
+  });
+
   it('an invalid contract is refused with the located message; an undeclared dependency names the declared ones', async () => {
     const { mkdtempSync, writeFileSync } = await import('node:fs');
     const { join } = await import('node:path');
