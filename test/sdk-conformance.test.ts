@@ -290,7 +290,7 @@ describe('sdk conformance: other entry points', () => {
     }
   });
 
-  it('fastify: a request an earlier plugin\'s async hook delays is counted once; a malformed URL Fastify answers itself is counted', async () => {
+  it('fastify: a route registered before the plugin keeps its template; a request an earlier async hook delays is counted once; a malformed URL Fastify answers itself is counted', async () => {
     const { default: Fastify } = await import('fastify');
     const { default: sloctlFastify } = await import('sloctl/sdk/fastify');
     const sdk = instrument({ contract: CONTRACT, registry: testRegistry(), defaultMetrics: false });
@@ -298,6 +298,7 @@ describe('sdk conformance: other entry points', () => {
     app.addHook('onRequest', async () => {
       await new Promise<void>((resolve) => setImmediate(resolve));
     });
+    app.get('/products/:id', async () => 'early');
     await app.register(sloctlFastify, { sdk });
     app.get('/orders', async () => 'ok');
     await app.listen({ port: 0, host: '127.0.0.1' });
@@ -306,9 +307,12 @@ describe('sdk conformance: other entry points', () => {
       assert.equal((await send(base, 'GET', '/orders')).status, 200);
       assert.equal((await send(base, 'GET', '/nope')).status, 404);
       assert.equal((await send(base, 'GET', '/%zz')).status, 400);
+      assert.equal((await send(base, 'GET', '/products/1')).status, 200);
+      assert.equal((await send(base, 'GET', '/products/2')).status, 200);
       assert.equal(await metricValue(sdk.registry, REQUESTS, { route: '/orders' }), 1);
+      assert.equal(await metricValue(sdk.registry, REQUESTS, { route: '/products/:id' }), 2);
       assert.equal(await metricValue(sdk.registry, REQUESTS, { route: 'unmatched', status_class: '4xx' }), 2);
-      assert.equal(await metricValue(sdk.registry, REQUESTS), 3);
+      assert.equal(await metricValue(sdk.registry, REQUESTS), 5);
     } finally {
       app.server.closeAllConnections();
       await app.close();
