@@ -2,9 +2,8 @@
 // label values, business weight, SLI class, latency threshold, whether it is outside the SLIs
 // (health, metrics, probes), and the series it records into.
 //
-// A slot is made once per (template, method) and reused; adapters that know the route when it is
-// registered (Fastify) resolve it then, the others resolve it per request with one Map lookup.
-// Cardinality is bounded here: templates come from the code, not the client; requests that match
+// A slot is made once per (template, method) and reused: adapters find it with one Map lookup
+// per request (Fastify caches it on its per-route context). Cardinality is bounded here: templates come from the code, not the client; requests that match
 // no route share one "unmatched" template per method; and at most `maxRoutes` templates beyond
 // the contract's own get their own label ("overflow" after that, with a warning), so even an
 // adapter fed raw paths by mistake cannot grow the series without bound.
