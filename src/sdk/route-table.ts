@@ -3,10 +3,11 @@
 // (health, metrics, probes), and the series it records into.
 //
 // A slot is made once per (template, method) and reused: adapters find it with one Map lookup
-// per request (Fastify caches it on its per-route context). Cardinality is bounded here: templates come from the code, not the client; requests that match
-// no route share one "unmatched" template per method; and at most `maxRoutes` templates beyond
-// the contract's own get their own label ("overflow" after that, with a warning), so even an
-// adapter fed raw paths by mistake cannot grow the series without bound.
+// per request (Fastify caches it on its per-route context). Cardinality is bounded here:
+// templates come from the code, not the client; requests that match no route share one
+// "unmatched" template per method; and at most `maxRoutes` templates beyond the contract's own
+// get their own label ("overflow" after that, with a warning), so even an adapter fed raw paths
+// by mistake cannot grow the series without bound.
 import type { Contract } from '../contract/schema.ts';
 import { METHOD_OTHER, METHODS, methodIndex } from './core/labels.ts';
 import type { CounterSeries, HistSeries } from './metrics/series-metrics.ts';
