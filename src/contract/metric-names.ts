@@ -30,6 +30,12 @@ export const HTTP_ROLES = {
     help: 'Finished requests by method, route template, status class and error class ("none" when good).',
     source: 'sdk',
   },
+  weightedRequests: {
+    name: 'sloctl_weighted_requests_total',
+    type: 'counter',
+    help: "Finished requests, each counted with its route's business weight from the contract.",
+    source: 'sdk',
+  },
   inFlight: {
     name: 'http_server_active_requests',
     type: 'gauge',
@@ -68,6 +74,12 @@ export const NODE_RUNTIME_ROLES = {
     name: 'nodejs_eventloop_utilization',
     type: 'gauge',
     help: 'Event-loop utilization 0..1 (added by the SDK: prom-client lacks it).',
+    source: 'sdk',
+  },
+  heapLimit: {
+    name: 'nodejs_heap_size_limit_bytes',
+    type: 'gauge',
+    help: 'V8 heap size limit (added by the SDK: prom-client lacks it).',
     source: 'sdk',
   },
   heapUsed: {
@@ -125,6 +137,7 @@ export const ALL_ROLE_NAMES: readonly Role[] = [
 export const SDK_REGISTERED: readonly MetricRole[] = [
   ...Object.values(HTTP_ROLES),
   NODE_RUNTIME_ROLES.eventLoopUtilization,
+  NODE_RUNTIME_ROLES.heapLimit,
 ];
 
 /**
