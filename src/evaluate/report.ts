@@ -162,22 +162,7 @@ export function evaluateSlo(def: SloDefinition, source: EventSource, at: number,
   const notes = [...(options.notes ?? [])];
   const explain: string[] = [];
   const unit = source.unit;
-  const status: SloStatus = {
-    name: def.name,
-    kind: def.kind,
-    promise: def.promise,
-    objective: def.objective,
-    budgeting: def.budgeting,
-    window: win,
-    counts,
-    current: NaN,
-    state: 'unknown',
-    burnRate: NaN,
-    timeToExhaustionMs: NaN,
-    percentiles: options.percentiles ?? [],
-    notes,
-    explain,
-  };
+  const status: SloStatus = { ...blankStatus(def, win, counts), percentiles: options.percentiles ?? [], notes, explain };
 
   explain.push(`${def.name}: ${def.promise}`);
   for (const line of source.describe()) explain.push(`  ${line}`);
@@ -272,9 +257,8 @@ export function evaluateSlo(def: SloDefinition, source: EventSource, at: number,
   return status;
 }
 
-/** A skipped SLO (e.g. a custom PromQL SLI without --prometheus). */
-export function skippedSlo(def: SloDefinition, at: number, reason: string): SloStatus {
-  const win = windowOf(def, at);
+/** An SLO before anything is known about it: every number unknown (NaN), never "good". */
+function blankStatus(def: SloDefinition, win: SloStatus['window'], counts: SloStatus['counts']): SloStatus {
   return {
     name: def.name,
     kind: def.kind,
@@ -282,14 +266,24 @@ export function skippedSlo(def: SloDefinition, at: number, reason: string): SloS
     objective: def.objective,
     budgeting: def.budgeting,
     window: win,
-    counts: { good: 0, bad: 0, total: 0, start: win.start, end: win.end },
+    counts,
     current: NaN,
-    state: 'skipped',
-    reason,
+    state: 'unknown',
     burnRate: NaN,
     timeToExhaustionMs: NaN,
     percentiles: [],
     notes: [],
+    explain: [],
+  };
+}
+
+/** A skipped SLO (e.g. a custom PromQL SLI without --prometheus). */
+export function skippedSlo(def: SloDefinition, at: number, reason: string): SloStatus {
+  const win = windowOf(def, at);
+  return {
+    ...blankStatus(def, win, { good: 0, bad: 0, total: 0, start: win.start, end: win.end }),
+    state: 'skipped',
+    reason,
     explain: [`${def.name}: ${def.promise}`, `  skipped: ${reason}`],
   };
 }
