@@ -3,6 +3,7 @@
 import { isMap, isSeq, LineCounter, parseAllDocuments, stringify, type Document } from 'yaml';
 import type { Diagnostic, DiagnosticCode, PathSegment } from '../contract/diagnostic.ts';
 import { locate, unclosedQuoteAt } from '../contract/locate.ts';
+import { parseContract } from '../contract/load.ts';
 import type { ContractInput } from '../contract/schema.ts';
 
 /** A converted contract: the object, the slo.yaml text (with a header saying where it came from), and what did not map. */
@@ -227,4 +228,35 @@ export function yamlDocuments(objects: unknown[], listForm: boolean): string {
   const opts = { lineWidth: 0, minContentWidth: 0, aliasDuplicateObjects: false } as const;
   if (listForm) return stringify(objects, opts);
   return objects.map((o) => stringify(o, opts)).join('---\n');
+}
+
+/** One build of a converted contract, or a request to build again (the builder dropped a source SLO). */
+export type BuildAttempt<K> = { retry: true } | { retry: false; result: ConvertResult; /** per SLI of the contract, the source it came from */ origin: K[] };
+
+/**
+ * Builds the converted contract and validates it; each source SLO whose SLI does not validate is
+ * dropped (with the reason, so the builder can warn) and the contract built again, until it
+ * validates, nothing more can be dropped, or `maxRounds` runs out. What still fails is reported
+ * as warnings rather than hidden.
+ */
+export function buildValidContract<K>(file: string, maxRounds: number, build: (dropped: Map<K, string>) => BuildAttempt<K>): ConvertResult {
+  const dropped = new Map<K, string>();
+  for (let round = 0; ; round++) {
+    const built = build(dropped);
+    if (built.retry) continue;
+    const errors = parseContract(built.result.text, file).diagnostics.filter((d) => d.severity === 'error');
+    if (errors.length === 0 || round > maxRounds) return built.result;
+    let progress = false;
+    for (const e of errors) {
+      const source = e.path?.[0] === 'slis' && typeof e.path[1] === 'number' ? built.origin[e.path[1]] : undefined;
+      if (source !== undefined && !dropped.has(source)) {
+        dropped.set(source, `the converted SLI would not validate (${e.message})`);
+        progress = true;
+      }
+    }
+    if (!progress) {
+      built.result.warnings.push(...errors.map((e) => `the converted contract does not validate: ${e.message} (at ${(e.path ?? []).join('.')})`));
+      return built.result;
+    }
+  }
 }

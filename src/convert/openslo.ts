@@ -6,13 +6,12 @@
 // kept in `openslo.com/...` annotations (see openslo-shared.ts), so writing the contract back gives
 // the same documents; what sloctl cannot use is also reported as a warning.
 import type { Diagnostic } from '../contract/diagnostic.ts';
-import { parseContract } from '../contract/load.ts';
 import { checkPromql } from '../contract/promql.ts';
 import { contractSchema, type ContractInput } from '../contract/schema.ts';
 import { formatDuration, formatPercent } from '../contract/units.ts';
 import {
-  clone, container, ConvertError, contractText, deepEqual, isPlainObject, isValidName, located, prune, readObjects,
-  toName, toSloctlWindow, uniqueName, where, type ConvertResult, type SourceObject,
+  buildValidContract, clone, container, ConvertError, contractText, deepEqual, isPlainObject, isValidName, located, prune, readObjects,
+  toName, toSloctlWindow, uniqueName, where, type BuildAttempt, type ConvertResult, type SourceObject,
 } from './common.ts';
 import {
   ANN, API_VERSION, DEFAULT_SOURCE, DEFAULT_WINDOW_TOKEN, deriveAlerting, isOwnAnnotation, deriveBudgeting, deriveSliceWindow, deriveWindow,
@@ -43,26 +42,7 @@ interface Input {
 
 export function fromOpenSlo(text: string, file: string): ConvertResult {
   const input = analyze(text, file);
-  const failed = new Map<number, string>();
-  for (let round = 0; ; round++) {
-    const built = build(input, failed);
-    if (built.retry) continue;
-    const check = parseContract(built.result.text, file);
-    const errors = check.diagnostics.filter((d) => d.severity === 'error');
-    if (errors.length === 0 || round > input.objects.length) return built.result;
-    let progress = false;
-    for (const e of errors) {
-      const i = e.path?.[0] === 'slis' && typeof e.path[1] === 'number' ? built.sliOrigin[e.path[1]] : undefined;
-      if (i !== undefined && !failed.has(i)) {
-        failed.set(i, `the converted SLI would not validate (${e.message})`);
-        progress = true;
-      }
-    }
-    if (!progress) {
-      built.result.warnings.push(...errors.map((e) => `the converted contract does not validate: ${e.message} (at ${(e.path ?? []).join('.')})`));
-      return built.result;
-    }
-  }
+  return buildValidContract<number>(file, input.objects.length, (failed) => build(input, failed));
 }
 
 /** Reads the objects and checks they are OpenSLO v1 documents of a kind; picks the contract's service. */
@@ -110,17 +90,7 @@ function analyze(text: string, file: string): Input {
   return { file, objects, listForm, kinds, names, docs, primaryService: primaryService >= 0 ? primaryService : undefined, serviceName };
 }
 
-type Built =
-  /** An SLO turned out not convertible (now in `failed`): build again without it. */
-  | { retry: true }
-  | {
-      retry: false;
-      result: ConvertResult;
-      /** For each SLI of the contract, the index of the SLO object it came from. */
-      sliOrigin: number[];
-    };
-
-function build(input: Input, failed: Map<number, string>): Built {
+function build(input: Input, failed: Map<number, string>): BuildAttempt<number> {
   const { objects, kinds, names, docs, file } = input;
   const warnings: string[] = [];
   const serviceAnn: Record<string, string> = {};
@@ -211,7 +181,7 @@ function build(input: Input, failed: Map<number, string>): Built {
     `sloctl contract converted from OpenSLO (${file}) by \`sloctl convert --from openslo\`.`,
     `Fields sloctl has no place for are kept in openslo.com/* annotations: \`sloctl convert --to openslo\` restores them.`,
   ];
-  return { retry: false, result: { contract, text: contractText(contract, header, warnings), warnings }, sliOrigin };
+  return { retry: false, result: { contract, text: contractText(contract, header, warnings), warnings }, origin: sliOrigin };
 }
 
 /** What an alert policy carries that sloctl does not use, in words (or undefined). */

@@ -7,12 +7,11 @@
 // alerts for a 30-day window, written out as explicit page and ticket tiers; `disable: true` turns
 // a severity off. SLI plugins generate their PromQL inside Sloth and cannot be converted.
 import type { Diagnostic } from '../contract/diagnostic.ts';
-import { parseContract } from '../contract/load.ts';
 import type { ContractInput } from '../contract/schema.ts';
 import { formatPercent } from '../contract/units.ts';
 import {
-  ConvertError, contractText, isPlainObject, located, readObjects, toName, toSloctlWindow, uniqueName, where,
-  type ConvertResult, type SourceObject,
+  buildValidContract, ConvertError, contractText, isPlainObject, located, readObjects, toName, toSloctlWindow, uniqueName, where,
+  type BuildAttempt, type ConvertResult, type SourceObject,
 } from './common.ts';
 
 export type { ConvertResult } from './common.ts';
@@ -84,28 +83,10 @@ export function fromSloth(text: string, file: string): ConvertResult {
       throw new ConvertError([located(file, s.o.src.lines, s.o.src.doc, [...s.o.path, ...s.base, 'service'], 'SLO_MISSING_KEY', 'the Sloth spec has no `service`')]);
     }
   }
-  const skip = new Map<string, string>();
-  for (let round = 0; ; round++) {
-    const built = build(specs, file, skip);
-    const check = parseContract(built.result.text, file);
-    const bad = check.diagnostics.filter((d) => d.severity === 'error');
-    if (bad.length === 0 || round > 50) return built.result;
-    let progress = false;
-    for (const e of bad) {
-      const key = e.path?.[0] === 'slis' && typeof e.path[1] === 'number' ? built.origin[e.path[1]] : undefined;
-      if (key !== undefined && !skip.has(key)) {
-        skip.set(key, `the converted SLI would not validate (${e.message})`);
-        progress = true;
-      }
-    }
-    if (!progress) {
-      built.result.warnings.push(...bad.map((e) => `the converted contract does not validate: ${e.message} (at ${(e.path ?? []).join('.')})`));
-      return built.result;
-    }
-  }
+  return buildValidContract<string>(file, 50, (skip) => build(specs, file, skip));
 }
 
-function build(specs: Spec[], file: string, skip: Map<string, string>): { result: ConvertResult; origin: string[] } {
+function build(specs: Spec[], file: string, skip: Map<string, string>): BuildAttempt<string> {
   const warnings: string[] = [];
   const first = specs[0];
   const serviceName = String(first.body.service);
@@ -165,7 +146,7 @@ function build(specs: Spec[], file: string, skip: Map<string, string>): { result
     `sloctl contract converted from Sloth (${file}) by \`sloctl convert --from sloth\`.`,
     `window: ${SLOTH_DEFAULT_WINDOW} is Sloth's default SLO period; the alert tiers are the ones Sloth generates for it.`,
   ];
-  return { result: { contract, text: contractText(contract, header, warnings), warnings }, origin };
+  return { retry: false, result: { contract, text: contractText(contract, header, warnings), warnings }, origin };
 }
 
 function describePlugins(v: unknown): string {
