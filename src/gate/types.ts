@@ -1,0 +1,99 @@
+// What a gate run produces: one verdict per objective (client and service view), the baseline
+// comparison, the generator's check on itself, and the outcome with its exit code. The renderers
+// (table, JSON, JUnit, Markdown) and the journal read only these shapes.
+import type { GeneratorHealth, LatencySummary, LoadResult } from '../load/types.ts';
+
+export type Verdict = 'pass' | 'warn' | 'fail' | 'skipped';
+
+/** How a number is shown: ratio 0..1 as %, ms, requests/s, bytes, percentage points. */
+export type Unit = 'ratio' | 'ms' | 'rate' | 'bytes' | 'points' | 'count';
+
+export interface ObjectiveVerdict {
+  /** Which contract it belongs to: latency, errors, throughput, availability, memory, regression, custom. */
+  contract: string;
+  /** The objective, e.g. "api-latency", "api-latency p95", "errors", "regression p95". */
+  name: string;
+  verdict: Verdict;
+  /** The value judged (the client view when there is one, else the service view). */
+  measured: number;
+  objective: number;
+  unit: Unit;
+  direction: 'higher-is-better' | 'lower-is-better';
+  /** Headroom: positive means inside the objective by that much (same unit), negative means outside. */
+  margin: number;
+  /** Both views where both exist; NaN when a view could not be measured. */
+  client?: number;
+  service?: number;
+  /** One sentence a reader acts on: why it passed, warned or failed. */
+  reason: string;
+}
+
+/** One metric compared with the baseline's trials. */
+export interface MetricComparison {
+  metric: 'p95' | 'errorRatio' | 'memoryPerRequest';
+  unit: Unit;
+  baseline: number[];
+  current: number[];
+  baselineMedian: number;
+  currentMedian: number;
+  /** Relative change (p95, memory: 0.2 = +20%) or absolute change in points (error ratio: 0.001 = +0.1 pt). */
+  change: number;
+  tolerance: number;
+  /** Name of the statistical test and its one-sided p-value for "current is worse than baseline + tolerance". */
+  test: string;
+  pValue: number;
+  /** Significance level the test is judged at. */
+  alpha: number;
+  verdict: Verdict;
+  reason: string;
+}
+
+export interface BaselineComparison {
+  path: string;
+  /** The stored run: when, which commit, which profile. */
+  createdAt: number;
+  commit?: string;
+  comparisons: MetricComparison[];
+  verdict: Verdict;
+}
+
+/** One of the repeated trials the measured phase is split into, as the baseline stores it. */
+export interface TrialMetrics {
+  index: number;
+  startedAt: number;
+  durationMs: number;
+  requests: number;
+  /** Client-view p95 of corrected latency, ms. */
+  p95Ms: number;
+  /** Weighted error ratio 0..1 (contract error classes). */
+  errorRatio: number;
+  /** Heap growth per request over the trial from the service's metrics; null when not exposed. */
+  memoryPerRequestBytes: number | null;
+  throughput: number;
+  latency: LatencySummary;
+}
+
+export type GateOutcome = 'pass' | 'fail' | 'inconclusive' | 'target-failed' | 'usage';
+
+export interface GateReport {
+  service: string;
+  contractFile: string;
+  startedAt: number;
+  finishedAt: number;
+  outcome: GateOutcome;
+  exitCode: number;
+  /** Why the outcome is what it is, most important first. */
+  reasons: string[];
+  target: { url: string; started: boolean; command?: string; log?: string };
+  profile: { rate: number | 'max'; durationMs: number; warmupMs: number; connections: number; trials: number; workers: number };
+  verdicts: ObjectiveVerdict[];
+  trials: TrialMetrics[];
+  baseline?: BaselineComparison;
+  /** Set when --update-baseline wrote a new baseline. */
+  baselineUpdated?: string;
+  generator?: GeneratorHealth;
+  /** The measured phase as the client saw it (all trials merged). */
+  load?: LoadResult;
+  /** Where the run journal (JSON lines) is. */
+  journal: string;
+}

@@ -1,0 +1,155 @@
+// The shapes the load generator, its importers (vegeta, k6), the progress display and the gate
+// share. Times in results are milliseconds as floats with microsecond resolution; rates are per
+// second. A LoadResult is plain JSON: it is what `sloctl load --json` prints and what the gate
+// stores in its journal and baseline.
+
+/** One request the mix can produce. `path` may hold {param} placeholders filled from `params`. */
+export interface RequestTemplate {
+  /** Label in results: the contract route name, or "GET /path" for a single URL. */
+  name: string;
+  /** Relative share of requests (any positive number; normalised). */
+  weight: number;
+  method: string;
+  /** Path and query, e.g. /products/{id}?q=1. */
+  path: string;
+  /** Generators for {param}: "int(1,500)", "uuid", "choice(a,b,c)", or a literal. */
+  params?: Record<string, string>;
+  headers?: Record<string, string>;
+  /** A JSON value (sent as JSON, content-type application/json unless set) or a string. */
+  body?: unknown;
+}
+
+/** A phase of the arrival schedule: constant rate, or a linear ramp from `rate` to `to`. */
+export interface LoadStage {
+  /** Requests per second at the start of the stage; 'max' is the closed model (every connection busy). */
+  rate: number | 'max';
+  /** Requests per second at the end of the stage (linear ramp); default: `rate`. */
+  to?: number;
+  durationMs: number;
+}
+
+export interface LoadOptions {
+  /** Base URL, e.g. http://127.0.0.1:8080; request paths are resolved against it. */
+  url: string;
+  requests: RequestTemplate[];
+  stages: LoadStage[];
+  /** Keep-alive connections per worker's pool. */
+  connections: number;
+  /** A request unanswered this long after its intended send time is aborted and counted as a timeout. */
+  timeoutMs: number;
+  /** Worker threads; 1 runs in the calling thread. */
+  workers?: number;
+  /** Seed of the mix and parameter generators, so runs are reproducible. */
+  seed?: number;
+  /** Allow a target that is not a loopback address. */
+  allowRemote?: boolean;
+  /** Called about once a second with the totals so far (all workers). */
+  onProgress?: (p: LoadProgress) => void;
+  /** Stops the run early; what was measured so far is returned. */
+  signal?: AbortSignal;
+}
+
+/** Serialized HDR histogram: mergeable across workers and runs, bounded size. */
+export interface HistogramJson {
+  /** Lowest and highest trackable values, in microseconds, and significant digits. */
+  lowestUs: number;
+  highestUs: number;
+  digits: number;
+  /** Non-zero buckets as [index, count] pairs. */
+  counts: Array<[number, number]>;
+  /** Values above highestUs, clamped into the top bucket. */
+  overflow: number;
+}
+
+export interface LatencySummary {
+  count: number;
+  /** Milliseconds. NaN-free: 0 when count is 0. */
+  min: number;
+  mean: number;
+  stdev: number;
+  max: number;
+  p50: number;
+  p90: number;
+  p95: number;
+  p99: number;
+  p999: number;
+}
+
+export interface RouteResult {
+  name: string;
+  /** Requests issued (sent on schedule), answered ones, and failed ones (network error or timeout). */
+  sent: number;
+  completed: number;
+  /** Responses by status code, e.g. {"200": 95, "503": 5}. */
+  statuses: Record<string, number>;
+  /** Failures without a response, by kind: "timeout", or the error code (ECONNRESET, ECONNREFUSED...). */
+  errors: Record<string, number>;
+  /** Latency from the intended send time (coordinated omission corrected). */
+  latency: LatencySummary;
+  /** Latency from the actual send time (service time as the client sees it). */
+  serviceTime: LatencySummary;
+  histogram: HistogramJson;
+  serviceHistogram: HistogramJson;
+}
+
+/** The generator's check on itself: when it fell short, the run cannot judge the target. */
+export interface GeneratorHealth {
+  /** Requested and achieved arrival rate over the run (achieved = sent / duration). */
+  requestedRate: number | null;
+  achievedRate: number;
+  /** Sends that left more than `lateThresholdMs` after their intended time, and the worst lag. */
+  lateSends: number;
+  lateThresholdMs: number;
+  maxLagMs: number;
+  /** Scheduled requests never sent (the in-flight bound was reached or the run was stopped). */
+  droppedSends: number;
+  /** Event-loop delay p99 of the generator's threads, and CPU used as a share of one core (max over workers). */
+  eventLoopDelayP99Ms: number;
+  cpu: number;
+  workers: number;
+  /** True when the run delivered the profile it was asked for. */
+  ok: boolean;
+  /** Why not, in words a user can act on ("achieved 812/s of 1000/s: use --workers 2"). */
+  reasons: string[];
+}
+
+export interface LoadResult {
+  /** Who measured it: sloctl's generator, or an imported vegeta / k6 result. */
+  source: 'sloctl' | 'vegeta' | 'k6';
+  url: string;
+  model: 'open' | 'closed';
+  /** Wall-clock start (ms since epoch) and length of the measured run. */
+  startedAt: number;
+  durationMs: number;
+  sent: number;
+  completed: number;
+  /** Responses with status >= 400, plus failures without a response. */
+  errors: number;
+  timeouts: number;
+  /** Responses per second over the run. */
+  throughput: number;
+  /** All routes together. */
+  latency: LatencySummary;
+  serviceTime: LatencySummary;
+  statuses: Record<string, number>;
+  routes: RouteResult[];
+  /** Absent for imported results (vegeta and k6 do not report on themselves). */
+  generator?: GeneratorHealth;
+  /** What an import could not carry over (e.g. k6 has no per-status counts), or other caveats. */
+  notes: string[];
+}
+
+/** Sent about once a second while a run goes. */
+export interface LoadProgress {
+  elapsedMs: number;
+  totalMs: number;
+  sent: number;
+  completed: number;
+  errors: number;
+  /** Achieved arrival rate over the last second, and requested rate (null for 'max'). */
+  rate: number;
+  requestedRate: number | null;
+  /** p95 of corrected latency so far, ms. */
+  p95: number;
+  inFlight: number;
+}
