@@ -1,0 +1,107 @@
+// The client's view of a load run, in the contract's terms: which requests were good within each
+// latency threshold, the weighted error ratio under the contract's error classes, and the
+// business-weighted good throughput. Pure: a LoadResult and a contract in, numbers out.
+//
+// Latency is the corrected latency (from the intended send time, see src/load/run.ts), so time a
+// request spent waiting because the service fell behind counts against the service. A request that
+// got no answer (timeout, reset) is never good.
+import type { Contract, Route } from '../contract/schema.ts';
+import { Histogram } from '../load/histogram.ts';
+import type { LoadResult, RouteResult } from '../load/types.ts';
+import { Classifier } from '../sdk/core/classify.ts';
+
+export interface ClientCounts {
+  /** Requests judged: answered ones plus those that got no answer. */
+  total: number;
+  /** Answered within the threshold that applies to their route. */
+  withinThreshold: number;
+  /** Answered requests whose status falls in an error class that weighs more than 0. */
+  badResponses: number;
+  /** Σ events × class weight, and the same divided by total. */
+  weightedErrors: number;
+  errorRatio: number;
+  /** Events per class name, for the reason text. */
+  classes: Map<string, number>;
+}
+
+/** The contract route a result row belongs to: by name (the mix's route), else by "METHOD /path". */
+export function routeOf(contract: Contract, row: Pick<RouteResult, 'name'>): Route | undefined {
+  return contract.routes.find((r) => r.name === row.name || `${r.method} ${r.path}` === row.name);
+}
+
+function failures(row: RouteResult): number {
+  let n = 0;
+  for (const v of Object.values(row.errors)) n += v;
+  return n;
+}
+
+/** Class of a failure without a response: a timeout is a TimeoutError, anything else its code. */
+function failureError(kind: string): Error {
+  const e = new Error(kind) as Error & { code?: string };
+  if (kind === 'timeout') {
+    e.name = 'TimeoutError';
+    e.code = 'ETIMEDOUT';
+  } else {
+    e.code = kind;
+  }
+  return e;
+}
+
+/**
+ * Counts over the given rows. `thresholdOf(row)` is the latency threshold in ms for that row's
+ * requests (undefined: latency not judged, withinThreshold stays 0).
+ */
+export function clientCounts(contract: Contract, rows: readonly RouteResult[], thresholdOf: (row: RouteResult) => number | undefined = () => undefined): ClientCounts {
+  const classifier = new Classifier(contract.errorClasses);
+  const out: ClientCounts = { total: 0, withinThreshold: 0, badResponses: 0, weightedErrors: 0, errorRatio: 0, classes: new Map() };
+  const add = (name: string, weight: number, n: number) => {
+    out.weightedErrors += weight * n;
+    if (weight > 0) out.classes.set(name, (out.classes.get(name) ?? 0) + n);
+  };
+  for (const row of rows) {
+    const failed = failures(row);
+    out.total += row.completed + failed;
+    for (const [status, n] of Object.entries(row.statuses)) {
+      const c = classifier.classifyStatus(Number(status));
+      add(c.class, c.weight, n);
+      if (c.weight > 0) out.badResponses += n;
+    }
+    for (const [kind, n] of Object.entries(row.errors)) {
+      const c = classifier.classifyError(failureError(kind));
+      add(c.class, c.weight, n);
+    }
+    const t = thresholdOf(row);
+    if (t !== undefined) out.withinThreshold += answeredWithin(row, t);
+  }
+  out.errorRatio = out.total > 0 ? out.weightedErrors / out.total : 0;
+  return out;
+}
+
+/** Answered requests of a row within `ms` (corrected latency). Failures are not in the answered count. */
+function answeredWithin(row: RouteResult, ms: number): number {
+  const h = Histogram.fromJSON(row.histogram);
+  // The histogram may also hold failures (timeouts recorded at their deadline); never count more
+  // good requests than were answered.
+  return Math.min(h.countAtOrBelowMs(ms), row.completed);
+}
+
+/** All rows' corrected-latency histograms merged. */
+export function mergedHistogram(rows: readonly RouteResult[]): Histogram {
+  const h = rows.length > 0 ? Histogram.fromJSON(rows[0].histogram) : new Histogram();
+  for (const r of rows.slice(1)) h.merge(Histogram.fromJSON(r.histogram));
+  return h;
+}
+
+/** Business weight of a row's route (1 when the row is not a contract route). */
+export function businessWeight(contract: Contract, row: RouteResult): number {
+  return routeOf(contract, row)?.weight ?? 1;
+}
+
+/** Rows of the load result the objective covers: its routes, or every row. */
+export function rowsFor(contract: Contract, load: LoadResult, routes: readonly string[] | undefined): RouteResult[] {
+  if (routes === undefined) return load.routes;
+  return load.routes.filter((row) => {
+    const r = routeOf(contract, row);
+    return r !== undefined && routes.includes(r.name);
+  });
+}

@@ -1,0 +1,32 @@
+// Numbers as the gate's reasons and tables show them, by unit. One place, so a verdict's reason
+// and the table beside it never disagree on rounding.
+import { formatBytes } from '../contract/units.ts';
+import { pct } from '../evaluate/report.ts';
+import type { Unit } from './types.ts';
+
+/** 0.2134 -> "0.213 ms", 21.37 -> "21.4 ms", 1234.5 -> "1,235 ms". */
+export function formatLatency(ms: number): string {
+  if (!Number.isFinite(ms)) return 'n/a';
+  const digits = ms < 1 ? 3 : ms < 100 ? 1 : 0;
+  return `${ms.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })} ms`;
+}
+
+/** A value in its unit; `signed` adds "+" to positive values (margins, changes). */
+export function formatValue(v: number, unit: Unit, signed = false): string {
+  if (!Number.isFinite(v)) return 'n/a';
+  const sign = signed && v > 0 ? '+' : '';
+  switch (unit) {
+    case 'ratio':
+      return `${sign}${pct(v, 3)}`;
+    case 'points':
+      return `${sign}${+(v * 100).toPrecision(3)} pt`;
+    case 'ms':
+      return `${sign}${formatLatency(v)}`;
+    case 'rate':
+      return `${sign}${v.toLocaleString('en-US', { maximumFractionDigits: 1 })}/s`;
+    case 'bytes':
+      return v < 0 ? `-${formatBytes(-v)}` : `${sign}${formatBytes(Math.round(v))}`;
+    case 'count':
+      return `${sign}${v.toLocaleString('en-US', { maximumFractionDigits: 1 })}`;
+  }
+}
