@@ -1,0 +1,139 @@
+// The statistics behind the baseline comparison, pure: the median and an exact one-sided
+// Mann-Whitney U test for the handful of trials a gate run makes (5 against 5 by default).
+//
+// Why exact and not the normal approximation: with 5 vs 5 trials there are only C(10,5) = 252 ways
+// to split the ranks, so the smallest attainable one-sided p is 1/252 ≈ 0.004 and the p-values come
+// in coarse steps; the normal approximation is off by a factor of two in the tail at these sizes.
+// Counting the splits is cheap, so we count.
+//
+// Ties (p95 values come out of an HDR histogram with 3 significant digits, error ratios are often
+// all zero) get mid-ranks, and the p-value is taken from the exact permutation distribution of the
+// mid-rank sum GIVEN that tie pattern: every one of the C(n+m, n) ways to choose which pooled values
+// are "x" is equally likely under H0, and we count those whose rank sum is at least the observed
+// one. That p-value is exact (P(p ≤ α) ≤ α under H0), neither approximate nor over-conservative.
+
+/** Median of the values; NaN for none. */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** Ranks 1..N of the values in their order, tied values sharing the mean of their ranks. */
+export function midRanks(values: readonly number[]): number[] {
+  const order = values.map((v, i) => [v, i] as const).sort((a, b) => a[0] - b[0]);
+  const ranks = new Array<number>(values.length);
+  for (let start = 0; start < order.length; ) {
+    let end = start + 1;
+    while (end < order.length && order[end][0] === order[start][0]) end++;
+    const rank = (start + 1 + end) / 2; // mean of ranks start+1 .. end
+    for (let k = start; k < end; k++) ranks[order[k][1]] = rank;
+    start = end;
+  }
+  return ranks;
+}
+
+/** n choose k as a float (exact below 2^53, which covers every size the exact test runs at). */
+export function choose(n: number, k: number): number {
+  if (k < 0 || k > n) return 0;
+  k = Math.min(k, n - k);
+  let c = 1;
+  for (let i = 1; i <= k; i++) c = (c * (n - k + i)) / i;
+  return Math.round(c);
+}
+
+/** The smallest one-sided p-value any data can give with n vs m observations: one split in C(n+m, n). */
+export function smallestPValue(n: number, m: number): number {
+  return 1 / choose(n + m, n);
+}
+
+export interface MannWhitneyResult {
+  /** U of x: pairs (x, y) with x > y, plus half the tied pairs. 0..n·m. */
+  u: number;
+  /** One-sided p for H1 "x tends to be larger than y": P(U ≥ u) under H0. */
+  pValue: number;
+  n: number;
+  m: number;
+  /** Whether any pooled values were tied (mid-ranks used). */
+  ties: boolean;
+  /** 'exact' (counted), or 'normal' (approximation, only above EXACT_LIMIT observations in total). */
+  method: 'exact' | 'normal';
+}
+
+/** Above this many observations in total the normal approximation (with tie correction) is used; it is accurate there. */
+export const EXACT_LIMIT = 120;
+
+/**
+ * Exact one-sided Mann-Whitney U test: is x stochastically larger than y?
+ * Needs at least one value on each side; values must be finite.
+ */
+export function mannWhitneyGreater(x: readonly number[], y: readonly number[], exactLimit = EXACT_LIMIT): MannWhitneyResult {
+  const n = x.length;
+  const m = y.length;
+  if (n === 0 || m === 0) throw new RangeError(`Mann-Whitney U needs values on both sides (got ${n} and ${m})`);
+  for (const v of [...x, ...y]) if (!Number.isFinite(v)) throw new RangeError(`Mann-Whitney U needs finite values, got ${v}`);
+  const ranks = midRanks([...x, ...y]);
+  let rankSumX = 0;
+  for (let i = 0; i < n; i++) rankSumX += ranks[i];
+  const u = rankSumX - (n * (n + 1)) / 2;
+  const ties = new Set(ranks).size < ranks.length;
+  if (n + m > exactLimit) return { u, pValue: normalUpperTail(u, n, m, ranks), n, m, ties, method: 'normal' };
+  return { u, pValue: exactUpperTail(ranks, n, rankSumX), n, m, ties, method: 'exact' };
+}
+
+/**
+ * P(rank sum of a random n-subset ≥ observed), counting subsets of the pooled mid-ranks by
+ * dynamic programming over (size, sum). Mid-ranks are multiples of 1/2, so doubled they are integers.
+ */
+function exactUpperTail(ranks: readonly number[], n: number, observedSum: number): number {
+  const doubled = ranks.map((r) => Math.round(r * 2));
+  const maxSum = doubled.reduce((a, b) => a + b, 0);
+  // ways[k][s]: number of k-element subsets of the ranks seen so far whose doubled sum is s.
+  const ways = Array.from({ length: n + 1 }, () => new Float64Array(maxSum + 1));
+  ways[0][0] = 1;
+  let reach = 0;
+  for (const r of doubled) {
+    reach += r;
+    for (let k = n; k >= 1; k--) {
+      const from = ways[k - 1];
+      const to = ways[k];
+      for (let s = reach; s >= r; s--) if (from[s - r] !== 0) to[s] += from[s - r];
+    }
+  }
+  const threshold = Math.round(observedSum * 2);
+  let atLeast = 0;
+  let total = 0;
+  const last = ways[n];
+  for (let s = 0; s <= maxSum; s++) {
+    total += last[s];
+    if (s >= threshold) atLeast += last[s];
+  }
+  return atLeast / total;
+}
+
+/** Normal approximation of P(U ≥ u) with the tie-corrected variance and a continuity correction of 1/2. */
+function normalUpperTail(u: number, n: number, m: number, ranks: readonly number[]): number {
+  const big = n + m;
+  const counts = new Map<number, number>();
+  for (const r of ranks) counts.set(r, (counts.get(r) ?? 0) + 1);
+  let tieTerm = 0;
+  for (const t of counts.values()) tieTerm += t ** 3 - t;
+  const variance = ((n * m) / 12) * (big + 1 - tieTerm / (big * (big - 1)));
+  if (variance === 0) return 1;
+  const z = (u - (n * m) / 2 - 0.5) / Math.sqrt(variance);
+  return 0.5 * erfc(z / Math.SQRT2);
+}
+
+/** Complementary error function (Numerical Recipes erfcc, relative error < 1.2e-7). */
+function erfc(x: number): number {
+  const z = Math.abs(x);
+  const t = 1 / (1 + 0.5 * z);
+  const r =
+    t *
+    Math.exp(
+      -z * z - 1.26551223 +
+        t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+    );
+  return x >= 0 ? r : 2 - r;
+}
