@@ -73,6 +73,12 @@ export interface LatencySummary {
   p95: number;
   p99: number;
   p999: number;
+  /**
+   * Fields the source did not report (an imported k6 summary has no stdev, and no p99 unless the
+   * test asked for it). They hold 0, which is not a measurement: show them as n/a and never judge
+   * an objective on them. Absent (undefined) when every field was measured.
+   */
+  absent?: Array<'min' | 'mean' | 'stdev' | 'max' | 'p50' | 'p90' | 'p95' | 'p99' | 'p999'>;
 }
 
 export interface RouteResult {
