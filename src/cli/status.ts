@@ -16,7 +16,6 @@ import { request } from 'undici';
 import { byLocation, hasErrors } from '../contract/diagnostic.ts';
 import { parseContract } from '../contract/load.ts';
 import type { Contract } from '../contract/schema.ts';
-import { parseDuration } from '../contract/units.ts';
 import { defineSlos } from '../evaluate/definitions.ts';
 import { EmbeddedEvaluator } from '../evaluate/embedded.ts';
 import { evaluateThroughPrometheus } from '../evaluate/promql.ts';
@@ -27,6 +26,7 @@ import { checkTargetUrl, Scraper, ScrapeError, type ScrapeReport } from '../obse
 import { SeriesStore } from '../observe/series-store.ts';
 import { EXIT, UsageError, type CliContext } from './exit.ts';
 import { printDiagnostics, readInputFile } from './files.ts';
+import { durationFlag } from './flags.ts';
 
 interface StatusFlags {
   target?: string;
@@ -61,12 +61,6 @@ export function register(program: Command, ctx: CliContext): void {
     .action(async (file: string, flags: StatusFlags) => {
       await runStatus(file, flags, ctx);
     });
-}
-
-function durationFlag(name: string, text: string): number {
-  const p = parseDuration(text);
-  if (!p.ok) throw new UsageError(`--${name}: ${p.message}`);
-  return p.value;
 }
 
 function loadContract(ctx: CliContext, file: string): { contract: Contract; shown: string } {
