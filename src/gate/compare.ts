@@ -1,0 +1,245 @@
+// Compares this run's trials with the baseline's, one metric at a time, without pretending that one
+// number against another says anything on a noisy machine.
+//
+// The question asked of each metric is "is this build worse than the baseline by MORE than the
+// tolerance?", so the null hypothesis is "current ≤ baseline shifted by the tolerance", and the
+// test is an exact one-sided Mann-Whitney U test (src/gate/stats.ts) of the current trials against
+// the baseline's trials shifted by the tolerance:
+//   p95                 baseline × (1 + tolerance)                 relative: +5% is 5% slower
+//   error ratio         baseline + tolerance                       absolute points: +0.1 pt
+//   memory per request  baseline + max(tolerance × |median|, floor) relative, with an absolute floor
+// A metric FAILS when the test rejects at alpha AND the median change exceeds the tolerance (both:
+// a significant shift that is smaller than the tolerance is not a regression the contract forbids,
+// and a median beyond the tolerance whose trials overlap is not evidence). Either one alone WARNS.
+//
+// Alpha is 0.05 by default. Under H0 at its boundary (a build exactly `tolerance` worse, trials
+// exchangeable) the false-alarm rate is at most alpha per metric (with 5 vs 5 trials the attainable
+// level is 12/252 = 4.8%); an unchanged build is further from the boundary and fails far less often.
+// What the test cannot see is drift between runs (another process on the machine, a different
+// JIT path) that moves all trials of a run together: the tolerance has to absorb that, and
+// bench/baseline-noise.ts measures how often an unchanged build fails on this machine.
+//
+// Memory per request (heap growth over a trial / requests) is near zero for a service that does
+// not leak, and negative when a GC ran during the trial; 10% of "near zero" is nothing, so the
+// allowance is never smaller than `memoryFloorBytes` (1 KiB per request by default: 1 MB per 1000
+// requests, well above GC noise over a few seconds, well below a real per-request leak's growth
+// over a longer run, which the memory objective looks for anyway).
+import type { BaselineFile, BaselineProfile } from './baseline.ts';
+import { profileMismatch } from './baseline.ts';
+import { mannWhitneyGreater, median, smallestPValue } from './stats.ts';
+import type { BaselineComparison, MetricComparison, TrialMetrics, Unit, Verdict } from './types.ts';
+
+export interface RegressionTolerances {
+  /** Relative p95 increase allowed: 0.05 = +5%. */
+  p95: number;
+  /** Absolute error-ratio increase allowed: 0.001 = +0.1 percentage points. */
+  errorRatio: number;
+  /** Relative memory-per-request increase allowed, never less than the floor. */
+  memoryPerRequest: number;
+}
+
+export interface CompareOptions {
+  /** Significance level of the one-sided test; default DEFAULT_ALPHA. */
+  alpha?: number;
+  /** Smallest memory-per-request allowance in bytes; default MEMORY_FLOOR_BYTES. */
+  memoryFloorBytes?: number;
+  /** Where the baseline was read from, for the report. */
+  path?: string;
+  /** This run's profile: when it differs from the baseline's, every metric warns instead of judging. */
+  profile?: BaselineProfile;
+}
+
+export const DEFAULT_ALPHA = 0.05;
+export const MEMORY_FLOOR_BYTES = 1024;
+/** Below this many trials on either side the test cannot tell much (3 vs 3: smallest p = 0.05); medians only. */
+export const MIN_TRIALS = 3;
+
+interface MetricSpec {
+  metric: MetricComparison['metric'];
+  label: string;
+  unit: Unit;
+  tolerance: number;
+  value: (t: TrialMetrics) => number | null;
+  /** The baseline trials moved to the edge of the tolerance, and how the test is named. */
+  shift: (baseline: number[]) => { shifted: number[]; test: string; allowance: number };
+  /** Relative or absolute change, as MetricComparison.change documents. */
+  change: (baselineMedian: number, currentMedian: number, allowance: number) => number;
+  format: (v: number) => string;
+  formatChange: (change: number, baselineMedian: number, currentMedian: number) => string;
+  formatTolerance: (allowance: number, baselineMedian: number) => string;
+}
+
+const TEST = 'Mann-Whitney U exact one-sided';
+
+function signed(text: string, v: number): string {
+  return `${v >= 0 ? '+' : '−'}${text}`;
+}
+function percentText(ratio: number): string {
+  return `${+(Math.abs(ratio) * 100).toFixed(Math.abs(ratio) < 0.1 ? 2 : 1)}%`;
+}
+function ms(v: number): string {
+  return `${v.toFixed(v < 10 ? 2 : v < 100 ? 1 : 0)} ms`;
+}
+function bytes(v: number): string {
+  const a = Math.abs(v);
+  const text = a < 1024 ? `${Math.round(a)} B` : a < 1024 ** 2 ? `${+(a / 1024).toPrecision(3)} KiB` : `${+(a / 1024 ** 2).toPrecision(3)} MiB`;
+  return v < 0 && Math.round(a) !== 0 ? `−${text}` : text;
+}
+function ratioText(v: number): string {
+  return `${+(v * 100).toPrecision(3)}%`;
+}
+function points(v: number): string {
+  return `${+(Math.abs(v) * 100).toPrecision(3)} points`;
+}
+function pText(p: number): string {
+  return p >= 0.1 ? p.toFixed(2) : p.toPrecision(2);
+}
+
+function specs(tolerances: RegressionTolerances, memoryFloor: number): MetricSpec[] {
+  const p95: MetricSpec = {
+    metric: 'p95',
+    label: 'p95',
+    unit: 'ms',
+    tolerance: tolerances.p95,
+    value: (t) => t.p95Ms,
+    shift: (b) => ({ shifted: b.map((v) => v * (1 + tolerances.p95)), test: `${TEST}: current > baseline × ${+(1 + tolerances.p95).toFixed(6)}`, allowance: tolerances.p95 }),
+    change: (b, c) => (b > 0 ? c / b - 1 : c > 0 ? Infinity : 0),
+    format: ms,
+    formatChange: (change) => (Number.isFinite(change) ? signed(percentText(change), change) : 'from zero'),
+    formatTolerance: () => `+${percentText(tolerances.p95)}`,
+  };
+  const errorRatio: MetricSpec = {
+    metric: 'errorRatio',
+    label: 'error ratio',
+    unit: 'points',
+    tolerance: tolerances.errorRatio,
+    value: (t) => t.errorRatio,
+    shift: (b) => ({ shifted: b.map((v) => v + tolerances.errorRatio), test: `${TEST}: current > baseline + ${points(tolerances.errorRatio)}`, allowance: tolerances.errorRatio }),
+    change: (b, c) => c - b,
+    format: ratioText,
+    formatChange: (change) => signed(points(change), change),
+    formatTolerance: () => `+${points(tolerances.errorRatio)}`,
+  };
+  const allowanceOf = (b: number[]) => Math.max(tolerances.memoryPerRequest * Math.abs(median(b)), memoryFloor);
+  const memory: MetricSpec = {
+    metric: 'memoryPerRequest',
+    label: 'memory per request',
+    unit: 'bytes',
+    tolerance: tolerances.memoryPerRequest,
+    value: (t) => t.memoryPerRequestBytes,
+    shift: (b) => {
+      const allowance = allowanceOf(b);
+      return { shifted: b.map((v) => v + allowance), test: `${TEST}: current > baseline + ${bytes(allowance)}`, allowance };
+    },
+    // Relative to the baseline, or to the size the floor stands for when the baseline is near zero,
+    // so that `change > tolerance` means exactly "grew by more than the allowance".
+    change: (b, c, allowance) => (c - b) / (tolerances.memoryPerRequest > 0 ? allowance / tolerances.memoryPerRequest : allowance),
+    format: bytes,
+    formatChange: (_change, b, c) => `${signed(bytes(Math.abs(c - b)), c - b)} per request`,
+    formatTolerance: (allowance, b) =>
+      allowance > tolerances.memoryPerRequest * Math.abs(b)
+        ? `+${bytes(allowance)}: +${percentText(tolerances.memoryPerRequest)} of a baseline this close to zero would be ${bytes(tolerances.memoryPerRequest * Math.abs(b))}, so the floor of ${bytes(memoryFloor)} per request applies`
+        : `+${percentText(tolerances.memoryPerRequest)} = ${bytes(allowance)}`,
+  };
+  return [p95, errorRatio, memory];
+}
+
+function movement(label: string, format: (v: number) => string, b: number, c: number): string {
+  if (format(b) === format(c)) return `${label} stayed at ${format(c)}`;
+  return `${label} ${c > b ? 'rose' : 'fell'} from ${format(b)} to ${format(c)}`;
+}
+
+function values(trials: readonly TrialMetrics[], spec: MetricSpec): number[] {
+  return trials.map(spec.value).filter((v): v is number => v !== null && Number.isFinite(v));
+}
+
+function compareMetric(spec: MetricSpec, baselineTrials: readonly TrialMetrics[], currentTrials: readonly TrialMetrics[], alpha: number, mismatch: string | undefined): MetricComparison {
+  const baseline = values(baselineTrials, spec);
+  const current = values(currentTrials, spec);
+  const blank = { metric: spec.metric, unit: spec.unit, baseline, current, tolerance: spec.tolerance, alpha };
+  if (baseline.length === 0 || current.length === 0) {
+    const side = baseline.length === 0 && current.length === 0 ? 'neither the baseline nor this run' : baseline.length === 0 ? 'the baseline' : 'this run';
+    return {
+      ...blank,
+      baselineMedian: median(baseline),
+      currentMedian: median(current),
+      change: NaN,
+      test: 'none',
+      pValue: NaN,
+      verdict: 'skipped',
+      reason: `${spec.label} not compared: ${side} has no measurement of it${spec.metric === 'memoryPerRequest' ? ' (the service exposes no heap metric, or it could not be scraped)' : ''}`,
+    };
+  }
+  const bMed = median(baseline);
+  const cMed = median(current);
+  const { shifted, test, allowance } = spec.shift(baseline);
+  const change = spec.change(bMed, cMed, allowance);
+  const beyond = cMed > median(shifted);
+  const head = `${movement(spec.label, spec.format, bMed, cMed)} (${spec.formatChange(change, bMed, cMed)}, tolerance ${spec.formatTolerance(allowance, bMed)})`;
+  const common = { ...blank, baselineMedian: bMed, currentMedian: cMed, change };
+
+  if (baseline.length < MIN_TRIALS || current.length < MIN_TRIALS) {
+    return {
+      ...common,
+      test: `medians only (fewer than ${MIN_TRIALS} trials)`,
+      pValue: NaN,
+      verdict: 'warn',
+      reason: `${head}; not judged: a statistical comparison needs at least ${MIN_TRIALS} trials on each side (baseline ${baseline.length}, this run ${current.length}), so only the medians were compared${beyond ? ' and this one is beyond the tolerance' : ''}; set regression.trials to ${MIN_TRIALS} or more and record the baseline again with --update-baseline`,
+    };
+  }
+
+  const { pValue } = mannWhitneyGreater(current, shifted);
+  const significant = pValue <= alpha;
+  const over = `${baseline.length} baseline vs ${current.length} current trials`;
+  const stat = `Mann-Whitney U one-sided p = ${pText(pValue)} ${significant ? '≤' : '>'} ${alpha} over ${over}`;
+  const floorP = smallestPValue(current.length, baseline.length);
+  const unreachable = floorP > alpha ? `; with ${over} the smallest attainable p is ${pText(floorP)} > ${alpha}, so raise regression.trials` : '';
+
+  let verdict: Verdict;
+  let reason: string;
+  if (significant && beyond) {
+    verdict = 'fail';
+    reason = `${head}; ${stat}: a regression beyond the tolerance, not noise`;
+  } else if (beyond) {
+    verdict = 'warn';
+    reason = `${head}, but the trials overlap too much to call it a regression: ${stat}${unreachable}; run the gate again, or with more trials, to decide`;
+  } else if (significant) {
+    verdict = 'warn';
+    reason = `${head}: the median is within the tolerance, but the trials sit consistently above the baseline plus the tolerance (${stat}); watch the next runs`;
+  } else {
+    verdict = 'pass';
+    reason = `${head}: within the tolerance (${stat})`;
+  }
+  if (mismatch) {
+    verdict = 'warn';
+    reason = `not judged: ${mismatch}. ${reason}`;
+  }
+  return { ...common, test, pValue, verdict, reason };
+}
+
+const SEVERITY: Record<Verdict, number> = { skipped: 0, pass: 1, warn: 2, fail: 3 };
+
+/** The worst verdict among the comparisons; 'skipped' only when nothing was compared. */
+export function overallVerdict(comparisons: readonly MetricComparison[]): Verdict {
+  let worst: Verdict = 'skipped';
+  for (const c of comparisons) if (SEVERITY[c.verdict] > SEVERITY[worst]) worst = c.verdict;
+  return worst;
+}
+
+/**
+ * Compares the current run's trials with the baseline's: p95, error ratio and memory per request,
+ * each with its tolerance (the contract's `regression` section), each judged as described above.
+ */
+export function compareWithBaseline(baseline: BaselineFile, current: TrialMetrics[], tolerances: RegressionTolerances, options: CompareOptions = {}): BaselineComparison {
+  const alpha = options.alpha ?? DEFAULT_ALPHA;
+  if (!(alpha > 0 && alpha < 1)) throw new RangeError(`alpha must be between 0 and 1, got ${alpha}`);
+  const mismatch = options.profile ? profileMismatch(baseline, options.profile) : undefined;
+  const comparisons = specs(tolerances, options.memoryFloorBytes ?? MEMORY_FLOOR_BYTES).map((spec) => compareMetric(spec, baseline.trials, current, alpha, mismatch));
+  return {
+    path: options.path ?? '',
+    createdAt: baseline.createdAt,
+    ...(baseline.commit ? { commit: baseline.commit } : {}),
+    comparisons,
+    verdict: overallVerdict(comparisons),
+  };
+}

@@ -1,0 +1,274 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import fc from 'fast-check';
+import { UsageError } from '../src/cli/exit.ts';
+import { makeBaseline, profileMismatch, readBaseline, writeBaseline, type BaselineFile, type BaselineProfile } from '../src/gate/baseline.ts';
+import { compareWithBaseline, overallVerdict, type RegressionTolerances } from '../src/gate/compare.ts';
+import type { MetricComparison, TrialMetrics } from '../src/gate/types.ts';
+
+const TOLERANCES: RegressionTolerances = { p95: 0.05, errorRatio: 0.001, memoryPerRequest: 0.1 };
+const PROFILE: BaselineProfile = { rate: 200, durationMs: 10_000, warmupMs: 2000, connections: 16, trials: 5, workers: 1 };
+
+function trial(p95Ms: number, errorRatio = 0, memoryPerRequestBytes: number | null = null, index = 0): TrialMetrics {
+  const latency = { count: 400, min: p95Ms / 4, mean: p95Ms / 2, stdev: p95Ms / 5, max: p95Ms * 2, p50: p95Ms / 2, p90: p95Ms * 0.9, p95: p95Ms, p99: p95Ms * 1.5, p999: p95Ms * 1.9 };
+  return { index, startedAt: 1_700_000_000_000 + index * 2000, durationMs: 2000, requests: 400, p95Ms, errorRatio, memoryPerRequestBytes, throughput: 200, latency };
+}
+
+function trials(p95s: number[], errors?: number[], memory?: Array<number | null>): TrialMetrics[] {
+  return p95s.map((p, i) => trial(p, errors?.[i] ?? 0, memory ? memory[i] : null, i));
+}
+
+function baselineOf(ts: TrialMetrics[], profile = PROFILE): BaselineFile {
+  return makeBaseline({ service: 'checkout', profile, trials: ts, commit: 'abc123', createdAt: 1_700_000_000_000 });
+}
+
+function metric(c: ReturnType<typeof compareWithBaseline>, name: MetricComparison['metric']): MetricComparison {
+  const found = c.comparisons.find((m) => m.metric === name);
+  assert.ok(found, name);
+  return found;
+}
+
+/** Deterministic noise: values around `center` within ±spread (relative), from a seeded generator. */
+function noisy(center: number, spread: number, count: number, seed: number): number[] {
+  let s = seed;
+  return Array.from({ length: count }, () => {
+    s = (s * 1_103_515_245 + 12_345) % 2 ** 31;
+    return center * (1 + spread * (2 * (s / 2 ** 31) - 1));
+  });
+}
+
+describe('baseline comparison', () => {
+  it('the same distribution passes, with the reason and the test named', () => {
+    const base = baselineOf(trials([20.1, 21.4, 20.8, 22.0, 21.0]));
+    const c = compareWithBaseline(base, trials([21.0, 20.8, 22.0, 20.1, 21.4]), TOLERANCES, { path: '.sloctl/baseline.json' });
+    const p95 = metric(c, 'p95');
+    assert.equal(p95.verdict, 'pass');
+    assert.equal(p95.change, 0);
+    assert.equal(p95.alpha, 0.05);
+    assert.match(p95.test, /Mann-Whitney U exact one-sided: current > baseline × 1\.05/);
+    assert.match(p95.reason, /^p95 stayed at 21\.0 ms \(\+0%, tolerance \+5%\): within the tolerance \(Mann-Whitney U one-sided p = \d\.\d+ > 0\.05 over 5 baseline vs 5 current trials\)$/);
+    assert.equal(c.verdict, 'pass');
+    assert.equal(c.path, '.sloctl/baseline.json');
+    assert.equal(c.commit, 'abc123');
+    assert.equal(c.createdAt, 1_700_000_000_000);
+  });
+
+  it('a build 20% slower fails, with the numbers in the reason', () => {
+    const before = noisy(21.4, 0.03, 5, 7);
+    const base = baselineOf(trials(before));
+    const c = compareWithBaseline(base, trials(noisy(21.4 * 1.2, 0.03, 5, 99)), TOLERANCES);
+    const p95 = metric(c, 'p95');
+    assert.equal(p95.verdict, 'fail');
+    assert.ok(p95.change > 0.15 && p95.change < 0.25, String(p95.change));
+    assert.equal(p95.pValue, 1 / 252);
+    assert.match(p95.reason, /^p95 rose from 2\d\.\d ms to 2\d\.\d ms \(\+\d\d\.\d%, tolerance \+5%\); Mann-Whitney U one-sided p = 0\.0040 ≤ 0\.05 over 5 baseline vs 5 current trials: a regression beyond the tolerance, not noise$/);
+    assert.equal(c.verdict, 'fail');
+  });
+
+  it('noise within the tolerance never fails (property over seeds, spreads and shifts below the tolerance)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1e6 }), fc.integer({ min: 1, max: 1e6 }), fc.double({ min: 0, max: 0.02, noNaN: true }), fc.double({ min: 0.95, max: 1.02, noNaN: true }), (s1, s2, spread, shift) => {
+        const base = baselineOf(trials(noisy(20, spread, 5, s1)));
+        const p95 = metric(compareWithBaseline(base, trials(noisy(20 * shift, spread, 5, s2)), TOLERANCES), 'p95');
+        // ±2% noise and a shift of at most +2% keep every current trial below every baseline trial × 1.05.
+        assert.equal(p95.verdict, 'pass', p95.reason);
+      }),
+    );
+  });
+
+  it('a median beyond the tolerance whose trials overlap warns, and says how to decide', () => {
+    const base = baselineOf(trials([20, 20.5, 21, 21.5, 22]));
+    const p95 = metric(compareWithBaseline(base, trials([19, 22, 23, 24, 30]), TOLERANCES), 'p95');
+    assert.equal(p95.verdict, 'warn');
+    assert.ok(p95.pValue > 0.05, String(p95.pValue));
+    assert.match(p95.reason, /p95 rose from 21\.0 ms to 23\.0 ms \(\+9\.52%, tolerance \+5%\), but the trials overlap too much to call it a regression: Mann-Whitney U one-sided p = 0\.\d+ > 0\.05/);
+    assert.match(p95.reason, /run the gate again, or with more trials, to decide$/);
+  });
+
+  it('alpha is an option, and a sample too small to ever reach it says so', () => {
+    const base = baselineOf(trials([20, 20.5, 21]));
+    const strict = metric(compareWithBaseline(base, trials([30, 31, 32]), TOLERANCES, { alpha: 0.01 }), 'p95');
+    assert.equal(strict.alpha, 0.01);
+    assert.equal(strict.pValue, 0.05);
+    assert.equal(strict.verdict, 'warn');
+    assert.match(strict.reason, /with 3 baseline vs 3 current trials the smallest attainable p is 0\.050 > 0\.01, so raise regression\.trials/);
+    assert.equal(metric(compareWithBaseline(base, trials([30, 31, 32]), TOLERANCES), 'p95').verdict, 'fail');
+    assert.throws(() => compareWithBaseline(base, trials([30, 31, 32]), TOLERANCES, { alpha: 1.5 }), /alpha must be between 0 and 1/);
+  });
+
+  it('error ratio is judged in absolute points, not relative to the baseline', () => {
+    const p = [20, 20, 20, 20, 20];
+    // 0% → 0.5%: five times the tolerance of 0.1 points.
+    const up = metric(compareWithBaseline(baselineOf(trials(p, [0, 0, 0, 0, 0])), trials(p, [0.005, 0.004, 0.006, 0.005, 0.0055]), TOLERANCES), 'errorRatio');
+    assert.equal(up.verdict, 'fail');
+    assert.ok(Math.abs(up.change - 0.005) < 1e-12);
+    assert.equal(up.unit, 'points');
+    assert.match(up.reason, /^error ratio rose from 0% to 0\.5% \(\+0\.5 points, tolerance \+0\.1 points\); Mann-Whitney U one-sided p = 0\.0040/);
+    // 10% → 10.08%: +0.8% relative but +0.08 points: inside.
+    const high = metric(compareWithBaseline(baselineOf(trials(p, [0.1, 0.1, 0.1, 0.1, 0.1])), trials(p, [0.1008, 0.1008, 0.1008, 0.1008, 0.1008]), TOLERANCES), 'errorRatio');
+    assert.equal(high.verdict, 'pass');
+    // 1% → 1.15%: +0.15 points, consistently: fails.
+    const small = metric(compareWithBaseline(baselineOf(trials(p, [0.01, 0.0101, 0.0099, 0.01, 0.0100])), trials(p, [0.0115, 0.0116, 0.0114, 0.0115, 0.0115]), TOLERANCES), 'errorRatio');
+    assert.equal(small.verdict, 'fail');
+    // No errors on either side: nothing to see.
+    const none = metric(compareWithBaseline(baselineOf(trials(p)), trials(p), TOLERANCES), 'errorRatio');
+    assert.equal(none.verdict, 'pass');
+    assert.equal(none.pValue, 1);
+    assert.match(none.reason, /^error ratio stayed at 0% \(\+0 points, tolerance \+0\.1 points\)/);
+  });
+
+  it('memory per request: null on either side is skipped with the reason, and does not decide the verdict', () => {
+    const p = [20, 20, 20, 20, 20];
+    const withHeap = trials(p, undefined, [500, 600, 400, 550, 450]);
+    const skippedNow = metric(compareWithBaseline(baselineOf(withHeap), trials(p), TOLERANCES), 'memoryPerRequest');
+    assert.equal(skippedNow.verdict, 'skipped');
+    assert.match(skippedNow.reason, /^memory per request not compared: this run has no measurement of it \(the service exposes no heap metric/);
+    const c = compareWithBaseline(baselineOf(trials(p)), withHeap, TOLERANCES);
+    assert.equal(metric(c, 'memoryPerRequest').verdict, 'skipped');
+    assert.match(metric(c, 'memoryPerRequest').reason, /the baseline has no measurement/);
+    assert.equal(c.verdict, 'pass');
+  });
+
+  it('memory per request near zero or negative (GC): the absolute floor keeps the tolerance from exploding', () => {
+    const p = [20, 20, 20, 20, 20];
+    const base = baselineOf(trials(p, undefined, [-2000, -500, 300, 800, -100]));
+    // GC noise of the same kind: passes although "+10% of -100 B" would be nothing.
+    const same = metric(compareWithBaseline(base, trials(p, undefined, [-1500, 200, -300, 900, 100]), TOLERANCES), 'memoryPerRequest');
+    assert.equal(same.verdict, 'pass', same.reason);
+    assert.match(same.reason, /tolerance \+1 KiB: \+10% of a baseline this close to zero would be 10 B, so the floor of 1 KiB per request applies/);
+    // A real leak of ~5 KiB per request: fails, with the change in bytes.
+    const leak = metric(compareWithBaseline(base, trials(p, undefined, [5000, 5200, 4800, 5100, 5300]), TOLERANCES), 'memoryPerRequest');
+    assert.equal(leak.verdict, 'fail', leak.reason);
+    assert.match(leak.reason, /^memory per request rose from −100 B to 4\.98 KiB \(\+5\.08 KiB per request, tolerance \+1 KiB/);
+    assert.ok(leak.change > 0.1, 'change is relative to the size the floor stands for, so change > tolerance means beyond the allowance');
+    // Far from zero the relative tolerance applies: 100 KiB → 108 KiB passes, → 120 KiB fails.
+    const big = baselineOf(trials(p, undefined, noisy(102_400, 0.01, 5, 3)));
+    assert.equal(metric(compareWithBaseline(big, trials(p, undefined, noisy(102_400 * 1.08, 0.01, 5, 4)), TOLERANCES), 'memoryPerRequest').verdict, 'pass');
+    const grew = metric(compareWithBaseline(big, trials(p, undefined, noisy(102_400 * 1.2, 0.01, 5, 4)), TOLERANCES), 'memoryPerRequest');
+    assert.equal(grew.verdict, 'fail');
+    assert.match(grew.reason, /tolerance \+10% = 10 KiB\)/);
+    // A custom floor.
+    assert.equal(metric(compareWithBaseline(base, trials(p, undefined, [5000, 5200, 4800, 5100, 5300]), TOLERANCES, { memoryFloorBytes: 64 * 1024 }), 'memoryPerRequest').verdict, 'pass');
+  });
+
+  it('fewer than 3 trials on either side warns and compares medians only', () => {
+    const base = baselineOf(trials([20, 21, 22, 21, 20]));
+    const c = compareWithBaseline(base, trials([30, 31]), TOLERANCES);
+    const p95 = metric(c, 'p95');
+    assert.equal(p95.verdict, 'warn');
+    assert.ok(Number.isNaN(p95.pValue));
+    assert.equal(p95.test, 'medians only (fewer than 3 trials)');
+    assert.match(p95.reason, /not judged: a statistical comparison needs at least 3 trials on each side \(baseline 5, this run 2\), so only the medians were compared and this one is beyond the tolerance/);
+    assert.equal(metric(c, 'errorRatio').verdict, 'warn', 'every metric is unjudged, even one within the tolerance');
+    assert.equal(c.verdict, 'warn');
+    assert.equal(compareWithBaseline(baselineOf(trials([20])), trials([20, 20, 20]), TOLERANCES).verdict, 'warn');
+  });
+
+  it('a baseline measured under another profile warns instead of judging', () => {
+    const base = baselineOf(trials([20, 21, 22, 21, 20]));
+    const c = compareWithBaseline(base, trials([30, 31, 32, 33, 34]), TOLERANCES, { profile: { ...PROFILE, rate: 500 } });
+    assert.equal(metric(c, 'p95').verdict, 'warn');
+    assert.match(metric(c, 'p95').reason, /^not judged: the baseline was measured at 200\/s for 10s in 5 trials, this run at 500\/s for 10s in 5 trials; .*--update-baseline.*\. p95 rose from 21\.0 ms to 32\.0 ms/);
+    assert.equal(compareWithBaseline(base, trials([30, 31, 32, 33, 34]), TOLERANCES, { profile: { ...PROFILE, workers: 2, warmupMs: 0 } }).verdict, 'fail');
+  });
+
+  it('profileMismatch names what differs', () => {
+    assert.equal(profileMismatch({ profile: PROFILE }, { ...PROFILE, connections: 64 }), undefined);
+    assert.match(profileMismatch({ profile: PROFILE }, { ...PROFILE, rate: 'max' }) ?? '', /this run at the maximum rate \(closed model\) for 10s in 5 trials/);
+    assert.match(profileMismatch({ profile: PROFILE }, { ...PROFILE, trials: 1, durationMs: 30_000 }) ?? '', /this run at 200\/s for 30s in 1 trial;/);
+  });
+
+  it('the overall verdict is the worst one; skipped only when nothing was compared', () => {
+    const m = (verdict: MetricComparison['verdict']) => ({ verdict }) as MetricComparison;
+    assert.equal(overallVerdict([m('pass'), m('skipped'), m('warn')]), 'warn');
+    assert.equal(overallVerdict([m('warn'), m('fail'), m('pass')]), 'fail');
+    assert.equal(overallVerdict([m('skipped'), m('skipped')]), 'skipped');
+    assert.equal(overallVerdict([m('skipped'), m('pass')]), 'pass');
+  });
+});
+
+describe('baseline file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sloctl-baseline-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const good = baselineOf(trials([20.1, 21.4, 20.8, 22.0, 21.0], [0, 0.001, 0, 0, 0], [100, null, 300, 200, 400]));
+
+  function usageError(fn: () => unknown, pattern: RegExp): void {
+    assert.throws(fn, (e: unknown) => {
+      assert.ok(e instanceof UsageError, String(e));
+      assert.match(e.message, pattern);
+      return true;
+    });
+  }
+
+  it('round-trips, creates its directory, and leaves no temporary file', () => {
+    const path = join(dir, 'fresh', '.sloctl', 'baseline.json');
+    writeBaseline(path, good);
+    assert.deepEqual(readBaseline(path, 'checkout'), good);
+    assert.deepEqual(readdirSync(join(dir, 'fresh', '.sloctl')), ['baseline.json']);
+    assert.deepEqual(good.summary, { p95Ms: 21, errorRatio: 0, memoryPerRequestBytes: 250, throughput: 200, requests: 2000 });
+    assert.equal(makeBaseline({ service: 's', profile: PROFILE, trials: trials([1, 2, 3]) }).summary.memoryPerRequestBytes, null);
+  });
+
+  it('a missing file is no baseline yet', () => {
+    assert.equal(readBaseline(join(dir, 'nope.json'), 'checkout'), undefined);
+  });
+
+  it('an unusable file is a usage error that names the file and says what to do', () => {
+    const path = join(dir, 'bad.json');
+    const WHAT = /: delete it, or run the gate with --update-baseline to record a new one$/;
+    writeFileSync(path, '{"version": 1, "service": ');
+    usageError(() => readBaseline(path, 'checkout', '.sloctl/bad.json'), /^baseline \.sloctl\/bad\.json is not valid JSON \(/);
+    usageError(() => readBaseline(path, 'checkout'), WHAT);
+    writeFileSync(path, '[1, 2]');
+    usageError(() => readBaseline(path, 'checkout', 'b.json'), /^b\.json is not a sloctl baseline \(no "version" field\)/);
+    writeFileSync(path, JSON.stringify({ ...good, version: 2 }));
+    usageError(() => readBaseline(path, 'checkout', 'b.json'), /^baseline b\.json has version 2, this sloctl reads version 1: delete it/);
+    writeFileSync(path, JSON.stringify({ ...good, trials: [{ ...good.trials[0] }, { ...good.trials[1], p95Ms: '21ms' }] }));
+    usageError(() => readBaseline(path, 'checkout', 'b.json'), /^baseline b\.json is malformed at trials\[1\]\.p95Ms: .*number.*: delete it/);
+    writeFileSync(path, JSON.stringify({ ...good, trials: [] }));
+    usageError(() => readBaseline(path, 'checkout', 'b.json'), /malformed at trials: no trials/);
+    writeFileSync(path, JSON.stringify(good));
+    usageError(() => readBaseline(path, 'payments', 'b.json'), /^baseline b\.json is for service "checkout", this contract is for "payments": point regression\.baseline/);
+    mkdirSync(join(dir, 'adir.json'));
+    usageError(() => readBaseline(join(dir, 'adir.json'), 'checkout', 'adir.json'), /^cannot read baseline adir\.json: it is a directory/);
+  });
+
+  it('refuses to write a baseline it could not read back', () => {
+    const path = join(dir, 'nan.json');
+    assert.throws(() => writeBaseline(path, { ...good, trials: [trial(NaN)] }), /refusing to write baseline .*nan\.json: it would not read back, at trials\[0\]\.p95Ms/);
+    assert.equal(readBaseline(path, 'checkout'), undefined);
+  });
+
+  it('a write killed halfway leaves the old baseline whole', () => {
+    const sub = join(dir, 'killed');
+    const path = join(sub, 'baseline.json');
+    writeBaseline(path, good);
+    const before = readFileSync(path, 'utf8');
+    const next = baselineOf(trials([40, 41, 42, 43, 44]));
+    // A child process whose file writes stop halfway through and then die by SIGKILL, as a machine
+    // losing the process mid-write would: no cleanup runs.
+    const child = `
+      import fs from 'node:fs';
+      import { syncBuiltinESMExports } from 'node:module';
+      const write = fs.writeFileSync;
+      fs.writeFileSync = (file, text, options) => { write(file, text.slice(0, text.length >> 1), options); process.kill(process.pid, 'SIGKILL'); };
+      syncBuiltinESMExports();
+      const { writeBaseline } = await import(${JSON.stringify(new URL('../src/gate/baseline.ts', import.meta.url).href)});
+      writeBaseline(${JSON.stringify(path)}, ${JSON.stringify(next)});
+    `;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', child], { encoding: 'utf8' });
+    assert.equal(r.signal, 'SIGKILL', r.stderr);
+    // The half-written temporary file is there (the write really was interrupted) ...
+    const leftovers = readdirSync(sub).filter((f) => f !== 'baseline.json');
+    assert.equal(leftovers.length, 1);
+    assert.match(leftovers[0], /^\.baseline\.json\.\d+\.[0-9a-f]+\.tmp$/);
+    assert.throws(() => JSON.parse(readFileSync(join(sub, leftovers[0]), 'utf8')));
+    // ... and the baseline is the old one, byte for byte.
+    assert.equal(readFileSync(path, 'utf8'), before);
+    assert.deepEqual(readBaseline(path, 'checkout'), good);
+  });
+});
