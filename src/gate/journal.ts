@@ -1,0 +1,129 @@
+// The run journal: one JSON line per event, written as the run goes, so an interrupted or killed
+// run keeps everything it measured up to its last completed line.
+//
+// Each line is `{"t": "<ISO time>", "event": "<name>", ...data}`, written with one synchronous
+// write (the OS has it even if sloctl is killed the next instant). Numbers JSON cannot hold are
+// written as in --json: NaN as null, ±Infinity as the strings "Infinity" / "-Infinity".
+// Default place: <root>/.sloctl/runs/<service>-<yyyymmdd-hhmmss>/journal.jsonl (UTC time), with the
+// started target's log beside it as target.log.
+import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { jsonSafe } from './render-json.ts';
+
+export interface JournalEvent {
+  t: string;
+  event: string;
+  [key: string]: unknown;
+}
+
+/** A file name part from a service name: letters, digits, dot, dash, underscore. */
+function safeName(s: string): string {
+  const out = s.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '');
+  return out === '' ? 'service' : out.slice(0, 80);
+}
+
+function stamp(at: Date): string {
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${p(at.getUTCFullYear(), 4)}${p(at.getUTCMonth() + 1)}${p(at.getUTCDate())}-${p(at.getUTCHours())}${p(at.getUTCMinutes())}${p(at.getUTCSeconds())}`;
+}
+
+/** The directory of one run: <root>/.sloctl/runs/<service>-<yyyymmdd-hhmmss> (UTC). */
+export function runDirectory(root: string, service: string, at: Date = new Date()): string {
+  return join(root, '.sloctl', 'runs', `${safeName(service)}-${stamp(at)}`);
+}
+
+/**
+ * The default journal path of a run. Two runs of the same service in the same second get
+ * -2, -3... so neither overwrites (appends to) the other.
+ */
+export function defaultJournalPath(root: string, service: string, at: Date = new Date()): string {
+  const base = runDirectory(root, service, at);
+  mkdirSync(dirname(base), { recursive: true });
+  for (let i = 1; ; i++) {
+    const dir = i === 1 ? base : `${base}-${i}`;
+    try {
+      mkdirSync(dir); // not recursive: fails when the directory exists, which is the point
+      return join(dir, 'journal.jsonl');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+}
+
+export class Journal {
+  readonly path: string;
+  private fd: number | undefined;
+  private readonly now: () => Date;
+
+  /** Opens `path` for appending (its directory is created). Throws when it cannot be written. */
+  constructor(path: string, options: { now?: () => Date } = {}) {
+    this.path = path;
+    this.now = options.now ?? (() => new Date());
+    mkdirSync(dirname(path), { recursive: true });
+    this.fd = openSync(path, 'a');
+  }
+
+  /**
+   * Appends one event line. `t` and `event` come first and cannot be overridden by `data`.
+   * A write after close() is ignored: a late callback (a target exiting during shutdown) must not
+   * crash the run.
+   */
+  write(event: string, data: Record<string, unknown> = {}): void {
+    if (this.fd === undefined) return;
+    const line: Record<string, unknown> = { t: this.now().toISOString(), event };
+    for (const [k, v] of Object.entries(data)) if (k !== 't' && k !== 'event') line[k] = v;
+    writeSync(this.fd, `${JSON.stringify(line, jsonSafe)}\n`);
+  }
+
+  get closed(): boolean {
+    return this.fd === undefined;
+  }
+
+  close(): void {
+    if (this.fd === undefined) return;
+    closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
+
+export interface JournalRead {
+  events: JournalEvent[];
+  /** The last line had no newline and was not valid JSON: the run was cut off while writing it. */
+  truncated?: { line: number; text: string };
+  /** Lines before the last that are not events (a damaged file), with why. */
+  invalid: Array<{ line: number; message: string }>;
+}
+
+/** Reads a journal, tolerating a cut-off last line (an interrupted run) and reporting it. */
+export function readJournal(path: string): JournalRead {
+  const text = readFileSync(path, 'utf8');
+  const lines = text.split('\n');
+  // A complete file ends with a newline, leaving an empty last piece; anything else is partial.
+  const tail = lines.pop() ?? '';
+  const out: JournalRead = { events: [], invalid: [] };
+  lines.forEach((l, i) => {
+    if (l.trim() === '') return;
+    const e = parseEvent(l);
+    if (typeof e === 'string') out.invalid.push({ line: i + 1, message: e });
+    else out.events.push(e);
+  });
+  if (tail.trim() !== '') {
+    const e = parseEvent(tail);
+    if (typeof e === 'string') out.truncated = { line: lines.length + 1, text: tail.length > 200 ? `${tail.slice(0, 200)}...` : tail };
+    else out.events.push(e); // complete, only the newline is missing
+  }
+  return out;
+}
+
+function parseEvent(line: string): JournalEvent | string {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch (e) {
+    return `not JSON: ${(e as Error).message}`;
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return 'not a JSON object';
+  const o = v as Record<string, unknown>;
+  if (typeof o.event !== 'string' || typeof o.t !== 'string') return 'no "t" and "event"';
+  return o as JournalEvent;
+}

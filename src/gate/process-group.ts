@@ -1,0 +1,84 @@
+// The target's process group: `npm run x` is npm, a shell and node; stopping only the first leaves
+// the service running. The target is spawned detached (its own session and group, whose id is the
+// shell's pid), so a signal to -pgid reaches the whole tree.
+import { readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+
+/**
+ * Live members of process group `pgid`. On Linux from /proc, leaving out zombies: an orphaned child
+ * whose parent never reaps it (PID 1 in many containers) is dead but still listed. Elsewhere a
+ * signal-0 probe says only whether any member exists, reported as [pgid].
+ */
+export function groupMembers(pgid: number): number[] {
+  if (process.platform === 'linux') {
+    let entries: string[];
+    try {
+      entries = readdirSync('/proc');
+    } catch {
+      return groupExists(pgid) ? [pgid] : [];
+    }
+    const out: number[] = [];
+    for (const name of entries) {
+      if (!/^\d+$/.test(name)) continue;
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${name}/stat`, 'latin1');
+      } catch {
+        continue; // exited while we looked
+      }
+      // pid (comm) state ppid pgrp ...; comm may hold spaces and parentheses: split after the last ')'.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (fields[0] === 'Z' || fields[0] === 'X') continue;
+      if (Number(fields[2]) === pgid) out.push(Number(name));
+    }
+    return out;
+  }
+  return groupExists(pgid) ? [pgid] : [];
+}
+
+function groupExists(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Sends `signal` to every process of the group; false when the group is gone. */
+export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Resolves true once the group has no live member, false at the deadline. Polls: there is no
+ * event for "the last grandchild exited" (they are not our children).
+ */
+export async function waitGroupGone(pgid: number, timeoutMs: number, pollMs = 25): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    if (groupMembers(pgid).length === 0) return true;
+    if (performance.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, Math.min(pollMs, Math.max(1, deadline - performance.now()))));
+  }
+}
+
+/**
+ * A port that was free a moment ago on 127.0.0.1. Another process may take it before the target
+ * binds it; the target then exits (EADDRINUSE) and the gate reports that with the log.
+ */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}

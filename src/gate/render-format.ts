@@ -1,0 +1,120 @@
+// Words and numbers the gate's renderers (table, Markdown, JUnit) share, so the three say the same
+// thing. Values go through format.ts, the same rounding the verdicts' reasons use.
+import { formatDuration } from '../contract/units.ts';
+import { num } from '../evaluate/report.ts';
+import type { GeneratorHealth } from '../load/types.ts';
+import { formatValue } from './format.ts';
+import type { GateOutcome, GateReport, MetricComparison, ObjectiveVerdict, Unit, Verdict } from './types.ts';
+
+const sig = (x: number, digits = 4) => num(+x.toPrecision(digits));
+
+/** A value, or "-" when the view does not exist (NaN, a view that could not be measured, is n/a). */
+export function cellValue(x: number | undefined, unit: Unit): string {
+  return x === undefined ? '-' : formatValue(x, unit);
+}
+
+/** "<= 250 ms", ">= 99.9%". */
+export function formatObjective(v: Pick<ObjectiveVerdict, 'objective' | 'unit' | 'direction'>): string {
+  return `${v.direction === 'lower-is-better' ? '<=' : '>='} ${formatValue(v.objective, v.unit)}`;
+}
+
+/** Signed headroom; a ratio's headroom is a difference, so it reads in percentage points. */
+export function formatMargin(v: Pick<ObjectiveVerdict, 'margin' | 'unit'>): string {
+  return formatValue(v.margin, v.unit === 'ratio' ? 'points' : v.unit, true);
+}
+
+export function verdictLabel(v: Verdict): string {
+  return v.toUpperCase();
+}
+
+export function outcomeLabel(o: GateOutcome): string {
+  return o === 'target-failed' ? 'TARGET FAILED' : o === 'usage' ? 'USAGE ERROR' : o.toUpperCase();
+}
+
+/** "FAIL (exit 1)". */
+export function outcomeHead(r: GateReport): string {
+  return `${outcomeLabel(r.outcome)} (exit ${r.exitCode})`;
+}
+
+/** The reasons, or the one a pass without remarks has. */
+export function outcomeReasons(r: GateReport): string[] {
+  if (r.reasons.length > 0) return r.reasons;
+  return r.outcome === 'pass' ? ['every objective met'] : [];
+}
+
+/** "200/s for 30s in 3 trials after a 5s warm-up, 64 connections, 1 worker". */
+export function profileLine(r: GateReport): string {
+  const p = r.profile;
+  const rate = p.rate === 'max' ? 'max rate (closed model)' : `${sig(p.rate)}/s`;
+  const trials = p.trials > 1 ? ` in ${p.trials} trials` : '';
+  const warm = p.warmupMs > 0 ? ` after a ${formatDuration(p.warmupMs)} warm-up` : '';
+  const n = (x: number, what: string) => `${x} ${what}${x === 1 ? '' : 's'}`;
+  return `${rate} for ${formatDuration(p.durationMs)}${trials}${warm}, ${n(p.connections, 'connection')}, ${n(p.workers, 'worker')}`;
+}
+
+/** "checkout (slo.yaml) against http://127.0.0.1:8080, started with `npm run example`". */
+export function targetLine(r: GateReport): string {
+  const url = r.target.url === '' ? '(no target reached)' : r.target.url;
+  const started = r.target.started ? (r.target.command !== undefined ? `, started with \`${r.target.command}\`` : ', started by sloctl') : '';
+  return `${r.service} (${r.contractFile}) against ${url}${started}`;
+}
+
+export function metricLabel(m: MetricComparison['metric']): string {
+  return m === 'p95' ? 'p95' : m === 'errorRatio' ? 'error ratio' : 'memory per request';
+}
+
+/** A baseline metric's change: "+20%" relative, or "+0.1 pt" absolute for the error ratio. */
+export function formatChange(c: Pick<MetricComparison, 'metric' | 'change'>): string {
+  if (c.metric === 'errorRatio') return formatValue(c.change, 'points', true);
+  if (!Number.isFinite(c.change)) return 'n/a';
+  const p = +(c.change * 100).toPrecision(3);
+  return `${p > 0 ? '+' : ''}${num(p)}%`;
+}
+
+export function formatTolerance(c: Pick<MetricComparison, 'metric' | 'tolerance'>): string {
+  return c.metric === 'errorRatio' ? formatValue(c.tolerance, 'points', true) : `+${num(+(c.tolerance * 100).toPrecision(3))}%`;
+}
+
+export function formatP(p: number): string {
+  if (!Number.isFinite(p)) return 'n/a';
+  if (p < 0.001) return '<0.001';
+  return String(+p.toPrecision(2));
+}
+
+/** "Mann-Whitney U p=0.004 (alpha 0.05)". */
+export function formatTest(c: Pick<MetricComparison, 'test' | 'pValue' | 'alpha'>): string {
+  return `${c.test} p=${formatP(c.pValue)} (alpha ${c.alpha})`;
+}
+
+/** The generator's check on itself in one line. */
+export function generatorLine(g: GeneratorHealth): string {
+  const rate = g.requestedRate === null ? `${sig(g.achievedRate)}/s (max)` : `${sig(g.achievedRate)}/s of ${sig(g.requestedRate)}/s`;
+  const facts =
+    `achieved ${rate}, ${num(g.lateSends)} late sends (> ${sig(g.lateThresholdMs)} ms, worst ${sig(g.maxLagMs)} ms), ` +
+    `${num(g.droppedSends)} dropped, event-loop p99 ${sig(g.eventLoopDelayP99Ms)} ms, CPU ${num(Math.round(g.cpu * 100))}% of a core, ` +
+    `${g.workers} worker${g.workers === 1 ? '' : 's'}`;
+  return g.ok ? `OK: ${facts}` : `FELL SHORT: ${g.reasons.join('; ')} (${facts})`;
+}
+
+/** What was measured against what, as one line of detail. */
+export function verdictDetail(v: ObjectiveVerdict): string {
+  const views: string[] = [];
+  if (v.client !== undefined) views.push(`client ${formatValue(v.client, v.unit)}`);
+  if (v.service !== undefined) views.push(`service ${formatValue(v.service, v.unit)}`);
+  const both = views.length > 0 ? ` (${views.join(', ')})` : '';
+  return `measured ${formatValue(v.measured, v.unit)}${both}, objective ${formatObjective(v)}, margin ${formatMargin(v)}`;
+}
+
+/** What the baseline comparison found, as one line of detail. */
+export function comparisonDetail(c: MetricComparison): string {
+  const list = (xs: number[]) => xs.map((x) => formatValue(x, c.unit)).join(', ');
+  return (
+    `median ${formatValue(c.currentMedian, c.unit)} vs baseline ${formatValue(c.baselineMedian, c.unit)} ` +
+    `(${formatChange(c)}, tolerance ${formatTolerance(c)}); ${formatTest(c)}; trials [${list(c.current)}], baseline trials [${list(c.baseline)}]`
+  );
+}
+
+/** "2026-11-25 05:11:51 UTC". */
+export function isoTime(t: number): string {
+  return new Date(t).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+}
