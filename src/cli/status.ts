@@ -12,13 +12,13 @@
 // page-severity burn-rate tier fires; 2 usage (bad flags, unreadable or invalid contract);
 // 3 the target or Prometheus could not be read; 4 inconclusive (an SLO has no data).
 import type { Command } from 'commander';
-import { request } from 'undici';
 import { byLocation, hasErrors } from '../contract/diagnostic.ts';
 import { parseContract } from '../contract/load.ts';
 import type { Contract } from '../contract/schema.ts';
 import { defineSlos } from '../evaluate/definitions.ts';
 import { EmbeddedEvaluator } from '../evaluate/embedded.ts';
 import { evaluateThroughPrometheus } from '../evaluate/promql.ts';
+import { checkHealth, endpointUrl } from '../gate/health.ts';
 import { renderStatus, type StatusFormat } from '../evaluate/render.ts';
 import type { StatusReport } from '../evaluate/report.ts';
 import { PromqlClient, PromqlError } from '../observe/promql-client.ts';
@@ -97,25 +97,7 @@ function targetUrls(contract: Contract, shown: string, flag: string | undefined)
   // A URL with a path is the metrics URL itself; a bare one is the service's base.
   const hasPath = u.pathname !== '/' && u.pathname !== '';
   const root = hasPath ? new URL('/', base) : base;
-  return { metrics: hasPath ? u.toString() : new URL(metricsPath, root).toString(), health: new URL(healthPath, root).toString() };
-}
-
-/** UP when the health endpoint answers 2xx and, if it sends JSON with a status, that status is UP. */
-async function checkHealth(url: string, timeoutMs: number): Promise<boolean> {
-  try {
-    const res = await request(url, { method: 'GET', headers: { accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs) });
-    const text = await res.body.text();
-    if (res.statusCode < 200 || res.statusCode >= 300) return false;
-    try {
-      const body = JSON.parse(text) as { status?: unknown };
-      if (body && typeof body === 'object' && 'status' in body) return String(body.status).toUpperCase() === 'UP';
-    } catch {
-      /* not JSON: the status code decides */
-    }
-    return true;
-  } catch {
-    return false;
-  }
+  return { metrics: hasPath ? u.toString() : endpointUrl(root, metricsPath), health: endpointUrl(root, healthPath) };
 }
 
 function sleep(ms: number): Promise<void> {
