@@ -50,11 +50,11 @@ export function renderStatusLine(p: LoadProgress, columns = 80): string {
   const parts = fields(p);
   // Drop trailing fields until the text leaves room for a bar of at least 10 cells.
   let text = parts.join('  ');
-  while (parts.length > 1 && text.length + pct.length + 4 + 10 > width) {
+  while (parts.length > 1 && text.length + pct.length + 5 + 10 > width) {
     parts.pop();
     text = parts.join('  ');
   }
-  const barWidth = Math.min(30, width - text.length - pct.length - 6);
+  const barWidth = Math.min(30, width - text.length - pct.length - 5);
   if (barWidth < 10) return `${pct}  ${text}`.slice(0, width);
   const filled = Math.round(fraction(p) * barWidth);
   return `[${'#'.repeat(filled)}${'-'.repeat(barWidth - filled)}] ${pct}  ${text}`.slice(0, width);
@@ -78,7 +78,7 @@ export interface ProgressWriterOptions {
 
 /** Turns a run's progress callbacks into writes: one line redrawn on a TTY, throttled lines otherwise. */
 export class ProgressWriter {
-  private lastLineAt = -Infinity;
+  private lastLineAt = 0;
   private lastPhase: string | undefined;
   private drawn = false;
   private readonly everyMs: number;
