@@ -105,6 +105,16 @@ function routeResult(acc: RouteAcc): RouteResult {
   };
 }
 
+/**
+ * The length of the send phase, as sloctl's own results count it (throughput is answers over it):
+ * n sends spaced evenly over `spanMs` from first to last take n intervals, so the span times
+ * n / (n - 1). A single send has no spacing: first send to last answer.
+ */
+function sendPhaseMs(n: number, spanMs: number, firstToLastAnswerMs: number): number {
+  if (n > 1 && spanMs > 0) return (spanMs * n) / (n - 1);
+  return Math.max(firstToLastAnswerMs, 0);
+}
+
 const CORRECTED_NOTE =
   'vegeta measures latency from the actual send and sends on schedule (open model), so corrected latency equals service time here; if vegeta fell behind its -rate (see its report, or -max-workers), the queueing behind that is not in these numbers';
 
@@ -174,13 +184,8 @@ export function fromVegetaLines(text: string, file: string): LoadResult {
       const message = typeof r.error === 'string' ? r.error : '';
       const kind = message === '' ? 'other' : goErrorKind(message);
       if (kind === 'other' && message !== '' && unknownErrors.size < 5) unknownErrors.add(message);
+      // Like sloctl's own runs, histograms hold answered requests only: failures are counted by kind.
       bump(route.errors, kind);
-      // A timeout's latency is how long it was waited for: it belongs in the tail. A refused
-      // connection's is near zero and would flatter the percentiles, so it stays out.
-      if (kind === 'timeout') {
-        route.hist.record(us);
-        total.record(us);
-      }
     }
   }
   if (sent === 0) throw importError(file, 'no results: the file is empty (was the attack run, and its output encoded with `vegeta encode --to json`?)');
@@ -196,7 +201,7 @@ export function fromVegetaLines(text: string, file: string): LoadResult {
     for (const [k, n] of Object.entries(r.statuses)) bump(statuses, k, n);
     for (const [k, n] of Object.entries(r.errors)) bump(errors, k, n);
   }
-  const durationMs = Math.max(end - earliest, 0);
+  const durationMs = sendPhaseMs(sent, latest - earliest, end - earliest);
   const summary = total.summary();
   const originList = [...origins];
   const notes = [CORRECTED_NOTE];
@@ -204,6 +209,7 @@ export function fromVegetaLines(text: string, file: string): LoadResult {
     const rate = (sent - 1) / ((latest - earliest) / 1000);
     notes.push(`sends: ${sent} over ${((latest - earliest) / 1000).toFixed(3)}s, about ${+rate.toPrecision(4)}/s; vegeta does not record the rate it was asked for, so compare this with your -rate`);
   }
+  if (end - earliest > durationMs + 1000) notes.push(`the last answer came ${((end - earliest - durationMs) / 1000).toFixed(1)}s after the send phase ended (vegeta's "wait")`);
   if (originList.length > 1) notes.push(`requests went to ${originList.length} origins (${originList.slice(0, 3).join(', ')}${originList.length > 3 ? ', ...' : ''}); url shows the first`);
   if (originList.length === 0) notes.push('the results carry no URL (vegeta before 12.8 does not record it)');
   if (droppedRoutes > 0) notes.push(`more than ${MAX_ROUTES} distinct method+path pairs: ${droppedRoutes} results are in the "${OTHER_ROUTE}" route (paths with ids? sloctl's own runs name routes by template)`);
@@ -286,9 +292,9 @@ export function fromVegetaReport(doc: Record<string, unknown>, file: string): Lo
   if (noResponse > 0) bump(errors, noResponseKinds.size === 1 ? [...noResponseKinds][0] : 'other', noResponse);
 
   const earliest = parseRfc3339(doc.earliest);
-  const attackNs = num(doc.duration) ?? 0;
-  const waitNs = num(doc.wait) ?? 0;
-  const durationMs = (attackNs + waitNs) / NS_PER_MS;
+  const attackMs = (num(doc.duration) ?? 0) / NS_PER_MS;
+  const waitMs = (num(doc.wait) ?? 0) / NS_PER_MS;
+  const durationMs = sendPhaseMs(requests, attackMs, attackMs + waitMs);
   const completed = requests - noResponse;
   const notes = [
     'from vegeta\'s aggregate report: no per-request data, so no histograms (they are empty) and no routes beyond "all requests"; for those, import the results themselves (`vegeta encode --to json`)',
@@ -297,6 +303,7 @@ export function fromVegetaReport(doc: Record<string, unknown>, file: string): Lo
   ];
   const rate = num(doc.rate);
   if (rate !== undefined) notes.push(`vegeta's send rate: ${+rate.toPrecision(6)}/s; compare it with the -rate you asked for`);
+  if (waitMs > 1000) notes.push(`the last answer came ${(waitMs / 1000).toFixed(1)}s after the send phase ended (vegeta's "wait")`);
   if (noResponse > 0 && noResponseKinds.size !== 1 && messages.length > 0) {
     notes.push(`${noResponse} requests got no response; vegeta lists the distinct errors but not their counts: ${messages.slice(0, 5).map((m) => JSON.stringify(m)).join('; ')}`);
   }
