@@ -1,0 +1,441 @@
+// One thread's share of a load run: sends on the schedule (open model) or as fast as its connections
+// answer (closed model) through an undici Pool, times every request and returns what it measured.
+//
+// Open model (wrk2, vegeta): request i leaves at its intended time whether or not earlier ones came
+// back; its latency is counted from that intended time, so a stalled target shows as the queue it
+// causes (coordinated omission corrected), and the time from the write to the socket is kept
+// apart as service time. The sender wakes on a timer shortly before the next request is due and
+// polls (setImmediate) for the last `spinMs`, which keeps sends within ~0.1 ms of schedule on an idle
+// machine at the price of a little CPU; every request already due is sent at once.
+//
+// Memory is bounded: histograms are fixed-size, the requests in flight are kept in an intrusive
+// list (each removed when it ends) and capped at `maxInFlight`, beyond which due requests are
+// dropped and counted. A timeout sweep aborts requests unanswered `timeoutMs` after their intended
+// time; it runs every min(timeoutMs / 10, 50 ms), so a timeout fires up to that much late.
+
+import { performance } from 'node:perf_hooks';
+import { Pool, type Dispatcher } from 'undici';
+import { compileMix, type Mix, type PreparedRequest } from './mix.ts';
+import { RunRecorder } from './recorder.ts';
+import type { Schedule } from './schedule.ts';
+import { assessGenerator, GeneratorMonitor, lateThresholdMs, type GeneratorStats } from './self-check.ts';
+import type { LoadOptions, LoadResult } from './types.ts';
+import type { Histogram } from './histogram.ts';
+
+/** Which requests of the schedule this thread sends: global indexes index, index + count, ... */
+export interface ThreadShare {
+  index: number;
+  count: number;
+}
+
+/** Internal knobs (tests and benchmarks); the defaults suit real runs. */
+export interface ThreadTuning {
+  /** Requests in flight beyond which due requests are dropped (default 10000). */
+  maxInFlight?: number;
+  /** Poll with setImmediate when the next send is due within this many ms (default 1). */
+  spinMs?: number;
+  /** Most requests sent in one turn of the event loop before letting responses in (default 256). */
+  batch?: number;
+}
+
+export interface ThreadSnapshot {
+  elapsedMs: number;
+  sent: number;
+  completed: number;
+  errors: number;
+  inFlight: number;
+  /** Corrected latency of everything answered so far (live: read it, do not keep it). */
+  latency: Histogram;
+}
+
+export interface ThreadOutcome {
+  result: LoadResult;
+  stats: GeneratorStats;
+}
+
+export interface DriverInput {
+  options: LoadOptions;
+  origin: string;
+  schedule: Schedule;
+  share: ThreadShare;
+  tuning?: ThreadTuning;
+  onTick?: (s: ThreadSnapshot) => void;
+  signal?: AbortSignal;
+}
+
+const DEFAULT_MAX_IN_FLIGHT = 10_000;
+const TIMED_OUT = Object.assign(new Error('sloctl load: request timed out'), { code: 'timeout' });
+const CANCELLED = Object.assign(new Error('sloctl load: run stopped'), { code: 'cancelled' });
+
+/** One request on its way: the undici handler (legacy callbacks: no wrapper object per request). */
+class Flight implements Dispatcher.DispatchHandler {
+  done = false;
+  status = 0;
+  /** When undici wrote it to a socket (-1 until then). */
+  wireAt = -1;
+  abortFn: ((err?: Error) => void) | null = null;
+  prev: Flight | null = null;
+  next: Flight | null = null;
+
+  constructor(
+    private readonly run: ThreadRun,
+    readonly route: number,
+    /** Intended send time (performance.now() ms); the actual send for the closed model. */
+    readonly intended: number,
+    readonly dispatchedAt: number,
+  ) {}
+
+  onConnect(abort: (err?: Error) => void): void {
+    if (this.done) {
+      abort(TIMED_OUT); // timed out while it waited for a connection
+      return;
+    }
+    this.abortFn = abort;
+    this.wireAt = performance.now();
+  }
+  onHeaders(statusCode: number): boolean {
+    this.status = statusCode;
+    return true;
+  }
+  onData(): boolean {
+    return true; // read and discard, so the connection is reused
+  }
+  onComplete(): void {
+    if (!this.done) this.run.complete(this);
+  }
+  onError(err: Error): void {
+    if (!this.done) this.run.fail(this, err);
+  }
+}
+
+class ThreadRun {
+  private readonly o: LoadOptions;
+  private readonly schedule: Schedule;
+  private readonly share: ThreadShare;
+  private readonly mix: Mix;
+  private readonly pool: Pool;
+  private readonly rec: RunRecorder;
+  private readonly monitor = new GeneratorMonitor();
+  private readonly maxInFlight: number;
+  private readonly spinMs: number;
+  private readonly batch: number;
+  private readonly lateMs: number;
+  private readonly closed: boolean;
+
+  private t0 = 0;
+  private startedAt = 0;
+  private nextIndex: number;
+  private inFlight = 0;
+  private head: Flight | null = null;
+  private tail: Flight | null = null;
+  private stopped = false;
+  private sendingOver = false;
+  private endedAt = -1;
+  private lateSends = 0;
+  private maxLag = 0;
+  private dropped = 0;
+  private cancelled = 0;
+  private waitedForConnection = 0;
+  private loopsRunning = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private immediate: NodeJS.Immediate | null = null;
+  private sweeper: NodeJS.Timeout | null = null;
+  private ticker: NodeJS.Timeout | null = null;
+  private finish: (() => void) | null = null;
+  private readonly onTick?: (s: ThreadSnapshot) => void;
+
+  constructor(input: DriverInput) {
+    this.o = input.options;
+    this.schedule = input.schedule;
+    this.share = input.share;
+    this.closed = input.schedule.model === 'closed';
+    // Each thread gets its own stream of picks, reproducible for a given seed and share.
+    this.mix = compileMix(this.o.requests, ((this.o.seed ?? 1) + Math.imul(input.share.index, 0x9e3779b9)) >>> 0);
+    this.rec = new RunRecorder(this.mix.names);
+    this.maxInFlight = input.tuning?.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
+    this.spinMs = input.tuning?.spinMs ?? 1;
+    this.batch = input.tuning?.batch ?? 256;
+    this.lateMs = lateThresholdMs(this.schedule.requestedRate);
+    this.nextIndex = input.share.index;
+    this.onTick = input.onTick;
+    // undici's own timeouts are only a backstop: the sweep times requests out from their intended time.
+    const backstop = this.o.timeoutMs + 5_000;
+    this.pool = new Pool(input.origin, {
+      connections: this.o.connections,
+      pipelining: 1,
+      headersTimeout: backstop,
+      bodyTimeout: backstop,
+      connectTimeout: backstop,
+      keepAliveTimeout: 60_000,
+    });
+  }
+
+  async run(signal?: AbortSignal): Promise<ThreadOutcome> {
+    this.startedAt = Date.now();
+    this.t0 = performance.now();
+    this.monitor.start();
+    const done = new Promise<void>((resolve) => (this.finish = resolve));
+    const onAbort = (): void => this.stop();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const sweepMs = Math.max(1, Math.min(this.o.timeoutMs / 10, 50));
+    this.sweeper = setInterval(() => this.sweep(), sweepMs);
+    if (this.onTick) this.ticker = setInterval(() => this.onTick!(this.snapshot()), 1000);
+
+    if (signal?.aborted) this.stop();
+    else if (this.closed) this.startClosed();
+    else this.pump();
+
+    await done;
+    signal?.removeEventListener('abort', onAbort);
+    clearInterval(this.sweeper);
+    if (this.ticker) clearInterval(this.ticker);
+    if (this.timer) clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
+    const health = this.monitor.stop();
+    await this.pool.destroy().catch(() => undefined);
+    return this.outcome(health);
+  }
+
+  snapshot(): ThreadSnapshot {
+    return {
+      elapsedMs: performance.now() - this.t0,
+      sent: this.rec.sent,
+      completed: this.rec.completed,
+      errors: this.rec.errors,
+      inFlight: this.inFlight,
+      latency: this.rec.latency,
+    };
+  }
+
+  // --- open model ---
+
+  private readonly pumpBound = (): void => this.pump();
+
+  private pump(): void {
+    this.timer = null;
+    this.immediate = null;
+    if (this.stopped || this.sendingOver) return;
+    const { total, durationMs } = this.schedule;
+    const step = this.share.count;
+    const grace = durationMs + this.lateMs;
+    let sentNow = 0;
+    while (this.nextIndex < total) {
+      const due = this.schedule.timeOf(this.nextIndex);
+      const now = performance.now() - this.t0;
+      if (due > now) break;
+      if (now > grace) {
+        // Too far behind to send the rest in the run's time: they count as dropped.
+        this.dropped += Math.ceil((total - this.nextIndex) / step);
+        this.nextIndex = total;
+        break;
+      }
+      if (sentNow >= this.batch) {
+        this.immediate = setImmediate(this.pumpBound);
+        return;
+      }
+      if (this.inFlight >= this.maxInFlight) this.dropped++;
+      else {
+        const lag = now - due;
+        if (lag > this.lateMs) this.lateSends++;
+        if (lag > this.maxLag) this.maxLag = lag;
+        this.send(this.mix.next(), this.t0 + due, this.t0 + now);
+        sentNow++;
+      }
+      this.nextIndex += step;
+    }
+    if (this.nextIndex >= total) {
+      // Nothing left to send; the run still lasts its planned time (a ramp may end at rate 0).
+      const left = durationMs - (performance.now() - this.t0);
+      if (left > 0) this.timer = setTimeout(() => this.endSending(), left);
+      else this.endSending();
+      return;
+    }
+    const wait = this.schedule.timeOf(this.nextIndex) - (performance.now() - this.t0);
+    if (wait <= this.spinMs) this.immediate = setImmediate(this.pumpBound);
+    else this.timer = setTimeout(this.pumpBound, wait - this.spinMs);
+  }
+
+  // --- closed model: each connection sends its next request when the previous one ended ---
+
+  private startClosed(): void {
+    this.loopsRunning = this.o.connections;
+    for (let c = 0; c < this.o.connections; c++) this.closedNext();
+  }
+
+  private closedNext(): void {
+    const now = performance.now();
+    if (this.stopped || this.sendingOver || now - this.t0 >= this.schedule.durationMs) {
+      if (--this.loopsRunning === 0) this.endSending();
+      return;
+    }
+    this.send(this.mix.next(), now, now);
+  }
+
+  private readonly closedNextBound = (): void => this.closedNext();
+
+  // --- requests ---
+
+  private send(req: PreparedRequest, intended: number, now: number): void {
+    const f = new Flight(this, req.route, intended, now);
+    if (this.tail) {
+      this.tail.next = f;
+      f.prev = this.tail;
+    } else this.head = f;
+    this.tail = f;
+    this.inFlight++;
+    this.rec.sentOne(req.route);
+    this.pool.dispatch({ method: req.method as Dispatcher.HttpMethod, path: req.path, headers: req.headers, body: req.body }, f);
+  }
+
+  private unlink(f: Flight): void {
+    f.done = true;
+    this.inFlight--;
+    if (f.prev) f.prev.next = f.next;
+    else this.head = f.next;
+    if (f.next) f.next.prev = f.prev;
+    else this.tail = f.prev;
+    f.prev = f.next = null;
+  }
+
+  complete(f: Flight): void {
+    this.unlink(f);
+    const now = performance.now();
+    if (f.wireAt >= 0 && f.wireAt - f.dispatchedAt > this.lateMs) this.waitedForConnection++;
+    this.rec.answered(f.route, f.status, (now - f.intended) * 1000, f.wireAt >= 0 ? (now - f.wireAt) * 1000 : -1);
+    this.afterRequest(false);
+  }
+
+  fail(f: Flight, err: Error): void {
+    this.unlink(f);
+    this.rec.failed(f.route, errorKind(err));
+    this.afterRequest(true);
+  }
+
+  private timeOut(f: Flight): void {
+    this.unlink(f);
+    this.rec.failed(f.route, 'timeout');
+    f.abortFn?.(TIMED_OUT);
+    this.afterRequest(true);
+  }
+
+  private afterRequest(failed: boolean): void {
+    if (this.closed && !this.stopped) {
+      // A failure can come back synchronously (e.g. refused at once): yield to the event loop so a
+      // dead target does not turn the loop into a synchronous spin.
+      if (failed) setImmediate(this.closedNextBound);
+      else this.closedNext();
+    } else if (this.sendingOver && this.inFlight === 0) this.end();
+  }
+
+  /** Aborts requests unanswered timeoutMs after their intended time (the list is in that order). */
+  private sweep(): void {
+    const limit = performance.now() - this.o.timeoutMs;
+    // The closed model's list is in send order too: each loop appends when it sends.
+    while (this.head && this.head.intended <= limit) this.timeOut(this.head);
+  }
+
+  // --- ending ---
+
+  private endSending(): void {
+    if (this.sendingOver) return;
+    this.sendingOver = true;
+    this.endedAt = performance.now() - this.t0;
+    if (this.inFlight === 0) this.end();
+  }
+
+  /** The run's signal: stop sending, cancel what is in flight, return what was measured. */
+  stop(): void {
+    if (this.stopped || this.finish === null) return;
+    this.stopped = true;
+    if (!this.sendingOver) {
+      this.sendingOver = true;
+      this.endedAt = performance.now() - this.t0;
+    }
+    while (this.head) {
+      const f = this.head;
+      this.unlink(f);
+      this.cancelled++;
+      f.abortFn?.(CANCELLED);
+    }
+    this.end();
+  }
+
+  private end(): void {
+    const finish = this.finish;
+    this.finish = null;
+    finish?.();
+  }
+
+  private outcome(health: { eventLoopDelayP99Ms: number; cpu: number }): ThreadOutcome {
+    const { schedule } = this;
+    const stoppedEarly = this.stopped && this.endedAt < schedule.durationMs;
+    const durationMs = stoppedEarly ? Math.max(this.endedAt, 0) : schedule.durationMs;
+    // This thread's share of the requested rate (all threads' shares add up to the schedule's).
+    let requestedRate: number | null = null;
+    if (!this.closed && durationMs > 0) {
+      const due = stoppedEarly ? schedule.dueBefore(durationMs) : schedule.total;
+      requestedRate = (countOfShare(due, this.share) / durationMs) * 1000;
+    }
+    const stats: GeneratorStats = {
+      requestedRate,
+      sent: this.rec.sent,
+      durationMs,
+      lateSends: this.lateSends,
+      lateThresholdMs: this.lateMs,
+      maxLagMs: this.maxLag,
+      droppedSends: this.dropped,
+      eventLoopDelayP99Ms: health.eventLoopDelayP99Ms,
+      cpu: health.cpu,
+      workers: 1,
+      ...(this.dropped > 0 ? { dropCause: `more than ${this.maxInFlight} requests in flight, or too far behind schedule` } : {}),
+    };
+    const notes: string[] = [];
+    if (this.cancelled > 0) notes.push(`${this.cancelled} requests in flight when the run was stopped were cancelled: counted as sent, neither answered nor failed`);
+    if (this.waitedForConnection > 0) {
+      notes.push(
+        `${this.waitedForConnection} requests waited more than ${Math.round(this.lateMs)} ms for a free connection (all ${this.o.connections} busy): ` +
+          'their latency includes that wait; raise --connections to see the target alone',
+      );
+    }
+    const seconds = durationMs / 1000;
+    const result: LoadResult = {
+      source: 'sloctl',
+      url: this.o.url,
+      model: this.closed ? 'closed' : 'open',
+      startedAt: this.startedAt,
+      durationMs: round3(durationMs),
+      sent: this.rec.sent,
+      completed: this.rec.completed,
+      errors: this.rec.errors,
+      timeouts: this.rec.timeouts,
+      throughput: seconds > 0 ? round3(this.rec.completed / seconds) : 0,
+      latency: this.rec.latency.summary(),
+      serviceTime: this.rec.service.summary(),
+      statuses: this.rec.statuses(),
+      routes: this.rec.routes(),
+      generator: assessGenerator(stats),
+      notes,
+    };
+    return { result, stats };
+  }
+}
+
+/** Requests among the first `n` of the schedule that belong to a share. */
+export function countOfShare(n: number, share: ThreadShare): number {
+  return n > share.index ? Math.ceil((n - share.index) / share.count) : 0;
+}
+
+/** "timeout", or the error's code (ECONNREFUSED, ECONNRESET, UND_ERR_SOCKET...), or its name. */
+function errorKind(err: Error & { code?: unknown }): string {
+  if (typeof err?.code === 'string' && err.code !== '') return err.code;
+  return err?.name || 'Error';
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+/** Runs one thread's share of the load. */
+export function runThread(input: DriverInput): Promise<ThreadOutcome> {
+  return new ThreadRun(input).run(input.signal);
+}

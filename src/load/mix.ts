@@ -1,0 +1,183 @@
+// The request mix compiled once into a fast, seeded picker: weighted choice of a template by the
+// alias method (O(1) per request whatever the number of routes), path placeholders filled from
+// their generators, headers and bodies prepared once. The hot path allocates only the path string
+// of templates that have placeholders.
+
+import { mulberry32, type Random } from './prng.ts';
+import { LoadConfigError } from './errors.ts';
+import type { RequestTemplate } from './types.ts';
+
+/** One request ready to send. Headers and body are shared between requests: do not mutate them. */
+export interface PreparedRequest {
+  /** Index of the template in the mix (its position in `Mix.names`). */
+  route: number;
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: Buffer | null;
+}
+
+export interface Mix {
+  /** Template names, indexed by `PreparedRequest.route`. */
+  readonly names: readonly string[];
+  next(): PreparedRequest;
+}
+
+export class MixError extends LoadConfigError {
+  override name = 'MixError';
+}
+
+type Generator = (rand: Random) => string;
+
+const METHOD = /^[A-Za-z]+$/;
+/** `{name}` anywhere, or express-style `:name` at the start of a path segment (the contract's route paths use it). */
+const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_-]*)\}|(?<=\/):([A-Za-z_][A-Za-z0-9_]*)/g;
+
+/** Compiles the templates; throws a MixError naming the template (and parameter) at fault. */
+export function compileMix(templates: readonly RequestTemplate[], seed = 1): Mix {
+  if (!Array.isArray(templates) || templates.length === 0) throw new MixError('request mix: no requests to send (give a URL or a contract load.mix)');
+  const rand = mulberry32(seed);
+  const names = templates.map((t) => t.name);
+  const builders = templates.map((t, i) => compileTemplate(t, i));
+  const pick = aliasPicker(templates.map((t) => t.weight), rand);
+  if (builders.length === 1) {
+    const only = builders[0];
+    return { names, next: () => only(rand) };
+  }
+  return { names, next: () => builders[pick()](rand) };
+}
+
+function compileTemplate(t: RequestTemplate, index: number): (rand: Random) => PreparedRequest {
+  if (t === null || typeof t !== 'object') throw new MixError(`request mix: template #${index + 1} is not an object`);
+  const where = `request mix: template ${JSON.stringify(t?.name ?? `#${index + 1}`)}`;
+  if (typeof t.name !== 'string' || t.name === '') throw new MixError(`request mix: template #${index + 1} has no name`);
+  if (typeof t.weight !== 'number' || !Number.isFinite(t.weight) || t.weight <= 0) throw new MixError(`${where}: weight must be a positive number, got ${String(t.weight)}`);
+  if (typeof t.method !== 'string' || !METHOD.test(t.method)) throw new MixError(`${where}: method ${JSON.stringify(t.method)} is not an HTTP method`);
+  if (typeof t.path !== 'string' || !t.path.startsWith('/')) throw new MixError(`${where}: path ${JSON.stringify(t.path)} must start with /`);
+
+  const method = t.method.toUpperCase();
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(t.headers ?? {})) {
+    if (typeof v !== 'string') throw new MixError(`${where}: header ${k} must be a string, got ${typeof v}`);
+    headers[k.toLowerCase()] = v;
+  }
+  let body: Buffer | null = null;
+  if (t.body !== undefined && t.body !== null) {
+    if (typeof t.body === 'string') body = Buffer.from(t.body);
+    else {
+      let json: string | undefined;
+      try {
+        json = JSON.stringify(t.body);
+      } catch (e) {
+        throw new MixError(`${where}: body cannot be sent as JSON: ${(e as Error).message}`);
+      }
+      if (json === undefined) throw new MixError(`${where}: body cannot be sent as JSON (a ${typeof t.body})`);
+      body = Buffer.from(json);
+      headers['content-type'] ??= 'application/json';
+    }
+  }
+
+  // Split the path into literal pieces and generators.
+  const params = t.params ?? {};
+  const literals: string[] = [];
+  const gens: Generator[] = [];
+  let last = 0;
+  for (const m of t.path.matchAll(PLACEHOLDER)) {
+    const param = m[1] ?? m[2];
+    const spec = Object.prototype.hasOwnProperty.call(params, param) ? params[param] : undefined;
+    if (spec === undefined) {
+      if (m[2] !== undefined) continue; // a `:word` with no parameter of that name is literal text
+      throw new MixError(`${where}: path ${t.path} uses {${param}} but params has no "${param}" (add params: { ${param}: "int(1,1000)" } or a literal)`);
+    }
+    literals.push(t.path.slice(last, m.index));
+    gens.push(parseGenerator(spec, `${where}, param "${param}"`));
+    last = m.index + m[0].length;
+  }
+  literals.push(t.path.slice(last));
+
+  if (gens.length === 0) {
+    const fixed: PreparedRequest = { route: index, method, path: t.path, headers, body };
+    return () => fixed;
+  }
+  return (rand) => {
+    let path = literals[0];
+    for (let k = 0; k < gens.length; k++) path += gens[k](rand) + literals[k + 1];
+    return { route: index, method, path, headers, body };
+  };
+}
+
+/** Parses "int(a,b)", "uuid", "choice(a,b,c)" or a literal (anything that is not a call). */
+export function parseGenerator(spec: string, where: string): Generator {
+  if (typeof spec !== 'string') throw new MixError(`${where}: expected a generator string, got ${typeof spec}`);
+  const text = spec.trim();
+  if (text === 'uuid' || text === 'uuid()') return uuid;
+  const call = /^([A-Za-z_]\w*)\s*\((.*)\)$/s.exec(text);
+  if (!call) {
+    const literal = encodeURIComponent(spec);
+    return () => literal;
+  }
+  const [, fn, argText] = call;
+  const args = argText.split(',').map((a) => a.trim());
+  switch (fn) {
+    case 'int': {
+      const [lo, hi] = args.map(Number);
+      if (args.length !== 2 || !Number.isSafeInteger(lo) || !Number.isSafeInteger(hi) || args.some((a) => a === '') || lo > hi) {
+        throw new MixError(`${where}: bad generator "${spec}": write int(LOW,HIGH) with integers LOW <= HIGH, e.g. int(1,1000)`);
+      }
+      const span = hi - lo + 1;
+      return (rand) => String(lo + Math.floor(rand() * span));
+    }
+    case 'choice': {
+      if (argText.trim() === '' || args.some((a) => a === '')) throw new MixError(`${where}: bad generator "${spec}": write choice(a,b,c) with at least one non-empty value`);
+      const values = args.map(encodeURIComponent);
+      return (rand) => values[Math.floor(rand() * values.length)];
+    }
+    default:
+      throw new MixError(`${where}: unknown generator "${spec}": use int(LOW,HIGH), uuid, choice(a,b,c) or a literal value`);
+  }
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** A version-4 UUID from the seeded PRNG (reproducible, unlike crypto.randomUUID). */
+function uuid(rand: Random): string {
+  const b = new Array<number>(16);
+  for (let i = 0; i < 16; i += 4) {
+    const x = Math.floor(rand() * 4294967296);
+    b[i] = x & 0xff;
+    b[i + 1] = (x >>> 8) & 0xff;
+    b[i + 2] = (x >>> 16) & 0xff;
+    b[i + 3] = x >>> 24;
+  }
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = b.map((x) => HEX[x]);
+  return `${h[0]}${h[1]}${h[2]}${h[3]}-${h[4]}${h[5]}-${h[6]}${h[7]}-${h[8]}${h[9]}-${h[10]}${h[11]}${h[12]}${h[13]}${h[14]}${h[15]}`;
+}
+
+/** Vose's alias method: O(n) setup, O(1) weighted pick. */
+function aliasPicker(weights: readonly number[], rand: Random): () => number {
+  const n = weights.length;
+  const total = weights.reduce((a, b) => a + b, 0);
+  const prob = new Float64Array(n);
+  const alias = new Int32Array(n);
+  const scaled = weights.map((w) => (w * n) / total);
+  const small: number[] = [];
+  const large: number[] = [];
+  scaled.forEach((p, i) => (p < 1 ? small : large).push(i));
+  while (small.length > 0 && large.length > 0) {
+    const s = small.pop()!;
+    const l = large.pop()!;
+    prob[s] = scaled[s];
+    alias[s] = l;
+    scaled[l] = scaled[l] + scaled[s] - 1;
+    (scaled[l] < 1 ? small : large).push(l);
+  }
+  for (const i of large) prob[i] = 1;
+  for (const i of small) prob[i] = 1; // only left by rounding error
+  return () => {
+    const x = rand() * n;
+    const i = Math.floor(x);
+    return x - i < prob[i] ? i : alias[i];
+  };
+}

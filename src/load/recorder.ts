@@ -1,0 +1,94 @@
+// What one thread measured, per route and overall: fixed-size histograms and counters, so memory
+// does not grow with the number of requests. Templates that share a name share a route.
+
+import { Histogram } from './histogram.ts';
+import type { RouteResult } from './types.ts';
+
+class RouteSlot {
+  sent = 0;
+  completed = 0;
+  readonly statuses = new Map<number, number>();
+  readonly errors = new Map<string, number>();
+  readonly latency = new Histogram();
+  readonly service = new Histogram();
+  constructor(readonly name: string) {}
+}
+
+export class RunRecorder {
+  /** Slot of each template index. */
+  private readonly slotOf: RouteSlot[];
+  private readonly slots: RouteSlot[] = [];
+  /** All routes together, kept as they go so progress can read a percentile without merging. */
+  readonly latency = new Histogram();
+  readonly service = new Histogram();
+  sent = 0;
+  completed = 0;
+  /** Responses with status >= 400 plus failures without a response. */
+  errors = 0;
+  timeouts = 0;
+
+  constructor(templateNames: readonly string[]) {
+    const byName = new Map<string, RouteSlot>();
+    this.slotOf = templateNames.map((name) => {
+      let slot = byName.get(name);
+      if (!slot) {
+        slot = new RouteSlot(name);
+        byName.set(name, slot);
+        this.slots.push(slot);
+      }
+      return slot;
+    });
+  }
+
+  sentOne(route: number): void {
+    this.slotOf[route].sent++;
+    this.sent++;
+  }
+
+  /** A full response: latency from the intended send time, service time from the write to the socket (µs). */
+  answered(route: number, status: number, latencyUs: number, serviceUs: number): void {
+    const slot = this.slotOf[route];
+    slot.completed++;
+    this.completed++;
+    slot.statuses.set(status, (slot.statuses.get(status) ?? 0) + 1);
+    if (status >= 400) this.errors++;
+    slot.latency.record(latencyUs);
+    this.latency.record(latencyUs);
+    if (serviceUs >= 0) {
+      slot.service.record(serviceUs);
+      this.service.record(serviceUs);
+    }
+  }
+
+  /** A failure without a response: "timeout" or an error code. */
+  failed(route: number, kind: string): void {
+    const slot = this.slotOf[route];
+    slot.errors.set(kind, (slot.errors.get(kind) ?? 0) + 1);
+    this.errors++;
+    if (kind === 'timeout') this.timeouts++;
+  }
+
+  statuses(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const slot of this.slots) for (const [s, n] of slot.statuses) out[s] = (out[s] ?? 0) + n;
+    return sortKeys(out);
+  }
+
+  routes(): RouteResult[] {
+    return this.slots.map((s) => ({
+      name: s.name,
+      sent: s.sent,
+      completed: s.completed,
+      statuses: sortKeys(Object.fromEntries([...s.statuses].map(([k, v]) => [String(k), v]))),
+      errors: sortKeys(Object.fromEntries(s.errors)),
+      latency: s.latency.summary(),
+      serviceTime: s.service.summary(),
+      histogram: s.latency.toJSON(),
+      serviceHistogram: s.service.toJSON(),
+    }));
+  }
+}
+
+export function sortKeys(o: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}

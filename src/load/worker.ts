@@ -1,0 +1,46 @@
+// A load worker thread: runs its share of the schedule (see driver.ts) and reports to the main
+// thread: a tick about once a second (totals and the latency histogram so far), then the result.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import { runThread, type ThreadShare, type ThreadTuning } from './driver.ts';
+import { buildSchedule } from './schedule.ts';
+import type { HistogramJson, LoadOptions, LoadResult } from './types.ts';
+
+export interface WorkerInput {
+  /** LoadOptions without the callbacks and signal (they do not cross threads). */
+  options: Omit<LoadOptions, 'onProgress' | 'signal'>;
+  origin: string;
+  share: ThreadShare;
+  tuning?: ThreadTuning;
+}
+
+export type WorkerMessage =
+  | { type: 'tick'; elapsedMs: number; sent: number; completed: number; errors: number; inFlight: number; latency: HistogramJson }
+  | { type: 'done'; result: LoadResult }
+  | { type: 'error'; message: string; stack?: string };
+
+const port = parentPort;
+if (!port) throw new Error('src/load/worker.ts runs only as a worker thread (see workers.ts)');
+const input = workerData as WorkerInput;
+const stop = new AbortController();
+port.on('message', (m: { type?: string }) => {
+  if (m?.type === 'stop') stop.abort();
+});
+const post = (m: WorkerMessage): void => port.postMessage(m);
+
+try {
+  const { result } = await runThread({
+    options: input.options,
+    origin: input.origin,
+    schedule: buildSchedule(input.options.stages),
+    share: input.share,
+    tuning: input.tuning,
+    signal: stop.signal,
+    onTick: (s) => post({ type: 'tick', elapsedMs: s.elapsedMs, sent: s.sent, completed: s.completed, errors: s.errors, inFlight: s.inFlight, latency: s.latency.toJSON() }),
+  });
+  post({ type: 'done', result });
+} catch (e) {
+  const err = e as Error;
+  post({ type: 'error', message: err?.message ?? String(e), stack: err?.stack });
+}
+port.close();

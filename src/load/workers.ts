@@ -1,0 +1,86 @@
+// `workers > 1`: the schedule spread over worker threads when one core cannot drive the rate. Worker
+// w of W sends the requests w, w + W, w + 2W, ... of the global schedule, so together they keep the
+// exact arrival times (each at 1/W of the rate, staggered by one interval), each with its own
+// connection pool of `connections`. Progress is summed from their ticks; results are merged
+// concurrently (counts add, histograms merge exactly) and the generator judged on the whole.
+
+import { Worker } from 'node:worker_threads';
+import { Histogram } from './histogram.ts';
+import { mergeResults } from './merge.ts';
+import { ProgressMeter } from './progress-meter.ts';
+import type { ThreadTuning } from './driver.ts';
+import type { CheckedLoad } from './run.ts';
+import type { LoadResult } from './types.ts';
+import type { WorkerInput, WorkerMessage } from './worker.ts';
+
+const ENTRY = new URL('./worker-entry.mjs', import.meta.url);
+
+export async function runWorkers(checked: CheckedLoad, tuning?: ThreadTuning): Promise<LoadResult> {
+  const { options, workers: count } = checked;
+  const { onProgress, signal, ...plain } = options;
+  const ticks: Array<Extract<WorkerMessage, { type: 'tick' }> | undefined> = new Array(count);
+  const meter = new ProgressMeter(checked.schedule);
+  const threads: Worker[] = [];
+
+  const results = Array.from({ length: count }, (_, index) => {
+    const input: WorkerInput = { options: plain, origin: checked.origin, share: { index, count }, tuning };
+    // execArgv: [] so a parent's `--import tsx` is not loaded twice; the entry registers tsx itself.
+    const worker = new Worker(ENTRY, { workerData: input, execArgv: [] });
+    threads.push(worker);
+    return new Promise<LoadResult>((resolve, reject) => {
+      let settled = false;
+      worker.on('message', (m: WorkerMessage) => {
+        if (m.type === 'tick') ticks[index] = m;
+        else if (m.type === 'done') {
+          settled = true;
+          resolve(m.result);
+        } else if (m.type === 'error') {
+          settled = true;
+          reject(Object.assign(new Error(`load worker ${index + 1}: ${m.message}`), { stack: m.stack }));
+        }
+      });
+      worker.on('error', (e) => {
+        if (!settled) reject(new Error(`load worker ${index + 1} failed: ${e.message}`, { cause: e }));
+        settled = true;
+      });
+      worker.on('exit', (code) => {
+        if (!settled) reject(new Error(`load worker ${index + 1} exited (code ${code}) before reporting its result`));
+        settled = true;
+      });
+    });
+  });
+
+  const stopAll = (): void => threads.forEach((w) => w.postMessage({ type: 'stop' }));
+  signal?.addEventListener('abort', stopAll, { once: true });
+  if (signal?.aborted) stopAll();
+  const progress = onProgress
+    ? setInterval(() => {
+        const live = ticks.filter((t) => t !== undefined);
+        if (live.length === 0) return;
+        const latency = new Histogram();
+        for (const t of live) latency.merge(Histogram.fromJSON(t.latency));
+        const add = (f: (t: (typeof live)[number]) => number): number => live.reduce((a, t) => a + f(t), 0);
+        onProgress(
+          meter.next({
+            elapsedMs: Math.max(...live.map((t) => t.elapsedMs)),
+            sent: add((t) => t.sent),
+            completed: add((t) => t.completed),
+            errors: add((t) => t.errors),
+            inFlight: add((t) => t.inFlight),
+            p95: latency.valueAtPercentile(95),
+          }),
+        );
+      }, 1000)
+    : null;
+
+  try {
+    const all = await Promise.all(results);
+    return mergeResults(all, { concurrent: true });
+  } catch (e) {
+    await Promise.all(threads.map((w) => w.terminate()));
+    throw e;
+  } finally {
+    if (progress) clearInterval(progress);
+    signal?.removeEventListener('abort', stopAll);
+  }
+}
