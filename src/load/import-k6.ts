@@ -42,6 +42,8 @@ interface K6Summary {
 }
 
 const ALL_ROUTE = 'all requests';
+/** The failure kind of k6's http_req_failed: HTTP errors and failures without a response together. */
+export const K6_FAILED_KIND = 'http_req_failed';
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -197,7 +199,7 @@ export function fromK6Summary(doc: Record<string, unknown>, file: string): LoadR
     for (const k of Object.keys(statuses)) delete statuses[k];
     completed = sent - (failed ?? 0);
     errorCount = failed ?? 0;
-    if (failed && failed > 0) errors.http_req_failed = failed;
+    if (failed && failed > 0) errors[K6_FAILED_KIND] = failed;
     notes.push(
       failed === undefined
         ? 'no http_req_failed metric (k6 before 0.31): failures are unknown and counted as 0'

@@ -1,0 +1,246 @@
+// `sloctl load URL`: load one URL and print what was measured.
+//
+// `--rate N` is the open model: requests leave on schedule whether or not earlier ones came back,
+// and latency is measured from the time each was due (coordinated omission corrected) as well as
+// from the actual send (service time). `--rate max` is the closed model for capacity runs: every
+// connection sends again as soon as it is answered. `--ramp TO` ramps the rate linearly to TO.
+// `--from FILE` reads a vegeta, k6 or sloctl result instead of running load, and prints it the same
+// way, so a team already on vegeta or k6 can feed sloctl.
+//
+// Exit codes: 0 the run delivered the profile; 2 bad flags or an unreadable file; 3 the target
+// could not be reached at all (no request got an answer); 4 the generator fell short of the
+// profile (its reasons are printed) or the run was stopped with Ctrl-C.
+import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import { checkTargetUrl } from '../observe/scraper.ts';
+import { LoadConfigError } from '../load/errors.ts';
+import { readLoadResult, ImportError } from '../load/import.ts';
+import { K6_FAILED_KIND } from '../load/import-k6.ts';
+import { ProgressWriter } from '../load/progress.ts';
+import { renderLoadTable } from '../load/render-table.ts';
+import type { LoadOptions, LoadResult, RequestTemplate } from '../load/types.ts';
+import { EXIT, UsageError, type CliContext } from './exit.ts';
+import { readInputFile, writeAtomically } from './files.ts';
+import { durationFlag, intFlag, rateFlag } from './flags.ts';
+
+interface LoadFlags {
+  rate?: string;
+  duration: string;
+  connections: string;
+  timeout: string;
+  workers?: string;
+  method: string;
+  header: string[];
+  body?: string;
+  ramp?: string;
+  seed?: string;
+  json?: boolean;
+  output?: string;
+  allowRemote?: boolean;
+  from?: string;
+}
+
+/** What the command needs from outside; tests replace parts of it. */
+export interface LoadCommandDeps {
+  /** The generator. Default: src/load/run.ts's runLoad. */
+  runLoad?: (options: LoadOptions) => Promise<LoadResult>;
+  /** Draw the progress bar (a terminal on stderr). Default: process.stderr.isTTY. */
+  isTTY?: boolean;
+  /** Stops the run like Ctrl-C does (Ctrl-C itself always works). */
+  signal?: AbortSignal;
+}
+
+/** Flags that shape a run; meaningless with --from. */
+const RUN_FLAGS = ['rate', 'duration', 'connections', 'timeout', 'workers', 'method', 'header', 'body', 'ramp', 'seed', 'allowRemote'] as const;
+const FLAG_NAMES: Record<string, string> = { allowRemote: 'allow-remote' };
+
+export function register(program: Command, ctx: CliContext, deps: LoadCommandDeps = {}): void {
+  program
+    .command('load')
+    .description('Send load to one URL at a constant (or ramped) arrival rate, or as fast as the connections allow, and print latency (corrected and service time), statuses and the generator\'s check on itself; --from reads a vegeta, k6 or sloctl result instead.')
+    .argument('[url]', 'the URL to load, e.g. http://127.0.0.1:8080/products (loopback only unless --allow-remote)')
+    .option('--rate <rate>', 'requests per second: 500, 500/s, 6000/m; or max, the closed model (every connection busy); required unless --from')
+    .option('--duration <duration>', 'how long to send, e.g. 30s, 2m', '30s')
+    .option('--connections <n>', 'keep-alive connections (per worker)', '64')
+    .option('--timeout <duration>', 'a request unanswered this long after it was due counts as a timeout', '10s')
+    .option('--workers <n>', 'worker threads sharing the load, when one core cannot drive the rate (default 1)')
+    .option('--method <method>', 'HTTP method', 'GET')
+    .option('-H, --header <name:value>', 'a request header; repeat for more', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('--body <json|@file>', 'request body: inline JSON (sent as application/json), or @file (JSON if it parses, else sent as is)')
+    .option('--ramp <rate>', 'ramp the rate linearly from --rate to this over the duration')
+    .option('--seed <n>', 'seed of the request generators, for reproducible runs')
+    .option('--json', 'print the result as JSON (the LoadResult) instead of the table')
+    .option('--output <file>', 'also write the result as JSON to FILE (atomically)')
+    .option('--allow-remote', 'allow a target that is not on a loopback address')
+    .option('--from <file>', 'read a result instead of running load: vegeta JSON lines or report, k6 summary, or sloctl JSON')
+    .action(async (url: string | undefined, flags: LoadFlags, cmd: Command) => {
+      const explicit = new Set(RUN_FLAGS.filter((f) => cmd.getOptionValueSource(f) === 'cli'));
+      await runLoadCommand(url, flags, ctx, deps, explicit);
+    });
+}
+
+function parseHeaders(values: readonly string[]): Record<string, string> | undefined {
+  if (values.length === 0) return undefined;
+  const out: Record<string, string> = {};
+  for (const v of values) {
+    const i = v.indexOf(':');
+    const name = i < 0 ? '' : v.slice(0, i).trim();
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new UsageError(`--header: expected "name: value", e.g. -H 'authorization: Bearer x', got ${JSON.stringify(v)}`);
+    out[name.toLowerCase()] = v.slice(i + 1).trim();
+  }
+  return out;
+}
+
+function parseBody(text: string, ctx: CliContext): unknown {
+  if (text.startsWith('@')) {
+    const file = readInputFile(ctx, text.slice(1), 'name the body file itself');
+    try {
+      return JSON.parse(file.text) as unknown;
+    } catch {
+      return file.text;
+    }
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new UsageError(`--body: expected JSON or @file, got ${JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}...` : text)} (${(e as Error).message}); quote it for the shell, e.g. --body '{"id": 1}'`);
+  }
+}
+
+function rateText(rate: number | 'max', to?: number): string {
+  if (rate === 'max') return 'max (closed model)';
+  return to === undefined ? `${rate}/s` : `${rate}/s ramping to ${to}/s`;
+}
+
+/** Builds the run from the flags; every mistake is a UsageError naming its flag. */
+function loadOptions(url: string | undefined, flags: LoadFlags, ctx: CliContext): { options: LoadOptions; title: string } {
+  if (url === undefined) throw new UsageError('missing URL: sloctl load URL --rate 500 (or --from FILE to read a vegeta, k6 or sloctl result)');
+  if (flags.rate === undefined) throw new UsageError('--rate is required: requests per second (500, 500/s, 6000/m) or max (the closed model)');
+  const rate = rateFlag('rate', flags.rate, true);
+  const durationMs = durationFlag('duration', flags.duration);
+  const connections = intFlag('connections', flags.connections, 1, 100_000);
+  const timeoutMs = durationFlag('timeout', flags.timeout);
+  const workers = flags.workers === undefined ? undefined : intFlag('workers', flags.workers, 1, 256);
+  const seed = flags.seed === undefined ? undefined : intFlag('seed', flags.seed, 0, 2 ** 32 - 1);
+  let to: number | undefined;
+  if (flags.ramp !== undefined) {
+    if (rate === 'max') throw new UsageError('--ramp: the closed model (--rate max) has no rate to ramp from; give --rate a number');
+    to = rateFlag('ramp', flags.ramp) as number;
+  }
+  const method = flags.method.trim().toUpperCase();
+  if (!/^[A-Z]+$/.test(method)) throw new UsageError(`--method: expected an HTTP method such as GET or POST, got ${JSON.stringify(flags.method)}`);
+  const headers = parseHeaders(flags.header);
+  const body = flags.body === undefined ? undefined : parseBody(flags.body, ctx);
+  let u: URL;
+  try {
+    u = checkTargetUrl(url, flags.allowRemote === true, 'send load to');
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const request: RequestTemplate = {
+    name: `${method} ${u.pathname}`,
+    weight: 1,
+    method,
+    path: `${u.pathname}${u.search}`,
+    ...(headers ? { headers } : {}),
+    ...(body !== undefined ? { body } : {}),
+  };
+  const options: LoadOptions = {
+    url: u.toString(),
+    requests: [request],
+    stages: [{ rate, ...(to !== undefined ? { to } : {}), durationMs }],
+    connections,
+    timeoutMs,
+    ...(workers !== undefined ? { workers } : {}),
+    ...(seed !== undefined ? { seed } : {}),
+    allowRemote: flags.allowRemote === true,
+  };
+  const title = `sloctl load ${method} ${u.toString()}: ${rate === 'max' ? 'closed' : 'open'} model, ${flags.duration} at ${rateText(rate, to)}, ${connections} connection${connections === 1 ? '' : 's'}${workers && workers > 1 ? ` × ${workers} workers` : ''}`;
+  return { options, title };
+}
+
+/** Kinds of failure that mean "never answered"; k6's http_req_failed mixes in HTTP errors, so it does not. */
+function failuresWithoutResponse(r: LoadResult): { total: number; kinds: Record<string, number> } {
+  const kinds: Record<string, number> = {};
+  let total = 0;
+  for (const route of r.routes) {
+    for (const [k, n] of Object.entries(route.errors)) {
+      kinds[k] = (kinds[k] ?? 0) + n;
+      total += n;
+    }
+  }
+  return { total, kinds };
+}
+
+/** The exit code of a result, and the message that goes with it on stderr. */
+export function loadOutcome(r: LoadResult, stopped: boolean): { code: number; message?: string } {
+  const { total, kinds } = failuresWithoutResponse(r);
+  if (r.sent > 0 && r.completed === 0 && total > 0 && !(K6_FAILED_KIND in kinds)) {
+    const list = Object.entries(kinds).map(([k, n]) => `${k} × ${n}`).join(', ');
+    return { code: EXIT.TARGET, message: `${r.url || 'the target'} could not be reached: none of ${r.sent} requests got an answer (${list}); is it running, on that port?` };
+  }
+  if (r.generator && !r.generator.ok) {
+    return { code: EXIT.INCONCLUSIVE, message: `the generator fell short of the profile, so these numbers cannot judge the target:\n${r.generator.reasons.map((x) => `  - ${x}`).join('\n')}` };
+  }
+  if (stopped) return { code: EXIT.INCONCLUSIVE, message: `stopped before the end: the results cover the ${(r.durationMs / 1000).toFixed(1)}s measured` };
+  return { code: EXIT.OK };
+}
+
+function print(r: LoadResult, flags: LoadFlags, ctx: CliContext, title: string | undefined): void {
+  const json = `${JSON.stringify(r, null, 2)}\n`;
+  if (flags.output !== undefined) writeAtomically(resolve(ctx.cwd, flags.output), json, flags.output);
+  if (flags.json) ctx.stdout(json);
+  else ctx.stdout(`${renderLoadTable(r, title === undefined ? {} : { title })}\n`);
+}
+
+async function defaultRunLoad(options: LoadOptions): Promise<LoadResult> {
+  const { runLoad } = await import('../load/run.ts');
+  return runLoad(options);
+}
+
+export async function runLoadCommand(url: string | undefined, flags: LoadFlags, ctx: CliContext, deps: LoadCommandDeps = {}, explicit: ReadonlySet<string> = new Set()): Promise<void> {
+  if (flags.from !== undefined) {
+    if (url !== undefined) throw new UsageError(`--from reads a result instead of running load: drop the URL (${url}), or drop --from to send load`);
+    const clash = RUN_FLAGS.find((f) => explicit.has(f));
+    if (clash) throw new UsageError(`--${FLAG_NAMES[clash] ?? clash} shapes a run, and --from reads one that already happened: drop one of them`);
+    const input = readInputFile(ctx, flags.from, 'name the result file itself');
+    let result: LoadResult;
+    try {
+      result = readLoadResult(input.shown, input.text);
+    } catch (e) {
+      if (e instanceof ImportError) throw new UsageError(e.message);
+      throw e;
+    }
+    print(result, flags, ctx, `${result.source === 'sloctl' ? 'sloctl load' : `${result.source} result`} read from ${input.shown}: ${result.url || 'target not recorded'}, ${result.model} model, ${(result.durationMs / 1000).toFixed(1)}s`);
+    const outcome = loadOutcome(result, false);
+    if (outcome.message && (flags.json || outcome.code === EXIT.TARGET)) ctx.stderr(`sloctl: ${outcome.message}\n`);
+    ctx.exitCode = outcome.code;
+    return;
+  }
+
+  const { options, title } = loadOptions(url, flags, ctx);
+  const stop = new AbortController();
+  // The first Ctrl-C stops the run and keeps what was measured; a second one (no listener left) ends the process.
+  const onSigint = () => stop.abort();
+  process.once('SIGINT', onSigint);
+  const onExternal = () => stop.abort();
+  deps.signal?.addEventListener('abort', onExternal, { once: true });
+  if (deps.signal?.aborted) stop.abort();
+  const progress = new ProgressWriter({ write: ctx.stderr, isTTY: deps.isTTY ?? Boolean(process.stderr.isTTY) });
+  let result: LoadResult;
+  try {
+    result = await (deps.runLoad ?? defaultRunLoad)({ ...options, signal: stop.signal, onProgress: (p) => progress.update(p) });
+  } catch (e) {
+    if (e instanceof LoadConfigError) throw new UsageError(e.message);
+    throw e;
+  } finally {
+    progress.clear();
+    process.removeListener('SIGINT', onSigint);
+    deps.signal?.removeEventListener('abort', onExternal);
+  }
+  print(result, flags, ctx, title);
+  const outcome = loadOutcome(result, stop.signal.aborted);
+  // The table already shows the generator's reasons; JSON on stdout needs them on stderr.
+  if (outcome.message && (flags.json || outcome.code !== EXIT.INCONCLUSIVE || stop.signal.aborted)) ctx.stderr(`sloctl: ${outcome.message}\n`);
+  ctx.exitCode = outcome.code;
+}
