@@ -20,7 +20,13 @@ export function formatObjective(v: Pick<ObjectiveVerdict, 'objective' | 'unit' |
 
 /** Signed headroom; a ratio's headroom is a difference, so it reads in percentage points. */
 export function formatMargin(v: Pick<ObjectiveVerdict, 'margin' | 'unit'>): string {
-  return formatValue(v.margin, v.unit === 'ratio' ? 'points' : v.unit, true);
+  return signed(v.margin, v.unit === 'ratio' ? 'points' : v.unit);
+}
+
+/** "+68 ms", "-52 ms": the magnitude formatted as any value, then the sign. */
+export function signed(x: number, unit: Unit): string {
+  if (!Number.isFinite(x) || x === 0) return formatValue(x, unit);
+  return `${x > 0 ? '+' : '-'}${formatValue(Math.abs(x), unit)}`;
 }
 
 export function verdictLabel(v: Verdict): string {
@@ -65,14 +71,14 @@ export function metricLabel(m: MetricComparison['metric']): string {
 
 /** A baseline metric's change: "+20%" relative, or "+0.1 pt" absolute for the error ratio. */
 export function formatChange(c: Pick<MetricComparison, 'metric' | 'change'>): string {
-  if (c.metric === 'errorRatio') return formatValue(c.change, 'points', true);
+  if (c.metric === 'errorRatio') return signed(c.change, 'points');
   if (!Number.isFinite(c.change)) return 'n/a';
   const p = +(c.change * 100).toPrecision(3);
   return `${p > 0 ? '+' : ''}${num(p)}%`;
 }
 
 export function formatTolerance(c: Pick<MetricComparison, 'metric' | 'tolerance'>): string {
-  return c.metric === 'errorRatio' ? formatValue(c.tolerance, 'points', true) : `+${num(+(c.tolerance * 100).toPrecision(3))}%`;
+  return c.metric === 'errorRatio' ? signed(c.tolerance, 'points') : `+${num(+(c.tolerance * 100).toPrecision(3))}%`;
 }
 
 export function formatP(p: number): string {
@@ -117,4 +123,18 @@ export function comparisonDetail(c: MetricComparison): string {
 /** "2026-11-25 05:11:51 UTC". */
 export function isoTime(t: number): string {
   return new Date(t).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+}
+
+/** `\u0007`-style text for a code point that must not reach the output raw. */
+export function visibleEscape(c: string): string {
+  return `\\u${c.codePointAt(0)!.toString(16).padStart(4, '0')}`;
+}
+
+/**
+ * Text safe for a terminal: control characters (escape sequences could recolor, move the cursor
+ * or retitle the window) shown as \u001b; newlines kept only when `multiline`.
+ */
+export function printable(s: string, multiline = false): string {
+  const re = multiline ? /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g : /[\u0000-\u001f\u007f-\u009f]/g;
+  return s.replace(re, visibleEscape);
 }

@@ -2,9 +2,9 @@
 //
 // JSON has no NaN or Infinity. A number that could not be measured (NaN) is written as null; an
 // unbounded one as the string "Infinity" or "-Infinity" (as `sloctl status --json` does). Keys
-// appear in the order the report's types declare them (service, outcome, exitCode, reasons, ...
-// for the report; contract, name, verdict, ... for a verdict), then any others alphabetically, at
-// every depth; two runs of the same build differ only in their numbers.
+// appear in a fixed order whatever order the report was built in: the report, its verdicts,
+// baseline comparisons and trials in the order their types declare (the outcome near the top),
+// everything else (the load result, latency summaries) alphabetically, at every depth.
 import type { GateReport } from './types.ts';
 
 /** JSON.stringify replacer: NaN -> null, ±Infinity -> "Infinity" / "-Infinity". */
@@ -13,38 +13,49 @@ export function jsonSafe(_key: string, v: unknown): unknown {
   return v;
 }
 
-/** Keys that lead, in this order, wherever they occur; the rest follow alphabetically. */
-const LEADING = [
-  // GateReport
-  'service', 'contractFile', 'outcome', 'exitCode', 'reasons', 'startedAt', 'finishedAt', 'target', 'profile', 'verdicts', 'baseline', 'baselineUpdated', 'generator', 'trials', 'load', 'journal',
-  // ObjectiveVerdict, MetricComparison, BaselineComparison
-  'contract', 'name', 'metric', 'path', 'createdAt', 'commit', 'verdict', 'measured', 'objective', 'unit', 'direction', 'margin', 'client', 'baselineMedian', 'currentMedian', 'change', 'tolerance', 'test', 'pValue', 'alpha', 'reason', 'comparisons',
-  // target, profile
-  'url', 'started', 'command', 'log', 'rate', 'durationMs', 'warmupMs', 'connections', 'workers',
-  // TrialMetrics
-  'index', 'requests', 'p95Ms', 'errorRatio', 'memoryPerRequestBytes', 'throughput', 'latency',
-] as const;
-const RANK = new Map<string, number>(LEADING.map((k, i) => [k, i]));
+/** Each shape's keys in the order its type declares them; the children that have a shape of their own. */
+interface Shape {
+  keys: readonly string[];
+  children?: Record<string, Shape>;
+}
+const VERDICT: Shape = { keys: ['contract', 'name', 'verdict', 'measured', 'objective', 'unit', 'direction', 'margin', 'client', 'service', 'reason'] };
+const COMPARISON: Shape = { keys: ['metric', 'unit', 'baseline', 'current', 'baselineMedian', 'currentMedian', 'change', 'tolerance', 'test', 'pValue', 'alpha', 'verdict', 'reason'] };
+const BASELINE: Shape = { keys: ['path', 'createdAt', 'commit', 'comparisons', 'verdict'], children: { comparisons: COMPARISON } };
+const TRIAL: Shape = { keys: ['index', 'startedAt', 'durationMs', 'requests', 'p95Ms', 'errorRatio', 'memoryPerRequestBytes', 'throughput', 'latency'] };
+const REPORT: Shape = {
+  keys: ['service', 'contractFile', 'outcome', 'exitCode', 'reasons', 'startedAt', 'finishedAt', 'target', 'profile', 'verdicts', 'baseline', 'baselineUpdated', 'generator', 'trials', 'load', 'journal'],
+  children: {
+    target: { keys: ['url', 'started', 'command', 'log'] },
+    profile: { keys: ['rate', 'durationMs', 'warmupMs', 'connections', 'trials', 'workers'] },
+    verdicts: VERDICT,
+    baseline: BASELINE,
+    trials: TRIAL,
+  },
+};
+/** Objects of no declared shape (the load result, latency summaries...): alphabetical. */
+const ALPHABETICAL: Shape = { keys: [] };
 
-function order(a: string, b: string): number {
-  const ra = RANK.get(a);
-  const rb = RANK.get(b);
-  if (ra !== undefined && rb !== undefined) return ra - rb;
-  if (ra !== undefined) return -1;
-  if (rb !== undefined) return 1;
-  return a < b ? -1 : a > b ? 1 : 0;
+function keyOrder(shape: Shape): (a: string, b: string) => number {
+  return (a, b) => {
+    const ra = shape.keys.indexOf(a);
+    const rb = shape.keys.indexOf(b);
+    if (ra >= 0 && rb >= 0) return ra - rb;
+    if (ra >= 0) return -1;
+    if (rb >= 0) return 1;
+    return a < b ? -1 : a > b ? 1 : 0;
+  };
 }
 
-/** A copy with every object's keys in the stable order (arrays keep their order). */
-function sortKeys(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortKeys);
+/** A copy with every object's keys in its shape's order (arrays keep their order). */
+function sortKeys(v: unknown, shape: Shape): unknown {
+  if (Array.isArray(v)) return v.map((x) => sortKeys(x, shape));
   if (v === null || typeof v !== 'object') return v;
   const o = v as Record<string, unknown>;
   const out: Record<string, unknown> = {};
-  for (const k of Object.keys(o).sort(order)) if (o[k] !== undefined) out[k] = sortKeys(o[k]);
+  for (const k of Object.keys(o).sort(keyOrder(shape))) if (o[k] !== undefined) out[k] = sortKeys(o[k], shape.children?.[k] ?? ALPHABETICAL);
   return out;
 }
 
 export function renderJson(report: GateReport): string {
-  return JSON.stringify(sortKeys(report), jsonSafe, 2);
+  return JSON.stringify(sortKeys(report, REPORT), jsonSafe, 2);
 }

@@ -1,0 +1,125 @@
+// The gate report as GitHub-flavoured Markdown: for `--markdown PATH` and the job summary
+// ($GITHUB_STEP_SUMMARY). The outcome comes first here (a summary page is read top-down), then the
+// objectives table, the baseline table, the generator's check and the reasons.
+//
+// Text from the contract or the service (names, reasons, log lines) is escaped so that it cannot
+// break a table (pipes, newlines) or turn into markup (*, _, `, [, <, &...): every ASCII
+// punctuation character may be backslash-escaped in CommonMark, and a table cell cannot hold a
+// newline, so inline text has newlines as spaces (multi-line reasons get a code block under their
+// bullet).
+import { appendFileSync } from 'node:fs';
+import { formatValue } from './format.ts';
+import {
+  cellValue,
+  formatChange,
+  formatMargin,
+  formatObjective,
+  formatTest,
+  formatTolerance,
+  generatorLine,
+  isoTime,
+  metricLabel,
+  outcomeHead,
+  outcomeReasons,
+  profileLine,
+  targetLine,
+  verdictLabel,
+} from './render-format.ts';
+import type { GateReport } from './types.ts';
+
+/** Inline text: markup characters escaped, control characters dropped (newlines to spaces). */
+export function mdText(s: string): string {
+  return s
+    .replace(/\r?\n/g, ' ')
+    .replace(/[\u0000-\u001f\u007f]/g, '')
+    .replace(/[\\`*_{}[\]<>|~&!#]/g, (c) => `\\${c}`);
+}
+
+/** A table cell: inline text, never empty (an empty cell is fine in GFM, but "-" reads better). */
+export function mdCell(s: string): string {
+  const t = mdText(s.trim());
+  return t === '' ? '-' : t;
+}
+
+function row(cells: string[]): string {
+  return `| ${cells.join(' | ')} |`;
+}
+
+function table(head: string[], rows: string[][]): string[] {
+  return [row(head), row(head.map(() => '---')), ...rows.map(row)];
+}
+
+/** A reason that may span lines: the first line as the bullet, the rest as a code block under it. */
+function bullet(reason: string): string[] {
+  const [first, ...rest] = reason.replace(/\r\n?/g, '\n').split('\n');
+  // Text that would open a block inside the item (a nested list, a setext underline) is escaped.
+  const start = mdText(first).replace(/^([-+=])/, '\\$1').replace(/^(\d+)([.)])/, '$1\\$2');
+  const out = [`- ${start}`];
+  const body = rest.join('\n').replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '').trimEnd();
+  if (body !== '') {
+    // A fence longer than any run of backticks inside, so the text cannot close it.
+    const longest = Math.max(0, ...[...body.matchAll(/`+/g)].map((m) => m[0].length));
+    const fence = '`'.repeat(Math.max(3, longest + 1));
+    out.push(`  ${fence}text`, ...body.split('\n').map((l) => `  ${l}`), `  ${fence}`);
+  }
+  return out;
+}
+
+export function renderMarkdown(r: GateReport): string {
+  const out: string[] = [];
+  out.push(`### sloctl gate: ${mdText(r.service)}: ${outcomeHead(r)}`, '');
+  out.push(`${mdText(targetLine(r))}  `, `Profile: ${mdText(profileLine(r))}`, '');
+
+  if (r.verdicts.length === 0) out.push('No objective was judged.', '');
+  else {
+    const rows = r.verdicts.map((v) => [
+      mdCell(v.contract),
+      mdCell(v.name),
+      mdCell(cellValue(v.client, v.unit)),
+      mdCell(cellValue(v.service, v.unit)),
+      mdCell(formatValue(v.measured, v.unit)),
+      mdCell(formatObjective(v)),
+      mdCell(formatMargin(v)),
+      v.verdict === 'fail' ? `**${verdictLabel(v.verdict)}**` : verdictLabel(v.verdict),
+      mdCell(v.reason),
+    ]);
+    out.push(...table(['Contract', 'Objective', 'Client', 'Service', 'Measured', 'Required', 'Margin', 'Verdict', 'Why'], rows), '');
+  }
+
+  const b = r.baseline;
+  if (b) {
+    const commit = b.commit !== undefined ? `, commit ${b.commit}` : '';
+    out.push(`Baseline ${mdText(b.path)} (${mdText(isoTime(b.createdAt) + commit)}): ${verdictLabel(b.verdict)}`, '');
+    if (b.comparisons.length > 0) {
+      const rows = b.comparisons.map((c) => [
+        mdCell(metricLabel(c.metric)),
+        mdCell(formatValue(c.baselineMedian, c.unit)),
+        mdCell(formatValue(c.currentMedian, c.unit)),
+        mdCell(formatChange(c)),
+        mdCell(formatTolerance(c)),
+        mdCell(formatTest(c)),
+        c.verdict === 'fail' ? `**${verdictLabel(c.verdict)}**` : verdictLabel(c.verdict),
+        mdCell(c.reason),
+      ]);
+      out.push(...table(['Metric', 'Baseline (median)', 'Current (median)', 'Change', 'Tolerance', 'Test', 'Verdict', 'Why'], rows), '');
+    }
+  }
+  if (r.baselineUpdated !== undefined) out.push(`Baseline updated: ${mdText(r.baselineUpdated)}`, '');
+  if (r.generator) out.push(`Load generator: ${mdText(generatorLine(r.generator))}`, '');
+
+  out.push(`**${outcomeHead(r)}**`, '');
+  for (const reason of outcomeReasons(r)) out.push(...bullet(reason));
+  out.push('', `Journal: ${mdText(r.journal)}`);
+  return `${out.join('\n')}\n`;
+}
+
+/**
+ * Appends the Markdown to the GitHub Actions job summary when $GITHUB_STEP_SUMMARY is set; returns
+ * the file written, or undefined when not running there. Throws when the file cannot be written.
+ */
+export function appendStepSummary(markdown: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const path = env.GITHUB_STEP_SUMMARY;
+  if (path === undefined || path === '') return undefined;
+  appendFileSync(path, markdown.endsWith('\n') ? `${markdown}\n` : `${markdown}\n\n`);
+  return path;
+}
