@@ -61,6 +61,12 @@ export interface DriverInput {
   tuning?: ThreadTuning;
   onTick?: (s: ThreadSnapshot) => void;
   signal?: AbortSignal;
+  /**
+   * When the schedule's time 0 is, as performance.timeOrigin + performance.now() (epoch ms with µs
+   * precision, the same clock in every thread): worker threads share it so their interleaved
+   * shares keep the global spacing. Default: now.
+   */
+  startAt?: number;
 }
 
 const DEFAULT_MAX_IN_FLIGHT = 10_000;
@@ -170,9 +176,10 @@ class ThreadRun {
     });
   }
 
-  async run(signal?: AbortSignal): Promise<ThreadOutcome> {
-    this.startedAt = Date.now();
-    this.t0 = performance.now();
+  async run(signal?: AbortSignal, startAt?: number): Promise<ThreadOutcome> {
+    if (startAt !== undefined) await waitUntil(startAt - performance.timeOrigin, signal);
+    this.t0 = startAt === undefined ? performance.now() : startAt - performance.timeOrigin;
+    this.startedAt = Math.round(performance.timeOrigin + this.t0);
     this.monitor.start();
     const done = new Promise<void>((resolve) => (this.finish = resolve));
     const onAbort = (): void => this.stop();
@@ -437,5 +444,18 @@ function round3(x: number): number {
 
 /** Runs one thread's share of the load. */
 export function runThread(input: DriverInput): Promise<ThreadOutcome> {
-  return new ThreadRun(input).run(input.signal);
+  return new ThreadRun(input).run(input.signal, input.startAt);
+}
+
+/** Resolves at performance.now() >= t (a timer, then polling for the last millisecond), or on abort. */
+function waitUntil(t: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const check = (): void => {
+      const left = t - performance.now();
+      if (left <= 0 || signal?.aborted) resolve();
+      else if (left > 2) setTimeout(check, left - 1);
+      else setImmediate(check);
+    };
+    check();
+  });
 }

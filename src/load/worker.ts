@@ -14,7 +14,11 @@ export interface WorkerInput {
   tuning?: ThreadTuning;
 }
 
+/** Main to worker: start at a shared instant (see DriverInput.startAt), or stop. */
+export type WorkerCommand = { type: 'start'; startAt: number } | { type: 'stop' };
+
 export type WorkerMessage =
+  | { type: 'ready' }
   | { type: 'tick'; elapsedMs: number; sent: number; completed: number; errors: number; inFlight: number; latency: HistogramJson }
   | { type: 'done'; result: LoadResult }
   | { type: 'error'; message: string; stack?: string };
@@ -23,13 +27,21 @@ const port = parentPort;
 if (!port) throw new Error('src/load/worker.ts runs only as a worker thread (see workers.ts)');
 const input = workerData as WorkerInput;
 const stop = new AbortController();
-port.on('message', (m: { type?: string }) => {
-  if (m?.type === 'stop') stop.abort();
+let start: (startAt: number | undefined) => void = () => {};
+const started = new Promise<number | undefined>((resolve) => (start = resolve));
+port.on('message', (m: WorkerCommand) => {
+  if (m?.type === 'stop') {
+    stop.abort();
+    start(undefined);
+  } else if (m?.type === 'start') start(m.startAt);
 });
 const post = (m: WorkerMessage): void => port.postMessage(m);
+post({ type: 'ready' });
 
 try {
+  const startAt = await started;
   const { result } = await runThread({
+    startAt,
     options: input.options,
     origin: input.origin,
     schedule: buildSchedule(input.options.stages),

@@ -1,9 +1,10 @@
 // `workers > 1`: the schedule spread over worker threads when one core cannot drive the rate. Worker
-// w of W sends the requests w, w + W, w + 2W, ... of the global schedule, so together they keep the
-// exact arrival times (each at 1/W of the rate, staggered by one interval), each with its own
-// connection pool of `connections`. Progress is summed from their ticks; results are merged
+// w of W sends the requests w, w + W, w + 2W, ... of the global schedule from one shared start
+// instant, so together they keep the exact arrival times (each at 1/W of the rate, staggered by one
+// interval), each with its own connection pool of `connections`. Progress is summed from their ticks; results are merged
 // concurrently (counts add, histograms merge exactly) and the generator judged on the whole.
 
+import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { Histogram } from './histogram.ts';
 import { mergeResults } from './merge.ts';
@@ -11,7 +12,10 @@ import { ProgressMeter } from './progress-meter.ts';
 import type { ThreadTuning } from './driver.ts';
 import type { CheckedLoad } from './run.ts';
 import type { LoadResult } from './types.ts';
-import type { WorkerInput, WorkerMessage } from './worker.ts';
+import type { WorkerCommand, WorkerInput, WorkerMessage } from './worker.ts';
+
+/** Time between the last worker being ready and the shared start, for the start message to arrive. */
+const START_MARGIN_MS = 20;
 
 const ENTRY = new URL('./worker-entry.mjs', import.meta.url);
 
@@ -21,6 +25,13 @@ export async function runWorkers(checked: CheckedLoad, tuning?: ThreadTuning): P
   const ticks: Array<Extract<WorkerMessage, { type: 'tick' }> | undefined> = new Array(count);
   const meter = new ProgressMeter(checked.schedule);
   const threads: Worker[] = [];
+  let ready = 0;
+  const send = (w: Worker, m: WorkerCommand): void => w.postMessage(m);
+  // Every worker loads (tsx, undici) at its own pace; they start together at one shared instant.
+  const startAll = (): void => {
+    const startAt = performance.timeOrigin + performance.now() + START_MARGIN_MS;
+    for (const w of threads) send(w, { type: 'start', startAt });
+  };
 
   const results = Array.from({ length: count }, (_, index) => {
     const input: WorkerInput = { options: plain, origin: checked.origin, share: { index, count }, tuning };
@@ -30,7 +41,9 @@ export async function runWorkers(checked: CheckedLoad, tuning?: ThreadTuning): P
     return new Promise<LoadResult>((resolve, reject) => {
       let settled = false;
       worker.on('message', (m: WorkerMessage) => {
-        if (m.type === 'tick') ticks[index] = m;
+        if (m.type === 'ready') {
+          if (++ready === count && !signal?.aborted) startAll();
+        } else if (m.type === 'tick') ticks[index] = m;
         else if (m.type === 'done') {
           settled = true;
           resolve(m.result);
@@ -50,7 +63,7 @@ export async function runWorkers(checked: CheckedLoad, tuning?: ThreadTuning): P
     });
   });
 
-  const stopAll = (): void => threads.forEach((w) => w.postMessage({ type: 'stop' }));
+  const stopAll = (): void => threads.forEach((w) => send(w, { type: 'stop' }));
   signal?.addEventListener('abort', stopAll, { once: true });
   if (signal?.aborted) stopAll();
   const progress = onProgress
