@@ -79,7 +79,9 @@ export async function probeHealth(url: string, timeoutMs: number): Promise<Healt
   const t0 = performance.now();
   const elapsed = () => performance.now() - t0;
   try {
-    const res = await request(url, { method: 'GET', headers: { accept: 'application/json' }, signal: AbortSignal.timeout(Math.max(1, Math.ceil(timeoutMs))) });
+    // A fresh connection each time (reset: no keep-alive): a dead target then reads as refused at once,
+    // and a kept-alive socket the server closed while idle cannot pass for an outage.
+    const res = await request(url, { method: 'GET', headers: { accept: 'application/json' }, reset: true, signal: AbortSignal.timeout(Math.max(1, Math.ceil(timeoutMs))) });
     const text = await readSome(res.body);
     const status = jsonStatus(text);
     const upper = status?.toUpperCase();

@@ -181,6 +181,8 @@ export async function startTarget(opts: StartTargetOptions): Promise<RunningTarg
     );
   };
   let last: HealthProbe | undefined;
+  // The last real answer tells more than a final probe the deadline cut short.
+  let answered: HealthProbe | undefined;
   for (;;) {
     const remaining = deadline - performance.now();
     if (remaining <= 0) break;
@@ -189,6 +191,7 @@ export async function startTarget(opts: StartTargetOptions): Promise<RunningTarg
     if (r.kind === 'abort') return fail(opts.signal!.reason);
     if (r.kind === 'exit') return exitedError(r.exit);
     last = r.p;
+    if (last.state !== 'unreachable') answered = last;
     if (last.state === 'up') {
       target.readyMs = performance.now() - t0;
       return target;
@@ -200,11 +203,11 @@ export async function startTarget(opts: StartTargetOptions): Promise<RunningTarg
   }
   // The deadline passed; an exit at the same moment is still an exit.
   if (!target.isAlive()) return exitedError(await target.exited);
-  const seen = last === undefined ? 'was never probed' : last.state === 'unreachable' ? `never answered (last: ${last.error})` : `last ${describeProbe(last)}`;
+  const seen = answered !== undefined ? `last ${describeProbe(answered)}` : last === undefined ? 'was never probed' : `never answered (last: ${last.error})`;
   const hint =
-    last === undefined || last.state === 'unreachable'
+    answered === undefined
       ? `check that it listens on $PORT (${port} here) on 127.0.0.1 and serves target.health`
-      : last.statusCode === 404
+      : answered.statusCode === 404
         ? 'check that target.health is the right path'
         : 'it runs and answers, but says it is not healthy: look at what its health check reports';
   return fail(
