@@ -22,6 +22,9 @@ import {
 } from './render-format.ts';
 import type { GateOutcome, GateReport, Verdict } from './types.ts';
 
+/** The JSON rendering lives in render-json.ts; re-exported for callers that pick a format here. */
+export { renderJson } from './render-json.ts';
+
 export interface TableOptions {
   /** ANSI colors on verdicts and the outcome (the CLI passes its `color`: a TTY without NO_COLOR). */
   color?: boolean;
