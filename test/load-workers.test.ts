@@ -60,6 +60,7 @@ describe('runLoad with worker threads', () => {
     assert.ok(progress.length >= 1, 'progress is aggregated from the workers');
     assert.ok(progress.every((p) => p.totalMs === 2500 && p.requestedRate === 400 && p.sent <= 1000));
     assert.ok(progress.some((p) => p.sent > 300), 'and sums both workers');
+    assert.ok(progress.every((p) => p.rate > 200 && p.rate < 600), `rates ${progress.map((p) => p.rate).join(' ')}: one moment of every worker`);
   });
 
   it('stops every worker on the signal and merges what they measured', async () => {

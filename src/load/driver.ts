@@ -172,7 +172,6 @@ class ThreadRun {
       headersTimeout: backstop,
       bodyTimeout: backstop,
       connectTimeout: backstop,
-      keepAliveTimeout: 60_000,
     });
   }
 

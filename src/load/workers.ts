@@ -33,6 +33,29 @@ export async function runWorkers(checked: CheckedLoad, tuning?: ThreadTuning): P
     for (const w of threads) send(w, { type: 'start', startAt });
   };
 
+  // Workers tick once a second from the same start: report when every worker has sent its k-th
+  // tick, so the sums (and the rate over the last second) are of one moment.
+  const rounds = new Array<number>(count).fill(0);
+  let reported = 0;
+  const report = (): void => {
+    if (!onProgress || Math.min(...rounds) <= reported) return;
+    reported = Math.min(...rounds);
+    const live = ticks as Array<Extract<WorkerMessage, { type: 'tick' }>>;
+    const latency = new Histogram();
+    for (const t of live) latency.merge(Histogram.fromJSON(t.latency));
+    const add = (f: (t: (typeof live)[number]) => number): number => live.reduce((a, t) => a + f(t), 0);
+    onProgress(
+      meter.next({
+        elapsedMs: Math.max(...live.map((t) => t.elapsedMs)),
+        sent: add((t) => t.sent),
+        completed: add((t) => t.completed),
+        errors: add((t) => t.errors),
+        inFlight: add((t) => t.inFlight),
+        p95: latency.valueAtPercentile(95),
+      }),
+    );
+  };
+
   const results = Array.from({ length: count }, (_, index) => {
     const input: WorkerInput = { options: plain, origin: checked.origin, share: { index, count }, tuning };
     // execArgv: [] so a parent's `--import tsx` is not loaded twice; the entry registers tsx itself.
@@ -43,8 +66,11 @@ export async function runWorkers(checked: CheckedLoad, tuning?: ThreadTuning): P
       worker.on('message', (m: WorkerMessage) => {
         if (m.type === 'ready') {
           if (++ready === count && !signal?.aborted) startAll();
-        } else if (m.type === 'tick') ticks[index] = m;
-        else if (m.type === 'done') {
+        } else if (m.type === 'tick') {
+          ticks[index] = m;
+          rounds[index]++;
+          report();
+        } else if (m.type === 'done') {
           settled = true;
           resolve(m.result);
         } else if (m.type === 'error') {
@@ -66,26 +92,6 @@ export async function runWorkers(checked: CheckedLoad, tuning?: ThreadTuning): P
   const stopAll = (): void => threads.forEach((w) => send(w, { type: 'stop' }));
   signal?.addEventListener('abort', stopAll, { once: true });
   if (signal?.aborted) stopAll();
-  const progress = onProgress
-    ? setInterval(() => {
-        const live = ticks.filter((t) => t !== undefined);
-        if (live.length === 0) return;
-        const latency = new Histogram();
-        for (const t of live) latency.merge(Histogram.fromJSON(t.latency));
-        const add = (f: (t: (typeof live)[number]) => number): number => live.reduce((a, t) => a + f(t), 0);
-        onProgress(
-          meter.next({
-            elapsedMs: Math.max(...live.map((t) => t.elapsedMs)),
-            sent: add((t) => t.sent),
-            completed: add((t) => t.completed),
-            errors: add((t) => t.errors),
-            inFlight: add((t) => t.inFlight),
-            p95: latency.valueAtPercentile(95),
-          }),
-        );
-      }, 1000)
-    : null;
-
   try {
     const all = await Promise.all(results);
     return mergeResults(all, { concurrent: true });
@@ -93,7 +99,6 @@ export async function runWorkers(checked: CheckedLoad, tuning?: ThreadTuning): P
     await Promise.all(threads.map((w) => w.terminate()));
     throw e;
   } finally {
-    if (progress) clearInterval(progress);
     signal?.removeEventListener('abort', stopAll);
   }
 }
