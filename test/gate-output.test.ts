@@ -299,6 +299,13 @@ describe('terminal table', () => {
     assert.match(colored, /\u001b\[32mPASS\u001b\[0m/);
   });
 
+  it('a generator that fell short lists its reasons under its facts, in the table and in Markdown', () => {
+    const generator = { requestedRate: 1000, achievedRate: 812, lateSends: 900, lateThresholdMs: 20, maxLagMs: 340, droppedSends: 12, eventLoopDelayP99Ms: 45, cpu: 0.99, workers: 1, ok: false, reasons: ['achieved 812/s of 1000/s: use --workers 2', 'event-loop delay p99 45 ms'] };
+    const r = report({ outcome: 'inconclusive', exitCode: 4, generator, reasons: ['the load generator could not deliver the profile'] });
+    assert.match(renderTable(r), /^generator: FELL SHORT: achieved 812\/s of 1,000\/s, 900 late sends \(> 20 ms, worst 340 ms\), 12 dropped, event-loop p99 45 ms, CPU 99% of a core, 1 worker\n {2}- achieved 812\/s of 1000\/s: use --workers 2\n {2}- event-loop delay p99 45 ms$/m);
+    assert.match(renderMarkdown(r), /^Load generator: FELL SHORT: .+\n\n- achieved 812\/s of 1000\/s: use --workers 2\n- event-loop delay p99 45 ms\n/m);
+  });
+
   it('an interrupted or failed run still says why, with a multi-line reason indented', () => {
     const text = renderTable(report({ outcome: 'target-failed', exitCode: 3, verdicts: [], baseline: undefined, generator: undefined, trials: [], reasons: ['the target died\nlast lines of target.log:\n  | boom'] }));
     assert.match(text, /^no objective was judged$/m);

@@ -114,7 +114,7 @@ export function renderJunit(r: GateReport): string {
     ['exitCode', String(r.exitCode)],
     ['profile', profileLine(r)],
     ['baseline', r.baseline?.path],
-    ['generator', r.generator ? generatorLine(r.generator) : undefined],
+    ['generator', r.generator ? [generatorLine(r.generator), ...r.generator.reasons].join('; ') : undefined],
     ['journal', r.journal],
   ];
   const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];

@@ -105,7 +105,10 @@ export function renderMarkdown(r: GateReport): string {
     }
   }
   if (r.baselineUpdated !== undefined) out.push(`Baseline updated: ${mdText(r.baselineUpdated)}`, '');
-  if (r.generator) out.push(`Load generator: ${mdText(generatorLine(r.generator))}`, '');
+  if (r.generator) {
+    out.push(`Load generator: ${mdText(generatorLine(r.generator))}`, '');
+    if (!r.generator.ok) out.push(...r.generator.reasons.flatMap(bullet), '');
+  }
 
   out.push(`**${outcomeHead(r)}**`, '');
   for (const reason of outcomeReasons(r)) out.push(...bullet(reason));

@@ -126,7 +126,10 @@ export function renderTable(r: GateReport, options: TableOptions = {}): string {
   if (r.baselineUpdated !== undefined) out.push('', printable(`baseline updated: ${r.baselineUpdated}`));
 
   // The generator's check on itself.
-  if (r.generator) out.push('', printable(`generator: ${generatorLine(r.generator)}`));
+  if (r.generator) {
+    out.push('', printable(`generator: ${generatorLine(r.generator)}`));
+    if (!r.generator.ok) for (const reason of r.generator.reasons) out.push(...block('  - ', reason, '    '));
+  }
 
   // The outcome.
   const reasons = outcomeReasons(r);
