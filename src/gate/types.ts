@@ -71,6 +71,19 @@ export interface TrialMetrics {
   memoryPerRequestBytes: number | null;
   throughput: number;
   latency: LatencySummary;
+  /** How busy the rest of the machine was during the trial (src/gate/machine.ts); absent when it could not be measured. */
+  machine?: TrialMachine;
+}
+
+/**
+ * CPU the rest of the machine used while a trial ran. Other processes slow the service by
+ * themselves, so a baseline comparison made on a busier machine is not judged (src/gate/compare.ts).
+ */
+export interface TrialMachine {
+  /** Logical CPU cores of the machine. */
+  cores: number;
+  /** Cores' worth of CPU used by everything but the target and the generator, averaged over the trial. */
+  otherCpuCores: number;
 }
 
 export type GateOutcome = 'pass' | 'fail' | 'inconclusive' | 'target-failed' | 'usage';
