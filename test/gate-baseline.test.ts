@@ -244,7 +244,9 @@ describe('baseline comparison', () => {
 describe('baseline file', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sloctl-baseline-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
-  const good = baselineOf(trials([20.1, 21.4, 20.8, 22.0, 21.0], [0, 0.001, 0, 0, 0], [100, null, 300, 200, 400]));
+  const good = baselineOf(
+    trials([20.1, 21.4, 20.8, 22.0, 21.0], [0, 0.001, 0, 0, 0], [100, null, 300, 200, 400]).map((t, i) => (i === 0 ? t : { ...t, machine: { cores: 2, otherCpuCores: 0.1 * i } })),
+  );
 
   function usageError(fn: () => unknown, pattern: RegExp): void {
     assert.throws(fn, (e: unknown) => {
@@ -257,7 +259,7 @@ describe('baseline file', () => {
   it('round-trips, creates its directory, and leaves no temporary file', () => {
     const path = join(dir, 'fresh', '.sloctl', 'baseline.json');
     writeBaseline(path, good);
-    assert.deepEqual(readBaseline(path, 'checkout'), good);
+    assert.deepEqual(readBaseline(path, 'checkout'), good, 'every field survives, the machine measurements included');
     assert.deepEqual(readdirSync(join(dir, 'fresh', '.sloctl')), ['baseline.json']);
     assert.deepEqual(good.summary, { p95Ms: 21, errorRatio: 0, memoryPerRequestBytes: 250, throughput: 200, requests: 2000 });
     assert.equal(makeBaseline({ service: 's', profile: PROFILE, trials: trials([1, 2, 3]) }).summary.memoryPerRequestBytes, null);

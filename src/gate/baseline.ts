@@ -55,6 +55,7 @@ const trial = z.object({
   memoryPerRequestBytes: finite.nullable(),
   throughput: finite,
   latency: latencySummary,
+  machine: z.object({ cores: z.number().int().min(1), otherCpuCores: finite }).optional(),
 });
 const baselineSchema = z.object({
   version: z.literal(BASELINE_VERSION),
