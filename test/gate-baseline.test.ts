@@ -271,7 +271,7 @@ describe('baseline file', () => {
 
   it('an unusable file is a usage error that names the file and says what to do', () => {
     const path = join(dir, 'bad.json');
-    const WHAT = /: delete it, or run the gate with --update-baseline to record a new one$/;
+    const WHAT = /: delete it \(the next run with --update-baseline records a new one once the gate passes\)$/;
     writeFileSync(path, '{"version": 1, "service": ');
     usageError(() => readBaseline(path, 'checkout', '.sloctl/bad.json'), /^baseline \.sloctl\/bad\.json is not valid JSON \(/);
     usageError(() => readBaseline(path, 'checkout'), WHAT);

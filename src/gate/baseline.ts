@@ -80,7 +80,7 @@ const baselineSchema = z.object({
   }),
 });
 
-const WHAT_TO_DO = 'delete it, or run the gate with --update-baseline to record a new one';
+const WHAT_TO_DO = 'delete it (the next run with --update-baseline records a new one once the gate passes)';
 
 /** Medians of the trials' numbers; memory is null when no trial measured it. */
 export function summarizeTrials(trials: readonly TrialMetrics[]): BaselineSummary {
