@@ -1,12 +1,14 @@
 // The sloctl command line: one file per command, each exporting `register(program)`.
 //
 // Exit codes are part of the interface (CI keys on them): 0 success, 1 the contract or an
-// objective failed, 2 usage error (bad flag, unreadable file).
+// objective failed, 2 usage error (bad flag, unreadable file), 3 the target failed (did not
+// start, died, stopped answering), 4 inconclusive (the run could not judge).
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { register as registerConvert } from './convert.ts';
 import { register as registerGenerate } from './generate.ts';
 import { register as registerStatus } from './status.ts';
+import { register as registerGate } from './gate.ts';
 import { register as registerHook } from './hook.ts';
 import { register as registerSchema } from './schema.ts';
 import { register as registerValidate } from './validate.ts';
@@ -30,6 +32,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerConvert(program, ctx);
   registerGenerate(program, ctx);
   registerStatus(program, ctx);
+  registerGate(program, ctx);
   const configure = (cmd: Command, name: string) => {
     for (const sub of cmd.commands) {
       const full = `${name} ${sub.name()}`;

@@ -7,7 +7,8 @@ import type { Unit } from './types.ts';
 /** 0.2134 -> "0.213 ms", 21.37 -> "21.4 ms", 1234.5 -> "1,235 ms". */
 export function formatLatency(ms: number): string {
   if (!Number.isFinite(ms)) return 'n/a';
-  const digits = ms < 1 ? 3 : ms < 100 ? 1 : 0;
+  const abs = Math.abs(ms);
+  const digits = abs < 1 ? 3 : abs < 100 ? 1 : 0;
   return `${ms.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })} ms`;
 }
 

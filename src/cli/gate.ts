@@ -1,0 +1,159 @@
+// `sloctl gate FILE`: the release gate. Starts the contract's target (or attaches with --target),
+// warms it up, runs the load profile as repeated trials while scraping the service, and judges
+// every objective from the client's and the service's view, and against the last accepted build.
+//
+// Exit codes: 0 pass; 1 an objective or the baseline failed; 2 usage or contract error; 3 the
+// target failed (did not start, died, stopped answering); 4 inconclusive (the generator could not
+// deliver the profile, or the run was interrupted).
+import { execFileSync } from 'node:child_process';
+import { dirname, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { byLocation, hasErrors } from '../contract/diagnostic.ts';
+import { parseContract } from '../contract/load.ts';
+import type { Contract } from '../contract/schema.ts';
+import { gateProfile, type ProfileOverrides } from '../gate/profile.ts';
+import { appendStepSummary, renderMarkdown } from '../gate/render-markdown.ts';
+import { renderJunit } from '../gate/render-junit.ts';
+import { renderJson, renderTable } from '../gate/render-table.ts';
+import { resolveFrom, runGate } from '../gate/run.ts';
+import { ProgressWriter } from '../load/progress.ts';
+import { EXIT, UsageError, type CliContext } from './exit.ts';
+import { printDiagnostics, readInputFile, writeAtomically } from './files.ts';
+import { durationFlag, intFlag, rateFlag } from './flags.ts';
+
+interface GateFlags {
+  target?: string;
+  rate?: string;
+  duration?: string;
+  warmup?: string;
+  connections?: string;
+  workers?: string;
+  trials?: string;
+  timeout?: string;
+  baseline?: string;
+  updateBaseline?: boolean;
+  json?: boolean;
+  junit?: string;
+  markdown?: string;
+  journal?: string;
+  seed?: string;
+  allowRemote?: boolean;
+  progress: boolean;
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('gate')
+    .description('The release gate: drive the contract\'s load profile against the service, judge every objective from both sides and against the baseline.')
+    .argument('<file>', 'the contract (slo.yaml)')
+    .option('--target <url>', 'attach to a running service at this URL instead of starting target.run')
+    .option('--rate <rate>', 'override load.rate: 500, 500/s, or max (closed model, for capacity runs)')
+    .option('--duration <duration>', 'override load.duration (the measured phase, split into the trials)')
+    .option('--warmup <duration>', 'override load.warmup (0s for none)')
+    .option('--connections <n>', 'override load.connections')
+    .option('--workers <n>', 'worker threads for the load generator (when one core cannot drive the rate)', '1')
+    .option('--trials <n>', 'override objectives.regression.trials: the measured phase is split into this many trials')
+    .option('--timeout <duration>', 'override load.timeout')
+    .option('--baseline <path>', 'compare with this baseline (default: objectives.regression.baseline when the contract has a regression objective)')
+    .option('--update-baseline', 'when the gate passes, replace the baseline with this run (atomically)')
+    .option('--json', 'print the report as JSON on stdout instead of the table')
+    .option('--junit <path>', 'write a JUnit XML report (one test case per objective)')
+    .option('--markdown <path>', 'write a Markdown report (also appended to $GITHUB_STEP_SUMMARY when set)')
+    .option('--journal <path>', 'where the run journal (JSON lines) goes (default .sloctl/runs/<service>-<time>/journal.jsonl beside the contract)')
+    .option('--seed <n>', 'seed of the request mix, for reproducible runs', '1')
+    .option('--allow-remote', 'allow a --target that is not on a loopback address')
+    .option('--no-progress', 'no progress display')
+    .action(async (file: string, flags: GateFlags) => {
+      await runGateCommand(file, flags, ctx);
+    });
+}
+
+function loadContract(ctx: CliContext, file: string): { contract: Contract; shown: string; path: string } {
+  const input = readInputFile(ctx, file, 'name the slo.yaml file');
+  const loaded = parseContract(input.text, input.shown);
+  const errors = loaded.diagnostics.filter((d) => d.severity === 'error').sort(byLocation);
+  if (!loaded.contract || hasErrors(loaded.diagnostics)) {
+    printDiagnostics(ctx, errors, input);
+    throw new UsageError(`${input.shown} has ${errors.length} error(s): fix them (\`sloctl validate ${input.shown}\` lists them) and run the gate again`);
+  }
+  return { contract: loaded.contract, shown: input.shown, path: resolve(ctx.cwd, file) };
+}
+
+function overrides(flags: GateFlags): ProfileOverrides {
+  const o: ProfileOverrides = {};
+  if (flags.rate !== undefined) o.rate = rateFlag('rate', flags.rate, true);
+  if (flags.duration !== undefined) o.durationMs = durationFlag('duration', flags.duration);
+  if (flags.warmup !== undefined) o.warmupMs = flags.warmup.trim() === '0' ? 0 : durationFlag('warmup', flags.warmup);
+  if (flags.connections !== undefined) o.connections = intFlag('connections', flags.connections, 1, 100_000);
+  if (flags.workers !== undefined) o.workers = intFlag('workers', flags.workers, 1, 64);
+  if (flags.trials !== undefined) o.trials = intFlag('trials', flags.trials, 1, 1000);
+  if (flags.timeout !== undefined) o.timeoutMs = durationFlag('timeout', flags.timeout);
+  return o;
+}
+
+/** The commit being gated, for the baseline's record; undefined outside a git work tree. */
+function gitCommit(cwd: string): string | undefined {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function runGateCommand(file: string, flags: GateFlags, ctx: CliContext, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const profileOverrides = overrides(flags);
+  const seed = intFlag('seed', flags.seed ?? '1', 0, 2 ** 32 - 1);
+  const { contract, shown, path } = loadContract(ctx, file);
+  const profile = gateProfile(contract, profileOverrides);
+  if (typeof profile === 'string') throw new UsageError(`${shown}: ${profile}`);
+  if (profile.durationMs / profile.trials < 1000) throw new UsageError(`--trials: ${profile.trials} trials of a ${profile.durationMs / 1000}s phase are shorter than 1s each: lower --trials or raise --duration`);
+  if (flags.updateBaseline && flags.baseline === undefined && !contract.objectives.regression) {
+    throw new UsageError('--update-baseline needs a baseline path: pass --baseline PATH or add objectives.regression to the contract');
+  }
+  const baselineFlag = flags.baseline ?? contract.objectives.regression?.baseline;
+  const baselinePath = baselineFlag === undefined ? undefined : flags.baseline !== undefined ? resolve(ctx.cwd, flags.baseline) : resolveFrom(path, baselineFlag);
+
+  const interrupt = new AbortController();
+  // Ctrl-C or a CI runner's SIGTERM: stop the load, stop the target (it runs in its own process
+  // group, so the signal does not reach it), keep and report what was measured.
+  const onSignal = () => interrupt.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const progress = flags.progress && !flags.json ? new ProgressWriter({ write: ctx.stderr, isTTY: process.stderr.isTTY === true }) : undefined;
+  let report;
+  try {
+    report = await runGate({
+      contract,
+      contractFile: shown,
+      contractPath: path,
+      profile,
+      target: flags.target,
+      allowRemote: flags.allowRemote === true,
+      baselinePath,
+      updateBaseline: flags.updateBaseline === true,
+      journalPath: flags.journal === undefined ? undefined : resolve(ctx.cwd, flags.journal),
+      commit: gitCommit(dirname(path)),
+      seed,
+      signal: interrupt.signal,
+      log: (line) => {
+        progress?.clear();
+        if (flags.progress) ctx.stderr(`sloctl gate: ${line}\n`);
+      },
+      onProgress: progress ? (phase, p) => progress.update(p, phase) : undefined,
+    });
+  } finally {
+    progress?.clear();
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+
+  if (flags.json) ctx.stdout(`${renderJson(report)}\n`);
+  else ctx.stdout(`${renderTable(report, { color: ctx.color })}\n`);
+  if (flags.junit !== undefined) writeAtomically(resolve(ctx.cwd, flags.junit), renderJunit(report), flags.junit);
+  const md = flags.markdown !== undefined || env.GITHUB_STEP_SUMMARY ? renderMarkdown(report) : undefined;
+  if (md !== undefined && flags.markdown !== undefined) writeAtomically(resolve(ctx.cwd, flags.markdown), md, flags.markdown);
+  if (md !== undefined) appendStepSummary(md, env);
+  ctx.stderr(`sloctl gate: journal ${report.journal}\n`);
+  ctx.exitCode = report.exitCode;
+  if (report.exitCode === EXIT.USAGE) ctx.exitCode = EXIT.USAGE;
+}

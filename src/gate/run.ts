@@ -1,0 +1,290 @@
+// `sloctl gate`: start (or attach to) the service, warm it up, run the load profile as repeated
+// trials while scraping the service's own metrics, then judge every objective from both views,
+// compare with the last accepted build, and say PASS, FAIL, INCONCLUSIVE or that the target failed.
+//
+// Everything measured goes to the journal as it happens (one JSON line per event, written
+// synchronously), so an interrupted or crashed run keeps what it measured.
+//
+// Outcome precedence: the target failed (3) > the generator could not deliver the profile, or the
+// run was interrupted (4, INCONCLUSIVE: a verdict on a run that did not happen as specified would
+// be a guess) > an objective or the baseline failed (1) > pass (0).
+import { dirname, isAbsolute, resolve } from 'node:path';
+import type { Contract } from '../contract/schema.ts';
+import { EXIT } from '../cli/exit.ts';
+import { runLoad } from '../load/run.ts';
+import { mergeResults } from '../load/merge.ts';
+import { assessGenerator } from '../load/self-check.ts';
+import type { GeneratorHealth, LoadProgress, LoadResult } from '../load/types.ts';
+import { compareWithBaseline } from './compare.ts';
+import { makeBaseline, profileMismatch, readBaseline, writeBaseline, type BaselineFile } from './baseline.ts';
+import { clientCounts } from './client-view.ts';
+import { endpointUrl } from './health.ts';
+import { Journal, defaultJournalPath } from './journal.ts';
+import type { GateProfile } from './profile.ts';
+import { ServiceWatch, type ServiceMark } from './service-watch.ts';
+import { attachTarget, HealthWatcher, startTarget, type RunningTarget } from './target.ts';
+import { TargetError } from './target-error.ts';
+import type { GateOutcome, GateReport, TrialMetrics } from './types.ts';
+import { judgeObjectives } from './verdicts.ts';
+
+export interface GateRunOptions {
+  contract: Contract;
+  /** The contract file as the user named it, and its absolute path. */
+  contractFile: string;
+  contractPath: string;
+  profile: GateProfile;
+  /** Attach to this URL instead of starting `target.run`. */
+  target?: string;
+  allowRemote: boolean;
+  /** Absolute path of the baseline to compare with (and update), or undefined for none. */
+  baselinePath?: string;
+  updateBaseline: boolean;
+  journalPath?: string;
+  commit?: string;
+  seed?: number;
+  /** Progress of each load phase (warm-up, trial i of n). */
+  onProgress?: (phase: string, p: LoadProgress) => void;
+  /** One-line status messages ("starting npm run example", "warm-up 10s"). */
+  log?: (line: string) => void;
+  /** Ctrl-C: stops the run; what was measured is kept and the outcome is INCONCLUSIVE. */
+  signal?: AbortSignal;
+}
+
+const HEALTH_INTERVAL_MS = 1000;
+const SCRAPE_INTERVAL_CAP_MS = 2000;
+
+/**
+ * The generator's check over the whole measured phase, not per trial: one late send in a trial of
+ * 100 is 1%, the same send in a phase of 500 is noise. Judged by the same rules as a single run.
+ */
+function combineHealth(results: readonly LoadResult[]): GeneratorHealth | undefined {
+  const hs = results.map((r) => r.generator).filter((g): g is GeneratorHealth => g !== undefined);
+  if (hs.length === 0) return undefined;
+  return assessGenerator({
+    requestedRate: hs[0].requestedRate,
+    sent: results.reduce((s, r) => s + r.sent, 0),
+    durationMs: results.reduce((s, r) => s + r.durationMs, 0),
+    lateSends: hs.reduce((s, h) => s + h.lateSends, 0),
+    lateThresholdMs: hs[0].lateThresholdMs,
+    maxLagMs: Math.max(...hs.map((h) => h.maxLagMs)),
+    droppedSends: hs.reduce((s, h) => s + h.droppedSends, 0),
+    eventLoopDelayP99Ms: Math.max(...hs.map((h) => h.eventLoopDelayP99Ms)),
+    cpu: Math.max(...hs.map((h) => h.cpu)),
+    workers: hs[0].workers,
+  });
+}
+
+function trialMetrics(contract: Contract, index: number, r: LoadResult, before: ServiceMark | undefined, after: ServiceMark | undefined): TrialMetrics {
+  const c = clientCounts(contract, r.routes);
+  let memory: number | null = null;
+  if (before?.heapBytes !== undefined && after?.heapBytes !== undefined && before.requests !== undefined && after.requests !== undefined && after.requests > before.requests) {
+    memory = (after.heapBytes - before.heapBytes) / (after.requests - before.requests);
+  }
+  return { index, startedAt: r.startedAt, durationMs: r.durationMs, requests: c.total, p95Ms: r.latency.p95, errorRatio: c.errorRatio, memoryPerRequestBytes: memory, throughput: r.throughput, latency: r.latency };
+}
+
+export async function runGate(o: GateRunOptions): Promise<GateReport> {
+  const { contract, profile } = o;
+  const log = o.log ?? (() => {});
+  const startedAt = Date.now();
+  const contractDir = dirname(o.contractPath);
+  // A baseline that is there but unusable is a usage error (exit 2), found before anything is
+  // started or written.
+  const baseline: BaselineFile | undefined = o.baselinePath === undefined ? undefined : readBaseline(o.baselinePath, contract.service.name);
+  const journalPath = o.journalPath ?? defaultJournalPath(contractDir, contract.service.name, new Date(startedAt));
+  const journal = new Journal(journalPath);
+  const report: GateReport = {
+    service: contract.service.name,
+    contractFile: o.contractFile,
+    startedAt,
+    finishedAt: startedAt,
+    outcome: 'pass',
+    exitCode: EXIT.OK,
+    reasons: [],
+    target: { url: o.target ?? '', started: false },
+    profile: { rate: profile.rate, durationMs: profile.durationMs, warmupMs: profile.warmupMs, connections: profile.connections, trials: profile.trials, workers: profile.workers },
+    verdicts: [],
+    trials: [],
+    journal: journalPath,
+  };
+  journal.write('start', { contract: o.contractFile, profile: report.profile, target: o.target ?? contract.target?.run, commit: o.commit });
+
+  const finish = (outcome: GateOutcome, exitCode: number, reasons: string[]): GateReport => {
+    report.outcome = outcome;
+    report.exitCode = exitCode;
+    report.reasons.unshift(...reasons);
+    report.finishedAt = Date.now();
+    journal.write('end', { outcome, exitCode, reasons: report.reasons, verdicts: report.verdicts, baseline: report.baseline, generator: report.generator });
+    journal.close();
+    return report;
+  };
+
+  // 1. The target: attach, or start `run` and wait for its health endpoint.
+  const healthPath = contract.target?.health ?? '/healthz';
+  let running: RunningTarget | undefined;
+  let baseUrl: string;
+  try {
+    if (o.target !== undefined) {
+      baseUrl = (await attachTarget(o.target, healthPath, o.allowRemote)).url;
+    } else {
+      const t = contract.target;
+      if (!t?.run) throw new TargetError('spawn', 'the contract has no target.run command and no --target URL was given: add `target: {run: ...}` or pass --target URL');
+      log(`starting \`${t.run}\``);
+      running = await startTarget({
+        command: t.run,
+        cwd: t.cwd ? resolve(contractDir, t.cwd) : contractDir,
+        port: t.port,
+        env: t.env,
+        healthPath,
+        startTimeoutMs: t.startTimeout,
+        logFile: resolve(dirname(journalPath), 'target.log'),
+        signal: o.signal,
+      });
+      baseUrl = running.url;
+      report.target.command = t.run;
+      report.target.log = resolve(dirname(journalPath), 'target.log');
+      report.target.started = true;
+    }
+  } catch (e) {
+    if (e instanceof TargetError) {
+      journal.write('target-failed', { kind: e.kind, message: e.message });
+      return finish('target-failed', EXIT.TARGET, [e.message]);
+    }
+    if (o.signal?.aborted) return finish('inconclusive', EXIT.INCONCLUSIVE, ['interrupted while the target was starting; it was stopped']);
+    journal.close();
+    throw e;
+  }
+  report.target.url = baseUrl;
+  journal.write('target-ready', { url: baseUrl, pid: running?.pid });
+  log(`target healthy at ${baseUrl}`);
+
+  // The run stops at once when the target dies, stops answering, or the user interrupts.
+  const stop = new AbortController();
+  let targetFailure: TargetError | undefined;
+  const failTarget = (e: TargetError) => {
+    if (targetFailure) return;
+    targetFailure = e;
+    journal.write('target-failed', { kind: e.kind, message: e.message });
+    stop.abort(e);
+  };
+  running?.onExit((e) => failTarget(e));
+  const onUserAbort = () => stop.abort(new Error('interrupted'));
+  o.signal?.addEventListener('abort', onUserAbort, { once: true });
+  const watcher = new HealthWatcher({ url: endpointUrl(baseUrl, healthPath), intervalMs: HEALTH_INTERVAL_MS, onUnresponsive: (e) => failTarget(e) });
+  watcher.start();
+
+  const load = (phase: string, durationMs: number): Promise<LoadResult> =>
+    runLoad({
+      url: baseUrl,
+      requests: profile.requests,
+      stages: [{ rate: profile.rate, durationMs }],
+      connections: profile.connections,
+      timeoutMs: profile.timeoutMs,
+      workers: profile.workers,
+      seed: o.seed,
+      allowRemote: o.allowRemote,
+      signal: stop.signal,
+      onProgress: (p) => o.onProgress?.(phase, p),
+    });
+
+  const trialResults: LoadResult[] = [];
+  let watch: ServiceWatch | undefined;
+  let startMark: ServiceMark | undefined;
+  try {
+    // 2. Warm-up: same profile, results journaled but not judged.
+    if (profile.warmupMs > 0 && !stop.signal.aborted) {
+      log(`warm-up ${profile.warmupMs / 1000}s`);
+      const w = await load('warm-up', profile.warmupMs);
+      journal.write('warmup', { result: w });
+    }
+
+    // 3. The measured phase: trials back to back, the service scraped throughout.
+    if (!stop.signal.aborted) {
+      const metricsUrl = endpointUrl(baseUrl, contract.target?.metrics ?? '/metrics');
+      watch = new ServiceWatch(contract, {
+        metricsUrl,
+        intervalMs: Math.min(contract.scrapeInterval, SCRAPE_INTERVAL_CAP_MS),
+        timeoutMs: Math.min(contract.scrapeInterval, 5000),
+        allowRemote: o.allowRemote,
+        healthUp: () => watcher.lastUp,
+      });
+      watcher.resetShare();
+      startMark = await watch.scrape();
+      watch.startLoop();
+      const trialMs = Math.max(1, Math.round(profile.durationMs / profile.trials));
+      let before = startMark;
+      for (let i = 0; i < profile.trials && !stop.signal.aborted; i++) {
+        const phase = profile.trials > 1 ? `trial ${i + 1}/${profile.trials}` : 'measured';
+        log(`${phase}: ${trialMs / 1000}s at ${profile.rate === 'max' ? 'max' : `${profile.rate}/s`}`);
+        const r = await load(phase, trialMs);
+        const after = await watch.scrape();
+        trialResults.push(r);
+        const m = trialMetrics(contract, i, r, before, after);
+        report.trials.push(m);
+        journal.write('trial', { metrics: m, result: r });
+        before = after;
+      }
+      watch.stopLoop();
+    }
+  } finally {
+    watch?.stopLoop();
+    await watcher.stop();
+    o.signal?.removeEventListener('abort', onUserAbort);
+    // Stopped before judging: everything needed is measured, and an exception must not leave it running.
+    await running?.stop().catch(() => undefined);
+  }
+
+  // 4. Judge what was measured (also for a cut-short run: the journal and report keep it).
+  const reasons: string[] = [];
+  if (trialResults.length > 0) {
+    const merged = mergeResults(trialResults);
+    report.load = merged;
+    const service = watch!.view(startMark);
+    if (service.unavailable) reasons.push(`the service view is missing (${service.unavailable}): verdicts use the client view only`);
+    report.verdicts = judgeObjectives(contract, { client: merged, healthUpShare: watcher.upShare, service }, { offeredWeightedRate: Number.isFinite(profile.offeredWeightedRate) ? profile.offeredWeightedRate : undefined });
+    report.generator = combineHealth(trialResults);
+  }
+
+  // 5. The baseline (read before the run, so a broken one stops the gate before any load).
+  if (o.baselinePath !== undefined && report.trials.length > 0) {
+    const reg = contract.objectives.regression;
+    if (baseline) {
+      const mismatch = profileMismatch(baseline, report.profile);
+      const cmp = compareWithBaseline(baseline, report.trials, { p95: reg?.p95 ?? 0.05, errorRatio: reg?.errorRatio ?? 0.001, memoryPerRequest: reg?.memoryPerRequest ?? 0.1 });
+      report.baseline = { ...cmp, path: o.baselinePath };
+      if (mismatch) {
+        report.baseline.verdict = report.baseline.verdict === 'fail' ? 'warn' : report.baseline.verdict;
+        reasons.push(`the baseline was measured under another profile (${mismatch}): compared, but not judged`);
+      }
+      journal.write('baseline', { comparison: report.baseline });
+    } else {
+      reasons.push(`no baseline at ${o.baselinePath} yet: run with --update-baseline once this build is accepted`);
+    }
+  }
+
+  // 6. The outcome.
+  if (targetFailure) return finish('target-failed', EXIT.TARGET, [targetFailure.message, ...reasons]);
+  if (stop.signal.aborted) return finish('inconclusive', EXIT.INCONCLUSIVE, ['interrupted before the profile finished: what was measured is in the journal', ...reasons]);
+  if (trialResults.length === 0) return finish('inconclusive', EXIT.INCONCLUSIVE, ['no load was run', ...reasons]);
+  if (report.generator && !report.generator.ok) {
+    return finish('inconclusive', EXIT.INCONCLUSIVE, [`the load generator could not deliver the profile, so the numbers cannot judge the service: ${report.generator.reasons.join('; ')}`, ...reasons]);
+  }
+  const failed = report.verdicts.filter((v) => v.verdict === 'fail');
+  const failures = failed.map((v) => `${v.contract} ${v.name}: ${v.reason}`);
+  if (report.baseline?.verdict === 'fail') failures.push(...report.baseline.comparisons.filter((c) => c.verdict === 'fail').map((c) => `regression ${c.metric}: ${c.reason}`));
+  if (failures.length > 0) {
+    if (o.updateBaseline) reasons.push('baseline not updated: the gate did not pass');
+    return finish('fail', EXIT.FAILED, [...failures, ...reasons]);
+  }
+  if (o.updateBaseline && o.baselinePath !== undefined) {
+    writeBaseline(o.baselinePath, makeBaseline({ service: contract.service.name, profile: report.profile, trials: report.trials, commit: o.commit }));
+    report.baselineUpdated = o.baselinePath;
+    journal.write('baseline-updated', { path: o.baselinePath });
+  }
+  return finish('pass', EXIT.OK, reasons);
+}
+
+/** A path from the command line or the contract, relative to the contract's directory. */
+export function resolveFrom(contractPath: string, p: string): string {
+  return isAbsolute(p) ? p : resolve(dirname(contractPath), p);
+}

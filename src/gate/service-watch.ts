@@ -1,0 +1,151 @@
+// The service's own view of a gate run: its /metrics scraped from the start of the measured phase
+// to its end, fed to the embedded evaluator (the same code `sloctl status` uses), plus the runtime
+// gauges the memory contract reads. The first scrape opens the phase: increases only count between
+// two scrapes, so nothing from the warm-up leaks in.
+//
+// I/O lives in the Scraper; this file only decides when to scrape and what to read from the store.
+import { GO_RUNTIME_ROLES, HTTP_ROLES, NODE_RUNTIME_ROLES } from '../contract/metric-names.ts';
+import type { Contract } from '../contract/schema.ts';
+import { increase } from '../engine/counter.ts';
+import { defineSlos } from '../evaluate/definitions.ts';
+import { EmbeddedEvaluator } from '../evaluate/embedded.ts';
+import { Scraper, type ScrapeReport } from '../observe/scraper.ts';
+import { SeriesStore, type Series } from '../observe/series-store.ts';
+import type { ServiceView } from './verdicts.ts';
+
+export interface ServiceWatchOptions {
+  metricsUrl: string;
+  intervalMs: number;
+  timeoutMs: number;
+  allowRemote: boolean;
+  /** Health of the target at scrape time, for the availability composite computed from parts. */
+  healthUp?: () => boolean | undefined;
+  onScrape?: (report: ScrapeReport) => void;
+}
+
+/** A point the gate marks (trial boundaries): the heap and the requests finished so far. */
+export interface ServiceMark {
+  at: number;
+  heapBytes?: number;
+  requests?: number;
+}
+
+export class ServiceWatch {
+  readonly store = new SeriesStore();
+  private readonly scraper: Scraper;
+  private readonly evaluator: EmbeddedEvaluator;
+  private readonly names: { heap: string; rss: string; requests: string; weighted: string; dependencyUp: string };
+  private readonly critical: string[];
+  private timer: NodeJS.Timeout | undefined;
+  private readonly opts: ServiceWatchOptions;
+  private firstAt: number | undefined;
+  private lastAt: number | undefined;
+  private failures: string[] = [];
+  private heapMax: number | undefined;
+  private rssMax: number | undefined;
+  private depUp = { sum: 0, n: 0 };
+
+  constructor(contract: Contract, opts: ServiceWatchOptions) {
+    this.opts = opts;
+    this.scraper = new Scraper({ url: opts.metricsUrl, store: this.store, intervalMs: opts.intervalMs, timeoutMs: opts.timeoutMs, allowRemote: opts.allowRemote });
+    this.evaluator = new EmbeddedEvaluator(defineSlos(contract));
+    this.evaluator.attach(this.store);
+    const runtime = contract.service.runtime === 'go' ? GO_RUNTIME_ROLES : NODE_RUNTIME_ROLES;
+    const m = contract.metrics ?? {};
+    this.names = {
+      heap: m.heapUsed ?? runtime.heapUsed.name,
+      rss: m.rss ?? runtime.rss.name,
+      requests: m.requests ?? HTTP_ROLES.requests.name,
+      weighted: m.weightedRequests ?? HTTP_ROLES.weightedRequests.name,
+      dependencyUp: m.dependencyUp ?? HTTP_ROLES.dependencyUp.name,
+    };
+    this.critical = contract.dependencies.filter((d) => d.critical).map((d) => d.name);
+  }
+
+  /** One scrape now; returns the mark (heap and requests) it read. */
+  async scrape(): Promise<ServiceMark> {
+    this.evaluator.setHealth(this.opts.healthUp?.());
+    const r = await this.scraper.scrapeOnce(Date.now());
+    this.opts.onScrape?.(r);
+    if (!r.ok) {
+      this.failures.push(r.error?.message ?? 'scrape failed');
+      return { at: r.at };
+    }
+    this.firstAt ??= r.at;
+    this.lastAt = r.at;
+    const heap = this.gauge(this.names.heap);
+    const rss = this.gauge(this.names.rss);
+    if (heap !== undefined) this.heapMax = Math.max(this.heapMax ?? 0, heap);
+    if (rss !== undefined) this.rssMax = Math.max(this.rssMax ?? 0, rss);
+    if (this.critical.length > 0) {
+      const ups = this.critical.map((d) => this.store.select(this.names.dependencyUp, [{ name: 'dependency', op: '=', value: d }]).at(0)?.latest()?.v);
+      if (ups.every((v) => v !== undefined)) {
+        this.depUp.sum += Math.min(...(ups as number[]));
+        this.depUp.n++;
+      }
+    }
+    return { at: r.at, heapBytes: heap, requests: this.counterTotal(this.names.requests) };
+  }
+
+  /** Scrapes every interval until stop(); a scrape in flight finishes first. */
+  startLoop(): void {
+    const tick = () => {
+      this.timer = setTimeout(() => void this.scrape().finally(() => this.timer && tick()), this.opts.intervalMs);
+    };
+    tick();
+  }
+
+  stopLoop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private gauge(name: string): number | undefined {
+    const series = this.store.select(name);
+    if (series.length === 0) return undefined;
+    let sum = 0;
+    for (const s of series) sum += s.latest()?.v ?? 0;
+    return sum;
+  }
+
+  /** Sum over series of the latest counter value (an absolute count, for marks). */
+  private counterTotal(name: string): number | undefined {
+    const series = this.store.select(name);
+    if (series.length === 0) return undefined;
+    let sum = 0;
+    for (const s of series) sum += s.latest()?.v ?? 0;
+    return sum;
+  }
+
+  private increaseOf(name: string): number | undefined {
+    const series: Series[] = this.store.select(name);
+    if (series.length === 0) return undefined;
+    let sum = 0;
+    for (const s of series) sum += increase(s.samples(this.firstAt, this.lastAt).map(({ t, v }) => ({ t, v })));
+    return sum;
+  }
+
+  /** The service view over the span from the first successful scrape to the last. */
+  view(start: ServiceMark | undefined): ServiceView {
+    if (this.firstAt === undefined || this.lastAt === undefined || this.lastAt === this.firstAt) {
+      return { slos: [], unavailable: `fewer than two successful scrapes of ${this.opts.metricsUrl}${this.failures.length ? `: ${this.failures.at(-1)}` : ''}` };
+    }
+    const spanS = (this.lastAt - this.firstAt) / 1000;
+    const weighted = this.increaseOf(this.names.weighted);
+    const requests = this.increaseOf(this.names.requests);
+    const endHeap = this.gauge(this.names.heap);
+    return {
+      slos: this.evaluator.evaluate(this.lastAt + 1),
+      weightedRate: weighted !== undefined ? weighted / spanS : undefined,
+      heapMaxBytes: this.heapMax,
+      rssMaxBytes: this.rssMax,
+      heapGrowthBytes: endHeap !== undefined && start?.heapBytes !== undefined ? endHeap - start.heapBytes : undefined,
+      requests,
+      dependencyUpShare: this.depUp.n > 0 ? this.depUp.sum / this.depUp.n : undefined,
+    };
+  }
+
+  get scrapeFailures(): readonly string[] {
+    return this.failures;
+  }
+}

@@ -1,0 +1,158 @@
+// `sloctl gate` end to end: a real service process (test/fixtures/gate-e2e/service.ts, instrumented
+// with the SDK) started from the contract's `run`, real load, real scrapes, and the exit codes the
+// issue names: 0 pass, 1 an objective failed, 2 usage, 3 the target failed, 4 inconclusive.
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, it } from 'node:test';
+import { main } from '../src/cli/main.ts';
+
+const REPO = resolve(import.meta.dirname, '..');
+const SERVICE = join(REPO, 'test/fixtures/gate-e2e/service.ts');
+
+interface Case {
+  env?: Record<string, string>;
+  run?: string;
+  p50?: string;
+  trials?: number;
+  duration?: string;
+  rate?: string;
+}
+
+/** A contract in a fresh directory; the service reads the same file through the SDK. */
+function contract(c: Case = {}): { dir: string; file: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'sloctl-gate-'));
+  const file = join(dir, 'slo.yaml');
+  const env = { CONTRACT: file, DELAY_MS: '2', ...c.env };
+  writeFileSync(file, `apiVersion: sloctl/v1
+service: { name: gate-fixture }
+target:
+  run: ${JSON.stringify(c.run ?? `node --import tsx ${SERVICE}`)}
+  cwd: ${JSON.stringify(REPO)}
+  env: ${JSON.stringify(env)}
+  startTimeout: 30s
+routes:
+  - { name: work, method: GET, path: /work }
+load:
+  rate: ${c.rate ?? '100/s'}
+  duration: ${c.duration ?? '3s'}
+  warmup: 1s
+  connections: 16
+  timeout: 2s
+  mix: [{ route: work, weight: 1 }]
+objectives:
+  latency:
+    - { name: api, threshold: 250ms, objective: 99%, percentiles: { p50: ${c.p50 ?? '200ms'} } }
+  errors: { objective: 99% }
+  regression: { baseline: baseline.json, trials: ${c.trials ?? 3} }
+`);
+  return { dir, file };
+}
+
+async function gate(args: string[], cwd: string) {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(['node', 'sloctl', 'gate', ...args], { stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; }, cwd, color: false });
+  return { code, stdout, stderr };
+}
+
+function journalEvents(path: string): string[] {
+  return readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { event: string }).event);
+}
+
+describe('sloctl gate', () => {
+  it('passes a healthy service, writes JUnit, Markdown and the journal, and judges both views', async () => {
+    const { dir, file } = contract();
+    const r = await gate([file, '--json', '--junit', 'junit.xml', '--markdown', 'gate.md', '--journal', 'journal.jsonl', '--no-progress'], dir);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const report = JSON.parse(r.stdout);
+    assert.equal(report.outcome, 'pass');
+    const api = report.verdicts.find((v: { name: string }) => v.name === 'api');
+    assert.equal(api.verdict, 'pass');
+    // Both sides measured the share within the threshold.
+    assert.ok(api.client > 0.99 && api.service > 0.99, JSON.stringify(api));
+    assert.equal(report.trials.length, 3);
+    assert.ok(report.generator.ok);
+    assert.match(readFileSync(join(dir, 'junit.xml'), 'utf8'), /<testsuite/);
+    assert.match(readFileSync(join(dir, 'gate.md'), 'utf8'), /\|/);
+    const events = journalEvents(join(dir, 'journal.jsonl'));
+    assert.deepEqual([events[0], events.at(-1)], ['start', 'end']);
+    assert.equal(events.filter((e) => e === 'trial').length, 3);
+  });
+
+  it('fails with a readable reason when an objective cannot hold', async () => {
+    const { dir, file } = contract({ p50: '1ms', env: { DELAY_MS: '5' } });
+    const r = await gate([file, '--no-progress', '--journal', 'j.jsonl'], dir);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /FAIL/);
+    assert.match(r.stdout, /p50 .* is over the ceiling 1\.0 ms/);
+  });
+
+  it('exits 3 when the run command exits at once, keeping the journal', async () => {
+    const { dir, file } = contract({ run: 'echo "no database configured" >&2; exit 7' });
+    const r = await gate([file, '--no-progress', '--journal', 'j.jsonl'], dir);
+    assert.equal(r.code, 3, r.stdout + r.stderr);
+    assert.match(r.stdout + r.stderr, /no database configured/);
+    assert.match(r.stdout + r.stderr, /code 7/);
+    assert.deepEqual(journalEvents(join(dir, 'j.jsonl')).slice(0, 2), ['start', 'target-failed']);
+  });
+
+  it('exits 3 when the target dies mid-run, keeping what was measured', async () => {
+    // 100/s: the warm-up sends ~100 requests; the service kills itself in the measured phase.
+    const { dir, file } = contract({ env: { DIE_AFTER_REQUESTS: '180' }, duration: '4s' });
+    const r = await gate([file, '--no-progress', '--journal', 'j.jsonl', '--json'], dir);
+    assert.equal(r.code, 3, r.stdout + r.stderr);
+    const report = JSON.parse(r.stdout);
+    assert.equal(report.outcome, 'target-failed');
+    assert.match(report.reasons[0], /SIGKILL|died|exited/);
+    const events = journalEvents(join(dir, 'j.jsonl'));
+    assert.ok(events.includes('warmup'), events.join(','));
+    assert.ok(events.includes('target-failed'), events.join(','));
+    assert.equal(events.at(-1), 'end');
+  });
+
+  it('says INCONCLUSIVE (exit 4) when asked for a rate the generator cannot reach', async () => {
+    const { dir, file } = contract();
+    const r = await gate([file, '--rate', '1000000', '--duration', '2s', '--trials', '1', '--warmup', '0', '--no-progress', '--json', '--journal', 'j.jsonl'], dir);
+    assert.equal(r.code, 4, r.stdout + r.stderr);
+    const report = JSON.parse(r.stdout);
+    assert.equal(report.outcome, 'inconclusive');
+    assert.match(report.reasons[0], /could not deliver the profile/);
+  });
+
+  it('exits 2 on bad flags and contract errors, before any load', async () => {
+    const { dir, file } = contract();
+    for (const args of [[file, '--rate', 'fast'], [file, '--trials', '0'], [file, '--duration', '10'], ['missing.yaml'], [file, '--trials', '10', '--duration', '2s']]) {
+      const r = await gate(args, dir);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, /sloctl: /);
+    }
+    writeFileSync(join(dir, 'bad.yaml'), 'apiVersion: sloctl/v1\nservice: { name: x }\nload: { rate: fast }\n');
+    const bad = await gate(['bad.yaml'], dir);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /bad\.yaml:3:/);
+    writeFileSync(join(dir, 'baseline.json'), '{"version": 1, "service": "gate-fixture"');
+    const broken = await gate([file, '--no-progress'], dir);
+    assert.equal(broken.code, 2);
+    assert.match(broken.stderr, /baseline .*baseline\.json is not valid JSON/);
+    assert.ok(!existsSync(join(dir, '.sloctl')), 'no run was started');
+  });
+
+  it('records a baseline on a pass, passes the unchanged build against it, and catches a build 20% slower', async () => {
+    const base = contract({ env: { DELAY_MS: '20' }, trials: 5, duration: '5s' });
+    const first = await gate([base.file, '--update-baseline', '--no-progress', '--journal', 'j1.jsonl'], base.dir);
+    assert.equal(first.code, 0, first.stdout + first.stderr);
+    assert.ok(existsSync(join(base.dir, 'baseline.json')));
+    const same = await gate([base.file, '--no-progress', '--json', '--journal', 'j2.jsonl'], base.dir);
+    assert.equal(same.code, 0, same.stdout + same.stderr);
+    assert.notEqual(JSON.parse(same.stdout).baseline.verdict, 'fail');
+    // The same contract with a 24 ms handler: 20% slower.
+    writeFileSync(base.file, readFileSync(base.file, 'utf8').replace('"DELAY_MS":"20"', '"DELAY_MS":"24"'));
+    const slower = await gate([base.file, '--no-progress', '--json', '--journal', 'j3.jsonl'], base.dir);
+    assert.equal(slower.code, 1, slower.stdout + slower.stderr);
+    const report = JSON.parse(slower.stdout);
+    const p95 = report.baseline.comparisons.find((c: { metric: string }) => c.metric === 'p95');
+    assert.equal(p95.verdict, 'fail', JSON.stringify(p95));
+  });
+});
