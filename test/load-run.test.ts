@@ -132,10 +132,11 @@ describe('runLoad: open model', () => {
 
   it('achieves the requested rate within 1% when the target keeps up, and says so', async () => {
     // Other processes on this shared machine (benchmarks) can deschedule the generator for 10-200 ms;
-    // it then rightly reports late sends (not ok). So: up to 3 attempts, one of which must be clean.
-    // A generator that is systematically late or slow fails all three.
+    // it then rightly reports late sends (not ok). So: up to 4 attempts (the first passes unless the
+    // machine is overloaded), one of which must be clean. A generator that is systematically late
+    // or slow fails them all.
     const failures: string[] = [];
-    for (let attempt = 1; attempt <= 3; attempt++) {
+    for (let attempt = 1; attempt <= 4; attempt++) {
       const server = await serve((_req, res) => res.end('ok'));
       const progress: LoadProgress[] = [];
       const r = await runLoad(options(server.url, { stages: [{ rate: 500, durationMs: 5000 }], onProgress: (p) => progress.push(p) }));
