@@ -173,6 +173,19 @@ describe('runLoad: open model', () => {
     assert.ok(inFlight.every((n) => n <= 10_000), `in flight ${Math.max(...inFlight)}`);
   });
 
+  it('follows a ramp: the arrival rate grows as the schedule says', async () => {
+    const server = await serve((_req, res) => res.end('ok'));
+    // 0 → 400/s over 1 s, then 400/s for 0.5 s: 200 + 200 requests; a quarter of the ramp's in its first half.
+    const r = await runLoad(options(server.url, { stages: [{ rate: 0, to: 400, durationMs: 1000 }, { rate: 400, durationMs: 500 }] }));
+    assert.equal(r.sent, 400);
+    assert.equal(r.generator?.requestedRate, 266.667);
+    const t0 = server.arrivals[0];
+    const firstHalf = server.arrivals.filter((t) => t - t0 < 500).length;
+    const ramp = server.arrivals.filter((t) => t - t0 < 1000).length;
+    assert.ok(Math.abs(firstHalf - 50) <= 5, `${firstHalf} arrivals in the first 0.5 s (expected 50)`);
+    assert.ok(Math.abs(ramp - 200) <= 5, `${ramp} arrivals during the ramp (expected 200)`);
+  });
+
   it('counts statuses per route, 4xx/5xx as errors, and fills path parameters', async () => {
     const server = await serve((req, res) => {
       res.statusCode = req.url?.startsWith('/bad') ? 503 : 200;
