@@ -140,15 +140,15 @@ describe('sloctl gate', () => {
   });
 
   it('records a baseline on a pass, passes the unchanged build against it, and catches a build 20% slower', async () => {
-    const base = contract({ env: { DELAY_MS: '20' }, trials: 5, duration: '5s' });
+    const base = contract({ env: { DELAY_MS: '50' }, trials: 5, duration: '5s' });
     const first = await gate([base.file, '--update-baseline', '--no-progress', '--journal', 'j1.jsonl'], base.dir);
     assert.equal(first.code, 0, first.stdout + first.stderr);
     assert.ok(existsSync(join(base.dir, 'baseline.json')));
     const same = await gate([base.file, '--no-progress', '--json', '--journal', 'j2.jsonl'], base.dir);
     assert.equal(same.code, 0, same.stdout + same.stderr);
     assert.notEqual(JSON.parse(same.stdout).baseline.verdict, 'fail');
-    // The same contract with a 24 ms handler: 20% slower.
-    writeFileSync(base.file, readFileSync(base.file, 'utf8').replace('"DELAY_MS":"20"', '"DELAY_MS":"24"'));
+    // The same contract with a 60 ms handler: 20% slower.
+    writeFileSync(base.file, readFileSync(base.file, 'utf8').replace('"DELAY_MS":"50"', '"DELAY_MS":"60"'));
     const slower = await gate([base.file, '--no-progress', '--json', '--journal', 'j3.jsonl'], base.dir);
     assert.equal(slower.code, 1, slower.stdout + slower.stderr);
     const report = JSON.parse(slower.stdout);

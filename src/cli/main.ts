@@ -9,6 +9,7 @@ import { register as registerConvert } from './convert.ts';
 import { register as registerGenerate } from './generate.ts';
 import { register as registerStatus } from './status.ts';
 import { register as registerGate } from './gate.ts';
+import { register as registerLoad } from './load.ts';
 import { register as registerHook } from './hook.ts';
 import { register as registerSchema } from './schema.ts';
 import { register as registerValidate } from './validate.ts';
@@ -32,6 +33,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerConvert(program, ctx);
   registerGenerate(program, ctx);
   registerStatus(program, ctx);
+  registerLoad(program, ctx);
   registerGate(program, ctx);
   const configure = (cmd: Command, name: string) => {
     for (const sub of cmd.commands) {
