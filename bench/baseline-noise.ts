@@ -7,10 +7,12 @@
 // A node:http server whose handler waits `delay` ms on a timer and then burns `cpu` ms of CPU, both
 // times `factor`, runs in a child process (a fresh one per run, as a new build would be). One run
 // records the baseline: warm-up, then `trials` back-to-back trials of `trial` ms at `rate`/s, each a
-// TrialMetrics (corrected p95, error ratio, heap growth per request read from the server over IPC).
-// Then `runs` gate-style comparisons against it with the unchanged server and `slower-runs` with the
-// server `factor` slower, interleaved so that whatever else the machine does hits both alike.
-// Prints each comparison's medians, p-values and verdicts, and the false-alarm and detection counts.
+// TrialMetrics (corrected p95, error ratio, heap growth per request read from the server over IPC,
+// and the CPU the rest of the machine left free: src/gate/machine.ts). Then `runs` gate-style
+// comparisons against it with the unchanged server and `slower-runs` with the server `factor`
+// slower, interleaved so that whatever else the machine does hits both alike. Prints each
+// comparison's medians, p-values and verdicts, and the false-alarm and detection counts, with the
+// machine check and without it (the same trials judged twice).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,7 +20,9 @@ import { fileURLToPath } from 'node:url';
 import { makeBaseline, type BaselineFile, type BaselineProfile } from '../src/gate/baseline.ts';
 import { compareWithBaseline } from '../src/gate/compare.ts';
 import type { BaselineComparison, TrialMetrics } from '../src/gate/types.ts';
-import type { LoadOptions, LoadResult } from '../src/load/types.ts';
+import { runLoad } from '../src/load/run.ts';
+import type { LoadOptions } from '../src/load/types.ts';
+import { machineBetween, processTreeCpuMs, sampleCpu } from '../src/gate/machine.ts';
 
 function flag(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -48,7 +52,10 @@ function serve(): void {
   });
   // The heap as the service's nodejs_heap_size_used_bytes gauge would show it.
   process.on('message', (m) => {
-    if (m === 'heap') process.send?.({ heapUsed: process.memoryUsage().heapUsed });
+    if (m === 'heap') {
+      const cpu = process.cpuUsage();
+      process.send?.({ heapUsed: process.memoryUsage().heapUsed, cpuMs: (cpu.user + cpu.system) / 1000 });
+    }
   });
   process.on('disconnect', () => process.exit(0));
 }
@@ -58,7 +65,7 @@ function serve(): void {
 interface Target {
   child: ChildProcess;
   url: string;
-  heap(): Promise<number>;
+  heap(): Promise<{ heapUsed: number; cpuMs: number }>;
   stop(): Promise<void>;
 }
 
@@ -76,8 +83,8 @@ async function startTarget(factor: number): Promise<Target> {
     child.once('exit', (code) => reject(new Error(`test server exited with ${code} before it was ready`)));
   });
   const heap = () =>
-    new Promise<number>((resolve) => {
-      child.once('message', (m) => resolve((m as { heapUsed: number }).heapUsed));
+    new Promise<{ heapUsed: number; cpuMs: number }>((resolve) => {
+      child.once('message', (m) => resolve(m as { heapUsed: number; cpuMs: number }));
       child.send('heap');
     });
   const stop = () =>
@@ -86,17 +93,6 @@ async function startTarget(factor: number): Promise<Target> {
       child.kill('SIGTERM');
     });
   return { child, url: `http://127.0.0.1:${port}`, heap, stop };
-}
-
-type RunLoad = (options: LoadOptions) => Promise<LoadResult>;
-
-async function loadRunner(): Promise<RunLoad> {
-  // src/load/run.ts is being written alongside this bench; import it by a computed name so the
-  // type check does not depend on it existing yet.
-  const path = '../src/load/run.ts';
-  const mod = (await import(path)) as { runLoad?: RunLoad };
-  if (typeof mod.runLoad !== 'function') throw new Error('src/load/run.ts does not export runLoad');
-  return mod.runLoad;
 }
 
 interface Settings {
@@ -120,16 +116,24 @@ function loadOptions(url: string, s: Settings, durationMs: number, seed: number)
 }
 
 /** One gate-style measurement: a fresh server, warm-up, then the trials back to back. */
-async function measure(runLoad: RunLoad, factor: number, s: Settings, seed: number): Promise<{ trials: TrialMetrics[]; notes: string[] }> {
+async function measure(factor: number, s: Settings, seed: number): Promise<{ trials: TrialMetrics[]; notes: string[] }> {
   const target = await startTarget(factor);
   const notes: string[] = [];
   try {
     await runLoad(loadOptions(target.url, s, s.warmupMs, seed));
     const trials: TrialMetrics[] = [];
     for (let i = 0; i < s.trials; i++) {
-      const heapBefore = await target.heap();
+      const before = await target.heap();
+      // The target's CPU as the gate reads it when it started the target: /proc (else over IPC).
+      const targetCpuBefore = processTreeCpuMs(target.child.pid!) ?? before.cpuMs;
+      const machineBefore = sampleCpu();
       const r = await runLoad(loadOptions(target.url, s, s.trialMs, seed + i + 1));
-      const heapAfter = await target.heap();
+      const machineAfter = sampleCpu();
+      const after = await target.heap();
+      const targetCpuAfter = processTreeCpuMs(target.child.pid!) ?? after.cpuMs;
+      const heapBefore = before.heapUsed;
+      const heapAfter = after.heapUsed;
+      const machine = machineBetween(machineBefore, machineAfter, targetCpuAfter - targetCpuBefore);
       if (r.generator && !r.generator.ok) notes.push(`trial ${i}: generator fell short: ${r.generator.reasons.join('; ')}`);
       trials.push({
         index: i,
@@ -141,6 +145,7 @@ async function measure(runLoad: RunLoad, factor: number, s: Settings, seed: numb
         memoryPerRequestBytes: r.completed > 0 ? (heapAfter - heapBefore) / r.completed : null,
         throughput: r.throughput,
         latency: r.latency,
+        ...(machine ? { machine } : {}),
       });
     }
     return { trials, notes };
@@ -167,41 +172,68 @@ async function main(): Promise<void> {
   const alpha = flag('alpha', 0.05);
   const tolerances = { p95: 0.05, errorRatio: 0.001, memoryPerRequest: 0.1 };
   const profile: BaselineProfile = { rate: s.rate, durationMs: s.trialMs * s.trials, warmupMs: s.warmupMs, connections: s.connections, trials: s.trials, workers: 1 };
-  const runLoad = await loadRunner();
 
   console.log(`server: ${flag('delay', 10)} ms timer + ${flag('cpu', 0.5)} ms CPU per request; load ${s.rate}/s, warm-up ${s.warmupMs} ms, ${s.trials} trials of ${s.trialMs} ms; alpha ${alpha}; tolerances p95 +5%, errors +0.1 pt, memory +10% (floor 1 KiB)`);
   const started = Date.now();
-  const recorded = await measure(runLoad, 1, s, 1);
+  // The gate records a baseline only from a run it could judge: retry while the generator fell short.
+  let recorded = await measure(1, s, 1);
+  for (let attempt = 2; recorded.notes.length > 0 && attempt <= 5; attempt++) {
+    console.log(`baseline attempt ${attempt - 1} not usable (the generator fell short: the gate would be INCONCLUSIVE): ${recorded.notes[0]}`);
+    recorded = await measure(1, s, attempt);
+  }
   const baseline: BaselineFile = makeBaseline({ service: 'bench', profile, trials: recorded.trials });
-  console.log(`baseline p95 per trial: ${recorded.trials.map((t) => t.p95Ms.toFixed(2)).join(', ')} ms; heap/request: ${recorded.trials.map((t) => Math.round(t.memoryPerRequestBytes ?? NaN)).join(', ')} B`);
+  console.log(`baseline p95 per trial: ${recorded.trials.map((t) => t.p95Ms.toFixed(2)).join(', ')} ms; heap/request: ${recorded.trials.map((t) => Math.round(t.memoryPerRequestBytes ?? NaN)).join(', ')} B; CPU free of other processes ${freeCores(recorded.trials)}`);
   for (const n of recorded.notes) console.log(`  note: ${n}`);
 
-  const tally = { unchanged: { pass: 0, warn: 0, fail: 0, total: 0 }, slower: { pass: 0, warn: 0, fail: 0, total: 0 } };
+  // Each run is judged twice from the same trials: with the machine check (as the gate does) and
+  // without it (trials stripped of their machine field), to show what the check changes.
+  type Tally = { pass: number; warn: number; notJudged: number; fail: number; inconclusive: number; total: number };
+  const blank = (): Tally => ({ pass: 0, warn: 0, notJudged: 0, fail: 0, inconclusive: 0, total: 0 });
+  const tally = { unchanged: { machine: blank(), plain: blank() }, slower: { machine: blank(), plain: blank() } };
   const p95PValues = { unchanged: [] as number[], slower: [] as number[] };
-  for (let i = 0; i < Math.max(runs, slowerRuns); i++) {
-    const kinds: Array<['unchanged' | 'slower', number]> = [];
-    if (i < runs) kinds.push(['unchanged', 1]);
-    if (i < slowerRuns) kinds.push(['slower', factor]);
-    for (const [kind, f] of kinds) {
-      const m = await measure(runLoad, f, s, 1000 * (i + 1) + (kind === 'slower' ? 500 : 0));
-      const c = compareWithBaseline(baseline, m.trials, tolerances, { alpha, profile });
-      const t = tally[kind];
-      t.total++;
-      if (c.verdict === 'pass' || c.verdict === 'skipped') t.pass++;
-      else t[c.verdict]++;
-      p95PValues[kind].push(c.comparisons.find((x) => x.metric === 'p95')!.pValue);
-      console.log(row(`${kind} ${i + 1}`, c));
-      for (const x of c.comparisons) if (x.verdict === 'fail' || x.verdict === 'warn') console.log(`    ${x.reason}`);
-      for (const n of m.notes) console.log(`    note: ${n}`);
-    }
+  const count = (t: Tally, c: BaselineComparison, generatorFellShort: boolean) => {
+    t.total++;
+    const p95 = c.comparisons.find((x) => x.metric === 'p95')!;
+    // A run whose generator fell short is INCONCLUSIVE in the gate (exit 4) whatever the comparison says.
+    if (generatorFellShort) t.inconclusive++;
+    else if (c.verdict === 'fail') t.fail++;
+    else if (p95.reason.startsWith('not judged: other processes') || p95.reason.startsWith('not judged: the baseline was recorded on a machine')) t.notJudged++;
+    else if (c.verdict === 'warn') t.warn++;
+    else t.pass++;
+  };
+  // Slower runs spread evenly among the unchanged ones, so whatever else the machine does hits both alike.
+  const order: Array<['unchanged' | 'slower', number, number]> = [];
+  for (let i = 0, k = 0; i < runs || k < slowerRuns; i++) {
+    if (i < runs) order.push(['unchanged', 1, i + 1]);
+    while (k < slowerRuns && (i + 1 >= runs || (k + 1) * Math.max(runs, 1) <= (i + 1) * slowerRuns)) order.push(['slower', factor, ++k]);
+  }
+  for (const [kind, f, n] of order) {
+    const m = await measure(f, s, 1000 * n + (kind === 'slower' ? 500 : 0));
+    const c = compareWithBaseline(baseline, m.trials, tolerances, { alpha, profile });
+    const plain = compareWithBaseline(baseline, m.trials.map(({ machine: _, ...t }) => t), tolerances, { alpha, profile });
+    count(tally[kind].machine, c, m.notes.length > 0);
+    count(tally[kind].plain, plain, m.notes.length > 0);
+    p95PValues[kind].push(c.comparisons.find((x) => x.metric === 'p95')!.pValue);
+    console.log(`${row(`${kind} ${n}`, c)} | free ${freeCores(m.trials)}${plain.verdict !== c.verdict ? ` | without the machine check: ${plain.verdict}` : ''}`);
+    for (const x of c.comparisons) if (x.verdict === 'fail' || x.verdict === 'warn') console.log(`    ${x.reason}`);
+    for (const note of m.notes) console.log(`    note: ${note}`);
   }
   const fmt = (ps: number[]) => ps.map((p) => p.toPrecision(2)).join(' ');
+  const line = (t: Tally) =>
+    `${t.pass} passed, ${t.warn} warned, ${t.notJudged} not judged (machine busier, quieter or saturated), ${t.fail} failed, ${t.inconclusive} inconclusive (generator fell short)`;
   console.log('');
-  console.log(`unchanged: ${tally.unchanged.pass}/${tally.unchanged.total} passed, ${tally.unchanged.warn} warned, ${tally.unchanged.fail} failed (false alarms)`);
+  console.log(`unchanged (${tally.unchanged.machine.total} runs): ${line(tally.unchanged.machine)}`);
+  console.log(`  without the machine check: ${line(tally.unchanged.plain)}`);
   console.log(`  p95 p-values: ${fmt(p95PValues.unchanged)}`);
-  console.log(`${factor}× slower: ${tally.slower.fail}/${tally.slower.total} caught (failed), ${tally.slower.warn} warned, ${tally.slower.pass} passed`);
+  console.log(`${factor}× slower (${tally.slower.machine.total} runs): ${line(tally.slower.machine)}`);
+  console.log(`  without the machine check: ${line(tally.slower.plain)}`);
   console.log(`  p95 p-values: ${fmt(p95PValues.slower)}`);
   console.log(`wall time ${((Date.now() - started) / 1000).toFixed(0)} s`);
+}
+
+/** CPU cores the rest of the machine left free, per trial. */
+function freeCores(trials: readonly TrialMetrics[]): string {
+  return trials.map((t) => (t.machine ? (t.machine.cores - t.machine.otherCpuCores).toFixed(2) : '?')).join(' ');
 }
 
 if (process.argv.includes('--serve')) serve();
