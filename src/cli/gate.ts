@@ -153,7 +153,6 @@ export async function runGateCommand(file: string, flags: GateFlags, ctx: CliCon
   const md = flags.markdown !== undefined || env.GITHUB_STEP_SUMMARY ? renderMarkdown(report) : undefined;
   if (md !== undefined && flags.markdown !== undefined) writeAtomically(resolve(ctx.cwd, flags.markdown), md, flags.markdown);
   if (md !== undefined) appendStepSummary(md, env);
-  ctx.stderr(`sloctl gate: journal ${report.journal}\n`);
   ctx.exitCode = report.exitCode;
   if (report.exitCode === EXIT.USAGE) ctx.exitCode = EXIT.USAGE;
 }

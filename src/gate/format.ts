@@ -26,7 +26,8 @@ export function formatValue(v: number, unit: Unit, signed = false): string {
     case 'rate':
       return `${sign}${v.toLocaleString('en-US', { maximumFractionDigits: 1 })}/s`;
     case 'bytes':
-      return v < 0 ? `-${formatBytes(-v)}` : `${sign}${formatBytes(Math.round(v))}`;
+      // Whole bytes: a per-request heap growth of 357.557 B is noise below a byte's resolution.
+      return v < 0 ? `-${formatBytes(Math.round(-v))}` : `${sign}${formatBytes(Math.round(v))}`;
     case 'count':
       return `${sign}${v.toLocaleString('en-US', { maximumFractionDigits: 1 })}`;
   }
