@@ -156,3 +156,51 @@ describe('sloctl gate', () => {
     assert.equal(p95.verdict, 'fail', JSON.stringify(p95));
   });
 });
+
+describe('sloctl gate --from (a run another tool made)', () => {
+  const FIXTURES = join(REPO, 'test/fixtures/load');
+  function imported(): { dir: string; file: string } {
+    const dir = mkdtempSync(join(tmpdir(), 'sloctl-gate-from-'));
+    const file = join(dir, 'slo.yaml');
+    writeFileSync(file, `apiVersion: sloctl/v1
+service: { name: imported }
+routes:
+  - { name: work, method: GET, path: /work }
+objectives:
+  latency:
+    - { name: api, threshold: 250ms, objective: 99%, percentiles: { p95: 200ms, p99: 300ms } }
+  errors: { objective: 99% }
+`);
+    return { dir, file };
+  }
+
+  it('judges vegeta results on the client view: failures by class, the share within the threshold', async () => {
+    const { dir, file } = imported();
+    const bad = await gate([file, '--from', join(FIXTURES, 'vegeta-results.json'), '--json'], dir);
+    assert.equal(bad.code, 1, bad.stderr);
+    const report = JSON.parse(bad.stdout);
+    assert.equal(report.verdicts.find((v: { name: string }) => v.name === 'api').verdict, 'fail');
+    assert.match(report.reasons.join('\n'), /the client's view only/);
+    const good = await gate([file, '--from', join(FIXTURES, 'vegeta-results-v12.7.json')], dir);
+    assert.equal(good.code, 0, good.stdout + good.stderr);
+  });
+
+  it('skips what a k6 summary does not carry (no histogram, no p99) instead of guessing', async () => {
+    const { dir, file } = imported();
+    const r = await gate([file, '--from', join(FIXTURES, 'k6-summary-export.json'), '--json'], dir);
+    const report = JSON.parse(r.stdout);
+    const verdict = (name: string) => report.verdicts.find((v: { name: string }) => v.name === name).verdict;
+    assert.equal(verdict('api'), 'skipped');
+    assert.equal(verdict('api p99'), 'skipped');
+    assert.notEqual(verdict('api p95'), 'skipped');
+  });
+
+  it('exits 2 on an unreadable result or a flag that needs a live run', async () => {
+    const { dir, file } = imported();
+    const broken = await gate([file, '--from', join(FIXTURES, 'vegeta-results-truncated.json')], dir);
+    assert.equal(broken.code, 2);
+    assert.match(broken.stderr, /vegeta-results-truncated\.json:4:/);
+    const mixed = await gate([file, '--from', join(FIXTURES, 'vegeta-results.json'), '--target', 'http://127.0.0.1:1'], dir);
+    assert.equal(mixed.code, 2);
+  });
+});

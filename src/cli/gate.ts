@@ -15,13 +15,17 @@ import { gateProfile, type ProfileOverrides } from '../gate/profile.ts';
 import { appendStepSummary, renderMarkdown } from '../gate/render-markdown.ts';
 import { renderJunit } from '../gate/render-junit.ts';
 import { renderJson, renderTable } from '../gate/render-table.ts';
+import { judgeImported } from '../gate/imported.ts';
 import { resolveFrom, runGate } from '../gate/run.ts';
+import type { GateReport } from '../gate/types.ts';
+import { isImportError, readLoadResult } from '../load/import.ts';
 import { ProgressWriter } from '../load/progress.ts';
-import { EXIT, UsageError, type CliContext } from './exit.ts';
+import { UsageError, type CliContext } from './exit.ts';
 import { printDiagnostics, readInputFile, writeAtomically } from './files.ts';
 import { durationFlag, intFlag, rateFlag } from './flags.ts';
 
 interface GateFlags {
+  from?: string;
   target?: string;
   rate?: string;
   duration?: string;
@@ -47,6 +51,7 @@ export function register(program: Command, ctx: CliContext): void {
     .description('The release gate: drive the contract\'s load profile against the service, judge every objective from both sides and against the baseline.')
     .argument('<file>', 'the contract (slo.yaml)')
     .option('--target <url>', 'attach to a running service at this URL instead of starting target.run')
+    .option('--from <file>', 'judge a result another run made (vegeta results or report, k6 summary, sloctl load --json) instead of running load: the client\'s view only')
     .option('--rate <rate>', 'override load.rate: 500, 500/s, or max (closed model, for capacity runs)')
     .option('--duration <duration>', 'override load.duration (the measured phase, split into the trials)')
     .option('--warmup <duration>', 'override load.warmup (0s for none)')
@@ -104,6 +109,19 @@ export async function runGateCommand(file: string, flags: GateFlags, ctx: CliCon
   const profileOverrides = overrides(flags);
   const seed = intFlag('seed', flags.seed ?? '1', 0, 2 ** 32 - 1);
   const { contract, shown, path } = loadContract(ctx, file);
+  if (flags.from !== undefined) {
+    if (flags.target !== undefined || flags.updateBaseline) throw new UsageError('--from judges a finished run: it cannot be combined with --target or --update-baseline');
+    const input = readInputFile(ctx, flags.from, 'name the result file');
+    let result;
+    try {
+      result = readLoadResult(input.shown, input.text);
+    } catch (e) {
+      if (isImportError(e)) throw new UsageError(e.message);
+      throw e;
+    }
+    emit(judgeImported({ contract, contractFile: shown, result, from: input.shown }), flags, ctx, env);
+    return;
+  }
   const profile = gateProfile(contract, profileOverrides);
   if (typeof profile === 'string') throw new UsageError(`${shown}: ${profile}`);
   if (profile.durationMs / profile.trials < 1000) throw new UsageError(`--trials: ${profile.trials} trials of a ${profile.durationMs / 1000}s phase are shorter than 1s each: lower --trials or raise --duration`);
@@ -147,6 +165,11 @@ export async function runGateCommand(file: string, flags: GateFlags, ctx: CliCon
     process.removeListener('SIGTERM', onSignal);
   }
 
+  emit(report, flags, ctx, env);
+}
+
+/** The report on stdout (table or JSON), and the JUnit and Markdown files; sets the exit code. */
+function emit(report: GateReport, flags: GateFlags, ctx: CliContext, env: NodeJS.ProcessEnv): void {
   if (flags.json) ctx.stdout(`${renderJson(report)}\n`);
   else ctx.stdout(`${renderTable(report, { color: ctx.color })}\n`);
   if (flags.junit !== undefined) writeAtomically(resolve(ctx.cwd, flags.junit), renderJunit(report), flags.junit);
@@ -154,5 +177,4 @@ export async function runGateCommand(file: string, flags: GateFlags, ctx: CliCon
   if (md !== undefined && flags.markdown !== undefined) writeAtomically(resolve(ctx.cwd, flags.markdown), md, flags.markdown);
   if (md !== undefined) appendStepSummary(md, env);
   ctx.exitCode = report.exitCode;
-  if (report.exitCode === EXIT.USAGE) ctx.exitCode = EXIT.USAGE;
 }

@@ -115,7 +115,7 @@ export function renderJunit(r: GateReport): string {
     ['profile', profileLine(r)],
     ['baseline', r.baseline?.path],
     ['generator', r.generator ? [generatorLine(r.generator), ...r.generator.reasons].join('; ') : undefined],
-    ['journal', r.journal],
+    ['journal', r.journal || undefined],
   ];
   const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
   out.push(`<testsuites${attrs({ name: 'sloctl gate', tests: cases.length, failures: count('failure'), errors: count('error'), time })}>`);

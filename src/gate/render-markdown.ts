@@ -112,7 +112,7 @@ export function renderMarkdown(r: GateReport): string {
 
   out.push(`**${outcomeHead(r)}**`, '');
   for (const reason of outcomeReasons(r)) out.push(...bullet(reason));
-  out.push('', `Journal: ${mdText(r.journal)}`);
+  if (r.journal) out.push('', `Journal: ${mdText(r.journal)}`);
   return `${out.join('\n')}\n`;
 }
 

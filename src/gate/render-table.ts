@@ -140,7 +140,7 @@ export function renderTable(r: GateReport, options: TableOptions = {}): string {
     out.push(`${head}${reasons.length > 0 ? `: ${num(reasons.length)} reasons` : ''}`);
     for (const reason of reasons) out.push(...block('  - ', reason, '    '));
   }
-  out.push(printable(`journal: ${r.journal}`));
+  if (r.journal) out.push(printable(`journal: ${r.journal}`));
   if (r.target.log !== undefined) out.push(printable(`target log: ${r.target.log}`));
   return out.join('\n');
 }

@@ -89,6 +89,18 @@ function ceilingVerdict(contract: string, name: string, ceiling: number, unit: U
   return { ...base, verdict: 'pass', measured, margin, reason: `${what} ${show(measured)} is within ${show(ceiling)}${svc}` };
 }
 
+/**
+ * A percentile from a result without histograms: the whole run's summary, when the rows are all
+ * of it and the summary has that percentile (imports name what they lack in `absent`).
+ */
+function summaryPercentile(load: LoadResult, rows: readonly RouteResult[], label: string): number {
+  if (rows.length !== load.routes.length || load.latency.count === 0) return NaN;
+  const key = label as keyof LoadResult['latency'];
+  if (load.latency.absent?.includes(key as never)) return NaN;
+  const v = load.latency[key];
+  return typeof v === 'number' ? v : NaN;
+}
+
 /** The latency threshold of a row under an objective: the route's own, else the objective's. */
 function thresholdFor(contract: Contract, o: LatencyObjective, row: RouteResult): number {
   return routeOf(contract, row)?.latency ?? o.threshold;
@@ -99,15 +111,17 @@ function latencyVerdicts(contract: Contract, views: GateViews): ObjectiveVerdict
   for (const o of contract.objectives.latency ?? []) {
     const rows = rowsFor(contract, views.client, o.routes);
     const c = clientCounts(contract, rows, (row) => thresholdFor(contract, o, row));
-    const client = c.total > 0 ? c.withinThreshold / c.total : NaN;
+    const hist = mergedHistogram(rows);
+    // An imported summary (a vegeta report, a k6 summary) has counts but no histogram: the share
+    // within a threshold cannot be known from it, only the percentiles it reports.
+    const client = c.total > 0 && hist.count > 0 ? c.withinThreshold / c.total : NaN;
     const service = serviceRatio(views.service, o.name, 'latency');
     out.push(ratioVerdict('latency', o.name, o.objective, client, service, `share of requests within ${formatValue(o.threshold, 'ms')}`));
-    const hist = mergedHistogram(rows);
     const svc = views.service.slos.find((s) => s.name === o.name && s.kind === 'latency');
     for (const [label, ceiling] of Object.entries(o.percentiles ?? {})) {
       if (ceiling === undefined) continue;
       const q = Number(`0.${label.slice(1)}`);
-      const clientValue = hist.count > 0 ? hist.valueAtPercentile(q * 100) : NaN;
+      const clientValue = hist.count > 0 ? hist.valueAtPercentile(q * 100) : summaryPercentile(views.client, rows, label);
       const sp = svc?.percentiles.find((p) => p.label === label);
       const serviceValue = sp && Number.isFinite(sp.valueSeconds) ? sp.valueSeconds * 1000 : NaN;
       out.push(ceilingVerdict('latency', `${o.name} ${label}`, ceiling, 'ms', clientValue, serviceValue, label));
