@@ -24,7 +24,8 @@ import type { GateProfile } from './profile.ts';
 import { ServiceWatch, type ServiceMark } from './service-watch.ts';
 import { attachTarget, HealthWatcher, startTarget, type RunningTarget } from './target.ts';
 import { TargetError } from './target-error.ts';
-import type { GateOutcome, GateReport, TrialMetrics } from './types.ts';
+import type { GateOutcome, GateReport, TrialMachine, TrialMetrics } from './types.ts';
+import { machineBetween, processTreeCpuMs, sampleCpu } from './machine.ts';
 import { judgeObjectives } from './verdicts.ts';
 
 export interface GateRunOptions {
@@ -74,13 +75,15 @@ function combineHealth(results: readonly LoadResult[]): GeneratorHealth | undefi
   });
 }
 
-function trialMetrics(contract: Contract, index: number, r: LoadResult, before: ServiceMark | undefined, after: ServiceMark | undefined): TrialMetrics {
+function trialMetrics(contract: Contract, index: number, r: LoadResult, before: ServiceMark | undefined, after: ServiceMark | undefined, machine: TrialMachine | undefined): TrialMetrics {
   const c = clientCounts(contract, r.routes);
   let memory: number | null = null;
   if (before?.heapBytes !== undefined && after?.heapBytes !== undefined && before.requests !== undefined && after.requests !== undefined && after.requests > before.requests) {
     memory = (after.heapBytes - before.heapBytes) / (after.requests - before.requests);
   }
-  return { index, startedAt: r.startedAt, durationMs: r.durationMs, requests: c.total, p95Ms: r.latency.p95, errorRatio: c.errorRatio, memoryPerRequestBytes: memory, throughput: r.throughput, latency: r.latency };
+  const m: TrialMetrics = { index, startedAt: r.startedAt, durationMs: r.durationMs, requests: c.total, p95Ms: r.latency.p95, errorRatio: c.errorRatio, memoryPerRequestBytes: memory, throughput: r.throughput, latency: r.latency };
+  if (machine) m.machine = machine;
+  return m;
 }
 
 export async function runGate(o: GateRunOptions): Promise<GateReport> {
@@ -216,10 +219,18 @@ export async function runGate(o: GateRunOptions): Promise<GateReport> {
       for (let i = 0; i < profile.trials && !stop.signal.aborted; i++) {
         const phase = profile.trials > 1 ? `trial ${i + 1}/${profile.trials}` : 'measured';
         log(`${phase}: ${trialMs / 1000}s at ${profile.rate === 'max' ? 'max' : `${profile.rate}/s`}`);
+        // What the rest of the machine used meanwhile (src/gate/machine.ts): the target's CPU comes
+        // from /proc when sloctl started it, else from its process_cpu_seconds_total.
+        const cpu0 = sampleCpu();
+        const target0 = running ? processTreeCpuMs(running.pid) : before.cpuSeconds === undefined ? undefined : before.cpuSeconds * 1000;
         const r = await load(phase, trialMs);
+        const cpu1 = sampleCpu();
+        const target1 = running ? processTreeCpuMs(running.pid) : undefined;
         const after = await watch.scrape();
+        const targetEnd = running ? target1 : after.cpuSeconds === undefined ? undefined : after.cpuSeconds * 1000;
+        const machine = target0 !== undefined && targetEnd !== undefined ? machineBetween(cpu0, cpu1, targetEnd - target0) : undefined;
         trialResults.push(r);
-        const m = trialMetrics(contract, i, r, before, after);
+        const m = trialMetrics(contract, i, r, before, after, machine);
         report.trials.push(m);
         journal.write('trial', { metrics: m, result: r });
         before = after;

@@ -28,6 +28,8 @@ export interface ServiceMark {
   at: number;
   heapBytes?: number;
   requests?: number;
+  /** process_cpu_seconds_total: the service's CPU so far (for the machine check when attached). */
+  cpuSeconds?: number;
 }
 
 export class ServiceWatch {
@@ -84,7 +86,7 @@ export class ServiceWatch {
         this.depUp.n++;
       }
     }
-    return { at: r.at, heapBytes: heap, requests: this.counterTotal(this.names.requests) };
+    return { at: r.at, heapBytes: heap, requests: this.counterTotal(this.names.requests), cpuSeconds: this.counterTotal('process_cpu_seconds_total') };
   }
 
   /** Scrapes every interval until stop(); a scrape in flight finishes first. */
