@@ -220,7 +220,7 @@ async function main(): Promise<void> {
   }
   const fmt = (ps: number[]) => ps.map((p) => p.toPrecision(2)).join(' ');
   const line = (t: Tally) =>
-    `${t.pass} passed, ${t.warn} warned, ${t.notJudged} not judged (machine busier, quieter or saturated), ${t.fail} failed, ${t.inconclusive} inconclusive (generator fell short)`;
+    `${t.pass} passed, ${t.warn} warned, ${t.notJudged} not judged (machine busier or quieter than at the baseline, or another machine), ${t.fail} failed, ${t.inconclusive} inconclusive (generator fell short)`;
   console.log('');
   console.log(`unchanged (${tally.unchanged.machine.total} runs): ${line(tally.unchanged.machine)}`);
   console.log(`  without the machine check: ${line(tally.unchanged.plain)}`);
