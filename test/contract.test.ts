@@ -125,9 +125,9 @@ describe('semantic checks', () => {
     ['bucket shorter than the scrape interval', (t) => t.replace('bucket: 1m ', 'bucket: 10s'), 'SLO_BUCKET_SCRAPE', /shorter than the scrape interval 15s/],
     ['p95 above p99', (t) => t.replace('p95: 200ms, p99: 400ms', 'p95: 500ms, p99: 400ms'), 'SLO_PERCENTILE_ORDER', /p95 ceiling 500ms is above the p99 ceiling 400ms/],
     ['warn not below critical', (t) => t.replace('heap: { warn: 256MiB, critical: 512MiB }', 'heap: { warn: 1GiB, critical: 512MiB }'), 'SLO_THRESHOLD_ORDER', /warn .* must be below critical/],
-    ['a drill longer than the run', (t) => t.replace('duration: 20s\n        degraded:\n          latency', 'duration: 2m\n        degraded:\n          latency'), 'SLO_DRILL_LONGER_THAN_RUN', /lasts 2m, longer than the 1m load run/],
+    ['a drill longer than the run', (t) => t.replace('duration: 20s\n        degraded:\n          latency', 'duration: 2m\n        degraded:\n          latency'), 'SLO_DRILL_LONGER_THAN_RUN', /lasts 2m, longer than the 30s load run/],
     ['duplicate SLO names', (t) => t.replace('minimum: 150/s', 'name: api-latency\n    minimum: 150/s'), 'SLO_DUPLICATE_NAME', /"api-latency" is used twice/],
-    ['an unmeasurable budget', (t) => t.replace('objective: 99.5%', 'objective: 99.999%'), 'SLO_BUDGET_UNMEASURABLE', /allows 0\.12 bad requests/],
+    ['an unmeasurable budget', (t) => t.replace('objective: 99.5%', 'objective: 99.999%'), 'SLO_BUDGET_UNMEASURABLE', /allows 0\.060 bad requests/],
     ['a PromQL error', (t) => t.replace('total: sum(increase(checkout_orders_total[$window]))', 'total: sum(increase(checkout_orders_total[$window])'), 'SLO_PROMQL', /PromQL syntax error/],
     ['an unknown route reference', (t) => t.replace('- route: list-orders', '- route: list-order'), 'SLO_UNKNOWN_REFERENCE', /route "list-order" is not declared/],
     ['an objective of 100%', (t) => t.replace('objective: 99.9%', 'objective: 100%'), 'SLO_OBJECTIVE_RANGE', /no error budget/],
@@ -143,12 +143,12 @@ describe('semantic checks', () => {
     });
   }
 
-  it('an unmeasurable budget: 99.99% of 12000 requests is 1.2 bad requests (measurable), 99.999% is not', () => {
-    const ok = errorsOf(exampleText.replace('objective: 99.5%', 'objective: 99.99%')).filter((d) => d.code === 'SLO_BUDGET_UNMEASURABLE');
+  it('an unmeasurable budget: 99.99% of 6000 requests is 0.6 bad requests (not measurable), 99.9% is 6 (measurable)', () => {
+    const ok = errorsOf(exampleText.replace('objective: 99.5%', 'objective: 99.9%')).filter((d) => d.code === 'SLO_BUDGET_UNMEASURABLE');
     assert.deepEqual(ok, []);
-    const bad = errorsOf(exampleText.replace('objective: 99.5%', 'objective: 99.999%')).find((d) => d.code === 'SLO_BUDGET_UNMEASURABLE');
+    const bad = errorsOf(exampleText.replace('objective: 99.5%', 'objective: 99.99%')).find((d) => d.code === 'SLO_BUDGET_UNMEASURABLE');
     assert.ok(bad);
-    assert.match(bad.message, /allows 0\.12 bad requests in the load run's 12000/);
+    assert.match(bad.message, /allows 0\.60 bad requests in the load run's 6000/);
   });
 
   it('places a PromQL error at the character inside the query', () => {
