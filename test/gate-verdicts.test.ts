@@ -92,7 +92,7 @@ test('latency: the route\'s own threshold applies, and a slow share fails with t
 });
 
 test('a service view below the objective fails even when the client passes', () => {
-  const service: SloStatus = { name: 'api', kind: 'latency', counts: { good: 90, bad: 10, total: 100 }, state: 'failing', percentiles: [] } as unknown as SloStatus;
+  const service: SloStatus = { name: 'api', kind: 'latency', counts: { good: 90, bad: 10, total: 100 }, state: 'failing', percentiles: [], notes: [] } as unknown as SloStatus;
   const views = { client: load([row('view', Array(1000).fill(10), { 200: 1000 })]), service: { slos: [service] } };
   const v = byName(judgeObjectives(contract(), views), 'api');
   assert.equal(v.verdict, 'fail');
@@ -146,4 +146,12 @@ test('memory: heap over critical fails, growth per request over the limit only w
   const none = judgeObjectives(contract(), { client, service: { slos: [], unavailable: 'scrapes failed' } });
   assert.equal(byName(none, 'heap').verdict, 'skipped');
   assert.match(byName(none, 'heap').reason, /scrapes failed/);
+});
+
+test('a service ratio interpolated inside a bucket (no bucket at the threshold) warns instead of failing', () => {
+  const service = { name: 'api', kind: 'latency', counts: { good: 30, bad: 70, total: 100 }, state: 'failing', percentiles: [], notes: ['the histogram has no bucket at le=0.1: good requests were interpolated inside the bucket (an estimate; give the histogram a bucket at the threshold)'] } as unknown as SloStatus;
+  const views = { client: load([row('view', Array(1000).fill(10), { 200: 1000 })]), service: { slos: [service] } };
+  const v = byName(judgeObjectives(contract(), views), 'api');
+  assert.equal(v.verdict, 'warn');
+  assert.match(v.reason, /no bucket at the threshold/);
 });

@@ -50,7 +50,13 @@ function serviceRatio(service: ServiceView, name: string, kind: SloStatus['kind'
   return 1 - s.counts.bad / s.counts.total;
 }
 
-function ratioVerdict(contract: string, name: string, objective: number, client: number, service: number, what: string): ObjectiveVerdict {
+/** The service's ratio is an interpolation inside a histogram bucket (no bucket at the threshold). */
+function serviceEstimated(service: ServiceView, name: string, kind: SloStatus['kind']): boolean {
+  const s = service.slos.find((x) => x.name === name && x.kind === kind);
+  return s?.notes.some((n) => n.includes('no bucket at le=')) ?? false;
+}
+
+function ratioVerdict(contract: string, name: string, objective: number, client: number, service: number, what: string, serviceIsEstimate = false): ObjectiveVerdict {
   const has = (v: number) => Number.isFinite(v);
   const base = { contract, name, objective, unit: 'ratio' as Unit, direction: 'higher-is-better' as const, client, service };
   if (!has(client) && !has(service)) {
@@ -60,9 +66,15 @@ function ratioVerdict(contract: string, name: string, objective: number, client:
   const margin = measured - objective;
   const show = (v: number) => formatValue(v, 'ratio');
   const views = [has(client) ? `client ${show(client)}` : 'client n/a', has(service) ? `service ${show(service)}` : 'service n/a'].join(', ');
-  const failing = [has(client) && client < objective ? 'the client' : '', has(service) && service < objective ? 'the service' : ''].filter(Boolean);
+  // A service ratio interpolated inside a bucket is an estimate: with a client view beside it, it
+  // can warn but not fail (the same rule as the percentiles).
+  const serviceFails = has(service) && service < objective && !(serviceIsEstimate && has(client));
+  const failing = [has(client) && client < objective ? 'the client' : '', serviceFails ? 'the service' : ''].filter(Boolean);
   if (failing.length > 0) {
     return { ...base, verdict: 'fail', measured, margin, reason: `${what} below the objective ${show(objective)} as ${failing.join(' and ')} measured it (${views})` };
+  }
+  if (has(service) && service < objective) {
+    return { ...base, verdict: 'warn', measured, margin, reason: `${what} meets ${show(objective)} at the client, but the service's histogram has no bucket at the threshold and its interpolated estimate is below (${views}): give the histogram a bucket at the threshold` };
   }
   const worst = Math.min(...[client, service].filter(has));
   if (1 - worst > (1 - WARN_HEADROOM) * (1 - objective)) {
@@ -116,7 +128,7 @@ function latencyVerdicts(contract: Contract, views: GateViews): ObjectiveVerdict
     // within a threshold cannot be known from it, only the percentiles it reports.
     const client = c.total > 0 && hist.count > 0 ? c.withinThreshold / c.total : NaN;
     const service = serviceRatio(views.service, o.name, 'latency');
-    out.push(ratioVerdict('latency', o.name, o.objective, client, service, `share of requests within ${formatValue(o.threshold, 'ms')}`));
+    out.push(ratioVerdict('latency', o.name, o.objective, client, service, `share of requests within ${formatValue(o.threshold, 'ms')}`, serviceEstimated(views.service, o.name, 'latency')));
     const svc = views.service.slos.find((s) => s.name === o.name && s.kind === 'latency');
     for (const [label, ceiling] of Object.entries(o.percentiles ?? {})) {
       if (ceiling === undefined) continue;

@@ -1,0 +1,53 @@
+// The gate on the bundled example (what `npm run demo` runs), with a shorter profile so the suite
+// stays quick: the contract as shipped passes; the same contract with a latency objective that
+// cannot hold fails with a reason a reader understands. The copy starts the example from the
+// repository on a free port (the shipped contract pins 8080, which a test must not assume free).
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, it } from 'node:test';
+import { main } from '../src/cli/main.ts';
+
+const REPO = resolve(import.meta.dirname, '..');
+const EXAMPLE = readFileSync(join(REPO, 'examples/checkout/slo.yaml'), 'utf8');
+const SHORT = ['--duration', '6s', '--warmup', '1s', '--trials', '3', '--no-progress', '--json'];
+
+function copy(text: string): { dir: string; file: string } {
+  assert.ok(text.includes('  run: npm run example\n  port: 8080\n'), 'the example starts with npm run example on port 8080');
+  const dir = mkdtempSync(join(tmpdir(), 'sloctl-gate-example-'));
+  const file = join(dir, 'slo.yaml');
+  writeFileSync(file, text.replace('  run: npm run example\n  port: 8080\n', `  run: npm run example\n  cwd: ${JSON.stringify(REPO)}\n`));
+  return { dir, file };
+}
+
+async function gate(file: string, cwd: string) {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(['node', 'sloctl', 'gate', file, ...SHORT, '--journal', 'j.jsonl'], { stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; }, cwd, color: false });
+  return { code, stdout, stderr };
+}
+
+describe('sloctl gate examples/checkout/slo.yaml', () => {
+  it('passes the example as shipped, judging every built-in objective from both views', async () => {
+    const { dir, file } = copy(EXAMPLE);
+    const r = await gate(file, dir);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const report = JSON.parse(r.stdout);
+    const judged = report.verdicts.filter((v: { verdict: string }) => v.verdict !== 'skipped').map((v: { contract: string }) => v.contract);
+    for (const c of ['latency', 'errors', 'throughput', 'availability', 'memory']) assert.ok(judged.includes(c), `${c} judged: ${judged.join(', ')}`);
+    const errors = report.verdicts.find((v: { name: string }) => v.name === 'errors');
+    assert.ok(Number.isFinite(errors.client) && Number.isFinite(errors.service), JSON.stringify(errors));
+  });
+
+  it('fails the example with a 1 ms latency threshold, saying which objective and by how much', async () => {
+    const tight = EXAMPLE.replace('      threshold: 200ms\n      objective: 99%\n', '      threshold: 1ms\n      objective: 99%\n');
+    assert.notEqual(tight, EXAMPLE);
+    const { dir, file } = copy(tight);
+    const r = await gate(file, dir);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    const report = JSON.parse(r.stdout);
+    assert.equal(report.outcome, 'fail');
+    assert.match(report.reasons[0], /^latency api-latency: share of requests within 1\.0 ms below the objective 99% as the client/);
+  });
+});
