@@ -1,5 +1,6 @@
 // One thread's share of a load run: sends on the schedule (open model) or as fast as its connections
-// answer (closed model) through an undici Pool, times every request and returns what it measured.
+// answer (closed model) over its own keep-alive HTTP/1.1 connections (http1-connection.ts), times
+// every request and returns what it measured.
 //
 // Open model (wrk2, vegeta): request i leaves at its intended time whether or not earlier ones came
 // back; its latency is counted from that intended time, so a stalled target shows as the queue it
@@ -12,13 +13,20 @@
 // tighter on an idle machine but costs a whole core from 1000/s up, which a busy CI runner pays
 // for in late sends; it stays available as a tuning knob.
 //
-// Memory is bounded: histograms are fixed-size, the requests in flight are kept in an intrusive
-// list (each removed when it ends) and capped at `maxInFlight`, beyond which due requests are
-// dropped and counted. A timeout sweep aborts requests unanswered `timeoutMs` after their intended
-// time; it runs every min(timeoutMs / 10, 50 ms), so a timeout fires up to that much late.
+// Closed model (autocannon, wrk): each of the `connections` loops sends its next request as soon as
+// the previous one ended, so every connection always carries one request.
+//
+// Connections: up to `connections`, opened when first needed, one request on each at a time. A
+// request due while all are busy waits in a queue for the next free one (the time it waited is part
+// of its latency, and counted in a note when long). Memory is bounded: histograms are fixed-size,
+// the requests in flight (waiting included) are kept in an intrusive list (each removed when it
+// ends) and capped at `maxInFlight`, beyond which due requests are dropped and counted. A timeout
+// sweep aborts requests unanswered `timeoutMs` after their intended time; it runs every
+// min(timeoutMs / 10, 50 ms), so a timeout fires up to that much late.
 
 import { performance } from 'node:perf_hooks';
-import { Pool, type Dispatcher } from 'undici';
+import { Connection, targetOf, type ConnectionOwner } from './http1-connection.ts';
+import { RequestEncoder, type WireRequest } from './http1-request.ts';
 import { compileMix, type Mix, type PreparedRequest } from './mix.ts';
 import { RunRecorder } from './recorder.ts';
 import type { Schedule } from './schedule.ts';
@@ -76,56 +84,42 @@ export interface DriverInput {
 }
 
 const DEFAULT_MAX_IN_FLIGHT = 10_000;
-const TIMED_OUT = Object.assign(new Error('sloctl load: request timed out'), { code: 'timeout' });
-const CANCELLED = Object.assign(new Error('sloctl load: run stopped'), { code: 'cancelled' });
+/** Size of the read buffer the thread's connections share (one read is parsed before the next). */
+const READ_BUFFER_BYTES = 64 * 1024;
 
-/** One request on its way: the undici handler (legacy callbacks: no wrapper object per request). */
-class Flight implements Dispatcher.DispatchHandler {
+/** One request on its way, from its intended send time to its answer or failure. */
+class Flight {
   done = false;
-  status = 0;
-  /** When undici wrote it to a socket (-1 until then). */
+  /** When it was written to a connected socket (-1 until then). */
   wireAt = -1;
-  abortFn: ((err?: Error) => void) | null = null;
+  /** The connection carrying it (null while it waits for one). */
+  conn: Connection<Flight> | null = null;
   prev: Flight | null = null;
   next: Flight | null = null;
 
   constructor(
-    private readonly run: ThreadRun,
+    readonly wire: WireRequest,
     readonly route: number,
     /** Intended send time (performance.now() ms); the actual send for the closed model. */
     readonly intended: number,
     readonly dispatchedAt: number,
   ) {}
-
-  onConnect(abort: (err?: Error) => void): void {
-    if (this.done) {
-      abort(TIMED_OUT); // timed out while it waited for a connection
-      return;
-    }
-    this.abortFn = abort;
-    this.wireAt = performance.now();
-  }
-  onHeaders(statusCode: number): boolean {
-    this.status = statusCode;
-    return true;
-  }
-  onData(): boolean {
-    return true; // read and discard, so the connection is reused
-  }
-  onComplete(): void {
-    if (!this.done) this.run.complete(this);
-  }
-  onError(err: Error): void {
-    if (!this.done) this.run.fail(this, err);
-  }
 }
 
-class ThreadRun {
+class ThreadRun implements ConnectionOwner<Flight> {
   private readonly o: LoadOptions;
   private readonly schedule: Schedule;
   private readonly share: ThreadShare;
   private readonly mix: Mix;
-  private readonly pool: Pool;
+  private readonly encoder: RequestEncoder;
+  /** Every connection, and the free ones (a stack: the most recently used first, still warm). */
+  private readonly connections: Array<Connection<Flight>> = [];
+  private readonly free: Array<Connection<Flight>> = [];
+  /** Requests waiting for a free connection, oldest first, from `waitingHead` on (done ones are skipped). */
+  private waiting: Flight[] = [];
+  private waitingHead = 0;
+  private readonly target: ReturnType<typeof targetOf>;
+  private readonly readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
   private readonly rec: RunRecorder;
   private readonly monitor = new GeneratorMonitor();
   private readonly maxInFlight: number;
@@ -172,15 +166,8 @@ class ThreadRun {
     this.lateMs = lateThresholdMs(this.schedule.requestedRate);
     this.nextIndex = input.share.index;
     this.onTick = input.onTick;
-    // undici's own timeouts are only a backstop: the sweep times requests out from their intended time.
-    const backstop = this.o.timeoutMs + 5_000;
-    this.pool = new Pool(input.origin, {
-      connections: this.o.connections,
-      pipelining: 1,
-      headersTimeout: backstop,
-      bodyTimeout: backstop,
-      connectTimeout: backstop,
-    });
+    this.target = targetOf(input.origin);
+    this.encoder = new RequestEncoder(new URL(input.origin).host);
   }
 
   async run(signal?: AbortSignal, startAt?: number): Promise<ThreadOutcome> {
@@ -206,7 +193,7 @@ class ThreadRun {
     if (this.timer) clearTimeout(this.timer);
     if (this.immediate) clearImmediate(this.immediate);
     const health = this.monitor.stop();
-    await this.pool.destroy().catch(() => undefined);
+    for (const c of this.connections) c.abort();
     return this.outcome(health);
   }
 
@@ -291,7 +278,7 @@ class ThreadRun {
   // --- requests ---
 
   private send(req: PreparedRequest, intended: number, now: number): void {
-    const f = new Flight(this, req.route, intended, now);
+    const f = new Flight(this.encoder.encode(req), req.route, intended, now);
     if (this.tail) {
       this.tail.next = f;
       f.prev = this.tail;
@@ -299,11 +286,53 @@ class ThreadRun {
     this.tail = f;
     this.inFlight++;
     this.rec.sentOne(req.route);
-    this.pool.dispatch({ method: req.method as Dispatcher.HttpMethod, path: req.path, headers: req.headers, body: req.body }, f);
+    let conn = this.free.pop();
+    if (conn === undefined && this.connections.length < this.o.connections) {
+      conn = new Connection<Flight>(this.target, this, this.readBuffer);
+      this.connections.push(conn);
+    }
+    if (conn === undefined) this.wait(f);
+    else this.sendOn(conn, f, now);
+  }
+
+  private sendOn(conn: Connection<Flight>, f: Flight, now: number): void {
+    f.conn = conn;
+    if (conn.send(f, now)) f.wireAt = now;
+  }
+
+  private wait(f: Flight): void {
+    // Done requests (timed out while waiting) are skipped when reached; compact when they pile up.
+    if (this.waitingHead > 1024 && this.waitingHead * 2 > this.waiting.length) {
+      this.waiting = this.waiting.slice(this.waitingHead).filter((w) => !w.done);
+      this.waitingHead = 0;
+    }
+    this.waiting.push(f);
+  }
+
+  /** A connection is free: it takes the oldest waiting request, or waits itself. */
+  private release(conn: Connection<Flight>, now: number): void {
+    while (this.waitingHead < this.waiting.length) {
+      const f = this.waiting[this.waitingHead++];
+      if (this.waitingHead === this.waiting.length) {
+        this.waiting.length = 0;
+        this.waitingHead = 0;
+      }
+      if (!f.done) {
+        this.sendOn(conn, f, now);
+        return;
+      }
+    }
+    this.free.push(conn);
+  }
+
+  /** Written once the connection opened (it was not open when the request was handed to it). */
+  written(f: Flight): void {
+    f.wireAt = performance.now();
   }
 
   private unlink(f: Flight): void {
     f.done = true;
+    f.conn = null;
     this.inFlight--;
     if (f.prev) f.prev.next = f.next;
     else this.head = f.next;
@@ -312,24 +341,31 @@ class ThreadRun {
     f.prev = f.next = null;
   }
 
-  complete(f: Flight): void {
+  answered(conn: Connection<Flight>, f: Flight, status: number, now: number): void {
+    if (f.done) return;
     this.unlink(f);
-    const now = performance.now();
     if (f.wireAt >= 0 && f.wireAt - f.dispatchedAt > this.lateMs) this.waitedForConnection++;
-    this.rec.answered(f.route, f.status, (now - f.intended) * 1000, f.wireAt >= 0 ? (now - f.wireAt) * 1000 : -1);
+    this.rec.answered(f.route, status, (now - f.intended) * 1000, f.wireAt >= 0 ? (now - f.wireAt) * 1000 : -1);
+    this.release(conn, now);
     this.afterRequest(false);
   }
 
-  fail(f: Flight, err: Error): void {
+  failed(conn: Connection<Flight>, f: Flight, code: string): void {
+    if (f.done) return;
     this.unlink(f);
-    this.rec.failed(f.route, errorKind(err));
+    this.rec.failed(f.route, code);
+    this.release(conn, performance.now());
     this.afterRequest(true);
   }
 
   private timeOut(f: Flight): void {
+    const conn = f.conn;
     this.unlink(f);
     this.rec.failed(f.route, 'timeout');
-    f.abortFn?.(TIMED_OUT);
+    if (conn !== null) {
+      conn.abort();
+      this.release(conn, performance.now());
+    }
     this.afterRequest(true);
   }
 
@@ -368,10 +404,13 @@ class ThreadRun {
     }
     while (this.head) {
       const f = this.head;
+      const conn = f.conn;
       this.unlink(f);
       this.cancelled++;
-      f.abortFn?.(CANCELLED);
+      conn?.abort();
     }
+    this.waiting.length = 0;
+    this.waitingHead = 0;
     this.end();
   }
 
@@ -438,12 +477,6 @@ class ThreadRun {
 /** Requests among the first `n` of the schedule that belong to a share. */
 export function countOfShare(n: number, share: ThreadShare): number {
   return n > share.index ? Math.ceil((n - share.index) / share.count) : 0;
-}
-
-/** "timeout", or the error's code (ECONNREFUSED, ECONNRESET, UND_ERR_SOCKET...), or its name. */
-function errorKind(err: Error & { code?: unknown }): string {
-  if (typeof err?.code === 'string' && err.code !== '') return err.code;
-  return err?.name || 'Error';
 }
 
 function round3(x: number): number {

@@ -7,11 +7,15 @@ import { mulberry32, type Random } from './prng.ts';
 import { LoadConfigError } from './errors.ts';
 import type { RequestTemplate } from './types.ts';
 
-/** One request ready to send. Headers and body are shared between requests: do not mutate them. */
+/**
+ * One request ready to send. Headers and body are shared between requests: do not mutate them.
+ * A template without placeholders yields the same object every time (the wire encoding is cached on that).
+ */
 export interface PreparedRequest {
   /** Index of the template in the mix (its position in `Mix.names`). */
   route: number;
   method: string;
+  /** As it goes on the request line: characters that need it are percent-encoded. */
   path: string;
   headers: Record<string, string>;
   body: Buffer | null;
@@ -56,10 +60,19 @@ function compileTemplate(t: RequestTemplate, index: number): (rand: Random) => P
   if (typeof t.path !== 'string' || !t.path.startsWith('/')) throw new MixError(`${where}: path ${JSON.stringify(t.path)} must start with /`);
 
   const method = t.method.toUpperCase();
+  if (method === 'CONNECT') throw new MixError(`${where}: method CONNECT opens a tunnel, which a load test cannot time; use another method`);
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(t.headers ?? {})) {
     if (typeof v !== 'string') throw new MixError(`${where}: header ${k} must be a string, got ${typeof v}`);
-    headers[k.toLowerCase()] = v;
+    if (!TOKEN.test(k)) throw new MixError(`${where}: header name ${JSON.stringify(k)} is not a valid HTTP header name`);
+    if (BAD_HEADER_VALUE.test(v)) throw new MixError(`${where}: header ${k} has a line break or a character HTTP headers cannot carry: ${JSON.stringify(v)}`);
+    const name = k.toLowerCase();
+    // The generator frames each request itself; these would contradict it.
+    if (name === 'transfer-encoding' || name === 'keep-alive' || name === 'upgrade' || name === 'expect' || name === 'te') {
+      throw new MixError(`${where}: header ${k} is not supported (the generator sends each body whole, with its content-length, one request per connection at a time); remove it`);
+    }
+    if (name === 'connection' && !/^(close|keep-alive)$/i.test(v.trim())) throw new MixError(`${where}: header connection must be "close" or "keep-alive", got ${JSON.stringify(v)}`);
+    headers[name] = v;
   }
   let body: Buffer | null = null;
   if (t.body !== undefined && t.body !== null) {
@@ -76,6 +89,10 @@ function compileTemplate(t: RequestTemplate, index: number): (rand: Random) => P
       headers['content-type'] ??= 'application/json';
     }
   }
+  const length = headers['content-length'];
+  if (length !== undefined && length.trim() !== String(body?.length ?? 0)) {
+    throw new MixError(`${where}: header content-length is ${JSON.stringify(length)} but the body has ${body?.length ?? 0} bytes; remove the header (it is set from the body)`);
+  }
 
   // Split the path into literal pieces and generators.
   const params = t.params ?? {};
@@ -89,14 +106,14 @@ function compileTemplate(t: RequestTemplate, index: number): (rand: Random) => P
       if (m[2] !== undefined) continue; // a `:word` with no parameter of that name is literal text
       throw new MixError(`${where}: path ${t.path} uses {${param}} but params has no "${param}" (add params: { ${param}: "int(1,1000)" } or a literal)`);
     }
-    literals.push(t.path.slice(last, m.index));
+    literals.push(encodePathText(t.path.slice(last, m.index), where));
     gens.push(parseGenerator(spec, `${where}, param "${param}"`));
     last = m.index + m[0].length;
   }
-  literals.push(t.path.slice(last));
+  literals.push(encodePathText(t.path.slice(last), where));
 
   if (gens.length === 0) {
-    const fixed: PreparedRequest = { route: index, method, path: t.path, headers, body };
+    const fixed: PreparedRequest = { route: index, method, path: literals[0], headers, body };
     return () => fixed;
   }
   return (rand) => {
@@ -104,6 +121,23 @@ function compileTemplate(t: RequestTemplate, index: number): (rand: Random) => P
     for (let k = 0; k < gens.length; k++) path += gens[k](rand) + literals[k + 1];
     return { route: index, method, path, headers, body };
   };
+}
+
+/** RFC 9110 token: what a header name may hold. */
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** What a header value may not hold (as undici checks it): control characters and anything past latin1. */
+const BAD_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+
+/**
+ * Literal path text as it goes on the request line: spaces, control and non-ASCII characters
+ * percent-encoded as UTF-8 (what a browser does with a typed URL); everything else, `%` included, as written.
+ */
+function encodePathText(text: string, where: string): string {
+  try {
+    return text.replace(/[^\x21-\x7e]+/g, (run) => encodeURI(run));
+  } catch {
+    throw new MixError(`${where}: path ${JSON.stringify(text)} holds a broken character (a lone UTF-16 surrogate)`);
+  }
 }
 
 /** Parses "int(a,b)", "uuid", "choice(a,b,c)" or a literal (anything that is not a call). */

@@ -1,0 +1,214 @@
+// One keep-alive HTTP/1.1 connection of the load generator: at most one request on it at a time
+// (no pipelining, as before with undici's pipelining: 1), the response parsed as it arrives and its
+// body skipped, so the connection is reused. It connects when first asked to send and again after
+// the server closed it. Its owner (the driver) hears of each request once: written (when it had to
+// wait for the connection), then answered or failed; a request the owner gives up on (timeout,
+// stop) is aborted, which closes the connection and reports nothing.
+//
+// Why not undici: per request, undici builds and validates a Request, calls back into JavaScript
+// for every response header from its wasm parser, and goes through its dispatcher queue; together
+// that cost a quarter more CPU per request than autocannon, and CPU per request is what bounds a
+// load generator's rate. This writes bytes encoded once per template and reads only what it needs
+// (http1-response.ts). Plain sockets read into one buffer shared by all connections of the thread
+// (net's `onread`), so reads allocate nothing either.
+//
+// Keep-alive: a server closes an idle connection after its timeout, and a request written just then
+// fails. As undici does, the connection is not reused once idle for longer than the server's
+// Keep-Alive: timeout hint minus 2 s (4 s when the server gives no hint); it reconnects instead.
+
+import { connect as netConnect, isIP, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { connect as tlsConnect } from 'node:tls';
+import { MALFORMED, NEED_MORE, ResponseParser } from './http1-response.ts';
+import type { WireRequest } from './http1-request.ts';
+
+/** What a connection carries: anything holding the request's bytes (the driver's Flight). */
+export interface Exchange {
+  readonly wire: WireRequest;
+}
+
+export interface ConnectionOwner<E extends Exchange> {
+  /** A request that waited for the connection was written to it (send() returned false). */
+  written(ex: E): void;
+  /** A full response arrived at `now` (performance.now()); the connection is free again. */
+  answered(conn: Connection<E>, ex: E, status: number, now: number): void;
+  /** The request failed without a (complete) response; the connection is free again. */
+  failed(conn: Connection<E>, ex: E, code: string): void;
+}
+
+export interface Target {
+  /** Host name or IP address (no brackets around IPv6). */
+  host: string;
+  port: number;
+  tls: boolean;
+}
+
+/** Where the target is, from its origin (http[s]://host[:port]). */
+export function targetOf(origin: string): Target {
+  const u = new URL(origin);
+  const tls = u.protocol === 'https:';
+  const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
+  return { host, port: u.port ? Number(u.port) : tls ? 443 : 80, tls };
+}
+
+const DEFAULT_KEEP_ALIVE_MS = 4_000;
+const KEEP_ALIVE_MARGIN_MS = 2_000;
+const MAX_KEEP_ALIVE_MS = 600_000;
+
+export class Connection<E extends Exchange> {
+  private socket: Socket | null = null;
+  private connected = false;
+  private current: E | null = null;
+  private readonly parser = new ResponseParser();
+  /** When the last response ended (performance.now()), and how long the server keeps an idle connection. */
+  private idleSince = 0;
+  private keepAliveMs = DEFAULT_KEEP_ALIVE_MS;
+  /** The socket's error, reported when it closes. */
+  private errorCode = '';
+
+  constructor(
+    private readonly target: Target,
+    private readonly owner: ConnectionOwner<E>,
+    /** Read buffer shared by the thread's plain connections (each read is parsed before the next). */
+    private readonly readBuffer: Buffer,
+  ) {}
+
+  /** Whether a request is on this connection. */
+  get busy(): boolean {
+    return this.current !== null;
+  }
+
+  /**
+   * Sends a request (the connection must be free). Returns true when it was written at once, false
+   * when it waits for the connection to open (the owner then hears `written`).
+   */
+  send(ex: E, now: number): boolean {
+    this.current = ex;
+    this.parser.reset(ex.wire.expectsBody);
+    if (this.connected && now - this.idleSince > this.keepAliveMs) this.drop();
+    if (this.socket === null) {
+      this.open();
+      return false;
+    }
+    if (!this.connected) return false;
+    this.write(ex.wire);
+    return true;
+  }
+
+  /** Gives up on the request on this connection, if any: closes the connection, reports nothing. */
+  abort(): void {
+    this.current = null;
+    this.drop();
+  }
+
+  private open(): void {
+    const { host, port, tls } = this.target;
+    let sock: Socket;
+    if (tls) {
+      sock = tlsConnect({ host, port, servername: isIP(host) ? undefined : host, ALPNProtocols: ['http/1.1'] });
+      sock.setNoDelay(true);
+      sock.on('data', (d: Buffer) => {
+        if (sock === this.socket) this.onBytes(d, d.length);
+      });
+    } else {
+      sock = netConnect({
+        host,
+        port,
+        noDelay: true,
+        onread: {
+          buffer: this.readBuffer,
+          callback: (n: number, buf: Uint8Array): boolean => {
+            if (sock === this.socket) this.onBytes(buf as Buffer, n);
+            return true;
+          },
+        },
+      });
+    }
+    sock.setKeepAlive(true, 60_000);
+    this.socket = sock;
+    this.connected = false;
+    this.errorCode = '';
+    sock.once(tls ? 'secureConnect' : 'connect', () => {
+      if (sock !== this.socket) return;
+      this.connected = true;
+      const ex = this.current;
+      if (ex !== null) {
+        this.write(ex.wire);
+        this.owner.written(ex);
+      }
+    });
+    sock.on('error', (err: Error) => {
+      if (sock === this.socket) this.errorCode = errorKind(err);
+    });
+    sock.on('end', () => {
+      if (sock === this.socket) this.closed();
+    });
+    sock.on('close', () => {
+      if (sock === this.socket) this.closed();
+    });
+  }
+
+  private write(w: WireRequest): void {
+    const s = this.socket!;
+    if (w.body === null) {
+      if (typeof w.bytes === 'string') s.write(w.bytes, 'latin1');
+      else s.write(w.bytes);
+    } else {
+      s.cork();
+      s.write(w.bytes as string, 'latin1');
+      s.write(w.body);
+      s.uncork();
+    }
+  }
+
+  private onBytes(buf: Buffer, end: number): void {
+    const ex = this.current;
+    if (ex === null) {
+      this.drop(); // bytes nobody asked for: the connection cannot be trusted to frame the next response
+      return;
+    }
+    const r = this.parser.feed(buf, 0, end);
+    if (r === NEED_MORE) return;
+    this.current = null;
+    if (r === MALFORMED) {
+      this.drop();
+      this.owner.failed(this, ex, this.parser.error);
+      return;
+    }
+    const now = performance.now();
+    const p = this.parser;
+    // Bytes after the response were not asked for (one request at a time): do not reuse the connection.
+    if (r < end || !p.keepAlive || ex.wire.close) this.drop();
+    else {
+      this.idleSince = now;
+      this.keepAliveMs = p.keepAliveHintMs < 0 ? DEFAULT_KEEP_ALIVE_MS : Math.min(p.keepAliveHintMs - KEEP_ALIVE_MARGIN_MS, MAX_KEEP_ALIVE_MS);
+      if (this.keepAliveMs <= 0) this.drop();
+    }
+    this.owner.answered(this, ex, p.status, now);
+  }
+
+  /** The server closed the connection (or it failed): a body that runs to the close is complete, anything else failed. */
+  private closed(): void {
+    const ex = this.current;
+    const ended = this.parser.endsAtClose && (this.errorCode === '' || this.errorCode === 'ECONNRESET');
+    this.current = null;
+    this.drop();
+    if (ex === null) return;
+    if (ended) this.owner.answered(this, ex, this.parser.status, performance.now());
+    else this.owner.failed(this, ex, this.errorCode || 'ECONNRESET');
+  }
+
+  private drop(): void {
+    const s = this.socket;
+    if (s === null) return;
+    this.socket = null;
+    this.connected = false;
+    s.destroy();
+  }
+}
+
+/** "ECONNREFUSED", "ECONNRESET", a TLS code...: the error's code, or its name. */
+export function errorKind(err: Error & { code?: unknown }): string {
+  if (typeof err?.code === 'string' && err.code !== '') return err.code;
+  return err?.name || 'Error';
+}

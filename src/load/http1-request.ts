@@ -1,0 +1,64 @@
+// A prepared request as the bytes an HTTP/1.1 connection writes. Requests of a template without
+// placeholders are encoded once (one Buffer, head and body) and reused for every send; the others
+// get their request line joined to a head suffix encoded once per template.
+//
+// What goes on the wire matches what undici sent for the same request: the request line, host,
+// connection: keep-alive (unless the template says close), the template's headers, content-length
+// when there is a body (0 for POST, PUT and PATCH without one), then the body.
+
+import type { PreparedRequest } from './mix.ts';
+
+export interface WireRequest {
+  /** The whole request (a Buffer), or its head (a latin1 string) when `body` follows it. */
+  readonly bytes: Buffer | string;
+  readonly body: Buffer | null;
+  /** False for HEAD: the response has no body whatever its headers announce. */
+  readonly expectsBody: boolean;
+  /** Sent with connection: close: the connection is not reused after the response. */
+  readonly close: boolean;
+}
+
+const PAYLOAD_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+export class RequestEncoder {
+  /** Per template: the PreparedRequest last encoded whole, and its encoding. */
+  private readonly fixedFrom: Array<PreparedRequest | undefined> = [];
+  private readonly fixed: WireRequest[] = [];
+  /** Per template: everything after the request line (headers are per template, not per request). */
+  private readonly suffixes: string[] = [];
+
+  /** @param host the host header: host[:port] of the target origin. */
+  constructor(private readonly host: string) {}
+
+  encode(req: PreparedRequest): WireRequest {
+    const route = req.route;
+    if (this.fixedFrom[route] === req) return this.fixed[route];
+    const suffix = this.suffixes[route] ?? (this.suffixes[route] = headSuffix(req, this.host));
+    const head = `${req.method} ${req.path} HTTP/1.1\r\n${suffix}`;
+    const wire: WireRequest = {
+      bytes: head,
+      body: req.body,
+      expectsBody: req.method !== 'HEAD',
+      close: (req.headers.connection ?? '').trim().toLowerCase() === 'close',
+    };
+    if (this.fixedFrom[route] === undefined) {
+      // First sight of this template: a template without placeholders hands back this very object
+      // every time, so a whole-request Buffer for it is reused from the next send on. A template
+      // with placeholders fails the identity check above and stays on the string path.
+      this.fixedFrom[route] = req;
+      this.fixed[route] = { ...wire, bytes: req.body ? Buffer.concat([Buffer.from(head, 'latin1'), req.body]) : Buffer.from(head, 'latin1'), body: null };
+    }
+    return wire;
+  }
+}
+
+/** host, connection, the template's headers, content-length, and the blank line ending the head. */
+function headSuffix(req: PreparedRequest, host: string): string {
+  const h = req.headers;
+  let s = h.host === undefined ? `host: ${host}\r\n` : '';
+  if (h.connection === undefined) s += 'connection: keep-alive\r\n';
+  for (const name of Object.keys(h)) if (name !== 'content-length') s += `${name}: ${h[name]}\r\n`;
+  if (req.body !== null) s += `content-length: ${req.body.length}\r\n`;
+  else if (PAYLOAD_METHODS.has(req.method)) s += 'content-length: 0\r\n';
+  return `${s}\r\n`;
+}
