@@ -27,7 +27,7 @@ export async function runWorkers(checked: CheckedLoad, tuning?: ThreadTuning): P
   const threads: Worker[] = [];
   let ready = 0;
   const send = (w: Worker, m: WorkerCommand): void => w.postMessage(m);
-  // Every worker loads (tsx, undici) at its own pace; they start together at one shared instant.
+  // Every worker loads its modules (through tsx) at its own pace; they start together at one shared instant.
   const startAll = (): void => {
     const startAt = performance.timeOrigin + performance.now() + START_MARGIN_MS;
     for (const w of threads) send(w, { type: 'start', startAt });
