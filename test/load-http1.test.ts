@@ -260,15 +260,21 @@ describe('load runs over the http1 client', () => {
   });
 
   it('reconnects when the server closed an idle connection, without failing a request', async () => {
-    // Closes each connection 20 ms after answering, as a short keep-alive timeout would; requests come every 100 ms.
-    const server = await rawServer((socket) => {
-      socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
-      setTimeout(() => socket.end(), 20);
-    });
-    const r = await runLoad(options(server.url, { stages: [{ rate: 10, durationMs: 1000 }] }));
-    assert.equal(r.sent, 10);
-    assert.equal(r.completed, 10, JSON.stringify(r.routes[0].errors));
-    assert.equal(server.connections, 10);
+    // Closes each connection 10 ms after answering, as a short keep-alive timeout would; requests come
+    // every 200 ms. A generator descheduled for ~190 ms (a busy shared machine) would send on a
+    // connection whose close it has not read yet, and rightly fail that request: up to 3 attempts.
+    const failures: string[] = [];
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const server = await rawServer((socket) => {
+        socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+        setTimeout(() => socket.end(), 10);
+      });
+      const r = await runLoad(options(server.url, { stages: [{ rate: 5, durationMs: 1000 }] }));
+      assert.equal(r.sent, 5);
+      if (r.completed === 5 && server.connections === 5) return;
+      failures.push(`attempt ${attempt}: ${r.completed} of 5 answered (${JSON.stringify(r.routes[0].errors)}), ${server.connections} connections`);
+    }
+    assert.fail(failures.join('\n'));
   });
 
   it('counts a hang-up and a garbled answer by code, and goes on', async () => {

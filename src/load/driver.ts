@@ -25,7 +25,7 @@
 // min(timeoutMs / 10, 50 ms), so a timeout fires up to that much late.
 
 import { performance } from 'node:perf_hooks';
-import { Connection, targetOf, type ConnectionOwner } from './http1-connection.ts';
+import { Connection, targetOf, type ConnectionOwner, type Target } from './http1-connection.ts';
 import { RequestEncoder, type WireRequest } from './http1-request.ts';
 import { compileMix, type Mix, type PreparedRequest } from './mix.ts';
 import { RunRecorder } from './recorder.ts';
@@ -118,7 +118,7 @@ class ThreadRun implements ConnectionOwner<Flight> {
   /** Requests waiting for a free connection, oldest first, from `waitingHead` on (done ones are skipped). */
   private waiting: Flight[] = [];
   private waitingHead = 0;
-  private readonly target: ReturnType<typeof targetOf>;
+  private readonly target: Target;
   private readonly readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
   private readonly rec: RunRecorder;
   private readonly monitor = new GeneratorMonitor();
