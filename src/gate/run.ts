@@ -260,13 +260,10 @@ export async function runGate(o: GateRunOptions): Promise<GateReport> {
   if (o.baselinePath !== undefined && report.trials.length > 0) {
     const reg = contract.objectives.regression;
     if (baseline) {
+      // A baseline measured under another profile is compared but not judged (compare.ts says so per metric).
+      report.baseline = compareWithBaseline(baseline, report.trials, { p95: reg?.p95 ?? 0.05, errorRatio: reg?.errorRatio ?? 0.001, memoryPerRequest: reg?.memoryPerRequest ?? 0.1 }, { path: o.baselinePath, profile: report.profile });
       const mismatch = profileMismatch(baseline, report.profile);
-      const cmp = compareWithBaseline(baseline, report.trials, { p95: reg?.p95 ?? 0.05, errorRatio: reg?.errorRatio ?? 0.001, memoryPerRequest: reg?.memoryPerRequest ?? 0.1 });
-      report.baseline = { ...cmp, path: o.baselinePath };
-      if (mismatch) {
-        report.baseline.verdict = report.baseline.verdict === 'fail' ? 'warn' : report.baseline.verdict;
-        reasons.push(`the baseline was measured under another profile (${mismatch}): compared, but not judged`);
-      }
+      if (mismatch) reasons.push(mismatch);
       journal.write('baseline', { comparison: report.baseline });
     } else {
       reasons.push(`no baseline at ${o.baselinePath} yet: run with --update-baseline once this build is accepted`);
