@@ -239,8 +239,10 @@ class ThreadRun implements ConnectionOwner<Flight> {
         const lag = now - due;
         if (lag > this.lateMs) this.lateSends++;
         if (lag > this.maxLag) this.maxLag = lag;
-        // Sent early: count from the actual send, so latency is never less than what the client saw.
-        this.send(this.mix.next(), this.t0 + Math.max(due, now), this.t0 + now);
+        // Latency counts from the earlier of the intended time and the actual send: from the intended
+        // time when sent late (the lag is part of what a user would have waited: coordinated omission
+        // corrected), from the send when sent early (never less than what the client saw).
+        this.send(this.mix.next(), this.t0 + Math.min(due, now), this.t0 + now);
         sentNow++;
       }
       this.nextIndex += step;
