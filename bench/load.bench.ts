@@ -1,9 +1,9 @@
 // Requests/s of `sloctl load --rate max` (the closed model) vs autocannon vs wrk, against the same
 // local server, in one run:
 //
-//   node --import tsx bench/load.bench.ts [--rounds 5] [--duration 10] [--connections 64] [--warmup 2]
+//   node --import tsx bench/load.bench.ts [--rounds 5] [--duration 10] [--connections 64] [--warmup 2] [--server http|raw]
 //
-// The target is a minimal node:http server answering 200 "ok", in a child process pinned to CPU 0
+// The target (--server http, the default) is a minimal node:http server answering 200 "ok", in a child process pinned to CPU 0
 // (`taskset -c 0`); each load tool runs in its own child process pinned to CPU 1 (`taskset -c 1`),
 // with the same connection count and duration, one tool at a time. Every round starts a fresh
 // server, warms it up with wrk, and runs the tools in an order that rotates each round, so drift
@@ -20,6 +20,10 @@
 // inside the process around the run, so tsx start-up is excluded; for wrk, /usr/bin/time). When the
 // server's core saturates first, req/s is the server's limit for every tool and CPU per request is
 // the honest comparison of the generators.
+//
+// --server raw: the target is a bare TCP server writing the same canned 200 "ok" response for every
+// request head it reads (no HTTP parsing, so it costs less per request than node:http). The
+// server's core no longer saturates first and req/s shows each generator's own limit.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -35,6 +39,12 @@ const ROUNDS = flag('rounds', 7);
 const DURATION = flag('duration', 8);
 const CONNECTIONS = flag('connections', 64);
 const WARMUP = flag('warmup', 2);
+const serverArg = args.indexOf('--server');
+const SERVER_KIND = serverArg >= 0 ? args[serverArg + 1] : 'http';
+if (SERVER_KIND !== 'http' && SERVER_KIND !== 'raw') {
+  console.error(`--server: expected http or raw, got ${String(SERVER_KIND)}`);
+  process.exit(2);
+}
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CPUS = cpus().length;
 const pinned = spawnSync('taskset', ['-V']).status === 0 && CPUS > 1;
@@ -78,12 +88,36 @@ server.keepAliveTimeout = 65000;
 server.listen(0, '127.0.0.1', () => console.log('READY ' + server.address().port));
 `;
 
+// Answers every request head (up to its blank line; the tools send GETs without a body) with one
+// canned response; a head split over reads is joined by carrying the bytes after the last one found.
+const RAW_SERVER_JS = `
+const net = require('node:net');
+const ANSWER = Buffer.from('HTTP/1.1 200 OK\\r\\ncontent-type: text/plain\\r\\ncontent-length: 2\\r\\n\\r\\nok');
+const server = net.createServer({ noDelay: true }, (socket) => {
+  socket.on('error', () => {});
+  let carry = null;
+  socket.on('data', (chunk) => {
+    const buf = carry ? Buffer.concat([carry, chunk]) : chunk;
+    let heads = 0;
+    let end = 0;
+    for (let at = buf.indexOf('\\r\\n\\r\\n', 0, 'latin1'); at >= 0; at = buf.indexOf('\\r\\n\\r\\n', at + 4, 'latin1')) {
+      heads++;
+      end = at + 4;
+    }
+    carry = end < buf.length ? Buffer.from(buf.subarray(end)) : null;
+    if (heads === 1) socket.write(ANSWER);
+    else if (heads > 1) socket.write(Buffer.concat(new Array(heads).fill(ANSWER)));
+  });
+});
+server.listen(0, '127.0.0.1', () => console.log('READY ' + server.address().port));
+`;
+
 function onCpu(cpu: string, cmd: string[]): string[] {
   return pinned ? ['taskset', '-c', cpu, ...cmd] : cmd;
 }
 
 function startServer(): Promise<{ child: ChildProcess; url: string }> {
-  const cmd = onCpu(SERVER_CPU, [process.execPath, '-e', SERVER_JS]);
+  const cmd = onCpu(SERVER_CPU, [process.execPath, '-e', SERVER_KIND === 'raw' ? RAW_SERVER_JS : SERVER_JS]);
   const child = spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
@@ -169,7 +203,7 @@ function median(xs: number[]): number {
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
 async function main(): Promise<void> {
-  console.log(`load generators: ${ROUNDS} rounds × ${DURATION}s, ${CONNECTIONS} connections; server on CPU ${pinned ? SERVER_CPU : '(unpinned)'}, tools on CPU ${pinned ? TOOL_CPU : '(unpinned)'}; Node ${process.version}, ${CPUS} CPUs (${cpus()[0]?.model ?? '?'})`);
+  console.log(`load generators: ${ROUNDS} rounds × ${DURATION}s, ${CONNECTIONS} connections; ${SERVER_KIND === 'raw' ? 'raw TCP' : 'node:http'} server on CPU ${pinned ? SERVER_CPU : '(unpinned)'}, tools on CPU ${pinned ? TOOL_CPU : '(unpinned)'}; Node ${process.version}, ${CPUS} CPUs (${cpus()[0]?.model ?? '?'})`);
   const rounds: Array<Map<Tool, Measure>> = [];
   for (let round = 0; round < ROUNDS; round++) {
     const server = await startServer();
