@@ -3,7 +3,9 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import type { Diagnostic } from '../contract/diagnostic.ts';
+import { byLocation, hasErrors, type Diagnostic } from '../contract/diagnostic.ts';
+import { parseContract } from '../contract/load.ts';
+import type { Contract } from '../contract/schema.ts';
 import { renderDiagnostic } from '../contract/render.ts';
 import { UsageError, type CliContext } from './exit.ts';
 
@@ -59,4 +61,19 @@ export function writeAtomically(path: string, text: string, shown = path): void 
 export function printDiagnostics(ctx: CliContext, diagnostics: readonly Diagnostic[], input: Pick<InputFile, 'shown' | 'text'>): void {
   const sources = new Map([[input.shown, input.text]]);
   for (const d of diagnostics) ctx.stderr(`${renderDiagnostic(d, { sources, color: ctx.color })}\n\n`);
+}
+
+/**
+ * A contract a command runs against (status, gate): read and checked, or a usage error (exit 2)
+ * after printing its located diagnostics. `command` names what to run again in the message.
+ */
+export function loadValidContract(ctx: CliContext, file: string, command: string): { contract: Contract; shown: string; abs: string } {
+  const input = readInputFile(ctx, file, 'name the slo.yaml file');
+  const loaded = parseContract(input.text, input.shown);
+  const errors = loaded.diagnostics.filter((d) => d.severity === 'error').sort(byLocation);
+  if (!loaded.contract || hasErrors(loaded.diagnostics)) {
+    printDiagnostics(ctx, errors, input);
+    throw new UsageError(`${input.shown} has ${errors.length} error(s): fix them (\`sloctl validate ${input.shown}\` lists them) and run ${command} again`);
+  }
+  return { contract: loaded.contract, shown: input.shown, abs: input.abs };
 }

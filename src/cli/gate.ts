@@ -8,9 +8,6 @@
 import { execFileSync } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { byLocation, hasErrors } from '../contract/diagnostic.ts';
-import { parseContract } from '../contract/load.ts';
-import type { Contract } from '../contract/schema.ts';
 import { gateProfile, type ProfileOverrides } from '../gate/profile.ts';
 import { appendStepSummary, renderMarkdown } from '../gate/render-markdown.ts';
 import { renderJunit } from '../gate/render-junit.ts';
@@ -21,7 +18,7 @@ import type { GateReport } from '../gate/types.ts';
 import { isImportError, readLoadResult } from '../load/import.ts';
 import { ProgressWriter } from '../load/progress.ts';
 import { UsageError, type CliContext } from './exit.ts';
-import { printDiagnostics, readInputFile, writeAtomically } from './files.ts';
+import { loadValidContract, readInputFile, writeAtomically } from './files.ts';
 import { durationFlag, intFlag, rateFlag } from './flags.ts';
 
 interface GateFlags {
@@ -73,16 +70,6 @@ export function register(program: Command, ctx: CliContext): void {
     });
 }
 
-function loadContract(ctx: CliContext, file: string): { contract: Contract; shown: string; path: string } {
-  const input = readInputFile(ctx, file, 'name the slo.yaml file');
-  const loaded = parseContract(input.text, input.shown);
-  const errors = loaded.diagnostics.filter((d) => d.severity === 'error').sort(byLocation);
-  if (!loaded.contract || hasErrors(loaded.diagnostics)) {
-    printDiagnostics(ctx, errors, input);
-    throw new UsageError(`${input.shown} has ${errors.length} error(s): fix them (\`sloctl validate ${input.shown}\` lists them) and run the gate again`);
-  }
-  return { contract: loaded.contract, shown: input.shown, path: resolve(ctx.cwd, file) };
-}
 
 function overrides(flags: GateFlags): ProfileOverrides {
   const o: ProfileOverrides = {};
@@ -108,7 +95,7 @@ function gitCommit(cwd: string): string | undefined {
 export async function runGateCommand(file: string, flags: GateFlags, ctx: CliContext, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const profileOverrides = overrides(flags);
   const seed = intFlag('seed', flags.seed ?? '1', 0, 2 ** 32 - 1);
-  const { contract, shown, path } = loadContract(ctx, file);
+  const { contract, shown, abs: path } = loadValidContract(ctx, file, 'the gate');
   if (flags.from !== undefined) {
     if (flags.target !== undefined || flags.updateBaseline) throw new UsageError('--from judges a finished run: it cannot be combined with --target or --update-baseline');
     const input = readInputFile(ctx, flags.from, 'name the result file');

@@ -12,8 +12,6 @@
 // page-severity burn-rate tier fires; 2 usage (bad flags, unreadable or invalid contract);
 // 3 the target or Prometheus could not be read; 4 inconclusive (an SLO has no data).
 import type { Command } from 'commander';
-import { byLocation, hasErrors } from '../contract/diagnostic.ts';
-import { parseContract } from '../contract/load.ts';
 import type { Contract } from '../contract/schema.ts';
 import { defineSlos } from '../evaluate/definitions.ts';
 import { EmbeddedEvaluator } from '../evaluate/embedded.ts';
@@ -25,7 +23,7 @@ import { PromqlClient, PromqlError } from '../observe/promql-client.ts';
 import { checkTargetUrl, Scraper, ScrapeError, type ScrapeReport } from '../observe/scraper.ts';
 import { SeriesStore } from '../observe/series-store.ts';
 import { EXIT, UsageError, type CliContext } from './exit.ts';
-import { printDiagnostics, readInputFile } from './files.ts';
+import { loadValidContract } from './files.ts';
 import { durationFlag } from './flags.ts';
 
 interface StatusFlags {
@@ -63,17 +61,6 @@ export function register(program: Command, ctx: CliContext): void {
     });
 }
 
-function loadContract(ctx: CliContext, file: string): { contract: Contract; shown: string } {
-  const input = readInputFile(ctx, file, 'name the slo.yaml file');
-  const { shown, text } = input;
-  const loaded = parseContract(text, shown);
-  const errors = loaded.diagnostics.filter((d) => d.severity === 'error').sort(byLocation);
-  if (!loaded.contract || hasErrors(loaded.diagnostics)) {
-    printDiagnostics(ctx, errors, input);
-    throw new UsageError(`${shown} has ${errors.length} error(s): fix them (\`sloctl validate ${shown}\` lists them) and run status again`);
-  }
-  return { contract: loaded.contract, shown };
-}
 
 /** The metrics URL from --target or the contract, and the health URL beside it. */
 function targetUrls(contract: Contract, shown: string, flag: string | undefined): { metrics: string; health: string } {
@@ -126,7 +113,7 @@ export async function runStatus(file: string, flags: StatusFlags, ctx: CliContex
   if (flags.prometheus !== undefined && flags.target !== undefined) throw new UsageError('--target and --prometheus are alternatives: scrape the target, or read from Prometheus');
   if (flags.selector !== undefined && flags.prometheus === undefined) throw new UsageError('--selector applies to --prometheus only');
   const now = options.now ?? Date.now;
-  const { contract, shown } = loadContract(ctx, file);
+  const { contract, shown } = loadValidContract(ctx, file, 'status');
 
   let report: StatusReport;
   if (flags.prometheus !== undefined) {

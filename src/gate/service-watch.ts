@@ -75,8 +75,8 @@ export class ServiceWatch {
     }
     this.firstAt ??= r.at;
     this.lastAt = r.at;
-    const heap = this.gauge(this.names.heap);
-    const rss = this.gauge(this.names.rss);
+    const heap = this.latestSum(this.names.heap);
+    const rss = this.latestSum(this.names.rss);
     if (heap !== undefined) this.heapMax = Math.max(this.heapMax ?? 0, heap);
     if (rss !== undefined) this.rssMax = Math.max(this.rssMax ?? 0, rss);
     if (this.critical.length > 0) {
@@ -86,7 +86,7 @@ export class ServiceWatch {
         this.depUp.n++;
       }
     }
-    return { at: r.at, heapBytes: heap, requests: this.counterTotal(this.names.requests), cpuSeconds: this.counterTotal('process_cpu_seconds_total') };
+    return { at: r.at, heapBytes: heap, requests: this.latestSum(this.names.requests), cpuSeconds: this.latestSum('process_cpu_seconds_total') };
   }
 
   /** Scrapes every interval until stop(); a scrape in flight finishes first. */
@@ -102,16 +102,8 @@ export class ServiceWatch {
     this.timer = undefined;
   }
 
-  private gauge(name: string): number | undefined {
-    const series = this.store.select(name);
-    if (series.length === 0) return undefined;
-    let sum = 0;
-    for (const s of series) sum += s.latest()?.v ?? 0;
-    return sum;
-  }
-
-  /** Sum over series of the latest counter value (an absolute count, for marks). */
-  private counterTotal(name: string): number | undefined {
+  /** Sum over series of the latest values: a gauge's current total, or a counter's absolute count. */
+  private latestSum(name: string): number | undefined {
     const series = this.store.select(name);
     if (series.length === 0) return undefined;
     let sum = 0;
@@ -135,7 +127,7 @@ export class ServiceWatch {
     const spanS = (this.lastAt - this.firstAt) / 1000;
     const weighted = this.increaseOf(this.names.weighted);
     const requests = this.increaseOf(this.names.requests);
-    const endHeap = this.gauge(this.names.heap);
+    const endHeap = this.latestSum(this.names.heap);
     return {
       slos: this.evaluator.evaluate(this.lastAt + 1),
       weightedRate: weighted !== undefined ? weighted / spanS : undefined,
