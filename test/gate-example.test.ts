@@ -40,14 +40,15 @@ describe('sloctl gate examples/checkout/slo.yaml', () => {
     assert.ok(Number.isFinite(errors.client) && Number.isFinite(errors.service), JSON.stringify(errors));
   });
 
-  it('fails the example with a 1 ms latency threshold, saying which objective and by how much', async () => {
-    const tight = EXAMPLE.replace('      threshold: 200ms\n      objective: 99%\n', '      threshold: 1ms\n      objective: 99%\n');
+  it('fails the example with a p50 ceiling of 10 µs (no HTTP round trip is that fast), saying which objective and by how much', async () => {
+    const tight = EXAMPLE.replace('percentiles: { p50: 50ms,', 'percentiles: { p50: 0.01ms,');
     assert.notEqual(tight, EXAMPLE);
     const { dir, file } = copy(tight);
     const r = await gate(file, dir);
     assert.equal(r.code, 1, r.stdout + r.stderr);
     const report = JSON.parse(r.stdout);
     assert.equal(report.outcome, 'fail');
-    assert.match(report.reasons[0], /^latency api-latency: share of requests within 1\.0 ms below the objective 99% as the client/);
+    const p50 = report.reasons.find((r: string) => r.startsWith('latency api-latency p50:'));
+    assert.match(p50, /^latency api-latency p50: p50 [0-9.]+ ms is over the ceiling 0\.010 ms \(the client measured\)/);
   });
 });
