@@ -170,6 +170,18 @@ describe('mergeResults', () => {
     assert.match(short.generator!.reasons[0], /achieved 500\/s of 700\/s requested/);
   });
 
+  it('with judgeWhole, judges slices of one phase on the merged numbers: 3 late sends in 1,100 are noise', () => {
+    const bad = resultOf(b, { generator: { ok: false, lateSends: 3, reasons: ['3 of 200 sends (1.5%) left late'] } });
+    const m = mergeResults([resultOf(a), resultOf(a), resultOf(a), bad], { judgeWhole: true });
+    assert.equal(m.generator!.ok, true);
+    assert.equal(m.generator!.lateSends, 3);
+    assert.deepEqual(m.generator!.reasons, []);
+    // Late beyond 1% of the whole phase is still not ok.
+    const worse = mergeResults([resultOf(a), resultOf(b, { generator: { ok: false, lateSends: 20, reasons: ['late'] } })], { judgeWhole: true });
+    assert.equal(worse.generator!.ok, false);
+    assert.match(worse.generator!.reasons[0], /20 of 500 sends/);
+  });
+
   it('keeps routes apart by name and merges summaries when a part has no histogram (k6)', () => {
     const k6 = resultOf(b, { generator: null, name: 'r' });
     k6.routes[0].histogram = new Histogram().toJSON();

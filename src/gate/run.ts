@@ -13,8 +13,7 @@ import type { Contract } from '../contract/schema.ts';
 import { EXIT } from '../cli/exit.ts';
 import { runLoad } from '../load/run.ts';
 import { mergeResults } from '../load/merge.ts';
-import { assessGenerator } from '../load/self-check.ts';
-import type { GeneratorHealth, LoadProgress, LoadResult } from '../load/types.ts';
+import type { LoadProgress, LoadResult } from '../load/types.ts';
 import { compareWithBaseline } from './compare.ts';
 import { makeBaseline, profileMismatch, readBaseline, writeBaseline, type BaselineFile } from './baseline.ts';
 import { clientCounts } from './client-view.ts';
@@ -53,27 +52,6 @@ export interface GateRunOptions {
 
 const HEALTH_INTERVAL_MS = 1000;
 const SCRAPE_INTERVAL_CAP_MS = 2000;
-
-/**
- * The generator's check over the whole measured phase, not per trial: one late send in a trial of
- * 100 is 1%, the same send in a phase of 500 is noise. Judged by the same rules as a single run.
- */
-function combineHealth(results: readonly LoadResult[]): GeneratorHealth | undefined {
-  const hs = results.map((r) => r.generator).filter((g): g is GeneratorHealth => g !== undefined);
-  if (hs.length === 0) return undefined;
-  return assessGenerator({
-    requestedRate: hs[0].requestedRate,
-    sent: results.reduce((s, r) => s + r.sent, 0),
-    durationMs: results.reduce((s, r) => s + r.durationMs, 0),
-    lateSends: hs.reduce((s, h) => s + h.lateSends, 0),
-    lateThresholdMs: hs[0].lateThresholdMs,
-    maxLagMs: Math.max(...hs.map((h) => h.maxLagMs)),
-    droppedSends: hs.reduce((s, h) => s + h.droppedSends, 0),
-    eventLoopDelayP99Ms: Math.max(...hs.map((h) => h.eventLoopDelayP99Ms)),
-    cpu: Math.max(...hs.map((h) => h.cpu)),
-    workers: hs[0].workers,
-  });
-}
 
 function trialMetrics(contract: Contract, index: number, r: LoadResult, before: ServiceMark | undefined, after: ServiceMark | undefined, machine: TrialMachine | undefined): TrialMetrics {
   const c = clientCounts(contract, r.routes);
@@ -248,12 +226,13 @@ export async function runGate(o: GateRunOptions): Promise<GateReport> {
   // 4. Judge what was measured (also for a cut-short run: the journal and report keep it).
   const reasons: string[] = [];
   if (trialResults.length > 0) {
-    const merged = mergeResults(trialResults);
+    // The generator is judged over the whole measured phase, not per trial (see MergeOptions.judgeWhole).
+    const merged = mergeResults(trialResults, { judgeWhole: true });
     report.load = merged;
     const service = watch!.view(startMark);
     if (service.unavailable) reasons.push(`the service view is missing (${service.unavailable}): verdicts use the client view only`);
     report.verdicts = judgeObjectives(contract, { client: merged, healthUpShare: watcher.upShare, service }, { offeredWeightedRate: Number.isFinite(profile.offeredWeightedRate) ? profile.offeredWeightedRate : undefined });
-    report.generator = combineHealth(trialResults);
+    report.generator = merged.generator;
   }
 
   // 5. The baseline (read before the run, so a broken one stops the gate before any load).

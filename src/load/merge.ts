@@ -11,6 +11,12 @@ import type { GeneratorHealth, LatencySummary, LoadResult, RouteResult } from '.
 export interface MergeOptions {
   /** True when the results ran at the same time (worker threads); default false: one after the other. */
   concurrent?: boolean;
+  /**
+   * Judge the generator on the merged numbers only. For parts that are slices of one phase (the
+   * gate's trials): one late send in a slice of 100 sends is 1% of it but noise in the phase.
+   * Default false: a part that was not ok keeps its reasons.
+   */
+  judgeWhole?: boolean;
 }
 
 export function mergeResults(results: readonly LoadResult[], opts: MergeOptions = {}): LoadResult {
@@ -78,14 +84,14 @@ export function mergeResults(results: readonly LoadResult[], opts: MergeOptions 
     routes,
     notes: [...notes],
   };
-  const generator = mergeHealth(results, durationMs, concurrent);
+  const generator = mergeHealth(results, durationMs, concurrent, opts.judgeWhole === true);
   if (generator) merged.generator = generator;
   const unchecked = results.filter((r) => r.generator === undefined).length;
   if (generator && unchecked > 0) merged.notes.push(`${unchecked} of ${results.length} merged results carry no generator check (imported): the generator health covers the others only`);
   return merged;
 }
 
-function mergeHealth(results: readonly LoadResult[], durationMs: number, concurrent: boolean): GeneratorHealth | undefined {
+function mergeHealth(results: readonly LoadResult[], durationMs: number, concurrent: boolean, judgeWhole: boolean): GeneratorHealth | undefined {
   const parts = results.filter((r): r is LoadResult & { generator: GeneratorHealth } => r.generator !== undefined);
   if (parts.length === 0) return undefined;
   const closed = parts.some((r) => r.generator.requestedRate === null);
@@ -108,6 +114,7 @@ function mergeHealth(results: readonly LoadResult[], durationMs: number, concurr
     workers: concurrent ? parts.reduce((a, r) => a + r.generator.workers, 0) : Math.max(...parts.map((r) => r.generator.workers)),
   };
   const health = assessGenerator(stats);
+  if (judgeWhole) return health;
   const what = concurrent ? 'worker' : 'run';
   // A part that fell short while the whole did not must still show (never averaged away).
   if (health.ok) parts.forEach((r, k) => r.generator.reasons.forEach((reason) => health.reasons.push(`${what} ${k + 1} of ${parts.length}: ${reason}`)));
