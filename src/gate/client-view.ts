@@ -24,6 +24,15 @@ export interface ClientCounts {
   classes: Map<string, number>;
 }
 
+const classifiers = new WeakMap<Contract, Classifier>();
+
+/** The contract's error classifier, compiled once per contract (every verdict and trial asks). */
+function classifierOf(contract: Contract): Classifier {
+  let c = classifiers.get(contract);
+  if (!c) classifiers.set(contract, (c = new Classifier(contract.errorClasses)));
+  return c;
+}
+
 /** The contract route a result row belongs to: by name (the mix's route), else by "METHOD /path". */
 export function routeOf(contract: Contract, row: Pick<RouteResult, 'name'>): Route | undefined {
   return contract.routes.find((r) => r.name === row.name || `${r.method} ${r.path}` === row.name);
@@ -52,7 +61,7 @@ function failureError(kind: string): Error {
  * requests (undefined: latency not judged, withinThreshold stays 0).
  */
 export function clientCounts(contract: Contract, rows: readonly RouteResult[], thresholdOf: (row: RouteResult) => number | undefined = () => undefined): ClientCounts {
-  const classifier = new Classifier(contract.errorClasses);
+  const classifier = classifierOf(contract);
   const out: ClientCounts = { total: 0, withinThreshold: 0, badResponses: 0, weightedErrors: 0, errorRatio: 0, classes: new Map() };
   const add = (name: string, weight: number, n: number) => {
     out.weightedErrors += weight * n;

@@ -115,7 +115,7 @@ export class ServiceWatch {
     const series: Series[] = this.store.select(name);
     if (series.length === 0) return undefined;
     let sum = 0;
-    for (const s of series) sum += increase(s.samples(this.firstAt, this.lastAt).map(({ t, v }) => ({ t, v })));
+    for (const s of series) sum += increase(s.samples(this.firstAt, this.lastAt));
     return sum;
   }
 

@@ -194,7 +194,8 @@ function availabilityVerdict(contract: Contract, views: GateViews, latency: read
   if (!a) return undefined;
   // The client's composite from the same parts the SDK's gauge uses; parts nobody measured are
   // left out and the remaining weights renormalised (said in the reason).
-  const firstLatency = latency.find((v) => !v.name.includes(' '));
+  // The first latency objective's share within its threshold (its percentile verdicts are in ms).
+  const firstLatency = latency.find((v) => v.unit === 'ratio');
   const latencyPart = firstLatency?.client ?? NaN;
   const successPart = errors?.client ?? (() => {
     const c = clientCounts(contract, views.client.routes);

@@ -1,20 +1,9 @@
 // Hostile traffic for the cardinality test: random paths, random parameters and query strings,
 // malformed escapes, very long paths and odd methods, from a seeded generator (reproducible).
 import { Pool } from 'undici';
+import { mulberry32 } from '../../src/load/prng.ts';
 
 export const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS', 'PROPFIND', 'PURGE', 'SEARCH', 'LOCK', 'MKCOL', 'REPORT', 'UNLOCK'] as const;
-
-/** mulberry32: a small seeded PRNG. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SAFE = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~';
 
@@ -42,14 +31,14 @@ export interface Hostile {
 
 /** Every (method, kind) pair `rounds` times: enough to create every label set the traffic can reach. */
 export function warmup(seed: number, rounds = 3): Hostile[] {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const out: Hostile[] = [];
   for (let i = 0; i < rounds; i++) for (const method of METHODS) for (const kind of KINDS) out.push({ method, path: kind(r) });
   return out;
 }
 
 export function* hostile(seed: number, n: number): Generator<Hostile> {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   for (let i = 0; i < n; i++) {
     const method = METHODS[Math.floor(r() * METHODS.length)];
     const kind = KINDS[Math.floor(r() * KINDS.length)];
