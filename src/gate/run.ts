@@ -111,6 +111,7 @@ export async function runGate(o: GateRunOptions): Promise<GateReport> {
       const t = contract.target;
       if (!t?.run) throw new TargetError('spawn', 'the contract has no target.run command and no --target URL was given: add `target: {run: ...}` or pass --target URL');
       log(`starting \`${t.run}\``);
+      const targetLog = resolve(dirname(journalPath), 'target.log');
       running = await startTarget({
         command: t.run,
         cwd: t.cwd ? resolve(contractDir, t.cwd) : contractDir,
@@ -118,12 +119,12 @@ export async function runGate(o: GateRunOptions): Promise<GateReport> {
         env: t.env,
         healthPath,
         startTimeoutMs: t.startTimeout,
-        logFile: resolve(dirname(journalPath), 'target.log'),
+        logFile: targetLog,
         signal: o.signal,
       });
       baseUrl = running.url;
       report.target.command = t.run;
-      report.target.log = resolve(dirname(journalPath), 'target.log');
+      report.target.log = targetLog;
       report.target.started = true;
     }
   } catch (e) {
@@ -168,6 +169,10 @@ export async function runGate(o: GateRunOptions): Promise<GateReport> {
       onProgress: (p) => o.onProgress?.(phase, p),
     });
 
+  // The target's CPU so far: from /proc when sloctl started it, else its process_cpu_seconds_total.
+  const targetCpuMs = (mark: ServiceMark): number | undefined =>
+    running ? processTreeCpuMs(running.pid) : mark.cpuSeconds === undefined ? undefined : mark.cpuSeconds * 1000;
+
   const trialResults: LoadResult[] = [];
   let watch: ServiceWatch | undefined;
   let startMark: ServiceMark | undefined;
@@ -197,23 +202,20 @@ export async function runGate(o: GateRunOptions): Promise<GateReport> {
       for (let i = 0; i < profile.trials && !stop.signal.aborted; i++) {
         const phase = profile.trials > 1 ? `trial ${i + 1}/${profile.trials}` : 'measured';
         log(`${phase}: ${trialMs / 1000}s at ${profile.rate === 'max' ? 'max' : `${profile.rate}/s`}`);
-        // What the rest of the machine used meanwhile (src/gate/machine.ts): the target's CPU comes
-        // from /proc when sloctl started it, else from its process_cpu_seconds_total.
+        // What the rest of the machine used meanwhile (src/gate/machine.ts).
         const cpu0 = sampleCpu();
-        const target0 = running ? processTreeCpuMs(running.pid) : before.cpuSeconds === undefined ? undefined : before.cpuSeconds * 1000;
+        const target0 = targetCpuMs(before);
         const r = await load(phase, trialMs);
-        const cpu1 = sampleCpu();
-        const target1 = running ? processTreeCpuMs(running.pid) : undefined;
         const after = await watch.scrape();
-        const targetEnd = running ? target1 : after.cpuSeconds === undefined ? undefined : after.cpuSeconds * 1000;
-        const machine = target0 !== undefined && targetEnd !== undefined ? machineBetween(cpu0, cpu1, targetEnd - target0) : undefined;
+        const cpu1 = sampleCpu();
+        const target1 = targetCpuMs(after);
+        const machine = target0 !== undefined && target1 !== undefined ? machineBetween(cpu0, cpu1, target1 - target0) : undefined;
         trialResults.push(r);
         const m = trialMetrics(contract, i, r, before, after, machine);
         report.trials.push(m);
         journal.write('trial', { metrics: m, result: r });
         before = after;
       }
-      watch.stopLoop();
     }
   } finally {
     watch?.stopLoop();
