@@ -6,7 +6,7 @@ import type { Contract } from '../contract/schema.ts';
 import { EXIT } from '../cli/exit.ts';
 import type { LoadResult } from '../load/types.ts';
 import type { GateReport } from './types.ts';
-import { judgeObjectives } from './verdicts.ts';
+import { failureReasons, judgeObjectives } from './verdicts.ts';
 
 export interface ImportedGateOptions {
   contract: Contract;
@@ -33,7 +33,7 @@ export function judgeImported(o: ImportedGateOptions): GateReport {
   }
   if (result.model === 'closed') reasons.push('a closed-model run hides queueing (coordinated omission): its latency is a lower bound');
   reasons.push(...result.notes.map((n) => `${result.source}: ${n}`));
-  const failed = verdicts.filter((v) => v.verdict === 'fail').map((v) => `${v.contract} ${v.name}: ${v.reason}`);
+  const failed = failureReasons(verdicts);
   const judged = verdicts.filter((v) => v.verdict !== 'skipped');
   if (failed.length > 0) return { ...base(o, now, verdicts), outcome: 'fail', exitCode: EXIT.FAILED, reasons: [...failed, ...reasons] };
   if (judged.length === 0) return { ...base(o, now, verdicts), outcome: 'inconclusive', exitCode: EXIT.INCONCLUSIVE, reasons: ['no objective could be judged from this result', ...reasons] };

@@ -25,7 +25,7 @@ import { attachTarget, HealthWatcher, startTarget, type RunningTarget } from './
 import { TargetError } from './target-error.ts';
 import type { GateOutcome, GateReport, TrialMachine, TrialMetrics } from './types.ts';
 import { machineBetween, processTreeCpuMs, sampleCpu } from './machine.ts';
-import { judgeObjectives } from './verdicts.ts';
+import { failureReasons, judgeObjectives } from './verdicts.ts';
 
 export interface GateRunOptions {
   contract: Contract;
@@ -258,8 +258,7 @@ export async function runGate(o: GateRunOptions): Promise<GateReport> {
   if (report.generator && !report.generator.ok) {
     return finish('inconclusive', EXIT.INCONCLUSIVE, [`the load generator could not deliver the profile, so the numbers cannot judge the service: ${report.generator.reasons.join('; ')}`, ...reasons]);
   }
-  const failed = report.verdicts.filter((v) => v.verdict === 'fail');
-  const failures = failed.map((v) => `${v.contract} ${v.name}: ${v.reason}`);
+  const failures = failureReasons(report.verdicts);
   if (report.baseline?.verdict === 'fail') failures.push(...report.baseline.comparisons.filter((c) => c.verdict === 'fail').map((c) => `regression ${c.metric}: ${c.reason}`));
   if (failures.length > 0) {
     if (o.updateBaseline) reasons.push('baseline not updated: the gate did not pass');

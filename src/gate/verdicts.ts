@@ -255,6 +255,11 @@ function customVerdicts(contract: Contract): ObjectiveVerdict[] {
   }));
 }
 
+/** One line per failed verdict, "latency api-latency p50: <reason>", for the outcome's reasons. */
+export function failureReasons(verdicts: readonly ObjectiveVerdict[]): string[] {
+  return verdicts.filter((v) => v.verdict === 'fail').map((v) => `${v.contract} ${v.name}: ${v.reason}`);
+}
+
 export interface JudgeOptions {
   /** The business-weighted rate the load profile offers (for the throughput objective). */
   offeredWeightedRate?: number;
