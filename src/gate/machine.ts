@@ -11,8 +11,8 @@
 // the target's from the caller: /proc when the gate started it (processTreeCpuMs), or the delta of
 // its process_cpu_seconds_total when attached. Without the target's CPU there is no measurement:
 // a build that burns more CPU would otherwise look like a busier machine.
-import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
+import { readProcStats } from './proc-stat.ts';
 import type { TrialMachine } from './types.ts';
 
 export interface CpuSample {
@@ -50,32 +50,14 @@ const USER_HZ = 100;
  * reaped. Undefined when /proc is not there (not Linux) or the process is gone.
  */
 export function processTreeCpuMs(pid: number): number | undefined {
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
-  } catch {
-    return undefined;
-  }
-  const parent = new Map<number, number>();
-  const ticks = new Map<number, number>();
-  for (const e of entries) {
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${e}/stat`, 'utf8');
-    } catch {
-      continue; // exited while we looked
-    }
-    // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ')'.
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    parent.set(Number(e), Number(f[1]));
-    ticks.set(Number(e), Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]));
-  }
-  if (!ticks.has(pid)) return undefined;
+  const stats = readProcStats();
+  if (!stats || !stats.some((p) => p.pid === pid)) return undefined;
+  const parent = new Map(stats.map((p) => [p.pid, p.ppid]));
   const inTree = (p: number): boolean => {
     for (let q: number | undefined = p, hops = 0; q !== undefined && q > 0 && hops < 64; q = parent.get(q), hops++) if (q === pid) return true;
     return false;
   };
   let total = 0;
-  for (const [p, t] of ticks) if (inTree(p)) total += t;
+  for (const p of stats) if (inTree(p.pid)) total += p.cpuTicks;
   return (total * 1000) / USER_HZ;
 }

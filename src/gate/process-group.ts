@@ -1,8 +1,8 @@
 // The target's process group: `npm run x` is npm, a shell and node; stopping only the first leaves
 // the service running. The target is spawned detached (its own session and group, whose id is the
 // shell's pid), so a signal to -pgid reaches the whole tree.
-import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { readProcStats } from './proc-stat.ts';
 
 /**
  * Live members of process group `pgid`. On Linux from /proc, leaving out zombies: an orphaned child
@@ -10,29 +10,8 @@ import { createServer } from 'node:net';
  * signal-0 probe says only whether any member exists, reported as [pgid].
  */
 export function groupMembers(pgid: number): number[] {
-  if (process.platform === 'linux') {
-    let entries: string[];
-    try {
-      entries = readdirSync('/proc');
-    } catch {
-      return groupExists(pgid) ? [pgid] : [];
-    }
-    const out: number[] = [];
-    for (const name of entries) {
-      if (!/^\d+$/.test(name)) continue;
-      let stat: string;
-      try {
-        stat = readFileSync(`/proc/${name}/stat`, 'latin1');
-      } catch {
-        continue; // exited while we looked
-      }
-      // pid (comm) state ppid pgrp ...; comm may hold spaces and parentheses: split after the last ')'.
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (fields[0] === 'Z' || fields[0] === 'X') continue;
-      if (Number(fields[2]) === pgid) out.push(Number(name));
-    }
-    return out;
-  }
+  const stats = process.platform === 'linux' ? readProcStats() : undefined;
+  if (stats) return stats.filter((p) => p.pgrp === pgid && p.state !== 'Z' && p.state !== 'X').map((p) => p.pid);
   return groupExists(pgid) ? [pgid] : [];
 }
 
