@@ -1,8 +1,9 @@
 // The target's process group: `npm run x` is npm, a shell and node; stopping only the first leaves
 // the service running. The target is spawned detached (its own session and group, whose id is the
 // shell's pid), so a signal to -pgid reaches the whole tree.
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { readProcStats } from './proc-stat.ts';
+import { isLive, readProcStats, type ProcStat } from './proc-stat.ts';
 
 /**
  * Live members of process group `pgid`. On Linux from /proc, leaving out zombies: an orphaned child
@@ -60,4 +61,27 @@ export async function freePort(): Promise<number> {
   const { port } = server.address() as { port: number };
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+/** Whether `/proc/<pid>/environ` holds `marker` (`NAME=value`); false when unreadable. */
+export function carriesMarker(pid: number, marker: string): boolean {
+  let environ: string;
+  try {
+    environ = readFileSync(`/proc/${pid}/environ`, 'latin1');
+  } catch {
+    return false;
+  }
+  return `\0${environ}`.includes(`\0${marker}\0`);
+}
+
+/**
+ * The live processes of a started target: its process group, and every process (not in `exclude`)
+ * whose environment carries the run's marker, which is how a child that left the group with
+ * setsid (and was perhaps re-parented to init) is still found. Undefined without /proc.
+ */
+export function targetProcesses(pgid: number, marker: string, exclude: number[] = []): ProcStat[] | undefined {
+  const stats = process.platform === 'linux' ? readProcStats() : undefined;
+  if (!stats) return undefined;
+  const skip = new Set([process.pid, ...exclude]);
+  return stats.filter((p) => isLive(p) && !skip.has(p.pid) && (p.pgrp === pgid || carriesMarker(p.pid, marker)));
 }

@@ -5,6 +5,10 @@
 export type TargetErrorKind =
   /** The command could not be spawned at all (no shell, missing cwd, unwritable log file). */
   | 'spawn'
+  /** target.port is taken before the start (a service left running there would answer for the build), or cannot be listened on. */
+  | 'port-busy'
+  /** The socket answering on the target's port belongs to another process than the one sloctl started. */
+  | 'foreign-listener'
   /** The command exited before its health endpoint said UP. */
   | 'exited'
   /** The health endpoint did not say UP within the start timeout. */

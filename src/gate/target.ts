@@ -3,9 +3,15 @@
 //
 // Started: `sh -c <run>` with PORT set, in its own process group (detached) so that stop() reaches
 // the whole tree (npm -> sh -> node), output appended to a log file the child writes directly (it
-// survives sloctl being killed). sloctl waits until the health endpoint says UP (see health.ts:
-// DEGRADED and DOWN are answers, not health), and gives up at once when the command exits.
-import { spawn, type ChildProcess } from 'node:child_process';
+// survives sloctl being killed). The shell is spawned by a watchdog (supervisor.ts) that stops the
+// target when sloctl goes away, SIGKILL included. sloctl waits until the health endpoint says UP
+// (see health.ts: DEGRADED and DOWN are answers, not health), and gives up at once when the
+// command exits.
+//
+// The health the gate trusts must be the target's: on a fixed port, sloctl first checks that the
+// port is free (a service left running there would answer for the new build), and once UP it
+// checks that the socket listening on the port belongs to the target (its process group, or a
+// process carrying its marker) and not to whoever else answers (port-owner.ts).
 import { closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UsageError } from '../cli/exit.ts';
@@ -13,7 +19,10 @@ import { formatDuration } from '../contract/units.ts';
 import { checkTargetUrl } from '../observe/scraper.ts';
 import { DEFAULT_HEALTH_PATH, describeProbe, endpointUrl, probeHealth, type HealthProbe } from './health.ts';
 import { tailFile } from './log-tail.ts';
-import { freePort, groupMembers, signalGroup, waitGroupGone } from './process-group.ts';
+import { checkPortFree, loopbackListeners, socketHolders } from './port-owner.ts';
+import { isLive, processCommand, readProcStat, readProcStats, type ProcStat } from './proc-stat.ts';
+import { carriesMarker, freePort, groupMembers, signalGroup, targetProcesses } from './process-group.ts';
+import { spawnSupervised, type Supervised } from './supervisor.ts';
 import { describeExit, logBlock, TargetError, type ExitInfo } from './target-error.ts';
 
 export { HealthWatcher, type HealthStats, type HealthWatcherOptions } from './health-watcher.ts';
@@ -42,14 +51,41 @@ export interface StartTargetOptions {
   pollMs?: number;
   /** Timeout of one health probe while waiting. Default 1 s (never past the start deadline). */
   probeTimeoutMs?: number;
+  /** When sloctl dies: how long the watchdog waits after SIGTERM before SIGKILL. Default 3 s. */
+  orphanGraceMs?: number;
 }
+
+/** A process named in a report: its pid and command line (when it could be read). */
+export interface ProcessNote {
+  pid: number;
+  command?: string;
+}
+
+/** A process of the target that had left its process group (setsid), and how it ended. */
+export interface EscapedProcess extends ProcessNote {
+  /** 'stopped' on SIGTERM, 'killed' by SIGKILL after the grace, 'left running' when even that failed. */
+  outcome: 'stopped' | 'killed' | 'left running';
+}
+
+/**
+ * Whose socket listens on the target's port once it says UP: 'verified' (the target's), or
+ * 'unverified' with why sloctl could not tell (no /proc, or a process it cannot look into: another
+ * user's, such as docker-proxy). A process that is visibly someone else's is a TargetError instead.
+ */
+export type ListenerCheck = { verified: true; pids: number[] } | { verified: false; note: string };
 
 export interface StopResult {
   /** How the command's shell ended; null when it had already ended before stop(). */
   exit: ExitInfo | null;
   /** True when SIGTERM was not enough within the grace and the group got SIGKILL. */
   forced: boolean;
-  /** Processes of the group still alive at the end (should be empty). */
+  /** The grace between SIGTERM and SIGKILL, ms. */
+  graceMs: number;
+  /** The processes still running when the grace ended, which got SIGKILL (empty unless forced). */
+  killed: ProcessNote[];
+  /** Processes of the target outside its group (they called setsid), found by its marker; stopped with the group. */
+  escaped: EscapedProcess[];
+  /** Processes of the target still alive at the end (should be empty). */
   leftovers: number[];
 }
 
@@ -59,7 +95,13 @@ export interface RunningTarget {
   readonly healthUrl: string;
   /** The shell's pid, which is also the process group id. */
   readonly pid: number;
+  /** The watchdog that stops the target if sloctl dies (supervisor.ts). */
+  readonly watchdogPid: number;
   readonly port: number;
+  /** Whose socket answered on the port when the target became UP (see ListenerCheck). */
+  readonly listener: ListenerCheck;
+  /** Checks again that the socket on the port is the target's (e.g. at the end of the run). Throws a TargetError when it is someone else's. */
+  checkListener(): ListenerCheck;
   readonly command: string;
   readonly logFile: string;
   /** Milliseconds from spawn to the first UP. */
@@ -72,7 +114,10 @@ export interface RunningTarget {
    * TargetError of kind 'died' and the exit code or signal. Called on the next tick when it already has. Returns an unsubscribe.
    */
   onExit(listener: (error: TargetError, exit: ExitInfo) => void): () => void;
-  /** SIGTERM to the whole group, SIGKILL after `graceMs` (default 5000). Idempotent. */
+  /**
+   * SIGTERM to the whole group and to the target's processes that left it, SIGKILL after `graceMs`
+   * (default 5000), then the watchdog is released. Idempotent. The result says what it took.
+   */
   stop(graceMs?: number): Promise<StopResult>;
   /** The last `n` lines of the target's log (default 20). */
   logTail(n?: number): string;
@@ -102,8 +147,8 @@ function openLog(logFile: string): number {
   return openSync(logFile, 'a');
 }
 
-/** Spawns the command in its own process group, output to the log; rejects with a 'spawn' TargetError. */
-async function spawnTarget(opts: StartTargetOptions, port: number): Promise<ChildProcess> {
+/** Spawns the command (through the watchdog) in its own process group, output to the log; rejects with a 'spawn' TargetError. */
+async function spawnTarget(opts: StartTargetOptions, port: number): Promise<Supervised> {
   let isDir = false;
   try {
     isDir = statSync(opts.cwd).isDirectory();
@@ -118,21 +163,51 @@ async function spawnTarget(opts: StartTargetOptions, port: number): Promise<Chil
     throw new TargetError('spawn', `cannot start ${shown(opts.command, opts.cwd)}: cannot write its log ${opts.logFile}: ${(e as Error).message}`, { cause: e });
   }
   try {
-    const child = spawn('sh', ['-c', opts.command], {
+    return await spawnSupervised({
+      command: opts.command,
       cwd: opts.cwd,
       env: { ...process.env, ...opts.env, PORT: String(port) },
-      detached: true,
-      stdio: ['ignore', logFd, logFd],
+      logFd,
+      orphanGraceMs: opts.orphanGraceMs ?? 3000,
     });
-    await new Promise<void>((resolve, reject) => {
-      child.once('spawn', () => resolve());
-      child.once('error', (e) => reject(new TargetError('spawn', `cannot start ${shown(opts.command, opts.cwd)}: ${e.message}`, { cause: e })));
-    });
-    return child;
+  } catch (e) {
+    throw new TargetError('spawn', `cannot start ${shown(opts.command, opts.cwd)}: ${(e as Error).message}`, { cause: e });
   } finally {
-    // The child holds its own copy of the descriptor.
+    // The watchdog holds its own copy of the descriptor.
     closeSync(logFd);
   }
+}
+
+/** "PID 123 (`node server.js`)". */
+function describeProcess(p: ProcessNote): string {
+  return p.command === undefined ? `PID ${p.pid}` : `PID ${p.pid} (\`${p.command}\`)`;
+}
+
+function note(pid: number): ProcessNote {
+  const command = processCommand(pid);
+  return command === undefined ? { pid } : { pid, command };
+}
+
+/** A fixed port must be free before the target starts: whoever holds it would answer for the new build. */
+async function ensurePortFree(port: number, who: string): Promise<void> {
+  const check = await checkPortFree(port);
+  if (check.free) return;
+  if (check.code === 'EACCES') {
+    throw new TargetError('port-busy', `cannot start ${who} on target.port ${port}: sloctl may not listen there (${check.message}); ports below 1024 need privileges: pick another target.port`);
+  }
+  if (check.code !== 'EADDRINUSE') {
+    throw new TargetError('port-busy', `cannot start ${who} on target.port ${port}: listening on 127.0.0.1:${port} fails (${check.message}); pick another target.port`);
+  }
+  const after = 'it would answer the gate\'s health checks and load in place of the build under test (a service left running, by an earlier gate that was killed or by hand?)';
+  if (check.holders === undefined) {
+    throw new TargetError('port-busy', `cannot start ${who}: target.port ${port} is already in use on 127.0.0.1 by another process, and this system has no /proc to say which; ${after}. Stop it, or pick another target.port.`);
+  }
+  if (check.holders.length === 0) {
+    throw new TargetError('port-busy', `cannot start ${who}: target.port ${port} is already taken on 127.0.0.1 by an unknown process (sloctl cannot see which: another user's, or a socket that is not listening); ${after}. Find it (\`ss -ltnp 'sport = :${port}'\`) and stop it, or pick another target.port.`);
+  }
+  const holders = check.holders.map((pid) => describeProcess(note(pid)));
+  const kill = `kill ${check.holders.join(' ')}`;
+  throw new TargetError('port-busy', `cannot start ${who}: target.port ${port} is already in use on 127.0.0.1 by ${holders.join(', ')}; ${after}. Stop it (\`${kill}\`), or pick another target.port.`);
 }
 
 /** Starts the target and waits until its health endpoint says UP. Rejects with a TargetError. */
@@ -144,12 +219,14 @@ export async function startTarget(opts: StartTargetOptions): Promise<RunningTarg
   const pollMs = opts.pollMs ?? 100;
   const probeTimeoutMs = opts.probeTimeoutMs ?? 1000;
 
-  const t0 = performance.now();
-  const child = await spawnTarget(opts, port);
-  const pid = child.pid!;
-  const target = new Target({ child, pid, url, healthUrl, port, command: opts.command, logFile: opts.logFile });
-
   const who = shown(opts.command, opts.cwd);
+  if (opts.port !== undefined) await ensurePortFree(port, who);
+  opts.signal?.throwIfAborted();
+
+  const t0 = performance.now();
+  const supervised = await spawnTarget(opts, port);
+  const target = new Target({ supervised, url, healthUrl, port, command: opts.command, logFile: opts.logFile });
+
   const fail = async (error: unknown): Promise<never> => {
     await target.stop(1000);
     throw error;
@@ -194,6 +271,11 @@ export async function startTarget(opts: StartTargetOptions): Promise<RunningTarg
     if (last.state !== 'unreachable') answered = last;
     if (last.state === 'up') {
       target.readyMs = performance.now() - t0;
+      try {
+        target.listener = target.checkListener();
+      } catch (e) {
+        return fail(e);
+      }
       return target;
     }
     const wait = Math.min(pollMs, Math.max(0, deadline - performance.now()));
@@ -222,8 +304,7 @@ export async function startTarget(opts: StartTargetOptions): Promise<RunningTarg
 }
 
 interface TargetInit {
-  child: ChildProcess;
-  pid: number;
+  supervised: Supervised;
   url: string;
   healthUrl: string;
   port: number;
@@ -235,36 +316,82 @@ class Target implements RunningTarget {
   readonly url: string;
   readonly healthUrl: string;
   readonly pid: number;
+  readonly watchdogPid: number;
   readonly port: number;
   readonly command: string;
   readonly logFile: string;
   readyMs = NaN;
+  listener: ListenerCheck = { verified: false, note: 'not checked yet' };
   readonly exited: Promise<ExitInfo>;
+  private readonly supervised: Supervised;
   private exit: ExitInfo | null = null;
   private stopping: Promise<StopResult> | null = null;
   private readonly listeners = new Set<(error: TargetError, exit: ExitInfo) => void>();
-  /** Last resort when sloctl exits without stopping the target (an uncaught error, process.exit). */
+  /** Last resort when sloctl exits without stopping the target (an uncaught error, process.exit); the watchdog does the rest. */
   private readonly killOnExit = () => {
     signalGroup(this.pid, 'SIGKILL');
   };
 
   constructor(init: TargetInit) {
+    this.supervised = init.supervised;
     this.url = init.url;
     this.healthUrl = init.healthUrl;
-    this.pid = init.pid;
+    this.pid = init.supervised.pid;
+    this.watchdogPid = init.supervised.watchdogPid;
     this.port = init.port;
     this.command = init.command;
     this.logFile = init.logFile;
-    this.exited = new Promise<ExitInfo>((resolve) => {
-      init.child.once('exit', (code, signal) => {
-        this.exit = { code, signal };
-        resolve(this.exit);
-        if (this.stopping === null) this.notify(this.exit);
-      });
+    this.exited = init.supervised.exited.then((exit) => {
+      this.exit = exit;
+      if (this.stopping === null) this.notify(exit);
+      return exit;
     });
     process.on('exit', this.killOnExit);
   }
 
+  /** The target's live processes (its group, and what carries its marker); undefined without /proc. */
+  private processes(): ProcStat[] | undefined {
+    return targetProcesses(this.pid, this.supervised.marker, [this.watchdogPid]);
+  }
+
+  /** Whether `pid` is one of the target's: in its group, a descendant of its shell, or carrying its marker. */
+  private owns(pid: number, stats: ProcStat[]): boolean {
+    const byPid = new Map(stats.map((p) => [p.pid, p]));
+    for (let q = byPid.get(pid), hops = 0; q !== undefined && hops < 64; q = byPid.get(q.ppid), hops++) {
+      if (q.pgrp === this.pid || q.pid === this.pid) return true;
+    }
+    return carriesMarker(pid, this.supervised.marker);
+  }
+
+  checkListener(): ListenerCheck {
+    const listeners = process.platform === 'linux' ? loopbackListeners(this.port) : undefined;
+    const stats = listeners === undefined ? undefined : readProcStats();
+    if (listeners === undefined || stats === undefined) {
+      return { verified: false, note: `could not check that the socket on port ${this.port} belongs to the target (no /proc on this system): the health and load went to whoever listens there` };
+    }
+    if (listeners.length === 0) {
+      return { verified: false, note: `could not check that the socket on port ${this.port} belongs to the target: no listening socket on it is visible (another network namespace, or a forwarder?)` };
+    }
+    const holders = socketHolders(listeners.map((l) => l.inode));
+    const pids = [...new Set([...holders.values()].flat())].sort((a, b) => a - b);
+    const foreign = pids.filter((p) => !this.owns(p, stats));
+    if (foreign.length > 0) {
+      const who = foreign.map((p) => describeProcess(note(p))).join(', ');
+      const tail = this.logTail(LOG_LINES);
+      throw new TargetError(
+        'foreign-listener',
+        `the service answering on port ${this.port} is not the target sloctl started: the socket listening there belongs to ${who}, which is not part of \`${this.command}\` (process group ${this.pid}). ` +
+          `Its health and its numbers would be another program's (a service left running, by an earlier gate that was killed or by hand?); the target itself probably could not bind the port (see its log).\n${logBlock(tail, this.logFile)}\n` +
+          `Stop ${foreign.length === 1 ? 'it' : 'them'} (\`kill ${foreign.join(' ')}\`), or set another target.port.`,
+        { logTail: tail },
+      );
+    }
+    const unseen = listeners.filter((l) => !holders.has(l.inode));
+    if (pids.length === 0 || unseen.length > 0) {
+      return { verified: false, note: `could not check that the socket on port ${this.port} belongs to the target: it is held by a process sloctl cannot look into (another user's, such as docker-proxy)` };
+    }
+    return { verified: true, pids };
+  }
   isAlive(): boolean {
     return this.exit === null;
   }
@@ -305,24 +432,85 @@ class Target implements RunningTarget {
     this.listeners.clear();
     const before = this.exit;
     let forced = false;
-    if (groupMembers(this.pid).length > 0) {
-      signalGroup(this.pid, 'SIGTERM');
-      if (!(await waitGroupGone(this.pid, graceMs))) {
+    let killed: ProcessNote[] = [];
+    // Who is there before the signal: the group, and the target's processes that left it.
+    const snapshot = this.processes();
+    const escapees = (snapshot ?? []).filter((p) => p.pgrp !== this.pid).map((p) => ({ stat: p, note: note(p.pid) }));
+    /** The escapees still alive as the same processes (pids are reused). */
+    const escapedAlive = () => escapees.filter((e) => {
+      const now = readProcStat(e.stat.pid);
+      return isLive(now) && now.startTicks === e.stat.startTicks;
+    });
+    const remaining = () => [...groupMembers(this.pid), ...escapedAlive().map((e) => e.stat.pid)];
+    const signalAll = (signal: NodeJS.Signals) => {
+      signalGroup(this.pid, signal);
+      for (const e of escapedAlive()) {
+        try {
+          process.kill(e.stat.pid, signal);
+        } catch {
+          /* gone */
+        }
+      }
+    };
+    const waitGone = async (ms: number): Promise<boolean> => {
+      const deadline = performance.now() + ms;
+      for (;;) {
+        if (remaining().length === 0) return true;
+        if (performance.now() >= deadline) return false;
+        await sleep(Math.min(25, Math.max(1, deadline - performance.now())));
+      }
+    };
+    let killedEscapees = new Set<number>();
+    if (remaining().length > 0) {
+      signalAll('SIGTERM');
+      if (!(await waitGone(graceMs))) {
         forced = true;
-        signalGroup(this.pid, 'SIGKILL');
-        await waitGroupGone(this.pid, 2000);
+        const left = remaining();
+        killed = left.map((pid) => note(pid));
+        killedEscapees = new Set(escapedAlive().map((e) => e.stat.pid));
+        signalAll('SIGKILL');
+        await waitGone(2000);
       }
     }
-    // The shell is our child: its exit event comes once the group is gone (a shell that was
+    // The shell is the watchdog's child: its exit comes once the group is gone (a shell that was
     // SIGKILLed may still be waiting to be reaped for a moment).
     if (this.exit === null) await Promise.race([this.exited, sleep(2000)]);
+    const stillEscaped = new Set(escapedAlive().map((e) => e.stat.pid));
+    const escaped: EscapedProcess[] = escapees.map((e) => ({
+      ...e.note,
+      outcome: stillEscaped.has(e.stat.pid) ? 'left running' : killedEscapees.has(e.stat.pid) ? 'killed' : 'stopped',
+    }));
+    const leftovers = remaining();
+    await this.supervised.release();
     process.removeListener('exit', this.killOnExit);
-    return { exit: before === null ? this.exit : null, forced, leftovers: groupMembers(this.pid) };
+    return { exit: before === null ? this.exit : null, forced, graceMs, killed, escaped, leftovers };
   }
 
   logTail(n = LOG_LINES): string {
     return tailFile(this.logFile, n);
   }
+}
+
+/**
+ * What a stop took, for the gate's output and journal: forced kills, processes that had left the
+ * group, leftovers. Empty when SIGTERM ended everything.
+ */
+export function describeStop(r: StopResult, command: string): string[] {
+  const out: string[] = [];
+  const list = (ps: ProcessNote[]) => ps.map(describeProcess).join(', ');
+  const grace = formatDuration(r.graceMs);
+  if (r.forced) {
+    out.push(`the target \`${command}\` did not stop within ${grace} of SIGTERM: sloctl killed ${r.killed.length === 1 ? 'it' : `${r.killed.length} processes`} with SIGKILL (${list(r.killed)}); a service that ignores SIGTERM loses its in-flight requests on every deploy`);
+  }
+  const escaped = r.escaped.filter((e) => e.outcome !== 'left running');
+  if (escaped.length > 0) {
+    out.push(`${escaped.length === 1 ? 'a process' : `${escaped.length} processes`} of the target had left its process group (setsid) and would have outlived the gate: sloctl stopped ${list(escaped)}${escaped.some((e) => e.outcome === 'killed') ? ' (SIGKILL after the grace)' : ''}`);
+  }
+  const alive = r.leftovers.map((pid) => r.escaped.find((e) => e.pid === pid) ?? r.killed.find((k) => k.pid === pid) ?? note(pid));
+  if (alive.length > 0) {
+    out.push(`${alive.length === 1 ? 'a process' : `${alive.length} processes`} of the target ${alive.length === 1 ? 'is' : 'are'} still running after SIGKILL: ${list(alive)}; stop ${alive.length === 1 ? 'it' : 'them'} by hand`);
+  }
+  return out;
 }
 
 /**
