@@ -1,40 +1,55 @@
-// The sloctl command line: one file per command, each exporting `register(program)`.
+// The sloctl command line: one file per command, each exporting `register(program, ctx)`.
 //
-// Exit codes are part of the interface (CI keys on them): 0 success, 1 the contract or an
-// objective failed, 2 usage error (bad flag, unreadable file), 3 the target failed (did not
-// start, died, stopped answering), 4 inconclusive (the run could not judge).
+// Start-up is part of the interface (the pre-commit hook runs on every commit): only the command
+// being run is loaded, so `sloctl validate` never loads the load generator, the gate or the Go
+// grammar. With no command (`sloctl --help`) or an unknown one, every command is loaded so that
+// commander can list them and suggest the nearest name.
+//
+// Exit codes (src/errors.ts): 0 yes, 1 no (invalid contract for validate, an objective failed),
+// 2 could not run on that input, 3 the target failed, 4 inconclusive, 70 a bug in sloctl. Errors
+// map to exit codes here and nowhere else, from their stable `code`.
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
-import { register as registerConvert } from './convert.ts';
-import { register as registerGenerate } from './generate.ts';
-import { register as registerStatus } from './status.ts';
-import { register as registerGate } from './gate.ts';
-import { register as registerLoad } from './load.ts';
-import { register as registerHook } from './hook.ts';
-import { register as registerSchema } from './schema.ts';
-import { register as registerValidate } from './validate.ts';
-import { EXIT, UsageError, type CliContext } from './exit.ts';
+import { EXIT, exitCodeFor, sloctlCode } from '../errors.ts';
+import type { CliContext } from './exit.ts';
+
+type Register = (program: Command, ctx: CliContext) => void;
+
+/** Every command, in the order `sloctl --help` lists them, and how to load it. */
+const COMMANDS: ReadonlyArray<readonly [string, () => Promise<{ register: Register }>]> = [
+  ['validate', () => import('./validate.ts')],
+  ['schema', () => import('./schema.ts')],
+  ['hook', () => import('./hook.ts')],
+  ['convert', () => import('./convert.ts')],
+  ['generate', () => import('./generate.ts')],
+  ['status', () => import('./status.ts')],
+  ['load', () => import('./load.ts')],
+  ['gate', () => import('./gate.ts')],
+];
+
+export const COMMAND_NAMES: readonly string[] = COMMANDS.map(([name]) => name);
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
 }
 
-export function buildProgram(ctx: CliContext): Command {
+/** The command named on the command line: the first argument that is not an option. */
+function commandNamed(argv: readonly string[]): string | undefined {
+  return argv.slice(2).find((a) => !a.startsWith('-'));
+}
+
+export async function buildProgram(ctx: CliContext, argv: readonly string[] = []): Promise<Command> {
   const program = new Command('sloctl')
     .description('Make a service\'s SLI/SLO contract (slo.yaml) executable.')
     .version(version(), '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   program.configureOutput({ writeOut: ctx.stdout, writeErr: ctx.stderr });
-  registerValidate(program, ctx);
-  registerSchema(program, ctx);
-  registerHook(program, ctx);
-  registerConvert(program, ctx);
-  registerGenerate(program, ctx);
-  registerStatus(program, ctx);
-  registerLoad(program, ctx);
-  registerGate(program, ctx);
+  const named = commandNamed(argv);
+  const wanted = COMMANDS.filter(([name]) => name === named);
+  for (const [, load] of wanted.length > 0 ? wanted : COMMANDS) (await load()).register(program, ctx);
+  program.addHelpText('after', `\n${EXIT_CODES_HELP}`);
   const configure = (cmd: Command, name: string) => {
     for (const sub of cmd.commands) {
       const full = `${name} ${sub.name()}`;
@@ -46,6 +61,15 @@ export function buildProgram(ctx: CliContext): Command {
   return program;
 }
 
+/** The policy as `--help` prints it; each command's own help says which codes it uses. */
+export const EXIT_CODES_HELP = `Exit codes (the same for every command):
+  0   yes: valid, passed, written
+  1   no: the contract is invalid (validate), an objective or the baseline failed, an SLO is failing
+  2   could not run on that input: a bad flag, an unreadable file, an invalid contract
+  3   the target failed: did not start, died, stopped answering, or cannot be reached
+  4   inconclusive: the evidence cannot support a verdict
+  70  internal error: a bug in sloctl (please report it with the command line)`;
+
 export async function main(argv: string[], io: Partial<CliContext> = {}): Promise<number> {
   const ctx: CliContext = {
     exitCode: EXIT.OK,
@@ -55,20 +79,29 @@ export async function main(argv: string[], io: Partial<CliContext> = {}): Promis
     color: process.stdout.isTTY === true && !process.env.NO_COLOR,
     ...io,
   };
-  const program = buildProgram(ctx);
+  // `-v` alone is the version too, as most CLIs have it (commands keep -v for their own flags).
+  if (argv.length === 3 && argv[2] === '-v') argv = [argv[0], argv[1], '--version'];
   try {
+    const program = await buildProgram(ctx, argv);
     await program.parseAsync(argv);
     return ctx.exitCode;
   } catch (e) {
-    if (e instanceof CommanderError) {
-      // --help and --version end through here too, successfully.
-      if (e.exitCode === 0) return EXIT.OK;
-      return EXIT.USAGE;
-    }
-    if (e instanceof UsageError) {
-      ctx.stderr(`sloctl: ${e.message}\n`);
-      return EXIT.USAGE;
-    }
-    throw e;
+    return exitFor(e, ctx);
   }
+}
+
+/** Prints what ended the command, in one line, and says which exit code that is. */
+export function exitFor(e: unknown, ctx: Pick<CliContext, 'stderr'>, env: NodeJS.ProcessEnv = process.env): number {
+  if (e instanceof CommanderError) {
+    // commander printed its message already; --help and --version end through here too, successfully.
+    return e.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+  }
+  if (sloctlCode(e) !== undefined) {
+    ctx.stderr(`sloctl: ${(e as Error).message}\n`);
+    return exitCodeFor(e);
+  }
+  const err = e instanceof Error ? e : new Error(String(e));
+  const where = env.SLOCTL_DEBUG ? `\n${err.stack ?? ''}` : ' (run again with SLOCTL_DEBUG=1 for the stack)';
+  ctx.stderr(`sloctl: internal error, a bug in sloctl and not a verdict: ${err.name}: ${err.message}${where}\n`);
+  return EXIT.INTERNAL;
 }

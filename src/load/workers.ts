@@ -17,7 +17,9 @@ import type { WorkerCommand, WorkerInput, WorkerMessage } from './worker.ts';
 /** Time between the last worker being ready and the shared start, for the start message to arrive. */
 const START_MARGIN_MS = 20;
 
-const ENTRY = new URL('./worker-entry.mjs', import.meta.url);
+// Built (dist/load/workers.js): the worker is plain JavaScript beside this file. From the sources
+// (tsx, in development and tests): an entry that registers tsx in the thread first.
+const ENTRY = import.meta.url.endsWith('.ts') ? new URL('./worker-entry.mjs', import.meta.url) : new URL('./worker.js', import.meta.url);
 
 export async function runWorkers(checked: CheckedLoad, tuning?: ThreadTuning): Promise<LoadResult> {
   const { options, workers: count } = checked;
@@ -58,7 +60,7 @@ export async function runWorkers(checked: CheckedLoad, tuning?: ThreadTuning): P
 
   const results = Array.from({ length: count }, (_, index) => {
     const input: WorkerInput = { options: plain, origin: checked.origin, share: { index, count }, tuning };
-    // execArgv: [] so a parent's `--import tsx` is not loaded twice; the entry registers tsx itself.
+    // execArgv: [] so a parent's `--import tsx` is not loaded twice; the source entry registers tsx itself.
     const worker = new Worker(ENTRY, { workerData: input, execArgv: [] });
     threads.push(worker);
     return new Promise<LoadResult>((resolve, reject) => {
