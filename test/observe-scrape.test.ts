@@ -228,10 +228,15 @@ describe('scraper', () => {
     assert.equal(scraper.store.get('process_start_time_seconds', {})!.samples().length, n);
   });
 
-  it('refuses timestamps that do not move forward', async () => {
+  it('moves a timestamp that does not move forward past the previous one, and says so', async () => {
     const scraper = new Scraper({ url: t.url });
     t.body(exposition(1, 0));
     await scraper.scrapeOnce(2000);
-    await assert.rejects(scraper.scrapeOnce(2000), /not after the previous scrape/);
+    const r = await scraper.scrapeOnce(2000);
+    assert.equal(r.ok, true);
+    assert.ok(r.at > 2000, `stamped ${r.at}`);
+    assert.deepEqual(r.clockStep, { requestedAt: 2000, previousAt: 2000 });
+    assert.equal(r.ingest?.late, undefined);
+    assert.equal(scraper.store.get('process_start_time_seconds', {})!.samples().length, 2);
   });
 });

@@ -20,7 +20,7 @@ import { checkHealth, endpointUrl } from '../gate/health.ts';
 import { renderStatus, type StatusFormat } from '../evaluate/render.ts';
 import type { StatusReport } from '../evaluate/report.ts';
 import { PromqlClient, PromqlError } from '../observe/promql-client.ts';
-import { checkTargetUrl, Scraper, ScrapeError, type ScrapeReport } from '../observe/scraper.ts';
+import { checkTargetUrl, monotonicClock, Scraper, ScrapeError, type ScrapeReport } from '../observe/scraper.ts';
 import { SeriesStore } from '../observe/series-store.ts';
 import { EXIT, UsageError, type CliContext } from './exit.ts';
 import { loadValidContract } from './files.ts';
@@ -99,7 +99,7 @@ function exitCodeOf(report: StatusReport): number {
 }
 
 export interface StatusRunOptions {
-  /** The clock; tests may pass their own. Default Date.now. */
+  /** The wall clock, read once to anchor the monotonic clock that stamps scrapes; tests may pass their own. Default Date.now. */
   now?: () => number;
 }
 
@@ -112,7 +112,9 @@ export async function runStatus(file: string, flags: StatusFlags, ctx: CliContex
   const intervalFlag = flags.interval === undefined ? undefined : durationFlag('interval', flags.interval);
   if (flags.prometheus !== undefined && flags.target !== undefined) throw new UsageError('--target and --prometheus are alternatives: scrape the target, or read from Prometheus');
   if (flags.selector !== undefined && flags.prometheus === undefined) throw new UsageError('--selector applies to --prometheus only');
-  const now = options.now ?? Date.now;
+  // Scrapes are stamped by a monotonic clock anchored once to wall time: a wall clock that repeats
+  // or steps back while status runs cannot reorder samples.
+  const now = monotonicClock(options.now ?? Date.now);
   const { contract, shown } = loadValidContract(ctx, file, 'status');
 
   let report: StatusReport;

@@ -9,7 +9,7 @@ import type { Contract } from '../contract/schema.ts';
 import { increase } from '../engine/counter.ts';
 import { defineSlos } from '../evaluate/definitions.ts';
 import { EmbeddedEvaluator } from '../evaluate/embedded.ts';
-import { Scraper, type ScrapeReport } from '../observe/scraper.ts';
+import { monotonicClock, Scraper, type ScrapeReport } from '../observe/scraper.ts';
 import { SeriesStore, type Series } from '../observe/series-store.ts';
 import type { ServiceView } from './verdicts.ts';
 
@@ -21,6 +21,8 @@ export interface ServiceWatchOptions {
   /** Health of the target at scrape time, for the availability composite computed from parts. */
   healthUp?: () => boolean | undefined;
   onScrape?: (report: ScrapeReport) => void;
+  /** The clock that stamps scrapes (ms since the epoch). Default: monotonic, anchored once to Date.now(). */
+  now?: () => number;
 }
 
 /** A point the gate marks (trial boundaries): the heap and the requests finished so far. */
@@ -49,7 +51,7 @@ export class ServiceWatch {
 
   constructor(contract: Contract, opts: ServiceWatchOptions) {
     this.opts = opts;
-    this.scraper = new Scraper({ url: opts.metricsUrl, store: this.store, intervalMs: opts.intervalMs, timeoutMs: opts.timeoutMs, allowRemote: opts.allowRemote });
+    this.scraper = new Scraper({ url: opts.metricsUrl, store: this.store, intervalMs: opts.intervalMs, timeoutMs: opts.timeoutMs, allowRemote: opts.allowRemote, now: opts.now ?? monotonicClock() });
     this.evaluator = new EmbeddedEvaluator(defineSlos(contract));
     this.evaluator.attach(this.store);
     const runtime = contract.service.runtime === 'go' ? GO_RUNTIME_ROLES : NODE_RUNTIME_ROLES;
@@ -67,7 +69,8 @@ export class ServiceWatch {
   /** One scrape now; returns the mark (heap and requests) it read. */
   async scrape(): Promise<ServiceMark> {
     this.evaluator.setHealth(this.opts.healthUp?.());
-    const r = await this.scraper.scrapeOnce(Date.now());
+    // Stamped by the scraper's clock (monotonic): never Date.now(), which can repeat or step back.
+    const r = await this.scraper.scrapeOnce();
     this.opts.onScrape?.(r);
     if (!r.ok) {
       this.failures.push(r.error?.message ?? 'scrape failed');

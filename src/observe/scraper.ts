@@ -15,7 +15,13 @@
 //   counter's next sample from zero; a counter that dropped is counted as a reset either way.
 // - Time is injected: `now()` stamps each scrape (Prometheus stamps a sample with the scrape's start
 //   time), so tests drive `scrapeOnce(at)` with no sleeps. `start()` runs the loop on timers.
+// - Time only moves forward. The default clock is monotonic (wall time read once, then advanced by
+//   performance.now(); see monotonicClock), so a wall clock that repeats or steps back (NTP, a VM
+//   resumed, a hand-set date) cannot reorder samples. A stamp that is still not after the previous
+//   one (an injected clock, an explicit `at`) is moved forward by the monotonic time since the
+//   previous scrape and reported in `clockStep`; it never throws and never reaches the store.
 import { isIP } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { request, type Dispatcher } from 'undici';
 import {
   createExpositionParser,
@@ -103,7 +109,7 @@ export interface ScraperOptions {
   timeoutMs?: number;
   /** Allow a non-loopback target. Default false. */
   allowRemote?: boolean;
-  /** The clock (ms since the epoch). Default Date.now. */
+  /** The clock that stamps samples (ms since the epoch). Default: monotonicClock(). */
   now?: () => number;
   /** Parser bounds (maxSeries is the per-scrape sample limit). */
   parser?: Omit<ExpositionOptions, 'format'>;
@@ -136,6 +142,20 @@ export interface ScrapeReport {
   /** What the store did with them (also present for a failed scrape: the stale series). */
   ingest?: IngestResult;
   restart?: RestartInfo;
+  /** The stamp asked for was not after the previous scrape's: `at` is the previous one plus the monotonic time since. */
+  clockStep?: { requestedAt: number; previousAt: number };
+}
+
+/**
+ * A clock in ms since the epoch that never goes backwards: `wall()` (default Date.now) read once,
+ * then advanced by the monotonic `performance.now()`. Use it for every time that orders samples;
+ * keep Date.now() for display. It drifts from the wall clock by whatever the wall clock is
+ * stepped by after the anchor, which is the point.
+ */
+export function monotonicClock(wall: () => number = Date.now, mono: () => number = () => performance.now()): () => number {
+  const wallAtStart = wall();
+  const monoAtStart = mono();
+  return () => wallAtStart + (mono() - monoAtStart);
 }
 
 const DEFAULT_INTERVAL = 15_000;
@@ -177,6 +197,8 @@ export class Scraper {
   private running = false;
   private inFlight: Promise<ScrapeReport> | undefined;
   private lastAt = -Infinity;
+  /** performance.now() at the previous scrape's start. */
+  private lastMono = 0;
 
   constructor(options: ScraperOptions) {
     checkTargetUrl(options.url, options.allowRemote === true);
@@ -187,7 +209,7 @@ export class Scraper {
     if (!(this.intervalMs > 0)) throw new RangeError(`intervalMs must be positive, got ${this.intervalMs}`);
     this.timeoutMs = options.timeoutMs ?? Math.min(DEFAULT_TIMEOUT, this.intervalMs);
     if (!(this.timeoutMs > 0)) throw new RangeError(`timeoutMs must be positive, got ${this.timeoutMs}`);
-    this.now = options.now ?? Date.now;
+    this.now = options.now ?? monotonicClock();
   }
 
   /**
@@ -210,12 +232,13 @@ export class Scraper {
   start(): void {
     if (this.running) return;
     this.running = true;
-    const first = this.now();
+    // Ticks are scheduled on the monotonic clock, whatever clock stamps the samples.
+    const first = performance.now();
     const tick = () => {
       if (!this.running) return;
       void this.scrapeOnce().finally(() => {
         if (!this.running) return;
-        const now = this.now();
+        const now = performance.now();
         const next = first + Math.ceil((now - first + 1) / this.intervalMs) * this.intervalMs;
         this.timer = setTimeout(tick, Math.max(0, next - now));
       });
@@ -231,14 +254,21 @@ export class Scraper {
     if (this.inFlight) await this.inFlight.catch(() => undefined);
   }
 
-  private async doScrape(at: number): Promise<ScrapeReport> {
+  private async doScrape(requestedAt: number): Promise<ScrapeReport> {
     const url = this.url;
-    const report: ScrapeReport = { url, at, durationMs: 0, ok: false, samples: 0 };
+    const mono = performance.now();
+    let at = requestedAt;
+    let clockStep: ScrapeReport['clockStep'];
     if (!(at > this.lastAt)) {
-      // Samples must move forward in time; a clock that stands still would make them duplicates.
-      throw new RangeError(`scrape of ${url} at ${at} is not after the previous scrape at ${this.lastAt}: pass increasing timestamps`);
+      // A clock that stood still or stepped back: samples must move forward in time, so this
+      // scrape is stamped by the monotonic time since the previous one (at least 1 ms).
+      if (!Number.isFinite(this.lastAt)) throw new RangeError(`scrape of ${url}: the timestamp ${requestedAt} is not a finite number of ms`);
+      clockStep = { requestedAt, previousAt: this.lastAt };
+      at = this.lastAt + Math.max(1, mono - this.lastMono);
     }
+    const report: ScrapeReport = { url, at, durationMs: 0, ok: false, samples: 0, ...(clockStep ? { clockStep } : {}) };
     this.lastAt = at;
+    this.lastMono = mono;
     this.scrapes++;
     const samples: IngestSample[] = [];
     const parseErrors: ExpositionError[] = [];
@@ -312,7 +342,7 @@ export class Scraper {
   }
 
   private finish(report: ScrapeReport): ScrapeReport {
-    report.durationMs = Math.max(0, this.now() - report.at);
+    report.durationMs = Math.max(0, this.now() - (report.clockStep?.requestedAt ?? report.at));
     if (!report.ok) this.failures++;
     this.lastReport = report;
     this.opts.onScrape?.(report);

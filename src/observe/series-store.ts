@@ -20,6 +20,12 @@
 // lookups (`select(..., { at })`), keeps its samples, and becomes live again if it reappears; its
 // counter tracker keeps its baseline, so a reappearing counter that dropped counts as a reset, like
 // `increase` over a range that holds a stale marker.
+//
+// Batches move forward in time. A batch (or a failed scrape's staleness mark) whose time is not
+// after the previous batch's is refused as a whole and reported (`late`, every sample counted in
+// `outOfOrder`): nothing is appended and nothing is marked stale. Appending what could be appended
+// would mark every series the late batch could not update stale. The scraper never sends one (its
+// clock is monotonic); a caller that does gets a result to read, not an exception.
 import { CounterTracker, type Sample as EngineSample } from '../engine/counter.ts';
 import type { MetricType } from './exposition.ts';
 
@@ -80,6 +86,8 @@ export interface IngestResult {
   refusedSeries: number;
   /** Stale series evicted to make room for new ones. */
   evictedSeries: number;
+  /** The batch's time was not after the previous batch's: nothing was ingested or marked stale. */
+  late?: { previousAt: number };
 }
 
 export interface StoreStats {
@@ -296,6 +304,8 @@ export class SeriesStore {
   private readonly staleOrder = new Set<Series>();
   /** Series seen in the previous batch, for staleness. */
   private previous = new Set<Series>();
+  /** Time of the newest batch ingested (or staleness mark). */
+  private lastBatchAt = -Infinity;
   private readonly listeners = new Set<IngestListener>();
   private evictedSamples = 0;
   private evictedSeries = 0;
@@ -347,6 +357,13 @@ export class SeriesStore {
   ingest(batch: IngestBatch): IngestResult {
     const { at } = batch;
     const result: IngestResult = { at, updated: [], stale: [], created: 0, resets: 0, outOfOrder: 0, refusedSeries: 0, evictedSeries: 0 };
+    if (!(at > this.lastBatchAt)) {
+      result.late = { previousAt: this.lastBatchAt };
+      result.outOfOrder = batch.samples.length;
+      this.notify(result);
+      return result;
+    }
+    this.lastBatchAt = at;
     const seen = new Set<Series>();
     if (batch.restart) for (const s of this.previous) s.markRestart();
     for (const sample of batch.samples) {
@@ -384,6 +401,12 @@ export class SeriesStore {
    */
   markAllStale(at: number): IngestResult {
     const result: IngestResult = { at, updated: [], stale: [], created: 0, resets: 0, outOfOrder: 0, refusedSeries: 0, evictedSeries: 0 };
+    if (!(at > this.lastBatchAt)) {
+      result.late = { previousAt: this.lastBatchAt };
+      this.notify(result);
+      return result;
+    }
+    this.lastBatchAt = at;
     for (const s of this.previous) this.setStale(s, at, result);
     this.previous = new Set();
     this.notify(result);
