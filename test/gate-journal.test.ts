@@ -2,12 +2,13 @@
 // moment keeps every line it completed; the reader tolerates (and reports) a cut-off last line.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { defaultJournalPath, Journal, readJournal, runDirectory } from '../src/gate/journal.ts';
+import { main } from '../src/cli/main.ts';
+import { defaultJournalPath, Journal, journalPathProblem, readJournal, runDirectory } from '../src/gate/journal.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'sloctl-journal-'));
 
@@ -103,5 +104,79 @@ describe('journal', () => {
     const second = defaultJournalPath(root, 'checkout', at);
     assert.equal(first, join(root, '.sloctl', 'runs', 'checkout-20261125-051151', 'journal.jsonl'));
     assert.equal(dirname(second), join(root, '.sloctl', 'runs', 'checkout-20261125-051151-2'), 'two runs in the same second do not share a journal');
+  });
+});
+
+describe('gate --journal PATH that cannot be written', () => {
+  /** A contract whose target would leave a mark if it were started. */
+  function contract(): { dir: string; file: string } {
+    const dir = tmp();
+    const file = join(dir, 'slo.yaml');
+    writeFileSync(file, `apiVersion: sloctl/v1
+service: { name: journal-fixture }
+target: { run: "touch started; sleep 30", startTimeout: 5s }
+routes:
+  - { name: work, method: GET, path: /work }
+load: { rate: 10/s, duration: 1s, warmup: 1s, mix: [{ route: work, weight: 1 }] }
+objectives:
+  latency:
+    - { name: api, threshold: 250ms, objective: 99% }
+`);
+    return { dir, file };
+  }
+
+  async function gate(args: string[], cwd: string) {
+    let stdout = '';
+    let stderr = '';
+    const code = await main(['node', 'sloctl', 'gate', ...args], { stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; }, cwd, color: false });
+    return { code, stdout, stderr };
+  }
+
+  it('a directory: exit 2 naming the flag and the path, with a file to use instead, before anything starts', async () => {
+    const { dir, file } = contract();
+    mkdirSync(join(dir, 'runs'));
+    const r = await gate([file, '--journal', 'runs', '--no-progress'], dir);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.match(r.stderr, new RegExp(`^sloctl: --journal runs: ${join(dir, 'runs')} is a directory; name a file, e.g. ${join(dir, 'runs', 'journal.jsonl')}\\. Pass a file path`, 'm'));
+    assert.doesNotMatch(r.stderr, /EISDIR|\n\s+at /, 'no raw error, no stack trace');
+    assert.ok(!existsSync(join(dir, 'started')), 'the target was not started');
+    assert.ok(!existsSync(join(dir, '.sloctl')), 'no run directory was made');
+  });
+
+  it('below a regular file: exit 2 saying which part is a file', async () => {
+    const { dir, file } = contract();
+    writeFileSync(join(dir, 'notes'), 'x');
+    const r = await gate([file, '--journal', 'notes/run/journal.jsonl', '--no-progress'], dir);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, new RegExp(`--journal notes/run/journal\\.jsonl: ${join(dir, 'notes')} is a file, not a directory, so ${join(dir, 'notes/run/journal.jsonl')} cannot be created`));
+    assert.ok(!existsSync(join(dir, 'started')));
+  });
+
+  it('in a directory without write permission: exit 2 saying so (not checkable as root)', async (t) => {
+    if (process.getuid?.() === 0) {
+      t.skip('root may write anywhere');
+      return;
+    }
+    const { dir, file } = contract();
+    const locked = join(dir, 'locked');
+    mkdirSync(locked);
+    chmodSync(locked, 0o555);
+    try {
+      const r = await gate([file, '--journal', 'locked/journal.jsonl', '--no-progress'], dir);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /locked is not writable \(EACCES\)/);
+    } finally {
+      chmodSync(locked, 0o755);
+    }
+  });
+
+  it('journalPathProblem: a new file in a writable place, or an existing file, is fine; nothing is created', () => {
+    const dir = tmp();
+    assert.equal(journalPathProblem(join(dir, 'a', 'b', 'journal.jsonl')), undefined);
+    assert.ok(!existsSync(join(dir, 'a')));
+    writeFileSync(join(dir, 'old.jsonl'), 'kept\n');
+    assert.equal(journalPathProblem(join(dir, 'old.jsonl')), undefined);
+    assert.equal(readFileSync(join(dir, 'old.jsonl'), 'utf8'), 'kept\n');
+    assert.match(journalPathProblem(dir)!, /is a directory/);
   });
 });

@@ -13,6 +13,7 @@ import { appendStepSummary, renderMarkdown } from '../gate/render-markdown.ts';
 import { renderJunit } from '../gate/render-junit.ts';
 import { renderJson, renderTable } from '../gate/render-table.ts';
 import { judgeImported } from '../gate/imported.ts';
+import { journalPathProblem } from '../gate/journal.ts';
 import { resolveFrom, runGate } from '../gate/run.ts';
 import type { GateReport } from '../gate/types.ts';
 import { isImportError, readLoadResult } from '../load/import.ts';
@@ -94,6 +95,13 @@ function gitCommit(cwd: string): string | undefined {
 
 export async function runGateCommand(file: string, flags: GateFlags, ctx: CliContext, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const profileOverrides = overrides(flags);
+  // Checked before anything is loaded or started: a run whose journal cannot be written would
+  // otherwise die on its first event with a stack trace.
+  const journalPath = flags.journal === undefined ? undefined : resolve(ctx.cwd, flags.journal);
+  if (journalPath !== undefined && flags.from === undefined) {
+    const problem = journalPathProblem(journalPath);
+    if (problem !== undefined) throw new UsageError(`--journal ${flags.journal}: ${problem}. Pass a file path sloctl can create or append to, or leave --journal out for the default under .sloctl/runs/ beside the contract.`);
+  }
   const seed = intFlag('seed', flags.seed ?? '1', 0, 2 ** 32 - 1);
   const { contract, shown, abs: path } = loadValidContract(ctx, file, 'the gate');
   if (flags.from !== undefined) {
@@ -136,7 +144,7 @@ export async function runGateCommand(file: string, flags: GateFlags, ctx: CliCon
       allowRemote: flags.allowRemote === true,
       baselinePath,
       updateBaseline: flags.updateBaseline === true,
-      journalPath: flags.journal === undefined ? undefined : resolve(ctx.cwd, flags.journal),
+      journalPath,
       commit: gitCommit(dirname(path)),
       seed,
       signal: interrupt.signal,

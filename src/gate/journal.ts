@@ -6,7 +6,7 @@
 // written as in --json: NaN as null, ±Infinity as the strings "Infinity" / "-Infinity".
 // Default place: <root>/.sloctl/runs/<service>-<yyyymmdd-hhmmss>/journal.jsonl (UTC time), with the
 // started target's log beside it as target.log.
-import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { jsonSafe } from './render-json.ts';
 
@@ -48,6 +48,51 @@ export function defaultJournalPath(root: string, service: string, at: Date = new
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
   }
+}
+
+/**
+ * Why a journal cannot be written at `path` (absolute), or undefined when it can: a directory, a
+ * file that cannot be opened for appending, or a missing directory that cannot be created (a file
+ * in the way, no write permission, a read-only file system). Creates nothing.
+ */
+export function journalPathProblem(path: string): string | undefined {
+  let st;
+  try {
+    st = statSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    // ENOTDIR: a file further up the path, named by the walk below.
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') return `${path} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+  }
+  if (st?.isDirectory()) return `${path} is a directory; name a file, e.g. ${join(path, 'journal.jsonl')}`;
+  if (st) {
+    try {
+      // Appending to an existing file changes nothing until the first event.
+      closeSync(openSync(path, 'a'));
+      return undefined;
+    } catch (e) {
+      return `${path} cannot be written (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+    }
+  }
+  // It does not exist: the nearest existing ancestor must be a directory we may create in.
+  for (let dir = dirname(path), prev = path; dir !== prev; prev = dir, dir = dirname(dir)) {
+    let d;
+    try {
+      d = statSync(dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      if ((e as NodeJS.ErrnoException).code === 'ENOTDIR') continue; // a file further up: found below
+      return `${dir} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+    }
+    if (!d.isDirectory()) return `${dir} is a file, not a directory, so ${path} cannot be created`;
+    try {
+      accessSync(dir, constants.W_OK | constants.X_OK);
+    } catch (e) {
+      return `${path} cannot be created: ${dir} is not writable (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+    }
+    return undefined;
+  }
+  return undefined;
 }
 
 export class Journal {

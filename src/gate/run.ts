@@ -10,7 +10,7 @@
 // be a guess) > an objective or the baseline failed (1) > pass (0).
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Contract } from '../contract/schema.ts';
-import { EXIT } from '../cli/exit.ts';
+import { EXIT, UsageError } from '../cli/exit.ts';
 import { runLoad } from '../load/run.ts';
 import { mergeResults } from '../load/merge.ts';
 import type { LoadProgress, LoadResult } from '../load/types.ts';
@@ -18,10 +18,10 @@ import { compareWithBaseline } from './compare.ts';
 import { makeBaseline, profileMismatch, readBaseline, writeBaseline, type BaselineFile } from './baseline.ts';
 import { clientCounts } from './client-view.ts';
 import { endpointUrl } from './health.ts';
-import { Journal, defaultJournalPath } from './journal.ts';
+import { Journal, defaultJournalPath, journalPathProblem } from './journal.ts';
 import type { GateProfile } from './profile.ts';
 import { ServiceWatch, type ServiceMark } from './service-watch.ts';
-import { attachTarget, HealthWatcher, startTarget, type RunningTarget } from './target.ts';
+import { attachTarget, describeStop, HealthWatcher, startTarget, type RunningTarget, type StopResult } from './target.ts';
 import { TargetError } from './target-error.ts';
 import type { GateOutcome, GateReport, TrialMachine, TrialMetrics } from './types.ts';
 import { machineBetween, processTreeCpuMs, sampleCpu } from './machine.ts';
@@ -73,6 +73,9 @@ export async function runGate(o: GateRunOptions): Promise<GateReport> {
   // started or written.
   const baseline: BaselineFile | undefined = o.baselinePath === undefined ? undefined : readBaseline(o.baselinePath, contract.service.name);
   const journalPath = o.journalPath ?? defaultJournalPath(contractDir, contract.service.name, new Date(startedAt));
+  // The CLI checks --journal first; this catches a caller that did not (or a path that changed since).
+  const journalProblem = journalPathProblem(journalPath);
+  if (journalProblem !== undefined) throw new UsageError(`the run journal cannot be written: ${journalProblem}`);
   const journal = new Journal(journalPath);
   const report: GateReport = {
     service: contract.service.name,
@@ -137,8 +140,14 @@ export async function runGate(o: GateRunOptions): Promise<GateReport> {
     throw e;
   }
   report.target.url = baseUrl;
-  journal.write('target-ready', { url: baseUrl, pid: running?.pid });
+  journal.write('target-ready', { url: baseUrl, pid: running?.pid, watchdog: running?.watchdogPid, listener: running?.listener });
   log(`target healthy at ${baseUrl}`);
+  // Notes on how the target was run and stopped (not failures): reported with the outcome.
+  const targetNotes: string[] = [];
+  if (running && !running.listener.verified) {
+    targetNotes.push(running.listener.note);
+    log(running.listener.note);
+  }
 
   // The run stops at once when the target dies, stops answering, or the user interrupts.
   const stop = new AbortController();
@@ -217,16 +226,31 @@ export async function runGate(o: GateRunOptions): Promise<GateReport> {
         before = after;
       }
     }
+    // Still the target's socket at the end? (The target may have died and left its port to another.)
+    if (running && !stop.signal.aborted) {
+      try {
+        running.checkListener();
+      } catch (e) {
+        if (!(e instanceof TargetError)) throw e;
+        failTarget(e);
+      }
+    }
   } finally {
     watch?.stopLoop();
     await watcher.stop();
     o.signal?.removeEventListener('abort', onUserAbort);
     // Stopped before judging: everything needed is measured, and an exception must not leave it running.
-    await running?.stop().catch(() => undefined);
+    const stopped: StopResult | undefined = await running?.stop().catch(() => undefined);
+    if (running && stopped) {
+      const notes = describeStop(stopped, running.command);
+      journal.write('target-stopped', { exit: stopped.exit, forced: stopped.forced, graceMs: stopped.graceMs, killed: stopped.killed, escaped: stopped.escaped, leftovers: stopped.leftovers, notes });
+      for (const n of notes) log(n);
+      targetNotes.push(...notes);
+    }
   }
 
   // 4. Judge what was measured (also for a cut-short run: the journal and report keep it).
-  const reasons: string[] = [];
+  const reasons: string[] = [...targetNotes];
   if (trialResults.length > 0) {
     // The generator is judged over the whole measured phase, not per trial (see MergeOptions.judgeWhole).
     const merged = mergeResults(trialResults, { judgeWhole: true });

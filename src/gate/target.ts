@@ -500,7 +500,7 @@ export function describeStop(r: StopResult, command: string): string[] {
   const list = (ps: ProcessNote[]) => ps.map(describeProcess).join(', ');
   const grace = formatDuration(r.graceMs);
   if (r.forced) {
-    out.push(`the target \`${command}\` did not stop within ${grace} of SIGTERM: sloctl killed ${r.killed.length === 1 ? 'it' : `${r.killed.length} processes`} with SIGKILL (${list(r.killed)}); a service that ignores SIGTERM loses its in-flight requests on every deploy`);
+    out.push(`the target \`${command}\` did not stop within ${grace} of SIGTERM: sloctl killed ${r.killed.length === 1 ? 'it' : `${r.killed.length} processes`} with SIGKILL: ${list(r.killed)}. A service that ignores SIGTERM loses its in-flight requests on every deploy`);
   }
   const escaped = r.escaped.filter((e) => e.outcome !== 'left running');
   if (escaped.length > 0) {
