@@ -355,7 +355,7 @@ describe('fromSloth', () => {
     assert.deepEqual(s.alerting?.ticket, [{ burnRate: 3, long: 86_400_000, short: 7_200_000 }, { burnRate: 1, long: 259_200_000, short: 21_600_000 }]);
     assert.deepEqual(s.alerting?.labels, { category: 'availability' });
     assert.deepEqual(s.alerting?.annotations, { summary: "High error rate on 'myservice' requests responses" });
-    assert.equal(s.annotations?.['sloth.dev/alert-name'], 'MyServiceHighErrorRate');
+    assert.equal(s.alerting?.name, 'MyServiceHighErrorRate');
     assert.equal(s.annotations?.['sloth.dev/page-alert-labels'], '{"severity":"pageteam","routing_key":"myteam"}');
     assert.ok(!result.text.includes('{{.window}}'));
     assert.ok(result.text.startsWith('# sloctl contract converted from Sloth (test/fixtures/sloth/getting-started.yml)'));
@@ -373,10 +373,82 @@ describe('fromSloth', () => {
     assert.equal(contract.slis[0].alerting?.ticket, false);
   });
 
-  it('an SLI plugin is reported as not convertible', () => {
-    const { result, contract } = convert('plugin-getting-started.yml');
-    assert.equal(contract.slis.length, 0);
-    assert.ok(result.warnings.some((w) => /SLO "requests-availability" is not converted: its SLI is the plugin "getting_started_availability"/.test(w)));
+  it('an SLI plugin is not convertible: with nothing else to convert, the file is refused at the plugin', () => {
+    const file = join(SLOTH, 'plugin-getting-started.yml');
+    assert.throws(() => fromSloth(readFileSync(file, 'utf8'), file), (e: unknown) => {
+      assert.ok(e instanceof ConvertError);
+      assert.equal(e.diagnostics.length, 1);
+      const d = e.diagnostics[0];
+      assert.match(d.message, /SLO "requests-availability" is not converted: its SLI is the plugin "getting_started_availability"/);
+      // At the SLO's plugin (its first line, `id: ...`).
+      assert.match(readFileSync(file, 'utf8').split('\n')[d.line - 1], /^\s+id: "getting_started_availability"/);
+      return true;
+    });
+  });
+
+  it('an SLI plugin beside a convertible SLO: that SLO converts, the plugin one is a warning', () => {
+    const text = `version: "prometheus/v1"
+service: svc
+slos:
+  - name: by-plugin
+    objective: 99
+    sli: {plugin: {id: x}}
+  - name: events
+    objective: 99
+    sli:
+      events:
+        error_query: sum(rate(e_total[{{.window}}]))
+        total_query: sum(rate(t_total[{{.window}}]))
+`;
+    const r = fromSloth(text, 'mixed.yml');
+    assert.deepEqual(valid(r.text).slis.map((s) => s.name), ['events']);
+    assert.ok(r.warnings.some((w) => /^mixed\.yml:6:19: SLO "by-plugin" is not converted: its SLI is the plugin "x"/.test(w)), r.warnings.join('\n'));
+  });
+
+  it('Sloth alerting.name becomes the contract alerting.name; one that is not a Prometheus name is made one, with a warning', () => {
+    const { contract } = convert('getting-started.yml');
+    assert.equal(contract.slis[0].alerting?.name, 'MyServiceHighErrorRate');
+    assert.equal(contract.slis[0].annotations?.['sloth.dev/alert-name'], undefined);
+    const text = `version: "prometheus/v1"
+service: svc
+slos:
+  - name: lat
+    objective: 90
+    sli: {raw: {error_ratio_query: "1 - avg_over_time(up[{{.window}}])"}}
+    alerting: {name: slo_foo-bar_fail}
+`;
+    const r = fromSloth(text, 'x.yml');
+    const c = valid(r.text);
+    assert.equal(c.slis[0].alerting?.name, 'slo_foo_bar_fail');
+    assert.equal(c.slis[0].annotations?.['sloth.dev/alert-name'], 'slo_foo-bar_fail');
+    assert.ok(r.warnings.some((w) => w.includes('"slo_foo-bar_fail" is not a Prometheus alert name') && w.includes('"slo_foo_bar_fail"')), r.warnings.join('\n'));
+  });
+
+  it('a query that is not PromQL (MetricsQL) is refused at that query, saying why', () => {
+    const text = `version: "prometheus/v1"
+service: svc
+slos:
+  - name: lat
+    objective: 90
+    sli:
+      events:
+        error_query: 1 - histogram_share(0.2, sum by (vmrange) (rate(d_bucket[{{.window}}])))
+        total_query: vector(1)
+`;
+    assert.throws(() => fromSloth(text, 'vm.yml'), (e: unknown) => {
+      assert.ok(e instanceof ConvertError);
+      assert.deepEqual([e.diagnostics[0].line, e.diagnostics[0].col], [8, 22]);
+      assert.match(e.diagnostics[0].message, /its error_query is not PromQL \(.*histogram_share is not a PromQL function\)/);
+      return true;
+    });
+  });
+
+  it('an OpenSLO v1alpha file given to --from sloth says it is OpenSLO', () => {
+    assert.throws(() => fromSloth('apiVersion: openslo/v1alpha\nkind: SLO\n', 'o.yml'), (e: unknown) => {
+      assert.ok(e instanceof ConvertError);
+      assert.equal(e.diagnostics[0].hint, 'this is OpenSLO: convert it with --from openslo');
+      return true;
+    });
   });
 
   it('reads the camelCase keys of the Kubernetes PrometheusServiceLevel', () => {

@@ -338,3 +338,64 @@ describe('promtool test rules: the absent-metric alert', () => {
     assert.equal(r.code, 0, `${r.stdout}${r.stderr}`);
   });
 });
+
+// ---------------------------------------------------------------------------------------------
+// Keys and text promtool rejects (issue 15, item 10): annotation and label keys that are not
+// Prometheus names (`openslo.com/objective`, `sloth.dev/alert-name`, `team-name`) are left off
+// the alerts with a warning naming them; `{{` in a description is written so Go's template
+// parser reads it as text.
+
+describe('promtool check rules: keys that are not Prometheus names, and template text', () => {
+  const contract = `apiVersion: sloctl/v1
+service: {name: shop}
+slis:
+  - name: orders
+    description: "orders confirmed {{ within }} 5 minutes"
+    good: sum(rate(orders_total{state="confirmed"}[$window]))
+    total: sum(rate(orders_total[$window]))
+    objective: 99%
+    labels: {team: checkout, team-name: "Check out", "app.kubernetes.io/name": shop}
+    annotations: {openslo.com/objective: '{"target":0.99}', runbook_url: https://runbooks/orders, sloth.dev/alert-name: X}
+    alerting:
+      labels: {"bad label": x, routing: pager}
+      annotations: {"summary": "orders {{ $labels.sloctl_slo }}"}
+`;
+
+  it('the invalid keys are dropped from the alerts with one warning per SLO and kind; promtool accepts the rules', async (t) => {
+    const l = parseContract(contract, 'shop.yaml');
+    assert.deepEqual(l.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message), []);
+    const { text, rules } = renderPrometheusRules(l.contract!, { source: 'shop.yaml' });
+    const alerts = rules.groups.flatMap((g) => g.rules).filter((r): r is AlertingRule => !isRecording(r));
+    assert.ok(alerts.length > 0);
+    for (const a of alerts) {
+      assert.deepEqual(Object.keys(a.labels).filter((k) => !/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(k)), [], a.alert);
+      assert.deepEqual(Object.keys(a.annotations).filter((k) => !/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(k)), [], a.alert);
+      // The valid ones are kept, the user's own template too.
+      assert.equal(a.labels.team, 'checkout');
+      assert.equal(a.labels.routing, 'pager');
+      assert.equal(a.annotations.runbook_url, 'https://runbooks/orders');
+      assert.equal(a.annotations.summary, 'orders {{ $labels.sloctl_slo }}');
+      // The description's `{{` is text, not an action.
+      assert.ok(a.annotations.description.includes('orders confirmed {{ "{{" }} within }} 5 minutes'), a.annotations.description);
+    }
+    assert.deepEqual(rules.warnings.filter((w) => /not on its alerts/.test(w)), [
+      'orders: labels "team-name", "app.kubernetes.io/name", "bad label" are not on its alerts: Prometheus rejects the rules file otherwise (a label name is [a-zA-Z_][a-zA-Z0-9_]* and not __name__); they stay in the contract',
+      'orders: annotations "openslo.com/objective", "sloth.dev/alert-name" are not on its alerts: Prometheus rejects the rules file otherwise (an annotation name is [a-zA-Z_][a-zA-Z0-9_]*); they stay in the contract',
+    ]);
+    const r = await promtool(t, ['check', 'rules', (() => { const p = join(dir, 'shop.rules.yaml'); writeFileSync(p, text); return p; })()]);
+    if (!r) return;
+    assert.equal(r.code, 0, r.out);
+  });
+
+  it('without the fix promtool would reject them (the check is a real one)', async (t) => {
+    const l = parseContract(contract, 'shop.yaml');
+    const { rules } = renderPrometheusRules(l.contract!, {});
+    const groups = rules.groups.map((g) => ({ ...g, rules: g.rules.map((x) => (isRecording(x) ? x : { ...x, annotations: { ...x.annotations, 'openslo.com/objective': 'x' } })) }));
+    const p = join(dir, 'shop-unfixed.rules.yaml');
+    writeFileSync(p, stringify({ groups }));
+    const r = await promtool(t, ['check', 'rules', p]);
+    if (!r) return;
+    assert.notEqual(r.code, 0);
+    assert.match(r.out, /invalid annotation name: openslo\.com\/objective/);
+  });
+});

@@ -2,6 +2,8 @@
 // the Prometheus UI), so a query that would fail in Prometheus fails here first.
 import { parser } from '@prometheus-io/lezer-promql';
 
+type Tree = ReturnType<typeof parser.parse>;
+
 /** Placeholder a custom SLI writes for its window, e.g. `rate(x[$window])`. */
 export const WINDOW_PLACEHOLDER = '$window';
 // Same length as the placeholder, so offsets in the parsed text are offsets in the original.
@@ -17,42 +19,278 @@ export interface PromqlCheck {
   problems: PromqlProblem[];
   /** Metric names the query selects: `foo{...}` and `{__name__="foo"}`. */
   metrics: string[];
+  /**
+   * Set when the query could not be checked at all (too large or too deeply nested for the
+   * parser): a warning to show, never a syntax error. `problems` is then empty.
+   */
+  unchecked?: string;
 }
 
 function describeAt(query: string, offset: number): string {
   if (offset >= query.length) return 'the query ends too early (an unclosed bracket or a missing operand?)';
   const rest = query.slice(offset).match(/^\S{1,20}/)?.[0] ?? query[offset];
+  // `histogram_share(0.2, x)`: the grammar knows its functions, so an unknown one fails at `(`.
+  const fn = query[offset] === '(' ? /([a-zA-Z_][a-zA-Z0-9_]*)\s*$/.exec(query.slice(Math.max(0, offset - 64), offset))?.[1] : undefined;
+  if (fn) return `unexpected ${JSON.stringify(rest)}: ${fn} is not a PromQL function`;
   return `unexpected ${JSON.stringify(rest)}`;
+}
+
+// --- long operator chains -----------------------------------------------------------------------
+//
+// lezer-promql parses `a + a + ... + a` with a parse stack that grows with every term, and lezer
+// cuts a stack deeper than a fixed limit (Rec.CutDepth, about 650 terms of a sum): a valid sum of
+// thousands of terms came out as a "syntax error". Before parsing, every chain of more than
+// CHAIN operands at one bracket level is grouped with parentheses, CHAIN operands to a group
+// (groups of groups for longer chains), so the stack stays shallow. Parentheses around whole
+// operands change neither whether the query parses nor which metrics it selects; the offsets of
+// problems are mapped back to the query as written.
+
+const CHAIN = 64;
+/** A bracket nesting deeper than this is beyond what the parser can check (each level is stack). */
+const MAX_NESTING = 400;
+
+interface Tok {
+  kind: 'open' | 'close' | 'comma' | 'op' | 'word' | 'literal' | 'other';
+  text: string;
+  from: number;
+  to: number;
+}
+
+const OPS = ['==', '!=', '>=', '<=', '=~', '!~', '>', '<', '+', '-', '*', '/', '%', '^', '=', '@', ':'];
+const BINARY = new Set(['+', '-', '*', '/', '%', '^', '==', '!=', '>=', '<=', '>', '<']);
+const WORD_BINARY = new Set(['and', 'or', 'unless', 'atan2']);
+/** Words after which `(...)` is a list of label names, not an expression. */
+const LABEL_LIST = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right']);
+const KEYWORDS = new Set([...WORD_BINARY, ...LABEL_LIST, 'bool', 'offset']);
+
+/** The query's tokens, as far as grouping needs them (what is wrong with them is the parser's to say). */
+function tokenize(text: string): Tok[] {
+  const toks: Tok[] = [];
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i];
+    if (/\s/.test(c)) { i++; continue; }
+    if (c === '#') { while (i < text.length && text[i] !== '\n') i++; continue; }
+    const from = i;
+    if (c === '"' || c === "'" || c === '`') {
+      i++;
+      while (i < text.length && text[i] !== c) i += text[i] === '\\' && c !== '`' ? 2 : 1;
+      i = Math.min(i + 1, text.length); // an unclosed string runs to the end: the parser reports it
+      toks.push({ kind: 'literal', text: text.slice(from, i), from, to: i });
+      continue;
+    }
+    if (/[a-zA-Z_:]/.test(c) && !(c === ':' && toks.length > 0 && toks[toks.length - 1].kind !== 'op')) {
+      const m = /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(text.slice(i, i + 4096))!;
+      i += m[0].length;
+      toks.push({ kind: 'word', text: m[0], from, to: i });
+      continue;
+    }
+    if (/[0-9.]/.test(c)) {
+      const m = /^(?:0[xX][0-9a-fA-F]+|[0-9.]+(?:[eE][+-]?[0-9]+)?[0-9a-zA-Z_.]*)/.exec(text.slice(i, i + 4096));
+      i += m ? m[0].length : 1;
+      toks.push({ kind: 'literal', text: text.slice(from, i), from, to: i });
+      continue;
+    }
+    if ('([{'.includes(c)) { i++; toks.push({ kind: 'open', text: c, from, to: i }); continue; }
+    if (')]}'.includes(c)) { i++; toks.push({ kind: 'close', text: c, from, to: i }); continue; }
+    if (c === ',') { i++; toks.push({ kind: 'comma', text: c, from, to: i }); continue; }
+    const op = OPS.find((o) => text.startsWith(o, i));
+    i += op ? op.length : 1;
+    toks.push({ kind: op ? 'op' : 'other', text: text.slice(from, i), from, to: i });
+  }
+  return toks;
+}
+
+interface Rebalanced {
+  text: string;
+  /** Offsets (in `text`) of the characters that were inserted, ascending. */
+  inserted: number[];
+  /** Operands of the longest chain, for messages. */
+  longest: number;
+  /** Deepest bracket nesting. */
+  depth: number;
+  /** Longest run of signs (`- - - a`): each nests like a bracket. */
+  signs: number;
+}
+
+/** The query with its long chains grouped (see above). An invalid query stays invalid: the parser reports it. */
+function rebalance(text: string): Rebalanced {
+  const toks = tokenize(text);
+  // Matching brackets, of any kind. An unclosed one runs to the end; a stray closing one is
+  // left for the parser to report.
+  const match = new Array<number>(toks.length).fill(toks.length);
+  const open: number[] = [];
+  let depth = 0;
+  let signs = 0;
+  for (let i = 0, run = 0; i < toks.length; i++) {
+    run = toks[i].kind === 'op' && (toks[i].text === '-' || toks[i].text === '+') ? run + 1 : 0;
+    signs = Math.max(signs, run);
+    if (toks[i].kind === 'open') { open.push(i); depth = Math.max(depth, open.length); } else if (toks[i].kind === 'close') {
+      const o = open.pop();
+      if (o === undefined) toks[i] = { ...toks[i], kind: 'other' };
+      else match[o] = i;
+    }
+  }
+
+  const inserts: Array<{ at: number; ch: string }> = [];
+  let longest = 0;
+  const endsOperand = (t: Tok) => t.kind === 'literal' || (t.kind === 'word' && !KEYWORDS.has(t.text));
+  // Groups that are expressions: the whole query and every `(...)` that is not a label list.
+  // Iterative (a worklist), so deep nesting cannot overflow the JavaScript stack here.
+  const work: Array<[number, number]> = [[0, toks.length]];
+  while (work.length > 0) {
+    const [start, end] = work.pop()!;
+    let spans: Array<[number, number]> = [];
+    let operandStart = start;
+    let prevEnds = false;
+    const finish = (segEnd: number) => {
+      spans.push([operandStart, segEnd - 1]);
+      if (spans.length > longest) longest = spans.length;
+      // An empty operand (`a + on(x) * b`, a trailing `+`) is an error the parser reports; the
+      // operands around it are grouped all the same, so it reports it where it is.
+      const operands = spans.filter(([a, b]) => a <= b && b < toks.length);
+      if (operands.length > CHAIN) group(operands.map(([a, b]) => ({ from: toks[a].from, to: toks[b].to })), inserts);
+      spans = [];
+    };
+    let i = start;
+    while (i < end) {
+      const t = toks[i];
+      if (t.kind === 'open') {
+        const j = match[i];
+        const prev = i > start ? toks[i - 1] : undefined;
+        if (t.text === '(' && !(prev?.kind === 'word' && LABEL_LIST.has(prev.text))) work.push([i + 1, j]);
+        i = j + 1;
+        prevEnds = true;
+        continue;
+      }
+      if (t.kind === 'comma') {
+        finish(i);
+        operandStart = i + 1;
+        prevEnds = false;
+        i++;
+        continue;
+      }
+      if (prevEnds && ((t.kind === 'op' && BINARY.has(t.text)) || (t.kind === 'word' && WORD_BINARY.has(t.text)))) {
+        spans.push([operandStart, i - 1]);
+        i++;
+        // The operator's modifiers: bool, on(...)/ignoring(...), group_left(...)/group_right(...).
+        while (i < end && toks[i].kind === 'word' && (toks[i].text === 'bool' || LABEL_LIST.has(toks[i].text))) {
+          i++;
+          if (i < end && toks[i].kind === 'open' && toks[i].text === '(') i = match[i] + 1;
+        }
+        operandStart = i;
+        prevEnds = false;
+        continue;
+      }
+      prevEnds = endsOperand(t);
+      i++;
+    }
+    finish(end);
+  }
+  if (inserts.length === 0) return { text, inserted: [], longest, depth, signs };
+  inserts.sort((a, b) => a.at - b.at);
+  let out = '';
+  let last = 0;
+  const inserted: number[] = [];
+  for (const ins of inserts) {
+    out += text.slice(last, ins.at);
+    inserted.push(out.length);
+    out += ins.ch;
+    last = ins.at;
+  }
+  out += text.slice(last);
+  return { text: out, inserted, longest, depth, signs };
+}
+
+/** Parentheses around runs of CHAIN operands, and around runs of those groups, until one level is short. */
+function group(level: Array<{ from: number; to: number }>, inserts: Array<{ at: number; ch: string }>): void {
+  while (level.length > CHAIN) {
+    const next: Array<{ from: number; to: number }> = [];
+    for (let k = 0; k < level.length; k += CHAIN) {
+      const chunk = level.slice(k, k + CHAIN);
+      const from = chunk[0].from;
+      const to = chunk[chunk.length - 1].to;
+      if (chunk.length > 1) inserts.push({ at: from, ch: '(' }, { at: to, ch: ')' });
+      next.push({ from, to });
+    }
+    level = next;
+  }
+}
+
+/** An offset in the rebalanced text as an offset in the query as written. */
+function originalOffset(r: Rebalanced, offset: number): number {
+  let lo = 0;
+  let hi = r.inserted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (r.inserted[mid] < offset) lo = mid + 1;
+    else hi = mid;
+  }
+  return offset - lo;
 }
 
 export function checkPromql(query: string): PromqlCheck {
   const text = query.split(WINDOW_PLACEHOLDER).join(WINDOW_STAND_IN);
-  const tree = parser.parse(text);
+  const r = rebalance(text);
   const problems: PromqlProblem[] = [];
   const metrics = new Set<string>();
+  const tooLarge = (why: string): PromqlCheck => ({
+    problems: [],
+    metrics: [],
+    unchecked: `the query is too large to check (${why}): not checked`,
+  });
+  if (r.depth > MAX_NESTING) return tooLarge(`brackets nested ${r.depth} deep`);
+  if (r.signs > MAX_NESTING) return tooLarge(`${r.signs} signs in a row`);
+  let tree: Tree;
+  try {
+    tree = parser.parse(r.text);
+  } catch (e) {
+    if (e instanceof RangeError) return tooLarge(`${r.longest} terms, ${text.length} characters`);
+    throw e;
+  }
+  const at = (offset: number) => originalOffset(r, offset);
+  try {
+    walk(tree, r, text, at, problems, metrics);
+  } catch (e) {
+    if (e instanceof RangeError) return tooLarge(`${r.longest} terms, ${text.length} characters`);
+    throw e;
+  }
+  if (text.trim() === '') problems.push({ offset: 0, message: 'the query is empty' });
+  return { problems, metrics: [...metrics] };
+}
+
+/** Syntax errors (and ranges on what is not a selector) and the metric names, from the parse tree. */
+function walk(tree: Tree, r: Rebalanced, text: string, at: (offset: number) => number, problems: PromqlProblem[], metrics: Set<string>): void {
+  const problem = (from: number, message: (offset: number) => string) => {
+    const offset = at(from);
+    if (problems.length === 0 || problems[problems.length - 1].offset !== offset) problems.push({ offset, message: message(offset) });
+  };
   tree.iterate({
     enter(node) {
       if (node.type.isError) {
-        if (problems.length === 0 || problems[problems.length - 1].offset !== node.from) {
-          problems.push({ offset: node.from, message: `PromQL syntax error at character ${node.from + 1}: ${describeAt(text, node.from)}` });
-        }
+        problem(node.from, (offset) => `PromQL syntax error at character ${offset + 1}: ${describeAt(text, offset)}`);
         return false;
+      }
+      if (node.name === 'MatrixSelector') {
+        // The grammar takes `vector(1)[5m]`; Prometheus does not ("ranges only allowed for vector selectors").
+        const inner = node.node.firstChild;
+        if (inner && inner.name !== 'VectorSelector') {
+          problem(inner.from, (offset) => `PromQL error at character ${offset + 1}: a range [...] only follows a metric selector (\`x[5m]\`); for the range of an expression, use a subquery (\`(expr)[5m:]\`)`);
+        }
       }
       if (node.name === 'VectorSelector') {
         const first = node.node.firstChild;
-        if (first?.name === 'Identifier') metrics.add(text.slice(first.from, first.to));
+        if (first?.name === 'Identifier') metrics.add(r.text.slice(first.from, first.to));
       }
       if (node.name === 'UnquotedLabelMatcher' || node.name === 'QuotedLabelMatcher') {
         const labelName = node.node.getChild('LabelName');
         const value = node.node.getChild('StringLiteral');
         const op = node.node.getChild('MatchOp');
-        if (labelName && value && op && text.slice(labelName.from, labelName.to) === '__name__' && text.slice(op.from, op.to) === '=') {
-          metrics.add(text.slice(value.from + 1, value.to - 1));
+        if (labelName && value && op && r.text.slice(labelName.from, labelName.to) === '__name__' && r.text.slice(op.from, op.to) === '=') {
+          metrics.add(r.text.slice(value.from + 1, value.to - 1));
         }
       }
       return undefined;
     },
   });
-  if (text.trim() === '') problems.push({ offset: 0, message: 'the query is empty' });
-  return { problems, metrics: [...metrics] };
 }

@@ -7,6 +7,7 @@
 // alerts for a 30-day window, written out as explicit page and ticket tiers; `disable: true` turns
 // a severity off. SLI plugins generate their PromQL inside Sloth and cannot be converted.
 import type { Diagnostic } from '../contract/diagnostic.ts';
+import { checkPromql } from '../contract/promql.ts';
 import type { ContractInput } from '../contract/schema.ts';
 import { formatPercent } from '../contract/units.ts';
 import {
@@ -73,7 +74,7 @@ export function fromSloth(text: string, file: string): ConvertResult {
     else {
       const key = 'version' in v ? 'version' : 'apiVersion' in v ? 'apiVersion' : undefined;
       const got = key ? ` (got ${key}: ${JSON.stringify(v[key])})` : '';
-      const hint = v.apiVersion === 'openslo/v1' ? 'this is OpenSLO: convert it with --from openslo' : v.apiVersion === 'sloctl/v1' ? 'this is a sloctl contract already' : undefined;
+      const hint = String(v.apiVersion).startsWith('openslo/') ? 'this is OpenSLO: convert it with --from openslo' : v.apiVersion === 'sloctl/v1' ? 'this is a sloctl contract already' : undefined;
       errors.push(located(file, o.src.lines, o.src.doc, [...o.path, ...(key ? [key] : [])], key ? 'SLO_INVALID_VALUE' : 'SLO_MISSING_KEY', `not a Sloth spec${got}: sloctl reads \`version: "${SLOTH_VERSION}"\` specs and PrometheusServiceLevel resources`, hint));
     }
   }
@@ -83,10 +84,19 @@ export function fromSloth(text: string, file: string): ConvertResult {
       throw new ConvertError([located(file, s.o.src.lines, s.o.src.doc, [...s.o.path, ...s.base, 'service'], 'SLO_MISSING_KEY', 'the Sloth spec has no `service`')]);
     }
   }
-  return buildValidContract<string>(file, 50, (skip) => build(specs, file, skip));
+  const refusals: Diagnostic[] = [];
+  const result = buildValidContract<string>(file, 50, (skip) => build(specs, file, skip, refusals));
+  // A contract with no SLI generates no rules and checks nothing: refuse, saying why of each SLO.
+  if ((result.contract.slis ?? []).length === 0) {
+    if (refusals.length > 0) throw new ConvertError(refusals);
+    const s = specs[0];
+    throw new ConvertError([located(file, s.o.src.lines, s.o.src.doc, [...s.o.path, ...s.base], 'SLO_MISSING_KEY', 'the Sloth spec has no SLO to convert (`slos` is missing or empty)')]);
+  }
+  return result;
 }
 
-function build(specs: Spec[], file: string, skip: Map<string, string>): BuildAttempt<string> {
+function build(specs: Spec[], file: string, skip: Map<string, string>, refusals: Diagnostic[]): BuildAttempt<string> {
+  refusals.length = 0;
   const warnings: string[] = [];
   const first = specs[0];
   const serviceName = String(first.body.service);
@@ -103,6 +113,8 @@ function build(specs: Spec[], file: string, skip: Map<string, string>): BuildAtt
   const taken = new Set<string>();
   specs.forEach((spec, si) => {
     const at = (path: Array<string | number>) => where(spec.o, [...spec.base, ...path]);
+    const refuse = (path: Array<string | number>, message: string) =>
+      refusals.push(located(file, spec.o.src.lines, spec.o.src.doc, [...spec.o.path, ...spec.base, ...path], 'SLO_INVALID_VALUE', message));
     if (spec.body.service !== serviceName) {
       warnings.push(`${at(['service'])}the spec for service "${spec.body.service}" is not converted: a sloctl contract is for one service ("${serviceName}"); split the file`);
       return;
@@ -121,16 +133,19 @@ function build(specs: Spec[], file: string, skip: Map<string, string>): BuildAtt
       const prefix = at(['slos', i]);
       if (!isPlainObject(slo)) {
         warnings.push(`${prefix}SLO ${i + 1} is not a mapping: not converted`);
+        refuse(['slos', i], `SLO ${i + 1} is not a mapping: not converted`);
         return;
       }
       const label = `SLO "${String(slo.name)}"`;
       if (skip.has(key)) {
         warnings.push(`${prefix}${label} is not converted: ${skip.get(key)}`);
+        refuse(['slos', i], `${label} is not converted: ${skip.get(key)}`);
         return;
       }
       const r = convertSlo(slo, taken);
       if ('fail' in r) {
-        warnings.push(`${prefix}${label} is not converted: ${r.fail}`);
+        warnings.push(`${at(['slos', i, ...(r.at ?? [])])}${label} is not converted: ${r.fail}`);
+        refuse(['slos', i, ...(r.at ?? [])], `${label} is not converted: ${r.fail}`);
         return;
       }
       warnings.push(...r.warnings.map((w) => `${prefix}${label}: ${w}`));
@@ -139,7 +154,6 @@ function build(specs: Spec[], file: string, skip: Map<string, string>): BuildAtt
       origin.push(key);
     });
   });
-  if (slis.length === 0) warnings.push('no Sloth SLO was converted: the contract has no SLIs');
 
   const contract: ContractInput = { apiVersion: 'sloctl/v1', service, window: SLOTH_DEFAULT_WINDOW, slis };
   const header = [
@@ -147,6 +161,12 @@ function build(specs: Spec[], file: string, skip: Map<string, string>): BuildAtt
     `window: ${SLOTH_DEFAULT_WINDOW} is Sloth's default SLO period; the alert tiers are the ones Sloth generates for it.`,
   ];
   return { retry: false, result: { contract, text: contractText(contract, header, warnings), warnings }, origin };
+}
+
+/** The closest Prometheus alert name: other characters as `_`, a leading digit prefixed with `_`. */
+export function toAlertName(s: string): string {
+  const n = s.replace(/[^a-zA-Z0-9_]/g, '_');
+  return /^[0-9]/.test(n) ? `_${n}` : n;
 }
 
 function describePlugins(v: unknown): string {
@@ -157,7 +177,21 @@ function describePlugins(v: unknown): string {
 
 const SLO_KEYS = new Set(['name', 'objective', 'description', 'labels', 'sli', 'alerting']);
 
-function convertSlo(slo: Obj, taken: Set<string>): { sli: SliInput; warnings: string[] } | { fail: string } {
+type SloFailure = { fail: string; /** where in the SLO, when more precise than the SLO itself */ at?: Array<string | number> };
+
+/** Why a Sloth query is not one sloctl can take (it must be PromQL), or undefined. */
+function queryProblem(query: string, field: string): string | undefined {
+  const problems = checkPromql(toSloctlWindow(query).query).problems;
+  if (problems.length === 0) return undefined;
+  return `its ${field} is not PromQL (${problems[0].message}); sloctl's rules run in Prometheus, so only PromQL converts (MetricsQL and other dialects do not)`;
+}
+
+/** The key a Sloth spec used for a field, in whichever of its spellings. */
+function keyOf(o: Obj, snake: string): string {
+  return snake in o ? snake : snake.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+function convertSlo(slo: Obj, taken: Set<string>): { sli: SliInput; warnings: string[] } | SloFailure {
   const warnings: string[] = [];
   if (typeof slo.name !== 'string' || slo.name === '') return { fail: 'it has no name' };
   if (typeof slo.objective !== 'number') return { fail: 'its objective is not a number (Sloth writes 99.9 for 99.9%)' };
@@ -181,23 +215,37 @@ function convertSlo(slo: Obj, taken: Set<string>): { sli: SliInput; warnings: st
   if (isPlainObject(sli.events)) {
     const errorQuery = pick(sli.events, 'error_query');
     const totalQuery = pick(sli.events, 'total_query');
-    if (typeof errorQuery !== 'string' || typeof totalQuery !== 'string') return { fail: 'its events SLI needs error_query and total_query' };
+    if (typeof errorQuery !== 'string' || typeof totalQuery !== 'string') return { fail: 'its events SLI needs error_query and total_query', at: ['sli', 'events'] };
+    for (const [field, q] of [['error_query', errorQuery], ['total_query', totalQuery]] as const) {
+      const why = queryProblem(q, field);
+      if (why) return { fail: why, at: ['sli', 'events', keyOf(sli.events, field)] };
+    }
     queries.bad = toSloctlWindow(errorQuery).query;
     queries.total = toSloctlWindow(totalQuery).query;
   } else if (isPlainObject(sli.raw)) {
     const q = pick(sli.raw, 'error_ratio_query');
-    if (typeof q !== 'string') return { fail: 'its raw SLI needs error_ratio_query' };
+    if (typeof q !== 'string') return { fail: 'its raw SLI needs error_ratio_query', at: ['sli', 'raw'] };
+    const why = queryProblem(q, 'error_ratio_query');
+    if (why) return { fail: why, at: ['sli', 'raw', keyOf(sli.raw, 'error_ratio_query')] };
     queries.errorRatio = toSloctlWindow(q).query;
   } else if (sli.plugin !== undefined) {
     const id = isPlainObject(sli.plugin) ? String(sli.plugin.id) : '?';
     const opts = isPlainObject(sli.plugin) && isPlainObject(sli.plugin.options) ? ` with options ${JSON.stringify(sli.plugin.options)}` : '';
-    return { fail: `its SLI is the plugin "${id}"${opts}, which builds its PromQL inside Sloth: write the queries it generates as \`bad\`/\`total\` (or \`errorRatio\`) of a custom SLI` };
+    return { at: ['sli', 'plugin'], fail: `its SLI is the plugin "${id}"${opts}, which builds its PromQL inside Sloth: write the queries it generates as \`bad\`/\`total\` (or \`errorRatio\`) of a custom SLI` };
   } else return { fail: 'its sli is not a mapping' };
 
   // Alerting.
   const alerting = isPlainObject(slo.alerting) ? slo.alerting : {};
   const out: NonNullable<SliInput['alerting']> = {};
-  if (typeof alerting.name === 'string') annotations[SLOTH_ANN.alertName] = alerting.name;
+  if (typeof alerting.name === 'string' && alerting.name !== '') {
+    // The contract's alerting.name is the burn-rate alert's name, as Sloth's is; it must be a
+    // Prometheus name. One that is not (`slo_foo-bar_fail`) is made one, and the original kept.
+    out.name = toAlertName(alerting.name);
+    if (out.name !== alerting.name) {
+      annotations[SLOTH_ANN.alertName] = alerting.name;
+      warnings.push(`the alert name ${JSON.stringify(alerting.name)} is not a Prometheus alert name ([a-zA-Z_][a-zA-Z0-9_]*): the alerts are called "${out.name}" (the original is kept in annotation ${SLOTH_ANN.alertName})`);
+    }
+  }
   for (const [severity, key, tiers] of [['page', 'page_alert', SLOTH_PAGE_TIERS], ['ticket', 'ticket_alert', SLOTH_TICKET_TIERS]] as const) {
     const alert = pick(alerting, key);
     const a = isPlainObject(alert) ? alert : {};

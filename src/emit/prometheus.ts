@@ -27,7 +27,7 @@ import { stringify } from 'yaml';
 import type { Contract } from '../contract/schema.ts';
 import { formatDuration, formatPercent } from '../contract/units.ts';
 import { formatMs } from '../engine/alerts.ts';
-import { dur, num } from './promql.ts';
+import { dur, num, templateLiteral } from './promql.ts';
 import { planSlos, RECORD, sloSeries, type PlanOptions, type SloPlan, type TierPlan } from './slos.ts';
 
 export interface RecordingRule {
@@ -90,11 +90,12 @@ export function camel(...words: string[]): string {
 
 function describeTier(slo: SloPlan, t: TierPlan, windowText: string): { summary: string; description: string } {
   const threshold = `${num(t.burnRate)}x`;
+  const promise = templateLiteral(slo.promise);
   const lasts = formatMs(Math.round(slo.windowMs / t.burnRate / 60_000) * 60_000);
   return {
     summary: `${slo.labels.sloctl_service} ${slo.name}: error budget burning faster than ${threshold} over ${dur(t.longMs)} and ${dur(t.shortMs)} (${t.severity})`,
     description:
-      `The ${slo.name} SLO (${slo.promise}, over ${windowText}) burned its error budget at ` +
+      `The ${slo.name} SLO (${promise}, over ${windowText}) burned its error budget at ` +
       `{{ $value | printf "%.2f" }}x over the last ${dur(t.longMs)}, and above ${threshold} over the last ${dur(t.shortMs)} too. ` +
       `Burning at ${threshold} for ${dur(t.longMs)} spends ${formatPercent(+t.budgetShare.toPrecision(3))} of the ${windowText} budget; ` +
       `at ${threshold} the whole budget lasts ${lasts}. Error-ratio threshold: ${formatPercent(+(t.burnRate * (1 - slo.objective)).toPrecision(6))}.`,
@@ -156,7 +157,7 @@ function sloGroup(service: string, slo: SloPlan, absentForMs: number): RuleGroup
       labels: common(severity),
       annotations: {
         summary: `${service} ${slo.name}: the SLI's input metrics are missing`,
-        description: `No series for the ${slo.name} SLO (${slo.promise}) for ${dur(absentForMs)}: its burn-rate alerts cannot fire. Check that the service is up and scraped, and that it exports the metrics the contract names.`,
+        description: `No series for the ${slo.name} SLO (${templateLiteral(slo.promise)}) for ${dur(absentForMs)}: its burn-rate alerts cannot fire. Check that the service is up and scraped, and that it exports the metrics the contract names.`,
         ...links(),
         ...slo.alertAnnotations,
       },

@@ -63,3 +63,19 @@ export function sumOfUnion(parts: readonly string[]): string {
   if (parts.length === 1) return `sum(${parts[0]})`;
   return `sum(\n    ${parts.join('\n  or\n    ')}\n)`;
 }
+
+/** A Prometheus label (and annotation) name: `[a-zA-Z_][a-zA-Z0-9_]*`. Anything else fails `promtool check rules`. */
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+export function isLabelName(s: string): boolean {
+  return LABEL_NAME.test(s);
+}
+
+/**
+ * Text for a rule's annotation or label value that must read literally. Prometheus expands those
+ * values as Go templates (and promtool parses them), so a `{{` from a description would start an
+ * action: it is written as the template `{{ "{{" }}`, which prints `{{`.
+ */
+export function templateLiteral(s: string): string {
+  return s.split('{{').join('{{ "{{" }}');
+}

@@ -10,7 +10,7 @@ import { HTTP_ROLES } from '../contract/metric-names.ts';
 import type { Alerting, Contract, CustomSli, LatencyObjective, Route } from '../contract/schema.ts';
 import { formatDuration, formatPercent } from '../contract/units.ts';
 import { scaleTiers, WORKBOOK_TIERS } from '../engine/alerts.ts';
-import { dur, leMatcher, num, oneOf, selector, str, sumOfUnion } from './promql.ts';
+import { dur, isLabelName, leMatcher, num, oneOf, selector, str, sumOfUnion } from './promql.ts';
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
@@ -327,8 +327,8 @@ export function planSlos(c: Contract, opts: PlanOptions = {}): Plan {
       runbook: alerting?.runbook,
       alertName: alerting?.name,
       dashboard: alerting?.dashboard,
-      alertLabels: { ...extraLabels, ...(alerting?.labels ?? {}) },
-      alertAnnotations: { ...extraAnnotations, ...(alerting?.annotations ?? {}) },
+      alertLabels: ruleMap(name, 'label', { ...extraLabels, ...(alerting?.labels ?? {}) }, warnings),
+      alertAnnotations: ruleMap(name, 'annotation', { ...extraAnnotations, ...(alerting?.annotations ?? {}) }, warnings),
       ...parts,
     });
   };
@@ -356,6 +356,29 @@ export function planSlos(c: Contract, opts: PlanOptions = {}): Plan {
     add(s.name, p.kind!, s.objective, windowMs, s.alerting, s.budgeting, p, s.labels, s.annotations);
   }
   return { service, slos, warnings, absentForMs: opts.absentForMs ?? DEFAULT_ABSENT_FOR_MS };
+}
+
+/**
+ * The labels or annotations a contract puts on an SLO's alerts, as Prometheus takes them. A key
+ * that is not a Prometheus name (`[a-zA-Z_][a-zA-Z0-9_]*`; a label also not `__name__`) makes
+ * `promtool check rules` reject the whole file: such keys are left out of the rules, with one
+ * warning per SLO naming them. They stay in the contract. Typical ones are the converters'
+ * bookkeeping (`openslo.com/objective`, `sloth.dev/alert-name`), which is contract metadata for
+ * `sloctl convert --to openslo`, not something an alert should carry.
+ */
+export function ruleMap(slo: string, kind: 'label' | 'annotation', m: Record<string, string>, warnings: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  const dropped: string[] = [];
+  for (const [k, v] of Object.entries(m)) {
+    if (isLabelName(k) && !(kind === 'label' && k === '__name__')) out[k] = v;
+    else dropped.push(k);
+  }
+  if (dropped.length > 0) {
+    const names = dropped.map((k) => JSON.stringify(k)).join(', ');
+    const rule = kind === 'label' ? 'a label name is [a-zA-Z_][a-zA-Z0-9_]* and not __name__' : 'an annotation name is [a-zA-Z_][a-zA-Z0-9_]*';
+    warnings.push(`${slo}: ${dropped.length === 1 ? `${kind} ${names} is` : `${kind}s ${names} are`} not on its alerts: Prometheus rejects the rules file otherwise (${rule}); ${dropped.length === 1 ? 'it stays' : 'they stay'} in the contract`);
+  }
+  return out;
 }
 
 /** `name{sloctl_service="x", sloctl_slo="y"}`: a recorded series of one SLO. */
