@@ -275,6 +275,7 @@ describe('stopping the target is reported', () => {
     const r = await t.stop();
     assert.deepEqual({ forced: r.forced, killed: r.killed, escaped: r.escaped, leftovers: r.leftovers }, { forced: false, killed: [], escaped: [], leftovers: [] });
     assert.deepEqual(describeStop(r, t.command), []);
+    assert.equal(alive(t.watchdogPid), false, 'the watchdog exits once the target is stopped');
   });
 });
 

@@ -211,6 +211,10 @@ describe('stop()', () => {
     assert.ok(pids.every(alive), 'shell, service and grandchild run');
     const r = await t.stop(300);
     assert.equal(r.forced, true);
+    assert.equal(r.graceMs, 300);
+    // The shell died of SIGTERM; the service and its grandchild needed SIGKILL, and are named.
+    assert.deepEqual(r.killed.map((k) => k.pid).sort((a, b) => a - b), pids.slice(1).sort((a, b) => a - b));
+    assert.ok(r.killed.every((k) => k.command?.includes('node')), JSON.stringify(r.killed));
     assert.deepEqual(r.leftovers, []);
     for (const pid of pids) assert.equal(alive(pid), false, `pid ${pid} is gone`);
     assert.deepEqual(groupMembers(t.pid), []);

@@ -75,14 +75,15 @@ export function loopbackListeners(port: number): Listener[] | undefined {
 /**
  * The processes holding each socket inode (a socket shared by a fork, or passed down, has several).
  * Only processes whose fds sloctl may read are seen: inodes nobody visible holds are missing.
+ * `among` limits the search to those pids (every process's fds can be thousands of links).
  */
-export function socketHolders(inodes: number[]): Map<number, number[]> {
+export function socketHolders(inodes: number[], among?: number[]): Map<number, number[]> {
   const wanted = new Map(inodes.map((i) => [`socket:[${i}]`, i]));
   const out = new Map<number, number[]>();
   if (wanted.size === 0) return out;
   let pids: string[];
   try {
-    pids = readdirSync('/proc').filter((n) => /^\d+$/.test(n));
+    pids = among !== undefined ? among.map(String) : readdirSync('/proc').filter((n) => /^\d+$/.test(n));
   } catch {
     return out;
   }

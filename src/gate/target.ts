@@ -356,12 +356,17 @@ class Target implements RunningTarget {
 
   /** Whether `pid` is one of the target's: in its group, a descendant of its shell, or carrying its marker. */
   private owns(pid: number, stats: ProcStat[]): boolean {
-    const byPid = new Map(stats.map((p) => [p.pid, p]));
+    let byPid = this.byPid.get(stats);
+    if (!byPid) {
+      byPid = new Map(stats.map((p) => [p.pid, p]));
+      this.byPid = new WeakMap([[stats, byPid]]);
+    }
     for (let q = byPid.get(pid), hops = 0; q !== undefined && hops < 64; q = byPid.get(q.ppid), hops++) {
       if (q.pgrp === this.pid || q.pid === this.pid) return true;
     }
-    return carriesMarker(pid, this.supervised.marker);
+    return pid !== this.watchdogPid && pid !== process.pid && carriesMarker(pid, this.supervised.marker);
   }
+  private byPid = new WeakMap<ProcStat[], Map<number, ProcStat>>();
 
   checkListener(): ListenerCheck {
     const listeners = process.platform === 'linux' ? loopbackListeners(this.port) : undefined;
@@ -372,7 +377,11 @@ class Target implements RunningTarget {
     if (listeners.length === 0) {
       return { verified: false, note: `could not check that the socket on port ${this.port} belongs to the target: no listening socket on it is visible (another network namespace, or a forwarder?)` };
     }
-    const holders = socketHolders(listeners.map((l) => l.inode));
+    const inodes = listeners.map((l) => l.inode);
+    // The target's own processes first (cheap); every process only when some socket is not theirs.
+    const own = stats.filter((p) => this.owns(p.pid, stats)).map((p) => p.pid);
+    let holders = socketHolders(inodes, own);
+    if (holders.size < inodes.length) holders = socketHolders(inodes);
     const pids = [...new Set([...holders.values()].flat())].sort((a, b) => a - b);
     const foreign = pids.filter((p) => !this.owns(p, stats));
     if (foreign.length > 0) {
