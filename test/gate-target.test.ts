@@ -212,8 +212,10 @@ describe('stop()', () => {
     const r = await t.stop(300);
     assert.equal(r.forced, true);
     assert.equal(r.graceMs, 300);
-    // The shell died of SIGTERM; the service and its grandchild needed SIGKILL, and are named.
-    assert.deepEqual(r.killed.map((k) => k.pid).sort((a, b) => a - b), pids.slice(1).sort((a, b) => a - b));
+    // The shell died of SIGTERM; the service needed SIGKILL and is named (its grandchild too, unless
+    // the SIGTERM came before the grandchild had set its handler).
+    assert.ok(r.killed.some((k) => k.pid === pids[1]), JSON.stringify(r.killed));
+    assert.ok(r.killed.every((k) => pids.includes(k.pid)), JSON.stringify(r.killed));
     assert.ok(r.killed.every((k) => k.command?.includes('node')), JSON.stringify(r.killed));
     assert.deepEqual(r.leftovers, []);
     for (const pid of pids) assert.equal(alive(pid), false, `pid ${pid} is gone`);

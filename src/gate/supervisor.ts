@@ -144,7 +144,8 @@ export async function spawnSupervised(o: SupervisedOptions): Promise<Supervised>
   });
   // A write to a watchdog that is gone must not crash sloctl.
   watchdog.stdin!.on('error', () => {});
-  const watchdogExit = new Promise<ExitInfo>((resolve) => watchdog.once('exit', (code, signal) => resolve({ code, signal })));
+  // 'close', not 'exit': its last message (the shell's exit) is read by then.
+  const watchdogExit = new Promise<ExitInfo>((resolve) => watchdog.once('close', (code: number | null, signal: NodeJS.Signals | null) => resolve({ code, signal })));
   let resolveExit!: (e: ExitInfo) => void;
   const exited = new Promise<ExitInfo>((r) => {
     resolveExit = r;

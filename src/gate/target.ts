@@ -391,7 +391,8 @@ class Target implements RunningTarget {
         'foreign-listener',
         `the service answering on port ${this.port} is not the target sloctl started: the socket listening there belongs to ${who}, which is not part of \`${this.command}\` (process group ${this.pid}). ` +
           `Its health and its numbers would be another program's (a service left running, by an earlier gate that was killed or by hand?); the target itself probably could not bind the port (see its log).\n${logBlock(tail, this.logFile)}\n` +
-          `Stop ${foreign.length === 1 ? 'it' : 'them'} (\`kill ${foreign.join(' ')}\`), or set another target.port.`,
+          `Stop ${foreign.length === 1 ? 'it' : 'them'} (\`kill ${foreign.join(' ')}\`), or set another target.port. ` +
+          'If the target hands its port to another program on purpose (docker-proxy for `docker run -p`), start it yourself and attach with --target URL.',
         { logTail: tail },
       );
     }
