@@ -177,7 +177,7 @@ describe('clocks that repeat or step back', () => {
   });
 
   it("the gate's service watch measures the span on its clock, whatever the injected clock does", async () => {
-    const contract = parseContract(contractText(svc.url)).contract!;
+    const contract = parseContract(contractText(svc.url), 'slo.yaml').contract!;
     const watch = new ServiceWatch(contract, { metricsUrl: `${svc.url}/metrics`, intervalMs: 1000, timeoutMs: 2000, allowRemote: false, now: badClock(7_000_000) });
     const first = await watch.scrape();
     const marks = [first];

@@ -18,6 +18,6 @@ export {
 export { RecentWindow, type RecentTotals } from './core/recent.ts';
 export { METHODS, STATUS_CLASSES } from './core/labels.ts';
 export { templateMatcher } from './core/match.ts';
-export { UNMATCHED, OVERFLOW, DEFAULT_SLI_CLASS, type RouteSlot } from './route-table.ts';
+export { UNMATCHED, OVERFLOW, DEFAULT_SLI_CLASS, DEFAULT_HEALTH_JUDGE, type HealthJudge, type RouteSlot } from './route-table.ts';
 export { HEAP_LIMIT_METRIC } from './runtime.ts';
 export type { Contract, Dependency, Route, ErrorClass } from '../contract/schema.ts';

@@ -13,7 +13,7 @@ import { isContract, loadContract, type ContractSource } from './contract-source
 import { DependencyHandle } from './dependency.ts';
 import { SeriesCounter, SeriesHistogram } from './metrics/series-metrics.ts';
 import { Recorder, STATUS_CLASS_COUNT } from './recorder.ts';
-import { RouteTable } from './route-table.ts';
+import { checkHealthJudge, DEFAULT_HEALTH_JUDGE, RouteTable, type HealthJudge } from './route-table.ts';
 import { registerRuntimeMetrics } from './runtime.ts';
 
 /** The business-weighted request counter (each finished request adds its route's weight). */
@@ -31,6 +31,14 @@ export interface HealthOptions {
   downBelow?: number;
   /** HTTP status for DEGRADED. Default 503 (the contract's composite is not met). */
   degradedStatus?: 200 | 503;
+  /**
+   * Which requests latency and success are judged on. Default 'routes': only requests that reached
+   * a route of the service, so unmatched paths, odd methods and requests the framework rejects
+   * before routing (bad percent-encoding, unparsable bodies) are counted in the metrics but cannot
+   * move health. 'contract': only the contract's routes. 'all': every request (junk can then flip
+   * health). A list: only these route templates or contract route names.
+   */
+  judge?: HealthJudge;
 }
 
 export interface InstrumentOptions {
@@ -100,7 +108,9 @@ export class Sdk {
     };
     for (const d of contract.dependencies) this.deps.set(d.name, new DependencyHandle(d));
 
+    const judge = h.judge === undefined ? DEFAULT_HEALTH_JUDGE : checkHealthJudge(h.judge);
     this.routes = new RouteTable(contract, {
+      judge,
       servedPaths: [this.paths.health, this.paths.metrics].filter((p): p is string => p !== undefined),
       maxRoutes: opts.maxRoutes ?? 100,
       statusClasses: STATUS_CLASS_COUNT,

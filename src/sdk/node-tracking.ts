@@ -15,15 +15,16 @@ import { RouteTable, type RouteSlot } from './route-table.ts';
 /** Where Express's error handler leaves a thrown error for the request's 'close'. */
 export const kError = Symbol('sloctl.error');
 
-export type Finish = (res: ServerResponse, slot: RouteSlot, error: unknown, start: number) => void;
+/** `judged` false: the request stays out of the health window (the framework rejected it before its handler). */
+export type Finish = (res: ServerResponse, slot: RouteSlot, error: unknown, start: number, judged?: boolean) => void;
 
 /** Ends a request on the recorder: probes by User-Agent are left out here, aborts detected. */
 export function finisher(sdk: Sdk): Finish {
   const recorder = sdk.recorder;
   const excluded = sdk.routes.excludedSlot;
-  return (res, slot, error, start) => {
+  return (res, slot, error, start, judged = true) => {
     if (slot.probeUserAgent !== undefined && RouteTable.isProbe(slot, res.req?.headers['user-agent'])) slot = excluded;
-    recorder.end(slot, res.statusCode, error, start, !res.writableFinished);
+    recorder.end(slot, res.statusCode, error, start, !res.writableFinished, judged);
   };
 }
 

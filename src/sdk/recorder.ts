@@ -41,9 +41,11 @@ export class Recorder {
 
   /**
    * The request's response finished (`aborted` false) or the client went away first (true).
-   * `error` is what the handler threw, if the adapter saw it. Returns the duration in ms.
+   * `error` is what the handler threw, if the adapter saw it. `judged` false keeps the request out
+   * of the health window even on a judged slot (a request the framework rejected before its
+   * handler). Returns the duration in ms.
    */
-  end(slot: RouteSlot, status: number, error: unknown, start: number, aborted: boolean): number {
+  end(slot: RouteSlot, status: number, error: unknown, start: number, aborted: boolean, judged = true): number {
     this.inFlight--;
     const now = performance.now();
     const ms = now - start;
@@ -72,7 +74,8 @@ export class Recorder {
     const w = slot.weighted ?? (slot.weighted = this.weighted.series({ method: slot.method, route: slot.route, sli_class: slot.sliClass }));
     w.value += slot.weight;
 
-    this.recent.record(now, ms <= slot.thresholdMs, this.classifier.classes[c].weight);
+    // Health judges only the requests its policy names (by default: ones that reached a route).
+    if (slot.judged && judged) this.recent.record(now, ms <= slot.thresholdMs, this.classifier.classes[c].weight);
     return ms;
   }
 }

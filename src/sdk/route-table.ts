@@ -8,6 +8,11 @@
 // "unmatched" template per method; and at most `maxRoutes` templates beyond the contract's own
 // get their own label ("overflow" after that, with a warning), so even an adapter fed raw paths
 // by mistake cannot grow the series without bound.
+//
+// Each slot also says whether the health endpoint judges its requests (`judged`, from the
+// `health.judge` option): by default only requests that reached a route of the service do, so junk
+// (unmatched paths, odd methods, URLs the framework rejects before routing) is counted in the
+// metrics but cannot take the instance out of a load balancer.
 import type { Contract } from '../contract/schema.ts';
 import { METHOD_OTHER, METHODS, methodIndex } from './core/labels.ts';
 import type { CounterSeries, HistSeries } from './metrics/series-metrics.ts';
@@ -29,6 +34,8 @@ export interface RouteSlot {
   readonly thresholdMs: number;
   /** Outside every SLI: the health and metrics paths, and probes without a User-Agent condition. */
   readonly excluded: boolean;
+  /** The health endpoint's recent window counts this slot's requests (see HealthJudge). */
+  readonly judged: boolean;
   /** A probe matched by User-Agent prefix: excluded when the request's User-Agent starts with it. */
   readonly probeUserAgent: string | undefined;
   /** Series, created on first use: histogram by status class; counter by status class x error class. */
@@ -49,6 +56,26 @@ interface ProbeRule {
   userAgent?: string;
 }
 
+/**
+ * Which requests the health endpoint judges (all of them are counted in the metrics either way):
+ * - 'routes': requests that reached a route of the service: a template the framework matched (or,
+ *   for the node:http adapter without `route`, one of the contract's templates). Not unmatched
+ *   paths, odd methods no route takes, or requests the framework rejected before routing.
+ * - 'contract': only the routes the contract declares (HEAD counts as its GET route).
+ * - 'all': every request, unmatched ones too (anyone who can send junk can then move health).
+ * - a list: only the routes whose template or contract route name is listed.
+ */
+export type HealthJudge = 'routes' | 'contract' | 'all' | readonly string[];
+
+export const DEFAULT_HEALTH_JUDGE: HealthJudge = 'routes';
+
+/** Checks a `health.judge` option; throws a TypeError that says what is allowed. */
+export function checkHealthJudge(judge: unknown): HealthJudge {
+  if (judge === 'routes' || judge === 'contract' || judge === 'all') return judge;
+  if (Array.isArray(judge) && judge.length > 0 && judge.every((j) => typeof j === 'string' && j.length > 0)) return Object.freeze([...judge]);
+  throw new TypeError(`sloctl: health.judge must be 'routes', 'contract', 'all' or a non-empty list of route templates or contract route names, got ${JSON.stringify(judge)}`);
+}
+
 export interface RouteTableOptions {
   /** Paths the SDK serves itself (health, metrics): always excluded. */
   servedPaths: readonly string[];
@@ -56,6 +83,8 @@ export interface RouteTableOptions {
   maxRoutes: number;
   statusClasses: number;
   errorClasses: number;
+  /** Which requests health judges. Default 'routes'. */
+  judge?: HealthJudge;
 }
 
 export class RouteTable {
@@ -68,8 +97,10 @@ export class RouteTable {
   private readonly contractPaths: Set<string>;
   private extraTemplates = 0;
   private warned = false;
+  private readonly judge: HealthJudge;
 
   constructor(private readonly contract: Contract, private readonly opts: RouteTableOptions) {
+    this.judge = opts.judge ?? DEFAULT_HEALTH_JUDGE;
     this.probes = contract.probes.map((p) => (typeof p === 'string' ? { path: p } : p));
     this.excludedPaths = new Set([...opts.servedPaths, ...this.probes.filter((p) => !p.method && !p.userAgent).map((p) => p.path)]);
     this.contractPaths = new Set(contract.routes.map((r) => r.path));
@@ -144,6 +175,13 @@ export class RouteTable {
     const method = METHODS[m];
     const route = template === UNMATCHED ? undefined : this.contract.routes.find((r) => r.path === template && r.method === method)
       ?? (method === 'HEAD' ? this.contract.routes.find((r) => r.path === template && r.method === 'GET') : undefined);
+    const judge = this.judge;
+    const judged = extra.excluded === true ? false
+      : judge === 'all' ? true
+        : template === UNMATCHED ? false
+          : judge === 'routes' ? true
+            : judge === 'contract' ? route !== undefined
+              : judge.includes(template) || (route !== undefined && judge.includes(route.name));
     return {
       route: template,
       method,
@@ -152,6 +190,7 @@ export class RouteTable {
       weight: route?.weight ?? 1,
       thresholdMs: thresholdFor(this.contract, route?.name, route?.latency),
       excluded: extra.excluded ?? false,
+      judged,
       probeUserAgent: extra.probeUserAgent,
       hist: new Array(this.opts.statusClasses).fill(undefined),
       counts: new Array(this.opts.statusClasses * this.opts.errorClasses).fill(undefined),

@@ -27,6 +27,8 @@ export const KINDS = [
 export interface Hostile {
   method: string;
   path: string;
+  headers?: Record<string, string>;
+  body?: string;
 }
 
 /** Every (method, kind) pair `rounds` times: enough to create every label set the traffic can reach. */
@@ -46,19 +48,22 @@ export function* hostile(seed: number, n: number): Generator<Hostile> {
   }
 }
 
-/** Sends the requests over keep-alive, pipelined connections; returns how many got an answer. */
-export async function blast(url: string, requests: Iterable<Hostile>, opts: { connections?: number; pipelining?: number } = {}): Promise<{ answered: number; failed: number }> {
+/** Sends the requests over keep-alive, pipelined connections; returns how many got an answer, and the statuses. */
+export async function blast(url: string, requests: Iterable<Hostile>, opts: { connections?: number; pipelining?: number } = {}): Promise<{ answered: number; failed: number; statuses: Map<number, number> }> {
   const connections = opts.connections ?? 4;
   const pipelining = opts.pipelining ?? 16;
   const pool = new Pool(url, { connections, pipelining, keepAliveTimeout: 30_000 });
   const it = requests[Symbol.iterator]();
   let answered = 0;
   let failed = 0;
+  const statuses = new Map<number, number>();
   const worker = async () => {
     for (let next = it.next(); !next.done; next = it.next()) {
       try {
-        const res = await pool.request({ method: next.value.method, path: next.value.path });
+        const { method, path, headers, body } = next.value;
+        const res = await pool.request({ method, path, headers, body });
         await res.body.dump();
+        statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
         answered++;
       } catch {
         failed++;
@@ -70,6 +75,6 @@ export async function blast(url: string, requests: Iterable<Hostile>, opts: { co
   } finally {
     await pool.close();
   }
-  return { answered, failed };
+  return { answered, failed, statuses };
 }
 

@@ -9,13 +9,22 @@
 //   which Fastify pre-shapes, so the store is cheap);
 // - requests Fastify answers before running any hook (a malformed URL: 400, a parameter over
 //   maxParamLength: 414, 503 while closing) are seen by wrapping Fastify's own request listener,
-//   and counted as unmatched.
+//   and counted as unmatched;
+// - a request Fastify rejected on a matched route before its handler ran (a body its content-type
+//   parser refused, a schema validation failure: FST_ERR_CTP_*, FST_ERR_VALIDATION) is counted
+//   under its route but kept out of the health window, like unmatched junk (health.judge).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { methodIndex, METHODS } from '../core/labels.ts';
 import type { Sdk } from '../instrument.ts';
 import { finisher, isPath } from '../node-tracking.ts';
 import type { RouteSlot } from '../route-table.ts';
+
+/** Fastify's own rejections of a request before its handler: a body it could not parse, a schema it failed. */
+export function rejectedBeforeHandler(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null | undefined)?.code;
+  return typeof code === 'string' && (code.startsWith('FST_ERR_CTP_') || code === 'FST_ERR_VALIDATION');
+}
 
 export interface FastifyPluginOptions {
   sdk: Sdk;
@@ -88,7 +97,10 @@ function sloctlPlugin(fastify: FastifyInstance, opts: FastifyPluginOptions, done
     if (!(isPath(req.url, healthPath) || isPath(req.url, metricsPath))) {
       const start = recorder.begin();
       const res = reply.raw;
-      res.on('close', () => finish(res, slotOf(request), request.sloctlError, start));
+      res.on('close', () => {
+        const error = request.sloctlError;
+        finish(res, slotOf(request), error, start, error === undefined || !rejectedBeforeHandler(error));
+      });
     }
     next();
   });

@@ -5,7 +5,7 @@
 // free: one comparison against the current slot's end, and a rotation when it has passed.
 
 export interface RecentTotals {
-  /** Requests finished in the window (probes and health checks excluded). */
+  /** Requests finished in the window (probes, health checks and requests health does not judge excluded). */
   total: number;
   /** Of those, the ones that finished within their route's latency threshold. */
   fast: number;
