@@ -57,6 +57,16 @@ function parse(text: string, cuts: number[], expectsBody = true): { p: ResponseP
 }
 
 describe('http1 response parser', () => {
+  it('an incomplete head that does not start like HTTP/1. is malformed at once (a banner, then silence)', () => {
+    for (const text of ['SSH-2.0-OpenSSH_9.2\r\n', 'HTTP/2 ', '\x15\x03\x01\x00\x02']) {
+      const { p, r } = parse(text, []);
+      assert.equal(r, MALFORMED, JSON.stringify(text));
+      assert.equal(p.error, 'HPE_INVALID_CONSTANT');
+    }
+    // A head split inside the prefix is not judged early.
+    assert.equal(parse('HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n', [3, 9]).at, 38);
+  });
+
   it('reads status, keep-alive and the end of every framing, however the bytes are split', () => {
     for (const [what, text, want, expectsBody] of framed) {
       const length = want.length ?? text.length;
@@ -294,8 +304,9 @@ describe('load runs over the http1 client', () => {
     );
     const route = (name: string) => r.routes.find((x) => x.name === name)!;
     assert.ok(route('ok').completed > 10 && route('ok').completed === route('ok').sent, JSON.stringify(route('ok')));
-    assert.deepEqual(Object.keys(route('hang').errors), ['ECONNRESET']);
-    assert.equal(route('hang').errors.ECONNRESET, route('hang').sent);
+    // socket.destroy() after reading the request closes cleanly (FIN): not a reset.
+    assert.deepEqual(Object.keys(route('hang').errors), ['EOF_BEFORE_RESPONSE']);
+    assert.equal(route('hang').errors.EOF_BEFORE_RESPONSE, route('hang').sent);
     assert.deepEqual(route('junk').errors, { HPE_INVALID_CONSTANT: route('junk').sent });
     assert.equal(r.errors, route('hang').sent + route('junk').sent);
   });

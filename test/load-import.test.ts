@@ -119,7 +119,8 @@ describe('vegeta results (JSON lines)', () => {
     assert.equal(goErrorKind('Get "http://x": dial tcp 127.0.0.1:1: connect: connection refused'), 'ECONNREFUSED');
     assert.equal(goErrorKind('Get "http://x": net/http: request canceled (Client.Timeout exceeded while awaiting headers)'), 'timeout');
     assert.equal(goErrorKind('Post "http://x": read tcp 127.0.0.1:5->127.0.0.1:80: read: connection reset by peer'), 'ECONNRESET');
-    assert.equal(goErrorKind('Get "http://x": EOF'), 'ECONNRESET');
+    assert.equal(goErrorKind('Get "http://x": EOF'), 'EOF_BEFORE_RESPONSE');
+    assert.equal(goErrorKind('Get "http://x": unexpected EOF'), 'EOF_MID_RESPONSE');
     assert.equal(goErrorKind('Get "http://nope": dial tcp: lookup nope: no such host'), 'ENOTFOUND');
     assert.equal(goErrorKind('something else'), 'other');
   });

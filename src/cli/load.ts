@@ -7,13 +7,15 @@
 // `--from FILE` reads a vegeta, k6 or sloctl result instead of running load, and prints it the same
 // way, so a team already on vegeta or k6 can feed sloctl.
 //
-// Exit codes: 0 the run delivered the profile; 2 bad flags or an unreadable file; 3 the target
-// could not be reached at all (no request got an answer); 4 the generator fell short of the
+// Exit codes: 0 the run delivered the profile; 2 bad flags or an unreadable file; 3 no request got
+// an answer: the target could not be reached, or it answered with something that is not HTTP/1.1,
+// stalled, reset or closed its connections (the message says which); 4 the generator fell short of the
 // profile (its reasons are printed) or the run was stopped with Ctrl-C.
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { checkTargetUrl } from '../observe/scraper.ts';
 import { LoadConfigError } from '../load/errors.ts';
+import { noAnswerMessage } from '../load/failure-kinds.ts';
 import { readLoadResult, ImportError } from '../load/import.ts';
 import { K6_FAILED_KIND } from '../load/import-k6.ts';
 import { ProgressWriter } from '../load/progress.ts';
@@ -176,8 +178,7 @@ function failuresWithoutResponse(r: LoadResult): { total: number; kinds: Record<
 export function loadOutcome(r: LoadResult, stopped: boolean): { code: number; message?: string } {
   const { total, kinds } = failuresWithoutResponse(r);
   if (r.sent > 0 && r.completed === 0 && total > 0 && !(K6_FAILED_KIND in kinds)) {
-    const list = Object.entries(kinds).map(([k, n]) => `${k} × ${n}`).join(', ');
-    return { code: EXIT.TARGET, message: `${r.url || 'the target'} could not be reached: none of ${r.sent} requests got an answer (${list}); is it running, on that port?` };
+    return { code: EXIT.TARGET, message: noAnswerMessage(r.url, r.sent, kinds, r.errorDetails) };
   }
   if (r.generator && !r.generator.ok) {
     return { code: EXIT.INCONCLUSIVE, message: `the generator fell short of the profile, so these numbers cannot judge the target:\n${r.generator.reasons.map((x) => `  - ${x}`).join('\n')}` };

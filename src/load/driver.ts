@@ -25,6 +25,7 @@
 // min(timeoutMs / 10, 50 ms), so a timeout fires up to that much late.
 
 import { performance } from 'node:perf_hooks';
+import { CONNECT_TIMEOUT, TIMEOUT } from './failure-kinds.ts';
 import { Connection, targetOf, type ConnectionOwner, type Target } from './http1-connection.ts';
 import { RequestEncoder, type WireRequest } from './http1-request.ts';
 import { compileMix, type Mix, type PreparedRequest } from './mix.ts';
@@ -352,18 +353,21 @@ class ThreadRun implements ConnectionOwner<Flight> {
     this.afterRequest(false);
   }
 
-  failed(conn: Connection<Flight>, f: Flight, code: string): void {
+  failed(conn: Connection<Flight>, f: Flight, code: string, detail?: string): void {
     if (f.done) return;
     this.unlink(f);
-    this.rec.failed(f.route, code);
+    this.rec.failed(f.route, code, detail);
     this.release(conn, performance.now());
     this.afterRequest(true);
   }
 
   private timeOut(f: Flight): void {
     const conn = f.conn;
+    // Never written, on a connection that spent most of the timeout trying to open: the connect
+    // timed out (a request that waited in the queue and was handed to a fresh connection did not).
+    const connecting = conn !== null && f.wireAt < 0 && conn.connectingMs(performance.now()) >= this.o.timeoutMs / 2;
     this.unlink(f);
-    this.rec.failed(f.route, 'timeout');
+    this.rec.failed(f.route, connecting ? CONNECT_TIMEOUT : TIMEOUT);
     if (conn !== null) {
       conn.abort();
       this.release(conn, performance.now());
@@ -471,6 +475,7 @@ class ThreadRun implements ConnectionOwner<Flight> {
       routes: this.rec.routes(),
       generator: assessGenerator(stats),
       notes,
+      ...(this.rec.details.size > 0 ? { errorDetails: Object.fromEntries(this.rec.details) } : {}),
     };
     return { result, stats };
   }

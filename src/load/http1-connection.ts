@@ -19,6 +19,7 @@
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { connect as tlsConnect } from 'node:tls';
+import { EOF_BEFORE_RESPONSE, EOF_MID_RESPONSE } from './failure-kinds.ts';
 import { MALFORMED, NEED_MORE, ResponseParser } from './http1-response.ts';
 import type { WireRequest } from './http1-request.ts';
 
@@ -32,8 +33,11 @@ export interface ConnectionOwner<E extends Exchange> {
   written(ex: E): void;
   /** A full response arrived at `now` (performance.now()); the connection is free again. */
   answered(conn: Connection<E>, ex: E, status: number, now: number): void;
-  /** The request failed without a (complete) response; the connection is free again. */
-  failed(conn: Connection<E>, ex: E, code: string): void;
+  /**
+   * The request failed without a (complete) response; the connection is free again. `detail`
+   * says more where there is more to say (the first bytes of a response that is not HTTP).
+   */
+  failed(conn: Connection<E>, ex: E, code: string, detail?: string): void;
 }
 
 export interface Target {
@@ -65,6 +69,8 @@ export class Connection<E extends Exchange> {
   private keepAliveMs = DEFAULT_KEEP_ALIVE_MS;
   /** The socket's error, reported when it closes. */
   private errorCode = '';
+  /** Bytes of the current response received so far (tells a close mid-response from one before it). */
+  private received = 0;
 
   constructor(
     private readonly target: Target,
@@ -73,9 +79,17 @@ export class Connection<E extends Exchange> {
     private readonly readBuffer: Buffer,
   ) {}
 
+  /** When the socket being opened started connecting (performance.now()), -1 when none is opening. */
+  private openedAt = -1;
+
   /** Whether a request is on this connection. */
   get busy(): boolean {
     return this.current !== null;
+  }
+
+  /** How long the socket has been trying to connect, ms (0 when connected or idle). */
+  connectingMs(now: number): number {
+    return this.socket !== null && !this.connected && this.openedAt >= 0 ? now - this.openedAt : 0;
   }
 
   /**
@@ -84,6 +98,7 @@ export class Connection<E extends Exchange> {
    */
   send(ex: E, now: number): boolean {
     this.current = ex;
+    this.received = 0;
     this.parser.reset(ex.wire.expectsBody);
     if (this.connected && now - this.idleSince > this.keepAliveMs) this.drop();
     if (this.socket === null) {
@@ -127,6 +142,7 @@ export class Connection<E extends Exchange> {
     sock.setKeepAlive(true, 60_000);
     this.socket = sock;
     this.connected = false;
+    this.openedAt = performance.now();
     this.errorCode = '';
     sock.once(tls ? 'secureConnect' : 'connect', () => {
       if (sock !== this.socket) return;
@@ -167,12 +183,14 @@ export class Connection<E extends Exchange> {
       this.drop(); // bytes nobody asked for: the connection cannot be trusted to frame the next response
       return;
     }
+    const before = this.received;
+    this.received += end;
     const r = this.parser.feed(buf, 0, end);
     if (r === NEED_MORE) return;
     this.current = null;
     if (r === MALFORMED) {
       this.drop();
-      this.owner.failed(this, ex, this.parser.error);
+      this.owner.failed(this, ex, this.parser.error, malformedDetail(buf, end, before));
       return;
     }
     const now = performance.now();
@@ -187,7 +205,11 @@ export class Connection<E extends Exchange> {
     this.owner.answered(this, ex, p.status, now);
   }
 
-  /** The server closed the connection (or it failed): a body that runs to the close is complete, anything else failed. */
+  /**
+   * The server closed the connection (or it failed): a body that runs to the close is complete,
+   * anything else failed. A clean close (FIN, no socket error) is not a reset: it is counted as
+   * EOF_MID_RESPONSE when part of the response had come, EOF_BEFORE_RESPONSE when none had.
+   */
   private closed(): void {
     const ex = this.current;
     const ended = this.parser.endsAtClose && (this.errorCode === '' || this.errorCode === 'ECONNRESET');
@@ -195,7 +217,7 @@ export class Connection<E extends Exchange> {
     this.drop();
     if (ex === null) return;
     if (ended) this.owner.answered(this, ex, this.parser.status, performance.now());
-    else this.owner.failed(this, ex, this.errorCode || 'ECONNRESET');
+    else this.owner.failed(this, ex, this.errorCode || (this.received > 0 ? EOF_MID_RESPONSE : EOF_BEFORE_RESPONSE));
   }
 
   private drop(): void {
@@ -205,6 +227,14 @@ export class Connection<E extends Exchange> {
     this.connected = false;
     s.destroy();
   }
+}
+
+/** What a response that is not HTTP looked like: its first bytes (when this read held its start), printable. */
+function malformedDetail(buf: Buffer, end: number, before: number): string {
+  if (before > 0) return `after ${before} bytes of the response`;
+  const n = Math.min(end, 48);
+  const text = buf.toString('latin1', 0, n).replace(/[^\x20-\x7e]/g, (c) => (c === '\r' ? '\\r' : c === '\n' ? '\\n' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+  return `first bytes: "${text}"${end > n ? '…' : ''}`;
 }
 
 /** "ECONNREFUSED", "ECONNRESET", a TLS code...: the error's code, or its name. */

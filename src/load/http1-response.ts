@@ -42,6 +42,8 @@ const enum State {
 
 /** feed() results besides a byte position: the response is not complete yet, or the bytes are not HTTP. */
 export const NEED_MORE = -1;
+/** How every response starts: `HTTP/1.`. */
+const STATUS_PREFIX = Buffer.from('HTTP/1.', 'latin1');
 export const MALFORMED = -2;
 
 export class ResponseParser {
@@ -187,6 +189,11 @@ export class ResponseParser {
 
   private keepPartial(buf: Buffer, pos: number, end: number): number {
     if (end - pos > MAX_HEAD_BYTES) return this.fail('HPE_HEADER_OVERFLOW');
+    // A head still incomplete must at least start like one: a server that sends a banner that is
+    // not HTTP (SSH, SMTP, a TLS alert) and then waits is malformed now, not a timeout later.
+    for (let i = 0; i < STATUS_PREFIX.length && pos + i < end; i++) {
+      if (buf[pos + i] !== STATUS_PREFIX[i]) return this.fail('HPE_INVALID_CONSTANT');
+    }
     this.partial = Buffer.from(buf.subarray(pos, end)); // a copy: the read buffer is reused
     return NEED_MORE;
   }

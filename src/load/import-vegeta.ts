@@ -15,6 +15,7 @@
 // is the intended time, so corrected latency equals service time here. When it falls behind
 // (its report's rate below the -rate asked for, or -max-workers reached) the schedule slipped,
 // and the queueing that caused it is not in these numbers; the notes say so.
+import { EOF_BEFORE_RESPONSE, EOF_MID_RESPONSE } from './failure-kinds.ts';
 import { Histogram } from './histogram.ts';
 import { importError, parseRfc3339, shown } from './import-error.ts';
 import type { LatencySummary, LoadResult, RouteResult } from './types.ts';
@@ -38,8 +39,10 @@ const GO_ERRORS: Array<[RegExp, string]> = [
   [/no route to host/i, 'EHOSTUNREACH'],
   [/network is unreachable/i, 'ENETUNREACH'],
   [/too many open files/i, 'EMFILE'],
-  // The server closed the connection before answering.
-  [/\bEOF\b|server closed/i, 'ECONNRESET'],
+  // The server closed the connection (a clean close, not a reset): in the middle of a response
+  // (Go's "unexpected EOF"), or before answering ("EOF", "server closed idle connection").
+  [/unexpected EOF/i, EOF_MID_RESPONSE],
+  [/\bEOF\b|server closed/i, EOF_BEFORE_RESPONSE],
 ];
 
 /** The failure kind of a Go error text: a Node-style code, "timeout", or "other". */

@@ -84,6 +84,9 @@ export function mergeResults(results: readonly LoadResult[], opts: MergeOptions 
     routes,
     notes: [...notes],
   };
+  const details: Record<string, string> = {};
+  for (const r of results) for (const [k, v] of Object.entries(r.errorDetails ?? ({} as Record<string, string>))) if (!(k in details)) details[k] = v;
+  if (Object.keys(details).length > 0) merged.errorDetails = details;
   const generator = mergeHealth(results, durationMs, concurrent, opts.judgeWhole === true);
   if (generator) merged.generator = generator;
   const unchecked = results.filter((r) => r.generator === undefined).length;

@@ -26,6 +26,8 @@ export class RunRecorder {
   /** Responses with status >= 400 plus failures without a response. */
   errors = 0;
   timeouts = 0;
+  /** The first detail given for each failure kind (e.g. the first bytes of a response that is not HTTP). */
+  readonly details = new Map<string, string>();
 
   constructor(templateNames: readonly string[]) {
     const byName = new Map<string, RouteSlot>();
@@ -60,8 +62,9 @@ export class RunRecorder {
     }
   }
 
-  /** A failure without a response: "timeout" or an error code. */
-  failed(route: number, kind: string): void {
+  /** A failure without a response: "timeout" or an error code, and what more there is to say of it. */
+  failed(route: number, kind: string, detail?: string): void {
+    if (detail !== undefined && !this.details.has(kind)) this.details.set(kind, detail);
     const slot = this.slotOf[route];
     slot.errors.set(kind, (slot.errors.get(kind) ?? 0) + 1);
     this.errors++;

@@ -143,6 +143,11 @@ export interface LoadResult {
   generator?: GeneratorHealth;
   /** What an import could not carry over (e.g. k6 has no per-status counts), or other caveats. */
   notes: string[];
+  /**
+   * One example of what went wrong per failure kind, where there is more to say than the kind
+   * (e.g. HPE_INVALID_CONSTANT: `first bytes: "SSH-2.0-OpenSSH_9.2"`). Absent when none.
+   */
+  errorDetails?: Record<string, string>;
 }
 
 /** Sent about once a second while a run goes. */
