@@ -85,7 +85,10 @@ export function mergeResults(results: readonly LoadResult[], opts: MergeOptions 
     notes: [...notes],
   };
   const details: Record<string, string> = {};
-  for (const r of results) for (const [k, v] of Object.entries(r.errorDetails ?? ({} as Record<string, string>))) if (!(k in details)) details[k] = v;
+  for (const r of results) {
+    const d: Record<string, string> = r.errorDetails ?? {};
+    for (const k of Object.keys(d)) if (!(k in details)) details[k] = d[k];
+  }
   if (Object.keys(details).length > 0) merged.errorDetails = details;
   const generator = mergeHealth(results, durationMs, concurrent, opts.judgeWhole === true);
   if (generator) merged.generator = generator;
