@@ -123,10 +123,10 @@ async function holdPort(port: number): Promise<ChildProcess> {
 }
 
 /** Runs a gate as its own process (so it can be SIGKILLed) and waits until its target is UP. */
-async function gateUntilReady(env: Record<string, string>) {
+async function gateUntilReady(env: Record<string, string>, detached = false) {
   const { dir, file } = contract({ env, duration: '60s' });
   const journal = join(dir, 'journal.jsonl');
-  const sloctl = spawn(process.execPath, ['--import', 'tsx', SLOCTL, 'gate', file, '--journal', journal, '--no-progress'], { cwd: REPO, stdio: 'ignore' });
+  const sloctl = spawn(process.execPath, ['--import', 'tsx', SLOCTL, 'gate', file, '--journal', journal, '--no-progress'], { cwd: REPO, stdio: 'ignore', detached });
   mine.push(sloctl.pid!);
   const exited = new Promise<NodeJS.Signals | null>((r) => sloctl.once('exit', (_c, s) => r(s)));
   await waitFor('the target to be UP (target-ready in the journal)', () => events(journal).some((e) => e.event === 'target-ready'));
@@ -160,6 +160,15 @@ describe('sloctl killed with SIGKILL mid-gate', () => {
     t.diagnostic(`group and escapee gone ${ms.toFixed(0)} ms after sloctl was SIGKILLed`);
     await waitFor('the watchdog to exit', () => !alive(g.watchdog), 2000);
     assert.match(read(g.log), /\[sloctl watchdog\] sloctl went away \(exited or was killed\): stopping the target/);
+  });
+
+  it('also when its whole process group is SIGKILLed (a CI runner cancelling the job): the watchdog is not in it', async (t) => {
+    const g = await gateUntilReady({ FIXTURE_GRANDCHILD: '1' }, true);
+    assert.notEqual(readProcStat(g.watchdog)?.pgrp, g.sloctl.pid, 'the watchdog runs outside sloctl\'s group');
+    process.kill(-g.sloctl.pid!, 'SIGKILL');
+    assert.equal(await g.exited, 'SIGKILL');
+    const ms = await waitFor('the target to be gone', () => groupMembers(g.pgid).length === 0 && !g.pids.some(alive), 5000);
+    t.diagnostic(`group gone ${ms.toFixed(0)} ms after sloctl's process group was SIGKILLed`);
   });
 
   it('also when the target ignores SIGTERM: SIGKILL after the watchdog\'s 3 s grace, still within 5 s', async (t) => {
