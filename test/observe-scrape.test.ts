@@ -212,6 +212,8 @@ describe('scraper', () => {
     const scraper = new Scraper({
       url: t.url,
       intervalMs: 20,
+      // Not the default (the interval, 20 ms): a cold first request alone can take longer.
+      timeoutMs: 5000,
       now: () => (clock += 7),
       store: new SeriesStore({ maxSeries: 10 }),
       onScrape: (r) => {

@@ -172,7 +172,7 @@ describe('health.judge', () => {
 
   it('anything else is refused with a message that lists the choices', () => {
     for (const bad of ['everything', [], [''], 3]) {
-      assert.throws(() => sdkWith(bad), /health\.judge must be 'routes', 'contract', 'all' or a list/);
+      assert.throws(() => sdkWith(bad), /health\.judge must be 'routes', 'contract', 'all' or a non-empty list/);
     }
   });
 });
