@@ -305,18 +305,18 @@ describe('sloctl generate', () => {
     assert.equal(d.panels.filter((p: GrafanaPanel) => p.type === 'row').length, 4);
   });
 
-  it('an invalid contract: the located diagnostics, exit 1, nothing written', async () => {
+  it('an invalid contract: the located diagnostics, exit 2 (could not run on it), nothing written', async () => {
     const bad = join(tmp, 'bad.yaml');
     writeFileSync(bad, 'apiVersion: sloctl/v1\nservice: { name: x }\nobjectives:\n  errors:\n    objective: 150%\n');
     const out = join(tmp, 'never.yaml');
     const r = await cli(['generate', 'prometheus', bad, '-o', out], tmp);
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 2);
     assert.match(r.stderr, /^bad\.yaml:5:16: error /);
     assert.match(r.stderr, /5 \| {5}objective: 150%\n.*\^/);
-    assert.match(r.stderr, /bad\.yaml is not a valid contract \(1 error\(s\)\); nothing generated/);
+    assert.match(r.stderr, /sloctl: bad\.yaml is not a valid contract \(1 error\(s\) above\); nothing generated/);
     assert.equal(existsSync(out), false);
     const g = await cli(['generate', 'grafana', bad], tmp);
-    assert.equal(g.code, 1);
+    assert.equal(g.code, 2);
     assert.equal(g.stdout, '');
   });
 

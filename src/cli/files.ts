@@ -7,7 +7,7 @@ import { byLocation, hasErrors, type Diagnostic } from '../contract/diagnostic.t
 import { parseContract } from '../contract/load.ts';
 import type { Contract } from '../contract/schema.ts';
 import { renderDiagnostic } from '../contract/render.ts';
-import { UsageError, type CliContext } from './exit.ts';
+import { InvalidContractError, UsageError, type CliContext } from './exit.ts';
 
 export interface InputFile {
   abs: string;
@@ -64,7 +64,7 @@ export function printDiagnostics(ctx: CliContext, diagnostics: readonly Diagnost
 }
 
 /**
- * A contract a command runs against (status, gate): read and checked, or a usage error (exit 2)
+ * A contract a command runs against (status, gate): read and checked, or an InvalidContractError (exit 2)
  * after printing its located diagnostics. `command` names what to run again in the message.
  */
 export function loadValidContract(ctx: CliContext, file: string, command: string): { contract: Contract; shown: string; abs: string } {
@@ -73,7 +73,7 @@ export function loadValidContract(ctx: CliContext, file: string, command: string
   const errors = loaded.diagnostics.filter((d) => d.severity === 'error').sort(byLocation);
   if (!loaded.contract || hasErrors(loaded.diagnostics)) {
     printDiagnostics(ctx, errors, input);
-    throw new UsageError(`${input.shown} has ${errors.length} error(s): fix them (\`sloctl validate ${input.shown}\` lists them) and run ${command} again`);
+    throw new InvalidContractError(`${input.shown} has ${errors.length} error(s): fix them (\`sloctl validate ${input.shown}\` lists them) and run ${command} again`);
   }
   return { contract: loaded.contract, shown: input.shown, abs: input.abs };
 }

@@ -1,6 +1,6 @@
 // `sloctl generate prometheus FILE` and `sloctl generate grafana FILE`: the contract as Prometheus
-// recording and alerting rules, or as a Grafana dashboard. Exit 0 written, 1 invalid contract
-// (the located diagnostics on stderr, nothing written), 2 usage error.
+// recording and alerting rules, or as a Grafana dashboard. Exit 0 written; 2 a usage error or an
+// invalid contract (the located diagnostics on stderr, nothing written).
 import type { Command } from 'commander';
 import { byLocation, hasErrors } from '../contract/diagnostic.ts';
 import { parseContract } from '../contract/load.ts';
@@ -8,7 +8,7 @@ import { checkPromql } from '../contract/promql.ts';
 import type { Contract } from '../contract/schema.ts';
 import { renderGrafanaDashboard } from '../emit/grafana.ts';
 import { renderPrometheusRules, type RulesFormat } from '../emit/prometheus.ts';
-import { EXIT, UsageError, type CliContext } from './exit.ts';
+import { InvalidContractError, UsageError, type CliContext } from './exit.ts';
 import { printDiagnostics, readInputFile, writeOutput } from './files.ts';
 
 interface CommonOptions {
@@ -41,7 +41,6 @@ export function register(program: Command, ctx: CliContext): void {
       if (opts.namespace !== undefined && opts.format !== 'operator') throw new UsageError('--namespace applies to --format operator only');
       checkSelector(opts.selector);
       const loaded = load(ctx, file);
-      if (!loaded) return;
       const { text, rules } = renderPrometheusRules(loaded.contract, {
         format: opts.format as RulesFormat,
         namespace: opts.namespace,
@@ -62,7 +61,6 @@ export function register(program: Command, ctx: CliContext): void {
     .action((file: string, opts: CommonOptions) => {
       checkSelector(opts.selector);
       const loaded = load(ctx, file);
-      if (!loaded) return;
       const { text, warnings } = renderGrafanaDashboard(loaded.contract, { selector: opts.selector });
       for (const w of warnings) ctx.stderr(`sloctl: note: ${w}\n`);
       emit(ctx, text, opts.output, 'dashboard');
@@ -75,8 +73,8 @@ function checkSelector(sel: string | undefined): void {
   if (problems.length > 0) throw new UsageError(`--selector must be PromQL label matchers such as 'job="checkout"', got ${JSON.stringify(sel)}`);
 }
 
-/** Reads and parses the contract; on errors prints them located and sets exit 1. */
-function load(ctx: CliContext, file: string): { contract: Contract; shown: string } | undefined {
+/** Reads and parses the contract; its warnings and errors are printed located; invalid: exit 2, nothing generated. */
+function load(ctx: CliContext, file: string): { contract: Contract; shown: string } {
   const input = readInputFile(ctx, file, 'name the slo.yaml file');
   const { shown, text } = input;
   const loaded = parseContract(text, shown);
@@ -84,9 +82,7 @@ function load(ctx: CliContext, file: string): { contract: Contract; shown: strin
   printDiagnostics(ctx, diagnostics, input);
   if (!loaded.contract || hasErrors(diagnostics)) {
     const errors = diagnostics.filter((d) => d.severity === 'error').length;
-    ctx.stderr(`sloctl: ${shown} is not a valid contract (${errors} error(s)); nothing generated\n`);
-    ctx.exitCode = EXIT.FAILED;
-    return undefined;
+    throw new InvalidContractError(`${shown} is not a valid contract (${errors} error(s) above); nothing generated`);
   }
   return { contract: loaded.contract, shown };
 }

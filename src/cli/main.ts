@@ -50,6 +50,10 @@ export async function buildProgram(ctx: CliContext, argv: readonly string[] = []
   const wanted = COMMANDS.filter(([name]) => name === named);
   for (const [, load] of wanted.length > 0 ? wanted : COMMANDS) (await load()).register(program, ctx);
   program.addHelpText('after', `\n${EXIT_CODES_HELP}`);
+  for (const cmd of program.commands) {
+    const codes = COMMAND_EXIT_CODES[cmd.name()];
+    if (codes) cmd.addHelpText('after', `\n${exitCodesHelp(codes)}`);
+  }
   const configure = (cmd: Command, name: string) => {
     for (const sub of cmd.commands) {
       const full = `${name} ${sub.name()}`;
@@ -61,14 +65,34 @@ export async function buildProgram(ctx: CliContext, argv: readonly string[] = []
   return program;
 }
 
-/** The policy as `--help` prints it; each command's own help says which codes it uses. */
-export const EXIT_CODES_HELP = `Exit codes (the same for every command):
-  0   yes: valid, passed, written
-  1   no: the contract is invalid (validate), an objective or the baseline failed, an SLO is failing
-  2   could not run on that input: a bad flag, an unreadable file, an invalid contract
-  3   the target failed: did not start, died, stopped answering, or cannot be reached
-  4   inconclusive: the evidence cannot support a verdict
-  70  internal error: a bug in sloctl (please report it with the command line)`;
+/** What each exit code means, one line each; commands print the rows they use. */
+const EXIT_CODE_MEANINGS: Readonly<Record<number, string>> = {
+  [EXIT.OK]: 'yes: valid, passed, written',
+  [EXIT.FAILED]: 'no: the contract is invalid (validate), an objective or the baseline failed, an SLO is failing',
+  [EXIT.USAGE]: 'could not run on that input: a bad flag, an unreadable file, an invalid contract',
+  [EXIT.TARGET]: 'the target failed: did not start, died, stopped answering, or cannot be reached',
+  [EXIT.INCONCLUSIVE]: 'inconclusive: the evidence cannot support a verdict',
+  [EXIT.INTERNAL]: 'internal error: a bug in sloctl (please report it with the command line)',
+};
+
+/** The exit codes each command can end with (test/cli-exit-codes.test.ts holds them to it). */
+export const COMMAND_EXIT_CODES: Readonly<Record<string, readonly number[]>> = {
+  validate: [EXIT.OK, EXIT.FAILED, EXIT.USAGE, EXIT.INTERNAL],
+  schema: [EXIT.OK, EXIT.USAGE, EXIT.INTERNAL],
+  hook: [EXIT.OK, EXIT.USAGE, EXIT.INTERNAL],
+  convert: [EXIT.OK, EXIT.USAGE, EXIT.INTERNAL],
+  generate: [EXIT.OK, EXIT.USAGE, EXIT.INTERNAL],
+  status: [EXIT.OK, EXIT.FAILED, EXIT.USAGE, EXIT.TARGET, EXIT.INCONCLUSIVE, EXIT.INTERNAL],
+  load: [EXIT.OK, EXIT.USAGE, EXIT.TARGET, EXIT.INCONCLUSIVE, EXIT.INTERNAL],
+  gate: [EXIT.OK, EXIT.FAILED, EXIT.USAGE, EXIT.TARGET, EXIT.INCONCLUSIVE, EXIT.INTERNAL],
+};
+
+function exitCodesHelp(codes: readonly number[]): string {
+  return `Exit codes:\n${codes.map((c) => `  ${String(c).padEnd(3)} ${EXIT_CODE_MEANINGS[c]}`).join('\n')}`;
+}
+
+/** The policy as `sloctl --help` prints it; each command's own help lists the codes it uses. */
+export const EXIT_CODES_HELP = `${exitCodesHelp(Object.keys(EXIT_CODE_MEANINGS).map(Number)).replace('Exit codes:', 'Exit codes (the same for every command):')}`;
 
 export async function main(argv: string[], io: Partial<CliContext> = {}): Promise<number> {
   const ctx: CliContext = {
