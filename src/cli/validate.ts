@@ -2,18 +2,24 @@
 // contract against the code. Every finding of every file at once; exit 0 valid, 1 invalid, 2 usage.
 import type { Command } from 'commander';
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, join, relative, resolve } from 'node:path';
+import { lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { basename, isAbsolute, join, posix, relative, resolve } from 'node:path';
 import { describeContract } from '../contract/describe.ts';
 import { byLocation, hasErrors, type Diagnostic } from '../contract/diagnostic.ts';
-import { parseContract, type LoadedContract } from '../contract/load.ts';
+import { MAX_CONTRACT_BYTES, parseContract, type LoadedContract } from '../contract/load.ts';
 import { renderDiagnostic } from '../contract/render.ts';
 import { findRegistration, looksLikeSli, requiredMetrics } from '../contract/required-metrics.ts';
 import { sloNames } from '../contract/semantic.ts';
-import { scanGoModule, scanTypeScriptProject, type ScanResult } from '../scan/index.ts';
+import type { ScanResult } from '../scan/index.ts';
 import { EXIT, UsageError, type CliContext } from './exit.ts';
 
 export const CONTRACT_FILE_NAMES = ['slo.yaml', 'slo.yml'];
+/**
+ * Text output prints at most this many findings per file (the first ones, in file order), then
+ * says how many more there are: past a few hundred, more findings help nobody read the file, and
+ * printing 50,000 of them takes longer than finding them. `--format json` always lists every one.
+ */
+export const MAX_PRINTED_PER_FILE = 200;
 const SKIP_DIRS = new Set(['node_modules', '.git', 'dist', 'build', 'coverage', 'vendor']);
 
 interface ValidateOptions {
@@ -29,7 +35,65 @@ interface ValidateOptions {
 interface Source {
   /** As shown to the user: relative to the working directory. */
   file: string;
+  /** The content; empty when the file is over MAX_CONTRACT_BYTES (then `size` says how large it is). */
   text: string;
+  size?: number;
+  /** What the content really is (a real path, or `:path` in the git index): two names for one file are validated once. */
+  key: string;
+  /** Reached through a symbolic link. */
+  viaLink: boolean;
+}
+
+/**
+ * Symbolic links named slo.yaml are followed, the same way in all three ways of finding a
+ * contract (a file named, a directory searched, the staged files the pre-commit hook checks): the
+ * contract is the file the link points to. Links to directories are not followed when searching,
+ * as git does not follow them either. A link that points nowhere, or at itself, is a usage error.
+ */
+const MAX_LINK_HOPS = 40; // as Linux's ELOOP limit
+
+/** Why a path that lstat can see cannot be read through: a loop or a link to nothing. */
+function linkProblem(shown: string, abs: string, e: NodeJS.ErrnoException): string | undefined {
+  if (e.code === 'ELOOP') return `cannot read ${shown}: it is a symbolic link that loops (it never reaches a file)`;
+  try {
+    if (lstatSync(abs).isSymbolicLink()) return `cannot read ${shown}: it is a symbolic link to ${readlinkSync(abs)}, which does not exist`;
+  } catch {
+    /* not there at all */
+  }
+  return undefined;
+}
+
+/** Reads a contract file from disk (following links), without reading more than the size limit. */
+function readContractFile(abs: string, file: string, viaLink: boolean): Source {
+  let size: number;
+  let real: string;
+  try {
+    real = realpathSync(abs);
+    const stat = statSync(real);
+    if (stat.isDirectory()) throw new UsageError(`cannot read ${file}: it is a directory`);
+    size = stat.size;
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    const err = e as NodeJS.ErrnoException;
+    throw new UsageError(linkProblem(file, abs, err) ?? `cannot read ${file}: ${err.code === 'ENOENT' ? 'no such file or directory' : (err.code ?? err.message)}`);
+  }
+  const link = viaLink || real !== abs;
+  if (size > MAX_CONTRACT_BYTES) return { file, text: '', size, key: real, viaLink: link };
+  try {
+    return { file, text: readFileSync(real, 'utf8'), key: real, viaLink: link };
+  } catch (e) {
+    throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+/** One source per file: when two names reach the same content, keep the file's own name over a link's. */
+function oncePerFile(sources: Source[]): Source[] {
+  const chosen = new Map<string, Source>();
+  for (const s of sources) {
+    const had = chosen.get(s.key);
+    if (!had || (had.viaLink && !s.viaLink)) chosen.set(s.key, s);
+  }
+  return sources.filter((s) => chosen.get(s.key) === s);
 }
 
 export function register(program: Command, ctx: CliContext): void {
@@ -62,7 +126,9 @@ function readSources(cwd: string, args: string[]): Source[] {
     let stat;
     try {
       stat = statSync(abs);
-    } catch {
+    } catch (e) {
+      const problem = linkProblem(arg, abs, e as NodeJS.ErrnoException);
+      if (problem) throw new UsageError(problem);
       const hint = args.length === 0 ? ' (name a contract file, or run sloctl in the directory that has slo.yaml)' : '';
       throw new UsageError(`cannot read ${arg}: no such file or directory${hint}`);
     }
@@ -72,14 +138,7 @@ function readSources(cwd: string, args: string[]): Source[] {
       files.push(...found);
     } else files.push(abs);
   }
-  return [...new Set(files)].map((abs) => {
-    const file = relative(cwd, abs) || basename(abs);
-    try {
-      return { file, text: readFileSync(abs, 'utf8') };
-    } catch (e) {
-      throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
-  });
+  return oncePerFile([...new Set(files)].map((abs) => readContractFile(abs, relative(cwd, abs) || basename(abs), false)));
 }
 
 function findContracts(dir: string): string[] {
@@ -88,7 +147,10 @@ function findContracts(dir: string): string[] {
     for (const entry of readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
       if (entry.isDirectory()) {
         if (!SKIP_DIRS.has(entry.name) && !entry.name.startsWith('.')) walk(join(d, entry.name));
-      } else if (entry.isFile() && CONTRACT_FILE_NAMES.includes(entry.name)) out.push(join(d, entry.name));
+      } else if ((entry.isFile() || entry.isSymbolicLink()) && CONTRACT_FILE_NAMES.includes(entry.name)) {
+        // A link is read through (readContractFile says so when it leads nowhere).
+        out.push(join(d, entry.name));
+      }
     }
   };
   walk(dir);
@@ -104,23 +166,73 @@ function stagedSources(cwd: string, args: string[]): Source[] {
   } catch {
     throw new UsageError('--staged needs a git repository: run it inside one');
   }
-  const names = git(['diff', '--cached', '--name-only', '--diff-filter=ACMR', '-z']).split('\0').filter(Boolean);
+  // T: a file that became a symbolic link (or the reverse) is a change to check too.
+  const names = git(['diff', '--cached', '--name-only', '--diff-filter=ACMRT', '-z']).split('\0').filter(Boolean);
   const wanted = args.map((a) => relative(top, resolve(cwd, a)));
   const chosen = names.filter((n) => {
     if (wanted.length > 0) return wanted.some((w) => n === w || n.startsWith(`${w}/`) || w === '');
     return CONTRACT_FILE_NAMES.includes(basename(n));
   });
-  return chosen.map((n) => ({ file: relative(cwd, join(top, n)), text: git(['show', `:${n}`]) }));
+  const shownOf = (n: string) => relative(cwd, join(top, n));
+  return oncePerFile(chosen.map((n) => stagedContract(git, top, n, shownOf(n))));
+}
+
+/**
+ * The staged content at repository path `name`. A staged symbolic link (mode 120000; git stores
+ * the link's target path as its content) is followed: the target, relative to the link, is read
+ * from the index when it is staged there, else from the working tree (untracked, or outside the
+ * repository), as the commit's checkout would see it.
+ */
+function stagedContract(git: (args: string[]) => string, top: string, name: string, shown: string): Source {
+  const chain = [name];
+  let path = name;
+  for (let hop = 0; ; hop++) {
+    // "<mode> <object> <stage>\t<path>\0", for the path exactly (no pathspec magic).
+    const entry = git(['ls-files', '--stage', '-z', '--', `:(literal)${path}`]).split('\0').find(Boolean);
+    const viaLink = hop > 0;
+    if (!entry) return readContractFile(join(top, path), shown, viaLink);
+    const [mode, object] = entry.split(/[ \t]/);
+    if (mode === '160000') throw new UsageError(`cannot read ${shown}: ${path} is a git submodule, not a file`);
+    if (mode !== '120000') {
+      const size = Number(git(['cat-file', '-s', object]).trim());
+      const key = `:${path}`;
+      if (size > MAX_CONTRACT_BYTES) return { file: shown, text: '', size, key, viaLink };
+      return { file: shown, text: git(['cat-file', 'blob', object]), key, viaLink };
+    }
+    if (hop >= MAX_LINK_HOPS) {
+      throw new UsageError(`cannot read ${shown}: it is a symbolic link that loops (${chain.join(' -> ')}), it never reaches a file`);
+    }
+    const target = git(['cat-file', 'blob', object]);
+    const next = isAbsolute(target) ? undefined : posix.normalize(posix.join(posix.dirname(path), target));
+    if (next === undefined || next === '..' || next.startsWith('../')) {
+      // Outside the repository: the file on disk is what the link will show.
+      return readContractFile(isAbsolute(target) ? target : join(top, next!), shown, true);
+    }
+    if (chain.includes(next)) {
+      chain.push(next);
+      throw new UsageError(`cannot read ${shown}: it is a symbolic link that loops (${chain.join(' -> ')}), it never reaches a file`);
+    }
+    chain.push(next);
+    path = next;
+  }
 }
 
 async function validateSources(sources: Source[], opts: ValidateOptions, ctx: CliContext): Promise<number> {
-  const loaded = sources.map((s) => parseContract(s.text, s.file));
+  const loaded = sources.map((s) => parseContract(s.text, s.file, s.size === undefined ? {} : { size: s.size }));
   const diagnostics = loaded.flatMap((l) => l.diagnostics);
   diagnostics.push(...duplicatesAcrossFiles(loaded));
 
   const scans: Array<{ label: string; result: ScanResult; root: string }> = [];
-  if (opts.project) scans.push({ label: opts.project, root: opts.project, result: await scanDir(ctx.cwd, opts.project, '--project', scanTypeScriptProject) });
-  if (opts.goModulePath) scans.push({ label: opts.goModulePath, root: opts.goModulePath, result: await scanDir(ctx.cwd, opts.goModulePath, '--go-module-path', scanGoModule) });
+  // The scanners (Babel's parser, the Go grammar) load only when asked for: the pre-commit hook
+  // validates without them on every commit.
+  if (opts.project) {
+    const { scanTypeScriptProject } = await import('../scan/typescript.ts');
+    scans.push({ label: opts.project, root: opts.project, result: await scanDir(ctx.cwd, opts.project, '--project', scanTypeScriptProject) });
+  }
+  if (opts.goModulePath) {
+    const { scanGoModule } = await import('../scan/go.ts');
+    scans.push({ label: opts.goModulePath, root: opts.goModulePath, result: await scanDir(ctx.cwd, opts.goModulePath, '--go-module-path', scanGoModule) });
+  }
   if (scans.length > 0) diagnostics.push(...codeCheck(loaded, scans, opts.strict === true));
 
   const all = diagnostics.sort(byLocation);
@@ -128,8 +240,16 @@ async function validateSources(sources: Source[], opts: ValidateOptions, ctx: Cl
   if (opts.format === 'json') {
     ctx.stdout(`${JSON.stringify(jsonReport(sources, all, failed, scans), null, 2)}\n`);
   } else {
-    const texts = new Map(sources.map((s) => [s.file, s.text]));
-    for (const d of all) ctx.stderr(`${renderDiagnostic(d, { sources: texts, color: ctx.color })}\n\n`);
+    const texts = new Map(sources.filter((s) => s.size === undefined).map((s) => [s.file, s.text]));
+    const shown = new Map<string, number>();
+    for (const d of all) {
+      const n = (shown.get(d.file) ?? 0) + 1;
+      shown.set(d.file, n);
+      if (n <= MAX_PRINTED_PER_FILE) ctx.stderr(`${renderDiagnostic(d, { sources: texts, color: ctx.color })}\n\n`);
+    }
+    for (const [file, n] of shown) {
+      if (n > MAX_PRINTED_PER_FILE) ctx.stderr(`${file}: ${n - MAX_PRINTED_PER_FILE} more finding(s) not shown (the first ${MAX_PRINTED_PER_FILE} are above; \`--format json\` lists all ${n})\n\n`);
+    }
     if (!opts.quiet || failed) ctx.stdout(`${summary(sources, loaded, all, scans, failed, opts.verbose === true)}\n`);
   }
   return failed ? EXIT.FAILED : EXIT.OK;

@@ -2,10 +2,10 @@
 //
 // Pure: the caller reads the file; this never touches the filesystem, so the pre-commit hook can
 // hand it the staged content and property tests can hand it garbage.
-import { isMap, isScalar, LineCounter, parseAllDocuments, type Document } from 'yaml';
+import { Composer, isAlias, isMap, isScalar, isSeq, LineCounter, Parser, type CST, type Document, type Node, type Pair } from 'yaml';
 import type { z } from 'zod';
 import { byLocation, type Diagnostic, type DiagnosticCode, type PathSegment, type Position } from './diagnostic.ts';
-import { locate, unclosedQuoteAt } from './locate.ts';
+import { locate, nodeAt, unclosedQuoteAt } from './locate.ts';
 import { contractSchema, type Contract } from './schema.ts';
 import { knownKeysAt } from './schema-walk.ts';
 import { checkSemantics, type Finding } from './semantic.ts';
@@ -20,22 +20,63 @@ export interface LoadedContract {
   locate(path: readonly PathSegment[], at?: 'key' | 'value'): Position;
 }
 
-const MAX_ALIASES = 100; // "billion laughs" guard: a contract has no reason for more
+/**
+ * "Billion laughs" guard, the `yaml` package's `maxAliasCount`: alias expansions (weighted by the
+ * aliases inside what they expand) beyond this are refused. A contract has no reason for more.
+ */
+export const MAX_ALIASES = 100;
 
-export function parseContract(text: string, file: string): LoadedContract {
-  const lines = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+/**
+ * The largest contract file read, in bytes. A real slo.yaml is a few KB (the eleven-contract
+ * example is under 10 KB); 1 MiB is a hundred times that and still parses in well under a second,
+ * while a 50 MB file used to take 28 s and 1.9 GB of memory. A file this large is the wrong file or
+ * an attack, so there is no setting to raise it. Checked before anything is parsed.
+ */
+export const MAX_CONTRACT_BYTES = 1024 * 1024;
+
+/**
+ * The deepest nesting of mappings and lists read. A contract's deepest path is about 6 levels
+ * (objectives.latency[0].percentiles.p95; a load `body` may add a few). Checked on the parser's
+ * tokens, which it builds without recursion, before the recursive steps (composing the document,
+ * converting it, the schema) run: 10,000 levels used to end in "Maximum call stack size exceeded".
+ */
+export const MAX_NESTING = 64;
+
+export interface ParseOptions {
+  /** The file's size in bytes when the caller knows it without the text (it did not read a file over the limit). */
+  size?: number;
+}
+
+export function parseContract(text: string, file: string, options: ParseOptions = {}): LoadedContract {
   const diagnostics: Diagnostic[] = [];
   const at = (pos: Position) => ({ file, line: pos.line, col: pos.col, endLine: pos.endLine, endCol: pos.endCol });
   const noLocate = () => ({ line: 1, col: 1 });
 
-  if (!Array.isArray(docs)) {
-    // yaml returns an EmptyStream for input with no document at all.
-    return { file, diagnostics: [emptyFile(file)], locate: noLocate };
+  const size = options.size ?? (text.length * 3 <= MAX_CONTRACT_BYTES ? text.length : Buffer.byteLength(text, 'utf8'));
+  if (size > MAX_CONTRACT_BYTES) return { file, diagnostics: [tooLarge(file, size)], locate: noLocate };
+
+  // yaml's parseAllDocuments, in its steps, so the nesting is bounded between them.
+  const lines = new LineCounter();
+  const tokens = Array.from(new Parser(lines.addNewLine).parse(text));
+  const deep = tooDeep(tokens);
+  if (deep !== undefined) {
+    return {
+      file,
+      diagnostics: [{
+        ...at(lines.linePos(deep)), severity: 'error', code: 'SLO_TOO_DEEP',
+        message: `mappings and lists nest more than ${MAX_NESTING} levels deep here; a contract needs fewer than 10`,
+        hint: 'nesting this deep is a mistake (unbalanced brackets?) or a hostile file: flatten it',
+      }],
+      locate: noLocate,
+    };
   }
+  // Duplicate keys are found below, in one pass: yaml's own check compares each key with every
+  // earlier key of its mapping, which is quadratic in the size of a mapping.
+  const docs = Array.from(new Composer({ uniqueKeys: false }).compose(tokens, true, text.length)) as Document.Parsed[];
+
   if (docs.length === 0) return { file, diagnostics: [emptyFile(file)], locate: noLocate };
 
-  const doc = docs[0] as Document.Parsed;
+  const doc = docs[0];
   for (const d of docs) {
     for (const e of [...d.errors]) {
       const quote = e.code === 'MISSING_CHAR' && /quote/.test(e.message) ? unclosedQuoteAt(d, e.pos[0]) : undefined;
@@ -46,6 +87,14 @@ export function parseContract(text: string, file: string): LoadedContract {
       const pos = e.linePos?.[0] ?? lines.linePos(e.pos[0]);
       diagnostics.push({ ...at(pos), severity: 'error', code: 'SLO_YAML_SYNTAX', message: firstLine(e.message), hint: yamlHint(e.code) });
     }
+  }
+  const walked = walk(docs);
+  for (const dup of walked.duplicates) {
+    const first = lines.linePos(dup.first);
+    diagnostics.push({
+      ...at(lines.linePos(dup.offset)), severity: 'error', code: 'SLO_YAML_SYNTAX',
+      message: `duplicate key \`${dup.key}\` (first at line ${first.line}): keys must be unique in a mapping`, hint: yamlHint('DUPLICATE_KEY'),
+    });
   }
   if (docs.length > 1) {
     const second = docs[1];
@@ -68,7 +117,11 @@ export function parseContract(text: string, file: string): LoadedContract {
   try {
     data = doc.toJS({ maxAliasCount: MAX_ALIASES });
   } catch (e) {
-    diagnostics.push({ ...at(locateIn([])), severity: 'error', code: 'SLO_YAML_SYNTAX', message: firstLine((e as Error).message), hint: 'remove the excessive aliases' });
+    const excessive = /alias/i.test((e as Error).message);
+    const where = excessive && walked.firstAlias !== undefined ? lines.linePos(walked.firstAlias) : locateIn([]);
+    diagnostics.push(excessive
+      ? { ...at(where), severity: 'error', code: 'SLO_YAML_SYNTAX', message: `the YAML aliases (*name) in this file expand to more than ${MAX_ALIASES} copies, which is how a "billion laughs" file exhausts memory; a contract needs a few at most`, hint: 'write the repeated values out, or use fewer aliases' }
+      : { ...at(where), severity: 'error', code: 'SLO_YAML_SYNTAX', message: firstLine((e as Error).message) });
     return { file, diagnostics, locate: locateIn };
   }
 
@@ -81,6 +134,82 @@ export function parseContract(text: string, file: string): LoadedContract {
   return { file, contract: parsed.data, diagnostics: diagnostics.sort(byLocation), locate: locateIn };
 }
 
+
+function tooLarge(file: string, size: number): Diagnostic {
+  return {
+    file, line: 1, col: 1, severity: 'error', code: 'SLO_TOO_LARGE',
+    message: `the file is ${formatSize(size)}; sloctl reads contract files of at most ${formatSize(MAX_CONTRACT_BYTES)} (a real slo.yaml is a few KB)`,
+    hint: 'check that this is the right file; keep long text (runbooks, descriptions) in documents the contract links to, and split a file that describes several services into one slo.yaml per service',
+  };
+}
+
+function formatSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} bytes`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1).replace(/\.0$/, '')} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1).replace(/\.0$/, '')} MiB`;
+}
+
+/** The offset of the first collection nested deeper than MAX_NESTING, found without recursion. */
+function tooDeep(tokens: readonly CST.Token[]): number | undefined {
+  const stack: Array<[CST.Token, number]> = tokens.map((t) => [t, 0]);
+  while (stack.length > 0) {
+    const [token, depth] = stack.pop()!;
+    switch (token.type) {
+      case 'document':
+        if (token.value) stack.push([token.value, depth]);
+        break;
+      case 'block-map':
+      case 'block-seq':
+      case 'flow-collection': {
+        if (depth + 1 > MAX_NESTING) return token.offset;
+        for (const item of token.items) {
+          if (item.key) stack.push([item.key, depth + 1]);
+          if (item.value) stack.push([item.value, depth + 1]);
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  return undefined;
+}
+
+interface Walked {
+  duplicates: Array<{ key: string; offset: number; first: number }>;
+  /** Offset of the first alias (`*name`) in the source. */
+  firstAlias?: number;
+}
+
+/** One pass over the composed documents (iterative; the depth is bounded already): duplicate keys, the first alias. */
+function walk(docs: readonly Document.Parsed[]): Walked {
+  const out: Walked = { duplicates: [] };
+  const stack: unknown[] = docs.map((d) => d.contents);
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (isAlias(node)) {
+      const offset = node.range?.[0];
+      if (offset !== undefined && (out.firstAlias === undefined || offset < out.firstAlias)) out.firstAlias = offset;
+    } else if (isMap(node)) {
+      // yaml's own rule: scalar keys are equal when their values are (1 and "1" differ).
+      const seen = new Map<unknown, number>();
+      for (const pair of node.items as Pair[]) {
+        const key = pair.key as Node | null;
+        if (isScalar(key)) {
+          const first = seen.get(key.value);
+          const offset = key.range?.[0] ?? 0;
+          if (first === undefined) seen.set(key.value, offset);
+          else out.duplicates.push({ key: String(key.value), offset, first });
+        }
+        stack.push(pair.key, pair.value);
+      }
+    } else if (isSeq(node)) {
+      for (const item of node.items) stack.push(item);
+    }
+  }
+  out.duplicates.sort((a, b) => a.offset - b.offset);
+  return out;
+}
 
 function emptyFile(file: string): Diagnostic {
   return {
@@ -164,8 +293,8 @@ function fromIssue(issue: Issue, data: unknown, file: string, locateIn: LoadedCo
   if (issue.code === 'unrecognized_keys') {
     // A misspelt key means one that is not there yet: `p59` beside `p50` meant `p95`.
     const present = valueAt(data, path);
-    const siblings = present && typeof present === 'object' ? Object.keys(present) : [];
-    const known = knownKeysAt(contractSchema, path).filter((k) => !siblings.includes(k));
+    const siblings = new Set(present && typeof present === 'object' ? Object.keys(present) : []);
+    const known = knownKeysAt(contractSchema, path).filter((k) => !siblings.has(k));
     return issue.keys.map((key) => {
       const guess = closest(key, known);
       const hint = guess ? `did you mean \`${guess}\`?` : known.length ? `keys allowed here: ${known.join(', ')}` : undefined;
@@ -202,7 +331,7 @@ function fromFinding(f: Finding, file: string, doc: Document, locateIn: LoadedCo
 
 /** Moves a position to a character inside a one-line scalar (a PromQL query), when it can be exact. */
 function withinScalar(doc: Document, path: PathSegment[], pos: Position, offset: number): Position {
-  const node = doc.getIn(path, true);
+  const node = nodeAt(doc, path);
   if (!isScalar(node) || pos.endLine !== pos.line) return pos;
   const quoted = node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE';
   if (node.type !== 'PLAIN' && !quoted) return pos;

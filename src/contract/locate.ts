@@ -1,6 +1,6 @@
 // Maps a path in the contract (["objectives", "latency", 0, "threshold"]) back to line:column in
 // the YAML source, so every finding points at the exact spot a person has to edit.
-import { isMap, isScalar, isSeq, visit, type Document, type LineCounter, type Node, type Pair } from 'yaml';
+import { isMap, isScalar, isSeq, visit, type Document, type LineCounter, type Node, type Pair, type YAMLMap } from 'yaml';
 import type { PathSegment, Position } from './diagnostic.ts';
 
 export interface Located extends Position {
@@ -20,6 +20,33 @@ function keyOf(pair: Pair): unknown {
 }
 
 /**
+ * The index that keeps locating linear: each mapping's entries by key, built once, on the first
+ * lookup in that mapping, and reused by every later finding (50,000 unknown keys are 50,000
+ * lookups in one mapping; a scan per lookup made validation quadratic). Keyed weakly by the node,
+ * so it lives as long as the document. Rebuilt if the mapping's items were replaced or resized.
+ */
+interface KeyIndex {
+  items: unknown[];
+  size: number;
+  byKey: Map<string, Pair>;
+}
+const indexes = new WeakMap<YAMLMap, KeyIndex>();
+
+function entry(map: YAMLMap, segment: PathSegment): Pair | undefined {
+  let index = indexes.get(map);
+  if (!index || index.items !== map.items || index.size !== map.items.length) {
+    const byKey = new Map<string, Pair>();
+    for (const pair of map.items as Pair[]) {
+      const k = String(keyOf(pair));
+      if (!byKey.has(k)) byKey.set(k, pair); // the first of duplicate keys, as a scan would find
+    }
+    index = { items: map.items, size: map.items.length, byKey };
+    indexes.set(map, index);
+  }
+  return index.byKey.get(String(segment));
+}
+
+/**
  * Finds the node at `path`. With `at: 'key'` a mapping entry is located at its key (right for
  * "unknown key" findings); by default at its value. When the path runs past what the source has
  * (a default value, a missing key), the deepest existing ancestor is returned with exact=false.
@@ -31,7 +58,7 @@ export function locate(doc: Document, lines: LineCounter, path: readonly PathSeg
     const segment = path[i];
     const isLast = i === path.length - 1;
     if (isMap(node)) {
-      const pair = node.items.find((p) => String(keyOf(p)) === String(segment));
+      const pair = entry(node, segment);
       if (!pair) return { ...last, exact: false };
       const keyNode = pair.key as Node | null;
       const valueNode = pair.value as Node | null;
@@ -49,6 +76,17 @@ export function locate(doc: Document, lines: LineCounter, path: readonly PathSeg
     }
   }
   return { ...last, exact: true };
+}
+
+/** The node at `path` (through the same index as `locate`), or undefined when the source does not have it. */
+export function nodeAt(doc: Document, path: readonly PathSegment[]): unknown {
+  let node: unknown = doc.contents;
+  for (const segment of path) {
+    if (isMap(node)) node = entry(node, segment)?.value ?? undefined;
+    else if (isSeq(node) && typeof segment === 'number') node = node.items[segment];
+    else return undefined;
+  }
+  return node ?? undefined;
 }
 
 /**

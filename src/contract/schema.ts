@@ -7,16 +7,16 @@
 // name both places they involve.
 import { z } from 'zod';
 import { ALL_ROLE_NAMES } from './metric-names.ts';
-import { bytes, duration, name, percent, positiveInt, rate, tolerance, weight } from './zod-units.ts';
+import { bytes, description, duration, link, name, percent, positiveInt, rate, shortText, tolerance, weight } from './zod-units.ts';
 
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
 const service = z
   .strictObject({
     name: name('service').describe('The service this contract is for; used in metric labels and rule names.'),
-    displayName: z.string().optional(),
-    description: z.string().optional(),
-    owner: z.string().optional().describe('Team or person that carries the pager.'),
+    displayName: shortText('the display name').optional(),
+    description: description().optional(),
+    owner: shortText('the owner').optional().describe('Team or person that carries the pager.'),
     labels: z.record(z.string(), z.string()).optional(),
     annotations: z.record(z.string(), z.string()).optional(),
     runtime: z
@@ -126,7 +126,7 @@ const dependency = z.strictObject({
   timeout: duration().describe('The client timeout the service uses for this dependency.'),
   critical: z.boolean().default(true).describe('A critical dependency’s open breaker makes the service DEGRADED.'),
   breaker: breaker.optional(),
-  fallback: z.string().optional().describe('What the service answers when the dependency is unavailable.'),
+  fallback: link('the fallback').optional().describe('What the service answers when the dependency is unavailable.'),
 });
 
 const alertTier = z.strictObject({
@@ -140,8 +140,8 @@ const alerting = z.strictObject({
   name: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, { error: 'an alert name is letters, digits and _ (a Prometheus alert name)' }).optional().describe('Alert rule name; generated from the service and SLO when omitted.'),
   page: z.union([z.literal(false), z.array(alertTier).min(1)]).optional().describe('Page tiers, or false to disable.'),
   ticket: z.union([z.literal(false), z.array(alertTier).min(1)]).optional().describe('Ticket tiers, or false to disable.'),
-  runbook: z.string().optional(),
-  dashboard: z.string().optional(),
+  runbook: link('the runbook').optional(),
+  dashboard: link('the dashboard').optional(),
   labels: z.record(z.string(), z.string()).optional().describe('Extra labels on the generated alerts.'),
   annotations: z.record(z.string(), z.string()).optional().describe('Extra annotations on the generated alerts.'),
 });
@@ -304,8 +304,8 @@ const stringMap = z.record(z.string(), z.string());
 const customSli = z
   .strictObject({
     name: name('SLI'),
-    displayName: z.string().optional(),
-    description: z.string().optional(),
+    displayName: shortText('the display name').optional(),
+    description: description().optional(),
     good: promql('the good query').optional().describe('PromQL for good events over `[$window]`.'),
     bad: promql('the bad query').optional().describe('PromQL for bad events over `[$window]`.'),
     total: promql('the total query').optional().describe('PromQL for all events over `[$window]`.'),

@@ -166,12 +166,17 @@ const thresholdOrder: Check = (c, out) => {
   if (elu && elu.critical > 1) out.push(error('SLO_INVALID_VALUE', ['objectives', 'concurrency', 'eventLoopUtilization', 'critical'], 'event-loop utilization cannot exceed 100%'));
 };
 
+/** Each latency objective's route list as a set (undefined: it covers every route), built once per contract. */
+function coverage(c: Contract): Array<Set<string> | undefined> {
+  return (c.objectives.latency ?? []).map((o) => (o.routes ? new Set(o.routes) : undefined));
+}
+
 /** The latency threshold a route lives under: its own, else the tightest objective covering it. */
-function routeThreshold(c: Contract, route: Route, routeIndex: number): { ms: number; path: PathSegment[] } | undefined {
+function routeThreshold(c: Contract, route: Route, routeIndex: number, covered = coverage(c)): { ms: number; path: PathSegment[] } | undefined {
   if (route.latency !== undefined) return { ms: route.latency, path: ['routes', routeIndex, 'latency'] };
   let best: { ms: number; path: PathSegment[] } | undefined;
   c.objectives.latency?.forEach((o: LatencyObjective, i) => {
-    if (o.routes && !o.routes.includes(route.name)) return;
+    if (covered[i] && !covered[i].has(route.name)) return;
     if (!best || o.threshold < best.ms) best = { ms: o.threshold, path: ['objectives', 'latency', i, 'threshold'] };
   });
   return best;
@@ -179,17 +184,19 @@ function routeThreshold(c: Contract, route: Route, routeIndex: number): { ms: nu
 
 const dependencyBudget: Check = (c, out) => {
   const deps = new Map(c.dependencies.map((d, i) => [d.name, { d, i }]));
+  const depNames = [...deps.keys()];
+  const covered = coverage(c);
   c.routes.forEach((route, r) => {
     route.dependencies.forEach((depName, k) => {
       const found = deps.get(depName);
       if (!found) {
-        const guess = closest(depName, [...deps.keys()]);
+        const guess = suggest(depName, depNames);
         out.push(error('SLO_UNKNOWN_REFERENCE', ['routes', r, 'dependencies', k], `route "${route.name}" uses dependency "${depName}", which is not declared under dependencies`, {
           hint: guess ? `did you mean "${guess}"?` : 'declare it under `dependencies:` with its timeout',
         }));
         return;
       }
-      const threshold = routeThreshold(c, route, r);
+      const threshold = routeThreshold(c, route, r, covered);
       if (!threshold) return;
       if (found.d.timeout >= threshold.ms) {
         out.push(error('SLO_DEPENDENCY_BUDGET', ['dependencies', found.i, 'timeout'], `dependency "${depName}" times out after ${formatDuration(found.d.timeout)}, not below the ${formatDuration(threshold.ms)} latency threshold of route "${route.name}": a request that waits the whole timeout has already missed its objective`, {
@@ -250,15 +257,34 @@ export function sloNames(c: Contract): Array<{ name: string; path: PathSegment[]
   return out;
 }
 
+/**
+ * "Did you mean" over at most this many declared names. Each suggestion costs one edit distance per
+ * name, so a file with thousands of names and thousands of bad references would be quadratic; no
+ * real contract declares this many routes or dependencies.
+ */
+const MAX_SUGGESTION_CANDIDATES = 1000;
+
+function suggest(name: string, known: readonly string[]): string | undefined {
+  return known.length <= MAX_SUGGESTION_CANDIDATES ? closest(name, known) : undefined;
+}
+
+/** `a, b, c` — or the first ten and how many more, so a hint stays one line whatever the file holds. */
+function listSome(names: readonly string[], max = 10): string {
+  return names.length <= max ? names.join(', ') : `${names.slice(0, max).join(', ')} and ${names.length - max} more`;
+}
+
 const references: Check = (c, out) => {
   const routeNames = c.routes.map((r) => r.name);
   const latencyNames = (c.objectives.latency ?? []).map((o) => o.name);
   const depNames = c.dependencies.map((d) => d.name);
+  const sets = new Map<string[], Set<string>>();
   const check = (name: string, known: string[], path: PathSegment[], what: string, where: string) => {
-    if (known.includes(name)) return;
-    const guess = closest(name, known);
+    let set = sets.get(known);
+    if (!set) sets.set(known, (set = new Set(known)));
+    if (set.has(name)) return;
+    const guess = suggest(name, known);
     out.push(error('SLO_UNKNOWN_REFERENCE', path, `${what} "${name}" is not declared${where}`, {
-      hint: guess ? `did you mean "${guess}"?` : known.length ? `declared: ${known.join(', ')}` : `declare it first`,
+      hint: guess ? `did you mean "${guess}"?` : known.length ? `declared: ${listSome(known)}` : `declare it first`,
     }));
   };
   c.objectives.latency?.forEach((o, i) => o.routes?.forEach((r, k) => check(r, routeNames, ['objectives', 'latency', i, 'routes', k], 'route', ' under routes')));
@@ -315,8 +341,11 @@ const budgetMeasurable: Check = (c, out) => {
     return;
   }
   const requests = c.load.rate * (c.load.duration / 1000);
-  const shareOf = (routes: string[] | undefined) =>
-    routes === undefined ? 1 : c.load!.mix.filter((m) => routes.includes(m.route)).reduce((s, m) => s + m.weight, 0) / totalMix;
+  const shareOf = (routes: string[] | undefined) => {
+    if (routes === undefined) return 1;
+    const set = new Set(routes);
+    return c.load!.mix.filter((m) => set.has(m.route)).reduce((s, m) => s + m.weight, 0) / totalMix;
+  };
   const candidates = [
     ...(c.objectives.latency ?? []).map((o, i) => ({ name: o.name, objective: o.objective, share: shareOf(o.routes), path: ['objectives', 'latency', i, 'objective'] as PathSegment[] })),
     ...(c.objectives.errors ? [{ name: c.objectives.errors.name, objective: c.objectives.errors.objective, share: shareOf(c.objectives.errors.routes), path: ['objectives', 'errors', 'objective'] as PathSegment[] }] : []),

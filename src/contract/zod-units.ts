@@ -63,6 +63,27 @@ export const name = (what: string) =>
         `invalid ${what} name ${JSON.stringify(iss.input)}: use lower-case letters, digits, - and _ (at most 63, as Kubernetes and OpenSLO names)`,
     });
 
+/**
+ * Free text people write (a description, an owner, a link). Bounded, because it is copied into
+ * generated rules, dashboards and reports, where a page of text helps nobody; the bounds are far
+ * above what anyone writes by hand. (The file as a whole is bounded too: MAX_CONTRACT_BYTES.)
+ */
+export const text = (what: string, max: number, hint: string) =>
+  z.string().max(max, {
+    error: (iss) => `${what} is ${typeof iss.input === 'string' ? iss.input.length : 'over'} characters long; at most ${max} are allowed: ${hint}`,
+  });
+
+/** A description: a paragraph or two. */
+export const DESCRIPTION_MAX = 4096;
+/** A short label: a display name, an owner. */
+export const LABEL_MAX = 256;
+/** A URL or a short sentence. */
+export const LINK_MAX = 2048;
+
+export const description = (what = 'the description') => text(what, DESCRIPTION_MAX, 'keep it to a paragraph and link to longer documents');
+export const shortText = (what: string) => text(what, LABEL_MAX, 'shorten it');
+export const link = (what: string) => text(what, LINK_MAX, 'link to a page instead');
+
 export const positiveInt = (what: string) =>
   z
     .number({ error: (iss) => `expected ${what} as a whole number, got ${describeInput(iss.input)}` })
