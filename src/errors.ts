@@ -34,6 +34,7 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 export type SloctlErrorCode =
   | 'SLOCTL_USAGE'
   | 'SLOCTL_CONTRACT_INVALID'
+  | 'SLOCTL_INPUT_INVALID'
   | 'SLOCTL_LOAD_CONFIG'
   | 'SLOCTL_IMPORT'
   | 'SLOCTL_CONVERT'
@@ -47,6 +48,7 @@ export type SloctlErrorCode =
 export const EXIT_FOR_CODE: Readonly<Record<SloctlErrorCode, ExitCode>> = {
   SLOCTL_USAGE: EXIT.USAGE,
   SLOCTL_CONTRACT_INVALID: EXIT.USAGE,
+  SLOCTL_INPUT_INVALID: EXIT.USAGE,
   SLOCTL_LOAD_CONFIG: EXIT.USAGE,
   SLOCTL_IMPORT: EXIT.USAGE,
   SLOCTL_CONVERT: EXIT.USAGE,
@@ -76,6 +78,12 @@ export class UsageError extends SloctlError {
 export class InvalidContractError extends SloctlError {
   override name = 'InvalidContractError';
   readonly code = 'SLOCTL_CONTRACT_INVALID';
+}
+
+/** An input file that is not a contract (an OpenSLO or Sloth spec) cannot be used; its located diagnostics were printed first. */
+export class InvalidInputError extends SloctlError {
+  override name = 'InvalidInputError';
+  readonly code = 'SLOCTL_INPUT_INVALID';
 }
 
 /** The code of an error sloctl raised on purpose; undefined for anything else (a bug). */

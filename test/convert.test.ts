@@ -528,15 +528,16 @@ describe('sloctl convert', () => {
     }
   });
 
-  it('input it cannot read: file:line:col and exit 1', async () => {
+  it('input it cannot read: file:line:col and exit 2 (could not run on it)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sloctl-convert-'));
     writeFileSync(join(dir, 'bad.yaml'), 'apiVersion: openslo/v1\nkind: SLO\nmetadata:\n  name: "x\n');
     const r = await run(['convert', '--from', 'openslo', 'bad.yaml'], dir);
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /sloctl: bad\.yaml could not be converted from openslo \(1 error\(s\) above\); nothing written\n$/);
     assert.match(r.stderr, /^bad\.yaml:4:9: error SLO_YAML_SYNTAX: this quoted string is never closed/);
     writeFileSync(join(dir, 'slo.yaml'), 'apiVersion: sloctl/v1\nservice: {name: x}\nwindow: 5 minutes\n');
     const t = await run(['convert', '--to', 'openslo', 'slo.yaml'], dir);
-    assert.equal(t.code, 1);
+    assert.equal(t.code, 2);
     assert.match(t.stderr, /^slo\.yaml:3:9: error SLO_INVALID_VALUE/);
     assert.equal(t.stdout, '');
   });

@@ -5,8 +5,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Command, CommanderError } from 'commander';
-import { EXIT, UsageError, type CliContext } from '../src/cli/exit.ts';
+import { Command } from 'commander';
+import { EXIT, type CliContext } from '../src/cli/exit.ts';
+import { exitFor } from '../src/cli/main.ts';
 import { register, type LoadCommandDeps } from '../src/cli/load.ts';
 import { Histogram } from '../src/load/histogram.ts';
 import { runLoad } from '../src/load/run.ts';
@@ -26,9 +27,9 @@ async function run(args: string[], deps: LoadCommandDeps = {}, cwd = FIXTURES) {
     await program.parseAsync(['node', 'sloctl', 'load', ...args]);
     return { code: ctx.exitCode, stdout, stderr };
   } catch (e) {
-    if (e instanceof CommanderError) return { code: e.exitCode === 0 ? EXIT.OK : EXIT.USAGE, stdout, stderr };
-    if (e instanceof UsageError) return { code: EXIT.USAGE, stdout, stderr: `${stderr}sloctl: ${e.message}\n` };
-    throw e;
+    // Mapped to an exit code the way main() does it (src/errors.ts).
+    const code = exitFor(e, { stderr: (s) => { stderr += s; } });
+    return { code, stdout, stderr };
   }
 }
 

@@ -5,30 +5,19 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Command, CommanderError } from 'commander';
 import client from 'prom-client';
-import { EXIT, UsageError, type CliContext } from '../src/cli/exit.ts';
-import { register } from '../src/cli/status.ts';
+import { EXIT } from '../src/cli/exit.ts';
+import { main } from '../src/cli/main.ts';
 import { parseContract } from '../src/contract/load.ts';
 import { renderPrometheusRules } from '../src/emit/prometheus.ts';
 import { requireBinary, startPrometheus } from './helpers/prometheus.ts';
 
-/** The CLI as main() runs it, with only the status command (main.ts wires it in). */
+/** The CLI as users run it: main() maps errors to exit codes (src/errors.ts). */
 async function run(args: string[], cwd: string) {
   let stdout = '';
   let stderr = '';
-  const ctx: CliContext = { exitCode: EXIT.OK, stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; }, cwd, color: false };
-  const program = new Command('sloctl').exitOverride().configureOutput({ writeOut: ctx.stdout, writeErr: ctx.stderr });
-  register(program, ctx);
-  for (const sub of program.commands) sub.exitOverride().configureOutput({ writeOut: ctx.stdout, writeErr: ctx.stderr });
-  try {
-    await program.parseAsync(['node', 'sloctl', ...args]);
-    return { code: ctx.exitCode, stdout, stderr };
-  } catch (e) {
-    if (e instanceof CommanderError) return { code: e.exitCode === 0 ? EXIT.OK : EXIT.USAGE, stdout, stderr };
-    if (e instanceof UsageError) return { code: EXIT.USAGE, stdout, stderr: `${stderr}sloctl: ${e.message}\n` };
-    throw e;
-  }
+  const code = await main(['node', 'sloctl', ...args], { stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; }, cwd, color: false });
+  return { code, stdout, stderr };
 }
 
 /**

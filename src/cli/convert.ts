@@ -1,14 +1,15 @@
 // `sloctl convert --from openslo|sloth FILE` and `sloctl convert --to openslo FILE`: the specs a
 // team already has in, a contract out (and back to OpenSLO). The result goes to stdout or, with
 // -o, to a file written atomically; warnings and what OpenSLO cannot express go to stderr.
-// Exit 0 converted, 1 the input could not be read as that format, 2 usage error.
+// Exit 0 converted; 2 a usage error, an input that cannot be read as that format, or an invalid
+// contract with --to (src/errors.ts); 70 if a converted contract does not validate (a bug).
 import type { Command } from 'commander';
 import type { Diagnostic } from '../contract/diagnostic.ts';
 import { parseContract } from '../contract/load.ts';
 import { ConvertError, type ConvertResult } from '../convert/common.ts';
 import { fromOpenSlo, toOpenSlo } from '../convert/openslo.ts';
 import { fromSloth } from '../convert/sloth.ts';
-import { EXIT, UsageError, type CliContext } from './exit.ts';
+import { EXIT, InvalidContractError, InvalidInputError, UsageError, type CliContext } from './exit.ts';
 import { printDiagnostics, readInputFile, writeOutput } from './files.ts';
 
 const FROM: Record<string, (text: string, file: string) => ConvertResult> = { openslo: fromOpenSlo, sloth: fromSloth };
@@ -52,15 +53,15 @@ function convert(file: string, opts: ConvertOptions, ctx: CliContext): number {
     } catch (e) {
       if (!(e instanceof ConvertError)) throw e;
       report(e.diagnostics);
-      return EXIT.FAILED;
+      const n = e.diagnostics.filter((d) => d.severity === 'error').length;
+      throw new InvalidInputError(`${shown} could not be converted from ${opts.from} (${n} error(s) above); nothing written`);
     }
     for (const w of result.warnings) note(w);
     writeOutput(ctx, result.text, opts.output);
     // The converters only emit contracts that validate; if one does not, say so rather than hide it.
     const errors = parseContract(result.text, opts.output ?? '<stdout>').diagnostics.filter((d) => d.severity === 'error');
     if (errors.length > 0) {
-      for (const d of errors) note(`the converted contract does not validate: ${d.line}:${d.col}: ${d.message}`);
-      return EXIT.FAILED;
+      throw new Error(`the contract converted from ${shown} does not validate: ${errors.map((d) => `${d.line}:${d.col}: ${d.message}`).join('; ')}`);
     }
     return EXIT.OK;
   }
@@ -69,8 +70,7 @@ function convert(file: string, opts: ConvertOptions, ctx: CliContext): number {
   const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0 || !loaded.contract) {
     report(errors);
-    ctx.stderr(`sloctl convert: ${shown} is not a valid sloctl contract (${errors.length} error(s)); fix it first (sloctl validate ${shown})\n`);
-    return EXIT.FAILED;
+    throw new InvalidContractError(`${shown} is not a valid sloctl contract (${errors.length} error(s) above); fix it first (sloctl validate ${shown})`);
   }
   const out = toOpenSlo(loaded.contract);
   for (const l of out.lost) note(`not in OpenSLO: ${l}`);

@@ -1,6 +1,6 @@
 // What a command needs from its surroundings, and the exit codes (defined in src/errors.ts, with
 // the errors that map to them, so that code beneath the command line can use them too).
-export { EXIT, UsageError, InvalidContractError, type ExitCode } from '../errors.ts';
+export { EXIT, UsageError, InvalidContractError, InvalidInputError, type ExitCode } from '../errors.ts';
 
 /** What a command needs from its surroundings; tests pass their own to capture output. */
 export interface CliContext {

@@ -16,7 +16,7 @@ import { judgeImported } from '../gate/imported.ts';
 import { journalPathProblem } from '../gate/journal.ts';
 import { resolveFrom, runGate } from '../gate/run.ts';
 import type { GateReport } from '../gate/types.ts';
-import { isImportError, readLoadResult } from '../load/import.ts';
+import { readLoadResult } from '../load/import.ts';
 import { ProgressWriter } from '../load/progress.ts';
 import { UsageError, type CliContext } from './exit.ts';
 import { loadValidContract, readInputFile, writeAtomically } from './files.ts';
@@ -107,13 +107,8 @@ export async function runGateCommand(file: string, flags: GateFlags, ctx: CliCon
   if (flags.from !== undefined) {
     if (flags.target !== undefined || flags.updateBaseline) throw new UsageError('--from judges a finished run: it cannot be combined with --target or --update-baseline');
     const input = readInputFile(ctx, flags.from, 'name the result file');
-    let result;
-    try {
-      result = readLoadResult(input.shown, input.text);
-    } catch (e) {
-      if (isImportError(e)) throw new UsageError(e.message);
-      throw e;
-    }
+    // An ImportError (not a result of any format it reads) ends the command with exit 2.
+    const result = readLoadResult(input.shown, input.text);
     emit(judgeImported({ contract, contractFile: shown, result, from: input.shown }), flags, ctx, env);
     return;
   }

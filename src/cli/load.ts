@@ -14,9 +14,8 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { checkTargetUrl } from '../observe/scraper.ts';
-import { LoadConfigError } from '../load/errors.ts';
 import { noAnswerMessage } from '../load/failure-kinds.ts';
-import { readLoadResult, ImportError } from '../load/import.ts';
+import { readLoadResult } from '../load/import.ts';
 import { K6_FAILED_KIND } from '../load/import-k6.ts';
 import { ProgressWriter } from '../load/progress.ts';
 import { renderLoadTable } from '../load/render-table.ts';
@@ -205,13 +204,8 @@ export async function runLoadCommand(url: string | undefined, flags: LoadFlags, 
     const clash = RUN_FLAGS.find((f) => explicit.has(f));
     if (clash) throw new UsageError(`--${FLAG_NAMES[clash] ?? clash} shapes a run, and --from reads one that already happened: drop one of them`);
     const input = readInputFile(ctx, flags.from, 'name the result file itself');
-    let result: LoadResult;
-    try {
-      result = readLoadResult(input.shown, input.text);
-    } catch (e) {
-      if (e instanceof ImportError) throw new UsageError(e.message);
-      throw e;
-    }
+    // An ImportError (not a result of any format it reads) ends the command with exit 2.
+    const result: LoadResult = readLoadResult(input.shown, input.text);
     print(result, flags, ctx, `${result.source === 'sloctl' ? 'sloctl load' : `${result.source} result`} read from ${input.shown}: ${result.url || 'target not recorded'}, ${result.model} model, ${(result.durationMs / 1000).toFixed(1)}s`);
     const outcome = loadOutcome(result, false);
     if (outcome.message && (flags.json || outcome.code === EXIT.TARGET)) ctx.stderr(`sloctl: ${outcome.message}\n`);
@@ -231,9 +225,6 @@ export async function runLoadCommand(url: string | undefined, flags: LoadFlags, 
   let result: LoadResult;
   try {
     result = await (deps.runLoad ?? defaultRunLoad)({ ...options, signal: stop.signal, onProgress: (p) => progress.update(p) });
-  } catch (e) {
-    if (e instanceof LoadConfigError) throw new UsageError(e.message);
-    throw e;
   } finally {
     progress.clear();
     process.removeListener('SIGINT', onSigint);

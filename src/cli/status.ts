@@ -19,7 +19,7 @@ import { evaluateThroughPrometheus } from '../evaluate/promql.ts';
 import { checkHealth, endpointUrl } from '../gate/health.ts';
 import { renderStatus, type StatusFormat } from '../evaluate/render.ts';
 import type { StatusReport } from '../evaluate/report.ts';
-import { PromqlClient, PromqlError } from '../observe/promql-client.ts';
+import { PromqlClient } from '../observe/promql-client.ts';
 import { checkTargetUrl, monotonicClock, Scraper, ScrapeError, type ScrapeReport } from '../observe/scraper.ts';
 import { SeriesStore } from '../observe/series-store.ts';
 import { EXIT, UsageError, type CliContext } from './exit.ts';
@@ -126,17 +126,9 @@ export async function runStatus(file: string, flags: StatusFlags, ctx: CliContex
       throw new UsageError(`--prometheus: ${(e as Error).message}`);
     }
     const at = now();
-    try {
-      const r = await evaluateThroughPrometheus(contract, client, at, { selector: flags.selector });
-      report = { service: contract.service.name, at, source: { kind: 'prometheus', url: client.url, recordingRules: r.recordingRules }, slos: r.slos, health: r.health };
-    } catch (e) {
-      if (e instanceof PromqlError) {
-        ctx.stderr(`sloctl: ${e.message}\n`);
-        ctx.exitCode = EXIT.TARGET;
-        return;
-      }
-      throw e;
-    }
+    // A PromqlError (Prometheus unreachable, a bad answer) ends the command: exit 3 (src/errors.ts).
+    const r = await evaluateThroughPrometheus(contract, client, at, { selector: flags.selector });
+    report = { service: contract.service.name, at, source: { kind: 'prometheus', url: client.url, recordingRules: r.recordingRules }, slos: r.slos, health: r.health };
   } else {
     const urls = targetUrls(contract, shown, flags.target);
     const intervalMs = intervalFlag ?? Math.min(contract.scrapeInterval, MAX_DEFAULT_INTERVAL);
@@ -168,18 +160,10 @@ export async function runStatus(file: string, flags: StatusFlags, ctx: CliContex
         continue;
       }
       errors.push(last.error!.message);
-      // Nothing read at all: the target is not there; say so at once instead of retrying.
-      if (ok === 0) {
-        ctx.stderr(`sloctl: ${last.error!.message}\n`);
-        ctx.exitCode = EXIT.TARGET;
-        return;
-      }
+      // Nothing read at all: the target is not there; say so at once instead of retrying (exit 3).
+      if (ok === 0) throw last.error!;
     }
-    if (ok < 2) {
-      ctx.stderr(`sloctl: only ${ok} of ${samples} scrapes of ${urls.metrics} succeeded, and increases need two: ${errors.at(-1)}\n`);
-      ctx.exitCode = EXIT.TARGET;
-      return;
-    }
+    if (ok < 2) throw new ScrapeError('unreachable', urls.metrics, `only ${ok} of ${samples} scrapes of ${urls.metrics} succeeded, and increases need two: ${errors.at(-1)}`);
     const at = lastAt! + 1;
     const r = evaluator.report(at);
     const st = store.stats();

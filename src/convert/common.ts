@@ -2,6 +2,7 @@
 // names, the `$window` placeholder, and writing the contract back as commented YAML.
 import { isMap, isSeq, LineCounter, parseAllDocuments, stringify, type Document } from 'yaml';
 import type { Diagnostic, DiagnosticCode, PathSegment } from '../contract/diagnostic.ts';
+import { SloctlError } from '../errors.ts';
 import { locate, unclosedQuoteAt } from '../contract/locate.ts';
 import { parseContract } from '../contract/load.ts';
 import type { ContractInput } from '../contract/schema.ts';
@@ -14,8 +15,9 @@ export interface ConvertResult {
 }
 
 /** The input could not be read at all (YAML syntax, not a spec of the expected kind): located, exit 1. */
-export class ConvertError extends Error {
+export class ConvertError extends SloctlError {
   override name = 'ConvertError';
+  readonly code = 'SLOCTL_CONVERT';
   constructor(readonly diagnostics: Diagnostic[]) {
     super(diagnostics.map((d) => `${d.file}:${d.line}:${d.col}: ${d.message}`).join('\n'));
   }

@@ -3,7 +3,7 @@
 // no target was started, no metrics scraped, and the other tool did not check itself, so the
 // report says which objectives it could judge and which it could not, and why.
 import type { Contract } from '../contract/schema.ts';
-import { EXIT } from '../cli/exit.ts';
+import { EXIT } from '../errors.ts';
 import type { LoadResult } from '../load/types.ts';
 import type { GateReport } from './types.ts';
 import { failureReasons, judgeObjectives } from './verdicts.ts';

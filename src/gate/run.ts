@@ -10,7 +10,7 @@
 // be a guess) > an objective or the baseline failed (1) > pass (0).
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Contract } from '../contract/schema.ts';
-import { EXIT, UsageError } from '../cli/exit.ts';
+import { EXIT, UsageError } from '../errors.ts';
 import { runLoad } from '../load/run.ts';
 import { mergeResults } from '../load/merge.ts';
 import type { LoadProgress, LoadResult } from '../load/types.ts';

@@ -2,6 +2,8 @@
 // Every kind means exit 3 (EXIT.TARGET); the message names the command or URL, what was seen
 // (exit code, signal, the last lines of the service's log) and what to do.
 
+import { SloctlError } from '../errors.ts';
+
 export type TargetErrorKind =
   /** The command could not be spawned at all (no shell, missing cwd, unwritable log file). */
   | 'spawn'
@@ -28,8 +30,9 @@ export interface ExitInfo {
   signal: NodeJS.Signals | null;
 }
 
-export class TargetError extends Error {
+export class TargetError extends SloctlError {
   override name = 'TargetError';
+  readonly code = 'SLOCTL_TARGET';
   readonly kind: TargetErrorKind;
   /** The last lines of the service's log, when sloctl started it. */
   readonly logTail?: string;

@@ -14,7 +14,7 @@
 // process carrying its marker) and not to whoever else answers (port-owner.ts).
 import { closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { UsageError } from '../cli/exit.ts';
+import { UsageError } from '../errors.ts';
 import { formatDuration } from '../contract/units.ts';
 import { checkTargetUrl } from '../observe/scraper.ts';
 import { DEFAULT_HEALTH_PATH, describeProbe, endpointUrl, probeHealth, type HealthProbe } from './health.ts';

@@ -1,8 +1,11 @@
 // The error every importer throws: it names the file (and the line, for JSON lines) so the message
 // alone tells the user where to look.
 
-export class ImportError extends Error {
+import { SloctlError } from '../errors.ts';
+
+export class ImportError extends SloctlError {
   override name = 'ImportError';
+  readonly code = 'SLOCTL_IMPORT';
   constructor(
     message: string,
     /** The file as shown to the user. */

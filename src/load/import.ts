@@ -183,11 +183,6 @@ export function checkLoadResult(doc: Record<string, unknown>, path: string): Loa
   return doc as unknown as LoadResult;
 }
 
-/** True when `e` is an import error (for callers that turn it into a usage error). */
-export function isImportError(e: unknown): e is ImportError {
-  return e instanceof ImportError;
-}
-
 /** Fields of a summary that hold no measurement (see LatencySummary.absent). */
 export function isAbsent(s: LatencySummary, field: NonNullable<LatencySummary['absent']>[number]): boolean {
   return s.absent?.includes(field) === true;

@@ -12,11 +12,13 @@
 // - `bad-response`: a 2xx body that is not the API's JSON.
 // Warnings a successful response carries are returned, not dropped.
 import { request, type Dispatcher } from 'undici';
+import { SloctlError } from '../errors.ts';
 
 export type PromqlErrorKind = 'bad-url' | 'unreachable' | 'timeout' | 'http' | 'prometheus' | 'bad-response';
 
-export class PromqlError extends Error {
+export class PromqlError extends SloctlError {
   override name = 'PromqlError';
+  readonly code = 'SLOCTL_PROMQL';
   readonly kind: PromqlErrorKind;
   /** The server's base URL. */
   readonly url: string;

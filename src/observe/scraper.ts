@@ -23,6 +23,7 @@
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { request, type Dispatcher } from 'undici';
+import { SloctlError } from '../errors.ts';
 import {
   createExpositionParser,
   formatFromContentType,
@@ -38,8 +39,9 @@ export const SCRAPE_ACCEPT =
 export type ScrapeErrorKind = 'bad-url' | 'not-loopback' | 'refused' | 'unreachable' | 'timeout' | 'http' | 'garbage' | 'too-large';
 
 /** A scrape that failed, or a target that cannot be scraped at all. `message` is one line. */
-export class ScrapeError extends Error {
+export class ScrapeError extends SloctlError {
   override name = 'ScrapeError';
+  readonly code = 'SLOCTL_SCRAPE';
   readonly kind: ScrapeErrorKind;
   readonly url: string;
   readonly status?: number;

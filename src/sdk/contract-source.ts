@@ -8,13 +8,15 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hasErrors } from '../contract/diagnostic.ts';
 import { parseContract } from '../contract/load.ts';
+import { SloctlError } from '../errors.ts';
 import { renderDiagnostic } from '../contract/render.ts';
 import type { Contract } from '../contract/schema.ts';
 
 export type ContractSource = string | URL | Contract;
 
-export class ContractError extends Error {
+export class ContractError extends SloctlError {
   override name = 'ContractError';
+  readonly code = 'SLOCTL_SDK_CONTRACT';
 }
 
 export function isContract(x: unknown): x is Contract {
