@@ -2,10 +2,13 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { UsageError } from '../src/cli/exit.ts';
+import { main } from '../src/cli/main.ts';
 import { makeBaseline, profileMismatch, readBaseline, writeBaseline, type BaselineFile, type BaselineProfile } from '../src/gate/baseline.ts';
 import { compareWithBaseline, machineChange, overallVerdict, type RegressionTolerances } from '../src/gate/compare.ts';
 import type { MetricComparison, TrialMetrics } from '../src/gate/types.ts';
@@ -292,6 +295,94 @@ describe('baseline file', () => {
     usageError(() => readBaseline(path, 'payments', 'b.json'), /^baseline b\.json is for service "checkout", this contract is for "payments": point regression\.baseline/);
     mkdirSync(join(dir, 'adir.json'));
     usageError(() => readBaseline(join(dir, 'adir.json'), 'checkout', 'adir.json'), /^cannot read baseline adir\.json: it is a directory/);
+  });
+
+  it('range-checks every value: each out-of-range number is refused with the file, the field, the value and what to do', () => {
+    const path = join(dir, 'range.json');
+    const set = (path: Array<string | number>, value: unknown) => {
+      const copy = JSON.parse(JSON.stringify(good));
+      let o = copy;
+      for (const p of path.slice(0, -1)) o = o[p];
+      o[path[path.length - 1]] = value;
+      return copy;
+    };
+    const latencyKeys = ['min', 'mean', 'stdev', 'max', 'p50', 'p90', 'p95', 'p99', 'p999'];
+    const cases: Array<[Array<string | number>, unknown, RegExp]> = [
+      [['trials', 1, 'p95Ms'], -1e308, /a latency cannot be negative, got -1e\+308/],
+      [['trials', 1, 'p95Ms'], 1e308, /a latency this large is not a measurement, got 1e\+308/],
+      [['trials', 1, 'errorRatio'], 5, /a ratio is between 0 and 1, got 5/],
+      [['trials', 1, 'errorRatio'], -0.1, /a ratio is between 0 and 1, got -0\.1/],
+      [['trials', 1, 'requests'], -3, /a request count cannot be negative, got -3/],
+      [['trials', 1, 'requests'], 2.5, /a request count is a whole number, got 2\.5/],
+      [['trials', 1, 'throughput'], -200, /a rate cannot be negative, got -200/],
+      [['trials', 1, 'durationMs'], -1, /a duration in ms cannot be negative, got -1/],
+      [['trials', 1, 'startedAt'], -5, /a time cannot be negative, got -5/],
+      [['trials', 1, 'index'], -1, /a trial index cannot be negative, got -1/],
+      [['trials', 1, 'memoryPerRequestBytes'], -1e300, /memory per request beyond ±1 TiB is not a measurement, got -1e\+300/],
+      [['trials', 1, 'machine', 'cores'], 0, /a number of cores is at least 1, got 0/],
+      [['trials', 1, 'machine', 'otherCpuCores'], -2, /a number of busy cores cannot be negative, got -2/],
+      [['trials', 1, 'latency', 'count'], -1, /a count cannot be negative, got -1/],
+      ...latencyKeys.map((k): [Array<string | number>, unknown, RegExp] => [['trials', 1, 'latency', k], -1e308, /a latency cannot be negative, got -1e\+308/]),
+      [['profile', 'rate'], -200, /a rate cannot be negative, got -200/],
+      [['profile', 'durationMs'], -10, /a duration in ms cannot be negative, got -10/],
+      [['profile', 'warmupMs'], -10, /a duration in ms cannot be negative, got -10/],
+      [['profile', 'connections'], -16, /a number of connections cannot be negative, got -16/],
+      [['profile', 'trials'], 0, /a number of trials is at least 1, got 0/],
+      [['profile', 'workers'], 0.5, /a number of workers is a whole number, got 0\.5/],
+      [['createdAt'], -1, /a time cannot be negative, got -1/],
+      [['summary', 'p95Ms'], -1e308, /a latency cannot be negative, got -1e\+308/],
+      [['summary', 'errorRatio'], 5, /a ratio is between 0 and 1, got 5/],
+      [['summary', 'requests'], -3, /a request count cannot be negative, got -3/],
+      [['summary', 'throughput'], -1, /a rate cannot be negative, got -1/],
+      [['summary', 'memoryPerRequestBytes'], 1e300, /memory per request beyond ±1 TiB is not a measurement, got 1e\+300/],
+    ];
+    for (const [field, value, why] of cases) {
+      writeFileSync(path, JSON.stringify(set(field, value)));
+      const at = field.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${p}`)).join('');
+      assert.throws(() => readBaseline(path, 'checkout', '.sloctl/baseline.json'), (e: unknown) => {
+        assert.ok(e instanceof UsageError, `${at}: ${String(e)}`);
+        assert.ok(e.message.startsWith(`baseline .sloctl/baseline.json is malformed at ${at}: `), e.message);
+        assert.match(e.message, why);
+        assert.match(e.message, /: delete it \(the next run with --update-baseline records a new one once the gate passes\)$/);
+        return true;
+      }, `${at} = ${String(value)} must be refused`);
+    }
+    // The edges of each range are values a real run produces, and read back.
+    const edges = set(['trials', 1, 'errorRatio'], 1);
+    edges.trials[2].errorRatio = 0;
+    edges.trials[3].memoryPerRequestBytes = -4096; // the heap can shrink during a trial
+    edges.trials[4].requests = 0;
+    edges.profile.rate = 'max';
+    edges.profile.connections = 0; // an imported run (--from) has no connection count
+    writeFileSync(path, JSON.stringify(edges));
+    assert.deepEqual(readBaseline(path, 'checkout'), edges);
+    // A value that could not be read back is not written either.
+    assert.throws(() => writeBaseline(path, set(['trials', 0, 'errorRatio'], 5)), /refusing to write baseline .*: it would not read back, at trials\[0\]\.errorRatio: a ratio is between 0 and 1, got 5/);
+  });
+
+  it('the gate refuses an out-of-range baseline with exit 2 before it sends a single request', async () => {
+    const path = join(dir, 'negative.json');
+    const bad = JSON.parse(JSON.stringify(good));
+    bad.trials[0].p95Ms = -1e308;
+    writeFileSync(path, JSON.stringify(bad));
+    let requests = 0;
+    const server = createServer((_req, res) => {
+      requests++;
+      res.end('ok');
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    try {
+      const { port } = server.address() as AddressInfo;
+      let stderr = '';
+      const code = await main(['node', 'sloctl', 'gate', 'examples/checkout/slo.yaml', '--baseline', path, '--target', `http://127.0.0.1:${port}`, '--no-progress'], {
+        stdout: () => {}, stderr: (t) => { stderr += t; }, cwd: process.cwd(), color: false,
+      });
+      assert.equal(code, 2, stderr);
+      assert.match(stderr, /baseline .*negative\.json is malformed at trials\[0\]\.p95Ms: a latency cannot be negative, got -1e\+308: delete it/);
+      assert.equal(requests, 0, 'no request reached the target');
+    } finally {
+      server.close();
+    }
   });
 
   it('refuses to write a baseline it could not read back', () => {

@@ -40,43 +40,57 @@ export interface BaselineFile {
   summary: BaselineSummary;
 }
 
-const finite = z.number();
+// Every number is range-checked, not only typed: a baseline is a file anyone can edit, and a p95
+// of -1e308 or an error ratio of 5 would otherwise be compared against ("-Infinity ms").
+// (z.number() already refuses NaN and the infinities; JSON cannot hold them anyway.)
+const nonNegative = (what: string) => z.number().min(0, { error: `${what} cannot be negative` });
+const ms = nonNegative('a duration in ms').max(Number.MAX_SAFE_INTEGER, { error: 'a duration in ms this large is not a measurement' });
+const latencyMs = nonNegative('a latency').max(Number.MAX_SAFE_INTEGER, { error: 'a latency this large is not a measurement' });
+const ratio = z.number().min(0, { error: 'a ratio is between 0 and 1' }).max(1, { error: 'a ratio is between 0 and 1' });
+const count = (what: string) => z.number().int({ error: `${what} is a whole number` }).min(0, { error: `${what} cannot be negative` }).max(Number.MAX_SAFE_INTEGER, { error: `${what} is too large` });
+const positiveCount = (what: string) => z.number().int({ error: `${what} is a whole number` }).min(1, { error: `${what} is at least 1` }).max(Number.MAX_SAFE_INTEGER, { error: `${what} is too large` });
+const perSecond = nonNegative('a rate').max(Number.MAX_SAFE_INTEGER, { error: 'a rate this large is not a measurement' });
+const timestamp = nonNegative('a time').max(Number.MAX_SAFE_INTEGER, { error: 'a time this large is not a date' });
+// Heap growth per request can be negative (a collection during the trial); it only has to be a
+// plausible number of bytes (a terabyte per request is not).
+const bytesPerRequest = z.number().min(-(2 ** 40), { error: 'memory per request beyond ±1 TiB is not a measurement' }).max(2 ** 40, { error: 'memory per request beyond ±1 TiB is not a measurement' });
+
 const latencySummary = z.object({
-  count: finite, min: finite, mean: finite, stdev: finite, max: finite,
-  p50: finite, p90: finite, p95: finite, p99: finite, p999: finite,
+  count: count('a count'), min: latencyMs, mean: latencyMs, stdev: latencyMs, max: latencyMs,
+  p50: latencyMs, p90: latencyMs, p95: latencyMs, p99: latencyMs, p999: latencyMs,
 });
 const trial = z.object({
-  index: z.number().int(),
-  startedAt: finite,
-  durationMs: finite,
-  requests: finite,
-  p95Ms: finite,
-  errorRatio: finite,
-  memoryPerRequestBytes: finite.nullable(),
-  throughput: finite,
+  index: count('a trial index'),
+  startedAt: timestamp,
+  durationMs: ms,
+  requests: count('a request count'),
+  p95Ms: latencyMs,
+  errorRatio: ratio,
+  memoryPerRequestBytes: bytesPerRequest.nullable(),
+  throughput: perSecond,
   latency: latencySummary,
-  machine: z.object({ cores: z.number().int().min(1), otherCpuCores: finite }).optional(),
+  machine: z.object({ cores: positiveCount('a number of cores'), otherCpuCores: nonNegative('a number of busy cores') }).optional(),
 });
 const baselineSchema = z.object({
   version: z.literal(BASELINE_VERSION),
   service: z.string().min(1),
-  createdAt: finite,
+  createdAt: timestamp,
   commit: z.string().optional(),
   profile: z.object({
-    rate: z.union([finite, z.literal('max')]),
-    durationMs: finite,
-    warmupMs: finite,
-    connections: finite,
-    trials: z.number().int(),
-    workers: finite,
+    rate: z.union([perSecond, z.literal('max')]),
+    durationMs: ms,
+    warmupMs: ms,
+    connections: count('a number of connections'),
+    trials: positiveCount('a number of trials'),
+    workers: positiveCount('a number of workers'),
   }),
   trials: z.array(trial).min(1, { error: 'no trials' }),
   summary: z.object({
-    p95Ms: finite,
-    errorRatio: finite,
-    memoryPerRequestBytes: finite.nullable(),
-    throughput: finite,
-    requests: finite,
+    p95Ms: latencyMs,
+    errorRatio: ratio,
+    memoryPerRequestBytes: bytesPerRequest.nullable(),
+    throughput: perSecond,
+    requests: count('a request count'),
   }),
 });
 
@@ -107,10 +121,19 @@ export function makeBaseline(run: { service: string; profile: BaselineProfile; t
   };
 }
 
-function issueText(error: z.ZodError): string {
+/** `at trials[1].p95Ms: a latency cannot be negative, got -1e+308`: the field, what is wrong, the value. */
+function issueText(error: z.ZodError, data: unknown): string {
   const issue = error.issues[0];
   const at = issue.path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`)).join('');
-  return `${at ? `at ${at}: ` : ''}${issue.message}`;
+  let value: unknown = data;
+  for (const p of issue.path) value = value !== null && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[p] : undefined;
+  const got = issue.path.length === 0 ? '' : value === undefined ? ', got nothing' : `, got ${shortJson(value)}`;
+  return `${at ? `at ${at}: ` : ''}${issue.message}${got}`;
+}
+
+function shortJson(value: unknown): string {
+  const text = typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value));
+  return text.length > 60 ? `${text.slice(0, 60)}…` : text;
 }
 
 /**
@@ -142,7 +165,7 @@ export function readBaseline(path: string, service: string, shown = path): Basel
     );
   }
   const parsed = baselineSchema.safeParse(data);
-  if (!parsed.success) throw new UsageError(`baseline ${shown} is malformed ${issueText(parsed.error)}: ${WHAT_TO_DO}`);
+  if (!parsed.success) throw new UsageError(`baseline ${shown} is malformed ${issueText(parsed.error, data)}: ${WHAT_TO_DO}`);
   if (parsed.data.service !== service) {
     throw new UsageError(
       `baseline ${shown} is for service "${parsed.data.service}", this contract is for "${service}": point regression.baseline (or --baseline) at this service's file, or ${WHAT_TO_DO}`,
@@ -158,7 +181,7 @@ export function readBaseline(path: string, service: string, shown = path): Basel
  */
 export function writeBaseline(path: string, file: BaselineFile, shown = path): void {
   const checked = baselineSchema.safeParse(file);
-  if (!checked.success) throw new Error(`refusing to write baseline ${shown}: it would not read back, ${issueText(checked.error)}`);
+  if (!checked.success) throw new Error(`refusing to write baseline ${shown}: it would not read back, ${issueText(checked.error, file)}`);
   try {
     mkdirSync(dirname(path), { recursive: true });
   } catch (e) {
