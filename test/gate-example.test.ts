@@ -52,3 +52,18 @@ describe('sloctl gate examples/checkout/slo.yaml', () => {
     assert.match(p50, /^latency api-latency p50: p50 [0-9.]+ ms is over the ceiling 0\.010 ms \(the client measured\)/);
   });
 });
+
+describe('sloctl gate examples/express-minimal/slo.yaml', () => {
+  it('gates the minimal example as shipped: its run command starts from the contract\'s directory', async () => {
+    // The real file, not a copy: target.run is resolved from the contract's directory, and the
+    // contract pins no port. Its journal goes to a temporary directory.
+    const dir = mkdtempSync(join(tmpdir(), 'sloctl-gate-minimal-'));
+    let stdout = '';
+    let stderr = '';
+    const code = await main(['node', 'sloctl', 'gate', join(REPO, 'examples/express-minimal/slo.yaml'), '--no-progress', '--json', '--journal', join(dir, 'j.jsonl')], { stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; }, cwd: dir, color: false });
+    assert.equal(code, 0, stdout + stderr);
+    const report = JSON.parse(stdout);
+    const judged = report.verdicts.filter((v: { verdict: string }) => v.verdict === 'pass').map((v: { contract: string }) => v.contract);
+    assert.deepEqual(judged.sort(), ['availability', 'errors', 'latency']);
+  });
+});

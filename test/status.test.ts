@@ -17,7 +17,10 @@ async function run(args: string[], cwd: string) {
   let stdout = '';
   let stderr = '';
   const code = await main(['node', 'sloctl', ...args], { stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; }, cwd, color: false });
-  return { code, stdout, stderr };
+  // Progress lines ("sloctl status: sampling ...") apart from the messages the tests read exactly.
+  const lines = stderr.split(/(?<=\n)/);
+  const progress = lines.filter((l) => l.startsWith('sloctl status: ')).join('');
+  return { code, stdout, stderr: lines.filter((l) => !l.startsWith('sloctl status: ')).join(''), progress };
 }
 
 /**
@@ -113,6 +116,10 @@ describe('sloctl status (scraping the target)', () => {
   it('scrapes the target and prints the ranked health table', async () => {
     const r = await run(['status', 'slo.yaml', '--samples', '3', '--interval', '10ms'], dir);
     assert.equal(r.code, EXIT.FAILED, r.stderr);
+    // While it samples, stderr says so (stdout holds only the report).
+    assert.equal(r.progress, `sloctl status: sampling ${svc.url}/metrics: 3 scrapes, 10ms apart (about 20ms)\nsloctl status: scrape 2 of 3\nsloctl status: scrape 3 of 3\n`);
+    const quiet = await run(['status', 'slo.yaml', '--samples', '2', '--interval', '10ms', '--no-progress'], dir);
+    assert.equal(quiet.progress, '');
     const lines = r.stdout.split('\n');
     assert.match(lines[0], new RegExp(`^shop: 2 SLOs from 3 scrapes of ${svc.url}/metrics over \\d+ms`));
     // Two scrape intervals of one batch each (the first scrape only sets the baselines).

@@ -13,6 +13,7 @@
 // 3 the target or Prometheus could not be read; 4 inconclusive (an SLO has no data).
 import type { Command } from 'commander';
 import type { Contract } from '../contract/schema.ts';
+import { formatDuration } from '../contract/units.ts';
 import { defineSlos } from '../evaluate/definitions.ts';
 import { EmbeddedEvaluator } from '../evaluate/embedded.ts';
 import { evaluateThroughPrometheus } from '../evaluate/promql.ts';
@@ -36,6 +37,8 @@ interface StatusFlags {
   timeout: string;
   selector?: string;
   allowRemote?: boolean;
+  /** --no-progress sets it false. */
+  progress?: boolean;
 }
 
 const FORMATS: readonly StatusFormat[] = ['table', 'json', 'markdown'];
@@ -56,6 +59,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--timeout <duration>', 'timeout of each scrape or query', '10s')
     .option('--selector <matchers>', 'with --prometheus: label matchers added to the raw selectors, e.g. \'job="checkout"\'')
     .option('--allow-remote', 'allow scraping a target that is not on a loopback address')
+    .option('--no-progress', 'no progress lines on stderr while sampling')
     .action(async (file: string, flags: StatusFlags) => {
       await runStatus(file, flags, ctx);
     });
@@ -149,8 +153,15 @@ export async function runStatus(file: string, flags: StatusFlags, ctx: CliContex
     let last: ScrapeReport | undefined;
     let firstAt: number | undefined;
     let lastAt: number | undefined;
+    // Sampling takes (samples - 1) intervals: say what is happening, on stderr, so a wait of
+    // several seconds does not look like a hang (stdout keeps only the report).
+    const progress = (line: string) => {
+      if (flags.progress !== false) ctx.stderr(`sloctl status: ${line}\n`);
+    };
+    progress(`sampling ${urls.metrics}: ${samples} scrapes, ${formatDuration(intervalMs)} apart (about ${formatDuration(intervalMs * (samples - 1))})`);
     for (let i = 0; i < samples; i++) {
       if (i > 0) await sleep(intervalMs);
+      if (i > 0) progress(`scrape ${i + 1} of ${samples}`);
       if (wantsHealth) evaluator.setHealth(await checkHealth(urls.health, timeoutMs));
       last = await scraper.scrapeOnce(now());
       if (last.ok) {
