@@ -2,7 +2,7 @@
 //
 // - Loopback only by default: a target URL whose host is not 127.0.0.0/8, ::1 or `localhost` is
 //   refused unless the caller passes `allowRemote: true` (sloctl reads and loads only what the user
-//   runs locally unless told otherwise; see the security bar in DESIGN.md).
+//   runs locally unless told otherwise; see "Trust and safety" in the README).
 // - One HTTP GET per scrape with an overall timeout (connect + headers + body), an `Accept` header
 //   that prefers OpenMetrics and accepts the Prometheus text format, and the body parsed as it
 //   streams (the parser's bounds cap memory; the body itself is capped at `maxBodyBytes`).
