@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -89,6 +89,122 @@ describe('sloctl validate', () => {
     assert.equal(lax.code, 0);
     assert.match(lax.stderr, /warning SLO_CONTRACT_GAP: goroutines apply to Go services/);
     assert.equal((await run(['validate', '--strict'], dir)).code, 1);
+  });
+});
+
+describe('a symbolic link named slo.yaml gets one answer from the file named, the directory searched and the staged check (the hook)', () => {
+  const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  function repo(): string {
+    const dir = mkdtempSync(join(tmpdir(), 'sloctl-link-'));
+    git(dir, 'init', '-q', '-b', 'main');
+    return dir;
+  }
+  const BROKEN = readFileSync(`${INVALID}/objective-150.yaml`, 'utf8'); // error at 6:16
+  const GOOD = readFileSync('examples/checkout/slo.yaml', 'utf8');
+  /** `validate <link>`, `validate <its directory>`, `validate --staged` (what the pre-commit hook runs). */
+  async function threeWays(dir: string, link: string) {
+    return {
+      file: await run(['validate', link], dir),
+      directory: await run(['validate', link.slice(0, link.lastIndexOf('/'))], dir),
+      staged: await run(['validate', '--staged'], dir),
+    };
+  }
+
+  it('a link to a contract in the repository: all three validate the target under the link\'s name', async () => {
+    const dir = repo();
+    mkdirSync(join(dir, 'real'));
+    mkdirSync(join(dir, 'linked'));
+    writeFileSync(join(dir, 'real', 'slo.yaml'), BROKEN);
+    symlinkSync('../real/slo.yaml', join(dir, 'linked', 'slo.yaml'));
+    git(dir, 'add', 'linked'); // the target is untracked: the staged check reads it from the working tree
+    for (const [way, r] of Object.entries(await threeWays(dir, 'linked/slo.yaml'))) {
+      assert.equal(r.code, 1, `${way}: ${r.stderr}`);
+      assert.ok(r.stderr.startsWith('linked/slo.yaml:6:16: error SLO_OBJECTIVE_RANGE: objective 150%'), `${way}: ${r.stderr}`);
+    }
+  });
+
+  it('staged: the target\'s staged content counts, not its working tree; a link and its target are one file', async () => {
+    const dir = repo();
+    mkdirSync(join(dir, 'real'));
+    mkdirSync(join(dir, 'linked'));
+    writeFileSync(join(dir, 'real', 'slo.yaml'), GOOD);
+    symlinkSync('../real/slo.yaml', join(dir, 'linked', 'slo.yaml'));
+    git(dir, 'add', '.');
+    writeFileSync(join(dir, 'real', 'slo.yaml'), BROKEN); // broken on disk, good in the index
+    const staged = await run(['validate', '--staged'], dir);
+    assert.equal(staged.code, 0, staged.stderr);
+    assert.match(staged.stdout, /✓ real\/slo\.yaml: service "checkout"/);
+    assert.match(staged.stdout, /valid: 1 file\(s\), 0 error\(s\)/, 'validated once, under the file\'s own name');
+    const onDisk = await run(['validate', 'linked/slo.yaml'], dir);
+    assert.equal(onDisk.code, 1);
+    // Only the link staged, its target staged earlier: the index copy of the target still counts.
+    git(dir, '-c', 'user.name=t', '-c', 'user.email=t@e', '-c', 'commit.gpgsign=false', 'commit', '-q', '--no-verify', '-m', 'x');
+    rmSync(join(dir, 'linked', 'slo.yaml'));
+    symlinkSync('../real/./slo.yaml', join(dir, 'linked', 'slo.yaml'));
+    git(dir, 'add', 'linked');
+    const linkOnly = await run(['validate', '--staged'], dir);
+    assert.equal(linkOnly.code, 0, linkOnly.stderr);
+    assert.match(linkOnly.stdout, /✓ linked\/slo\.yaml: service "checkout"/);
+    // A directory search that meets both names validates the file once.
+    writeFileSync(join(dir, 'real', 'slo.yaml'), GOOD);
+    const both = await run(['validate', '.'], dir);
+    assert.equal(both.code, 0, both.stderr);
+    assert.match(both.stdout, /valid: 1 file\(s\), 0 error\(s\)/);
+    assert.doesNotMatch(both.stderr, /SLO_DUPLICATE_NAME/);
+  });
+
+  it('a link out of the repository is read from disk, in all three', async () => {
+    const dir = repo();
+    const outside = mkdtempSync(join(tmpdir(), 'sloctl-outside-'));
+    writeFileSync(join(outside, 'contract.yaml'), BROKEN);
+    mkdirSync(join(dir, 'svc'));
+    symlinkSync(join(outside, 'contract.yaml'), join(dir, 'svc', 'slo.yaml'));
+    mkdirSync(join(dir, 'rel'));
+    symlinkSync(join('..', '..', outside.slice(outside.lastIndexOf('/') + 1), 'contract.yaml'), join(dir, 'rel', 'slo.yaml'));
+    for (const link of ['svc/slo.yaml', 'rel/slo.yaml']) {
+      git(dir, 'reset', '-q');
+      git(dir, 'add', link); // both lead to one file: staged together, they would be validated once
+      for (const [way, r] of Object.entries(await threeWays(dir, link))) {
+        assert.equal(r.code, 1, `${link} ${way}: ${r.stderr}`);
+        assert.match(r.stderr, new RegExp(`^${link.replace('/', '\\/').replace('.', '\\.')}:6:16: error SLO_OBJECTIVE_RANGE`, 'm'), `${link} ${way}`);
+      }
+    }
+  });
+
+  it('a link that loops or points nowhere: exit 2 naming the link, in all three', async () => {
+    const dir = repo();
+    mkdirSync(join(dir, 'self'));
+    symlinkSync('slo.yaml', join(dir, 'self', 'slo.yaml'));
+    mkdirSync(join(dir, 'a'));
+    mkdirSync(join(dir, 'b'));
+    symlinkSync('../b/slo.yaml', join(dir, 'a', 'slo.yaml'));
+    symlinkSync('../a/slo.yaml', join(dir, 'b', 'slo.yaml'));
+    mkdirSync(join(dir, 'gone'));
+    symlinkSync('../nope/slo.yaml', join(dir, 'gone', 'slo.yaml'));
+    const cases: Array<[string, RegExp]> = [
+      ['self/slo.yaml', /^sloctl: cannot read self\/slo\.yaml: it is a symbolic link that loops.*it never reaches a file/m],
+      ['a/slo.yaml', /^sloctl: cannot read a\/slo\.yaml: it is a symbolic link that loops.*it never reaches a file/m],
+      ['gone/slo.yaml', /^sloctl: cannot read gone\/slo\.yaml: it is a symbolic link to \.\.\/nope\/slo\.yaml, which does not exist/m],
+    ];
+    for (const [link, message] of cases) {
+      git(dir, 'reset', '-q');
+      git(dir, 'add', link);
+      for (const [way, r] of Object.entries(await threeWays(dir, link))) {
+        assert.equal(r.code, 2, `${link} ${way}: ${r.stdout}${r.stderr}`);
+        assert.match(r.stderr, message, `${link} ${way}`);
+      }
+    }
+    git(dir, 'add', 'a', 'b');
+    assert.match((await run(['validate', '--staged', 'a'], dir)).stderr, /loops \(a\/slo\.yaml -> b\/slo\.yaml -> a\/slo\.yaml\)/);
+  });
+
+  it('staged: a contract over the size bound is refused from its size', async () => {
+    const dir = repo();
+    writeFileSync(join(dir, 'slo.yaml'), `${GOOD}#${'x'.repeat(2 * 1024 * 1024)}\n`);
+    git(dir, 'add', '.');
+    const r = await run(['validate', '--staged'], dir);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^slo\.yaml:1:1: error SLO_TOO_LARGE: the file is 2 MiB; sloctl reads contract files of at most 1 MiB/);
   });
 });
 

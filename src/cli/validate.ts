@@ -63,8 +63,11 @@ function linkProblem(shown: string, abs: string, e: NodeJS.ErrnoException): stri
   return undefined;
 }
 
-/** Reads a contract file from disk (following links), without reading more than the size limit. */
-function readContractFile(abs: string, file: string, viaLink: boolean): Source {
+/**
+ * Reads a contract file from disk (following links), without reading more than the size limit.
+ * `linkTarget`: the target of the staged link that led here, for the message when it is missing.
+ */
+function readContractFile(abs: string, file: string, viaLink: boolean, linkTarget?: string): Source {
   let size: number;
   let real: string;
   try {
@@ -75,6 +78,7 @@ function readContractFile(abs: string, file: string, viaLink: boolean): Source {
   } catch (e) {
     if (e instanceof UsageError) throw e;
     const err = e as NodeJS.ErrnoException;
+    if (err.code === 'ENOENT' && linkTarget !== undefined) throw new UsageError(`cannot read ${file}: it is a symbolic link to ${linkTarget}, which does not exist`);
     throw new UsageError(linkProblem(file, abs, err) ?? `cannot read ${file}: ${err.code === 'ENOENT' ? 'no such file or directory' : (err.code ?? err.message)}`);
   }
   const link = viaLink || real !== abs;
@@ -186,11 +190,12 @@ function stagedSources(cwd: string, args: string[]): Source[] {
 function stagedContract(git: (args: string[]) => string, top: string, name: string, shown: string): Source {
   const chain = [name];
   let path = name;
+  let linkTarget: string | undefined;
   for (let hop = 0; ; hop++) {
     // "<mode> <object> <stage>\t<path>\0", for the path exactly (no pathspec magic).
     const entry = git(['ls-files', '--stage', '-z', '--', `:(literal)${path}`]).split('\0').find(Boolean);
     const viaLink = hop > 0;
-    if (!entry) return readContractFile(join(top, path), shown, viaLink);
+    if (!entry) return readContractFile(join(top, path), shown, viaLink, linkTarget);
     const [mode, object] = entry.split(/[ \t]/);
     if (mode === '160000') throw new UsageError(`cannot read ${shown}: ${path} is a git submodule, not a file`);
     if (mode !== '120000') {
@@ -206,8 +211,9 @@ function stagedContract(git: (args: string[]) => string, top: string, name: stri
     const next = isAbsolute(target) ? undefined : posix.normalize(posix.join(posix.dirname(path), target));
     if (next === undefined || next === '..' || next.startsWith('../')) {
       // Outside the repository: the file on disk is what the link will show.
-      return readContractFile(isAbsolute(target) ? target : join(top, next!), shown, true);
+      return readContractFile(isAbsolute(target) ? target : join(top, next!), shown, true, target);
     }
+    linkTarget = target;
     if (chain.includes(next)) {
       chain.push(next);
       throw new UsageError(`cannot read ${shown}: it is a symbolic link that loops (${chain.join(' -> ')}), it never reaches a file`);
