@@ -186,6 +186,7 @@ const dependencyBudget: Check = (c, out) => {
   const deps = new Map(c.dependencies.map((d, i) => [d.name, { d, i }]));
   const depNames = [...deps.keys()];
   const covered = coverage(c);
+  const suggest = suggester();
   c.routes.forEach((route, r) => {
     route.dependencies.forEach((depName, k) => {
       const found = deps.get(depName);
@@ -258,14 +259,24 @@ export function sloNames(c: Contract): Array<{ name: string; path: PathSegment[]
 }
 
 /**
- * "Did you mean" over at most this many declared names. Each suggestion costs one edit distance per
- * name, so a file with thousands of names and thousands of bad references would be quadratic; no
- * real contract declares this many routes or dependencies.
+ * "Did you mean" costs one edit distance per declared name, so thousands of bad references to
+ * thousands of names would make validation quadratic. Bounded twice: over at most 1,000 declared
+ * names (no real contract declares more routes or dependencies), and for the first 200 distinct
+ * misspellings of a check (as many as the text output prints); past that, the hint lists names.
  */
 const MAX_SUGGESTION_CANDIDATES = 1000;
+const MAX_SUGGESTIONS = 200;
 
-function suggest(name: string, known: readonly string[]): string | undefined {
-  return known.length <= MAX_SUGGESTION_CANDIDATES ? closest(name, known) : undefined;
+function suggester(): (name: string, known: readonly string[]) => string | undefined {
+  const memo = new Map<string, string | undefined>();
+  return (name, known) => {
+    if (known.length > MAX_SUGGESTION_CANDIDATES) return undefined;
+    if (memo.has(name)) return memo.get(name);
+    if (memo.size >= MAX_SUGGESTIONS) return undefined;
+    const guess = closest(name, known);
+    memo.set(name, guess);
+    return guess;
+  };
 }
 
 /** `a, b, c` — or the first ten and how many more, so a hint stays one line whatever the file holds. */
@@ -278,6 +289,7 @@ const references: Check = (c, out) => {
   const latencyNames = (c.objectives.latency ?? []).map((o) => o.name);
   const depNames = c.dependencies.map((d) => d.name);
   const sets = new Map<string[], Set<string>>();
+  const suggest = suggester();
   const check = (name: string, known: string[], path: PathSegment[], what: string, where: string) => {
     let set = sets.get(known);
     if (!set) sets.set(known, (set = new Set(known)));
