@@ -65,7 +65,7 @@ export function parseContract(text: string, file: string, options: ParseOptions 
       diagnostics: [{
         ...at(lines.linePos(deep)), severity: 'error', code: 'SLO_TOO_DEEP',
         message: `mappings and lists nest more than ${MAX_NESTING} levels deep here; a contract needs fewer than 10`,
-        hint: 'nesting this deep is a mistake (unbalanced brackets?) or a hostile file: flatten it',
+        hint: 'nesting this deep is a mistake: unbalanced brackets, or a syntax error above this line (a stray `:` or indent) that nests each line below one level deeper',
       }],
       locate: noLocate,
     };
