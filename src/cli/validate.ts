@@ -73,7 +73,7 @@ function readContractFile(abs: string, file: string, viaLink: boolean, linkTarge
   try {
     real = realpathSync(abs);
     const stat = statSync(real);
-    if (stat.isDirectory()) throw new UsageError(`cannot read ${file}: it is a directory`);
+    if (stat.isDirectory()) throw new UsageError(`cannot read ${file}: it is ${viaLink || real !== abs ? 'a symbolic link to a directory' : 'a directory'}`);
     size = stat.size;
   } catch (e) {
     if (e instanceof UsageError) throw e;
@@ -193,9 +193,11 @@ function stagedContract(git: (args: string[]) => string, top: string, name: stri
   let linkTarget: string | undefined;
   for (let hop = 0; ; hop++) {
     // "<mode> <object> <stage>\t<path>\0", for the path exactly (no pathspec magic).
-    const entry = git(['ls-files', '--stage', '-z', '--', `:(literal)${path}`]).split('\0').find(Boolean);
+    const entries = git(['ls-files', '--stage', '-z', '--', `:(literal)${path}`]).split('\0').filter(Boolean);
     const viaLink = hop > 0;
-    if (!entry) return readContractFile(join(top, path), shown, viaLink, linkTarget);
+    if (entries.length === 0) return readContractFile(join(top, path), shown, viaLink, linkTarget);
+    const entry = entries.find((e) => e.slice(e.indexOf('\t') + 1) === path);
+    if (!entry) throw new UsageError(`cannot read ${shown}: it is a symbolic link to a directory (${path})`); // only files under it are staged
     const [mode, object] = entry.split(/[ \t]/);
     if (mode === '160000') throw new UsageError(`cannot read ${shown}: ${path} is a git submodule, not a file`);
     if (mode !== '120000') {
