@@ -63,3 +63,19 @@ describe('checkPromql on large queries', () => {
     assert.deepEqual(checkPromql('rate(x[5m])[30m:1m]').problems, []);
   });
 });
+
+describe('validate on a query too large to check', () => {
+  it('is a located warning, not an error: the contract stays valid', async () => {
+    const { parseContract } = await import('../src/contract/load.ts');
+    const deep = `${'('.repeat(500)}sum(rate(x_total[$window]))${')'.repeat(500)}`;
+    const text = `apiVersion: sloctl/v1\nservice: { name: x, owner: y }\nslis:\n  - name: deep\n    good: '${deep}'\n    total: sum(rate(x_total[$window]))\n    objective: 99%\n`;
+    const loaded = parseContract(text, 'slo.yaml');
+    const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
+    assert.deepEqual(errors.map((d) => d.message), []);
+    const w = loaded.diagnostics.find((d) => d.code === 'SLO_PROMQL');
+    assert.ok(w, 'a warning names the query');
+    assert.equal(w.severity, 'warning');
+    assert.match(w.message, /too large to check/);
+    assert.equal(w.line, 5);
+  });
+});

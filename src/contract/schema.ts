@@ -347,7 +347,7 @@ const metricsOverrides = z
   .describe('Metric names by role, for services not instrumented with sloctl’s SDK.');
 
 export const ERROR_CLASS_DEFAULTS = [
-  { name: 'transient', weight: 0.3, status: [429, 503, 504], errors: ['TimeoutError', 'AbortError'], codes: ['ECONNRESET', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT'], good: false },
+  { name: 'transient', weight: 0.3, status: [429, 503, 504], errors: ['TimeoutError', 'AbortError'], codes: ['ECONNRESET', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'EOF_MID_RESPONSE', 'EOF_BEFORE_RESPONSE'], good: false },
   { name: 'client', weight: 1.0, status: ['4xx'], good: false },
   { name: 'server', weight: 2.5, status: ['5xx'], good: false },
 ];

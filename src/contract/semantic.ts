@@ -409,12 +409,16 @@ const promqlQueries: Check = (c, out) => {
     for (const key of ['good', 'bad', 'total', 'errorRatio'] as const) {
       const q = s[key];
       if (q === undefined) continue;
-      const first = checkPromql(q).problems[0];
+      const checked = checkPromql(q);
+      const first = checked.problems[0];
       if (first) out.push(error('SLO_PROMQL', ['slis', i, key], first.message, { offset: first.offset, hint: 'write `$window` where the range goes, e.g. sum(rate(x_total[$window]))' }));
+      else if (checked.unchecked) out.push(warning('SLO_PROMQL', ['slis', i, key], checked.unchecked, { hint: 'Prometheus checks it when it loads the rules (promtool check rules)' }));
     }
     if (s.threshold) {
-      const first = checkPromql(s.threshold.query).problems[0];
+      const checked = checkPromql(s.threshold.query);
+      const first = checked.problems[0];
       if (first) out.push(error('SLO_PROMQL', ['slis', i, 'threshold', 'query'], first.message, { offset: first.offset }));
+      else if (checked.unchecked) out.push(warning('SLO_PROMQL', ['slis', i, 'threshold', 'query'], checked.unchecked, { hint: 'Prometheus checks it when it loads the rules (promtool check rules)' }));
     }
   });
 };
