@@ -13,6 +13,7 @@ import type { Contract } from '../contract/schema.ts';
 import { EXIT, UsageError } from '../errors.ts';
 import { runLoad } from '../load/run.ts';
 import { mergeResults } from '../load/merge.ts';
+import { phaseSeed } from '../load/prng.ts';
 import type { LoadProgress, LoadResult } from '../load/types.ts';
 import { compareWithBaseline } from './compare.ts';
 import { makeBaseline, profileMismatch, readBaseline, writeBaseline, type BaselineFile } from './baseline.ts';
@@ -164,7 +165,8 @@ export async function runGate(o: GateRunOptions): Promise<GateReport> {
   const watcher = new HealthWatcher({ url: endpointUrl(baseUrl, healthPath), intervalMs: HEALTH_INTERVAL_MS, onUnresponsive: (e) => failTarget(e) });
   watcher.start();
 
-  const load = (phase: string, durationMs: number): Promise<LoadResult> =>
+  // Each phase sends its own request sequence (warm-up 0, trial k), all fixed by the run's seed.
+  const load = (phase: string, durationMs: number, seedPhase: number): Promise<LoadResult> =>
     runLoad({
       url: baseUrl,
       requests: profile.requests,
@@ -172,7 +174,7 @@ export async function runGate(o: GateRunOptions): Promise<GateReport> {
       connections: profile.connections,
       timeoutMs: profile.timeoutMs,
       workers: profile.workers,
-      seed: o.seed,
+      seed: phaseSeed(o.seed ?? 1, seedPhase),
       allowRemote: o.allowRemote,
       signal: stop.signal,
       onProgress: (p) => o.onProgress?.(phase, p),
@@ -189,7 +191,7 @@ export async function runGate(o: GateRunOptions): Promise<GateReport> {
     // 2. Warm-up: same profile, results journaled but not judged.
     if (profile.warmupMs > 0 && !stop.signal.aborted) {
       log(`warm-up ${profile.warmupMs / 1000}s`);
-      const w = await load('warm-up', profile.warmupMs);
+      const w = await load('warm-up', profile.warmupMs, 0);
       journal.write('warmup', { result: w });
     }
 
@@ -214,7 +216,7 @@ export async function runGate(o: GateRunOptions): Promise<GateReport> {
         // What the rest of the machine used meanwhile (src/gate/machine.ts).
         const cpu0 = sampleCpu();
         const target0 = targetCpuMs(before);
-        const r = await load(phase, trialMs);
+        const r = await load(phase, trialMs, i + 1);
         const after = await watch.scrape();
         const cpu1 = sampleCpu();
         const target1 = targetCpuMs(after);
