@@ -157,8 +157,9 @@ class ThreadRun implements ConnectionOwner<Flight> {
     this.schedule = input.schedule;
     this.share = input.share;
     this.closed = input.schedule.model === 'closed';
-    // Each thread gets its own stream of picks, reproducible for a given seed and share.
-    this.mix = compileMix(this.o.requests, ((this.o.seed ?? 1) + Math.imul(input.share.index, 0x9e3779b9)) >>> 0);
+    // One sequence for the whole run (a pure function of the seed and the request's index): each
+    // thread sends its share of it, so the mix is faithful over the union of the threads.
+    this.mix = compileMix(this.o.requests, this.o.seed ?? 1);
     this.rec = new RunRecorder(this.mix.names);
     this.maxInFlight = input.tuning?.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
     this.spinMs = input.tuning?.spinMs ?? 0;
@@ -243,7 +244,7 @@ class ThreadRun implements ConnectionOwner<Flight> {
         // Latency counts from the earlier of the intended time and the actual send: from the intended
         // time when sent late (the lag is part of what a user would have waited: coordinated omission
         // corrected), from the send when sent early (never less than what the client saw).
-        this.send(this.mix.next(), this.t0 + Math.min(due, now), this.t0 + now);
+        this.send(this.mix.at(this.nextIndex), this.t0 + Math.min(due, now), this.t0 + now);
         sentNow++;
       }
       this.nextIndex += step;
@@ -273,7 +274,9 @@ class ThreadRun implements ConnectionOwner<Flight> {
       if (--this.loopsRunning === 0) this.endSending();
       return;
     }
-    this.send(this.mix.next(), now, now);
+    // No schedule: this thread's requests are still its share of the sequence, in order.
+    this.send(this.mix.at(this.nextIndex), now, now);
+    this.nextIndex += this.share.count;
   }
 
   private readonly closedNextBound = (): void => this.closedNext();
