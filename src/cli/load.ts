@@ -1,4 +1,8 @@
-// `sloctl load URL`: load one URL and print what was measured.
+// `sloctl load URL`: load one URL and print what was measured. `sloctl load --contract slo.yaml`
+// sends the contract's weighted mix instead (the `load.mix` routes, with their path parameters,
+// headers and bodies), at the contract's rate, duration, connections and timeout unless a flag says
+// otherwise: traffic for a Prometheus or a dashboard without running a gate. Its base URL is the URL
+// argument or --target, else the contract's target.url, else http://127.0.0.1:<target.port>.
 //
 // `--rate N` is the open model: requests leave on schedule whether or not earlier ones came back,
 // and latency is measured from the time each was due (coordinated omission corrected) as well as
@@ -21,14 +25,15 @@ import { ProgressWriter } from '../load/progress.ts';
 import { renderLoadTable } from '../load/render-table.ts';
 import type { LoadOptions, LoadResult, RequestTemplate } from '../load/types.ts';
 import { EXIT, UsageError, type CliContext } from './exit.ts';
-import { readInputFile, writeAtomically } from './files.ts';
+import { gateProfile, type ProfileOverrides } from '../gate/profile.ts';
+import { loadValidContract, readInputFile, writeAtomically } from './files.ts';
 import { durationFlag, intFlag, rateFlag } from './flags.ts';
 
 interface LoadFlags {
   rate?: string;
-  duration: string;
-  connections: string;
-  timeout: string;
+  duration?: string;
+  connections?: string;
+  timeout?: string;
   workers?: string;
   method: string;
   header: string[];
@@ -39,6 +44,8 @@ interface LoadFlags {
   output?: string;
   allowRemote?: boolean;
   from?: string;
+  contract?: string;
+  target?: string;
 }
 
 /** What the command needs from outside; tests replace parts of it. */
@@ -52,24 +59,33 @@ export interface LoadCommandDeps {
 }
 
 /** Flags that shape a run; meaningless with --from. */
-const RUN_FLAGS = ['rate', 'duration', 'connections', 'timeout', 'workers', 'method', 'header', 'body', 'ramp', 'seed', 'allowRemote'] as const;
+const RUN_FLAGS = ['rate', 'duration', 'connections', 'timeout', 'workers', 'method', 'header', 'body', 'ramp', 'seed', 'allowRemote', 'contract', 'target'] as const;
 const FLAG_NAMES: Record<string, string> = { allowRemote: 'allow-remote' };
+/** Flags that describe the one request of a single-URL run; the contract's mix describes its own. */
+const SINGLE_REQUEST_FLAGS = ['method', 'body'] as const;
 
 export function register(program: Command, ctx: CliContext, deps: LoadCommandDeps = {}): void {
   program
     .command('load')
-    .description('Send load to one URL at a constant (or ramped) arrival rate, or as fast as the connections allow, and print latency (corrected and service time), statuses and the generator\'s check on itself; --from reads a vegeta, k6 or sloctl result instead.')
-    .argument('[url]', 'the URL to load, e.g. http://127.0.0.1:8080/products (loopback only unless --allow-remote)')
-    .option('--rate <rate>', 'requests per second: 500, 500/s, 6000/m; or max, the closed model (every connection busy); required unless --from')
-    .option('--duration <duration>', 'how long to send, e.g. 30s, 2m', '30s')
-    .option('--connections <n>', 'keep-alive connections (per worker)', '64')
-    .option('--timeout <duration>', 'a request unanswered this long after it was due counts as a timeout', '10s')
+    .description(
+      'Send load to one URL, or a contract\'s weighted mix of routes (--contract), at a constant (or ramped) arrival rate, or as fast as the connections allow, and print latency (corrected and service time), statuses per route and the generator\'s check on itself; --from reads a vegeta, k6 or sloctl result instead.',
+    )
+    .argument('[url]', 'the URL to load, e.g. http://127.0.0.1:8080/products (loopback only unless --allow-remote); with --contract, the base URL the routes\' paths go to')
+    .option(
+      '--contract <file>',
+      'send the weighted mix of this slo.yaml\'s load section (its routes, path parameters, headers and bodies) at its rate, duration, connections and timeout; the flags below override them. Base URL: the URL argument or --target, else target.url, else http://127.0.0.1:<target.port>',
+    )
+    .option('--target <url>', 'with --contract: the base URL of the service, e.g. http://127.0.0.1:8080 (same as giving it as the URL argument)')
+    .option('--rate <rate>', 'requests per second: 500, 500/s, 6000/m; or max, the closed model (every connection busy); required unless --from or --contract')
+    .option('--duration <duration>', 'how long to send, e.g. 30s, 2m (default 30s, or the contract\'s load.duration)')
+    .option('--connections <n>', 'keep-alive connections (per worker) (default 64, or the contract\'s load.connections)')
+    .option('--timeout <duration>', 'a request unanswered this long after it was due counts as a timeout (default 10s, or the contract\'s load.timeout)')
     .option('--workers <n>', 'worker threads sharing the load, when one core cannot drive the rate (default 1)')
-    .option('--method <method>', 'HTTP method', 'GET')
-    .option('-H, --header <name:value>', 'a request header; repeat for more', (v: string, all: string[]) => [...all, v], [] as string[])
-    .option('--body <json|@file>', 'request body: inline JSON (sent as application/json), or @file (JSON if it parses, else sent as is)')
+    .option('--method <method>', 'HTTP method (not with --contract: each route has its own)', 'GET')
+    .option('-H, --header <name:value>', 'a request header; repeat for more (with --contract: added to every route\'s requests, replacing the mix\'s header of that name)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('--body <json|@file>', 'request body: inline JSON (sent as application/json), or @file (JSON if it parses, else sent as is); not with --contract')
     .option('--ramp <rate>', 'ramp the rate linearly from --rate to this over the duration')
-    .option('--seed <n>', 'seed of the request generators, for reproducible runs')
+    .option('--seed <n>', 'seed of the request sequence (which route each request goes to, and its path parameters), for reproducible runs (default 1)')
     .option('--json', 'print the result as JSON (the LoadResult) instead of the table')
     .option('--output <file>', 'also write the result as JSON to FILE (atomically)')
     .option('--allow-remote', 'allow a target that is not on a loopback address')
@@ -115,19 +131,14 @@ function rateText(rate: number | 'max', to?: number): string {
 
 /** Builds the run from the flags; every mistake is a UsageError naming its flag. */
 function loadOptions(url: string | undefined, flags: LoadFlags, ctx: CliContext): { options: LoadOptions; title: string } {
-  if (url === undefined) throw new UsageError('missing URL: sloctl load URL --rate 500 (or --from FILE to read a vegeta, k6 or sloctl result)');
+  if (url === undefined) throw new UsageError('missing URL: sloctl load URL --rate 500 (or --contract slo.yaml to send its mix, or --from FILE to read a vegeta, k6 or sloctl result)');
   if (flags.rate === undefined) throw new UsageError('--rate is required: requests per second (500, 500/s, 6000/m) or max (the closed model)');
   const rate = rateFlag('rate', flags.rate, true);
-  const durationMs = durationFlag('duration', flags.duration);
-  const connections = intFlag('connections', flags.connections, 1, 100_000);
-  const timeoutMs = durationFlag('timeout', flags.timeout);
-  const workers = flags.workers === undefined ? undefined : intFlag('workers', flags.workers, 1, 256);
-  const seed = flags.seed === undefined ? undefined : intFlag('seed', flags.seed, 0, 2 ** 32 - 1);
-  let to: number | undefined;
-  if (flags.ramp !== undefined) {
-    if (rate === 'max') throw new UsageError('--ramp: the closed model (--rate max) has no rate to ramp from; give --rate a number');
-    to = rateFlag('ramp', flags.ramp) as number;
-  }
+  const durationText = flags.duration ?? DEFAULTS.duration;
+  const durationMs = durationFlag('duration', durationText);
+  const connections = intFlag('connections', flags.connections ?? DEFAULTS.connections, 1, 100_000);
+  const timeoutMs = durationFlag('timeout', flags.timeout ?? DEFAULTS.timeout);
+  const { workers, seed, to } = commonFlags(flags, rate);
   const method = flags.method.trim().toUpperCase();
   if (!/^[A-Z]+$/.test(method)) throw new UsageError(`--method: expected an HTTP method such as GET or POST, got ${JSON.stringify(flags.method)}`);
   const headers = parseHeaders(flags.header);
@@ -156,8 +167,91 @@ function loadOptions(url: string | undefined, flags: LoadFlags, ctx: CliContext)
     ...(seed !== undefined ? { seed } : {}),
     allowRemote: flags.allowRemote === true,
   };
-  const title = `sloctl load ${method} ${u.toString()}: ${rate === 'max' ? 'closed' : 'open'} model, ${flags.duration} at ${rateText(rate, to)}, ${connections} connection${connections === 1 ? '' : 's'}${workers && workers > 1 ? ` × ${workers} workers` : ''}`;
+  const title = `sloctl load ${method} ${u.toString()}: ${rate === 'max' ? 'closed' : 'open'} model, ${durationText} at ${rateText(rate, to)}, ${connections} connection${connections === 1 ? '' : 's'}${workers && workers > 1 ? ` × ${workers} workers` : ''}`;
   return { options, title };
+}
+
+/** Defaults of a single-URL run (a contract run takes its own from the contract's load section). */
+const DEFAULTS = { duration: '30s', connections: '64', timeout: '10s' };
+
+/** The flags both kinds of run read the same way. */
+function commonFlags(flags: LoadFlags, rate: number | 'max'): { workers?: number; seed?: number; to?: number } {
+  const workers = flags.workers === undefined ? undefined : intFlag('workers', flags.workers, 1, 256);
+  const seed = flags.seed === undefined ? undefined : intFlag('seed', flags.seed, 0, 2 ** 32 - 1);
+  let to: number | undefined;
+  if (flags.ramp !== undefined) {
+    if (rate === 'max') throw new UsageError(`--ramp: the closed model (${flags.rate === undefined ? "the contract's load.rate max" : '--rate max'}) has no rate to ramp from; give --rate a number`);
+    to = rateFlag('ramp', flags.ramp) as number;
+  }
+  return { workers, seed, to };
+}
+
+/** `--contract FILE`: the contract's mix, its load section's numbers, and a base URL; every mistake a UsageError naming the flag or field. */
+function contractLoadOptions(url: string | undefined, flags: LoadFlags, ctx: CliContext, explicit: ReadonlySet<string>): { options: LoadOptions; title: string } {
+  const file = flags.contract!;
+  for (const f of SINGLE_REQUEST_FLAGS) {
+    if (explicit.has(f) || (f === 'body' && flags.body !== undefined)) {
+      throw new UsageError(`--${f} describes the one request of a single-URL run; with --contract each route of load.mix has its own ${f === 'method' ? 'method (routes[].method)' : 'body (load.mix[].body)'}: drop --${f}`);
+    }
+  }
+  if (url !== undefined && flags.target !== undefined) {
+    throw new UsageError(`the base URL is given twice (${url} and --target ${flags.target}): with --contract the URL argument and --target are the same thing; keep one`);
+  }
+  const { contract, shown } = loadValidContract(ctx, file, `sloctl load --contract ${file}`);
+  if (!contract.load) {
+    throw new UsageError(`--contract ${shown}: the contract has no \`load\` section: add one with rate, duration and mix (see examples/checkout/slo.yaml), or load one URL without --contract`);
+  }
+  const overrides: ProfileOverrides = {};
+  if (flags.rate !== undefined) overrides.rate = rateFlag('rate', flags.rate, true);
+  if (flags.duration !== undefined) overrides.durationMs = durationFlag('duration', flags.duration);
+  if (flags.connections !== undefined) overrides.connections = intFlag('connections', flags.connections, 1, 100_000);
+  if (flags.timeout !== undefined) overrides.timeoutMs = durationFlag('timeout', flags.timeout);
+  const profile = gateProfile(contract, overrides);
+  if (typeof profile === 'string') throw new UsageError(`--contract ${shown}: ${profile}`);
+  const { workers, seed, to } = commonFlags(flags, profile.rate);
+
+  const t = contract.target;
+  const base = url ?? flags.target ?? t?.url ?? (t?.port !== undefined ? `http://127.0.0.1:${t.port}` : undefined);
+  const from = url !== undefined ? 'the URL' : flags.target !== undefined ? '--target' : t?.url !== undefined ? `target.url in ${shown}` : 'target.port';
+  if (base === undefined) {
+    throw new UsageError(`--contract ${shown}: no base URL: the contract has neither target.url nor target.port; pass the service's URL, e.g. sloctl load --contract ${file} http://127.0.0.1:8080`);
+  }
+  let u: URL;
+  try {
+    u = checkTargetUrl(base, flags.allowRemote === true, 'send load to');
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message} (the base URL, from ${from})`);
+  }
+  if (u.pathname !== '/' || u.search !== '') {
+    // The routes' paths are absolute (as the gate sends them): a path here would be dropped silently.
+    throw new UsageError(`the base URL ${base} (from ${from}) has a path or query, but the contract's routes are absolute paths (e.g. ${profile.requests[0].path}) sent as they are: give the origin only, e.g. ${u.origin}`);
+  }
+  const headers = parseHeaders(flags.header);
+  const requests: RequestTemplate[] = headers === undefined ? profile.requests : profile.requests.map((r) => ({ ...r, headers: { ...lowerKeys(r.headers), ...headers } }));
+  const options: LoadOptions = {
+    url: u.origin,
+    requests,
+    stages: [{ rate: profile.rate, ...(to !== undefined ? { to } : {}), durationMs: profile.durationMs }],
+    connections: profile.connections,
+    timeoutMs: profile.timeoutMs,
+    ...(workers !== undefined ? { workers } : {}),
+    ...(seed !== undefined ? { seed } : {}),
+    allowRemote: flags.allowRemote === true,
+  };
+  const total = requests.reduce((a, r) => a + r.weight, 0);
+  const mix = requests.map((r) => `${r.name} ${percentText((r.weight / total) * 100)}`).join(', ');
+  const title =
+    `sloctl load --contract ${shown} (${contract.service.name}) to ${u.origin}: ${profile.rate === 'max' ? 'closed' : 'open'} model, ${profile.durationMs / 1000}s at ${rateText(profile.rate, to)}, ` +
+    `${profile.connections} connection${profile.connections === 1 ? '' : 's'}${workers && workers > 1 ? ` × ${workers} workers` : ''}; mix ${mix}`;
+  return { options, title };
+}
+
+function lowerKeys(h: Record<string, string> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(h ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+}
+
+function percentText(p: number): string {
+  return `${Number.isInteger(p) ? p : Number(p.toFixed(1))}%`;
 }
 
 /** Kinds of failure that mean "never answered"; k6's http_req_failed mixes in HTTP errors, so it does not. */
@@ -213,7 +307,10 @@ export async function runLoadCommand(url: string | undefined, flags: LoadFlags, 
     return;
   }
 
-  const { options, title } = loadOptions(url, flags, ctx);
+  if (flags.contract === undefined && flags.target !== undefined) {
+    throw new UsageError(`--target is the base URL of a --contract run; to load one URL, give it as the argument: sloctl load ${flags.target} --rate 100`);
+  }
+  const { options, title } = flags.contract !== undefined ? contractLoadOptions(url, flags, ctx, explicit) : loadOptions(url, flags, ctx);
   const stop = new AbortController();
   // The first Ctrl-C stops the run and keeps what was measured; a second one (no listener left) ends the process.
   const onSigint = () => stop.abort();
