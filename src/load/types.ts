@@ -39,7 +39,10 @@ export interface LoadOptions {
   timeoutMs: number;
   /** Worker threads; 1 runs in the calling thread. */
   workers?: number;
-  /** Seed of the mix and parameter generators, so runs are reproducible. */
+  /**
+   * Seed of the request sequence (which template request i uses, and its parameter values; see
+   * mix.ts): the same seed sends the same requests, whatever the number of workers. Default 1.
+   */
   seed?: number;
   /** Allow a target that is not a loopback address. */
   allowRemote?: boolean;
