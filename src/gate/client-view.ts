@@ -27,7 +27,7 @@ export interface ClientCounts {
 const classifiers = new WeakMap<Contract, Classifier>();
 
 /** The contract's error classifier, compiled once per contract (every verdict and trial asks). */
-function classifierOf(contract: Contract): Classifier {
+export function classifierOf(contract: Contract): Classifier {
   let c = classifiers.get(contract);
   if (!c) classifiers.set(contract, (c = new Classifier(contract.errorClasses)));
   return c;

@@ -9,7 +9,7 @@
 // service that answers 503 DOWN is answering: the gate measures it instead of calling it dead. The
 // defaults (1 s apart, 5 s timeout, K = 3) notice a dead process within ~3 s (refused at once) and
 // give a service saturated by the load ~15 s of silence before calling it unresponsive.
-import { describeProbe, probeHealth, type HealthProbe, type HealthState } from './health.ts';
+import { describeProbe, probeHealth, type FailingCheck, type HealthProbe, type HealthState } from './health.ts';
 import { TargetError } from './target-error.ts';
 
 export interface HealthWatcherOptions {
@@ -33,6 +33,18 @@ export interface HealthStats {
   counts: Record<HealthState, number>;
   /** Share of the watched time the endpoint said UP, 0..1; NaN before the first probe completed. */
   upShare: number;
+  /**
+   * Share of the watched time the process was live: the body's liveness check UP (the SDK's), or
+   * for a body that does not say, an answer that is UP or DEGRADED. NaN before the first probe.
+   */
+  liveShare: number;
+  /**
+   * The SDK's four checks: share of the watched time each scored 1 (UP or UNKNOWN), over the time
+   * the body reported them; absent when no probe carried them.
+   */
+  checkShares?: { liveness: number; latency: number; success: number; dependencies: number };
+  /** Every check the body reported failing during the watched time, with its last reason and how long it failed. */
+  failing: Array<FailingCheck & { ms: number; share: number }>;
   /** Milliseconds of watched time (from the first probe's start to the last probe's end or now). */
   watchedMs: number;
   consecutiveFailures: number;
@@ -53,7 +65,10 @@ export class HealthWatcher {
   /** Time-weighted accounting: each probe's state holds from its start until the next probe's start. */
   private upMs = 0;
   private totalMs = 0;
-  private current: { state: HealthState; since: number } | undefined;
+  private current: { state: HealthState; since: number; probe: HealthProbe } | undefined;
+  private liveMs = 0;
+  private checkMs = { known: 0, liveness: 0, latency: 0, success: 0, dependencies: 0 };
+  private failing = new Map<string, FailingCheck & { ms: number }>();
   private consecutive = 0;
   private lastProbe: HealthProbe | undefined;
   private fired = false;
@@ -111,34 +126,65 @@ export class HealthWatcher {
     this.totalMs = 0;
     this.probes = 0;
     this.counts = { up: 0, degraded: 0, down: 0, unreachable: 0 };
+    this.liveMs = 0;
+    this.checkMs = { known: 0, liveness: 0, latency: 0, success: 0, dependencies: 0 };
+    this.failing = new Map();
     if (this.current) this.current.since = performance.now();
   }
 
   stats(): HealthStats {
     const now = performance.now();
-    let up = this.upMs;
-    let total = this.totalMs;
-    if (this.current && this.running) {
-      const open = now - this.current.since;
-      total += open;
-      if (this.current.state === 'up') up += open;
-    }
+    // The open span (the last probe's state, until now) counted on copies.
+    const acc = { up: this.upMs, total: this.totalMs, live: this.liveMs, checks: { ...this.checkMs }, failing: new Map([...this.failing].map(([k, v]) => [k, { ...v }])) };
+    if (this.current && this.running) this.account(acc, this.current.probe, now - this.current.since);
+    const total = acc.total;
+    const share = (ms: number, state: boolean) => (this.current === undefined ? NaN : total > 0 ? ms / total : state ? 1 : 0);
     const s: HealthStats = {
       probes: this.probes,
       counts: { ...this.counts },
-      upShare: this.current === undefined ? NaN : total > 0 ? up / total : this.current.state === 'up' ? 1 : 0,
+      upShare: share(acc.up, this.current?.state === 'up'),
+      liveShare: share(acc.live, this.current !== undefined && isLive(this.current.probe)),
       watchedMs: total,
       consecutiveFailures: this.consecutive,
+      failing: [...acc.failing.values()].map((f) => ({ ...f, share: total > 0 ? f.ms / total : 0 })).sort((a, b) => b.ms - a.ms),
     };
+    const c = acc.checks;
+    if (c.known > 0) s.checkShares = { liveness: c.liveness / c.known, latency: c.latency / c.known, success: c.success / c.known, dependencies: c.dependencies / c.known };
+    else if (this.current?.probe.body?.checks) {
+      const b = this.current.probe.body.checks;
+      s.checkShares = { liveness: +b.liveness, latency: +b.latency, success: +b.success, dependencies: +b.dependencies };
+    }
     if (this.lastProbe) s.last = this.lastProbe;
     return s;
+  }
+
+  /** Adds `span` ms in which `p` held to the accumulators. */
+  private account(acc: { up: number; total: number; live: number; checks: HealthWatcher['checkMs']; failing: HealthWatcher['failing'] }, p: HealthProbe, span: number): void {
+    if (!(span > 0)) return;
+    acc.total += span;
+    if (p.state === 'up') acc.up += span;
+    if (isLive(p)) acc.live += span;
+    const checks = p.body?.checks;
+    if (checks) {
+      acc.checks.known += span;
+      for (const k of ['liveness', 'latency', 'success', 'dependencies'] as const) if (checks[k]) acc.checks[k] += span;
+    }
+    if (p.state !== 'up' || (p.body?.failing.length ?? 0) > 0) {
+      for (const f of p.body?.failing ?? []) {
+        const prev = acc.failing.get(f.name);
+        acc.failing.set(f.name, { ...f, ms: (prev?.ms ?? 0) + span });
+      }
+    }
   }
 
   private closeSpan(end: number): void {
     if (!this.current) return;
     const span = Math.max(0, end - this.current.since);
-    this.totalMs += span;
-    if (this.current.state === 'up') this.upMs += span;
+    const acc = { up: this.upMs, total: this.totalMs, live: this.liveMs, checks: this.checkMs, failing: this.failing };
+    this.account(acc, this.current.probe, span);
+    this.upMs = acc.up;
+    this.totalMs = acc.total;
+    this.liveMs = acc.live;
     this.current.since = end;
   }
 
@@ -157,7 +203,7 @@ export class HealthWatcher {
   private record(p: HealthProbe, started: number): void {
     // The previous state held until this probe started; this one holds from its start on.
     this.closeSpan(started);
-    this.current = { state: p.state, since: started };
+    this.current = { state: p.state, since: started, probe: p };
     this.probes++;
     this.counts[p.state]++;
     this.lastProbe = p;
@@ -174,4 +220,11 @@ export class HealthWatcher {
       this.opts.onUnresponsive?.(e);
     }
   }
+}
+
+/** The process is live: the body's liveness check says so, or (a body that does not say) it answered UP or DEGRADED. */
+export function isLive(p: HealthProbe): boolean {
+  if (p.state === 'unreachable') return false;
+  if (p.body?.live !== undefined) return p.body.live;
+  return p.state === 'up' || p.state === 'degraded';
 }

@@ -23,6 +23,115 @@ export interface HealthProbe {
   status?: string;
   /** Why there was no answer (unreachable), one line. */
   error?: string;
+  /** What a JSON body said about its checks, when it said anything. */
+  body?: HealthBody;
+}
+
+/** A check the health body reports as failing, with its reason when the body gives one. */
+export interface FailingCheck {
+  /** The check's name as the body gives it: "liveness", "latency", "sqlite"... */
+  name: string;
+  status: string;
+  reason?: string;
+}
+
+/**
+ * What a health body says beyond its status. The SDK's body (src/sdk/core/health.ts) is read
+ * exactly: `checks.liveness`, `checks.latency`, `checks.success`, `checks.dependencies` (with
+ * `details` per dependency). Other bodies are read for what they commonly carry: `checks`,
+ * `components` (Spring Boot), `dependencies` or `details` holding entries with a `status` and a
+ * `reason` / `error` / `message` / `output`.
+ */
+export interface HealthBody {
+  /** The process serves and is not draining (the SDK's liveness check); undefined when the body does not say. */
+  live?: boolean;
+  /** The SDK's four checks: true when the check scores 1 (UP or UNKNOWN), false when DOWN. */
+  checks?: { liveness: boolean; latency: boolean; success: boolean; dependencies: boolean };
+  /** Checks and dependencies reported as failing, innermost first (a dependency before its group). */
+  failing: FailingCheck[];
+}
+
+/** Statuses that mean a check is fine or not judged. */
+const OK_STATUS = new Set(['UP', 'PASS', 'OK', 'HEALTHY', 'UNKNOWN', 'TRUE']);
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function statusOf(v: Record<string, unknown>): string | undefined {
+  const s = v.status ?? v.state;
+  return typeof s === 'string' ? s : typeof s === 'boolean' ? String(s) : undefined;
+}
+
+/** A short reason from an entry: its own words, else what the SDK's ratio checks carry. */
+function reasonOf(v: Record<string, unknown>): string | undefined {
+  for (const k of ['reason', 'error', 'message', 'output', 'cause']) {
+    const x = v[k];
+    if (typeof x === 'string' && x !== '') return oneLineText(x);
+    if (isRecord(x) && typeof x.message === 'string') return oneLineText(x.message);
+  }
+  if (isRecord(v.details)) {
+    const d = v.details;
+    for (const k of ['error', 'reason', 'message']) if (typeof d[k] === 'string') return oneLineText(d[k] as string);
+  }
+  if (typeof v.ratio === 'number' && typeof v.objective === 'number') {
+    const p = (x: number) => `${+(x * 100).toPrecision(4)}%`;
+    const n = typeof v.requests === 'number' ? ` of ${v.requests} recent requests` : '';
+    return `${p(v.ratio)}${n} < objective ${p(v.objective)}`;
+  }
+  return undefined;
+}
+
+function oneLineText(s: string): string {
+  const t = s.replace(/\s+/g, ' ').trim();
+  return t.length > 300 ? `${t.slice(0, 300)}...` : t;
+}
+
+const NESTED = ['checks', 'components', 'dependencies', 'details'];
+
+/**
+ * Failing entries under `v` (an object of named entries, or IETF-style arrays of them), depth-
+ * bounded. A group whose members failed is explained by them (dependencies -> sqlite): only the
+ * members are listed.
+ */
+function failingEntries(v: unknown, out: FailingCheck[], depth: number): void {
+  if (depth > 4 || !isRecord(v)) return;
+  for (const [name, raw] of Object.entries(v)) {
+    for (const entry of Array.isArray(raw) ? raw : [raw]) {
+      if (!isRecord(entry)) continue;
+      const members: FailingCheck[] = [];
+      for (const k of NESTED) failingEntries(entry[k], members, depth + 1);
+      const status = statusOf(entry);
+      if (members.length > 0) out.push(...members);
+      else if (status !== undefined && !OK_STATUS.has(status.toUpperCase())) {
+        const f: FailingCheck = { name: typeof entry.componentId === 'string' ? entry.componentId : name, status };
+        const reason = reasonOf(entry);
+        if (reason !== undefined) f.reason = reason;
+        out.push(f);
+      }
+    }
+  }
+}
+
+/** Reads what a parsed JSON health body says about its checks. */
+export function readHealthBody(body: unknown): HealthBody | undefined {
+  if (!isRecord(body)) return undefined;
+  const out: HealthBody = { failing: [] };
+  const checks = body.checks;
+  if (isRecord(checks) && isRecord(checks.liveness) && isRecord(checks.dependencies)) {
+    // The SDK's body: each check scores 1 unless DOWN.
+    const ok = (c: unknown) => !(isRecord(c) && typeof c.status === 'string' && c.status.toUpperCase() === 'DOWN');
+    out.checks = { liveness: ok(checks.liveness), latency: ok(checks.latency), success: ok(checks.success), dependencies: ok(checks.dependencies) };
+    out.live = out.checks.liveness;
+  }
+  for (const k of NESTED) failingEntries(body[k], out.failing, 0);
+  if (out.checks === undefined && out.failing.length === 0) return undefined;
+  return out;
+}
+
+/** "sqlite: check threw: no such table; latency: DOWN (90% < objective 99%)". */
+export function describeFailing(failing: readonly FailingCheck[]): string {
+  return failing.map((f) => (f.reason !== undefined ? `${f.name}: ${f.reason}` : `${f.name}: ${f.status}`)).join('; ');
 }
 
 /** Largest body read: a health answer is small; a hostile or broken endpoint must not fill memory. */
@@ -54,15 +163,19 @@ async function readSome(body: AsyncIterable<Buffer> & { destroy?: () => void }):
   return Buffer.concat(chunks).toString('utf8', 0, Math.min(size, MAX_BODY));
 }
 
-function jsonStatus(text: string): string | undefined {
+function jsonBody(text: string): unknown {
   const t = text.trimStart();
   if (!t.startsWith('{')) return undefined;
   try {
-    const body = JSON.parse(t) as unknown;
-    if (body && typeof body === 'object' && 'status' in body) return String((body as { status: unknown }).status);
+    return JSON.parse(t) as unknown;
   } catch {
     /* not JSON (or cut at MAX_BODY): the status code decides */
   }
+  return undefined;
+}
+
+function jsonStatus(body: unknown): string | undefined {
+  if (body && typeof body === 'object' && 'status' in body) return String((body as { status: unknown }).status);
   return undefined;
 }
 
@@ -83,7 +196,8 @@ export async function probeHealth(url: string, timeoutMs: number): Promise<Healt
     // and a kept-alive socket the server closed while idle cannot pass for an outage.
     const res = await request(url, { method: 'GET', headers: { accept: 'application/json' }, reset: true, signal: AbortSignal.timeout(Math.max(1, Math.ceil(timeoutMs))) });
     const text = await readSome(res.body);
-    const status = jsonStatus(text);
+    const parsed = jsonBody(text);
+    const status = jsonStatus(parsed);
     const upper = status?.toUpperCase();
     const ok2xx = res.statusCode >= 200 && res.statusCode < 300;
     let state: HealthState;
@@ -92,6 +206,8 @@ export async function probeHealth(url: string, timeoutMs: number): Promise<Healt
     else state = 'down';
     const probe: HealthProbe = { state, at, ms: elapsed(), statusCode: res.statusCode };
     if (status !== undefined) probe.status = status;
+    const body = readHealthBody(parsed);
+    if (body !== undefined) probe.body = body;
     return probe;
   } catch (e) {
     return { state: 'unreachable', at, ms: elapsed(), error: oneLine(e) };
@@ -103,8 +219,12 @@ export async function checkHealth(url: string, timeoutMs: number): Promise<boole
   return (await probeHealth(url, timeoutMs)).state === 'up';
 }
 
-/** "answered 503 DEGRADED", "answered 200", "did not answer (ECONNREFUSED: ...)". */
+/**
+ * "answered 503 DEGRADED, failing: sqlite: check threw: no such table", "answered 200",
+ * "did not answer (ECONNREFUSED: ...)".
+ */
 export function describeProbe(p: HealthProbe): string {
   if (p.state === 'unreachable') return `did not answer (${p.error ?? 'no answer'})`;
-  return `answered ${p.statusCode}${p.status !== undefined ? ` ${p.status}` : ''}`;
+  const failing = p.state !== 'up' && p.body !== undefined && p.body.failing.length > 0 ? `, failing: ${describeFailing(p.body.failing)}` : '';
+  return `answered ${p.statusCode}${p.status !== undefined ? ` ${p.status}` : ''}${failing}`;
 }

@@ -7,6 +7,7 @@ import { EXIT } from '../errors.ts';
 import type { LoadResult } from '../load/types.ts';
 import type { GateReport } from './types.ts';
 import { failureReasons, judgeObjectives } from './verdicts.ts';
+import { routeEvidence, routeReports } from './routes.ts';
 
 export interface ImportedGateOptions {
   contract: Contract;
@@ -20,7 +21,8 @@ export function judgeImported(o: ImportedGateOptions): GateReport {
   const { contract, result } = o;
   const now = Date.now();
   const service = { slos: [], unavailable: `an imported ${result.source} result has only the client's view` };
-  const verdicts = judgeObjectives(contract, { client: result, service }).filter((v) => v.contract !== 'memory');
+  const routes = routeEvidence(contract, result, undefined);
+  const verdicts = judgeObjectives(contract, { client: result, service, routes }).filter((v) => v.contract !== 'memory');
   const reasons: string[] = [`judged on ${o.from} (${result.source}, ${result.model} model): the client's view only; the service was not scraped`];
   if (result.generator === undefined) reasons.push(`${result.source} does not report whether it kept to its schedule: a generator that fell behind would go unnoticed`);
   else if (!result.generator.ok) {
@@ -50,6 +52,7 @@ function base(o: ImportedGateOptions, now: number, verdicts: GateReport['verdict
     target: { url: r.url, started: false },
     profile: { rate: r.model === 'closed' ? 'max' : r.generator?.requestedRate ?? (r.durationMs > 0 ? Math.round((r.sent / r.durationMs) * 1000) : 0), durationMs: r.durationMs, warmupMs: 0, connections: 0, trials: 1, workers: r.generator?.workers ?? 1 },
     verdicts,
+    routes: routeReports(o.contract, routeEvidence(o.contract, r, undefined), verdicts),
     trials: [],
     generator: r.generator,
     load: r,

@@ -4,7 +4,7 @@ import { formatDuration } from '../contract/units.ts';
 import { num } from '../evaluate/report.ts';
 import type { GeneratorHealth } from '../load/types.ts';
 import { formatValue } from './format.ts';
-import type { GateOutcome, GateReport, MetricComparison, ObjectiveVerdict, Unit, Verdict } from './types.ts';
+import type { GateOutcome, GateReport, MetricComparison, ObjectiveVerdict, RouteNumbers, RouteReport, Unit, Verdict } from './types.ts';
 
 const sig = (x: number, digits = 4) => num(+x.toPrecision(digits));
 
@@ -137,4 +137,50 @@ export function visibleEscape(c: string): string {
 export function printable(s: string, multiline = false): string {
   const re = multiline ? /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g : /[\u0000-\u001f\u007f-\u009f]/g;
   return s.replace(re, visibleEscape);
+}
+
+/** The per-route table's columns (table and Markdown). */
+export const ROUTE_HEAD = ['ROUTE', 'VIEW', 'REQUESTS', 'P50', 'P95', 'P99', 'WITHIN THRESHOLD', 'WEIGHTED ERRORS', 'ERRORS BY CLASS', '404/UNMATCHED', 'FAILS'];
+
+/** A count as the tables show it: whole, with thousands separators. */
+function count(x: number): string {
+  return Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : 'n/a';
+}
+
+/** One line of numbers per route and view: client first, then the service's estimate. */
+export function routeRows(routes: readonly RouteReport[]): string[][] {
+  const rows: string[][] = [];
+  for (const r of routes) {
+    const views: Array<['client' | 'service', RouteNumbers]> = [];
+    if (r.client) views.push(['client', r.client]);
+    if (r.service) views.push(['service', r.service]);
+    views.forEach(([view, n], i) => {
+      const within = r.thresholdMs === undefined ? '-' : `${formatValue(n.withinThreshold, 'ratio')} <= ${formatValue(r.thresholdMs, 'ms')}`;
+      const classes = Object.entries(n.errorsByClass).map(([k, v]) => `${k} ${count(v)}`).join(', ');
+      rows.push([
+        i === 0 ? r.route : '',
+        view,
+        count(n.requests),
+        formatValue(n.p50, 'ms'),
+        formatValue(n.p95, 'ms'),
+        formatValue(n.p99, 'ms'),
+        within,
+        formatValue(n.errorRatio, 'ratio'),
+        classes === '' ? '-' : classes,
+        count(n.notFound),
+        i === 0 && r.causes.length > 0 ? r.causes.join(', ') : '-',
+      ]);
+    });
+  }
+  return rows;
+}
+
+/** One route's numbers in a line: "client 1,200 requests, p50 ..., p95 ..., 84% within 100 ms, ...". */
+export function routeDetail(r: RouteReport): string {
+  const one = (view: string, n: RouteNumbers) => {
+    const within = r.thresholdMs === undefined ? '' : `, ${formatValue(n.withinThreshold, 'ratio')} within ${formatValue(r.thresholdMs, 'ms')}`;
+    const classes = Object.entries(n.errorsByClass).map(([k, v]) => `${k} ${count(v)}`).join(', ');
+    return `${view}: ${count(n.requests)} requests, p50 ${formatValue(n.p50, 'ms')}, p95 ${formatValue(n.p95, 'ms')}, p99 ${formatValue(n.p99, 'ms')}${within}, weighted errors ${formatValue(n.errorRatio, 'ratio')}${classes ? ` (${classes})` : ''}, ${count(n.notFound)} 404/unmatched`;
+  };
+  return [r.client ? one('client', r.client) : '', r.service ? one('service', r.service) : ''].filter(Boolean).join('; ');
 }

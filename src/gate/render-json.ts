@@ -18,16 +18,21 @@ interface Shape {
   keys: readonly string[];
   children?: Record<string, Shape>;
 }
-const VERDICT: Shape = { keys: ['contract', 'name', 'verdict', 'measured', 'objective', 'unit', 'direction', 'margin', 'client', 'service', 'reason'] };
+const CAUSE: Shape = { keys: ['route', 'view', 'value', 'unit', 'detail'] };
+const PART: Shape = { keys: ['name', 'weight', 'client', 'service', 'detail'] };
+const VERDICT: Shape = { keys: ['contract', 'name', 'verdict', 'measured', 'objective', 'unit', 'direction', 'margin', 'client', 'service', 'reason', 'routes', 'parts'], children: { routes: CAUSE, parts: PART } };
+const NUMBERS: Shape = { keys: ['requests', 'p50', 'p95', 'p99', 'withinThreshold', 'weightedErrors', 'errorRatio', 'errorsByClass', 'notFound'] };
+const ROUTE: Shape = { keys: ['route', 'name', 'method', 'path', 'thresholdMs', 'client', 'service', 'causes'], children: { client: NUMBERS, service: NUMBERS } };
 const COMPARISON: Shape = { keys: ['metric', 'unit', 'baseline', 'current', 'baselineMedian', 'currentMedian', 'change', 'tolerance', 'test', 'pValue', 'alpha', 'verdict', 'reason'] };
 const BASELINE: Shape = { keys: ['path', 'createdAt', 'commit', 'comparisons', 'verdict'], children: { comparisons: COMPARISON } };
 const TRIAL: Shape = { keys: ['index', 'startedAt', 'durationMs', 'requests', 'p95Ms', 'errorRatio', 'memoryPerRequestBytes', 'throughput', 'latency'] };
 const REPORT: Shape = {
-  keys: ['service', 'contractFile', 'outcome', 'exitCode', 'reasons', 'startedAt', 'finishedAt', 'target', 'profile', 'verdicts', 'baseline', 'baselineUpdated', 'generator', 'trials', 'load', 'journal'],
+  keys: ['service', 'contractFile', 'outcome', 'exitCode', 'reasons', 'startedAt', 'finishedAt', 'target', 'profile', 'verdicts', 'routes', 'baseline', 'baselineUpdated', 'generator', 'trials', 'load', 'journal'],
   children: {
     target: { keys: ['url', 'started', 'command', 'log'] },
     profile: { keys: ['rate', 'durationMs', 'warmupMs', 'connections', 'trials', 'workers'] },
     verdicts: VERDICT,
+    routes: ROUTE,
     baseline: BASELINE,
     trials: TRIAL,
   },

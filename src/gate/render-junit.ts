@@ -14,8 +14,8 @@
 // all (control characters other than tab/newline/CR, lone surrogates, U+FFFE/U+FFFF) become the
 // text \u0001; no CDATA sections, so "]]>" in a name needs nothing special.
 import { num } from '../evaluate/report.ts';
-import { comparisonDetail, generatorLine, metricLabel, outcomeHead, outcomeLabel, outcomeReasons, profileLine, verdictDetail, visibleEscape } from './render-format.ts';
-import type { GateReport, MetricComparison, ObjectiveVerdict } from './types.ts';
+import { comparisonDetail, generatorLine, metricLabel, outcomeHead, outcomeLabel, outcomeReasons, profileLine, routeDetail, verdictDetail, visibleEscape } from './render-format.ts';
+import type { GateReport, MetricComparison, ObjectiveVerdict, RouteReport } from './types.ts';
 
 /** Characters XML 1.0 cannot hold, not even as &#n; references (plus the discouraged C1 block). */
 const NOT_XML = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\ufffe\uffff]|[\ud800-\udfff]/gu;
@@ -84,6 +84,26 @@ function comparisonCase(r: GateReport, c: MetricComparison): Case {
   }
 }
 
+/**
+ * A route as a test case (classname sloctl.gate.<service>.route): failed when it makes an
+ * objective fail (the message says which and with what numbers), else passed with its numbers.
+ * A route the service does not have is already a failed "routes" case: not repeated here.
+ */
+function routeCase(r: GateReport, route: RouteReport): Case | undefined {
+  const classname = `sloctl.gate.${r.service}.route`;
+  const causes = route.causes.filter((c) => c !== `routes ${route.route}`);
+  if (causes.length < route.causes.length && causes.length === 0) return undefined;
+  const numbers = routeDetail(route);
+  if (causes.length === 0) return { name: route.route, classname, kind: 'passed', body: [`<system-out>${xmlText(`PASS: ${numbers}`)}</system-out>`] };
+  const why = causes.map((c) => {
+    const v = r.verdicts.find((x) => `${x.contract} ${x.name}` === c);
+    const cause = v?.routes?.find((x) => x.route === route.route);
+    return cause ? `${c} (${cause.detail})` : c;
+  });
+  const message = `${route.route} makes ${why.join('; ')} fail`;
+  return { name: route.route, classname, kind: 'failure', body: [`<failure${attrs({ message, type: 'route' })}>${xmlText(`${message}\n${numbers}`)}</failure>`] };
+}
+
 /** The outcome as a test case, when the per-objective cases alone would not show it. */
 function outcomeCase(r: GateReport, cases: readonly Case[]): Case | undefined {
   const reasons = outcomeReasons(r);
@@ -99,7 +119,8 @@ function outcomeCase(r: GateReport, cases: readonly Case[]): Case | undefined {
 }
 
 export function renderJunit(r: GateReport): string {
-  const cases: Case[] = [...r.verdicts.map((v) => verdictCase(r, v)), ...(r.baseline?.comparisons ?? []).map((c) => comparisonCase(r, c))];
+  const routeCases = (r.routes ?? []).map((x) => routeCase(r, x)).filter((c): c is Case => c !== undefined);
+  const cases: Case[] = [...r.verdicts.map((v) => verdictCase(r, v)), ...routeCases, ...(r.baseline?.comparisons ?? []).map((c) => comparisonCase(r, c))];
   const outcome = outcomeCase(r, cases);
   if (outcome) cases.push(outcome);
   const count = (k: Case['kind']) => cases.filter((c) => c.kind === k).length;

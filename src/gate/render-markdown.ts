@@ -22,6 +22,8 @@ import {
   outcomeHead,
   outcomeReasons,
   profileLine,
+  ROUTE_HEAD,
+  routeRows,
   targetLine,
   verdictLabel,
 } from './render-format.ts';
@@ -84,6 +86,13 @@ export function renderMarkdown(r: GateReport): string {
       mdCell(v.reason),
     ]);
     out.push(...table(['Contract', 'Objective', 'Client', 'Service', 'Measured', 'Required', 'Margin', 'Verdict', 'Why'], rows), '');
+  }
+
+  if (r.routes && r.routes.length > 0) {
+    out.push('Routes (client: corrected latency; service: its histogram, estimated between buckets):', '');
+    const head = ROUTE_HEAD.map((h) => h.charAt(0) + h.slice(1).toLowerCase());
+    const rows = routeRows(r.routes).map((row) => row.map((c, i) => (i === row.length - 1 && c !== '-' ? `**${mdCell(c)}**` : mdCell(c))));
+    out.push(...table(head, rows), '');
   }
 
   const b = r.baseline;

@@ -17,6 +17,8 @@ import {
   outcomeReasons,
   printable,
   profileLine,
+  ROUTE_HEAD,
+  routeRows,
   targetLine,
   verdictLabel,
 } from './render-format.ts';
@@ -94,6 +96,13 @@ export function renderTable(r: GateReport, options: TableOptions = {}): string {
       out.push('');
       for (const v of notable) out.push(...block(`${paint(verdictLabel(v.verdict), v.verdict)} ${printable(`${v.contract} ${v.name}`)}: `, v.reason, '    '));
     }
+  }
+
+  // Routes: a row per route and view, with the objectives each one makes fail.
+  if (r.routes && r.routes.length > 0) {
+    out.push('', 'routes (client: corrected latency, exact; service: its histogram, estimated between buckets):');
+    const rows = routeRows(r.routes).map((row) => row.map((c) => printable(c)));
+    out.push(...grid([ROUTE_HEAD, ...rows], (_i, text) => (text === '-' ? text : paint(text, 'fail'))));
   }
 
   // Trials, when there were several: the spread the baseline test works with.

@@ -27,6 +27,8 @@ import { TargetError } from './target-error.ts';
 import type { GateOutcome, GateReport, TrialMachine, TrialMetrics } from './types.ts';
 import { machineBetween, processTreeCpuMs, sampleCpu } from './machine.ts';
 import { failureReasons, judgeObjectives } from './verdicts.ts';
+import { routeEvidence, routeReports } from './routes.ts';
+import { describeFailing } from './health.ts';
 
 export interface GateRunOptions {
   contract: Contract;
@@ -259,7 +261,15 @@ export async function runGate(o: GateRunOptions): Promise<GateReport> {
     report.load = merged;
     const service = watch!.view(startMark);
     if (service.unavailable) reasons.push(`the service view is missing (${service.unavailable}): verdicts use the client view only`);
-    report.verdicts = judgeObjectives(contract, { client: merged, healthUpShare: watcher.upShare, service }, { offeredWeightedRate: Number.isFinite(profile.offeredWeightedRate) ? profile.offeredWeightedRate : undefined });
+    const health = watcher.stats();
+    const routes = routeEvidence(contract, merged, watch!.routes());
+    report.verdicts = judgeObjectives(contract, { client: merged, trials: trialResults, healthUpShare: health.upShare, health, service, routes }, { offeredWeightedRate: Number.isFinite(profile.offeredWeightedRate) ? profile.offeredWeightedRate : undefined });
+    report.routes = routeReports(contract, routes, report.verdicts);
+    // A health check that failed during the run is named with its reason, whatever the objectives.
+    if (health.failing.length > 0) {
+      const show = (x: number) => `${+(x * 100).toPrecision(3)}%`;
+      reasons.push(`the health endpoint reported failing checks during the measured phase: ${health.failing.map((f) => `${describeFailing([f])} (${show(f.share)} of the time)`).join('; ')}`);
+    }
     report.generator = merged.generator;
   }
 

@@ -7,6 +7,7 @@
 import { GO_RUNTIME_ROLES, HTTP_ROLES, NODE_RUNTIME_ROLES } from '../contract/metric-names.ts';
 import type { Contract } from '../contract/schema.ts';
 import { increase } from '../engine/counter.ts';
+import { parseLe, type Bucket } from '../engine/histogram.ts';
 import { defineSlos } from '../evaluate/definitions.ts';
 import { EmbeddedEvaluator } from '../evaluate/embedded.ts';
 import { monotonicClock, Scraper, type ScrapeReport } from '../observe/scraper.ts';
@@ -25,6 +26,26 @@ export interface ServiceWatchOptions {
   now?: () => number;
 }
 
+/** One (method, route label) of the service's series over the measured phase. */
+export interface ServiceRoute {
+  method: string;
+  /** The `route` label: a template, "unmatched" or "overflow". */
+  route: string;
+  /** Cumulative bucket increases by upper bound (seconds). */
+  buckets: Map<number, number>;
+  /** Finished requests (the request counter), and the same by `error_class`. */
+  requests: number;
+  classes: Map<string, number>;
+}
+
+/** By "METHOD route-label". */
+export type ServiceRoutes = Map<string, ServiceRoute>;
+
+/** The buckets of a ServiceRoute as the histogram functions take them. */
+export function bucketList(r: ServiceRoute): Bucket[] {
+  return [...r.buckets].map(([le, count]) => ({ le, count }));
+}
+
 /** A point the gate marks (trial boundaries): the heap and the requests finished so far. */
 export interface ServiceMark {
   at: number;
@@ -38,7 +59,7 @@ export class ServiceWatch {
   readonly store = new SeriesStore();
   private readonly scraper: Scraper;
   private readonly evaluator: EmbeddedEvaluator;
-  private readonly names: { heap: string; rss: string; requests: string; weighted: string; dependencyUp: string };
+  private readonly names: { heap: string; rss: string; requests: string; weighted: string; dependencyUp: string; duration: string };
   private readonly critical: string[];
   private timer: NodeJS.Timeout | undefined;
   private readonly opts: ServiceWatchOptions;
@@ -62,6 +83,7 @@ export class ServiceWatch {
       requests: m.requests ?? HTTP_ROLES.requests.name,
       weighted: m.weightedRequests ?? HTTP_ROLES.weightedRequests.name,
       dependencyUp: m.dependencyUp ?? HTTP_ROLES.dependencyUp.name,
+      duration: m.requestDuration ?? HTTP_ROLES.requestDuration.name,
     };
     this.critical = contract.dependencies.filter((d) => d.critical).map((d) => d.name);
   }
@@ -140,6 +162,40 @@ export class ServiceWatch {
       requests,
       dependencyUpShare: this.depUp.n > 0 ? this.depUp.sum / this.depUp.n : undefined,
     };
+  }
+
+  /**
+   * The service's requests per route over the measured phase, from the `method` and `route` labels
+   * of its latency histogram and request counter (the SDK's series): bucket increases (seconds)
+   * and finished requests by error class. Undefined without two scrapes or without those labels.
+   */
+  routes(): ServiceRoutes | undefined {
+    if (this.firstAt === undefined || this.lastAt === undefined || this.lastAt === this.firstAt) return undefined;
+    const out: ServiceRoutes = new Map();
+    const entry = (method: string, route: string): ServiceRoute => {
+      const key = `${method} ${route}`;
+      let e = out.get(key);
+      if (!e) out.set(key, (e = { method, route, buckets: new Map(), requests: 0, classes: new Map() }));
+      return e;
+    };
+    for (const series of this.store.select(`${this.names.duration}_bucket`)) {
+      const { method, route, le } = series.labels;
+      if (method === undefined || route === undefined || le === undefined) continue;
+      const bound = parseLe(le);
+      if (Number.isNaN(bound)) continue;
+      const e = entry(method, route);
+      e.buckets.set(bound, (e.buckets.get(bound) ?? 0) + increase(series.samples(this.firstAt, this.lastAt)));
+    }
+    for (const series of this.store.select(this.names.requests)) {
+      const { method, route } = series.labels;
+      if (method === undefined || route === undefined) continue;
+      const n = increase(series.samples(this.firstAt, this.lastAt));
+      const e = entry(method, route);
+      e.requests += n;
+      const cls = series.labels.error_class;
+      if (cls !== undefined) e.classes.set(cls, (e.classes.get(cls) ?? 0) + n);
+    }
+    return out.size > 0 ? out : undefined;
   }
 
   get scrapeFailures(): readonly string[] {

@@ -26,6 +26,74 @@ export interface ObjectiveVerdict {
   service?: number;
   /** One sentence a reader acts on: why it passed, warned or failed. */
   reason: string;
+  /** A failing objective: the routes that cause it, worst first, with their numbers. */
+  routes?: RouteCause[];
+  /** An availability verdict: the parts of the composite, their weights and values. */
+  parts?: AvailabilityPart[];
+}
+
+/** A route that makes an objective fail: "GET /api/tags: p95 254 ms, 84% within 100 ms". */
+export interface RouteCause {
+  /** "GET /api/tags": the method and the route template. */
+  route: string;
+  /** Which view the numbers come from. */
+  view: 'client' | 'service';
+  /** The number the ranking used (bad requests, a percentile in ms, weighted errors...). */
+  value: number;
+  unit: Unit;
+  /** The numbers in words, without the route: "p95 254 ms, 84% within 100 ms". */
+  detail: string;
+}
+
+/** One part of the availability composite, as each view measured it. */
+export interface AvailabilityPart {
+  /** health (the process is live), latency, success, dependencies. */
+  name: 'health' | 'latency' | 'success' | 'dependencies';
+  /** The contract's weight (before any renormalisation). */
+  weight: number;
+  /** 0..1; NaN when that view could not measure it. */
+  client: number;
+  service: number;
+  /** How the client's value was measured, and what failed ("db: check threw: no such table"). */
+  detail: string;
+}
+
+/** One route's numbers from one view over the measured phase. */
+export interface RouteNumbers {
+  /** Requests judged: answered plus those that got no answer (client); finished (service). */
+  requests: number;
+  /** Milliseconds; NaN when not measured. The service's are estimates between histogram buckets. */
+  p50: number;
+  p95: number;
+  p99: number;
+  /** Share of requests within the route's threshold (0..1; NaN when unmeasured). */
+  withinThreshold: number;
+  /** Σ errors x class weight, and the same over requests. */
+  weightedErrors: number;
+  errorRatio: number;
+  /** Error events by class (classes that weigh more than 0). */
+  errorsByClass: Record<string, number>;
+  /**
+   * Client: answers 404 or 405. Service: when it has no series for the route, the requests of
+   * that method it counted as unmatched (its unmatched count is per method, not per path); else 0.
+   */
+  notFound: number;
+}
+
+/** A row per route (method + template) with both views where available. */
+export interface RouteReport {
+  /** "GET /orders/:id". */
+  route: string;
+  /** The contract route's name, when the contract declares it. */
+  name?: string;
+  method: string;
+  path: string;
+  /** The route's own latency threshold in the contract, else its (first) latency objective's; ms. */
+  thresholdMs?: number;
+  client?: RouteNumbers;
+  service?: RouteNumbers;
+  /** Objectives this route makes fail ("latency api-latency p95"). */
+  causes: string[];
 }
 
 /** One metric compared with the baseline's trials. */
@@ -100,6 +168,8 @@ export interface GateReport {
   target: { url: string; started: boolean; command?: string; log?: string };
   profile: { rate: number | 'max'; durationMs: number; warmupMs: number; connections: number; trials: number; workers: number };
   verdicts: ObjectiveVerdict[];
+  /** A row per route of the load mix, both views; absent when no load was measured. */
+  routes?: RouteReport[];
   trials: TrialMetrics[];
   baseline?: BaselineComparison;
   /** Set when --update-baseline wrote a new baseline. */

@@ -13,9 +13,11 @@
 import type { Contract, LatencyObjective } from '../contract/schema.ts';
 import type { SloStatus } from '../evaluate/report.ts';
 import type { LoadResult, RouteResult } from '../load/types.ts';
-import { businessWeight, clientCounts, mergedHistogram, routeOf, rowsFor } from './client-view.ts';
+import { businessWeight, classifierOf, clientCounts, mergedHistogram, routeOf, rowsFor } from './client-view.ts';
 import { formatValue } from './format.ts';
-import type { ObjectiveVerdict, Unit } from './types.ts';
+import type { HealthStats } from './health-watcher.ts';
+import { causesText, errorCauses, latencyShareCauses, percentileCauses, routeEvidence, throughputCauses, type RouteEvidence } from './routes.ts';
+import type { AvailabilityPart, ObjectiveVerdict, RouteCause, Unit } from './types.ts';
 
 /** What the service's own metrics said over the measured phase. */
 export interface ServiceView {
@@ -36,9 +38,38 @@ export interface ServiceView {
 
 export interface GateViews {
   client: LoadResult;
+  /**
+   * The client's trials one by one (the availability composite scores latency and success per
+   * trial, as the SDK scores them per moment); default: the merged client view as one trial.
+   */
+  trials?: readonly LoadResult[];
   /** Share of health checks during the measured phase that said UP. */
   healthUpShare?: number;
+  /** What the health endpoint said over the measured phase, check by check. */
+  health?: HealthStats;
   service: ServiceView;
+  /** Per-route evidence from both views; default: the client's rows alone. */
+  routes?: RouteEvidence[];
+}
+
+/** The per-route evidence of the views (the client's alone when the caller gave none). */
+function evidence(contract: Contract, views: GateViews): RouteEvidence[] {
+  return (views.routes ??= routeEvidence(contract, views.client, undefined));
+}
+
+/** Adds the routes causing a failed verdict to it (structured and in its reason). */
+function blame(v: ObjectiveVerdict, causes: () => RouteCause[]): ObjectiveVerdict {
+  if (v.verdict !== 'fail') return v;
+  const c = causes();
+  if (c.length === 0) return v;
+  v.routes = c;
+  v.reason += causesText(c);
+  return v;
+}
+
+/** Which view failed a ratio verdict: the client's when it is below, else the service's. */
+function failingView(v: ObjectiveVerdict): 'client' | 'service' {
+  return v.client !== undefined && Number.isFinite(v.client) && v.client < v.objective ? 'client' : v.service !== undefined && Number.isFinite(v.service) ? 'service' : 'client';
 }
 
 /** Share of the allowed bad ratio under which a pass becomes a warning: less than 10% left. */
@@ -128,7 +159,8 @@ function latencyVerdicts(contract: Contract, views: GateViews): ObjectiveVerdict
     // within a threshold cannot be known from it, only the percentiles it reports.
     const client = c.total > 0 && hist.count > 0 ? c.withinThreshold / c.total : NaN;
     const service = serviceRatio(views.service, o.name, 'latency');
-    out.push(ratioVerdict('latency', o.name, o.objective, client, service, `share of requests within ${formatValue(o.threshold, 'ms')}`, serviceEstimated(views.service, o.name, 'latency')));
+    const share = ratioVerdict('latency', o.name, o.objective, client, service, `share of requests within ${formatValue(o.threshold, 'ms')}`, serviceEstimated(views.service, o.name, 'latency'));
+    out.push(blame(share, () => latencyShareCauses(evidence(contract, views), o, failingView(share))));
     const svc = views.service.slos.find((s) => s.name === o.name && s.kind === 'latency');
     for (const [label, ceiling] of Object.entries(o.percentiles ?? {})) {
       if (ceiling === undefined) continue;
@@ -136,7 +168,8 @@ function latencyVerdicts(contract: Contract, views: GateViews): ObjectiveVerdict
       const clientValue = hist.count > 0 ? hist.valueAtPercentile(q * 100) : summaryPercentile(views.client, rows, label);
       const sp = svc?.percentiles.find((p) => p.label === label);
       const serviceValue = sp && Number.isFinite(sp.valueSeconds) ? sp.valueSeconds * 1000 : NaN;
-      out.push(ceilingVerdict('latency', `${o.name} ${label}`, ceiling, 'ms', clientValue, serviceValue, label));
+      const v = ceilingVerdict('latency', `${o.name} ${label}`, ceiling, 'ms', clientValue, serviceValue, label);
+      out.push(blame(v, () => percentileCauses(contract, evidence(contract, views), o, label, ceiling, Number.isFinite(clientValue) ? 'client' : 'service')));
     }
   }
   return out;
@@ -150,7 +183,7 @@ function errorsVerdict(contract: Contract, views: GateViews): ObjectiveVerdict |
   const service = serviceRatio(views.service, e.name, 'errors');
   const v = ratioVerdict('errors', e.name, e.objective, client, service, 'weighted success');
   if (c.classes.size > 0) v.reason += `; client errors by class: ${[...c.classes].map(([k, n]) => `${k} ${n}`).join(', ')}`;
-  return v;
+  return blame(v, () => errorCauses(evidence(contract, views), e, failingView(v)));
 }
 
 /**
@@ -158,10 +191,12 @@ function errorsVerdict(contract: Contract, views: GateViews): ObjectiveVerdict |
  * classes, and within the latency objectives that apply. The histogram does not split latency by
  * status, so errors are assumed to have been fast: the count is a lower bound, never flattering.
  */
-function clientGoodWeightedRate(contract: Contract, load: LoadResult, atLatency: readonly LatencyObjective[]): number {
+function clientGoodWeightedRate(contract: Contract, load: LoadResult, atLatency: readonly LatencyObjective[], missing: ReadonlySet<string>): number {
   if (!(load.durationMs > 0)) return NaN;
   let weighted = 0;
   for (const row of load.routes) {
+    // A route the service does not have served nobody, whatever class its 404s fall in.
+    if (missing.has(row.name)) continue;
     const covering = atLatency.filter((o) => o.routes === undefined || o.routes.includes(routeOf(contract, row)?.name ?? ''));
     const threshold = covering.length > 0 ? Math.min(...covering.map((o) => thresholdFor(contract, o, row))) : undefined;
     const c = clientCounts(contract, [row], () => threshold);
@@ -175,7 +210,9 @@ function throughputVerdict(contract: Contract, views: GateViews, offeredWeighted
   const t = contract.objectives.throughput;
   if (!t) return undefined;
   const atLatency = (contract.objectives.latency ?? []).filter((o) => t.atLatency === undefined || t.atLatency.includes(o.name));
-  const client = clientGoodWeightedRate(contract, views.client, atLatency);
+  const ev = evidence(contract, views);
+  const missing = new Set(views.client.routes.filter((_, i) => ev[i]?.missing !== undefined).map((r) => r.name));
+  const client = clientGoodWeightedRate(contract, views.client, atLatency, missing);
   const service = views.service.weightedRate ?? NaN;
   const base = { contract: 'throughput', name: t.name, objective: t.minimum, unit: 'rate' as Unit, direction: 'higher-is-better' as const, client, service };
   const show = (v: number) => formatValue(v, 'rate');
@@ -185,36 +222,176 @@ function throughputVerdict(contract: Contract, views: GateViews, offeredWeighted
   if (!Number.isFinite(client)) return { ...base, verdict: 'skipped', measured: NaN, margin: NaN, reason: 'no requests measured' };
   const svc = Number.isFinite(service) ? `; the service finished ${show(service)} weighted (all statuses)` : '';
   const margin = client - t.minimum;
-  if (client < t.minimum) return { ...base, verdict: 'fail', measured: client, margin, reason: `sustained ${show(client)} business-weighted good requests, under the minimum ${show(t.minimum)}${svc}` };
+  if (client < t.minimum) return blame({ ...base, verdict: 'fail', measured: client, margin, reason: `sustained ${show(client)} business-weighted good requests, under the minimum ${show(t.minimum)}${svc}` }, () => throughputCauses(contract, ev, atLatency));
   return { ...base, verdict: 'pass', measured: client, margin, reason: `sustained ${show(client)} business-weighted good requests within the latency objectives (minimum ${show(t.minimum)})${svc}` };
 }
 
-function availabilityVerdict(contract: Contract, views: GateViews, latency: readonly ObjectiveVerdict[], errors: ObjectiveVerdict | undefined): ObjectiveVerdict | undefined {
+/**
+ * Per trial (weighted by its duration), whether the client's numbers met `meets`: 0..1, NaN when
+ * no trial could be judged. Also the per-trial words for the reason.
+ */
+function trialShare(trials: readonly LoadResult[], judge: (t: LoadResult) => { met: boolean; text: string } | undefined): { share: number; met: number; judged: number; texts: string[] } {
+  let ms = 0;
+  let metMs = 0;
+  let met = 0;
+  const texts: string[] = [];
+  for (const t of trials) {
+    const j = judge(t);
+    if (!j) continue;
+    const d = t.durationMs > 0 ? t.durationMs : 1;
+    ms += d;
+    if (j.met) {
+      metMs += d;
+      met++;
+    }
+    texts.push(j.text);
+  }
+  return { share: ms > 0 ? metMs / ms : NaN, met, judged: texts.length, texts };
+}
+
+/**
+ * The availability composite, from the client's side, without counting a signal twice:
+ *
+ *   A = (w_h·H + w_l·L + w_s·S + w_d·D) / (sum of the weights of the parts measured)
+ *
+ *   H  share of the measured time the health endpoint answered with the process live (its liveness
+ *      check UP; a body that does not say: UP or DEGRADED). Not "said UP": UP already folds in the
+ *      other three parts, which would count them twice.
+ *   L  share of the measured time (trial by trial) in which every latency objective's share of
+ *      requests within threshold, as the client measured it, met its objective.
+ *   S  the same for the weighted success ratio against the errors objective.
+ *   D  share of the measured time no critical dependency was down (the health body's dependency
+ *      check, else the service's sloctl_dependency_up gauges).
+ *
+ * Like the SDK, a part with nothing to compare with (no latency objective, no errors objective,
+ * no critical dependency) scores 1. The service's value is its sloctl_availability gauge averaged
+ * over the run; its parts are its own checks as its health endpoint reported them.
+ */
+function availabilityVerdict(contract: Contract, views: GateViews): ObjectiveVerdict | undefined {
   const a = contract.objectives.availability;
   if (!a) return undefined;
-  // The client's composite from the same parts the SDK's gauge uses; parts nobody measured are
-  // left out and the remaining weights renormalised (said in the reason).
-  // The first latency objective's share within its threshold (its percentile verdicts are in ms).
-  const firstLatency = latency.find((v) => v.unit === 'ratio');
-  const latencyPart = firstLatency?.client ?? NaN;
-  const successPart = errors?.client ?? (() => {
-    const c = clientCounts(contract, views.client.routes);
-    return c.total > 0 ? 1 - c.errorRatio : NaN;
-  })();
-  const parts: Array<[string, number, number]> = [
-    ['health', a.weights.health, views.healthUpShare ?? NaN],
-    ['latency', a.weights.latency, latencyPart],
-    ['success', a.weights.success, Math.max(0, Math.min(1, successPart))],
-    ['dependencies', a.weights.dependencies, views.service.dependencyUpShare ?? (contract.dependencies.some((d) => d.critical) ? NaN : 1)],
+  const trials = views.trials && views.trials.length > 0 ? views.trials : [views.client];
+  const show = (v: number) => formatValue(v, 'ratio');
+  const health = views.health;
+  const checks = health?.checkShares;
+  const failing = health?.failing ?? [];
+  const failingText = (names?: ReadonlySet<string>) =>
+    failing
+      .filter((f) => names === undefined || names.has(f.name))
+      .map((f) => `${f.name}: ${f.reason ?? f.status} (failing ${show(f.share)} of the time)`)
+      .join('; ');
+
+  // H: the process live.
+  const live = health?.liveShare ?? views.healthUpShare ?? NaN;
+  const hDetail = Number.isFinite(live)
+    ? `the health endpoint answered with the process live ${show(live)} of the measured time`
+    : 'the health endpoint was not watched';
+
+  // L: every latency objective met, trial by trial.
+  const latencyObjectives = contract.objectives.latency ?? [];
+  let latencyPart: number;
+  let lDetail: string;
+  if (latencyObjectives.length === 0) {
+    latencyPart = 1;
+    lDetail = 'no latency objective: counted as met, as the SDK does';
+  } else {
+    const r = trialShare(trials, (t) => {
+      const shares = latencyObjectives.map((o) => {
+        const rows = rowsFor(contract, t, o.routes);
+        const c = clientCounts(contract, rows, (row) => thresholdFor(contract, o, row));
+        return { o, share: c.total > 0 && mergedHistogram(rows).count > 0 ? c.withinThreshold / c.total : NaN };
+      });
+      const known = shares.filter((x) => Number.isFinite(x.share));
+      if (known.length === 0) return undefined;
+      return { met: known.every((x) => x.share >= x.o.objective), text: known.map((x) => `${x.o.name} ${show(x.share)}`).join(', ') };
+    });
+    latencyPart = r.share;
+    lDetail = r.judged === 0
+      ? 'no trial had latency to judge'
+      : `latency objectives met in ${r.met} of ${r.judged} trial${r.judged === 1 ? '' : 's'} (${r.texts.join('; ')} within threshold; objective${latencyObjectives.length === 1 ? '' : 's'} ${latencyObjectives.map((o) => show(o.objective)).join(', ')})`;
+  }
+
+  // S: the errors objective met, trial by trial.
+  const e = contract.objectives.errors;
+  let successPart: number;
+  let sDetail: string;
+  if (!e) {
+    successPart = 1;
+    sDetail = 'no errors objective: counted as met, as the SDK does';
+  } else {
+    const r = trialShare(trials, (t) => {
+      const c = clientCounts(contract, rowsFor(contract, t, e.routes));
+      if (c.total === 0) return undefined;
+      const ratio = Math.max(0, 1 - c.errorRatio);
+      return { met: ratio >= e.objective, text: show(ratio) };
+    });
+    successPart = r.share;
+    sDetail = r.judged === 0 ? 'no trial had requests' : `weighted success met ${show(e.objective)} in ${r.met} of ${r.judged} trial${r.judged === 1 ? '' : 's'} (${r.texts.join(', ')})`;
+  }
+
+  // D: no critical dependency down.
+  const critical = contract.dependencies.filter((d) => d.critical).map((d) => d.name);
+  let depsPart: number;
+  let dDetail: string;
+  if (critical.length === 0) {
+    depsPart = 1;
+    dDetail = 'no critical dependency';
+  } else if (checks !== undefined) {
+    depsPart = checks.dependencies;
+    const why = failingText(new Set(contract.dependencies.map((d) => d.name)));
+    dDetail = `the health endpoint's dependency check was up ${show(depsPart)} of the measured time${why ? `; down: ${why}` : ''}`;
+  } else if (views.service.dependencyUpShare !== undefined) {
+    depsPart = views.service.dependencyUpShare;
+    dDetail = `the service's dependency gauges (${critical.join(', ')}) were up ${show(depsPart)} of its scrapes`;
+  } else {
+    depsPart = NaN;
+    dDetail = `not measured: the health body does not report the dependencies and the service exports no dependency gauge for ${critical.join(', ')}`;
+  }
+
+  const svcCheck = (k: 'liveness' | 'latency' | 'success' | 'dependencies') => checks?.[k] ?? NaN;
+  const parts: AvailabilityPart[] = [
+    { name: 'health', weight: a.weights.health, client: live, service: svcCheck('liveness'), detail: hDetail },
+    { name: 'latency', weight: a.weights.latency, client: latencyPart, service: svcCheck('latency'), detail: lDetail },
+    { name: 'success', weight: a.weights.success, client: successPart, service: svcCheck('success'), detail: sDetail },
+    { name: 'dependencies', weight: a.weights.dependencies, client: depsPart, service: svcCheck('dependencies'), detail: dDetail },
   ];
-  const known = parts.filter(([, w, v]) => w > 0 && Number.isFinite(v));
-  const weight = known.reduce((s, [, w]) => s + w, 0);
-  const client = weight > 0 ? known.reduce((s, [, w, v]) => s + w * v, 0) / weight : NaN;
+  const known = parts.filter((p) => p.weight > 0 && Number.isFinite(p.client));
+  const weight = known.reduce((sum, p) => sum + p.weight, 0);
+  const client = weight > 0 ? known.reduce((sum, p) => sum + p.weight * p.client, 0) / weight : NaN;
   const service = serviceRatio(views.service, a.name, 'availability');
   const v = ratioVerdict('availability', a.name, a.objective, client, service, 'composite availability');
-  const missing = parts.filter(([, w, val]) => w > 0 && !Number.isFinite(val)).map(([n]) => n);
-  if (missing.length > 0) v.reason += `; the client composite leaves out ${missing.join(', ')} (not measured) and renormalises the other weights`;
+  v.parts = parts;
+  const missing = parts.filter((p) => p.weight > 0 && !Number.isFinite(p.client)).map((p) => p.name);
+  const formula = parts.map((p) => `${p.weight} x ${p.name} ${show(p.client)}`).join(' + ');
+  v.reason += `; client ${show(client)} = ${missing.length > 0 ? `(${formula}) / ${+weight.toFixed(4)}` : formula}`;
+  if (missing.length > 0) v.reason += ` (${missing.join(', ')} not measured: left out, the other weights renormalised)`;
+  const failingParts = parts.filter((p) => Number.isFinite(p.client) && p.client < 1 && p.weight > 0);
+  if (failingParts.length > 0) v.reason += `; ${failingParts.map((p) => `${p.name}: ${p.detail}`).join('; ')}`;
+  if (checks !== undefined) {
+    v.reason += `; the service's own checks over the run (its health endpoint): ${parts.map((p) => `${p.name === 'health' ? 'liveness' : p.name} ${show(p.service)}`).join(', ')}`;
+  }
+  const others = failingText();
+  if (others && !failingParts.some((p) => p.name === 'dependencies')) v.reason += `; the health endpoint reported failing: ${others}`;
   return v;
+}
+
+/**
+ * A contract route the service does not have (every request answered 404, or counted as
+ * unmatched by the service) fails, whatever class its 404s fall in: nothing on it was tested, and
+ * a "good" 404 would even raise the throughput.
+ */
+function routeVerdicts(contract: Contract, views: GateViews): ObjectiveVerdict[] {
+  const c404 = classifierOf(contract).classifyStatus(404);
+  const good404 = c404.weight === 0 ? `its 404s fall in the error class "${c404.class}", which weighs 0, so no other objective would notice; ` : '';
+  return evidence(contract, views)
+    .filter((e) => e.missing !== undefined)
+    .map((e) => ({
+      contract: 'routes', name: e.label, verdict: 'fail' as const, measured: e.missingCount ?? NaN, objective: 0, unit: 'count' as Unit,
+      direction: 'lower-is-better' as const, margin: -(e.missingCount ?? NaN),
+      client: e.client?.notFound ?? NaN, ...(e.service ? { service: e.service.notFound } : {}),
+      reason: `${e.missing}; ${good404}add the route to the service, or remove it from the contract and load.mix`,
+      routes: [{ route: e.label, view: 'client' as const, value: e.missingCount ?? NaN, unit: 'count' as Unit, detail: e.missing! }],
+    }));
 }
 
 function memoryVerdicts(contract: Contract, service: ServiceView): ObjectiveVerdict[] {
@@ -273,8 +450,9 @@ export function judgeObjectives(contract: Contract, views: GateViews, options: J
   if (errors) out.push(errors);
   const throughput = throughputVerdict(contract, views, options.offeredWeightedRate);
   if (throughput) out.push(throughput);
-  const availability = availabilityVerdict(contract, views, latency, errors);
+  const availability = availabilityVerdict(contract, views);
   if (availability) out.push(availability);
+  out.push(...routeVerdicts(contract, views));
   out.push(...memoryVerdicts(contract, views.service), ...customVerdicts(contract));
   return out;
 }

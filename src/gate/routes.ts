@@ -1,0 +1,317 @@
+// Per-route answers: each route of the load mix (method + template) from both views, the routes
+// that make a failing objective fail (worst first, with their numbers), and the contract routes
+// the service does not have. Pure: a load result, the service's series per route and the contract
+// in, numbers out.
+//
+// The client's numbers are exact (its HDR histogram per route); the service's come from its
+// latency histogram by `method` and `route` label, so its percentiles and shares are estimates
+// between bucket bounds (exact at a bound).
+import type { Contract, LatencyObjective, Route } from '../contract/schema.ts';
+import { goodRatioAtThreshold, histogramQuantile } from '../engine/histogram.ts';
+import { Histogram } from '../load/histogram.ts';
+import type { LoadResult, RouteResult } from '../load/types.ts';
+import { classifierOf, clientCounts, routeOf } from './client-view.ts';
+import { formatValue } from './format.ts';
+import { bucketList, type ServiceRoute, type ServiceRoutes } from './service-watch.ts';
+import type { ObjectiveVerdict, RouteCause, RouteNumbers, RouteReport, Unit } from './types.ts';
+
+/** One route's requests as one view saw them: enough to rank the route under any objective. */
+export interface RouteSample {
+  view: 'client' | 'service';
+  /** Requests judged: answered plus unanswered (client), finished (service). */
+  total: number;
+  /** Requests within `ms` (the service's is interpolated inside a bucket when `ms` is no bound). */
+  within(ms: number): number;
+  /** The latency at quantile q (0..1), ms; NaN when there is nothing to measure. */
+  percentile(q: number): number;
+  weightedErrors: number;
+  /** Error events by class, for classes that weigh more than 0. */
+  classes: Map<string, number>;
+  /** Answers 404/405 (client); for a route the service has no series for, its unmatched requests of that method (service). */
+  notFound: number;
+}
+
+export interface RouteEvidence {
+  /** "GET /orders/:id". */
+  label: string;
+  method: string;
+  path: string;
+  route?: Route;
+  client?: RouteSample;
+  service?: RouteSample;
+  /** Why the service does not have this route (it answered 404 / counted it as unmatched every time). */
+  missing?: string;
+  /** Count of the requests that showed it (for the verdict). */
+  missingCount?: number;
+}
+
+/** Route templates compared whatever the parameter syntax: /a/:id, /a/{id}, /a/:name all read /a/:. */
+export function normalizeTemplate(path: string): string {
+  const p = path.split('?', 1)[0].replace(/\{[^}/]*\}/g, ':').replace(/:[A-Za-z0-9_]+/g, ':');
+  return p.length > 1 ? p.replace(/\/+$/, '') : p;
+}
+
+function clientSample(contract: Contract, row: RouteResult): RouteSample {
+  const h = Histogram.fromJSON(row.histogram);
+  const c = clientCounts(contract, [row]);
+  const answered = row.completed;
+  const notFound = (row.statuses['404'] ?? 0) + (row.statuses['405'] ?? 0);
+  const labels: Record<number, 'p50' | 'p90' | 'p95' | 'p99' | 'p999'> = { 0.5: 'p50', 0.9: 'p90', 0.95: 'p95', 0.99: 'p99', 0.999: 'p999' };
+  return {
+    view: 'client',
+    total: c.total,
+    within: (ms) => Math.min(h.countAtOrBelowMs(ms), answered),
+    percentile: (q) => {
+      if (h.count > 0) return h.valueAtPercentile(q * 100);
+      const label = labels[q];
+      if (label === undefined || row.latency.count === 0 || row.latency.absent?.includes(label)) return NaN;
+      return row.latency[label];
+    },
+    weightedErrors: c.weightedErrors,
+    classes: c.classes,
+    notFound,
+  };
+}
+
+function serviceSample(contract: Contract, r: ServiceRoute | undefined, unmatched: number): RouteSample {
+  const buckets = r ? bucketList(r) : [];
+  const weights = new Map(classifierOf(contract).classes.map((c) => [c.class, c.weight]));
+  const classes = new Map<string, number>();
+  let weighted = 0;
+  for (const [cls, n] of r?.classes ?? []) {
+    const w = weights.get(cls) ?? (cls === 'none' ? 0 : 1);
+    weighted += w * n;
+    if (w > 0 && n > 0) classes.set(cls, n);
+  }
+  const inf = buckets.find((b) => b.le === Infinity)?.count;
+  const total = r ? (r.requests > 0 ? r.requests : inf ?? 0) : 0;
+  return {
+    view: 'service',
+    total,
+    within: (ms) => {
+      const g = goodRatioAtThreshold(buckets, ms / 1000);
+      return Number.isFinite(g.good) ? g.good : NaN;
+    },
+    percentile: (q) => histogramQuantile(q, buckets) * 1000,
+    weightedErrors: weighted,
+    classes,
+    notFound: unmatched,
+  };
+}
+
+/** Method and path of a load row: its contract route's, else "METHOD /path" from the row name. */
+function methodPath(contract: Contract, row: RouteResult): { method: string; path: string; route?: Route } {
+  const route = routeOf(contract, row);
+  if (route) return { method: route.method, path: route.path, route };
+  const m = /^([A-Z]+) (\/\S*)$/.exec(row.name);
+  return m ? { method: m[1], path: m[2] } : { method: '', path: row.name };
+}
+
+/**
+ * The evidence per route of the load mix. `service` is the service's series per (method, route
+ * label) over the measured phase, when it could be read.
+ */
+export function routeEvidence(contract: Contract, load: LoadResult, service: ServiceRoutes | undefined): RouteEvidence[] {
+  const byKey = new Map<string, ServiceRoute>();
+  const unmatched = new Map<string, number>();
+  for (const r of service?.values() ?? []) {
+    if (r.route === 'unmatched') unmatched.set(r.method, (unmatched.get(r.method) ?? 0) + r.requests);
+    else {
+      const key = `${r.method} ${normalizeTemplate(r.route)}`;
+      const prev = byKey.get(key);
+      if (!prev) byKey.set(key, r);
+      else {
+        // Two labels for one template (e.g. /a/:id and /a/:name): merged.
+        const merged: ServiceRoute = { method: r.method, route: prev.route, buckets: new Map(prev.buckets), requests: prev.requests + r.requests, classes: new Map(prev.classes) };
+        for (const [le, n] of r.buckets) merged.buckets.set(le, (merged.buckets.get(le) ?? 0) + n);
+        for (const [c, n] of r.classes) merged.classes.set(c, (merged.classes.get(c) ?? 0) + n);
+        byKey.set(key, merged);
+      }
+    }
+  }
+  return load.routes.map((row) => {
+    const { method, path, route } = methodPath(contract, row);
+    const label = method === '' ? path : `${method} ${path}`;
+    const ev: RouteEvidence = { label, method, path, client: clientSample(contract, row) };
+    if (route) ev.route = route;
+    const matched = byKey.get(`${method} ${normalizeTemplate(path)}`);
+    const unmatchedN = unmatched.get(method) ?? 0;
+    // The service's unmatched requests are per method: they speak for a route only when the
+    // service has no series for it.
+    if (service) ev.service = serviceSample(contract, matched, (matched?.requests ?? 0) > 0 ? 0 : unmatchedN);
+    const answered = row.completed;
+    const c = ev.client!;
+    const serviceMatched = (matched?.requests ?? 0) > 0;
+    if (answered > 0 && c.notFound === answered) {
+      const codes = Object.keys(row.statuses).sort().join('/');
+      if (serviceMatched) {
+        ev.missing = `every one of the ${num(answered)} answered requests to ${label} got ${codes}, although the service matched the route (its series count ${num(matched!.requests)}): the mix's paths or parameters find nothing, so the route was not tested (check load.mix)`;
+      } else {
+        const svc = service === undefined
+          ? ''
+          : unmatchedN > 0
+            ? `, and the service counted ${num(unmatchedN)} ${method} requests as unmatched and none for ${path}`
+            : `, and the service's series have no requests for ${path}`;
+        ev.missing = `the service does not have ${label}: all ${num(answered)} answered requests got ${codes}${svc}`;
+      }
+      ev.missingCount = answered;
+    } else if (service !== undefined && !serviceMatched && unmatchedN > 0 && answered > 0 && unmatchedN >= 0.9 * answered) {
+      ev.missing = `the service does not have ${label}: it counted ${num(unmatchedN)} ${method} requests as unmatched and none for ${path}, while the client got answers (${statusList(row)}): a catch-all answered them`;
+      ev.missingCount = unmatchedN;
+    }
+    return ev;
+  });
+}
+
+function statusList(row: RouteResult): string {
+  return Object.entries(row.statuses).map(([s, n]) => `${num(n)} x ${s}`).join(', ');
+}
+
+const num = (x: number) => Math.round(x).toLocaleString('en-US');
+const ms = (x: number) => formatValue(x, 'ms');
+const pct = (x: number) => formatValue(x, 'ratio');
+
+/** Latency objectives that cover a route: those that list it, and those that list none. */
+function covers(o: { routes?: readonly string[] }, ev: RouteEvidence): boolean {
+  return o.routes === undefined || (ev.route !== undefined && o.routes.includes(ev.route.name));
+}
+
+/** The route's threshold: its own in the contract, else its first covering latency objective's. */
+export function routeThreshold(contract: Contract, ev: RouteEvidence): number | undefined {
+  return ev.route?.latency ?? (contract.objectives.latency ?? []).find((o) => covers(o, ev))?.threshold;
+}
+
+function sampleOf(ev: RouteEvidence, view: 'client' | 'service'): RouteSample | undefined {
+  const s = ev[view];
+  return s && s.total > 0 ? s : undefined;
+}
+
+/** "p95 254 ms, 84% within 100 ms". */
+function latencyDetail(s: RouteSample, q: number, label: string, thresholdMs: number | undefined): string {
+  const parts = [`${label} ${ms(s.percentile(q))}`];
+  if (thresholdMs !== undefined) parts.push(`${pct(s.within(thresholdMs) / s.total)} within ${ms(thresholdMs)}`);
+  return parts.join(', ');
+}
+
+function errorsDetail(s: RouteSample): string {
+  const classes = [...s.classes].map(([k, n]) => `${k} ${num(n)}`).join(', ');
+  return `weighted errors ${pct(s.weightedErrors / s.total)} of ${num(s.total)} requests${classes ? ` (${classes})` : ''}`;
+}
+
+const cause = (ev: RouteEvidence, s: RouteSample, value: number, unit: Unit, detail: string): RouteCause => ({ route: ev.label, view: s.view, value, unit, detail });
+
+/** Routes that make a latency share objective fail: by requests over their threshold, most first. */
+export function latencyShareCauses(ev: readonly RouteEvidence[], o: LatencyObjective, view: 'client' | 'service'): RouteCause[] {
+  const rows: Array<{ c: RouteCause; own: number }> = [];
+  for (const e of ev) {
+    const s = sampleOf(e, view);
+    if (!s || !covers(o, e)) continue;
+    const t = e.route?.latency ?? o.threshold;
+    const within = s.within(t);
+    if (!Number.isFinite(within)) continue;
+    const bad = s.total - within;
+    if (bad <= 0.5) continue;
+    rows.push({ own: within / s.total, c: cause(e, s, bad, 'count', `${latencyDetail(s, 0.95, 'p95', t)} (${num(bad)} of ${num(s.total)} requests over it)`) });
+  }
+  return pick(rows, (r) => r.own < o.objective, (a, b) => b.c.value - a.c.value);
+}
+
+/** Routes that make a percentile ceiling fail: their own percentile over it, highest first. */
+export function percentileCauses(contract: Contract, ev: readonly RouteEvidence[], o: LatencyObjective, label: string, ceiling: number, view: 'client' | 'service'): RouteCause[] {
+  const q = Number(`0.${label.slice(1)}`);
+  const rows: Array<{ c: RouteCause; over: boolean; above: number }> = [];
+  for (const e of ev) {
+    const s = sampleOf(e, view);
+    if (!s || !covers(o, e)) continue;
+    const v = s.percentile(q);
+    if (!Number.isFinite(v)) continue;
+    const above = s.total - s.within(ceiling);
+    if (!(v > ceiling) && !(above > 0.5)) continue;
+    rows.push({ over: v > ceiling, above, c: cause(e, s, v, 'ms', latencyDetail(s, q, label, routeThreshold(contract, e))) });
+  }
+  const over = rows.filter((r) => r.over).sort((a, b) => b.c.value - a.c.value);
+  if (over.length > 0) return over.map((r) => r.c);
+  // No route is over on its own: the ones with most requests over the ceiling tip the mix.
+  return rows.sort((a, b) => b.above - a.above).slice(0, 3).map((r) => r.c);
+}
+
+/** Routes that make the errors objective fail: by weighted errors, most first. */
+export function errorCauses(ev: readonly RouteEvidence[], o: { routes?: readonly string[]; objective: number }, view: 'client' | 'service'): RouteCause[] {
+  const rows: Array<{ c: RouteCause; own: number }> = [];
+  for (const e of ev) {
+    const s = sampleOf(e, view);
+    if (!s || !covers(o, e) || !(s.weightedErrors > 0)) continue;
+    rows.push({ own: 1 - s.weightedErrors / s.total, c: cause(e, s, s.weightedErrors, 'count', errorsDetail(s)) });
+  }
+  return pick(rows, (r) => r.own < o.objective, (a, b) => b.c.value - a.c.value);
+}
+
+/** Routes that cost the most business-weighted good requests (the throughput objective). */
+export function throughputCauses(contract: Contract, ev: readonly RouteEvidence[], atLatency: readonly LatencyObjective[]): RouteCause[] {
+  const rows: Array<{ c: RouteCause; own: number }> = [];
+  for (const e of ev) {
+    const s = sampleOf(e, 'client');
+    if (!s) continue;
+    const weight = e.route?.weight ?? 1;
+    const covering = atLatency.filter((o) => covers(o, e));
+    const t = covering.length > 0 ? Math.min(...covering.map((o) => e.route?.latency ?? o.threshold)) : undefined;
+    const within = e.missing !== undefined ? 0 : t === undefined ? s.total : s.within(t);
+    const bad = [...s.classes.values()].reduce((x, y) => x + y, 0);
+    const good = e.missing !== undefined ? 0 : Math.max(0, within - bad);
+    const lost = weight * (s.total - good);
+    if (!(lost > 0.5)) continue;
+    const why = e.missing !== undefined ? 'the service does not have the route' : [t !== undefined ? `${pct(within / s.total)} within ${ms(t)}` : '', bad > 0 ? `${num(bad)} errors` : ''].filter(Boolean).join(', ');
+    rows.push({ own: good / s.total, c: cause(e, s, lost, 'count', `${num(s.total - good)} of ${num(s.total)} requests not good${why ? ` (${why})` : ''}, business weight ${weight}`) });
+  }
+  return rows.sort((a, b) => b.c.value - a.c.value).slice(0, 5).map((r) => r.c);
+}
+
+/** The rows that fail on their own, ranked; else the top three of all (none fails alone: together they do). */
+function pick<T extends { c: RouteCause }>(rows: T[], failsAlone: (r: T) => boolean, order: (a: T, b: T) => number): RouteCause[] {
+  const alone = rows.filter(failsAlone).sort(order);
+  if (alone.length > 0) return alone.map((r) => r.c);
+  return rows.sort(order).slice(0, 3).map((r) => r.c);
+}
+
+/** "; caused by GET /slow: p95 254 ms, 48% within 100 ms; GET /x: ..." (at most five named). */
+export function causesText(causes: readonly RouteCause[]): string {
+  if (causes.length === 0) return '';
+  const shown = causes.slice(0, 5).map((c) => `${c.route}: ${c.detail}${c.view === 'service' ? ' (service view)' : ''}`);
+  const more = causes.length > 5 ? `; and ${causes.length - 5} more routes` : '';
+  return `; caused by ${shown.join('; ')}${more}`;
+}
+
+function numbers(s: RouteSample | undefined, thresholdMs: number | undefined): RouteNumbers | undefined {
+  if (!s) return undefined;
+  const has = s.total > 0;
+  return {
+    requests: s.total,
+    p50: has ? s.percentile(0.5) : NaN,
+    p95: has ? s.percentile(0.95) : NaN,
+    p99: has ? s.percentile(0.99) : NaN,
+    withinThreshold: has && thresholdMs !== undefined ? s.within(thresholdMs) / s.total : NaN,
+    weightedErrors: s.weightedErrors,
+    errorRatio: has ? s.weightedErrors / s.total : NaN,
+    errorsByClass: Object.fromEntries(s.classes),
+    notFound: s.notFound,
+  };
+}
+
+/** The report's row per route, with the objectives each one makes fail. */
+export function routeReports(contract: Contract, ev: readonly RouteEvidence[], verdicts: readonly ObjectiveVerdict[]): RouteReport[] {
+  return ev.map((e) => {
+    const t = routeThreshold(contract, e);
+    const r: RouteReport = { route: e.label, method: e.method, path: e.path, causes: [] };
+    if (e.route) r.name = e.route.name;
+    if (t !== undefined) r.thresholdMs = t;
+    const client = numbers(e.client, t);
+    const service = numbers(e.service, t);
+    if (client) r.client = client;
+    if (service) r.service = service;
+    for (const v of verdicts) {
+      if (v.verdict !== 'fail') continue;
+      if (v.routes?.some((c) => c.route === e.label) || (v.contract === 'routes' && v.name === e.label)) r.causes.push(`${v.contract} ${v.name}`);
+    }
+    return r;
+  });
+}
