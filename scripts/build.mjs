@@ -32,6 +32,19 @@ const tsc = join(dirname(require.resolve('typescript/package.json')), 'bin', 'ts
 if (spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' }).status !== 0) fail('tsc');
 
 const esbuild = await import('esbuild');
+
+/**
+ * zod's namespace re-exports every locale (`z.locales`, about 300 KB of the 600 KB zod puts in
+ * the bundle), and the CLI speaks English only: the locale index is replaced by one that exports
+ * `en`, which zod installs by default. Half of zod's share of what `sloctl validate` must compile
+ * at every start (bench/RESULTS.md, "Start-up").
+ */
+const englishOnlyZod = {
+  name: 'zod-english-only',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, () => ({ contents: 'export { default as en } from "./en.js";\n', resolveDir: join(root, 'node_modules/zod/v4/locales'), loader: 'js' }));
+  },
+};
 let result;
 try {
   result = await esbuild.build({
@@ -54,6 +67,7 @@ try {
     minifySyntax: true,
     metafile: true,
     logLevel: 'warning',
+    plugins: [englishOnlyZod],
   });
 } catch {
   fail('esbuild');
