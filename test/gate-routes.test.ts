@@ -8,8 +8,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { main } from '../src/cli/main.ts';
+import { parseContract } from '../src/contract/load.ts';
 import { renderTable } from '../src/gate/render-table.ts';
+import { normalizeTemplate, routeEvidence } from '../src/gate/routes.ts';
 import type { GateReport, ObjectiveVerdict, RouteReport } from '../src/gate/types.ts';
+import { judgeObjectives } from '../src/gate/verdicts.ts';
+import { Histogram } from '../src/load/histogram.ts';
+import type { LoadResult, RouteResult } from '../src/load/types.ts';
 
 const REPO = resolve(import.meta.dirname, '..');
 const SERVICE = join(REPO, 'test/fixtures/gate-routes/service.ts');
@@ -61,7 +66,7 @@ interface Run {
 
 let run: Run;
 
-before(async () => {
+async function runGateOnce(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'sloctl-gate-routes-'));
   const file = contractFile(dir);
   let stdout = '';
@@ -73,7 +78,7 @@ before(async () => {
   // NaN is written as null in JSON; the table renders NaN as n/a, so revive it as NaN.
   const report = JSON.parse(stdout, (_k, v) => (v === null ? NaN : v)) as GateReport;
   run = { code, stdout, stderr, report, junit: readFileSync(join(dir, 'junit.xml'), 'utf8'), markdown: readFileSync(join(dir, 'gate.md'), 'utf8'), table: renderTable(report) };
-});
+}
 
 const verdict = (name: string): ObjectiveVerdict => {
   const v = run.report.verdicts.find((x) => x.name === name);
@@ -87,6 +92,7 @@ const route = (label: string): RouteReport => {
 };
 
 describe('gate per-route answers (a slowed route, a missing route)', () => {
+  before(runGateOnce);
   it('fails (exit 1)', () => {
     assert.equal(run.code, 1, run.stdout + run.stderr);
     assert.equal(run.report.outcome, 'fail');
@@ -167,5 +173,106 @@ describe('gate per-route answers (a slowed route, a missing route)', () => {
     assert.match(run.junit, /<testcase name="api p95" classname="sloctl\.gate\.gate-routes\.latency" time="0">\s*<failure message="[^"]*caused by GET \/slow: p95 2\d\d(\.\d)? ms/);
     assert.equal([...run.junit.matchAll(/<testcase name="GET \/missing"/g)].length, 1, 'the missing route is one test case, its routes verdict');
     assert.match(run.junit, /<testcase name="GET \/missing" classname="sloctl\.gate\.gate-routes\.routes" time="0">\s*<failure message="the service does not have GET \/missing/);
+  });
+});
+
+// Pure: synthetic load results in, verdicts out (no service, no clock).
+const PURE = `
+apiVersion: sloctl/v1
+service: { name: shop }
+errorClasses:
+  - { name: not-found, weight: 0, status: [404], good: true }
+  - { name: server, weight: 2.5, status: ["5xx"] }
+routes:
+  - { name: a, method: GET, path: /a }
+  - { name: b, method: GET, path: /b/:id }
+  - { name: c, method: POST, path: /c, latency: 500ms }
+  - { name: gone, method: GET, path: /gone }
+objectives:
+  latency:
+    - { name: api, threshold: 100ms, objective: 90%, percentiles: { p95: 150ms } }
+  errors: { objective: 99% }
+  throughput: { minimum: 1/s }
+`;
+
+function row(name: string, latenciesMs: number[], statuses: Record<string, number>): RouteResult {
+  const h = new Histogram();
+  for (const ms of latenciesMs) h.record(ms * 1000);
+  const completed = Object.values(statuses).reduce((a, b) => a + b, 0);
+  return { name, sent: completed, completed, statuses, errors: {}, latency: h.summary(), serviceTime: h.summary(), histogram: h.toJSON(), serviceHistogram: h.toJSON() };
+}
+
+function load(rows: RouteResult[]): LoadResult {
+  const all = new Histogram();
+  for (const r of rows) all.merge(Histogram.fromJSON(r.histogram));
+  const completed = rows.reduce((n, r) => n + r.completed, 0);
+  return { source: 'sloctl', url: 'http://127.0.0.1:1', model: 'open', startedAt: 0, durationMs: 10_000, sent: completed, completed, errors: 0, timeouts: 0, throughput: completed / 10, latency: all.summary(), serviceTime: all.summary(), statuses: {}, routes: rows, notes: [] };
+}
+
+const fill = (n: number, ms: number) => Array(n).fill(ms) as number[];
+
+describe('route attribution (pure)', () => {
+  const parsed = parseContract(PURE, 'slo.yaml');
+  assert.ok(parsed.contract, JSON.stringify(parsed.diagnostics));
+  const contract = parsed.contract;
+
+  it('names the routes that fail an objective, worst first, and leaves out the routes that hold', () => {
+    // a: 1000 requests, 400 over 100 ms (p95 300 ms); b: 100 requests, 90 over (p95 900 ms);
+    // c: 50 requests at 400 ms, within its own 500 ms threshold, but over the p95 ceiling.
+    const client = load([
+      row('a', [...fill(600, 10), ...fill(400, 300)], { 200: 1000 }),
+      row('b', [...fill(10, 10), ...fill(90, 900)], { 200: 95, 500: 5 }),
+      row('c', fill(50, 400), { 201: 50 }),
+    ]);
+    const vs = judgeObjectives(contract, { client, service: { slos: [] } });
+    const share = vs.find((v) => v.name === 'api')!;
+    assert.equal(share.verdict, 'fail');
+    // By requests over the threshold: a (400) before b (90); c is within its own threshold.
+    assert.deepEqual(share.routes!.map((c) => c.route), ['GET /a', 'GET /b/:id']);
+    assert.deepEqual(share.routes!.map((c) => c.value), [400, 90]);
+    assert.match(share.reason, /caused by GET \/a: p95 30\d ms, 60% within 100 ms \(400 of 1,000 requests over it\); GET \/b\/:id: p95 9\d\d ms, 10% within 100 ms/);
+    const p95 = vs.find((v) => v.name === 'api p95')!;
+    assert.equal(p95.verdict, 'fail');
+    // By their own p95, highest first: b (900), c (400), a (300).
+    assert.deepEqual(p95.routes!.map((c) => c.route), ['GET /b/:id', 'POST /c', 'GET /a']);
+    assert.match(p95.routes![1].detail, /^p95 40\d ms, 100% within 500 ms$/, 'c is judged at its own threshold');
+    const errors = vs.find((v) => v.name === 'errors')!;
+    assert.equal(errors.verdict, 'fail');
+    assert.deepEqual(errors.routes!.map((c) => [c.route, c.detail]), [['GET /b/:id', 'weighted errors 12.5% of 100 requests (server 5)']]);
+  });
+
+  it('a passing objective names no route; a mix where no route fails alone names the biggest contributors', () => {
+    const ok = judgeObjectives(contract, { client: load([row('a', fill(100, 10), { 200: 100 })]), service: { slos: [] } });
+    assert.ok(ok.every((v) => v.routes === undefined), JSON.stringify(ok.map((v) => v.routes)));
+    // Each route is 91% within 100 ms on its own (objective 90%) but the p95 ceiling fails overall.
+    const together = judgeObjectives(contract, { client: load([row('a', [...fill(910, 10), ...fill(90, 200)], { 200: 1000 }), row('b', [...fill(91, 10), ...fill(9, 200)], { 200: 100 })]), service: { slos: [] } });
+    const p95 = together.find((v) => v.name === 'api p95')!;
+    assert.equal(p95.verdict, 'fail');
+    assert.deepEqual(p95.routes!.map((c) => c.route), ['GET /a', 'GET /b/:id'], 'most requests over the ceiling first');
+  });
+
+  it('a route answered 404 every time fails as missing, and its "good" 404s do not count as throughput', () => {
+    const client = load([row('a', fill(100, 10), { 200: 100 }), row('gone', fill(100, 1), { 404: 100 })]);
+    const vs = judgeObjectives(contract, { client, service: { slos: [] } });
+    const gone = vs.find((v) => v.contract === 'routes')!;
+    assert.equal(gone.name, 'GET /gone');
+    assert.equal(gone.verdict, 'fail');
+    assert.match(gone.reason, /^the service does not have GET \/gone: all 100 answered requests got 404; its 404s fall in the error class "not-found", which weighs 0/);
+    assert.equal(vs.find((v) => v.name === 'throughput')!.measured, 10, 'only /a\'s 100 requests in 10 s');
+    // Some 404s among 200s is a route that exists (a lookup that found nothing).
+    const some = judgeObjectives(contract, { client: load([row('gone', fill(100, 1), { 404: 50, 200: 50 })]), service: { slos: [] } });
+    assert.equal(some.find((v) => v.contract === 'routes'), undefined);
+  });
+
+  it('matches the service\'s route labels whatever the parameter syntax; all-404 on a route the service matched says so', () => {
+    assert.equal(normalizeTemplate('/b/:id'), normalizeTemplate('/b/{productId}'));
+    assert.equal(normalizeTemplate('/b/'), '/b');
+    const client = load([row('b', fill(10, 1), { 404: 10 })]);
+    const seen = (requests: number) => new Map([['GET /b/{productId}', { method: 'GET', route: '/b/{productId}', buckets: new Map([[0.1, requests], [Infinity, requests]]), requests, classes: new Map([['not-found', requests]]) }]]);
+    const [matched] = routeEvidence(contract, client, seen(10));
+    assert.match(matched.missing!, /^every one of the 10 answered requests to GET \/b\/:id got 404, although the service matched the route/);
+    assert.equal(matched.service!.total, 10);
+    const [unmatched] = routeEvidence(contract, client, new Map([['GET unmatched', { method: 'GET', route: 'unmatched', buckets: new Map([[Infinity, 10]]), requests: 10, classes: new Map() }]]));
+    assert.match(unmatched.missing!, /^the service does not have GET \/b\/:id: all 10 answered requests got 404, and the service counted 10 GET requests as unmatched and none for \/b\/:id$/);
   });
 });

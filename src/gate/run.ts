@@ -101,7 +101,7 @@ export async function runGate(o: GateRunOptions): Promise<GateReport> {
     report.exitCode = exitCode;
     report.reasons.unshift(...reasons);
     report.finishedAt = Date.now();
-    journal.write('end', { outcome, exitCode, reasons: report.reasons, verdicts: report.verdicts, baseline: report.baseline, generator: report.generator });
+    journal.write('end', { outcome, exitCode, reasons: report.reasons, verdicts: report.verdicts, routes: report.routes, baseline: report.baseline, generator: report.generator });
     journal.close();
     return report;
   };

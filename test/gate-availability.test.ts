@@ -1,0 +1,121 @@
+// Availability explained: the client's composite counts each signal once (the health part is
+// "the process is live", not "said UP", which already folds in latency, success and the
+// dependencies), every availability verdict lists its parts with weights and values, and a health
+// failure quotes the failing check's name and reason from the health body: at start (the target
+// never becomes healthy) and during the run.
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, it } from 'node:test';
+import { main } from '../src/cli/main.ts';
+import { describeProbe, readHealthBody } from '../src/gate/health.ts';
+import type { GateReport } from '../src/gate/types.ts';
+import { composeHealth, DEFAULT_WEIGHTS } from '../src/sdk/core/health.ts';
+
+const REPO = resolve(import.meta.dirname, '..');
+const SERVICE = join(REPO, 'test/fixtures/gate-routes/service.ts');
+
+/** A service built like the example: the SDK, a critical dependency with a check, the article's weights. */
+function contract(checkFails: string, startTimeout = '30s'): { dir: string; file: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'sloctl-gate-availability-'));
+  const file = join(dir, 'slo.yaml');
+  writeFileSync(file, `apiVersion: sloctl/v1
+service: { name: gate-availability }
+target:
+  run: ${JSON.stringify(`node --import tsx ${SERVICE}`)}
+  cwd: ${JSON.stringify(REPO)}
+  env: ${JSON.stringify({ CONTRACT: file, ROUTES: 'GET /fast', CHECK_FAILS: checkFails })}
+  startTimeout: ${startTimeout}
+routes:
+  - { name: fast, method: GET, path: /fast }
+dependencies:
+  - { name: db, timeout: 100ms, critical: true }
+load:
+  rate: 50/s
+  duration: 6s
+  warmup: 1s
+  connections: 16
+  timeout: 2s
+  mix: [{ route: fast, weight: 1 }]
+objectives:
+  latency:
+    - { name: api, threshold: 200ms, objective: 99% }
+  errors: { objective: 99% }
+  availability:
+    objective: 99%
+    weights: { health: 0.3, latency: 0.25, success: 0.25, dependencies: 0.2 }
+`);
+  return { dir, file };
+}
+
+async function gate(file: string, cwd: string, extra: string[] = []) {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(['node', 'sloctl', 'gate', file, '--no-progress', '--journal', 'j.jsonl', ...extra], { stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; }, cwd, color: false });
+  return { code, stdout, stderr };
+}
+
+describe('gate availability with a failing health check', () => {
+  it('client and service agree within 2 points, the verdict lists the parts, and the reason names the check', async () => {
+    const { dir, file } = contract('after-first-request');
+    const r = await gate(file, dir, ['--trials', '2', '--json']);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    const report = JSON.parse(r.stdout) as GateReport;
+    const v = report.verdicts.find((x) => x.contract === 'availability')!;
+    assert.equal(v.verdict, 'fail', v.reason);
+    // The dependency is down the whole measured phase; latency and success hold: 1 - 0.2.
+    assert.ok(Math.abs(v.client! - 0.8) < 0.02, `client ${v.client}`);
+    assert.ok(Math.abs(v.service! - 0.8) < 0.02, `service ${v.service}`);
+    assert.ok(Math.abs(v.client! - v.service!) <= 0.02, `client ${v.client} vs service ${v.service}`);
+    // The parts, with their weights and both views' values.
+    const parts = Object.fromEntries(v.parts!.map((p) => [p.name, p]));
+    assert.deepEqual(v.parts!.map((p) => [p.name, p.weight]), [['health', 0.3], ['latency', 0.25], ['success', 0.25], ['dependencies', 0.2]]);
+    assert.equal(parts.health.client, 1, 'the process was live throughout, though its health said DEGRADED');
+    assert.equal(parts.latency.client, 1);
+    assert.equal(parts.success.client, 1);
+    assert.ok(parts.dependencies.client < 0.05, JSON.stringify(parts.dependencies));
+    assert.ok(parts.dependencies.service < 0.05 && parts.health.service === 1, JSON.stringify(v.parts));
+    assert.match(v.reason, /client 8\d(\.\d+)?% = 0\.3 x health 100% \+ 0\.25 x latency 100% \+ 0\.25 x success 100% \+ 0\.2 x dependencies [0-9.]+%/);
+    assert.match(v.reason, /dependencies: the health endpoint's dependency check was up [0-9.]+% of the measured time; down: db: check threw: no such table/);
+    assert.ok(report.reasons.some((x) => /the health endpoint reported failing checks during the measured phase: db: check threw: no such table/.test(x)), report.reasons.join('\n'));
+  });
+
+  it('a target that never becomes healthy exits 3 naming the failing check and its reason', async () => {
+    const { dir, file } = contract('always', '2s');
+    const r = await gate(file, dir);
+    assert.equal(r.code, 3, r.stdout + r.stderr);
+    assert.match(r.stdout + r.stderr, /did not become healthy within 2s: \S+ last answered 503 DEGRADED, failing: db: check threw: no such table/);
+  });
+});
+
+describe('reading a health body', () => {
+  const recent = { total: 100, fast: 80, weightedErrors: 0, spanMs: 30_000 };
+  const policy = { weights: { ...DEFAULT_WEIGHTS }, latencyObjective: 0.99, successObjective: 0.99, minRequests: 20, downBelow: 0.5 };
+
+  it('reads the SDK\'s checks and names failing ones innermost first, with their reasons', () => {
+    const report = composeHealth({ live: true, recent, dependencies: [{ name: 'sqlite', critical: true, state: 'down', reason: 'check threw: no such table' }, { name: 'cache', critical: false, state: 'up' }] }, policy);
+    const body = readHealthBody(JSON.parse(JSON.stringify(report)))!;
+    assert.deepEqual(body.checks, { liveness: true, latency: false, success: true, dependencies: false });
+    assert.equal(body.live, true);
+    assert.deepEqual(body.failing.map((f) => f.name), ['latency', 'sqlite']);
+    assert.equal(body.failing[1].reason, 'check threw: no such table');
+    assert.equal(body.failing[0].reason, '80% of 100 recent requests < objective 99%');
+    const probe = { state: 'degraded' as const, at: 0, ms: 1, statusCode: 503, status: report.status, body };
+    assert.equal(describeProbe(probe), 'answered 503 DEGRADED, failing: latency: 80% of 100 recent requests < objective 99%; sqlite: check threw: no such table');
+    assert.equal(describeProbe({ ...probe, state: 'up', statusCode: 200, status: 'UP' }), 'answered 200 UP', 'an UP answer lists nothing');
+  });
+
+  it('a draining SDK is not live; other bodies (Spring Boot, IETF draft) name their failing components', () => {
+    const draining = readHealthBody(JSON.parse(JSON.stringify(composeHealth({ live: false, liveReason: 'draining: the service is shutting down', recent, dependencies: [] }, policy))))!;
+    assert.equal(draining.live, false);
+    assert.equal(draining.failing[0].name, 'liveness');
+    assert.equal(draining.failing[0].reason, 'draining: the service is shutting down');
+    const spring = readHealthBody({ status: 'DOWN', components: { db: { status: 'DOWN', details: { error: 'org.h2.JdbcSQLException: Table "ORDERS" not found' } }, diskSpace: { status: 'UP' } } })!;
+    assert.equal(spring.live, undefined, 'a body without a liveness check does not say');
+    assert.deepEqual(spring.failing, [{ name: 'db', status: 'DOWN', reason: 'org.h2.JdbcSQLException: Table "ORDERS" not found' }]);
+    const ietf = readHealthBody({ status: 'fail', checks: { 'postgres:connections': [{ componentId: 'pg-1', status: 'fail', output: 'too many clients' }] } })!;
+    assert.deepEqual(ietf.failing, [{ name: 'pg-1', status: 'fail', reason: 'too many clients' }]);
+    assert.equal(readHealthBody({ status: 'UP' }), undefined);
+  });
+});
