@@ -53,6 +53,26 @@ describe('sloctl gate examples/checkout/slo.yaml', () => {
   });
 });
 
+describe('sloctl gate examples/checkout/slo.yaml with a failing health check', () => {
+  it('client and service availability agree within 2 points, and the reason names the failing check', async () => {
+    // The example as shipped, but checkout is told payments lives where nothing listens: its
+    // breaker opens and the SDK's health reports the critical dependency down.
+    const env = '  env: { PAYMENTS_PORT: "0" }';
+    assert.ok(EXAMPLE.includes(env), 'the example sets PAYMENTS_PORT in target.env');
+    const broken = EXAMPLE.replace(env, '  env: { PAYMENTS_PORT: "0", PAYMENTS_URL: "http://127.0.0.1:9" }');
+    const { dir, file } = copy(broken);
+    const r = await gate(file, dir);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    const report = JSON.parse(r.stdout);
+    const a = report.verdicts.find((v: { contract: string }) => v.contract === 'availability');
+    assert.equal(a.verdict, 'fail');
+    assert.ok(Math.abs(a.client - a.service) <= 0.02, `client ${a.client} vs service ${a.service}`);
+    assert.match(a.reason, /payments: circuit breaker open/);
+    const deps = a.parts.find((p: { name: string }) => p.name === 'dependencies');
+    assert.deepEqual([deps.weight, deps.client, deps.service], [0.2, 0, 0]);
+  });
+});
+
 describe('sloctl gate examples/express-minimal/slo.yaml', () => {
   it('gates the minimal example as shipped: its run command starts from the contract\'s directory', async () => {
     // The real file, not a copy: target.run is resolved from the contract's directory, and the
