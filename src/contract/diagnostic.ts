@@ -56,6 +56,9 @@ export const CODES = {
   SLO_METRIC_TYPE: 'a metric registered with another type than the contract reads',
   SLO_METRIC_UNCOVERED: 'an SLI-looking metric no contract reads',
   SLO_SCAN: 'a source file the code check could not read fully',
+  SLO_ROUTE_NOT_REGISTERED: 'a contract route the code does not register',
+  SLO_ROUTE_UNCOVERED: 'routes the code registers that no contract route covers',
+  SLO_ROUTE_PARTIAL: 'routes the code check could not read statically, so the route check is partial',
 } as const;
 
 export type DiagnosticCode = keyof typeof CODES;
