@@ -32,7 +32,7 @@ function executable(p: string): boolean {
 }
 
 /** Where the binary is, or why it is not there. Never throws. */
-export function findBinary(name: string, env: NodeJS.ProcessEnv = process.env): BinaryLookup {
+export function findBinary(name: string, env: NodeJS.ProcessEnv = process.env, install: string = INSTALL_HINT): BinaryLookup {
   const envName = `SLOCTL_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
   const override = env[envName];
   if (override) {
@@ -43,7 +43,7 @@ export function findBinary(name: string, env: NodeJS.ProcessEnv = process.env): 
     const p = join(dir, name);
     if (executable(p)) return { path: p };
   }
-  return { reason: `${name} not found: ${INSTALL_HINT} (or set ${envName} to its path)` };
+  return { reason: `${name} not found: ${install} (or set ${envName} to its path)` };
 }
 
 /** True when the CI environment variable asks for strictness. */
@@ -56,8 +56,8 @@ export function inCi(env: NodeJS.ProcessEnv = process.env): boolean {
  * The binary's path for a test, or undefined after skipping the test. Under CI a missing binary
  * fails the test instead (throws).
  */
-export function requireBinary(t: TestContext, name: string): string | undefined {
-  const found = findBinary(name);
+export function requireBinary(t: TestContext, name: string, install?: string): string | undefined {
+  const found = findBinary(name, process.env, install);
   if (found.path !== undefined) return found.path;
   if (inCi()) throw new Error(`${found.reason}; CI is set, so this is a failure, not a skip`);
   t.skip(found.reason);

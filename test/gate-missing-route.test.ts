@@ -1,0 +1,122 @@
+// A contract route the service does not have fails the gate, whatever the error classes say
+// (issue 9): on a Fastify app and an Express app instrumented with the SDK (attached with
+// --target), and on a Go net/http ServeMux service instrumented the usual Go way (promhttp),
+// built here from test/fixtures/gate-go-mux with Debian's Go and client_golang (GOPATH mode).
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import express from 'express';
+import Fastify from 'fastify';
+import { Registry } from 'prom-client';
+import { instrument } from 'sloctl/sdk';
+import { errorHandler, middleware } from 'sloctl/sdk/express';
+import sloctlFastify from 'sloctl/sdk/fastify';
+import { main } from '../src/cli/main.ts';
+import { requireBinary } from './helpers/prometheus.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+/** /hello exists everywhere; /missing is in the contract and the mix, and in no service. 404s are a class counted as good. */
+function contract(target: string): string {
+  return `apiVersion: sloctl/v1
+service: { name: missing-route, owner: team-test }
+${target}
+errorClasses:
+  - { name: not-found, weight: 0, status: [404], good: true }
+routes:
+  - { name: hello, method: GET, path: /hello }
+  - { name: missing, method: GET, path: /missing }
+load:
+  rate: 60/s
+  duration: 3s
+  warmup: 1s
+  mix:
+    - { route: hello, weight: 1 }
+    - { route: missing, weight: 1 }
+objectives:
+  latency:
+    - { name: api, threshold: 250ms, objective: 90% }
+`;
+}
+
+async function gate(file: string, extra: string[] = []) {
+  let stdout = '';
+  let stderr = '';
+  const dir = mkdtempSync(join(tmpdir(), 'sloctl-missing-'));
+  const code = await main(['node', 'sloctl', 'gate', file, '--trials', '1', '--no-progress', '--json', '--journal', join(dir, 'j.jsonl'), ...extra], { stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; }, cwd: dir, color: false });
+  return { code, stdout, stderr };
+}
+
+function assertMissingFails(r: { code: number; stdout: string; stderr: string }): void {
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  const report = JSON.parse(r.stdout) as { reasons: string[]; verdicts: Array<{ contract: string; name: string; verdict: string; reason: string }> };
+  const v = report.verdicts.find((x) => x.contract === 'routes' && x.name === 'GET /missing');
+  assert.ok(v, JSON.stringify(report.verdicts.map((x) => `${x.contract} ${x.name} ${x.verdict}`)));
+  assert.equal(v.verdict, 'fail');
+  assert.match(v.reason, /the service does not have GET \/missing: all [0-9,]+ answered requests got 404/);
+  // /hello exists and is not blamed.
+  assert.equal(report.verdicts.some((x) => x.name === 'GET /hello' && x.verdict === 'fail'), false);
+}
+
+function contractFile(target: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'sloctl-missing-contract-')), 'slo.yaml');
+  writeFileSync(file, contract(target));
+  return file;
+}
+
+async function listening(server: Server): Promise<string> {
+  if (!server.listening) await new Promise<void>((resolve) => server.once('listening', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+describe('gate: a contract route the service does not have', { timeout: 120_000 }, () => {
+  it('fails on a Fastify app', async () => {
+    const file = contractFile('');
+    const sdk = instrument({ contract: file, registry: new Registry(), defaultMetrics: false });
+    const app = Fastify();
+    await app.register(sloctlFastify, { sdk });
+    app.get('/hello', async () => ({ hello: 'fastify' }));
+    const url = await app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      assertMissingFails(await gate(file, ['--target', url]));
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('fails on an Express app', async () => {
+    const file = contractFile('');
+    const sdk = instrument({ contract: file, registry: new Registry(), defaultMetrics: false });
+    const app = express();
+    app.use(middleware(sdk));
+    app.get('/hello', (_req, res) => { res.json({ hello: 'express' }); });
+    app.use(errorHandler(sdk));
+    const server = app.listen(0, '127.0.0.1');
+    try {
+      assertMissingFails(await gate(file, ['--target', await listening(server)]));
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('fails on a Go net/http ServeMux service (promhttp, no sloctl SDK)', async (t) => {
+    const go = requireBinary(t, 'go', 'apt-get install golang-go golang-github-prometheus-client-golang-dev');
+    if (!go) return;
+    const work = mkdtempSync(join(tmpdir(), 'sloctl-go-mux-'));
+    const bin = join(work, 'svc');
+    const built = spawnSync(go, ['build', '-o', bin, join(root, 'test/fixtures/gate-go-mux/main.go')], {
+      encoding: 'utf8',
+      env: { ...process.env, GO111MODULE: 'off', GOPATH: `/usr/share/gocode:${join(work, 'gopath')}`, GOCACHE: join(work, 'cache'), GOFLAGS: '' },
+    });
+    assert.equal(built.status, 0, `go build failed (Debian's golang-github-prometheus-client-golang-dev installed?):\n${built.stderr}`);
+    const file = contractFile(`target: { run: ${JSON.stringify(bin)}, health: /healthz, metrics: /metrics }`);
+    assertMissingFails(await gate(file));
+  });
+});
