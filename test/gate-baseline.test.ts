@@ -53,7 +53,7 @@ describe('baseline comparison', () => {
     assert.equal(p95.change, 0);
     assert.equal(p95.alpha, 0.05);
     assert.match(p95.test, /Mann-Whitney U exact one-sided: current > baseline × 1\.05/);
-    assert.match(p95.reason, /^p95 stayed at 21\.0 ms \(\+0%, tolerance \+5%\): within the tolerance \(Mann-Whitney U one-sided p = \d\.\d+ > 0\.05 over 5 baseline vs 5 current trials\)$/);
+    assert.match(p95.reason, /^p95 stayed at 21\.0 ms \(\+0%, tolerance \+5%\): within the tolerance \(Mann-Whitney U one-sided p = \d\.\d+ ≥ 0\.05 over 5 baseline vs 5 current trials\)$/);
     assert.equal(c.verdict, 'pass');
     assert.equal(c.path, '.sloctl/baseline.json');
     assert.equal(c.commit, 'abc123');
@@ -68,7 +68,7 @@ describe('baseline comparison', () => {
     assert.equal(p95.verdict, 'fail');
     assert.ok(p95.change > 0.15 && p95.change < 0.25, String(p95.change));
     assert.equal(p95.pValue, 1 / 252);
-    assert.match(p95.reason, /^p95 rose from 2\d\.\d ms to 2\d\.\d ms \(\+\d\d\.\d%, tolerance \+5%\); Mann-Whitney U one-sided p = 0\.0040 ≤ 0\.05 over 5 baseline vs 5 current trials: a regression beyond the tolerance, not noise$/);
+    assert.match(p95.reason, /^p95 rose from 2\d\.\d ms to 2\d\.\d ms \(\+\d\d\.\d%, tolerance \+5%\); Mann-Whitney U one-sided p = 0\.0040 < 0\.05 over 5 baseline vs 5 current trials: a regression beyond the tolerance, not noise$/);
     assert.equal(c.verdict, 'fail');
   });
 
@@ -90,7 +90,7 @@ describe('baseline comparison', () => {
     assert.ok(p95.pValue > 0.05, String(p95.pValue));
     assert.match(
       p95.reason,
-      /^p95 rose from 20\.4 ms to 21\.6 ms \(\+5\.88%, tolerance \+5%\): the trials are significantly worse than the baseline's \(p = 0\.0040\) but not significantly beyond the tolerance \(Mann-Whitney U one-sided p = 0\.\d+ > 0\.05 over 5 baseline vs 5 current trials\); run the gate again, or with more trials, to decide$/,
+      /^p95 rose from 20\.4 ms to 21\.6 ms \(\+5\.88%, tolerance \+5%\): the trials are significantly worse than the baseline's \(p = 0\.0040\) but not significantly beyond the tolerance \(Mann-Whitney U one-sided p = 0\.\d+ ≥ 0\.05 over 5 baseline vs 5 current trials\); run the gate again, or with more trials, to decide$/,
     );
   });
 
@@ -98,7 +98,7 @@ describe('baseline comparison', () => {
     const base = baselineOf(trials([20, 20.5, 21, 21.5, 22]));
     const p95 = metric(compareWithBaseline(base, trials([19, 22, 23, 24, 30]), TOLERANCES), 'p95');
     assert.equal(p95.verdict, 'pass');
-    assert.match(p95.reason, /^p95 rose from 21\.0 ms to 23\.0 ms \(\+9\.52%, tolerance \+5%\), but the trials do not differ significantly even from the baseline's own \(Mann-Whitney U one-sided p = 0\.0\d+ > 0\.05 over 5 baseline vs 5 current trials\): run-to-run noise, not a regression$/);
+    assert.match(p95.reason, /^p95 rose from 21\.0 ms to 23\.0 ms \(\+9\.52%, tolerance \+5%\), but the trials do not differ significantly even from the baseline's own \(Mann-Whitney U one-sided p = 0\.0\d+ ≥ 0\.05 over 5 baseline vs 5 current trials\): run-to-run noise, not a regression$/);
   });
 
   it('trials consistently above the shifted baseline with the median inside the tolerance warn', () => {
@@ -107,7 +107,7 @@ describe('baseline comparison', () => {
     const p95 = metric(compareWithBaseline(base, trials([21, 21, 21, 21, 21, 22, 22, 22, 22]), TOLERANCES), 'p95');
     assert.ok(p95.pValue < 0.05, String(p95.pValue));
     assert.equal(p95.verdict, 'warn');
-    assert.match(p95.reason, /: the median is within the tolerance, but the trials sit consistently above the baseline plus the tolerance \(Mann-Whitney U one-sided p = 0\.0052 ≤ 0\.05 over 9 baseline vs 9 current trials\); watch the next runs$/);
+    assert.match(p95.reason, /: the median is within the tolerance, but the trials sit consistently above the baseline plus the tolerance \(Mann-Whitney U one-sided p = 0\.0052 < 0\.05 over 9 baseline vs 9 current trials\); watch the next runs$/);
   });
 
   it('alpha is an option, and a sample too small to ever reach it says so', () => {
@@ -116,8 +116,14 @@ describe('baseline comparison', () => {
     assert.equal(strict.alpha, 0.01);
     assert.equal(strict.pValue, 0.05);
     assert.equal(strict.verdict, 'warn');
-    assert.match(strict.reason, /, and the test cannot decide: with 3 baseline vs 3 current trials the smallest attainable p is 0\.050 > 0\.01; raise regression\.trials$/);
-    assert.equal(metric(compareWithBaseline(base, trials([30, 31, 32]), TOLERANCES), 'p95').verdict, 'fail');
+    assert.match(strict.reason, /; not judged: with 3 trials against 3 the test cannot reach p < 0\.01 \(the smallest p it can give is 1\/20 = 0\.05\): this comparison could not fail; raise objectives\.regression\.trials to 5 and record the baseline again with --update-baseline$/);
+    // At alpha 0.05 too: every trial +50% still gives p = 1/20 = 0.05, which is not < 0.05.
+    const p95 = metric(compareWithBaseline(base, trials([30, 31, 32]), TOLERANCES), 'p95');
+    assert.equal(p95.pValue, 0.05);
+    assert.equal(p95.verdict, 'warn');
+    assert.match(p95.reason, /could not fail; raise objectives\.regression\.trials to 4$/);
+    // Four trials can: 1/35 < 0.05.
+    assert.equal(metric(compareWithBaseline(base, trials([30, 31, 32, 33]), TOLERANCES), 'p95').verdict, 'fail');
     assert.throws(() => compareWithBaseline(base, trials([30, 31, 32]), TOLERANCES, { alpha: 1.5 }), /alpha must be between 0 and 1/);
   });
 

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { choose, mannWhitneyGreater, median, midRanks, smallestPValue } from '../src/gate/stats.ts';
+import { canReachAlpha, cannotReachAlpha, cannotReachAlphaText, choose, mannWhitneyGreater, median, midRanks, smallestPValue, trialsToReachAlpha } from '../src/gate/stats.ts';
+import { parseContract } from '../src/contract/load.ts';
+import { checkSemantics } from '../src/contract/semantic.ts';
 
 /** U of x straight from its definition: pairs with x > y, plus half the ties. */
 function uByPairs(x: readonly number[], y: readonly number[]): number {
@@ -137,5 +139,72 @@ describe('gate stats', () => {
     assert.equal(choose(10, 5), 252);
     assert.equal(choose(6, 0), 1);
     assert.equal(choose(3, 4), 0);
+  });
+
+  it('whether the exact test can reach alpha at all: 3 vs 3 cannot reach 0.05, 4 vs 3 can', () => {
+    // The smallest p is what the most extreme data (every trial above every baseline trial) give.
+    for (const [n, m] of [[3, 3], [4, 3], [5, 5], [2, 5], [1, 19]] as const) {
+      const x = Array.from({ length: n }, (_, i) => 100 + i);
+      const y = Array.from({ length: m }, (_, i) => i);
+      assert.equal(mannWhitneyGreater(x, y).pValue, smallestPValue(n, m), `${n} vs ${m}`);
+    }
+    assert.equal(smallestPValue(3, 3), 0.05);
+    assert.equal(canReachAlpha(3, 3, 0.05), false, '1/20 = 0.05 is not < 0.05');
+    assert.equal(canReachAlpha(3, 3, 0.051), true);
+    assert.equal(canReachAlpha(4, 3, 0.05), true, '1/35');
+    assert.equal(canReachAlpha(2, 5, 0.05), true, '1/21');
+    assert.equal(canReachAlpha(2, 4, 0.05), false, '1/15');
+    assert.equal(canReachAlpha(1, 19, 0.05), false, '1/20');
+    assert.equal(canReachAlpha(1, 20, 0.05), true, '1/21');
+    // Trials needed with a baseline of as many: the first n with 1/C(2n, n) < alpha.
+    assert.equal(trialsToReachAlpha(0.05), 4); // 1/70; 3 gives 1/20
+    assert.equal(trialsToReachAlpha(0.01), 5); // 1/252; 4 gives 1/70
+    assert.equal(trialsToReachAlpha(0.001), 7); // 1/3432; 6 gives 1/924
+    assert.equal(trialsToReachAlpha(0), undefined, 'no p is below 0');
+  });
+
+  it('says why a comparison could not fail and what to change', () => {
+    assert.equal(cannotReachAlpha(4, 4, 0.05), undefined);
+    assert.equal(cannotReachAlphaText(5, 5, 0.05), undefined);
+    assert.equal(
+      cannotReachAlphaText(3, 3, 0.05),
+      'with 3 trials against 3 the test cannot reach p < 0.05 (the smallest p it can give is 1/20 = 0.05): this comparison could not fail; raise objectives.regression.trials to 4',
+    );
+    // Enough trials, too small a baseline: record the baseline again rather than raising trials to 20.
+    assert.equal(cannotReachAlpha(5, 1, 0.05)?.fix, 'record the baseline again with --update-baseline (it has 1 trial, objectives.regression.trials is 5)');
+    // Both too few, and the baseline too few for the new count too.
+    assert.equal(cannotReachAlpha(2, 1, 0.05)?.fix, 'raise objectives.regression.trials to 4 and record the baseline again with --update-baseline');
+    assert.deepEqual({ ...cannotReachAlpha(3, 3, 0.05), problem: '', fix: '' }, { problem: '', fix: '', smallestP: 0.05, splits: 20 });
+  });
+
+  it('validate warns, located at objectives.regression.trials, when the trials cannot reach alpha', () => {
+    const contract = (trials: number) => `apiVersion: sloctl/v1
+service: { name: x }
+routes:
+  - { name: work, method: GET, path: /work }
+objectives:
+  regression: { baseline: b.json, trials: ${trials} }
+`;
+    const three = parseContract(contract(3), 'slo.yaml');
+    const found = three.diagnostics.filter((d) => d.path?.join('.') === 'objectives.regression.trials');
+    assert.equal(found.length, 1, JSON.stringify(three.diagnostics));
+    assert.equal(found[0].severity, 'warning');
+    assert.deepEqual([found[0].line, found[0].col], [6, 43]);
+    assert.equal(
+      found[0].message,
+      '3 trials (against a baseline of as many) can never fail the regression comparison: a regression fails only at p < 0.05, and the smallest p the exact one-sided Mann-Whitney U test can give with 3 against 3 is 1/20 = 0.05',
+    );
+    assert.equal(found[0].hint, 'raise objectives.regression.trials to 4');
+    assert.deepEqual(parseContract(contract(4), 'slo.yaml').diagnostics, []);
+    assert.match(parseContract(contract(1), 'slo.yaml').diagnostics[0]?.message ?? '', /^1 trial \(against a baseline of as many\) can never fail .* is 1\/2 = 0\.5$/);
+    // With the baseline's count known: 5 trials against a 1-trial baseline cannot fail either; 5 against 3 can.
+    const five = parseContract(contract(5), 'slo.yaml').contract!;
+    const vsOne = checkSemantics(five, { baselineTrials: 1 }).filter((f) => f.path.join('.') === 'objectives.regression.trials');
+    assert.equal(vsOne.length, 1);
+    assert.match(vsOne[0].message, /^5 trials against the baseline's 1 can never fail .* is 1\/6 = 0\.17$/);
+    assert.match(vsOne[0].hint ?? '', /^record the baseline again with --update-baseline/);
+    assert.deepEqual(checkSemantics(five, { baselineTrials: 3 }).filter((f) => f.path.join('.') === 'objectives.regression.trials'), []);
+    // No regression section, nothing to say.
+    assert.deepEqual(parseContract(contract(3).replace(/  regression:.*\n/, '  errors: { objective: 99% }\n'), 'slo.yaml').diagnostics, []);
   });
 });

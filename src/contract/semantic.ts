@@ -8,6 +8,7 @@ import { checkPromql } from './promql.ts';
 import type { Contract, LatencyObjective, Route } from './schema.ts';
 import { closest } from './suggest.ts';
 import { formatDuration, formatPercent, formatRate } from './units.ts';
+import { cannotReachAlpha, DEFAULT_ALPHA } from '../gate/stats.ts';
 
 export interface Finding {
   code: DiagnosticCode;
@@ -22,7 +23,12 @@ export interface Finding {
   related?: Array<{ path: PathSegment[]; message: string }>;
 }
 
-type Check = (c: Contract, out: Finding[]) => void;
+/** What validation knows beyond the contract: the stored baseline's trial count, when it read one. */
+export interface SemanticContext {
+  baselineTrials?: number;
+}
+
+type Check = (c: Contract, out: Finding[], context: SemanticContext) => void;
 
 const error = (code: DiagnosticCode, path: PathSegment[], message: string, extra: Partial<Finding> = {}): Finding => ({
   code, severity: 'error', message, path, ...extra,
@@ -423,14 +429,35 @@ const promqlQueries: Check = (c, out) => {
   });
 };
 
+/**
+ * The gate compares this run's trials with the baseline's by an exact one-sided Mann-Whitney U
+ * test, significant at p < 0.05 (src/gate/compare.ts, stats.ts). With n against m trials the
+ * smallest p any data can give is 1/C(n+m, n): 3 against 3 gives 1/20 = 0.05, which is not below
+ * 0.05, so no regression, however large, could fail the gate. The baseline's count is taken from
+ * the context when known, else assumed to be the same as `trials` (a baseline records that many).
+ */
+const regressionTrials: Check = (c, out, context) => {
+  const r = c.objectives.regression;
+  if (!r) return;
+  const known = context.baselineTrials !== undefined && context.baselineTrials >= 1;
+  const m = known ? context.baselineTrials! : r.trials;
+  const u = cannotReachAlpha(r.trials, m, DEFAULT_ALPHA);
+  if (!u) return;
+  const n = r.trials;
+  const message =
+    `${n} trial${n === 1 ? '' : 's'} ${known ? `against the baseline's ${m}` : '(against a baseline of as many)'} can never fail the regression comparison: ` +
+    `a regression fails only at p < ${DEFAULT_ALPHA}, and the smallest p the exact one-sided Mann-Whitney U test can give with ${n} against ${m} is 1/${u.splits} = ${+u.smallestP.toPrecision(2)}`;
+  out.push(warning('SLO_INVALID_VALUE', ['objectives', 'regression', 'trials'], message, { hint: u.fix }));
+};
+
 const CHECKS: Check[] = [
   objectiveRange, windowFitsBuckets, alertTiersFit, availabilityWeights, percentileOrder, thresholdOrder,
   dependencyBudget, dependencyPolicy, duplicateNames, references, statusRanges, drillsFitRun, budgetMeasurable,
-  runtimeFit, probesOverlapRoutes, promqlQueries,
+  runtimeFit, probesOverlapRoutes, promqlQueries, regressionTrials,
 ];
 
-export function checkSemantics(c: Contract): Finding[] {
+export function checkSemantics(c: Contract, context: SemanticContext = {}): Finding[] {
   const out: Finding[] = [];
-  for (const check of CHECKS) check(c, out);
+  for (const check of CHECKS) check(c, out, context);
   return out;
 }

@@ -9,12 +9,15 @@
 //   error ratio         baseline + tolerance                       absolute points: +0.1 pt
 //   memory per request  baseline + max(tolerance × |median|, floor) relative, with an absolute floor
 // Verdicts:
-//   fail  the test rejects at alpha AND the median change exceeds the tolerance (a significant
+//   fail  the test rejects (p < alpha) AND the median change exceeds the tolerance (a significant
 //         shift smaller than the tolerance is not what the contract forbids, and a median beyond
 //         it whose trials overlap is not evidence);
 //   warn  the median is beyond the tolerance and the trials are significantly worse than the
 //         baseline's own (unshifted), but not significantly beyond the tolerance; or significantly
-//         beyond the shifted baseline with the median inside; or the sample is too small to decide;
+//         beyond the shifted baseline with the median inside; or the sample is too small to decide:
+//         fewer than MIN_TRIALS on a side, or so few that no data could reach p < alpha (3 vs 3:
+//         the smallest p is 1/C(6,3) = 1/20 = 0.05), whatever the medians say, since a pass there
+//         would claim what the test could never have found;
 //   pass  otherwise, including a median beyond the tolerance whose trials do not differ
 //         significantly even from the unshifted baseline's: that is run-to-run noise (measured:
 //         heap growth per request swings by several KiB between 2 s trials from GC alone, and
@@ -38,7 +41,7 @@
 // size shows as 1 MB per 1000 requests; GC noise larger than it is left to the test).
 import type { BaselineFile, BaselineProfile } from './baseline.ts';
 import { profileMismatch } from './baseline.ts';
-import { mannWhitneyGreater, median, smallestPValue } from './stats.ts';
+import { cannotReachAlphaText, DEFAULT_ALPHA, mannWhitneyGreater, median } from './stats.ts';
 import type { BaselineComparison, MetricComparison, TrialMetrics, Unit, Verdict } from './types.ts';
 
 export interface RegressionTolerances {
@@ -63,7 +66,7 @@ export interface CompareOptions {
   machineTolerance?: number;
 }
 
-export const DEFAULT_ALPHA = 0.05;
+export { DEFAULT_ALPHA };
 export const MEMORY_FLOOR_BYTES = 1024;
 /**
  * The CPU other processes left free may differ by 25% of the baseline's, and by at least
@@ -219,10 +222,11 @@ function compareMetric(
   }
 
   const { pValue } = mannWhitneyGreater(current, shifted);
-  const significant = pValue <= alpha;
+  // Significant means p < alpha, strictly: with 3 vs 3 trials (smallest p = 1/20) nothing is.
+  const significant = pValue < alpha;
   const over = `${baseline.length} baseline vs ${current.length} current trials`;
-  const stat = `Mann-Whitney U one-sided p = ${pText(pValue)} ${significant ? '≤' : '>'} ${alpha} over ${over}`;
-  const floorP = smallestPValue(current.length, baseline.length);
+  const stat = `Mann-Whitney U one-sided p = ${pText(pValue)} ${significant ? '<' : '≥'} ${alpha} over ${over}`;
+  const unreachable = cannotReachAlphaText(current.length, baseline.length, alpha);
   // Whether the trials moved at all: the same test against the baseline as it is, not shifted.
   const plainP = mannWhitneyGreater(current, baseline).pValue;
 
@@ -231,15 +235,16 @@ function compareMetric(
   if (significant && beyond) {
     verdict = 'fail';
     reason = `${head}; ${stat}: a regression beyond the tolerance, not noise`;
-  } else if (beyond && floorP > alpha) {
+  } else if (unreachable) {
+    // A pass here would claim what the test could never have found: not judged, whatever the medians.
     verdict = 'warn';
-    reason = `${head}, and the test cannot decide: with ${over} the smallest attainable p is ${pText(floorP)} > ${alpha}; raise regression.trials`;
-  } else if (beyond && plainP <= alpha) {
+    reason = `${head}; not judged: ${unreachable}`;
+  } else if (beyond && plainP < alpha) {
     verdict = 'warn';
     reason = `${head}: the trials are significantly worse than the baseline's (p = ${pText(plainP)}) but not significantly beyond the tolerance (${stat}); run the gate again, or with more trials, to decide`;
   } else if (beyond) {
     verdict = 'pass';
-    reason = `${head}, but the trials do not differ significantly even from the baseline's own (Mann-Whitney U one-sided p = ${pText(plainP)} > ${alpha} over ${over}): run-to-run noise, not a regression`;
+    reason = `${head}, but the trials do not differ significantly even from the baseline's own (Mann-Whitney U one-sided p = ${pText(plainP)} ≥ ${alpha} over ${over}): run-to-run noise, not a regression`;
   } else if (significant) {
     verdict = 'warn';
     reason = `${head}: the median is within the tolerance, but the trials sit consistently above the baseline plus the tolerance (${stat}); watch the next runs`;

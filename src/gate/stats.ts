@@ -48,6 +48,69 @@ export function smallestPValue(n: number, m: number): number {
   return 1 / choose(n + m, n);
 }
 
+/**
+ * Whether the exact test can reject at all with n vs m observations: some data give p < alpha.
+ * A result is significant when p < alpha (strictly), so 3 vs 3 (smallest p = 1/20 = 0.05) cannot
+ * reach alpha 0.05 whatever the trials measure: every trial worse than every baseline trial gives
+ * exactly p = 0.05.
+ */
+export function canReachAlpha(n: number, m: number, alpha: number): boolean {
+  return n >= 1 && m >= 1 && smallestPValue(n, m) < alpha;
+}
+
+/** The regression comparison's significance level (src/gate/compare.ts), also what `validate` checks trials against. */
+export const DEFAULT_ALPHA = 0.05;
+
+/** Beyond this many trials the search below stops: alphas that need more are not sensible. */
+const MAX_TRIALS_SEARCHED = 1000;
+
+/**
+ * The fewest trials n that can reach alpha against n of their own (the baseline recorded with the
+ * same count): the first n with 1/C(2n, n) < alpha. 4 for alpha 0.05 (1/70), 5 for 0.01 (1/252).
+ * Undefined when no n up to 1000 does (an alpha too small for any gate run).
+ */
+export function trialsToReachAlpha(alpha: number): number | undefined {
+  for (let n = 1; n <= MAX_TRIALS_SEARCHED; n++) if (canReachAlpha(n, n, alpha)) return n;
+  return undefined;
+}
+
+function pNumber(p: number): string {
+  return String(+p.toPrecision(2));
+}
+
+/** Why a comparison of n trials against m could not fail, and what to change. */
+export interface UnreachableAlpha {
+  /** "with 3 trials against 3 the test cannot reach p < 0.05 (the smallest p it can give is 1/20 = 0.05): this comparison could not fail". */
+  problem: string;
+  /** "raise objectives.regression.trials to 4" (and/or record the baseline again). */
+  fix: string;
+  /** The smallest p-value the test can give, 1/splits; splits = C(n+m, n). */
+  smallestP: number;
+  splits: number;
+}
+
+/**
+ * Undefined when the exact test can reach alpha with n trials against m baseline trials; else
+ * what to say and what to do. `cannotReachAlphaText` joins the two with "; ".
+ */
+export function cannotReachAlpha(n: number, m: number, alpha: number): UnreachableAlpha | undefined {
+  if (n < 1 || m < 1 || canReachAlpha(n, m, alpha)) return undefined;
+  const splits = choose(n + m, n);
+  const problem = `with ${n} trial${n === 1 ? '' : 's'} against ${m} the test cannot reach p < ${alpha} (the smallest p it can give is 1/${splits} = ${pNumber(1 / splits)}): this comparison could not fail`;
+  // Enough trials of its own, too few in the baseline: recording the baseline again is the fix.
+  const base = { problem, smallestP: 1 / splits, splits };
+  if (canReachAlpha(n, n, alpha)) return { ...base, fix: `record the baseline again with --update-baseline (it has ${m} trial${m === 1 ? '' : 's'}, objectives.regression.trials is ${n})` };
+  const need = trialsToReachAlpha(alpha);
+  if (need === undefined) return { ...base, fix: `no number of trials up to ${MAX_TRIALS_SEARCHED} can reach p < ${alpha}: use a larger alpha` };
+  return { ...base, fix: `raise objectives.regression.trials to ${need}${canReachAlpha(need, m, alpha) ? '' : ' and record the baseline again with --update-baseline'}` };
+}
+
+/** "with 3 trials against 3 the test cannot reach p < 0.05 (...): this comparison could not fail; raise objectives.regression.trials to 4", or undefined. */
+export function cannotReachAlphaText(n: number, m: number, alpha: number): string | undefined {
+  const u = cannotReachAlpha(n, m, alpha);
+  return u && `${u.problem}; ${u.fix}`;
+}
+
 export interface MannWhitneyResult {
   /** U of x: pairs (x, y) with x > y, plus half the tied pairs. 0..n·m. */
   u: number;
