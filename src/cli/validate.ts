@@ -8,10 +8,14 @@ import { describeContract } from '../contract/describe.ts';
 import { byLocation, hasErrors, type Diagnostic } from '../contract/diagnostic.ts';
 import { MAX_CONTRACT_BYTES, parseContract, type LoadedContract } from '../contract/load.ts';
 import { renderDiagnostic } from '../contract/render.ts';
-import { findRegistration, looksLikeSli, requiredMetrics } from '../contract/required-metrics.ts';
+import { seriesNamesOf } from '../contract/metric-names.ts';
+import { findRegistration, looksLikeSli, requiredMetrics, type RegisteredName } from '../contract/required-metrics.ts';
+import { editDistance } from '../contract/suggest.ts';
 import { sloNames } from '../contract/semantic.ts';
 import type { ScanResult } from '../scan/index.ts';
 import { EXIT, UsageError, type CliContext } from './exit.ts';
+import { checkRoutes } from './validate-routes.ts';
+import { Ownership } from './validate-scope.ts';
 
 export const CONTRACT_FILE_NAMES = ['slo.yaml', 'slo.yml'];
 /**
@@ -230,7 +234,7 @@ async function validateSources(sources: Source[], opts: ValidateOptions, ctx: Cl
   const diagnostics = loaded.flatMap((l) => l.diagnostics);
   diagnostics.push(...duplicatesAcrossFiles(loaded));
 
-  const scans: Array<{ label: string; result: ScanResult; root: string }> = [];
+  const scans: Scan[] = [];
   // The scanners (Babel's parser, the Go grammar) load only when asked for: the pre-commit hook
   // validates without them on every commit.
   if (opts.project) {
@@ -241,7 +245,12 @@ async function validateSources(sources: Source[], opts: ValidateOptions, ctx: Cl
     const { scanGoModule } = await import('../scan/go.ts');
     scans.push({ label: opts.goModulePath, root: opts.goModulePath, result: await scanDir(ctx.cwd, opts.goModulePath, '--go-module-path', scanGoModule) });
   }
-  if (scans.length > 0) diagnostics.push(...codeCheck(loaded, scans, opts.strict === true));
+  const notes: string[] = [];
+  if (scans.length > 0) {
+    const check = codeCheck(loaded, scans, opts.strict === true, ctx.cwd);
+    diagnostics.push(...check.diagnostics);
+    notes.push(...check.notes);
+  }
 
   const all = diagnostics.sort(byLocation);
   const failed = hasErrors(all) || (opts.strict === true && all.length > 0);
@@ -258,7 +267,7 @@ async function validateSources(sources: Source[], opts: ValidateOptions, ctx: Cl
     for (const [file, n] of shown) {
       if (n > MAX_PRINTED_PER_FILE) ctx.stderr(`${file}: ${n - MAX_PRINTED_PER_FILE} more finding(s) not shown (the first ${MAX_PRINTED_PER_FILE} are above; \`--format json\` lists all ${n})\n\n`);
     }
-    if (!opts.quiet || failed) ctx.stdout(`${summary(sources, loaded, all, scans, failed, opts.verbose === true)}\n`);
+    if (!opts.quiet || failed) ctx.stdout(`${summary(sources, loaded, all, scans, notes, failed, opts.verbose === true)}\n`);
   }
   return failed ? EXIT.FAILED : EXIT.OK;
 }
@@ -275,46 +284,98 @@ async function scanDir(cwd: string, dir: string, flag: string, scan: (d: string)
   return scan(abs);
 }
 
-/** Every metric each contract reads must be registered by the code; --strict also flags the reverse. */
-function codeCheck(loaded: LoadedContract[], scans: Array<{ label: string; result: ScanResult; root: string }>, strict: boolean): Diagnostic[] {
+interface Scan {
+  label: string;
+  result: ScanResult;
+  root: string;
+}
+
+interface CodeCheck {
+  diagnostics: Diagnostic[];
+  /** Summary lines: the route check per contract, and scan findings left out. */
+  notes: string[];
+}
+
+/**
+ * Every metric each contract reads must be registered by the code, and every route it lists;
+ * --strict also flags the reverse (metrics and routes of the contract's own code it does not
+ * cover). The reverse checks, and the route check, read the code that belongs to each contract
+ * (validate-scope.ts); a metric may be registered anywhere under the scanned directories.
+ */
+function codeCheck(loaded: LoadedContract[], scans: Scan[], strict: boolean, cwd: string): CodeCheck {
   const out: Diagnostic[] = [];
-  const registered = scans.flatMap((s) => s.result.metrics.map((m) => ({ ...m, file: join(s.root, m.file) })));
+  const notes: string[] = [];
+  const ownership = new Ownership(loaded.filter((l) => l.contract), cwd);
+  const ownersOf = (s: Scan, file: string) => ownership.ownersOf(resolve(cwd, s.root), resolve(cwd, s.root, file));
+  const registered = scans.flatMap((s) => s.result.metrics.map((m) => ({ ...m, file: join(s.root, m.file), owners: ownersOf(s, m.file) })));
   const where = scans.map((s) => s.label).join(' and ');
-  const used = new Set<object>();
+  const readNames = new Set<string>();
+  let missingMetrics = 0;
   for (const l of loaded) {
     if (!l.contract) continue;
     for (const need of requiredMetrics(l.contract)) {
       const found = findRegistration(need, registered);
       const pos = l.locate(need.path, need.at);
       if (!found) {
+        missingMetrics++;
         const kind = need.type ? `the ${need.type} ` : '';
-        const hint = need.role
+        const near = oneEditAway(need.name, registered);
+        const fix = need.role
           ? `register it (sloctl/sdk's instrument() does), or map the role to the metric your code has: \`metrics: { ${need.role}: <name> }\``
           : 'register it in the code, or fix the metric name in the query';
+        const hint = near ? `did you mean \`${near.name}\`? (registered at ${near.file}:${near.line}:${near.col}) Otherwise ${fix}` : fix;
         out.push({ file: l.file, ...pos, severity: 'error', code: 'SLO_METRIC_NOT_REGISTERED', message: `${need.why} reads ${kind}\`${need.name}\`, which the code under ${where} does not register`, hint, path: need.path });
         continue;
       }
-      used.add(found);
+      readNames.add(found.name);
       if (need.type && found.type !== 'untyped' && found.type !== need.type) {
         out.push({ file: l.file, ...pos, severity: 'error', code: 'SLO_METRIC_TYPE', message: `${need.why} reads \`${need.name}\` as a ${need.type}, but the code registers it as a ${found.type}`, path: need.path, related: [{ file: found.file, line: found.line, col: found.col, message: `registered here (${found.via})` }] });
       }
     }
   }
-  for (const s of scans) {
-    for (const w of s.result.warnings) out.push({ file: join(s.root, w.file), line: w.line, col: w.col, severity: 'warning', code: 'SLO_SCAN', message: w.message });
+
+  // Routes, per contract, against the code that belongs to it.
+  for (const l of loaded) {
+    if (!l.contract) continue;
+    const mine = <T extends { file: string }>(s: Scan, list: readonly T[]) => list.filter((x) => ownersOf(s, x.file).includes(l.file)).map((x) => ({ ...x, file: join(s.root, x.file) }));
+    const routes = scans.flatMap((s) => mine(s, s.result.routes));
+    const unresolved = scans.flatMap((s) => mine(s, s.result.unresolvedRoutes));
+    const check = checkRoutes(l, routes, unresolved, where, strict);
+    out.push(...check.diagnostics);
+    notes.push(check.summary);
   }
+
+  // What the scanners could not read: always for a contract's own code; elsewhere only when a
+  // metric is missing (it may be why), else counted in the summary.
+  let leftOut = 0;
+  for (const s of scans) {
+    for (const w of s.result.warnings) {
+      if (ownersOf(s, w.file).length === 0 && missingMetrics === 0) {
+        leftOut++;
+        continue;
+      }
+      out.push({ file: join(s.root, w.file), line: w.line, col: w.col, severity: 'warning', code: 'SLO_SCAN', message: w.message });
+    }
+  }
+  if (leftOut > 0) notes.push(`  ${leftOut} scan warning(s) in files outside the validated contracts' directories not shown (no metric is missing, and no validated contract owns those files)`);
+
   if (strict) {
     for (const m of registered) {
-      if (used.has(m) || !looksLikeSli(m) || isRuntimeDefault(m.via)) continue;
+      // The SDK's series and the runtime's default collectors come with one call, not one by one.
+      if (readNames.has(m.name) || m.bulk !== undefined || m.owners.length === 0 || !looksLikeSli(m)) continue;
       out.push({ file: m.file, line: m.line, col: m.col, severity: 'warning', code: 'SLO_METRIC_UNCOVERED', message: `\`${m.name}\` (${m.type}) looks like an SLI, but no contract reads it`, hint: 'add an objective or a custom SLI that uses it, or drop the metric' });
     }
   }
-  return out;
+  return { diagnostics: out, notes };
 }
 
-/** Registrations that come with the runtime (prom-client's or client_golang's default collectors). */
-function isRuntimeDefault(via: string): boolean {
-  return /default/i.test(via);
+/** A registered metric (or one of its series) one edit away from a name the contract reads: a likely typo. */
+function oneEditAway<T extends { name: string; type: RegisteredName['type'] }>(name: string, registered: readonly T[]): T | undefined {
+  for (const r of registered) {
+    const names = r.type === 'untyped' ? [r.name] : [r.name, ...seriesNamesOf(r.name, r.type)];
+    if (names.some((n) => Math.abs(n.length - name.length) <= 1 && editDistance(n, name) === 1)) return r;
+  }
+  return undefined;
 }
 
 /** Two SLOs of one service with the same name, in different files: they would make one rule name. */
@@ -338,7 +399,7 @@ function duplicatesAcrossFiles(loaded: LoadedContract[]): Diagnostic[] {
   return out;
 }
 
-function summary(sources: Source[], loaded: LoadedContract[], all: Diagnostic[], scans: Array<{ label: string; result: ScanResult }>, failed: boolean, verbose: boolean): string {
+function summary(sources: Source[], loaded: LoadedContract[], all: Diagnostic[], scans: Array<{ label: string; result: ScanResult }>, notes: string[], failed: boolean, verbose: boolean): string {
   const errors = all.filter((d) => d.severity === 'error').length;
   const warnings = all.length - errors;
   const lines: string[] = [];
@@ -355,9 +416,10 @@ function summary(sources: Source[], loaded: LoadedContract[], all: Diagnostic[],
     }
   }
   for (const s of scans) {
-    const defaults = s.result.metrics.filter((m) => isRuntimeDefault(m.via)).length;
+    const defaults = s.result.metrics.filter((m) => m.bulk === 'runtime').length;
     lines.push(`  code check: ${s.result.metrics.length - defaults} metrics registered in ${s.result.filesScanned} files under ${s.label}${defaults ? `, plus ${defaults} runtime defaults` : ''}`);
   }
+  lines.push(...notes);
   if (sources.length === 0) lines.push('no staged contract files to validate');
   lines.push(`${failed ? 'invalid' : 'valid'}: ${sources.length} file(s), ${errors} error(s), ${warnings} warning(s)`);
   return lines.join('\n');
@@ -367,7 +429,7 @@ function jsonReport(sources: Source[], all: Diagnostic[], failed: boolean, scans
   return {
     valid: !failed,
     files: sources.map((s) => ({ file: s.file, valid: !all.some((d) => d.file === s.file && d.severity === 'error'), diagnostics: all.filter((d) => d.file === s.file) })),
-    codeCheck: scans.map((s) => ({ dir: s.label, filesScanned: s.result.filesScanned, metrics: s.result.metrics.length, diagnostics: all.filter((d) => d.code === 'SLO_SCAN' || d.code === 'SLO_METRIC_UNCOVERED').filter((d) => d.file.startsWith(s.label)) })),
+    codeCheck: scans.map((s) => ({ dir: s.label, filesScanned: s.result.filesScanned, metrics: s.result.metrics.length, routes: s.result.routes.length, unresolvedRoutes: s.result.unresolvedRoutes.length, diagnostics: all.filter((d) => d.code === 'SLO_SCAN' || d.code === 'SLO_METRIC_UNCOVERED' || d.code === 'SLO_ROUTE_PARTIAL').filter((d) => d.file.startsWith(s.label)) })),
     summary: { files: sources.length, errors: all.filter((d) => d.severity === 'error').length, warnings: all.filter((d) => d.severity === 'warning').length },
   };
 }

@@ -39,20 +39,20 @@ const CLIENT_GOLANG_NON_GAUGES: Readonly<Record<string, RegisteredMetricType>> =
 
 /** `collectDefaultMetrics({ prefix })`: prom-client prefixes every default metric. */
 export function promClientDefaults(site: BulkSite, prefix = ''): RegisteredMetric[] {
-  return PROM_CLIENT_DEFAULT_METRICS.map((name) => at(site, prefix + name, PROM_CLIENT_NON_GAUGES[name] ?? 'gauge'));
+  return PROM_CLIENT_DEFAULT_METRICS.map((name) => at(site, prefix + name, PROM_CLIENT_NON_GAUGES[name] ?? 'gauge', 'runtime'));
 }
 
 /** `instrument()` registers the SDK's own metrics and turns prom-client's defaults on. */
 export function sdkMetrics(site: BulkSite): RegisteredMetric[] {
-  const own = SDK_REGISTERED.map((role) => at(site, role.name, role.type));
+  const own = SDK_REGISTERED.map((role) => at(site, role.name, role.type, 'sdk'));
   return [...own, ...promClientDefaults(site)];
 }
 
 /** The Go and process collectors every client_golang default registry carries. */
 export function clientGolangDefaults(site: BulkSite): RegisteredMetric[] {
-  return CLIENT_GOLANG_DEFAULT_METRICS.map((name) => at(site, name, CLIENT_GOLANG_NON_GAUGES[name] ?? 'gauge'));
+  return CLIENT_GOLANG_DEFAULT_METRICS.map((name) => at(site, name, CLIENT_GOLANG_NON_GAUGES[name] ?? 'gauge', 'runtime'));
 }
 
-function at(site: BulkSite, name: string, type: RegisteredMetricType): RegisteredMetric {
-  return { name, type, file: site.file, line: site.line, col: site.col, via: site.via };
+function at(site: BulkSite, name: string, type: RegisteredMetricType, bulk: 'sdk' | 'runtime'): RegisteredMetric {
+  return { name, type, file: site.file, line: site.line, col: site.col, via: site.via, bulk };
 }

@@ -1,5 +1,5 @@
 // The code check for Go services: which Prometheus metrics a module registers through
-// client_golang. Parsed with tree-sitter, so neither Go nor the module's dependencies are needed.
+// client_golang, and the HTTP routes it registers (go-routes.ts). Parsed with tree-sitter, so neither Go nor the module's dependencies are needed.
 
 import path from 'node:path';
 import { clientGolangDefaults, type BulkSite } from './default-metrics.ts';
@@ -7,12 +7,13 @@ import { DEFAULT_COLLECTORS_VIA, usesDefaultRegistry } from './go-default-regist
 import { collectImports, importsAny, type GoImports } from './go-imports.ts';
 import { goParser, type GoNode, type GoParser, type GoTree } from './go-parser.ts';
 import { detectRegistration, type GoFileContext } from './go-registrations.ts';
+import { detectGoRoutes, type GoRouteContext } from './go-routes.ts';
 import { GoPackageScope } from './go-scope.ts';
 import { firstSyntaxError, positionOf, significantChildren } from './go-syntax.ts';
 import { readSources, type ReadSource } from './read-sources.ts';
 import { assertDirectory } from './scan-root.ts';
 import { finishResult } from './scan-result.ts';
-import type { RegisteredMetric, ScanResult, ScanWarning } from './types.ts';
+import type { RegisteredMetric, RegisteredRoute, ScanResult, ScanWarning, UnresolvedRoute } from './types.ts';
 import { walkSourceFiles } from './walk-files.ts';
 
 // The go tool ignores vendor copies, testdata, and names starting with "_" or ".".
@@ -40,18 +41,24 @@ export async function scanGoModule(dir: string): Promise<ScanResult> {
   const walk = await walkSourceFiles(dir, { skipDir: (name) => name.startsWith('_') || SKIP_DIRS.has(name), isSource });
   const warnings: ScanWarning[] = [...walk.warnings];
   const metrics: RegisteredMetric[] = [];
+  const routes: Routes = { routes: [], unresolved: [] };
   const sources = await readSources(walk.files, warnings);
   let defaultSite: BulkSite | undefined;
   for (const group of groupByDirectory(sources)) {
-    const site = scanPackageDirectory(parser, group, metrics, warnings);
+    const site = scanPackageDirectory(parser, group, metrics, warnings, routes);
     if (site && (!defaultSite || before(site, defaultSite))) defaultSite = site;
   }
   if (defaultSite) metrics.push(...clientGolangDefaults(defaultSite));
-  return finishResult(metrics, warnings, sources.length);
+  return finishResult(metrics, warnings, sources.length, routes.routes, routes.unresolved);
+}
+
+interface Routes {
+  routes: RegisteredRoute[];
+  unresolved: UnresolvedRoute[];
 }
 
 /** Parses one directory's files, resolves constants across them, then detects. */
-function scanPackageDirectory(parser: GoParser, sources: ReadSource[], metrics: RegisteredMetric[], warnings: ScanWarning[]): BulkSite | undefined {
+function scanPackageDirectory(parser: GoParser, sources: ReadSource[], metrics: RegisteredMetric[], warnings: ScanWarning[], routes: Routes): BulkSite | undefined {
   const parsed = sources.map((source) => parseFile(parser, source, warnings)).filter((p) => p !== undefined);
   try {
     let site: BulkSite | undefined;
@@ -59,7 +66,7 @@ function scanPackageDirectory(parser: GoParser, sources: ReadSource[], metrics: 
       const scope = new GoPackageScope();
       for (const file of pkg) scope.addFile(file.root);
       for (const file of pkg) {
-        const found = scanFileSafely(file, scope, metrics, warnings);
+        const found = scanFileSafely(file, scope, metrics, warnings, routes);
         if (found && (!site || before(found, site))) site = found;
       }
     }
@@ -94,7 +101,13 @@ function parseFile(parser: GoParser, source: ReadSource, warnings: ScanWarning[]
 }
 
 /** One odd file (error recovery can leave unexpected shapes) must not end the whole scan. */
-function scanFileSafely(file: ParsedFile, scope: GoPackageScope, metrics: RegisteredMetric[], warnings: ScanWarning[]): BulkSite | undefined {
+function scanFileSafely(file: ParsedFile, scope: GoPackageScope, metrics: RegisteredMetric[], warnings: ScanWarning[], routes: Routes): BulkSite | undefined {
+  try {
+    const ctx: GoRouteContext = { file: file.source.relPath, scope, routes: routes.routes, unresolved: routes.unresolved };
+    detectGoRoutes(ctx, file.root);
+  } catch (error) {
+    warnings.push({ file: file.source.relPath, line: 1, col: 1, message: `could not read the routes of this file (${String(error)}); routes registered in it are not checked` });
+  }
   try {
     return scanFile(file, scope, metrics, warnings);
   } catch (error) {

@@ -5,12 +5,15 @@ import { collectFacts } from './ts-facts.ts';
 import type { TsFileContext } from './ts-context.ts';
 import { parseSource } from './ts-parse.ts';
 import { detectPromClient } from './ts-prom-client.ts';
+import { extractRoutes, type FileRoutes } from './ts-routes.ts';
 import { detectSdk } from './ts-sdk.ts';
 import type { RegisteredMetric, ScanWarning } from './types.ts';
 
 export interface FileScan {
   metrics: RegisteredMetric[];
   warnings: ScanWarning[];
+  /** The file's route facts, joined across files by ts-route-tables.ts. */
+  routes?: FileRoutes;
 }
 
 /** `file` is the path reported in results; its extension picks the parser's dialect. */
@@ -35,6 +38,11 @@ export function scanTypeScriptSource(file: string, source: string): FileScan {
     const ctx: TsFileContext = { file, source: text, facts, consts: new ConstStrings(facts), metrics, warnings };
     detectPromClient(ctx);
     detectSdk(ctx);
+    try {
+      return { metrics, warnings, routes: extractRoutes(file, text, parsed.ast.program, ctx.consts) };
+    } catch (error) {
+      warnings.push({ file, line: 1, col: 1, message: `could not read the routes of this file (${String(error)}); routes registered in it are not checked` });
+    }
   } catch (error) {
     // Error recovery can leave shapes the detectors do not expect; one odd file must not end
     // the scan of the others.

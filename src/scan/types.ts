@@ -21,6 +21,42 @@ export interface RegisteredMetric {
   col: number;
   /** How it was registered, e.g. "prom-client new Histogram", "promauto.NewCounterVec". */
   via: string;
+  /**
+   * Set for metrics registered in bulk by one call: `sdk` for sloctl's SDK (its own series),
+   * `runtime` for prom-client's or client_golang's default collectors. The reverse check
+   * (`--strict`) never calls these "uncovered": the service did not choose them one by one.
+   */
+  bulk?: 'sdk' | 'runtime';
+}
+
+/**
+ * A route the code registers: method and path template as the framework spells it (`:id`,
+ * `{id}`, `*x`), with every statically visible prefix applied.
+ */
+export interface RegisteredRoute {
+  /** Upper case; `*` when any method reaches it (`app.all`, a Go pattern without a method). */
+  method: string;
+  path: string;
+  /**
+   * The route table is mounted somewhere sloctl cannot see (a plugin, router or group that is
+   * exported or passed in): `path` is only the end of the real path, so it matches a contract
+   * route that ends with it.
+   */
+  prefixUnknown?: boolean;
+  file: string;
+  line: number;
+  col: number;
+  /** How it was registered, e.g. "fastify app.get", "gin r.Group(\"/v1\").GET". */
+  via: string;
+}
+
+/** A route registration whose path (or prefix) is computed at run time: counted, never guessed. */
+export interface UnresolvedRoute {
+  file: string;
+  line: number;
+  col: number;
+  /** The expression sloctl could not read, shortened. */
+  what: string;
 }
 
 export interface ScanWarning {
@@ -32,6 +68,10 @@ export interface ScanWarning {
 
 export interface ScanResult {
   metrics: RegisteredMetric[];
+  /** Routes registered with static paths (Fastify, Express, Koa, Hono; net/http, gin, echo). */
+  routes: RegisteredRoute[];
+  /** Route registrations whose path sloctl cannot read statically. */
+  unresolvedRoutes: UnresolvedRoute[];
   warnings: ScanWarning[];
   /** Source files read and parsed (files skipped for size are not counted). */
   filesScanned: number;

@@ -1,10 +1,12 @@
 // The code check for TypeScript and JavaScript services: which Prometheus metrics the sources
-// register through prom-client or sloctl's SDK.
+// register through prom-client or sloctl's SDK, and the HTTP routes they register (ts-routes.ts).
 
 import { readSources } from './read-sources.ts';
 import { assertDirectory } from './scan-root.ts';
 import { finishResult } from './scan-result.ts';
 import { scanTypeScriptSource } from './ts-file.ts';
+import { linkRoutes } from './ts-route-tables.ts';
+import type { FileRoutes } from './ts-routes.ts';
 import type { RegisteredMetric, ScanResult, ScanWarning } from './types.ts';
 import { walkSourceFiles } from './walk-files.ts';
 
@@ -33,10 +35,13 @@ export async function scanTypeScriptProject(dir: string): Promise<ScanResult> {
   const warnings: ScanWarning[] = [...walk.warnings];
   const metrics: RegisteredMetric[] = [];
   const sources = await readSources(walk.files, warnings);
+  const routeFacts: FileRoutes[] = [];
   for (const source of sources) {
     const found = scanTypeScriptSource(source.relPath, source.text);
     metrics.push(...found.metrics);
     warnings.push(...found.warnings);
+    if (found.routes) routeFacts.push(found.routes);
   }
-  return finishResult(metrics, warnings, sources.length);
+  const { routes, unresolved } = linkRoutes(routeFacts);
+  return finishResult(metrics, warnings, sources.length, routes, unresolved);
 }

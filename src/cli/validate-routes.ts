@@ -1,0 +1,93 @@
+// The route check of `validate --project` / `--go-module-path`, both ways: every contract route
+// must be one the code registers (an error located at the route's path in slo.yaml, naming the
+// closest registered route), and with --strict every registered route must be one the contract
+// lists (one warning with the list of routes to add). Registrations whose path is computed at
+// run time make the check partial: then nothing is called missing for sure.
+
+import type { Diagnostic } from '../contract/diagnostic.ts';
+import type { LoadedContract } from '../contract/load.ts';
+import { closestRoute, normalizeRoutePath, routeServes, showRoute } from '../scan/route-paths.ts';
+import type { RegisteredRoute, UnresolvedRoute } from '../scan/types.ts';
+
+/** How many registrations a finding lists as notes; the message counts them all. */
+const MAX_NOTES = 20;
+
+export interface RouteCheck {
+  diagnostics: Diagnostic[];
+  /** One line for the summary: what was compared, or why nothing was. */
+  summary: string;
+}
+
+/**
+ * `routes` and `unresolved` are the registrations in the code that belongs to this contract,
+ * with `file` as shown to the user; `where` names the scanned directories.
+ */
+export function checkRoutes(l: LoadedContract, routes: readonly RegisteredRoute[], unresolved: readonly UnresolvedRoute[], where: string, strict: boolean): RouteCheck {
+  const c = l.contract!;
+  const out: Diagnostic[] = [];
+  if (routes.length === 0 && unresolved.length === 0) {
+    const summary = c.routes.length === 0
+      ? `  route check (${l.file}): no routes in the contract, none registered in its code under ${where}`
+      : `  route check (${l.file}): not done, no route registrations found in its code under ${where} (sloctl reads Fastify, Express, Koa with @koa/router, Hono, net/http, gorilla/mux, gin, echo and chi)`;
+    return { diagnostics: out, summary };
+  }
+  const partial = unresolved.length > 0;
+  const computed = `${unresolved.length} route${unresolved.length === 1 ? '' : 's'} registered with computed paths ${unresolved.length === 1 ? 'was' : 'were'} not checked`;
+  let missing = 0;
+  c.routes.forEach((route, i) => {
+    if (routes.some((r) => routeServes(r, route))) return;
+    missing++;
+    const pos = l.locate(['routes', i, 'path'], 'value');
+    const closest = closestRoute(route, routes);
+    const hint = closest
+      ? `the closest route the code registers is \`${showRoute(closest)}\` (${closest.file}:${closest.line}:${closest.col}): fix the contract's method or path, or register the route`
+      : 'register the route in the code, or remove it from the contract';
+    out.push({
+      file: l.file, ...pos, severity: partial ? 'warning' : 'error', code: 'SLO_ROUTE_NOT_REGISTERED', path: ['routes', i, 'path'],
+      message: `route "${route.name}" (${route.method} ${route.path}) is not registered by the code under ${where}${partial ? `; ${computed}, so it may be one of them` : ''}`,
+      hint,
+      ...(closest ? { related: [{ file: closest.file, line: closest.line, col: closest.col, message: `${showRoute(closest)} registered here` }] } : {}),
+    });
+  });
+
+  let uncoveredCount = 0;
+  if (strict) {
+    const exempt = new Set([c.target?.health, c.target?.metrics, ...c.probes.map((p) => (typeof p === 'string' ? p : p.path))].filter((p): p is string => typeof p === 'string').map(normalizeRoutePath));
+    const seen = new Set<string>();
+    const uncovered = routes.filter((r) => {
+      if (c.routes.some((route) => routeServes(r, route))) return false;
+      if (!r.prefixUnknown && exempt.has(normalizeRoutePath(r.path))) return false;
+      const key = `${r.method} ${r.prefixUnknown ? '…' : ''}${normalizeRoutePath(r.path)}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+    uncoveredCount = uncovered.length;
+    if (uncovered.length > 0) {
+      const pos = c.routes.length > 0 ? l.locate(['routes'], 'key') : l.locate([]);
+      const list = uncovered.map(showRoute);
+      out.push({
+        file: l.file, ...pos, severity: 'warning', code: 'SLO_ROUTE_UNCOVERED', path: ['routes'],
+        message: `${uncovered.length} route${uncovered.length === 1 ? '' : 's'} the code registers ${uncovered.length === 1 ? 'is' : 'are'} not in the contract: ${list.join(', ')}`,
+        hint: 'add each under `routes:` (name, method, path, weight) so an objective covers it; list health and readiness paths under `probes:`',
+        related: uncovered.slice(0, MAX_NOTES).map((r) => ({ file: r.file, line: r.line, col: r.col, message: `${showRoute(r)} registered here (${r.via})` })),
+      });
+    }
+  }
+
+  if (partial && (missing > 0 || strict)) {
+    const first = unresolved[0];
+    out.push({
+      file: first.file, line: first.line, col: first.col, severity: 'warning', code: 'SLO_ROUTE_PARTIAL',
+      message: `the route check of ${l.file} is partial: ${computed} (${unresolved.slice(0, 3).map((u) => u.what).join(', ')}${unresolved.length > 3 ? ', …' : ''})`,
+      hint: 'write route paths and prefixes as literals or constants of the file, so sloctl can read them',
+      related: unresolved.slice(1, MAX_NOTES).map((u) => ({ file: u.file, line: u.line, col: u.col, message: `path computed at run time: ${u.what}` })),
+    });
+  }
+
+  const found = c.routes.length - missing;
+  const parts = [`${found}/${c.routes.length} contract routes found among ${routes.length} registered under ${where}`];
+  if (partial) parts.push(computed);
+  if (strict) parts.push(`${uncoveredCount} registered route${uncoveredCount === 1 ? '' : 's'} not in the contract`);
+  return { diagnostics: out, summary: `  route check (${l.file}): ${parts.join('; ')}` };
+}

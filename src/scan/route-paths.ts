@@ -1,0 +1,94 @@
+// Route templates as frameworks spell them, reduced to one form so a contract route and a
+// registered route can be compared: `:id`, `:id(\d+)`, `:id?`, `{id}`, `{id:[0-9]+}` are all a
+// parameter (`:`); `*`, `*rest`, `{rest...}` are a wildcard (`*`) that takes the rest of the path.
+
+import { editDistance } from '../contract/suggest.ts';
+
+const PARAM = ':';
+const WILDCARD = '*';
+
+/** One segment in the common form. */
+function normalizeSegment(segment: string): string {
+  if (segment === '*' || /^\*[A-Za-z0-9_]*$/.test(segment)) return WILDCARD; // Fastify, Express 5 `*splat`, gin `*x`, Hono
+  if (/^\{[A-Za-z_][A-Za-z0-9_]*\.\.\.\}$/.test(segment)) return WILDCARD; // Go 1.22 `{rest...}`
+  if (/^\{[^{}]*\}$/.test(segment)) return PARAM; // Go 1.22 / gorilla `{id}`, `{id:[0-9]+}`
+  if (/^:[A-Za-z0-9_$]+(\([^)]*\)|\{[^}]*\})?\??$/.test(segment)) return PARAM; // `:id`, `:id(\d+)`, Hono `:id{[0-9]+}`, optional `:id?`
+  // A parameter inside a segment (`:from-:to`, `file.:ext`): keep the literal parts.
+  return segment.replace(/:[A-Za-z0-9_$]+(\([^)]*\))?\??/g, PARAM).replace(/\{[A-Za-z_][A-Za-z0-9_]*\}/g, PARAM);
+}
+
+/** The path's segments in the common form; `{$}` (Go's "exactly this path") adds nothing. */
+export function routeSegments(path: string): string[] {
+  const withoutQuery = path.split('?')[0];
+  return withoutQuery.split('/').filter((s) => s !== '' && s !== '{$}').map(normalizeSegment);
+}
+
+/** The common form as a path: `/products/{id}` and `/products/:productId` are both `/products/:`. */
+export function normalizeRoutePath(path: string): string {
+  return `/${routeSegments(path).join('/')}`;
+}
+
+/** Joins a mount prefix and a route path the way routers do (no doubled or missing `/`). */
+export function joinRoutePath(prefix: string, path: string): string {
+  if (prefix === '' || prefix === '/') return path === '' ? '/' : path;
+  const left = prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
+  if (path === '' || path === '/') return left;
+  return path.startsWith('/') ? left + path : `${left}/${path}`;
+}
+
+export interface RouteLike {
+  method: string;
+  path: string;
+  prefixUnknown?: boolean;
+}
+
+function methodMatches(contractMethod: string, registered: string): boolean {
+  const want = contractMethod.toUpperCase();
+  return registered === '*' || registered === want || (registered === 'GET' && want === 'HEAD');
+}
+
+/** Whether `code` segments match `contract` segments from the start; a trailing wildcard takes the rest. */
+function segmentsMatch(contract: string[], code: string[]): boolean {
+  for (let i = 0; i < code.length; i++) {
+    if (code[i] === WILDCARD && i === code.length - 1) return contract.length >= i;
+    if (i >= contract.length || contract[i] !== code[i]) return false;
+  }
+  return contract.length === code.length;
+}
+
+/**
+ * Whether a registered route serves the contract route. A route under a prefix sloctl cannot see
+ * serves every contract path that ends with its own path.
+ */
+export function routeServes(registered: RouteLike, contract: { method: string; path: string }): boolean {
+  if (!methodMatches(contract.method, registered.method)) return false;
+  const want = routeSegments(contract.path);
+  const have = routeSegments(registered.path);
+  if (!registered.prefixUnknown) return segmentsMatch(want, have);
+  for (let start = 0; start <= want.length; start++) {
+    if (segmentsMatch(want.slice(start), have)) return true;
+  }
+  return false;
+}
+
+/** How a registered route is shown: `GET /products/:id`, `* /x` for any method, `GET …/x` under an unknown prefix. */
+export function showRoute(route: RouteLike): string {
+  const method = route.method === '*' ? 'ALL' : route.method;
+  return `${method} ${route.prefixUnknown ? '…' : ''}${route.path}`;
+}
+
+/** The registered route most like a contract route (by path, then method), for a hint. */
+export function closestRoute<T extends RouteLike>(contract: { method: string; path: string }, registered: readonly T[]): T | undefined {
+  const want = normalizeRoutePath(contract.path);
+  let best: T | undefined;
+  let bestScore = Infinity;
+  for (const r of registered) {
+    const have = normalizeRoutePath(r.path);
+    const score = editDistance(want, have) * 2 + (methodMatches(contract.method, r.method) ? 0 : 1);
+    if (score < bestScore) {
+      best = r;
+      bestScore = score;
+    }
+  }
+  return best;
+}

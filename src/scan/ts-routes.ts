@@ -1,0 +1,564 @@
+// The routes one TypeScript/JavaScript file registers, as raw facts for route-tables.ts to join
+// across files: route calls on a "route table" (an app, a router, a plugin's instance), mounts of
+// one table in another with a prefix, and what the file exports.
+//
+// Recognized (with static paths: literals, templates and `const`s of the file):
+//   Fastify   app.get/post/put/patch/delete/head/options/all(path, ...), app.route({ method, url }),
+//             app.register(plugin, { prefix }), a plugin's own instance parameter
+//   Express   app.get(...), router.get(...), router.route(path).get(...), app.use(prefix, router)
+//   Koa       router.get(...) on new Router({ prefix }) from @koa/router, router.use(prefix, sub.routes()),
+//             app.use(router.routes())
+//   Hono      app.get(...), app.on(method, path, ...), app.route(prefix, sub), new Hono().basePath(p)
+//   any       a function called with a table (`registerRoutes(app)`) registers on that table
+// A table is an app or router created in the file, a function parameter, or an import from a
+// relative module; a path computed at run time is recorded as unresolved, never guessed.
+
+import type * as t from '@babel/types';
+import { excerpt } from './metric-name.ts';
+import { loadedModule, lookupProperty, memberName, positionOf, unwrapExpression } from './ts-ast.ts';
+import type { ConstStrings } from './ts-strings.ts';
+
+const FRAMEWORKS = new Set(['fastify', 'express', 'koa', '@koa/router', 'koa-router', 'hono', 'hono/tiny', 'hono/quick']);
+const ROUTE_METHODS = new Set(['get', 'post', 'put', 'patch', 'delete', 'del', 'head', 'options', 'all']);
+/** Receiver names that are route tables even in a file that imports no framework (a JS plugin). */
+const TABLE_NAMES = /^(app|api|fastify|server|instance|router|routes|r|v\d+)$/i;
+
+/** A function's table parameter, a variable, or something imported. */
+export type LocalRef =
+  | { kind: 'table'; key: string }
+  | { kind: 'fn'; key: string }
+  | { kind: 'import'; source: string; imported: string };
+
+export interface RawRoute {
+  table: LocalRef | undefined;
+  method: string;
+  path: string | undefined;
+  line: number;
+  col: number;
+  via: string;
+  what: string;
+}
+
+export interface RawMount {
+  parent: LocalRef;
+  child: LocalRef;
+  /** For a function child: which parameter receives the parent. */
+  param: number;
+  /** undefined: computed at run time. */
+  prefix: string | undefined;
+}
+
+export interface TableInfo {
+  /** An application (its routes start at `/` unless mounted). */
+  root: boolean;
+  /** A prefix of its own: koa-router's `prefix`, Hono's `basePath`. */
+  own: string;
+}
+
+export interface FileRoutes {
+  file: string;
+  routes: RawRoute[];
+  mounts: RawMount[];
+  tables: Map<string, TableInfo>;
+  exports: Map<string, LocalRef>;
+}
+
+interface Scope {
+  id: string;
+  parent: Scope | undefined;
+  params: Map<string, number>;
+  vars: Map<string, t.Node | null>;
+  fns: Map<string, string>;
+}
+
+interface PendingCall {
+  call: t.CallExpression;
+  scope: Scope;
+}
+
+type Imports = Map<string, { source: string; imported: string }>;
+
+const FUNCTION_TYPES = new Set(['FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression', 'ObjectMethod', 'ClassMethod', 'ClassPrivateMethod']);
+
+export function extractRoutes(file: string, source: string, program: t.Program, consts: ConstStrings): FileRoutes {
+  const out: FileRoutes = { file, routes: [], mounts: [], tables: new Map(), exports: new Map() };
+  const imports: Imports = new Map();
+  const module: Scope = { id: 'm', parent: undefined, params: new Map(), vars: new Map(), fns: new Map() };
+  const calls: PendingCall[] = [];
+  const exportNodes: Array<{ name: string; node: t.Node; scope: Scope }> = [];
+  const fnNodes = new Map<string, t.Function>();
+
+  // One iterative walk (deep input must not overflow the stack), keeping the function scope.
+  const stack: Array<{ node: t.Node; scope: Scope }> = [{ node: program, scope: module }];
+  while (stack.length > 0) {
+    const { node, scope } = stack.pop()!;
+    let inner = scope;
+    switch (node.type) {
+      case 'ImportDeclaration':
+        for (const spec of node.specifiers) {
+          const imported = spec.type === 'ImportNamespaceSpecifier' ? '*' : spec.type === 'ImportDefaultSpecifier' ? 'default' : spec.imported.type === 'Identifier' ? spec.imported.name : spec.imported.value;
+          imports.set(spec.local.name, { source: node.source.value, imported });
+        }
+        break;
+      case 'VariableDeclarator':
+        if (node.id.type === 'Identifier') {
+          scope.vars.set(node.id.name, node.init ?? null);
+          const source = node.init ? loadedModule(node.init) : undefined;
+          if (source !== undefined) imports.set(node.id.name, { source, imported: '*' });
+        } else if (node.id.type === 'ObjectPattern' && node.init) {
+          const source = loadedModule(node.init);
+          if (source !== undefined) {
+            for (const p of node.id.properties) {
+              if (p.type === 'ObjectProperty' && p.key.type === 'Identifier' && p.value.type === 'Identifier') imports.set(p.value.name, { source, imported: p.key.name });
+            }
+          }
+        }
+        break;
+      case 'CallExpression':
+        calls.push({ call: node, scope });
+        break;
+      case 'ExportDefaultDeclaration':
+        exportNodes.push({ name: 'default', node: node.declaration, scope });
+        break;
+      case 'ExportNamedDeclaration':
+        if (node.declaration?.type === 'FunctionDeclaration' && node.declaration.id) exportNodes.push({ name: node.declaration.id.name, node: node.declaration.id, scope });
+        if (node.declaration?.type === 'VariableDeclaration') {
+          for (const d of node.declaration.declarations) if (d.id.type === 'Identifier') exportNodes.push({ name: d.id.name, node: d.id, scope });
+        }
+        if (!node.source) {
+          for (const spec of node.specifiers) {
+            if (spec.type !== 'ExportSpecifier') continue;
+            const name = spec.exported.type === 'Identifier' ? spec.exported.name : spec.exported.value;
+            exportNodes.push({ name, node: spec.local, scope });
+          }
+        }
+        break;
+      case 'AssignmentExpression': {
+        // module.exports = x; module.exports.name = x; exports.name = x
+        const target = node.left;
+        if (target.type === 'MemberExpression') {
+          const name = memberName(target);
+          if (isModuleExports(target)) exportNodes.push({ name: 'default', node: node.right, scope });
+          else if (name !== undefined && (isModuleExports(target.object) || (target.object.type === 'Identifier' && target.object.name === 'exports'))) exportNodes.push({ name, node: node.right, scope });
+        }
+        break;
+      }
+    }
+    if (FUNCTION_TYPES.has(node.type)) {
+      const fn = node as t.Function;
+      const key = `f${fn.start ?? 0}`;
+      fnNodes.set(key, fn);
+      if (fn.type === 'FunctionDeclaration' && fn.id) scope.fns.set(fn.id.name, key);
+      inner = { id: key, parent: scope, params: new Map(), vars: new Map(), fns: new Map() };
+      fn.params.forEach((p, i) => {
+        const id = p.type === 'AssignmentPattern' ? p.left : p;
+        if (id.type === 'Identifier') inner.params.set(id.name, i);
+      });
+    }
+    pushChildren(stack, node, inner);
+  }
+
+  const ctx: Ctx = { out, source, imports, consts, fnNodes, frameworkFile: [...imports.values()].some((b) => FRAMEWORKS.has(b.source)) };
+  // Tables first: a variable initialized by a framework constructor.
+  for (const { call, scope } of calls) detectCall(ctx, call, scope);
+  for (const e of exportNodes) {
+    const ref = resolveValue(ctx, e.node, e.scope, 0);
+    if (ref) out.exports.set(e.name, ref);
+  }
+  return out;
+}
+
+interface Ctx {
+  out: FileRoutes;
+  source: string;
+  imports: Imports;
+  consts: ConstStrings;
+  fnNodes: Map<string, t.Function>;
+  frameworkFile: boolean;
+}
+
+function isModuleExports(node: t.Node): boolean {
+  return node.type === 'MemberExpression' && node.object.type === 'Identifier' && node.object.name === 'module' && memberName(node) === 'exports';
+}
+
+const SKIP_KEYS = new Set(['loc', 'start', 'end', 'range', 'extra', 'errors', 'comments', 'tokens', 'leadingComments', 'trailingComments', 'innerComments', 'typeAnnotation', 'returnType', 'typeParameters']);
+
+function pushChildren(stack: Array<{ node: t.Node; scope: Scope }>, node: t.Node, scope: Scope): void {
+  const record = node as unknown as Record<string, unknown>;
+  for (const key in record) {
+    if (SKIP_KEYS.has(key)) continue;
+    const value = record[key];
+    if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) if (isNode(value[i])) stack.push({ node: value[i], scope });
+    } else if (isNode(value)) stack.push({ node: value, scope });
+  }
+}
+
+function isNode(value: unknown): value is t.Node {
+  return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';
+}
+
+/** What a name means at a place: a parameter, a variable, a function, an import. */
+function lookup(ctx: Ctx, name: string, scope: Scope): { ref?: LocalRef; init?: t.Node | null; scope: Scope } | undefined {
+  for (let s: Scope | undefined = scope; s; s = s.parent) {
+    const index = s.params.get(name);
+    if (index !== undefined) return { ref: { kind: 'table', key: `${s.id}:p${index}` }, scope: s };
+    const fn = s.fns.get(name);
+    if (fn !== undefined) return { ref: { kind: 'fn', key: fn }, scope: s };
+    if (s.vars.has(name)) {
+      const binding = ctx.imports.get(name);
+      if (binding && s.parent === undefined) return { ref: { kind: 'import', ...binding }, scope: s };
+      return { ref: { kind: 'table', key: `${s.id}:v:${name}` }, init: s.vars.get(name), scope: s };
+    }
+  }
+  const binding = ctx.imports.get(name);
+  return binding ? { ref: { kind: 'import', ...binding }, scope } : undefined;
+}
+
+/** What an expression is as a table or plugin, following variables. */
+function resolveValue(ctx: Ctx, node: t.Node, scope: Scope, depth: number): LocalRef | undefined {
+  if (depth > 16) return undefined;
+  const expr = unwrapExpression(node.type === 'AwaitExpression' ? node.argument : node);
+  if (expr.type === 'FunctionExpression' || expr.type === 'ArrowFunctionExpression') return { kind: 'fn', key: `f${expr.start ?? 0}` };
+  if (expr.type === 'FunctionDeclaration') return { kind: 'fn', key: `f${expr.start ?? 0}` };
+  if (expr.type === 'Identifier') {
+    const found = lookup(ctx, expr.name, scope);
+    if (!found?.ref) return undefined;
+    if (found.ref.kind === 'table' && found.init) {
+      const init = unwrapExpression(found.init);
+      if (init.type === 'FunctionExpression' || init.type === 'ArrowFunctionExpression' || init.type === 'Identifier' || isWrapperCall(init)) {
+        return resolveValue(ctx, init, found.scope, depth + 1) ?? found.ref;
+      }
+    }
+    return found.ref;
+  }
+  const source = loadedModule(expr);
+  if (source !== undefined) return { kind: 'import', source, imported: 'default' };
+  if (expr.type === 'MemberExpression' && expr.object.type === 'Identifier') {
+    // `routes.users` where routes is `import * as routes`, or `require('./x').plugin`
+    const found = lookup(ctx, expr.object.name, scope);
+    const name = memberName(expr);
+    if (found?.ref?.kind === 'import' && found.ref.imported === '*' && name !== undefined) return { kind: 'import', source: found.ref.source, imported: name };
+    return undefined;
+  }
+  // `fp(async (app) => ...)`, `fastifyPlugin(plugin)`: the wrapped function.
+  if (isWrapperCall(expr)) return resolveValue(ctx, (expr as t.CallExpression).arguments[0], scope, depth + 1);
+  return undefined;
+}
+
+/** A call whose first argument is the plugin: `fp(fn)`, `fastifyPlugin(fn, opts)`. */
+function isWrapperCall(expr: t.Node): boolean {
+  if (expr.type !== 'CallExpression' || expr.arguments.length === 0) return false;
+  const callee = unwrapExpression(expr.callee);
+  if (callee.type !== 'Identifier') return false;
+  const first = unwrapExpression(expr.arguments[0]);
+  return first.type === 'FunctionExpression' || first.type === 'ArrowFunctionExpression' || (first.type === 'Identifier' && /^(fp|fastifyPlugin|plugin)$/i.test(callee.name));
+}
+
+function detectCall(ctx: Ctx, call: t.CallExpression, scope: Scope): void {
+  const callee = unwrapExpression(call.callee);
+  if (callee.type === 'Identifier') {
+    detectTableHandoff(ctx, call, scope);
+    return;
+  }
+  if (callee.type !== 'MemberExpression' && callee.type !== 'OptionalMemberExpression') return;
+  const method = memberName(callee);
+  if (method === undefined) return;
+  const lower = method.toLowerCase();
+  if (ROUTE_METHODS.has(method)) return routeCall(ctx, call, callee.object, scope, lower === 'del' ? 'DELETE' : lower === 'all' ? '*' : method.toUpperCase(), 1, `.${method}()`);
+  switch (method) {
+    case 'route':
+      return routeObjectOrPrefix(ctx, call, callee.object, scope);
+    case 'on':
+      return honoOn(ctx, call, callee.object, scope);
+    case 'register':
+      return fastifyRegister(ctx, call, callee.object, scope);
+    case 'use':
+      return useMount(ctx, call, callee.object, scope);
+  }
+}
+
+/** The table a receiver expression is, with chained calls (`router.get(...).post(...)`) unwrapped. */
+function receiverTable(ctx: Ctx, receiver: t.Node, scope: Scope): { ref: LocalRef | undefined; known: boolean } {
+  let expr = unwrapExpression(receiver);
+  for (let i = 0; i < 64 && expr.type === 'CallExpression'; i++) {
+    const c = unwrapExpression(expr.callee);
+    if (c.type !== 'MemberExpression') break;
+    const name = memberName(c);
+    if (name === undefined || !(ROUTE_METHODS.has(name) || name === 'use' || name === 'register' || name === 'on' || name === 'route')) break;
+    expr = unwrapExpression(c.object);
+  }
+  if (expr.type === 'Identifier') {
+    const found = lookup(ctx, expr.name, scope);
+    if (!found?.ref) return { ref: undefined, known: false };
+    if (found.ref.kind === 'import') {
+      if (!found.ref.source.startsWith('.')) return { ref: undefined, known: false };
+      return { ref: found.ref, known: true };
+    }
+    if (found.ref.kind === 'table' && found.init !== undefined) {
+      const made = classifyInit(ctx, found.ref.key, found.init, found.scope);
+      return { ref: found.ref, known: made || ctx.frameworkFile || TABLE_NAMES.test(expr.name) };
+    }
+    return { ref: found.ref, known: ctx.frameworkFile || TABLE_NAMES.test(expr.name) };
+  }
+  if (expr.type === 'NewExpression' || expr.type === 'CallExpression') {
+    // `new Hono().get(...)`: an anonymous root
+    const key = `anon${expr.start ?? 0}`;
+    if (classifyInit(ctx, key, expr, scope)) return { ref: { kind: 'table', key }, known: true };
+  }
+  if (expr.type === 'MemberExpression' || expr.type === 'ThisExpression') return { ref: undefined, known: ctx.frameworkFile };
+  return { ref: undefined, known: false };
+}
+
+/** Records what a variable's initializer makes: an app (root), a router, a Hono basePath. */
+function classifyInit(ctx: Ctx, key: string, init: t.Node | null, scope: Scope): boolean {
+  if (!init) return false;
+  if (ctx.out.tables.has(key)) return true;
+  const expr = unwrapExpression(init.type === 'AwaitExpression' ? init.argument : init);
+  if (expr.type !== 'CallExpression' && expr.type !== 'NewExpression') return false;
+  const callee = unwrapExpression(expr.callee);
+  // `app.basePath('/api')` / `new Hono().basePath('/api')`
+  if (expr.type === 'CallExpression' && callee.type === 'MemberExpression' && memberName(callee) === 'basePath') {
+    const base = expr.arguments[0] ? ctx.consts.resolve(expr.arguments[0]) : undefined;
+    const inner = unwrapExpression(callee.object);
+    if (inner.type === 'NewExpression') {
+      ctx.out.tables.set(key, { root: true, own: base ?? '' });
+      return true;
+    }
+    const parent = receiverTable(ctx, inner, scope).ref;
+    if (parent) {
+      ctx.out.tables.set(key, { root: false, own: '' });
+      ctx.out.mounts.push({ parent, child: { kind: 'table', key }, param: 0, prefix: base });
+      return true;
+    }
+    return false;
+  }
+  const made = constructed(ctx, callee);
+  if (!made) return false;
+  if (made === 'koa-router') {
+    const opts = expr.arguments[0] ? unwrapExpression(expr.arguments[0]) : undefined;
+    let own = '';
+    if (opts?.type === 'ObjectExpression') {
+      const prefix = lookupProperty(opts, 'prefix');
+      if (prefix.kind === 'found') own = ctx.consts.resolve(prefix.value) ?? '\u0000';
+      else if (prefix.kind === 'unknown') own = '\u0000';
+    }
+    ctx.out.tables.set(key, { root: false, own });
+  } else {
+    ctx.out.tables.set(key, { root: made === 'app', own: '' });
+  }
+  return true;
+}
+
+/** Which framework object a constructor call makes. */
+function constructed(ctx: Ctx, callee: t.Node): 'app' | 'router' | 'koa-router' | undefined {
+  let source: string | undefined;
+  let name: string | undefined;
+  if (callee.type === 'Identifier') {
+    const b = ctx.imports.get(callee.name);
+    if (!b) return undefined;
+    source = b.source;
+    name = b.imported;
+  } else if (callee.type === 'MemberExpression' && callee.object.type === 'Identifier') {
+    const b = ctx.imports.get(callee.object.name);
+    if (!b || (b.imported !== '*' && b.imported !== 'default')) return undefined;
+    source = b.source;
+    name = memberName(callee);
+  } else {
+    const s = loadedModule(callee);
+    if (s === undefined) return undefined;
+    source = s;
+    name = 'default';
+  }
+  switch (source) {
+    case 'fastify':
+      return name === 'default' || name === '*' || name === 'fastify' || name === 'Fastify' ? 'app' : undefined;
+    case 'express':
+      if (name === 'Router') return 'router';
+      return name === 'default' || name === '*' ? 'app' : undefined;
+    case 'koa':
+      return 'app';
+    case '@koa/router':
+    case 'koa-router':
+      return 'koa-router';
+    case 'hono':
+    case 'hono/tiny':
+    case 'hono/quick':
+      return name === 'Hono' ? 'app' : undefined;
+    default:
+      return undefined;
+  }
+}
+
+function pathValue(ctx: Ctx, node: t.Node | undefined): string | undefined {
+  if (!node) return undefined;
+  const value = ctx.consts.resolve(node);
+  return value !== undefined && (value.startsWith('/') || value === '*' || value === '') ? value : undefined;
+}
+
+function isHandlerLike(node: t.Node | undefined): boolean {
+  if (!node) return false;
+  const expr = unwrapExpression(node);
+  if (expr.type === 'ObjectExpression') return lookupProperty(expr, 'handler').kind !== 'absent';
+  return ['FunctionExpression', 'ArrowFunctionExpression', 'Identifier', 'MemberExpression', 'CallExpression', 'ArrayExpression'].includes(expr.type);
+}
+
+function routeCall(ctx: Ctx, call: t.CallExpression, receiver: t.Node, scope: Scope, method: string, firstHandler: number, via: string): void {
+  const args = call.arguments;
+  const recv = unwrapExpression(receiver);
+  // Express `router.route('/x').get(handler)`: the path is on the receiver.
+  if (recv.type === 'CallExpression' && recv.callee.type === 'MemberExpression' && memberName(recv.callee) === 'route' && recv.arguments.length === 1) {
+    if (args.length < 1 || !isHandlerLike(args[args.length - 1])) return;
+    const table = receiverTable(ctx, recv.callee.object, scope);
+    if (!table.known) return;
+    const pathNode = recv.arguments[0];
+    addRoute(ctx, call, table.ref, method, pathValue(ctx, pathNode), `.route(path)${via}`, pathNode);
+    return;
+  }
+  if (args.length <= firstHandler - 0 || !isHandlerLike(args[args.length - 1])) return;
+  const pathNode = args[0];
+  const path = pathValue(ctx, pathNode);
+  if (path === undefined) {
+    // `map.get(key, fallback)` is not a route: only count computed paths on known tables.
+    const literal = unwrapExpression(pathNode);
+    if (literal.type === 'StringLiteral' || literal.type === 'ObjectExpression') return;
+  }
+  const table = receiverTable(ctx, receiver, scope);
+  if (!table.known) return;
+  addRoute(ctx, call, table.ref, method, path, via, pathNode);
+}
+
+function addRoute(ctx: Ctx, call: t.CallExpression, table: LocalRef | undefined, method: string, path: string | undefined, via: string, pathNode: t.Node): void {
+  const start = pathNode.start ?? 0;
+  const end = pathNode.end ?? start;
+  ctx.out.routes.push({ table, method, path, ...positionOf(call), via, what: excerpt(ctx.source.slice(start, end)) });
+}
+
+/** Fastify `app.route({ method, url })`, or Express/Hono `app.route(prefix, sub)`. */
+function routeObjectOrPrefix(ctx: Ctx, call: t.CallExpression, receiver: t.Node, scope: Scope): void {
+  const args = call.arguments;
+  const first = args[0] ? unwrapExpression(args[0]) : undefined;
+  if (first?.type === 'ObjectExpression' && args.length === 1) {
+    const table = receiverTable(ctx, receiver, scope);
+    if (!table.known) return;
+    const url = lookupProperty(first, 'url');
+    const pathProp = url.kind === 'absent' ? lookupProperty(first, 'path') : url;
+    const methodProp = lookupProperty(first, 'method');
+    if (pathProp.kind === 'absent' || methodProp.kind === 'absent') return;
+    const path = pathProp.kind === 'found' ? pathValue(ctx, pathProp.value) : undefined;
+    const methods = methodProp.kind === 'found' ? methodList(ctx, methodProp.value) : undefined;
+    const pathNode = pathProp.kind === 'found' ? pathProp.value : pathProp.node;
+    for (const m of methods ?? ['*']) addRoute(ctx, call, table.ref, m, methods ? path : undefined, '.route({ method, url })', pathNode);
+    return;
+  }
+  if (args.length === 2) {
+    // Hono: app.route('/books', books)
+    const child = resolveValue(ctx, args[1], scope, 0);
+    const parent = receiverTable(ctx, receiver, scope);
+    if (child && parent.ref && parent.known) ctx.out.mounts.push({ parent: parent.ref, child, param: 0, prefix: ctx.consts.resolve(args[0]) });
+  }
+}
+
+function methodList(ctx: Ctx, node: t.Node): string[] | undefined {
+  const expr = unwrapExpression(node);
+  if (expr.type === 'ArrayExpression') {
+    const out: string[] = [];
+    for (const e of expr.elements) {
+      const v = e && e.type !== 'SpreadElement' ? ctx.consts.resolve(e) : undefined;
+      if (v === undefined) return undefined;
+      out.push(v.toUpperCase());
+    }
+    return out;
+  }
+  const v = ctx.consts.resolve(expr);
+  return v === undefined ? undefined : [v.toUpperCase()];
+}
+
+/** Hono `app.on('GET', '/x', handler)` / `app.on(['GET', 'POST'], '/x', handler)`. */
+function honoOn(ctx: Ctx, call: t.CallExpression, receiver: t.Node, scope: Scope): void {
+  const [methodNode, pathNode, ...rest] = call.arguments;
+  if (!methodNode || !pathNode || rest.length === 0 || !isHandlerLike(rest[rest.length - 1])) return;
+  const table = receiverTable(ctx, receiver, scope);
+  if (!table.known) return;
+  const methods = methodList(ctx, methodNode);
+  const path = pathValue(ctx, pathNode);
+  for (const m of methods ?? ['*']) addRoute(ctx, call, table.ref, m, methods ? path : undefined, '.on()', pathNode);
+}
+
+/** Fastify `app.register(plugin, { prefix })`. */
+function fastifyRegister(ctx: Ctx, call: t.CallExpression, receiver: t.Node, scope: Scope): void {
+  const [pluginNode, optsNode] = call.arguments;
+  if (!pluginNode) return;
+  const child = resolveValue(ctx, pluginNode, scope, 0);
+  if (!child || child.kind === 'table') return;
+  if (child.kind === 'import' && !child.source.startsWith('.')) return; // a package's plugin registers its own routes
+  const parent = receiverTable(ctx, receiver, scope);
+  if (!parent.ref) return;
+  let prefix: string | undefined = '';
+  const opts = optsNode ? unwrapExpression(optsNode) : undefined;
+  if (opts?.type === 'ObjectExpression') {
+    const p = lookupProperty(opts, 'prefix');
+    if (p.kind === 'found') prefix = ctx.consts.resolve(p.value);
+    else if (p.kind === 'unknown') prefix = undefined;
+  } else if (opts) {
+    const object = opts.type === 'Identifier' ? ctx.consts.constObject(opts.name) : undefined;
+    if (object) {
+      const p = lookupProperty(object, 'prefix');
+      prefix = p.kind === 'found' ? ctx.consts.resolve(p.value) : p.kind === 'absent' ? '' : undefined;
+    } else prefix = undefined;
+  }
+  ctx.out.mounts.push({ parent: parent.ref, child, param: 0, prefix });
+}
+
+/** Express `app.use('/api', router)`, Koa `app.use(router.routes())`, koa-router `parent.use('/x', sub.routes())`. */
+function useMount(ctx: Ctx, call: t.CallExpression, receiver: t.Node, scope: Scope): void {
+  const args = call.arguments;
+  if (args.length === 0) return;
+  let prefix: string | undefined = '';
+  let from = 0;
+  const first = unwrapExpression(args[0]);
+  const children: LocalRef[] = [];
+  const childOf = (node: t.Node): LocalRef | undefined => {
+    let expr = unwrapExpression(node);
+    // `router.routes()` / `router.middleware()` (koa-router)
+    if (expr.type === 'CallExpression' && expr.callee.type === 'MemberExpression' && ['routes', 'middleware'].includes(memberName(expr.callee) ?? '')) expr = unwrapExpression(expr.callee.object);
+    if (expr.type !== 'Identifier' && expr.type !== 'MemberExpression') return undefined;
+    const ref = resolveValue(ctx, expr, scope, 0);
+    if (!ref || ref.kind === 'fn') return undefined; // a middleware function
+    if (ref.kind === 'import' && !ref.source.startsWith('.')) return undefined;
+    if (ref.kind === 'table' && !ctx.out.tables.has(ref.key)) {
+      const found = expr.type === 'Identifier' ? lookup(ctx, expr.name, scope) : undefined;
+      if (!found?.init || !classifyInit(ctx, ref.key, found.init, found.scope)) return undefined;
+    }
+    return ref;
+  };
+  if (args.length > 1 && first.type !== 'FunctionExpression' && first.type !== 'ArrowFunctionExpression' && !childOf(args[0])) {
+    prefix = ctx.consts.resolve(args[0]);
+    from = 1;
+  }
+  for (let i = from; i < args.length; i++) {
+    const child = childOf(args[i]);
+    if (child) children.push(child);
+  }
+  if (children.length === 0) return;
+  const parent = receiverTable(ctx, receiver, scope);
+  if (!parent.ref) return;
+  for (const child of children) ctx.out.mounts.push({ parent: parent.ref, child, param: 0, prefix });
+}
+
+/** `registerRoutes(app)`: the function's parameter is the table passed in. */
+function detectTableHandoff(ctx: Ctx, call: t.CallExpression, scope: Scope): void {
+  const callee = unwrapExpression(call.callee);
+  if (callee.type !== 'Identifier') return;
+  const fn = resolveValue(ctx, callee, scope, 0);
+  if (!fn || fn.kind === 'table') return;
+  if (fn.kind === 'import' && !fn.source.startsWith('.')) return;
+  call.arguments.forEach((arg, i) => {
+    const expr = unwrapExpression(arg);
+    if (expr.type !== 'Identifier') return;
+    const found = lookup(ctx, expr.name, scope);
+    if (found?.ref?.kind !== 'table') return;
+    const isTable = found.init ? classifyInit(ctx, found.ref.key, found.init, found.scope) : /:p\d+$/.test(found.ref.key);
+    if (isTable) ctx.out.mounts.push({ parent: found.ref, child: fn, param: i, prefix: '' });
+  });
+}
