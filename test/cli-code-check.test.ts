@@ -124,3 +124,102 @@ describe('validate --go-module-path (Go)', () => {
     assert.deepEqual(missing, ['go_goroutines', 'go_memstats_heap_inuse_bytes']);
   });
 });
+
+describe('validate: routes checked both ways', () => {
+  const json = async (args: string[], cwd: string) => {
+    const r = await run([...args, '--format', 'json'], cwd);
+    return { code: r.code, diagnostics: JSON.parse(r.stdout).files[0].diagnostics as Array<{ code: string; severity: string; message: string; hint?: string; line: number; col: number }> };
+  };
+
+  it('passes --strict on a Fastify app whose routes sit in plugins registered with prefixes', async () => {
+    const r = await run(['validate', 'test/fixtures/routes-fastify/slo.yaml', '--project', 'test/fixtures/routes-fastify', '--strict'], process.cwd());
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /route check \(test\/fixtures\/routes-fastify\/slo\.yaml\): 3\/3 contract routes found among 4 registered/);
+  });
+
+  it('fails a Fastify contract route the app lacks, at the route path in slo.yaml, naming the closest route', async () => {
+    const dir = copyFixture('routes-fastify');
+    edit(join(dir, 'src/routes/products.ts'), "app.get('/:id', async (req) => ({ id: req.params.id }));", '');
+    const r = await run(['validate', 'slo.yaml', '--project', '.'], dir);
+    assert.equal(r.code, 1, r.stderr);
+    const where = positionOf(join(dir, 'slo.yaml'), '"/api/products/{id}"');
+    assert.match(r.stderr, new RegExp(`slo\\.yaml:${where}: error SLO_ROUTE_NOT_REGISTERED: route "get-product" \\(GET /api/products/\\{id\\}\\) is not registered by the code under \\.`));
+    assert.match(r.stderr, /hint: the closest route the code registers is `GET \/api\/products` \(src\/routes\/products\.ts:5:3\)/);
+  });
+
+  it('fails an Express contract route the app lacks (a router mounted with app.use(prefix, router) in another file)', async () => {
+    const dir = copyFixture('routes-express');
+    edit(join(dir, 'src/users.js'), '.put((req, res) => res.sendStatus(204))', '.patch((req, res) => res.sendStatus(204))');
+    const r = await run(['validate', 'slo.yaml', '--project', '.'], dir);
+    assert.equal(r.code, 1, r.stderr);
+    const line = readFileSync(join(dir, 'slo.yaml'), 'utf8').split('\n').findIndex((l) => l.includes('update-user')) + 1;
+    assert.match(r.stderr, new RegExp(`slo\\.yaml:${line}:\\d+: error SLO_ROUTE_NOT_REGISTERED: route "update-user" \\(PUT /users/:id\\)`));
+    assert.match(r.stderr, /the closest route the code registers is `PATCH \/users\/:userId` \(src\/users\.js:\d+:\d+\)/);
+  });
+
+  it('fails a contract route a Go net/http mux lacks (Go 1.22 patterns, constants joined with +)', async () => {
+    const ok = await run(['validate', 'test/fixtures/routes-go/slo.yaml', '--go-module-path', 'test/fixtures/routes-go', '--strict'], process.cwd());
+    assert.equal(ok.code, 0, ok.stderr);
+    const dir = copyFixture('routes-go');
+    edit(join(dir, 'main.go'), 'mux.HandleFunc("GET /items/{id}", getItem)', '');
+    const r = await run(['validate', 'slo.yaml', '--go-module-path', '.'], dir);
+    assert.equal(r.code, 1, r.stderr);
+    const line = readFileSync(join(dir, 'slo.yaml'), 'utf8').split('\n').findIndex((l) => l.includes('get-item')) + 1;
+    assert.match(r.stderr, new RegExp(`slo\\.yaml:${line}:\\d+: error SLO_ROUTE_NOT_REGISTERED: route "get-item" \\(GET /items/:id\\)`));
+  });
+
+  it('--strict lists the registered routes no contract route covers, in one finding', async () => {
+    const dir = copyFixture('routes-express');
+    edit(join(dir, 'src/server.js'), "app.use('/users', users);", "app.use('/users', users);\napp.post('/admin/reset', (_req, res) => res.sendStatus(204));\napp.get('/debug/vars', (_req, res) => res.json({}));");
+    const lax = await run(['validate', 'slo.yaml', '--project', '.'], dir);
+    assert.equal(lax.code, 0, lax.stderr);
+    const strict = await json(['validate', 'slo.yaml', '--project', '.', '--strict'], dir);
+    assert.equal(strict.code, 1);
+    const uncovered = strict.diagnostics.filter((d) => d.code === 'SLO_ROUTE_UNCOVERED');
+    assert.equal(uncovered.length, 1, JSON.stringify(strict.diagnostics));
+    assert.match(uncovered[0].message, /^2 routes the code registers are not in the contract: POST \/admin\/reset, GET \/debug\/vars$/);
+  });
+
+  it('a path computed at run time makes the check partial: a missing route is a warning that says so, not an error', async () => {
+    const dir = copyFixture('routes-express');
+    edit(join(dir, 'src/server.js'), "app.get('/hello', (_req, res) => res.send('hello'));", "app.get(process.env.HELLO_PATH, (_req, res) => res.send('hello'));");
+    const r = await json(['validate', 'slo.yaml', '--project', '.'], dir);
+    assert.equal(r.code, 0, JSON.stringify(r.diagnostics));
+    const missing = r.diagnostics.filter((d) => d.code === 'SLO_ROUTE_NOT_REGISTERED');
+    assert.equal(missing.length, 1);
+    assert.equal(missing[0].severity, 'warning');
+    assert.match(missing[0].message, /route "hello" \(GET \/hello\) is not registered .*; 1 route registered with computed paths was not checked, so it may be one of them/);
+    const text = await run(['validate', 'slo.yaml', '--project', '.'], dir);
+    assert.match(text.stderr, /src\/server\.js:6:1: warning SLO_ROUTE_PARTIAL: the route check of slo\.yaml is partial: 1 route registered with computed paths was not checked \(process\.env\.HELLO_PATH\)/);
+  });
+
+  it('says the route check was not done when the code registers no routes sloctl can see, instead of failing every route', async () => {
+    const r = await run(['validate', 'test/fixtures/ts-service/slo.yaml', '--project', 'test/fixtures/ts-service'], process.cwd());
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /SLO_ROUTE_NOT_REGISTERED/);
+    assert.match(r.stdout, /route check \(test\/fixtures\/ts-service\/slo\.yaml\): not done, no route registrations found in its code/);
+  });
+});
+
+describe('validate --strict with the SDK', () => {
+  it('passes on the repository: examples/checkout/slo.yaml against every source under .', async () => {
+    const r = await run(['validate', '--strict', 'examples/checkout/slo.yaml', '--project', '.'], process.cwd());
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /route check \(examples\/checkout\/slo\.yaml\): 3\/3 contract routes found/);
+  });
+
+  it('does not call the SDK\'s own series (sloctl_weighted_requests_total, ...) uncovered SLIs', async () => {
+    const r = await run(['validate', '--strict', 'examples/checkout/slo.yaml', '--project', 'examples/checkout', '--format', 'json'], process.cwd());
+    assert.equal(r.code, 0, r.stdout);
+    assert.doesNotMatch(r.stdout, /SLO_METRIC_UNCOVERED/);
+  });
+
+  it('hints "did you mean" for a metric one edit away from a registered one', async () => {
+    const dir = copyFixture('ts-service');
+    edit(join(dir, 'src/metrics.ts'), "name: 'http_server_requests_total'", "name: 'http_server_request_total'");
+    const r = await run(['validate', 'slo.yaml', '--project', '.'], dir);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /SLO_METRIC_NOT_REGISTERED: .*`http_server_requests_total`/);
+    assert.match(r.stderr, /hint: did you mean `http_server_request_total`\? \(registered at src\/metrics\.ts:\d+:\d+\)/);
+  });
+});
