@@ -1,0 +1,79 @@
+// The route scanners on the frameworks the CLI tests do not cover: Koa with @koa/router, Hono,
+// gin, echo; and a plugin nobody visibly mounts (its paths are only ends).
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { routeServes } from '../src/scan/route-paths.ts';
+import { scanGoModule } from '../src/scan/go.ts';
+import { scanTypeScriptProject } from '../src/scan/typescript.ts';
+import type { ScanResult } from '../src/scan/types.ts';
+
+function project(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'sloctl-routes-'));
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  return dir;
+}
+
+const shown = (r: ScanResult) => r.routes.map((x) => `${x.method} ${x.prefixUnknown ? '…' : ''}${x.path}`).sort();
+
+describe('TypeScript route scanner', () => {
+  it('Koa: @koa/router with a prefix, nested with router.use(prefix, sub.routes())', async () => {
+    const dir = project({
+      'app.ts': `import Koa from 'koa';\nimport Router from '@koa/router';\nconst app = new Koa();\nconst api = new Router({ prefix: '/api' });\nconst items = new Router();\nitems.get('/:id', (ctx) => {});\napi.get('/status', (ctx) => {}).post('/jobs', (ctx) => {});\napi.use('/items', items.routes());\napp.use(api.routes());\n`,
+    });
+    assert.deepEqual(shown(await scanTypeScriptProject(dir)), ['GET /api/items/:id', 'GET /api/status', 'POST /api/jobs']);
+  });
+
+  it('Hono: app.route(prefix, sub) across files, basePath, app.on()', async () => {
+    const dir = project({
+      'app.ts': `import { Hono } from 'hono';\nimport books from './books.ts';\nconst app = new Hono().basePath('/v1');\napp.route('/books', books);\napp.on(['PUT', 'DELETE'], '/cache', (c) => c.text('ok'));\nexport default app;\n`,
+      'books.ts': `import { Hono } from 'hono';\nconst books = new Hono();\nbooks.get('/', (c) => c.json([]));\nbooks.get('/:id{[0-9]+}', (c) => c.json({}));\nexport default books;\n`,
+    });
+    assert.deepEqual(shown(await scanTypeScriptProject(dir)), ['DELETE /v1/cache', 'GET /v1/books', 'GET /v1/books/:id{[0-9]+}', 'PUT /v1/cache']);
+  });
+
+  it('a plugin nobody visibly registers sits under an unknown prefix: it serves contract paths that end with its own', async () => {
+    const dir = project({ 'plugin.js': `module.exports = async function (fastify) {\n  fastify.get('/:id', async () => ({}));\n};\n` });
+    const result = await scanTypeScriptProject(dir);
+    assert.deepEqual(shown(result), ['GET …/:id']);
+    assert.ok(routeServes(result.routes[0], { method: 'GET', path: '/users/{id}' }));
+    assert.ok(!routeServes(result.routes[0], { method: 'GET', path: '/users/{id}/posts' }));
+  });
+
+  it('records a computed path as unresolved, and ignores Map#get and HTTP clients', async () => {
+    const dir = project({
+      'app.ts': `import express from 'express';\nimport axios from 'axios';\nconst app = express();\nconst cache = new Map();\napp.get(\`/\${process.env.BASE}/x\`, (req, res) => { cache.get('/x'); axios.get('/upstream', req.query); });\n`,
+    });
+    const result = await scanTypeScriptProject(dir);
+    assert.deepEqual(shown(result), []);
+    assert.deepEqual(result.unresolvedRoutes.map((u) => [u.line, u.what]), [[5, '`/${process.env.BASE}/x`']]);
+  });
+});
+
+describe('Go route scanner', () => {
+  it('gin: routes on the engine and on nested groups', async () => {
+    const dir = project({
+      'main.go': `package main\n\nimport "github.com/gin-gonic/gin"\n\nfunc main() {\n\tr := gin.Default()\n\tr.GET("/health", health)\n\tv1 := r.Group("/v1")\n\t{\n\t\tusers := v1.Group("/users")\n\t\tusers.GET("/:id", getUser)\n\t\tusers.Any("/*rest", proxy)\n\t}\n\tr.Handle("DELETE", "/cache", clear)\n}\n`,
+    });
+    assert.deepEqual(shown(await scanGoModule(dir)), ['* /v1/users/*rest', 'DELETE /cache', 'GET /health', 'GET /v1/users/:id']);
+  });
+
+  it('echo: groups, and a group passed to a function sits under an unknown prefix', async () => {
+    const dir = project({
+      'main.go': `package main\n\nimport "github.com/labstack/echo/v4"\n\nfunc main() {\n\te := echo.New()\n\tapi := e.Group("/api")\n\tapi.POST("/orders", createOrder)\n\tregister(api)\n}\n\nfunc register(g *echo.Group) {\n\tg.GET("/orders/:id", getOrder)\n}\n`,
+    });
+    assert.deepEqual(shown(await scanGoModule(dir)), ['GET …/orders/:id', 'POST /api/orders']);
+  });
+
+  it('net/http: a pattern with a host, and a computed pattern left unresolved', async () => {
+    const dir = project({
+      'main.go': `package main\n\nimport "net/http"\n\nfunc main() {\n\thttp.HandleFunc("PUT example.com/items/{id}", put)\n\tp := prefix()\n\thttp.Handle(p+"/x", nil)\n}\n`,
+    });
+    const result = await scanGoModule(dir);
+    assert.deepEqual(shown(result), ['PUT /items/{id}']);
+    assert.equal(result.unresolvedRoutes.length, 1);
+    assert.ok(routeServes(result.routes[0], { method: 'PUT', path: '/items/:id' }));
+  });
+});
