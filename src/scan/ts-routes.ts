@@ -405,7 +405,13 @@ function isHandlerLike(node: t.Node | undefined): boolean {
 
 function routeCall(ctx: Ctx, call: t.CallExpression, receiver: t.Node, scope: Scope, method: string, firstHandler: number, via: string): void {
   const args = call.arguments;
-  const recv = unwrapExpression(receiver);
+  let recv = unwrapExpression(receiver);
+  // `router.route('/x').get(a).put(b)`: past the earlier method calls of the chain.
+  for (let i = 0; i < 16 && recv.type === 'CallExpression' && recv.callee.type === 'MemberExpression' && ROUTE_METHODS.has(memberName(recv.callee) ?? ''); i++) {
+    const inner = unwrapExpression(recv.callee.object);
+    if (inner.type !== 'CallExpression') break;
+    recv = inner;
+  }
   // Express `router.route('/x').get(handler)`: the path is on the receiver.
   if (recv.type === 'CallExpression' && recv.callee.type === 'MemberExpression' && memberName(recv.callee) === 'route' && recv.arguments.length === 1) {
     if (args.length < 1 || !isHandlerLike(args[args.length - 1])) return;
