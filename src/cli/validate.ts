@@ -7,6 +7,7 @@ import { basename, isAbsolute, join, posix, relative, resolve } from 'node:path'
 import { describeContract } from '../contract/describe.ts';
 import { byLocation, hasErrors, type Diagnostic } from '../contract/diagnostic.ts';
 import { MAX_CONTRACT_BYTES, parseContract, type LoadedContract } from '../contract/load.ts';
+import { groupFindings, othersLine } from '../contract/group-findings.ts';
 import { renderDiagnostic } from '../contract/render.ts';
 import { seriesNamesOf } from '../contract/metric-names.ts';
 import { findRegistration, looksLikeSli, requiredMetrics, type RegisteredName } from '../contract/required-metrics.ts';
@@ -258,14 +259,18 @@ async function validateSources(sources: Source[], opts: ValidateOptions, ctx: Cl
     ctx.stdout(`${JSON.stringify(jsonReport(sources, all, failed, scans), null, 2)}\n`);
   } else {
     const texts = new Map(sources.filter((s) => s.size === undefined).map((s) => [s.file, s.text]));
-    const shown = new Map<string, number>();
-    for (const d of all) {
-      const n = (shown.get(d.file) ?? 0) + 1;
-      shown.set(d.file, n);
-      if (n <= MAX_PRINTED_PER_FILE) ctx.stderr(`${renderDiagnostic(d, { sources: texts, color: ctx.color })}\n\n`);
+    // The same finding in many places prints once, with the list of the others.
+    const shown = new Map<string, { printed: number; findings: number }>();
+    for (const { first, others } of groupFindings(all)) {
+      const count = shown.get(first.file) ?? { printed: 0, findings: 0 };
+      shown.set(first.file, count);
+      count.findings += 1 + others.length;
+      if (++count.printed > MAX_PRINTED_PER_FILE) continue;
+      const text = renderDiagnostic(first, { sources: texts, color: ctx.color });
+      ctx.stderr(`${text}${others.length > 0 ? `\n  ${othersLine(others)}` : ''}\n\n`);
     }
-    for (const [file, n] of shown) {
-      if (n > MAX_PRINTED_PER_FILE) ctx.stderr(`${file}: ${n - MAX_PRINTED_PER_FILE} more finding(s) not shown (the first ${MAX_PRINTED_PER_FILE} are above; \`--format json\` lists all ${n})\n\n`);
+    for (const [file, { printed, findings }] of shown) {
+      if (printed > MAX_PRINTED_PER_FILE) ctx.stderr(`${file}: ${printed - MAX_PRINTED_PER_FILE} more finding(s) not shown (the first ${MAX_PRINTED_PER_FILE} are above; \`--format json\` lists all ${findings})\n\n`);
     }
     if (!opts.quiet || failed) ctx.stdout(`${summary(sources, loaded, all, scans, notes, failed, opts.verbose === true)}\n`);
   }
