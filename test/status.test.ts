@@ -10,6 +10,7 @@ import { EXIT } from '../src/cli/exit.ts';
 import { main } from '../src/cli/main.ts';
 import { parseContract } from '../src/contract/load.ts';
 import { renderPrometheusRules } from '../src/emit/prometheus.ts';
+import { percentileAgainstCeiling } from '../src/evaluate/render.ts';
 import { requireBinary, startPrometheus } from './helpers/prometheus.ts';
 
 /** The CLI as users run it: main() maps errors to exit codes (src/errors.ts). */
@@ -121,7 +122,8 @@ describe('sloctl status (scraping the target)', () => {
     const quiet = await run(['status', 'slo.yaml', '--samples', '2', '--interval', '10ms', '--no-progress'], dir);
     assert.equal(quiet.progress, '');
     const lines = r.stdout.split('\n');
-    assert.match(lines[0], new RegExp(`^shop: 2 SLOs from 3 scrapes of ${svc.url}/metrics over \\d+ms`));
+    // A span under a second in ms with 3 significant digits ("57.8ms"), as every duration prints.
+    assert.match(lines[0], new RegExp(`^shop: 2 SLOs from 3 scrapes of ${svc.url}/metrics over \\d+(\\.\\d+)?ms \\(`));
     // Two scrape intervals of one batch each (the first scrape only sets the baselines).
     const table = lines.slice(2, 6).join('\n');
     assert.match(table, /^#\s+SLO\s+SLI\s+OBJECTIVE\s+ACHIEVED\s+BUDGET LEFT\s+BURN\s+ALERT\s+BAD \/ TOTAL\s+STATE$/m);
@@ -131,7 +133,12 @@ describe('sloctl status (scraping the target)', () => {
     // latency: GETs are good within 200ms (95 per batch), POST /orders within its own 300ms (10 per
     // batch): 210 / 220 = 95.4545% >= 95%, OK with 9.09% of the budget left.
     assert.match(table, /^\d\s+api-latency\s+95\.4545%\s+95%\s+100\.48%\s+9\.09%\s+0\.909x\s+\S+\s+10 \/ 220\s+OK$/m);
-    assert.match(table, /^\d\s+api-latency p95\s+\S+ms\s+<= 250ms/m);
+    // p95: a value against its ceiling, not an achievement rate (ceiling / value). Per batch 95 GETs
+    // in the 50 ms bucket, 3 GETs and 10 POSTs in (200 ms, 300 ms], 2 in (500 ms, 1 s]: rank 104.5 of
+    // 110 interpolates to 200 + 100 × 9.5 / 13 = 273 ms.
+    const p95 = lines.find((l) => / api-latency p95 /.test(l)) ?? '';
+    assert.match(p95, /^\d\s+api-latency p95\s+273 ms\s+<= 250 ms\s+p95 273 ms > 250 ms\s+-9\.23%\s+-\s+-\s+-\s+FAILING$/);
+    assert.doesNotMatch(p95, /\d{3,}%/, "no achievement rate like 1997%");
   });
 
   it('--explain prints the arithmetic a user can check by hand', async () => {
@@ -264,5 +271,14 @@ describe('sloctl status --prometheus (real Prometheus with the generated rules)'
     const table = await run(['status', 'slo.yaml', '--prometheus', prom.url], dir);
     assert.match(table.stdout, /read from http:\/\/127\.0\.0\.1:\d+ \(recording rules\)/);
     assert.match(table.stdout, /^1\s+errors\s+95\.4545%\s+99%/m);
+  });
+});
+
+describe('status: a percentile objective reads as value against ceiling', () => {
+  it('a fast route is "p95 10 ms ≤ 200 ms", not "achieved 1997%"; a slow one ">"; unmeasured n/a', () => {
+    assert.equal(percentileAgainstCeiling('p95', 10.015, 200), 'p95 10.0 ms ≤ 200 ms');
+    assert.equal(percentileAgainstCeiling('p95', 200, 200), 'p95 200 ms ≤ 200 ms');
+    assert.equal(percentileAgainstCeiling('p99', 254.4, 200), 'p99 254 ms > 200 ms');
+    assert.equal(percentileAgainstCeiling('p95', NaN, 200), 'p95 n/a (ceiling 200 ms)');
   });
 });

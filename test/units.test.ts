@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { formatDuration, parseBytes, parseDuration, parsePercent, parseRate } from '../src/contract/units.ts';
+import { formatBytes, formatDuration, formatElapsed, formatMillis, parseBytes, parseDuration, parsePercent, parseRate } from '../src/contract/units.ts';
 
 const ok = (value: number) => ({ ok: true, value });
 
@@ -44,4 +44,37 @@ describe('units', () => {
       assert.equal(back.value, ms);
     }));
   });
+
+  it('formatDuration stays exact and in whole units (PromQL ranges and rule names read it)', () => {
+    assert.equal(formatDuration(8196), '8s196ms');
+    assert.equal(formatDuration(5_400_000), '1h30m');
+    assert.equal(formatDuration(28 * 86_400_000), '28d');
+  });
+
+  it('formatElapsed: what a reader wants, in a syntax parseDuration reads', () => {
+    const cases: Array<[number, string]> = [
+      [0, '0s'], [0.25, '0.25ms'], [12.34, '12.3ms'], [250, '250ms'], [999.7, '1s'],
+      [8196, '8.196s'], [8196.4, '8.196s'], [30_000, '30s'], [59_999.6, '1m'],
+      [90_500, '1m31s'], [3_599_700, '1h'], [5_400_000, '1h30m'], [4 * 3_600_000 + 12 * 60_000 + 29_000, '4h12m'],
+      [2 * 86_400_000 + 3 * 3_600_000 + 4 * 60_000, '2d3h'], [-1500, '-1.5s'], [NaN, 'n/a'],
+    ];
+    for (const [ms, text] of cases) assert.equal(formatElapsed(ms), text, String(ms));
+    // Below a minute it is exact to the millisecond, and it parses back.
+    fc.assert(fc.property(fc.integer({ min: 1, max: 59_999 }), (ms) => {
+      const back = parseDuration(formatElapsed(ms));
+      assert.ok(back.ok);
+      assert.ok(Math.abs(back.value - ms) < 1e-6, `${ms} -> ${formatElapsed(ms)} -> ${back.value}`);
+    }));
+  });
+
+  it('formatBytes: binary units, three significant digits, a space; formatMillis: three significant digits', () => {
+    const bytes: Array<[number, string]> = [
+      [0, '0 B'], [357.557, '358 B'], [1023.6, '1 KiB'], [1024, '1 KiB'], [45_488_000, '43.4 MiB'], [512 * 1024 ** 2, '512 MiB'],
+      [Math.round(1.2 * 1024 ** 3), '1.2 GiB'], [1023.99 * 1024, '1 MiB'], [-2048, '-2 KiB'], [5 * 1024 ** 5, '5120 TiB'],
+    ];
+    for (const [b, text] of bytes) assert.equal(formatBytes(b), text, String(b));
+    const ms: Array<[number, string]> = [[0.2134, '0.213 ms'], [5.123, '5.12 ms'], [9.996, '10.0 ms'], [21.37, '21.4 ms'], [99.96, '100 ms'], [254.4, '254 ms'], [1234.5, '1,235 ms'], [-52, '-52.0 ms'], [NaN, 'n/a']];
+    for (const [v, text] of ms) assert.equal(formatMillis(v), text, String(v));
+  });
 });
+

@@ -40,7 +40,12 @@ export function parseDuration(text: string): Parsed {
   return { ok: true, value: total };
 }
 
-/** Renders milliseconds back in the largest unit that divides them (days at most: 28d, not 4w). */
+/**
+ * Renders milliseconds back exactly, in the largest unit that divides them (days at most: 28d, not
+ * 4w), compound below that: 1h30m, 8s196ms. Exact and in whole units because it also writes
+ * contract values and PromQL ranges and rule names (src/emit/promql.ts), and Prometheus reads
+ * neither `8.196s` nor a dot in a name. For a measured time shown to a reader use formatElapsed.
+ */
 export function formatDuration(ms: number): string {
   if (ms === 0) return '0s';
   const order: Array<[string, number]> = [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]];
@@ -56,6 +61,44 @@ export function formatDuration(ms: number): string {
   }
   if (rest > 0) out += `${+rest.toFixed(6)}ms`;
   return out;
+}
+
+/**
+ * A time as a reader wants it, in the syntax parseDuration reads: `250ms`, `8.196s` (milliseconds
+ * below a minute), `1m31s` (whole seconds below an hour), `4h12m` (whole minutes below a day),
+ * `3d4h` (whole hours beyond). Rounded, so not for contract values or PromQL (formatDuration).
+ */
+export function formatElapsed(ms: number): string {
+  if (!Number.isFinite(ms)) return 'n/a';
+  if (ms < 0) return `-${formatElapsed(-ms)}`;
+  if (ms === 0) return '0s';
+  if (ms < 999.5) return `${+ms.toPrecision(3)}ms`;
+  const step = ms < 60_000 ? 1 : ms < 3_600_000 ? 1000 : ms < 86_400_000 ? 60_000 : 3_600_000;
+  const rounded = Math.round(ms / step) * step;
+  if (rounded < 60_000) return `${+(rounded / 1000).toFixed(3)}s`;
+  let rest = rounded;
+  let out = '';
+  for (const [unit, scale] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+    const whole = Math.floor(rest / scale);
+    if (whole > 0) out += `${whole}${unit}`;
+    rest -= whole * scale;
+  }
+  return out;
+}
+
+/**
+ * A latency in milliseconds with three significant digits and a space, as the gate and `status`
+ * show latencies: 0.2134 -> "0.213 ms", 5.123 -> "5.12 ms", 21.37 -> "21.4 ms", 254.4 -> "254 ms",
+ * 1234.5 -> "1,235 ms" (whole milliseconds from 100 ms on).
+ */
+export function formatMillis(ms: number): string {
+  if (!Number.isFinite(ms)) return 'n/a';
+  const abs = Math.abs(ms);
+  const digits = abs < 1 ? 3 : abs < 10 ? 2 : abs < 100 ? 1 : 0;
+  // Rounding can carry into the next range (9.996 -> "10.00"): format again at the rounded value.
+  const r = +ms.toFixed(digits);
+  const d = Math.abs(r) < 1 ? 3 : Math.abs(r) < 10 ? 2 : Math.abs(r) < 100 ? 1 : 0;
+  return `${r.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d })} ms`;
 }
 
 export const PERCENT_PATTERN = '^[0-9]+(\\.[0-9]+)?%$';
@@ -90,12 +133,28 @@ export function parseBytes(text: string): Parsed {
   return { ok: true, value: Math.round(Number(s.slice(0, -unit.length)) * BYTE_UNITS[unit]) };
 }
 
+/**
+ * A size as a reader wants it: binary units, three significant digits, a space: 512 B, 1 KiB,
+ * 43.4 MiB, 1.2 GiB. Below a KiB whole bytes (a fraction of a byte is not a size). Rounded, so a
+ * contract value like 100MB (95.4 MiB) reads approximately.
+ */
 export function formatBytes(bytes: number): string {
-  for (const unit of ['TiB', 'GiB', 'MiB', 'KiB']) {
-    const scale = BYTE_UNITS[unit];
-    if (bytes >= scale) return `${+(bytes / scale).toPrecision(6)}${unit}`;
+  if (!Number.isFinite(bytes)) return 'n/a';
+  if (bytes < 0) return `-${formatBytes(-bytes)}`;
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'] as const;
+  const shown = (v: number, i: number) => (i === 0 ? Math.round(v) : +v.toFixed(v < 10 ? 2 : v < 100 ? 1 : 0));
+  let v = bytes;
+  let i = 0;
+  while (i < units.length - 1 && v >= 1024) {
+    v /= 1024;
+    i++;
   }
-  return `${bytes}B`;
+  // Rounding can carry: 1023.9 KiB shows as 1 MiB, not 1024 KiB.
+  if (shown(v, i) >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${shown(v, i)} ${units[i]}`;
 }
 
 const RATE_UNITS: Record<string, number> = { s: 1, m: 1 / 60, h: 1 / 3600 };

@@ -1,4 +1,5 @@
 // The status report as a terminal table, Markdown, or JSON; `--explain` appends the arithmetic.
+import { formatMillis } from '../contract/units.ts';
 import type { HealthRow } from '../engine/health.ts';
 import { burn, duration, num, pct, type SloStatus, type StatusReport } from './report.ts';
 
@@ -44,8 +45,18 @@ function stateText(s: SloStatus): string {
   return s.state === 'ok' ? 'OK' : 'FAILING';
 }
 
+/**
+ * A percentile row's value against its ceiling: "p95 254 ms > 200 ms", "p95 12.4 ms ≤ 200 ms".
+ * (Its achievement rate, ceiling / value, reads as "achieved 1997%" for a fast route: no one acts on that.)
+ */
+export function percentileAgainstCeiling(label: string, currentMs: number, ceilingMs: number): string {
+  if (!Number.isFinite(currentMs)) return `${label} n/a (ceiling ${formatMillis(ceilingMs)})`;
+  return `${label} ${formatMillis(currentMs)} ${currentMs <= ceilingMs ? '≤' : '>'} ${formatMillis(ceilingMs)}`;
+}
+
 function rows(r: StatusReport): Row[] {
   const byName = new Map(r.slos.map((s) => [s.name, s]));
+  const percentileLabel = new Map<string, string>(r.slos.flatMap((s) => s.percentiles.map((p): [string, string] => [`${s.name} ${p.label}`, p.label])));
   const out: Row[] = [];
   const health = new Map<string, HealthRow>(r.health.map((h) => [h.name, h]));
   // Ranked by the health table (most urgent first); skipped SLOs last.
@@ -65,14 +76,14 @@ function rows(r: StatusReport): Row[] {
         state: stateText(s),
       });
     } else {
-      // A percentile row (`api-latency p95`): a value in ms, lower is better.
-      const ms = (x: number) => (Number.isNaN(x) ? 'n/a' : `${num(+x.toPrecision(4))}ms`);
+      // A percentile row (`api-latency p95`): a value in ms against its ceiling, lower is better.
+      const label = percentileLabel.get(h.name) ?? h.name.slice(h.name.lastIndexOf(' ') + 1);
       out.push({
         priority: String(h.priority),
         name: h.name,
-        current: ms(h.current),
-        objective: `<= ${ms(h.objective)}`,
-        achieved: pct(h.achievement, 2),
+        current: formatMillis(h.current),
+        objective: `<= ${formatMillis(h.objective)}`,
+        achieved: percentileAgainstCeiling(label, h.current, h.objective),
         budget: pct(h.budgetRemainingRatio, 2),
         burn: '-',
         alert: '-',

@@ -18,6 +18,7 @@ import {
 } from '../engine/budget.ts';
 import { calendarWindow } from '../engine/calendar.ts';
 import { healthTable, type HealthInput, type HealthRow } from '../engine/health.ts';
+import { formatElapsed, formatMillis } from '../contract/units.ts';
 import type { SloDefinition } from './definitions.ts';
 
 /** Events over a span, with how much of it had data (when the source knows). */
@@ -120,10 +121,11 @@ export function burn(b: number): string {
   return Number.isNaN(b) ? 'n/a' : `${num(+b.toPrecision(3))}x`;
 }
 
+/** A time span for a reader (units.ts formatElapsed): "8.196s", "1m31s", "3d4h"; "never" for Infinity. */
 export function duration(ms: number): string {
   if (Number.isNaN(ms)) return 'n/a';
   if (ms === Infinity) return 'never';
-  return formatMs(ms);
+  return formatElapsed(ms);
 }
 
 function iso(t: number): string {
@@ -241,7 +243,7 @@ export function evaluateSlo(def: SloDefinition, source: EventSource, at: number,
   }
 
   for (const p of status.percentiles) {
-    explain.push(`  ${p.label} = ${Number.isNaN(p.valueSeconds) ? 'n/a' : `${num(+(p.valueSeconds * 1000).toPrecision(4))}ms`} over ${p.over} (ceiling ${num(p.objectiveSeconds * 1000)}ms; histogram_quantile over the bucket increases)`);
+    explain.push(`  ${p.label} = ${formatMillis(p.valueSeconds * 1000)} over ${p.over} (ceiling ${formatMillis(p.objectiveSeconds * 1000)}; histogram_quantile over the bucket increases)`);
   }
   for (const n of notes) explain.push(`  note: ${n}`);
 

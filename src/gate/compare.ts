@@ -41,6 +41,7 @@
 // size shows as 1 MB per 1000 requests; GC noise larger than it is left to the test).
 import type { BaselineFile, BaselineProfile } from './baseline.ts';
 import { profileMismatch } from './baseline.ts';
+import { formatBytes, formatMillis } from '../contract/units.ts';
 import { cannotReachAlphaText, DEFAULT_ALPHA, mannWhitneyGreater, median } from './stats.ts';
 import type { BaselineComparison, MetricComparison, TrialMetrics, Unit, Verdict } from './types.ts';
 
@@ -104,12 +105,11 @@ function percentText(ratio: number): string {
   return `${+(Math.abs(ratio) * 100).toFixed(Math.abs(ratio) < 0.1 ? 2 : 1)}%`;
 }
 function ms(v: number): string {
-  return `${v.toFixed(v < 10 ? 2 : v < 100 ? 1 : 0)} ms`;
+  return formatMillis(v);
 }
 function bytes(v: number): string {
-  const a = Math.abs(v);
-  const text = a < 1024 ? `${Math.round(a)} B` : a < 1024 ** 2 ? `${+(a / 1024).toPrecision(3)} KiB` : `${+(a / 1024 ** 2).toPrecision(3)} MiB`;
-  return v < 0 && Math.round(a) !== 0 ? `−${text}` : text;
+  const text = formatBytes(Math.abs(v));
+  return v < 0 && Math.round(Math.abs(v)) !== 0 ? `−${text}` : text;
 }
 function ratioText(v: number): string {
   return `${+(v * 100).toPrecision(3)}%`;

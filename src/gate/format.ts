@@ -1,15 +1,12 @@
 // Numbers as the gate's reasons and tables show them, by unit. One place, so a verdict's reason
 // and the table beside it never disagree on rounding.
-import { formatBytes } from '../contract/units.ts';
+import { formatBytes, formatMillis } from '../contract/units.ts';
 import { pct } from '../evaluate/report.ts';
 import type { Unit } from './types.ts';
 
-/** 0.2134 -> "0.213 ms", 21.37 -> "21.4 ms", 1234.5 -> "1,235 ms". */
+/** Three significant digits (units.ts formatMillis): 0.2134 -> "0.213 ms", 5.123 -> "5.12 ms", 21.37 -> "21.4 ms", 1234.5 -> "1,235 ms". */
 export function formatLatency(ms: number): string {
-  if (!Number.isFinite(ms)) return 'n/a';
-  const abs = Math.abs(ms);
-  const digits = abs < 1 ? 3 : abs < 100 ? 1 : 0;
-  return `${ms.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })} ms`;
+  return formatMillis(ms);
 }
 
 /** A value in its unit; `signed` adds "+" to positive values (margins, changes). */
@@ -26,8 +23,9 @@ export function formatValue(v: number, unit: Unit, signed = false): string {
     case 'rate':
       return `${sign}${v.toLocaleString('en-US', { maximumFractionDigits: 1 })}/s`;
     case 'bytes':
-      // Whole bytes: a per-request heap growth of 357.557 B is noise below a byte's resolution.
-      return v < 0 ? `-${formatBytes(Math.round(-v))}` : `${sign}${formatBytes(Math.round(v))}`;
+      // Whole bytes below a KiB (a per-request heap growth of 357.557 B is noise below a byte's
+      // resolution), three significant digits above: 43.4 MiB.
+      return v < 0 ? `-${formatBytes(-v)}` : `${sign}${formatBytes(v)}`;
     case 'count':
       return `${sign}${v.toLocaleString('en-US', { maximumFractionDigits: 1 })}`;
   }

@@ -1,6 +1,7 @@
 // A LoadResult as the terminal table `sloctl load` prints: what was asked and achieved, latency
 // percentiles (corrected and service time), statuses and failures, the routes when there are
 // several, the generator's check on itself, and the notes (what an import could not carry over).
+import { formatElapsed } from '../contract/units.ts';
 import type { GeneratorHealth, LatencySummary, LoadResult } from './types.ts';
 
 export interface LoadTableOptions {
@@ -29,8 +30,9 @@ function percent(part: number, whole: number): string {
   return `${p === 0 || p >= 10 ? +p.toFixed(1) : +p.toPrecision(2)}%`;
 }
 
+/** How long the run lasted, as every duration prints (units.ts formatElapsed): 8.196s, 2m5s. */
 function seconds(ms: number): string {
-  return ms >= 100_000 ? `${int(ms / 1000)}s` : `${+(ms / 1000).toPrecision(3)}s`;
+  return formatElapsed(ms);
 }
 
 function iso(t: number): string {
