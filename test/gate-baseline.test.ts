@@ -5,13 +5,18 @@ import { tmpdir } from 'node:os';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { UsageError } from '../src/cli/exit.ts';
 import { main } from '../src/cli/main.ts';
 import { makeBaseline, profileMismatch, readBaseline, writeBaseline, type BaselineFile, type BaselineProfile } from '../src/gate/baseline.ts';
 import { compareWithBaseline, machineChange, overallVerdict, type RegressionTolerances } from '../src/gate/compare.ts';
 import type { MetricComparison, TrialMetrics } from '../src/gate/types.ts';
+import { parseContract } from '../src/contract/load.ts';
+import { defaultJournalPath, SLOCTL_GITIGNORE } from '../src/gate/journal.ts';
+import { gateProfile } from '../src/gate/profile.ts';
+import { runGate } from '../src/gate/run.ts';
+import { existsSync } from 'node:fs';
 
 const TOLERANCES: RegressionTolerances = { p95: 0.05, errorRatio: 0.001, memoryPerRequest: 0.1 };
 const PROFILE: BaselineProfile = { rate: 200, durationMs: 10_000, warmupMs: 2000, connections: 16, trials: 5, workers: 1 };
@@ -426,3 +431,108 @@ describe('baseline file', () => {
     assert.deepEqual(readBaseline(path, 'checkout'), good);
   });
 });
+
+describe('the gate and its baseline, end to end (a 127.0.0.1 service)', () => {
+  // /work answers in 2 ms; a p95 ceiling of 1 ms fails, 2 s passes.
+  let server: ReturnType<typeof createServer>;
+  let url: string;
+  before(async () => {
+    server = createServer((req, res) => {
+      if (req.url === '/healthz') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{"status":"UP"}');
+        return;
+      }
+      if (req.url === '/metrics') {
+        res.writeHead(404);
+        res.end();
+        return;
+      }
+      setTimeout(() => res.end('ok'), 2);
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+
+  const yaml = (p95: string) => `apiVersion: sloctl/v1
+service: { name: base }
+routes:
+  - { name: work, method: GET, path: /work }
+load: { rate: 50/s, duration: 1500ms, warmup: 100ms, connections: 2, timeout: 2s, mix: [{ route: work, weight: 1 }] }
+objectives:
+  latency:
+    - { name: api, threshold: 1s, objective: 50%, percentiles: { p95: ${p95} } }
+  regression: { baseline: .sloctl/baseline.json, trials: 3 }
+`;
+
+  async function gate(dir: string, p95: string, updateBaseline: boolean) {
+    const contract = parseContract(yaml(p95), 'slo.yaml').contract!;
+    const profile = gateProfile(contract);
+    if (typeof profile === 'string') throw new Error(profile);
+    // No journalPath: the default one under <dir>/.sloctl/runs/.
+    return runGate({ contract, contractFile: 'slo.yaml', contractPath: join(dir, 'slo.yaml'), profile, target: url, allowRemote: false, baselinePath: join(dir, '.sloctl', 'baseline.json'), updateBaseline });
+  }
+
+  it('--update-baseline without a baseline: records it and does not also say there is none; a failing run says none was recorded', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sloctl-gate-baseline-'));
+    const failed = await gate(dir, '1ms', true);
+    assert.equal(failed.outcome, 'fail', failed.reasons.join('\n'));
+    assert.ok(failed.reasons.includes(`no baseline recorded at ${join(dir, '.sloctl', 'baseline.json')}: the gate did not pass`), failed.reasons.join('\n'));
+    assert.ok(!failed.reasons.some((r) => r.includes('yet')), failed.reasons.join('\n'));
+    assert.ok(!existsSync(join(dir, '.sloctl', 'baseline.json')));
+
+    const first = await gate(dir, '2s', true);
+    assert.equal(first.outcome, 'pass', first.reasons.join('\n'));
+    assert.equal(first.baselineUpdated, join(dir, '.sloctl', 'baseline.json'));
+    assert.ok(existsSync(first.baselineUpdated!));
+    assert.deepEqual(first.reasons.filter((r) => /baseline/.test(r)), [], 'no "no baseline ... yet" beside "baseline updated"');
+
+    // Without --update-baseline and without a baseline, it still says how to record one.
+    const other = mkdtempSync(join(tmpdir(), 'sloctl-gate-baseline-'));
+    const none = await gate(other, '2s', false);
+    assert.ok(none.reasons.some((r) => /^no baseline at .* yet: run with --update-baseline/.test(r)), none.reasons.join('\n'));
+
+    // 3 trials against the 3 just recorded: the comparison could not fail, and the gate says so.
+    const again = await gate(dir, '2s', false);
+    assert.equal(again.outcome, 'pass');
+    const said = 'regression: with 3 trials against 3 the test cannot reach p < 0.05 (the smallest p it can give is 1/20 = 0.05): this comparison could not fail; raise objectives.regression.trials to 4';
+    assert.ok(again.reasons.includes(said), again.reasons.join('\n'));
+    const p95 = again.baseline!.comparisons.find((c) => c.metric === 'p95')!;
+    assert.equal(p95.verdict, 'warn');
+    assert.match(p95.reason, /; not judged: with 3 trials against 3 the test cannot reach p < 0\.05 .*could not fail; raise objectives\.regression\.trials to 4$/);
+  });
+
+  it('creating .sloctl/ writes a .gitignore there: runs/ ignored, baseline.json tracked', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sloctl-gate-gitignore-'));
+    const r = await gate(dir, '2s', true);
+    assert.equal(r.outcome, 'pass', r.reasons.join('\n'));
+    assert.equal(readFileSync(join(dir, '.sloctl', '.gitignore'), 'utf8'), SLOCTL_GITIGNORE);
+    assert.ok(r.journal.startsWith(join(dir, '.sloctl', 'runs') + '/'));
+    // What git makes of it.
+    const git = (...args: string[]) => spawnSync('git', args, { cwd: dir, encoding: 'utf8' });
+    assert.equal(git('init', '-q').status, 0);
+    assert.equal(git('check-ignore', '-q', r.journal).status, 0, 'the journal is ignored');
+    assert.equal(git('check-ignore', '-q', join(dir, '.sloctl', 'baseline.json')).status, 1, 'the baseline is not');
+  });
+
+  it('a .gitignore already there is left alone; one deleted while runs/ exists is not written again', () => {
+    const own = mkdtempSync(join(tmpdir(), 'sloctl-gitignore-'));
+    mkdirSync(join(own, '.sloctl'));
+    writeFileSync(join(own, '.sloctl', '.gitignore'), '*\n');
+    defaultJournalPath(own, 'svc');
+    assert.equal(readFileSync(join(own, '.sloctl', '.gitignore'), 'utf8'), '*\n');
+
+    const fresh = mkdtempSync(join(tmpdir(), 'sloctl-gitignore-'));
+    mkdirSync(join(fresh, '.sloctl')); // a baseline's directory, no runs yet
+    defaultJournalPath(fresh, 'svc');
+    assert.equal(readFileSync(join(fresh, '.sloctl', '.gitignore'), 'utf8'), SLOCTL_GITIGNORE, 'runs/ created: written');
+    rmSync(join(fresh, '.sloctl', '.gitignore'));
+    defaultJournalPath(fresh, 'svc');
+    assert.ok(!existsSync(join(fresh, '.sloctl', '.gitignore')), 'deleted on purpose: stays deleted');
+  });
+});
+

@@ -5,8 +5,8 @@
 // write (the OS has it even if sloctl is killed the next instant). Numbers JSON cannot hold are
 // written as in --json: NaN as null, ±Infinity as the strings "Infinity" / "-Infinity".
 // Default place: <root>/.sloctl/runs/<service>-<yyyymmdd-hhmmss>/journal.jsonl (UTC time), with the
-// started target's log beside it as target.log.
-import { accessSync, closeSync, constants, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+// started target's log beside it as target.log; creating runs/ writes .sloctl/.gitignore (runs/).
+import { accessSync, closeSync, constants, mkdirSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { jsonSafe } from './render-json.ts';
 
@@ -38,7 +38,8 @@ export function runDirectory(root: string, service: string, at: Date = new Date(
  */
 export function defaultJournalPath(root: string, service: string, at: Date = new Date()): string {
   const base = runDirectory(root, service, at);
-  mkdirSync(dirname(base), { recursive: true });
+  // Creating .sloctl/runs/ (or .sloctl/ itself) keeps the runs out of git (see ignoreRuns).
+  if (mkdirSync(dirname(base), { recursive: true }) !== undefined) ignoreRuns(dirname(dirname(base)));
   for (let i = 1; ; i++) {
     const dir = i === 1 ? base : `${base}-${i}`;
     try {
@@ -47,6 +48,26 @@ export function defaultJournalPath(root: string, service: string, at: Date = new
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
+  }
+}
+
+/** What `.sloctl/.gitignore` says: the runs are this machine's; the baseline is meant to be committed. */
+export const SLOCTL_GITIGNORE = `# Written by sloctl: run journals and target logs stay out of git.
+# baseline.json is not ignored: commit it, so CI compares with the last accepted build.
+runs/
+`;
+
+/**
+ * Writes `<dir>/.gitignore` (dir is the .sloctl directory) ignoring runs/, unless a .gitignore is
+ * there already: the user's own is left as it is. Called when the gate creates runs/, so a file the
+ * user deleted on purpose is not written again on every run. Best effort: a gate run does not fail
+ * over its .gitignore (a directory it cannot write fails the journal, with the reason, anyway).
+ */
+export function ignoreRuns(dir: string): void {
+  try {
+    writeFileSync(join(dir, '.gitignore'), SLOCTL_GITIGNORE, { flag: 'wx' });
+  } catch {
+    // EEXIST: the user's own stays; anything else: see above.
   }
 }
 

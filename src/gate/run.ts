@@ -7,7 +7,8 @@
 //
 // Outcome precedence: the target failed (3) > the generator could not deliver the profile, or the
 // run was interrupted (4, INCONCLUSIVE: a verdict on a run that did not happen as specified would
-// be a guess) > an objective or the baseline failed (1) > pass (0).
+// be a guess) > an objective or the baseline failed (1) > failed only where other processes starved
+// the target of CPU (4: src/gate/machine.ts) > pass (0).
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Contract } from '../contract/schema.ts';
 import { EXIT, UsageError } from '../errors.ts';
@@ -25,7 +26,8 @@ import { ServiceWatch, type ServiceMark } from './service-watch.ts';
 import { attachTarget, describeStop, HealthWatcher, startTarget, type RunningTarget, type StopResult } from './target.ts';
 import { TargetError } from './target-error.ts';
 import type { GateOutcome, GateReport, TrialMachine, TrialMetrics } from './types.ts';
-import { machineBetween, processTreeCpuMs, sampleCpu } from './machine.ts';
+import { processTreeCpuMs, starvation, starvedReason, systemMachineProbe, withdrawStarvedFailures, type MachineProbe } from './machine.ts';
+import { cannotReachAlphaText, DEFAULT_ALPHA } from './stats.ts';
 import { failureReasons, judgeObjectives } from './verdicts.ts';
 import { routeEvidence, routeReports } from './routes.ts';
 import { describeFailing } from './health.ts';
@@ -51,6 +53,8 @@ export interface GateRunOptions {
   log?: (line: string) => void;
   /** Ctrl-C: stops the run; what was measured is kept and the outcome is INCONCLUSIVE. */
   signal?: AbortSignal;
+  /** What measures the rest of the machine per trial (tests inject one); default systemMachineProbe. */
+  machineProbe?: MachineProbe;
 }
 
 const HEALTH_INTERVAL_MS = 1000;
@@ -216,13 +220,10 @@ export async function runGate(o: GateRunOptions): Promise<GateReport> {
         const phase = profile.trials > 1 ? `trial ${i + 1}/${profile.trials}` : 'measured';
         log(`${phase}: ${trialMs / 1000}s at ${profile.rate === 'max' ? 'max' : `${profile.rate}/s`}`);
         // What the rest of the machine used meanwhile (src/gate/machine.ts).
-        const cpu0 = sampleCpu();
-        const target0 = targetCpuMs(before);
+        const probed = (o.machineProbe ?? systemMachineProbe).begin(targetCpuMs(before));
         const r = await load(phase, trialMs, i + 1);
         const after = await watch.scrape();
-        const cpu1 = sampleCpu();
-        const target1 = targetCpuMs(after);
-        const machine = target0 !== undefined && target1 !== undefined ? machineBetween(cpu0, cpu1, target1 - target0) : undefined;
+        const machine = probed(targetCpuMs(after));
         trialResults.push(r);
         const m = trialMetrics(contract, i, r, before, after, machine);
         report.trials.push(m);
@@ -255,6 +256,9 @@ export async function runGate(o: GateRunOptions): Promise<GateReport> {
 
   // 4. Judge what was measured (also for a cut-short run: the journal and report keep it).
   const reasons: string[] = [...targetNotes];
+  // Other processes left the target almost no CPU: the failures that explains are not judged (machine.ts).
+  const starved = starvation(report.trials);
+  const withdrawn: string[] = [];
   if (trialResults.length > 0) {
     // The generator is judged over the whole measured phase, not per trial (see MergeOptions.judgeWhole).
     const merged = mergeResults(trialResults, { judgeWhole: true });
@@ -264,6 +268,7 @@ export async function runGate(o: GateRunOptions): Promise<GateReport> {
     const health = watcher.stats();
     const routes = routeEvidence(contract, merged, watch!.routes());
     report.verdicts = judgeObjectives(contract, { client: merged, trials: trialResults, healthUpShare: health.upShare, health, service, routes }, { offeredWeightedRate: Number.isFinite(profile.offeredWeightedRate) ? profile.offeredWeightedRate : undefined });
+    if (starved) withdrawn.push(...withdrawStarvedFailures(starved, report.verdicts));
     report.routes = routeReports(contract, routes, report.verdicts);
     // A health check that failed during the run is named with its reason, whatever the objectives.
     if (health.failing.length > 0) {
@@ -279,10 +284,15 @@ export async function runGate(o: GateRunOptions): Promise<GateReport> {
     if (baseline) {
       // A baseline measured under another profile is compared but not judged (compare.ts says so per metric).
       report.baseline = compareWithBaseline(baseline, report.trials, { p95: reg?.p95 ?? 0.05, errorRatio: reg?.errorRatio ?? 0.001, memoryPerRequest: reg?.memoryPerRequest ?? 0.1 }, { path: o.baselinePath, profile: report.profile });
+      if (starved) withdrawn.push(...withdrawStarvedFailures(starved, [], report.baseline));
       const mismatch = profileMismatch(baseline, report.profile);
       if (mismatch) reasons.push(mismatch);
+      // Too few trials for the test to ever reject: said once for the run (and per metric in the comparison).
+      const unreachable = cannotReachAlphaText(report.trials.length, baseline.trials.length, DEFAULT_ALPHA);
+      if (unreachable) reasons.push(`regression: ${unreachable}`);
       journal.write('baseline', { comparison: report.baseline });
-    } else {
+    } else if (!o.updateBaseline) {
+      // (With --update-baseline a passing run records the first one; the outcome says whether it did.)
       reasons.push(`no baseline at ${o.baselinePath} yet: run with --update-baseline once this build is accepted`);
     }
   }
@@ -296,10 +306,11 @@ export async function runGate(o: GateRunOptions): Promise<GateReport> {
   }
   const failures = failureReasons(report.verdicts);
   if (report.baseline?.verdict === 'fail') failures.push(...report.baseline.comparisons.filter((c) => c.verdict === 'fail').map((c) => `regression ${c.metric}: ${c.reason}`));
-  if (failures.length > 0) {
-    if (o.updateBaseline) reasons.push('baseline not updated: the gate did not pass');
-    return finish('fail', EXIT.FAILED, [...failures, ...reasons]);
-  }
+  const notUpdated = o.updateBaseline && o.baselinePath !== undefined ? [baseline ? 'baseline not updated: the gate did not pass' : `no baseline recorded at ${o.baselinePath}: the gate did not pass`] : [];
+  const unsupported = starved && withdrawn.length > 0 ? [starvedReason(starved, withdrawn)] : [];
+  if (failures.length > 0) return finish('fail', EXIT.FAILED, [...failures, ...unsupported, ...reasons, ...notUpdated]);
+  // Failed only where a starved machine explains it: no verdict either way.
+  if (unsupported.length > 0) return finish('inconclusive', EXIT.INCONCLUSIVE, [...unsupported, ...reasons, ...notUpdated]);
   if (o.updateBaseline && o.baselinePath !== undefined) {
     writeBaseline(o.baselinePath, makeBaseline({ service: contract.service.name, profile: report.profile, trials: report.trials, commit: o.commit }));
     report.baselineUpdated = o.baselinePath;
