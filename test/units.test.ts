@@ -67,13 +67,13 @@ describe('units', () => {
     }));
   });
 
-  it('formatBytes: binary units, three significant digits, a space; formatMillis: three significant digits', () => {
+  it('formatBytes: binary units, three significant digits, a space; formatMillis: the gate\'s latency rounding', () => {
     const bytes: Array<[number, string]> = [
       [0, '0 B'], [357.557, '358 B'], [1023.6, '1 KiB'], [1024, '1 KiB'], [45_488_000, '43.4 MiB'], [512 * 1024 ** 2, '512 MiB'],
       [Math.round(1.2 * 1024 ** 3), '1.2 GiB'], [1023.99 * 1024, '1 MiB'], [-2048, '-2 KiB'], [5 * 1024 ** 5, '5120 TiB'],
     ];
     for (const [b, text] of bytes) assert.equal(formatBytes(b), text, String(b));
-    const ms: Array<[number, string]> = [[0.2134, '0.213 ms'], [5.123, '5.12 ms'], [9.996, '10.0 ms'], [21.37, '21.4 ms'], [99.96, '100 ms'], [254.4, '254 ms'], [1234.5, '1,235 ms'], [-52, '-52.0 ms'], [NaN, 'n/a']];
+    const ms: Array<[number, string]> = [[0.2134, '0.213 ms'], [0.9996, '1.0 ms'], [5.123, '5.1 ms'], [21.37, '21.4 ms'], [99.96, '100 ms'], [254.4, '254 ms'], [1234.5, '1,235 ms'], [-52, '-52.0 ms'], [NaN, 'n/a']];
     for (const [v, text] of ms) assert.equal(formatMillis(v), text, String(v));
   });
 });

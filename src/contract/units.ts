@@ -87,17 +87,16 @@ export function formatElapsed(ms: number): string {
 }
 
 /**
- * A latency in milliseconds with three significant digits and a space, as the gate and `status`
- * show latencies: 0.2134 -> "0.213 ms", 5.123 -> "5.12 ms", 21.37 -> "21.4 ms", 254.4 -> "254 ms",
- * 1234.5 -> "1,235 ms" (whole milliseconds from 100 ms on).
+ * A latency in milliseconds, as the gate and `status` show latencies: three decimals below 1 ms,
+ * one below 100 ms, whole milliseconds above, and a space: 0.2134 -> "0.213 ms", 5.123 -> "5.1 ms",
+ * 21.37 -> "21.4 ms", 254.4 -> "254 ms", 1234.5 -> "1,235 ms".
  */
 export function formatMillis(ms: number): string {
   if (!Number.isFinite(ms)) return 'n/a';
-  const abs = Math.abs(ms);
-  const digits = abs < 1 ? 3 : abs < 10 ? 2 : abs < 100 ? 1 : 0;
-  // Rounding can carry into the next range (9.996 -> "10.00"): format again at the rounded value.
-  const r = +ms.toFixed(digits);
-  const d = Math.abs(r) < 1 ? 3 : Math.abs(r) < 10 ? 2 : Math.abs(r) < 100 ? 1 : 0;
+  const places = (v: number) => (Math.abs(v) < 1 ? 3 : Math.abs(v) < 100 ? 1 : 0);
+  // Rounding can carry into the next range (99.96 -> "100.0"): format again at the rounded value.
+  const r = +ms.toFixed(places(ms));
+  const d = places(r);
   return `${r.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d })} ms`;
 }
 

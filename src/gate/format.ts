@@ -4,7 +4,7 @@ import { formatBytes, formatMillis } from '../contract/units.ts';
 import { pct } from '../evaluate/report.ts';
 import type { Unit } from './types.ts';
 
-/** Three significant digits (units.ts formatMillis): 0.2134 -> "0.213 ms", 5.123 -> "5.12 ms", 21.37 -> "21.4 ms", 1234.5 -> "1,235 ms". */
+/** units.ts formatMillis: 0.2134 -> "0.213 ms", 21.37 -> "21.4 ms", 1234.5 -> "1,235 ms". */
 export function formatLatency(ms: number): string {
   return formatMillis(ms);
 }
