@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import os from 'node:os';
 import { describe, it } from 'node:test';
-import { machineBetween, processTreeCpuMs, sampleCpu } from '../src/gate/machine.ts';
+import { machineBetween, processTreeCpuMs, sampleCpu, systemMachineProbe } from '../src/gate/machine.ts';
 
 describe('gate machine probe', () => {
   it('other CPU = busy time of all cores minus the generator and the target', () => {
@@ -16,6 +16,18 @@ describe('gate machine probe', () => {
     assert.equal(machineBetween(before, { ...after, atMs: 0 }, 700), undefined);
     assert.equal(machineBetween(before, { ...after, cores: 8 }, 700), undefined);
     assert.equal(machineBetween(before, after, NaN), undefined);
+  });
+
+  it('the system probe measures around a trial, and claims nothing without the target\'s CPU', () => {
+    assert.equal(systemMachineProbe.begin(undefined)(100), undefined);
+    assert.equal(systemMachineProbe.begin(0)(undefined), undefined);
+    const end = systemMachineProbe.begin(0);
+    const t0 = performance.now();
+    while (performance.now() - t0 < 30) {} // some wall time (and CPU of this process) to measure
+    const m = end(0);
+    assert.ok(m !== undefined);
+    assert.equal(m.cores, os.cpus().length);
+    assert.ok(m.otherCpuCores >= 0 && m.otherCpuCores <= m.cores, JSON.stringify(m));
   });
 
   it('sampleCpu reads this machine', () => {
