@@ -13,7 +13,7 @@
 // 3 the target or Prometheus could not be read; 4 inconclusive (an SLO has no data).
 import type { Command } from 'commander';
 import type { Contract } from '../contract/schema.ts';
-import { formatDuration } from '../contract/units.ts';
+import { formatDuration, formatElapsed } from '../contract/units.ts';
 import { defineSlos } from '../evaluate/definitions.ts';
 import { EmbeddedEvaluator } from '../evaluate/embedded.ts';
 import { evaluateThroughPrometheus } from '../evaluate/promql.ts';
@@ -158,7 +158,7 @@ export async function runStatus(file: string, flags: StatusFlags, ctx: CliContex
     const progress = (line: string) => {
       if (flags.progress !== false) ctx.stderr(`sloctl status: ${line}\n`);
     };
-    progress(`sampling ${urls.metrics}: ${samples} scrapes, ${formatDuration(intervalMs)} apart (about ${formatDuration(intervalMs * (samples - 1))})`);
+    progress(`sampling ${urls.metrics}: ${samples} scrapes, ${formatDuration(intervalMs)} apart (about ${formatElapsed(intervalMs * (samples - 1))})`);
     for (let i = 0; i < samples; i++) {
       if (i > 0) await sleep(intervalMs);
       if (i > 0) progress(`scrape ${i + 1} of ${samples}`);

@@ -15,7 +15,7 @@
 import { closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UsageError } from '../errors.ts';
-import { formatDuration } from '../contract/units.ts';
+import { formatDuration, formatElapsed } from '../contract/units.ts';
 import { checkTargetUrl } from '../observe/scraper.ts';
 import { DEFAULT_HEALTH_PATH, describeProbe, endpointUrl, probeHealth, type HealthProbe } from './health.ts';
 import { tailFile } from './log-tail.ts';
@@ -246,7 +246,7 @@ export async function startTarget(opts: StartTargetOptions): Promise<RunningTarg
   async function waitHealthy(): Promise<RunningTarget> {
   const deadline = t0 + opts.startTimeoutMs;
   const exitedError = async (exit: ExitInfo): Promise<never> => {
-    const after = formatDuration(Math.round(performance.now() - t0));
+    const after = formatElapsed(Math.round(performance.now() - t0));
     // The shell is gone; a background child it left may not be: stop the group before reporting.
     await target.stop(1000);
     const tail = target.logTail(LOG_LINES);
@@ -508,7 +508,7 @@ class Target implements RunningTarget {
 export function describeStop(r: StopResult, command: string): string[] {
   const out: string[] = [];
   const list = (ps: ProcessNote[]) => ps.map(describeProcess).join(', ');
-  const grace = formatDuration(r.graceMs);
+  const grace = formatElapsed(r.graceMs);
   if (r.forced) {
     out.push(`the target \`${command}\` did not stop within ${grace} of SIGTERM: sloctl killed ${r.killed.length === 1 ? 'it' : `${r.killed.length} processes`} with SIGKILL: ${list(r.killed)}. A service that ignores SIGTERM loses its in-flight requests on every deploy`);
   }
