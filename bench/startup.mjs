@@ -33,8 +33,9 @@ try {
   const contract = join(root, 'examples/checkout/slo.yaml');
   const dev = `node ${join(root, 'scripts/dev.mjs')}`;
   const md = join(work, 'startup.md');
+  const json = join(work, 'startup.json');
   const r = spawnSync('hyperfine', [
-    '--warmup', '3', '--runs', runs, '--export-markdown', md, '-N',
+    '--warmup', '3', '--runs', runs, '--export-markdown', md, '--export-json', json, '-N',
     '-n', 'node (empty script)', `node ${join(work, 'empty.mjs')}`,
     '-n', 'sloctl --version', `${bin} --version`,
     '-n', 'sloctl validate examples/checkout/slo.yaml', `${bin} validate ${contract}`,
@@ -42,6 +43,11 @@ try {
   ], { stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
   console.log(`\n${readFileSync(md, 'utf8')}`);
+  // Medians: on a shared machine a few slow runs move the mean; the median is what to quote.
+  const results = JSON.parse(readFileSync(json, 'utf8')).results;
+  const base = results[0].median;
+  console.log('| Command | Median [ms] | Relative to node |\n|:---|---:|---:|');
+  for (const x of results) console.log(`| \`${x.command}\` | ${(x.median * 1000).toFixed(1)} | ${(x.median / base).toFixed(2)} |`);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
