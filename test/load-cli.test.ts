@@ -5,32 +5,18 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Command } from 'commander';
-import { EXIT, type CliContext } from '../src/cli/exit.ts';
-import { exitFor } from '../src/cli/main.ts';
-import { register, type LoadCommandDeps } from '../src/cli/load.ts';
+import { EXIT } from '../src/cli/exit.ts';
+import type { LoadCommandDeps } from '../src/cli/load.ts';
+import { runLoadCli } from './helpers/load-cli.ts';
 import { Histogram } from '../src/load/histogram.ts';
 import { runLoad } from '../src/load/run.ts';
 import type { LoadOptions, LoadResult } from '../src/load/types.ts';
 
 const FIXTURES = new URL('./fixtures/load/', import.meta.url).pathname;
 
-/** The CLI as main() runs it, with only the load command (main.ts wires it in). */
-async function run(args: string[], deps: LoadCommandDeps = {}, cwd = FIXTURES) {
-  let stdout = '';
-  let stderr = '';
-  const ctx: CliContext = { exitCode: EXIT.OK, stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; }, cwd, color: false };
-  const program = new Command('sloctl').exitOverride().configureOutput({ writeOut: ctx.stdout, writeErr: ctx.stderr });
-  register(program, ctx, { isTTY: false, ...deps });
-  for (const sub of program.commands) sub.exitOverride().configureOutput({ writeOut: ctx.stdout, writeErr: ctx.stderr });
-  try {
-    await program.parseAsync(['node', 'sloctl', 'load', ...args]);
-    return { code: ctx.exitCode, stdout, stderr };
-  } catch (e) {
-    // Mapped to an exit code the way main() does it (src/errors.ts).
-    const code = exitFor(e, { stderr: (s) => { stderr += s; } });
-    return { code, stdout, stderr };
-  }
+/** `sloctl load` with the test's own dependencies (test/helpers/load-cli.ts). */
+function run(args: string[], deps: LoadCommandDeps = {}, cwd = FIXTURES) {
+  return runLoadCli(args, deps, cwd);
 }
 
 /** A result as runLoad would return it, for the tests that only check what the command does with one. */
