@@ -257,7 +257,7 @@ describe('route attribution (pure)', () => {
     const gone = vs.find((v) => v.contract === 'routes')!;
     assert.equal(gone.name, 'GET /gone');
     assert.equal(gone.verdict, 'fail');
-    assert.match(gone.reason, /^the service does not have GET \/gone: all 100 answered requests got 404; its 404s fall in the error class "not-found", which weighs 0/);
+    assert.match(gone.reason, /^the service does not have GET \/gone: all 100 answered requests got 404; its 404s fall in the error class "not-found", which weighs 0.*add the route to the service/);
     assert.equal(vs.find((v) => v.name === 'throughput')!.measured, 10, 'only /a\'s 100 requests in 10 s');
     // Some 404s among 200s is a route that exists (a lookup that found nothing).
     const some = judgeObjectives(contract, { client: load([row('gone', fill(100, 1), { 404: 50, 200: 50 })]), service: { slos: [] } });
@@ -271,8 +271,10 @@ describe('route attribution (pure)', () => {
     const seen = (requests: number) => new Map([['GET /b/{productId}', { method: 'GET', route: '/b/{productId}', buckets: new Map([[0.1, requests], [Infinity, requests]]), requests, classes: new Map([['not-found', requests]]) }]]);
     const [matched] = routeEvidence(contract, client, seen(10));
     assert.match(matched.missing!, /^every one of the 10 answered requests to GET \/b\/:id got 404, although the service matched the route/);
+    assert.equal(matched.missingKind, 'untested');
     assert.equal(matched.service!.total, 10);
     const [unmatched] = routeEvidence(contract, client, new Map([['GET unmatched', { method: 'GET', route: 'unmatched', buckets: new Map([[Infinity, 10]]), requests: 10, classes: new Map() }]]));
     assert.match(unmatched.missing!, /^the service does not have GET \/b\/:id: all 10 answered requests got 404, and the service counted 10 GET requests as unmatched and none for \/b\/:id$/);
+    assert.equal(unmatched.missingKind, 'absent');
   });
 });

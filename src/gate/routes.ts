@@ -43,6 +43,8 @@ export interface RouteEvidence {
   missing?: string;
   /** Count of the requests that showed it (for the verdict). */
   missingCount?: number;
+  /** Why it counts as missing: the service lacks the route, or has it but the mix's requests find nothing there. */
+  missingKind?: 'absent' | 'untested';
 }
 
 /** Route templates compared whatever the parameter syntax: /a/:id, /a/{id}, /a/:name all read /a/:. */
@@ -146,6 +148,7 @@ export function routeEvidence(contract: Contract, load: LoadResult, service: Ser
       const codes = Object.keys(row.statuses).sort().join('/');
       if (serviceMatched) {
         ev.missing = `every one of the ${num(answered)} answered requests to ${label} got ${codes}, although the service matched the route (its series count ${num(matched!.requests)}): the mix's paths or parameters find nothing, so the route was not tested (check load.mix)`;
+        ev.missingKind = 'untested';
       } else {
         const svc = service === undefined
           ? ''
@@ -153,11 +156,13 @@ export function routeEvidence(contract: Contract, load: LoadResult, service: Ser
             ? `, and the service counted ${num(unmatchedN)} ${method} requests as unmatched and none for ${path}`
             : `, and the service's series have no requests for ${path}`;
         ev.missing = `the service does not have ${label}: all ${num(answered)} answered requests got ${codes}${svc}`;
+        ev.missingKind = 'absent';
       }
       ev.missingCount = answered;
     } else if (service !== undefined && !serviceMatched && unmatchedN > 0 && answered > 0 && unmatchedN >= 0.9 * answered) {
       ev.missing = `the service does not have ${label}: it counted ${num(unmatchedN)} ${method} requests as unmatched and none for ${path}, while the client got answers (${statusList(row)}): a catch-all answered them`;
       ev.missingCount = unmatchedN;
+      ev.missingKind = 'absent';
     }
     return ev;
   });

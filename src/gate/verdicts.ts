@@ -389,7 +389,7 @@ function routeVerdicts(contract: Contract, views: GateViews): ObjectiveVerdict[]
       contract: 'routes', name: e.label, verdict: 'fail' as const, measured: e.missingCount ?? NaN, objective: 0, unit: 'count' as Unit,
       direction: 'lower-is-better' as const, margin: -(e.missingCount ?? NaN),
       client: e.client?.notFound ?? NaN, ...(e.service ? { service: e.service.notFound } : {}),
-      reason: `${e.missing}; ${good404}add the route to the service, or remove it from the contract and load.mix`,
+      reason: `${e.missing}; ${good404}${e.missingKind === 'untested' ? 'give load.mix paths or parameters the service answers' : 'add the route to the service, or remove it from the contract and load.mix'}`,
       routes: [{ route: e.label, view: 'client' as const, value: e.missingCount ?? NaN, unit: 'count' as Unit, detail: e.missing! }],
     }));
 }
