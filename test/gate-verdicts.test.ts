@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import { parseContract } from '../src/contract/load.ts';
 import type { Contract } from '../src/contract/schema.ts';
 import type { SloStatus } from '../src/evaluate/report.ts';
+import { concurrencyReads, observeScrape } from '../src/gate/concurrency.ts';
 import { judgeObjectives, type ServiceView } from '../src/gate/verdicts.ts';
 import { Histogram } from '../src/load/histogram.ts';
 import type { LoadResult, RouteResult } from '../src/load/types.ts';
@@ -154,4 +155,86 @@ test('a service ratio interpolated inside a bucket (no bucket at the threshold) 
   const v = byName(judgeObjectives(contract(), views), 'api');
   assert.equal(v.verdict, 'warn');
   assert.match(v.reason, /no bucket at the threshold/);
+});
+
+const CONCURRENCY = `
+apiVersion: sloctl/v1
+service: { name: shop, runtime: go }
+routes:
+  - { name: view, method: GET, path: /items/:id }
+metrics: { inFlight: myapp_in_flight_requests }
+objectives:
+  concurrency:
+    goroutines: { warn: 100, critical: 500 }
+    inFlight: { warn: 50, critical: 200 }
+    eventLoopDelay: { warn: 50ms, critical: 200ms }
+    handles: { warn: 1000, critical: 5000 }
+    pprof: /debug/pprof
+  dependencies: { requireTimeout: true }
+  observability: { maxSeries: 500 }
+  drift:
+    action: shed
+    signals: [{ signal: inFlight, threshold: 100 }]
+`;
+
+test('concurrency: each declared signal\'s peak is judged against warn and critical, with the trial it happened in; unexported signals skip with the series and role', () => {
+  const reads = concurrencyReads(contract(CONCURRENCY));
+  // The contract's metrics: override is the series read for inFlight; the others are the defaults.
+  assert.deepEqual(reads.map((r) => [r.signal, r.series]), [
+    ['goroutines', 'go_goroutines'], ['inFlight', 'myapp_in_flight_requests'], ['eventLoopDelay', 'nodejs_eventloop_lag_p99_seconds'], ['handles', 'nodejs_active_handles_total'],
+  ]);
+  const peaks = new Map();
+  const scrapes: Array<{ trial: number; offsetMs: number; values: Record<string, number[]> }> = [
+    { trial: 1, offsetMs: 0, values: { go_goroutines: [12], myapp_in_flight_requests: [150], nodejs_eventloop_lag_p99_seconds: [5] } },
+    { trial: 1, offsetMs: 2000, values: { go_goroutines: [180], myapp_in_flight_requests: [3, 4] } },
+    { trial: 2, offsetMs: 4000, values: { go_goroutines: [640], myapp_in_flight_requests: [10, 50] } },
+    { trial: 3, offsetMs: 6000, values: { go_goroutines: [600], myapp_in_flight_requests: [1] } },
+  ];
+  scrapes.forEach((s, i) => observeScrape(peaks, reads, { opening: i === 0, trial: s.trial, trials: 3, offsetMs: s.offsetMs }, (name) => s.values[name]));
+  const vs = judgeObjectives(contract(CONCURRENCY), { client: load([row('view', Array(100).fill(10), { 200: 100 })]), service: { slos: [], concurrency: [...peaks.values()] } }).filter((v) => v.contract === 'concurrency');
+  assert.deepEqual(vs.map((v) => [v.name, v.verdict, v.measured]), [
+    ['goroutines', 'fail', 640], ['inFlight', 'warn', 150], ['eventLoopDelay', 'skipped', NaN], ['handles', 'skipped', NaN], ['pprof', 'skipped', NaN],
+  ]);
+  const g = vs[0];
+  assert.equal(g.reason, 'goroutines peaked at 640 in trial 2 of 3, 4 s into the measured phase, at or over critical 500 (warn 100; go_goroutines, 4 scrapes)');
+  assert.deepEqual([g.thresholds, g.peakAt, g.series, g.objective, g.margin], [{ warn: 100, critical: 500 }, { trial: 2, trials: 3, offsetMs: 4000 }, 'go_goroutines', 500, -140]);
+  // Series of one name add up for a count (two in-flight series: 10 + 50 = 60 < 150 at the opening scrape).
+  assert.match(vs[1].reason, /^requests in flight peaked at 150 in trial 1 of 3, 0 s into the measured phase, at or over warn 50 \(critical 200; myapp_in_flight_requests/);
+  // The delay is an interval signal: the opening scrape (5 s of warm-up lag) does not count, and no later scrape had it.
+  assert.match(vs[2].reason, /^the service does not export nodejs_eventloop_lag_p99_seconds: none of the 3 scrapes of the measured phase had it, .*metrics: \{ eventLoopDelay: <name> \}/);
+  assert.match(vs[3].reason, /^the service does not export nodejs_active_handles_total: none of the 4 scrapes/);
+  assert.match(vs[4].reason, /does not fetch goroutine dumps/);
+});
+
+test('concurrency: a peak under warn passes, at warn warns; without a service view every signal skips with the reason', () => {
+  const text = `
+apiVersion: sloctl/v1
+service: { name: shop }
+routes: [{ name: view, method: GET, path: /v }]
+objectives:
+  concurrency:
+    eventLoopUtilization: { warn: 70%, critical: 90% }
+    handles: { warn: 100, critical: 200 }
+`;
+  const c = contract(text);
+  const client = load([row('view', Array(10).fill(10), { 200: 10 })]);
+  const peaks = [
+    { signal: 'eventLoopUtilization' as const, series: 'nodejs_eventloop_utilization', scrapes: 3, judgedScrapes: 3, peak: 0.42, trial: 1, trials: 1, offsetMs: 1000 },
+    { signal: 'handles' as const, series: 'nodejs_active_handles_total', scrapes: 4, judgedScrapes: 4, peak: 100, trial: 1, trials: 1, offsetMs: 0 },
+  ];
+  const vs = judgeObjectives(c, { client, service: { slos: [], concurrency: peaks } }).filter((v) => v.contract === 'concurrency');
+  assert.deepEqual(vs.map((v) => [v.name, v.verdict]), [['eventLoopUtilization', 'pass'], ['handles', 'warn']]);
+  assert.match(vs[0].reason, /^event-loop utilization peaked at 42(\.0)?% in trial 1 of 1, 1 s into the measured phase, under warn 70(\.0)?%/);
+  const none = judgeObjectives(c, { client, service: { slos: [], unavailable: 'fewer than two successful scrapes of http://x/metrics' } }).filter((v) => v.contract === 'concurrency');
+  assert.deepEqual(none.map((v) => v.verdict), ['skipped', 'skipped']);
+  assert.match(none[1].reason, /^active handles \(nodejs_active_handles_total\) not judged: fewer than two successful scrapes/);
+});
+
+test('sections the gate does not judge are listed as skipped with the command that judges them, never left out', () => {
+  const vs = judgeObjectives(contract(CONCURRENCY), { client: load([row('view', Array(10).fill(10), { 200: 10 })]), service: { slos: [] } });
+  const rows = vs.filter((v) => ['dependencies', 'drift', 'observability', 'resilience'].includes(v.contract));
+  assert.deepEqual(rows.map((v) => [v.contract, v.verdict]), [['dependencies', 'skipped'], ['drift', 'skipped'], ['observability', 'skipped']]);
+  for (const v of rows) assert.match(v.reason, /judged by sloctl accept( \/ drill)?, not by the gate/);
+  // The default contract declares none of them: no such rows.
+  assert.equal(judgeObjectives(contract(), { client: load([row('view', Array(10).fill(10), { 200: 10 })]), service: { slos: [] } }).some((v) => ['dependencies', 'drift', 'observability', 'resilience', 'concurrency'].includes(v.contract)), false);
 });

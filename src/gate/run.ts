@@ -220,6 +220,7 @@ export async function runGate(o: GateRunOptions): Promise<GateReport> {
         const phase = profile.trials > 1 ? `trial ${i + 1}/${profile.trials}` : 'measured';
         log(`${phase}: ${trialMs / 1000}s at ${profile.rate === 'max' ? 'max' : `${profile.rate}/s`}`);
         // What the rest of the machine used meanwhile (src/gate/machine.ts).
+        watch.beginTrial(i, profile.trials);
         const probed = (o.machineProbe ?? systemMachineProbe).begin(targetCpuMs(before));
         const r = await load(phase, trialMs, i + 1);
         const after = await watch.scrape();

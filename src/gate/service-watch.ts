@@ -8,6 +8,7 @@ import { GO_RUNTIME_ROLES, HTTP_ROLES, NODE_RUNTIME_ROLES } from '../contract/me
 import type { Contract } from '../contract/schema.ts';
 import { increase } from '../engine/counter.ts';
 import { parseLe, type Bucket } from '../engine/histogram.ts';
+import { concurrencyReads, observeScrape, type ConcurrencyPeak, type ConcurrencyRead, type ConcurrencySignal } from './concurrency.ts';
 import { defineSlos } from '../evaluate/definitions.ts';
 import { EmbeddedEvaluator } from '../evaluate/embedded.ts';
 import { monotonicClock, Scraper, type ScrapeReport } from '../observe/scraper.ts';
@@ -69,6 +70,9 @@ export class ServiceWatch {
   private heapMax: number | undefined;
   private rssMax: number | undefined;
   private depUp = { sum: 0, n: 0 };
+  private readonly concurrency: ConcurrencyRead[];
+  private readonly peaks = new Map<ConcurrencySignal, ConcurrencyPeak>();
+  private trial = { index: 0, total: undefined as number | undefined };
 
   constructor(contract: Contract, opts: ServiceWatchOptions) {
     this.opts = opts;
@@ -86,6 +90,12 @@ export class ServiceWatch {
       duration: m.requestDuration ?? HTTP_ROLES.requestDuration.name,
     };
     this.critical = contract.dependencies.filter((d) => d.critical).map((d) => d.name);
+    this.concurrency = concurrencyReads(contract);
+  }
+
+  /** The trial (0-based) the scrapes from now on belong to, of how many: when a concurrency peak happened. */
+  beginTrial(index: number, total?: number): void {
+    this.trial = { index, total };
   }
 
   /** One scrape now; returns the mark (heap and requests) it read. */
@@ -98,8 +108,14 @@ export class ServiceWatch {
       this.failures.push(r.error?.message ?? 'scrape failed');
       return { at: r.at };
     }
+    const opening = this.firstAt === undefined;
     this.firstAt ??= r.at;
     this.lastAt = r.at;
+    if (this.concurrency.length > 0) {
+      // Only the series this scrape carried (a series it no longer exposes keeps an old latest sample).
+      const valuesOf = (name: string) => this.store.select(name).map((x) => x.latest()).filter((x) => x !== undefined && x.t === r.at).map((x) => x!.v);
+      observeScrape(this.peaks, this.concurrency, { opening, trial: this.trial.index + 1, trials: this.trial.total, offsetMs: r.at - this.firstAt }, valuesOf);
+    }
     const heap = this.latestSum(this.names.heap);
     const rss = this.latestSum(this.names.rss);
     if (heap !== undefined) this.heapMax = Math.max(this.heapMax ?? 0, heap);
@@ -161,6 +177,7 @@ export class ServiceWatch {
       heapGrowthBytes: endHeap !== undefined && start?.heapBytes !== undefined ? endHeap - start.heapBytes : undefined,
       requests,
       dependencyUpShare: this.depUp.n > 0 ? this.depUp.sum / this.depUp.n : undefined,
+      concurrency: this.concurrency.length > 0 ? [...this.peaks.values()] : undefined,
     };
   }
 

@@ -30,6 +30,12 @@ export interface ObjectiveVerdict {
   routes?: RouteCause[];
   /** An availability verdict: the parts of the composite, their weights and values. */
   parts?: AvailabilityPart[];
+  /** A peak judged against two levels (concurrency): at or over warn warns, at or over critical fails. */
+  thresholds?: { warn: number; critical: number };
+  /** The service's series the value was read from (concurrency). */
+  series?: string;
+  /** When the peak was observed: the trial (1-based) of how many, and ms since the measured phase opened. */
+  peakAt?: { trial: number; trials?: number; offsetMs: number };
 }
 
 /** A route that makes an objective fail: "GET /api/tags: p95 254 ms, 84% within 100 ms". */

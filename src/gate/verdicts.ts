@@ -9,11 +9,15 @@
 //   percentiles are estimates between histogram buckets). A service view beyond the line warns.
 // - Memory: the service's heap and RSS peaks against warn/critical; growth per request warns only,
 //   since one run cannot tell a leak from the timing of a garbage collection.
+// - Concurrency: each declared signal's peak over the measured phase against warn/critical; a signal
+//   the service does not export is skipped, naming the series and the `metrics:` role (concurrency.ts).
 // - Custom PromQL SLIs need Prometheus: skipped, with the command that evaluates them.
+// - Sections the gate does not judge (dependencies, resilience, drift, observability): skipped rows.
 import type { Contract, LatencyObjective } from '../contract/schema.ts';
 import type { SloStatus } from '../evaluate/report.ts';
 import type { LoadResult, RouteResult } from '../load/types.ts';
 import { businessWeight, classifierOf, clientCounts, mergedHistogram, routeOf, rowsFor } from './client-view.ts';
+import { concurrencyVerdicts, unjudgedSections, type ConcurrencyPeak } from './concurrency.ts';
 import { formatValue } from './format.ts';
 import type { HealthStats } from './health-watcher.ts';
 import { causesText, errorCauses, latencyShareCauses, percentileCauses, routeEvidence, throughputCauses, type RouteEvidence } from './routes.ts';
@@ -32,6 +36,8 @@ export interface ServiceView {
   requests?: number;
   /** Mean of the critical dependencies' up gauges over the scrapes, 0..1. */
   dependencyUpShare?: number;
+  /** Per declared concurrency signal, its peak over the measured phase (src/gate/concurrency.ts). */
+  concurrency?: ConcurrencyPeak[];
   /** Why there is no service view at all (the metrics could not be read). */
   unavailable?: string;
 }
@@ -453,6 +459,8 @@ export function judgeObjectives(contract: Contract, views: GateViews, options: J
   const availability = availabilityVerdict(contract, views);
   if (availability) out.push(availability);
   out.push(...routeVerdicts(contract, views));
-  out.push(...memoryVerdicts(contract, views.service), ...customVerdicts(contract));
+  out.push(...memoryVerdicts(contract, views.service));
+  out.push(...concurrencyVerdicts(contract, views.service.unavailable ? undefined : views.service.concurrency, views.service.unavailable));
+  out.push(...customVerdicts(contract), ...unjudgedSections(contract));
   return out;
 }
