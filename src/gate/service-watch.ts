@@ -177,7 +177,8 @@ export class ServiceWatch {
       heapGrowthBytes: endHeap !== undefined && start?.heapBytes !== undefined ? endHeap - start.heapBytes : undefined,
       requests,
       dependencyUpShare: this.depUp.n > 0 ? this.depUp.sum / this.depUp.n : undefined,
-      concurrency: this.concurrency.length > 0 ? [...this.peaks.values()] : undefined,
+      // A peak in the scrape that opened the phase was read before the first trial said how many there are.
+      concurrency: this.concurrency.length > 0 ? [...this.peaks.values()].map((p) => (p.trial !== undefined && p.trials === undefined && this.trial.total !== undefined ? { ...p, trials: this.trial.total } : p)) : undefined,
     };
   }
 
