@@ -5,6 +5,7 @@ import { parseContract } from '../src/contract/load.ts';
 import type { Contract } from '../src/contract/schema.ts';
 import type { SloStatus } from '../src/evaluate/report.ts';
 import { concurrencyReads, observeScrape } from '../src/gate/concurrency.ts';
+import { formatObjective } from '../src/gate/render-format.ts';
 import { judgeObjectives, type ServiceView } from '../src/gate/verdicts.ts';
 import { Histogram } from '../src/load/histogram.ts';
 import type { LoadResult, RouteResult } from '../src/load/types.ts';
@@ -198,6 +199,8 @@ test('concurrency: each declared signal\'s peak is judged against warn and criti
   const g = vs[0];
   assert.equal(g.reason, 'goroutines peaked at 640 in trial 2 of 3, 4 s into the measured phase, at or over critical 500 (warn 100; go_goroutines, 4 scrapes)');
   assert.deepEqual([g.thresholds, g.peakAt, g.series, g.objective, g.margin], [{ warn: 100, critical: 500 }, { trial: 2, trials: 3, offsetMs: 4000 }, 'go_goroutines', 500, -140]);
+  // The table's REQUIRED column shows both levels.
+  assert.equal(formatObjective(g), 'warn 100, critical 500');
   // Series of one name add up for a count (two in-flight series: 10 + 50 = 60 < 150 at the opening scrape).
   assert.match(vs[1].reason, /^requests in flight peaked at 150 in trial 1 of 3, 0 s into the measured phase, at or over warn 50 \(critical 200; myapp_in_flight_requests/);
   // The delay is an interval signal: the opening scrape (5 s of warm-up lag) does not count, and no later scrape had it.
@@ -235,6 +238,8 @@ test('sections the gate does not judge are listed as skipped with the command th
   const rows = vs.filter((v) => ['dependencies', 'drift', 'observability', 'resilience'].includes(v.contract));
   assert.deepEqual(rows.map((v) => [v.contract, v.verdict]), [['dependencies', 'skipped'], ['drift', 'skipped'], ['observability', 'skipped']]);
   for (const v of rows) assert.match(v.reason, /judged by sloctl accept( \/ drill)?, not by the gate/);
+  // No objective to show in the table: "-", not "<= n/a".
+  assert.deepEqual(rows.map((v) => formatObjective(v)), ['-', '-', '-']);
   // The default contract declares none of them: no such rows.
   assert.equal(judgeObjectives(contract(), { client: load([row('view', Array(10).fill(10), { 200: 10 })]), service: { slos: [] } }).some((v) => ['dependencies', 'drift', 'observability', 'resilience', 'concurrency'].includes(v.contract)), false);
 });

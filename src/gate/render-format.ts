@@ -13,8 +13,10 @@ export function cellValue(x: number | undefined, unit: Unit): string {
   return x === undefined ? '-' : formatValue(x, unit);
 }
 
-/** "<= 250 ms", ">= 99.9%". */
-export function formatObjective(v: Pick<ObjectiveVerdict, 'objective' | 'unit' | 'direction'>): string {
+/** "<= 250 ms", ">= 99.9%"; a peak judged at two levels: "warn 150, critical 250"; "-" when there is no objective (a section the gate does not judge). */
+export function formatObjective(v: Pick<ObjectiveVerdict, 'objective' | 'unit' | 'direction' | 'thresholds'>): string {
+  if (v.thresholds) return `warn ${formatValue(v.thresholds.warn, v.unit)}, critical ${formatValue(v.thresholds.critical, v.unit)}`;
+  if (Number.isNaN(v.objective)) return '-';
   return `${v.direction === 'lower-is-better' ? '<=' : '>='} ${formatValue(v.objective, v.unit)}`;
 }
 
