@@ -35,7 +35,7 @@ describe('sloctl gate examples/checkout/slo.yaml', () => {
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const report = JSON.parse(r.stdout);
     const judged = report.verdicts.filter((v: { verdict: string }) => v.verdict !== 'skipped').map((v: { contract: string }) => v.contract);
-    for (const c of ['latency', 'errors', 'throughput', 'availability', 'memory']) assert.ok(judged.includes(c), `${c} judged: ${judged.join(', ')}`);
+    for (const c of ['latency', 'errors', 'throughput', 'availability', 'memory', 'concurrency']) assert.ok(judged.includes(c), `${c} judged: ${judged.join(', ')}`);
     const errors = report.verdicts.find((v: { name: string }) => v.name === 'errors');
     assert.ok(Number.isFinite(errors.client) && Number.isFinite(errors.service), JSON.stringify(errors));
   });
