@@ -1,5 +1,5 @@
 // The concurrency contract judged by the gate (issue 10, item 3), on real processes:
-// - a Go net/http service instrumented with promhttp (test/fixtures/gate-go-leak, built here with
+// - a Go net/http service instrumented with promhttp (test/fixtures/gate-go-mux, built here with
 //   Debian's Go and client_golang in GOPATH mode): with LEAK_GOROUTINES=1 every /hello leaks a
 //   goroutine and the gate FAILS on the go_goroutines peak; without it the same contract passes;
 // - a Node (Fastify) service instrumented with sloctl/sdk in this process, attached with --target:
@@ -62,7 +62,7 @@ describe('gate: the concurrency contract on a Go net/http service (promhttp, cli
     if (!go) return undefined;
     const work = mkdtempSync(join(tmpdir(), 'sloctl-go-leak-'));
     const bin = join(work, 'svc');
-    const built = spawnSync(go, ['build', '-o', bin, join(root, 'test/fixtures/gate-go-leak/main.go')], {
+    const built = spawnSync(go, ['build', '-o', bin, join(root, 'test/fixtures/gate-go-mux/main.go')], {
       encoding: 'utf8',
       env: { ...process.env, GO111MODULE: 'off', GOPATH: `/usr/share/gocode:${join(work, 'gopath')}`, GOCACHE: join(work, 'cache'), GOFLAGS: '' },
     });
