@@ -42,7 +42,7 @@ function commandNamed(argv: readonly string[]): string | undefined {
 export async function buildProgram(ctx: CliContext, argv: readonly string[] = []): Promise<Command> {
   const program = new Command('sloctl')
     .description('Make a service\'s SLI/SLO contract (slo.yaml) executable.')
-    .version(version(), '-V, --version')
+    .version(version(), '-V, --version', 'output the version number (-v too)')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   program.configureOutput({ writeOut: ctx.stdout, writeErr: ctx.stderr });
