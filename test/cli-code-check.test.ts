@@ -4,13 +4,10 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { main } from '../src/cli/main.ts';
+import { runCli } from './helpers/cli.ts';
 
 async function run(args: string[], cwd: string) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['node', 'sloctl', ...args], { stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; }, cwd, color: false });
-  return { code, stdout, stderr };
+  return runCli([...args], cwd);
 }
 
 function copyFixture(name: string): string {

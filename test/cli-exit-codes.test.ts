@@ -10,18 +10,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { COMMAND_EXIT_CODES, COMMAND_NAMES, main } from '../src/cli/main.ts';
+import { COMMAND_EXIT_CODES, COMMAND_NAMES } from '../src/cli/main.ts';
+import { runCli } from './helpers/cli.ts';
 import { EXIT, EXIT_FOR_CODE } from '../src/errors.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const example = join(root, 'examples/checkout/slo.yaml');
 
 
-async function cli(args: string[], io: { stdout?: (s: string) => void } = {}) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['node', 'sloctl', ...args], { stdout: io.stdout ?? ((s) => { stdout += s; }), stderr: (s) => { stderr += s; }, cwd: dir, color: false });
-  return { code, stdout, stderr };
+function cli(args: string[], io: { stdout?: (s: string) => void } = {}) {
+  return runCli(args, dir, io);
 }
 
 /** A loopback port nothing listens on (bound, then closed). */

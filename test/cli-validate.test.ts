@@ -4,14 +4,11 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { main } from '../src/cli/main.ts';
+import { runCli } from './helpers/cli.ts';
 import { contractJsonSchema } from '../src/contract/json-schema.ts';
 
 async function run(args: string[], cwd = process.cwd()) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['node', 'sloctl', ...args], { stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; }, cwd, color: false });
-  return { code, stdout, stderr };
+  return runCli([...args], cwd);
 }
 
 const INVALID = 'test/fixtures/contracts/invalid';

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { main } from '../src/cli/main.ts';
+import { runCli } from './helpers/cli.ts';
 import { MAX_ALIASES, MAX_CONTRACT_BYTES, MAX_NESTING, parseContract } from '../src/contract/load.ts';
 import { renderDiagnostic } from '../src/contract/render.ts';
 
@@ -33,10 +33,7 @@ function cpuMs(fn: () => void, runs: number): number {
 }
 
 async function validate(args: string[], cwd: string) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['node', 'sloctl', 'validate', ...args], { stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; }, cwd, color: false });
-  return { code, stdout, stderr };
+  return runCli(['validate', ...args], cwd);
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'sloctl-limits-'));

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
-import { main } from '../src/cli/main.ts';
+import { runCli } from './helpers/cli.ts';
 import { parseContract } from '../src/contract/load.ts';
 import type { Contract } from '../src/contract/schema.ts';
 import { ConvertError } from '../src/convert/common.ts';
@@ -487,10 +487,7 @@ spec:
 // --- the command ---------------------------------------------------------------------------------------
 
 async function run(args: string[], cwd = process.cwd()) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['node', 'sloctl', ...args], { stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; }, cwd, color: false });
-  return { code, stdout, stderr };
+  return runCli([...args], cwd);
 }
 
 describe('sloctl convert', () => {

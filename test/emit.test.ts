@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { main } from '../src/cli/main.ts';
+import { runCli } from './helpers/cli.ts';
 import { parseContract } from '../src/contract/load.ts';
 import { checkPromql } from '../src/contract/promql.ts';
 import type { Contract } from '../src/contract/schema.ts';
@@ -265,10 +265,7 @@ describe('grafana dashboard', () => {
 
 // The command line, through the real entry point.
 async function cli(args: string[], cwd = process.cwd()) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['node', 'sloctl', ...args], { stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; }, cwd, color: false });
-  return { code, stdout, stderr };
+  return runCli([...args], cwd);
 }
 
 describe('sloctl generate', () => {

@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
-import { main } from '../src/cli/main.ts';
+import { runCli } from './helpers/cli.ts';
 import { describeProbe, readHealthBody } from '../src/gate/health.ts';
 import type { GateReport } from '../src/gate/types.ts';
 import { composeHealth, DEFAULT_WEIGHTS } from '../src/sdk/core/health.ts';
@@ -50,10 +50,7 @@ objectives:
 }
 
 async function gate(file: string, cwd: string, extra: string[] = []) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['node', 'sloctl', 'gate', file, '--no-progress', '--journal', 'j.jsonl', ...extra], { stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; }, cwd, color: false });
-  return { code, stdout, stderr };
+  return runCli(['gate', file, '--no-progress', '--journal', 'j.jsonl', ...extra], cwd);
 }
 
 describe('gate availability with a failing health check', () => {

@@ -17,6 +17,7 @@ import { defaultJournalPath, SLOCTL_GITIGNORE } from '../src/gate/journal.ts';
 import { gateProfile } from '../src/gate/profile.ts';
 import { runGate } from '../src/gate/run.ts';
 import { existsSync } from 'node:fs';
+import { startGateService, type GateService } from './helpers/gate-service.ts';
 
 const TOLERANCES: RegressionTolerances = { p95: 0.05, errorRatio: 0.001, memoryPerRequest: 0.1 };
 const PROFILE: BaselineProfile = { rate: 200, durationMs: 10_000, warmupMs: 2000, connections: 16, trials: 5, workers: 1 };
@@ -434,29 +435,13 @@ describe('baseline file', () => {
 
 describe('the gate and its baseline, end to end (a 127.0.0.1 service)', () => {
   // /work answers in 2 ms; a p95 ceiling of 1 ms fails, 2 s passes.
-  let server: ReturnType<typeof createServer>;
+  let service: GateService;
   let url: string;
   before(async () => {
-    server = createServer((req, res) => {
-      if (req.url === '/healthz') {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end('{"status":"UP"}');
-        return;
-      }
-      if (req.url === '/metrics') {
-        res.writeHead(404);
-        res.end();
-        return;
-      }
-      setTimeout(() => res.end('ok'), 2);
-    });
-    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    service = await startGateService((_req, res) => setTimeout(() => res.end('ok'), 2));
+    url = service.url;
   });
-  after(() => {
-    server.closeAllConnections();
-    server.close();
-  });
+  after(() => service.close());
 
   const yaml = (p95: string) => `apiVersion: sloctl/v1
 service: { name: base }

@@ -18,7 +18,7 @@ import Fastify from 'fastify';
 import { Registry } from 'prom-client';
 import { instrument } from 'sloctl/sdk';
 import sloctlFastify from 'sloctl/sdk/fastify';
-import { main } from '../src/cli/main.ts';
+import { runCli } from './helpers/cli.ts';
 import { requireBinary } from './helpers/prometheus.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -33,10 +33,8 @@ function contractFile(text: string): string {
 }
 
 async function gate(file: string, extra: string[] = []): Promise<{ code: number; report: Report; out: string }> {
-  let stdout = '';
-  let stderr = '';
   const dir = mkdtempSync(join(tmpdir(), 'sloctl-concurrency-'));
-  const code = await main(['node', 'sloctl', 'gate', file, '--trials', '2', '--no-progress', '--json', '--journal', join(dir, 'j.jsonl'), ...extra], { stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; }, cwd: dir, color: false });
+  const { code, stdout, stderr } = await runCli(['gate', file, '--trials', '2', '--no-progress', '--json', '--journal', join(dir, 'j.jsonl'), ...extra], dir);
   return { code, report: JSON.parse(stdout) as Report, out: stdout + stderr };
 }
 

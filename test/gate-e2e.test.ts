@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
-import { main } from '../src/cli/main.ts';
+import { runCli } from './helpers/cli.ts';
 
 const REPO = resolve(import.meta.dirname, '..');
 const SERVICE = join(REPO, 'test/fixtures/gate-e2e/service.ts');
@@ -51,10 +51,7 @@ objectives:
 }
 
 async function gate(args: string[], cwd: string) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['node', 'sloctl', 'gate', ...args], { stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; }, cwd, color: false });
-  return { code, stdout, stderr };
+  return runCli(['gate', ...args], cwd);
 }
 
 function journalEvents(path: string): string[] {

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
-import { main } from '../src/cli/main.ts';
+import { runCli } from './helpers/cli.ts';
 
 const REPO = resolve(import.meta.dirname, '..');
 const EXAMPLE = readFileSync(join(REPO, 'examples/checkout/slo.yaml'), 'utf8');
@@ -22,10 +22,7 @@ function copy(text: string): { dir: string; file: string } {
 }
 
 async function gate(file: string, cwd: string) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['node', 'sloctl', 'gate', file, ...SHORT, '--journal', 'j.jsonl'], { stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; }, cwd, color: false });
-  return { code, stdout, stderr };
+  return runCli(['gate', file, ...SHORT, '--journal', 'j.jsonl'], cwd);
 }
 
 describe('sloctl gate examples/checkout/slo.yaml', () => {
@@ -78,9 +75,7 @@ describe('sloctl gate examples/express-minimal/slo.yaml', () => {
     // The real file, not a copy: target.run is resolved from the contract's directory, and the
     // contract pins no port. Its journal goes to a temporary directory.
     const dir = mkdtempSync(join(tmpdir(), 'sloctl-gate-minimal-'));
-    let stdout = '';
-    let stderr = '';
-    const code = await main(['node', 'sloctl', 'gate', join(REPO, 'examples/express-minimal/slo.yaml'), '--no-progress', '--json', '--journal', join(dir, 'j.jsonl')], { stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; }, cwd: dir, color: false });
+    const { code, stdout, stderr } = await runCli(['gate', join(REPO, 'examples/express-minimal/slo.yaml'), '--no-progress', '--json', '--journal', join(dir, 'j.jsonl')], dir);
     assert.equal(code, 0, stdout + stderr);
     const report = JSON.parse(stdout);
     const judged = report.verdicts.filter((v: { verdict: string }) => v.verdict === 'pass').map((v: { contract: string }) => v.contract);

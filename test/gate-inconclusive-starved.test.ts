@@ -6,8 +6,6 @@
 // machine does not explain (a route the service lacks) stays FAIL even when starved.
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -17,6 +15,7 @@ import { STARVED_FREE_CORES, starvation, starvedReason, withdrawStarvedFailures,
 import { gateProfile } from '../src/gate/profile.ts';
 import { runGate } from '../src/gate/run.ts';
 import type { BaselineComparison, ObjectiveVerdict, TrialMachine, TrialMetrics } from '../src/gate/types.ts';
+import { startGateService, type GateService } from './helpers/gate-service.ts';
 
 /** The service answers /slow after 20 ms; p95 of a 5 ms ceiling fails, a 2 s one passes. */
 function contract(p95: string, extraRoute = ''): string {
@@ -38,16 +37,11 @@ objectives:
 `;
 }
 
-let server: Server;
+let service: GateService;
 let base: string;
 
 before(async () => {
-  server = createServer((req, res) => {
-    if (req.url === '/healthz') {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{"status":"UP"}');
-      return;
-    }
+  service = await startGateService((req, res) => {
     if (req.url === '/slow') {
       setTimeout(() => {
         res.writeHead(200);
@@ -58,14 +52,10 @@ before(async () => {
     res.writeHead(404);
     res.end();
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = service.url;
 });
 
-after(() => {
-  server.closeAllConnections();
-  server.close();
-});
+after(() => service.close());
 
 /** A probe that reports, for trial k (0-based), that other processes used `others[k]` of 2 cores. */
 function probe(others: number[]): MachineProbe & { calls: number } {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { main } from '../src/cli/main.ts';
+import { runCli } from './helpers/cli.ts';
 import { defaultJournalPath, Journal, journalPathProblem, readJournal, runDirectory } from '../src/gate/journal.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'sloctl-journal-'));
@@ -126,10 +126,7 @@ objectives:
   }
 
   async function gate(args: string[], cwd: string) {
-    let stdout = '';
-    let stderr = '';
-    const code = await main(['node', 'sloctl', 'gate', ...args], { stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; }, cwd, color: false });
-    return { code, stdout, stderr };
+    return runCli(['gate', ...args], cwd);
   }
 
   it('a directory: exit 2 naming the flag and the path, with a file to use instead, before anything starts', async () => {

@@ -17,7 +17,7 @@ import { Registry } from 'prom-client';
 import { instrument } from 'sloctl/sdk';
 import { errorHandler, middleware } from 'sloctl/sdk/express';
 import sloctlFastify from 'sloctl/sdk/fastify';
-import { main } from '../src/cli/main.ts';
+import { runCli } from './helpers/cli.ts';
 import { requireBinary } from './helpers/prometheus.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -46,11 +46,8 @@ objectives:
 }
 
 async function gate(file: string, extra: string[] = []) {
-  let stdout = '';
-  let stderr = '';
   const dir = mkdtempSync(join(tmpdir(), 'sloctl-missing-'));
-  const code = await main(['node', 'sloctl', 'gate', file, '--trials', '1', '--no-progress', '--json', '--journal', join(dir, 'j.jsonl'), ...extra], { stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; }, cwd: dir, color: false });
-  return { code, stdout, stderr };
+  return runCli(['gate', file, '--trials', '1', '--no-progress', '--json', '--journal', join(dir, 'j.jsonl'), ...extra], dir);
 }
 
 function assertMissingFails(r: { code: number; stdout: string; stderr: string }): void {

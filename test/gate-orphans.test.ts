@@ -16,7 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { main } from '../src/cli/main.ts';
+import { runCli } from './helpers/cli.ts';
 import { checkPortFree, decodeProcAddress, listenersOn } from '../src/gate/port-owner.ts';
 import { isLive, readProcStat } from '../src/gate/proc-stat.ts';
 import { groupMembers } from '../src/gate/process-group.ts';
@@ -105,10 +105,8 @@ objectives:
 }
 
 async function gate(args: string[], cwd: string) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['node', 'sloctl', 'gate', ...args], { stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; }, cwd, color: false });
-  return { code, stdout, stderr, all: stdout + stderr };
+  const r = await runCli(['gate', ...args], cwd);
+  return { ...r, all: r.stdout + r.stderr };
 }
 
 /** Starts a process that listens on 127.0.0.1:port (like a service left running), resolved once it does. */

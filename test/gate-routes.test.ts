@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { main } from '../src/cli/main.ts';
+import { runCli } from './helpers/cli.ts';
 import { parseContract } from '../src/contract/load.ts';
 import { renderTable } from '../src/gate/render-table.ts';
 import { normalizeTemplate, routeEvidence } from '../src/gate/routes.ts';
@@ -69,12 +69,7 @@ let run: Run;
 async function runGateOnce(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'sloctl-gate-routes-'));
   const file = contractFile(dir);
-  let stdout = '';
-  let stderr = '';
-  const code = await main(
-    ['node', 'sloctl', 'gate', file, '--trials', '2', '--no-progress', '--json', '--junit', 'junit.xml', '--markdown', 'gate.md', '--journal', 'j.jsonl'],
-    { stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; }, cwd: dir, color: false },
-  );
+  const { code, stdout, stderr } = await runCli(['gate', file, '--trials', '2', '--no-progress', '--json', '--junit', 'junit.xml', '--markdown', 'gate.md', '--journal', 'j.jsonl'], dir);
   // NaN is written as null in JSON; the table renders NaN as n/a, so revive it as NaN.
   const report = JSON.parse(stdout, (_k, v) => (v === null ? NaN : v)) as GateReport;
   run = { code, stdout, stderr, report, junit: readFileSync(join(dir, 'junit.xml'), 'utf8'), markdown: readFileSync(join(dir, 'gate.md'), 'utf8'), table: renderTable(report) };

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { loadOutcome } from '../src/cli/load.ts';
-import { main } from '../src/cli/main.ts';
+import { runCli } from './helpers/cli.ts';
 import { EXIT } from '../src/cli/exit.ts';
 import { runLoad, type LoadOptions, type LoadResult } from '../src/load/index.ts';
 
@@ -128,9 +128,7 @@ describe('load: why no request got an answer', () => {
 
   it('the CLI prints the message and exits 3 for a target that answers garbage', async () => {
     const url = await rawServer((s) => s.write('garbage\r\n\r\n'));
-    let stderr = '';
-    let stdout = '';
-    const code = await main(['node', 'sloctl', 'load', url, '--rate', '20', '--duration', '300ms'], { stdout: (x) => { stdout += x; }, stderr: (x) => { stderr += x; }, cwd: process.cwd(), color: false });
+    const { code, stdout, stderr } = await runCli(['load', url, '--rate', '20', '--duration', '300ms'], process.cwd());
     assert.equal(code, EXIT.TARGET, stderr);
     assert.match(stderr, /is there, but none of \d+ requests got a complete answer/);
     assert.match(stderr, /HPE_INVALID_CONSTANT × \d+: .*first bytes: "garbage\\r\\n\\r\\n"/);

@@ -4,8 +4,6 @@
 // receives; with one connection it receives the requests in the order they were sent.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -15,6 +13,7 @@ import { runGate } from '../src/gate/run.ts';
 import { compileMix } from '../src/load/mix.ts';
 import { phaseSeed } from '../src/load/prng.ts';
 import type { LoadResult } from '../src/load/types.ts';
+import { startGateService, type GateService } from './helpers/gate-service.ts';
 
 const CONTRACT = `apiVersion: sloctl/v1
 service: { name: mix-gate }
@@ -37,22 +36,12 @@ objectives:
   regression: { baseline: baseline.json, trials: 3 }
 `;
 
-let server: Server;
+let service: GateService;
 let base: string;
 const seen: string[] = [];
 
 before(async () => {
-  server = createServer((req, res) => {
-    if (req.url === '/healthz') {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{"status":"UP"}');
-      return;
-    }
-    if (req.url === '/metrics') {
-      res.writeHead(404);
-      res.end();
-      return;
-    }
+  service = await startGateService((req, res) => {
     req.resume();
     req.on('end', () => {
       seen.push(`${req.method} ${req.url}`);
@@ -60,14 +49,10 @@ before(async () => {
       res.end('ok');
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = service.url;
 });
 
-after(() => {
-  server.closeAllConnections();
-  server.close();
-});
+after(() => service.close());
 
 describe('the gate sends each phase its own sequence', () => {
   const loaded = parseContract(CONTRACT, 'slo.yaml');

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import client from 'prom-client';
 import { EXIT } from '../src/cli/exit.ts';
-import { main } from '../src/cli/main.ts';
+import { runCli } from './helpers/cli.ts';
 import { parseContract } from '../src/contract/load.ts';
 import { renderPrometheusRules } from '../src/emit/prometheus.ts';
 import { percentileAgainstCeiling } from '../src/evaluate/render.ts';
@@ -15,9 +15,7 @@ import { requireBinary, startPrometheus } from './helpers/prometheus.ts';
 
 /** The CLI as users run it: main() maps errors to exit codes (src/errors.ts). */
 async function run(args: string[], cwd: string) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['node', 'sloctl', ...args], { stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; }, cwd, color: false });
+  const { code, stdout, stderr } = await runCli(args, cwd);
   // Progress lines ("sloctl status: sampling ...") apart from the messages the tests read exactly.
   const lines = stderr.split(/(?<=\n)/);
   const progress = lines.filter((l) => l.startsWith('sloctl status: ')).join('');
