@@ -10,7 +10,8 @@ import { before, describe, it } from 'node:test';
 import { runCli } from './helpers/cli.ts';
 import { parseContract } from '../src/contract/load.ts';
 import { renderTable } from '../src/gate/render-table.ts';
-import { normalizeTemplate, routeEvidence } from '../src/gate/routes.ts';
+import { normalizeRoutePath } from '../src/contract/route-paths.ts';
+import { routeEvidence } from '../src/gate/routes.ts';
 import type { GateReport, ObjectiveVerdict, RouteReport } from '../src/gate/types.ts';
 import { judgeObjectives } from '../src/gate/verdicts.ts';
 import { Histogram } from '../src/load/histogram.ts';
@@ -260,8 +261,8 @@ describe('route attribution (pure)', () => {
   });
 
   it('matches the service\'s route labels whatever the parameter syntax; all-404 on a route the service matched says so', () => {
-    assert.equal(normalizeTemplate('/b/:id'), normalizeTemplate('/b/{productId}'));
-    assert.equal(normalizeTemplate('/b/'), '/b');
+    assert.equal(normalizeRoutePath('/b/:id'), normalizeRoutePath('/b/{productId}'));
+    assert.equal(normalizeRoutePath('/b/'), '/b');
     const client = load([row('b', fill(10, 1), { 404: 10 })]);
     const seen = (requests: number) => new Map([['GET /b/{productId}', { method: 'GET', route: '/b/{productId}', buckets: new Map([[0.1, requests], [Infinity, requests]]), requests, classes: new Map([['not-found', requests]]) }]]);
     const [matched] = routeEvidence(contract, client, seen(10));

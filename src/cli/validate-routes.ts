@@ -6,7 +6,7 @@
 
 import type { Diagnostic } from '../contract/diagnostic.ts';
 import type { LoadedContract } from '../contract/load.ts';
-import { closestRoute, normalizeRoutePath, routeServes, showRoute } from '../scan/route-paths.ts';
+import { closestRoute, normalizeRoutePath, routeServes, showRoute } from '../contract/route-paths.ts';
 import type { RegisteredRoute, UnresolvedRoute } from '../scan/types.ts';
 
 /** How many registrations a finding lists as notes; the message counts them all. */

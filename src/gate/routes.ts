@@ -6,6 +6,7 @@
 // The client's numbers are exact (its HDR histogram per route); the service's come from its
 // latency histogram by `method` and `route` label, so its percentiles and shares are estimates
 // between bucket bounds (exact at a bound).
+import { normalizeRoutePath } from '../contract/route-paths.ts';
 import type { Contract, LatencyObjective, Route } from '../contract/schema.ts';
 import { goodRatioAtThreshold, histogramQuantile } from '../engine/histogram.ts';
 import { Histogram } from '../load/histogram.ts';
@@ -45,12 +46,6 @@ export interface RouteEvidence {
   missingCount?: number;
   /** Why it counts as missing: the service lacks the route, or has it but the mix's requests find nothing there. */
   missingKind?: 'absent' | 'untested';
-}
-
-/** Route templates compared whatever the parameter syntax: /a/:id, /a/{id}, /a/:name all read /a/:. */
-export function normalizeTemplate(path: string): string {
-  const p = path.split('?', 1)[0].replace(/\{[^}/]*\}/g, ':').replace(/:[A-Za-z0-9_]+/g, ':');
-  return p.length > 1 ? p.replace(/\/+$/, '') : p;
 }
 
 function clientSample(contract: Contract, row: RouteResult): RouteSample {
@@ -119,7 +114,7 @@ export function routeEvidence(contract: Contract, load: LoadResult, service: Ser
   for (const r of service?.values() ?? []) {
     if (r.route === 'unmatched') unmatched.set(r.method, (unmatched.get(r.method) ?? 0) + r.requests);
     else {
-      const key = `${r.method} ${normalizeTemplate(r.route)}`;
+      const key = `${r.method} ${normalizeRoutePath(r.route)}`;
       const prev = byKey.get(key);
       if (!prev) byKey.set(key, r);
       else {
@@ -136,7 +131,7 @@ export function routeEvidence(contract: Contract, load: LoadResult, service: Ser
     const label = method === '' ? path : `${method} ${path}`;
     const ev: RouteEvidence = { label, method, path, client: clientSample(contract, row) };
     if (route) ev.route = route;
-    const matched = byKey.get(`${method} ${normalizeTemplate(path)}`);
+    const matched = byKey.get(`${method} ${normalizeRoutePath(path)}`);
     const unmatchedN = unmatched.get(method) ?? 0;
     // The service's unmatched requests are per method: they speak for a route only when the
     // service has no series for it.

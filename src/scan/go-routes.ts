@@ -15,7 +15,7 @@ import type { GoPackageScope } from './go-scope.ts';
 import { decodeGoString } from './go-strings.ts';
 import { callArguments, positionOf, significantChildren, unparen } from './go-syntax.ts';
 import { excerpt } from './metric-name.ts';
-import { joinRoutePath } from './route-paths.ts';
+import { joinRoutePath } from '../contract/route-paths.ts';
 import type { RegisteredRoute, UnresolvedRoute } from './types.ts';
 
 type Router = 'nethttp' | 'gin' | 'echo' | 'gorilla' | 'chi';

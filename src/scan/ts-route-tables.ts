@@ -4,7 +4,7 @@
 // or, for a router or plugin, sits under a prefix sloctl cannot see (its paths are only ends).
 
 import path from 'node:path';
-import { joinRoutePath } from './route-paths.ts';
+import { joinRoutePath } from '../contract/route-paths.ts';
 import type { FileRoutes, LocalRef } from './ts-routes.ts';
 import type { RegisteredRoute, UnresolvedRoute } from './types.ts';
 

@@ -2,7 +2,7 @@
 // registered route can be compared: `:id`, `:id(\d+)`, `:id?`, `{id}`, `{id:[0-9]+}` are all a
 // parameter (`:`); `*`, `*rest`, `{rest...}` are a wildcard (`*`) that takes the rest of the path.
 
-import { editDistance } from '../contract/suggest.ts';
+import { editDistance } from './suggest.ts';
 
 const PARAM = ':';
 const WILDCARD = '*';
