@@ -30,11 +30,6 @@ function percent(part: number, whole: number): string {
   return `${p === 0 || p >= 10 ? +p.toFixed(1) : +p.toPrecision(2)}%`;
 }
 
-/** How long the run lasted, as every duration prints (units.ts formatElapsed): 8.196s, 2m5s. */
-function seconds(ms: number): string {
-  return formatElapsed(ms);
-}
-
 function iso(t: number): string {
   return new Date(t).toISOString().replace(/\.\d+Z$/, 'Z');
 }
@@ -69,7 +64,7 @@ function defaultTitle(r: LoadResult): string {
   const where = r.url === '' ? 'target not recorded' : r.url;
   const who = r.source === 'sloctl' ? 'sloctl load' : `${r.source} result`;
   const when = r.startedAt > 0 ? ` from ${iso(r.startedAt)}` : '';
-  return `${who}: ${where}, ${r.model} model, ${seconds(r.durationMs)}${when}`;
+  return `${who}: ${where}, ${r.model} model, ${formatElapsed(r.durationMs)}${when}`;
 }
 
 function rateLine(r: LoadResult): string {
