@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { Agent } from 'undici';
 import { Scraper, ScrapeError, checkTargetUrl, isLoopbackHost, SCRAPE_ACCEPT } from '../src/observe/scraper.ts';
 import { SeriesStore } from '../src/observe/series-store.ts';
 
@@ -169,6 +170,39 @@ describe('scraper', () => {
     const r = await scraper.scrapeOnce(1000);
     assert.equal(r.error!.kind, 'refused');
     assert.equal(r.error!.message, `scrape of ${url} failed: connection refused; is the service running and listening on that port?`);
+  });
+
+  it('retries once when a kept-alive connection was closed under it, as Go net/http does', async () => {
+    // The target drops the second request on each connection without answering: what a client
+    // sees when the server closed an idle keep-alive connection just as it was reused.
+    const seen = new WeakMap<object, number>();
+    t.set((req, res) => {
+      const n = (seen.get(req.socket) ?? 0) + 1;
+      seen.set(req.socket, n);
+      if (n === 2) {
+        req.socket.destroy();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+      res.end(exposition(10, 1));
+    });
+    const agent = new Agent({ connections: 1 }); // its own pool: the test counts requests per connection
+    after(() => agent.close());
+    const scraper = new Scraper({ url: t.url, store: new SeriesStore(), dispatcher: agent });
+    const first = await scraper.scrapeOnce(1000);
+    assert.equal(first.ok, true, first.error?.message);
+    const before = t.requests.length;
+    const second = await scraper.scrapeOnce(2000);
+    assert.equal(second.ok, true, second.error?.message);
+    assert.equal(t.requests.length - before, 2, 'the dropped request and its one retry');
+
+    // A target that drops every request is not retried forever: one retry, then the error.
+    t.set((req) => req.socket.destroy());
+    const n = t.requests.length;
+    const third = await scraper.scrapeOnce(3000);
+    assert.equal(third.ok, false);
+    assert.equal(t.requests.length - n, 2);
+    assert.match(third.error!.message, /check that the service is up/);
   });
 
   it('caps the body size', async () => {

@@ -180,6 +180,13 @@ function describeNetworkError(e: unknown, url: string, timeoutMs: number): Scrap
   return new ScrapeError('unreachable', url, `scrape of ${url} failed: ${what}; check that the service is up and serves metrics at this URL`, { cause: e });
 }
 
+/** The errors of a request written to a connection the other side had already closed. */
+function isStaleConnection(e: unknown): boolean {
+  const err = e as { code?: string; cause?: { code?: string } };
+  const code = err.code ?? err.cause?.code;
+  return code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE';
+}
+
 export class Scraper {
   readonly url: string;
   readonly store: SeriesStore;
@@ -276,12 +283,25 @@ export class Scraper {
     const parseErrors: ExpositionError[] = [];
     let errorCount = 0;
     try {
-      const res = await request(url, {
-        method: 'GET',
-        headers: { accept: SCRAPE_ACCEPT, 'user-agent': 'sloctl-scraper', 'x-prometheus-scrape-timeout-seconds': String(this.timeoutMs / 1000), ...this.opts.headers },
-        signal: AbortSignal.timeout(this.timeoutMs),
-        dispatcher: this.opts.dispatcher,
-      });
+      const signal = AbortSignal.timeout(this.timeoutMs);
+      const send = () =>
+        request(url, {
+          method: 'GET',
+          headers: { accept: SCRAPE_ACCEPT, 'user-agent': 'sloctl-scraper', 'x-prometheus-scrape-timeout-seconds': String(this.timeoutMs / 1000), ...this.opts.headers },
+          signal,
+          dispatcher: this.opts.dispatcher,
+        });
+      let res: Awaited<ReturnType<typeof send>>;
+      try {
+        res = await send();
+      } catch (e) {
+        // A kept-alive connection the target closed just as this scrape reused it fails before
+        // any response byte: the request never reached the service. Go's net/http retries an
+        // idempotent request in that case; so does this, once, on a fresh connection, within the
+        // same timeout.
+        if (!isStaleConnection(e) || signal.aborted) throw e;
+        res = await send();
+      }
       if (res.statusCode < 200 || res.statusCode >= 300) {
         await res.body.dump().catch(() => undefined);
         const hint = res.statusCode >= 300 && res.statusCode < 400 ? `it redirects to ${String(res.headers.location)}; scrape that URL instead` : res.statusCode === 404 ? 'check the metrics path (target.metrics in the contract)' : 'check the service logs';
