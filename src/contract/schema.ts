@@ -342,9 +342,31 @@ const customSli = z
     error: 'a custom SLI is one of: `good` or `bad` with `total` (events), `errorRatio` (a ratio query), or `threshold`',
   });
 
+const labelName = (what: string) =>
+  z
+    .string()
+    .regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, { error: 'not a valid Prometheus label name (letters, digits, _; not starting with a digit)' })
+    .optional()
+    .describe(what);
+
+// Which labels carry what, for services not labelled by sloctl's SDK (see src/contract/label-map.ts).
+const metricLabels = z
+  .strictObject({
+    route: labelName('The label with the route template. SDK: route; promhttp (curried): handler; OpenTelemetry: http_route.'),
+    method: labelName('The label with the HTTP method, matched in any case. SDK and promhttp: method; OpenTelemetry: http_request_method.'),
+    status: labelName(
+      'The label with the status code ("200") or class ("2xx"); error classes are derived from it with errorClasses[].status. promhttp: code; OpenTelemetry: http_response_status_code.',
+    ),
+    errorClass: labelName('The label with the error class name, when the service classifies errors itself (the SDK: error_class).'),
+  })
+  .describe('Labels by meaning. With this section, methods match in any case, and without errorClass the error class comes from the status label.');
+
 const metricsOverrides = z
-  .strictObject(Object.fromEntries(ALL_ROLE_NAMES.map((r) => [r, z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, { error: 'not a valid Prometheus metric name' }).optional()])))
-  .describe('Metric names by role, for services not instrumented with sloctl’s SDK.');
+  .strictObject({
+    ...Object.fromEntries(ALL_ROLE_NAMES.map((r) => [r, z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, { error: 'not a valid Prometheus metric name' }).optional()])),
+    labels: metricLabels.optional(),
+  } as Record<(typeof ALL_ROLE_NAMES)[number], z.ZodOptional<z.ZodString>> & { labels: z.ZodOptional<typeof metricLabels> })
+  .describe('Metric names by role and labels by meaning, for services not instrumented with sloctl’s SDK.');
 
 export const ERROR_CLASS_DEFAULTS = [
   { name: 'transient', weight: 0.3, status: [429, 503, 504], errors: ['TimeoutError', 'AbortError'], codes: ['ECONNRESET', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'EOF_MID_RESPONSE', 'EOF_BEFORE_RESPONSE'], good: false },

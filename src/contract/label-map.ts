@@ -1,0 +1,141 @@
+// Which labels of the service's series carry the route, the method and the outcome, and how an
+// error class is selected from them. Pure: every reader of the service's HTTP series (the embedded
+// engine, `status --prometheus`, the generated rules, the gate's service view, `validate --target`)
+// asks this file, so they all count the same requests as errors.
+//
+// sloctl's SDK labels its series {method, route, status_class, error_class}, with the method in
+// upper case and the error class decided in the process (errors.Is-style, along the cause chain).
+// Other instrumentation labels differently:
+//   - client_golang's promhttp: {handler (curried), method (lower case: "post"), code ("200")};
+//   - gin/echo Prometheus middlewares: {handler or url or path, method, code or status};
+//   - OpenTelemetry's Prometheus exporter: {http_route, http_request_method, http_response_status_code}.
+// None of them has an error class, so the class is derived from the status-code label with the
+// contract's `errorClasses[].status` (first class that matches wins, as in the SDK). Classes that
+// only match thrown errors (`errors`, `codes`) cannot be seen in a status code: they are reported
+// by `unseenClasses`, so the reader can say so.
+import type { Contract } from './schema.ts';
+
+/** A label matcher, the shape of PromQL's (and of the series store's). */
+export interface LabelMatch {
+  name: string;
+  op: '=' | '!=' | '=~' | '!~';
+  value: string;
+}
+
+export interface LabelMap {
+  route: string;
+  method: string;
+  /** Match the method in any case (promhttp writes "post"): true when the contract maps labels. */
+  methodAnyCase: boolean;
+  /** Where the error class comes from. */
+  errors: { from: 'errorClass'; label: string } | { from: 'status'; label: string };
+  /** True when the contract's `metrics.labels` section exists (the service is not labelled by the SDK). */
+  mapped: boolean;
+}
+
+export const SDK_LABELS = { route: 'route', method: 'method', statusClass: 'status_class', errorClass: 'error_class' } as const;
+
+/** The contract's label mapping, with the SDK's names where it says nothing. */
+export function labelMap(c: Pick<Contract, 'metrics'>): LabelMap {
+  const l = c.metrics?.labels;
+  if (!l) return { route: SDK_LABELS.route, method: SDK_LABELS.method, methodAnyCase: false, errors: { from: 'errorClass', label: SDK_LABELS.errorClass }, mapped: false };
+  const errors: LabelMap['errors'] =
+    l.errorClass !== undefined ? { from: 'errorClass', label: l.errorClass } : l.status !== undefined ? { from: 'status', label: l.status } : { from: 'errorClass', label: SDK_LABELS.errorClass };
+  return { route: l.route ?? SDK_LABELS.route, method: l.method ?? SDK_LABELS.method, methodAnyCase: true, errors, mapped: true };
+}
+
+function reEscape(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** "post" → "[Pp][Oo][Ss][Tt]": case-insensitive in RE2 and JavaScript alike (no `(?i)` in JS on Node 20). */
+export function anyCase(s: string): string {
+  return [...s].map((ch) => (ch.toLowerCase() !== ch.toUpperCase() ? `[${ch.toUpperCase()}${ch.toLowerCase()}]` : reEscape(ch))).join('');
+}
+
+/** The matcher for one or several methods (`negate`: any other method). */
+export function methodMatcher(m: LabelMap, methods: readonly string[], negate = false): LabelMatch {
+  const uniq = [...new Set(methods.map((x) => x.toUpperCase()))].sort();
+  if (!m.methodAnyCase) {
+    if (uniq.length === 1) return { name: m.method, op: negate ? '!=' : '=', value: uniq[0] };
+    return { name: m.method, op: negate ? '!~' : '=~', value: uniq.map(reEscape).join('|') };
+  }
+  return { name: m.method, op: negate ? '!~' : '=~', value: uniq.map(anyCase).join('|') };
+}
+
+type StatusSpec = number | string;
+
+/**
+ * A regex (RE2 and JavaScript alike, anchored by the matcher) for the label values a status spec
+ * covers: a code ("503"), a class ("5xx", matching codes "5.." and a class label "5xx"), a range.
+ */
+export function statusRegex(specs: readonly StatusSpec[]): string {
+  const parts: string[] = [];
+  for (const s of specs) {
+    if (typeof s === 'number') parts.push(String(s));
+    else if (/^[1-5]xx$/.test(s)) parts.push(`${s[0]}(?:[0-9][0-9]|xx)`);
+    else {
+      const [a, b] = s.split('-').map(Number);
+      for (let code = a; code <= b; code++) parts.push(String(code));
+    }
+  }
+  return parts.join('|');
+}
+
+/** One error class as label matchers over the service's request series. */
+export interface ClassSelector {
+  name: string;
+  weight: number;
+  good: boolean;
+  /** All must match (one alternative); `undefined` when the class cannot be seen in these labels. */
+  matchers: LabelMatch[] | undefined;
+}
+
+/**
+ * Every error class of the contract as matchers. From an error-class label: `label="name"`. From a
+ * status label: the class's statuses, minus every earlier class's (first match wins); a class with
+ * no `status` has no matchers (it is only seen client-side, in thrown errors).
+ */
+export function classSelectors(c: Pick<Contract, 'metrics' | 'errorClasses'>): ClassSelector[] {
+  const m = labelMap(c);
+  const out: ClassSelector[] = [];
+  const earlier: StatusSpec[] = [];
+  for (const k of c.errorClasses) {
+    let matchers: LabelMatch[] | undefined;
+    if (m.errors.from === 'errorClass') matchers = [{ name: m.errors.label, op: '=', value: k.name }];
+    else if (k.status && k.status.length > 0) {
+      matchers = [{ name: m.errors.label, op: '=~', value: statusRegex(k.status) }];
+      if (earlier.length > 0) matchers.push({ name: m.errors.label, op: '!~', value: statusRegex(earlier) });
+    }
+    if (m.errors.from === 'status' && k.status) earlier.push(...k.status);
+    out.push({ name: k.name, weight: k.weight, good: k.good, matchers });
+  }
+  return out;
+}
+
+/** Classes the mapping cannot see (no status to derive them from), for a note to the user. */
+export function unseenClasses(c: Pick<Contract, 'metrics' | 'errorClasses'>): string[] {
+  return classSelectors(c).filter((k) => k.matchers === undefined && !k.good && k.weight > 0).map((k) => k.name);
+}
+
+/** The class a series' labels fall in (first class that matches), or undefined (a good request). */
+export function classOf(selectors: readonly ClassSelector[], labels: Readonly<Record<string, string>>): string | undefined {
+  for (const k of selectors) {
+    if (!k.matchers) continue;
+    if (k.matchers.every((x) => matches(x, labels[x.name] ?? ''))) return k.name;
+  }
+  return undefined;
+}
+
+function matches(x: LabelMatch, value: string): boolean {
+  switch (x.op) {
+    case '=':
+      return value === x.value;
+    case '!=':
+      return value !== x.value;
+    case '=~':
+      return new RegExp(`^(?:${x.value})$`).test(value);
+    case '!~':
+      return !new RegExp(`^(?:${x.value})$`).test(value);
+  }
+}
