@@ -1,11 +1,13 @@
-// `sloctl generate prometheus FILE` and `sloctl generate grafana FILE`: the contract as Prometheus
-// recording and alerting rules, or as a Grafana dashboard. Exit 0 written; 2 a usage error or an
-// invalid contract (the located diagnostics on stderr, nothing written).
+// `sloctl generate prometheus FILE`, `sloctl generate grafana FILE` and `sloctl generate contract
+// FILE`: the contract as Prometheus recording and alerting rules, as a Grafana dashboard, or as
+// normalized JSON for another runtime's SDK (the Go middleware in go/). Exit 0 written; 2 a usage
+// error or an invalid contract (the located diagnostics on stderr, nothing written).
 import type { Command } from 'commander';
 import { byLocation, hasErrors } from '../contract/diagnostic.ts';
 import { parseContract } from '../contract/load.ts';
 import { checkPromql } from '../contract/promql.ts';
 import type { Contract } from '../contract/schema.ts';
+import { renderContractJson } from '../emit/contract-json.ts';
 import { renderGrafanaDashboard } from '../emit/grafana.ts';
 import { renderPrometheusRules, type RulesFormat } from '../emit/prometheus.ts';
 import { InvalidContractError, UsageError, type CliContext } from './exit.ts';
@@ -26,7 +28,7 @@ const FORMATS: readonly RulesFormat[] = ['rules', 'operator'];
 export function register(program: Command, ctx: CliContext): void {
   const generate = program
     .command('generate')
-    .description('Turn a contract into Prometheus rules or a Grafana dashboard.');
+    .description('Turn a contract into Prometheus rules, a Grafana dashboard, or normalized JSON for the Go middleware.');
 
   generate
     .command('prometheus')
@@ -64,6 +66,16 @@ export function register(program: Command, ctx: CliContext): void {
       const { text, warnings } = renderGrafanaDashboard(loaded.contract, { selector: opts.selector });
       for (const w of warnings) ctx.stderr(`sloctl: note: ${w}\n`);
       emit(ctx, text, opts.output, 'dashboard');
+    });
+
+  generate
+    .command('contract')
+    .description('The contract as normalized JSON (durations in ms, ratios 0..1, defaults applied, buckets and thresholds resolved): what the Go middleware (go/sloctl) reads.')
+    .argument('<file>', 'the contract (slo.yaml)')
+    .option('-o, --output <file>', 'write to FILE (atomically) instead of stdout')
+    .action((file: string, opts: { output?: string }) => {
+      const loaded = load(ctx, file);
+      emit(ctx, renderContractJson(loaded.contract, { source: loaded.shown }), opts.output, 'contract JSON');
     });
 }
 
