@@ -7,12 +7,16 @@
 // Also here: the contract sections the gate does not judge at all, listed as SKIPPED rows with
 // the reason, so that a reader of the gate's table or JSON never takes silence for a pass.
 //
+// For a Go service with `concurrency.pprof`, the first scrape in which goroutines or in-flight
+// reaches a level is a crossing (pprofCrossings): pprof.ts fetches a goroutine dump and a heap
+// profile then, and attachEvidence names the files on the signal's row.
+//
 // Pure: the contract and the observed peaks in, verdicts out (service-watch.ts does the reading).
 import type { Role } from '../contract/metric-names.ts';
 import { GO_RUNTIME_ROLES, HTTP_ROLES, NODE_RUNTIME_ROLES } from '../contract/metric-names.ts';
 import type { Contract } from '../contract/schema.ts';
 import { formatValue } from './format.ts';
-import type { ObjectiveVerdict, Unit } from './types.ts';
+import type { Evidence, ObjectiveVerdict, Unit } from './types.ts';
 
 export type ConcurrencySignal = 'goroutines' | 'inFlight' | 'eventLoopDelay' | 'eventLoopUtilization' | 'handles';
 
@@ -87,6 +91,63 @@ export interface ConcurrencyPeak {
   offsetMs?: number;
 }
 
+/** One scrape's value of a signal, in the thresholds' unit (series combined); undefined when the scrape lacked it. */
+export function scrapeValue(read: Pick<ConcurrencyRead, 'combine' | 'scale'>, values: readonly number[] | undefined): number | undefined {
+  if (values === undefined || values.length === 0) return undefined;
+  const raw = read.combine === 'sum' ? values.reduce((a, b) => a + b, 0) : Math.max(...values);
+  return raw * read.scale;
+}
+
+/** The signals whose crossing makes the gate fetch pprof from a Go service (`concurrency.pprof`). */
+export const PPROF_SIGNALS: readonly ConcurrencySignal[] = ['goroutines', 'inFlight'];
+
+/** A level a signal reached in one scrape. */
+export interface Crossing {
+  signal: ConcurrencySignal;
+  level: 'warn' | 'critical';
+  value: number;
+}
+
+/**
+ * The pprof signals at or over a level in this scrape, at the highest level each reached (a scrape
+ * that jumps past both is one critical crossing). Empty unless the contract is a Go service's with
+ * `concurrency.pprof`. The capture (pprof.ts) keeps the first of each (signal, level).
+ */
+export function pprofCrossings(contract: Contract, valuesOf: (series: string) => number[] | undefined): Crossing[] {
+  const c = contract.objectives.concurrency;
+  if (!c || c.pprof === undefined || contract.service.runtime !== 'go') return [];
+  const out: Crossing[] = [];
+  for (const read of concurrencyReads(contract)) {
+    if (!PPROF_SIGNALS.includes(read.signal)) continue;
+    const th = c[read.signal]!;
+    const v = scrapeValue(read, valuesOf(read.series));
+    if (v === undefined || !Number.isFinite(v)) continue;
+    if (v >= th.critical) out.push({ signal: read.signal, level: 'critical', value: v });
+    else if (v >= th.warn) out.push({ signal: read.signal, level: 'warn', value: v });
+  }
+  return out;
+}
+
+/** What one capture fetched for a crossing (pprof.ts makes these; attachEvidence puts them on the rows). */
+export type Capture = {
+  signal: ConcurrencySignal;
+  evidence: Evidence[];
+};
+
+/**
+ * Puts each capture's files on its signal's verdict row (the verdict itself does not change), and
+ * drops the `pprof` row when something was captured: the signal rows say what and where.
+ */
+export function attachEvidence(verdicts: ObjectiveVerdict[], captures: readonly Capture[]): void {
+  if (captures.length === 0) return;
+  for (const cap of captures) {
+    const v = verdicts.find((x) => x.contract === 'concurrency' && x.name === cap.signal);
+    if (v) (v.evidence ??= []).push(...cap.evidence);
+  }
+  const i = verdicts.findIndex((x) => x.contract === 'concurrency' && x.name === 'pprof');
+  if (i >= 0 && captures.some((cap) => verdicts.some((x) => x.contract === 'concurrency' && x.name === cap.signal))) verdicts.splice(i, 1);
+}
+
 /** Folds one scrape into the running peaks (the watch calls it per scrape; pure, for tests). */
 export function observeScrape(
   peaks: Map<ConcurrencySignal, ConcurrencyPeak>,
@@ -99,11 +160,9 @@ export function observeScrape(
     if (!p) peaks.set(r.signal, (p = { signal: r.signal, series: r.series, scrapes: 0, judgedScrapes: 0 }));
     if (r.interval && scrape.opening) continue;
     p.judgedScrapes++;
-    const values = valuesOf(r.series);
-    if (values === undefined || values.length === 0) continue;
+    const v = scrapeValue(r, valuesOf(r.series));
+    if (v === undefined) continue;
     p.scrapes++;
-    const raw = r.combine === 'sum' ? values.reduce((a, b) => a + b, 0) : Math.max(...values);
-    const v = raw * r.scale;
     if (!Number.isFinite(v)) continue;
     if (p.peak === undefined || v > p.peak) {
       p.peak = v;
@@ -169,10 +228,27 @@ export function concurrencyVerdicts(contract: Contract, peaks: readonly Concurre
   if (c.pprof !== undefined) {
     out.push({
       contract: 'concurrency', name: 'pprof', verdict: 'skipped', measured: NaN, objective: NaN, unit: 'count', direction: 'lower-is-better', margin: NaN,
-      reason: `concurrency.pprof (${c.pprof}) is declared, but the gate does not fetch goroutine dumps or heap profiles on a crossing yet: nothing was captured`,
+      reason: pprofReason(contract, c.pprof, out, peaks === undefined),
     });
   }
   return out;
+}
+
+/**
+ * Why the `pprof` row captured nothing (when something was captured, attachEvidence drops the row
+ * and the signal rows name the files).
+ */
+function pprofReason(contract: Contract, pprof: string, rows: readonly ObjectiveVerdict[], unread: boolean): string {
+  const runtime = contract.service.runtime;
+  if (runtime !== 'go') {
+    return `concurrency.pprof (${pprof}) applies to Go services (net/http/pprof), and service.runtime is ${runtime}: nothing is fetched from a ${runtime} service; set service.runtime: go if this is a Go service, else remove pprof`;
+  }
+  const declared = rows.filter((r) => r.name !== undefined && PPROF_SIGNALS.includes(r.name as ConcurrencySignal));
+  if (declared.length === 0) return `concurrency.pprof (${pprof}) is fetched when goroutines or inFlight crosses warn or critical, and neither is declared: nothing to capture`;
+  if (unread) return `concurrency.pprof (${pprof}): the service's metrics could not be read, so no crossing could be seen: nothing was captured`;
+  const crossed = declared.filter((r) => r.verdict === 'warn' || r.verdict === 'fail');
+  if (crossed.length === 0) return `no ${declared.map((r) => r.name).join(' or ')} threshold was crossed in the measured phase: nothing was fetched from ${pprof}`;
+  return `${crossed.map((r) => r.name).join(' and ')} crossed a threshold, but no capture ran (the gate fetches ${pprof} only from a service it measures live)`;
 }
 
 /**

@@ -23,6 +23,8 @@ import { endpointUrl } from './health.ts';
 import { Journal, defaultJournalPath, journalPathProblem } from './journal.ts';
 import type { GateProfile } from './profile.ts';
 import { ServiceWatch, type ServiceMark } from './service-watch.ts';
+import { PprofCapture } from './pprof.ts';
+import { attachEvidence } from './concurrency.ts';
 import { attachTarget, describeStop, HealthWatcher, startTarget, type RunningTarget, type StopResult } from './target.ts';
 import { TargetError } from './target-error.ts';
 import type { GateOutcome, GateReport, TrialMachine, TrialMetrics } from './types.ts';
@@ -168,6 +170,8 @@ export async function runGate(o: GateRunOptions): Promise<GateReport> {
   running?.onExit((e) => failTarget(e));
   const onUserAbort = () => stop.abort(new Error('interrupted'));
   o.signal?.addEventListener('abort', onUserAbort, { once: true });
+  // concurrency.pprof (Go): a goroutine dump and a heap profile on each level's first crossing (pprof.ts).
+  const pprof = PprofCapture.forContract({ contract, baseUrl, dir: dirname(journalPath), relativeTo: contractDir, allowRemote: o.allowRemote, signal: stop.signal, onCapture: (c) => journal.write('pprof', c) });
   const watcher = new HealthWatcher({ url: endpointUrl(baseUrl, healthPath), intervalMs: HEALTH_INTERVAL_MS, onUnresponsive: (e) => failTarget(e) });
   watcher.start();
 
@@ -210,6 +214,7 @@ export async function runGate(o: GateRunOptions): Promise<GateReport> {
         timeoutMs: Math.min(contract.scrapeInterval, 5000),
         allowRemote: o.allowRemote,
         healthUp: () => watcher.lastUp,
+        onScrape: pprof && ((r) => pprof.onScrape(watch!.store, r)),
       });
       watcher.resetShare();
       startMark = await watch.scrape();
@@ -243,6 +248,7 @@ export async function runGate(o: GateRunOptions): Promise<GateReport> {
     }
   } finally {
     watch?.stopLoop();
+    await pprof?.settle(); // captures in flight finish before the target is stopped
     await watcher.stop();
     o.signal?.removeEventListener('abort', onUserAbort);
     // Stopped before judging: everything needed is measured, and an exception must not leave it running.
@@ -269,6 +275,7 @@ export async function runGate(o: GateRunOptions): Promise<GateReport> {
     const health = watcher.stats();
     const routes = routeEvidence(contract, merged, watch!.routes());
     report.verdicts = judgeObjectives(contract, { client: merged, trials: trialResults, healthUpShare: health.upShare, health, service, routes }, { offeredWeightedRate: Number.isFinite(profile.offeredWeightedRate) ? profile.offeredWeightedRate : undefined });
+    if (pprof) attachEvidence(report.verdicts, await pprof.settle());
     if (starved) withdrawn.push(...withdrawStarvedFailures(starved, report.verdicts));
     report.routes = routeReports(contract, routes, report.verdicts);
     // A health check that failed during the run is named with its reason, whatever the objectives.

@@ -36,6 +36,34 @@ export interface ObjectiveVerdict {
   series?: string;
   /** When the peak was observed: the trial (1-based) of how many, and ms since the measured phase opened. */
   peakAt?: { trial: number; trials?: number; offsetMs: number };
+  /** Files captured from the service when the signal first crossed a level (concurrency.pprof, Go): what, where, or why not. */
+  evidence?: Evidence[];
+}
+
+/**
+ * One file fetched from the service as evidence for a verdict: a goroutine dump or a heap profile,
+ * read from the contract's `concurrency.pprof` the first time a signal crossed warn or critical.
+ * A capture that failed keeps its row with `error` (the verdict does not change).
+ */
+export interface Evidence {
+  /** goroutines: the text dump (`goroutine?debug=2`); heap: the heap profile (gzip'd protobuf, for `go tool pprof`). */
+  kind: 'goroutines' | 'heap';
+  /** The level whose first crossing triggered the capture, and the signal's value then. */
+  level: 'warn' | 'critical';
+  value: number;
+  /** ms since the measured phase opened, when the crossing was seen. */
+  offsetMs?: number;
+  /** The endpoint read. */
+  url: string;
+  /** The file written: relative to the contract's directory (absolute when outside it). Absent when the capture failed. */
+  path?: string;
+  bytes?: number;
+  /** The dump was cut at the size cap: the file holds its first `bytes`. */
+  truncated?: boolean;
+  /** The goroutine dump's biggest groups, one line each: "412 goroutines blocked at main.main.func1.1 (main.go:27) [chan receive]". */
+  top?: string[];
+  /** Why nothing was captured (the HTTP status and what to change, a timeout...). */
+  error?: string;
 }
 
 /** A route that makes an objective fail: "GET /api/tags: p95 254 ms, 84% within 100 ms". */
