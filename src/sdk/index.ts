@@ -21,3 +21,4 @@ export { templateMatcher } from './core/match.ts';
 export { UNMATCHED, OVERFLOW, DEFAULT_SLI_CLASS, DEFAULT_HEALTH_JUDGE, type HealthJudge, type RouteSlot } from './route-table.ts';
 export { HEAP_LIMIT_METRIC } from './runtime.ts';
 export type { Contract, Dependency, Route, ErrorClass } from '../contract/schema.ts';
+export { DrillEndpoint, FaultRunner, DrillClient, DrillClientError, DrillTokenError, isLoopbackAddress, FAULT_NAMES, type DrillOptions, type DrillClientOptions, type FaultName, type FaultState, type FaultList, type FaultParams } from './drill/index.ts';

@@ -11,6 +11,7 @@ import { composeHealth, DEFAULT_WEIGHTS, healthHttpStatus, type HealthPolicy, ty
 import { RecentWindow } from './core/recent.ts';
 import { isContract, loadContract, type ContractSource } from './contract-source.ts';
 import { DependencyHandle } from './dependency.ts';
+import { createDrill, registerDrillMetrics, type DrillEndpoint, type DrillOptions } from './drill/endpoint.ts';
 import { SeriesCounter, SeriesHistogram } from './metrics/series-metrics.ts';
 import { Recorder, STATUS_CLASS_COUNT } from './recorder.ts';
 import { checkHealthJudge, DEFAULT_HEALTH_JUDGE, RouteTable, type HealthJudge } from './route-table.ts';
@@ -53,6 +54,11 @@ export interface InstrumentOptions {
   maxRoutes?: number;
   /** Paths adapters serve; default from the contract's target (/healthz, /metrics); false: not served. */
   paths?: { health?: string | false; metrics?: string | false };
+  /**
+   * The drill endpoint (in-process faults for `sloctl drill`): off unless a token is set, here
+   * or in SLOCTL_DRILL_TOKEN; false keeps it off whatever the environment says. See README "Drills".
+   */
+  drill?: DrillOptions | false;
 }
 
 export interface EndpointResponse {
@@ -74,6 +80,8 @@ export class Sdk {
   readonly classifier: Classifier;
   /** Histogram bucket upper bounds, in seconds. */
   readonly buckets: readonly number[];
+  /** The drill endpoint, when the service set a drill token (adapters serve it); else undefined. */
+  readonly drill: DrillEndpoint | undefined;
   private readonly recent: RecentWindow;
   private readonly policy: HealthPolicy;
   private readonly degradedStatus: 200 | 503;
@@ -91,6 +99,11 @@ export class Sdk {
       health: pathOf(opts.paths?.health, contract.target?.health ?? '/healthz'),
       metrics: pathOf(opts.paths?.metrics, contract.target?.metrics ?? '/metrics'),
     });
+
+    this.drill = createDrill(opts.drill);
+    if (this.drill !== undefined && (this.drill.path === this.paths.health || this.drill.path === this.paths.metrics)) {
+      throw new TypeError(`sloctl: drill.path ${this.drill.path} is the health or metrics path; give the drill endpoint a path of its own`);
+    }
 
     this.classifier = new Classifier(contract.errorClasses);
     const bucketsMs = bucketsFor(contract);
@@ -124,6 +137,7 @@ export class Sdk {
     this.recorder = new Recorder(this.classifier, histogram, requests, weighted, this.recent);
     this.registerGauges(reg);
     registerRuntimeMetrics(reg, opts.defaultMetrics ?? true);
+    if (this.drill !== undefined) registerDrillMetrics(reg, this.drill.runner);
   }
 
   private registerGauges(reg: Registry): void {

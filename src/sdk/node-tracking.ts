@@ -34,8 +34,9 @@ export function isPath(url: string | undefined, path: string | undefined): boole
   return url.length === path.length || url.charCodeAt(path.length) === 63; // '?'
 }
 
-/** Serves the health or metrics endpoint if the request is for one; true when it did. */
+/** Serves the health, metrics or drill endpoint if the request is for one; true when it did. */
 export function serveEndpoint(sdk: Sdk, req: IncomingMessage, res: ServerResponse): boolean {
+  if (sdk.drill !== undefined && sdk.drill.serve(req, res)) return true;
   const method = req.method;
   if (method !== 'GET' && method !== 'HEAD') return false;
   const url = req.url;

@@ -42,6 +42,7 @@ export function wrap(handler: (req: IncomingMessage, res: ServerResponse) => unk
   const recorder = sdk.recorder;
   const serve = opts.serve ?? true;
   const onError = opts.onError ?? ((err: unknown) => console.error(err));
+  const drill = sdk.drill;
   const fail = (req: IncomingMessage, res: ServerResponse, err: unknown) => {
     if (!res.headersSent) {
       res.statusCode = statusOfError(err);
@@ -57,7 +58,9 @@ export function wrap(handler: (req: IncomingMessage, res: ServerResponse) => unk
     let error: unknown;
     res.on('close', () => finish(res, slotOf(req), error ?? (res as { [kError]?: unknown })[kError], start));
     try {
-      const out = handler(req, res) as { then?: unknown } | undefined;
+      // An unsettled-promises drill fault holds some requests before their handler.
+      const held = drill === undefined ? undefined : drill.hold();
+      const out = (held === undefined ? handler(req, res) : held.then(() => handler(req, res))) as { then?: unknown } | undefined;
       if (out !== undefined && out !== null && typeof out.then === 'function') {
         (out as Promise<unknown>).then(undefined, (err: unknown) => {
           error = err;

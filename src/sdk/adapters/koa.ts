@@ -17,12 +17,18 @@ export function middleware(sdk: Sdk, opts: KoaOptions = {}): Middleware {
   const serve = opts.serve ?? true;
   const finish = finisher(sdk);
   const recorder = sdk.recorder;
+  const drill = sdk.drill;
   const slotOf = (ctx: RoutedContext): RouteSlot => {
     const t = ctx._matchedRoute;
     if (t === undefined) return routes.unmatchedFor(ctx.method, ctx.originalUrl);
     return routes.lookup(ctx.method, typeof t === 'string' ? t : String(t));
   };
   return async function sloctl(ctx: Context, next: Next): Promise<void> {
+    // The drill endpoint (when a drill token is set) answers on the raw response; Koa stays out.
+    if (serve && drill !== undefined && drill.serve(ctx.req, ctx.res)) {
+      ctx.respond = false;
+      return;
+    }
     if (serve && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
       const which = isPath(ctx.url, sdk.paths.health) ? sdk.healthResponse() : isPath(ctx.url, sdk.paths.metrics) ? sdk.metricsResponse() : undefined;
       if (which !== undefined) {
@@ -39,6 +45,8 @@ export function middleware(sdk: Sdk, opts: KoaOptions = {}): Middleware {
     let error: unknown;
     res.on('close', () => finish(res, slotOf(ctx), error, start));
     try {
+      const held = drill === undefined ? undefined : drill.hold();
+      if (held !== undefined) await held;
       await next();
     } catch (err) {
       error = err;
