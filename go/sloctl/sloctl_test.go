@@ -1,0 +1,280 @@
+package sloctl
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+)
+
+// testdata/contract.json is `sloctl generate contract` of test/sdk/fixtures/slo.yaml (the Node
+// conformance contract); test/go-middleware.test.ts checks it is current.
+func testContract(t *testing.T) *Contract {
+	t.Helper()
+	c, err := LoadFile("testdata/contract.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+type PaymentsUnavailableError struct{}
+
+func (*PaymentsUnavailableError) Error() string { return "payments down" }
+
+type DeadlockError struct{ Table string }
+
+func (e DeadlockError) Error() string { return "deadlock on " + e.Table }
+
+type multi []error
+
+func (m multi) Error() string   { return fmt.Sprint([]error(m)) }
+func (m multi) Unwrap() []error { return m }
+
+type coded struct{ code string }
+
+func (c coded) Error() string { return c.code }
+func (c coded) Code() string  { return c.code }
+
+type statusErr int
+
+func (s statusErr) Error() string   { return "status" }
+func (s statusErr) StatusCode() int { return int(s) }
+
+type timeoutErr struct{}
+
+func (timeoutErr) Error() string   { return "i/o timeout" }
+func (timeoutErr) Timeout() bool   { return true }
+func (timeoutErr) Temporary() bool { return true }
+
+func TestClassifier(t *testing.T) {
+	k := NewClassifier(testContract(t).ErrorClasses)
+	reset := &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}
+	cases := []struct {
+		name   string
+		err    error
+		status int
+		want   string
+	}{
+		{"a type name deep in a %w chain", fmt.Errorf("order: %w", fmt.Errorf("charge: %w", &PaymentsUnavailableError{})), -1, "transient"},
+		{"a value type by name", fmt.Errorf("tx: %w", DeadlockError{"orders"}), -1, "server"},
+		{"ECONNRESET under net.OpError and os.SyscallError", fmt.Errorf("call: %w", reset), -1, "transient"},
+		{"a multi-error (Unwrap() []error) holding ECONNRESET", multi{errors.New("first"), reset}, -1, "transient"},
+		{"net.Error Timeout() is TimeoutError", &net.OpError{Op: "dial", Err: timeoutErr{}}, -1, "transient"},
+		{"context.DeadlineExceeded is TimeoutError", fmt.Errorf("query: %w", context.DeadlineExceeded), -1, "transient"},
+		{"a Code() string", fmt.Errorf("x: %w", coded{"ETIMEDOUT"}), -1, "transient"},
+		{"a StatusCode() int the class's status matches", statusErr(404), -1, "client"},
+		{"the response status is evidence: 503 is transient before server", errors.New("plain"), 503, "transient"},
+		{"a plain error is unclassified without a status", errors.New("plain"), -1, "unclassified"},
+		{"a plain error answered 500 is server", errors.New("plain"), 500, "server"},
+		{"a panic wrapping an error classifies its chain", &PanicError{Value: DeadlockError{}}, -1, "server"},
+	}
+	for _, c := range cases {
+		got := k.classes[k.errorIndex(c.err, c.status)].Class
+		if got != c.want {
+			t.Errorf("%s: got %q, want %q (chain %v)", c.name, got, c.want, ErrorChain(c.err))
+		}
+	}
+	for status, want := range map[int]string{200: "none", 302: "none", 404: "client", 429: "transient", 500: "server", 503: "transient", 504: "transient", 0: "none", 700: "unclassified"} {
+		if got := k.Status(status).Class; got != want {
+			t.Errorf("status %d: got %q, want %q", status, got, want)
+		}
+	}
+	if got := k.classes[k.aborted].Class; got != "transient" {
+		t.Errorf("an abandoned request (AbortError, ECONNRESET) is %q, want transient", got)
+	}
+	// A cycle does not hang, and the chain is bounded.
+	var loop multi
+	loop = multi{nil}
+	loop[0] = &PanicError{Value: loop}
+	if n := len(ErrorChain(loop)); n > MaxChain {
+		t.Errorf("chain of %d errors, max %d", n, MaxChain)
+	}
+}
+
+func TestLoadRefusesOtherVersionsAndYAML(t *testing.T) {
+	if _, err := Load([]byte("apiVersion: sloctl/v1\n")); err == nil || !strings.Contains(err.Error(), "sloctl generate contract") {
+		t.Errorf("YAML must be refused with the command to run, got %v", err)
+	}
+	if _, err := Load([]byte(`{"schemaVersion": 99, "bucketsMs": [1]}`)); err == nil || !strings.Contains(err.Error(), "schemaVersion 99") {
+		t.Errorf("an unknown schema version must be refused, got %v", err)
+	}
+	c := testContract(t)
+	for role, name := range c.MetricNames {
+		if metricNames[role] != name {
+			t.Errorf("role %s: the contract JSON says %s, the package exports %s", role, name, metricNames[role])
+		}
+	}
+}
+
+func TestMatcher(t *testing.T) {
+	m := NewMatcher([]string{"GET /orders", "POST /orders", "/orders/:id", "/orders/latest", "/files/*", "/"})
+	for _, c := range []struct{ method, path, want string }{
+		{"GET", "/orders", "/orders"}, {"HEAD", "/orders", "/orders"}, {"PROPFIND", "/orders", ""},
+		{"GET", "/orders/7", "/orders/:id"}, {"GET", "/orders/latest", "/orders/latest"}, {"GET", "/orders/", ""},
+		{"GET", "/files/a/b", "/files/*"}, {"GET", "/", "/"}, {"GET", "/nope/x", ""},
+	} {
+		if got := m.Match(c.method, c.path); got != c.want {
+			t.Errorf("%s %s: got %q, want %q", c.method, c.path, got, c.want)
+		}
+	}
+}
+
+func value(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := 0.0
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+	next:
+		for _, m := range mf.GetMetric() {
+			got := map[string]string{}
+			for _, lp := range m.GetLabel() {
+				got[lp.GetName()] = lp.GetValue()
+			}
+			for k, v := range labels {
+				if got[k] != v {
+					continue next
+				}
+			}
+			sum += metricValue(mf.GetType(), m)
+		}
+	}
+	return sum
+}
+
+func metricValue(t dto.MetricType, m *dto.Metric) float64 {
+	switch t {
+	case dto.MetricType_COUNTER:
+		return m.GetCounter().GetValue()
+	case dto.MetricType_GAUGE:
+		return m.GetGauge().GetValue()
+	case dto.MetricType_HISTOGRAM:
+		return float64(m.GetHistogram().GetSampleCount())
+	}
+	return 0
+}
+
+func TestMiddleware(t *testing.T) {
+	sdk, err := New(testContract(t), Options{NoRuntimeCollectors: true, OnError: func(*http.Request, error) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/orders", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("fail") == "deadlock" {
+			Error(w, r, fmt.Errorf("insert: %w", DeadlockError{}))
+			return
+		}
+		w.WriteHeader(http.StatusCreated)
+	})
+	mux.HandleFunc("/products/", func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/0") {
+			http.NotFound(w, r)
+			return
+		}
+		fmt.Fprint(w, "ok")
+	})
+	mux.HandleFunc("/boom", func(w http.ResponseWriter, r *http.Request) { panic(errors.New("a bug")) })
+	h := sdk.Middleware(mux)
+	do := func(method, path string) int {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(method, path, nil))
+		return rec.Code
+	}
+	if c := do("POST", "/orders"); c != 201 {
+		t.Fatalf("POST /orders: %d", c)
+	}
+	if c := do("POST", "/orders?fail=deadlock"); c != 500 {
+		t.Fatalf("POST /orders?fail=deadlock: %d", c)
+	}
+	do("GET", "/products/12")
+	do("GET", "/products/0")
+	do("GET", "/no/such")
+	if c := do("GET", "/boom"); c != 500 {
+		t.Fatalf("a panic is answered 500, got %d", c)
+	}
+	if c := do("GET", "/readyz"); c != 404 {
+		t.Fatalf("/readyz: %d", c)
+	}
+	reg := sdk.Registry
+	expect := []struct {
+		labels map[string]string
+		want   float64
+	}{
+		{map[string]string{"method": "POST", "route": "/orders", "status_class": "2xx", "error_class": "none"}, 1},
+		{map[string]string{"method": "POST", "route": "/orders", "status_class": "5xx", "error_class": "server"}, 1},
+		{map[string]string{"method": "GET", "route": "/products/:id", "status_class": "2xx", "error_class": "none"}, 1},
+		{map[string]string{"method": "GET", "route": "/products/:id", "status_class": "4xx", "error_class": "client"}, 1},
+		{map[string]string{"method": "GET", "route": "unmatched", "status_class": "4xx", "error_class": "client"}, 1},
+		{map[string]string{"method": "GET", "route": "unmatched", "status_class": "5xx", "error_class": "server"}, 1},
+		{map[string]string{}, 6}, // the probe is outside the SLIs
+	}
+	for _, e := range expect {
+		if got := value(t, reg, RequestsName, e.labels); got != e.want {
+			t.Errorf("%s%v = %v, want %v", RequestsName, e.labels, got, e.want)
+		}
+	}
+	if got := value(t, reg, WeightedRequestsName, map[string]string{"method": "POST", "route": "/orders", "sli_class": "critical"}); got != 10 {
+		t.Errorf("weighted POST /orders = %v, want 2 x weight 5", got)
+	}
+	if got := value(t, reg, RequestDurationName, map[string]string{"route": "/orders", "sli_class": "critical"}); got != 2 {
+		t.Errorf("histogram count for /orders = %v, want 2", got)
+	}
+	if got := value(t, reg, InFlightName, nil); got != 0 {
+		t.Errorf("in flight after all requests = %v", got)
+	}
+	if got := value(t, reg, ErrorClassWeightName, map[string]string{"error_class": "server", "good": "false"}); got != 2.5 {
+		t.Errorf("server weight = %v", got)
+	}
+
+	// Health: JSON as the Node SDK's; a breaker open takes the dependency weight off.
+	open := BreakerClosed
+	sdk.MustDependency("payments").Breaker(func() string { return open })
+	health := func() (int, map[string]interface{}) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
+		var body map[string]interface{}
+		if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+			t.Fatalf("health is not JSON: %v: %s", err, rec.Body.String())
+		}
+		return rec.Code, body
+	}
+	code, body := health()
+	if code != 200 || body["status"] != "UP" || body["availability"] != 1.0 {
+		t.Errorf("healthy: %d %v", code, body)
+	}
+	open = BreakerOpen
+	code, body = health()
+	if code != 503 || body["status"] != "DEGRADED" || body["availability"] != 0.8 {
+		t.Errorf("breaker open: %d %v", code, body)
+	}
+	if got := value(t, reg, DependencyUpName, map[string]string{"dependency": "payments", "critical": "true"}); got != 0 {
+		t.Errorf("sloctl_dependency_up with the breaker open = %v", got)
+	}
+	if got := value(t, reg, AvailabilityName, nil); got != 0.8 {
+		t.Errorf("sloctl_availability = %v", got)
+	}
+	if _, err := sdk.Dependency("paymnets"); err == nil || !strings.Contains(err.Error(), "[payments]") {
+		t.Errorf("an undeclared dependency names the declared ones: %v", err)
+	}
+	sdk.Drain()
+	if code, body = health(); code != 503 || body["status"] != "DOWN" {
+		t.Errorf("draining: %d %v", code, body)
+	}
+}
