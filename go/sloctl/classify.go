@@ -303,7 +303,9 @@ func ResponseStatus(err error) int {
 // the Node SDK: the contract's transient class usually names it.
 type AbortError struct{}
 
-func (*AbortError) Error() string { return "the client closed the connection before the response finished" }
+func (*AbortError) Error() string {
+	return "the client closed the connection before the response finished"
+}
 
 // Unwrap makes errors.Is(err, syscall.ECONNRESET) true.
 func (*AbortError) Unwrap() error { return syscall.ECONNRESET }

@@ -171,7 +171,9 @@ func newRecentWindow(windowMs float64, slots int) *recentWindow {
 	return r
 }
 
-func (r *recentWindow) now() float64 { return float64(time.Since(r.origin)) / float64(time.Millisecond) }
+func (r *recentWindow) now() float64 {
+	return float64(time.Since(r.origin)) / float64(time.Millisecond)
+}
 
 func (r *recentWindow) record(fast bool, errorWeight float64) {
 	r.mu.Lock()

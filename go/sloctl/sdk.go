@@ -454,4 +454,3 @@ func (p *PanicError) Unwrap() error {
 	}
 	return nil
 }
-

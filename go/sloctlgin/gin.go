@@ -41,4 +41,3 @@ func Middleware(s *sloctl.SDK) gin.HandlerFunc {
 		c.Next()
 	}
 }
-
