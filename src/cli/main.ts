@@ -25,6 +25,7 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<{ register: Regist
   ['status', () => import('./status.ts')],
   ['load', () => import('./load.ts')],
   ['gate', () => import('./gate.ts')],
+  ['faults', () => import('./faults.ts')],
 ];
 
 export const COMMAND_NAMES: readonly string[] = COMMANDS.map(([name]) => name);
@@ -85,6 +86,7 @@ export const COMMAND_EXIT_CODES: Readonly<Record<string, readonly number[]>> = {
   status: [EXIT.OK, EXIT.FAILED, EXIT.USAGE, EXIT.TARGET, EXIT.INCONCLUSIVE, EXIT.INTERNAL],
   load: [EXIT.OK, EXIT.USAGE, EXIT.TARGET, EXIT.INCONCLUSIVE, EXIT.INTERNAL],
   gate: [EXIT.OK, EXIT.FAILED, EXIT.USAGE, EXIT.TARGET, EXIT.INCONCLUSIVE, EXIT.INTERNAL],
+  faults: [EXIT.OK, EXIT.USAGE, EXIT.INTERNAL],
 };
 
 function exitCodesHelp(codes: readonly number[]): string {
