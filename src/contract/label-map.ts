@@ -139,3 +139,68 @@ function matches(x: LabelMatch, value: string): boolean {
       return !new RegExp(`^(?:${x.value})$`).test(value);
   }
 }
+
+/** `=` for one value, an anchored alternation for several (sorted, escaped), as the rules write them. */
+export function oneOfMatcher(name: string, values: readonly string[], negate = false): LabelMatch {
+  const uniq = [...new Set(values)].sort();
+  if (uniq.length === 1) return { name, op: negate ? '!=' : '=', value: uniq[0] };
+  return { name, op: negate ? '!~' : '=~', value: uniq.map(reEscape).join('|') };
+}
+
+/** The matcher for one or several route templates on the mapped route label (`negate`: any other). */
+export function routeMatcher(m: LabelMap, paths: readonly string[], negate = false): LabelMatch {
+  return oneOfMatcher(m.route, paths, negate);
+}
+
+/** A union of matcher lists: `[[]]` is every series; `[[a, b], [c]]` is (a and b) or c. */
+export type MatchScope = LabelMatch[][];
+
+interface RouteRef {
+  method: string;
+  path: string;
+}
+
+function pathsByMethod(routes: readonly RouteRef[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const r of routes) {
+    const k = r.method.toUpperCase();
+    out.set(k, [...(out.get(k) ?? []), r.path]);
+  }
+  return out;
+}
+
+/** The routes as (method, route template) pairs on the mapped labels, one alternative per method. */
+export function routesMatchScope(m: LabelMap, routes: readonly RouteRef[]): MatchScope {
+  return [...pathsByMethod(routes)].sort(([a], [b]) => a.localeCompare(b)).map(([method, paths]) => [methodMatcher(m, [method]), routeMatcher(m, paths)]);
+}
+
+/** Everything except the given routes: other methods, and the given methods on other paths. */
+export function exceptRoutesMatchScope(m: LabelMap, routes: readonly RouteRef[]): MatchScope {
+  if (routes.length === 0) return [[]];
+  const byMethod = pathsByMethod(routes);
+  const methods = [...byMethod.keys()].sort();
+  return [[methodMatcher(m, methods, true)], ...methods.map((x) => [methodMatcher(m, [x]), routeMatcher(m, byMethod.get(x)!, true)])];
+}
+
+/** The label an error class is read from (the error-class label, or the status label it is derived from). */
+export function outcomeLabel(c: Pick<Contract, 'metrics'>): string {
+  return labelMap(c).errors.label;
+}
+
+/** Label names that usually carry a status code, in the order a hint prefers them. */
+const STATUS_LABEL_GUESSES = ['code', 'status', 'status_code', 'http_status_code', 'http_response_status_code', 'status_class'];
+
+/**
+ * Why the errors SLI cannot be measured from series with these label names, and what to write in
+ * the contract: undefined when some series carries the label the mapping reads.
+ */
+export function unmeasurableErrors(c: Pick<Contract, 'metrics'>, metric: string, labelNames: Iterable<string>): string | undefined {
+  const m = labelMap(c);
+  const names = new Set(labelNames);
+  if (names.has(m.errors.label)) return undefined;
+  const guess = STATUS_LABEL_GUESSES.find((g) => names.has(g) && g !== m.errors.label);
+  const carried = names.size > 0 ? `its labels are ${[...names].sort().join(', ')}` : 'it has no labels';
+  const what = m.errors.from === 'status' ? `the status label \`${m.errors.label}\` (metrics.labels.status)` : `an \`${m.errors.label}\` label${m.mapped ? ' (metrics.labels.errorClass)' : " (sloctl's SDK adds it)"}`;
+  const fix = guess !== undefined ? `map the status label: metrics.labels.status: ${guess}` : 'map the label that carries the status code: metrics.labels.status: <label>';
+  return `errors cannot be measured: no ${metric} series carries ${what}, so no request can be classed as an error (${carried}); ${fix}`;
+}

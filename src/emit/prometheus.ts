@@ -15,6 +15,14 @@
 //   <Service><Slo>ErrorBudgetBurn        one alert per tier: burn > B over the long AND the short
 //                                        window, `for`, severity page|ticket
 //   <Service><Slo>SLIMissing             absent(): the SLI's input metric is gone
+//   <Service><Slo>SLIUnmeasurable        contracts with metrics.labels: the inputs exist but cannot
+//                                        measure the SLI (no series carries the status label, no
+//                                        histogram bucket at a threshold), which `or vector(0)`
+//                                        would otherwise read as all good
+//
+// Availability for such contracts: `sloctl:availability:ratio` records the composite at every
+// evaluation (the SDK's gauge when there is one, else from its parts, see slos.ts), and the
+// burn-rate windows average it over time.
 //
 // Rule count for an SLO with the four default tiers: 7 burn-rate windows + 3 budget rules +
 // 4 tier alerts + 1 absent alert = 15, against Sloth's 17 (8 SLI windows + 7 metadata + 2
@@ -158,6 +166,22 @@ function sloGroup(service: string, slo: SloPlan, absentForMs: number): RuleGroup
       annotations: {
         summary: `${service} ${slo.name}: the SLI's input metrics are missing`,
         description: `No series for the ${slo.name} SLO (${templateLiteral(slo.promise)}) for ${dur(absentForMs)}: its burn-rate alerts cannot fire. Check that the service is up and scraped, and that it exports the metrics the contract names.`,
+        ...links(),
+        ...slo.alertAnnotations,
+      },
+    });
+  }
+  if (slo.unmeasurable) {
+    // The inputs exist but cannot measure the SLI (see SloPlan.unmeasurable): as unobserved as absent.
+    const severity = slo.tiers.some((t) => t.severity === 'page') ? 'page' : 'ticket';
+    rules.push({
+      alert: camel(service, slo.name, 'SLIUnmeasurable'),
+      expr: slo.unmeasurable.expr,
+      for: dur(absentForMs),
+      labels: common(severity),
+      annotations: {
+        summary: `${service} ${slo.name}: ${templateLiteral(slo.unmeasurable.summary)}`,
+        description: `${templateLiteral(slo.unmeasurable.description)} Until then its burn-rate alerts cannot fire.`,
         ...links(),
         ...slo.alertAnnotations,
       },

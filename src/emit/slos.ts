@@ -6,11 +6,12 @@
 // SLOs covered: every latency objective, the errors objective, the availability objective (the
 // SDK's composite gauge) and every custom SLI. Throughput is not a ratio and has no budget.
 import { checkPromql, WINDOW_PLACEHOLDER } from '../contract/promql.ts';
+import { classSelectors, exceptRoutesMatchScope, labelMap, routesMatchScope, type LabelMap, type LabelMatch } from '../contract/label-map.ts';
 import { HTTP_ROLES } from '../contract/metric-names.ts';
 import type { Alerting, Contract, CustomSli, LatencyObjective, Route } from '../contract/schema.ts';
 import { formatDuration, formatPercent } from '../contract/units.ts';
 import { scaleTiers, WORKBOOK_TIERS } from '../engine/alerts.ts';
-import { dur, isLabelName, leMatcher, num, oneOf, selector, str, sumOfUnion } from './promql.ts';
+import { dur, isLabelName, leMatcher, matcher, num, oneOf, selector, str, sumOfUnion } from './promql.ts';
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
@@ -31,6 +32,8 @@ export const RECORD = {
   budgetRemaining: 'sloctl:error_budget_remaining:ratio',
   /** Threshold SLIs: 1 when the value met its threshold in the slice, else 0. */
   thresholdGood: (sliceMs: number) => `sloctl:threshold_good:${dur(sliceMs)}`,
+  /** Availability without the SDK's gauge: the composite (0..1) at each rule evaluation. */
+  availability: 'sloctl:availability:ratio',
 } as const;
 
 export type Severity = 'page' | 'ticket';
@@ -77,6 +80,19 @@ export interface SloPlan {
   slice?: { record: string; expr: string };
   /** PromQL that is non-empty when the SLI's input metrics are missing; undefined when unknown. */
   absent?: string;
+  /**
+   * PromQL that is non-empty when the input metrics exist but cannot measure the SLI (the label the
+   * mapping reads is on no series, no histogram bucket at a threshold), with what to do: the
+   * `... or vector(0)` of the errors SLI would otherwise read that as "no errors". Written for
+   * contracts that map labels (`metrics.labels`); the SDK always exports what it needs.
+   */
+  unmeasurable?: { expr: string; summary: string; description: string };
+  /**
+   * Latency and errors SLOs: PromQL that is 1 when the last scrape interval (irate: the last two
+   * samples) met the objective, else 0; empty when it cannot be measured. Feeds the availability
+   * composite built from its parts, as src/evaluate/embedded.ts builds it per scrape.
+   */
+  lastInterval?: (rangeMs: number) => string;
   /** Latency SLOs: what the dashboard needs for per-route percentiles. */
   latency?: { bucketMetric: string; scope: string[][]; thresholds: Array<{ seconds: number; routes: string }>; percentiles: Array<[string, number, number]> };
   /** Errors SLO: the request counter and the scope, for the per-route error panel. */
@@ -148,23 +164,21 @@ export function planTiers(alerting: Alerting | undefined, windowMs: number, buck
 type Scope = string[][];
 const EVERYTHING: Scope = [[]];
 
-/** The routes as (method, route template) pairs, grouped by method. */
-function routesScope(routes: readonly Route[]): Scope {
-  const byMethod = new Map<string, string[]>();
-  for (const r of routes) byMethod.set(r.method, [...(byMethod.get(r.method) ?? []), r.path]);
-  return [...byMethod].sort(([a], [b]) => a.localeCompare(b)).map(([m, paths]) => [oneOf('method', [m]), oneOf('route', paths)]);
+const text = (m: LabelMatch): string => matcher(m.name, m.op, m.value);
+
+/** The routes as (method, route template) pairs on the contract's labels (label-map.ts), grouped by method. */
+function routesScope(m: LabelMap, routes: readonly Route[]): Scope {
+  return routesMatchScope(m, routes).map((alt) => alt.map(text));
 }
 
 /** Everything except the given routes: other methods, and the given methods on other paths. */
-function exceptRoutesScope(routes: readonly Route[]): Scope {
-  if (routes.length === 0) return EVERYTHING;
-  const byMethod = new Map<string, string[]>();
-  for (const r of routes) byMethod.set(r.method, [...(byMethod.get(r.method) ?? []), r.path]);
-  const methods = [...byMethod.keys()].sort();
-  return [[oneOf('method', methods, true)], ...methods.map((m) => [oneOf('method', [m]), oneOf('route', byMethod.get(m)!, true)])];
+function exceptRoutesScope(m: LabelMap, routes: readonly Route[]): Scope {
+  return exceptRoutesMatchScope(m, routes).map((alt) => alt.map(text));
 }
 
-function ranged(fn: 'rate' | 'increase', metric: string, base: string | undefined, scope: Scope, extra: string[], rangeMs: number): string[] {
+type Fn = 'rate' | 'increase' | 'irate';
+
+function ranged(fn: Fn, metric: string, base: string | undefined, scope: Scope, extra: string[], rangeMs: number): string[] {
   return scope.map((alt) => `${fn}(${selector(metric, base, ...alt, ...extra)}[${dur(rangeMs)}])`);
 }
 
@@ -178,8 +192,9 @@ function metricName(c: Contract, role: 'requestDuration' | 'requests' | 'availab
   return c.metrics?.[role] ?? HTTP_ROLES[role].name;
 }
 
-function latencyPlan(c: Contract, o: LatencyObjective, base: string | undefined): Pick<SloPlan, 'errorRatio' | 'events' | 'absent' | 'latency' | 'promise'> {
+function latencyPlan(c: Contract, o: LatencyObjective, base: string | undefined): Pick<SloPlan, 'errorRatio' | 'events' | 'absent' | 'latency' | 'promise' | 'unmeasurable' | 'lastInterval'> {
   const hist = metricName(c, 'requestDuration');
+  const lm = labelMap(c);
   const bucket = `${hist}_bucket`;
   const count = `${hist}_count`;
   const thresholdOf = (r: Route) => r.latency ?? o.threshold;
@@ -192,19 +207,22 @@ function latencyPlan(c: Contract, o: LatencyObjective, base: string | undefined)
     const covered = c.routes.filter((r) => o.routes!.includes(r.name));
     const byThreshold = new Map<number, Route[]>();
     for (const r of covered) byThreshold.set(thresholdOf(r), [...(byThreshold.get(thresholdOf(r)) ?? []), r]);
-    for (const [t, rs] of [...byThreshold].sort(([a], [b]) => a - b)) groups.push({ thresholdMs: t, scope: routesScope(rs), routes: rs.map((r) => r.name).join(', ') });
-    totalScope = routesScope(covered);
+    for (const [t, rs] of [...byThreshold].sort(([a], [b]) => a - b)) groups.push({ thresholdMs: t, scope: routesScope(lm, rs), routes: rs.map((r) => r.name).join(', ') });
+    totalScope = routesScope(lm, covered);
   } else {
     const own = c.routes.filter((r) => thresholdOf(r) !== o.threshold);
-    groups.push({ thresholdMs: o.threshold, scope: exceptRoutesScope(own), routes: own.length ? 'all other routes' : 'all routes' });
+    groups.push({ thresholdMs: o.threshold, scope: exceptRoutesScope(lm, own), routes: own.length ? 'all other routes' : 'all routes' });
     const byThreshold = new Map<number, Route[]>();
     for (const r of own) byThreshold.set(thresholdOf(r), [...(byThreshold.get(thresholdOf(r)) ?? []), r]);
-    for (const [t, rs] of [...byThreshold].sort(([a], [b]) => a - b)) groups.push({ thresholdMs: t, scope: routesScope(rs), routes: rs.map((r) => r.name).join(', ') });
+    for (const [t, rs] of [...byThreshold].sort(([a], [b]) => a - b)) groups.push({ thresholdMs: t, scope: routesScope(lm, rs), routes: rs.map((r) => r.name).join(', ') });
     totalScope = EVERYTHING;
   }
-  const good = (fn: 'rate' | 'increase', rangeMs: number) =>
+  const good = (fn: Fn, rangeMs: number) =>
     sumOfUnion(groups.flatMap((g) => ranged(fn, bucket, base, g.scope, [leMatcher(g.thresholdMs / 1000)], rangeMs)));
-  const total = (fn: 'rate' | 'increase', rangeMs: number) => sumOfUnion(ranged(fn, count, base, totalScope, [], rangeMs));
+  const total = (fn: Fn, rangeMs: number) => sumOfUnion(ranged(fn, count, base, totalScope, [], rangeMs));
+  // Each group's histogram series without a bucket at its threshold: the good count would be 0.
+  const noBucket = groups.flatMap((g) => g.scope.map((alt) => `(count(${selector(bucket, base, ...alt)}) unless count(${selector(bucket, base, ...alt, leMatcher(g.thresholdMs / 1000))}))`));
+  const thresholds = groups.map((g) => `le=${num(g.thresholdMs / 1000)} (${g.routes})`).join(', ');
   const own = groups.filter((g) => g.thresholdMs !== o.threshold);
   const overrides = own.length ? ` (${own.map((g) => `${g.routes} within ${formatDuration(g.thresholdMs)}`).join('; ')})` : '';
   const percentiles = Object.entries(o.percentiles ?? {})
@@ -216,12 +234,23 @@ function latencyPlan(c: Contract, o: LatencyObjective, base: string | undefined)
     events: { bad: (r) => `${total('increase', r)} - ${good('increase', r)}`, total: (r) => total('increase', r) },
     absent: `absent(${selector(count, base)})`,
     latency: { bucketMetric: bucket, scope: totalScope, thresholds: groups.map((g) => ({ seconds: g.thresholdMs / 1000, routes: g.routes })), percentiles },
+    ...(lm.mapped
+      ? {
+        unmeasurable: {
+          expr: noBucket.join('\nor\n'),
+          summary: `the histogram ${hist} has no bucket at a latency threshold`,
+          description: `The ${hist} histogram has series, but not at every threshold's bucket (${thresholds}): the requests of a route without its bucket count as slow, so this SLO reads worse than it is. Add the thresholds to the histogram's buckets (client_golang: prometheus.HistogramOpts.Buckets).`,
+        },
+      }
+      : {}),
+    lastInterval: (r) => `((${total('irate', r)} - ${good('irate', r)}) <= bool ${num(+(1 - o.objective).toPrecision(12))} * ${total('irate', r)})`,
   };
 }
 
-function errorsPlan(c: Contract, routes: string[] | undefined, objective: number, base: string | undefined): Pick<SloPlan, 'errorRatio' | 'events' | 'absent' | 'requests' | 'promise'> {
+function errorsPlan(c: Contract, routes: string[] | undefined, objective: number, base: string | undefined): Pick<SloPlan, 'errorRatio' | 'events' | 'absent' | 'requests' | 'promise' | 'unmeasurable' | 'lastInterval'> {
   const requests = metricName(c, 'requests');
-  const scope = routes ? routesScope(c.routes.filter((r) => routes.includes(r.name))) : EVERYTHING;
+  const lm = labelMap(c);
+  const scope = routes ? routesScope(lm, c.routes.filter((r) => routes.includes(r.name))) : EVERYTHING;
   // The weights are constants from the contract, baked into the rule, not read from the SDK's
   // `sloctl_error_class_weight` gauge with a join. The contract is the source of truth and this
   // file is generated from it: the weights are reviewable in the diff of the rules, they do not
@@ -233,22 +262,46 @@ function errorsPlan(c: Contract, routes: string[] | undefined, objective: number
     if (e.good || e.weight === 0) continue;
     byWeight.set(e.weight, [...(byWeight.get(e.weight) ?? []), e.name]);
   }
-  const weighted = [...byWeight].sort(([a], [b]) => b - a);
+  const weightedByName = [...byWeight].sort(([a], [b]) => b - a);
+  // Each bad class as the matchers that select it (label-map.ts): from the error-class label,
+  // classes of one weight share one `=~` matcher; from a status label, each class has its own
+  // (its statuses minus every earlier class's: first class wins), and a class no status can show
+  // (one only seen in thrown errors) adds nothing.
+  const weighted: Array<[number, string[], string]> = lm.errors.from === 'errorClass'
+    ? weightedByName.map(([w, names]) => [w, [oneOf(lm.errors.label, names)], names.join(', ')])
+    : classSelectors(c)
+      .filter((k) => !k.good && k.weight > 0 && k.matchers !== undefined)
+      .sort((a, b) => b.weight - a.weight)
+      .map((k) => [k.weight, k.matchers!.map(text), k.name]);
   // sum(rate(x{class=a}) * 2.5 or rate(x{class=b}) or ...): each class's series keep their
-  // error_class label, so the union is disjoint. A class with no series yet drops out of the
-  // union instead of emptying the whole sum, and `or vector(0)` makes "no errors at all" a 0.
-  const bad = (fn: 'rate' | 'increase', rangeMs: number) =>
+  // class (or status) label, so the union is disjoint. A class with no series yet drops out of the
+  // union instead of emptying the whole sum, and `or vector(0)` makes "no errors at all" a 0
+  // (the unmeasurable alert below says when "no errors" is only "no label to read them from").
+  const bad = (fn: Fn, rangeMs: number) =>
     weighted.length === 0
       ? 'vector(0)'
-      : `(${sumOfUnion(weighted.flatMap(([w, names]) => ranged(fn, requests, base, scope, [oneOf('error_class', names)], rangeMs).map((e) => (w === 1 ? e : `${e} * ${num(w)}`))))} or vector(0))`;
-  const total = (fn: 'rate' | 'increase', rangeMs: number) => sumOfUnion(ranged(fn, requests, base, scope, [], rangeMs));
-  const classes = weighted.map(([w, names]) => `${names.join(', ')} ×${num(w)}`).join('; ');
+      : `(${sumOfUnion(weighted.flatMap(([w, matchers]) => ranged(fn, requests, base, scope, matchers, rangeMs).map((e) => (w === 1 ? e : `${e} * ${num(w)}`))))} or vector(0))`;
+  const total = (fn: Fn, rangeMs: number) => sumOfUnion(ranged(fn, requests, base, scope, [], rangeMs));
+  const classes = (lm.errors.from === 'errorClass' ? weightedByName.map(([w, names]) => `${names.join(', ')} ×${num(w)}`) : weighted.map(([w, , name]) => `${name} ×${num(w)}`)).join('; ');
+  const labelled = selector(requests, base, matcher(lm.errors.label, '!=', ''));
+  const what = lm.errors.from === 'status' ? `the status label ${lm.errors.label} (metrics.labels.status)` : `the error-class label ${lm.errors.label} (metrics.labels.errorClass)`;
   return {
     promise: `weighted success ≥ ${formatPercent(objective)} of ${routes ? `requests to ${routes.join(', ')}` : 'requests'} (${classes || 'no weighted classes'})`,
     errorRatio: (r) => `${bad('rate', r)} / ${total('rate', r)}`,
     events: { bad: (r) => bad('increase', r), total: (r) => total('increase', r) },
     absent: `absent(${selector(requests, base)})`,
     requests: { metric: requests, scope },
+    ...(lm.mapped
+      ? {
+        unmeasurable: {
+          expr: `count(${selector(requests, base)}) unless count(${labelled})`,
+          summary: `no ${requests} series carries ${lm.errors.label}: errors cannot be counted`,
+          description: `${requests} has series, but none carries ${what}, so no request is classed as an error and the errors SLO reads 100% good whatever happens. Map the label that carries the status code in the contract (promhttp: metrics.labels.status: code) and generate the rules again.`,
+        },
+      }
+      : {}),
+    // Without the label a request cannot be classed: the interval is unknown, not good (as embedded.ts).
+    lastInterval: (r) => `((${bad('irate', r)} <= bool ${num(+(1 - objective).toPrecision(12))} * ${total('irate', r)}) and on() count(${labelled}))`,
   };
 }
 
@@ -341,13 +394,28 @@ export function planSlos(c: Contract, opts: PlanOptions = {}): Plan {
   const a = c.objectives.availability;
   if (a) {
     const gauge = selector(metricName(c, 'availability'), base);
-    add(a.name, 'availability', a.objective, contractWindow, a.alerting, a.budgeting, {
-      promise: `composite availability ≥ ${formatPercent(a.objective)} (health ${a.weights.health}, latency ${a.weights.latency}, success ${a.weights.success}, dependencies ${a.weights.dependencies})`,
-      // The SDK exports the composite (0..1) as a gauge: the time-average over the range, across
-      // instances, is the availability; its complement is the error ratio.
-      errorRatio: (r) => `1 - avg(avg_over_time(${gauge}[${dur(r)}]))`,
-      absent: `absent(${gauge})`,
-    });
+    const promise = `composite availability ≥ ${formatPercent(a.objective)} (health ${a.weights.health}, latency ${a.weights.latency}, success ${a.weights.success}, dependencies ${a.weights.dependencies})`;
+    const composite = labelMap(c).mapped ? availabilityFromParts(c, a.weights, slos, base, warnings) : undefined;
+    if (composite === undefined) {
+      add(a.name, 'availability', a.objective, contractWindow, a.alerting, a.budgeting, {
+        promise,
+        // The SDK exports the composite (0..1) as a gauge: the time-average over the range, across
+        // instances, is the availability; its complement is the error ratio.
+        errorRatio: (r) => `1 - avg(avg_over_time(${gauge}[${dur(r)}]))`,
+        absent: `absent(${gauge})`,
+      });
+    } else {
+      // A service not instrumented by the SDK has no gauge: the composite is recorded at every
+      // evaluation, from the gauge when there is one, else from its parts, and averaged over the
+      // range as the gauge is.
+      const sel = selector(RECORD.availability, `sloctl_service=${str(service)}`, `sloctl_slo=${str(a.name)}`);
+      add(a.name, 'availability', a.objective, contractWindow, a.alerting, a.budgeting, {
+        promise,
+        slice: { record: RECORD.availability, expr: `avg(${gauge})\nor\n${composite}` },
+        errorRatio: (r) => `1 - avg_over_time(${sel}[${dur(r)}])`,
+        absent: `absent(${sel})`,
+      });
+    }
   }
   for (const s of c.slis) {
     const windowMs = s.window !== undefined ? rollingWindow(s.window, `${s.name}: window`, warnings) : contractWindow;
@@ -356,6 +424,56 @@ export function planSlos(c: Contract, opts: PlanOptions = {}): Plan {
     add(s.name, p.kind!, s.objective, windowMs, s.alerting, s.budgeting, p, s.labels, s.annotations);
   }
   return { service, slos, warnings, absentForMs: opts.absentForMs ?? DEFAULT_ABSENT_FOR_MS };
+}
+
+/**
+ * The availability composite from its parts, for a service without the SDK's gauge, mirroring
+ * src/evaluate/embedded.ts (which composes it per scrape): weights × parts, each part 0 or 1,
+ *
+ *   health        the target is up. embedded.ts reads the health endpoint sloctl checks with each
+ *                 scrape; Prometheus does not probe it, so the rules read `up` of the scrape (the
+ *                 service answered /metrics), averaged over the instances the selector matches:
+ *                 the closest signal a Prometheus has without a blackbox probe. Pass --selector
+ *                 (job="...") so it is this service's `up`, not every target's.
+ *   latency       every latency SLO met its objective over the last scrape interval
+ *   success       the errors SLO met its objective over the last scrape interval (irate: the last
+ *                 two samples, the interval embedded.ts judges); unknown without the error label
+ *   dependencies  every critical dependency's gauge is 1 (none critical: 1); unknown when one is
+ *                 missing
+ *
+ * A part with a weight whose input is missing leaves the composite empty (no sample), as
+ * embedded.ts adds no sample then. Undefined (with a warning) when a weighted part has no SLO to
+ * come from.
+ */
+function availabilityFromParts(c: Contract, w: { health: number; latency: number; success: number; dependencies: number }, slos: readonly SloPlan[], base: string | undefined, warnings: string[]): string | undefined {
+  const range = Math.max(4 * c.scrapeInterval, 1000);
+  const latency = slos.filter((s) => s.kind === 'latency' && s.lastInterval);
+  const errors = slos.find((s) => s.kind === 'errors' && s.lastInterval);
+  const missing: string[] = [];
+  if (w.latency > 0 && latency.length === 0) missing.push('latency (no latency objective)');
+  if (w.success > 0 && errors === undefined) missing.push('success (no errors objective)');
+  if (missing.length > 0) {
+    warnings.push(`availability: its composite cannot be built from its parts without ${missing.join(' and ')}: the rules read the ${metricName(c, 'availability')} gauge only (sloctl's SDK exports it)`);
+    return undefined;
+  }
+  if (w.health > 0 && base === undefined) {
+    warnings.push('availability: the health part reads `up`, of every target this Prometheus scrapes: pass --selector (job="...") so it is this service\'s');
+  }
+  const terms: string[] = [];
+  if (w.health > 0) terms.push(`${num(w.health)} * avg(${selector('up', base)})`);
+  if (w.latency > 0) terms.push(`${num(w.latency)} * ${latency.map((s) => s.lastInterval!(range)).join(' * ')}`);
+  if (w.success > 0) terms.push(`${num(w.success)} * ${errors!.lastInterval!(range)}`);
+  if (w.dependencies > 0) {
+    const critical = c.dependencies.filter((d) => d.critical).map((d) => d.name);
+    if (critical.length === 0) terms.push(`${num(w.dependencies)}`);
+    else {
+      const deps = selector(c.metrics?.dependencyUp ?? HTTP_ROLES.dependencyUp.name, base, oneOf('dependency', critical));
+      terms.push(`${num(w.dependencies)} * ((min(${deps}) >= bool 1) and on() (count(count by (dependency) (${deps})) == ${critical.length}))`);
+    }
+  }
+  if (terms.length === 0) return 'vector(0)';
+  // A scalar term alone would make the sum a scalar: keep it a vector.
+  return terms.map((t) => (/^[0-9.]+$/.test(t) ? `vector(${t})` : t)).join('\n+\n');
 }
 
 /**

@@ -19,6 +19,7 @@
 // Alert tiers come from src/emit's planTiers, so both paths alert on the same tiers: written ones
 // as they are, `false` turns a severity off, missing ones are the SRE workbook's scaled to the SLO
 // window and rounded to the bucket width.
+import { classSelectors, exceptRoutesMatchScope, labelMap, routesMatchScope, unseenClasses, type ClassSelector, type LabelMap } from '../contract/label-map.ts';
 import { HTTP_ROLES } from '../contract/metric-names.ts';
 import type { Alerting, Contract, LatencyObjective, Route } from '../contract/schema.ts';
 import { formatDuration, formatPercent } from '../contract/units.ts';
@@ -58,6 +59,15 @@ export interface ErrorsSource {
   weights: Map<string, number>;
   /** Classes the contract names (bad or good), so others can be reported. */
   known: Set<string>;
+  /** Every error class as label matchers (src/contract/label-map.ts), first match wins. */
+  selectors: ClassSelector[];
+  /** The label the classes are read from, and whether it is a status label they are derived from. */
+  label: string;
+  fromStatus: boolean;
+  /** The contract's `metrics` section, for the hint when the label is missing. */
+  metrics: Contract['metrics'];
+  /** Bad classes the mapping cannot see (no status to derive them from). */
+  unseen: string[];
 }
 
 export interface AvailabilitySource {
@@ -111,36 +121,16 @@ function tiersFor(alerting: Alerting | undefined, windowMs: number, bucketMs: nu
   }));
 }
 
-const eq = (name: string, value: string): LabelMatcher => ({ name, op: '=', value });
+const SDK_MAP: LabelMap = labelMap({});
 
-function reEscape(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-/** `=` for one value, an anchored alternation for several (like src/emit's oneOf). */
-function oneOf(name: string, values: readonly string[], negate = false): LabelMatcher {
-  const uniq = [...new Set(values)].sort();
-  if (uniq.length === 1) return { name, op: negate ? '!=' : '=', value: uniq[0] };
-  return { name, op: negate ? '!~' : '=~', value: uniq.map(reEscape).join('|') };
-}
-
-function byMethod(routes: readonly Route[]): Map<string, string[]> {
-  const m = new Map<string, string[]>();
-  for (const r of routes) m.set(r.method, [...(m.get(r.method) ?? []), r.path]);
-  return m;
-}
-
-/** The routes as (method, route template) pairs. */
-export function routesScope(routes: readonly Route[]): Scope {
-  return [...byMethod(routes)].sort(([a], [b]) => a.localeCompare(b)).map(([m, paths]) => [eq('method', m), oneOf('route', paths)]);
+/** The routes as (method, route template) pairs, on the contract's labels (label-map.ts). */
+export function routesScope(routes: readonly Route[], m: LabelMap = SDK_MAP): Scope {
+  return routesMatchScope(m, routes);
 }
 
 /** Everything except the given routes: other methods, and the given methods on other paths. */
-export function exceptRoutesScope(routes: readonly Route[]): Scope {
-  if (routes.length === 0) return EVERYTHING;
-  const m = byMethod(routes);
-  const methods = [...m.keys()].sort();
-  return [[oneOf('method', methods, true)], ...methods.map((x) => [eq('method', x), oneOf('route', m.get(x)!, true)])];
+export function exceptRoutesScope(routes: readonly Route[], m: LabelMap = SDK_MAP): Scope {
+  return exceptRoutesMatchScope(m, routes);
 }
 
 function metricName(c: Contract, role: 'requestDuration' | 'requests' | 'availability' | 'dependencyUp'): string {
@@ -149,6 +139,9 @@ function metricName(c: Contract, role: 'requestDuration' | 'requests' | 'availab
 
 function latencySource(c: Contract, o: LatencyObjective): LatencySource {
   const hist = metricName(c, 'requestDuration');
+  const lm = labelMap(c);
+  const routesScope = (rs: readonly Route[]) => routesMatchScope(lm, rs);
+  const exceptRoutesScope = (rs: readonly Route[]) => exceptRoutesMatchScope(lm, rs);
   const thresholdOf = (r: Route) => r.latency ?? o.threshold;
   const groups: LatencySource['groups'] = [];
   const grouped = (rs: Route[]) => {
@@ -201,7 +194,8 @@ export function defineSlos(c: Contract): SloDefinition[] {
   if (e) {
     const weights = new Map<string, number>();
     for (const k of c.errorClasses) if (!k.good && k.weight > 0) weights.set(k.name, k.weight);
-    const scope = e.routes ? routesScope(c.routes.filter((r) => e.routes!.includes(r.name))) : EVERYTHING;
+    const lm = labelMap(c);
+    const scope = e.routes ? routesScope(c.routes.filter((r) => e.routes!.includes(r.name)), lm) : EVERYTHING;
     const classes = [...weights].map(([n, w]) => `${n} ×${w}`).join('; ');
     out.push(base(e.name, 'errors', e.objective, e.alerting, e.budgeting, `weighted success ≥ ${formatPercent(e.objective)} of ${e.routes ? `requests to ${e.routes.join(', ')}` : 'requests'} (${classes || 'no weighted classes'})`, {
       kind: 'errors',
@@ -209,6 +203,11 @@ export function defineSlos(c: Contract): SloDefinition[] {
       scope,
       weights,
       known: new Set(c.errorClasses.map((k) => k.name)),
+      selectors: classSelectors(c),
+      label: lm.errors.label,
+      fromStatus: lm.errors.from === 'status',
+      metrics: c.metrics,
+      unseen: unseenClasses(c),
     }));
   }
   const a = c.objectives.availability;

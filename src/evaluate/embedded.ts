@@ -15,9 +15,10 @@ import type { Bucket } from '../engine/histogram.ts';
 import { goodRatioAtThreshold, histogramQuantile, parseLe } from '../engine/histogram.ts';
 import { RollingWindow, type WindowSum } from '../engine/window.ts';
 import { formatMs } from '../engine/alerts.ts';
+import { classOf, unmeasurableErrors } from '../contract/label-map.ts';
 import { compileMatchers, type IngestResult, type Series, type SeriesStore } from '../observe/series-store.ts';
 import type { AvailabilitySource, ErrorsSource, LatencySource, Scope, SloDefinition } from './definitions.ts';
-import { evaluateSlo, healthRows, num, skippedSlo, type EventSource, type PercentileStatus, type SloStatus, type WindowCounts } from './report.ts';
+import { ceilingBuckets, evaluateSlo, healthRows, num, skippedSlo, type EventSource, type PercentileStatus, type SloStatus, type WindowCounts } from './report.ts';
 
 const DAY = 86_400_000;
 
@@ -87,6 +88,11 @@ interface Session {
   classes: Map<string, { count: number; weight: number }>;
   otherClasses: Map<string, number>;
   seriesWithoutClass: number;
+  /** Errors: request series in scope that carry the label the classes are read from, and the label names seen. */
+  seriesWithLabel: number;
+  labelNames: Set<string>;
+  /** Latency: thresholds no bucket is at, with the bucket bounds the series in that group have. */
+  noBucket: Map<number, { routes: string; les: Set<number> }>;
   /** Latency: increases per bucket bound, summed over the series in scope (for percentiles). */
   buckets: Map<number, number>;
   interpolated: Set<number>;
@@ -106,7 +112,7 @@ interface State {
 }
 
 function newSession(): Session {
-  return { scrapes: 0, bad: 0, total: 0, classes: new Map(), otherClasses: new Map(), seriesWithoutClass: 0, buckets: new Map(), interpolated: new Set(), availabilityFrom: new Set(), missing: new Set() };
+  return { scrapes: 0, bad: 0, total: 0, classes: new Map(), otherClasses: new Map(), seriesWithoutClass: 0, seriesWithLabel: 0, labelNames: new Set(), noBucket: new Map(), buckets: new Map(), interpolated: new Set(), availabilityFrom: new Set(), missing: new Set() };
 }
 
 /** Buckets a window needs: the SLO window (a calendar month at its longest) and every tier window. */
@@ -234,13 +240,19 @@ export class EmbeddedEvaluator {
     if (!informed) return;
     let good = 0;
     for (const h of hists.values()) {
-      const threshold = src.groups[h.group].thresholdSeconds;
+      const g = src.groups[h.group];
+      const threshold = g.thresholdSeconds;
       const exact = h.buckets.find((b) => sameBound(b.le, threshold));
       if (exact) good += exact.count;
       else {
+        // No bucket at the threshold: the SLO cannot be measured (evaluate() says so, with the
+        // bucket list). The interpolated estimate still fills the window, for the explanation only.
         const r = goodRatioAtThreshold(h.buckets, threshold);
         if (!Number.isNaN(r.good)) good += r.good;
         st.session.interpolated.add(threshold);
+        const nb = st.session.noBucket.get(threshold) ?? { routes: g.routes, les: new Set<number>() };
+        for (const b of h.buckets) nb.les.add(b.le);
+        st.session.noBucket.set(threshold, nb);
       }
     }
     // Buckets and counts come from the same scrape; a mismatch can only be a broken exposition.
@@ -257,19 +269,24 @@ export class EmbeddedEvaluator {
       informed = true;
       const inc = s.lastIncrease;
       total += inc;
-      const cls = s.labels.error_class;
-      if (cls === undefined) {
+      for (const k of Object.keys(s.labels)) st.session.labelNames.add(k);
+      const value = s.labels[src.label];
+      if (value === undefined || value === '') {
         st.session.seriesWithoutClass++;
         continue;
       }
-      const w = src.weights.get(cls);
-      if (w !== undefined) {
+      st.session.seriesWithLabel++;
+      // The class from the contract's mapping (label-map.ts): the error-class label itself, or the
+      // status label through errorClasses[].status, first class wins: exactly the rules' matchers.
+      const cls = classOf(src.selectors, s.labels);
+      const w = cls === undefined ? undefined : src.weights.get(cls);
+      if (cls !== undefined && w !== undefined) {
         bad += inc * w;
         const c = st.session.classes.get(cls) ?? { count: 0, weight: w };
         c.count += inc;
         st.session.classes.set(cls, c);
-      } else if (!src.known.has(cls) && cls !== 'none' && cls !== '') {
-        st.session.otherClasses.set(cls, (st.session.otherClasses.get(cls) ?? 0) + inc);
+      } else if (cls === undefined && !src.fromStatus && !src.known.has(value) && value !== 'none') {
+        st.session.otherClasses.set(value, (st.session.otherClasses.get(value) ?? 0) + inc);
       }
     }
     if (informed) this.record(st, result.at, bad, total);
@@ -307,9 +324,10 @@ export class EmbeddedEvaluator {
       if (errs === undefined) st.session.missing.add('success (no errors objective)');
       if (lat.length > 0 && errs !== undefined) return;
     }
-    const latencyOk = lat.length === 0 || lat.some((x) => x.last?.at !== at) ? undefined : lat.every((x) => meets(x)) ? 1 : 0;
+    // A part whose SLI cannot be measured (no bucket at a threshold, no error label) is unknown, not good.
+    const latencyOk = lat.length === 0 || lat.some((x) => x.last?.at !== at || unmeasurable(x) !== undefined) ? undefined : lat.every((x) => meets(x)) ? 1 : 0;
     parts.push(['latency', w.latency, latencyOk]);
-    parts.push(['success', w.success, errs === undefined || errs.last?.at !== at ? undefined : meets(errs) ? 1 : 0]);
+    parts.push(['success', w.success, errs === undefined || errs.last?.at !== at || unmeasurable(errs) !== undefined ? undefined : meets(errs) ? 1 : 0]);
     let depsOk: number | undefined = 1;
     for (const d of src.criticalDependencies) {
       const v = deps.get(d);
@@ -347,7 +365,7 @@ export class EmbeddedEvaluator {
         countedBy: 'plain increases between scrapes, reset-corrected',
         unit: def.source.kind === 'availability' ? 'samples (one per scrape)' : 'requests',
       };
-      return evaluateSlo(def, source, at, { notes: notesOf(st), percentiles: percentilesOf(st) });
+      return evaluateSlo(def, source, at, { notes: notesOf(st), percentiles: percentilesOf(st), unmeasurable: unmeasurable(st) });
     });
   }
 
@@ -356,6 +374,28 @@ export class EmbeddedEvaluator {
     const slos = this.evaluate(at);
     return { slos, health: healthRows(slos) };
   }
+}
+
+/** Why the SLO cannot be measured from the series scraped so far, with the fix; undefined when it can. */
+function unmeasurable(st: State): string | undefined {
+  const src = st.def.source;
+  const s = st.session;
+  if (src.kind === 'errors') {
+    // Requests exist, but none carries the label the classes are read from: every request would
+    // read as good. That is not a measurement.
+    if (s.total > 0 && s.seriesWithLabel === 0) return unmeasurableErrors({ metrics: src.metrics }, src.metric, s.labelNames);
+    return undefined;
+  }
+  if (src.kind === 'latency' && s.noBucket.size > 0) {
+    const hist = src.bucketMetric.replace(/_bucket$/, '');
+    const parts = [...s.noBucket].sort(([a], [b]) => a - b).map(([t, nb]) => {
+      const les = [...nb.les].sort((a, b) => a - b).map((x) => (x === Infinity ? '+Inf' : String(x)));
+      return `no bucket at le=${t} (the ${formatMs(Math.round(t * 1000))} threshold of ${nb.routes}); its buckets are ${les.join(', ')}`;
+    });
+    const add = [...s.noBucket.keys()].sort((a, b) => a - b).join(', ');
+    return `the histogram ${hist} cannot measure this SLO: ${parts.join('; ')}: add ${add} to the histogram's buckets (an interpolated count would be a guess)`;
+  }
+  return undefined;
 }
 
 function meets(st: State): boolean {
@@ -382,7 +422,10 @@ function describeSource(st: State): string[] {
   }
   if (src.kind === 'errors') {
     const weights = [...src.weights].map(([c, w]) => `${c} ×${w}`).join(', ');
-    const lines = [`total: ${src.metric} over ${scopeText(src.scope)}`, `bad: Σ increase × weight over error_class: ${weights || 'none weighted'}`];
+    const classes = src.fromStatus
+      ? src.selectors.filter((k) => src.weights.has(k.name) && k.matchers).map((k) => `${k.name} {${k.matchers!.map((m) => `${m.name}${m.op}${JSON.stringify(m.value)}`).join(', ')}} ×${k.weight}`).join(', ')
+      : weights;
+    const lines = [`total: ${src.metric} over ${scopeText(src.scope)}`, `bad: Σ increase × weight over ${src.fromStatus ? `classes derived from the ${src.label} label` : src.label}: ${classes || 'none weighted'}`];
     const parts = [...s.classes].filter(([, c]) => c.count > 0).map(([n, c]) => `${n} ${num(c.count)} × ${c.weight} = ${num(c.count * c.weight)}`);
     if (parts.length > 1) lines.push(`bad over the scrapes: ${parts.join(' + ')} = ${num(s.bad)}`);
     else if (parts.length === 1) lines.push(`bad over the scrapes: ${parts[0]}`);
@@ -399,11 +442,14 @@ function describeSource(st: State): string[] {
 function notesOf(st: State): string[] {
   const s = st.session;
   const out: string[] = [];
-  for (const t of s.interpolated) out.push(`the histogram has no bucket at le=${t}: good requests were interpolated inside the bucket (an estimate; give the histogram a bucket at the threshold)`);
+  for (const t of s.interpolated) out.push(`the histogram has no bucket at le=${t}: an estimate interpolated inside the bucket is in the explanation's counts, and is not judged (give the histogram a bucket at the threshold)`);
+  if (st.def.source.kind === 'errors' && st.def.source.unseen.length > 0) {
+    out.push(`error classes the label mapping cannot see (no status to derive them from; they are only seen client-side, in thrown errors): ${st.def.source.unseen.join(', ')}`);
+  }
   if (s.otherClasses.size > 0) {
     out.push(`error classes the contract does not name were not counted as bad (as in the generated rules): ${[...s.otherClasses].map(([c, n]) => `${c} ${num(n)}`).join(', ')}`);
   }
-  if (s.seriesWithoutClass > 0) out.push('some request series have no error_class label: their errors cannot be weighted (the SDK adds it)');
+  if (s.seriesWithoutClass > 0 && s.seriesWithLabel > 0 && st.def.source.kind === 'errors') out.push(`some request series have no ${st.def.source.label} label: their errors cannot be weighted${st.def.source.fromStatus ? '' : ' (the SDK adds it)'}`);
   if (s.missing.size > 0 && st.def.source.kind === 'availability') {
     out.push(`no ${st.def.source.gauge} gauge, and the composite's parts were not all known: ${[...s.missing].join('; ')} (the SDK exports the gauge)`);
   }
@@ -416,5 +462,10 @@ function percentilesOf(st: State): PercentileStatus[] {
   const buckets = [...st.session.buckets].map(([le, count]) => ({ le, count }));
   const s = st.session;
   const over = s.firstAt !== undefined && s.lastAt !== undefined ? `the ${s.scrapes} scrape interval(s) observed` : 'no data';
-  return src.percentiles.map(([label, q, seconds]) => ({ label, quantile: q, objectiveSeconds: seconds, valueSeconds: buckets.length ? histogramQuantile(q, buckets) : NaN, over }));
+  const les = buckets.map((b) => b.le);
+  return src.percentiles.map(([label, q, seconds]) => {
+    const valueSeconds = buckets.length ? histogramQuantile(q, buckets) : NaN;
+    const interpolated = ceilingBuckets(les, seconds, valueSeconds);
+    return { label, quantile: q, objectiveSeconds: seconds, valueSeconds, over, ...(interpolated ? { interpolated } : {}) };
+  });
 }

@@ -1,7 +1,7 @@
 // The status report as a terminal table, Markdown, or JSON; `--explain` appends the arithmetic.
 import { formatMillis } from '../contract/units.ts';
 import type { HealthRow } from '../engine/health.ts';
-import { burn, duration, num, pct, type SloStatus, type StatusReport } from './report.ts';
+import { burn, duration, num, pct, type PercentileStatus, type SloStatus, type StatusReport } from './report.ts';
 
 export type StatusFormat = 'table' | 'json' | 'markdown';
 
@@ -57,6 +57,7 @@ export function percentileAgainstCeiling(label: string, currentMs: number, ceili
 function rows(r: StatusReport): Row[] {
   const byName = new Map(r.slos.map((s) => [s.name, s]));
   const percentileLabel = new Map<string, string>(r.slos.flatMap((s) => s.percentiles.map((p): [string, string] => [`${s.name} ${p.label}`, p.label])));
+  const percentileOf = new Map<string, PercentileStatus>(r.slos.flatMap((s) => s.percentiles.map((p): [string, PercentileStatus] => [`${s.name} ${p.label}`, p])));
   const out: Row[] = [];
   const health = new Map<string, HealthRow>(r.health.map((h) => [h.name, h]));
   // Ranked by the health table (most urgent first); skipped SLOs last.
@@ -78,17 +79,24 @@ function rows(r: StatusReport): Row[] {
     } else {
       // A percentile row (`api-latency p95`): a value in ms against its ceiling, lower is better.
       const label = percentileLabel.get(h.name) ?? h.name.slice(h.name.lastIndexOf(' ') + 1);
+      const p = percentileOf.get(h.name);
+      const i = p?.interpolated;
+      const between = i ? `interpolated between le=${i.below} and le=${i.above === Infinity ? '+Inf' : i.above} (add a bucket at le=${+p!.objectiveSeconds.toPrecision(12)})` : '';
+      const current = i?.undecided ? p!.valueSeconds * 1000 : h.current;
+      let state = h.meetsObjective === undefined ? 'UNKNOWN: no observations' : h.meetsObjective ? 'OK' : 'FAILING';
+      if (i?.undecided) state = `UNKNOWN: ${between}`;
+      else if (i) state = `${state}, ${between}`;
       out.push({
         priority: String(h.priority),
         name: h.name,
-        current: formatMillis(h.current),
+        current: `${formatMillis(current)}${i ? '~' : ''}`,
         objective: `<= ${formatMillis(h.objective)}`,
-        achieved: percentileAgainstCeiling(label, h.current, h.objective),
+        achieved: percentileAgainstCeiling(label, current, h.objective),
         budget: pct(h.budgetRemainingRatio, 2),
         burn: '-',
         alert: '-',
         events: '-',
-        state: h.meetsObjective === undefined ? 'UNKNOWN: no observations' : h.meetsObjective ? 'OK' : 'FAILING',
+        state,
       });
     }
   }

@@ -56,6 +56,12 @@ export interface PercentileStatus {
   valueSeconds: number;
   /** The span the quantile was computed over. */
   over: string;
+  /**
+   * The ceiling has no histogram bucket: the buckets around it, and whether the value lands in the
+   * bucket that holds the ceiling (then histogram_quantile's linear interpolation decides the
+   * verdict, and no verdict is given).
+   */
+  interpolated?: { below: number; above: number; undecided: boolean };
 }
 
 export type SloState = 'ok' | 'failing' | 'unknown' | 'skipped';
@@ -155,6 +161,12 @@ export interface EvaluateOptions {
   percentiles?: PercentileStatus[];
   /** Override Timeslices: slice width (default: the bucket) and slice target (default: the objective). */
   slice?: { ms?: number; target?: number };
+  /**
+   * Why the SLI cannot be measured from the series there are (a label the mapping reads is on no
+   * series, a threshold has no histogram bucket), with the fix: the SLO is UNKNOWN with that reason,
+   * never read as good or bad from what the selectors happen to match.
+   */
+  unmeasurable?: string;
 }
 
 /** The status of one SLO at `at`, from its events. */
@@ -168,6 +180,13 @@ export function evaluateSlo(def: SloDefinition, source: EventSource, at: number,
 
   explain.push(`${def.name}: ${def.promise}`);
   for (const line of source.describe()) explain.push(`  ${line}`);
+  if (options.unmeasurable !== undefined) {
+    for (const p of status.percentiles) explain.push(`  ${percentileExplain(p)}`);
+    for (const n of notes) explain.push(`  note: ${n}`);
+    status.reason = options.unmeasurable;
+    explain.push(`  state: UNKNOWN (${options.unmeasurable}; not judged: the events the selectors match are not the SLI)`);
+    return status;
+  }
   const coverage = counts.buckets !== undefined && counts.bucketsWithData !== undefined
     ? `; data in ${num(counts.bucketsWithData)} of its ${num(counts.buckets)} buckets of ${formatMs(def.bucketMs)}`
     : '';
@@ -242,9 +261,7 @@ export function evaluateSlo(def: SloDefinition, source: EventSource, at: number,
     status.timeToExhaustionMs = timeToExhaustion(status.budget.remainingRatio, status.burnRate, win.lengthMs);
   }
 
-  for (const p of status.percentiles) {
-    explain.push(`  ${p.label} = ${formatMillis(p.valueSeconds * 1000)} over ${p.over} (ceiling ${formatMillis(p.objectiveSeconds * 1000)}; histogram_quantile over the bucket increases)`);
-  }
+  for (const p of status.percentiles) explain.push(`  ${percentileExplain(p)}`);
   for (const n of notes) explain.push(`  note: ${n}`);
 
   if (Number.isNaN(status.current)) {
@@ -257,6 +274,29 @@ export function evaluateSlo(def: SloDefinition, source: EventSource, at: number,
     explain.push(`  state: ${failing ? 'FAILING' : 'OK'} (${pct(status.current)} ${failing ? '<' : '>='} ${pct(o)})`);
   }
   return status;
+}
+
+/** "le=0.1 and le=0.25" for a reader. */
+export function interpolationText(p: PercentileStatus): string | undefined {
+  const i = p.interpolated;
+  if (!i) return undefined;
+  const le = (x: number) => (x === Infinity ? '+Inf' : String(x));
+  return `interpolated: the ${formatMillis(p.objectiveSeconds * 1000)} ceiling falls between the buckets le=${le(i.below)} and le=${le(i.above)}; histogram_quantile interpolates linearly inside a bucket, which can overstate the percentile${i.undecided ? ', and the value lands in that bucket, so it cannot say which side of the ceiling the percentile is' : ''} (add a bucket at le=${+p.objectiveSeconds.toPrecision(12)})`;
+}
+
+function percentileExplain(p: PercentileStatus): string {
+  const base = `${p.label} = ${formatMillis(p.valueSeconds * 1000)} over ${p.over} (ceiling ${formatMillis(p.objectiveSeconds * 1000)}; histogram_quantile over the bucket increases)`;
+  const i = interpolationText(p);
+  return i ? `${base}; ${i}` : base;
+}
+
+/** The buckets around a percentile's ceiling when none is at it (PercentileStatus.interpolated). */
+export function ceilingBuckets(les: readonly number[], ceilingSeconds: number, valueSeconds: number): PercentileStatus['interpolated'] {
+  const sorted = [...new Set(les)].filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
+  if (sorted.length === 0 || sorted.some((x) => Math.abs(x - ceilingSeconds) <= 1e-9 * Math.max(x, ceilingSeconds))) return undefined;
+  const below = [...sorted].reverse().find((x) => x < ceilingSeconds) ?? 0;
+  const above = sorted.find((x) => x > ceilingSeconds) ?? Infinity;
+  return { below, above, undecided: Number.isFinite(valueSeconds) && valueSeconds > below && valueSeconds <= above };
 }
 
 /** An SLO before anything is known about it: every number unknown (NaN), never "good". */
@@ -300,7 +340,9 @@ export function healthRows(slos: readonly SloStatus[]): HealthRow[] {
     else input.budgetRemainingRatio = NaN;
     inputs.push(input);
     for (const p of s.percentiles) {
-      inputs.push({ name: `${s.name} ${p.label}`, current: p.valueSeconds * 1000, objective: p.objectiveSeconds * 1000, direction: 'lower-is-better', kind: 'value' });
+      // A value interpolated in the bucket that holds the ceiling says nothing about the ceiling: unknown.
+      const current = p.interpolated?.undecided ? NaN : p.valueSeconds * 1000;
+      inputs.push({ name: `${s.name} ${p.label}`, current, objective: p.objectiveSeconds * 1000, direction: 'lower-is-better', kind: 'value' });
     }
   }
   return healthTable(inputs);
