@@ -51,8 +51,10 @@ function frameOf(funcLine: string, fileLine: string | undefined): Frame | undefi
   // "main.main.func1.1()", "net/http.(*conn).serve(0xc000126000, {0x6f2d10, 0xc0000a8000})"
   const fn = funcLine.trim();
   if (fn === '' || fn.startsWith('...')) return undefined;
+  // The arguments' parenthesis is the last one not preceded by a dot (a receiver's is: ".(*conn)");
+  // a dump cut mid-line may have lost its closing one.
   const open = fn.lastIndexOf('(');
-  const func = open > 0 && fn.endsWith(')') ? fn.slice(0, open) : fn;
+  const func = open > 0 && fn[open - 1] !== '.' ? fn.slice(0, open) : fn;
   // "\t/src/svc/main.go:27 +0x2c"
   const m = fileLine === undefined ? null : /^\s+(.*):(\d+)(?:\s+\+0x[0-9a-f]+)?\s*$/.exec(fileLine);
   if (!m) return { func, file: '?', line: 0 };
@@ -67,10 +69,10 @@ function siteOf(frames: readonly Frame[], createdBy: Frame | undefined): Frame |
   // Blocked in the standard library (time.Sleep, net/http serving a connection): who started it,
   // when that is the service's code, is the more telling site.
   if (createdBy && !isStandardLibrary(createdBy.func)) return createdBy;
-  return frames.find((f) => !f.func.startsWith('runtime.') && !f.func.startsWith('internal/')) ?? frames[0];
+  return frames.find((f) => !/^(runtime|internal)[./]/.test(f.func)) ?? frames[0];
 }
 
-/** Groups, biggest first (ties: by function, then line, for a stable order). */
+/** Groups, biggest first (ties: the service's own code first, then by function and line, for a stable order). */
 export function parseGoroutineDump(text: string): { total: number; groups: GoroutineGroup[] } {
   const groups = new Map<string, GoroutineGroup>();
   let total = 0;
@@ -103,7 +105,8 @@ export function parseGoroutineDump(text: string): { total: number; groups: Gorou
     if (g) g.count++;
     else groups.set(key, { count: 1, func: site.func, file: site.file, line: site.line, state });
   }
-  const sorted = [...groups.values()].sort((a, b) => b.count - a.count || (a.func < b.func ? -1 : a.func > b.func ? 1 : a.line - b.line));
+  const own = (g: GoroutineGroup) => (isStandardLibrary(g.func) ? 1 : 0);
+  const sorted = [...groups.values()].sort((a, b) => b.count - a.count || own(a) - own(b) || (a.func < b.func ? -1 : a.func > b.func ? 1 : a.line - b.line));
   return { total, groups: sorted };
 }
 

@@ -20,7 +20,8 @@ interface Shape {
 }
 const CAUSE: Shape = { keys: ['route', 'view', 'value', 'unit', 'detail'] };
 const PART: Shape = { keys: ['name', 'weight', 'client', 'service', 'detail'] };
-const VERDICT: Shape = { keys: ['contract', 'name', 'verdict', 'measured', 'objective', 'unit', 'direction', 'margin', 'client', 'service', 'reason', 'routes', 'parts', 'thresholds', 'series', 'peakAt'], children: { routes: CAUSE, parts: PART, thresholds: { keys: ['warn', 'critical'] }, peakAt: { keys: ['trial', 'trials', 'offsetMs'] } } };
+const EVIDENCE: Shape = { keys: ['kind', 'level', 'value', 'offsetMs', 'url', 'path', 'bytes', 'truncated', 'top', 'error'] };
+const VERDICT: Shape = { keys: ['contract', 'name', 'verdict', 'measured', 'objective', 'unit', 'direction', 'margin', 'client', 'service', 'reason', 'routes', 'parts', 'thresholds', 'series', 'peakAt', 'evidence'], children: { routes: CAUSE, parts: PART, thresholds: { keys: ['warn', 'critical'] }, peakAt: { keys: ['trial', 'trials', 'offsetMs'] }, evidence: EVIDENCE } };
 const NUMBERS: Shape = { keys: ['requests', 'p50', 'p95', 'p99', 'withinThreshold', 'weightedErrors', 'errorRatio', 'errorsByClass', 'notFound'] };
 const ROUTE: Shape = { keys: ['route', 'name', 'method', 'path', 'thresholdMs', 'client', 'service', 'causes'], children: { client: NUMBERS, service: NUMBERS } };
 const COMPARISON: Shape = { keys: ['metric', 'unit', 'baseline', 'current', 'baselineMedian', 'currentMedian', 'change', 'tolerance', 'test', 'pValue', 'alpha', 'verdict', 'reason'] };

@@ -15,6 +15,7 @@
 // text \u0001; no CDATA sections, so "]]>" in a name needs nothing special.
 import { num } from '../evaluate/report.ts';
 import { comparisonDetail, generatorLine, metricLabel, outcomeHead, outcomeLabel, outcomeReasons, profileLine, routeDetail, verdictDetail, visibleEscape } from './render-format.ts';
+import { evidenceText } from './render-evidence.ts';
 import type { GateReport, MetricComparison, ObjectiveVerdict, RouteReport } from './types.ts';
 
 /** Characters XML 1.0 cannot hold, not even as &#n; references (plus the discouraged C1 block). */
@@ -57,7 +58,8 @@ interface Case {
 
 function verdictCase(r: GateReport, v: ObjectiveVerdict): Case {
   const classname = `sloctl.gate.${r.service}.${v.contract}`;
-  const detail = verdictDetail(v);
+  // Files captured from the service for this row (concurrency.pprof): where they are, or why not.
+  const detail = [verdictDetail(v), ...evidenceText(v)].join('\n');
   switch (v.verdict) {
     case 'fail':
       return { name: v.name, classname, kind: 'failure', body: [`<failure${attrs({ message: firstLine(v.reason), type: 'objective' })}>${xmlText(`${v.reason}\n${detail}`)}</failure>`] };

@@ -27,6 +27,7 @@ import {
   targetLine,
   verdictLabel,
 } from './render-format.ts';
+import { evidenceLines, type EvidenceLine } from './render-evidence.ts';
 import type { GateReport } from './types.ts';
 
 /** Inline text: markup characters escaped, control characters dropped (newlines to spaces). */
@@ -67,6 +68,16 @@ function bullet(reason: string): string[] {
   return out;
 }
 
+/** A file's line with its path as code ("goroutine dump: `PATH` (120 KiB)"); a failure as text. */
+function evidenceMarkdown(l: EvidenceLine): string {
+  const at = l.path === undefined ? -1 : l.text.indexOf(l.path);
+  if (l.path === undefined || at < 0 || /[\u0000-\u001f\u007f]/.test(l.path)) return mdText(l.text);
+  const longest = Math.max(0, ...[...l.path.matchAll(/`+/g)].map((x) => x[0].length));
+  const tick = '`'.repeat(longest + 1);
+  const pad = longest > 0 ? ' ' : '';
+  return `${mdText(l.text.slice(0, at))}${tick}${pad}${l.path}${pad}${tick}${mdText(l.text.slice(at + l.path.length))}`;
+}
+
 export function renderMarkdown(r: GateReport): string {
   const out: string[] = [];
   out.push(`### sloctl gate: ${mdText(r.service)}: ${outcomeHead(r)}`, '');
@@ -83,9 +94,19 @@ export function renderMarkdown(r: GateReport): string {
       mdCell(formatObjective(v)),
       mdCell(formatMargin(v)),
       v.verdict === 'fail' ? `**${verdictLabel(v.verdict)}**` : verdictLabel(v.verdict),
-      mdCell(v.reason),
+      mdCell(v.evidence?.length ? `${v.reason} (captured: ${v.evidence.map((e) => e.path ?? `${e.kind} not captured`).join(', ')}; see below)` : v.reason),
     ]);
     out.push(...table(['Contract', 'Objective', 'Client', 'Service', 'Measured', 'Required', 'Margin', 'Verdict', 'Why'], rows), '');
+    // Files captured from the service (concurrency.pprof): per row, where they are or why not, and the dump's biggest stacks.
+    const withEvidence = r.verdicts.filter((v) => (v.evidence?.length ?? 0) > 0);
+    if (withEvidence.length > 0) {
+      out.push('Captured from the service:', '');
+      for (const v of withEvidence) {
+        out.push(`- ${mdText(`${v.contract} ${v.name}`)}`);
+        for (const l of evidenceLines(v)) out.push(`${'  '.repeat(l.depth + 1)}- ${evidenceMarkdown(l)}`);
+      }
+      out.push('');
+    }
   }
 
   if (r.routes && r.routes.length > 0) {

@@ -3,6 +3,7 @@
 // reasons last (where the eye lands when the command ends). Pure: report in, text out.
 import { num } from '../evaluate/report.ts';
 import { formatValue } from './format.ts';
+import { evidenceText } from './render-evidence.ts';
 import {
   cellValue,
   formatChange,
@@ -91,10 +92,14 @@ export function renderTable(r: GateReport, options: TableOptions = {}): string {
       verdictLabel(v.verdict),
     ]);
     out.push(...grid([head, ...rows], (i, text) => paint(text, r.verdicts[i].verdict)));
-    const notable = r.verdicts.filter((v) => v.verdict !== 'pass');
+    // Not passing, or with files captured from the service (concurrency.pprof): the reason, then the files.
+    const notable = r.verdicts.filter((v) => v.verdict !== 'pass' || (v.evidence?.length ?? 0) > 0);
     if (notable.length > 0) {
       out.push('');
-      for (const v of notable) out.push(...block(`${paint(verdictLabel(v.verdict), v.verdict)} ${printable(`${v.contract} ${v.name}`)}: `, v.reason, '    '));
+      for (const v of notable) {
+        out.push(...block(`${paint(verdictLabel(v.verdict), v.verdict)} ${printable(`${v.contract} ${v.name}`)}: `, v.reason, '    '));
+        out.push(...evidenceText(v, '    ').map((l) => printable(l)));
+      }
     }
   }
 

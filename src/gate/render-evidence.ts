@@ -1,0 +1,49 @@
+// The files a verdict's row names (concurrency.pprof on a Go service: a goroutine dump and a heap
+// profile per crossing), in words the table, Markdown and JUnit renderers share. Pure.
+import { formatValue } from './format.ts';
+import type { Evidence, ObjectiveVerdict } from './types.ts';
+
+/** A line and how deep it sits under the row (0: the crossing, 1: a file, 2: a stack of the dump). */
+export interface EvidenceLine {
+  depth: 0 | 1 | 2;
+  text: string;
+  /** A file's line: the path as it appears in `text` (Markdown shows it as code). */
+  path?: string;
+}
+
+const KIND: Record<Evidence['kind'], string> = { goroutines: 'goroutine dump', heap: 'heap profile' };
+
+function crossing(v: ObjectiveVerdict, e: Evidence): string {
+  const at = e.offsetMs !== undefined ? `, ${+(e.offsetMs / 1000).toFixed(1)} s into the measured phase` : '';
+  const level = e.level === 'critical' ? v.thresholds?.critical : v.thresholds?.warn;
+  const of = level !== undefined ? ` ${formatValue(level, v.unit)}` : '';
+  return `${v.name} reached ${formatValue(e.value, v.unit)} (${e.level}${of}${at}): captured from the service`;
+}
+
+/** A file's line: "goroutine dump: PATH (120 KiB)", or "heap profile: not captured: why". */
+export function evidenceFileText(e: Evidence): string {
+  if (e.path === undefined) return `${KIND[e.kind]}: not captured: ${e.error ?? 'no reason recorded'}`;
+  const size = e.bytes !== undefined ? formatValue(e.bytes, 'bytes') : '';
+  const cut = e.truncated ? `${size ? ', ' : ''}cut at the size cap` : '';
+  const tool = e.kind === 'heap' ? `${size || cut ? '; ' : ''}go tool pprof reads it` : '';
+  return `${KIND[e.kind]}: ${e.path} (${size}${cut}${tool})`;
+}
+
+/** The row's evidence, crossing by crossing (in the order captured). */
+export function evidenceLines(v: ObjectiveVerdict): EvidenceLine[] {
+  const out: EvidenceLine[] = [];
+  let last: string | undefined;
+  for (const e of v.evidence ?? []) {
+    const head = crossing(v, e);
+    if (head !== last) out.push({ depth: 0, text: head });
+    last = head;
+    out.push({ depth: 1, text: evidenceFileText(e), ...(e.path !== undefined ? { path: e.path } : {}) });
+    for (const s of e.top ?? []) out.push({ depth: 2, text: s });
+  }
+  return out;
+}
+
+/** Plain text, two spaces per depth (JUnit bodies, a terminal block). */
+export function evidenceText(v: ObjectiveVerdict, indent = ''): string[] {
+  return evidenceLines(v).map((l) => `${indent}${'  '.repeat(l.depth)}${l.text}`);
+}
