@@ -10,9 +10,10 @@
 // The data source is the dashboard variable `DS_PROMETHEUS` (type datasource): the dashboard
 // imports into Grafana 10 and 11 through the UI, the HTTP API or file provisioning, and the user
 // picks the Prometheus data source from the variable's drop-down.
+import { classSelectors, labelMap, type LabelMap } from '../contract/label-map.ts';
 import type { Contract } from '../contract/schema.ts';
 import { formatDuration, formatPercent } from '../contract/units.ts';
-import { num, selector } from './promql.ts';
+import { matcher, num, selector } from './promql.ts';
 import { planSlos, RECORD, sloSeries, type PlanOptions, type SloPlan } from './slos.ts';
 
 /** Grafana 10.4 / 11.0. Newer Grafana migrates older schemas forward on load. */
@@ -132,7 +133,10 @@ function scopedRate(metric: string, base: string | undefined, scope: string[][],
   return `sum by (${by}) (${parts.join(' or ')})`;
 }
 
-function sloPanels(l: Layout, slo: SloPlan, base: string | undefined): void {
+function sloPanels(l: Layout, slo: SloPlan, base: string | undefined, c: Contract): void {
+  const lm: LabelMap = labelMap(c);
+  const by = `${lm.method}, ${lm.route}`;
+  const legend = `{{${lm.method}}} {{${lm.route}}}`;
   const budget = +(1 - slo.objective).toPrecision(12);
   const remaining = sloSeries(slo, RECORD.budgetRemaining);
   const window = formatDuration(slo.windowMs);
@@ -190,14 +194,14 @@ function sloPanels(l: Layout, slo: SloPlan, base: string | undefined): void {
 
   if (slo.latency) {
     const lat = slo.latency;
-    const q = (p: number) => `histogram_quantile(${num(p)}, ${scopedRate(lat.bucketMetric, base, lat.scope, [], 'le, method, route')})`;
+    const q = (p: number) => `histogram_quantile(${num(p)}, ${scopedRate(lat.bucketMetric, base, lat.scope, [], `le, ${by}`)})`;
     const quantiles: Array<[string, number]> = [['p50', 0.5], ['p95', 0.95], ['p99', 0.99]];
     const ceilings = [...lat.percentiles.map(([, , s]) => s), ...lat.thresholds.map((t) => t.seconds)];
     l.add({
       type: 'timeseries',
       title: 'Latency by route (p50 / p95 / p99)',
       description: `From the histogram, per route. Lines: the threshold(s) ${lat.thresholds.map((t) => `${formatDuration(t.seconds * 1000)} (${t.routes})`).join(', ')}${lat.percentiles.length ? ` and the percentile ceilings ${lat.percentiles.map(([k, , s]) => `${k} ${formatDuration(s * 1000)}`).join(', ')}` : ''}.`,
-      targets: targets(quantiles.map(([name, p]) => ({ expr: q(p), legend: `{{method}} {{route}} ${name}` }))),
+      targets: targets(quantiles.map(([name, p]) => ({ expr: q(p), legend: `${legend} ${name}` }))),
       ...timeseries('s', [{ color: 'green', value: null }, ...[...new Set(ceilings)].sort((a, b) => a - b).map((v) => ({ color: 'red', value: v }))]),
     }, 12, y2, 12, 8);
   } else if (slo.requests) {
@@ -206,10 +210,16 @@ function sloPanels(l: Layout, slo: SloPlan, base: string | undefined): void {
       type: 'timeseries',
       title: 'Error ratio by route and class',
       description: 'Errors of each class over all requests of the route (unweighted); the SLO weighs them by class.',
-      targets: targets([{
-        expr: `${scopedRate(r.metric, base, r.scope, ['error_class!="none"'], 'method, route, error_class')} / ignoring(error_class) group_left ${scopedRate(r.metric, base, r.scope, [], 'method, route')}`,
-        legend: '{{method}} {{route}} {{error_class}}',
-      }]),
+      targets: targets(lm.errors.from === 'errorClass'
+        ? [{
+          expr: `${scopedRate(r.metric, base, r.scope, [matcher(lm.errors.label, '!=', 'none')], `${by}, ${lm.errors.label}`)} / ignoring(${lm.errors.label}) group_left ${scopedRate(r.metric, base, r.scope, [], by)}`,
+          legend: `${legend} {{${lm.errors.label}}}`,
+        }]
+        // Classes derived from the status label: one query per bad class, through its matchers.
+        : classSelectors(c).filter((k) => !k.good && k.weight > 0 && k.matchers).map((k) => ({
+          expr: `${scopedRate(r.metric, base, r.scope, k.matchers!.map((m) => matcher(m.name, m.op, m.value)), by)} / ${scopedRate(r.metric, base, r.scope, [], by)}`,
+          legend: `${legend} ${k.name}`,
+        }))),
       ...timeseries('percentunit', [{ color: 'green', value: null }], {}, false),
     }, 12, y2, 12, 8);
   }
@@ -221,7 +231,7 @@ export function grafanaDashboard(c: Contract, opts: GrafanaOptions = {}): { dash
   const plan = planSlos(c, opts);
   const base = opts.selector?.trim() || undefined;
   const l = new Layout();
-  for (const slo of plan.slos) sloPanels(l, slo, base);
+  for (const slo of plan.slos) sloPanels(l, slo, base, c);
   const uid = (opts.uid ?? `sloctl-${c.service.name}`).slice(0, 40);
   const dashboard: GrafanaDashboard = {
     uid,
