@@ -78,7 +78,7 @@ const EXIT_CODE_MEANINGS: Readonly<Record<number, string>> = {
 
 /** The exit codes each command can end with (test/cli-exit-codes.test.ts holds them to it). */
 export const COMMAND_EXIT_CODES: Readonly<Record<string, readonly number[]>> = {
-  validate: [EXIT.OK, EXIT.FAILED, EXIT.USAGE, EXIT.INTERNAL],
+  validate: [EXIT.OK, EXIT.FAILED, EXIT.USAGE, EXIT.TARGET, EXIT.INTERNAL],
   schema: [EXIT.OK, EXIT.USAGE, EXIT.INTERNAL],
   hook: [EXIT.OK, EXIT.USAGE, EXIT.INTERNAL],
   convert: [EXIT.OK, EXIT.USAGE, EXIT.INTERNAL],

@@ -1,5 +1,6 @@
 // `sloctl validate [FILES...]`: schema, semantics, and (with --project / --go-module-path) the
-// contract against the code. Every finding of every file at once; exit 0 valid, 1 invalid, 2 usage.
+// contract against the code, and (with --target) against the running service's metrics. Every
+// finding of every file at once; exit 0 valid, 1 invalid, 2 usage, 3 the target cannot be read.
 import type { Command } from 'commander';
 import { execFileSync } from 'node:child_process';
 import { lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
@@ -10,13 +11,14 @@ import { MAX_CONTRACT_BYTES, parseContract, type LoadedContract } from '../contr
 import { groupFindings, othersLine } from '../contract/group-findings.ts';
 import { renderDiagnostic } from '../contract/render.ts';
 import { seriesNamesOf } from '../contract/metric-names.ts';
-import { findRegistration, looksLikeSli, requiredMetrics, type RegisteredName } from '../contract/required-metrics.ts';
+import { findRegistration, looksLikeSli, registrationHint, requiredMetrics, type RegisteredName } from '../contract/required-metrics.ts';
 import { editDistance } from '../contract/suggest.ts';
 import { sloNames } from '../contract/semantic.ts';
 import type { ScanResult } from '../scan/index.ts';
 import { EXIT, UsageError, type CliContext } from './exit.ts';
 import { checkRoutes } from './validate-routes.ts';
 import { Ownership } from './validate-scope.ts';
+import { checkTargetFlag, liveCheck, type LiveCheck } from './validate-target.ts';
 
 export const CONTRACT_FILE_NAMES = ['slo.yaml', 'slo.yml'];
 /**
@@ -35,6 +37,8 @@ interface ValidateOptions {
   staged?: boolean;
   quiet?: boolean;
   verbose?: boolean;
+  target?: string;
+  allowRemote?: boolean;
 }
 
 interface Source {
@@ -113,6 +117,8 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--format <format>', 'output format: text or json', 'text')
     .option('--project <dir>', 'check that the TypeScript/JavaScript sources under DIR register every metric the contract reads')
     .option('--go-module-path <dir>', 'the same for a Go module that registers metrics with client_golang')
+    .option('--target <url>', "scrape the running service once and check what the contract depends on (a bucket at every threshold, the mapped labels, the metrics it reads): its metrics URL, or its base URL (the contract's target.metrics path is added)")
+    .option('--allow-remote', 'with --target: allow a target that is not on a loopback address')
     .option('--strict', 'warnings fail too, and report SLI-looking metrics no contract reads')
     .option('--staged', 'validate the staged (git index) content of slo.yaml files, as the pre-commit hook does')
     .option('-q, --quiet', 'print nothing when everything is valid')
@@ -121,6 +127,9 @@ export function register(program: Command, ctx: CliContext): void {
       if (opts.format !== 'text' && opts.format !== 'json') {
         throw new UsageError(`--format must be text or json, got "${opts.format}"`);
       }
+      if (opts.allowRemote && opts.target === undefined) throw new UsageError('--allow-remote applies to --target only');
+      // A bad --target URL is a usage error before anything is read.
+      if (opts.target !== undefined) checkTargetFlag(opts.target, opts.allowRemote === true);
       const sources = opts.staged ? stagedSources(ctx.cwd, files) : readSources(ctx.cwd, files);
       ctx.exitCode = await validateSources(sources, opts, ctx);
     });
@@ -252,11 +261,22 @@ async function validateSources(sources: Source[], opts: ValidateOptions, ctx: Cl
     diagnostics.push(...check.diagnostics);
     notes.push(...check.notes);
   }
+  let live: LiveCheck | undefined;
+  if (opts.target !== undefined) {
+    // One running service: one contract to hold it against.
+    if (sources.length !== 1) throw new UsageError(`--target checks one running service against one contract: name one contract file (got ${sources.length})`);
+    const l = loaded[0];
+    if (l.contract) {
+      live = await liveCheck(l, { target: opts.target, allowRemote: opts.allowRemote === true });
+      diagnostics.push(...live.diagnostics);
+      notes.push(...liveSummary(live));
+    } else notes.push(`  live check: not done, ${l.file} is not a contract sloctl can read (fix the errors above first)`);
+  }
 
   const all = diagnostics.sort(byLocation);
   const failed = hasErrors(all) || (opts.strict === true && all.length > 0);
   if (opts.format === 'json') {
-    ctx.stdout(`${JSON.stringify(jsonReport(sources, all, failed, scans), null, 2)}\n`);
+    ctx.stdout(`${JSON.stringify(jsonReport(sources, all, failed, scans, live), null, 2)}\n`);
   } else {
     const texts = new Map(sources.filter((s) => s.size === undefined).map((s) => [s.file, s.text]));
     // The same finding in many places prints once, with the list of the others.
@@ -322,12 +342,17 @@ function codeCheck(loaded: LoadedContract[], scans: Scan[], strict: boolean, cwd
       const found = findRegistration(need, registered);
       const pos = l.locate(need.path, need.at);
       if (!found) {
+        if (need.optional) {
+          notes.push(`  ${l.file}: ${need.why} reads \`${need.name}\`, which the code under ${where} does not register: ${need.optional}`);
+          continue;
+        }
         missingMetrics++;
         const kind = need.type ? `the ${need.type} ` : '';
         const near = oneEditAway(need.name, registered);
+        // The way to register it is the service's runtime's: client_golang for Go, sloctl/sdk or prom-client for Node.
         const fix = need.role
-          ? `register it (sloctl/sdk's instrument() does), or map the role to the metric your code has: \`metrics: { ${need.role}: <name> }\``
-          : 'register it in the code, or fix the metric name in the query';
+          ? `${registrationHint(l.contract, need)}; or map the role to the metric your code has: \`metrics: { ${need.role}: <name> }\``
+          : `${registrationHint(l.contract, need)}, or fix the metric name in the query`;
         const hint = near ? `did you mean \`${near.name}\`? (registered at ${near.file}:${near.line}:${near.col}) Otherwise ${fix}` : fix;
         out.push({ file: l.file, ...pos, severity: 'error', code: 'SLO_METRIC_NOT_REGISTERED', message: `${need.why} reads ${kind}\`${need.name}\`, which the code under ${where} does not register`, hint, path: need.path });
         continue;
@@ -430,11 +455,19 @@ function summary(sources: Source[], loaded: LoadedContract[], all: Diagnostic[],
   return lines.join('\n');
 }
 
-function jsonReport(sources: Source[], all: Diagnostic[], failed: boolean, scans: Array<{ label: string; result: ScanResult }>) {
+/** The summary lines of the live check: what was read, then its notes. */
+function liveSummary(live: LiveCheck): string[] {
+  const h = live.facts.histogram;
+  const hist = h ? `; \`${h.name}\` has ${h.series} series with buckets ${h.buckets.map((b) => (b === Infinity ? '+Inf' : String(b))).join(', ')}` : '';
+  return [`  live check: ${live.series} series scraped from ${live.url}${hist}`, ...live.facts.notes];
+}
+
+function jsonReport(sources: Source[], all: Diagnostic[], failed: boolean, scans: Array<{ label: string; result: ScanResult }>, live?: LiveCheck) {
   return {
     valid: !failed,
     files: sources.map((s) => ({ file: s.file, valid: !all.some((d) => d.file === s.file && d.severity === 'error'), diagnostics: all.filter((d) => d.file === s.file) })),
     codeCheck: scans.map((s) => ({ dir: s.label, filesScanned: s.result.filesScanned, metrics: s.result.metrics.length, routes: s.result.routes.length, unresolvedRoutes: s.result.unresolvedRoutes.length, diagnostics: all.filter((d) => d.code === 'SLO_SCAN' || d.code === 'SLO_METRIC_UNCOVERED' || d.code === 'SLO_ROUTE_PARTIAL').filter((d) => d.file.startsWith(s.label)) })),
+    ...(live ? { liveCheck: { url: live.url, series: live.series, histogram: live.facts.histogram ? { ...live.facts.histogram, buckets: live.facts.histogram.buckets.map((b) => (b === Infinity ? '+Inf' : b)) } : null, notes: live.facts.notes.map((n) => n.trim()) } } : {}),
     summary: { files: sources.length, errors: all.filter((d) => d.severity === 'error').length, warnings: all.filter((d) => d.severity === 'warning').length },
   };
 }

@@ -59,6 +59,10 @@ export const CODES = {
   SLO_ROUTE_NOT_REGISTERED: 'a contract route the code does not register',
   SLO_ROUTE_UNCOVERED: 'routes the code registers that no contract route covers',
   SLO_ROUTE_PARTIAL: 'routes the code check could not read statically, so the route check is partial',
+  SLO_BUCKET_MISSING: 'a latency threshold or percentile ceiling with no histogram bucket at it on the running service (validate --target)',
+  SLO_LABEL_MISSING: 'a label the contract maps that the running service\'s series do not carry (validate --target)',
+  SLO_METRIC_NOT_EXPOSED: 'a metric the contract reads that the running service does not expose (validate --target)',
+  SLO_ERROR_CLASS_UNSEEN: 'error classes that the status label cannot show, so the service\'s own series never count them',
 } as const;
 
 export type DiagnosticCode = keyof typeof CODES;

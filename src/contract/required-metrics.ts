@@ -18,6 +18,12 @@ export interface RequiredMetric {
   path: PathSegment[];
   at: 'key' | 'value';
   why: string;
+  /**
+   * Set when the contract works without the metric, saying how (the availability gauge: the rules
+   * compose availability from its parts when the service does not export it). Such a need is a
+   * note, never an error.
+   */
+  optional?: string;
 }
 
 export interface RegisteredName {
@@ -47,6 +53,10 @@ export function requiredMetrics(c: Contract): RequiredMetric[] {
   if (o.latency) need('requestDuration', ['objectives', 'latency'], 'the latency objectives');
   if (o.errors) need('requests', ['objectives', 'errors'], 'the error objective');
   if (o.throughput) need('requests', ['objectives', 'throughput'], 'the throughput objective');
+  if (o.availability) {
+    need('availability', ['objectives', 'availability'], 'the availability objective');
+    out[out.length - 1].optional = 'without it, the rules compose availability from its parts (health, latency, success, dependencies)';
+  }
   if (o.memory?.heap) need('heapUsed', ['objectives', 'memory', 'heap'], 'the heap thresholds');
   if (o.memory?.rss) need('rss', ['objectives', 'memory', 'rss'], 'the RSS thresholds');
   const k = o.concurrency;
@@ -92,4 +102,98 @@ export function findRegistration<T extends RegisteredName>(required: RequiredMet
 /** A registered metric that looks like an SLI source (for --strict): histograms and request/error counters. */
 export function looksLikeSli(m: RegisteredName): boolean {
   return m.type === 'histogram' || /(^|_)(requests?|errors?|failures?|latency|duration)(_|$)/.test(m.name);
+}
+
+/** client_golang's `prometheus.DefBuckets`: the buckets of a Go histogram that sets none. */
+export const GO_DEFAULT_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** A latency the latency histogram must have a bucket boundary at, and where the contract sets it. */
+export interface LatencyBound {
+  /** In seconds, as `le` is written. */
+  seconds: number;
+  kind: 'threshold' | 'percentile';
+  /** What it is, for a message: `the threshold of objective "api"`, `the p99 ceiling of objective "api"`, `the latency of route "checkout"`. */
+  what: string;
+  path: PathSegment[];
+}
+
+/**
+ * Every latency threshold (each objective's, each route's own) and percentile ceiling of the
+ * contract, in contract order: a bucket boundary at each makes the SLI exact (a count, not an
+ * estimate), and the generated rules read the bucket at each threshold by its `le`.
+ */
+export function latencyBounds(c: Contract): LatencyBound[] {
+  const out: LatencyBound[] = [];
+  c.objectives.latency?.forEach((o, i) => {
+    out.push({ seconds: o.threshold / 1000, kind: 'threshold', what: `the threshold of objective "${o.name}"`, path: ['objectives', 'latency', i, 'threshold'] });
+    for (const [p, ms] of Object.entries(o.percentiles ?? {})) {
+      if (ms !== undefined) out.push({ seconds: ms / 1000, kind: 'percentile', what: `the ${p} ceiling of objective "${o.name}"`, path: ['objectives', 'latency', i, 'percentiles', p] });
+    }
+  });
+  if (c.objectives.latency) {
+    c.routes.forEach((r, i) => {
+      if (r.latency !== undefined) out.push({ seconds: r.latency / 1000, kind: 'threshold', what: `the latency of route "${r.name}"`, path: ['routes', i, 'latency'] });
+    });
+  }
+  return out;
+}
+
+/** `values` merged with `extra`, sorted, each once (equal up to float noise; +Inf kept). */
+export function mergeBounds(values: readonly number[], extra: readonly number[]): number[] {
+  const out: number[] = [];
+  for (const v of [...values, ...extra].filter((x) => !Number.isNaN(x)).sort((a, b) => a - b)) {
+    const last = out[out.length - 1];
+    if (out.length === 0 || (v !== last && (!Number.isFinite(v) || Math.abs(last - v) > 1e-9 * Math.max(Math.abs(v), 1e-12)))) out.push(v);
+  }
+  return out;
+}
+
+/** Seconds as a Go or JavaScript float literal: 0.3, 2.5, 10. */
+export function floatLiteral(s: number): string {
+  return String(+s.toPrecision(12));
+}
+
+/** prom-client's default histogram buckets (the same as client_golang's). */
+export const PROM_CLIENT_DEFAULT_BUCKETS: readonly number[] = GO_DEFAULT_BUCKETS;
+
+const GO_LABELS = '[]string{"handler", "method", "code"}';
+
+/**
+ * How to make the service export a metric the contract reads, for its runtime: client_golang for
+ * Go (the usual promauto/promhttp calls), sloctl/sdk or prom-client for Node. One clause, without
+ * the `metrics:` alternative (the caller adds it when the need has a role).
+ */
+export function registrationHint(c: Contract, need: Pick<RequiredMetric, 'name' | 'type' | 'role'>): string {
+  const runtime = c.service.runtime;
+  const role = need.role;
+  const type = need.type;
+  if (runtime === 'go') {
+    if (role === 'goroutines' || role === 'heapUsed' || role === 'rss') {
+      return 'client_golang\'s Go and process collectors export it: serve promhttp.Handler() (the default registry has them), or on your own registry `reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))`';
+    }
+    if (role === 'requestDuration') {
+      const buckets = mergeBounds(GO_DEFAULT_BUCKETS, latencyBounds(c).map((b) => b.seconds)).map(floatLiteral).join(', ');
+      return `register it with client_golang: \`promauto.NewHistogramVec(prometheus.HistogramOpts{Name: "${need.name}", Buckets: []float64{${buckets}}}, ${GO_LABELS})\` (a bucket at every threshold), and wrap each handler with \`promhttp.InstrumentHandlerDuration(hist.MustCurryWith(prometheus.Labels{"handler": "/route"}), h)\``;
+    }
+    if (role === 'requests') {
+      return `register it with client_golang: \`promauto.NewCounterVec(prometheus.CounterOpts{Name: "${need.name.replace(/_total$/, '')}_total"}, ${GO_LABELS})\`, and wrap each handler with \`promhttp.InstrumentHandlerCounter(counter.MustCurryWith(prometheus.Labels{"handler": "/route"}), h)\``;
+    }
+    if (role === 'inFlight') {
+      return `register it with client_golang: \`promauto.NewGauge(prometheus.GaugeOpts{Name: "${need.name}"})\`, and wrap the handler with \`promhttp.InstrumentHandlerInFlight(gauge, h)\``;
+    }
+    if (!role) return 'register it with client_golang (`promauto.NewCounterVec(...)`, `promauto.NewHistogramVec(...)`, or `prometheus.MustRegister(...)`)';
+    const ctor = type === 'histogram' ? 'NewHistogramVec(prometheus.HistogramOpts' : type === 'gauge' ? 'NewGaugeVec(prometheus.GaugeOpts' : type === 'summary' ? 'NewSummaryVec(prometheus.SummaryOpts' : 'NewCounterVec(prometheus.CounterOpts';
+    return `register it with client_golang: \`promauto.${ctor}{Name: "${need.name}"}, labels)\` (or \`prometheus.MustRegister(...)\`)`;
+  }
+  if (runtime === 'node') {
+    if (role === 'eventLoopUtilization' || role === 'heapLimit') return 'sloctl/sdk\'s instrument() registers it (prom-client\'s default metrics lack it)';
+    if (role === 'eventLoopDelay' || role === 'heapUsed' || role === 'handles' || role === 'rss') {
+      return 'prom-client\'s `collectDefaultMetrics()` registers it (sloctl/sdk\'s instrument() turns the defaults on)';
+    }
+    const cls = type === 'histogram' ? 'Histogram' : type === 'gauge' ? 'Gauge' : type === 'summary' ? 'Summary' : 'Counter';
+    const extra = role === 'requestDuration' ? `, buckets: [${mergeBounds(PROM_CLIENT_DEFAULT_BUCKETS, latencyBounds(c).map((b) => b.seconds)).map(floatLiteral).join(', ')}]` : '';
+    if (role) return `register it (sloctl/sdk's instrument() does), or with prom-client: \`new client.${cls}({ name: '${need.name}', help: '…', labelNames: [...]${extra} })\``;
+    return 'register it with prom-client (`new client.Counter({ name, help })`, `new client.Histogram(...)`)';
+  }
+  return 'register it in the service\'s instrumentation';
 }

@@ -392,15 +392,43 @@ const budgetMeasurable: Check = (c, out) => {
   }
 };
 
+/**
+ * Options that only one runtime has. Node's: event-loop signals, libuv handles, V8 heap captures
+ * (heap-sampling, heap-snapshot) and the SDK's CPU profile; Go's: goroutines and the pprof
+ * endpoint, which is also where a Go service's heap profile and goroutine dump come from.
+ */
+const PPROF_HOW = 'serve net/http/pprof (`import _ "net/http/pprof"` on the default mux, or `mux.HandleFunc("/debug/pprof/", pprof.Index)` on your own) and set `objectives.concurrency.pprof: /debug/pprof`';
 const runtimeFit: Check = (c, out) => {
   const k = c.objectives.concurrency;
-  if (!k) return;
-  if (c.service.runtime === 'node' && k.goroutines) out.push(warning('SLO_CONTRACT_GAP', ['objectives', 'concurrency', 'goroutines'], 'goroutines apply to Go services, and service.runtime is node: this threshold is never evaluated', { at: 'key', hint: 'set service.runtime: go, or use eventLoopDelay / inFlight for Node' }));
-  if (c.service.runtime === 'go') {
+  const go = c.service.runtime === 'go';
+  if (k && c.service.runtime === 'node' && k.goroutines) out.push(warning('SLO_CONTRACT_GAP', ['objectives', 'concurrency', 'goroutines'], 'goroutines apply to Go services, and service.runtime is node: this threshold is never evaluated', { at: 'key', hint: 'set service.runtime: go, or use eventLoopDelay / inFlight for Node' }));
+  if (k && c.service.runtime === 'node' && k.pprof !== undefined) out.push(warning('SLO_CONTRACT_GAP', ['objectives', 'concurrency', 'pprof'], 'pprof is a Go service\'s profiling endpoint, and service.runtime is node: it is never read', { at: 'key', hint: 'a Node service\'s CPU profile is taken through sloctl/sdk (`capture: cpu-profile`); set service.runtime: go if the service is a Go one' }));
+  if (!go) return;
+  if (k) {
     for (const key of ['eventLoopDelay', 'eventLoopUtilization', 'handles'] as const) {
-      if (k[key]) out.push(warning('SLO_CONTRACT_GAP', ['objectives', 'concurrency', key], `${key} applies to Node services, and service.runtime is go: this threshold is never evaluated`, { at: 'key', hint: 'use goroutines for a Go service' }));
+      if (k[key]) out.push(warning('SLO_CONTRACT_GAP', ['objectives', 'concurrency', key], `${key} applies to Node services, and service.runtime is go: this threshold is never evaluated`, { at: 'key', hint: 'for a Go service use goroutines (go_goroutines, from client_golang\'s Go collector) and inFlight (promhttp.InstrumentHandlerInFlight)' }));
+    }
+    if (k.capture === 'cpu-profile' && k.pprof === undefined) {
+      out.push(warning('SLO_CONTRACT_GAP', ['objectives', 'concurrency', 'capture'], '`capture: cpu-profile` (the default) is a CPU profile taken by sloctl/sdk inside a Node process, and service.runtime is go: nothing is captured when a concurrency threshold is crossed', { at: 'key', hint: `the Go equivalent is the pprof endpoint: ${PPROF_HOW}; or set \`capture: none\`` }));
     }
   }
+  const m = c.objectives.memory;
+  if (m && m.capture !== 'none' && (m.capture === 'heap-snapshot' || k?.pprof === undefined)) {
+    out.push(warning('SLO_CONTRACT_GAP', ['objectives', 'memory', 'capture'], `\`capture: ${m.capture}\`${m.capture === 'heap-sampling' ? ' (the default)' : ''} is a V8 heap capture (Node), and service.runtime is go: a Go service has no V8 heap to ${m.capture === 'heap-snapshot' ? 'snapshot' : 'sample'}`, {
+      at: 'key',
+      hint: `the Go equivalent is the heap profile of the pprof endpoint: ${PPROF_HOW}${k?.pprof !== undefined ? ' (done: pprof\'s heap profile is a sampling one, so write `capture: heap-sampling`)' : '; or set `capture: none`'}`,
+    }));
+  }
+  c.objectives.resilience?.drills.forEach((d, i) => {
+    if (d.fault === 'event-loop-block') {
+      out.push(warning('SLO_CONTRACT_GAP', ['objectives', 'resilience', 'drills', i, 'fault'], 'an event-loop-block drill blocks a Node event loop through sloctl/sdk, and service.runtime is go: a Go service has no event loop to block', { hint: 'for a Go service drill its dependencies (latency, error, reset, blackhole faults)' }));
+    }
+  });
+  c.objectives.drift?.signals.forEach((s, i) => {
+    if (s.signal === 'eventLoopDelay' || s.signal === 'eventLoopUtilization') {
+      out.push(warning('SLO_CONTRACT_GAP', ['objectives', 'drift', 'signals', i, 'signal'], `the ${s.signal} drift signal is a Node signal, and service.runtime is go: it never moves`, { hint: 'for a Go service use the latency, errors or inFlight signals' }));
+    }
+  });
 };
 
 const probesOverlapRoutes: Check = (c, out) => {

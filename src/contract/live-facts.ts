@@ -1,0 +1,295 @@
+// The live facts a contract depends on, checked against one scrape of the running service
+// (`sloctl validate --target URL`): what the service really exposes, beside what the contract
+// assumes it does.
+//
+//   a. a bucket boundary at every latency threshold and percentile ceiling, on the mapped latency
+//      histogram (the generated rules read the bucket at a threshold by its `le`; a percentile
+//      between two bounds is only known to lie between them);
+//   b. the labels the contract maps (metrics.labels, or the SDK's names) on the series that need
+//      them;
+//   c. every metric the contract reads (requiredMetrics), with the runtime's way to export it;
+//   d. error classes a status-code label cannot show.
+//
+// Pure: the scraped series and the contract in, findings with contract paths out (the caller
+// locates them in the file). No clock, no network.
+import type { DiagnosticCode, PathSegment, Severity } from './diagnostic.ts';
+import { labelMap, unseenClasses } from './label-map.ts';
+import { HTTP_ROLES } from './metric-names.ts';
+import {
+  floatLiteral, latencyBounds, mergeBounds, registrationHint, requiredMetrics,
+  type LatencyBound, type RequiredMetric,
+} from './required-metrics.ts';
+import type { Contract } from './schema.ts';
+import { editDistance } from './suggest.ts';
+import { formatDuration } from './units.ts';
+
+/** One scraped sample: its own name (`x_bucket`, `x_total`), its labels, and its family's declared type. */
+export interface LiveSeries {
+  name: string;
+  labels: Readonly<Record<string, string>>;
+  type?: string;
+}
+
+export interface LiveFinding {
+  code: DiagnosticCode;
+  severity: Severity;
+  message: string;
+  hint?: string;
+  path: PathSegment[];
+  at: 'key' | 'value';
+}
+
+export interface LiveFacts {
+  findings: LiveFinding[];
+  /** Lines for the summary: what was read, and what is fine without a metric. */
+  notes: string[];
+  /** The latency histogram as read, when the service exposes it. */
+  histogram?: { name: string; series: number; buckets: number[] };
+}
+
+/** A bucket within this share of a bound counts as at it ("near"). */
+export const NEAR = 0.01;
+
+function near(le: number, bound: number): boolean {
+  return Math.abs(le - bound) <= NEAR * Math.abs(bound) || le === bound;
+}
+
+/** `0.005, 0.01, …, 10, +Inf` */
+function showBuckets(bounds: readonly number[]): string {
+  return bounds.map((b) => (b === Infinity ? '+Inf' : floatLiteral(b))).join(', ');
+}
+
+function showSeconds(s: number): string {
+  return `${floatLiteral(s)} s`;
+}
+
+/** Labels that carry a meaning under another name, in the order they are suggested. */
+const SYNONYMS: Record<'route' | 'method' | 'status' | 'errorClass', readonly string[]> = {
+  route: ['route', 'handler', 'http_route', 'path', 'url', 'url_path', 'endpoint', 'uri', 'pattern'],
+  method: ['method', 'http_method', 'http_request_method', 'verb'],
+  status: ['code', 'status', 'status_code', 'http_status', 'http_status_code', 'http_response_status_code', 'status_class'],
+  errorClass: ['error_class', 'error_type', 'error', 'class'],
+};
+
+/** The label with the same meaning under another name, if the series carry one. */
+function synonymOf(key: keyof typeof SYNONYMS, present: ReadonlySet<string>): string | undefined {
+  return SYNONYMS[key].find((l) => present.has(l));
+}
+
+/** The name a scraped sample belongs to: `x` for `x_bucket`/`x_sum`/`x_count` of a histogram or summary. */
+function familyName(s: LiveSeries): string {
+  if (s.type === 'histogram') return s.name.replace(/_(bucket|sum|count|created)$/, '');
+  if (s.type === 'summary') return s.name.replace(/_(sum|count|created)$/, '');
+  return s.name;
+}
+
+interface Exposed {
+  names: Set<string>;
+  /** Declared type by sample name and by family name. */
+  types: Map<string, string>;
+  byName: Map<string, LiveSeries[]>;
+}
+
+function index(series: readonly LiveSeries[]): Exposed {
+  const names = new Set<string>();
+  const types = new Map<string, string>();
+  const byName = new Map<string, LiveSeries[]>();
+  for (const s of series) {
+    names.add(s.name);
+    const list = byName.get(s.name);
+    if (list) list.push(s);
+    else byName.set(s.name, [s]);
+    if (s.type) {
+      types.set(s.name, s.type);
+      types.set(familyName(s), s.type);
+    }
+  }
+  for (const s of series) names.add(familyName(s));
+  return { names, types, byName };
+}
+
+/** The sample names that show a metric read as `name` (a family, a `_total` counter, a histogram's parts). */
+function shownAs(need: Pick<RequiredMetric, 'name' | 'type'>, e: Exposed): string | undefined {
+  const candidates = need.type === 'histogram' ? [`${need.name}_bucket`, need.name] : need.type === 'counter' && !need.name.endsWith('_total') ? [need.name, `${need.name}_total`] : [need.name];
+  return candidates.find((n) => e.names.has(n));
+}
+
+/** Exposed metrics of the same type that could be the one a role means (to map it). */
+function lookalikes(need: RequiredMetric, e: Exposed): string[] {
+  if (!need.type) return [];
+  const families = new Set<string>();
+  for (const [name, type] of e.types) {
+    if (type !== need.type) continue;
+    if (need.type === 'histogram' && (name.endsWith('_bucket') || name.endsWith('_sum') || name.endsWith('_count'))) continue;
+    if (need.role === 'requestDuration' && !/(duration|latency)/.test(name)) continue;
+    if (need.role === 'requests' && !/request/.test(name)) continue;
+    if (need.role === 'inFlight' && !/(in_?flight|active|concurrent)/.test(name)) continue;
+    if (!['requestDuration', 'requests', 'inFlight'].includes(need.role ?? '') && editDistance(name, need.name) > 3) continue;
+    families.add(name);
+  }
+  return [...families].sort().slice(0, 5);
+}
+
+export function checkLiveFacts(c: Contract, series: readonly LiveSeries[], url: string): LiveFacts {
+  const out: LiveFinding[] = [];
+  const notes: string[] = [];
+  const e = index(series);
+  const where = url;
+
+  // c. Metrics the contract reads.
+  for (const need of requiredMetrics(c)) {
+    const shown = shownAs(need, e);
+    if (shown) {
+      const type = e.types.get(shown);
+      if (need.type && type && type !== need.type && type !== 'untyped' && type !== 'unknown') {
+        out.push({ code: 'SLO_METRIC_TYPE', severity: 'error', path: need.path, at: need.at, message: `${need.why} reads \`${need.name}\` as a ${need.type}, but ${where} exposes it as a ${type}`, hint: need.role ? `map the role to a ${need.type}: \`metrics: { ${need.role}: <name> }\`` : undefined });
+      }
+      continue;
+    }
+    if (need.optional) {
+      notes.push(`  note: ${where} does not expose \`${need.name}\` (${need.why}): ${need.optional}`);
+      continue;
+    }
+    const kind = need.type ? `the ${need.type} ` : '';
+    const alike = lookalikes(need, e);
+    const lazy = need.role === 'requestDuration' || need.role === 'requests' || need.role === 'weightedRequests' || need.role === 'dependencyUp'
+      ? ' (a labelled metric shows series only after its first observation: if the service has served no request yet, send one and run again)'
+      : '';
+    const register = registrationHint(c, need);
+    const hint = need.role
+      ? alike.length > 0
+        ? `${where} exposes ${alike.map((n) => `\`${n}\``).join(', ')}: if that is it, map it with \`metrics: { ${need.role}: ${alike[0]} }\`; otherwise ${register}`
+        : `${register}; or map the role to the metric the service has: \`metrics: { ${need.role}: <name> }\``
+      : `${register}, or fix the metric name in the query`;
+    out.push({ code: 'SLO_METRIC_NOT_EXPOSED', severity: 'error', path: need.path, at: need.at, message: `${need.why} reads ${kind}\`${need.name}\`, which ${where} does not expose${lazy}`, hint });
+  }
+
+  // a. A bucket at every threshold and percentile ceiling.
+  const histName = c.metrics?.requestDuration ?? HTTP_ROLES.requestDuration.name;
+  const bucketSeries = (e.byName.get(`${histName}_bucket`) ?? []).filter((s) => s.labels.le !== undefined);
+  let histogram: LiveFacts['histogram'];
+  if (bucketSeries.length > 0) {
+    const layouts = new Map<string, Set<number>>();
+    for (const s of bucketSeries) {
+      const key = Object.keys(s.labels).filter((k) => k !== 'le').sort().map((k) => `${k}=${s.labels[k]}`).join(',');
+      const le = parseLe(s.labels.le);
+      if (Number.isNaN(le)) continue;
+      const set = layouts.get(key);
+      if (set) set.add(le);
+      else layouts.set(key, new Set([le]));
+    }
+    const lists = [...layouts.values()].map((set) => [...set].sort((a, b) => a - b));
+    const union = mergeBounds(lists.flat(), []);
+    histogram = { name: histName, series: lists.length, buckets: union };
+    const bounds = latencyBounds(c);
+    const missing: Array<{ bound: LatencyBound; lacking: number[][] }> = [];
+    for (const bound of bounds) {
+      const lacking = lists.filter((l) => !l.some((le) => near(le, bound.seconds)));
+      if (lacking.length > 0) missing.push({ bound, lacking });
+    }
+    if (missing.length > 0) {
+      const have = lists.find((l) => missing.some((m) => m.lacking.includes(l))) ?? union;
+      const finite = have.filter(Number.isFinite);
+      const add = mergeBounds(missing.map((m) => m.bound.seconds), []);
+      const wanted = mergeBounds(finite, add);
+      const fix = bucketFix(c, histName, wanted, add);
+      for (const { bound, lacking } of missing) {
+        const l = lacking[0];
+        const below = [...l].reverse().find((le) => le < bound.seconds);
+        const above = l.find((le) => le > bound.seconds);
+        const part = lacking.length < lists.length ? ` (${lacking.length} of its ${lists.length} series)` : '';
+        const between = `${below === undefined ? '0' : showSeconds(below)} and ${above === undefined ? '+Inf' : showSeconds(above)}`;
+        const effect = bound.kind === 'threshold'
+          ? `the generated rules count good requests from the bucket le="${floatLiteral(bound.seconds)}" and find none, so in Prometheus the SLI reads 0 good; status and the gate can only estimate it, interpolating between the bounds ${between}`
+          : `the percentile is interpolated between the bounds ${between}: a value anywhere in that range reads the same, so the ceiling cannot be judged`;
+        out.push({
+          code: 'SLO_BUCKET_MISSING', severity: bound.kind === 'threshold' ? 'error' : 'warning', path: bound.path, at: 'value',
+          message: `${bound.what} is ${formatDuration(bound.seconds * 1000)}, and \`${histName}\` on ${where} has no bucket at ${showSeconds(bound.seconds)}${part}: its buckets are ${showBuckets(l)}; ${effect}`,
+          hint: fix,
+        });
+      }
+    }
+  }
+
+  // b. The labels the contract maps, on the series that need them.
+  const m = labelMap(c);
+  const mapped = c.metrics?.labels;
+  const requestsName = c.metrics?.requests ?? HTTP_ROLES.requests.name;
+  const checks: Array<{ metric: string; samples: LiveSeries[]; keys: Array<'route' | 'method' | 'errors'> }> = [];
+  const perRoute = c.routes.length > 0;
+  if (c.objectives.latency && perRoute) checks.push({ metric: histName, samples: bucketSeries, keys: ['route', 'method'] });
+  const reqSamples = [...(e.byName.get(requestsName) ?? []), ...(requestsName.endsWith('_total') ? [] : e.byName.get(`${requestsName}_total`) ?? [])];
+  const reqKeys: Array<'route' | 'method' | 'errors'> = [];
+  if ((c.objectives.errors || c.objectives.throughput) && perRoute) reqKeys.push('route', 'method');
+  if (c.objectives.errors || c.objectives.availability) reqKeys.push('errors');
+  if (reqKeys.length > 0) checks.push({ metric: requestsName, samples: reqSamples, keys: reqKeys });
+  for (const { metric, samples, keys } of checks) {
+    if (samples.length === 0) continue; // not exposed: reported above
+    const present = new Set(samples.flatMap((s) => Object.keys(s.labels)).filter((k) => k !== 'le'));
+    const shown = `\`${metric}\` on ${where} has labels {${[...present].sort().join(', ')}}`;
+    for (const key of keys) {
+      const label = key === 'route' ? m.route : key === 'method' ? m.method : m.errors.label;
+      if (present.has(label)) continue;
+      const mapKey: 'route' | 'method' | 'status' | 'errorClass' = key === 'errors' ? (m.errors.from === 'status' ? 'status' : 'errorClass') : key;
+      const typed = mapped?.[mapKey] !== undefined;
+      const path: PathSegment[] = typed ? ['metrics', 'labels', mapKey] : key === 'errors' ? (c.objectives.errors ? ['objectives', 'errors'] : ['objectives', 'availability']) : ['routes'];
+      let alt = synonymOf(mapKey, present);
+      let altKey = mapKey;
+      // No error-class label, but a status code: error classes come from it.
+      if (!alt && mapKey === 'errorClass') {
+        alt = synonymOf('status', present);
+        altKey = 'status';
+      }
+      const effect = key === 'route'
+        ? 'the rules and status select each route by it, so per-route objectives match no series'
+        : key === 'method'
+          ? 'routes are told apart by method with it, so per-route thresholds never apply'
+          : 'the error objective counts errors by it, so the service\'s errors SLI counts none and reads 100% good';
+      const hint = alt
+        ? `map it with \`metrics.labels.${altKey}: ${alt}\`${altKey === 'status' ? ' (error classes then come from errorClasses[].status)' : ''}`
+        : key === 'route'
+          ? c.service.runtime === 'go'
+            ? 'label the series with the route template: with promhttp, curry it in, `hist.MustCurryWith(prometheus.Labels{"handler": "/orders"})`, and map it with `metrics.labels.route: handler`'
+            : 'label the series with the route template (sloctl/sdk does), and map that label with `metrics.labels.route`'
+          : `label the series with it, or map the label the service uses with \`metrics.labels.${mapKey}\``;
+      out.push({ code: 'SLO_LABEL_MISSING', severity: 'error', path, at: typed ? 'value' : 'key', message: `${shown}; no \`${label}\`: ${effect}`, hint });
+    }
+  }
+
+  // d. Classes a status-code label cannot show.
+  if (m.errors.from === 'status') {
+    const unseen = unseenClasses(c);
+    if (unseen.length > 0) {
+      out.push({
+        code: 'SLO_ERROR_CLASS_UNSEEN', severity: 'warning', path: ['metrics', 'labels', 'status'], at: 'value',
+        message: `error classes come from the status label \`${m.errors.label}\`, and ${unseen.map((n) => `"${n}"`).join(', ')} ${unseen.length === 1 ? 'has' : 'have'} no \`status:\` list: the service's series never count ${unseen.length === 1 ? 'it' : 'them'} (only the client side sees thrown errors)`,
+        hint: 'give each a `status:` list in errorClasses, or label the series with the class and map it with `metrics.labels.errorClass`',
+      });
+    }
+  }
+
+  return { findings: out, notes, ...(histogram ? { histogram } : {}) };
+}
+
+/** Parses an `le` value as Prometheus does (`+Inf`, decimals, exponents). */
+function parseLe(text: string): number {
+  const s = text.trim();
+  if (/^\+?inf$/i.test(s)) return Infinity;
+  return s === '' ? NaN : Number(s);
+}
+
+/** The runtime's way to give the histogram the buckets `wanted` (adding `add`). */
+function bucketFix(c: Contract, hist: string, wanted: readonly number[], add: readonly number[]): string {
+  const list = showBuckets(wanted);
+  const adding = `add ${add.length === 1 ? 'the bucket' : 'the buckets'} ${showBuckets(add)}`;
+  if (c.service.runtime === 'go') {
+    return `${adding}: \`prometheus.HistogramOpts{Name: "${hist}", Buckets: []float64{${list}}}\` (sorted: client_golang panics on buckets out of increasing order, so not \`append(prometheus.DefBuckets, …)\`)`;
+  }
+  if (c.service.runtime === 'node') {
+    const sdk = c.metrics?.requestDuration === undefined
+      ? 'sloctl/sdk\'s instrument() adds a bucket at every threshold of the contract it is given, so this histogram is not the SDK\'s (or the SDK runs with another contract); '
+      : '';
+    return `${sdk}${adding}: with prom-client, \`new client.Histogram({ name: '${hist}', help: '…', labelNames: [...], buckets: [${list}] })\``;
+  }
+  return `${adding} to the histogram: ${list}`;
+}

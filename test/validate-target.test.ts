@@ -1,0 +1,315 @@
+// `sloctl validate --target URL` (issue 10, "what to build" 2): one scrape of a real target on
+// 127.0.0.1, and the live facts the contract depends on, located at the contract line that needs
+// them: a bucket at every threshold and percentile ceiling (with the list to add, the runtime's
+// way), the mapped labels, the metrics the contract reads (client_golang's way for a Go service,
+// the SDK's or prom-client's for a Node one), error classes a status label cannot show.
+//
+// Targets: a text body written as client_golang writes it (promhttp's usual handlers, curried
+// `handler`, DefBuckets), a prom-client Registry with the same Go-like names and DefBuckets, and
+// the real Go fixture test/fixtures/gate-go-mux (promhttp.Handler() with Go collectors only).
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { Histogram, Registry, Counter } from 'prom-client';
+import { checkLiveFacts, type LiveSeries } from '../src/contract/live-facts.ts';
+import { parseContract } from '../src/contract/load.ts';
+import { EXIT } from '../src/errors.ts';
+import { parseExposition } from '../src/observe/exposition.ts';
+import { runCli } from './helpers/cli.ts';
+import { freePort, requireBinary } from './helpers/prometheus.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const DEF_BUCKETS = ['0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '2.5', '5', '10', '+Inf'];
+
+/** What a promhttp-instrumented Go service exposes: the three usual handlers, `handler` curried in, DefBuckets. */
+function promhttpBody(o: { buckets?: string[] } = {}): string {
+  const buckets = o.buckets ?? DEF_BUCKETS;
+  const lines = [
+    '# HELP go_goroutines Number of goroutines that currently exist.',
+    '# TYPE go_goroutines gauge',
+    'go_goroutines 9',
+    '# HELP http_request_duration_seconds Request latency.',
+    '# TYPE http_request_duration_seconds histogram',
+  ];
+  for (const handler of ['/orders', '/items']) {
+    buckets.forEach((le, i) => lines.push(`http_request_duration_seconds_bucket{code="200",handler="${handler}",method="get",le="${le}"} ${i + 1}`));
+    lines.push(`http_request_duration_seconds_sum{code="200",handler="${handler}",method="get"} 1.5`);
+    lines.push(`http_request_duration_seconds_count{code="200",handler="${handler}",method="get"} ${buckets.length}`);
+  }
+  lines.push('# HELP http_requests_total Requests.', '# TYPE http_requests_total counter');
+  lines.push('http_requests_total{code="200",handler="/orders",method="get"} 12', 'http_requests_total{code="500",handler="/orders",method="post"} 1');
+  return `${lines.join('\n')}\n`;
+}
+
+/** Serves `bodies[path]` as the Prometheus text format; 404 otherwise. */
+async function serve(bodies: Map<string, () => string | Promise<string>>): Promise<{ server: Server; base: string }> {
+  const server = createServer((req, res) => {
+    const body = bodies.get(req.url ?? '');
+    if (!body) {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    void Promise.resolve(body()).then((text) => res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(text));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  return { server, base: `http://127.0.0.1:${port}` };
+}
+
+function contractFile(text: string): { dir: string; file: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'sloctl-validate-target-'));
+  writeFileSync(join(dir, 'slo.yaml'), text);
+  return { dir, file: 'slo.yaml' };
+}
+
+/** line:col (1-based) of the first occurrence of `needle` in `text`. */
+function at(text: string, needle: string): string {
+  const i = text.indexOf(needle);
+  assert.ok(i >= 0, `${needle} not in the contract`);
+  const before = text.slice(0, i).split('\n');
+  return `${before.length}:${before[before.length - 1].length + 1}`;
+}
+
+interface JsonDiag { code: string; severity: string; message: string; hint?: string; line: number; col: number }
+
+async function validateJson(text: string, args: string[]): Promise<{ code: number; diagnostics: JsonDiag[]; report: Record<string, unknown>; stderr: string }> {
+  const { dir, file } = contractFile(text);
+  const r = await runCli(['validate', file, '--format', 'json', ...args], dir);
+  const report = JSON.parse(r.stdout) as { files: Array<{ diagnostics: JsonDiag[] }> };
+  return { code: r.code, diagnostics: report.files[0].diagnostics, report, stderr: r.stderr };
+}
+
+const GO_MAPPED = `apiVersion: sloctl/v1
+service: { name: orders, runtime: go }
+routes:
+  - { name: orders, method: GET, path: /orders }
+metrics:
+  requestDuration: http_request_duration_seconds
+  requests: http_requests_total
+  labels: { route: handler, method: method, status: code }
+objectives:
+  latency:
+    - name: api
+      threshold: 300ms
+      objective: 99%
+      percentiles: { p50: 100ms, p99: 400ms }
+  errors:
+    objective: 99%
+`;
+
+describe('validate --target: the live facts of a running service', () => {
+  let server: Server;
+  let base: string;
+  const bodies = new Map<string, () => string | Promise<string>>();
+  const registry = new Registry();
+
+  before(async () => {
+    bodies.set('/metrics', () => promhttpBody());
+    bodies.set('/with-300ms/metrics', () => promhttpBody({ buckets: ['0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.3', '0.4', '0.5', '1', '+Inf'] }));
+    // A prom-client registry with Go-like names and labels, and prom-client's default buckets (= DefBuckets).
+    const hist = new Histogram({ name: 'http_request_duration_seconds', help: 'latency', labelNames: ['handler', 'method', 'code'], registers: [registry] });
+    const reqs = new Counter({ name: 'http_requests_total', help: 'requests', labelNames: ['handler', 'method', 'code'], registers: [registry] });
+    hist.observe({ handler: '/orders', method: 'get', code: '200' }, 0.12);
+    reqs.inc({ handler: '/orders', method: 'get', code: '200' });
+    bodies.set('/prom-client/metrics', () => registry.metrics());
+    ({ server, base } = await serve(bodies));
+  });
+  after(() => new Promise<void>((r) => server.close(() => r())));
+
+  it('a threshold with no bucket: an error at the threshold (file:line:col) with the buckets the series have and, for Go, the sorted Buckets list to set', async () => {
+    const { dir, file } = contractFile(GO_MAPPED);
+    const r = await runCli(['validate', file, '--target', base], dir);
+    assert.equal(r.code, EXIT.FAILED, r.stderr);
+    const where = at(GO_MAPPED, '300ms');
+    assert.match(r.stderr, new RegExp(`slo\\.yaml:${where}: error SLO_BUCKET_MISSING: the threshold of objective "api" is 300ms, and \`http_request_duration_seconds\` on ${base}/metrics has no bucket at 0\\.3 s: its buckets are 0\\.005, 0\\.01, 0\\.025, 0\\.05, 0\\.1, 0\\.25, 0\\.5, 1, 2\\.5, 5, 10, \\+Inf`));
+    assert.match(r.stderr, /the generated rules count good requests from the bucket le="0\.3" and find none, so in Prometheus the SLI reads 0 good/);
+    assert.match(r.stderr, /Buckets: \[\]float64\{0\.005, 0\.01, 0\.025, 0\.05, 0\.1, 0\.25, 0\.3, 0\.4, 0\.5, 1, 2\.5, 5, 10\}/, 'the list to set, sorted, with every missing bound (0.3 from the threshold, 0.4 from p99)');
+    assert.match(r.stderr, /hint: add the buckets 0\.3, 0\.4: /);
+    assert.doesNotMatch(r.stderr, /instrument\(\)|prom-client/, 'no Node hint for a Go service');
+    // The p99 ceiling of 400 ms lies between 0.25 and 0.5: a warning naming the two.
+    assert.match(r.stderr, new RegExp(`slo\\.yaml:${at(GO_MAPPED, '400ms')}: warning SLO_BUCKET_MISSING: the p99 ceiling of objective "api" is 400ms[^\\n]*interpolated between the bounds 0\\.25 s and 0\\.5 s`));
+    // p50 = 100ms is a bucket (0.1): nothing about it.
+    assert.doesNotMatch(r.stderr, /p50 ceiling/);
+    assert.match(r.stdout, /live check: \d+ series scraped from http:\/\/127\.0\.0\.1:\d+\/metrics; `http_request_duration_seconds` has 2 series/);
+  });
+
+  it('every threshold and ceiling on a bucket (0.299 is near enough for 300ms): no bucket finding, and the mapped labels are all there', async () => {
+    const text = GO_MAPPED.replace('300ms', '299.5ms');
+    const r = await validateJson(text, ['--target', `${base}/with-300ms/metrics`]);
+    assert.deepEqual(r.diagnostics.filter((d) => d.code !== 'SLO_CONTRACT_GAP').map((d) => `${d.code}: ${d.message}`), []);
+    assert.equal(r.code, EXIT.OK);
+    const live = r.report.liveCheck as { url: string; histogram: { buckets: Array<number | string> } };
+    assert.equal(live.url, `${base}/with-300ms/metrics`);
+    assert.deepEqual(live.histogram.buckets, [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.3, 0.4, 0.5, 1, '+Inf']);
+  });
+
+  it('a mapped label the series do not carry: names the labels they have and the one to map it to', async () => {
+    // The SDK's label names (no metrics.labels) on promhttp's series: no `route`, no `error_class`.
+    const text = GO_MAPPED.replace('  labels: { route: handler, method: method, status: code }\n', '').replace('300ms', '250ms').replace(', p99: 400ms', '');
+    const r = await validateJson(text, ['--target', base]);
+    const labels = r.diagnostics.filter((d) => d.code === 'SLO_LABEL_MISSING');
+    const route = labels.find((d) => d.message.startsWith('`http_requests_total`') && /no `route`/.test(d.message));
+    assert.ok(route, JSON.stringify(labels, null, 2));
+    assert.match(route.message, new RegExp(`^\`http_requests_total\` on ${base}/metrics has labels \\{code, handler, method\\}; no \`route\``));
+    assert.equal(route.hint, 'map it with `metrics.labels.route: handler`');
+    assert.equal(`${route.line}:${route.col}`, at(text, 'routes:'));
+    const errors = labels.find((d) => /no `error_class`/.test(d.message));
+    assert.ok(errors);
+    assert.match(errors.message, /errors SLI counts none and reads 100% good/);
+    assert.match(errors.hint!, /^map it with `metrics\.labels\.status: code` \(error classes then come from errorClasses\[\]\.status\)/);
+    assert.equal(r.code, EXIT.FAILED);
+  });
+
+  it('a metric the service does not expose: client_golang\'s way for a Go contract, the SDK\'s and prom-client\'s for a Node one', async () => {
+    const go = `${GO_MAPPED.replace(', p99: 400ms', '').replace('300ms', '250ms')}  concurrency:\n    inFlight: { warn: 50, critical: 100 }\n    goroutines: { warn: 500, critical: 1000 }\n    capture: none\n`;
+    const g = await validateJson(go, ['--target', base]);
+    const missing = g.diagnostics.filter((d) => d.code === 'SLO_METRIC_NOT_EXPOSED');
+    assert.deepEqual(missing.map((d) => /`([^`]+)`/.exec(d.message)![1]), ['http_server_active_requests'], 'go_goroutines is exposed; only the in-flight gauge is missing');
+    assert.equal(`${missing[0].line}:${missing[0].col}`, at(go, 'inFlight'));
+    assert.match(missing[0].hint!, /promauto\.NewGauge\(prometheus\.GaugeOpts\{Name: "http_server_active_requests"\}\)`, and wrap the handler with `promhttp\.InstrumentHandlerInFlight\(gauge, h\)`/);
+    assert.doesNotMatch(missing[0].hint!, /instrument\(\)|prom-client/);
+
+    const node = go.replace('runtime: go', 'runtime: node').replace('    goroutines: { warn: 500, critical: 1000 }\n', '');
+    const n = await validateJson(node, ['--target', `${base}/prom-client/metrics`]);
+    const nodeMissing = n.diagnostics.filter((d) => d.code === 'SLO_METRIC_NOT_EXPOSED');
+    assert.deepEqual(nodeMissing.map((d) => /`([^`]+)`/.exec(d.message)![1]), ['http_server_active_requests']);
+    assert.match(nodeMissing[0].hint!, /register it \(sloctl\/sdk's instrument\(\) does\), or with prom-client: `new client\.Gauge\(\{ name: 'http_server_active_requests'/);
+    assert.doesNotMatch(nodeMissing[0].hint!, /client_golang|promauto/);
+    // prom-client's default buckets have 0.25: no bucket finding for the 250ms threshold.
+    assert.ok(!n.diagnostics.some((d) => d.code === 'SLO_BUCKET_MISSING'), 'a 250ms threshold is a default bucket');
+  });
+
+  it('a Node contract on a prom-client histogram without the threshold: prom-client\'s buckets: [...] fix, and sloctl_availability missing is a note, not an error', async () => {
+    const text = `apiVersion: sloctl/v1
+service: { name: orders, runtime: node }
+metrics:
+  requestDuration: http_request_duration_seconds
+  requests: http_requests_total
+  labels: { route: handler, status: code }
+objectives:
+  latency:
+    - { name: api, threshold: 300ms, objective: 99% }
+  availability:
+    objective: 99%
+`;
+    const r = await validateJson(text, ['--target', `${base}/prom-client/metrics`]);
+    const bucket = r.diagnostics.find((d) => d.code === 'SLO_BUCKET_MISSING');
+    assert.ok(bucket);
+    assert.equal(`${bucket.line}:${bucket.col}`, at(text, '300ms'));
+    assert.match(bucket.hint!, /^add the bucket 0\.3: with prom-client, `new client\.Histogram\(\{ name: 'http_request_duration_seconds', help: '…', labelNames: \[\.\.\.\], buckets: \[0\.005, 0\.01, 0\.025, 0\.05, 0\.1, 0\.25, 0\.3, 0\.5, 1, 2\.5, 5, 10\] \}\)`$/);
+    assert.ok(!r.diagnostics.some((d) => /sloctl_availability/.test(d.message)), 'availability is composed from its parts: no finding');
+    const live = r.report.liveCheck as { notes: string[] };
+    assert.match(live.notes.join('\n'), /does not expose `sloctl_availability` \(the availability objective\): without it, the rules compose availability from its parts/);
+  });
+
+  it('unreachable target: exit 3, naming --target and the URL', async () => {
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    const { dir, file } = contractFile(GO_MAPPED);
+    const r = await runCli(['validate', file, '--target', closed], dir);
+    assert.equal(r.code, EXIT.TARGET, r.stderr);
+    assert.match(r.stderr, new RegExp(`^sloctl: --target ${closed.replace(/\./g, '\\.')}: scrape of ${closed.replace(/\./g, '\\.')}/metrics failed: connection refused`));
+  });
+
+  it('a wrong metrics path: exit 3 with the HTTP status and where the path comes from', async () => {
+    const { dir, file } = contractFile(GO_MAPPED);
+    const r = await runCli(['validate', file, '--target', `${base}/nothing-here`], dir);
+    assert.equal(r.code, EXIT.TARGET);
+    assert.match(r.stderr, /--target http:\/\/127\.0\.0\.1:\d+\/nothing-here: scrape of [^ ]+ failed: HTTP 404; check the metrics path/);
+  });
+
+  it('a target that is not loopback is refused before anything is sent (exit 2), unless --allow-remote; a bad URL too', async () => {
+    const { dir, file } = contractFile(GO_MAPPED);
+    const r = await runCli(['validate', file, '--target', 'http://192.0.2.1:9090/metrics'], dir);
+    assert.equal(r.code, EXIT.USAGE);
+    assert.match(r.stderr, /--target: refusing to scrape http:\/\/192\.0\.2\.1:9090\/metrics: 192\.0\.2\.1 is not a loopback address; sloctl reads only local targets unless told otherwise \(pass --allow-remote/);
+    const bad = await runCli(['validate', file, '--target', '127.0.0.1:9090'], dir);
+    assert.equal(bad.code, EXIT.USAGE);
+    assert.match(bad.stderr, /--target: cannot scrape "127\.0\.0\.1:9090": not an absolute URL/);
+    const stray = await runCli(['validate', file, '--allow-remote'], dir);
+    assert.equal(stray.code, EXIT.USAGE);
+    assert.match(stray.stderr, /--allow-remote applies to --target only/);
+  });
+
+  it('errors derived from a status label: a class with no status list is a warning naming it', () => {
+    const text = `apiVersion: sloctl/v1
+service: { name: orders, runtime: go }
+metrics:
+  labels: { route: handler, status: code }
+errorClasses:
+  - { name: timeout, weight: 1, errors: [TimeoutError] }
+  - { name: server, weight: 2.5, status: [5xx] }
+objectives:
+  errors: { objective: 99% }
+`;
+    const loaded = parseContract(text, 'slo.yaml');
+    assert.ok(loaded.contract, JSON.stringify(loaded.diagnostics));
+    const series: LiveSeries[] = parseExposition(promhttpBody()).families.flatMap((f) => f.samples.map((s) => ({ name: s.name, labels: s.labels, type: f.type })));
+    const facts = checkLiveFacts(loaded.contract, series, 'http://127.0.0.1:1/metrics');
+    const unseen = facts.findings.filter((f) => f.code === 'SLO_ERROR_CLASS_UNSEEN');
+    assert.equal(unseen.length, 1);
+    assert.match(unseen[0].message, /status label `code`, and "timeout" has no `status:` list/);
+    assert.equal(unseen[0].severity, 'warning');
+  });
+});
+
+describe('validate --target on the real Go fixture (promhttp.Handler(), Go collectors only)', { timeout: 120_000 }, () => {
+  let svc: ChildProcess | undefined;
+  let base = '';
+  let bin: string | undefined;
+
+  after(() => {
+    svc?.kill('SIGTERM');
+  });
+
+  it('reads client_golang\'s own exposition: go_goroutines is there, the HTTP histogram is not, and the hints are client_golang\'s', async (t) => {
+    const go = requireBinary(t, 'go', 'apt-get install golang-go golang-github-prometheus-client-golang-dev');
+    if (!go) return;
+    const work = mkdtempSync(join(tmpdir(), 'sloctl-validate-go-'));
+    bin = join(work, 'svc');
+    // A build cache kept between runs (Go's cache is safe to share): the first build of
+    // client_golang takes most of a minute on a busy machine, later ones a few seconds.
+    const cache = join(tmpdir(), 'sloctl-test-gocache');
+    const built = spawnSync(go, ['build', '-o', bin, join(root, 'test/fixtures/gate-go-mux/main.go')], {
+      encoding: 'utf8',
+      env: { ...process.env, GO111MODULE: 'off', GOPATH: `/usr/share/gocode:${join(work, 'gopath')}`, GOCACHE: cache, GOFLAGS: '' },
+    });
+    assert.equal(built.status, 0, built.stderr);
+    const port = await freePort();
+    svc = spawn(bin, [], { env: { ...process.env, PORT: String(port) }, stdio: 'ignore' });
+    base = `http://127.0.0.1:${port}`;
+    // Ready when /metrics answers (polled, no fixed sleep).
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const ok = await fetch(`${base}/metrics`).then((r) => r.ok, () => false);
+      if (ok) break;
+      assert.ok(Date.now() < deadline, 'the Go fixture did not come up');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+
+    const text = `apiVersion: sloctl/v1
+service: { name: hello, runtime: go }
+objectives:
+  latency:
+    - { name: api, threshold: 300ms, objective: 99% }
+  concurrency:
+    goroutines: { warn: 500, critical: 1000 }
+    capture: none
+`;
+    const r = await validateJson(text, ['--target', base]);
+    const missing = r.diagnostics.filter((d) => d.code === 'SLO_METRIC_NOT_EXPOSED');
+    assert.deepEqual(missing.map((d) => /`([^`]+)`/.exec(d.message)![1]), ['http_server_request_duration_seconds']);
+    assert.equal(`${missing[0].line}:${missing[0].col}`, at(text, 'latency:'));
+    assert.match(missing[0].hint!, /promauto\.NewHistogramVec\(prometheus\.HistogramOpts\{Name: "http_server_request_duration_seconds", Buckets: \[\]float64\{0\.005, 0\.01, 0\.025, 0\.05, 0\.1, 0\.25, 0\.3, 0\.5, 1, 2\.5, 5, 10\}\}/);
+    assert.match(missing[0].hint!, /promhttp\.InstrumentHandlerDuration/);
+    assert.doesNotMatch(JSON.stringify(r.diagnostics), /instrument\(\)|prom-client|heap-sampling/);
+    const live = r.report.liveCheck as { series: number; histogram: unknown };
+    assert.ok(live.series > 20, `client_golang's collectors expose dozens of series, got ${live.series}`);
+    assert.equal(live.histogram, null);
+    assert.equal(r.code, EXIT.FAILED);
+  });
+});
