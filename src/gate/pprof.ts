@@ -164,7 +164,7 @@ export class PprofCapture {
       this.seen.add(key);
       // A scrape that jumped past both levels is one capture, at critical.
       if (cross.level === 'critical') this.seen.add(`${cross.signal}-warn`);
-      const offsetMs = r.at - this.firstAt;
+      const offsetMs = Math.round(r.at - this.firstAt);
       this.chain = this.chain.then(() => this.capture(cross, offsetMs)).catch(() => undefined);
     }
   }
