@@ -442,7 +442,6 @@ function describeSource(st: State): string[] {
 function notesOf(st: State): string[] {
   const s = st.session;
   const out: string[] = [];
-  for (const t of s.interpolated) out.push(`the histogram has no bucket at le=${t}: an estimate interpolated inside the bucket is in the explanation's counts, and is not judged (give the histogram a bucket at the threshold)`);
   if (st.def.source.kind === 'errors' && st.def.source.unseen.length > 0) {
     out.push(`error classes the label mapping cannot see (no status to derive them from; they are only seen client-side, in thrown errors): ${st.def.source.unseen.join(', ')}`);
   }

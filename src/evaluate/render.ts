@@ -89,9 +89,10 @@ function rows(r: StatusReport): Row[] {
       out.push({
         priority: String(h.priority),
         name: h.name,
-        current: `${formatMillis(current)}${i ? '~' : ''}`,
+        current: `${i ? '~' : ''}${formatMillis(current)}`,
         objective: `<= ${formatMillis(h.objective)}`,
-        achieved: percentileAgainstCeiling(label, current, h.objective),
+        // Interpolated inside the bucket that holds the ceiling: which side of it is unknown.
+        achieved: i?.undecided ? `${label} ~${formatMillis(current)} ? ${formatMillis(h.objective)}` : percentileAgainstCeiling(label, current, h.objective),
         budget: pct(h.budgetRemainingRatio, 2),
         burn: '-',
         alert: '-',
@@ -111,7 +112,7 @@ export function renderTable(r: StatusReport): string {
   const all = [HEAD, ...rows(r)];
   const width = Object.fromEntries(KEYS.map((k) => [k, Math.max(...all.map((row) => row[k].length))])) as Record<keyof Row, number>;
   const line = (row: Row) => KEYS.map((k, i) => (i === KEYS.length - 1 ? row[k] : row[k].padEnd(width[k]))).join('  ').trimEnd();
-  const footer = exhaustionLines(r);
+  const footer = [...exhaustionLines(r), ...noteLines(r)];
   return [headline(r), '', ...all.map(line), ...(footer.length ? ['', ...footer] : [])].join('\n');
 }
 
@@ -148,6 +149,11 @@ export function renderStatus(r: StatusReport, format: StatusFormat, explain: boo
   if (!explain) return body;
   const text = renderExplain(r);
   return format === 'markdown' ? `${body}\n\n\`\`\`text\n${text}\n\`\`\`` : `${body}\n\n${text}`;
+}
+
+/** The notes of every SLO (classes the label mapping cannot see, estimates, ...), one line each. */
+export function noteLines(r: StatusReport): string[] {
+  return r.slos.flatMap((s) => s.notes.map((n) => `${s.name}: note: ${n}`));
 }
 
 /** One line per SLO with a budget: overspent, or how long it lasts at the current burn. */

@@ -184,6 +184,8 @@ export function evaluateSlo(def: SloDefinition, source: EventSource, at: number,
     for (const p of status.percentiles) explain.push(`  ${percentileExplain(p)}`);
     for (const n of notes) explain.push(`  note: ${n}`);
     status.reason = options.unmeasurable;
+    // The total is known; which of them were bad is not (0 would read as "all good").
+    status.counts = { ...counts, good: NaN, bad: NaN };
     explain.push(`  state: UNKNOWN (${options.unmeasurable}; not judged: the events the selectors match are not the SLI)`);
     return status;
   }
@@ -293,7 +295,7 @@ function percentileExplain(p: PercentileStatus): string {
 /** The buckets around a percentile's ceiling when none is at it (PercentileStatus.interpolated). */
 export function ceilingBuckets(les: readonly number[], ceilingSeconds: number, valueSeconds: number): PercentileStatus['interpolated'] {
   const sorted = [...new Set(les)].filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
-  if (sorted.length === 0 || sorted.some((x) => Math.abs(x - ceilingSeconds) <= 1e-9 * Math.max(x, ceilingSeconds))) return undefined;
+  if (sorted.length === 0 || sorted.some((x) => Number.isFinite(x) && Math.abs(x - ceilingSeconds) <= 1e-9 * Math.max(x, ceilingSeconds))) return undefined;
   const below = [...sorted].reverse().find((x) => x < ceilingSeconds) ?? 0;
   const above = sorted.find((x) => x > ceilingSeconds) ?? Infinity;
   return { below, above, undecided: Number.isFinite(valueSeconds) && valueSeconds > below && valueSeconds <= above };
