@@ -296,3 +296,68 @@ describe('sloctl hook install', () => {
     assert.match(r.stderr, /is not inside a git repository/);
   });
 });
+
+describe('validate: a Go service gets the Go way (issue 10: hints and options were Node\'s)', () => {
+  const json = async (dir: string, args: string[]) => {
+    const r = await run(['validate', 'slo.yaml', '--format', 'json', ...args], dir);
+    return { code: r.code, diagnostics: JSON.parse(r.stdout).files[0].diagnostics as Array<{ code: string; severity: string; message: string; hint?: string; line: number; col: number }> };
+  };
+
+  it('the code check\'s hint for an unregistered metric: client_golang for a Go contract, sloctl/sdk and prom-client for a Node one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sloctl-go-hints-'));
+    cpSync('test/fixtures/go-service', dir, { recursive: true });
+    const metrics = readFileSync(join(dir, 'metrics.go'), 'utf8');
+    writeFileSync(join(dir, 'metrics.go'), metrics.replace('"http_server_request_duration_seconds"', '"http_latency_seconds"'));
+    const go = await json(dir, ['--go-module-path', '.']);
+    const missing = go.diagnostics.find((d) => d.code === 'SLO_METRIC_NOT_REGISTERED');
+    assert.ok(missing, JSON.stringify(go.diagnostics));
+    assert.match(missing.hint!, /^register it with client_golang: `promauto\.NewHistogramVec\(prometheus\.HistogramOpts\{Name: "http_server_request_duration_seconds", Buckets: \[\]float64\{0\.005, 0\.01, 0\.025, 0\.05, 0\.1, 0\.25, 0\.5, 1, 2\.5, 5, 10\}\}, \[\]string\{"handler", "method", "code"\}\)`/);
+    assert.doesNotMatch(missing.hint!, /instrument\(\)|prom-client/);
+
+    // The same contract as a Node service: the SDK's way, then prom-client's (with a bucket at the 250ms threshold).
+    const contract = readFileSync(join(dir, 'slo.yaml'), 'utf8');
+    writeFileSync(join(dir, 'slo.yaml'), contract.replace('runtime: go', 'runtime: node').replace(/\n {4}goroutines:.*\n/, '\n').replace(/\n {2}memory:\n.*\n/, '\n'));
+    const node = await json(dir, ['--go-module-path', '.']);
+    const nodeMissing = node.diagnostics.find((d) => d.code === 'SLO_METRIC_NOT_REGISTERED' && /http_server_request_duration_seconds/.test(d.message));
+    assert.ok(nodeMissing, JSON.stringify(node.diagnostics));
+    assert.match(nodeMissing.hint!, /^register it \(sloctl\/sdk's instrument\(\) does\), or with prom-client: `new client\.Histogram\(\{ name: 'http_server_request_duration_seconds'.*buckets: \[0\.005, 0\.01, 0\.025, 0\.05, 0\.1, 0\.25, 0\.5, 1, 2\.5, 5, 10\]/);
+    assert.doesNotMatch(nodeMissing.hint!, /client_golang|promauto/);
+  });
+
+  it('a Node-only option on a Go contract warns, saying what the Go equivalent is (pprof); none once pprof is declared', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sloctl-go-options-'));
+    const text = `apiVersion: sloctl/v1
+service: { name: orders, runtime: go }
+objectives:
+  memory:
+    heap: { warn: 256MiB, critical: 512MiB }
+    capture: heap-snapshot
+  concurrency:
+    goroutines: { warn: 500, critical: 1000 }
+    eventLoopDelay: { warn: 50ms, critical: 100ms }
+`;
+    writeFileSync(join(dir, 'slo.yaml'), text);
+    const r = await json(dir, []);
+    assert.equal(r.code, 0, 'warnings only');
+    const gaps = r.diagnostics.filter((d) => d.code === 'SLO_CONTRACT_GAP');
+    const capture = gaps.find((d) => /heap-snapshot/.test(d.message));
+    assert.ok(capture, JSON.stringify(gaps));
+    assert.equal(`${capture.line}:${capture.col}`, '6:5');
+    assert.match(capture.message, /`capture: heap-snapshot` is a V8 heap capture \(Node\), and service\.runtime is go/);
+    assert.match(capture.hint!, /objectives\.concurrency\.pprof: \/debug\/pprof/);
+    const cpu = gaps.find((d) => /cpu-profile/.test(d.message));
+    assert.ok(cpu);
+    assert.equal(cpu.line, 7, 'at the concurrency section: capture is not written, cpu-profile is the default');
+    assert.match(cpu.hint!, /the Go equivalent is the pprof endpoint/);
+    const loop = gaps.find((d) => /eventLoopDelay applies to Node services/.test(d.message));
+    assert.ok(loop);
+    assert.match(loop.hint!, /goroutines \(go_goroutines/);
+    const strict = await run(['validate', 'slo.yaml', '--strict'], dir);
+    assert.equal(strict.code, 1, '--strict fails on them');
+
+    // With pprof declared and a sampling capture, the Go way is in place: no capture warning.
+    writeFileSync(join(dir, 'slo.yaml'), text.replace('capture: heap-snapshot', 'capture: heap-sampling').replace('    eventLoopDelay: { warn: 50ms, critical: 100ms }\n', '    pprof: /debug/pprof\n'));
+    const fixed = await json(dir, []);
+    assert.deepEqual(fixed.diagnostics.map((d) => d.message), []);
+  });
+});

@@ -168,15 +168,17 @@ export function registrationHint(c: Contract, need: Pick<RequiredMetric, 'name' 
   const role = need.role;
   const type = need.type;
   if (runtime === 'go') {
+    // promhttp's handlers label {handler, method, code}: the contract maps them.
+    const mapLabels = c.metrics?.labels ? '' : '; then map promhttp\'s labels: `metrics: { labels: { route: handler, status: code } }`';
     if (role === 'goroutines' || role === 'heapUsed' || role === 'rss') {
       return 'client_golang\'s Go and process collectors export it: serve promhttp.Handler() (the default registry has them), or on your own registry `reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))`';
     }
     if (role === 'requestDuration') {
       const buckets = mergeBounds(GO_DEFAULT_BUCKETS, latencyBounds(c).map((b) => b.seconds)).map(floatLiteral).join(', ');
-      return `register it with client_golang: \`promauto.NewHistogramVec(prometheus.HistogramOpts{Name: "${need.name}", Buckets: []float64{${buckets}}}, ${GO_LABELS})\` (a bucket at every threshold), and wrap each handler with \`promhttp.InstrumentHandlerDuration(hist.MustCurryWith(prometheus.Labels{"handler": "/route"}), h)\``;
+      return `register it with client_golang: \`promauto.NewHistogramVec(prometheus.HistogramOpts{Name: "${need.name}", Buckets: []float64{${buckets}}}, ${GO_LABELS})\` (a bucket at every threshold), and wrap each handler with \`promhttp.InstrumentHandlerDuration(hist.MustCurryWith(prometheus.Labels{"handler": "/route"}), h)\`${mapLabels}`;
     }
     if (role === 'requests') {
-      return `register it with client_golang: \`promauto.NewCounterVec(prometheus.CounterOpts{Name: "${need.name.replace(/_total$/, '')}_total"}, ${GO_LABELS})\`, and wrap each handler with \`promhttp.InstrumentHandlerCounter(counter.MustCurryWith(prometheus.Labels{"handler": "/route"}), h)\``;
+      return `register it with client_golang: \`promauto.NewCounterVec(prometheus.CounterOpts{Name: "${need.name.replace(/_total$/, '')}_total"}, ${GO_LABELS})\`, and wrap each handler with \`promhttp.InstrumentHandlerCounter(counter.MustCurryWith(prometheus.Labels{"handler": "/route"}), h)\`${mapLabels}`;
     }
     if (role === 'inFlight') {
       return `register it with client_golang: \`promauto.NewGauge(prometheus.GaugeOpts{Name: "${need.name}"})\`, and wrap the handler with \`promhttp.InstrumentHandlerInFlight(gauge, h)\``;

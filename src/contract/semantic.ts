@@ -409,12 +409,13 @@ const runtimeFit: Check = (c, out) => {
       if (k[key]) out.push(warning('SLO_CONTRACT_GAP', ['objectives', 'concurrency', key], `${key} applies to Node services, and service.runtime is go: this threshold is never evaluated`, { at: 'key', hint: 'for a Go service use goroutines (go_goroutines, from client_golang\'s Go collector) and inFlight (promhttp.InstrumentHandlerInFlight)' }));
     }
     if (k.capture === 'cpu-profile' && k.pprof === undefined) {
-      out.push(warning('SLO_CONTRACT_GAP', ['objectives', 'concurrency', 'capture'], '`capture: cpu-profile` (the default) is a CPU profile taken by sloctl/sdk inside a Node process, and service.runtime is go: nothing is captured when a concurrency threshold is crossed', { at: 'key', hint: `the Go equivalent is the pprof endpoint: ${PPROF_HOW}; or set \`capture: none\`` }));
+      // Located at the section: `capture` is usually not written (cpu-profile is the default).
+      out.push(warning('SLO_CONTRACT_GAP', ['objectives', 'concurrency'], '`capture: cpu-profile` (the default) is a CPU profile taken by sloctl/sdk inside a Node process, and service.runtime is go: nothing is captured when a concurrency threshold is crossed', { at: 'key', hint: `the Go equivalent is the pprof endpoint: ${PPROF_HOW}; or set \`capture: none\`` }));
     }
   }
   const m = c.objectives.memory;
   if (m && m.capture !== 'none' && (m.capture === 'heap-snapshot' || k?.pprof === undefined)) {
-    out.push(warning('SLO_CONTRACT_GAP', ['objectives', 'memory', 'capture'], `\`capture: ${m.capture}\`${m.capture === 'heap-sampling' ? ' (the default)' : ''} is a V8 heap capture (Node), and service.runtime is go: a Go service has no V8 heap to ${m.capture === 'heap-snapshot' ? 'snapshot' : 'sample'}`, {
+    out.push(warning('SLO_CONTRACT_GAP', m.capture === 'heap-snapshot' ? ['objectives', 'memory', 'capture'] : ['objectives', 'memory'], `\`capture: ${m.capture}\`${m.capture === 'heap-sampling' ? ' (the default)' : ''} is a V8 heap capture (Node), and service.runtime is go: a Go service has no V8 heap to ${m.capture === 'heap-snapshot' ? 'snapshot' : 'sample'}`, {
       at: 'key',
       hint: `the Go equivalent is the heap profile of the pprof endpoint: ${PPROF_HOW}${k?.pprof !== undefined ? ' (done: pprof\'s heap profile is a sampling one, so write `capture: heap-sampling`)' : '; or set `capture: none`'}`,
     }));
