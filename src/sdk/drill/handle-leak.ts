@@ -34,6 +34,7 @@ export const handleLeak: FaultDefinition<HandleLeakParams> = {
     let failed = 0;
     let wanted = 0;
     let attempted = 0;
+    let timersLeaked = 0;
     let stopped = false;
     let server: Server | undefined;
     let port: number | undefined;
@@ -71,6 +72,7 @@ export const handleLeak: FaultDefinition<HandleLeakParams> = {
       const now = performance.now();
       const t = Math.min(timerRate.due(now), p.maxTimers - timers.length);
       for (let i = 0; i < t; i++) timers.push(setInterval(noop, 2 ** 31 - 1));
+      if (t > 0) timersLeaked += t;
       const s = Math.min(socketRate.due(now), p.maxSockets - attempted);
       if (s <= 0) return;
       attempted += s;
@@ -91,7 +93,8 @@ export const handleLeak: FaultDefinition<HandleLeakParams> = {
         for (const s of sockets) s.destroy();
         server?.close();
       },
-      counters: () => ({ timers: timers.length, sockets: connected, openSockets: sockets.size, socketErrors: failed }),
+      // timers, openSockets: open now (0 once removed); timersLeaked, sockets: leaked in all.
+      counters: () => ({ timers: timers.length, timersLeaked, sockets: connected, openSockets: sockets.size, socketErrors: failed }),
     };
   },
 };

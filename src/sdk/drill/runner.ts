@@ -54,8 +54,8 @@ export class FaultRunner {
   private readonly active = new Map<string, Active>();
   /** Running faults that hold requests: checked once per request by the adapters. */
   private holders: RunningFault[] = [];
-  /** Counters of faults once they ended (removal, expiry), for the last word on each. */
-  private readonly ended = new Map<string, FaultState>();
+  /** Faults that ended (removal, expiry), for the last word on each: their counters stay live, so a caller sees the release finish (sockets closed, workers exited). */
+  private readonly ended = new Map<string, { state: FaultState; running: RunningFault }>();
 
   constructor(opts: RunnerOptions = {}) {
     const max = opts.maxDurationMs ?? DEFAULT_MAX_DURATION_MS;
@@ -110,7 +110,9 @@ export class FaultRunner {
 
   get(id: string): FaultState | undefined {
     const a = this.active.get(id);
-    return a === undefined ? this.ended.get(id) : this.stateOf(a, true);
+    if (a !== undefined) return this.stateOf(a, true);
+    const e = this.ended.get(id);
+    return e === undefined ? undefined : { ...e.state, counters: e.running.counters() };
   }
 
   list(): FaultList {
@@ -167,7 +169,7 @@ export class FaultRunner {
       a.running.stop();
     }
     const state: FaultState = { ...this.stateOf(a, false, counters), ended: why };
-    this.ended.set(id, state);
+    this.ended.set(id, { state, running: a.running });
     // The last word on a few ended faults, not a history.
     if (this.ended.size > 64) this.ended.delete(this.ended.keys().next().value as string);
     return state;
