@@ -23,6 +23,10 @@ export interface RouteSample {
   total: number;
   /** Requests within `ms` (the service's is interpolated inside a bucket when `ms` is no bound). */
   within(ms: number): number;
+  /** Whether `within(ms)` is a measurement, not an estimate: always for the client; for the service, when its histogram has a bucket at `ms`. */
+  exactAt(ms: number): boolean;
+  /** The service's histogram bucket bounds (seconds, finite, ascending); absent for the client. */
+  bounds?: number[];
   /** The latency at quantile q (0..1), ms; NaN when there is nothing to measure. */
   percentile(q: number): number;
   weightedErrors: number;
@@ -58,6 +62,7 @@ function clientSample(contract: Contract, row: RouteResult): RouteSample {
     view: 'client',
     total: c.total,
     within: (ms) => Math.min(h.countAtOrBelowMs(ms), answered),
+    exactAt: () => true,
     percentile: (q) => {
       if (h.count > 0) return h.valueAtPercentile(q * 100);
       const label = labels[q];
@@ -82,6 +87,7 @@ function serviceSample(contract: Contract, r: ServiceRoute | undefined, unmatche
   }
   const inf = buckets.find((b) => b.le === Infinity)?.count;
   const total = r ? (r.requests > 0 ? r.requests : inf ?? 0) : 0;
+  const bounds = buckets.map((b) => b.le).filter((le) => Number.isFinite(le)).sort((a, b) => a - b);
   return {
     view: 'service',
     total,
@@ -89,11 +95,17 @@ function serviceSample(contract: Contract, r: ServiceRoute | undefined, unmatche
       const g = goodRatioAtThreshold(buckets, ms / 1000);
       return Number.isFinite(g.good) ? g.good : NaN;
     },
+    exactAt: (ms) => bounds.some((le) => sameBound(le, ms / 1000)),
+    bounds,
     percentile: (q) => histogramQuantile(q, buckets) * 1000,
     weightedErrors: weighted,
     classes,
     notFound: unmatched,
   };
+}
+
+function sameBound(a: number, b: number): boolean {
+  return a === b || Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b));
 }
 
 /** Method and path of a load row: its contract route's, else "METHOD /path" from the row name. */
@@ -207,6 +219,8 @@ export function latencyShareCauses(ev: readonly RouteEvidence[], o: LatencyObjec
     const s = sampleOf(e, view);
     if (!s || !covers(o, e)) continue;
     const t = e.route?.latency ?? o.threshold;
+    // An interpolation inside a bucket cannot blame a route (missingBuckets says what to add).
+    if (!s.exactAt(t)) continue;
     const within = s.within(t);
     if (!Number.isFinite(within)) continue;
     const bad = s.total - within;
@@ -214,6 +228,46 @@ export function latencyShareCauses(ev: readonly RouteEvidence[], o: LatencyObjec
     rows.push({ own: within / s.total, c: cause(e, s, bad, 'count', `${latencyDetail(s, 0.95, 'p95', t)} (${num(bad)} of ${num(s.total)} requests over it)`) });
   }
   return pick(rows, (r) => r.own < o.objective, (a, b) => b.c.value - a.c.value);
+}
+
+/** A route whose threshold the service's histogram has no bucket at: its service-side share is an estimate. */
+export interface MissingBucket {
+  route: string;
+  thresholdMs: number;
+  /** The bounds the histogram has (seconds, ascending). */
+  bounds: number[];
+}
+
+/** The routes under a latency objective whose threshold (their own, else the objective's) has no bucket on the service's histogram. */
+export function missingBuckets(ev: readonly RouteEvidence[], o: LatencyObjective): MissingBucket[] {
+  const out: MissingBucket[] = [];
+  for (const e of ev) {
+    const s = sampleOf(e, 'service');
+    if (!s || !covers(o, e)) continue;
+    const t = e.route?.latency ?? o.threshold;
+    if (!s.exactAt(t)) out.push({ route: e.label, thresholdMs: t, bounds: s.bounds ?? [] });
+  }
+  return out;
+}
+
+/**
+ * "POST /orders at 300 ms: the service's histogram http_request_duration_seconds has buckets at
+ * 0.005, 0.01, ... 10 (seconds) and none at 0.3: add 0.3 to its buckets".
+ */
+export function missingBucketsText(missing: readonly MissingBucket[], histogram: string): string {
+  const sec = (x: number) => String(+x.toPrecision(6));
+  const byBounds = new Map<string, MissingBucket[]>();
+  for (const m of missing) {
+    const k = m.bounds.join(',');
+    byBounds.set(k, [...(byBounds.get(k) ?? []), m]);
+  }
+  return [...byBounds.values()]
+    .map((group) => {
+      const add = [...new Set(group.map((m) => m.thresholdMs / 1000))].sort((a, b) => a - b).map(sec);
+      const present = group[0].bounds.length > 0 ? `has buckets at ${group[0].bounds.map(sec).join(', ')} (seconds)` : 'has no finite bucket';
+      return `${group.map((m) => `${m.route} at ${ms(m.thresholdMs)}`).join(', ')}: the service's histogram ${histogram} ${present} and none at ${add.join(' or ')}, so its share within the threshold would be a guess: add ${add.join(', ')} to its buckets`;
+    })
+    .join('; ');
 }
 
 /** Routes that make a percentile ceiling fail: their own percentile over it, highest first. */
@@ -289,7 +343,8 @@ function numbers(s: RouteSample | undefined, thresholdMs: number | undefined): R
     p50: has ? s.percentile(0.5) : NaN,
     p95: has ? s.percentile(0.95) : NaN,
     p99: has ? s.percentile(0.99) : NaN,
-    withinThreshold: has && thresholdMs !== undefined ? s.within(thresholdMs) / s.total : NaN,
+    // The service's share at a threshold its histogram has no bucket at would be a guess: not measured.
+    withinThreshold: has && thresholdMs !== undefined && s.exactAt(thresholdMs) ? s.within(thresholdMs) / s.total : NaN,
     weightedErrors: s.weightedErrors,
     errorRatio: has ? s.weightedErrors / s.total : NaN,
     errorsByClass: Object.fromEntries(s.classes),

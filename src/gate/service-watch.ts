@@ -4,6 +4,7 @@
 // two scrapes, so nothing from the warm-up leaks in.
 //
 // I/O lives in the Scraper; this file only decides when to scrape and what to read from the store.
+import { classOf, classSelectors, labelMap, type ClassSelector, type LabelMap } from '../contract/label-map.ts';
 import { GO_RUNTIME_ROLES, HTTP_ROLES, NODE_RUNTIME_ROLES } from '../contract/metric-names.ts';
 import type { Contract } from '../contract/schema.ts';
 import { increase } from '../engine/counter.ts';
@@ -29,17 +30,22 @@ export interface ServiceWatchOptions {
 
 /** One (method, route label) of the service's series over the measured phase. */
 export interface ServiceRoute {
+  /** The method label upper-cased ("post" from promhttp and the contract's POST meet). */
   method: string;
-  /** The `route` label: a template, "unmatched" or "overflow". */
+  /** The route label (the contract's `metrics.labels.route`, the SDK's `route`): a template, "unmatched" or "overflow". */
   route: string;
   /** Cumulative bucket increases by upper bound (seconds). */
   buckets: Map<number, number>;
-  /** Finished requests (the request counter), and the same by `error_class`. */
+  /**
+   * Finished requests (the request counter), and the same by the contract's error class: read
+   * from an error-class label, or derived from a status label (src/contract/label-map.ts).
+   * Requests in no class (good ones) are not in `classes`.
+   */
   requests: number;
   classes: Map<string, number>;
 }
 
-/** By "METHOD route-label". */
+/** By "METHOD route-label", the method upper-cased. */
 export type ServiceRoutes = Map<string, ServiceRoute>;
 
 /** The buckets of a ServiceRoute as the histogram functions take them. */
@@ -56,12 +62,17 @@ export interface ServiceMark {
   cpuSeconds?: number;
 }
 
+/** Labels that usually carry the status code, to name in a fix (promhttp, gin/echo middlewares, OpenTelemetry). */
+const STATUS_LABELS = ['code', 'status', 'status_code', 'http_status_code', 'http_response_status_code', 'status_class'];
+
 export class ServiceWatch {
   readonly store = new SeriesStore();
   private readonly scraper: Scraper;
   private readonly evaluator: EmbeddedEvaluator;
   private readonly names: { heap: string; rss: string; requests: string; weighted: string; dependencyUp: string; duration: string };
   private readonly critical: string[];
+  private readonly labels: LabelMap;
+  private readonly selectors: ClassSelector[];
   private timer: NodeJS.Timeout | undefined;
   private readonly opts: ServiceWatchOptions;
   private firstAt: number | undefined;
@@ -90,6 +101,8 @@ export class ServiceWatch {
       duration: m.requestDuration ?? HTTP_ROLES.requestDuration.name,
     };
     this.critical = contract.dependencies.filter((d) => d.critical).map((d) => d.name);
+    this.labels = labelMap(contract);
+    this.selectors = classSelectors(contract);
     this.concurrency = concurrencyReads(contract);
   }
 
@@ -179,25 +192,62 @@ export class ServiceWatch {
       dependencyUpShare: this.depUp.n > 0 ? this.depUp.sum / this.depUp.n : undefined,
       // A peak in the scrape that opened the phase was read before the first trial said how many there are.
       concurrency: this.concurrency.length > 0 ? [...this.peaks.values()].map((p) => (p.trial !== undefined && p.trials === undefined && this.trial.total !== undefined ? { ...p, trials: this.trial.total } : p)) : undefined,
+      errorsUnseen: this.errorsUnseen(),
     };
   }
 
   /**
-   * The service's requests per route over the measured phase, from the `method` and `route` labels
-   * of its latency histogram and request counter (the SDK's series): bucket increases (seconds)
-   * and finished requests by error class. Undefined without two scrapes or without those labels.
+   * Why the service's own series cannot tell errors from successes, with the fix; undefined when
+   * they can (or when there is no request counter at all: then there is nothing to count).
+   * Read from the series themselves: the label the mapping reads the error class from is on none
+   * of them, or no bad error class of the contract can be derived from a status label.
+   */
+  private errorsUnseen(): string | undefined {
+    const series = this.store.select(this.names.requests);
+    if (series.length === 0) return undefined;
+    const m = this.labels;
+    const label = m.errors.label;
+    const names = [...new Set(series.flatMap((s) => Object.keys(s.labels)))].sort();
+    const shown = names.length > 0 ? `{${names.join(', ')}}` : 'no labels';
+    if (!series.some((s) => s.labels[label] !== undefined)) {
+      const what = `the service's request counter ${this.names.requests} has no \`${label}\` label (its series carry ${shown}), so its side cannot tell errors from successes`;
+      const statusLike = names.find((n) => STATUS_LABELS.includes(n));
+      if (!m.mapped) {
+        return statusLike !== undefined
+          ? `${what}: map its status-code label in slo.yaml (\`metrics: { labels: { status: ${statusLike} } }\`), or export \`error_class\` (sloctl's SDK does)`
+          : `${what}: give the counter a status-code label and map it in slo.yaml (\`metrics: { labels: { status: <label> } }\`), or export \`error_class\` (sloctl's SDK does)`;
+      }
+      const key = m.errors.from === 'status' ? 'status' : 'errorClass';
+      return statusLike !== undefined && statusLike !== label
+        ? `${what}: the contract maps \`metrics.labels.${key}: ${label}\`; its status code is in \`${statusLike}\` (\`metrics: { labels: { status: ${statusLike} } }\`)`
+        : `${what}: the contract maps \`metrics.labels.${key}: ${label}\`; name the label that carries the status code, or add it to the instrumentation (client_golang: a "code" label in the CounterVec's label names, which promhttp.InstrumentHandlerCounter fills)`;
+    }
+    if (m.errors.from === 'status' && !this.selectors.some((k) => k.matchers !== undefined && !k.good && k.weight > 0)) {
+      return `no error class of the contract that counts (not good, weight above 0) has \`status:\`, so none can be derived from the status label \`${label}\`: give errorClasses[].status (e.g. server: { status: ["5xx"] })`;
+    }
+    return undefined;
+  }
+
+  /**
+   * The service's requests per route over the measured phase, from the method and route labels
+   * of its latency histogram and request counter as the contract maps them (`metrics.labels`; the
+   * SDK's `method` and `route` by default): bucket increases (seconds) and finished requests by
+   * error class (label-map.ts's classOf, the classes every reader derives). Methods are keyed
+   * upper-cased. Undefined without two scrapes or without those labels.
    */
   routes(): ServiceRoutes | undefined {
     if (this.firstAt === undefined || this.lastAt === undefined || this.lastAt === this.firstAt) return undefined;
     const out: ServiceRoutes = new Map();
-    const entry = (method: string, route: string): ServiceRoute => {
+    const { route: routeLabel, method: methodLabel } = this.labels;
+    const entry = (rawMethod: string, route: string): ServiceRoute => {
+      const method = rawMethod.toUpperCase();
       const key = `${method} ${route}`;
       let e = out.get(key);
       if (!e) out.set(key, (e = { method, route, buckets: new Map(), requests: 0, classes: new Map() }));
       return e;
     };
     for (const series of this.store.select(`${this.names.duration}_bucket`)) {
-      const { method, route, le } = series.labels;
+      const { [methodLabel]: method, [routeLabel]: route, le } = series.labels;
       if (method === undefined || route === undefined || le === undefined) continue;
       const bound = parseLe(le);
       if (Number.isNaN(bound)) continue;
@@ -205,12 +255,12 @@ export class ServiceWatch {
       e.buckets.set(bound, (e.buckets.get(bound) ?? 0) + increase(series.samples(this.firstAt, this.lastAt)));
     }
     for (const series of this.store.select(this.names.requests)) {
-      const { method, route } = series.labels;
+      const { [methodLabel]: method, [routeLabel]: route } = series.labels;
       if (method === undefined || route === undefined) continue;
       const n = increase(series.samples(this.firstAt, this.lastAt));
       const e = entry(method, route);
       e.requests += n;
-      const cls = series.labels.error_class;
+      const cls = classOf(this.selectors, series.labels);
       if (cls !== undefined) e.classes.set(cls, (e.classes.get(cls) ?? 0) + n);
     }
     return out.size > 0 ? out : undefined;

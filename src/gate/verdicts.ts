@@ -13,6 +13,7 @@
 //   the service does not export is skipped, naming the series and the `metrics:` role (concurrency.ts).
 // - Custom PromQL SLIs need Prometheus: skipped, with the command that evaluates them.
 // - Sections the gate does not judge (dependencies, resilience, drift, observability): skipped rows.
+import { HTTP_ROLES } from '../contract/metric-names.ts';
 import type { Contract, LatencyObjective } from '../contract/schema.ts';
 import type { SloStatus } from '../evaluate/report.ts';
 import type { LoadResult, RouteResult } from '../load/types.ts';
@@ -20,7 +21,7 @@ import { businessWeight, classifierOf, clientCounts, mergedHistogram, routeOf, r
 import { concurrencyVerdicts, unjudgedSections, type ConcurrencyPeak } from './concurrency.ts';
 import { formatValue } from './format.ts';
 import type { HealthStats } from './health-watcher.ts';
-import { causesText, errorCauses, latencyShareCauses, percentileCauses, routeEvidence, throughputCauses, type RouteEvidence } from './routes.ts';
+import { causesText, errorCauses, latencyShareCauses, missingBuckets, missingBucketsText, percentileCauses, routeEvidence, throughputCauses, type RouteEvidence } from './routes.ts';
 import type { AvailabilityPart, ObjectiveVerdict, RouteCause, Unit } from './types.ts';
 
 /** What the service's own metrics said over the measured phase. */
@@ -40,6 +41,11 @@ export interface ServiceView {
   concurrency?: ConcurrencyPeak[];
   /** Why there is no service view at all (the metrics could not be read). */
   unavailable?: string;
+  /**
+   * Why the service's series cannot tell errors from successes (no error-class or status label
+   * where the contract's `metrics.labels` says), with the fix: its errors ratio is INCONCLUSIVE.
+   */
+  errorsUnseen?: string;
 }
 
 export interface GateViews {
@@ -120,6 +126,23 @@ function ratioVerdict(contract: string, name: string, objective: number, client:
   return { ...base, verdict: 'pass', measured, margin, reason: `${what} meets ${show(objective)} (${views})` };
 }
 
+/**
+ * A ratio verdict whose service side cannot be judged (`why`: the reason and the fix): the client
+ * decides a failure; a pass is only a warning, since one side could not say; with no client view
+ * there is no verdict (skipped). Never a pass on evidence that cannot support one.
+ */
+function inconclusiveServiceVerdict(contract: string, name: string, objective: number, client: number, what: string, why: string): ObjectiveVerdict {
+  const v = ratioVerdict(contract, name, objective, client, NaN, what);
+  const note = `the service side is INCONCLUSIVE: ${why}`;
+  if (v.verdict === 'skipped') v.reason = `no ${what} measured by the client, and ${note}`;
+  else if (v.verdict === 'fail') v.reason += `; ${note}`;
+  else {
+    v.verdict = 'warn';
+    v.reason = `${what} meets ${formatValue(objective, 'ratio')} at the client (client ${formatValue(client, 'ratio')}), but ${note}`;
+  }
+  return v;
+}
+
 /** A value that must stay at or under a ceiling (percentiles); the client view decides. */
 function ceilingVerdict(contract: string, name: string, ceiling: number, unit: Unit, client: number, service: number, what: string): ObjectiveVerdict {
   const has = (v: number) => Number.isFinite(v);
@@ -165,7 +188,13 @@ function latencyVerdicts(contract: Contract, views: GateViews): ObjectiveVerdict
     // within a threshold cannot be known from it, only the percentiles it reports.
     const client = c.total > 0 && hist.count > 0 ? c.withinThreshold / c.total : NaN;
     const service = serviceRatio(views.service, o.name, 'latency');
-    const share = ratioVerdict('latency', o.name, o.objective, client, service, `share of requests within ${formatValue(o.threshold, 'ms')}`, serviceEstimated(views.service, o.name, 'latency'));
+    const what = `share of requests within ${formatValue(o.threshold, 'ms')}`;
+    // A route whose threshold has no bucket on the service's histogram: the service's share is a
+    // guess inside a bucket, so its side is INCONCLUSIVE (naming the buckets there and the one to add).
+    const noBucket = views.routes !== undefined ? missingBuckets(evidence(contract, views), o) : [];
+    const share = noBucket.length > 0
+      ? inconclusiveServiceVerdict('latency', o.name, o.objective, client, what, missingBucketsText(noBucket, contract.metrics?.requestDuration ?? HTTP_ROLES.requestDuration.name))
+      : ratioVerdict('latency', o.name, o.objective, client, service, what, serviceEstimated(views.service, o.name, 'latency'));
     out.push(blame(share, () => latencyShareCauses(evidence(contract, views), o, failingView(share))));
     const svc = views.service.slos.find((s) => s.name === o.name && s.kind === 'latency');
     for (const [label, ceiling] of Object.entries(o.percentiles ?? {})) {
@@ -187,7 +216,10 @@ function errorsVerdict(contract: Contract, views: GateViews): ObjectiveVerdict |
   const c = clientCounts(contract, rowsFor(contract, views.client, e.routes));
   const client = c.total > 0 ? 1 - c.errorRatio : NaN;
   const service = serviceRatio(views.service, e.name, 'errors');
-  const v = ratioVerdict('errors', e.name, e.objective, client, service, 'weighted success');
+  // Series without the label errors are read from would count every request as a success.
+  const v = views.service.errorsUnseen !== undefined && !views.service.unavailable
+    ? inconclusiveServiceVerdict('errors', e.name, e.objective, client, 'weighted success', views.service.errorsUnseen)
+    : ratioVerdict('errors', e.name, e.objective, client, service, 'weighted success');
   if (c.classes.size > 0) v.reason += `; client errors by class: ${[...c.classes].map(([k, n]) => `${k} ${n}`).join(', ')}`;
   return blame(v, () => errorCauses(evidence(contract, views), e, failingView(v)));
 }
