@@ -15,7 +15,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import Fastify from 'fastify';
 import { Histogram, Registry, Counter } from 'prom-client';
+import { instrument } from 'sloctl/sdk';
+import sloctlFastify from 'sloctl/sdk/fastify';
 import { checkLiveFacts, type LiveSeries } from '../src/contract/live-facts.ts';
 import { parseContract } from '../src/contract/load.ts';
 import { EXIT } from '../src/errors.ts';
@@ -254,6 +257,48 @@ objectives:
     assert.equal(unseen.length, 1);
     assert.match(unseen[0].message, /status label `code`, and "timeout" has no `status:` list/);
     assert.equal(unseen[0].severity, 'warning');
+  });
+});
+
+describe('validate --target on a service instrumented with sloctl/sdk', () => {
+  it('no live finding: the SDK exports every metric and label the contract reads, with a bucket at every threshold and ceiling', async () => {
+    const text = `apiVersion: sloctl/v1
+service: { name: hello, runtime: node }
+routes:
+  - { name: hello, method: GET, path: /hello, latency: 120ms }
+objectives:
+  latency:
+    - name: api
+      threshold: 300ms
+      objective: 99%
+      percentiles: { p50: 70ms, p99: 400ms }
+  errors: { objective: 99% }
+  availability: { objective: 99% }
+  memory:
+    heap: { warn: 256MiB, critical: 512MiB }
+  concurrency:
+    inFlight: { warn: 50, critical: 100 }
+    eventLoopDelay: { warn: 50ms, critical: 100ms }
+`;
+    const { dir, file } = contractFile(text);
+    const sdk = instrument({ contract: join(dir, file), registry: new Registry(), defaultMetrics: true });
+    const app = Fastify();
+    await app.register(sloctlFastify, { sdk });
+    app.get('/hello', async () => ({ hello: 'node' }));
+    const url = await app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      // One request, so the labelled series exist.
+      assert.equal((await fetch(`${url}/hello`)).status, 200);
+      const r = await runCli(['validate', file, '--format', 'json', '--target', url], dir);
+      const report = JSON.parse(r.stdout) as { files: Array<{ diagnostics: JsonDiag[] }>; liveCheck: { histogram: { name: string; buckets: Array<number | string> }; notes: string[] } };
+      assert.deepEqual(report.files[0].diagnostics.map((d) => `${d.code}: ${d.message}`), []);
+      assert.equal(r.code, EXIT.OK);
+      // The SDK's histogram has the contract's bounds among its buckets.
+      for (const b of [0.07, 0.12, 0.3, 0.4]) assert.ok(report.liveCheck.histogram.buckets.includes(b), `${b} in ${report.liveCheck.histogram.buckets.join(', ')}`);
+      assert.deepEqual(report.liveCheck.notes, [], 'the SDK exports sloctl_availability');
+    } finally {
+      await app.close();
+    }
   });
 });
 
