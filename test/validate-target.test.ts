@@ -156,9 +156,11 @@ describe('validate --target: the live facts of a running service', () => {
     const text = GO_MAPPED.replace('  labels: { route: handler, method: method, status: code }\n', '').replace('300ms', '250ms').replace(', p99: 400ms', '');
     const r = await validateJson(text, ['--target', base]);
     const labels = r.diagnostics.filter((d) => d.code === 'SLO_LABEL_MISSING');
-    const route = labels.find((d) => d.message.startsWith('`http_requests_total`') && /no `route`/.test(d.message));
+    const route = labels.find((d) => /no `route`/.test(d.message));
     assert.ok(route, JSON.stringify(labels, null, 2));
-    assert.match(route.message, new RegExp(`^\`http_requests_total\` on ${base}/metrics has labels \\{code, handler, method\\}; no \`route\``));
+    // One finding for the label, naming every metric that lacks it.
+    assert.match(route.message, new RegExp(`^on ${base}/metrics, \`http_request_duration_seconds\` and \`http_requests_total\` have labels \\{code, handler, method\\}; no \`route\``));
+    assert.equal(labels.filter((d) => /no `route`/.test(d.message)).length, 1);
     assert.equal(route.hint, 'map it with `metrics.labels.route: handler`');
     assert.equal(`${route.line}:${route.col}`, at(text, 'routes:'));
     const errors = labels.find((d) => /no `error_class`/.test(d.message));

@@ -223,37 +223,49 @@ export function checkLiveFacts(c: Contract, series: readonly LiveSeries[], url: 
   if ((c.objectives.errors || c.objectives.throughput) && perRoute) reqKeys.push('route', 'method');
   if (c.objectives.errors || c.objectives.availability) reqKeys.push('errors');
   if (reqKeys.length > 0) checks.push({ metric: requestsName, samples: reqSamples, keys: reqKeys });
+  // One finding per missing label, naming every metric that lacks it.
+  const lacking = new Map<'route' | 'method' | 'errors', Array<{ metric: string; present: Set<string> }>>();
   for (const { metric, samples, keys } of checks) {
     if (samples.length === 0) continue; // not exposed: reported above
     const present = new Set(samples.flatMap((s) => Object.keys(s.labels)).filter((k) => k !== 'le'));
-    const shown = `\`${metric}\` on ${where} has labels {${[...present].sort().join(', ')}}`;
     for (const key of keys) {
       const label = key === 'route' ? m.route : key === 'method' ? m.method : m.errors.label;
       if (present.has(label)) continue;
-      const mapKey: 'route' | 'method' | 'status' | 'errorClass' = key === 'errors' ? (m.errors.from === 'status' ? 'status' : 'errorClass') : key;
-      const typed = mapped?.[mapKey] !== undefined;
-      const path: PathSegment[] = typed ? ['metrics', 'labels', mapKey] : key === 'errors' ? (c.objectives.errors ? ['objectives', 'errors'] : ['objectives', 'availability']) : ['routes'];
-      let alt = synonymOf(mapKey, present);
-      let altKey = mapKey;
-      // No error-class label, but a status code: error classes come from it.
-      if (!alt && mapKey === 'errorClass') {
-        alt = synonymOf('status', present);
-        altKey = 'status';
-      }
-      const effect = key === 'route'
-        ? 'the rules and status select each route by it, so per-route objectives match no series'
-        : key === 'method'
-          ? 'routes are told apart by method with it, so per-route thresholds never apply'
-          : 'the error objective counts errors by it, so the service\'s errors SLI counts none and reads 100% good';
-      const hint = alt
-        ? `map it with \`metrics.labels.${altKey}: ${alt}\`${altKey === 'status' ? ' (error classes then come from errorClasses[].status)' : ''}`
-        : key === 'route'
-          ? c.service.runtime === 'go'
-            ? 'label the series with the route template: with promhttp, curry it in, `hist.MustCurryWith(prometheus.Labels{"handler": "/orders"})`, and map it with `metrics.labels.route: handler`'
-            : 'label the series with the route template (sloctl/sdk does), and map that label with `metrics.labels.route`'
-          : `label the series with it, or map the label the service uses with \`metrics.labels.${mapKey}\``;
-      out.push({ code: 'SLO_LABEL_MISSING', severity: 'error', path, at: typed ? 'value' : 'key', message: `${shown}; no \`${label}\`: ${effect}`, hint });
+      lacking.set(key, [...(lacking.get(key) ?? []), { metric, present }]);
     }
+  }
+  for (const [key, metrics] of lacking) {
+    const label = key === 'route' ? m.route : key === 'method' ? m.method : m.errors.label;
+    const labelSets = new Map<string, string[]>();
+    for (const x of metrics) {
+      const set = `{${[...x.present].sort().join(', ')}}`;
+      labelSets.set(set, [...(labelSets.get(set) ?? []), `\`${x.metric}\``]);
+    }
+    const shown = [...labelSets].map(([set, names]) => `${names.join(' and ')} ${names.length > 1 ? 'have' : 'has'} labels ${set}`).join(', ');
+    const present = new Set(metrics.flatMap((x) => [...x.present]));
+    const mapKey: 'route' | 'method' | 'status' | 'errorClass' = key === 'errors' ? (m.errors.from === 'status' ? 'status' : 'errorClass') : key;
+    const typed = mapped?.[mapKey] !== undefined;
+    const path: PathSegment[] = typed ? ['metrics', 'labels', mapKey] : key === 'errors' ? (c.objectives.errors ? ['objectives', 'errors'] : ['objectives', 'availability']) : ['routes'];
+    let alt = synonymOf(mapKey, present);
+    let altKey = mapKey;
+    // No error-class label, but a status code: error classes come from it.
+    if (!alt && mapKey === 'errorClass') {
+      alt = synonymOf('status', present);
+      altKey = 'status';
+    }
+    const effect = key === 'route'
+      ? 'the rules and status select each route by it, so per-route objectives match no series'
+      : key === 'method'
+        ? 'routes are told apart by method with it, so per-route thresholds never apply'
+        : 'the error objective counts errors by it, so the service\'s errors SLI counts none and reads 100% good';
+    const hint = alt
+      ? `map it with \`metrics.labels.${altKey}: ${alt}\`${altKey === 'status' ? ' (error classes then come from errorClasses[].status)' : ''}`
+      : key === 'route'
+        ? c.service.runtime === 'go'
+          ? 'label the series with the route template: with promhttp, curry it in, `hist.MustCurryWith(prometheus.Labels{"handler": "/orders"})`, and map it with `metrics.labels.route: handler`'
+          : 'label the series with the route template (sloctl/sdk does), and map that label with `metrics.labels.route`'
+        : `label the series with it, or map the label the service uses with \`metrics.labels.${mapKey}\``;
+    out.push({ code: 'SLO_LABEL_MISSING', severity: 'error', path, at: typed ? 'value' : 'key', message: `on ${where}, ${shown}; no \`${label}\`: ${effect}`, hint });
   }
 
   // d. Classes a status-code label cannot show.
