@@ -20,6 +20,7 @@ import { parseContract as parse } from '../src/contract/load.ts';
 import type { Contract } from '../src/contract/schema.ts';
 import { attachEvidence, concurrencyVerdicts } from '../src/gate/concurrency.ts';
 import { parseGoroutineDump, summarizeGoroutineDump } from '../src/gate/goroutine-dump.ts';
+import { evidenceText } from '../src/gate/render-evidence.ts';
 import { renderJson } from '../src/gate/render-json.ts';
 import { renderJunit } from '../src/gate/render-junit.ts';
 import { renderMarkdown } from '../src/gate/render-markdown.ts';
@@ -312,12 +313,27 @@ objectives:
     assert.deepEqual([ev[0].kind, ev[0].path, ev[0].bytes], ['goroutines', '.sloctl/runs/shop-1/goroutine-goroutines-critical.txt', 123456]);
     assert.equal(ev[1].error, 'GET http://127.0.0.1:8080/debug/pprof/heap timed out after 10 s');
     const table = renderTable(report(vs));
-    assert.match(table, /^ {4}goroutines reached 412 \(critical 250, 2\.1 s into the measured phase\): captured from the service\n {6}goroutine dump: \.sloctl\/runs\/shop-1\/goroutine-goroutines-critical\.txt \(121 KiB\)\n {8}412 goroutines blocked at main\.main\.func1\.1 \(main\.go:25\) \[chan receive\]\n {6}heap profile: not captured: GET http:\/\/127\.0\.0\.1:8080\/debug\/pprof\/heap timed out after 10 s$/m);
+    assert.match(table, /^ {4}goroutines reached 412 \(critical 250, 2\.1 s into the measured phase\): 1 of 2 files captured\n {6}goroutine dump: \.sloctl\/runs\/shop-1\/goroutine-goroutines-critical\.txt \(121 KiB\)\n {8}412 goroutines blocked at main\.main\.func1\.1 \(main\.go:25\) \[chan receive\]\n {6}heap profile: not captured: GET http:\/\/127\.0\.0\.1:8080\/debug\/pprof\/heap timed out after 10 s$/m);
     const md = renderMarkdown(report(vs));
-    assert.match(md, /\(captured: \.sloctl\/runs\/shop-1\/goroutine-goroutines-critical\.txt, heap not captured; see below\)/);
+    assert.match(md, /\(captured: \.sloctl\/runs\/shop-1\/goroutine-goroutines-critical\.txt; 1 not captured; see below\)/);
     assert.match(md, /^ {4}- goroutine dump: `\.sloctl\/runs\/shop-1\/goroutine-goroutines-critical\.txt` \(121 KiB\)$/m);
     assert.match(md, /^ {6}- 412 goroutines blocked at main\.main\.func1\.1 \(main\.go:25\) \\\[chan receive\\\]$/m);
     assert.match(renderJunit(report(vs)), /heap profile: not captured: GET http:\/\/127\.0\.0\.1:8080\/debug\/pprof\/heap timed out after 10 s/);
+  });
+
+  it('both files failing the same way (a 404): the reason said once, the row says the capture failed', () => {
+    const vs = concurrencyVerdicts(parseContract(GO), peaks);
+    const why = 'HTTP 404: the service does not serve pprof at /nope: import _ "net/http/pprof"';
+    attachEvidence(vs, [{ signal: 'goroutines', evidence: [
+      { kind: 'goroutines', level: 'critical', value: 262, offsetMs: 1500, url: 'http://127.0.0.1:8080/nope/goroutine?debug=2', error: `GET http://127.0.0.1:8080/nope/goroutine?debug=2: ${why}` },
+      { kind: 'heap', level: 'critical', value: 262, offsetMs: 1500, url: 'http://127.0.0.1:8080/nope/heap', error: `GET http://127.0.0.1:8080/nope/heap: ${why}` },
+    ] }]);
+    assert.deepEqual(evidenceText(vs[0]), [
+      'goroutines reached 262 (critical 250, 1.5 s into the measured phase): the capture failed',
+      `  goroutine dump: not captured: GET http://127.0.0.1:8080/nope/goroutine?debug=2: ${why}`,
+      '  heap profile: not captured: GET http://127.0.0.1:8080/nope/heap: HTTP 404, as above',
+    ]);
+    assert.match(renderMarkdown(report(vs)), /\(the pprof capture failed; see below\)/);
   });
 
   it('a Node service: the pprof row says pprof is for Go services and nothing is fetched', () => {

@@ -13,11 +13,18 @@ export interface EvidenceLine {
 
 const KIND: Record<Evidence['kind'], string> = { goroutines: 'goroutine dump', heap: 'heap profile' };
 
+/** "goroutines reached 262 (critical 250, 1.5 s into the measured phase)". */
 function crossing(v: ObjectiveVerdict, e: Evidence): string {
   const at = e.offsetMs !== undefined ? `, ${+(e.offsetMs / 1000).toFixed(1)} s into the measured phase` : '';
   const level = e.level === 'critical' ? v.thresholds?.critical : v.thresholds?.warn;
   const of = level !== undefined ? ` ${formatValue(level, v.unit)}` : '';
-  return `${v.name} reached ${formatValue(e.value, v.unit)} (${e.level}${of}${at}): captured from the service`;
+  return `${v.name} reached ${formatValue(e.value, v.unit)} (${e.level}${of}${at})`;
+}
+
+/** "GET URL: HTTP 404: hint" -> ["GET URL", "HTTP 404: hint"]. */
+function splitError(error: string): [string, string] {
+  const m = /^(GET \S+): (.*)$/s.exec(error);
+  return m ? [m[1], m[2]] : ['', error];
 }
 
 /** A file's line: "goroutine dump: PATH (120 KiB)", or "heap profile: not captured: why". */
@@ -32,13 +39,26 @@ export function evidenceFileText(e: Evidence): string {
 /** The row's evidence, crossing by crossing (in the order captured). */
 export function evidenceLines(v: ObjectiveVerdict): EvidenceLine[] {
   const out: EvidenceLine[] = [];
-  let last: string | undefined;
-  for (const e of v.evidence ?? []) {
-    const head = crossing(v, e);
-    if (head !== last) out.push({ depth: 0, text: head });
-    last = head;
-    out.push({ depth: 1, text: evidenceFileText(e), ...(e.path !== undefined ? { path: e.path } : {}) });
-    for (const s of e.top ?? []) out.push({ depth: 2, text: s });
+  const all = v.evidence ?? [];
+  const crossings = [...new Set(all.map((e) => crossing(v, e)))];
+  for (const head of crossings) {
+    const files = all.filter((e) => crossing(v, e) === head);
+    const got = files.filter((e) => e.path !== undefined).length;
+    out.push({ depth: 0, text: `${head}: ${got === files.length ? 'captured from the service' : got === 0 ? 'the capture failed' : `${got} of ${files.length} files captured`}` });
+    let previousWhy: string | undefined;
+    for (const e of files) {
+      if (e.path === undefined && e.error !== undefined) {
+        // The second file failing the same way (a 404 for both): said once.
+        const [get, why] = splitError(e.error);
+        if (why === previousWhy && get !== '') {
+          out.push({ depth: 1, text: `${KIND[e.kind]}: not captured: ${get}: ${why.split(':')[0]}, as above` });
+          continue;
+        }
+        previousWhy = why;
+      }
+      out.push({ depth: 1, text: evidenceFileText(e), ...(e.path !== undefined ? { path: e.path } : {}) });
+      for (const s of e.top ?? []) out.push({ depth: 2, text: s });
+    }
   }
   return out;
 }

@@ -28,7 +28,7 @@ import {
   verdictLabel,
 } from './render-format.ts';
 import { evidenceLines, type EvidenceLine } from './render-evidence.ts';
-import type { GateReport } from './types.ts';
+import type { Evidence, GateReport } from './types.ts';
 
 /** Inline text: markup characters escaped, control characters dropped (newlines to spaces). */
 export function mdText(s: string): string {
@@ -68,6 +68,14 @@ function bullet(reason: string): string[] {
   return out;
 }
 
+/** The files in the row's Why cell: "captured: PATH, PATH", "the pprof capture failed". */
+function evidenceCell(evidence: readonly Evidence[]): string {
+  const paths = evidence.flatMap((e) => (e.path !== undefined ? [e.path] : []));
+  const failed = evidence.length - paths.length;
+  if (paths.length === 0) return 'the pprof capture failed';
+  return `captured: ${paths.join(', ')}${failed > 0 ? `; ${failed} not captured` : ''}`;
+}
+
 /** A file's line with its path as code ("goroutine dump: `PATH` (120 KiB)"); a failure as text. */
 function evidenceMarkdown(l: EvidenceLine): string {
   const at = l.path === undefined ? -1 : l.text.indexOf(l.path);
@@ -94,7 +102,7 @@ export function renderMarkdown(r: GateReport): string {
       mdCell(formatObjective(v)),
       mdCell(formatMargin(v)),
       v.verdict === 'fail' ? `**${verdictLabel(v.verdict)}**` : verdictLabel(v.verdict),
-      mdCell(v.evidence?.length ? `${v.reason} (captured: ${v.evidence.map((e) => e.path ?? `${e.kind} not captured`).join(', ')}; see below)` : v.reason),
+      mdCell(v.evidence?.length ? `${v.reason} (${evidenceCell(v.evidence)}; see below)` : v.reason),
     ]);
     out.push(...table(['Contract', 'Objective', 'Client', 'Service', 'Measured', 'Required', 'Margin', 'Verdict', 'Why'], rows), '');
     // Files captured from the service (concurrency.pprof): per row, where they are or why not, and the dump's biggest stacks.
