@@ -64,6 +64,8 @@ const rows: Row[] = [
   { command: 'gate', situation: 'invalid contract', args: () => ['bad.yaml'], code: EXIT.USAGE, says: /bad\.yaml has 1 error/ },
   { command: 'gate', situation: 'bad flag', args: () => ['--trials', '0', example], code: EXIT.USAGE, says: /--trials/ },
   { command: 'gate', situation: 'unreachable target', args: () => ['--target', closedUrl, '--no-progress', '--journal', join(dir, 'gate-journal.jsonl'), example], code: EXIT.TARGET, says: /not reachable/ },
+  { command: 'faults', situation: 'bad flag', args: () => ['serve', '--host', '0.0.0.0'], code: EXIT.USAGE, says: /--host: "0\.0\.0\.0" is not a loopback address/ },
+  { command: 'faults', situation: 'bad flag', args: () => ['serve', '--port', '99999'], code: EXIT.USAGE, says: /--port: expected a whole number from 0 to 65535/ },
 ];
 
 describe('exit codes: one policy for every command', () => {
