@@ -3,10 +3,13 @@
 // serve` started through the command line (port 0, the address read from what it prints).
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Toxiproxy, type ICreateToxicBody, type Latency } from 'toxiproxy-node-client';
 import { FaultProxies, startControlServer, type ControlServer } from '../src/faults/index.ts';
+import { runCli } from './helpers/cli.ts';
 import { httpUpstream, medianOf, timedRequest, type Upstream } from './helpers/faults.ts';
 
 const REPO = resolve(import.meta.dirname, '..');
@@ -185,5 +188,39 @@ describe('toxiproxy-node-client against `sloctl faults serve`', () => {
     assert.equal(await exited, 0, output);
     assert.match(output, /stopped; every proxy and toxic removed/);
     await assert.rejects(timedRequest(port), (e: NodeJS.ErrnoException) => e.code === 'ECONNREFUSED');
+  });
+});
+
+describe('sloctl faults serve --config', () => {
+  it('creates the proxies of a toxiproxy config file at start, and Ctrl-C stops it (exit 0)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sloctl-faults-'));
+    writeFileSync(join(dir, 'proxies.json'), JSON.stringify([{ name: 'payments', listen: '127.0.0.1:0', upstream: `127.0.0.1:${up.port}` }]));
+    const child = spawn(process.execPath, ['--import', 'tsx', SLOCTL, 'faults', 'serve', '--port', '0', '--config', join(dir, 'proxies.json')], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        child.stdout!.on('data', (c: Buffer) => {
+          output += c.toString();
+          const m = /proxy payments listening on 127\.0\.0\.1:(\d+) -> 127\.0\.0\.1:\d+/.exec(output);
+          if (m) resolve(Number(m[1]));
+        });
+        child.once('exit', (code) => reject(new Error(`exited with ${code}: ${output}`)));
+      });
+      assert.equal((await timedRequest(port)).body.toString(), 'ok');
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      child.kill('SIGINT');
+      assert.equal(await exited, 0, output);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+
+  it('a config with a bad proxy is exit 2, naming the entry and the field', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sloctl-faults-'));
+    writeFileSync(join(dir, 'proxies.json'), JSON.stringify([{ name: 'ok', upstream: `127.0.0.1:${up.port}` }, { name: 'remote', upstream: '192.0.2.1:5432' }]));
+    const r = await runCli(['faults', 'serve', '--port', '0', '--config', 'proxies.json'], dir);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /--config proxies\.json: bad request body: \[1\]\.upstream: "192\.0\.2\.1:5432" is not on a loopback address/);
   });
 });

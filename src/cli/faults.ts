@@ -18,12 +18,7 @@ interface ServeFlags {
   config?: string;
 }
 
-/** Tests end a server started in-process through this signal instead of SIGINT. */
-export interface FaultsDeps {
-  signal?: AbortSignal;
-}
-
-export function register(program: Command, ctx: CliContext, deps: FaultsDeps = {}): void {
+export function register(program: Command, ctx: CliContext): void {
   const faults = program.command('faults').description('Inject faults between a service and its dependencies (a toxiproxy-compatible fault proxy).');
   faults
     .command('serve')
@@ -37,11 +32,11 @@ export function register(program: Command, ctx: CliContext, deps: FaultsDeps = {
     .option('--allow-remote', 'allow proxies whose upstream is not on a loopback address')
     .option('--config <file>', 'create the proxies listed in FILE at start (toxiproxy\'s -config: a JSON array of {name, listen, upstream})')
     .action(async (flags: ServeFlags) => {
-      await serve(flags, ctx, deps);
+      await serve(flags, ctx);
     });
 }
 
-async function serve(flags: ServeFlags, ctx: CliContext, deps: FaultsDeps): Promise<void> {
+async function serve(flags: ServeFlags, ctx: CliContext): Promise<void> {
   if (!isLoopbackHost(flags.host)) throw new UsageError(`--host: ${JSON.stringify(flags.host)} is not a loopback address; the control API listens on loopback only (e.g. 127.0.0.1)`);
   const port = intFlag('port', flags.port, 0, 65535);
   const seed = flags.seed === undefined ? 1 : intFlag('seed', flags.seed, 0, 2 ** 32 - 1);
@@ -77,8 +72,6 @@ async function serve(flags: ServeFlags, ctx: CliContext, deps: FaultsDeps): Prom
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
-    if (deps.signal?.aborted) stop();
-    deps.signal?.addEventListener('abort', stop, { once: true });
   });
   await server.close();
   ctx.stdout('sloctl faults: stopped; every proxy and toxic removed\n');

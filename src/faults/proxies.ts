@@ -85,7 +85,9 @@ export class FaultProxies {
     const out: FaultProxy[] = [];
     for (const { spec, proxy } of built) {
       const existing = this.byName.get(proxy.name);
-      if (existing && (spec.listen === undefined || existing.listen === proxy.listen) && existing.upstream === proxy.upstream) {
+      // A listen of port 0 means any port: the one the existing proxy got is as good.
+      const sameListen = existing && (spec.listen === undefined || existing.listen === proxy.listen || (proxy.port === 0 && existing.listen.replace(/:\d+$/, '') === proxy.listen.replace(/:\d+$/, '')));
+      if (existing && sameListen && existing.upstream === proxy.upstream) {
         out.push(existing);
         continue;
       }
