@@ -16,6 +16,11 @@ import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
+import { SeriesStore } from '../src/observe/series-store.ts';
+import { PprofCapture } from '../src/gate/pprof.ts';
 import { parseContract as parse } from '../src/contract/load.ts';
 import type { Contract } from '../src/contract/schema.ts';
 import { attachEvidence, concurrencyVerdicts } from '../src/gate/concurrency.ts';
@@ -347,5 +352,129 @@ objectives:
   it('a Go service under warn: the pprof row says nothing crossed, so nothing was fetched', () => {
     const vs = concurrencyVerdicts(parseContract(GO), [{ ...peaks[0], peak: 40 }]);
     assert.equal(vs.find((v) => v.name === 'pprof')!.reason, 'no goroutines threshold was crossed in the measured phase: nothing was fetched from /debug/pprof');
+  });
+});
+
+// PprofCapture against a stand-in pprof server (node:http, no Go): when it captures (once per
+// signal and level, never per scrape; a scrape past both levels is one critical capture), where
+// the files go, and each way a capture fails without throwing.
+describe('PprofCapture on a stand-in pprof server', () => {
+  const hits: string[] = [];
+  let server: Server;
+  let base: string;
+  let work: string;
+  const HEAP = gzipSync(Buffer.from('a heap profile'));
+  const held: ServerResponse[] = [];
+
+  before(async () => {
+    work = mkdtempSync(join(tmpdir(), 'sloctl-pprof-unit-'));
+    server = createServer((req, res) => {
+      hits.push(req.url ?? '');
+      const u = req.url ?? '';
+      if (u === '/debug/pprof/goroutine?debug=2') return res.end(DUMP);
+      if (u === '/debug/pprof/heap') return res.end(HEAP);
+      if (u.startsWith('/html/')) return res.end('<html><body>not pprof</body></html>');
+      if (u.startsWith('/slow/')) return void held.push(res);
+      if (u === '/big/goroutine?debug=2') return res.end(DUMP + 'x'.repeat(5000));
+      if (u === '/big/heap') return res.end(Buffer.concat([HEAP, Buffer.alloc(5000)]));
+      res.statusCode = 404;
+      res.end('404 page not found\n');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(async () => {
+    for (const r of held) r.destroy();
+    await new Promise((resolve) => server.close(resolve));
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  const contract = (pprof: string, runtime = 'go') => parseContract(`apiVersion: sloctl/v1
+service: { name: shop, runtime: ${runtime} }
+objectives:
+  concurrency:
+    goroutines: { warn: 150, critical: 250 }
+    inFlight: { warn: 50, critical: 100 }
+    pprof: ${pprof}
+`);
+
+  /** Feeds scrapes (ms, values by series) to a capture through a store, as ServiceWatch does. */
+  function feed(cap: PprofCapture, scrapes: Array<[number, Record<string, number[]>]>): void {
+    const store = new SeriesStore();
+    for (const [at, values] of scrapes) {
+      const samples = Object.entries(values).flatMap(([name, vs]) => vs.map((value, i) => ({ name, labels: { i: String(i) }, value })));
+      store.ingest({ at, samples });
+      cap.onScrape(store, { url: `${base}/metrics`, at, durationMs: 0, ok: true, samples: samples.length });
+    }
+  }
+
+  function capture(pprof: string, o: { timeoutMs?: number; maxBytes?: number; baseUrl?: string } = {}): { cap: PprofCapture; dir: string } {
+    const dir = mkdtempSync(join(work, 'run-'));
+    const cap = PprofCapture.forContract({ contract: contract(pprof), baseUrl: o.baseUrl ?? base, dir, relativeTo: work, allowRemote: false, timeoutMs: o.timeoutMs, maxBytes: o.maxBytes });
+    assert.ok(cap);
+    return { cap, dir };
+  }
+
+  it('captures once per signal and level: warn, then critical, in-flight summed over its series; nothing for a repeat, nothing after settle', async () => {
+    hits.length = 0;
+    const { cap, dir } = capture('/debug/pprof/');
+    feed(cap, [
+      [1000, { go_goroutines: [100], http_server_active_requests: [3] }],
+      [2000, { go_goroutines: [180], http_server_active_requests: [3] }],
+      [3000, { go_goroutines: [200], http_server_active_requests: [30, 30] }],
+      [4000, { go_goroutines: [300], http_server_active_requests: [1] }],
+      [5000, { go_goroutines: [320], http_server_active_requests: [1] }],
+    ]);
+    const caps = await cap.settle();
+    feed(cap, [[6000, { go_goroutines: [900], http_server_active_requests: [500] }]]);
+    assert.deepEqual(caps.map((c) => `${c.signal} ${c.evidence[0].level} ${c.evidence[0].value} ${c.evidence[0].offsetMs}`), ['goroutines warn 180 1000', 'inFlight warn 60 2000', 'goroutines critical 300 3000']);
+    assert.equal(hits.length, 6, hits.join(', '));
+    assert.deepEqual(readdirSync(dir).sort(), [
+      'goroutine-goroutines-critical.txt', 'goroutine-goroutines-warn.txt', 'goroutine-inFlight-warn.txt',
+      'heap-goroutines-critical.pb.gz', 'heap-goroutines-warn.pb.gz', 'heap-inFlight-warn.pb.gz',
+    ]);
+    const [dump, heap] = caps[2].evidence;
+    assert.equal(dump.path, join(dir.slice(work.length + 1), 'goroutine-goroutines-critical.txt'));
+    assert.equal(dump.url, `${base}/debug/pprof/goroutine?debug=2`);
+    assert.equal(dump.bytes, Buffer.byteLength(DUMP));
+    assert.equal(dump.top?.[0], '3 goroutines blocked at main.main.func1.1 (main.go:25) [chan receive]');
+    assert.deepEqual([heap.url, heap.bytes], [`${base}/debug/pprof/heap`, HEAP.length]);
+    assert.deepEqual(readFileSync(join(dir, 'heap-goroutines-critical.pb.gz')), HEAP);
+  });
+
+  it('a scrape past both levels is one critical capture; a later warn-level scrape captures nothing', async () => {
+    hits.length = 0;
+    const { cap } = capture('/debug/pprof');
+    feed(cap, [[1000, { go_goroutines: [400] }], [2000, { go_goroutines: [200] }]]);
+    const caps = await cap.settle();
+    assert.deepEqual(caps.map((c) => `${c.signal} ${c.evidence[0].level}`), ['goroutines critical']);
+    assert.equal(hits.length, 2);
+  });
+
+  it('fails without throwing: a body that is not pprof, a timeout, a profile over the cap (a dump is kept cut), a remote target without --allow-remote', async () => {
+    const fail = async (pprof: string, o: Parameters<typeof capture>[1] = {}) => {
+      const { cap, dir } = capture(pprof, o);
+      feed(cap, [[1000, { go_goroutines: [300] }]]);
+      return { ev: (await cap.settle())[0].evidence, dir };
+    };
+    const html = await fail('/html');
+    assert.match(html.ev[0].error ?? '', /^GET http:\/\/127\.0\.0\.1:\d+\/html\/goroutine\?debug=2: not a goroutine dump \(it starts with "<html><body>not pprof<\/body><\/html>"\): is \/html where net\/http\/pprof is mounted\?$/);
+    assert.match(html.ev[1].error ?? '', /\/html\/heap: not a heap profile \(no gzip header; it starts with "<html>/);
+    assert.deepEqual(readdirSync(html.dir), []);
+    const slow = await fail('/slow', { timeoutMs: 200 });
+    assert.match(slow.ev[0].error ?? '', /^GET http:\/\/127\.0\.0\.1:\d+\/slow\/goroutine\?debug=2 timed out after 0\.2 s/);
+    const big = await fail('/big', { maxBytes: 1000 });
+    assert.deepEqual([big.ev[0].bytes, big.ev[0].truncated, big.ev[0].top?.length !== undefined], [1000, true, true]);
+    assert.equal(statSync(join(big.dir, 'goroutine-goroutines-critical.txt')).size, 1000);
+    assert.match(big.ev[1].error ?? '', /\/big\/heap: the profile is larger than 1000 B: not kept$/);
+    const remote = await fail('/debug/pprof', { baseUrl: 'http://192.0.2.1:8080' });
+    assert.match(remote.ev[0].error ?? '', /^refusing to fetch pprof from http:\/\/192\.0\.2\.1:8080\/debug\/pprof\/goroutine\?debug=2: 192\.0\.2\.1 is not a loopback address/);
+  });
+
+  it('nothing to capture: a Node service, no pprof, or neither goroutines nor inFlight declared', () => {
+    const opts = { baseUrl: base, dir: work, relativeTo: work, allowRemote: false };
+    assert.equal(PprofCapture.forContract({ ...opts, contract: contract('/debug/pprof', 'node') }), undefined);
+    assert.equal(PprofCapture.forContract({ ...opts, contract: parseContract('apiVersion: sloctl/v1\nservice: { name: shop, runtime: go }\nobjectives:\n  concurrency:\n    goroutines: { warn: 1, critical: 2 }\n') }), undefined);
+    assert.equal(PprofCapture.forContract({ ...opts, contract: parseContract('apiVersion: sloctl/v1\nservice: { name: shop, runtime: go }\nobjectives:\n  concurrency:\n    handles: { warn: 1, critical: 2 }\n    pprof: /debug/pprof\n') }), undefined);
   });
 });

@@ -88,10 +88,10 @@ function describeNetworkError(e: unknown, url: string, timeoutMs: number): Pprof
  * and say so (a text dump); else a body over the cap fails.
  */
 export async function fetchProfile(url: string, o: { pprof: string; allowRemote: boolean; timeoutMs: number; maxBytes: number; cut: boolean; signal?: AbortSignal }): Promise<{ body: Buffer; truncated: boolean }> {
-  checkTargetUrl(url, o.allowRemote, 'fetch pprof from');
   const timeout = AbortSignal.timeout(o.timeoutMs);
   const signal = o.signal ? AbortSignal.any([timeout, o.signal]) : timeout;
   try {
+    checkTargetUrl(url, o.allowRemote, 'fetch pprof from');
     const res = await request(url, { method: 'GET', headers: { 'user-agent': 'sloctl-gate' }, signal });
     if (res.statusCode < 200 || res.statusCode >= 300) {
       await res.body.dump().catch(() => undefined);
@@ -199,7 +199,8 @@ export class PprofCapture {
         if (truncated) ev.truncated = true;
         if (kind === 'goroutines') ev.top = summarizeGoroutineDump(body.toString('utf8'));
       } catch (e) {
-        ev.error = e instanceof PprofFetchError ? e.message : `could not write ${name} in ${o.dir}: ${(e as Error).message}`;
+        const code = (e as NodeJS.ErrnoException).code;
+        ev.error = e instanceof PprofFetchError || code === undefined || !code.startsWith('E') ? (e as Error).message : `could not write ${name} in ${o.dir}: ${(e as Error).message}`;
       }
       return ev;
     };
