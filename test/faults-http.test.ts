@@ -155,6 +155,19 @@ describe('HTTP toxics through the proxy', () => {
     }
   });
 
+  it('http_abort downstream: the dependency gets the request, the client gets ECONNRESET instead of the answer', async () => {
+    const proxies = new FaultProxies();
+    try {
+      const p = await proxies.create({ name: 'lost-answer', upstream: `127.0.0.1:${up.port}` });
+      p.addToxic({ type: 'http_abort', stream: 'downstream', toxicity: 1 });
+      const before = received.length;
+      await assert.rejects(timedRequest(p.port, { method: 'POST', body: 'pay 10' }), (e: NodeJS.ErrnoException) => e.code === 'ECONNRESET');
+      assert.deepEqual(received.slice(before), ['pay 10'], 'the dependency did the work');
+    } finally {
+      await proxies.close();
+    }
+  });
+
   it('a stream that is not HTTP passes untouched while HTTP toxics are set', async () => {
     const echo = await tcpUpstream((s) => s.pipe(s));
     const proxies = new FaultProxies();
@@ -181,7 +194,7 @@ describe('HTTP toxics through the proxy', () => {
     try {
       const proxy = await proxies.create({ name: 'bad', upstream: `127.0.0.1:${up.port}` });
       assert.throws(() => proxy.addToxic({ type: 'http_error', attributes: { status: 99 } }), { status: 400, message: /attributes\.status: expected an HTTP status from 200 to 599, got 99/ });
-      assert.throws(() => proxy.addToxic({ type: 'http_abort', stream: 'downstream' }), { status: 400, message: /stream: expected "upstream" for http_abort/ });
+      assert.throws(() => proxy.addToxic({ type: 'http_error', stream: 'downstream' }), { status: 400, message: /stream: expected "upstream" for http_error/ });
     } finally {
       await proxies.close();
     }

@@ -23,6 +23,8 @@ export class Connection {
   private down?: Link;
   private readonly framer = new HttpRequestFramer();
   private done = false;
+  /** An http_abort on the downstream stream hit the last request: reset when its answer starts. */
+  private abortAnswer = false;
 
   constructor(
     private readonly host: ConnectionHost,
@@ -46,7 +48,7 @@ export class Connection {
     this.down = new Link('downstream', upstream, client, close);
     for (const t of this.host.tcpToxics()) this.consider(t);
     client.on('data', (chunk: Buffer) => this.fromClient(chunk));
-    upstream.on('data', (chunk: Buffer) => this.down!.push(chunk));
+    upstream.on('data', (chunk: Buffer) => (this.abortAnswer ? this.reset() : this.down!.push(chunk)));
     client.on('end', () => this.up!.pushEnd());
     upstream.on('end', () => this.down!.pushEnd());
     client.resume();
@@ -82,6 +84,11 @@ export class Connection {
       const decision = req?.decision as HttpDecision | undefined;
       if (!decision || decision.kind === 'pass') this.up!.push(piece.data);
       else if (decision.kind === 'abort') return this.reset();
+      else if (decision.kind === 'abort-answer') {
+        this.up!.push(piece.data);
+        // The next bytes from the dependency are this request's answer (requests are not pipelined).
+        if (piece.last) this.abortAnswer = true;
+      }
       else if (piece.last) this.down!.push(decision.response);
       if (this.done) return;
     }

@@ -2,12 +2,14 @@
 //
 //   http_error {status, body, content_type}: the proxy answers the request itself with `status`
 //     (default 503) and never forwards it; the body defaults to a JSON error naming the toxic.
-//   http_abort {}: the proxy resets the connection when the request's head has arrived (the
-//     client sees ECONNRESET mid-request; the dependency never sees the request).
+//   http_abort {}: the proxy resets the connection (the client sees ECONNRESET). On the upstream
+//     stream, when the request's head has arrived: the dependency never sees the request. On the
+//     downstream stream, when the answer starts: the dependency did the work and the answer is
+//     lost (what a retry without an idempotency key gets wrong).
 //
 // Their `toxicity` is the share of requests (not of connections) they act on, seeded like every
-// toxic (src/faults/toxic.ts); their stream is `upstream` (they act on requests), the default for
-// them when none is given. The connection stays usable after an http_error (keep-alive).
+// toxic (src/faults/toxic.ts). Their stream defaults to `upstream`; http_error is upstream only.
+// The connection stays usable after an http_error (keep-alive).
 import { STATUS_CODES } from 'node:http';
 import { badField } from './errors.ts';
 import type { ActiveToxic, ToxicType } from './toxic.ts';
@@ -38,7 +40,7 @@ export const httpAbort: ToxicType<Record<string, never>> = {
   parse: () => ({}),
 };
 
-export type HttpDecision = { kind: 'pass' } | { kind: 'error'; response: Buffer } | { kind: 'abort' };
+export type HttpDecision = { kind: 'pass' } | { kind: 'error'; response: Buffer } | { kind: 'abort' } | { kind: 'abort-answer' };
 
 const PASS: HttpDecision = { kind: 'pass' };
 
@@ -51,7 +53,8 @@ export function decideRequest(toxics: readonly ActiveToxic[], method: string): H
   let decision = PASS;
   for (const t of toxics) {
     if (!t.judge() || decision !== PASS) continue;
-    decision = t.kind.type === 'http_abort' ? { kind: 'abort' } : { kind: 'error', response: errorResponse(t.name, t.attributes as HttpErrorAttributes, method) };
+    if (t.kind.type === 'http_abort') decision = t.stream === 'downstream' ? { kind: 'abort-answer' } : { kind: 'abort' };
+    else decision = { kind: 'error', response: errorResponse(t.name, t.attributes as HttpErrorAttributes, method) };
   }
   return decision;
 }

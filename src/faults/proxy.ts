@@ -123,7 +123,7 @@ export class FaultProxy {
     if (!kind) throw new FaultApiError(`invalid toxic type: type: expected one of ${[...TOXIC_TYPES.keys()].join(', ')}, got ${JSON.stringify(b.type ?? null)}`, 400);
     const stream = b.stream ?? (kind.http ? 'upstream' : 'downstream');
     if (stream !== 'upstream' && stream !== 'downstream') throw new FaultApiError(`stream was invalid, can be either upstream or downstream: stream: got ${JSON.stringify(stream)}`, 400);
-    if (kind.http && stream !== 'upstream') throw badField('stream', `"upstream" for ${kind.type} (it acts on requests, which flow upstream)`, stream);
+    if (kind.type === 'http_error' && stream !== 'upstream') throw badField('stream', '"upstream" for http_error (the proxy answers in place of the dependency)', stream);
     const name = b.name ?? `${kind.type}_${stream}`;
     if (typeof name !== 'string' || name === '' || /[/?#%\s]/.test(name)) throw badField('name', 'a non-empty string without "/", "?", "#", "%" or spaces', name);
     if (this.toxicsByName.has(name)) throw new FaultApiError(`toxic already exists: ${JSON.stringify(name)} on proxy ${JSON.stringify(this.name)}`, 409);
