@@ -35,19 +35,32 @@
 //     cover the whole run, so every step they could disagree on has the same mix.
 //   - Restarts: the embedded engine knows a restart from process_start_time_seconds and counts the
 //     new process from zero; increase() only sees drops. This run has no restart.
+//
+// Two services share the one Prometheus (two scrape jobs, both rule sets loaded):
+//   - `shop`, labelled as sloctl's SDK labels (method, route, status_class, error_class);
+//   - `shop-go`, labelled as client_golang's promhttp labels a Go service (handler, method in lower
+//     case, code; no error class), with a contract that maps the labels (`metrics.labels`): error
+//     classes come from the code (500 server ×2.5, 503 transient ×0.3, 404 client ×1), POST /orders
+//     (`method="post"`) is judged at its own 300ms, and availability, which no gauge exports, is
+//     composed from its parts on both sides (embedded.ts per scrape, the rules per evaluation).
+//     The availability composite of the rules is recorded per evaluation and the embedded one per
+//     scrape; both tick every 500ms, so they hold the same samples up to one at a window's edge
+//     (the test prints the difference).
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import client from 'prom-client';
+import { parse, stringify } from 'yaml';
 import { parseContract } from '../src/contract/load.ts';
+import type { Contract } from '../src/contract/schema.ts';
 import { renderPrometheusRules } from '../src/emit/prometheus.ts';
 import { defineSlos } from '../src/evaluate/definitions.ts';
 import { EmbeddedEvaluator } from '../src/evaluate/embedded.ts';
 import { PromqlClient } from '../src/observe/promql-client.ts';
 import { Scraper } from '../src/observe/scraper.ts';
 import { SeriesStore } from '../src/observe/series-store.ts';
-import { requireBinary, startPrometheus } from './helpers/prometheus.ts';
+import { findBinary, requireBinary, startPrometheus, type PrometheusServer } from './helpers/prometheus.ts';
 
 const STEPS = 31;
 const PHASE_B = 12;
@@ -85,21 +98,55 @@ const SERIES: Array<[string, string, number, string]> = [
   ['POST', '/orders', 200, 'none'],
 ];
 
+/**
+ * The Go service's script: the same shape, as promhttp labels it (methods in lower case, the status
+ * code, no class). Phase A meets both objectives (one 404 in 110 is 0.91% < 1%); phase B misses both.
+ */
+function goBatch(step: number): Batch {
+  if (step === 1) return [];
+  if (step < PHASE_B) {
+    return [
+      ['get', '/products', 0.05, 97, 200, 'none'],
+      ['get', '/products', 0.4, 2, 200, 'none'],
+      ['get', '/products', 0.05, 1, 404, 'client'],
+      ['post', '/orders', 0.25, 10, 201, 'none'],
+    ];
+  }
+  return [
+    ['get', '/products', 0.05, 76, 200, 'none'],
+    ['get', '/products', 0.4, 10, 200, 'none'],
+    ['get', '/products', 0.05, 10, 500, 'server'],
+    ['get', '/products', 0.05, 4, 503, 'transient'],
+    ['post', '/orders', 0.25, 8, 201, 'none'],
+    ['post', '/orders', 0.35, 2, 201, 'none'],
+  ];
+}
+
+const GO_SERIES: Array<[string, string, number, string]> = [
+  ['get', '/products', 200, 'none'],
+  ['get', '/products', 500, 'server'],
+  ['get', '/products', 404, 'client'],
+  ['get', '/products', 503, 'transient'],
+  ['post', '/orders', 201, 'none'],
+];
+
 /** What the script says, by hand: latency good/total and weighted errors bad/total over steps. */
-function scripted(from: number, to: number) {
+function scripted(script: (step: number) => Batch, from: number, to: number) {
   const weights: Record<string, number> = { server: 2.5, client: 1, transient: 0.3 };
   let total = 0;
   let slow = 0;
   let bad = 0;
   for (let s = from; s <= to; s++) {
-    for (const [method, , seconds, n, , cls] of batch(s)) {
+    for (const [method, , seconds, n, , cls] of script(s)) {
       total += n;
-      if (seconds > (method === 'POST' ? 0.3 : 0.2)) slow += n;
+      if (seconds > (method.toUpperCase() === 'POST' ? 0.3 : 0.2)) slow += n;
       bad += (weights[cls] ?? 0) * n;
     }
   }
   return { latency: (total - slow) / total, errors: 1 - bad / total };
 }
+
+const ALERTING = 'alerting: { page: [{ burnRate: 14.4, long: 1m, short: 5s }], ticket: false }';
 
 const CONTRACT = (url: string) => `apiVersion: sloctl/v1
 service: { name: shop }
@@ -115,10 +162,37 @@ objectives:
     - name: api-latency
       threshold: 200ms
       objective: 95%
-      alerting: { page: [{ burnRate: 14.4, long: 1m, short: 5s }], ticket: false }
+      ${ALERTING}
   errors:
     objective: 99%
-    alerting: { page: [{ burnRate: 14.4, long: 1m, short: 5s }], ticket: false }
+    ${ALERTING}
+`;
+
+const GO_CONTRACT = (url: string) => `apiVersion: sloctl/v1
+service: { name: shop-go, runtime: go }
+target: { url: "${url}" }
+window: 1h
+bucket: 1s
+scrapeInterval: 500ms
+routes:
+  - { name: orders, method: POST, path: /orders, latency: 300ms }
+  - { name: product, method: GET, path: /products }
+metrics:
+  requestDuration: http_request_duration_seconds
+  requests: http_requests_total
+  labels: { route: handler, method: method, status: code }
+objectives:
+  latency:
+    - name: api-latency
+      threshold: 200ms
+      objective: 95%
+      ${ALERTING}
+  errors:
+    objective: 99%
+    ${ALERTING}
+  availability:
+    objective: 90%
+    ${ALERTING}
 `;
 
 function rel(a: number, b: number): number {
@@ -126,76 +200,126 @@ function rel(a: number, b: number): number {
   return Math.abs(a - b) / Math.max(Math.abs(a), Math.abs(b));
 }
 
-describe('agreement: embedded engine vs a real Prometheus with the generated rules', () => {
-  it('same good/total ratios, burn rates and budget within 1%', { timeout: 60_000 }, async (t) => {
-    const bin = requireBinary(t, 'prometheus');
-    if (!bin) return;
-    const started = Date.now();
+interface Case {
+  name: 'shop' | 'shop-go';
+  port: number;
+  contract: Contract;
+  evaluator: EmbeddedEvaluator;
+  store: SeriesStore;
+  step: () => number;
+  embeddedIdle: () => Promise<unknown>;
+  embeddedAt: number[];
+  script: (step: number) => Batch;
+  /** The counter series holding the server errors, and its final value. */
+  serverSeries: string;
+  close: () => Promise<void>;
+}
 
-    // --- the test service -------------------------------------------------------------------
-    const registry = new client.Registry();
-    const hist = new client.Histogram({ name: 'http_server_request_duration_seconds', help: 'Request latency.', labelNames: ['method', 'route', 'status_class'], buckets: [0.05, 0.1, 0.2, 0.3, 0.5, 1], registers: [registry] });
-    const requests = new client.Counter({ name: 'http_server_requests_total', help: 'Finished requests.', labelNames: ['method', 'route', 'status_class', 'error_class'], registers: [registry] });
-    let step = 0;
-    let lastStepServedAt = 0;
-    let embeddedIdle: Promise<unknown> = Promise.resolve();
-    const embeddedAt: number[] = [];
-    let scraper!: Scraper;
-    const advance = () => {
-      step++;
-      if (step === 1) {
-        for (const [method, route, status, cls] of SERIES) {
-          const sc = `${Math.floor(status / 100)}xx`;
-          hist.zero({ method, route, status_class: sc });
-          requests.inc({ method, route, status_class: sc, error_class: cls }, 0);
-        }
+/**
+ * A scripted service: each scrape by Prometheus first serves the next step, then the embedded
+ * scraper reads the same state (see the header).
+ */
+async function scriptedService(kind: 'sdk' | 'promhttp'): Promise<Case> {
+  const registry = new client.Registry();
+  const sdk = kind === 'sdk';
+  const hist: client.Histogram<string> = sdk
+    ? new client.Histogram({ name: 'http_server_request_duration_seconds', help: 'Request latency.', labelNames: ['method', 'route', 'status_class'], buckets: [0.05, 0.1, 0.2, 0.3, 0.5, 1], registers: [registry] })
+    : new client.Histogram({ name: 'http_request_duration_seconds', help: 'A histogram of latencies for requests.', labelNames: ['handler', 'method', 'code'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.25, 0.3, 0.5, 1, 2.5, 5, 10], registers: [registry] });
+  const requests: client.Counter<string> = sdk
+    ? new client.Counter({ name: 'http_server_requests_total', help: 'Finished requests.', labelNames: ['method', 'route', 'status_class', 'error_class'], registers: [registry] })
+    : new client.Counter({ name: 'http_requests_total', help: 'A counter for requests to the wrapped handler.', labelNames: ['handler', 'method', 'code'], registers: [registry] });
+  const histLabels = (method: string, route: string, status: number) => (sdk ? { method, route, status_class: `${Math.floor(status / 100)}xx` } : { handler: route, method, code: String(status) });
+  const reqLabels = (method: string, route: string, status: number, cls: string) => (sdk ? { ...histLabels(method, route, status), error_class: cls } : histLabels(method, route, status));
+  const script = sdk ? batch : goBatch;
+  let step = 0;
+  let embeddedIdle: Promise<unknown> = Promise.resolve();
+  const embeddedAt: number[] = [];
+  let scraper!: Scraper;
+  const advance = () => {
+    step++;
+    if (step === 1) {
+      for (const [method, route, status, cls] of sdk ? SERIES : GO_SERIES) {
+        hist.zero(histLabels(method, route, status));
+        requests.inc(reqLabels(method, route, status, cls), 0);
       }
-      for (const [method, route, seconds, n, status, cls] of batch(step)) {
-        const sc = `${Math.floor(status / 100)}xx`;
-        for (let i = 0; i < n; i++) hist.observe({ method, route, status_class: sc }, seconds);
-        requests.inc({ method, route, status_class: sc, error_class: cls }, n);
+    }
+    for (const [method, route, seconds, n, status, cls] of script(step)) {
+      for (let i = 0; i < n; i++) hist.observe(histLabels(method, route, status), seconds);
+      requests.inc(reqLabels(method, route, status, cls), n);
+    }
+  };
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    void (async () => {
+      const fromPrometheus = (req.headers['user-agent'] ?? '').startsWith('Prometheus/');
+      if (fromPrometheus) {
+        await embeddedIdle; // the previous state has been read by both
+        if (step < STEPS) advance();
       }
-    };
-    const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-      void (async () => {
-        const fromPrometheus = (req.headers['user-agent'] ?? '').startsWith('Prometheus/');
-        if (fromPrometheus) {
-          await embeddedIdle; // the previous state has been read by both
-          if (step < STEPS) {
-            advance();
-            lastStepServedAt = Date.now();
-          }
-        }
-        const body = await registry.metrics();
-        res.writeHead(200, { 'content-type': registry.contentType });
-        res.end(body);
-        if (fromPrometheus) {
-          res.once('finish', () => {
-            embeddedIdle = scraper.scrapeOnce(Date.now()).then((r) => {
-              embeddedAt.push(r.at);
-              assert.ok(r.ok, r.error?.message);
-            });
+      const body = await registry.metrics();
+      res.writeHead(200, { 'content-type': registry.contentType });
+      res.end(body);
+      if (fromPrometheus) {
+        res.once('finish', () => {
+          embeddedIdle = scraper.scrapeOnce(Date.now()).then((r) => {
+            embeddedAt.push(r.at);
+            assert.ok(r.ok, r.error?.message);
           });
-        }
-      })();
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const port = (server.address() as AddressInfo).port;
-    t.after(() => new Promise<void>((r) => {
+        });
+      }
+    })();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://127.0.0.1:${port}`;
+  const contract = parseContract(sdk ? CONTRACT(url) : GO_CONTRACT(url), 'slo.yaml').contract!;
+  const store = new SeriesStore();
+  scraper = new Scraper({ url: `${url}/metrics`, store, intervalMs: 500, timeoutMs: 2000 });
+  const evaluator = new EmbeddedEvaluator(defineSlos(contract));
+  // The health endpoint is UP throughout, as Prometheus' `up` of the target is 1.
+  evaluator.setHealth(true);
+  evaluator.attach(store);
+  return {
+    name: sdk ? 'shop' : 'shop-go',
+    port,
+    contract,
+    evaluator,
+    store,
+    step: () => step,
+    embeddedIdle: () => embeddedIdle,
+    embeddedAt,
+    script,
+    serverSeries: sdk ? 'http_server_requests_total{error_class="server"}' : 'http_requests_total{code="500"}',
+    close: () => new Promise<void>((r) => {
       server.closeAllConnections();
       server.close(() => r());
-    }));
+    }),
+  };
+}
 
-    // --- the embedded path --------------------------------------------------------------------
-    const contract = parseContract(CONTRACT(`http://127.0.0.1:${port}`), 'slo.yaml').contract!;
-    const store = new SeriesStore();
-    scraper = new Scraper({ url: `http://127.0.0.1:${port}/metrics`, store, intervalMs: 500, timeoutMs: 2000 });
-    const evaluator = new EmbeddedEvaluator(defineSlos(contract));
-    evaluator.attach(store);
+describe('agreement: embedded engine vs a real Prometheus with the generated rules', () => {
+  let bin: string | undefined;
+  let prom: PrometheusServer | undefined;
+  let api: PromqlClient;
+  const cases = new Map<string, Case>();
+  let started = 0;
 
-    // --- Prometheus with the generated rules ------------------------------------------------
-    const rules = renderPrometheusRules(contract).text;
-    const prom = await startPrometheus(bin, {
+  before(async () => {
+    // Each case calls requireBinary (skip with the reason, or fail under CI) when it is missing.
+    bin = findBinary('prometheus').path;
+    if (bin === undefined) return;
+    started = Date.now();
+    for (const kind of ['sdk', 'promhttp'] as const) {
+      const c = await scriptedService(kind);
+      cases.set(c.name, c);
+    }
+    const sdk = cases.get('shop')!;
+    const go = cases.get('shop-go')!;
+    // Both rule sets in one file; the Go service's raw selectors are scoped to its job.
+    const groups = [
+      ...(parse(renderPrometheusRules(sdk.contract).text) as { groups: unknown[] }).groups,
+      ...(parse(renderPrometheusRules(go.contract, { selector: 'job="shop-go"' }).text) as { groups: unknown[] }).groups,
+    ];
+    prom = await startPrometheus(bin, {
       config: [
         'global:',
         '  scrape_interval: 500ms',
@@ -204,83 +328,137 @@ describe('agreement: embedded engine vs a real Prometheus with the generated rul
         'rule_files: [rules.yml]',
         'scrape_configs:',
         '  - job_name: shop',
-        `    static_configs: [{ targets: ["127.0.0.1:${port}"] }]`,
+        `    static_configs: [{ targets: ["127.0.0.1:${sdk.port}"] }]`,
+        '  - job_name: shop-go',
+        `    static_configs: [{ targets: ["127.0.0.1:${go.port}"] }]`,
         '',
       ].join('\n'),
-      files: { 'rules.yml': rules },
+      files: { 'rules.yml': stringify({ groups }) },
     });
-    t.after(() => prom.stop());
-    const api = new PromqlClient({ url: prom.url, timeoutMs: 5000 });
-    const poll = async <T>(what: string, fn: () => Promise<T | undefined>): Promise<T> => {
-      for (;;) {
-        const v = await fn();
-        if (v !== undefined) return v;
-        assert.ok(Date.now() - started < 50_000, `timed out waiting for ${what}\n${prom.logs()}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    };
+    api = new PromqlClient({ url: prom.url, timeoutMs: 5000 });
+  });
 
-    // The last scripted sample in Prometheus: the raw samples of one counter, with timestamps.
+  after(async () => {
+    await prom?.stop();
+    for (const c of cases.values()) await c.close();
+  });
+
+  const poll = async <T>(what: string, fn: () => Promise<T | undefined>): Promise<T> => {
+    for (;;) {
+      const v = await fn();
+      if (v !== undefined) return v;
+      assert.ok(Date.now() - started < 50_000, `timed out waiting for ${what}\n${prom!.logs()}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+
+  /** Waits for the last scripted sample of a case in Prometheus and checks both sides hold every step. */
+  async function lastSample(c: Case): Promise<{ tLast: number; maxOffset: number }> {
     let finalServer = 0;
-    for (let s = 1; s <= STEPS; s++) for (const [, , , n, , cls] of batch(s)) if (cls === 'server') finalServer += n;
-    const tLast = await poll('the last scripted sample', async () => {
-      const r = await api.query('http_server_requests_total{error_class="server"}[1m]', { time: Date.now() });
+    for (let s = 1; s <= STEPS; s++) for (const [, , , n, , cls] of c.script(s)) if (cls === 'server') finalServer += n;
+    const tLast = await poll(`the last scripted sample of ${c.name}`, async () => {
+      const r = await api.query(`${c.serverSeries}[1m]`, { time: Date.now() });
       if (r.resultType !== 'matrix' || r.result.length === 0) return undefined;
       const hit = r.result[0].values.find((p) => p.v === finalServer);
       return hit?.t;
     });
-    await embeddedIdle;
-    assert.equal(step, STEPS);
-    assert.equal(store.get('http_server_requests_total', { method: 'GET', route: '/products/:id', status_class: '5xx', error_class: 'server' })!.latest()!.v, finalServer);
-    const samples = (await api.query('count_over_time(http_server_requests_total{error_class="server"}[1m])', { time: tLast })) as { resultType: 'vector'; result: Array<{ value: number }> };
+    await c.embeddedIdle();
+    assert.equal(c.step(), STEPS);
+    const samples = (await api.query(`count_over_time(${c.serverSeries}[1m])`, { time: tLast })) as { resultType: 'vector'; result: Array<{ value: number }> };
     assert.equal(samples.result[0].value, STEPS, 'Prometheus holds every scripted sample');
     // How far apart the two scrapes of one state were: Prometheus stamps at scrape start.
-    const promTimes = (await api.query('http_server_requests_total{error_class="server"}[1m]', { time: tLast })) as { resultType: 'matrix'; result: Array<{ values: Array<{ t: number }> }> };
-    const offsets = promTimes.result[0].values.map((p) => Math.min(...embeddedAt.map((e) => Math.abs(e - p.t))));
+    const promTimes = (await api.query(`${c.serverSeries}[1m]`, { time: tLast })) as { resultType: 'matrix'; result: Array<{ values: Array<{ t: number }> }> };
+    const offsets = promTimes.result[0].values.map((p) => Math.min(...c.embeddedAt.map((e) => Math.abs(e - p.t))));
     const maxOffset = Math.max(...offsets);
     assert.ok(maxOffset < 100, `the embedded scrapes trail Prometheus' by up to ${maxOffset}ms`);
+    return { tLast, maxOffset };
+  }
 
-    const expectedAll = scripted(2, STEPS);
-    const expectedB = scripted(PHASE_B, STEPS);
-    const report: string[] = [`Prometheus ${prom.url}; last scripted sample at ${new Date(tLast).toISOString()}; embedded scrapes trail by <= ${maxOffset}ms`];
-    for (const slo of ['api-latency', 'errors']) {
-      const sel = `{sloctl_service="shop", sloctl_slo="${slo}"}`;
-      // The first evaluation of this SLO's rule group at least 100ms after the last sample: by then
-      // both sides have that sample (the embedded scrape trails by < 100ms).
-      const at = await poll(`an evaluation of ${slo} after the last sample`, async () => {
-        const v = await api.scalar(`timestamp(sloctl:burn_rate:5s${sel})`, { time: Date.now() });
-        return v !== undefined && v * 1000 >= tLast + 100 ? Math.round(v * 1000) : undefined;
-      });
-      assert.ok(at - tLast < 3000, `the evaluation compared is ${at - tLast}ms after the last sample; the 5s window must still hold phase B`);
-      const rec = async (name: string) => {
-        const v = await api.scalar(`${name}${sel}`, { time: at });
-        assert.ok(v !== undefined, `${name}${sel} at ${at}`);
-        return v;
-      };
-      const prom1h = { bad: await rec('sloctl:bad_events:increase1h'), total: await rec('sloctl:total_events:increase1h') };
-      const promBurn1m = await rec('sloctl:burn_rate:1m');
-      const promBurn5s = await rec('sloctl:burn_rate:5s');
-      const promRemaining = await rec('sloctl:error_budget_remaining:ratio');
-
-      const s = evaluator.evaluate(at).find((x) => x.name === slo)!;
-      const tier = s.alerts!.tiers[0];
-      const pairs: Array<[string, number, number, number]> = [
-        ['good/total over 1h', 1 - prom1h.bad / prom1h.total, s.current, slo === 'errors' ? expectedAll.errors : expectedAll.latency],
-        ['burn rate over 1m', promBurn1m, tier.long!.burnRate, ((1 - (slo === 'errors' ? expectedAll.errors : expectedAll.latency)) / (1 - s.objective))],
-        ['burn rate over 5s', promBurn5s, tier.short!.burnRate, ((1 - (slo === 'errors' ? expectedB.errors : expectedB.latency)) / (1 - s.objective))],
-        ['budget remaining', promRemaining, s.budget!.remainingRatio, NaN],
-      ];
-      report.push(`${slo} at ${new Date(at).toISOString()} (${at - tLast}ms after the last sample):`);
-      report.push(`  events over 1h: Prometheus bad ${prom1h.bad.toFixed(3)} / total ${prom1h.total.toFixed(3)} (extrapolated ×${(prom1h.total / s.counts.total).toFixed(4)}); embedded bad ${s.counts.bad} / total ${s.counts.total}`);
-      for (const [what, p, e, expected] of pairs) {
-        const d = rel(p, e);
-        report.push(`  ${what}: Prometheus ${p.toPrecision(10)}, embedded ${e.toPrecision(10)}, relative difference ${d.toExponential(2)}${Number.isNaN(expected) ? '' : `, scripted ${expected.toPrecision(10)}`}`);
-        assert.ok(d <= 0.01, `${slo} ${what}: Prometheus ${p} vs embedded ${e} differ by ${(d * 100).toFixed(3)}% (> 1%)`);
-        if (!Number.isNaN(expected)) assert.ok(rel(e, expected) < 1e-9, `${slo} ${what}: embedded ${e} is not the scripted ${expected}`);
+  /** Compares one SLO's recorded series with the embedded engine at the first evaluation >= 100ms after the last sample. */
+  async function compare(c: Case, slo: string, tLast: number, report: string[], tolerance = 0.01): Promise<void> {
+    const expectedAll = scripted(c.script, 2, STEPS);
+    const expectedB = scripted(c.script, PHASE_B, STEPS);
+    const sel = `{sloctl_service="${c.name}", sloctl_slo="${slo}"}`;
+    const at = await poll(`an evaluation of ${c.name} ${slo} after the last sample`, async () => {
+      const v = await api.scalar(`timestamp(sloctl:burn_rate:5s${sel})`, { time: Date.now() });
+      return v !== undefined && v * 1000 >= tLast + 100 ? Math.round(v * 1000) : undefined;
+    });
+    assert.ok(at - tLast < 3000, `the evaluation compared is ${at - tLast}ms after the last sample; the 5s window must still hold phase B`);
+    const rec = async (name: string) => {
+      const v = await api.scalar(`${name}${sel}`, { time: at });
+      assert.ok(v !== undefined, `${name}${sel} at ${at}`);
+      return v;
+    };
+    const s = c.evaluator.evaluate(at).find((x) => x.name === slo)!;
+    assert.ok(s.state === 'ok' || s.state === 'failing', `${c.name} ${slo}: ${s.state} ${s.reason ?? ''}`);
+    const budget = 1 - s.objective;
+    const events = slo !== 'availability';
+    const prom1h = events ? { bad: await rec('sloctl:bad_events:increase1h'), total: await rec('sloctl:total_events:increase1h') } : undefined;
+    const promBurn1m = await rec('sloctl:burn_rate:1m');
+    const promBurn5s = await rec('sloctl:burn_rate:5s');
+    const promRemaining = await rec('sloctl:error_budget_remaining:ratio');
+    const tier = s.alerts!.tiers[0];
+    const sli = (kind: 'all' | 'b') => (slo === 'errors' ? (kind === 'all' ? expectedAll : expectedB).errors : slo === 'api-latency' ? (kind === 'all' ? expectedAll : expectedB).latency : NaN);
+    const pairs: Array<[string, number, number, number]> = [
+      ['good/total over 1h', prom1h ? 1 - prom1h.bad / prom1h.total : 1 - (1 - promRemaining) * budget, s.current, sli('all')],
+      ['burn rate over 1m', promBurn1m, tier.long!.burnRate, (1 - sli('all')) / budget],
+      ['burn rate over 5s', promBurn5s, tier.short!.burnRate, (1 - sli('b')) / budget],
+      ['budget remaining', promRemaining, s.budget!.remainingRatio, NaN],
+    ];
+    report.push(`${c.name} ${slo} at ${new Date(at).toISOString()} (${at - tLast}ms after the last sample):`);
+    if (prom1h) report.push(`  events over 1h: Prometheus bad ${prom1h.bad.toFixed(3)} / total ${prom1h.total.toFixed(3)} (extrapolated ×${(prom1h.total / s.counts.total).toFixed(4)}); embedded bad ${s.counts.bad} / total ${s.counts.total}`);
+    else report.push(`  samples of the composite over 1h: embedded ${s.counts.total} (one per scrape with every part known)`);
+    if (!events) {
+      // Availability: one composite sample per rule evaluation (Prometheus) or per scrape
+      // (embedded). The script gives 10 intervals at 1 (phase A: every part met) and 20 at 0.5
+      // (phase B: latency and success missed, health 0.3 + dependencies 0.2 held), then k idle
+      // intervals at 1 until the compared time. So the SLI over the run is (20 + k) / (30 + k) for
+      // a whole k on each side: that holds only when every sample is the script's, and the two
+      // sides may differ by the one sample the embedded engine's 1s bucket holds past the
+      // evaluation time (its windows are whole buckets; Prometheus' end at the evaluation).
+      const kOf = (v: number) => (20 - 30 * v) / (v - 1);
+      const kProm = kOf(pairs[0][1]);
+      const kEmb = kOf(pairs[0][2]);
+      report.push(`  composite samples: the script's 30 plus idle ones: Prometheus ${kProm.toFixed(6)}, embedded ${kEmb.toFixed(6)} (embedded samples ${s.counts.total})`);
+      for (const [side, k] of [['Prometheus', kProm], ['embedded', kEmb]] as const) {
+        assert.ok(Math.abs(k - Math.round(k)) < 1e-6 && Math.round(k) >= 0, `${side}: the availability SLI ${side === 'Prometheus' ? pairs[0][1] : pairs[0][2]} is not (20 + k) / (30 + k) for a whole k >= 0: a composite sample differs from the script's`);
       }
-      // The embedded engine counts whole events: exactly the script's steps 2..31.
-      assert.ok(Number.isInteger(s.counts.total));
+      assert.equal(s.counts.total, 30 + Math.round(kEmb));
+      assert.ok(Math.abs(Math.round(kProm) - Math.round(kEmb)) <= 1, `the two sides hold ${kProm} and ${kEmb} idle samples`);
+      for (const [what, p, e] of pairs) report.push(`  ${what}: Prometheus ${p.toPrecision(10)}, embedded ${e.toPrecision(10)}, relative difference ${rel(p, e).toExponential(2)}`);
+      if (Math.round(kProm) !== Math.round(kEmb)) return;
     }
+    for (const [what, p, e, expected] of pairs) {
+      const d = rel(p, e);
+      report.push(`  ${what}: Prometheus ${p.toPrecision(10)}, embedded ${e.toPrecision(10)}, relative difference ${d.toExponential(2)}${Number.isNaN(expected) ? '' : `, scripted ${expected.toPrecision(10)}`}`);
+      assert.ok(d <= tolerance, `${c.name} ${slo} ${what}: Prometheus ${p} vs embedded ${e} differ by ${(d * 100).toFixed(3)}% (> ${tolerance * 100}%)`);
+      if (!Number.isNaN(expected)) assert.ok(rel(e, expected) < 1e-9, `${c.name} ${slo} ${what}: embedded ${e} is not the scripted ${expected}`);
+    }
+    // The embedded engine counts whole events: exactly the script's steps 2..31.
+    assert.ok(Number.isInteger(s.counts.total));
+  }
+
+  it('SDK labels: same good/total ratios, burn rates and budget within 1%', { timeout: 60_000 }, async (t) => {
+    if (!requireBinary(t, 'prometheus')) return;
+    const c = cases.get('shop')!;
+    const { tLast, maxOffset } = await lastSample(c);
+    const report: string[] = [`Prometheus ${prom!.url}; last scripted sample at ${new Date(tLast).toISOString()}; embedded scrapes trail by <= ${maxOffset}ms`];
+    for (const slo of ['api-latency', 'errors']) await compare(c, slo, tLast, report);
+    for (const line of report) t.diagnostic(line);
+    if (process.env.SLOCTL_AGREEMENT_REPORT) console.log(report.join('\n'));
+  });
+
+  it('promhttp labels mapped in the contract: errors from the code label, POST at its own threshold, availability from its parts, within 1%', { timeout: 60_000 }, async (t) => {
+    if (!requireBinary(t, 'prometheus')) return;
+    const c = cases.get('shop-go')!;
+    const { tLast, maxOffset } = await lastSample(c);
+    const report: string[] = [`Prometheus ${prom!.url}; last scripted sample at ${new Date(tLast).toISOString()}; embedded scrapes trail by <= ${maxOffset}ms`];
+    for (const slo of ['api-latency', 'errors', 'availability']) await compare(c, slo, tLast, report);
+    // compare() checked the embedded numbers against the script, which weighs 500s 2.5, 503s 0.3,
+    // 404s 1 and judges the POSTs (method="post") at 300ms: the rules agree with both.
+    // The unmeasurable alert is written, and does not fire: every request series carries `code`.
+    const pending = await api.query('ALERTS{sloctl_service="shop-go", alertname=~".*SLIUnmeasurable"}', { time: Date.now() });
+    assert.equal(pending.resultType === 'vector' ? pending.result.length : -1, 0, 'no SLIUnmeasurable alert is pending or firing');
     for (const line of report) t.diagnostic(line);
     if (process.env.SLOCTL_AGREEMENT_REPORT) console.log(report.join('\n'));
   });
