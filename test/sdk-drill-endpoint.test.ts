@@ -224,7 +224,8 @@ describe('the token', () => {
 
     it(`${a}: a request relayed by a proxy on this host (X-Forwarded-For, Forwarded) never reaches the endpoint, token or not`, async () => {
       const app = withToken.get(a)!;
-      for (const h of [{ 'x-forwarded-for': '203.0.113.9' }, { forwarded: 'for=203.0.113.9' }, { 'x-real-ip': '203.0.113.9' }]) {
+      const relayed: Array<Record<string, string>> = [{ 'x-forwarded-for': '203.0.113.9' }, { forwarded: 'for=203.0.113.9' }, { 'x-real-ip': '203.0.113.9' }];
+      for (const h of relayed) {
         const r = await send(`${app.url}${DRILL}`, 'POST', { ...json(), ...h }, '{"fault":"event-loop-block","durationMs":1000}');
         assert.equal(r.status, 404, `${JSON.stringify(h)}: ${r.status} ${r.body}`);
         assert.equal(r.headers['sloctl-drill'], undefined);

@@ -60,7 +60,7 @@ function counter(s: FaultState | undefined, key: string): number {
 }
 
 describe('event-loop-block', () => {
-  it('blocks the loop in the pattern asked for (200 ms every 600 ms), seen by monitorEventLoopDelay, and stops on removal', async () => {
+  it('blocks the loop in the pattern asked for (200 ms every 600 ms), seen by monitorEventLoopDelay, and stops on removal', async (t) => {
     const runner = new FaultRunner();
     const h = monitorEventLoopDelay({ resolution: 10 });
     h.enable();
@@ -74,6 +74,7 @@ describe('event-loop-block', () => {
     const p99 = h.percentile(99) / 1e6;
     const max = h.max / 1e6;
     // One block at once, then one every 600 ms.
+    t.diagnostic(`${blocks} blocks in ${elapsed.toFixed(0)} ms; event-loop delay p99 ${p99.toFixed(1)} ms, max ${max.toFixed(1)} ms`);
     assert.ok(Math.abs(blocks - (1 + Math.floor(elapsed / 600))) <= 1, `blocks ${blocks} over ${elapsed.toFixed(0)} ms`);
     assert.ok(p99 >= 0.8 * 200, `event-loop delay p99 ${p99.toFixed(1)} ms: the 200 ms blocks are not seen`);
     assert.ok(max <= 200 * 1.5 + 50, `event-loop delay max ${max.toFixed(1)} ms: a block overran the pattern`);
@@ -107,7 +108,7 @@ describe('event-loop-block', () => {
 });
 
 describe('memory-leak', () => {
-  it('grows the heap by about rate x time, and gives it all back on removal', async () => {
+  it('grows the heap by about rate x time, and gives it all back on removal', async (t) => {
     const runner = new FaultRunner();
     const base = heapAfterGc();
     const rate = 32 * MiB;
@@ -123,6 +124,7 @@ describe('memory-leak', () => {
 
     runner.remove(f.id);
     const back = heapAfterGc() - base;
+    t.diagnostic(`held ${(held / MiB).toFixed(1)} MiB after ${elapsed.toFixed(2)} s at 32 MiB/s; heapUsed +${(grown / MiB).toFixed(1)} MiB; after removal +${(back / MiB).toFixed(2)} MiB`);
     assert.ok(back < 0.1 * held, `${(back / MiB).toFixed(1)} MiB still held after removal (leaked ${(held / MiB).toFixed(1)} MiB)`);
   });
 
@@ -137,7 +139,7 @@ describe('memory-leak', () => {
 });
 
 describe('handle-leak', () => {
-  it('leaks timers and sockets at the rate asked for, visible in getActiveResourcesInfo, and closes every one on removal', async () => {
+  it('leaks timers and sockets at the rate asked for, visible in getActiveResourcesInfo, and closes every one on removal', async (t) => {
     const runner = new FaultRunner();
     const base = resources();
     const t0 = performance.now();
@@ -155,7 +157,7 @@ describe('handle-leak', () => {
 
     runner.remove(f.id);
     const took = await until(() => `the handles back to the baseline ${show(base)} (now ${show(resources())})`, () => same(resources(), base), 3000);
-    assert.ok(took < 3000);
+    t.diagnostic(`${counter(s, 'timers')} timers and ${counter(s, 'sockets')} connections in ${elapsed.toFixed(2)} s: Timeout +${grew('Timeout')}, TCPSocketWrap +${grew('TCPSocketWrap')}; back to the baseline ${took.toFixed(0)} ms after removal`);
   });
 });
 
@@ -172,20 +174,6 @@ describe('cpu-burn', () => {
   it('burns the share of a core asked for (process.cpuUsage within 25%), leaving the event loop free, and stops on removal', async (t) => {
     const runner = new FaultRunner();
     const base = resources();
-    // What a thread spinning flat out gets now: on a machine too busy to give a thread 80% of a
-    // core, a 50% burn cannot be told from the scheduler's share (skipped, failed in CI).
-    const flat = runner.apply('cpu-burn', { cores: 1 }, 5000);
-    await tick(200);
-    const capacity = await cpuShareOver(500);
-    runner.remove(flat.id);
-    await until(() => `the resources back to the baseline ${show(base)} (now ${show(resources())})`, () => counter(runner.get(flat.id), 'exited') === 1 && same(resources(), base), 3000);
-    if (capacity < 0.8) {
-      const reason = `the machine is too busy to judge a CPU share: a thread spinning flat out got ${(capacity * 100).toFixed(0)}% of a core`;
-      if (process.env.CI) assert.fail(reason);
-      t.skip(reason);
-      return;
-    }
-
     const f = runner.apply('cpu-burn', { cores: 0.5 }, 20_000);
     await tick(200); // past the worker's start-up
     const h = monitorEventLoopDelay({ resolution: 10 });
@@ -193,17 +181,36 @@ describe('cpu-burn', () => {
     const share = await cpuShareOver(1500);
     h.disable();
     const s = runner.remove(f.id)!;
-    assert.ok(share >= 0.5 * 0.75 && share <= 0.5 * 1.25, `CPU ${(share * 100).toFixed(1)}% of a core for a 50% burn (its own count: ${counter(s, 'cpuMs')} ms)`);
-    assert.ok(h.max / 1e6 < 100, `event-loop delay max ${(h.max / 1e6).toFixed(1)} ms: the burn must not block the loop`);
-
     await until(() => `the worker gone and the resources back to the baseline ${show(base)} (now ${show(resources())})`, () => counter(runner.get(f.id), 'exited') === 1 && same(resources(), base), 3000);
+    assert.ok(h.max / 1e6 < 100, `event-loop delay max ${(h.max / 1e6).toFixed(1)} ms: the burn must not block the loop`);
     const idle = await cpuShareOver(500);
     assert.ok(idle < 0.15, `CPU ${(idle * 100).toFixed(1)}% of a core after removal`);
+
+    const within = share >= 0.5 * 0.75 && share <= 0.5 * 1.25;
+    t.diagnostic(`CPU ${(share * 100).toFixed(1)}% of a core for a 50% burn; event-loop delay max ${(h.max / 1e6).toFixed(1)} ms; ${(idle * 100).toFixed(1)}% after removal`);
+    const message = `CPU ${(share * 100).toFixed(1)}% of a core for a 50% burn (the worker's own count: ${counter(s, 'cpuMs')} ms)`;
+    if (!within && share < 0.5) {
+      // Short of it: was the machine too busy to give a thread the CPU at all? A thread spinning
+      // flat out under 80% of a core means the scheduler's share, not the fault, was measured
+      // (skipped, failed in CI).
+      const flat = runner.apply('cpu-burn', { cores: 1 }, 5000);
+      await tick(200);
+      const capacity = await cpuShareOver(500);
+      runner.remove(flat.id);
+      await until('the calibration worker gone', () => counter(runner.get(flat.id), 'exited') === 1, 3000);
+      if (capacity < 0.8) {
+        const reason = `${message}, on a machine too busy to judge: a thread spinning flat out got ${(capacity * 100).toFixed(0)}% of a core`;
+        if (process.env.CI) assert.fail(reason);
+        t.skip(reason);
+        return;
+      }
+    }
+    assert.ok(within, message);
   });
 });
 
 describe('expiry and the cap', () => {
-  it('a fault of 300 ms removes itself and gives everything back, with nobody to remove it', async () => {
+  it('a fault of 300 ms removes itself and gives everything back, with nobody to remove it', async (t) => {
     const runner = new FaultRunner();
     const base = resources();
     const heap = heapAfterGc();
@@ -215,6 +222,7 @@ describe('expiry and the cap', () => {
     const took = performance.now() - t0;
     // Timers fire late on a loaded machine (blocked 50% of the time here, with the heap growing 64 MiB/s).
     assert.ok(took >= 250 && took < 3000, `expired after ${took.toFixed(0)} ms`);
+    t.diagnostic(`three faults of 300 ms gone after ${took.toFixed(0)} ms`);
     for (const f of [leak, mem, block]) assert.equal(runner.get(f.id)?.ended, 'expired');
     assert.ok(counter(runner.get(leak.id), 'timersLeaked') > 0 && counter(runner.get(mem.id), 'heldBytes') > 0 && counter(runner.get(block.id), 'blocks') > 0, 'the faults had taken something');
     assert.equal(counter(runner.get(leak.id), 'timers'), 0);
