@@ -41,11 +41,12 @@ describe('promtool check rules', () => {
     ['test/fixtures/emit/pay.yaml', 'rules'],
     ['test/fixtures/emit/custom.yaml', 'rules'],
     ['test/fixtures/emit/minimal.yaml', 'rules'],
+    ['test/fixtures/emit/promhttp.yaml', 'rules'],
   ];
   for (const [file, format] of cases) {
     it(`${file} (${format}) passes`, async (t) => {
       const c = contractOf(file);
-      const { text, rules } = renderPrometheusRules(c, { source: file, format, selector: file.includes('pay') ? 'job="pay"' : undefined });
+      const { text, rules } = renderPrometheusRules(c, { source: file, format, selector: file.includes('pay') ? 'job="pay"' : file.includes('promhttp') ? 'job="orders-go"' : undefined });
       let rulesText = text;
       if (format === 'operator') {
         // promtool reads rules files; the operator's resource carries the same groups in spec.
@@ -334,6 +335,87 @@ describe('promtool test rules: the absent-metric alert', () => {
       evaluation_interval: '1m',
       tests: [{ interval: '1m', input_series: [counter], alert_rule_test: alertTests }],
     }, { lineWidth: 0 }));
+    const r = await run(bin, ['test', 'rules', testPath], { cwd: dir });
+    assert.equal(r.code, 0, `${r.stdout}${r.stderr}`);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// A Go service labelled by promhttp (test/fixtures/emit/promhttp.yaml maps handler, method and
+// code): the rules count its errors from the code label, and when the series do not carry the
+// label the mapping reads (or the histogram has no bucket at a threshold), an SLIUnmeasurable
+// alert fires instead of `... or vector(0)` reading it as all good. Scraped every 15s, 20 requests
+// per scrape to POST /orders (method="post"), all within 250ms.
+
+describe('promtool test rules: promhttp labels, and the unmeasurable alert', () => {
+  it('counts 500s from the code label, composes availability from its parts, and fires SLIUnmeasurable when the label or the bucket is missing', async (t) => {
+    const bin = requireBinary(t, 'promtool');
+    if (!bin) return;
+    const c0 = contractOf('test/fixtures/emit/promhttp.yaml');
+    const rules = prometheusRules(c0, { selector: 'job="orders-go"' });
+    const alerts = rules.groups.flatMap((g) => g.rules).filter((r): r is AlertingRule => !isRecording(r) && r.alert.endsWith('SLIUnmeasurable'));
+    assert.deepEqual(alerts.map((r) => [r.alert, r.for]), [['OrdersGoApiLatencySLIUnmeasurable', '10m'], ['OrdersGoErrorsSLIUnmeasurable', '10m']]);
+    const job = 'job="orders-go", instance="go:8080"';
+    const steps = 80; // 20 minutes at 15s
+    const series = (name: string, labels: string, perScrape: number) => ({ series: `${name}{${job}, handler="/orders", method="post"${labels}}`, values: `0+${perScrape}x${steps}` });
+    const hist = (code: string, perScrape: number, les: string[]) => [
+      ...les.map((le) => series('http_request_duration_seconds_bucket', `${code}, le="${le}"`, perScrape)),
+      series('http_request_duration_seconds_count', code, perScrape),
+    ];
+    const up = { series: `up{${job}}`, values: `1+0x${steps}` };
+    // Labelled: 19 answered 201 and 1 answered 500 (5%) per scrape; buckets at the thresholds.
+    const labelled = [
+      series('http_requests_total', ', code="201"', 19),
+      series('http_requests_total', ', code="500"', 1),
+      ...hist(', code="201"', 19, ['0.25', '0.3', '+Inf']),
+      ...hist(', code="500"', 1, ['0.25', '0.3', '+Inf']),
+      up,
+    ];
+    // Unlabelled and with Go's default buckets: no code, no bucket at 0.3 (POST /orders' own threshold).
+    const unlabelled = [series('http_requests_total', '', 20), ...hist('', 20, ['0.25', '0.5', '+Inf']), up];
+    const sel = (slo: string) => `{sloctl_service="orders-go", sloctl_slo="${slo}"}`;
+    const fired = (name: string) => {
+      const rule = alerts.find((r) => r.alert === name)!;
+      return [{ exp_labels: { ...rule.labels }, exp_annotations: rule.annotations }];
+    };
+    const tests = [
+      {
+        interval: '15s',
+        input_series: labelled,
+        alert_rule_test: [
+          { eval_time: '20m', alertname: 'OrdersGoErrorsSLIUnmeasurable', exp_alerts: [] },
+          { eval_time: '20m', alertname: 'OrdersGoApiLatencySLIUnmeasurable', exp_alerts: [] },
+        ],
+        promql_expr_test: [
+          // 500s are server errors at 2.5: (1 × 2.5 / 20) / 0.5% budget = 25.
+          { expr: `round(sloctl:burn_rate:5m${sel('errors')} * 1000)`, eval_time: '20m', exp_samples: [{ labels: sel('errors'), value: 25_000 }] },
+          // POST /orders within 250ms is good at its own 300ms (method="post" matched in any case).
+          { expr: `round(sloctl:burn_rate:5m${sel('api-latency')} * 1000)`, eval_time: '20m', exp_samples: [{ labels: sel('api-latency'), value: 0 }] },
+          // No sloctl_availability gauge: health up 0.3 + latency met 0.25 + success missed 0 + no critical dependency 0.2.
+          { expr: `round(sloctl:availability:ratio${sel('availability')} * 1000)`, eval_time: '20m', exp_samples: [{ labels: sel('availability'), value: 750 }] },
+          { expr: `round(sloctl:burn_rate:5m${sel('availability')} * 1000)`, eval_time: '20m', exp_samples: [{ labels: sel('availability'), value: 250_000 }] },
+        ],
+      },
+      {
+        interval: '15s',
+        input_series: unlabelled,
+        alert_rule_test: [
+          { eval_time: '9m', alertname: 'OrdersGoErrorsSLIUnmeasurable', exp_alerts: [] },
+          { eval_time: '10m', alertname: 'OrdersGoErrorsSLIUnmeasurable', exp_alerts: fired('OrdersGoErrorsSLIUnmeasurable') },
+          { eval_time: '9m', alertname: 'OrdersGoApiLatencySLIUnmeasurable', exp_alerts: [] },
+          { eval_time: '10m', alertname: 'OrdersGoApiLatencySLIUnmeasurable', exp_alerts: fired('OrdersGoApiLatencySLIUnmeasurable') },
+        ],
+        promql_expr_test: [
+          // What the alert is for: without the code label the errors SLO reads 0 burn, all good.
+          { expr: `sloctl:burn_rate:5m${sel('errors')}`, eval_time: '20m', exp_samples: [{ labels: `sloctl:burn_rate:5m${sel('errors')}`, value: 0 }] },
+          // The composite's success part is unknown without the label: no sample, not a good one.
+          { expr: `sloctl:availability:ratio${sel('availability')}`, eval_time: '20m', exp_samples: [] },
+        ],
+      },
+    ];
+    writeFileSync(join(dir, 'promhttp.rules.yaml'), stringify({ groups: rules.groups }, { lineWidth: 0 }));
+    const testPath = join(dir, 'promhttp.test.yaml');
+    writeFileSync(testPath, stringify({ rule_files: ['promhttp.rules.yaml'], evaluation_interval: '1m', tests }, { lineWidth: 0 }));
     const r = await run(bin, ['test', 'rules', testPath], { cwd: dir });
     assert.equal(r.code, 0, `${r.stdout}${r.stderr}`);
   });
