@@ -39,7 +39,7 @@ export interface ServiceRoute {
   /**
    * Finished requests (the request counter), and the same by the contract's error class: read
    * from an error-class label, or derived from a status label (src/contract/label-map.ts).
-   * Requests in no class (good ones) are not in `classes`.
+   * Requests a status label puts in no class (good ones) are not in `classes`.
    */
   requests: number;
   classes: Map<string, number>;
@@ -260,7 +260,10 @@ export class ServiceWatch {
       const n = increase(series.samples(this.firstAt, this.lastAt));
       const e = entry(method, route);
       e.requests += n;
-      const cls = classOf(this.selectors, series.labels);
+      // An error-class label also carries the SDK's own classes beyond the contract's
+      // ("unclassified": a 5xx no class matches, weight 1 as at the client; "none"; "aborted"):
+      // kept as written, weighed by the contract's classifier in routes.ts.
+      const cls = classOf(this.selectors, series.labels) ?? (this.labels.errors.from === 'errorClass' ? series.labels[this.labels.errors.label] : undefined);
       if (cls !== undefined) e.classes.set(cls, (e.classes.get(cls) ?? 0) + n);
     }
     return out.size > 0 ? out : undefined;
