@@ -324,6 +324,34 @@ describe('validate: a Go service gets the Go way (issue 10: hints and options we
     assert.doesNotMatch(nodeMissing.hint!, /client_golang|promauto/);
   });
 
+  it('the code check reads a Go histogram\'s Buckets: a threshold with no bucket is an error at the threshold, with the sorted list; append(DefBuckets, …) out of order is the panic it is', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sloctl-go-buckets-'));
+    cpSync('test/fixtures/go-service', dir, { recursive: true });
+    const contract = readFileSync(join(dir, 'slo.yaml'), 'utf8').replace('threshold: 250ms', 'threshold: 300ms');
+    writeFileSync(join(dir, 'slo.yaml'), contract);
+    const r = await json(dir, ['--go-module-path', '.']);
+    const bucket = r.diagnostics.find((d) => d.code === 'SLO_BUCKET_MISSING');
+    assert.ok(bucket, JSON.stringify(r.diagnostics));
+    const lines = contract.split('\n');
+    const line = lines.findIndex((l) => l.includes('threshold: 300ms')) + 1;
+    assert.equal(`${bucket.line}:${bucket.col}`, `${line}:${lines[line - 1].indexOf('300ms') + 1}`);
+    assert.match(bucket.message, /`http_server_request_duration_seconds` as registered at metrics\.go:11:11 has no bucket at 0\.3 s: its buckets are 0\.005, 0\.01, 0\.025, 0\.05, 0\.1, 0\.25, 0\.5, 1, 2\.5, \+Inf/);
+    assert.match(bucket.hint!, /Buckets: \[\]float64\{0\.005, 0\.01, 0\.025, 0\.05, 0\.1, 0\.25, 0\.3, 0\.5, 1, 2\.5\}/);
+    assert.equal(r.code, 1);
+
+    // The fix the brief first had in mind, append(prometheus.DefBuckets, 0.3), panics in client_golang (10 >= 0.3).
+    const metrics = readFileSync(join(dir, 'metrics.go'), 'utf8');
+    writeFileSync(join(dir, 'metrics.go'), metrics.replace(/Buckets: \[\]float64\{[^}]*\}/, 'Buckets: append(prom.DefBuckets, 0.3)'));
+    const appended = await run(['validate', 'slo.yaml', '--format', 'json', '--go-module-path', '.'], dir);
+    const report = JSON.parse(appended.stdout) as { files: Array<{ diagnostics: Array<{ code: string }> }>; codeCheck: Array<{ diagnostics: Array<{ code: string; message: string; file: string; line: number; col: number }> }> };
+    assert.ok(!report.files[0].diagnostics.some((d) => d.code === 'SLO_BUCKET_MISSING'), 'the bucket is there');
+    // Scan findings are listed under the scanned directory (also when it is given as `.`).
+    const scan = report.codeCheck[0].diagnostics.find((d) => d.code === 'SLO_SCAN');
+    assert.ok(scan, appended.stdout);
+    assert.equal(`${scan.file}:${scan.line}:${scan.col}`, 'metrics.go:11:11');
+    assert.match(scan.message, /the Buckets of "http_server_request_duration_seconds" are not in strictly increasing order: client_golang panics/);
+  });
+
   it('a Node-only option on a Go contract warns, saying what the Go equivalent is (pprof); none once pprof is declared', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sloctl-go-options-'));
     const text = `apiVersion: sloctl/v1

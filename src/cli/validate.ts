@@ -9,6 +9,7 @@ import { describeContract } from '../contract/describe.ts';
 import { byLocation, hasErrors, type Diagnostic } from '../contract/diagnostic.ts';
 import { MAX_CONTRACT_BYTES, parseContract, type LoadedContract } from '../contract/load.ts';
 import { groupFindings, othersLine } from '../contract/group-findings.ts';
+import { missingBuckets } from '../contract/live-facts.ts';
 import { renderDiagnostic } from '../contract/render.ts';
 import { seriesNamesOf } from '../contract/metric-names.ts';
 import { findRegistration, looksLikeSli, registrationHint, requiredMetrics, type RegisteredName } from '../contract/required-metrics.ts';
@@ -335,6 +336,7 @@ function codeCheck(loaded: LoadedContract[], scans: Scan[], strict: boolean, cwd
   const registered = scans.flatMap((s) => s.result.metrics.map((m) => ({ ...m, file: join(s.root, m.file), owners: ownersOf(s, m.file) })));
   const where = scans.map((s) => s.label).join(' and ');
   const readNames = new Set<string>();
+  const bucketsChecked = new Set<string>();
   let missingMetrics = 0;
   for (const l of loaded) {
     if (!l.contract) continue;
@@ -360,6 +362,14 @@ function codeCheck(loaded: LoadedContract[], scans: Scan[], strict: boolean, cwd
       readNames.add(found.name);
       if (need.type && found.type !== 'untyped' && found.type !== need.type) {
         out.push({ file: l.file, ...pos, severity: 'error', code: 'SLO_METRIC_TYPE', message: `${need.why} reads \`${need.name}\` as a ${need.type}, but the code registers it as a ${found.type}`, path: need.path, related: [{ file: found.file, line: found.line, col: found.col, message: `registered here (${found.via})` }] });
+      }
+      // The latency histogram's buckets, where the code states them (client_golang's HistogramOpts): one at every threshold.
+      if (need.role === 'requestDuration' && found.buckets && !bucketsChecked.has(l.file)) {
+        bucketsChecked.add(l.file);
+        const at = found.bucketsAt ?? { line: found.line, col: found.col };
+        for (const f of missingBuckets(l.contract, need.name, [found.buckets], `as registered at ${found.file}:${at.line}:${at.col}`)) {
+          out.push({ file: l.file, ...l.locate(f.path, f.at), severity: f.severity, code: f.code, message: f.message, path: f.path, ...(f.hint ? { hint: f.hint } : {}), related: [{ file: found.file, ...at, message: `the buckets are set here (${found.via})` }] });
+        }
       }
     }
   }
@@ -455,6 +465,12 @@ function summary(sources: Source[], loaded: LoadedContract[], all: Diagnostic[],
   return lines.join('\n');
 }
 
+/** A finding's file (as shown) is under the scanned directory (as given): `metrics.go` is under `.`. */
+function isInside(dir: string, file: string): boolean {
+  const rel = relative(dir, file);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+}
+
 /** The summary lines of the live check: what was read, then its notes. */
 function liveSummary(live: LiveCheck): string[] {
   const h = live.facts.histogram;
@@ -466,7 +482,7 @@ function jsonReport(sources: Source[], all: Diagnostic[], failed: boolean, scans
   return {
     valid: !failed,
     files: sources.map((s) => ({ file: s.file, valid: !all.some((d) => d.file === s.file && d.severity === 'error'), diagnostics: all.filter((d) => d.file === s.file) })),
-    codeCheck: scans.map((s) => ({ dir: s.label, filesScanned: s.result.filesScanned, metrics: s.result.metrics.length, routes: s.result.routes.length, unresolvedRoutes: s.result.unresolvedRoutes.length, diagnostics: all.filter((d) => d.code === 'SLO_SCAN' || d.code === 'SLO_METRIC_UNCOVERED' || d.code === 'SLO_ROUTE_PARTIAL').filter((d) => d.file.startsWith(s.label)) })),
+    codeCheck: scans.map((s) => ({ dir: s.label, filesScanned: s.result.filesScanned, metrics: s.result.metrics.length, routes: s.result.routes.length, unresolvedRoutes: s.result.unresolvedRoutes.length, diagnostics: all.filter((d) => d.code === 'SLO_SCAN' || d.code === 'SLO_METRIC_UNCOVERED' || d.code === 'SLO_ROUTE_PARTIAL').filter((d) => isInside(s.label, d.file)) })),
     ...(live ? { liveCheck: { url: live.url, series: live.series, histogram: live.facts.histogram ? { ...live.facts.histogram, buckets: live.facts.histogram.buckets.map((b) => (b === Infinity ? '+Inf' : b)) } : null, notes: live.facts.notes.map((n) => n.trim()) } } : {}),
     summary: { files: sources.length, errors: all.filter((d) => d.severity === 'error').length, warnings: all.filter((d) => d.severity === 'warning').length },
   };

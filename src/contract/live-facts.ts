@@ -181,34 +181,7 @@ export function checkLiveFacts(c: Contract, series: readonly LiveSeries[], url: 
     const lists = [...layouts.values()].map((set) => [...set].sort((a, b) => a - b));
     const union = mergeBounds(lists.flat(), []);
     histogram = { name: histName, series: lists.length, buckets: union };
-    const bounds = latencyBounds(c);
-    const missing: Array<{ bound: LatencyBound; lacking: number[][] }> = [];
-    for (const bound of bounds) {
-      const lacking = lists.filter((l) => !l.some((le) => near(le, bound.seconds)));
-      if (lacking.length > 0) missing.push({ bound, lacking });
-    }
-    if (missing.length > 0) {
-      const have = lists.find((l) => missing.some((m) => m.lacking.includes(l))) ?? union;
-      const finite = have.filter(Number.isFinite);
-      const add = mergeBounds(missing.map((m) => m.bound.seconds), []);
-      const wanted = mergeBounds(finite, add);
-      const fix = bucketFix(c, histName, wanted, add);
-      for (const { bound, lacking } of missing) {
-        const l = lacking[0];
-        const below = [...l].reverse().find((le) => le < bound.seconds);
-        const above = l.find((le) => le > bound.seconds);
-        const part = lacking.length < lists.length ? ` (${lacking.length} of its ${lists.length} series)` : '';
-        const between = `${below === undefined ? '0' : showSeconds(below)} and ${above === undefined ? '+Inf' : showSeconds(above)}`;
-        const effect = bound.kind === 'threshold'
-          ? `the generated rules count good requests from the bucket le="${floatLiteral(bound.seconds)}" and find none, so in Prometheus the SLI reads 0 good; status and the gate can only estimate it, interpolating between the bounds ${between}`
-          : `the percentile is interpolated between the bounds ${between}: a value anywhere in that range reads the same, so the ceiling cannot be judged`;
-        out.push({
-          code: 'SLO_BUCKET_MISSING', severity: bound.kind === 'threshold' ? 'error' : 'warning', path: bound.path, at: 'value',
-          message: `${bound.what} is ${formatDuration(bound.seconds * 1000)}, and \`${histName}\` on ${where} has no bucket at ${showSeconds(bound.seconds)}${part}: its buckets are ${showBuckets(l)}; ${effect}`,
-          hint: fix,
-        });
-      }
-    }
+    out.push(...missingBuckets(c, histName, lists, `on ${where}`));
   }
 
   // b. The labels the contract maps, on the series that need them.
@@ -281,6 +254,43 @@ export function checkLiveFacts(c: Contract, series: readonly LiveSeries[], url: 
   }
 
   return { findings: out, notes, ...(histogram ? { histogram } : {}) };
+}
+
+/**
+ * The thresholds and percentile ceilings with no bucket at or near them, in any of the
+ * histogram's bucket layouts (`lists`: one per series, sorted; the code check passes the one its
+ * registration sets). `source` says where the buckets were read: `on http://…/metrics`, `as
+ * registered at metrics.go:11:11`.
+ */
+export function missingBuckets(c: Contract, histName: string, lists: readonly (readonly number[])[], source: string): LiveFinding[] {
+  const out: LiveFinding[] = [];
+  const missing: Array<{ bound: LatencyBound; lacking: Array<readonly number[]> }> = [];
+  for (const bound of latencyBounds(c)) {
+    const lacking = lists.filter((l) => !l.some((le) => near(le, bound.seconds)));
+    if (lacking.length > 0) missing.push({ bound, lacking });
+  }
+  if (missing.length === 0) return out;
+  const have = missing[0].lacking[0];
+  const finite = have.filter(Number.isFinite);
+  const add = mergeBounds(missing.map((m) => m.bound.seconds), []);
+  const wanted = mergeBounds(finite, add);
+  const fix = bucketFix(c, histName, wanted, add);
+  for (const { bound, lacking } of missing) {
+    const l = lacking[0];
+    const below = [...l].reverse().find((le) => le < bound.seconds);
+    const above = l.find((le) => le > bound.seconds);
+    const part = lacking.length < lists.length ? ` (${lacking.length} of its ${lists.length} series)` : '';
+    const between = `${below === undefined ? '0' : showSeconds(below)} and ${above === undefined ? '+Inf' : showSeconds(above)}`;
+    const effect = bound.kind === 'threshold'
+      ? `the generated rules count good requests from the bucket le="${floatLiteral(bound.seconds)}" and find none, so in Prometheus the SLI reads 0 good; status and the gate can only estimate it, interpolating between the bounds ${between}`
+      : `the percentile is interpolated between the bounds ${between}: a value anywhere in that range reads the same, so the ceiling cannot be judged`;
+    out.push({
+      code: 'SLO_BUCKET_MISSING', severity: bound.kind === 'threshold' ? 'error' : 'warning', path: bound.path, at: 'value',
+      message: `${bound.what} is ${formatDuration(bound.seconds * 1000)}, and \`${histName}\` ${source} has no bucket at ${showSeconds(bound.seconds)}${part}: its buckets are ${showBuckets(l.includes(Infinity) ? l : [...l, Infinity])}; ${effect}`,
+      hint: fix,
+    });
+  }
+  return out;
 }
 
 /** Parses an `le` value as Prometheus does (`+Inf`, decimals, exponents). */

@@ -135,8 +135,76 @@ function registerFromOptions(ctx: GoFileContext, call: GoNode, literal: GoNode, 
   } else if (!isValidMetricName(fqName)) {
     warn(ctx, at, `"${fqName}" is not a valid Prometheus metric name; client_golang refuses to register it`);
   } else {
-    ctx.metrics.push({ name: fqName, type: ctor.type, file: ctx.file, ...positionOf(at), via: ctor.via });
+    const buckets = ctor.type === 'histogram' ? histogramBuckets(ctx.imports, fields.get('Buckets')) : undefined;
+    if (buckets?.unsorted) {
+      warn(ctx, buckets.at ?? at, `the Buckets of "${fqName}" are not in strictly increasing order: client_golang panics when it builds this histogram ("histogram buckets must be in increasing order"); write them sorted in one []float64{...}`);
+    }
+    ctx.metrics.push({
+      name: fqName, type: ctor.type, file: ctx.file, ...positionOf(at), via: ctor.via,
+      ...(buckets ? { buckets: buckets.values, bucketsAt: positionOf(buckets.at ?? at) } : {}),
+    });
   }
+}
+
+/** client_golang's prometheus.DefBuckets: what a histogram without Buckets gets. */
+const DEF_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/**
+ * The bounds a HistogramOpts literal sets, when they are written so that they can be read without
+ * running the code: no Buckets field (DefBuckets), `prometheus.DefBuckets`, a `[]float64{...}` of
+ * number literals, `prometheus.LinearBuckets(a, b, n)` or `ExponentialBuckets(a, f, n)` of number
+ * literals. Anything else (a variable, append(...)) is undefined: not checked.
+ */
+function histogramBuckets(imports: GoImports, node: GoNode | undefined): { values: number[]; at?: GoNode; unsorted?: boolean } | undefined {
+  if (!node) return { values: DEF_BUCKETS };
+  const v = unparen(node);
+  const isPrometheus = (operand: string) => imports.byName.get(operand) === 'prometheus';
+  if (v.type === 'selector_expression') {
+    const sel = selectorParts(v);
+    return sel && isPrometheus(sel.operand) && sel.field === 'DefBuckets' ? { values: DEF_BUCKETS, at: v } : undefined;
+  }
+  if (v.type === 'composite_literal') {
+    const values: number[] = [];
+    for (const element of significantChildren(v.childForFieldName('body'))) {
+      const n = numberOf(elementValue(element));
+      if (n === undefined) return undefined;
+      values.push(n);
+    }
+    return { values: [...values].sort((a, b) => a - b), at: v, ...(increasing(values) ? {} : { unsorted: true }) };
+  }
+  if (v.type === 'call_expression' && v.childForFieldName('function')?.text === 'append') {
+    // append(prometheus.DefBuckets, 0.3): the new bounds land after 10, out of order unless above it.
+    const [first, ...rest] = callArguments(v);
+    const base = first ? histogramBuckets(imports, first) : undefined;
+    const extra = rest.map((a) => numberOf(a));
+    if (!base || base.unsorted || extra.some((x) => x === undefined)) return undefined;
+    const values = [...base.values, ...(extra as number[])];
+    return { values: [...values].sort((a, b) => a - b), at: v, ...(increasing(values) ? {} : { unsorted: true }) };
+  }
+  if (v.type === 'call_expression') {
+    const sel = selectorParts(v.childForFieldName('function'));
+    if (!sel || !isPrometheus(sel.operand)) return undefined;
+    const args = callArguments(v).map((a) => numberOf(a));
+    if (args.length !== 3 || args.some((a) => a === undefined)) return undefined;
+    const [a, b, count] = args as number[];
+    if (!Number.isInteger(count) || count < 1 || count > 1000) return undefined;
+    if (sel.field === 'LinearBuckets') return { values: Array.from({ length: count }, (_, i) => a + i * b), at: v };
+    if (sel.field === 'ExponentialBuckets') return { values: Array.from({ length: count }, (_, i) => a * b ** i), at: v };
+  }
+  return undefined;
+}
+
+function increasing(values: readonly number[]): boolean {
+  return values.every((x, i) => i === 0 || x > values[i - 1]);
+}
+
+/** A Go number literal (`0.3`, `.005`, `1e-3`, `10`), else undefined. */
+function numberOf(node: GoNode | undefined): number | undefined {
+  if (!node) return undefined;
+  const v = unparen(node);
+  if (v.type !== 'float_literal' && v.type !== 'int_literal') return undefined;
+  const n = Number(v.text.replace(/_/g, ''));
+  return Number.isFinite(n) ? n : undefined;
 }
 
 /** The value nodes of Namespace, Subsystem and Name, keyed or positional. */

@@ -27,6 +27,13 @@ export interface RegisteredMetric {
    * (`--strict`) never calls these "uncovered": the service did not choose them one by one.
    */
   bulk?: 'sdk' | 'runtime';
+  /**
+   * A histogram's bucket bounds (seconds, sorted, without +Inf) when the code states them in a way
+   * sloctl can read (client_golang: a `[]float64{...}` literal, prometheus.DefBuckets, or no
+   * Buckets field at all, LinearBuckets/ExponentialBuckets of literals), and where they are set.
+   */
+  buckets?: number[];
+  bucketsAt?: { line: number; col: number };
 }
 
 /**
