@@ -103,7 +103,10 @@ describe('four readers of a promhttp-only Go service agree: gate service view, s
       config: `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files: [rules.yml]\nscrape_configs:\n  - job_name: svc\n    static_configs: [{ targets: ['127.0.0.1:${port}'] }]\n`,
       files: { 'rules.yml': rules.stdout },
     });
-    await until('Prometheus to scrape the service', async () => ((await prom!.query('count(http_requests_total)'))[0] && Number((await prom!.query('count(http_requests_total)'))[0].value[1]) >= 3 ? true : undefined));
+    await until('Prometheus to scrape the service', async () => {
+      const r = await prom!.query('count(http_requests_total)');
+      return r[0] && Number(r[0].value[1]) >= 3 ? true : undefined;
+    });
 
     // The load (the gate, attached) and the embedded engine sampling it (status --target), together.
     const [gate, status] = await Promise.all([
