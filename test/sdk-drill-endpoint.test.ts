@@ -359,6 +359,29 @@ describe('the API', () => {
     });
   }
 
+  for (const a of ADAPTERS) {
+    it(`${a}: unsettled-promises holds every other request before its handler (the drill endpoint itself is never held), until removal`, async () => {
+      const app = withToken.get(a)!;
+      const base = `${app.url}${DRILL}`;
+      const f = JSON.parse((await send(base, 'POST', json(), '{"fault":"unsettled-promises","params":{"share":0.5},"durationMs":30000}')).body) as FaultState;
+      let answered = 0;
+      const all = Array.from({ length: 4 }, () => send(`${app.url}/hello`, 'GET').then((r) => {
+        answered++;
+        return r.body;
+      }));
+      const t0 = Date.now();
+      const pending = async () => (JSON.parse((await send(`${base}/${f.id}`, 'GET', bearer(TOKEN))).body) as FaultState).counters.pending;
+      while (answered < 2 || (await pending()) !== 2) {
+        assert.ok(Date.now() - t0 < 5000, `timed out: ${answered} answered, ${await pending()} pending`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.equal(answered, 2);
+      const removed = JSON.parse((await send(`${base}/${f.id}`, 'DELETE', bearer(TOKEN))).body) as FaultState;
+      assert.equal(removed.counters.pending, 2);
+      assert.deepEqual(await Promise.all(all), Array(4).fill('hello'));
+    });
+  }
+
   it('refuses what it cannot run, saying why: 400, 405, 409, 413', async () => {
     const sdk = sdkFor({ token: TOKEN, maxFaults: 1 });
     const app = await startApp('node:http', sdk);
