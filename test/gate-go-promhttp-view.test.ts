@@ -52,11 +52,11 @@ const SECOND: Series = [
   ['/orders', 'post', '201', 120, 0.25],
 ];
 
-function contract(labels: string | undefined, orderLatency = '300ms'): Contract {
+function contract(labels: string | undefined, orderLatency = '300ms', extraClass = ''): Contract {
   const text = `apiVersion: sloctl/v1
 service: { name: go-promhttp, owner: team-test, runtime: go }
 errorClasses:
-  - { name: transient, weight: 0.3, status: [429, 503, 504] }
+${extraClass}  - { name: transient, weight: 0.3, status: [429, 503, 504] }
   - { name: server, weight: 1, status: ["5xx"] }
 metrics:
   requestDuration: http_request_duration_seconds
@@ -163,6 +163,14 @@ describe('the gate\'s service view of promhttp-labelled series', () => {
     const alone = judgeObjectives(c, { client: { ...clientLoad(0), routes: [] }, service: view }).find((v) => v.contract === 'errors')!;
     assert.equal(alone.verdict, 'skipped');
     assert.match(alone.reason, /^no weighted success measured by the client, and the service side is INCONCLUSIVE/);
+  });
+
+  it('a class a status label cannot show (errors: only) is named in the errors verdict: only the client counts it', async () => {
+    const c = contract('{ route: handler, status: code }', '300ms', '  - { name: timeout, weight: 1, errors: [TimeoutError] }\n');
+    const { watch, view } = await watched(c);
+    assert.equal(view.errorsUnseen, undefined);
+    const v = judgeObjectives(c, { client: clientLoad(24), service: view, routes: routeEvidence(c, clientLoad(24), watch.routes()) }).find((x) => x.contract === 'errors')!;
+    assert.match(v.reason, /; the service's status label cannot show the class timeout \(no `status:`\): only the client counts it/);
   });
 
   it('a mapped status label the series do not carry names the one they do', async () => {

@@ -13,6 +13,7 @@
 //   the service does not export is skipped, naming the series and the `metrics:` role (concurrency.ts).
 // - Custom PromQL SLIs need Prometheus: skipped, with the command that evaluates them.
 // - Sections the gate does not judge (dependencies, resilience, drift, observability): skipped rows.
+import { unseenClasses } from '../contract/label-map.ts';
 import { HTTP_ROLES } from '../contract/metric-names.ts';
 import type { Contract, LatencyObjective } from '../contract/schema.ts';
 import type { SloStatus } from '../evaluate/report.ts';
@@ -221,6 +222,9 @@ function errorsVerdict(contract: Contract, views: GateViews): ObjectiveVerdict |
     ? inconclusiveServiceVerdict('errors', e.name, e.objective, client, 'weighted success', views.service.errorsUnseen)
     : ratioVerdict('errors', e.name, e.objective, client, service, 'weighted success');
   if (c.classes.size > 0) v.reason += `; client errors by class: ${[...c.classes].map(([k, n]) => `${k} ${n}`).join(', ')}`;
+  // Classes a status label cannot show (only `errors:` / `codes:`): the client alone counts them.
+  const unseen = views.service.errorsUnseen === undefined ? unseenClasses(contract) : [];
+  if (unseen.length > 0) v.reason += `; the service's status label cannot show ${unseen.length === 1 ? 'the class' : 'the classes'} ${unseen.join(', ')} (no \`status:\`): only the client counts ${unseen.length === 1 ? 'it' : 'them'}`;
   return blame(v, () => errorCauses(evidence(contract, views), e, failingView(v)));
 }
 
