@@ -13,14 +13,15 @@
 //
 // Numbers from PromQL's increase() are extrapolated to the range edges (see src/engine/counter.ts),
 // so event counts here are usually not whole numbers.
+import { unmeasurableErrors, unseenClasses } from '../contract/label-map.ts';
 import type { Contract } from '../contract/schema.ts';
 import { formatMs } from '../engine/alerts.ts';
 import { calendarWindow } from '../engine/calendar.ts';
-import { dur, selector } from '../emit/promql.ts';
+import { dur, leMatcher, matcher, num as promNum, selector } from '../emit/promql.ts';
 import { planSlos, RECORD, sloSeries, type SloPlan } from '../emit/slos.ts';
 import type { PromqlClient } from '../observe/promql-client.ts';
-import { defineSlos, type SloDefinition } from './definitions.ts';
-import { evaluateSlo, healthRows, num, skippedSlo, type EventSource, type PercentileStatus, type SloStatus, type WindowCounts } from './report.ts';
+import { defineSlos, type Scope, type SloDefinition } from './definitions.ts';
+import { ceilingBuckets, evaluateSlo, healthRows, num, skippedSlo, type EventSource, type PercentileStatus, type SloStatus, type WindowCounts } from './report.ts';
 
 export interface PromqlStatusOptions {
   /** Extra label matchers for the built-in SLIs' raw selectors, e.g. `job="checkout"`. */
@@ -65,6 +66,11 @@ export async function evaluateThroughPrometheus(contract: Contract, client: Prom
   const recordedCount = await ask(`count({__name__=~"sloctl:.+", sloctl_service=${JSON.stringify(service)}})`);
   const recordingRules = (recordedCount ?? 0) > 0;
 
+  const raw = async (q: string) => {
+    queries.push(q);
+    const r = await client.query(q, { time: at });
+    return r.resultType === 'vector' ? r.result : [];
+  };
   const slos: SloStatus[] = [];
   for (const def of defs) {
     const p = plans.get(def.name);
@@ -72,16 +78,73 @@ export async function evaluateThroughPrometheus(contract: Contract, client: Prom
       slos.push(skippedSlo(def, at, 'the rule generator has no plan for it'));
       continue;
     }
-    slos.push(await evaluateOne(def, p, at, ask, recordingRules, options));
+    const facts = await seriesFacts(contract, def, raw, options.selector?.trim() || undefined);
+    slos.push(await evaluateOne(def, p, at, ask, recordingRules, options, facts));
   }
   return { slos, health: healthRows(slos), recordingRules, queries };
 }
 
 type Ask = (q: string) => Promise<number | undefined>;
+type Raw = (q: string) => Promise<Array<{ metric: Record<string, string>; value: number }>>;
 
-async function evaluateOne(def: SloDefinition, p: SloPlan, at: number, ask: Ask, recordingRules: boolean, options: PromqlStatusOptions): Promise<SloStatus> {
-  const lines: string[] = [];
+interface SeriesFacts {
+  /** Why the series there are cannot measure the SLI (a missing label or bucket), with the fix. */
+  unmeasurable?: string;
+  /** Latency: the `le` values of the histogram series in scope (for the percentiles' ceilings). */
+  les?: number[];
+  notes: string[];
+}
+
+function scopeSelectors(metric: string, base: string | undefined, scope: Scope, extra: string[] = []): string[] {
+  return scope.map((alt) => selector(metric, base, ...alt.map((m) => matcher(m.name, m.op, m.value)), ...extra));
+}
+
+/**
+ * What the server's series can measure, asked the way the embedded engine learns it from scrapes:
+ * for the errors SLO, whether any request series carries the label the classes are read from; for
+ * a latency SLO, the `le` values present per threshold group (a threshold with no bucket is not
+ * measurable, and a percentile ceiling between buckets is interpolated).
+ */
+async function seriesFacts(contract: Contract, def: SloDefinition, raw: Raw, base: string | undefined): Promise<SeriesFacts> {
+  const src = def.source;
   const notes: string[] = [];
+  if (src.kind === 'errors') {
+    const unseen = unseenClasses(contract);
+    if (unseen.length > 0) notes.push(`error classes the label mapping cannot see (no status to derive them from; they are only seen client-side, in thrown errors): ${unseen.join(', ')}`);
+    const any = await raw(`topk(1, ${selector(src.metric, base)})`);
+    if (any.length === 0) return { notes };
+    const labelled = await raw(`count(${selector(src.metric, base, matcher(src.label, '!=', ''))})`);
+    if (labelled.length > 0) return { notes };
+    const names = Object.keys(any[0].metric).filter((k) => k !== '__name__');
+    return { unmeasurable: unmeasurableErrors({ metrics: src.metrics }, src.metric, names), notes };
+  }
+  if (src.kind === 'latency') {
+    const lesOf = async (scope: Scope): Promise<number[]> => {
+      const parts = scopeSelectors(src.bucketMetric, base, scope);
+      const r = await raw(`count by (le) (${parts.join(' or ')})`);
+      return r.map((x) => parseFloat(x.metric.le === '+Inf' ? 'Infinity' : (x.metric.le ?? 'NaN'))).filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
+    };
+    const missing: string[] = [];
+    const add: number[] = [];
+    for (const g of src.groups) {
+      const les = await lesOf(g.scope);
+      if (les.length === 0) continue; // no series in this group: nothing to judge
+      const r = await raw(`count(${scopeSelectors(src.bucketMetric, base, g.scope, [leMatcher(g.thresholdSeconds)]).join(' or ')})`);
+      if (r.length > 0) continue;
+      missing.push(`no bucket at le=${promNum(g.thresholdSeconds)} (the ${formatMs(Math.round(g.thresholdSeconds * 1000))} threshold of ${g.routes}); its buckets are ${les.map((x) => (x === Infinity ? '+Inf' : String(x))).join(', ')}`);
+      add.push(g.thresholdSeconds);
+    }
+    const les = await lesOf(src.totalScope);
+    if (missing.length === 0) return { les, notes };
+    const hist = src.bucketMetric.replace(/_bucket$/, '');
+    return { les, notes, unmeasurable: `the histogram ${hist} cannot measure this SLO: ${missing.join('; ')}: add ${add.map(promNum).join(', ')} to the histogram's buckets (an interpolated count would be a guess)` };
+  }
+  return { notes };
+}
+
+async function evaluateOne(def: SloDefinition, p: SloPlan, at: number, ask: Ask, recordingRules: boolean, options: PromqlStatusOptions, facts: SeriesFacts): Promise<SloStatus> {
+  const lines: string[] = [];
+  const notes: string[] = [...facts.notes];
   const budget = 1 - def.objective;
   const calendar = def.window.kind === 'calendar';
   const windowStart = calendar && def.window.kind === 'calendar' ? calendarWindow(def.window.calendar, at, def.window.timeZone).start : at - p.windowMs;
@@ -140,7 +203,8 @@ async function evaluateOne(def: SloDefinition, p: SloPlan, at: number, ask: Ask,
       const expr = `histogram_quantile(${q}, sum by (le) (${parts.join(' or ')}))`;
       const v = await ask(expr);
       lines.push(`${label}: ${expr} = ${v === undefined ? 'no data' : num(v)}`);
-      percentiles.push({ label, quantile: q, objectiveSeconds: seconds, valueSeconds: v ?? NaN, over: `the last ${formatMs(pw)}` });
+      const interpolated = facts.les ? ceilingBuckets(facts.les, seconds, v ?? NaN) : undefined;
+      percentiles.push({ label, quantile: q, objectiveSeconds: seconds, valueSeconds: v ?? NaN, over: `the last ${formatMs(pw)}`, ...(interpolated ? { interpolated } : {}) });
     }
   }
 
@@ -155,7 +219,7 @@ async function evaluateOne(def: SloDefinition, p: SloPlan, at: number, ask: Ask,
     countedBy: events ? 'PromQL increase(), extrapolated to the range edges' : 'PromQL ratio',
     unit: events ? 'requests' : 'ratio units',
   };
-  return evaluateSlo(def, source, at, { notes, percentiles });
+  return evaluateSlo(def, source, at, { notes, percentiles, unmeasurable: facts.unmeasurable });
 }
 
 function counts(total: number | undefined, bad: number | undefined, start: number, end: number): WindowCounts {
