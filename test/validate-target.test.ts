@@ -141,11 +141,16 @@ describe('validate --target: the live facts of a running service', () => {
     assert.match(r.stdout, /live check: \d+ series scraped from http:\/\/127\.0\.0\.1:\d+\/metrics; `http_request_duration_seconds` has 2 series/);
   });
 
-  it('every threshold and ceiling on a bucket (0.299 is near enough for 300ms): no bucket finding, and the mapped labels are all there', async () => {
+  it('every threshold and ceiling on a bucket: no bucket finding, and the mapped labels are all there; a bucket only near a threshold (within 1%) is a warning about the rules', async () => {
+    const exact = await validateJson(GO_MAPPED, ['--target', `${base}/with-300ms/metrics`]);
+    assert.deepEqual(exact.diagnostics.map((d) => `${d.code}: ${d.message}`), []);
+    assert.equal(exact.code, EXIT.OK);
+
     const text = GO_MAPPED.replace('300ms', '299.5ms');
     const r = await validateJson(text, ['--target', `${base}/with-300ms/metrics`]);
-    assert.deepEqual(r.diagnostics.filter((d) => d.code !== 'SLO_CONTRACT_GAP').map((d) => `${d.code}: ${d.message}`), []);
-    assert.equal(r.code, EXIT.OK);
+    assert.deepEqual(r.diagnostics.map((d) => `${d.severity} ${d.code} ${d.line}:${d.col}`), [`warning SLO_BUCKET_MISSING ${at(text, '299.5ms')}`]);
+    assert.match(r.diagnostics[0].message, /has a bucket near it \(le="0\.3"\), not at it: status and the gate read it as the threshold, but the generated rules select le="0\.2995" exactly and find no series/);
+    assert.equal(r.code, EXIT.OK, 'a warning');
     const live = r.report.liveCheck as { url: string; histogram: { buckets: Array<number | string> } };
     assert.equal(live.url, `${base}/with-300ms/metrics`);
     assert.deepEqual(live.histogram.buckets, [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.3, 0.4, 0.5, 1, '+Inf']);

@@ -54,6 +54,11 @@ function near(le: number, bound: number): boolean {
   return Math.abs(le - bound) <= NEAR * Math.abs(bound) || le === bound;
 }
 
+/** The same bound up to float noise (how the engine and the rules' `le` see it). */
+function exactly(le: number, bound: number): boolean {
+  return le === bound || floatLiteral(le) === floatLiteral(bound);
+}
+
 /** `0.005, 0.01, …, 10, +Inf` */
 function showBuckets(bounds: readonly number[]): string {
   return bounds.map((b) => (b === Infinity ? '+Inf' : floatLiteral(b))).join(', ');
@@ -268,6 +273,19 @@ export function missingBuckets(c: Contract, histName: string, lists: readonly (r
   for (const bound of latencyBounds(c)) {
     const lacking = lists.filter((l) => !l.some((le) => near(le, bound.seconds)));
     if (lacking.length > 0) missing.push({ bound, lacking });
+  }
+  // A bucket near a threshold but not at it: sloctl's own reading is all but exact, the generated
+  // rules are not (they select the bucket by its exact `le`).
+  for (const bound of latencyBounds(c)) {
+    if (bound.kind !== 'threshold' || missing.some((m) => m.bound === bound)) continue;
+    const l = lists.find((x) => !x.some((le) => exactly(le, bound.seconds)));
+    const close = l?.find((le) => near(le, bound.seconds));
+    if (close === undefined) continue;
+    out.push({
+      code: 'SLO_BUCKET_MISSING', severity: 'warning', path: bound.path, at: 'value',
+      message: `${bound.what} is ${formatDuration(bound.seconds * 1000)}, and \`${histName}\` ${source} has a bucket near it (le="${floatLiteral(close)}"), not at it: status and the gate read it as the threshold, but the generated rules select le="${floatLiteral(bound.seconds)}" exactly and find no series`,
+      hint: `make the bucket ${floatLiteral(bound.seconds)}, or the threshold ${formatDuration(close * 1000)}`,
+    });
   }
   if (missing.length === 0) return out;
   const have = missing[0].lacking[0];
