@@ -19,7 +19,7 @@ import type { ScanResult } from '../scan/index.ts';
 import { EXIT, UsageError, type CliContext } from './exit.ts';
 import { checkRoutes } from './validate-routes.ts';
 import { Ownership } from './validate-scope.ts';
-import { checkTargetFlag, liveCheck, type LiveCheck } from './validate-target.ts';
+import type { LiveCheck } from './validate-target.ts';
 
 export const CONTRACT_FILE_NAMES = ['slo.yaml', 'slo.yml'];
 /**
@@ -113,7 +113,7 @@ function oncePerFile(sources: Source[]): Source[] {
 export function register(program: Command, ctx: CliContext): void {
   program
     .command('validate')
-    .description('Check slo.yaml contracts: schema, units, math, and the metrics the code registers.')
+    .description('Check slo.yaml contracts: schema, units, math, the metrics the code registers, and (--target) what the running service exposes.')
     .argument('[files...]', 'contract files, or directories to search for slo.yaml (default: ./slo.yaml)')
     .option('--format <format>', 'output format: text or json', 'text')
     .option('--project <dir>', 'check that the TypeScript/JavaScript sources under DIR register every metric the contract reads')
@@ -130,7 +130,8 @@ export function register(program: Command, ctx: CliContext): void {
       }
       if (opts.allowRemote && opts.target === undefined) throw new UsageError('--allow-remote applies to --target only');
       // A bad --target URL is a usage error before anything is read.
-      if (opts.target !== undefined) checkTargetFlag(opts.target, opts.allowRemote === true);
+      // (The scraper, undici with it, loads only with --target: the pre-commit hook never needs it.)
+      if (opts.target !== undefined) (await import('./validate-target.ts')).checkTargetFlag(opts.target, opts.allowRemote === true);
       const sources = opts.staged ? stagedSources(ctx.cwd, files) : readSources(ctx.cwd, files);
       ctx.exitCode = await validateSources(sources, opts, ctx);
     });
@@ -268,6 +269,7 @@ async function validateSources(sources: Source[], opts: ValidateOptions, ctx: Cl
     if (sources.length !== 1) throw new UsageError(`--target checks one running service against one contract: name one contract file (got ${sources.length})`);
     const l = loaded[0];
     if (l.contract) {
+      const { liveCheck } = await import('./validate-target.ts');
       live = await liveCheck(l, { target: opts.target, allowRemote: opts.allowRemote === true });
       diagnostics.push(...live.diagnostics);
       notes.push(...liveSummary(live));
