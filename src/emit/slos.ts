@@ -4,7 +4,14 @@
 // One plan feeds both emitters, so the dashboard reads exactly the series the rules record.
 //
 // SLOs covered: every latency objective, the errors objective, the availability objective (the
-// SDK's composite gauge) and every custom SLI. Throughput is not a ratio and has no budget.
+// SDK's composite gauge; for a contract that maps labels, the gauge or else the composite from its
+// parts) and every custom SLI. Throughput is not a ratio and has no budget.
+//
+// Every selector reads the contract's label mapping (src/contract/label-map.ts), as the embedded
+// engine does: the route and method labels (methods in any case when mapped, promhttp writes
+// "post"), and each error class as its matchers (`error_class="server"` from the SDK, or
+// `code=~"5.."` minus the earlier classes' codes when classes are derived from a status label).
+// Without `metrics.labels` the rules are exactly the SDK's.
 import { checkPromql, WINDOW_PLACEHOLDER } from '../contract/promql.ts';
 import { classSelectors, exceptRoutesMatchScope, labelMap, routesMatchScope, type LabelMap, type LabelMatch } from '../contract/label-map.ts';
 import { HTTP_ROLES } from '../contract/metric-names.ts';

@@ -11,6 +11,9 @@
 //   contract's error classes that are not `good` and weigh more than 0. A class the contract does
 //   not name (and `none`, the SDK's label for a good request) adds nothing, as in the rules, and is
 //   reported so the user sees it;
+// - labels: the route, method and error-class labels are the contract's mapping (`metrics.labels`,
+//   src/contract/label-map.ts): the SDK's names by default; with a mapping, methods match in any
+//   case and error classes may be derived from a status label (`code="503"`), first class wins;
 // - availability: the SDK's composite gauge averaged over time (the rules' avg_over_time); when a
 //   target does not export it, the composite is computed per scrape from its parts where they are
 //   known (see embedded.ts);
