@@ -245,6 +245,31 @@ objectives:
     assert.match(stray.stderr, /--allow-remote applies to --target only/);
   });
 
+  it('OpenTelemetry\'s exporter: the request count is the histogram\'s _count, read as the counter it is (no type finding), labels mapped', () => {
+    const text = `apiVersion: sloctl/v1
+service: { name: orders, runtime: go }
+routes:
+  - { name: orders, method: POST, path: /orders }
+metrics:
+  requestDuration: http_server_request_duration_seconds
+  requests: http_server_request_duration_seconds_count
+  labels: { route: http_route, method: http_request_method, status: http_response_status_code }
+objectives:
+  latency:
+    - { name: api, threshold: 250ms, objective: 99% }
+  errors: { objective: 99% }
+`;
+    const loaded = parseContract(text, 'slo.yaml');
+    assert.ok(loaded.contract, JSON.stringify(loaded.diagnostics));
+    const labels = 'http_request_method="POST",http_response_status_code="201",http_route="/orders"';
+    const body = ['# TYPE http_server_request_duration_seconds histogram', ...DEF_BUCKETS.map((le, i) => `http_server_request_duration_seconds_bucket{${labels},le="${le}"} ${i}`), `http_server_request_duration_seconds_count{${labels}} 11`, `http_server_request_duration_seconds_sum{${labels}} 1`].join('\n');
+    const series: LiveSeries[] = parseExposition(`${body}\n`).families.flatMap((f) => f.samples.map((x) => ({ name: x.name, labels: x.labels, type: f.type })));
+    assert.deepEqual(checkLiveFacts(loaded.contract, series, 'http://127.0.0.1:1/metrics').findings.map((f) => `${f.code}: ${f.message}`), []);
+    // The same exposition read as a gauge would be a type finding: the check does look at types.
+    const asGauge = series.map((x) => (x.name.endsWith('_count') ? { ...x, type: 'gauge' } : x));
+    assert.deepEqual(checkLiveFacts(loaded.contract, asGauge, 'http://127.0.0.1:1/metrics').findings.map((f) => f.code), ['SLO_METRIC_TYPE']);
+  });
+
   it('errors derived from a status label: a class with no status list is a warning naming it', () => {
     const text = `apiVersion: sloctl/v1
 service: { name: orders, runtime: go }

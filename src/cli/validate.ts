@@ -362,7 +362,9 @@ function codeCheck(loaded: LoadedContract[], scans: Scan[], strict: boolean, cwd
         continue;
       }
       readNames.add(found.name);
-      if (need.type && found.type !== 'untyped' && found.type !== need.type) {
+      // A histogram's or summary's `_count` series is a counter: reading it as one is right.
+      const countOf = need.type === 'counter' && need.name === `${found.name}_count` && (found.type === 'histogram' || found.type === 'summary');
+      if (need.type && found.type !== 'untyped' && found.type !== need.type && !countOf) {
         out.push({ file: l.file, ...pos, severity: 'error', code: 'SLO_METRIC_TYPE', message: `${need.why} reads \`${need.name}\` as a ${need.type}, but the code registers it as a ${found.type}`, path: need.path, related: [{ file: found.file, line: found.line, col: found.col, message: `registered here (${found.via})` }] });
       }
       // The latency histogram's buckets, where the code states them (client_golang's HistogramOpts): one at every threshold.

@@ -146,7 +146,9 @@ export function checkLiveFacts(c: Contract, series: readonly LiveSeries[], url: 
     const shown = shownAs(need, e);
     if (shown) {
       const type = e.types.get(shown);
-      if (need.type && type && type !== need.type && type !== 'untyped' && type !== 'unknown') {
+      // A histogram's or summary's `_count` is a counter (OpenTelemetry has no separate request counter).
+      const countOf = need.type === 'counter' && /_count$/.test(shown) && (type === 'histogram' || type === 'summary');
+      if (need.type && type && type !== need.type && type !== 'untyped' && type !== 'unknown' && !countOf) {
         out.push({ code: 'SLO_METRIC_TYPE', severity: 'error', path: need.path, at: need.at, message: `${need.why} reads \`${need.name}\` as a ${need.type}, but ${where} exposes it as a ${type}`, hint: need.role ? `map the role to a ${need.type}: \`metrics: { ${need.role}: <name> }\`` : undefined });
       }
       continue;
