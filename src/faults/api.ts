@@ -22,6 +22,7 @@ import type { AddressInfo } from 'node:net';
 import { isLoopbackHost } from '../observe/scraper.ts';
 import { FaultApiError } from './errors.ts';
 import type { FaultProxies } from './proxies.ts';
+import type { ToxicSpec } from './proxy.ts';
 
 const MAX_BODY = 1 << 20;
 
@@ -103,11 +104,11 @@ async function handle(proxies: FaultProxies, version: string, req: IncomingMessa
   } else if (parts.length === 3) {
     const proxy = proxies.get(parts[1]);
     if (method === 'GET') return sendJson(res, 200, proxy.toxics().map((t) => t.toJSON()));
-    if (method === 'POST') return sendJson(res, 200, proxy.addToxic(await readJson(req)).toJSON());
+    if (method === 'POST') return sendJson(res, 200, proxy.addToxic((await readJson(req)) as ToxicSpec).toJSON());
   } else {
     const proxy = proxies.get(parts[1]);
     if (method === 'GET') return sendJson(res, 200, proxy.toxic(parts[3]).toJSON());
-    if (update) return sendJson(res, 200, proxy.updateToxic(parts[3], await readJson(req)).toJSON());
+    if (update) return sendJson(res, 200, proxy.updateToxic(parts[3], (await readJson(req)) as never).toJSON());
     if (method === 'DELETE') {
       proxy.removeToxic(parts[3]);
       return sendEmpty(res);

@@ -8,7 +8,7 @@
 //   payments.removeToxic('latency_downstream');
 //   await proxies.close();                                                  // every proxy, every fault, gone
 export { FaultProxies, type FaultProxiesOptions, type ProxySpec } from './proxies.ts';
-export { FaultProxy, type ProxyJson, type ProxyOptions } from './proxy.ts';
+export { FaultProxy, type ProxyJson, type ProxyOptions, type ToxicSpec } from './proxy.ts';
 export { startControlServer, type ControlServer, type ControlServerOptions } from './api.ts';
 export { FaultApiError } from './errors.ts';
 export { TOXIC_TYPES } from './toxic-types.ts';

@@ -16,6 +16,18 @@ export interface ProxyJson {
   toxics: ToxicJson[];
 }
 
+/** A toxic to add (toxiproxy's JSON); checked at run time, every field but `type` optional. */
+export interface ToxicSpec {
+  /** Default `${type}_${stream}`. */
+  name?: string;
+  type: 'latency' | 'bandwidth' | 'slow_close' | 'timeout' | 'reset_peer' | 'limit_data' | 'slicer' | 'http_error' | 'http_abort';
+  /** Default downstream (upstream for the http_* toxics). */
+  stream?: Stream;
+  /** Share of connections (of requests for http_*) it acts on, 0..1; default 1. */
+  toxicity?: number;
+  attributes?: Record<string, unknown>;
+}
+
 export interface ProxyOptions {
   name: string;
   /** "127.0.0.1:0" (the default) for any free port. */
@@ -105,8 +117,10 @@ export class FaultProxy {
     if (enable) await this.enable();
   }
 
+  /** The toxics, upstream ones first, each stream in the order added (toxiproxy's listing order). */
   toxics(): ActiveToxic[] {
-    return [...this.toxicsByName.values()];
+    const all = [...this.toxicsByName.values()];
+    return [...all.filter((t) => t.stream === 'upstream'), ...all.filter((t) => t.stream === 'downstream')];
   }
 
   toxic(name: string): ActiveToxic {
@@ -116,9 +130,9 @@ export class FaultProxy {
   }
 
   /** Adds a toxic (toxiproxy's JSON: {name?, type, stream?, toxicity?, attributes?}); it acts on open connections too. */
-  addToxic(body: unknown): ActiveToxic {
+  addToxic(body: ToxicSpec): ActiveToxic {
     if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badField('(body)', 'a JSON object {type, stream, toxicity, attributes}', body);
-    const b = body as Record<string, unknown>;
+    const b = body as unknown as Record<string, unknown>;
     const kind = typeof b.type === 'string' ? TOXIC_TYPES.get(b.type) : undefined;
     if (!kind) throw new FaultApiError(`invalid toxic type: type: expected one of ${[...TOXIC_TYPES.keys()].join(', ')}, got ${JSON.stringify(b.type ?? null)}`, 400);
     const stream = b.stream ?? (kind.http ? 'upstream' : 'downstream');
@@ -137,7 +151,7 @@ export class FaultProxy {
   }
 
   /** Updates a toxic's attributes and toxicity (the others keep their values). */
-  updateToxic(name: string, body: unknown): ActiveToxic {
+  updateToxic(name: string, body: { toxicity?: number; attributes?: Record<string, unknown> }): ActiveToxic {
     const toxic = this.toxic(name);
     if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badField('(body)', 'a JSON object {attributes, toxicity}', body);
     const b = body as Record<string, unknown>;
@@ -166,8 +180,10 @@ export class FaultProxy {
   }
 
   private split(): void {
-    this.tcpList = this.toxics().filter((t) => !t.kind.http);
-    this.httpList = this.toxics().filter((t) => t.kind.http);
+    // In the order added: the order of each stream's chain, and of the HTTP toxics' judging.
+    const all = [...this.toxicsByName.values()];
+    this.tcpList = all.filter((t) => !t.kind.http);
+    this.httpList = all.filter((t) => t.kind.http);
   }
 
   private accept(socket: Socket): void {
