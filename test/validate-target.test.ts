@@ -175,6 +175,22 @@ describe('validate --target: the live facts of a running service', () => {
     assert.equal(r.code, EXIT.FAILED);
   });
 
+  it('the SDK\'s metric names on a promhttp service: each missing role names the exposed metric to map it to', async () => {
+    const text = `apiVersion: sloctl/v1
+service: { name: orders, runtime: go }
+objectives:
+  latency:
+    - { name: api, threshold: 250ms, objective: 99% }
+  errors: { objective: 99% }
+`;
+    const r = await validateJson(text, ['--target', base]);
+    const missing = r.diagnostics.filter((d) => d.code === 'SLO_METRIC_NOT_EXPOSED');
+    assert.deepEqual(missing.map((d) => [/`([^`]+)`/.exec(d.message)![1], `${d.line}:${d.col}`]), [['http_server_request_duration_seconds', at(text, 'latency:')], ['http_server_requests_total', at(text, 'errors:')]]);
+    assert.match(missing[0].message, /a labelled metric shows series only after its first observation/);
+    assert.match(missing[0].hint!, new RegExp(`^${base}/metrics exposes \`http_request_duration_seconds\`: if that is it, map it with \`metrics: \\{ requestDuration: http_request_duration_seconds \\}\`; otherwise register it with client_golang`));
+    assert.match(missing[1].hint!, /exposes `http_requests_total`: if that is it, map it with `metrics: \{ requests: http_requests_total \}`/);
+  });
+
   it('a metric the service does not expose: client_golang\'s way for a Go contract, the SDK\'s and prom-client\'s for a Node one', async () => {
     const go = `${GO_MAPPED.replace(', p99: 400ms', '').replace('300ms', '250ms')}  concurrency:\n    inFlight: { warn: 50, critical: 100 }\n    goroutines: { warn: 500, critical: 1000 }\n    capture: none\n`;
     const g = await validateJson(go, ['--target', base]);

@@ -165,7 +165,7 @@ export function checkLiveFacts(c: Contract, series: readonly LiveSeries[], url: 
     const register = registrationHint(c, need);
     const hint = need.role
       ? alike.length > 0
-        ? `${where} exposes ${alike.map((n) => `\`${n}\``).join(', ')}: if that is it, map it with \`metrics: { ${need.role}: ${alike[0]} }\`; otherwise ${register}`
+        ? `${where} exposes ${alike.map((n) => `\`${n}\``).join(', ')}: if ${alike.length > 1 ? 'one of them' : 'that'} is it, map it with \`metrics: { ${need.role}: ${alike[0]} }\`; otherwise ${register}`
         : `${register}; or map the role to the metric the service has: \`metrics: { ${need.role}: <name> }\``
       : `${register}, or fix the metric name in the query`;
     out.push({ code: 'SLO_METRIC_NOT_EXPOSED', severity: 'error', path: need.path, at: need.at, message: `${need.why} reads ${kind}\`${need.name}\`, which ${where} does not expose${lazy}`, hint });
