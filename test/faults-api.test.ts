@@ -121,6 +121,25 @@ describe('control API (toxiproxy-compatible)', () => {
   });
 });
 
+describe('control API with a token', () => {
+  it('refuses a request without the token or with a wrong one (401), answers with it', async () => {
+    const guarded = await startControlServer(new FaultProxies(), { port: 0, token: 's3cret' });
+    try {
+      const get = (auth?: string) => fetch(`${guarded.url}/proxies`, { headers: auth ? { Authorization: auth } : {} });
+      const none = await get();
+      assert.equal(none.status, 401);
+      assert.match(((await none.json()) as { error: string }).error, /Authorization: Bearer/);
+      assert.equal((await get('Bearer wrong')).status, 401);
+      assert.equal((await get('s3cret')).status, 401);
+      const ok = await get('Bearer s3cret');
+      assert.equal(ok.status, 200);
+      assert.deepEqual(await ok.json(), {});
+    } finally {
+      await guarded.close();
+    }
+  });
+});
+
 describe('toxiproxy-node-client against `sloctl faults serve`', () => {
   let child: ChildProcess;
   let url: string;

@@ -24,7 +24,8 @@ export function register(program: Command, ctx: CliContext): void {
     .command('serve')
     .description(
       'Run the fault proxy with its control API (toxiproxy\'s HTTP API: /proxies, /proxies/NAME/toxics, /reset, /populate, /version). ' +
-        `Toxic types: ${[...TOXIC_TYPES.keys()].join(', ')}. Listens on loopback only; runs until Ctrl-C or SIGTERM, which remove every fault.`,
+        `Toxic types: ${[...TOXIC_TYPES.keys()].join(', ')}. Listens on loopback only; runs until Ctrl-C or SIGTERM, which remove every fault. ` +
+        'With SLOCTL_FAULTS_TOKEN set, every API request must send `Authorization: Bearer $SLOCTL_FAULTS_TOKEN` (toxiproxy clients send none, so it is off by default).',
     )
     .option('--host <address>', 'loopback address of the control API', '127.0.0.1')
     .option('--port <port>', 'port of the control API (toxiproxy\'s default; 0 for any free port, printed)', '8474')
@@ -49,11 +50,12 @@ async function serve(flags: ServeFlags, ctx: CliContext): Promise<void> {
       throw new UsageError(`--config ${flags.config}: ${(e as Error).message}`);
     }
   }
+  const token = process.env.SLOCTL_FAULTS_TOKEN || undefined;
   const proxies = new FaultProxies({ seed, allowRemote: flags.allowRemote === true });
   let server;
   try {
     if (config !== undefined) await proxies.populate(config);
-    server = await startControlServer(proxies, { host: flags.host, port, version: version() });
+    server = await startControlServer(proxies, { host: flags.host, port, version: version(), token });
   } catch (e) {
     await proxies.close();
     if (e instanceof FaultApiError) throw new UsageError(`--config ${flags.config}: ${e.message}`);
@@ -61,7 +63,7 @@ async function serve(flags: ServeFlags, ctx: CliContext): Promise<void> {
     if (err.code === 'EADDRINUSE') throw new UsageError(`--port ${port}: ${flags.host}:${port} is in use (a toxiproxy running?); pass another --port, or --port 0 for any free one`);
     throw e;
   }
-  ctx.stdout(`sloctl faults: control API on ${server.url} (toxiproxy-compatible, seed ${seed})\n`);
+  ctx.stdout(`sloctl faults: control API on ${server.url} (toxiproxy-compatible, seed ${seed}${token ? ', token required: SLOCTL_FAULTS_TOKEN' : ''})\n`);
   for (const p of proxies.list()) ctx.stdout(`sloctl faults: proxy ${p.name} listening on ${p.listen} -> ${p.upstream}\n`);
 
   await new Promise<void>((done) => {

@@ -2,7 +2,9 @@
 // JSON shapes and status codes (201 created, 204 deleted, 400 bad body, 404 not found, 409
 // exists; errors as {"error": "...", "status": N}), so toxiproxy-node-client and the like work
 // against `sloctl faults serve`. Loopback only. Like toxiproxy, it refuses browsers (a page could
-// otherwise POST toxics to it).
+// otherwise POST toxics to it). With a token (`sloctl faults serve` reads SLOCTL_FAULTS_TOKEN),
+// every request must carry `Authorization: Bearer TOKEN` (compared in constant time); toxiproxy's
+// clients send no such header, so the token is opt-in.
 //
 //   GET    /version                          {"version": "..."}
 //   GET    /proxies                          {name: proxy, ...}
@@ -18,6 +20,7 @@
 //   DELETE /proxies/{name}/toxics/{toxic}                                               -> 204
 //   POST   /reset                            every proxy enabled, every toxic removed   -> 204
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { isLoopbackHost } from '../observe/scraper.ts';
 import { FaultApiError } from './errors.ts';
@@ -33,6 +36,8 @@ export interface ControlServerOptions {
   port?: number;
   /** What GET /version answers. */
   version?: string;
+  /** When set, every request must send `Authorization: Bearer <token>`. */
+  token?: string;
 }
 
 export interface ControlServer {
@@ -48,6 +53,9 @@ export async function startControlServer(proxies: FaultProxies, options: Control
   if (!isLoopbackHost(host)) throw new FaultApiError(`the control API listens on loopback only, not ${JSON.stringify(host)}`, 400);
   const version = options.version ?? 'sloctl';
   const server: Server = createServer((req, res) => {
+    if (options.token !== undefined && !authorized(req, options.token)) {
+      return sendError(res, new FaultApiError('missing or wrong token: this fault server requires `Authorization: Bearer <token>` (the SLOCTL_FAULTS_TOKEN it was started with)', 401));
+    }
     handle(proxies, version, req, res).catch((e: unknown) => sendError(res, e));
   });
   await new Promise<void>((resolve, reject) => {
@@ -115,6 +123,14 @@ async function handle(proxies: FaultProxies, version: string, req: IncomingMessa
     }
   }
   return sendError(res, new FaultApiError(`method not allowed: ${method} ${path}`, 405));
+}
+
+/** Constant-time comparison of the bearer token (hashed first, so lengths never differ). */
+function authorized(req: IncomingMessage, token: string): boolean {
+  const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
+  if (!m) return false;
+  const digest = (s: string) => createHash('sha256').update(s).digest();
+  return timingSafeEqual(digest(m[1]), digest(token));
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {

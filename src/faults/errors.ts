@@ -7,7 +7,7 @@ export class FaultApiError extends Error {
   constructor(
     message: string,
     /** The HTTP status toxiproxy uses for this error. */
-    readonly status: 400 | 403 | 404 | 405 | 409 | 413 | 500,
+    readonly status: 400 | 401 | 403 | 404 | 405 | 409 | 413 | 500,
   ) {
     super(message);
   }
