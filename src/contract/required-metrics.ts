@@ -71,7 +71,9 @@ export function requiredMetrics(c: Contract): RequiredMetric[] {
   o.drift?.signals.forEach((s, i) => {
     const path = ['objectives', 'drift', 'signals', i, 'signal'];
     const role: Role | undefined = ({ latency: 'requestDuration', errors: 'requests', eventLoopDelay: 'eventLoopDelay', eventLoopUtilization: 'eventLoopUtilization', heap: 'heapUsed', inFlight: 'inFlight' } as const)[s.signal];
-    if (role) need(role, path, `the ${s.signal} drift signal`);
+    // A Node-only signal on a Go service reads nothing (semantic.ts warns about it), so needs nothing.
+    const nodeOnly = role === 'eventLoopDelay' || role === 'eventLoopUtilization';
+    if (role && !(nodeOnly && c.service.runtime === 'go')) need(role, path, `the ${s.signal} drift signal`);
   });
   c.slis.forEach((s, i) => {
     const queries: Array<[PathSegment[], string | undefined, string]> = [
