@@ -219,11 +219,22 @@ func seen(chain []error, e error) bool {
 		return false
 	}
 	for _, c := range chain {
-		if reflect.TypeOf(c) == t && c == e {
+		if reflect.TypeOf(c) == t && equal(c, e) {
 			return true
 		}
 	}
 	return false
+}
+
+// equal is c == e, false where == panics (a comparable struct holding an uncomparable value in
+// an interface field).
+func equal(c, e error) (eq bool) {
+	defer func() {
+		if recover() != nil {
+			eq = false
+		}
+	}()
+	return c == e
 }
 
 // TypeNames are the names an error matches a class's `errors` by: its type name ("TimeoutError",

@@ -51,6 +51,11 @@ type statusErr int
 func (s statusErr) Error() string   { return "status" }
 func (s statusErr) StatusCode() int { return int(s) }
 
+type valueErr struct{ v interface{} }
+
+func (e valueErr) Error() string { return fmt.Sprint(e.v) }
+func (e valueErr) Unwrap() error { return valueErr{v: e.v} } // a chain of equal values: stops at MaxChain
+
 type timeoutErr struct{}
 
 func (timeoutErr) Error() string   { return "i/o timeout" }
@@ -92,6 +97,11 @@ func TestClassifier(t *testing.T) {
 	}
 	if got := k.classes[k.aborted].Class; got != "transient" {
 		t.Errorf("an abandoned request (AbortError, ECONNRESET) is %q, want transient", got)
+	}
+	// A value error holding a slice in an interface field: == would panic; the walk does not.
+	odd := fmt.Errorf("wrapped: %w", valueErr{v: []int{1}})
+	if got := k.ErrorWithStatus(fmt.Errorf("again: %w", odd), 500).Class; got != "server" {
+		t.Errorf("an error holding a slice: %q", got)
 	}
 	// A cycle does not hang, and the chain is bounded.
 	var loop multi
