@@ -33,6 +33,12 @@ type Options struct {
 	// collectors (go_goroutines, go_memstats_*, process_*). Pass
 	// prometheus.DefaultRegisterer.(*prometheus.Registry) to share the default one.
 	Registry *prometheus.Registry
+	// Registerer, when Registry is nil: register the SDK's series there instead (a wrapped or
+	// prefixed registerer, prometheus.DefaultRegisterer); the metrics path then serves Gatherer
+	// (default: the Registerer itself if it is a *prometheus.Registry, else
+	// prometheus.DefaultGatherer).
+	Registerer prometheus.Registerer
+	Gatherer   prometheus.Gatherer
 	// NoRuntimeCollectors leaves the Go and process collectors out of a registry the SDK creates.
 	NoRuntimeCollectors bool
 	// Routes are route templates beyond the contract's, matched against the request path like the
@@ -60,8 +66,10 @@ type Options struct {
 type SDK struct {
 	Contract   *Contract
 	Classifier *Classifier
-	// Registry holds the series; Gatherer is what the metrics path serves.
+	// Registry holds the series (nil when Options.Registerer was given); Gatherer is what the
+	// metrics path serves.
 	Registry *prometheus.Registry
+	Gatherer prometheus.Gatherer
 	// Buckets are the histogram's upper bounds, in seconds.
 	Buckets []float64
 
@@ -120,14 +128,28 @@ func New(c *Contract, opts Options) (*SDK, error) {
 		s.Buckets = append(s.Buckets, ms/1000)
 	}
 
-	reg := opts.Registry
-	if reg == nil {
-		reg = prometheus.NewRegistry()
-		if !opts.NoRuntimeCollectors {
-			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	var reg prometheus.Registerer
+	switch {
+	case opts.Registry != nil:
+		s.Registry, s.Gatherer, reg = opts.Registry, opts.Registry, opts.Registry
+	case opts.Registerer != nil:
+		reg, s.Gatherer = opts.Registerer, opts.Gatherer
+		if r, ok := reg.(*prometheus.Registry); ok {
+			s.Registry = r
+			if s.Gatherer == nil {
+				s.Gatherer = r
+			}
 		}
+		if s.Gatherer == nil {
+			s.Gatherer = prometheus.DefaultGatherer
+		}
+	default:
+		r := prometheus.NewRegistry()
+		if !opts.NoRuntimeCollectors {
+			r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		}
+		s.Registry, s.Gatherer, reg = r, r, r
 	}
-	s.Registry = reg
 	s.duration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: RequestDurationName, Help: helpRequestDuration, Buckets: s.Buckets}, []string{"method", "route", "status_class", "sli_class"})
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: RequestsName, Help: helpRequests}, []string{"method", "route", "status_class", "error_class"})
 	s.weighted = prometheus.NewCounterVec(prometheus.CounterOpts{Name: WeightedRequestsName, Help: helpWeightedRequests}, []string{"method", "route", "sli_class"})
@@ -148,7 +170,7 @@ func New(c *Contract, opts Options) (*SDK, error) {
 			return nil, fmt.Errorf("sloctl: cannot register the SDK's metrics (%v): call sloctl.New once per registry, or pass Options{Registry: prometheus.NewRegistry()}", err)
 		}
 	}
-	s.metrics = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	s.metrics = promhttp.HandlerFor(s.Gatherer, promhttp.HandlerOpts{})
 	return s, nil
 }
 

@@ -288,3 +288,20 @@ func TestMiddleware(t *testing.T) {
 		t.Errorf("draining: %d %v", code, body)
 	}
 }
+
+func TestRegisterer(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	wrapped := prometheus.WrapRegistererWith(prometheus.Labels{"service": "orders"}, reg)
+	sdk, err := New(testContract(t), Options{Registerer: wrapped, Gatherer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	sdk.Middleware(http.NotFoundHandler()).ServeHTTP(rec, httptest.NewRequest("GET", "/orders", nil))
+	if got := value(t, reg, RequestsName, map[string]string{"service": "orders", "route": "/orders", "error_class": "client"}); got != 1 {
+		t.Errorf("on a wrapped registerer: %v", got)
+	}
+	if _, err := New(testContract(t), Options{Registry: reg}); err == nil || !strings.Contains(err.Error(), "once per registry") {
+		t.Errorf("a second SDK on the same registry must be refused, got %v", err)
+	}
+}
