@@ -140,6 +140,31 @@ describe('HTTP toxics through the proxy', () => {
     }
   });
 
+  it('toxics added and removed act on a connection already open (a service\'s pooled connection)', async () => {
+    const proxies = new FaultProxies();
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const p = await proxies.create({ name: 'pooled', upstream: `127.0.0.1:${up.port}` });
+      const connBefore = up.connections;
+      const get = () => timedRequest(p.port, { agent });
+      assert.equal((await get()).status, 200);
+      p.addToxic({ type: 'http_error', name: 'e', attributes: { status: 500 } });
+      assert.equal((await get()).status, 500);
+      p.removeToxic('e');
+      p.addToxic({ type: 'latency', name: 'l', attributes: { latency: 150 } });
+      const slow = await get();
+      assert.equal(slow.status, 200);
+      assert.ok(slow.ms >= 140, `latency added mid-connection: ${slow.ms.toFixed(1)} ms`);
+      p.removeToxic('l');
+      const fast = await get();
+      assert.ok(fast.ms < 100, `after removing it: ${fast.ms.toFixed(1)} ms`);
+      assert.equal(up.connections - connBefore, 1, 'all of it on one pooled connection');
+    } finally {
+      agent.destroy();
+      await proxies.close();
+    }
+  });
+
   it('http_abort: the client sees a socket error mid-request and the upstream never sees the request', async () => {
     const proxies = new FaultProxies();
     try {
