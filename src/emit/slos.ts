@@ -250,7 +250,8 @@ function latencyPlan(c: Contract, o: LatencyObjective, base: string | undefined)
         },
       }
       : {}),
-    lastInterval: (r) => `((${total('irate', r)} - ${good('irate', r)}) <= bool ${num(+(1 - o.objective).toPrecision(12))} * ${total('irate', r)})`,
+    // A threshold without its bucket makes the interval unknown (no sample), as in embedded.ts.
+    lastInterval: (r) => `((${total('irate', r)} - ${good('irate', r)}) <= bool ${num(+(1 - o.objective).toPrecision(12))} * ${total('irate', r)} unless on() (${noBucket.join(' or ')}))`,
   };
 }
 

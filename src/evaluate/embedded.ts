@@ -269,10 +269,11 @@ export class EmbeddedEvaluator {
       informed = true;
       const inc = s.lastIncrease;
       total += inc;
-      for (const k of Object.keys(s.labels)) st.session.labelNames.add(k);
       const value = s.labels[src.label];
       if (value === undefined || value === '') {
         st.session.seriesWithoutClass++;
+        // The label names the series do carry, for the hint (which one holds the status code).
+        for (const k of Object.keys(s.labels)) st.session.labelNames.add(k);
         continue;
       }
       st.session.seriesWithLabel++;
