@@ -165,6 +165,11 @@ describe('the gate\'s service view of promhttp-labelled series', () => {
     assert.match(alone.reason, /^no weighted success measured by the client, and the service side is INCONCLUSIVE/);
   });
 
+  it('`metrics.labels` with the route only: errors are read from error_class, and the fix names `code`', async () => {
+    const { view } = await watched(contract('{ route: handler }'));
+    assert.match(view.errorsUnseen!, /has no `error_class` label .*: `metrics.labels` names no status or errorClass label, so errors are read from `error_class`; its status code is in `code` \(`metrics: \{ labels: \{ status: code \} \}`\)$/);
+  });
+
   it('a class a status label cannot show (errors: only) is named in the errors verdict: only the client counts it', async () => {
     const c = contract('{ route: handler, status: code }', '300ms', '  - { name: timeout, weight: 1, errors: [TimeoutError] }\n');
     const { watch, view } = await watched(c);

@@ -72,6 +72,8 @@ export class ServiceWatch {
   private readonly names: { heap: string; rss: string; requests: string; weighted: string; dependencyUp: string; duration: string };
   private readonly critical: string[];
   private readonly labels: LabelMap;
+  /** The contract's `metrics.labels` names the status or error-class label itself. */
+  private readonly namesErrorLabel: boolean;
   private readonly selectors: ClassSelector[];
   private timer: NodeJS.Timeout | undefined;
   private readonly opts: ServiceWatchOptions;
@@ -102,6 +104,7 @@ export class ServiceWatch {
     };
     this.critical = contract.dependencies.filter((d) => d.critical).map((d) => d.name);
     this.labels = labelMap(contract);
+    this.namesErrorLabel = contract.metrics?.labels?.status !== undefined || contract.metrics?.labels?.errorClass !== undefined;
     this.selectors = classSelectors(contract);
     this.concurrency = concurrencyReads(contract);
   }
@@ -218,9 +221,11 @@ export class ServiceWatch {
           : `${what}: give the counter a status-code label and map it in slo.yaml (\`metrics: { labels: { status: <label> } }\`), or export \`error_class\` (sloctl's SDK does)`;
       }
       const key = m.errors.from === 'status' ? 'status' : 'errorClass';
+      // `metrics.labels` without status or errorClass reads the SDK's error_class: say so, not "the contract maps".
+      const maps = this.namesErrorLabel ? `the contract maps \`metrics.labels.${key}: ${label}\`` : `\`metrics.labels\` names no status or errorClass label, so errors are read from \`${label}\``;
       return statusLike !== undefined && statusLike !== label
-        ? `${what}: the contract maps \`metrics.labels.${key}: ${label}\`; its status code is in \`${statusLike}\` (\`metrics: { labels: { status: ${statusLike} } }\`)`
-        : `${what}: the contract maps \`metrics.labels.${key}: ${label}\`; name the label that carries the status code, or add it to the instrumentation (client_golang: a "code" label in the CounterVec's label names, which promhttp.InstrumentHandlerCounter fills)`;
+        ? `${what}: ${maps}; its status code is in \`${statusLike}\` (\`metrics: { labels: { status: ${statusLike} } }\`)`
+        : `${what}: ${maps}; name the label that carries the status code, or add it to the instrumentation (client_golang: a "code" label in the CounterVec's label names, which promhttp.InstrumentHandlerCounter fills)`;
     }
     if (m.errors.from === 'status' && !this.selectors.some((k) => k.matchers !== undefined && !k.good && k.weight > 0)) {
       return `no error class of the contract that counts (not good, weight above 0) has \`status:\`, so none can be derived from the status label \`${label}\`: give errorClasses[].status (e.g. server: { status: ["5xx"] })`;
