@@ -245,7 +245,9 @@ export function missingBuckets(ev: readonly RouteEvidence[], o: LatencyObjective
     const s = sampleOf(e, 'service');
     if (!s || !covers(o, e)) continue;
     const t = e.route?.latency ?? o.threshold;
-    if (!s.exactAt(t)) out.push({ route: e.label, thresholdMs: t, bounds: s.bounds ?? [] });
+    // No histogram series for the route at all (a counter alone): nothing to say about its buckets.
+    if (!s.bounds || s.bounds.length === 0) continue;
+    if (!s.exactAt(t)) out.push({ route: e.label, thresholdMs: t, bounds: s.bounds });
   }
   return out;
 }
@@ -264,8 +266,7 @@ export function missingBucketsText(missing: readonly MissingBucket[], histogram:
   return [...byBounds.values()]
     .map((group) => {
       const add = [...new Set(group.map((m) => m.thresholdMs / 1000))].sort((a, b) => a - b).map(sec);
-      const present = group[0].bounds.length > 0 ? `has buckets at ${group[0].bounds.map(sec).join(', ')} (seconds)` : 'has no finite bucket';
-      return `${group.map((m) => `${m.route} at ${ms(m.thresholdMs)}`).join(', ')}: the service's histogram ${histogram} ${present} and none at ${add.join(' or ')}, so its share within the threshold would be a guess: add ${add.join(', ')} to its buckets`;
+      return `${group.map((m) => `${m.route} at ${ms(m.thresholdMs)}`).join(', ')}: the service's histogram ${histogram} has buckets at ${group[0].bounds.map(sec).join(', ')} (seconds) and none at ${add.join(' or ')}, so its share within the threshold would be a guess: add ${add.join(', ')} to its buckets`;
     })
     .join('; ');
 }
