@@ -209,6 +209,9 @@ async function evaluateOne(def: SloDefinition, p: SloPlan, at: number, ask: Ask,
   }
 
   if (useRecorded && usedRaw) notes.push('some recorded series were missing (rules not loaded, or not evaluated yet): those numbers were computed from the raw series');
+  if (def.kind === 'availability' && p.slice && (!recordingRules || usedRaw)) {
+    notes.push(`availability is recorded by the rules of \`sloctl generate prometheus\` (${p.slice.record}: the gauge, or the composite from its parts), which this Prometheus has not recorded: load the rules to read it`);
+  }
   if (!recordingRules) notes.push('the recording rules of `sloctl generate prometheus` are not loaded in this Prometheus: every number was computed from the raw series');
   if (calendar) notes.push('a calendar window: read from the raw series over its real span (the rules approximate it with a rolling window)');
 
