@@ -67,7 +67,7 @@ async function promhttpService(buckets: number[]) {
   };
 }
 
-const contractText = (labels: string) => `apiVersion: sloctl/v1
+const contractText = (labels: string, extra = '') => `apiVersion: sloctl/v1
 service: { name: orders-go, runtime: go }
 window: 1h
 bucket: 1m
@@ -83,7 +83,7 @@ objectives:
   latency:
     - { name: api-latency, threshold: 200ms, objective: 95%, percentiles: { p99: 400ms } }
   errors: { objective: 99% }
-`;
+${extra}`;
 
 describe('sloctl status --prometheus on promhttp series', () => {
   let prom: PrometheusServer | undefined;
@@ -109,7 +109,7 @@ describe('sloctl status --prometheus on promhttp series', () => {
       ].join('\n'),
     });
     dir = mkdtempSync(join(tmpdir(), 'sloctl-status-promhttp-'));
-    writeFileSync(join(dir, 'mapped.yaml'), contractText('{ route: handler, method: method, status: code }'));
+    writeFileSync(join(dir, 'mapped.yaml'), contractText('{ route: handler, method: method, status: code }', '  availability: { objective: 90% }\n'));
     writeFileSync(join(dir, 'unmapped.yaml'), contractText('{ route: handler }'));
     // Wait (on a condition) until Prometheus holds at least four scrapes of both.
     const deadline = Date.now() + 30_000;
@@ -140,6 +140,9 @@ describe('sloctl status --prometheus on promhttp series', () => {
     // p99 lands in (0.2, 0.25]: below the 400ms ceiling, which has no bucket (between 0.3 and 0.5).
     const p99 = by['api-latency'].percentiles[0];
     assert.deepEqual(p99.interpolated, { below: 0.3, above: 0.5, undecided: false });
+    // No gauge and no rules loaded: availability is unknown, and says where it would come from.
+    assert.equal(by.availability.state, 'unknown');
+    assert.ok(by.availability.notes.some((n: string) => /sloctl:availability:ratio: the gauge, or the composite from its parts.*load the rules/.test(n)), by.availability.notes.join('\n'));
     const table = await runCli(['status', 'mapped.yaml', '--prometheus', prom!.url, '--selector', 'job="go-ok"'], dir);
     assert.equal(table.code, EXIT.FAILED, table.stderr);
     assert.match(table.stdout, /api-latency p99 .* OK, interpolated between le=0\.3 and le=0\.5 \(add a bucket at le=0\.4\)/);
