@@ -60,7 +60,7 @@ export class BadTotalWindow {
 type Role =
   | { role: 'bucket'; group: number; le: number }
   | { role: 'count' }
-  | { role: 'requests' }
+  | { role: 'requests'; value: string | undefined; cls: string | undefined }
   | { role: 'gauge' }
   | { role: 'dependency'; name: string };
 
@@ -140,7 +140,12 @@ function classifier(def: SloDefinition): (s: Series) => Role | null {
   }
   if (src.kind === 'errors') {
     const inScope = scopeTest(src.scope);
-    return (s) => (s.name === src.metric && inScope(s.labels) ? { role: 'requests' } : null);
+    // The class is decided once per series (its labels never change): label-map.ts's matchers.
+    return (s) => {
+      if (s.name !== src.metric || !inScope(s.labels)) return null;
+      const value = s.labels[src.label];
+      return { role: 'requests', value: value === '' ? undefined : value, cls: value === undefined || value === '' ? undefined : classOf(src.selectors, s.labels) };
+    };
   }
   if (src.kind === 'availability') {
     return (s) => {
@@ -265,12 +270,13 @@ export class EmbeddedEvaluator {
     let bad = 0;
     let informed = false;
     for (const s of result.updated) {
-      if (st.classify(s) === null || s.length < 2) continue;
+      const r = st.classify(s);
+      if (r === null || r.role !== 'requests' || s.length < 2) continue;
       informed = true;
       const inc = s.lastIncrease;
       total += inc;
-      const value = s.labels[src.label];
-      if (value === undefined || value === '') {
+      const value = r.value;
+      if (value === undefined) {
         st.session.seriesWithoutClass++;
         // The label names the series do carry, for the hint (which one holds the status code).
         for (const k of Object.keys(s.labels)) st.session.labelNames.add(k);
@@ -279,7 +285,7 @@ export class EmbeddedEvaluator {
       st.session.seriesWithLabel++;
       // The class from the contract's mapping (label-map.ts): the error-class label itself, or the
       // status label through errorClasses[].status, first class wins: exactly the rules' matchers.
-      const cls = classOf(src.selectors, s.labels);
+      const cls = r.cls;
       const w = cls === undefined ? undefined : src.weights.get(cls);
       if (cls !== undefined && w !== undefined) {
         bad += inc * w;
