@@ -186,7 +186,7 @@ describe('four readers of a promhttp-only Go service agree: gate service view, s
   it('latency: POST /orders at its own 300 ms in all four (about 100% good; about 75% if judged at the 200 ms default)', (t) => {
     if (skip) return t.skip(skip);
     t.diagnostic(`POST /orders in Prometheus: ${show(got.postWithin!.default)} within 200 ms, ${show(got.postWithin!.own)} within 300 ms`);
-    assert.ok(got.postWithin!.default < 0.05 && got.postWithin!.own > 0.99, JSON.stringify(got.postWithin));
+    assert.ok(got.postWithin!.default < 0.05 && got.postWithin!.own > 0.95, JSON.stringify(got.postWithin));
     const r = readings('api', 'latency');
     assertAgree(t, 'latency good share', r);
     for (const [k, x] of Object.entries(r)) assert.ok(x >= 0.95, `${k}: ${show(x)}: POST /orders judged at the 200 ms default?`);
