@@ -127,6 +127,18 @@ export function classOf(selectors: readonly ClassSelector[], labels: Readonly<Re
   return undefined;
 }
 
+/** Compiled anchored regexes by source: a class's few patterns, asked once per series per reader. */
+const compiled = new Map<string, RegExp>();
+
+function anchored(re: string): RegExp {
+  let r = compiled.get(re);
+  if (r === undefined) {
+    r = new RegExp(`^(?:${re})$`);
+    if (compiled.size < 1000) compiled.set(re, r);
+  }
+  return r;
+}
+
 function matches(x: LabelMatch, value: string): boolean {
   switch (x.op) {
     case '=':
@@ -134,9 +146,9 @@ function matches(x: LabelMatch, value: string): boolean {
     case '!=':
       return value !== x.value;
     case '=~':
-      return new RegExp(`^(?:${x.value})$`).test(value);
+      return anchored(x.value).test(value);
     case '!~':
-      return !new RegExp(`^(?:${x.value})$`).test(value);
+      return !anchored(x.value).test(value);
   }
 }
 
