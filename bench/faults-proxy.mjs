@@ -3,20 +3,22 @@
 //   node --import tsx bench/faults-proxy.mjs [--requests 1000] [--rounds 10] [--seconds 5] [--connections 32] [--no-pin]
 //
 // - Latency added per request: sequential requests on one keep-alive connection, from a minimal
-//   client in this process, direct and through the proxy alternating in rounds (the order flipped
-//   each round); p50 and p99 of each arm over all rounds, and the added p50/p99.
+//   client in this process, direct, through the proxy and through a bare Node pipe proxy (net.Server
+//   and two pipe() calls: the floor for any proxy written on Node) alternating in rounds (the order
+//   rotated each round); p50 and p99 of each arm over all rounds, and the added p50/p99.
 // - Throughput: `sloctl load` at rate max (bench/load-runner.ts, runLoad in its own process), direct
 //   and through the proxy, alternating; req/s of each and the ratio.
 // Processes: the HTTP server (node:http hello world) pinned to CPU 0, the load generator to CPU 1
-// (taskset, when there is one), the proxy (src/faults, as `sloctl faults serve` runs it) in its own
-// process, unpinned: with two cores it has to share one with the server or the generator.
+// (taskset, when there is one), the proxy (src/faults bundled by esbuild and run by plain node, as
+// the installed `sloctl faults serve` runs) in its own process, unpinned: with two cores it has to
+// share one with the server or the generator.
 // Target (issue 11): p50 added at most 100 µs, toxiproxy's own claim for its pass-through.
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { cpus, loadavg } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -26,8 +28,9 @@ const flag = (name, fallback) => {
 };
 
 if (args[0] === '--role-proxy') {
-  // The proxy's own process: the library, exactly as `sloctl faults serve` runs it.
-  const { FaultProxies, startControlServer } = await import('../src/faults/index.ts');
+  // The proxy's own process: the library, exactly as `sloctl faults serve` runs it, from an esbuild
+  // bundle run by plain node (as the installed CLI runs: dist/ is bundled JavaScript, no tsx).
+  const { FaultProxies, startControlServer } = await import(args[2]);
   const proxies = new FaultProxies();
   const p = await proxies.create({ name: 'bench', upstream: `127.0.0.1:${args[1]}` });
   const api = await startControlServer(proxies, { port: 0 });
@@ -63,18 +66,27 @@ async function main() {
   const server = `require('node:http').createServer((q, s) => s.end('hello')).listen(0, '127.0.0.1', function () { console.log('READY ' + this.address().port); })`;
   try {
     const serverPort = await start(pin(0, [process.execPath, '-e', server]));
-    const proxyPort = await start([process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--role-proxy', String(serverPort)]]);
+    const bundle = join(mkdtempSync(join(tmpdir(), 'sloctl-faults-bench-')), 'faults.mjs');
+    const esbuild = await import('esbuild');
+    await esbuild.build({ absWorkingDir: ROOT, entryPoints: ['src/faults/index.ts'], outfile: bundle, bundle: true, format: 'esm', platform: 'node', target: 'node20', logLevel: 'warning', banner: { js: "import { createRequire as __r } from 'node:module'; const require = __r(import.meta.url);" } });
+    const proxyPort = await start([process.execPath, [fileURLToPath(import.meta.url), '--role-proxy', String(serverPort), pathToFileURL(bundle).href]]);
+    // The floor for any proxy written on Node: net.Server and two pipe() calls, nothing else.
+    const bare = `const net = require('node:net'); net.createServer((c) => { const u = net.connect(${serverPort}, '127.0.0.1'); c.setNoDelay(true); u.setNoDelay(true); c.pipe(u); u.pipe(c); c.on('error', () => u.destroy()); u.on('error', () => c.destroy()); }).listen(0, '127.0.0.1', function () { console.log('READY ' + this.address().port); })`;
+    const barePort = await start([process.execPath, ['-e', bare]]);
 
     // Latency: warm both paths, then alternate.
     const direct = await client(serverPort);
     const proxied = await client(proxyPort);
-    await direct.run(2000);
-    await proxied.run(2000);
+    const piped = await client(barePort);
+    for (const c of [direct, proxied, piped]) await c.run(2000);
     const d = [];
     const p = [];
+    const b = [];
     const roundAdded = [];
+    const arms = [[direct, d], [proxied, p], [piped, b]];
     for (let r = 0; r < ROUNDS; r++) {
-      const order = r % 2 === 0 ? [[direct, d], [proxied, p]] : [[proxied, p], [direct, d]];
+      const order = arms.map((_, k) => arms[(k + r) % arms.length]);
+      if (r % 2 === 1) order.reverse();
       const got = new Map();
       for (const [c, into] of order) {
         const times = await c.run(REQUESTS);
@@ -83,8 +95,7 @@ async function main() {
       }
       roundAdded.push(quantile(got.get(proxied), 0.5) - quantile(got.get(direct), 0.5));
     }
-    direct.close();
-    proxied.close();
+    for (const c of [direct, proxied, piped]) c.close();
 
     // Throughput: sloctl load at rate max, pinned to CPU 1, direct and through the proxy alternating.
     const rps = { direct: [], proxy: [] };
@@ -123,6 +134,8 @@ async function main() {
       `| direct | ${us(dp50)} | ${us(dp99)} |`,
       `| through the proxy | ${us(pp50)} | ${us(pp99)} |`,
       `| added by the proxy | **${us(pp50 - dp50)}** | ${us(pp99 - dp99)} |`,
+      `| through a bare Node pipe proxy (the floor) | ${us(quantile(b, 0.5))} | ${us(quantile(b, 0.99))} |`,
+      `| added by the bare pipe proxy | ${us(quantile(b, 0.5) - dp50)} | ${us(quantile(b, 0.99) - dp99)} |`,
       `Added p50 per round (µs): ${roundAdded.map((x) => us(x)).join(', ')}; median ${us(median(roundAdded))}.`,
       `Target p50 added <= 100 µs: ${pp50 - dp50 <= 0.1 ? 'met' : 'NOT met'}.`,
       '',
