@@ -6,6 +6,9 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Route labels (src/sdk/route-table.ts).
@@ -24,11 +27,21 @@ type slot struct {
 	excluded    bool
 	judged      bool
 	probeUA     string
+
+	// Series handles, made on first use (so a request costs no label hashing afterwards):
+	// the histogram by status class, the counter by status class x error class.
+	hist     [len(statusClasses)]atomic.Pointer[observerBox]
+	counts   []atomic.Pointer[counterBox]
+	weighted atomic.Pointer[counterBox]
 }
+
+type observerBox struct{ prometheus.Observer }
+type counterBox struct{ prometheus.Counter }
 
 type routeTable struct {
 	c            *Contract
 	maxRoutes    int
+	nClasses     int
 	mu           sync.RWMutex
 	byTemplate   map[string]*[len(methods)]*slot
 	rowLabel     map[string]string
@@ -40,8 +53,8 @@ type routeTable struct {
 	warned       bool
 }
 
-func newRouteTable(c *Contract, served []string, maxRoutes int) *routeTable {
-	t := &routeTable{c: c, maxRoutes: maxRoutes, byTemplate: map[string]*[len(methods)]*slot{}, rowLabel: map[string]string{}, excluded: map[string]bool{}, contractPath: map[string]bool{}}
+func newRouteTable(c *Contract, served []string, maxRoutes, nClasses int) *routeTable {
+	t := &routeTable{c: c, maxRoutes: maxRoutes, nClasses: nClasses, byTemplate: map[string]*[len(methods)]*slot{}, rowLabel: map[string]string{}, excluded: map[string]bool{}, contractPath: map[string]bool{}}
 	for _, p := range served {
 		t.excluded[p] = true
 	}
@@ -165,7 +178,8 @@ func (t *routeTable) make(template string, m int, excluded bool, probeUA string)
 			}
 		}
 	}
-	s := &slot{route: template, method: method, sliClass: DefaultSLIClass, weight: 1, thresholdMs: math.Inf(1), excluded: excluded, probeUA: probeUA}
+	s := &slot{route: template, method: method, sliClass: DefaultSLIClass, weight: 1, thresholdMs: math.Inf(1), excluded: excluded, probeUA: probeUA,
+		counts: make([]atomic.Pointer[counterBox], len(statusClasses)*t.nClasses)}
 	// Health judges requests that reached a route of the service (the Node SDK's default 'routes').
 	s.judged = !excluded && template != Unmatched
 	if t.c.DefaultThresholdMs != nil {

@@ -113,7 +113,7 @@ func New(c *Contract, opts Options) (*SDK, error) {
 	if max <= 0 {
 		max = 100
 	}
-	s.routes = newRouteTable(c, []string{c.Paths.Health, c.Paths.Metrics}, max)
+	s.routes = newRouteTable(c, []string{c.Paths.Health, c.Paths.Metrics}, max, len(s.Classifier.classes))
 	templates := make([]string, 0, len(c.Routes)+len(opts.Routes))
 	for _, r := range c.Routes {
 		templates = append(templates, r.Method+" "+r.Path)
@@ -437,9 +437,25 @@ func (t *Tracker) Finish(template string, status int, aborted bool) time.Duratio
 		ci = k.statusIndex(status)
 	}
 	ms := float64(d) / float64(time.Millisecond)
-	s.duration.WithLabelValues(sl.method, sl.route, statusClasses[sc], sl.sliClass).Observe(ms / 1000)
-	s.requests.WithLabelValues(sl.method, sl.route, statusClasses[sc], k.classes[ci].Class).Inc()
-	s.weighted.WithLabelValues(sl.method, sl.route, sl.sliClass).Add(sl.weight)
+	h := sl.hist[sc].Load()
+	if h == nil {
+		h = &observerBox{s.duration.WithLabelValues(sl.method, sl.route, statusClasses[sc], sl.sliClass)}
+		sl.hist[sc].Store(h)
+	}
+	h.Observe(ms / 1000)
+	c := &sl.counts[sc*len(k.classes)+ci]
+	cb := c.Load()
+	if cb == nil {
+		cb = &counterBox{s.requests.WithLabelValues(sl.method, sl.route, statusClasses[sc], k.classes[ci].Class)}
+		c.Store(cb)
+	}
+	cb.Inc()
+	w := sl.weighted.Load()
+	if w == nil {
+		w = &counterBox{s.weighted.WithLabelValues(sl.method, sl.route, sl.sliClass)}
+		sl.weighted.Store(w)
+	}
+	w.Add(sl.weight)
 	if sl.judged {
 		s.recent.record(ms <= sl.thresholdMs, k.classes[ci].Weight)
 	}

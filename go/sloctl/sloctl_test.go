@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 
@@ -303,5 +304,63 @@ func TestRegisterer(t *testing.T) {
 	}
 	if _, err := New(testContract(t), Options{Registry: reg}); err == nil || !strings.Contains(err.Error(), "once per registry") {
 		t.Errorf("a second SDK on the same registry must be refused, got %v", err)
+	}
+}
+
+// BenchmarkMiddleware: the per-request cost of the middleware over a bare handler
+// (go test -bench Middleware -benchmem ./sloctl).
+func BenchmarkMiddleware(b *testing.B) {
+	c, err := LoadFile("testdata/contract.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	sdk, err := New(c, Options{NoRuntimeCollectors: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(200) })
+	for _, bc := range []struct {
+		name string
+		h    http.Handler
+	}{{"bare", ok}, {"sloctl", sdk.Middleware(ok)}} {
+		b.Run(bc.name, func(b *testing.B) {
+			req := httptest.NewRequest("GET", "/products/17", nil)
+			w := httptest.NewRecorder()
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				bc.h.ServeHTTP(w, req)
+			}
+		})
+	}
+}
+
+// Concurrent requests are all counted once (run with -race to check the hot path's handles).
+func TestConcurrent(t *testing.T) {
+	sdk, err := New(testContract(t), Options{NoRuntimeCollectors: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sdk.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/0") {
+			w.WriteHeader(404)
+		}
+	}))
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < 200; i++ {
+				h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", fmt.Sprintf("/products/%d", (g*200+i)%7), nil))
+			}
+		}(g)
+	}
+	wg.Wait()
+	reg := sdk.Registry
+	if got := value(t, reg, RequestsName, nil); got != 1600 {
+		t.Errorf("counted %v of 1600", got)
+	}
+	if got, want := value(t, reg, RequestsName, map[string]string{"status_class": "4xx", "error_class": "client"}), float64(1600/7); got < want || got > want+1 {
+		t.Errorf("404s counted %v, want about %v", got, want)
 	}
 }
