@@ -206,6 +206,7 @@ describe('toxiproxy-node-client against `sloctl faults serve`', () => {
     child.kill('SIGTERM');
     assert.equal(await exited, 0, output);
     assert.match(output, /stopped; every proxy and toxic removed/);
+    assert.match(output, /sloctl faults: POST \/proxies\/payments\/toxics 200\n/, 'every change is logged on stderr');
     await assert.rejects(timedRequest(port), (e: NodeJS.ErrnoException) => e.code === 'ECONNREFUSED');
   });
 });

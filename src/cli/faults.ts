@@ -55,7 +55,7 @@ async function serve(flags: ServeFlags, ctx: CliContext): Promise<void> {
   let server;
   try {
     if (config !== undefined) await proxies.populate(config);
-    server = await startControlServer(proxies, { host: flags.host, port, version: version(), token });
+    server = await startControlServer(proxies, { host: flags.host, port, version: version(), token, log: (line) => ctx.stderr(`sloctl faults: ${line}\n`) });
   } catch (e) {
     await proxies.close();
     if (e instanceof FaultApiError) throw new UsageError(`--config ${flags.config}: ${e.message}`);

@@ -38,6 +38,8 @@ export interface ControlServerOptions {
   version?: string;
   /** When set, every request must send `Authorization: Bearer <token>`. */
   token?: string;
+  /** Told of every request that changes something (not GETs): "POST /proxies/db/toxics 200". */
+  log?: (line: string) => void;
 }
 
 export interface ControlServer {
@@ -55,6 +57,10 @@ export async function startControlServer(proxies: FaultProxies, options: Control
   const server: Server = createServer((req, res) => {
     if (options.token !== undefined && !authorized(req, options.token)) {
       return sendError(res, new FaultApiError('missing or wrong token: this fault server requires `Authorization: Bearer <token>` (the SLOCTL_FAULTS_TOKEN it was started with)', 401));
+    }
+    if (options.log && req.method !== 'GET') {
+      const log = options.log;
+      res.once('finish', () => log(`${req.method} ${req.url} ${res.statusCode}`));
     }
     handle(proxies, version, req, res).catch((e: unknown) => sendError(res, e));
   });
