@@ -94,6 +94,25 @@ describe('control API (toxiproxy-compatible)', () => {
     await call('DELETE', '/proxies/queue');
   });
 
+  it('POST /proxies/{name} with another upstream moves the proxy there, on the same port', async () => {
+    const other = await httpUpstream((req, res) => res.end('two'));
+    try {
+      const { json } = await call('POST', '/proxies', { name: 'moving', upstream: `127.0.0.1:${up.port}` });
+      const listen = (json as { listen: string }).listen;
+      const port = Number(listen.split(':')[1]);
+      assert.equal((await timedRequest(port)).body.toString(), 'ok');
+      const moved = await call('POST', '/proxies/moving', { upstream: `127.0.0.1:${other.port}` });
+      assert.deepEqual(moved, { status: 200, json: { name: 'moving', listen, upstream: `127.0.0.1:${other.port}`, enabled: true, toxics: [] } });
+      assert.equal((await timedRequest(port)).body.toString(), 'two');
+      const refused = await call('POST', '/proxies/moving', { upstream: '192.0.2.7:80' });
+      assert.equal(refused.status, 400);
+      assert.match((refused.json as { error: string }).error, /upstream: "192\.0\.2\.7:80" is not on a loopback address/);
+      await call('DELETE', '/proxies/moving');
+    } finally {
+      await other.close();
+    }
+  });
+
   it('bad input is a 400 JSON error naming the field', async () => {
     await call('POST', '/proxies', { name: 'v', upstream: `127.0.0.1:${up.port}` });
     const cases: [string, string, unknown, RegExp][] = [
