@@ -1,11 +1,12 @@
 // The SDK conformance table (test/sdk/conformance-cases.ts, the one the five Node adapters run)
 // against the Go middleware: test/fixtures/go-middleware-service (apps.ts's routes on net/http
-// with go/sloctl), built with Debian's Go in GOPATH mode, over real HTTP on 127.0.0.1, with the
+// with go/sloctl, on gin with go/sloctlgin, on echo with go/sloctlecho), built with Debian's Go in GOPATH mode, over real HTTP on 127.0.0.1, with the
 // contract JSON `sloctl generate contract` writes for the same slo.yaml. The same assertions, read
 // from the service's /metrics instead of an in-process registry; where the Node suite waits on an
 // in-process signal (the abandoned request) this one polls /metrics. Then the health composite
-// with the payments breaker forced open, and the series diff against the Node SDK on node:http
-// after the same requests: the same names, types, help, label names and label sets.
+// with the payments breaker forced open (net/http), and the series diff of all three against the
+// Node SDK on node:http after the same requests: the same names, types, help, label names and
+// label sets.
 //
 // Not honoured by the Go side: nothing; every case of CASES runs unchanged.
 import assert from 'node:assert/strict';
@@ -55,17 +56,20 @@ async function setup(t: TestContext): Promise<boolean> {
   return true;
 }
 
-/** The requests the diff against Node replays on both (CASES, the slow request, the abandoned one). */
-let goKeysText = '';
+/** The Go service's /metrics after CASES, the abandoned request and the slow one, by framework. */
+const goKeysText = new Map<Framework, string>();
 
-describe('sdk conformance: go (net/http, go/sloctl)', { timeout: 240_000 }, () => {
+type Framework = 'net/http' | 'gin' | 'echo';
+const FRAMEWORKS: readonly Framework[] = ['net/http', 'gin', 'echo'];
+
+for (const framework of FRAMEWORKS) describe(`sdk conformance: go ${framework} (go/sloctl${framework === 'net/http' ? '' : `${framework}`})`, { timeout: 240_000 }, () => {
   let svc: GoService | undefined;
   before(async (t) => {
     if (!(await setup(t as unknown as TestContext))) return;
-    svc = await startService(bin!, json);
+    svc = await startService(bin!, json, framework === 'net/http' ? {} : { FRAMEWORK: framework });
   });
   after(async () => {
-    if (svc) goKeysText = await metricsText(svc.url);
+    if (svc) goKeysText.set(framework, await metricsText(svc.url));
     await svc?.close();
   });
 
@@ -158,7 +162,7 @@ describe('sdk conformance: go (net/http, go/sloctl)', { timeout: 240_000 }, () =
     for (const r of routes) assert.ok(r === 'unmatched' || r.startsWith('/') && !/\d/.test(r), `route label ${r} is a template`);
   });
 
-  describe('health', () => {
+  if (framework === 'net/http') describe('health', () => {
     let h: GoService | undefined;
     before(async (t) => {
       if (!(await setup(t as unknown as TestContext))) return;
@@ -234,8 +238,9 @@ describe('sdk conformance: go (net/http, go/sloctl)', { timeout: 240_000 }, () =
 });
 
 describe('go middleware vs the Node SDK: the same series for the same requests', { timeout: 120_000 }, () => {
-  it('names, types, help and label names per family, and every label set, equal the node:http adapter\'s (runtime series aside)', async (t) => {
-    if (!goKeysText) return t.skip('the Go conformance run did not run (go not available)');
+  it('names, types, help and label names per family, and every label set, equal the node:http adapter\'s on net/http, gin and echo (runtime series aside)', async (t) => {
+    if (goKeysText.size === 0) return t.skip('the Go conformance runs did not run (go not available)');
+    assert.deepEqual([...goKeysText.keys()].sort(), [...FRAMEWORKS].sort(), 'every Go framework ran');
     // Replay on the Node SDK (node:http, the conformance app) what the Go run received.
     const sdk = instrument({ contract: CONTRACT, registry: testRegistry() });
     const signals = new Signals();
@@ -251,22 +256,25 @@ describe('go middleware vs the Node SDK: the same series for the same requests',
       await send(app.url, 'GET', '/slow?ms=210');
       const nodeText = await sdk.metrics();
 
-      const goFamilies = families(goKeysText);
       const nodeFamilies = families(nodeText);
-      assert.deepEqual([...goFamilies.keys()].sort(), [...nodeFamilies.keys()].sort(), 'the same metric families');
-      for (const [name, desc] of nodeFamilies) assert.equal(goFamilies.get(name), desc, `${name}: type [label names] help`);
-
-      const goKeys = seriesKeys(goKeysText);
       const nodeKeys = seriesKeys(nodeText);
-      const missing = nodeKeys.filter((k) => !goKeys.includes(k));
-      const extra = goKeys.filter((k) => !nodeKeys.includes(k));
-      assert.deepEqual({ missing, extra }, { missing: [], extra: [] }, 'series the Node SDK has and the Go middleware lacks (missing), and the reverse (extra)');
-      t.diagnostic(`${goKeys.length} HTTP and sloctl series, identical; families ${[...goFamilies.keys()].join(', ')}`);
+      for (const [framework, text] of goKeysText) {
+        const goFamilies = families(text);
+        assert.deepEqual([...goFamilies.keys()].sort(), [...nodeFamilies.keys()].sort(), `${framework}: the same metric families`);
+        for (const [name, desc] of nodeFamilies) assert.equal(goFamilies.get(name), desc, `${framework}: ${name}: type [label names] help`);
 
-      const runtime = (text: string) => new Set(samplesOf(text).map((s) => s.name.replace(/_(bucket|sum|count)$/, '')).filter((n) => !n.startsWith('http_server_') && !n.startsWith('sloctl_')));
-      const goRuntime = [...runtime(goKeysText)];
-      assert.ok(goRuntime.every((n) => n.startsWith('go_') || n.startsWith('process_')), `the Go side's other series are go_* and process_*: ${goRuntime.filter((n) => !n.startsWith('go_') && !n.startsWith('process_')).join(', ')}`);
-      assert.ok(goRuntime.includes('go_goroutines'));
+        const goKeys = seriesKeys(text);
+        const missing = nodeKeys.filter((k) => !goKeys.includes(k));
+        const extra = goKeys.filter((k) => !nodeKeys.includes(k));
+        assert.deepEqual({ missing, extra }, { missing: [], extra: [] }, `${framework}: series the Node SDK has and the Go middleware lacks (missing), and the reverse (extra)`);
+        t.diagnostic(`${framework}: ${goKeys.length} HTTP and sloctl series, identical to node:http's`);
+
+        const runtime = new Set(samplesOf(text).map((s) => s.name.replace(/_(bucket|sum|count)$/, '')).filter((n) => !n.startsWith('http_server_') && !n.startsWith('sloctl_')));
+        const other = [...runtime].filter((n) => !n.startsWith('go_') && !n.startsWith('process_'));
+        assert.deepEqual(other, [], `${framework}: the Go side's other series are go_* and process_*`);
+        assert.ok(runtime.has('go_goroutines'));
+      }
+      t.diagnostic(`families ${[...nodeFamilies.keys()].join(', ')}`);
     } finally {
       await app.close();
     }

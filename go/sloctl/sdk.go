@@ -293,7 +293,7 @@ func (s *SDK) ServeEndpoint(w http.ResponseWriter, r *http.Request) bool {
 		return true
 	case s.Contract.Paths.Metrics:
 		w.Header().Set("Cache-Control", "no-store")
-		s.metrics.ServeHTTP(w, r)
+		s.metrics.ServeHTTP(&explicitStatus{ResponseWriter: w}, r)
 		return true
 	}
 	return false
@@ -491,4 +491,24 @@ func (p *PanicError) Unwrap() error {
 		return e
 	}
 	return nil
+}
+
+// explicitStatus sends 200 explicitly before a body written without WriteHeader: a framework's
+// writer may hold another status for the request already (gin presets 404 for a path no route
+// matched, and the metrics path is one).
+type explicitStatus struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (w *explicitStatus) WriteHeader(code int) {
+	w.wrote = true
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *explicitStatus) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
 }

@@ -38,6 +38,9 @@ func TestGin(t *testing.T) {
 	}
 	rec := httptest.NewRecorder()
 	r.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if rec.Code != http.StatusOK {
+		t.Errorf("/metrics answered %d (gin presets 404 for a path no route matched)", rec.Code)
+	}
 	body := rec.Body.String()
 	for _, want := range []string{
 		`http_server_requests_total{error_class="none",method="GET",route="/products/:id",status_class="2xx"} 1`,
