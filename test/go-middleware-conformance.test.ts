@@ -8,7 +8,11 @@
 // Node SDK on node:http after the same requests: the same names, types, help, label names and
 // label sets.
 //
-// Not honoured by the Go side: nothing; every case of CASES runs unchanged.
+// Not honoured by the Go side: nothing; every case of CASES runs unchanged. Two things the Go
+// frameworks do differently are settled in the test service, as the Node apps settle them: gin
+// and echo route HEAD only where it is registered (the service registers it beside each GET),
+// and echo answers 405 to a method a path does not take (the service makes that 404, which
+// CASES expects for PROPFIND /orders).
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
