@@ -7,21 +7,19 @@
 //   the nodejs_active_handles_total peak, without it the handles pass; a signal the service does
 //   not export (goroutines on Node) is SKIPPED naming the series and the `metrics:` role.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
 import { Registry } from 'prom-client';
 import { instrument } from 'sloctl/sdk';
 import sloctlFastify from 'sloctl/sdk/fastify';
 import { runCli } from './helpers/cli.ts';
 import { requireBinary } from './helpers/prometheus.ts';
+import { buildGoFile } from './helpers/go-build.ts';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 
 interface Verdict { contract: string; name: string; verdict: string; measured: number | null; reason: string; thresholds?: { warn: number; critical: number }; peakAt?: { trial: number; trials?: number; offsetMs: number }; series?: string }
 interface Report { outcome: string; reasons: string[]; verdicts: Verdict[] }
@@ -59,13 +57,7 @@ describe('gate: the concurrency contract on a Go net/http service (promhttp, cli
     const go = requireBinary(t, 'go', 'apt-get install golang-go golang-github-prometheus-client-golang-dev');
     if (!go) return undefined;
     const work = mkdtempSync(join(tmpdir(), 'sloctl-go-leak-'));
-    const bin = join(work, 'svc');
-    const built = spawnSync(go, ['build', '-o', bin, join(root, 'test/fixtures/gate-go-mux/main.go')], {
-      encoding: 'utf8',
-      env: { ...process.env, GO111MODULE: 'off', GOPATH: `/usr/share/gocode:${join(work, 'gopath')}`, GOCACHE: join(work, 'cache'), GOFLAGS: '' },
-    });
-    assert.equal(built.status, 0, `go build failed (Debian's golang-github-prometheus-client-golang-dev installed?):\n${built.stderr}`);
-    return bin;
+    return buildGoFile(go, 'test/fixtures/gate-go-mux/main.go', work);
   }
 
   // 100/s for 1 s of warm-up and 3 s measured: about 400 leaked goroutines by the end, against a

@@ -3,14 +3,12 @@
 // --target), and on a Go net/http ServeMux service instrumented the usual Go way (promhttp),
 // built here from test/fixtures/gate-go-mux with Debian's Go and client_golang (GOPATH mode).
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import express from 'express';
 import Fastify from 'fastify';
 import { Registry } from 'prom-client';
@@ -19,8 +17,8 @@ import { errorHandler, middleware } from 'sloctl/sdk/express';
 import sloctlFastify from 'sloctl/sdk/fastify';
 import { runCli } from './helpers/cli.ts';
 import { requireBinary } from './helpers/prometheus.ts';
+import { buildGoFile } from './helpers/go-build.ts';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 
 /** /hello exists everywhere; /missing is in the contract and the mix, and in no service. 404s are a class counted as good. */
 function contract(target: string): string {
@@ -107,12 +105,7 @@ describe('gate: a contract route the service does not have', { timeout: 120_000 
     const go = requireBinary(t, 'go', 'apt-get install golang-go golang-github-prometheus-client-golang-dev');
     if (!go) return;
     const work = mkdtempSync(join(tmpdir(), 'sloctl-go-mux-'));
-    const bin = join(work, 'svc');
-    const built = spawnSync(go, ['build', '-o', bin, join(root, 'test/fixtures/gate-go-mux/main.go')], {
-      encoding: 'utf8',
-      env: { ...process.env, GO111MODULE: 'off', GOPATH: `/usr/share/gocode:${join(work, 'gopath')}`, GOCACHE: join(work, 'cache'), GOFLAGS: '' },
-    });
-    assert.equal(built.status, 0, `go build failed (Debian's golang-github-prometheus-client-golang-dev installed?):\n${built.stderr}`);
+    const bin = buildGoFile(go, 'test/fixtures/gate-go-mux/main.go', work);
     const file = contractFile(`target: { run: ${JSON.stringify(bin)}, health: /healthz, metrics: /metrics }`);
     assertMissingFails(await gate(file));
   });

@@ -10,7 +10,6 @@
 // - Pure: the debug=2 parser on a hand-written dump, the renderers on a report with evidence, and
 //   the row a Node service gets for pprof.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
@@ -33,6 +32,7 @@ import { renderTable } from '../src/gate/render-table.ts';
 import type { Evidence, GateReport, ObjectiveVerdict } from '../src/gate/types.ts';
 import { runCli } from './helpers/cli.ts';
 import { findBinary, requireBinary } from './helpers/prometheus.ts';
+import { buildGoFile } from './helpers/go-build.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const FIXTURE = join(root, 'test/fixtures/gate-go-mux/main.go');
@@ -70,14 +70,7 @@ describe('gate: pprof on crossing, on a Go net/http service with a goroutine lea
     work = mkdtempSync(join(tmpdir(), 'sloctl-pprof-'));
     const go = findBinary('go', process.env, INSTALL).path;
     if (!go) return;
-    bin = join(work, 'svc');
-    // The build cache validate-target.test.ts keeps between runs (Go's cache is safe to share):
-    // client_golang's first build takes most of a minute on a busy machine, later ones seconds.
-    const built = spawnSync(go, ['build', '-o', bin, FIXTURE], {
-      encoding: 'utf8',
-      env: { ...process.env, GO111MODULE: 'off', GOPATH: `/usr/share/gocode:${join(work, 'gopath')}`, GOCACHE: join(tmpdir(), 'sloctl-test-gocache'), GOFLAGS: '' },
-    });
-    assert.equal(built.status, 0, `go build failed (Debian's golang-github-prometheus-client-golang-dev installed?):\n${built.stderr}`);
+    bin = buildGoFile(go, 'test/fixtures/gate-go-mux/main.go', work);
   });
   after(() => rmSync(work, { recursive: true, force: true }));
 

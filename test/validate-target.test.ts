@@ -8,13 +8,12 @@
 // `handler`, DefBuckets), a prom-client Registry with the same Go-like names and DefBuckets, and
 // the real Go fixture test/fixtures/gate-go-mux (promhttp.Handler() with Go collectors only).
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
 import { Histogram, Registry, Counter } from 'prom-client';
 import { instrument } from 'sloctl/sdk';
@@ -25,8 +24,8 @@ import { EXIT } from '../src/errors.ts';
 import { parseExposition } from '../src/observe/exposition.ts';
 import { runCli } from './helpers/cli.ts';
 import { freePort, requireBinary } from './helpers/prometheus.ts';
+import { buildGoFile } from './helpers/go-build.ts';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const DEF_BUCKETS = ['0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '2.5', '5', '10', '+Inf'];
 
 /** What a promhttp-instrumented Go service exposes: the three usual handlers, `handler` curried in, DefBuckets. */
@@ -363,15 +362,7 @@ describe('validate --target on the real Go fixture (promhttp.Handler(), Go colle
     const go = requireBinary(t, 'go', 'apt-get install golang-go golang-github-prometheus-client-golang-dev');
     if (!go) return;
     const work = mkdtempSync(join(tmpdir(), 'sloctl-validate-go-'));
-    bin = join(work, 'svc');
-    // A build cache kept between runs (Go's cache is safe to share): the first build of
-    // client_golang takes most of a minute on a busy machine, later ones a few seconds.
-    const cache = join(tmpdir(), 'sloctl-test-gocache');
-    const built = spawnSync(go, ['build', '-o', bin, join(root, 'test/fixtures/gate-go-mux/main.go')], {
-      encoding: 'utf8',
-      env: { ...process.env, GO111MODULE: 'off', GOPATH: `/usr/share/gocode:${join(work, 'gopath')}`, GOCACHE: cache, GOFLAGS: '' },
-    });
-    assert.equal(built.status, 0, built.stderr);
+    bin = buildGoFile(go, 'test/fixtures/gate-go-mux/main.go', work);
     const port = await freePort();
     svc = spawn(bin, [], { env: { ...process.env, PORT: String(port) }, stdio: 'ignore' });
     base = `http://127.0.0.1:${port}`;

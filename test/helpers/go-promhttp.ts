@@ -2,28 +2,19 @@
 // per test file in GOPATH mode against Debian's client_golang, and the contract that maps its
 // labels (issue 10).
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { findBinary } from './prometheus.ts';
+import { buildGoFile } from './go-build.ts';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Builds the fixture once (GOPATH mode against Debian's client_golang): the binary, or why not. */
 export function buildGoPromhttp(): { bin?: string; reason?: string } {
   const go = findBinary('go', process.env, 'apt-get install golang-go golang-github-prometheus-client-golang-dev');
   if (!go.path) return { reason: go.reason };
   const work = mkdtempSync(join(tmpdir(), 'sloctl-go-promhttp-'));
-  const bin = join(work, 'svc');
-  const built = spawnSync(go.path, ['build', '-o', bin, join(root, 'test/fixtures/go-promhttp/main.go')], {
-    encoding: 'utf8',
-    // Go's build cache is safe to share: the one the other Go tests keep between runs (seconds, not a minute, after the first build).
-    env: { ...process.env, GO111MODULE: 'off', GOPATH: `/usr/share/gocode:${join(work, 'gopath')}`, GOCACHE: join(tmpdir(), 'sloctl-test-gocache'), GOFLAGS: '' },
-  });
-  assert.equal(built.status, 0, `go build failed (Debian's golang-github-prometheus-client-golang-dev installed?):\n${built.stderr}`);
-  return { bin };
+  return { bin: buildGoFile(go.path, 'test/fixtures/go-promhttp/main.go', work) };
 }
 
 /**
