@@ -104,21 +104,24 @@ describe('embedded evaluation', () => {
     assert.match(lat.explain.join('\n'), /UNKNOWN \(no data in the window; a gap is never counted as good\)/);
 
     // +100 GET (95 within 200ms), +10 POST /orders (9 within its own 300ms); +100 none, +2 server,
-    // +4 client, and a transient series appearing for the first time (a baseline, not counted).
+    // +4 client, and a transient series appearing for the first time: absent from the previous
+    // scrape of the same process, so it was 0 then and all 10 count (not lost as a baseline).
     store.ingest({ at: T0 + 15_000, samples: scrape({ product: [190, 196, 200], orders: [10, 18, 20], classes: { none: 205, server: 5, client: 6, transient: 10 } }) });
     [lat, err] = ev.evaluate(T0 + 15_001);
     assert.deepEqual([lat.counts.total, lat.counts.bad, lat.counts.good], [110, 6, 104]);
     assert.equal(lat.current, 104 / 110);
     assert.equal(lat.state, 'failing');
     assert.deepEqual([lat.budget!.allowed, lat.budget!.consumed], [110 - 0.99 * 110, 6]);
-    // errors: total 100 + 2 + 4 = 106; weighted bad = 2 × 2.5 + 4 × 1 = 9.
-    assert.deepEqual([err.counts.total, err.counts.bad], [106, 9]);
-    assert.equal(err.current, 1 - 9 / 106);
-    assert.ok(Math.abs(err.burnRate - 9 / 106 / 0.01) < 1e-9);
+    // errors: total 100 + 2 + 4 + 10 = 116; weighted bad = 2 × 2.5 + 4 × 1 + 10 × 0.3 = 12.
+    assert.deepEqual([err.counts.total, err.counts.bad], [116, 12]);
+    assert.equal(err.current, 1 - 12 / 116);
+    assert.ok(Math.abs(err.burnRate - 12 / 116 / 0.01) < 1e-9);
     const text = err.explain.join('\n');
-    assert.match(text, /bad over the scrapes: server 2 × 2\.5 = 5 \+ client 4 × 1 = 4 = 9/);
-    assert.match(text, /SLI = 1 - 9 \/ 106 = 91\.5094% \(objective 99%\)/);
-    assert.match(text, /budget: allowed = \(1 - 99%\) × 106 = 1\.06 bad requests; spent 9; remaining 1\.06 - 9 = -7\.94/);
+    assert.match(text, /server 2 × 2\.5 = 5/);
+    assert.match(text, /client 4 × 1 = 4/);
+    assert.match(text, /transient 10 × 0\.3 = 3/);
+    assert.match(text, /SLI = 1 - 12 \/ 116 = 89\.6552% \(objective 99%\)/);
+    assert.match(text, /budget: allowed = \(1 - 99%\) × 116 = 1\.16 bad requests; spent 12; remaining 1\.16 - 12 = -10\.84/);
 
     // p95 over the observed interval: 110 observations, rank 104.5; bounds 0.2 (104 = 95 + 5 + ... ).
     const p95 = lat.percentiles[0];

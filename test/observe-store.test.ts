@@ -100,6 +100,25 @@ describe('series store', () => {
     assert.equal(s.lastIncrease, 2, 'increases stay right after wrap-around');
   });
 
+  it('a counter born between two batches of the same process counts from 0, not from a baseline', () => {
+    const store = new SeriesStore();
+    store.ingest({ at: 1000, samples: [c('req_total', 50, { code: '200' })] });
+    // The first 500s happen: promhttp creates the code="500" child on the first one.
+    let r = store.ingest({ at: 2000, samples: [c('req_total', 60, { code: '200' }), c('req_total', 3, { code: '500' })] });
+    const born = store.get('req_total', { code: '500' })!;
+    assert.equal(born.lastIncrease, 3, 'all three 500s count');
+    assert.deepEqual(born.samples(), [{ t: 1000, v: 0 }, { t: 2000, v: 3 }]);
+    assert.equal(store.get('req_total', { code: '200' })!.samples()[0].v, 50, 'the first batch stays a baseline');
+    // A failed scrape: a series born after it is 0 at the last batch that was read, not at the failure.
+    store.markAllStale(3000);
+    r = store.ingest({ at: 4000, samples: [c('req_total', 70, { code: '200' }), c('req_total', 3, { code: '500' }), c('req_total', 1, { code: '503' })] });
+    assert.deepEqual(store.get('req_total', { code: '503' })!.samples(), [{ t: 2000, v: 0 }, { t: 4000, v: 1 }]);
+    assert.ok(r.updated.length === 3);
+    // A gauge is never given a made-up 0.
+    store.ingest({ at: 5000, samples: [{ name: 'inflight', labels: {}, value: 7, type: 'gauge' }] });
+    assert.deepEqual(store.get('inflight', {})!.samples(), [{ t: 5000, v: 7 }]);
+  });
+
   it('bounds the series count: evicts the longest-stale series first, else refuses the new one', () => {
     const store = new SeriesStore({ maxSeries: 3 });
     store.ingest({ at: 1, samples: [c('a_total', 1), c('b_total', 1), c('c_total', 1)] });
@@ -113,8 +132,10 @@ describe('series store', () => {
     assert.equal(r.evictedSeries, 1);
     assert.equal(store.get('c_total', {}), undefined);
     assert.ok(store.get('b_total', {}));
+    // e_total, born after the first batch, holds its 0 at the previous batch's time and its first sample.
+    assert.deepEqual(store.get('e_total', {})!.samples(), [{ t: 4, v: 0 }, { t: 5, v: 1 }]);
     assert.deepEqual({ ...store.stats(), approxBytes: 0 }, {
-      series: 3, liveSeries: 2, staleSeries: 1, samples: 5 + 3 + 1, maxSeries: 3, maxSamplesPerSeries: 1000,
+      series: 3, liveSeries: 2, staleSeries: 1, samples: 5 + 3 + 2, maxSeries: 3, maxSamplesPerSeries: 1000,
       evictedSamples: 0, evictedSeries: 1, refusedSeries: 1, approxBytes: 0,
     });
   });

@@ -306,6 +306,8 @@ export class SeriesStore {
   private previous = new Set<Series>();
   /** Time of the newest batch ingested (or staleness mark). */
   private lastBatchAt = -Infinity;
+  /** Time of the last batch ingested (not a failed scrape): where a counter born since was 0. */
+  private lastGoodAt: number | undefined;
   private readonly listeners = new Set<IngestListener>();
   private evictedSamples = 0;
   private evictedSeries = 0;
@@ -372,6 +374,13 @@ export class SeriesStore {
         series = this.create(sample, result);
         if (series === undefined) continue;
         if (batch.restart) series.markRestart();
+        // A counter that the previous successful batch of the same process did not have was 0
+        // then: client libraries create a labelled child on its first event (promhttp's first 500,
+        // the Go middleware's first error of a class). Counted from that 0, its first events are
+        // not lost as a baseline, which PromQL's increase() does (Prometheus' own fix is its
+        // created-timestamp zero ingestion). The very first batch stays a baseline: its counters
+        // hold everything counted before sloctl watched.
+        else if (series.counter && this.lastGoodAt !== undefined) series.append(this.lastGoodAt, 0);
       } else if (seen.has(series)) {
         // The same series twice in one exposition: Prometheus rejects the duplicate.
         result.outOfOrder++;
@@ -391,6 +400,7 @@ export class SeriesStore {
       for (const s of this.previous) if (!seen.has(s)) this.setStale(s, at, result);
       this.previous = seen;
     }
+    this.lastGoodAt = at;
     this.notify(result);
     return result;
   }
