@@ -1,12 +1,12 @@
 // Reading a command's input file and writing its output: one place for the messages a user sees
 // when a path is wrong, and for the atomic write every `-o` promises.
-import { randomBytes } from 'node:crypto';
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { basename, relative, resolve } from 'node:path';
 import { byLocation, hasErrors, type Diagnostic } from '../contract/diagnostic.ts';
 import { parseContract } from '../contract/load.ts';
 import type { Contract } from '../contract/schema.ts';
 import { renderDiagnostic } from '../contract/render.ts';
+import { writeAtomically } from '../files/write-atomically.ts';
 import { InvalidContractError, UsageError, type CliContext } from './exit.ts';
 
 export interface InputFile {
@@ -45,17 +45,7 @@ export function writeOutput(ctx: CliContext, text: string, output: string | unde
   return true;
 }
 
-export function writeAtomically(path: string, text: string, shown = path): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    writeFileSync(tmp, text, { flag: 'wx' });
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    const err = e as NodeJS.ErrnoException;
-    throw new UsageError(`cannot write ${shown}: ${err.code === 'ENOENT' ? 'the directory does not exist' : err.code ?? err.message}`);
-  }
-}
+export { writeAtomically };
 
 /** Prints findings located, with the quoted line, on stderr. */
 export function printDiagnostics(ctx: CliContext, diagnostics: readonly Diagnostic[], input: Pick<InputFile, 'shown' | 'text'>): void {

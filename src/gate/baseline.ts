@@ -3,14 +3,13 @@
 // per service, written atomically (a temporary file beside it, then a rename) so a run killed while
 // writing leaves the previous baseline whole.
 //
-// The writer lives in src/cli/files.ts (`writeAtomically`): the gate is a command, and one atomic
-// writer for every file sloctl writes is better than two.
+// The writer is sloctl's one atomic writer (src/files/write-atomically.ts), which the CLI uses too.
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { formatDuration, formatRate } from '../contract/units.ts';
-import { UsageError } from '../cli/exit.ts';
-import { writeAtomically } from '../cli/files.ts';
+import { UsageError } from '../errors.ts';
+import { writeAtomically } from '../files/write-atomically.ts';
 import { median } from './stats.ts';
 import type { GateReport, TrialMetrics } from './types.ts';
 
