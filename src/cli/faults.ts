@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { FaultApiError, FaultProxies, startControlServer, TOXIC_TYPES } from '../faults/index.ts';
-import { isLoopbackHost } from '../observe/scraper.ts';
+import { isLoopbackHost } from '../net/loopback.ts';
 import { EXIT, UsageError, type CliContext } from './exit.ts';
 import { intFlag } from './flags.ts';
 

@@ -1,7 +1,7 @@
 // host:port addresses as toxiproxy writes them ("127.0.0.1:8474", "localhost:0", "[::1]:5432"),
 // and the loopback rule: a proxy listens on loopback only, and forwards to loopback unless the
 // caller allows remote upstreams (a drill attacks the local copy of a dependency, never a shared one).
-import { isLoopbackHost } from '../observe/scraper.ts';
+import { isLoopbackHost } from '../net/loopback.ts';
 import { badField, FaultApiError } from './errors.ts';
 
 export interface HostPort {

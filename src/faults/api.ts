@@ -22,7 +22,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { isLoopbackHost } from '../observe/scraper.ts';
+import { isLoopbackHost } from '../net/loopback.ts';
 import { FaultApiError } from './errors.ts';
 import type { FaultProxies } from './proxies.ts';
 import type { ToxicSpec } from './proxy.ts';

@@ -20,10 +20,10 @@
 //   resumed, a hand-set date) cannot reorder samples. A stamp that is still not after the previous
 //   one (an injected clock, an explicit `at`) is moved forward by the monotonic time since the
 //   previous scrape and reported in `clockStep`; it never throws and never reaches the store.
-import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { request, type Dispatcher } from 'undici';
 import { SloctlError } from '../errors.ts';
+import { isLoopbackHost } from '../net/loopback.ts';
 import {
   createExpositionParser,
   formatFromContentType,
@@ -32,6 +32,8 @@ import {
   type ExpositionOptions,
 } from './exposition.ts';
 import { SeriesStore, type IngestResult, type IngestSample } from './series-store.ts';
+
+export { isLoopbackHost };
 
 export const SCRAPE_ACCEPT =
   'application/openmetrics-text;version=1.0.0;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.1';
@@ -54,25 +56,6 @@ export class ScrapeError extends SloctlError {
     if (extra.status !== undefined) this.status = extra.status;
     if (extra.parseErrors !== undefined) this.parseErrors = extra.parseErrors;
   }
-}
-
-/** True for 127.0.0.0/8, ::1, IPv4-mapped loopback and `localhost`. */
-export function isLoopbackHost(hostname: string): boolean {
-  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  if (h === 'localhost' || h.endsWith('.localhost')) return true;
-  const kind = isIP(h);
-  if (kind === 4) return h.startsWith('127.');
-  if (kind === 6) {
-    if (h === '::1' || /^0*:(0*:){0,5}0*1$/.test(h) || h === '0:0:0:0:0:0:0:1') return true;
-    const mapped = /^::ffff:(.+)$/.exec(h);
-    if (mapped) {
-      const rest = mapped[1];
-      if (isIP(rest) === 4) return rest.startsWith('127.');
-      // URL normalizes ::ffff:127.0.0.1 to ::ffff:7f00:1.
-      return /^7f[0-9a-f]{2}:[0-9a-f]{1,4}$/.test(rest);
-    }
-  }
-  return false;
 }
 
 /**

@@ -7,7 +7,7 @@
 //
 // It talks to loopback addresses only (the endpoint answers nothing else, and the token must not
 // cross a network in the clear). Every failure is a DrillClientError that says what to do.
-import { isLoopbackAddress } from './token.ts';
+import { isLoopbackAddress } from '../../net/loopback.ts';
 import {
   DEFAULT_DRILL_PATH, DRILL_HEADER, DRILL_TOKEN_ENV,
   type ApplyRequest, type DrillErrorBody, type FaultList, type FaultName, type FaultParams, type FaultState,

@@ -5,7 +5,7 @@
 // needs equal lengths, and comparing digests (always 32 bytes) keeps the token's length out of
 // the timing as well as its content.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { BlockList, isIPv4, isIPv6 } from 'node:net';
+import { isLoopbackAddress } from '../../net/loopback.ts';
 import { DRILL_TOKEN_ENV, MIN_TOKEN_LENGTH } from './types.ts';
 
 /** A drill token that cannot be used (too short, characters a header cannot carry). */
@@ -53,31 +53,7 @@ export function resolveDrillToken(option: string | false | undefined, env: NodeJ
   return token;
 }
 
-const loopback6 = new BlockList();
-loopback6.addAddress('::1', 'ipv6');
-
-function loopback4(a: string): boolean {
-  return isIPv4(a) && a.startsWith('127.');
-}
-
-/**
- * A loopback peer: 127.0.0.0/8, ::1, or an IPv4-mapped 127.x (`::ffff:127.0.0.1`, what a
- * dual-stack listener reports). Anything else, including no address at all (a Unix socket, a
- * destroyed connection), is not.
- */
-export function isLoopbackAddress(address: string | undefined): boolean {
-  if (typeof address !== 'string' || address === '') return false;
-  let a = address.toLowerCase();
-  const zone = a.indexOf('%');
-  if (zone >= 0) a = a.slice(0, zone);
-  if (loopback4(a)) return true;
-  if (!isIPv6(a)) return false;
-  if (a.startsWith('::ffff:')) {
-    const v4 = a.slice(7);
-    if (isIPv4(v4)) return loopback4(v4);
-  }
-  return loopback6.check(a, 'ipv6');
-}
+export { isLoopbackAddress };
 
 /** Headers a reverse proxy adds: a request carrying one came from elsewhere, through a local proxy. */
 export const FORWARDING_HEADERS = ['forwarded', 'x-forwarded-for', 'x-real-ip', 'x-forwarded-host'] as const;
