@@ -8,7 +8,7 @@
 // times `factor`, runs in a child process (a fresh one per run, as a new build would be). One run
 // records the baseline: warm-up, then `trials` back-to-back trials of `trial` ms at `rate`/s, each a
 // TrialMetrics (corrected p95, error ratio, heap growth per request read from the server over IPC,
-// and the CPU the rest of the machine left free: src/gate/machine.ts). Then `runs` gate-style
+// and the CPU the rest of the machine left free: src/verdicts/machine.ts). Then `runs` gate-style
 // comparisons against it with the unchanged server and `slower-runs` with the server `factor`
 // slower, interleaved so that whatever else the machine does hits both alike. Prints each
 // comparison's medians, p-values and verdicts, and the false-alarm and detection counts, with the
@@ -17,12 +17,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { makeBaseline, type BaselineFile, type BaselineProfile } from '../src/gate/baseline.ts';
-import { compareWithBaseline } from '../src/gate/compare.ts';
-import type { BaselineComparison, TrialMetrics } from '../src/gate/types.ts';
+import { makeBaseline, type BaselineFile, type BaselineProfile } from '../src/verdicts/baseline.ts';
+import { compareWithBaseline } from '../src/verdicts/compare.ts';
+import type { BaselineComparison, TrialMetrics } from '../src/verdicts/types.ts';
 import { runLoad } from '../src/load/run.ts';
 import type { LoadOptions } from '../src/load/types.ts';
-import { machineBetween, processTreeCpuMs, sampleCpu } from '../src/gate/machine.ts';
+import { machineBetween } from '../src/verdicts/machine.ts';
+import { processTreeCpuMs, sampleCpu } from '../src/run/machine-probe.ts';
 
 function flag(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);

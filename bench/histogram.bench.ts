@@ -11,7 +11,7 @@
 // and is slower for single records across the JS/Wasm boundary); its serialized form is its
 // compressed base64 encoding, the one it offers for exchange.
 import hdr from 'hdr-histogram-js';
-import { Histogram } from '../src/load/histogram.ts';
+import { Histogram } from '../src/measure/histogram.ts';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);

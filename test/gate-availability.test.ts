@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { runCli } from './helpers/cli.ts';
-import { describeProbe, readHealthBody } from '../src/gate/health.ts';
-import type { GateReport } from '../src/gate/types.ts';
+import { describeProbe, readHealthBody } from '../src/run/health.ts';
+import type { GateReport } from '../src/verdicts/types.ts';
 import { composeHealth, DEFAULT_WEIGHTS } from '../src/sdk/core/health.ts';
 
 const REPO = resolve(import.meta.dirname, '..');

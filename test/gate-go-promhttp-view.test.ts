@@ -15,10 +15,10 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { parseContract } from '../src/contract/load.ts';
 import type { Contract } from '../src/contract/schema.ts';
-import { routeEvidence, routeReports } from '../src/gate/routes.ts';
-import { ServiceWatch } from '../src/gate/service-watch.ts';
-import { judgeObjectives, type ServiceView } from '../src/gate/verdicts.ts';
-import { Histogram } from '../src/load/histogram.ts';
+import { routeEvidence, routeReports } from '../src/verdicts/routes.ts';
+import { ServiceWatch } from '../src/run/service-watch.ts';
+import { judgeObjectives, type ServiceView } from '../src/verdicts/objectives.ts';
+import { Histogram } from '../src/measure/histogram.ts';
 import type { LoadResult, RouteResult } from '../src/load/types.ts';
 
 const BOUNDS = ['0.005', '0.01', '0.025', '0.05', '0.1', '0.2', '0.25', '0.3', '0.5', '1', '2.5', '5', '10', '+Inf'];

@@ -62,7 +62,7 @@ function row(report: Report, route: string): Row {
 
 /**
  * A busy machine (other processes on few cores) can make a gate INCONCLUSIVE (exit 4) by itself:
- * the load generator late on its schedule, or the target starved of CPU (src/gate/machine.ts).
+ * the load generator late on its schedule, or the target starved of CPU (src/verdicts/machine.ts).
  * Then the exit code says nothing about the service; the verdicts' numbers are still checked.
  */
 function expectExit(t: { diagnostic(s: string): void }, code: number, report: Report, expected: number, out: string): void {

@@ -1,5 +1,5 @@
 // Issue 9, item 5: a target starved of CPU by other processes. The gate measures the rest of the
-// machine per trial (src/gate/machine.ts); here a probe is injected that reports what other
+// machine per trial (src/verdicts/machine.ts); here a probe is injected that reports what other
 // processes "used", so the same real run over a 127.0.0.1 service is judged on a starved and on a
 // quiet machine. A failure the starvation explains becomes INCONCLUSIVE (exit 4) with the numbers;
 // a pass stays a pass; on a quiet machine the same failure stays FAIL (exit 1); a failure the
@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { EXIT } from '../src/errors.ts';
 import { parseContract } from '../src/contract/load.ts';
-import { STARVED_FREE_CORES, starvation, starvedReason, withdrawStarvedFailures, type MachineProbe } from '../src/gate/machine.ts';
-import { gateProfile } from '../src/gate/profile.ts';
+import { STARVED_FREE_CORES, starvation, starvedReason, withdrawStarvedFailures, type MachineProbe } from '../src/verdicts/machine.ts';
+import { gateProfile } from '../src/run/profile.ts';
 import { runGate } from '../src/gate/run.ts';
-import type { BaselineComparison, ObjectiveVerdict, TrialMachine, TrialMetrics } from '../src/gate/types.ts';
+import type { BaselineComparison, ObjectiveVerdict, TrialMachine, TrialMetrics } from '../src/verdicts/types.ts';
 import { startGateService, type GateService } from './helpers/gate-service.ts';
 
 /** The service answers /slow after 20 ms; p95 of a 5 ms ceiling fails, a 2 s one passes. */

@@ -8,7 +8,7 @@ import { basename, dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { runCli } from './helpers/cli.ts';
-import { defaultJournalPath, Journal, journalPathProblem, readJournal, runDirectory } from '../src/gate/journal.ts';
+import { defaultJournalPath, Journal, journalPathProblem, readJournal, runDirectory } from '../src/run/journal.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'sloctl-journal-'));
 

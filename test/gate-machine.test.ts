@@ -3,7 +3,8 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import os from 'node:os';
 import { describe, it } from 'node:test';
-import { machineBetween, processTreeCpuMs, sampleCpu, systemMachineProbe } from '../src/gate/machine.ts';
+import { machineBetween } from '../src/verdicts/machine.ts';
+import { processTreeCpuMs, sampleCpu, systemMachineProbe } from '../src/run/machine-probe.ts';
 
 describe('gate machine probe', () => {
   it('other CPU = busy time of all cores minus the generator and the target', () => {

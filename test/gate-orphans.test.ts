@@ -17,10 +17,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { runCli } from './helpers/cli.ts';
-import { checkPortFree, decodeProcAddress, listenersOn } from '../src/gate/port-owner.ts';
-import { isLive, readProcStat } from '../src/gate/proc-stat.ts';
-import { groupMembers } from '../src/gate/process-group.ts';
-import { describeStop, startTarget, TargetError } from '../src/gate/target.ts';
+import { checkPortFree, decodeProcAddress, listenersOn } from '../src/run/port-owner.ts';
+import { isLive, readProcStat } from '../src/run/proc-stat.ts';
+import { groupMembers } from '../src/run/process-group.ts';
+import { describeStop, startTarget, TargetError } from '../src/run/target.ts';
 
 const REPO = resolve(import.meta.dirname, '..');
 const FIXTURES = join(REPO, 'test/fixtures/gate');

@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { validateXML } from 'xmllint-wasm';
-import { renderJson } from '../src/gate/render-json.ts';
-import { renderJunit, xmlAttr, xmlText } from '../src/gate/render-junit.ts';
-import { appendStepSummary, renderMarkdown } from '../src/gate/render-markdown.ts';
-import { renderTable } from '../src/gate/render-table.ts';
-import type { GateReport, MetricComparison, ObjectiveVerdict } from '../src/gate/types.ts';
+import { renderJson } from '../src/report/json.ts';
+import { renderJunit, xmlAttr, xmlText } from '../src/report/junit.ts';
+import { appendStepSummary, renderMarkdown } from '../src/report/markdown.ts';
+import { renderTable } from '../src/report/table.ts';
+import type { GateReport, MetricComparison, ObjectiveVerdict } from '../src/verdicts/types.ts';
 
 const XSD = readFileSync(new URL('./fixtures/junit/junit.xsd', import.meta.url), 'utf8');
 

@@ -9,12 +9,12 @@ import { join, resolve } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { runCli } from './helpers/cli.ts';
 import { parseContract } from '../src/contract/load.ts';
-import { renderTable } from '../src/gate/render-table.ts';
+import { renderTable } from '../src/report/table.ts';
 import { normalizeRoutePath } from '../src/contract/route-paths.ts';
-import { routeEvidence } from '../src/gate/routes.ts';
-import type { GateReport, ObjectiveVerdict, RouteReport } from '../src/gate/types.ts';
-import { judgeObjectives } from '../src/gate/verdicts.ts';
-import { Histogram } from '../src/load/histogram.ts';
+import { routeEvidence } from '../src/verdicts/routes.ts';
+import type { GateReport, ObjectiveVerdict, RouteReport } from '../src/verdicts/types.ts';
+import { judgeObjectives } from '../src/verdicts/objectives.ts';
+import { Histogram } from '../src/measure/histogram.ts';
 import type { LoadResult, RouteResult } from '../src/load/types.ts';
 
 const REPO = resolve(import.meta.dirname, '..');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { canReachAlpha, cannotReachAlpha, cannotReachAlphaText, choose, mannWhitneyGreater, median, midRanks, smallestPValue, trialsToReachAlpha } from '../src/gate/stats.ts';
+import { canReachAlpha, cannotReachAlpha, cannotReachAlphaText, choose, mannWhitneyGreater, median, midRanks, smallestPValue, trialsToReachAlpha } from '../src/verdicts/stats.ts';
 import { parseContract } from '../src/contract/load.ts';
 import { checkSemantics } from '../src/contract/semantic.ts';
 

@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../src/cli/exit.ts';
-import { probeHealth } from '../src/gate/health.ts';
-import { groupMembers } from '../src/gate/process-group.ts';
-import { attachTarget, HealthWatcher, startTarget, TargetError, type RunningTarget, type StartTargetOptions } from '../src/gate/target.ts';
+import { probeHealth } from '../src/run/health.ts';
+import { groupMembers } from '../src/run/process-group.ts';
+import { attachTarget, HealthWatcher, startTarget, TargetError, type RunningTarget, type StartTargetOptions } from '../src/run/target.ts';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/gate/', import.meta.url));
 const logDir = mkdtempSync(join(tmpdir(), 'sloctl-target-'));

@@ -4,10 +4,10 @@ import { test } from 'node:test';
 import { parseContract } from '../src/contract/load.ts';
 import type { Contract } from '../src/contract/schema.ts';
 import type { SloStatus } from '../src/evaluate/report.ts';
-import { concurrencyReads, observeScrape } from '../src/gate/concurrency.ts';
-import { formatObjective } from '../src/gate/render-format.ts';
-import { judgeObjectives, type ServiceView } from '../src/gate/verdicts.ts';
-import { Histogram } from '../src/load/histogram.ts';
+import { concurrencyReads, observeScrape } from '../src/verdicts/concurrency.ts';
+import { formatObjective } from '../src/report/format.ts';
+import { judgeObjectives, type ServiceView } from '../src/verdicts/objectives.ts';
+import { Histogram } from '../src/measure/histogram.ts';
 import type { LoadResult, RouteResult } from '../src/load/types.ts';
 
 const CONTRACT = `

@@ -68,7 +68,7 @@ const show = (r: Report) => [`outcome ${r.outcome}: ${r.reasons.join(' | ')}`, .
 /**
  * The machine these tests share may be too busy for a verdict: the gate then says INCONCLUSIVE
  * (exit 4) because the load generator fell behind its schedule or other processes left the target
- * no CPU (src/gate/machine.ts), and withdraws the CPU-bound failures. That is the gate being
+ * no CPU (src/verdicts/machine.ts), and withdraws the CPU-bound failures. That is the gate being
  * right, not the service passing: the test accepts exit 4 only with one of those two reasons, and
  * still requires the verdict the mode is about to show what the mode did (see `shows`).
  */

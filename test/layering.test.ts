@@ -1,6 +1,9 @@
-// The layout DESIGN.md asks for, checked on the sources: the command line sits on top and nothing
-// beneath it imports it (issue 11's first done-when line). Reads the import statements of every
-// file under src/ as text, so a new file cannot slip past.
+// The layout DESIGN.md asks for, checked on the sources (issue 11's first done-when line): the
+// command line sits on top and nothing beneath it imports it; the judges (src/verdicts/) are pure,
+// data in and verdict out, so they import no node: module and none of the rooms that do I/O or
+// drive a run; the measurement shapes (src/measure/) sit below the load generator and the judges
+// alike. Reads the import statements of every file under src/ as text, so a new file cannot slip
+// past.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -32,7 +35,8 @@ describe('layering', () => {
   it('finds the imports it checks (the reader itself can fail)', () => {
     const main = importsOf(join(SRC, 'cli/main.ts'));
     assert.ok(main.some((s) => s.startsWith('./')), `src/cli/main.ts imports: ${main.join(', ')}`);
-    assert.ok(importsOf(join(SRC, 'gate/baseline.ts')).includes('../files/write-atomically.ts'));
+    assert.ok(importsOf(join(SRC, 'run/baseline-file.ts')).includes('../files/write-atomically.ts'));
+    assert.ok(importsOf(join(SRC, 'run/machine-probe.ts')).includes('node:os'));
   });
 
   it('nothing under src/ outside src/cli/ imports from src/cli/', () => {
@@ -47,5 +51,38 @@ describe('layering', () => {
       }
     }
     assert.deepEqual(offenders, [], `the command line sits on top; move what these need below src/cli/:\n${offenders.join('\n')}`);
+  });
+
+  /** Every (file, specifier) under ROOM that breaks RULE, as "file imports spec". */
+  function offendersIn(room: string, bad: (spec: string, target: string | undefined) => boolean): string[] {
+    const dir = join(SRC, room);
+    const out: string[] = [];
+    for (const file of sources(dir)) {
+      for (const spec of importsOf(file)) {
+        const target = spec.startsWith('.') ? resolve(dirname(file), spec) : undefined;
+        if (bad(spec, target)) out.push(`${relative(SRC, file)} imports ${spec}`);
+      }
+    }
+    return out;
+  }
+  const inRoom = (target: string | undefined, ...rooms: string[]) =>
+    target !== undefined && rooms.some((r) => target === join(SRC, r) || target.startsWith(join(SRC, r) + '/'));
+
+  it('src/verdicts/ imports no node: module, and nothing that runs, measures, reports or commands', () => {
+    assert.ok(sources(join(SRC, 'verdicts')).length >= 10, 'the judges live in src/verdicts/');
+    const offenders = offendersIn('verdicts', (spec, target) =>
+      spec.startsWith('node:') || ['fs', 'os', 'path', 'net', 'http', 'child_process', 'undici'].includes(spec) ||
+      inRoom(target, 'cli', 'run', 'report', 'gate', 'load', 'sdk', 'observe', 'faults', 'files'));
+    assert.deepEqual(offenders, [], `judging is data in, verdict out; move the I/O to src/run/:\n${offenders.join('\n')}`);
+  });
+
+  it('src/measure/ sits below the load generator, the SDK and the judges', () => {
+    const offenders = offendersIn('measure', (spec, target) => spec.startsWith('node:') || (spec.startsWith('.') && !inRoom(target, 'measure')));
+    assert.deepEqual(offenders, [], offenders.join('\n'));
+  });
+
+  it('the report room renders verdicts and does not judge or run anything', () => {
+    const offenders = offendersIn('report', (_spec, target) => inRoom(target, 'cli', 'run', 'gate', 'load', 'sdk', 'observe', 'faults'));
+    assert.deepEqual(offenders, [], offenders.join('\n'));
   });
 });

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { EXIT } from '../src/cli/exit.ts';
 import type { LoadCommandDeps } from '../src/cli/load.ts';
 import { runLoadCli } from './helpers/load-cli.ts';
-import { Histogram } from '../src/load/histogram.ts';
+import { Histogram } from '../src/measure/histogram.ts';
 import { runLoad } from '../src/load/run.ts';
 import type { LoadOptions, LoadResult } from '../src/load/types.ts';
 

@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { EXIT } from '../src/cli/exit.ts';
 import type { LoadCommandDeps } from '../src/cli/load.ts';
 import { runLoadCli } from './helpers/load-cli.ts';
-import { Histogram } from '../src/load/histogram.ts';
+import { Histogram } from '../src/measure/histogram.ts';
 import type { LoadOptions, LoadResult } from '../src/load/types.ts';
 
 const FIXTURE = new URL('./fixtures/load/contract/slo.yaml', import.meta.url).pathname;

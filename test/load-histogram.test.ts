@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { Histogram } from '../src/load/histogram.ts';
+import { Histogram } from '../src/measure/histogram.ts';
 
 const HOUR_US = 3_600_000_000;
 

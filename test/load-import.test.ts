@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { Histogram } from '../src/load/histogram.ts';
+import { Histogram } from '../src/measure/histogram.ts';
 import { goErrorKind, MAX_ROUTES } from '../src/load/import-vegeta.ts';
 import { ImportError, readLoadResult } from '../src/load/import.ts';
 import type { LoadResult } from '../src/load/types.ts';

@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { parseContract } from '../src/contract/load.ts';
-import { gateProfile, type GateProfile } from '../src/gate/profile.ts';
+import { gateProfile, type GateProfile } from '../src/run/profile.ts';
 import { compileMix, MIX_BLOCK, type PreparedRequest } from '../src/load/mix.ts';
 import { hash32, mulberry32, phaseSeed } from '../src/load/prng.ts';
 import { runLoad } from '../src/load/run.ts';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseContract } from '../src/contract/load.ts';
-import { gateProfile } from '../src/gate/profile.ts';
+import { gateProfile } from '../src/run/profile.ts';
 import { runGate } from '../src/gate/run.ts';
 import { compileMix } from '../src/load/mix.ts';
 import { phaseSeed } from '../src/load/prng.ts';

@@ -14,7 +14,7 @@ import { parseContract } from '../src/contract/load.ts';
 import { HTTP_ROLES } from '../src/contract/metric-names.ts';
 import { EXIT, type CliContext } from '../src/cli/exit.ts';
 import { runStatus } from '../src/cli/status.ts';
-import { ServiceWatch } from '../src/gate/service-watch.ts';
+import { ServiceWatch } from '../src/run/service-watch.ts';
 import { monotonicClock, Scraper, type ScrapeReport } from '../src/observe/scraper.ts';
 import { SeriesStore } from '../src/observe/series-store.ts';
 

@@ -25,7 +25,7 @@ import { ProgressWriter } from '../load/progress.ts';
 import { renderLoadTable } from '../load/render-table.ts';
 import type { LoadOptions, LoadResult, RequestTemplate } from '../load/types.ts';
 import { EXIT, UsageError, type CliContext } from './exit.ts';
-import { gateProfile, type ProfileOverrides } from '../gate/profile.ts';
+import { gateProfile, type ProfileOverrides } from '../run/profile.ts';
 import { loadValidContract, readInputFile, writeAtomically } from './files.ts';
 import { durationFlag, intFlag, rateFlag } from './flags.ts';
 

@@ -17,7 +17,7 @@ import { formatDuration, formatElapsed } from '../contract/units.ts';
 import { defineSlos } from '../evaluate/definitions.ts';
 import { EmbeddedEvaluator } from '../evaluate/embedded.ts';
 import { evaluateThroughPrometheus } from '../evaluate/promql.ts';
-import { checkHealth, endpointUrl } from '../gate/health.ts';
+import { checkHealth, endpointUrl } from '../run/health.ts';
 import { renderStatus, type StatusFormat } from '../evaluate/render.ts';
 import type { StatusReport } from '../evaluate/report.ts';
 import { PromqlClient } from '../observe/promql-client.ts';

@@ -8,7 +8,7 @@ import { checkPromql } from './promql.ts';
 import type { Contract, LatencyObjective, Route } from './schema.ts';
 import { closest } from './suggest.ts';
 import { formatDuration, formatPercent, formatRate } from './units.ts';
-import { cannotReachAlpha, DEFAULT_ALPHA } from '../gate/stats.ts';
+import { cannotReachAlpha, DEFAULT_ALPHA } from '../verdicts/stats.ts';
 
 export interface Finding {
   code: DiagnosticCode;
@@ -460,7 +460,7 @@ const promqlQueries: Check = (c, out) => {
 
 /**
  * The gate compares this run's trials with the baseline's by an exact one-sided Mann-Whitney U
- * test, significant at p < 0.05 (src/gate/compare.ts, stats.ts). With n against m trials the
+ * test, significant at p < 0.05 (src/verdicts/compare.ts, stats.ts). With n against m trials the
  * smallest p any data can give is 1/C(n+m, n): 3 against 3 gives 1/20 = 0.05, which is not below
  * 0.05, so no regression, however large, could fail the gate. The baseline's count is taken from
  * the context when known, else assumed to be the same as `trials` (a baseline records that many).

@@ -449,7 +449,7 @@ function describeSource(st: State): string[] {
 function notesOf(st: State): string[] {
   const s = st.session;
   const out: string[] = [];
-  // Kept as a note too: the gate's service view (src/gate/verdicts.ts) reads it as "estimated".
+  // Kept as a note too: the gate's service view (src/verdicts/objectives.ts) reads it as "estimated".
   for (const t of s.noBucket.keys()) out.push(`the histogram has no bucket at le=${t}: the requests there were interpolated inside a bucket, an estimate that is not judged`);
   if (st.def.source.kind === 'errors' && st.def.source.unseen.length > 0) {
     out.push(`error classes the label mapping cannot see (no status to derive them from; they are only seen client-side, in thrown errors): ${st.def.source.unseen.join(', ')}`);

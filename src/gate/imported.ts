@@ -5,9 +5,9 @@
 import type { Contract } from '../contract/schema.ts';
 import { EXIT } from '../errors.ts';
 import type { LoadResult } from '../load/types.ts';
-import type { GateReport } from './types.ts';
-import { failureReasons, judgeObjectives } from './verdicts.ts';
-import { routeEvidence, routeReports } from './routes.ts';
+import type { GateReport } from '../verdicts/types.ts';
+import { failureReasons, judgeObjectives } from '../verdicts/objectives.ts';
+import { routeEvidence, routeReports } from '../verdicts/routes.ts';
 
 export interface ImportedGateOptions {
   contract: Contract;

@@ -8,7 +8,7 @@
 // Outcome precedence: the target failed (3) > the generator could not deliver the profile, or the
 // run was interrupted (4, INCONCLUSIVE: a verdict on a run that did not happen as specified would
 // be a guess) > an objective or the baseline failed (1) > failed only where other processes starved
-// the target of CPU (4: src/gate/machine.ts) > pass (0).
+// the target of CPU (4: src/verdicts/machine.ts) > pass (0).
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Contract } from '../contract/schema.ts';
 import { EXIT, UsageError } from '../errors.ts';
@@ -16,23 +16,25 @@ import { runLoad } from '../load/run.ts';
 import { mergeResults } from '../load/merge.ts';
 import { phaseSeed } from '../load/prng.ts';
 import type { LoadProgress, LoadResult } from '../load/types.ts';
-import { compareWithBaseline } from './compare.ts';
-import { makeBaseline, profileMismatch, readBaseline, writeBaseline, type BaselineFile } from './baseline.ts';
-import { clientCounts } from './client-view.ts';
-import { endpointUrl } from './health.ts';
-import { Journal, defaultJournalPath, journalPathProblem } from './journal.ts';
-import type { GateProfile } from './profile.ts';
-import { ServiceWatch, type ServiceMark } from './service-watch.ts';
-import { PprofCapture } from './pprof.ts';
-import { attachEvidence } from './concurrency.ts';
-import { attachTarget, describeStop, HealthWatcher, startTarget, type RunningTarget, type StopResult } from './target.ts';
-import { TargetError } from './target-error.ts';
-import type { GateOutcome, GateReport, TrialMachine, TrialMetrics } from './types.ts';
-import { processTreeCpuMs, starvation, starvedReason, systemMachineProbe, withdrawStarvedFailures, type MachineProbe } from './machine.ts';
-import { cannotReachAlphaText, DEFAULT_ALPHA } from './stats.ts';
-import { failureReasons, judgeObjectives } from './verdicts.ts';
-import { routeEvidence, routeReports } from './routes.ts';
-import { describeFailing } from './health.ts';
+import { compareWithBaseline } from '../verdicts/compare.ts';
+import { makeBaseline, profileMismatch, type BaselineFile } from '../verdicts/baseline.ts';
+import { readBaseline, writeBaseline } from '../run/baseline-file.ts';
+import { clientCounts } from '../verdicts/client-view.ts';
+import { endpointUrl } from '../run/health.ts';
+import { Journal, defaultJournalPath, journalPathProblem } from '../run/journal.ts';
+import type { GateProfile } from '../run/profile.ts';
+import { ServiceWatch, type ServiceMark } from '../run/service-watch.ts';
+import { PprofCapture } from '../run/pprof.ts';
+import { attachEvidence } from '../verdicts/concurrency.ts';
+import { attachTarget, describeStop, HealthWatcher, startTarget, type RunningTarget, type StopResult } from '../run/target.ts';
+import { TargetError } from '../run/target-error.ts';
+import type { GateOutcome, GateReport, TrialMachine, TrialMetrics } from '../verdicts/types.ts';
+import { starvation, starvedReason, withdrawStarvedFailures, type MachineProbe } from '../verdicts/machine.ts';
+import { processTreeCpuMs, systemMachineProbe } from '../run/machine-probe.ts';
+import { cannotReachAlphaText, DEFAULT_ALPHA } from '../verdicts/stats.ts';
+import { failureReasons, judgeObjectives } from '../verdicts/objectives.ts';
+import { routeEvidence, routeReports } from '../verdicts/routes.ts';
+import { describeFailing } from '../run/health.ts';
 
 export interface GateRunOptions {
   contract: Contract;
@@ -224,7 +226,7 @@ export async function runGate(o: GateRunOptions): Promise<GateReport> {
       for (let i = 0; i < profile.trials && !stop.signal.aborted; i++) {
         const phase = profile.trials > 1 ? `trial ${i + 1}/${profile.trials}` : 'measured';
         log(`${phase}: ${trialMs / 1000}s at ${profile.rate === 'max' ? 'max' : `${profile.rate}/s`}`);
-        // What the rest of the machine used meanwhile (src/gate/machine.ts).
+        // What the rest of the machine used meanwhile (src/verdicts/machine.ts).
         watch.beginTrial(i, profile.trials);
         const probed = (o.machineProbe ?? systemMachineProbe).begin(targetCpuMs(before));
         const r = await load(phase, trialMs, i + 1);

@@ -33,7 +33,7 @@ import { RunRecorder } from './recorder.ts';
 import type { Schedule } from './schedule.ts';
 import { assessGenerator, GeneratorMonitor, lateThresholdMs, type GeneratorStats } from './self-check.ts';
 import type { LoadOptions, LoadResult } from './types.ts';
-import type { Histogram } from './histogram.ts';
+import type { Histogram } from '../measure/histogram.ts';
 
 /** Which requests of the schedule this thread sends: global indexes index, index + count, ... */
 export interface ThreadShare {

@@ -25,7 +25,7 @@
 //   it hides the queueing a slow server causes (coordinated omission); corrected latency is set to
 //   the service time and the notes say so. Only the arrival-rate executors are open; the summary
 //   does not name the executor, but `dropped_iterations` exists only under them.
-import { Histogram } from './histogram.ts';
+import { Histogram } from '../measure/histogram.ts';
 import { importError, parseRfc3339, shown } from './import-error.ts';
 import type { LatencySummary, LoadResult, RouteResult } from './types.ts';
 

@@ -16,7 +16,7 @@
 // (its report's rate below the -rate asked for, or -max-workers reached) the schedule slipped,
 // and the queueing that caused it is not in these numbers; the notes say so.
 import { EOF_BEFORE_RESPONSE, EOF_MID_RESPONSE } from './failure-kinds.ts';
-import { Histogram } from './histogram.ts';
+import { Histogram } from '../measure/histogram.ts';
 import { importError, parseRfc3339, shown } from './import-error.ts';
 import type { LatencySummary, LoadResult, RouteResult } from './types.ts';
 

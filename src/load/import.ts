@@ -1,7 +1,7 @@
 // One entry point for a load result on disk, whoever measured it: sloctl's own JSON (`sloctl load
 // --json` / `--output`), vegeta's results as JSON lines or its JSON report, or a k6 end-of-test
 // summary. The format is recognised from the content, not the file name.
-import { Histogram } from './histogram.ts';
+import { Histogram } from '../measure/histogram.ts';
 import { ImportError, importError, shown } from './import-error.ts';
 import { fromK6Summary, isK6Summary } from './import-k6.ts';
 import { fromVegetaLines, fromVegetaReport, isVegetaReport } from './import-vegeta.ts';

@@ -1,7 +1,7 @@
 // sloctl's load generator: the public API (see types.ts for the shapes).
 export type * from './types.ts';
 export { runLoad, checkLoadOptions, type CheckedLoad } from './run.ts';
-export { Histogram, type HistogramOptions } from './histogram.ts';
+export { Histogram, type HistogramOptions } from '../measure/histogram.ts';
 export { mergeResults, type MergeOptions } from './merge.ts';
 export { compileMix, parseGenerator, MixError, type Mix, type PreparedRequest } from './mix.ts';
 export { buildSchedule, ScheduleError, type Schedule } from './schedule.ts';

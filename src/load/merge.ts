@@ -3,7 +3,7 @@
 // Counts add, histograms merge exactly (HDR buckets), and the generator's health is judged again on
 // the merged numbers; a part that was not ok keeps its reasons, so a bad trial is never averaged away.
 
-import { Histogram } from './histogram.ts';
+import { Histogram } from '../measure/histogram.ts';
 import { sortKeys } from './recorder.ts';
 import { assessGenerator, type GeneratorStats } from './self-check.ts';
 import type { GeneratorHealth, LatencySummary, LoadResult, RouteResult } from './types.ts';

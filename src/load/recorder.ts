@@ -1,7 +1,7 @@
 // What one thread measured, per route and overall: fixed-size histograms and counters, so memory
 // does not grow with the number of requests. Templates that share a name share a route.
 
-import { Histogram } from './histogram.ts';
+import { Histogram } from '../measure/histogram.ts';
 import type { RouteResult } from './types.ts';
 
 class RouteSlot {

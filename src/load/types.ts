@@ -3,6 +3,8 @@
 // second. A LoadResult is plain JSON: it is what `sloctl load --json` prints and what the gate
 // stores in its journal and baseline.
 
+export type { GeneratorHealth, HistogramJson, LatencySummary, LoadResult, LoadSlice, RouteResult } from '../measure/types.ts';
+
 /** One request the mix can produce. `path` may hold {param} placeholders filled from `params`. */
 export interface RequestTemplate {
   /** Label in results: the contract route name, or "GET /path" for a single URL. */
@@ -50,108 +52,13 @@ export interface LoadOptions {
   onProgress?: (p: LoadProgress) => void;
   /** Stops the run early; what was measured so far is returned. */
   signal?: AbortSignal;
-}
-
-/** Serialized HDR histogram: mergeable across workers and runs, bounded size. */
-export interface HistogramJson {
-  /** Lowest and highest trackable values, in microseconds, and significant digits. */
-  lowestUs: number;
-  highestUs: number;
-  digits: number;
-  /** Non-zero buckets as [index, count] pairs. */
-  counts: Array<[number, number]>;
-  /** Values above highestUs, clamped into the top bucket. */
-  overflow: number;
-}
-
-export interface LatencySummary {
-  count: number;
-  /** Milliseconds. NaN-free: 0 when count is 0. */
-  min: number;
-  mean: number;
-  stdev: number;
-  max: number;
-  p50: number;
-  p90: number;
-  p95: number;
-  p99: number;
-  p999: number;
   /**
-   * Fields the source did not report (an imported k6 summary has no stdev, and no p99 unless the
-   * test asked for it). They hold 0, which is not a measurement: show them as n/a and never judge
-   * an objective on them. Absent (undefined) when every field was measured.
+   * Also group every request by its intended send time into slices this wide (ms), in
+   * LoadResult.slices: the timeline a drill judges (steady state, fault, recovery). Off by default.
    */
-  absent?: Array<'min' | 'mean' | 'stdev' | 'max' | 'p50' | 'p90' | 'p95' | 'p99' | 'p999'>;
+  sliceMs?: number;
 }
 
-export interface RouteResult {
-  name: string;
-  /** Requests issued (sent on schedule), answered ones, and failed ones (network error or timeout). */
-  sent: number;
-  completed: number;
-  /** Responses by status code, e.g. {"200": 95, "503": 5}. */
-  statuses: Record<string, number>;
-  /** Failures without a response, by kind: "timeout", or the error code (ECONNRESET, ECONNREFUSED...). */
-  errors: Record<string, number>;
-  /** Latency from the intended send time (coordinated omission corrected). */
-  latency: LatencySummary;
-  /** Latency from the actual send time (service time as the client sees it). */
-  serviceTime: LatencySummary;
-  histogram: HistogramJson;
-  serviceHistogram: HistogramJson;
-}
-
-/** The generator's check on itself: when it fell short, the run cannot judge the target. */
-export interface GeneratorHealth {
-  /** Requested and achieved arrival rate over the run (achieved = sent / duration). */
-  requestedRate: number | null;
-  achievedRate: number;
-  /** Sends that left more than `lateThresholdMs` after their intended time, and the worst lag. */
-  lateSends: number;
-  lateThresholdMs: number;
-  maxLagMs: number;
-  /** Scheduled requests never sent (the in-flight bound was reached or the run was stopped). */
-  droppedSends: number;
-  /** Event-loop delay p99 of the generator's threads, and CPU used as a share of one core (max over workers). */
-  eventLoopDelayP99Ms: number;
-  cpu: number;
-  workers: number;
-  /** True when the run delivered the profile it was asked for. */
-  ok: boolean;
-  /** Why not, in words a user can act on ("achieved 812/s of 1000/s: use --workers 2"). */
-  reasons: string[];
-}
-
-export interface LoadResult {
-  /** Who measured it: sloctl's generator, or an imported vegeta / k6 result. */
-  source: 'sloctl' | 'vegeta' | 'k6';
-  url: string;
-  model: 'open' | 'closed';
-  /** Wall-clock start (ms since epoch) and length of the measured run. */
-  startedAt: number;
-  durationMs: number;
-  sent: number;
-  completed: number;
-  /** Responses with status >= 400, plus failures without a response. */
-  errors: number;
-  timeouts: number;
-  /** Responses per second over the run. */
-  throughput: number;
-  /** All routes together. */
-  latency: LatencySummary;
-  serviceTime: LatencySummary;
-  statuses: Record<string, number>;
-  routes: RouteResult[];
-  /** Absent for imported results (vegeta and k6 do not report on themselves). */
-  generator?: GeneratorHealth;
-  /** What an import could not carry over (e.g. k6 has no per-status counts), or other caveats. */
-  notes: string[];
-  /**
-   * One example of what went wrong per failure kind, where there is more to say than the kind
-   * (e.g. HPE_INVALID_CONSTANT: `first bytes: "SSH-2.0-OpenSSH_9.2"`). Absent when none.
-   */
-  errorDetails?: Record<string, string>;
-}
 
 /** Sent about once a second while a run goes. */
 export interface LoadProgress {

@@ -6,7 +6,7 @@
 
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import { Histogram } from './histogram.ts';
+import { Histogram } from '../measure/histogram.ts';
 import { mergeResults } from './merge.ts';
 import { ProgressMeter } from './progress-meter.ts';
 import type { ThreadTuning } from './driver.ts';

@@ -9,7 +9,7 @@
 export { instrument, Sdk, WEIGHTED_REQUESTS, type InstrumentOptions, type HealthOptions, type EndpointResponse } from './instrument.ts';
 export { ContractError, type ContractSource } from './contract-source.ts';
 export { DependencyHandle, type BreakerLike, type DependencyCheck, type CheckOptions } from './dependency.ts';
-export { Classifier, errorChain, NONE, UNCLASSIFIED, ABORTED, type Classification } from './core/classify.ts';
+export { Classifier, errorChain, NONE, UNCLASSIFIED, ABORTED, type Classification } from '../contract/classify.ts';
 export { bucketsFor, chooseBuckets, latencyThresholds, DEFAULT_BUCKETS_MS } from './core/buckets.ts';
 export {
   composeHealth, healthHttpStatus, DEFAULT_WEIGHTS,

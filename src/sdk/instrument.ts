@@ -6,7 +6,7 @@ import { Gauge, register as globalRegistry, type Registry } from 'prom-client';
 import { HTTP_ROLES } from '../contract/metric-names.ts';
 import type { Contract } from '../contract/schema.ts';
 import { bucketsFor } from './core/buckets.ts';
-import { Classifier, type Classification } from './core/classify.ts';
+import { Classifier, type Classification } from '../contract/classify.ts';
 import { composeHealth, DEFAULT_WEIGHTS, healthHttpStatus, type HealthPolicy, type HealthReport } from './core/health.ts';
 import { RecentWindow } from './core/recent.ts';
 import { isContract, loadContract, type ContractSource } from './contract-source.ts';

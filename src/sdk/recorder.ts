@@ -6,7 +6,7 @@
 // are built, no label objects hashed, nothing allocated: series are created on first use per
 // label set and found by index afterwards.
 import { performance } from 'node:perf_hooks';
-import type { Classifier } from './core/classify.ts';
+import type { Classifier } from '../contract/classify.ts';
 import { STATUS_ABORTED, STATUS_CLASSES, statusClassIndex } from './core/labels.ts';
 import type { RecentWindow } from './core/recent.ts';
 import type { SeriesCounter, SeriesHistogram } from './metrics/series-metrics.ts';

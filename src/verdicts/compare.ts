@@ -3,7 +3,7 @@
 //
 // The question asked of each metric is "is this build worse than the baseline by MORE than the
 // tolerance?", so the null hypothesis is "current ≤ baseline shifted by the tolerance", and the
-// test is an exact one-sided Mann-Whitney U test (src/gate/stats.ts) of the current trials against
+// test is an exact one-sided Mann-Whitney U test (src/verdicts/stats.ts) of the current trials against
 // the baseline's trials shifted by the tolerance:
 //   p95                 baseline × (1 + tolerance)                 relative: +5% is 5% slower
 //   error ratio         baseline + tolerance                       absolute points: +0.1 pt
@@ -30,7 +30,7 @@
 // rises by only ~10% (the fixed part of the latency does not slow down).
 //
 // What the test cannot see is drift between runs that moves all trials of a run together: above
-// all, other processes on the machine. Each trial records the CPU they used (src/gate/machine.ts);
+// all, other processes on the machine. Each trial records the CPU they used (src/verdicts/machine.ts);
 // when the CPU they left free differs from the baseline's by more than MACHINE_TOLERANCE, a p95
 // the machine could explain is not judged (busier now: a fail becomes a warn; quieter now: a pass
 // becomes a warn; another core count: either). bench/baseline-noise.ts measures all of this.

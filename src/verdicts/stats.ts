@@ -58,7 +58,7 @@ export function canReachAlpha(n: number, m: number, alpha: number): boolean {
   return n >= 1 && m >= 1 && smallestPValue(n, m) < alpha;
 }
 
-/** The regression comparison's significance level (src/gate/compare.ts), also what `validate` checks trials against. */
+/** The regression comparison's significance level (src/verdicts/compare.ts), also what `validate` checks trials against. */
 export const DEFAULT_ALPHA = 0.05;
 
 /** Beyond this many trials the search below stops: alphas that need more are not sensible. */

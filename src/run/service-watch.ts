@@ -8,13 +8,13 @@ import { classOf, classSelectors, labelMap, type ClassSelector, type LabelMap } 
 import { GO_RUNTIME_ROLES, HTTP_ROLES, NODE_RUNTIME_ROLES } from '../contract/metric-names.ts';
 import type { Contract } from '../contract/schema.ts';
 import { increase } from '../engine/counter.ts';
-import { parseLe, type Bucket } from '../engine/histogram.ts';
-import { concurrencyReads, observeScrape, type ConcurrencyPeak, type ConcurrencyRead, type ConcurrencySignal } from './concurrency.ts';
+import { parseLe } from '../engine/histogram.ts';
+import { concurrencyReads, observeScrape, type ConcurrencyPeak, type ConcurrencyRead, type ConcurrencySignal } from '../verdicts/concurrency.ts';
 import { defineSlos } from '../evaluate/definitions.ts';
 import { EmbeddedEvaluator } from '../evaluate/embedded.ts';
 import { monotonicClock, Scraper, type ScrapeReport } from '../observe/scraper.ts';
 import { SeriesStore, type Series } from '../observe/series-store.ts';
-import type { ServiceView } from './verdicts.ts';
+import type { ServiceView } from '../verdicts/objectives.ts';
 
 export interface ServiceWatchOptions {
   metricsUrl: string;
@@ -28,30 +28,8 @@ export interface ServiceWatchOptions {
   now?: () => number;
 }
 
-/** One (method, route label) of the service's series over the measured phase. */
-export interface ServiceRoute {
-  /** The method label upper-cased ("post" from promhttp and the contract's POST meet). */
-  method: string;
-  /** The route label (the contract's `metrics.labels.route`, the SDK's `route`): a template, "unmatched" or "overflow". */
-  route: string;
-  /** Cumulative bucket increases by upper bound (seconds). */
-  buckets: Map<number, number>;
-  /**
-   * Finished requests (the request counter), and the same by the contract's error class: read
-   * from an error-class label, or derived from a status label (src/contract/label-map.ts).
-   * Requests a status label puts in no class (good ones) are not in `classes`.
-   */
-  requests: number;
-  classes: Map<string, number>;
-}
-
-/** By "METHOD route-label", the method upper-cased. */
-export type ServiceRoutes = Map<string, ServiceRoute>;
-
-/** The buckets of a ServiceRoute as the histogram functions take them. */
-export function bucketList(r: ServiceRoute): Bucket[] {
-  return [...r.buckets].map(([le, count]) => ({ le, count }));
-}
+import type { ServiceRoute, ServiceRoutes } from '../verdicts/service-routes.ts';
+export { bucketList, type ServiceRoute, type ServiceRoutes } from '../verdicts/service-routes.ts';
 
 /** A point the gate marks (trial boundaries): the heap and the requests finished so far. */
 export interface ServiceMark {

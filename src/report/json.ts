@@ -5,7 +5,7 @@
 // appear in a fixed order whatever order the report was built in: the report, its verdicts,
 // baseline comparisons and trials in the order their types declare (the outcome near the top),
 // everything else (the load result, latency summaries) alphabetically, at every depth.
-import type { GateReport } from './types.ts';
+import type { GateReport } from '../verdicts/types.ts';
 
 /** JSON.stringify replacer: NaN -> null, ±Infinity -> "Infinity" / "-Infinity". */
 export function jsonSafe(_key: string, v: unknown): unknown {

@@ -21,7 +21,7 @@
 //   (weight 0: counted, not weighted).
 //
 // Pure: no I/O, no clock. Compiled once per contract: a status is classified by one array read.
-import type { ErrorClass } from '../../contract/schema.ts';
+import type { ErrorClass } from './schema.ts';
 
 export interface Classification {
   /** The class name: a contract class, or one of "none", "unclassified", "aborted". */

@@ -10,6 +10,7 @@
 // defaults (1 s apart, 5 s timeout, K = 3) notice a dead process within ~3 s (refused at once) and
 // give a service saturated by the load ~15 s of silence before calling it unresponsive.
 import { describeProbe, probeHealth, type FailingCheck, type HealthProbe, type HealthState } from './health.ts';
+import type { HealthStats } from '../verdicts/health.ts';
 import { TargetError } from './target-error.ts';
 
 export interface HealthWatcherOptions {
@@ -27,29 +28,7 @@ export interface HealthWatcherOptions {
   onUnresponsive?: (error: TargetError) => void;
 }
 
-export interface HealthStats {
-  probes: number;
-  /** Probes by state. */
-  counts: Record<HealthState, number>;
-  /** Share of the watched time the endpoint said UP, 0..1; NaN before the first probe completed. */
-  upShare: number;
-  /**
-   * Share of the watched time the process was live: the body's liveness check UP (the SDK's), or
-   * for a body that does not say, an answer that is UP or DEGRADED. NaN before the first probe.
-   */
-  liveShare: number;
-  /**
-   * The SDK's four checks: share of the watched time each scored 1 (UP or UNKNOWN), over the time
-   * the body reported them; absent when no probe carried them.
-   */
-  checkShares?: { liveness: number; latency: number; success: number; dependencies: number };
-  /** Every check the body reported failing during the watched time, with its last reason and how long it failed. */
-  failing: Array<FailingCheck & { ms: number; share: number }>;
-  /** Milliseconds of watched time (from the first probe's start to the last probe's end or now). */
-  watchedMs: number;
-  consecutiveFailures: number;
-  last?: HealthProbe;
-}
+export type { HealthStats } from '../verdicts/health.ts';
 
 export class HealthWatcher {
   readonly url: string;

@@ -11,45 +11,8 @@
 // unwell is alive, and the gate measures it rather than calling it dead.
 import { request } from 'undici';
 
-export type HealthState = 'up' | 'degraded' | 'down' | 'unreachable';
-
-export interface HealthProbe {
-  state: HealthState;
-  /** When the probe started (ms since the epoch) and how long it took. */
-  at: number;
-  ms: number;
-  statusCode?: number;
-  /** The JSON body's `status`, when there was one. */
-  status?: string;
-  /** Why there was no answer (unreachable), one line. */
-  error?: string;
-  /** What a JSON body said about its checks, when it said anything. */
-  body?: HealthBody;
-}
-
-/** A check the health body reports as failing, with its reason when the body gives one. */
-export interface FailingCheck {
-  /** The check's name as the body gives it: "liveness", "latency", "sqlite"... */
-  name: string;
-  status: string;
-  reason?: string;
-}
-
-/**
- * What a health body says beyond its status. The SDK's body (src/sdk/core/health.ts) is read
- * exactly: `checks.liveness`, `checks.latency`, `checks.success`, `checks.dependencies` (with
- * `details` per dependency). Other bodies are read for what they commonly carry: `checks`,
- * `components` (Spring Boot), `dependencies` or `details` holding entries with a `status` and a
- * `reason` / `error` / `message` / `output`.
- */
-export interface HealthBody {
-  /** The process serves and is not draining (the SDK's liveness check); undefined when the body does not say. */
-  live?: boolean;
-  /** The SDK's four checks: true when the check scores 1 (UP or UNKNOWN), false when DOWN. */
-  checks?: { liveness: boolean; latency: boolean; success: boolean; dependencies: boolean };
-  /** Checks and dependencies reported as failing, innermost first (a dependency before its group). */
-  failing: FailingCheck[];
-}
+import type { FailingCheck, HealthBody, HealthProbe, HealthState } from '../verdicts/health.ts';
+export type { FailingCheck, HealthBody, HealthProbe, HealthState } from '../verdicts/health.ts';
 
 /** Statuses that mean a check is fine or not judged. */
 const OK_STATUS = new Set(['UP', 'PASS', 'OK', 'HEALTHY', 'UNKNOWN', 'TRUE']);

@@ -1,15 +1,10 @@
 // The baseline file: the trials of the last accepted gate run, and the profile they were measured
-// under, so the next run has something to compare with (src/gate/compare.ts). Plain JSON, one file
-// per service, written atomically (a temporary file beside it, then a rename) so a run killed while
-// writing leaves the previous baseline whole.
-//
-// The writer is sloctl's one atomic writer (src/files/write-atomically.ts), which the CLI uses too.
-import { mkdirSync, readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+// under, so the next run has something to compare with (src/verdicts/compare.ts). Plain JSON, one file
+// per service. What it holds and how it is checked live here; reading and writing the file is
+// src/run/baseline-file.ts.
 import { z } from 'zod';
 import { formatDuration, formatRate } from '../contract/units.ts';
 import { UsageError } from '../errors.ts';
-import { writeAtomically } from '../files/write-atomically.ts';
 import { median } from './stats.ts';
 import type { GateReport, TrialMetrics } from './types.ts';
 
@@ -136,25 +131,11 @@ function shortJson(value: unknown): string {
 }
 
 /**
- * The baseline at PATH for SERVICE; undefined when there is none yet. A file that is there but
- * cannot be used (unreadable, not JSON, another version, another service, malformed) is a
- * UsageError (exit 2) that names the file and says what to do.
+ * The baseline in DATA (parsed JSON from SHOWN) for SERVICE. Data that cannot be used (another
+ * version, another service, malformed) is a UsageError (exit 2) that names the file and says what
+ * to do. Reading the file is src/run/baseline-file.ts's job.
  */
-export function readBaseline(path: string, service: string, shown = path): BaselineFile | undefined {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return undefined;
-    throw new UsageError(`cannot read baseline ${shown}: ${code === 'EISDIR' ? 'it is a directory, not a file' : code === 'EACCES' ? 'permission denied' : (code ?? (e as Error).message)}`);
-  }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (e) {
-    throw new UsageError(`baseline ${shown} is not valid JSON (${(e as Error).message}): ${WHAT_TO_DO}`);
-  }
+export function parseBaseline(data: unknown, service: string, shown: string): BaselineFile {
   if (typeof data !== 'object' || data === null || !('version' in data)) {
     throw new UsageError(`${shown} is not a sloctl baseline (no "version" field): ${WHAT_TO_DO}`);
   }
@@ -173,21 +154,13 @@ export function readBaseline(path: string, service: string, shown = path): Basel
   return parsed.data as BaselineFile;
 }
 
-/**
- * Writes the baseline atomically: a temporary file in the same directory, then a rename over PATH,
- * so a reader sees the old file or the new one, never half of one. Creates the directory
- * (.sloctl/ by default). Refuses a baseline it could not read back (e.g. a NaN p95 would become null).
- */
-export function writeBaseline(path: string, file: BaselineFile, shown = path): void {
+/** Why FILE would not read back (e.g. a NaN p95 would become null), or undefined when it would. */
+export function unreadableBaseline(file: BaselineFile): string | undefined {
   const checked = baselineSchema.safeParse(file);
-  if (!checked.success) throw new Error(`refusing to write baseline ${shown}: it would not read back, ${issueText(checked.error, file)}`);
-  try {
-    mkdirSync(dirname(path), { recursive: true });
-  } catch (e) {
-    throw new UsageError(`cannot create the directory of baseline ${shown}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  writeAtomically(path, `${JSON.stringify(file, null, 2)}\n`, shown);
+  return checked.success ? undefined : issueText(checked.error, file);
 }
+
+export const BASELINE_WHAT_TO_DO = WHAT_TO_DO;
 
 function describeProfile(p: Pick<BaselineProfile, 'rate' | 'durationMs' | 'trials'>): string {
   const rate = p.rate === 'max' ? 'the maximum rate (closed model)' : formatRate(p.rate);

@@ -2,9 +2,9 @@
 // thing. Values go through format.ts, the same rounding the verdicts' reasons use.
 import { formatDuration } from '../contract/units.ts';
 import { num } from '../evaluate/report.ts';
-import type { GeneratorHealth } from '../load/types.ts';
-import { formatValue } from './format.ts';
-import type { GateOutcome, GateReport, MetricComparison, ObjectiveVerdict, RouteNumbers, RouteReport, Unit, Verdict } from './types.ts';
+import type { GeneratorHealth } from '../measure/types.ts';
+import { formatValue } from '../verdicts/format.ts';
+import type { GateOutcome, GateReport, MetricComparison, ObjectiveVerdict, RouteNumbers, RouteReport, Unit, Verdict } from '../verdicts/types.ts';
 
 const sig = (x: number, digits = 4) => num(+x.toPrecision(digits));
 

@@ -9,11 +9,11 @@
 import { normalizeRoutePath } from '../contract/route-paths.ts';
 import type { Contract, LatencyObjective, Route } from '../contract/schema.ts';
 import { goodRatioAtThreshold, histogramQuantile } from '../engine/histogram.ts';
-import { Histogram } from '../load/histogram.ts';
-import type { LoadResult, RouteResult } from '../load/types.ts';
+import { Histogram } from '../measure/histogram.ts';
+import type { LoadResult, RouteResult } from '../measure/types.ts';
 import { classifierOf, clientCounts, routeOf } from './client-view.ts';
 import { formatValue } from './format.ts';
-import { bucketList, type ServiceRoute, type ServiceRoutes } from './service-watch.ts';
+import { bucketList, type ServiceRoute, type ServiceRoutes } from './service-routes.ts';
 import type { ObjectiveVerdict, RouteCause, RouteNumbers, RouteReport, Unit } from './types.ts';
 
 /** One route's requests as one view saw them: enough to rank the route under any objective. */

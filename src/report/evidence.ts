@@ -1,7 +1,7 @@
 // The files a verdict's row names (concurrency.pprof on a Go service: a goroutine dump and a heap
 // profile per crossing), in words the table, Markdown and JUnit renderers share. Pure.
-import { formatValue } from './format.ts';
-import type { Evidence, ObjectiveVerdict } from './types.ts';
+import { formatValue } from '../verdicts/format.ts';
+import type { Evidence, ObjectiveVerdict } from '../verdicts/types.ts';
 
 /** A line and how deep it sits under the row (0: the crossing, 1: a file, 2: a stack of the dump). */
 export interface EvidenceLine {

@@ -8,7 +8,7 @@
 // started target's log beside it as target.log; creating runs/ writes .sloctl/.gitignore (runs/).
 import { accessSync, closeSync, constants, mkdirSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { jsonSafe } from './render-json.ts';
+import { jsonSafe } from '../report/json.ts';
 
 export interface JournalEvent {
   t: string;

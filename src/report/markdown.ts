@@ -8,7 +8,7 @@
 // newline, so inline text has newlines as spaces (multi-line reasons get a code block under their
 // bullet).
 import { appendFileSync } from 'node:fs';
-import { formatValue } from './format.ts';
+import { formatValue } from '../verdicts/format.ts';
 import {
   cellValue,
   formatChange,
@@ -26,9 +26,9 @@ import {
   routeRows,
   targetLine,
   verdictLabel,
-} from './render-format.ts';
-import { evidenceLines, type EvidenceLine } from './render-evidence.ts';
-import type { Evidence, GateReport } from './types.ts';
+} from './format.ts';
+import { evidenceLines, type EvidenceLine } from './evidence.ts';
+import type { Evidence, GateReport } from '../verdicts/types.ts';
 
 /** Inline text: markup characters escaped, control characters dropped (newlines to spaces). */
 export function mdText(s: string): string {

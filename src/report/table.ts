@@ -2,8 +2,8 @@
 // views, the baseline comparison, the generator's check on itself, and the outcome with its
 // reasons last (where the eye lands when the command ends). Pure: report in, text out.
 import { num } from '../evaluate/report.ts';
-import { formatValue } from './format.ts';
-import { evidenceText } from './render-evidence.ts';
+import { formatValue } from '../verdicts/format.ts';
+import { evidenceText } from './evidence.ts';
 import {
   cellValue,
   formatChange,
@@ -22,11 +22,11 @@ import {
   routeRows,
   targetLine,
   verdictLabel,
-} from './render-format.ts';
-import type { GateOutcome, GateReport, Verdict } from './types.ts';
+} from './format.ts';
+import type { GateOutcome, GateReport, Verdict } from '../verdicts/types.ts';
 
 /** The JSON rendering lives in render-json.ts; re-exported for callers that pick a format here. */
-export { renderJson } from './render-json.ts';
+export { renderJson } from './json.ts';
 
 export interface TableOptions {
   /** ANSI colors on verdicts and the outcome (the CLI passes its `color`: a TTY without NO_COLOR). */

@@ -1,7 +1,7 @@
 // What a gate run produces: one verdict per objective (client and service view), the baseline
 // comparison, the generator's check on itself, and the outcome with its exit code. The renderers
 // (table, JSON, JUnit, Markdown) and the journal read only these shapes.
-import type { GeneratorHealth, LatencySummary, LoadResult } from '../load/types.ts';
+import type { GeneratorHealth, LatencySummary, LoadResult } from '../measure/types.ts';
 
 export type Verdict = 'pass' | 'warn' | 'fail' | 'skipped';
 
@@ -173,13 +173,13 @@ export interface TrialMetrics {
   memoryPerRequestBytes: number | null;
   throughput: number;
   latency: LatencySummary;
-  /** How busy the rest of the machine was during the trial (src/gate/machine.ts); absent when it could not be measured. */
+  /** How busy the rest of the machine was during the trial (src/verdicts/machine.ts); absent when it could not be measured. */
   machine?: TrialMachine;
 }
 
 /**
  * CPU the rest of the machine used while a trial ran. Other processes slow the service by
- * themselves, so a baseline comparison made on a busier machine is not judged (src/gate/compare.ts).
+ * themselves, so a baseline comparison made on a busier machine is not judged (src/verdicts/compare.ts).
  */
 export interface TrialMachine {
   /** Logical CPU cores of the machine. */

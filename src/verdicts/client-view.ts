@@ -6,9 +6,9 @@
 // request spent waiting because the service fell behind counts against the service. A request that
 // got no answer (timeout, reset) is never good.
 import type { Contract, Route } from '../contract/schema.ts';
-import { Histogram } from '../load/histogram.ts';
-import type { LoadResult, RouteResult } from '../load/types.ts';
-import { Classifier } from '../sdk/core/classify.ts';
+import { Histogram } from '../measure/histogram.ts';
+import type { LoadResult, RouteResult } from '../measure/types.ts';
+import { Classifier } from '../contract/classify.ts';
 
 export interface ClientCounts {
   /** Requests judged: answered ones plus those that got no answer. */

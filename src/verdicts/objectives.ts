@@ -17,11 +17,11 @@ import { unseenClasses } from '../contract/label-map.ts';
 import { HTTP_ROLES } from '../contract/metric-names.ts';
 import type { Contract, LatencyObjective } from '../contract/schema.ts';
 import type { SloStatus } from '../evaluate/report.ts';
-import type { LoadResult, RouteResult } from '../load/types.ts';
+import type { LoadResult, RouteResult } from '../measure/types.ts';
 import { businessWeight, classifierOf, clientCounts, mergedHistogram, routeOf, rowsFor } from './client-view.ts';
 import { concurrencyVerdicts, unjudgedSections, type ConcurrencyPeak } from './concurrency.ts';
 import { formatValue } from './format.ts';
-import type { HealthStats } from './health-watcher.ts';
+import type { HealthStats } from './health.ts';
 import { causesText, errorCauses, latencyShareCauses, missingBuckets, missingBucketsText, percentileCauses, routeEvidence, throughputCauses, type RouteEvidence } from './routes.ts';
 import type { AvailabilityPart, ObjectiveVerdict, RouteCause, Unit } from './types.ts';
 
@@ -38,7 +38,7 @@ export interface ServiceView {
   requests?: number;
   /** Mean of the critical dependencies' up gauges over the scrapes, 0..1. */
   dependencyUpShare?: number;
-  /** Per declared concurrency signal, its peak over the measured phase (src/gate/concurrency.ts). */
+  /** Per declared concurrency signal, its peak over the measured phase (src/verdicts/concurrency.ts). */
   concurrency?: ConcurrencyPeak[];
   /** Why there is no service view at all (the metrics could not be read). */
   unavailable?: string;

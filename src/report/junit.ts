@@ -14,9 +14,9 @@
 // all (control characters other than tab/newline/CR, lone surrogates, U+FFFE/U+FFFF) become the
 // text \u0001; no CDATA sections, so "]]>" in a name needs nothing special.
 import { num } from '../evaluate/report.ts';
-import { comparisonDetail, generatorLine, metricLabel, outcomeHead, outcomeLabel, outcomeReasons, profileLine, routeDetail, verdictDetail, visibleEscape } from './render-format.ts';
-import { evidenceText } from './render-evidence.ts';
-import type { GateReport, MetricComparison, ObjectiveVerdict, RouteReport } from './types.ts';
+import { comparisonDetail, generatorLine, metricLabel, outcomeHead, outcomeLabel, outcomeReasons, profileLine, routeDetail, verdictDetail, visibleEscape } from './format.ts';
+import { evidenceText } from './evidence.ts';
+import type { GateReport, MetricComparison, ObjectiveVerdict, RouteReport } from '../verdicts/types.ts';
 
 /** Characters XML 1.0 cannot hold, not even as &#n; references (plus the discouraged C1 block). */
 const NOT_XML = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\ufffe\uffff]|[\ud800-\udfff]/gu;

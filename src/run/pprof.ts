@@ -21,10 +21,10 @@ import type { ScrapeReport } from '../observe/scraper.ts';
 import { checkTargetUrl } from '../observe/scraper.ts';
 import type { SeriesStore } from '../observe/series-store.ts';
 import { formatBytes } from '../contract/units.ts';
-import { pprofCrossings, type Capture, type ConcurrencySignal, type Crossing } from './concurrency.ts';
+import { pprofCrossings, type Capture, type ConcurrencySignal, type Crossing } from '../verdicts/concurrency.ts';
 import { summarizeGoroutineDump } from './goroutine-dump.ts';
 import { endpointUrl } from './health.ts';
-import type { Evidence } from './types.ts';
+import type { Evidence } from '../verdicts/types.ts';
 
 export const PPROF_TIMEOUT_MS = 10_000;
 /** Per file. A goroutine dump over it is kept cut at the cap (its first part still shows the biggest groups); a heap profile over it is not kept. */
