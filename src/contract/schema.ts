@@ -123,6 +123,11 @@ const breaker = z.strictObject({
 const dependency = z.strictObject({
   name: name('dependency'),
   url: z.url().optional().describe('Where the service reaches it; drills put a fault proxy in front of it.'),
+  env: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'an environment variable name is letters, digits and _, not starting with a digit' })
+    .optional()
+    .describe('The environment variable through which the service is told the dependency’s URL; a drill sets it to the fault proxy’s address. Default: NAME_URL (payments → PAYMENTS_URL).'),
   timeout: duration().describe('The client timeout the service uses for this dependency.'),
   critical: z.boolean().default(true).describe('A critical dependency’s open breaker makes the service DEGRADED.'),
   breaker: breaker.optional(),
