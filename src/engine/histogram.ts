@@ -131,7 +131,7 @@ export interface ThresholdRatio {
 }
 
 /** Bounds equal up to float noise, so that `200 / 1000` matches a bucket written `le="0.2"`. */
-function sameBound(a: number, b: number): boolean {
+export function sameBound(a: number, b: number): boolean {
   if (a === b) return true;
   if (!Number.isFinite(a) || !Number.isFinite(b)) return false;
   return Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b));

@@ -12,7 +12,7 @@
 // exact sum of its buckets; see src/engine/counter.ts for how that differs from PromQL's
 // `increase` and test/agreement.test.ts for how much it matters in practice.
 import type { Bucket } from '../engine/histogram.ts';
-import { goodRatioAtThreshold, histogramQuantile, parseLe } from '../engine/histogram.ts';
+import { goodRatioAtThreshold, histogramQuantile, parseLe, sameBound } from '../engine/histogram.ts';
 import { RollingWindow, type WindowSum } from '../engine/window.ts';
 import { formatMs } from '../engine/alerts.ts';
 import { classOf, unmeasurableErrors } from '../contract/label-map.ts';
@@ -74,9 +74,6 @@ function withoutLe(labels: Readonly<Record<string, string>>): string {
   return Object.keys(labels).filter((k) => k !== 'le').sort().map((k) => `${k}=${JSON.stringify(labels[k])}`).join(',');
 }
 
-function sameBound(a: number, b: number): boolean {
-  return a === b || (Number.isFinite(a) && Number.isFinite(b) && Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b)));
-}
 
 interface Session {
   scrapes: number;

@@ -8,7 +8,7 @@
 // between bucket bounds (exact at a bound).
 import { normalizeRoutePath } from '../contract/route-paths.ts';
 import type { Contract, LatencyObjective, Route } from '../contract/schema.ts';
-import { goodRatioAtThreshold, histogramQuantile } from '../engine/histogram.ts';
+import { goodRatioAtThreshold, histogramQuantile, sameBound } from '../engine/histogram.ts';
 import { Histogram } from '../measure/histogram.ts';
 import type { LoadResult, RouteResult } from '../measure/types.ts';
 import { classifierOf, clientCounts, routeOf } from './client-view.ts';
@@ -104,9 +104,6 @@ function serviceSample(contract: Contract, r: ServiceRoute | undefined, unmatche
   };
 }
 
-function sameBound(a: number, b: number): boolean {
-  return a === b || Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b));
-}
 
 /** Method and path of a load row: its contract route's, else "METHOD /path" from the row name. */
 function methodPath(contract: Contract, row: RouteResult): { method: string; path: string; route?: Route } {
