@@ -7,6 +7,7 @@
 // name both places they involve.
 import { z } from 'zod';
 import { ALL_ROLE_NAMES } from './metric-names.ts';
+import { BYTES_PATTERN, parseBytes } from './units.ts';
 import { bytes, description, duration, link, name, percent, positiveInt, rate, shortText, tolerance, weight } from './zod-units.ts';
 
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
@@ -240,25 +241,66 @@ const regressionObjective = z.strictObject({
   trials: positiveInt('trials').default(5).describe('Repeated trials compared statistically.'),
 });
 
-const FAULTS = ['latency', 'error', 'reset', 'blackhole', 'event-loop-block', 'memory-leak', 'handle-leak'] as const;
+// Faults a drill can inject. Proxy faults go through sloctl's fault proxy in front of a declared
+// dependency (src/faults: toxiproxy's TCP toxics plus HTTP ones); in-process faults go through the
+// service's drill endpoint (src/sdk/drill). src/drill/plan.ts maps each to what runs it.
+export const PROXY_FAULTS = ['latency', 'error', 'abort', 'reset', 'blackhole', 'bandwidth'] as const;
+export const IN_PROCESS_FAULTS = ['event-loop-block', 'memory-leak', 'handle-leak', 'unsettled-promises', 'cpu-burn'] as const;
+const FAULTS = [...PROXY_FAULTS, ...IN_PROCESS_FAULTS] as const;
+export type ProxyFault = (typeof PROXY_FAULTS)[number];
+export type InProcessFault = (typeof IN_PROCESS_FAULTS)[number];
+
+/** Which faults each optional drill field applies to (semantic.ts reports a field set on another fault). */
+export const DRILL_FIELD_FAULTS = {
+  dependency: PROXY_FAULTS,
+  delay: ['latency', 'event-loop-block'],
+  jitter: ['latency'],
+  status: ['error'],
+  every: ['event-loop-block'],
+  rate: ['bandwidth', 'memory-leak'],
+  cores: ['cpu-burn'],
+} as const satisfies Record<string, readonly (typeof FAULTS)[number][]>;
+
+/** A throughput such as `1MiB/s`; the value is bytes per second. */
+const bytesPerSecond = () =>
+  z
+    .string({ error: 'expected bytes per second such as 1MiB/s' })
+    .regex(new RegExp(`${BYTES_PATTERN.slice(0, -1)}/s$`), { error: (iss) => `invalid rate ${JSON.stringify(iss.input)}: write a size per second, e.g. 1MiB/s or 500KB/s` })
+    .transform((s, ctx) => {
+      const p = parseBytes(s.slice(0, -2));
+      if (!p.ok) {
+        ctx.issues.push({ code: 'custom', message: p.message, input: s });
+        return z.NEVER;
+      }
+      return p.value;
+    })
+    .meta({ examples: ['1MiB/s'] });
 
 const drill = z.strictObject({
   name: name('drill'),
-  fault: z.enum(FAULTS),
-  dependency: name('dependency').optional().describe('The dependency the fault proxy attacks (latency, error, reset, blackhole).'),
+  fault: z
+    .enum(FAULTS)
+    .describe(
+      'What goes wrong. Through the fault proxy in front of `dependency`: latency (answers `delay` ± `jitter` late), error (answers `status`), abort (resets the connection mid-request), reset (resets connections), blackhole (never answers), bandwidth (at most `rate`). In the service, through sloctl/sdk’s drill endpoint: event-loop-block (`delay` every `every`), memory-leak (retains `rate`), handle-leak (timers and sockets), unsettled-promises (a `share` of requests never settle), cpu-burn (`cores` busy).',
+    ),
+  dependency: name('dependency').optional().describe('The dependency the fault proxy attacks (proxy faults only); it needs a `url`.'),
   delay: duration().optional().describe('Added latency (latency) or block length (event-loop-block).'),
-  status: z.number().int().min(400).max(599).optional().describe('Status the proxy answers with (error).'),
-  share: percent().default(1).describe('Share of requests or connections affected.'),
-  duration: duration(),
+  jitter: duration().optional().describe('Latency varies by up to ± this (latency). Default 0.'),
+  status: z.number().int().min(400).max(599).optional().describe('Status the proxy answers with (error). Default 503.'),
+  share: percent().default(1).describe('Share of requests (error, abort, unsettled-promises) or connections (latency, reset, blackhole, bandwidth) affected.'),
+  every: duration().optional().describe('One block starts every this long (event-loop-block); longer than `delay`. Default 1s.'),
+  rate: bytesPerSecond().optional().describe('Bytes per second: the link’s bandwidth (bandwidth, required) or the heap retained (memory-leak, default 1MiB/s).'),
+  cores: z.number().positive({ error: 'cores must be greater than zero' }).max(64, { error: 'cores is at most 64' }).optional().describe('CPU cores kept busy, fractions allowed (cpu-burn). Default 0.5.'),
+  duration: duration().describe('How long the fault stays in place.'),
   degraded: z
     .strictObject({
       latency: z.strictObject({ threshold: duration(), objective: percent() }).optional(),
       errors: percent().optional().describe('Weighted success ratio to hold during the fault.'),
     })
     .optional()
-    .describe('The objectives the service must keep while the fault lasts.'),
-  detectWithin: duration().describe('The service’s own signals must show the fault within this.'),
-  recoverWithin: duration().describe('Back inside the objectives within this after the fault ends.'),
+    .describe('The objectives the service must keep while the fault lasts; without it, the window is not judged.'),
+  detectWithin: duration().describe('The service’s own signals (health, dependency gauges, saturation, error counters) must show the fault within this; at most `duration`.'),
+  recoverWithin: duration().describe('Back inside the objectives, health UP, within this after the fault ends.'),
 });
 
 const resilienceObjective = z.strictObject({

@@ -5,9 +5,9 @@
 // is the loader's job, so these rules stay easy to test and to read.
 import type { DiagnosticCode, PathSegment, Severity } from './diagnostic.ts';
 import { checkPromql } from './promql.ts';
-import type { Contract, LatencyObjective, Route } from './schema.ts';
+import { DRILL_FIELD_FAULTS, IN_PROCESS_FAULTS, PROXY_FAULTS, type Contract, type Drill, type LatencyObjective, type Route } from './schema.ts';
 import { closest } from './suggest.ts';
-import { formatDuration, formatPercent, formatRate } from './units.ts';
+import { formatBytes, formatDuration, formatPercent, formatRate } from './units.ts';
 import { cannotReachAlpha, DEFAULT_ALPHA } from '../verdicts/stats.ts';
 
 export interface Finding {
@@ -312,15 +312,74 @@ const references: Check = (c, out) => {
   c.objectives.resilience?.drills.forEach((d, i) => {
     const path: PathSegment[] = ['objectives', 'resilience', 'drills', i];
     if (d.dependency !== undefined) check(d.dependency, depNames, [...path, 'dependency'], 'dependency', ' under dependencies');
-    const needsDependency = ['latency', 'error', 'reset', 'blackhole'].includes(d.fault);
-    if (needsDependency && d.dependency === undefined) out.push(error('SLO_CONTRACT_GAP', [...path, 'fault'], `a ${d.fault} drill attacks a dependency: name it with \`dependency:\``));
-    if ((d.fault === 'latency' || d.fault === 'event-loop-block') && d.delay === undefined) out.push(error('SLO_CONTRACT_GAP', [...path, 'fault'], `a ${d.fault} drill needs \`delay:\` (how long)`));
-    if (d.fault === 'error' && d.status === undefined) out.push(error('SLO_CONTRACT_GAP', [...path, 'fault'], 'an error drill needs `status:` (what the dependency answers, e.g. 503)'));
+    checkDrillFields(c, d, path, out);
   });
   c.objectives.drift?.signals.forEach((s, i) => {
     if (s.signal === 'latency' && s.objective !== undefined) check(s.objective, latencyNames, ['objectives', 'drift', 'signals', i, 'objective'], 'latency objective', ' under objectives.latency');
   });
 };
+
+/**
+ * What a drill needs to be runnable, field by field: a proxy fault attacks a declared dependency
+ * with a `url` (the fault proxy forwards there), an in-process fault runs in the service and names
+ * none; each optional field belongs to some faults only (one set on another fault would be
+ * silently ignored, the drill then not testing what its author wrote).
+ */
+function checkDrillFields(c: Contract, d: Drill, path: PathSegment[], out: Finding[]): void {
+  const proxy = (PROXY_FAULTS as readonly string[]).includes(d.fault);
+  if (proxy && d.dependency === undefined) {
+    out.push(error('SLO_CONTRACT_GAP', [...path, 'fault'], `a ${d.fault} drill runs through the fault proxy in front of a dependency: name it with \`dependency:\``, {
+      hint: c.dependencies.length ? `declared: ${listSome(c.dependencies.map((x) => x.name))}` : 'declare the dependency under `dependencies:` with its `url`',
+    }));
+  }
+  if (proxy && d.dependency !== undefined) {
+    const i = c.dependencies.findIndex((x) => x.name === d.dependency);
+    if (i >= 0 && c.dependencies[i].url === undefined) {
+      out.push(error('SLO_CONTRACT_GAP', [...path, 'dependency'], `drill "${d.name}" attacks dependency "${d.dependency}", which declares no \`url\`: the fault proxy has nowhere to forward to`, {
+        hint: `add \`url:\` (where the service reaches ${d.dependency}, e.g. http://127.0.0.1:8081) to the dependency`,
+        related: [{ path: ['dependencies', i], message: 'declared here' }],
+      }));
+    }
+  }
+  if (!proxy && d.dependency !== undefined) {
+    out.push(error('SLO_INVALID_VALUE', [...path, 'dependency'], `a ${d.fault} fault runs inside the service (through sloctl/sdk's drill endpoint), not on a dependency: \`dependency: ${d.dependency}\` would be ignored`, {
+      at: 'key',
+      hint: `remove \`dependency:\`, or drill ${d.dependency} with a proxy fault (${PROXY_FAULTS.join(', ')})`,
+    }));
+  }
+  for (const [field, faults] of Object.entries(DRILL_FIELD_FAULTS)) {
+    if (field === 'dependency' || d[field as keyof Drill] === undefined || (faults as readonly string[]).includes(d.fault)) continue;
+    out.push(error('SLO_INVALID_VALUE', [...path, field], `\`${field}\` does not apply to a ${d.fault} fault: it would be ignored`, {
+      at: 'key',
+      hint: `\`${field}\` is for ${faults.join(' and ')} faults; remove it, or change \`fault:\``,
+    }));
+  }
+  if ((d.fault === 'latency' || d.fault === 'event-loop-block') && d.delay === undefined) {
+    out.push(error('SLO_CONTRACT_GAP', [...path, 'fault'], `a ${d.fault} drill needs \`delay:\` (${d.fault === 'latency' ? 'how late the dependency answers, e.g. 1s' : 'how long each block lasts, e.g. 300ms'})`));
+  }
+  if (d.fault === 'bandwidth' && d.rate === undefined) {
+    out.push(error('SLO_CONTRACT_GAP', [...path, 'fault'], 'a bandwidth drill needs `rate:` (the bytes per second the link carries, e.g. 100KB/s)'));
+  }
+  if (d.fault === 'bandwidth' && d.rate !== undefined && d.rate < 1000) {
+    out.push(error('SLO_INVALID_VALUE', [...path, 'rate'], `a bandwidth of ${formatBytes(d.rate)}/s is below the fault proxy's resolution of 1KB/s`, { hint: 'write at least 1KB/s' }));
+  }
+  if (d.fault === 'event-loop-block' && d.delay !== undefined && d.delay >= (d.every ?? DEFAULT_BLOCK_EVERY_MS)) {
+    out.push(error('SLO_INVALID_VALUE', [...path, d.every === undefined ? 'delay' : 'every'], `blocks of ${formatDuration(d.delay)} cannot start every ${formatDuration(d.every ?? DEFAULT_BLOCK_EVERY_MS)}${d.every === undefined ? ' (the default `every`)' : ''}: each must end before the next begins`, {
+      hint: `set \`every:\` above ${formatDuration(d.delay)}, e.g. ${formatDuration(d.delay * 3)}`,
+    }));
+  }
+  // The judge looks for the service's own signals only while the fault is in place: past its end,
+  // whatever shows is the recovery, not detection.
+  if (d.detectWithin > d.duration) {
+    out.push(error('SLO_INVALID_VALUE', [...path, 'detectWithin'], `drill "${d.name}" removes its fault after ${formatDuration(d.duration)}, before its detection bound of ${formatDuration(d.detectWithin)}: a detection that late can never be observed, since the fault is gone by then`, {
+      hint: `lower detectWithin to at most ${formatDuration(d.duration)}, or lengthen duration`,
+      related: [{ path: [...path, 'duration'], message: 'the fault lasts this long' }],
+    }));
+  }
+}
+
+/** event-loop-block's period when the drill names none (sloctl/sdk's default too). */
+export const DEFAULT_BLOCK_EVERY_MS = 1000;
 
 const statusRanges: Check = (c, out) => {
   c.errorClasses.forEach((e, i) => e.status?.forEach((s, k) => {
@@ -344,9 +403,6 @@ const drillsFitRun: Check = (c, out) => {
         hint: `shorten the drill, or lengthen load.duration to at least ${formatDuration(d.duration)}`,
         related: [{ path: ['load', 'duration'], message: 'the load run is set here' }],
       }));
-    }
-    if (d.detectWithin > d.duration) {
-      out.push(warning('SLO_INVALID_VALUE', ['objectives', 'resilience', 'drills', i, 'detectWithin'], `drill "${d.name}" ends (${formatDuration(d.duration)}) before its detection bound (${formatDuration(d.detectWithin)}): detection cannot be judged`));
     }
   });
 };
@@ -421,8 +477,9 @@ const runtimeFit: Check = (c, out) => {
     }));
   }
   c.objectives.resilience?.drills.forEach((d, i) => {
-    if (d.fault === 'event-loop-block') {
-      out.push(warning('SLO_CONTRACT_GAP', ['objectives', 'resilience', 'drills', i, 'fault'], 'an event-loop-block drill blocks a Node event loop through sloctl/sdk, and service.runtime is go: a Go service has no event loop to block', { hint: 'for a Go service drill its dependencies (latency, error, reset, blackhole faults)' }));
+    if ((IN_PROCESS_FAULTS as readonly string[]).includes(d.fault)) {
+      const why = d.fault === 'event-loop-block' ? 'blocks a Node event loop through sloctl/sdk, and service.runtime is go: a Go service has no event loop to block' : 'runs inside the service through the Node SDK\'s drill endpoint (sloctl/sdk), and service.runtime is go: the Go packages have no drill endpoint';
+      out.push(warning('SLO_CONTRACT_GAP', ['objectives', 'resilience', 'drills', i, 'fault'], `a ${d.fault} drill ${why}`, { hint: `for a Go service drill its dependencies (${PROXY_FAULTS.join(', ')} faults)` }));
     }
   });
   c.objectives.drift?.signals.forEach((s, i) => {
