@@ -19,6 +19,10 @@
 //   POST   /proxies/{name}/toxics/{toxic}    (or PATCH) {toxicity?, attributes?}        -> toxic
 //   DELETE /proxies/{name}/toxics/{toxic}                                               -> 204
 //   POST   /reset                            every proxy enabled, every toxic removed   -> 204
+//
+// A sloctl extension (toxiproxy has no such path; its shapes above are unchanged):
+//   GET    /proxies/{name}/stats             {connections, requests, bytesUp, bytesDown} since
+//                                            the proxy was created (see FaultProxy.stats())
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -96,6 +100,10 @@ async function handle(proxies: FaultProxies, version: string, req: IncomingMessa
   if (parts.length === 1 && parts[0] === 'populate' && method === 'POST') {
     const created = await proxies.populate(await readJson(req));
     return sendJson(res, 201, { proxies: created.map((p) => p.toJSON()) });
+  }
+  if (parts[0] === 'proxies' && parts.length === 3 && parts[2] === 'stats') {
+    if (method === 'GET') return sendJson(res, 200, proxies.get(parts[1]).stats());
+    return sendError(res, new FaultApiError(`method not allowed: ${method} ${path} (stats are read-only: GET)`, 405));
   }
   if (parts[0] !== 'proxies' || parts.length > 4 || (parts.length >= 3 && parts[2] !== 'toxics')) return sendError(res, new FaultApiError(`not found: ${method} ${path}`, 404));
 

@@ -7,9 +7,22 @@ import { HttpRequestFramer } from './http-framer.ts';
 import { Link } from './link.ts';
 import type { ActiveToxic } from './toxic.ts';
 
+/** A proxy's cumulative traffic (see FaultProxy.stats()); connections add to it as bytes arrive. */
+export interface TrafficStats {
+  /** Client connections accepted. */
+  connections: number;
+  /** HTTP requests whose head the framer saw coming from a client (0 for a stream that is not HTTP). */
+  requests: number;
+  /** Bytes read from the clients, and from the dependency, as they arrived (before any toxic). */
+  bytesUp: number;
+  bytesDown: number;
+}
+
 export interface ConnectionHost {
   readonly upstreamHost: string;
   readonly upstreamPort: number;
+  /** Counters this connection adds to (a plain object: an increment per chunk on the data path). */
+  readonly stats: TrafficStats;
   /** The proxy's TCP toxics now, in the order they were added. */
   tcpToxics(): readonly ActiveToxic[];
   /** The proxy's HTTP toxics now, in the order they were added. */
@@ -47,8 +60,16 @@ export class Connection {
     this.up = new Link('upstream', client, upstream, close);
     this.down = new Link('downstream', upstream, client, close);
     for (const t of this.host.tcpToxics()) this.consider(t);
-    client.on('data', (chunk: Buffer) => this.fromClient(chunk));
-    upstream.on('data', (chunk: Buffer) => (this.abortAnswer ? this.reset() : this.down!.push(chunk)));
+    const stats = this.host.stats;
+    client.on('data', (chunk: Buffer) => {
+      stats.bytesUp += chunk.length;
+      this.fromClient(chunk);
+    });
+    upstream.on('data', (chunk: Buffer) => {
+      stats.bytesDown += chunk.length;
+      if (this.abortAnswer) this.reset();
+      else this.down!.push(chunk);
+    });
     client.on('end', () => this.up!.pushEnd());
     upstream.on('end', () => this.down!.pushEnd());
     client.resume();
@@ -80,7 +101,10 @@ export class Connection {
     const http = this.host.httpToxics();
     for (const piece of this.framer.feed(chunk)) {
       const req = piece.req;
-      if (req && piece.isHead) req.decision = http.length > 0 ? decideRequest(http, req.head!.method) : undefined;
+      if (req && piece.isHead) {
+        this.host.stats.requests++;
+        req.decision = http.length > 0 ? decideRequest(http, req.head!.method) : undefined;
+      }
       const decision = req?.decision as HttpDecision | undefined;
       if (!decision || decision.kind === 'pass') this.up!.push(piece.data);
       else if (decision.kind === 'abort') return this.reset();

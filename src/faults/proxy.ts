@@ -3,7 +3,7 @@
 // listens again on the same address (the port it got first, when it was asked for port 0).
 import { createServer, type Server, type Socket } from 'node:net';
 import { checkListen, checkUpstream, formatHostPort, type HostPort } from './address.ts';
-import { Connection } from './connection.ts';
+import { Connection, type TrafficStats } from './connection.ts';
 import { badField, FaultApiError, toxicNotFound } from './errors.ts';
 import { ActiveToxic, type Stream, type ToxicJson } from './toxic.ts';
 import { TOXIC_TYPES } from './toxic-types.ts';
@@ -52,6 +52,8 @@ export class FaultProxy {
   private httpList: ActiveToxic[] = [];
   private readonly seed: number;
   private readonly allowRemote: boolean;
+  /** Cumulative since the proxy was created: disabling or resetting it does not clear them. */
+  private readonly traffic: TrafficStats = { connections: 0, requests: 0, bytesUp: 0, bytesDown: 0 };
 
   constructor(options: ProxyOptions) {
     if (typeof options.name !== 'string' || options.name === '') throw badField('name', 'a non-empty string', options.name);
@@ -175,6 +177,18 @@ export class FaultProxy {
     for (const name of [...this.toxicsByName.keys()]) this.removeToxic(name);
   }
 
+  /**
+   * Traffic through the proxy since it was created (a copy): client connections accepted, HTTP
+   * requests seen from the clients (0 when the stream is not HTTP), bytes read from the clients
+   * (up) and from the dependency (down). A drill reads it before and after a fault to tell "the
+   * service stopped calling the dependency" from "the calls failed". Answers injected by
+   * http_error are the proxy's own, not counted in bytesDown; bytes a toxic drops or delays were
+   * still read, so they count.
+   */
+  stats(): TrafficStats {
+    return { ...this.traffic };
+  }
+
   toJSON(): ProxyJson {
     return { name: this.name, listen: this.listen, upstream: this.upstream, enabled: this.enabled, toxics: this.toxics().map((t) => t.toJSON()) };
   }
@@ -197,11 +211,13 @@ export class FaultProxy {
         upstreamPort: this.upstreamAt.port,
         tcpToxics: () => this.tcpList,
         httpToxics: () => this.httpList,
+        stats: this.traffic,
         closed: (c) => this.connections.delete(c),
       },
       socket,
     );
     this.connections.add(conn);
+    this.traffic.connections++;
   }
 }
 
