@@ -1,0 +1,217 @@
+// Rollback is guaranteed (issue 11, step 4): what a drill puts in place is taken away however
+// sloctl ends. First src/run/rollback.ts on its own (order, bounds, idempotence, the lines, the
+// signals and errors in a child process), then the whole thing against sloctl (see below).
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { Rollback } from '../src/run/rollback.ts';
+
+const REPO = resolve(import.meta.dirname, '..');
+const FIXTURES = join(REPO, 'test/fixtures/drill-rollback');
+
+// Processes the tests started; killed by PID at the end whatever happened.
+const mine: ChildProcess[] = [];
+after(() => {
+  for (const c of mine) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
+
+/** Polls `check` until it is true; fails with `what` at the deadline. Returns the ms it took. */
+async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000, everyMs = 10): Promise<number> {
+  const t0 = performance.now();
+  for (;;) {
+    if (await check()) return performance.now() - t0;
+    if (performance.now() - t0 > timeoutMs) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+describe('Rollback', () => {
+  it('undoes newest first, one line per step, and logs each as it happens', async () => {
+    const ran: string[] = [];
+    const logged: string[] = [];
+    const r = new Rollback({ log: (l) => logged.push(l) });
+    r.add('proxy payments', () => void ran.push('proxy'));
+    r.add('latency toxic on payments', async () => {
+      await new Promise((res) => setTimeout(res, 20));
+      ran.push('toxic');
+    });
+    r.add('event-loop-block fault f1', () => void ran.push('fault'));
+    const lines = await r.run('the drill ended');
+    assert.deepEqual(ran, ['fault', 'toxic', 'proxy']);
+    assert.deepEqual(lines, ['undid: event-loop-block fault f1', 'undid: latency toxic on payments', 'undid: proxy payments']);
+    assert.deepEqual(logged, ['undoing 3 steps (the drill ended), newest first', ...lines]);
+  });
+
+  it('a step that throws or rejects is a FAILED line with the reason; the others still run', async () => {
+    const ran: string[] = [];
+    const r = new Rollback({ log: () => {} });
+    r.add('a', () => void ran.push('a'));
+    r.add('b', () => {
+      throw new Error('proxy b was already closed');
+    });
+    r.add('c', () => Promise.reject(new Error('GET /.sloctl/drill failed (ECONNREFUSED): is the service running?')));
+    r.add('d', () => Promise.reject('a string'));
+    const lines = await r.run('test');
+    assert.deepEqual(lines, [
+      'FAILED to undo d: a string',
+      'FAILED to undo c: GET /.sloctl/drill failed (ECONNREFUSED): is the service running?',
+      'FAILED to undo b: proxy b was already closed',
+      'undid: a',
+    ]);
+    assert.deepEqual(ran, ['a']);
+  });
+
+  it('each step is bounded by timeoutMs: a hung one fails with a line and the rest still run, in time', async () => {
+    const ran: string[] = [];
+    const r = new Rollback({ log: () => {}, timeoutMs: 200 });
+    r.add('the target', () => void ran.push('target'));
+    r.add('a fault on a hung service', () => new Promise<void>(() => {}));
+    const t0 = performance.now();
+    const lines = await r.run('test');
+    const ms = performance.now() - t0;
+    assert.deepEqual(lines, ['FAILED to undo a fault on a hung service: it did not finish within 200 ms; it may still be in place', 'undid: the target']);
+    assert.deepEqual(ran, ['target']);
+    assert.ok(ms >= 190 && ms < 1500, `took ${ms.toFixed(0)} ms`);
+  });
+
+  it('is idempotent: a step is undone once; a run under way is joined; forgotten steps are not run', async () => {
+    let undone = 0;
+    const r = new Rollback({ log: () => {} });
+    r.add('slow', async () => {
+      await new Promise((res) => setTimeout(res, 50));
+      undone++;
+    });
+    const forget = r.add('removed by the drill itself', () => assert.fail('a forgotten step ran'));
+    forget();
+    forget();
+    const [a, b] = await Promise.all([r.run('first'), r.run('second, while the first is under way')]);
+    assert.deepEqual(a, ['undid: slow']);
+    assert.deepEqual(b, a, 'the second call joined the first');
+    assert.deepEqual(await r.run('third'), []);
+    assert.equal(undone, 1);
+    assert.deepEqual(r.pending, []);
+  });
+
+  it('a step added after the rollback ran (an apply answered after Ctrl-C) is undone at once', async () => {
+    const logged: string[] = [];
+    const r = new Rollback({ log: (l) => logged.push(l) });
+    await r.run('interrupted');
+    let undone = false;
+    r.add('cpu-burn fault f9', async () => {
+      undone = true;
+    });
+    await waitFor('the late step to be undone', () => undone, 2000);
+    await waitFor('its line', () => logged.includes('undid: cpu-burn fault f9'), 2000);
+    assert.match(logged.join('\n'), /cpu-burn fault f9 was put in place after the rollback had run/);
+  });
+
+  it('a step added while a run is under way is undone by that run', async () => {
+    const r = new Rollback({ log: () => {} });
+    let late: (() => void) | undefined;
+    r.add('first', async () => {
+      await new Promise((res) => setTimeout(res, 20));
+    });
+    r.add('adds another', () => {
+      late = r.add('added mid-run', () => {});
+    });
+    const lines = await r.run('test');
+    assert.ok(late);
+    assert.deepEqual(lines, ['undid: adds another', 'undid: added mid-run', 'undid: first']);
+  });
+
+  it('a failing log does not stop the undoing', async () => {
+    let undone = false;
+    const r = new Rollback({ log: () => { throw new Error('EPIPE'); } });
+    r.add('x', () => { undone = true; });
+    assert.deepEqual(await r.run('test'), ['undid: x']);
+    assert.ok(undone);
+  });
+
+  it('refuses a timeout that is not a positive number', () => {
+    assert.throws(() => new Rollback({ timeoutMs: 0 }), /timeoutMs must be a positive number/);
+    assert.throws(() => new Rollback({ timeoutMs: Number.NaN }), /timeoutMs must be a positive number/);
+  });
+});
+
+/** The trap child (test/fixtures/drill-rollback/trap-child.ts) in one mode, once it printed "ready". */
+async function trapChild(mode: string) {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(FIXTURES, 'trap-child.ts'), mode], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  mine.push(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => { stdout += d; });
+  child.stderr!.on('data', (d: Buffer) => { stderr += d; });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('close', (code, signal) => r({ code, signal })));
+  await waitFor(`the ${mode} child to be ready`, () => /^ready$/m.test(stdout) || child.exitCode !== null);
+  assert.match(stdout, /^ready$/m, `the child did not start: ${stderr}`);
+  return { child, exited, out: () => stdout, err: () => stderr };
+}
+
+const ran = (stdout: string) => stdout.split('\n').filter((l) => l.startsWith('ran ')).map((l) => l.slice(4));
+
+describe('Rollback.trap, in a child process', () => {
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    it(`${signal}: every step undone, newest first, then onSignal with the lines (which exits 4)`, async () => {
+      const c = await trapChild('steps');
+      c.child.kill(signal);
+      const { code } = await c.exited;
+      assert.equal(code, 4, c.err());
+      assert.deepEqual(ran(c.out()), ['third', 'second', 'first']);
+      const report = JSON.parse(c.out().split('\n').find((l) => l.startsWith('{'))!) as { signal: string; lines: string[] };
+      assert.equal(report.signal, signal);
+      assert.deepEqual(report.lines, ['FAILED to undo third (throws): the proxy was already gone', 'undid: second (async)', 'undid: first (sync)']);
+      assert.match(c.err(), new RegExp(`sloctl: ${signal}: undoing what was put in place first \\(${signal} again to exit at once\\)`));
+      assert.match(c.err(), /sloctl: undid: first \(sync\)/);
+    });
+  }
+
+  it('a second signal while undoing exits at once with 128+n, naming what may be left', async (t) => {
+    const c = await trapChild('hang');
+    c.child.kill('SIGINT');
+    await waitFor('the stuck step to start', () => ran(c.out()).includes('stuck'));
+    const t0 = performance.now();
+    c.child.kill('SIGTERM');
+    const { code } = await c.exited;
+    const ms = performance.now() - t0;
+    assert.equal(code, 143, c.err());
+    assert.match(c.err(), /sloctl: SIGTERM again: exiting now \(143\); not undone \(or not finished\): stuck; second \(async\); first \(sync\)\. These may be left in place/);
+    assert.deepEqual(ran(c.out()), ['stuck'], 'nothing else ran after the second signal');
+    assert.ok(ms < 2000, `exited ${ms.toFixed(0)} ms after the second signal`);
+    t.diagnostic(`exited ${ms.toFixed(0)} ms after the second signal`);
+  });
+
+  it('a step that hangs is given up after timeoutMs and the rest are undone', async () => {
+    const c = await trapChild('timeout');
+    c.child.kill('SIGTERM');
+    const { code } = await c.exited;
+    assert.equal(code, 4, c.err());
+    assert.deepEqual(ran(c.out()), ['stuck', 'second', 'first']);
+    assert.match(c.out(), /"FAILED to undo stuck: it did not finish within 300 ms; it may still be in place"/);
+  });
+
+  it('an uncaught exception: the steps are undone, the error printed in one line, exit 70', async () => {
+    const c = await trapChild('throw');
+    const { code } = await c.exited;
+    assert.equal(code, 70, c.err());
+    assert.deepEqual(ran(c.out()), ['third', 'second', 'first']);
+    assert.match(c.err(), /sloctl: internal error, a bug in sloctl and not a verdict: Error: boom \(run again with SLOCTL_DEBUG=1 for the stack\)/);
+    assert.match(c.err(), /sloctl: undid: first \(sync\)/);
+  });
+
+  it('an unhandled rejection: the same, exit 70', async () => {
+    const c = await trapChild('reject');
+    const { code } = await c.exited;
+    assert.equal(code, 70, c.err());
+    assert.deepEqual(ran(c.out()), ['third', 'second', 'first']);
+    assert.match(c.err(), /Error: rejected boom/);
+  });
+
+  it('an error sloctl raised on purpose that escaped: its own exit code (a target failure: 3) and its message', async () => {
+    const c = await trapChild('sloctl');
+    const { code } = await c.exited;
+    assert.equal(code, 3, c.err());
+    assert.deepEqual(ran(c.out()), ['third', 'second', 'first']);
+    assert.match(c.err(), /^sloctl: the target died \(exit code 1\)$/m);
+  });
+});
