@@ -1,7 +1,9 @@
 // The example service, started the way `npm run example` starts it (on free ports): health and
 // metrics answer, every metric its contract needs is exported, an order goes through payments,
 // and with payments unreachable the fallback queues charges until the breaker opens, when health
-// turns 503 DEGRADED. SIGTERM drains and exits 0.
+// turns 503 DEGRADED. With recommendations (non-critical) unreachable, products are answered
+// without them and health stays UP. The two switches that take payments' protections away
+// (PAYMENTS_BREAKER=off, PAYMENTS_TIMEOUT=off) do what the README says. SIGTERM drains and exits 0.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -23,7 +25,7 @@ interface Started {
 function start(env: Record<string, string> = {}, script = 'examples/checkout/start.ts', banner = /checkout listening on (http:\/\/127\.0\.0\.1:\d+)/): Promise<Started> {
   const child = spawn(process.execPath, ['--import', 'tsx', script], {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', PAYMENTS_PORT: '0', ...env },
+    env: { ...process.env, PORT: '0', PAYMENTS_PORT: '0', RECOMMENDATIONS_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -84,7 +86,9 @@ describe('the checkout example', () => {
     const created = await order(s.url);
     assert.equal(created.status, 201);
     assert.equal(created.body.state, 'confirmed');
-    assert.equal((await get(`${s.url}/products/7`)).status, 200);
+    const product = await get(`${s.url}/products/7`);
+    assert.equal(product.status, 200);
+    assert.ok((JSON.parse(product.text) as { related: number[] }).related.length > 0, `related products from recommendations: ${product.text}`);
     assert.equal((await get(`${s.url}/products/9999`)).status, 404);
 
     const metrics = await get(`${s.url}/metrics`);
@@ -125,6 +129,67 @@ describe('the checkout example', () => {
     assert.equal(sample(metrics, 'sloctl_availability'), 0.8);
     assert.equal(sample(metrics, 'checkout_orders_total{state="pending"}'), 11);
     assert.equal(await stop(s), 0);
+  });
+
+  it('with recommendations unreachable: products without them (the fallback), its breaker opens, health stays UP', async () => {
+    const s = await start({ RECOMMENDATIONS_URL: `http://127.0.0.1:${await freePortThenClosed()}` });
+    running.push(s);
+    // The contract's breaker for recommendations opens at 50% errors over at least 20 calls.
+    for (let i = 1; i <= 21; i++) {
+      const r = await get(`${s.url}/products/${i}`);
+      assert.equal(r.status, 200);
+      assert.deepEqual((JSON.parse(r.text) as { related: number[] }).related, []);
+    }
+    const health = await get(`${s.url}/healthz`);
+    assert.equal(health.status, 200, health.text);
+    const report = JSON.parse(health.text) as { status: string; checks: { dependencies: { status: string; details: Record<string, { breaker?: string; critical: boolean }> } } };
+    assert.equal(report.status, 'UP');
+    assert.deepEqual(report.checks.dependencies.details.recommendations, { status: 'DOWN', critical: false, state: 'down', breaker: 'open', reason: 'circuit breaker open' });
+    const metrics = (await get(`${s.url}/metrics`)).text;
+    assert.equal(sample(metrics, 'sloctl_dependency_up{dependency="recommendations",critical="false"}'), 0);
+    assert.equal(sample(metrics, 'sloctl_availability'), 1);
+    assert.equal(sample(metrics, 'http_server_requests_total{method="GET",route="/products/:id",status_class="2xx",error_class="none"}'), 21);
+    assert.equal(await stop(s), 0);
+  });
+
+  it('PAYMENTS_BREAKER=off, payments unreachable: orders still pending, but health stays UP and nothing says payments is down', async () => {
+    const s = await start({ PAYMENTS_BREAKER: 'off', PAYMENTS_URL: `http://127.0.0.1:${await freePortThenClosed()}` });
+    running.push(s);
+    assert.match(s.output(), /PAYMENTS_BREAKER=off/);
+    for (let i = 0; i < 11; i++) assert.equal((await order(s.url)).status, 202);
+    const health = await get(`${s.url}/healthz`);
+    assert.equal(health.status, 200, health.text);
+    const report = JSON.parse(health.text) as { status: string; checks: { dependencies: { details: Record<string, { state: string; breaker?: string }> } } };
+    assert.equal(report.status, 'UP');
+    assert.equal(report.checks.dependencies.details.payments.state, 'unknown');
+    assert.equal(report.checks.dependencies.details.payments.breaker, undefined);
+    const metrics = (await get(`${s.url}/metrics`)).text;
+    // Unknown counts as usable (the SDK does not count it against the service): the gauge says up.
+    assert.equal(sample(metrics, 'sloctl_dependency_up{dependency="payments",critical="true"}'), 1);
+    assert.equal(sample(metrics, 'checkout_orders_total{state="pending"}'), 11);
+    assert.equal(await stop(s), 0);
+  });
+
+  it('payments answering in 400 ms: the 150 ms timeout queues the charge; PAYMENTS_TIMEOUT=off waits it out', async () => {
+    const timed = async (env: Record<string, string>) => {
+      const s = await start({ PAYMENTS_DELAY_MS: '400', ...env });
+      running.push(s);
+      const t0 = performance.now();
+      const r = await order(s.url);
+      const ms = performance.now() - t0;
+      assert.equal(await stop(s), 0);
+      return { status: r.status, ms };
+    };
+    const on = await timed({});
+    assert.equal(on.status, 202, 'the timeout fires and the fallback queues the charge');
+    assert.ok(on.ms >= 140 && on.ms < 390, `answered after the 150 ms timeout, not after payments: ${on.ms.toFixed(0)} ms`);
+    const off = await timed({ PAYMENTS_TIMEOUT: 'off' });
+    assert.equal(off.status, 201, 'the charge is captured, however long payments takes');
+    assert.ok(off.ms >= 400, `waited for payments: ${off.ms.toFixed(0)} ms`);
+  });
+
+  it('refuses a switch that is neither on nor off, saying what to write', async () => {
+    await assert.rejects(start({ PAYMENTS_BREAKER: 'no' }), /exited \(2\) before listening:\nPAYMENTS_BREAKER="no": expected "on" or "off" \(unset is on\)/);
   });
 });
 

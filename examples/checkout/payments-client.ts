@@ -5,9 +5,15 @@
 //
 // When the breaker is open, or a charge fails, the contract's fallback applies: "queue the charge
 // and confirm the order as pending". A full queue is the one failure the client sees.
+//
+// Two switches take the protections away, to watch the contract's drills fail (README, "Seeing a
+// drill fail"): `breaker: false` is a naive try/catch that still falls back to the queue but keeps
+// calling a dead payments service, and tells no one it is down; `timeout: false` waits for
+// payments as long as payments takes.
 import CircuitBreaker from 'opossum';
 import { Pool } from 'undici';
 import type { Dependency } from 'sloctl/sdk';
+import { breakerOptions } from './breaker.ts';
 import { PaymentsUnavailableError } from './errors.ts';
 
 export interface Charge {
@@ -24,12 +30,18 @@ export interface PaymentsClientOptions {
   queueLimit?: number;
   /** Called when a queued charge finally goes through. */
   onSettled?: (charge: Charge) => void;
+  /** false: no circuit breaker (PAYMENTS_BREAKER=off). Default true. */
+  breaker?: boolean;
+  /** false: no timeout on the payments call (PAYMENTS_TIMEOUT=off). Default true. */
+  timeout?: boolean;
 }
 
 export class PaymentsClient {
-  readonly breaker: CircuitBreaker<[Charge], ChargeResult>;
+  /** Undefined with `breaker: false`. */
+  readonly breaker: CircuitBreaker<[Charge], ChargeResult> | undefined;
   private readonly pool: Pool;
-  private readonly timeoutMs: number;
+  /** Undefined with `timeout: false`. */
+  private readonly timeoutMs: number | undefined;
   private readonly queue: Charge[] = [];
   private readonly queueLimit: number;
   private readonly retry: NodeJS.Timeout;
@@ -37,17 +49,18 @@ export class PaymentsClient {
 
   constructor(private readonly opts: PaymentsClientOptions) {
     const dep = opts.dependency;
-    this.timeoutMs = dep.timeout;
+    this.timeoutMs = opts.timeout === false ? undefined : dep.timeout;
     this.queueLimit = opts.queueLimit ?? 1000;
-    this.pool = new Pool(opts.url, { connections: 64, keepAliveTimeout: 30_000, connectTimeout: dep.timeout });
-    this.breaker = new CircuitBreaker((charge: Charge) => this.send(charge), {
-      name: dep.name,
-      timeout: false, // the request carries its own timeout (and is cancelled, not just abandoned)
-      errorThresholdPercentage: Math.round((dep.breaker?.errorThreshold ?? 0.5) * 100),
-      resetTimeout: dep.breaker?.resetTimeout ?? 10_000,
-      volumeThreshold: dep.breaker?.volumeThreshold ?? 10,
+    this.pool = new Pool(opts.url, {
+      connections: 64,
+      keepAliveTimeout: 30_000,
+      // undici's own defaults (10 s to connect, 300 s for headers and body) stand in for "no timeout".
+      ...(this.timeoutMs !== undefined ? { connectTimeout: this.timeoutMs } : {}),
     });
-    this.breaker.fallback((charge: Charge) => this.enqueue(charge));
+    if (opts.breaker !== false) {
+      this.breaker = new CircuitBreaker((charge: Charge) => this.send(charge), breakerOptions(dep));
+      this.breaker.fallback((charge: Charge) => this.enqueue(charge));
+    }
     // Queued charges are retried while the breaker lets calls through.
     this.retry = setInterval(() => void this.flush(), 1000);
     this.retry.unref();
@@ -55,7 +68,17 @@ export class PaymentsClient {
 
   /** Charges now, or queues the charge (the fallback); throws PaymentsUnavailableError when the queue is full. */
   charge(charge: Charge): Promise<ChargeResult> {
-    return this.breaker.fire(charge);
+    if (this.breaker) return this.breaker.fire(charge);
+    return this.naive(charge);
+  }
+
+  /** Without a breaker: every order still calls payments, however dead it is, then falls back. */
+  private async naive(charge: Charge): Promise<ChargeResult> {
+    try {
+      return await this.send(charge);
+    } catch {
+      return this.enqueue(charge);
+    }
   }
 
   private async send(charge: Charge): Promise<ChargeResult> {
@@ -66,10 +89,10 @@ export class PaymentsClient {
         path: '/charges',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(charge),
-        signal: AbortSignal.timeout(this.timeoutMs),
+        ...(this.timeoutMs !== undefined ? { signal: AbortSignal.timeout(this.timeoutMs) } : {}),
       });
     } catch (err) {
-      throw new PaymentsUnavailableError(`payments did not answer within ${this.timeoutMs}ms`, { cause: err });
+      throw new PaymentsUnavailableError(this.timeoutMs !== undefined ? `payments did not answer within ${this.timeoutMs}ms` : 'payments could not be reached', { cause: err });
     }
     const body = (await res.body.json().catch(() => ({}))) as { id?: string };
     if (res.statusCode === 201) return { status: 'captured', id: String(body.id) };
@@ -86,7 +109,7 @@ export class PaymentsClient {
   }
 
   private async flush(): Promise<void> {
-    while (this.queue.length > 0 && !this.breaker.opened) {
+    while (this.queue.length > 0 && !this.breaker?.opened) {
       const charge = this.queue[0];
       try {
         const r = await this.send(charge);
@@ -105,7 +128,7 @@ export class PaymentsClient {
   async close(): Promise<void> {
     this.draining = true;
     clearInterval(this.retry);
-    this.breaker.shutdown();
+    this.breaker?.shutdown();
     await this.pool.close();
   }
 }

@@ -1,7 +1,8 @@
 // The checkout service: a Fastify app with the contract's routes, instrumented by the SDK.
 //
 //   POST /orders          create an order, charging through payments (weight 5, 300 ms budget)
-//   GET  /products/:id    a product (weight 1)
+//   GET  /products/:id    a product with related products from recommendations (weight 1); without
+//                         them when recommendations fails (the contract's fallback)
 //   GET  /orders          recent orders (weight 2)
 //   GET  /readyz /livez   probes (outside the SLIs, as the contract says)
 //   GET  /healthz /metrics  served by the SDK plugin: the composite health, and the metrics
@@ -12,9 +13,15 @@ import sloctl from 'sloctl/sdk/fastify';
 import { findProduct } from './catalog.ts';
 import { Orders } from './orders.ts';
 import { PaymentsClient } from './payments-client.ts';
+import { RecommendationsClient } from './recommendations-client.ts';
 
 export interface CheckoutOptions {
   paymentsUrl: string;
+  recommendationsUrl: string;
+  /** false: payments without a circuit breaker (PAYMENTS_BREAKER=off), to see a drill fail. */
+  paymentsBreaker?: boolean;
+  /** false: payments without a timeout (PAYMENTS_TIMEOUT=off), to see a drill fail. */
+  paymentsTimeout?: boolean;
   /** Defaults to prom-client's global registry. */
   registry?: Registry;
 }
@@ -23,6 +30,7 @@ export interface Checkout {
   app: FastifyInstance;
   sdk: Sdk;
   payments: PaymentsClient;
+  recommendations: RecommendationsClient;
   /** Drain: health says DOWN, in-flight requests finish, then everything closes. */
   close(): Promise<void>;
 }
@@ -46,8 +54,15 @@ export async function buildCheckout(opts: CheckoutOptions): Promise<Checkout> {
     url: opts.paymentsUrl,
     dependency: sdk.dependency('payments').declared,
     onSettled: (charge) => orders.settle(Number(charge.orderRef)),
+    breaker: opts.paymentsBreaker ?? true,
+    timeout: opts.paymentsTimeout ?? true,
   });
-  sdk.dependency('payments').breaker(payments.breaker);
+  // Without a breaker nothing reports payments' state: the SDK says "unknown", as it would for a
+  // service that never wired its dependencies in (the payments-down drill then sees nothing).
+  if (payments.breaker) sdk.dependency('payments').breaker(payments.breaker);
+
+  const recommendations = new RecommendationsClient(opts.recommendationsUrl, sdk.dependency('recommendations').declared);
+  sdk.dependency('recommendations').breaker(recommendations.breaker);
 
   const app = Fastify({ logger: false, keepAliveTimeout: 30_000, return503OnClosing: true });
   await app.register(sloctl, { sdk });
@@ -61,7 +76,9 @@ export async function buildCheckout(opts: CheckoutOptions): Promise<Checkout> {
   app.get<{ Params: { id: string } }>('/products/:id', async (req, reply) => {
     const product = findProduct(Number(req.params.id));
     if (!product) return reply.code(404).send({ error: 'no such product' });
-    return product;
+    // Never fails: without recommendations the product is answered with none (the fallback).
+    const rec = await recommendations.forProduct(product.id);
+    return { ...product, related: rec.related };
   });
 
   app.get<{ Querystring: { limit?: number } }>('/orders', {
@@ -90,10 +107,12 @@ export async function buildCheckout(opts: CheckoutOptions): Promise<Checkout> {
     app,
     sdk,
     payments,
+    recommendations,
     async close() {
       sdk.drain();
       await app.close();
       await payments.close();
+      await recommendations.close();
     },
   };
 }

@@ -1,24 +1,48 @@
-// `npm run example`: the payments stand-in and the checkout service, on 127.0.0.1.
+// `npm run example`: the payments and recommendations stand-ins and the checkout service, on 127.0.0.1.
 //
-//   PORT           checkout port (default 8080; 0 picks a free one)
-//   PAYMENTS_PORT  payments port (default 8081; 0 picks a free one)
-//   PAYMENTS_URL   where checkout reaches payments (default: the one started here; sloctl's
-//                  drills point it at their fault proxy)
-//   HOST           listen address (default 127.0.0.1)
+//   PORT                  checkout port (default 8080; 0 picks a free one)
+//   PAYMENTS_PORT         payments port (default 8081; 0 picks a free one)
+//   PAYMENTS_URL          where checkout reaches payments (default: the one started here; sloctl's
+//                         drills point it at their fault proxy, which forwards to the contract's
+//                         `dependencies[payments].url`, the one started here)
+//   RECOMMENDATIONS_PORT  recommendations port (default 8082; 0 picks a free one)
+//   RECOMMENDATIONS_URL   where checkout reaches recommendations (as PAYMENTS_URL)
+//   PAYMENTS_BREAKER=off  no circuit breaker on payments (a drill should catch it)
+//   PAYMENTS_TIMEOUT=off  no timeout on payments (a drill should catch it)
+//   HOST                  listen address (default 127.0.0.1)
 //
-// SIGINT / SIGTERM: health turns DOWN, in-flight requests finish, both servers close, exit 0.
+// SIGINT / SIGTERM: health turns DOWN, in-flight requests finish, every server closes, exit 0.
 import { startPayments } from './payments-server.ts';
+import { startRecommendations } from './recommendations-server.ts';
 import { buildCheckout } from './service.ts';
+
+/** An on/off switch from the environment; anything else stops the start with what to write. */
+function onOff(name: string): boolean {
+  const v = process.env[name];
+  if (v === undefined || v === '' || v === 'on') return true;
+  if (v === 'off') return false;
+  console.error(`${name}=${JSON.stringify(v)}: expected "on" or "off" (unset is on)`);
+  process.exit(2);
+}
 
 const host = process.env.HOST ?? '127.0.0.1';
 const port = Number(process.env.PORT ?? 8080);
-const paymentsPort = Number(process.env.PAYMENTS_PORT ?? 8081);
+const paymentsBreaker = onOff('PAYMENTS_BREAKER');
+const paymentsTimeout = onOff('PAYMENTS_TIMEOUT');
 
-const payments = await startPayments({ host, port: paymentsPort });
-const checkout = await buildCheckout({ paymentsUrl: process.env.PAYMENTS_URL ?? payments.url });
+const payments = await startPayments({ host, port: Number(process.env.PAYMENTS_PORT ?? 8081) });
+const recommendations = await startRecommendations({ host, port: Number(process.env.RECOMMENDATIONS_PORT ?? 8082) });
+const checkout = await buildCheckout({
+  paymentsUrl: process.env.PAYMENTS_URL || payments.url,
+  recommendationsUrl: process.env.RECOMMENDATIONS_URL || recommendations.url,
+  paymentsBreaker,
+  paymentsTimeout,
+});
 const url = await checkout.app.listen({ host, port });
 
-console.log(`checkout listening on ${url} (health ${url}${checkout.sdk.paths.health}, metrics ${url}${checkout.sdk.paths.metrics}); payments on ${payments.url}`);
+const via = (env: string, own: string) => (process.env[env] && process.env[env] !== own ? ` (reached through ${env}=${process.env[env]})` : '');
+const off = [!paymentsBreaker && 'PAYMENTS_BREAKER=off', !paymentsTimeout && 'PAYMENTS_TIMEOUT=off'].filter(Boolean);
+console.log(`checkout listening on ${url} (health ${url}${checkout.sdk.paths.health}, metrics ${url}${checkout.sdk.paths.metrics}); payments on ${payments.url}${via('PAYMENTS_URL', payments.url)}, recommendations on ${recommendations.url}${via('RECOMMENDATIONS_URL', recommendations.url)}${off.length ? `; ${off.join(', ')}` : ''}`);
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
@@ -31,6 +55,7 @@ async function shutdown(signal: string): Promise<void> {
   try {
     await checkout.close();
     await payments.close();
+    await recommendations.close();
     console.log('stopped');
     process.exitCode = 0;
   } catch (err) {

@@ -1,0 +1,14 @@
+// opossum options from a contract dependency's `breaker:` entry, shared by the payments and the
+// recommendations clients so both read the contract the same way.
+import type CircuitBreaker from 'opossum';
+import type { Dependency } from 'sloctl/sdk';
+
+export function breakerOptions(dep: Dependency): CircuitBreaker.Options {
+  return {
+    name: dep.name,
+    timeout: false, // each request carries its own timeout (and is cancelled, not just abandoned)
+    errorThresholdPercentage: Math.round((dep.breaker?.errorThreshold ?? 0.5) * 100),
+    resetTimeout: dep.breaker?.resetTimeout ?? 10_000,
+    volumeThreshold: dep.breaker?.volumeThreshold ?? 10,
+  };
+}
