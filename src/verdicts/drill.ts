@@ -1,0 +1,618 @@
+// The drill judge: what a resilience drill proved about the service. Pure: evidence in (the
+// runner's measurements on one timeline, drill-types.ts), verdict out; no clock, no I/O.
+//
+// The rules (the product's definition of a drill verdict):
+// - Windows. Client numbers come from the load generator's slices (requests by intended send
+//   time): a slice belongs to a window when it lies inside it (when none does, the slices whose
+//   middle does). Latency share = requests answered within the threshold / requests (a failure
+//   without an answer is never within); errors = weighted success under the contract's error
+//   classes (client-view.ts). Service numbers come from the difference of the first and the last
+//   scrape inside the window (NaN when fewer than two, or no bucket layout to read).
+// - Steady [steadyFromMs, faultAtMs): every latency objective of the contract (its threshold and
+//   objective, route overrides included) and the errors objective hold on the client view, and
+//   health is UP at the last probe before the fault. Otherwise the drill is INCONCLUSIVE: a drill
+//   on a service that already misses its objectives proves nothing.
+// - During [faultAtMs, removedAtMs): judged only when the drill declares `degraded`. Its latency
+//   {threshold, objective} over all routes and its errors objective; the client view decides, the
+//   service view is shown (a disagreement is said). The routes that missed are listed, those that
+//   call the attacked dependency first.
+// - Detection: the first of the service's own signals at or after the fault's start, while the
+//   fault is in place: a health probe not UP; a dependency gauge down; a saturation signal at or
+//   over the contract's warn level (when it was below it before the fault); an error class of the
+//   service's counters rising: at least DETECT_MIN_EVENTS events in one scrape interval at a rate
+//   over max(2 × its steady rate, its steady rate + 1/s). ms = sample time − fault start, met when
+//   ms ≤ detectWithin; its resolution is the slower of the scrape and probe intervals. Nothing
+//   shown while the fault lasted: not detected, failed.
+// - Recovery: from the fault's removal, the earliest time from which every sliding window of
+//   RECOVERY_WINDOW_MS (whole slices; windows with fewer than RECOVERY_MIN_REQUESTS requests are
+//   not evidence) keeps the steady objectives until the end of the watch, and health is UP from
+//   then on. ms = that time − removal, met when ms ≤ recoverWithin.
+// - Removal: the runner checks that no fault is left in place; one left is a failure.
+// - Outcome: INCONCLUSIVE when the fault could not be applied, the load generator fell short, no
+//   request was measured before the fault, or the steady objectives were missed; else FAIL when a
+//   judged check failed; else PASS.
+// - Score: per drill, the share of its judged checks (during when judged, detection, recovery,
+//   removal) that held; NaN when inconclusive. The report's resilience score is 100 × the mean
+//   over the drills that were not inconclusive (NaN when none); its outcome is FAIL when a drill
+//   failed, else INCONCLUSIVE when one was, else PASS.
+import { normalizeRoutePath } from '../contract/route-paths.ts';
+import type { Contract, Dependency, Drill, Route } from '../contract/schema.ts';
+import { formatDuration } from '../contract/units.ts';
+import { bucketDeltas, goodRatioAtThreshold } from '../engine/histogram.ts';
+import { Histogram } from '../measure/histogram.ts';
+import type { LoadSlice, RouteResult } from '../measure/types.ts';
+import { classifierOf, clientCounts, routeOf } from './client-view.ts';
+import type { DrillEvidence, DrillOutcome, DrillReport, DrillVerdict, HealthSample, ServiceSnapshot, WindowCheck } from './drill-types.ts';
+import { formatValue } from './format.ts';
+import { bucketList, type ServiceRoute, type ServiceRoutes } from './service-routes.ts';
+
+/** Sliding window the recovery is judged on, and the fewest requests that make a window evidence. */
+export const RECOVERY_WINDOW_MS = 3000;
+export const RECOVERY_MIN_REQUESTS = 10;
+/** An error class counts as risen in a scrape interval with at least this many events. */
+export const DETECT_MIN_EVENTS = 3;
+
+export const SCORE_RULE =
+  'resilience score = 100 × the mean, over the drills that could be judged, of each drill’s share of held checks (the during-fault objectives when the drill declares them, detection, recovery, removal); inconclusive drills do not count';
+
+const PROXY_FAULTS: ReadonlySet<string> = new Set(['latency', 'error', 'abort', 'reset', 'blackhole', 'bandwidth']);
+const OUTAGES: ReadonlySet<string> = new Set(['error', 'abort', 'reset', 'blackhole']);
+const EPS = 1e-9;
+
+type SliceRow = LoadSlice['routes'][number];
+
+const share = (r: number) => (Number.isFinite(r) ? `${+(r * 100).toFixed(1)}%` : 'n/a');
+const ms = (v: number) => formatValue(v, 'ms');
+const secs = (v: number) => `${+(v / 1000).toFixed(1)} s`;
+const count = (n: number) => Math.round(n).toLocaleString('en-US');
+const HEALTH_WORD: Record<HealthSample['state'], string> = { up: 'UP', degraded: 'DEGRADED', down: 'DOWN', unreachable: 'UNREACHABLE' };
+
+// ---------------------------------------------------------------------------------------------
+// Client windows
+
+/** The slices of a window: those inside it; when none is (slices wider than the window), those whose middle is. */
+function slicesOf(ev: DrillEvidence, from: number, to: number): LoadSlice[] {
+  const inside = ev.client.filter((s) => s.startMs >= from - EPS && s.startMs + ev.sliceMs <= to + EPS);
+  if (inside.length > 0) return inside;
+  return ev.client.filter((s) => s.startMs + ev.sliceMs / 2 >= from && s.startMs + ev.sliceMs / 2 < to);
+}
+
+/**
+ * The slices' rows merged per route. The result has RouteResult's shape where the client view
+ * reads it (counts, statuses, errors, histogram); the summaries it does not read are left out.
+ */
+function mergeRows(slices: readonly LoadSlice[]): RouteResult[] {
+  const byName = new Map<string, { row: SliceRow; h: Histogram }>();
+  for (const s of slices) {
+    for (const r of s.routes) {
+      const prev = byName.get(r.name);
+      if (!prev) {
+        byName.set(r.name, { row: { name: r.name, sent: r.sent, completed: r.completed, statuses: { ...r.statuses }, errors: { ...r.errors }, histogram: r.histogram }, h: Histogram.fromJSON(r.histogram) });
+        continue;
+      }
+      prev.row.sent += r.sent;
+      prev.row.completed += r.completed;
+      for (const [k, n] of Object.entries(r.statuses)) prev.row.statuses[k] = (prev.row.statuses[k] ?? 0) + n;
+      for (const [k, n] of Object.entries(r.errors)) prev.row.errors[k] = (prev.row.errors[k] ?? 0) + n;
+      prev.h.merge(Histogram.fromJSON(r.histogram));
+    }
+  }
+  // clientCounts takes RouteResult rows and reads only the fields a slice row has.
+  return [...byName.values()].map(({ row, h }) => ({ ...row, histogram: h.toJSON() }) as RouteResult);
+}
+
+function covers(contract: Contract, routes: readonly string[] | undefined, row: RouteResult): boolean {
+  if (routes === undefined) return true;
+  const r = routeOf(contract, row);
+  return r !== undefined && routes.includes(r.name);
+}
+
+function clientLatency(contract: Contract, rows: readonly RouteResult[], routes: readonly string[] | undefined, threshold: (row: RouteResult) => number): { value: number; total: number } {
+  const c = clientCounts(contract, rows.filter((r) => covers(contract, routes, r)), threshold);
+  return { value: c.total > 0 ? c.withinThreshold / c.total : NaN, total: c.total };
+}
+
+function clientSuccess(contract: Contract, rows: readonly RouteResult[], routes: readonly string[] | undefined): { value: number; total: number; classes: Map<string, number> } {
+  const c = clientCounts(contract, rows.filter((r) => covers(contract, routes, r)));
+  return { value: c.total > 0 ? 1 - c.errorRatio : NaN, total: c.total, classes: c.classes };
+}
+
+function requestsIn(rows: readonly RouteResult[]): number {
+  let n = 0;
+  for (const r of rows) n += r.completed + Object.values(r.errors).reduce((a, b) => a + b, 0);
+  return n;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Service windows
+
+/** The service's counters over a window: the last scrape inside it minus the first. */
+function serviceDelta(ev: DrillEvidence, from: number, to: number): ServiceRoutes | undefined {
+  const inside = ev.service.filter((s) => s.atMs >= from - EPS && s.atMs <= to + EPS);
+  if (inside.length < 2) return undefined;
+  return diffRoutes(inside[0].routes, inside[inside.length - 1].routes);
+}
+
+function diffRoutes(a: ServiceRoutes, b: ServiceRoutes): ServiceRoutes {
+  const out: ServiceRoutes = new Map();
+  for (const [key, r] of b) {
+    const p = a.get(key);
+    if (!p) {
+      out.set(key, r);
+      continue;
+    }
+    const d = bucketDeltas(bucketList(p), bucketList(r));
+    // A counter that went down is a restarted process: the later value is itself the increase.
+    const reset = d.reset || r.requests < p.requests;
+    const classes = new Map<string, number>();
+    for (const [c, n] of r.classes) classes.set(c, reset ? n : Math.max(0, n - (p.classes.get(c) ?? 0)));
+    out.set(key, { method: r.method, route: r.route, buckets: new Map(d.buckets.map((x) => [x.le, x.count])), requests: reset ? r.requests : r.requests - p.requests, classes });
+  }
+  return out;
+}
+
+function contractRouteOf(contract: Contract, r: ServiceRoute): Route | undefined {
+  const path = normalizeRoutePath(r.route);
+  return contract.routes.find((c) => c.method === r.method && normalizeRoutePath(c.path) === path);
+}
+
+/** Service routes an objective covers: its routes, else every contract route (or every labelled route when the contract lists none). */
+function serviceRoutesFor(contract: Contract, delta: ServiceRoutes, routes: readonly string[] | undefined): Array<{ r: ServiceRoute; route?: Route }> {
+  const out: Array<{ r: ServiceRoute; route?: Route }> = [];
+  for (const r of delta.values()) {
+    const route = contractRouteOf(contract, r);
+    if (routes !== undefined ? route !== undefined && routes.includes(route.name) : route !== undefined || (contract.routes.length === 0 && r.route !== 'unmatched' && r.route !== 'overflow')) out.push({ r, route });
+  }
+  return out;
+}
+
+function serviceLatency(contract: Contract, delta: ServiceRoutes | undefined, routes: readonly string[] | undefined, threshold: (route: Route | undefined) => number): number {
+  if (!delta) return NaN;
+  let good = 0;
+  let total = 0;
+  for (const { r, route } of serviceRoutesFor(contract, delta, routes)) {
+    if (r.buckets.size === 0) continue;
+    const g = goodRatioAtThreshold(bucketList(r), threshold(route) / 1000);
+    if (!Number.isFinite(g.good)) return NaN;
+    good += g.good;
+    total += g.total;
+  }
+  return total > 0 ? good / total : NaN;
+}
+
+function serviceSuccess(contract: Contract, delta: ServiceRoutes | undefined, routes: readonly string[] | undefined): number {
+  if (!delta) return NaN;
+  const weights = classWeights(contract);
+  let total = 0;
+  let weighted = 0;
+  for (const { r } of serviceRoutesFor(contract, delta, routes)) {
+    total += r.requests;
+    for (const [c, n] of r.classes) weighted += (weights.get(c) ?? (c === 'none' ? 0 : 1)) * n;
+  }
+  return total > 0 ? 1 - weighted / total : NaN;
+}
+
+function classWeights(contract: Contract): Map<string, number> {
+  return new Map(classifierOf(contract).classes.map((c) => [c.class, c.weight]));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checks
+
+const ratioCheck = (name: string, objective: number, client: number, service: number): WindowCheck => ({
+  name,
+  objective,
+  unit: 'ratio',
+  client,
+  service,
+  met: Number.isFinite(client) ? client >= objective - EPS : undefined,
+});
+
+/** The contract's own objectives over a window of client rows (and the service's counters). */
+function contractChecks(contract: Contract, rows: readonly RouteResult[], delta: ServiceRoutes | undefined): WindowCheck[] {
+  const out: WindowCheck[] = [];
+  for (const o of contract.objectives.latency ?? []) {
+    const client = clientLatency(contract, rows, o.routes, (row) => routeOf(contract, row)?.latency ?? o.threshold).value;
+    const service = serviceLatency(contract, delta, o.routes, (route) => route?.latency ?? o.threshold);
+    out.push(ratioCheck(`latency ${ms(o.threshold)}`, o.objective, client, service));
+  }
+  const e = contract.objectives.errors;
+  if (e) out.push(ratioCheck('errors', e.objective, clientSuccess(contract, rows, e.routes).value, serviceSuccess(contract, delta, e.routes)));
+  return out;
+}
+
+function checkText(c: WindowCheck): string {
+  return c.name === 'errors'
+    ? `errors (weighted success ${share(c.client)}, objective ${share(c.objective)})`
+    : c.name.startsWith('health')
+      ? c.name
+      : `${c.name} (${share(c.client)} within, objective ${share(c.objective)})`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The verdict
+
+export function judgeDrill(contract: Contract, ev: DrillEvidence): DrillVerdict {
+  const drill = ev.drill;
+  const dependency = drill.dependency !== undefined ? contract.dependencies.find((d) => d.name === drill.dependency) : undefined;
+  const faultEnd = ev.removedAtMs ?? ev.endMs;
+  const reasons: string[] = [];
+  const inconclusive: string[] = [];
+
+  // Steady state.
+  const steadyRows = mergeRows(slicesOf(ev, ev.steadyFromMs, ev.faultAtMs));
+  const steadyChecks = contractChecks(contract, steadyRows, serviceDelta(ev, ev.steadyFromMs, ev.faultAtMs));
+  const lastProbe = [...ev.health].reverse().find((h) => h.atMs < ev.faultAtMs);
+  if (lastProbe) {
+    const up = lastProbe.state === 'up';
+    steadyChecks.push({ name: `health ${HEALTH_WORD[lastProbe.state]} at the last probe before the fault${lastProbe.failing.length ? ` (failing: ${lastProbe.failing.join(', ')})` : ''}`, objective: 1, unit: 'ratio', client: NaN, service: up ? 1 : 0, met: up });
+  }
+  const steadyRequests = requestsIn(steadyRows);
+  const steadyMissed = steadyChecks.filter((c) => c.met === false);
+  const steadyMet = steadyRequests === 0 ? undefined : steadyMissed.length === 0;
+
+  if (!ev.applied.ok) inconclusive.push(`the fault could not be applied: ${ev.applied.reason}; ${ev.applied.fix}`);
+  if (!ev.generator.ok) inconclusive.push(`the load generator did not deliver the load, so the service's answers cannot be judged: ${ev.generator.reasons.join('; ') || 'no reason given'}`);
+  if (ev.applied.ok && steadyRequests === 0) inconclusive.push(`no request was measured before the fault (${secs(ev.steadyFromMs)} to ${secs(ev.faultAtMs)} of the run): there is no steady state to compare with; check that the load reached the service`);
+  if (steadyMissed.length > 0) inconclusive.push(`the service missed ${steadyMissed.map(checkText).join(' and ')} before the fault; a drill on a failing service proves nothing: make \`sloctl gate\` pass first`);
+
+  const applied = ev.applied.ok;
+
+  // During the fault.
+  const duringSlices = applied ? slicesOf(ev, ev.faultAtMs, faultEnd) : [];
+  const duringRows = mergeRows(duringSlices);
+  const during = duringChecks(contract, ev, duringRows, serviceDelta(ev, ev.faultAtMs, faultEnd), dependency);
+  if (applied && !drill.degraded) during.note = 'not judged: the drill declares no `degraded` objectives for the fault';
+
+  // Detection.
+  const resolutionMs = Math.max(ev.scrapeIntervalMs, ev.probeIntervalMs);
+  const detection: DrillVerdict['detection'] = { withinMs: drill.detectWithin, resolutionMs, met: undefined };
+  if (applied) {
+    const found = detect(contract, ev, faultEnd);
+    if (found) {
+      detection.ms = Math.max(0, found.atMs - ev.faultAtMs);
+      detection.signal = found.signal;
+      detection.met = detection.ms <= drill.detectWithin + EPS;
+    } else detection.met = false;
+  }
+
+  // Recovery.
+  const recovery: DrillVerdict['recovery'] = { withinMs: drill.recoverWithin, met: undefined };
+  let recoveryWhy: string | undefined;
+  if (applied && ev.removedAtMs !== undefined) {
+    const r = recover(contract, ev, ev.removedAtMs);
+    recoveryWhy = r.why;
+    if (r.atMs !== undefined) {
+      recovery.ms = Math.max(0, r.atMs - ev.removedAtMs);
+      recovery.met = recovery.ms <= drill.recoverWithin + EPS;
+    } else recovery.met = r.judged ? false : undefined;
+  }
+
+  // Reasons for what failed, most telling first.
+  const failed: string[] = [];
+  if (applied) {
+    failed.push(...timeoutSentences(contract, drill, dependency, duringRows));
+    if (during.judged) failed.push(...during.reasons);
+    if (detection.met === false) failed.push(detectionSentence(contract, ev, detection, dependency, faultEnd));
+    if (recovery.met === false) {
+      failed.push(recovery.ms !== undefined
+        ? `the service took ${secs(recovery.ms)} after the fault was removed to hold its objectives again, longer than the ${formatDuration(drill.recoverWithin)} recoverWithin${recoveryWhy ? `: ${recoveryWhy}` : ''}`
+        : `the service had not recovered ${secs(ev.endMs - ev.removedAtMs!)} after the fault was removed (recoverWithin ${formatDuration(drill.recoverWithin)})${recoveryWhy ? `: ${recoveryWhy}` : ''}`);
+    } else if (recovery.met === undefined && recoveryWhy) failed.push(`recovery not judged: ${recoveryWhy}`);
+  }
+  if (!ev.removed.ok) failed.push(`the fault was still in place after removal: ${ev.removed.detail}`);
+
+  const judgedChecks: boolean[] = [];
+  const duringMet = during.checks.some((c) => c.met === false) ? false : during.checks.some((c) => c.met === true) ? true : undefined;
+  if (during.judged && duringMet !== undefined) judgedChecks.push(duringMet);
+  if (detection.met !== undefined) judgedChecks.push(detection.met);
+  if (recovery.met !== undefined) judgedChecks.push(recovery.met);
+  if (applied) judgedChecks.push(ev.removed.ok);
+
+  let outcome: DrillOutcome;
+  if (inconclusive.length > 0) {
+    outcome = 'inconclusive';
+    reasons.push(...inconclusive);
+    if (!ev.removed.ok) reasons.push(`the fault was still in place after removal: ${ev.removed.detail}`);
+  } else if (judgedChecks.includes(false)) {
+    outcome = 'fail';
+    // A timeout sentence alone (the during-fault objectives held anyway) is not a failure: keep
+    // it only beside a check that failed.
+    reasons.push(...failed);
+  } else {
+    outcome = 'pass';
+    if (during.note) reasons.push(`during the fault: ${during.note}`);
+  }
+  if (outcome !== 'inconclusive' && during.judged && during.disagreement) reasons.push(during.disagreement);
+
+  const held = judgedChecks.filter(Boolean).length;
+  return {
+    name: drill.name,
+    fault: drill.fault,
+    target: PROXY_FAULTS.has(drill.fault) ? `dependency ${drill.dependency ?? '(none named)'}` : 'service (in-process)',
+    outcome,
+    steady: { met: steadyMet, checks: steadyChecks },
+    during: { judged: during.judged, checks: during.checks },
+    detection,
+    recovery,
+    removed: ev.removed,
+    reasons,
+    score: outcome === 'inconclusive' || judgedChecks.length === 0 ? NaN : held / judgedChecks.length,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// During the fault
+
+interface During {
+  judged: boolean;
+  checks: WindowCheck[];
+  reasons: string[];
+  note?: string;
+  disagreement?: string;
+}
+
+function callsDependency(contract: Contract, row: RouteResult, dep: Dependency | undefined): boolean {
+  return dep !== undefined && (routeOf(contract, row)?.dependencies.includes(dep.name) ?? false);
+}
+
+function routeName(contract: Contract, row: RouteResult): string {
+  return routeOf(contract, row)?.name ?? row.name;
+}
+
+function duringChecks(contract: Contract, ev: DrillEvidence, rows: readonly RouteResult[], delta: ServiceRoutes | undefined, dep: Dependency | undefined): During {
+  const d = ev.drill.degraded;
+  if (!d || !ev.applied.ok) return { judged: false, checks: [], reasons: [] };
+  const out: During = { judged: true, checks: [], reasons: [] };
+  const order = (a: { calls: boolean; value: number }, b: { calls: boolean; value: number }) => Number(b.calls) - Number(a.calls) || a.value - b.value;
+  const disagree: string[] = [];
+  if (d.latency) {
+    const { threshold, objective } = d.latency;
+    const client = clientLatency(contract, rows, undefined, () => threshold).value;
+    const service = serviceLatency(contract, delta, undefined, () => threshold);
+    const check = ratioCheck(`latency ${ms(threshold)}`, objective, client, service);
+    const missed = rows
+      .map((row) => ({ row, calls: callsDependency(contract, row, dep), ...clientLatency(contract, [row], undefined, () => threshold) }))
+      .filter((x) => x.total > 0 && x.value < objective - EPS)
+      .sort(order);
+    check.routes = missed.map((x) => ({ route: routeName(contract, x.row), value: x.value, requests: x.total, ...(x.calls ? { note: `calls ${dep!.name}` } : {}) }));
+    out.checks.push(check);
+    if (check.met === false) {
+      const list = missed.slice(0, 3).map((x) => `${routeName(contract, x.row)}${x.calls ? ` (calls ${dep!.name})` : ''} ${share(x.value)} of ${count(x.total)}`);
+      out.reasons.push(`during the fault only ${share(client)} of requests finished within ${ms(threshold)}, below the ${share(objective)} the drill requires${list.length ? `: ${list.join(', ')}` : ''}`);
+    }
+    if (Number.isFinite(service) && check.met !== undefined && service >= objective - EPS !== check.met) disagree.push(`latency ${ms(threshold)} ${share(service)} (client ${share(client)})`);
+  }
+  if (d.errors !== undefined) {
+    const objective = d.errors;
+    const c = clientSuccess(contract, rows, undefined);
+    const service = serviceSuccess(contract, delta, undefined);
+    const check = ratioCheck('errors', objective, c.value, service);
+    const missed = rows
+      .map((row) => ({ row, calls: callsDependency(contract, row, dep), ...clientSuccess(contract, [row], undefined) }))
+      .filter((x) => x.total > 0 && x.value < objective - EPS)
+      .sort(order);
+    check.routes = missed.map((x) => ({ route: routeName(contract, x.row), value: x.value, requests: x.total, note: [x.calls ? `calls ${dep!.name}` : '', classList(x.classes)].filter(Boolean).join('; ') }));
+    out.checks.push(check);
+    if (check.met === false) {
+      const list = missed.slice(0, 3).map((x) => {
+        const [cls, n] = [...x.classes].sort((a, b) => b[1] - a[1])[0] ?? ['error', 0];
+        return `${routeName(contract, x.row)}${x.calls ? ` (calls ${dep!.name})` : ''} answered ${count(n)} of ${count(x.total)} requests (${share(n / x.total)}) with ${cls} errors`;
+      });
+      out.reasons.push(`during the fault the weighted success fell to ${share(c.value)}, below the ${share(objective)} the drill allows${list.length ? `: ${list.join('; ')}` : ''}`);
+    }
+    if (Number.isFinite(service) && check.met !== undefined && service >= objective - EPS !== check.met) disagree.push(`weighted success ${share(service)} (client ${share(c.value)})`);
+  }
+  if (disagree.length > 0) out.disagreement = `note: the service's own metrics disagree with its clients during the fault: ${disagree.join(', ')}; the client view decides (it counts time spent queueing and requests the service never saw)`;
+  return out;
+}
+
+function classList(classes: Map<string, number>): string {
+  return [...classes].sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c} ${count(n)}`).join(', ');
+}
+
+/**
+ * A latency fault longer than the dependency's declared timeout, and a dependent route that
+ * still waited the fault's whole delay: the timeout the contract promises is not in the code.
+ */
+function timeoutSentences(contract: Contract, drill: Drill, dep: Dependency | undefined, rows: readonly RouteResult[]): string[] {
+  if (drill.fault !== 'latency' || !dep || drill.delay === undefined || dep.timeout >= drill.delay) return [];
+  const out: string[] = [];
+  for (const row of rows) {
+    if (!callsDependency(contract, row, dep)) continue;
+    const h = Histogram.fromJSON(row.histogram);
+    if (h.count === 0) continue;
+    const p50 = h.valueAtPercentile(50);
+    if (p50 < drill.delay) continue;
+    out.push(`${routeName(contract, row)} waited for ${dep.name}'s full ${ms(drill.delay)} (p50 ${ms(p50)} during the fault): the ${ms(dep.timeout)} timeout the contract declares for ${dep.name} did not cut the calls`);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Detection
+
+interface Detected {
+  atMs: number;
+  signal: string;
+}
+
+function saturationWarn(contract: Contract, signal: DrillEvidence['saturation'][number]['signal']): number | undefined {
+  const k = contract.objectives.concurrency;
+  const m = contract.objectives.memory;
+  switch (signal) {
+    case 'eventLoopDelay': return k?.eventLoopDelay?.warn;
+    case 'eventLoopUtilization': return k?.eventLoopUtilization?.warn;
+    case 'inFlight': return k?.inFlight?.warn;
+    case 'handles': return k?.handles?.warn;
+    case 'goroutines': return k?.goroutines?.warn;
+    case 'heap': return m?.heap?.warn;
+    case 'rss': return m?.rss?.warn;
+  }
+}
+
+function saturationValue(signal: string, v: number): string {
+  if (signal === 'eventLoopDelay') return ms(v);
+  if (signal === 'eventLoopUtilization') return share(v);
+  if (signal === 'heap' || signal === 'rss') return formatValue(v, 'bytes');
+  return count(v);
+}
+
+/** Error events per class (weight > 0), summed over the service's routes. */
+function classTotals(contract: Contract, routes: ServiceRoutes): Map<string, number> {
+  const weights = classWeights(contract);
+  const out = new Map<string, number>();
+  for (const r of routes.values()) {
+    for (const [c, n] of r.classes) if ((weights.get(c) ?? (c === 'none' ? 0 : 1)) > 0) out.set(c, (out.get(c) ?? 0) + n);
+  }
+  return out;
+}
+
+function detect(contract: Contract, ev: DrillEvidence, faultEnd: number): Detected | undefined {
+  const inFault = (t: number) => t >= ev.faultAtMs - EPS && t <= faultEnd + EPS;
+  const found: Detected[] = [];
+  const h = ev.health.find((s) => inFault(s.atMs) && s.state !== 'up');
+  if (h) found.push({ atMs: h.atMs, signal: `health ${HEALTH_WORD[h.state]}${h.failing.length ? ` (failing: ${h.failing.join(', ')})` : ''}` });
+  const attacked = ev.drill.dependency;
+  const dep = ev.dependencies.find((s) => inFault(s.atMs) && !s.up);
+  if (dep) found.push({ atMs: dep.atMs, signal: `dependency ${dep.dependency} reported down${attacked !== undefined && dep.dependency !== attacked ? ` (the drill attacked ${attacked})` : ''}` });
+  const signals = new Set(ev.saturation.map((s) => s.signal));
+  for (const signal of signals) {
+    const warn = saturationWarn(contract, signal);
+    if (warn === undefined) continue;
+    const before = [...ev.saturation].reverse().find((s) => s.signal === signal && s.atMs < ev.faultAtMs);
+    // A signal already at its warn level before the fault cannot show the fault.
+    if (before && before.value >= warn) continue;
+    const s = ev.saturation.find((x) => x.signal === signal && inFault(x.atMs) && x.value >= warn);
+    if (s) found.push({ atMs: s.atMs, signal: `${signal} ${saturationValue(signal, s.value)}, at or over its warn level ${saturationValue(signal, warn)}` });
+  }
+  const e = errorRise(contract, ev, inFault);
+  if (e) found.push(e);
+  return found.sort((a, b) => a.atMs - b.atMs)[0];
+}
+
+function snapshotRate(contract: Contract, a: ServiceSnapshot, b: ServiceSnapshot): Map<string, { n: number; rate: number }> {
+  const ta = classTotals(contract, a.routes);
+  const tb = classTotals(contract, b.routes);
+  const dt = (b.atMs - a.atMs) / 1000;
+  const out = new Map<string, { n: number; rate: number }>();
+  for (const [c, n] of tb) {
+    const prev = ta.get(c) ?? 0;
+    const d = n >= prev ? n - prev : n;
+    out.set(c, { n: d, rate: dt > 0 ? d / dt : 0 });
+  }
+  return out;
+}
+
+/** The first scrape interval in the fault where an error class rose well above its steady rate. */
+function errorRise(contract: Contract, ev: DrillEvidence, inFault: (t: number) => boolean): Detected | undefined {
+  const steady = ev.service.filter((s) => s.atMs >= ev.steadyFromMs - EPS && s.atMs <= ev.faultAtMs + EPS);
+  const steadyRates = steady.length >= 2 ? snapshotRate(contract, steady[0], steady[steady.length - 1]) : new Map<string, { n: number; rate: number }>();
+  for (let i = 1; i < ev.service.length; i++) {
+    const b = ev.service[i];
+    if (!inFault(b.atMs) || b.atMs <= ev.faultAtMs) continue;
+    for (const [c, { n, rate }] of snapshotRate(contract, ev.service[i - 1], b)) {
+      const base = steadyRates.get(c)?.rate ?? 0;
+      if (n >= DETECT_MIN_EVENTS && rate > Math.max(2 * base, base + 1)) {
+        return { atMs: b.atMs, signal: `${c} errors in the service's counters at ${+rate.toFixed(1)}/s (steady ${+base.toFixed(2)}/s)` };
+      }
+    }
+  }
+  return undefined;
+}
+
+function countIn<T extends { atMs: number }>(samples: readonly T[], from: number, to: number, read: (s: T) => number): number | undefined {
+  const inside = samples.filter((s) => s.atMs >= from - EPS && s.atMs <= to + EPS);
+  if (inside.length < 2) return undefined;
+  return read(inside[inside.length - 1]) - read(inside[0]);
+}
+
+function detectionSentence(contract: Contract, ev: DrillEvidence, det: DrillVerdict['detection'], dep: Dependency | undefined, faultEnd: number): string {
+  const drill = ev.drill;
+  if (det.ms !== undefined) {
+    return `the service showed the fault only after ${secs(det.ms)} (${det.signal}), later than the ${formatDuration(drill.detectWithin)} detectWithin (resolution ${secs(det.resolutionMs)})`;
+  }
+  const span = faultEnd - ev.faultAtMs;
+  const probes = ev.health.filter((s) => s.atMs >= ev.faultAtMs - EPS && s.atMs <= faultEnd + EPS);
+  const healthText = probes.length > 0 ? `health stayed UP at all ${count(probes.length)} probes` : 'health was not probed';
+  const depSamples = dep ? ev.dependencies.filter((s) => s.dependency === dep.name) : [];
+  const gauge = dep ? (depSamples.length > 0 ? (dep.breaker ? 'no breaker opened' : `its ${dep.name} gauge stayed up (the contract declares no breaker for ${dep.name})`) : `it exports no gauge for ${dep.name}${dep.breaker ? ' (so no breaker state either)' : ''}`) : undefined;
+  if (dep && ev.traffic && ev.traffic.length > 0) {
+    const framed = ev.traffic.some((t) => t.requests > 0);
+    const read = (t: { requests: number; connections: number }) => (framed ? t.requests : t.connections);
+    const during = countIn(ev.traffic, ev.faultAtMs, faultEnd, read);
+    const before = countIn(ev.traffic, ev.steadyFromMs, ev.faultAtMs, read);
+    if (during !== undefined && before !== undefined && before > 0) {
+      const ratio = (during / span) / (before / (ev.faultAtMs - ev.steadyFromMs));
+      if (ratio >= 0.5) {
+        const how = ratio > 1.25 ? `${+ratio.toFixed(1)}× as many as before it` : ratio >= 0.8 ? 'as many as before it' : `${Math.round(ratio * 100)}% of its steady rate`;
+        const what = OUTAGES.has(drill.fault) ? 'the outage' : 'the fault';
+        return `the service kept calling ${dep.name} throughout ${what} (${count(during)} ${framed ? 'requests' : 'connections'} in ${secs(span)}, ${how}) and never reported it down: ${gauge}, ${healthText}`;
+      }
+    }
+  }
+  const parts = [healthText];
+  if (gauge) parts.push(gauge);
+  else if (ev.dependencies.length === 0) parts.push('it exports no dependency gauge');
+  parts.push(ev.saturation.length > 0 ? 'no saturation signal reached its warn level' : 'it exports no saturation signal the contract has a warn level for');
+  parts.push(ev.service.length > 0 ? 'no error class rose above its steady rate' : 'its error counters could not be read');
+  return `nothing the service exports showed the ${drill.fault} fault in its ${secs(span)}: ${parts.join(', ')}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Recovery
+
+function recover(contract: Contract, ev: DrillEvidence, removedAt: number): { atMs?: number; judged: boolean; why?: string } {
+  const k = Math.max(1, Math.ceil(RECOVERY_WINDOW_MS / ev.sliceMs - EPS));
+  const after = ev.client.filter((s) => s.startMs >= removedAt - EPS).sort((a, b) => a.startMs - b.startMs);
+  const windows: Array<{ startMs: number; holds: boolean | undefined; missed: WindowCheck[] }> = [];
+  for (let i = 0; i + k <= after.length; i++) {
+    const slices = after.slice(i, i + k);
+    if (slices[k - 1].startMs + ev.sliceMs > ev.endMs + EPS) break;
+    const rows = mergeRows(slices);
+    if (requestsIn(rows) < RECOVERY_MIN_REQUESTS) {
+      windows.push({ startMs: slices[0].startMs, holds: undefined, missed: [] });
+      continue;
+    }
+    const missed = contractChecks(contract, rows, undefined).filter((c) => c.met === false);
+    windows.push({ startMs: slices[0].startMs, holds: missed.length === 0, missed });
+  }
+  const judged = windows.filter((w) => w.holds !== undefined);
+  if (judged.length === 0) {
+    return { judged: false, why: windows.length === 0 ? `the watch after removal (${secs(ev.endMs - removedAt)}) is shorter than one ${secs(k * ev.sliceMs)} window` : `fewer than ${RECOVERY_MIN_REQUESTS} requests in every ${secs(k * ev.sliceMs)} window after removal` };
+  }
+  const lastFail = windows.map((w) => w.holds).lastIndexOf(false);
+  const lastJudged = windows.indexOf(judged[judged.length - 1]);
+  let clientAt: number | undefined;
+  let why: string | undefined;
+  if (lastFail >= 0) why = `in the ${secs(k * ev.sliceMs)} from ${secs(windows[lastFail].startMs - removedAt)} after removal it still missed ${windows[lastFail].missed.map(checkText).join(' and ')}`;
+  if (lastFail < 0) clientAt = windows[0].startMs;
+  else if (lastFail < lastJudged) clientAt = windows[lastFail + 1].startMs;
+
+  // Health: UP from some probe on, to the end of the watch.
+  const probes = ev.health.filter((s) => s.atMs >= removedAt - EPS);
+  const lastBad = probes.map((s) => s.state !== 'up').lastIndexOf(true);
+  const before = [...ev.health].reverse().find((s) => s.atMs < removedAt);
+  let healthAt: number | undefined = removedAt;
+  if (lastBad >= 0) {
+    healthAt = probes[lastBad + 1]?.atMs;
+    const bad = probes[lastBad];
+    if (healthAt === undefined) why = [why, `health was still ${HEALTH_WORD[bad.state]} at the last probe${bad.failing.length ? ` (failing: ${bad.failing.join(', ')})` : ''}`].filter(Boolean).join('; ');
+    else if (clientAt !== undefined && healthAt > clientAt) why = `health was ${HEALTH_WORD[bad.state]} until ${secs(healthAt - removedAt)} after removal${bad.failing.length ? ` (failing: ${bad.failing.join(', ')})` : ''}`;
+  } else if (before && before.state !== 'up') healthAt = probes[0]?.atMs ?? undefined;
+  if (clientAt === undefined || healthAt === undefined) return { judged: true, why };
+  return { atMs: Math.max(clientAt, healthAt), judged: true, why };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The report
+
+export function judgeDrills(contract: Contract, items: ReadonlyArray<DrillVerdict | DrillEvidence>): DrillReport {
+  const drills = items.map((x) => ('client' in x ? judgeDrill(contract, x) : x));
+  const judged = drills.filter((d) => d.outcome !== 'inconclusive' && Number.isFinite(d.score));
+  const resilienceScore = judged.length > 0 ? (100 * judged.reduce((a, d) => a + d.score, 0)) / judged.length : NaN;
+  const outcome: DrillOutcome = drills.some((d) => d.outcome === 'fail') ? 'fail' : drills.some((d) => d.outcome === 'inconclusive') || drills.length === 0 ? 'inconclusive' : 'pass';
+  const reasons = drills.filter((d) => d.outcome !== 'pass').flatMap((d) => d.reasons.map((r) => `${d.name}: ${r}`));
+  if (drills.length === 0) reasons.push('no drill was run: declare drills under objectives.resilience.drills');
+  return { service: contract.service.name, outcome, resilienceScore, scoreRule: SCORE_RULE, drills, reasons };
+}
