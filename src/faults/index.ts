@@ -11,5 +11,6 @@ export { FaultProxies, type FaultProxiesOptions, type ProxySpec } from './proxie
 export { FaultProxy, type ProxyJson, type ProxyOptions, type ToxicSpec } from './proxy.ts';
 export { startControlServer, type ControlServer, type ControlServerOptions } from './api.ts';
 export { FaultApiError } from './errors.ts';
+export type { TrafficStats } from './connection.ts';
 export { TOXIC_TYPES } from './toxic-types.ts';
 export type { ActiveToxic, Stream, ToxicJson } from './toxic.ts';

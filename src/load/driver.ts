@@ -30,6 +30,7 @@ import { Connection, targetOf, type ConnectionOwner, type Target } from './http1
 import { RequestEncoder, type WireRequest } from './http1-request.ts';
 import { compileMix, type Mix, type PreparedRequest } from './mix.ts';
 import { RunRecorder } from './recorder.ts';
+import { SliceRecorder } from './slices.ts';
 import type { Schedule } from './schedule.ts';
 import { assessGenerator, GeneratorMonitor, lateThresholdMs, type GeneratorStats } from './self-check.ts';
 import type { LoadOptions, LoadResult } from './types.ts';
@@ -76,6 +77,8 @@ export interface DriverInput {
   tuning?: ThreadTuning;
   onTick?: (s: ThreadSnapshot) => void;
   signal?: AbortSignal;
+  /** Called once when the schedule starts, with the epoch ms LoadResult.startedAt will hold (see LoadOptions.onStart). */
+  onStart?: (startedAt: number) => void;
   /**
    * When the schedule's time 0 is, as performance.timeOrigin + performance.now() (epoch ms with µs
    * precision, the same clock in every thread): worker threads share it so their interleaved
@@ -95,6 +98,8 @@ class Flight {
   wireAt = -1;
   /** The connection carrying it (null while it waits for one). */
   conn: Connection<Flight> | null = null;
+  /** Its slice of the timeline (LoadOptions.sliceMs; 0 when the run is not sliced). */
+  slice = 0;
   prev: Flight | null = null;
   next: Flight | null = null;
 
@@ -122,6 +127,8 @@ class ThreadRun implements ConnectionOwner<Flight> {
   private readonly target: Target;
   private readonly readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
   private readonly rec: RunRecorder;
+  /** The timeline, only with LoadOptions.sliceMs (null otherwise: one test per request). */
+  private readonly slices: SliceRecorder | null;
   private readonly monitor = new GeneratorMonitor();
   private readonly maxInFlight: number;
   private readonly spinMs: number;
@@ -151,6 +158,7 @@ class ThreadRun implements ConnectionOwner<Flight> {
   private ticker: NodeJS.Timeout | null = null;
   private finish: (() => void) | null = null;
   private readonly onTick?: (s: ThreadSnapshot) => void;
+  private readonly onStart?: (startedAt: number) => void;
 
   constructor(input: DriverInput) {
     this.o = input.options;
@@ -161,6 +169,7 @@ class ThreadRun implements ConnectionOwner<Flight> {
     // thread sends its share of it, so the mix is faithful over the union of the threads.
     this.mix = compileMix(this.o.requests, this.o.seed ?? 1);
     this.rec = new RunRecorder(this.mix.names);
+    this.slices = this.o.sliceMs === undefined ? null : new SliceRecorder(this.o.sliceMs, this.mix.names);
     this.maxInFlight = input.tuning?.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
     this.spinMs = input.tuning?.spinMs ?? 0;
     this.earlyMs = input.tuning?.earlyMs ?? 0.5;
@@ -168,6 +177,7 @@ class ThreadRun implements ConnectionOwner<Flight> {
     this.lateMs = lateThresholdMs(this.schedule.requestedRate);
     this.nextIndex = input.share.index;
     this.onTick = input.onTick;
+    this.onStart = input.onStart;
     this.target = targetOf(input.origin);
     this.encoder = new RequestEncoder(new URL(input.origin).host);
   }
@@ -175,7 +185,10 @@ class ThreadRun implements ConnectionOwner<Flight> {
   async run(signal?: AbortSignal, startAt?: number): Promise<ThreadOutcome> {
     if (startAt !== undefined) await waitUntil(startAt - performance.timeOrigin, signal);
     this.t0 = startAt === undefined ? performance.now() : startAt - performance.timeOrigin;
-    this.startedAt = Math.round(performance.timeOrigin + this.t0);
+    // From the shared instant itself when given, so every worker (and the merge) holds the same ms.
+    this.startedAt = Math.round(startAt ?? performance.timeOrigin + this.t0);
+    // Before any timer exists: a callback that throws rejects the run with nothing left running.
+    this.onStart?.(this.startedAt);
     this.monitor.start();
     const done = new Promise<void>((resolve) => (this.finish = resolve));
     const onAbort = (): void => this.stop();
@@ -244,7 +257,7 @@ class ThreadRun implements ConnectionOwner<Flight> {
         // Latency counts from the earlier of the intended time and the actual send: from the intended
         // time when sent late (the lag is part of what a user would have waited: coordinated omission
         // corrected), from the send when sent early (never less than what the client saw).
-        this.send(this.mix.at(this.nextIndex), this.t0 + Math.min(due, now), this.t0 + now);
+        this.send(this.mix.at(this.nextIndex), this.t0 + Math.min(due, now), this.t0 + now, due);
         sentNow++;
       }
       this.nextIndex += step;
@@ -275,7 +288,7 @@ class ThreadRun implements ConnectionOwner<Flight> {
       return;
     }
     // No schedule: this thread's requests are still its share of the sequence, in order.
-    this.send(this.mix.at(this.nextIndex), now, now);
+    this.send(this.mix.at(this.nextIndex), now, now, now - this.t0);
     this.nextIndex += this.share.count;
   }
 
@@ -283,8 +296,10 @@ class ThreadRun implements ConnectionOwner<Flight> {
 
   // --- requests ---
 
-  private send(req: PreparedRequest, intended: number, now: number): void {
+  /** `atMs`: its intended send time from the start (the schedule's, even when sent a hair early), which picks its slice. */
+  private send(req: PreparedRequest, intended: number, now: number, atMs: number): void {
     const f = new Flight(this.encoder.encode(req), req.route, intended, now);
+    if (this.slices) f.slice = this.slices.sent(atMs, req.route);
     if (this.tail) {
       this.tail.next = f;
       f.prev = this.tail;
@@ -351,7 +366,9 @@ class ThreadRun implements ConnectionOwner<Flight> {
     if (f.done) return;
     this.unlink(f);
     if (f.wireAt >= 0 && f.wireAt - f.dispatchedAt > this.lateMs) this.waitedForConnection++;
-    this.rec.answered(f.route, status, (now - f.intended) * 1000, f.wireAt >= 0 ? (now - f.wireAt) * 1000 : -1);
+    const latencyUs = (now - f.intended) * 1000;
+    this.rec.answered(f.route, status, latencyUs, f.wireAt >= 0 ? (now - f.wireAt) * 1000 : -1);
+    if (this.slices) this.slices.answered(f.slice, f.route, status, latencyUs);
     this.release(conn, now);
     this.afterRequest(false);
   }
@@ -360,6 +377,7 @@ class ThreadRun implements ConnectionOwner<Flight> {
     if (f.done) return;
     this.unlink(f);
     this.rec.failed(f.route, code, detail);
+    if (this.slices) this.slices.failed(f.slice, f.route, code);
     this.release(conn, performance.now());
     this.afterRequest(true);
   }
@@ -370,7 +388,9 @@ class ThreadRun implements ConnectionOwner<Flight> {
     // timed out (a request that waited in the queue and was handed to a fresh connection did not).
     const connecting = conn !== null && f.wireAt < 0 && conn.connectingMs(performance.now()) >= this.o.timeoutMs / 2;
     this.unlink(f);
-    this.rec.failed(f.route, connecting ? CONNECT_TIMEOUT : TIMEOUT);
+    const kind = connecting ? CONNECT_TIMEOUT : TIMEOUT;
+    this.rec.failed(f.route, kind);
+    if (this.slices) this.slices.failed(f.slice, f.route, kind);
     if (conn !== null) {
       conn.abort();
       this.release(conn, performance.now());
@@ -392,6 +412,14 @@ class ThreadRun implements ConnectionOwner<Flight> {
     const limit = performance.now() - this.o.timeoutMs;
     // The closed model's list is in send order too: each loop appends when it sends.
     while (this.head && this.head.intended <= limit) this.timeOut(this.head);
+    if (this.slices) this.slices.settle(this.sendingFrom());
+  }
+
+  /** No request can be intended (ms from the start) before this any more: slices ending by then can settle. */
+  private sendingFrom(): number {
+    if (this.sendingOver) return Infinity;
+    if (this.closed) return performance.now() - this.t0;
+    return this.nextIndex < this.schedule.total ? this.schedule.timeOf(this.nextIndex) : Infinity;
   }
 
   // --- ending ---
@@ -416,6 +444,7 @@ class ThreadRun implements ConnectionOwner<Flight> {
       const conn = f.conn;
       this.unlink(f);
       this.cancelled++;
+      if (this.slices) this.slices.cancelled(f.slice);
       conn?.abort();
     }
     this.waiting.length = 0;
@@ -479,6 +508,7 @@ class ThreadRun implements ConnectionOwner<Flight> {
       generator: assessGenerator(stats),
       notes,
       ...(this.rec.details.size > 0 ? { errorDetails: Object.fromEntries(this.rec.details) } : {}),
+      ...(this.slices ? { slices: this.slices.result(durationMs), sliceMs: this.slices.sliceMs } : {}),
     };
     return { result, stats };
   }

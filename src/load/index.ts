@@ -7,3 +7,4 @@ export { compileMix, parseGenerator, MixError, type Mix, type PreparedRequest } 
 export { buildSchedule, ScheduleError, type Schedule } from './schedule.ts';
 export { assessGenerator, lateThresholdMs, MIN_RATE_SHARE, MAX_LATE_SHARE, type GeneratorStats } from './self-check.ts';
 export { LoadConfigError } from './errors.ts';
+export { mergeSlices, mergeHistogramJson, MAX_SLICES, MIN_SLICE_MS } from './slices.ts';

@@ -6,6 +6,7 @@
 import { Histogram } from '../measure/histogram.ts';
 import { sortKeys } from './recorder.ts';
 import { assessGenerator, type GeneratorStats } from './self-check.ts';
+import { mergeSlices } from './slices.ts';
 import type { GeneratorHealth, LatencySummary, LoadResult, RouteResult } from './types.ts';
 
 export interface MergeOptions {
@@ -90,6 +91,21 @@ export function mergeResults(results: readonly LoadResult[], opts: MergeOptions 
     for (const k of Object.keys(d)) if (!(k in details)) details[k] = d[k];
   }
   if (Object.keys(details).length > 0) merged.errorDetails = details;
+  const sliced = results.filter((r) => r.slices !== undefined);
+  if (sliced.length > 0) {
+    // Slices share one axis only when the parts ran from one start (worker threads) with one width.
+    const sliceMs = first.sliceMs;
+    if (concurrent && sliced.length === results.length && sliceMs !== undefined && results.every((r) => r.sliceMs === sliceMs)) {
+      merged.slices = mergeSlices(results.map((r) => r.slices!), sliceMs, routes.map((r) => r.name));
+      merged.sliceMs = sliceMs;
+    } else {
+      merged.notes.push(
+        concurrent
+          ? `slices left out: ${sliced.length === results.length ? 'the merged results were sliced at different widths' : `only ${sliced.length} of ${results.length} merged results were sliced`}`
+          : 'slices left out: results run one after the other have no common timeline',
+      );
+    }
+  }
   const generator = mergeHealth(results, durationMs, concurrent, opts.judgeWhole === true);
   if (generator) merged.generator = generator;
   const unchecked = results.filter((r) => r.generator === undefined).length;

@@ -7,6 +7,7 @@ import { LoadConfigError } from './errors.ts';
 import { compileMix } from './mix.ts';
 import { ProgressMeter } from './progress-meter.ts';
 import { buildSchedule, type Schedule } from './schedule.ts';
+import { MAX_SLICES, MIN_SLICE_MS } from './slices.ts';
 import { runThread, type ThreadTuning } from './driver.ts';
 import type { LoadOptions, LoadResult } from './types.ts';
 
@@ -39,6 +40,17 @@ export function checkLoadOptions(options: LoadOptions): CheckedLoad {
   }
   if (options.seed !== undefined && !Number.isFinite(options.seed)) throw new LoadConfigError(`load options: seed must be a number, got ${String(options.seed)}`);
   const schedule = buildSchedule(options.stages);
+  if (options.sliceMs !== undefined) {
+    const s = options.sliceMs;
+    if (!(typeof s === 'number' && Number.isFinite(s) && s >= MIN_SLICE_MS)) {
+      throw new LoadConfigError(`load options: sliceMs must be a number of ms >= ${MIN_SLICE_MS}, got ${String(s)} (e.g. 500 for half-second slices)`);
+    }
+    const n = Math.ceil(schedule.durationMs / s);
+    if (n > MAX_SLICES) {
+      throw new LoadConfigError(`load options: sliceMs ${s} cuts the ${schedule.durationMs} ms run into ${n} slices, more than ${MAX_SLICES}; use slices of at least ${Math.ceil(schedule.durationMs / MAX_SLICES)} ms`);
+    }
+  }
+  if (options.onStart !== undefined && typeof options.onStart !== 'function') throw new LoadConfigError(`load options: onStart must be a function, got ${typeof options.onStart}`);
   compileMix(options.requests, options.seed); // throws on a bad template, naming it
   return { options, origin: url.origin, schedule, workers };
 }
@@ -62,6 +74,7 @@ export async function runLoad(options: LoadOptions, tuning?: ThreadTuning): Prom
     share: { index: 0, count: 1 },
     tuning,
     signal: options.signal,
+    onStart: options.onStart,
     onTick: onProgress
       ? (s) => onProgress(meter.next({ elapsedMs: s.elapsedMs, sent: s.sent, completed: s.completed, errors: s.errors, inFlight: s.inFlight, p95: s.latency.valueAtPercentile(95) }))
       : undefined,

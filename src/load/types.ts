@@ -57,6 +57,13 @@ export interface LoadOptions {
    * LoadResult.slices: the timeline a drill judges (steady state, fault, recovery). Off by default.
    */
   sliceMs?: number;
+  /**
+   * Called once when the schedule starts, with the epoch ms (Date.now()'s clock) that
+   * LoadResult.startedAt will hold and slice 0 starts at: a caller can put its own marks
+   * (Date.now() when it applied a fault) on the slices' axis as `mark - startedAt`. With workers
+   * it is called at their shared start instant. Not called when the run is stopped before it starts.
+   */
+  onStart?: (startedAt: number) => void;
 }
 
 

@@ -8,7 +8,7 @@ import type { HistogramJson, LoadOptions, LoadResult } from './types.ts';
 
 export interface WorkerInput {
   /** LoadOptions without the callbacks and signal (they do not cross threads). */
-  options: Omit<LoadOptions, 'onProgress' | 'signal'>;
+  options: Omit<LoadOptions, 'onProgress' | 'onStart' | 'signal'>;
   origin: string;
   share: ThreadShare;
   tuning?: ThreadTuning;

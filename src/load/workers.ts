@@ -23,16 +23,30 @@ const ENTRY = import.meta.url.endsWith('.ts') ? new URL('./worker-entry.mjs', im
 
 export async function runWorkers(checked: CheckedLoad, tuning?: ThreadTuning): Promise<LoadResult> {
   const { options, workers: count } = checked;
-  const { onProgress, signal, ...plain } = options;
+  const { onProgress, onStart, signal, ...plain } = options;
   const ticks: Array<Extract<WorkerMessage, { type: 'tick' }> | undefined> = new Array(count);
   const meter = new ProgressMeter(checked.schedule);
   const threads: Worker[] = [];
   let ready = 0;
   const send = (w: Worker, m: WorkerCommand): void => w.postMessage(m);
+  // onStart runs here (functions do not cross threads), on a timer set for the shared instant.
+  let startTimer: NodeJS.Timeout | undefined;
+  let startFailed: { error: unknown } | undefined;
   // Every worker loads its modules (through tsx) at its own pace; they start together at one shared instant.
   const startAll = (): void => {
     const startAt = performance.timeOrigin + performance.now() + START_MARGIN_MS;
     for (const w of threads) send(w, { type: 'start', startAt });
+    if (onStart) {
+      startTimer = setTimeout(() => {
+        try {
+          onStart(Math.round(startAt));
+        } catch (error) {
+          // As in one thread, a callback that throws ends the run with its error.
+          startFailed = { error };
+          stopAll();
+        }
+      }, Math.max(0, startAt - performance.timeOrigin - performance.now()));
+    }
   };
 
   // Workers tick once a second from the same start: report when every worker has sent its k-th
@@ -96,11 +110,13 @@ export async function runWorkers(checked: CheckedLoad, tuning?: ThreadTuning): P
   if (signal?.aborted) stopAll();
   try {
     const all = await Promise.all(results);
+    if (startFailed) throw startFailed.error;
     return mergeResults(all, { concurrent: true });
   } catch (e) {
     await Promise.all(threads.map((w) => w.terminate()));
     throw e;
   } finally {
+    clearTimeout(startTimer);
     signal?.removeEventListener('abort', stopAll);
   }
 }

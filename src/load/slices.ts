@@ -1,0 +1,250 @@
+// The run's timeline (LoadOptions.sliceMs): every request counted in the slice of its INTENDED send
+// time, [k·sliceMs, (k+1)·sliceMs) from the run's start, per route, with the same corrected latency
+// the route's histogram holds. A drill judges steady state, fault and recovery on these windows,
+// from the client's view; grouping by intended time (not by answer time) puts a request that a
+// fault made slow in the window where the fault hit it.
+//
+// Memory. A dense HDR histogram of the default layout is 188 KB, too much to keep per slice and
+// route for an hour's run, so only the slices that can still change hold one: a slice is "live"
+// while requests it sent are in flight or the sender may still send into it, and it is settled
+// (compacted to its sparse JSON, the histogram returned to a pool) as soon as neither holds; the
+// sweep of the driver calls settle() every <= 50 ms. Requests time out timeoutMs after their
+// intended time, so at most about timeoutMs / sliceMs + 2 slices are live at once, whatever the
+// run's length; settled ones cost their non-empty buckets only (see the report in issue 11 for
+// measured numbers). With sliceMs unset none of this exists: the driver's hot path tests one field.
+//
+// Merging (worker threads of one run): slices of the same index cover the same window (workers
+// share the start instant), so they add up index by index (mergeSlices).
+
+import { Histogram } from '../measure/histogram.ts';
+import { sortKeys } from './recorder.ts';
+import type { HistogramJson, LoadSlice } from './types.ts';
+
+/** Fewest milliseconds a slice may be, and most slices a run may have (a bound on the result's size). */
+export const MIN_SLICE_MS = 1;
+export const MAX_SLICES = 100_000;
+
+type SliceRoute = LoadSlice['routes'][number];
+
+/** One route's counts in one live slice. */
+class Cell {
+  sent = 0;
+  completed = 0;
+  statuses: Map<number, number> | null = null;
+  errors: Map<string, number> | null = null;
+  /** From the pool at the first answer; back to it when the slice settles. */
+  histogram: Histogram | null = null;
+}
+
+class LiveSlice {
+  /** Requests sent in this slice and not yet answered, failed or cancelled. */
+  outstanding = 0;
+  readonly cells: Cell[];
+  constructor(
+    readonly k: number,
+    routes: number,
+  ) {
+    this.cells = Array.from({ length: routes }, () => new Cell());
+  }
+}
+
+export class SliceRecorder {
+  /** Route slot of each template index (templates that share a name share a route, as in RunRecorder). */
+  private readonly slotOf: number[];
+  private readonly names: string[] = [];
+  private readonly live = new Map<number, LiveSlice>();
+  /** The slice the last send went to: consecutive sends nearly always share one. */
+  private last: LiveSlice | null = null;
+  private readonly settled: Array<LoadSlice | undefined> = [];
+  private readonly pool: Histogram[] = [];
+  private readonly emptyLayout: HistogramJson;
+  /** Highest slice index used so far (-1: none). */
+  private maxK = -1;
+  /** Most live slices at once (for tests and the memory note). */
+  peakLive = 0;
+
+  constructor(
+    readonly sliceMs: number,
+    templateNames: readonly string[],
+  ) {
+    const byName = new Map<string, number>();
+    this.slotOf = templateNames.map((name) => {
+      let slot = byName.get(name);
+      if (slot === undefined) {
+        slot = this.names.length;
+        byName.set(name, slot);
+        this.names.push(name);
+      }
+      return slot;
+    });
+    this.emptyLayout = new Histogram().toJSON();
+  }
+
+  /** A request of template `route` intended at `atMs` after the start was sent: returns its slice index. */
+  sent(atMs: number, route: number): number {
+    const k = atMs > 0 ? Math.floor(atMs / this.sliceMs) : 0;
+    let s = this.last;
+    if (s === null || s.k !== k) s = this.open(k);
+    s.outstanding++;
+    s.cells[this.slotOf[route]].sent++;
+    return k;
+  }
+
+  answered(k: number, route: number, status: number, latencyUs: number): void {
+    const s = this.liveSlice(k);
+    s.outstanding--;
+    const c = s.cells[this.slotOf[route]];
+    c.completed++;
+    const statuses = (c.statuses ??= new Map());
+    statuses.set(status, (statuses.get(status) ?? 0) + 1);
+    (c.histogram ??= this.pool.pop() ?? new Histogram()).record(latencyUs);
+  }
+
+  failed(k: number, route: number, kind: string): void {
+    const s = this.liveSlice(k);
+    s.outstanding--;
+    const errors = (s.cells[this.slotOf[route]].errors ??= new Map());
+    errors.set(kind, (errors.get(kind) ?? 0) + 1);
+  }
+
+  /** Cancelled when the run was stopped: counted as sent, neither answered nor failed (as in the run's totals). */
+  cancelled(k: number): void {
+    this.liveSlice(k).outstanding--;
+  }
+
+  /**
+   * Settles every live slice that ends at or before `sendingFromMs` (no send can be intended
+   * before it any more) and has nothing in flight. Infinity settles whatever has nothing in flight.
+   */
+  settle(sendingFromMs: number): void {
+    for (const s of this.live.values()) {
+      if (s.outstanding === 0 && (s.k + 1) * this.sliceMs <= sendingFromMs) this.close(s);
+    }
+  }
+
+  /** Every slice from 0 to the end of a run of `durationMs` (empty ones included), in order. Settles all. */
+  result(durationMs: number): LoadSlice[] {
+    for (const s of this.live.values()) this.close(s);
+    const n = Math.max(Math.ceil(durationMs / this.sliceMs - 1e-9), this.maxK + 1);
+    const out: LoadSlice[] = new Array(n);
+    for (let k = 0; k < n; k++) out[k] = this.settled[k] ?? this.empty(k);
+    return out;
+  }
+
+  /** Slices that still hold a dense histogram or may still change. */
+  get liveCount(): number {
+    return this.live.size;
+  }
+
+  private open(k: number): LiveSlice {
+    let s = this.live.get(k);
+    if (s === undefined) {
+      // The sender's intended times only move forward and a slice settles only once the sender
+      // has passed its end, so a settled slice is never sent into again.
+      if (this.settled[k] !== undefined) throw new Error(`load slices: a request was sent into slice ${k} after it was settled (a bug in sloctl)`);
+      s = new LiveSlice(k, this.names.length);
+      this.live.set(k, s);
+      if (this.live.size > this.peakLive) this.peakLive = this.live.size;
+      if (k > this.maxK) this.maxK = k;
+    }
+    this.last = s;
+    return s;
+  }
+
+  private liveSlice(k: number): LiveSlice {
+    const s = this.last !== null && this.last.k === k ? this.last : this.live.get(k);
+    if (s === undefined) throw new Error(`load slices: slice ${k} is not live (a bug in sloctl)`);
+    return s;
+  }
+
+  private close(s: LiveSlice): void {
+    this.live.delete(s.k);
+    if (this.last === s) this.last = null;
+    const routes: SliceRoute[] = s.cells.map((c, slot) => {
+      let histogram: HistogramJson;
+      if (c.histogram) {
+        histogram = c.histogram.toJSON();
+        c.histogram.reset();
+        this.pool.push(c.histogram);
+        c.histogram = null;
+      } else histogram = this.emptyHistogram();
+      return {
+        name: this.names[slot],
+        sent: c.sent,
+        completed: c.completed,
+        statuses: c.statuses ? sortKeys(Object.fromEntries([...c.statuses].map(([k, v]) => [String(k), v]))) : {},
+        errors: c.errors ? sortKeys(Object.fromEntries(c.errors)) : {},
+        histogram,
+      };
+    });
+    this.settled[s.k] = { startMs: s.k * this.sliceMs, routes };
+  }
+
+  private empty(k: number): LoadSlice {
+    return {
+      startMs: k * this.sliceMs,
+      routes: this.names.map((name) => ({ name, sent: 0, completed: 0, statuses: {}, errors: {}, histogram: this.emptyHistogram() })),
+    };
+  }
+
+  private emptyHistogram(): HistogramJson {
+    return { ...this.emptyLayout, counts: [] };
+  }
+}
+
+/**
+ * Adds up the slices of results that ran at the same time from one start (worker threads): slice k
+ * of the merge is the sum of every part's slice k; a part that ended earlier (stopped) counts as
+ * empty there. Routes in the order of `routeNames` (the merged result's), then any others.
+ */
+export function mergeSlices(parts: ReadonlyArray<readonly LoadSlice[]>, sliceMs: number, routeNames: readonly string[]): LoadSlice[] {
+  const n = Math.max(0, ...parts.map((p) => p.length));
+  const out: LoadSlice[] = [];
+  for (let k = 0; k < n; k++) {
+    const byName = new Map<string, SliceRoute[]>(routeNames.map((name) => [name, []]));
+    for (const p of parts) for (const r of p[k]?.routes ?? []) byName.set(r.name, [...(byName.get(r.name) ?? []), r]);
+    const routes: SliceRoute[] = [];
+    for (const [name, rs] of byName) {
+      routes.push({
+        name,
+        sent: rs.reduce((a, r) => a + r.sent, 0),
+        completed: rs.reduce((a, r) => a + r.completed, 0),
+        statuses: addCounts(rs.map((r) => r.statuses)),
+        errors: addCounts(rs.map((r) => r.errors)),
+        histogram: mergeHistogramJson(rs.map((r) => r.histogram), `slice ${k} route ${name}: histogram`),
+      });
+    }
+    out.push({ startMs: k * sliceMs, routes });
+  }
+  return out;
+}
+
+/**
+ * Sparse merge of serialized histograms of one layout (no dense 188 KB array per part); parts of
+ * another layout go through Histogram.merge, which re-records them at bucket precision.
+ */
+export function mergeHistogramJson(parts: readonly HistogramJson[], where: string): HistogramJson {
+  if (parts.length === 0) return new Histogram().toJSON();
+  const [first] = parts;
+  const same = parts.every((p) => p.lowestUs === first.lowestUs && p.highestUs === first.highestUs && p.digits === first.digits);
+  if (!same) {
+    const h = Histogram.fromJSON(first, where);
+    for (const p of parts.slice(1)) h.merge(Histogram.fromJSON(p, where));
+    return h.toJSON();
+  }
+  if (parts.length === 1) return { ...first, counts: first.counts.map(([i, c]) => [i, c]) };
+  const sum = new Map<number, number>();
+  let overflow = 0;
+  for (const p of parts) {
+    for (const [i, c] of p.counts) if (c !== 0) sum.set(i, (sum.get(i) ?? 0) + c);
+    overflow += p.overflow ?? 0;
+  }
+  const counts = [...sum].sort((a, b) => a[0] - b[0]);
+  return { lowestUs: first.lowestUs, highestUs: first.highestUs, digits: first.digits, counts, overflow };
+}
+
+function addCounts(parts: ReadonlyArray<Record<string, number>>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const p of parts) for (const [k, v] of Object.entries(p ?? {})) out[k] = (out[k] ?? 0) + v;
+  return sortKeys(out);
+}
