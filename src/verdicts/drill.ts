@@ -424,7 +424,7 @@ function timeoutSentences(contract: Contract, drill: Drill, dep: Dependency | un
     if (h.count === 0) continue;
     const p50 = h.valueAtPercentile(50);
     if (p50 < drill.delay) continue;
-    out.push(`${routeName(contract, row)} waited for ${dep.name}'s full ${ms(drill.delay)} (p50 ${ms(p50)} during the fault): the ${ms(dep.timeout)} timeout the contract declares for ${dep.name} did not cut the calls`);
+    out.push(`${routeName(contract, row)} waited for ${dep.name.endsWith('s') ? `${dep.name}'` : `${dep.name}'s`} full ${ms(drill.delay)} (p50 ${ms(p50)} during the fault): the ${ms(dep.timeout)} timeout the contract declares for ${dep.name} did not cut the calls`);
   }
   return out;
 }

@@ -1,0 +1,371 @@
+// The drill judge on synthetic evidence: one timeline (steady 0-20 s, fault 20-40 s, watch to
+// 60 s), client slices built with the HDR histogram, the service's counters derived from the same
+// requests, health, dependency gauges and proxy traffic as each case needs.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseContract } from '../src/contract/load.ts';
+import type { Contract, Drill } from '../src/contract/schema.ts';
+import { Histogram } from '../src/measure/histogram.ts';
+import type { LoadSlice } from '../src/measure/types.ts';
+import { classifierOf } from '../src/verdicts/client-view.ts';
+import { judgeDrill, judgeDrills, SCORE_RULE } from '../src/verdicts/drill.ts';
+import type { DrillEvidence, DrillVerdict, HealthSample, ServiceSnapshot } from '../src/verdicts/drill-types.ts';
+import type { ServiceRoute } from '../src/verdicts/service-routes.ts';
+
+const YAML = `apiVersion: sloctl/v1
+service: { name: checkout }
+routes:
+  - { name: create-order, method: POST, path: /orders, dependencies: [payments] }
+  - { name: get-product, method: GET, path: /products/:id }
+load:
+  rate: 100/s
+  duration: 1m
+  mix:
+    - { route: create-order, weight: 1 }
+    - { route: get-product, weight: 1 }
+dependencies:
+  - name: payments
+    url: http://127.0.0.1:8081
+    timeout: 150ms
+    breaker: { errorThreshold: 50%, resetTimeout: 5s, volumeThreshold: 10 }
+objectives:
+  latency:
+    - { name: api-latency, threshold: 300ms, objective: 99% }
+  errors: { objective: 99% }
+  concurrency:
+    eventLoopDelay: { warn: 100ms, critical: 500ms }
+  resilience:
+    drills:
+      - name: payments-slow
+        fault: latency
+        dependency: payments
+        delay: 1s
+        duration: 20s
+        degraded: { latency: { threshold: 500ms, objective: 95% }, errors: 98% }
+        detectWithin: 5s
+        recoverWithin: 5s
+      - name: payments-down
+        fault: error
+        dependency: payments
+        duration: 20s
+        degraded: { errors: 98% }
+        detectWithin: 5s
+        recoverWithin: 5s
+      - name: payments-dark
+        fault: blackhole
+        dependency: payments
+        duration: 20s
+        detectWithin: 5s
+        recoverWithin: 5s
+`;
+
+const parsed = parseContract(YAML, 'slo.yaml');
+assert.deepEqual(parsed.diagnostics.filter((d) => d.severity === 'error'), []);
+const contract: Contract = parsed.contract!;
+const drill = (name: string): Drill => contract.objectives.resilience!.drills.find((d) => d.name === name)!;
+
+type RouteName = 'create-order' | 'get-product';
+/** Requests of one route in one slice: how many, how slow, and how they ended. */
+interface Batch { n: number; latencyMs: number; status?: number; error?: string }
+type Behave = (t: number, route: RouteName) => Batch[];
+
+const SLICE = 1000;
+const FAULT = 20_000;
+const REMOVED = 40_000;
+const END = 60_000;
+const PER_SLICE = 50;
+const KEYS: Record<RouteName, { method: string; route: string }> = {
+  'create-order': { method: 'POST', route: '/orders' },
+  'get-product': { method: 'GET', route: '/products/:id' },
+};
+const BOUNDS = [0.1, 0.3, 0.5, 1, 2.5, Infinity];
+
+const fine: Behave = () => [{ n: PER_SLICE, latencyMs: 40, status: 200 }];
+const inFault = (t: number) => t >= FAULT && t < REMOVED;
+
+interface Options {
+  behave?: Behave;
+  /** Health state at time t (probes every 500 ms). */
+  health?: (t: number) => HealthSample['state'];
+  /** Dependency gauge of payments at time t (every second), when the service exports one. */
+  depUp?: (t: number) => boolean;
+  /** Requests the proxy carried to payments per second at time t. */
+  trafficRate?: (t: number) => number;
+  eventLoopDelay?: (t: number) => number;
+  service?: boolean;
+  applied?: DrillEvidence['applied'];
+  removed?: DrillEvidence['removed'];
+  generator?: DrillEvidence['generator'];
+}
+
+function evidence(d: Drill, o: Options = {}): DrillEvidence {
+  const behave = o.behave ?? fine;
+  const classifier = classifierOf(contract);
+  const client: LoadSlice[] = [];
+  const service: ServiceSnapshot[] = [];
+  const cumulative = new Map<string, ServiceRoute>();
+  const snapshot = (atMs: number) => {
+    const routes = new Map<string, ServiceRoute>();
+    for (const [k, r] of cumulative) routes.set(k, { ...r, buckets: new Map(r.buckets), classes: new Map(r.classes) });
+    service.push({ atMs, routes });
+  };
+  snapshot(0);
+  for (let t = 0; t < END; t += SLICE) {
+    const slice: LoadSlice = { startMs: t, routes: [] };
+    for (const name of Object.keys(KEYS) as RouteName[]) {
+      const h = new Histogram();
+      const row = { name, sent: 0, completed: 0, statuses: {} as Record<string, number>, errors: {} as Record<string, number>, histogram: h.toJSON() };
+      const { method, route } = KEYS[name];
+      const key = `${method} ${route}`;
+      const s = cumulative.get(key) ?? { method, route, buckets: new Map(BOUNDS.map((b) => [b, 0])), requests: 0, classes: new Map() };
+      cumulative.set(key, s);
+      for (const b of behave(t, name)) {
+        row.sent += b.n;
+        h.record(Math.round(b.latencyMs * 1000), b.n);
+        if (b.error) {
+          row.errors[b.error] = (row.errors[b.error] ?? 0) + b.n;
+          continue;
+        }
+        row.completed += b.n;
+        row.statuses[String(b.status)] = (row.statuses[String(b.status)] ?? 0) + b.n;
+        s.requests += b.n;
+        for (const le of BOUNDS) if (b.latencyMs / 1000 <= le) s.buckets.set(le, s.buckets.get(le)! + b.n);
+        const c = classifier.classifyStatus(b.status!);
+        if (c.weight > 0) s.classes.set(c.class, (s.classes.get(c.class) ?? 0) + b.n);
+      }
+      row.histogram = h.toJSON();
+      slice.routes.push(row);
+    }
+    client.push(slice);
+    snapshot(t + SLICE);
+  }
+  const health: HealthSample[] = [];
+  for (let t = 250; t < END; t += 500) health.push({ atMs: t, state: o.health?.(t) ?? 'up', failing: (o.health?.(t) ?? 'up') === 'up' ? [] : ['payments'] });
+  const dependencies = o.depUp ? Array.from({ length: END / 1000 }, (_, i) => ({ atMs: i * 1000 + 500, dependency: 'payments', up: o.depUp!(i * 1000 + 500) })) : [];
+  let carried = 0;
+  const traffic = o.trafficRate
+    ? Array.from({ length: END / 1000 + 1 }, (_, i) => {
+        if (i > 0) carried += o.trafficRate!((i - 1) * 1000);
+        return { atMs: i * 1000, connections: 4, requests: carried };
+      })
+    : undefined;
+  const saturation = o.eventLoopDelay ? Array.from({ length: END / 1000 }, (_, i) => ({ atMs: i * 1000 + 700, signal: 'eventLoopDelay' as const, value: o.eventLoopDelay!(i * 1000 + 700) })) : [];
+  return {
+    drill: d,
+    sliceMs: SLICE,
+    steadyFromMs: 0,
+    faultAtMs: FAULT,
+    removedAtMs: REMOVED,
+    endMs: END,
+    applied: o.applied ?? { ok: true, how: 'test' },
+    removed: o.removed ?? { ok: true, detail: 'no toxic left' },
+    client,
+    service: o.service === false ? [] : service,
+    health,
+    dependencies,
+    saturation,
+    ...(traffic ? { traffic } : {}),
+    generator: o.generator ?? { ok: true, reasons: [] },
+    scrapeIntervalMs: 1000,
+    probeIntervalMs: 500,
+  };
+}
+
+/** A service that cuts payments at its timeout and degrades gracefully: fast answers, health DEGRADED at once. */
+const graceful: Options = {
+  behave: (t, r) => (inFault(t) && r === 'create-order' ? [{ n: PER_SLICE, latencyMs: 160, status: 200 }] : [{ n: PER_SLICE, latencyMs: 40, status: 200 }]),
+  health: (t) => (t >= FAULT + 400 && t < REMOVED + 300 ? 'degraded' : 'up'),
+};
+
+function verdict(name: string, o: Options = {}): DrillVerdict {
+  return judgeDrill(contract, evidence(drill(name), o));
+}
+
+describe('judgeDrill', () => {
+  it('passes a service that keeps its degraded objectives, shows the fault at once and recovers', () => {
+    const v = verdict('payments-slow', graceful);
+    assert.equal(v.outcome, 'pass', v.reasons.join('\n'));
+    assert.equal(v.steady.met, true);
+    assert.equal(v.during.judged, true);
+    assert.deepEqual(v.during.checks.map((c) => [c.name, c.met]), [['latency 500 ms', true], ['errors', true]]);
+    assert.equal(v.detection.met, true);
+    assert.equal(v.detection.ms, 750); // health turns DEGRADED at 20.4 s; the probe that sees it is at 20.75 s
+    assert.match(v.detection.signal!, /health DEGRADED \(failing: payments\)/);
+    assert.equal(v.detection.resolutionMs, 1000);
+    assert.equal(v.recovery.met, true);
+    assert.ok(v.recovery.ms! <= 1000, `recovered in ${v.recovery.ms} ms`);
+    assert.equal(v.score, 1);
+    assert.equal(v.target, 'dependency payments');
+    // The service's counters agree with the client during the fault.
+    assert.ok(Math.abs(v.during.checks[1].service - 1) < 1e-9);
+  });
+
+  it('fails a detection later than detectWithin, naming the signal and the resolution', () => {
+    const v = verdict('payments-slow', { ...graceful, health: (t) => (t >= 28_000 && t < REMOVED ? 'degraded' : 'up') });
+    assert.equal(v.outcome, 'fail');
+    assert.equal(v.detection.met, false);
+    assert.equal(v.detection.ms, 8250);
+    assert.equal(v.reasons.length, 1, v.reasons.join('\n'));
+    assert.match(v.reasons[0], /showed the fault only after 8\.3 s \(health DEGRADED \(failing: payments\)\), later than the 5s detectWithin \(resolution 1 s\)/);
+    assert.equal(v.score, 0.75); // during, recovery and removal held; detection did not
+  });
+
+  it('detects through a dependency gauge and through a saturation signal, whichever comes first', () => {
+    const gauge = verdict('payments-slow', { ...graceful, health: () => 'up', depUp: (t) => !(t >= 22_000 && t < REMOVED) });
+    assert.equal(gauge.detection.ms, 2500);
+    assert.match(gauge.detection.signal!, /dependency payments reported down/);
+    const lag = verdict('payments-slow', { ...graceful, health: () => 'up', eventLoopDelay: (t) => (t >= 21_000 && t < REMOVED ? 180 : 20) });
+    assert.equal(lag.detection.ms, 1700);
+    assert.match(lag.detection.signal!, /eventLoopDelay 180 ms, at or over its warn level 100 ms/);
+    // Already over warn before the fault: it shows nothing about the fault.
+    const always = verdict('payments-slow', { ...graceful, health: () => 'up', eventLoopDelay: () => 180 });
+    assert.equal(always.detection.met, false);
+  });
+
+  it('detects a rise of an error class in the service counters', () => {
+    // The service answers 500 for a fifth of create-order during the outage; health stays UP.
+    const v = verdict('payments-down', {
+      behave: (t, r) => (inFault(t) && r === 'create-order' ? [{ n: 40, latencyMs: 30, status: 200 }, { n: 10, latencyMs: 5, status: 500 }] : [{ n: PER_SLICE, latencyMs: 40, status: 200 }]),
+    });
+    assert.equal(v.detection.met, true);
+    assert.equal(v.detection.ms, 1000); // the first scrape after the fault's start
+    assert.match(v.detection.signal!, /server errors in the service's counters at 10\/s \(steady 0\/s\)/);
+  });
+
+  it('fails a service that never notices an outage, and says it kept calling the dependency (sentence b)', () => {
+    const v = verdict('payments-dark', {
+      // Every create-order hangs to the client's timeout during the blackhole; the service has no metrics.
+      behave: (t, r) => (inFault(t) && r === 'create-order' ? [{ n: PER_SLICE, latencyMs: 10_000, error: 'timeout' }] : [{ n: PER_SLICE, latencyMs: 40, status: 200 }]),
+      service: false,
+      depUp: () => true,
+      trafficRate: () => 20.6,
+    });
+    assert.equal(v.outcome, 'fail');
+    assert.equal(v.during.judged, false);
+    assert.equal(v.detection.met, false);
+    assert.equal(v.detection.ms, undefined);
+    const b = v.reasons.find((r) => r.startsWith('the service kept calling'));
+    assert.ok(b, v.reasons.join('\n'));
+    assert.equal(b, 'the service kept calling payments throughout the outage (412 requests in 20 s, as many as before it) and never reported it down: no breaker opened, health stayed UP at all 40 probes');
+  });
+
+  it('says what nothing showed when the proxy saw the service back off but nothing reported it', () => {
+    const v = verdict('payments-dark', { service: false, trafficRate: (t) => (inFault(t) ? 1 : 20) });
+    assert.equal(v.detection.met, false);
+    assert.match(v.reasons.join('\n'), /nothing the service exports showed the blackhole fault in its 20 s: health stayed UP at all 40 probes, it exports no gauge for payments/);
+  });
+
+  it('fails a late recovery with the time it took and what still missed', () => {
+    const v = verdict('payments-slow', {
+      ...graceful,
+      behave: (t, r) => (r === 'create-order' && t >= FAULT && t < REMOVED + 8000 ? [{ n: PER_SLICE, latencyMs: 160, status: t >= REMOVED ? 500 : 200 }] : [{ n: PER_SLICE, latencyMs: 40, status: 200 }]),
+    });
+    assert.equal(v.outcome, 'fail');
+    assert.equal(v.recovery.met, false);
+    assert.equal(v.recovery.ms, 8000);
+    assert.match(v.reasons.join('\n'), /took 8 s after the fault was removed to hold its objectives again, longer than the 5s recoverWithin: in the 3 s from 7 s after removal it still missed errors \(weighted success 58\.3%, objective 99%\)$/);
+  });
+
+  it('fails a service that never recovers, naming health still DEGRADED', () => {
+    const v = verdict('payments-slow', { ...graceful, health: (t) => (t >= FAULT + 400 ? 'degraded' : 'up') });
+    assert.equal(v.recovery.met, false);
+    assert.equal(v.recovery.ms, undefined);
+    assert.match(v.reasons.join('\n'), /had not recovered 20 s after the fault was removed \(recoverWithin 5s\): health was still DEGRADED at the last probe \(failing: payments\)/);
+  });
+
+  it('fails the during window naming the route that calls the dependency first, with class and share (sentence c)', () => {
+    const v = verdict('payments-down', {
+      ...graceful,
+      behave: (t, r) => {
+        if (!inFault(t)) return [{ n: PER_SLICE, latencyMs: 40, status: 200 }];
+        return r === 'create-order' ? [{ n: 25, latencyMs: 30, status: 200 }, { n: 25, latencyMs: 5, status: 500 }] : [{ n: 48, latencyMs: 40, status: 200 }, { n: 2, latencyMs: 40, status: 500 }];
+      },
+    });
+    assert.equal(v.outcome, 'fail');
+    const errors = v.during.checks.find((c) => c.name === 'errors')!;
+    assert.equal(errors.met, false);
+    assert.deepEqual(errors.routes!.map((r) => [r.route, r.note]), [['create-order', 'calls payments; server 500'], ['get-product', 'server 40']]);
+    assert.match(v.reasons[0], /during the fault the weighted success fell to 32\.5%, below the 98% the drill allows: create-order \(calls payments\) answered 500 of 1,000 requests \(50%\) with server errors; get-product answered 40 of 1,000 requests \(4%\) with server errors/);
+  });
+
+  it('says the dependency timeout did not cut the calls when a dependent route waited the whole delay (sentence a)', () => {
+    const v = verdict('payments-slow', {
+      ...graceful,
+      behave: (t, r) => (inFault(t) && r === 'create-order' ? [{ n: PER_SLICE, latencyMs: 1012, status: 200 }] : [{ n: PER_SLICE, latencyMs: 40, status: 200 }]),
+    });
+    assert.equal(v.outcome, 'fail');
+    assert.match(v.reasons[0], /^create-order waited for payments' full 1,000 ms \(p50 1,01\d ms during the fault\): the 150 ms timeout the contract declares for payments did not cut the calls$/);
+    const latency = v.during.checks.find((c) => c.name === 'latency 500 ms')!;
+    assert.equal(latency.met, false);
+    assert.deepEqual(latency.routes!.map((r) => [r.route, r.value, r.requests, r.note]), [['create-order', 0, 1000, 'calls payments']]);
+    assert.match(v.reasons[1], /only 50% of requests finished within 500 ms, below the 95% the drill requires: create-order \(calls payments\) 0% of 1,000/);
+  });
+
+  it('is inconclusive, with the fix, when the fault could not be applied', () => {
+    const v = verdict('payments-slow', { applied: { ok: false, reason: 'the service does not read PAYMENTS_URL', fix: 'set dependencies[payments].env to the variable it reads' } });
+    assert.equal(v.outcome, 'inconclusive');
+    assert.ok(Number.isNaN(v.score));
+    assert.equal(v.detection.met, undefined);
+    assert.equal(v.recovery.met, undefined);
+    assert.deepEqual(v.reasons, ['the fault could not be applied: the service does not read PAYMENTS_URL; set dependencies[payments].env to the variable it reads']);
+  });
+
+  it('is inconclusive when the service misses its objectives before the fault', () => {
+    const v = verdict('payments-slow', { ...graceful, behave: (t, r) => [{ n: PER_SLICE, latencyMs: r === 'create-order' && t < FAULT ? 400 : 40, status: 200 }] });
+    assert.equal(v.outcome, 'inconclusive');
+    assert.equal(v.steady.met, false);
+    assert.match(v.reasons[0], /^the service missed latency 300 ms \(50% within, objective 99%\) before the fault; a drill on a failing service proves nothing: make `sloctl gate` pass first$/);
+    assert.ok(Number.isNaN(v.score));
+  });
+
+  it('is inconclusive when health was not UP before the fault, or the generator fell short', () => {
+    const h = verdict('payments-slow', { ...graceful, health: () => 'degraded' });
+    assert.equal(h.outcome, 'inconclusive');
+    assert.match(h.reasons[0], /missed health DEGRADED at the last probe before the fault \(failing: payments\)/);
+    const g = verdict('payments-slow', { ...graceful, generator: { ok: false, reasons: ['achieved 61/s of 100/s: use --workers 2'] } });
+    assert.equal(g.outcome, 'inconclusive');
+    assert.match(g.reasons[0], /did not deliver the load.*achieved 61\/s of 100\/s/);
+  });
+
+  it('fails a drill whose fault was left in place', () => {
+    const v = verdict('payments-slow', { ...graceful, removed: { ok: false, detail: 'proxy drill-payments still holds latency_downstream' } });
+    assert.equal(v.outcome, 'fail');
+    assert.deepEqual(v.reasons, ['the fault was still in place after removal: proxy drill-payments still holds latency_downstream']);
+    assert.equal(v.score, 0.75);
+  });
+
+  it('leaves the during window unjudged without degraded objectives, and says so on a pass', () => {
+    const v = verdict('payments-dark', { ...graceful, depUp: (t) => !inFault(t) });
+    assert.equal(v.outcome, 'pass', v.reasons.join('\n'));
+    assert.equal(v.during.judged, false);
+    assert.deepEqual(v.during.checks, []);
+    assert.match(v.reasons[0], /not judged: the drill declares no `degraded` objectives/);
+    assert.equal(v.score, 1); // detection, recovery, removal
+  });
+});
+
+describe('judgeDrills', () => {
+  it('scores the judged drills and leaves inconclusive ones out', () => {
+    const pass = verdict('payments-slow', graceful); // 1
+    const late = verdict('payments-slow', { ...graceful, health: (t) => (t >= 28_000 && t < REMOVED ? 'degraded' : 'up') }); // 3 of 4
+    const blind = verdict('payments-dark', { service: false, trafficRate: () => 20 }); // detection failed; recovery and removal held: 2 of 3
+    const unrun = judgeDrill(contract, evidence(drill('payments-down'), { applied: { ok: false, reason: 'r', fix: 'f' } }));
+    assert.equal(blind.score, 2 / 3);
+    const report = judgeDrills(contract, [pass, late, blind, unrun]);
+    assert.equal(report.service, 'checkout');
+    assert.equal(report.outcome, 'fail');
+    assert.ok(Math.abs(report.resilienceScore - (100 * (1 + 0.75 + 2 / 3)) / 3) < 1e-9, String(report.resilienceScore));
+    assert.equal(report.scoreRule, SCORE_RULE);
+    assert.ok(report.reasons.some((r) => r.startsWith('payments-down: the fault could not be applied')));
+    assert.ok(!report.reasons.some((r) => r.startsWith('payments-slow: during the fault: not judged')));
+  });
+
+  it('judges evidence it is given, and is inconclusive with no judged drill', () => {
+    const ok = judgeDrills(contract, [evidence(drill('payments-slow'), graceful)]);
+    assert.equal(ok.outcome, 'pass');
+    assert.equal(ok.resilienceScore, 100);
+    const none = judgeDrills(contract, [evidence(drill('payments-slow'), { applied: { ok: false, reason: 'r', fix: 'f' } })]);
+    assert.equal(none.outcome, 'inconclusive');
+    assert.ok(Number.isNaN(none.resilienceScore));
+  });
+});
