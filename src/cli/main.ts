@@ -26,6 +26,7 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<{ register: Regist
   ['load', () => import('./load.ts')],
   ['gate', () => import('./gate.ts')],
   ['faults', () => import('./faults.ts')],
+  ['drill', () => import('./drill.ts')],
 ];
 
 export const COMMAND_NAMES: readonly string[] = COMMANDS.map(([name]) => name);

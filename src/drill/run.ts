@@ -1,0 +1,572 @@
+// `sloctl drill`: start (or attach to) the service once, hold the contract's load on it, and run the
+// selected drills one after the other on that one timeline: a steady window, the fault applied for
+// the drill's duration, the fault removed (and checked gone), recovery watched. The measuring is
+// here; the verdict is the drill judge's (src/verdicts/drill.ts), from the evidence built below.
+//
+// One clock: every time is read from one monotonic clock (monotonicClock: anchored to the wall clock
+// once), and the timeline's origin is the moment the load's schedule started (LoadOptions.onStart),
+// so client slices, scrapes, health probes and phase marks line up on one axis (drill-types.ts).
+//
+// Phases are scheduled at fixed offsets from the origin, so time spent applying a fault never
+// pushes later phases off the load's schedule, and the load is sized to end with the last phase.
+//
+// Everything applied is registered with a Rollback the moment it exists (the target, every proxy,
+// every toxic, every in-process fault), so an exception, Ctrl-C or SIGTERM undoes it first. If
+// sloctl is killed outright, the watchdog stops the target it started (src/run/target.ts), the
+// proxies die with sloctl, and in-process faults expire by themselves (the SDK caps their duration).
+import { randomBytes } from 'node:crypto';
+import { dirname, resolve } from 'node:path';
+import type { Contract, Drill } from '../contract/schema.ts';
+import { HTTP_ROLES, GO_RUNTIME_ROLES, NODE_RUNTIME_ROLES } from '../contract/metric-names.ts';
+import { formatDuration } from '../contract/units.ts';
+import { EXIT, UsageError } from '../errors.ts';
+import { FaultProxies, type FaultProxy } from '../faults/index.ts';
+import { runLoad } from '../load/run.ts';
+import { phaseSeed } from '../load/prng.ts';
+import type { LoadProgress, LoadResult } from '../load/types.ts';
+import { monotonicClock } from '../observe/scraper.ts';
+import { endpointUrl } from '../run/health.ts';
+import { Journal, defaultJournalPath, journalPathProblem } from '../run/journal.ts';
+import type { GateProfile } from '../run/profile.ts';
+import { Rollback } from '../run/rollback.ts';
+import { ServiceWatch } from '../run/service-watch.ts';
+import { attachTarget, describeStop, HealthWatcher, startTarget, type RunningTarget } from '../run/target.ts';
+import { TargetError } from '../run/target-error.ts';
+import { DrillClient, DrillClientError } from '../sdk/drill/client.ts';
+import { DRILL_TOKEN_ENV } from '../sdk/drill/types.ts';
+import { CONCURRENCY_SIGNALS } from '../verdicts/concurrency.ts';
+import type {
+  DependencySample, DependencyTrafficSample, DrillEvidence, DrillOutcome, DrillReport, DrillVerdict, FaultApplication, HealthSample, SaturationSample, ServiceSnapshot,
+} from '../verdicts/drill-types.ts';
+import { planDrill, type DrillPlan } from './plan.ts';
+
+export interface DrillRunOptions {
+  contract: Contract;
+  /** The contract file as the user named it, and its absolute path. */
+  contractFile: string;
+  contractPath: string;
+  profile: GateProfile;
+  /** Drill names to run (--drill, repeatable); all the contract's drills when empty or absent. */
+  drills?: readonly string[];
+  /** Attach to this URL instead of starting `target.run`. */
+  target?: string;
+  /** Attach mode: where the service was pointed for each dependency (--proxy NAME=HOST:PORT): the proxy listens there. */
+  proxies?: Readonly<Record<string, string>>;
+  /** The steady window before each fault (--steady). Default 10 s. */
+  steadyMs?: number;
+  allowRemote: boolean;
+  journalPath?: string;
+  seed?: number;
+  /** sloctl's own environment: SLOCTL_DRILL_TOKEN for in-process drills on an attached service. */
+  env?: NodeJS.ProcessEnv;
+  /** Ctrl-C: stops the run; what was measured is kept and the outcome is INCONCLUSIVE. */
+  signal?: AbortSignal;
+  /** One-line status messages (which drill, which phase, for how long). */
+  log?: (line: string) => void;
+  /** The load's progress, about once a second, with the phase it is in ("payments-slow: fault, 12s left"). */
+  onProgress?: (phase: string, p: LoadProgress) => void;
+  /** The drill judge over every drill's evidence (src/verdicts/drill.ts judgeDrills; the CLI passes it). */
+  judge: (contract: Contract, evidence: DrillEvidence[]) => DrillReport;
+  /** Trap SIGINT/SIGTERM so they undo every fault first (the CLI: yes; a test calling this: no). Default true. */
+  trapSignals?: boolean;
+}
+
+export type DrillRunOutcome = DrillOutcome | 'target-failed';
+
+/** The judge's report, with how the run went: what the CLI prints and writes. */
+export interface DrillRunReport extends Omit<DrillReport, 'outcome'> {
+  outcome: DrillRunOutcome;
+  exitCode: number;
+  contractFile: string;
+  startedAt: number;
+  finishedAt: number;
+  target: { url: string; started: boolean; command?: string; log?: string };
+  profile: { rate: number | 'max'; warmupMs: number; steadyMs: number; connections: number; sliceMs: number };
+  generator?: LoadResult['generator'];
+  journal: string;
+}
+
+export interface DrillRunResult {
+  report: DrillRunReport;
+  evidence: DrillEvidence[];
+  load?: LoadResult;
+}
+
+/** Client slices: fine enough for detection and recovery times, coarse enough to keep the journal small. */
+export const SLICE_MS = 500;
+export const PROBE_INTERVAL_MS = 250;
+export const SCRAPE_INTERVAL_MS = 1000;
+export const DEFAULT_STEADY_MS = 10_000;
+/** Recovery is watched this long past recoverWithin, so "recovered and kept holding" can be seen. */
+export const RECOVERY_TAIL_MS = 3000;
+/** Scrapes and probes this far outside a drill's window go into its evidence (the one before its start, to difference against). */
+const EDGE_MS = 2000;
+
+/** The drills to run, by name; an unknown name is a usage error listing the names there are. */
+export function selectDrills(contract: Contract, names: readonly string[] | undefined): Drill[] {
+  const all = contract.objectives.resilience?.drills ?? [];
+  if (all.length === 0) throw new UsageError('the contract declares no drills: add objectives.resilience.drills (see examples/checkout/slo.yaml)');
+  if (!names || names.length === 0) return all;
+  const out: Drill[] = [];
+  for (const n of names) {
+    const d = all.find((x) => x.name === n);
+    if (!d) throw new UsageError(`--drill ${n}: the contract has no drill of that name; it has ${all.map((x) => x.name).join(', ')}`);
+    if (!out.includes(d)) out.push(d);
+  }
+  return out;
+}
+
+/** Resolves after `ms` (at once when <= 0) or when `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (ms <= 0 || signal.aborted) return Promise.resolve();
+  return new Promise((done) => {
+    const t = setTimeout(finish, ms);
+    function finish() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', finish);
+      done();
+    }
+    signal.addEventListener('abort', finish, { once: true });
+  });
+}
+
+/** A drill scheduled on the timeline (offsets from the origin, ms), with what running it needs. */
+interface Scheduled {
+  drill: Drill;
+  plan: DrillPlan;
+  /** Why it cannot run (from the plan, or from attach mode without a proxy or a token); the fix. */
+  unrunnable?: { reason: string; fix: string };
+  steadyFromMs: number;
+  faultAtMs: number;
+  removeAtMs: number;
+  endMs: number;
+  /** What happened, in clock ms (origin-relative once the run ends). */
+  applied?: FaultApplication;
+  actualFaultAtMs?: number;
+  actualRemovedAtMs?: number;
+  removed: { ok: boolean; detail: string };
+}
+
+export async function runDrills(o: DrillRunOptions): Promise<DrillRunResult> {
+  const { contract, profile } = o;
+  const log = o.log ?? (() => {});
+  const env = o.env ?? process.env;
+  const startedAt = Date.now();
+  const contractDir = dirname(o.contractPath);
+  const steadyMs = o.steadyMs ?? DEFAULT_STEADY_MS;
+  const selected = selectDrills(contract, o.drills);
+  for (const name of Object.keys(o.proxies ?? {})) {
+    if (!contract.dependencies.some((d) => d.name === name)) throw new UsageError(`--proxy ${name}=...: the contract declares no dependency ${name}; it declares ${contract.dependencies.map((d) => d.name).join(', ') || 'none'}`);
+  }
+  if (o.proxies && Object.keys(o.proxies).length > 0 && o.target === undefined) throw new UsageError('--proxy is for --target (attach mode): when sloctl starts the service it places the proxies itself');
+
+  const journalPath = o.journalPath ?? defaultJournalPath(contractDir, contract.service.name, new Date(startedAt));
+  const journalProblem = journalPathProblem(journalPath);
+  if (journalProblem !== undefined) throw new UsageError(`the run journal cannot be written: ${journalProblem}`);
+  const journal = new Journal(journalPath);
+  const report: DrillRunReport = {
+    service: contract.service.name,
+    outcome: 'inconclusive',
+    resilienceScore: NaN,
+    scoreRule: '',
+    drills: [],
+    reasons: [],
+    exitCode: EXIT.INCONCLUSIVE,
+    contractFile: o.contractFile,
+    startedAt,
+    finishedAt: startedAt,
+    target: { url: o.target ?? '', started: false },
+    profile: { rate: profile.rate, warmupMs: profile.warmupMs, steadyMs, connections: profile.connections, sliceMs: SLICE_MS },
+    journal: journalPath,
+  };
+  journal.write('start', { command: 'drill', contract: o.contractFile, drills: selected.map((d) => d.name), profile: report.profile, target: o.target ?? contract.target?.run });
+
+  // 1. Plans, and what attach mode cannot do.
+  const attach = o.target !== undefined;
+  const plans = selected.map((drill) => ({ drill, plan: planDrill(contract, drill) }));
+  const unrunnable = new Map<string, { reason: string; fix: string }>();
+  let token: string | undefined;
+  for (const { drill, plan } of plans) {
+    if (plan.kind === 'unrunnable') unrunnable.set(drill.name, { reason: plan.reason, fix: plan.fix });
+    else if (plan.kind === 'proxy' && attach && o.proxies?.[plan.dependency.name] === undefined) {
+      unrunnable.set(drill.name, {
+        reason: `sloctl attached to ${o.target} and cannot set the service's ${plan.env}, so it cannot put a fault proxy in front of ${plan.dependency.name}`,
+        fix: `start the service with ${plan.env} pointing at a free local port (e.g. ${plan.env}=http://127.0.0.1:18081) and pass --proxy ${plan.dependency.name}=127.0.0.1:18081; or let sloctl start it (drop --target)`,
+      });
+    } else if (plan.kind === 'in-process') {
+      if (!attach) token ??= randomBytes(24).toString('hex');
+      else if ((env[DRILL_TOKEN_ENV] ?? '') === '') {
+        unrunnable.set(drill.name, {
+          reason: `sloctl attached to ${o.target} and has no drill token for the service's in-process faults`,
+          fix: `start the service with ${DRILL_TOKEN_ENV} set (at least 16 characters) and run sloctl drill with the same ${DRILL_TOKEN_ENV} in its environment; or let sloctl start it (drop --target)`,
+        });
+      } else token = env[DRILL_TOKEN_ENV];
+    }
+  }
+
+  // 2. The timeline: warm-up, then each runnable drill's steady window, fault and recovery watch.
+  let cursor = profile.warmupMs;
+  const schedule: Scheduled[] = plans.map(({ drill, plan }) => {
+    const cannot = unrunnable.get(drill.name);
+    if (cannot) return { drill, plan, unrunnable: cannot, steadyFromMs: cursor, faultAtMs: cursor, removeAtMs: cursor, endMs: cursor, removed: { ok: true, detail: 'nothing was applied' } };
+    const s: Scheduled = { drill, plan, steadyFromMs: cursor, faultAtMs: cursor + steadyMs, removeAtMs: cursor + steadyMs + drill.duration, endMs: cursor + steadyMs + drill.duration + drill.recoverWithin + RECOVERY_TAIL_MS, removed: { ok: false, detail: 'not checked' } };
+    cursor = s.endMs;
+    return s;
+  });
+  const runnable = schedule.filter((s) => !s.unrunnable);
+  const totalMs = cursor;
+  for (const s of schedule) if (s.unrunnable) journal.write('drill-unrunnable', { drill: s.drill.name, ...s.unrunnable });
+
+  const rollback = new Rollback({ log: (line) => { journal.write('rollback', { line }); log(line); } });
+  const stop = new AbortController();
+  let interrupted = false;
+  const onUserAbort = () => {
+    interrupted = true;
+    stop.abort(new Error('interrupted'));
+  };
+  o.signal?.addEventListener('abort', onUserAbort, { once: true });
+  // Ctrl-C / SIGTERM: every fault is undone before anything else happens, then the run winds down.
+  const untrap = o.trapSignals === false ? () => {} : rollback.trap((signal, lines) => {
+    journal.write('signal', { signal, undone: lines });
+    onUserAbort();
+  });
+
+  let running: RunningTarget | undefined;
+  let targetFailure: TargetError | undefined;
+  const proxies = new FaultProxies({ seed: o.seed ?? 1, allowRemote: o.allowRemote });
+  const proxyByDependency = new Map<string, FaultProxy>();
+  const clock = monotonicClock();
+  const health: Array<HealthSample & { atClock: number }> = [];
+  const services: Array<ServiceSnapshot & { atClock: number }> = [];
+  const depSamples: Array<DependencySample & { atClock: number }> = [];
+  const saturation: Array<SaturationSample & { atClock: number }> = [];
+  const traffic = new Map<string, Array<DependencyTrafficSample & { atClock: number }>>();
+  let load: LoadResult | undefined;
+  let origin: number | undefined;
+  let watcher: HealthWatcher | undefined;
+  let scrapeTimer: NodeJS.Timeout | undefined;
+  let scraping: Promise<void> | undefined;
+  const targetNotes: string[] = [];
+
+  const finish = (outcome: DrillRunOutcome, exitCode: number, reasons: string[]): DrillRunResult => {
+    report.outcome = outcome;
+    report.exitCode = exitCode;
+    report.reasons.unshift(...reasons);
+    report.finishedAt = Date.now();
+    journal.write('end', { outcome, exitCode, resilienceScore: report.resilienceScore, reasons: report.reasons });
+    journal.close();
+    return { report, evidence: evidenceList, load };
+  };
+  let evidenceList: DrillEvidence[] = [];
+
+  try {
+    // 3. Proxies first (the service is started pointing at them), each registered for undoing at once.
+    const targetEnv: Record<string, string> = { ...(contract.target?.env ?? {}) };
+    for (const s of runnable) {
+      if (s.plan.kind !== 'proxy' || proxyByDependency.has(s.plan.dependency.name)) continue;
+      const dep = s.plan.dependency.name;
+      const listen = attach ? o.proxies![dep] : '127.0.0.1:0';
+      let proxy: FaultProxy;
+      try {
+        proxy = await proxies.create({ name: s.plan.proxyName, upstream: s.plan.upstream, listen });
+      } catch (e) {
+        throw new UsageError(`the fault proxy for ${dep} cannot listen on ${listen} in front of ${s.plan.upstream}: ${(e as Error).message}${attach ? ` (fix --proxy ${dep}=HOST:PORT)` : ''}`);
+      }
+      rollback.add(`remove the fault proxy ${proxy.name} (${proxy.listen} -> ${proxy.upstream})`, () => proxies.remove(proxy.name).catch(() => {}));
+      proxyByDependency.set(dep, proxy);
+      traffic.set(dep, []);
+      targetEnv[s.plan.env] = s.plan.urlVia(proxy.listen);
+      journal.write('proxy', { dependency: dep, listen: proxy.listen, upstream: proxy.upstream, env: attach ? undefined : { [s.plan.env]: targetEnv[s.plan.env] } });
+      log(`fault proxy for ${dep}: ${proxy.listen} -> ${proxy.upstream}${attach ? '' : ` (${s.plan.env}=${targetEnv[s.plan.env]})`}`);
+    }
+    if (!attach && token !== undefined) targetEnv[DRILL_TOKEN_ENV] = token;
+
+    // 4. The target: attach, or start `run` with the proxies' addresses and the drill token.
+    const healthPath = contract.target?.health ?? '/healthz';
+    let baseUrl: string;
+    try {
+      if (attach) baseUrl = (await attachTarget(o.target!, healthPath, o.allowRemote)).url;
+      else {
+        const t = contract.target;
+        if (!t?.run) throw new TargetError('spawn', 'the contract has no target.run command and no --target URL was given: add `target: {run: ...}` or pass --target URL');
+        log(`starting \`${t.run}\``);
+        const targetLog = resolve(dirname(journalPath), 'target.log');
+        running = await startTarget({ command: t.run, cwd: t.cwd ? resolve(contractDir, t.cwd) : contractDir, port: t.port, env: targetEnv, healthPath, startTimeoutMs: t.startTimeout, logFile: targetLog, signal: stop.signal });
+        const r = running;
+        rollback.add(`stop the target \`${t.run}\` (PID ${r.pid})`, async () => { await r.stop(); });
+        baseUrl = r.url;
+        report.target = { url: baseUrl, started: true, command: t.run, log: targetLog };
+        if (!r.listener.verified) targetNotes.push(r.listener.note);
+      }
+    } catch (e) {
+      if (e instanceof TargetError) {
+        journal.write('target-failed', { kind: e.kind, message: e.message });
+        await rollback.run('the target failed to start');
+        return finish('target-failed', EXIT.TARGET, [e.message]);
+      }
+      if (stop.signal.aborted) {
+        await rollback.run('interrupted');
+        return finish('inconclusive', EXIT.INCONCLUSIVE, ['interrupted while the target was starting; it was stopped']);
+      }
+      throw e;
+    }
+    report.target.url = baseUrl;
+    journal.write('target-ready', { url: baseUrl, pid: running?.pid, watchdog: running?.watchdogPid });
+    log(`target healthy at ${baseUrl}`);
+
+    const failTarget = (e: TargetError) => {
+      if (targetFailure) return;
+      targetFailure = e;
+      journal.write('target-failed', { kind: e.kind, message: e.message });
+      stop.abort(e);
+    };
+    running?.onExit((e) => failTarget(e));
+    const drillClient = token !== undefined ? new DrillClient({ url: baseUrl, token }) : undefined;
+
+    // 5. Watching: health every 250 ms, metrics and proxy traffic every second, all on `clock`.
+    watcher = new HealthWatcher({
+      url: endpointUrl(baseUrl, healthPath),
+      intervalMs: PROBE_INTERVAL_MS,
+      onUnresponsive: (e) => failTarget(e),
+      onProbe: (p) => health.push({ atClock: clock() - p.ms, atMs: 0, state: p.state, failing: (p.body?.failing ?? []).map((f) => (f.reason ? `${f.name}: ${f.reason}` : f.name)) }),
+    });
+    watcher.start();
+    const watch = new ServiceWatch(contract, {
+      metricsUrl: endpointUrl(baseUrl, contract.target?.metrics ?? '/metrics'),
+      intervalMs: SCRAPE_INTERVAL_MS,
+      timeoutMs: 2000,
+      allowRemote: o.allowRemote,
+      healthUp: () => watcher?.lastUp,
+      now: clock,
+    });
+    const reads = saturationReads(contract);
+    const depUpName = contract.metrics?.dependencyUp ?? HTTP_ROLES.dependencyUp.name;
+    const scrapeOnce = async () => {
+      const at = clock();
+      for (const [dep, proxy] of proxyByDependency) {
+        const t = proxy.stats();
+        traffic.get(dep)!.push({ atClock: at, atMs: 0, connections: t.connections, requests: t.requests });
+      }
+      const failuresBefore = watch.scrapeFailures.length;
+      const mark = await watch.scrape();
+      // A failed scrape adds nothing (the judge sees the gap); the watch keeps the reason.
+      if (watch.scrapeFailures.length > failuresBefore) return;
+      const routes = watch.routes();
+      if (routes) services.push({ atClock: mark.at, atMs: 0, routes });
+      const fresh = (name: string, matchers: Parameters<typeof watch.store.select>[1] = []) =>
+        watch.store.select(name, matchers).map((x) => x.latest()).filter((x) => x !== undefined && x.t === mark.at).map((x) => x!.v);
+      for (const d of contract.dependencies) {
+        const v = fresh(depUpName, [{ name: 'dependency', op: '=', value: d.name }]);
+        if (v.length > 0) depSamples.push({ atClock: mark.at, atMs: 0, dependency: d.name, up: Math.min(...v) >= 0.5 });
+      }
+      for (const r of reads) {
+        const v = fresh(r.series);
+        if (v.length === 0) continue;
+        const value = (r.combine === 'max' ? Math.max(...v) : v.reduce((a, b) => a + b, 0)) * r.scale;
+        saturation.push({ atClock: mark.at, atMs: 0, signal: r.signal, value });
+      }
+    };
+    const scrapeLoop = () => {
+      scrapeTimer = setTimeout(() => {
+        scraping = scrapeOnce().catch((e) => { journal.write('scrape-error', { message: (e as Error).message }); }).finally(() => {
+          scraping = undefined;
+          if (scrapeTimer) scrapeLoop();
+        });
+      }, SCRAPE_INTERVAL_MS);
+    };
+    await scrapeOnce();
+    scrapeLoop();
+
+    // 6. One continuous open-model load over the whole timeline; the phases run beside it.
+    const phaseOf = (elapsedMs: number): string => {
+      if (elapsedMs < profile.warmupMs) return `warm-up, ${Math.ceil((profile.warmupMs - elapsedMs) / 1000)}s left`;
+      for (const s of runnable) {
+        if (elapsedMs >= s.endMs) continue;
+        const left = (to: number) => `${Math.max(0, Math.ceil((to - elapsedMs) / 1000))}s left`;
+        if (elapsedMs < s.faultAtMs) return `${s.drill.name}: steady, ${left(s.faultAtMs)}`;
+        if (elapsedMs < s.removeAtMs) return `${s.drill.name}: fault, ${left(s.removeAtMs)}`;
+        return `${s.drill.name}: recovery, ${left(s.endMs)}`;
+      }
+      return 'finishing';
+    };
+    let resolveStarted!: () => void;
+    const started = new Promise<void>((r) => { resolveStarted = r; });
+    let startedAt: number | undefined;
+    const loadRun = runLoad({
+      url: baseUrl,
+      requests: profile.requests,
+      stages: [{ rate: profile.rate, durationMs: Math.max(1000, totalMs) }],
+      connections: profile.connections,
+      timeoutMs: profile.timeoutMs,
+      workers: profile.workers,
+      seed: phaseSeed(o.seed ?? 1, 1),
+      allowRemote: o.allowRemote,
+      signal: stop.signal,
+      sliceMs: SLICE_MS,
+      onStart: () => {
+        startedAt ??= clock();
+        resolveStarted();
+      },
+      onProgress: (p) => o.onProgress?.(phaseOf(p.elapsedMs), p),
+    } as Parameters<typeof runLoad>[0]).finally(() => resolveStarted());
+    // The schedule's start (onStart) is the origin; a generator that does not report it is taken
+    // to start when called (off by its set-up time, a few ms with one worker).
+    const calledAt = clock();
+    await Promise.race([started, sleep(200, stop.signal)]);
+    origin = startedAt ?? calledAt;
+    journal.write('load-started', { totalMs, sliceMs: SLICE_MS, rate: profile.rate });
+    if (profile.warmupMs > 0) log(`warm-up ${formatDuration(profile.warmupMs)}`);
+    const until = (offsetMs: number) => sleep(origin! + offsetMs - clock(), stop.signal);
+
+    for (const s of runnable) {
+      if (stop.signal.aborted) break;
+      const name = s.drill.name;
+      await until(s.steadyFromMs);
+      if (stop.signal.aborted) break;
+      journal.write('drill-phase', { drill: name, phase: 'steady', atMs: clock() - origin });
+      log(`${name}: steady state ${formatDuration(steadyMs)}`);
+      await until(s.faultAtMs);
+      if (stop.signal.aborted) break;
+      // Apply.
+      let undo: (() => Promise<string>) | undefined;
+      let forget: (() => void) | undefined;
+      s.actualFaultAtMs = clock();
+      try {
+        if (s.plan.kind === 'proxy') {
+          const proxy = proxyByDependency.get(s.plan.dependency.name)!;
+          const names = s.plan.toxics.map((t) => proxy.addToxic(t).name);
+          forget = rollback.add(`remove ${names.join(', ')} from the proxy ${proxy.name}`, () => { for (const n of names) try { proxy.removeToxic(n); } catch { /* gone already */ } });
+          undo = async () => {
+            for (const n of names) try { proxy.removeToxic(n); } catch { /* gone already */ }
+            const left = proxy.toxics().map((t) => t.name);
+            if (left.length > 0) throw new Error(`the proxy ${proxy.name} still holds ${left.join(', ')}`);
+            return `the proxy ${proxy.name} holds no toxic`;
+          };
+          s.applied = { ok: true, how: `${s.plan.toxics.map((t) => `${t.type}${t.attributes ? ` ${JSON.stringify(t.attributes)}` : ''}${t.toxicity !== undefined && t.toxicity < 1 ? ` on ${t.toxicity * 100}%` : ''}`).join(' + ')} on the proxy in front of ${s.plan.dependency.name} (${proxy.listen})` };
+        } else if (s.plan.kind === 'in-process') {
+          const state = await drillClient!.apply(s.plan.fault as never, s.plan.params as never, s.plan.durationMs);
+          const id = state.id;
+          forget = rollback.add(`remove the in-process fault ${state.fault} (${id})`, async () => { await drillClient!.remove(id).catch(() => {}); });
+          undo = async () => {
+            await drillClient!.remove(id);
+            const active = (await drillClient!.list()).faults.filter((f) => f.active);
+            if (active.length > 0) throw new Error(`the service still lists active faults: ${active.map((f) => `${f.fault} (${f.id})`).join(', ')}`);
+            return 'the drill endpoint lists no active fault';
+          };
+          s.applied = { ok: true, how: `${state.fault} ${JSON.stringify(state.params)} through the service's drill endpoint, for ${formatDuration(state.durationMs)}` };
+        }
+      } catch (e) {
+        const msg = (e as Error).message;
+        const fix = e instanceof DrillClientError && e.status === 404
+          ? `start the service with ${DRILL_TOKEN_ENV} set and its drill endpoint served (sloctl's SDK: instrument({contract}) serves it when the token is set)`
+          : e instanceof DrillClientError && e.status === 401
+            ? `give sloctl the same ${DRILL_TOKEN_ENV} the service has`
+            : 'see the message; the journal has the details';
+        s.applied = { ok: false, reason: `the fault could not be applied: ${msg}`, fix };
+        s.removed = { ok: true, detail: 'nothing was applied' };
+        journal.write('drill-phase', { drill: name, phase: 'apply-failed', atMs: clock() - origin, reason: msg });
+        log(`${name}: the fault could not be applied: ${msg}`);
+        continue;
+      }
+      journal.write('drill-phase', { drill: name, phase: 'fault-applied', atMs: s.actualFaultAtMs - origin, how: s.applied!.ok ? s.applied!.how : undefined });
+      log(`${name}: fault applied for ${formatDuration(s.drill.duration)}`);
+      await until(s.removeAtMs);
+      // Removed also when interrupted: the rollback would, but this records it as evidence.
+      s.actualRemovedAtMs = clock();
+      try {
+        const detail = await undo!();
+        s.removed = { ok: true, detail };
+        forget?.();
+      } catch (e) {
+        s.removed = { ok: false, detail: (e as Error).message };
+      }
+      journal.write('drill-phase', { drill: name, phase: 'fault-removed', atMs: s.actualRemovedAtMs - origin, removed: s.removed });
+      log(`${name}: fault removed (${s.removed.detail}); watching recovery ${formatDuration(s.drill.recoverWithin + RECOVERY_TAIL_MS)}`);
+      if (stop.signal.aborted) break;
+      await until(s.endMs);
+      journal.write('drill-phase', { drill: name, phase: 'end', atMs: clock() - origin });
+    }
+    // The load was sized to end with the last phase; when the run was cut short it stops now.
+    if (stop.signal.aborted) log('stopping');
+    load = await loadRun;
+  } finally {
+    if (scrapeTimer) clearTimeout(scrapeTimer);
+    scrapeTimer = undefined;
+    await scraping;
+    await watcher?.stop();
+    o.signal?.removeEventListener('abort', onUserAbort);
+    // Faults, proxies and the target: undone newest first, whatever happened.
+    const lines = await rollback.run(targetFailure ? 'the target failed' : interrupted ? 'interrupted' : 'the drills ended');
+    if (lines.length > 0) journal.write('rolled-back', { lines });
+    untrap();
+    if (running) {
+      const stopped = await running.stop().catch(() => undefined);
+      if (stopped) {
+        const notes = describeStop(stopped, running.command);
+        journal.write('target-stopped', { exit: stopped.exit, forced: stopped.forced, leftovers: stopped.leftovers, notes });
+        targetNotes.push(...notes);
+      }
+    }
+  }
+
+  // 7. Evidence on the load's time axis, per drill; then the judge.
+  const base = origin ?? 0;
+  const rel = <T extends { atClock: number; atMs: number }>(xs: T[], from: number, to: number): Array<Omit<T, 'atClock'>> =>
+    xs.filter((x) => x.atClock - base >= from - EDGE_MS && x.atClock - base <= to + EDGE_MS).map(({ atClock, ...x }) => ({ ...x, atMs: atClock - base }));
+  const generator = load?.generator ? { ok: load.generator.ok, reasons: load.generator.reasons } : { ok: load !== undefined, reasons: load ? [] : ['no load was run'] };
+  evidenceList = schedule.map((s) => {
+    const faultAtMs = s.actualFaultAtMs !== undefined ? s.actualFaultAtMs - base : s.faultAtMs;
+    const removedAtMs = s.actualRemovedAtMs !== undefined ? s.actualRemovedAtMs - base : undefined;
+    const applied: FaultApplication = s.unrunnable ? { ok: false, ...s.unrunnable } : s.applied ?? { ok: false, reason: interrupted ? 'the run was interrupted before this drill' : targetFailure ? `the target failed before this drill: ${targetFailure.message}` : 'the drill did not run', fix: interrupted ? 'run it again without interrupting' : 'see the journal' };
+    const e: DrillEvidence = {
+      drill: s.drill,
+      sliceMs: load?.sliceMs ?? SLICE_MS,
+      steadyFromMs: s.steadyFromMs,
+      faultAtMs,
+      endMs: s.endMs,
+      applied,
+      removed: s.removed,
+      client: (load?.slices ?? []).filter((x) => x.startMs >= s.steadyFromMs && x.startMs < s.endMs),
+      service: rel(services, s.steadyFromMs, s.endMs),
+      health: rel(health, s.steadyFromMs, s.endMs),
+      dependencies: rel(depSamples, s.steadyFromMs, s.endMs),
+      saturation: rel(saturation, s.steadyFromMs, s.endMs),
+      generator,
+      scrapeIntervalMs: SCRAPE_INTERVAL_MS,
+      probeIntervalMs: PROBE_INTERVAL_MS,
+    };
+    if (removedAtMs !== undefined) e.removedAtMs = removedAtMs;
+    if (s.plan.kind === 'proxy') e.traffic = rel(traffic.get(s.plan.dependency.name) ?? [], s.steadyFromMs, s.endMs);
+    return e;
+  });
+  if (load) report.generator = load.generator;
+  for (const e of evidenceList) journal.write('drill-evidence', { drill: e.drill.name, evidence: { ...e, client: `${e.client.length} slices (in the load event)` } });
+  if (load) journal.write('load', { result: load });
+
+  const judged: DrillReport = o.judge(contract, evidenceList);
+  report.drills = judged.drills;
+  report.resilienceScore = judged.resilienceScore;
+  report.scoreRule = judged.scoreRule;
+  report.reasons.push(...judged.reasons);
+  for (const v of judged.drills) journal.write('verdict', { drill: v.name, verdict: v });
+
+  if (targetFailure) return finish('target-failed', EXIT.TARGET, [targetFailure.message, ...targetNotes]);
+  if (interrupted) return finish('inconclusive', EXIT.INCONCLUSIVE, ['interrupted before the drills finished: every fault was removed; what was measured is in the journal', ...targetNotes]);
+  const outcome = judged.outcome;
+  return finish(outcome, outcome === 'pass' ? EXIT.OK : outcome === 'fail' ? EXIT.FAILED : EXIT.INCONCLUSIVE, targetNotes);
+}
+
+/** The saturation series a drill watches, whatever the contract declares thresholds for: every one the service exports. */
+function saturationReads(contract: Contract): Array<{ signal: SaturationSample['signal']; series: string; scale: number; combine: 'sum' | 'max' }> {
+  const overrides = (contract.metrics ?? {}) as Record<string, string | undefined>;
+  const go = contract.service.runtime === 'go';
+  const out: Array<{ signal: SaturationSample['signal']; series: string; scale: number; combine: 'sum' | 'max' }> = CONCURRENCY_SIGNALS
+    .filter((s) => s.runtime === 'any' || s.runtime === (go ? 'go' : 'node'))
+    .map((s) => ({ signal: s.signal, series: overrides[s.role] ?? s.defaultName, scale: s.scale, combine: s.combine }));
+  const runtime = go ? GO_RUNTIME_ROLES : NODE_RUNTIME_ROLES;
+  out.push({ signal: 'heap', series: overrides.heapUsed ?? runtime.heapUsed.name, scale: 1, combine: 'sum' });
+  out.push({ signal: 'rss', series: overrides.rss ?? runtime.rss.name, scale: 1, combine: 'sum' });
+  return out;
+}
+
+export type { DrillVerdict };

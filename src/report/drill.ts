@@ -1,0 +1,182 @@
+// The drill report (`sloctl drill`) as the terminal table, JSON, JUnit XML and Markdown. Pure:
+// report in, text out (the CLI writes the files and the GitHub step summary).
+//
+// Per drill: its outcome; the objectives during the fault from both sides of the wire (client /
+// service); detection time and the signal that showed the fault, against detectWithin; recovery
+// time against recoverWithin; whether the fault was removed. Then the reasons, the resilience score
+// with the rule that computes it, and the outcome last (where the eye lands when the command ends).
+import { formatDuration } from '../contract/units.ts';
+import { formatValue } from '../verdicts/format.ts';
+import type { DrillVerdict, WindowCheck } from '../verdicts/drill-types.ts';
+import type { DrillRunReport } from '../drill/run.ts';
+import { jsonSafe } from './json.ts';
+import { xmlAttr, xmlText } from './junit.ts';
+import { mdCell, mdText } from './markdown.ts';
+import { printable } from './format.ts';
+
+export interface DrillTableOptions {
+  color?: boolean;
+}
+
+const CODES: Record<string, string> = { pass: '32', fail: '31', inconclusive: '33', 'target-failed': '31' };
+
+function label(o: string): string {
+  return o === 'target-failed' ? 'TARGET FAILED' : o.toUpperCase();
+}
+
+/** "PASS (exit 0)". */
+export function drillOutcomeHead(r: DrillRunReport): string {
+  return `${label(r.outcome)} (exit ${r.exitCode})`;
+}
+
+/** "latency 400ms on payments", "event-loop-block in the service". */
+export function faultText(v: Pick<DrillVerdict, 'fault' | 'target'>): string {
+  return `${v.fault} → ${v.target}`;
+}
+
+/** A window check's measured values: "97.1% / 96.8% (≥ 95%)". */
+export function checkText(c: WindowCheck): string {
+  const side = (x: number) => formatValue(x, c.unit);
+  const mark = c.met === undefined ? '?' : c.met ? 'ok' : 'MISSED';
+  return `${c.name} ${side(c.client)} / ${side(c.service)} (objective ${formatValue(c.objective, c.unit)}, ${mark})`;
+}
+
+function seconds(ms: number | undefined): string {
+  if (ms === undefined || !Number.isFinite(ms)) return 'n/a';
+  return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)}s`;
+}
+
+function met(m: boolean | undefined): string {
+  return m === undefined ? 'not judged' : m ? 'met' : 'MISSED';
+}
+
+/** "1.8s (health DEGRADED), within 10s: met". */
+export function detectionText(v: DrillVerdict): string {
+  const d = v.detection;
+  const seen = d.ms === undefined ? 'not seen' : `${seconds(d.ms)}${d.signal ? ` (${d.signal})` : ''}`;
+  return `${seen}, within ${formatDuration(d.withinMs)}: ${met(d.met)}`;
+}
+
+export function recoveryText(v: DrillVerdict): string {
+  const r = v.recovery;
+  return `${r.ms === undefined ? 'not recovered' : seconds(r.ms)}, within ${formatDuration(r.withinMs)}: ${met(r.met)}`;
+}
+
+export function duringText(v: DrillVerdict): string {
+  if (!v.during.judged) return 'not judged (no degraded objectives)';
+  return v.during.checks.map(checkText).join('; ') || 'no check';
+}
+
+function scoreText(r: DrillRunReport): string {
+  const s = Number.isFinite(r.resilienceScore) ? `${Math.round(r.resilienceScore * 10) / 10}/100` : 'n/a (no drill could be judged)';
+  return `resilience score: ${s}${r.scoreRule ? ` (${r.scoreRule})` : ''}`;
+}
+
+function targetText(r: DrillRunReport): string {
+  const t = r.target;
+  return `${r.service} at ${t.url || '(not reached)'}${t.started && t.command ? ` (started \`${t.command}\`)` : t.started ? '' : ' (attached)'}`;
+}
+
+function profileText(r: DrillRunReport): string {
+  const p = r.profile;
+  const rate = p.rate === 'max' ? 'max' : `${p.rate}/s`;
+  return `${rate} open model, ${p.connections} connections, warm-up ${formatDuration(p.warmupMs)}, steady ${formatDuration(p.steadyMs)} before each fault, ${p.sliceMs} ms slices`;
+}
+
+function grid(rows: string[][]): string[] {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]))).join('  ').trimEnd());
+}
+
+export function renderDrillTable(r: DrillRunReport, options: DrillTableOptions = {}): string {
+  const paint = (text: string, o: string) => (options.color ? `\u001b[${CODES[o] ?? '0'}m${text}\u001b[0m` : text);
+  const out: string[] = [];
+  out.push(printable(`sloctl drill: ${targetText(r)}`));
+  out.push(printable(`profile: ${profileText(r)}`));
+  out.push('');
+  if (r.drills.length === 0) out.push('No drill was judged.');
+  else {
+    const rows = [['DRILL', 'FAULT', 'OUTCOME', 'DETECTED', 'RECOVERED', 'REMOVED']];
+    for (const v of r.drills) rows.push([v.name, faultText(v), label(v.outcome), detectionText(v), recoveryText(v), v.removed.ok ? 'yes' : 'NO']);
+    const lines = grid(rows);
+    out.push(lines[0]);
+    // Colour after padding, so escape codes never count toward a width.
+    r.drills.forEach((v, i) => out.push(printable(lines[i + 1]).replace(label(v.outcome), paint(label(v.outcome), v.outcome))));
+    out.push('');
+    for (const v of r.drills) {
+      out.push(printable(`${v.name}:`));
+      out.push(printable(`  steady state before: ${v.steady.met === undefined ? 'not judged' : v.steady.met ? 'met' : 'NOT met'}${v.steady.checks.length ? ` (${v.steady.checks.map(checkText).join('; ')})` : ''}`));
+      out.push(printable(`  during the fault (client / service): ${duringText(v)}`));
+      out.push(printable(`  removed: ${v.removed.detail}`));
+      for (const reason of v.reasons) out.push(...printable(`  - ${reason}`, true).split('\n'));
+    }
+  }
+  out.push('');
+  out.push(scoreText(r));
+  out.push('');
+  out.push(paint(drillOutcomeHead(r), r.outcome));
+  const reasons = r.reasons.length > 0 ? r.reasons : r.outcome === 'pass' ? ['every drill passed'] : [];
+  for (const reason of reasons) out.push(...printable(`  ${reason}`, true).split('\n'));
+  out.push(`journal: ${r.journal}`);
+  return out.join('\n');
+}
+
+/** The report as JSON: NaN as null, the report's own key order. */
+export function renderDrillJson(r: DrillRunReport): string {
+  return JSON.stringify(r, jsonSafe, 2);
+}
+
+/** One <testcase> per drill: fail -> <failure>, inconclusive -> <error> (CI never shows it green), pass -> <system-out>. */
+export function renderDrillJunit(r: DrillRunReport): string {
+  const cases: string[] = [];
+  let failures = 0;
+  let errors = 0;
+  for (const v of r.drills) {
+    const detail = [`fault: ${faultText(v)}`, `during: ${duringText(v)}`, `detection: ${detectionText(v)}`, `recovery: ${recoveryText(v)}`, `removed: ${v.removed.detail}`, ...v.reasons].join('\n');
+    const head = `    <testcase name="${xmlAttr(v.name)}" classname="${xmlAttr(`sloctl.drill.${r.service}`)}">`;
+    const message = v.reasons[0] ?? label(v.outcome);
+    if (v.outcome === 'fail') {
+      failures++;
+      cases.push(head, `      <failure message="${xmlAttr(message)}" type="drill">${xmlText(detail)}</failure>`, '    </testcase>');
+    } else if (v.outcome === 'inconclusive') {
+      errors++;
+      cases.push(head, `      <error message="${xmlAttr(message)}" type="inconclusive">${xmlText(detail)}</error>`, '    </testcase>');
+    } else cases.push(head, `      <system-out>${xmlText(detail)}</system-out>`, '    </testcase>');
+  }
+  // A run that could not judge at all (the target failed, nothing ran) still shows as an error.
+  if (r.drills.length === 0 || r.outcome === 'target-failed') {
+    errors++;
+    cases.push(`    <testcase name="drill outcome" classname="${xmlAttr(`sloctl.drill.${r.service}`)}">`, `      <error message="${xmlAttr(r.reasons[0] ?? drillOutcomeHead(r))}" type="${xmlAttr(r.outcome)}">${xmlText(r.reasons.join('\n'))}</error>`, '    </testcase>');
+  }
+  const tests = r.drills.length + (r.drills.length === 0 || r.outcome === 'target-failed' ? 1 : 0);
+  const time = ((r.finishedAt - r.startedAt) / 1000).toFixed(3);
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="sloctl drill" tests="${tests}" failures="${failures}" errors="${errors}" time="${time}">`,
+    `  <testsuite name="${xmlAttr(`sloctl drill ${r.service}`)}" tests="${tests}" failures="${failures}" errors="${errors}" time="${time}">`,
+    `    <system-out>${xmlText(`${scoreText(r)}\n${drillOutcomeHead(r)}`)}</system-out>`,
+    ...cases,
+    '  </testsuite>',
+    '</testsuites>',
+    '',
+  ].join('\n');
+}
+
+export function renderDrillMarkdown(r: DrillRunReport): string {
+  const out: string[] = [];
+  out.push(`### sloctl drill: ${mdText(r.service)}: ${drillOutcomeHead(r)}`, '');
+  out.push(`${mdText(targetText(r))}  `, `Profile: ${mdText(profileText(r))}`, '');
+  if (r.drills.length === 0) out.push('No drill was judged.', '');
+  else {
+    out.push('| Drill | Fault | Outcome | During (client / service) | Detected | Recovered | Removed |', '| --- | --- | --- | --- | --- | --- | --- |');
+    for (const v of r.drills) out.push(`| ${[v.name, faultText(v), label(v.outcome), duringText(v), detectionText(v), recoveryText(v), v.removed.ok ? 'yes' : 'NO'].map(mdCell).join(' | ')} |`);
+    out.push('');
+    for (const v of r.drills) for (const reason of v.reasons) out.push(`- **${mdText(v.name)}**: ${mdText(reason)}`);
+    if (r.drills.some((v) => v.reasons.length > 0)) out.push('');
+  }
+  out.push(mdText(scoreText(r)), '');
+  out.push(`**${drillOutcomeHead(r)}**`, '');
+  for (const reason of r.reasons) out.push(`- ${mdText(reason)}`);
+  out.push('', `Journal: ${mdText(r.journal)}`);
+  return `${out.join('\n')}\n`;
+}
