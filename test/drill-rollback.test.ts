@@ -3,9 +3,19 @@
 // signals and errors in a child process), then the whole thing against sloctl (see below).
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
+import { request } from 'undici';
+import { freePort, groupMembers, targetProcesses } from '../src/run/process-group.ts';
+import { isLive, readProcStat } from '../src/run/proc-stat.ts';
 import { Rollback } from '../src/run/rollback.ts';
+import { MARKER_VARIABLE } from '../src/run/supervisor.ts';
+import { DrillClient } from '../src/sdk/drill/client.ts';
+import type { FaultState } from '../src/sdk/drill/types.ts';
 
 const REPO = resolve(import.meta.dirname, '..');
 const FIXTURES = join(REPO, 'test/fixtures/drill-rollback');
@@ -128,6 +138,16 @@ describe('Rollback', () => {
     assert.ok(undone);
   });
 
+  it('the function trap() returns puts back every listener it took over', () => {
+    const events = [[process, 'uncaughtException'], [process, 'unhandledRejection'], [process, 'SIGINT'], [process, 'exit'], [process.stdout, 'error'], [process.stderr, 'error']] as const;
+    const before = events.map(([e, n]) => e.rawListeners(n));
+    const untrap = new Rollback({ log: () => {} }).trap(() => {});
+    assert.equal(process.listenerCount('uncaughtException'), 1, 'only the trap listens while it is set');
+    untrap();
+    untrap();
+    assert.deepEqual(events.map(([e, n]) => e.rawListeners(n)), before);
+  });
+
   it('refuses a timeout that is not a positive number', () => {
     assert.throws(() => new Rollback({ timeoutMs: 0 }), /timeoutMs must be a positive number/);
     assert.throws(() => new Rollback({ timeoutMs: Number.NaN }), /timeoutMs must be a positive number/);
@@ -205,6 +225,23 @@ describe('Rollback.trap, in a child process', () => {
     assert.equal(code, 70, c.err());
     assert.deepEqual(ran(c.out()), ['third', 'second', 'first']);
     assert.match(c.err(), /Error: rejected boom/);
+  });
+
+  it('with earlier error listeners (bin/sloctl.js\'s): the steps are undone first, then the error is handed to them', async () => {
+    const c = await trapChild('handover');
+    const { code } = await c.exited;
+    assert.equal(code, 70, c.err());
+    const lines = c.out().split('\n').filter((l) => l.startsWith('ran ') || l.startsWith('previous'));
+    assert.deepEqual(lines, ['ran third', 'ran second', 'ran first', 'previous crash handler: boom']);
+  });
+
+  it('stderr failing mid-drill (EPIPE: the reader of 2>&1 | tee was stopped): the steps are undone before bin/sloctl.js\'s quiet exit, which says 4', async () => {
+    const c = await trapChild('epipe');
+    c.child.stderr!.destroy();
+    const { code } = await c.exited;
+    const lines = c.out().split('\n').filter((l) => l.startsWith('ran ') || l.startsWith('previous'));
+    assert.deepEqual(lines, ['ran third', 'ran second', 'ran first', 'previous stream handler: EPIPE, exit code 4']);
+    assert.equal(code, 4);
   });
 
   it('an error sloctl raised on purpose that escaped: its own exit code (a target failure: 3) and its message', async () => {

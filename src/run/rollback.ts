@@ -22,7 +22,7 @@
 //
 // run() is the end of the rollback's life: a step added afterwards is undone at once (a fault whose
 // apply() was in flight when Ctrl-C came, answered after the steps were undone, must not stay).
-import { exitCodeFor, sloctlCode } from '../errors.ts';
+import { EXIT, exitCodeFor, sloctlCode } from '../errors.ts';
 
 export interface RollbackOptions {
   /** Where the step lines go as they happen ("undid: ...", "FAILED to undo ..."). Default: stderr, prefixed "sloctl: ". */
@@ -174,16 +174,24 @@ export class Rollback {
    * Until the returned function is called: SIGINT, SIGTERM, SIGHUP run the steps and then call
    * onSignal(signal, lines) (the caller exits, or stops its run and reports it interrupted); a
    * second one of them, while undoing or after, exits at once with 128+n, after saying what may be
-   * left. An uncaught exception or unhandled rejection runs the steps, prints the error and exits
-   * with the error's exit code: 70 (a bug in sloctl), or the code of an error sloctl raised on
-   * purpose that escaped (a target failure escaping from a callback is still exit 3).
+   * left.
+   *
+   * An uncaught exception, an unhandled rejection, or an error on stdout or stderr (EPIPE: the
+   * reader of `sloctl drill 2>&1 | tee log` was stopped with Ctrl-C) runs the steps first. For that
+   * the trap takes those events over while it is set: whoever listened before (bin/sloctl.js, which
+   * prints one line and exits 70, or exits quietly on EPIPE; a test runner) would otherwise end the
+   * process before a single fault is removed. Once the steps are undone, the listeners are put back
+   * and the event is handed to them, so the error is reported exactly as without a drill; the exit
+   * code of a drill cut short by a dead stream is 4 (interrupted), not the 0 it had so far. With no
+   * earlier listener, the trap prints the error in one line and exits with its code: 70 (a bug in
+   * sloctl), or the code of an error sloctl raised on purpose that escaped (a target failure: 3).
    */
   trap(onSignal: (signal: NodeJS.Signals, lines: string[]) => void): () => void {
     // armed: nothing happened yet; undoing: a signal or an error is being handled; done: the steps
     // were undone for a signal and the caller is finishing.
     let state: 'armed' | 'undoing' | 'done' = 'armed';
-
     let exiting = false;
+
     const exitNow = (signal: TrappedSignal): void => {
       exiting = true;
       const left = this.pending;
@@ -203,39 +211,71 @@ export class Rollback {
         try {
           onSignal(signal, lines);
         } catch (e) {
-          fatal(e);
+          onError(process, 'uncaughtException', [e, 'uncaughtException'], e);
         }
       });
     };
 
-    const fatal = (e: unknown): void => {
-      writeStderr(errorLine(e));
-      // An error while a signal's undo is under way: that undo goes on and its caller exits.
-      if (state === 'undoing' || exiting) return;
+    // The events taken over, with the listeners they had (raw: a once() listener stays once).
+    type Listener = (...args: unknown[]) => void;
+    const taken: Array<{ emitter: NodeJS.EventEmitter; event: string; saved: Listener[]; mine: Listener }> = [];
+    const takeOver = (emitter: NodeJS.EventEmitter, event: string, mine: Listener): void => {
+      const saved = emitter.rawListeners(event) as Listener[];
+      emitter.removeAllListeners(event);
+      emitter.on(event, mine);
+      taken.push({ emitter, event, saved, mine });
+    };
+
+    const onError = (emitter: NodeJS.EventEmitter, event: string, args: unknown[], error: unknown): void => {
+      const stream = emitter !== process;
+      if (state === 'undoing' || exiting) {
+        // The undo under way goes on (a signal's: its caller exits; an error's: it exits). A dead
+        // stream erroring again has nothing to add.
+        if (!stream) writeStderr(errorLine(error));
+        return;
+      }
       exiting = true;
       state = 'undoing';
-      void this.run('sloctl hit an error').then(() => process.exit(exitCodeFor(e)));
+      const saved = taken.find((t) => t.emitter === emitter && t.event === event)?.saved ?? [];
+      const what = stream ? `${emitter === process.stdout ? 'stdout' : 'stderr'} failed (${(error as NodeJS.ErrnoException)?.code ?? why(error)})` : 'sloctl hit an error';
+      if (this.pending.length > 0) this.say(`${what}: undoing what was put in place first`);
+      void this.run(what).then(() => {
+        untrap();
+        // A drill cut short is inconclusive, whatever the code was so far (bin/sloctl.js exits on
+        // EPIPE with the code the command had).
+        if (stream && !process.exitCode) process.exitCode = EXIT.INCONCLUSIVE;
+        if (saved.length > 0) {
+          for (const l of saved) l.apply(emitter, args);
+          return;
+        }
+        if (!stream || process.stderr.writable) writeStderr(errorLine(error));
+        process.exit(stream ? Number(process.exitCode) : exitCodeFor(error));
+      });
     };
 
     const handlers = TRAPPED.map((s) => [s, () => onSig(s)] as const);
-    const onException = (e: unknown): void => fatal(e);
     // Exiting (process.exit, or the loop ran dry) with steps not undone: they cannot run any more
     // (undoing takes I/O); at least say what is left.
     const onExit = (): void => {
       if (!exiting && this.steps.length > 0) writeStderr(`sloctl: exiting without undoing: ${this.pending.join('; ')}. In-process faults expire by themselves after their duration; check the rest by hand\n`);
     };
     for (const [s, h] of handlers) process.on(s, h);
-    process.on('uncaughtException', onException);
-    process.on('unhandledRejection', onException);
+    takeOver(process, 'uncaughtException', (...args) => onError(process, 'uncaughtException', args, args[0]));
+    takeOver(process, 'unhandledRejection', (...args) => onError(process, 'unhandledRejection', args, args[0]));
+    for (const stream of [process.stdout, process.stderr]) takeOver(stream, 'error', (...args) => onError(stream, 'error', args, args[0]));
     process.on('exit', onExit);
+
     let untrapped = false;
-    return () => {
+    const untrap = (): void => {
       if (untrapped) return;
       untrapped = true;
       for (const [s, h] of handlers) process.removeListener(s, h);
-      process.removeListener('uncaughtException', onException);
-      process.removeListener('unhandledRejection', onException);
       process.removeListener('exit', onExit);
+      for (const t of taken.splice(0)) {
+        t.emitter.removeListener(t.event, t.mine);
+        for (const l of t.saved) t.emitter.on(t.event, l);
+      }
     };
+    return untrap;
   }
 }
