@@ -328,7 +328,7 @@ const references: Check = (c, out) => {
 function checkDrillFields(c: Contract, d: Drill, path: PathSegment[], out: Finding[]): void {
   const proxy = (PROXY_FAULTS as readonly string[]).includes(d.fault);
   if (proxy && d.dependency === undefined) {
-    out.push(error('SLO_CONTRACT_GAP', [...path, 'fault'], `a ${d.fault} drill runs through the fault proxy in front of a dependency: name it with \`dependency:\``, {
+    out.push(error('SLO_CONTRACT_GAP', [...path, 'fault'], `${aFault(d.fault)} drill runs through the fault proxy in front of a dependency: name it with \`dependency:\``, {
       hint: c.dependencies.length ? `declared: ${listSome(c.dependencies.map((x) => x.name))}` : 'declare the dependency under `dependencies:` with its `url`',
     }));
   }
@@ -342,20 +342,20 @@ function checkDrillFields(c: Contract, d: Drill, path: PathSegment[], out: Findi
     }
   }
   if (!proxy && d.dependency !== undefined) {
-    out.push(error('SLO_INVALID_VALUE', [...path, 'dependency'], `a ${d.fault} fault runs inside the service (through sloctl/sdk's drill endpoint), not on a dependency: \`dependency: ${d.dependency}\` would be ignored`, {
+    out.push(error('SLO_INVALID_VALUE', [...path, 'dependency'], `${aFault(d.fault)} fault runs inside the service (through sloctl/sdk's drill endpoint), not on a dependency: \`dependency: ${d.dependency}\` would be ignored`, {
       at: 'key',
       hint: `remove \`dependency:\`, or drill ${d.dependency} with a proxy fault (${PROXY_FAULTS.join(', ')})`,
     }));
   }
   for (const [field, faults] of Object.entries(DRILL_FIELD_FAULTS)) {
     if (field === 'dependency' || d[field as keyof Drill] === undefined || (faults as readonly string[]).includes(d.fault)) continue;
-    out.push(error('SLO_INVALID_VALUE', [...path, field], `\`${field}\` does not apply to a ${d.fault} fault: it would be ignored`, {
+    out.push(error('SLO_INVALID_VALUE', [...path, field], `\`${field}\` does not apply to ${aFault(d.fault)} fault: it would be ignored`, {
       at: 'key',
       hint: `\`${field}\` is for ${faults.join(' and ')} faults; remove it, or change \`fault:\``,
     }));
   }
   if ((d.fault === 'latency' || d.fault === 'event-loop-block') && d.delay === undefined) {
-    out.push(error('SLO_CONTRACT_GAP', [...path, 'fault'], `a ${d.fault} drill needs \`delay:\` (${d.fault === 'latency' ? 'how late the dependency answers, e.g. 1s' : 'how long each block lasts, e.g. 300ms'})`));
+    out.push(error('SLO_CONTRACT_GAP', [...path, 'fault'], `${aFault(d.fault)} drill needs \`delay:\` (${d.fault === 'latency' ? 'how late the dependency answers, e.g. 1s' : 'how long each block lasts, e.g. 300ms'})`));
   }
   if (d.fault === 'bandwidth' && d.rate === undefined) {
     out.push(error('SLO_CONTRACT_GAP', [...path, 'fault'], 'a bandwidth drill needs `rate:` (the bytes per second the link carries, e.g. 100KB/s)'));
@@ -377,6 +377,9 @@ function checkDrillFields(c: Contract, d: Drill, path: PathSegment[], out: Findi
     }));
   }
 }
+
+/** "an error", "a latency": a fault name with its article. */
+const aFault = (fault: string) => `${/^[aeiou]/.test(fault) ? 'an' : 'a'} ${fault}`;
 
 /** event-loop-block's period when the drill names none (sloctl/sdk's default too). */
 export const DEFAULT_BLOCK_EVERY_MS = 1000;
@@ -479,7 +482,7 @@ const runtimeFit: Check = (c, out) => {
   c.objectives.resilience?.drills.forEach((d, i) => {
     if ((IN_PROCESS_FAULTS as readonly string[]).includes(d.fault)) {
       const why = d.fault === 'event-loop-block' ? 'blocks a Node event loop through sloctl/sdk, and service.runtime is go: a Go service has no event loop to block' : 'runs inside the service through the Node SDK\'s drill endpoint (sloctl/sdk), and service.runtime is go: the Go packages have no drill endpoint';
-      out.push(warning('SLO_CONTRACT_GAP', ['objectives', 'resilience', 'drills', i, 'fault'], `a ${d.fault} drill ${why}`, { hint: `for a Go service drill its dependencies (${PROXY_FAULTS.join(', ')} faults)` }));
+      out.push(warning('SLO_CONTRACT_GAP', ['objectives', 'resilience', 'drills', i, 'fault'], `${aFault(d.fault)} drill ${why}`, { hint: `for a Go service drill its dependencies (${PROXY_FAULTS.join(', ')} faults)` }));
     }
   });
   c.objectives.drift?.signals.forEach((s, i) => {

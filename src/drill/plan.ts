@@ -81,6 +81,9 @@ function hostPort(url: string): { hostPort: string; protocol: string; url: URL }
   return { hostPort: `${u.hostname}:${port}`, protocol: u.protocol, url: u };
 }
 
+/** "an error", "a latency": a fault name with its article. */
+const aFault = (fault: string) => `${/^[aeiou]/.test(fault) ? 'an' : 'a'} ${fault}`;
+
 function unrunnable(drill: Drill, reason: string, fix: string): UnrunnablePlan {
   return { kind: 'unrunnable', drill, reason, fix };
 }
@@ -92,7 +95,7 @@ export function planDrill(contract: Contract, drill: Drill): DrillPlan {
 function proxyPlan(contract: Contract, drill: Drill): DrillPlan {
   const where = `drill "${drill.name}"`;
   if (drill.dependency === undefined) {
-    return unrunnable(drill, `${where} is a ${drill.fault} fault, which the fault proxy puts in front of a dependency, and it names none`, 'add `dependency:` naming one of the contract\'s dependencies');
+    return unrunnable(drill, `${where} is ${aFault(drill.fault)} fault, which the fault proxy puts in front of a dependency, and it names none`, 'add `dependency:` naming one of the contract\'s dependencies');
   }
   const dependency = contract.dependencies.find((d) => d.name === drill.dependency);
   if (!dependency) {
@@ -105,7 +108,7 @@ function proxyPlan(contract: Contract, drill: Drill): DrillPlan {
   if (!hp) return unrunnable(drill, `${where}: the url of "${dependency.name}" (${dependency.url}) has no host and port the proxy can forward to`, 'write an http:// URL with a host, e.g. http://127.0.0.1:8081');
   const httpLevel = drill.fault === 'error' || drill.fault === 'abort';
   if (httpLevel && hp.protocol !== 'http:') {
-    return unrunnable(drill, `${where}: an ${drill.fault} fault reads HTTP requests, and ${dependency.name} is reached over ${hp.protocol.slice(0, -1)}, which the proxy cannot read`, 'drill it with a TCP fault (latency, reset, blackhole, bandwidth), or point the dependency at a plain http:// address for the drill');
+    return unrunnable(drill, `${where}: ${aFault(drill.fault)} fault reads HTTP requests, and ${dependency.name} is reached over ${hp.protocol.slice(0, -1)}, which the proxy cannot read`, 'drill it with a TCP fault (latency, reset, blackhole, bandwidth), or point the dependency at a plain http:// address for the drill');
   }
   const toxicity = drill.share;
   let toxics: ToxicSpec[];
@@ -162,7 +165,7 @@ function proxyPlan(contract: Contract, drill: Drill): DrillPlan {
 function inProcessPlan(contract: Contract, drill: Drill): DrillPlan {
   const where = `drill "${drill.name}"`;
   if (contract.service.runtime === 'go') {
-    return unrunnable(drill, `${where} is a ${drill.fault} fault, which runs inside the service through the Node SDK's drill endpoint, and service.runtime is go`, 'drill a Go service through its dependencies (latency, error, abort, reset, blackhole, bandwidth faults)');
+    return unrunnable(drill, `${where} is ${aFault(drill.fault)} fault, which runs inside the service through the Node SDK's drill endpoint, and service.runtime is go`, 'drill a Go service through its dependencies (latency, error, abort, reset, blackhole, bandwidth faults)');
   }
   let params: Record<string, number | string>;
   switch (drill.fault) {
