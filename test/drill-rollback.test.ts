@@ -252,3 +252,174 @@ describe('Rollback.trap, in a child process', () => {
     assert.match(c.err(), /^sloctl: the target died \(exit code 1\)$/m);
   });
 });
+
+// ---------------------------------------------------------------------------------------------
+// Against a real service: test/fixtures/drill-rollback/service.ts (the SDK's drill endpoint on,
+// faults capped at 4 s), its dependency (a stand-in in this process), a fault proxy in front of it.
+
+const TOKEN = 'drill-rollback-token-0123456789abcdef';
+/** The service's cap on any in-process fault (DRILL_MAX_MS): what a killed sloctl leaves lasts no longer. */
+const MAX_FAULT_MS = 4000;
+/** A GET /fast slower than this is held by an event-loop block (300 ms every 400 ms); unloaded it takes 1-5 ms. */
+const NORMAL_MS = 100;
+/** A stretch of requests this long with none slow: no block is in place (the blocks leave 100 ms gaps). */
+const WINDOW_MS = 600;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function alive(pid: number): boolean {
+  return isLive(readProcStat(pid));
+}
+
+function read(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** The inventory stand-in: GET /item answers at once. */
+async function startDependency(): Promise<{ server: Server; hostPort: string; url: string }> {
+  const server = createServer((_req, res) => res.end('item'));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return { server, hostPort: `127.0.0.1:${port}`, url: `http://127.0.0.1:${port}/` };
+}
+
+interface Service {
+  child: ChildProcess;
+  url: string;
+  pid: number;
+  output: () => string;
+}
+
+/** The fixture service, attached to (the test runs it), its dependency at `inventoryUrl`. */
+async function startService(inventoryUrl: string): Promise<Service> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'service.ts'], {
+    cwd: FIXTURES,
+    env: { ...process.env, PORT: '0', INVENTORY_URL: inventoryUrl, SLOCTL_DRILL_TOKEN: TOKEN, DRILL_MAX_MS: String(MAX_FAULT_MS) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  mine.push(child);
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => { output += d; });
+  child.stderr!.on('data', (d: Buffer) => { output += d; });
+  await waitFor('the service to listen', () => /^listening on \d+$/m.test(output) || child.exitCode !== null, 30_000);
+  const m = /^listening on (\d+)$/m.exec(output);
+  assert.ok(m, `the service did not start: ${output}`);
+  return { child, url: `http://127.0.0.1:${m[1]}`, pid: child.pid!, output: () => output };
+}
+
+/** Whether nothing listens on 127.0.0.1:port any more (a connection is refused). */
+function refused(port: number): Promise<boolean> {
+  return new Promise((res) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      res(false);
+    });
+    s.once('error', (e: NodeJS.ErrnoException) => res(e.code === 'ECONNREFUSED'));
+  });
+}
+
+async function timed(url: string): Promise<number> {
+  const t0 = performance.now();
+  const r = await request(url, { headersTimeout: 10_000, bodyTimeout: 10_000 });
+  await r.body.text();
+  return performance.now() - t0;
+}
+
+/**
+ * The epoch ms from which the service answers GET /fast straight away again: the start of the
+ * first WINDOW_MS of sequential requests none of which took NORMAL_MS or more. A block in place
+ * holds the first request that lands in it ~300 ms, so windows fail until the last block ended.
+ */
+async function normalFrom(url: string, timeoutMs: number): Promise<{ at: number; slowest: number; windows: number }> {
+  const deadline = Date.now() + timeoutMs;
+  for (let windows = 1; ; windows++) {
+    const at = Date.now();
+    let slowest = 0;
+    while (Date.now() - at < WINDOW_MS && slowest < NORMAL_MS) {
+      slowest = Math.max(slowest, await timed(`${url}/fast`));
+      await sleep(10);
+    }
+    if (slowest < NORMAL_MS) return { at, slowest, windows };
+    if (Date.now() > deadline) assert.fail(`GET /fast was still slow (${slowest.toFixed(0)} ms) ${timeoutMs} ms after the kill`);
+  }
+}
+
+async function active(client: DrillClient): Promise<FaultState[]> {
+  return (await client.list()).faults.filter((f) => f.active);
+}
+
+describe('the harness: Rollback, FaultProxies and DrillClient against the fixture service, without sloctl drill', () => {
+  let dep: Awaited<ReturnType<typeof startDependency>>;
+  let proxyPort: number;
+  let svc: Service;
+  let client: DrillClient;
+  before(async () => {
+    dep = await startDependency();
+    proxyPort = await freePort();
+    svc = await startService(`http://127.0.0.1:${proxyPort}/`);
+    client = new DrillClient({ url: svc.url, token: TOKEN });
+  });
+  after(() => {
+    svc?.child.kill('SIGKILL');
+    dep?.server.close();
+  });
+
+  /** mini-drill.ts, once both faults are in place (checked from outside, not only from its word). */
+  async function miniDrill() {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(FIXTURES, 'mini-drill.ts'), svc.url, `127.0.0.1:${proxyPort}`, dep.hostPort], {
+      cwd: REPO, env: { ...process.env, SLOCTL_DRILL_TOKEN: TOKEN }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    mine.push(child);
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d: Buffer) => { out += d; });
+    child.stderr!.on('data', (d: Buffer) => { err += d; });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('close', (code, signal) => r({ code, signal })));
+    await waitFor('the mini drill to apply its faults', () => out.includes('"applied"') || child.exitCode !== null, 30_000);
+    const applied = (JSON.parse(out.split('\n')[0]) as { applied: FaultState }).applied;
+    assert.equal(applied.durationMs, MAX_FAULT_MS, 'the service capped the 60 s asked for');
+    assert.deepEqual((await active(client)).map((f) => f.id), [applied.id]);
+    const through = await timed(`${svc.url}/work`);
+    assert.ok(through >= 290, `GET /work through the proxy's latency toxic took ${through.toFixed(0)} ms`);
+    return { child, exited, applied, out: () => out, err: () => err };
+  }
+
+  it('SIGINT: both faults undone before it exits 4: no active fault, the proxy gone, /fast straight through', async (t) => {
+    const d = await miniDrill();
+    const t0 = performance.now();
+    d.child.kill('SIGINT');
+    const { code } = await d.exited;
+    const exitMs = performance.now() - t0;
+    assert.equal(code, 4, d.err());
+    assert.deepEqual(await active(client), [], 'no fault left in the service');
+    assert.equal((await client.get(d.applied.id))?.ended, 'removed', 'removed by the rollback, not expired');
+    assert.ok(Date.now() < Date.parse(d.applied.expiresAt), 'and before it would have expired');
+    assert.ok(await refused(proxyPort), 'the proxy is closed');
+    const report = JSON.parse(d.out().split('\n')[1]) as { signal: string; lines: string[] };
+    assert.deepEqual(report.lines, [`undid: the in-process fault ${d.applied.id}`, 'undid: the latency toxic latency_downstream', `undid: the fault proxy inventory (127.0.0.1:${proxyPort})`]);
+    const n = await normalFrom(svc.url, 1000);
+    assert.equal(n.windows, 1, 'the first window after the exit was already normal');
+    t.diagnostic(`exited ${exitMs.toFixed(0)} ms after SIGINT; slowest /fast right after: ${n.slowest.toFixed(1)} ms`);
+  });
+
+  it('kill -9: the in-process fault expires by itself at its 4 s cap, not before; nothing of the drill listens', async (t) => {
+    const d = await miniDrill();
+    d.child.kill('SIGKILL');
+    await d.exited;
+    const killedAt = Date.now();
+    assert.deepEqual((await active(client)).map((f) => f.id), [d.applied.id], 'the fault outlives the runner');
+    assert.ok(await refused(proxyPort), 'the proxy died with it');
+    const expiresAt = Date.parse(d.applied.expiresAt);
+    const n = await normalFrom(svc.url, MAX_FAULT_MS + 3000);
+    assert.ok(n.at >= expiresAt - 150, `normal ${expiresAt - n.at} ms before the fault was due to end: it was not in place`);
+    assert.ok(n.at <= expiresAt + 1000, `still blocked ${n.at - expiresAt} ms after the fault's end`);
+    assert.deepEqual(await active(client), []);
+    assert.equal((await client.get(d.applied.id))?.ended, 'expired');
+    t.diagnostic(`killed ${expiresAt - killedAt} ms before the fault's end; straight through from ${n.at - expiresAt} ms after it (${n.windows} probe windows)`);
+  });
+});
