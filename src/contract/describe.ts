@@ -1,6 +1,6 @@
 // A contract read back in plain words: what the service promises, one line per objective, so a
 // reviewer can check the numbers mean what the team agreed.
-import type { Contract } from './schema.ts';
+import type { Contract, Drill } from './schema.ts';
 import { formatBytes, formatDuration, formatPercent, formatRate } from './units.ts';
 
 export function describeContract(c: Contract): string[] {
@@ -37,11 +37,23 @@ export function describeContract(c: Contract): string[] {
   }
   if (o.dependencies) lines.push(`dependencies: ${c.dependencies.map((d) => `${d.name} (timeout ${formatDuration(d.timeout)}${d.breaker ? ', breaker' : ''}${d.fallback ? ', fallback' : ''})`).join(', ') || 'none declared'}`);
   if (o.regression) lines.push(`regression: p95 +${formatPercent(o.regression.p95)}, error ratio +${formatPercent(o.regression.errorRatio)} points, memory/request +${formatPercent(o.regression.memoryPerRequest)} vs ${o.regression.baseline}`);
-  if (o.resilience) lines.push(`resilience: ${o.resilience.drills.map((d) => `${d.name} (${d.fault}${d.dependency ? ` on ${d.dependency}` : ''}, ${formatDuration(d.duration)})`).join(', ')}`);
+  if (o.resilience) lines.push(`resilience: ${o.resilience.drills.map((d) => `${d.name} (${faultWords(d)}${d.dependency ? ` on ${d.dependency}` : ''}, ${formatDuration(d.duration)}; detect within ${formatDuration(d.detectWithin)}, recover within ${formatDuration(d.recoverWithin)})`).join(', ')}`);
   if (o.drift) lines.push(`drift: ${o.drift.action} when ${o.drift.signals.map((s) => `${s.signal} > ${driftThreshold(s)} ×${s.evaluations}`).join(' or ')}`);
   if (o.observability) lines.push(`observability: ≤ ${o.observability.maxSeries} series after ${o.observability.hostileRequests} hostile requests`);
   for (const s of c.slis) lines.push(`custom SLI ${s.name}: ${formatPercent(s.objective)}`);
   return lines;
+}
+
+/** A drill's fault with the numbers it runs with ("latency 1s ±100ms", "error 503 to 50%"). */
+function faultWords(d: Drill): string {
+  const parts: string[] = [d.fault];
+  if (d.delay !== undefined) parts.push(formatDuration(d.delay) + (d.jitter ? ` ±${formatDuration(d.jitter)}` : ''));
+  if (d.fault === 'error') parts.push(String(d.status ?? 503));
+  if (d.every !== undefined) parts.push(`every ${formatDuration(d.every)}`);
+  if (d.rate !== undefined) parts.push(`${formatBytes(d.rate)}/s`);
+  if (d.cores !== undefined) parts.push(`${d.cores} cores`);
+  if (d.share < 1) parts.push(`to ${formatPercent(d.share)}`);
+  return parts.join(' ');
 }
 
 type DriftSignal = NonNullable<Contract['objectives']['drift']>['signals'][number];

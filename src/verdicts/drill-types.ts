@@ -107,7 +107,7 @@ export interface DrillVerdict {
   removed: { ok: boolean; detail: string };
   /** Sentences a reader acts on: what the service did wrong, or why nothing could be judged (with the fix). */
   reasons: string[];
-  /** 0..1: the share of this drill's judged checks (during, detection, recovery) that held. NaN when inconclusive. */
+  /** 0..1: the share of this drill's judged checks (during, detection, recovery, removal) that held. NaN when inconclusive. */
   score: number;
 }
 

@@ -254,7 +254,15 @@ export function judgeDrill(contract: Contract, ev: DrillEvidence): DrillVerdict 
   if (!ev.applied.ok) inconclusive.push(`the fault could not be applied: ${ev.applied.reason}; ${ev.applied.fix}`);
   if (!ev.generator.ok) inconclusive.push(`the load generator did not deliver the load, so the service's answers cannot be judged: ${ev.generator.reasons.join('; ') || 'no reason given'}`);
   if (ev.applied.ok && steadyRequests === 0) inconclusive.push(`no request was measured before the fault (${secs(ev.steadyFromMs)} to ${secs(ev.faultAtMs)} of the run): there is no steady state to compare with; check that the load reached the service`);
-  if (steadyMissed.length > 0) inconclusive.push(`the service missed ${steadyMissed.map(checkText).join(' and ')} before the fault; a drill on a failing service proves nothing: make \`sloctl gate\` pass first`);
+  if (steadyMissed.length > 0) {
+    const objectives = steadyMissed.filter((c) => !c.name.startsWith('health'));
+    const health = steadyMissed.find((c) => c.name.startsWith('health'));
+    const parts = [
+      objectives.length > 0 ? `the service missed ${objectives.map(checkText).join(' and ')} before the fault` : '',
+      health && lastProbe ? `${objectives.length > 0 ? 'its' : 'the service\'s'} health was ${HEALTH_WORD[lastProbe.state]} at the last probe before the fault${lastProbe.failing.length ? ` (failing: ${lastProbe.failing.join(', ')})` : ''}` : '',
+    ].filter(Boolean);
+    inconclusive.push(`${parts.join(', and ')}; a drill on a failing service proves nothing: make \`sloctl gate\` pass first`);
+  }
 
   const applied = ev.applied.ok;
 
@@ -322,6 +330,8 @@ export function judgeDrill(contract: Contract, ev: DrillEvidence): DrillVerdict 
   } else {
     outcome = 'pass';
     if (during.note) reasons.push(`during the fault: ${during.note}`);
+    // The drill held, but the contract's timeout is not what the code does: worth knowing.
+    reasons.push(...timeoutSentences(contract, drill, dependency, duringRows).map((t) => `note: ${t}`));
   }
   if (outcome !== 'inconclusive' && during.judged && during.disagreement) reasons.push(during.disagreement);
 
