@@ -38,7 +38,7 @@ export function routeOf(contract: Contract, row: Pick<RouteResult, 'name'>): Rou
   return contract.routes.find((r) => r.name === row.name || `${r.method} ${r.path}` === row.name);
 }
 
-function failures(row: RouteResult): number {
+function failures(row: Pick<RouteResult, 'errors'>): number {
   let n = 0;
   for (const v of Object.values(row.errors)) n += v;
   return n;
@@ -60,7 +60,10 @@ function failureError(kind: string): Error {
  * Counts over the given rows. `thresholdOf(row)` is the latency threshold in ms for that row's
  * requests (undefined: latency not judged, withinThreshold stays 0).
  */
-export function clientCounts(contract: Contract, rows: readonly RouteResult[], thresholdOf: (row: RouteResult) => number | undefined = () => undefined): ClientCounts {
+/** What the client view reads of a row: a run's route (RouteResult) or a drill's time slice of one (LoadSlice). */
+export type CountedRow = Pick<RouteResult, 'name' | 'completed' | 'statuses' | 'errors' | 'histogram'>;
+
+export function clientCounts<R extends CountedRow>(contract: Contract, rows: readonly R[], thresholdOf: (row: R) => number | undefined = () => undefined): ClientCounts {
   const classifier = classifierOf(contract);
   const out: ClientCounts = { total: 0, withinThreshold: 0, badResponses: 0, weightedErrors: 0, errorRatio: 0, classes: new Map() };
   const add = (name: string, weight: number, n: number) => {
@@ -87,7 +90,7 @@ export function clientCounts(contract: Contract, rows: readonly RouteResult[], t
 }
 
 /** Answered requests of a row within `ms` (corrected latency). Failures are not in the answered count. */
-function answeredWithin(row: RouteResult, ms: number): number {
+function answeredWithin(row: CountedRow, ms: number): number {
   const h = Histogram.fromJSON(row.histogram);
   // The histogram may also hold failures (timeouts recorded at their deadline); never count more
   // good requests than were answered.
