@@ -398,7 +398,9 @@ export async function runDrills(o: DrillRunOptions): Promise<DrillRunResult> {
       stages: [{ rate: profile.rate, durationMs: Math.max(1000, totalMs) }],
       connections: profile.connections,
       timeoutMs: profile.timeoutMs,
-      workers: profile.workers,
+      // In worker threads even for one: the fault proxies, probes and scrapes run on this thread's
+      // event loop, and must not delay the sends (a late send would make the drill inconclusive).
+      workers: Math.max(2, profile.workers),
       seed: phaseSeed(o.seed ?? 1, 1),
       allowRemote: o.allowRemote,
       signal: stop.signal,
@@ -408,7 +410,7 @@ export async function runDrills(o: DrillRunOptions): Promise<DrillRunResult> {
         resolveStarted();
       },
       onProgress: (p) => o.onProgress?.(phaseOf(p.elapsedMs), p),
-    } as Parameters<typeof runLoad>[0]).finally(() => resolveStarted());
+    }).finally(() => resolveStarted());
     // The schedule's start (onStart) is the origin; a generator that does not report it is taken
     // to start when called (off by its set-up time, a few ms with one worker).
     const calledAt = clock();

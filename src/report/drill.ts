@@ -88,6 +88,20 @@ function grid(rows: string[][]): string[] {
   return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]))).join('  ').trimEnd());
 }
 
+/** Short cells for the table: "2.8s ≤ 10s", "not seen (5s)", "held", "MISSED". */
+function detectedCell(v: DrillVerdict): string {
+  const d = v.detection;
+  return d.ms === undefined ? `not seen (${formatDuration(d.withinMs)})` : `${seconds(d.ms)} ${d.met === false ? '>' : '≤'} ${formatDuration(d.withinMs)}`;
+}
+function recoveredCell(v: DrillVerdict): string {
+  const r = v.recovery;
+  return r.ms === undefined ? `not recovered (${formatDuration(r.withinMs)})` : `${seconds(r.ms)} ${r.met === false ? '>' : '≤'} ${formatDuration(r.withinMs)}`;
+}
+function duringCell(v: DrillVerdict): string {
+  if (!v.during.judged) return '-';
+  return v.during.checks.every((c) => c.met === true) ? 'held' : v.during.checks.some((c) => c.met === false) ? 'MISSED' : 'n/a';
+}
+
 export function renderDrillTable(r: DrillRunReport, options: DrillTableOptions = {}): string {
   const paint = (text: string, o: string) => (options.color ? `\u001b[${CODES[o] ?? '0'}m${text}\u001b[0m` : text);
   const out: string[] = [];
@@ -96,19 +110,20 @@ export function renderDrillTable(r: DrillRunReport, options: DrillTableOptions =
   out.push('');
   if (r.drills.length === 0) out.push('No drill was judged.');
   else {
-    const rows = [['DRILL', 'FAULT', 'OUTCOME', 'DETECTED', 'RECOVERED', 'REMOVED']];
-    for (const v of r.drills) rows.push([v.name, faultText(v), label(v.outcome), detectionText(v), recoveryText(v), v.removed.ok ? 'yes' : 'NO']);
-    const lines = grid(rows);
-    out.push(lines[0]);
-    // Colour after padding, so escape codes never count toward a width.
-    r.drills.forEach((v, i) => out.push(printable(lines[i + 1]).replace(label(v.outcome), paint(label(v.outcome), v.outcome))));
+    const rows = [['DRILL', 'FAULT', 'DURING', 'DETECTED', 'RECOVERED', 'REMOVED', 'OUTCOME']];
+    for (const v of r.drills) rows.push([v.name, faultText(v), duringCell(v), detectedCell(v), recoveredCell(v), v.removed.ok ? 'yes' : 'NO', label(v.outcome)]);
+    // The outcome is the last column: coloured after padding, so escape codes never count toward a width.
+    grid(rows).forEach((line, i) => out.push(i === 0 ? line : printable(line.slice(0, line.length - label(r.drills[i - 1].outcome).length)) + paint(label(r.drills[i - 1].outcome), r.drills[i - 1].outcome)));
     out.push('');
     for (const v of r.drills) {
-      out.push(printable(`${v.name}:`));
+      out.push(printable(`${v.name}: ${faultText(v)}`));
       out.push(printable(`  steady state before: ${v.steady.met === undefined ? 'not judged' : v.steady.met ? 'met' : 'NOT met'}${v.steady.checks.length ? ` (${v.steady.checks.map(checkText).join('; ')})` : ''}`));
       out.push(printable(`  during the fault (client / service): ${duringText(v)}`));
+      out.push(printable(`  detection: ${detectionText(v)}`));
+      out.push(printable(`  recovery: ${recoveryText(v)}`));
       out.push(printable(`  removed: ${v.removed.detail}`));
-      for (const reason of v.reasons) out.push(...printable(`  - ${reason}`, true).split('\n'));
+      // A drill that did not pass has its reasons under the outcome; a pass may carry notes.
+      if (v.outcome === 'pass') for (const reason of v.reasons) out.push(...printable(`  note: ${reason}`, true).split('\n'));
     }
   }
   out.push('');

@@ -1,0 +1,181 @@
+// `sloctl drill` end to end on a small service (test/fixtures/drill-service/service.ts, node:http and
+// sloctl's SDK): a dependency reached through its env URL behind a breaker with a fallback, and the
+// SDK's drill endpoint. One started run carries a proxy drill and an in-process drill (they share
+// the target and the load, as the command does); an attached run shows what cannot run without
+// being told (no --proxy, no drill endpoint) and that it is INCONCLUSIVE with the fix, never a pass.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { runCli } from './helpers/cli.ts';
+import { freePort } from './helpers/prometheus.ts';
+
+const REPO = resolve(import.meta.dirname, '..');
+const SERVICE = join(REPO, 'test/fixtures/drill-service/service.ts');
+
+/** The dependency: answers every request at once. */
+async function startBackend(): Promise<{ server: Server; url: string }> {
+  const server = createServer((_req, res) => res.end('{"ok":true}'));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+function contract(backendUrl: string, env: Record<string, string> = {}): { dir: string; file: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'sloctl-drill-'));
+  const file = join(dir, 'slo.yaml');
+  writeFileSync(file, `apiVersion: sloctl/v1
+service: { name: drill-fixture, runtime: node }
+target:
+  run: ${JSON.stringify(`node --import tsx ${SERVICE}`)}
+  cwd: ${JSON.stringify(REPO)}
+  env: ${JSON.stringify({ CONTRACT: file, ...env })}
+  startTimeout: 30s
+routes:
+  - { name: work, method: GET, path: /work, dependencies: [backend] }
+  - { name: fast, method: GET, path: /fast }
+dependencies:
+  - { name: backend, url: ${JSON.stringify(backendUrl)}, timeout: 100ms, critical: true }
+load:
+  rate: 50/s
+  duration: 5s
+  warmup: 1s
+  connections: 8
+  timeout: 2s
+  mix: [{ route: work, weight: 1 }, { route: fast, weight: 1 }]
+objectives:
+  latency:
+    # Above the 400 ms blocks: requests in flight when a block starts are slowed by it, and the
+    # last ones sent before the fault land in the steady window.
+    - { name: api, threshold: 1s, objective: 99% }
+  errors: { objective: 99% }
+  concurrency:
+    eventLoopUtilization: { warn: 30%, critical: 90% }
+  resilience:
+    drills:
+      - { name: backend-down, fault: error, dependency: backend, status: 503, duration: 4s, degraded: { errors: 90% }, detectWithin: 3s, recoverWithin: 4s }
+      - { name: loop-blocked, fault: event-loop-block, delay: 400ms, duration: 3s, detectWithin: 3s, recoverWithin: 4s }
+`);
+  return { dir, file };
+}
+
+interface Verdict {
+  name: string;
+  outcome: string;
+  detection: { ms?: number; signal?: string; met?: boolean };
+  recovery: { ms?: number; met?: boolean };
+  removed: { ok: boolean; detail: string };
+  reasons: string[];
+}
+
+function journalEvents(path: string): Array<{ event: string; [k: string]: unknown }> {
+  return readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+}
+
+describe('sloctl drill on a service it starts', () => {
+  let backend: { server: Server; url: string };
+  let run: { code: number; stdout: string; stderr: string };
+  let dir: string;
+  before(async () => {
+    backend = await startBackend();
+    const c = contract(backend.url);
+    dir = c.dir;
+    run = await runCli(['drill', c.file, '--steady', '3s', '--json', '--journal', 'j.jsonl', '--junit', 'junit.xml', '--markdown', 'drill.md'], dir);
+  });
+  after(() => backend.server.close());
+
+  it('passes a dependency outage the breaker absorbs, with detection and recovery times from the service\'s own signals', () => {
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    const report = JSON.parse(run.stdout) as { outcome: string; resilienceScore: number; drills: Verdict[] };
+    assert.equal(report.outcome, 'pass');
+    const down = report.drills.find((d) => d.name === 'backend-down')!;
+    assert.equal(down.outcome, 'pass', JSON.stringify(down));
+    // The breaker opens after 5 failed calls at 25/s: DEGRADED (or the dependency gauge) within ~1 s, well inside detectWithin 3s.
+    assert.ok(down.detection.ms !== undefined && down.detection.ms >= 0 && down.detection.ms <= 3000, JSON.stringify(down.detection));
+    assert.match(down.detection.signal ?? '', /health|backend|dependency/i);
+    assert.ok(down.recovery.ms !== undefined && down.recovery.ms <= 4000, JSON.stringify(down.recovery));
+    assert.equal(down.removed.ok, true);
+    assert.match(down.removed.detail, /holds no toxic/);
+    assert.equal(report.resilienceScore, 100);
+  });
+
+  it('runs an in-process event-loop block through the SDK\'s drill endpoint and sees it in the service\'s event-loop utilization', () => {
+    const report = JSON.parse(run.stdout) as { drills: Verdict[] };
+    const loop = report.drills.find((d) => d.name === 'loop-blocked')!;
+    assert.equal(loop.outcome, 'pass', JSON.stringify(loop));
+    assert.ok(loop.detection.ms !== undefined && loop.detection.ms <= 3000, JSON.stringify(loop.detection));
+    assert.match(loop.removed.detail, /no active fault/);
+  });
+
+  it('journals every phase and verdict, and writes the JUnit and Markdown reports', () => {
+    const events = journalEvents(join(dir, 'j.jsonl'));
+    const phases = events.filter((e) => e.event === 'drill-phase').map((e) => `${e.drill} ${e.phase}`);
+    for (const d of ['backend-down', 'loop-blocked']) for (const p of ['steady', 'fault-applied', 'fault-removed', 'end']) assert.ok(phases.includes(`${d} ${p}`), `${d} ${p} in ${phases.join(', ')}`);
+    assert.deepEqual(events.filter((e) => e.event === 'verdict').map((e) => e.drill), ['backend-down', 'loop-blocked']);
+    assert.equal(events.at(-1)?.event, 'end');
+    const junit = readFileSync(join(dir, 'junit.xml'), 'utf8');
+    assert.equal((junit.match(/<testcase /g) ?? []).length, 2);
+    assert.doesNotMatch(junit, /<failure|<error/);
+    assert.match(readFileSync(join(dir, 'drill.md'), 'utf8'), /\| backend-down \| error → dependency backend \| PASS \|/);
+  });
+});
+
+describe('sloctl drill attached to a running service (--target)', () => {
+  let backend: { server: Server; url: string };
+  let child: ChildProcess;
+  let url: string;
+  let file: string;
+  let dir: string;
+  before(async () => {
+    backend = await startBackend();
+    ({ file, dir } = contract(backend.url));
+    const port = await freePort();
+    url = `http://127.0.0.1:${port}`;
+    // No drill token: the service serves no drill endpoint.
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), CONTRACT: file, BACKEND_URL: backend.url };
+    delete env.SLOCTL_DRILL_TOKEN;
+    child = spawn(process.execPath, ['--import', 'tsx', SERVICE], { cwd: REPO, env, stdio: 'ignore' });
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const up = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
+      if (up) break;
+      assert.ok(Date.now() < deadline, 'the fixture service answers within 20 s');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  });
+  after(() => {
+    child.kill('SIGTERM');
+    backend.server.close();
+  });
+
+  it('a proxy drill without --proxy, and an in-process drill on a service without a drill endpoint, are INCONCLUSIVE (exit 4) with the fix', async () => {
+    const saved = process.env.SLOCTL_DRILL_TOKEN;
+    process.env.SLOCTL_DRILL_TOKEN = 'a'.repeat(32); // sloctl has a token; the service has none (404)
+    let r;
+    try {
+      r = await runCli(['drill', file, '--target', url, '--steady', '1s', '--json', '--journal', 'j.jsonl'], dir);
+    } finally {
+      if (saved === undefined) delete process.env.SLOCTL_DRILL_TOKEN;
+      else process.env.SLOCTL_DRILL_TOKEN = saved;
+    }
+    assert.equal(r.code, 4, r.stdout + r.stderr);
+    const report = JSON.parse(r.stdout) as { outcome: string; drills: Verdict[] };
+    assert.equal(report.outcome, 'inconclusive');
+    const down = report.drills.find((d) => d.name === 'backend-down')!;
+    assert.equal(down.outcome, 'inconclusive');
+    assert.match(down.reasons.join(' '), /--proxy backend=127\.0\.0\.1:\d+/);
+    assert.match(down.reasons.join(' '), /BACKEND_URL/);
+    const loop = report.drills.find((d) => d.name === 'loop-blocked')!;
+    assert.equal(loop.outcome, 'inconclusive');
+    assert.match(loop.reasons.join(' '), /SLOCTL_DRILL_TOKEN/);
+  });
+
+  it('an unknown --drill name is a usage error listing the drills', async () => {
+    const r = await runCli(['drill', file, '--target', url, '--drill', 'nope', '--no-progress'], dir);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--drill nope: the contract has no drill of that name; it has backend-down, loop-blocked/);
+  });
+});
