@@ -20,7 +20,12 @@ export type WorkerCommand = { type: 'start'; startAt: number } | { type: 'stop' 
 export type WorkerMessage =
   | { type: 'ready' }
   | { type: 'tick'; elapsedMs: number; sent: number; completed: number; errors: number; inFlight: number; latency: HistogramJson }
-  | { type: 'done'; result: LoadResult }
+  /**
+   * The result as JSON text (a LoadResult is plain JSON): a structured clone rebuilds every
+   * {"200": n} of it with an elements array as long as the status code (KBs each, per slice with
+   * LoadOptions.sliceMs), JSON.parse in the main thread does not.
+   */
+  | { type: 'done'; json: string }
   | { type: 'error'; message: string; stack?: string };
 
 const port = parentPort;
@@ -50,7 +55,7 @@ try {
     signal: stop.signal,
     onTick: (s) => post({ type: 'tick', elapsedMs: s.elapsedMs, sent: s.sent, completed: s.completed, errors: s.errors, inFlight: s.inFlight, latency: s.latency.toJSON() }),
   });
-  post({ type: 'done', result });
+  post({ type: 'done', json: JSON.stringify(result) });
 } catch (e) {
   const err = e as Error;
   post({ type: 'error', message: err?.message ?? String(e), stack: err?.stack });

@@ -88,7 +88,7 @@ export async function runWorkers(checked: CheckedLoad, tuning?: ThreadTuning): P
           report();
         } else if (m.type === 'done') {
           settled = true;
-          resolve(m.result);
+          resolve(JSON.parse(m.json) as LoadResult);
         } else if (m.type === 'error') {
           settled = true;
           reject(Object.assign(new Error(`load worker ${index + 1}: ${m.message}`), { stack: m.stack }));
