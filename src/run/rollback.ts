@@ -245,8 +245,13 @@ export class Rollback {
         // EPIPE with the code the command had).
         if (stream && !process.exitCode) process.exitCode = EXIT.INCONCLUSIVE;
         if (saved.length > 0) {
-          for (const l of saved) l.apply(emitter, args);
-          return;
+          try {
+            for (const l of saved) l.apply(emitter, args);
+            return;
+          } catch {
+            // A listener that rethrows, as a pipe's onerror does when nobody else listens (tsx pipes
+            // into stderr): the error is unhandled after all, handled below.
+          }
         }
         if (!stream || process.stderr.writable) writeStderr(errorLine(error));
         process.exit(stream ? Number(process.exitCode) : exitCodeFor(error));
