@@ -152,6 +152,15 @@ describe('load slices (LoadOptions.sliceMs)', () => {
     assertSlicesAddUp(r);
   });
 
+  it('slices the closed model (rate max) by actual send time', async () => {
+    const url = await serve((_req, res) => res.end('ok'));
+    const r = await runLoad(options(url, { stages: [{ rate: 'max', durationMs: 600 }], connections: 4 }));
+    assert.equal(r.model, 'closed');
+    assert.equal(r.slices!.length, 3);
+    assert.ok(r.slices!.every((s) => s.routes.every((x) => x.completed > 0)), 'every slice holds answers on both routes');
+    assertSlicesAddUp(r);
+  });
+
   it('costs nothing when unset: no slices in the result', async () => {
     const url = await serve((_req, res) => res.end('ok'));
     const r = await runLoad(options(url, { sliceMs: undefined, stages: [{ rate: 50, durationMs: 200 }] }));

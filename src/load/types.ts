@@ -61,7 +61,8 @@ export interface LoadOptions {
    * Called once when the schedule starts, with the epoch ms (Date.now()'s clock) that
    * LoadResult.startedAt will hold and slice 0 starts at: a caller can put its own marks
    * (Date.now() when it applied a fault) on the slices' axis as `mark - startedAt`. With workers
-   * it is called at their shared start instant. Not called when the run is stopped before it starts.
+   * it is called at their shared start instant (and not at all when the run is stopped before the
+   * workers are ready). A callback that throws ends the run with its error.
    */
   onStart?: (startedAt: number) => void;
 }
