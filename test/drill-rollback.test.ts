@@ -1,6 +1,14 @@
-// Rollback is guaranteed (issue 11, step 4): what a drill puts in place is taken away however
-// sloctl ends. First src/run/rollback.ts on its own (order, bounds, idempotence, the lines, the
-// signals and errors in a child process), then the whole thing against sloctl (see below).
+// Rollback is guaranteed (issue 11, step 4): "Ctrl-C, SIGTERM, an exception, or kill -9 of sloctl
+// mid-drill leaves no fault in place and no process behind", and "kill -9 of the sloctl process
+// during a drill: the service's next requests go straight through within the in-process faults'
+// maximum duration, and no sloctl child process is left". In three parts:
+// - src/run/rollback.ts on its own: order, bounds, idempotence, the lines; its trap in a child
+//   process (each signal, a second signal, an exception, a rejection, a dead stderr);
+// - the harness (fixture service, dependency stand-in, probes) checked with Rollback, FaultProxies
+//   and DrillClient directly;
+// - `sloctl drill` as its own process, signalled, broken or killed while a fault is in place,
+//   attached to a service the test runs (the fault list is read back) and starting its own target
+//   (its processes are looked for by PID, group and SLOCTL_TARGET_ID marker, through /proc).
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -268,8 +276,8 @@ describe('Rollback.trap, in a child process', () => {
 const TOKEN = 'drill-rollback-token-0123456789abcdef';
 /** The service's cap on any in-process fault (DRILL_MAX_MS): what a killed sloctl leaves lasts no longer. */
 const MAX_FAULT_MS = 4000;
-/** A GET /fast slower than this is held by an event-loop block (300 ms every 400 ms); unloaded it takes 1-5 ms. */
-const NORMAL_MS = 100;
+/** A GET /fast slower than this is held by an event-loop block (300 ms every 400 ms: held 250 ms or more); unloaded it takes 1-5 ms. */
+const NORMAL_MS = 150;
 /** A stretch of requests this long with none slow: no block is in place (the blocks leave 100 ms gaps). */
 const WINDOW_MS = 600;
 
@@ -425,7 +433,7 @@ describe('the harness: Rollback, FaultProxies and DrillClient against the fixtur
     const expiresAt = Date.parse(d.applied.expiresAt);
     const n = await normalFrom(svc.url, MAX_FAULT_MS + 3000);
     assert.ok(n.at >= expiresAt - 150, `normal ${expiresAt - n.at} ms before the fault was due to end: it was not in place`);
-    assert.ok(n.at <= expiresAt + 1000, `still blocked ${n.at - expiresAt} ms after the fault's end`);
+    assert.ok(n.at <= expiresAt + 1500, `still blocked ${n.at - expiresAt} ms after the fault's end`);
     assert.deepEqual(await active(client), []);
     assert.equal((await client.get(d.applied.id))?.ended, 'expired');
     t.diagnostic(`killed ${expiresAt - killedAt} ms before the fault's end; straight through from ${n.at - expiresAt} ms after it (${n.windows} probe windows)`);
@@ -447,12 +455,12 @@ function events(path: string): JournalEvent[] {
 }
 
 /** A copy of the fixture contract in a fresh directory: the dependency at `inventoryUrl`, the target run from the fixtures. */
-function contractCopy(inventoryUrl: string): { dir: string; file: string; journal: string } {
+function contractCopy(inventoryUrl: string, targetEnv: Record<string, string> = {}): { dir: string; file: string; journal: string } {
   const dir = mkdtempSync(join(tmpdir(), 'sloctl-drill-rollback-'));
   const file = join(dir, 'slo.yaml');
   const text = read(join(FIXTURES, 'slo.yaml'))
     .replace('url: "http://127.0.0.1:9/"', `url: ${JSON.stringify(inventoryUrl)}`)
-    .replace('  run: node --import tsx service.ts\n', `  run: node --import tsx service.ts\n  cwd: ${JSON.stringify(FIXTURES)}\n  env: { DRILL_MAX_MS: "${MAX_FAULT_MS}" }\n`);
+    .replace('  run: node --import tsx service.ts\n', `  run: node --import tsx service.ts\n  cwd: ${JSON.stringify(FIXTURES)}\n  env: ${JSON.stringify({ DRILL_MAX_MS: String(MAX_FAULT_MS), ...targetEnv })}\n`);
   assert.ok(text.includes(inventoryUrl) && text.includes('  cwd: '), 'the fixture contract changed: update contractCopy');
   writeFileSync(file, text);
   return { dir, file, journal: join(dir, 'journal.jsonl') };
@@ -565,6 +573,21 @@ describe('sloctl drill, interrupted mid-fault', { skip: existsSync(DRILL_CLI) ? 
     });
   }
 
+  it('SIGINT, started target that ignores SIGTERM: sloctl exits only once the target is gone (SIGKILL after the grace)', async (t) => {
+    const { file, journal } = contractCopy(dep.url, { DRILL_IGNORE_TERM: '1' });
+    const d = sloctlDrill(file, journal, ['--drill', 'inventory-slow']);
+    await untilFaultApplied(d, 'inventory-slow');
+    const target = await startedTarget(d);
+    const t0 = performance.now();
+    d.child.kill('SIGINT');
+    const { code } = await d.exited;
+    const exitMs = performance.now() - t0;
+    assert.deepEqual(leftOf(target), [], 'nothing of the target is left when sloctl has exited');
+    assert.match(read(join(d.dir, 'target.log')), /ignoring SIGTERM/);
+    assert.equal(code, 4, `${d.err()}\n${d.out()}`);
+    t.diagnostic(`exit ${code} ${exitMs.toFixed(0)} ms after SIGINT; rollback said: ${d.err().split('\n').filter((l) => /undid:|FAILED/.test(l)).join(' | ')}`);
+  });
+
   // The exception: sloctl's stderr failing under it (EPIPE), as when the reader of
   // `sloctl drill ... 2>&1 | tee drill.log` is stopped with Ctrl-C while the fault is in place.
   // Node raises that as an error nobody handles: an uncaught exception at the next progress line.
@@ -614,8 +637,8 @@ describe('sloctl drill, interrupted mid-fault', { skip: existsSync(DRILL_CLI) ? 
       const expiresAt = Date.parse(fault.expiresAt);
       const n = await normalFrom(svc.url, MAX_FAULT_MS + 3000);
       assert.ok(n.at >= expiresAt - 150, `straight through ${expiresAt - n.at} ms before the fault was due to end: it was not in place`);
-      assert.ok(n.at <= expiresAt + 1000, `still blocked ${n.at - expiresAt} ms after the fault's end`);
-      assert.ok(n.at - killedAt <= MAX_FAULT_MS + 1000, `straight through ${n.at - killedAt} ms after the kill: more than the faults' maximum duration`);
+      assert.ok(n.at <= expiresAt + 1500, `still blocked ${n.at - expiresAt} ms after the fault's end`);
+      assert.ok(n.at - killedAt <= MAX_FAULT_MS + 1500, `straight through ${n.at - killedAt} ms after the kill: more than the faults' maximum duration`);
       assert.deepEqual(await active(client), []);
       assert.equal((await client.get(fault.id))?.ended, 'expired', 'nobody removed it: it expired');
       t.diagnostic(`killed ${expiresAt - killedAt} ms before the fault's end; straight through ${n.at - killedAt} ms after the kill (${n.at - expiresAt} ms from its expiry)`);
