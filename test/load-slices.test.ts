@@ -161,6 +161,14 @@ describe('load slices (LoadOptions.sliceMs)', () => {
     assertSlicesAddUp(r);
   });
 
+  it('ends the run with the error of an onStart that throws', async () => {
+    const url = await serve((_req, res) => res.end('ok'));
+    await assert.rejects(
+      runLoad(options(url, { stages: [{ rate: 50, durationMs: 5000 }], onStart: () => { throw new Error('mark failed'); } })),
+      /mark failed/,
+    );
+  });
+
   it('costs nothing when unset: no slices in the result', async () => {
     const url = await serve((_req, res) => res.end('ok'));
     const r = await runLoad(options(url, { sliceMs: undefined, stages: [{ rate: 50, durationMs: 200 }] }));
