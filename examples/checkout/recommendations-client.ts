@@ -1,6 +1,6 @@
 // The checkout's client for recommendations, a non-critical dependency: the product page shows
 // related products when recommendations answers within its timeout (the contract's
-// `dependencies[recommendations].timeout`, far below get-product's 200 ms threshold), and
+// `dependencies[recommendations].timeout`, half of get-product's 200 ms threshold), and
 // without them otherwise: the contract's fallback, "answer the product without
 // recommendations". It never fails a request.
 //
