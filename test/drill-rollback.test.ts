@@ -11,7 +11,7 @@
 //   (its processes are looked for by PID, group and SLOCTL_TARGET_ID marker, through /proc).
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -28,10 +28,12 @@ import type { FaultState } from '../src/sdk/drill/types.ts';
 const REPO = resolve(import.meta.dirname, '..');
 const FIXTURES = join(REPO, 'test/fixtures/drill-rollback');
 
-// Processes the tests started; killed by PID at the end whatever happened.
+// Processes the tests started, killed by PID at the end whatever happened; and their directories.
 const mine: ChildProcess[] = [];
+const dirs: string[] = [];
 after(() => {
   for (const c of mine) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
 /** Polls `check` until it is true; fails with `what` at the deadline. Returns the ms it took. */
@@ -457,6 +459,7 @@ function events(path: string): JournalEvent[] {
 /** A copy of the fixture contract in a fresh directory: the dependency at `inventoryUrl`, the target run from the fixtures. */
 function contractCopy(inventoryUrl: string, targetEnv: Record<string, string> = {}): { dir: string; file: string; journal: string } {
   const dir = mkdtempSync(join(tmpdir(), 'sloctl-drill-rollback-'));
+  dirs.push(dir);
   const file = join(dir, 'slo.yaml');
   const text = read(join(FIXTURES, 'slo.yaml'))
     .replace('url: "http://127.0.0.1:9/"', `url: ${JSON.stringify(inventoryUrl)}`)
