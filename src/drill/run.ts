@@ -391,7 +391,7 @@ export async function runDrills(o: DrillRunOptions): Promise<DrillRunResult> {
     };
     let resolveStarted!: () => void;
     const started = new Promise<void>((r) => { resolveStarted = r; });
-    let startedAt: number | undefined;
+    let loadStartedAt: number | undefined;
     const loadRun = runLoad({
       url: baseUrl,
       requests: profile.requests,
@@ -405,17 +405,18 @@ export async function runDrills(o: DrillRunOptions): Promise<DrillRunResult> {
       allowRemote: o.allowRemote,
       signal: stop.signal,
       sliceMs: SLICE_MS,
-      onStart: () => {
-        startedAt ??= clock();
+      onStart: (epochMs) => {
+        // On the load's own axis (slice 0 starts at epochMs), moved onto `clock` (which is anchored
+        // to the wall clock once and may have drifted from it since).
+        loadStartedAt ??= epochMs + (clock() - Date.now());
         resolveStarted();
       },
       onProgress: (p) => o.onProgress?.(phaseOf(p.elapsedMs), p),
     }).finally(() => resolveStarted());
-    // The schedule's start (onStart) is the origin; a generator that does not report it is taken
-    // to start when called (off by its set-up time, a few ms with one worker).
-    const calledAt = clock();
-    await Promise.race([started, sleep(200, stop.signal)]);
-    origin = startedAt ?? calledAt;
+    // The schedule's start (onStart) is the origin. Worker threads take a moment (seconds under
+    // tsx) to be ready, so it is waited for; a run stopped before it started has no origin but now.
+    await started;
+    origin = loadStartedAt ?? clock();
     journal.write('load-started', { totalMs, sliceMs: SLICE_MS, rate: profile.rate });
     if (profile.warmupMs > 0) log(`warm-up ${formatDuration(profile.warmupMs)}`);
     const until = (offsetMs: number) => sleep(origin! + offsetMs - clock(), stop.signal);
@@ -473,8 +474,16 @@ export async function runDrills(o: DrillRunOptions): Promise<DrillRunResult> {
       journal.write('drill-phase', { drill: name, phase: 'fault-applied', atMs: s.actualFaultAtMs - origin, how: s.applied!.ok ? s.applied!.how : undefined });
       log(`${name}: fault applied for ${formatDuration(s.drill.duration)}`);
       await until(s.removeAtMs);
-      // Removed also when interrupted: the rollback would, but this records it as evidence.
       s.actualRemovedAtMs = clock();
+      if (stop.signal.aborted) {
+        // Interrupted, or the target failed: the rollback removes it (a signal's trap may have
+        // already); its lines are the evidence.
+        const lines = await rollback.run(interrupted ? 'interrupted' : 'the target failed');
+        const failed = lines.filter((l) => l.startsWith('FAILED'));
+        s.removed = failed.length > 0 ? { ok: false, detail: failed.join('; ') } : { ok: true, detail: `removed by the rollback (${interrupted ? 'interrupted' : 'the target failed'})` };
+        journal.write('drill-phase', { drill: name, phase: 'fault-removed', atMs: s.actualRemovedAtMs - origin, removed: s.removed });
+        break;
+      }
       try {
         const detail = await undo!();
         s.removed = { ok: true, detail };
@@ -491,6 +500,11 @@ export async function runDrills(o: DrillRunOptions): Promise<DrillRunResult> {
     // The load was sized to end with the last phase; when the run was cut short it stops now.
     if (stop.signal.aborted) log('stopping');
     load = await loadRun;
+  } catch (e) {
+    // A usage error or a bug: everything is undone below; the journal says what ended the run.
+    journal.write('error', { message: (e as Error).message });
+    journal.close();
+    throw e;
   } finally {
     if (scrapeTimer) clearTimeout(scrapeTimer);
     scrapeTimer = undefined;

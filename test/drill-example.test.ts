@@ -1,0 +1,90 @@
+// `sloctl drill` on the bundled example (issue 11's "done when"): the contract's drills as shipped
+// pass, printing detection and recovery times; without the payments breaker, payments-down fails
+// with a sentence about what the service did; without the payments timeout, payments-slow does.
+// The copies run on free ports (test/helpers/example-contract.ts) with shorter phases, so the file
+// stays near a minute and a half: the full run beside the two failure variants (one after the other).
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { isMap, isSeq, parseDocument } from 'yaml';
+import { runCli, type CliRun } from './helpers/cli.ts';
+import { EXAMPLE_TEXT, exampleContract } from './helpers/example-contract.ts';
+import { parseDuration } from '../src/contract/units.ts';
+
+/** Each drill's fault at most 5s (detection within it), recovery watched at most 8s (15s for in-process faults, which the SDK's health window outlasts). */
+function shortened(text: string): string {
+  const doc = parseDocument(text);
+  const drills = doc.getIn(['objectives', 'resilience', 'drills']);
+  assert.ok(isSeq(drills), 'the example declares drills');
+  const ms = (v: unknown) => {
+    const p = parseDuration(String(v));
+    assert.ok(p.ok, `a duration: ${String(v)}`);
+    return p.value;
+  };
+  for (const d of drills.items) {
+    assert.ok(isMap(d));
+    const inProcess = d.get('dependency') === undefined;
+    d.set('duration', '5s');
+    if (ms(d.get('detectWithin')) > 5000) d.set('detectWithin', '5s');
+    if (!inProcess && ms(d.get('recoverWithin')) > 8000) d.set('recoverWithin', '8s');
+  }
+  return doc.toString();
+}
+
+const ARGS = ['--steady', '3s', '--warmup', '1s', '--rate', '100', '--no-progress'];
+
+interface Verdict {
+  name: string;
+  outcome: string;
+  detection: { ms?: number; signal?: string };
+  recovery: { ms?: number };
+  reasons: string[];
+}
+
+async function drill(text: string, env: Record<string, string>, extra: string[]): Promise<{ run: CliRun; dir: string }> {
+  const c = await exampleContract(shortened(text), { prefix: 'sloctl-drill-example-', env });
+  const run = await runCli(['drill', c.file, ...ARGS, '--journal', 'j.jsonl', ...extra], c.dir);
+  return { run, dir: c.dir };
+}
+
+describe('sloctl drill examples/checkout/slo.yaml', () => {
+  // The three runs start together: the full one, and the two variants one after the other beside it.
+  const full = drill(EXAMPLE_TEXT, {}, ['--markdown', 'drill.md']);
+  const variants = (async () => {
+    const noBreaker = await drill(EXAMPLE_TEXT, { PAYMENTS_BREAKER: 'off' }, ['--drill', 'payments-down', '--json']);
+    const noTimeout = await drill(EXAMPLE_TEXT, { PAYMENTS_TIMEOUT: 'off' }, ['--drill', 'payments-slow', '--json']);
+    return { noBreaker, noTimeout };
+  })();
+
+  it('passes the example as shipped, printing each drill\'s detection and recovery time', async () => {
+    const { run, dir } = await full;
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    const names = (parseDocument(EXAMPLE_TEXT).toJS() as { objectives: { resilience: { drills: Array<{ name: string }> } } }).objectives.resilience.drills.map((d) => d.name);
+    for (const name of names) {
+      // "payments-down  error → dependency payments  held  2.5s ≤ 5s  2.8s ≤ 8s  yes  PASS"
+      const row = run.stdout.split('\n').find((l) => l.startsWith(`${name} `));
+      assert.ok(row, `a row for ${name}:\n${run.stdout}`);
+      assert.match(row, /\d+(\.\d)?s ≤ \d+s\s+\d+(\.\d)?s ≤ \d+s\s+yes\s+PASS$/, row);
+    }
+    assert.match(run.stdout, /^PASS \(exit 0\)$/m);
+    assert.match(readFileSync(join(dir, 'drill.md'), 'utf8'), /PASS \(exit 0\)/);
+  });
+
+  it('without the payments breaker, payments-down fails with a sentence about what the service did', async () => {
+    const { run } = (await variants).noBreaker;
+    assert.equal(run.code, 1, run.stdout + run.stderr);
+    const v = (JSON.parse(run.stdout) as { drills: Verdict[] }).drills.find((d) => d.name === 'payments-down')!;
+    assert.equal(v.outcome, 'fail', JSON.stringify(v));
+    assert.ok(v.reasons.length > 0);
+    assert.match(v.reasons.join(' '), /payments/);
+  });
+
+  it('without the payments timeout, payments-slow fails with a sentence about what the service did', async () => {
+    const { run } = (await variants).noTimeout;
+    assert.equal(run.code, 1, run.stdout + run.stderr);
+    const v = (JSON.parse(run.stdout) as { drills: Verdict[] }).drills.find((d) => d.name === 'payments-slow')!;
+    assert.equal(v.outcome, 'fail', JSON.stringify(v));
+    assert.match(v.reasons.join(' '), /payments|timeout|latency/);
+  });
+});
