@@ -460,12 +460,14 @@ export async function runDrills(o: DrillRunOptions): Promise<DrillRunResult> {
         }
       } catch (e) {
         const msg = (e as Error).message;
-        const fix = e instanceof DrillClientError && e.status === 404
-          ? `start the service with ${DRILL_TOKEN_ENV} set and its drill endpoint served (sloctl's SDK: instrument({contract}) serves it when the token is set)`
-          : e instanceof DrillClientError && e.status === 401
-            ? `give sloctl the same ${DRILL_TOKEN_ENV} the service has`
-            : 'see the message; the journal has the details';
-        s.applied = { ok: false, reason: `the fault could not be applied: ${msg}`, fix };
+        const status = e instanceof DrillClientError ? e.status : undefined;
+        // The judge words it "the fault could not be applied: <reason>; <fix>".
+        const [reason, fix] = status === 404
+          ? [`the service has no drill endpoint (${drillClient!.endpoint.href} answered 404): it was started without ${DRILL_TOKEN_ENV}`, `start the service with ${DRILL_TOKEN_ENV} set (at least 16 characters; sloctl's SDK serves the endpoint when it is) and give sloctl the same value`]
+          : status === 401
+            ? [msg, `give sloctl the same ${DRILL_TOKEN_ENV} the service has`]
+            : [msg, 'see the message; the journal has the drill\'s events'];
+        s.applied = { ok: false, reason, fix };
         s.removed = { ok: true, detail: 'nothing was applied' };
         journal.write('drill-phase', { drill: name, phase: 'apply-failed', atMs: clock() - origin, reason: msg });
         log(`${name}: the fault could not be applied: ${msg}`);
