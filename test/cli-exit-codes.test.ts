@@ -64,6 +64,9 @@ const rows: Row[] = [
   { command: 'gate', situation: 'invalid contract', args: () => ['bad.yaml'], code: EXIT.USAGE, says: /bad\.yaml has 1 error/ },
   { command: 'gate', situation: 'bad flag', args: () => ['--trials', '0', example], code: EXIT.USAGE, says: /--trials/ },
   { command: 'gate', situation: 'unreachable target', args: () => ['--target', closedUrl, '--no-progress', '--journal', join(dir, 'gate-journal.jsonl'), example], code: EXIT.TARGET, says: /not reachable/ },
+  { command: 'drill', situation: 'invalid contract', args: () => ['bad.yaml'], code: EXIT.USAGE, says: /bad\.yaml has 1 error/ },
+  { command: 'drill', situation: 'bad flag', args: () => ['--steady', 'lots', example], code: EXIT.USAGE, says: /--steady: invalid duration "lots"/ },
+  { command: 'drill', situation: 'unreachable target', args: () => ['--target', closedUrl, '--no-progress', '--journal', join(dir, 'drill-journal.jsonl'), example], code: EXIT.TARGET, says: /not reachable/ },
   { command: 'faults', situation: 'bad flag', args: () => ['serve', '--host', '0.0.0.0'], code: EXIT.USAGE, says: /--host: "0\.0\.0\.0" is not a loopback address/ },
   { command: 'faults', situation: 'bad flag', args: () => ['serve', '--port', '99999'], code: EXIT.USAGE, says: /--port: expected a whole number from 0 to 65535/ },
 ];
@@ -75,8 +78,8 @@ describe('exit codes: one policy for every command', () => {
       const situations = new Set(rows.filter((r) => r.command === name).map((r) => r.situation));
       assert.ok(situations.has('bad flag'), `${name}: a bad flag`);
       // Commands that read a contract get an invalid one; commands with a target get an unreachable one.
-      if (['validate', 'convert', 'generate', 'status', 'gate'].includes(name)) assert.ok(situations.has('invalid contract'), `${name}: an invalid contract`);
-      if (['status', 'load', 'gate'].includes(name)) assert.ok(situations.has('unreachable target'), `${name}: an unreachable target`);
+      if (['validate', 'convert', 'generate', 'status', 'gate', 'drill'].includes(name)) assert.ok(situations.has('invalid contract'), `${name}: an invalid contract`);
+      if (['status', 'load', 'gate', 'drill'].includes(name)) assert.ok(situations.has('unreachable target'), `${name}: an unreachable target`);
     }
   });
 
