@@ -124,40 +124,46 @@ describe('sloctl drill on a service it starts', () => {
   });
 });
 
+/** The fixture service started by the test (as a user starts theirs), UP on a free port. */
+async function startService(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), ...env };
+  // No drill token unless the test gives one: the service then serves no drill endpoint.
+  if (env.SLOCTL_DRILL_TOKEN === undefined) delete childEnv.SLOCTL_DRILL_TOKEN;
+  const child = spawn(process.execPath, ['--import', 'tsx', SERVICE], { cwd: REPO, env: childEnv, stdio: 'ignore' });
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const up = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
+    if (up) break;
+    assert.ok(Date.now() < deadline, 'the fixture service answers within 20 s');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { child, url };
+}
+
 describe('sloctl drill attached to a running service (--target)', () => {
   let backend: { server: Server; url: string };
-  let child: ChildProcess;
-  let url: string;
+  const children: ChildProcess[] = [];
   let file: string;
   let dir: string;
   before(async () => {
     backend = await startBackend();
     ({ file, dir } = contract(backend.url));
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    // No drill token: the service serves no drill endpoint.
-    const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), CONTRACT: file, BACKEND_URL: backend.url };
-    delete env.SLOCTL_DRILL_TOKEN;
-    child = spawn(process.execPath, ['--import', 'tsx', SERVICE], { cwd: REPO, env, stdio: 'ignore' });
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const up = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
-      if (up) break;
-      assert.ok(Date.now() < deadline, 'the fixture service answers within 20 s');
-      await new Promise((r) => setTimeout(r, 100));
-    }
   });
   after(() => {
-    child.kill('SIGTERM');
+    for (const c of children) c.kill('SIGTERM');
     backend.server.close();
   });
 
   it('a proxy drill without --proxy, and an in-process drill on a service without a drill endpoint, are INCONCLUSIVE (exit 4) with the fix', async () => {
+    const svc = await startService({ CONTRACT: file, BACKEND_URL: backend.url });
+    children.push(svc.child);
     const saved = process.env.SLOCTL_DRILL_TOKEN;
     process.env.SLOCTL_DRILL_TOKEN = 'a'.repeat(32); // sloctl has a token; the service has none (404)
     let r;
     try {
-      r = await runCli(['drill', file, '--target', url, '--steady', '1s', '--json', '--journal', 'j.jsonl'], dir);
+      r = await runCli(['drill', file, '--target', svc.url, '--steady', '1s', '--json', '--journal', 'j.jsonl'], dir);
     } finally {
       if (saved === undefined) delete process.env.SLOCTL_DRILL_TOKEN;
       else process.env.SLOCTL_DRILL_TOKEN = saved;
@@ -174,9 +180,26 @@ describe('sloctl drill attached to a running service (--target)', () => {
     assert.match(loop.reasons.join(' '), /no drill endpoint .*answered 404.*start the service with SLOCTL_DRILL_TOKEN set/);
   });
 
-  it('an unknown --drill name is a usage error listing the drills', async () => {
-    const r = await runCli(['drill', file, '--target', url, '--drill', 'nope', '--no-progress'], dir);
+  it('with --proxy NAME=HOST:PORT (where the service was pointed), the proxy drill runs and passes', async () => {
+    const port = await freePort();
+    const svc = await startService({ CONTRACT: file, BACKEND_URL: `http://127.0.0.1:${port}` });
+    children.push(svc.child);
+    const r = await runCli(['drill', file, '--target', svc.url, '--proxy', `backend=127.0.0.1:${port}`, '--drill', 'backend-down', '--steady', '2s', '--json', '--journal', 'j2.jsonl'], dir);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const report = JSON.parse(r.stdout) as { drills: Verdict[] };
+    assert.deepEqual(report.drills.map((d) => [d.name, d.outcome]), [['backend-down', 'pass']]);
+    assert.ok(report.drills[0].detection.ms !== undefined && report.drills[0].detection.ms <= 3000, JSON.stringify(report.drills[0].detection));
+  });
+
+  it('flag errors name the flag: an unknown --drill lists the drills; a bad --proxy shows the form', async () => {
+    const r = await runCli(['drill', file, '--target', 'http://127.0.0.1:9', '--drill', 'nope', '--no-progress'], dir);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /--drill nope: the contract has no drill of that name; it has backend-down, loop-blocked/);
+    const p = await runCli(['drill', file, '--target', 'http://127.0.0.1:9', '--proxy', 'backend', '--no-progress'], dir);
+    assert.equal(p.code, 2);
+    assert.match(p.stderr, /--proxy backend: expected NAME=HOST:PORT/);
+    const s = await runCli(['drill', file, '--steady', '10ms', '--no-progress'], dir);
+    assert.equal(s.code, 2);
+    assert.match(s.stderr, /--steady 10ms: the steady window must be at least 1s/);
   });
 });
