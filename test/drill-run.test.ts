@@ -13,6 +13,8 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCli } from './helpers/cli.ts';
 import { freePort } from './helpers/prometheus.ts';
+import type { DrillRunReport } from '../src/drill/run.ts';
+import { renderDrillJson, renderDrillJunit, renderDrillMarkdown, renderDrillTable } from '../src/report/drill.ts';
 
 const REPO = resolve(import.meta.dirname, '..');
 const SERVICE = join(REPO, 'test/fixtures/drill-service/service.ts');
@@ -201,5 +203,57 @@ describe('sloctl drill attached to a running service (--target)', () => {
     const s = await runCli(['drill', file, '--steady', '10ms', '--no-progress'], dir);
     assert.equal(s.code, 2);
     assert.match(s.stderr, /--steady 10ms: the steady window must be at least 1s/);
+  });
+});
+
+describe('the drill report renderers', () => {
+  const verdict = (name: string, outcome: DrillRunReport['drills'][number]['outcome'], reasons: string[]): DrillRunReport['drills'][number] => ({
+    name,
+    fault: 'error',
+    target: 'dependency pay|ments',
+    outcome,
+    steady: { met: true, checks: [] },
+    during: { judged: true, checks: [{ name: 'errors', objective: 0.97, unit: 'ratio', client: 0.5, service: NaN, met: false }] },
+    detection: { withinMs: 5000, resolutionMs: 1000, met: undefined },
+    recovery: { withinMs: 15000, ms: 2500, met: true },
+    removed: { ok: true, detail: 'the proxy drill-payments holds no toxic' },
+    reasons,
+    score: outcome === 'inconclusive' ? NaN : 0.5,
+  });
+  const report: DrillRunReport = {
+    service: 'checkout',
+    outcome: 'fail',
+    resilienceScore: 50,
+    scoreRule: 'the rule',
+    drills: [verdict('payments-down', 'fail', ['the service kept calling <payments> & never said so']), verdict('slow', 'inconclusive', ['the fault could not be applied: no --proxy'])],
+    reasons: ['payments-down: the service kept calling <payments> & never said so'],
+    exitCode: 1,
+    contractFile: 'slo.yaml',
+    startedAt: 0,
+    finishedAt: 1500,
+    target: { url: 'http://127.0.0.1:8080', started: true, command: 'npm start' },
+    profile: { rate: 200, warmupMs: 5000, steadyMs: 10000, connections: 64, sliceMs: 500 },
+    journal: 'j.jsonl',
+  };
+
+  it('JUnit: a failed drill is a <failure>, an inconclusive one an <error>, text escaped', () => {
+    const xml = renderDrillJunit(report);
+    assert.match(xml, /<testsuites name="sloctl drill" tests="2" failures="1" errors="1" time="1\.500">/);
+    assert.match(xml, /<testcase name="payments-down" classname="sloctl\.drill\.checkout">\n\s+<failure message="the service kept calling &lt;payments&gt; &amp; never said so" type="drill">/);
+    assert.match(xml, /<testcase name="slow"[^>]*>\n\s+<error message="the fault could not be applied: no --proxy" type="inconclusive">/);
+    assert.doesNotMatch(xml, /<payments>/);
+  });
+
+  it('JSON: NaN (a side that could not be measured) is null; the table and Markdown say n/a and keep a pipe out of the cells', () => {
+    const json = JSON.parse(renderDrillJson(report));
+    assert.equal(json.drills[0].during.checks[0].service, null);
+    assert.equal(json.drills[1].score, null);
+    const table = renderDrillTable(report);
+    assert.match(table, /^payments-down\s+error → dependency pay\|ments\s+MISSED\s+not seen \(5s\)\s+2\.5s ≤ 15s\s+yes\s+FAIL$/m);
+    assert.match(table, /errors 50% \/ n\/a \(objective 97%, MISSED\)/);
+    assert.match(table, /^FAIL \(exit 1\)$/m);
+    const md = renderDrillMarkdown(report);
+    assert.match(md, /^\| payments-down \| error → dependency pay\\\|ments \| FAIL \|/m);
+    assert.match(md, /^### sloctl drill: checkout: FAIL \(exit 1\)$/m);
   });
 });
