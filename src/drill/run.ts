@@ -36,7 +36,7 @@ import { DrillClient, DrillClientError } from '../sdk/drill/client.ts';
 import { DRILL_TOKEN_ENV } from '../sdk/drill/types.ts';
 import { CONCURRENCY_SIGNALS } from '../verdicts/concurrency.ts';
 import type {
-  DependencySample, DependencyTrafficSample, DrillEvidence, DrillOutcome, DrillReport, DrillVerdict, FaultApplication, HealthSample, SaturationSample, ServiceSnapshot,
+  DependencySample, DependencyTrafficSample, DrillEvidence, DrillOutcome, DrillReport, FaultApplication, HealthSample, SaturationSample, ServiceSnapshot,
 } from '../verdicts/drill-types.ts';
 import { planDrill, type DrillPlan } from './plan.ts';
 
@@ -587,4 +587,3 @@ function saturationReads(contract: Contract): Array<{ signal: SaturationSample['
   return out;
 }
 
-export type { DrillVerdict };
