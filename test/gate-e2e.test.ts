@@ -136,7 +136,7 @@ describe('sloctl gate', () => {
     assert.ok(!existsSync(join(dir, '.sloctl')), 'no run was started');
   });
 
-  it('records a baseline on a pass, passes the unchanged build against it, and catches a build 20% slower', async () => {
+  it('records a baseline on a pass, passes the unchanged build against it, and catches a build 20% slower', async (t) => {
     const base = contract({ env: { DELAY_MS: '50' }, trials: 5, duration: '5s' });
     const first = await gate([base.file, '--update-baseline', '--no-progress', '--journal', 'j1.jsonl'], base.dir);
     assert.equal(first.code, 0, first.stdout + first.stderr);
@@ -146,11 +146,19 @@ describe('sloctl gate', () => {
     assert.notEqual(JSON.parse(same.stdout).baseline.verdict, 'fail');
     // The same contract with a 60 ms handler: 20% slower.
     writeFileSync(base.file, readFileSync(base.file, 'utf8').replace('"DELAY_MS":"50"', '"DELAY_MS":"60"'));
-    const slower = await gate([base.file, '--no-progress', '--json', '--journal', 'j3.jsonl'], base.dir);
-    assert.equal(slower.code, 1, slower.stdout + slower.stderr);
-    const report = JSON.parse(slower.stdout);
-    const p95 = report.baseline.comparisons.find((c: { metric: string }) => c.metric === 'p95');
-    assert.equal(p95.verdict, 'fail', JSON.stringify(p95));
+    // A busy CI machine (other processes taking CPU the baseline had) withdraws a p95 fail as a warn
+    // naming the machine (src/verdicts/compare.ts), and the gate exits 0: that is the judge being
+    // honest, not the regression hiding, so such a run is repeated (at most 3 runs) rather than failed.
+    let p95: { verdict: string; reason: string } | undefined;
+    let slower: Awaited<ReturnType<typeof gate>> | undefined;
+    for (let run = 1; run <= 3; run++) {
+      slower = await gate([base.file, '--no-progress', '--json', '--journal', `j3-${run}.jsonl`], base.dir);
+      p95 = JSON.parse(slower.stdout).baseline?.comparisons.find((c: { metric: string }) => c.metric === 'p95');
+      if (!(p95?.verdict === 'warn' && /^not judged: other processes/.test(p95.reason))) break;
+      t.diagnostic(`run ${run}: ${p95.reason}`);
+    }
+    assert.equal(p95?.verdict, 'fail', JSON.stringify(p95));
+    assert.equal(slower?.code, 1, slower!.stdout + slower!.stderr);
   });
 });
 
