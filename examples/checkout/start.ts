@@ -11,7 +11,9 @@
 //   PAYMENTS_TIMEOUT=off  no timeout on payments (a drill should catch it)
 //   HOST                  listen address (default 127.0.0.1)
 //
-// SIGINT / SIGTERM: health turns DOWN, in-flight requests finish, every server closes, exit 0.
+//   DRAIN_ANNOUNCE_MS     how long the server keeps accepting after health turned DOWN on SIGTERM (default 1000)
+//
+// SIGINT / SIGTERM / SIGUSR2: health turns DOWN, in-flight requests finish, every server closes, exit 0.
 import { startPayments } from './payments-server.ts';
 import { startRecommendations } from './recommendations-server.ts';
 import { buildCheckout } from './service.ts';
@@ -44,24 +46,34 @@ const via = (env: string, own: string) => (process.env[env] && process.env[env] 
 const off = [!paymentsBreaker && 'PAYMENTS_BREAKER=off', !paymentsTimeout && 'PAYMENTS_TIMEOUT=off'].filter(Boolean);
 console.log(`checkout listening on ${url} (health ${url}${checkout.sdk.paths.health}, metrics ${url}${checkout.sdk.paths.metrics}); payments on ${payments.url}${via('PAYMENTS_URL', payments.url)}, recommendations on ${recommendations.url}${via('RECOMMENDATIONS_URL', recommendations.url)}${off.length ? `; ${off.join(', ')}` : ''}`);
 
-let stopping = false;
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) {
-    console.error(`${signal} again: exiting now`);
-    process.exit(1);
-  }
-  stopping = true;
-  console.log(`${signal}: draining`);
-  try {
-    await checkout.close();
+// Graceful drain (sloctl/sdk's sdk.serve): on SIGTERM (or SIGUSR2, or Ctrl-C) health turns DOWN,
+// the server keeps accepting for DRAIN_ANNOUNCE_MS (default 1 s: on loopback nobody balances; behind
+// a load balancer make it its probe period × failure threshold), then stops accepting, finishes
+// every request in flight, closes the stand-ins and exits 0. The whole drain is bounded at 4 s, under
+// the 5 s sloctl gives a target it started between SIGTERM and SIGKILL. SIGUSR1 sheds (when the SDK
+// has an admission limiter).
+const announceMs = Number(process.env.DRAIN_ANNOUNCE_MS ?? 1000);
+if (!Number.isFinite(announceMs) || announceMs < 0) {
+  console.error(`DRAIN_ANNOUNCE_MS=${JSON.stringify(process.env.DRAIN_ANNOUNCE_MS)}: expected a number of milliseconds >= 0`);
+  process.exit(2);
+}
+const drainer = checkout.sdk.serve(checkout.app.server, {
+  announceMs,
+  timeoutMs: Math.max(4000, announceMs + 3000),
+  signals: true,
+  // Fastify's close (its onClose hooks) and the outgoing clients, after the requests in flight.
+  close: () => checkout.close(),
+  async onDrained() {
     await payments.close();
     await recommendations.close();
     console.log('stopped');
-    process.exitCode = 0;
-  } catch (err) {
-    console.error('shutdown failed:', err);
-    process.exitCode = 1;
+  },
+});
+process.on('SIGINT', () => {
+  if (drainer.isDraining) {
+    console.error('SIGINT again: exiting now');
+    process.exit(1);
   }
-}
-process.on('SIGINT', (s) => void shutdown(s));
-process.on('SIGTERM', (s) => void shutdown(s));
+  console.log('SIGINT: draining');
+  void drainer.shutdown('SIGINT');
+});

@@ -23,6 +23,11 @@ export interface CheckOptions {
 export class DependencyHandle {
   readonly name: string;
   readonly critical: boolean;
+  /**
+   * True while the service is in degraded mode (the drift responder's `degrade` action, or
+   * sdk.degrade()) and this dependency is not critical: call its fallback instead of it.
+   */
+  useFallback = false;
   private breakers: BreakerLike[] = [];
   private checkFn: DependencyCheck | undefined;
   private checkTimeoutMs = 1000;

@@ -16,6 +16,11 @@ import { SeriesCounter, SeriesHistogram } from './metrics/series-metrics.ts';
 import { Recorder, STATUS_CLASS_COUNT } from './recorder.ts';
 import { checkHealthJudge, DEFAULT_HEALTH_JUDGE, RouteTable, type HealthJudge } from './route-table.ts';
 import { registerRuntimeMetrics } from './runtime.ts';
+import { AdmissionController, registerAdmissionMetrics } from './protect/admission.ts';
+import { startSaturation, type SaturationMonitor, type SaturationOptions } from './saturation/monitor.ts';
+import { DriftResponder, type DriftOptions } from './drift/responder.ts';
+import { Drainer, type ServeOptions } from './protect/drain.ts';
+import type { Server } from 'node:http';
 
 /** The business-weighted request counter (each finished request adds its route's weight). */
 export const WEIGHTED_REQUESTS = {
@@ -59,6 +64,16 @@ export interface InstrumentOptions {
    * or in SLOCTL_DRILL_TOKEN; false keeps it off whatever the environment says. See README "Drills".
    */
   drill?: DrillOptions | false;
+  /**
+   * The saturation monitor, started when the contract sets memory or concurrency thresholds; false
+   * keeps it off. See README "Saturation and evidence".
+   */
+  saturation?: SaturationOptions | false;
+  /**
+   * The drift responder, started when the contract has `objectives.drift`; false keeps it off.
+   * See README "Drain and drift".
+   */
+  drift?: DriftOptions | false;
 }
 
 export interface EndpointResponse {
@@ -82,11 +97,24 @@ export class Sdk {
   readonly buckets: readonly number[];
   /** The drill endpoint, when the service set a drill token (adapters serve it); else undefined. */
   readonly drill: DrillEndpoint | undefined;
+  /**
+   * The adaptive concurrency limit adapters ask before a handler runs (`objectives.concurrency.limit`
+   * turns it on; `admission.active` is false otherwise). `admission.shed(on, reason)` halves the
+   * limit, or without one sheds the lowest-weight routes. See README "Adaptive concurrency limit".
+   */
+  readonly admission: AdmissionController;
+  /** The saturation monitor (states, crossings, evidence), when the contract sets thresholds; else undefined. */
+  readonly saturation: SaturationMonitor | undefined;
   private readonly recent: RecentWindow;
   private readonly policy: HealthPolicy;
   private readonly degradedStatus: 200 | 503;
   private readonly deps = new Map<string, DependencyHandle>();
   private draining = false;
+  /** Why the drift responder put the service in DEGRADED (undefined: it did not). */
+  private degradedReason: string | undefined;
+  private drainer: Drainer | undefined;
+  /** The drift responder, when the contract has `objectives.drift` (and the option did not turn it off). */
+  readonly driftResponder: DriftResponder | undefined;
   private pendingHealth: Promise<HealthReport> | undefined;
 
   constructor(opts: InstrumentOptions) {
@@ -138,6 +166,27 @@ export class Sdk {
     this.registerGauges(reg);
     registerRuntimeMetrics(reg, opts.defaultMetrics ?? true);
     if (this.drill !== undefined) registerDrillMetrics(reg, this.drill.runner);
+    this.admission = new AdmissionController(contract);
+    registerAdmissionMetrics(reg, this.admission);
+    this.saturation = startSaturation(this, opts.saturation);
+    this.driftResponder = contract.objectives.drift === undefined || opts.drift === false ? undefined : new DriftResponder(contract.objectives.drift, {
+      contract,
+      recent: () => this.recent.totals(performance.now()),
+      minRequests: this.policy.minRequests,
+      inFlight: () => this.recorder.inFlight,
+      histogram,
+    }, {
+      shed: (on, reason) => this.admission.shed(on, reason),
+      degrade: (on, reason) => this.degrade(on, reason),
+      drain: (reason) => {
+        // Without a server (sdk.serve) there is nothing to stop: health still says DOWN, and the line says why nothing else happened.
+        if (this.drainer !== undefined) void this.drainer.shutdown(reason);
+        else {
+          this.drain();
+          process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), event: 'drain', reason, message: 'sloctl: health is DOWN, but no server was given to sdk.serve(server): nothing stops accepting and the process keeps running' })}\n`);
+        }
+      },
+    }, reg, opts.drift);
   }
 
   private registerGauges(reg: Registry): void {
@@ -207,6 +256,7 @@ export class Sdk {
     return composeHealth({
       live: !this.draining,
       ...(this.draining ? { liveReason: 'draining: the service is shutting down' } : {}),
+      ...(this.degradedReason !== undefined ? { degradedReason: this.degradedReason } : {}),
       recent: this.recent.totals(performance.now()),
       dependencies,
     }, this.policy);
@@ -239,6 +289,27 @@ export class Sdk {
 
   get isDraining(): boolean {
     return this.draining;
+  }
+
+  /**
+   * Graceful drain for `server` (node:http; Fastify's app.server): on drain, health DOWN, keep
+   * accepting `announceMs`, stop accepting, finish every request in flight. `signals: true`
+   * installs SIGTERM / SIGUSR2 (drain, then exit 0) and SIGUSR1 (shed). The drift responder's
+   * drain action uses it. See README "Drain and drift".
+   */
+  serve(server: Server, opts: ServeOptions = {}): Drainer {
+    if (this.drainer !== undefined) throw new Error('sloctl: sdk.serve() was already called for this SDK; one server drains per SDK');
+    this.drainer = new Drainer(this, server, opts);
+    return this.drainer;
+  }
+
+  /**
+   * Degraded mode on or off (the drift responder's `degrade` action; callable by hand): health is
+   * DEGRADED with `reason`, and every non-critical dependency's `useFallback` is true.
+   */
+  degrade(on: boolean, reason = 'degraded by the service'): void {
+    this.degradedReason = on ? reason : undefined;
+    for (const d of this.deps.values()) if (!d.critical) d.useFallback = on;
   }
 }
 

@@ -12,7 +12,8 @@
 //
 // Status: DOWN when liveness fails or availability < `downBelow`; UP when availability is 1 (a
 // failing signal the contract weights 0 is reported but changes nothing); DEGRADED otherwise. The HTTP status is 200 for UP and 503 for DOWN and (by default)
-// DEGRADED. Pure: inputs in, report out.
+// DEGRADED. A service that put itself in degraded mode (`degradedReason`: the drift responder's
+// degrade action) is DEGRADED where it would be UP, saying why. Pure: inputs in, report out.
 import type { RecentTotals } from './recent.ts';
 
 export type HealthStatus = 'UP' | 'DEGRADED' | 'DOWN';
@@ -56,6 +57,8 @@ export interface HealthInputs {
   liveReason?: string;
   recent: RecentTotals;
   dependencies: readonly DependencyState[];
+  /** Set by the drift responder's `degrade` action (or sdk.degrade()): an UP service reports DEGRADED, with this reason. */
+  degradedReason?: string;
 }
 
 export interface Check {
@@ -86,6 +89,8 @@ export interface HealthReport {
   status: HealthStatus;
   /** The composite, 0..1. */
   availability: number;
+  /** Why the service put itself in DEGRADED (sdk.degrade(), the drift responder); availability is the composite as measured. */
+  degraded?: { reason: string };
   checks: {
     liveness: Check & { reason?: string };
     latency: LatencyCheck;
@@ -141,8 +146,14 @@ export function composeHealth(inputs: HealthInputs, policy: HealthPolicy): Healt
 
   const availability = round(Math.max(0, Math.min(1,
     1 - w.health * (1 - liveness.score) - w.latency * (1 - latency.score) - w.success * (1 - success.score) - w.dependencies * (1 - dependencies.score))));
-  const status: HealthStatus = !inputs.live || availability < policy.downBelow ? 'DOWN' : availability >= 1 ? 'UP' : 'DEGRADED';
-  return { status, availability, checks: { liveness, latency, success, dependencies } };
+  const measured: HealthStatus = !inputs.live || availability < policy.downBelow ? 'DOWN' : availability >= 1 ? 'UP' : 'DEGRADED';
+  // A self-declared degraded mode never hides DOWN, and never makes an UP service look UP.
+  const status: HealthStatus = inputs.degradedReason !== undefined && measured === 'UP' ? 'DEGRADED' : measured;
+  return {
+    status, availability,
+    ...(inputs.degradedReason !== undefined ? { degraded: { reason: inputs.degradedReason } } : {}),
+    checks: { liveness, latency, success, dependencies },
+  };
 }
 
 /** The HTTP status the health endpoint answers with. */

@@ -1,0 +1,99 @@
+// The drift responder's decision: per signal, count consecutive evaluations past the threshold;
+// the contract's action is taken when one signal has been past it `evaluations` times in a row,
+// and relaxed (hysteresis) when every signal that tripped has been under threshold × relaxFactor
+// `evaluations` times in a row. A value between the two (under the threshold, above the relax
+// line) neither counts as a breach nor as a recovery: it resets both runs, so a signal hovering
+// at its threshold does not flap the action on and off.
+//
+// Pure: readings and the time come in, the next state and what to do go out. No clock, no I/O
+// (the responder in responder.ts owns the timers and the side effects).
+
+export interface DriftSignalSpec {
+  /** The contract's signal name: latency, errors, eventLoopDelay, eventLoopUtilization, heap, inFlight. */
+  signal: string;
+  /** In the signal's unit: ms (latency, eventLoopDelay), a 0..1 ratio (errors, eventLoopUtilization), bytes (heap), requests (inFlight). */
+  threshold: number;
+  evaluations: number;
+}
+
+export interface SignalState {
+  /** Consecutive evaluations past the threshold. */
+  breaches: number;
+  /** Consecutive evaluations under threshold × relaxFactor (counted only while tripped). */
+  recoveries: number;
+  /** This signal caused (or kept) the action. */
+  tripped: boolean;
+  /** The last value read (undefined: no evidence, e.g. too few requests). */
+  value: number | undefined;
+  /** When this signal tripped (ms, the caller's clock). */
+  trippedAt?: number;
+}
+
+export interface DriftState {
+  signals: SignalState[];
+  /** The action is in force. */
+  active: boolean;
+}
+
+export type DriftEvent =
+  | { kind: 'act'; signal: number; value: number; atMs: number }
+  | { kind: 'relax'; signal: number; value: number | undefined; atMs: number };
+
+/** The default hysteresis: a tripped signal must read under 90 % of its threshold to count as recovered. */
+export const RELAX_FACTOR = 0.9;
+
+export function initialDriftState(specs: readonly DriftSignalSpec[]): DriftState {
+  return { active: false, signals: specs.map(() => ({ breaches: 0, recoveries: 0, tripped: false, value: undefined })) };
+}
+
+/**
+ * One evaluation. `readings[i]` is signal i's value now (undefined: no evidence, which counts as
+ * under the relax line: an idle service is not drifting). Returns the next state and at most one
+ * event: `act` the evaluation the action is taken, `relax` the one it is lifted. `irreversible`
+ * (the drain action) never relaxes.
+ */
+export function evaluateDrift(
+  specs: readonly DriftSignalSpec[],
+  state: DriftState,
+  readings: ReadonlyArray<number | undefined>,
+  nowMs: number,
+  opts: { relaxFactor?: number; irreversible?: boolean } = {},
+): { state: DriftState; event?: DriftEvent } {
+  const relaxFactor = opts.relaxFactor ?? RELAX_FACTOR;
+  const signals = specs.map((spec, i) => {
+    const prev = state.signals[i] ?? { breaches: 0, recoveries: 0, tripped: false, value: undefined };
+    const value = readings[i];
+    const breach = value !== undefined && value > spec.threshold;
+    const under = value === undefined || value < spec.threshold * relaxFactor;
+    const next: SignalState = {
+      ...prev,
+      value,
+      breaches: breach ? prev.breaches + 1 : 0,
+      recoveries: prev.tripped && under ? prev.recoveries + 1 : 0,
+    };
+    return next;
+  });
+
+  if (!state.active) {
+    // The first signal (in contract order) to reach its run of breaches trips the action.
+    const i = signals.findIndex((s, k) => s.breaches >= specs[k].evaluations);
+    if (i < 0) return { state: { active: false, signals } };
+    for (let k = 0; k < signals.length; k++) {
+      if (signals[k].breaches >= specs[k].evaluations) signals[k] = { ...signals[k], tripped: true, trippedAt: nowMs, recoveries: 0 };
+    }
+    return { state: { active: true, signals }, event: { kind: 'act', signal: i, value: signals[i].value!, atMs: nowMs } };
+  }
+
+  // Active: another signal reaching its run of breaches joins the tripped ones (relaxing then waits for it too).
+  for (let k = 0; k < signals.length; k++) {
+    if (!signals[k].tripped && signals[k].breaches >= specs[k].evaluations) signals[k] = { ...signals[k], tripped: true, trippedAt: nowMs, recoveries: 0 };
+  }
+  if (opts.irreversible) return { state: { active: true, signals } };
+  const tripped = signals.map((s, k) => (s.tripped ? k : -1)).filter((k) => k >= 0);
+  const recovered = tripped.every((k) => signals[k].recoveries >= specs[k].evaluations);
+  if (!recovered) return { state: { active: true, signals } };
+  // The event names the signal that recovered last (its run just reached its length).
+  const last = tripped.reduce((a, k) => (signals[k].recoveries - specs[k].evaluations < signals[a].recoveries - specs[a].evaluations ? k : a), tripped[0] ?? 0);
+  const cleared = signals.map((s) => ({ breaches: 0, recoveries: 0, tripped: false, value: s.value }));
+  return { state: { active: false, signals: cleared }, event: { kind: 'relax', signal: last, value: signals[last].value, atMs: nowMs } };
+}

@@ -1,0 +1,125 @@
+// The drift signals' readers: each turns what the SDK and the runtime already measure into one
+// number per evaluation, in the unit the contract's threshold has (ms, a 0..1 ratio, bytes,
+// requests). undefined means "no evidence this time" (too few requests, nothing sampled).
+//
+//   latency               the quantile of request durations finished since the last evaluation, from
+//                         the SDK's own request histogram (deltas of its buckets, interpolated as
+//                         Prometheus' histogram_quantile does). The quantile is the named latency
+//                         objective's (99% -> p99) over its routes; without `objective`, p99 over all.
+//   errors                the weighted error ratio health judges (recent window, class weights).
+//   eventLoopDelay        p99 of the event-loop delay since the last evaluation (perf_hooks, 10 ms resolution).
+//   eventLoopUtilization  the share of time the loop was busy since the last evaluation.
+//   heap                  V8's used heap now.
+//   inFlight              requests in flight now.
+import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
+import type { Contract } from '../../contract/schema.ts';
+import type { RecentTotals } from '../core/recent.ts';
+
+export type DriftSignal = NonNullable<Contract['objectives']['drift']>['signals'][number];
+
+export interface SignalReader {
+  read(): Promise<number | undefined> | number | undefined;
+  stop?(): void;
+}
+
+/** What the readers read from (the Sdk passes its own). */
+export interface DriftSources {
+  contract: Contract;
+  /** The recent window's totals now (errors). */
+  recent: () => RecentTotals;
+  /** Fewer requests than this and latency / errors read undefined. */
+  minRequests: number;
+  inFlight: () => number;
+  /** The request-duration histogram as prom-client reads it (cumulative `_bucket` values with `le`). */
+  histogram?: { get(): Promise<{ values: Array<{ labels: Record<string, string | number>; value: number; metricName?: string }> }> };
+}
+
+export function signalReader(signal: DriftSignal, src: DriftSources): SignalReader {
+  switch (signal.signal) {
+    case 'latency': return latencyReader(signal.objective, src);
+    case 'errors': return {
+      read() {
+        const t = src.recent();
+        return t.total < Math.max(1, src.minRequests) ? undefined : Math.min(1, t.weightedErrors / t.total);
+      },
+    };
+    case 'eventLoopDelay': return eventLoopDelayReader();
+    case 'eventLoopUtilization': {
+      let last: EventLoopUtilization = performance.eventLoopUtilization();
+      return {
+        read() {
+          const now = performance.eventLoopUtilization();
+          const d = performance.eventLoopUtilization(now, last);
+          last = now;
+          return d.utilization;
+        },
+      };
+    }
+    case 'heap': return { read: () => process.memoryUsage().heapUsed };
+    case 'inFlight': return { read: () => src.inFlight() };
+  }
+}
+
+function eventLoopDelayReader(): SignalReader {
+  const h: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
+  h.enable();
+  return {
+    read() {
+      const v = h.count > 0 ? h.percentile(99) / 1e6 : undefined;
+      h.reset();
+      return v;
+    },
+    stop: () => h.disable(),
+  };
+}
+
+/** The quantile `q` of a cumulative histogram ([upper bound ms, count ≤ bound] ascending, +Inf last), as histogram_quantile. */
+export function histogramQuantile(q: number, buckets: ReadonlyArray<readonly [number, number]>): number | undefined {
+  if (buckets.length === 0) return undefined;
+  const total = buckets[buckets.length - 1][1];
+  if (!(total > 0)) return undefined;
+  const rank = q * total;
+  let prevBound = 0;
+  let prevCount = 0;
+  for (const [bound, count] of buckets) {
+    if (count >= rank) {
+      // Past the top finite bound nothing is known but "above it": report the bound, as Prometheus does.
+      if (!Number.isFinite(bound)) return prevBound;
+      if (count === prevCount) return bound;
+      return prevBound + (bound - prevBound) * ((rank - prevCount) / (count - prevCount));
+    }
+    prevBound = bound;
+    prevCount = count;
+  }
+  return prevBound;
+}
+
+function latencyReader(objectiveName: string | undefined, src: DriftSources): SignalReader {
+  const objective = objectiveName === undefined ? undefined : src.contract.objectives.latency?.find((o) => o.name === objectiveName);
+  const q = objective?.objective ?? 0.99;
+  // The objective's routes as the histogram labels them (method and template).
+  const routeKeys = objective?.routes === undefined ? undefined
+    : new Set(src.contract.routes.filter((r) => objective.routes!.includes(r.name)).map((r) => `${r.method} ${r.path}`));
+  let previous = new Map<number, number>();
+  return {
+    async read() {
+      if (src.histogram === undefined) return undefined;
+      const { values } = await src.histogram.get();
+      const now = new Map<number, number>();
+      for (const v of values) {
+        if (v.metricName === undefined || !v.metricName.endsWith('_bucket')) continue;
+        if (routeKeys !== undefined && !routeKeys.has(`${v.labels.method} ${v.labels.route}`)) continue;
+        const le = v.labels.le === '+Inf' ? Infinity : Number(v.labels.le) * 1000;
+        now.set(le, (now.get(le) ?? 0) + v.value);
+      }
+      const bounds = [...now.keys()].sort((a, b) => a - b);
+      // A counter that went down was reset: its whole value is new.
+      const reset = bounds.some((b) => (now.get(b) ?? 0) < (previous.get(b) ?? 0));
+      const delta = bounds.map((b) => [b, (now.get(b) ?? 0) - (reset ? 0 : previous.get(b) ?? 0)] as const);
+      previous = now;
+      const total = delta.length > 0 ? delta[delta.length - 1][1] : 0;
+      if (total < Math.max(1, src.minRequests)) return undefined;
+      return histogramQuantile(q, delta);
+    },
+  };
+}

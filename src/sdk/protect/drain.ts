@@ -1,0 +1,225 @@
+// Graceful drain: stop a service without losing a request it accepted.
+//
+//   const drainer = sdk.serve(server, { signals: true });   // SIGTERM / SIGUSR2 drain, SIGUSR1 sheds
+//
+// The order matters, and each step is there for a client that would otherwise lose a request:
+//   1. health says DOWN (sdk.drain()), so load balancers and readiness probes move traffic away;
+//   2. for `announceMs` the server keeps accepting: a balancer only sees DOWN at its next probe,
+//      and a connection refused before then is a request lost. Every response from now on carries
+//      `Connection: close`, so keep-alive clients open a new connection for their next request
+//      (which the balancer then sends elsewhere) instead of reusing one we are about to close;
+//   3. the server stops accepting (server.close(), or the framework's own close) and idle
+//      keep-alive connections are closed (again every 100 ms, as responses finish): a connection
+//      closed while idle cannot lose a request, one closed mid-request would;
+//   4. every request in flight finishes; then `onDrained` runs and, for a drain a signal or the
+//      drift responder started, the process exits 0.
+// `timeoutMs` bounds the whole drain (from step 1): what is still open then is cut and logged.
+import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
+
+/** One JSON line per drain step (stderr by default). */
+export interface DrainLogLine {
+  time: string;
+  event: 'drain' | 'shed';
+  phase?: 'announce' | 'closing' | 'drained' | 'cut';
+  reason: string;
+  inFlight?: number;
+  connections?: number;
+  elapsedMs?: number;
+  message?: string;
+}
+
+export interface ServeOptions {
+  /**
+   * How long the server keeps accepting after health turns DOWN (ms), so load balancers see DOWN
+   * before connections are refused. Default 10000: twice a 5 s probe interval. Set it to your
+   * balancer's probe period × its failure threshold, plus a margin.
+   */
+  announceMs?: number;
+  /** The whole drain's deadline, from its start (ms): then open connections are cut (and logged). Default 30000, Kubernetes' default grace. */
+  timeoutMs?: number;
+  /** Install process signal handlers: SIGTERM and SIGUSR2 drain (then exit), SIGUSR1 toggles shedding. Default false. */
+  signals?: boolean;
+  /** How to stop accepting (e.g. `() => app.close()` for Fastify, to run its onClose hooks). Default: server.close(). */
+  close?: () => unknown;
+  /** Runs after the drain (close database pools, other servers), before the exit. */
+  onDrained?: (result: DrainResult) => unknown;
+  /** Called with 0 after a drain a signal or the drift responder started (1 if onDrained threw). Default process.exit; false: no exit. */
+  exit?: ((code: number) => void) | false;
+  /** Where the JSON lines go. Default: one line on stderr each. */
+  log?: (line: DrainLogLine) => void;
+}
+
+export interface DrainResult {
+  reason: string;
+  /** Requests still in flight, and connections still open, when the deadline cut them (0: a clean drain). */
+  cut: { requests: number; connections: number };
+  /** The drain's duration (ms). */
+  elapsedMs: number;
+}
+
+/** What the drainer needs of the Sdk (kept narrow so it can be tested alone). */
+export interface DrainHost {
+  drain(): void;
+  readonly recorder: { readonly inFlight: number };
+  readonly admission?: { shed?(on: boolean, reason: string): unknown };
+}
+
+export const DEFAULT_ANNOUNCE_MS = 10_000;
+export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
+const IDLE_SWEEP_MS = 100;
+
+export function jsonLineToStderr(line: object): void {
+  process.stderr.write(`${JSON.stringify(line)}\n`);
+}
+
+export class Drainer {
+  readonly announceMs: number;
+  readonly timeoutMs: number;
+  private readonly sockets = new Set<Socket>();
+  private draining = false;
+  private result: Promise<DrainResult> | undefined;
+  private shutdownPromise: Promise<void> | undefined;
+  private shedding = false;
+  private readonly handlers: Array<[NodeJS.Signals, () => void]> = [];
+  private readonly log: (line: DrainLogLine) => void;
+
+  constructor(private readonly host: DrainHost, readonly server: Server, private readonly opts: ServeOptions = {}) {
+    if (server === null || typeof server !== 'object' || typeof server.close !== 'function' || typeof server.on !== 'function') {
+      throw new TypeError('sloctl: sdk.serve(server) expects a node:http (or https) Server: for Fastify pass app.server, for Express the value app.listen() returns');
+    }
+    const num = (v: number | undefined, d: number, what: string) => {
+      if (v === undefined) return d;
+      if (!Number.isFinite(v) || v < 0) throw new RangeError(`sloctl: sdk.serve(): ${what} must be a number of ms >= 0, got ${String(v)}`);
+      return v;
+    };
+    this.timeoutMs = num(opts.timeoutMs, DEFAULT_DRAIN_TIMEOUT_MS, 'timeoutMs');
+    // The announce cannot eat the whole deadline: requests in flight need time to finish.
+    this.announceMs = Math.min(num(opts.announceMs, DEFAULT_ANNOUNCE_MS, 'announceMs'), this.timeoutMs);
+    this.log = opts.log ?? jsonLineToStderr;
+    // Per connection, not per request: the hot path pays nothing until a drain starts.
+    server.on('connection', (s: Socket) => {
+      this.sockets.add(s);
+      s.once('close', () => this.sockets.delete(s));
+    });
+    // First listener: the framework's own runs after it, so a response started now is marked.
+    server.prependListener('request', (_req, res) => {
+      if (this.draining && !res.headersSent) res.setHeader('connection', 'close');
+    });
+    if (opts.signals) this.installSignals();
+  }
+
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  /** Drains (once: later calls get the same promise). Resolves when every request finished or the deadline cut them. */
+  drain(reason = 'drain requested'): Promise<DrainResult> {
+    this.result ??= this.run(reason);
+    return this.result;
+  }
+
+  /** Drains, runs onDrained, then exits (the `exit` option): what a signal or the drift responder calls. */
+  shutdown(reason: string): Promise<void> {
+    this.shutdownPromise ??= (async () => {
+      let code = 0;
+      try {
+        const r = await this.drain(reason);
+        await this.opts.onDrained?.(r);
+      } catch (err) {
+        code = 1;
+        this.emit({ event: 'drain', reason, message: `shutdown failed: ${err instanceof Error ? err.message : String(err)}` });
+      }
+      const exit = this.opts.exit === undefined ? (c: number) => process.exit(c) : this.opts.exit;
+      if (exit !== false) exit(code);
+    })();
+    return this.shutdownPromise;
+  }
+
+  /** Turns shedding on or off through sdk.admission (the adaptive limiter), when the service has one. */
+  shed(on: boolean, reason: string): void {
+    const shed = this.host.admission?.shed;
+    if (typeof shed !== 'function') {
+      this.emit({ event: 'shed', reason, message: 'no admission limiter in this SDK (sdk.admission): nothing to shed with' });
+      return;
+    }
+    shed.call(this.host.admission, on, reason);
+    this.shedding = on;
+    this.emit({ event: 'shed', reason, message: on ? 'shedding on' : 'shedding off' });
+  }
+
+  /** SIGTERM and SIGUSR2: drain, then exit; SIGUSR1: shedding on (again: off). Idempotent. */
+  installSignals(): this {
+    if (this.handlers.length > 0) return this;
+    const drain = (sig: NodeJS.Signals) => () => void this.shutdown(sig);
+    this.handlers.push(['SIGTERM', drain('SIGTERM')], ['SIGUSR2', drain('SIGUSR2')], ['SIGUSR1', () => this.shed(!this.shedding, 'SIGUSR1')]);
+    for (const [sig, fn] of this.handlers) process.on(sig, fn);
+    return this;
+  }
+
+  removeSignals(): void {
+    for (const [sig, fn] of this.handlers) process.off(sig, fn);
+    this.handlers.length = 0;
+  }
+
+  private emit(line: Omit<DrainLogLine, 'time'>): void {
+    try {
+      this.log({ time: new Date().toISOString(), ...line });
+    } catch {
+      // A broken logger must not stop the drain.
+    }
+  }
+
+  private async run(reason: string): Promise<DrainResult> {
+    const start = Date.now();
+    const elapsed = () => Date.now() - start;
+    this.draining = true;
+    this.host.drain();
+    // Responses already started but not yet sent also say Connection: close. `_httpMessage` is the
+    // response a socket is serving (node:http has kept the name since 0.x); absent, the idle sweep
+    // below still closes the connection once its response is done.
+    for (const s of this.sockets) {
+      const res = (s as Socket & { _httpMessage?: { headersSent: boolean; setHeader(k: string, v: string): void } })._httpMessage;
+      if (res && !res.headersSent) res.setHeader('connection', 'close');
+    }
+    this.emit({ event: 'drain', phase: 'announce', reason, inFlight: this.host.recorder.inFlight, connections: this.sockets.size, message: `health is DOWN; accepting for ${this.announceMs} ms more so load balancers see it` });
+
+    const deadline = start + this.timeoutMs;
+    await delay(this.announceMs);
+
+    this.emit({ event: 'drain', phase: 'closing', reason, inFlight: this.host.recorder.inFlight, connections: this.sockets.size, elapsedMs: elapsed(), message: 'no longer accepting connections; finishing the requests in flight' });
+    const closed = new Promise<void>((resolve) => {
+      if (!this.server.listening && this.sockets.size === 0) return resolve();
+      this.server.once('close', () => resolve());
+    });
+    let closeError: unknown;
+    const closing = Promise.resolve().then(() => (this.opts.close ? this.opts.close() : new Promise<void>((resolve) => this.server.close(() => resolve())))).catch((err) => {
+      closeError = err;
+    });
+    const sweep = setInterval(() => this.server.closeIdleConnections?.(), IDLE_SWEEP_MS);
+    this.server.closeIdleConnections?.();
+    const timedOut = await Promise.race([
+      Promise.all([closed, closing]).then(() => false),
+      delay(Math.max(0, deadline - Date.now())).then(() => true),
+    ]);
+    clearInterval(sweep);
+
+    let cut = { requests: 0, connections: 0 };
+    if (timedOut) {
+      cut = { requests: this.host.recorder.inFlight, connections: this.sockets.size };
+      this.emit({ event: 'drain', phase: 'cut', reason, inFlight: cut.requests, connections: cut.connections, elapsedMs: elapsed(), message: `the drain deadline (${this.timeoutMs} ms) passed: cutting ${cut.requests} request(s) in flight on ${cut.connections} connection(s); raise timeoutMs if they are legitimately slow` });
+      this.server.closeAllConnections?.();
+      for (const s of this.sockets) s.destroy();
+    }
+    if (closeError !== undefined) {
+      this.emit({ event: 'drain', reason, message: `closing the server failed: ${closeError instanceof Error ? closeError.message : String(closeError)}` });
+    }
+    const result: DrainResult = { reason, cut, elapsedMs: elapsed() };
+    this.emit({ event: 'drain', phase: 'drained', reason, inFlight: this.host.recorder.inFlight, connections: this.sockets.size, elapsedMs: result.elapsedMs });
+    return result;
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

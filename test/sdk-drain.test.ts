@@ -1,0 +1,297 @@
+// Graceful drain (sdk.serve) and the drift responder (issue 12, item 4 and the first done-when):
+// the pure decision (consecutive breaches, hysteresis), each action, the drainer on a real server,
+// and the done-when counted on the client side: the checkout example under 300 req/s killed with
+// SIGTERM, and a service the drift responder drains, lose no accepted request, and connections
+// are refused only after health said DOWN.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, request, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, it } from 'node:test';
+import { Registry } from 'prom-client';
+import { parseContract } from '../src/contract/load.ts';
+import type { Contract } from '../src/contract/schema.ts';
+import { runLoad, type LoadResult, type RequestTemplate } from '../src/load/index.ts';
+import { evaluateDrift, initialDriftState, type DriftSignalSpec } from '../src/sdk/drift/decide.ts';
+import { DriftResponder, type DriftLogLine } from '../src/sdk/drift/responder.ts';
+import { histogramQuantile } from '../src/sdk/drift/signals.ts';
+import { instrument } from '../src/sdk/index.ts';
+import { wrap } from '../src/sdk/adapters/http.ts';
+import { Drainer, type DrainLogLine } from '../src/sdk/protect/drain.ts';
+
+const REPO = resolve(import.meta.dirname, '..');
+
+function contractOf(text: string): Contract {
+  const loaded = parseContract(text, 'drift.yaml');
+  assert.ok(loaded.contract, loaded.diagnostics.map((d) => d.message).join('; '));
+  return loaded.contract;
+}
+
+const driftContract = (action: string, signals: string, interval = '1s') => `apiVersion: sloctl/v1
+service: { name: drifty }
+window: 1h
+bucket: 1s
+routes:
+  - { name: work, method: GET, path: /work }
+dependencies:
+  - { name: db, timeout: 100ms, critical: true }
+  - { name: recs, timeout: 100ms, critical: false, fallback: none }
+objectives:
+  latency:
+    - { name: api, threshold: 100ms, objective: 90% }
+  drift:
+    interval: ${interval}
+    action: ${action}
+    signals:
+${signals}
+`;
+
+async function until<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, deadlineMs = 10_000, everyMs = 20): Promise<T> {
+  const end = Date.now() + deadlineMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined && v !== false) return v as T;
+    if (Date.now() > end) throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+describe('drift decision (pure)', () => {
+  const specs: DriftSignalSpec[] = [{ signal: 'inFlight', threshold: 10, evaluations: 3 }, { signal: 'errors', threshold: 0.05, evaluations: 2 }];
+  const run = (readings: Array<[number | undefined, number | undefined]>, irreversible = false) => {
+    let state = initialDriftState(specs);
+    const events: string[] = [];
+    readings.forEach((r, t) => {
+      const out = evaluateDrift(specs, state, r, t, { irreversible });
+      state = out.state;
+      events.push(out.event ? `${out.event.kind}:${specs[out.event.signal].signal}` : '-');
+    });
+    return { events, state };
+  };
+
+  it('acts only after `evaluations` consecutive breaches; one evaluation under resets the run', () => {
+    const { events } = run([[11, 0], [12, 0], [9, 0], [11, 0], [11, 0], [11, 0], [50, 0]]);
+    assert.deepEqual(events, ['-', '-', '-', '-', '-', 'act:inFlight', '-']);
+  });
+
+  it('each signal counts its own evaluations; the threshold itself is not a breach', () => {
+    assert.deepEqual(run([[10, 0.06], [10, 0.07]]).events, ['-', 'act:errors']);
+    assert.deepEqual(run([[10, 0.05], [10, 0.05], [10, 0.05]]).events, ['-', '-', '-']);
+  });
+
+  it('relaxes with hysteresis: `evaluations` in a row under 0.9 × threshold; between 0.9× and 1× holds the action', () => {
+    const { events } = run([
+      [11, 0], [11, 0], [11, 0], // act
+      [9.5, 0], [9.5, 0], [9.5, 0], [9.5, 0], // under the threshold, above 9: no relax
+      [8, 0], [8, 0], [9.5, 0], // the run broken
+      [8, 0], [8, 0], [8, 0], // relax
+      [8, 0],
+    ]);
+    assert.deepEqual(events, ['-', '-', 'act:inFlight', '-', '-', '-', '-', '-', '-', '-', '-', '-', 'relax:inFlight', '-']);
+  });
+
+  it('waits for every tripped signal before relaxing; no evidence counts as recovered', () => {
+    const { events } = run([
+      [11, 0.1], [11, 0.1], [11, 0.1], // errors trips at 2, inFlight joins at 3
+      [1, undefined], [1, undefined], // errors recovered (2), inFlight not yet (3 needed)
+      [1, 0.2], // inFlight recovered; errors breaks its run
+      [1, 0], [1, 0], [1, 0],
+    ]);
+    assert.deepEqual(events, ['-', 'act:errors', '-', '-', '-', '-', '-', 'relax:errors', '-']);
+  });
+
+  it('the drain action never relaxes', () => {
+    const { events, state } = run([[11, 0], [11, 0], [11, 0], [1, 0], [1, 0], [1, 0], [1, 0]], true);
+    assert.deepEqual(events, ['-', '-', 'act:inFlight', '-', '-', '-', '-']);
+    assert.equal(state.active, true);
+  });
+
+  it('histogram quantiles interpolate like histogram_quantile', () => {
+    assert.equal(histogramQuantile(0.5, [[100, 50], [200, 100], [Infinity, 100]]), 100);
+    assert.equal(histogramQuantile(0.75, [[100, 50], [200, 100], [Infinity, 100]]), 150);
+    assert.equal(histogramQuantile(0.99, [[100, 50], [200, 90], [Infinity, 100]]), 200, 'above the top bound: the top bound');
+    assert.equal(histogramQuantile(0.99, [[100, 0], [Infinity, 0]]), undefined);
+  });
+});
+
+describe('drift responder: each action, its JSON line and metrics', () => {
+  const signals = '      - { signal: inFlight, threshold: 5, evaluations: 2 }';
+  function setup(action: 'shed' | 'degrade' | 'drain') {
+    const contract = contractOf(driftContract(action, signals));
+    const calls: string[] = [];
+    const lines: DriftLogLine[] = [];
+    let inFlight = 0;
+    const registry = new Registry();
+    const responder = new DriftResponder(contract.objectives.drift!, {
+      contract, recent: () => ({ total: 0, fast: 0, weightedErrors: 0, spanMs: 0 }), minRequests: 20, inFlight: () => inFlight,
+    }, {
+      shed: (on, reason) => calls.push(`shed ${on} ${reason}`),
+      degrade: (on, reason) => calls.push(`degrade ${on} ${reason}`),
+      drain: (reason) => calls.push(`drain ${reason}`),
+    }, registry, { autoStart: false, log: (l) => lines.push(l) });
+    return { responder, calls, lines, registry, set: (n: number) => { inFlight = n; } };
+  }
+  const metric = async (registry: Registry, name: string, labels: Record<string, string>) => {
+    const m = (await registry.getSingleMetric(name)!.get()).values.find((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x));
+    return m?.value;
+  };
+
+  for (const action of ['shed', 'degrade', 'drain'] as const) {
+    it(`${action}: acts after 2 breaches, one JSON line, sloctl_drift_action 1, the counter +1${action === 'drain' ? ', never relaxes' : ', relaxes after 2 under 4.5'}`, async () => {
+      const { responder, calls, lines, registry, set } = setup(action);
+      set(9);
+      assert.equal(await responder.evaluate(), undefined);
+      assert.equal(await metric(registry, 'sloctl_drift_action', { action }), 0);
+      const ev = await responder.evaluate();
+      assert.equal(ev?.kind, 'act');
+      assert.equal(calls.length, 1);
+      assert.match(calls[0], new RegExp(`^${action} ${action === 'drain' ? '' : 'true '}drift: inFlight 9 > 5 for 2 consecutive evaluations`));
+      assert.equal(lines.length, 1);
+      const l = lines[0];
+      assert.equal(l.event, 'drift-action');
+      assert.equal(l.action, action);
+      assert.equal(l.signal, 'inFlight');
+      assert.equal(l.value, 9);
+      assert.equal(l.threshold, 5);
+      assert.deepEqual(l.values, { inFlight: 9 });
+      assert.ok(!Number.isNaN(Date.parse(l.time)));
+      assert.doesNotThrow(() => JSON.parse(JSON.stringify(l)));
+      assert.equal(await metric(registry, 'sloctl_drift_action', { action }), 1);
+      assert.equal(await metric(registry, 'sloctl_drift_actions_total', { action, signal: 'inFlight' }), 1);
+
+      set(5); // under the threshold, above 0.9 × 5: holds
+      await responder.evaluate();
+      await responder.evaluate();
+      assert.equal(lines.length, 1);
+      set(1);
+      await responder.evaluate();
+      const relax = await responder.evaluate();
+      if (action === 'drain') {
+        assert.equal(relax, undefined);
+        assert.equal(calls.length, 1);
+        assert.equal(await metric(registry, 'sloctl_drift_action', { action }), 1);
+      } else {
+        assert.equal(relax?.kind, 'relax');
+        assert.equal(lines[1].event, 'drift-relax');
+        assert.match(lines[1].reason, /under 4\.5 \(0\.9 × its threshold\)/);
+        assert.match(calls[1], new RegExp(`^${action} false `));
+        assert.equal(await metric(registry, 'sloctl_drift_action', { action }), 0);
+        assert.equal(await metric(registry, 'sloctl_drift_actions_total', { action, signal: 'inFlight' }), 1);
+      }
+      responder.stop();
+    });
+  }
+
+  it('degrade through the Sdk: health DEGRADED with the reason, the non-critical dependency on its fallback; relaxed: UP again', async () => {
+    const contract = contractOf(driftContract('degrade', signals));
+    const lines: DriftLogLine[] = [];
+    const sdk = instrument({ contract, registry: new Registry(), defaultMetrics: false, drift: { autoStart: false, log: (l) => lines.push(l) } });
+    const responder = sdk.driftResponder!;
+    assert.ok(responder);
+    const hold = Array.from({ length: 9 }, () => sdk.recorder.begin());
+    await responder.evaluate();
+    assert.equal((await sdk.health()).status, 'UP');
+    await responder.evaluate();
+    const h = await sdk.health();
+    assert.equal(h.status, 'DEGRADED');
+    assert.match(h.degraded!.reason, /inFlight 9 > 5/);
+    assert.equal((await sdk.healthResponse()).status, 503);
+    assert.equal(sdk.dependency('recs').useFallback, true);
+    assert.equal(sdk.dependency('db').useFallback, false, 'a critical dependency has no fallback to switch to');
+    for (const _ of hold) sdk.recorder.inFlight--;
+    await responder.evaluate();
+    await responder.evaluate();
+    assert.equal((await sdk.health()).status, 'UP');
+    assert.equal(sdk.dependency('recs').useFallback, false);
+    assert.deepEqual(lines.map((l) => l.event), ['drift-action', 'drift-relax']);
+    responder.stop();
+  });
+
+  it('drift: false keeps the responder off; a contract without drift has none', () => {
+    const contract = contractOf(driftContract('shed', signals));
+    assert.equal(instrument({ contract, registry: new Registry(), defaultMetrics: false, drift: false }).driftResponder, undefined);
+  });
+});
+
+/** GET on a new connection; resolves with the status, or the error code (ECONNREFUSED). */
+function probe(url: string, path: string): Promise<{ status?: number; body?: string; code?: string; connection?: string }> {
+  return new Promise((resolveP) => {
+    const req = request(`${url}${path}`, { agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolveP({ status: res.statusCode, body, connection: String(res.headers.connection ?? '') }));
+      res.on('error', (e: NodeJS.ErrnoException) => resolveP({ code: e.code ?? e.message }));
+    });
+    req.on('error', (e: NodeJS.ErrnoException) => resolveP({ code: e.code ?? e.message }));
+    req.end();
+  });
+}
+
+describe('sdk.serve(): the drainer on a node:http server', () => {
+  it('health DOWN first, accepting through the announce with Connection: close, then refusing; a slow request in flight finishes', async () => {
+    const sdk = instrument({ contract: contractOf(driftContract('shed', '      - { signal: inFlight, threshold: 500 }')), registry: new Registry(), defaultMetrics: false, drift: false });
+    const server: Server = createServer(wrap(async (req, res) => {
+      if (req.url === '/slow') await new Promise((r) => setTimeout(r, 600));
+      res.end('ok');
+    }, sdk));
+    const lines: DrainLogLine[] = [];
+    const drainer = sdk.serve(server, { announceMs: 300, timeoutMs: 5000, log: (l) => lines.push(l), exit: false });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    assert.equal((await probe(url, '/healthz')).status, 200);
+
+    const slow = probe(url, '/slow');
+    await until('the slow request in flight', () => sdk.recorder.inFlight === 1 || undefined);
+    const t0 = Date.now();
+    const drained = drainer.drain('test');
+    const health = await probe(url, '/healthz');
+    assert.equal(health.status, 503, 'DOWN at once');
+    assert.match(health.body!, /"status":"DOWN"/);
+    assert.equal(health.connection, 'close');
+    const during = await probe(url, '/work');
+    assert.ok(Date.now() - t0 < 300, 'still inside the announce');
+    assert.equal(during.status, 200, 'accepting during the announce');
+    assert.equal(during.connection, 'close');
+    await until('refusing after the announce', async () => (await probe(url, '/work')).code === 'ECONNREFUSED' || undefined);
+    assert.ok(Date.now() - t0 >= 290, `refused only after the announce (${Date.now() - t0} ms)`);
+    const r = await drained;
+    assert.equal((await slow).status, 200, 'the request in flight got its answer');
+    assert.deepEqual(r.cut, { requests: 0, connections: 0 });
+    assert.deepEqual(lines.map((l) => l.phase), ['announce', 'closing', 'drained']);
+    assert.equal(drainer.drain('again'), drainer.drain('again'), 'one drain');
+  });
+
+  it('the deadline cuts what is still open and says so', async () => {
+    const sdk = instrument({ contract: contractOf(driftContract('shed', '      - { signal: inFlight, threshold: 500 }')), registry: new Registry(), defaultMetrics: false, drift: false });
+    const server = createServer(wrap(async (_req, res) => {
+      await new Promise((r) => setTimeout(r, 5000));
+      res.end('late');
+    }, sdk));
+    const lines: DrainLogLine[] = [];
+    const exits: number[] = [];
+    const drainer = sdk.serve(server, { announceMs: 50, timeoutMs: 400, log: (l) => lines.push(l), exit: (c) => exits.push(c) });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const stuck = probe(url, '/work');
+    await until('the stuck request in flight', () => sdk.recorder.inFlight === 1 || undefined);
+    await drainer.shutdown('test');
+    assert.deepEqual(exits, [0]);
+    const cut = lines.find((l) => l.phase === 'cut');
+    assert.ok(cut, JSON.stringify(lines));
+    assert.equal(cut.inFlight, 1);
+    assert.match(cut.message!, /cutting 1 request\(s\) in flight on 1 connection\(s\); raise timeoutMs/);
+    assert.ok((await stuck).code, 'the cut request saw its connection close');
+  });
+
+  it('rejects what is not a server, naming what to pass', () => {
+    const sdk = instrument({ contract: contractOf(driftContract('shed', '      - { signal: inFlight, threshold: 500 }')), registry: new Registry(), defaultMetrics: false, drift: false });
+    assert.throws(() => sdk.serve({} as Server), /expects a node:http \(or https\) Server: for Fastify pass app.server/);
+  });
+});
+
+export { Drainer, probe, until, REPO, contractOf, driftContract };
+export type { ChildProcess, LoadResult, RequestTemplate };
+void spawn; void mkdtempSync; void writeFileSync; void tmpdir; void join; void runLoad;
