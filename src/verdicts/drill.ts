@@ -8,17 +8,23 @@
 //   without an answer is never within); errors = weighted success under the contract's error
 //   classes (client-view.ts). Service numbers come from the difference of the first and the last
 //   scrape inside the window (NaN when fewer than two, or no bucket layout to read).
-// - Steady [steadyFromMs, faultAtMs): every latency objective of the contract (its threshold and
-//   objective, route overrides included) and the errors objective hold on the client view, and
+// - Steady [steadyFromMs, faultAtMs − guard): every latency objective of the contract (its threshold
+//   and objective, route overrides included) and the errors objective hold on the client view, and
 //   health is UP at the last probe before the fault. Otherwise the drill is INCONCLUSIVE: a drill
-//   on a service that already misses its objectives proves nothing.
+//   on a service that already misses its objectives proves nothing. The guard (steadyGuardMs) is
+//   one slice or the route's latency threshold, whichever is larger: slices hold requests by
+//   INTENDED send time, so the last ones before the fault are still in flight (or sent late by a
+//   busy generator) when it is applied, and their errors are the fault's, not the steady state's.
+//   The runner schedules the guard on top of --steady, so the judged window keeps its length.
 // - During [faultAtMs, removedAtMs): judged only when the drill declares `degraded`. Its latency
 //   {threshold, objective} over all routes and its errors objective; the client view decides, the
 //   service view is shown (a disagreement is said). The routes that missed are listed, those that
 //   call the attacked dependency first.
 // - Detection: the first of the service's own signals at or after the fault's start, while the
 //   fault is in place: a health probe not UP; a dependency gauge down; a saturation signal at or
-//   over the contract's warn level (when it was below it before the fault); an error class of the
+//   over the contract's warn level (never when it was at it at the last sample before the fault;
+//   one sample suffices when every steady-state sample was below warn, else two consecutive
+//   scrapes, dated at the second: one spike on a busy machine is no detection); an error class of the
 //   service's counters rising: at least DETECT_MIN_EVENTS events in one scrape interval at a rate
 //   over max(2 × its steady rate, its steady rate + 1/s). ms = sample time − fault start, met when
 //   ms ≤ detectWithin; its resolution is the slower of the scrape and probe intervals. Nothing
@@ -75,6 +81,47 @@ function slicesOf(ev: DrillEvidence, from: number, to: number): LoadSlice[] {
   const inside = ev.client.filter((s) => s.startMs >= from - EPS && s.startMs + ev.sliceMs <= to + EPS);
   if (inside.length > 0) return inside;
   return ev.client.filter((s) => s.startMs + ev.sliceMs / 2 >= from && s.startMs + ev.sliceMs / 2 < to);
+}
+
+/** The largest latency threshold any latency objective applies to a route (its override first); 0 when none does. */
+function routeThreshold(contract: Contract, route: Route | undefined): number {
+  let t = 0;
+  for (const o of contract.objectives.latency ?? []) {
+    if (o.routes !== undefined && !(route !== undefined && o.routes.includes(route.name))) continue;
+    t = Math.max(t, route?.latency ?? o.threshold);
+  }
+  return t;
+}
+
+/**
+ * How long before the fault the steady window ends (ms): one slice or the route's latency
+ * threshold, whichever is larger. A request intended in the last slice before the fault is still
+ * in flight (or not yet sent, when the generator runs late) when the fault is applied; counted in
+ * the steady window, the fault's own errors and delays would be held against the steady state.
+ * Without a route: the largest over every route the contract's objectives cover (the runner
+ * schedules this much on top of the steady window, so the window judged keeps its length).
+ */
+export function steadyGuardMs(contract: Contract, sliceMs: number, routeName?: string): number {
+  if (routeName !== undefined) return Math.max(sliceMs, routeThreshold(contract, routeOf(contract, { name: routeName })));
+  let t = routeThreshold(contract, undefined);
+  for (const r of contract.routes) t = Math.max(t, routeThreshold(contract, r));
+  return Math.max(sliceMs, t);
+}
+
+/**
+ * The steady window's slices: from steadyFromMs to one slice before the fault, each route's row
+ * kept only where its slice ends its own guard (steadyGuardMs) before the fault.
+ */
+function steadySlices(contract: Contract, ev: DrillEvidence): LoadSlice[] {
+  const guards = new Map<string, number>();
+  const guardOf = (name: string) => {
+    let g = guards.get(name);
+    if (g === undefined) guards.set(name, (g = steadyGuardMs(contract, ev.sliceMs, name)));
+    return g;
+  };
+  return slicesOf(ev, ev.steadyFromMs, ev.faultAtMs - ev.sliceMs)
+    .map((s) => ({ startMs: s.startMs, routes: s.routes.filter((r) => s.startMs + ev.sliceMs <= ev.faultAtMs - guardOf(r.name) + EPS) }))
+    .filter((s) => s.routes.length > 0);
 }
 
 /**
@@ -239,9 +286,10 @@ export function judgeDrill(contract: Contract, ev: DrillEvidence): DrillVerdict 
   const reasons: string[] = [];
   const inconclusive: string[] = [];
 
-  // Steady state.
-  const steadyRows = mergeRows(slicesOf(ev, ev.steadyFromMs, ev.faultAtMs));
-  const steadyChecks = contractChecks(contract, steadyRows, serviceDelta(ev, ev.steadyFromMs, ev.faultAtMs));
+  // Steady state, ending the guard before the fault (see steadyGuardMs).
+  const guardMs = steadyGuardMs(contract, ev.sliceMs);
+  const steadyRows = mergeRows(steadySlices(contract, ev));
+  const steadyChecks = contractChecks(contract, steadyRows, serviceDelta(ev, ev.steadyFromMs, ev.faultAtMs - guardMs));
   const lastProbe = [...ev.health].reverse().find((h) => h.atMs < ev.faultAtMs);
   if (lastProbe) {
     const up = lastProbe.state === 'up';
@@ -253,7 +301,11 @@ export function judgeDrill(contract: Contract, ev: DrillEvidence): DrillVerdict 
 
   if (!ev.applied.ok) inconclusive.push(`the fault could not be applied: ${ev.applied.reason}; ${ev.applied.fix}`);
   if (!ev.generator.ok) inconclusive.push(`the load generator did not deliver the load, so the service's answers cannot be judged: ${ev.generator.reasons.join('; ') || 'no reason given'}`);
-  if (ev.applied.ok && steadyRequests === 0) inconclusive.push(`no request was measured before the fault (${secs(ev.steadyFromMs)} to ${secs(ev.faultAtMs)} of the run): there is no steady state to compare with; check that the load reached the service`);
+  if (ev.applied.ok && steadyRequests === 0) {
+    inconclusive.push(ev.faultAtMs - ev.steadyFromMs < guardMs + ev.sliceMs - EPS
+      ? `the steady window (${secs(ev.faultAtMs - ev.steadyFromMs)}) is too short to measure: it ends ${secs(guardMs)} before the fault (one slice, or the largest latency threshold: requests still in flight when the fault starts are not steady state); give the steady window more than ${secs(guardMs + ev.sliceMs)}`
+      : `no request was measured before the fault (${secs(ev.steadyFromMs)} to ${secs(ev.faultAtMs - guardMs)} of the run): there is no steady state to compare with; check that the load reached the service`);
+  }
   if (steadyMissed.length > 0) {
     const objectives = steadyMissed.filter((c) => !c.name.startsWith('health'));
     const health = steadyMissed.find((c) => c.name.startsWith('health'));
@@ -490,11 +542,19 @@ function detect(contract: Contract, ev: DrillEvidence, faultEnd: number): Detect
   for (const signal of signals) {
     const warn = saturationWarn(contract, signal);
     if (warn === undefined) continue;
-    const before = [...ev.saturation].reverse().find((s) => s.signal === signal && s.atMs < ev.faultAtMs);
+    const series = ev.saturation.filter((s) => s.signal === signal).sort((a, b) => a.atMs - b.atMs);
+    const before = series.filter((s) => s.atMs < ev.faultAtMs);
     // A signal already at its warn level before the fault cannot show the fault.
-    if (before && before.value >= warn) continue;
-    const s = ev.saturation.find((x) => x.signal === signal && inFault(x.atMs) && x.value >= warn);
-    if (s) found.push({ atMs: s.atMs, signal: `${signal} ${saturationValue(signal, s.value)}, at or over its warn level ${saturationValue(signal, warn)}` });
+    if (before.length > 0 && before[before.length - 1].value >= warn) continue;
+    // One sample over warn is the fault's only when the steady state never went there; after a
+    // spike in the steady window (a busy machine: GC, another process), two scrapes in a row.
+    const steady = before.filter((s) => s.atMs >= ev.steadyFromMs - EPS);
+    const clean = steady.length > 0 && steady.every((s) => s.value < warn);
+    const i = series.findIndex((x, k) => inFault(x.atMs) && x.value >= warn && (clean || (k > 0 && inFault(series[k - 1].atMs) && series[k - 1].value >= warn)));
+    if (i < 0) continue;
+    const s = series[i];
+    const twice = clean ? '' : ', 2 scrapes in a row (one alone is no detection: the steady state went over it too)';
+    found.push({ atMs: s.atMs, signal: `${signal} ${saturationValue(signal, s.value)}, at or over its warn level ${saturationValue(signal, warn)}${twice}` });
   }
   const e = errorRise(contract, ev, inFault);
   if (e) found.push(e);
