@@ -329,6 +329,19 @@ const observabilityObjective = z.strictObject({
   requireHelp: z.boolean().default(true).describe('Every metric the contract reads must have HELP text.'),
 });
 
+// Where the SDK's saturation monitor writes evidence (src/sdk/saturation); why it is top-level is
+// in its description, so editors show it.
+const evidence = z
+  .strictObject({
+    dir: z.string().min(1, { error: 'the evidence dir is empty: give a directory, e.g. .sloctl/evidence' }).default('.sloctl/evidence').describe('Directory the SDK writes profiles to, relative to this file.'),
+    maxFiles: positiveInt('maxFiles').default(10).describe('Evidence files kept at most; the oldest are deleted.'),
+    maxBytes: bytes().default(100 * 1024 * 1024).describe('Total size kept at most; the oldest files are deleted.'),
+    minInterval: duration().default(60_000).describe('At most one capture per signal this often.'),
+  })
+  .describe(
+    'Where the SDK writes saturation evidence (a heap profile or CPU profile captured when a memory or concurrency threshold is crossed) and how much it keeps. A section of its own, not under objectives.memory or target: both the memory and the concurrency signals write here, it is what the service does on its own machine rather than an objective, and target is how sloctl reaches the service, which a service running without sloctl never reads.',
+  );
+
 const objectives = z
   .strictObject({
     latency: z.array(latencyObjective).min(1).optional(),
@@ -442,6 +455,7 @@ export const contractSchema = z
     metrics: metricsOverrides.optional(),
     slis: z.array(customSli).default([]).describe('Custom SLIs as PromQL, for what the built-in ones do not cover.'),
     objectives: objectives.default({}),
+    evidence: evidence.optional(),
   })
   .describe('A sloctl service contract (slo.yaml).');
 

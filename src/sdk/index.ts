@@ -21,4 +21,8 @@ export { templateMatcher } from './core/match.ts';
 export { UNMATCHED, OVERFLOW, DEFAULT_SLI_CLASS, DEFAULT_HEALTH_JUDGE, type HealthJudge, type RouteSlot } from './route-table.ts';
 export { HEAP_LIMIT_METRIC } from './runtime.ts';
 export type { Contract, Dependency, Route, ErrorClass } from '../contract/schema.ts';
+export {
+  SaturationMonitor, SATURATION_METRICS, SATURATION_SIGNALS, EvidenceStore, decide as decideSaturation,
+  type SaturationOptions, type SaturationStats, type SaturationState, type SaturationLevel, type SaturationSignal, type EvidenceFile,
+} from './saturation/index.ts';
 export { DrillEndpoint, FaultRunner, DrillClient, DrillClientError, DrillTokenError, isLoopbackAddress, FAULT_NAMES, type DrillOptions, type DrillClientOptions, type FaultName, type FaultState, type FaultList, type FaultParams } from './drill/index.ts';

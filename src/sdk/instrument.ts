@@ -16,6 +16,7 @@ import { SeriesCounter, SeriesHistogram } from './metrics/series-metrics.ts';
 import { Recorder, STATUS_CLASS_COUNT } from './recorder.ts';
 import { checkHealthJudge, DEFAULT_HEALTH_JUDGE, RouteTable, type HealthJudge } from './route-table.ts';
 import { registerRuntimeMetrics } from './runtime.ts';
+import { startSaturation, type SaturationMonitor, type SaturationOptions } from './saturation/monitor.ts';
 import { AdmissionController, registerAdmissionMetrics } from './protect/admission.ts';
 import { startSaturation, type SaturationMonitor, type SaturationOptions } from './saturation/monitor.ts';
 import { DriftResponder, type DriftOptions } from './drift/responder.ts';
@@ -97,6 +98,8 @@ export class Sdk {
   readonly buckets: readonly number[];
   /** The drill endpoint, when the service set a drill token (adapters serve it); else undefined. */
   readonly drill: DrillEndpoint | undefined;
+  /** The saturation monitor (states, crossings, evidence), when the contract sets thresholds; else undefined. */
+  readonly saturation: SaturationMonitor | undefined;
   /**
    * The adaptive concurrency limit adapters ask before a handler runs (`objectives.concurrency.limit`
    * turns it on; `admission.active` is false otherwise). `admission.shed(on, reason)` halves the
@@ -166,6 +169,7 @@ export class Sdk {
     this.registerGauges(reg);
     registerRuntimeMetrics(reg, opts.defaultMetrics ?? true);
     if (this.drill !== undefined) registerDrillMetrics(reg, this.drill.runner);
+    this.saturation = startSaturation(this, opts.saturation);
     this.admission = new AdmissionController(contract);
     registerAdmissionMetrics(reg, this.admission);
     this.saturation = startSaturation(this, opts.saturation);

@@ -12,6 +12,7 @@ import {
   DEFAULT_DRILL_PATH, DRILL_HEADER, DRILL_TOKEN_ENV,
   type ApplyRequest, type DrillErrorBody, type FaultList, type FaultName, type FaultParams, type FaultState,
 } from './types.ts';
+import type { EvidenceFile } from '../saturation/evidence.ts';
 
 export interface DrillClientOptions {
   /** The service's base URL (http://127.0.0.1:PORT, http://localhost:PORT, http://[::1]:PORT). */
@@ -93,6 +94,14 @@ export class DrillClient {
 
   list(): Promise<FaultList> {
     return this.call<FaultList>('GET', '');
+  }
+
+  /**
+   * The saturation evidence files the service captured (heap and CPU profiles), oldest first:
+   * names inside the service's evidence directory. [] when it runs no saturation monitor.
+   */
+  evidence(): Promise<EvidenceFile[]> {
+    return this.call<EvidenceFile[]>('GET', '/evidence');
   }
 
   /** Removes every fault in effect. */

@@ -15,6 +15,7 @@
 //   GET    {path}/{id}   one fault (in effect, or its last state)  200 FaultState | 404
 //   DELETE {path}/{id}   remove it                                 200 FaultState | 404
 //   POST   {path}/reset  remove every fault                        200 {removed: FaultState[]}
+//   GET    {path}/evidence  the saturation evidence files          200 EvidenceFile[] ([] without a monitor)
 //
 // Its requests are outside every SLI: adapters answer them before timing anything.
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -23,6 +24,7 @@ import { Gauge } from 'prom-client';
 import { FaultParamError } from './fault.ts';
 import { FaultRunner, TooManyFaultsError } from './runner.ts';
 import { bearerToken, digest, fromThisMachine, resolveDrillToken, tokenMatches } from './token.ts';
+import type { EvidenceFile } from '../saturation/evidence.ts';
 import { DEFAULT_DRILL_PATH, DRILL_HEADER, FAULT_NAMES, type DrillErrorCode } from './types.ts';
 
 export interface DrillOptions {
@@ -73,6 +75,7 @@ export class DrillEndpoint {
   readonly path: string;
   readonly runner: FaultRunner;
   private readonly expected: Buffer;
+  private evidenceList: (() => EvidenceFile[]) | undefined;
 
   constructor(token: string, opts: Omit<DrillOptions, 'token'> = {}) {
     const path = opts.path ?? DEFAULT_DRILL_PATH;
@@ -85,6 +88,11 @@ export class DrillEndpoint {
       ...(opts.maxDurationMs !== undefined ? { maxDurationMs: opts.maxDurationMs } : {}),
       ...(opts.maxFaults !== undefined ? { maxFaults: opts.maxFaults } : {}),
     });
+  }
+
+  /** Lists the saturation monitor's evidence files at GET {path}/evidence (the monitor calls it). */
+  attachEvidence(list: () => EvidenceFile[]): void {
+    this.evidenceList = list;
   }
 
   /** For adapters, once per request: a promise to await before the handler (an unsettled-promises fault), else undefined. */
@@ -132,6 +140,10 @@ export class DrillEndpoint {
       if (sub === '/reset') {
         if (method !== 'POST') return error(405, 'SLOCTL_DRILL_METHOD', `${method} ${this.path}/reset: use POST`, { allow: 'POST' });
         return json(200, { removed: r.reset() });
+      }
+      if (sub === '/evidence') {
+        if (method !== 'GET') return error(405, 'SLOCTL_DRILL_METHOD', `${method} ${this.path}/evidence: use GET`, { allow: 'GET' });
+        return json(200, this.evidenceList?.() ?? []);
       }
       const id = decodeURIComponent(sub.slice(1));
       if (id.includes('/')) return error(404, 'SLOCTL_DRILL_NO_SUCH_FAULT', `no such drill resource: ${req.url}`);

@@ -1,0 +1,155 @@
+// The evidence directory: profiles the saturation monitor captured, bounded in count and bytes.
+//
+// A file is named `<time>-<signal>-<level>.<kind>` (time of the crossing, UTC, sortable:
+// 20261204T042000123Z-heap-warn.heapprofile), so the listing needs no index file and survives
+// restarts. Only files with that shape are ever listed or deleted: the directory may hold anything
+// else (a shared .sloctl/), and pruning must not touch it. Writes are atomic (a hidden temporary
+// file, then rename), so a reader never sees half a profile and a crash leaves no listed file.
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { SaturationLevel } from './states.ts';
+
+export type EvidenceKind = 'heapprofile' | 'cpuprofile' | 'heapsnapshot';
+
+/** One evidence file, as the drill endpoint lists it (GET <drill path>/evidence). */
+export interface EvidenceFile {
+  /** The file name, inside the evidence directory. */
+  file: string;
+  signal: string;
+  level: SaturationLevel;
+  bytes: number;
+  /** When the threshold was crossed (ISO 8601). */
+  at: string;
+}
+
+export interface EvidenceLimits {
+  maxFiles: number;
+  maxBytes: number;
+}
+
+const NAME = /^(\d{8}T\d{9}Z)-([A-Za-z]+)-(warn|critical)\.(heapprofile|cpuprofile|heapsnapshot)$/;
+
+/** `2026-12-04T04:20:00.123Z` -> `20261204T042000123Z` (no colons: valid on every filesystem). */
+export function stamp(epochMs: number): string {
+  return new Date(epochMs).toISOString().replace(/[-:.]/g, '');
+}
+
+function unstamp(s: string): string {
+  return `${s.slice(0, 4)}-${s.slice(4, 6)}-${s.slice(6, 8)}T${s.slice(9, 11)}:${s.slice(11, 13)}:${s.slice(13, 15)}.${s.slice(15, 18)}Z`;
+}
+
+function parseName(file: string, bytes: number): EvidenceFile | undefined {
+  const m = NAME.exec(file);
+  return m === null ? undefined : { file, signal: m[2]!, level: m[3] as SaturationLevel, bytes, at: unstamp(m[1]!) };
+}
+
+export function evidenceName(atMs: number, signal: string, level: SaturationLevel, kind: EvidenceKind): string {
+  return `${stamp(atMs)}-${signal}-${level}.${kind}`;
+}
+
+export class EvidenceTooLargeError extends Error {
+  override name = 'EvidenceTooLargeError';
+}
+
+/** A file being written: chunks go to a hidden temporary file; `commit` renames it into place. */
+export interface EvidenceWriter {
+  write(chunk: string): void;
+  readonly bytes: number;
+  commit(): EvidenceFile;
+  abort(): void;
+}
+
+export class EvidenceStore {
+  constructor(readonly dir: string, readonly limits: EvidenceLimits) {}
+
+  /** Our files, oldest first. A missing directory has none. */
+  list(): EvidenceFile[] {
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
+    } catch {
+      return [];
+    }
+    const out: EvidenceFile[] = [];
+    for (const file of names.sort()) {
+      if (!NAME.test(file)) continue;
+      let bytes: number;
+      try {
+        bytes = statSync(join(this.dir, file)).size;
+      } catch {
+        continue; // deleted between readdir and stat
+      }
+      out.push(parseName(file, bytes)!);
+    }
+    return out;
+  }
+
+  /**
+   * Opens `name` for writing. A file that grows past maxBytes is abandoned (write throws
+   * EvidenceTooLargeError): it could never be kept within the bound.
+   */
+  open(name: string): EvidenceWriter {
+    if (!NAME.test(name)) throw new TypeError(`sloctl: ${JSON.stringify(name)} is not an evidence file name`);
+    mkdirSync(this.dir, { recursive: true });
+    const final = join(this.dir, name);
+    const tmp = join(this.dir, `.${name}.${process.pid}.tmp`);
+    const fd = openSync(tmp, 'w');
+    let bytes = 0;
+    let open = true;
+    const close = () => {
+      if (open) closeSync(fd);
+      open = false;
+    };
+    const store = this;
+    return {
+      get bytes() {
+        return bytes;
+      },
+      write(chunk) {
+        const b = Buffer.from(chunk, 'utf8');
+        bytes += b.length;
+        if (bytes > store.limits.maxBytes) {
+          throw new EvidenceTooLargeError(`the evidence file ${name} is over evidence.maxBytes (${store.limits.maxBytes} bytes): raise evidence.maxBytes in the contract, or capture a heap sampling profile instead of a snapshot`);
+        }
+        writeSync(fd, b);
+      },
+      commit() {
+        fsyncSync(fd);
+        close();
+        renameSync(tmp, final);
+        store.prune();
+        return parseName(name, bytes)!;
+      },
+      abort() {
+        close();
+        rmSync(tmp, { force: true });
+      },
+    };
+  }
+
+  /** Writes a whole file atomically, then prunes. */
+  write(name: string, content: string): EvidenceFile {
+    const w = this.open(name);
+    try {
+      w.write(content);
+    } catch (err) {
+      w.abort();
+      throw err;
+    }
+    return w.commit();
+  }
+
+  /** Deletes the oldest of our files until both bounds hold. Returns what it deleted. */
+  prune(): string[] {
+    const files = this.list();
+    let total = files.reduce((a, f) => a + f.bytes, 0);
+    const deleted: string[] = [];
+    while (files.length > 0 && (files.length > this.limits.maxFiles || total > this.limits.maxBytes)) {
+      const f = files.shift()!;
+      rmSync(join(this.dir, f.file), { force: true });
+      total -= f.bytes;
+      deleted.push(f.file);
+    }
+    return deleted;
+  }
+}

@@ -1,0 +1,281 @@
+// The saturation monitor: samples the contract's memory and concurrency signals about once a
+// second, exports their states and crossings, and captures evidence once per crossing.
+//
+// Sampling is at the edge here; the decision is states.ts (pure). Signals and how they are read:
+//   heap, rss             process.memoryUsage() (heapUsed, rss), bytes
+//   eventLoopDelay        p99 of perf_hooks.monitorEventLoopDelay over the interval, ms. Sampled
+//                         every 20 ms: the histogram holds one sample per timer tick, not per
+//                         millisecond, so a 300 ms block is one sample; at 10 ms it is one in ~70 in
+//                         a second and the p99 misses it, at 20 ms one in ~36 and the p99 is the
+//                         block (examples/checkout/service.ts measured it). Like prom-client's
+//                         nodejs_eventloop_lag_p99_seconds, an idle loop reads about the resolution.
+//   eventLoopUtilization  performance.eventLoopUtilization over the interval, 0..1
+//   inFlight              the SDK's own in-flight count (http_server_active_requests)
+//   handles               process.getActiveResourcesInfo().length
+//
+// Evidence: memory signals capture per `objectives.memory.capture` (heap sampling by default),
+// concurrency signals per `objectives.concurrency.capture` (a CPU profile). At most one capture
+// per signal per evidence.minInterval; a crossing while a capture of the same kind is running
+// shares it (both signals saw the same seconds: one file, not two). Every timer is unref'd.
+import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
+import { dirname, resolve } from 'node:path';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Contract } from '../../contract/schema.ts';
+import { cpuProfile, heapSamplingProfile, heapSnapshot, type CaptureKind } from './capture.ts';
+import { EvidenceStore, evidenceName, type EvidenceFile, type EvidenceKind } from './evidence.ts';
+import { decide, stateValue, type SaturationLevel, type SaturationSignal, type SaturationState, type Thresholds } from './states.ts';
+
+export const SATURATION_METRICS = {
+  state: { name: 'sloctl_saturation_state', help: 'Saturation state per signal from the contract\'s memory and concurrency thresholds: 0 ok, 1 warn, 2 critical.' },
+  crossings: { name: 'sloctl_saturation_crossings_total', help: 'Times a saturation signal crossed its warn or critical threshold upward.' },
+  evidenceFiles: { name: 'sloctl_evidence_files', help: 'Evidence files (heap and CPU profiles) in the evidence directory.' },
+} as const;
+
+export interface SaturationOptions {
+  /** How often the signals are sampled (ms). Default 1000. */
+  intervalMs?: number;
+  /** The evidence directory (relative to the working directory). Default: the contract's evidence.dir, relative to the contract file. */
+  dir?: string;
+  /** Length of a CPU profile (ms). Default 1500. */
+  cpuProfileMs?: number;
+  /** Length of a heap sampling window (ms). Default 2000. */
+  heapSamplingMs?: number;
+  /** Event-loop delay sampling resolution (ms). Default 20 (see above). */
+  eventLoopResolutionMs?: number;
+  /** Where the JSON line per capture (or failed capture) goes. Default: stderr. */
+  log?: (line: string) => void;
+}
+
+/** What the monitor needs of the Sdk (a structural type: no import cycle). */
+export interface SaturationHost {
+  readonly contract: Contract;
+  readonly file: string | undefined;
+  readonly registry: Registry;
+  readonly recorder: { readonly inFlight: number };
+  readonly drill?: { attachEvidence(list: () => EvidenceFile[]): void } | undefined;
+}
+
+interface SignalConfig {
+  signal: SaturationSignal;
+  thresholds: Thresholds;
+  capture: CaptureKind | undefined;
+}
+
+export interface SaturationStats {
+  /** Evidence files written. */
+  captured: number;
+  /** Crossings that captured nothing because the signal captured within minInterval. */
+  rateLimited: number;
+  /** Crossings that shared a capture of the same kind already running. */
+  joined: number;
+  failed: number;
+}
+
+const EXTENSION: Record<CaptureKind, EvidenceKind> = { 'heap-sampling': 'heapprofile', 'heap-snapshot': 'heapsnapshot', 'cpu-profile': 'cpuprofile' };
+
+/** The signals the contract gives thresholds for, with what each captures. */
+export function saturationSignals(contract: Contract): SignalConfig[] {
+  const m = contract.objectives.memory;
+  const k = contract.objectives.concurrency;
+  const memCapture: CaptureKind | undefined = m?.capture === 'none' ? undefined : m?.capture;
+  const cpuCapture: CaptureKind | undefined = k?.capture === 'none' ? undefined : k?.capture;
+  const out: SignalConfig[] = [];
+  const add = (signal: SaturationSignal, t: Thresholds | undefined, capture: CaptureKind | undefined) => {
+    if (t !== undefined) out.push({ signal, thresholds: { warn: t.warn, critical: t.critical }, capture });
+  };
+  add('heap', m?.heap, memCapture);
+  add('rss', m?.rss, memCapture);
+  add('eventLoopDelay', k?.eventLoopDelay, cpuCapture);
+  add('eventLoopUtilization', k?.eventLoopUtilization, cpuCapture);
+  add('inFlight', k?.inFlight, cpuCapture);
+  add('handles', k?.handles, cpuCapture);
+  return out;
+}
+
+/** The monitor for this SDK, started; undefined when turned off or the contract sets no thresholds. */
+export function startSaturation(host: SaturationHost, opts: SaturationOptions | false | undefined): SaturationMonitor | undefined {
+  if (opts === false) return undefined;
+  const signals = saturationSignals(host.contract);
+  if (signals.length === 0) return undefined;
+  return new SaturationMonitor(host, signals, opts ?? {});
+}
+
+export class SaturationMonitor {
+  readonly store: EvidenceStore;
+  readonly stats: SaturationStats = { captured: 0, rateLimited: 0, joined: 0, failed: 0 };
+  private readonly signals: SignalConfig[];
+  private readonly states = new Map<SaturationSignal, SaturationState>();
+  private readonly values = new Map<SaturationSignal, number>();
+  private readonly lastCapture = new Map<SaturationSignal, number>();
+  private readonly running = new Map<CaptureKind, Promise<void>>();
+  private readonly minIntervalMs: number;
+  private readonly timer: NodeJS.Timeout;
+  private readonly eld: IntervalHistogram | undefined;
+  private readonly crossings: Counter<'signal' | 'level'>;
+  private readonly log: (line: string) => void;
+  private readonly cpuMs: number;
+  private readonly heapMs: number;
+  private elu: EventLoopUtilization;
+  private tickFailed = false;
+  private closed = false;
+
+  constructor(private readonly host: SaturationHost, signals: SignalConfig[], opts: SaturationOptions) {
+    this.signals = signals;
+    const ev = host.contract.evidence;
+    const dir = opts.dir !== undefined
+      ? resolve(opts.dir)
+      : resolve(host.file !== undefined ? dirname(host.file) : process.cwd(), ev?.dir ?? '.sloctl/evidence');
+    this.store = new EvidenceStore(dir, { maxFiles: ev?.maxFiles ?? 10, maxBytes: ev?.maxBytes ?? 100 * 1024 * 1024 });
+    this.minIntervalMs = ev?.minInterval ?? 60_000;
+    this.cpuMs = opts.cpuProfileMs ?? 1500;
+    this.heapMs = opts.heapSamplingMs ?? 2000;
+    this.log = opts.log ?? ((line) => process.stderr.write(`${line}\n`));
+    for (const s of signals) this.states.set(s.signal, 'ok');
+
+    if (signals.some((s) => s.signal === 'eventLoopDelay')) {
+      this.eld = monitorEventLoopDelay({ resolution: opts.eventLoopResolutionMs ?? 20 });
+      this.eld.enable();
+    }
+    this.elu = performance.eventLoopUtilization();
+    this.crossings = this.registerMetrics(host.registry);
+    host.drill?.attachEvidence(() => this.store.list());
+
+    const intervalMs = opts.intervalMs ?? 1000;
+    if (!(Number.isFinite(intervalMs) && intervalMs >= 10)) throw new TypeError(`sloctl: saturation.intervalMs must be at least 10 (ms), got ${intervalMs}`);
+    this.timer = setInterval(() => this.tick(), intervalMs);
+    this.timer.unref();
+  }
+
+  private registerMetrics(reg: Registry): Counter<'signal' | 'level'> {
+    const monitor = this;
+    const M = SATURATION_METRICS;
+    // One monitor per registry: a second Sdk on the same registry would fail on the HTTP metrics first.
+    for (const m of Object.values(M)) reg.removeSingleMetric(m.name);
+    new Gauge({
+      name: M.state.name, help: M.state.help, labelNames: ['signal'], registers: [reg],
+      collect() {
+        for (const [signal, s] of monitor.states) this.set({ signal }, stateValue(s));
+      },
+    });
+    const crossings = new Counter({ name: M.crossings.name, help: M.crossings.help, labelNames: ['signal', 'level'] as const, registers: [reg] });
+    for (const s of this.signals) for (const level of ['warn', 'critical'] as const) crossings.inc({ signal: s.signal, level }, 0);
+    new Gauge({
+      name: M.evidenceFiles.name, help: M.evidenceFiles.help, registers: [reg],
+      collect() {
+        this.set(monitor.store.list().length);
+      },
+    });
+    return crossings;
+  }
+
+  /** The state of each sampled signal. */
+  stateOf(signal: SaturationSignal): SaturationState | undefined {
+    return this.states.get(signal);
+  }
+
+  /** The last sampled value of a signal, in the contract's units. */
+  valueOf(signal: SaturationSignal): number | undefined {
+    return this.values.get(signal);
+  }
+
+  /** The evidence files in the directory, oldest first. */
+  evidence(): EvidenceFile[] {
+    return this.store.list();
+  }
+
+  /** Resolves when no capture is running. */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.all([...this.running.values()]);
+  }
+
+  /** Stops sampling. A capture in progress finishes (its timers are unref'd). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    this.eld?.disable();
+  }
+
+  /** Samples every signal once now (the timer calls it; tests may too). */
+  sample(now = Date.now()): void {
+    const mem = this.signals.some((s) => s.signal === 'heap' || s.signal === 'rss') ? process.memoryUsage() : undefined;
+    let eld = Number.NaN;
+    if (this.eld !== undefined) {
+      if (this.eld.count > 0) eld = this.eld.percentile(99) / 1e6;
+      this.eld.reset();
+    }
+    const eluNow = performance.eventLoopUtilization();
+    const elu = performance.eventLoopUtilization(eluNow, this.elu).utilization;
+    this.elu = eluNow;
+    for (const c of this.signals) {
+      const value = c.signal === 'heap' ? mem!.heapUsed
+        : c.signal === 'rss' ? mem!.rss
+        : c.signal === 'eventLoopDelay' ? eld
+        : c.signal === 'eventLoopUtilization' ? elu
+        : c.signal === 'inFlight' ? this.host.recorder.inFlight
+        : process.getActiveResourcesInfo().length;
+      this.values.set(c.signal, value);
+      const d = decide(value, c.thresholds, this.states.get(c.signal)!);
+      this.states.set(c.signal, d.state);
+      for (const level of d.crossed) this.crossings.inc({ signal: c.signal, level });
+      if (d.crossed.length > 0) this.onCrossing(c, d.crossed[d.crossed.length - 1]!, value, now);
+    }
+  }
+
+  private tick(): void {
+    try {
+      this.sample();
+    } catch (err) {
+      if (this.tickFailed) return;
+      this.tickFailed = true; // once: a failure every second would flood the log
+      this.log(JSON.stringify({ sloctl: 'saturation', error: `sampling failed: ${err instanceof Error ? err.message : String(err)}` }));
+    }
+  }
+
+  private onCrossing(c: SignalConfig, level: SaturationLevel, value: number, at: number): void {
+    if (c.capture === undefined || this.closed) return;
+    const last = this.lastCapture.get(c.signal);
+    if (last !== undefined && at - last < this.minIntervalMs) {
+      this.stats.rateLimited++;
+      return;
+    }
+    this.lastCapture.set(c.signal, at);
+    if (this.running.has(c.capture)) {
+      this.stats.joined++;
+      return;
+    }
+    const kind = c.capture;
+    const p = this.capture(kind, evidenceName(at, c.signal, level, EXTENSION[kind]), c.signal, level, value)
+      .finally(() => this.running.delete(kind));
+    this.running.set(kind, p);
+  }
+
+  private async capture(kind: CaptureKind, name: string, signal: SaturationSignal, level: SaturationLevel, value: number): Promise<void> {
+    const where = `${this.store.dir}/${name}`;
+    try {
+      let file: EvidenceFile;
+      if (kind === 'heap-snapshot') {
+        const w = this.store.open(name);
+        try {
+          await heapSnapshot(w);
+        } catch (err) {
+          w.abort();
+          throw err;
+        }
+        file = w.commit();
+      } else {
+        const text = kind === 'cpu-profile' ? await cpuProfile(this.cpuMs) : await heapSamplingProfile(this.heapMs);
+        file = this.store.write(name, text);
+      }
+      this.stats.captured++;
+      this.log(JSON.stringify({ sloctl: 'evidence', signal, level, value, file: where, bytes: file.bytes }));
+    } catch (err) {
+      this.stats.failed++;
+      const code = (err as { code?: string }).code;
+      const fix = code === 'EACCES' || code === 'EROFS' || code === 'ENOENT'
+        ? ': the directory is not writable; set evidence.dir in the contract (or instrument()\'s saturation.dir) to a writable one'
+        : '';
+      this.log(JSON.stringify({ sloctl: 'evidence', signal, level, error: `capturing ${where} failed: ${err instanceof Error ? err.message : String(err)}${fix}` }));
+    }
+  }
+}
