@@ -19,12 +19,19 @@
 // - A response the client abandoned is classified as an AbortError with code ECONNRESET would be
 //   (the contract's transient class usually names it); if no class does, it is "aborted"
 //   (weight 0: counted, not weighted).
+// - A request the SDK's concurrency limiter turned away (503 with Retry-After, before any handler
+//   ran) is "shed", whatever the contract's classes say about 503: it is the service protecting
+//   itself, not a fault of it, and reports must be able to tell the two apart. Its weight is 0.3,
+//   the seed article's weight for "transient" errors (429, 503: the client may retry, and does,
+//   told when by Retry-After): a shed request is a request the client did not get served, so it
+//   costs error budget, but far less than a server fault (2.5 in the article). A contract that
+//   weighs it otherwise declares its own class named "shed" (like "aborted").
 //
 // Pure: no I/O, no clock. Compiled once per contract: a status is classified by one array read.
 import type { ErrorClass } from './schema.ts';
 
 export interface Classification {
-  /** The class name: a contract class, or one of "none", "unclassified", "aborted". */
+  /** The class name: a contract class, or one of "none", "unclassified", "aborted", "shed". */
   readonly class: string;
   /** What one event of the class costs in the weighted error ratio (0 for good classes). */
   readonly weight: number;
@@ -35,6 +42,19 @@ export interface Classification {
 export const NONE = 'none';
 export const UNCLASSIFIED = 'unclassified';
 export const ABORTED = 'aborted';
+export const SHED = 'shed';
+/** The default weight of a shed request (see the header comment). */
+export const SHED_WEIGHT = 0.3;
+
+/**
+ * What an adapter records as the error of a request the concurrency limiter shed: classified as
+ * "shed" before any contract class is tried (its 503 status would otherwise match the contract's
+ * 503 class). One frozen instance is enough: it carries no per-request data.
+ */
+export class ShedError extends Error {
+  override name = 'ShedError';
+}
+export const SHED_ERROR: ShedError = Object.freeze(new ShedError('shed by the concurrency limiter')) as ShedError;
 
 /** The longest error chain walked; deeper causes are ignored. */
 export const MAX_CHAIN = 32;
@@ -112,18 +132,20 @@ class SyntheticAbort extends Error {
 }
 
 export class Classifier {
-  /** Every class an event can get, contract classes first, then none, unclassified, aborted. */
+  /** Every class an event can get, contract classes first, then none, unclassified, aborted, shed. */
   readonly classes: readonly Classification[];
   readonly none: number;
   readonly unclassified: number;
   /** The class of a request the client abandoned (a contract class, or "aborted"). */
   readonly aborted: number;
+  /** The class of a request the concurrency limiter shed ("shed"). */
+  readonly shed: number;
   private readonly compiled: readonly Compiled[];
   /** Class index by status, for a request that threw nothing. */
   private readonly byStatus: Int16Array;
 
   constructor(errorClasses: readonly ErrorClass[]) {
-    const reserved = new Set([NONE, UNCLASSIFIED, ABORTED]);
+    const reserved = new Set([NONE, UNCLASSIFIED, ABORTED, SHED]);
     const own = errorClasses.filter((c) => !reserved.has(c.name));
     this.compiled = own.map((c) => ({
       names: new Set(c.errors ?? []),
@@ -137,6 +159,12 @@ export class Classifier {
     this.unclassified = classes.push(Object.freeze({ class: UNCLASSIFIED, weight: 1, good: false })) - 1;
     const abortedPseudo = classes.push(Object.freeze({
       class: ABORTED, weight: ownAborted ? (ownAborted.good ? 0 : ownAborted.weight) : 0, good: ownAborted?.good ?? false,
+    })) - 1;
+    // Likewise "shed": a contract class of that name sets its weight (appended last, so the indexes
+    // of the classes before it stay what they were).
+    const ownShed = errorClasses.find((c) => c.name === SHED);
+    this.shed = classes.push(Object.freeze({
+      class: SHED, weight: ownShed ? (ownShed.good ? 0 : ownShed.weight) : SHED_WEIGHT, good: ownShed?.good ?? false,
     })) - 1;
     this.classes = Object.freeze(classes);
 
@@ -156,6 +184,7 @@ export class Classifier {
 
   /** Class index of a thrown error, with the response status as further evidence (-1: none sent). */
   errorIndex(err: unknown, status = -1): number {
+    if (err instanceof ShedError) return this.shed;
     const chain = errorChain(err);
     const hasStatus = status >= 0 && status < STATUS_SLOTS;
     for (let i = 0; i < this.compiled.length; i++) {

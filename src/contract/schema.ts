@@ -16,6 +16,9 @@ const service = z
   .strictObject({
     name: name('service').describe('The service this contract is for; used in metric labels and rule names.'),
     displayName: shortText('the display name').optional(),
+    version: shortText('the contract version')
+      .optional()
+      .describe('The contract’s version (e.g. 2026-12-04.1, a git tag); the SDK reports it with the contract’s sha256 in /healthz?include=config, so a rollout can check the instance runs the contract it was meant to.'),
     description: description().optional(),
     owner: shortText('the owner').optional().describe('Team or person that carries the pager.'),
     labels: z.record(z.string(), z.string()).optional(),
@@ -217,7 +220,24 @@ const memoryObjective = z.strictObject({
   capture: z.enum(['heap-snapshot', 'heap-sampling', 'none']).default('heap-sampling'),
 });
 
+// The SDK's adaptive concurrency limit (src/sdk/protect): present = on. min / initial / max are
+// optional so that `max: 10` alone is valid; the SDK fills them from Netflix's Gradient2 defaults
+// (20 / 20 / 200) clamped into what is given.
+const concurrencyLimit = z
+  .strictObject({
+    algorithm: z.enum(['gradient2']).default('gradient2').describe('How the limit follows latency: gradient2 is a port of Netflix concurrency-limits’ Gradient2 (the limit grows while latency stays within 1.5x its long-run average and shrinks when it rises past that).'),
+    initial: positiveInt('initial').optional().describe('The limit before any request finished. Default 20, within min..max.'),
+    min: positiveInt('min').optional().describe('The limit never goes below this many requests in flight. Default 20, or max when that is lower.'),
+    max: positiveInt('max').optional().describe('The limit never goes above this many requests in flight. Default 200.'),
+    queue: duration().default(50).describe('How long a request may wait for a free slot when the limit is reached before it is shed (503). Higher-weight requests are let in first and displace lower-weight ones from a full queue.'),
+    retryAfter: duration().default(1000).describe('The Retry-After a shed request is answered with (rounded up to whole seconds).'),
+  })
+  .refine((l) => l.min === undefined || l.max === undefined || l.min <= l.max, { error: 'min is above max: the limit must be able to lie between them', path: ['min'] })
+  .refine((l) => l.initial === undefined || ((l.min === undefined || l.initial >= l.min) && (l.max === undefined || l.initial <= l.max)), { error: 'initial is outside min..max', path: ['initial'] })
+  .describe('Turns on the SDK’s adaptive concurrency limit: a limit on requests in flight that follows measured latency; beyond it requests queue for at most `queue`, then are answered 503 with Retry-After, lowest route weight first. Shed requests get the error class `shed`.');
+
 const concurrencyObjective = z.strictObject({
+  limit: concurrencyLimit.optional(),
   eventLoopDelay: durationThresholds.optional().describe('p99 event-loop delay (Node).'),
   eventLoopUtilization: percentThresholds.optional().describe('Event-loop utilization (Node).'),
   inFlight: countThresholds.optional().describe('Requests in flight.'),

@@ -1,0 +1,303 @@
+// The adaptive concurrency limit (src/sdk/protect/admission.ts, issue 12 item 2): the admission
+// controller's queue and priorities, shed(), the five adapters answering 503 with Retry-After and
+// recording the "shed" class, and the done-when line: overloaded at 3x its capacity, the
+// highest-weight route keeps its latency objective while the lowest-weight route is shed.
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, describe, it } from 'node:test';
+import KoaRouter from '@koa/router';
+import { serve, type ServerType } from '@hono/node-server';
+import express from 'express';
+import Fastify from 'fastify';
+import { Hono } from 'hono';
+import Koa from 'koa';
+import { parseContract } from '../src/contract/load.ts';
+import type { Contract } from '../src/contract/schema.ts';
+import { AdmissionController, limitSettings, type Admission, type Priority, type Rejection, type Ticket } from '../src/sdk/protect/admission.ts';
+import type { Sdk } from '../src/sdk/instrument.ts';
+import { instrumentForTest, metricValue } from '../src/sdk/testing.ts';
+import sloctlFastify from '../src/sdk/adapters/fastify.ts';
+import { middleware as expressMiddleware } from '../src/sdk/adapters/express.ts';
+import { middleware as koaMiddleware } from '../src/sdk/adapters/koa.ts';
+import { middleware as honoMiddleware } from '../src/sdk/adapters/hono.ts';
+import { wrap } from '../src/sdk/adapters/http.ts';
+import { runLoad } from '../src/load/index.ts';
+
+function contractOf(yaml: string): Contract {
+  const r = parseContract(yaml, 'slo.yaml');
+  const errors = r.diagnostics.filter((d) => d.severity === 'error');
+  assert.deepEqual(errors.map((d) => d.message), []);
+  return r.contract!;
+}
+
+/** A contract with a high-weight and a low-weight route, a probe, and `limit` under objectives.concurrency. */
+function twoRoutes(limit: string | undefined, extra = ''): Contract {
+  return contractOf(`apiVersion: sloctl/v1
+service: { name: shop }
+probes: [/readyz]
+routes:
+  - { name: checkout, method: GET, path: /high, weight: 5 }
+  - { name: browse, method: GET, path: /low, weight: 1 }
+${extra}objectives:
+  latency:
+    - { name: fast, threshold: 100ms, objective: 95% }
+${limit === undefined ? '' : `  concurrency:\n    limit: ${limit}\n`}`);
+}
+
+/** Polls `cond` every 2 ms until it holds or `ms` pass (never a sleep standing in for an event). */
+async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+const isTicket = (a: Admission): a is Ticket => a.admitted;
+
+describe('admission controller', () => {
+  const HIGH: Priority = { weight: 5, route: '/high', template: '/high' };
+  const LOW: Priority = { weight: 1, route: '/low', template: '/low' };
+
+  it('is off without objectives.concurrency.limit, and its defaults are Gradient2\'s', () => {
+    const off = new AdmissionController(twoRoutes(undefined));
+    assert.equal(off.active, false);
+    assert.equal(off.limit, undefined);
+    const on = new AdmissionController(twoRoutes('{}'));
+    assert.equal(on.active, true);
+    assert.deepEqual(on.settings, { algorithm: 'gradient2', initial: 20, min: 20, max: 200, queueMs: 50, retryAfterMs: 1000 });
+    assert.equal(on.limit, 20);
+    // Only max given: min and initial follow it down.
+    assert.deepEqual(limitSettings({ algorithm: 'gradient2', max: 8, queue: 50, retryAfter: 1000 }), { algorithm: 'gradient2', initial: 8, min: 8, max: 8, queueMs: 50, retryAfterMs: 1000 });
+    assert.deepEqual(limitSettings({ algorithm: 'gradient2', min: 2, max: 40, queue: 50, retryAfter: 1000 }), { algorithm: 'gradient2', initial: 20, min: 2, max: 40, queueMs: 50, retryAfterMs: 1000 });
+  });
+
+  it('ranks routes by contract weight; routes outside the contract lowest; probes are never limited', () => {
+    const a = new AdmissionController(twoRoutes('{}'));
+    assert.deepEqual(a.priorityOf('GET', '/high?x=1'), { weight: 5, route: '/high', template: '/high' });
+    assert.deepEqual(a.priorityOf('HEAD', '/low'), { weight: 1, route: '/low', template: '/low' });
+    assert.deepEqual(a.priorityOf('POST', '/high'), { weight: -1, route: 'other', template: undefined });
+    assert.deepEqual(a.priorityOf('GET', '/elsewhere'), { weight: -1, route: 'other', template: undefined });
+    assert.equal(a.priorityOf('GET', '/readyz'), undefined);
+  });
+
+  it('at the limit: queues by weight, lets the highest in first, displaces the lowest from a full queue, sheds when full', async () => {
+    const a = new AdmissionController(twoRoutes('{ initial: 2, min: 2, max: 2, queue: 10s, retryAfter: 1500ms }'));
+    const t1 = a.admit(LOW) as Ticket;
+    const t2 = a.admit(LOW) as Ticket;
+    assert.ok(isTicket(t1) && isTicket(t2));
+    assert.equal(a.inFlight, 2);
+    const low = a.admit(LOW) as Promise<Admission>;
+    const high = a.admit(HIGH) as Promise<Admission>;
+    assert.ok(low instanceof Promise && high instanceof Promise);
+    assert.equal(a.queued, 2);
+    // The queue holds `limit` (2): a low arrival is shed at once ...
+    const shed = a.admit(LOW) as Rejection;
+    assert.equal(shed.admitted, false);
+    assert.equal(shed.status, 503);
+    assert.equal(shed.retryAfterSeconds, 2);
+    assert.match(shed.reason, /limit \(2\) is reached and its queue is full/);
+    // ... a high one displaces the queued low one.
+    const high2 = a.admit(HIGH) as Promise<Admission>;
+    const displaced = await low;
+    assert.equal(displaced.admitted, false);
+    assert.match((displaced as Rejection).reason, /displaced/);
+    // A release lets the first high one in (highest weight first, first come first served).
+    t1.finish(false);
+    const h1 = await high;
+    assert.ok(h1.admitted);
+    assert.equal(a.queued, 1);
+    t2.finish(false);
+    assert.ok((await high2).admitted);
+    assert.equal(a.queued, 0);
+    assert.deepEqual(Object.fromEntries(a.shedCounts), { '/low': 2 });
+    (h1 as Ticket).finish(false);
+    // Released twice: counted once.
+    (h1 as Ticket).finish(false);
+    assert.equal(a.inFlight, 1);
+  });
+
+  it('sheds a request that waited `queue` for a slot', async () => {
+    const a = new AdmissionController(twoRoutes('{ initial: 1, min: 1, max: 1, queue: 30ms }'));
+    const t = a.admit(HIGH) as Ticket;
+    const started = performance.now();
+    const r = await (a.admit(HIGH) as Promise<Admission>);
+    const waited = performance.now() - started;
+    assert.equal(r.admitted, false);
+    assert.match((r as Rejection).reason, /waited 30 ms for a slot under the concurrency limit \(1\)/);
+    assert.ok(waited >= 25, `shed after ${waited.toFixed(1)} ms`);
+    t.finish(false);
+    assert.equal(a.inFlight, 0);
+  });
+
+  it('feeds the limit with each released request\'s latency and the in-flight count at its start', () => {
+    const a = new AdmissionController(twoRoutes('{ initial: 4, min: 1, max: 50 }'));
+    const tickets = [1, 2, 3, 4].map(() => a.admit(HIGH) as Ticket);
+    for (const t of tickets) t.release(10, false); // in flight at start 1..4: the last two are >= 4 / 2
+    assert.ok(Math.abs(a.limiter!.estimate - (4 + 0.8 * 3)) < 1e-9, `three samples at or above half the limit grew it by 0.8 each: ${a.limiter!.estimate}`);
+    assert.equal(a.limit, 6);
+  });
+
+  it('shed(on): halves the limit while on, and without a limiter rejects the lowest-weight routes at once', () => {
+    const a = new AdmissionController(twoRoutes('{ initial: 10, min: 10, max: 10 }'));
+    a.shed(true, 'drift: latency');
+    assert.equal(a.limit, 5);
+    assert.equal(a.isShedding, true);
+    a.shed(false, 'recovered');
+    assert.equal(a.limit, 10);
+
+    const none = new AdmissionController(twoRoutes(undefined));
+    assert.equal(none.active, false);
+    none.shed(true, 'SIGUSR1');
+    assert.equal(none.active, true);
+    const r = none.admit(none.priorityOf('GET', '/low')!) as Rejection;
+    assert.equal(r.admitted, false);
+    assert.match(r.reason, /shedding \(SIGUSR1\)/);
+    assert.equal((none.admit(none.priorityOf('GET', '/nowhere')!) as Rejection).admitted, false, 'outside the contract: lower still');
+    assert.equal((none.admit(none.priorityOf('GET', '/high')!) as Ticket).admitted, true);
+    none.shed(false, 'over');
+    assert.equal(none.active, false);
+
+    // Every contract route of one weight: only requests outside the contract are shed (not an outage).
+    const flat = new AdmissionController(contractOf(`apiVersion: sloctl/v1
+service: { name: flat }
+routes:
+  - { name: a, method: GET, path: /a }
+  - { name: b, method: GET, path: /b }
+`));
+    flat.shed(true, 'drift');
+    assert.equal((flat.admit(flat.priorityOf('GET', '/a')!)).admitted, true);
+    assert.equal((flat.admit(flat.priorityOf('GET', '/c')!) as Rejection).admitted, false);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The five adapters: one app each, GET /high (weight 5), GET /low (weight 1), GET /readyz (probe).
+
+interface Running {
+  url: string;
+  close(): Promise<void>;
+}
+type Handler = (path: string, query: URLSearchParams) => Promise<string>;
+const urlOf = (s: Server | ServerType) => `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
+const listen = (s: Server) => new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+const closeServer = (s: Server | ServerType) => new Promise<void>((resolve) => {
+  (s as Server).closeAllConnections?.();
+  s.close(() => resolve());
+});
+const PATHS = ['/high', '/low', '/readyz'];
+const queryOf = (url: string) => new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
+
+async function startApp(adapter: string, sdk: Sdk, handle: Handler): Promise<Running> {
+  switch (adapter) {
+    case 'fastify': {
+      const app = Fastify({ logger: false });
+      await app.register(sloctlFastify, { sdk });
+      for (const p of PATHS) app.get(p, async (req) => handle(p, queryOf(req.url)));
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      return { url: urlOf(app.server), close: async () => { app.server.closeAllConnections(); await app.close(); } };
+    }
+    case 'express': {
+      const app = express();
+      app.use(expressMiddleware(sdk));
+      for (const p of PATHS) app.get(p, async (req, res) => { res.send(await handle(p, queryOf(req.originalUrl))); });
+      const server = createServer(app);
+      await listen(server);
+      return { url: urlOf(server), close: () => closeServer(server) };
+    }
+    case 'koa': {
+      const app = new Koa();
+      app.use(koaMiddleware(sdk));
+      const router = new KoaRouter();
+      for (const p of PATHS) router.get(p, async (ctx) => { ctx.body = await handle(p, queryOf(ctx.originalUrl)); });
+      app.use(router.routes());
+      const server = createServer(app.callback());
+      await listen(server);
+      return { url: urlOf(server), close: () => closeServer(server) };
+    }
+    case 'hono': {
+      const app = new Hono();
+      app.use('*', honoMiddleware(sdk));
+      for (const p of PATHS) app.get(p, async (c) => c.text(await handle(p, queryOf(c.req.url))));
+      const server = await new Promise<ServerType>((resolve) => {
+        const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+      });
+      return { url: urlOf(server), close: () => closeServer(server) };
+    }
+    case 'http': {
+      const server = createServer(wrap(async (req: IncomingMessage, res: ServerResponse) => {
+        const path = (req.url ?? '/').split('?')[0];
+        if (!PATHS.includes(path)) {
+          res.statusCode = 404;
+          res.end();
+          return;
+        }
+        res.end(await handle(path, queryOf(req.url ?? '')));
+      }, sdk));
+      await listen(server);
+      return { url: urlOf(server), close: () => closeServer(server) };
+    }
+  }
+  throw new Error(`no adapter ${adapter}`);
+}
+
+const running: Running[] = [];
+after(async () => {
+  await Promise.all(running.map((r) => r.close()));
+});
+
+for (const adapter of ['fastify', 'express', 'koa', 'hono', 'http']) {
+  describe(`limiter on ${adapter}`, () => {
+    it('answers 503 with Retry-After and records the shed class under its route, lowest weight first; probes and health pass', async () => {
+      const sdk = instrumentForTest(twoRoutes('{ initial: 1, min: 1, max: 1, queue: 2s, retryAfter: 2s }'));
+      let release!: () => void;
+      const gate = new Promise<void>((r) => { release = r; });
+      let entered = 0;
+      const app = await startApp(adapter, sdk, async (path, q) => {
+        entered++;
+        if (q.has('hold')) await gate;
+        return `ok ${path}`;
+      });
+      running.push(app);
+      const get = (path: string) => fetch(app.url + path);
+
+      const held = get('/high?hold=1');
+      await until(() => entered === 1, 'the first request to reach its handler');
+      const queuedLow = get('/low');
+      await until(() => sdk.admission.queued === 1, 'the low request to queue');
+      const queuedHigh = get('/high');
+      // The queue (limit 1) was full: the high request displaced the low one.
+      const displaced = await queuedLow;
+      assert.equal(displaced.status, 503);
+      assert.equal(displaced.headers.get('retry-after'), '2');
+      assert.match(await displaced.text(), /^overloaded: displaced from the queue by a request of higher weight; retry after 2 s\n$/);
+      // Full again, and a low arrival ranks below the queued high one: shed at once.
+      const full = await get('/low');
+      assert.equal(full.status, 503);
+      assert.match(await full.text(), /queue is full/);
+      // Probes and the SDK's own paths are never limited.
+      assert.equal((await get('/readyz')).status, 200);
+      assert.equal((await get('/metrics')).status, 200);
+      assert.equal(entered, 2, 'only the held request and the probe reached a handler');
+
+      release();
+      assert.equal((await held).status, 200);
+      const high = await queuedHigh;
+      assert.equal(high.status, 200);
+      assert.equal(await high.text(), 'ok /high');
+      await until(() => sdk.admission.inFlight === 0 && sdk.recorder.inFlight === 0, 'every ticket to be released');
+
+      const reg = sdk.registry;
+      assert.equal(await metricValue(reg, 'http_server_requests_total', { route: '/low', error_class: 'shed', status_class: '5xx' }), 2);
+      assert.equal(await metricValue(reg, 'http_server_requests_total', { route: '/high', error_class: 'none' }), 2);
+      assert.equal(await metricValue(reg, 'sloctl_shed_total', { route: '/low' }), 2);
+      assert.equal(await metricValue(reg, 'sloctl_error_class_weight', { error_class: 'shed', good: 'false' }), 0.3);
+      assert.equal(await metricValue(reg, 'sloctl_concurrency_limit'), 1);
+      assert.equal(await metricValue(reg, 'sloctl_concurrency_queued'), 0);
+      // Shedding is the service protecting itself: health is not judged on shed requests.
+      const health = await sdk.health();
+      assert.equal(health.checks.success.requests, 2, 'the two /high requests only');
+    });
+  });
+}
