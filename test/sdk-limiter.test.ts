@@ -167,7 +167,7 @@ routes:
   - { name: b, method: GET, path: /b }
 `));
     flat.shed(true, 'drift');
-    assert.equal((flat.admit(flat.priorityOf('GET', '/a')!)).admitted, true);
+    assert.equal((flat.admit(flat.priorityOf('GET', '/a')!) as Ticket).admitted, true);
     assert.equal((flat.admit(flat.priorityOf('GET', '/c')!) as Rejection).admitted, false);
   });
 });
