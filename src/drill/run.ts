@@ -16,6 +16,7 @@
 // proxies die with sloctl, and in-process faults expire by themselves (the SDK caps their duration).
 import { randomBytes } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import type { Contract, Drill } from '../contract/schema.ts';
 import { HTTP_ROLES, GO_RUNTIME_ROLES, NODE_RUNTIME_ROLES } from '../contract/metric-names.ts';
 import { formatDuration } from '../contract/units.ts';
@@ -35,6 +36,7 @@ import { TargetError } from '../run/target-error.ts';
 import { DrillClient, DrillClientError } from '../sdk/drill/client.ts';
 import { DRILL_TOKEN_ENV } from '../sdk/drill/types.ts';
 import { CONCURRENCY_SIGNALS } from '../verdicts/concurrency.ts';
+import { steadyGuardMs } from '../verdicts/drill.ts';
 import type {
   DependencySample, DependencyTrafficSample, DrillEvidence, DrillOutcome, DrillReport, FaultApplication, HealthSample, SaturationSample, ServiceSnapshot,
 } from '../verdicts/drill-types.ts';
@@ -205,11 +207,16 @@ export async function runDrills(o: DrillRunOptions): Promise<DrillRunResult> {
   }
 
   // 2. The timeline: warm-up, then each runnable drill's steady window, fault and recovery watch.
+  // The judge ends the steady window a guard before the fault (one slice or the largest latency
+  // threshold: requests in flight when the fault starts are not steady state), so the guard is
+  // scheduled on top: the window judged is the --steady asked for.
+  const guardMs = steadyGuardMs(contract, SLICE_MS);
   let cursor = profile.warmupMs;
   const schedule: Scheduled[] = plans.map(({ drill, plan }) => {
     const cannot = unrunnable.get(drill.name);
     if (cannot) return { drill, plan, unrunnable: cannot, steadyFromMs: cursor, faultAtMs: cursor, removeAtMs: cursor, endMs: cursor, removed: { ok: true, detail: 'nothing was applied' } };
-    const s: Scheduled = { drill, plan, steadyFromMs: cursor, faultAtMs: cursor + steadyMs, removeAtMs: cursor + steadyMs + drill.duration, endMs: cursor + steadyMs + drill.duration + drill.recoverWithin + RECOVERY_TAIL_MS, removed: { ok: false, detail: 'not checked' } };
+    const faultAtMs = cursor + steadyMs + guardMs;
+    const s: Scheduled = { drill, plan, steadyFromMs: cursor, faultAtMs, removeAtMs: faultAtMs + drill.duration, endMs: faultAtMs + drill.duration + drill.recoverWithin + RECOVERY_TAIL_MS, removed: { ok: false, detail: 'not checked' } };
     cursor = s.endMs;
     return s;
   });
@@ -217,9 +224,13 @@ export async function runDrills(o: DrillRunOptions): Promise<DrillRunResult> {
   const totalMs = cursor;
   for (const s of schedule) if (s.unrunnable) journal.write('drill-unrunnable', { drill: s.drill.name, ...s.unrunnable });
 
-  const rollback = new Rollback({ log: (line) => { journal.write('rollback', { line }); log(line); } });
+  // 10 s a step: stopping the target alone may take its 5 s grace and then SIGKILL; 5 s made a
+  // target that was being stopped read "FAILED to undo stop the target".
+  const rollback = new Rollback({ timeoutMs: 10_000, log: (line) => { journal.write('rollback', { line }); log(line); } });
   const stop = new AbortController();
   let interrupted = false;
+  /** What a signal's rollback said (it runs before the run hears of the signal): a fault's removal is judged on it. */
+  let trapLines: string[] = [];
   const onUserAbort = () => {
     interrupted = true;
     stop.abort(new Error('interrupted'));
@@ -228,6 +239,7 @@ export async function runDrills(o: DrillRunOptions): Promise<DrillRunResult> {
   // Ctrl-C / SIGTERM: every fault is undone before anything else happens, then the run winds down.
   const untrap = o.trapSignals === false ? () => {} : rollback.trap((signal, lines) => {
     journal.write('signal', { signal, undone: lines });
+    trapLines = lines;
     onUserAbort();
   });
 
@@ -272,7 +284,8 @@ export async function runDrills(o: DrillRunOptions): Promise<DrillRunResult> {
       } catch (e) {
         throw new UsageError(`the fault proxy for ${dep} cannot listen on ${listen} in front of ${s.plan.upstream}: ${(e as Error).message}${attach ? ` (fix --proxy ${dep}=HOST:PORT)` : ''}`);
       }
-      rollback.add(`remove the fault proxy ${proxy.name} (${proxy.listen} -> ${proxy.upstream})`, () => proxies.remove(proxy.name).catch(() => {}));
+      // Not swallowed: a proxy that would not close is a FAILED line of the rollback, and the report says so.
+      rollback.add(`remove the fault proxy ${proxy.name} (${proxy.listen} -> ${proxy.upstream})`, () => proxies.remove(proxy.name));
       proxyByDependency.set(dep, proxy);
       traffic.set(dep, []);
       targetEnv[s.plan.env] = s.plan.urlVia(proxy.listen);
@@ -299,6 +312,11 @@ export async function runDrills(o: DrillRunOptions): Promise<DrillRunResult> {
         if (!r.listener.verified) targetNotes.push(r.listener.note);
       }
     } catch (e) {
+      // Interrupted first: a start cut short by Ctrl-C is no target failure, whatever it threw.
+      if (interrupted && stop.signal.aborted) {
+        await rollback.run('interrupted');
+        return finish('inconclusive', EXIT.INCONCLUSIVE, ['interrupted while the target was starting; it was stopped']);
+      }
       if (e instanceof TargetError) {
         journal.write('target-failed', { kind: e.kind, message: e.message });
         await rollback.run('the target failed to start');
@@ -315,7 +333,10 @@ export async function runDrills(o: DrillRunOptions): Promise<DrillRunResult> {
     log(`target healthy at ${baseUrl}`);
 
     const failTarget = (e: TargetError) => {
-      if (targetFailure) return;
+      // Once the run is being undone (a signal's rollback stops the target; the drills ended), a
+      // target that stops answering is that undoing, not a failure: the outcome stays INCONCLUSIVE
+      // (exit 4) for Ctrl-C, never a racy exit 3.
+      if (targetFailure || interrupted || rollback.started) return;
       targetFailure = e;
       journal.write('target-failed', { kind: e.kind, message: e.message });
       stop.abort(e);
@@ -331,6 +352,14 @@ export async function runDrills(o: DrillRunOptions): Promise<DrillRunResult> {
       onProbe: (p) => health.push({ atClock: clock() - p.ms, atMs: 0, state: p.state, failing: (p.body?.failing ?? []).map((f) => (f.reason ? `${f.name}: ${f.reason}` : f.name)) }),
     });
     watcher.start();
+    // Registered after the target, so undone before it (newest first): the prober must not watch
+    // the target being stopped and call it unresponsive. The scrapes stop with it.
+    const w = watcher;
+    rollback.add('stop watching the target (health probes, scrapes)', async () => {
+      if (scrapeTimer) clearTimeout(scrapeTimer);
+      scrapeTimer = undefined;
+      await w.stop();
+    });
     const watch = new ServiceWatch(contract, {
       metricsUrl: endpointUrl(baseUrl, contract.target?.metrics ?? '/metrics'),
       intervalMs: SCRAPE_INTERVAL_MS,
@@ -405,10 +434,13 @@ export async function runDrills(o: DrillRunOptions): Promise<DrillRunResult> {
       allowRemote: o.allowRemote,
       signal: stop.signal,
       sliceMs: SLICE_MS,
-      onStart: (epochMs) => {
-        // On the load's own axis (slice 0 starts at epochMs), moved onto `clock` (which is anchored
-        // to the wall clock once and may have drifted from it since).
-        loadStartedAt ??= epochMs + (clock() - Date.now());
+      onStart: (t) => {
+        // t is on the load's own axis (slice 0 starts there): performance.timeOrigin + now(), which
+        // is not Date.now()'s axis (they differ by whatever the wall clock was adjusted since this
+        // process started: ms here, seconds on a host whose clock was stepped). Moved onto `clock`
+        // through the same performance axis, so phase marks and slices line up whatever the wall
+        // clock does; `t` is in the past by however late this callback runs.
+        loadStartedAt ??= clock() - (performance.timeOrigin + performance.now() - t);
         resolveStarted();
       },
       onProgress: (p) => o.onProgress?.(phaseOf(p.elapsedMs), p),
@@ -427,7 +459,7 @@ export async function runDrills(o: DrillRunOptions): Promise<DrillRunResult> {
       await until(s.steadyFromMs);
       if (stop.signal.aborted) break;
       journal.write('drill-phase', { drill: name, phase: 'steady', atMs: clock() - origin });
-      log(`${name}: steady state ${formatDuration(steadyMs)}`);
+      log(`${name}: steady state ${formatDuration(steadyMs)}, then ${formatDuration(guardMs)} not judged before the fault (requests in flight)`);
       await until(s.faultAtMs);
       if (stop.signal.aborted) break;
       // Apply.
@@ -438,7 +470,11 @@ export async function runDrills(o: DrillRunOptions): Promise<DrillRunResult> {
         if (s.plan.kind === 'proxy') {
           const proxy = proxyByDependency.get(s.plan.dependency.name)!;
           const names = s.plan.toxics.map((t) => proxy.addToxic(t).name);
-          forget = rollback.add(`remove ${names.join(', ')} from the proxy ${proxy.name}`, () => { for (const n of names) try { proxy.removeToxic(n); } catch { /* gone already */ } });
+          forget = rollback.add(`remove ${names.join(', ')} from the proxy ${proxy.name}`, () => {
+            for (const n of names) try { proxy.removeToxic(n); } catch { /* gone already: checked below */ }
+            const left = proxy.toxics().map((t) => t.name).filter((n) => names.includes(n));
+            if (left.length > 0) throw new Error(`the proxy ${proxy.name} still holds ${left.join(', ')}`);
+          });
           undo = async () => {
             for (const n of names) try { proxy.removeToxic(n); } catch { /* gone already */ }
             const left = proxy.toxics().map((t) => t.name);
@@ -449,7 +485,9 @@ export async function runDrills(o: DrillRunOptions): Promise<DrillRunResult> {
         } else if (s.plan.kind === 'in-process') {
           const state = await drillClient!.apply(s.plan.fault as never, s.plan.params as never, s.plan.durationMs);
           const id = state.id;
-          forget = rollback.add(`remove the in-process fault ${state.fault} (${id})`, async () => { await drillClient!.remove(id).catch(() => {}); });
+          // Not swallowed: a fault the service would not remove is a FAILED line (the verdict then
+          // says it may still be in place; it still expires by itself). A fault already gone is no failure (remove() says undefined).
+          forget = rollback.add(`remove the in-process fault ${state.fault} (${id})`, async () => { await drillClient!.remove(id); });
           undo = async () => {
             await drillClient!.remove(id);
             const active = (await drillClient!.list()).faults.filter((f) => f.active);
@@ -480,7 +518,7 @@ export async function runDrills(o: DrillRunOptions): Promise<DrillRunResult> {
       if (stop.signal.aborted) {
         // Interrupted, or the target failed: the rollback removes it (a signal's trap may have
         // already); its lines are the evidence.
-        const lines = await rollback.run(interrupted ? 'interrupted' : 'the target failed');
+        const lines = [...trapLines, ...(await rollback.run(interrupted ? 'interrupted' : 'the target failed'))];
         const failed = lines.filter((l) => l.startsWith('FAILED'));
         s.removed = failed.length > 0 ? { ok: false, detail: failed.join('; ') } : { ok: true, detail: `removed by the rollback (${interrupted ? 'interrupted' : 'the target failed'})` };
         journal.write('drill-phase', { drill: name, phase: 'fault-removed', atMs: s.actualRemovedAtMs - origin, removed: s.removed });
@@ -514,8 +552,9 @@ export async function runDrills(o: DrillRunOptions): Promise<DrillRunResult> {
     await watcher?.stop();
     o.signal?.removeEventListener('abort', onUserAbort);
     // Faults, proxies and the target: undone newest first, whatever happened.
-    const lines = await rollback.run(targetFailure ? 'the target failed' : interrupted ? 'interrupted' : 'the drills ended');
+    const lines = await rollback.run(interrupted ? 'interrupted' : targetFailure ? 'the target failed' : 'the drills ended');
     if (lines.length > 0) journal.write('rolled-back', { lines });
+    for (const l of [...trapLines, ...lines].filter((x) => x.startsWith('FAILED'))) targetNotes.push(`sloctl could not undo everything: ${l}; check it by hand (in-process faults expire by themselves after their duration)`);
     untrap();
     if (running) {
       const stopped = await running.stop().catch(() => undefined);
@@ -568,8 +607,9 @@ export async function runDrills(o: DrillRunOptions): Promise<DrillRunResult> {
   report.reasons.push(...judged.reasons);
   for (const v of judged.drills) journal.write('verdict', { drill: v.name, verdict: v });
 
+  // Interrupted first: a target failure that raced the signal's undoing is not the target's fault.
+  if (interrupted) return finish('inconclusive', EXIT.INCONCLUSIVE, [`interrupted before the drills finished: ${targetNotes.some((n) => n.startsWith('sloctl could not undo')) ? 'see below what could not be undone' : 'every fault was removed'}; what was measured is in the journal`, ...targetNotes]);
   if (targetFailure) return finish('target-failed', EXIT.TARGET, [targetFailure.message, ...targetNotes]);
-  if (interrupted) return finish('inconclusive', EXIT.INCONCLUSIVE, ['interrupted before the drills finished: every fault was removed; what was measured is in the journal', ...targetNotes]);
   const outcome = judged.outcome;
   return finish(outcome, outcome === 'pass' ? EXIT.OK : outcome === 'fail' ? EXIT.FAILED : EXIT.INCONCLUSIVE, targetNotes);
 }

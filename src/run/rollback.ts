@@ -93,6 +93,14 @@ export class Rollback {
     this.timeoutMs = t;
   }
 
+  /**
+   * run() has been called (a signal's, an error's, or the caller's): what happens to the things
+   * being undone from now on (a target stopping, a proxy closing) is the undoing, not news.
+   */
+  get started(): boolean {
+    return this.ran;
+  }
+
   /** What is registered and not undone yet, newest first (the step being undone included). */
   get pending(): string[] {
     const left = this.steps.map((s) => s.what).reverse();
