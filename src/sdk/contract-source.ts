@@ -23,7 +23,8 @@ export function isContract(x: unknown): x is Contract {
   return typeof x === 'object' && x !== null && !(x instanceof URL) && (x as { apiVersion?: unknown }).apiVersion === 'sloctl/v1';
 }
 
-export function loadContract(source: ContractSource): { contract: Contract; file?: string } {
+/** `text`: the file's contents as read (its sha256 is the contract's digest in /healthz?include=config). */
+export function loadContract(source: ContractSource): { contract: Contract; file?: string; text?: string } {
   if (isContract(source)) return { contract: source };
   const file = source instanceof URL ? fileURLToPath(source) : resolve(String(source));
   let text: string;
@@ -39,5 +40,5 @@ export function loadContract(source: ContractSource): { contract: Contract; file
     const shown = loaded.diagnostics.filter((d) => d.severity === 'error').map((d) => renderDiagnostic(d, { sources }));
     throw new ContractError(`sloctl: the contract ${file} is invalid (run \`npx sloctl validate ${file}\`):\n${shown.join('\n')}`);
   }
-  return { contract: loaded.contract, file };
+  return { contract: loaded.contract, file, text };
 }

@@ -10,13 +10,13 @@ import { Classifier, type Classification } from '../contract/classify.ts';
 import { composeHealth, DEFAULT_WEIGHTS, healthHttpStatus, type HealthPolicy, type HealthReport } from './core/health.ts';
 import { RecentWindow } from './core/recent.ts';
 import { isContract, loadContract, type ContractSource } from './contract-source.ts';
+import { ConfigReadiness, type ConfigCheck, type ConfigCheckOptions } from './config-readiness.ts';
 import { DependencyHandle } from './dependency.ts';
 import { createDrill, registerDrillMetrics, type DrillEndpoint, type DrillOptions } from './drill/endpoint.ts';
 import { SeriesCounter, SeriesHistogram } from './metrics/series-metrics.ts';
 import { Recorder, STATUS_CLASS_COUNT } from './recorder.ts';
 import { checkHealthJudge, DEFAULT_HEALTH_JUDGE, RouteTable, type HealthJudge } from './route-table.ts';
 import { registerRuntimeMetrics } from './runtime.ts';
-import { startSaturation, type SaturationMonitor, type SaturationOptions } from './saturation/monitor.ts';
 import { AdmissionController, registerAdmissionMetrics } from './protect/admission.ts';
 import { startSaturation, type SaturationMonitor, type SaturationOptions } from './saturation/monitor.ts';
 import { DriftResponder, type DriftOptions } from './drift/responder.ts';
@@ -98,8 +98,6 @@ export class Sdk {
   readonly buckets: readonly number[];
   /** The drill endpoint, when the service set a drill token (adapters serve it); else undefined. */
   readonly drill: DrillEndpoint | undefined;
-  /** The saturation monitor (states, crossings, evidence), when the contract sets thresholds; else undefined. */
-  readonly saturation: SaturationMonitor | undefined;
   /**
    * The adaptive concurrency limit adapters ask before a handler runs (`objectives.concurrency.limit`
    * turns it on; `admission.active` is false otherwise). `admission.shed(on, reason)` halves the
@@ -119,11 +117,14 @@ export class Sdk {
   /** The drift responder, when the contract has `objectives.drift` (and the option did not turn it off). */
   readonly driftResponder: DriftResponder | undefined;
   private pendingHealth: Promise<HealthReport> | undefined;
+  /** The contract's identity and the service's config checks (/healthz?include=config). */
+  private readonly readiness: ConfigReadiness;
 
   constructor(opts: InstrumentOptions) {
-    const { contract, file } = loadContract(opts.contract);
+    const { contract, file, text } = loadContract(opts.contract);
     this.contract = contract;
     this.file = file;
+    this.readiness = new ConfigReadiness(contract, text, file);
     this.registry = opts.registry ?? globalRegistry;
     const pathOf = (given: string | false | undefined, fallback: string) => (given === false ? undefined : given ?? fallback);
     this.paths = Object.freeze({
@@ -169,7 +170,6 @@ export class Sdk {
     this.registerGauges(reg);
     registerRuntimeMetrics(reg, opts.defaultMetrics ?? true);
     if (this.drill !== undefined) registerDrillMetrics(reg, this.drill.runner);
-    this.saturation = startSaturation(this, opts.saturation);
     this.admission = new AdmissionController(contract);
     registerAdmissionMetrics(reg, this.admission);
     this.saturation = startSaturation(this, opts.saturation);
@@ -266,10 +266,24 @@ export class Sdk {
     }, this.policy);
   }
 
-  /** The health endpoint's answer: 200 UP, 503 DOWN, DEGRADED per options (503 by default). */
-  async healthResponse(): Promise<EndpointResponse> {
-    const report = await this.health();
-    return { status: healthHttpStatus(report.status, this.degradedStatus), contentType: 'application/json; charset=utf-8', body: JSON.stringify(report) };
+  /**
+   * The health endpoint's answer: 200 UP, 503 DOWN, DEGRADED per options (503 by default).
+   * `query`: the request's query string (or URL); `include=config` adds the contract's identity
+   * and the config checks. A failing config check answers DOWN (see README "Config readiness").
+   */
+  async healthResponse(query?: string): Promise<EndpointResponse> {
+    const { status, body } = await this.readiness.decorate(await this.health(), query);
+    return { status: healthHttpStatus(status, this.degradedStatus), contentType: 'application/json; charset=utf-8', body: JSON.stringify(body) };
+  }
+
+  /**
+   * Registers a configuration check: `() => true | false | 'what is wrong' | { ok, detail }` (or a
+   * promise of one), run when health is asked (at most `timeoutMs`, default 1 s). Reported by
+   * /healthz?include=config; while one fails, health is DOWN (not ready).
+   */
+  configCheck(name: string, check: ConfigCheck, opts?: ConfigCheckOptions): this {
+    this.readiness.add(name, check, opts);
+    return this;
   }
 
   /** The metrics endpoint's answer. */

@@ -5,6 +5,7 @@
 // The route label is the template Express matched (`req.baseUrl + req.route.path`), read when the
 // response is finished.
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
+import { serveHealthQuery } from '../config-readiness.ts';
 import type { Sdk } from '../instrument.ts';
 import type { ServerResponse } from 'node:http';
 import { finisher, kError, serveEndpoint } from '../node-tracking.ts';
@@ -29,6 +30,8 @@ export function middleware(sdk: Sdk, opts: ExpressOptions = {}): RequestHandler 
     return routes.lookup(req.method, base ? base + path : path);
   };
   return function sloctl(req, res, next) {
+    // /healthz?include=config: serveEndpoint (node-tracking.ts) does not pass the query on yet.
+    if (serve && serveHealthQuery(sdk, req, res)) return;
     if (serve && serveEndpoint(sdk, req, res)) return;
     const start = recorder.begin();
     res.on('close', () => finish(res, slotOf(req), (res as unknown as { [kError]?: unknown })[kError], start));

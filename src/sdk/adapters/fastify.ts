@@ -59,10 +59,10 @@ function sloctlPlugin(fastify: FastifyInstance, opts: FastifyPluginOptions, done
   if (!fastify.hasDecorator('sloctl')) fastify.decorate('sloctl', sdk);
   if (!fastify.hasRequestDecorator('sloctlError')) fastify.decorateRequest('sloctlError', undefined);
 
-  for (const [path, respond] of [[healthPath, () => sdk.healthResponse()], [metricsPath, () => sdk.metricsResponse()]] as const) {
+  for (const [path, respond] of [[healthPath, (url: string) => sdk.healthResponse(url)], [metricsPath, () => sdk.metricsResponse()]] as const) {
     if (path === undefined) continue;
-    const handler = async (_request: FastifyRequest, reply: FastifyReply) => {
-      const r = await respond();
+    const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+      const r = await respond(request.url); // the query: /healthz?include=config
       reply.code(r.status).header('content-type', r.contentType).header('cache-control', 'no-store');
       return r.body;
     };

@@ -33,7 +33,7 @@ export function middleware(sdk: Sdk, opts: HonoOptions = {}): MiddlewareHandler 
     }
     if (serve && (c.req.method === 'GET' || c.req.method === 'HEAD')) {
       const path = c.req.path;
-      const which = isPath(path, sdk.paths.health) ? sdk.healthResponse() : isPath(path, sdk.paths.metrics) ? sdk.metricsResponse() : undefined;
+      const which = isPath(path, sdk.paths.health) ? sdk.healthResponse(c.req.url) : isPath(path, sdk.paths.metrics) ? sdk.metricsResponse() : undefined;
       if (which !== undefined) {
         const r = await which;
         c.header('content-type', r.contentType);

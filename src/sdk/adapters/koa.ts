@@ -30,7 +30,7 @@ export function middleware(sdk: Sdk, opts: KoaOptions = {}): Middleware {
       return;
     }
     if (serve && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
-      const which = isPath(ctx.url, sdk.paths.health) ? sdk.healthResponse() : isPath(ctx.url, sdk.paths.metrics) ? sdk.metricsResponse() : undefined;
+      const which = isPath(ctx.url, sdk.paths.health) ? sdk.healthResponse(ctx.querystring) : isPath(ctx.url, sdk.paths.metrics) ? sdk.metricsResponse() : undefined;
       if (which !== undefined) {
         const r = await which;
         ctx.status = r.status;
