@@ -20,6 +20,7 @@ export { METHODS, STATUS_CLASSES } from './core/labels.ts';
 export { templateMatcher } from './core/match.ts';
 export { UNMATCHED, OVERFLOW, DEFAULT_SLI_CLASS, DEFAULT_HEALTH_JUDGE, type HealthJudge, type RouteSlot } from './route-table.ts';
 export { HEAP_LIMIT_METRIC } from './runtime.ts';
+export { contractDigest, type ConfigCheck, type ConfigCheckResult, type ConfigCheckOptions, type ConfigCheckReport, type ContractIdentity, type ConfigSection } from './config-readiness.ts';
 export type { Contract, Dependency, Route, ErrorClass } from '../contract/schema.ts';
 export {
   SaturationMonitor, SATURATION_METRICS, SATURATION_SIGNALS, EvidenceStore, decide as decideSaturation,
