@@ -4,8 +4,8 @@
 // clock; the sampled share is counted on the real @opentelemetry/sdk-trace-base tracer provider.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SpanKind, SpanStatusCode, type SpanOptions } from '@opentelemetry/api';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { context, SpanKind, SpanStatusCode, trace, type SpanOptions } from '@opentelemetry/api';
+import { BasicTracerProvider, InMemorySpanExporter, ParentBasedSampler, SimpleSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { instrumentForTest, metricValue } from 'sloctl/sdk/testing';
 import type { Sdk } from 'sloctl/sdk';
 import { AdaptiveSampler, KeepSpanProcessor, keepSpan, sampleRatio, SamplingDecision, WeightedRate, weightedTotal } from 'sloctl/sdk/otel';
@@ -203,6 +203,29 @@ describe('adaptive trace sampler', () => {
       const share = t.exporter.getFinishedSpans().length / 20_000;
       assert.ok(Math.abs(share - 0.01) <= 4.5 * Math.sqrt(0.01 * 0.99 / 20_000), `share ${share}`);
       await t.provider.shutdown();
+    });
+
+    it('inside ParentBasedSampler({ root, localParentNotSampled }): a failing child of an unsampled request is exported', async () => {
+      const { sdk, sampler } = await busy();
+      const exporter = new InMemorySpanExporter();
+      const provider = new BasicTracerProvider({
+        sampler: new ParentBasedSampler({ root: sampler, localParentNotSampled: sampler }),
+        spanProcessors: [new KeepSpanProcessor(new SimpleSpanProcessor(exporter), { sdk }) as unknown as SpanProcessor],
+      });
+      const tr = provider.getTracer('parent-based');
+      let unsampledParents = 0;
+      for (let i = 0; i < 500; i++) {
+        const parent = tr.startSpan('GET /orders', { kind: SpanKind.SERVER });
+        if ((parent.spanContext().traceFlags & 1) === 0) unsampledParents++;
+        const child = tr.startSpan('SELECT orders', { kind: SpanKind.CLIENT }, trace.setSpan(context.active(), parent));
+        child.setStatus({ code: SpanStatusCode.ERROR, message: 'deadlock' });
+        child.end();
+        parent.end();
+      }
+      const children = exporter.getFinishedSpans().filter((s) => s.name === 'SELECT orders');
+      assert.equal(children.length, 500, 'every failing child exported');
+      assert.ok(unsampledParents > 450, `${unsampledParents} of 500 requests were not sampled`);
+      await provider.shutdown();
     });
 
     it('without KeepSpanProcessor a late error is lost, and unsampled: drop records nothing (why both exist)', async () => {
