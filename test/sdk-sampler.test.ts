@@ -64,6 +64,12 @@ describe('adaptive trace sampler', () => {
     assert.ok(Math.abs(sampleRatio(60, own) - 0.4) < 1e-12);
     assert.throws(() => new AdaptiveSampler({ total: () => 0, min: 0.5, max: 0.1 }), /0 <= min <= max <= 1/);
     assert.throws(() => new AdaptiveSampler({}), /pass \{ sdk \}/);
+    // The trace's position is its 52 low bits: at 0.5, below 2^51 is sampled, from 2^51 on not.
+    const half = new AdaptiveSampler({ total: () => 0, min: 0.5, max: 0.5 });
+    const decide = (id: string) => half.shouldSample(undefined, id).decision;
+    assert.equal(decide('ffffffffffffffffffff7ffffffffffff'.slice(-32)), SamplingDecision.RECORD_AND_SAMPLED);
+    assert.equal(decide('0000000000000000000' + '8000000000000'), SamplingDecision.RECORD);
+    assert.equal(decide('0000000000000000000' + '7FFFFFFFFFFFF'), SamplingDecision.RECORD_AND_SAMPLED, 'upper-case hex');
   });
 
   it('the weighted rate spans the last window and starts afresh when the counter resets', () => {
