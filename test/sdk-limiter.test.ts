@@ -32,7 +32,7 @@ function contractOf(yaml: string): Contract {
 }
 
 /** A contract with a high-weight and a low-weight route, a probe, and `limit` under objectives.concurrency. */
-function twoRoutes(limit: string | undefined, extra = ''): Contract {
+function twoRoutes(limit: string | undefined, extra = '', threshold = '100ms'): Contract {
   return contractOf(`apiVersion: sloctl/v1
 service: { name: shop }
 probes: [/readyz]
@@ -41,7 +41,7 @@ routes:
   - { name: browse, method: GET, path: /low, weight: 1 }
 ${extra}objectives:
   latency:
-    - { name: fast, threshold: 100ms, objective: 95% }
+    - { name: fast, threshold: ${threshold}, objective: 95% }
 ${limit === undefined ? '' : `  concurrency:\n    limit: ${limit}\n`}`);
 }
 
@@ -301,3 +301,106 @@ for (const adapter of ['fastify', 'express', 'koa', 'hono', 'http']) {
     });
   });
 }
+
+// ---------------------------------------------------------------------------------------------
+// The done-when line: overloaded at 3x its capacity, the highest-weight route keeps its latency
+// objective while the lowest-weight route is shed.
+
+/** A resource with `slots` parallel users, each holding it `ms`: the service's known capacity (slots / ms). */
+class Resource {
+  private busy = 0;
+  private readonly waiting: Array<() => void> = [];
+  constructor(private readonly slots: number, private readonly ms: number) {}
+  async use(): Promise<void> {
+    if (this.busy < this.slots) this.busy++;
+    else await new Promise<void>((r) => this.waiting.push(r));
+    await new Promise((r) => setTimeout(r, this.ms));
+    const next = this.waiting.shift();
+    if (next) next(); // the slot passes straight to the next waiter
+    else this.busy--;
+  }
+}
+
+async function resourceService(sdk: Sdk): Promise<Running> {
+  const resource = new Resource(2, 20);
+  const app = Fastify({ logger: false });
+  await app.register(sloctlFastify, { sdk });
+  for (const p of ['/high', '/low']) {
+    app.get(p, async () => {
+      await resource.use();
+      return 'ok';
+    });
+  }
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const r = { url: urlOf(app.server), close: async () => { app.server.closeAllConnections(); await app.close(); } };
+  running.push(r);
+  return r;
+}
+
+describe('limiter under overload (issue 12 done-when)', () => {
+  it('at 3x capacity, the weight-5 route keeps its latency objective while the weight-1 route is shed', async (t) => {
+    const THRESHOLD_MS = 200;
+    const OBJECTIVE = 0.95;
+    // max 6: three times the resource's 2 slots. Gradient2 follows latency *change*: under an
+    // overload that lasts, its long-run average catches up with the queueing latency and the
+    // limit climbs to max (measured with 10 ms slots: at max 16 it sat at 16 and the weight-5 route
+    // kept only 56% within 100 ms; at max 8, 91%), so max is where the operator says how much
+    // queueing the service may hold.
+    const contract = twoRoutes('{ initial: 4, min: 2, max: 6 }', '', '200ms');
+    assert.equal(contract.objectives.latency![0].threshold, THRESHOLD_MS);
+    assert.equal(contract.objectives.latency![0].objective, OBJECTIVE);
+
+    // Capacity, measured: the same service without a limit, every connection busy.
+    const bare = await resourceService(instrumentForTest(twoRoutes(undefined)));
+    const cap = await runLoad({
+      url: bare.url, requests: [{ name: 'high', weight: 1, method: 'GET', path: '/high' }],
+      stages: [{ rate: 'max', durationMs: 1500 }], connections: 8, timeoutMs: 5000,
+    });
+    const capacity = cap.throughput;
+    t.diagnostic(`capacity (2 slots x 20 ms, no limit, 8 connections busy): ${capacity.toFixed(0)} req/s`);
+    assert.ok(capacity > 60 && capacity < 105, `a 2 x 20 ms resource serves about 95 req/s, measured ${capacity.toFixed(0)}`);
+
+    const rate = Math.round(3 * capacity);
+    const { Histogram } = await import('../src/measure/histogram.ts');
+    type Row = (typeof cap.routes)[number];
+    const within = (x: Row) => Math.min(Histogram.fromJSON(x.histogram).countAtOrBelowMs(THRESHOLD_MS), x.statuses['200'] ?? 0) / x.sent;
+    const shed = (x: Row) => (x.statuses['503'] ?? 0) / x.sent;
+    const describeRow = (name: string, x: Row) => `${name}: sent ${x.sent}, 200 ${x.statuses['200'] ?? 0}, 503 ${x.statuses['503'] ?? 0}, failed ${Object.values(x.errors).reduce((a, b) => a + b, 0)}; ` +
+      `within ${THRESHOLD_MS} ms ${(within(x) * 100).toFixed(1)}%, p50 ${x.latency.p50.toFixed(1)} ms, p95 ${x.latency.p95.toFixed(1)} ms, p99 ${x.latency.p99.toFixed(1)} ms`;
+    // A quarter of the arrivals are to the weight-5 route: 0.75x capacity, which fits; the rest,
+    // 2.25x capacity, is the weight-1 route's.
+    const mix = [
+      { name: 'high', weight: 1, method: 'GET', path: '/high' },
+      { name: 'low', weight: 3, method: 'GET', path: '/low' },
+    ];
+
+    // Without the limit, for contrast: the backlog grows and both routes miss (2 s of it).
+    const unlimited = await runLoad({ url: bare.url, requests: mix, stages: [{ rate, durationMs: 2000 }], connections: 256, timeoutMs: 4000 });
+    const bareHigh = unlimited.routes.find((x) => x.name === 'high')!;
+    t.diagnostic(`no limit, ${rate}/s for 2 s: ${describeRow('weight 5', bareHigh)}`);
+    assert.ok(within(bareHigh) < OBJECTIVE, 'without the limit the weight-5 route misses its objective (else the overload is not one)');
+
+    const sdk = instrumentForTest(contract);
+    const svc = await resourceService(sdk);
+    const run = (durationMs: number) => runLoad({ url: svc.url, requests: mix, stages: [{ rate, durationMs }], connections: 64, timeoutMs: 5000 });
+    await run(1000); // the limit adapts from its initial value
+    const r = await run(5000);
+    const route = (name: string) => r.routes.find((x) => x.name === name)!;
+    const high = route('high');
+    const low = route('low');
+    t.diagnostic(`limited: ${describeRow('weight 5', high)}`);
+    t.diagnostic(`limited: ${describeRow('weight 1', low)}`);
+    t.diagnostic(`offered ${rate}/s (3x capacity) for 5 s, achieved ${r.generator?.achievedRate.toFixed(0)}/s; limit now ${sdk.admission.limit}, served ${r.throughput.toFixed(0)} responses/s`);
+    assert.ok(r.generator!.achievedRate > rate * 0.8, `the generator must deliver the overload: ${r.generator!.achievedRate.toFixed(0)}/s of ${rate}/s`);
+
+    assert.ok(within(high) >= OBJECTIVE, `the weight-5 route must keep ${OBJECTIVE * 100}% within ${THRESHOLD_MS} ms: ${(within(high) * 100).toFixed(1)}%`);
+    assert.ok(shed(low) >= 0.5, `the weight-1 route must carry the overload as 503s: ${(shed(low) * 100).toFixed(1)}% shed`);
+    assert.ok(shed(high) < shed(low) / 5, `lowest weight first: weight 5 shed ${(shed(high) * 100).toFixed(1)}%, weight 1 ${(shed(low) * 100).toFixed(1)}%`);
+
+    // The service's own view agrees: shed requests are their own class, counted per route.
+    const shedLow = (await metricValue(sdk.registry, 'http_server_requests_total', { route: '/low', error_class: 'shed' })) ?? 0;
+    assert.ok(shedLow >= (low.statuses['503'] ?? 0), `requests_total{error_class="shed"} on /low: ${shedLow}`);
+    assert.equal(await metricValue(sdk.registry, 'sloctl_shed_total', { route: '/low' }), shedLow);
+    t.diagnostic(`server: /low shed ${shedLow}, /high shed ${(await metricValue(sdk.registry, 'sloctl_shed_total', { route: '/high' })) ?? 0}`);
+  });
+});
