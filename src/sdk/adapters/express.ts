@@ -10,6 +10,8 @@ import type { Sdk } from '../instrument.ts';
 import type { ServerResponse } from 'node:http';
 import { finisher, kError, serveEndpoint } from '../node-tracking.ts';
 import type { RouteSlot } from '../route-table.ts';
+import { admitOnNode, type AdmissionState } from '../protect/admission.ts';
+import { SHED_ERROR } from '../../contract/classify.ts';
 
 export interface ExpressOptions {
   /** Serve the contract's health and metrics paths. Default true. */
@@ -22,6 +24,7 @@ export function middleware(sdk: Sdk, opts: ExpressOptions = {}): RequestHandler 
   const finish = finisher(sdk);
   const recorder = sdk.recorder;
   const drill = sdk.drill;
+  const admission = sdk.admission;
   const slotOf = (req: Request): RouteSlot => {
     const route = req.route as { path?: unknown } | undefined;
     if (route === undefined) return routes.unmatchedFor(req.method, req.originalUrl ?? req.url);
@@ -29,16 +32,36 @@ export function middleware(sdk: Sdk, opts: ExpressOptions = {}): RequestHandler 
     const base = req.baseUrl;
     return routes.lookup(req.method, base ? base + path : path);
   };
+  const proceed = (next: () => void) => {
+    // An unsettled-promises drill fault holds some requests before the routes.
+    const held = drill === undefined ? undefined : drill.hold();
+    if (held === undefined) next();
+    else void held.then(() => next());
+  };
   return function sloctl(req, res, next) {
     // /healthz?include=config: serveEndpoint (node-tracking.ts) does not pass the query on yet.
     if (serve && serveHealthQuery(sdk, req, res)) return;
     if (serve && serveEndpoint(sdk, req, res)) return;
     const start = recorder.begin();
-    res.on('close', () => finish(res, slotOf(req), (res as unknown as { [kError]?: unknown })[kError], start));
-    // An unsettled-promises drill fault holds some requests before the routes.
-    const held = drill === undefined ? undefined : drill.hold();
-    if (held === undefined) next();
-    else void held.then(() => next());
+    let st: AdmissionState | undefined;
+    res.on('close', () => {
+      if (st === undefined) {
+        finish(res, slotOf(req), (res as unknown as { [kError]?: unknown })[kError], start);
+        return;
+      }
+      // Limited: a request the limiter held back never reached the router; a shed one is kept out of health.
+      st.end(res);
+      finish(res, st.heldSlot(routes, req.method, req.originalUrl ?? req.url) ?? slotOf(req), st.shed ? SHED_ERROR : (res as unknown as { [kError]?: unknown })[kError], start, !st.shed);
+    });
+    // The concurrency limit (objectives.concurrency.limit), asked before routing: by the contract's templates.
+    if (admission.active) {
+      const priority = admission.priorityOf(req.method, req.originalUrl ?? req.url);
+      if (priority !== undefined) {
+        st = admitOnNode(admission, priority, res, () => proceed(next));
+        return;
+      }
+    }
+    proceed(next);
   };
 }
 

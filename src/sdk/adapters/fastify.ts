@@ -18,6 +18,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { methodIndex, METHODS } from '../core/labels.ts';
 import type { Sdk } from '../instrument.ts';
 import { finisher, isPath } from '../node-tracking.ts';
+import { rejectionBody, type Rejection, type Ticket } from '../protect/admission.ts';
+import { SHED_ERROR } from '../../contract/classify.ts';
 import type { RouteSlot } from '../route-table.ts';
 
 /** Fastify's own rejections of a request before its handler: a body it could not parse, a schema it failed. */
@@ -55,6 +57,7 @@ function sloctlPlugin(fastify: FastifyInstance, opts: FastifyPluginOptions, done
   const metricsPath = serve ? sdk.paths.metrics : undefined;
   const drill = sdk.drill;
   const drillServed = serve ? drill : undefined;
+  const admission = sdk.admission;
 
   if (!fastify.hasDecorator('sloctl')) fastify.decorate('sloctl', sdk);
   if (!fastify.hasRequestDecorator('sloctlError')) fastify.decorateRequest('sloctlError', undefined);
@@ -105,10 +108,43 @@ function sloctlPlugin(fastify: FastifyInstance, opts: FastifyPluginOptions, done
     if (!(isPath(req.url, healthPath) || isPath(req.url, metricsPath))) {
       const start = recorder.begin();
       const res = reply.raw;
+      let ticket: Ticket | undefined;
       res.on('close', () => {
         const error = request.sloctlError;
-        finish(res, slotOf(request), error, start, error === undefined || !rejectedBeforeHandler(error));
+        if (ticket !== undefined) ticket.finish(!res.writableFinished);
+        // A shed request never reached its handler: counted under its route, kept out of health.
+        finish(res, slotOf(request), error, start, error === undefined || !(error === SHED_ERROR || rejectedBeforeHandler(error)));
       });
+      // The concurrency limit (objectives.concurrency.limit): let in, queued, or answered 503.
+      if (admission.active) {
+        const priority = admission.priorityOfSlot(slotOf(request));
+        if (priority !== undefined) {
+          const shed = (r: Rejection) => {
+            request.sloctlError = SHED_ERROR;
+            reply.code(r.status).header('retry-after', String(r.retryAfterSeconds)).header('cache-control', 'no-store')
+              .type('text/plain; charset=utf-8').send(rejectionBody(r));
+          };
+          const a = admission.admit(priority);
+          if ('then' in a) {
+            void a.then((r) => {
+              if (!r.admitted) shed(r);
+              else if (res.destroyed) r.ignore(); // its client left while it waited
+              else {
+                ticket = r;
+                const held = drill === undefined ? undefined : drill.hold();
+                if (held === undefined) next();
+                else void held.then(() => next());
+              }
+            });
+            return;
+          }
+          if (!a.admitted) {
+            shed(a);
+            return;
+          }
+          ticket = a;
+        }
+      }
       // An unsettled-promises drill fault holds some requests before their handler.
       const held = drill === undefined ? undefined : drill.hold();
       if (held !== undefined) {

@@ -8,6 +8,8 @@ import { BodyTooLargeError, type DrillEndpoint, type DrillRequest } from '../dri
 import type { Sdk } from '../instrument.ts';
 import { finisher, isPath } from '../node-tracking.ts';
 import { RouteTable, type RouteSlot } from '../route-table.ts';
+import { AdmissionState, rejectionBody, type Priority } from '../protect/admission.ts';
+import { SHED_ERROR } from '../../contract/classify.ts';
 
 export interface HonoOptions {
   /** Serve the contract's health and metrics paths. Default true. */
@@ -25,6 +27,24 @@ export function middleware(sdk: Sdk, opts: HonoOptions = {}): MiddlewareHandler 
   };
   const finish = finisher(sdk);
   const drill = sdk.drill;
+  const admission = sdk.admission;
+  // The concurrency limit: let in (undefined), or the 503 to answer. `gone`: the client left while it waited.
+  const admit = async (st: AdmissionState, priority: Priority, c: Context, gone: () => boolean): Promise<Response | undefined> => {
+    const a0 = admission.admit(priority);
+    st.held = priority;
+    const a = 'then' in a0 ? await a0 : a0;
+    if (!a.admitted) {
+      st.shed = true;
+      return c.body(rejectionBody(a), a.status, { 'retry-after': String(a.retryAfterSeconds), 'cache-control': 'no-store', 'content-type': 'text/plain; charset=utf-8' });
+    }
+    if (gone()) {
+      a.ignore();
+      return c.body(null, 503);
+    }
+    st.held = undefined;
+    st.ticket = a;
+    return undefined;
+  };
 
   async function sloctl(c: Context, next: Next): Promise<Response | void> {
     if (serve && drill !== undefined && drill.matches(c.req.path)) {
@@ -43,9 +63,21 @@ export function middleware(sdk: Sdk, opts: HonoOptions = {}): MiddlewareHandler 
       }
     }
     const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+    // The concurrency limit (objectives.concurrency.limit), asked before routing: by the contract's templates.
+    const priority = admission.active ? admission.priorityOf(c.req.method, c.req.path) : undefined;
     if (outgoing !== undefined && typeof outgoing.on === 'function') {
       const start = recorder.begin();
-      outgoing.on('close', () => finish(outgoing, slotOf(c), c.error, start));
+      if (priority !== undefined) {
+        const st = new AdmissionState();
+        outgoing.on('close', () => {
+          st.end(outgoing);
+          finish(outgoing, st.heldSlot(routes, c.req.method, c.req.path) ?? slotOf(c), st.shed ? SHED_ERROR : c.error, start, !st.shed);
+        });
+        const answer = await admit(st, priority, c, () => outgoing.destroyed);
+        if (answer !== undefined) return answer;
+      } else {
+        outgoing.on('close', () => finish(outgoing, slotOf(c), c.error, start));
+      }
       const held = drill === undefined ? undefined : drill.hold();
       if (held !== undefined) await held;
       await next();
@@ -53,7 +85,12 @@ export function middleware(sdk: Sdk, opts: HonoOptions = {}): MiddlewareHandler 
     }
     const start = recorder.begin();
     let thrown: unknown;
+    const st = priority === undefined ? undefined : new AdmissionState();
     try {
+      if (st !== undefined) {
+        const answer = await admit(st, priority!, c, () => false);
+        if (answer !== undefined) return answer;
+      }
       const held = drill === undefined ? undefined : drill.hold();
       if (held !== undefined) await held;
       await next();
@@ -61,9 +98,12 @@ export function middleware(sdk: Sdk, opts: HonoOptions = {}): MiddlewareHandler 
       thrown = err;
       throw err;
     } finally {
-      let slot = slotOf(c);
+      if (st?.ticket !== undefined) st.ticket.finish(thrown !== undefined);
+      let slot = st?.heldSlot(routes, c.req.method, c.req.path) ?? slotOf(c);
       if (slot.probeUserAgent !== undefined && RouteTable.isProbe(slot, c.req.header('user-agent'))) slot = routes.excludedSlot;
-      recorder.end(slot, thrown !== undefined ? 500 : c.res.status, thrown ?? c.error, start, false);
+      // A shed request's 503 is set on c.res only after this middleware returns: say it here.
+      if (st?.shed) recorder.end(slot, 503, SHED_ERROR, start, false, false);
+      else recorder.end(slot, thrown !== undefined ? 500 : c.res.status, thrown ?? c.error, start, false);
     }
   }
   return sloctl;

@@ -10,6 +10,8 @@ import { serveHealthQuery } from '../config-readiness.ts';
 import type { Sdk } from '../instrument.ts';
 import { finisher, kError, serveEndpoint, statusOfError } from '../node-tracking.ts';
 import type { RouteSlot } from '../route-table.ts';
+import { admitOnNode, type AdmissionState } from '../protect/admission.ts';
+import { SHED_ERROR } from '../../contract/classify.ts';
 
 export type RouteOf = (req: IncomingMessage) => string | undefined;
 
@@ -53,12 +55,37 @@ export function wrap(handler: (req: IncomingMessage, res: ServerResponse) => unk
     }
     onError(err, req, res);
   };
+  const admission = sdk.admission;
+  const run = (req: IncomingMessage, res: ServerResponse, failed: (err: unknown) => void) => {
+    try {
+      // An unsettled-promises drill fault holds some requests before their handler.
+      const held = drill === undefined ? undefined : drill.hold();
+      const out = (held === undefined ? handler(req, res) : held.then(() => handler(req, res))) as { then?: unknown } | undefined;
+      if (out !== undefined && out !== null && typeof out.then === 'function') (out as Promise<unknown>).then(undefined, failed);
+    } catch (err) {
+      failed(err);
+    }
+  };
   return function sloctlHttp(req: IncomingMessage, res: ServerResponse) {
     // /healthz?include=config: serveEndpoint (node-tracking.ts) does not pass the query on yet.
     if (serve && serveHealthQuery(sdk, req, res)) return;
     if (serve && serveEndpoint(sdk, req, res)) return;
     const start = recorder.begin();
     let error: unknown;
+    // The concurrency limit (objectives.concurrency.limit), asked before the handler: by the contract's templates.
+    const priority = admission.active ? admission.priorityOf(req.method, req.url) : undefined;
+    if (priority !== undefined) {
+      let st: AdmissionState | undefined;
+      res.on('close', () => {
+        st!.end(res);
+        finish(res, st!.heldSlot(sdk.routes, req.method, req.url) ?? slotOf(req), st!.shed ? SHED_ERROR : error ?? (res as { [kError]?: unknown })[kError], start, !st!.shed);
+      });
+      st = admitOnNode(admission, priority, res, () => run(req, res, (err) => {
+        error = err;
+        fail(req, res, err);
+      }));
+      return;
+    }
     res.on('close', () => finish(res, slotOf(req), error ?? (res as { [kError]?: unknown })[kError], start));
     try {
       // An unsettled-promises drill fault holds some requests before their handler.

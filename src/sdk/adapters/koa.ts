@@ -4,6 +4,8 @@ import type { Context, Middleware, Next } from 'koa';
 import type { Sdk } from '../instrument.ts';
 import { finisher, isPath } from '../node-tracking.ts';
 import type { RouteSlot } from '../route-table.ts';
+import { AdmissionState, rejectionBody } from '../protect/admission.ts';
+import { SHED_ERROR } from '../../contract/classify.ts';
 
 export interface KoaOptions {
   /** Serve the contract's health and metrics paths. Default true. */
@@ -18,6 +20,7 @@ export function middleware(sdk: Sdk, opts: KoaOptions = {}): Middleware {
   const finish = finisher(sdk);
   const recorder = sdk.recorder;
   const drill = sdk.drill;
+  const admission = sdk.admission;
   const slotOf = (ctx: RoutedContext): RouteSlot => {
     const t = ctx._matchedRoute;
     if (t === undefined) return routes.unmatchedFor(ctx.method, ctx.originalUrl);
@@ -43,7 +46,35 @@ export function middleware(sdk: Sdk, opts: KoaOptions = {}): Middleware {
     const start = recorder.begin();
     const res = ctx.res;
     let error: unknown;
-    res.on('close', () => finish(res, slotOf(ctx), error, start));
+    // The concurrency limit (objectives.concurrency.limit), asked before routing: by the contract's templates.
+    const priority = admission.active ? admission.priorityOf(ctx.method, ctx.originalUrl) : undefined;
+    if (priority !== undefined) {
+      const st = new AdmissionState();
+      res.on('close', () => {
+        st.end(res);
+        finish(res, st.heldSlot(routes, ctx.method, ctx.originalUrl) ?? slotOf(ctx), st.shed ? SHED_ERROR : error, start, !st.shed);
+      });
+      const a0 = admission.admit(priority);
+      st.held = priority;
+      const a = 'then' in a0 ? await a0 : a0;
+      if (!a.admitted) {
+        st.shed = true;
+        ctx.status = a.status;
+        ctx.set('retry-after', String(a.retryAfterSeconds));
+        ctx.set('cache-control', 'no-store');
+        ctx.type = 'text/plain; charset=utf-8';
+        ctx.body = rejectionBody(a);
+        return;
+      }
+      if (res.destroyed) {
+        a.ignore(); // its client left while it waited
+        return;
+      }
+      st.held = undefined;
+      st.ticket = a;
+    } else {
+      res.on('close', () => finish(res, slotOf(ctx), error, start));
+    }
     try {
       const held = drill === undefined ? undefined : drill.hold();
       if (held !== undefined) await held;
