@@ -299,6 +299,29 @@ for (const adapter of ['fastify', 'express', 'koa', 'hono', 'http']) {
       const health = await sdk.health();
       assert.equal(health.checks.success.requests, 2, 'the two /high requests only');
     });
+
+    it('without a limit: nothing is asked, and sdk.admission.shed(true) answers the lowest-weight route 503 at once until shed(false)', async () => {
+      const sdk = instrumentForTest(twoRoutes(undefined));
+      assert.equal(sdk.admission.active, false);
+      assert.equal(sdk.registry.getSingleMetric('sloctl_concurrency_limit'), undefined, 'no limit gauge without a limit');
+      const app = await startApp(adapter, sdk, async (path) => `ok ${path}`);
+      running.push(app);
+      const get = (path: string) => fetch(app.url + path);
+      assert.equal((await get('/low')).status, 200);
+      sdk.admission.shed(true, 'SIGUSR1');
+      const shed = await get('/low');
+      assert.equal(shed.status, 503);
+      assert.equal(shed.headers.get('retry-after'), '1');
+      assert.match(await shed.text(), /^overloaded: shedding \(SIGUSR1\); retry after 1 s\n$/);
+      assert.equal((await get('/high')).status, 200);
+      assert.equal((await get('/readyz')).status, 200);
+      sdk.admission.shed(false, 'recovered');
+      assert.equal((await get('/low')).status, 200);
+      await until(() => sdk.recorder.inFlight === 0, 'every request to be recorded');
+      assert.equal(await metricValue(sdk.registry, 'http_server_requests_total', { route: '/low', error_class: 'shed' }), 1);
+      assert.equal(await metricValue(sdk.registry, 'http_server_requests_total', { route: '/low', error_class: 'none' }), 2);
+      assert.equal(await metricValue(sdk.registry, 'sloctl_shed_total', { route: '/low' }), 1);
+    });
   });
 }
 
