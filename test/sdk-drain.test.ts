@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer, request, type Server } from 'node:http';
+import { Agent, createServer, request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
@@ -33,6 +33,7 @@ const driftContract = (action: string, signals: string, interval = '1s') => `api
 service: { name: drifty }
 window: 1h
 bucket: 1s
+scrapeInterval: 500ms
 routes:
   - { name: work, method: GET, path: /work }
 dependencies:
@@ -216,9 +217,9 @@ describe('drift responder: each action, its JSON line and metrics', () => {
 });
 
 /** GET on a new connection; resolves with the status, or the error code (ECONNREFUSED). */
-function probe(url: string, path: string): Promise<{ status?: number; body?: string; code?: string; connection?: string }> {
+function probe(url: string, path: string, agent: Agent | false = false): Promise<{ status?: number; body?: string; code?: string; connection?: string }> {
   return new Promise((resolveP) => {
-    const req = request(`${url}${path}`, { agent: false }, (res) => {
+    const req = request(`${url}${path}`, { agent }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c) => (body += c));
@@ -231,7 +232,7 @@ function probe(url: string, path: string): Promise<{ status?: number; body?: str
 }
 
 describe('sdk.serve(): the drainer on a node:http server', () => {
-  it('health DOWN first, accepting through the announce with Connection: close, then refusing; a slow request in flight finishes', async () => {
+  it('health DOWN first, accepting and keeping alive through the announce, then refusing; the next request on a kept-alive connection is answered with Connection: close; a slow request in flight finishes', async () => {
     const sdk = instrument({ contract: contractOf(driftContract('shed', '      - { signal: inFlight, threshold: 500 }')), registry: new Registry(), defaultMetrics: false, drift: false });
     const server: Server = createServer(wrap(async (req, res) => {
       if (req.url === '/slow') await new Promise((r) => setTimeout(r, 600));
@@ -242,6 +243,8 @@ describe('sdk.serve(): the drainer on a node:http server', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
     assert.equal((await probe(url, '/healthz')).status, 200);
+    const keepAlive = new Agent({ keepAlive: true, maxSockets: 1 });
+    assert.equal((await probe(url, '/work', keepAlive)).connection, 'keep-alive');
 
     const slow = probe(url, '/slow');
     await until('the slow request in flight', () => sdk.recorder.inFlight === 1 || undefined);
@@ -252,11 +255,15 @@ describe('sdk.serve(): the drainer on a node:http server', () => {
     assert.match(health.body!, /"status":"DOWN"/);
     assert.equal(health.connection, 'close');
     const during = await probe(url, '/work');
+    const duringKept = await probe(url, '/work', keepAlive);
     assert.ok(Date.now() - t0 < 300, 'still inside the announce');
-    assert.equal(during.status, 200, 'accepting during the announce');
-    assert.equal(during.connection, 'close');
+    assert.equal(during.status, 200, 'accepting new connections during the announce');
+    assert.equal(duringKept.connection, 'keep-alive', 'keep-alive kept during the announce (no reconnect storm at the close)');
     await until('refusing after the announce', async () => (await probe(url, '/work')).code === 'ECONNREFUSED' || undefined);
     assert.ok(Date.now() - t0 >= 290, `refused only after the announce (${Date.now() - t0} ms)`);
+    const after = await probe(url, '/work', keepAlive);
+    assert.equal(after.status, 200, 'a request on a kept-alive connection after the close is answered');
+    assert.equal(after.connection, 'close', 'and its connection closes behind it');
     const r = await drained;
     assert.equal((await slow).status, 200, 'the request in flight got its answer');
     assert.deepEqual(r.cut, { requests: 0, connections: 0 });
@@ -292,6 +299,173 @@ describe('sdk.serve(): the drainer on a node:http server', () => {
   });
 });
 
-export { Drainer, probe, until, REPO, contractOf, driftContract };
-export type { ChildProcess, LoadResult, RequestTemplate };
-void spawn; void mkdtempSync; void writeFileSync; void tmpdir; void join; void runLoad;
+
+/** The example's load mix (its contract's `load.mix`), as the load generator takes it. */
+const EXAMPLE_MIX: RequestTemplate[] = [
+  { name: 'get-product', weight: 70, method: 'GET', path: '/products/{id}', params: { id: 'int(1,500)' } },
+  { name: 'list-orders', weight: 20, method: 'GET', path: '/orders' },
+  { name: 'create-order', weight: 10, method: 'POST', path: '/orders', headers: { 'content-type': 'application/json' }, body: { productId: 42, quantity: 1 } },
+];
+
+interface Started {
+  child: ChildProcess;
+  url: string;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Starts a service as its own process and waits for its "listening on http://..." line. */
+async function startService(args: string[], env: Record<string, string>, listening: RegExp): Promise<Started> {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c));
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  let code: number | null | undefined;
+  void exited.then((c) => (code = c));
+  const url = await until(`${args.join(' ')} listening`, () => {
+    if (code !== undefined) throw new Error(`${args.join(' ')} exited ${code} before listening:\n${out}\n${err}`);
+    return listening.exec(out)?.[1];
+  }, 30_000, 50);
+  return { child, url, stdout: () => out, stderr: () => err, exited };
+}
+
+interface Counted {
+  result: LoadResult;
+  /** Epoch ms: the first health answer that said DOWN, the first refused connection (load or prober), the signal. */
+  firstDown: number | undefined;
+  firstRefusedLoad: number | undefined;
+  firstRefusedProbe: number | undefined;
+  errors: Record<string, number>;
+  statuses: Record<string, number>;
+  exitCode: number | null;
+}
+
+/**
+ * 300 req/s of `mix` for `durationMs` on keep-alive connections, /healthz polled every 25 ms on
+ * fresh connections; `trigger` runs once the load has run `triggerAfterMs`. Counts on the client
+ * side what every request got.
+ */
+async function loadThrough(svc: Started, mix: RequestTemplate[], durationMs: number, triggerAfterMs: number, trigger: () => void): Promise<Counted> {
+  let startedAt: number | undefined;
+  let firstDown: number | undefined;
+  let firstRefusedProbe: number | undefined;
+  let triggerAt: number | undefined;
+  const before: string[] = [];
+  let stop = false;
+  const prober = (async () => {
+    while (!stop) {
+      const at = Date.now();
+      const r = await probe(svc.url, '/healthz');
+      const down = r.status === 503 && /"status":"DOWN"/.test(r.body ?? '');
+      // Only what the trigger caused: under a cold start's first seconds health may judge the service DOWN on its own.
+      if (triggerAt === undefined) {
+        if (r.status !== 200 && before.length < 3) before.push(r.body ?? r.code ?? '');
+      } else if (firstDown === undefined && down) firstDown = Date.now();
+      if (firstRefusedProbe === undefined && r.code === 'ECONNREFUSED') firstRefusedProbe = at;
+      await new Promise((res) => setTimeout(res, 25));
+    }
+  })();
+  const triggered = (async () => {
+    await until('the load to start', () => startedAt, 30_000);
+    await new Promise((res) => setTimeout(res, Math.max(0, startedAt! + triggerAfterMs - Date.now())));
+    triggerAt = Date.now();
+    trigger();
+  })();
+  const result = await runLoad({
+    url: svc.url, requests: mix, stages: [{ rate: 300, durationMs }], connections: 64, timeoutMs: 5000, workers: 1, sliceMs: 50,
+    onStart: (t) => (startedAt = t),
+  });
+  stop = true;
+  await Promise.all([prober, triggered]);
+  const exitCode = await Promise.race([svc.exited, new Promise<null>((res) => setTimeout(() => res(null), 10_000))]);
+  const errors: Record<string, number> = {};
+  const statuses: Record<string, number> = {};
+  for (const r of result.routes) {
+    for (const [k, n] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + n;
+    for (const [k, n] of Object.entries(r.statuses)) statuses[k] = (statuses[k] ?? 0) + n;
+  }
+  const refusedSlice = result.slices?.find((s) => s.routes.some((r) => (r.errors.ECONNREFUSED ?? 0) > 0));
+  // A slice holds the requests due in it: a refused one was sent at or after the slice's start.
+  const firstRefusedLoad = refusedSlice === undefined ? undefined : result.startedAt + refusedSlice.startMs;
+  const odd = (result.slices ?? []).flatMap((s) => s.routes.flatMap((r) => Object.entries(r.errors).filter(([k]) => k !== 'ECONNREFUSED').map(([k, n]) => `${k}×${n}@+${result.startedAt + s.startMs - (triggerAt ?? 0)}ms`)));
+  if (odd.length > 0) console.log(`failures other than refused, by send time after the trigger: ${odd.join(', ')}`);
+  if (before.length > 0) console.log(`health before the trigger was not UP: ${before.join(' | ')}`);
+  return { result, firstDown, firstRefusedLoad, firstRefusedProbe, errors, statuses, exitCode };
+}
+
+function assertNothingLost(c: Counted, signalAt: number, what: string): void {
+  const report = `${what}: sent ${c.result.sent}, answered ${c.result.completed}, statuses ${JSON.stringify(c.statuses)}, failures ${JSON.stringify(c.errors)}; ` +
+    `DOWN +${c.firstDown === undefined ? '-' : c.firstDown - signalAt} ms, first refused (load) +${c.firstRefusedLoad === undefined ? '-' : c.firstRefusedLoad - signalAt} ms, ` +
+    `(prober) +${c.firstRefusedProbe === undefined ? '-' : c.firstRefusedProbe - signalAt} ms after the trigger; exit ${c.exitCode}`;
+  console.log(report);
+  // Every failure is a refused connection: no reset, no close mid- or before a response, no timeout.
+  const lost = Object.entries(c.errors).filter(([k]) => k !== 'ECONNREFUSED');
+  assert.deepEqual(lost, [], `requests that got a connection and no complete answer: ${report}`);
+  assert.ok(c.firstDown !== undefined, `health said DOWN: ${report}`);
+  assert.ok((c.errors.ECONNREFUSED ?? 0) > 0 || c.firstRefusedProbe !== undefined, `the service stopped accepting within the run: ${report}`);
+  if (c.firstRefusedLoad !== undefined) assert.ok(c.firstRefusedLoad >= c.firstDown, `the first refused connection came after the first DOWN: ${report}`);
+  if (c.firstRefusedProbe !== undefined) assert.ok(c.firstRefusedProbe >= c.firstDown, `the prober was refused only after it saw DOWN: ${report}`);
+  assert.ok(c.result.completed > 300, `the service answered under load first: ${report}`);
+  assert.equal(c.exitCode, 0, `the service exited 0: ${report}`);
+}
+
+describe('done when: 0 accepted requests lost at 300 req/s (client-side counts)', () => {
+  it('kill -TERM of examples/checkout under load', async () => {
+    const svc = await startService(['examples/checkout/start.ts'], { PORT: '0', PAYMENTS_PORT: '0', RECOMMENDATIONS_PORT: '0', DRAIN_ANNOUNCE_MS: '1000' }, /checkout listening on (http:\/\/\S+) /);
+    let signalAt = 0;
+    try {
+      const c = await loadThrough(svc, EXAMPLE_MIX, 6000, 2500, () => {
+        signalAt = Date.now();
+        svc.child.kill('SIGTERM');
+      });
+      assertNothingLost(c, signalAt, 'checkout, SIGTERM');
+      assert.ok(c.firstRefusedLoad === undefined || c.firstRefusedLoad - signalAt >= 900, 'connections refused only after the 1 s announce');
+      assert.match(svc.stderr(), /"phase":"drained"/);
+    } finally {
+      svc.child.kill('SIGKILL');
+    }
+  });
+
+  it('a drain action from a drift signal (in-flight requests past their threshold) under load', async () => {
+    // A tiny node:http service: /work answers in 10 ms until /drift-on makes it answer in 200 ms;
+    // at 300 req/s in-flight goes from ~3 to ~60, past the contract's 30, twice in a row (every 250 ms).
+    const dir = mkdtempSync(join(tmpdir(), 'sloctl-drift-drain-'));
+    writeFileSync(join(dir, 'slo.yaml'), driftContract('drain', '      - { signal: inFlight, threshold: 30, evaluations: 2 }', '250ms'));
+    writeFileSync(join(dir, 'service.ts'), `
+import { createServer } from 'node:http';
+import { instrument } from ${JSON.stringify(join(REPO, 'src/sdk/index.ts'))};
+import { wrap } from ${JSON.stringify(join(REPO, 'src/sdk/adapters/http.ts'))};
+const sdk = instrument(${JSON.stringify(join(dir, 'slo.yaml'))});
+let slow = false;
+const server = createServer(wrap(async (req, res) => {
+  if (req.url === '/drift-on') slow = true;
+  await new Promise((r) => setTimeout(r, slow ? 200 : 10));
+  res.end('done');
+}, sdk));
+sdk.serve(server, { announceMs: 1000, timeoutMs: 5000 });
+server.listen(0, '127.0.0.1', () => console.log('drifty listening on http://127.0.0.1:' + server.address().port + ' '));
+`);
+    const svc = await startService([join(dir, 'service.ts')], {}, /drifty listening on (http:\/\/\S+) /);
+    let triggerAt = 0;
+    try {
+      const c = await loadThrough(svc, [{ name: 'work', weight: 1, method: 'GET', path: '/work' }], 6000, 2000, () => {
+        triggerAt = Date.now();
+        void probe(svc.url, '/drift-on');
+      });
+      assertNothingLost(c, triggerAt, 'drift drain');
+      const line = svc.stderr().split('\n').find((l) => l.includes('"drift-action"'));
+      assert.ok(line, `a drift-action line on stderr:\n${svc.stderr()}`);
+      const j = JSON.parse(line) as DriftLogLine;
+      assert.equal(j.action, 'drain');
+      assert.equal(j.signal, 'inFlight');
+      assert.ok(j.value! > 30, line);
+      assert.match(svc.stderr(), /"phase":"drained"/);
+    } finally {
+      svc.child.kill('SIGKILL');
+    }
+  });
+});
+

@@ -61,9 +61,9 @@ const drainer = checkout.sdk.serve(checkout.app.server, {
   announceMs,
   timeoutMs: Math.max(4000, announceMs + 3000),
   signals: true,
-  // Fastify's close (its onClose hooks) and the outgoing clients, after the requests in flight.
-  close: () => checkout.close(),
+  // Once no connection is left: Fastify's close (its onClose hooks), the outgoing clients, the stand-ins.
   async onDrained() {
+    await checkout.close();
     await payments.close();
     await recommendations.close();
     console.log('stopped');
