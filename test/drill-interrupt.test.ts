@@ -152,7 +152,7 @@ describe('sloctl drill, interrupted mid-fault (stand-in service)', () => {
     assert.equal(ev.find((e) => e.event === 'target-failed'), undefined, 'no target failure journaled');
     const lines = (ev.find((e) => e.event === 'signal')?.undone ?? []) as string[];
     // The prober stopped before the target: newest first.
-    const watch = lines.findIndex((l) => l.includes('stop watching the target'));
+    const watch = lines.findIndex((l) => l.includes('watching the target'));
     const target = lines.findIndex((l) => l.includes('stop the target'));
     assert.ok(watch >= 0 && target > watch, lines.join('\n'));
     assert.ok(lines.every((l) => l.startsWith('undid:')), lines.join('\n'));

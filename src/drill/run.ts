@@ -353,11 +353,13 @@ export async function runDrills(o: DrillRunOptions): Promise<DrillRunResult> {
     });
     watcher.start();
     // Registered after the target, so undone before it (newest first): the prober must not watch
-    // the target being stopped and call it unresponsive. The scrapes stop with it.
+    // the target being stopped and call it unresponsive. The scrapes stop with it, and so does the
+    // load: its keep-alive connections would hold a target's graceful close until the grace ends.
     const w = watcher;
-    rollback.add('stop watching the target (health probes, scrapes)', async () => {
+    rollback.add('stop the load and watching the target (health probes, scrapes)', async () => {
       if (scrapeTimer) clearTimeout(scrapeTimer);
       scrapeTimer = undefined;
+      if (!stop.signal.aborted) stop.abort(new Error('the run is being undone'));
       await w.stop();
     });
     const watch = new ServiceWatch(contract, {
