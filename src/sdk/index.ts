@@ -31,4 +31,7 @@ export {
   SaturationMonitor, SATURATION_METRICS, SATURATION_SIGNALS, EvidenceStore, decide as decideSaturation,
   type SaturationOptions, type SaturationStats, type SaturationState, type SaturationLevel, type SaturationSignal, type EvidenceFile,
 } from './saturation/index.ts';
+export { Drainer, DEFAULT_ANNOUNCE_MS, DEFAULT_DRAIN_TIMEOUT_MS, IDLE_CLOSE_MS, type ServeOptions, type DrainResult, type DrainLogLine } from './protect/drain.ts';
+export { DriftResponder, DRIFT_METRICS, type DriftOptions, type DriftLogLine, type DriftAction } from './drift/responder.ts';
+export { evaluateDrift, initialDriftState, RELAX_FACTOR, type DriftState, type DriftEvent, type DriftSignalSpec } from './drift/decide.ts';
 export { DrillEndpoint, FaultRunner, DrillClient, DrillClientError, DrillTokenError, isLoopbackAddress, FAULT_NAMES, type DrillOptions, type DrillClientOptions, type FaultName, type FaultState, type FaultList, type FaultParams } from './drill/index.ts';
