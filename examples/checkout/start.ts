@@ -50,8 +50,8 @@ console.log(`checkout listening on ${url} (health ${url}${checkout.sdk.paths.hea
 // the server keeps accepting for DRAIN_ANNOUNCE_MS (default 1 s: on loopback nobody balances; behind
 // a load balancer make it its probe period × failure threshold), then stops accepting, finishes
 // every request in flight, closes the stand-ins and exits 0. The whole drain is bounded at 4 s, under
-// the 5 s sloctl gives a target it started between SIGTERM and SIGKILL. SIGUSR1 sheds (when the SDK
-// has an admission limiter).
+// the 5 s sloctl gives a target it started between SIGTERM and SIGKILL. SIGUSR1 sheds
+// (sdk.admission.shed), a second SIGUSR1 stops shedding.
 const announceMs = Number(process.env.DRAIN_ANNOUNCE_MS ?? 1000);
 if (!Number.isFinite(announceMs) || announceMs < 0) {
   console.error(`DRAIN_ANNOUNCE_MS=${JSON.stringify(process.env.DRAIN_ANNOUNCE_MS)}: expected a number of milliseconds >= 0`);
@@ -69,6 +69,8 @@ const drainer = checkout.sdk.serve(checkout.app.server, {
     console.log('stopped');
   },
 });
+// Beside the drainer's own handlers (signals: true): say so on stdout too.
+for (const sig of ['SIGTERM', 'SIGUSR2'] as const) process.on(sig, () => console.log(`${sig}: draining`));
 process.on('SIGINT', () => {
   if (drainer.isDraining) {
     console.error('SIGINT again: exiting now');
