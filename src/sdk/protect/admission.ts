@@ -133,8 +133,8 @@ export class AdmissionController {
   private readonly retryAfterSeconds: number;
   private readonly now: () => number;
   private readonly probePaths: Set<string>;
-  private readonly matchers = new Map<string, (url: string) => string | undefined>();
-  private readonly byRoute = new Map<string, Priority>();
+  /** Per method: the contract's templates for it, and each template's priority. */
+  private readonly byMethod = new Map<string, { match: (url: string) => string | undefined; priorities: Map<string, Priority> }>();
   private readonly bySlot = new WeakMap<RouteSlot, Priority | null>();
   private readonly outside: Priority = Object.freeze({ weight: OUTSIDE_CONTRACT_WEIGHT, route: OUTSIDE_CONTRACT_ROUTE, template: undefined });
 
@@ -147,12 +147,13 @@ export class AdmissionController {
     this.retryAfterSeconds = Math.ceil((this.settings?.retryAfterMs ?? 1000) / 1000);
 
     this.probePaths = new Set(contract.probes.map((p) => (typeof p === 'string' ? p : p.path)));
-    const byMethod = new Map<string, string[]>();
+    const priorities = new Map<string, Map<string, Priority>>();
     for (const r of contract.routes) {
-      this.byRoute.set(`${r.method} ${r.path}`, Object.freeze({ weight: r.weight, route: r.path, template: r.path }));
-      byMethod.set(r.method, [...(byMethod.get(r.method) ?? []), r.path]);
+      const forMethod = priorities.get(r.method) ?? new Map<string, Priority>();
+      priorities.set(r.method, forMethod);
+      if (!forMethod.has(r.path)) forMethod.set(r.path, Object.freeze({ weight: r.weight, route: r.path, template: r.path }));
     }
-    for (const [method, paths] of byMethod) this.matchers.set(method, templateMatcher(paths));
+    for (const [method, forMethod] of priorities) this.byMethod.set(method, { match: templateMatcher([...forMethod.keys()]), priorities: forMethod });
     const weights = contract.routes.map((r) => r.weight);
     const lowest = weights.length > 0 ? Math.min(...weights) : OUTSIDE_CONTRACT_WEIGHT;
     this.shedBelow = weights.some((w) => w > lowest) ? lowest : OUTSIDE_CONTRACT_WEIGHT;
@@ -180,12 +181,14 @@ export class AdmissionController {
    */
   priorityOf(method: string | undefined, url: string | undefined): Priority | undefined {
     const u = url ?? '/';
-    const q = u.indexOf('?');
-    const path = q < 0 ? u : u.slice(0, q);
-    if (this.probePaths.has(path)) return undefined;
-    const m = method === 'HEAD' ? 'GET' : method ?? 'GET';
-    const template = this.matchers.get(m)?.(path);
-    return template === undefined ? this.outside : this.byRoute.get(`${m} ${template}`) ?? this.outside;
+    if (this.probePaths.size > 0) {
+      const q = u.indexOf('?');
+      if (this.probePaths.has(q < 0 ? u : u.slice(0, q))) return undefined;
+    }
+    const forMethod = this.byMethod.get(method === 'HEAD' ? 'GET' : method ?? 'GET');
+    if (forMethod === undefined) return this.outside;
+    const template = forMethod.match(u); // it stops at '?'
+    return template === undefined ? this.outside : forMethod.priorities.get(template) ?? this.outside;
   }
 
   /** The priority of a request on a route slot (Fastify, which routes before its hooks); undefined: never limited. */
@@ -194,7 +197,7 @@ export class AdmissionController {
     if (p === undefined) {
       p = slot.excluded || slot.probeUserAgent !== undefined ? null
         : slot.name === undefined ? this.outside
-          : this.byRoute.get(`${slot.method === 'HEAD' ? 'GET' : slot.method} ${slot.route}`) ?? this.outside;
+          : this.byMethod.get(slot.method === 'HEAD' ? 'GET' : slot.method)?.priorities.get(slot.route) ?? this.outside;
       this.bySlot.set(slot, p);
     }
     return p ?? undefined;
@@ -261,27 +264,47 @@ export class AdmissionController {
 
   private grant(): Ticket {
     const inFlightAtStart = ++this.inFlight;
-    const startedAt = this.now();
-    let done = false;
-    const end = (sample: boolean, latencyMs: number, dropped: boolean) => {
-      if (done) return;
-      done = true;
-      this.inFlight--;
-      if (sample) this.limiter!.update(latencyMs, inFlightAtStart, dropped);
-      if (this.queue.length > 0) this.drain();
-    };
-    return {
-      admitted: true,
-      startedAt,
-      release: (latencyMs, dropped) => end(true, latencyMs, dropped),
-      finish: (dropped) => end(true, this.now() - startedAt, dropped),
-      ignore: () => end(false, 0, false),
-    };
+    return new Granted(this, inFlightAtStart, this.now());
+  }
+
+  /** A ticket is done (once): `sample` false when the request never ran. */
+  ended(t: Granted, sample: boolean, latencyMs: number, dropped: boolean): void {
+    this.inFlight--;
+    if (sample) this.limiter!.update(latencyMs, t.inFlightAtStart, dropped);
+    if (this.queue.length > 0) this.drain();
+  }
+
+  /** The clock tickets are timed with (ms). */
+  clock(): number {
+    return this.now();
   }
 
   private reject(priority: Priority, reason: string): Rejection {
     this.shedCounts.set(priority.route, (this.shedCounts.get(priority.route) ?? 0) + 1);
     return { admitted: false, status: 503, retryAfterSeconds: this.retryAfterSeconds, reason, priority };
+  }
+}
+
+/** A request let in under the limit: one small object per request, its methods on the prototype. */
+class Granted implements Ticket {
+  readonly admitted = true as const;
+  private done = false;
+  constructor(private readonly owner: AdmissionController, readonly inFlightAtStart: number, readonly startedAt: number) {}
+
+  release(latencyMs: number, dropped: boolean): void {
+    if (this.done) return;
+    this.done = true;
+    this.owner.ended(this, true, latencyMs, dropped);
+  }
+
+  finish(dropped: boolean): void {
+    this.release(this.owner.clock() - this.startedAt, dropped);
+  }
+
+  ignore(): void {
+    if (this.done) return;
+    this.done = true;
+    this.owner.ended(this, false, 0, false);
   }
 }
 
