@@ -249,7 +249,7 @@ describe('saturation monitor', () => {
       await until(() => mon.valueOf('eventLoopDelay') !== undefined, 5000, 'a first sample');
       assert.equal(mon.stateOf('eventLoopDelay'), 'ok', `idle loop reads ${mon.valueOf('eventLoopDelay')} ms`);
       await (await fetch(`${app.url}/work?block=1`)).text();
-      await until(async () => (await crossings()) === 1, 5000, 'the event-loop delay to cross warn');
+      await until(async () => (await crossings()) === 1, 5000, `the event-loop delay to cross warn (p99 ${mon.valueOf('eventLoopDelay')} ms, state ${mon.stateOf('eventLoopDelay')})`);
       console.log(`event-loop delay p99 at the crossing: ${mon.valueOf('eventLoopDelay')?.toFixed(0)} ms`);
       await mon.idle();
       assert.equal(mon.stats.captured, 1, app.logs.join('\n'));
@@ -284,6 +284,52 @@ describe('saturation monitor', () => {
     } finally {
       await app.close();
     }
+  });
+
+  it('the delay and the utilization crossing together share one CPU profile', async () => {
+    const app = await startApp('  concurrency: { eventLoopDelay: { warn: 150ms, critical: 10s }, eventLoopUtilization: { warn: 50%, critical: 100% } }', (req, res) => {
+      const end = performance.now() + 400;
+      if (req.url === '/work?block=1') while (performance.now() < end) { /* blocked */ }
+      res.end('ok');
+    });
+    try {
+      const mon = app.sdk.saturation!;
+      await until(() => mon.valueOf('eventLoopDelay') !== undefined, 5000, 'a first sample');
+      await (await fetch(`${app.url}/work?block=1`)).text();
+      const crossed = async (signal: string) => (await metricValue(app.sdk.registry, 'sloctl_saturation_crossings_total', { signal, level: 'warn' })) === 1;
+      await until(async () => (await crossed('eventLoopDelay')) && (await crossed('eventLoopUtilization')), 5000, 'both signals to cross');
+      await mon.idle();
+      assert.deepEqual({ captured: mon.stats.captured, joined: mon.stats.joined }, { captured: 1, joined: 1 });
+      assert.equal(filesOf(app.dir, '.cpuprofile').length, 1);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('capture: heap-snapshot streams a full snapshot (.heapsnapshot) that DevTools loads', async () => {
+    const app = await startApp('  memory: { heap: { warn: 1MiB, critical: 64GiB }, capture: heap-snapshot }', (_req, res) => res.end('ok'));
+    try {
+      const mon = app.sdk.saturation!;
+      await until(() => mon.stats.captured + mon.stats.failed > 0, 20_000, 'the snapshot');
+      assert.equal(mon.stats.failed, 0, app.logs.join('\n'));
+      const files = filesOf(app.dir, '.heapsnapshot');
+      assert.equal(files.length, 1);
+      const snap = JSON.parse(readFileSync(join(app.dir, files[0]!), 'utf8')) as { snapshot: { meta: { node_fields: string[] }; node_count: number }; nodes: number[]; strings: string[] };
+      assert.ok(snap.snapshot.meta.node_fields.includes('self_size'));
+      assert.equal(snap.nodes.length, snap.snapshot.node_count * snap.snapshot.meta.node_fields.length);
+      console.log(`heap snapshot: ${snap.snapshot.node_count} nodes, ${(mon.evidence()[0]!.bytes / MiB).toFixed(1)} MiB`);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('a heap snapshot over evidence.maxBytes is abandoned, leaving nothing', async () => {
+    const { heapSnapshot } = await import('../src/sdk/saturation/capture.ts');
+    const store = new EvidenceStore(tempDir(), { maxFiles: 10, maxBytes: 256 * 1024 });
+    const w = store.open(evidenceName(Date.now(), 'heap', 'warn', 'heapsnapshot'));
+    await assert.rejects(heapSnapshot(w), EvidenceTooLargeError);
+    w.abort();
+    assert.deepEqual(readdirSync(store.dir), []);
   });
 
   it('without a drill token the evidence listing does not exist; without thresholds no monitor runs', async () => {

@@ -3,12 +3,18 @@
 //
 // Sampling is at the edge here; the decision is states.ts (pure). Signals and how they are read:
 //   heap, rss             process.memoryUsage() (heapUsed, rss), bytes
-//   eventLoopDelay        p99 of perf_hooks.monitorEventLoopDelay over the interval, ms. Sampled
-//                         every 20 ms: the histogram holds one sample per timer tick, not per
-//                         millisecond, so a 300 ms block is one sample; at 10 ms it is one in ~70 in
-//                         a second and the p99 misses it, at 20 ms one in ~36 and the p99 is the
-//                         block (examples/checkout/service.ts measured it). Like prom-client's
+//   eventLoopDelay        p99 over the interval of the time between ticks of a 20 ms timer, ms
+//                         (what monitorEventLoopDelay measures; see below why not it). One sample
+//                         per tick, not per millisecond, so a 300 ms block is one sample: at 10 ms
+//                         one in ~70 a second and the p99 misses it, at 20 ms one in ~36 and the p99
+//                         is the block (examples/checkout/service.ts measured it). Like prom-client's
 //                         nodejs_eventloop_lag_p99_seconds, an idle loop reads about the resolution.
+//
+// Not perf_hooks.monitorEventLoopDelay: its reset() (needed for a p99 per interval) also forgets
+// the time of the previous tick, and the first tick after a reset records nothing, so a block that
+// starts within one resolution after a reset is lost (here, 1 block in ~12 with a 250 ms interval;
+// prom-client resets it at every scrape, so the same holds for nodejs_eventloop_lag_p99_seconds).
+// Our own timer keeps its previous tick across resets.
 //   eventLoopUtilization  performance.eventLoopUtilization over the interval, 0..1
 //   inFlight              the SDK's own in-flight count (http_server_active_requests)
 //   handles               process.getActiveResourcesInfo().length
@@ -17,7 +23,7 @@
 // concurrency signals per `objectives.concurrency.capture` (a CPU profile). At most one capture
 // per signal per evidence.minInterval; a crossing while a capture of the same kind is running
 // shares it (both signals saw the same seconds: one file, not two). Every timer is unref'd.
-import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
+import { createHistogram, performance, type EventLoopUtilization, type RecordableHistogram } from 'node:perf_hooks';
 import { dirname, resolve } from 'node:path';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Contract } from '../../contract/schema.ts';
@@ -110,7 +116,8 @@ export class SaturationMonitor {
   private readonly running = new Map<CaptureKind, Promise<void>>();
   private readonly minIntervalMs: number;
   private readonly timer: NodeJS.Timeout;
-  private readonly eld: IntervalHistogram | undefined;
+  private readonly eld: RecordableHistogram | undefined;
+  private readonly eldTimer: NodeJS.Timeout | undefined;
   private readonly crossings: Counter<'signal' | 'level'>;
   private readonly log: (line: string) => void;
   private readonly cpuMs: number;
@@ -133,8 +140,15 @@ export class SaturationMonitor {
     for (const s of signals) this.states.set(s.signal, 'ok');
 
     if (signals.some((s) => s.signal === 'eventLoopDelay')) {
-      this.eld = monitorEventLoopDelay({ resolution: opts.eventLoopResolutionMs ?? 20 });
-      this.eld.enable();
+      const eld = createHistogram();
+      let previous = performance.now();
+      this.eldTimer = setInterval(() => {
+        const now = performance.now();
+        eld.record(Math.max(1, Math.round((now - previous) * 1e6)));
+        previous = now;
+      }, opts.eventLoopResolutionMs ?? 20);
+      this.eldTimer.unref();
+      this.eld = eld;
     }
     this.elu = performance.eventLoopUtilization();
     this.crossings = this.registerMetrics(host.registry);
@@ -142,7 +156,9 @@ export class SaturationMonitor {
 
     const intervalMs = opts.intervalMs ?? 1000;
     if (!(Number.isFinite(intervalMs) && intervalMs >= 10)) throw new TypeError(`sloctl: saturation.intervalMs must be at least 10 (ms), got ${intervalMs}`);
-    this.timer = setInterval(() => this.tick(), intervalMs);
+    // Read in the check phase, after every expired timer ran: after a block this timer and the
+    // delay timer are both due, and the block's delay belongs to the interval it ended.
+    this.timer = setInterval(() => setImmediate(() => this.tick()).unref(), intervalMs);
     this.timer.unref();
   }
 
@@ -193,7 +209,7 @@ export class SaturationMonitor {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
-    this.eld?.disable();
+    clearInterval(this.eldTimer);
   }
 
   /** Samples every signal once now (the timer calls it; tests may too). */
