@@ -16,7 +16,7 @@ import type { Contract } from '../src/contract/schema.ts';
 import { runLoad, type LoadResult, type RequestTemplate } from '../src/load/index.ts';
 import { evaluateDrift, initialDriftState, type DriftSignalSpec } from '../src/sdk/drift/decide.ts';
 import { DriftResponder, type DriftLogLine } from '../src/sdk/drift/responder.ts';
-import { histogramQuantile } from '../src/sdk/drift/signals.ts';
+import { histogramQuantile, signalReader, type DriftSources } from '../src/sdk/drift/signals.ts';
 import { instrument } from '../src/sdk/index.ts';
 import { wrap } from '../src/sdk/adapters/http.ts';
 import { Drainer, type DrainLogLine } from '../src/sdk/protect/drain.ts';
@@ -114,6 +114,58 @@ describe('drift decision (pure)', () => {
     assert.equal(histogramQuantile(0.75, [[100, 50], [200, 100], [Infinity, 100]]), 150);
     assert.equal(histogramQuantile(0.99, [[100, 50], [200, 90], [Infinity, 100]]), 200, 'above the top bound: the top bound');
     assert.equal(histogramQuantile(0.99, [[100, 0], [Infinity, 0]]), undefined);
+  });
+});
+
+describe('drift signal readers', () => {
+  const contract = contractOf(driftContract('shed', '      - { signal: inFlight, threshold: 5 }').replace(
+    '  - { name: work, method: GET, path: /work }',
+    '  - { name: work, method: GET, path: /work }\n  - { name: other, method: POST, path: /other }',
+  ).replace('    - { name: api, threshold: 100ms, objective: 90% }', '    - { name: api, threshold: 100ms, objective: 90%, routes: [work] }'));
+  /** A cumulative histogram as prom-client reads it: per route, counts at le 0.05, 0.1, 0.5 s and +Inf. */
+  const hist = (rows: Array<[string, string, number[]]>) => ({
+    get: async () => ({
+      values: rows.flatMap(([method, route, c]) => ['0.05', '0.1', '0.5', '+Inf'].map((le, i) => ({ labels: { method, route, le }, value: c[i], metricName: 'x_bucket' }))),
+    }),
+  });
+  const base: DriftSources = { contract, recent: () => ({ total: 0, fast: 0, weightedErrors: 0, spanMs: 0 }), minRequests: 10, inFlight: () => 0 };
+
+  it('latency: the named objective\'s quantile (90%) of the requests since the last read, over its routes only', async () => {
+    let rows: Array<[string, string, number[]]> = [['GET', '/work', [0, 0, 0, 0]], ['POST', '/other', [0, 0, 0, 0]]];
+    const src = { ...base, histogram: { get: () => hist(rows).get() } };
+    const r = signalReader({ signal: 'latency', objective: 'api', threshold: 100, evaluations: 3 }, src);
+    assert.equal(await r.read(), undefined, 'nothing yet');
+    rows = [['GET', '/work', [100, 100, 100, 100]], ['POST', '/other', [0, 0, 0, 1000]]];
+    assert.equal(await r.read(), 45, 'all /work requests under 50 ms: p90 interpolated at 45 ms (the other route, all slow, is not the objective\'s)');
+    rows = [['GET', '/work', [100, 100, 200, 200]], ['POST', '/other', [0, 0, 0, 1000]]];
+    assert.equal(await r.read(), 460, 'the next 100 all between 100 and 500 ms: p90 interpolated at 460 ms');
+    rows = [['GET', '/work', [100, 100, 205, 205]], ['POST', '/other', [0, 0, 0, 1000]]];
+    assert.equal(await r.read(), undefined, 'under minRequests since the last read: no evidence');
+    const all = signalReader({ signal: 'latency', threshold: 100, evaluations: 3 }, { ...src, histogram: hist([['GET', '/work', [100, 100, 100, 100]], ['POST', '/other', [0, 0, 0, 100]]]) });
+    assert.equal(await all.read(), 500, 'without an objective: p99 over every route (half of them past the top bound: the top bound)');
+  });
+
+  it('errors: the weighted ratio of the recent window; eventLoopDelay sees a blocked loop; utilization, heap and in-flight read', async () => {
+    let totals = { total: 5, fast: 5, weightedErrors: 5, spanMs: 1000 };
+    const errors = signalReader({ signal: 'errors', threshold: 0.05, evaluations: 3 }, { ...base, recent: () => totals });
+    assert.equal(errors.read(), undefined, 'under minRequests');
+    totals = { total: 200, fast: 200, weightedErrors: 5, spanMs: 1000 };
+    assert.equal(errors.read(), 0.025);
+    const eld = signalReader({ signal: 'eventLoopDelay', threshold: 50, evaluations: 3 }, base);
+    await new Promise((r) => setTimeout(r, 100));
+    eld.read();
+    for (let i = 0; i < 8; i++) {
+      const end = Date.now() + 50;
+      while (Date.now() < end) { /* a busy loop, 50 ms a turn */ }
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    const blocked = eld.read() as number;
+    assert.ok(blocked >= 40, `p99 event-loop delay with 50 ms turns: ${blocked} ms`);
+    eld.stop?.();
+    const elu = signalReader({ signal: 'eventLoopUtilization', threshold: 0.9, evaluations: 3 }, base).read() as number;
+    assert.ok(elu >= 0 && elu <= 1, String(elu));
+    assert.ok((signalReader({ signal: 'heap', threshold: 1e9, evaluations: 3 }, base).read() as number) > 1e6);
+    assert.equal(signalReader({ signal: 'inFlight', threshold: 5, evaluations: 3 }, { ...base, inFlight: () => 7 }).read(), 7);
   });
 });
 
