@@ -118,6 +118,19 @@ describe('admission controller', () => {
     assert.equal(a.inFlight, 1);
   });
 
+  it('says when the limit is halved by shedding', async () => {
+    const a = new AdmissionController(twoRoutes('{ initial: 2, min: 2, max: 2, queue: 10s }'));
+    a.shed(true, 'SIGUSR1');
+    const t = a.admit(HIGH) as Ticket;
+    const queued = a.admit(HIGH) as Promise<Admission>;
+    const r = a.admit(LOW) as Rejection;
+    assert.equal(r.admitted, false);
+    assert.equal(r.reason, 'the concurrency limit (1) is reached and its queue is full, halved while shedding (SIGUSR1)');
+    t.finish(false);
+    ((await queued) as Ticket).finish(false);
+    assert.equal(a.inFlight, 0);
+  });
+
   it('sheds a request that waited `queue` for a slot', async () => {
     const a = new AdmissionController(twoRoutes('{ initial: 1, min: 1, max: 1, queue: 30ms }'));
     const t = a.admit(HIGH) as Ticket;
@@ -139,11 +152,18 @@ describe('admission controller', () => {
     assert.equal(a.limit, 6);
   });
 
-  it('shed(on): halves the limit while on, and without a limiter rejects the lowest-weight routes at once', () => {
+  it('shed(on): halves the limit while on, and without a limiter rejects the lowest-weight routes at once', async () => {
     const a = new AdmissionController(twoRoutes('{ initial: 10, min: 10, max: 10 }'));
     a.shed(true, 'drift: latency');
     assert.equal(a.limit, 5);
     assert.equal(a.isShedding, true);
+    const five = [1, 2, 3, 4, 5].map(() => a.admit(HIGH) as Ticket);
+    assert.ok(five.every((t) => t.admitted));
+    const full = a.admit(HIGH);
+    assert.ok(full instanceof Promise, 'the sixth waits: the halved limit is 5');
+    five[0].finish(false);
+    assert.ok((await full).admitted);
+    for (const t of five.slice(1)) t.finish(false);
     a.shed(false, 'recovered');
     assert.equal(a.limit, 10);
 

@@ -217,7 +217,7 @@ export class AdmissionController {
     const queue = this.queue;
     if (queue.length >= limit) {
       const last = queue[queue.length - 1];
-      if (priority.weight <= last.priority.weight) return this.reject(priority, `the concurrency limit (${limit}) is reached and its queue is full`);
+      if (priority.weight <= last.priority.weight) return this.reject(priority, `the concurrency limit (${limit}) is reached and its queue is full${this.shedNote()}`);
       queue.pop();
       clearTimeout(last.timer);
       last.resolve(this.reject(last.priority, 'displaced from the queue by a request of higher weight'));
@@ -230,7 +230,7 @@ export class AdmissionController {
           const i = queue.indexOf(waiter);
           if (i < 0) return;
           queue.splice(i, 1);
-          resolve(this.reject(priority, `waited ${this.settings!.queueMs} ms for a slot under the concurrency limit (${this.limit})`));
+          resolve(this.reject(priority, `waited ${this.settings!.queueMs} ms for a slot under the concurrency limit (${this.limit})${this.shedNote()}`));
         }, this.settings!.queueMs),
       };
       // Highest weight first; first come first served within a weight.
@@ -249,6 +249,11 @@ export class AdmissionController {
     this.shedReason = reason;
     this.active = this.limiter !== undefined || on;
     if (!on) this.drain();
+  }
+
+  /** Why the limit is halved, for a rejection's reason. */
+  private shedNote(): string {
+    return this.shedding ? `, halved while shedding (${this.shedReason})` : '';
   }
 
   /** Lets queued requests in while there is room under the limit. */
