@@ -556,7 +556,8 @@ export async function runDrills(o: DrillRunOptions): Promise<DrillRunResult> {
     // Faults, proxies and the target: undone newest first, whatever happened.
     const lines = await rollback.run(interrupted ? 'interrupted' : targetFailure ? 'the target failed' : 'the drills ended');
     if (lines.length > 0) journal.write('rolled-back', { lines });
-    for (const l of [...trapLines, ...lines].filter((x) => x.startsWith('FAILED'))) targetNotes.push(`sloctl could not undo everything: ${l}; check it by hand (in-process faults expire by themselves after their duration)`);
+    // A Set: this run may have joined the signal's (the same lines twice).
+    for (const l of new Set([...trapLines, ...lines].filter((x) => x.startsWith('FAILED')))) targetNotes.push(`sloctl could not undo everything: ${l}; check it by hand (in-process faults expire by themselves after their duration)`);
     untrap();
     if (running) {
       const stopped = await running.stop().catch(() => undefined);
