@@ -121,7 +121,7 @@ async function startApp(objectives: string, handler: (req: IncomingMessage, res:
   const sdk = instrument({
     contract: file, registry: testRegistry(), defaultMetrics: false,
     drill: drill ? { token: TOKEN } : false,
-    saturation: { intervalMs: 250, heapSamplingMs: 1500, cpuProfileMs: 1000, log: (l) => logs.push(l) },
+    saturation: { intervalMs: 250, heapSamplingMs: 1500, cpuProfileMs: 1000, startupGraceMs: 0, log: (l) => logs.push(l) },
   });
   const server: Server = createServer(wrap(handler, sdk));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -330,6 +330,28 @@ describe('saturation monitor', () => {
     await assert.rejects(heapSnapshot(w), EvidenceTooLargeError);
     w.abort();
     assert.deepEqual(readdirSync(store.dir), []);
+  });
+
+  it('judges nothing in the start-up grace (a start-up block is not saturation)', async () => {
+    const dir = tempDir();
+    const sdk = instrument({
+      contract: new URL('./fixtures/sdk-drill/slo.yaml', import.meta.url), registry: testRegistry(), defaultMetrics: false, drill: false,
+      saturation: { intervalMs: 100, dir, log: () => {} },
+    });
+    // The fixture has no thresholds: give the monitor some through a contract object instead.
+    assert.equal(sdk.saturation, undefined);
+    const contract = { ...sdk.contract, objectives: { ...sdk.contract.objectives, concurrency: { eventLoopDelay: { warn: 150, critical: 10_000 }, capture: 'cpu-profile' as const } } };
+    const graced = instrument({ contract, registry: testRegistry(), defaultMetrics: false, drill: false, saturation: { intervalMs: 100, dir, log: () => {} } });
+    try {
+      const end = performance.now() + 300;
+      while (performance.now() < end) { /* start-up work */ }
+      await until(() => (graced.saturation!.valueOf('eventLoopDelay') ?? 0) >= 250, 3000, 'the block to be sampled');
+      assert.equal(graced.saturation!.stateOf('eventLoopDelay'), 'ok');
+      assert.equal(await metricValue(graced.registry, 'sloctl_saturation_crossings_total', { signal: 'eventLoopDelay', level: 'warn' }), 0);
+      assert.deepEqual(readdirSync(dir), []);
+    } finally {
+      graced.saturation!.close();
+    }
   });
 
   it('without a drill token the evidence listing does not exist; without thresholds no monitor runs', async () => {

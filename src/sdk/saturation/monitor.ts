@@ -48,6 +48,12 @@ export interface SaturationOptions {
   heapSamplingMs?: number;
   /** Event-loop delay sampling resolution (ms). Default 20 (see above). */
   eventLoopResolutionMs?: number;
+  /**
+   * Signals are sampled but not judged for this long after the monitor starts (ms). Default 5000:
+   * a service's start-up (module loading, compiling, building caches) blocks the loop for hundreds
+   * of ms (the example: 320 ms) and that is not saturation; a profile of it at every start is noise.
+   */
+  startupGraceMs?: number;
   /** Where the JSON line per capture (or failed capture) goes. Default: stderr. */
   log?: (line: string) => void;
 }
@@ -124,10 +130,14 @@ export class SaturationMonitor {
   private readonly heapMs: number;
   private elu: EventLoopUtilization;
   private tickFailed = false;
+  private readonly judgeFrom: number;
   private closed = false;
 
   constructor(private readonly host: SaturationHost, signals: SignalConfig[], opts: SaturationOptions) {
+    const intervalMs = opts.intervalMs ?? 1000;
+    if (!(Number.isFinite(intervalMs) && intervalMs >= 10)) throw new TypeError(`sloctl: saturation.intervalMs must be a number of milliseconds, at least 10; got ${intervalMs}`);
     this.signals = signals;
+    this.judgeFrom = performance.now() + (opts.startupGraceMs ?? 5000);
     const ev = host.contract.evidence;
     const dir = opts.dir !== undefined
       ? resolve(opts.dir)
@@ -154,8 +164,6 @@ export class SaturationMonitor {
     this.crossings = this.registerMetrics(host.registry);
     host.drill?.attachEvidence(() => this.store.list());
 
-    const intervalMs = opts.intervalMs ?? 1000;
-    if (!(Number.isFinite(intervalMs) && intervalMs >= 10)) throw new TypeError(`sloctl: saturation.intervalMs must be at least 10 (ms), got ${intervalMs}`);
     // Read in the check phase, after every expired timer ran: after a block this timer and the
     // delay timer are both due, and the block's delay belongs to the interval it ended.
     this.timer = setInterval(() => setImmediate(() => this.tick()).unref(), intervalMs);
@@ -231,6 +239,7 @@ export class SaturationMonitor {
         : c.signal === 'inFlight' ? this.host.recorder.inFlight
         : process.getActiveResourcesInfo().length;
       this.values.set(c.signal, value);
+      if (performance.now() < this.judgeFrom) continue;
       const d = decide(value, c.thresholds, this.states.get(c.signal)!);
       this.states.set(c.signal, d.state);
       for (const level of d.crossed) this.crossings.inc({ signal: c.signal, level });
