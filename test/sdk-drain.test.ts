@@ -345,6 +345,31 @@ describe('sdk.serve(): the drainer on a node:http server', () => {
     assert.ok((await stuck).code, 'the cut request saw its connection close');
   });
 
+  it('signals (opt-in): SIGUSR1 toggles shedding through sdk.admission, SIGUSR2 drains then exits 0, SIGTERM is handled; removeSignals undoes it', async () => {
+    const sheds: string[] = [];
+    const exits: number[] = [];
+    const host = { drained: 0, drain() { this.drained++; }, recorder: { inFlight: 0 }, admission: { shed: (on: boolean, reason: string) => sheds.push(`${on} ${reason}`) } };
+    const server = createServer((_req, res) => res.end('ok'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const before = { term: process.listenerCount('SIGTERM'), usr1: process.listenerCount('SIGUSR1'), usr2: process.listenerCount('SIGUSR2') };
+    const lines: DrainLogLine[] = [];
+    const drainer = new Drainer(host, server, { announceMs: 0, timeoutMs: 2000, exit: (c) => exits.push(c), log: (l) => lines.push(l) });
+    assert.equal(process.listenerCount('SIGTERM'), before.term, 'nothing installed unless asked');
+    drainer.installSignals();
+    assert.equal(process.listenerCount('SIGTERM'), before.term + 1);
+    // Emitted in-process (the test runner's own SIGTERM handling stays out of it).
+    process.emit('SIGUSR1');
+    process.emit('SIGUSR1');
+    assert.deepEqual(sheds, ['true SIGUSR1', 'false SIGUSR1']);
+    process.emit('SIGUSR2');
+    await until('the exit', () => exits.length > 0 || undefined, 5000);
+    assert.deepEqual(exits, [0]);
+    assert.equal(host.drained, 1);
+    assert.equal(lines.find((l) => l.phase === 'drained')?.reason, 'SIGUSR2');
+    drainer.removeSignals();
+    assert.deepEqual({ term: process.listenerCount('SIGTERM'), usr1: process.listenerCount('SIGUSR1'), usr2: process.listenerCount('SIGUSR2') }, before);
+  });
+
   it('rejects what is not a server, naming what to pass', () => {
     const sdk = instrument({ contract: contractOf(driftContract('shed', '      - { signal: inFlight, threshold: 500 }')), registry: new Registry(), defaultMetrics: false, drift: false });
     assert.throws(() => sdk.serve({} as Server), /expects a node:http \(or https\) Server: for Fastify pass app.server/);
