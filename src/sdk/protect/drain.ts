@@ -99,6 +99,8 @@ export class Drainer {
   private shedding = false;
   private readonly handlers: Array<[NodeJS.Signals, () => void]> = [];
   private readonly log: (line: DrainLogLine) => void;
+  /** Called when the last tracked connection closed (set while a drain waits for it). */
+  private onEmpty: (() => void) | undefined;
 
   constructor(private readonly host: DrainHost, readonly server: Server, private readonly opts: ServeOptions = {}) {
     if (server === null || typeof server !== 'object' || typeof server.close !== 'function' || typeof server.on !== 'function') {
@@ -116,7 +118,10 @@ export class Drainer {
     // Per connection, not per request: the hot path pays nothing until a drain starts.
     server.on('connection', (s: Socket) => {
       this.sockets.add(s);
-      s.once('close', () => this.sockets.delete(s));
+      s.once('close', () => {
+        this.sockets.delete(s);
+        if (this.sockets.size === 0) this.onEmpty?.();
+      });
     });
     // First listener: the framework's own runs after it, so a response started now is marked.
     server.prependListener('request', (req, res) => {
@@ -215,10 +220,6 @@ export class Drainer {
     await delay(this.announceMs);
 
     this.emit({ event: 'drain', phase: 'closing', reason, inFlight: this.host.recorder.inFlight, connections: this.sockets.size, elapsedMs: elapsed(), message: 'no longer accepting connections; finishing the requests in flight' });
-    const closed = new Promise<void>((resolve) => {
-      if (!this.server.listening && this.sockets.size === 0) return resolve();
-      this.server.once('close', () => resolve());
-    });
     // Close right after the poll phase, where libuv accepts every connection the kernel holds: a
     // connection still in the listen backlog when the listener closes is reset (RST), and its
     // client had already connected and sent its request. From a timer, a busy loop can have a
@@ -245,10 +246,22 @@ export class Drainer {
       this.closeLongIdle();
       sweep = setInterval(() => this.closeLongIdle(), IDLE_SWEEP_MS);
     }, IDLE_CLOSE_MS);
+    // Every connection gone (net's close callback says so too, except for a server someone else
+    // already closed: it answers ERR_SERVER_NOT_RUNNING at once).
+    const empty = new Promise<void>((resolve) => {
+      if (this.sockets.size === 0) resolve();
+      else this.onEmpty = resolve;
+    });
+    let deadlineTimer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
-      Promise.all([closed, closing]).then(() => false),
-      delay(Math.max(0, deadline - Date.now())).then(() => true),
+      Promise.all([closing, empty]).then(() => false),
+      new Promise<boolean>((resolve) => {
+        deadlineTimer = setTimeout(() => resolve(true), Math.max(0, deadline - Date.now()));
+      }),
     ]);
+    // Nothing of the drain may keep the process alive after it.
+    clearTimeout(deadlineTimer);
+    this.onEmpty = undefined;
     clearTimeout(firstSweep);
     if (sweep !== undefined) clearInterval(sweep);
 
