@@ -22,7 +22,8 @@ export const DRIFT_METRICS = {
 
 export interface DriftLogLine {
   time: string;
-  event: 'drift-action' | 'drift-relax';
+  /** drift-error: an evaluation failed (a reader threw); nothing was acted on. */
+  event: 'drift-action' | 'drift-relax' | 'drift-error';
   action: DriftAction;
   /** The signal that tripped (act) or the first tripped one that recovered (relax). */
   signal: string;
@@ -98,7 +99,7 @@ export class DriftResponder {
     if (this.timer !== undefined) return;
     // unref: the responder never keeps a process alive on its own.
     this.timer = setInterval(() => void this.evaluate().catch((err) => this.log({
-      time: new Date().toISOString(), event: 'drift-action', action: this.action, signal: '', value: null, threshold: 0, values: {},
+      time: new Date().toISOString(), event: 'drift-error', action: this.action, signal: '', value: null, threshold: 0, values: {},
       reason: `the drift evaluation failed: ${err instanceof Error ? err.message : String(err)}`,
     })), this.intervalMs);
     this.timer.unref();
