@@ -262,7 +262,19 @@ describe('drift responder: each action, its JSON line and metrics', () => {
     responder.stop();
   });
 
-  it('drift: false keeps the responder off; a contract without drift has none', () => {
+  it('drain through the Sdk without sdk.serve(): health DOWN (nothing else to stop), and no exit', async () => {
+    const contract = contractOf(driftContract('drain', signals));
+    const sdk = instrument({ contract, registry: new Registry(), defaultMetrics: false, drift: { autoStart: false, log: () => {} } });
+    for (let i = 0; i < 9; i++) sdk.recorder.begin();
+    await sdk.driftResponder!.evaluate();
+    assert.equal(sdk.isDraining, false);
+    await sdk.driftResponder!.evaluate();
+    assert.equal(sdk.isDraining, true);
+    assert.equal((await sdk.health()).status, 'DOWN');
+    sdk.driftResponder!.stop();
+  });
+
+  it('drift: false keeps the responder off', () => {
     const contract = contractOf(driftContract('shed', signals));
     assert.equal(instrument({ contract, registry: new Registry(), defaultMetrics: false, drift: false }).driftResponder, undefined);
   });
