@@ -131,24 +131,21 @@ describe('saturation detection', () => {
   // 1 s scrapes at x.7 s; the event-loop block keeps no route slow enough to matter here.
   const fine = (): LoadSlice[] => Array.from({ length: (END - STEADY_FROM) / SLICE }, (_, i) => slice(STEADY_FROM + i * SLICE, () => ({ ok: 25, failed: 0 })));
   const lag = (f: (t: number) => number): SaturationSample[] => Array.from({ length: 14 }, (_, i) => STEADY_FROM - 2000 + 700 + i * 1000).map((t) => ({ atMs: t, signal: 'eventLoopDelay' as const, value: f(t) }));
-  // A 3 s steady window here (samples at 7.7, 8.7 and 9.7 s), so a steady spike need not be the last sample before the fault.
+  // A 3 s steady window here: three clean samples (7.7, 8.7 and 9.7 s) before the fault.
   const judged = (f: (t: number) => number) => judgeDrill(contract, { ...evidence('loop-blocked', { client: fine(), saturation: lag(f) }), steadyFromMs: 7000 });
 
-  it('one sample over warn is a detection when every steady-state sample was below it', () => {
-    const v = judged((t) => (t === 11_700 ? 180 : 20));
-    assert.equal(v.detection.met, true);
-    assert.equal(v.detection.ms, 1700);
-    assert.match(v.detection.signal!, /^eventLoopDelay 180 ms, at or over its warn level 100 ms$/);
-  });
-
-  it('after a spike in the steady window, one spike during the fault is not a detection; two scrapes in a row are, dated at the second', () => {
-    const spike = judged((t) => (t === 7_700 || t === 11_700 ? 180 : 20));
+  it('one sample over warn is no detection, even after a clean steady window; two scrapes in a row are, dated at the second', () => {
+    // The example's PAYMENTS_BREAKER=off drill passed on one such sample (161 ms, three runs on two cores).
+    const spike = judged((t) => (t === 11_700 ? 180 : 20));
     assert.equal(spike.detection.met, false, JSON.stringify(spike.detection));
     assert.equal(spike.detection.ms, undefined);
-    const held = judged((t) => (t === 7_700 || t === 11_700 || t === 12_700 ? 180 : 20));
+    assert.match(spike.reasons.join('\n'), /no saturation signal reached its warn level/);
+    const held = judged((t) => (t === 11_700 || t === 12_700 ? 180 : 20));
     assert.equal(held.detection.met, true, JSON.stringify(held.detection));
     assert.equal(held.detection.ms, 2700);
-    assert.match(held.detection.signal!, /2 scrapes in a row/);
+    assert.equal(held.detection.signal, 'eventLoopDelay 180 ms, at or over its warn level 100 ms for 2 scrapes in a row');
+    // Two spikes with a scrape between are not in a row.
+    assert.equal(judged((t) => (t === 10_700 || t === 12_700 ? 180 : 20)).detection.met, false);
   });
 
   it('a signal already over warn at the last sample before the fault shows nothing', () => {
