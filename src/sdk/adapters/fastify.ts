@@ -83,15 +83,18 @@ function sloctlPlugin(fastify: FastifyInstance, opts: FastifyPluginOptions, done
     const url = request.routeOptions.url;
     return url === undefined ? routes.unmatchedFor(request.method, request.url) : routes.lookup(request.method, url);
   };
-  const slotOf = (request: FastifyRequest): RouteSlot => {
-    if (request.is404) return routes.unmatchedFor(request.method, request.url);
+  // Whether the context is Fastify's not-found one (request.is404, a getter) is known once per
+  // context too: its slots are null.
+  const slotOf = (request: FastifyRequest, req: IncomingMessage): RouteSlot => {
     if (kRouteContext === undefined) {
       kRouteContext = Object.getOwnPropertySymbols(request).find((k) => k.description === 'fastify.context') ?? null;
     }
-    const context = kRouteContext === null ? undefined : (request as unknown as Record<symbol, Record<symbol, (RouteSlot | undefined)[]> | undefined>)[kRouteContext];
-    if (context === undefined || context === null) return lookup(request);
-    const slots = context[kSlots] ?? (context[kSlots] = new Array<RouteSlot | undefined>(METHODS.length).fill(undefined));
-    const m = methodIndex(request.method);
+    const context = kRouteContext === null ? undefined : (request as unknown as Record<symbol, Record<symbol, (RouteSlot | undefined)[] | null> | undefined>)[kRouteContext];
+    if (context === undefined || context === null) return request.is404 ? routes.unmatchedFor(req.method, req.url) : lookup(request);
+    let slots = context[kSlots];
+    if (slots === undefined) slots = context[kSlots] = request.is404 ? null : new Array<RouteSlot | undefined>(METHODS.length).fill(undefined);
+    if (slots === null) return routes.unmatchedFor(req.method, req.url);
+    const m = methodIndex(req.method);
     return slots[m] ?? (slots[m] = lookup(request));
   };
 
@@ -113,11 +116,12 @@ function sloctlPlugin(fastify: FastifyInstance, opts: FastifyPluginOptions, done
         const error = request.sloctlError;
         if (ticket !== undefined) ticket.finish(!res.writableFinished);
         // A shed request never reached its handler: counted under its route, kept out of health.
-        finish(res, slotOf(request), error, start, error === undefined || !(error === SHED_ERROR || rejectedBeforeHandler(error)));
+        // The route is read at the end: reply.callNotFound() moves a request to the not-found route.
+        finish(res, slotOf(request, req), error, start, error === undefined || !(error === SHED_ERROR || rejectedBeforeHandler(error)));
       });
       // The concurrency limit (objectives.concurrency.limit): let in, queued, or answered 503.
       if (admission.active) {
-        const priority = admission.priorityOfSlot(slotOf(request));
+        const priority = admission.priorityOfSlot(slotOf(request, req));
         if (priority !== undefined) {
           const shed = (r: Rejection) => {
             request.sloctlError = SHED_ERROR;
