@@ -1,5 +1,6 @@
 // The Fastify hello-world of bench/sdk-wrk.bench.ts, in its own process:
 //   node --import tsx bench/fastify-hello.ts <bare|sdk|full|metrics> [port]
+// (the bench runs an esbuild bundle of it with plain node instead; see there why).
 // bare: Fastify alone; sdk: sloctl's plugin with the contract below (default runtime metrics on,
 // as a user gets them); full: the same plus `objectives.concurrency.limit` (the admission
 // limiter) and whatever the SDK starts on its own (the saturation monitor); metrics: the peer,
@@ -14,8 +15,10 @@ import Fastify from 'fastify';
 import fastifyMetricsModule from 'fastify-metrics';
 import { Registry } from 'prom-client';
 import { parseContract } from '../src/contract/load.ts';
-import { instrument } from 'sloctl/sdk';
-import sloctl from 'sloctl/sdk/fastify';
+// By path, not by package name: the bench bundles this file with esbuild (the SDK inlined, its
+// dependencies external), so the SDK runs as the npm tarball's plain JavaScript does.
+import { instrument } from '../src/sdk/index.ts';
+import sloctl from '../src/sdk/adapters/fastify.ts';
 
 export const FASTIFY_VARIANTS = ['bare', 'sdk', 'full', 'metrics'] as const;
 export type FastifyVariant = (typeof FASTIFY_VARIANTS)[number];

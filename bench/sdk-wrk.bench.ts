@@ -2,7 +2,13 @@
 // saturation monitor on, and the peer fastify-metrics), driven by wrk so that the load
 // generator is not the limit:
 //
-//   node --import tsx bench/sdk-wrk.bench.ts [--rounds 5] [--duration 5] [--warmup 2] [--connections 50] [--variants bare,sdk,full,metrics]
+//   node --import tsx bench/sdk-wrk.bench.ts [--rounds 5] [--duration 5] [--warmup 2] [--connections 50] [--variants bare,sdk,full,metrics] [--tsx]
+//
+// The server script is bundled by esbuild (the SDK's TypeScript inlined, packages external) and
+// run by plain node, as users run the SDK from the npm tarball. `--tsx` runs it from the sources
+// through tsx instead, which costs the SDK more than users pay: tsx compiles with esbuild's
+// keepNames, so every named closure created per request also runs __name (an
+// Object.defineProperty): 0.65 µs per request measured for the limiter's first version.
 //
 // The server runs pinned to CPU 0, wrk (one thread) pinned to CPU 1, and this script sleeps
 // while wrk runs (it only reads wrk's output). Why wrk and not autocannon (bench/sdk.bench.ts):
@@ -31,6 +37,7 @@ const CONNECTIONS = Number(flag('connections', '50'));
 const WANTED = flag('variants', 'bare,sdk,full').split(',');
 /** The server script: bench/fastify-hello.ts, or an experiment's own (same protocol: `<script> <variant>`, READY, IPC). */
 const SERVER = flag('server', 'bench/fastify-hello.ts');
+const TSX = args.includes('--tsx');
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CPUS = cpus().length;
@@ -44,6 +51,15 @@ if (spawnSync('wrk', ['--version']).error !== undefined) {
 const hasTaskset = spawnSync('taskset', ['-V']).status === 0;
 const pinned = (cpu: string, cmd: string[]) => (hasTaskset && CPUS > 1 ? ['taskset', '-c', cpu, ...cmd] : cmd);
 
+// The bundle sits under node_modules/.cache so that its external packages resolve from the project.
+let serverCmd = [process.execPath, '--import', 'tsx', SERVER];
+if (!TSX) {
+  const esbuild = await import('esbuild');
+  const out = `${ROOT}node_modules/.cache/sloctl-bench/${SERVER.replace(/^.*\//, '').replace(/\.ts$/, '')}.mjs`;
+  await esbuild.build({ absWorkingDir: ROOT, entryPoints: [SERVER], outfile: out, bundle: true, packages: 'external', format: 'esm', platform: 'node', target: 'node20', logLevel: 'warning' });
+  serverCmd = [process.execPath, out];
+}
+
 interface Server {
   child: ChildProcess;
   url: string;
@@ -51,7 +67,7 @@ interface Server {
 
 /** Starts a variant's server; undefined when the variant is not available in this checkout. */
 function startServer(variant: string): Promise<Server | undefined> {
-  const cmd = pinned(SERVER_CPU, [process.execPath, '--import', 'tsx', SERVER, variant]);
+  const cmd = pinned(SERVER_CPU, [...serverCmd, variant]);
   const child = spawn(cmd[0], cmd.slice(1), { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     let out = '';
@@ -156,7 +172,7 @@ for (let round = 0; round < ROUNDS; round++) {
 const shown = variants.filter((v) => rps.get(v)!.length > 0);
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 const spread = (xs: number[]) => `${Math.min(...xs).toFixed(3)}–${Math.max(...xs).toFixed(3)}`;
-console.log(`\nnode ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${CPUS} CPUs; server on CPU ${SERVER_CPU}, wrk -t1 -c${CONNECTIONS} on CPU ${WRK_CPU}; ${ROUNDS} rounds x ${DURATION}s (+${WARMUP}s warm-up); load average ${load0.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after\n`);
+console.log(`\nnode ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${CPUS} CPUs; server (${TSX ? 'sources through tsx' : 'esbuild bundle, plain node'}) on CPU ${SERVER_CPU}, wrk -t1 -c${CONNECTIONS} on CPU ${WRK_CPU}; ${ROUNDS} rounds x ${DURATION}s (+${WARMUP}s warm-up); load average ${load0.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after\n`);
 console.log('| variant | req/s (median) | req/s per round | vs bare (median of rounds) | cost | ratio range | server CPU µs/req | CPU vs bare | server busy |');
 console.log('| --- | ---: | --- | ---: | ---: | --- | ---: | ---: | --- |');
 for (const v of shown) {
@@ -164,4 +180,4 @@ for (const v of shown) {
   const bare = v === 'bare';
   console.log(`| ${v} | ${Math.round(median(rps.get(v)!))} | ${rps.get(v)!.map(Math.round).join(', ')} | ${r.toFixed(3)} | ${bare ? '' : pct(1 - r)} | ${bare ? '' : spread(ratios.get(v)!)} | ${median(cpu.get(v)!).toFixed(2)} | ${bare ? '' : `${median(cpuRatios.get(v)!).toFixed(3)}`} | ${busy.get(v)!.map((b) => b.toFixed(2)).join(', ')} |`);
 }
-console.log(`\ncommand: node --import tsx bench/sdk-wrk.bench.ts --rounds ${ROUNDS} --duration ${DURATION} --warmup ${WARMUP} --connections ${CONNECTIONS} --variants ${WANTED.join(',')}`);
+console.log(`\ncommand: node --import tsx bench/sdk-wrk.bench.ts --rounds ${ROUNDS} --duration ${DURATION} --warmup ${WARMUP} --connections ${CONNECTIONS} --variants ${WANTED.join(',')}${TSX ? ' --tsx' : ''}`);

@@ -98,6 +98,14 @@ function sloctlPlugin(fastify: FastifyInstance, opts: FastifyPluginOptions, done
     return slots[m] ?? (slots[m] = lookup(request));
   };
 
+  // Not a closure made per request: under tsx (keepNames) each named closure also costs an
+  // Object.defineProperty, measured at 0.65 µs a request.
+  const shed = (request: FastifyRequest, reply: FastifyReply, r: Rejection) => {
+    request.sloctlError = SHED_ERROR;
+    reply.code(r.status).header('retry-after', String(r.retryAfterSeconds)).header('cache-control', 'no-store')
+      .type('text/plain; charset=utf-8').send(rejectionBody(r));
+  };
+
   let hooked: IncomingMessage | undefined;
   fastify.addHook('onRequest', function sloctlStart(request, reply, next) {
     const req = request.raw;
@@ -123,15 +131,10 @@ function sloctlPlugin(fastify: FastifyInstance, opts: FastifyPluginOptions, done
       if (admission.active) {
         const priority = admission.priorityOfSlot(slotOf(request, req));
         if (priority !== undefined) {
-          const shed = (r: Rejection) => {
-            request.sloctlError = SHED_ERROR;
-            reply.code(r.status).header('retry-after', String(r.retryAfterSeconds)).header('cache-control', 'no-store')
-              .type('text/plain; charset=utf-8').send(rejectionBody(r));
-          };
           const a = admission.admit(priority);
           if ('then' in a) {
             void a.then((r) => {
-              if (!r.admitted) shed(r);
+              if (!r.admitted) shed(request, reply, r);
               else if (res.destroyed) r.ignore(); // its client left while it waited
               else {
                 ticket = r;
@@ -143,7 +146,7 @@ function sloctlPlugin(fastify: FastifyInstance, opts: FastifyPluginOptions, done
             return;
           }
           if (!a.admitted) {
-            shed(a);
+            shed(request, reply, a);
             return;
           }
           ticket = a;
