@@ -19,7 +19,7 @@ import type { LoadProgress } from '../load/types.ts';
 import { judgeDrills } from '../verdicts/drill.ts';
 import { UsageError, type CliContext } from './exit.ts';
 import { loadValidContract, writeAtomically } from './files.ts';
-import { durationFlag, intFlag, rateFlag } from './flags.ts';
+import { durationFlag, durationOrZeroFlag, intFlag, rateFlag } from './flags.ts';
 
 export interface DrillFlags {
   drill?: string[];
@@ -84,7 +84,7 @@ export async function runDrillCommand(file: string, flags: DrillFlags, ctx: CliC
   const steadyMs = durationFlag('steady', flags.steady ?? `${DEFAULT_STEADY_MS / 1000}s`);
   if (steadyMs < 1000) throw new UsageError(`--steady ${flags.steady}: the steady window must be at least 1s (it is what each fault is compared with)`);
   const rate = flags.rate === undefined ? undefined : rateFlag('rate', flags.rate);
-  const warmupMs = flags.warmup === undefined ? undefined : flags.warmup.trim() === '0' ? 0 : durationFlag('warmup', flags.warmup);
+  const warmupMs = flags.warmup === undefined ? undefined : durationOrZeroFlag('warmup', flags.warmup);
   const proxies = proxyFlags(flags.proxy);
   if (Object.keys(proxies).length > 0 && flags.target === undefined) throw new UsageError('--proxy is for --target (attach mode): when sloctl starts the service it places the proxies itself');
   const { contract, shown, abs: path } = loadValidContract(ctx, file, 'the drill');

@@ -10,6 +10,12 @@ export function durationFlag(name: string, text: string): number {
   return p.value;
 }
 
+/** `--warmup 0`, `0s`, `0ms` -> 0 (a duration may not be zero in the contract, but "no warm-up" is); else as durationFlag. */
+export function durationOrZeroFlag(name: string, text: string): number {
+  if (/^0+(\.0+)?(ms|s|m|h)?$/.test(text.trim())) return 0;
+  return durationFlag(name, text);
+}
+
 /** `--rate 500`, `500/s`, `6000/m` -> per second; `max` when `allowMax`. */
 export function rateFlag(name: string, text: string, allowMax = false): number | 'max' {
   const s = text.trim();

@@ -20,7 +20,7 @@ import { readLoadResult } from '../load/import.ts';
 import { ProgressWriter } from '../load/progress.ts';
 import { UsageError, type CliContext } from './exit.ts';
 import { loadValidContract, readInputFile, writeAtomically } from './files.ts';
-import { durationFlag, intFlag, rateFlag } from './flags.ts';
+import { durationFlag, durationOrZeroFlag, intFlag, rateFlag } from './flags.ts';
 
 interface GateFlags {
   from?: string;
@@ -76,7 +76,7 @@ function overrides(flags: GateFlags): ProfileOverrides {
   const o: ProfileOverrides = {};
   if (flags.rate !== undefined) o.rate = rateFlag('rate', flags.rate, true);
   if (flags.duration !== undefined) o.durationMs = durationFlag('duration', flags.duration);
-  if (flags.warmup !== undefined) o.warmupMs = flags.warmup.trim() === '0' ? 0 : durationFlag('warmup', flags.warmup);
+  if (flags.warmup !== undefined) o.warmupMs = durationOrZeroFlag('warmup', flags.warmup);
   if (flags.connections !== undefined) o.connections = intFlag('connections', flags.connections, 1, 100_000);
   if (flags.workers !== undefined) o.workers = intFlag('workers', flags.workers, 1, 64);
   if (flags.trials !== undefined) o.trials = intFlag('trials', flags.trials, 1, 1000);
