@@ -30,10 +30,9 @@ const server = app.listen(Number(process.env.PORT ?? 3000), '127.0.0.1', () => {
   console.log(`greeter listening on http://127.0.0.1:${port}`);
 });
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    sdk.drain();
-    server.close(() => process.exit(0));
-    server.closeIdleConnections();
-  });
-}
+// SIGTERM (and SIGUSR2) drain: health DOWN, keep serving 1 s so a balancer polling /healthz sees
+// it, stop accepting, finish every request in flight, exit 0 (src/sdk/README.md, "Drain and
+// drift"). 1 s and 4 s fit inside the 5 s a gate or drill waits before SIGKILL; behind a real
+// load balancer, announce for its probe period × failure threshold instead.
+sdk.serve(server, { signals: true, announceMs: 1000, timeoutMs: 4000 });
+process.once('SIGINT', () => process.kill(process.pid, 'SIGTERM'));
