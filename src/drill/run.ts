@@ -15,7 +15,8 @@
 // sloctl is killed outright, the watchdog stops the target it started (src/run/target.ts), the
 // proxies die with sloctl, and in-process faults expire by themselves (the SDK caps their duration).
 import { randomBytes } from 'node:crypto';
-import { dirname, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Contract, Drill } from '../contract/schema.ts';
 import { HTTP_ROLES, GO_RUNTIME_ROLES, NODE_RUNTIME_ROLES } from '../contract/metric-names.ts';
@@ -37,6 +38,7 @@ import { DrillClient, DrillClientError } from '../sdk/drill/client.ts';
 import { DRILL_TOKEN_ENV } from '../sdk/drill/types.ts';
 import { CONCURRENCY_SIGNALS } from '../verdicts/concurrency.ts';
 import { steadyGuardMs } from '../verdicts/drill.ts';
+import type { ServiceEvidenceFile } from '../verdicts/types.ts';
 import type {
   DependencySample, DependencyTrafficSample, DrillEvidence, DrillOutcome, DrillReport, FaultApplication, HealthSample, SaturationSample, ServiceSnapshot,
 } from '../verdicts/drill-types.ts';
@@ -103,6 +105,43 @@ export const DEFAULT_STEADY_MS = 10_000;
 export const RECOVERY_TAIL_MS = 3000;
 /** Scrapes and probes this far outside a drill's window go into its evidence (the one before its start, to difference against). */
 const EDGE_MS = 2000;
+
+/** A fresh drill token for a service sloctl starts: its drill endpoint answers sloctl alone (the in-process faults, the evidence list). */
+export function newDrillToken(): string {
+  return randomBytes(24).toString('hex');
+}
+
+const MEMORY_SIGNALS = new Set(['heap', 'rss']);
+
+/**
+ * The evidence files the service's saturation monitor wrote between `fromMs` and `toMs` (epoch ms,
+ * by the crossing's time), from its drill endpoint. Never throws: a service without a drill
+ * endpoint (404), without a monitor ([]), or that does not answer has none to name (`note` says
+ * why for the journal). The directory is the one the endpoint gives; else `guessDir` (where the
+ * contract's evidence.dir points) when the file is there; else unknown.
+ */
+export async function readServiceEvidence(o: { url: string; token: string; fromMs: number; toMs: number; guessDir?: string }): Promise<{ files: ServiceEvidenceFile[]; note?: string }> {
+  let listed: Array<{ file: string; signal: string; level: 'warn' | 'critical'; bytes: number; at: string; dir?: string }>;
+  try {
+    listed = await new DrillClient({ url: o.url, token: o.token, timeoutMs: 3000 }).evidence();
+  } catch (e) {
+    return { files: [], note: (e as Error).message };
+  }
+  if (!Array.isArray(listed)) return { files: [], note: 'the evidence list is not a JSON array' };
+  const files: ServiceEvidenceFile[] = [];
+  for (const f of listed) {
+    const at = Date.parse(f?.at);
+    if (typeof f?.file !== 'string' || !Number.isFinite(at) || at < o.fromMs || at > o.toMs) continue;
+    const dir = typeof f.dir === 'string' && isAbsolute(f.dir) ? f.dir : o.guessDir !== undefined && existsSync(join(o.guessDir, f.file)) ? o.guessDir : undefined;
+    files.push({ file: f.file, ...(dir !== undefined ? { dir } : {}), signal: String(f.signal), level: f.level === 'critical' ? 'critical' : 'warn', objective: MEMORY_SIGNALS.has(f.signal) ? 'memory' : 'concurrency', bytes: Number(f.bytes) || 0, at: f.at });
+  }
+  return { files };
+}
+
+/** Where a service started from this contract writes evidence by default: evidence.dir, relative to the contract file. */
+export function contractEvidenceDir(contract: Contract, contractDir: string): string {
+  return resolve(contractDir, contract.evidence?.dir ?? '.sloctl/evidence');
+}
 
 /** The drills to run, by name; an unknown name is a usage error listing the names there are. */
 export function selectDrills(contract: Contract, names: readonly string[] | undefined): Drill[] {
@@ -180,6 +219,7 @@ export async function runDrills(o: DrillRunOptions): Promise<DrillRunResult> {
     target: { url: o.target ?? '', started: false },
     profile: { rate: profile.rate, warmupMs: profile.warmupMs, steadyMs, connections: profile.connections, sliceMs: SLICE_MS },
     journal: journalPath,
+    evidence: [],
   };
   journal.write('start', { command: 'drill', contract: o.contractFile, drills: selected.map((d) => d.name), profile: report.profile, target: o.target ?? contract.target?.run });
 
@@ -196,7 +236,7 @@ export async function runDrills(o: DrillRunOptions): Promise<DrillRunResult> {
         fix: `start the service with ${plan.env} pointing at a free local port (e.g. ${plan.env}=http://127.0.0.1:18081) and pass --proxy ${plan.dependency.name}=127.0.0.1:18081; or let sloctl start it (drop --target)`,
       });
     } else if (plan.kind === 'in-process') {
-      if (!attach) token ??= randomBytes(24).toString('hex');
+      if (!attach) token ??= newDrillToken();
       else if ((env[DRILL_TOKEN_ENV] ?? '') === '') {
         unrunnable.set(drill.name, {
           reason: `sloctl attached to ${o.target} and has no drill token for the service's in-process faults`,
@@ -205,6 +245,11 @@ export async function runDrills(o: DrillRunOptions): Promise<DrillRunResult> {
       } else token = env[DRILL_TOKEN_ENV];
     }
   }
+
+  // A started service gets a token whatever the drills: its drill endpoint also lists the
+  // saturation evidence it wrote, which the report names. Attached: only with the user's token.
+  if (!attach) token ??= newDrillToken();
+  const evidenceToken = attach ? (env[DRILL_TOKEN_ENV] || undefined) : token;
 
   // 2. The timeline: warm-up, then each runnable drill's steady window, fault and recovery watch.
   // The judge ends the steady window a guard before the fault (one slice or the largest latency
@@ -553,6 +598,13 @@ export async function runDrills(o: DrillRunOptions): Promise<DrillRunResult> {
     await scraping;
     await watcher?.stop();
     o.signal?.removeEventListener('abort', onUserAbort);
+    // The service's saturation evidence, read while it still runs (pass or fail); not when it
+    // failed or the user interrupted (undoing comes first then).
+    if (evidenceToken !== undefined && report.target.url !== '' && origin !== undefined && !interrupted && !targetFailure) {
+      const got = await readServiceEvidence({ url: report.target.url, token: evidenceToken, fromMs: startedAt, toMs: Date.now(), guessDir: contractEvidenceDir(contract, contractDir) });
+      report.evidence = got.files;
+      journal.write('service-evidence', { files: got.files, ...(got.note !== undefined ? { note: got.note } : {}) });
+    }
     // Faults, proxies and the target: undone newest first, whatever happened.
     const lines = await rollback.run(interrupted ? 'interrupted' : targetFailure ? 'the target failed' : 'the drills ended');
     if (lines.length > 0) journal.write('rolled-back', { lines });

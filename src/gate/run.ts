@@ -35,6 +35,8 @@ import { cannotReachAlphaText, DEFAULT_ALPHA } from '../verdicts/stats.ts';
 import { failureReasons, judgeObjectives } from '../verdicts/objectives.ts';
 import { routeEvidence, routeReports } from '../verdicts/routes.ts';
 import { describeFailing } from '../run/health.ts';
+import { contractEvidenceDir, newDrillToken, readServiceEvidence } from '../drill/run.ts';
+import { DRILL_TOKEN_ENV } from '../sdk/drill/types.ts';
 
 export interface GateRunOptions {
   contract: Contract;
@@ -59,6 +61,8 @@ export interface GateRunOptions {
   signal?: AbortSignal;
   /** What measures the rest of the machine per trial (tests inject one); default systemMachineProbe. */
   machineProbe?: MachineProbe;
+  /** sloctl's own environment: SLOCTL_DRILL_TOKEN reads an attached service's saturation evidence. Default process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 const HEALTH_INTERVAL_MS = 1000;
@@ -99,6 +103,7 @@ export async function runGate(o: GateRunOptions): Promise<GateReport> {
     target: { url: o.target ?? '', started: false },
     profile: { rate: profile.rate, durationMs: profile.durationMs, warmupMs: profile.warmupMs, connections: profile.connections, trials: profile.trials, workers: profile.workers },
     verdicts: [],
+    serviceEvidence: [],
     trials: [],
     journal: journalPath,
   };
@@ -118,6 +123,10 @@ export async function runGate(o: GateRunOptions): Promise<GateReport> {
   const healthPath = contract.target?.health ?? '/healthz';
   let running: RunningTarget | undefined;
   let baseUrl: string;
+  // The service's drill endpoint lists the evidence its saturation monitor writes: a started
+  // target gets a fresh token for it (as sloctl drill does); an attached one is read only with
+  // the user's SLOCTL_DRILL_TOKEN.
+  const evidenceToken = o.target !== undefined ? ((o.env ?? process.env)[DRILL_TOKEN_ENV] || undefined) : (contract.target?.env?.[DRILL_TOKEN_ENV] || newDrillToken());
   try {
     if (o.target !== undefined) {
       baseUrl = (await attachTarget(o.target, healthPath, o.allowRemote)).url;
@@ -130,7 +139,7 @@ export async function runGate(o: GateRunOptions): Promise<GateReport> {
         command: t.run,
         cwd: t.cwd ? resolve(contractDir, t.cwd) : contractDir,
         port: t.port,
-        env: t.env,
+        env: { ...(t.env ?? {}), [DRILL_TOKEN_ENV]: evidenceToken! },
         healthPath,
         startTimeoutMs: t.startTimeout,
         logFile: targetLog,
@@ -253,6 +262,12 @@ export async function runGate(o: GateRunOptions): Promise<GateReport> {
     await pprof?.settle(); // captures in flight finish before the target is stopped
     await watcher.stop();
     o.signal?.removeEventListener('abort', onUserAbort);
+    // The service's saturation evidence, read while it still runs; not when it failed or the user interrupted.
+    if (evidenceToken !== undefined && !stop.signal.aborted) {
+      const got = await readServiceEvidence({ url: baseUrl, token: evidenceToken, fromMs: startedAt, toMs: Date.now(), guessDir: contractEvidenceDir(contract, contractDir) });
+      report.serviceEvidence = got.files;
+      journal.write('service-evidence', { files: got.files, ...(got.note !== undefined ? { note: got.note } : {}) });
+    }
     // Stopped before judging: everything needed is measured, and an exception must not leave it running.
     const stopped: StopResult | undefined = await running?.stop().catch(() => undefined);
     if (running && stopped) {

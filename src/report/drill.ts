@@ -13,6 +13,7 @@ import { jsonSafe } from './json.ts';
 import { xmlAttr, xmlText } from './junit.ts';
 import { mdCell, mdText } from './markdown.ts';
 import { printable } from './format.ts';
+import { serviceEvidenceLines } from './evidence.ts';
 
 export interface DrillTableOptions {
   color?: boolean;
@@ -126,6 +127,9 @@ export function renderDrillTable(r: DrillRunReport, options: DrillTableOptions =
       if (v.outcome === 'pass') for (const reason of v.reasons) out.push(...printable(`  note: ${reason}`, true).split('\n'));
     }
   }
+  // The profiles the service's saturation monitor wrote meanwhile: where to look first.
+  const evidence = serviceEvidenceLines(r.evidence ?? []);
+  if (evidence.length > 0) out.push('', ...evidence.map((l) => printable(l)));
   out.push('');
   out.push(scoreText(r));
   out.push('');
@@ -170,7 +174,7 @@ export function renderDrillJunit(r: DrillRunReport): string {
     `<testsuites name="sloctl drill" tests="${tests}" failures="${failures}" errors="${errors}" time="${time}">`,
     `  <testsuite name="${xmlAttr(`sloctl drill ${r.service}`)}" tests="${tests}" failures="${failures}" errors="${errors}" time="${time}">`,
     ...cases,
-    `    <system-out>${xmlText(`${scoreText(r)}\n${drillOutcomeHead(r)}`)}</system-out>`,
+    `    <system-out>${xmlText([scoreText(r), ...serviceEvidenceLines(r.evidence ?? []), drillOutcomeHead(r)].join('\n'))}</system-out>`,
     '  </testsuite>',
     '</testsuites>',
     '',
@@ -189,6 +193,8 @@ export function renderDrillMarkdown(r: DrillRunReport): string {
     for (const v of r.drills) for (const reason of v.reasons) out.push(`- **${mdText(v.name)}**: ${mdText(reason)}`);
     if (r.drills.some((v) => v.reasons.length > 0)) out.push('');
   }
+  for (const l of serviceEvidenceLines(r.evidence ?? [])) out.push(`${mdText(l)}  `);
+  if ((r.evidence ?? []).length > 0) out.push('');
   out.push(mdText(scoreText(r)), '');
   out.push(`**${drillOutcomeHead(r)}**`, '');
   for (const reason of r.reasons) out.push(`- ${mdText(reason)}`);

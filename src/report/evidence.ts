@@ -1,7 +1,7 @@
 // The files a verdict's row names (concurrency.pprof on a Go service: a goroutine dump and a heap
 // profile per crossing), in words the table, Markdown and JUnit renderers share. Pure.
 import { formatValue } from '../verdicts/format.ts';
-import type { Evidence, ObjectiveVerdict } from '../verdicts/types.ts';
+import type { Evidence, ObjectiveVerdict, ServiceEvidenceFile } from '../verdicts/types.ts';
 
 /** A line and how deep it sits under the row (0: the crossing, 1: a file, 2: a stack of the dump). */
 export interface EvidenceLine {
@@ -66,4 +66,32 @@ export function evidenceLines(v: ObjectiveVerdict): EvidenceLine[] {
 /** Plain text, two spaces per depth (JUnit bodies, a terminal block). */
 export function evidenceText(v: ObjectiveVerdict, indent = ''): string[] {
   return evidenceLines(v).map((l) => `${indent}${'  '.repeat(l.depth)}${l.text}`);
+}
+
+/**
+ * The service's saturation evidence (the Node SDK's monitor, read from its drill endpoint), one
+ * line per directory: "evidence: 2 files in /srv/.sloctl/evidence: 20261204T...-eventLoopDelay-critical.cpuprofile
+ * (eventLoopDelay critical, 1.2 MiB), ...". No files: no line.
+ */
+export function serviceEvidenceLines(files: readonly ServiceEvidenceFile[]): string[] {
+  const byDir = new Map<string, ServiceEvidenceFile[]>();
+  for (const f of files) {
+    const key = f.dir ?? '';
+    byDir.set(key, [...(byDir.get(key) ?? []), f]);
+  }
+  return [...byDir].map(([dir, fs]) => {
+    const where = dir === '' ? "the service's evidence directory (evidence.dir of the contract it loads)" : dir;
+    const list = fs.map((f) => `${f.file} (${f.signal} ${f.level}, ${formatValue(f.bytes, 'bytes')})`).join(', ');
+    return `evidence: ${fs.length} file${fs.length === 1 ? '' : 's'} in ${where}: ${list}`;
+  });
+}
+
+/** The files that explain this verdict row (a memory or concurrency signal of that name). */
+export function serviceEvidenceFor(files: readonly ServiceEvidenceFile[] | undefined, v: Pick<ObjectiveVerdict, 'contract' | 'name'>): ServiceEvidenceFile[] {
+  return (files ?? []).filter((f) => f.objective === v.contract && f.signal === v.name);
+}
+
+/** The files no verdict row explains (the contract sloctl read judges no such signal). */
+export function unmatchedServiceEvidence(files: readonly ServiceEvidenceFile[] | undefined, verdicts: readonly ObjectiveVerdict[]): ServiceEvidenceFile[] {
+  return (files ?? []).filter((f) => !verdicts.some((v) => v.contract === f.objective && v.name === f.signal));
 }

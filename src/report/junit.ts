@@ -15,7 +15,7 @@
 // text \u0001; no CDATA sections, so "]]>" in a name needs nothing special.
 import { num } from '../evaluate/report.ts';
 import { comparisonDetail, generatorLine, metricLabel, outcomeHead, outcomeLabel, outcomeReasons, profileLine, routeDetail, verdictDetail, visibleEscape } from './format.ts';
-import { evidenceText } from './evidence.ts';
+import { evidenceText, serviceEvidenceFor, serviceEvidenceLines, unmatchedServiceEvidence } from './evidence.ts';
 import type { GateReport, MetricComparison, ObjectiveVerdict, RouteReport } from '../verdicts/types.ts';
 
 /** Characters XML 1.0 cannot hold, not even as &#n; references (plus the discouraged C1 block). */
@@ -59,7 +59,8 @@ interface Case {
 function verdictCase(r: GateReport, v: ObjectiveVerdict): Case {
   const classname = `sloctl.gate.${r.service}.${v.contract}`;
   // Files captured from the service for this row (concurrency.pprof): where they are, or why not.
-  const detail = [verdictDetail(v), ...evidenceText(v)].join('\n');
+  // And the service's own saturation evidence for this signal (Node SDK), named where it is.
+  const detail = [verdictDetail(v), ...evidenceText(v), ...serviceEvidenceLines(serviceEvidenceFor(r.serviceEvidence, v))].join('\n');
   switch (v.verdict) {
     case 'fail':
       return { name: v.name, classname, kind: 'failure', body: [`<failure${attrs({ message: firstLine(v.reason), type: 'objective' })}>${xmlText(`${v.reason}\n${detail}`)}</failure>`] };
@@ -151,7 +152,7 @@ export function renderJunit(r: GateReport): string {
     if (c.body.length === 0) out.push(`${head}/>`);
     else out.push(`${head}>`, ...c.body.map((b) => `      ${b}`), '    </testcase>');
   }
-  const summary = [`${outcomeLabel(r.outcome)} (exit ${num(r.exitCode)})`, ...outcomeReasons(r).map((x) => `- ${x}`)].join('\n');
+  const summary = [`${outcomeLabel(r.outcome)} (exit ${num(r.exitCode)})`, ...outcomeReasons(r).map((x) => `- ${x}`), ...serviceEvidenceLines(unmatchedServiceEvidence(r.serviceEvidence, r.verdicts))].join('\n');
   out.push(`    <system-out>${xmlText(summary)}</system-out>`);
   out.push('  </testsuite>', '</testsuites>');
   return `${out.join('\n')}\n`;

@@ -27,7 +27,7 @@ import {
   targetLine,
   verdictLabel,
 } from './format.ts';
-import { evidenceLines, type EvidenceLine } from './evidence.ts';
+import { evidenceLines, serviceEvidenceFor, serviceEvidenceLines, unmatchedServiceEvidence, type EvidenceLine } from './evidence.ts';
 import type { Evidence, GateReport } from '../verdicts/types.ts';
 
 /** Inline text: markup characters escaped, control characters dropped (newlines to spaces). */
@@ -115,6 +115,12 @@ export function renderMarkdown(r: GateReport): string {
       }
       out.push('');
     }
+    // The service's own saturation evidence (Node SDK): under the verdict it explains, or on its own.
+    const saturation = [
+      ...r.verdicts.flatMap((v) => serviceEvidenceLines(serviceEvidenceFor(r.serviceEvidence, v)).map((l) => `- ${mdText(`${v.contract} ${v.name}: ${l}`)}`)),
+      ...serviceEvidenceLines(unmatchedServiceEvidence(r.serviceEvidence, r.verdicts)).map((l) => `- ${mdText(l)}`),
+    ];
+    if (saturation.length > 0) out.push('Written by the service (saturation monitor):', '', ...saturation, '');
   }
 
   if (r.routes && r.routes.length > 0) {

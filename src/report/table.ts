@@ -3,7 +3,7 @@
 // reasons last (where the eye lands when the command ends). Pure: report in, text out.
 import { num } from '../evaluate/report.ts';
 import { formatValue } from '../verdicts/format.ts';
-import { evidenceText } from './evidence.ts';
+import { evidenceText, serviceEvidenceFor, serviceEvidenceLines, unmatchedServiceEvidence } from './evidence.ts';
 import {
   cellValue,
   formatChange,
@@ -93,14 +93,18 @@ export function renderTable(r: GateReport, options: TableOptions = {}): string {
     ]);
     out.push(...grid([head, ...rows], (i, text) => paint(text, r.verdicts[i].verdict)));
     // Not passing, or with files captured from the service (concurrency.pprof): the reason, then the files.
-    const notable = r.verdicts.filter((v) => v.verdict !== 'pass' || (v.evidence?.length ?? 0) > 0);
+    // The service's own saturation evidence (Node SDK) goes under the verdict it explains.
+    const notable = r.verdicts.filter((v) => v.verdict !== 'pass' || (v.evidence?.length ?? 0) > 0 || serviceEvidenceFor(r.serviceEvidence, v).length > 0);
     if (notable.length > 0) {
       out.push('');
       for (const v of notable) {
         out.push(...block(`${paint(verdictLabel(v.verdict), v.verdict)} ${printable(`${v.contract} ${v.name}`)}: `, v.reason, '    '));
         out.push(...evidenceText(v, '    ').map((l) => printable(l)));
+        out.push(...serviceEvidenceLines(serviceEvidenceFor(r.serviceEvidence, v)).map((l) => printable(`    ${l}`)));
       }
     }
+    const unmatched = serviceEvidenceLines(unmatchedServiceEvidence(r.serviceEvidence, r.verdicts));
+    if (unmatched.length > 0) out.push('', ...unmatched.map((l) => printable(l)));
   }
 
   // Routes: a row per route and view, with the objectives each one makes fail.

@@ -5,6 +5,7 @@
 import type { Contract, Drill } from '../contract/schema.ts';
 import type { LoadSlice } from '../measure/types.ts';
 import type { ServiceRoutes } from './service-routes.ts';
+import type { ServiceEvidenceFile } from './types.ts';
 
 export type DrillOutcome = 'pass' | 'fail' | 'inconclusive';
 
@@ -119,6 +120,8 @@ export interface DrillReport {
   scoreRule: string;
   drills: DrillVerdict[];
   reasons: string[];
+  /** Files the service's saturation monitor wrote during the run (the runner reads them from the drill endpoint; the judge leaves this alone). */
+  evidence?: ServiceEvidenceFile[];
 }
 
 /** The judge's signature, for the runner. */

@@ -66,6 +66,25 @@ export interface Evidence {
   error?: string;
 }
 
+/**
+ * One evidence file the service's own saturation monitor (the Node SDK) wrote while sloctl ran, as
+ * its drill endpoint listed it (GET <drill path>/evidence). Named in the report next to the
+ * memory or concurrency verdict it explains; the file stays on the service's machine.
+ */
+export interface ServiceEvidenceFile {
+  /** The file name, inside `dir`. */
+  file: string;
+  /** The evidence directory: absolute when the service said it or the file was found there; absent when unknown. */
+  dir?: string;
+  /** The signal that crossed (eventLoopDelay, heap, ...), its level, and the objective it belongs to. */
+  signal: string;
+  level: 'warn' | 'critical';
+  objective: 'concurrency' | 'memory';
+  bytes: number;
+  /** When the threshold was crossed (ISO 8601). */
+  at: string;
+}
+
 /** A route that makes an objective fail: "GET /api/tags: p95 254 ms, 84% within 100 ms". */
 export interface RouteCause {
   /** "GET /api/tags": the method and the route template. */
@@ -211,6 +230,8 @@ export interface GateReport {
   generator?: GeneratorHealth;
   /** The measured phase as the client saw it (all trials merged). */
   load?: LoadResult;
+  /** Files the service's saturation monitor wrote during the run (read from its drill endpoint; [] when it has none or none was read). */
+  serviceEvidence?: ServiceEvidenceFile[];
   /** Where the run journal (JSON lines) is. */
   journal: string;
 }

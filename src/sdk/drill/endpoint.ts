@@ -76,6 +76,7 @@ export class DrillEndpoint {
   readonly runner: FaultRunner;
   private readonly expected: Buffer;
   private evidenceList: (() => EvidenceFile[]) | undefined;
+  private evidenceDir: string | undefined;
 
   constructor(token: string, opts: Omit<DrillOptions, 'token'> = {}) {
     const path = opts.path ?? DEFAULT_DRILL_PATH;
@@ -90,9 +91,14 @@ export class DrillEndpoint {
     });
   }
 
-  /** Lists the saturation monitor's evidence files at GET {path}/evidence (the monitor calls it). */
-  attachEvidence(list: () => EvidenceFile[]): void {
+  /**
+   * Lists the saturation monitor's evidence files at GET {path}/evidence (the monitor calls it).
+   * `dir`, the evidence directory's absolute path, is added to each entry: sloctl's reports name
+   * the file where it is, and a name alone is relative to a directory only the service knows.
+   */
+  attachEvidence(list: () => EvidenceFile[], dir?: string): void {
     this.evidenceList = list;
+    this.evidenceDir = dir;
   }
 
   /** For adapters, once per request: a promise to await before the handler (an unsettled-promises fault), else undefined. */
@@ -143,7 +149,9 @@ export class DrillEndpoint {
       }
       if (sub === '/evidence') {
         if (method !== 'GET') return error(405, 'SLOCTL_DRILL_METHOD', `${method} ${this.path}/evidence: use GET`, { allow: 'GET' });
-        return json(200, this.evidenceList?.() ?? []);
+        const files = this.evidenceList?.() ?? [];
+        const dir = this.evidenceDir;
+        return json(200, dir === undefined ? files : files.map((f) => ({ ...f, dir })));
       }
       const id = decodeURIComponent(sub.slice(1));
       if (id.includes('/')) return error(404, 'SLOCTL_DRILL_NO_SUCH_FAULT', `no such drill resource: ${req.url}`);
