@@ -13,6 +13,7 @@ import { before, describe, it } from 'node:test';
 import { runCli } from './helpers/cli.ts';
 import type { DrillRunReport } from '../src/drill/run.ts';
 import { renderDrillTable } from '../src/report/drill.ts';
+import { DrillEndpoint } from '../src/sdk/drill/endpoint.ts';
 
 const REPO = resolve(import.meta.dirname, '..');
 const SERVICE = join(REPO, 'test/fixtures/drill-service/service.ts');
@@ -81,5 +82,26 @@ describe('sloctl drill names the service\'s saturation evidence', () => {
     assert.match(readFileSync(join(dir, 'drill.md'), 'utf8'), new RegExp(`evidence: ${evidence.length} file`));
     const journaled = readFileSync(join(dir, 'j.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((e) => e.event === 'service-evidence');
     assert.ok(journaled, 'the journal has the service-evidence event');
+  });
+});
+
+describe('the drill endpoint\'s evidence list', () => {
+  const TOKEN = 'a-drill-token-of-32-characters-x';
+  const get = (e: DrillEndpoint) => e.handle({ method: 'GET', url: '/.sloctl/drill/evidence', remoteAddress: '127.0.0.1', header: (h) => (h === 'authorization' ? `Bearer ${TOKEN}` : undefined), body: async () => '' });
+  const file = { file: '20261204T042000123Z-heap-warn.heapprofile', signal: 'heap', level: 'warn' as const, bytes: 10, at: '2026-12-04T04:20:00.123Z' };
+
+  it('carries the evidence directory\'s absolute path on each entry when the monitor gives it', async () => {
+    const e = new DrillEndpoint(TOKEN);
+    e.attachEvidence(() => [file], '/srv/app/.sloctl/evidence');
+    const r = await get(e);
+    assert.equal(r.status, 200);
+    assert.deepEqual(JSON.parse(String(r.body)), [{ ...file, dir: '/srv/app/.sloctl/evidence' }]);
+  });
+
+  it('lists names alone without a directory, and [] without a monitor', async () => {
+    const e = new DrillEndpoint(TOKEN);
+    assert.deepEqual(JSON.parse(String((await get(e)).body)), []);
+    e.attachEvidence(() => [file]);
+    assert.deepEqual(JSON.parse(String((await get(e)).body)), [file]);
   });
 });

@@ -60,12 +60,14 @@ function verdictCase(r: GateReport, v: ObjectiveVerdict): Case {
   const classname = `sloctl.gate.${r.service}.${v.contract}`;
   // Files captured from the service for this row (concurrency.pprof): where they are, or why not.
   // And the service's own saturation evidence for this signal (Node SDK), named where it is.
-  const detail = [verdictDetail(v), ...evidenceText(v), ...serviceEvidenceLines(serviceEvidenceFor(r.serviceEvidence, v))].join('\n');
+  const saturation = serviceEvidenceLines(serviceEvidenceFor(r.serviceEvidence, v));
+  const detail = [verdictDetail(v), ...evidenceText(v), ...saturation].join('\n');
   switch (v.verdict) {
     case 'fail':
       return { name: v.name, classname, kind: 'failure', body: [`<failure${attrs({ message: firstLine(v.reason), type: 'objective' })}>${xmlText(`${v.reason}\n${detail}`)}</failure>`] };
     case 'skipped':
-      return { name: v.name, classname, kind: 'skipped', body: [`<skipped${attrs({ message: firstLine(v.reason) })}/>`] };
+      // Not judged (no series), yet the service may have written evidence for that signal: still named.
+      return { name: v.name, classname, kind: 'skipped', body: [`<skipped${attrs({ message: firstLine(v.reason) })}/>`, ...(saturation.length > 0 ? [`<system-out>${xmlText(saturation.join('\n'))}</system-out>`] : [])] };
     case 'warn':
       return { name: v.name, classname, kind: 'passed', body: [`<system-out>${xmlText(`WARN: ${v.reason}\n${detail}`)}</system-out>`] };
     case 'pass':
