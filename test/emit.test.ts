@@ -120,8 +120,11 @@ describe('prometheus rules', () => {
     const group = prometheusRules(contractOf(EXAMPLE)).groups.find((g) => g.name === 'sloctl-checkout-errors')!;
     const burn = group.rules.find((r): r is RecordingRule => isRecording(r) && r.record === 'sloctl:burn_rate:5m')!;
     assert.match(burn.expr, /rate\(http_server_requests_total\{error_class="server"\}\[5m\]\) \* 2\.5/);
-    assert.match(burn.expr, /rate\(http_server_requests_total\{error_class="transient"\}\[5m\]\) \* 0\.3/);
-    assert.match(burn.expr, /rate\(http_server_requests_total\{error_class="client"\}\[5m\]\)\n/);
+    // The classifier's built-in classes weigh as in the SDK (src/contract/classify.ts): "shed" ×0.3
+    // shares the transient class's matcher, "unclassified" ×1 the client class's.
+    assert.match(burn.expr, /rate\(http_server_requests_total\{error_class=~"shed\|transient"\}\[5m\]\) \* 0\.3/);
+    assert.match(burn.expr, /rate\(http_server_requests_total\{error_class=~"client\|unclassified"\}\[5m\]\)\n/);
+    assert.doesNotMatch(burn.expr, /aborted|none/);
     assert.doesNotMatch(burn.expr, /not-found|sloctl_error_class_weight/);
     assert.match(burn.expr, /or vector\(0\)\) \/ sum\(rate\(http_server_requests_total\[5m\]\)\)\) \/ 0\.005$/);
     // Equal weights share one regex matcher.
@@ -132,7 +135,7 @@ errorClasses:
   - { name: b, weight: 1, status: [502] }
 objectives: { errors: { objective: 99% } }
 `))[0] as RecordingRule;
-    assert.match(same.expr, /error_class=~"a\|b"/);
+    assert.match(same.expr, /error_class=~"a\|b\|unclassified"/);
   });
 
   it('judges each route at its own latency threshold, exactly at the bucket boundary', () => {

@@ -63,7 +63,8 @@ describe('contract -> definitions', () => {
     const err = defs[1].source;
     assert.equal(err.kind, 'errors');
     if (err.kind !== 'errors') return;
-    assert.deepEqual([...err.weights], [['transient', 0.3], ['client', 1], ['server', 2.5]]);
+    // The contract's classes, then the classifier's built-in ones that weigh (src/contract/classify.ts).
+    assert.deepEqual([...err.weights], [['transient', 0.3], ['client', 1], ['server', 2.5], ['unclassified', 1], ['shed', 0.3]]);
     // A 1h window scales the workbook's tiers to 1m windows (the bucket), keeping the thresholds.
     assert.deepEqual(defs[0].tiers.map((t) => [t.name, t.burnRate, t.longMs, t.shortMs]), [
       ['page-1m', 14.4, 60_000, 60_000], ['page-1m-1m', 6, 60_000, 60_000], ['ticket-2m', 3, 120_000, 60_000], ['ticket-6m', 1, 360_000, 60_000],

@@ -144,7 +144,7 @@ describe('sloctl status (scraping the target)', () => {
   it('--explain prints the arithmetic a user can check by hand', async () => {
     const r = await run(['status', 'slo.yaml', '--samples', '2', '--interval', '1ms', '--explain'], dir);
     const text = r.stdout;
-    assert.match(text, /errors: weighted success ≥ 99% of requests \(transient ×0\.3; client ×1; server ×2\.5\)/);
+    assert.match(text, /errors: weighted success ≥ 99% of requests \(transient ×0\.3; client ×1; server ×2\.5; unclassified ×1; shed ×0\.3\)/);
     assert.match(text, /bad over the scrapes: server 2 × 2\.5 = 5\n/);
     assert.match(text, /scraped: 1 scrape interval\(s\) with data, \d+ms from the first to the last of the 1h window; the rest of the window is unknown to sloctl/);
     assert.match(text, /events \(plain increases between scrapes, reset-corrected\): bad 5 of 110 requests; good = 110 - 5 = 105/);

@@ -205,3 +205,40 @@ export class Classifier {
     return this.classes[this.statusIndex(status)];
   }
 }
+
+/** Names the classifier keeps for its built-in classes: a contract class of one only sets its weight. */
+const RESERVED: ReadonlySet<string> = new Set([NONE, UNCLASSIFIED, ABORTED, SHED]);
+
+/**
+ * Every class the request counter's error-class label can carry, weighted as the classifier weighs
+ * it: the contract's own classes (as written, in order), then the built-in "none", "unclassified",
+ * "aborted" and "shed" with the names, weights and good flags of `Classifier.classes` (a contract
+ * class named "aborted" or "shed" sets that one's weight; its statuses, which the classifier never
+ * reads, are dropped). For readers that derive classes from a status label, "unclassified" carries
+ * the statuses the classifier gives it, every 5xx: read after the contract's classes (first class
+ * wins), so only the 5xx no contract class names. The other built-ins have no status and cannot be
+ * seen in one (a shed request is a 503 to a status label).
+ *
+ * The Prometheus rules (src/emit/slos.ts) and `sloctl status` (src/evaluate/definitions.ts) weigh
+ * the request counter with this list, so a service shedding half its traffic does not read healthy
+ * there while the gate and drill, which weigh with the classifier, see the shed requests.
+ */
+export function countedClasses(errorClasses: readonly ErrorClass[]): ErrorClass[] {
+  const own = errorClasses.filter((c) => !RESERVED.has(c.name));
+  const classifier = new Classifier(errorClasses);
+  // A status label reader selects "unclassified" as every 5xx minus the statuses of the classes
+  // before it (label-map.ts classSelectors: first class wins), which is the classifier's rule. When
+  // the contract's classes take every 5xx (a "server: 5xx" class), it gets no status: no selector
+  // that can match nothing.
+  let leftUnclassified = false;
+  for (let s = 500; s < 600 && !leftUnclassified; s++) leftUnclassified = classifier.statusIndex(s) === classifier.unclassified;
+  return [
+    ...own,
+    ...classifier.classes.slice(own.length).map((k): ErrorClass => ({
+      name: k.class,
+      weight: k.weight,
+      good: k.good,
+      ...(k.class === UNCLASSIFIED && leftUnclassified ? { status: ['5xx'] } : {}),
+    })),
+  ];
+}

@@ -10,6 +10,7 @@
 // The data source is the dashboard variable `DS_PROMETHEUS` (type datasource): the dashboard
 // imports into Grafana 10 and 11 through the UI, the HTTP API or file provisioning, and the user
 // picks the Prometheus data source from the variable's drop-down.
+import { countedClasses } from '../contract/classify.ts';
 import { classSelectors, labelMap, type LabelMap } from '../contract/label-map.ts';
 import type { Contract } from '../contract/schema.ts';
 import { formatDuration, formatPercent } from '../contract/units.ts';
@@ -216,7 +217,7 @@ function sloPanels(l: Layout, slo: SloPlan, base: string | undefined, c: Contrac
           legend: `${legend} {{${lm.errors.label}}}`,
         }]
         // Classes derived from the status label: one query per bad class, through its matchers.
-        : classSelectors(c).filter((k) => !k.good && k.weight > 0 && k.matchers).map((k) => ({
+        : classSelectors({ metrics: c.metrics, errorClasses: countedClasses(c.errorClasses) }).filter((k) => !k.good && k.weight > 0 && k.matchers).map((k) => ({
           expr: `${scopedRate(r.metric, base, r.scope, k.matchers!.map((m) => matcher(m.name, m.op, m.value)), by)} / ${scopedRate(r.metric, base, r.scope, [], by)}`,
           legend: `${legend} ${k.name}`,
         }))),

@@ -13,6 +13,7 @@
 // `code=~"5.."` minus the earlier classes' codes when classes are derived from a status label).
 // Without `metrics.labels` the rules are exactly the SDK's.
 import { checkPromql, WINDOW_PLACEHOLDER } from '../contract/promql.ts';
+import { countedClasses } from '../contract/classify.ts';
 import { classSelectors, exceptRoutesMatchScope, labelMap, routesMatchScope, type LabelMap, type LabelMatch } from '../contract/label-map.ts';
 import { HTTP_ROLES } from '../contract/metric-names.ts';
 import type { Alerting, Contract, CustomSli, LatencyObjective, Route } from '../contract/schema.ts';
@@ -265,8 +266,12 @@ function errorsPlan(c: Contract, routes: string[] | undefined, objective: number
   // change when an old build still running exports old weights during a rollout, they work for
   // services not instrumented with the SDK (a Go service with its own counter), and there is no
   // many-to-many join to break when several instances export the same gauge.
+  // The classes are the contract's plus the classifier's built-in ones (src/contract/classify.ts):
+  // "shed" ×0.3 and "unclassified" ×1 cost budget in the SDK's verdicts, so they do here too, or a
+  // service shedding half its traffic would read healthy in Prometheus.
+  const counted = countedClasses(c.errorClasses);
   const byWeight = new Map<number, string[]>();
-  for (const e of c.errorClasses) {
+  for (const e of counted) {
     if (e.good || e.weight === 0) continue;
     byWeight.set(e.weight, [...(byWeight.get(e.weight) ?? []), e.name]);
   }
@@ -277,7 +282,7 @@ function errorsPlan(c: Contract, routes: string[] | undefined, objective: number
   // (one only seen in thrown errors) adds nothing.
   const weighted: Array<[number, string[], string]> = lm.errors.from === 'errorClass'
     ? weightedByName.map(([w, names]) => [w, [oneOf(lm.errors.label, names)], names.join(', ')])
-    : classSelectors(c)
+    : classSelectors({ metrics: c.metrics, errorClasses: counted })
       .filter((k) => !k.good && k.weight > 0 && k.matchers !== undefined)
       .sort((a, b) => b.weight - a.weight)
       .map((k) => [k.weight, k.matchers!.map(text), k.name]);

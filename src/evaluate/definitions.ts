@@ -8,9 +8,9 @@
 //   is good at its own threshold), total = `_count`; scoped to the objective's routes as
 //   (method, route template) pairs, or to every series when it names none;
 // - errors: total = the request counter; weighted bad = Σ increase(class) × weight(class) over the
-//   contract's error classes that are not `good` and weigh more than 0. A class the contract does
-//   not name (and `none`, the SDK's label for a good request) adds nothing, as in the rules, and is
-//   reported so the user sees it;
+//   contract's error classes and the classifier's built-in ones (`shed` ×0.3, `unclassified` ×1;
+//   src/contract/classify.ts countedClasses) that are not `good` and weigh more than 0. A class
+//   neither names adds nothing, as in the rules, and is reported so the user sees it;
 // - labels: the route, method and error-class labels are the contract's mapping (`metrics.labels`,
 //   src/contract/label-map.ts): the SDK's names by default; with a mapping, methods match in any
 //   case and error classes may be derived from a status label (`code="503"`), first class wins;
@@ -22,6 +22,7 @@
 // Alert tiers come from src/emit's planTiers, so both paths alert on the same tiers: written ones
 // as they are, `false` turns a severity off, missing ones are the SRE workbook's scaled to the SLO
 // window and rounded to the bucket width.
+import { countedClasses } from '../contract/classify.ts';
 import { classSelectors, exceptRoutesMatchScope, labelMap, routesMatchScope, unseenClasses, type ClassSelector, type LabelMap } from '../contract/label-map.ts';
 import { HTTP_ROLES } from '../contract/metric-names.ts';
 import type { Alerting, Contract, LatencyObjective, Route } from '../contract/schema.ts';
@@ -195,8 +196,11 @@ export function defineSlos(c: Contract): SloDefinition[] {
   }
   const e = c.objectives.errors;
   if (e) {
+    // The contract's classes and the classifier's built-in ones ("shed" ×0.3, "unclassified" ×1),
+    // as the rules weigh them (src/emit/slos.ts) and the SDK's verdicts do.
+    const counted = countedClasses(c.errorClasses);
     const weights = new Map<string, number>();
-    for (const k of c.errorClasses) if (!k.good && k.weight > 0) weights.set(k.name, k.weight);
+    for (const k of counted) if (!k.good && k.weight > 0) weights.set(k.name, k.weight);
     const lm = labelMap(c);
     const scope = e.routes ? routesScope(c.routes.filter((r) => e.routes!.includes(r.name)), lm) : EVERYTHING;
     const classes = [...weights].map(([n, w]) => `${n} ×${w}`).join('; ');
@@ -205,8 +209,8 @@ export function defineSlos(c: Contract): SloDefinition[] {
       metric: metricName(c, 'requests'),
       scope,
       weights,
-      known: new Set(c.errorClasses.map((k) => k.name)),
-      selectors: classSelectors(c),
+      known: new Set(counted.map((k) => k.name)),
+      selectors: classSelectors({ metrics: c.metrics, errorClasses: counted }),
       label: lm.errors.label,
       fromStatus: lm.errors.from === 'status',
       metrics: c.metrics,
