@@ -9,11 +9,12 @@ import { goParser, type GoNode, type GoParser, type GoTree } from './go-parser.t
 import { detectRegistration, type GoFileContext } from './go-registrations.ts';
 import { detectGoRoutes, type GoRouteContext } from './go-routes.ts';
 import { GoPackageScope } from './go-scope.ts';
+import { detectGoUntimedClients } from './go-timeouts.ts';
 import { firstSyntaxError, positionOf, significantChildren } from './go-syntax.ts';
 import { readSources, type ReadSource } from './read-sources.ts';
 import { assertDirectory } from './scan-root.ts';
 import { finishResult } from './scan-result.ts';
-import type { RegisteredMetric, RegisteredRoute, ScanResult, ScanWarning, UnresolvedRoute } from './types.ts';
+import type { RegisteredMetric, RegisteredRoute, ScanResult, ScanWarning, UnresolvedRoute, UntimedClient } from './types.ts';
 import { walkSourceFiles } from './walk-files.ts';
 
 // The go tool ignores vendor copies, testdata, and names starting with "_" or ".".
@@ -41,7 +42,7 @@ export async function scanGoModule(dir: string): Promise<ScanResult> {
   const walk = await walkSourceFiles(dir, { skipDir: (name) => name.startsWith('_') || SKIP_DIRS.has(name), isSource });
   const warnings: ScanWarning[] = [...walk.warnings];
   const metrics: RegisteredMetric[] = [];
-  const routes: Routes = { routes: [], unresolved: [] };
+  const routes: Routes = { routes: [], unresolved: [], untimed: [] };
   const sources = await readSources(walk.files, warnings);
   let defaultSite: BulkSite | undefined;
   for (const group of groupByDirectory(sources)) {
@@ -49,12 +50,14 @@ export async function scanGoModule(dir: string): Promise<ScanResult> {
     if (site && (!defaultSite || before(site, defaultSite))) defaultSite = site;
   }
   if (defaultSite) metrics.push(...clientGolangDefaults(defaultSite));
-  return finishResult(metrics, warnings, sources.length, routes.routes, routes.unresolved);
+  return finishResult(metrics, warnings, sources.length, routes.routes, routes.unresolved, routes.untimed);
 }
 
 interface Routes {
   routes: RegisteredRoute[];
   unresolved: UnresolvedRoute[];
+  /** Outbound HTTP calls without a timeout (go-timeouts.ts); carried with the routes, per file. */
+  untimed: UntimedClient[];
 }
 
 /** Parses one directory's files, resolves constants across them, then detects. */
@@ -107,6 +110,11 @@ function scanFileSafely(file: ParsedFile, scope: GoPackageScope, metrics: Regist
     detectGoRoutes(ctx, file.root);
   } catch (error) {
     warnings.push({ file: file.source.relPath, line: 1, col: 1, message: `could not read the routes of this file (${String(error)}); routes registered in it are not checked` });
+  }
+  try {
+    routes.untimed.push(...detectGoUntimedClients(file.source.relPath, file.root));
+  } catch (error) {
+    warnings.push({ file: file.source.relPath, line: 1, col: 1, message: `could not read the outbound HTTP calls of this file (${String(error)}); their timeouts are not checked` });
   }
   try {
     return scanFile(file, scope, metrics, warnings);

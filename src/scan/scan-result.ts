@@ -1,7 +1,7 @@
 // Assembling a ScanResult in a stable order, so reports and snapshots do not depend on the
 // order files were read or nodes were visited.
 
-import type { RegisteredMetric, RegisteredRoute, ScanResult, ScanWarning, UnresolvedRoute } from './types.ts';
+import type { RegisteredMetric, RegisteredRoute, ScanResult, ScanWarning, UnresolvedRoute, UntimedClient } from './types.ts';
 
 type Located = { file: string; line: number; col: number };
 
@@ -10,7 +10,7 @@ function byLocation(a: Located, b: Located): number {
   return a.line - b.line || a.col - b.col;
 }
 
-export function finishResult(metrics: RegisteredMetric[], warnings: ScanWarning[], filesScanned: number, routes: RegisteredRoute[] = [], unresolvedRoutes: UnresolvedRoute[] = []): ScanResult {
+export function finishResult(metrics: RegisteredMetric[], warnings: ScanWarning[], filesScanned: number, routes: RegisteredRoute[] = [], unresolvedRoutes: UnresolvedRoute[] = [], untimedClients: UntimedClient[] = []): ScanResult {
   // Array.prototype.sort is stable, so same-place entries keep the order they were found in.
-  return { metrics: metrics.sort(byLocation), routes: routes.sort(byLocation), unresolvedRoutes: unresolvedRoutes.sort(byLocation), warnings: warnings.sort(byLocation), filesScanned };
+  return { metrics: metrics.sort(byLocation), routes: routes.sort(byLocation), unresolvedRoutes: unresolvedRoutes.sort(byLocation), warnings: warnings.sort(byLocation), untimedClients: untimedClients.sort(byLocation), filesScanned };
 }

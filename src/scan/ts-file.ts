@@ -7,13 +7,16 @@ import { parseSource } from './ts-parse.ts';
 import { detectPromClient } from './ts-prom-client.ts';
 import { extractRoutes, type FileRoutes } from './ts-routes.ts';
 import { detectSdk } from './ts-sdk.ts';
-import type { RegisteredMetric, ScanWarning } from './types.ts';
+import { detectUntimedClients } from './ts-timeouts.ts';
+import type { RegisteredMetric, ScanWarning, UntimedClient } from './types.ts';
 
 export interface FileScan {
   metrics: RegisteredMetric[];
   warnings: ScanWarning[];
   /** The file's route facts, joined across files by ts-route-tables.ts. */
   routes?: FileRoutes;
+  /** Outbound HTTP calls without a timeout (ts-timeouts.ts). */
+  untimed?: UntimedClient[];
 }
 
 /** `file` is the path reported in results; its extension picks the parser's dialect. */
@@ -33,13 +36,19 @@ export function scanTypeScriptSource(file: string, source: string): FileScan {
     const more = parsed.recovered.length > 1 ? ` (and ${parsed.recovered.length - 1} more)` : '';
     warnings.push({ file, line, col, message: `syntax error: ${message}${more}; registrations in this file may be missed` });
   }
+  let untimed: UntimedClient[] | undefined;
   try {
     const facts = collectFacts(parsed.ast);
     const ctx: TsFileContext = { file, source: text, facts, consts: new ConstStrings(facts), metrics, warnings };
     detectPromClient(ctx);
     detectSdk(ctx);
     try {
-      return { metrics, warnings, routes: extractRoutes(file, text, parsed.ast.program, ctx.consts) };
+      untimed = detectUntimedClients(ctx);
+    } catch (error) {
+      warnings.push({ file, line: 1, col: 1, message: `could not read the outbound HTTP calls of this file (${String(error)}); their timeouts are not checked` });
+    }
+    try {
+      return { metrics, warnings, routes: extractRoutes(file, text, parsed.ast.program, ctx.consts), untimed };
     } catch (error) {
       warnings.push({ file, line: 1, col: 1, message: `could not read the routes of this file (${String(error)}); routes registered in it are not checked` });
     }
@@ -48,7 +57,7 @@ export function scanTypeScriptSource(file: string, source: string): FileScan {
     // the scan of the others.
     warnings.push({ file, line: 1, col: 1, message: `could not analyze this file (${String(error)}); metrics registered in it are not checked` });
   }
-  return { metrics, warnings };
+  return { metrics, warnings, untimed };
 }
 
 function extensionOf(file: string): string {

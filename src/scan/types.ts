@@ -66,6 +66,29 @@ export interface UnresolvedRoute {
   what: string;
 }
 
+/**
+ * An outbound HTTP call or client that waits without a bound (`fetch` without a signal, an axios
+ * or got call without `timeout`, Go's `http.Get` or an `http.Client{}` without `Timeout`): a slow
+ * dependency then holds the service's request as long as it likes. The contract's
+ * `objectives.dependencies.requireTimeout` decides whether validate calls it an error.
+ */
+export interface UntimedClient {
+  file: string;
+  line: number;
+  col: number;
+  /** The call or literal, shortened: `fetch(url)`, `&http.Client{}`. */
+  call: string;
+  /** Which client, e.g. "fetch", "axios.get", "undici Pool.request", "http.Get". */
+  via: string;
+  /** What to change, in the client's own terms. */
+  fix: string;
+  /**
+   * Source text that says where the call goes (the URL argument), matched against the contract's
+   * dependencies (their env variable, URL or name) to say which one it may be; empty when unknown.
+   */
+  target: string;
+}
+
 export interface ScanWarning {
   file: string;
   line: number;
@@ -80,6 +103,8 @@ export interface ScanResult {
   /** Route registrations whose path sloctl cannot read statically. */
   unresolvedRoutes: UnresolvedRoute[];
   warnings: ScanWarning[];
+  /** Outbound HTTP calls and clients without a timeout (ts-timeouts.ts, go-timeouts.ts). */
+  untimedClients: UntimedClient[];
   /** Source files read and parsed (files skipped for size are not counted). */
   filesScanned: number;
 }

@@ -7,7 +7,7 @@ import { finishResult } from './scan-result.ts';
 import { scanTypeScriptSource } from './ts-file.ts';
 import { linkRoutes } from './ts-route-tables.ts';
 import type { FileRoutes } from './ts-routes.ts';
-import type { RegisteredMetric, ScanResult, ScanWarning } from './types.ts';
+import type { RegisteredMetric, ScanResult, ScanWarning, UntimedClient } from './types.ts';
 import { walkSourceFiles } from './walk-files.ts';
 
 const EXTENSIONS = new Set(['.ts', '.tsx', '.mts', '.cts', '.js', '.mjs', '.cjs', '.jsx']);
@@ -36,12 +36,14 @@ export async function scanTypeScriptProject(dir: string): Promise<ScanResult> {
   const metrics: RegisteredMetric[] = [];
   const sources = await readSources(walk.files, warnings);
   const routeFacts: FileRoutes[] = [];
+  const untimed: UntimedClient[] = [];
   for (const source of sources) {
     const found = scanTypeScriptSource(source.relPath, source.text);
     metrics.push(...found.metrics);
     warnings.push(...found.warnings);
     if (found.routes) routeFacts.push(found.routes);
+    if (found.untimed) untimed.push(...found.untimed);
   }
   const { routes, unresolved } = linkRoutes(routeFacts);
-  return finishResult(metrics, warnings, sources.length, routes, unresolved);
+  return finishResult(metrics, warnings, sources.length, routes, unresolved, untimed);
 }

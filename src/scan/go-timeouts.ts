@@ -1,0 +1,106 @@
+// Outbound HTTP calls without a timeout, in Go (net/http): the static half of the dependencies
+// contract, as ts-timeouts.ts is for Node.
+//
+// Reported:
+//   http.Get / Head / Post / PostForm(...)   they use http.DefaultClient, whose Timeout is zero
+//   http.DefaultClient (any use: .Do, .Get, passed along)
+//   an http.Client{...} literal (or &http.Client{...}) without a `Timeout` field, and new(http.Client)
+// Not reported: an http.Client{Timeout: ...} with any value but a literal 0 (a variable or
+// 2 * time.Second alike), and requests made with http.NewRequestWithContext: whether their context
+// carries a deadline is decided at run time (context.WithTimeout somewhere up the call chain), so
+// sloctl cannot see it statically; the dynamic half of the check (a blackholed dependency) does.
+// A Transport's own timeouts (ResponseHeaderTimeout, DialContext's) bound parts of a call, not
+// all of it, so they do not make a Client without Timeout acceptable.
+
+import type { GoNode } from './go-parser.ts';
+import { decodeGoString } from './go-strings.ts';
+import { callArguments, positionOf, selectorParts, significantChildren, unparen } from './go-syntax.ts';
+import { excerpt } from './metric-name.ts';
+import type { UntimedClient } from './types.ts';
+
+const DEFAULT_CLIENT_FUNCS = new Set(['Get', 'Head', 'Post', 'PostForm']);
+const CLIENT_FIX = 'use an http.Client with Timeout (e.g. `&http.Client{Timeout: 150 * time.Millisecond}`, the contract dependency\'s timeout) instead of http.DefaultClient';
+const LITERAL_FIX = 'set `Timeout:` on the client (e.g. `Timeout: 150 * time.Millisecond`, the contract dependency\'s timeout); a zero Timeout means no timeout';
+
+/** The local name of net/http in this file (`http`, or its alias), if imported. */
+function netHttpName(root: GoNode): string | undefined {
+  for (const decl of significantChildren(root)) {
+    if (decl.type !== 'import_declaration') continue;
+    const specs = significantChildren(decl).flatMap((c) => (c.type === 'import_spec_list' ? significantChildren(c) : [c])).filter((c) => c.type === 'import_spec');
+    for (const spec of specs) {
+      const pathNode = spec.childForFieldName('path');
+      if (!pathNode || decodeGoString(pathNode) !== 'net/http') continue;
+      const alias = spec.childForFieldName('name');
+      if (!alias) return 'http';
+      // A dot import makes Client unqualified; `_` binds nothing: neither is worth guessing at.
+      return alias.type === 'package_identifier' ? alias.text : undefined;
+    }
+  }
+  return undefined;
+}
+
+export function detectGoUntimedClients(file: string, root: GoNode): UntimedClient[] {
+  const http = netHttpName(root);
+  if (http === undefined) return [];
+  const out: UntimedClient[] = [];
+  const report = (node: GoNode, via: string, fix: string, target: GoNode | undefined) => {
+    out.push({ file, ...positionOf(node), call: excerpt(node.text), via, fix, target: target ? target.text.slice(0, 500) : '' });
+  };
+  for (const node of root.descendantsOfType(['call_expression', 'selector_expression', 'composite_literal'])) {
+    if (!node) continue;
+    if (node.type === 'call_expression') {
+      const fn = node.childForFieldName('function');
+      const sel = selectorParts(fn);
+      if (sel && sel.operand === http && DEFAULT_CLIENT_FUNCS.has(sel.field)) {
+        report(node, `${http}.${sel.field}`, CLIENT_FIX, callArguments(node)[0]);
+      } else if (fn?.type === 'identifier' && fn.text === 'new') {
+        const arg = callArguments(node)[0];
+        if (arg && isHttpClientType(arg, http)) report(node, `new(${http}.Client)`, LITERAL_FIX, undefined);
+      }
+    } else if (node.type === 'selector_expression') {
+      const sel = selectorParts(node);
+      if (sel && sel.operand === http && sel.field === 'DefaultClient') {
+        // `http.DefaultClient.Do(req)`: report the whole call when it is one, for a readable excerpt.
+        const outer = node.parent?.type === 'selector_expression' && node.parent.parent?.type === 'call_expression' ? node.parent.parent : node;
+        report(outer, `${http}.DefaultClient`, CLIENT_FIX, outer === node ? undefined : callArguments(outer)[0]);
+      }
+    } else {
+      const type = node.childForFieldName('type');
+      if (!type || !isHttpClientType(type, http)) continue;
+      const timeout = fieldValue(node.childForFieldName('body'), 'Timeout');
+      if (timeout === undefined || timeout.text.trim() === '0') {
+        const shown = node.parent?.type === 'unary_expression' ? node.parent : node;
+        report(shown, `${http}.Client{}`, LITERAL_FIX, declaredName(shown));
+      }
+    }
+  }
+  return out;
+}
+
+/** `payments` in `var payments = &http.Client{}` / `payments := ...`: the name says which dependency it may serve. */
+function declaredName(value: GoNode): GoNode | undefined {
+  const list = value.parent;
+  const decl = list?.type === 'expression_list' ? list.parent : list;
+  if (decl?.type === 'var_spec') return decl.childForFieldName('name') ?? undefined;
+  if (decl?.type === 'short_var_declaration' || decl?.type === 'assignment_statement') return significantChildren(decl.childForFieldName('left'))[0];
+  return undefined;
+}
+
+function isHttpClientType(node: GoNode, http: string): boolean {
+  const t = unparen(node);
+  if (t.type !== 'qualified_type') return false;
+  return t.childForFieldName('package')?.text === http && t.childForFieldName('name')?.text === 'Client';
+}
+
+/** The value of `Name: value` in a composite literal's body, when keyed so. */
+function fieldValue(body: GoNode | null, name: string): GoNode | undefined {
+  for (const el of significantChildren(body)) {
+    if (el.type !== 'keyed_element') continue;
+    // Grammar versions differ: the key is a literal_element wrapping the identifier, or the identifier itself.
+    const key = el.childForFieldName('key') ?? significantChildren(el)[0];
+    const value = el.childForFieldName('value') ?? significantChildren(el)[1];
+    const keyText = key?.type === 'literal_element' ? significantChildren(key)[0]?.text : key?.text;
+    if (keyText === name && value) return value.type === 'literal_element' ? (significantChildren(value)[0] ?? value) : value;
+  }
+  return undefined;
+}
