@@ -4,7 +4,11 @@
 // budget in production rules (before, they read as good: a service shedding half its traffic looked
 // healthy in Prometheus).
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { stringify } from 'yaml';
 import { Classifier, countedClasses, SHED_ERROR, SHED_WEIGHT } from '../src/contract/classify.ts';
 import { parseContract } from '../src/contract/load.ts';
 import type { Contract } from '../src/contract/schema.ts';
@@ -14,6 +18,7 @@ import { EmbeddedEvaluator } from '../src/evaluate/embedded.ts';
 import { Histogram } from '../src/measure/histogram.ts';
 import { SeriesStore, type IngestSample } from '../src/observe/series-store.ts';
 import { classifierOf, clientCounts } from '../src/verdicts/client-view.ts';
+import { requireBinary, run } from './helpers/prometheus.ts';
 
 function contract(yaml: string): Contract {
   const l = parseContract(yaml, 'slo.yaml');
@@ -127,5 +132,36 @@ objectives: { errors: { objective: 99% } }
     assert.ok(Math.abs(err.current - byHand) < 1e-12, String(err.current));
     const group = prometheusRules(DEFAULTS).groups.find((g) => g.name === 'sloctl-shop-errors')!;
     assert.match((group.rules[0] as RecordingRule).expr, /\{error_class=~"shed\|transient"\}\[1m\]\) \* 0\.3/);
+  });
+
+  it('promtool evaluates the rule to the same weighted ratio (shed ×0.3, unclassified ×1, aborted ×0)', async (t) => {
+    const bin = requireBinary(t, 'promtool');
+    if (!bin) return;
+    // The default 28-day window, so the page tier's short window is 5m.
+    const c = contract(`apiVersion: sloctl/v1
+service: { name: shop }
+errorClasses:
+  - { name: server, weight: 2.5, status: [5xx] }
+  - { name: client, weight: 1, status: [4xx] }
+objectives:
+  errors: { objective: 99% }
+`);
+    const dir = mkdtempSync(join(tmpdir(), 'sloctl-builtin-classes-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    // Per 15 s scrape: 170 good, 20 shed, 2 server, 1 unclassified, 7 aborted = 200 requests;
+    // weighted bad 20 × 0.3 + 2 × 2.5 + 1 × 1 + 7 × 0 = 12, ratio 6%, burn 6% / 1% = 6.
+    const perScrape = { none: 170, shed: 20, server: 2, unclassified: 1, aborted: 7 };
+    const input_series = Object.entries(perScrape).map(([cls, n]) => ({ series: `http_server_requests_total{method="GET", route="/p", error_class="${cls}"}`, values: `0+${n}x80` }));
+    const sel = '{sloctl_service="shop", sloctl_slo="errors"}';
+    writeFileSync(join(dir, 'rules.yaml'), stringify({ groups: prometheusRules(c).groups }, { lineWidth: 0 }));
+    writeFileSync(join(dir, 'test.yaml'), stringify({
+      rule_files: ['rules.yaml'],
+      evaluation_interval: '1m',
+      tests: [{ interval: '15s', input_series, promql_expr_test: [{ expr: `round(sloctl:burn_rate:5m${sel} * 1000)`, eval_time: '20m', exp_samples: [{ labels: sel, value: 6000 }] }] }],
+    }, { lineWidth: 0 }));
+    const r = await run(bin, ['test', 'rules', join(dir, 'test.yaml')], { cwd: dir });
+    assert.equal(r.code, 0, `${r.stdout}${r.stderr}`);
+    // And status on the same counts (one scrape interval): 1 - 12 / 200.
+    assert.ok(Math.abs(statusErrors(c, perScrape).current - (1 - 12 / 200)) < 1e-12);
   });
 });
