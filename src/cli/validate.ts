@@ -15,6 +15,8 @@ import { seriesNamesOf } from '../contract/metric-names.ts';
 import { findRegistration, looksLikeSli, registrationHint, requiredMetrics, type RegisteredName } from '../contract/required-metrics.ts';
 import { editDistance } from '../contract/suggest.ts';
 import { sloNames } from '../contract/semantic.ts';
+import { formatDuration } from '../contract/units.ts';
+import { dependencyOf } from '../scan/untimed-dependency.ts';
 import type { ScanResult } from '../scan/index.ts';
 import { EXIT, UsageError, type CliContext } from './exit.ts';
 import { checkRoutes } from './validate-routes.ts';
@@ -389,6 +391,9 @@ function codeCheck(loaded: LoadedContract[], scans: Scan[], strict: boolean, cwd
     notes.push(check.summary);
   }
 
+  // Outbound HTTP calls without a timeout, per contract, against the code that belongs to it.
+  notes.push(...checkTimeouts(loaded, scans, ownersOf, out));
+
   // What the scanners could not read: always for a contract's own code; elsewhere only when a
   // metric is missing (it may be why), else counted in the summary.
   let leftOut = 0;
@@ -412,6 +417,55 @@ function codeCheck(loaded: LoadedContract[], scans: Scan[], strict: boolean, cwd
   }
   return { diagnostics: out, notes };
 }
+
+/**
+ * The static half of the dependencies contract: with `objectives.dependencies.requireTimeout`
+ * (default true once the section is declared), every outbound HTTP call or client without a
+ * timeout in a contract's own code is an error, located in the code, as a metric the contract
+ * reads and the code does not register is: the code breaks a promise the contract makes, and
+ * sloctl saw it do so (calls whose options it cannot see are not reported; see
+ * src/scan/ts-timeouts.ts). A contract without the section, or with `requireTimeout: false`,
+ * gets a summary line instead, so the calls are not silently ignored.
+ */
+function checkTimeouts(loaded: LoadedContract[], scans: Scan[], ownersOf: (s: Scan, file: string) => string[], out: Diagnostic[]): string[] {
+  const notes: string[] = [];
+  const byFile = new Map(loaded.filter((l) => l.contract).map((l) => [l.file, l]));
+  const notRequired = new Map<string, number>();
+  const found = new Map<string, number>();
+  for (const s of scans) {
+    for (const u of s.result.untimedClients) {
+      for (const owner of ownersOf(s, u.file)) {
+        const l = byFile.get(owner)!;
+        const c = l.contract!;
+        if (c.objectives.dependencies?.requireTimeout !== true) {
+          notRequired.set(owner, (notRequired.get(owner) ?? 0) + 1);
+          continue;
+        }
+        found.set(owner, (found.get(owner) ?? 0) + 1);
+        const dep = dependencyOf(u, c.dependencies);
+        const may = dep ? ` (it may be dependency "${dep.name}", whose contract timeout is ${formatDuration(dep.timeout)})` : '';
+        const related = [{ file: l.file, ...l.locate(['objectives', 'dependencies']), message: 'the dependencies contract requires a timeout on every outbound call' }];
+        if (dep) related.push({ file: l.file, ...l.locate(['dependencies', c.dependencies.indexOf(dep), 'timeout']), message: `dependency "${dep.name}" times out after ${formatDuration(dep.timeout)}` });
+        out.push({ file: join(s.root, u.file), line: u.line, col: u.col, severity: 'error', code: TIMEOUT_CODE, message: `\`${u.call}\` (${u.via}) has no timeout${may}: a slow dependency holds the request as long as it likes`, hint: u.fix, related });
+      }
+    }
+  }
+  const where = scans.map((s) => s.label).join(' and ');
+  for (const l of byFile.values()) {
+    if (l.contract!.objectives.dependencies?.requireTimeout !== true) continue;
+    const n = found.get(l.file) ?? 0;
+    notes.push(`  timeout check (${l.file}): ${n === 0 ? 'every outbound HTTP call sloctl can read in its code under ' + where + ' has a timeout' : `${n} outbound HTTP call(s) without a timeout in its code under ${where}`}`);
+  }
+  for (const [file, n] of notRequired) {
+    const why = byFile.get(file)!.contract!.objectives.dependencies ? 'its dependencies contract sets `requireTimeout: false`' : 'it declares no dependencies contract (`objectives.dependencies`)';
+    notes.push(`  ${file}: ${n} outbound HTTP call(s) without a timeout in its code, not checked: ${why}`);
+  }
+  return notes;
+}
+
+// A finding in the code against the contract's dependencies section.
+// TODO(diagnostic.ts owner): a code of its own, SLO_DEPENDENCY_TIMEOUT, would let scripts key on it.
+const TIMEOUT_CODE = 'SLO_CONTRACT_GAP';
 
 /** A registered metric (or one of its series) one edit away from a name the contract reads: a likely typo. */
 function oneEditAway<T extends { name: string; type: RegisteredName['type'] }>(name: string, registered: readonly T[]): T | undefined {
@@ -486,7 +540,7 @@ function jsonReport(sources: Source[], all: Diagnostic[], failed: boolean, scans
   return {
     valid: !failed,
     files: sources.map((s) => ({ file: s.file, valid: !all.some((d) => d.file === s.file && d.severity === 'error'), diagnostics: all.filter((d) => d.file === s.file) })),
-    codeCheck: scans.map((s) => ({ dir: s.label, filesScanned: s.result.filesScanned, metrics: s.result.metrics.length, routes: s.result.routes.length, unresolvedRoutes: s.result.unresolvedRoutes.length, diagnostics: all.filter((d) => d.code === 'SLO_SCAN' || d.code === 'SLO_METRIC_UNCOVERED' || d.code === 'SLO_ROUTE_PARTIAL').filter((d) => isInside(s.label, d.file)) })),
+    codeCheck: scans.map((s) => ({ dir: s.label, filesScanned: s.result.filesScanned, metrics: s.result.metrics.length, routes: s.result.routes.length, unresolvedRoutes: s.result.unresolvedRoutes.length, untimedClients: s.result.untimedClients.length, diagnostics: all.filter((d) => d.code === 'SLO_SCAN' || d.code === 'SLO_METRIC_UNCOVERED' || d.code === 'SLO_ROUTE_PARTIAL' || (d.code === TIMEOUT_CODE && !sources.some((src) => src.file === d.file))).filter((d) => isInside(s.label, d.file)) })),
     ...(live ? { liveCheck: { url: live.url, series: live.series, histogram: live.facts.histogram ? { ...live.facts.histogram, buckets: live.facts.histogram.buckets.map((b) => (b === Infinity ? '+Inf' : b)) } : null, notes: live.facts.notes.map((n) => n.trim()) } } : {}),
     summary: { files: sources.length, errors: all.filter((d) => d.severity === 'error').length, warnings: all.filter((d) => d.severity === 'warning').length },
   };
