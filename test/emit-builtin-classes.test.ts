@@ -113,6 +113,10 @@ objectives: { errors: { objective: 99% } }
     assert.match(text, /shed 100 × 0\.3 = 30/);
     assert.match(text, /unclassified 5 × 1 = 5/);
     assert.doesNotMatch(text, /not counted as bad/, 'no built-in class is reported as one the contract does not name');
+    // A label neither names is still reported (and weighs nothing, as in the rules).
+    const other = statusErrors(NO_SHED, { none: 990, throttled: 10 });
+    assert.equal(other.counts.bad, 0);
+    assert.match(other.explain.join('\n'), /error classes neither the contract nor the SDK \(none, unclassified, aborted, shed\) names were not counted as bad \(as in the generated rules\): throttled 10/);
     // The gate's service-side views (src/verdicts/routes.ts, drill.ts) weigh the request counter's
     // classes with the classifier's table: the same number.
     const weights = new Map(classifierOf(NO_SHED).classes.map((k) => [k.class, k.weight]));

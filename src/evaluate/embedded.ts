@@ -452,7 +452,7 @@ function notesOf(st: State): string[] {
     out.push(`error classes the label mapping cannot see (no status to derive them from; they are only seen client-side, in thrown errors): ${st.def.source.unseen.join(', ')}`);
   }
   if (s.otherClasses.size > 0) {
-    out.push(`error classes the contract does not name were not counted as bad (as in the generated rules): ${[...s.otherClasses].map(([c, n]) => `${c} ${num(n)}`).join(', ')}`);
+    out.push(`error classes neither the contract nor the SDK (none, unclassified, aborted, shed) names were not counted as bad (as in the generated rules): ${[...s.otherClasses].map(([c, n]) => `${c} ${num(n)}`).join(', ')}`);
   }
   if (s.seriesWithoutClass > 0 && s.seriesWithLabel > 0 && st.def.source.kind === 'errors') out.push(`some request series have no ${st.def.source.label} label: their errors cannot be weighted${st.def.source.fromStatus ? '' : ' (the SDK adds it)'}`);
   if (s.missing.size > 0 && st.def.source.kind === 'availability') {
