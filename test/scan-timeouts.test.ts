@@ -1,0 +1,161 @@
+// The static half of the dependencies contract, end to end through `sloctl validate`: outbound
+// HTTP calls without a timeout are reported file:line:col in the contract's own code, and the
+// same calls with timeouts are not.
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { scanTypeScriptProject } from '../src/scan/index.ts';
+import { scanTypeScriptSource } from '../src/scan/ts-file.ts';
+import { runCli } from './helpers/cli.ts';
+
+const FIXTURES = 'test/fixtures/scan-timeouts';
+
+/** One fixture's code with the shared contract beside it (the contract owns the code under its directory). */
+function service(name: string, contract = readFileSync(join(FIXTURES, 'slo.yaml'), 'utf8')): string {
+  const dir = mkdtempSync(join(tmpdir(), `sloctl-timeouts-${name}-`));
+  cpSync(join(FIXTURES, name), dir, { recursive: true });
+  writeFileSync(join(dir, 'slo.yaml'), contract);
+  return dir;
+}
+
+/** `file:line:col` of the first occurrence of `needle` in the fixture's file, 1-based. */
+function at(fixture: string, file: string, needle: string): string {
+  const lines = readFileSync(join(FIXTURES, fixture, file), 'utf8').split('\n');
+  const line = lines.findIndex((l) => l.includes(needle));
+  assert.ok(line >= 0, `${needle} is not in ${fixture}/${file}`);
+  return `${file}:${line + 1}:${lines[line].indexOf(needle) + 1}`;
+}
+
+function errorsIn(stderr: string): string[] {
+  return [...stderr.matchAll(/^(\S+:\d+:\d+): error SLO_CONTRACT_GAP: `/gm)].map((m) => m[1]);
+}
+
+describe('validate --project: outbound calls without a timeout (TypeScript/JavaScript)', () => {
+  it('reports fetch(url) without a signal at its file:line:col, with the dependency it may be', async () => {
+    const r = await runCli(['validate', 'slo.yaml', '--project', '.'], service('ts-bad'));
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    const fetchAt = at('ts-bad', 'fetch.ts', 'fetch(`${PAYMENTS}/charges`');
+    assert.equal(fetchAt, 'fetch.ts:5:21'); // the line the fixture's comment promises
+    assert.match(r.stderr, new RegExp(`^${fetchAt}: error SLO_CONTRACT_GAP: \`fetch\\(\`\\$\\{PAYMENTS\\}/charges\`, .*\\(fetch\\) has no timeout \\(it may be dependency "payments", whose contract timeout is 150ms\\)`, 'm'));
+    assert.match(r.stderr, /hint: pass a deadline as the signal: `fetch\(url, \{ signal: AbortSignal\.timeout\(ms\) \}\)`/);
+    assert.match(r.stderr, new RegExp(`^${at('ts-bad', 'fetch.ts', 'fetch(url)')}: error SLO_CONTRACT_GAP: \`fetch\\(url\\)\` \\(fetch\\) has no timeout:`, 'm'));
+    assert.match(r.stdout, /timeout check \(slo\.yaml\): 10 outbound HTTP call\(s\) without a timeout in its code under \./);
+  });
+
+  it('reports axios, undici and got calls without timeouts, through renamed imports', async () => {
+    const r = await runCli(['validate', 'slo.yaml', '--project', '.'], service('ts-bad'));
+    const f = 'clients.mjs';
+    assert.deepEqual(errorsIn(r.stderr), [
+      at('ts-bad', f, 'fetch(`${PAYMENTS}'),
+      at('ts-bad', f, "fetch(url, { method: 'POST' })"),
+      at('ts-bad', f, 'ax.get('),
+      at('ts-bad', f, 'ax.post('),
+      at('ts-bad', f, 'ax.create('),
+      at('ts-bad', f, 'undiciRequest(url'),
+      at('ts-bad', f, 'got(url)'),
+      at('ts-bad', f, 'pool.request('),
+      at('ts-bad', 'fetch.ts', 'fetch(`${PAYMENTS}'),
+      at('ts-bad', 'fetch.ts', 'fetch(url)'),
+    ]);
+    assert.match(r.stderr, /\(axios\.get\) has no timeout \(it may be dependency "recommendations", whose contract timeout is 100ms\)/);
+    assert.match(r.stderr, /\(undici pool\.request\) has no timeout \(it may be dependency "recommendations"/); // by the pool's address
+    assert.match(r.stderr, /\(got\) has no timeout: .*\n  hint: set `timeout: \{ request: ms \}`/);
+  });
+
+  it('does not report the same calls with timeouts, nor options it cannot see', async () => {
+    const r = await runCli(['validate', 'slo.yaml', '--project', '.'], service('ts-good'));
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, '');
+    assert.match(r.stdout, /timeout check \(slo\.yaml\): every outbound HTTP call sloctl can read in its code under \. has a timeout/);
+    // The scanner did read the files (an empty result for an unread file would pass too).
+    const scan = await scanTypeScriptProject(join(FIXTURES, 'ts-good'));
+    assert.equal(scan.filesScanned, 2);
+    assert.deepEqual(scan.untimedClients, []);
+  });
+
+  it('with requireTimeout: false the calls are a summary note, not errors', async () => {
+    const contract = readFileSync(join(FIXTURES, 'slo.yaml'), 'utf8').replace('requireTimeout: true', 'requireTimeout: false');
+    const r = await runCli(['validate', 'slo.yaml', '--project', '.'], service('ts-bad', contract));
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(errorsIn(r.stderr), []);
+    assert.match(r.stdout, /slo\.yaml: 10 outbound HTTP call\(s\) without a timeout in its code, not checked: its dependencies contract sets `requireTimeout: false`/);
+  });
+
+  it('lists the findings in --format json under the code check', async () => {
+    const r = await runCli(['validate', 'slo.yaml', '--project', '.', '--format', 'json'], service('ts-bad'));
+    assert.equal(r.code, 1);
+    const report = JSON.parse(r.stdout);
+    assert.equal(report.codeCheck[0].untimedClients, 10);
+    const first = report.codeCheck[0].diagnostics.find((d: { file: string }) => d.file === 'fetch.ts');
+    assert.deepEqual([first.line, first.col, first.severity], [5, 21, 'error']);
+  });
+
+  it('dependencies that must declare a breaker or a fallback do (the contract half, src/contract/semantic.ts), located in slo.yaml', async () => {
+    const contract = readFileSync(join(FIXTURES, 'slo.yaml'), 'utf8').replace('requireBreaker: none', 'requireBreaker: critical\n    requireFallback: all');
+    const r = await runCli(['validate', 'slo.yaml'], service('ts-good', contract));
+    assert.equal(r.code, 1);
+    const line = contract.split('\n').findIndex((l) => l.includes('- name: payments')) + 1;
+    const recLine = contract.split('\n').findIndex((l) => l.includes('- name: recommendations')) + 1;
+    assert.match(r.stderr, new RegExp(`^slo\\.yaml:${line}:\\d+: error SLO_CONTRACT_GAP: dependency "payments" declares no breaker`, 'm'));
+    assert.match(r.stderr, new RegExp(`^slo\\.yaml:${recLine}:\\d+: error SLO_CONTRACT_GAP: dependency "recommendations" declares no fallback`, 'm'));
+    assert.doesNotMatch(r.stderr, /"recommendations" declares no breaker/); // not critical
+  });
+
+  it('the bundled example passes: every call it makes carries a deadline', async () => {
+    const r = await runCli(['validate', 'examples/checkout/slo.yaml', '--project', 'examples/checkout'], process.cwd());
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /timeout check \(examples\/checkout\/slo\.yaml\): every outbound HTTP call/);
+  });
+});
+
+describe('the TypeScript detector, form by form', () => {
+  const lines = (source: string) => (scanTypeScriptSource('a.js', source).untimed ?? []).map((u) => `${u.line} ${u.via}`);
+
+  it('follows require, namespace imports and globalThis; a signal of undefined is no signal', () => {
+    assert.deepEqual(lines([
+      "const http = require('axios');",
+      "import * as u from 'undici';",
+      'http.get(url);',
+      'u.request(url);',
+      'globalThis.fetch(url);',
+      'fetch(url, { signal: undefined });',
+      "http.request({ url, timeout: 0 });",
+    ].join('\n')), ['3 axios.get', '4 undici request', '5 fetch', '6 fetch', '7 axios.request']);
+  });
+
+  it('does not report what it cannot see or what is bounded elsewhere', () => {
+    assert.deepEqual(lines([
+      "import axios from 'axios';",
+      'axios.defaults.timeout = 500;', // every call through the default instance is bounded
+      'axios.get(url);',
+      'fetch(url, { ...opts });', // a spread may carry the signal
+      'fetch(url, makeInit());',
+      'fetch(url, { signal: controller.signal });', // any signal counts: sloctl cannot tell when it aborts
+    ].join('\n')), []);
+    // A local function named fetch is not the global one.
+    assert.deepEqual(lines('const fetch = (u) => u;\nfetch(url);'), []);
+  });
+});
+
+describe('validate --go-module-path: outbound calls without a timeout (Go)', () => {
+  it('reports http.Get, http.DefaultClient and http.Client{} without Timeout at their file:line:col', async () => {
+    const r = await runCli(['validate', 'slo.yaml', '--go-module-path', '.'], service('go-bad'));
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    const get = at('go-bad', 'client.go', 'http.Get(');
+    assert.equal(get, 'client.go:13:15');
+    assert.deepEqual(errorsIn(r.stderr), [at('go-bad', 'client.go', '&http.Client{}'), get, at('go-bad', 'client.go', 'http.DefaultClient.Do'), at('go-bad', 'client.go', 'http.Client{Transport')]);
+    assert.match(r.stderr, new RegExp(`^${get}: error SLO_CONTRACT_GAP: \`http\\.Get\\(os\\.Getenv\\("PAYMENTS_URL"\\) \\+ "/charges"\\)\` \\(http\\.Get\\) has no timeout \\(it may be dependency "payments"`, 'm'));
+    assert.match(r.stderr, /hint: use an http\.Client with Timeout/);
+    assert.match(r.stderr, /`&http\.Client\{\}` \(http\.Client\{\}\) has no timeout \(it may be dependency "payments"[^\n]*\n  hint: set `Timeout:` on the client/);
+  });
+
+  it('does not report clients with a Timeout, nor requests whose context it cannot see', async () => {
+    const r = await runCli(['validate', 'slo.yaml', '--go-module-path', '.'], service('go-good'));
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, '');
+    assert.match(r.stdout, /code check: 0 metrics registered in 1 files under \./);
+    assert.match(r.stdout, /timeout check \(slo\.yaml\): every outbound HTTP call sloctl can read in its code under \. has a timeout/);
+  });
+});
