@@ -162,12 +162,31 @@ function meansNoLimit(node: t.Node): boolean {
   return v.type === 'NullLiteral' || (v.type === 'Identifier' && v.name === 'undefined') || (v.type === 'NumericLiteral' && v.value === 0) || (v.type === 'BooleanLiteral' && !v.value);
 }
 
+// Declarators by name, built once per file when first asked: a file with thousands of calls and
+// thousands of declarations must not cost their product.
+const byName = new WeakMap<TsFileContext['facts'], Map<string, TsFileContext['facts']['declarators']>>();
+
+function declaratorsNamed(ctx: TsFileContext, name: string): TsFileContext['facts']['declarators'] {
+  let index = byName.get(ctx.facts);
+  if (!index) {
+    index = new Map();
+    for (const d of ctx.facts.declarators) {
+      if (d.node.id.type !== 'Identifier') continue;
+      const list = index.get(d.node.id.name);
+      if (list) list.push(d);
+      else index.set(d.node.id.name, [d]);
+    }
+    byName.set(ctx.facts, index);
+  }
+  return index.get(name) ?? [];
+}
+
 /** An object literal, directly or through a `const` of this file initialised with one. */
 function objectOf(ctx: TsFileContext, arg: t.Node): t.ObjectExpression | undefined {
   const expr = unwrapExpression(arg);
   if (expr.type === 'ObjectExpression') return expr;
   if (expr.type !== 'Identifier') return undefined;
-  const decls = ctx.facts.declarators.filter(({ node }) => node.id.type === 'Identifier' && node.id.name === expr.name);
+  const decls = declaratorsNamed(ctx, expr.name);
   // Two declarations of one name (different scopes): which one this is, sloctl does not resolve.
   if (decls.length !== 1 || decls[0].kind !== 'const' || !decls[0].node.init) return undefined;
   const init = unwrapExpression(decls[0].node.init);
@@ -186,7 +205,7 @@ function targetText(ctx: TsFileContext, target: t.Node): string {
     if (n.type === 'Identifier') names.add(n.name);
   });
   for (const name of names) {
-    const decls = ctx.facts.declarators.filter(({ node }) => node.id.type === 'Identifier' && node.id.name === name);
+    const decls = declaratorsNamed(ctx, name);
     if (decls.length === 1 && decls[0].node.init) parts.push(rawText(ctx, decls[0].node.init));
   }
   return parts.join(' ');
