@@ -4,6 +4,7 @@
 // Reported:
 //   http.Get / Head / Post / PostForm(...)   they use http.DefaultClient, whose Timeout is zero
 //   http.DefaultClient (any use: .Do, .Get, passed along)
+//   (neither of those two when some file of the module sets `http.DefaultClient.Timeout = ...`)
 //   an http.Client{...} literal (or &http.Client{...}) without a `Timeout` field, and new(http.Client)
 // Not reported: an http.Client{Timeout: ...} with any value but a literal 0 (a variable or
 // 2 * time.Second alike), and requests made with http.NewRequestWithContext: whether their context
@@ -39,7 +40,15 @@ function netHttpName(root: GoNode): string | undefined {
   return undefined;
 }
 
-export function detectGoUntimedClients(file: string, root: GoNode): UntimedClient[] {
+/**
+ * Whether some file of the module sets `http.DefaultClient.Timeout = ...` (in main or an init):
+ * then http.Get and http.DefaultClient are bounded everywhere, and are not reported.
+ */
+export function setsDefaultClientTimeout(text: string): boolean {
+  return /\bDefaultClient\.Timeout\s*=[^=]/.test(text);
+}
+
+export function detectGoUntimedClients(file: string, root: GoNode, defaultClientTimed = false): UntimedClient[] {
   const http = netHttpName(root);
   if (http === undefined) return [];
   const out: UntimedClient[] = [];
@@ -52,6 +61,7 @@ export function detectGoUntimedClients(file: string, root: GoNode): UntimedClien
       const fn = node.childForFieldName('function');
       const sel = selectorParts(fn);
       if (sel && sel.operand === http && DEFAULT_CLIENT_FUNCS.has(sel.field)) {
+        if (defaultClientTimed) continue;
         report(node, `${http}.${sel.field}`, CLIENT_FIX, callArguments(node)[0]);
       } else if (fn?.type === 'identifier' && fn.text === 'new') {
         const arg = callArguments(node)[0];
@@ -59,7 +69,7 @@ export function detectGoUntimedClients(file: string, root: GoNode): UntimedClien
       }
     } else if (node.type === 'selector_expression') {
       const sel = selectorParts(node);
-      if (sel && sel.operand === http && sel.field === 'DefaultClient') {
+      if (sel && sel.operand === http && sel.field === 'DefaultClient' && !defaultClientTimed) {
         // `http.DefaultClient.Do(req)`: report the whole call when it is one, for a readable excerpt.
         const outer = node.parent?.type === 'selector_expression' && node.parent.parent?.type === 'call_expression' ? node.parent.parent : node;
         report(outer, `${http}.DefaultClient`, CLIENT_FIX, outer === node ? undefined : callArguments(outer)[0]);

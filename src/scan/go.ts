@@ -9,7 +9,7 @@ import { goParser, type GoNode, type GoParser, type GoTree } from './go-parser.t
 import { detectRegistration, type GoFileContext } from './go-registrations.ts';
 import { detectGoRoutes, type GoRouteContext } from './go-routes.ts';
 import { GoPackageScope } from './go-scope.ts';
-import { detectGoUntimedClients } from './go-timeouts.ts';
+import { detectGoUntimedClients, setsDefaultClientTimeout } from './go-timeouts.ts';
 import { firstSyntaxError, positionOf, significantChildren } from './go-syntax.ts';
 import { readSources, type ReadSource } from './read-sources.ts';
 import { assertDirectory } from './scan-root.ts';
@@ -42,8 +42,8 @@ export async function scanGoModule(dir: string): Promise<ScanResult> {
   const walk = await walkSourceFiles(dir, { skipDir: (name) => name.startsWith('_') || SKIP_DIRS.has(name), isSource });
   const warnings: ScanWarning[] = [...walk.warnings];
   const metrics: RegisteredMetric[] = [];
-  const routes: Routes = { routes: [], unresolved: [], untimed: [] };
   const sources = await readSources(walk.files, warnings);
+  const routes: Routes = { routes: [], unresolved: [], untimed: [], defaultClientTimed: sources.some((s) => setsDefaultClientTimeout(s.text)) };
   let defaultSite: BulkSite | undefined;
   for (const group of groupByDirectory(sources)) {
     const site = scanPackageDirectory(parser, group, metrics, warnings, routes);
@@ -58,6 +58,8 @@ interface Routes {
   unresolved: UnresolvedRoute[];
   /** Outbound HTTP calls without a timeout (go-timeouts.ts); carried with the routes, per file. */
   untimed: UntimedClient[];
+  /** Some file sets http.DefaultClient.Timeout: http.Get and DefaultClient are bounded. */
+  defaultClientTimed: boolean;
 }
 
 /** Parses one directory's files, resolves constants across them, then detects. */
@@ -112,7 +114,7 @@ function scanFileSafely(file: ParsedFile, scope: GoPackageScope, metrics: Regist
     warnings.push({ file: file.source.relPath, line: 1, col: 1, message: `could not read the routes of this file (${String(error)}); routes registered in it are not checked` });
   }
   try {
-    routes.untimed.push(...detectGoUntimedClients(file.source.relPath, file.root));
+    routes.untimed.push(...detectGoUntimedClients(file.source.relPath, file.root, routes.defaultClientTimed));
   } catch (error) {
     warnings.push({ file: file.source.relPath, line: 1, col: 1, message: `could not read the outbound HTTP calls of this file (${String(error)}); their timeouts are not checked` });
   }
