@@ -16,6 +16,7 @@ import { esc, htmlFromDrill, htmlFromGate, renderHtml } from '../src/report/html
 import type { GateReport } from '../src/verdicts/types.ts';
 import type { DrillRunReport } from '../src/drill/run.ts';
 import type { DrillTimeline } from '../src/report/html-model.ts';
+import { runCli } from './helpers/cli.ts';
 import { requireBinary } from './helpers/prometheus.ts';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'report-html');
@@ -96,6 +97,26 @@ describe('the HTML report (pure)', () => {
     assert.deepEqual(bars.rows.map((x) => [x.limitMs, x.met]), [[5000, true], [15000, true]]);
     // The report alone (as `sloctl drill --json` prints it) still renders, without the timeline.
     assert.ok(!htmlFromDrill(d.report).sections.some((s) => s.kind === 'timeline'));
+  });
+});
+
+describe('sloctl gate --html', () => {
+  it('writes the page (here for a run judged --from a vegeta report); a directory that is not there is a usage error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sloctl-html-cli-'));
+    try {
+      const contract = join(import.meta.dirname, '..', 'examples', 'checkout', 'slo.yaml');
+      const from = join(import.meta.dirname, 'fixtures', 'load', 'vegeta-report.json');
+      const ok = await runCli(['gate', contract, '--from', from, '--json', '--html', 'report.html'], dir);
+      const report = JSON.parse(ok.stdout) as GateReport;
+      const html = readFileSync(join(dir, 'report.html'), 'utf8');
+      assert.match(html, /^<!DOCTYPE html>/);
+      assert.ok(html.includes(`<div class="banner o-${report.outcome}" id="verdict"><b>${esc(`${report.outcome === 'pass' ? 'PASS' : report.outcome.toUpperCase()} (exit ${report.exitCode})`)}</b>`), html.slice(0, 2000));
+      const bad = await runCli(['gate', contract, '--from', from, '--json', '--html', 'nowhere/report.html'], dir);
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /cannot write nowhere\/report\.html: the directory does not exist/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -14,6 +14,8 @@ import { journalPathProblem } from '../run/journal.ts';
 import { runDrills, DEFAULT_STEADY_MS, type DrillRunReport } from '../drill/run.ts';
 import { appendStepSummary } from '../report/markdown.ts';
 import { renderDrillJson, renderDrillJunit, renderDrillMarkdown, renderDrillTable } from '../report/drill.ts';
+import { htmlFromDrill, renderHtml } from '../report/html.ts';
+import type { DrillTimeline } from '../report/html-model.ts';
 import { ProgressWriter, renderProgressLine } from '../load/progress.ts';
 import type { LoadProgress } from '../load/types.ts';
 import { judgeDrills } from '../verdicts/drill.ts';
@@ -31,6 +33,7 @@ export interface DrillFlags {
   json?: boolean;
   junit?: string;
   markdown?: string;
+  html?: string;
   journal?: string;
   seed?: string;
   allowRemote?: boolean;
@@ -53,6 +56,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--json', 'print the report as JSON on stdout instead of the table')
     .option('--junit <path>', 'write a JUnit XML report (one test case per drill)')
     .option('--markdown <path>', 'write a Markdown report (also appended to $GITHUB_STEP_SUMMARY when set)')
+    .option('--html <path>', 'write the HTML report: one self-contained file (verdict, a card per drill, latency with the fault windows shaded, detection and recovery against their limits), opened offline')
     .option('--journal <path>', 'where the run journal (JSON lines) goes (default .sloctl/runs/<service>-<time>/journal.jsonl beside the contract)')
     .option('--seed <n>', 'seed of the request mix and of which requests the faults hit', '1')
     .option('--allow-remote', 'allow a --target that is not on a loopback address')
@@ -131,16 +135,18 @@ export async function runDrillCommand(file: string, flags: DrillFlags, ctx: CliC
   } finally {
     progress?.clear();
   }
-  emit(result.report, flags, ctx, env);
+  emit(result.report, flags, ctx, env, result);
 }
 
 /** The report on stdout (table or JSON), and the JUnit and Markdown files; sets the exit code. */
-function emit(report: DrillRunReport, flags: DrillFlags, ctx: CliContext, env: NodeJS.ProcessEnv): void {
+function emit(report: DrillRunReport, flags: DrillFlags, ctx: CliContext, env: NodeJS.ProcessEnv, timeline?: DrillTimeline): void {
   if (flags.json) ctx.stdout(`${renderDrillJson(report)}\n`);
   else ctx.stdout(`${renderDrillTable(report, { color: ctx.color })}\n`);
   if (flags.junit !== undefined) writeAtomically(resolve(ctx.cwd, flags.junit), renderDrillJunit(report), flags.junit);
   const md = flags.markdown !== undefined || env.GITHUB_STEP_SUMMARY ? renderDrillMarkdown(report) : undefined;
   if (md !== undefined && flags.markdown !== undefined) writeAtomically(resolve(ctx.cwd, flags.markdown), md, flags.markdown);
+  // The run's windows and slices (not in the report) draw the latency timeline with the faults shaded.
+  if (flags.html !== undefined) writeAtomically(resolve(ctx.cwd, flags.html), renderHtml(htmlFromDrill(report, timeline)), flags.html);
   if (md !== undefined) appendStepSummary(md, env);
   ctx.exitCode = report.exitCode;
 }

@@ -11,6 +11,7 @@ import type { Command } from 'commander';
 import { gateProfile, type ProfileOverrides } from '../run/profile.ts';
 import { appendStepSummary, renderMarkdown } from '../report/markdown.ts';
 import { renderJunit } from '../report/junit.ts';
+import { htmlFromGate, renderHtml } from '../report/html.ts';
 import { renderJson, renderTable } from '../report/table.ts';
 import { judgeImported } from '../gate/imported.ts';
 import { journalPathProblem } from '../run/journal.ts';
@@ -37,6 +38,7 @@ interface GateFlags {
   json?: boolean;
   junit?: string;
   markdown?: string;
+  html?: string;
   journal?: string;
   seed?: string;
   allowRemote?: boolean;
@@ -62,6 +64,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--json', 'print the report as JSON on stdout instead of the table')
     .option('--junit <path>', 'write a JUnit XML report (one test case per objective)')
     .option('--markdown <path>', 'write a Markdown report (also appended to $GITHUB_STEP_SUMMARY when set)')
+    .option('--html <path>', 'write the HTML report: one self-contained file (verdict, a card per objective, latency over time, error budget, baseline), opened offline')
     .option('--journal <path>', 'where the run journal (JSON lines) goes (default .sloctl/runs/<service>-<time>/journal.jsonl beside the contract)')
     .option('--seed <n>', 'seed of the request mix, for reproducible runs', '1')
     .option('--allow-remote', 'allow a --target that is not on a loopback address')
@@ -165,6 +168,7 @@ function emit(report: GateReport, flags: GateFlags, ctx: CliContext, env: NodeJS
   if (flags.junit !== undefined) writeAtomically(resolve(ctx.cwd, flags.junit), renderJunit(report), flags.junit);
   const md = flags.markdown !== undefined || env.GITHUB_STEP_SUMMARY ? renderMarkdown(report) : undefined;
   if (md !== undefined && flags.markdown !== undefined) writeAtomically(resolve(ctx.cwd, flags.markdown), md, flags.markdown);
+  if (flags.html !== undefined) writeAtomically(resolve(ctx.cwd, flags.html), renderHtml(htmlFromGate(report)), flags.html);
   if (md !== undefined) appendStepSummary(md, env);
   ctx.exitCode = report.exitCode;
 }
