@@ -7,7 +7,7 @@
 //   (neither of those two when some file of the module sets `http.DefaultClient.Timeout = ...`)
 //   an http.Client{...} literal (or &http.Client{...}) without a `Timeout` field, and new(http.Client)
 // Not reported: an http.Client{Timeout: ...} with any value but a literal 0 (a variable or
-// 2 * time.Second alike), and requests made with http.NewRequestWithContext: whether their context
+// 2 * time.Second alike), a client literal stored in a name whose `.Timeout` the same file sets, and requests made with http.NewRequestWithContext: whether their context
 // carries a deadline is decided at run time (context.WithTimeout somewhere up the call chain), so
 // sloctl cannot see it statically; the dynamic half of the check (a blackholed dependency) does.
 // A Transport's own timeouts (ResponseHeaderTimeout, DialContext's) bound parts of a call, not
@@ -80,7 +80,10 @@ export function detectGoUntimedClients(file: string, root: GoNode, defaultClient
       const timeout = fieldValue(node.childForFieldName('body'), 'Timeout');
       if (timeout === undefined || timeout.text.trim() === '0') {
         const shown = node.parent?.type === 'unary_expression' ? node.parent : node;
-        report(shown, `${http}.Client{}`, LITERAL_FIX, declaredName(shown));
+        const name = declaredName(shown);
+        // `c := &http.Client{}` then `c.Timeout = d` in the same file: set after all.
+        if (name && new RegExp(`\\b${name.text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.Timeout\\s*=[^=]`).test(root.text)) continue;
+        report(shown, `${http}.Client{}`, LITERAL_FIX, name);
       }
     }
   }
