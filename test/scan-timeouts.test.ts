@@ -153,7 +153,7 @@ describe('validate --go-module-path: outbound calls without a timeout (Go)', () 
 
   it('http.Get and http.DefaultClient are bounded when some file of the module sets DefaultClient.Timeout', async () => {
     const dir = service('go-bad');
-    writeFileSync(join(dir, 'init.go'), 'package main\n\nimport (\n\t"net/http"\n\t"time"\n)\n\nfunc init() { http.DefaultClient.Timeout = 2 * time.Second }\n');
+    writeFileSync(join(dir, 'init.go'), 'package client\n\nimport (\n\t"net/http"\n\t"time"\n)\n\nfunc init() { http.DefaultClient.Timeout = 2 * time.Second }\n');
     const r = await runCli(['validate', 'slo.yaml', '--go-module-path', '.'], dir);
     assert.equal(r.code, 1);
     assert.deepEqual(errorsIn(r.stderr), [at('go-bad', 'client.go', '&http.Client{}'), at('go-bad', 'client.go', 'http.Client{Transport')]);
