@@ -83,6 +83,15 @@ describe('the HTML report (pure)', () => {
     assert.ok(b.points[2].spent > 0.5);
   });
 
+  it('a run that measured nothing (the target failed) is a banner and its reason, no empty chart', () => {
+    const r = gate();
+    Object.assign(r, { outcome: 'target-failed', exitCode: 3, reasons: ['the target exited with code 1 during start-up: see target.log'], verdicts: [], trials: [], routes: undefined, baseline: undefined, load: undefined, generator: undefined });
+    const m = htmlFromGate(r);
+    assert.deepEqual(m.verdict, { outcome: 'target-failed', label: 'TARGET FAILED (exit 3)', reasons: ['the target exited with code 1 during start-up: see target.log'] });
+    assert.deepEqual(m.sections.map((s) => s.kind), ['text']);
+    assert.match(renderHtml(m), /class="banner o-target-failed"/);
+  });
+
   it('the drill page: the fault window shaded on the timeline, detection and recovery against their limits', () => {
     const d = drill();
     const m = htmlFromDrill(d.report, d);

@@ -171,6 +171,9 @@ export interface DrillTimeline {
   load?: Pick<LoadResult, 'slices' | 'sliceMs'>;
 }
 
+/** "2.5s": a measured time at the resolution the drill judge has (drill.ts shows the same). */
+const secs = (ms: number): string => `${+(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)}s`;
+
 function drillCard(v: DrillVerdict): HtmlCard {
   return {
     title: v.name,
@@ -210,8 +213,8 @@ export function htmlFromDrill(r: DrillRunReport, t: DrillTimeline = {}): HtmlRep
       kind: 'bars',
       title: 'Detection and recovery',
       rows: r.drills.flatMap((v) => [
-        { label: `${v.name}: detected`, ms: v.detection.ms, limitMs: v.detection.withinMs, met: v.detection.met, text: v.detection.ms === undefined ? `not seen (limit ${formatDuration(v.detection.withinMs)})` : `${formatDuration(Math.round(v.detection.ms))}${v.detection.signal ? ` (${v.detection.signal})` : ''} / ${formatDuration(v.detection.withinMs)}` },
-        { label: `${v.name}: recovered`, ms: v.recovery.ms, limitMs: v.recovery.withinMs, met: v.recovery.met, text: v.recovery.ms === undefined ? `not recovered (limit ${formatDuration(v.recovery.withinMs)})` : `${formatDuration(Math.round(v.recovery.ms))} / ${formatDuration(v.recovery.withinMs)}` },
+        { label: `${v.name}: detected`, ms: v.detection.ms, limitMs: v.detection.withinMs, met: v.detection.met, text: v.detection.ms === undefined ? `not seen (limit ${formatDuration(v.detection.withinMs)})` : `${secs(v.detection.ms)}${v.detection.signal ? ` (${v.detection.signal})` : ''} / ${formatDuration(v.detection.withinMs)}` },
+        { label: `${v.name}: recovered`, ms: v.recovery.ms, limitMs: v.recovery.withinMs, met: v.recovery.met, text: v.recovery.ms === undefined ? `not recovered (limit ${formatDuration(v.recovery.withinMs)})` : `${secs(v.recovery.ms)} / ${formatDuration(v.recovery.withinMs)}` },
       ]),
       note: 'bar: the measured time (pale: never seen, drawn to the limit); black tick: detectWithin / recoverWithin',
     });
