@@ -29,7 +29,7 @@ function at(fixture: string, file: string, needle: string): string {
 }
 
 function errorsIn(stderr: string): string[] {
-  return [...stderr.matchAll(/^(\S+:\d+:\d+): error SLO_CONTRACT_GAP: `/gm)].map((m) => m[1]);
+  return [...stderr.matchAll(/^(\S+:\d+:\d+): error SLO_DEPENDENCY_TIMEOUT: `/gm)].map((m) => m[1]);
 }
 
 describe('validate --project: outbound calls without a timeout (TypeScript/JavaScript)', () => {
@@ -38,9 +38,9 @@ describe('validate --project: outbound calls without a timeout (TypeScript/JavaS
     assert.equal(r.code, 1, r.stdout + r.stderr);
     const fetchAt = at('ts-bad', 'fetch.ts', 'fetch(`${PAYMENTS}/charges`');
     assert.equal(fetchAt, 'fetch.ts:5:21'); // the line the fixture's comment promises
-    assert.match(r.stderr, new RegExp(`^${fetchAt}: error SLO_CONTRACT_GAP: \`fetch\\(\`\\$\\{PAYMENTS\\}/charges\`, .*\\(fetch\\) has no timeout \\(it may be dependency "payments", whose contract timeout is 150ms\\)`, 'm'));
+    assert.match(r.stderr, new RegExp(`^${fetchAt}: error SLO_DEPENDENCY_TIMEOUT: \`fetch\\(\`\\$\\{PAYMENTS\\}/charges\`, .*\\(fetch\\) has no timeout \\(it may be dependency "payments", whose contract timeout is 150ms\\)`, 'm'));
     assert.match(r.stderr, /hint: pass a deadline as the signal: `fetch\(url, \{ signal: AbortSignal\.timeout\(ms\) \}\)`/);
-    assert.match(r.stderr, new RegExp(`^${at('ts-bad', 'fetch.ts', 'fetch(url)')}: error SLO_CONTRACT_GAP: \`fetch\\(url\\)\` \\(fetch\\) has no timeout:`, 'm'));
+    assert.match(r.stderr, new RegExp(`^${at('ts-bad', 'fetch.ts', 'fetch(url)')}: error SLO_DEPENDENCY_TIMEOUT: \`fetch\\(url\\)\` \\(fetch\\) has no timeout:`, 'm'));
     assert.match(r.stdout, /timeout check \(slo\.yaml\): 10 outbound HTTP call\(s\) without a timeout in its code under \./);
   });
 
@@ -146,7 +146,7 @@ describe('validate --go-module-path: outbound calls without a timeout (Go)', () 
     const get = at('go-bad', 'client.go', 'http.Get(');
     assert.equal(get, 'client.go:13:15');
     assert.deepEqual(errorsIn(r.stderr), [at('go-bad', 'client.go', '&http.Client{}'), get, at('go-bad', 'client.go', 'http.DefaultClient.Do'), at('go-bad', 'client.go', 'http.Client{Transport')]);
-    assert.match(r.stderr, new RegExp(`^${get}: error SLO_CONTRACT_GAP: \`http\\.Get\\(os\\.Getenv\\("PAYMENTS_URL"\\) \\+ "/charges"\\)\` \\(http\\.Get\\) has no timeout \\(it may be dependency "payments"`, 'm'));
+    assert.match(r.stderr, new RegExp(`^${get}: error SLO_DEPENDENCY_TIMEOUT: \`http\\.Get\\(os\\.Getenv\\("PAYMENTS_URL"\\) \\+ "/charges"\\)\` \\(http\\.Get\\) has no timeout \\(it may be dependency "payments"`, 'm'));
     assert.match(r.stderr, /hint: use an http\.Client with Timeout/);
     assert.match(r.stderr, /`&http\.Client\{\}` \(http\.Client\{\}\) has no timeout \(it may be dependency "payments"[^\n]*\n  hint: set `Timeout:` on the client/);
   });

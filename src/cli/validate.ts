@@ -463,9 +463,9 @@ function checkTimeouts(loaded: LoadedContract[], scans: Scan[], ownersOf: (s: Sc
   return notes;
 }
 
-// A finding in the code against the contract's dependencies section.
-// TODO(diagnostic.ts owner): a code of its own, SLO_DEPENDENCY_TIMEOUT, would let scripts key on it.
-const TIMEOUT_CODE = 'SLO_CONTRACT_GAP';
+// A finding in the code against the contract's dependencies section, with a code of its own so
+// scripts and CI annotations can key on it.
+const TIMEOUT_CODE = 'SLO_DEPENDENCY_TIMEOUT';
 
 /** A registered metric (or one of its series) one edit away from a name the contract reads: a likely typo. */
 function oneEditAway<T extends { name: string; type: RegisteredName['type'] }>(name: string, registered: readonly T[]): T | undefined {
