@@ -146,15 +146,16 @@ describe('sloctl gate', () => {
     assert.notEqual(JSON.parse(same.stdout).baseline.verdict, 'fail');
     // The same contract with a 60 ms handler: 20% slower.
     writeFileSync(base.file, readFileSync(base.file, 'utf8').replace('"DELAY_MS":"50"', '"DELAY_MS":"60"'));
-    // A busy CI machine (other processes taking CPU the baseline had) withdraws a p95 fail as a warn
-    // naming the machine (src/verdicts/compare.ts), and the gate exits 0: that is the judge being
-    // honest, not the regression hiding, so such a run is repeated (at most 3 runs) rather than failed.
+    // On a busy machine the judge may only warn (exit 0): a busier machine withdraws a p95 fail
+    // (src/verdicts/compare.ts), and noisy trials can leave a shift beyond the tolerance short of
+    // significance. That is the judge being honest, not the regression hiding, so a warn is
+    // repeated (at most 3 runs); a pass is not, and fails the test.
     let p95: { verdict: string; reason: string } | undefined;
     let slower: Awaited<ReturnType<typeof gate>> | undefined;
     for (let run = 1; run <= 3; run++) {
       slower = await gate([base.file, '--no-progress', '--json', '--journal', `j3-${run}.jsonl`], base.dir);
       p95 = JSON.parse(slower.stdout).baseline?.comparisons.find((c: { metric: string }) => c.metric === 'p95');
-      if (!(p95?.verdict === 'warn' && /^not judged: other processes/.test(p95.reason))) break;
+      if (p95?.verdict !== 'warn') break;
       t.diagnostic(`run ${run}: ${p95.reason}`);
     }
     assert.equal(p95?.verdict, 'fail', JSON.stringify(p95));

@@ -135,6 +135,7 @@ export async function runGateCommand(file: string, flags: GateFlags, ctx: CliCon
   try {
     report = await runGate({
       contract,
+      env,
       contractFile: shown,
       contractPath: path,
       profile,

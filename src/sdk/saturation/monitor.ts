@@ -64,7 +64,7 @@ export interface SaturationHost {
   readonly file: string | undefined;
   readonly registry: Registry;
   readonly recorder: { readonly inFlight: number };
-  readonly drill?: { attachEvidence(list: () => EvidenceFile[]): void } | undefined;
+  readonly drill?: { attachEvidence(list: () => EvidenceFile[], dir?: string): void } | undefined;
 }
 
 interface SignalConfig {
@@ -162,7 +162,7 @@ export class SaturationMonitor {
     }
     this.elu = performance.eventLoopUtilization();
     this.crossings = this.registerMetrics(host.registry);
-    host.drill?.attachEvidence(() => this.store.list());
+    host.drill?.attachEvidence(() => this.store.list(), resolve(this.store.dir));
 
     // Read in the check phase, after every expired timer ran: after a block this timer and the
     // delay timer are both due, and the block's delay belongs to the interval it ended.
