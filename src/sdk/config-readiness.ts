@@ -14,7 +14,6 @@
 // Without `include=config` the body is the health report as before, unless a check fails (then
 // it also names the failing checks under `config`, so the 503 explains itself).
 import { createHash } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Contract } from '../contract/schema.ts';
 import type { HealthReport, HealthStatus } from './core/health.ts';
 
@@ -175,31 +174,3 @@ async function runOne(c: Registered): Promise<ConfigCheckReport> {
 }
 
 const TIMED_OUT = Symbol('timed out');
-
-/**
- * For the adapters that serve the SDK's paths through node-tracking.ts's serveEndpoint (Express,
- * node:http), which does not hand the query to healthResponse: answers GET/HEAD of the health path
- * when it carries a query string. Requests without a query (every other request, and plain
- * /healthz) cost one comparison here and go on as before.
- */
-export function serveHealthQuery(
-  sdk: { paths: { health: string | undefined }; healthResponse(query?: string): Promise<{ status: number; contentType: string; body: string }> },
-  req: IncomingMessage,
-  res: ServerResponse,
-): boolean {
-  const path = sdk.paths.health;
-  const url = req.url;
-  if (path === undefined || url === undefined || url.charCodeAt(path.length) !== 63 /* ? */ || !url.startsWith(path)) return false;
-  const method = req.method;
-  if (method !== 'GET' && method !== 'HEAD') return false;
-  sdk.healthResponse(url).then((r) => {
-    res.statusCode = r.status;
-    res.setHeader('content-type', r.contentType);
-    res.setHeader('cache-control', 'no-store');
-    res.end(method === 'HEAD' ? undefined : r.body);
-  }, (err: unknown) => {
-    res.statusCode = 500;
-    res.end(String(err));
-  });
-  return true;
-}

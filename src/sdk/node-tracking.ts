@@ -42,7 +42,7 @@ export function serveEndpoint(sdk: Sdk, req: IncomingMessage, res: ServerRespons
   const url = req.url;
   const which = isPath(url, sdk.paths.health) ? 'health' : isPath(url, sdk.paths.metrics) ? 'metrics' : undefined;
   if (which === undefined) return false;
-  (which === 'health' ? sdk.healthResponse() : sdk.metricsResponse()).then((r) => {
+  (which === 'health' ? sdk.healthResponse(url) : sdk.metricsResponse()).then((r) => {
     res.statusCode = r.status;
     res.setHeader('content-type', r.contentType);
     res.setHeader('cache-control', 'no-store');

@@ -5,7 +5,6 @@
 // The route label is the template Express matched (`req.baseUrl + req.route.path`), read when the
 // response is finished.
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
-import { serveHealthQuery } from '../config-readiness.ts';
 import type { Sdk } from '../instrument.ts';
 import type { ServerResponse } from 'node:http';
 import { finisher, kError, serveEndpoint } from '../node-tracking.ts';
@@ -40,7 +39,6 @@ export function middleware(sdk: Sdk, opts: ExpressOptions = {}): RequestHandler 
   };
   return function sloctl(req, res, next) {
     // /healthz?include=config: serveEndpoint (node-tracking.ts) does not pass the query on yet.
-    if (serve && serveHealthQuery(sdk, req, res)) return;
     if (serve && serveEndpoint(sdk, req, res)) return;
     const start = recorder.begin();
     let st: AdmissionState | undefined;

@@ -6,7 +6,6 @@
 // raw path: unmatched requests must share one label.
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import { templateMatcher } from '../core/match.ts';
-import { serveHealthQuery } from '../config-readiness.ts';
 import type { Sdk } from '../instrument.ts';
 import { finisher, kError, serveEndpoint, statusOfError } from '../node-tracking.ts';
 import type { RouteSlot } from '../route-table.ts';
@@ -68,7 +67,6 @@ export function wrap(handler: (req: IncomingMessage, res: ServerResponse) => unk
   };
   return function sloctlHttp(req: IncomingMessage, res: ServerResponse) {
     // /healthz?include=config: serveEndpoint (node-tracking.ts) does not pass the query on yet.
-    if (serve && serveHealthQuery(sdk, req, res)) return;
     if (serve && serveEndpoint(sdk, req, res)) return;
     const start = recorder.begin();
     let error: unknown;
