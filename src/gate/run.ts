@@ -30,6 +30,7 @@ import { attachTarget, describeStop, HealthWatcher, startTarget, type RunningTar
 import { TargetError } from '../run/target-error.ts';
 import type { GateOutcome, GateReport, TrialMachine, TrialMetrics } from '../verdicts/types.ts';
 import { starvation, starvedReason, withdrawStarvedFailures, type MachineProbe } from '../verdicts/machine.ts';
+import { generatorLag, generatorLagReason, withdrawLagFailures, type GeneratorLag } from '../verdicts/generator-lag.ts';
 import { processTreeCpuMs, systemMachineProbe } from '../run/machine-probe.ts';
 import { cannotReachAlphaText, DEFAULT_ALPHA } from '../verdicts/stats.ts';
 import { failureReasons, judgeObjectives } from '../verdicts/objectives.ts';
@@ -283,6 +284,9 @@ export async function runGate(o: GateRunOptions): Promise<GateReport> {
   // Other processes left the target almost no CPU: the failures that explains are not judged (machine.ts).
   const starved = starvation(report.trials);
   const withdrawn: string[] = [];
+  // A generator that sent late or short: the failures its lag could cause are not judged (generator-lag.ts).
+  let lag: GeneratorLag | undefined;
+  const lagWithdrawn: string[] = [];
   if (trialResults.length > 0) {
     // The generator is judged over the whole measured phase, not per trial (see MergeOptions.judgeWhole).
     const merged = mergeResults(trialResults, { judgeWhole: true });
@@ -294,6 +298,8 @@ export async function runGate(o: GateRunOptions): Promise<GateReport> {
     report.verdicts = judgeObjectives(contract, { client: merged, trials: trialResults, healthUpShare: health.upShare, health, service, routes }, { offeredWeightedRate: Number.isFinite(profile.offeredWeightedRate) ? profile.offeredWeightedRate : undefined });
     if (pprof) attachEvidence(report.verdicts, await pprof.settle());
     if (starved) withdrawn.push(...withdrawStarvedFailures(starved, report.verdicts));
+    lag = generatorLag(merged.generator, merged);
+    if (lag) lagWithdrawn.push(...withdrawLagFailures(lag, report.verdicts));
     report.routes = routeReports(contract, routes, report.verdicts);
     // A health check that failed during the run is named with its reason, whatever the objectives.
     if (health.failing.length > 0) {
@@ -310,6 +316,7 @@ export async function runGate(o: GateRunOptions): Promise<GateReport> {
       // A baseline measured under another profile is compared but not judged (compare.ts says so per metric).
       report.baseline = compareWithBaseline(baseline, report.trials, { p95: reg?.p95 ?? 0.05, errorRatio: reg?.errorRatio ?? 0.001, memoryPerRequest: reg?.memoryPerRequest ?? 0.1 }, { path: o.baselinePath, profile: report.profile });
       if (starved) withdrawn.push(...withdrawStarvedFailures(starved, [], report.baseline));
+      if (lag) lagWithdrawn.push(...withdrawLagFailures(lag, [], report.baseline));
       const mismatch = profileMismatch(baseline, report.profile);
       if (mismatch) reasons.push(mismatch);
       // Too few trials for the test to ever reject: said once for the run (and per metric in the comparison).
@@ -326,22 +333,25 @@ export async function runGate(o: GateRunOptions): Promise<GateReport> {
   if (targetFailure) return finish('target-failed', EXIT.TARGET, [targetFailure.message, ...reasons]);
   if (stop.signal.aborted) return finish('inconclusive', EXIT.INCONCLUSIVE, ['interrupted before the profile finished: what was measured is in the journal', ...reasons]);
   if (trialResults.length === 0) return finish('inconclusive', EXIT.INCONCLUSIVE, ['no load was run', ...reasons]);
-  if (report.generator && !report.generator.ok) {
-    return finish('inconclusive', EXIT.INCONCLUSIVE, [`the load generator could not deliver the profile, so the numbers cannot judge the service: ${report.generator.reasons.join('; ')}`, ...reasons]);
-  }
   const failures = failureReasons(report.verdicts);
   if (report.baseline?.verdict === 'fail') failures.push(...report.baseline.comparisons.filter((c) => c.verdict === 'fail').map((c) => `regression ${c.metric}: ${c.reason}`));
   const notUpdated = o.updateBaseline && o.baselinePath !== undefined ? [baseline ? 'baseline not updated: the gate did not pass' : `no baseline recorded at ${o.baselinePath}: the gate did not pass`] : [];
   const unsupported = starved && withdrawn.length > 0 ? [starvedReason(starved, withdrawn)] : [];
+  // The generator's lag, said whatever the outcome: how late, and what it withdrew.
+  if (lag) unsupported.unshift(generatorLagReason(lag, lagWithdrawn));
+  // A failure the lag (or a starved machine) cannot explain stands.
   if (failures.length > 0) return finish('fail', EXIT.FAILED, [...failures, ...unsupported, ...reasons, ...notUpdated]);
-  // Failed only where a starved machine explains it: no verdict either way.
-  if (unsupported.length > 0) return finish('inconclusive', EXIT.INCONCLUSIVE, [...unsupported, ...reasons, ...notUpdated]);
+  // Failed only where a starved machine or the generator's lag explains it, or the generator never
+  // delivered the profile: no verdict either way. A pass despite late sends stands (below).
+  if (withdrawn.length > 0 || lagWithdrawn.length > 0 || lag?.underDelivered) return finish('inconclusive', EXIT.INCONCLUSIVE, [...unsupported, ...reasons, ...notUpdated]);
+  // A baseline is the build's numbers: one measured through a lagging generator would be its lag's.
+  if (lag && o.updateBaseline && o.baselinePath !== undefined) return finish('pass', EXIT.OK, [...unsupported, ...reasons, `baseline not updated at ${o.baselinePath}: the generator lagged, so these numbers would not be the build's; run --update-baseline again on a quieter machine`]);
   if (o.updateBaseline && o.baselinePath !== undefined) {
     writeBaseline(o.baselinePath, makeBaseline({ service: contract.service.name, profile: report.profile, trials: report.trials, commit: o.commit }));
     report.baselineUpdated = o.baselinePath;
     journal.write('baseline-updated', { path: o.baselinePath });
   }
-  return finish('pass', EXIT.OK, reasons);
+  return finish('pass', EXIT.OK, [...unsupported, ...reasons]);
 }
 
 /** A path from the command line or the contract, relative to the contract's directory. */

@@ -1,0 +1,136 @@
+// A load generator that sends late (a busy CI machine: another process on its core) does not make
+// the run worthless. The driver (src/load/driver.ts, pump) measures every request's latency from
+// its INTENDED send time, not from when it actually left: the lag is added to the latency, never
+// subtracted (coordinated omission corrected). So the lag can only make the service look slower:
+//  - a latency / errors / availability / throughput PASS despite the lag is a valid pass;
+//  - a FAIL the lag could have caused is not judged (the run is INCONCLUSIVE, exit 4): a latency
+//    share or percentile, an availability composite (it has a latency part), a timeout-class error
+//    ratio, a throughput shortfall (the generator that could not send the rate cannot judge it), and
+//    a p95 / error-ratio regression against the baseline;
+//  - a FAIL the lag cannot cause stands: server errors (5xx) and other answered errors, a route
+//    that answers 404 (contract `routes`), memory, concurrency (the service's own signals), and any
+//    objective the SERVICE's own view fails (the service measures from when the request reached it,
+//    so the generator's lag is not in its numbers).
+// The same pattern as a starved machine (machine.ts, withdrawStarvedFailures): a withdrawn failure
+// becomes a warning whose reason starts with LAG_NOTE_PREFIX and the numbers.
+//
+// Pure: data in, verdicts out (no clock, no I/O).
+import { overallVerdict } from './compare.ts';
+import { formatValue } from './format.ts';
+import type { GeneratorHealth, LoadResult } from '../measure/types.ts';
+import type { BaselineComparison, MetricComparison, ObjectiveVerdict } from './types.ts';
+
+/** Starts the reason of every verdict this module withdrew (the reports list them by it). */
+export const LAG_NOTE_PREFIX = 'not judged (the load generator lagged):';
+
+/** The achieved rate under this share of the requested one: the profile was not delivered (self-check.ts MIN_RATE_SHARE). */
+const DELIVERED_SHARE = 0.99;
+
+export interface GeneratorLag {
+  /** Share of sends (sent + dropped) that left more than lateThresholdMs late; the worst lag, ms. */
+  lateShare: number;
+  lateThresholdMs: number;
+  maxLagMs: number;
+  /** The generator sent under 99% of the requested rate, or dropped sends: the service never saw the profile. */
+  underDelivered: boolean;
+  /** Share of the judged requests (sent) that timed out at the client: the errors the lag can cause. */
+  timeoutShare: number;
+  /** "1.8% of sends (54 of 3000) left more than 10 ms late, worst 140 ms; achieved 198/s of 200/s". */
+  text: string;
+}
+
+const pct = (x: number) => `${+(x * 100).toPrecision(3)}%`;
+const ms = (x: number) => `${+x.toPrecision(3)} ms`;
+
+/** What the generator's lag was, from its self-check and the merged load; undefined when it delivered the profile on time. */
+export function generatorLag(g: GeneratorHealth | undefined, load: Pick<LoadResult, 'sent' | 'timeouts'>): GeneratorLag | undefined {
+  if (!g || g.ok) return undefined;
+  const sends = load.sent + g.droppedSends;
+  const lateShare = sends > 0 ? g.lateSends / sends : 0;
+  const underDelivered = (g.requestedRate !== null && g.requestedRate > 0 && g.achievedRate < DELIVERED_SHARE * g.requestedRate) || g.droppedSends > 0;
+  const parts = [`${pct(lateShare)} of sends (${g.lateSends} of ${sends}) left more than ${ms(g.lateThresholdMs)} after their intended time, worst ${ms(g.maxLagMs)}`];
+  if (g.requestedRate !== null) parts.push(`achieved ${+g.achievedRate.toPrecision(4)}/s of ${+g.requestedRate.toPrecision(4)}/s`);
+  if (g.droppedSends > 0) parts.push(`${g.droppedSends} scheduled requests never sent`);
+  return {
+    lateShare,
+    lateThresholdMs: g.lateThresholdMs,
+    maxLagMs: g.maxLagMs,
+    underDelivered,
+    timeoutShare: load.sent > 0 ? load.timeouts / load.sent : 0,
+    text: `${parts.join('; ')} (generator event-loop p99 ${ms(g.eventLoopDelayP99Ms)}, CPU ${Math.round(g.cpu * 100)}% of a core)`,
+  };
+}
+
+const has = (x: number | undefined): x is number => x !== undefined && Number.isFinite(x);
+
+/** Whether a value fails its objective (the verdict's direction). */
+function fails(v: ObjectiveVerdict, x: number): boolean {
+  return v.direction === 'higher-is-better' ? x < v.objective : x > v.objective;
+}
+
+/** "93.1% < 99%": the value beside the objective it missed. */
+function missed(v: ObjectiveVerdict): string {
+  return `${formatValue(v.measured, v.unit)} ${v.direction === 'lower-is-better' ? '>' : '<'} ${formatValue(v.objective, v.unit)}`;
+}
+
+/** Whether the generator's lag alone could explain this failed objective. */
+export function lagCouldCause(lag: GeneratorLag, v: ObjectiveVerdict): boolean {
+  if (v.verdict !== 'fail') return false;
+  if (!['latency', 'errors', 'availability', 'throughput'].includes(v.contract)) return false;
+  // The service's own numbers do not contain the generator's lag: a failure there is the service's.
+  // (Throughput's service view is every status finished, not the good rate: not comparable.)
+  if (v.contract !== 'throughput' && has(v.service) && fails(v, v.service)) return false;
+  if (v.contract === 'errors') {
+    // A generator that could not send the rate may have failed requests itself (its in-flight
+    // bound, its sockets): only the service's own view can stand then (above).
+    if (lag.underDelivered) return true;
+    // Only timeouts can come from the generator (a late or slowly read request). Without them,
+    // would the answered errors (5xx, 4xx, resets) alone still fail? Then the failure stands. The
+    // timeout share is unweighted while the ratio is class-weighted: an estimate, which can only
+    // leave a failure standing when the answered errors alone miss the objective.
+    if (lag.timeoutShare <= 0) return false;
+    return !fails(v, v.measured + lag.timeoutShare);
+  }
+  return true;
+}
+
+/**
+ * Takes back the failures the generator's lag could explain: each becomes a warning whose reason
+ * starts with LAG_NOTE_PREFIX and the lag's numbers; failed p95 / error-ratio comparisons with the
+ * baseline likewise (its overall verdict recomputed). Returns what was taken back
+ * ("latency api-latency failed (93.1% < 99%)"), for generatorLagReason. Passes are left alone.
+ */
+export function withdrawLagFailures(lag: GeneratorLag, verdicts: ObjectiveVerdict[], baseline?: BaselineComparison): string[] {
+  const withdrawn: string[] = [];
+  const note = `${LAG_NOTE_PREFIX} ${lag.text}; latency counts from the intended send time, so this failure could be the generator's doing.`;
+  for (const v of verdicts) {
+    if (!lagCouldCause(lag, v)) continue;
+    withdrawn.push(`${v.contract} ${v.name} failed (${missed(v)})`);
+    v.verdict = 'warn';
+    v.reason = `${note} ${v.reason}`;
+  }
+  if (baseline) {
+    const lagBound = new Set<MetricComparison['metric']>(['p95', 'errorRatio']);
+    let changed = false;
+    for (const c of baseline.comparisons) {
+      if (c.verdict !== 'fail' || !lagBound.has(c.metric)) continue;
+      withdrawn.push(`regression ${c.metric} failed (${formatValue(c.currentMedian, c.unit)} against the baseline's ${formatValue(c.baselineMedian, c.unit)})`);
+      c.verdict = 'warn';
+      c.reason = `${note} ${c.reason}`;
+      changed = true;
+    }
+    if (changed) baseline.verdict = overallVerdict(baseline.comparisons);
+  }
+  return withdrawn;
+}
+
+/** The outcome's reason: how late the generator was, what it withdrew (if anything), and what stands. */
+export function generatorLagReason(lag: GeneratorLag, withdrawn: readonly string[]): string {
+  const head = lag.underDelivered
+    ? `the load generator could not deliver the profile (${lag.text}), so a pass at the lower load it sent is not a verdict on the profile`
+    : `the load generator lagged: ${lag.text}`;
+  if (withdrawn.length === 0) {
+    return `${head}; latency counts from the intended send time, so the lag can only make the service look slower${lag.underDelivered ? '' : ': the passes stand'}`;
+  }
+  return `${head}; ${withdrawn.join(', ')}: ${withdrawn.length === 1 ? 'this failure' : 'these failures'} could be the generator's doing (latency counts from the intended send time), so ${withdrawn.length === 1 ? 'it is' : 'they are'} not judged; run the gate again on a quieter machine, or with --workers or a lower --rate`;
+}

@@ -1,0 +1,76 @@
+// The generator's lag withdraws only the failures it could cause (src/verdicts/generator-lag.ts).
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { generatorLag, generatorLagReason, LAG_NOTE_PREFIX, withdrawLagFailures } from '../src/verdicts/generator-lag.ts';
+import type { GeneratorHealth } from '../src/measure/types.ts';
+import type { ObjectiveVerdict } from '../src/verdicts/types.ts';
+
+/** 3000 sends at 200/s, 54 late (1.8%) by up to 140 ms: not ok, but the rate was delivered. */
+function health(over: Partial<GeneratorHealth> = {}): GeneratorHealth {
+  return {
+    requestedRate: 200, achievedRate: 199.5, lateSends: 54, lateThresholdMs: 10, maxLagMs: 140, droppedSends: 0,
+    eventLoopDelayP99Ms: 120, cpu: 0.4, workers: 1, ok: false, reasons: ['54 of 3000 sends late'], ...over,
+  };
+}
+
+function ratio(contract: string, name: string, verdict: ObjectiveVerdict['verdict'], client: number, objective: number, service = NaN): ObjectiveVerdict {
+  return { contract, name, verdict, measured: client, objective, unit: 'ratio', direction: 'higher-is-better', margin: client - objective, client, service, reason: `measured ${client}` };
+}
+
+describe('generator lag', () => {
+  it('is nothing when the generator delivered the profile on time', () => {
+    assert.equal(generatorLag(health({ ok: true, lateSends: 3, reasons: [] }), { sent: 3000, timeouts: 0 }), undefined);
+    assert.equal(generatorLag(undefined, { sent: 3000, timeouts: 0 }), undefined);
+  });
+
+  it('leaves a pass with lag a pass, and says the passes stand', () => {
+    const lag = generatorLag(health(), { sent: 3000, timeouts: 0 })!;
+    assert.equal(lag.underDelivered, false);
+    const verdicts = [ratio('latency', 'api-latency', 'pass', 0.995, 0.99), ratio('errors', 'errors', 'pass', 0.9995, 0.999)];
+    assert.deepEqual(withdrawLagFailures(lag, verdicts), []);
+    assert.deepEqual(verdicts.map((v) => v.verdict), ['pass', 'pass']);
+    assert.match(generatorLagReason(lag, []), /1\.8% of sends \(54 of 3000\) left more than 10 ms after their intended time, worst 140 ms.*the passes stand/);
+  });
+
+  it('withdraws a latency fail with the numbers (share and percentile)', () => {
+    const lag = generatorLag(health(), { sent: 3000, timeouts: 0 })!;
+    const p95: ObjectiveVerdict = { contract: 'latency', name: 'api-latency p95', verdict: 'fail', measured: 254, objective: 200, unit: 'ms', direction: 'lower-is-better', margin: -54, client: 254, service: 120, reason: 'p95 254 ms' };
+    const verdicts = [ratio('latency', 'api-latency', 'fail', 0.931, 0.99, 0.995), p95];
+    const withdrawn = withdrawLagFailures(lag, verdicts);
+    assert.deepEqual(withdrawn, ['latency api-latency failed (93.1% < 99%)', 'latency api-latency p95 failed (254 ms > 200 ms)']);
+    assert.deepEqual(verdicts.map((v) => v.verdict), ['warn', 'warn']);
+    assert.ok(verdicts[0]!.reason.startsWith(LAG_NOTE_PREFIX), verdicts[0]!.reason);
+    assert.match(verdicts[0]!.reason, /1\.8% of sends.*worst 140 ms.*measured 0\.931$/);
+    assert.match(generatorLagReason(lag, withdrawn), /latency api-latency failed \(93\.1% < 99%\).*could be the generator's doing.*not judged/);
+  });
+
+  it('keeps a 5xx errors fail, and a latency fail the service itself measured', () => {
+    // 2% bad at the client, none of it timeouts: the answered errors alone miss 99.9%.
+    const lag = generatorLag(health(), { sent: 3000, timeouts: 0 })!;
+    const verdicts = [ratio('errors', 'errors', 'fail', 0.98, 0.999), ratio('latency', 'api-latency', 'fail', 0.9, 0.99, 0.95)];
+    assert.deepEqual(withdrawLagFailures(lag, verdicts), []);
+    assert.deepEqual(verdicts.map((v) => v.verdict), ['fail', 'fail']);
+  });
+
+  it('withdraws an errors fail made of timeouts, not one the answered errors fail alone', () => {
+    const timeouts = generatorLag(health(), { sent: 3000, timeouts: 30 })!; // 1% timeouts
+    const onlyTimeouts = [ratio('errors', 'errors', 'fail', 0.99, 0.999)];
+    assert.equal(withdrawLagFailures(timeouts, onlyTimeouts).length, 1);
+    assert.equal(onlyTimeouts[0]!.verdict, 'warn');
+    const mostly5xx = [ratio('errors', 'errors', 'fail', 0.97, 0.999)]; // 3% bad, 1% of it timeouts
+    assert.deepEqual(withdrawLagFailures(timeouts, mostly5xx), []);
+    assert.equal(mostly5xx[0]!.verdict, 'fail');
+  });
+
+  it('never withdraws memory or a missing route; withdraws throughput when the rate was not sent', () => {
+    const lag = generatorLag(health({ achievedRate: 120 }), { sent: 1800, timeouts: 0 })!;
+    assert.equal(lag.underDelivered, true);
+    const memory: ObjectiveVerdict = { contract: 'memory', name: 'heap', verdict: 'fail', measured: 9e8, objective: 5e8, unit: 'bytes', direction: 'lower-is-better', margin: -4e8, service: 9e8, reason: 'heap' };
+    const route: ObjectiveVerdict = { contract: 'routes', name: 'GET /x', verdict: 'fail', measured: 10, objective: 0, unit: 'count', direction: 'lower-is-better', margin: -10, reason: '404' };
+    const tput: ObjectiveVerdict = { contract: 'throughput', name: 'orders', verdict: 'fail', measured: 110, objective: 150, unit: 'rate', direction: 'higher-is-better', margin: -40, client: 110, service: 180, reason: 'short' };
+    const verdicts = [memory, route, tput];
+    assert.deepEqual(withdrawLagFailures(lag, verdicts), ['throughput orders failed (110/s < 150/s)']);
+    assert.deepEqual(verdicts.map((v) => v.verdict), ['fail', 'fail', 'warn']);
+    assert.match(generatorLagReason(lag, []), /could not deliver the profile \(.*achieved 120\/s of 200\/s/);
+  });
+});
