@@ -345,7 +345,8 @@ export async function runGate(o: GateRunOptions): Promise<GateReport> {
   // delivered the profile: no verdict either way. A pass despite late sends stands (below).
   if (withdrawn.length > 0 || lagWithdrawn.length > 0 || lag?.underDelivered) return finish('inconclusive', EXIT.INCONCLUSIVE, [...unsupported, ...reasons, ...notUpdated]);
   // A baseline is the build's numbers: one measured through a lagging generator would be its lag's.
-  if (lag && o.updateBaseline && o.baselinePath !== undefined) return finish('pass', EXIT.OK, [...unsupported, ...reasons, `baseline not updated at ${o.baselinePath}: the generator lagged, so these numbers would not be the build's; run --update-baseline again on a quieter machine`]);
+  // Asked to record one, the run did not do what it was asked: INCONCLUSIVE, not a pass that wrote nothing.
+  if (lag && o.updateBaseline && o.baselinePath !== undefined) return finish('inconclusive', EXIT.INCONCLUSIVE, [`the objectives passed, but no baseline was recorded at ${o.baselinePath}: the generator lagged, so these numbers would be partly its lag, not the build's; run --update-baseline again on a quieter machine`, ...unsupported, ...reasons]);
   if (o.updateBaseline && o.baselinePath !== undefined) {
     writeBaseline(o.baselinePath, makeBaseline({ service: contract.service.name, profile: report.profile, trials: report.trials, commit: o.commit }));
     report.baselineUpdated = o.baselinePath;

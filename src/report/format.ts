@@ -4,6 +4,7 @@ import { formatDuration } from '../contract/units.ts';
 import { num } from '../evaluate/report.ts';
 import type { GeneratorHealth } from '../measure/types.ts';
 import { formatValue } from '../verdicts/format.ts';
+import { LAG_NOTE_PREFIX } from '../verdicts/generator-lag.ts';
 import type { GateOutcome, GateReport, MetricComparison, ObjectiveVerdict, RouteNumbers, RouteReport, Unit, Verdict } from '../verdicts/types.ts';
 
 const sig = (x: number, digits = 4) => num(+x.toPrecision(digits));
@@ -102,6 +103,22 @@ export function generatorLine(g: GeneratorHealth): string {
     `${num(g.droppedSends)} dropped, event-loop p99 ${sig(g.eventLoopDelayP99Ms)} ms, CPU ${num(Math.round(g.cpu * 100))}% of a core, ` +
     `${g.workers} worker${g.workers === 1 ? '' : 's'}`;
   return `${g.ok ? 'OK' : 'FELL SHORT'}: ${facts}`;
+}
+
+/**
+ * Below the generator line: why its late sends do not void a pass (latency counts from the intended
+ * send time), and which verdicts its lag withdrew (src/verdicts/generator-lag.ts marks them).
+ */
+export function generatorLagLines(r: Pick<GateReport, 'generator' | 'verdicts' | 'baseline'>): string[] {
+  if (!r.generator || r.generator.lateSends === 0) return [];
+  const out = ['latency counts from each request\'s intended send time, so late sends can only make the service look slower: a pass despite them stands'];
+  const lagged = (reason: string) => reason.startsWith(LAG_NOTE_PREFIX);
+  const names = [
+    ...r.verdicts.filter((v) => lagged(v.reason)).map((v) => `${v.contract} ${v.name}`),
+    ...(r.baseline?.comparisons ?? []).filter((c) => lagged(c.reason)).map((c) => `regression ${c.metric}`),
+  ];
+  if (names.length > 0) out.push(`withdrawn (failed, but the generator's lag could have caused it): ${names.join(', ')}`);
+  return out;
 }
 
 /** What was measured against what, as one line of detail. */

@@ -12,7 +12,7 @@ import type { DrillRunReport } from '../drill/run.ts';
 import { detectionText, drillOutcomeHead, duringText, faultText, recoveryText } from './drill.ts';
 import { evidenceLines, serviceEvidenceFor, serviceEvidenceLines, unmatchedServiceEvidence } from './evidence.ts';
 import {
-  cellValue, formatChange, formatMargin, formatObjective, formatTest, formatTolerance, generatorLine, isoTime, metricLabel, outcomeHead, outcomeReasons, profileLine, ROUTE_HEAD, routeRows, targetLine,
+  cellValue, formatChange, formatMargin, formatObjective, formatTest, formatTolerance, generatorLagLines, generatorLine, isoTime, metricLabel, outcomeHead, outcomeReasons, profileLine, ROUTE_HEAD, routeRows, targetLine,
 } from './format.ts';
 
 export type HtmlOutcome = 'pass' | 'fail' | 'inconclusive' | 'target-failed' | 'usage';
@@ -155,7 +155,7 @@ export function htmlFromGate(r: GateReport): HtmlReportModel {
     ...looseLines((r as { evidence?: unknown }).evidence),
   ];
   if (extra.length > 0) sections.push({ kind: 'text', title: 'Evidence', lines: extra });
-  if (r.generator) sections.push({ kind: 'text', title: 'Load generator', lines: [generatorLine(r.generator), ...(r.generator.ok ? [] : r.generator.reasons)] });
+  if (r.generator) sections.push({ kind: 'text', title: 'Load generator', lines: [generatorLine(r.generator), ...(r.generator.ok ? [] : r.generator.reasons), ...generatorLagLines(r)] });
   return {
     title: `sloctl gate: ${r.service}`,
     subtitle: [targetLine(r), `profile: ${profileLine(r)}`, `${isoTime(r.startedAt)}, ${formatDuration(Math.max(0, r.finishedAt - r.startedAt))}`],

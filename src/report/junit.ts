@@ -14,7 +14,7 @@
 // all (control characters other than tab/newline/CR, lone surrogates, U+FFFE/U+FFFF) become the
 // text \u0001; no CDATA sections, so "]]>" in a name needs nothing special.
 import { num } from '../evaluate/report.ts';
-import { comparisonDetail, generatorLine, metricLabel, outcomeHead, outcomeLabel, outcomeReasons, profileLine, routeDetail, verdictDetail, visibleEscape } from './format.ts';
+import { comparisonDetail, generatorLagLines, generatorLine, metricLabel, outcomeHead, outcomeLabel, outcomeReasons, profileLine, routeDetail, verdictDetail, visibleEscape } from './format.ts';
 import { evidenceText, serviceEvidenceFor, serviceEvidenceLines, unmatchedServiceEvidence } from './evidence.ts';
 import type { GateReport, MetricComparison, ObjectiveVerdict, RouteReport } from '../verdicts/types.ts';
 
@@ -140,7 +140,7 @@ export function renderJunit(r: GateReport): string {
     ['exitCode', String(r.exitCode)],
     ['profile', profileLine(r)],
     ['baseline', r.baseline?.path],
-    ['generator', r.generator ? [generatorLine(r.generator), ...r.generator.reasons].join('; ') : undefined],
+    ['generator', r.generator ? [generatorLine(r.generator), ...r.generator.reasons, ...generatorLagLines(r)].join('; ') : undefined],
     ['journal', r.journal || undefined],
   ];
   const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];

@@ -16,6 +16,7 @@ import {
   formatObjective,
   formatTest,
   formatTolerance,
+  generatorLagLines,
   generatorLine,
   isoTime,
   metricLabel,
@@ -152,6 +153,8 @@ export function renderMarkdown(r: GateReport): string {
   if (r.generator) {
     out.push(`Load generator: ${mdText(generatorLine(r.generator))}`, '');
     if (!r.generator.ok) out.push(...r.generator.reasons.flatMap(bullet), '');
+    const lag = generatorLagLines(r);
+    if (lag.length > 0) out.push(...lag.flatMap(bullet), '');
   }
 
   out.push(`**${outcomeHead(r)}**`, '');

@@ -11,6 +11,7 @@ import {
   formatObjective,
   formatTest,
   formatTolerance,
+  generatorLagLines,
   generatorLine,
   isoTime,
   metricLabel,
@@ -147,6 +148,7 @@ export function renderTable(r: GateReport, options: TableOptions = {}): string {
   if (r.generator) {
     out.push('', printable(`generator: ${generatorLine(r.generator)}`));
     if (!r.generator.ok) for (const reason of r.generator.reasons) out.push(...block('  - ', reason, '    '));
+    for (const line of generatorLagLines(r)) out.push(...block('  ', line, '    '));
   }
 
   // The outcome.
