@@ -199,6 +199,27 @@ describe('observability phase end to end', { timeout: 60_000 }, () => {
     }
   });
 
+  it('is INCONCLUSIVE when the metrics path answers 404, and when requests go unanswered', async () => {
+    const c = contract();
+    let n = 0;
+    const s = await listen((req, res) => {
+      // Every third request: the connection is cut before any answer.
+      if (req.url !== '/metrics' && ++n % 3 === 0) { req.socket.destroy(); return; }
+      res.writeHead(404);
+      res.end();
+    });
+    try {
+      const v = await observabilityPhase({ contract: c, url: s.url, seed: 5, hostileRequests: 60, concurrency: 4 });
+      assert.equal(v.outcome, 'inconclusive', v.reason);
+      assert.equal(v.hostile.sent, 60);
+      assert.ok(v.hostile.answered < 60 && v.hostile.answered > 0, JSON.stringify(v.hostile));
+      assert.match(v.reason, /before the hostile requests could not be read: http:\/\/127\.0\.0\.1:\d+\/metrics answered HTTP 404; check the metrics path/);
+      assert.match(v.reason, new RegExp(`${v.hostile.answered} of 60 hostile requests were answered; no answer: `));
+    } finally {
+      await s.close();
+    }
+  });
+
   it('a prom-client service labelling the raw path fails, naming the family and the label', async (t) => {
     const c = contract();
     const reg = new Registry();

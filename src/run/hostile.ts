@@ -86,6 +86,9 @@ function statusOf(head: string): number | undefined {
   return m ? Number(m[1]) : NaN;
 }
 
+/** After the status line, how long to wait for the server to close before closing ourselves. */
+const GRACE_MS = 1000;
+
 function once(u: URL, method: string, path: string, timeoutMs: number): Promise<{ status: number } | { error: string }> {
   return new Promise((resolve) => {
     const tls = u.protocol === 'https:';
@@ -102,7 +105,7 @@ function once(u: URL, method: string, path: string, timeoutMs: number): Promise<
       resolve(v);
     };
     const sock: Socket = tls ? tlsConnect({ host, port, servername: host, rejectUnauthorized: false }) : netConnect({ host, port });
-    const timer = setTimeout(() => finish(status !== undefined ? { status } : { error: 'timeout' }), timeoutMs);
+    let timer = setTimeout(() => finish(status !== undefined ? { status } : { error: 'timeout' }), timeoutMs);
     sock.setNoDelay(true);
     sock.on(tls ? 'secureConnect' : 'connect', () => {
       const body = method.toUpperCase() === 'POST' || method.toUpperCase() === 'PUT' || method.toUpperCase() === 'PATCH' ? '{"x":1}' : '';
@@ -117,6 +120,10 @@ function once(u: URL, method: string, path: string, timeoutMs: number): Promise<
       status = s;
       // The server closes after answering (connection: close); wait for that so it finishes its
       // bookkeeping (the SDK records on the response's end) as with any client, then count it.
+      // A server that keeps the connection open anyway (or streams forever) gets a short grace,
+      // not the whole timeout: the status is all this needs.
+      clearTimeout(timer);
+      timer = setTimeout(() => finish({ status: s }), Math.min(timeoutMs, GRACE_MS));
     });
     sock.on('end', () => finish(status !== undefined ? { status } : { error: 'EOF_BEFORE_RESPONSE' }));
     sock.on('close', () => finish(status !== undefined ? { status } : { error: 'closed' }));

@@ -146,6 +146,9 @@ function labelValues(f: MetricFamily | undefined): Map<string, Set<string>> {
   const out = new Map<string, Set<string>>();
   for (const s of f?.samples ?? []) {
     for (const [k, v] of Object.entries(s.labels)) {
+      // A histogram's buckets and a summary's quantiles are the family's shape, not cardinality a
+      // request can add: naming `le` as the label that grew would point at the wrong fix.
+      if (k === 'le' || k === 'quantile') continue;
       let set = out.get(k);
       if (!set) out.set(k, (set = new Set()));
       set.add(v);
