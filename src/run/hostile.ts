@@ -139,12 +139,13 @@ export async function sendHostileRequests(o: HostileOptions): Promise<HostileRes
   const concurrency = Math.max(1, Math.min(o.concurrency ?? 32, o.requests));
   const res: HostileResult = { asked: o.requests, sent: 0, answered: 0, statuses: {}, errors: {}, durationMs: 0 };
   const t0 = performance.now();
-  // The sequence is drawn up front in order, so the same seed sends the same requests whatever the timing.
-  const plan = Array.from({ length: o.requests }, () => hostileRequest(r));
+  // Drawn when taken, in index order (one thread: the draws never interleave), so the same seed
+  // sends the same requests whatever the timing, without holding all of them at once.
   let next = 0;
   const worker = async () => {
-    while (next < plan.length && !o.signal?.aborted) {
-      const { method, path } = plan[next++];
+    while (next < o.requests && !o.signal?.aborted) {
+      next++;
+      const { method, path } = hostileRequest(r);
       res.sent++;
       const out = await once(u, method, path, timeoutMs);
       if ('status' in out) {
