@@ -128,7 +128,8 @@ export function withdrawLagFailures(lag: GeneratorLag, verdicts: ObjectiveVerdic
 export function generatorLagReason(lag: GeneratorLag, withdrawn: readonly string[]): string {
   const head = lag.underDelivered
     ? `the load generator could not deliver the profile (${lag.text}), so a pass at the lower load it sent is not a verdict on the profile`
-    : `the load generator lagged: ${lag.text}`;
+    : // (The same opening as a rate shortfall: tests and scripts that retry a busy run look for it.)
+      `the load generator could not deliver the profile on time: ${lag.text}`;
   if (withdrawn.length === 0) {
     return `${head}; latency counts from the intended send time, so the lag can only make the service look slower${lag.underDelivered ? '' : ': the passes stand'}`;
   }
