@@ -19,7 +19,9 @@ function ratio(contract: string, name: string, verdict: ObjectiveVerdict['verdic
 
 describe('generator lag', () => {
   it('is nothing when the generator delivered the profile on time', () => {
-    assert.equal(generatorLag(health({ ok: true, lateSends: 3, reasons: [] }), { sent: 3000, timeouts: 0 }), undefined);
+    assert.equal(generatorLag(health({ ok: true, lateSends: 2, reasons: [] }), { sent: 3000, timeouts: 0 }), undefined);
+    // Under the self-check's 1%, but not jitter: still a lag (0.45% late failed a trial's latency in the hog bench).
+    assert.equal(generatorLag(health({ ok: true, lateSends: 27, reasons: [] }), { sent: 6000, timeouts: 0 })?.lateShare, 0.0045);
     assert.equal(generatorLag(undefined, { sent: 3000, timeouts: 0 }), undefined);
   });
 
