@@ -337,8 +337,10 @@ export async function runGate(o: GateRunOptions): Promise<GateReport> {
   if (report.baseline?.verdict === 'fail') failures.push(...report.baseline.comparisons.filter((c) => c.verdict === 'fail').map((c) => `regression ${c.metric}: ${c.reason}`));
   const notUpdated = o.updateBaseline && o.baselinePath !== undefined ? [baseline ? 'baseline not updated: the gate did not pass' : `no baseline recorded at ${o.baselinePath}: the gate did not pass`] : [];
   const unsupported = starved && withdrawn.length > 0 ? [starvedReason(starved, withdrawn)] : [];
-  // The generator's lag, said whatever the outcome: how late, and what it withdrew.
-  if (lag) unsupported.unshift(generatorLagReason(lag, lagWithdrawn));
+  // The generator's lag, said whatever the outcome when its self-check fell short or the lag withdrew
+  // a verdict: how late, and what it withdrew. (A few late sends on a pass: the generator line shows them.)
+  const selfCheckFailed = report.generator !== undefined && !report.generator.ok;
+  if (lag && (selfCheckFailed || lagWithdrawn.length > 0)) unsupported.unshift(generatorLagReason(lag, lagWithdrawn));
   // A failure the lag (or a starved machine) cannot explain stands.
   if (failures.length > 0) return finish('fail', EXIT.FAILED, [...failures, ...unsupported, ...reasons, ...notUpdated]);
   // Failed only where a starved machine or the generator's lag explains it, or the generator never
@@ -346,7 +348,7 @@ export async function runGate(o: GateRunOptions): Promise<GateReport> {
   if (withdrawn.length > 0 || lagWithdrawn.length > 0 || lag?.underDelivered) return finish('inconclusive', EXIT.INCONCLUSIVE, [...unsupported, ...reasons, ...notUpdated]);
   // A baseline is the build's numbers: one measured through a lagging generator would be its lag's.
   // Asked to record one, the run did not do what it was asked: INCONCLUSIVE, not a pass that wrote nothing.
-  if (lag && o.updateBaseline && o.baselinePath !== undefined) return finish('inconclusive', EXIT.INCONCLUSIVE, [`the objectives passed, but no baseline was recorded at ${o.baselinePath}: the generator lagged, so these numbers would be partly its lag, not the build's; run --update-baseline again on a quieter machine`, ...unsupported, ...reasons]);
+  if (lag && selfCheckFailed && o.updateBaseline && o.baselinePath !== undefined) return finish('inconclusive', EXIT.INCONCLUSIVE, [`the objectives passed, but no baseline was recorded at ${o.baselinePath}: the generator lagged, so these numbers would be partly its lag, not the build's; run --update-baseline again on a quieter machine`, ...unsupported, ...reasons]);
   if (o.updateBaseline && o.baselinePath !== undefined) {
     writeBaseline(o.baselinePath, makeBaseline({ service: contract.service.name, profile: report.profile, trials: report.trials, commit: o.commit }));
     report.baselineUpdated = o.baselinePath;
