@@ -25,6 +25,19 @@ describe('generator lag', () => {
     assert.equal(generatorLag(undefined, { sent: 3000, timeouts: 0 }), undefined);
   });
 
+  it('a minor lag (self-check ok) withdraws only a failure the service view contradicts', () => {
+    const lag = generatorLag(health({ ok: true, lateSends: 27, reasons: [] }), { sent: 6000, timeouts: 0 })!;
+    assert.equal(lag.minor, true);
+    // The hog bench's case: client 95%, service 100%.
+    const contradicted = [ratio('availability', 'availability', 'fail', 0.95, 0.999, 1)];
+    assert.equal(withdrawLagFailures(lag, contradicted).length, 1);
+    assert.equal(contradicted[0]!.verdict, 'warn');
+    // A slow build: the service sees it too, or there is no service view to say otherwise.
+    const slow = [ratio('latency', 'api-latency', 'fail', 0.9, 0.99, 0.91), ratio('latency', 'other', 'fail', 0.9, 0.99)];
+    assert.deepEqual(withdrawLagFailures(lag, slow), []);
+    assert.deepEqual(slow.map((v) => v.verdict), ['fail', 'fail']);
+  });
+
   it('leaves a pass with lag a pass, and says the passes stand', () => {
     const lag = generatorLag(health(), { sent: 3000, timeouts: 0 })!;
     assert.equal(lag.underDelivered, false);

@@ -41,6 +41,12 @@ export interface GeneratorLag {
   lateShare: number;
   lateThresholdMs: number;
   maxLagMs: number;
+  /**
+   * The generator's self-check passed (under 1% late) but LAG_MIN_SHARE or more were late. Then only
+   * a failure the service's own view contradicts is withdrawn (the client failed, the service
+   * measured a pass: the lag's signature); a slow build shows at the service too, and still fails.
+   */
+  minor: boolean;
   /** The generator sent under 99% of the requested rate, or dropped sends: the service never saw the profile. */
   underDelivered: boolean;
   /** Share of the judged requests (sent) that timed out at the client: the errors the lag can cause. */
@@ -64,6 +70,7 @@ export function generatorLag(g: GeneratorHealth | undefined, load: Pick<LoadResu
   if (g.droppedSends > 0) parts.push(`${g.droppedSends} scheduled requests never sent`);
   return {
     lateShare,
+    minor: g.ok,
     lateThresholdMs: g.lateThresholdMs,
     maxLagMs: g.maxLagMs,
     underDelivered,
@@ -88,6 +95,7 @@ function missed(v: ObjectiveVerdict): string {
 export function lagCouldCause(lag: GeneratorLag, v: ObjectiveVerdict): boolean {
   if (v.verdict !== 'fail') return false;
   if (!['latency', 'errors', 'availability', 'throughput'].includes(v.contract)) return false;
+  if (lag.minor && !(v.contract !== 'throughput' && has(v.service) && !fails(v, v.service))) return false;
   if (v.contract === 'errors') {
     // Errors the service itself counted are its own: the lag adds time, it does not make a 5xx.
     if (has(v.service) && fails(v, v.service)) return false;
@@ -119,7 +127,8 @@ export function withdrawLagFailures(lag: GeneratorLag, verdicts: ObjectiveVerdic
     v.verdict = 'warn';
     v.reason = `${note} ${v.reason}`;
   }
-  if (baseline) {
+  // A minor lag leaves the baseline comparison judged: it is the client's view alone, with no service side to contradict it.
+  if (baseline && !lag.minor) {
     const lagBound = new Set<MetricComparison['metric']>(['p95', 'errorRatio']);
     let changed = false;
     for (const c of baseline.comparisons) {
