@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { generatorLag, generatorLagReason, LAG_NOTE_PREFIX, withdrawLagFailures } from '../src/verdicts/generator-lag.ts';
 import type { GeneratorHealth } from '../src/measure/types.ts';
-import type { ObjectiveVerdict } from '../src/verdicts/types.ts';
+import type { BaselineComparison, ObjectiveVerdict } from '../src/verdicts/types.ts';
 
 /** 3000 sends at 200/s, 54 late (1.8%) by up to 140 ms: not ok, but the rate was delivered. */
 function health(over: Partial<GeneratorHealth> = {}): GeneratorHealth {
@@ -25,17 +25,18 @@ describe('generator lag', () => {
     assert.equal(generatorLag(undefined, { sent: 3000, timeouts: 0 }), undefined);
   });
 
-  it('a minor lag (self-check ok) withdraws only a failure the service view contradicts', () => {
-    const lag = generatorLag(health({ ok: true, lateSends: 27, reasons: [] }), { sent: 6000, timeouts: 0 })!;
+  it('a minor lag (self-check ok) withdraws availability as the hog bench saw it, and leaves the baseline judged', () => {
+    const lag = generatorLag(health({ ok: true, lateSends: 51, reasons: [] }), { sent: 6000, timeouts: 0 })!;
     assert.equal(lag.minor, true);
-    // The hog bench's case: client 95%, service 100%.
-    const contradicted = [ratio('availability', 'availability', 'fail', 0.95, 0.999, 1)];
-    assert.equal(withdrawLagFailures(lag, contradicted).length, 1);
-    assert.equal(contradicted[0]!.verdict, 'warn');
-    // A slow build: the service sees it too, or there is no service view to say otherwise.
-    const slow = [ratio('latency', 'api-latency', 'fail', 0.9, 0.99, 0.91), ratio('latency', 'other', 'fail', 0.9, 0.99)];
-    assert.deepEqual(withdrawLagFailures(lag, slow), []);
-    assert.deepEqual(slow.map((v) => v.verdict), ['fail', 'fail']);
+    const availability = [ratio('availability', 'availability', 'fail', 0.95, 0.999, 0.9625)];
+    assert.equal(withdrawLagFailures(lag, availability).length, 1);
+    assert.equal(availability[0]!.verdict, 'warn');
+    const p95 = { metric: 'p95', unit: 'ms', baseline: [50], current: [60], baselineMedian: 50, currentMedian: 60, change: 0.2, tolerance: 0.05, test: 't', pValue: 0.004, alpha: 0.05, verdict: 'fail', reason: 'slower' };
+    const baseline = { verdict: 'fail', comparisons: [p95] } as unknown as BaselineComparison;
+    assert.deepEqual(withdrawLagFailures(lag, [], baseline), []);
+    assert.equal(baseline.verdict, 'fail');
+    assert.deepEqual(withdrawLagFailures({ ...lag, minor: false }, [], baseline), ['regression p95 failed (60.0 ms against the baseline\'s 50.0 ms)']);
+    assert.notEqual(baseline.verdict, 'fail');
   });
 
   it('leaves a pass with lag a pass, and says the passes stand', () => {

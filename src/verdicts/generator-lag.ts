@@ -42,9 +42,10 @@ export interface GeneratorLag {
   lateThresholdMs: number;
   maxLagMs: number;
   /**
-   * The generator's self-check passed (under 1% late) but LAG_MIN_SHARE or more were late. Then only
-   * a failure the service's own view contradicts is withdrawn (the client failed, the service
-   * measured a pass: the lag's signature); a slow build shows at the service too, and still fails.
+   * The generator's self-check passed (under 1% late) but LAG_MIN_SHARE or more were late. The
+   * objectives' failures are withdrawn as for a bigger lag (the service's own view is no alibi:
+   * in the hog bench a minor lag came with availability 95% at the client and 96.25% at the
+   * service); the baseline comparison is still judged, since a slower build moves every trial.
    */
   minor: boolean;
   /** The generator sent under 99% of the requested rate, or dropped sends: the service never saw the profile. */
@@ -95,7 +96,6 @@ function missed(v: ObjectiveVerdict): string {
 export function lagCouldCause(lag: GeneratorLag, v: ObjectiveVerdict): boolean {
   if (v.verdict !== 'fail') return false;
   if (!['latency', 'errors', 'availability', 'throughput'].includes(v.contract)) return false;
-  if (lag.minor && !(v.contract !== 'throughput' && has(v.service) && !fails(v, v.service))) return false;
   if (v.contract === 'errors') {
     // Errors the service itself counted are its own: the lag adds time, it does not make a 5xx.
     if (has(v.service) && fails(v, v.service)) return false;
