@@ -70,7 +70,8 @@ describe('sloctl gate', () => {
     // Both sides measured the share within the threshold.
     assert.ok(api.client > 0.99 && api.service > 0.99, JSON.stringify(api));
     assert.equal(report.trials.length, 3);
-    assert.ok(report.generator.ok);
+    // A generator that lagged on a busy machine still lets a pass stand (src/verdicts/generator-lag.ts): the reason says so.
+    assert.ok(report.generator.ok || report.reasons.some((r: string) => /could not deliver the profile on time/.test(r)), JSON.stringify(report.generator));
     assert.match(readFileSync(join(dir, 'junit.xml'), 'utf8'), /<testsuite/);
     assert.match(readFileSync(join(dir, 'gate.md'), 'utf8'), /\|/);
     const events = journalEvents(join(dir, 'journal.jsonl'));
