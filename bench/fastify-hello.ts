@@ -20,7 +20,7 @@ import { parseContract } from '../src/contract/load.ts';
 import { instrument } from '../src/sdk/index.ts';
 import sloctl from '../src/sdk/adapters/fastify.ts';
 
-export const FASTIFY_VARIANTS = ['bare', 'sdk', 'full', 'metrics'] as const;
+export const FASTIFY_VARIANTS = ['bare', 'sdk', 'full', 'lean', 'metrics'] as const;
 export type FastifyVariant = (typeof FASTIFY_VARIANTS)[number];
 
 const contract = (extra: string) => `
@@ -49,14 +49,16 @@ const FULL = `  concurrency:
 // fastify-metrics is CommonJS with a `default` export.
 const fastifyMetrics = ((fastifyMetricsModule as unknown as { default?: unknown }).default ?? fastifyMetricsModule) as typeof fastifyMetricsModule.default;
 
-function sdkFor(variant: 'sdk' | 'full') {
+function sdkFor(variant: 'sdk' | 'full' | 'lean') {
   const loaded = parseContract(contract(variant === 'full' ? FULL : ''), 'bench.slo.yaml');
   if (loaded.contract === undefined) {
     // The limiter's contract key may not exist yet in this checkout: say so, the bench skips the variant.
     console.log(`UNAVAILABLE ${JSON.stringify(loaded.diagnostics?.map((d: { message: string }) => d.message) ?? loaded)}`);
     process.exit(3);
   }
-  return instrument({ contract: loaded.contract, registry: new Registry() });
+  // lean: the SDK without prom-client's default Node metrics (their GC observer and collectors), to
+  // see what they cost apart from the SDK's own per-request path.
+  return instrument({ contract: loaded.contract, registry: new Registry(), defaultMetrics: variant !== 'lean' });
 }
 
 const variant = process.argv[2] as FastifyVariant;
@@ -65,7 +67,7 @@ if (!FASTIFY_VARIANTS.includes(variant)) {
   process.exit(2);
 }
 const app = Fastify({ logger: false });
-if (variant === 'sdk' || variant === 'full') await app.register(sloctl, { sdk: sdkFor(variant) });
+if (variant === 'sdk' || variant === 'full' || variant === 'lean') await app.register(sloctl, { sdk: sdkFor(variant) });
 if (variant === 'metrics') await app.register(fastifyMetrics, { endpoint: '/metrics' });
 app.get('/', async () => ({ hello: 'world' }));
 await app.listen({ port: Number(process.argv[3] ?? 0), host: '127.0.0.1' });
