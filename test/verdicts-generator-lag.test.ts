@@ -60,6 +60,24 @@ describe('generator lag', () => {
     assert.match(generatorLagReason(lag, withdrawn), /latency api-latency failed \(93\.1% < 99%\).*could be the generator's doing.*not judged/);
   });
 
+  it('keeps a failure wider than the lag can reach: 1 late send of 360 does not explain a route at 250 ms against 100 ms', () => {
+    // The CI run of 2026-12-04 (test/gate-routes.test.ts): 60/s, 1 of 360 sends 48 ms late, self-check ok.
+    const lag = generatorLag(health({ requestedRate: 60, achievedRate: 60, lateSends: 1, maxLagMs: 48.1, lateThresholdMs: 33.3, ok: true, reasons: [] }), { sent: 360, timeouts: 0 })!;
+    assert.ok(lag.affectedShare > 0.0027 && lag.affectedShare < 0.012, String(lag.affectedShare));
+    const share = ratio('latency', 'api', 'fail', 0.747, 0.95, 0.74);
+    const p95: ObjectiveVerdict = { contract: 'latency', name: 'api p95', verdict: 'fail', measured: 252, objective: 200, unit: 'ms', direction: 'lower-is-better', margin: -52, client: 252, service: 389, reason: 'p95 252 ms', tail: { quantile: 0.95, withinCeiling: 0.75 } };
+    const tput: ObjectiveVerdict = { contract: 'throughput', name: 'api', verdict: 'fail', measured: 30, objective: 50, unit: 'rate', direction: 'higher-is-better', margin: -20, client: 30, reason: 'short' };
+    assert.deepEqual(withdrawLagFailures(lag, [share, p95, tput]), []);
+    assert.deepEqual([share, p95, tput].map((v) => v.verdict), ['fail', 'fail', 'fail']);
+    // The same lag beside failures it can reach: a share 0.5 points short, a tail 0.4 points too wide.
+    const near = ratio('latency', 'api', 'fail', 0.945, 0.95);
+    const nearP95 = { ...p95, verdict: 'fail' as const, tail: { quantile: 0.95, withinCeiling: 0.946 } };
+    assert.equal(withdrawLagFailures(lag, [near, nearP95]).length, 2);
+    // A percentile with no client tail (a service-only estimate) cannot be weighed: not judged.
+    const serviceOnly = { ...p95, verdict: 'fail' as const, tail: undefined, client: NaN };
+    assert.equal(withdrawLagFailures(lag, [serviceOnly]).length, 1);
+  });
+
   it('keeps a 5xx errors fail (client, or the service\'s own count), but not a latency fail the service measured', () => {
     // 2% bad at the client, none of it timeouts: the answered errors alone miss 99.9%.
     const lag = generatorLag(health(), { sent: 3000, timeouts: 30 })!;

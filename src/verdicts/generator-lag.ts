@@ -13,6 +13,11 @@
 // Latency and availability are withdrawn even when the SERVICE's own view fails: a late generator
 // catches up in bursts (at 200/s a 124 ms lag releases ~25 requests at once), so the service sees
 // a burstier arrival than the profile and queues. Measured: bench/RESULTS.md, "A lagging generator".
+// But only as far as the lag reaches: the late sends, and the requests each catch-up burst can
+// queue ahead of (the rate times the worst lag), make the share the lag can touch (affectedShare).
+// A failure that counting all of them good would not mend stands: 1 late send of 360 cannot
+// explain a route that answers in 250 ms against 100 ms (the case the CI run of 2026-12-04 showed,
+// test/gate-routes.test.ts, where the lag had withdrawn it).
 // The same pattern as a starved machine (machine.ts, withdrawStarvedFailures): a withdrawn failure
 // becomes a warning whose reason starts with LAG_NOTE_PREFIX and the numbers.
 //
@@ -48,6 +53,13 @@ export interface GeneratorLag {
    * service); the baseline comparison is still judged, since a slower build moves every trial.
    */
   minor: boolean;
+  /**
+   * The share of the judged requests the lag can have touched: the late sends, each with the
+   * requests a catch-up burst can queue ahead of (achieved rate x worst lag), at most 1.
+   */
+  affectedShare: number;
+  /** The rate the generator achieved, requests/s (what a throughput failure is weighed against). */
+  achievedRate: number;
   /** The generator sent under 99% of the requested rate, or dropped sends: the service never saw the profile. */
   underDelivered: boolean;
   /** Share of the judged requests (sent) that timed out at the client: the errors the lag can cause. */
@@ -71,6 +83,8 @@ export function generatorLag(g: GeneratorHealth | undefined, load: Pick<LoadResu
   if (g.droppedSends > 0) parts.push(`${g.droppedSends} scheduled requests never sent`);
   return {
     lateShare,
+    affectedShare: Math.min(1, lateShare * (1 + (g.achievedRate * g.maxLagMs) / 1000)),
+    achievedRate: g.achievedRate,
     minor: g.ok,
     lateThresholdMs: g.lateThresholdMs,
     maxLagMs: g.maxLagMs,
@@ -109,6 +123,23 @@ export function lagCouldCause(lag: GeneratorLag, v: ObjectiveVerdict): boolean {
     if (lag.timeoutShare <= 0) return false;
     return !fails(v, v.measured + lag.timeoutShare);
   }
+  // The profile was not sent: the lag's reach is not a bound on what the service never saw.
+  if (lag.underDelivered) return true;
+  return withinReach(lag, v);
+}
+
+/**
+ * Whether counting every request the lag can have touched as good (lag.affectedShare) would mend
+ * this failure: a share (latency, availability) below its objective by more than that, a
+ * percentile whose tail over the ceiling is wider than the quantile allows plus that, or a
+ * throughput short by more than that share of the rate, is the service's own.
+ */
+function withinReach(lag: GeneratorLag, v: ObjectiveVerdict): boolean {
+  const a = lag.affectedShare;
+  if (v.unit === 'ratio' && v.direction === 'higher-is-better' && has(v.measured)) return !fails(v, v.measured + a);
+  if (v.tail !== undefined) return v.tail.withinCeiling + a >= v.tail.quantile;
+  if (v.contract === 'throughput' && v.unit === 'rate' && has(v.measured)) return !fails(v, v.measured + a * lag.achievedRate);
+  // A value the lag's reach cannot be weighed against (a service-only percentile): not judged.
   return true;
 }
 

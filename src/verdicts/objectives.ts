@@ -205,6 +205,7 @@ function latencyVerdicts(contract: Contract, views: GateViews): ObjectiveVerdict
       const sp = svc?.percentiles.find((p) => p.label === label);
       const serviceValue = sp && Number.isFinite(sp.valueSeconds) ? sp.valueSeconds * 1000 : NaN;
       const v = ceilingVerdict('latency', `${o.name} ${label}`, ceiling, 'ms', clientValue, serviceValue, label);
+      if (hist.count > 0) v.tail = { quantile: q, withinCeiling: hist.countAtOrBelowMs(ceiling) / hist.count };
       out.push(blame(v, () => percentileCauses(contract, evidence(contract, views), o, label, ceiling, Number.isFinite(clientValue) ? 'client' : 'service')));
     }
   }

@@ -30,6 +30,11 @@ export interface ObjectiveVerdict {
   routes?: RouteCause[];
   /** An availability verdict: the parts of the composite, their weights and values. */
   parts?: AvailabilityPart[];
+  /**
+   * A client percentile (latency p95 ...): the quantile and the client's share of requests at or
+   * under the ceiling, so a reader can weigh how far the tail is (the generator's lag does).
+   */
+  tail?: { quantile: number; withinCeiling: number };
   /** A peak judged against two levels (concurrency): at or over warn warns, at or over critical fails. */
   thresholds?: { warn: number; critical: number };
   /** The service's series the value was read from (concurrency). */
