@@ -1,0 +1,247 @@
+// The dynamic dependency phase `sloctl accept` runs (issue 13, dependencies): for each dependency
+// with a fault proxy, one after the other, blackhole it (the `timeout` toxic on both streams, as a
+// `blackhole` drill does: connections are accepted and nothing ever comes back), send the contract's
+// load mix for a short window, remove the toxic, wait for the service to answer its health endpoint
+// UP again, and judge (src/verdicts/dependency-timeout.ts). The I/O lives here; the judging is pure.
+//
+// The load runs only while the toxic is in place (added before the load starts, removed after the
+// last request answered or timed out), so every request the client measured was sent with the
+// dependency blackholed: the whole load result is the window. The client's timeout is well over
+// the bound (4 x, at least 2 s), so a service that hangs shows as requests with no answer, not as
+// slow ones; the client has connections enough for every request the window can leave in flight,
+// so requests of other routes never queue behind the hung ones in the generator.
+//
+// accept owns the proxies (they stay); this phase adds and removes its own toxics only, each
+// registered with the Rollback the moment it is added, so Ctrl-C removes it.
+import type { Contract, Dependency } from '../contract/schema.ts';
+import type { FaultProxy, ToxicSpec } from '../faults/index.ts';
+import { Histogram } from '../measure/histogram.ts';
+import type { LoadResult } from '../measure/types.ts';
+import { phaseSeed } from '../load/prng.ts';
+import { runLoad } from '../load/run.ts';
+import { gateProfile } from './profile.ts';
+import { checkTargetUrl } from '../observe/scraper.ts';
+import { dependencyEnv } from '../drill/plan.ts';
+import { describeProbe, endpointUrl, probeHealth } from './health.ts';
+import type { Rollback } from './rollback.ts';
+import {
+  dependencyBoundMs, judgeDependencyTimeout, ms, type DependencyRouteWindow, type DependencyTimeoutInput, type DependencyTimeoutVerdict, type DependencyWindowTraffic,
+} from '../verdicts/dependency-timeout.ts';
+
+export interface DependencyPhaseOptions {
+  contract: Contract;
+  /** The service's base URL (loopback unless allowRemote). */
+  url: string;
+  allowRemote?: boolean;
+  /** Pass-through proxies by dependency name, listening, the service pointed at them. Left in place. */
+  proxies: ReadonlyMap<string, FaultProxy>;
+  rollback: Rollback;
+  /** The contract's load rate (req/s); the window sends min(rate, 50/s). */
+  rate: number;
+  signal?: AbortSignal;
+  log?: (line: string) => void;
+  seed?: number;
+  /** Only these dependencies (default: every one the contract declares). */
+  dependencies?: readonly string[];
+  /** Overrides (tests, a quick run): the window, the client's timeout, the wait for UP after. */
+  windowMs?: number;
+  clientTimeoutMs?: number;
+  recoveryTimeoutMs?: number;
+  /** Load worker threads (default 1: at <= 50/s one thread sends on time beside a blackholed proxy). */
+  workers?: number;
+}
+
+/** The window's rate at most: enough requests to see a hang, few enough for a busy CI machine. */
+export const MAX_PHASE_RATE = 50;
+export const MIN_WINDOW_MS = 3000;
+const HEALTH_POLL_MS = 250;
+const HEALTH_PROBE_TIMEOUT_MS = 1000;
+/** The wait for UP after the toxic is removed: the breaker's resetTimeout plus this (the health window's recent failures age out). */
+const RECOVERY_EXTRA_MS = 30_000;
+/** Ahead of the window: a service not UP yet (the drills' last fault) gets this long. */
+const READY_WAIT_MS = 15_000;
+
+/** The window for a dependency: max(3 s, 4 x its timeout). */
+export function dependencyWindowMs(dep: Pick<Dependency, 'timeout'>): number {
+  return Math.max(MIN_WINDOW_MS, 4 * dep.timeout);
+}
+
+/** The load client's timeout: well over the bound, so a hang is seen as one. */
+export function dependencyClientTimeoutMs(dep: Pick<Dependency, 'timeout'>): number {
+  return Math.max(2000, 4 * dependencyBoundMs(dep.timeout));
+}
+
+/** Resolves after `ms` or when `signal` aborts. */
+function sleep(msToWait: number, signal?: AbortSignal): Promise<void> {
+  if (msToWait <= 0 || signal?.aborted) return Promise.resolve();
+  return new Promise((done) => {
+    const finish = () => {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', finish);
+      done();
+    };
+    const t = setTimeout(finish, msToWait);
+    signal?.addEventListener('abort', finish, { once: true });
+  });
+}
+
+/** Polls health until UP or the deadline: whether it came UP, after how long, and the last answer. */
+async function waitForUp(url: string, withinMs: number, signal?: AbortSignal): Promise<{ up: boolean; afterMs: number; detail: string }> {
+  const t0 = performance.now();
+  let detail = 'not probed';
+  for (;;) {
+    const p = await probeHealth(url, HEALTH_PROBE_TIMEOUT_MS);
+    const afterMs = performance.now() - t0;
+    if (p.state === 'up') return { up: true, afterMs, detail: describeProbe(p) };
+    detail = describeProbe(p);
+    if (afterMs >= withinMs || signal?.aborted) return { up: false, afterMs, detail };
+    await sleep(Math.min(HEALTH_POLL_MS, withinMs - afterMs), signal);
+  }
+}
+
+function diffTraffic(a: ReturnType<FaultProxy['stats']>, b: ReturnType<FaultProxy['stats']>): DependencyWindowTraffic {
+  return { connections: b.connections - a.connections, requests: b.requests - a.requests, bytesUp: b.bytesUp - a.bytesUp };
+}
+
+/** Per-route numbers of a load result, against the bound; routes named "METHOD /template". */
+export function routeWindows(contract: Contract, dep: Dependency, load: LoadResult | undefined, boundMs: number): DependencyRouteWindow[] {
+  const anyDeclares = contract.routes.some((r) => r.dependencies.includes(dep.name));
+  return (load?.routes ?? []).map((r) => {
+    const route = contract.routes.find((x) => x.name === r.name);
+    const answered = r.completed;
+    const within = answered > 0 ? Histogram.fromJSON(r.histogram, `route ${r.name}`).countAtOrBelowMs(boundMs) : 0;
+    const failed: Record<string, number> = {};
+    for (const [k, v] of Object.entries(r.errors)) if (k !== 'timeout' && v > 0) failed[k] = v;
+    return {
+      route: route ? `${route.method} ${route.path}` : r.name,
+      callsDependency: anyDeclares ? route?.dependencies.includes(dep.name) === true : true,
+      sent: r.sent,
+      answered,
+      maxMs: answered > 0 ? r.latency.max : 0,
+      p99Ms: answered > 0 ? r.latency.p99 : 0,
+      overBound: Math.max(0, answered - within),
+      noAnswer: r.errors.timeout ?? 0,
+      failed,
+    };
+  });
+}
+
+/** "GET /products/:id (70%)" per mix entry. */
+function mixText(contract: Contract): string[] {
+  const mix = contract.load?.mix ?? [];
+  const total = mix.reduce((a, e) => a + e.weight, 0);
+  return mix.map((e) => {
+    const r = contract.routes.find((x) => x.name === e.route);
+    return `${r ? `${r.method} ${r.path}` : e.route} (${Math.round((e.weight / total) * 100)}%)`;
+  });
+}
+
+export async function dependencyPhase(o: DependencyPhaseOptions): Promise<DependencyTimeoutVerdict[]> {
+  const { contract, rollback } = o;
+  const log = o.log ?? (() => {});
+  const base = checkTargetUrl(o.url, o.allowRemote === true, 'send load to');
+  const healthUrl = endpointUrl(base, contract.target?.health ?? '/healthz');
+  const profile = gateProfile(contract);
+  if (typeof profile === 'string') throw new Error(`dependencyPhase: ${profile}`);
+  const rate = Math.max(1, Math.min(Number.isFinite(o.rate) && o.rate > 0 ? o.rate : MAX_PHASE_RATE, MAX_PHASE_RATE));
+  const deps = contract.dependencies.filter((d) => o.dependencies === undefined || o.dependencies.includes(d.name));
+  for (const name of o.dependencies ?? []) {
+    if (!contract.dependencies.some((d) => d.name === name)) throw new Error(`dependencyPhase: the contract declares no dependency ${name}; it declares ${contract.dependencies.map((d) => d.name).join(', ') || 'none'}`);
+  }
+  const mix = mixText(contract);
+  const out: DependencyTimeoutVerdict[] = [];
+
+  for (const [i, dep] of deps.entries()) {
+    const boundMs = dependencyBoundMs(dep.timeout);
+    const windowMs = o.windowMs ?? dependencyWindowMs(dep);
+    const clientTimeoutMs = o.clientTimeoutMs ?? dependencyClientTimeoutMs(dep);
+    const env = dependencyEnv(dep);
+    const declaredBy = contract.routes.filter((r) => r.dependencies.includes(dep.name)).map((r) => `${r.method} ${r.path}`);
+    const input: DependencyTimeoutInput = {
+      dependency: { name: dep.name, timeoutMs: dep.timeout }, boundMs, windowMs, clientTimeoutMs, rate, routes: [], env, mix, declaredBy,
+    };
+    const proxy = o.proxies.get(dep.name);
+    if (dep.url === undefined) {
+      input.unrunnable = { reason: `it declares no url, so no fault proxy stands in front of it`, fix: `add url: (where the service reaches ${dep.name}) to the dependency, and have the service read it from ${env}` };
+    } else if (!proxy) {
+      input.unrunnable = { reason: `no fault proxy stands in front of it (attached to a running service without one)`, fix: `start the service with ${env} pointing at a port of your choice and pass --proxy ${dep.name}=HOST:PORT, or let sloctl start the service (target.run)` };
+    } else if (o.signal?.aborted) {
+      input.interrupted = true;
+    }
+    if (input.unrunnable || input.interrupted) {
+      out.push(judgeDependencyTimeout(input));
+      continue;
+    }
+    input.proxy = proxy!.listen;
+
+    // A service not UP before the window (the previous phase's fault still wearing off) is given a
+    // moment; if it stays down the window still runs, and the verdict says how it began.
+    const before = await waitForUp(healthUrl, o.recoveryTimeoutMs ?? READY_WAIT_MS, o.signal);
+    if (!before.up && !o.signal?.aborted) input.notUpBefore = before.detail;
+
+    const names = [`accept-blackhole-${dep.name}-up`, `accept-blackhole-${dep.name}-down`];
+    // timeout 0: held for as long as the toxic is there, never closed (a partition, not a refusal).
+    const toxics: ToxicSpec[] = [
+      { name: names[0], type: 'timeout', stream: 'upstream', attributes: { timeout: 0 } },
+      { name: names[1], type: 'timeout', stream: 'downstream', attributes: { timeout: 0 } },
+    ];
+    const p = proxy!;
+    const added: string[] = [];
+    const removeOurs = () => {
+      for (const n of added) try { p.removeToxic(n); } catch { /* gone already: checked below */ }
+      const left = p.toxics().map((t) => t.name).filter((n) => added.includes(n));
+      if (left.length > 0) throw new Error(`the proxy ${p.name} still holds ${left.join(', ')}`);
+    };
+    const forget = rollback.add(`remove the blackhole (${names.join(', ')}) from the proxy in front of ${dep.name} (${p.listen})`, removeOurs);
+    let load: LoadResult | undefined;
+    let trafficBefore = p.stats();
+    try {
+      try {
+        for (const t of toxics) added.push(p.addToxic(t).name);
+      } catch (e) {
+        input.applyError = (e as Error).message;
+      }
+      if (input.applyError === undefined) {
+        trafficBefore = p.stats();
+        log(`${dep.name}: blackholed for ${ms(windowMs)} at ${rate}/s (bound ${ms(boundMs)}: timeout ${ms(dep.timeout)} + margin ${ms(boundMs - dep.timeout)})`);
+        const connections = Math.min(2000, Math.max(profile.connections, Math.ceil((rate * (windowMs + clientTimeoutMs)) / 1000) + 8));
+        load = await runLoad({
+          url: base.href,
+          requests: profile.requests,
+          stages: [{ rate, durationMs: windowMs }],
+          connections,
+          timeoutMs: clientTimeoutMs,
+          workers: o.workers ?? 1,
+          seed: phaseSeed(o.seed ?? 1, 40 + i),
+          allowRemote: o.allowRemote,
+          signal: o.signal,
+        });
+        input.traffic = diffTraffic(trafficBefore, p.stats());
+        input.generator = load.generator;
+        input.routes = routeWindows(contract, dep, load, boundMs);
+      }
+    } finally {
+      try {
+        removeOurs();
+        forget();
+        input.removed = { ok: true, detail: `the proxy ${p.name} holds none of this phase's toxics` };
+      } catch (e) {
+        input.removed = { ok: false, detail: (e as Error).message };
+      }
+    }
+    if (o.signal?.aborted) {
+      input.interrupted = true;
+      out.push(judgeDependencyTimeout(input));
+      continue;
+    }
+    if (input.applyError === undefined) {
+      const waitMs = o.recoveryTimeoutMs ?? (dep.breaker?.resetTimeout ?? 0) + RECOVERY_EXTRA_MS;
+      input.recovery = await waitForUp(healthUrl, waitMs, o.signal);
+      if (o.signal?.aborted) input.interrupted = true;
+    }
+    const v = judgeDependencyTimeout(input);
+    log(`${dep.name}: ${v.outcome.toUpperCase()}: ${v.reason}`);
+    out.push(v);
+  }
+  return out;
+}
