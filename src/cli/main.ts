@@ -27,6 +27,7 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<{ register: Regist
   ['gate', () => import('./gate.ts')],
   ['faults', () => import('./faults.ts')],
   ['drill', () => import('./drill.ts')],
+  ['accept', () => import('./accept.ts')],
 ];
 
 export const COMMAND_NAMES: readonly string[] = COMMANDS.map(([name]) => name);

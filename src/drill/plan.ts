@@ -88,6 +88,41 @@ function unrunnable(drill: Drill, reason: string, fix: string): UnrunnablePlan {
   return { kind: 'unrunnable', drill, reason, fix };
 }
 
+/** Where a fault proxy in front of a dependency forwards, and how the service is pointed at it. */
+export interface ProxyRoute {
+  upstream: string;
+  env: string;
+  urlVia: (proxyHostPort: string) => string;
+  proxyName: string;
+}
+
+function proxyRoute(dependency: Dependency, hp: NonNullable<ReturnType<typeof hostPort>>): ProxyRoute {
+  const base = hp.url;
+  return {
+    upstream: hp.hostPort,
+    env: dependencyEnv(dependency),
+    urlVia: (proxyHostPort) => {
+      const u = new URL(base.href);
+      u.host = proxyHostPort;
+      // URL keeps a trailing "/" the contract did not write; the service gets what was written.
+      const added = !dependency.url!.endsWith('/') && u.pathname === '/' && u.search === '' && u.hash === '';
+      return added ? u.href.slice(0, -1) : u.href;
+    },
+    proxyName: `drill-${dependency.name}`,
+  };
+}
+
+/**
+ * The proxy route for a dependency whatever the drills (`sloctl accept` puts a pass-through proxy
+ * in front of every dependency with a url before it starts the service), or why there can be none.
+ */
+export function dependencyProxyRoute(dependency: Dependency): ProxyRoute | { reason: string; fix: string } {
+  if (dependency.url === undefined) return { reason: `dependency "${dependency.name}" declares no url: no fault proxy can stand in front of it`, fix: `add url: (where the service reaches ${dependency.name}) to the dependency` };
+  const hp = hostPort(dependency.url);
+  if (!hp) return { reason: `the url of "${dependency.name}" (${dependency.url}) has no host and port a proxy can forward to`, fix: 'write an http:// URL with a host, e.g. http://127.0.0.1:8081' };
+  return proxyRoute(dependency, hp);
+}
+
 export function planDrill(contract: Contract, drill: Drill): DrillPlan {
   return PROXY.has(drill.fault) ? proxyPlan(contract, drill) : inProcessPlan(contract, drill);
 }
@@ -142,21 +177,11 @@ function proxyPlan(contract: Contract, drill: Drill): DrillPlan {
     default:
       return unrunnable(drill, `${where}: ${drill.fault} is not a proxy fault`, 'report this as a bug in sloctl');
   }
-  const base = hp.url;
   return {
     kind: 'proxy',
     drill,
     dependency,
-    upstream: hp.hostPort,
-    env: dependencyEnv(dependency),
-    urlVia: (proxyHostPort) => {
-      const u = new URL(base.href);
-      u.host = proxyHostPort;
-      // URL keeps a trailing "/" the contract did not write; the service gets what was written.
-      const added = !dependency.url!.endsWith('/') && u.pathname === '/' && u.search === '' && u.hash === '';
-      return added ? u.href.slice(0, -1) : u.href;
-    },
-    proxyName: `drill-${dependency.name}`,
+    ...proxyRoute(dependency, hp),
     toxics,
     durationMs: drill.duration,
   };

@@ -56,6 +56,12 @@ export interface DrillRunOptions {
   target?: string;
   /** Attach mode: where the service was pointed for each dependency (--proxy NAME=HOST:PORT): the proxy listens there. */
   proxies?: Readonly<Record<string, string>>;
+  /**
+   * Attach mode inside `sloctl accept`: pass-through proxies that already listen in front of
+   * dependencies (by dependency name), the service already pointed at them. The drills add their
+   * toxics to these and leave the proxies to their owner (accept removes them when it ends).
+   */
+  attachedProxies?: ReadonlyMap<string, FaultProxy>;
   /** The steady window before each fault (--steady). Default 10 s. */
   steadyMs?: number;
   allowRemote: boolean;
@@ -230,7 +236,7 @@ export async function runDrills(o: DrillRunOptions): Promise<DrillRunResult> {
   let token: string | undefined;
   for (const { drill, plan } of plans) {
     if (plan.kind === 'unrunnable') unrunnable.set(drill.name, { reason: plan.reason, fix: plan.fix });
-    else if (plan.kind === 'proxy' && attach && o.proxies?.[plan.dependency.name] === undefined) {
+    else if (plan.kind === 'proxy' && attach && o.proxies?.[plan.dependency.name] === undefined && !o.attachedProxies?.has(plan.dependency.name)) {
       unrunnable.set(drill.name, {
         reason: `sloctl attached to ${o.target} and cannot set the service's ${plan.env}, so it cannot put a fault proxy in front of ${plan.dependency.name}`,
         fix: `start the service with ${plan.env} pointing at a free local port (e.g. ${plan.env}=http://127.0.0.1:18081) and pass --proxy ${plan.dependency.name}=127.0.0.1:18081; or let sloctl start it (drop --target)`,
@@ -322,6 +328,14 @@ export async function runDrills(o: DrillRunOptions): Promise<DrillRunResult> {
     for (const s of runnable) {
       if (s.plan.kind !== 'proxy' || proxyByDependency.has(s.plan.dependency.name)) continue;
       const dep = s.plan.dependency.name;
+      const owned = o.attachedProxies?.get(dep);
+      if (owned) {
+        // The owner's proxy: the drill's toxics are undone per drill; the proxy stays.
+        proxyByDependency.set(dep, owned);
+        traffic.set(dep, []);
+        journal.write('proxy', { dependency: dep, listen: owned.listen, upstream: owned.upstream, owner: 'accept' });
+        continue;
+      }
       const listen = attach ? o.proxies![dep] : '127.0.0.1:0';
       let proxy: FaultProxy;
       try {

@@ -1,0 +1,354 @@
+// `sloctl accept`: the whole acceptance on one timeline and one target (issue 13). A composition,
+// not a third copy of the gate or the drills:
+//
+//   0. the static dependency check (the code, no service needed);
+//   1. a pass-through fault proxy in front of every dependency that has a url, and the service
+//      started ONCE, pointed at them, with a fresh drill token;
+//   2. the gate (src/gate/run.ts), attached: latency, errors, throughput, availability, memory,
+//      concurrency, regression;
+//   3. the drills (src/drill/run.ts), attached, their toxics on the same proxies: resilience;
+//   4. the dependency timeouts: each dependency blackholed, the service must still answer in time;
+//   5. the observability phase: the metrics the contract reads, and hostile requests' series;
+//   6. the drift phase, last: a `drain` action ends the service by design.
+// Then the pure fold (src/verdicts/accept.ts) into one row per contract and one outcome.
+//
+// Everything applied is registered with one Rollback (the target, the proxies; the phases register
+// their toxics and faults), so Ctrl-C or SIGTERM undoes it first. An interrupted run keeps every
+// phase it finished and names the ones it did not get to (their contracts are INCONCLUSIVE).
+import { dirname, resolve } from 'node:path';
+import type { Contract } from '../contract/schema.ts';
+import { EXIT, UsageError } from '../errors.ts';
+import { FaultProxies, type FaultProxy } from '../faults/index.ts';
+import { runGate } from '../gate/run.ts';
+import { dependencyProxyRoute } from '../drill/plan.ts';
+import { newDrillToken, runDrills, type DrillRunResult } from '../drill/run.ts';
+import type { LoadProgress } from '../load/types.ts';
+import { Journal, defaultJournalPath, journalPathProblem } from '../run/journal.ts';
+import type { GateProfile } from '../run/profile.ts';
+import { writeBaseline } from '../run/baseline-file.ts';
+import { Rollback } from '../run/rollback.ts';
+import { startTarget, type RunningTarget } from '../run/target.ts';
+import { TargetError } from '../run/target-error.ts';
+import { DRILL_TOKEN_ENV } from '../sdk/drill/types.ts';
+import { judgeAccept, type AcceptInput, type AcceptOutcome, type AcceptPhase, type ContractRow, type PhaseVerdict } from '../verdicts/accept.ts';
+import { makeBaseline } from '../verdicts/baseline.ts';
+import { judgeDrills } from '../verdicts/drill.ts';
+import type { GateReport } from '../verdicts/types.ts';
+
+/** What a phase after the gate gets: the one running service, its proxies and token, the run's undo list. */
+export interface PhaseContext {
+  contract: Contract;
+  /** The service's base URL (loopback, started by accept). */
+  url: string;
+  /** Pass-through proxies by dependency name, already listening; the service points at them. Accept removes them. */
+  proxies: ReadonlyMap<string, FaultProxy>;
+  /** The drill token the service was started with (its in-process faults, its evidence list). */
+  token: string;
+  rollback: Rollback;
+  /** The contract's load rate (req/s), for phases that hold load. */
+  rate: number;
+  signal: AbortSignal;
+  log: (line: string) => void;
+  seed: number;
+  allowRemote: false;
+}
+
+/** The phases accept composes besides the gate and the drills (the CLI wires the real ones; tests may stub). */
+export interface AcceptPhaseRunners {
+  staticDependencies?: (o: { contract: Contract; contractPath: string; dir: string }) => Promise<PhaseVerdict>;
+  dependencyTimeouts?: (o: PhaseContext) => Promise<PhaseVerdict[]>;
+  observability?: (o: PhaseContext) => Promise<PhaseVerdict>;
+  drift?: (o: PhaseContext) => Promise<PhaseVerdict>;
+}
+
+export interface AcceptRunOptions {
+  contract: Contract;
+  contractFile: string;
+  contractPath: string;
+  profile: GateProfile;
+  /** The drills' steady window before each fault (default the drill command's). */
+  steadyMs?: number;
+  baselinePath?: string;
+  updateBaseline: boolean;
+  journalPath?: string;
+  commit?: string;
+  seed?: number;
+  /** The code the static dependency check reads (default: the contract's directory). */
+  projectDir?: string;
+  /** Phases to leave out (--skip): their contracts are INCONCLUSIVE, saying so. */
+  skip?: readonly AcceptPhase[];
+  phases: AcceptPhaseRunners;
+  env?: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+  log?: (line: string) => void;
+  onProgress?: (phase: string, p: LoadProgress) => void;
+  /** Trap SIGINT/SIGTERM so they undo everything first (the CLI: yes; a test: no). Default true. */
+  trapSignals?: boolean;
+}
+
+export interface AcceptPhaseRecord {
+  phase: AcceptPhase;
+  startedAt: number;
+  finishedAt: number;
+  /** pass / fail / inconclusive, or why it did not run. */
+  result: string;
+}
+
+export interface AcceptReport {
+  service: string;
+  contractFile: string;
+  outcome: AcceptOutcome;
+  exitCode: number;
+  reasons: string[];
+  startedAt: number;
+  finishedAt: number;
+  target: { url: string; started: boolean; command?: string; log?: string };
+  contracts: ContractRow[];
+  phases: AcceptPhaseRecord[];
+  staticDependencies?: PhaseVerdict;
+  gate?: GateReport;
+  drills?: DrillRunResult['report'];
+  dependencyTimeouts?: PhaseVerdict[];
+  observability?: PhaseVerdict;
+  drift?: PhaseVerdict;
+  /** Set when --update-baseline recorded this run's gate phase (only on an accepted run). */
+  baselineUpdated?: string;
+  journal: string;
+}
+
+export interface AcceptRunResult {
+  report: AcceptReport;
+  /** The drills' evidence and load, for the HTML timeline. */
+  drillRun?: DrillRunResult;
+}
+
+export async function runAccept(o: AcceptRunOptions): Promise<AcceptRunResult> {
+  const { contract, profile } = o;
+  const log = o.log ?? (() => {});
+  const startedAt = Date.now();
+  const contractDir = dirname(o.contractPath);
+  if (profile.rate === 'max') throw new UsageError(`${o.contractFile}: load.rate max is a closed model; accept's drills need an open model (a fixed rate) so that a slow service cannot slow the load down: give load.rate or --rate`);
+  const t = contract.target;
+  if (!t?.run) throw new UsageError(`${o.contractFile}: accept starts the service itself (one target for every phase, with fault proxies in front of its dependencies): add target.run to the contract`);
+  const journalPath = o.journalPath ?? defaultJournalPath(contractDir, contract.service.name, new Date(startedAt));
+  const journalProblem = journalPathProblem(journalPath);
+  if (journalProblem !== undefined) throw new UsageError(`the run journal cannot be written: ${journalProblem}`);
+  const journal = new Journal(journalPath);
+  const skip = new Set(o.skip ?? []);
+  const report: AcceptReport = {
+    service: contract.service.name, contractFile: o.contractFile, outcome: 'inconclusive', exitCode: EXIT.INCONCLUSIVE, reasons: [],
+    startedAt, finishedAt: startedAt, target: { url: '', started: false, command: t.run }, contracts: [], phases: [], journal: journalPath,
+  };
+  journal.write('start', { command: 'accept', contract: o.contractFile, profile: { rate: profile.rate, durationMs: profile.durationMs, trials: profile.trials }, skip: [...skip] });
+
+  const notReached: AcceptInput['notReached'] = {};
+  const input: AcceptInput = { contract, notReached };
+  const stop = new AbortController();
+  let interrupted = false;
+  const onAbort = () => {
+    interrupted = true;
+    if (!stop.signal.aborted) stop.abort(new Error('interrupted'));
+  };
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+  const rollback = new Rollback({ timeoutMs: 10_000, log: (line) => { journal.write('rollback', { line }); log(line); } });
+  const untrap = o.trapSignals === false ? () => {} : rollback.trap((signal, lines) => {
+    journal.write('signal', { signal, undone: lines });
+    onAbort();
+  });
+
+  /** Runs one phase unless skipped, interrupted or the target is gone; records it either way. */
+  const phase = async <T>(name: AcceptPhase, run: () => Promise<T>, result: (x: T) => string): Promise<T | undefined> => {
+    const at = Date.now();
+    const why = skip.has(name) ? 'left out with --skip' : interrupted ? 'interrupted before it started' : input.targetFailure ? `the target failed before it: ${input.targetFailure}` : undefined;
+    if (why !== undefined) {
+      notReached[name] = why;
+      report.phases.push({ phase: name, startedAt: at, finishedAt: at, result: `not run: ${why}` });
+      journal.write('phase-skipped', { phase: name, why });
+      return undefined;
+    }
+    log(`${name}: starting`);
+    journal.write('phase-start', { phase: name });
+    const x = await run();
+    const r = result(x);
+    report.phases.push({ phase: name, startedAt: at, finishedAt: Date.now(), result: r });
+    journal.write('phase-end', { phase: name, result: r });
+    log(`${name}: ${r}`);
+    return x;
+  };
+
+  const proxies = new FaultProxies({ seed: o.seed ?? 1, allowRemote: false });
+  const byDependency = new Map<string, FaultProxy>();
+  let running: RunningTarget | undefined;
+  const token = newDrillToken();
+  const seed = o.seed ?? 1;
+  try {
+    // 0. The code: no service needed, and a finding here is worth knowing before minutes of load.
+    if (o.phases.staticDependencies) {
+      const dir = o.projectDir ?? contractDir;
+      input.staticDependencies = report.staticDependencies = await phase('static dependency check', () => o.phases.staticDependencies!({ contract, contractPath: o.contractPath, dir }), (v) => v.outcome);
+    } else notReached['static dependency check'] = 'not available in this build';
+
+    // 1. Proxies, then the one target.
+    const env: Record<string, string> = { ...(t.env ?? {}), [DRILL_TOKEN_ENV]: token };
+    for (const dep of contract.dependencies) {
+      const route = dependencyProxyRoute(dep);
+      if ('reason' in route) {
+        journal.write('proxy-none', { dependency: dep.name, reason: route.reason });
+        continue;
+      }
+      const proxy = await proxies.create({ name: route.proxyName, upstream: route.upstream, listen: '127.0.0.1:0' });
+      rollback.add(`remove the fault proxy ${proxy.name} (${proxy.listen} -> ${proxy.upstream})`, () => proxies.remove(proxy.name));
+      byDependency.set(dep.name, proxy);
+      env[route.env] = route.urlVia(proxy.listen);
+      journal.write('proxy', { dependency: dep.name, listen: proxy.listen, upstream: proxy.upstream, env: { [route.env]: env[route.env] } });
+    }
+    const targetLog = resolve(dirname(journalPath), 'target.log');
+    log(`starting \`${t.run}\``);
+    try {
+      running = await startTarget({ command: t.run, cwd: t.cwd ? resolve(contractDir, t.cwd) : contractDir, port: t.port, env, healthPath: t.health ?? '/healthz', startTimeoutMs: t.startTimeout, logFile: targetLog, signal: stop.signal });
+    } catch (e) {
+      if (interrupted) throw new Interrupted();
+      if (e instanceof TargetError) {
+        input.targetFailure = e.message;
+        journal.write('target-failed', { kind: e.kind, message: e.message });
+      } else throw e;
+    }
+    if (running) {
+      const r = running;
+      rollback.add(`stop the target \`${t.run}\` (PID ${r.pid})`, async () => { await r.stop(); });
+      report.target = { url: r.url, started: true, command: t.run, log: targetLog };
+      journal.write('target-ready', { url: r.url, pid: r.pid, watchdog: r.watchdogPid });
+      log(`target healthy at ${r.url}`);
+      // The drift phase may end the service on purpose (drain); anywhere else an exit is a failure.
+      let driftRunning = false;
+      r.onExit((e) => {
+        if (driftRunning || rollback.started || interrupted) return;
+        input.targetFailure ??= e.message;
+        journal.write('target-failed', { kind: e.kind, message: e.message });
+        stop.abort(e);
+      });
+      const url = r.url;
+      const childEnv = { ...(o.env ?? process.env), [DRILL_TOKEN_ENV]: token };
+
+      // 2. The gate, attached.
+      const gate = await phase('gate', () => runGate({
+        contract, contractFile: o.contractFile, contractPath: o.contractPath, profile, target: url, allowRemote: false,
+        // The baseline is recorded by accept itself, and only when the whole acceptance passes.
+        baselinePath: o.baselinePath, updateBaseline: false, journalPath, commit: o.commit, seed, signal: stop.signal,
+        env: childEnv, log: (line) => log(`gate: ${line}`), onProgress: o.onProgress ? (p, x) => o.onProgress!(`gate ${p}`, x) : undefined,
+      }), (g) => g.outcome);
+      if (gate) {
+        input.gate = report.gate = gate;
+        if (gate.outcome === 'target-failed') input.targetFailure ??= gate.reasons[0] ?? 'the target failed during the gate';
+        if (gate.outcome === 'inconclusive' && stop.signal.aborted) interrupted = true;
+      }
+
+      // 3. The drills, attached, on the same proxies.
+      let drillRun: DrillRunResult | undefined;
+      if (contract.objectives.resilience) {
+        drillRun = await phase('drills', () => runDrills({
+          contract, contractFile: o.contractFile, contractPath: o.contractPath, profile, target: url, attachedProxies: byDependency,
+          steadyMs: o.steadyMs, allowRemote: false, journalPath, seed, env: childEnv, signal: stop.signal, judge: judgeDrills, trapSignals: false,
+          log: (line) => log(`drills: ${line}`), onProgress: o.onProgress ? (p, x) => o.onProgress!(`drill ${p}`, x) : undefined,
+        }), (d) => d.report.outcome);
+        if (drillRun) {
+          const d = drillRun.report;
+          report.drills = d;
+          input.drills = { outcome: d.outcome, drills: d.drills, reasons: d.reasons, resilienceScore: d.resilienceScore };
+          if (d.outcome === 'target-failed') input.targetFailure ??= d.reasons[0] ?? 'the target failed during the drills';
+        }
+      }
+
+      const ctx: PhaseContext = { contract, url, proxies: byDependency, token, rollback, rate: profile.rate as number, signal: stop.signal, log, seed, allowRemote: false };
+      // 4. Each dependency blackholed: the service must still answer within its timeout.
+      if (declaresDependencies(contract)) {
+        if (o.phases.dependencyTimeouts) {
+          const v = await phase('dependency timeouts', () => o.phases.dependencyTimeouts!(ctx), (vs) => vs.map((x) => `${x.name} ${x.outcome}`).join(', ') || 'no dependency');
+          if (v) input.dependencyTimeouts = report.dependencyTimeouts = v;
+        } else notReached['dependency timeouts'] = 'not available in this build';
+      }
+      // 5. Observability: the metrics the contract reads, and the series hostile requests leave.
+      if (contract.objectives.observability) {
+        if (o.phases.observability) {
+          const v = await phase('observability', () => o.phases.observability!(ctx), (x) => x.outcome);
+          if (v) input.observability = report.observability = v;
+        } else notReached.observability = 'not available in this build';
+      }
+      // 6. Drift, last: its action may shed for a while, or drain the service for good.
+      if (contract.objectives.drift) {
+        if (o.phases.drift) {
+          const v = await phase('drift', async () => {
+            driftRunning = true;
+            try {
+              return await o.phases.drift!(ctx);
+            } finally {
+              driftRunning = false;
+            }
+          }, (x) => x.outcome);
+          if (v) input.drift = report.drift = v;
+        } else notReached.drift = 'not available in this build';
+      }
+      return { report: done(), drillRun };
+    }
+    return { report: done() };
+  } catch (e) {
+    if (!(e instanceof Interrupted)) {
+      await rollback.run('accept stopped on an error').catch(() => undefined);
+      untrap();
+      journal.close();
+      throw e;
+    }
+    return { report: done() };
+  } finally {
+    if (!rollback.started) await rollback.run('accept finished');
+    await proxies.close().catch(() => undefined);
+    untrap();
+    o.signal?.removeEventListener('abort', onAbort);
+    // (After an error the journal is closed already: a write after close() is ignored.)
+    journal.write('end', { outcome: report.outcome, exitCode: report.exitCode, reasons: report.reasons, contracts: report.contracts });
+    journal.close();
+  }
+
+  function done(): AcceptReport {
+    // Every phase not reached by now (interrupted, the target gone) is named in the rows it leaves unjudged.
+    for (const p of ['gate', 'drills', 'dependency timeouts', 'observability', 'drift'] as const) {
+      const ran = report.phases.some((x) => x.phase === p);
+      if (!ran && notReached[p] === undefined && needs(contract, p)) notReached[p] = interrupted ? 'interrupted before it started' : input.targetFailure ? `the target failed: ${input.targetFailure}` : 'not reached';
+    }
+    const v = judgeAccept(input);
+    report.contracts = v.rows;
+    report.outcome = interrupted && v.outcome === 'pass' ? 'inconclusive' : v.outcome;
+    report.exitCode = interrupted && v.outcome === 'pass' ? EXIT.INCONCLUSIVE : v.exitCode;
+    report.reasons = interrupted ? ['interrupted: what was measured is kept; the phases not reached are named below', ...v.reasons] : v.reasons;
+    if (o.updateBaseline && o.baselinePath !== undefined) {
+      const gate = input.gate;
+      if (report.outcome === 'pass' && gate && gate.trials.length > 0) {
+        writeBaseline(o.baselinePath, makeBaseline({ service: contract.service.name, profile: gate.profile, trials: gate.trials, commit: o.commit }));
+        report.baselineUpdated = o.baselinePath;
+        journal.write('baseline-updated', { path: o.baselinePath });
+        const row = report.contracts.find((r) => r.contract === 'regression');
+        if (row && row.outcome === 'not-judged' && row.checks.length === 0) row.reason = `no baseline before this run; this run's gate phase is now the baseline (${o.baselinePath})`;
+        report.reasons.push(`baseline updated: ${o.baselinePath}`);
+      } else report.reasons.push(`baseline not updated at ${o.baselinePath}: the acceptance did not pass`);
+    }
+    report.finishedAt = Date.now();
+    return report;
+  }
+}
+
+class Interrupted extends Error {}
+
+function declaresDependencies(c: Contract): boolean {
+  return c.dependencies.length > 0;
+}
+
+/** Whether the contract has anything for this phase to judge. */
+function needs(c: Contract, p: AcceptPhase): boolean {
+  switch (p) {
+    case 'drills': return c.objectives.resilience !== undefined;
+    case 'dependency timeouts': return declaresDependencies(c);
+    case 'observability': return c.objectives.observability !== undefined;
+    case 'drift': return c.objectives.drift !== undefined;
+    default: return true;
+  }
+}

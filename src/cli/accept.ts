@@ -1,0 +1,158 @@
+// `sloctl accept FILE`: the SRE acceptance as one command (issue 13). Starts the contract's target
+// once, with fault proxies in front of its dependencies, and runs on it: the static dependency
+// check, the gate, the drills, the dependency timeouts, the observability phase and the drift
+// phase; then one verdict over the eleven contracts (src/verdicts/accept.ts). See src/accept/run.ts.
+//
+// Exit codes as the gate: 0 PASS; 1 a contract failed; 2 usage or contract error; 3 the target
+// failed; 4 INCONCLUSIVE (something could not be judged: a lag, a phase interrupted or skipped).
+import { execFileSync } from 'node:child_process';
+import { dirname, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { runAccept, type AcceptPhaseRunners } from '../accept/run.ts';
+import { DEFAULT_STEADY_MS } from '../drill/run.ts';
+import { ProgressWriter } from '../load/progress.ts';
+import { htmlFromAccept, renderAcceptJson, renderAcceptJunit, renderAcceptMarkdown, renderAcceptTable } from '../report/accept.ts';
+import { renderHtml } from '../report/html.ts';
+import { appendStepSummary } from '../report/markdown.ts';
+import { gateProfile, type ProfileOverrides } from '../run/profile.ts';
+import { journalPathProblem } from '../run/journal.ts';
+import { resolveFrom } from '../gate/run.ts';
+import { ACCEPT_PHASES, type AcceptPhase } from '../verdicts/accept.ts';
+import { UsageError, type CliContext } from './exit.ts';
+import { loadValidContract, writeAtomically } from './files.ts';
+import { durationFlag, durationOrZeroFlag, intFlag, rateFlag } from './flags.ts';
+
+export interface AcceptFlags {
+  rate?: string;
+  duration?: string;
+  warmup?: string;
+  trials?: string;
+  connections?: string;
+  steady?: string;
+  baseline?: string;
+  updateBaseline?: boolean;
+  project?: string;
+  skip?: string[];
+  json?: boolean;
+  junit?: string;
+  markdown?: string;
+  html?: string;
+  journal?: string;
+  seed?: string;
+  progress: boolean;
+}
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+/** --skip takes the phase names with dashes: static, gate, drills, dependency-timeouts, observability, drift. */
+const SKIP_NAMES: Record<string, AcceptPhase> = Object.fromEntries(ACCEPT_PHASES.map((p) => [p === 'static dependency check' ? 'static' : p.replace(/ /g, '-'), p]));
+
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('accept')
+    .description('The SRE acceptance: start the service once and run every contract against it (the code check, the gate, the drills, dependency timeouts, observability, drift); one verdict over the eleven contracts, with evidence.')
+    .argument('<file>', 'the contract (slo.yaml)')
+    .option('--rate <rate>', 'override load.rate: 200 or 200/s (an open model; not max)')
+    .option('--duration <duration>', 'override the gate\'s measured phase (load.duration)')
+    .option('--warmup <duration>', 'override load.warmup (0s for none)')
+    .option('--trials <n>', 'override objectives.regression.trials')
+    .option('--connections <n>', 'override load.connections')
+    .option('--steady <duration>', 'the steady window measured before each drill\'s fault', `${DEFAULT_STEADY_MS / 1000}s`)
+    .option('--baseline <path>', 'compare with this baseline (default: objectives.regression.baseline)')
+    .option('--update-baseline', 'when the whole acceptance passes (every contract), replace the baseline with this run\'s gate phase')
+    .option('--project <dir>', 'the service\'s source directory for the static dependency check (default: the contract\'s directory)')
+    .option('--skip <phase>', `leave a phase out (repeatable: ${Object.keys(SKIP_NAMES).join(', ')}); its contracts are INCONCLUSIVE`, collect)
+    .option('--json', 'print the report as JSON on stdout instead of the table')
+    .option('--junit <path>', 'write a JUnit XML report (one test case per contract)')
+    .option('--markdown <path>', 'write a Markdown report (also appended to $GITHUB_STEP_SUMMARY when set)')
+    .option('--html <path>', 'write the HTML report: one self-contained file (the verdict, a card per contract, the gate\'s and the drills\' charts), opened offline')
+    .option('--journal <path>', 'where the run journal (JSON lines) goes (default .sloctl/runs/<service>-<time>/journal.jsonl beside the contract)')
+    .option('--seed <n>', 'seed of the request mix and of the faults', '1')
+    .option('--no-progress', 'no progress display')
+    .action(async (file: string, flags: AcceptFlags) => {
+      await runAcceptCommand(file, flags, ctx);
+    });
+}
+
+function overrides(flags: AcceptFlags): ProfileOverrides {
+  const o: ProfileOverrides = {};
+  if (flags.rate !== undefined) o.rate = rateFlag('rate', flags.rate);
+  if (flags.duration !== undefined) o.durationMs = durationFlag('duration', flags.duration);
+  if (flags.warmup !== undefined) o.warmupMs = durationOrZeroFlag('warmup', flags.warmup);
+  if (flags.connections !== undefined) o.connections = intFlag('connections', flags.connections, 1, 100_000);
+  if (flags.trials !== undefined) o.trials = intFlag('trials', flags.trials, 1, 1000);
+  return o;
+}
+
+function gitCommit(cwd: string): string | undefined {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The real phases (loaded only when accept runs: the scanners and the phases are not small). */
+async function realPhases(cwd: string): Promise<AcceptPhaseRunners> {
+  const { staticDependencyPhase } = await import('../run/static-dependency-phase.ts');
+  const { observabilityPhase } = await import('../run/observability-phase.ts');
+  return {
+    staticDependencies: ({ contract, dir }) => staticDependencyPhase({ contract, dir, cwd }),
+    observability: (p) => observabilityPhase({ contract: p.contract, url: p.url, seed: p.seed, signal: p.signal }),
+  };
+}
+
+export async function runAcceptCommand(file: string, flags: AcceptFlags, ctx: CliContext, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const journalPath = flags.journal === undefined ? undefined : resolve(ctx.cwd, flags.journal);
+  if (journalPath !== undefined) {
+    const problem = journalPathProblem(journalPath);
+    if (problem !== undefined) throw new UsageError(`--journal ${flags.journal}: ${problem}. Pass a file path sloctl can create or append to, or leave --journal out for the default under .sloctl/runs/ beside the contract.`);
+  }
+  const skip = (flags.skip ?? []).map((s) => {
+    const p = SKIP_NAMES[s.trim()];
+    if (p === undefined) throw new UsageError(`--skip ${s}: not a phase of accept; the phases are ${Object.keys(SKIP_NAMES).join(', ')}`);
+    return p;
+  });
+  const seed = intFlag('seed', flags.seed ?? '1', 0, 2 ** 32 - 1);
+  const steadyMs = durationFlag('steady', flags.steady ?? `${DEFAULT_STEADY_MS / 1000}s`);
+  if (steadyMs < 1000) throw new UsageError(`--steady ${flags.steady}: the steady window must be at least 1s (it is what each fault is compared with)`);
+  const { contract, shown, abs: path } = loadValidContract(ctx, file, 'accept');
+  const profile = gateProfile(contract, overrides(flags));
+  if (typeof profile === 'string') throw new UsageError(`${shown}: ${profile}`);
+  if (profile.durationMs / profile.trials < 1000) throw new UsageError(`--trials: ${profile.trials} trials of a ${profile.durationMs / 1000}s phase are shorter than 1s each: lower --trials or raise --duration`);
+  if (flags.updateBaseline && flags.baseline === undefined && !contract.objectives.regression) {
+    throw new UsageError('--update-baseline needs a baseline path: pass --baseline PATH or add objectives.regression to the contract');
+  }
+  const baselineFlag = flags.baseline ?? contract.objectives.regression?.baseline;
+  const baselinePath = baselineFlag === undefined ? undefined : flags.baseline !== undefined ? resolve(ctx.cwd, flags.baseline) : resolveFrom(path, baselineFlag);
+  const projectDir = flags.project === undefined ? undefined : resolve(ctx.cwd, flags.project);
+
+  const interrupt = new AbortController();
+  const progress = flags.progress && !flags.json ? new ProgressWriter({ write: ctx.stderr, isTTY: process.stderr.isTTY === true }) : undefined;
+  let result;
+  try {
+    result = await runAccept({
+      contract, contractFile: shown, contractPath: path, profile, steadyMs, baselinePath,
+      // The gate phase records the baseline only on its own pass; accept's other contracts are not its business.
+      updateBaseline: flags.updateBaseline === true,
+      journalPath, commit: gitCommit(dirname(path)), seed, projectDir, skip, env,
+      phases: await realPhases(ctx.cwd),
+      signal: interrupt.signal,
+      log: (line) => {
+        progress?.clear();
+        if (flags.progress && !flags.json) ctx.stderr(`sloctl accept: ${line}\n`);
+      },
+      onProgress: progress ? (phase, p) => progress.update(p, phase) : undefined,
+    });
+  } finally {
+    progress?.clear();
+  }
+  const { report, drillRun } = result;
+  if (flags.json) ctx.stdout(`${renderAcceptJson(report)}\n`);
+  else ctx.stdout(`${renderAcceptTable(report)}\n`);
+  if (flags.junit !== undefined) writeAtomically(resolve(ctx.cwd, flags.junit), renderAcceptJunit(report), flags.junit);
+  const md = flags.markdown !== undefined || env.GITHUB_STEP_SUMMARY ? renderAcceptMarkdown(report) : undefined;
+  if (md !== undefined && flags.markdown !== undefined) writeAtomically(resolve(ctx.cwd, flags.markdown), md, flags.markdown);
+  if (flags.html !== undefined) writeAtomically(resolve(ctx.cwd, flags.html), renderHtml(htmlFromAccept(report, drillRun ? { evidence: drillRun.evidence, load: drillRun.load } : undefined)), flags.html);
+  if (md !== undefined) appendStepSummary(md, env);
+  ctx.exitCode = report.exitCode;
+}

@@ -1,0 +1,203 @@
+// `sloctl accept`'s one verdict over the eleven contracts (issue 13): each phase of the run (the
+// gate, the drills, the static and dynamic dependency checks, the observability and drift phases)
+// has already judged its part; this folds their verdicts into one row per contract and one outcome.
+//
+// A row is:
+//   FAIL          a check of the contract failed (its reason names the route, dependency, drill or
+//                 signal, with the numbers);
+//   INCONCLUSIVE  nothing failed but a check could not be judged (a lag, a starved machine, a
+//                 drill that could not run, a phase that was interrupted or never reached);
+//   PASS          every check of the contract was judged and held;
+//   NOT JUDGED    the contract does not declare it, or there is nothing to compare with yet (the
+//                 first regression run has no baseline: the gate says the same and passes).
+// The outcome: FAIL if any row fails, else INCONCLUSIVE if any row is, else PASS; a target that
+// would not start (or died) is TARGET FAILED (exit 3), as for the gate. A row never passes on a
+// phase that did not run: a contract the run did not get to is INCONCLUSIVE, naming the phase.
+//
+// Pure: data in, rows out (no clock, no I/O).
+import type { Contract } from '../contract/schema.ts';
+import { EXIT } from '../errors.ts';
+import { LAG_NOTE_PREFIX } from './generator-lag.ts';
+import type { GateReport, ObjectiveVerdict } from './types.ts';
+import type { DrillOutcome, DrillVerdict } from './drill-types.ts';
+
+/** The eleven contracts, in the order the contract file and the README list them. */
+export const ACCEPT_CONTRACTS = [
+  'latency', 'errors', 'throughput', 'availability', 'memory', 'concurrency', 'dependencies', 'resilience', 'drift', 'observability', 'regression',
+] as const;
+export type AcceptContract = (typeof ACCEPT_CONTRACTS)[number];
+
+export type ContractOutcome = 'pass' | 'fail' | 'inconclusive' | 'not-judged';
+export type AcceptOutcome = 'pass' | 'fail' | 'inconclusive' | 'target-failed';
+
+/** One judged check under a contract: an objective, a drill, a dependency, a scan. */
+export interface AcceptCheck {
+  name: string;
+  outcome: ContractOutcome;
+  reason: string;
+  /** A pass with a warning (near its limit, the service's view disagreeing): the reason says which. */
+  warn?: boolean;
+}
+
+export interface ContractRow {
+  contract: AcceptContract;
+  outcome: ContractOutcome;
+  /** The row's sentence: the worst check's reason (with its numbers), or why it was not judged. */
+  reason: string;
+  checks: AcceptCheck[];
+}
+
+/** A phase's verdict as the phases return them (observability, drift, dependency timeouts, the static scan). */
+export interface PhaseVerdict {
+  name: string;
+  outcome: 'pass' | 'fail' | 'inconclusive';
+  reason: string;
+}
+
+/** The phases of an accept run, in timeline order. */
+export const ACCEPT_PHASES = ['static dependency check', 'gate', 'drills', 'dependency timeouts', 'observability', 'drift'] as const;
+export type AcceptPhase = (typeof ACCEPT_PHASES)[number];
+
+export interface AcceptInput {
+  contract: Contract;
+  /** The gate's report; undefined when the run did not get to it. */
+  gate?: GateReport;
+  /** The drills' report (its outcome and per-drill verdicts); undefined when not run. */
+  drills?: { outcome: DrillOutcome | 'target-failed'; drills: DrillVerdict[]; reasons: string[]; resilienceScore: number };
+  staticDependencies?: PhaseVerdict;
+  dependencyTimeouts?: PhaseVerdict[];
+  observability?: PhaseVerdict;
+  drift?: PhaseVerdict;
+  /** Phases that did not run, with why ("interrupted", "the target failed: ..."). */
+  notReached: Partial<Record<AcceptPhase, string>>;
+  /** The target failed to start or died: the sentence (exit 3). */
+  targetFailure?: string;
+}
+
+export interface AcceptVerdict {
+  outcome: AcceptOutcome;
+  exitCode: number;
+  rows: ContractRow[];
+  /** Why, most important first: the failing rows, then the inconclusive ones, then the notes. */
+  reasons: string[];
+}
+
+/** Which phase judges a contract (what the row names when the phase did not run). */
+const PHASE_OF: Record<AcceptContract, AcceptPhase[]> = {
+  latency: ['gate'], errors: ['gate'], throughput: ['gate'], availability: ['gate'], memory: ['gate'], concurrency: ['gate'], regression: ['gate'],
+  dependencies: ['static dependency check', 'dependency timeouts'], resilience: ['drills'], drift: ['drift'], observability: ['observability'],
+};
+
+/** Whether the contract declares this contract at all. */
+export function declares(c: Contract, name: AcceptContract): boolean {
+  const o = c.objectives;
+  switch (name) {
+    case 'latency': return (o.latency?.length ?? 0) > 0;
+    case 'dependencies': return o.dependencies !== undefined || c.dependencies.length > 0;
+    default: return o[name] !== undefined;
+  }
+}
+
+/** A gate verdict as a check: a failure withdrawn (a lag, a starved machine) or not measured is not a pass. */
+function gateCheck(v: ObjectiveVerdict): AcceptCheck {
+  const name = `${v.contract} ${v.name}`;
+  if (v.verdict === 'fail') return { name, outcome: 'fail', reason: v.reason };
+  if (v.verdict === 'skipped') return { name, outcome: 'inconclusive', reason: v.reason };
+  if (v.verdict === 'warn' && (v.reason.startsWith(LAG_NOTE_PREFIX) || v.reason.startsWith('not judged'))) return { name, outcome: 'inconclusive', reason: v.reason };
+  return { name, outcome: 'pass', reason: v.reason, ...(v.verdict === 'warn' ? { warn: true } : {}) };
+}
+
+/** The gate's checks of one contract. `routes` (a contract route the service lacks) counts under errors: its requests all failed. */
+function gateChecks(gate: GateReport, contract: AcceptContract): AcceptCheck[] {
+  if (contract === 'regression') {
+    const b = gate.baseline;
+    if (!b) return [];
+    return b.comparisons.map((c) => ({
+      name: `regression ${c.metric}`,
+      outcome: c.verdict === 'fail' ? 'fail' : c.verdict === 'skipped' ? 'not-judged' : c.reason.startsWith(LAG_NOTE_PREFIX) || c.reason.startsWith('not judged') ? 'inconclusive' : 'pass',
+      reason: c.reason,
+    }));
+  }
+  const own = (v: ObjectiveVerdict) => v.contract === contract || (contract === 'errors' && v.contract === 'routes');
+  return gate.verdicts.filter(own).map(gateCheck);
+}
+
+const phaseCheck = (v: PhaseVerdict): AcceptCheck => ({ name: v.name, outcome: v.outcome, reason: v.reason });
+
+function drillChecks(d: NonNullable<AcceptInput['drills']>): AcceptCheck[] {
+  const checks: AcceptCheck[] = d.drills.map((x) => ({ name: `drill ${x.name}`, outcome: x.outcome, reason: x.reasons.join('; ') || `${x.name} held (${x.target})` }));
+  // A drill run that ended before judging any drill (target failed, interrupted) says so in its reasons.
+  if (checks.length === 0) checks.push({ name: 'drills', outcome: d.outcome === 'pass' ? 'pass' : d.outcome === 'fail' ? 'fail' : 'inconclusive', reason: d.reasons.join('; ') || 'no drill was judged' });
+  return checks;
+}
+
+const RANK: Record<ContractOutcome, number> = { fail: 3, inconclusive: 2, pass: 1, 'not-judged': 0 };
+
+/** The row's outcome from its checks: the worst one; a row of only not-judged checks is not judged. */
+function rowOf(contract: AcceptContract, checks: AcceptCheck[], empty: { outcome: ContractOutcome; reason: string }): ContractRow {
+  if (checks.length === 0) return { contract, ...empty, checks };
+  const worst = checks.reduce((a, b) => (RANK[b.outcome] > RANK[a.outcome] ? b : a));
+  const same = checks.filter((c) => c.outcome === worst.outcome);
+  const reason = worst.outcome === 'pass'
+    ? `${checks.filter((c) => c.outcome === 'pass').length} of ${checks.length} checks held${checks.length === 1 ? `: ${worst.reason}` : ''}`
+    : same.map((c) => `${c.name}: ${c.reason}`).join('; ');
+  return { contract, outcome: worst.outcome, reason, checks };
+}
+
+/** Folds every phase's verdicts into the eleven rows and one outcome. */
+export function judgeAccept(input: AcceptInput): AcceptVerdict {
+  const { contract, gate } = input;
+  const rows: ContractRow[] = [];
+  for (const name of ACCEPT_CONTRACTS) {
+    if (!declares(contract, name)) {
+      rows.push({ contract: name, outcome: 'not-judged', reason: `not declared in the contract (objectives.${name})`, checks: [] });
+      continue;
+    }
+    const missed = PHASE_OF[name].map((p) => (input.notReached[p] !== undefined ? `the ${p} phase did not run: ${input.notReached[p]}` : undefined)).filter((x): x is string => x !== undefined);
+    let checks: AcceptCheck[] = [];
+    let empty = { outcome: 'inconclusive' as ContractOutcome, reason: missed.join('; ') || `no check of ${name} ran` };
+    switch (name) {
+      case 'resilience':
+        if (input.drills) checks = drillChecks(input.drills);
+        break;
+      case 'dependencies':
+        if (input.staticDependencies) checks.push(phaseCheck(input.staticDependencies));
+        checks.push(...(input.dependencyTimeouts ?? []).map(phaseCheck));
+        break;
+      case 'drift':
+        if (input.drift) checks = [phaseCheck(input.drift)];
+        break;
+      case 'observability':
+        if (input.observability) checks = [phaseCheck(input.observability)];
+        break;
+      default:
+        if (gate) {
+          checks = gateChecks(gate, name);
+          if (name === 'regression' && checks.length === 0) {
+            // The gate read no baseline: the first accepted run has nothing to compare with.
+            const note = gate.reasons.find((r) => r.startsWith('no baseline at')) ?? 'no baseline was compared (pass --baseline PATH, or objectives.regression.baseline)';
+            empty = { outcome: 'not-judged', reason: gate.baselineUpdated ? `no baseline before this run; this run is now the baseline (${gate.baselineUpdated})` : note };
+          }
+          // The gate's outcome was INCONCLUSIVE for the whole run (the profile was not delivered,
+          // the service view missing, interrupted): its passes are not a verdict on the profile.
+          if (gate.outcome === 'inconclusive' && checks.length > 0 && checks.every((c) => c.outcome === 'pass')) {
+            checks = checks.map((c) => ({ ...c, outcome: 'inconclusive', reason: `${gate.reasons[0] ?? 'the gate was inconclusive'} (measured: ${c.reason})` }));
+          }
+        }
+    }
+    // A phase that did not run leaves its part of the contract unjudged, even when another part ran.
+    if (missed.length > 0 && checks.length > 0) checks.push({ name: `${name} (not run)`, outcome: 'inconclusive', reason: missed.join('; ') });
+    rows.push(rowOf(name, checks, empty));
+  }
+
+  const reasons: string[] = [];
+  if (input.targetFailure) reasons.push(input.targetFailure);
+  for (const r of rows.filter((x) => x.outcome === 'fail')) reasons.push(`${r.contract}: ${r.reason}`);
+  for (const r of rows.filter((x) => x.outcome === 'inconclusive')) reasons.push(`${r.contract} not judged: ${r.reason}`);
+  if (input.targetFailure) return { outcome: 'target-failed', exitCode: EXIT.TARGET, rows, reasons };
+  if (rows.some((r) => r.outcome === 'fail')) return { outcome: 'fail', exitCode: EXIT.FAILED, rows, reasons };
+  if (rows.some((r) => r.outcome === 'inconclusive')) return { outcome: 'inconclusive', exitCode: EXIT.INCONCLUSIVE, rows, reasons };
+  const notJudged = rows.filter((r) => r.outcome === 'not-judged');
+  if (notJudged.length > 0) reasons.push(`not judged: ${notJudged.map((r) => `${r.contract} (${r.reason})`).join('; ')}`);
+  return { outcome: 'pass', exitCode: EXIT.OK, rows, reasons };
+}

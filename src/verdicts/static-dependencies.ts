@@ -1,0 +1,48 @@
+// The static half of the dependencies contract in `sloctl accept` (issue 13): the code check of
+// `validate --project` / `--go-module-path` (src/scan/ts-timeouts.ts, go-timeouts.ts) found the
+// outbound HTTP calls that carry no timeout; with `objectives.dependencies.requireTimeout` (the
+// default) each one fails the contract, named by file:line:col with the fix. Pure: the scan's
+// findings in, one verdict out.
+import type { PhaseVerdict } from './accept.ts';
+
+export interface UntimedCall {
+  /** Relative to the scanned directory. */
+  file: string;
+  line: number;
+  col: number;
+  call: string;
+  via: string;
+  fix: string;
+  /** The contract dependency it may be, and that dependency's timeout (ms). */
+  dependency?: { name: string; timeoutMs: number };
+}
+
+export interface StaticDependencyInput {
+  /** The directory scanned, as the user would write it. */
+  dir: string;
+  language: 'TypeScript/JavaScript' | 'Go';
+  filesScanned: number;
+  untimed: readonly UntimedCall[];
+  /** objectives.dependencies.requireTimeout (default true when the section is there). */
+  requireTimeout: boolean;
+  /** The scan could not run (a directory that is not there, a parser that failed): the sentence. */
+  error?: string;
+}
+
+export interface StaticDependencyVerdict extends PhaseVerdict {
+  untimed: UntimedCall[];
+  filesScanned: number;
+}
+
+const where = (u: UntimedCall, dir: string) => `${dir.replace(/\/$/, '')}/${u.file}:${u.line}:${u.col}`;
+
+export function judgeStaticDependencies(i: StaticDependencyInput): StaticDependencyVerdict {
+  const name = 'dependencies: outbound calls without a timeout (the code)';
+  const base = { name, untimed: [...i.untimed], filesScanned: i.filesScanned };
+  if (i.error !== undefined) return { ...base, outcome: 'inconclusive', reason: `the code under ${i.dir} could not be scanned: ${i.error}; pass --project DIR (the service's source directory)` };
+  if (i.filesScanned === 0) return { ...base, outcome: 'inconclusive', reason: `no ${i.language} source file under ${i.dir}: the code check had nothing to read; pass --project DIR (the service's source directory)` };
+  const list = i.untimed.map((u) => `${where(u, i.dir)} \`${u.call}\` (${u.via})${u.dependency ? `, may be dependency "${u.dependency.name}" (contract timeout ${u.dependency.timeoutMs} ms)` : ''}: ${u.fix}`);
+  if (i.untimed.length === 0) return { ...base, outcome: 'pass', reason: `${i.filesScanned} ${i.language} files under ${i.dir}: every outbound HTTP call sloctl can see carries a timeout` };
+  if (!i.requireTimeout) return { ...base, outcome: 'pass', reason: `requireTimeout is false in the contract, so ${i.untimed.length} call${i.untimed.length === 1 ? '' : 's'} without a timeout ${i.untimed.length === 1 ? 'is' : 'are'} not judged: ${list.join('; ')}` };
+  return { ...base, outcome: 'fail', reason: `${i.untimed.length} outbound call${i.untimed.length === 1 ? '' : 's'} without a timeout in ${i.filesScanned} files: ${list.join('; ')}` };
+}
