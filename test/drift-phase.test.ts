@@ -1,0 +1,297 @@
+// The drift verdict and phase (issue 13, `objectives.drift`): the pure judge's outcomes and edges
+// on synthetic series, then end to end against a small SDK service run as its own process (the
+// event-loop block must not stall this test's loop): with the drift responder on it PASSes with
+// the action's delay; with `drift: false` it FAILs naming the signal, its value and the deadline;
+// a heap threshold the leak cannot reach in the window is INCONCLUSIVE with the peak.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { parseContract } from '../src/contract/load.ts';
+import type { Contract } from '../src/contract/schema.ts';
+import { driftPhase, driftWindowMs, planDrift } from '../src/run/drift-phase.ts';
+import { Rollback } from '../src/run/rollback.ts';
+import { countRequests, judgeDrift, type DriftInput, type DriftSample } from '../src/verdicts/drift.ts';
+
+const REPO = resolve(import.meta.dirname, '..');
+
+// ---------------------------------------------------------------------------------------------
+// The pure judge.
+
+const objective = { interval: 1000, action: 'shed' as const, maxLost: 0, signals: [{ signal: 'eventLoopDelay' as const, threshold: 150, evaluations: 2 }] };
+const series = (points: Array<[number, number]>): DriftSample[] => points.map(([atMs, value]) => ({ atMs, value }));
+const answered = (n: number, atMs = 0) => ({ atMs, sent: n, statuses: { '200': n }, errors: {} });
+
+function input(over: Partial<DriftInput> = {}): DriftInput {
+  return {
+    objective,
+    signal: objective.signals[0],
+    fault: { kind: 'in-process', name: 'event-loop-block', params: { blockMs: 225, everyMs: 325, mode: 'sleep' }, durationMs: 4000 },
+    scrapeIntervalMs: 500,
+    // Over from 500 ms on.
+    signalSeries: series([[-500, 2], [0, 3], [500, 220], [1000, 224], [1500, 226], [2000, 221], [2500, 225], [3000, 223], [3500, 222], [4000, 5]]),
+    signalSource: 'nodejs_eventloop_lag_p99_seconds',
+    actionSeries: { shed: series([[-500, 0], [0, 0], [500, 0], [1000, 0], [1500, 0], [2000, 0], [2500, 1], [3000, 1], [3500, 1], [4000, 1]]) },
+    exposure: 'gauge',
+    runtime: 'node',
+    requests: [answered(10, -250), answered(100, 0), answered(100, 2000)],
+    windowEndMs: 4000,
+    ...over,
+  };
+}
+
+describe('judgeDrift (pure)', () => {
+  it('PASS: the action within evaluations × interval + allowance of the first crossing, nothing lost; the reason has the delay and the allowance', () => {
+    const v = judgeDrift(input());
+    assert.equal(v.outcome, 'pass', v.reason);
+    assert.equal(v.verdict, 'pass');
+    assert.equal(v.firstOverMs, 500);
+    // 500 + 2 × 1000 + (1000 + 500) = 4000
+    assert.equal(v.deadlineMs, 4000);
+    assert.equal(v.actionAtMs, 2500);
+    assert.equal(v.actionDelayMs, 2000);
+    assert.equal(v.measured, 2000);
+    assert.equal(v.objective, 3500);
+    assert.equal(v.margin, 1500);
+    assert.match(v.reason, /eventLoopDelay .* crossed 150 ms at 500 ms/);
+    assert.match(v.reason, /2,000 ms after the crossing/);
+    assert.match(v.reason, /1,500 ms allowance \(one interval for the responder's phase, one 500 ms scrape/);
+    assert.equal(v.requests.sent, 200, 'requests sent before the fault are not counted');
+    assert.equal(v.requests.lost, 0);
+  });
+
+  it('PASS at the deadline exactly; FAIL one scrape past it, with the numbers', () => {
+    const at = (t: number) => judgeDrift(input({ actionSeries: { shed: series([[0, 0], [t, 1]]) }, windowEndMs: 6000 }));
+    assert.equal(at(4000).outcome, 'pass');
+    const late = at(4500);
+    assert.equal(late.outcome, 'fail', late.reason);
+    assert.equal(late.verdict, 'fail');
+    assert.match(late.reason, /the shed came at 4,500 ms, 500 ms after the deadline of 4,000 ms/);
+    assert.ok(late.margin < 0);
+  });
+
+  it('FAIL: crossed and never acted, the window past the deadline; names the signal, its value and the deadline', () => {
+    const v = judgeDrift(input({ actionSeries: { shed: series([[0, 0], [2000, 0], [4000, 0]]) }, windowEndMs: 4500 }));
+    assert.equal(v.outcome, 'fail', v.reason);
+    assert.match(v.reason, /eventLoopDelay .*crossed 150 ms at 500 ms after the fault \(220 ms; peak 226 ms\)/);
+    assert.match(v.reason, /never went to 1 .* due by 4,000 ms/);
+  });
+
+  it('INCONCLUSIVE, not FAIL: no action yet but the observation ended before the deadline', () => {
+    const v = judgeDrift(input({ actionSeries: { shed: series([[0, 0], [3000, 0]]) }, windowEndMs: 3000 }));
+    assert.equal(v.outcome, 'inconclusive', v.reason);
+    assert.equal(v.verdict, 'skipped');
+    assert.match(v.reason, /ended at 3,000 ms, before the deadline of 4,000 ms/);
+  });
+
+  it('FAIL: acted in time but lost more than maxLost; a 503 is an answer, a reset or a timeout is not', () => {
+    const v = judgeDrift(input({ requests: [{ atMs: 0, sent: 100, statuses: { '200': 80, '503': 17 }, errors: { ECONNRESET: 2, timeout: 1 } }] }));
+    assert.equal(v.outcome, 'fail', v.reason);
+    assert.equal(v.requests.shed, 17);
+    assert.equal(v.requests.lost, 3);
+    assert.match(v.reason, /3 of 100 requests lost \(ECONNRESET 2, timeout 1\), more than maxLost 0/);
+    const tolerant = judgeDrift(input({ objective: { ...objective, maxLost: 3 }, requests: [{ atMs: 0, sent: 100, statuses: { '200': 97 }, errors: { ECONNRESET: 3 } }] }));
+    assert.equal(tolerant.outcome, 'pass', tolerant.reason);
+  });
+
+  it('drain: connections refused after the drain are not lost; refused before it (or for shed) are', () => {
+    const slices = [{ atMs: 0, sent: 50, statuses: { '200': 40 }, errors: { ECONNREFUSED: 10 } }];
+    assert.deepEqual(countRequests(slices, 'drain', 2500), { sent: 50, answered: 40, shed: 0, lost: 0, lostByKind: {}, notAccepted: 10 });
+    assert.equal(countRequests(slices, 'shed', 2500).lost, 10);
+    assert.equal(countRequests(slices, 'drain', undefined).lost, 10);
+    const v = judgeDrift(input({ objective: { ...objective, action: 'drain' }, actionSeries: { drain: series([[0, 0], [2500, 1]]) }, requests: slices }));
+    assert.equal(v.outcome, 'pass', v.reason);
+    assert.match(v.reason, /10 refused after the drain closed the listener \(never accepted, not lost\)/);
+  });
+
+  it('INCONCLUSIVE: the signal never crossed (says the peak), no gauge (how to turn it on; Go has none), nothing pushable, interrupted', () => {
+    const low = judgeDrift(input({ signalSeries: series([[0, 3], [500, 90], [1000, 120], [1500, 80]]) }));
+    assert.equal(low.outcome, 'inconclusive');
+    assert.match(low.reason, /never crossed its threshold 150 ms: .*pushed it to 120 ms at most \(at 1,000 ms\)/);
+    assert.equal(low.peak, 120);
+
+    const none = judgeDrift(input({ exposure: 'none', actionSeries: {} }));
+    assert.equal(none.outcome, 'inconclusive');
+    assert.match(none.reason, /exposes no sloctl_drift_action: .*instrument it with sloctl\/sdk/);
+    const go = judgeDrift(input({ exposure: 'none', actionSeries: {}, runtime: 'go' }));
+    assert.match(go.reason, /a Go service has no drift responder/);
+
+    const nothing = judgeDrift(input({ signal: undefined, fault: undefined, unpushable: [{ signal: 'errors', why: 'no critical dependency to fault' }] }));
+    assert.equal(nothing.outcome, 'inconclusive');
+    assert.match(nothing.reason, /no declared drift signal has a fault sloctl can push: errors \(no critical dependency to fault\)/);
+
+    const cut = judgeDrift(input({ interrupted: true }));
+    assert.equal(cut.outcome, 'inconclusive');
+    assert.match(cut.reason, /^interrupted/);
+  });
+
+  it('FAIL: the SDK without its responder (drift: false) once the signal crossed; INCONCLUSIVE when the action was already on before the fault', () => {
+    const off = judgeDrift(input({ exposure: 'sdk-without-responder', actionSeries: {} }));
+    assert.equal(off.outcome, 'fail', off.reason);
+    assert.match(off.reason, /crossed 150 ms at 500 ms .* deadline of 4,000 ms .* remove `drift: false`/);
+    const already = judgeDrift(input({ actionSeries: { shed: series([[-500, 1], [0, 1], [500, 1]]) } }));
+    assert.equal(already.outcome, 'inconclusive');
+    assert.match(already.reason, /already 1 before the fault/);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The phase's plan (pure parts).
+
+const contractText = (drift: string, extra = '') => `apiVersion: sloctl/v1
+service: { name: drifty, runtime: node }
+window: 1h
+bucket: 1s
+scrapeInterval: 500ms
+routes:
+  - { name: work, method: GET, path: /work, weight: 1 }
+  - { name: order, method: POST, path: /order, weight: 5 }
+load:
+  rate: 40/s
+  duration: 5s
+  connections: 8
+  timeout: 5s
+  mix:
+    - { route: work, weight: 80 }
+    - { route: order, weight: 20 }
+${extra}objectives:
+  drift:
+${drift}
+`;
+
+function contractOf(text: string): Contract {
+  const loaded = parseContract(text, 'drift.yaml');
+  assert.ok(loaded.contract, loaded.diagnostics.map((d) => d.message).join('; '));
+  return loaded.contract;
+}
+
+const ELD = contractText(`    interval: 1s
+    action: shed
+    maxLost: 0
+    signals:
+      - { signal: errors, threshold: 5%, evaluations: 2 }
+      - { signal: eventLoopDelay, threshold: 150ms, evaluations: 2 }`);
+const HEAP = contractText(`    interval: 1s
+    action: shed
+    signals:
+      - { signal: heap, threshold: 3GiB, evaluations: 2 }`);
+
+describe('drift phase plan', () => {
+  it('in-process signals first (eventLoopDelay over errors), with a block above the threshold; nothing pushable without a token or a proxy', () => {
+    const c = contractOf(ELD);
+    const { plan } = planDrift({ contract: c, token: 'x'.repeat(20), rate: 40 }, () => 4000);
+    assert.equal(plan?.spec.signal, 'eventLoopDelay');
+    assert.equal(plan?.kind, 'in-process');
+    const params = plan!.kind === 'in-process' ? plan!.params({}) : {};
+    assert.deepEqual(params, { blockMs: 225, everyMs: 325, mode: 'sleep' });
+    const none = planDrift({ contract: c, rate: 40 }, () => 4000);
+    assert.equal(none.plan, undefined);
+    assert.deepEqual(none.unpushable.map((u) => u.signal), ['eventLoopDelay', 'errors']);
+    assert.match(none.unpushable[1].why, /no critical dependency/);
+    assert.equal(driftWindowMs(1000, 2), 4000);
+    assert.equal(driftWindowMs(5000, 3), 25_000);
+    assert.equal(driftWindowMs(30_000, 3), 60_000, 'capped');
+  });
+
+  it('heap: the leak stays under 80% of the heap limit and 64 MiB/s', () => {
+    const { plan } = planDrift({ contract: contractOf(HEAP), token: 'x'.repeat(20), rate: 40 }, () => 4000);
+    assert.equal(plan?.kind, 'in-process');
+    const p = plan!.kind === 'in-process' ? plan!.params({ heapUsed: 100 * 2 ** 20, heapLimit: 2 * 2 ** 30 }) : {};
+    assert.equal(p.maxBytes, Math.floor(2 * 2 ** 30 * 0.8 - 100 * 2 ** 20));
+    assert.equal(p.bytesPerSecond, 64 * 2 ** 20);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// End to end: a small SDK service in its own process.
+
+const TOKEN = 'drift-phase-test-token-0123456789';
+const SERVICE = `
+import { createServer } from 'node:http';
+import { instrument } from ${JSON.stringify(join(REPO, 'src/sdk/index.ts'))};
+import { wrap } from ${JSON.stringify(join(REPO, 'src/sdk/adapters/http.ts'))};
+const sdk = instrument({
+  contract: process.env.CONTRACT,
+  drift: process.env.DRIFT_OFF === '1' ? false : { log: (l) => process.stderr.write(JSON.stringify(l) + '\\n') },
+  drill: { token: process.env.TOKEN },
+});
+const server = createServer(wrap((req, res) => { res.setHeader('content-type', 'text/plain'); res.end('ok'); }, sdk));
+server.listen(0, '127.0.0.1', () => console.log('listening on http://127.0.0.1:' + server.address().port));
+`;
+
+interface Started { url: string; child: ChildProcess; stderr: () => string }
+const children: ChildProcess[] = [];
+after(() => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+});
+
+async function until<T>(what: string, fn: () => T | undefined, deadlineMs = 20_000): Promise<T> {
+  const end = Date.now() + deadlineMs;
+  for (;;) {
+    const v = fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function startService(contract: string, env: Record<string, string> = {}): Promise<Started> {
+  const dir = mkdtempSync(join(tmpdir(), 'sloctl-drift-'));
+  writeFileSync(join(dir, 'service.mjs'), SERVICE);
+  writeFileSync(join(dir, 'slo.yaml'), contract);
+  const child = spawn(process.execPath, ['--import', 'tsx', join(dir, 'service.mjs')], {
+    cwd: REPO, env: { ...process.env, CONTRACT: join(dir, 'slo.yaml'), TOKEN, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let out = '';
+  let err = '';
+  child.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c));
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
+  const url = await until('the service listening', () => {
+    if (child.exitCode !== null) throw new Error(`the service exited ${child.exitCode}: ${err}`);
+    return /listening on (http:\/\/\S+)/.exec(out)?.[1];
+  });
+  return { url, child, stderr: () => err };
+}
+
+async function run(contractYaml: string, env: Record<string, string> = {}) {
+  const svc = await startService(contractYaml, env);
+  const rollback = new Rollback({ log: () => {} });
+  const lines: string[] = [];
+  try {
+    const v = await driftPhase({ contract: contractOf(contractYaml), url: svc.url, token: TOKEN, rollback, rate: 40, log: (l) => lines.push(l), seed: 3 });
+    return { v, svc, rollback, lines };
+  } finally {
+    svc.child.kill('SIGTERM');
+  }
+}
+
+describe('drift phase end to end (an SDK service, event-loop-block, shed)', { timeout: 90_000 }, () => {
+  it('the responder on: PASS with the action\'s delay; nothing left in place', async () => {
+    const { v, svc, rollback } = await run(ELD);
+    assert.equal(v.outcome, 'pass', `${v.reason}\n${svc.stderr()}`);
+    assert.equal(v.signalName, 'eventLoopDelay');
+    assert.ok(v.actionDelayMs !== undefined && v.actionDelayMs <= v.deadlineMs! - v.firstOverMs!, v.reason);
+    assert.match(v.reason, /the responder's shed came at [\d,]+ ms, -?[\d,]+ ms after the crossing, within the [\d,]+ ms allowed/);
+    assert.ok(v.requests.sent > 100, `requests from the fault on: ${v.requests.sent}`);
+    assert.equal(v.requests.lost, 0);
+    assert.match(svc.stderr(), /"event":"drift-action".*"signal":"eventLoopDelay"/);
+    assert.deepEqual(rollback.pending, [], 'the fault was removed and forgotten');
+  });
+
+  it('the responder off (drift: false): FAIL naming the signal, its value and the deadline', async () => {
+    const { v, svc } = await run(ELD, { DRIFT_OFF: '1' });
+    assert.equal(v.outcome, 'fail', `${v.reason}\n${svc.stderr()}`);
+    assert.match(v.reason, /eventLoopDelay \(nodejs_eventloop_lag_p99_seconds\) crossed 150 ms at [\d,]+ ms after the fault \(\d+ ms; peak \d+ ms\), and no shed could come by the deadline of [\d,]+ ms/);
+    assert.match(v.reason, /drift: false/);
+  });
+
+  it('a heap threshold the capped leak cannot reach in the window: INCONCLUSIVE with the peak', async () => {
+    const { v, svc } = await run(HEAP);
+    assert.equal(v.outcome, 'inconclusive', `${v.reason}\n${svc.stderr()}`);
+    assert.equal(v.verdict, 'skipped');
+    assert.match(v.reason, /heap .* never crossed its threshold 3 GiB: memory-leak .* pushed it to [\d.]+ MiB at most/);
+  });
+});
