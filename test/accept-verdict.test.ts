@@ -1,0 +1,122 @@
+// The fold of every phase's verdicts into one row per contract (src/verdicts/accept.ts).
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { parseContract } from '../src/contract/load.ts';
+import { ACCEPT_CONTRACTS, judgeAccept, type AcceptInput } from '../src/verdicts/accept.ts';
+import { LAG_NOTE_PREFIX } from '../src/verdicts/generator-lag.ts';
+import type { GateReport, ObjectiveVerdict } from '../src/verdicts/types.ts';
+
+const contract = parseContract(readFileSync(new URL('../examples/checkout/slo.yaml', import.meta.url), 'utf8'), 'slo.yaml').contract!;
+
+function v(contractName: string, name: string, verdict: ObjectiveVerdict['verdict'], reason = `${name} measured`): ObjectiveVerdict {
+  return { contract: contractName, name, verdict, measured: 1, objective: 1, unit: 'ratio', direction: 'higher-is-better', margin: 0, reason };
+}
+
+function gate(verdicts: ObjectiveVerdict[], over: Partial<GateReport> = {}): GateReport {
+  return {
+    service: 'checkout', contractFile: 'slo.yaml', startedAt: 0, finishedAt: 1, outcome: 'pass', exitCode: 0, reasons: [], target: { url: '', started: false },
+    profile: { rate: 200, durationMs: 1, warmupMs: 0, connections: 1, trials: 1, workers: 1 }, verdicts, trials: [], journal: 'j', ...over,
+  };
+}
+
+const allGate = () => gate(['latency', 'errors', 'throughput', 'availability', 'memory', 'concurrency'].map((c) => v(c, c, 'pass')), {
+  baseline: { path: 'b', createdAt: 0, verdict: 'pass', comparisons: [{ metric: 'p95', unit: 'ms', baseline: [1], current: [1], baselineMedian: 1, currentMedian: 1, change: 0, tolerance: 0.05, test: 't', pValue: 1, alpha: 0.05, verdict: 'pass', reason: 'p95 unchanged' }] } as GateReport['baseline'],
+});
+
+function healthy(over: Partial<AcceptInput> = {}): AcceptInput {
+  return {
+    contract,
+    gate: allGate(),
+    drills: { outcome: 'pass', reasons: [], resilienceScore: 100, drills: [{ name: 'payments-slow', outcome: 'pass', reasons: [] } as never] },
+    staticDependencies: { name: 'static', outcome: 'pass', reason: '10 files, all timed' },
+    dependencyTimeouts: [{ name: 'payments blackholed', outcome: 'pass', reason: 'max 160 ms within 400 ms' }],
+    observability: { name: 'observability', outcome: 'pass', reason: 'series 178 -> 402 (maxSeries 2,000)' },
+    drift: { name: 'drift', outcome: 'pass', reason: 'shed after 11 s (deadline 15 s)' },
+    notReached: {},
+    ...over,
+  };
+}
+
+describe('accept: one verdict over the eleven contracts', () => {
+  it('every phase passing: PASS, exit 0, a row per contract in the contract order', () => {
+    const r = judgeAccept(healthy());
+    assert.deepEqual(r.rows.map((x) => x.contract), [...ACCEPT_CONTRACTS]);
+    assert.deepEqual(r.rows.map((x) => x.outcome), ACCEPT_CONTRACTS.map(() => 'pass'));
+    assert.equal(r.outcome, 'pass');
+    assert.equal(r.exitCode, 0);
+  });
+
+  it('one failing check fails its own row only, and the outcome names it with its reason', () => {
+    const g = allGate();
+    g.verdicts.push(v('latency', 'api-latency p95', 'fail', 'p95 254 ms is over the ceiling 200 ms; caused by GET /slow'));
+    const r = judgeAccept(healthy({ gate: g }));
+    assert.deepEqual(r.rows.filter((x) => x.outcome === 'fail').map((x) => x.contract), ['latency']);
+    assert.equal(r.outcome, 'fail');
+    assert.equal(r.exitCode, 1);
+    assert.match(r.reasons[0]!, /^latency: latency api-latency p95: p95 254 ms .*GET \/slow/);
+  });
+
+  it('a failure the generator lag withdrew is INCONCLUSIVE, never a pass', () => {
+    const g = allGate();
+    g.verdicts[0] = v('latency', 'api-latency', 'warn', `${LAG_NOTE_PREFIX} 2% of sends late`);
+    const r = judgeAccept(healthy({ gate: g }));
+    assert.equal(r.rows.find((x) => x.contract === 'latency')!.outcome, 'inconclusive');
+    assert.equal(r.outcome, 'inconclusive');
+    assert.equal(r.exitCode, 4);
+  });
+
+  it('a gate INCONCLUSIVE for the whole run (profile not delivered) turns its passes inconclusive', () => {
+    const g = allGate();
+    g.outcome = 'inconclusive';
+    g.reasons = ['the load generator could not deliver the profile (achieved 120/s of 200/s)'];
+    const r = judgeAccept(healthy({ gate: g }));
+    for (const c of ['latency', 'errors', 'throughput', 'availability', 'memory', 'concurrency', 'regression']) {
+      const row = r.rows.find((x) => x.contract === c)!;
+      assert.equal(row.outcome, 'inconclusive', c);
+      assert.match(row.reason, /could not deliver the profile/);
+    }
+    assert.equal(r.outcome, 'inconclusive');
+  });
+
+  it('a phase that did not run leaves its contracts INCONCLUSIVE with the reason, and a contract part-judged too', () => {
+    const r = judgeAccept(healthy({ drills: undefined, dependencyTimeouts: undefined, notReached: { drills: 'interrupted before it started', 'dependency timeouts': 'interrupted before it started' } }));
+    const res = r.rows.find((x) => x.contract === 'resilience')!;
+    assert.equal(res.outcome, 'inconclusive');
+    assert.match(res.reason, /drills phase did not run: interrupted/);
+    const deps = r.rows.find((x) => x.contract === 'dependencies')!;
+    assert.equal(deps.outcome, 'inconclusive', 'the static half passed, the dynamic half did not run');
+    assert.equal(r.outcome, 'inconclusive');
+  });
+
+  it('a failure still fails when another phase was not reached', () => {
+    const r = judgeAccept(healthy({ observability: { name: 'observability', outcome: 'fail', reason: 'series 178 -> 12,402 (maxSeries 2,000): http_requests_total `route` +12,000' }, drift: undefined, notReached: { drift: 'interrupted before it started' } }));
+    assert.equal(r.outcome, 'fail');
+    assert.equal(r.rows.find((x) => x.contract === 'drift')!.outcome, 'inconclusive');
+  });
+
+  it('an undeclared contract and a first run without a baseline are NOT JUDGED and leave a PASS a PASS, saying so', () => {
+    const bare = { ...contract, objectives: { ...contract.objectives, drift: undefined } };
+    const r = judgeAccept(healthy({ contract: bare, drift: undefined, gate: { ...allGate(), baseline: undefined, reasons: ['no baseline at b.json yet: run with --update-baseline once this build is accepted'] } }));
+    assert.equal(r.rows.find((x) => x.contract === 'drift')!.outcome, 'not-judged');
+    const reg = r.rows.find((x) => x.contract === 'regression')!;
+    assert.equal(reg.outcome, 'not-judged');
+    assert.match(reg.reason, /no baseline at b\.json/);
+    assert.equal(r.outcome, 'pass');
+    assert.match(r.reasons.at(-1)!, /not judged: drift \(not declared.*regression \(no baseline/);
+  });
+
+  it('a target that failed: TARGET FAILED, exit 3, first reason the target\'s', () => {
+    const r = judgeAccept(healthy({ targetFailure: 'the target exited with code 1 during the drills', drift: undefined, notReached: { drift: 'the target failed' } }));
+    assert.equal(r.outcome, 'target-failed');
+    assert.equal(r.exitCode, 3);
+    assert.equal(r.reasons[0], 'the target exited with code 1 during the drills');
+  });
+
+  it('a route the service lacks (the gate\'s routes verdict) fails errors', () => {
+    const g = allGate();
+    g.verdicts.push(v('routes', 'GET /missing', 'fail', 'the service does not have GET /missing'));
+    const r = judgeAccept(healthy({ gate: g }));
+    assert.equal(r.rows.find((x) => x.contract === 'errors')!.outcome, 'fail');
+  });
+});
