@@ -133,6 +133,15 @@ describe('dependency timeout verdict (pure)', () => {
     assert.equal(judgeDependencyTimeout(input({ routes: slowish })).outcome, 'fail');
   });
 
+  it('one answer over the bound is a hiccup; two, or one past twice the bound, fail', () => {
+    const one = judgeDependencyTimeout(input({ routes: [route({ sent: 105, answered: 105, overBound: 1, maxMs: 520, p99Ms: 180 })] }));
+    assert.equal(one.outcome, 'pass', one.reason);
+    assert.match(one.reason, /taken for a scheduling hiccup \(at most 1% of a route's requests, or 1, within twice the bound\): POST \/orders: 1 of 105 over 400 ms, max 520 ms/);
+    assert.equal(judgeDependencyTimeout(input({ routes: [route({ sent: 105, answered: 105, overBound: 2, maxMs: 520 })] })).outcome, 'fail');
+    assert.equal(judgeDependencyTimeout(input({ routes: [route({ sent: 105, answered: 105, overBound: 1, maxMs: 900 })] })).outcome, 'fail');
+    assert.equal(judgeDependencyTimeout(input({ routes: [route({ sent: 300, answered: 300, overBound: 3, maxMs: 700 })] })).outcome, 'pass');
+  });
+
   it('says when the service did not come back UP, without changing the outcome', () => {
     const v = judgeDependencyTimeout(input({ recovery: { up: false, afterMs: 40_000, detail: 'answered 503 DEGRADED, failing: payments: circuit breaker open' } }));
     assert.equal(v.outcome, 'pass');

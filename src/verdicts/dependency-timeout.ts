@@ -28,7 +28,10 @@
 //    failing route (verdicts/generator-lag.ts: latency is measured from the intended send time, so
 //    a late generator makes the service look slower, never faster).
 //  - FAIL when a judged request took longer than the bound or got no answer: the routes, worst
-//    first, with counts and times.
+//    first, with counts and times. One scheduling hiccup is not a failure: a route with at most
+//    max(1, 1%) of its requests answered over the bound, none past twice the bound and none left
+//    unanswered, passes with it said (a busy CI machine delays one answer by a few hundred ms; a
+//    longer timeout than declared, or none, delays every call until a breaker opens: 10 or more).
 //  - PASS otherwise, with the worst max and the bound.
 // Not answering UP on the health endpoint after the toxic is removed does not change the outcome
 // (recovery is the drills' contract) but is said, with `recovered: false`: the phase after this one
@@ -144,6 +147,14 @@ function sum(r: Record<string, number>): number {
 }
 
 /** A route's bad requests: over the bound where it is judged on time, no answer anywhere. */
+/** Share of a route's requests (at least 1) that may be a scheduling hiccup over the bound. */
+export const HICCUP_SHARE = 0.01;
+
+/** A route whose only bad requests are one hiccup's worth, answered within twice the bound. */
+function hiccup(r: DependencyRouteWindow, boundMs: number): boolean {
+  return r.callsDependency && r.noAnswer === 0 && r.overBound > 0 && r.overBound <= Math.max(1, Math.floor(HICCUP_SHARE * r.sent)) && r.maxMs <= 2 * boundMs;
+}
+
 function badOf(r: DependencyRouteWindow): number {
   return (r.callsDependency ? r.overBound : 0) + r.noAnswer;
 }
@@ -182,7 +193,8 @@ export function judgeDependencyTimeout(input: DependencyTimeoutInput): Dependenc
   const judged = routes.filter((r) => r.callsDependency);
   const sentJudged = judged.reduce((a, r) => a + r.sent, 0);
   const sentAll = routes.reduce((a, r) => a + r.sent, 0);
-  const bad = routes.filter((r) => badOf(r) > 0)
+  const tolerated = routes.filter((r) => hiccup(r, boundMs));
+  const bad = routes.filter((r) => badOf(r) > 0 && !hiccup(r, boundMs))
     .sort((a, b) => worstOf(b, clientTimeoutMs) - worstOf(a, clientTimeoutMs) || badOf(b) - badOf(a) || a.route.localeCompare(b.route));
   const worst = routes.reduce((a, r) => Math.max(a, r.callsDependency || r.noAnswer > 0 ? worstOf(r, clientTimeoutMs) : 0), 0);
   const traffic = input.traffic;
@@ -246,7 +258,9 @@ export function judgeDependencyTimeout(input: DependencyTimeoutInput): Dependenc
       outcome = 'pass';
       const top = judged.filter((r) => r.answered > 0).sort((a, b) => b.maxMs - a.maxMs)[0];
       const worstText = top ? `worst ${top.route}: max ${ms(top.maxMs)}, p99 ${ms(top.p99Ms)} over ${n(top.answered)} answered` : 'no route that calls it answered';
-      sentences.push(`${what}, every request was answered within ${ms(boundMs)} (timeout ${ms(timeoutMs)} + margin ${ms(marginMs)}): ${worstText}; the proxy received ${n(traffic!.connections)} connections and ${n(traffic!.requests)} requests`);
+      const within = tolerated.length > 0 ? 'the service answered within' : 'every request was answered within';
+      sentences.push(`${what}, ${within} ${ms(boundMs)} (timeout ${ms(timeoutMs)} + margin ${ms(marginMs)}): ${worstText}; the proxy received ${n(traffic!.connections)} connections and ${n(traffic!.requests)} requests`);
+      if (tolerated.length > 0) sentences.push(`taken for a scheduling hiccup (at most ${HICCUP_SHARE * 100}% of a route's requests, or 1, within twice the bound): ${tolerated.map((r) => `${r.route}: ${n(r.overBound)} of ${n(r.sent)} over ${ms(boundMs)}, max ${ms(r.maxMs)}`).join('; ')}`);
     }
     const f = failedText(routes);
     if (f) sentences.push(f);
