@@ -284,6 +284,28 @@ describe('dependency phase end to end', { timeout: 90_000 }, () => {
     }
   });
 
+  it('interrupted mid-window: INCONCLUSIVE "interrupted", the toxic removed, nothing left for the rollback', async (t) => {
+    const c = contract(contractText(dep.port, BOTH));
+    const s = await service(c, proxy, undefined);
+    const stop = new AbortController();
+    const rollback = new Rollback({ log: () => {} });
+    try {
+      const t0 = Date.now();
+      const [v] = await dependencyPhase({
+        contract: c, url: s.url, proxies: new Map([['pay', proxy]]), rollback, rate: 50, signal: stop.signal,
+        log: (l) => { if (/blackholed for/.test(l)) setTimeout(() => stop.abort(), 500); },
+      });
+      t.diagnostic(`${v.outcome}: ${v.reason}`);
+      assert.equal(v.outcome, 'inconclusive', v.reason);
+      assert.match(v.reason, /^interrupted while pay was blackholed/);
+      assert.ok(Date.now() - t0 < 2500, `took ${Date.now() - t0} ms`);
+      assert.equal(proxy.toxics().length, 0);
+      assert.deepEqual(rollback.pending, []);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('a mix that never calls the dependency is INCONCLUSIVE, naming the mix; no proxy is INCONCLUSIVE with the fix', async (t) => {
     const c = contract(contractText(dep.port, PLAIN_ONLY));
     const s = await service(c, proxy, 150);
