@@ -13,7 +13,7 @@ import { parseContract } from '../src/contract/load.ts';
 import type { Contract } from '../src/contract/schema.ts';
 import { driftPhase, driftWindowMs, planDrift } from '../src/run/drift-phase.ts';
 import { Rollback } from '../src/run/rollback.ts';
-import { countRequests, judgeDrift, type DriftInput, type DriftSample } from '../src/verdicts/drift.ts';
+import { countRequests, judgeDrift, type DriftInput, type DriftRequestSlice, type DriftSample } from '../src/verdicts/drift.ts';
 
 const REPO = resolve(import.meta.dirname, '..');
 
@@ -57,7 +57,7 @@ describe('judgeDrift (pure)', () => {
     assert.equal(v.margin, 1500);
     assert.match(v.reason, /eventLoopDelay .* crossed 150 ms at 500 ms/);
     assert.match(v.reason, /2,000 ms after the crossing/);
-    assert.match(v.reason, /1,500 ms allowance \(one interval for the responder's phase, one 500 ms scrape/);
+    assert.match(v.reason, /plus 1,500 ms of allowance: one interval for the responder's phase, one 500 ms scrape for our sampling/);
     assert.equal(v.requests.sent, 200, 'requests sent before the fault are not counted');
     assert.equal(v.requests.lost, 0);
   });
@@ -97,10 +97,12 @@ describe('judgeDrift (pure)', () => {
   });
 
   it('drain: connections refused after the drain are not lost; refused before it (or for shed) are', () => {
-    const slices = [{ atMs: 0, sent: 50, statuses: { '200': 40 }, errors: { ECONNREFUSED: 10 } }];
+    const slices: DriftRequestSlice[] = [{ atMs: 0, sent: 40, statuses: { '200': 40 }, errors: {} }, { atMs: 3000, sent: 10, statuses: {}, errors: { ECONNREFUSED: 10 } }];
     assert.deepEqual(countRequests(slices, 'drain', 2500), { sent: 50, answered: 40, shed: 0, lost: 0, lostByKind: {}, notAccepted: 10 });
     assert.equal(countRequests(slices, 'shed', 2500).lost, 10);
     assert.equal(countRequests(slices, 'drain', undefined).lost, 10);
+    assert.equal(countRequests(slices, 'drain', 3500).lost, 10, 'refused before the drain: lost');
+    assert.equal(countRequests(slices, 'drain', 3500, 1000).notAccepted, 10, 'within one scrape of the drain seen: not accepted');
     const v = judgeDrift(input({ objective: { ...objective, action: 'drain' }, actionSeries: { drain: series([[0, 0], [2500, 1]]) }, requests: slices }));
     assert.equal(v.outcome, 'pass', v.reason);
     assert.match(v.reason, /10 refused after the drain closed the listener \(never accepted, not lost\)/);
@@ -218,6 +220,7 @@ const sdk = instrument({
   drill: { token: process.env.TOKEN },
 });
 const server = createServer(wrap((req, res) => { res.setHeader('content-type', 'text/plain'); res.end('ok'); }, sdk));
+if (process.env.DRAIN === '1') sdk.serve(server, { announceMs: 300, timeoutMs: 2000 });
 server.listen(0, '127.0.0.1', () => console.log('listening on http://127.0.0.1:' + server.address().port));
 `;
 
@@ -256,12 +259,18 @@ async function startService(contract: string, env: Record<string, string> = {}):
   return { url, child, stderr: () => err };
 }
 
-async function run(contractYaml: string, env: Record<string, string> = {}) {
+async function run(contractYaml: string, env: Record<string, string> = {}, interrupt?: AbortController) {
   const svc = await startService(contractYaml, env);
   const rollback = new Rollback({ log: () => {} });
   const lines: string[] = [];
+  // Interrupted one second into the fault (its log line says it is applied).
+  const log = (l: string) => {
+    lines.push(l);
+    if (interrupt && lines.length === 1) setTimeout(() => interrupt.abort(), 1000);
+  };
   try {
-    const v = await driftPhase({ contract: contractOf(contractYaml), url: svc.url, token: TOKEN, rollback, rate: 40, log: (l) => lines.push(l), seed: 3 });
+    const v = await driftPhase({ contract: contractOf(contractYaml), url: svc.url, token: TOKEN, rollback, rate: 40, log, seed: 3, signal: interrupt?.signal });
+    if (process.env.DRIFT_PEEK) console.log(`REASON ${v.outcome}: ${v.reason}\nREQ ${JSON.stringify(v.requests)}`);
     return { v, svc, rollback, lines };
   } finally {
     svc.child.kill('SIGTERM');
@@ -286,6 +295,24 @@ describe('drift phase end to end (an SDK service, event-loop-block, shed)', { ti
     assert.equal(v.outcome, 'fail', `${v.reason}\n${svc.stderr()}`);
     assert.match(v.reason, /eventLoopDelay \(nodejs_eventloop_lag_p99_seconds\) crossed 150 ms at [\d,]+ ms after the fault \(\d+ ms; peak \d+ ms\), and no shed could come by the deadline of [\d,]+ ms/);
     assert.match(v.reason, /drift: false/);
+  });
+
+  it('action drain: the service exits by design; refused connections after the drain are not lost: PASS', async () => {
+    const { v, svc } = await run(ELD.replace('action: shed', 'action: drain'), { DRAIN: '1' });
+    assert.equal(v.outcome, 'pass', `${v.reason}\n${svc.stderr()}`);
+    await until('the service exiting', () => (svc.child.exitCode !== null ? true : undefined), 5000);
+    assert.equal(svc.child.exitCode, 0, 'the drain exits 0');
+    assert.equal(v.requests.lost, 0);
+    assert.ok(v.requests.notAccepted > 0, `refused after the drain: ${JSON.stringify(v.requests)}`);
+    assert.match(v.reason, /refused after the drain closed the listener \(never accepted, not lost\)/);
+  });
+
+  it('interrupted: INCONCLUSIVE, the fault removed', async () => {
+    const { v, rollback, lines } = await run(ELD, {}, new AbortController());
+    assert.match(lines[0], /^drift: event-loop-block/);
+    assert.equal(v.outcome, 'inconclusive', v.reason);
+    assert.match(v.reason, /^interrupted while pushing eventLoopDelay with event-loop-block/);
+    assert.deepEqual(rollback.pending, []);
   });
 
   it('a heap threshold the capped leak cannot reach in the window: INCONCLUSIVE with the peak', async () => {

@@ -300,8 +300,10 @@ export async function driftPhase(o: DriftPhaseOptions): Promise<DriftVerdict> {
   let scrapeTimer: NodeJS.Timeout | undefined;
   let scraping: Promise<void> | undefined;
   const scrapeOnce = async () => {
-    const at = now();
     const r = await scrapeFamilies(metricsUrl, 2000);
+    // Stamped when the answer came: a blocked loop answers late, and what it says is how things
+    // stood then (the signal and the action alike, so the delay between them keeps its sign).
+    const at = now();
     if (r.ok) scrapes.push({ at, families: r.families as unknown as MetricFamily[] });
     else scrapeErrors.push(r.error);
   };

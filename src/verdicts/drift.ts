@@ -194,7 +194,7 @@ function unitOf(signal: string): ObjectiveVerdict['unit'] {
 }
 
 /** The client's requests sent from the fault on, counted as the verdict counts them. */
-export function countRequests(slices: readonly DriftRequestSlice[], action: DriftAction, drainAtMs: number | undefined): DriftRequestCounts {
+export function countRequests(slices: readonly DriftRequestSlice[], action: DriftAction, drainAtMs: number | undefined, earlyMs = 0): DriftRequestCounts {
   const out: DriftRequestCounts = { sent: 0, answered: 0, shed: 0, lost: 0, lostByKind: {}, notAccepted: 0 };
   for (const s of slices) {
     if (s.atMs < 0) continue;
@@ -207,7 +207,8 @@ export function countRequests(slices: readonly DriftRequestSlice[], action: Drif
       // Refused: nothing accepted the connection. After a drain closed the listener, that is the
       // drain working (the request was never accepted); for any other action, or before the drain,
       // a service that stopped listening lost what it was sent.
-      if (NOT_ACCEPTED.has(kind) && action === 'drain' && drainAtMs !== undefined) {
+      // `earlyMs`: we see the drain on a scrape, up to one scrape after it began.
+      if (NOT_ACCEPTED.has(kind) && action === 'drain' && drainAtMs !== undefined && s.atMs >= drainAtMs - earlyMs) {
         out.notAccepted += c;
         continue;
       }
@@ -231,7 +232,7 @@ function requestsText(r: DriftRequestCounts): string {
 
 function faultText(f: DriftFault | undefined): string {
   if (!f) return 'the fault';
-  const params = Object.entries(f.params).map(([k, v]) => `${k} ${v}`).join(', ');
+  const params = Object.entries(f.params).map(([k, v]) => `${k} ${typeof v === 'number' && /bytes/i.test(k) ? formatSignal('heap', v) : v}`).join(', ');
   const where = f.kind === 'proxy' ? ` on the proxy of ${f.dependency ?? 'a dependency'}` : '';
   return `${f.name}${params ? ` (${params})` : ''}${where} for ${ms(f.durationMs)}`;
 }
@@ -243,7 +244,7 @@ export function judgeDrift(input: DriftInput): DriftVerdict {
   const actionSamples = [...(input.actionSeries[action] ?? [])].sort((a, b) => a.atMs - b.atMs);
   const actionAt = actionSamples.find((s) => s.atMs >= 0 && s.value >= 0.5)?.atMs;
   const activeBefore = actionSamples.filter((s) => s.atMs < 0).at(-1);
-  const requests = countRequests(input.requests, action, action === 'drain' ? actionAt : undefined);
+  const requests = countRequests(input.requests, action, action === 'drain' ? actionAt : undefined, input.scrapeIntervalMs + 500);
 
   const base = {
     contract: 'drift' as const,
@@ -259,7 +260,8 @@ export function judgeDrift(input: DriftInput): DriftVerdict {
   });
 
   if (input.interrupted) {
-    return inconclusive(`interrupted${signal ? ` while pushing ${signal.signal} with ${faultText(input.fault)}` : ''}: the drift response was not judged; run accept again to completion`);
+    const what = signal && input.fault ? ` while pushing ${signal.signal} with ${faultText(input.fault)}` : ' before a fault was applied';
+    return inconclusive(`interrupted${what}: the drift response was not judged; run accept again to completion`);
   }
   if (input.error !== undefined) return inconclusive(`the drift phase could not push a signal: ${input.error}`);
   if (!signal) {
@@ -295,14 +297,14 @@ export function judgeDrift(input: DriftInput): DriftVerdict {
   }
 
   const deadlineMs = firstOver.atMs + signal.evaluations * objective.interval + allowanceMs;
-  const rule = `${signal.evaluations} evaluations × ${ms(objective.interval)} + ${ms(allowanceMs)} allowance (one interval for the responder's phase, one ${ms(input.scrapeIntervalMs)} scrape for our sampling)`;
+  const rule = `${signal.evaluations} evaluations × ${ms(objective.interval)}, plus ${ms(allowanceMs)} of allowance: one interval for the responder's phase, one ${ms(input.scrapeIntervalMs)} scrape for our sampling`;
   const crossed = `${signal.signal}${src} crossed ${fmt(signal.threshold)} at ${ms(firstOver.atMs)} after the fault (${fmt(firstOver.value)}; peak ${fmt(peak!.value)})`;
   const timing: Partial<DriftVerdict> = { ...peakExtra, firstOverMs: firstOver.atMs, deadlineMs, allowanceMs };
 
   if (input.exposure === 'sdk-without-responder') {
     return {
       ...base, ...timing, verdict: 'fail', outcome: 'fail', measured: peak!.value, objective: signal.threshold, margin: signal.threshold - peak!.value,
-      reason: `${crossed}, and no ${action} could come by the deadline of ${ms(deadlineMs)} (${rule}): the service runs sloctl's SDK without its drift responder (no sloctl_drift_action); remove \`drift: false\` from instrument() so the responder runs`,
+      reason: `${crossed}, and no ${action} could come by the deadline of ${ms(deadlineMs)} [${rule}]: the service runs sloctl's SDK without its drift responder (no sloctl_drift_action); remove \`drift: false\` from instrument() so the responder runs`,
     };
   }
 
@@ -314,14 +316,14 @@ export function judgeDrift(input: DriftInput): DriftVerdict {
   const numbers = { ...timing, ...(actionAt !== undefined ? { actionAtMs: actionAt, actionDelayMs } : {}), measured, objective: limit, margin: limit - measured, unit: 'ms' as const };
 
   if (actionAt === undefined && input.windowEndMs < deadlineMs) {
-    return inconclusive(`${crossed}, and the observation ended at ${ms(input.windowEndMs)}, before the deadline of ${ms(deadlineMs)} (${rule}), with no ${action} yet: run with a longer drift window`, { ...numbers, measured: NaN, margin: NaN });
+    return inconclusive(`${crossed}, and the observation ended at ${ms(input.windowEndMs)}, before the deadline of ${ms(deadlineMs)} [${rule}], with no ${action} yet: run with a longer drift window`, { ...numbers, measured: NaN, margin: NaN });
   }
 
   const sentences: string[] = [];
   if (late) {
     sentences.push(actionAt === undefined
-      ? `${crossed}; sloctl_drift_action{action="${action}"} never went to 1 by the end of the observation at ${ms(input.windowEndMs)}, and it was due by ${ms(deadlineMs)} (${rule})`
-      : `${crossed}; the ${action} came at ${ms(actionAt)}, ${ms(actionAt - deadlineMs)} after the deadline of ${ms(deadlineMs)} (${rule})`);
+      ? `${crossed}; sloctl_drift_action{action="${action}"} never went to 1 by the end of the observation at ${ms(input.windowEndMs)}, and it was due by ${ms(deadlineMs)} [${rule}]`
+      : `${crossed}; the ${action} came at ${ms(actionAt)}, ${ms(actionAt - deadlineMs)} after the deadline of ${ms(deadlineMs)} [${rule}]`);
     sentences.push(`check the responder's signal reading and interval (sdk.driftResponder, the drift-action lines on the service's stderr)`);
   }
   if (lostTooMany) {
@@ -332,6 +334,7 @@ export function judgeDrift(input: DriftInput): DriftVerdict {
   }
   return {
     ...base, ...numbers, verdict: 'pass', outcome: 'pass',
-    reason: `${crossed}; the responder's ${action} came at ${ms(actionAt!)}, ${ms(actionDelayMs!)} after the crossing, within the ${ms(limit)} allowed (${rule}); ${requestsText(requests)} (maxLost ${objective.maxLost}); pushed with ${faultText(input.fault)}.`,
+    // Negative: the responder saw the crossing before our scrape did (its own reading, its own window).
+    reason: `${crossed}; the responder's ${action} came at ${ms(actionAt!)}, ${actionDelayMs! >= 0 ? `${ms(actionDelayMs!)} after the crossing` : `${ms(-actionDelayMs!)} before our scrapes showed the crossing`}, within the ${ms(limit)} allowed [${rule}]; ${requestsText(requests)} (maxLost ${objective.maxLost}); pushed with ${faultText(input.fault)}.`,
   };
 }
