@@ -177,7 +177,12 @@ export async function dependencyPhase(o: DependencyPhaseOptions): Promise<Depend
     // A service not UP before the window (the previous phase's fault still wearing off) is given a
     // moment; if it stays down the window still runs, and the verdict says how it began.
     const before = await waitForUp(healthUrl, o.recoveryTimeoutMs ?? READY_WAIT_MS, o.signal);
-    if (!before.up && !o.signal?.aborted) input.notUpBefore = before.detail;
+    if (o.signal?.aborted) {
+      input.interrupted = true;
+      out.push(judgeDependencyTimeout(input));
+      continue;
+    }
+    if (!before.up) input.notUpBefore = before.detail;
 
     const names = [`accept-blackhole-${dep.name}-up`, `accept-blackhole-${dep.name}-down`];
     // timeout 0: held for as long as the toxic is there, never closed (a partition, not a refusal).
