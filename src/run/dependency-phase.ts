@@ -158,7 +158,7 @@ export async function dependencyPhase(o: DependencyPhaseOptions): Promise<Depend
     const env = dependencyEnv(dep);
     const declaredBy = contract.routes.filter((r) => r.dependencies.includes(dep.name)).map((r) => `${r.method} ${r.path}`);
     const input: DependencyTimeoutInput = {
-      dependency: { name: dep.name, timeoutMs: dep.timeout }, boundMs, windowMs, clientTimeoutMs, rate, routes: [], env, mix, declaredBy,
+      dependency: { name: dep.name, timeoutMs: dep.timeout }, boundMs, windowMs, clientTimeoutMs, rate, routes: [], env, mix, declaredBy, breaker: dep.breaker !== undefined,
     };
     const proxy = o.proxies.get(dep.name);
     if (dep.url === undefined) {

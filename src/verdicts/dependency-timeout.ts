@@ -104,6 +104,8 @@ export interface DependencyTimeoutInput {
   /** The load mix as "GET /products/:id (70%)", and the routes the contract says call this dependency. */
   mix?: string[];
   declaredBy?: string[];
+  /** The contract declares a breaker for it: one left open by an earlier fault skips the calls. */
+  breaker?: boolean;
   generator?: GeneratorHealth;
   /** The toxic could not be added (say why): INCONCLUSIVE. */
   applyError?: string;
@@ -227,7 +229,7 @@ export function judgeDependencyTimeout(input: DependencyTimeoutInput): Dependenc
   } else if (!sawTraffic) {
     outcome = 'inconclusive';
     const hung = bad.length > 0 ? `; ${bad.map((r) => `${r.route}: ${routeDetail(r, boundMs, timeoutMs, clientTimeoutMs)}`).join('; ')}, which ${name} cannot explain` : '';
-    sentences.push(`the proxy in front of ${name}${input.proxy ? ` (${input.proxy})` : ''} received no connection and no request during the ${ms(windowMs)} window (${n(sentAll)} requests sent to the service): the load does not reach this dependency; ${mixText()}${input.env ? `. If it does call ${name}, check that the service reads its URL from ${input.env}` : ''}${hung}`);
+    sentences.push(`the proxy in front of ${name}${input.proxy ? ` (${input.proxy})` : ''} received no connection and no request during the ${ms(windowMs)} window (${n(sentAll)} requests sent to the service): the load does not reach this dependency; ${mixText()}${input.env ? `. If it does call ${name}, check that the service reads its URL from ${input.env}${input.breaker ? ' and that its breaker was not open from an earlier fault (it skips the calls)' : ''}` : ''}${hung}`);
   } else if (sentJudged === 0 && bad.length === 0) {
     outcome = 'inconclusive';
     sentences.push(`no request was sent to a route that calls ${name} while it was blackholed; ${mixText()}; check the generator's notes`);
