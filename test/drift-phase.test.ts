@@ -9,6 +9,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { FaultProxies } from '../src/faults/index.ts';
+import { httpUpstream } from './helpers/faults.ts';
 import { parseContract } from '../src/contract/load.ts';
 import type { Contract } from '../src/contract/schema.ts';
 import { driftPhase, driftWindowMs, planDrift } from '../src/run/drift-phase.ts';
@@ -219,7 +221,15 @@ const sdk = instrument({
   drift: process.env.DRIFT_OFF === '1' ? false : { log: (l) => process.stderr.write(JSON.stringify(l) + '\\n') },
   drill: { token: process.env.TOKEN },
 });
-const server = createServer(wrap((req, res) => { res.setHeader('content-type', 'text/plain'); res.end('ok'); }, sdk));
+const server = createServer(wrap(async (req, res) => {
+  // /order calls its dependency (DEP_URL, through the test's fault proxy): a failed call is a 502.
+  if (req.url === '/order' && process.env.DEP_URL) {
+    const ok = await fetch(process.env.DEP_URL, { signal: AbortSignal.timeout(200) }).then((r) => r.ok, () => false);
+    res.statusCode = ok ? 200 : 502;
+  }
+  res.setHeader('content-type', 'text/plain');
+  res.end('ok');
+}, sdk));
 if (process.env.DRAIN === '1') sdk.serve(server, { announceMs: 300, timeoutMs: 2000 });
 server.listen(0, '127.0.0.1', () => console.log('listening on http://127.0.0.1:' + server.address().port));
 `;
@@ -259,7 +269,7 @@ async function startService(contract: string, env: Record<string, string> = {}):
   return { url, child, stderr: () => err };
 }
 
-async function run(contractYaml: string, env: Record<string, string> = {}, interrupt?: AbortController) {
+async function run(contractYaml: string, env: Record<string, string> = {}, interrupt?: AbortController, proxies?: ReadonlyMap<string, import('../src/faults/index.ts').FaultProxy>) {
   const svc = await startService(contractYaml, env);
   const rollback = new Rollback({ log: () => {} });
   const lines: string[] = [];
@@ -269,7 +279,7 @@ async function run(contractYaml: string, env: Record<string, string> = {}, inter
     if (interrupt && lines.length === 1) setTimeout(() => interrupt.abort(), 1000);
   };
   try {
-    const v = await driftPhase({ contract: contractOf(contractYaml), url: svc.url, token: TOKEN, rollback, rate: 40, log, seed: 3, signal: interrupt?.signal });
+    const v = await driftPhase({ contract: contractOf(contractYaml), url: svc.url, token: TOKEN, rollback, rate: 40, log, seed: 3, signal: interrupt?.signal, proxies });
     if (process.env.DRIFT_PEEK) console.log(`REASON ${v.outcome}: ${v.reason}\nREQ ${JSON.stringify(v.requests)}`);
     return { v, svc, rollback, lines };
   } finally {
@@ -313,6 +323,31 @@ describe('drift phase end to end (an SDK service, event-loop-block, shed)', { ti
     assert.equal(v.outcome, 'inconclusive', v.reason);
     assert.match(v.reason, /^interrupted while pushing eventLoopDelay with event-loop-block/);
     assert.deepEqual(rollback.pending, []);
+  });
+
+  it('errors through a critical dependency\'s proxy (no drill token needed): PASS; the toxic is removed, the proxy left to its owner', async () => {
+    const db = await httpUpstream((_req, res) => res.end('{}'));
+    const proxies = new FaultProxies();
+    const proxy = await proxies.create({ name: 'db', upstream: `127.0.0.1:${db.port}`, listen: '127.0.0.1:0' });
+    try {
+      const yaml = contractText(`    interval: 1s
+    action: shed
+    signals:
+      - { signal: errors, threshold: 5%, evaluations: 2 }`).replace('load:', `dependencies:
+  - { name: db, url: "http://127.0.0.1:${db.port}", timeout: 200ms, critical: true }
+load:`);
+      const { v, svc } = await run(yaml, { DEP_URL: `http://${proxy.listen}/` }, undefined, new Map([['db', proxy]]));
+      assert.equal(v.outcome, 'pass', `${v.reason}\n${svc.stderr()}`);
+      assert.equal(v.fault?.kind, 'proxy');
+      assert.equal(v.fault?.dependency, 'db');
+      assert.match(v.reason, /errors \(http_server_requests_total weighted by sloctl_error_class_weight\) crossed 5% at/);
+      assert.match(v.reason, /http_error \(status 503\) on the proxy of db/);
+      assert.equal(proxy.toxics().length, 0, 'the toxic was removed');
+      assert.ok(proxies.list().includes(proxy), 'the proxy is still there');
+    } finally {
+      await proxies.remove('db');
+      await db.close();
+    }
   });
 
   it('a heap threshold the capped leak cannot reach in the window: INCONCLUSIVE with the peak', async () => {
