@@ -95,7 +95,9 @@ function gitCommit(cwd: string): string | undefined {
 async function realPhases(cwd: string): Promise<AcceptPhaseRunners> {
   const { staticDependencyPhase } = await import('../run/static-dependency-phase.ts');
   const { observabilityPhase } = await import('../run/observability-phase.ts');
+  const { dependencyPhase } = await import('../run/dependency-phase.ts');
   return {
+    dependencyTimeouts: (p) => dependencyPhase(p),
     staticDependencies: ({ contract, dir }) => staticDependencyPhase({ contract, dir, cwd }),
     observability: (p) => observabilityPhase({ contract: p.contract, url: p.url, seed: p.seed, signal: p.signal }),
   };

@@ -37,6 +37,8 @@ export interface AcceptCheck {
   reason: string;
   /** A pass with a warning (near its limit, the service's view disagreeing): the reason says which. */
   warn?: boolean;
+  /** The reason's separate sentences, when it is several (a drill's reasons): the row says each once. */
+  sentences?: string[];
 }
 
 export interface ContractRow {
@@ -125,7 +127,7 @@ function gateChecks(gate: GateReport, contract: AcceptContract): AcceptCheck[] {
 const phaseCheck = (v: PhaseVerdict): AcceptCheck => ({ name: v.name, outcome: v.outcome, reason: v.reason });
 
 function drillChecks(d: NonNullable<AcceptInput['drills']>): AcceptCheck[] {
-  const checks: AcceptCheck[] = d.drills.map((x) => ({ name: `drill ${x.name}`, outcome: x.outcome, reason: x.reasons.join('; ') || `${x.name} held (${x.target})` }));
+  const checks: AcceptCheck[] = d.drills.map((x) => ({ name: `drill ${x.name}`, outcome: x.outcome, reason: x.reasons.join('; ') || `${x.name} held (${x.target})`, ...(x.reasons.length > 1 ? { sentences: x.reasons } : {}) }));
   // A drill run that ended before judging any drill (target failed, interrupted) says so in its reasons.
   if (checks.length === 0) checks.push({ name: 'drills', outcome: d.outcome === 'pass' ? 'pass' : d.outcome === 'fail' ? 'fail' : 'inconclusive', reason: d.reasons.join('; ') || 'no drill was judged' });
   return checks;
@@ -133,14 +135,25 @@ function drillChecks(d: NonNullable<AcceptInput['drills']>): AcceptCheck[] {
 
 const RANK: Record<ContractOutcome, number> = { fail: 3, inconclusive: 2, pass: 1, 'not-judged': 0 };
 
-/** The row's outcome from its checks: the worst one; a row of only not-judged checks is not judged. */
-function rowOf(contract: AcceptContract, checks: AcceptCheck[], empty: { outcome: ContractOutcome; reason: string }): ContractRow {
+/**
+ * The row's outcome from its checks: the worst one; a row of only not-judged checks is not judged.
+ * Its reason says each distinct sentence of the worst checks once, with the checks it is about
+ * (four drills the same lagging generator left unjudged make one sentence, not four); `cause`,
+ * when given, is the one sentence for the whole row (the gate inconclusive as a whole).
+ */
+function rowOf(contract: AcceptContract, checks: AcceptCheck[], empty: { outcome: ContractOutcome; reason: string }, cause?: string): ContractRow {
   if (checks.length === 0) return { contract, ...empty, checks };
   const worst = checks.reduce((a, b) => (RANK[b.outcome] > RANK[a.outcome] ? b : a));
-  const same = checks.filter((c) => c.outcome === worst.outcome);
-  const reason = worst.outcome === 'pass'
-    ? `${checks.filter((c) => c.outcome === 'pass').length} of ${checks.length} checks held${checks.length === 1 ? `: ${worst.reason}` : ''}`
-    : same.map((c) => `${c.name}: ${c.reason}`).join('; ');
+  if (worst.outcome === 'pass') {
+    const held = checks.filter((c) => c.outcome === 'pass').length;
+    return { contract, outcome: 'pass', reason: `${held} of ${checks.length} checks held${checks.length === 1 ? `: ${worst.reason}` : ''}`, checks };
+  }
+  if (cause !== undefined) return { contract, outcome: worst.outcome, reason: cause, checks };
+  const bySentence = new Map<string, string[]>();
+  for (const c of checks.filter((x) => x.outcome === worst.outcome)) {
+    for (const sentence of c.sentences ?? [c.reason]) bySentence.set(sentence, [...(bySentence.get(sentence) ?? []), c.name]);
+  }
+  const reason = [...bySentence].map(([sentence, names]) => `${names.join(', ')}: ${sentence}`).join('; ');
   return { contract, outcome: worst.outcome, reason, checks };
 }
 
@@ -155,6 +168,7 @@ export function judgeAccept(input: AcceptInput): AcceptVerdict {
     }
     const missed = PHASE_OF[name].map((p) => (input.notReached[p] !== undefined ? `the ${p} phase did not run: ${input.notReached[p]}` : undefined)).filter((x): x is string => x !== undefined);
     let checks: AcceptCheck[] = [];
+    let cause: string | undefined;
     let empty = { outcome: 'inconclusive' as ContractOutcome, reason: missed.join('; ') || `no check of ${name} ran` };
     switch (name) {
       case 'resilience':
@@ -181,19 +195,25 @@ export function judgeAccept(input: AcceptInput): AcceptVerdict {
           // The gate's outcome was INCONCLUSIVE for the whole run (the profile was not delivered,
           // the service view missing, interrupted): its passes are not a verdict on the profile.
           if (gate.outcome === 'inconclusive' && checks.length > 0 && checks.every((c) => c.outcome === 'pass')) {
-            checks = checks.map((c) => ({ ...c, outcome: 'inconclusive', reason: `${gate.reasons[0] ?? 'the gate was inconclusive'} (measured: ${c.reason})` }));
+            checks = checks.map((c) => ({ ...c, outcome: 'inconclusive' }));
+            cause = `the gate was inconclusive as a whole, so its passes are not a verdict: ${gate.reasons[0] ?? 'no reason given'}`;
           }
         }
     }
     // A phase that did not run leaves its part of the contract unjudged, even when another part ran.
     if (missed.length > 0 && checks.length > 0) checks.push({ name: `${name} (not run)`, outcome: 'inconclusive', reason: missed.join('; ') });
-    rows.push(rowOf(name, checks, empty));
+    rows.push(rowOf(name, checks, empty, cause));
   }
 
   const reasons: string[] = [];
   if (input.targetFailure) reasons.push(input.targetFailure);
-  for (const r of rows.filter((x) => x.outcome === 'fail')) reasons.push(`${r.contract}: ${r.reason}`);
-  for (const r of rows.filter((x) => x.outcome === 'inconclusive')) reasons.push(`${r.contract} not judged: ${r.reason}`);
+  // Rows with the same reason (the gate inconclusive as a whole) are said once, naming them all.
+  const grouped = (outcome: ContractOutcome) => {
+    const by = new Map<string, string[]>();
+    for (const r of rows.filter((x) => x.outcome === outcome)) by.set(r.reason, [...(by.get(r.reason) ?? []), r.contract]);
+    return [...by].map(([reason, names]) => `${names.join(', ')}${outcome === 'inconclusive' ? ' not judged' : ''}: ${reason}`);
+  };
+  reasons.push(...grouped('fail'), ...grouped('inconclusive'));
   if (input.targetFailure) return { outcome: 'target-failed', exitCode: EXIT.TARGET, rows, reasons };
   if (rows.some((r) => r.outcome === 'fail')) return { outcome: 'fail', exitCode: EXIT.FAILED, rows, reasons };
   if (rows.some((r) => r.outcome === 'inconclusive')) return { outcome: 'inconclusive', exitCode: EXIT.INCONCLUSIVE, rows, reasons };
