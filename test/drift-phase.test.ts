@@ -287,6 +287,37 @@ async function run(contractYaml: string, env: Record<string, string> = {}, inter
   }
 }
 
+describe('drift phase against a service without the SDK', () => {
+  it('no sloctl_drift_action and no Node SDK family: INCONCLUSIVE at once, nothing applied; a Go service is told it has none', async () => {
+    const { createServer } = await import('node:http');
+    let drillCalls = 0;
+    const server = createServer((req, res) => {
+      if (req.url === '/metrics') {
+        res.setHeader('content-type', 'text/plain; version=0.0.4');
+        res.end('# HELP http_server_active_requests In flight.\n# TYPE http_server_active_requests gauge\nhttp_server_active_requests 0\n');
+        return;
+      }
+      if (req.url?.startsWith('/.sloctl')) drillCalls++;
+      res.end('ok');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`;
+    try {
+      const started = Date.now();
+      const rollback = new Rollback({ log: () => {} });
+      const v = await driftPhase({ contract: contractOf(ELD), url, token: TOKEN, rollback, rate: 40 });
+      assert.equal(v.outcome, 'inconclusive', v.reason);
+      assert.match(v.reason, /exposes no sloctl_drift_action: .*instrument it with sloctl\/sdk/);
+      assert.equal(drillCalls, 0, 'no fault applied');
+      assert.ok(Date.now() - started < 3000, `took ${Date.now() - started} ms`);
+      const go = await driftPhase({ contract: contractOf(ELD.replace('runtime: node', 'runtime: go')), url, rollback, rate: 40 });
+      assert.match(go.reason, /a Go service has no drift responder/);
+    } finally {
+      server.close();
+    }
+  });
+});
+
 describe('drift phase end to end (an SDK service, event-loop-block, shed)', { timeout: 90_000 }, () => {
   it('the responder on: PASS with the action\'s delay; nothing left in place', async () => {
     const { v, svc, rollback } = await run(ELD);

@@ -269,6 +269,9 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** Thrown inside the phase's try to skip to its end (nothing applied). */
+class SkipPhase extends Error {}
+
 /** Node SDK families the Go middleware and other instrumentations do not export. */
 const NODE_SDK_ONLY = ['sloctl_shed_total', 'sloctl_drill_faults_active', 'sloctl_concurrency_limit', 'nodejs_eventloop_utilization', 'nodejs_heap_size_limit_bytes'];
 
@@ -284,7 +287,7 @@ export async function driftPhase(o: DriftPhaseOptions): Promise<DriftVerdict> {
   const { plan, unpushable } = planDrift(o, windowOf);
   const runtime = o.contract.service.runtime;
   const empty = { scrapeIntervalMs: scrapeMs, signalSeries: [], actionSeries: {}, exposure: 'none' as DriftExposure, runtime, requests: [], windowEndMs: 0 };
-  if (!plan) return judgeDrift({ objective, unpushable, ...empty });
+  if (!plan || runtime === 'go') return judgeDrift({ objective, unpushable, ...empty });
   const spec = plan.spec;
   const windowMs = windowOf(spec);
 
@@ -332,8 +335,32 @@ export async function driftPhase(o: DriftPhaseOptions): Promise<DriftVerdict> {
   // unsettled-promises holds requests until its removal: they must not time out as lost.
   const timeoutMs = plan.kind === 'in-process' && plan.fault === 'unsettled-promises' ? Math.max(profile.timeoutMs, windowMs + 5000) : profile.timeoutMs;
 
+  await scrapeOnce();
+  // A service whose response sloctl cannot see (no sloctl_drift_action and not the Node SDK: a Go
+  // service, another instrumentation) is not faulted for nothing: the verdict would be
+  // INCONCLUSIVE whatever the fault did.
+  const first = scrapes.at(-1)?.families;
+  if (first !== undefined && !first.some((f) => f.name === 'sloctl_drift_action') && (!first.some((f) => NODE_SDK_ONLY.includes(f.name)))) {
+    o.signal?.removeEventListener('abort', onAbort);
+    return judgeDrift({ objective, signal: spec, ...empty, exposure: 'none', interrupted: o.signal?.aborted === true });
+  }
+  // The action may still be in force from an earlier phase (a drill blocked the loop): wait for
+  // the responder to relax it (its own evaluations under 0.9 × the threshold), or the response to
+  // this fault could not be timed.
+  const activeNow = () => samplesOf(scrapes.at(-1)?.families ?? [], 'sloctl_drift_action').some((x) => x.labels.action === drift.action && x.value >= 0.5);
+  if (activeNow() && drift.action !== 'drain') {
+    const waitMs = Math.min(MAX_DRIFT_WINDOW_MS, (Math.max(...drift.signals.map((x) => x.evaluations)) + 2) * drift.interval);
+    log(`drift: the ${drift.action} is still in force from before; waiting up to ${Math.round(waitMs / 1000)} s for the responder to relax it`);
+    const end = now() + waitMs;
+    while (activeNow() && now() < end && !stop.signal.aborted) {
+      await sleep(scrapeMs, stop.signal);
+      await scrapeOnce();
+    }
+  }
+  const skip = activeNow() || stop.signal.aborted;
+
   try {
-    await scrapeOnce();
+    if (skip) throw new SkipPhase();
     let started!: () => void;
     const startedP = new Promise<void>((r) => { started = r; });
     loadRun = runLoad({
@@ -367,6 +394,8 @@ export async function driftPhase(o: DriftPhaseOptions): Promise<DriftVerdict> {
         } catch (e) {
           applyError = `${plan.fault} could not be applied through the drill endpoint: ${(e as Error).message}`;
           faultAt = undefined;
+          // Nothing to observe: the load stops now.
+          stop.abort(new Error(applyError));
         }
       } else {
         faultAt = now();
@@ -382,6 +411,8 @@ export async function driftPhase(o: DriftPhaseOptions): Promise<DriftVerdict> {
         removedAt = now();
       }
     }
+  } catch (e) {
+    if (!(e instanceof SkipPhase)) throw e;
   } finally {
     if (undo) {
       try {
@@ -394,7 +425,7 @@ export async function driftPhase(o: DriftPhaseOptions): Promise<DriftVerdict> {
     }
   }
   // One more scrape after the removal, then the load's tail; the load is stopped if interrupted.
-  await sleep(TAIL_MS, stop.signal);
+  if (!skip) await sleep(TAIL_MS, stop.signal);
   if (scrapeTimer !== undefined) clearTimeout(scrapeTimer);
   scrapeTimer = undefined;
   await scraping;
@@ -414,7 +445,7 @@ export async function driftPhase(o: DriftPhaseOptions): Promise<DriftVerdict> {
     }
   }
   const sdkSeen = sdkAnswered || rel.some((s) => s.families.some((f) => NODE_SDK_ONLY.includes(f.name)));
-  const exposure: DriftExposure = gaugeSeen ? 'gauge' : sdkSeen && runtime !== 'go' ? 'sdk-without-responder' : 'none';
+  const exposure: DriftExposure = gaugeSeen ? 'gauge' : sdkSeen ? 'sdk-without-responder' : 'none';
   const { series, source } = signalSeries(o.contract, spec, rel);
   const slices: DriftRequestSlice[] = (load?.slices ?? []).map((sl) => {
     const statuses: Record<string, number> = {};

@@ -264,6 +264,9 @@ export function judgeDrift(input: DriftInput): DriftVerdict {
     return inconclusive(`interrupted${what}: the drift response was not judged; run accept again to completion`);
   }
   if (input.error !== undefined) return inconclusive(`the drift phase could not push a signal: ${input.error}`);
+  if (input.runtime === 'go' && input.exposure === 'none') {
+    return inconclusive('a Go service has no drift responder (the Go middleware exports no sloctl_drift_action and has no drill endpoint): the drift objective can only be judged on a Node service instrumented with sloctl/sdk; drop objectives.drift from a Go service\'s contract, or accept it as not judged');
+  }
   if (!signal) {
     const list = (input.unpushable ?? []).map((u) => `${u.signal} (${u.why})`).join('; ');
     return inconclusive(`no declared drift signal has a fault sloctl can push: ${list || 'the contract declares none'}; declare one sloctl can push (eventLoopDelay, eventLoopUtilization, heap, inFlight with the SDK's drill endpoint; errors or latency with a critical dependency that has a url)`);
@@ -285,11 +288,11 @@ export function judgeDrift(input: DriftInput): DriftVerdict {
     const pushed = firstOver ? `; ${signal.signal}${src} did cross ${fmt(signal.threshold)} (${fmt(firstOver.value)} at ${ms(firstOver.atMs)})` : peak ? `; ${signal.signal} peaked at ${fmt(peak.value)}` : '';
     return inconclusive(`the service exposes no sloctl_drift_action: ${why}${pushed}`, peakExtra);
   }
-  if (after.length === 0) {
-    return inconclusive(`the service's own ${signal.signal}${src} was not read in any scrape after the fault: sloctl cannot tell whether ${faultText(input.fault)} pushed it; check that /metrics exposes it and answers within the scrape timeout`);
-  }
   if (activeBefore !== undefined && activeBefore.value >= 0.5) {
     return inconclusive(`sloctl_drift_action{action="${action}"} was already 1 before the fault: the responder had acted on something else, so its response to ${signal.signal} cannot be timed; run the drift phase on a quiet service`, peakExtra);
+  }
+  if (after.length === 0) {
+    return inconclusive(`the service's own ${signal.signal}${src} was not read in any scrape after the fault: sloctl cannot tell whether ${faultText(input.fault)} pushed it; check that /metrics exposes it and answers within the scrape timeout`);
   }
   if (!firstOver) {
     const lost = requests.lost > objective.maxLost ? `; ${lostText(requests)} meanwhile, but with no action to blame` : '';
