@@ -21,11 +21,14 @@ export interface Recommendations {
 export class RecommendationsClient {
   readonly breaker: CircuitBreaker<[number], Recommendations>;
   private readonly pool: Pool;
-  private readonly timeoutMs: number;
+  /** Undefined with `timeout: false`. */
+  private readonly timeoutMs: number | undefined;
 
-  constructor(url: string, dep: Dependency) {
-    this.timeoutMs = dep.timeout;
-    this.pool = new Pool(url, { connections: 32, keepAliveTimeout: 30_000, connectTimeout: dep.timeout });
+  /** `timeout: false` (CHECKOUT_MUTANT=no-timeout): no timeout on the call, to see the dependency check fail. Default true. */
+  constructor(url: string, dep: Dependency, opts: { timeout?: boolean } = {}) {
+    this.timeoutMs = opts.timeout === false ? undefined : dep.timeout;
+    // undici's own defaults (10 s to connect, 300 s for headers and body) stand in for "no timeout".
+    this.pool = new Pool(url, { connections: 32, keepAliveTimeout: 30_000, ...(this.timeoutMs !== undefined ? { connectTimeout: this.timeoutMs } : {}) });
     this.breaker = new CircuitBreaker((id: number) => this.fetch(id), breakerOptions(dep));
     this.breaker.fallback((): Recommendations => ({ related: [], fallback: true }));
   }
@@ -36,7 +39,7 @@ export class RecommendationsClient {
   }
 
   private async fetch(id: number): Promise<Recommendations> {
-    const res = await this.pool.request({ method: 'GET', path: `/recommendations/${id}`, signal: AbortSignal.timeout(this.timeoutMs) });
+    const res = await this.pool.request({ method: 'GET', path: `/recommendations/${id}`, ...(this.timeoutMs !== undefined ? { signal: AbortSignal.timeout(this.timeoutMs) } : {}) });
     if (res.statusCode !== 200) {
       await res.body.dump();
       throw new Error(`recommendations answered ${res.statusCode}`);

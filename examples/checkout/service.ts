@@ -11,6 +11,7 @@ import { collectDefaultMetrics, register as globalRegistry, type Registry } from
 import { instrument, type Sdk } from 'sloctl/sdk';
 import sloctl from 'sloctl/sdk/fastify';
 import { findProduct } from './catalog.ts';
+import { applyMutant, type MutantName } from './mutants.ts';
 import { Orders } from './orders.ts';
 import { PaymentsClient } from './payments-client.ts';
 import { RecommendationsClient } from './recommendations-client.ts';
@@ -24,6 +25,8 @@ export interface CheckoutOptions {
   paymentsTimeout?: boolean;
   /** Defaults to prom-client's global registry. */
   registry?: Registry;
+  /** One fault built in, breaking one contract (CHECKOUT_MUTANT, mutants.ts); undefined: the healthy service. */
+  mutant?: MutantName;
 }
 
 export interface Checkout {
@@ -61,26 +64,34 @@ export async function buildCheckout(opts: CheckoutOptions): Promise<Checkout> {
   // One line: the contract in, the metrics, classification and health out. Health judges the last
   // 10 s (the SDK's default is 30 s): after a fault that slowed requests, health cannot turn UP
   // before the slow ones leave its window, and the drills give the service 15 s to recover.
-  const sdk = instrument({ contract: new URL('./slo.yaml', import.meta.url), health: { windowMs: 10_000 }, registry });
+  const mutant = opts.mutant;
+  const sdk = instrument({
+    contract: new URL('./slo.yaml', import.meta.url), health: { windowMs: 10_000 }, registry,
+    // deaf-responder: the responder exists (its gauge is exported) but never evaluates.
+    ...(mutant === 'deaf-responder' ? { drift: { autoStart: false } } : {}),
+  });
 
   const orders = new Orders(sdk.registry);
   const payments = new PaymentsClient({
     url: opts.paymentsUrl,
     dependency: sdk.dependency('payments').declared,
     onSettled: (charge) => orders.settle(Number(charge.orderRef)),
-    breaker: opts.paymentsBreaker ?? true,
+    breaker: (opts.paymentsBreaker ?? true) && mutant !== 'no-breaker',
     timeout: opts.paymentsTimeout ?? true,
   });
   // Without a breaker nothing reports payments' state: the SDK says "unknown", as it would for a
   // service that never wired its dependencies in (the payments-down drill then sees nothing).
   if (payments.breaker) sdk.dependency('payments').breaker(payments.breaker);
 
-  const recommendations = new RecommendationsClient(opts.recommendationsUrl, sdk.dependency('recommendations').declared);
+  // no-timeout: the timeout is configuration read at run time (the contract's), so the code a
+  // static check reads still passes a signal; the mutant starts the client without one.
+  const recommendations = new RecommendationsClient(opts.recommendationsUrl, sdk.dependency('recommendations').declared, { timeout: mutant !== 'no-timeout' });
   const recommendationsHandle = sdk.dependency('recommendations');
   recommendationsHandle.breaker(recommendations.breaker);
 
   const app = Fastify({ logger: false, keepAliveTimeout: 30_000, return503OnClosing: true });
   await app.register(sloctl, { sdk });
+  applyMutant(app, sdk, mutant);
 
   app.get('/readyz', async (_req, reply) => {
     if (sdk.isDraining) return reply.code(503).send({ ready: false });

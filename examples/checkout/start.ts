@@ -9,6 +9,8 @@
 //   RECOMMENDATIONS_URL   where checkout reaches recommendations (as PAYMENTS_URL)
 //   PAYMENTS_BREAKER=off  no circuit breaker on payments (a drill should catch it)
 //   PAYMENTS_TIMEOUT=off  no timeout on payments (a drill should catch it)
+//   CHECKOUT_MUTANT       one fault built in, breaking one of the eleven contracts (mutants.ts,
+//                         README "Mutants"); unset: the healthy service
 //   HOST                  listen address (default 127.0.0.1)
 //
 //   DRAIN_ANNOUNCE_MS     how long the server keeps accepting after health turned DOWN on SIGTERM (default 1000)
@@ -16,6 +18,7 @@
 // SIGINT / SIGTERM / SIGUSR2: health turns DOWN, in-flight requests finish, every server closes, exit 0.
 import { startPayments } from './payments-server.ts';
 import { startRecommendations } from './recommendations-server.ts';
+import { parseMutant } from './mutants.ts';
 import { buildCheckout } from './service.ts';
 
 /** An on/off switch from the environment; anything else stops the start with what to write. */
@@ -31,6 +34,11 @@ const host = process.env.HOST ?? '127.0.0.1';
 const port = Number(process.env.PORT ?? 8080);
 const paymentsBreaker = onOff('PAYMENTS_BREAKER');
 const paymentsTimeout = onOff('PAYMENTS_TIMEOUT');
+const { mutant, error: mutantError } = parseMutant(process.env.CHECKOUT_MUTANT);
+if (mutantError !== undefined) {
+  console.error(mutantError);
+  process.exit(2);
+}
 
 const payments = await startPayments({ host, port: Number(process.env.PAYMENTS_PORT ?? 8081) });
 const recommendations = await startRecommendations({ host, port: Number(process.env.RECOMMENDATIONS_PORT ?? 8082) });
@@ -39,11 +47,12 @@ const checkout = await buildCheckout({
   recommendationsUrl: process.env.RECOMMENDATIONS_URL || recommendations.url,
   paymentsBreaker,
   paymentsTimeout,
+  mutant,
 });
 const url = await checkout.app.listen({ host, port });
 
 const via = (env: string, own: string) => (process.env[env] && process.env[env] !== own ? ` (reached through ${env}=${process.env[env]})` : '');
-const off = [!paymentsBreaker && 'PAYMENTS_BREAKER=off', !paymentsTimeout && 'PAYMENTS_TIMEOUT=off'].filter(Boolean);
+const off = [!paymentsBreaker && 'PAYMENTS_BREAKER=off', !paymentsTimeout && 'PAYMENTS_TIMEOUT=off', mutant && `CHECKOUT_MUTANT=${mutant}`].filter(Boolean);
 console.log(`checkout listening on ${url} (health ${url}${checkout.sdk.paths.health}, metrics ${url}${checkout.sdk.paths.metrics}); payments on ${payments.url}${via('PAYMENTS_URL', payments.url)}, recommendations on ${recommendations.url}${via('RECOMMENDATIONS_URL', recommendations.url)}${off.length ? `; ${off.join(', ')}` : ''}`);
 
 // Graceful drain (sloctl/sdk's sdk.serve): on SIGTERM (or SIGUSR2, or Ctrl-C) health turns DOWN,
