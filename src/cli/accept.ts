@@ -59,7 +59,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--steady <duration>', 'the steady window measured before each drill\'s fault', `${DEFAULT_STEADY_MS / 1000}s`)
     .option('--baseline <path>', 'compare with this baseline (default: objectives.regression.baseline)')
     .option('--update-baseline', 'when the whole acceptance passes (every contract), replace the baseline with this run\'s gate phase')
-    .option('--project <dir>', 'the service\'s source directory for the static dependency check (default: the contract\'s directory)')
+    .option('--project <dir>', 'the service\'s source directory for the static dependency check (default: target.cwd, else the contract\'s directory)')
     .option('--skip <phase>', `leave a phase out (repeatable: ${Object.keys(SKIP_NAMES).join(', ')}); its contracts are INCONCLUSIVE`, collect)
     .option('--json', 'print the report as JSON on stdout instead of the table')
     .option('--junit <path>', 'write a JUnit XML report (one test case per contract)')
@@ -126,7 +126,8 @@ export async function runAcceptCommand(file: string, flags: AcceptFlags, ctx: Cl
   }
   const baselineFlag = flags.baseline ?? contract.objectives.regression?.baseline;
   const baselinePath = baselineFlag === undefined ? undefined : flags.baseline !== undefined ? resolve(ctx.cwd, flags.baseline) : resolveFrom(path, baselineFlag);
-  const projectDir = flags.project === undefined ? undefined : resolve(ctx.cwd, flags.project);
+  // The code is where the service runs from: target.cwd when the contract gives one, else beside the contract.
+  const projectDir = flags.project !== undefined ? resolve(ctx.cwd, flags.project) : contract.target?.cwd !== undefined ? resolve(dirname(path), contract.target.cwd) : undefined;
 
   const interrupt = new AbortController();
   const progress = flags.progress && !flags.json ? new ProgressWriter({ write: ctx.stderr, isTTY: process.stderr.isTTY === true }) : undefined;
