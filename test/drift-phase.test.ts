@@ -13,7 +13,7 @@ import { FaultProxies } from '../src/faults/index.ts';
 import { httpUpstream } from './helpers/faults.ts';
 import { parseContract } from '../src/contract/load.ts';
 import type { Contract } from '../src/contract/schema.ts';
-import { driftPhase, driftWindowMs, planDrift } from '../src/run/drift-phase.ts';
+import { driftPhase, driftWindowMs, planDrift, signalSeries } from '../src/run/drift-phase.ts';
 import { Rollback } from '../src/run/rollback.ts';
 import { countRequests, judgeDrift, type DriftInput, type DriftRequestSlice, type DriftSample } from '../src/verdicts/drift.ts';
 
@@ -197,6 +197,25 @@ describe('drift phase plan', () => {
     assert.equal(driftWindowMs(1000, 2), 4000);
     assert.equal(driftWindowMs(5000, 3), 25_000);
     assert.equal(driftWindowMs(30_000, 3), 60_000, 'capped');
+  });
+
+  it('signalSeries: latency is the quantile of the last interval\'s histogram deltas; errors the weighted ratio over the health window', () => {
+    const c = contractOf(ELD);
+    const hist = (atMs: number, counts: number[]) => ({
+      atMs,
+      families: [{ name: 'http_server_request_duration_seconds', type: 'histogram' as const, samples: ['0.05', '0.1', '0.5', '+Inf'].map((le, i) => ({ name: 'http_server_request_duration_seconds_bucket', labels: { method: 'GET', route: '/work', le }, value: counts[i] })) }],
+    });
+    const lat = signalSeries(c, { signal: 'latency', threshold: 100, evaluations: 2 }, [hist(0, [0, 0, 0, 0]), hist(500, [100, 100, 100, 100]), hist(1000, [100, 100, 200, 200]), hist(1500, [100, 100, 200, 200])]);
+    assert.deepEqual(lat.series.map((x) => [x.atMs, +x.value.toFixed(1)]), [[500, 49.5], [1000, 492], [1500, 496]]);
+    const req = (atMs: number, none: number, server: number) => ({
+      atMs,
+      families: [
+        { name: 'http_server_requests', type: 'counter' as const, samples: [{ name: 'http_server_requests_total', labels: { error_class: 'none' }, value: none }, { name: 'http_server_requests_total', labels: { error_class: 'server' }, value: server }] },
+        { name: 'sloctl_error_class_weight', type: 'gauge' as const, samples: [{ name: 'sloctl_error_class_weight', labels: { error_class: 'server', good: 'false' }, value: 2.5 }] },
+      ],
+    });
+    const err = signalSeries(c, { signal: 'errors', threshold: 0.05, evaluations: 2 }, [req(0, 0, 0), req(500, 10, 0), req(1000, 100, 0), req(1500, 150, 50)]);
+    assert.deepEqual(err.series, [{ atMs: 1000, value: 0 }, { atMs: 1500, value: 0.625 }], 'under 20 requests in the window: no evidence (as the SDK)');
   });
 
   it('heap: the leak stays under 80% of the heap limit and 64 MiB/s', () => {

@@ -324,6 +324,7 @@ export async function driftPhase(o: DriftPhaseOptions): Promise<DriftVerdict> {
   let fault: DriftFault | undefined;
   let applyError: string | undefined;
   let sdkAnswered = false;
+  let thrown: { e: unknown } | undefined;
   let undo: (() => Promise<void>) | undefined;
   let forget: (() => void) | undefined;
   let load: LoadResult | undefined;
@@ -412,7 +413,11 @@ export async function driftPhase(o: DriftPhaseOptions): Promise<DriftVerdict> {
       }
     }
   } catch (e) {
-    if (!(e instanceof SkipPhase)) throw e;
+    // Anything else is rethrown once the load and the scrapes are stopped (below).
+    if (!(e instanceof SkipPhase)) {
+      thrown = { e };
+      stop.abort(e);
+    }
   } finally {
     if (undo) {
       try {
@@ -432,6 +437,7 @@ export async function driftPhase(o: DriftPhaseOptions): Promise<DriftVerdict> {
   // The load ends with its stage (plus the answers still due, at most its timeout); an interrupt stops it.
   await loadRun;
   o.signal?.removeEventListener('abort', onAbort);
+  if (thrown) throw thrown.e;
 
   const interrupted = o.signal?.aborted === true;
   const origin = faultAt ?? removedAt ?? now();
