@@ -17,6 +17,10 @@ import type { GateReport } from '../src/verdicts/types.ts';
 import type { DrillRunReport } from '../src/drill/run.ts';
 import type { DrillTimeline } from '../src/report/html-model.ts';
 import { runCli } from './helpers/cli.ts';
+import { htmlFromAccept } from '../src/report/accept.ts';
+import type { AcceptReport } from '../src/accept/run.ts';
+import { judgeAccept } from '../src/verdicts/accept.ts';
+import { parseContract } from '../src/contract/load.ts';
 import { requireBinary } from './helpers/prometheus.ts';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'report-html');
@@ -24,6 +28,20 @@ const FIXTURES = join(import.meta.dirname, 'fixtures', 'report-html');
 const revive = (_k: string, v: unknown) => (v === null ? NaN : v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : v);
 const gate = (): GateReport => JSON.parse(readFileSync(join(FIXTURES, 'gate.json'), 'utf8'), revive);
 const drill = (): { report: DrillRunReport } & DrillTimeline => JSON.parse(readFileSync(join(FIXTURES, 'drill.json'), 'utf8'), revive);
+
+/** An accept report around the gate and drill fixtures, folded by the real judge over the example's contract. */
+function accept(): { report: AcceptReport } & DrillTimeline {
+  const g = gate();
+  const d = drill();
+  const contract = parseContract(readFileSync(join(import.meta.dirname, '..', 'examples', 'checkout', 'slo.yaml'), 'utf8'), 'slo.yaml').contract!;
+  const phases = { staticDependencies: { name: 'static', outcome: 'pass' as const, reason: '10 files, all timed' }, dependencyTimeouts: [{ name: 'payments blackholed', outcome: 'pass' as const, reason: 'max 170 ms of 400 ms' }], observability: { name: 'observability', outcome: 'pass' as const, reason: 'series 178 -> 402' }, drift: { name: 'drift', outcome: 'fail' as const, reason: 'eventLoopDelay over 150 ms for 12 s, no shed action by the deadline 15 s' } };
+  const v = judgeAccept({ contract, gate: g, drills: { outcome: d.report.outcome as 'pass', drills: d.report.drills, reasons: d.report.reasons, resilienceScore: d.report.resilienceScore }, ...phases, notReached: {} });
+  const report: AcceptReport = {
+    service: g.service, contractFile: g.contractFile, outcome: v.outcome, exitCode: v.exitCode, reasons: v.reasons, startedAt: g.startedAt, finishedAt: g.finishedAt + 60_000,
+    target: g.target, contracts: v.rows, phases: [{ phase: 'gate', startedAt: g.startedAt, finishedAt: g.finishedAt, result: g.outcome }], gate: g, drills: d.report, ...phases, journal: g.journal,
+  };
+  return { ...d, report };
+}
 
 const HOSTILE = `<img src=x onerror="fetch('http://127.0.0.1:9/x')"><script>console.error('injected')</script>"'&`;
 
@@ -190,6 +208,24 @@ describe('the HTML report in headless Chromium', () => {
     assert.equal(await o.page.locator('.card').count(), r.verdicts.length);
     assert.ok((await o.page.textContent('body'))!.includes('<script>console.error'), 'the hostile text shows as text');
     copyFileSync(o.shot, '/tmp/sloctl-report.png');
+    await o.page.close();
+  });
+
+  it('the accept report: a card per contract first, then the gate\'s and the drills\' charts; no console error, no request', { timeout: 30_000 }, async (t) => {
+    const a = accept();
+    a.report.contracts[0].reason = `slow: ${HOSTILE}`;
+    const o = await open(t, 'accept', renderHtml(htmlFromAccept(a.report, a)));
+    if (!o) return;
+    assert.deepEqual(o.errors, []);
+    assert.deepEqual(o.requests, [o.url]);
+    assert.match(await o.page.textContent('#verdict') ?? '', /^FAIL \(exit 1\)/);
+    const cards = await o.page.locator('.card').count();
+    assert.equal(cards, 11 + a.report.gate!.verdicts.length + a.report.drills!.drills.length, 'eleven contract cards, then the gate\'s and the drills\'');
+    const body = (await o.page.textContent('body'))!;
+    assert.ok(body.indexOf('The eleven contracts') < body.indexOf('Gate: '), 'the contracts come first');
+    assert.match(body, /no shed action by the deadline 15 s/);
+    const fault = await o.page.$$eval('svg.timeline rect.band-fault', (els) => els.length);
+    assert.ok(fault >= 1, 'the drills\' fault windows are shaded');
     await o.page.close();
   });
 

@@ -114,7 +114,7 @@ export function htmlFromAccept(r: AcceptReport, timeline?: DrillTimeline): HtmlR
   return {
     title: `sloctl accept — ${r.service}`,
     subtitle: [head(r)[1], `started ${new Date(r.startedAt).toISOString()}`],
-    verdict: { outcome: r.outcome, label: OUTCOME_LABEL[r.outcome], reasons: r.reasons },
+    verdict: { outcome: r.outcome, label: `${OUTCOME_LABEL[r.outcome]} (exit ${r.exitCode})`, reasons: r.reasons },
     sections,
     footer: [`journal: ${r.journal}`, 'made by sloctl accept'],
   };
