@@ -96,7 +96,9 @@ async function realPhases(cwd: string): Promise<AcceptPhaseRunners> {
   const { staticDependencyPhase } = await import('../run/static-dependency-phase.ts');
   const { observabilityPhase } = await import('../run/observability-phase.ts');
   const { dependencyPhase } = await import('../run/dependency-phase.ts');
+  const { driftPhase } = await import('../run/drift-phase.ts');
   return {
+    drift: (p) => driftPhase(p),
     dependencyTimeouts: (p) => dependencyPhase(p),
     staticDependencies: ({ contract, dir }) => staticDependencyPhase({ contract, dir, cwd }),
     observability: (p) => observabilityPhase({ contract: p.contract, url: p.url, seed: p.seed, signal: p.signal }),
