@@ -400,6 +400,17 @@ load:`);
     }
   });
 
+  it('inFlight through unsettled-promises: PASS; the held requests are answered at the removal, not lost', async () => {
+    const { v, svc } = await run(contractText(`    interval: 1s
+    action: shed
+    signals:
+      - { signal: inFlight, threshold: 10, evaluations: 2 }`));
+    assert.equal(v.outcome, 'pass', `${v.reason}\n${svc.stderr()}`);
+    assert.equal(v.fault?.name, 'unsettled-promises');
+    assert.equal(v.requests.lost, 0);
+    assert.match(v.reason, /inFlight \(http_server_active_requests\) crossed 10 at/);
+  });
+
   it('a heap threshold the capped leak cannot reach in the window: INCONCLUSIVE with the peak', async () => {
     const { v, svc } = await run(HEAP);
     assert.equal(v.outcome, 'inconclusive', `${v.reason}\n${svc.stderr()}`);

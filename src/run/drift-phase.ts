@@ -21,10 +21,10 @@
 //                         free by design (src/sdk/drill/cpu-burn.ts), so it cannot move the loop's
 //                         utilization; a loop blocked in Atomics.wait counts as busy.
 //   heap                  memory-leak, sized from the heap scraped before: reach 1.25 × the threshold
-//                         in the first half of the window, capped at 64 MiB/s and at 80% of the
-//                         heap limit (a drill must not kill the service by OOM).
+//                         within the first interval, capped at 64 MiB/s and at 80% of the heap
+//                         limit (a drill must not kill the service by OOM).
 //   inFlight              unsettled-promises, a share of requests held so 1.5 × the threshold are
-//                         held within the first half of the window; the load's timeout is raised
+//                         held within the first interval; the load's timeout is raised
 //                         past the window, so the held requests are answered at the removal and
 //                         are not counted lost (the fault holds them, not the responder).
 //   errors                an http_error 503 toxic on a critical dependency's proxy.
@@ -109,7 +109,10 @@ export function planDrift(o: Pick<DriftPhaseOptions, 'contract' | 'token' | 'pro
     if (IN_PROCESS.has(spec.signal)) {
       if (go) { unpushable.push({ signal: spec.signal, why: 'a Go service has no in-process drill endpoint' }); continue; }
       if (o.token === undefined) { unpushable.push({ signal: spec.signal, why: 'no drill token: start the service with SLOCTL_DRILL_TOKEN (accept does when it starts it)' }); continue; }
-      const w = windowMs(spec);
+      // Heap and in-flight are pushed to cross within the first interval (or half the window,
+      // when capped shorter): the window leaves evaluations × interval + one interval after that,
+      // so a responder that never acts is seen past its deadline (a FAIL), not cut short.
+      const reachMs = Math.min(windowMs(spec) / 2, drift.interval);
       switch (spec.signal) {
         case 'eventLoopDelay': {
           const blockMs = Math.ceil(Math.max(spec.threshold * 1.5, spec.threshold + 50));
@@ -130,13 +133,13 @@ export function planDrift(o: Pick<DriftPhaseOptions, 'contract' | 'token' | 'pro
                 const safe = heapLimit !== undefined ? heapLimit * 0.8 - heapUsed : Infinity;
                 const want = Math.max(1024 * 1024, spec.threshold * 1.25 - heapUsed);
                 const maxBytes = Math.max(1024 * 1024, Math.floor(Math.min(want, safe)));
-                const bytesPerSecond = Math.min(MAX_LEAK_BYTES_PER_SECOND, Math.ceil(maxBytes / Math.max(1, w / 2000)));
+                const bytesPerSecond = Math.min(MAX_LEAK_BYTES_PER_SECOND, Math.ceil(maxBytes / Math.max(0.25, reachMs / 1000)));
                 return { bytesPerSecond, maxBytes };
               },
             },
           };
         case 'inFlight': {
-          const share = Math.min(1, (spec.threshold * 1.5) / Math.max(1, rate * (w / 2000)));
+          const share = Math.min(1, (spec.threshold * 1.5) / Math.max(1, rate * (reachMs / 1000)));
           return { unpushable, plan: { kind: 'in-process', spec, fault: 'unsettled-promises', params: () => ({ share: +share.toFixed(3), maxPending: Math.ceil(spec.threshold * 3) + 10 }) } };
         }
       }
@@ -333,8 +336,11 @@ export async function driftPhase(o: DriftPhaseOptions): Promise<DriftVerdict> {
   const profile = gateProfile(o.contract, { rate: Math.max(1, Math.min(o.rate, DRIFT_MAX_RATE)) });
   if (typeof profile === 'string') throw new Error(`driftPhase: ${profile}`);
   const rate = profile.rate as number;
-  // unsettled-promises holds requests until its removal: they must not time out as lost.
-  const timeoutMs = plan.kind === 'in-process' && plan.fault === 'unsettled-promises' ? Math.max(profile.timeoutMs, windowMs + 5000) : profile.timeoutMs;
+  // unsettled-promises holds requests until its removal: they must not time out as lost, and each
+  // holds a connection (HTTP/1.1), so the pool must hold more than the threshold for in-flight to pass it.
+  const holds = plan.kind === 'in-process' && plan.fault === 'unsettled-promises';
+  const connections = holds ? Math.min(1000, Math.max(profile.connections, Math.ceil(spec.threshold * 2) + 16)) : Math.min(profile.connections, 32);
+  const timeoutMs = holds ? Math.max(profile.timeoutMs, windowMs + 5000) : profile.timeoutMs;
 
   await scrapeOnce();
   // A service whose response sloctl cannot see (no sloctl_drift_action and not the Node SDK: a Go
@@ -366,7 +372,7 @@ export async function driftPhase(o: DriftPhaseOptions): Promise<DriftVerdict> {
     const startedP = new Promise<void>((r) => { started = r; });
     loadRun = runLoad({
       url: base.href, requests: profile.requests, stages: [{ rate, durationMs: LEAD_MS + windowMs + TAIL_MS }],
-      connections: Math.min(profile.connections, 32), timeoutMs, workers: 1, seed: phaseSeed(o.seed ?? 1, 13), allowRemote: o.allowRemote,
+      connections, timeoutMs, workers: 1, seed: phaseSeed(o.seed ?? 1, 13), allowRemote: o.allowRemote,
       signal: stop.signal, sliceMs: 250,
       onStart: (t) => { loadStartedAt = t; started(); },
     }).then((r) => { load = r; }, (e: unknown) => { applyError ??= `the load failed: ${(e as Error).message}`; }).finally(() => started());

@@ -327,7 +327,7 @@ export function judgeDrift(input: DriftInput): DriftVerdict {
     sentences.push(actionAt === undefined
       ? `${crossed}; sloctl_drift_action{action="${action}"} never went to 1 by the end of the observation at ${ms(input.windowEndMs)}, and it was due by ${ms(deadlineMs)} [${rule}]`
       : `${crossed}; the ${action} came at ${ms(actionAt)}, ${ms(actionAt - deadlineMs)} after the deadline of ${ms(deadlineMs)} [${rule}]`);
-    sentences.push(`check the responder's signal reading and interval (sdk.driftResponder, the drift-action lines on the service's stderr)`);
+    sentences.push(`Check the responder's signal reading and interval (sdk.driftResponder, the drift-action lines on the service's stderr)`);
   }
   if (lostTooMany) {
     sentences.push(`${lostText(requests)}, more than maxLost ${objective.maxLost}${action === 'drain' ? ' (connections refused after the listener closed are not counted)' : ''}; ${action === 'drain' ? 'keep serving accepted connections until they finish (sdk.serve announceMs / timeoutMs)' : `the ${action} must answer (a 503 is an answer), not drop, accepted requests`}`);
