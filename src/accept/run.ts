@@ -159,7 +159,7 @@ export async function runAccept(o: AcceptRunOptions): Promise<AcceptRunResult> {
   /** Runs one phase unless skipped, interrupted or the target is gone; records it either way. */
   const phase = async <T>(name: AcceptPhase, run: () => Promise<T>, result: (x: T) => string): Promise<T | undefined> => {
     const at = Date.now();
-    const why = skip.has(name) ? 'left out with --skip' : interrupted ? 'interrupted before it started' : input.targetFailure ? `the target failed before it: ${input.targetFailure}` : undefined;
+    const why = skip.has(name) ? 'left out with --skip' : interrupted ? 'interrupted before it started' : input.targetFailure ? 'the target failed before it (the first reason says how)' : undefined;
     if (why !== undefined) {
       notReached[name] = why;
       report.phases.push({ phase: name, startedAt: at, finishedAt: at, result: `not run: ${why}` });
@@ -313,7 +313,7 @@ export async function runAccept(o: AcceptRunOptions): Promise<AcceptRunResult> {
     // Every phase not reached by now (interrupted, the target gone) is named in the rows it leaves unjudged.
     for (const p of ['gate', 'drills', 'dependency timeouts', 'observability', 'drift'] as const) {
       const ran = report.phases.some((x) => x.phase === p);
-      if (!ran && notReached[p] === undefined && needs(contract, p)) notReached[p] = interrupted ? 'interrupted before it started' : input.targetFailure ? `the target failed: ${input.targetFailure}` : 'not reached';
+      if (!ran && notReached[p] === undefined && needs(contract, p)) notReached[p] = interrupted ? 'interrupted before it started' : input.targetFailure ? 'the target failed before it (the first reason says how)' : 'not reached';
     }
     const v = judgeAccept(input);
     report.contracts = v.rows;
