@@ -299,7 +299,6 @@ async function run(contractYaml: string, env: Record<string, string> = {}, inter
   };
   try {
     const v = await driftPhase({ contract: contractOf(contractYaml), url: svc.url, token: TOKEN, rollback, rate: 40, log, seed: 3, signal: interrupt?.signal, proxies });
-    if (process.env.DRIFT_PEEK) console.log(`REASON ${v.outcome}: ${v.reason}\nREQ ${JSON.stringify(v.requests)}`);
     return { v, svc, rollback, lines };
   } finally {
     svc.child.kill('SIGTERM');
