@@ -150,6 +150,13 @@ export async function runAccept(o: AcceptRunOptions): Promise<AcceptRunResult> {
     if (!stop.signal.aborted) stop.abort(new Error('interrupted'));
   };
   o.signal?.addEventListener('abort', onAbort, { once: true });
+  // A signal is known at once (this listener runs before the rollback's, which undoes everything
+  // first and only then reports): a phase that meanwhile sees its target stopped by that undoing
+  // reports 'target-failed', which is the interruption, not the service's failure.
+  let signalled = false;
+  const markSignal = () => { signalled = true; };
+  if (o.trapSignals !== false) for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, markSignal);
+  const undoing = () => signalled || interrupted || rollback.started;
   const rollback = new Rollback({ timeoutMs: 10_000, log: (line) => { journal.write('rollback', { line }); log(line); } });
   const untrap = o.trapSignals === false ? () => {} : rollback.trap((signal, lines) => {
     journal.write('signal', { signal, undone: lines });
@@ -239,7 +246,10 @@ export async function runAccept(o: AcceptRunOptions): Promise<AcceptRunResult> {
       }), (g) => g.outcome);
       if (gate) {
         input.gate = report.gate = gate;
-        if (gate.outcome === 'target-failed') input.targetFailure ??= gate.reasons[0] ?? 'the target failed during the gate';
+        if (gate.outcome === 'target-failed') {
+          if (undoing()) interrupted = true;
+          else input.targetFailure ??= gate.reasons[0] ?? 'the target failed during the gate';
+        }
         if (gate.outcome === 'inconclusive' && stop.signal.aborted) interrupted = true;
       }
 
@@ -254,8 +264,16 @@ export async function runAccept(o: AcceptRunOptions): Promise<AcceptRunResult> {
         if (drillRun) {
           const d = drillRun.report;
           report.drills = d;
-          input.drills = { outcome: d.outcome, drills: d.drills, reasons: d.reasons, resilienceScore: d.resilienceScore };
-          if (d.outcome === 'target-failed') input.targetFailure ??= d.reasons[0] ?? 'the target failed during the drills';
+          if (d.outcome === 'target-failed' && undoing()) {
+            // The target was stopped by the undoing of an interrupted run: the drills are unjudged, not failed.
+            interrupted = true;
+            // A failure measured before the signal stands; a pass is not one (the drill may not have finished its recovery watch).
+            const unjudged = (x: (typeof d.drills)[number]) => ({ ...x, outcome: 'inconclusive' as const, reasons: ['interrupted during the drills: what was measured does not make a pass', ...x.reasons] });
+            input.drills = { outcome: 'inconclusive', drills: d.drills.map((x) => (x.outcome === 'fail' ? x : unjudged(x))), reasons: ['interrupted during the drills'], resilienceScore: d.resilienceScore };
+          } else {
+            input.drills = { outcome: d.outcome, drills: d.drills, reasons: d.reasons, resilienceScore: d.resilienceScore };
+            if (d.outcome === 'target-failed') input.targetFailure ??= d.reasons[0] ?? 'the target failed during the drills';
+          }
         }
       }
 
@@ -300,9 +318,11 @@ export async function runAccept(o: AcceptRunOptions): Promise<AcceptRunResult> {
     }
     return { report: done() };
   } finally {
-    if (!rollback.started) await rollback.run('accept finished');
+    // Joins a rollback a signal started (run() is idempotent): the journal closes only once everything is undone.
+    await rollback.run('accept finished');
     await proxies.close().catch(() => undefined);
     untrap();
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.removeListener(sig, markSignal);
     o.signal?.removeEventListener('abort', onAbort);
     // (After an error the journal is closed already: a write after close() is ignored.)
     journal.write('end', { outcome: report.outcome, exitCode: report.exitCode, reasons: report.reasons, contracts: report.contracts });
@@ -310,6 +330,7 @@ export async function runAccept(o: AcceptRunOptions): Promise<AcceptRunResult> {
   }
 
   function done(): AcceptReport {
+    if (signalled) interrupted = true;
     // Every phase not reached by now (interrupted, the target gone) is named in the rows it leaves unjudged.
     for (const p of ['gate', 'drills', 'dependency timeouts', 'observability', 'drift'] as const) {
       const ran = report.phases.some((x) => x.phase === p);
