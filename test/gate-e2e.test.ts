@@ -81,7 +81,10 @@ describe('sloctl gate', () => {
 
   it('fails with a readable reason when an objective cannot hold', async () => {
     const { dir, file } = contract({ p50: '1ms', env: { DELAY_MS: '5' } });
-    const r = await gate([file, '--no-progress', '--journal', 'j.jsonl'], dir);
+    // Other processes taking the cores make this failure INCONCLUSIVE (machine.ts), rightly: run
+    // it again then, at most 3 times (a FAIL never needs a retry; a pass would fail the test).
+    let r = await gate([file, '--no-progress', '--journal', 'j.jsonl'], dir);
+    for (let attempt = 2; attempt <= 3 && r.code === 4 && /other processes used/.test(r.stdout); attempt++) r = await gate([file, '--no-progress', '--journal', 'j.jsonl'], dir);
     assert.equal(r.code, 1, r.stdout + r.stderr);
     assert.match(r.stdout, /FAIL/);
     assert.match(r.stdout, /p50 .* is over the ceiling 1\.0 ms/);
