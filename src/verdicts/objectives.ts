@@ -12,7 +12,8 @@
 // - Concurrency: each declared signal's peak over the measured phase against warn/critical; a signal
 //   the service does not export is skipped, naming the series and the `metrics:` role (concurrency.ts).
 // - Custom PromQL SLIs need Prometheus: skipped, with the command that evaluates them.
-// - Sections the gate does not judge (dependencies, resilience, drift, observability): skipped rows.
+// - Sections the gate does not judge (dependencies, resilience, drift, observability): sloctl
+//   accept's other phases judge them (src/accept/run.ts); the gate leaves them out.
 import { unseenClasses } from '../contract/label-map.ts';
 import { HTTP_ROLES } from '../contract/metric-names.ts';
 import type { Contract, LatencyObjective } from '../contract/schema.ts';
