@@ -5,7 +5,6 @@
 //
 // Exit codes as the gate: 0 PASS; 1 a contract failed; 2 usage or contract error; 3 the target
 // failed; 4 INCONCLUSIVE (something could not be judged: a lag, a phase interrupted or skipped).
-import { execFileSync } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { runAccept, type AcceptPhaseRunners } from '../accept/run.ts';
@@ -14,13 +13,14 @@ import { ProgressWriter } from '../load/progress.ts';
 import { htmlFromAccept, renderAcceptJson, renderAcceptJunit, renderAcceptMarkdown, renderAcceptTable } from '../report/accept.ts';
 import { renderHtml } from '../report/html.ts';
 import { appendStepSummary } from '../report/markdown.ts';
-import { gateProfile, type ProfileOverrides } from '../run/profile.ts';
+import { gateProfile } from '../run/profile.ts';
+import { gitCommit, overrides } from './gate.ts';
 import { journalPathProblem } from '../run/journal.ts';
 import { resolveFrom } from '../gate/run.ts';
 import { ACCEPT_PHASES, type AcceptPhase } from '../verdicts/accept.ts';
 import { UsageError, type CliContext } from './exit.ts';
 import { loadValidContract, writeAtomically } from './files.ts';
-import { durationFlag, durationOrZeroFlag, intFlag, rateFlag } from './flags.ts';
+import { durationFlag, intFlag } from './flags.ts';
 
 export interface AcceptFlags {
   rate?: string;
@@ -73,23 +73,6 @@ export function register(program: Command, ctx: CliContext): void {
     });
 }
 
-function overrides(flags: AcceptFlags): ProfileOverrides {
-  const o: ProfileOverrides = {};
-  if (flags.rate !== undefined) o.rate = rateFlag('rate', flags.rate);
-  if (flags.duration !== undefined) o.durationMs = durationFlag('duration', flags.duration);
-  if (flags.warmup !== undefined) o.warmupMs = durationOrZeroFlag('warmup', flags.warmup);
-  if (flags.connections !== undefined) o.connections = intFlag('connections', flags.connections, 1, 100_000);
-  if (flags.trials !== undefined) o.trials = intFlag('trials', flags.trials, 1, 1000);
-  return o;
-}
-
-function gitCommit(cwd: string): string | undefined {
-  try {
-    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** The real phases (loaded only when accept runs: the scanners and the phases are not small). */
 async function realPhases(cwd: string): Promise<AcceptPhaseRunners> {

@@ -75,7 +75,8 @@ export function register(program: Command, ctx: CliContext): void {
 }
 
 
-function overrides(flags: GateFlags): ProfileOverrides {
+/** The load profile flags (gate and accept share them). */
+export function overrides(flags: Pick<GateFlags, 'rate' | 'duration' | 'warmup' | 'connections' | 'workers' | 'trials' | 'timeout'>): ProfileOverrides {
   const o: ProfileOverrides = {};
   if (flags.rate !== undefined) o.rate = rateFlag('rate', flags.rate, true);
   if (flags.duration !== undefined) o.durationMs = durationFlag('duration', flags.duration);
@@ -88,7 +89,7 @@ function overrides(flags: GateFlags): ProfileOverrides {
 }
 
 /** The commit being gated, for the baseline's record; undefined outside a git work tree. */
-function gitCommit(cwd: string): string | undefined {
+export function gitCommit(cwd: string): string | undefined {
   try {
     return execFileSync('git', ['rev-parse', 'HEAD'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || undefined;
   } catch {

@@ -23,6 +23,7 @@ import { HTTP_ROLES, GO_RUNTIME_ROLES, NODE_RUNTIME_ROLES } from '../contract/me
 import { formatDuration } from '../contract/units.ts';
 import { EXIT, UsageError } from '../errors.ts';
 import { FaultProxies, type FaultProxy } from '../faults/index.ts';
+import { wait } from '../faults/wait.ts';
 import { runLoad } from '../load/run.ts';
 import { phaseSeed } from '../load/prng.ts';
 import type { LoadProgress, LoadResult } from '../load/types.ts';
@@ -161,20 +162,6 @@ export function selectDrills(contract: Contract, names: readonly string[] | unde
     if (!out.includes(d)) out.push(d);
   }
   return out;
-}
-
-/** Resolves after `ms` (at once when <= 0) or when `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (ms <= 0 || signal.aborted) return Promise.resolve();
-  return new Promise((done) => {
-    const t = setTimeout(finish, ms);
-    function finish() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', finish);
-      done();
-    }
-    signal.addEventListener('abort', finish, { once: true });
-  });
 }
 
 /** A drill scheduled on the timeline (offsets from the origin, ms), with what running it needs. */
@@ -512,7 +499,7 @@ export async function runDrills(o: DrillRunOptions): Promise<DrillRunResult> {
     origin = loadStartedAt ?? clock();
     journal.write('load-started', { totalMs, sliceMs: SLICE_MS, rate: profile.rate });
     if (profile.warmupMs > 0) log(`warm-up ${formatDuration(profile.warmupMs)}`);
-    const until = (offsetMs: number) => sleep(origin! + offsetMs - clock(), stop.signal);
+    const until = (offsetMs: number) => wait(origin! + offsetMs - clock(), stop.signal);
 
     for (const s of runnable) {
       if (stop.signal.aborted) break;

@@ -14,6 +14,7 @@
 // accept owns the proxies (they stay); this phase adds and removes its own toxics only, each
 // registered with the Rollback the moment it is added, so Ctrl-C removes it.
 import type { Contract, Dependency } from '../contract/schema.ts';
+import { wait } from '../faults/wait.ts';
 import type { FaultProxy, ToxicSpec } from '../faults/index.ts';
 import { Histogram } from '../measure/histogram.ts';
 import type { LoadResult } from '../measure/types.ts';
@@ -71,20 +72,6 @@ export function dependencyClientTimeoutMs(dep: Pick<Dependency, 'timeout'>): num
   return Math.max(2000, 4 * dependencyBoundMs(dep.timeout));
 }
 
-/** Resolves after `ms` or when `signal` aborts. */
-function sleep(msToWait: number, signal?: AbortSignal): Promise<void> {
-  if (msToWait <= 0 || signal?.aborted) return Promise.resolve();
-  return new Promise((done) => {
-    const finish = () => {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', finish);
-      done();
-    };
-    const t = setTimeout(finish, msToWait);
-    signal?.addEventListener('abort', finish, { once: true });
-  });
-}
-
 /** Polls health until UP or the deadline: whether it came UP, after how long, and the last answer. */
 async function waitForUp(url: string, withinMs: number, signal?: AbortSignal): Promise<{ up: boolean; afterMs: number; detail: string }> {
   const t0 = performance.now();
@@ -95,7 +82,7 @@ async function waitForUp(url: string, withinMs: number, signal?: AbortSignal): P
     if (p.state === 'up') return { up: true, afterMs, detail: describeProbe(p) };
     detail = describeProbe(p);
     if (afterMs >= withinMs || signal?.aborted) return { up: false, afterMs, detail };
-    await sleep(Math.min(HEALTH_POLL_MS, withinMs - afterMs), signal);
+    await wait(Math.min(HEALTH_POLL_MS, withinMs - afterMs), signal);
   }
 }
 

@@ -34,6 +34,7 @@
 // Everything applied is registered with the Rollback at once and removed in a finally.
 import { performance } from 'node:perf_hooks';
 import type { Contract } from '../contract/schema.ts';
+import { wait } from '../faults/wait.ts';
 import { HTTP_ROLES, NODE_RUNTIME_ROLES } from '../contract/metric-names.ts';
 import type { FaultProxy } from '../faults/index.ts';
 import type { ToxicSpec } from '../faults/proxy.ts';
@@ -258,20 +259,6 @@ export function signalSeries(contract: Contract, spec: DriftSignalSpec, scrapes:
   }
 }
 
-/** Resolves after `ms` or when `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (ms <= 0 || signal.aborted) return Promise.resolve();
-  return new Promise((done) => {
-    const t = setTimeout(finish, ms);
-    function finish() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', finish);
-      done();
-    }
-    signal.addEventListener('abort', finish, { once: true });
-  });
-}
-
 /** Thrown inside the phase's try to skip to its end (nothing applied). */
 class SkipPhase extends Error {}
 
@@ -360,7 +347,7 @@ export async function driftPhase(o: DriftPhaseOptions): Promise<DriftVerdict> {
     log(`drift: the ${drift.action} is still in force from before; waiting up to ${Math.round(waitMs / 1000)} s for the responder to relax it`);
     const end = now() + waitMs;
     while (activeNow() && now() < end && !stop.signal.aborted) {
-      await sleep(scrapeMs, stop.signal);
+      await wait(scrapeMs, stop.signal);
       await scrapeOnce();
     }
   }
@@ -378,7 +365,7 @@ export async function driftPhase(o: DriftPhaseOptions): Promise<DriftVerdict> {
     }).then((r) => { load = r; }, (e: unknown) => { applyError ??= `the load failed: ${(e as Error).message}`; }).finally(() => started());
     await startedP;
     loop();
-    await sleep(LEAD_MS, stop.signal);
+    await wait(LEAD_MS, stop.signal);
 
     if (!stop.signal.aborted) {
       const durationMs = windowMs + 2000;
@@ -414,7 +401,7 @@ export async function driftPhase(o: DriftPhaseOptions): Promise<DriftVerdict> {
         log(`drift: ${plan.toxic.type} on the proxy of ${plan.dependency} for ${Math.round(windowMs / 1000)} s to push ${spec.signal} past ${spec.threshold}`);
       }
       if (faultAt !== undefined) {
-        await sleep(windowMs, stop.signal);
+        await wait(windowMs, stop.signal);
         removedAt = now();
       }
     }
@@ -436,7 +423,7 @@ export async function driftPhase(o: DriftPhaseOptions): Promise<DriftVerdict> {
     }
   }
   // One more scrape after the removal, then the load's tail; the load is stopped if interrupted.
-  if (!skip) await sleep(TAIL_MS, stop.signal);
+  if (!skip) await wait(TAIL_MS, stop.signal);
   if (scrapeTimer !== undefined) clearTimeout(scrapeTimer);
   scrapeTimer = undefined;
   await scraping;
