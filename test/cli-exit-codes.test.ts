@@ -37,6 +37,8 @@ const dir = mkdtempSync(join(tmpdir(), 'sloctl-exit-'));
 writeFileSync(join(dir, 'bad.yaml'), 'apiVersion: sloctl/v1\nservice: { name: x, owner: y }\nobjectives:\n  errors:\n    objective: 150%\n');
 writeFileSync(join(dir, 'sloth-broken.yaml'), 'version: "prometheus/v1"\nservice: "x"\nslos: [\n');
 const closedUrl = `http://127.0.0.1:${await closedPort()}`;
+// A valid contract whose service exits at once (accept always starts its target).
+writeFileSync(join(dir, 'dies.yaml'), 'apiVersion: sloctl/v1\nservice: { name: dies }\ntarget: { run: "echo no database >&2; exit 7", startTimeout: 5s }\nroutes: [{ name: home, method: GET, path: / }]\nload: { rate: 100/s, duration: 2s, warmup: 1s, mix: [{ route: home, weight: 1 }] }\nobjectives:\n  errors: { objective: 99% }\n');
 
 type Row = { command: string; situation: 'valid' | 'invalid contract' | 'bad flag' | 'unreachable target' | 'unusable input'; args: () => string[]; code: number; says: RegExp };
 
@@ -67,6 +69,9 @@ const rows: Row[] = [
   { command: 'drill', situation: 'invalid contract', args: () => ['bad.yaml'], code: EXIT.USAGE, says: /bad\.yaml has 1 error/ },
   { command: 'drill', situation: 'bad flag', args: () => ['--steady', 'lots', example], code: EXIT.USAGE, says: /--steady: invalid duration "lots"/ },
   { command: 'drill', situation: 'unreachable target', args: () => ['--target', closedUrl, '--no-progress', '--journal', join(dir, 'drill-journal.jsonl'), example], code: EXIT.TARGET, says: /not reachable/ },
+  { command: 'accept', situation: 'invalid contract', args: () => ['bad.yaml'], code: EXIT.USAGE, says: /bad\.yaml has 1 error/ },
+  { command: 'accept', situation: 'bad flag', args: () => ['--skip', 'lunch', example], code: EXIT.USAGE, says: /--skip lunch: not a phase of accept; the phases are static, gate, drills/ },
+  { command: 'accept', situation: 'unreachable target', args: () => ['--no-progress', '--journal', join(dir, 'accept-journal.jsonl'), 'dies.yaml'], code: EXIT.TARGET, says: /no database/ },
   { command: 'faults', situation: 'bad flag', args: () => ['serve', '--host', '0.0.0.0'], code: EXIT.USAGE, says: /--host: "0\.0\.0\.0" is not a loopback address/ },
   { command: 'faults', situation: 'bad flag', args: () => ['serve', '--port', '99999'], code: EXIT.USAGE, says: /--port: expected a whole number from 0 to 65535/ },
 ];
@@ -78,8 +83,8 @@ describe('exit codes: one policy for every command', () => {
       const situations = new Set(rows.filter((r) => r.command === name).map((r) => r.situation));
       assert.ok(situations.has('bad flag'), `${name}: a bad flag`);
       // Commands that read a contract get an invalid one; commands with a target get an unreachable one.
-      if (['validate', 'convert', 'generate', 'status', 'gate', 'drill'].includes(name)) assert.ok(situations.has('invalid contract'), `${name}: an invalid contract`);
-      if (['status', 'load', 'gate', 'drill'].includes(name)) assert.ok(situations.has('unreachable target'), `${name}: an unreachable target`);
+      if (['validate', 'convert', 'generate', 'status', 'gate', 'drill', 'accept'].includes(name)) assert.ok(situations.has('invalid contract'), `${name}: an invalid contract`);
+      if (['status', 'load', 'gate', 'drill', 'accept'].includes(name)) assert.ok(situations.has('unreachable target'), `${name}: an unreachable target`);
     }
   });
 

@@ -90,6 +90,7 @@ export const COMMAND_EXIT_CODES: Readonly<Record<string, readonly number[]>> = {
   gate: [EXIT.OK, EXIT.FAILED, EXIT.USAGE, EXIT.TARGET, EXIT.INCONCLUSIVE, EXIT.INTERNAL],
   faults: [EXIT.OK, EXIT.USAGE, EXIT.INTERNAL],
   drill: [EXIT.OK, EXIT.FAILED, EXIT.USAGE, EXIT.TARGET, EXIT.INCONCLUSIVE, EXIT.INTERNAL],
+  accept: [EXIT.OK, EXIT.FAILED, EXIT.USAGE, EXIT.TARGET, EXIT.INCONCLUSIVE, EXIT.INTERNAL],
 };
 
 function exitCodesHelp(codes: readonly number[]): string {
