@@ -256,8 +256,10 @@ export async function runAccept(o: AcceptRunOptions): Promise<AcceptRunResult> {
       // 3. The drills, attached, on the same proxies.
       let drillRun: DrillRunResult | undefined;
       if (contract.objectives.resilience) {
+        // The gate phase has just warmed the service (when it ran): the drills' load needs a second, not the whole warm-up again.
+        const drillProfile = gate ? { ...profile, warmupMs: Math.min(profile.warmupMs, 1000) } : profile;
         drillRun = await phase('drills', () => runDrills({
-          contract, contractFile: o.contractFile, contractPath: o.contractPath, profile, target: url, attachedProxies: byDependency,
+          contract, contractFile: o.contractFile, contractPath: o.contractPath, profile: drillProfile, target: url, attachedProxies: byDependency,
           steadyMs: o.steadyMs, allowRemote: false, journalPath, seed, env: childEnv, signal: stop.signal, judge: judgeDrills, trapSignals: false,
           log: (line) => log(`drills: ${line}`), onProgress: o.onProgress ? (p, x) => o.onProgress!(`drill ${p}`, x) : undefined,
         }), (d) => d.report.outcome);
