@@ -120,3 +120,33 @@ describe('accept: one verdict over the eleven contracts', () => {
     assert.equal(r.rows.find((x) => x.contract === 'errors')!.outcome, 'fail');
   });
 });
+
+describe('accept: the static dependency check (src/run/static-dependency-phase.ts)', () => {
+  const fixtures = new URL('./fixtures/scan-timeouts/', import.meta.url).pathname;
+  const withRuntime = (runtime: 'node' | 'go') => ({ ...contract, service: { ...contract.service, runtime } });
+
+  it('fetch(url) without a signal fails dependencies, named by file:line:col with the fix; the timed code passes', async () => {
+    const { staticDependencyPhase } = await import('../src/run/static-dependency-phase.ts');
+    const bad = await staticDependencyPhase({ contract: withRuntime('node'), dir: `${fixtures}ts-bad`, cwd: fixtures });
+    assert.equal(bad.outcome, 'fail');
+    assert.match(bad.reason, /ts-bad\/fetch\.ts:\d+:\d+ `fetch\(/);
+    const good = await staticDependencyPhase({ contract: withRuntime('node'), dir: `${fixtures}ts-good`, cwd: fixtures });
+    assert.equal(good.outcome, 'pass', good.reason);
+  });
+
+  it('Go: http.Get fails, named by file:line; the client with a Timeout passes', async () => {
+    const { staticDependencyPhase } = await import('../src/run/static-dependency-phase.ts');
+    const bad = await staticDependencyPhase({ contract: withRuntime('go'), dir: `${fixtures}go-bad`, cwd: fixtures });
+    assert.equal(bad.outcome, 'fail');
+    assert.match(bad.reason, /go-bad\/client\.go:\d+:\d+ `http\.Get\(/);
+    const good = await staticDependencyPhase({ contract: withRuntime('go'), dir: `${fixtures}go-good`, cwd: fixtures });
+    assert.equal(good.outcome, 'pass', good.reason);
+  });
+
+  it('no source file to read is INCONCLUSIVE with --project, never a pass', async () => {
+    const { staticDependencyPhase } = await import('../src/run/static-dependency-phase.ts');
+    const none = await staticDependencyPhase({ contract: withRuntime('node'), dir: `${fixtures}go-good`, cwd: fixtures });
+    assert.equal(none.outcome, 'inconclusive');
+    assert.match(none.reason, /pass --project DIR/);
+  });
+});

@@ -178,3 +178,36 @@ describe('gate: a Go service instrumented only with promhttp, labels mapped in s
     assert.equal(row(report, 'GET /products/:id').service?.withinThreshold, 1);
   });
 });
+
+describe('accept: the promhttp-only Go service through every phase', { timeout: 180_000 }, () => {
+  it('the gate\'s contracts pass from promhttp\'s series, the Go code check reads main.go, observability reads client_golang\'s HELP, and drift (no responder a Go service shows) is INCONCLUSIVE, never a pass', async (t) => {
+    const b = buildGoPromhttp();
+    if (!b.bin) {
+      if (inCi()) throw new Error(`${b.reason}; CI is set, so this is a failure, not a skip`);
+      return t.skip(b.reason);
+    }
+    const target = `target: { run: ${JSON.stringify(b.bin)}, health: /healthz, metrics: /metrics }`;
+    const text = goPromhttpContract(target).replace('objectives:\n', `objectives:
+  dependencies: { requireTimeout: true }
+  observability: { maxSeries: 2000, hostileRequests: 500 }
+  drift:
+    interval: 1s
+    signals: [{ signal: errors, threshold: 5%, evaluations: 2 }]
+    action: shed
+`);
+    const file = contractFile(text);
+    const dir = mkdtempSync(join(tmpdir(), 'sloctl-go-accept-'));
+    const { code, stdout, stderr } = await runCli(['accept', file, '--project', 'test/fixtures/go-promhttp', '--trials', '2', '--no-progress', '--json', '--journal', join(dir, 'j.jsonl')], process.cwd());
+    assert.ok(stdout.startsWith('{'), stderr);
+    const r = JSON.parse(stdout) as { outcome: string; contracts: Array<{ contract: string; outcome: string; reason: string; checks: Array<{ name: string; reason: string }> }> };
+    const row = (c: string) => r.contracts.find((x) => x.contract === c)!;
+    t.diagnostic(r.contracts.map((c) => `${c.contract}: ${c.outcome}: ${c.reason.slice(0, 160)}`).join('\n'));
+    assert.notEqual(r.outcome, 'fail', JSON.stringify(r.contracts.filter((c) => c.outcome === 'fail')));
+    for (const c of ['latency', 'errors', 'concurrency']) assert.ok(['pass', 'inconclusive'].includes(row(c).outcome), `${c}: ${row(c).reason}`);
+    assert.match(row('dependencies').checks[0]!.reason, /1 Go file under test\/fixtures\/go-promhttp: every outbound HTTP call/);
+    assert.equal(row('observability').outcome, 'pass', row('observability').reason);
+    assert.equal(row('drift').outcome, 'inconclusive');
+    assert.match(row('drift').reason, /Go/);
+    assert.equal(code, 4, 'drift cannot be judged on a Go service: the whole acceptance is INCONCLUSIVE, not PASS');
+  });
+});

@@ -42,7 +42,8 @@ export function judgeStaticDependencies(i: StaticDependencyInput): StaticDepende
   if (i.error !== undefined) return { ...base, outcome: 'inconclusive', reason: `the code under ${i.dir} could not be scanned: ${i.error}; pass --project DIR (the service's source directory)` };
   if (i.filesScanned === 0) return { ...base, outcome: 'inconclusive', reason: `no ${i.language} source file under ${i.dir}: the code check had nothing to read; pass --project DIR (the service's source directory)` };
   const list = i.untimed.map((u) => `${where(u, i.dir)} \`${u.call}\` (${u.via})${u.dependency ? `, may be dependency "${u.dependency.name}" (contract timeout ${u.dependency.timeoutMs} ms)` : ''}: ${u.fix}`);
-  if (i.untimed.length === 0) return { ...base, outcome: 'pass', reason: `${i.filesScanned} ${i.language} files under ${i.dir}: every outbound HTTP call sloctl can see carries a timeout` };
+  const files = `${i.filesScanned} ${i.language} file${i.filesScanned === 1 ? '' : 's'}`;
+  if (i.untimed.length === 0) return { ...base, outcome: 'pass', reason: `${files} under ${i.dir}: every outbound HTTP call sloctl can see carries a timeout` };
   if (!i.requireTimeout) return { ...base, outcome: 'pass', reason: `requireTimeout is false in the contract, so ${i.untimed.length} call${i.untimed.length === 1 ? '' : 's'} without a timeout ${i.untimed.length === 1 ? 'is' : 'are'} not judged: ${list.join('; ')}` };
-  return { ...base, outcome: 'fail', reason: `${i.untimed.length} outbound call${i.untimed.length === 1 ? '' : 's'} without a timeout in ${i.filesScanned} files: ${list.join('; ')}` };
+  return { ...base, outcome: 'fail', reason: `${i.untimed.length} outbound call${i.untimed.length === 1 ? '' : 's'} without a timeout in ${files}: ${list.join('; ')}` };
 }
