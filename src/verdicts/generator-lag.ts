@@ -22,8 +22,7 @@
 // becomes a warning whose reason starts with LAG_NOTE_PREFIX and the numbers.
 //
 // Pure: data in, verdicts out (no clock, no I/O).
-import { overallVerdict } from './compare.ts';
-import { formatValue } from './format.ts';
+import { withdrawFailures } from './withdraw.ts';
 import type { GeneratorHealth, LoadResult } from '../measure/types.ts';
 import type { BaselineComparison, MetricComparison, ObjectiveVerdict } from './types.ts';
 
@@ -101,11 +100,6 @@ function fails(v: ObjectiveVerdict, x: number): boolean {
   return v.direction === 'higher-is-better' ? x < v.objective : x > v.objective;
 }
 
-/** "93.1% < 99%": the value beside the objective it missed. */
-function missed(v: ObjectiveVerdict): string {
-  return `${formatValue(v.measured, v.unit)} ${v.direction === 'lower-is-better' ? '>' : '<'} ${formatValue(v.objective, v.unit)}`;
-}
-
 /** Whether the generator's lag alone could explain this failed objective. */
 export function lagCouldCause(lag: GeneratorLag, v: ObjectiveVerdict): boolean {
   if (v.verdict !== 'fail') return false;
@@ -150,28 +144,13 @@ function withinReach(lag: GeneratorLag, v: ObjectiveVerdict): boolean {
  * ("latency api-latency failed (93.1% < 99%)"), for generatorLagReason. Passes are left alone.
  */
 export function withdrawLagFailures(lag: GeneratorLag, verdicts: ObjectiveVerdict[], baseline?: BaselineComparison): string[] {
-  const withdrawn: string[] = [];
-  const note = `${LAG_NOTE_PREFIX} ${lag.text}; latency counts from the intended send time, so this failure could be the generator's doing.`;
-  for (const v of verdicts) {
-    if (!lagCouldCause(lag, v)) continue;
-    withdrawn.push(`${v.contract} ${v.name} failed (${missed(v)})`);
-    v.verdict = 'warn';
-    v.reason = `${note} ${v.reason}`;
-  }
-  // A minor lag leaves the baseline comparison judged: it is the client's view alone, with no service side to contradict it.
-  if (baseline && !lag.minor) {
-    const lagBound = new Set<MetricComparison['metric']>(['p95', 'errorRatio']);
-    let changed = false;
-    for (const c of baseline.comparisons) {
-      if (c.verdict !== 'fail' || !lagBound.has(c.metric)) continue;
-      withdrawn.push(`regression ${c.metric} failed (${formatValue(c.currentMedian, c.unit)} against the baseline's ${formatValue(c.baselineMedian, c.unit)})`);
-      c.verdict = 'warn';
-      c.reason = `${note} ${c.reason}`;
-      changed = true;
-    }
-    if (changed) baseline.verdict = overallVerdict(baseline.comparisons);
-  }
-  return withdrawn;
+  const lagBound = new Set<MetricComparison['metric']>(['p95', 'errorRatio']);
+  return withdrawFailures({
+    note: `${LAG_NOTE_PREFIX} ${lag.text}; latency counts from the intended send time, so this failure could be the generator's doing.`,
+    objective: (v) => lagCouldCause(lag, v),
+    // A minor lag leaves the baseline comparison judged: it is the client's view alone, with no service side to contradict it.
+    comparison: (c) => !lag.minor && lagBound.has(c.metric),
+  }, verdicts, baseline);
 }
 
 /** The outcome's reason: how late the generator was, what it withdrew (if anything), and what stands. */

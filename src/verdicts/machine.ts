@@ -12,8 +12,8 @@
 // its process_cpu_seconds_total when attached. Without the target's CPU there is no measurement:
 // a build that burns more CPU would otherwise look like a busier machine.
 import { MACHINE_MIN_CORES, overallVerdict } from './compare.ts';
-import { formatValue } from './format.ts';
 import { median } from './stats.ts';
+import { withdrawFailures } from './withdraw.ts';
 import type { BaselineComparison, MetricComparison, ObjectiveVerdict, TrialMachine, TrialMetrics } from './types.ts';
 
 export interface CpuSample {
@@ -97,12 +97,6 @@ const CPU_BOUND_CONTRACTS = new Set(['latency', 'errors', 'throughput', 'availab
 /** The same for the baseline comparison: slower, and timing out; not memory per request. */
 const CPU_BOUND_METRICS = new Set<MetricComparison['metric']>(['p95', 'errorRatio']);
 
-/** "254 ms > 200 ms": the value beside the objective it missed. */
-function missed(v: ObjectiveVerdict): string {
-  const op = v.direction === 'lower-is-better' ? '>' : '<';
-  return `${formatValue(v.measured, v.unit)} ${op} ${formatValue(v.objective, v.unit)}`;
-}
-
 /**
  * Takes back the failures a starved machine explains: each such failed objective (and failed
  * p95 / error-ratio comparison with the baseline) becomes a warning whose reason starts "not
@@ -110,26 +104,11 @@ function missed(v: ObjectiveVerdict): string {
  * back ("latency api-latency p95 failed (254 ms > 200 ms)"), for starvedReason. Passes are left alone.
  */
 export function withdrawStarvedFailures(s: Starvation, verdicts: ObjectiveVerdict[], baseline?: BaselineComparison): string[] {
-  const withdrawn: string[] = [];
-  const note = `not judged: ${s.text}, so the machine cannot support this verdict; run the gate again when it is quieter.`;
-  for (const v of verdicts) {
-    if (v.verdict !== 'fail' || !CPU_BOUND_CONTRACTS.has(v.contract)) continue;
-    withdrawn.push(`${v.contract} ${v.name} failed (${missed(v)})`);
-    v.verdict = 'warn';
-    v.reason = `${note} ${v.reason}`;
-  }
-  if (baseline) {
-    let changed = false;
-    for (const c of baseline.comparisons) {
-      if (c.verdict !== 'fail' || !CPU_BOUND_METRICS.has(c.metric)) continue;
-      withdrawn.push(`regression ${c.metric} failed (${formatValue(c.currentMedian, c.unit)} against the baseline's ${formatValue(c.baselineMedian, c.unit)})`);
-      c.verdict = 'warn';
-      c.reason = `${note} ${c.reason}`;
-      changed = true;
-    }
-    if (changed) baseline.verdict = overallVerdict(baseline.comparisons);
-  }
-  return withdrawn;
+  return withdrawFailures({
+    note: `not judged: ${s.text}, so the machine cannot support this verdict; run the gate again when it is quieter.`,
+    objective: (v) => CPU_BOUND_CONTRACTS.has(v.contract),
+    comparison: (c) => CPU_BOUND_METRICS.has(c.metric),
+  }, verdicts, baseline);
 }
 
 /** The outcome's reason for failures taken back: the numbers, what failed, and that it is not a verdict. */

@@ -1,0 +1,44 @@
+// Taking back failures the run cannot support: a starved machine (machine.ts) and a lagging load
+// generator (generator-lag.ts) each decide WHICH failures they explain; this does the taking back
+// the same way for both: a failed objective becomes a warning whose reason starts with the note,
+// a failed baseline comparison likewise (the comparison's overall verdict recomputed), and each is
+// listed ("latency api p95 failed (254 ms > 200 ms)") for the outcome's reason. Pure.
+import { overallVerdict } from './compare.ts';
+import { formatValue } from './format.ts';
+import type { BaselineComparison, MetricComparison, ObjectiveVerdict } from './types.ts';
+
+/** "254 ms > 200 ms": the value beside the objective it missed. */
+export function missed(v: ObjectiveVerdict): string {
+  return `${formatValue(v.measured, v.unit)} ${v.direction === 'lower-is-better' ? '>' : '<'} ${formatValue(v.objective, v.unit)}`;
+}
+
+export interface Withdrawal {
+  /** Starts the reason of everything taken back. */
+  note: string;
+  /** Whether this failed objective is explained (only failures are asked). */
+  objective: (v: ObjectiveVerdict) => boolean;
+  /** Whether this failed baseline comparison is explained (only failures are asked). */
+  comparison: (c: MetricComparison) => boolean;
+}
+
+export function withdrawFailures(w: Withdrawal, verdicts: ObjectiveVerdict[], baseline?: BaselineComparison): string[] {
+  const withdrawn: string[] = [];
+  for (const v of verdicts) {
+    if (v.verdict !== 'fail' || !w.objective(v)) continue;
+    withdrawn.push(`${v.contract} ${v.name} failed (${missed(v)})`);
+    v.verdict = 'warn';
+    v.reason = `${w.note} ${v.reason}`;
+  }
+  if (baseline) {
+    let changed = false;
+    for (const c of baseline.comparisons) {
+      if (c.verdict !== 'fail' || !w.comparison(c)) continue;
+      withdrawn.push(`regression ${c.metric} failed (${formatValue(c.currentMedian, c.unit)} against the baseline's ${formatValue(c.baselineMedian, c.unit)})`);
+      c.verdict = 'warn';
+      c.reason = `${w.note} ${c.reason}`;
+      changed = true;
+    }
+    if (changed) baseline.verdict = overallVerdict(baseline.comparisons);
+  }
+  return withdrawn;
+}
