@@ -1,4 +1,4 @@
-// The gate on the bundled example (what `npm run demo` runs), with a shorter profile so the suite
+// The gate on the bundled example (the gate phase of what `npm run demo` runs), with a shorter profile so the suite
 // stays quick: the contract as shipped passes; the same contract with a latency objective that
 // cannot hold fails with a reason a reader understands. The copy starts the example from the
 // repository on free ports (the shipped contract pins 8080-8082, which a test must not assume free).
