@@ -8,7 +8,7 @@
 //
 //   --only a,b      these mutants only (the healthy run still goes first: it records the baseline
 //                   the regression column compares with, unless --baseline names an existing one)
-//   --quick         a shorter profile for every run (--duration 10s --trials 5 --steady 5s); the
+//   --quick         a shorter profile for every run (--duration 20s --trials 4 --steady 5s); the
 //                   healthy run and the mutants always share one profile, or regression would
 //                   compare two different loads
 //   --out DIR       where each run's JSON report goes (default: a fresh directory under the OS tmp)
@@ -49,8 +49,8 @@ export const MUTANTS = [
     },
   },
   { name: 'lying-health', contract: 'availability', alsoFails: {} },
-  { name: 'leak', contract: 'memory', alsoFails: {} },
-  { name: 'cpu-burn', contract: 'concurrency', alsoFails: {} },
+  { name: 'leak', contract: 'memory', alsoFails: { regression: 'measured, not designed: p95 +38% and +47% in two runs with the 650 MiB heap (the collector\'s work, most likely)' } },
+  { name: 'cpu-burn', contract: 'concurrency', alsoFails: { availability: 'the requests arriving during a block wait for it, and the composite judges latency trial by trial: the trial holding a burst can miss 99%' } },
   { name: 'no-timeout', contract: 'dependencies', alsoFails: {} },
   { name: 'no-breaker', contract: 'resilience', alsoFails: {} },
   { name: 'deaf-responder', contract: 'drift', alsoFails: {} },
@@ -126,7 +126,9 @@ export function renderMatrixMarkdown(matrix) {
 // Running it
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
-const QUICK = ['--duration', '10s', '--trials', '5', '--steady', '5s'];
+// 4 trials: the fewest the regression test can reject with (3 vs 3 cannot reach p < 0.05); 5 s
+// trials: cpu-burn's burst costs under 1% of one (2 s trials: 4%, and availability fails with it).
+const QUICK = ['--duration', '20s', '--trials', '4', '--steady', '5s'];
 
 function usage(msg) {
   process.stderr.write(`mutants: ${msg}\nusage: npm run mutants [-- --only a,b] [--quick] [--out DIR] [--baseline FILE] [--markdown] [--src]\n`);
