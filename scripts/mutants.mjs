@@ -97,6 +97,8 @@ export function mutantMatrix(runs) {
     else if (own !== 'FAIL') verdict = `no: ${m.contract} ${own}`;
     else if (others.length === 0) verdict = 'yes';
     else verdict = `also ${others.map((c) => (unexpected.includes(c) ? `${c} (unexpected)` : c)).join(', ')}`;
+    // Its own contract failed, but accept stopped early: the INC cells are phases it did not run.
+    if (run.report?.outcome === 'target-failed') verdict += '; accept: TARGET FAILED, later phases not run';
     const ok = run.report !== undefined && own === 'FAIL';
     if (!ok) problems.push(`${m.name}: ${verdict}`);
     rows.push({ name: m.name, expect: m.contract, cells, ok, verdict, unexpected });

@@ -65,6 +65,13 @@ describe('mutants: the matrix', () => {
     assert.deepEqual(m.rows[1].unexpected, ['memory']);
   });
 
+  it('says when accept stopped early (target failed), without failing a mutant that failed its own contract', () => {
+    const m: Matrix = mutantMatrix([healthy, { name: 'capacity-cap', report: report('target-failed', { throughput: 'fail', latency: 'fail', availability: 'fail', resilience: 'inconclusive' }) }]);
+    assert.equal(m.ok, true);
+    assert.equal(m.rows[1].verdict, 'also latency, availability; accept: TARGET FAILED, later phases not run');
+    assert.equal(m.rows[1].cells.resilience, 'INC');
+  });
+
   it('a run without a report is a problem, and its cells are ?', () => {
     const m: Matrix = mutantMatrix([healthy, { name: 'leak', error: 'exit 2, no JSON on stdout' }]);
     assert.equal(m.ok, false);
