@@ -266,7 +266,12 @@ export async function runAccept(o: AcceptRunOptions): Promise<AcceptRunResult> {
         if (drillRun) {
           const d = drillRun.report;
           report.drills = d;
-          if (d.outcome === 'target-failed' && undoing()) {
+          if (d.outcome === 'target-failed' && d.targetFailureKind === 'unhealthy' && r.isAlive() && !undoing()) {
+            // Running, but not UP after the gate (a failing service says so: DEGRADED): the drills
+            // attack a healthy service only, so they are not judged; it is no target failure, and
+            // the phases after them still run (the dependency phase waits for UP itself).
+            input.drills = { outcome: 'inconclusive', drills: [], reasons: [`the drills need a service that says UP, and after the gate it did not: ${d.reasons[0] ?? 'not UP'}`], resilienceScore: NaN };
+          } else if (d.outcome === 'target-failed' && undoing()) {
             // The target was stopped by the undoing of an interrupted run: the drills are unjudged, not failed.
             interrupted = true;
             // A failure measured before the signal stands; a pass is not one (the drill may not have finished its recovery watch).

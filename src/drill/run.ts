@@ -94,6 +94,8 @@ export interface DrillRunReport extends Omit<DrillReport, 'outcome'> {
   target: { url: string; started: boolean; command?: string; log?: string };
   profile: { rate: number | 'max'; warmupMs: number; steadyMs: number; connections: number; sliceMs: number };
   generator?: LoadResult['generator'];
+  /** With outcome 'target-failed': how (TargetError's kind: 'unhealthy' is a running service that did not say UP). */
+  targetFailureKind?: TargetError['kind'];
   journal: string;
 }
 
@@ -366,6 +368,7 @@ export async function runDrills(o: DrillRunOptions): Promise<DrillRunResult> {
       if (e instanceof TargetError) {
         journal.write('target-failed', { kind: e.kind, message: e.message });
         await rollback.run('the target failed to start');
+        report.targetFailureKind = e.kind;
         return finish('target-failed', EXIT.TARGET, [e.message]);
       }
       if (stop.signal.aborted) {
@@ -665,7 +668,10 @@ export async function runDrills(o: DrillRunOptions): Promise<DrillRunResult> {
 
   // Interrupted first: a target failure that raced the signal's undoing is not the target's fault.
   if (interrupted) return finish('inconclusive', EXIT.INCONCLUSIVE, [`interrupted before the drills finished: ${targetNotes.some((n) => n.startsWith('sloctl could not undo')) ? 'see below what could not be undone' : 'every fault was removed'}; what was measured is in the journal`, ...targetNotes]);
-  if (targetFailure) return finish('target-failed', EXIT.TARGET, [targetFailure.message, ...targetNotes]);
+  if (targetFailure) {
+    report.targetFailureKind = targetFailure.kind;
+    return finish('target-failed', EXIT.TARGET, [targetFailure.message, ...targetNotes]);
+  }
   const outcome = judged.outcome;
   return finish(outcome, outcome === 'pass' ? EXIT.OK : outcome === 'fail' ? EXIT.FAILED : EXIT.INCONCLUSIVE, targetNotes);
 }
