@@ -6,6 +6,7 @@ import { parseContract } from '../src/contract/load.ts';
 import { ACCEPT_CONTRACTS, judgeAccept, type AcceptInput } from '../src/verdicts/accept.ts';
 import { LAG_NOTE_PREFIX } from '../src/verdicts/generator-lag.ts';
 import type { GateReport, ObjectiveVerdict } from '../src/verdicts/types.ts';
+import type { DrillVerdict } from '../src/verdicts/drill-types.ts';
 
 const contract = parseContract(readFileSync(new URL('../examples/checkout/slo.yaml', import.meta.url), 'utf8'), 'slo.yaml').contract!;
 
@@ -24,11 +25,22 @@ const allGate = () => gate(['latency', 'errors', 'throughput', 'availability', '
   baseline: { path: 'b', createdAt: 0, verdict: 'pass', comparisons: [{ metric: 'p95', unit: 'ms', baseline: [1], current: [1], baselineMedian: 1, currentMedian: 1, change: 0, tolerance: 0.05, test: 't', pValue: 1, alpha: 0.05, verdict: 'pass', reason: 'p95 unchanged' }] } as GateReport['baseline'],
 });
 
+function drill(name: string, outcome: DrillVerdict['outcome'], reasons: string[] = []): DrillVerdict {
+  return {
+    name, fault: 'latency', target: 'dependency payments', outcome, reasons, score: 1,
+    steady: { met: true, checks: [] },
+    during: { judged: true, checks: [{ name: 'errors', objective: 0.98, unit: 'ratio', client: 0.995, service: 0.996, met: true }] },
+    detection: { withinMs: 10_000, ms: 2_800, signal: 'health DEGRADED', resolutionMs: 250, met: true },
+    recovery: { withinMs: 15_000, ms: 3_100, met: true },
+    removed: { ok: true, detail: 'the proxy holds no toxic' },
+  };
+}
+
 function healthy(over: Partial<AcceptInput> = {}): AcceptInput {
   return {
     contract,
     gate: allGate(),
-    drills: { outcome: 'pass', reasons: [], resilienceScore: 100, drills: [{ name: 'payments-slow', outcome: 'pass', reasons: [] } as never] },
+    drills: { outcome: 'pass', reasons: [], resilienceScore: 100, drills: [drill('payments-slow', 'pass')] },
     staticDependencies: { name: 'static', outcome: 'pass', reason: '10 files, all timed' },
     dependencyTimeouts: [{ name: 'payments blackholed', outcome: 'pass', reason: 'max 160 ms within 400 ms' }],
     observability: { name: 'observability', outcome: 'pass', reason: 'series 178 -> 402 (maxSeries 2,000)' },
@@ -111,6 +123,14 @@ describe('accept: one verdict over the eleven contracts', () => {
     assert.equal(r.outcome, 'target-failed');
     assert.equal(r.exitCode, 3);
     assert.equal(r.reasons[0], 'the target exited with code 1 during the drills');
+  });
+
+  it('a drill says its numbers when it passes, and its reasons then its numbers when it fails', () => {
+    const r = judgeAccept(healthy({ drills: { outcome: 'fail', reasons: [], resilienceScore: 50, drills: [drill('payments-slow', 'pass'), drill('payments-down', 'fail', ['kept calling payments throughout the outage'])] } }));
+    const res = r.rows.find((x) => x.contract === 'resilience')!;
+    assert.match(res.checks[0]!.reason, /^dependency payments: detected in 2\.8 s by health DEGRADED \(within 10 s\); during the fault errors 99\.5% \(objective 98%\); recovered in 3\.1 s \(within 15 s\); fault removed$/);
+    assert.equal(res.outcome, 'fail');
+    assert.match(res.reason, /^drill payments-down: kept calling payments throughout the outage; drill payments-down: dependency payments: detected/);
   });
 
   it('a route the service lacks (the gate\'s routes verdict) fails errors', () => {

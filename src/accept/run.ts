@@ -30,7 +30,7 @@ import { Rollback } from '../run/rollback.ts';
 import { startTarget, type RunningTarget } from '../run/target.ts';
 import { TargetError } from '../run/target-error.ts';
 import { DRILL_TOKEN_ENV } from '../sdk/drill/types.ts';
-import { judgeAccept, type AcceptInput, type AcceptOutcome, type AcceptPhase, type ContractRow, type PhaseVerdict } from '../verdicts/accept.ts';
+import { acceptReasons, judgeAccept, type AcceptInput, type AcceptOutcome, type AcceptPhase, type ContractRow, type PhaseVerdict } from '../verdicts/accept.ts';
 import { makeBaseline } from '../verdicts/baseline.ts';
 import { judgeDrills } from '../verdicts/drill.ts';
 import type { GateReport } from '../verdicts/types.ts';
@@ -356,7 +356,7 @@ export async function runAccept(o: AcceptRunOptions): Promise<AcceptRunResult> {
         journal.write('baseline-updated', { path: o.baselinePath });
         const row = report.contracts.find((r) => r.contract === 'regression');
         if (row && row.outcome === 'not-judged' && row.checks.length === 0) row.reason = `no baseline before this run; this run's gate phase is now the baseline (${o.baselinePath})`;
-        report.reasons.push(`baseline updated: ${o.baselinePath}`);
+        report.reasons = [...acceptReasons(report.contracts), `baseline updated: ${o.baselinePath}`];
       } else report.reasons.push(`baseline not updated at ${o.baselinePath}: the acceptance did not pass`);
     }
     report.finishedAt = Date.now();

@@ -126,8 +126,30 @@ function gateChecks(gate: GateReport, contract: AcceptContract): AcceptCheck[] {
 
 const phaseCheck = (v: PhaseVerdict): AcceptCheck => ({ name: v.name, outcome: v.outcome, reason: v.reason });
 
+const secs = (ms: number) => `${+(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
+const pctOf = (x: number) => `${+(x * 100).toPrecision(4)}%`;
+
+/** A drill's numbers in one sentence: detection, the degraded objectives, recovery, removal. */
+export function drillNumbers(x: DrillVerdict): string {
+  const d = x.detection;
+  const r = x.recovery;
+  const parts = [
+    d.ms !== undefined ? `detected in ${secs(d.ms)}${d.signal ? ` by ${d.signal}` : ''} (within ${secs(d.withinMs)})` : `not detected within ${secs(d.withinMs)}`,
+    x.during.judged
+      ? `during the fault ${x.during.checks.map((c) => `${c.name} ${Number.isFinite(c.client) ? (c.unit === 'ratio' ? pctOf(c.client) : `${Math.round(c.client)} ms`) : 'n/a'} (objective ${c.unit === 'ratio' ? pctOf(c.objective) : `${c.objective} ms`}${c.met === false ? ', missed' : ''})`).join(', ')}`
+      : 'no degraded objectives declared',
+    r.ms !== undefined ? `recovered in ${secs(r.ms)} (within ${secs(r.withinMs)})` : `not recovered within ${secs(r.withinMs)}`,
+    x.removed.ok ? 'fault removed' : `fault removal: ${x.removed.detail}`,
+  ];
+  return `${x.target}: ${parts.join('; ')}`;
+}
+
 function drillChecks(d: NonNullable<AcceptInput['drills']>): AcceptCheck[] {
-  const checks: AcceptCheck[] = d.drills.map((x) => ({ name: `drill ${x.name}`, outcome: x.outcome, reason: x.reasons.join('; ') || `${x.name} held (${x.target})`, ...(x.reasons.length > 1 ? { sentences: x.reasons } : {}) }));
+  // A pass says its numbers; a failure or an unjudged drill says why first (the judge's sentences), then the numbers.
+  const checks: AcceptCheck[] = d.drills.map((x) => {
+    const sentences = x.outcome === 'pass' ? [drillNumbers(x)] : [...x.reasons, drillNumbers(x)];
+    return { name: `drill ${x.name}`, outcome: x.outcome, reason: sentences.join('; '), ...(sentences.length > 1 ? { sentences } : {}) };
+  });
   // A drill run that ended before judging any drill (target failed, interrupted) says so in its reasons.
   if (checks.length === 0) checks.push({ name: 'drills', outcome: d.outcome === 'pass' ? 'pass' : d.outcome === 'fail' ? 'fail' : 'inconclusive', reason: d.reasons.join('; ') || 'no drill was judged' });
   return checks;
@@ -205,8 +227,17 @@ export function judgeAccept(input: AcceptInput): AcceptVerdict {
     rows.push(rowOf(name, checks, empty, cause));
   }
 
+  const reasons = acceptReasons(rows, input.targetFailure);
+  if (input.targetFailure) return { outcome: 'target-failed', exitCode: EXIT.TARGET, rows, reasons };
+  if (rows.some((r) => r.outcome === 'fail')) return { outcome: 'fail', exitCode: EXIT.FAILED, rows, reasons };
+  if (rows.some((r) => r.outcome === 'inconclusive')) return { outcome: 'inconclusive', exitCode: EXIT.INCONCLUSIVE, rows, reasons };
+  return { outcome: 'pass', exitCode: EXIT.OK, rows, reasons };
+}
+
+/** Why, most important first: the target's failure, the failing rows, the unjudged ones, then what was not judged on a pass. */
+export function acceptReasons(rows: readonly ContractRow[], targetFailure?: string): string[] {
   const reasons: string[] = [];
-  if (input.targetFailure) reasons.push(input.targetFailure);
+  if (targetFailure) reasons.push(targetFailure);
   // Rows with the same reason (the gate inconclusive as a whole) are said once, naming them all.
   const grouped = (outcome: ContractOutcome) => {
     const by = new Map<string, string[]>();
@@ -214,10 +245,8 @@ export function judgeAccept(input: AcceptInput): AcceptVerdict {
     return [...by].map(([reason, names]) => `${names.join(', ')}${outcome === 'inconclusive' ? ' not judged' : ''}: ${reason}`);
   };
   reasons.push(...grouped('fail'), ...grouped('inconclusive'));
-  if (input.targetFailure) return { outcome: 'target-failed', exitCode: EXIT.TARGET, rows, reasons };
-  if (rows.some((r) => r.outcome === 'fail')) return { outcome: 'fail', exitCode: EXIT.FAILED, rows, reasons };
-  if (rows.some((r) => r.outcome === 'inconclusive')) return { outcome: 'inconclusive', exitCode: EXIT.INCONCLUSIVE, rows, reasons };
+  const judgedAll = !targetFailure && !rows.some((r) => r.outcome === 'fail' || r.outcome === 'inconclusive');
   const notJudged = rows.filter((r) => r.outcome === 'not-judged');
-  if (notJudged.length > 0) reasons.push(`not judged: ${notJudged.map((r) => `${r.contract} (${r.reason})`).join('; ')}`);
-  return { outcome: 'pass', exitCode: EXIT.OK, rows, reasons };
+  if (judgedAll && notJudged.length > 0) reasons.push(`not judged: ${notJudged.map((r) => `${r.contract} (${r.reason})`).join('; ')}`);
+  return reasons;
 }
