@@ -463,6 +463,8 @@ function memoryVerdicts(contract: Contract, service: ServiceView): ObjectiveVerd
     const show = (v: number) => formatValue(v, 'bytes');
     if (per === undefined) out.push({ ...base, verdict: 'skipped', measured: NaN, margin: NaN, reason: 'heap growth per request needs the heap gauge and the request counter from the service' });
     else if (per > m.perRequest) out.push({ ...base, verdict: 'warn', measured: per, margin: m.perRequest - per, reason: `heap grew ${show(per)} per request (limit ${show(m.perRequest)}); one run cannot tell a leak from garbage-collection timing: compare with the baseline over trials, or run the memory-leak drill` });
+    // The heap read at two instants: a collection in between makes the difference negative, which is no growth.
+    else if (per < 0) out.push({ ...base, verdict: 'pass', measured: per, margin: m.perRequest - per, reason: `heap shrank by ${show(-per)} per request over the run (a garbage collection between the two readings): no growth, limit ${show(m.perRequest)}` });
     else out.push({ ...base, verdict: 'pass', measured: per, margin: m.perRequest - per, reason: `heap grew ${show(per)} per request, within ${show(m.perRequest)}` });
   }
   return out;
