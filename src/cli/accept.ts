@@ -13,10 +13,8 @@ import { ProgressWriter } from '../load/progress.ts';
 import { htmlFromAccept, renderAcceptJson, renderAcceptJunit, renderAcceptMarkdown, renderAcceptTable } from '../report/accept.ts';
 import { renderHtml } from '../report/html.ts';
 import { appendStepSummary } from '../report/markdown.ts';
-import { gateProfile } from '../run/profile.ts';
-import { gitCommit, overrides } from './gate.ts';
+import { gitCommit, measuredRun, overrides } from './gate.ts';
 import { journalPathProblem } from '../run/journal.ts';
-import { resolveFrom } from '../gate/run.ts';
 import { ACCEPT_PHASES, type AcceptPhase } from '../verdicts/accept.ts';
 import { UsageError, type CliContext } from './exit.ts';
 import { loadValidContract, writeAtomically } from './files.ts';
@@ -103,14 +101,7 @@ export async function runAcceptCommand(file: string, flags: AcceptFlags, ctx: Cl
   const steadyMs = durationFlag('steady', flags.steady ?? `${DEFAULT_STEADY_MS / 1000}s`);
   if (steadyMs < 1000) throw new UsageError(`--steady ${flags.steady}: the steady window must be at least 1s (it is what each fault is compared with)`);
   const { contract, shown, abs: path } = loadValidContract(ctx, file, 'accept');
-  const profile = gateProfile(contract, overrides(flags));
-  if (typeof profile === 'string') throw new UsageError(`${shown}: ${profile}`);
-  if (profile.durationMs / profile.trials < 1000) throw new UsageError(`--trials: ${profile.trials} trials of a ${profile.durationMs / 1000}s phase are shorter than 1s each: lower --trials or raise --duration`);
-  if (flags.updateBaseline && flags.baseline === undefined && !contract.objectives.regression) {
-    throw new UsageError('--update-baseline needs a baseline path: pass --baseline PATH or add objectives.regression to the contract');
-  }
-  const baselineFlag = flags.baseline ?? contract.objectives.regression?.baseline;
-  const baselinePath = baselineFlag === undefined ? undefined : flags.baseline !== undefined ? resolve(ctx.cwd, flags.baseline) : resolveFrom(path, baselineFlag);
+  const { profile, baselinePath } = measuredRun(contract, shown, path, overrides(flags), flags, ctx.cwd);
   // The code is where the service runs from: target.cwd when the contract gives one, else beside the contract.
   const projectDir = flags.project !== undefined ? resolve(ctx.cwd, flags.project) : contract.target?.cwd !== undefined ? resolve(dirname(path), contract.target.cwd) : undefined;
 

@@ -8,7 +8,8 @@
 import { execFileSync } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { gateProfile, type ProfileOverrides } from '../run/profile.ts';
+import { gateProfile, type GateProfile, type ProfileOverrides } from '../run/profile.ts';
+import type { Contract } from '../contract/schema.ts';
 import { appendStepSummary, renderMarkdown } from '../report/markdown.ts';
 import { renderJunit } from '../report/junit.ts';
 import { htmlFromGate, renderHtml } from '../report/html.ts';
@@ -97,6 +98,23 @@ export function gitCommit(cwd: string): string | undefined {
   }
 }
 
+/**
+ * The load profile of a measured run (gate, accept) with its flags applied and checked, and the
+ * baseline it compares with: --baseline (from the working directory) or the contract's
+ * objectives.regression.baseline (from the contract's directory).
+ */
+export function measuredRun(contract: Contract, shown: string, path: string, profileOverrides: ProfileOverrides, flags: { baseline?: string; updateBaseline?: boolean }, cwd: string): { profile: GateProfile; baselinePath?: string } {
+  const profile = gateProfile(contract, profileOverrides);
+  if (typeof profile === 'string') throw new UsageError(`${shown}: ${profile}`);
+  if (profile.durationMs / profile.trials < 1000) throw new UsageError(`--trials: ${profile.trials} trials of a ${profile.durationMs / 1000}s phase are shorter than 1s each: lower --trials or raise --duration`);
+  if (flags.updateBaseline && flags.baseline === undefined && !contract.objectives.regression) {
+    throw new UsageError('--update-baseline needs a baseline path: pass --baseline PATH or add objectives.regression to the contract');
+  }
+  const baselineFlag = flags.baseline ?? contract.objectives.regression?.baseline;
+  const baselinePath = baselineFlag === undefined ? undefined : flags.baseline !== undefined ? resolve(cwd, flags.baseline) : resolveFrom(path, baselineFlag);
+  return { profile, baselinePath };
+}
+
 export async function runGateCommand(file: string, flags: GateFlags, ctx: CliContext, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const profileOverrides = overrides(flags);
   // Checked before anything is loaded or started: a run whose journal cannot be written would
@@ -116,14 +134,7 @@ export async function runGateCommand(file: string, flags: GateFlags, ctx: CliCon
     emit(judgeImported({ contract, contractFile: shown, result, from: input.shown }), flags, ctx, env);
     return;
   }
-  const profile = gateProfile(contract, profileOverrides);
-  if (typeof profile === 'string') throw new UsageError(`${shown}: ${profile}`);
-  if (profile.durationMs / profile.trials < 1000) throw new UsageError(`--trials: ${profile.trials} trials of a ${profile.durationMs / 1000}s phase are shorter than 1s each: lower --trials or raise --duration`);
-  if (flags.updateBaseline && flags.baseline === undefined && !contract.objectives.regression) {
-    throw new UsageError('--update-baseline needs a baseline path: pass --baseline PATH or add objectives.regression to the contract');
-  }
-  const baselineFlag = flags.baseline ?? contract.objectives.regression?.baseline;
-  const baselinePath = baselineFlag === undefined ? undefined : flags.baseline !== undefined ? resolve(ctx.cwd, flags.baseline) : resolveFrom(path, baselineFlag);
+  const { profile, baselinePath } = measuredRun(contract, shown, path, profileOverrides, flags, ctx.cwd);
 
   const interrupt = new AbortController();
   // Ctrl-C or a CI runner's SIGTERM: stop the load, stop the target (it runs in its own process
