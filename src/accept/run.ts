@@ -30,7 +30,7 @@ import { Rollback } from '../run/rollback.ts';
 import { startTarget, type RunningTarget } from '../run/target.ts';
 import { TargetError } from '../run/target-error.ts';
 import { DRILL_TOKEN_ENV } from '../sdk/drill/types.ts';
-import { acceptReasons, judgeAccept, type AcceptInput, type AcceptOutcome, type AcceptPhase, type ContractRow, type PhaseVerdict } from '../verdicts/accept.ts';
+import { ACCEPT_PHASES, acceptReasons, judgeAccept, type AcceptInput, type AcceptOutcome, type AcceptPhase, type ContractRow, type PhaseVerdict } from '../verdicts/accept.ts';
 import { makeBaseline } from '../verdicts/baseline.ts';
 import { judgeDrills } from '../verdicts/drill.ts';
 import type { GateReport } from '../verdicts/types.ts';
@@ -339,7 +339,7 @@ export async function runAccept(o: AcceptRunOptions): Promise<AcceptRunResult> {
   function done(): AcceptReport {
     if (signalled) interrupted = true;
     // Every phase not reached by now (interrupted, the target gone) is named in the rows it leaves unjudged.
-    for (const p of ['gate', 'drills', 'dependency timeouts', 'observability', 'drift'] as const) {
+    for (const p of ACCEPT_PHASES.filter((x) => x !== 'static dependency check')) {
       const ran = report.phases.some((x) => x.phase === p);
       if (!ran && notReached[p] === undefined && needs(contract, p)) notReached[p] = interrupted ? 'interrupted before it started' : input.targetFailure ? 'the target failed before it (the first reason says how)' : 'not reached';
     }

@@ -3,16 +3,11 @@
 // outbound HTTP calls that carry no timeout; with `objectives.dependencies.requireTimeout` (the
 // default) each one fails the contract, named by file:line:col with the fix. Pure: the scan's
 // findings in, one verdict out.
+import type { UntimedClient } from '../scan/types.ts';
 import type { PhaseVerdict } from './accept.ts';
 
-export interface UntimedCall {
-  /** Relative to the scanned directory. */
-  file: string;
-  line: number;
-  col: number;
-  call: string;
-  via: string;
-  fix: string;
+/** A call the scan found (src/scan/types.ts UntimedClient: file relative to the scanned directory), with the dependency it may be. */
+export interface UntimedCall extends Omit<UntimedClient, 'target'> {
   /** The contract dependency it may be, and that dependency's timeout (ms). */
   dependency?: { name: string; timeoutMs: number };
 }
