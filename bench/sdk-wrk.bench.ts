@@ -24,6 +24,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { mulberry32 } from '../src/load/prng.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: string) => {
@@ -169,15 +170,32 @@ for (let round = 0; round < ROUNDS; round++) {
   process.stderr.write(`round ${round + 1}/${ROUNDS}: ${[...thisRps.keys()].map((v) => `${v} ${Math.round(thisRps.get(v)!)}/s ${thisCpu.get(v)!.toFixed(1)}µs busy ${thisBusy.get(v)!.toFixed(2)}`).join(', ')}\n`);
 }
 
+/**
+ * A 95% bootstrap interval of the median of `xs` (2,000 resamples, seeded so a table repeats):
+ * with the spread a shared VM gives one round, the median of the rounds alone can look like a
+ * pass or a miss by chance; the interval says which costs the rounds cannot tell apart.
+ */
+function medianInterval(xs: number[]): [number, number] {
+  const random = mulberry32(12345);
+  const medians: number[] = [];
+  for (let k = 0; k < 2000; k++) medians.push(median(xs.map(() => xs[Math.floor(random() * xs.length)])));
+  medians.sort((a, b) => a - b);
+  return [medians[Math.floor(0.025 * medians.length)], medians[Math.ceil(0.975 * medians.length) - 1]];
+}
+
 const shown = variants.filter((v) => rps.get(v)!.length > 0);
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+const costInterval = (xs: number[]) => {
+  const [lo, hi] = medianInterval(xs);
+  return `${pct(1 - hi)} to ${pct(1 - lo)}`;
+};
 const spread = (xs: number[]) => `${Math.min(...xs).toFixed(3)}–${Math.max(...xs).toFixed(3)}`;
 console.log(`\nnode ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${CPUS} CPUs; server (${TSX ? 'sources through tsx' : 'esbuild bundle, plain node'}) on CPU ${SERVER_CPU}, wrk -t1 -c${CONNECTIONS} on CPU ${WRK_CPU}; ${ROUNDS} rounds x ${DURATION}s (+${WARMUP}s warm-up); load average ${load0.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after\n`);
-console.log('| variant | req/s (median) | req/s per round | vs bare (median of rounds) | cost | ratio range | server CPU µs/req | CPU vs bare | server busy |');
-console.log('| --- | ---: | --- | ---: | ---: | --- | ---: | ---: | --- |');
+console.log('| variant | req/s (median) | req/s per round | vs bare (median of rounds) | cost | cost, 95% interval | ratio range | server CPU µs/req | CPU vs bare | server busy |');
+console.log('| --- | ---: | --- | ---: | ---: | --- | --- | ---: | ---: | --- |');
 for (const v of shown) {
   const r = median(ratios.get(v)!);
   const bare = v === 'bare';
-  console.log(`| ${v} | ${Math.round(median(rps.get(v)!))} | ${rps.get(v)!.map(Math.round).join(', ')} | ${r.toFixed(3)} | ${bare ? '' : pct(1 - r)} | ${bare ? '' : spread(ratios.get(v)!)} | ${median(cpu.get(v)!).toFixed(2)} | ${bare ? '' : `${median(cpuRatios.get(v)!).toFixed(3)}`} | ${busy.get(v)!.map((b) => b.toFixed(2)).join(', ')} |`);
+  console.log(`| ${v} | ${Math.round(median(rps.get(v)!))} | ${rps.get(v)!.map(Math.round).join(', ')} | ${r.toFixed(3)} | ${bare ? '' : pct(1 - r)} | ${bare ? '' : costInterval(ratios.get(v)!)} | ${bare ? '' : spread(ratios.get(v)!)} | ${median(cpu.get(v)!).toFixed(2)} | ${bare ? '' : `${median(cpuRatios.get(v)!).toFixed(3)}`} | ${busy.get(v)!.map((b) => b.toFixed(2)).join(', ')} |`);
 }
 console.log(`\ncommand: node --import tsx bench/sdk-wrk.bench.ts --rounds ${ROUNDS} --duration ${DURATION} --warmup ${WARMUP} --connections ${CONNECTIONS} --variants ${WANTED.join(',')}${TSX ? ' --tsx' : ''}`);

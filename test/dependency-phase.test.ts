@@ -1,9 +1,11 @@
 // The dynamic dependency verdict (issue 13, dependencies): the pure judge's outcomes and edges
 // (PASS with the max and the bound; FAIL naming the routes worst first, a hang as "no answer";
-// INCONCLUSIVE with no proxy, no traffic at the proxy, interrupted, a lag that explains it), and
+// INCONCLUSIVE with no proxy, no traffic at the proxy, interrupted, a lag that explains it; a route's
+// own p99 added to its bound), and
 // the phase end to end: a real dependency server behind a FaultProxy, a node:http service with
 // sloctl's SDK calling it through the proxy. With a 150 ms timeout and a fallback it passes; without
-// a timeout it hangs and fails naming the route; with a mix that never calls it, INCONCLUSIVE.
+// a timeout it hangs and fails naming the route; with 300 ms of its own work it still passes; with a
+// mix that never calls it, INCONCLUSIVE.
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -150,6 +152,25 @@ describe('dependency timeout verdict (pure)', () => {
     assert.equal(judgeDependencyTimeout(input({ recovery: { up: true, afterMs: 10, detail: 'answered 200 UP' } })).recovered, true);
   });
 
+  it('a route slow by itself gets its own p99 added to its bound: the latency contract\'s business, not a missing timeout', () => {
+    // The capacity-cap mutant: orders hold a slot 350 ms, so with payments blackholed they answer in ~500 ms.
+    const slow = route({ maxMs: 510, p99Ms: 505, overBound: 0, ownMs: 352 });
+    const v = judgeDependencyTimeout(input({ routes: [slow] }));
+    assert.equal(v.outcome, 'pass', v.reason);
+    assert.equal(v.objective, 752);
+    assert.equal(v.measured, 510);
+    assert.match(v.reason, /within 400 ms \(timeout 150 ms \+ margin 250 ms, plus each route's own p99 with it answering \(POST \/orders 352 ms\)\): worst POST \/orders: max 510 ms/);
+    // Past its own bound it fails, and the bound says what it is made of.
+    const over = judgeDependencyTimeout(input({ routes: [route({ maxMs: 1400, p99Ms: 1300, overBound: 30, ownMs: 352 })] }));
+    assert.equal(over.outcome, 'fail', over.reason);
+    assert.match(over.reason, /POST \/orders: 30 of 40 over 752 ms \(timeout 150 ms \+ 250 ms \+ its own p99 352 ms\), max 1\.4 s/);
+    // The number carried is the route with the least room under its own bound.
+    const two = judgeDependencyTimeout(input({ routes: [slow, route({ route: 'POST /refunds', maxMs: 380, p99Ms: 300 })] }));
+    assert.equal(two.outcome, 'pass', two.reason);
+    assert.equal(two.measured, 380);
+    assert.equal(two.objective, 400);
+  });
+
   it('names other failures without an answer beside the verdict', () => {
     const v = judgeDependencyTimeout(input({ routes: [route({ answered: 35, failed: { ECONNRESET: 5 } })] }));
     assert.equal(v.outcome, 'pass');
@@ -202,13 +223,14 @@ async function listen(handler: (req: IncomingMessage, res: ServerResponse) => vo
   };
 }
 
-/** A service that calls `pay` through the proxy on POST /call; with `timeoutMs`, falls back when it is late. */
-async function service(c: Contract, proxy: FaultProxy, timeoutMs: number | undefined) {
+/** A service that calls `pay` through the proxy on POST /call; with `timeoutMs`, falls back when it is late; `ownMs` of its own work first. */
+async function service(c: Contract, proxy: FaultProxy, timeoutMs: number | undefined, ownMs = 0) {
   // A short health window: the hung calls of the violating build age out of it in seconds.
   const sdk = instrument({ contract: c, registry: new Registry(), defaultMetrics: false, health: { windowMs: 2000 } });
   return listen(wrap(async (req, res) => {
     if (req.method === 'POST' && req.url === '/call') {
       let body = 'charged';
+      if (ownMs > 0) await new Promise((r) => setTimeout(r, ownMs));
       try {
         const r = await fetch(`http://${proxy.listen}/charge`, { method: 'POST', body: '{}', ...(timeoutMs !== undefined ? { signal: AbortSignal.timeout(timeoutMs) } : {}) });
         await r.text();
@@ -275,7 +297,7 @@ describe('dependency phase end to end', { timeout: 90_000 }, () => {
       t.diagnostic(`${v.outcome}: ${v.reason}`);
       assert.equal(v.outcome, 'fail', v.reason);
       assert.deepEqual(v.routes?.map((r) => r.route), ['POST /call']);
-      assert.match(v.reason, /POST \/call: \d+ of \d+ over 400 ms \(timeout 150 ms \+ 250 ms\), max 2\.0 s \(no answer/);
+      assert.match(v.reason, /POST \/call: \d+ of \d+ over 4\d\d ms \(timeout 150 ms \+ 250 ms( \+ its own p99 \d+ ms)?\), max 2\.0 s \(no answer/);
       const plain = v.routeWindows.find((r) => r.route === 'GET /plain')!;
       assert.equal(plain.noAnswer, 0, JSON.stringify(plain));
       assert.equal(proxy.toxics().length, 0);
@@ -290,17 +312,40 @@ describe('dependency phase end to end', { timeout: 90_000 }, () => {
     const stop = new AbortController();
     const rollback = new Rollback({ log: () => {} });
     try {
-      const t0 = Date.now();
+      let t0 = NaN;
       const [v] = await dependencyPhase({
         contract: c, url: s.url, proxies: new Map([['pay', proxy]]), rollback, rate: 50, signal: stop.signal,
-        log: (l) => { if (/blackholed for/.test(l)) setTimeout(() => stop.abort(), 500); },
+        log: (l) => {
+          if (!/blackholed for/.test(l)) return;
+          t0 = Date.now();
+          setTimeout(() => stop.abort(), 500);
+        },
       });
       t.diagnostic(`${v.outcome}: ${v.reason}`);
       assert.equal(v.outcome, 'inconclusive', v.reason);
       assert.match(v.reason, /^interrupted while pay was blackholed/);
-      assert.ok(Date.now() - t0 < 2500, `took ${Date.now() - t0} ms`);
+      assert.ok(Date.now() - t0 < 2000, `took ${Date.now() - t0} ms after the blackhole`);
       assert.equal(proxy.toxics().length, 0);
       assert.deepEqual(rollback.pending, []);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('a route with 300 ms of its own work and a 150 ms timeout passes, its own p99 measured first; without the steady window it would have failed', async (t) => {
+    const c = contract(contractText(dep.port, BOTH));
+    const s = await service(c, proxy, 150, 300);
+    try {
+      const [v] = await dependencyPhase({ contract: c, url: s.url, proxies: new Map([['pay', proxy]]), rollback: new Rollback({ log: () => {} }), rate: 50, seed: 3 });
+      t.diagnostic(`${v.outcome}: ${v.reason}`);
+      assert.equal(v.outcome, 'pass', v.reason);
+      const call = v.routeWindows.find((r) => r.route === 'POST /call')!;
+      assert.ok(call.ownMs! >= 300 && call.ownMs! < 400, JSON.stringify(call));
+      assert.ok(call.maxMs > 400, `its answers (max ${call.maxMs} ms) are over the 400 ms bound without its own time: ${JSON.stringify(call)}`);
+      assert.match(v.reason, /plus each route's own p99 with it answering \(POST \/call 3\d\d ms/);
+      // The same numbers without the route's own time: a missing timeout, wrongly.
+      const without = judgeDependencyTimeout({ dependency: { name: 'pay', timeoutMs: 150 }, windowMs: v.windowMs, clientTimeoutMs: v.clientTimeoutMs, rate: 50, traffic: v.traffic, routes: v.routeWindows.map((r) => ({ ...r, ownMs: undefined, overBound: r.route === 'POST /call' ? r.answered : r.overBound })) });
+      assert.equal(without.outcome, 'fail', without.reason);
     } finally {
       await s.close();
     }

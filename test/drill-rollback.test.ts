@@ -520,7 +520,9 @@ function leftOf(t: { pgid: number; watchdog: number; marker: string }): string[]
   return [...procs.map((p) => `PID ${p.pid} (${processCommand(p.pid) ?? "?"})`), ...(alive(t.watchdog) ? [`the watchdog PID ${t.watchdog}`] : [])];
 }
 
-describe('sloctl drill, interrupted mid-fault', { skip: existsSync(DRILL_CLI) ? false : 'src/cli/drill.ts is not there yet' }, () => {
+// Two at a time: each test spends most of its ~6-10 s waiting (for the fault, for a grace period,
+// for a cap to expire), and their bounds are seconds wide; one at a time the block took a minute of CI.
+describe('sloctl drill, interrupted mid-fault', { concurrency: 2, skip: existsSync(DRILL_CLI) ? false : 'src/cli/drill.ts is not there yet' }, () => {
   let dep: Awaited<ReturnType<typeof startDependency>>;
   before(async () => {
     dep = await startDependency();

@@ -4,6 +4,10 @@
 // load mix for a short window, remove the toxic, wait for the service to answer its health endpoint
 // UP again, and judge (src/verdicts/dependency-timeout.ts). The I/O lives here; the judging is pure.
 //
+// Before the toxic, a short steady window at the same rate measures each route's own p99 with the
+// dependency answering; the verdict adds it to the route's bound (a route slow by itself is the
+// latency contract's business, not a missing timeout).
+//
 // The load runs only while the toxic is in place (added before the load starts, removed after the
 // last request answered or timed out), so every request the client measured was sent with the
 // dependency blackholed: the whole load result is the window. The client's timeout is well over
@@ -26,7 +30,7 @@ import { dependencyEnv } from '../drill/plan.ts';
 import { describeProbe, endpointUrl, probeHealth } from './health.ts';
 import type { Rollback } from './rollback.ts';
 import {
-  dependencyBoundMs, judgeDependencyTimeout, ms, type DependencyRouteWindow, type DependencyTimeoutInput, type DependencyTimeoutVerdict, type DependencyWindowTraffic,
+  dependencyBoundMs, judgeDependencyTimeout, ms, routeBoundMs, type DependencyRouteWindow, type DependencyTimeoutInput, type DependencyTimeoutVerdict, type DependencyWindowTraffic,
 } from '../verdicts/dependency-timeout.ts';
 
 export interface DependencyPhaseOptions {
@@ -44,8 +48,9 @@ export interface DependencyPhaseOptions {
   seed?: number;
   /** Only these dependencies (default: every one the contract declares). */
   dependencies?: readonly string[];
-  /** Overrides (tests, a quick run): the window, the client's timeout, the wait for UP after. */
+  /** Overrides (tests, a quick run): the window, the steady window before it (0: none, no route's own time added), the client's timeout, the wait for UP after. */
   windowMs?: number;
+  steadyMs?: number;
   clientTimeoutMs?: number;
   recoveryTimeoutMs?: number;
   /** Load worker threads (default 1: at <= 50/s one thread sends on time beside a blackholed proxy). */
@@ -55,6 +60,8 @@ export interface DependencyPhaseOptions {
 /** The window's rate at most: enough requests to see a hang, few enough for a busy CI machine. */
 export const MAX_PHASE_RATE = 50;
 export const MIN_WINDOW_MS = 3000;
+/** The steady window before each blackhole: at 50/s, ~100 requests, enough for each route's p99 (near its max). */
+export const STEADY_WINDOW_MS = 2000;
 const HEALTH_POLL_MS = 250;
 const HEALTH_PROBE_TIMEOUT_MS = 1000;
 /** The wait for UP after the toxic is removed: the breaker's resetTimeout plus this (the health window's recent failures age out). */
@@ -67,9 +74,9 @@ export function dependencyWindowMs(dep: Pick<Dependency, 'timeout'>): number {
   return Math.max(MIN_WINDOW_MS, 4 * dep.timeout);
 }
 
-/** The load client's timeout: well over the bound, so a hang is seen as one. */
-export function dependencyClientTimeoutMs(dep: Pick<Dependency, 'timeout'>): number {
-  return Math.max(2000, 4 * dependencyBoundMs(dep.timeout));
+/** The load client's timeout: well over the bound (the largest route's, with its own time), so a hang is seen as one. */
+export function dependencyClientTimeoutMs(dep: Pick<Dependency, 'timeout'>, largestOwnMs = 0): number {
+  return Math.max(2000, 4 * routeBoundMs(dependencyBoundMs(dep.timeout), largestOwnMs));
 }
 
 /** Polls health until UP or the deadline: whether it came UP, after how long, and the last answer. */
@@ -90,13 +97,19 @@ function diffTraffic(a: ReturnType<FaultProxy['stats']>, b: ReturnType<FaultProx
   return { connections: b.connections - a.connections, requests: b.requests - a.requests, bytesUp: b.bytesUp - a.bytesUp };
 }
 
-/** Per-route numbers of a load result, against the bound; routes named "METHOD /template". */
-export function routeWindows(contract: Contract, dep: Dependency, load: LoadResult | undefined, boundMs: number): DependencyRouteWindow[] {
+/** Each route's p99 in a load result (routes with an answer only), by route name. */
+export function ownTimes(load: LoadResult | undefined): Map<string, number> {
+  return new Map((load?.routes ?? []).filter((r) => r.completed > 0).map((r) => [r.name, r.latency.p99]));
+}
+
+/** Per-route numbers of a load result, against each route's bound (the bound plus its own time); routes named "METHOD /template". */
+export function routeWindows(contract: Contract, dep: Dependency, load: LoadResult | undefined, boundMs: number, own: ReadonlyMap<string, number> = new Map()): DependencyRouteWindow[] {
   const anyDeclares = contract.routes.some((r) => r.dependencies.includes(dep.name));
   return (load?.routes ?? []).map((r) => {
     const route = contract.routes.find((x) => x.name === r.name);
     const answered = r.completed;
-    const within = answered > 0 ? Histogram.fromJSON(r.histogram, `route ${r.name}`).countAtOrBelowMs(boundMs) : 0;
+    const ownMs = own.get(r.name);
+    const within = answered > 0 ? Histogram.fromJSON(r.histogram, `route ${r.name}`).countAtOrBelowMs(routeBoundMs(boundMs, ownMs)) : 0;
     const failed: Record<string, number> = {};
     for (const [k, v] of Object.entries(r.errors)) if (k !== 'timeout' && v > 0) failed[k] = v;
     return {
@@ -106,6 +119,7 @@ export function routeWindows(contract: Contract, dep: Dependency, load: LoadResu
       answered,
       maxMs: answered > 0 ? r.latency.max : 0,
       p99Ms: answered > 0 ? r.latency.p99 : 0,
+      ...(ownMs !== undefined ? { ownMs } : {}),
       overBound: Math.max(0, answered - within),
       noAnswer: r.errors.timeout ?? 0,
       failed,
@@ -141,7 +155,7 @@ export async function dependencyPhase(o: DependencyPhaseOptions): Promise<Depend
   for (const [i, dep] of deps.entries()) {
     const boundMs = dependencyBoundMs(dep.timeout);
     const windowMs = o.windowMs ?? dependencyWindowMs(dep);
-    const clientTimeoutMs = o.clientTimeoutMs ?? dependencyClientTimeoutMs(dep);
+    let clientTimeoutMs = o.clientTimeoutMs ?? dependencyClientTimeoutMs(dep);
     const env = dependencyEnv(dep);
     const declaredBy = contract.routes.filter((r) => r.dependencies.includes(dep.name)).map((r) => `${r.method} ${r.path}`);
     const input: DependencyTimeoutInput = {
@@ -170,6 +184,32 @@ export async function dependencyPhase(o: DependencyPhaseOptions): Promise<Depend
       continue;
     }
     if (!before.up) input.notUpBefore = before.detail;
+
+    // Each route's own time, with the dependency answering, at the window's rate.
+    const steadyMs = o.steadyMs ?? STEADY_WINDOW_MS;
+    let own = new Map<string, number>();
+    if (steadyMs > 0) {
+      const steady = await runLoad({
+        url: base.href,
+        requests: profile.requests,
+        stages: [{ rate, durationMs: steadyMs }],
+        connections: Math.min(2000, Math.max(profile.connections, Math.ceil((rate * (steadyMs + clientTimeoutMs)) / 1000) + 8)),
+        timeoutMs: clientTimeoutMs,
+        workers: o.workers ?? 1,
+        seed: phaseSeed(o.seed ?? 1, 60 + i),
+        allowRemote: o.allowRemote,
+        signal: o.signal,
+      });
+      if (o.signal?.aborted) {
+        input.interrupted = true;
+        out.push(judgeDependencyTimeout(input));
+        continue;
+      }
+      own = ownTimes(steady);
+      if (o.clientTimeoutMs === undefined) clientTimeoutMs = dependencyClientTimeoutMs(dep, Math.max(0, ...own.values()));
+      input.clientTimeoutMs = clientTimeoutMs;
+      log(`${dep.name}: steady ${ms(steadyMs)} at ${rate}/s before the blackhole, each route's own p99: ${[...own].map(([r, v]) => `${r} ${ms(v)}`).join(', ') || 'none answered'}`);
+    }
 
     const names = [`accept-blackhole-${dep.name}-up`, `accept-blackhole-${dep.name}-down`];
     // timeout 0: held for as long as the toxic is there, never closed (a partition, not a refusal).
@@ -210,7 +250,7 @@ export async function dependencyPhase(o: DependencyPhaseOptions): Promise<Depend
         });
         input.traffic = diffTraffic(trafficBefore, p.stats());
         input.generator = load.generator;
-        input.routes = routeWindows(contract, dep, load, boundMs);
+        input.routes = routeWindows(contract, dep, load, boundMs, own);
       }
     } finally {
       try {

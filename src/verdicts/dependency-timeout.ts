@@ -12,6 +12,11 @@
 //    answer), each a little late; the slack grows with the timeout it measures.
 //  A request over the bound is not a small overrun of the timeout: it is a call with a longer
 //  timeout than declared, a retry loop, or none at all.
+// Each route's bound adds its own time: its p99 in a short steady window with the dependency
+// answering, just before the blackhole (`ownMs`). A route slow by itself (350 ms of its own work,
+// a capacity cap's queue) answers in its own time plus the timeout when the dependency is gone;
+// that is the latency contract's business, not a missing timeout (the mutant matrix's capacity-cap
+// failed this check, blaming the payments call, before the steady window was subtracted).
 //
 // Which requests are judged. Over-bound answers count on the routes that call the dependency: the
 // routes whose `dependencies:` name it in the contract, or every route when no route names it (the
@@ -56,6 +61,11 @@ export function dependencyBoundMs(timeoutMs: number): number {
   return timeoutMs + dependencyMarginMs(timeoutMs);
 }
 
+/** A route's bound: the dependency's bound plus the route's own p99 with the dependency answering. */
+export function routeBoundMs(boundMs: number, ownMs: number | undefined): number {
+  return boundMs + (ownMs !== undefined && Number.isFinite(ownMs) && ownMs > 0 ? Math.round(ownMs) : 0);
+}
+
 /** One route's requests sent while the dependency was blackholed, as the load client saw them. */
 export interface DependencyRouteWindow {
   /** "POST /orders": the method and the route template. */
@@ -68,7 +78,9 @@ export interface DependencyRouteWindow {
   /** Of the answered requests, ms from the intended send time (0 when none answered). */
   maxMs: number;
   p99Ms: number;
-  /** Answered later than the bound. */
+  /** The route's own p99 with the dependency answering (the steady window before the blackhole), ms; added to its bound. */
+  ownMs?: number;
+  /** Answered later than its bound (routeBoundMs). */
   overBound: number;
   /** No answer within the load client's timeout. */
   noAnswer: number;
@@ -148,15 +160,15 @@ function sum(r: Record<string, number>): number {
   return Object.values(r).reduce((a, b) => a + b, 0);
 }
 
-/** A route's bad requests: over the bound where it is judged on time, no answer anywhere. */
 /** Share of a route's requests (at least 1) that may be a scheduling hiccup over the bound. */
 export const HICCUP_SHARE = 0.01;
 
-/** A route whose only bad requests are one hiccup's worth, answered within twice the bound. */
+/** A route whose only bad requests are one hiccup's worth, answered within twice its bound. */
 function hiccup(r: DependencyRouteWindow, boundMs: number): boolean {
-  return r.callsDependency && r.noAnswer === 0 && r.overBound > 0 && r.overBound <= Math.max(1, Math.floor(HICCUP_SHARE * r.sent)) && r.maxMs <= 2 * boundMs;
+  return r.callsDependency && r.noAnswer === 0 && r.overBound > 0 && r.overBound <= Math.max(1, Math.floor(HICCUP_SHARE * r.sent)) && r.maxMs <= 2 * routeBoundMs(boundMs, r.ownMs);
 }
 
+/** A route's bad requests: over its bound where it is judged on time, no answer anywhere. */
 function badOf(r: DependencyRouteWindow): number {
   return (r.callsDependency ? r.overBound : 0) + r.noAnswer;
 }
@@ -170,7 +182,8 @@ function routeDetail(r: DependencyRouteWindow, boundMs: number, timeoutMs: numbe
   const parts: string[] = [];
   const over = r.callsDependency ? r.overBound : 0;
   const bad = over + r.noAnswer;
-  const label = `${n(bad)} of ${n(r.sent)} over ${ms(boundMs)} (timeout ${ms(timeoutMs)} + ${ms(boundMs - timeoutMs)})`;
+  const own = routeBoundMs(boundMs, r.ownMs) - boundMs;
+  const label = `${n(bad)} of ${n(r.sent)} over ${ms(boundMs + own)} (timeout ${ms(timeoutMs)} + ${ms(boundMs - timeoutMs)}${own > 0 ? ` + its own p99 ${ms(own)}` : ''})`;
   parts.push(label);
   if (r.noAnswer > 0) parts.push(`max ${ms(clientTimeoutMs)} (no answer; ${n(r.noAnswer)} got none within the load client's ${ms(clientTimeoutMs)})`);
   else parts.push(`max ${ms(r.maxMs)}, p99 ${ms(r.p99Ms)}`);
@@ -183,6 +196,13 @@ function failedText(routes: readonly DependencyRouteWindow[]): string | undefine
   const total = sum(kinds);
   if (total === 0) return undefined;
   return `${n(total)} requests failed without an answer (${Object.entries(kinds).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${n(v)}`).join(', ')}): not a hang, but the errors contract counts them`;
+}
+
+/** ", plus each route's own p99 with it answering (POST /orders 350 ms)", for the routes that have one worth saying. */
+function ownText(routes: readonly DependencyRouteWindow[], boundMs: number): string {
+  const own = routes.filter((r) => routeBoundMs(boundMs, r.ownMs) > boundMs);
+  if (own.length === 0) return '';
+  return `, plus each route's own p99 with it answering (${own.map((r) => `${r.route} ${ms(routeBoundMs(boundMs, r.ownMs) - boundMs)}`).join(', ')})`;
 }
 
 export function judgeDependencyTimeout(input: DependencyTimeoutInput): DependencyTimeoutVerdict {
@@ -198,7 +218,18 @@ export function judgeDependencyTimeout(input: DependencyTimeoutInput): Dependenc
   const tolerated = routes.filter((r) => hiccup(r, boundMs));
   const bad = routes.filter((r) => badOf(r) > 0 && !hiccup(r, boundMs))
     .sort((a, b) => worstOf(b, clientTimeoutMs) - worstOf(a, clientTimeoutMs) || badOf(b) - badOf(a) || a.route.localeCompare(b.route));
-  const worst = routes.reduce((a, r) => Math.max(a, r.callsDependency || r.noAnswer > 0 ? worstOf(r, clientTimeoutMs) : 0), 0);
+  // The number the verdict carries: the judged route with the least room under its own bound.
+  let worst = 0;
+  let worstBound = boundMs;
+  for (const r of routes) {
+    if (!(r.callsDependency || r.noAnswer > 0)) continue;
+    const w = worstOf(r, clientTimeoutMs);
+    const b = routeBoundMs(boundMs, r.ownMs);
+    if (b - w < worstBound - worst) {
+      worst = w;
+      worstBound = b;
+    }
+  }
   const traffic = input.traffic;
   const sawTraffic = traffic !== undefined && (traffic.connections > 0 || traffic.requests > 0 || traffic.bytesUp > 0);
   const what = `with ${name} blackholed for ${ms(windowMs)}`;
@@ -240,8 +271,8 @@ export function judgeDependencyTimeout(input: DependencyTimeoutInput): Dependenc
     // the requests a catch-up burst queues ahead of). A request with no answer: only when the
     // client's timeout minus the lag is within the bound (never, with a timeout well over it).
     const lagExplains = (r: DependencyRouteWindow) => lag !== undefined &&
-      (r.noAnswer === 0 || clientTimeoutMs - lag.maxLagMs <= boundMs) &&
-      worstOf(r, clientTimeoutMs) - lag.maxLagMs <= boundMs &&
+      (r.noAnswer === 0 || clientTimeoutMs - lag.maxLagMs <= routeBoundMs(boundMs, r.ownMs)) &&
+      worstOf(r, clientTimeoutMs) - lag.maxLagMs <= routeBoundMs(boundMs, r.ownMs) &&
       badOf(r) <= Math.ceil(lag.affectedShare * r.sent);
     if (bad.length > 0 && bad.every(lagExplains)) {
       outcome = 'inconclusive';
@@ -251,7 +282,7 @@ export function judgeDependencyTimeout(input: DependencyTimeoutInput): Dependenc
       const standing = bad.filter((r) => !lagExplains(r));
       causes = standing.map((r) => ({ route: r.route, view: 'client', value: badOf(r), unit: 'count', detail: routeDetail(r, boundMs, timeoutMs, clientTimeoutMs) }));
       const hung = standing.some((r) => r.noAnswer > 0);
-      sentences.push(`${what}, the service did not answer within ${ms(boundMs)} (timeout ${ms(timeoutMs)} + margin ${ms(marginMs)}): ${standing.map((r) => `${r.route}: ${r.callsDependency || r.noAnswer === 0 ? '' : '(not declared to call it) '}${routeDetail(r, boundMs, timeoutMs, clientTimeoutMs)}`).join('; ')}`);
+      sentences.push(`${what}, the service did not answer within ${ms(boundMs)} (timeout ${ms(timeoutMs)} + margin ${ms(marginMs)}${ownText(standing, boundMs)}): ${standing.map((r) => `${r.route}: ${r.callsDependency || r.noAnswer === 0 ? '' : '(not declared to call it) '}${routeDetail(r, boundMs, timeoutMs, clientTimeoutMs)}`).join('; ')}`);
       sentences.push(hung
         ? `it hangs when ${name} does: give the call to ${name} a timeout of ${ms(timeoutMs)} (a fetch signal: AbortSignal.timeout(${timeoutMs}); undici/axios/got timeouts; Go's http.Client{Timeout}) and a breaker or fallback`
         : `the call to ${name} waits longer than its declared ${ms(timeoutMs)}: make the client's timeout ${ms(timeoutMs)} (or declare the timeout it has), and do not retry past it`);
@@ -261,8 +292,8 @@ export function judgeDependencyTimeout(input: DependencyTimeoutInput): Dependenc
       const top = judged.filter((r) => r.answered > 0).sort((a, b) => b.maxMs - a.maxMs)[0];
       const worstText = top ? `worst ${top.route}: max ${ms(top.maxMs)}, p99 ${ms(top.p99Ms)} over ${n(top.answered)} answered` : 'no route that calls it answered';
       const within = tolerated.length > 0 ? 'the service answered within' : 'every request was answered within';
-      sentences.push(`${what}, ${within} ${ms(boundMs)} (timeout ${ms(timeoutMs)} + margin ${ms(marginMs)}): ${worstText}; the proxy received ${n(traffic!.connections)} connections and ${n(traffic!.requests)} requests`);
-      if (tolerated.length > 0) sentences.push(`taken for a scheduling hiccup (at most ${HICCUP_SHARE * 100}% of a route's requests, or 1, within twice the bound): ${tolerated.map((r) => `${r.route}: ${n(r.overBound)} of ${n(r.sent)} over ${ms(boundMs)}, max ${ms(r.maxMs)}`).join('; ')}`);
+      sentences.push(`${what}, ${within} ${ms(boundMs)} (timeout ${ms(timeoutMs)} + margin ${ms(marginMs)}${ownText(judged, boundMs)}): ${worstText}; the proxy received ${n(traffic!.connections)} connections and ${n(traffic!.requests)} requests`);
+      if (tolerated.length > 0) sentences.push(`taken for a scheduling hiccup (at most ${HICCUP_SHARE * 100}% of a route's requests, or 1, within twice the bound): ${tolerated.map((r) => `${r.route}: ${n(r.overBound)} of ${n(r.sent)} over ${ms(routeBoundMs(boundMs, r.ownMs))}, max ${ms(r.maxMs)}`).join('; ')}`);
     }
     const f = failedText(routes);
     if (f) sentences.push(f);
@@ -282,10 +313,10 @@ export function judgeDependencyTimeout(input: DependencyTimeoutInput): Dependenc
     verdict: outcome === 'inconclusive' ? 'skipped' : outcome,
     outcome,
     measured,
-    objective: boundMs,
+    objective: worstBound,
     unit: 'ms',
     direction: 'lower-is-better',
-    margin: boundMs - measured,
+    margin: worstBound - measured,
     client: measured,
     reason: sentences.join('. ') + '.',
     dependency: name,
