@@ -792,9 +792,10 @@ describe('what a valid exposition says is what the parser returns', () => {
   const familyArb = fc.record({
     name: fc.stringMatching(/^[a-zA-Z_:][a-zA-Z0-9_:]{0,15}$/),
     type: fc.constantFrom('gauge', 'counter', 'untyped'),
-    // Blanks before the help text separate it from the name; a CR before the line break is dropped.
+    // Blanks before the help text separate it from the name; a CR before the line break is dropped,
+    // so no help text ends in one (all of them: "\r\r" less one CR still ends in a CR).
     help: fc.option(
-      fc.string({ unit: 'binary', maxLength: 30 }).map((h) => h.replace(/^[ \t]+/, '').replace(/\r$/, '')),
+      fc.string({ unit: 'binary', maxLength: 30 }).map((h) => h.replace(/^[ \t]+/, '').replace(/\r+$/, '')),
       { nil: undefined },
     ),
     samples: fc.array(sample, { minLength: 1, maxLength: 6 }),
