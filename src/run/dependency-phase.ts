@@ -151,6 +151,19 @@ export async function dependencyPhase(o: DependencyPhaseOptions): Promise<Depend
   }
   const mix = mixText(contract);
   const out: DependencyTimeoutVerdict[] = [];
+  // The contract's mix at the phase's rate, for the steady window and the blackholed one alike:
+  // connections enough for every request the window can leave in flight (see the header).
+  const sendMix = (durationMs: number, timeoutMs: number, seedIndex: number) => runLoad({
+    url: base.href,
+    requests: profile.requests,
+    stages: [{ rate, durationMs }],
+    connections: Math.min(2000, Math.max(profile.connections, Math.ceil((rate * (durationMs + timeoutMs)) / 1000) + 8)),
+    timeoutMs,
+    workers: o.workers ?? 1,
+    seed: phaseSeed(o.seed ?? 1, seedIndex),
+    allowRemote: o.allowRemote,
+    signal: o.signal,
+  });
 
   for (const [i, dep] of deps.entries()) {
     const boundMs = dependencyBoundMs(dep.timeout);
@@ -189,17 +202,7 @@ export async function dependencyPhase(o: DependencyPhaseOptions): Promise<Depend
     const steadyMs = o.steadyMs ?? STEADY_WINDOW_MS;
     let own = new Map<string, number>();
     if (steadyMs > 0) {
-      const steady = await runLoad({
-        url: base.href,
-        requests: profile.requests,
-        stages: [{ rate, durationMs: steadyMs }],
-        connections: Math.min(2000, Math.max(profile.connections, Math.ceil((rate * (steadyMs + clientTimeoutMs)) / 1000) + 8)),
-        timeoutMs: clientTimeoutMs,
-        workers: o.workers ?? 1,
-        seed: phaseSeed(o.seed ?? 1, 60 + i),
-        allowRemote: o.allowRemote,
-        signal: o.signal,
-      });
+      const steady = await sendMix(steadyMs, clientTimeoutMs, 60 + i);
       if (o.signal?.aborted) {
         input.interrupted = true;
         out.push(judgeDependencyTimeout(input));
@@ -236,18 +239,7 @@ export async function dependencyPhase(o: DependencyPhaseOptions): Promise<Depend
       if (input.applyError === undefined) {
         trafficBefore = p.stats();
         log(`${dep.name}: blackholed for ${ms(windowMs)} at ${rate}/s (bound ${ms(boundMs)}: timeout ${ms(dep.timeout)} + margin ${ms(boundMs - dep.timeout)})`);
-        const connections = Math.min(2000, Math.max(profile.connections, Math.ceil((rate * (windowMs + clientTimeoutMs)) / 1000) + 8));
-        load = await runLoad({
-          url: base.href,
-          requests: profile.requests,
-          stages: [{ rate, durationMs: windowMs }],
-          connections,
-          timeoutMs: clientTimeoutMs,
-          workers: o.workers ?? 1,
-          seed: phaseSeed(o.seed ?? 1, 40 + i),
-          allowRemote: o.allowRemote,
-          signal: o.signal,
-        });
+        load = await sendMix(windowMs, clientTimeoutMs, 40 + i);
         input.traffic = diffTraffic(trafficBefore, p.stats());
         input.generator = load.generator;
         input.routes = routeWindows(contract, dep, load, boundMs, own);
