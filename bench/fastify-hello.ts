@@ -4,7 +4,10 @@
 // bare: Fastify alone; sdk: sloctl's plugin with the contract below (default runtime metrics on,
 // as a user gets them); full: the same plus `objectives.concurrency.limit` (the admission
 // limiter) and whatever the SDK starts on its own (the saturation monitor); metrics: the peer,
-// fastify-metrics with its defaults.
+// fastify-metrics with its defaults; spin: the bare server plus a busy-wait of BENCH_SPIN_NS
+// (default 550) per request, about what the in-process harness measures the SDK's own code at: a
+// control for what that much pure CPU costs in req/s on the machine (see bench/RESULTS.md: on
+// this VM a request's kernel cost grows when the server slows, so a cost shows larger than its CPU).
 // Prints "READY <port>" once listening on 127.0.0.1; answers an IPC message with its cpuUsage().
 // With BENCH_PROFILE=<file>, SIGUSR2 starts a CPU profile (100 µs sampling) and a second SIGUSR2
 // writes it to <file>: a profile of the measured run only, without start-up and warm-up.
@@ -20,7 +23,7 @@ import { parseContract } from '../src/contract/load.ts';
 import { instrument } from '../src/sdk/index.ts';
 import sloctl from '../src/sdk/adapters/fastify.ts';
 
-export const FASTIFY_VARIANTS = ['bare', 'sdk', 'full', 'lean', 'metrics'] as const;
+export const FASTIFY_VARIANTS = ['bare', 'spin', 'sdk', 'full', 'lean', 'metrics'] as const;
 export type FastifyVariant = (typeof FASTIFY_VARIANTS)[number];
 
 const contract = (extra: string) => `
@@ -69,7 +72,25 @@ if (!FASTIFY_VARIANTS.includes(variant)) {
 const app = Fastify({ logger: false });
 if (variant === 'sdk' || variant === 'full' || variant === 'lean') await app.register(sloctl, { sdk: sdkFor(variant) });
 if (variant === 'metrics') await app.register(fastifyMetrics, { endpoint: '/metrics' });
-app.get('/', async () => ({ hello: 'world' }));
+if (variant === 'spin') {
+  // The loop's own clock reads overshoot the wait by ~150 ns: calibrated once, so a request pays the asked-for time.
+  const want = Number(process.env.BENCH_SPIN_NS ?? 550);
+  let spinNs = BigInt(want);
+  const spin = () => {
+    const until = process.hrtime.bigint() + spinNs;
+    while (process.hrtime.bigint() < until);
+  };
+  for (let k = 0; k < 3; k++) {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < 20_000; i++) spin();
+    const took = Number(process.hrtime.bigint() - t0) / 20_000;
+    spinNs = BigInt(Math.max(0, Math.round(Number(spinNs) - (took - want))));
+  }
+  app.get('/', async () => {
+    spin();
+    return { hello: 'world' };
+  });
+} else app.get('/', async () => ({ hello: 'world' }));
 await app.listen({ port: Number(process.argv[3] ?? 0), host: '127.0.0.1' });
 app.server.keepAliveTimeout = 60_000;
 console.log(`READY ${(app.server.address() as AddressInfo).port}`);
