@@ -1,8 +1,13 @@
 // `sloctl drill` on the bundled example (issue 11's "done when"): the contract's drills as shipped
 // pass, printing detection and recovery times; without the payments breaker, payments-down fails
 // with a sentence about what the service did; without the payments timeout, payments-slow does.
-// The copies run on free ports (test/helpers/example-contract.ts) with shorter phases, so the file
-// stays near a minute and a half: the full run beside the two failure variants (one after the other).
+// The copies run on free ports (test/helpers/example-contract.ts) with shorter phases. The
+// contract's four drills run as two `--drill` halves side by side (each half its own copy of the
+// service), beside the two failure variants one after the other: about 60 s instead of the 90 s
+// of one four-drill timeline. Three services at a time, not four: four starting together (tsx
+// compiling each) kept the payments breaker open into the first steady window (INCONCLUSIVE).
+// Every drill of the shipped contract still runs and must pass; `sloctl accept` runs them all in
+// one timeline (test/accept-e2e.test.ts and the demo).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -50,9 +55,12 @@ async function drill(text: string, env: Record<string, string>, extra: string[])
   return { run, dir: c.dir };
 }
 
+const DRILL_NAMES = (parseDocument(EXAMPLE_TEXT).toJS() as { objectives: { resilience: { drills: Array<{ name: string }> } } }).objectives.resilience.drills.map((d) => d.name);
+
 describe('sloctl drill examples/checkout/slo.yaml', () => {
-  // The three runs start together: the full one, and the two variants one after the other beside it.
-  const full = drill(EXAMPLE_TEXT, {}, ['--markdown', 'drill.md']);
+  // Three runs start together: the two halves of the contract's drills, and the two variants one after the other.
+  const half = Math.ceil(DRILL_NAMES.length / 2);
+  const halves = [DRILL_NAMES.slice(0, half), DRILL_NAMES.slice(half)].map((names) => drill(EXAMPLE_TEXT, {}, ['--markdown', 'drill.md', ...names.flatMap((n) => ['--drill', n])]));
   const variants = (async () => {
     const noBreaker = await drill(EXAMPLE_TEXT, { PAYMENTS_BREAKER: 'off' }, ['--drill', 'payments-down', '--json']);
     const noTimeout = await drill(EXAMPLE_TEXT, { PAYMENTS_TIMEOUT: 'off' }, ['--drill', 'payments-slow', '--json']);
@@ -60,17 +68,22 @@ describe('sloctl drill examples/checkout/slo.yaml', () => {
   })();
 
   it('passes the example as shipped, printing each drill\'s detection and recovery time', async () => {
-    const { run, dir } = await full;
-    assert.equal(run.code, 0, run.stdout + run.stderr);
-    const names = (parseDocument(EXAMPLE_TEXT).toJS() as { objectives: { resilience: { drills: Array<{ name: string }> } } }).objectives.resilience.drills.map((d) => d.name);
-    for (const name of names) {
-      // "payments-down  error → dependency payments  held  2.5s ≤ 5s  2.8s ≤ 8s  yes  PASS"
-      const row = run.stdout.split('\n').find((l) => l.startsWith(`${name} `));
-      assert.ok(row, `a row for ${name}:\n${run.stdout}`);
-      assert.match(row, /\d+(\.\d)?s ≤ \d+s\s+\d+(\.\d)?s ≤ \d+s\s+yes\s+PASS$/, row);
+    assert.ok(DRILL_NAMES.length >= 2, `the example declares drills: ${DRILL_NAMES.join(', ')}`);
+    const runs = await Promise.all(halves);
+    const seen: string[] = [];
+    for (const { run, dir } of runs) {
+      assert.equal(run.code, 0, run.stdout + run.stderr);
+      for (const name of DRILL_NAMES) {
+        // "payments-down  error → dependency payments  held  2.5s ≤ 5s  2.8s ≤ 8s  yes  PASS"
+        const row = run.stdout.split('\n').find((l) => l.startsWith(`${name} `));
+        if (row === undefined) continue;
+        seen.push(name);
+        assert.match(row, /\d+(\.\d)?s ≤ \d+s\s+\d+(\.\d)?s ≤ \d+s\s+yes\s+PASS$/, row);
+      }
+      assert.match(run.stdout, /^PASS \(exit 0\)$/m);
+      assert.match(readFileSync(join(dir, 'drill.md'), 'utf8'), /PASS \(exit 0\)/);
     }
-    assert.match(run.stdout, /^PASS \(exit 0\)$/m);
-    assert.match(readFileSync(join(dir, 'drill.md'), 'utf8'), /PASS \(exit 0\)/);
+    assert.deepEqual(seen.sort(), [...DRILL_NAMES].sort(), 'every drill of the contract ran once, in one half or the other');
   });
 
   it('without the payments breaker, payments-down fails with a sentence about what the service did', async () => {
