@@ -180,6 +180,13 @@ describe('sloctl drill attached to a running service (--target)', () => {
     const loop = report.drills.find((d) => d.name === 'loop-blocked')!;
     assert.equal(loop.outcome, 'inconclusive');
     assert.match(loop.reasons.join(' '), /no drill endpoint .*answered 404.*start the service with SLOCTL_DRILL_TOKEN set/);
+    // The last drill could not be applied: the load stops then, not at the end of the fault and
+    // recovery windows nothing would be measured in (a 10 s wait for nothing, before).
+    const events = journalEvents(join(dir, 'j.jsonl'));
+    const over = events.find((e) => e.event === 'drills-over') as { atMs: number; totalMs: number } | undefined;
+    assert.ok(over !== undefined && over.totalMs - over.atMs > 5000, JSON.stringify(over));
+    const load = events.find((e) => e.event === 'load') as { result: { durationMs: number } } | undefined;
+    assert.ok(load !== undefined && load.result.durationMs < over.totalMs - 5000, `load ran ${load?.result.durationMs} ms of ${over.totalMs}`);
   });
 
   it('with --proxy NAME=HOST:PORT (where the service was pointed), the proxy drill runs and passes', async () => {

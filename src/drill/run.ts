@@ -469,6 +469,9 @@ export async function runDrills(o: DrillRunOptions): Promise<DrillRunResult> {
       }
       return 'finishing';
     };
+    // Aborted when the drills are over before the timeline is: the last one's fault could not be
+    // applied, so its fault and recovery windows would measure nothing that is judged.
+    const drillsOver = new AbortController();
     let resolveStarted!: () => void;
     const started = new Promise<void>((r) => { resolveStarted = r; });
     let loadStartedAt: number | undefined;
@@ -483,7 +486,7 @@ export async function runDrills(o: DrillRunOptions): Promise<DrillRunResult> {
       workers: Math.max(2, profile.workers),
       seed: phaseSeed(o.seed ?? 1, 1),
       allowRemote: o.allowRemote,
-      signal: stop.signal,
+      signal: AbortSignal.any([stop.signal, drillsOver.signal]),
       sliceMs: SLICE_MS,
       onStart: (t) => {
         // t is on the load's own axis (slice 0 starts there): performance.timeOrigin + now(), which
@@ -590,6 +593,11 @@ export async function runDrills(o: DrillRunOptions): Promise<DrillRunResult> {
     }
     // The load was sized to end with the last phase; when the run was cut short it stops now.
     if (stop.signal.aborted) log('stopping');
+    else if (clock() - origin < totalMs - SLICE_MS) {
+      journal.write('drills-over', { atMs: clock() - origin, totalMs });
+      log('no drill left to watch: stopping the load');
+      drillsOver.abort(new Error('the drills are over'));
+    }
     load = await loadRun;
   } catch (e) {
     // A usage error or a bug: everything is undone below; the journal says what ended the run.
