@@ -2,7 +2,7 @@
 // saturation monitor on, and the peer fastify-metrics), driven by wrk so that the load
 // generator is not the limit:
 //
-//   node --import tsx bench/sdk-wrk.bench.ts [--rounds 5] [--duration 5] [--warmup 2] [--connections 50] [--variants bare,sdk,full,metrics] [--tsx]
+//   node --import tsx bench/sdk-wrk.bench.ts [--rounds 5] [--duration 5] [--warmup 2] [--connections 50] [--variants bare,spin,sdk,full,lean,metrics] [--tsx]
 //
 // The server script is bundled by esbuild (the SDK's TypeScript inlined, packages external) and
 // run by plain node, as users run the SDK from the npm tarball. `--tsx` runs it from the sources
