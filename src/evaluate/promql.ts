@@ -108,12 +108,16 @@ function scopeSelectors(metric: string, base: string | undefined, scope: Scope, 
 async function seriesFacts(contract: Contract, def: SloDefinition, raw: Raw, base: string | undefined): Promise<SeriesFacts> {
   const src = def.source;
   const notes: string[] = [];
+  // Each selector's latest sample of the last 5 minutes (an instant query's own lookback), read
+  // through last_over_time: a range selection skips staleness markers, so one failed scrape (a
+  // busy target past its scrape_timeout) does not hide a series and with it the bucket layout.
+  const recent = (sel: string) => `last_over_time(${sel}[5m])`;
   if (src.kind === 'errors') {
     const unseen = unseenClasses(contract);
     if (unseen.length > 0) notes.push(`error classes the label mapping cannot see (no status to derive them from; they are only seen client-side, in thrown errors): ${unseen.join(', ')}`);
-    const any = await raw(`topk(1, ${selector(src.metric, base)})`);
+    const any = await raw(`topk(1, ${recent(selector(src.metric, base))})`);
     if (any.length === 0) return { notes };
-    const labelled = await raw(`count(${selector(src.metric, base, matcher(src.label, '!=', ''))})`);
+    const labelled = await raw(`count(${recent(selector(src.metric, base, matcher(src.label, '!=', '')))})`);
     if (labelled.length > 0) return { notes };
     const names = Object.keys(any[0].metric).filter((k) => k !== '__name__');
     return { unmeasurable: unmeasurableErrors({ metrics: src.metrics }, src.metric, names), notes };
@@ -121,7 +125,7 @@ async function seriesFacts(contract: Contract, def: SloDefinition, raw: Raw, bas
   if (src.kind === 'latency') {
     const lesOf = async (scope: Scope): Promise<number[]> => {
       const parts = scopeSelectors(src.bucketMetric, base, scope);
-      const r = await raw(`count by (le) (${parts.join(' or ')})`);
+      const r = await raw(`count by (le) (${parts.map(recent).join(' or ')})`);
       return r.map((x) => parseFloat(x.metric.le === '+Inf' ? 'Infinity' : (x.metric.le ?? 'NaN'))).filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
     };
     const missing: string[] = [];
@@ -129,7 +133,7 @@ async function seriesFacts(contract: Contract, def: SloDefinition, raw: Raw, bas
     for (const g of src.groups) {
       const les = await lesOf(g.scope);
       if (les.length === 0) continue; // no series in this group: nothing to judge
-      const r = await raw(`count(${scopeSelectors(src.bucketMetric, base, g.scope, [leMatcher(g.thresholdSeconds)]).join(' or ')})`);
+      const r = await raw(`count(${scopeSelectors(src.bucketMetric, base, g.scope, [leMatcher(g.thresholdSeconds)]).map(recent).join(' or ')})`);
       if (r.length > 0) continue;
       missing.push(`no bucket at le=${promNum(g.thresholdSeconds)} (the ${formatMs(Math.round(g.thresholdSeconds * 1000))} threshold of ${g.routes}); its buckets are ${les.map((x) => (x === Infinity ? '+Inf' : String(x))).join(', ')}`);
       add.push(g.thresholdSeconds);
