@@ -49,10 +49,24 @@ interface Verdict {
   reasons: string[];
 }
 
+/** What the drill judge says when the machine, not the service, kept a drill from being judged. */
+const BUSY = /a drill on a failing service proves nothing|the load generator did not deliver the load/;
+
+/**
+ * One `sloctl drill` run on a fresh copy; run once more when it came out INCONCLUSIVE (exit 4) for
+ * a reason a busy machine gives: the three runs share 2 cores, and a steady window that the others'
+ * start or an event-loop-block drill starved is rightly not judged (once in a CI run: 96.4% within
+ * 200 ms before the fault). Any other outcome is the answer.
+ */
 async function drill(text: string, env: Record<string, string>, extra: string[]): Promise<{ run: CliRun; dir: string }> {
-  const c = await exampleContract(shortened(text), { prefix: 'sloctl-drill-example-', env });
-  const run = await runCli(['drill', c.file, ...ARGS, '--journal', 'j.jsonl', ...extra], c.dir);
-  return { run, dir: c.dir };
+  let last!: { run: CliRun; dir: string };
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    const c = await exampleContract(shortened(text), { prefix: 'sloctl-drill-example-', env });
+    const run = await runCli(['drill', c.file, ...ARGS, '--journal', 'j.jsonl', ...extra], c.dir);
+    last = { run, dir: c.dir };
+    if (!(run.code === 4 && BUSY.test(run.stdout))) break;
+  }
+  return last;
 }
 
 const DRILL_NAMES = (parseDocument(EXAMPLE_TEXT).toJS() as { objectives: { resilience: { drills: Array<{ name: string }> } } }).objectives.resilience.drills.map((d) => d.name);
