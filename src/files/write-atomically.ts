@@ -2,13 +2,20 @@
 // target, then a rename, so a run killed while writing leaves the previous file whole. Below the
 // command line (src/cli re-exports it), so the gate's baseline can use it without climbing into
 // the CLI.
+//
+// A writer killed between the write and the rename leaves its temporary file behind
+// (`.<name>.<pid>.<hex>.tmp`). The next write of the same file removes those whose process no
+// longer runs; one whose writer still runs (another sloctl writing the same baseline now) is left.
 import { randomBytes } from 'node:crypto';
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { UsageError } from '../errors.ts';
 
+const TMP_SUFFIX = /^(\d+)\.[0-9a-f]{8}\.tmp$/;
+
 /** Writes `text` to `path` atomically; a failure is a UsageError naming `shown` (the path as the user wrote it). */
 export function writeAtomically(path: string, text: string, shown = path): void {
+  removeOrphans(path);
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
     writeFileSync(tmp, text, { flag: 'wx' });
@@ -17,5 +24,42 @@ export function writeAtomically(path: string, text: string, shown = path): void 
     rmSync(tmp, { force: true });
     const err = e as NodeJS.ErrnoException;
     throw new UsageError(`cannot write ${shown}: ${err.code === 'ENOENT' ? 'the directory does not exist' : err.code ?? err.message}`);
+  }
+}
+
+/** The temporary files of `path` that writers killed mid-write left; each removed unless its PID still runs. Never throws. */
+export function removeOrphans(path: string): string[] {
+  const dir = dirname(path);
+  const prefix = `.${basename(path)}.`;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return []; // no directory yet: the write says so
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const m = TMP_SUFFIX.exec(name.slice(prefix.length));
+    if (m === null) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid || running(pid)) continue;
+    try {
+      rmSync(join(dir, name), { force: true });
+      removed.push(name);
+    } catch {
+      // not ours to remove (permissions): left as it is
+    }
+  }
+  return removed;
+}
+
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it runs, as another user.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
