@@ -5,13 +5,13 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { COMMAND_EXIT_CODES, COMMAND_NAMES } from '../src/cli/main.ts';
 import { runCli } from './helpers/cli.ts';
+import { refusedPort } from './helpers/refused-port.ts';
 import { EXIT, EXIT_FOR_CODE } from '../src/errors.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -22,21 +22,12 @@ function cli(args: string[], io: { stdout?: (s: string) => void } = {}) {
   return runCli(args, dir, io);
 }
 
-/** A loopback port nothing listens on (bound, then closed). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 // Set up before the table is built: the rows name these paths and the URL.
 const dir = mkdtempSync(join(tmpdir(), 'sloctl-exit-'));
 // Valid YAML, invalid contract: an objective of 150%.
 writeFileSync(join(dir, 'bad.yaml'), 'apiVersion: sloctl/v1\nservice: { name: x, owner: y }\nobjectives:\n  errors:\n    objective: 150%\n');
 writeFileSync(join(dir, 'sloth-broken.yaml'), 'version: "prometheus/v1"\nservice: "x"\nslos: [\n');
-const closedUrl = `http://127.0.0.1:${await closedPort()}`;
+const closedUrl = `http://127.0.0.1:${await refusedPort()}`;
 // A valid contract whose service exits at once (accept always starts its target).
 writeFileSync(join(dir, 'dies.yaml'), 'apiVersion: sloctl/v1\nservice: { name: dies }\ntarget: { run: "echo no database >&2; exit 7", startTimeout: 5s }\nroutes: [{ name: home, method: GET, path: / }]\nload: { rate: 100/s, duration: 2s, warmup: 1s, mix: [{ route: home, weight: 1 }] }\nobjectives:\n  errors: { objective: 99% }\n');
 

@@ -7,6 +7,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { after, describe, it } from 'node:test';
 import { loadOutcome } from '../src/cli/load.ts';
 import { runCli } from './helpers/cli.ts';
+import { refusedPort } from './helpers/refused-port.ts';
 import { EXIT } from '../src/cli/exit.ts';
 import { runLoad, type LoadOptions, type LoadResult } from '../src/load/index.ts';
 
@@ -45,10 +46,7 @@ const kinds = (r: LoadResult) => r.routes[0].errors;
 
 describe('load: why no request got an answer', () => {
   it('connection refused: ECONNREFUSED, "could not be reached … is it running?"', async () => {
-    const closed = createServer();
-    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
-    const port = (closed.address() as AddressInfo).port;
-    await new Promise<void>((r) => closed.close(() => r()));
+    const port = await refusedPort();
     const r = await runLoad(options(`http://127.0.0.1:${port}/`));
     assert.deepEqual(Object.keys(kinds(r)), ['ECONNREFUSED']);
     const o = loadOutcome(r, false);

@@ -141,19 +141,21 @@ describe('runLoad: open model', () => {
       const progress: LoadProgress[] = [];
       const r = await runLoad(options(server.url, { stages: [{ rate: 500, durationMs: 5000 }], onProgress: (p) => progress.push(p) }));
       await server.close();
-      // Whatever the machine did, every scheduled request left, and the progress reports came.
-      assert.equal(r.sent, 2500);
-      assert.equal(r.completed, 2500);
-      assert.equal(r.generator!.droppedSends, 0);
+      // Whatever the machine did, every scheduled request is accounted for: sent and answered, or
+      // dropped as too late (a generator descheduled past the run's end plus its late threshold
+      // drops the rest, and says so: CI once saw 2,499 sent and 1 dropped), and the progress
+      // reports came.
+      assert.equal(r.sent + r.generator!.droppedSends, 2500);
+      assert.equal(r.completed, r.sent);
       assert.ok(progress.length >= 3 && progress.length <= 6, `${progress.length} progress reports in 5 s`);
       assert.ok(progress.every((p, i) => i === 0 || p.elapsedMs > progress[i - 1].elapsedMs));
       assert.ok(progress.every((p) => p.requestedRate === 500 && p.totalMs === 5000));
       const g = r.generator!;
-      // As the server saw it: 2499 intervals between its first and last arrival.
-      const seen = (2499 / (server.arrivals.at(-1)! - server.arrivals[0])) * 1000;
+      // As the server saw it: one interval fewer than arrivals between its first and last arrival.
+      const seen = ((server.arrivals.length - 1) / (server.arrivals.at(-1)! - server.arrivals[0])) * 1000;
       const rates = progress.slice(1).map((p) => p.rate);
-      if (g.ok && Math.abs(g.achievedRate - 500) <= 5 && Math.abs(seen - 500) <= 5 && rates.every((x) => Math.abs(x - 500) < 50)) return;
-      failures.push(`attempt ${attempt}: ok ${g.ok} (${g.reasons.join('; ')}), achieved ${g.achievedRate}/s, server saw ${seen.toFixed(2)}/s, progress rates ${rates.join(' ')}`);
+      if (g.ok && r.sent === 2500 && g.droppedSends === 0 && Math.abs(g.achievedRate - 500) <= 5 && Math.abs(seen - 500) <= 5 && rates.every((x) => Math.abs(x - 500) < 50)) return;
+      failures.push(`attempt ${attempt}: ok ${g.ok} (${g.reasons.join('; ')}), sent ${r.sent}, dropped ${g.droppedSends}, achieved ${g.achievedRate}/s, server saw ${seen.toFixed(2)}/s, progress rates ${rates.join(' ')}`);
     }
     assert.fail(failures.join('\n'));
   });

@@ -7,12 +7,12 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parseContract } from '../src/contract/load.ts';
 import { DrillClient } from '../src/sdk/drill/client.ts';
 import { requiredMetrics } from '../src/contract/required-metrics.ts';
+import { refusedPort } from './helpers/refused-port.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CONTRACT = fileURLToPath(new URL('../examples/checkout/slo.yaml', import.meta.url));
@@ -48,14 +48,6 @@ function stop(s: Started): Promise<number | null> {
     s.child.once('exit', (code) => resolve(code));
     s.child.kill('SIGTERM');
   });
-}
-
-async function freePortThenClosed(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 const get = async (url: string) => {
@@ -110,7 +102,7 @@ describe('the checkout example', () => {
   });
 
   it('with payments unreachable: orders pending (the fallback), the breaker opens, health 503 DEGRADED', async () => {
-    const s = await start({ PAYMENTS_URL: `http://127.0.0.1:${await freePortThenClosed()}` });
+    const s = await start({ PAYMENTS_URL: `http://127.0.0.1:${await refusedPort()}` });
     running.push(s);
     const first = await order(s.url);
     assert.equal(first.status, 202);
@@ -133,7 +125,7 @@ describe('the checkout example', () => {
   });
 
   it('with recommendations unreachable: products without them (the fallback), its breaker opens, health stays UP', async () => {
-    const s = await start({ RECOMMENDATIONS_URL: `http://127.0.0.1:${await freePortThenClosed()}` });
+    const s = await start({ RECOMMENDATIONS_URL: `http://127.0.0.1:${await refusedPort()}` });
     running.push(s);
     // The contract's breaker for recommendations opens at 50% errors over at least 20 calls.
     for (let i = 1; i <= 21; i++) {
@@ -154,7 +146,7 @@ describe('the checkout example', () => {
   });
 
   it('PAYMENTS_BREAKER=off, payments unreachable: orders still pending, but health stays UP and nothing says payments is down', async () => {
-    const s = await start({ PAYMENTS_BREAKER: 'off', PAYMENTS_URL: `http://127.0.0.1:${await freePortThenClosed()}` });
+    const s = await start({ PAYMENTS_BREAKER: 'off', PAYMENTS_URL: `http://127.0.0.1:${await refusedPort()}` });
     running.push(s);
     assert.match(s.output(), /PAYMENTS_BREAKER=off/);
     for (let i = 0; i < 11; i++) assert.equal((await order(s.url)).status, 202);
