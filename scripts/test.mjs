@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs every test/**/*.test.ts with Node's test runner (Node 20's --test takes no globs).
 // Extra arguments narrow the run: `npm test -- scan` runs the files whose path contains "scan".
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -32,12 +32,52 @@ if (built.status !== 0) process.exit(built.status ?? 1);
 // Process-lifecycle files (accept-interrupt, drill-rollback, gate-orphans: signals, kills, what is
 // left running, with bounds of seconds) run in the first phase: they mostly wait, and one at a
 // time they added ~85 s to a CI run that must stay under 20 minutes.
-// SLOCTL_TEST_CONCURRENCY sets the first phase's concurrency (1: everything serial).
+// SLOCTL_TEST_CONCURRENCY sets the first phase's lanes (1: everything serial).
 const TIMED = /(^|\/)(accept-e2e|agreement|cli-exit-codes|dependency-phase|drift-phase|drill-(evidence|example|interrupt|run)|evaluate-promhttp|faults-[a-z]+|gate-(?!orphans)[a-z0-9-]+|go-middleware[a-z-]*|load-[a-z0-9-]+|net-loopback|observability|report-html|sdk-(drain|limiter|saturation|example|drill-crash|drill-faults|sampler|conformance|health-junk)|status-promhttp|validate-target)\.test\.ts$/;
 const timed = files.filter((f) => TIMED.test(f));
 const untimed = files.filter((f) => !TIMED.test(f));
-const concurrency = process.env.SLOCTL_TEST_CONCURRENCY ?? '2';
-const run = (list, n) => list.length === 0 ? 0 : spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${n}`, '--test-reporter=spec', ...list], { stdio: 'inherit' }).status ?? 1;
-const first = run(untimed, concurrency);
-const second = run(timed, 1);
+const concurrency = Math.max(1, Number(process.env.SLOCTL_TEST_CONCURRENCY ?? '2') || 1);
+
+// Seconds each heavy untimed file took (a 2-core run, 2026-12-04, a reporter summing its tests);
+// every other file takes a few. Node's runner starts files in path order whatever order they are
+// given, so with --test-concurrency=2 the 160 s of sdk-hostile started near the end and ran alone:
+// phase one took ~307 s for ~530 s of tests. Instead the files go into `concurrency` lanes, the
+// longest first, each to the lane with the least so far, and each lane is one runner process.
+const SECONDS = { 'sdk-hostile': 161, 'drill-rollback': 77, 'emit-promtool': 71, package: 62, 'contract-fuzz': 47, 'gate-orphans': 23, 'accept-interrupt': 13, status: 10, 'contract-limits': 9, 'observe-exposition': 9, 'cli-validate': 8 };
+const seconds = (f) => SECONDS[f.replace(/^.*\//, '').replace(/\.test\.ts$/, '')] ?? 2;
+
+function lanes(list, n) {
+  const out = Array.from({ length: n }, () => ({ files: [], seconds: 0 }));
+  for (const f of [...list].sort((a, b) => seconds(b) - seconds(a))) {
+    const lane = out.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+    lane.files.push(f);
+    lane.seconds += seconds(f);
+  }
+  return out.filter((l) => l.files.length > 0).map((l) => l.files);
+}
+
+const args = (list, n) => ['--import', 'tsx', '--test', `--test-concurrency=${n}`, '--test-reporter=spec', ...list];
+const runSerial = (list) => list.length === 0 ? 0 : spawnSync(process.execPath, args(list, 1), { stdio: 'inherit' }).status ?? 1;
+
+/** The lanes side by side; the first prints as it goes, the others' output follows it (whole, not interleaved). */
+async function runLanes(list, n) {
+  const all = lanes(list, n);
+  const runs = all.map((files, i) => new Promise((resolve) => {
+    const child = spawn(process.execPath, args(files, 1), { stdio: i === 0 ? 'inherit' : ['ignore', 'pipe', 'pipe'] });
+    const out = [];
+    child.stdout?.on('data', (b) => out.push(b));
+    child.stderr?.on('data', (b) => out.push(b));
+    child.on('close', (code) => resolve({ code: code ?? 1, out }));
+  }));
+  let status = 0;
+  for (const r of runs) {
+    const { code, out } = await r;
+    for (const b of out) process.stdout.write(b);
+    status ||= code;
+  }
+  return status;
+}
+
+const first = untimed.length === 0 ? 0 : await runLanes(untimed, concurrency);
+const second = runSerial(timed);
 process.exit(first || second);

@@ -58,7 +58,9 @@ objectives:
     eventLoopUtilization: { warn: 30%, critical: 90% }
   resilience:
     drills:
-      - { name: backend-down, fault: error, dependency: backend, status: 503, duration: 4s, degraded: { errors: 90% }, detectWithin: 3s, recoverWithin: 4s }
+      # recoverWithin 10s, though the breaker closes within about 1 s: the watch ends once recovery
+      # has held (a judged window + 3 s), well before its 13 s.
+      - { name: backend-down, fault: error, dependency: backend, status: 503, duration: 4s, degraded: { errors: 90% }, detectWithin: 3s, recoverWithin: 10s }
       - { name: loop-blocked, fault: event-loop-block, delay: 400ms, duration: 3s, detectWithin: 3s, recoverWithin: 4s }
 `);
   return { dir, file };
@@ -123,6 +125,21 @@ describe('sloctl drill on a service it starts', () => {
     assert.equal((junit.match(/<testcase /g) ?? []).length, 2);
     assert.doesNotMatch(junit, /<failure|<error/);
     assert.match(readFileSync(join(dir, 'drill.md'), 'utf8'), /\| backend-down \| error → dependency backend \| PASS \|/);
+  });
+
+  it('ends a recovery watch once the service has held its objectives again, and the next drill starts sooner; the judge gets the same recovery time', () => {
+    const events = journalEvents(join(dir, 'j.jsonl'));
+    const report = JSON.parse(run.stdout) as { drills: Verdict[] };
+    const held = events.find((e) => e.event === 'recovery-held' && e.drill === 'backend-down') as { recoveredMs: number; endMs: number; savedMs: number } | undefined;
+    assert.ok(held !== undefined, 'a recovery-held event for backend-down');
+    const phase = (p: string, d = 'backend-down') => Number(events.find((e) => e.event === 'drill-phase' && e.drill === d && e.phase === p)?.atMs);
+    const removed = phase('fault-removed');
+    // Held: a 3 s window from the recovery point and 3 s more, all holding; the watch was 13 s.
+    assert.ok(held.endMs - removed - held.recoveredMs >= 6000 - 1, JSON.stringify(held));
+    assert.ok(held.savedMs >= 3000 && phase('end') - removed < 13_000 - 3000 + 500, `watch ${phase('end') - removed} ms, saved ${held.savedMs}`);
+    assert.ok(phase('steady', 'loop-blocked') - phase('end') < 500, 'the next drill starts at once');
+    const down = report.drills.find((d) => d.name === 'backend-down')!;
+    assert.ok(Math.abs(down.recovery.ms! - Math.max(0, held.recoveredMs)) < 1, `judge ${down.recovery.ms} ms, live ${held.recoveredMs} ms`);
   });
 });
 
@@ -189,15 +206,37 @@ describe('sloctl drill attached to a running service (--target)', () => {
     assert.ok(load !== undefined && load.result.durationMs < over.totalMs - 5000, `load ran ${load?.result.durationMs} ms of ${over.totalMs}`);
   });
 
-  it('with --proxy NAME=HOST:PORT (where the service was pointed), the proxy drill runs and passes', async () => {
-    const port = await freePort();
-    const svc = await startService({ CONTRACT: file, BACKEND_URL: `http://127.0.0.1:${port}` });
-    children.push(svc.child);
-    const r = await runCli(['drill', file, '--target', svc.url, '--proxy', `backend=127.0.0.1:${port}`, '--drill', 'backend-down', '--steady', '2s', '--json', '--journal', 'j2.jsonl'], dir);
-    assert.equal(r.code, 0, r.stdout + r.stderr);
-    const report = JSON.parse(r.stdout) as { drills: Verdict[] };
+  it('with --proxy NAME=HOST:PORT (where the service was pointed), the proxy drill runs and passes; --full-recovery-watch watches all of recoverWithin + 3 s; a service that never recovers is watched to the end and fails', async () => {
+    // Two services side by side (50 req/s each): one that recovers, watched in full by the flag,
+    // and one whose breaker never closes again (health DEGRADED after the backend is back).
+    const drill = async (env: Record<string, string>, journal: string, extra: string[]) => {
+      const port = await freePort();
+      const svc = await startService({ CONTRACT: file, BACKEND_URL: `http://127.0.0.1:${port}`, ...env });
+      children.push(svc.child);
+      const r = await runCli(['drill', file, '--target', svc.url, '--proxy', `backend=127.0.0.1:${port}`, '--drill', 'backend-down', '--steady', '2s', '--json', '--journal', journal, ...extra], dir);
+      const events = journalEvents(join(dir, journal));
+      const at = (p: string) => Number(events.find((e) => e.event === 'drill-phase' && e.phase === p)?.atMs);
+      return { r, events, watchMs: at('end') - at('fault-removed') };
+    };
+    const [full, sticky] = await Promise.all([
+      drill({}, 'j2.jsonl', ['--full-recovery-watch']),
+      drill({ BREAKER: 'sticky' }, 'j3.jsonl', []),
+    ]);
+
+    assert.equal(full.r.code, 0, full.r.stdout + full.r.stderr);
+    const report = JSON.parse(full.r.stdout) as { drills: Verdict[] };
     assert.deepEqual(report.drills.map((d) => [d.name, d.outcome]), [['backend-down', 'pass']]);
     assert.ok(report.drills[0].detection.ms !== undefined && report.drills[0].detection.ms <= 3000, JSON.stringify(report.drills[0].detection));
+    assert.ok(!full.events.some((e) => e.event === 'recovery-held'), 'no early end with --full-recovery-watch');
+    assert.ok(full.watchMs >= 13_000 - 50, `watched ${full.watchMs} ms of recoverWithin 10 s + 3 s`);
+
+    assert.equal(sticky.r.code, 1, sticky.r.stdout + sticky.r.stderr);
+    const stuck = (JSON.parse(sticky.r.stdout) as { drills: Verdict[] }).drills[0];
+    assert.equal(stuck.outcome, 'fail');
+    assert.equal(stuck.recovery.met, false);
+    assert.match(stuck.reasons.join(' '), /had not recovered .* after the fault was removed \(recoverWithin 10s\): health was still DEGRADED at the last probe \(failing: backend/);
+    assert.ok(!sticky.events.some((e) => e.event === 'recovery-held'), 'no early end for a service that did not recover');
+    assert.ok(sticky.watchMs >= 13_000 - 50, `watched ${sticky.watchMs} ms`);
   });
 
   it('flag errors name the flag: an unknown --drill lists the drills; a bad --proxy shows the form', async () => {

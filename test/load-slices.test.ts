@@ -107,11 +107,30 @@ function assertSlowWindow(r: LoadResult): void {
   assert.deepEqual(shape, want, `slice medians (S slow, f fast) by slice: ${shape.join(' ')}`);
 }
 
+/** onSlice's slices, with when each came (performance.now()). */
+function liveSlices(): { got: Array<{ slice: LoadSlice; at: number }>; onSlice: (s: LoadSlice) => void } {
+  const got: Array<{ slice: LoadSlice; at: number }> = [];
+  return { got, onSlice: (slice) => got.push({ slice, at: performance.now() }) };
+}
+
+/** Routes by name: the live merge and the final one may list them in another order. */
+const byName = (s: LoadSlice): LoadSlice => ({ ...s, routes: [...s.routes].sort((a, b) => a.name.localeCompare(b.name)) });
+
+/** onSlice gave every slice of the result once, in order, equal to it; the first ones while the run still went. */
+function assertLiveSlices(live: ReturnType<typeof liveSlices>, r: LoadResult, endedAt: number): void {
+  assert.deepEqual(live.got.map((x) => x.slice.startMs), r.slices!.map((x) => x.startMs), 'each slice once, in order');
+  assert.deepEqual(live.got.map((x) => byName(x.slice)), r.slices!.map(byName), 'the same counts and histograms as the result');
+  const early = live.got.filter((x) => x.at < endedAt - 500).length;
+  assert.ok(early >= r.slices!.length / 3, `${early} of ${r.slices!.length} slices came at least 500 ms before the run ended`);
+}
+
 describe('load slices (LoadOptions.sliceMs)', () => {
   it('shows a slow window in exactly its slices, and the slices add up to the run per route', async () => {
     const s = await windowedServer();
     const starts: number[] = [];
-    const r = await runLoad(options(s.url, { onStart: (t) => (starts.push(t), s.setStart(t)) }));
+    const live = liveSlices();
+    const r = await runLoad(options(s.url, { onStart: (t) => (starts.push(t), s.setStart(t)), onSlice: live.onSlice }));
+    assertLiveSlices(live, r, performance.now());
     assert.deepEqual(starts, [r.startedAt], 'onStart is called once, with the startedAt of the result');
     assert.equal(r.sent, 240);
     assert.ok(Object.values(r.routes.find((x) => x.name === 'b')!.errors).reduce((a, n) => a + n, 0) > 0, 'the test covers failures in slices');
@@ -123,7 +142,9 @@ describe('load slices (LoadOptions.sliceMs)', () => {
   it('gives the same shape with workers: 2 (slices merged across the workers)', async () => {
     const s = await windowedServer();
     const starts: number[] = [];
-    const r = await runLoad(options(s.url, { workers: 2, onStart: (t) => (starts.push(t), s.setStart(t)) }));
+    const live = liveSlices();
+    const r = await runLoad(options(s.url, { workers: 2, onStart: (t) => (starts.push(t), s.setStart(t)), onSlice: live.onSlice }));
+    assertLiveSlices(live, r, performance.now());
     assert.deepEqual(starts, [r.startedAt], 'onStart is called once (in the calling thread), with the startedAt of the merged result');
     assert.equal(r.generator?.workers, 2);
     assert.equal(r.sent, 240);
@@ -139,7 +160,8 @@ describe('load slices (LoadOptions.sliceMs)', () => {
       setTimeout(() => res.end('ok'), 300);
     });
     const stop = new AbortController();
-    const run = runLoad(options(url, { stages: [{ rate: 100, durationMs: 30_000 }], sliceMs: 250, signal: stop.signal }));
+    const live = liveSlices();
+    const run = runLoad(options(url, { stages: [{ rate: 100, durationMs: 30_000 }], sliceMs: 250, signal: stop.signal, onSlice: live.onSlice }));
     const deadline = Date.now() + 20_000;
     while (received < 120 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     stop.abort();
@@ -149,6 +171,7 @@ describe('load slices (LoadOptions.sliceMs)', () => {
     const slices = r.slices!;
     assert.equal(slices.length, Math.ceil(r.durationMs / 250), `slices up to the stop only (${slices.length} for ${r.durationMs} ms)`);
     assert.ok(slices.slice(0, -1).every((s) => s.routes.reduce((a, x) => a + x.sent, 0) >= 20), 'every whole slice before the stop holds its ~25 sends');
+    assert.deepEqual(live.got.map((x) => byName(x.slice)), slices.map(byName), 'onSlice gave the same slices, the cancelled ones at the stop');
     assertSlicesAddUp(r);
   });
 
@@ -180,6 +203,7 @@ describe('load slices (LoadOptions.sliceMs)', () => {
     const url = 'http://127.0.0.1:9';
     await assert.rejects(runLoad(options(url, { sliceMs: 0 })), (e: Error) => e instanceof LoadConfigError && /sliceMs must be a number of ms >= 1, got 0/.test(e.message));
     await assert.rejects(runLoad(options(url, { sliceMs: Number.NaN })), LoadConfigError);
+    await assert.rejects(runLoad(options(url, { sliceMs: undefined, onSlice: () => {} })), /onSlice needs sliceMs/);
     await assert.rejects(
       runLoad(options(url, { sliceMs: 1, stages: [{ rate: 1, durationMs: 3_600_000 }] })),
       (e: Error) => e instanceof LoadConfigError && /3600000 slices, more than 100000; use slices of at least 36 ms/.test(e.message),

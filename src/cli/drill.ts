@@ -28,6 +28,7 @@ export interface DrillFlags {
   target?: string;
   proxy?: string[];
   steady?: string;
+  fullRecoveryWatch?: boolean;
   rate?: string;
   warmup?: string;
   json?: boolean;
@@ -51,6 +52,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--target <url>', 'attach to a running service at this URL instead of starting target.run')
     .option('--proxy <name=host:port>', 'with --target: listen for dependency NAME at HOST:PORT, where the service was pointed (repeatable)', collect)
     .option('--steady <duration>', 'the steady window measured before each fault', `${DEFAULT_STEADY_MS / 1000}s`)
+    .option('--full-recovery-watch', 'watch each recovery for its whole recoverWithin + 3s, even once the service holds its objectives again (default: the watch ends when it has held a judged window + 3s, and the next drill starts sooner)')
     .option('--rate <rate>', 'override load.rate: 200 or 200/s (an open model; not max)')
     .option('--warmup <duration>', 'override load.warmup (0s for none)')
     .option('--json', 'print the report as JSON on stdout instead of the table')
@@ -121,6 +123,7 @@ export async function runDrillCommand(file: string, flags: DrillFlags, ctx: CliC
       target: flags.target,
       proxies,
       steadyMs,
+      fullRecoveryWatch: flags.fullRecoveryWatch === true,
       allowRemote: flags.allowRemote === true,
       journalPath,
       seed,

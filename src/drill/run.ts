@@ -26,7 +26,7 @@ import { FaultProxies, type FaultProxy } from '../faults/index.ts';
 import { wait } from '../faults/wait.ts';
 import { runLoad } from '../load/run.ts';
 import { phaseSeed } from '../load/prng.ts';
-import type { LoadProgress, LoadResult } from '../load/types.ts';
+import type { LoadProgress, LoadResult, LoadSlice } from '../load/types.ts';
 import { monotonicClock } from '../observe/scraper.ts';
 import { endpointUrl } from '../run/health.ts';
 import { Journal, defaultJournalPath, journalPathProblem } from '../run/journal.ts';
@@ -38,7 +38,7 @@ import { TargetError } from '../run/target-error.ts';
 import { DrillClient, DrillClientError } from '../sdk/drill/client.ts';
 import { DRILL_TOKEN_ENV } from '../sdk/drill/types.ts';
 import { CONCURRENCY_SIGNALS } from '../verdicts/concurrency.ts';
-import { steadyGuardMs } from '../verdicts/drill.ts';
+import { RECOVERY_WINDOW_MS, recoveryHeld, steadyGuardMs } from '../verdicts/drill.ts';
 import type { ServiceEvidenceFile } from '../verdicts/types.ts';
 import type {
   DependencySample, DependencyTrafficSample, DrillEvidence, DrillOutcome, DrillReport, FaultApplication, HealthSample, SaturationSample, ServiceSnapshot,
@@ -65,6 +65,12 @@ export interface DrillRunOptions {
   attachedProxies?: ReadonlyMap<string, FaultProxy>;
   /** The steady window before each fault (--steady). Default 10 s. */
   steadyMs?: number;
+  /**
+   * Watch every recovery for its whole recoverWithin plus RECOVERY_TAIL_MS (--full-recovery-watch),
+   * even once the service is seen holding its objectives again. Default false: the watch ends
+   * when recoveryHeld says so, and the next drill starts that much sooner.
+   */
+  fullRecoveryWatch?: boolean;
   allowRemote: boolean;
   journalPath?: string;
   seed?: number;
@@ -110,7 +116,10 @@ export const SLICE_MS = 500;
 export const PROBE_INTERVAL_MS = 250;
 export const SCRAPE_INTERVAL_MS = 1000;
 export const DEFAULT_STEADY_MS = 10_000;
-/** Recovery is watched this long past recoverWithin, so "recovered and kept holding" can be seen. */
+/**
+ * Recovery is watched this long past recoverWithin, so "recovered and kept holding" can be seen;
+ * and a watch ends early only once the service has held for a judged window and this much more.
+ */
 export const RECOVERY_TAIL_MS = 3000;
 /** Scrapes and probes this far outside a drill's window go into its evidence (the one before its start, to difference against). */
 const EDGE_MS = 2000;
@@ -261,7 +270,10 @@ export async function runDrills(o: DrillRunOptions): Promise<DrillRunResult> {
     return s;
   });
   const runnable = schedule.filter((s) => !s.unrunnable);
-  const totalMs = cursor;
+  // The load is sized for every watch at its longest; a watch that ends early (recoveryHeld) moves
+  // the later drills up and shortens the timeline, and the load stops when the drills are over.
+  const plannedMs = cursor;
+  let totalMs = cursor;
   for (const s of schedule) if (s.unrunnable) journal.write('drill-unrunnable', { drill: s.drill.name, ...s.unrunnable });
 
   // 10 s a step: stopping the target alone may take its 5 s grace and then SIGKILL; 5 s made a
@@ -472,13 +484,15 @@ export async function runDrills(o: DrillRunOptions): Promise<DrillRunResult> {
     // Aborted when the drills are over before the timeline is: the last one's fault could not be
     // applied, so its fault and recovery windows would measure nothing that is judged.
     const drillsOver = new AbortController();
+    /** The load's slices final so far (contiguous from slice 0): recovery is watched on them. */
+    const finalSlices: LoadSlice[] = [];
     let resolveStarted!: () => void;
     const started = new Promise<void>((r) => { resolveStarted = r; });
     let loadStartedAt: number | undefined;
     const loadRun = runLoad({
       url: baseUrl,
       requests: profile.requests,
-      stages: [{ rate: profile.rate, durationMs: Math.max(1000, totalMs) }],
+      stages: [{ rate: profile.rate, durationMs: Math.max(1000, plannedMs) }],
       connections: profile.connections,
       timeoutMs: profile.timeoutMs,
       // In worker threads even for one: the fault proxies, probes and scrapes run on this thread's
@@ -488,6 +502,7 @@ export async function runDrills(o: DrillRunOptions): Promise<DrillRunResult> {
       allowRemote: o.allowRemote,
       signal: AbortSignal.any([stop.signal, drillsOver.signal]),
       sliceMs: SLICE_MS,
+      onSlice: (x) => finalSlices.push(x),
       onStart: (t) => {
         // t is on the load's own axis (slice 0 starts there): performance.timeOrigin + now(), which
         // is not Date.now()'s axis (they differ by whatever the wall clock was adjusted since this
@@ -506,6 +521,25 @@ export async function runDrills(o: DrillRunOptions): Promise<DrillRunResult> {
     journal.write('load-started', { totalMs, sliceMs: SLICE_MS, rate: profile.rate });
     if (profile.warmupMs > 0) log(`warm-up ${formatDuration(profile.warmupMs)}`);
     const until = (offsetMs: number) => wait(origin! + offsetMs - clock(), stop.signal);
+    /**
+     * Waits out a drill's recovery watch, asking the judge every 250 ms, on the slices final so far
+     * and the health probes, whether it may end now (recoveryHeld). Returns where it ended (a slice
+     * boundary) and the recovery point; undefined when it ran to s.endMs or the run was stopped.
+     */
+    const watchRecovery = async (s: Scheduled, removedAtMs: number): Promise<{ endMs: number; atMs: number } | undefined> => {
+      for (;;) {
+        const now = clock() - origin!;
+        if (stop.signal.aborted || now >= s.endMs) return undefined;
+        const finalTo = Math.min(finalSlices.length * SLICE_MS, s.endMs);
+        if (finalTo >= removedAtMs + RECOVERY_WINDOW_MS) {
+          const client = finalSlices.slice(Math.max(0, Math.floor((removedAtMs - EDGE_MS) / SLICE_MS)), Math.floor(finalTo / SLICE_MS + 1e-9));
+          const probes = health.map(({ atClock, ...h }) => ({ ...h, atMs: atClock - origin! })).filter((h) => h.atMs >= removedAtMs - EDGE_MS);
+          const held = recoveryHeld(contract, { sliceMs: SLICE_MS, endMs: finalTo, client, health: probes }, removedAtMs, RECOVERY_TAIL_MS);
+          if (held) return { endMs: finalTo, atMs: held.atMs };
+        }
+        await wait(Math.min(250, s.endMs - now), stop.signal);
+      }
+    };
 
     for (const s of runnable) {
       if (stop.signal.aborted) break;
@@ -586,14 +620,29 @@ export async function runDrills(o: DrillRunOptions): Promise<DrillRunResult> {
         s.removed = { ok: false, detail: (e as Error).message };
       }
       journal.write('drill-phase', { drill: name, phase: 'fault-removed', atMs: s.actualRemovedAtMs - origin, removed: s.removed });
-      log(`${name}: fault removed (${s.removed.detail}); watching recovery ${formatDuration(s.drill.recoverWithin + RECOVERY_TAIL_MS)}`);
+      log(`${name}: fault removed (${s.removed.detail}); watching recovery ${o.fullRecoveryWatch ? '' : 'until it holds, at most '}${formatDuration(s.drill.recoverWithin + RECOVERY_TAIL_MS)}`);
       if (stop.signal.aborted) break;
-      await until(s.endMs);
+      const held = o.fullRecoveryWatch ? undefined : await watchRecovery(s, s.actualRemovedAtMs - origin);
+      if (held) {
+        const savedMs = s.endMs - held.endMs;
+        for (const later of schedule) {
+          if (later === s || later.steadyFromMs < s.endMs - 1e-6) continue;
+          later.steadyFromMs -= savedMs;
+          later.faultAtMs -= savedMs;
+          later.removeAtMs -= savedMs;
+          later.endMs -= savedMs;
+        }
+        s.endMs = held.endMs;
+        totalMs -= savedMs;
+        journal.write('recovery-held', { drill: name, recoveredMs: held.atMs - (s.actualRemovedAtMs - origin), endMs: held.endMs, savedMs });
+        log(`${name}: recovered ${formatDuration(Math.round(held.atMs - (s.actualRemovedAtMs - origin)))} after removal and kept holding: watch ended, ${formatDuration(Math.round(savedMs))} early`);
+      } else await until(s.endMs);
       journal.write('drill-phase', { drill: name, phase: 'end', atMs: clock() - origin });
     }
-    // The load was sized to end with the last phase; when the run was cut short it stops now.
+    // The load was sized to end with the last phase at its longest; when the run was cut short, or
+    // the drills ended sooner, it stops now.
     if (stop.signal.aborted) log('stopping');
-    else if (clock() - origin < totalMs - SLICE_MS) {
+    else if (clock() - origin < plannedMs - SLICE_MS) {
       journal.write('drills-over', { atMs: clock() - origin, totalMs });
       log('no drill left to watch: stopping the load');
       drillsOver.abort(new Error('the drills are over'));

@@ -33,7 +33,7 @@ import { RunRecorder } from './recorder.ts';
 import { SliceRecorder } from './slices.ts';
 import type { Schedule } from './schedule.ts';
 import { assessGenerator, GeneratorMonitor, lateThresholdMs, type GeneratorStats } from './self-check.ts';
-import type { LoadOptions, LoadResult } from './types.ts';
+import type { LoadOptions, LoadResult, LoadSlice } from './types.ts';
 import type { Histogram } from '../measure/histogram.ts';
 
 /** Which requests of the schedule this thread sends: global indexes index, index + count, ... */
@@ -76,6 +76,8 @@ export interface DriverInput {
   share: ThreadShare;
   tuning?: ThreadTuning;
   onTick?: (s: ThreadSnapshot) => void;
+  /** With sliceMs: the slices that became final, in order from 0 (see LoadOptions.onSlice). */
+  onSlices?: (slices: LoadSlice[]) => void;
   signal?: AbortSignal;
   /** Called once when the schedule starts, with the epoch ms LoadResult.startedAt will hold (see LoadOptions.onStart). */
   onStart?: (startedAt: number) => void;
@@ -158,6 +160,7 @@ class ThreadRun implements ConnectionOwner<Flight> {
   private ticker: NodeJS.Timeout | null = null;
   private finish: (() => void) | null = null;
   private readonly onTick?: (s: ThreadSnapshot) => void;
+  private readonly onSlices?: (slices: LoadSlice[]) => void;
   private readonly onStart?: (startedAt: number) => void;
 
   constructor(input: DriverInput) {
@@ -177,6 +180,7 @@ class ThreadRun implements ConnectionOwner<Flight> {
     this.lateMs = lateThresholdMs(this.schedule.requestedRate);
     this.nextIndex = input.share.index;
     this.onTick = input.onTick;
+    this.onSlices = input.onSlices;
     this.onStart = input.onStart;
     this.target = targetOf(input.origin);
     this.encoder = new RequestEncoder(new URL(input.origin).host);
@@ -412,7 +416,14 @@ class ThreadRun implements ConnectionOwner<Flight> {
     const limit = performance.now() - this.o.timeoutMs;
     // The closed model's list is in send order too: each loop appends when it sends.
     while (this.head && this.head.intended <= limit) this.timeOut(this.head);
-    if (this.slices) this.slices.settle(this.sendingFrom());
+    if (this.slices) {
+      const from = this.sendingFrom();
+      this.slices.settle(from);
+      if (this.onSlices) {
+        const final = this.slices.takeFinal(from);
+        if (final.length > 0) this.onSlices(final);
+      }
+    }
   }
 
   /** No request can be intended (ms from the start) before this any more: slices ending by then can settle. */
@@ -490,6 +501,9 @@ class ThreadRun implements ConnectionOwner<Flight> {
       );
     }
     const seconds = durationMs / 1000;
+    const slices = this.slices ? this.slices.result(durationMs) : undefined;
+    // The ones not handed out while the run went: the last, and any the stop ended early.
+    if (slices && this.onSlices && this.slices!.takenCount < slices.length) this.onSlices(slices.slice(this.slices!.takenCount));
     const result: LoadResult = {
       source: 'sloctl',
       url: this.o.url,
@@ -508,7 +522,7 @@ class ThreadRun implements ConnectionOwner<Flight> {
       generator: assessGenerator(stats),
       notes,
       ...(this.rec.details.size > 0 ? { errorDetails: Object.fromEntries(this.rec.details) } : {}),
-      ...(this.slices ? { slices: this.slices.result(durationMs), sliceMs: this.slices.sliceMs } : {}),
+      ...(slices ? { slices, sliceMs: this.slices!.sliceMs } : {}),
     };
     return { result, stats };
   }

@@ -51,6 +51,8 @@ export function checkLoadOptions(options: LoadOptions): CheckedLoad {
     }
   }
   if (options.onStart !== undefined && typeof options.onStart !== 'function') throw new LoadConfigError(`load options: onStart must be a function, got ${typeof options.onStart}`);
+  if (options.onSlice !== undefined && typeof options.onSlice !== 'function') throw new LoadConfigError(`load options: onSlice must be a function, got ${typeof options.onSlice}`);
+  if (options.onSlice !== undefined && options.sliceMs === undefined) throw new LoadConfigError('load options: onSlice needs sliceMs (the width of the slices it is called with, e.g. 500)');
   compileMix(options.requests, options.seed); // throws on a bad template, naming it
   return { options, origin: url.origin, schedule, workers };
 }
@@ -75,6 +77,7 @@ export async function runLoad(options: LoadOptions, tuning?: ThreadTuning): Prom
     tuning,
     signal: options.signal,
     onStart: options.onStart,
+    onSlices: options.onSlice ? (slices) => slices.forEach((x) => options.onSlice!(x)) : undefined,
     onTick: onProgress
       ? (s) => onProgress(meter.next({ elapsedMs: s.elapsedMs, sent: s.sent, completed: s.completed, errors: s.errors, inFlight: s.inFlight, p95: s.latency.valueAtPercentile(95) }))
       : undefined,

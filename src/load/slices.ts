@@ -64,6 +64,8 @@ export class SliceRecorder {
   private readonly emptyLayout: HistogramJson;
   /** Highest slice index used so far (-1: none). */
   private maxK = -1;
+  /** Slices handed out by takeFinal so far. */
+  private taken = 0;
   /** Most live slices at once (for tests and the memory note). */
   peakLive = 0;
 
@@ -124,6 +126,24 @@ export class SliceRecorder {
     for (const s of this.live.values()) {
       if (s.outstanding === 0 && (s.k + 1) * this.sliceMs <= sendingFromMs) this.close(s);
     }
+  }
+
+  /**
+   * The slices that became final since the last call, in order from slice 0 and empty ones
+   * included (LoadOptions.onSlice): every slice before the first one that may still change, that
+   * is one still live or one the sender has not passed the end of (`sendingFromMs`, as for settle).
+   */
+  takeFinal(sendingFromMs: number): LoadSlice[] {
+    let upTo = sendingFromMs === Infinity ? this.maxK + 1 : Math.floor(sendingFromMs / this.sliceMs + 1e-9);
+    for (const s of this.live.values()) if (s.k < upTo) upTo = s.k;
+    const out: LoadSlice[] = [];
+    for (; this.taken < upTo; this.taken++) out.push(this.settled[this.taken] ?? this.empty(this.taken));
+    return out;
+  }
+
+  /** How many slices takeFinal has handed out (0 .. taken − 1). */
+  get takenCount(): number {
+    return this.taken;
   }
 
   /** Every slice from 0 to the end of a run of `durationMs` (empty ones included), in order. Settles all. */

@@ -4,6 +4,7 @@
 // stores in its journal and baseline.
 
 export type { GeneratorHealth, HistogramJson, LatencySummary, LoadResult, LoadSlice, RouteResult } from '../measure/types.ts';
+import type { LoadSlice } from '../measure/types.ts';
 
 /** One request the mix can produce. `path` may hold {param} placeholders filled from `params`. */
 export interface RequestTemplate {
@@ -65,6 +66,14 @@ export interface LoadOptions {
    * workers are ready). A callback that throws ends the run with its error.
    */
   onStart?: (startedAt: number) => void;
+  /**
+   * With sliceMs: called with each slice as soon as it is final (nothing sent in it is still in
+   * flight, and no request can be intended in it any more), once per slice, in order from slice 0,
+   * empty ones included; the same slices LoadResult.slices holds at the end. A drill watches
+   * recovery on them while the run goes. With workers, slice k comes once every worker has
+   * finished it (merged). Runs on the load's timers: keep it quick.
+   */
+  onSlice?: (slice: LoadSlice) => void;
 }
 
 

@@ -8,7 +8,9 @@ import type { HistogramJson, LoadOptions, LoadResult } from './types.ts';
 
 export interface WorkerInput {
   /** LoadOptions without the callbacks and signal (they do not cross threads). */
-  options: Omit<LoadOptions, 'onProgress' | 'onStart' | 'signal'>;
+  options: Omit<LoadOptions, 'onProgress' | 'onStart' | 'onSlice' | 'signal'>;
+  /** Post each slice as it becomes final (the caller gave LoadOptions.onSlice). */
+  liveSlices?: boolean;
   origin: string;
   share: ThreadShare;
   tuning?: ThreadTuning;
@@ -20,6 +22,8 @@ export type WorkerCommand = { type: 'start'; startAt: number } | { type: 'stop' 
 export type WorkerMessage =
   | { type: 'ready' }
   | { type: 'tick'; elapsedMs: number; sent: number; completed: number; errors: number; inFlight: number; latency: HistogramJson }
+  /** Slices that became final, in order (JSON text, as for done). */
+  | { type: 'slices'; json: string }
   /**
    * The result as JSON text (a LoadResult is plain JSON): a structured clone rebuilds every
    * {"200": n} of it with an elements array as long as the status code (KBs each, per slice with
@@ -53,6 +57,7 @@ try {
     share: input.share,
     tuning: input.tuning,
     signal: stop.signal,
+    onSlices: input.liveSlices ? (slices) => post({ type: 'slices', json: JSON.stringify(slices) }) : undefined,
     onTick: (s) => post({ type: 'tick', elapsedMs: s.elapsedMs, sent: s.sent, completed: s.completed, errors: s.errors, inFlight: s.inFlight, latency: s.latency.toJSON() }),
   });
   post({ type: 'done', json: JSON.stringify(result) });

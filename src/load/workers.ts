@@ -11,7 +11,8 @@ import { mergeResults } from './merge.ts';
 import { ProgressMeter } from './progress-meter.ts';
 import type { ThreadTuning } from './driver.ts';
 import type { CheckedLoad } from './run.ts';
-import type { LoadResult } from './types.ts';
+import { mergeSlices } from './slices.ts';
+import type { LoadResult, LoadSlice } from './types.ts';
 import type { WorkerCommand, WorkerInput, WorkerMessage } from './worker.ts';
 
 /** Time between the last worker being ready and the shared start, for the start message to arrive. */
@@ -23,7 +24,7 @@ const ENTRY = import.meta.url.endsWith('.ts') ? new URL('./worker-entry.mjs', im
 
 export async function runWorkers(checked: CheckedLoad, tuning?: ThreadTuning): Promise<LoadResult> {
   const { options, workers: count } = checked;
-  const { onProgress, onStart, signal, ...plain } = options;
+  const { onProgress, onStart, onSlice, signal, ...plain } = options;
   const ticks: Array<Extract<WorkerMessage, { type: 'tick' }> | undefined> = new Array(count);
   const meter = new ProgressMeter(checked.schedule);
   const threads: Worker[] = [];
@@ -72,8 +73,35 @@ export async function runWorkers(checked: CheckedLoad, tuning?: ThreadTuning): P
     );
   };
 
+  // Live slices (onSlice): slice k is every worker's slice k added up, handed on once each worker
+  // has finished its own (a worker that is done has nothing more in any later slice).
+  const pending: LoadSlice[][] = Array.from({ length: count }, () => []);
+  const finished = new Array<boolean>(count).fill(false);
+  let nextSlice = 0;
+  /** Slices dropped from the front of every `pending` (handed on already). */
+  let taken = 0;
+  const passSlices = (): void => {
+    if (!onSlice) return;
+    for (;;) {
+      const k = nextSlice - taken;
+      const parts = pending.map((p, w) => p[k] ?? (finished[w] ? null : undefined));
+      if (parts.some((p) => p === undefined) || parts.every((p) => p === null)) return;
+      const present = parts.filter((p): p is LoadSlice => p !== null && p !== undefined);
+      const names = [...new Set(present.flatMap((p) => p.routes.map((r) => r.name)))];
+      const merged = mergeSlices(present.map((p) => [p]), 1, names)[0];
+      nextSlice++;
+      onSlice({ ...merged, startMs: present[0].startMs });
+      if (nextSlice - taken > 64) {
+        // Drop what every worker's part has been handed on for (the arrays stay short).
+        const drop = nextSlice - taken;
+        for (const p of pending) p.splice(0, drop);
+        taken += drop;
+      }
+    }
+  };
+
   const results = Array.from({ length: count }, (_, index) => {
-    const input: WorkerInput = { options: plain, origin: checked.origin, share: { index, count }, tuning };
+    const input: WorkerInput = { options: plain, origin: checked.origin, share: { index, count }, tuning, liveSlices: onSlice !== undefined };
     // execArgv: [] so a parent's `--import tsx` is not loaded twice; the source entry registers tsx itself.
     const worker = new Worker(ENTRY, { workerData: input, execArgv: [] });
     threads.push(worker);
@@ -86,8 +114,13 @@ export async function runWorkers(checked: CheckedLoad, tuning?: ThreadTuning): P
           ticks[index] = m;
           rounds[index]++;
           report();
+        } else if (m.type === 'slices') {
+          pending[index].push(...(JSON.parse(m.json) as LoadSlice[]));
+          passSlices();
         } else if (m.type === 'done') {
           settled = true;
+          finished[index] = true;
+          passSlices();
           resolve(JSON.parse(m.json) as LoadResult);
         } else if (m.type === 'error') {
           settled = true;

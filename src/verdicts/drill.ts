@@ -631,7 +631,23 @@ function detectionSentence(contract: Contract, ev: DrillEvidence, det: DrillVerd
 // ---------------------------------------------------------------------------------------------
 // Recovery
 
-function recover(contract: Contract, ev: DrillEvidence, removedAt: number): { atMs?: number; judged: boolean; why?: string } {
+/** What recovery is judged on: the client slices and health probes up to the end of the watch. */
+type RecoveryEvidence = Pick<DrillEvidence, 'sliceMs' | 'endMs' | 'client' | 'health'>;
+
+/**
+ * Whether a recovery watch may end at `ev.endMs` (the runner asks while the load goes, on the
+ * slices final so far): the judge's recovery point is known, and from it every window kept
+ * holding, health UP, for a whole RECOVERY_WINDOW_MS plus `holdMs` more. Judged on the same
+ * evidence afterwards, the drill gets the same recovery time; a relapse after the watch ends is
+ * not seen, as a relapse after recoverWithin plus the tail was not before.
+ */
+export function recoveryHeld(contract: Contract, ev: RecoveryEvidence, removedAtMs: number, holdMs: number): { atMs: number } | undefined {
+  const r = recover(contract, ev, removedAtMs);
+  if (r.atMs === undefined || ev.endMs - r.atMs < RECOVERY_WINDOW_MS + holdMs - EPS) return undefined;
+  return { atMs: r.atMs };
+}
+
+function recover(contract: Contract, ev: RecoveryEvidence, removedAt: number): { atMs?: number; judged: boolean; why?: string } {
   const k = Math.max(1, Math.ceil(RECOVERY_WINDOW_MS / ev.sliceMs - EPS));
   const after = ev.client.filter((s) => s.startMs >= removedAt - EPS).sort((a, b) => a.startMs - b.startMs);
   const windows: Array<{ startMs: number; holds: boolean | undefined; missed: WindowCheck[] }> = [];
