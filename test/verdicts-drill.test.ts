@@ -8,7 +8,7 @@ import type { Contract, Drill } from '../src/contract/schema.ts';
 import { Histogram } from '../src/measure/histogram.ts';
 import type { LoadSlice } from '../src/measure/types.ts';
 import { classifierOf } from '../src/verdicts/client-view.ts';
-import { judgeDrill, judgeDrills, SCORE_RULE } from '../src/verdicts/drill.ts';
+import { judgeDrill, judgeDrills, recoveryHeld, RECOVERY_WINDOW_MS, SCORE_RULE } from '../src/verdicts/drill.ts';
 import type { DrillEvidence, DrillVerdict, HealthSample, ServiceSnapshot } from '../src/verdicts/drill-types.ts';
 import type { ServiceRoute } from '../src/verdicts/service-routes.ts';
 
@@ -271,6 +271,30 @@ describe('judgeDrill', () => {
     assert.equal(v.recovery.met, false);
     assert.equal(v.recovery.ms, undefined);
     assert.match(v.reasons.join('\n'), /had not recovered 20 s after the fault was removed \(recoverWithin 5s\): health was still DEGRADED at the last probe \(failing: payments\)/);
+  });
+
+  it('recoveryHeld: the watch may end once a judged window and the hold after the recovery point all held, health UP; never before, never for a service that is not back', () => {
+    // Errors until 2 s after removal, then fine; health DEGRADED until 300 ms after removal.
+    const late: Options = {
+      ...graceful,
+      behave: (t, r) => (r === 'create-order' && t >= FAULT && t < REMOVED + 2000 ? [{ n: PER_SLICE, latencyMs: 40, status: t >= REMOVED ? 500 : 200 }] : [{ n: PER_SLICE, latencyMs: 40, status: 200 }]),
+    };
+    const full = evidence(drill('payments-slow'), late);
+    const cut = (endMs: number) => ({ ...full, endMs, client: full.client.filter((x) => x.startMs < endMs), health: full.health.filter((h) => h.atMs <= endMs) });
+    const hold = 3000;
+    // The judge on the whole evidence: recovered 2 s after removal.
+    assert.equal(judgeDrill(contract, full).recovery.ms, 2000);
+    // Live, slice by slice: nothing until the window from 2 s and 3 s more are in, then that same point.
+    const firstEnd = REMOVED + 2000 + RECOVERY_WINDOW_MS + hold;
+    for (let end = REMOVED + SLICE; end < firstEnd; end += SLICE) assert.equal(recoveryHeld(contract, cut(end), REMOVED, hold), undefined, `not yet at ${end - REMOVED} ms after removal`);
+    assert.deepEqual(recoveryHeld(contract, cut(firstEnd), REMOVED, hold), { atMs: REMOVED + 2000 });
+    // Judged on the evidence the watch ended with, the recovery time is the same.
+    const ended = judgeDrill(contract, cut(firstEnd));
+    assert.equal(ended.recovery.ms, 2000);
+    assert.equal(ended.recovery.met, true);
+    // Client fine but health still DEGRADED: never held.
+    const degraded = evidence(drill('payments-slow'), { ...graceful, health: (t) => (t >= FAULT + 400 ? 'degraded' : 'up') });
+    for (let end = REMOVED + SLICE; end <= END; end += SLICE) assert.equal(recoveryHeld(contract, { ...degraded, endMs: end, client: degraded.client.filter((x) => x.startMs < end), health: degraded.health.filter((h) => h.atMs <= end) }, REMOVED, hold), undefined);
   });
 
   it('fails the during window naming the route that calls the dependency first, with class and share (sentence c)', () => {
