@@ -134,9 +134,10 @@ describe('sloctl drill on a service it starts', () => {
     assert.ok(held !== undefined, 'a recovery-held event for backend-down');
     const phase = (p: string, d = 'backend-down') => Number(events.find((e) => e.event === 'drill-phase' && e.drill === d && e.phase === p)?.atMs);
     const removed = phase('fault-removed');
-    // Held: a 3 s window from the recovery point and 3 s more, all holding; the watch was 13 s.
+    // Held: a 3 s window from the recovery point and 3 s more, all holding; the watch was 13 s, and
+    // the first test holds the recovery to 4 s, so at least 2 s (rounded to a slice) were saved.
     assert.ok(held.endMs - removed - held.recoveredMs >= 6000 - 1, JSON.stringify(held));
-    assert.ok(held.savedMs >= 3000 && phase('end') - removed < 13_000 - 3000 + 500, `watch ${phase('end') - removed} ms, saved ${held.savedMs}`);
+    assert.ok(held.savedMs >= 2000 && phase('end') - removed < 13_000 - 2000 + 500, `watch ${phase('end') - removed} ms, saved ${held.savedMs}`);
     assert.ok(phase('steady', 'loop-blocked') - phase('end') < 500, 'the next drill starts at once');
     const down = report.drills.find((d) => d.name === 'backend-down')!;
     assert.ok(Math.abs(down.recovery.ms! - Math.max(0, held.recoveredMs)) < 1, `judge ${down.recovery.ms} ms, live ${held.recoveredMs} ms`);
@@ -228,7 +229,7 @@ describe('sloctl drill attached to a running service (--target)', () => {
     assert.deepEqual(report.drills.map((d) => [d.name, d.outcome]), [['backend-down', 'pass']]);
     assert.ok(report.drills[0].detection.ms !== undefined && report.drills[0].detection.ms <= 3000, JSON.stringify(report.drills[0].detection));
     assert.ok(!full.events.some((e) => e.event === 'recovery-held'), 'no early end with --full-recovery-watch');
-    assert.ok(full.watchMs >= 13_000 - 50, `watched ${full.watchMs} ms of recoverWithin 10 s + 3 s`);
+    assert.ok(full.watchMs >= 13_000 - 500, `watched ${full.watchMs} ms of recoverWithin 10 s + 3 s`);
 
     assert.equal(sticky.r.code, 1, sticky.r.stdout + sticky.r.stderr);
     const stuck = (JSON.parse(sticky.r.stdout) as { drills: Verdict[] }).drills[0];
@@ -236,7 +237,7 @@ describe('sloctl drill attached to a running service (--target)', () => {
     assert.equal(stuck.recovery.met, false);
     assert.match(stuck.reasons.join(' '), /had not recovered .* after the fault was removed \(recoverWithin 10s\): health was still DEGRADED at the last probe \(failing: backend/);
     assert.ok(!sticky.events.some((e) => e.event === 'recovery-held'), 'no early end for a service that did not recover');
-    assert.ok(sticky.watchMs >= 13_000 - 50, `watched ${sticky.watchMs} ms`);
+    assert.ok(sticky.watchMs >= 13_000 - 500, `watched ${sticky.watchMs} ms`);
   });
 
   it('flag errors name the flag: an unknown --drill lists the drills; a bad --proxy shows the form', async () => {
