@@ -7,6 +7,7 @@
 // Real servers on 127.0.0.1 with the SDK (node:http adapter), loaded with plain keep-alive fetch
 // loops from this process. The heap threshold is set a little above the heap measured after a GC.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -92,6 +93,19 @@ describe('evidence directory', () => {
     assert.throws(() => w.write('x'.repeat(600)), EvidenceTooLargeError);
     w.abort();
     assert.deepEqual(readdirSync(store.dir), []);
+  });
+  it('removes the temporary file of a capture whose process was killed, at the next capture; a running process\'s and other dot files stay', () => {
+    const dir = tempDir();
+    mkdirSync(dir, { recursive: true });
+    const dead = Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
+    assert.ok(Number.isInteger(dead) && dead > 0, `a pid: ${dead}`);
+    const name = (i: number) => evidenceName(Date.UTC(2026, 11, 4, 4, 20, i), 'heap', 'critical', 'heapsnapshot');
+    const orphan = `.${name(1)}.${dead}.tmp`;
+    const busy = `.${name(2)}.${process.ppid}.tmp`; // the test runner: it runs
+    const foreign = `.notes.txt.${dead}.tmp`; // not an evidence name: not ours
+    for (const f of [orphan, busy, foreign]) writeFileSync(join(dir, f), 'x'.repeat(300));
+    new EvidenceStore(dir, { maxFiles: 3, maxBytes: 1000 }).write(name(3), 'a'.repeat(100));
+    assert.deepEqual(readdirSync(dir).sort(), [busy, foreign, name(3)].sort());
   });
 });
 

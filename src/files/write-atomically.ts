@@ -43,7 +43,7 @@ export function removeOrphans(path: string): string[] {
     const m = TMP_SUFFIX.exec(name.slice(prefix.length));
     if (m === null) continue;
     const pid = Number(m[1]);
-    if (pid === process.pid || running(pid)) continue;
+    if (pid === process.pid || pidRunning(pid)) continue;
     try {
       rmSync(join(dir, name), { force: true });
       removed.push(name);
@@ -54,7 +54,8 @@ export function removeOrphans(path: string): string[] {
   return removed;
 }
 
-function running(pid: number): boolean {
+/** Whether a process with this PID runs (as any user). */
+export function pidRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -7,6 +7,7 @@
 // file, then rename), so a reader never sees half a profile and a crash leaves no listed file.
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { pidRunning } from '../../files/write-atomically.ts';
 import type { SaturationLevel } from './states.ts';
 
 export type EvidenceKind = 'heapprofile' | 'cpuprofile' | 'heapsnapshot';
@@ -28,6 +29,8 @@ export interface EvidenceLimits {
 }
 
 const NAME = /^(\d{8}T\d{9}Z)-([A-Za-z]+)-(warn|critical)\.(heapprofile|cpuprofile|heapsnapshot)$/;
+/** A capture's temporary file: `.<NAME>.<pid>.tmp` (see open). */
+const ORPHAN = /^\.(.+)\.(\d+)\.tmp$/;
 
 /** `2026-12-04T04:20:00.123Z` -> `20261204T042000123Z` (no colons: valid on every filesystem). */
 export function stamp(epochMs: number): string {
@@ -91,6 +94,7 @@ export class EvidenceStore {
   open(name: string): EvidenceWriter {
     if (!NAME.test(name)) throw new TypeError(`sloctl: ${JSON.stringify(name)} is not an evidence file name`);
     mkdirSync(this.dir, { recursive: true });
+    this.removeOrphans();
     const final = join(this.dir, name);
     const tmp = join(this.dir, `.${name}.${process.pid}.tmp`);
     const fd = openSync(tmp, 'w');
@@ -137,6 +141,34 @@ export class EvidenceStore {
       throw err;
     }
     return w.commit();
+  }
+
+  /**
+   * Deletes the temporary files (`.<name>.<pid>.tmp`) that a process killed mid-capture left: a
+   * heap snapshot's can be up to maxBytes, and prune never counts it. One whose process still runs
+   * (another instance capturing now) is left. Returns what it deleted; never throws.
+   */
+  removeOrphans(): string[] {
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
+    } catch {
+      return [];
+    }
+    const removed: string[] = [];
+    for (const file of names) {
+      const m = ORPHAN.exec(file);
+      if (m === null || !NAME.test(m[1])) continue;
+      const pid = Number(m[2]);
+      if (pid === process.pid || pidRunning(pid)) continue;
+      try {
+        rmSync(join(this.dir, file), { force: true });
+        removed.push(file);
+      } catch {
+        // not ours to remove (permissions): left as it is
+      }
+    }
+    return removed;
   }
 
   /** Deletes the oldest of our files until both bounds hold. Returns what it deleted. */
