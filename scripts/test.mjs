@@ -29,11 +29,11 @@ if (built.status !== 0) process.exit(built.status ?? 1);
 // baseline recorded while a neighbour ran made a 20%-slower build a warn). The rest (pure code,
 // parsers, fast-check, scans, the package, hostile input: CPU, but no clock in their verdicts) run
 // two at a time first: one at a time the whole suite took 18 minutes on 2 cores.
-// Process-lifecycle files (accept-interrupt, drill-rollback, gate-orphans: signals, kills, what is
+// Process-lifecycle files (accept-interrupt, drill-interrupt, drill-rollback, gate-orphans: signals, kills, what is
 // left running, with bounds of seconds) run in the first phase: they mostly wait, and one at a
 // time they added ~85 s to a CI run that must stay under 20 minutes.
 // SLOCTL_TEST_CONCURRENCY sets the first phase's lanes (1: everything serial).
-const TIMED = /(^|\/)(accept-e2e|agreement|cli-exit-codes|dependency-phase|drift-phase|drill-(evidence|example|interrupt|run)|evaluate-promhttp|faults-[a-z]+|gate-(?!orphans)[a-z0-9-]+|go-middleware[a-z-]*|load-[a-z0-9-]+|net-loopback|observability|report-html|sdk-(drain|limiter|saturation|example|drill-crash|drill-faults|sampler|conformance|health-junk)|status-promhttp|validate-target)\.test\.ts$/;
+const TIMED = /(^|\/)(accept-e2e|agreement|cli-exit-codes|dependency-phase|drift-phase|drill-(evidence|example|run)|evaluate-promhttp|faults-[a-z]+|gate-(?!orphans)[a-z0-9-]+|go-middleware[a-z-]*|load-[a-z0-9-]+|net-loopback|observability|report-html|sdk-(drain|limiter|saturation|example|drill-crash|drill-faults|sampler|conformance|health-junk)|status-promhttp|validate-target)\.test\.ts$/;
 const timed = files.filter((f) => TIMED.test(f));
 const untimed = files.filter((f) => !TIMED.test(f));
 const concurrency = Math.max(1, Number(process.env.SLOCTL_TEST_CONCURRENCY ?? '2') || 1);
@@ -43,9 +43,10 @@ const concurrency = Math.max(1, Number(process.env.SLOCTL_TEST_CONCURRENCY ?? '2
 // given, so with --test-concurrency=2 the 160 s of sdk-hostile started near the end and ran alone:
 // phase one took ~307 s for ~530 s of tests. Instead the files go into `concurrency` lanes, the
 // longest first, each to the lane with the least so far, and each lane is one runner process.
-// sdk-hostile is weighted above its 161 s: the first CI run with lanes ended them at 264 s and
-// 221 s, its lane the longer (it and contract-fuzz each keep a core busy).
-const SECONDS = { 'sdk-hostile': 185, 'drill-rollback': 77, 'emit-promtool': 71, package: 62, 'contract-fuzz': 47, 'gate-orphans': 23, 'accept-interrupt': 13, status: 10, 'contract-limits': 9, 'observe-exposition': 9, 'cli-validate': 8 };
+// sdk-hostile is weighted above its 161 s: the first CI runs with lanes ended them at 264 s and
+// 221 s (weight 161), then 260 s and 233 s (185), its lane the longer (it and contract-fuzz each
+// keep a core busy).
+const SECONDS = { 'sdk-hostile': 200, 'drill-interrupt': 12, 'drill-rollback': 77, 'emit-promtool': 71, package: 62, 'contract-fuzz': 47, 'gate-orphans': 23, 'accept-interrupt': 13, status: 10, 'contract-limits': 9, 'observe-exposition': 9, 'cli-validate': 8 };
 const seconds = (f) => SECONDS[f.replace(/^.*\//, '').replace(/\.test\.ts$/, '')] ?? 2;
 
 function lanes(list, n) {
