@@ -60,7 +60,9 @@ objectives:
   regression: { baseline: baseline.json, trials: 2 }
   resilience:
     drills:
-      - { name: backend-down, fault: error, dependency: backend, status: 503, duration: 3s, degraded: { errors: 90% }, detectWithin: 3s, recoverWithin: 4s }
+      # recoverWithin 10s: long enough that a watch ending once recovery holds (a judged 3 s window
+      # + 3 s) shows against one watched to its end (--full-recovery-watch, the broken build).
+      - { name: backend-down, fault: error, dependency: backend, status: 503, duration: 3s, degraded: { errors: 90% }, detectWithin: 3s, recoverWithin: 10s }
   observability: { maxSeries: 2000, hostileRequests: 300 }
   drift:
     interval: 1s
@@ -81,6 +83,7 @@ describe('sloctl accept on a service it starts', () => {
   let healthy: CliRun;
   let broken: CliRun;
   let dir: string;
+  let brokenDir: string;
   before(async () => {
     backend = await startBackend();
     const c = contract(backend.url);
@@ -96,13 +99,14 @@ describe('sloctl accept on a service it starts', () => {
     const brokenRun = (async () => {
       let last!: CliRun;
       for (let attempt = 1; attempt <= 3; attempt++) {
-        last = await runCli(['accept', b.file, ...project, '--steady', '2s', '--json', '--skip', 'gate', '--skip', 'observability', '--skip', 'drift'], b.dir);
+        last = await runCli(['accept', b.file, ...project, '--steady', '2s', '--json', '--journal', 'j.jsonl', '--full-recovery-watch', '--skip', 'gate', '--skip', 'observability', '--skip', 'drift'], b.dir);
         const res = row(report(last), 'resilience');
         if (!(res.outcome === 'inconclusive' && /load generator/.test(res.reason))) break;
       }
       return last;
     })();
     [healthy, broken] = await Promise.all([healthyRun, brokenRun]);
+    brokenDir = b.dir;
   });
   after(() => backend.server.close());
 
@@ -138,6 +142,21 @@ describe('sloctl accept on a service it starts', () => {
     const html = readFileSync(join(dir, 'report.html'), 'utf8');
     assert.match(html, /The eleven contracts/);
     assert.doesNotMatch(html, /<(script|link|img)[^>]+(src|href)="https?:/);
+  });
+
+  it('the drills end a recovery watch once recovery holds; with --full-recovery-watch they watch recoverWithin + 3 s', () => {
+    const journal = (d: string) => readFileSync(join(d, 'j.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { event: string; drill?: string; phase?: string; atMs?: number; savedMs?: number });
+    const watch = (events: ReturnType<typeof journal>) => {
+      const at = (p: string) => Number(events.find((e) => e.event === 'drill-phase' && e.phase === p)?.atMs);
+      return at('end') - at('fault-removed');
+    };
+    const h = journal(dir);
+    const held = h.find((e) => e.event === 'recovery-held');
+    assert.ok(held !== undefined && held.savedMs! > 0, 'the healthy build\'s watch ended early');
+    assert.ok(watch(h) < 13_000 - 500, `healthy: watched ${watch(h)} ms of 13 s`);
+    const b = journal(brokenDir);
+    assert.equal(b.find((e) => e.event === 'recovery-held'), undefined, 'no early end with --full-recovery-watch');
+    assert.ok(watch(b) >= 13_000 - 500, `--full-recovery-watch: watched ${watch(b)} ms of recoverWithin 10 s + 3 s`);
   });
 
   it('the breaker off: resilience FAILS naming the drill, and no other contract fails', () => {

@@ -68,6 +68,8 @@ export interface AcceptRunOptions {
   profile: GateProfile;
   /** The drills' steady window before each fault (default the drill command's). */
   steadyMs?: number;
+  /** The drills watch every recovery to its end (DrillRunOptions.fullRecoveryWatch, --full-recovery-watch). */
+  fullRecoveryWatch?: boolean;
   baselinePath?: string;
   updateBaseline: boolean;
   journalPath?: string;
@@ -260,7 +262,7 @@ export async function runAccept(o: AcceptRunOptions): Promise<AcceptRunResult> {
         const drillProfile = gate ? { ...profile, warmupMs: Math.min(profile.warmupMs, 1000) } : profile;
         drillRun = await phase('drills', () => runDrills({
           contract, contractFile: o.contractFile, contractPath: o.contractPath, profile: drillProfile, target: url, attachedProxies: byDependency,
-          steadyMs: o.steadyMs, allowRemote: false, journalPath, seed, env: childEnv, signal: stop.signal, judge: judgeDrills, trapSignals: false,
+          steadyMs: o.steadyMs, fullRecoveryWatch: o.fullRecoveryWatch, allowRemote: false, journalPath, seed, env: childEnv, signal: stop.signal, judge: judgeDrills, trapSignals: false,
           log: (line) => log(`drills: ${line}`), onProgress: o.onProgress ? (p, x) => o.onProgress!(`drill ${p}`, x) : undefined,
         }), (d) => d.report.outcome);
         if (drillRun) {

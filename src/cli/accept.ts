@@ -28,6 +28,7 @@ export interface AcceptFlags {
   trials?: string;
   connections?: string;
   steady?: string;
+  fullRecoveryWatch?: boolean;
   baseline?: string;
   updateBaseline?: boolean;
   project?: string;
@@ -56,6 +57,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--trials <n>', 'override objectives.regression.trials')
     .option('--connections <n>', 'override load.connections')
     .option('--steady <duration>', 'the steady window measured before each drill\'s fault', `${DEFAULT_STEADY_MS / 1000}s`)
+    .option('--full-recovery-watch', 'the drills watch each recovery for its whole recoverWithin + 3s (default: a watch ends once the service has held a judged window + 3s)')
     .option('--baseline <path>', 'compare with this baseline (default: objectives.regression.baseline)')
     .option('--update-baseline', 'when the whole acceptance passes (every contract), replace the baseline with this run\'s gate phase')
     .option('--project <dir>', 'the service\'s source directory for the static dependency check (default: target.cwd, else the contract\'s directory)')
@@ -115,7 +117,7 @@ export async function runAcceptCommand(file: string, flags: AcceptFlags, ctx: Cl
   let result;
   try {
     result = await runAccept({
-      contract, contractFile: shown, contractPath: path, profile, steadyMs, baselinePath,
+      contract, contractFile: shown, contractPath: path, profile, steadyMs, baselinePath, fullRecoveryWatch: flags.fullRecoveryWatch === true,
       // The gate phase records the baseline only on its own pass; accept's other contracts are not its business.
       updateBaseline: flags.updateBaseline === true,
       journalPath, commit: gitCommit(dirname(path)), seed, projectDir, skip, env,
