@@ -59,14 +59,11 @@ function lanes(list, n) {
   return out.filter((l) => l.files.length > 0).map((l) => l.files);
 }
 
-const args = (list, n) => ['--import', 'tsx', '--test', `--test-concurrency=${n}`, '--test-reporter=spec', ...list];
-const runSerial = (list) => list.length === 0 ? 0 : spawnSync(process.execPath, args(list, 1), { stdio: 'inherit' }).status ?? 1;
-
-/** The lanes side by side; the first prints as it goes, the others' output follows it (whole, not interleaved). */
+/** The lanes side by side, each one runner taking its files one at a time; the first prints as it goes, the others' output follows it (whole, not interleaved). */
 async function runLanes(list, n) {
   const all = lanes(list, n);
   const runs = all.map((files, i) => new Promise((resolve) => {
-    const child = spawn(process.execPath, args(files, 1), { stdio: i === 0 ? 'inherit' : ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files], { stdio: i === 0 ? 'inherit' : ['ignore', 'pipe', 'pipe'] });
     const out = [];
     child.stdout?.on('data', (b) => out.push(b));
     child.stderr?.on('data', (b) => out.push(b));
@@ -81,6 +78,6 @@ async function runLanes(list, n) {
   return status;
 }
 
-const first = untimed.length === 0 ? 0 : await runLanes(untimed, concurrency);
-const second = runSerial(timed);
+const first = await runLanes(untimed, concurrency);
+const second = await runLanes(timed, 1);
 process.exit(first || second);

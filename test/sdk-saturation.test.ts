@@ -7,7 +7,6 @@
 // Real servers on 127.0.0.1 with the SDK (node:http adapter), loaded with plain keep-alive fetch
 // loops from this process. The heap threshold is set a little above the heap measured after a GC.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -23,6 +22,7 @@ import { metricValue, testRegistry } from 'sloctl/sdk/testing';
 import { DrillClient } from '../src/sdk/drill/client.ts';
 import { EvidenceStore, EvidenceTooLargeError, evidenceName } from '../src/sdk/saturation/evidence.ts';
 import { decide } from '../src/sdk/saturation/states.ts';
+import { deadPid } from './helpers/dead-pid.ts';
 
 const MiB = 1024 * 1024;
 const TOKEN = 'b7e2c91d04f35a68b7e2c91d04f35a68';
@@ -97,7 +97,7 @@ describe('evidence directory', () => {
   it('removes the temporary file of a capture whose process was killed, at the next capture; a running process\'s and other dot files stay', () => {
     const dir = tempDir();
     mkdirSync(dir, { recursive: true });
-    const dead = Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
+    const dead = deadPid();
     assert.ok(Number.isInteger(dead) && dead > 0, `a pid: ${dead}`);
     const name = (i: number) => evidenceName(Date.UTC(2026, 11, 4, 4, 20, i), 'heap', 'critical', 'heapsnapshot');
     const orphan = `.${name(1)}.${dead}.tmp`;

@@ -2,18 +2,13 @@
 // temporary files a writer killed mid-write left are removed by the next write of the same file,
 // unless their writer still runs.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { removeOrphans, writeAtomically } from '../src/files/write-atomically.ts';
-
-/** A PID that ran and has exited (its process reaped). */
-function deadPid(): number {
-  const r = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
-  return Number(r.stdout);
-}
+import { deadPid } from './helpers/dead-pid.ts';
 
 describe('writeAtomically', () => {
   it('writes the file whole and leaves no temporary file', () => {

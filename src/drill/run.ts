@@ -532,8 +532,9 @@ export async function runDrills(o: DrillRunOptions): Promise<DrillRunResult> {
         if (stop.signal.aborted || now >= s.endMs) return undefined;
         const finalTo = Math.min(finalSlices.length * SLICE_MS, s.endMs);
         if (finalTo >= removedAtMs + RECOVERY_WINDOW_MS) {
-          const client = finalSlices.slice(Math.max(0, Math.floor((removedAtMs - EDGE_MS) / SLICE_MS)), Math.floor(finalTo / SLICE_MS + 1e-9));
-          const probes = health.map(({ atClock, ...h }) => ({ ...h, atMs: atClock - origin! })).filter((h) => h.atMs >= removedAtMs - EDGE_MS);
+          // The slices from the removal on (the judge reads no earlier ones for recovery).
+          const client = finalSlices.slice(Math.floor(removedAtMs / SLICE_MS), Math.floor(finalTo / SLICE_MS + 1e-9));
+          const probes = onLoadAxis(health, origin!, removedAtMs, Infinity);
           const held = recoveryHeld(contract, { sliceMs: SLICE_MS, endMs: finalTo, client, health: probes }, removedAtMs, RECOVERY_TAIL_MS);
           if (held) return { endMs: finalTo, atMs: held.atMs };
         }
@@ -684,8 +685,7 @@ export async function runDrills(o: DrillRunOptions): Promise<DrillRunResult> {
 
   // 7. Evidence on the load's time axis, per drill; then the judge.
   const base = origin ?? 0;
-  const rel = <T extends { atClock: number; atMs: number }>(xs: T[], from: number, to: number): Array<Omit<T, 'atClock'>> =>
-    xs.filter((x) => x.atClock - base >= from - EDGE_MS && x.atClock - base <= to + EDGE_MS).map(({ atClock, ...x }) => ({ ...x, atMs: atClock - base }));
+  const rel = <T extends { atClock: number; atMs: number }>(xs: T[], from: number, to: number) => onLoadAxis(xs, base, from, to);
   const generator = load?.generator ? { ok: load.generator.ok, reasons: load.generator.reasons } : { ok: load !== undefined, reasons: load ? [] : ['no load was run'] };
   evidenceList = schedule.map((s) => {
     const faultAtMs = s.actualFaultAtMs !== undefined ? s.actualFaultAtMs - base : s.faultAtMs;
@@ -731,6 +731,14 @@ export async function runDrills(o: DrillRunOptions): Promise<DrillRunResult> {
   }
   const outcome = judged.outcome;
   return finish(outcome, outcome === 'pass' ? EXIT.OK : outcome === 'fail' ? EXIT.FAILED : EXIT.INCONCLUSIVE, targetNotes);
+}
+
+/**
+ * The samples taken between `fromMs` and `toMs` on the load's time axis (ms from `origin`), with
+ * EDGE_MS either side, each dated on that axis (atMs) instead of the clock (atClock).
+ */
+function onLoadAxis<T extends { atClock: number; atMs: number }>(xs: readonly T[], origin: number, fromMs: number, toMs: number): Array<Omit<T, 'atClock'>> {
+  return xs.filter((x) => x.atClock - origin >= fromMs - EDGE_MS && x.atClock - origin <= toMs + EDGE_MS).map(({ atClock, ...x }) => ({ ...x, atMs: atClock - origin }));
 }
 
 /** The saturation series a drill watches, whatever the contract declares thresholds for: every one the service exports. */

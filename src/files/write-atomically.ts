@@ -29,21 +29,29 @@ export function writeAtomically(path: string, text: string, shown = path): void 
 
 /** The temporary files of `path` that writers killed mid-write left; each removed unless its PID still runs. Never throws. */
 export function removeOrphans(path: string): string[] {
-  const dir = dirname(path);
   const prefix = `.${basename(path)}.`;
+  return removeDeadWriterFiles(dirname(path), (name) => {
+    const m = name.startsWith(prefix) ? TMP_SUFFIX.exec(name.slice(prefix.length)) : null;
+    return m === null ? undefined : Number(m[1]);
+  });
+}
+
+/**
+ * Removes the files in `dir` that `writerOf` names a writer PID for (undefined: not a temporary
+ * file of ours), unless that PID is this process or still runs. Returns what it removed; never
+ * throws (no directory: nothing; a file not ours to remove stays).
+ */
+export function removeDeadWriterFiles(dir: string, writerOf: (name: string) => number | undefined): string[] {
   let names: string[];
   try {
     names = readdirSync(dir);
   } catch {
-    return []; // no directory yet: the write says so
+    return [];
   }
   const removed: string[] = [];
   for (const name of names) {
-    if (!name.startsWith(prefix)) continue;
-    const m = TMP_SUFFIX.exec(name.slice(prefix.length));
-    if (m === null) continue;
-    const pid = Number(m[1]);
-    if (pid === process.pid || pidRunning(pid)) continue;
+    const pid = writerOf(name);
+    if (pid === undefined || pid === process.pid || pidRunning(pid)) continue;
     try {
       rmSync(join(dir, name), { force: true });
       removed.push(name);
@@ -55,7 +63,7 @@ export function removeOrphans(path: string): string[] {
 }
 
 /** Whether a process with this PID runs (as any user). */
-export function pidRunning(pid: number): boolean {
+function pidRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -225,23 +225,26 @@ export class SliceRecorder {
 export function mergeSlices(parts: ReadonlyArray<readonly LoadSlice[]>, sliceMs: number, routeNames: readonly string[]): LoadSlice[] {
   const n = Math.max(0, ...parts.map((p) => p.length));
   const out: LoadSlice[] = [];
-  for (let k = 0; k < n; k++) {
-    const byName = new Map<string, SliceRoute[]>(routeNames.map((name) => [name, []]));
-    for (const p of parts) for (const r of p[k]?.routes ?? []) byName.set(r.name, [...(byName.get(r.name) ?? []), r]);
-    const routes: SliceRoute[] = [];
-    for (const [name, rs] of byName) {
-      routes.push({
-        name,
-        sent: rs.reduce((a, r) => a + r.sent, 0),
-        completed: rs.reduce((a, r) => a + r.completed, 0),
-        statuses: addCounts(rs.map((r) => r.statuses)),
-        errors: addCounts(rs.map((r) => r.errors)),
-        histogram: mergeHistogramJson(rs.map((r) => r.histogram), `slice ${k} route ${name}: histogram`),
-      });
-    }
-    out.push({ startMs: k * sliceMs, routes });
-  }
+  for (let k = 0; k < n; k++) out.push(mergeSliceParts(parts.flatMap((p) => (p[k] ? [p[k]] : [])), k * sliceMs, routeNames));
   return out;
+}
+
+/** One slice of the parts that share it (same window), starting at `startMs`: counts add, histograms merge. */
+export function mergeSliceParts(parts: readonly LoadSlice[], startMs: number, routeNames: readonly string[]): LoadSlice {
+  const byName = new Map<string, SliceRoute[]>(routeNames.map((name) => [name, []]));
+  for (const p of parts) for (const r of p.routes) byName.set(r.name, [...(byName.get(r.name) ?? []), r]);
+  const routes: SliceRoute[] = [];
+  for (const [name, rs] of byName) {
+    routes.push({
+      name,
+      sent: rs.reduce((a, r) => a + r.sent, 0),
+      completed: rs.reduce((a, r) => a + r.completed, 0),
+      statuses: addCounts(rs.map((r) => r.statuses)),
+      errors: addCounts(rs.map((r) => r.errors)),
+      histogram: mergeHistogramJson(rs.map((r) => r.histogram), `slice at ${startMs} ms route ${name}: histogram`),
+    });
+  }
+  return { startMs, routes };
 }
 
 /**

@@ -11,7 +11,7 @@ import { mergeResults } from './merge.ts';
 import { ProgressMeter } from './progress-meter.ts';
 import type { ThreadTuning } from './driver.ts';
 import type { CheckedLoad } from './run.ts';
-import { mergeSlices } from './slices.ts';
+import { mergeSliceParts } from './slices.ts';
 import type { LoadResult, LoadSlice } from './types.ts';
 import type { WorkerCommand, WorkerInput, WorkerMessage } from './worker.ts';
 
@@ -74,29 +74,22 @@ export async function runWorkers(checked: CheckedLoad, tuning?: ThreadTuning): P
   };
 
   // Live slices (onSlice): slice k is every worker's slice k added up, handed on once each worker
-  // has finished its own (a worker that is done has nothing more in any later slice).
-  const pending: LoadSlice[][] = Array.from({ length: count }, () => []);
+  // has finished its own (a worker that is done has nothing more in any later slice). Each
+  // worker's slices arrive in order from 0; the ones handed on are forgotten.
+  const pending = Array.from({ length: count }, () => new Map<number, LoadSlice>());
+  const received = new Array<number>(count).fill(0);
   const finished = new Array<boolean>(count).fill(false);
   let nextSlice = 0;
-  /** Slices dropped from the front of every `pending` (handed on already). */
-  let taken = 0;
   const passSlices = (): void => {
     if (!onSlice) return;
     for (;;) {
-      const k = nextSlice - taken;
-      const parts = pending.map((p, w) => p[k] ?? (finished[w] ? null : undefined));
-      if (parts.some((p) => p === undefined) || parts.every((p) => p === null)) return;
-      const present = parts.filter((p): p is LoadSlice => p !== null && p !== undefined);
-      const names = [...new Set(present.flatMap((p) => p.routes.map((r) => r.name)))];
-      const merged = mergeSlices(present.map((p) => [p]), 1, names)[0];
+      const k = nextSlice;
+      if (pending.some((p, w) => !p.has(k) && !finished[w])) return;
+      const parts = pending.flatMap((p) => p.get(k) ?? []);
+      if (parts.length === 0) return;
+      for (const p of pending) p.delete(k);
       nextSlice++;
-      onSlice({ ...merged, startMs: present[0].startMs });
-      if (nextSlice - taken > 64) {
-        // Drop what every worker's part has been handed on for (the arrays stay short).
-        const drop = nextSlice - taken;
-        for (const p of pending) p.splice(0, drop);
-        taken += drop;
-      }
+      onSlice(mergeSliceParts(parts, parts[0].startMs, []));
     }
   };
 
@@ -115,7 +108,7 @@ export async function runWorkers(checked: CheckedLoad, tuning?: ThreadTuning): P
           rounds[index]++;
           report();
         } else if (m.type === 'slices') {
-          pending[index].push(...(JSON.parse(m.json) as LoadSlice[]));
+          for (const x of JSON.parse(m.json) as LoadSlice[]) pending[index].set(received[index]++, x);
           passSlices();
         } else if (m.type === 'done') {
           settled = true;

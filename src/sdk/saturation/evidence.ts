@@ -7,7 +7,7 @@
 // file, then rename), so a reader never sees half a profile and a crash leaves no listed file.
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { pidRunning } from '../../files/write-atomically.ts';
+import { removeDeadWriterFiles } from '../../files/write-atomically.ts';
 import type { SaturationLevel } from './states.ts';
 
 export type EvidenceKind = 'heapprofile' | 'cpuprofile' | 'heapsnapshot';
@@ -149,26 +149,10 @@ export class EvidenceStore {
    * (another instance capturing now) is left. Returns what it deleted; never throws.
    */
   removeOrphans(): string[] {
-    let names: string[];
-    try {
-      names = readdirSync(this.dir);
-    } catch {
-      return [];
-    }
-    const removed: string[] = [];
-    for (const file of names) {
+    return removeDeadWriterFiles(this.dir, (file) => {
       const m = ORPHAN.exec(file);
-      if (m === null || !NAME.test(m[1])) continue;
-      const pid = Number(m[2]);
-      if (pid === process.pid || pidRunning(pid)) continue;
-      try {
-        rmSync(join(this.dir, file), { force: true });
-        removed.push(file);
-      } catch {
-        // not ours to remove (permissions): left as it is
-      }
-    }
-    return removed;
+      return m === null || !NAME.test(m[1]) ? undefined : Number(m[2]);
+    });
   }
 
   /** Deletes the oldest of our files until both bounds hold. Returns what it deleted. */
