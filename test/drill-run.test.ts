@@ -26,7 +26,13 @@ async function startBackend(): Promise<{ server: Server; url: string }> {
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
-function contract(backendUrl: string, env: Record<string, string> = {}): { dir: string; file: string } {
+const DRILLS = `      # recoverWithin 10s, though the breaker closes within about 1 s: the watch ends once recovery
+      # has held (a judged window + 3 s), well before its 13 s.
+      - { name: backend-down, fault: error, dependency: backend, status: 503, duration: 4s, degraded: { errors: 90% }, detectWithin: 3s, recoverWithin: 10s }
+      - { name: loop-blocked, fault: event-loop-block, delay: 400ms, duration: 3s, detectWithin: 3s, recoverWithin: 4s }
+`;
+
+function contract(backendUrl: string, env: Record<string, string> = {}, drills = DRILLS): { dir: string; file: string } {
   const dir = mkdtempSync(join(tmpdir(), 'sloctl-drill-'));
   const file = join(dir, 'slo.yaml');
   writeFileSync(file, `apiVersion: sloctl/v1
@@ -58,11 +64,7 @@ objectives:
     eventLoopUtilization: { warn: 30%, critical: 90% }
   resilience:
     drills:
-      # recoverWithin 10s, though the breaker closes within about 1 s: the watch ends once recovery
-      # has held (a judged window + 3 s), well before its 13 s.
-      - { name: backend-down, fault: error, dependency: backend, status: 503, duration: 4s, degraded: { errors: 90% }, detectWithin: 3s, recoverWithin: 10s }
-      - { name: loop-blocked, fault: event-loop-block, delay: 400ms, duration: 3s, detectWithin: 3s, recoverWithin: 4s }
-`);
+${drills}`);
   return { dir, file };
 }
 
@@ -141,6 +143,64 @@ describe('sloctl drill on a service it starts', () => {
     assert.ok(phase('steady', 'loop-blocked') - phase('end') < 500, 'the next drill starts at once');
     const down = report.drills.find((d) => d.name === 'backend-down')!;
     assert.ok(Math.abs(down.recovery.ms! - Math.max(0, held.recoveredMs)) < 1, `judge ${down.recovery.ms} ms, live ${held.recoveredMs} ms`);
+  });
+});
+
+describe('sloctl drill with a generator that lagged in one drill', () => {
+  // The drills share one load; the generator runs in this process (runCli, its worker threads),
+  // so stopping this process for 500 ms once the second drill's fault is applied makes its sends
+  // late there and nowhere else: ~25 sends at 50/s, over 1% of the whole run, so the run's
+  // self-check fails. The second drill is not judged; the first, whose window was on time, still is.
+  let backend: { server: Server; url: string };
+  let run: { code: number; stdout: string; stderr: string };
+  let dir: string;
+  let blockedAt = NaN;
+  before(async () => {
+    backend = await startBackend();
+    const c = contract(backend.url, {}, `      - { name: first-down, fault: error, dependency: backend, status: 503, duration: 3s, degraded: { errors: 90% }, detectWithin: 3s, recoverWithin: 6s }
+      - { name: second-down, fault: error, dependency: backend, status: 503, duration: 3s, degraded: { errors: 90% }, detectWithin: 3s, recoverWithin: 6s }
+`);
+    dir = c.dir;
+    const journal = join(dir, 'j.jsonl');
+    const watch = setInterval(() => {
+      let text = '';
+      try {
+        text = readFileSync(journal, 'utf8');
+      } catch {
+        return; // not created yet
+      }
+      if (!text.includes('"drill":"second-down","phase":"fault-applied"')) return;
+      clearInterval(watch);
+      blockedAt = Date.now();
+      // The generator runs in worker threads: stop the whole process (as a host that deschedules
+      // it would), and have a separate shell continue it 500 ms later.
+      spawn('sh', ['-c', `sleep 0.5; kill -CONT ${process.pid}`], { stdio: 'ignore' });
+      process.kill(process.pid, 'SIGSTOP');
+    }, 20);
+    try {
+      run = await runCli(['drill', c.file, '--steady', '1s', '--json', '--journal', 'j.jsonl'], dir);
+    } finally {
+      clearInterval(watch);
+    }
+  });
+  after(() => backend.server.close());
+
+  it('the drill the lag fell in is INCONCLUSIVE with its own numbers; the drill before it is judged (PASS), though the whole run failed the self-check', () => {
+    assert.ok(Number.isFinite(blockedAt), `the generator was blocked during the second drill (exit ${run.code}: ${run.stderr.slice(0, 800)})`);
+    const report = JSON.parse(run.stdout) as { outcome: string; drills: Verdict[] };
+    const events = journalEvents(join(dir, 'j.jsonl'));
+    const load = events.find((e) => e.event === 'load') as { result: { generator: { ok: boolean; lateSends: number; reasons: string[] }; sent: number } } | undefined;
+    assert.ok(load !== undefined, 'the load is journalled');
+    const g = load.result.generator;
+    assert.equal(g.ok, false, `the whole run failed its self-check (${g.lateSends} late of ${load.result.sent}): before, every drill was INCONCLUSIVE for it`);
+    const [first, second] = ['first-down', 'second-down'].map((n) => report.drills.find((d) => d.name === n)!);
+    assert.equal(first.outcome, 'pass', JSON.stringify(first));
+    assert.equal(second.outcome, 'inconclusive', JSON.stringify(second));
+    const why = second.reasons.find((r) => /in this drill's window/.test(r));
+    assert.ok(why !== undefined, second.reasons.join(' | '));
+    assert.match(why, /the load generator did not deliver the load[^:]*: \d+ sends \([\d.]+% of the \d+ in this drill's window\) left more than 40 ms after their intended time, worst \d/);
+    assert.equal(report.outcome, 'inconclusive');
+    assert.equal(run.code, 4, run.stderr);
   });
 });
 

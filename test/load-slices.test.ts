@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { Histogram, LoadConfigError, mergeHistogramJson, runLoad, type LoadOptions, type LoadResult, type LoadSlice } from '../src/load/index.ts';
-import { SliceRecorder } from '../src/load/slices.ts';
+import { mergeSlices, SliceRecorder } from '../src/load/slices.ts';
 
 const closers: Array<() => Promise<void>> = [];
 after(() => Promise.all(closers.map((c) => c())));
@@ -92,6 +92,16 @@ function assertSlicesAddUp(r: LoadResult): void {
     assert.deepEqual(errors, route.errors, `route ${route.name}: errors`);
     assert.deepEqual(mergeHistogramJson(parts.map((p) => p.histogram), 'test'), route.histogram, `route ${route.name}: the slices' histograms merge into the route's`);
   }
+  // Late sends: each in the slice of its intended time, adding up to the generator's count.
+  const g = r.generator!;
+  assert.equal(slices.reduce((a, s) => a + (s.late ?? 0), 0), g.lateSends, 'the slices\' late sends add up to the generator\'s');
+  for (const s of slices) {
+    if (s.late === undefined) {
+      assert.equal(s.lateMaxLagMs, undefined, `slice at ${s.startMs} ms: no lag without late sends`);
+      continue;
+    }
+    assert.ok(s.late > 0 && s.lateMaxLagMs! > g.lateThresholdMs && s.lateMaxLagMs! <= g.maxLagMs + 0.001, `slice at ${s.startMs} ms: ${s.late} late, worst ${s.lateMaxLagMs} ms (threshold ${g.lateThresholdMs}, run's worst ${g.maxLagMs})`);
+  }
 }
 
 /** Slices fully inside the slow window have a slow median on both routes; those a slice away from it a fast one. */
@@ -175,6 +185,28 @@ describe('load slices (LoadOptions.sliceMs)', () => {
     assertSlicesAddUp(r);
   });
 
+  it('counts late sends in the slices of their intended time: a generator blocked for 150 ms from 600 ms', async () => {
+    const url = await serve((_req, res) => res.end('ok'));
+    let blocked = -1;
+    const r = await runLoad(options(url, {
+      onStart: (t) => {
+        // The generator's own thread is busy (as beside a CPU hog): sends due meanwhile leave late.
+        setTimeout(() => {
+          blocked = Date.now() - t;
+          const until = performance.now() + 150;
+          while (performance.now() < until);
+        }, 600);
+      },
+    }));
+    assert.ok(blocked >= 590 && blocked < 1200, `the block began at ${blocked} ms`);
+    const late = r.slices!.filter((s) => s.late !== undefined);
+    assert.ok(r.generator!.lateSends >= 8, `sends due while blocked left late: ${r.generator!.lateSends} (100/s for 150 ms: ~15 due, minus the 10 ms threshold's)`);
+    // Intended within [blocked − 10 ms threshold … blocked + 150 ms): their slices, and no other.
+    for (const s of late) assert.ok(s.startMs + SLICE > blocked - 20 && s.startMs < blocked + 150, `late sends in the slice at ${s.startMs} ms, the block was at ${blocked}-${blocked + 150} ms`);
+    assert.ok(late.some((s) => s.lateMaxLagMs! >= 100), `the worst lag is the block's: ${late.map((s) => s.lateMaxLagMs).join(', ')} ms`);
+    assertSlicesAddUp(r);
+  });
+
   it('slices the closed model (rate max) by actual send time', async () => {
     const url = await serve((_req, res) => res.end('ok'));
     const r = await runLoad(options(url, { stages: [{ rate: 'max', durationMs: 600 }], connections: 4 }));
@@ -212,6 +244,31 @@ describe('load slices (LoadOptions.sliceMs)', () => {
 });
 
 describe('SliceRecorder', () => {
+  it('merges the late sends of workers\' slices: counts add, the worst lag is the worst of the parts', () => {
+    const slice = (late?: number, lag?: number): LoadSlice => ({
+      startMs: 0,
+      routes: [{ name: 'a', sent: 10, completed: 10, statuses: { '200': 10 }, errors: {}, histogram: new Histogram().toJSON() }],
+      ...(late === undefined ? {} : { late, lateMaxLagMs: lag }),
+    });
+    const m = mergeSlices([[slice(3, 20)], [slice(2, 40)], [slice()]], 500, ['a']);
+    assert.equal(m[0].late, 5);
+    assert.equal(m[0].lateMaxLagMs, 40);
+    assert.equal(m[0].routes[0].sent, 30);
+    const none = mergeSlices([[slice()], [slice()]], 500, ['a'])[0];
+    assert.equal('late' in none || 'lateMaxLagMs' in none, false, 'no late fields when no part was late');
+    const rec = new SliceRecorder(100, ['a']);
+    rec.sent(50, 0);
+    rec.sent(60, 0, 25.1234);
+    rec.sent(70, 0, 12);
+    rec.answered(0, 0, 200, 1000);
+    rec.answered(0, 0, 200, 1000);
+    rec.answered(0, 0, 200, 1000);
+    const [only] = rec.result(100);
+    assert.equal(only.late, 2);
+    assert.equal(only.lateMaxLagMs, 25.123);
+  });
+
+
   it('settles a slice only when nothing of it is in flight and the sender is past it, and keeps few slices live', () => {
     const rec = new SliceRecorder(100, ['x', 'y', 'x']);
     const k0 = rec.sent(10, 0);

@@ -40,6 +40,7 @@ import { DRILL_TOKEN_ENV } from '../sdk/drill/types.ts';
 import { CONCURRENCY_SIGNALS } from '../verdicts/concurrency.ts';
 import { RECOVERY_WINDOW_MS, recoveryHeld, steadyGuardMs } from '../verdicts/drill.ts';
 import type { ServiceEvidenceFile } from '../verdicts/types.ts';
+import { windowGenerator } from '../verdicts/window-generator.ts';
 import type {
   DependencySample, DependencyTrafficSample, DrillEvidence, DrillOutcome, DrillReport, FaultApplication, HealthSample, SaturationSample, ServiceSnapshot,
 } from '../verdicts/drill-types.ts';
@@ -686,7 +687,10 @@ export async function runDrills(o: DrillRunOptions): Promise<DrillRunResult> {
   // 7. Evidence on the load's time axis, per drill; then the judge.
   const base = origin ?? 0;
   const rel = <T extends { atClock: number; atMs: number }>(xs: T[], from: number, to: number) => onLoadAxis(xs, base, from, to);
-  const generator = load?.generator ? { ok: load.generator.ok, reasons: load.generator.reasons } : { ok: load !== undefined, reasons: load ? [] : ['no load was run'] };
+  // The generator judged over each drill's own window of the load (a lag in one drill is not another's).
+  const generatorOver = (from: number, to: number) => load?.generator
+    ? windowGenerator(load.generator, load.slices ?? [], load.sliceMs ?? SLICE_MS, from, to)
+    : { ok: load !== undefined, reasons: load ? [] : ['no load was run'] };
   evidenceList = schedule.map((s) => {
     const faultAtMs = s.actualFaultAtMs !== undefined ? s.actualFaultAtMs - base : s.faultAtMs;
     const removedAtMs = s.actualRemovedAtMs !== undefined ? s.actualRemovedAtMs - base : undefined;
@@ -704,7 +708,7 @@ export async function runDrills(o: DrillRunOptions): Promise<DrillRunResult> {
       health: rel(health, s.steadyFromMs, s.endMs),
       dependencies: rel(depSamples, s.steadyFromMs, s.endMs),
       saturation: rel(saturation, s.steadyFromMs, s.endMs),
-      generator,
+      generator: generatorOver(s.steadyFromMs, s.endMs),
       scrapeIntervalMs: SCRAPE_INTERVAL_MS,
       probeIntervalMs: PROBE_INTERVAL_MS,
     };

@@ -261,7 +261,7 @@ class ThreadRun implements ConnectionOwner<Flight> {
         // Latency counts from the earlier of the intended time and the actual send: from the intended
         // time when sent late (the lag is part of what a user would have waited: coordinated omission
         // corrected), from the send when sent early (never less than what the client saw).
-        this.send(this.mix.at(this.nextIndex), this.t0 + Math.min(due, now), this.t0 + now, due);
+        this.send(this.mix.at(this.nextIndex), this.t0 + Math.min(due, now), this.t0 + now, due, lag > this.lateMs ? lag : undefined);
         sentNow++;
       }
       this.nextIndex += step;
@@ -300,10 +300,13 @@ class ThreadRun implements ConnectionOwner<Flight> {
 
   // --- requests ---
 
-  /** `atMs`: its intended send time from the start (the schedule's, even when sent a hair early), which picks its slice. */
-  private send(req: PreparedRequest, intended: number, now: number, atMs: number): void {
+  /**
+   * `atMs`: its intended send time from the start (the schedule's, even when sent a hair early),
+   * which picks its slice; `lateLagMs`: how late it left, when past the late threshold.
+   */
+  private send(req: PreparedRequest, intended: number, now: number, atMs: number, lateLagMs?: number): void {
     const f = new Flight(this.encoder.encode(req), req.route, intended, now);
-    if (this.slices) f.slice = this.slices.sent(atMs, req.route);
+    if (this.slices) f.slice = this.slices.sent(atMs, req.route, lateLagMs);
     if (this.tail) {
       this.tail.next = f;
       f.prev = this.tail;

@@ -2,7 +2,8 @@
 // generator, not the target, so the run says so (GeneratorHealth.ok false, with reasons a user can
 // act on). What a judge does with it is the judge's business: the gate and accept keep a pass the
 // lag could not have caused and make INCONCLUSIVE only a failure within the lag's reach
-// (src/verdicts/generator-lag.ts); the drills' judge gives up on a window with too many late sends.
+// (src/verdicts/generator-lag.ts); the drills' judge gives up on a drill whose own window had too many
+// late sends (src/verdicts/window-generator.ts, from the slices' late counts).
 //
 // It is not ok when:
 //  - the achieved arrival rate is below 99% of the requested one;

@@ -43,6 +43,9 @@ class Cell {
 class LiveSlice {
   /** Requests sent in this slice and not yet answered, failed or cancelled. */
   outstanding = 0;
+  /** Sends that left late (LoadSlice.late) and the worst of their lags. */
+  late = 0;
+  lateMaxLagMs = 0;
   readonly cells: Cell[];
   constructor(
     readonly k: number,
@@ -86,13 +89,20 @@ export class SliceRecorder {
     this.emptyLayout = new Histogram().toJSON();
   }
 
-  /** A request of template `route` intended at `atMs` after the start was sent: returns its slice index. */
-  sent(atMs: number, route: number): number {
+  /**
+   * A request of template `route` intended at `atMs` after the start was sent: returns its slice
+   * index. `lateLagMs`: how late it left, when that was past the run's late threshold.
+   */
+  sent(atMs: number, route: number, lateLagMs?: number): number {
     const k = atMs > 0 ? Math.floor(atMs / this.sliceMs) : 0;
     let s = this.last;
     if (s === null || s.k !== k) s = this.open(k);
     s.outstanding++;
     s.cells[this.slotOf[route]].sent++;
+    if (lateLagMs !== undefined) {
+      s.late++;
+      if (lateLagMs > s.lateMaxLagMs) s.lateMaxLagMs = lateLagMs;
+    }
     return k;
   }
 
@@ -202,7 +212,7 @@ export class SliceRecorder {
         histogram,
       };
     });
-    this.settled[s.k] = { startMs: s.k * this.sliceMs, routes };
+    this.settled[s.k] = s.late > 0 ? { startMs: s.k * this.sliceMs, routes, late: s.late, lateMaxLagMs: round3(s.lateMaxLagMs) } : { startMs: s.k * this.sliceMs, routes };
   }
 
   private empty(k: number): LoadSlice {
@@ -244,7 +254,14 @@ export function mergeSliceParts(parts: readonly LoadSlice[], startMs: number, ro
       histogram: mergeHistogramJson(rs.map((r) => r.histogram), `slice at ${startMs} ms route ${name}: histogram`),
     });
   }
-  return { startMs, routes };
+  const late = parts.reduce((a, p) => a + (p.late ?? 0), 0);
+  if (late === 0) return { startMs, routes };
+  return { startMs, routes, late, lateMaxLagMs: Math.max(...parts.map((p) => p.lateMaxLagMs ?? 0)) };
+}
+
+/** Lags to the microsecond: a slice's JSON need not carry float noise. */
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
 }
 
 /**

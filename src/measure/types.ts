@@ -8,6 +8,14 @@ export interface LoadSlice {
   /** ms after the run's start (LoadResult.startedAt). */
   startMs: number;
   routes: Array<Pick<RouteResult, 'name' | 'sent' | 'completed' | 'statuses' | 'errors' | 'histogram'>>;
+  /**
+   * Sends intended in this slice that left more than the run's late threshold after their intended
+   * time (GeneratorHealth.lateThresholdMs), and the worst of their lags, ms. Absent when none was
+   * late. Over all slices they add up to GeneratorHealth.lateSends: a judge of one window (a drill)
+   * can tell whether the generator's lag fell in it.
+   */
+  late?: number;
+  lateMaxLagMs?: number;
 }
 
 /** Serialized HDR histogram: mergeable across workers and runs, bounded size. */

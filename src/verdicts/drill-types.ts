@@ -71,7 +71,7 @@ export interface DrillEvidence {
   saturation: SaturationSample[];
   /** Present for proxy faults. */
   traffic?: DependencyTrafficSample[];
-  /** The generator's check on itself over the drill: when it fell short, nothing can be judged. */
+  /** The generator's check on itself over the drill's own window of the load (src/verdicts/window-generator.ts): when it fell short, nothing can be judged. */
   generator: { ok: boolean; reasons: string[] };
   /** How often the runner scraped and probed, ms: the resolution of detection times. */
   scrapeIntervalMs: number;
