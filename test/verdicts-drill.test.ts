@@ -358,6 +358,26 @@ describe('judgeDrill', () => {
     assert.match(g.reasons[0], /did not deliver the load.*achieved 61\/s of 100\/s/);
   });
 
+  it('a generator that only sent late in the drill\'s window: a drill that held everything passes, noted; a failure the lag could cause is INCONCLUSIVE, saying what failed; a fault left in place still fails', () => {
+    const lag: DrillEvidence['generator'] = { ok: false, passStands: true, reasons: ['30 sends (2% of the 1500 in this drill\'s window) left more than 20 ms after their intended time, worst 90 ms'] };
+    const p = verdict('payments-slow', { ...graceful, generator: lag });
+    assert.equal(p.outcome, 'pass');
+    assert.ok(p.reasons.some((r) => /^note: judged although the load generator lagged \(a lag only makes the service look worse\): 30 sends \(2%/.test(r)), p.reasons.join(' | '));
+    assert.ok(Number.isFinite(p.score));
+    // Health that never says DEGRADED: detection missed, a FAIL without the lag (the control)...
+    const unseen: Options = { ...graceful, health: () => 'up', depUp: () => true };
+    const control = verdict('payments-slow', unseen);
+    assert.equal(control.outcome, 'fail', control.reasons.join(' | '));
+    // ...and not judged with it.
+    const f = verdict('payments-slow', { ...unseen, generator: lag });
+    assert.equal(f.outcome, 'inconclusive');
+    assert.match(f.reasons[0], /^the load generator lagged in this drill's window, which could have caused what failed, so it is not judged: 30 sends/);
+    assert.deepEqual(f.reasons.slice(1), control.reasons.map((r) => `failed under the lag: ${r}`));
+    assert.ok(Number.isNaN(f.score));
+    const left = verdict('payments-slow', { ...graceful, generator: lag, removed: { ok: false, detail: 'proxy drill-payments still holds latency_downstream' } });
+    assert.equal(left.outcome, 'fail', 'no lag leaves a fault in place');
+  });
+
   it('fails a drill whose fault was left in place', () => {
     const v = verdict('payments-slow', { ...graceful, removed: { ok: false, detail: 'proxy drill-payments still holds latency_downstream' } });
     assert.equal(v.outcome, 'fail');

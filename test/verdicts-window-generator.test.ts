@@ -38,6 +38,7 @@ describe('windowGenerator: the generator judged over one drill', () => {
     assert.equal(g.ok, false, 'the whole run fell short (the old rule: every drill INCONCLUSIVE)');
     const a = windowGenerator(g, slices, SLICE, ...A);
     assert.equal(a.ok, false);
+    assert.equal(a.passStands, true, 'late only: a drill that held everything still passes');
     assert.match(a.reasons[0], /^110 sends \(2\.2% of the 5000 in this drill's window\) left more than 10 ms after their intended time, worst 300 ms/);
     assert.deepEqual(windowGenerator(g, slices, SLICE, ...B), { ok: true, reasons: [] });
   });
@@ -70,13 +71,13 @@ describe('windowGenerator: the generator judged over one drill', () => {
 
   it('keeps the whole run\'s verdict when the run under-delivered or dropped sends, or its slices do not count the late sends', () => {
     const dropped = run(100, {}, { droppedSends: 3, ok: false, reasons: ['3 scheduled requests were never sent'] });
-    assert.deepEqual(windowGenerator(dropped.g, dropped.slices, SLICE, ...A), { ok: false, reasons: ['3 scheduled requests were never sent'] });
+    assert.deepEqual(windowGenerator(dropped.g, dropped.slices, SLICE, ...A), { ok: false, reasons: ['3 scheduled requests were never sent'] }, 'no passStands: the service never saw its load');
     const slow = run(100, {}, { achievedRate: 190, ok: false, reasons: ['achieved 190/s of 200/s requested'] });
     assert.equal(windowGenerator(slow.g, slow.slices, SLICE, ...B).ok, false);
     // Evidence whose slices carry no late counts (older runs): the run's 2% late stands for every drill.
     const old = run(100);
     const g = { ...old.g, lateSends: 200, ok: false, reasons: ['200 of 10000 sends left more than 10 ms after their scheduled time'] };
-    assert.deepEqual(windowGenerator(g, old.slices, SLICE, ...B), { ok: false, reasons: g.reasons });
+    assert.deepEqual(windowGenerator(g, old.slices, SLICE, ...B), { ok: false, reasons: g.reasons, passStands: true });
     const fine = { ...old.g, lateSends: 20 };
     assert.equal(windowGenerator(fine, old.slices, SLICE, ...B).ok, true, 'a run whose self-check passed stays judged');
   });

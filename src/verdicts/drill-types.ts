@@ -72,7 +72,7 @@ export interface DrillEvidence {
   /** Present for proxy faults. */
   traffic?: DependencyTrafficSample[];
   /** The generator's check on itself over the drill's own window of the load (src/verdicts/window-generator.ts): when it fell short, nothing can be judged. */
-  generator: { ok: boolean; reasons: string[] };
+  generator: { ok: boolean; reasons: string[]; passStands?: boolean };
   /** How often the runner scraped and probed, ms: the resolution of detection times. */
   scrapeIntervalMs: number;
   probeIntervalMs: number;

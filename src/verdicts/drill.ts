@@ -34,9 +34,13 @@
 //   not evidence) keeps the steady objectives until the end of the watch, and health is UP from
 //   then on. ms = that time − removal, met when ms ≤ recoverWithin.
 // - Removal: the runner checks that no fault is left in place; one left is a failure.
-// - Outcome: INCONCLUSIVE when the fault could not be applied, the load generator fell short, no
-//   request was measured before the fault, or the steady objectives were missed; else FAIL when a
-//   judged check failed; else PASS.
+// - Outcome: INCONCLUSIVE when the fault could not be applied, the load generator under-delivered
+//   the profile or dropped sends, no request was measured before the fault, or the steady
+//   objectives were missed; else FAIL when a judged check failed, unless the generator sent late
+//   in the drill's own window (src/verdicts/window-generator.ts): then INCONCLUSIVE, the lag could
+//   have caused it; else PASS, a lag noted (it only makes the service look worse: latency counts
+//   from each request's intended send time, and the runner's own probes see the fault later, not
+//   sooner. Not covered: a catch-up burst that itself trips a signal the drill watches).
 // - Score: per drill, the share of its judged checks (during when judged, detection, recovery,
 //   removal) that held; NaN when inconclusive. The report's resilience score is 100 × the mean
 //   over the drills that were not inconclusive (NaN when none); its outcome is FAIL when a drill
@@ -300,7 +304,12 @@ export function judgeDrill(contract: Contract, ev: DrillEvidence): DrillVerdict 
   const steadyMet = steadyRequests === 0 ? undefined : steadyMissed.length === 0;
 
   if (!ev.applied.ok) inconclusive.push(`the fault could not be applied: ${ev.applied.reason}; ${ev.applied.fix}`);
-  if (!ev.generator.ok) inconclusive.push(`the load generator did not deliver the load, so the service's answers cannot be judged: ${ev.generator.reasons.join('; ') || 'no reason given'}`);
+  // A generator that only sent late (passStands) can only have made the service look worse: a
+  // drill that held everything passes, one that failed a check is not judged (below). One that
+  // under-delivered or dropped sends never showed the service its load: nothing is judged.
+  const lagged = !ev.generator.ok && ev.generator.passStands === true;
+  const lagText = ev.generator.reasons.join('; ') || 'no reason given';
+  if (!ev.generator.ok && !lagged) inconclusive.push(`the load generator did not deliver the load, so the service's answers cannot be judged: ${lagText}`);
   if (ev.applied.ok && steadyRequests === 0) {
     inconclusive.push(ev.faultAtMs - ev.steadyFromMs < guardMs + ev.sliceMs - EPS
       ? `the steady window (${secs(ev.faultAtMs - ev.steadyFromMs)}) is too short to measure: it ends ${secs(guardMs)} before the fault (one slice, or the largest latency threshold: requests still in flight when the fault starts are not steady state); give the steady window more than ${secs(guardMs + ev.sliceMs)}`
@@ -373,7 +382,15 @@ export function judgeDrill(contract: Contract, ev: DrillEvidence): DrillVerdict 
   if (inconclusive.length > 0) {
     outcome = 'inconclusive';
     reasons.push(...inconclusive);
+    if (lagged) reasons.push(`the load generator also lagged: ${lagText}`);
     if (!ev.removed.ok) reasons.push(`the fault was still in place after removal: ${ev.removed.detail}`);
+  } else if (lagged && (duringMet === false || detection.met === false || recovery.met === false)) {
+    // The lag could have caused it (a late send's latency counts from its intended time; the
+    // catch-up burst queues the service), so it is not judged; what failed is said. A fault left
+    // in place is the runner's finding, which no lag causes: that one fails below.
+    outcome = 'inconclusive';
+    reasons.push(`the load generator lagged in this drill's window, which could have caused what failed, so it is not judged: ${lagText}`);
+    reasons.push(...failed.map((f) => `failed under the lag: ${f}`));
   } else if (judgedChecks.includes(false)) {
     outcome = 'fail';
     // A timeout sentence alone (the during-fault objectives held anyway) is not a failure: keep
@@ -381,6 +398,7 @@ export function judgeDrill(contract: Contract, ev: DrillEvidence): DrillVerdict 
     reasons.push(...failed);
   } else {
     outcome = 'pass';
+    if (lagged) reasons.push(`note: judged although the load generator lagged (a lag only makes the service look worse): ${lagText}`);
     if (during.note) reasons.push(`during the fault: ${during.note}`);
     // The drill held, but the contract's timeout is not what the code does: worth knowing.
     reasons.push(...timeoutSentences(contract, drill, dependency, duringRows).map((t) => `note: ${t}`));
