@@ -256,12 +256,13 @@ class ThreadRun implements ConnectionOwner<Flight> {
       if (this.inFlight >= this.maxInFlight) this.dropped++;
       else {
         const lag = now - due;
-        if (lag > this.lateMs) this.lateSends++;
+        const late = lag > this.lateMs;
+        if (late) this.lateSends++;
         if (lag > this.maxLag) this.maxLag = lag;
         // Latency counts from the earlier of the intended time and the actual send: from the intended
         // time when sent late (the lag is part of what a user would have waited: coordinated omission
         // corrected), from the send when sent early (never less than what the client saw).
-        this.send(this.mix.at(this.nextIndex), this.t0 + Math.min(due, now), this.t0 + now, due, lag > this.lateMs ? lag : undefined);
+        this.send(this.mix.at(this.nextIndex), this.t0 + Math.min(due, now), this.t0 + now, due, late ? lag : undefined);
         sentNow++;
       }
       this.nextIndex += step;

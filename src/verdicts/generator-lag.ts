@@ -70,13 +70,17 @@ export interface GeneratorLag {
 const pct = (x: number) => `${+(x * 100).toPrecision(3)}%`;
 const ms = (x: number) => `${+x.toPrecision(3)} ms`;
 
+/** The generator sent under 99% of the requested rate, or dropped sends: the service never saw the profile. */
+export function underDelivered(g: GeneratorHealth): boolean {
+  return g.droppedSends > 0 || (g.requestedRate !== null && g.requestedRate > 0 && g.achievedRate < DELIVERED_SHARE * g.requestedRate);
+}
+
 /** What the generator's lag was, from its self-check and the merged load; undefined when it delivered the profile on time (under LAG_MIN_SHARE late). */
 export function generatorLag(g: GeneratorHealth | undefined, load: Pick<LoadResult, 'sent' | 'timeouts'>): GeneratorLag | undefined {
   if (!g) return undefined;
   const sends = load.sent + g.droppedSends;
   const lateShare = sends > 0 ? g.lateSends / sends : 0;
   if (g.ok && lateShare < LAG_MIN_SHARE) return undefined;
-  const underDelivered = (g.requestedRate !== null && g.requestedRate > 0 && g.achievedRate < DELIVERED_SHARE * g.requestedRate) || g.droppedSends > 0;
   const parts = [`${pct(lateShare)} of sends (${g.lateSends} of ${sends}) left more than ${ms(g.lateThresholdMs)} after their intended time, worst ${ms(g.maxLagMs)}`];
   if (g.requestedRate !== null) parts.push(`achieved ${+g.achievedRate.toPrecision(4)}/s of ${+g.requestedRate.toPrecision(4)}/s`);
   if (g.droppedSends > 0) parts.push(`${g.droppedSends} scheduled requests never sent`);
@@ -87,7 +91,7 @@ export function generatorLag(g: GeneratorHealth | undefined, load: Pick<LoadResu
     minor: g.ok,
     lateThresholdMs: g.lateThresholdMs,
     maxLagMs: g.maxLagMs,
-    underDelivered,
+    underDelivered: underDelivered(g),
     timeoutShare: load.sent > 0 ? load.timeouts / load.sent : 0,
     text: `${parts.join('; ')} (generator event-loop p99 ${ms(g.eventLoopDelayP99Ms)}, CPU ${Math.round(g.cpu * 100)}% of a core)`,
   };

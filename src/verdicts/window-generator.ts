@@ -16,11 +16,10 @@
 //    late sends reached).
 // Pure: data in, verdict out.
 import type { GeneratorHealth, LoadSlice } from '../measure/types.ts';
+import { underDelivered } from './generator-lag.ts';
 
 /** More late sends than this share of a window's sends: not judged (src/load/self-check.ts MAX_LATE_SHARE). */
 const MAX_LATE_SHARE = 0.01;
-/** The achieved rate under this share of the requested one (self-check.ts MIN_RATE_SHARE). */
-const DELIVERED_SHARE = 0.99;
 
 export interface WindowGenerator {
   ok: boolean;
@@ -38,9 +37,8 @@ const sig = (x: number) => +x.toPrecision(3);
 
 /** Whether the generator delivered the load over [fromMs, toMs) of the run whose slices (all of them) and self-check are given. */
 export function windowGenerator(g: GeneratorHealth, slices: readonly LoadSlice[], sliceMs: number, fromMs: number, toMs: number): WindowGenerator {
-  const underDelivered = g.droppedSends > 0 || (g.requestedRate !== null && g.requestedRate > 0 && g.achievedRate < DELIVERED_SHARE * g.requestedRate);
+  if (underDelivered(g)) return { ok: g.ok, reasons: [...g.reasons] };
   const accounted = slices.reduce((a, s) => a + (s.late ?? 0), 0);
-  if (underDelivered) return { ok: g.ok, reasons: [...g.reasons] };
   if (accounted !== g.lateSends) return g.ok ? { ok: true, reasons: [] } : { ok: false, reasons: [...g.reasons], passStands: true };
   let sends = 0;
   let late = 0;
