@@ -14,7 +14,7 @@ import { Hono } from 'hono';
 import Koa from 'koa';
 import { parseContract } from '../src/contract/load.ts';
 import type { Contract } from '../src/contract/schema.ts';
-import { AdmissionController, limitSettings, type Admission, type Priority, type Rejection, type Ticket } from '../src/sdk/protect/admission.ts';
+import { AdmissionController, AdmissionState, limitSettings, type Admission, type Priority, type Rejection, type Ticket } from '../src/sdk/protect/admission.ts';
 import type { Sdk } from '../src/sdk/instrument.ts';
 import { instrumentForTest, metricValue } from '../src/sdk/testing.ts';
 import sloctlFastify from '../src/sdk/adapters/fastify.ts';
@@ -150,6 +150,39 @@ describe('admission controller', () => {
     for (const t of tickets) t.release(10, false); // in flight at start 1..4: the last two are >= 4 / 2
     assert.ok(Math.abs(a.limiter!.estimate - (4 + 0.8 * 3)) < 1e-9, `three samples at or above half the limit grew it by 0.8 each: ${a.limiter!.estimate}`);
     assert.equal(a.limit, 6);
+  });
+
+  it('times a ticket from the caller\'s clock reading when it has one: no clock read for a request let in at once, one for a queued one', () => {
+    let clock = 1000;
+    let reads = 0;
+    const a = new AdmissionController(twoRoutes('{ initial: 1, min: 1, max: 1, queue: 1s }'), { now: () => { reads++; return clock; } });
+    const t = a.admit(HIGH, 500) as Ticket;
+    assert.equal(t.startedAt, 500, 'timed from the reading it was given');
+    assert.equal(reads, 0, 'let in at once: the controller did not read its clock');
+    const st = new AdmissionState();
+    st.ticket = t;
+    st.end({ writableFinished: true } as ServerResponse, 542.5);
+    assert.equal(a.limiter!.rtt, 42.5, 'the sample is end - startedAt, from the readings passed in');
+    assert.equal(reads, 0);
+    // Without a reading, as before: the ticket reads the clock at its start and at its end.
+    const u = a.admit(HIGH) as Ticket;
+    assert.equal(u.startedAt, 1000);
+    clock = 1007;
+    u.finish(false);
+    assert.equal(a.limiter!.rtt, 7);
+    assert.equal(reads, 2);
+  });
+
+  it('a queued request is timed from when it was let in, not from the reading it arrived with', async () => {
+    let clock = 0;
+    const a = new AdmissionController(twoRoutes('{ initial: 1, min: 1, max: 1, queue: 1s }'), { now: () => clock });
+    const first = a.admit(HIGH, 0) as Ticket;
+    const queued = a.admit(HIGH, 1) as Promise<Admission>;
+    clock = 30;
+    first.release(30, false);
+    const second = await queued;
+    assert.ok(isTicket(second));
+    assert.equal(second.startedAt, 30, 'let in when the first left, at 30, not at its arrival (1)');
   });
 
   it('shed(on): halves the limit while on, and without a limiter rejects the lowest-weight routes at once', async () => {
@@ -318,6 +351,23 @@ for (const adapter of ['fastify', 'express', 'koa', 'hono', 'http']) {
       // Shedding is the service protecting itself: health is not judged on shed requests.
       const health = await sdk.health();
       assert.equal(health.checks.success.requests, 2, 'the two /high requests only');
+    });
+
+    it('feeds the limiter the latency the recorder measured: the same clock reads, none of its own', async () => {
+      const sdk = instrumentForTest(twoRoutes('{ initial: 10, min: 10, max: 10 }'));
+      const app = await startApp(adapter, sdk, async (path) => {
+        await new Promise((r) => setTimeout(r, 15));
+        return `ok ${path}`;
+      });
+      running.push(app);
+      assert.equal((await fetch(app.url + '/high')).status, 200);
+      await until(() => sdk.admission.inFlight === 0 && sdk.recorder.inFlight === 0, 'the request to be recorded and its ticket released');
+      const slot = sdk.routes.lookup('GET', '/high');
+      const recorded = slot.hist.reduce((sum, h) => sum + (h?.sumMs ?? 0), 0);
+      const sample = sdk.admission.limiter!.rtt;
+      assert.ok(recorded >= 14, `recorded ${recorded} ms for a 15 ms handler`);
+      // A ticket reading its own clock would differ from the recorder's duration by the time between the reads.
+      assert.ok(Math.abs(sample - recorded) < 1e-9, `the limiter's sample ${sample} ms is the recorded ${recorded} ms`);
     });
 
     it('without a limit: nothing is asked, and sdk.admission.shed(true) answers the lowest-weight route 503 at once until shed(false)', async () => {

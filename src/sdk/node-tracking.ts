@@ -15,8 +15,11 @@ import { RouteTable, type RouteSlot } from './route-table.ts';
 /** Where Express's error handler leaves a thrown error for the request's 'close'. */
 export const kError = Symbol('sloctl.error');
 
-/** `judged` false: the request stays out of the health window (the framework rejected it before its handler). */
-export type Finish = (res: ServerResponse, slot: RouteSlot, error: unknown, start: number, judged?: boolean) => void;
+/**
+ * `judged` false: the request stays out of the health window (the framework rejected it before its
+ * handler). Returns the request's duration in ms (from `start`), for a limiter ticket to reuse.
+ */
+export type Finish = (res: ServerResponse, slot: RouteSlot, error: unknown, start: number, judged?: boolean) => number;
 
 /** Ends a request on the recorder: probes by User-Agent are left out here, aborts detected. */
 export function finisher(sdk: Sdk): Finish {
@@ -24,7 +27,7 @@ export function finisher(sdk: Sdk): Finish {
   const excluded = sdk.routes.excludedSlot;
   return (res, slot, error, start, judged = true) => {
     if (slot.probeUserAgent !== undefined && RouteTable.isProbe(slot, res.req?.headers['user-agent'])) slot = excluded;
-    recorder.end(slot, res.statusCode, error, start, !res.writableFinished, judged);
+    return recorder.end(slot, res.statusCode, error, start, !res.writableFinished, judged);
   };
 }
 

@@ -48,14 +48,14 @@ export function middleware(sdk: Sdk, opts: ExpressOptions = {}): RequestHandler 
         return;
       }
       // Limited: a request the limiter held back never reached the router; a shed one is kept out of health.
-      st.end(res);
-      finish(res, st.heldSlot(routes, req.method, req.originalUrl ?? req.url) ?? slotOf(req), st.shed ? SHED_ERROR : (res as unknown as { [kError]?: unknown })[kError], start, !st.shed);
+      const ms = finish(res, st.heldSlot(routes, req.method, req.originalUrl ?? req.url) ?? slotOf(req), st.shed ? SHED_ERROR : (res as unknown as { [kError]?: unknown })[kError], start, !st.shed);
+      st.end(res, start + ms);
     });
     // The concurrency limit (objectives.concurrency.limit), asked before routing: by the contract's templates.
     if (admission.active) {
       const priority = admission.priorityOf(req.method, req.originalUrl ?? req.url);
       if (priority !== undefined) {
-        st = admitOnNode(admission, priority, res, () => proceed(next));
+        st = admitOnNode(admission, priority, res, () => proceed(next), start);
         return;
       }
     }

@@ -122,16 +122,18 @@ function sloctlPlugin(fastify: FastifyInstance, opts: FastifyPluginOptions, done
       let ticket: Ticket | undefined;
       res.on('close', () => {
         const error = request.sloctlError;
-        if (ticket !== undefined) ticket.finish(!res.writableFinished);
         // A shed request never reached its handler: counted under its route, kept out of health.
         // The route is read at the end: reply.callNotFound() moves a request to the not-found route.
-        finish(res, slotOf(request, req), error, start, error === undefined || !(error === SHED_ERROR || rejectedBeforeHandler(error)));
+        const ms = finish(res, slotOf(request, req), error, start, error === undefined || !(error === SHED_ERROR || rejectedBeforeHandler(error)));
+        // The limiter's sample from the recorder's clock read, not one of its own: the ticket's
+        // time runs from when it was let in (later than start only when it queued).
+        if (ticket !== undefined) ticket.release(start + ms - ticket.startedAt, !res.writableFinished);
       });
       // The concurrency limit (objectives.concurrency.limit): let in, queued, or answered 503.
       if (admission.active) {
         const priority = admission.priorityOfSlot(slotOf(request, req));
         if (priority !== undefined) {
-          const a = admission.admit(priority);
+          const a = admission.admit(priority, start);
           if ('then' in a) {
             void a.then((r) => {
               if (!r.admitted) shed(request, reply, r);

@@ -29,8 +29,8 @@ export function middleware(sdk: Sdk, opts: HonoOptions = {}): MiddlewareHandler 
   const drill = sdk.drill;
   const admission = sdk.admission;
   // The concurrency limit: let in (undefined), or the 503 to answer. `gone`: the client left while it waited.
-  const admit = async (st: AdmissionState, priority: Priority, c: Context, gone: () => boolean): Promise<Response | undefined> => {
-    const a0 = admission.admit(priority);
+  const admit = async (st: AdmissionState, priority: Priority, c: Context, gone: () => boolean, start: number): Promise<Response | undefined> => {
+    const a0 = admission.admit(priority, start);
     st.held = priority;
     const a = 'then' in a0 ? await a0 : a0;
     if (!a.admitted) {
@@ -70,10 +70,10 @@ export function middleware(sdk: Sdk, opts: HonoOptions = {}): MiddlewareHandler 
       if (priority !== undefined) {
         const st = new AdmissionState();
         outgoing.on('close', () => {
-          st.end(outgoing);
-          finish(outgoing, st.heldSlot(routes, c.req.method, c.req.path) ?? slotOf(c), st.shed ? SHED_ERROR : c.error, start, !st.shed);
+          const ms = finish(outgoing, st.heldSlot(routes, c.req.method, c.req.path) ?? slotOf(c), st.shed ? SHED_ERROR : c.error, start, !st.shed);
+          st.end(outgoing, start + ms);
         });
-        const answer = await admit(st, priority, c, () => outgoing.destroyed);
+        const answer = await admit(st, priority, c, () => outgoing.destroyed, start);
         if (answer !== undefined) return answer;
       } else {
         outgoing.on('close', () => finish(outgoing, slotOf(c), c.error, start));
@@ -88,7 +88,7 @@ export function middleware(sdk: Sdk, opts: HonoOptions = {}): MiddlewareHandler 
     const st = priority === undefined ? undefined : new AdmissionState();
     try {
       if (st !== undefined) {
-        const answer = await admit(st, priority!, c, () => false);
+        const answer = await admit(st, priority!, c, () => false, start);
         if (answer !== undefined) return answer;
       }
       const held = drill === undefined ? undefined : drill.hold();
@@ -98,12 +98,14 @@ export function middleware(sdk: Sdk, opts: HonoOptions = {}): MiddlewareHandler 
       thrown = err;
       throw err;
     } finally {
-      if (st?.ticket !== undefined) st.ticket.finish(thrown !== undefined);
       let slot = st?.heldSlot(routes, c.req.method, c.req.path) ?? slotOf(c);
       if (slot.probeUserAgent !== undefined && RouteTable.isProbe(slot, c.req.header('user-agent'))) slot = routes.excludedSlot;
       // A shed request's 503 is set on c.res only after this middleware returns: say it here.
-      if (st?.shed) recorder.end(slot, 503, SHED_ERROR, start, false, false);
-      else recorder.end(slot, thrown !== undefined ? 500 : c.res.status, thrown ?? c.error, start, false);
+      const ms = st?.shed ? recorder.end(slot, 503, SHED_ERROR, start, false, false)
+        : recorder.end(slot, thrown !== undefined ? 500 : c.res.status, thrown ?? c.error, start, false);
+      // The limiter's sample from the recorder's clock read (its time runs from when it was let in).
+      const t = st?.ticket;
+      if (t !== undefined) t.release(start + ms - t.startedAt, thrown !== undefined);
     }
   }
   return sloctl;

@@ -75,13 +75,13 @@ export function wrap(handler: (req: IncomingMessage, res: ServerResponse) => unk
     if (priority !== undefined) {
       let st: AdmissionState | undefined;
       res.on('close', () => {
-        st!.end(res);
-        finish(res, st!.heldSlot(sdk.routes, req.method, req.url) ?? slotOf(req), st!.shed ? SHED_ERROR : error ?? (res as { [kError]?: unknown })[kError], start, !st!.shed);
+        const ms = finish(res, st!.heldSlot(sdk.routes, req.method, req.url) ?? slotOf(req), st!.shed ? SHED_ERROR : error ?? (res as { [kError]?: unknown })[kError], start, !st!.shed);
+        st!.end(res, start + ms);
       });
       st = admitOnNode(admission, priority, res, () => run(req, res, (err) => {
         error = err;
         fail(req, res, err);
-      }));
+      }), start);
       return;
     }
     res.on('close', () => finish(res, slotOf(req), error ?? (res as { [kError]?: unknown })[kError], start));

@@ -51,10 +51,10 @@ export function middleware(sdk: Sdk, opts: KoaOptions = {}): Middleware {
     if (priority !== undefined) {
       const st = new AdmissionState();
       res.on('close', () => {
-        st.end(res);
-        finish(res, st.heldSlot(routes, ctx.method, ctx.originalUrl) ?? slotOf(ctx), st.shed ? SHED_ERROR : error, start, !st.shed);
+        const ms = finish(res, st.heldSlot(routes, ctx.method, ctx.originalUrl) ?? slotOf(ctx), st.shed ? SHED_ERROR : error, start, !st.shed);
+        st.end(res, start + ms);
       });
-      const a0 = admission.admit(priority);
+      const a0 = admission.admit(priority, start);
       st.held = priority;
       const a = 'then' in a0 ? await a0 : a0;
       if (!a.admitted) {
