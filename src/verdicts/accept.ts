@@ -160,7 +160,8 @@ const RANK: Record<ContractOutcome, number> = { fail: 3, inconclusive: 2, pass: 
 /**
  * The row's outcome from its checks: the worst one; a row of only not-judged checks is not judged.
  * Its reason says each distinct sentence of the worst checks once, with the checks it is about
- * (four drills the same lagging generator left unjudged make one sentence, not four); `cause`,
+ * (four drills a generator that under-delivered left unjudged make one sentence, not four; a
+ * lag judged per drill window carries each drill's own numbers, so it reads once per drill); `cause`,
  * when given, is the one sentence for the whole row (the gate inconclusive as a whole).
  */
 function rowOf(contract: AcceptContract, checks: AcceptCheck[], empty: { outcome: ContractOutcome; reason: string }, cause?: string): ContractRow {
