@@ -2,7 +2,20 @@
 // saturation monitor on, and the peer fastify-metrics), driven by wrk so that the load
 // generator is not the limit:
 //
-//   node --import tsx bench/sdk-wrk.bench.ts [--rounds 5] [--duration 5] [--warmup 2] [--connections 50] [--variants bare,spin,sdk,full,lean,metrics] [--tsx]
+//   node --import tsx bench/sdk-wrk.bench.ts [--rounds 5] [--duration 5] [--warmup 2] [--connections 50] [--variants bare,spin,sdk,full,lean,metrics] [--tsx] [--rate N]
+//
+// --paired (with --rate N): each variant runs at the same time as a bare server, both on the
+// server's CPU, each loaded at N/s by its own `sloctl load`; its cost is its CPU per request over
+// the bare server's in the same seconds. Sequential rounds on this VM swing ±20% as the host
+// changes state between runs; run side by side, both servers see the same host, and a bare-vs-bare
+// row (the method's own noise) is printed first. Pick N so both together stay under one core.
+//
+// --rate N: the measured run is `sloctl load` (runLoad, bench/load-runner.ts, pinned to wrk's CPU)
+// at a fixed arrival rate of N requests/s instead of wrk's closed loop (warm-up still wrk). Every
+// variant then gets the same requests at the same times, so a slower server cannot change how often
+// the generator sleeps and is woken (the closed loop's feedback, bench/RESULTS.md); the cost is the
+// server's CPU per request against bare's, as capacity: 1 - bare CPU / variant CPU. Pick N under
+// every variant's capacity (the table's busy column says how near it was).
 //
 // The server script is bundled by esbuild (the SDK's TypeScript inlined, packages external) and
 // run by plain node, as users run the SDK from the npm tarball. `--tsx` runs it from the sources
@@ -36,6 +49,16 @@ const DURATION = Number(flag('duration', '5'));
 const WARMUP = Number(flag('warmup', '2'));
 const CONNECTIONS = Number(flag('connections', '50'));
 const WANTED = flag('variants', 'bare,sdk,full').split(',');
+const RATE = args.includes('--rate') ? Number(flag('rate', '')) : undefined;
+const PAIRED = args.includes('--paired');
+if (PAIRED && RATE === undefined) {
+  console.error('bench/sdk-wrk.bench.ts: --paired needs --rate N (each of the two servers is loaded at N requests/s)');
+  process.exit(2);
+}
+if (RATE !== undefined && !(RATE > 0)) {
+  console.error('bench/sdk-wrk.bench.ts: --rate needs a number of requests per second, e.g. --rate 10000');
+  process.exit(2);
+}
 /** The server script: bench/fastify-hello.ts, or an experiment's own (same protocol: `<script> <variant>`, READY, IPC). */
 const SERVER = flag('server', 'bench/fastify-hello.ts');
 const TSX = args.includes('--tsx');
@@ -64,6 +87,26 @@ if (!TSX) {
 interface Server {
   child: ChildProcess;
   url: string;
+}
+
+/** One fixed-rate run of sloctl's generator (bench/load-runner.ts) on wrk's CPU: the answered requests and whether the generator kept its schedule. */
+function fixedRate(url: string, seconds: number, rate: number): Promise<{ rps: number; total: number; late: number; ok: boolean }> {
+  const cmd = pinned(WRK_CPU, [process.execPath, '--import', 'tsx', 'bench/load-runner.ts', 'sloctl', url, String(CONNECTIONS), String(seconds), String(rate)]);
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd[0], cmd.slice(1), { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+    child.once('exit', (code) => {
+      let r: { requests: number; seconds: number; errors: number; lateSends?: number; generatorOk?: boolean };
+      try {
+        r = JSON.parse(out);
+      } catch {
+        return reject(new Error(`bench/load-runner.ts exited with ${code}: ${out}`));
+      }
+      if (r.errors > 0) return reject(new Error(`the generator saw ${r.errors} errors against ${url}`));
+      resolve({ rps: r.requests / r.seconds, total: r.requests, late: r.lateSends ?? 0, ok: r.generatorOk ?? true });
+    });
+  });
 }
 
 /** Starts a variant's server; undefined when the variant is not available in this checkout. */
@@ -101,8 +144,11 @@ function cpuOf(s: Server): Promise<number> {
   });
 }
 
-/** One wrk run: requests/s and the request count, or an error for non-2xx answers and socket errors. */
-function wrk(url: string, seconds: number): Promise<{ rps: number; total: number }> {
+/**
+ * One wrk run: requests/s and the request count, or an error for non-2xx answers and socket errors
+ * (`strict`; a warm-up only warms, and a host stall that times a few requests out there is no reason to stop).
+ */
+function wrk(url: string, seconds: number, strict = true): Promise<{ rps: number; total: number }> {
   const cmd = pinned(WRK_CPU, ['wrk', '-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, url]);
   return new Promise((resolve, reject) => {
     const child = spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -112,7 +158,7 @@ function wrk(url: string, seconds: number): Promise<{ rps: number; total: number
       const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
       const total = /(\d+) requests in/.exec(out);
       if (code !== 0 || rps === null || total === null) return reject(new Error(`wrk exited with ${code}: ${out}`));
-      if (/Non-2xx|Socket errors/.test(out)) return reject(new Error(`wrk saw errors against ${url}: ${out}`));
+      if (strict && /Non-2xx|Socket errors/.test(out)) return reject(new Error(`wrk saw errors against ${url}: ${out}`));
       resolve({ rps: Number(rps[1]), total: Number(total[1]) });
     });
   });
@@ -125,6 +171,55 @@ const median = (xs: number[]) => {
 };
 
 const load0 = loadavg()[0];
+if (PAIRED) {
+  await runPaired(RATE!);
+  process.exit(0);
+}
+
+/** --paired: each variant beside a bare server, at the same time, on the same CPU. */
+async function runPaired(rate: number): Promise<void> {
+  // 'bare' beside 'bare' is the method's A/A: how far apart two identical servers read.
+  const rows = ['bare', ...WANTED.filter((v) => v !== 'bare')];
+  const ratio = new Map<string, number[]>(rows.map((v) => [v, []]));
+  const us = new Map<string, { bare: number[]; it: number[] }>(rows.map((v) => [v, { bare: [], it: [] }]));
+  const lagged: string[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const line: string[] = [];
+    for (const v of rows.map((_, i) => rows[(i + round) % rows.length])) {
+      const [a, b] = await Promise.all([startServer('bare'), startServer(v)]);
+      if (a === undefined || b === undefined) throw new Error(`${v}: not available in this checkout`);
+      try {
+        await wrk(a.url, WARMUP, false);
+        await wrk(b.url, WARMUP, false);
+        const [a0, b0] = await Promise.all([cpuOf(a), cpuOf(b)]);
+        const [ra, rb] = await Promise.all([fixedRate(a.url, DURATION, rate), fixedRate(b.url, DURATION, rate)]);
+        const [a1, b1] = await Promise.all([cpuOf(a), cpuOf(b)]);
+        if (!ra.ok || !rb.ok) lagged.push(`${v} round ${round + 1} (${ra.late} + ${rb.late} late sends)`);
+        const ua = (a1 - a0) / ra.total;
+        const ub = (b1 - b0) / rb.total;
+        ratio.get(v)!.push(ub / ua);
+        us.get(v)!.bare.push(ua);
+        us.get(v)!.it.push(ub);
+        line.push(`${v} ${(ub / ua).toFixed(3)} (${ub.toFixed(1)} / ${ua.toFixed(1)} µs)`);
+      } finally {
+        await Promise.all([stopServer(a), stopServer(b)]);
+      }
+    }
+    process.stderr.write(`round ${round + 1}/${ROUNDS}: ${line.join(', ')}\n`);
+  }
+  console.log(`\nnode ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${CPUS} CPUs; --paired: each variant and a bare server (esbuild bundles, plain node) at once on CPU ${SERVER_CPU}, each loaded at ${rate}/s by its own sloctl load (open model, ${CONNECTIONS} connections; wrk for the warm-up) on CPU ${WRK_CPU}; ${ROUNDS} rounds x ${DURATION}s (+${WARMUP}s warm-up); load average ${load0.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after\n`);
+  if (lagged.length > 0) console.log(`A generator fell behind its schedule in: ${lagged.join(', ')} (CPU per request still counts).\n`);
+  console.log('| variant (beside bare) | its CPU µs/req | bare\'s CPU µs/req | CPU vs bare (median of rounds) | 95% interval | capacity cost (1 - bare/its) | ratio range |');
+  console.log('| --- | ---: | ---: | ---: | --- | ---: | --- |');
+  for (const v of rows) {
+    const r = ratio.get(v)!;
+    const [lo, hi] = medianInterval(r);
+    const m = median(r);
+    const name = v === 'bare' ? 'bare (A/A: the method\'s noise)' : v;
+    console.log(`| ${name} | ${median(us.get(v)!.it).toFixed(2)} | ${median(us.get(v)!.bare).toFixed(2)} | ${m.toFixed(3)} | ${lo.toFixed(3)} to ${hi.toFixed(3)} | ${((1 - 1 / m) * 100).toFixed(1)}% | ${Math.min(...r).toFixed(3)}–${Math.max(...r).toFixed(3)} |`);
+  }
+  console.log(`\ncommand: node --import tsx bench/sdk-wrk.bench.ts --paired --rate ${rate} --rounds ${ROUNDS} --duration ${DURATION} --warmup ${WARMUP} --connections ${CONNECTIONS} --variants ${WANTED.join(',')}${SERVER === 'bench/fastify-hello.ts' ? '' : ` --server ${SERVER}`}`);
+}
 const variants = [...WANTED];
 const rps = new Map<string, number[]>(variants.map((v) => [v, []]));
 const cpu = new Map<string, number[]>(variants.map((v) => [v, []]));
@@ -134,6 +229,8 @@ const cpuRatios = new Map<string, number[]>(variants.map((v) => [v, []]));
 // means it waited (for wrk, or for a neighbour holding its core) and that round's req/s says little.
 const busy = new Map<string, number[]>(variants.map((v) => [v, []]));
 const gone = new Set<string>();
+/** Fixed-rate runs whose generator fell behind its schedule (their CPU per request is still the server's). */
+const lagged: string[] = [];
 for (let round = 0; round < ROUNDS; round++) {
   const thisRps = new Map<string, number>();
   const thisCpu = new Map<string, number>();
@@ -147,12 +244,19 @@ for (let round = 0; round < ROUNDS; round++) {
       continue;
     }
     try {
-      await wrk(s.url, WARMUP);
+      await wrk(s.url, WARMUP, false);
       const before = await cpuOf(s);
       const t0 = performance.now();
-      const r = await wrk(s.url, DURATION);
+      let r: { rps: number; total: number };
+      if (RATE === undefined) r = await wrk(s.url, DURATION);
+      else {
+        const f = await fixedRate(s.url, DURATION, RATE);
+        if (!f.ok) lagged.push(`${v} round ${round + 1} (${f.late} late sends)`);
+        r = f;
+      }
       const after = await cpuOf(s);
-      thisBusy.set(v, (after - before) / 1000 / (performance.now() - t0));
+      // At a fixed rate the window also holds the generator's start-up (the server idle): busy over the run's own duration.
+      thisBusy.set(v, (after - before) / 1000 / (RATE === undefined ? performance.now() - t0 : DURATION * 1000));
       thisRps.set(v, r.rps);
       thisCpu.set(v, (after - before) / r.total);
     } finally {
@@ -164,7 +268,8 @@ for (let round = 0; round < ROUNDS; round++) {
     rps.get(v)!.push(thisRps.get(v)!);
     cpu.get(v)!.push(thisCpu.get(v)!);
     busy.get(v)!.push(thisBusy.get(v)!);
-    ratios.get(v)!.push(thisRps.get(v)! / thisRps.get('bare')!);
+    // At a fixed rate every variant answers the same requests/s: its cost is in CPU, as capacity.
+    ratios.get(v)!.push(RATE === undefined ? thisRps.get(v)! / thisRps.get('bare')! : thisCpu.get('bare')! / thisCpu.get(v)!);
     cpuRatios.get(v)!.push(thisCpu.get(v)! / thisCpu.get('bare')!);
   }
   process.stderr.write(`round ${round + 1}/${ROUNDS}: ${[...thisRps.keys()].map((v) => `${v} ${Math.round(thisRps.get(v)!)}/s ${thisCpu.get(v)!.toFixed(1)}µs busy ${thisBusy.get(v)!.toFixed(2)}`).join(', ')}\n`);
@@ -190,12 +295,15 @@ const costInterval = (xs: number[]) => {
   return `${pct(1 - hi)} to ${pct(1 - lo)}`;
 };
 const spread = (xs: number[]) => `${Math.min(...xs).toFixed(3)}–${Math.max(...xs).toFixed(3)}`;
-console.log(`\nnode ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${CPUS} CPUs; server (${TSX ? 'sources through tsx' : 'esbuild bundle, plain node'}) on CPU ${SERVER_CPU}, wrk -t1 -c${CONNECTIONS} on CPU ${WRK_CPU}; ${ROUNDS} rounds x ${DURATION}s (+${WARMUP}s warm-up); load average ${load0.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after\n`);
-console.log('| variant | req/s (median) | req/s per round | vs bare (median of rounds) | cost | cost, 95% interval | ratio range | server CPU µs/req | CPU vs bare | server busy |');
+const generator = RATE === undefined ? `wrk -t1 -c${CONNECTIONS}` : `sloctl load at ${RATE}/s (open model, ${CONNECTIONS} connections; wrk for the warm-up)`;
+console.log(`\nnode ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${CPUS} CPUs; server (${TSX ? 'sources through tsx' : 'esbuild bundle, plain node'}) on CPU ${SERVER_CPU}, ${generator} on CPU ${WRK_CPU}; ${ROUNDS} rounds x ${DURATION}s (+${WARMUP}s warm-up); load average ${load0.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after\n`);
+if (lagged.length > 0) console.log(`The generator fell behind its schedule in: ${lagged.join(', ')} (those rounds' CPU per request still counts; the busy column says whether the server kept up).\n`);
+const vs = RATE === undefined ? 'vs bare (median of rounds)' : 'capacity vs bare (bare CPU / its CPU, median of rounds)';
+console.log(`| variant | req/s (median) | req/s per round | ${vs} | cost | cost, 95% interval | ratio range | server CPU µs/req | CPU vs bare | server busy |`);
 console.log('| --- | ---: | --- | ---: | ---: | --- | --- | ---: | ---: | --- |');
 for (const v of shown) {
   const r = median(ratios.get(v)!);
   const bare = v === 'bare';
   console.log(`| ${v} | ${Math.round(median(rps.get(v)!))} | ${rps.get(v)!.map(Math.round).join(', ')} | ${r.toFixed(3)} | ${bare ? '' : pct(1 - r)} | ${bare ? '' : costInterval(ratios.get(v)!)} | ${bare ? '' : spread(ratios.get(v)!)} | ${median(cpu.get(v)!).toFixed(2)} | ${bare ? '' : `${median(cpuRatios.get(v)!).toFixed(3)}`} | ${busy.get(v)!.map((b) => b.toFixed(2)).join(', ')} |`);
 }
-console.log(`\ncommand: node --import tsx bench/sdk-wrk.bench.ts --rounds ${ROUNDS} --duration ${DURATION} --warmup ${WARMUP} --connections ${CONNECTIONS} --variants ${WANTED.join(',')}${TSX ? ' --tsx' : ''}`);
+console.log(`\ncommand: node --import tsx bench/sdk-wrk.bench.ts --rounds ${ROUNDS} --duration ${DURATION} --warmup ${WARMUP} --connections ${CONNECTIONS} --variants ${WANTED.join(',')}${TSX ? ' --tsx' : ''}${RATE === undefined ? '' : ` --rate ${RATE}`}`);
