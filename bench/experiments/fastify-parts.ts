@@ -74,18 +74,7 @@ if (variant === 'eld10' || variant === 'eld100') (await import('node:perf_hooks'
 if (variant === 'gcobs') new (await import('node:perf_hooks')).PerformanceObserver(() => { n++; }).observe({ entryTypes: ['gc'] });
 if (variant === 'promdef') (await import('prom-client')).collectDefaultMetrics({ register: new Registry() });
 if (variant === 'sdk' || variant === 'lean') {
-  const loaded = parseContract(`
-apiVersion: sloctl/v1
-service: { name: hello }
-target: { run: bench, health: /healthz, metrics: /metrics }
-routes:
-  - { name: hello, method: GET, path: /, weight: 1 }
-objectives:
-  latency: [{ name: api, threshold: 100ms, objective: 99%, percentiles: { p99: 250ms } }]
-  errors: { objective: 99.9% }
-  availability: { objective: 99.9% }
-`, 'bench.slo.yaml');
-  await app.register(sloctl, { sdk: instrument({ contract: loaded.contract!, registry: new Registry(), defaultMetrics: variant === 'sdk' }) });
+  await app.register(sloctl, { sdk: instrument({ contract: parseContract(contractText, 'bench.slo.yaml').contract!, registry: new Registry(), defaultMetrics: variant === 'sdk' }) });
 }
 app.get('/', async () => ({ hello: 'world' }));
 await app.listen({ port: 0, host: '127.0.0.1' });
