@@ -42,21 +42,21 @@ measure('prom-client: Histogram.observe + Counter.inc, same labels', N / 4, () =
 
 // The limiter's part (objectives.concurrency.limit; the example's contract declares one): a
 // request let in at once and released, two ways. The adapters time the ticket from the recorder's
-// own clock reads (admit with the start time, release with the recorder's duration); the ticket
-// can also time itself (admit, then finish), which costs two more clock reads a request.
+// own clock reads (admit with the start time, finish at start + the recorder's duration); the
+// ticket can also time itself (admit, then finish()), which costs two more clock reads a request.
 const admission = sdk.admission;
 const priority = admission.priorityOfSlot(matched);
 if (admission.limiter === undefined || priority === undefined) throw new Error('bench: the example contract declares no concurrency limit');
-type Let = { admitted: true; startedAt: number; release(ms: number, d: boolean): void; finish(d: boolean): void };
+type Let = { admitted: true; finish(d: boolean, at?: number): void };
 measure('sdk + limiter: admit, end, ticket.finish (the ticket reads the clock twice more)', N / 2, () => {
   const start = rec.begin();
   const t = admission.admit(priority) as Let;
   rec.end(matched, 200, undefined, start, false);
   t.finish(false);
 });
-measure('sdk + limiter: admit(start), end, ticket.release(duration) (as the adapters do)', N / 2, () => {
+measure('sdk + limiter: admit(start), end, ticket.finish(start + duration) (as the adapters do)', N / 2, () => {
   const start = rec.begin();
   const t = admission.admit(priority, start) as Let;
   const ms = rec.end(matched, 200, undefined, start, false);
-  t.release(start + ms - t.startedAt, false);
+  t.finish(false, start + ms);
 });

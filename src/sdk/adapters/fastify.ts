@@ -127,7 +127,7 @@ function sloctlPlugin(fastify: FastifyInstance, opts: FastifyPluginOptions, done
         const ms = finish(res, slotOf(request, req), error, start, error === undefined || !(error === SHED_ERROR || rejectedBeforeHandler(error)));
         // The limiter's sample from the recorder's clock read, not one of its own: the ticket's
         // time runs from when it was let in (later than start only when it queued).
-        if (ticket !== undefined) ticket.release(start + ms - ticket.startedAt, !res.writableFinished);
+        ticket?.finish(!res.writableFinished, start + ms);
       });
       // The concurrency limit (objectives.concurrency.limit): let in, queued, or answered 503.
       if (admission.active) {

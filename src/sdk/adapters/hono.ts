@@ -104,8 +104,7 @@ export function middleware(sdk: Sdk, opts: HonoOptions = {}): MiddlewareHandler 
       const ms = st?.shed ? recorder.end(slot, 503, SHED_ERROR, start, false, false)
         : recorder.end(slot, thrown !== undefined ? 500 : c.res.status, thrown ?? c.error, start, false);
       // The limiter's sample from the recorder's clock read (its time runs from when it was let in).
-      const t = st?.ticket;
-      if (t !== undefined) t.release(start + ms - t.startedAt, thrown !== undefined);
+      st?.ticket?.finish(thrown !== undefined, start + ms);
     }
   }
   return sloctl;

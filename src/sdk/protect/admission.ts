@@ -62,8 +62,11 @@ export interface Ticket {
   readonly startedAt: number;
   /** Done: `latencyMs` how long it ran since it was let in, `dropped` when it failed or its client went away. */
   release(latencyMs: number, dropped: boolean): void;
-  /** Done, timed from `startedAt` to now. */
-  finish(dropped: boolean): void;
+  /**
+   * Done, timed from `startedAt` to `at`: the clock's reading at the end when the caller has one
+   * (the recorder's start + the duration it measured, as `admit`'s `at`), else now.
+   */
+  finish(dropped: boolean, at?: number): void;
   /** Done without a sample for the limit (it never ran: its client left while it was queued). */
   ignore(): void;
 }
@@ -304,8 +307,8 @@ class Granted implements Ticket {
     this.owner.ended(this, true, latencyMs, dropped);
   }
 
-  finish(dropped: boolean): void {
-    this.release(this.owner.clock() - this.startedAt, dropped);
+  finish(dropped: boolean, at?: number): void {
+    this.release((at ?? this.owner.clock()) - this.startedAt, dropped);
   }
 
   ignore(): void {
@@ -349,10 +352,7 @@ export class AdmissionState {
    * clock's reading at the end, when the caller has one (the recorder's start + duration).
    */
   end(res: ServerResponse, endAt?: number): void {
-    const t = this.ticket;
-    if (t === undefined) return;
-    if (endAt === undefined) t.finish(!res.writableFinished);
-    else t.release(endAt - t.startedAt, !res.writableFinished);
+    this.ticket?.finish(!res.writableFinished, endAt);
   }
 
   /**
