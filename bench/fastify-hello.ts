@@ -18,6 +18,7 @@ import Fastify from 'fastify';
 import fastifyMetricsModule from 'fastify-metrics';
 import { Registry } from 'prom-client';
 import { parseContract } from '../src/contract/load.ts';
+import { HELLO_CONTRACT, HELLO_FULL } from './hello-contract.ts';
 // By path, not by package name: the bench bundles this file with esbuild (the SDK inlined, its
 // dependencies external), so the SDK runs as the npm tarball's plain JavaScript does.
 import { instrument } from '../src/sdk/index.ts';
@@ -26,34 +27,11 @@ import sloctl from '../src/sdk/adapters/fastify.ts';
 export const FASTIFY_VARIANTS = ['bare', 'spin', 'sdk', 'full', 'lean', 'metrics'] as const;
 export type FastifyVariant = (typeof FASTIFY_VARIANTS)[number];
 
-const contract = (extra: string) => `
-apiVersion: sloctl/v1
-service: { name: hello }
-target: { run: bench, health: /healthz, metrics: /metrics }
-routes:
-  - { name: hello, method: GET, path: /, weight: 1 }
-objectives:
-  latency: [{ name: api, threshold: 100ms, objective: 99%, percentiles: { p99: 250ms } }]
-  errors: { objective: 99.9% }
-  availability: { objective: 99.9% }
-${extra}`;
-
-// The limiter (objectives.concurrency.limit) with a floor of 100 in flight, above the 50
-// connections the bench opens, so it admits every request and what is measured is the admission
-// check's cost, not shedding; event-loop and in-flight thresholds start the saturation monitor,
-// set where a saturated hello-world does not cross them (a crossing would capture a profile).
-const FULL = `  concurrency:
-    limit: { min: 100, initial: 100, max: 1000 }
-    eventLoopDelay: { warn: 1s, critical: 2s }
-    inFlight: { warn: 5000, critical: 10000 }
-    capture: none
-`;
-
 // fastify-metrics is CommonJS with a `default` export.
 const fastifyMetrics = ((fastifyMetricsModule as unknown as { default?: unknown }).default ?? fastifyMetricsModule) as typeof fastifyMetricsModule.default;
 
 function sdkFor(variant: 'sdk' | 'full' | 'lean') {
-  const loaded = parseContract(contract(variant === 'full' ? FULL : ''), 'bench.slo.yaml');
+  const loaded = parseContract(HELLO_CONTRACT + (variant === 'full' ? HELLO_FULL : ''), 'bench.slo.yaml');
   if (loaded.contract === undefined) {
     // The limiter's contract key may not exist yet in this checkout: say so, the bench skips the variant.
     console.log(`UNAVAILABLE ${JSON.stringify(loaded.diagnostics?.map((d: { message: string }) => d.message) ?? loaded)}`);

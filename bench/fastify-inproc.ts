@@ -12,33 +12,16 @@ import { Duplex } from 'node:stream';
 import Fastify from 'fastify';
 import { Registry } from 'prom-client';
 import { parseContract } from '../src/contract/load.ts';
+import { HELLO_CONTRACT, HELLO_FULL } from './hello-contract.ts';
 import { instrument } from '../src/sdk/index.ts';
 import sloctl from '../src/sdk/adapters/fastify.ts';
-const CONTRACT = `
-apiVersion: sloctl/v1
-service: { name: hello }
-target: { run: bench, health: /healthz, metrics: /metrics }
-routes:
-  - { name: hello, method: GET, path: /, weight: 1 }
-objectives:
-  latency: [{ name: api, threshold: 100ms, objective: 99%, percentiles: { p99: 250ms } }]
-  errors: { objective: 99.9% }
-  availability: { objective: 99.9% }
-`;
-// As in bench/fastify-hello.ts: the limiter admitting every request, the saturation monitor on.
-const FULL = `  concurrency:
-    limit: { min: 100, initial: 100, max: 1000 }
-    eventLoopDelay: { warn: 1s, critical: 2s }
-    inFlight: { warn: 5000, critical: 10000 }
-    capture: none
-`;
 if (!['bare', 'sdk', 'full'].includes(process.argv[2])) {
   console.error('usage: node --import tsx bench/fastify-inproc.ts <bare|sdk|full> [seconds] [connections]');
   process.exit(2);
 }
 const v = process.argv[2]; const secs = Number(process.argv[3] ?? 6); const CONN = Number(process.argv[4] ?? 20);
 const app = Fastify({ logger: false });
-if (v === 'sdk' || v === 'full') await app.register(sloctl, { sdk: instrument({ contract: parseContract(CONTRACT + (v === 'full' ? FULL : ''), 'bench.slo.yaml').contract!, registry: new Registry() }) });
+if (v === 'sdk' || v === 'full') await app.register(sloctl, { sdk: instrument({ contract: parseContract(HELLO_CONTRACT + (v === 'full' ? HELLO_FULL : ''), 'bench.slo.yaml').contract!, registry: new Registry() }) });
 app.get('/', async () => ({ hello: 'world' }));
 await app.ready();
 const REQ = Buffer.from('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');

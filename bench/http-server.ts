@@ -11,21 +11,10 @@ import Fastify from 'fastify';
 import fastifyMetricsModule from 'fastify-metrics';
 import { Registry } from 'prom-client';
 import { parseContract } from '../src/contract/load.ts';
+import { HELLO_CONTRACT } from './hello-contract.ts';
 import { instrument } from 'sloctl/sdk';
 import { errorHandler, middleware } from 'sloctl/sdk/express';
 import sloctl from 'sloctl/sdk/fastify';
-
-const CONTRACT = `
-apiVersion: sloctl/v1
-service: { name: hello }
-target: { run: bench, health: /healthz, metrics: /metrics }
-routes:
-  - { name: hello, method: GET, path: /, weight: 1 }
-objectives:
-  latency: [{ name: api, threshold: 100ms, objective: 99%, percentiles: { p99: 250ms } }]
-  errors: { objective: 99.9% }
-  availability: { objective: 99.9% }
-`;
 
 export const VARIANTS = ['fastify-bare', 'fastify-sdk', 'fastify-metrics', 'express-bare', 'express-sdk', 'express-prom-bundle'] as const;
 export type Variant = (typeof VARIANTS)[number];
@@ -34,7 +23,7 @@ export type Variant = (typeof VARIANTS)[number];
 const fastifyMetrics = ((fastifyMetricsModule as unknown as { default?: unknown }).default ?? fastifyMetricsModule) as typeof fastifyMetricsModule.default;
 
 function sdk() {
-  const loaded = parseContract(CONTRACT, 'bench.slo.yaml');
+  const loaded = parseContract(HELLO_CONTRACT, 'bench.slo.yaml');
   return instrument({ contract: loaded.contract!, registry: new Registry() });
 }
 

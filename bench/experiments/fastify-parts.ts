@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
 import { Registry } from 'prom-client';
 import { parseContract } from '../../src/contract/load.ts';
+import { HELLO_CONTRACT } from '../hello-contract.ts';
 import { instrument } from '../../src/sdk/index.ts';
 import sloctl from '../../src/sdk/adapters/fastify.ts';
 import { finisher } from '../../src/sdk/node-tracking.ts';
@@ -25,19 +26,8 @@ let n = 0;
 if (variant === 'hook') app.addHook('onRequest', function h(_q, _r, next) { next(); });
 if (variant === 'close') app.addHook('onRequest', function h(_q, reply, next) { reply.raw.on('close', () => { n++; }); next(); });
 if (variant === 'dc') subscribe('http.server.response.finish', () => { n++; });
-const contractText = `
-apiVersion: sloctl/v1
-service: { name: hello }
-target: { run: bench, health: /healthz, metrics: /metrics }
-routes:
-  - { name: hello, method: GET, path: /, weight: 1 }
-objectives:
-  latency: [{ name: api, threshold: 100ms, objective: 99%, percentiles: { p99: 250ms } }]
-  errors: { objective: 99.9% }
-  availability: { objective: 99.9% }
-`;
 if (variant === 'cheap' || variant === 'cheapprop' || variant === 'cheapclose') {
-  const sdk = instrument({ contract: parseContract(contractText, 'b.yaml').contract!, registry: new Registry() });
+  const sdk = instrument({ contract: parseContract(HELLO_CONTRACT, 'b.yaml').contract!, registry: new Registry() });
   const recorder = sdk.recorder; const routes = sdk.routes; const finish = finisher(sdk);
   interface St { start: number; slot: RouteSlot | undefined }
   const states = new WeakMap<object, St>();
@@ -69,12 +59,12 @@ if (variant === 'cheap' || variant === 'cheapprop' || variant === 'cheapclose') 
     finish(res, s.slot ?? routes.unmatchedFor(res.req.method, res.req.url), undefined, s.start);
   });
 }
-if (variant === 'inst' || variant === 'instlean') instrument({ contract: parseContract(contractText, 'b.yaml').contract!, registry: new Registry(), defaultMetrics: variant === 'inst' });
+if (variant === 'inst' || variant === 'instlean') instrument({ contract: parseContract(HELLO_CONTRACT, 'b.yaml').contract!, registry: new Registry(), defaultMetrics: variant === 'inst' });
 if (variant === 'eld10' || variant === 'eld100') (await import('node:perf_hooks')).monitorEventLoopDelay({ resolution: variant === 'eld10' ? 10 : 100 }).enable();
 if (variant === 'gcobs') new (await import('node:perf_hooks')).PerformanceObserver(() => { n++; }).observe({ entryTypes: ['gc'] });
 if (variant === 'promdef') (await import('prom-client')).collectDefaultMetrics({ register: new Registry() });
 if (variant === 'sdk' || variant === 'lean') {
-  await app.register(sloctl, { sdk: instrument({ contract: parseContract(contractText, 'bench.slo.yaml').contract!, registry: new Registry(), defaultMetrics: variant === 'sdk' }) });
+  await app.register(sloctl, { sdk: instrument({ contract: parseContract(HELLO_CONTRACT, 'bench.slo.yaml').contract!, registry: new Registry(), defaultMetrics: variant === 'sdk' }) });
 }
 app.get('/', async () => ({ hello: 'world' }));
 await app.listen({ port: 0, host: '127.0.0.1' });
