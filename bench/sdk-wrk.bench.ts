@@ -4,9 +4,10 @@
 //
 //   node --import tsx bench/sdk-wrk.bench.ts [--rounds 5] [--duration 5] [--warmup 2] [--connections 50] [--variants bare,spin,sdk,full,lean,metrics] [--tsx] [--rate N]
 //
-// --paired (with --rate N): each variant runs at the same time as a bare server, both on the
-// server's CPU, each loaded at N/s by its own `sloctl load`; its cost is its CPU per request over
-// the bare server's in the same seconds. Sequential rounds on this VM swing ±20% as the host
+// --paired: each variant runs at the same time as a bare server, both on the server's CPU, each
+// loaded by its own generator: with --rate N at N/s by `sloctl load`, without it saturated by its
+// own wrk (the two servers then split the CPU, which is the capacity question: req/s per CPU-second);
+// its cost is its CPU per request over the bare server's in the same seconds. Sequential rounds on this VM swing ±20% as the host
 // changes state between runs; run side by side, both servers see the same host, and a bare-vs-bare
 // row (the method's own noise) is printed first. Pick N so both together stay under one core.
 //
@@ -28,16 +29,19 @@
 // autocannon's one JavaScript thread does more work per request than a Fastify hello-world, so
 // on one core it saturates first and every server variant looks alike (the 2.6% of 2026-11-25);
 // wrk spends ~6 µs per request, the server ~25, so the server's core is the limit.
+// The server's CPU is read from /proc/<pid>/stat (10 ms ticks: over a run of seconds, well under
+// 1%), and the server is started without an IPC channel where /proc exists (see startServer).
 // Every variant runs in a fresh process each round (one process's JIT and heap layout can differ
 // from another's by more than the cost measured), the variants alternate, their order rotating
 // every round; each variant's number is the median over rounds and each ratio the median of the
-// per-round ratios to the bare server of the same round. The server's CPU time per request (asked
-// over IPC around each run) is reported beside req/s, as is the spread over rounds: the machine
+// per-round ratios to the bare server of the same round. The server's CPU time per request (read
+// around each run) is reported beside req/s, as is the spread over rounds: the machine
 // this runs on is shared, and a round's neighbour can take several percent from either side.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { mulberry32 } from '../src/load/prng.ts';
+import { readProcStat } from '../src/run/proc-stat.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: string) => {
@@ -51,10 +55,9 @@ const CONNECTIONS = Number(flag('connections', '50'));
 const WANTED = flag('variants', 'bare,sdk,full').split(',');
 const RATE = args.includes('--rate') ? Number(flag('rate', '')) : undefined;
 const PAIRED = args.includes('--paired');
-if (PAIRED && RATE === undefined) {
-  console.error('bench/sdk-wrk.bench.ts: --paired needs --rate N (each of the two servers is loaded at N requests/s)');
-  process.exit(2);
-}
+const INTERLEAVED = args.includes('--interleaved');
+/** --interleaved: how many bare/variant pairs of wrk runs each round holds. */
+const PAIRS = Number(flag('pairs', '4'));
 if (RATE !== undefined && !(RATE > 0)) {
   console.error('bench/sdk-wrk.bench.ts: --rate needs a number of requests per second, e.g. --rate 10000');
   process.exit(2);
@@ -112,7 +115,10 @@ function fixedRate(url: string, seconds: number, rate: number): Promise<{ rps: n
 /** Starts a variant's server; undefined when the variant is not available in this checkout. */
 function startServer(variant: string): Promise<Server | undefined> {
   const cmd = pinned(SERVER_CPU, [...serverCmd, variant]);
-  const child = spawn(cmd[0], cmd.slice(1), { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  // No IPC channel where /proc tells the server's CPU: a Node process with an IPC channel runs
+  // a Fastify app with one more hook 8-15% slower than one without (bench/RESULTS.md, 2026-12-05),
+  // so asking for cpuUsage() over IPC measured that, not the SDK.
+  const child = spawn(cmd[0], cmd.slice(1), { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit', ...(PROC ? [] : ['ipc' as const])] });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (c: Buffer) => {
@@ -137,7 +143,17 @@ function stopServer(s: Server): Promise<void> {
   });
 }
 
+/** Whether /proc/<pid>/stat is readable here (Linux): the server's CPU is read there, not over IPC. */
+const PROC = readProcStat(process.pid) !== undefined;
+const USER_HZ = 100; // clock ticks per second of /proc/<pid>/stat on every Linux Node runs on
+
+/** The server's CPU time so far (user + system, all its threads), in µs. */
 function cpuOf(s: Server): Promise<number> {
+  if (PROC) {
+    const st = readProcStat(s.child.pid!);
+    if (st === undefined) return Promise.reject(new Error(`the server (pid ${s.child.pid}) is gone`));
+    return Promise.resolve((st.cpuTicks * 1e6) / USER_HZ);
+  }
   return new Promise((resolve) => {
     s.child.once('message', (u: NodeJS.CpuUsage) => resolve(u.user + u.system));
     s.child.send('cpu');
@@ -172,17 +188,92 @@ const median = (xs: number[]) => {
 
 const load0 = loadavg()[0];
 if (PAIRED) {
-  await runPaired(RATE!);
+  await runPaired(RATE);
+  process.exit(0);
+}
+if (INTERLEAVED) {
+  await runInterleaved();
   process.exit(0);
 }
 
-/** --paired: each variant beside a bare server, at the same time, on the same CPU. */
-async function runPaired(rate: number): Promise<void> {
+/**
+ * --interleaved: the issue's method (wrk, one thread on its own core, one server alone on the
+ * other), with the host's drift taken out: each round starts a bare server and the variant's (fresh
+ * processes), and loads them in turn, bare-variant-variant-bare..., `PAIRS` pairs of DURATION-second
+ * wrk runs; only one is loaded at a time (the idle one's timers are the variant's own when it is the
+ * idle one). A pair's ratio compares runs seconds apart, so a host that changes state over minutes
+ * moves both sides of it; a bare-vs-bare row is the method's own noise.
+ */
+async function runInterleaved(): Promise<void> {
+  const rows = ['bare', ...WANTED.filter((v) => v !== 'bare')];
+  const ratio = new Map<string, number[]>(rows.map((v) => [v, []]));
+  const rpsOf = new Map<string, { bare: number[]; it: number[] }>(rows.map((v) => [v, { bare: [], it: [] }]));
+  const cpuRatio = new Map<string, number[]>(rows.map((v) => [v, []]));
+  const busyOf = new Map<string, number[]>(rows.map((v) => [v, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    const line: string[] = [];
+    for (const v of rows.map((_, i) => rows[(i + round) % rows.length])) {
+      const [a, b] = await Promise.all([startServer('bare'), startServer(v)]);
+      if (a === undefined || b === undefined) throw new Error(`${v}: not available in this checkout`);
+      try {
+        await wrk(a.url, WARMUP, false);
+        await wrk(b.url, WARMUP, false);
+        const one = async (s: Server) => {
+          const c0 = await cpuOf(s);
+          const t0 = performance.now();
+          const r = await wrk(s.url, DURATION);
+          const c1 = await cpuOf(s);
+          return { rps: r.rps, us: (c1 - c0) / r.total, busy: (c1 - c0) / 1000 / (performance.now() - t0) };
+        };
+        const ratios: number[] = [];
+        for (let k = 0; k < PAIRS; k++) {
+          // bare first in even pairs, the variant first in odd ones: a steady drift cancels over two pairs.
+          const [ra, rb] = k % 2 === 0 ? [await one(a), await one(b)] : await one(b).then(async (rb) => [await one(a), rb]);
+          ratio.get(v)!.push(rb.rps / ra.rps);
+          cpuRatio.get(v)!.push(rb.us / ra.us);
+          rpsOf.get(v)!.bare.push(ra.rps);
+          rpsOf.get(v)!.it.push(rb.rps);
+          busyOf.get(v)!.push(rb.busy);
+          ratios.push(rb.rps / ra.rps);
+        }
+        line.push(`${v} ${ratios.map((r) => r.toFixed(3)).join('/')}`);
+      } finally {
+        await Promise.all([stopServer(a), stopServer(b)]);
+      }
+    }
+    process.stderr.write(`round ${round + 1}/${ROUNDS}: ${line.join(', ')}\n`);
+  }
+  console.log(`\nnode ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${CPUS} CPUs; --interleaved: per round a bare server and the variant's (esbuild bundles, plain node) on CPU ${SERVER_CPU}, loaded one at a time by wrk -t1 -c${CONNECTIONS} on CPU ${WRK_CPU}, ${PAIRS} bare/variant pairs of ${DURATION}s runs (+${WARMUP}s warm-up each); ${ROUNDS} rounds; load average ${load0.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after\n`);
+  console.log('| variant | req/s (median) | bare req/s (median, same pairs) | req/s vs bare (median of pairs) | cost | cost, 95% interval | pairs within | CPU µs/req vs bare | its busy (median) |');
+  console.log('| --- | ---: | ---: | ---: | ---: | --- | --- | ---: | ---: |');
+  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  for (const v of rows) {
+    const r = ratio.get(v)!;
+    const [lo, hi] = medianInterval(r);
+    const m = median(r);
+    const sorted = [...r].sort((x, y) => x - y);
+    const name = v === 'bare' ? 'bare (A/A: the method\'s noise)' : v;
+    console.log(`| ${name} | ${Math.round(median(rpsOf.get(v)!.it))} | ${Math.round(median(rpsOf.get(v)!.bare))} | ${m.toFixed(3)} | ${pct(1 - m)} | ${pct(1 - hi)} to ${pct(1 - lo)} | ${sorted[0].toFixed(3)}–${sorted[sorted.length - 1].toFixed(3)} (${r.length}) | ${median(cpuRatio.get(v)!).toFixed(3)} | ${median(busyOf.get(v)!).toFixed(2)} |`);
+  }
+  console.log(`\ncommand: node --import tsx bench/sdk-wrk.bench.ts --interleaved --pairs ${PAIRS} --rounds ${ROUNDS} --duration ${DURATION} --warmup ${WARMUP} --connections ${CONNECTIONS} --variants ${WANTED.join(',')}${SERVER === 'bench/fastify-hello.ts' ? '' : ` --server ${SERVER}`}`);
+}
+
+/**
+ * --paired: each variant beside a bare server, at the same time, on the same CPU. With a rate, each
+ * gets `rate` requests/s from its own sloctl load; without, each is saturated by its own wrk (both
+ * wrk on the generator's CPU), so the two servers split the server CPU between them and each
+ * answers as fast as its share allows: its req/s per CPU-second is its capacity, read in the same
+ * seconds as the bare server's.
+ */
+async function runPaired(rate: number | undefined): Promise<void> {
   // 'bare' beside 'bare' is the method's A/A: how far apart two identical servers read.
   const rows = ['bare', ...WANTED.filter((v) => v !== 'bare')];
   const ratio = new Map<string, number[]>(rows.map((v) => [v, []]));
   const us = new Map<string, { bare: number[]; it: number[] }>(rows.map((v) => [v, { bare: [], it: [] }]));
   const lagged: string[] = [];
+  /** Saturated: each server's req/s over the bare one's in the same seconds, and the server CPU they used together. */
+  const rpsRatio = new Map<string, number[]>(rows.map((v) => [v, []]));
+  const busyBoth: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     const line: string[] = [];
     for (const v of rows.map((_, i) => rows[(i + round) % rows.length])) {
@@ -192,33 +283,47 @@ async function runPaired(rate: number): Promise<void> {
         await wrk(a.url, WARMUP, false);
         await wrk(b.url, WARMUP, false);
         const [a0, b0] = await Promise.all([cpuOf(a), cpuOf(b)]);
-        const [ra, rb] = await Promise.all([fixedRate(a.url, DURATION, rate), fixedRate(b.url, DURATION, rate)]);
+        const t0 = performance.now();
+        const [ra, rb]: { rps: number; total: number; late?: number; ok?: boolean }[] =
+          rate === undefined
+            ? await Promise.all([wrk(a.url, DURATION), wrk(b.url, DURATION)])
+            : await Promise.all([fixedRate(a.url, DURATION, rate), fixedRate(b.url, DURATION, rate)]);
         const [a1, b1] = await Promise.all([cpuOf(a), cpuOf(b)]);
-        if (!ra.ok || !rb.ok) lagged.push(`${v} round ${round + 1} (${ra.late} + ${rb.late} late sends)`);
+        if (ra.ok === false || rb.ok === false) lagged.push(`${v} round ${round + 1} (${ra.late} + ${rb.late} late sends)`);
         const ua = (a1 - a0) / ra.total;
         const ub = (b1 - b0) / rb.total;
         ratio.get(v)!.push(ub / ua);
+        rpsRatio.get(v)!.push(rb.rps / ra.rps);
+        busyBoth.push((a1 - a0 + b1 - b0) / 1000 / (performance.now() - t0));
         us.get(v)!.bare.push(ua);
         us.get(v)!.it.push(ub);
-        line.push(`${v} ${(ub / ua).toFixed(3)} (${ub.toFixed(1)} / ${ua.toFixed(1)} µs)`);
+        line.push(`${v} ${(ub / ua).toFixed(3)} (${ub.toFixed(1)} / ${ua.toFixed(1)} µs${rate === undefined ? `, ${Math.round(rb.rps)} / ${Math.round(ra.rps)} req/s` : ''})`);
       } finally {
         await Promise.all([stopServer(a), stopServer(b)]);
       }
     }
     process.stderr.write(`round ${round + 1}/${ROUNDS}: ${line.join(', ')}\n`);
   }
-  console.log(`\nnode ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${CPUS} CPUs; --paired: each variant and a bare server (esbuild bundles, plain node) at once on CPU ${SERVER_CPU}, each loaded at ${rate}/s by its own sloctl load (open model, ${CONNECTIONS} connections; wrk for the warm-up) on CPU ${WRK_CPU}; ${ROUNDS} rounds x ${DURATION}s (+${WARMUP}s warm-up); load average ${load0.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after\n`);
+  const load = rate === undefined ? `each saturated by its own wrk -t1 -c${CONNECTIONS}` : `each loaded at ${rate}/s by its own sloctl load (open model, ${CONNECTIONS} connections; wrk for the warm-up)`;
+  console.log(`\nnode ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${CPUS} CPUs; --paired: each variant and a bare server (esbuild bundles, plain node) at once on CPU ${SERVER_CPU}, ${load} on CPU ${WRK_CPU}; ${ROUNDS} rounds x ${DURATION}s (+${WARMUP}s warm-up); load average ${load0.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after\n`);
   if (lagged.length > 0) console.log(`A generator fell behind its schedule in: ${lagged.join(', ')} (CPU per request still counts).\n`);
-  console.log('| variant (beside bare) | its CPU µs/req | bare\'s CPU µs/req | CPU vs bare (median of rounds) | 95% interval | capacity cost (1 - bare/its) | ratio range |');
-  console.log('| --- | ---: | ---: | ---: | --- | ---: | --- |');
+  if (rate === undefined) {
+    // Saturated, the two servers' CPU together should be the whole server CPU; well under 1 means
+    // they waited (for wrk, or for the host), and the rounds say less about capacity.
+    console.log(`Server CPU used by both together, per round: ${busyBoth.map((b) => b.toFixed(2)).join(', ')} (1.00 = CPU ${SERVER_CPU} saturated)\n`);
+  }
+  const rpsCols = rate === undefined ? ' req/s vs bare (same seconds) |' : '';
+  console.log(`| variant (beside bare) | its CPU µs/req | bare's CPU µs/req | CPU vs bare (median of rounds) | 95% interval | capacity cost (1 - bare/its) |${rpsCols} ratio range |`);
+  console.log(`| --- | ---: | ---: | ---: | --- | ---: |${rate === undefined ? ' ---: |' : ''} --- |`);
   for (const v of rows) {
     const r = ratio.get(v)!;
     const [lo, hi] = medianInterval(r);
     const m = median(r);
     const name = v === 'bare' ? 'bare (A/A: the method\'s noise)' : v;
-    console.log(`| ${name} | ${median(us.get(v)!.it).toFixed(2)} | ${median(us.get(v)!.bare).toFixed(2)} | ${m.toFixed(3)} | ${lo.toFixed(3)} to ${hi.toFixed(3)} | ${((1 - 1 / m) * 100).toFixed(1)}% | ${Math.min(...r).toFixed(3)}–${Math.max(...r).toFixed(3)} |`);
+    const rpsCell = rate === undefined ? ` ${median(rpsRatio.get(v)!).toFixed(3)} |` : '';
+    console.log(`| ${name} | ${median(us.get(v)!.it).toFixed(2)} | ${median(us.get(v)!.bare).toFixed(2)} | ${m.toFixed(3)} | ${lo.toFixed(3)} to ${hi.toFixed(3)} | ${((1 - 1 / m) * 100).toFixed(1)}% |${rpsCell} ${Math.min(...r).toFixed(3)}–${Math.max(...r).toFixed(3)} |`);
   }
-  console.log(`\ncommand: node --import tsx bench/sdk-wrk.bench.ts --paired --rate ${rate} --rounds ${ROUNDS} --duration ${DURATION} --warmup ${WARMUP} --connections ${CONNECTIONS} --variants ${WANTED.join(',')}${SERVER === 'bench/fastify-hello.ts' ? '' : ` --server ${SERVER}`}`);
+  console.log(`\ncommand: node --import tsx bench/sdk-wrk.bench.ts --paired${rate === undefined ? '' : ` --rate ${rate}`} --rounds ${ROUNDS} --duration ${DURATION} --warmup ${WARMUP} --connections ${CONNECTIONS} --variants ${WANTED.join(',')}${SERVER === 'bench/fastify-hello.ts' ? '' : ` --server ${SERVER}`}`);
 }
 const variants = [...WANTED];
 const rps = new Map<string, number[]>(variants.map((v) => [v, []]));
