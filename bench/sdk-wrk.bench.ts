@@ -30,7 +30,9 @@
 // on one core it saturates first and every server variant looks alike (the 2.6% of 2026-11-25);
 // wrk spends ~6 µs per request, the server ~25, so the server's core is the limit.
 // The server's CPU is read from /proc/<pid>/stat (10 ms ticks: over a run of seconds, well under
-// 1%), and the server is started without an IPC channel where /proc exists (see startServer).
+// 1%), and the server is started without an IPC channel where /proc exists (see startServer);
+// --ipc starts it with one and asks it for cpuUsage() over IPC, as a cluster worker or a PM2
+// process runs (the SDK costs 2-3x more there: bench/RESULTS.md, 2026-12-05).
 // Every variant runs in a fresh process each round (one process's JIT and heap layout can differ
 // from another's by more than the cost measured), the variants alternate, their order rotating
 // every round; each variant's number is the median over rounds and each ratio the median of the
@@ -144,7 +146,8 @@ function stopServer(s: Server): Promise<void> {
 }
 
 /** Whether /proc/<pid>/stat is readable here (Linux): the server's CPU is read there, not over IPC. */
-const PROC = readProcStat(process.pid) !== undefined;
+const PROC = !args.includes('--ipc') && readProcStat(process.pid) !== undefined;
+const IPC_NOTE = PROC ? 'no IPC channel, CPU from /proc' : 'with an IPC channel, CPU over IPC';
 const USER_HZ = 100; // clock ticks per second of /proc/<pid>/stat on every Linux Node runs on
 
 /** The server's CPU time so far (user + system, all its threads), in µs. */
@@ -243,7 +246,7 @@ async function runInterleaved(): Promise<void> {
     }
     process.stderr.write(`round ${round + 1}/${ROUNDS}: ${line.join(', ')}\n`);
   }
-  console.log(`\nnode ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${CPUS} CPUs; --interleaved: per round a bare server and the variant's (esbuild bundles, plain node) on CPU ${SERVER_CPU}, loaded one at a time by wrk -t1 -c${CONNECTIONS} on CPU ${WRK_CPU}, ${PAIRS} bare/variant pairs of ${DURATION}s runs (+${WARMUP}s warm-up each); ${ROUNDS} rounds; load average ${load0.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after\n`);
+  console.log(`\nnode ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${CPUS} CPUs; --interleaved: per round a bare server and the variant's (esbuild bundles, plain node, ${IPC_NOTE}) on CPU ${SERVER_CPU}, loaded one at a time by wrk -t1 -c${CONNECTIONS} on CPU ${WRK_CPU}, ${PAIRS} bare/variant pairs of ${DURATION}s runs (+${WARMUP}s warm-up each); ${ROUNDS} rounds; load average ${load0.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after\n`);
   console.log('| variant | req/s (median) | bare req/s (median, same pairs) | req/s vs bare (median of pairs) | cost | cost, 95% interval | pairs within | CPU µs/req vs bare | its busy (median) |');
   console.log('| --- | ---: | ---: | ---: | ---: | --- | --- | ---: | ---: |');
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
@@ -255,7 +258,7 @@ async function runInterleaved(): Promise<void> {
     const name = v === 'bare' ? 'bare (A/A: the method\'s noise)' : v;
     console.log(`| ${name} | ${Math.round(median(rpsOf.get(v)!.it))} | ${Math.round(median(rpsOf.get(v)!.bare))} | ${m.toFixed(3)} | ${pct(1 - m)} | ${pct(1 - hi)} to ${pct(1 - lo)} | ${sorted[0].toFixed(3)}–${sorted[sorted.length - 1].toFixed(3)} (${r.length}) | ${median(cpuRatio.get(v)!).toFixed(3)} | ${median(busyOf.get(v)!).toFixed(2)} |`);
   }
-  console.log(`\ncommand: node --import tsx bench/sdk-wrk.bench.ts --interleaved --pairs ${PAIRS} --rounds ${ROUNDS} --duration ${DURATION} --warmup ${WARMUP} --connections ${CONNECTIONS} --variants ${WANTED.join(',')}${SERVER === 'bench/fastify-hello.ts' ? '' : ` --server ${SERVER}`}`);
+  console.log(`\ncommand: node --import tsx bench/sdk-wrk.bench.ts --interleaved --pairs ${PAIRS} --rounds ${ROUNDS} --duration ${DURATION} --warmup ${WARMUP} --connections ${CONNECTIONS} --variants ${WANTED.join(',')}${SERVER === 'bench/fastify-hello.ts' ? '' : ` --server ${SERVER}`}${PROC ? '' : ' --ipc'}`);
 }
 
 /**
@@ -305,7 +308,7 @@ async function runPaired(rate: number | undefined): Promise<void> {
     process.stderr.write(`round ${round + 1}/${ROUNDS}: ${line.join(', ')}\n`);
   }
   const load = rate === undefined ? `each saturated by its own wrk -t1 -c${CONNECTIONS}` : `each loaded at ${rate}/s by its own sloctl load (open model, ${CONNECTIONS} connections; wrk for the warm-up)`;
-  console.log(`\nnode ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${CPUS} CPUs; --paired: each variant and a bare server (esbuild bundles, plain node) at once on CPU ${SERVER_CPU}, ${load} on CPU ${WRK_CPU}; ${ROUNDS} rounds x ${DURATION}s (+${WARMUP}s warm-up); load average ${load0.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after\n`);
+  console.log(`\nnode ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${CPUS} CPUs; --paired: each variant and a bare server (esbuild bundles, plain node, ${IPC_NOTE}) at once on CPU ${SERVER_CPU}, ${load} on CPU ${WRK_CPU}; ${ROUNDS} rounds x ${DURATION}s (+${WARMUP}s warm-up); load average ${load0.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after\n`);
   if (lagged.length > 0) console.log(`A generator fell behind its schedule in: ${lagged.join(', ')} (CPU per request still counts).\n`);
   if (rate === undefined) {
     // Saturated, the two servers' CPU together should be the whole server CPU; well under 1 means
@@ -323,7 +326,7 @@ async function runPaired(rate: number | undefined): Promise<void> {
     const rpsCell = rate === undefined ? ` ${median(rpsRatio.get(v)!).toFixed(3)} |` : '';
     console.log(`| ${name} | ${median(us.get(v)!.it).toFixed(2)} | ${median(us.get(v)!.bare).toFixed(2)} | ${m.toFixed(3)} | ${lo.toFixed(3)} to ${hi.toFixed(3)} | ${((1 - 1 / m) * 100).toFixed(1)}% |${rpsCell} ${Math.min(...r).toFixed(3)}–${Math.max(...r).toFixed(3)} |`);
   }
-  console.log(`\ncommand: node --import tsx bench/sdk-wrk.bench.ts --paired${rate === undefined ? '' : ` --rate ${rate}`} --rounds ${ROUNDS} --duration ${DURATION} --warmup ${WARMUP} --connections ${CONNECTIONS} --variants ${WANTED.join(',')}${SERVER === 'bench/fastify-hello.ts' ? '' : ` --server ${SERVER}`}`);
+  console.log(`\ncommand: node --import tsx bench/sdk-wrk.bench.ts --paired${rate === undefined ? '' : ` --rate ${rate}`} --rounds ${ROUNDS} --duration ${DURATION} --warmup ${WARMUP} --connections ${CONNECTIONS} --variants ${WANTED.join(',')}${SERVER === 'bench/fastify-hello.ts' ? '' : ` --server ${SERVER}`}${PROC ? '' : ' --ipc'}`);
 }
 const variants = [...WANTED];
 const rps = new Map<string, number[]>(variants.map((v) => [v, []]));
@@ -401,7 +404,7 @@ const costInterval = (xs: number[]) => {
 };
 const spread = (xs: number[]) => `${Math.min(...xs).toFixed(3)}–${Math.max(...xs).toFixed(3)}`;
 const generator = RATE === undefined ? `wrk -t1 -c${CONNECTIONS}` : `sloctl load at ${RATE}/s (open model, ${CONNECTIONS} connections; wrk for the warm-up)`;
-console.log(`\nnode ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${CPUS} CPUs; server (${TSX ? 'sources through tsx' : 'esbuild bundle, plain node'}) on CPU ${SERVER_CPU}, ${generator} on CPU ${WRK_CPU}; ${ROUNDS} rounds x ${DURATION}s (+${WARMUP}s warm-up); load average ${load0.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after\n`);
+console.log(`\nnode ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${CPUS} CPUs; server (${TSX ? 'sources through tsx' : `esbuild bundle, plain node, ${IPC_NOTE}`}) on CPU ${SERVER_CPU}, ${generator} on CPU ${WRK_CPU}; ${ROUNDS} rounds x ${DURATION}s (+${WARMUP}s warm-up); load average ${load0.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after\n`);
 if (lagged.length > 0) console.log(`The generator fell behind its schedule in: ${lagged.join(', ')} (those rounds' CPU per request still counts; the busy column says whether the server kept up).\n`);
 const vs = RATE === undefined ? 'vs bare (median of rounds)' : 'capacity vs bare (bare CPU / its CPU, median of rounds)';
 console.log(`| variant | req/s (median) | req/s per round | ${vs} | cost | cost, 95% interval | ratio range | server CPU µs/req | CPU vs bare | server busy |`);
@@ -411,4 +414,4 @@ for (const v of shown) {
   const bare = v === 'bare';
   console.log(`| ${v} | ${Math.round(median(rps.get(v)!))} | ${rps.get(v)!.map(Math.round).join(', ')} | ${r.toFixed(3)} | ${bare ? '' : pct(1 - r)} | ${bare ? '' : costInterval(ratios.get(v)!)} | ${bare ? '' : spread(ratios.get(v)!)} | ${median(cpu.get(v)!).toFixed(2)} | ${bare ? '' : `${median(cpuRatios.get(v)!).toFixed(3)}`} | ${busy.get(v)!.map((b) => b.toFixed(2)).join(', ')} |`);
 }
-console.log(`\ncommand: node --import tsx bench/sdk-wrk.bench.ts --rounds ${ROUNDS} --duration ${DURATION} --warmup ${WARMUP} --connections ${CONNECTIONS} --variants ${WANTED.join(',')}${TSX ? ' --tsx' : ''}${RATE === undefined ? '' : ` --rate ${RATE}`}`);
+console.log(`\ncommand: node --import tsx bench/sdk-wrk.bench.ts --rounds ${ROUNDS} --duration ${DURATION} --warmup ${WARMUP} --connections ${CONNECTIONS} --variants ${WANTED.join(',')}${TSX ? ' --tsx' : ''}${RATE === undefined ? '' : ` --rate ${RATE}`}${PROC ? '' : ' --ipc'}`);
