@@ -73,7 +73,7 @@ await app.listen({ port: Number(process.argv[3] ?? 0), host: '127.0.0.1' });
 app.server.keepAliveTimeout = 60_000;
 console.log(`READY ${(app.server.address() as AddressInfo).port}`);
 process.on('SIGTERM', () => process.exit(0));
-// The bench asks for the server's CPU time around each run (IPC), to report CPU per request.
+// With --ipc the bench asks for the server's CPU time over IPC (else it reads /proc): CPU per request.
 process.on('message', () => process.send?.(process.cpuUsage()));
 
 const profileTo = process.env.BENCH_PROFILE;

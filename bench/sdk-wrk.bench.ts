@@ -3,13 +3,15 @@
 // generator is not the limit:
 //
 //   node --import tsx bench/sdk-wrk.bench.ts [--rounds 5] [--duration 5] [--warmup 2] [--connections 50] [--variants bare,spin,sdk,full,lean,metrics] [--tsx] [--rate N]
+//     [--paired | --interleaved [--pairs 4]] [--ipc] [--server bench/experiments/fastify-parts.ts]
 //
 // --paired: each variant runs at the same time as a bare server, both on the server's CPU, each
 // loaded by its own generator: with --rate N at N/s by `sloctl load`, without it saturated by its
 // own wrk (the two servers then split the CPU, which is the capacity question: req/s per CPU-second);
-// its cost is its CPU per request over the bare server's in the same seconds. Sequential rounds on this VM swing ±20% as the host
-// changes state between runs; run side by side, both servers see the same host, and a bare-vs-bare
-// row (the method's own noise) is printed first. Pick N so both together stay under one core.
+// its cost is its CPU per request over the bare server's in the same seconds. Sequential rounds
+// on this VM swing ±20% as the host changes state between runs; run side by side, both servers see
+// the same host, and a bare-vs-bare row (the method's own noise) is printed first. With --rate,
+// pick N so both together stay under one core.
 //
 // --rate N: the measured run is `sloctl load` (runLoad, bench/load-runner.ts, pinned to wrk's CPU)
 // at a fixed arrival rate of N requests/s instead of wrk's closed loop (warm-up still wrk). Every
