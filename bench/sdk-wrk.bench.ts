@@ -31,8 +31,7 @@
 // autocannon's one JavaScript thread does more work per request than a Fastify hello-world, so
 // on one core it saturates first and every server variant looks alike (the 2.6% of 2026-11-25);
 // wrk spends ~6 µs per request, the server ~25, so the server's core is the limit.
-// The server's CPU is read from /proc/<pid>/stat (10 ms ticks: over a run of seconds, well under
-// 1%), and the server is started without an IPC channel where /proc exists (see startServer);
+// The server's CPU is read from /proc (its threads' schedstat, ns), and the server is started without an IPC channel where /proc exists (see startServer);
 // --ipc starts it with one and asks it for cpuUsage() over IPC, as a cluster worker or a PM2
 // process runs (the SDK costs 2-3x more there: bench/RESULTS.md, 2026-12-05).
 // Every variant runs in a fresh process each round (one process's JIT and heap layout can differ
@@ -42,6 +41,7 @@
 // around each run) is reported beside req/s, as is the spread over rounds: the machine
 // this runs on is shared, and a round's neighbour can take several percent from either side.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { mulberry32 } from '../src/load/prng.ts';
@@ -147,17 +147,31 @@ function stopServer(s: Server): Promise<void> {
   });
 }
 
-/** Whether /proc/<pid>/stat is readable here (Linux): the server's CPU is read there, not over IPC. */
+/** Whether /proc is there (Linux): the server's CPU is read there, not over IPC. */
 const PROC = !args.includes('--ipc') && readProcStat(process.pid) !== undefined;
 const IPC_NOTE = PROC ? 'no IPC channel, CPU from /proc' : 'with an IPC channel, CPU over IPC';
-const USER_HZ = 100; // clock ticks per second of /proc/<pid>/stat on every Linux Node runs on
 
-/** The server's CPU time so far (user + system, all its threads), in µs. */
+/**
+ * The server's CPU time so far (all its threads), in µs: the sum of each thread's time on CPU from
+ * /proc/<pid>/task/<tid>/schedstat, in ns (/proc/<pid>/stat counts 10 ms ticks: ±1.5% on a
+ * fixed-rate run's 0.7 s of CPU); else over IPC.
+ */
 function cpuOf(s: Server): Promise<number> {
   if (PROC) {
-    const st = readProcStat(s.child.pid!);
-    if (st === undefined) return Promise.reject(new Error(`the server (pid ${s.child.pid}) is gone`));
-    return Promise.resolve((st.cpuTicks * 1e6) / USER_HZ);
+    const pid = s.child.pid!;
+    let ns = 0;
+    try {
+      for (const tid of readdirSync(`/proc/${pid}/task`)) {
+        try {
+          ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'latin1').split(' ')[0]);
+        } catch {
+          // a thread that ended while we looked: its time is gone with it
+        }
+      }
+    } catch {
+      return Promise.reject(new Error(`the server (pid ${pid}) is gone`));
+    }
+    return Promise.resolve(ns / 1000);
   }
   return new Promise((resolve) => {
     s.child.once('message', (u: NodeJS.CpuUsage) => resolve(u.user + u.system));
@@ -202,6 +216,29 @@ if (INTERLEAVED) {
 }
 
 /**
+ * The rounds of --paired and --interleaved: per round, each variant (order rotating) gets a fresh
+ * bare server and a fresh server of its own, both warmed by wrk, then `measure`; its line goes to
+ * the round's progress line on stderr. Both servers are stopped whatever happens.
+ */
+async function pairRounds(rows: string[], measure: (v: string, a: Server, b: Server, round: number) => Promise<string>): Promise<void> {
+  for (let round = 0; round < ROUNDS; round++) {
+    const line: string[] = [];
+    for (const v of rows.map((_, i) => rows[(i + round) % rows.length])) {
+      const [a, b] = await Promise.all([startServer('bare'), startServer(v)]);
+      if (a === undefined || b === undefined) throw new Error(`${v}: not available in this checkout`);
+      try {
+        await wrk(a.url, WARMUP, false);
+        await wrk(b.url, WARMUP, false);
+        line.push(await measure(v, a, b, round));
+      } finally {
+        await Promise.all([stopServer(a), stopServer(b)]);
+      }
+    }
+    process.stderr.write(`round ${round + 1}/${ROUNDS}: ${line.join(', ')}\n`);
+  }
+}
+
+/**
  * --interleaved: the issue's method (wrk, one thread on its own core, one server alone on the
  * other), with the host's drift taken out: each round starts a bare server and the variant's (fresh
  * processes), and loads them in turn, bare-variant-variant-bare..., `PAIRS` pairs of DURATION-second
@@ -215,39 +252,27 @@ async function runInterleaved(): Promise<void> {
   const rpsOf = new Map<string, { bare: number[]; it: number[] }>(rows.map((v) => [v, { bare: [], it: [] }]));
   const cpuRatio = new Map<string, number[]>(rows.map((v) => [v, []]));
   const busyOf = new Map<string, number[]>(rows.map((v) => [v, []]));
-  for (let round = 0; round < ROUNDS; round++) {
-    const line: string[] = [];
-    for (const v of rows.map((_, i) => rows[(i + round) % rows.length])) {
-      const [a, b] = await Promise.all([startServer('bare'), startServer(v)]);
-      if (a === undefined || b === undefined) throw new Error(`${v}: not available in this checkout`);
-      try {
-        await wrk(a.url, WARMUP, false);
-        await wrk(b.url, WARMUP, false);
-        const one = async (s: Server) => {
-          const c0 = await cpuOf(s);
-          const t0 = performance.now();
-          const r = await wrk(s.url, DURATION);
-          const c1 = await cpuOf(s);
-          return { rps: r.rps, us: (c1 - c0) / r.total, busy: (c1 - c0) / 1000 / (performance.now() - t0) };
-        };
-        const ratios: number[] = [];
-        for (let k = 0; k < PAIRS; k++) {
-          // bare first in even pairs, the variant first in odd ones: a steady drift cancels over two pairs.
-          const [ra, rb] = k % 2 === 0 ? [await one(a), await one(b)] : await one(b).then(async (rb) => [await one(a), rb]);
-          ratio.get(v)!.push(rb.rps / ra.rps);
-          cpuRatio.get(v)!.push(rb.us / ra.us);
-          rpsOf.get(v)!.bare.push(ra.rps);
-          rpsOf.get(v)!.it.push(rb.rps);
-          busyOf.get(v)!.push(rb.busy);
-          ratios.push(rb.rps / ra.rps);
-        }
-        line.push(`${v} ${ratios.map((r) => r.toFixed(3)).join('/')}`);
-      } finally {
-        await Promise.all([stopServer(a), stopServer(b)]);
-      }
+  await pairRounds(rows, async (v, a, b) => {
+    const one = async (s: Server) => {
+      const c0 = await cpuOf(s);
+      const t0 = performance.now();
+      const r = await wrk(s.url, DURATION);
+      const c1 = await cpuOf(s);
+      return { rps: r.rps, us: (c1 - c0) / r.total, busy: (c1 - c0) / 1000 / (performance.now() - t0) };
+    };
+    const ratios: number[] = [];
+    for (let k = 0; k < PAIRS; k++) {
+      // bare first in even pairs, the variant first in odd ones: a steady drift cancels over two pairs.
+      const [ra, rb] = k % 2 === 0 ? [await one(a), await one(b)] : await one(b).then(async (rb) => [await one(a), rb]);
+      ratio.get(v)!.push(rb.rps / ra.rps);
+      cpuRatio.get(v)!.push(rb.us / ra.us);
+      rpsOf.get(v)!.bare.push(ra.rps);
+      rpsOf.get(v)!.it.push(rb.rps);
+      busyOf.get(v)!.push(rb.busy);
+      ratios.push(rb.rps / ra.rps);
     }
-    process.stderr.write(`round ${round + 1}/${ROUNDS}: ${line.join(', ')}\n`);
-  }
+    return `${v} ${ratios.map((r) => r.toFixed(3)).join('/')}`;
+  });
   console.log(`\nnode ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${CPUS} CPUs; --interleaved: per round a bare server and the variant's (esbuild bundles, plain node, ${IPC_NOTE}) on CPU ${SERVER_CPU}, loaded one at a time by wrk -t1 -c${CONNECTIONS} on CPU ${WRK_CPU}, ${PAIRS} bare/variant pairs of ${DURATION}s runs (+${WARMUP}s warm-up each); ${ROUNDS} rounds; load average ${load0.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after\n`);
   console.log('| variant | req/s (median) | bare req/s (median, same pairs) | req/s vs bare (median of pairs) | cost | cost, 95% interval | pairs within | CPU µs/req vs bare | its busy (median) |');
   console.log('| --- | ---: | ---: | ---: | ---: | --- | --- | ---: | ---: |');
@@ -279,36 +304,24 @@ async function runPaired(rate: number | undefined): Promise<void> {
   /** Saturated: each server's req/s over the bare one's in the same seconds, and the server CPU they used together. */
   const rpsRatio = new Map<string, number[]>(rows.map((v) => [v, []]));
   const busyBoth: number[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    const line: string[] = [];
-    for (const v of rows.map((_, i) => rows[(i + round) % rows.length])) {
-      const [a, b] = await Promise.all([startServer('bare'), startServer(v)]);
-      if (a === undefined || b === undefined) throw new Error(`${v}: not available in this checkout`);
-      try {
-        await wrk(a.url, WARMUP, false);
-        await wrk(b.url, WARMUP, false);
-        const [a0, b0] = await Promise.all([cpuOf(a), cpuOf(b)]);
-        const t0 = performance.now();
-        const [ra, rb]: { rps: number; total: number; late?: number; ok?: boolean }[] =
-          rate === undefined
-            ? await Promise.all([wrk(a.url, DURATION), wrk(b.url, DURATION)])
-            : await Promise.all([fixedRate(a.url, DURATION, rate), fixedRate(b.url, DURATION, rate)]);
-        const [a1, b1] = await Promise.all([cpuOf(a), cpuOf(b)]);
-        if (ra.ok === false || rb.ok === false) lagged.push(`${v} round ${round + 1} (${ra.late} + ${rb.late} late sends)`);
-        const ua = (a1 - a0) / ra.total;
-        const ub = (b1 - b0) / rb.total;
-        ratio.get(v)!.push(ub / ua);
-        rpsRatio.get(v)!.push(rb.rps / ra.rps);
-        busyBoth.push((a1 - a0 + b1 - b0) / 1000 / (performance.now() - t0));
-        us.get(v)!.bare.push(ua);
-        us.get(v)!.it.push(ub);
-        line.push(`${v} ${(ub / ua).toFixed(3)} (${ub.toFixed(1)} / ${ua.toFixed(1)} µs${rate === undefined ? `, ${Math.round(rb.rps)} / ${Math.round(ra.rps)} req/s` : ''})`);
-      } finally {
-        await Promise.all([stopServer(a), stopServer(b)]);
-      }
-    }
-    process.stderr.write(`round ${round + 1}/${ROUNDS}: ${line.join(', ')}\n`);
-  }
+  await pairRounds(rows, async (v, a, b, round) => {
+    const [a0, b0] = await Promise.all([cpuOf(a), cpuOf(b)]);
+    const t0 = performance.now();
+    const [ra, rb]: { rps: number; total: number; late?: number; ok?: boolean }[] =
+      rate === undefined
+        ? await Promise.all([wrk(a.url, DURATION), wrk(b.url, DURATION)])
+        : await Promise.all([fixedRate(a.url, DURATION, rate), fixedRate(b.url, DURATION, rate)]);
+    const [a1, b1] = await Promise.all([cpuOf(a), cpuOf(b)]);
+    if (ra.ok === false || rb.ok === false) lagged.push(`${v} round ${round + 1} (${ra.late} + ${rb.late} late sends)`);
+    const ua = (a1 - a0) / ra.total;
+    const ub = (b1 - b0) / rb.total;
+    ratio.get(v)!.push(ub / ua);
+    rpsRatio.get(v)!.push(rb.rps / ra.rps);
+    busyBoth.push((a1 - a0 + b1 - b0) / 1000 / (performance.now() - t0));
+    us.get(v)!.bare.push(ua);
+    us.get(v)!.it.push(ub);
+    return `${v} ${(ub / ua).toFixed(3)} (${ub.toFixed(1)} / ${ua.toFixed(1)} µs${rate === undefined ? `, ${Math.round(rb.rps)} / ${Math.round(ra.rps)} req/s` : ''})`;
+  });
   const load = rate === undefined ? `each saturated by its own wrk -t1 -c${CONNECTIONS}` : `each loaded at ${rate}/s by its own sloctl load (open model, ${CONNECTIONS} connections; wrk for the warm-up)`;
   console.log(`\nnode ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${CPUS} CPUs; --paired: each variant and a bare server (esbuild bundles, plain node, ${IPC_NOTE}) at once on CPU ${SERVER_CPU}, ${load} on CPU ${WRK_CPU}; ${ROUNDS} rounds x ${DURATION}s (+${WARMUP}s warm-up); load average ${load0.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after\n`);
   if (lagged.length > 0) console.log(`A generator fell behind its schedule in: ${lagged.join(', ')} (CPU per request still counts).\n`);
