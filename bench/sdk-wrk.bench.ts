@@ -31,7 +31,8 @@
 // autocannon's one JavaScript thread does more work per request than a Fastify hello-world, so
 // on one core it saturates first and every server variant looks alike (the 2.6% of 2026-11-25);
 // wrk spends ~6 µs per request, the server ~25, so the server's core is the limit.
-// The server's CPU is read from /proc (its threads' schedstat, ns), and the server is started without an IPC channel where /proc exists (see startServer);
+// The server's CPU is read from /proc (its threads' schedstat, ns), and the server is started
+// without an IPC channel where /proc exists (see startServer);
 // --ipc starts it with one and asks it for cpuUsage() over IPC, as a cluster worker or a PM2
 // process runs (the SDK costs 2-3x more there: bench/RESULTS.md, 2026-12-05).
 // Every variant runs in a fresh process each round (one process's JIT and heap layout can differ
@@ -66,7 +67,7 @@ if (RATE !== undefined && !(RATE > 0)) {
   console.error('bench/sdk-wrk.bench.ts: --rate needs a number of requests per second, e.g. --rate 10000');
   process.exit(2);
 }
-/** The server script: bench/fastify-hello.ts, or an experiment's own (same protocol: `<script> <variant>`, READY, IPC). */
+/** The server script: bench/fastify-hello.ts, or an experiment's own (same protocol: `<script> <variant>`, READY, its cpuUsage() answered over IPC for --ipc). */
 const SERVER = flag('server', 'bench/fastify-hello.ts');
 const TSX = args.includes('--tsx');
 
@@ -199,11 +200,15 @@ function wrk(url: string, seconds: number, strict = true): Promise<{ rps: number
   });
 }
 
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
+
+/** The rows of --paired and --interleaved: 'bare' beside 'bare' first, the method's A/A (how far apart two identical servers read). */
+const PAIR_ROWS = ['bare', ...WANTED.filter((v) => v !== 'bare')];
 
 const load0 = loadavg()[0];
 if (PAIRED) {
@@ -247,7 +252,7 @@ async function pairRounds(rows: string[], measure: (v: string, a: Server, b: Ser
  * moves both sides of it; a bare-vs-bare row is the method's own noise.
  */
 async function runInterleaved(): Promise<void> {
-  const rows = ['bare', ...WANTED.filter((v) => v !== 'bare')];
+  const rows = PAIR_ROWS;
   const ratio = new Map<string, number[]>(rows.map((v) => [v, []]));
   const rpsOf = new Map<string, { bare: number[]; it: number[] }>(rows.map((v) => [v, { bare: [], it: [] }]));
   const cpuRatio = new Map<string, number[]>(rows.map((v) => [v, []]));
@@ -276,7 +281,6 @@ async function runInterleaved(): Promise<void> {
   console.log(`\nnode ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${CPUS} CPUs; --interleaved: per round a bare server and the variant's (esbuild bundles, plain node, ${IPC_NOTE}) on CPU ${SERVER_CPU}, loaded one at a time by wrk -t1 -c${CONNECTIONS} on CPU ${WRK_CPU}, ${PAIRS} bare/variant pairs of ${DURATION}s runs (+${WARMUP}s warm-up each); ${ROUNDS} rounds; load average ${load0.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after\n`);
   console.log('| variant | req/s (median) | bare req/s (median, same pairs) | req/s vs bare (median of pairs) | cost | cost, 95% interval | pairs within | CPU µs/req vs bare | its busy (median) |');
   console.log('| --- | ---: | ---: | ---: | ---: | --- | --- | ---: | ---: |');
-  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
   for (const v of rows) {
     const r = ratio.get(v)!;
     const [lo, hi] = medianInterval(r);
@@ -296,8 +300,7 @@ async function runInterleaved(): Promise<void> {
  * seconds as the bare server's.
  */
 async function runPaired(rate: number | undefined): Promise<void> {
-  // 'bare' beside 'bare' is the method's A/A: how far apart two identical servers read.
-  const rows = ['bare', ...WANTED.filter((v) => v !== 'bare')];
+  const rows = PAIR_ROWS;
   const ratio = new Map<string, number[]>(rows.map((v) => [v, []]));
   const us = new Map<string, { bare: number[]; it: number[] }>(rows.map((v) => [v, { bare: [], it: [] }]));
   const lagged: string[] = [];
@@ -412,7 +415,6 @@ function medianInterval(xs: number[]): [number, number] {
 }
 
 const shown = variants.filter((v) => rps.get(v)!.length > 0);
-const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 const costInterval = (xs: number[]) => {
   const [lo, hi] = medianInterval(xs);
   return `${pct(1 - hi)} to ${pct(1 - lo)}`;
