@@ -283,6 +283,34 @@ describe('sdk conformance: other entry points', () => {
     }
   });
 
+  it('fastify: app.inject() requests are counted under their route; a request a hook answers is counted under the contract route its path matches', async () => {
+    const { default: Fastify } = await import('fastify');
+    const { default: sloctlFastify } = await import('sloctl/sdk/fastify');
+    const sdk = instrument({ contract: CONTRACT, registry: testRegistry(), defaultMetrics: false });
+    const app = Fastify();
+    await app.register(sloctlFastify, { sdk });
+    app.addHook('preHandler', async (request, reply) => {
+      if (request.headers.authorization === undefined && request.url.startsWith('/products/')) await reply.code(401).send('who are you?');
+    });
+    app.get('/orders', async () => 'ok');
+    app.get('/products/:id', async () => 'product');
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+    try {
+      assert.equal((await app.inject({ method: 'GET', url: '/orders' })).statusCode, 200);
+      assert.equal((await app.inject({ method: 'GET', url: '/orders' })).statusCode, 200);
+      assert.equal(await metricValue(sdk.registry, REQUESTS, { route: '/orders', status_class: '2xx' }), 2);
+      assert.equal((await send(base, 'GET', '/products/7')).status, 401);
+      assert.equal((await send(base, 'GET', '/products/7', { authorization: 'x' })).status, 200);
+      assert.equal(await metricValue(sdk.registry, REQUESTS, { route: '/products/:id', status_class: '4xx' }), 1);
+      assert.equal(await metricValue(sdk.registry, REQUESTS, { route: '/products/:id', status_class: '2xx' }), 1);
+      assert.equal(sdk.recorder.inFlight, 0);
+    } finally {
+      app.server.closeAllConnections();
+      await app.close();
+    }
+  });
+
   it('an invalid contract is refused with the located message; an undeclared dependency names the declared ones', async () => {
     const { mkdtempSync, writeFileSync } = await import('node:fs');
     const { join } = await import('node:path');

@@ -17,17 +17,18 @@ export const kError = Symbol('sloctl.error');
 
 /**
  * `judged` false: the request stays out of the health window (the framework rejected it before its
- * handler). Returns the request's duration in ms (from `start`), for a limiter ticket to reuse.
+ * handler). `aborted`: the client went away first; by default, when the response did not finish.
+ * Returns the request's duration in ms (from `start`), for a limiter ticket to reuse.
  */
-export type Finish = (res: ServerResponse, slot: RouteSlot, error: unknown, start: number, judged?: boolean) => number;
+export type Finish = (res: ServerResponse, slot: RouteSlot, error: unknown, start: number, judged?: boolean, aborted?: boolean) => number;
 
 /** Ends a request on the recorder: probes by User-Agent are left out here, aborts detected. */
 export function finisher(sdk: Sdk): Finish {
   const recorder = sdk.recorder;
   const excluded = sdk.routes.excludedSlot;
-  return (res, slot, error, start, judged = true) => {
+  return (res, slot, error, start, judged = true, aborted = !res.writableFinished) => {
     if (slot.probeUserAgent !== undefined && RouteTable.isProbe(slot, res.req?.headers['user-agent'])) slot = excluded;
-    return recorder.end(slot, res.statusCode, error, start, !res.writableFinished, judged);
+    return recorder.end(slot, res.statusCode, error, start, aborted, judged);
   };
 }
 

@@ -1,24 +1,33 @@
 // Fastify 5: `await app.register(sloctl, { sdk })`, before the routes.
 //
 // A fastify-plugin style plugin (skip-override, so its hooks apply to the whole application, not
-// an encapsulated child). It serves the contract's health and metrics paths as routes, and:
-// - a global `onRequest` hook starts the timer and listens for the response's 'close' (finished,
-//   or aborted by the client); it runs for every route, including ones registered before the
-//   plugin, and for 404s; the route's slot is resolved once per route and cached (see below);
-// - a global `onError` hook keeps the thrown error for classification (in a request decorator,
-//   which Fastify pre-shapes, so the store is cheap);
-// - requests Fastify answers before running any hook (a malformed URL: 400, a parameter over
-//   maxParamLength: 414, 503 while closing) are seen by wrapping Fastify's own request listener,
-//   and counted as unmatched;
-// - a request Fastify rejected on a matched route before its handler ran (a body its content-type
-//   parser refused, a schema validation failure: FST_ERR_CTP_*, FST_ERR_VALIDATION) is counted
-//   under its route but kept out of the health window, like unmatched junk (health.judge).
+// an encapsulated child). It serves the contract's health and metrics paths as routes, and adds
+// nothing that runs per request on Fastify's hook runner (an empty global onRequest hook alone
+// measured ~10% of a hello-world's req/s under wrk, bench/RESULTS.md):
+// - Fastify's own 'request' listener is wrapped: every request is timed from hand-over to the end
+//   of its response (Node's http.server.response.finish channel) or of its connection, if that
+//   closed first (aborted by the client), including the ones Fastify answers
+//   before any hook (a malformed URL: 400, a parameter over maxParamLength: 414, 503 while
+//   closing, a 404), which count as unmatched;
+// - an `onRoute` hook wraps the handler of every route registered after the plugin: the wrapper
+//   notes the route's template (its slot, made once per route and method) and applies the
+//   concurrency limit and a drill's hold in front of the handler. Register the plugin before the
+//   routes: a request a route registered earlier answered counts under the contract's template
+//   its path matches, else unmatched, and a warning says so once;
+// - a global `onError` hook (run only when something threw) keeps the error for classification;
+//   thrown before the handler, it also names the route from Fastify's request. A request Fastify
+//   rejected on a matched route before its handler ran (a body its content-type parser refused,
+//   a schema validation failure: FST_ERR_CTP_*, FST_ERR_VALIDATION) is counted under its route
+//   but kept out of the health window, like unmatched junk (health.judge).
+import * as dc from 'node:diagnostics_channel';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { methodIndex, METHODS } from '../core/labels.ts';
 import type { Sdk } from '../instrument.ts';
+import { templateMatcher } from '../core/match.ts';
 import { finisher, isPath } from '../node-tracking.ts';
-import { rejectionBody, type Rejection, type Ticket } from '../protect/admission.ts';
+import { answerRejection, type Priority, type Rejection, type Ticket } from '../protect/admission.ts';
 import { SHED_ERROR } from '../../contract/classify.ts';
 import type { RouteSlot } from '../route-table.ts';
 
@@ -38,10 +47,24 @@ declare module 'fastify' {
   interface FastifyInstance {
     sloctl: Sdk;
   }
-  interface FastifyRequest {
-    sloctlError: unknown;
-  }
 }
+
+/** The statuses Fastify answers with by itself, before routing or any hook runs (fastify.js). */
+const FASTIFY_OWN_STATUSES: ReadonlySet<number> = new Set([400, 414, 500, 503]);
+
+/** A request in flight: when it began, the route its handler saw, what it threw, its limiter ticket. */
+class RequestState {
+  slot: RouteSlot | undefined = undefined;
+  error: unknown = undefined;
+  ticket: Ticket | undefined = undefined;
+  done = false;
+  constructor(readonly start: number) {}
+}
+
+type RouteHandler = (this: unknown, request: FastifyRequest, reply: FastifyReply) => unknown;
+type Wrapped = RouteHandler & { [kOriginal]?: RouteHandler };
+/** On a wrapped handler: the route's own, so a route copied from a wrapped one (HEAD from GET) is wrapped once. */
+const kOriginal = Symbol('sloctl.handler');
 
 function sloctlPlugin(fastify: FastifyInstance, opts: FastifyPluginOptions, done: (err?: Error) => void): void {
   const sdk = opts?.sdk;
@@ -60,7 +83,6 @@ function sloctlPlugin(fastify: FastifyInstance, opts: FastifyPluginOptions, done
   const admission = sdk.admission;
 
   if (!fastify.hasDecorator('sloctl')) fastify.decorate('sloctl', sdk);
-  if (!fastify.hasRequestDecorator('sloctlError')) fastify.decorateRequest('sloctlError', undefined);
 
   for (const [path, respond] of [[healthPath, (url: string) => sdk.healthResponse(url)], [metricsPath, () => sdk.metricsResponse()]] as const) {
     if (path === undefined) continue;
@@ -72,11 +94,11 @@ function sloctlPlugin(fastify: FastifyInstance, opts: FastifyPluginOptions, done
     fastify.route({ method: 'GET', url: path, logLevel: 'warn', handler });
   }
 
-  // The route a request matched, cached per route: Fastify keeps one context object per route
-  // on each request (under its internal 'fastify.context' symbol); the slot is computed once per
-  // route and method and kept on that context. If a Fastify version has no such symbol, the
-  // public (allocating) `request.routeOptions` is read instead. Measured: a route-level hook to
-  // hand the slot over cost about as much again as the rest of the instrumentation.
+  // The route a request matched, read from Fastify's request where one is at hand (an error seen by
+  // onError; the fallback hook below): Fastify keeps one context object per route on each request
+  // (under its internal 'fastify.context' symbol); the slot is computed once per route and method
+  // and kept on that context. If a Fastify version has no such symbol, the public (allocating)
+  // `request.routeOptions` is read instead.
   let kRouteContext: symbol | null | undefined;
   const kSlots = Symbol('sloctl.slots');
   const lookup = (request: FastifyRequest): RouteSlot => {
@@ -98,99 +120,206 @@ function sloctlPlugin(fastify: FastifyInstance, opts: FastifyPluginOptions, done
     return slots[m] ?? (slots[m] = lookup(request));
   };
 
-  // Not a closure made per request: under tsx (keepNames) each named closure also costs an
-  // Object.defineProperty, measured at 0.65 µs a request.
-  const shed = (request: FastifyRequest, reply: FastifyReply, r: Rejection) => {
-    request.sloctlError = SHED_ERROR;
-    reply.code(r.status).header('retry-after', String(r.retryAfterSeconds)).header('cache-control', 'no-store')
-      .type('text/plain; charset=utf-8').send(rejectionBody(r));
+  // A request that ended without reaching a handler this plugin wrapped and without an error:
+  // Fastify's own answers (404, a malformed URL, 503 while closing), a hook that answered (an
+  // auth check's 401), or a route registered before the plugin (onRoute never saw it). Its route
+  // is then the contract's template its path matches, as with the node:http adapter, unless it
+  // was a 404 (no route took it); else unmatched.
+  const contractTemplate = templateMatcher(sdk.contract.routes.map((r) => r.path));
+  let warnedUnwrapped = false;
+  const slotWithoutHandler = (req: IncomingMessage, res: ServerResponse): RouteSlot => {
+    const template = res.statusCode === 404 || req.url === undefined ? undefined : contractTemplate(req.url);
+    if (res.statusCode < 400 && !warnedUnwrapped && res.writableFinished) {
+      warnedUnwrapped = true;
+      process.emitWarning(`sloctl: ${req.method} ${req.url} was answered ${res.statusCode} without reaching a handler the sloctl plugin wrapped: a route registered before app.register(sloctl) (register the plugin first, so each route's template is known), or a hook that answered it; counted as ${template ?? 'unmatched'}`, { code: 'SLOCTL_FASTIFY_ROUTE_UNSEEN' });
+    }
+    return template === undefined ? routes.unmatchedFor(req.method, req.url) : routes.lookup(req.method, template);
   };
 
-  let hooked: IncomingMessage | undefined;
-  fastify.addHook('onRequest', function sloctlStart(request, reply, next) {
-    const req = request.raw;
-    hooked = req;
-    // The drill endpoint (when a drill token is set) answers on the raw response, before Fastify reads the body.
-    if (drillServed !== undefined && drillServed.serve(req, reply.raw)) {
-      reply.hijack();
-      next();
-      return;
-    }
-    if (!(isPath(req.url, healthPath) || isPath(req.url, metricsPath))) {
-      const start = recorder.begin();
-      const res = reply.raw;
-      let ticket: Ticket | undefined;
-      res.on('close', () => {
-        const error = request.sloctlError;
-        // A shed request never reached its handler: counted under its route, kept out of health.
-        // The route is read at the end: reply.callNotFound() moves a request to the not-found route.
-        const ms = finish(res, slotOf(request, req), error, start, error === undefined || !(error === SHED_ERROR || rejectedBeforeHandler(error)));
-        // The limiter's sample from the recorder's clock read, not one of its own: the ticket's
-        // time runs from when it was let in (later than start only when it queued).
-        ticket?.finish(!res.writableFinished, start + ms);
-      });
-      // The concurrency limit (objectives.concurrency.limit): let in, queued, or answered 503.
-      if (admission.active) {
-        const priority = admission.priorityOfSlot(slotOf(request, req));
-        if (priority !== undefined) {
-          const a = admission.admit(priority, start);
-          if ('then' in a) {
-            void a.then((r) => {
-              if (!r.admitted) shed(request, reply, r);
-              else if (res.destroyed) r.ignore(); // its client left while it waited
-              else {
-                ticket = r;
-                const held = drill === undefined ? undefined : drill.hold();
-                if (held === undefined) next();
-                else void held.then(() => next());
-              }
-            });
-            return;
-          }
-          if (!a.admitted) {
-            shed(request, reply, a);
-            return;
-          }
-          ticket = a;
+  // What the plugin knows of a request in flight, found from Fastify's reply (reply.raw) by the
+  // route's handler wrapper and the onError hook, and kept by the response's 'close' listener.
+  const kState = Symbol('sloctl.state');
+  const states = {
+    get: (res: ServerResponse): RequestState | undefined => (res as unknown as Record<symbol, RequestState | undefined>)[kState],
+    set: (res: ServerResponse, state: RequestState) => { (res as unknown as Record<symbol, RequestState | undefined>)[kState] = state; },
+    has: (res: ServerResponse) => (res as unknown as Record<symbol, RequestState | undefined>)[kState] !== undefined,
+  };
+  // HTTP/2 responses are not published on the channel below and have no connection of their
+  // own: there each request ends on its response's 'close'.
+  const closePerRequest = fastify.initialConfig.http2 === true;
+  const track = (res: ServerResponse, closeListener: boolean): RequestState => {
+    const state = new RequestState(recorder.begin());
+    states.set(res, state);
+    if (closeListener) res.on('close', () => end(res, state));
+    return state;
+  };
+  // A request the server's listener never saw: app.inject() (light-my-request calls Fastify's
+  // router directly), timed from its handler, ended when its response finishes (light-my-request
+  // resolves inject() on 'finish', before 'close') or closes.
+  const injected = (res: ServerResponse): RequestState => {
+    const state = track(res, true);
+    res.once('finish', () => end(res, state, false)); // light-my-request's writableFinished stays false
+    return state;
+  };
+  // Ended once: when Node finishes the response (diagnostics_channel, below), or when its
+  // connection closes first (the client went away: aborted).
+  const end = (res: ServerResponse, state: RequestState, aborted = !res.writableFinished): void => {
+    if (state.done) return;
+    state.done = true;
+    const error = state.error;
+    // A shed request never reached its handler: counted under its route, kept out of health.
+    const ms = finish(res, state.slot ?? slotWithoutHandler(res.req, res), error, state.start, error === undefined || !(error === SHED_ERROR || rejectedBeforeHandler(error)), aborted);
+    state.ticket?.finish(aborted, state.start + ms);
+  };
+  // No listener per request: Node publishes every finished response on this channel (one
+  // subscriber for the whole server), and a connection's 'close' (one listener per connection)
+  // ends the response it was serving if that never finished. A per-request 'close' listener
+  // measured 11.5% of a hello-world's capacity against 5.3% this way (bench/RESULTS.md).
+  const onFinish = (message: unknown): void => {
+    const res = (message as { response?: ServerResponse }).response;
+    const state = res === undefined ? undefined : states.get(res);
+    if (state !== undefined) end(res!, state);
+  };
+  dc.subscribe('http.server.response.finish', onFinish);
+  fastify.addHook('onClose', (_instance, doneClosing) => {
+    dc.unsubscribe('http.server.response.finish', onFinish);
+    doneClosing();
+  });
+  fastify.server.on('connection', (socket: Socket) => {
+    socket.once('close', () => {
+      const res = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+      const state = res === undefined || res === null ? undefined : states.get(res);
+      if (state !== undefined) end(res!, state);
+    });
+  });
+
+  // A request turned away by the limiter never reaches Fastify: answered here, counted under the
+  // contract route its path matches (else unmatched), kept out of health (SHED_ERROR).
+  const shed = (req: IncomingMessage, res: ServerResponse, state: RequestState, r: Rejection): false => {
+    state.error = SHED_ERROR;
+    state.slot = heldSlot(req, r.priority);
+    answerRejection(res, r);
+    return false;
+  };
+  const heldSlot = (req: IncomingMessage, p: Priority): RouteSlot =>
+    p.template !== undefined ? routes.lookup(req.method, p.template) : routes.unmatchedFor(req.method, req.url);
+  const holdForDrill = (): true | Promise<true> => {
+    const held = drill === undefined ? undefined : drill.hold();
+    return held === undefined ? true : held.then(() => true as const);
+  };
+  // In front of Fastify, before it routes or reads the body: the concurrency limit
+  // (objectives.concurrency.limit; the request's weight from the contract's route templates, as
+  // on Express) and an unsettled-promises drill fault's hold. true: go on now; false: answered
+  // (shed) or abandoned; a promise: go on when it says true. Only the waiting paths allocate.
+  const gate = (req: IncomingMessage, res: ServerResponse, state: RequestState): boolean | Promise<boolean> => {
+    if (admission.active) {
+      const priority = admission.priorityOf(req.method, req.url);
+      if (priority !== undefined) {
+        const a = admission.admit(priority, state.start);
+        if ('then' in a) {
+          return a.then((r) => {
+            if (!r.admitted) return shed(req, res, state, r);
+            if (res.destroyed) { // its client left while it waited
+              r.ignore();
+              state.slot = heldSlot(req, priority);
+              return false;
+            }
+            state.ticket = r;
+            return holdForDrill();
+          });
         }
+        if (!a.admitted) return shed(req, res, state, a);
+        state.ticket = a;
       }
-      // An unsettled-promises drill fault holds some requests before their handler.
-      const held = drill === undefined ? undefined : drill.hold();
-      if (held !== undefined) {
-        void held.then(() => next());
-        return;
-      }
+    }
+    return drill === undefined ? true : holdForDrill();
+  };
+
+  // Every route registered after the plugin: its handler is wrapped to note the request's route
+  // (one slot per method, made on first use). No hook runs per request: Fastify's hook runner
+  // (three closures a request) was the largest part of the SDK's cost on a hello-world (perf,
+  // bench/RESULTS.md).
+  fastify.addHook('onRoute', (routeOptions) => {
+    const handler = ((routeOptions.handler as Wrapped)[kOriginal] ?? routeOptions.handler) as RouteHandler;
+    const template = routeOptions.url;
+    if (typeof handler !== 'function' || template === undefined) return;
+    const slots = new Array<RouteSlot | undefined>(METHODS.length).fill(undefined);
+    const wrapped: Wrapped = function sloctlRoute(this: unknown, request: FastifyRequest, reply: FastifyReply): unknown {
+      const res = reply.raw;
+      const state = states.get(res) ?? injected(res);
+      const m = methodIndex(request.method);
+      state.slot = slots[m] ?? (slots[m] = routes.lookup(request.method, template));
+      return handler.call(this, request, reply);
+    };
+    wrapped[kOriginal] = handler;
+    routeOptions.handler = wrapped as typeof routeOptions.handler;
+  });
+
+  fastify.addHook('onError', function sloctlError(request, reply, error, next) {
+    const state = states.get(reply.raw);
+    if (state !== undefined) {
+      state.error = error;
+      // Thrown before the handler (a hook, a body the parser refused, a schema): the route is Fastify's.
+      if (state.slot === undefined) state.slot = slotOf(request, request.raw);
     }
     next();
   });
 
-  fastify.addHook('onError', function sloctlError(request, _reply, error, next) {
-    request.sloctlError = error;
-    next();
-  });
-
-  // Requests Fastify answers by itself (no hook runs): seen by wrapping Fastify's own 'request'
-  // listener, which calls our onRequest hook synchronously when it runs hooks at all. Wrapping
+  // Every request is seen by wrapping Fastify's own 'request' listener: timed from hand-over,
+  // including the ones Fastify answers without running any hook or handler (a malformed URL:
+  // 400, a parameter over maxParamLength: 414, 503 while closing). The drill endpoint (when a
+  // drill token is set) answers on the raw response, before Fastify reads anything. Wrapping
   // rather than adding a second listener keeps Node's single-listener fast path.
   const server = fastify.server;
   const listeners = server.listeners('request');
-  const unhooked = (req: IncomingMessage, res: ServerResponse) => {
-    // Not answered yet: an asynchronous hook of a plugin registered before this one runs first,
-    // and ours will follow (register sloctl first to keep its timing from the hand-over).
-    if (!res.headersSent) return;
-    // Fastify answered by itself, synchronously: the time is the answer's, from now.
-    const slot = routes.unmatchedFor(req.method, req.url);
-    const start = recorder.begin();
-    if (res.writableFinished) finish(res, slot, undefined, start);
-    else res.on('close', () => finish(res, slot, undefined, start));
-  };
   if (listeners.length === 1) {
     const fastifyListener = listeners[0] as (req: IncomingMessage, res: ServerResponse) => void;
+    const dispatch = (self: unknown, req: IncomingMessage, res: ServerResponse, state: RequestState): void => {
+      fastifyListener.call(self, req, res);
+      // Answered already, by no handler of a route, with what Fastify answers by itself before
+      // routing or hooks (a malformed URL: 400, a parameter over maxParamLength: 414, an async
+      // constraint's failure: 500, 503 while closing): unmatched. (A hook that answered at once
+      // with another status, an auth check's 401, is counted under its contract route, at the end.)
+      if (state.slot === undefined && res.headersSent && FASTIFY_OWN_STATUSES.has(res.statusCode)) state.slot = routes.unmatchedFor(req.method, req.url);
+    };
     server.removeListener('request', fastifyListener);
     server.on('request', function sloctlRequest(this: unknown, req: IncomingMessage, res: ServerResponse) {
-      fastifyListener.call(this, req, res);
-      if (hooked === req) hooked = undefined;
-      else unhooked(req, res);
+      if (drillServed !== undefined && drillServed.serve(req, res)) return;
+      const url = req.url;
+      if (isPath(url, healthPath) || isPath(url, metricsPath)) {
+        fastifyListener.call(this, req, res);
+        return;
+      }
+      const state = track(res, closePerRequest);
+      const go = admission.active || drill !== undefined ? gate(req, res, state) : true;
+      if (go === true) dispatch(this, req, res, state);
+      else if (go !== false) void go.then((ok) => ok && dispatch(this, req, res, state));
+    });
+  } else {
+    // A server whose 'request' listeners are not Fastify's one (a serverFactory that dispatches
+    // itself): an onRequest hook does the listener's work, from Fastify's hand-over to the hooks.
+    fastify.addHook('onRequest', function sloctlStart(request, reply, next) {
+      const req = request.raw;
+      const res = reply.raw;
+      if (drillServed !== undefined && drillServed.serve(req, res)) {
+        reply.hijack();
+        next();
+        return;
+      }
+      if (states.has(res) || isPath(req.url, healthPath) || isPath(req.url, metricsPath)) {
+        next();
+        return;
+      }
+      const state = track(res, closePerRequest);
+      const go = admission.active || drill !== undefined ? gate(req, res, state) : true;
+      if (go === true) next();
+      else if (go === false) reply.hijack(); // answered on the raw response (shed), or abandoned
+      else {
+        void go.then((ok) => {
+          if (ok) next();
+          else reply.hijack();
+        });
+      }
     });
   }
 

@@ -44,7 +44,12 @@ function matches(c: Compiled, path: string, end: number): boolean {
 export function templateMatcher(templates: readonly string[]): (url: string) => string | undefined {
   const compiled = [...new Set(templates)].filter((t) => t.startsWith('/')).map(compile)
     .sort((a, b) => a.params - b.params || b.segments.length - a.segments.length);
+  // A path with no query that is itself a template without parameters: one Map read (the
+  // templates with fewer parameters win anyway, and two parameterless ones cannot both match).
+  const exact = new Map(compiled.filter((c) => c.params === 0).map((c) => [c.template, c.template]));
   return (url: string) => {
+    const hit = exact.get(url);
+    if (hit !== undefined) return hit;
     if (url.charCodeAt(0) !== 47) return undefined; // '/'
     let end = url.indexOf('?');
     if (end < 0) end = url.length;
