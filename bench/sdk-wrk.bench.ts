@@ -104,7 +104,7 @@ function fixedRate(url: string, seconds: number, rate: number): Promise<{ rps: n
     const child = spawn(cmd[0], cmd.slice(1), { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-    child.once('exit', (code) => {
+    child.once('close', (code) => {
       let r: { requests: number; seconds: number; errors: number; lateSends?: number; generatorOk?: boolean };
       try {
         r = JSON.parse(out);
@@ -190,7 +190,8 @@ function wrk(url: string, seconds: number, strict = true): Promise<{ rps: number
     const child = spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-    child.once('exit', (code) => {
+    // 'close', not 'exit': the process can exit before its stdout has been read to the end.
+    child.once('close', (code) => {
       const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
       const total = /(\d+) requests in/.exec(out);
       if (code !== 0 || rps === null || total === null) return reject(new Error(`wrk exited with ${code}: ${out}`));

@@ -311,6 +311,50 @@ describe('sdk conformance: other entry points', () => {
     }
   });
 
+  it('fastify over https: a finished request and one its client abandons are both ended (the abort on the TLS socket), none left in flight', async () => {
+    const { default: Fastify } = await import('fastify');
+    const { default: sloctlFastify } = await import('sloctl/sdk/fastify');
+    const { readFileSync } = await import('node:fs');
+    const tls = new URL('./fixtures/load/tls/', import.meta.url);
+    const sdk = instrument({ contract: CONTRACT, registry: testRegistry(), defaultMetrics: false });
+    const app = Fastify({ https: { key: readFileSync(new URL('key.pem', tls)), cert: readFileSync(new URL('cert.pem', tls)) } });
+    await app.register(sloctlFastify, { sdk });
+    let entered!: () => void;
+    const hangEntered = new Promise<void>((resolve) => (entered = resolve));
+    let closed!: Promise<void>;
+    app.get('/orders', async () => 'ok');
+    app.get('/products/:id', async (_request, reply) => {
+      closed = new Promise<void>((resolve) => reply.raw.once('close', () => resolve()));
+      entered();
+      await closed;
+      return 'late';
+    });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const base = `https://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+    const tlsAgent = new Agent({ connect: { rejectUnauthorized: false } }); // the fixture's self-signed certificate, on loopback
+    try {
+      const ok = await request(`${base}/orders`, { dispatcher: tlsAgent });
+      assert.equal(ok.statusCode, 200);
+      await ok.body.text();
+      const ac = new AbortController();
+      const pending = request(`${base}/products/9`, { dispatcher: tlsAgent, signal: ac.signal }).catch((err: unknown) => err);
+      await hangEntered;
+      assert.equal(sdk.recorder.inFlight, 1);
+      ac.abort();
+      await closed;
+      await pending;
+      // Ended on the TLS socket's 'close', which Node emits around the response's: a few turns of the loop at most.
+      for (let i = 0; i < 50 && sdk.recorder.inFlight > 0; i++) await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(sdk.recorder.inFlight, 0, 'the abandoned request was ended');
+      assert.equal(await metricValue(sdk.registry, REQUESTS, { route: '/orders', status_class: '2xx' }), 1);
+      assert.equal(await metricValue(sdk.registry, REQUESTS, { route: '/products/:id', status_class: 'aborted' }), 1);
+    } finally {
+      await tlsAgent.close();
+      app.server.closeAllConnections();
+      await app.close();
+    }
+  });
+
   it('an invalid contract is refused with the located message; an undeclared dependency names the declared ones', async () => {
     const { mkdtempSync, writeFileSync } = await import('node:fs');
     const { join } = await import('node:path');

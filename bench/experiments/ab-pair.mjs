@@ -51,7 +51,7 @@ const wrk = (port, s) => new Promise((resolve) => {
   const c = spawn('taskset', ['-c', '1', 'wrk', '-t1', '-c50', `-d${s}s`, `http://127.0.0.1:${port}/`]);
   let o = '';
   c.stdout.on('data', (d) => (o += d));
-  c.on('exit', () => resolve(Number(/(\d+) requests in/.exec(o)?.[1] ?? NaN)));
+  c.on('close', () => resolve(Number(/(\d+) requests in/.exec(o)?.[1] ?? NaN)));
 });
 
 const ratios = [];

@@ -59,6 +59,35 @@ if (variant === 'cheap' || variant === 'cheapprop' || variant === 'cheapclose') 
     finish(res, s.slot ?? routes.unmatchedFor(res.req.method, res.req.url), undefined, s.start);
   });
 }
+// Bisecting what in the SDK's path costs more once node:tls is loaded (bench/RESULTS.md, 2026-12-05
+// 07:20): wrapl: Fastify's 'request' listener wrapped, nothing else; onroute: each handler
+// wrapped, nothing else; now: the listener wrapped with two performance.now() a request; rec:
+// the listener wrapped, recorder.begin() and a 'close' listener ending it on the recorder.
+if (variant === 'wrapl' || variant === 'now' || variant === 'rec') {
+  const sdk = instrument({ contract: parseContract(HELLO_CONTRACT, 'b.yaml').contract!, registry: new Registry(), defaultMetrics: false });
+  const recorder = sdk.recorder; const finish = finisher(sdk);
+  const slot = sdk.routes.lookup('GET', '/');
+  const server = app.server;
+  const l = server.listeners('request')[0] as (req: IncomingMessage, res: ServerResponse) => void;
+  server.removeListener('request', l);
+  const { performance } = await import('node:perf_hooks');
+  server.on('request', function (this: unknown, req: IncomingMessage, res: ServerResponse) {
+    if (variant === 'now') {
+      const t = performance.now();
+      res.on('close', () => { if (performance.now() < t) n--; });
+    } else if (variant === 'rec') {
+      const start = recorder.begin();
+      res.on('close', () => finish(res, slot, undefined, start));
+    }
+    l.call(this, req, res);
+  });
+}
+if (variant === 'onroute') {
+  app.addHook('onRoute', (opts) => {
+    const h = opts.handler as (this: unknown, a: unknown, b: unknown) => unknown;
+    opts.handler = function (this: unknown, request: unknown, reply: unknown) { return h.call(this, request, reply); } as typeof opts.handler;
+  });
+}
 if (variant === 'inst' || variant === 'instlean') instrument({ contract: parseContract(HELLO_CONTRACT, 'b.yaml').contract!, registry: new Registry(), defaultMetrics: variant === 'inst' });
 if (variant === 'eld10' || variant === 'eld100') (await import('node:perf_hooks')).monitorEventLoopDelay({ resolution: variant === 'eld10' ? 10 : 100 }).enable();
 if (variant === 'gcobs') new (await import('node:perf_hooks')).PerformanceObserver(() => { n++; }).observe({ entryTypes: ['gc'] });

@@ -1,24 +1,28 @@
 // Fastify 5: `await app.register(sloctl, { sdk })`, before the routes.
 //
 // A fastify-plugin style plugin (skip-override, so its hooks apply to the whole application, not
-// an encapsulated child). It serves the contract's health and metrics paths as routes, and adds
-// nothing that runs per request on Fastify's hook runner (an empty global onRequest hook alone
-// measured ~10% of a hello-world's req/s under wrk, bench/RESULTS.md):
+// an encapsulated child). It serves the contract's health and metrics paths as routes, and runs
+// nothing per request on Fastify's hook runner (which makes three closures a request: the
+// largest part of the SDK's cost on a hello-world, by perf; bench/RESULTS.md):
 // - Fastify's own 'request' listener is wrapped: every request is timed from hand-over to the end
-//   of its response (Node's http.server.response.finish channel) or of its connection, if that
-//   closed first (aborted by the client), including the ones Fastify answers
-//   before any hook (a malformed URL: 400, a parameter over maxParamLength: 414, 503 while
-//   closing, a 404), which count as unmatched;
+//   of its response (Node's http.server.response.finish channel: one subscriber, no listener per
+//   request) or of its connection, if that closed first (aborted by the client). Before Fastify
+//   routes or reads a body, the wrapper asks the concurrency limit (the request's weight from the
+//   contract's route templates, as on Express: a shed request costs Fastify nothing) and applies
+//   a drill's hold. Fastify's own answers before any hook (a malformed URL: 400, a parameter
+//   over maxParamLength: 414, 503 while closing) and 404s count as unmatched;
 // - an `onRoute` hook wraps the handler of every route registered after the plugin: the wrapper
-//   notes the route's template (its slot, made once per route and method) and applies the
-//   concurrency limit and a drill's hold in front of the handler. Register the plugin before the
-//   routes: a request a route registered earlier answered counts under the contract's template
-//   its path matches, else unmatched, and a warning says so once;
+//   notes the route's template (its slot, made once per route and method). A request that ends
+//   without reaching a wrapped handler and without an error (a hook answered it: an auth check's
+//   401; or its route was registered before the plugin) counts under the contract route its path
+//   matches, else unmatched; a 2xx/3xx answered that way warns once (register the plugin first);
 // - a global `onError` hook (run only when something threw) keeps the error for classification;
 //   thrown before the handler, it also names the route from Fastify's request. A request Fastify
 //   rejected on a matched route before its handler ran (a body its content-type parser refused,
 //   a schema validation failure: FST_ERR_CTP_*, FST_ERR_VALIDATION) is counted under its route
-//   but kept out of the health window, like unmatched junk (health.judge).
+//   but kept out of the health window, like unmatched junk (health.judge);
+// - `app.inject()` (light-my-request calls Fastify's router, not the server's listener) is timed
+//   from the route's handler; HTTP/2 (`http2: true`) ends each request on its response's 'close'.
 import * as dc from 'node:diagnostics_channel';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -95,7 +99,7 @@ function sloctlPlugin(fastify: FastifyInstance, opts: FastifyPluginOptions, done
   }
 
   // The route a request matched, read from Fastify's request where one is at hand (an error seen by
-  // onError; the fallback hook below): Fastify keeps one context object per route on each request
+  // onError before the handler): Fastify keeps one context object per route on each request
   // (under its internal 'fastify.context' symbol); the slot is computed once per route and method
   // and kept on that context. If a Fastify version has no such symbol, the public (allocating)
   // `request.routeOptions` is read instead.
@@ -136,8 +140,10 @@ function sloctlPlugin(fastify: FastifyInstance, opts: FastifyPluginOptions, done
     return template === undefined ? routes.unmatchedFor(req.method, req.url) : routes.lookup(req.method, template);
   };
 
-  // What the plugin knows of a request in flight, found from Fastify's reply (reply.raw) by the
-  // route's handler wrapper and the onError hook, and kept by the response's 'close' listener.
+  // What the plugin knows of a request in flight, kept on Node's response under a symbol: found
+  // there by the route's handler wrapper, the onError hook and the end (the finish channel gives
+  // the response). One small object a request, and nothing else allocated per request by sloctl
+  // but the limiter's ticket.
   const kState = Symbol('sloctl.state');
   const states = {
     get: (res: ServerResponse): RequestState | undefined => (res as unknown as Record<symbol, RequestState | undefined>)[kState],
@@ -173,8 +179,8 @@ function sloctlPlugin(fastify: FastifyInstance, opts: FastifyPluginOptions, done
   };
   // No listener per request: Node publishes every finished response on this channel (one
   // subscriber for the whole server), and a connection's 'close' (one listener per connection)
-  // ends the response it was serving if that never finished. A per-request 'close' listener
-  // measured 11.5% of a hello-world's capacity against 5.3% this way (bench/RESULTS.md).
+  // ends the response it was serving if that never finished. (With HTTP/1.1 pipelining Node
+  // hands a connection's next request over only once the previous response finished.)
   const onFinish = (message: unknown): void => {
     const res = (message as { response?: ServerResponse }).response;
     const state = res === undefined ? undefined : states.get(res);
@@ -185,7 +191,11 @@ function sloctlPlugin(fastify: FastifyInstance, opts: FastifyPluginOptions, done
     dc.unsubscribe('http.server.response.finish', onFinish);
     doneClosing();
   });
-  fastify.server.on('connection', (socket: Socket) => {
+  // The socket HTTP runs on: the TLS one on an https server (its 'connection' is the raw TCP socket).
+  // (Told apart without importing node:tls: loading it made every request of a Fastify app ~15%
+  // dearer on a hello-world, bench/RESULTS.md.)
+  const tls = typeof (fastify.server as { setSecureContext?: unknown }).setSecureContext === 'function';
+  fastify.server.on(tls ? 'secureConnection' : 'connection', (socket: Socket) => {
     socket.once('close', () => {
       const res = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
       const state = res === undefined || res === null ? undefined : states.get(res);
