@@ -7,9 +7,9 @@
 //
 //   node bench/experiments/ab-pair.mjs BUNDLE_A:VARIANT BUNDLE_B:VARIANT [ROUNDS=6] [SECONDS=5]
 //
-// A bundle is a server script speaking bench/fastify-hello.ts's protocol (READY <port>), e.g. the
-// esbuild bundle bench/sdk-wrk.bench.ts builds (node_modules/.cache/sloctl-bench/fastify-hello.mjs)
-// copied aside before a change, and the same bundle rebuilt after it. Which server starts first
+// A bundle is a server script speaking bench/fastify-hello.ts's protocol (READY <port>): build one
+// per checkout with bench/experiments/ab-bundle.mjs (e.g. the commit before a change, from a git
+// worktree, and the working tree after it). Which server starts first
 // alternates by round. A/A (the same bundle and variant twice) is the method's noise.
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
