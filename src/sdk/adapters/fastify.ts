@@ -192,8 +192,8 @@ function sloctlPlugin(fastify: FastifyInstance, opts: FastifyPluginOptions, done
     doneClosing();
   });
   // The socket HTTP runs on: the TLS one on an https server (its 'connection' is the raw TCP socket).
-  // (Told apart without importing node:tls: loading it made every request of a Fastify app ~15%
-  // dearer on a hello-world, bench/RESULTS.md.)
+  // (Told apart without importing node:tls: in a process that had not loaded it, loading it made
+  // the instrumented hello-world ~15% dearer a request, as more loaded code does; bench/RESULTS.md.)
   const tls = typeof (fastify.server as { setSecureContext?: unknown }).setSecureContext === 'function';
   fastify.server.on(tls ? 'secureConnection' : 'connection', (socket: Socket) => {
     socket.once('close', () => {
