@@ -179,8 +179,7 @@ function sloctlPlugin(fastify: FastifyInstance, opts: FastifyPluginOptions, done
   };
   // No listener per request: Node publishes every finished response on this channel (one
   // subscriber for the whole server), and a connection's 'close' (one listener per connection)
-  // ends the response it was serving if that never finished. (With HTTP/1.1 pipelining Node
-  // hands a connection's next request over only once the previous response finished.)
+  // ends the response it was serving if that never finished, and any pipelined behind it.
   const onFinish = (message: unknown): void => {
     const res = (message as { response?: ServerResponse }).response;
     const state = res === undefined ? undefined : states.get(res);
@@ -197,11 +196,36 @@ function sloctlPlugin(fastify: FastifyInstance, opts: FastifyPluginOptions, done
   const tls = typeof (fastify.server as { setSecureContext?: unknown }).setSecureContext === 'function';
   fastify.server.on(tls ? 'secureConnection' : 'connection', (socket: Socket) => {
     socket.once('close', () => {
-      const res = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+      const s = socket as PipelinedSocket;
+      const res = s._httpMessage;
       const state = res === undefined || res === null ? undefined : states.get(res);
       if (state !== undefined) end(res!, state);
+      const queued = s[kPipelined];
+      if (queued !== undefined) {
+        for (const r of queued) {
+          const st = states.get(r);
+          if (st !== undefined) end(r, st, true);
+        }
+      }
     });
   });
+  // HTTP/1.1 pipelining: Node hands a connection's next request over while the previous response
+  // is still being written, and queues its response; if the connection closes first, Node emits
+  // nothing for the queued ones (no 'finish', no 'close'; test/sdk-conformance.test.ts), so they
+  // are kept on their connection, to be ended with it (else each would stay in flight, and hold a
+  // limiter slot, for ever). Only pipelined requests pay for this.
+  const kPipelined = Symbol('sloctl.pipelined');
+  type PipelinedSocket = Socket & { _httpMessage?: ServerResponse | null; [kPipelined]?: ServerResponse[] };
+  const pipelined = (req: IncomingMessage, res: ServerResponse): void => {
+    const socket = req.socket as PipelinedSocket | null;
+    if (socket === null || socket._httpMessage === res || socket._httpMessage === undefined) return;
+    const queued = socket[kPipelined] ?? (socket[kPipelined] = []);
+    // Forget the ones already ended (a long keep-alive connection pipelines many).
+    let kept = 0;
+    for (const r of queued) if (states.get(r)?.done === false) queued[kept++] = r;
+    queued.length = kept;
+    queued.push(res);
+  };
 
   // A request turned away by the limiter never reaches Fastify: answered here, counted under the
   // contract route its path matches (else unmatched), kept out of health (SHED_ERROR).
@@ -301,6 +325,7 @@ function sloctlPlugin(fastify: FastifyInstance, opts: FastifyPluginOptions, done
         return;
       }
       const state = track(res, closePerRequest);
+      if (!closePerRequest) pipelined(req, res);
       const go = admission.active || drill !== undefined ? gate(req, res, state) : true;
       if (go === true) dispatch(this, req, res, state);
       else if (go !== false) void go.then((ok) => ok && dispatch(this, req, res, state));
@@ -321,6 +346,7 @@ function sloctlPlugin(fastify: FastifyInstance, opts: FastifyPluginOptions, done
         return;
       }
       const state = track(res, closePerRequest);
+      if (!closePerRequest) pipelined(req, res);
       const go = admission.active || drill !== undefined ? gate(req, res, state) : true;
       if (go === true) next();
       else if (go === false) reply.hijack(); // answered on the raw response (shed), or abandoned
