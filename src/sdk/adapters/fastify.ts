@@ -31,7 +31,7 @@ import { methodIndex, METHODS } from '../core/labels.ts';
 import type { Sdk } from '../instrument.ts';
 import { templateMatcher } from '../core/match.ts';
 import { finisher, isPath } from '../node-tracking.ts';
-import { answerRejection, type Priority, type Rejection, type Ticket } from '../protect/admission.ts';
+import { answerRejection, slotOfPriority, type Rejection, type Ticket } from '../protect/admission.ts';
 import { SHED_ERROR } from '../../contract/classify.ts';
 import type { RouteSlot } from '../route-table.ts';
 
@@ -98,37 +98,18 @@ function sloctlPlugin(fastify: FastifyInstance, opts: FastifyPluginOptions, done
     fastify.route({ method: 'GET', url: path, logLevel: 'warn', handler });
   }
 
-  // The route a request matched, read from Fastify's request where one is at hand (an error seen by
-  // onError before the handler): Fastify keeps one context object per route on each request
-  // (under its internal 'fastify.context' symbol); the slot is computed once per route and method
-  // and kept on that context. If a Fastify version has no such symbol, the public (allocating)
-  // `request.routeOptions` is read instead.
-  let kRouteContext: symbol | null | undefined;
-  const kSlots = Symbol('sloctl.slots');
-  const lookup = (request: FastifyRequest): RouteSlot => {
-    const url = request.routeOptions.url;
+  // The route of a request an error reached before its handler, read from Fastify's request
+  // (only on that path: the route table caches each template's slot).
+  const slotOf = (request: FastifyRequest): RouteSlot => {
+    const url = request.is404 ? undefined : request.routeOptions.url;
     return url === undefined ? routes.unmatchedFor(request.method, request.url) : routes.lookup(request.method, url);
   };
-  // Whether the context is Fastify's not-found one (request.is404, a getter) is known once per
-  // context too: its slots are null.
-  const slotOf = (request: FastifyRequest, req: IncomingMessage): RouteSlot => {
-    if (kRouteContext === undefined) {
-      kRouteContext = Object.getOwnPropertySymbols(request).find((k) => k.description === 'fastify.context') ?? null;
-    }
-    const context = kRouteContext === null ? undefined : (request as unknown as Record<symbol, Record<symbol, (RouteSlot | undefined)[] | null> | undefined>)[kRouteContext];
-    if (context === undefined || context === null) return request.is404 ? routes.unmatchedFor(req.method, req.url) : lookup(request);
-    let slots = context[kSlots];
-    if (slots === undefined) slots = context[kSlots] = request.is404 ? null : new Array<RouteSlot | undefined>(METHODS.length).fill(undefined);
-    if (slots === null) return routes.unmatchedFor(req.method, req.url);
-    const m = methodIndex(req.method);
-    return slots[m] ?? (slots[m] = lookup(request));
-  };
 
-  // A request that ended without reaching a handler this plugin wrapped and without an error:
-  // Fastify's own answers (404, a malformed URL, 503 while closing), a hook that answered (an
-  // auth check's 401), or a route registered before the plugin (onRoute never saw it). Its route
-  // is then the contract's template its path matches, as with the node:http adapter, unless it
-  // was a 404 (no route took it); else unmatched.
+  // A request that ended without reaching a handler this plugin wrapped, without an error, and
+  // not answered by Fastify before routing (those are unmatched, in the listener below): a 404, a
+  // hook that answered (an auth check's 401), or a route registered before the plugin (onRoute
+  // never saw it). Its route is then the contract's template its path matches, as with the
+  // node:http adapter, unless it was a 404 (no route took it); else unmatched.
   const contractTemplate = templateMatcher(sdk.contract.routes.map((r) => r.path));
   let warnedUnwrapped = false;
   const slotWithoutHandler = (req: IncomingMessage, res: ServerResponse): RouteSlot => {
@@ -153,17 +134,20 @@ function sloctlPlugin(fastify: FastifyInstance, opts: FastifyPluginOptions, done
   // HTTP/2 responses are not published on the channel below and have no connection of their
   // own: there each request ends on its response's 'close'.
   const closePerRequest = fastify.initialConfig.http2 === true;
-  const track = (res: ServerResponse, closeListener: boolean): RequestState => {
+  // Timed from now; ended by the response's 'close' (closeListener) or else by the finish channel
+  // and the connection's 'close' below.
+  const track = (req: IncomingMessage, res: ServerResponse, closeListener: boolean): RequestState => {
     const state = new RequestState(recorder.begin());
     states.set(res, state);
     if (closeListener) res.on('close', () => end(res, state));
+    else pipelined(req, res);
     return state;
   };
   // A request the server's listener never saw: app.inject() (light-my-request calls Fastify's
   // router directly), timed from its handler, ended when its response finishes (light-my-request
   // resolves inject() on 'finish', before 'close') or closes.
   const injected = (res: ServerResponse): RequestState => {
-    const state = track(res, true);
+    const state = track(res.req, res, true);
     res.once('finish', () => end(res, state, false)); // light-my-request's writableFinished stays false
     return state;
   };
@@ -231,12 +215,10 @@ function sloctlPlugin(fastify: FastifyInstance, opts: FastifyPluginOptions, done
   // contract route its path matches (else unmatched), kept out of health (SHED_ERROR).
   const shed = (req: IncomingMessage, res: ServerResponse, state: RequestState, r: Rejection): false => {
     state.error = SHED_ERROR;
-    state.slot = heldSlot(req, r.priority);
+    state.slot = slotOfPriority(routes, r.priority, req.method, req.url);
     answerRejection(res, r);
     return false;
   };
-  const heldSlot = (req: IncomingMessage, p: Priority): RouteSlot =>
-    p.template !== undefined ? routes.lookup(req.method, p.template) : routes.unmatchedFor(req.method, req.url);
   const holdForDrill = (): true | Promise<true> => {
     const held = drill === undefined ? undefined : drill.hold();
     return held === undefined ? true : held.then(() => true as const);
@@ -255,7 +237,7 @@ function sloctlPlugin(fastify: FastifyInstance, opts: FastifyPluginOptions, done
             if (!r.admitted) return shed(req, res, state, r);
             if (res.destroyed) { // its client left while it waited
               r.ignore();
-              state.slot = heldSlot(req, priority);
+              state.slot = slotOfPriority(routes, priority, req.method, req.url);
               return false;
             }
             state.ticket = r;
@@ -266,7 +248,7 @@ function sloctlPlugin(fastify: FastifyInstance, opts: FastifyPluginOptions, done
         state.ticket = a;
       }
     }
-    return drill === undefined ? true : holdForDrill();
+    return holdForDrill();
   };
 
   // Every route registered after the plugin: its handler is wrapped to note the request's route
@@ -294,7 +276,7 @@ function sloctlPlugin(fastify: FastifyInstance, opts: FastifyPluginOptions, done
     if (state !== undefined) {
       state.error = error;
       // Thrown before the handler (a hook, a body the parser refused, a schema): the route is Fastify's.
-      if (state.slot === undefined) state.slot = slotOf(request, request.raw);
+      if (state.slot === undefined) state.slot = slotOf(request);
     }
     next();
   });
@@ -324,8 +306,7 @@ function sloctlPlugin(fastify: FastifyInstance, opts: FastifyPluginOptions, done
         fastifyListener.call(this, req, res);
         return;
       }
-      const state = track(res, closePerRequest);
-      if (!closePerRequest) pipelined(req, res);
+      const state = track(req, res, closePerRequest);
       const go = admission.active || drill !== undefined ? gate(req, res, state) : true;
       if (go === true) dispatch(this, req, res, state);
       else if (go !== false) void go.then((ok) => ok && dispatch(this, req, res, state));
@@ -345,8 +326,7 @@ function sloctlPlugin(fastify: FastifyInstance, opts: FastifyPluginOptions, done
         next();
         return;
       }
-      const state = track(res, closePerRequest);
-      if (!closePerRequest) pipelined(req, res);
+      const state = track(req, res, closePerRequest);
       const go = admission.active || drill !== undefined ? gate(req, res, state) : true;
       if (go === true) next();
       else if (go === false) reply.hijack(); // answered on the raw response (shed), or abandoned

@@ -361,9 +361,13 @@ export class AdmissionState {
    */
   heldSlot(routes: RouteTable, method: string | undefined, url: string | undefined): RouteSlot | undefined {
     const p = this.held;
-    if (p === undefined) return undefined;
-    return p.template !== undefined ? routes.lookup(method, p.template) : routes.unmatchedFor(method, url);
+    return p === undefined ? undefined : slotOfPriority(routes, p, method, url);
   }
+}
+
+/** The slot of a request the limiter held back (queued, shed): its contract route, else unmatched. */
+export function slotOfPriority(routes: RouteTable, p: Priority, method: string | undefined, url: string | undefined): RouteSlot {
+  return p.template !== undefined ? routes.lookup(method, p.template) : routes.unmatchedFor(method, url);
 }
 
 /**
