@@ -355,41 +355,38 @@ describe('sdk conformance: other entry points', () => {
     }
   });
 
-  it('fastify: pipelined requests whose connection closes before their turn are ended as aborted, none left in flight', async () => {
-    const { default: Fastify } = await import('fastify');
-    const { default: sloctlFastify } = await import('sloctl/sdk/fastify');
+  // The limiter suite pipelines on every adapter (test/sdk-limiter.test.ts); instrumentServer has no limiter, its own path.
+  it('instrumentServer: pipelined requests whose connection closes before their turn are ended as aborted, none left in flight', async () => {
+    const { createServer } = await import('node:http');
     const { connect } = await import('node:net');
+    const { instrumentServer } = await import('sloctl/sdk/http');
     const sdk = instrument({ contract: CONTRACT, registry: testRegistry(), defaultMetrics: false });
-    const app = Fastify();
-    await app.register(sloctlFastify, { sdk });
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
     let entered = 0;
     let allEntered!: () => void;
     const three = new Promise<void>((resolve) => (allEntered = resolve));
-    app.get('/products/:id', async () => {
+    const server = createServer(async (_req, res) => {
       if (++entered === 3) allEntered();
       await released;
-      return 'late';
+      res.end('late');
     });
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    const port = (app.server.address() as { port: number }).port;
+    instrumentServer(server, sdk, () => '/products/:id');
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
-      const socket = connect(port, '127.0.0.1');
+      const socket = connect((server.address() as { port: number }).port, '127.0.0.1');
       await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
-      socket.write('GET /products/1 HTTP/1.1\r\nHost: x\r\n\r\nGET /products/2 HTTP/1.1\r\nHost: x\r\n\r\nGET /products/3 HTTP/1.1\r\nHost: x\r\n\r\n');
+      socket.write('GET /products/1 HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(3));
       await three; // Node handed all three over at once, the last two with their responses queued
       assert.equal(sdk.recorder.inFlight, 3);
       socket.destroy();
-      for (let i = 0; i < 50 && sdk.recorder.inFlight > 0; i++) await new Promise((resolve) => setImmediate(resolve));
-      release(); // the handlers answer into responses nobody will read
       for (let i = 0; i < 50 && sdk.recorder.inFlight > 0; i++) await new Promise((resolve) => setImmediate(resolve));
       assert.equal(sdk.recorder.inFlight, 0, 'every pipelined request was ended');
       assert.equal(await metricValue(sdk.registry, REQUESTS, { route: '/products/:id', status_class: 'aborted' }), 3);
     } finally {
       release();
-      app.server.closeAllConnections();
-      await app.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 

@@ -4,7 +4,7 @@
 // highest-weight route keeps its latency objective while the lowest-weight route is shed.
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import KoaRouter from '@koa/router';
 import { serve, type ServerType } from '@hono/node-server';
@@ -391,6 +391,44 @@ for (const adapter of ['fastify', 'express', 'koa', 'hono', 'http']) {
       assert.equal(await metricValue(sdk.registry, 'http_server_requests_total', { route: '/low', error_class: 'shed' }), 1);
       assert.equal(await metricValue(sdk.registry, 'http_server_requests_total', { route: '/low', error_class: 'none' }), 2);
       assert.equal(await metricValue(sdk.registry, 'sloctl_shed_total', { route: '/low' }), 1);
+    });
+
+    // HTTP/1.1 pipelining: Node hands all three requests over at once and queues the responses of
+    // the second and third; when the client hangs up first, Node emits neither 'finish' nor
+    // 'close' for a queued response. Each must still end, and give its slot back: else pipelining
+    // and hanging up, again and again, leaves the limiter full and every request shed.
+    it('pipelined requests whose connection closes before their turn end as aborted and give their slots back', async () => {
+      const sdk = instrumentForTest(twoRoutes('{ initial: 2, min: 2, max: 2, queue: 10s }'));
+      let release!: () => void;
+      const gate = new Promise<void>((r) => { release = r; });
+      let entered = 0;
+      const app = await startApp(adapter, sdk, async (path, q) => {
+        entered++;
+        if (q.has('hold')) await gate;
+        return `ok ${path}`;
+      });
+      running.push(app);
+      try {
+        const socket = connect(Number(new URL(app.url).port), '127.0.0.1');
+        await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+        socket.on('error', () => {});
+        socket.write('GET /high?hold=1 HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(3));
+        // Two let in under the limit of 2 (the second's response queued behind the first's), the third queued by the limiter.
+        await until(() => entered === 2 && sdk.admission.queued === 1, 'two requests in their handlers and one in the limiter\'s queue');
+        assert.equal(sdk.recorder.inFlight, 3);
+        socket.destroy();
+        await until(() => sdk.recorder.inFlight === 0, 'the three abandoned requests to be ended');
+        // The handlers now answer into responses nobody will read; the queued one is let in after its request ended: given back unused.
+        release();
+        await until(() => sdk.admission.inFlight === 0 && sdk.admission.queued === 0, `every slot to be given back (in flight ${sdk.admission.inFlight}, queued ${sdk.admission.queued})`);
+        assert.equal(entered, 2, 'the request that ended while queued never reached its handler');
+        assert.equal(await metricValue(sdk.registry, 'http_server_requests_total', { route: '/high', status_class: 'aborted' }), 3);
+        // The limiter is whole: two more requests at once are both let in.
+        const [a, b] = await Promise.all([fetch(`${app.url}/high`), fetch(`${app.url}/low`)]);
+        assert.deepEqual([a.status, b.status], [200, 200]);
+      } finally {
+        release();
+      }
     });
   });
 }

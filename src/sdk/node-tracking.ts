@@ -2,13 +2,14 @@
 // response's 'close', which Node emits once the response is finished, or when the client went
 // away first (then `writableFinished` is false: aborted).
 //
-// Per request an adapter adds one 'close' listener, a closure over what it needs (start time,
+// Per request an adapter adds one 'close' listener (whenResponseEnds), a closure over what it needs (start time,
 // framework context, the error if one is thrown). Nothing is written onto Node's request or
 // response objects on the normal path: adding properties to them was measured to cost ~15% of an
 // Express hello-world (the objects' shapes change per request), a closure costs a few hundred
 // nanoseconds. Only a thrown error seen by a separate error handler (Express) is stored on the
 // response, under a symbol.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Sdk } from './instrument.ts';
 import { RouteTable, type RouteSlot } from './route-table.ts';
 
@@ -21,6 +22,65 @@ export const kError = Symbol('sloctl.error');
  * Returns the request's duration in ms (from `start`), for a limiter ticket to reuse.
  */
 export type Finish = (res: ServerResponse, slot: RouteSlot, error: unknown, start: number, judged?: boolean, aborted?: boolean) => number;
+
+/**
+ * Runs `ended` once the response is over: on its 'close', which Node emits once it is finished,
+ * or when its connection closed first. Except for HTTP/1.1 pipelining: Node hands a connection's
+ * next request over while the previous response is still being written and queues its response;
+ * if the connection closes first, Node emits nothing for the queued one (neither 'finish' nor
+ * 'close'; the request's own 'close' may have come and gone with its body). Such a response is
+ * also kept on its connection, and `ended` runs when that closes, once either way: else it would
+ * stay in flight, and hold a concurrency-limit slot, for ever (pipeline, hang up, repeat, and the
+ * limiter sheds everything). Only pipelined requests pay for this.
+ */
+export function whenResponseEnds(res: ServerResponse, ended: () => void): void {
+  const req = res.req;
+  if (req === undefined || !queuedBehindAnother(req, res)) {
+    res.on('close', ended);
+    return;
+  }
+  let done = false;
+  const once = () => {
+    if (done) return;
+    done = true;
+    ended();
+  };
+  res.on('close', once);
+  endWithConnection(req.socket, res, once);
+}
+
+/** Node's HTTP/1 socket: the response it is writing (an internal field, there since Node 0.x), and the queued ones sloctl keeps. */
+type HttpSocket = Socket & { _httpMessage?: ServerResponse | null; [kQueued]?: Array<{ res: ServerResponse; ended: () => void }> };
+const kQueued = Symbol('sloctl.queued');
+
+/** True when Node queued this response behind one its connection is still writing (HTTP/1.1 pipelining). */
+export function queuedBehindAnother(req: IncomingMessage, res: ServerResponse): boolean {
+  const current = (req.socket as HttpSocket | null)?._httpMessage;
+  return current !== undefined && current !== null && current !== res;
+}
+
+/**
+ * Keeps a queued response on its connection: `ended` runs when the connection closes, unless the
+ * response finished by then (its own 'close' followed). One 'close' listener per connection.
+ */
+export function endWithConnection(socket: Socket | null, res: ServerResponse, ended: () => void): void {
+  if (socket === null) return;
+  const s = socket as HttpSocket;
+  let queued = s[kQueued];
+  if (queued === undefined) {
+    const list: NonNullable<HttpSocket[typeof kQueued]> = (queued = s[kQueued] = []);
+    socket.once('close', () => {
+      for (const q of list) if (!q.res.writableFinished) q.ended();
+      list.length = 0;
+    });
+  } else {
+    // Forget the finished ones (a long keep-alive connection pipelines many).
+    let kept = 0;
+    for (const q of queued) if (!q.res.writableFinished) queued[kept++] = q;
+    queued.length = kept;
+  }
+  queued.push({ res, ended });
+}
 
 /** Ends a request on the recorder: probes by User-Agent are left out here, aborts detected. */
 export function finisher(sdk: Sdk): Finish {

@@ -7,7 +7,7 @@
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import type { Sdk } from '../instrument.ts';
 import type { ServerResponse } from 'node:http';
-import { finisher, kError, serveEndpoint } from '../node-tracking.ts';
+import { finisher, whenResponseEnds, kError, serveEndpoint } from '../node-tracking.ts';
 import type { RouteSlot } from '../route-table.ts';
 import { admitOnNode, type AdmissionState } from '../protect/admission.ts';
 import { SHED_ERROR } from '../../contract/classify.ts';
@@ -42,7 +42,7 @@ export function middleware(sdk: Sdk, opts: ExpressOptions = {}): RequestHandler 
     if (serve && serveEndpoint(sdk, req, res)) return;
     const start = recorder.begin();
     let st: AdmissionState | undefined;
-    res.on('close', () => {
+    whenResponseEnds(res, () => {
       if (st === undefined) {
         finish(res, slotOf(req), (res as unknown as { [kError]?: unknown })[kError], start);
         return;

@@ -30,7 +30,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { methodIndex, METHODS } from '../core/labels.ts';
 import type { Sdk } from '../instrument.ts';
 import { templateMatcher } from '../core/match.ts';
-import { finisher, isPath } from '../node-tracking.ts';
+import { endWithConnection, finisher, isPath, queuedBehindAnother } from '../node-tracking.ts';
 import { answerRejection, slotOfPriority, type Rejection, type Ticket } from '../protect/admission.ts';
 import { SHED_ERROR } from '../../contract/classify.ts';
 import type { RouteSlot } from '../route-table.ts';
@@ -140,7 +140,8 @@ function sloctlPlugin(fastify: FastifyInstance, opts: FastifyPluginOptions, done
     const state = new RequestState(recorder.begin());
     states.set(res, state);
     if (closeListener) res.on('close', () => end(res, state));
-    else pipelined(req, res);
+    // A pipelined request's queued response: Node emits nothing for it if the connection closes first.
+    else if (queuedBehindAnother(req, res)) endWithConnection(req.socket, res, () => end(res, state, true));
     return state;
   };
   // A request the server's listener never saw: app.inject() (light-my-request calls Fastify's
@@ -163,7 +164,7 @@ function sloctlPlugin(fastify: FastifyInstance, opts: FastifyPluginOptions, done
   };
   // No listener per request: Node publishes every finished response on this channel (one
   // subscriber for the whole server), and a connection's 'close' (one listener per connection)
-  // ends the response it was serving if that never finished, and any pipelined behind it.
+  // ends the response it was serving if that never finished (the ones pipelined behind it: track).
   const onFinish = (message: unknown): void => {
     const res = (message as { response?: ServerResponse }).response;
     const state = res === undefined ? undefined : states.get(res);
@@ -180,37 +181,11 @@ function sloctlPlugin(fastify: FastifyInstance, opts: FastifyPluginOptions, done
   const tls = typeof (fastify.server as { setSecureContext?: unknown }).setSecureContext === 'function';
   fastify.server.on(tls ? 'secureConnection' : 'connection', (socket: Socket) => {
     socket.once('close', () => {
-      const s = socket as PipelinedSocket;
-      const res = s._httpMessage;
+      const res = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
       const state = res === undefined || res === null ? undefined : states.get(res);
       if (state !== undefined) end(res!, state);
-      const queued = s[kPipelined];
-      if (queued !== undefined) {
-        for (const r of queued) {
-          const st = states.get(r);
-          if (st !== undefined) end(r, st, true);
-        }
-      }
     });
   });
-  // HTTP/1.1 pipelining: Node hands a connection's next request over while the previous response
-  // is still being written, and queues its response; if the connection closes first, Node emits
-  // nothing for the queued ones (no 'finish', no 'close'; test/sdk-conformance.test.ts), so they
-  // are kept on their connection, to be ended with it (else each would stay in flight, and hold a
-  // limiter slot, for ever). Only pipelined requests pay for this.
-  const kPipelined = Symbol('sloctl.pipelined');
-  type PipelinedSocket = Socket & { _httpMessage?: ServerResponse | null; [kPipelined]?: ServerResponse[] };
-  const pipelined = (req: IncomingMessage, res: ServerResponse): void => {
-    const socket = req.socket as PipelinedSocket | null;
-    if (socket === null || socket._httpMessage === res || socket._httpMessage === undefined) return;
-    const queued = socket[kPipelined] ?? (socket[kPipelined] = []);
-    // Forget the ones already ended (a long keep-alive connection pipelines many).
-    let kept = 0;
-    for (const r of queued) if (states.get(r)?.done === false) queued[kept++] = r;
-    queued.length = kept;
-    queued.push(res);
-  };
-
   // A request turned away by the limiter never reaches Fastify: answered here, counted under the
   // contract route its path matches (else unmatched), kept out of health (SHED_ERROR).
   const shed = (req: IncomingMessage, res: ServerResponse, state: RequestState, r: Rejection): false => {
@@ -235,7 +210,7 @@ function sloctlPlugin(fastify: FastifyInstance, opts: FastifyPluginOptions, done
         if ('then' in a) {
           return a.then((r) => {
             if (!r.admitted) return shed(req, res, state, r);
-            if (res.destroyed) { // its client left while it waited
+            if (res.destroyed || state.done) { // its client left while it waited (a pipelined request's connection closed: ended, not destroyed)
               r.ignore();
               state.slot = slotOfPriority(routes, priority, req.method, req.url);
               return false;

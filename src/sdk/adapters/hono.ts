@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context, MiddlewareHandler, Next } from 'hono';
 import { BodyTooLargeError, type DrillEndpoint, type DrillRequest } from '../drill/endpoint.ts';
 import type { Sdk } from '../instrument.ts';
-import { finisher, isPath } from '../node-tracking.ts';
+import { finisher, whenResponseEnds, isPath } from '../node-tracking.ts';
 import { RouteTable, type RouteSlot } from '../route-table.ts';
 import { AdmissionState, rejectionBody, type Priority } from '../protect/admission.ts';
 import { SHED_ERROR } from '../../contract/classify.ts';
@@ -69,14 +69,14 @@ export function middleware(sdk: Sdk, opts: HonoOptions = {}): MiddlewareHandler 
       const start = recorder.begin();
       if (priority !== undefined) {
         const st = new AdmissionState();
-        outgoing.on('close', () => {
+        whenResponseEnds(outgoing, () => {
           const ms = finish(outgoing, st.heldSlot(routes, c.req.method, c.req.path) ?? slotOf(c), st.shed ? SHED_ERROR : c.error, start, !st.shed);
           st.end(outgoing, start + ms);
         });
-        const answer = await admit(st, priority, c, () => outgoing.destroyed, start);
+        const answer = await admit(st, priority, c, () => outgoing.destroyed || st.ended, start);
         if (answer !== undefined) return answer;
       } else {
-        outgoing.on('close', () => finish(outgoing, slotOf(c), c.error, start));
+        whenResponseEnds(outgoing, () => finish(outgoing, slotOf(c), c.error, start));
       }
       const held = drill === undefined ? undefined : drill.hold();
       if (held !== undefined) await held;

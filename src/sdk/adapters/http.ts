@@ -7,7 +7,7 @@
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import { templateMatcher } from '../core/match.ts';
 import type { Sdk } from '../instrument.ts';
-import { finisher, kError, serveEndpoint, statusOfError } from '../node-tracking.ts';
+import { finisher, whenResponseEnds, kError, serveEndpoint, statusOfError } from '../node-tracking.ts';
 import type { RouteSlot } from '../route-table.ts';
 import { admitOnNode, type AdmissionState } from '../protect/admission.ts';
 import { SHED_ERROR } from '../../contract/classify.ts';
@@ -74,7 +74,7 @@ export function wrap(handler: (req: IncomingMessage, res: ServerResponse) => unk
     const priority = admission.active ? admission.priorityOf(req.method, req.url) : undefined;
     if (priority !== undefined) {
       let st: AdmissionState | undefined;
-      res.on('close', () => {
+      whenResponseEnds(res, () => {
         const ms = finish(res, st!.heldSlot(sdk.routes, req.method, req.url) ?? slotOf(req), st!.shed ? SHED_ERROR : error ?? (res as { [kError]?: unknown })[kError], start, !st!.shed);
         st!.end(res, start + ms);
       });
@@ -84,7 +84,7 @@ export function wrap(handler: (req: IncomingMessage, res: ServerResponse) => unk
       }), start);
       return;
     }
-    res.on('close', () => finish(res, slotOf(req), error ?? (res as { [kError]?: unknown })[kError], start));
+    whenResponseEnds(res, () => finish(res, slotOf(req), error ?? (res as { [kError]?: unknown })[kError], start));
     try {
       // An unsettled-promises drill fault holds some requests before their handler.
       const held = drill === undefined ? undefined : drill.hold();
@@ -109,7 +109,7 @@ export function instrumentServer(server: Server, sdk: Sdk, route?: RouteOf): voi
   const recorder = sdk.recorder;
   server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
     const start = recorder.begin();
-    res.on('close', () => finish(res, slotOf(req), (res as { [kError]?: unknown })[kError], start));
+    whenResponseEnds(res, () => finish(res, slotOf(req), (res as { [kError]?: unknown })[kError], start));
   });
 }
 

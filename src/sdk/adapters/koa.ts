@@ -2,7 +2,7 @@
 // (`ctx._matchedRoute`); thrown errors are recorded as they pass through and rethrown for Koa.
 import type { Context, Middleware, Next } from 'koa';
 import type { Sdk } from '../instrument.ts';
-import { finisher, isPath } from '../node-tracking.ts';
+import { finisher, whenResponseEnds, isPath } from '../node-tracking.ts';
 import type { RouteSlot } from '../route-table.ts';
 import { AdmissionState, rejectionBody } from '../protect/admission.ts';
 import { SHED_ERROR } from '../../contract/classify.ts';
@@ -50,7 +50,7 @@ export function middleware(sdk: Sdk, opts: KoaOptions = {}): Middleware {
     const priority = admission.active ? admission.priorityOf(ctx.method, ctx.originalUrl) : undefined;
     if (priority !== undefined) {
       const st = new AdmissionState();
-      res.on('close', () => {
+      whenResponseEnds(res, () => {
         const ms = finish(res, st.heldSlot(routes, ctx.method, ctx.originalUrl) ?? slotOf(ctx), st.shed ? SHED_ERROR : error, start, !st.shed);
         st.end(res, start + ms);
       });
@@ -66,14 +66,14 @@ export function middleware(sdk: Sdk, opts: KoaOptions = {}): Middleware {
         ctx.body = rejectionBody(a);
         return;
       }
-      if (res.destroyed) {
-        a.ignore(); // its client left while it waited
+      if (res.destroyed || st.ended) {
+        a.ignore(); // its client left while it waited (a pipelined request's connection closed: ended, not destroyed)
         return;
       }
       st.held = undefined;
       st.ticket = a;
     } else {
-      res.on('close', () => finish(res, slotOf(ctx), error, start));
+      whenResponseEnds(res, () => finish(res, slotOf(ctx), error, start));
     }
     try {
       const held = drill === undefined ? undefined : drill.hold();

@@ -346,12 +346,15 @@ export class AdmissionState {
   /** Set while the request was not let in (still queued, or shed): it never reached the router. */
   held: Priority | undefined = undefined;
   shed = false;
+  /** The request was ended (recorded) already: a slot granted after that is given back unused. */
+  ended = false;
 
   /**
    * The response is finished or abandoned: release the ticket, if it got one. `endAt`: the
    * clock's reading at the end, when the caller has one (the recorder's start + duration).
    */
   end(res: ServerResponse, endAt?: number): void {
+    this.ended = true;
     this.ticket?.finish(!res.writableFinished, endAt);
   }
 
@@ -384,8 +387,8 @@ export function admitOnNode(admission: AdmissionController, priority: Priority, 
       if (!r.admitted) {
         st.shed = true;
         answerRejection(res, r);
-      } else if (res.destroyed) {
-        r.ignore(); // its client left while it waited
+      } else if (res.destroyed || st.ended) {
+        r.ignore(); // its client left while it waited (a pipelined request's connection closed: ended, not destroyed)
       } else {
         st.held = undefined;
         st.ticket = r;
