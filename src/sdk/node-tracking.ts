@@ -2,11 +2,11 @@
 // response's 'close', which Node emits once the response is finished, or when the client went
 // away first (then `writableFinished` is false: aborted).
 //
-// Per request an adapter adds one 'close' listener (whenResponseEnds), a closure over what it needs (start time,
-// framework context, the error if one is thrown). Nothing is written onto Node's request or
-// response objects on the normal path: adding properties to them was measured to cost ~15% of an
-// Express hello-world (the objects' shapes change per request), a closure costs a few hundred
-// nanoseconds. Only a thrown error seen by a separate error handler (Express) is stored on the
+// Per request an adapter adds one 'close' listener (whenResponseEnds), a closure over what it
+// needs (start time, framework context, the error if one is thrown). Nothing is written onto
+// Node's request or response objects on the normal path: adding properties to them was measured
+// to cost ~15% of an Express hello-world (the objects' shapes change per request), a closure
+// costs a few hundred nanoseconds. Only a thrown error seen by a separate error handler (Express) is stored on the
 // response, under a symbol.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
