@@ -300,23 +300,29 @@ after(async () => {
   await Promise.all(running.map((r) => r.close()));
 });
 
+/** An app on `adapter` under `limit` whose handlers wait on `?hold` until `release()`; `entered()`: the handlers reached. */
+async function heldApp(adapter: string, limit: string): Promise<{ sdk: Sdk; app: Running; release: () => void; entered: () => number }> {
+  const sdk = instrumentForTest(twoRoutes(limit));
+  let release!: () => void;
+  const gate = new Promise<void>((r) => { release = r; });
+  let entered = 0;
+  const app = await startApp(adapter, sdk, async (path, q) => {
+    entered++;
+    if (q.has('hold')) await gate;
+    return `ok ${path}`;
+  });
+  running.push(app);
+  return { sdk, app, release, entered: () => entered };
+}
+
 for (const adapter of ['fastify', 'express', 'koa', 'hono', 'http']) {
   describe(`limiter on ${adapter}`, () => {
     it('answers 503 with Retry-After and records the shed class under its route, lowest weight first; probes and health pass', async () => {
-      const sdk = instrumentForTest(twoRoutes('{ initial: 1, min: 1, max: 1, queue: 2s, retryAfter: 2s }'));
-      let release!: () => void;
-      const gate = new Promise<void>((r) => { release = r; });
-      let entered = 0;
-      const app = await startApp(adapter, sdk, async (path, q) => {
-        entered++;
-        if (q.has('hold')) await gate;
-        return `ok ${path}`;
-      });
-      running.push(app);
+      const { sdk, app, release, entered } = await heldApp(adapter, '{ initial: 1, min: 1, max: 1, queue: 2s, retryAfter: 2s }');
       const get = (path: string) => fetch(app.url + path);
 
       const held = get('/high?hold=1');
-      await until(() => entered === 1, 'the first request to reach its handler');
+      await until(() => entered() === 1, 'the first request to reach its handler');
       const queuedLow = get('/low');
       await until(() => sdk.admission.queued === 1, 'the low request to queue');
       const queuedHigh = get('/high');
@@ -332,7 +338,7 @@ for (const adapter of ['fastify', 'express', 'koa', 'hono', 'http']) {
       // Probes and the SDK's own paths are never limited.
       assert.equal((await get('/readyz')).status, 200);
       assert.equal((await get('/metrics')).status, 200);
-      assert.equal(entered, 2, 'only the held request and the probe reached a handler');
+      assert.equal(entered(), 2, 'only the held request and the probe reached a handler');
 
       release();
       assert.equal((await held).status, 200);
@@ -398,30 +404,21 @@ for (const adapter of ['fastify', 'express', 'koa', 'hono', 'http']) {
     // 'close' for a queued response. Each must still end, and give its slot back: else pipelining
     // and hanging up, again and again, leaves the limiter full and every request shed.
     it('pipelined requests whose connection closes before their turn end as aborted and give their slots back', async () => {
-      const sdk = instrumentForTest(twoRoutes('{ initial: 2, min: 2, max: 2, queue: 10s }'));
-      let release!: () => void;
-      const gate = new Promise<void>((r) => { release = r; });
-      let entered = 0;
-      const app = await startApp(adapter, sdk, async (path, q) => {
-        entered++;
-        if (q.has('hold')) await gate;
-        return `ok ${path}`;
-      });
-      running.push(app);
+      const { sdk, app, release, entered } = await heldApp(adapter, '{ initial: 2, min: 2, max: 2, queue: 10s }');
       try {
         const socket = connect(Number(new URL(app.url).port), '127.0.0.1');
         await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
         socket.on('error', () => {});
         socket.write('GET /high?hold=1 HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(3));
         // Two let in under the limit of 2 (the second's response queued behind the first's), the third queued by the limiter.
-        await until(() => entered === 2 && sdk.admission.queued === 1, 'two requests in their handlers and one in the limiter\'s queue');
+        await until(() => entered() === 2 && sdk.admission.queued === 1, 'two requests in their handlers and one in the limiter\'s queue');
         assert.equal(sdk.recorder.inFlight, 3);
         socket.destroy();
         await until(() => sdk.recorder.inFlight === 0, 'the three abandoned requests to be ended');
         // The handlers now answer into responses nobody will read; the queued one is let in after its request ended: given back unused.
         release();
         await until(() => sdk.admission.inFlight === 0 && sdk.admission.queued === 0, `every slot to be given back (in flight ${sdk.admission.inFlight}, queued ${sdk.admission.queued})`);
-        assert.equal(entered, 2, 'the request that ended while queued never reached its handler');
+        assert.equal(entered(), 2, 'the request that ended while queued never reached its handler');
         assert.equal(await metricValue(sdk.registry, 'http_server_requests_total', { route: '/high', status_class: 'aborted' }), 3);
         // The limiter is whole: two more requests at once are both let in.
         const [a, b] = await Promise.all([fetch(`${app.url}/high`), fetch(`${app.url}/low`)]);
