@@ -6,8 +6,8 @@
 // needs (start time, framework context, the error if one is thrown). Nothing is written onto
 // Node's request or response objects on the normal path: adding properties to them was measured
 // to cost ~15% of an Express hello-world (the objects' shapes change per request), a closure
-// costs a few hundred nanoseconds. Only a thrown error seen by a separate error handler (Express) is stored on the
-// response, under a symbol.
+// costs a few hundred nanoseconds. Only a thrown error seen by a separate error handler (Express)
+// is stored on the response, under a symbol.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Sdk } from './instrument.ts';
@@ -53,10 +53,15 @@ export function whenResponseEnds(res: ServerResponse, ended: () => void): void {
 type HttpSocket = Socket & { _httpMessage?: ServerResponse | null; [kQueued]?: Array<{ res: ServerResponse; ended: () => void }> };
 const kQueued = Symbol('sloctl.queued');
 
+/** The response an HTTP/1 connection is writing now, if any. */
+export function currentResponse(socket: Socket | null): ServerResponse | undefined {
+  return (socket as HttpSocket | null)?._httpMessage ?? undefined;
+}
+
 /** True when Node queued this response behind one its connection is still writing (HTTP/1.1 pipelining). */
 export function queuedBehindAnother(req: IncomingMessage, res: ServerResponse): boolean {
-  const current = (req.socket as HttpSocket | null)?._httpMessage;
-  return current !== undefined && current !== null && current !== res;
+  const current = currentResponse(req.socket);
+  return current !== undefined && current !== res;
 }
 
 /**

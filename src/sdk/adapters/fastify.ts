@@ -30,7 +30,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { methodIndex, METHODS } from '../core/labels.ts';
 import type { Sdk } from '../instrument.ts';
 import { templateMatcher } from '../core/match.ts';
-import { endWithConnection, finisher, isPath, queuedBehindAnother } from '../node-tracking.ts';
+import { currentResponse, endWithConnection, finisher, isPath, queuedBehindAnother } from '../node-tracking.ts';
 import { answerRejection, slotOfPriority, type Rejection, type Ticket } from '../protect/admission.ts';
 import { SHED_ERROR } from '../../contract/classify.ts';
 import type { RouteSlot } from '../route-table.ts';
@@ -181,8 +181,8 @@ function sloctlPlugin(fastify: FastifyInstance, opts: FastifyPluginOptions, done
   const tls = typeof (fastify.server as { setSecureContext?: unknown }).setSecureContext === 'function';
   fastify.server.on(tls ? 'secureConnection' : 'connection', (socket: Socket) => {
     socket.once('close', () => {
-      const res = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
-      const state = res === undefined || res === null ? undefined : states.get(res);
+      const res = currentResponse(socket);
+      const state = res === undefined ? undefined : states.get(res);
       if (state !== undefined) end(res!, state);
     });
   });
