@@ -13,7 +13,7 @@ import { isContract, loadContract, type ContractSource } from './contract-source
 import { ConfigReadiness, type ConfigCheck, type ConfigCheckOptions } from './config-readiness.ts';
 import { DependencyHandle } from './dependency.ts';
 import { createDrill, registerDrillMetrics, type DrillEndpoint, type DrillOptions } from './drill/endpoint.ts';
-import { SeriesCounter, SeriesHistogram } from './metrics/series-metrics.ts';
+import { Cells, SeriesCounter, SeriesHistogram } from './metrics/series-metrics.ts';
 import { Recorder, STATUS_CLASS_COUNT } from './recorder.ts';
 import { checkHealthJudge, DEFAULT_HEALTH_JUDGE, RouteTable, type HealthJudge } from './route-table.ts';
 import { registerRuntimeMetrics } from './runtime.ts';
@@ -167,9 +167,11 @@ export class Sdk {
     });
 
     const reg = this.registry;
-    const histogram = new SeriesHistogram(HTTP_ROLES.requestDuration.name, HTTP_ROLES.requestDuration.help, bucketsMs).register(reg);
-    const requests = new SeriesCounter(HTTP_ROLES.requests.name, HTTP_ROLES.requests.help).register(reg);
-    const weighted = new SeriesCounter(WEIGHTED_REQUESTS.name, WEIGHTED_REQUESTS.help).register(reg);
+    // One array for the three: a route's series are adjacent (series-metrics.ts says why).
+    const cells = new Cells();
+    const histogram = new SeriesHistogram(HTTP_ROLES.requestDuration.name, HTTP_ROLES.requestDuration.help, bucketsMs, cells).register(reg);
+    const requests = new SeriesCounter(HTTP_ROLES.requests.name, HTTP_ROLES.requests.help, cells).register(reg);
+    const weighted = new SeriesCounter(WEIGHTED_REQUESTS.name, WEIGHTED_REQUESTS.help, cells).register(reg);
     this.recorder = new Recorder(this.classifier, histogram, requests, weighted, this.recent);
     this.registerGauges(reg);
     registerRuntimeMetrics(reg, opts.defaultMetrics ?? true);

@@ -3,6 +3,7 @@
 //
 // Pure: time comes in as a number (ms on any monotonic clock). Recording is O(1) and allocation
 // free: one comparison against the current slot's end, and a rotation when it has passed.
+// Its numbers sit in one Float64Array: a request touches one or two cache lines of it.
 
 export interface RecentTotals {
   /** Requests finished in the window (probes, health checks and requests health does not judge excluded). */
@@ -15,62 +16,68 @@ export interface RecentTotals {
   spanMs: number;
 }
 
+/** Where the current slot ends and starts in RecentWindow's ring, and where the slots begin. */
+const END = 0;
+const START = 1;
+const FIRST = 2;
+
 export class RecentWindow {
   readonly windowMs: number;
   private readonly slotMs: number;
-  private readonly total: Float64Array;
-  private readonly fast: Float64Array;
-  private readonly errors: Float64Array;
-  /** Start of the current slot, and its index in the ring. */
-  private slotStart: number;
-  private slotEnd: number;
-  private current = 0;
+  private readonly slots: number;
+  /**
+   * Everything `record` reads and writes, in one array (one or two cache lines a request, not the
+   * six of three arrays and two boxed numbers): [END] the current slot's end, [START] its start,
+   * then per slot its requests, fast requests and weighted errors.
+   */
+  private readonly ring: Float64Array;
+  /** Index in `ring` of the current slot's requests. */
+  private current = FIRST;
   private readonly origin: number;
 
   constructor(windowMs: number, slots: number, nowMs: number) {
     if (!(windowMs > 0) || !(slots >= 1)) throw new RangeError('the recent window needs a positive span and at least one slot');
     this.windowMs = windowMs;
     this.slotMs = windowMs / slots;
-    this.total = new Float64Array(slots);
-    this.fast = new Float64Array(slots);
-    this.errors = new Float64Array(slots);
-    this.slotStart = Math.floor(nowMs / this.slotMs) * this.slotMs;
-    this.slotEnd = this.slotStart + this.slotMs;
+    this.slots = Math.floor(slots);
+    this.ring = new Float64Array(FIRST + 3 * this.slots);
+    this.ring[START] = Math.floor(nowMs / this.slotMs) * this.slotMs;
+    this.ring[END] = this.ring[START] + this.slotMs;
     this.origin = nowMs;
   }
 
   record(nowMs: number, fast: boolean, errorWeight: number): void {
-    if (nowMs >= this.slotEnd) this.advance(nowMs);
+    const ring = this.ring;
+    if (nowMs >= ring[END]) this.advance(nowMs);
     const i = this.current;
-    this.total[i] += 1;
-    if (fast) this.fast[i] += 1;
-    this.errors[i] += errorWeight;
+    ring[i] += 1;
+    if (fast) ring[i + 1] += 1;
+    ring[i + 2] += errorWeight;
   }
 
   totals(nowMs: number): RecentTotals {
-    if (nowMs >= this.slotEnd) this.advance(nowMs);
+    const ring = this.ring;
+    if (nowMs >= ring[END]) this.advance(nowMs);
     let total = 0;
     let fast = 0;
     let weightedErrors = 0;
-    for (let i = 0; i < this.total.length; i++) {
-      total += this.total[i];
-      fast += this.fast[i];
-      weightedErrors += this.errors[i];
+    for (let i = FIRST; i < ring.length; i += 3) {
+      total += ring[i];
+      fast += ring[i + 1];
+      weightedErrors += ring[i + 2];
     }
     return { total, fast, weightedErrors, spanMs: Math.min(this.windowMs, Math.max(0, nowMs - this.origin)) };
   }
 
   /** Moves to the slot holding nowMs, clearing the slots skipped over (at most all of them). */
   private advance(nowMs: number): void {
-    const n = this.total.length;
-    const steps = Math.min(n, Math.floor((nowMs - this.slotStart) / this.slotMs));
+    const ring = this.ring;
+    const steps = Math.min(this.slots, Math.floor((nowMs - ring[START]) / this.slotMs));
     for (let s = 0; s < steps; s++) {
-      this.current = (this.current + 1) % n;
-      this.total[this.current] = 0;
-      this.fast[this.current] = 0;
-      this.errors[this.current] = 0;
+      this.current = this.current + 3 >= ring.length ? FIRST : this.current + 3;
+      ring.fill(0, this.current, this.current + 3);
     }
-    this.slotStart = Math.floor(nowMs / this.slotMs) * this.slotMs;
-    this.slotEnd = this.slotStart + this.slotMs;
+    ring[START] = Math.floor(nowMs / this.slotMs) * this.slotMs;
+    ring[END] = ring[START] + this.slotMs;
   }
 }
