@@ -3,7 +3,7 @@
 // generator is not the limit:
 //
 //   node --import tsx bench/sdk-wrk.bench.ts [--rounds 5] [--duration 5] [--warmup 2] [--connections 50] [--variants bare,spin,sdk,full,lean,metrics] [--tsx] [--rate N]
-//     [--paired | --interleaved [--pairs 4]] [--ipc] [--server bench/experiments/fastify-parts.ts]
+//     [--paired | --interleaved [--pairs 4]] [--base bare|routes] [--ipc] [--server bench/experiments/fastify-parts.ts]
 //
 // --paired: each variant runs at the same time as a bare server, both on the server's CPU, each
 // loaded by its own generator: with --rate N at N/s by `sloctl load`, without it saturated by its
@@ -12,6 +12,12 @@
 // on this VM swing ±20% as the host changes state between runs; run side by side, both servers see
 // the same host, and a bare-vs-bare row (the method's own noise) is printed first. With --rate,
 // pick N so both together stay under one core.
+//
+// --base routes (with --paired or --interleaved): pair each variant with the bare app serving its
+// own /healthz and /metrics routes (bench/fastify-hello.ts `routes`) instead of the one-route bare
+// app. A service that meets the contract serves those two paths with or without sloctl, and two more
+// routes alone cost the bare app ~2% (and put it, in about one process in four, in a state 15%
+// dearer): bench/RESULTS.md, 2026-12-05 13:30.
 //
 // --rate N: the measured run is `sloctl load` (runLoad, bench/load-runner.ts, pinned to wrk's CPU)
 // at a fixed arrival rate of N requests/s instead of wrk's closed loop (warm-up still wrk). Every
@@ -63,6 +69,13 @@ const PAIRED = args.includes('--paired');
 const INTERLEAVED = args.includes('--interleaved');
 /** --interleaved: how many bare/variant pairs of wrk runs each round holds. */
 const PAIRS = Number(flag('pairs', '4'));
+/**
+ * --base: the server each variant is paired with in --paired and --interleaved (default bare). With
+ * `--base routes`, the bare app serving its own health and metrics routes, as the same service
+ * without sloctl would (the contract names both paths; the SDK's plugin registers them): what the
+ * SDK adds beyond the routes any such service has. See bench/RESULTS.md, 2026-12-05 13:30.
+ */
+const BASE = flag('base', 'bare');
 if (RATE !== undefined && !(RATE > 0)) {
   console.error('bench/sdk-wrk.bench.ts: --rate needs a number of requests per second, e.g. --rate 10000');
   process.exit(2);
@@ -208,8 +221,9 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
-/** The rows of --paired and --interleaved: 'bare' beside 'bare' first, the method's A/A (how far apart two identical servers read). */
-const PAIR_ROWS = ['bare', ...WANTED.filter((v) => v !== 'bare')];
+/** The rows of --paired and --interleaved: the base beside the base first, the method's A/A (how far apart two identical servers read). */
+const PAIR_ROWS = [BASE, ...WANTED.filter((v) => v !== BASE)];
+const BASE_FLAG = BASE === 'bare' ? '' : ` --base ${BASE}`;
 
 const load0 = loadavg()[0];
 if (PAIRED) {
@@ -230,7 +244,7 @@ async function pairRounds(rows: string[], measure: (v: string, a: Server, b: Ser
   for (let round = 0; round < ROUNDS; round++) {
     const line: string[] = [];
     for (const v of rows.map((_, i) => rows[(i + round) % rows.length])) {
-      const [a, b] = await Promise.all([startServer('bare'), startServer(v)]);
+      const [a, b] = await Promise.all([startServer(BASE), startServer(v)]);
       if (a === undefined || b === undefined) throw new Error(`${v}: not available in this checkout`);
       try {
         await wrk(a.url, WARMUP, false);
@@ -280,17 +294,17 @@ async function runInterleaved(): Promise<void> {
     return `${v} ${ratios.map((r) => r.toFixed(3)).join('/')}`;
   });
   console.log(`\nnode ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${CPUS} CPUs; --interleaved: per round a bare server and the variant's (esbuild bundles, plain node, ${IPC_NOTE}) on CPU ${SERVER_CPU}, loaded one at a time by wrk -t1 -c${CONNECTIONS} on CPU ${WRK_CPU}, ${PAIRS} bare/variant pairs of ${DURATION}s runs (+${WARMUP}s warm-up each); ${ROUNDS} rounds; load average ${load0.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after\n`);
-  console.log('| variant | req/s (median) | bare req/s (median, same pairs) | req/s vs bare (median of pairs) | cost | cost, 95% interval | pairs within | CPU µs/req vs bare | its busy (median) |');
+  console.log(`| variant | req/s (median) | ${BASE} req/s (median, same pairs) | req/s vs ${BASE} (median of pairs) | cost | cost, 95% interval | pairs within | CPU µs/req vs ${BASE} | its busy (median) |`);
   console.log('| --- | ---: | ---: | ---: | ---: | --- | --- | ---: | ---: |');
   for (const v of rows) {
     const r = ratio.get(v)!;
     const [lo, hi] = medianInterval(r);
     const m = median(r);
     const sorted = [...r].sort((x, y) => x - y);
-    const name = v === 'bare' ? 'bare (A/A: the method\'s noise)' : v;
+    const name = v === BASE ? `${BASE} (A/A: the method's noise)` : v;
     console.log(`| ${name} | ${Math.round(median(rpsOf.get(v)!.it))} | ${Math.round(median(rpsOf.get(v)!.bare))} | ${m.toFixed(3)} | ${pct(1 - m)} | ${pct(1 - hi)} to ${pct(1 - lo)} | ${sorted[0].toFixed(3)}–${sorted[sorted.length - 1].toFixed(3)} (${r.length}) | ${median(cpuRatio.get(v)!).toFixed(3)} | ${median(busyOf.get(v)!).toFixed(2)} |`);
   }
-  console.log(`\ncommand: node --import tsx bench/sdk-wrk.bench.ts --interleaved --pairs ${PAIRS} --rounds ${ROUNDS} --duration ${DURATION} --warmup ${WARMUP} --connections ${CONNECTIONS} --variants ${WANTED.join(',')}${SERVER === 'bench/fastify-hello.ts' ? '' : ` --server ${SERVER}`}${PROC ? '' : ' --ipc'}`);
+  console.log(`\ncommand: node --import tsx bench/sdk-wrk.bench.ts --interleaved --pairs ${PAIRS} --rounds ${ROUNDS} --duration ${DURATION} --warmup ${WARMUP} --connections ${CONNECTIONS} --variants ${WANTED.join(',')}${BASE_FLAG}${SERVER === 'bench/fastify-hello.ts' ? '' : ` --server ${SERVER}`}${PROC ? '' : ' --ipc'}`);
 }
 
 /**
@@ -327,25 +341,25 @@ async function runPaired(rate: number | undefined): Promise<void> {
     return `${v} ${(ub / ua).toFixed(3)} (${ub.toFixed(1)} / ${ua.toFixed(1)} µs${rate === undefined ? `, ${Math.round(rb.rps)} / ${Math.round(ra.rps)} req/s` : ''})`;
   });
   const load = rate === undefined ? `each saturated by its own wrk -t1 -c${CONNECTIONS}` : `each loaded at ${rate}/s by its own sloctl load (open model, ${CONNECTIONS} connections; wrk for the warm-up)`;
-  console.log(`\nnode ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${CPUS} CPUs; --paired: each variant and a bare server (esbuild bundles, plain node, ${IPC_NOTE}) at once on CPU ${SERVER_CPU}, ${load} on CPU ${WRK_CPU}; ${ROUNDS} rounds x ${DURATION}s (+${WARMUP}s warm-up); load average ${load0.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after\n`);
+  console.log(`\nnode ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${CPUS} CPUs; --paired: each variant and a ${BASE} server (esbuild bundles, plain node, ${IPC_NOTE}) at once on CPU ${SERVER_CPU}, ${load} on CPU ${WRK_CPU}; ${ROUNDS} rounds x ${DURATION}s (+${WARMUP}s warm-up); load average ${load0.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after\n`);
   if (lagged.length > 0) console.log(`A generator fell behind its schedule in: ${lagged.join(', ')} (CPU per request still counts).\n`);
   if (rate === undefined) {
     // Saturated, the two servers' CPU together should be the whole server CPU; well under 1 means
     // they waited (for wrk, or for the host), and the rounds say less about capacity.
     console.log(`Server CPU used by both together, per round: ${busyBoth.map((b) => b.toFixed(2)).join(', ')} (1.00 = CPU ${SERVER_CPU} saturated)\n`);
   }
-  const rpsCols = rate === undefined ? ' req/s vs bare (same seconds) |' : '';
-  console.log(`| variant (beside bare) | its CPU µs/req | bare's CPU µs/req | CPU vs bare (median of rounds) | 95% interval | capacity cost (1 - bare/its) |${rpsCols} ratio range |`);
+  const rpsCols = rate === undefined ? ` req/s vs ${BASE} (same seconds) |` : '';
+  console.log(`| variant (beside ${BASE}) | its CPU µs/req | ${BASE}'s CPU µs/req | CPU vs ${BASE} (median of rounds) | 95% interval | capacity cost (1 - ${BASE}/its) |${rpsCols} ratio range |`);
   console.log(`| --- | ---: | ---: | ---: | --- | ---: |${rate === undefined ? ' ---: |' : ''} --- |`);
   for (const v of rows) {
     const r = ratio.get(v)!;
     const [lo, hi] = medianInterval(r);
     const m = median(r);
-    const name = v === 'bare' ? 'bare (A/A: the method\'s noise)' : v;
+    const name = v === BASE ? `${BASE} (A/A: the method's noise)` : v;
     const rpsCell = rate === undefined ? ` ${median(rpsRatio.get(v)!).toFixed(3)} |` : '';
     console.log(`| ${name} | ${median(us.get(v)!.it).toFixed(2)} | ${median(us.get(v)!.bare).toFixed(2)} | ${m.toFixed(3)} | ${lo.toFixed(3)} to ${hi.toFixed(3)} | ${((1 - 1 / m) * 100).toFixed(1)}% |${rpsCell} ${Math.min(...r).toFixed(3)}–${Math.max(...r).toFixed(3)} |`);
   }
-  console.log(`\ncommand: node --import tsx bench/sdk-wrk.bench.ts --paired${rate === undefined ? '' : ` --rate ${rate}`} --rounds ${ROUNDS} --duration ${DURATION} --warmup ${WARMUP} --connections ${CONNECTIONS} --variants ${WANTED.join(',')}${SERVER === 'bench/fastify-hello.ts' ? '' : ` --server ${SERVER}`}${PROC ? '' : ' --ipc'}`);
+  console.log(`\ncommand: node --import tsx bench/sdk-wrk.bench.ts --paired${rate === undefined ? '' : ` --rate ${rate}`} --rounds ${ROUNDS} --duration ${DURATION} --warmup ${WARMUP} --connections ${CONNECTIONS} --variants ${WANTED.join(',')}${BASE_FLAG}${SERVER === 'bench/fastify-hello.ts' ? '' : ` --server ${SERVER}`}${PROC ? '' : ' --ipc'}`);
 }
 const variants = [...WANTED];
 const rps = new Map<string, number[]>(variants.map((v) => [v, []]));
