@@ -5,7 +5,7 @@
 // bare-relative bench (bench/sdk-wrk.bench.ts --paired) can only show as a difference of two noisy
 // ratios.
 //
-//   node bench/experiments/ab-pair.mjs BUNDLE_A:VARIANT BUNDLE_B:VARIANT [ROUNDS=6] [SECONDS=5]
+//   [AB_WARM=alone] node bench/experiments/ab-pair.mjs BUNDLE_A:VARIANT BUNDLE_B:VARIANT [ROUNDS=6] [SECONDS=5]
 //
 // A bundle is a server script speaking bench/fastify-hello.ts's protocol (READY <port>): build one
 // per checkout with bench/experiments/ab-bundle.mjs (e.g. the commit before a change, from a git
@@ -59,7 +59,11 @@ for (let r = 0; r < ROUNDS; r++) {
   const order = r % 2 === 0 ? [a, b] : [b, a];
   const started = await Promise.all(order.map(start));
   const [sa, sb] = r % 2 === 0 ? started : [started[1], started[0]];
-  await Promise.all([wrk(sa.port, 2), wrk(sb.port, 2)]);
+  // AB_WARM=alone: warm each alone for 3 s, A then B, as bench/sdk-wrk.bench.ts --paired does; else both together for 2 s.
+  if (process.env.AB_WARM === 'alone') {
+    await wrk(sa.port, 3);
+    await wrk(sb.port, 3);
+  } else await Promise.all([wrk(sa.port, 2), wrk(sb.port, 2)]);
   const a0 = cpuNs(sa.c.pid), b0 = cpuNs(sb.c.pid);
   const [na, nb] = await Promise.all([wrk(sa.port, SECONDS), wrk(sb.port, SECONDS)]);
   const ua = (cpuNs(sa.c.pid) - a0) / na / 1000, ub = (cpuNs(sb.c.pid) - b0) / nb / 1000;
