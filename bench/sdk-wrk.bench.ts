@@ -3,7 +3,7 @@
 // generator is not the limit:
 //
 //   node --import tsx bench/sdk-wrk.bench.ts [--rounds 5] [--duration 5] [--warmup 2] [--connections 50] [--variants bare,spin,sdk,full,lean,metrics] [--tsx] [--rate N]
-//     [--paired | --interleaved [--pairs 4]] [--base bare|routes] [--ipc] [--server bench/experiments/fastify-parts.ts]
+//     [--paired | --interleaved [--pairs 4]] [--base VARIANT] [--ipc] [--server bench/experiments/fastify-parts.ts]
 //
 // --paired: each variant runs at the same time as a bare server, both on the server's CPU, each
 // loaded by its own generator: with --rate N at N/s by `sloctl load`, without it saturated by its
@@ -13,11 +13,11 @@
 // the same host, and a bare-vs-bare row (the method's own noise) is printed first. With --rate,
 // pick N so both together stay under one core.
 //
-// --base routes (with --paired or --interleaved): pair each variant with the bare app serving its
-// own /healthz and /metrics routes (bench/fastify-hello.ts `routes`) instead of the one-route bare
-// app. A service that meets the contract serves those two paths with or without sloctl, and two more
-// routes alone cost the bare app ~2% (and put it, in about one process in four, in a state 15%
-// dearer): bench/RESULTS.md, 2026-12-05 13:30.
+// --base VARIANT (with --paired or --interleaved): pair each variant with another server than the
+// one-route bare app, e.g. `routes-settled`: the bare app serving its own /healthz and /metrics (a
+// service that meets the contract serves both with or without sloctl) with the SDK's tick-shape
+// fix. Plain `routes` is a poor base: in about one process in four it falls into a state ~15%
+// dearer, which flatters whatever is compared with it (bench/RESULTS.md, 2026-12-05 12:35).
 //
 // --rate N: the measured run is `sloctl load` (runLoad, bench/load-runner.ts, pinned to wrk's CPU)
 // at a fixed arrival rate of N requests/s instead of wrk's closed loop (warm-up still wrk). Every
@@ -69,12 +69,7 @@ const PAIRED = args.includes('--paired');
 const INTERLEAVED = args.includes('--interleaved');
 /** --interleaved: how many bare/variant pairs of wrk runs each round holds. */
 const PAIRS = Number(flag('pairs', '4'));
-/**
- * --base: the server each variant is paired with in --paired and --interleaved (default bare). With
- * `--base routes`, the bare app serving its own health and metrics routes, as the same service
- * without sloctl would (the contract names both paths; the SDK's plugin registers them): what the
- * SDK adds beyond the routes any such service has. See bench/RESULTS.md, 2026-12-05 13:30.
- */
+/** --base: the server each variant is paired with in --paired and --interleaved (default bare; see the header). */
 const BASE = flag('base', 'bare');
 if (RATE !== undefined && !(RATE > 0)) {
   console.error('bench/sdk-wrk.bench.ts: --rate needs a number of requests per second, e.g. --rate 10000');

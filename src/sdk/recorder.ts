@@ -21,6 +21,9 @@ export class Recorder {
   private readonly bounds: Float64Array;
   private readonly nBounds: number;
   private readonly nClasses: number;
+  /** Where a histogram series keeps its sum and its count, from its offset (SeriesHistogram's layout). */
+  private readonly sumCell: number;
+  private readonly countCell: number;
   /** Where the series' numbers are (shared by the histogram and both counters). */
   private readonly cells: Cells;
 
@@ -33,6 +36,8 @@ export class Recorder {
   ) {
     this.bounds = histogram.boundsMs;
     this.cells = histogram.cells;
+    this.sumCell = histogram.sumCell;
+    this.countCell = histogram.countCell;
     this.nBounds = this.bounds.length;
     this.nClasses = classifier.classes.length;
   }
@@ -76,8 +81,8 @@ export class Recorder {
     let b = 0;
     while (b < n && ms > bounds[b]) b++;
     cells[h + b]++;
-    cells[h + n + 1] += ms; // the sum, after the bucket above the top bound
-    cells[h + n + 2]++; // the count
+    cells[h + this.sumCell] += ms;
+    cells[h + this.countCell]++;
     cells[r]++;
     cells[w] += slot.weight;
 

@@ -36,10 +36,10 @@ export class RecentWindow {
   private readonly origin: number;
 
   constructor(windowMs: number, slots: number, nowMs: number) {
-    if (!(windowMs > 0) || !(slots >= 1)) throw new RangeError('the recent window needs a positive span and at least one slot');
+    if (!(windowMs > 0) || !(Number.isInteger(slots) && slots >= 1)) throw new RangeError('the recent window needs a positive span and a whole number of slots, at least one');
     this.windowMs = windowMs;
     this.slotMs = windowMs / slots;
-    this.slots = Math.floor(slots);
+    this.slots = slots;
     this.ring = new Float64Array(FIRST + 3 * this.slots);
     this.ring[START] = Math.floor(nowMs / this.slotMs) * this.slotMs;
     this.ring[END] = this.ring[START] + this.slotMs;

@@ -47,9 +47,9 @@ export class Cells {
   }
 }
 
-/** A histogram series: `buckets` non-cumulative counts (the last above the top bound), then the sum (ms) and the count. */
+/** A histogram series: its cells from `at` are laid out as SeriesHistogram says (buckets, sum, count). */
 export class HistSeries {
-  constructor(readonly labels: Labels, private readonly cells: Cells, readonly at: number, private readonly buckets: number) {}
+  constructor(readonly labels: Labels, private readonly cells: Cells, readonly at: number, private readonly layout: SeriesHistogram) {}
 
   /** Non-cumulative count of bucket `i` (the last is above the top bound). */
   bucket(i: number): number {
@@ -58,15 +58,15 @@ export class HistSeries {
 
   /** Sum of observations, in ms (exported in seconds). */
   get sumMs(): number {
-    return this.cells.data[this.at + this.buckets];
+    return this.cells.data[this.at + this.layout.sumCell];
   }
 
   get count(): number {
-    return this.cells.data[this.at + this.buckets + 1];
+    return this.cells.data[this.at + this.layout.countCell];
   }
 
   reset(): void {
-    this.cells.data.fill(0, this.at, this.at + this.buckets + 2);
+    this.cells.data.fill(0, this.at, this.at + this.layout.stride);
   }
 }
 
@@ -123,20 +123,27 @@ export class SeriesHistogram extends SeriesMetric<HistSeries> {
   readonly type = 'histogram' as const;
   /** Upper bounds, in ms, ascending. */
   readonly boundsMs: Float64Array;
-  /** Cells per series: a count per bucket and one above the top bound, then the sum (ms) and the count. */
+  /**
+   * A series' cells, from its offset: a count per bucket (0 .. bounds), the last above the top
+   * bound; then the sum in ms (`sumCell`) and the count (`countCell`). `stride` cells in all.
+   */
+  readonly sumCell: number;
+  readonly countCell: number;
   readonly stride: number;
   private readonly leLabels: string[];
 
   constructor(name: string, help: string, boundsMs: readonly number[], readonly cells: Cells = new Cells()) {
     super(name, help);
     this.boundsMs = Float64Array.from(boundsMs);
-    this.stride = boundsMs.length + 3;
+    this.sumCell = boundsMs.length + 1;
+    this.countCell = this.sumCell + 1;
+    this.stride = this.countCell + 1;
     this.leLabels = boundsMs.map((b) => String(b / 1000));
   }
 
-  /** A new series (its cells start at `at`: buckets, then the sum in ms at `at + bounds + 1`, the count after it). */
+  /** A new series (its cells start at `at`, laid out as `sumCell` and `countCell` say). */
   series(labels: Labels): HistSeries {
-    const s = new HistSeries(labels, this.cells, this.cells.alloc(this.stride), this.boundsMs.length + 1);
+    const s = new HistSeries(labels, this.cells, this.cells.alloc(this.stride), this);
     this.list.push(s);
     return s;
   }
