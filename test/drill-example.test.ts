@@ -17,7 +17,15 @@ import { runCli, type CliRun } from './helpers/cli.ts';
 import { EXAMPLE_TEXT, exampleContract } from './helpers/example-contract.ts';
 import { parseDuration } from '../src/contract/units.ts';
 
-/** Each drill's fault 5s (detection within it), recovery at most 8s (the example recovers in under 8 s at 100/s: its breakers' reset). */
+/**
+ * Each drill's fault 5s (detection within it). Recovery keeps the contract's own `recoverWithin`
+ * (10-15 s): the watch ends as soon as recovery holds (src/verdicts/drill.ts, recoveryHeld), so a
+ * healthy run takes no longer for it, and the example recovers in under 8 s at 100/s (its
+ * breakers' reset). Shortened to 8 s, a stall of the shared host in the window after 8 s failed
+ * payments-slow (once in three fresh-clone CI runs, 2026-12-05: 95.3% within 200 ms in the 3 s
+ * from 8 s, the example's own event-loop delay past its critical level, which none of its drills
+ * in that half causes).
+ */
 function shortened(text: string): string {
   const doc = parseDocument(text);
   const drills = doc.getIn(['objectives', 'resilience', 'drills']);
@@ -31,7 +39,6 @@ function shortened(text: string): string {
     assert.ok(isMap(d));
     d.set('duration', '5s');
     if (ms(d.get('detectWithin')) > 5000) d.set('detectWithin', '5s');
-    if (ms(d.get('recoverWithin')) > 8000) d.set('recoverWithin', '8s');
   }
   return doc.toString();
 }

@@ -152,6 +152,25 @@ describe('admission controller', () => {
     assert.equal(a.limit, 6);
   });
 
+  it('ranks a request by the template it matches: a template without parameters over one with (/orders/latest over /orders/:id), rest templates, queries and HEAD', () => {
+    const a = new AdmissionController(contractOf(`apiVersion: sloctl/v1
+service: { name: shop }
+routes:
+  - { name: one, method: GET, path: '/orders/:id', weight: 1 }
+  - { name: latest, method: GET, path: /orders/latest, weight: 7 }
+  - { name: files, method: GET, path: '/files/*', weight: 2 }
+objectives:
+  latency: [{ name: fast, threshold: 100ms, objective: 95% }]
+  concurrency: { limit: {} }
+`));
+    assert.equal(a.priorityOf('GET', '/orders/latest')?.weight, 7);
+    assert.equal(a.priorityOf('HEAD', '/orders/latest?x=1')?.weight, 7);
+    assert.equal(a.priorityOf('GET', '/orders/42')?.template, '/orders/:id');
+    assert.equal(a.priorityOf('GET', '/files/a/b')?.template, '/files/*');
+    assert.equal(a.priorityOf('GET', '/files/*')?.template, '/files/*', 'a literal * in a path is not an exact template');
+    assert.equal(a.priorityOf('POST', '/orders/latest')?.route, 'other');
+  });
+
   it('times a ticket from the caller\'s clock reading when it has one: no clock read for a request let in at once, one for a queued one', () => {
     let clock = 1000;
     let reads = 0;
