@@ -141,8 +141,8 @@ export class Classifier {
   /** The class of a request the concurrency limiter shed ("shed"). */
   readonly shed: number;
   private readonly compiled: readonly Compiled[];
-  /** Class index by status, for a request that threw nothing. */
-  private readonly byStatus: Int16Array;
+  /** Class index by status (0-599), for a request that threw nothing: `statusIndex` without the call (the SDK's recorder reads it). */
+  readonly byStatus: Int16Array;
 
   constructor(errorClasses: readonly ErrorClass[]) {
     const reserved = new Set([NONE, UNCLASSIFIED, ABORTED, SHED]);

@@ -5,7 +5,12 @@
 // one array read for the error class (a thrown error walks its cause chain instead). No strings
 // are built, no label objects hashed, nothing allocated: series are created on first use per
 // label set and found by offset afterwards, their numbers adjacent in one array (what a request
-// costs in a server is mostly the cache lines it touches: series-metrics.ts).
+// costs in a server is mostly the cache lines it touches: series-metrics.ts). For the same reason
+// `begin` and `end` read nothing at module level: everything they use hangs off the recorder
+// (`this`, read anyway). A module-level binding is read through its module's context (or an
+// import's cell), an object no other code of a request touches, and `perf annotate` of a saturated
+// server put a quarter of `end`'s time on the load of `performance` through its import
+// (bench/RESULTS.md).
 import { performance } from 'node:perf_hooks';
 import type { Classifier } from '../contract/classify.ts';
 import { STATUS_ABORTED, STATUS_CLASSES, statusClassIndex } from './core/labels.ts';
@@ -26,6 +31,12 @@ export class Recorder {
   private readonly countCell: number;
   /** Where the series' numbers are (shared by the histogram and both counters). */
   private readonly cells: Cells;
+  /** The clock, the status-class function and the class index by status, on `this` (see the header). */
+  private readonly clock = performance;
+  private readonly statusClassOf = statusClassIndex;
+  private readonly classOfStatus: Int16Array;
+  private readonly abortedStatusClass = STATUS_ABORTED;
+  private readonly classes: Classifier['classes'];
 
   constructor(
     private readonly classifier: Classifier,
@@ -40,12 +51,14 @@ export class Recorder {
     this.countCell = histogram.countCell;
     this.nBounds = this.bounds.length;
     this.nClasses = classifier.classes.length;
+    this.classOfStatus = classifier.byStatus;
+    this.classes = classifier.classes;
   }
 
   /** A request was handed over: returns its start time (pass it to `end`). */
   begin(): number {
     this.inFlight++;
-    return performance.now();
+    return this.clock.now();
   }
 
   /**
@@ -56,15 +69,17 @@ export class Recorder {
    */
   end(slot: RouteSlot, status: number, error: unknown, start: number, aborted: boolean, judged = true): number {
     this.inFlight--;
-    const now = performance.now();
+    const now = this.clock.now();
     const ms = now - start;
     if (slot.excluded) return ms;
 
-    const sc = aborted ? STATUS_ABORTED : statusClassIndex(status);
+    const sc = aborted ? this.abortedStatusClass : this.statusClassOf(status);
+    const byStatus = this.classOfStatus;
     const c = error !== undefined ? this.classifier.errorIndex(error, aborted ? -1 : status)
-      : aborted ? this.classifier.aborted : this.classifier.statusIndex(status);
+      : aborted ? this.classifier.aborted
+        : status >= 0 && status < byStatus.length ? byStatus[status] : this.classifier.statusIndex(status);
 
-    const cls = this.classifier.classes;
+    const cls = this.classes;
     const k = sc * this.nClasses + c;
     // The series first (making one may move the cells), then the array.
     const h = slot.hist[sc] ?? (slot.hist[sc] = this.histogram.series({

@@ -136,8 +136,16 @@ export class AdmissionController {
   private readonly retryAfterSeconds: number;
   private readonly now: () => number;
   private readonly probePaths: Set<string>;
+  private readonly hasProbes: boolean;
   /** Per method: the contract's templates for it, and each template's priority. */
   private readonly byMethod = new Map<string, { match: (url: string) => string | undefined; priorities: Map<string, Priority> }>();
+  /**
+   * GET's (and HEAD's) templates without parameters, by path: most requests are one of these,
+   * answered by this one Map read, on the controller itself, instead of the method's entry, its
+   * matcher and the priorities (each an object a request would otherwise read; see recorder.ts on
+   * why the objects read per request matter more than the instructions).
+   */
+  private readonly getExact: Map<string, Priority>;
   private readonly bySlot = new WeakMap<RouteSlot, Priority | null>();
   private readonly outside: Priority = Object.freeze({ weight: OUTSIDE_CONTRACT_WEIGHT, route: OUTSIDE_CONTRACT_ROUTE, template: undefined });
 
@@ -150,6 +158,7 @@ export class AdmissionController {
     this.retryAfterSeconds = Math.ceil((this.settings?.retryAfterMs ?? 1000) / 1000);
 
     this.probePaths = new Set(contract.probes.map((p) => (typeof p === 'string' ? p : p.path)));
+    this.hasProbes = this.probePaths.size > 0;
     const priorities = new Map<string, Map<string, Priority>>();
     for (const r of contract.routes) {
       const forMethod = priorities.get(r.method) ?? new Map<string, Priority>();
@@ -157,6 +166,9 @@ export class AdmissionController {
       if (!forMethod.has(r.path)) forMethod.set(r.path, Object.freeze({ weight: r.weight, route: r.path, template: r.path }));
     }
     for (const [method, forMethod] of priorities) this.byMethod.set(method, { match: templateMatcher([...forMethod.keys()]), priorities: forMethod });
+    // A path that is itself a template without parameters matches that template: the matcher
+    // tries templates with fewer parameters first (match.ts).
+    this.getExact = new Map([...(priorities.get('GET') ?? [])].filter(([t]) => !/\/[:*]/.test(t)));
     const weights = contract.routes.map((r) => r.weight);
     const lowest = weights.length > 0 ? Math.min(...weights) : OUTSIDE_CONTRACT_WEIGHT;
     this.shedBelow = weights.some((w) => w > lowest) ? lowest : OUTSIDE_CONTRACT_WEIGHT;
@@ -184,11 +196,16 @@ export class AdmissionController {
    */
   priorityOf(method: string | undefined, url: string | undefined): Priority | undefined {
     const u = url ?? '/';
-    if (this.probePaths.size > 0) {
+    if (this.hasProbes) {
       const q = u.indexOf('?');
       if (this.probePaths.has(q < 0 ? u : u.slice(0, q))) return undefined;
     }
-    const forMethod = this.byMethod.get(method === 'HEAD' ? 'GET' : method ?? 'GET');
+    const get = method === 'GET' || method === 'HEAD' || method === undefined;
+    if (get) {
+      const exact = this.getExact.get(u);
+      if (exact !== undefined) return exact;
+    }
+    const forMethod = this.byMethod.get(get ? 'GET' : method);
     if (forMethod === undefined) return this.outside;
     const template = forMethod.match(u); // it stops at '?'
     return template === undefined ? this.outside : forMethod.priorities.get(template) ?? this.outside;
