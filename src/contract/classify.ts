@@ -141,7 +141,10 @@ export class Classifier {
   /** The class of a request the concurrency limiter shed ("shed"). */
   readonly shed: number;
   private readonly compiled: readonly Compiled[];
-  /** Class index by status (0-599), for a request that threw nothing: `statusIndex` without the call (the SDK's recorder reads it). */
+  /**
+   * Class index by status (0-599), for a request that threw nothing: what `statusIndex` reads,
+   * for the SDK's recorder to read without the call. The classifier's own table: do not write to it.
+   */
   readonly byStatus: Int16Array;
 
   constructor(errorClasses: readonly ErrorClass[]) {
