@@ -2,7 +2,7 @@
 // saturation monitor on, and the peer fastify-metrics), driven by wrk so that the load
 // generator is not the limit:
 //
-//   node --import tsx bench/sdk-wrk.bench.ts [--rounds 5] [--duration 5] [--warmup 2] [--connections 50] [--variants bare,spin,sdk,full,lean,metrics] [--tsx] [--rate N]
+//   node --import tsx bench/sdk-wrk.bench.ts [--rounds 5] [--duration 5] [--warmup 2] [--connections 50] [--variants bare,spin,sdk,full,lean,metrics] [--tsx | --inline] [--rate N]
 //     [--paired | --interleaved [--pairs 4]] [--base VARIANT] [--ipc] [--server bench/experiments/fastify-parts.ts]
 //
 // --paired: each variant runs at the same time as a bare server, both on the server's CPU, each
@@ -26,8 +26,11 @@
 // server's CPU per request against bare's, as capacity: 1 - bare CPU / variant CPU. Pick N under
 // every variant's capacity (the table's busy column says how near it was).
 //
-// The server script is bundled by esbuild (the SDK's TypeScript inlined, packages external) and
-// run by plain node, as users run the SDK from the npm tarball. `--tsx` runs it from the sources
+// The server script is bundled by esbuild with sloctl imported from dist/ (the package build,
+// run first: tsc's one module per source file, as the npm tarball ships it; bench/sdk-from-dist.mjs)
+// and other packages external, and run by plain node. `--inline` inlines the SDK's TypeScript into
+// the bundle instead (what this bench did until 2026-12-05: ~1.4% cheaper with everything on, as
+// users never run it). `--tsx` runs it from the sources
 // through tsx instead, which costs the SDK more than users pay: tsx compiles with esbuild's
 // keepNames, so every named closure created per request also runs __name (an
 // Object.defineProperty): 0.65 µs per request measured for the limiter's first version.
@@ -53,6 +56,7 @@ import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { mulberry32 } from '../src/load/prng.ts';
 import { readProcStat } from '../src/run/proc-stat.ts';
+import { buildDist, sdkFromDist } from './sdk-from-dist.mjs';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: string) => {
@@ -78,6 +82,7 @@ if (RATE !== undefined && !(RATE > 0)) {
 /** The server script: bench/fastify-hello.ts, or an experiment's own (same protocol: `<script> <variant>`, READY, its cpuUsage() answered over IPC for --ipc). */
 const SERVER = flag('server', 'bench/fastify-hello.ts');
 const TSX = args.includes('--tsx');
+const INLINE = args.includes('--inline');
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CPUS = cpus().length;
@@ -96,7 +101,8 @@ let serverCmd = [process.execPath, '--import', 'tsx', SERVER];
 if (!TSX) {
   const esbuild = await import('esbuild');
   const out = `${ROOT}node_modules/.cache/sloctl-bench/${SERVER.replace(/^.*\//, '').replace(/\.ts$/, '')}.mjs`;
-  await esbuild.build({ absWorkingDir: ROOT, entryPoints: [SERVER], outfile: out, bundle: true, packages: 'external', format: 'esm', platform: 'node', target: 'node20', logLevel: 'warning' });
+  if (!INLINE) buildDist(ROOT);
+  await esbuild.build({ absWorkingDir: ROOT, entryPoints: [SERVER], outfile: out, bundle: true, packages: 'external', format: 'esm', platform: 'node', target: 'node20', logLevel: 'warning', plugins: INLINE ? [] : [sdkFromDist(ROOT)] });
   serverCmd = [process.execPath, out];
 }
 
@@ -218,7 +224,7 @@ const median = (xs: number[]) => {
 
 /** The rows of --paired and --interleaved: the base beside the base first, the method's A/A (how far apart two identical servers read). */
 const PAIR_ROWS = [BASE, ...WANTED.filter((v) => v !== BASE)];
-const BASE_FLAG = BASE === 'bare' ? '' : ` --base ${BASE}`;
+const BASE_FLAG = `${BASE === 'bare' ? '' : ` --base ${BASE}`}${INLINE ? ' --inline' : ''}`;
 
 const load0 = loadavg()[0];
 if (PAIRED) {
@@ -288,7 +294,7 @@ async function runInterleaved(): Promise<void> {
     }
     return `${v} ${ratios.map((r) => r.toFixed(3)).join('/')}`;
   });
-  console.log(`\nnode ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${CPUS} CPUs; --interleaved: per round a bare server and the variant's (esbuild bundles, plain node, ${IPC_NOTE}) on CPU ${SERVER_CPU}, loaded one at a time by wrk -t1 -c${CONNECTIONS} on CPU ${WRK_CPU}, ${PAIRS} bare/variant pairs of ${DURATION}s runs (+${WARMUP}s warm-up each); ${ROUNDS} rounds; load average ${load0.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after\n`);
+  console.log(`\nnode ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${CPUS} CPUs; --interleaved: per round a bare server and the variant's (esbuild bundles, sloctl ${INLINE ? 'inlined' : 'from dist/'}, plain node, ${IPC_NOTE}) on CPU ${SERVER_CPU}, loaded one at a time by wrk -t1 -c${CONNECTIONS} on CPU ${WRK_CPU}, ${PAIRS} bare/variant pairs of ${DURATION}s runs (+${WARMUP}s warm-up each); ${ROUNDS} rounds; load average ${load0.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after\n`);
   console.log(`| variant | req/s (median) | ${BASE} req/s (median, same pairs) | req/s vs ${BASE} (median of pairs) | cost | cost, 95% interval | pairs within | CPU µs/req vs ${BASE} | its busy (median) |`);
   console.log('| --- | ---: | ---: | ---: | ---: | --- | --- | ---: | ---: |');
   for (const v of rows) {
@@ -336,7 +342,7 @@ async function runPaired(rate: number | undefined): Promise<void> {
     return `${v} ${(ub / ua).toFixed(3)} (${ub.toFixed(1)} / ${ua.toFixed(1)} µs${rate === undefined ? `, ${Math.round(rb.rps)} / ${Math.round(ra.rps)} req/s` : ''})`;
   });
   const load = rate === undefined ? `each saturated by its own wrk -t1 -c${CONNECTIONS}` : `each loaded at ${rate}/s by its own sloctl load (open model, ${CONNECTIONS} connections; wrk for the warm-up)`;
-  console.log(`\nnode ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${CPUS} CPUs; --paired: each variant and a ${BASE} server (esbuild bundles, plain node, ${IPC_NOTE}) at once on CPU ${SERVER_CPU}, ${load} on CPU ${WRK_CPU}; ${ROUNDS} rounds x ${DURATION}s (+${WARMUP}s warm-up); load average ${load0.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after\n`);
+  console.log(`\nnode ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${CPUS} CPUs; --paired: each variant and a ${BASE} server (esbuild bundles, sloctl ${INLINE ? 'inlined' : 'from dist/'}, plain node, ${IPC_NOTE}) at once on CPU ${SERVER_CPU}, ${load} on CPU ${WRK_CPU}; ${ROUNDS} rounds x ${DURATION}s (+${WARMUP}s warm-up); load average ${load0.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after\n`);
   if (lagged.length > 0) console.log(`A generator fell behind its schedule in: ${lagged.join(', ')} (CPU per request still counts).\n`);
   if (rate === undefined) {
     // Saturated, the two servers' CPU together should be the whole server CPU; well under 1 means
@@ -431,7 +437,7 @@ const costInterval = (xs: number[]) => {
 };
 const spread = (xs: number[]) => `${Math.min(...xs).toFixed(3)}–${Math.max(...xs).toFixed(3)}`;
 const generator = RATE === undefined ? `wrk -t1 -c${CONNECTIONS}` : `sloctl load at ${RATE}/s (open model, ${CONNECTIONS} connections; wrk for the warm-up)`;
-console.log(`\nnode ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${CPUS} CPUs; server (${TSX ? 'sources through tsx' : `esbuild bundle, plain node, ${IPC_NOTE}`}) on CPU ${SERVER_CPU}, ${generator} on CPU ${WRK_CPU}; ${ROUNDS} rounds x ${DURATION}s (+${WARMUP}s warm-up); load average ${load0.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after\n`);
+console.log(`\nnode ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${CPUS} CPUs; server (${TSX ? 'sources through tsx' : `esbuild bundle, sloctl ${INLINE ? 'inlined' : 'from dist/'}, plain node, ${IPC_NOTE}`}) on CPU ${SERVER_CPU}, ${generator} on CPU ${WRK_CPU}; ${ROUNDS} rounds x ${DURATION}s (+${WARMUP}s warm-up); load average ${load0.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after\n`);
 if (lagged.length > 0) console.log(`The generator fell behind its schedule in: ${lagged.join(', ')} (those rounds' CPU per request still counts; the busy column says whether the server kept up).\n`);
 const vs = RATE === undefined ? 'vs bare (median of rounds)' : 'capacity vs bare (bare CPU / its CPU, median of rounds)';
 console.log(`| variant | req/s (median) | req/s per round | ${vs} | cost | cost, 95% interval | ratio range | server CPU µs/req | CPU vs bare | server busy |`);
@@ -441,4 +447,4 @@ for (const v of shown) {
   const bare = v === 'bare';
   console.log(`| ${v} | ${Math.round(median(rps.get(v)!))} | ${rps.get(v)!.map(Math.round).join(', ')} | ${r.toFixed(3)} | ${bare ? '' : pct(1 - r)} | ${bare ? '' : costInterval(ratios.get(v)!)} | ${bare ? '' : spread(ratios.get(v)!)} | ${median(cpu.get(v)!).toFixed(2)} | ${bare ? '' : `${median(cpuRatios.get(v)!).toFixed(3)}`} | ${busy.get(v)!.map((b) => b.toFixed(2)).join(', ')} |`);
 }
-console.log(`\ncommand: node --import tsx bench/sdk-wrk.bench.ts --rounds ${ROUNDS} --duration ${DURATION} --warmup ${WARMUP} --connections ${CONNECTIONS} --variants ${WANTED.join(',')}${TSX ? ' --tsx' : ''}${RATE === undefined ? '' : ` --rate ${RATE}`}${PROC ? '' : ' --ipc'}`);
+console.log(`\ncommand: node --import tsx bench/sdk-wrk.bench.ts --rounds ${ROUNDS} --duration ${DURATION} --warmup ${WARMUP} --connections ${CONNECTIONS} --variants ${WANTED.join(',')}${TSX ? ' --tsx' : ''}${INLINE ? ' --inline' : ''}${RATE === undefined ? '' : ` --rate ${RATE}`}${PROC ? '' : ' --ipc'}`);

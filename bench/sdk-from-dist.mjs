@@ -1,0 +1,33 @@
+// The benches' servers import sloctl as the npm tarball ships it: tsc's dist/, one ES module per
+// source file (`npm run build`), not the TypeScript inlined into the bench's esbuild bundle.
+// The two cost differently: inlined, the SDK's module-level bindings are `var`s of one large
+// module and unused modules are dropped; from dist/, `sloctl/sdk`'s index loads every module and
+// each reads the others through import cells. Measured: everything on 1.014 of the inlined form
+// (bench/RESULTS.md, 2026-12-05, "Where the SDK's cost sits").
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+/** Runs the package build in `root` (a checkout); throws with its output when it fails. */
+export function buildDist(root) {
+  const r = spawnSync(process.execPath, [join(root, 'scripts/build.mjs')], { cwd: root, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`npm run build failed in ${root}:\n${r.stdout}${r.stderr}`);
+}
+
+/** An esbuild plugin: imports of `<root>/src/**\/*.ts` resolve to `<root>/dist/**\/*.js` and stay imports. */
+export function sdkFromDist(root) {
+  const src = `${resolve(root)}/src/`;
+  const dist = `${resolve(root)}/dist/`;
+  return {
+    name: 'sdk-from-dist',
+    setup(build) {
+      build.onResolve({ filter: /\/src\/.*\.ts$/ }, (a) => {
+        const from = resolve(a.resolveDir, a.path);
+        if (!from.startsWith(src)) return undefined;
+        const path = dist + from.slice(src.length).replace(/\.ts$/, '.js');
+        if (!existsSync(path)) throw new Error(`${path} is missing: run npm run build in ${root} first`);
+        return { path, external: true };
+      });
+    },
+  };
+}
