@@ -141,11 +141,8 @@ export class Classifier {
   /** The class of a request the concurrency limiter shed ("shed"). */
   readonly shed: number;
   private readonly compiled: readonly Compiled[];
-  /**
-   * Class index by status (0-599), for a request that threw nothing: what `statusIndex` reads,
-   * for the SDK's recorder to read without the call. The classifier's own table: do not write to it.
-   */
-  readonly byStatus: Int16Array;
+  /** Class index by status, for a request that threw nothing. */
+  private readonly byStatus: Int16Array;
 
   constructor(errorClasses: readonly ErrorClass[]) {
     const reserved = new Set([NONE, UNCLASSIFIED, ABORTED, SHED]);
@@ -180,9 +177,13 @@ export class Classifier {
     this.aborted = abortIdx === this.unclassified ? abortedPseudo : abortIdx;
   }
 
-  /** Class index of a response that threw nothing. */
+  /**
+   * Class index of a response that threw nothing. Runs once a request: it reads only its own
+   * fields (the table's length, not the module's STATUS_SLOTS; src/sdk/recorder.ts says why).
+   */
   statusIndex(status: number): number {
-    return status >= 0 && status < STATUS_SLOTS ? this.byStatus[status] : status >= 500 ? this.unclassified : this.none;
+    const table = this.byStatus;
+    return status >= 0 && status < table.length ? table[status] : status >= 500 ? this.unclassified : this.none;
   }
 
   /** Class index of a thrown error, with the response status as further evidence (-1: none sent). */

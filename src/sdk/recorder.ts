@@ -31,10 +31,9 @@ export class Recorder {
   private readonly countCell: number;
   /** Where the series' numbers are (shared by the histogram and both counters). */
   private readonly cells: Cells;
-  /** The clock, the status-class function and the class index by status, on `this` (see the header). */
+  /** The clock and the status-class function, on `this` (see the header). */
   private readonly clock = performance;
   private readonly statusClassOf = statusClassIndex;
-  private readonly classOfStatus: Int16Array;
   private readonly abortedStatusClass = STATUS_ABORTED;
   private readonly classes: Classifier['classes'];
 
@@ -51,7 +50,6 @@ export class Recorder {
     this.countCell = histogram.countCell;
     this.nBounds = this.bounds.length;
     this.nClasses = classifier.classes.length;
-    this.classOfStatus = classifier.byStatus;
     this.classes = classifier.classes;
   }
 
@@ -74,10 +72,8 @@ export class Recorder {
     if (slot.excluded) return ms;
 
     const sc = aborted ? this.abortedStatusClass : this.statusClassOf(status);
-    const byStatus = this.classOfStatus;
     const c = error !== undefined ? this.classifier.errorIndex(error, aborted ? -1 : status)
-      : aborted ? this.classifier.aborted
-        : status >= 0 && status < byStatus.length ? byStatus[status] : this.classifier.statusIndex(status);
+      : aborted ? this.classifier.aborted : this.classifier.statusIndex(status);
 
     const cls = this.classes;
     const k = sc * this.nClasses + c;

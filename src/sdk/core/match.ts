@@ -40,13 +40,20 @@ function matches(c: Compiled, path: string, end: number): boolean {
   return pos === end + 1 || (segs.length === 0 && end <= 1);
 }
 
+/**
+ * True when a path with no query that equals `template` matches it, whatever other templates
+ * there are: a template without parameters (the templates with fewer parameters are tried first,
+ * and two parameterless ones cannot both match), so a Map of them answers in one read.
+ */
+export function matchedExactly(template: string): boolean {
+  return template.startsWith('/') && compile(template).params === 0;
+}
+
 /** A function from a request URL (path, optionally with a query) to the template it matches. */
 export function templateMatcher(templates: readonly string[]): (url: string) => string | undefined {
   const compiled = [...new Set(templates)].filter((t) => t.startsWith('/')).map(compile)
     .sort((a, b) => a.params - b.params || b.segments.length - a.segments.length);
-  // A path with no query that is itself a template without parameters: one Map read (the
-  // templates with fewer parameters win anyway, and two parameterless ones cannot both match).
-  const exact = new Map(compiled.filter((c) => c.params === 0).map((c) => [c.template, c.template]));
+  const exact = new Map(compiled.filter((c) => matchedExactly(c.template)).map((c) => [c.template, c.template]));
   return (url: string) => {
     const hit = exact.get(url);
     if (hit !== undefined) return hit;

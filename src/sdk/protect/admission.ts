@@ -31,7 +31,7 @@ import { performance } from 'node:perf_hooks';
 import type { ServerResponse } from 'node:http';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Contract } from '../../contract/schema.ts';
-import { templateMatcher } from '../core/match.ts';
+import { matchedExactly, templateMatcher } from '../core/match.ts';
 import type { RouteSlot, RouteTable } from '../route-table.ts';
 import { Gradient2, GRADIENT2_DEFAULTS } from './gradient2.ts';
 
@@ -166,9 +166,7 @@ export class AdmissionController {
       if (!forMethod.has(r.path)) forMethod.set(r.path, Object.freeze({ weight: r.weight, route: r.path, template: r.path }));
     }
     for (const [method, forMethod] of priorities) this.byMethod.set(method, { match: templateMatcher([...forMethod.keys()]), priorities: forMethod });
-    // A path that is itself a template without parameters matches that template: the matcher
-    // tries templates with fewer parameters first (match.ts).
-    this.getExact = new Map([...(priorities.get('GET') ?? [])].filter(([t]) => !/\/[:*]/.test(t)));
+    this.getExact = new Map([...(priorities.get('GET') ?? [])].filter(([t]) => matchedExactly(t)));
     const weights = contract.routes.map((r) => r.weight);
     const lowest = weights.length > 0 ? Math.min(...weights) : OUTSIDE_CONTRACT_WEIGHT;
     this.shedBelow = weights.some((w) => w > lowest) ? lowest : OUTSIDE_CONTRACT_WEIGHT;
