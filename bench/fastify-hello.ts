@@ -12,26 +12,22 @@
 // With BENCH_PROFILE=<file>, SIGUSR2 starts a CPU profile (100 µs sampling) and a second SIGUSR2
 // writes it to <file>: a profile of the measured run only, without start-up and warm-up.
 import { writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector';
 import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
-import fastifyMetricsModule from 'fastify-metrics';
-import { Registry } from 'prom-client';
-import { parseContract } from '../src/contract/load.ts';
 import { HELLO_CONTRACT, HELLO_FULL } from './hello-contract.ts';
-// By path, not by package name: the bench bundles this file with esbuild (the SDK inlined, its
-// dependencies external), so the SDK runs as the npm tarball's plain JavaScript does.
-import { instrument } from '../src/sdk/index.ts';
-import sloctl from '../src/sdk/adapters/fastify.ts';
-import { settleTickShape } from '../src/sdk/tick-shape.ts';
+// Everything else is imported only by the variants that use it: a bare server loads Fastify and
+// nothing of sloctl or the peer, as a service without them does. (Until 2026-12-05 every variant
+// imported the SDK, prom-client and fastify-metrics, so `bare` paid for their loaded code too;
+// bench/RESULTS.md measured what that changed.) By path, not by package name: the bench bundles
+// this file with esbuild, sloctl's imports resolved to dist/ (bench/sdk-from-dist.mjs) or inlined.
 
 export const FASTIFY_VARIANTS = ['bare', 'routes', 'routes-settled', 'spin', 'sdk', 'full', 'lean', 'metrics'] as const;
 export type FastifyVariant = (typeof FASTIFY_VARIANTS)[number];
 
-// fastify-metrics is CommonJS with a `default` export.
-const fastifyMetrics = ((fastifyMetricsModule as unknown as { default?: unknown }).default ?? fastifyMetricsModule) as typeof fastifyMetricsModule.default;
-
-function sdkFor(variant: 'sdk' | 'full' | 'lean') {
+async function sdkFor(variant: 'sdk' | 'full' | 'lean') {
+  const [{ parseContract }, { instrument }, { Registry }] = await Promise.all([
+    import('../src/contract/load.ts'), import('../src/sdk/index.ts'), import('prom-client'),
+  ]);
   const loaded = parseContract(HELLO_CONTRACT + (variant === 'full' ? HELLO_FULL : ''), 'bench.slo.yaml');
   if (loaded.contract === undefined) {
     // The limiter's contract key may not exist yet in this checkout: say so, the bench skips the variant.
@@ -49,15 +45,24 @@ if (!FASTIFY_VARIANTS.includes(variant)) {
   process.exit(2);
 }
 const app = Fastify({ logger: false });
-if (variant === 'sdk' || variant === 'full' || variant === 'lean') await app.register(sloctl, { sdk: sdkFor(variant) });
-if (variant === 'metrics') await app.register(fastifyMetrics, { endpoint: '/metrics' });
+if (variant === 'sdk' || variant === 'full' || variant === 'lean') {
+  const sdk = await sdkFor(variant);
+  const { default: sloctl } = await import('../src/sdk/adapters/fastify.ts');
+  await app.register(sloctl, { sdk });
+}
+if (variant === 'metrics') {
+  // fastify-metrics is CommonJS with a `default` export.
+  const m = await import('fastify-metrics');
+  const fastifyMetrics = ((m.default as { default?: unknown }).default ?? m.default) as typeof m.default.default;
+  await app.register(fastifyMetrics, { endpoint: '/metrics' });
+}
 // routes: the bare server with the contract's health and metrics paths served by its own routes,
 // as a service without sloctl serves them (the SDK's plugin registers these two routes; Fastify
 // adds a HEAD route to each). Never requested under load: what they cost is being registered.
 // routes-settled: the same, with the SDK's settleTickShape() (src/sdk/tick-shape.ts): without it,
 // in about one process in four a bare app with these routes falls into the V8 state that fix
 // prevents (~15% dearer), and the SDK would read cheaper than its baseline.
-if (variant === 'routes-settled') settleTickShape();
+if (variant === 'routes-settled') (await import('../src/sdk/tick-shape.ts')).settleTickShape();
 if (variant === 'routes' || variant === 'routes-settled') {
   app.get('/healthz', async () => ({ status: 'UP' }));
   app.get('/metrics', async () => '');
@@ -90,6 +95,7 @@ process.on('message', () => process.send?.(process.cpuUsage()));
 
 const profileTo = process.env.BENCH_PROFILE;
 if (profileTo) {
+  const { Session } = await import('node:inspector');
   const session = new Session();
   session.connect();
   let on = false;

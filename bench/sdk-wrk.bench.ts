@@ -165,6 +165,8 @@ function stopServer(s: Server): Promise<void> {
 /** Whether /proc is there (Linux): the server's CPU is read there, not over IPC. */
 const PROC = !args.includes('--ipc') && readProcStat(process.pid) !== undefined;
 const IPC_NOTE = PROC ? 'no IPC channel, CPU from /proc' : 'with an IPC channel, CPU over IPC';
+/** How the servers run, for the paired and interleaved headers. */
+const SERVERS_NOTE = TSX ? `sources through tsx, ${IPC_NOTE}` : `esbuild bundles, sloctl ${INLINE ? 'inlined' : 'from dist/'}, plain node, ${IPC_NOTE}`;
 
 /**
  * The server's CPU time so far (all its threads), in µs: the sum of each thread's time on CPU from
@@ -294,7 +296,7 @@ async function runInterleaved(): Promise<void> {
     }
     return `${v} ${ratios.map((r) => r.toFixed(3)).join('/')}`;
   });
-  console.log(`\nnode ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${CPUS} CPUs; --interleaved: per round a bare server and the variant's (esbuild bundles, sloctl ${INLINE ? 'inlined' : 'from dist/'}, plain node, ${IPC_NOTE}) on CPU ${SERVER_CPU}, loaded one at a time by wrk -t1 -c${CONNECTIONS} on CPU ${WRK_CPU}, ${PAIRS} bare/variant pairs of ${DURATION}s runs (+${WARMUP}s warm-up each); ${ROUNDS} rounds; load average ${load0.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after\n`);
+  console.log(`\nnode ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${CPUS} CPUs; --interleaved: per round a bare server and the variant's (${SERVERS_NOTE}) on CPU ${SERVER_CPU}, loaded one at a time by wrk -t1 -c${CONNECTIONS} on CPU ${WRK_CPU}, ${PAIRS} bare/variant pairs of ${DURATION}s runs (+${WARMUP}s warm-up each); ${ROUNDS} rounds; load average ${load0.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after\n`);
   console.log(`| variant | req/s (median) | ${BASE} req/s (median, same pairs) | req/s vs ${BASE} (median of pairs) | cost | cost, 95% interval | pairs within | CPU µs/req vs ${BASE} | its busy (median) |`);
   console.log('| --- | ---: | ---: | ---: | ---: | --- | --- | ---: | ---: |');
   for (const v of rows) {
@@ -342,7 +344,7 @@ async function runPaired(rate: number | undefined): Promise<void> {
     return `${v} ${(ub / ua).toFixed(3)} (${ub.toFixed(1)} / ${ua.toFixed(1)} µs${rate === undefined ? `, ${Math.round(rb.rps)} / ${Math.round(ra.rps)} req/s` : ''})`;
   });
   const load = rate === undefined ? `each saturated by its own wrk -t1 -c${CONNECTIONS}` : `each loaded at ${rate}/s by its own sloctl load (open model, ${CONNECTIONS} connections; wrk for the warm-up)`;
-  console.log(`\nnode ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${CPUS} CPUs; --paired: each variant and a ${BASE} server (esbuild bundles, sloctl ${INLINE ? 'inlined' : 'from dist/'}, plain node, ${IPC_NOTE}) at once on CPU ${SERVER_CPU}, ${load} on CPU ${WRK_CPU}; ${ROUNDS} rounds x ${DURATION}s (+${WARMUP}s warm-up); load average ${load0.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after\n`);
+  console.log(`\nnode ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${CPUS} CPUs; --paired: each variant and a ${BASE} server (${SERVERS_NOTE}) at once on CPU ${SERVER_CPU}, ${load} on CPU ${WRK_CPU}; ${ROUNDS} rounds x ${DURATION}s (+${WARMUP}s warm-up); load average ${load0.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after\n`);
   if (lagged.length > 0) console.log(`A generator fell behind its schedule in: ${lagged.join(', ')} (CPU per request still counts).\n`);
   if (rate === undefined) {
     // Saturated, the two servers' CPU together should be the whole server CPU; well under 1 means
