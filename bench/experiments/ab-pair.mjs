@@ -5,7 +5,7 @@
 // bare-relative bench (bench/sdk-wrk.bench.ts --paired) can only show as a difference of two noisy
 // ratios.
 //
-//   [AB_WARM=alone] node bench/experiments/ab-pair.mjs BUNDLE_A:VARIANT BUNDLE_B:VARIANT [ROUNDS=6] [SECONDS=5]
+//   [AB_WARM=alone] [AB_FLAGS_A='node flags'] [AB_FLAGS_B=...] node bench/experiments/ab-pair.mjs BUNDLE_A:VARIANT BUNDLE_B:VARIANT [ROUNDS=6] [SECONDS=5]
 //
 // A bundle is a server script speaking bench/fastify-hello.ts's protocol (READY <port>): build one
 // per checkout with bench/experiments/ab-bundle.mjs (e.g. the commit before a change, from a git
@@ -26,8 +26,11 @@ if (a === undefined || b === undefined) {
 const ROUNDS = Number(process.argv[4] ?? 6);
 const SECONDS = Number(process.argv[5] ?? 5);
 
-const start = ({ bundle, variant }) => new Promise((resolve, reject) => {
-  const c = spawn('taskset', ['-c', '0', process.execPath, bundle, variant], { stdio: ['ignore', 'pipe', 'inherit'] });
+const start = (side) => new Promise((resolve, reject) => {
+  const { bundle, variant } = side;
+  // AB_FLAGS_A / AB_FLAGS_B: node flags for one side (e.g. --max-semi-space-size=8).
+  const flags = ((side === a ? process.env.AB_FLAGS_A : process.env.AB_FLAGS_B) ?? '').split(' ').filter(Boolean);
+  const c = spawn('taskset', ['-c', '0', process.execPath, ...flags, bundle, variant], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   c.on('exit', (code) => reject(new Error(`${bundle} ${variant} exited ${code} before READY`)));
   c.stdout.on('data', (d) => {
