@@ -31,3 +31,14 @@ export function sdkFromDist(root) {
     },
   };
 }
+
+/**
+ * Bundles a bench server script (`entry`, relative to `root`) into `outfile` as the benches run it:
+ * esbuild, one ES module, packages external, and sloctl imported from `root`'s dist/ unless
+ * `inline` (then its TypeScript is inlined). One definition for bench/sdk-wrk.bench.ts and
+ * bench/experiments/ab-bundle.mjs, so an A/B bundle is built exactly as the bench builds its own.
+ */
+export async function bundleServer(root, entry, outfile, { inline = false } = {}) {
+  const esbuild = await import('esbuild');
+  await esbuild.build({ absWorkingDir: resolve(root), entryPoints: [entry], outfile, bundle: true, packages: 'external', format: 'esm', platform: 'node', target: 'node20', logLevel: 'warning', plugins: inline ? [] : [sdkFromDist(root)] });
+}

@@ -56,7 +56,7 @@ import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { mulberry32 } from '../src/load/prng.ts';
 import { readProcStat } from '../src/run/proc-stat.ts';
-import { buildDist, sdkFromDist } from './sdk-from-dist.mjs';
+import { buildDist, bundleServer } from './sdk-from-dist.mjs';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: string) => {
@@ -99,10 +99,9 @@ const pinned = (cpu: string, cmd: string[]) => (hasTaskset && CPUS > 1 ? ['tasks
 // The bundle sits under node_modules/.cache so that its external packages resolve from the project.
 let serverCmd = [process.execPath, '--import', 'tsx', SERVER];
 if (!TSX) {
-  const esbuild = await import('esbuild');
   const out = `${ROOT}node_modules/.cache/sloctl-bench/${SERVER.replace(/^.*\//, '').replace(/\.ts$/, '')}.mjs`;
   if (!INLINE) buildDist(ROOT);
-  await esbuild.build({ absWorkingDir: ROOT, entryPoints: [SERVER], outfile: out, bundle: true, packages: 'external', format: 'esm', platform: 'node', target: 'node20', logLevel: 'warning', plugins: INLINE ? [] : [sdkFromDist(ROOT)] });
+  await bundleServer(ROOT, SERVER, out, { inline: INLINE });
   serverCmd = [process.execPath, out];
 }
 
@@ -165,7 +164,7 @@ function stopServer(s: Server): Promise<void> {
 /** Whether /proc is there (Linux): the server's CPU is read there, not over IPC. */
 const PROC = !args.includes('--ipc') && readProcStat(process.pid) !== undefined;
 const IPC_NOTE = PROC ? 'no IPC channel, CPU from /proc' : 'with an IPC channel, CPU over IPC';
-/** How the servers run, for the paired and interleaved headers. */
+/** How the servers run, for the results' headers. */
 const SERVERS_NOTE = TSX ? `sources through tsx, ${IPC_NOTE}` : `esbuild bundles, sloctl ${INLINE ? 'inlined' : 'from dist/'}, plain node, ${IPC_NOTE}`;
 
 /**
@@ -439,7 +438,7 @@ const costInterval = (xs: number[]) => {
 };
 const spread = (xs: number[]) => `${Math.min(...xs).toFixed(3)}–${Math.max(...xs).toFixed(3)}`;
 const generator = RATE === undefined ? `wrk -t1 -c${CONNECTIONS}` : `sloctl load at ${RATE}/s (open model, ${CONNECTIONS} connections; wrk for the warm-up)`;
-console.log(`\nnode ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${CPUS} CPUs; server (${TSX ? 'sources through tsx' : `esbuild bundle, sloctl ${INLINE ? 'inlined' : 'from dist/'}, plain node, ${IPC_NOTE}`}) on CPU ${SERVER_CPU}, ${generator} on CPU ${WRK_CPU}; ${ROUNDS} rounds x ${DURATION}s (+${WARMUP}s warm-up); load average ${load0.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after\n`);
+console.log(`\nnode ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${CPUS} CPUs; server (${SERVERS_NOTE}) on CPU ${SERVER_CPU}, ${generator} on CPU ${WRK_CPU}; ${ROUNDS} rounds x ${DURATION}s (+${WARMUP}s warm-up); load average ${load0.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after\n`);
 if (lagged.length > 0) console.log(`The generator fell behind its schedule in: ${lagged.join(', ')} (those rounds' CPU per request still counts; the busy column says whether the server kept up).\n`);
 const vs = RATE === undefined ? 'vs bare (median of rounds)' : 'capacity vs bare (bare CPU / its CPU, median of rounds)';
 console.log(`| variant | req/s (median) | req/s per round | ${vs} | cost | cost, 95% interval | ratio range | server CPU µs/req | CPU vs bare | server busy |`);

@@ -1,5 +1,6 @@
 // Builds bench/fastify-hello.ts of a checkout into one esbuild bundle for bench/experiments/ab-pair.mjs,
-// with the options bench/sdk-wrk.bench.ts uses (the SDK inlined, packages external).
+// as bench/sdk-wrk.bench.ts builds its own (bench/sdk-from-dist.mjs's bundleServer; the SDK inlined
+// unless AB_DIST=1, packages external).
 //   [AB_DIST=1] node bench/experiments/ab-bundle.mjs CHECKOUT OUT
 // AB_DIST=1: the SDK is not inlined; the server imports the checkout's dist/ (run `npm run build`
 // there first), as the npm tarball ships it (bench/sdk-from-dist.mjs says why that differs).
@@ -7,8 +8,7 @@
 // external packages resolve. For an older commit: `git worktree add /tmp/wt-old <commit>`, then
 // `node bench/experiments/ab-bundle.mjs /tmp/wt-old node_modules/.cache/ab/main.mjs`.
 import { resolve } from 'node:path';
-import * as esbuild from 'esbuild';
-import { sdkFromDist } from '../sdk-from-dist.mjs';
+import { bundleServer } from '../sdk-from-dist.mjs';
 
 const [checkout, out] = process.argv.slice(2);
 if (checkout === undefined || out === undefined) {
@@ -16,5 +16,5 @@ if (checkout === undefined || out === undefined) {
   process.exit(2);
 }
 const root = resolve(checkout);
-await esbuild.build({ absWorkingDir: root, entryPoints: [`${root}/bench/fastify-hello.ts`], outfile: resolve(out), bundle: true, packages: 'external', format: 'esm', platform: 'node', target: 'node20', logLevel: 'warning', plugins: process.env.AB_DIST ? [sdkFromDist(root)] : [] });
+await bundleServer(root, `${root}/bench/fastify-hello.ts`, resolve(out), { inline: !process.env.AB_DIST });
 console.log(`built ${out} from ${root}`);
