@@ -3,7 +3,8 @@
 // (the bench runs an esbuild bundle of it with plain node instead; see there why).
 // bare: Fastify alone; sdk: sloctl's plugin with the contract below (default runtime metrics on,
 // as a user gets them); full: the same plus `objectives.concurrency.limit` (the admission
-// limiter) and whatever the SDK starts on its own (the saturation monitor); metrics: the peer,
+// limiter) and whatever the SDK starts on its own (the saturation monitor); limit, monitor: each of
+// those two alone; metrics: the peer,
 // fastify-metrics with its defaults; spin: the bare server plus a busy-wait of BENCH_SPIN_NS
 // (default 550) per request, about what the in-process harness measures the SDK's own code at: a
 // control for what that much pure CPU costs in req/s on the machine (see bench/RESULTS.md: on
@@ -14,21 +15,24 @@
 import { writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
-import { HELLO_CONTRACT, HELLO_FULL } from './hello-contract.ts';
+import { HELLO_CONTRACT, HELLO_FULL, HELLO_LIMIT_ONLY, HELLO_MONITOR_ONLY } from './hello-contract.ts';
 // Everything else is imported only by the variants that use it: a bare server loads Fastify and
 // nothing of sloctl or the peer, as a service without them does. (Until 2026-12-05 every variant
 // imported the SDK, prom-client and fastify-metrics, so `bare` paid for their loaded code too;
 // bench/RESULTS.md measured what that changed.) By path, not by package name: the bench bundles
 // this file with esbuild, sloctl's imports resolved to dist/ (bench/sdk-from-dist.mjs) or inlined.
 
-export const FASTIFY_VARIANTS = ['bare', 'routes', 'routes-settled', 'spin', 'sdk', 'full', 'lean', 'metrics'] as const;
+export const FASTIFY_VARIANTS = ['bare', 'routes', 'routes-settled', 'spin', 'sdk', 'full', 'limit', 'monitor', 'lean', 'metrics'] as const;
 export type FastifyVariant = (typeof FASTIFY_VARIANTS)[number];
 
-async function sdkFor(variant: 'sdk' | 'full' | 'lean') {
+const SDK_VARIANTS = ['sdk', 'full', 'limit', 'monitor', 'lean'] as const;
+const CONTRACT_TAIL: Record<(typeof SDK_VARIANTS)[number], string> = { sdk: '', lean: '', full: HELLO_FULL, limit: HELLO_LIMIT_ONLY, monitor: HELLO_MONITOR_ONLY };
+
+async function sdkFor(variant: (typeof SDK_VARIANTS)[number]) {
   const [{ parseContract }, { instrument }, { Registry }] = await Promise.all([
     import('../src/contract/load.ts'), import('../src/sdk/index.ts'), import('prom-client'),
   ]);
-  const loaded = parseContract(HELLO_CONTRACT + (variant === 'full' ? HELLO_FULL : ''), 'bench.slo.yaml');
+  const loaded = parseContract(HELLO_CONTRACT + CONTRACT_TAIL[variant], 'bench.slo.yaml');
   if (loaded.contract === undefined) {
     // The limiter's contract key may not exist yet in this checkout: say so, the bench skips the variant.
     console.log(`UNAVAILABLE ${JSON.stringify(loaded.diagnostics?.map((d: { message: string }) => d.message) ?? loaded)}`);
@@ -45,8 +49,8 @@ if (!FASTIFY_VARIANTS.includes(variant)) {
   process.exit(2);
 }
 const app = Fastify({ logger: false });
-if (variant === 'sdk' || variant === 'full' || variant === 'lean') {
-  const sdk = await sdkFor(variant);
+if ((SDK_VARIANTS as readonly string[]).includes(variant)) {
+  const sdk = await sdkFor(variant as (typeof SDK_VARIANTS)[number]);
   const { default: sloctl } = await import('../src/sdk/adapters/fastify.ts');
   await app.register(sloctl, { sdk });
 }

@@ -24,3 +24,14 @@ export const HELLO_FULL = `  concurrency:
     inFlight: { warn: 5000, critical: 10000 }
     capture: none
 `;
+
+// The two halves of HELLO_FULL on their own, to price each: the limiter (`limit` variant) and the
+// saturation monitor (`monitor` variant).
+export const HELLO_LIMIT_ONLY = `  concurrency:
+    limit: { min: 100, initial: 100, max: 1000 }
+`;
+export const HELLO_MONITOR_ONLY = `  concurrency:
+    eventLoopDelay: { warn: 1s, critical: 2s }
+    inFlight: { warn: 5000, critical: 10000 }
+    capture: none
+`;

@@ -2,7 +2,7 @@
 // saturation monitor on, and the peer fastify-metrics), driven by wrk so that the load
 // generator is not the limit:
 //
-//   node --import tsx bench/sdk-wrk.bench.ts [--rounds 5] [--duration 5] [--warmup 2] [--connections 50] [--variants bare,spin,sdk,full,lean,metrics] [--tsx | --inline] [--rate N]
+//   node --import tsx bench/sdk-wrk.bench.ts [--rounds 5] [--duration 5] [--warmup 2] [--connections 50] [--variants bare,spin,sdk,full,limit,monitor,lean,metrics] [--tsx | --inline] [--rate N]
 //     [--paired | --interleaved [--pairs 4]] [--base VARIANT] [--ipc] [--server bench/experiments/fastify-parts.ts]
 //
 // --paired: each variant runs at the same time as a bare server, both on the server's CPU, each
