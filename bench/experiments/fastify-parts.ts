@@ -8,6 +8,10 @@
 // metrics on); instlean: the same without them; promdef: prom-client's collectDefaultMetrics
 // alone; eld10, eld100: perf_hooks.monitorEventLoopDelay at that resolution; gcobs: a GC
 // PerformanceObserver; sdk, lean: the SDK's plugin with and without the default metrics.
+// Every variant here loads the SDK (static imports), so this file's `bare` is a bare server with
+// sloctl loaded and unused: ~3% dearer a request than one that loads Fastify alone (bench/RESULTS.md,
+// 2026-12-05). Compare its variants with each other; for the cost against a pristine server use
+// bench/fastify-hello.ts, whose variants import only what they use.
 import { subscribe } from 'node:diagnostics_channel';
 import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
