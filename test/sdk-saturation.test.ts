@@ -279,8 +279,13 @@ describe('saturation monitor', () => {
       const ids = new Set(p.nodes.map((n) => n.id));
       assert.ok(p.samples.every((s) => ids.has(s)), 'every sample names a node');
 
+      // Another process's profile in the same directory (a second copy of the service started from
+      // the same working directory): the directory holds it, the listing of this one does not.
+      const foreign = '20200101T000000000Z-eventLoopDelay-critical.cpuprofile';
+      writeFileSync(join(app.dir, foreign), '{}');
       const listed = await new DrillClient({ url: app.url, token: TOKEN }).evidence();
-      assert.equal(listed.length, 1);
+      rmSync(join(app.dir, foreign));
+      assert.equal(listed.length, 1, `only this process's file: ${JSON.stringify(listed)}`);
       assert.equal(listed[0]!.file, profiles[0]);
       assert.equal(listed[0]!.signal, 'eventLoopDelay');
       assert.equal(listed[0]!.level, 'warn');

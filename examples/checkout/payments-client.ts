@@ -1,7 +1,7 @@
 // The checkout's client for payments: undici over a keep-alive pool, a timeout below the latency
 // budget and an opossum circuit breaker, all three configured from the contract's `dependencies`
 // entry, so the code cannot drift from what slo.yaml promises (150 ms timeout against a 300 ms
-// create-order budget; breaker at 50% errors over 10 calls, 10 s reset).
+// create-order budget; breaker at 50% errors over 10 calls, 5 s reset).
 //
 // When the breaker is open, or a charge fails, the contract's fallback applies: "queue the charge
 // and confirm the order as pending". A full queue is the one failure the client sees.

@@ -15,7 +15,7 @@
 //   GET    {path}/{id}   one fault (in effect, or its last state)  200 FaultState | 404
 //   DELETE {path}/{id}   remove it                                 200 FaultState | 404
 //   POST   {path}/reset  remove every fault                        200 {removed: FaultState[]}
-//   GET    {path}/evidence  the saturation evidence files          200 EvidenceFile[] ([] without a monitor; each with `dir` when the monitor gave it)
+//   GET    {path}/evidence  the evidence files this process wrote   200 EvidenceFile[] ([] without a monitor; each with `dir` when the monitor gave it)
 //
 // Its requests are outside every SLI: adapters answer them before timing anything.
 import type { IncomingMessage, ServerResponse } from 'node:http';

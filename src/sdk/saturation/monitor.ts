@@ -120,6 +120,8 @@ export class SaturationMonitor {
   private readonly values = new Map<SaturationSignal, number>();
   private readonly lastCapture = new Map<SaturationSignal, number>();
   private readonly running = new Map<CaptureKind, Promise<void>>();
+  /** The names of the files this process wrote: the directory may be shared (see evidence()). */
+  private readonly written = new Set<string>();
   private readonly minIntervalMs: number;
   private readonly timer: NodeJS.Timeout;
   private readonly eld: RecordableHistogram | undefined;
@@ -162,7 +164,7 @@ export class SaturationMonitor {
     }
     this.elu = performance.eventLoopUtilization();
     this.crossings = this.registerMetrics(host.registry);
-    host.drill?.attachEvidence(() => this.store.list(), resolve(this.store.dir));
+    host.drill?.attachEvidence(() => this.evidence(), resolve(this.store.dir));
 
     // Read in the check phase, after every expired timer ran: after a block this timer and the
     // delay timer are both due, and the block's delay belongs to the interval it ended.
@@ -202,9 +204,16 @@ export class SaturationMonitor {
     return this.values.get(signal);
   }
 
-  /** The evidence files in the directory, oldest first. */
+  /**
+   * The evidence files this process wrote that are still in the directory (pruning removes the
+   * oldest), oldest first. Not every file there: replicas started from one working directory, or a
+   * second copy beside the one a drill attacks, share the default `.sloctl/evidence`, and a drill's
+   * report must not name another process's CPU profile as this service's. The directory's count
+   * (sloctl_evidence_files) and pruning still cover every file in it: the size bound is the disk's.
+   */
   evidence(): EvidenceFile[] {
-    return this.store.list();
+    if (this.written.size === 0) return [];
+    return this.store.list().filter((f) => this.written.has(f.file));
   }
 
   /** Resolves when no capture is running. */
@@ -292,6 +301,7 @@ export class SaturationMonitor {
         const text = kind === 'cpu-profile' ? await cpuProfile(this.cpuMs) : await heapSamplingProfile(this.heapMs);
         file = this.store.write(name, text);
       }
+      this.written.add(file.file);
       this.stats.captured++;
       this.log(JSON.stringify({ sloctl: 'evidence', signal, level, value, file: where, bytes: file.bytes }));
     } catch (err) {
