@@ -302,6 +302,12 @@ export class SaturationMonitor {
         file = this.store.write(name, text);
       }
       this.written.add(file.file);
+      // Pruning keeps at most maxFiles in the directory: forget the names it removed, so a
+      // long-lived process's set stays that small.
+      if (this.written.size > this.store.limits.maxFiles) {
+        const kept = new Set(this.store.list().map((f) => f.file));
+        for (const name of this.written) if (!kept.has(name)) this.written.delete(name);
+      }
       this.stats.captured++;
       this.log(JSON.stringify({ sloctl: 'evidence', signal, level, value, file: where, bytes: file.bytes }));
     } catch (err) {
