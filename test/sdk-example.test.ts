@@ -194,15 +194,20 @@ describe('the checkout example', () => {
     const t0 = performance.now();
     const seen: number[] = [];
     let crossedAtMs: number | undefined;
-    while (performance.now() - t0 < 5000 && crossedAtMs === undefined) {
+    let blockAtMs: number | undefined;
+    // Until a scrape shows the block itself: a stall of the shared host can put one window's p99
+    // over the 50 ms warn first (88 ms once in CI, 2026-12-06), and stopping there missed the block.
+    while (performance.now() - t0 < 5000 && blockAtMs === undefined) {
       await new Promise((r) => setTimeout(r, 1000 - ((performance.now() - t0) % 1000)));
       const v = (await lagP99())!;
       seen.push(v);
-      if (v > 0.05) crossedAtMs = performance.now() - t0;
+      if (v > 0.05) crossedAtMs ??= performance.now() - t0;
+      if (v >= 0.25) blockAtMs = performance.now() - t0;
     }
     await drill.remove(id);
-    assert.ok(crossedAtMs !== undefined, `p99 over the 50 ms warn within 5 s; the scrapes read ${seen.map((v) => `${(v * 1000).toFixed(0)} ms`).join(', ')}`);
-    assert.ok(seen.at(-1)! >= 0.25, `the block itself (~300 ms), not noise: ${seen.at(-1)}`);
+    const read = seen.map((v) => `${(v * 1000).toFixed(0)} ms`).join(', ');
+    assert.ok(crossedAtMs !== undefined, `p99 over the 50 ms warn within 5 s; the scrapes read ${read}`);
+    assert.ok(blockAtMs !== undefined, `the block itself (~300 ms), not noise, within 5 s; the scrapes read ${read}`);
     assert.equal(await stop(s), 0);
   });
 
