@@ -25,10 +25,12 @@ import { HELLO_CONTRACT, HELLO_FULL, HELLO_LIMIT_ONLY, HELLO_MONITOR_ONLY } from
 export const FASTIFY_VARIANTS = ['bare', 'routes', 'routes-settled', 'spin', 'sdk', 'full', 'limit', 'monitor', 'lean', 'metrics'] as const;
 export type FastifyVariant = (typeof FASTIFY_VARIANTS)[number];
 
-const SDK_VARIANTS = ['sdk', 'full', 'limit', 'monitor', 'lean'] as const;
-const CONTRACT_TAIL: Record<(typeof SDK_VARIANTS)[number], string> = { sdk: '', lean: '', full: HELLO_FULL, limit: HELLO_LIMIT_ONLY, monitor: HELLO_MONITOR_ONLY };
+/** The variants that run the SDK, and what each appends to the contract. */
+const CONTRACT_TAIL = { sdk: '', lean: '', full: HELLO_FULL, limit: HELLO_LIMIT_ONLY, monitor: HELLO_MONITOR_ONLY } as const;
+type SdkVariant = keyof typeof CONTRACT_TAIL;
+const runsSdk = (v: string): v is SdkVariant => Object.hasOwn(CONTRACT_TAIL, v);
 
-async function sdkFor(variant: (typeof SDK_VARIANTS)[number]) {
+async function sdkFor(variant: SdkVariant) {
   const [{ parseContract }, { instrument }, { Registry }] = await Promise.all([
     import('../src/contract/load.ts'), import('../src/sdk/index.ts'), import('prom-client'),
   ]);
@@ -49,8 +51,8 @@ if (!FASTIFY_VARIANTS.includes(variant)) {
   process.exit(2);
 }
 const app = Fastify({ logger: false });
-if ((SDK_VARIANTS as readonly string[]).includes(variant)) {
-  const sdk = await sdkFor(variant as (typeof SDK_VARIANTS)[number]);
+if (runsSdk(variant)) {
+  const sdk = await sdkFor(variant);
   const { default: sloctl } = await import('../src/sdk/adapters/fastify.ts');
   await app.register(sloctl, { sdk });
 }

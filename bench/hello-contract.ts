@@ -17,21 +17,14 @@ objectives:
 // with a floor of 100 in flight, above the connections the benches open, so it admits every
 // request and what is measured is the admission check's cost, not shedding; event-loop and
 // in-flight thresholds start the saturation monitor, set where a saturated hello-world does not
-// cross them (a crossing would capture a profile).
-export const HELLO_FULL = `  concurrency:
-    limit: { min: 100, initial: 100, max: 1000 }
-    eventLoopDelay: { warn: 1s, critical: 2s }
+// cross them (a crossing would capture a profile). Its two halves alone price each: the limiter
+// (`limit` variant) and the saturation monitor (`monitor` variant).
+const LIMITER = `    limit: { min: 100, initial: 100, max: 1000 }
+`;
+const MONITOR = `    eventLoopDelay: { warn: 1s, critical: 2s }
     inFlight: { warn: 5000, critical: 10000 }
     capture: none
 `;
-
-// The two halves of HELLO_FULL on their own, to price each: the limiter (`limit` variant) and the
-// saturation monitor (`monitor` variant).
-export const HELLO_LIMIT_ONLY = `  concurrency:
-    limit: { min: 100, initial: 100, max: 1000 }
-`;
-export const HELLO_MONITOR_ONLY = `  concurrency:
-    eventLoopDelay: { warn: 1s, critical: 2s }
-    inFlight: { warn: 5000, critical: 10000 }
-    capture: none
-`;
+export const HELLO_FULL = `  concurrency:\n${LIMITER}${MONITOR}`;
+export const HELLO_LIMIT_ONLY = `  concurrency:\n${LIMITER}`;
+export const HELLO_MONITOR_ONLY = `  concurrency:\n${MONITOR}`;

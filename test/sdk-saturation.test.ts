@@ -86,6 +86,23 @@ describe('evidence directory', () => {
     assert.ok(readdirSync(dir).includes('notes.txt'), 'a file not named as evidence stays');
     assert.equal(readdirSync(dir).filter((f) => f.startsWith('.')).length, 0, 'no temporary file left behind');
   });
+  it('lists as its own only the files it wrote and pruning left, not another process\'s in the same directory', () => {
+    const dir = tempDir();
+    const store = new EvidenceStore(dir, { maxFiles: 2, maxBytes: 1000 });
+    const other = new EvidenceStore(dir, { maxFiles: 2, maxBytes: 1000 });
+    const t0 = Date.UTC(2026, 11, 4, 4, 20, 0, 0);
+    const names = [0, 1, 2, 3].map((i) => evidenceName(t0 + i * 1000, 'heap', 'warn', 'heapprofile'));
+    assert.deepEqual(store.listWritten(), [], 'nothing written yet');
+    other.write(names[0]!, 'a');
+    store.write(names[1]!, 'b');
+    assert.deepEqual(store.listWritten().map((f) => f.file), [names[1]], 'not the other store\'s file');
+    assert.deepEqual(other.listWritten().map((f) => f.file), [names[0]]);
+    store.write(names[2]!, 'c');
+    store.write(names[3]!, 'd');
+    assert.deepEqual(store.list().map((f) => f.file), [names[2], names[3]], 'maxFiles: the two newest');
+    assert.deepEqual(store.listWritten().map((f) => f.file), [names[2], names[3]], 'what pruning deleted is not listed');
+    assert.deepEqual(other.listWritten(), [], 'its file was pruned by the other store');
+  });
   it('abandons a file that alone would pass maxBytes', () => {
     const store = new EvidenceStore(tempDir(), { maxFiles: 3, maxBytes: 1000 });
     const w = store.open(evidenceName(Date.now(), 'heap', 'warn', 'heapsnapshot'));

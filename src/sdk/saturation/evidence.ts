@@ -63,7 +63,20 @@ export interface EvidenceWriter {
 }
 
 export class EvidenceStore {
+  /**
+   * The names of the files this store wrote and its last prune found still there: the directory
+   * may be shared (replicas started from one working directory), and what a process reports as its
+   * evidence must be its own. At most maxFiles after each write.
+   */
+  private readonly written = new Set<string>();
+
   constructor(readonly dir: string, readonly limits: EvidenceLimits) {}
+
+  /** The files this store wrote that are still in the directory, oldest first; not other processes'. */
+  listWritten(): EvidenceFile[] {
+    if (this.written.size === 0) return [];
+    return this.list().filter((f) => this.written.has(f.file));
+  }
 
   /** Our files, oldest first. A missing directory has none. */
   list(): EvidenceFile[] {
@@ -121,6 +134,7 @@ export class EvidenceStore {
         fsyncSync(fd);
         close();
         renameSync(tmp, final);
+        store.written.add(name);
         store.prune();
         return parseName(name, bytes)!;
       },
@@ -165,6 +179,11 @@ export class EvidenceStore {
       rmSync(join(this.dir, f.file), { force: true });
       total -= f.bytes;
       deleted.push(f.file);
+    }
+    // Forget what is gone (this prune's deletions, or another process's): `files` is what is left.
+    if (this.written.size > 0) {
+      const left = new Set(files.map((f) => f.file));
+      for (const name of this.written) if (!left.has(name)) this.written.delete(name);
     }
     return deleted;
   }

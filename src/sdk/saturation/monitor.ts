@@ -120,8 +120,6 @@ export class SaturationMonitor {
   private readonly values = new Map<SaturationSignal, number>();
   private readonly lastCapture = new Map<SaturationSignal, number>();
   private readonly running = new Map<CaptureKind, Promise<void>>();
-  /** The names of the files this process wrote: the directory may be shared (see evidence()). */
-  private readonly written = new Set<string>();
   private readonly minIntervalMs: number;
   private readonly timer: NodeJS.Timeout;
   private readonly eld: RecordableHistogram | undefined;
@@ -212,8 +210,7 @@ export class SaturationMonitor {
    * (sloctl_evidence_files) and pruning still cover every file in it: the size bound is the disk's.
    */
   evidence(): EvidenceFile[] {
-    if (this.written.size === 0) return [];
-    return this.store.list().filter((f) => this.written.has(f.file));
+    return this.store.listWritten();
   }
 
   /** Resolves when no capture is running. */
@@ -300,13 +297,6 @@ export class SaturationMonitor {
       } else {
         const text = kind === 'cpu-profile' ? await cpuProfile(this.cpuMs) : await heapSamplingProfile(this.heapMs);
         file = this.store.write(name, text);
-      }
-      this.written.add(file.file);
-      // Pruning keeps at most maxFiles in the directory: forget the names it removed, so a
-      // long-lived process's set stays that small.
-      if (this.written.size > this.store.limits.maxFiles) {
-        const kept = new Set(this.store.list().map((f) => f.file));
-        for (const name of this.written) if (!kept.has(name)) this.written.delete(name);
       }
       this.stats.captured++;
       this.log(JSON.stringify({ sloctl: 'evidence', signal, level, value, file: where, bytes: file.bytes }));
