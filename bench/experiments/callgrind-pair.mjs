@@ -7,7 +7,11 @@
 // difference in time that instructions do not show is the same work running slower, not more
 // work. --sim adds callgrind's simulated caches and branch predictor (a model, not this CPU).
 //
-//   node bench/experiments/callgrind-pair.mjs A.cjs:VARIANT B.cjs:VARIANT [--rounds 2] [--warm 30000] [--requests 20000] [--sim] [--keep]
+//   [CG_NODE_FLAGS='--perf-basic-prof'] node bench/experiments/callgrind-pair.mjs A.cjs:VARIANT B.cjs:VARIANT [--rounds 2] [--warm 30000] [--requests 20000] [--sim] [--keep]
+//
+// --keep leaves the dumps for `callgrind_annotate --inclusive=no` (per function). The JIT's code
+// shows there as bare addresses: with CG_NODE_FLAGS=--perf-basic-prof each server also writes
+// /tmp/perf-<pid>.map (start, size, name), against which those addresses can be looked up.
 //
 // A and B are scripts speaking bench/fastify-hello.ts's protocol (READY <port>), e.g. the
 // wrappers of bench/experiments/cjs-wrappers.mjs. ~1 min a server (3 with --sim) on this VM.
@@ -37,6 +41,7 @@ const WARM = flag('--warm', 30_000);
 const REQUESTS = flag('--requests', 20_000);
 const SIM = args.includes('--sim');
 const KEEP = args.includes('--keep');
+const NODE_FLAGS = (process.env.CG_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 const sides = args.filter((a) => !a.startsWith('--')).map((s) => {
   const i = s.lastIndexOf(':');
   return i < 0 ? undefined : { script: s.slice(0, i), variant: s.slice(i + 1) };
@@ -94,7 +99,7 @@ function readDump(prefix) {
 
 async function measure(side, tag) {
   const vgArgs = ['--tool=callgrind', `--callgrind-out-file=${join(dir, tag)}.%p`, '--smc-check=all-non-file', '--separate-threads=yes',
-    ...(SIM ? ['--cache-sim=yes', '--branch-sim=yes'] : []), process.execPath, side.script, side.variant];
+    ...(SIM ? ['--cache-sim=yes', '--branch-sim=yes'] : []), process.execPath, ...NODE_FLAGS, side.script, side.variant];
   const vg = spawn('valgrind', vgArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
