@@ -172,10 +172,12 @@ function sloctlPlugin(fastify: FastifyInstance, opts: FastifyPluginOptions, done
   // No listener per request: Node publishes every finished response on this channel (one
   // subscriber for the whole server), and a connection's 'close' (one listener per connection)
   // ends the response it was serving if that never finished (the ones pipelined behind it: track).
+  // Published from the response's 'finish': not aborted, so `end` need not ask writableFinished
+  // (a chain of getters down to the socket's writableLength, every request).
   const onFinish = (message: unknown): void => {
     const res = (message as { response?: ServerResponse }).response;
     const state = res === undefined ? undefined : states.get(res);
-    if (state !== undefined) end(res!, state);
+    if (state !== undefined) end(res!, state, false);
   };
   dc.subscribe('http.server.response.finish', onFinish);
   fastify.addHook('onClose', (_instance, doneClosing) => {
