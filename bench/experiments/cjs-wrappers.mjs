@@ -11,7 +11,7 @@
 // variants import, from this checkout's dist/), wc-zod.cjs (dist/contract/schema.js: zod and the
 // contract's schema), wc-cjsdeps.cjs (prom-client, yaml, @opentelemetry/api), wc-lezer.cjs (the
 // PromQL grammar), wc-builtins.cjs (the Node modules sloctl adds), wc-esm150.cjs (150 trivial ES modules).
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -55,4 +55,30 @@ for (const [name, statements] of Object.entries(first)) {
   lines.push(`import(${JSON.stringify('./' + basename(bundle))});`, '');
   writeFileSync(join(dir, `wc-${name}.cjs`), lines.join('\n'));
 }
-console.log(`wrote wc-{${Object.keys(first).join(',')}}.cjs in ${dir}`);
+// The bare and sdk wrappers again, each running one garbage collection once the server listens
+// (bench/RESULTS.md, 2026-12-06: a pure bare server runs no major GC before it serves, one with
+// sloctl loaded runs one at ~300 ms, and none runs another under load): -collect through the
+// inspector's HeapProfiler.collectGarbage (V8's low-memory notification: mark-compacts that
+// reduce memory), -compact the same with --compact-on-every-full-gc set around it (every page
+// evacuated). No node flags needed. The session is disconnected on the next turn: disconnecting
+// inside collectGarbage's callback stops Node 20's event loop (no timer, no SIGTERM handler runs).
+const collect = (compact) => [
+  `import(${JSON.stringify('./' + basename(bundle))}).then(() => {`,
+  ...(compact ? ['  const v8 = require("node:v8");', '  v8.setFlagsFromString("--compact-on-every-full-gc");'] : []),
+  '  const { Session } = require("node:inspector");',
+  '  const s = new Session();',
+  '  s.connect();',
+  '  s.post("HeapProfiler.collectGarbage", () => {',
+  ...(compact ? ['    v8.setFlagsFromString("--no-compact-on-every-full-gc");'] : []),
+  '    setImmediate(() => s.disconnect());',
+  '  });',
+  '});',
+  '',
+];
+for (const name of ['bare', 'sdk']) {
+  for (const compact of [false, true]) {
+    const text = readFileSync(join(dir, `wc-${name}.cjs`), 'utf8').replace(/^import\(.*\);\n$/m, collect(compact).join('\n'));
+    writeFileSync(join(dir, `wc-${name}-${compact ? 'compact' : 'collect'}.cjs`), text);
+  }
+}
+console.log(`wrote wc-{${Object.keys(first).join(',')}}.cjs and wc-{bare,sdk}-{collect,compact}.cjs in ${dir}`);
