@@ -147,7 +147,11 @@ for (let r = 1; r <= ROUNDS; r++) {
     }).join(', ')}`);
   }
 }
-const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+const median = (xs) => {
+  const s = [...xs].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2; // of an even count, the mean of the middle two
+};
 console.log(`B/A instructions per request: main thread ${median(ratios.main).toFixed(4)}, all threads ${median(ratios.all).toFixed(4)} (median of ${ROUNDS}; ${WARM} warm-up and ${REQUESTS} measured requests each)`);
 if (KEEP) console.log(`dumps in ${dir} (callgrind_annotate reads them)`);
 else rmSync(dir, { recursive: true, force: true });
