@@ -235,7 +235,10 @@ export async function startTarget(opts: StartTargetOptions): Promise<RunningTarg
   let onAbort = () => {};
   const aborted = new Promise<{ kind: 'abort' }>((resolve) => {
     onAbort = () => resolve({ kind: 'abort' });
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    // Aborted while the target was being spawned (the watchdog's handshake can take a while on a
+    // busy machine, and the target may already be running): 'abort' has fired and will not again.
+    if (opts.signal?.aborted) onAbort();
+    else opts.signal?.addEventListener('abort', onAbort, { once: true });
   });
   try {
     return await waitHealthy();
