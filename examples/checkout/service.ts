@@ -27,6 +27,8 @@ export interface CheckoutOptions {
   registry?: Registry;
   /** One fault built in, breaking one contract (CHECKOUT_MUTANT, mutants.ts); undefined: the healthy service. */
   mutant?: MutantName;
+  /** The contract the service instruments itself with (CHECKOUT_CONTRACT); default the slo.yaml beside this file. */
+  contract?: string | URL;
 }
 
 export interface Checkout {
@@ -66,7 +68,7 @@ export async function buildCheckout(opts: CheckoutOptions): Promise<Checkout> {
   // before the slow ones leave its window, and the drills give the service 15 s to recover.
   const mutant = opts.mutant;
   const sdk = instrument({
-    contract: new URL('./slo.yaml', import.meta.url), health: { windowMs: 10_000 }, registry,
+    contract: opts.contract ?? new URL('./slo.yaml', import.meta.url), health: { windowMs: 10_000 }, registry,
     // deaf-responder: the responder exists (its gauge is exported) but never evaluates.
     ...(mutant === 'deaf-responder' ? { drift: { autoStart: false } } : {}),
   });

@@ -12,6 +12,9 @@
 //   CHECKOUT_MUTANT       one fault built in, breaking one of the eleven contracts (mutants.ts,
 //                         README "Mutants"); unset: the healthy service
 //   HOST                  listen address (default 127.0.0.1)
+//   CHECKOUT_CONTRACT     the contract checkout instruments itself with (default: the slo.yaml beside
+//                         this file); a copy of it elsewhere (the tests' copies on free ports) then also
+//                         gets the copy's evidence directory, relative to the copy
 //
 //   DRAIN_ANNOUNCE_MS     how long the server keeps accepting after health turned DOWN on SIGTERM (default 1000)
 //
@@ -48,6 +51,7 @@ const checkout = await buildCheckout({
   paymentsBreaker,
   paymentsTimeout,
   mutant,
+  contract: process.env.CHECKOUT_CONTRACT || undefined,
 });
 const url = await checkout.app.listen({ host, port });
 

@@ -1,6 +1,6 @@
 // A copy of the checkout example's contract a test can run: the example's slo.yaml (or a variant
-// of its text) written to a temporary directory, started from the repository (target.cwd), with
-// nothing on a fixed port. The shipped file pins checkout to 8080 and its stand-ins to 8081
+// of its text) written to a temporary directory, started from the repository (target.cwd) and
+// instrumented with the copy (CHECKOUT_CONTRACT), with nothing on a fixed port. The shipped file pins checkout to 8080 and its stand-ins to 8081
 // (payments) and 8082 (recommendations), so `npm run demo` and a drill's fault proxy find them;
 // a test must not assume those are free, so the copy drops target.port (sloctl picks one) and
 // moves every dependency with a `url` to a free port, its URL and its NAME_PORT variable in
@@ -61,10 +61,14 @@ export async function exampleContract(text: string = EXAMPLE_TEXT, opts: Example
       dependencies[name] = { port, url, portEnv };
     }
   }
-  for (const [k, v] of Object.entries(opts.env ?? {})) doc.setIn(['target', 'env', k], v);
-
+  // The service instruments itself with this copy, not the shipped file: it honours the copy's
+  // text, and its evidence directory (relative to the contract) is in the copy's directory, not
+  // the checkout's examples/checkout/.sloctl (where the copies of one test run wrote side by side).
   const dir = mkdtempSync(join(tmpdir(), opts.prefix ?? 'sloctl-example-'));
   const file = join(dir, 'slo.yaml');
+  doc.setIn(['target', 'env', 'CHECKOUT_CONTRACT'], file);
+  for (const [k, v] of Object.entries(opts.env ?? {})) doc.setIn(['target', 'env', k], v);
+
   const out = doc.toString();
   writeFileSync(file, out);
   return { dir, file, text: out, dependencies };
