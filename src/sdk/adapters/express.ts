@@ -2,8 +2,11 @@
 // `app.use(errorHandler(sdk))` after the routes, so thrown errors are classified by their name,
 // code and cause chain (without it, by the status Express answers with).
 //
-// The route label is the template Express matched (`req.baseUrl + req.route.path`), read when the
-// response is finished.
+// The route label is the template Express matched, read when the response is finished: the
+// route's own path (`req.route.path`) after the template of the path its routers were mounted at
+// (express-mounts.ts: `req.baseUrl` is the actual path, '/v1/users/4/orders', which must not
+// reach the label). A base no chain of routers explains (a sub-application's mount, a RegExp) is
+// labelled by the contract's template it matches, else as Express gives it.
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import type { Sdk } from '../instrument.ts';
 import type { ServerResponse } from 'node:http';
@@ -11,6 +14,11 @@ import { finisher, whenResponseEnds, kError, serveEndpoint } from '../node-track
 import type { RouteSlot } from '../route-table.ts';
 import { admitOnNode, type AdmissionState } from '../protect/admission.ts';
 import { SHED_ERROR } from '../../contract/classify.ts';
+import { templateMatcher } from '../core/match.ts';
+import { mountTemplate } from './express-mounts.ts';
+
+/** How many (mount path, route) labels a middleware remembers; cleared when full (a path parameter in a mount makes one per value). */
+const MOUNT_CACHE_SIZE = 2048;
 
 export interface ExpressOptions {
   /** Serve the contract's health and metrics paths. Default true. */
@@ -24,12 +32,29 @@ export function middleware(sdk: Sdk, opts: ExpressOptions = {}): RequestHandler 
   const recorder = sdk.recorder;
   const drill = sdk.drill;
   const admission = sdk.admission;
+  const contractTemplate = templateMatcher(sdk.contract.routes.map((r) => r.path));
+  const mounted = new Map<string, string>();
+  // The label of a route reached through mounted routers: `base` is the actual path they consumed.
+  const mountedLabel = (req: Request, route: unknown, base: string, path: string): string => {
+    const key = `${base}\n${path}`;
+    let label = mounted.get(key);
+    if (label === undefined) {
+      const app = req.app as { router?: { stack?: unknown }; _router?: { stack?: unknown } } | undefined;
+      const t = mountTemplate((app?.router ?? app?._router)?.stack, base, route);
+      // A router's own root ('/') is its mount path, as a contract writes it: '/cart', not '/cart/'.
+      const own = path === '/' ? '' : path;
+      label = t !== undefined ? t + own : contractTemplate(base + own) ?? base + own;
+      if (mounted.size >= MOUNT_CACHE_SIZE) mounted.clear();
+      mounted.set(key, label);
+    }
+    return label;
+  };
   const slotOf = (req: Request): RouteSlot => {
     const route = req.route as { path?: unknown } | undefined;
     if (route === undefined) return routes.unmatchedFor(req.method, req.originalUrl ?? req.url);
     const path = typeof route.path === 'string' ? route.path : String(route.path);
     const base = req.baseUrl;
-    return routes.lookup(req.method, base ? base + path : path);
+    return routes.lookup(req.method, base ? mountedLabel(req, route, base, path) : path);
   };
   const proceed = (next: () => void) => {
     // An unsettled-promises drill fault holds some requests before the routes.
