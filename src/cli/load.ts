@@ -28,6 +28,7 @@ import { EXIT, UsageError, type CliContext } from './exit.ts';
 import { gateProfile, type ProfileOverrides } from '../run/profile.ts';
 import { loadValidContract, readInputFile, writeAtomically } from './files.ts';
 import { durationFlag, intFlag, rateFlag } from './flags.ts';
+import { EXAMPLE_CONTRACT } from '../contract/example-path.ts';
 
 interface LoadFlags {
   rate?: string;
@@ -199,7 +200,7 @@ function contractLoadOptions(url: string | undefined, flags: LoadFlags, ctx: Cli
   }
   const { contract, shown } = loadValidContract(ctx, file, `sloctl load --contract ${file}`);
   if (!contract.load) {
-    throw new UsageError(`--contract ${shown}: the contract has no \`load\` section: add one with rate, duration and mix (see examples/checkout/slo.yaml), or load one URL without --contract`);
+    throw new UsageError(`--contract ${shown}: the contract has no \`load\` section: add one with rate, duration and mix (see ${EXAMPLE_CONTRACT}), or load one URL without --contract`);
   }
   const overrides: ProfileOverrides = {};
   if (flags.rate !== undefined) overrides.rate = rateFlag('rate', flags.rate, true);

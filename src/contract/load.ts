@@ -10,6 +10,7 @@ import { contractSchema, type Contract } from './schema.ts';
 import { knownKeysAt } from './schema-walk.ts';
 import { checkSemantics, type Finding } from './semantic.ts';
 import { closest } from './suggest.ts';
+import { EXAMPLE_CONTRACT } from './example-path.ts';
 
 export interface LoadedContract {
   file: string;
@@ -218,7 +219,7 @@ function emptyFile(file: string): Diagnostic {
   return {
     file, line: 1, col: 1, severity: 'error', code: 'SLO_EMPTY',
     message: 'the file has no contract in it (it is empty or only comments)',
-    hint: 'start with `apiVersion: sloctl/v1` and a `service:` section; see examples/checkout/slo.yaml',
+    hint: `start with \`apiVersion: sloctl/v1\` and a \`service:\` section; see ${EXAMPLE_CONTRACT}`,
   };
 }
 

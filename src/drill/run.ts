@@ -45,6 +45,7 @@ import type {
   DependencySample, DependencyTrafficSample, DrillEvidence, DrillOutcome, DrillReport, FaultApplication, HealthSample, SaturationSample, ServiceSnapshot,
 } from '../verdicts/drill-types.ts';
 import { planDrill, type DrillPlan } from './plan.ts';
+import { EXAMPLE_CONTRACT } from '../contract/example-path.ts';
 
 export interface DrillRunOptions {
   contract: Contract;
@@ -165,7 +166,7 @@ export function contractEvidenceDir(contract: Contract, contractDir: string): st
 /** The drills to run, by name; an unknown name is a usage error listing the names there are. */
 export function selectDrills(contract: Contract, names: readonly string[] | undefined): Drill[] {
   const all = contract.objectives.resilience?.drills ?? [];
-  if (all.length === 0) throw new UsageError('the contract declares no drills: add objectives.resilience.drills (see examples/checkout/slo.yaml)');
+  if (all.length === 0) throw new UsageError(`the contract declares no drills: add objectives.resilience.drills (see ${EXAMPLE_CONTRACT})`);
   if (!names || names.length === 0) return all;
   const out: Drill[] = [];
   for (const n of names) {

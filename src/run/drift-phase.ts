@@ -52,6 +52,7 @@ import {
 import { scrapeFamilies } from './observability-phase.ts';
 import { gateProfile } from './profile.ts';
 import type { Rollback } from './rollback.ts';
+import { EXAMPLE_CONTRACT } from '../contract/example-path.ts';
 
 export interface DriftPhaseOptions {
   contract: Contract;
@@ -267,7 +268,7 @@ const NODE_SDK_ONLY = ['sloctl_shed_total', 'sloctl_drill_faults_active', 'sloct
 
 export async function driftPhase(o: DriftPhaseOptions): Promise<DriftVerdict> {
   const drift = o.contract.objectives.drift;
-  if (!drift) throw new Error('driftPhase: the contract has no objectives.drift; add one (see examples/checkout/slo.yaml) or skip this phase');
+  if (!drift) throw new Error(`driftPhase: the contract has no objectives.drift; add one (see ${EXAMPLE_CONTRACT}) or skip this phase`);
   const log = o.log ?? (() => {});
   const base = checkTargetUrl(o.url, o.allowRemote === true, 'push a drift signal on');
   const metricsUrl = checkTargetUrl(new URL(o.contract.target?.metrics ?? '/metrics', base).href, o.allowRemote === true, 'scrape').href;

@@ -2,6 +2,7 @@
 // turned into request templates the generator understands. Pure.
 import type { Contract } from '../contract/schema.ts';
 import type { RequestTemplate } from '../load/types.ts';
+import { EXAMPLE_CONTRACT } from '../contract/example-path.ts';
 
 export interface GateProfile {
   rate: number | 'max';
@@ -34,7 +35,7 @@ function templatePath(path: string): string {
 /** The profile, or a message saying what is missing (the caller reports it as a usage error). */
 export function gateProfile(contract: Contract, o: ProfileOverrides = {}): GateProfile | string {
   const load = contract.load;
-  if (!load) return 'the contract has no `load` section: add one with rate, duration and mix (see examples/checkout/slo.yaml), so the gate knows what traffic to send';
+  if (!load) return `the contract has no \`load\` section: add one with rate, duration and mix (see ${EXAMPLE_CONTRACT}), so the gate knows what traffic to send`;
   const requests: RequestTemplate[] = [];
   for (const entry of load.mix) {
     const route = contract.routes.find((r) => r.name === entry.route);
