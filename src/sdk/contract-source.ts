@@ -32,7 +32,7 @@ export function loadContract(source: ContractSource): { contract: Contract; file
     text = readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as { code?: string }).code;
-    throw new ContractError(`sloctl: cannot read the contract ${file}${code ? ` (${code})` : ''}: pass the path of your slo.yaml (relative to ${process.cwd()}) or new URL('./slo.yaml', import.meta.url)`, { cause: err });
+    throw new ContractError(`sloctl: cannot read the contract ${file}${code ? ` (${code})` : ''}: pass the path of your slo.yaml (relative to ${process.cwd()}), or one relative to your code: new URL('./slo.yaml', import.meta.url) in an ES module, path.join(__dirname, 'slo.yaml') in CommonJS`, { cause: err });
   }
   const loaded = parseContract(text, file);
   if (loaded.contract === undefined || hasErrors(loaded.diagnostics)) {

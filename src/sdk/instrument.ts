@@ -9,7 +9,8 @@ import { bucketsFor } from './core/buckets.ts';
 import { Classifier, type Classification } from '../contract/classify.ts';
 import { composeHealth, DEFAULT_WEIGHTS, healthHttpStatus, type HealthPolicy, type HealthReport } from './core/health.ts';
 import { RecentWindow } from './core/recent.ts';
-import { isContract, loadContract, type ContractSource } from './contract-source.ts';
+import { ContractError, isContract, loadContract, type ContractSource } from './contract-source.ts';
+import { closest } from '../contract/suggest.ts';
 import { ConfigReadiness, type ConfigCheck, type ConfigCheckOptions } from './config-readiness.ts';
 import { DependencyHandle } from './dependency.ts';
 import { createDrill, registerDrillMetrics, type DrillEndpoint, type DrillOptions } from './drill/endpoint.ts';
@@ -248,7 +249,8 @@ export class Sdk {
     const d = this.deps.get(name);
     if (d === undefined) {
       const known = [...this.deps.keys()];
-      throw new Error(`sloctl: the contract declares no dependency "${name}"${known.length ? ` (it declares: ${known.join(', ')})` : ' (it declares none)'}; add it under \`dependencies:\` in ${this.file ?? 'the contract'}`);
+      const near = closest(String(name), known);
+      throw new ContractError(`sloctl: the contract declares no dependency "${name}"${near !== undefined ? `: did you mean "${near}"?` : ''}${known.length ? ` (it declares: ${known.join(', ')})` : ' (it declares none)'}; add it under \`dependencies:\` in ${this.file ?? 'the contract'}`);
     }
     return d;
   }
