@@ -98,6 +98,8 @@ describe('reading a health body', () => {
     assert.deepEqual(body.failing.map((f) => f.name), ['latency', 'sqlite']);
     assert.equal(body.failing[1].reason, 'check threw: no such table');
     assert.equal(body.failing[0].reason, '80% of 100 recent requests < objective 99%');
+    assert.equal(body.failing[0].windowMs, 30_000, 'the window the ratio check judged');
+    assert.equal(body.failing[1].windowMs, undefined);
     const probe = { state: 'degraded' as const, at: 0, ms: 1, statusCode: 503, status: report.status, body };
     assert.equal(describeProbe(probe), 'answered 503 DEGRADED, failing: latency: 80% of 100 recent requests < objective 99%; sqlite: check threw: no such table');
     assert.equal(describeProbe({ ...probe, state: 'up', statusCode: 200, status: 'UP' }), 'answered 200 UP', 'an UP answer lists nothing');

@@ -87,6 +87,8 @@ interface Options {
   behave?: Behave;
   /** Health state at time t (probes every 500 ms). */
   health?: (t: number) => HealthSample['state'];
+  /** The window of recent requests the failing health checks judged (the SDK's health.windowMs). */
+  healthWindowMs?: number;
   /** Dependency gauge of payments at time t (every second), when the service exports one. */
   depUp?: (t: number) => boolean;
   /** Requests the proxy carried to payments per second at time t. */
@@ -140,7 +142,7 @@ function evidence(d: Drill, o: Options = {}): DrillEvidence {
     snapshot(t + SLICE);
   }
   const health: HealthSample[] = [];
-  for (let t = 250; t < END; t += 500) health.push({ atMs: t, state: o.health?.(t) ?? 'up', failing: (o.health?.(t) ?? 'up') === 'up' ? [] : ['payments'] });
+  for (let t = 250; t < END; t += 500) health.push({ atMs: t, state: o.health?.(t) ?? 'up', failing: (o.health?.(t) ?? 'up') === 'up' ? [] : ['payments'], ...(o.healthWindowMs !== undefined && (o.health?.(t) ?? 'up') !== 'up' ? { windowMs: o.healthWindowMs } : {}) });
   const dependencies = o.depUp ? Array.from({ length: END / 1000 }, (_, i) => ({ atMs: i * 1000 + 500, dependency: 'payments', up: o.depUp!(i * 1000 + 500) })) : [];
   let carried = 0;
   const traffic = o.trafficRate
@@ -271,6 +273,15 @@ describe('judgeDrill', () => {
     assert.equal(v.recovery.met, false);
     assert.equal(v.recovery.ms, undefined);
     assert.match(v.reasons.join('\n'), /had not recovered 20 s after the fault was removed \(recoverWithin 5s\): health was still DEGRADED at the last probe \(failing: payments\)/);
+    assert.doesNotMatch(v.reasons.join('\n'), /health judges the last/);
+  });
+
+  it('says when health judges a window of recent requests longer than recoverWithin (the SDK\'s default 30 s against 5s), and not when it is shorter', () => {
+    const stuck = (healthWindowMs: number) => verdict('payments-slow', { ...graceful, health: (t) => (t >= FAULT + 400 ? 'degraded' : 'up'), healthWindowMs });
+    const long = stuck(30_000);
+    assert.equal(long.outcome, 'fail');
+    assert.match(long.reasons.join('\n'), /\(failing: payments\); its health judges the last 30 s of requests, longer than recoverWithin, so the fault's own requests keep it failing after the fault is gone: give recoverWithin more than that window, or judge a shorter one \(the SDK: instrument\(\{ health: \{ windowMs \} \}\)\)/);
+    assert.doesNotMatch(stuck(4000).reasons.join('\n'), /health judges the last/);
   });
 
   it('recoveryHeld: the watch may end once a judged window and the hold after the recovery point all held, health UP; never before, never for a service that is not back', () => {

@@ -46,6 +46,13 @@ import type {
 } from '../verdicts/drill-types.ts';
 import { planDrill, type DrillPlan } from './plan.ts';
 import { EXAMPLE_CONTRACT } from '../contract/example-path.ts';
+import type { FailingCheck } from '../verdicts/health.ts';
+
+/** `{ windowMs }`: the longest span of recent requests a failing check judged, when the health body says. */
+function windowOf(failing: readonly FailingCheck[] | undefined): { windowMs?: number } {
+  const w = Math.max(0, ...(failing ?? []).map((f) => f.windowMs ?? 0));
+  return w > 0 ? { windowMs: w } : {};
+}
 
 export interface DrillRunOptions {
   contract: Contract;
@@ -412,7 +419,7 @@ export async function runDrills(o: DrillRunOptions): Promise<DrillRunResult> {
       url: endpointUrl(baseUrl, healthPath),
       intervalMs: PROBE_INTERVAL_MS,
       onUnresponsive: (e) => failTarget(e),
-      onProbe: (p) => health.push({ atClock: clock() - p.ms, atMs: 0, state: p.state, failing: (p.body?.failing ?? []).map((f) => (f.reason ? `${f.name}: ${f.reason}` : f.name)) }),
+      onProbe: (p) => health.push({ atClock: clock() - p.ms, atMs: 0, state: p.state, failing: (p.body?.failing ?? []).map((f) => (f.reason ? `${f.name}: ${f.reason}` : f.name)), ...windowOf(p.body?.failing) }),
     });
     watcher.start();
     // Registered after the target, so undone before it (newest first): the prober must not watch

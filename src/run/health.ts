@@ -70,6 +70,7 @@ function failingEntries(v: unknown, out: FailingCheck[], depth: number): void {
         const f: FailingCheck = { name: typeof entry.componentId === 'string' ? entry.componentId : name, status };
         const reason = reasonOf(entry);
         if (reason !== undefined) f.reason = reason;
+        if (typeof entry.windowMs === 'number' && Number.isFinite(entry.windowMs) && entry.windowMs > 0) f.windowMs = entry.windowMs;
         out.push(f);
       }
     }

@@ -14,6 +14,8 @@ export interface HealthSample {
   atMs: number;
   state: 'up' | 'degraded' | 'down' | 'unreachable';
   failing: string[];
+  /** The longest span of recent requests a failing check judged (the SDK's health window), when the body says. */
+  windowMs?: number;
 }
 
 /** A declared dependency's state as the service exports it (`sloctl_dependency_up`, or a breaker gauge). */

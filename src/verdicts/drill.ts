@@ -366,7 +366,7 @@ export function judgeDrill(contract: Contract, ev: DrillEvidence): DrillVerdict 
     if (recovery.met === false) {
       failed.push(recovery.ms !== undefined
         ? `the service took ${secs(recovery.ms)} after the fault was removed to hold its objectives again, longer than the ${formatDuration(drill.recoverWithin)} recoverWithin${recoveryWhy ? `: ${recoveryWhy}` : ''}`
-        : `the service had not recovered ${secs(ev.endMs - ev.removedAtMs!)} after the fault was removed (recoverWithin ${formatDuration(drill.recoverWithin)})${recoveryWhy ? `: ${recoveryWhy}` : ''}`);
+        : `the service had not recovered ${secs(ev.endMs - ev.removedAtMs!)} after the fault was removed (recoverWithin ${formatDuration(drill.recoverWithin)})${recoveryWhy ? `: ${recoveryWhy}` : ''}${windowHint(ev, drill.recoverWithin)}`);
     } else if (recovery.met === undefined && recoveryWhy) failed.push(`recovery not judged: ${recoveryWhy}`);
   }
   if (!ev.removed.ok) failed.push(`the fault was still in place after removal: ${ev.removed.detail}`);
@@ -718,4 +718,16 @@ export function judgeDrills(contract: Contract, items: ReadonlyArray<DrillVerdic
   const reasons = drills.filter((d) => d.outcome !== 'pass').flatMap((d) => d.reasons.map((r) => `${d.name}: ${r}`));
   if (drills.length === 0) reasons.push('no drill was run: declare drills under objectives.resilience.drills');
   return { service: contract.service.name, outcome, resilienceScore, scoreRule: SCORE_RULE, drills, reasons };
+}
+
+/**
+ * Why health cannot read UP in time when its checks judge a window of recent requests longer than
+ * recoverWithin (the SDK's default is the last 30 s): the fault's own failed or slow requests stay
+ * in that window after the fault is gone. Said when the last probe was still failing such a check.
+ */
+function windowHint(ev: RecoveryEvidence, recoverWithinMs: number): string {
+  const last = ev.health.at(-1);
+  const w = last !== undefined && last.state !== 'up' ? last.windowMs : undefined;
+  if (w === undefined || w <= recoverWithinMs) return '';
+  return `; its health judges the last ${secs(w)} of requests, longer than recoverWithin, so the fault's own requests keep it failing after the fault is gone: give recoverWithin more than that window, or judge a shorter one (the SDK: instrument({ health: { windowMs } }))`;
 }

@@ -23,6 +23,8 @@ export interface FailingCheck {
   name: string;
   status: string;
   reason?: string;
+  /** How far back the check looked (the SDK's ratio checks judge the last `windowMs` of requests). */
+  windowMs?: number;
 }
 
 /**
