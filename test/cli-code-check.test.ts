@@ -1,6 +1,6 @@
 // The code check end to end: a contract against the sources of a TypeScript and a Go service.
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -195,6 +195,40 @@ describe('validate: routes checked both ways', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.doesNotMatch(r.stderr, /SLO_ROUTE_NOT_REGISTERED/);
     assert.match(r.stdout, /route check \(test\/fixtures\/ts-service\/slo\.yaml\): not done, no route registrations found in its code/);
+  });
+});
+
+describe('validate --project: which code a contract is checked against', () => {
+  it('a contract below the scanned directory is checked against the code in its own directory, and the summary names that directory and where the other routes went', async () => {
+    const dir = copyFixture('routes-express');
+    mkdirSync(join(dir, 'variants'));
+    writeFileSync(join(dir, 'variants', 'route.yaml'), readFileSync(join(dir, 'slo.yaml'), 'utf8').replace('path: /hello', 'path: /helo'));
+    const r = await run(['validate', 'variants/route.yaml', '--project', '.'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    // --project . is the working directory: every file under it was scanned...
+    assert.match(r.stdout, /code check: \d+ metrics registered in 2 files under \./);
+    // ...and the contract's own code is what lies under variants/, not "under .".
+    assert.match(r.stdout, /route check \(variants\/route\.yaml\): not done, no route registrations found in its code under variants; the 3 route registration\(s\) elsewhere under \. belong to slo\.yaml \(each file belongs to the contract nearest above it: a contract is checked against the code in its own directory and below\)/);
+    assert.doesNotMatch(r.stdout, /in its code under \. /);
+
+    // The contract beside the code: compared with it, "under ." as scanned.
+    const own = await run(['validate', 'slo.yaml', '--project', '.'], dir);
+    assert.match(own.stdout, /route check \(slo\.yaml\): 3\/3 contract routes found among 3 registered under \.$/m);
+    // From another working directory, --project is relative to it.
+    const nested = await run(['validate', 'route.yaml', '--project', '..'], join(dir, 'variants'));
+    assert.match(nested.stdout, /in 2 files under \.\./);
+    assert.match(nested.stdout, /no route registrations found in its code under \.; the 3 route registration\(s\) elsewhere under \.\. belong to \.\.\/slo\.yaml/);
+  });
+
+  it('a missing route names the contract\'s own directory when it is below the scanned one', async () => {
+    const dir = copyFixture('routes-express');
+    mkdirSync(join(dir, 'svc'));
+    cpSync(join(dir, 'src'), join(dir, 'svc', 'src'), { recursive: true });
+    writeFileSync(join(dir, 'svc', 'slo.yaml'), readFileSync(join(dir, 'slo.yaml'), 'utf8').replace('path: /hello', 'path: /helo'));
+    const r = await run(['validate', 'svc/slo.yaml', '--project', '.'], dir);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /error SLO_ROUTE_NOT_REGISTERED: route "hello" \(GET \/helo\) is not registered by the code under svc\n/);
+    assert.match(r.stdout, /route check \(svc\/slo\.yaml\): 2\/3 contract routes found among 3 registered under svc$/m);
   });
 });
 

@@ -642,6 +642,19 @@ describe('streaming', () => {
     }
   });
 
+  it('familiesSeen(): every family with its sample count, also one only declared (prom-client\'s labelled metric before its first observation)', () => {
+    const text = '# HELP h Latency.\n# TYPE h histogram\n\n# HELP c Requests.\n# TYPE c counter\nc{route="/a"} 3\nc{route="/b"} 1\nloose 2\n';
+    const p = createExpositionParser(() => {});
+    p.write(text.slice(0, 20));
+    p.write(text.slice(20));
+    p.end();
+    assert.deepEqual(p.familiesSeen(), [
+      { name: 'h', type: 'histogram', help: 'Latency.', samples: 0 },
+      { name: 'c', type: 'counter', help: 'Requests.', samples: 2 },
+      { name: 'loose', type: 'untyped', samples: 1 },
+    ]);
+  });
+
   it('chunked parsing equals the one-shot parse for random chunkings, also with lines over the bound', () => {
     const docs = [...Object.values(FIXTURES), PROM_CLIENT.replace(/"GET"/g, '"G\\"E\\\\T\\n"') + 'broken{a="1\n'];
     fc.assert(

@@ -103,6 +103,30 @@ describe('validate --project: outbound calls without a timeout (TypeScript/JavaS
     assert.doesNotMatch(r.stderr, /"recommendations" declares no breaker/); // not critical
   });
 
+  it('the per-file line counts the errors in the contract\'s code too, and agrees with the summary', async () => {
+    // A contract error (a critical dependency without the breaker it requires) and the 10 calls without a timeout.
+    const contract = readFileSync(join(FIXTURES, 'slo.yaml'), 'utf8').replace('requireBreaker: none', 'requireBreaker: critical');
+    const r = await runCli(['validate', 'slo.yaml', '--project', '.'], service('ts-bad', contract));
+    assert.equal(r.code, 1);
+    assert.equal(errorsIn(r.stderr).length, 10);
+    assert.match(r.stderr, /^slo\.yaml:\d+:\d+: error SLO_CONTRACT_GAP: /m);
+    const perFile = /^✗ slo\.yaml: (\d+) error\(s\)(.*)$/m.exec(r.stdout);
+    const total = /^invalid: 1 file\(s\), (\d+) error\(s\)/m.exec(r.stdout);
+    assert.ok(perFile && total, r.stdout);
+    assert.equal(perFile[1], total[1], r.stdout);
+    assert.equal(perFile[1], '11');
+    assert.equal(perFile[2], ' (1 in the contract, 10 in its code: clients.mjs, fetch.ts)');
+
+    // Errors only in the code: the contract is not shown as valid (✓) above an `invalid` summary.
+    const codeOnly = await runCli(['validate', 'slo.yaml', '--project', '.'], service('ts-bad'));
+    assert.equal(codeOnly.code, 1);
+    assert.doesNotMatch(codeOnly.stdout, /✓ slo\.yaml/);
+    assert.match(codeOnly.stdout, /^✗ slo\.yaml: 10 error\(s\) \(0 in the contract, 10 in its code: clients\.mjs, fetch\.ts\)$/m);
+    assert.match(codeOnly.stdout, /^invalid: 1 file\(s\), 10 error\(s\), 0 warning\(s\)$/m);
+    const json = JSON.parse((await runCli(['validate', 'slo.yaml', '--project', '.', '--format', 'json'], service('ts-bad'))).stdout);
+    assert.deepEqual([json.valid, json.files[0].valid, json.files[0].codeErrors, json.summary.errors], [false, false, 10, 10]);
+  });
+
   it('the bundled example passes: every call it makes carries a deadline', async () => {
     const r = await runCli(['validate', 'examples/checkout/slo.yaml', '--project', 'examples/checkout'], process.cwd());
     assert.equal(r.code, 0, r.stderr);

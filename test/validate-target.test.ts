@@ -9,7 +9,7 @@
 // the real Go fixture test/fixtures/gate-go-mux (promhttp.Handler() with Go collectors only).
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,7 @@ import Fastify from 'fastify';
 import { Histogram, Registry, Counter } from 'prom-client';
 import { instrument } from 'sloctl/sdk';
 import sloctlFastify from 'sloctl/sdk/fastify';
+import { wrap } from 'sloctl/sdk/http';
 import { checkLiveFacts, type LiveSeries } from '../src/contract/live-facts.ts';
 import { parseContract } from '../src/contract/load.ts';
 import { EXIT } from '../src/errors.ts';
@@ -346,6 +347,99 @@ objectives:
     } finally {
       await app.close();
     }
+  });
+});
+
+describe('validate --target on a service instrumented with sloctl/sdk that has served no request yet', () => {
+  // prom-client writes a labelled metric before its first observation as `# HELP`/`# TYPE` and no
+  // sample: the family is exposed (not SLO_METRIC_NOT_EXPOSED); its buckets and labels cannot be read yet.
+  const text = `apiVersion: sloctl/v1
+service: { name: fresh, runtime: node }
+routes:
+  - { name: hello, method: GET, path: /hello }
+objectives:
+  latency:
+    - { name: api, threshold: 200ms, objective: 99%, percentiles: { p99: 250ms } }
+  errors: { objective: 99.5% }
+  availability: { objective: 99% }
+`;
+  let server: Server;
+  let base = '';
+  let dir = '';
+
+  before(async () => {
+    ({ dir } = contractFile(text));
+    const sdk = instrument({ contract: join(dir, 'slo.yaml'), registry: new Registry(), defaultMetrics: true });
+    server = createServer(wrap((req, res) => { res.setHeader('content-type', 'application/json'); res.end('{"hello":"node"}'); }, sdk));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  });
+  after(() => new Promise<void>((r) => server.close(() => r())));
+
+  it('a declared family with no samples is exposed: exit 0, and a warning per metric that its buckets/labels could not be checked yet, saying to send one request', async () => {
+    const body = await (await fetch(`${base}/metrics`)).text();
+    assert.match(body, /# TYPE http_server_request_duration_seconds histogram\n/);
+    assert.doesNotMatch(body, /^http_server_request_duration_seconds_bucket/m, 'no request served yet: no sample');
+
+    const r = await runCli(['validate', 'slo.yaml', '--format', 'json', '--target', base], dir);
+    const report = JSON.parse(r.stdout) as { files: Array<{ diagnostics: JsonDiag[] }> };
+    const diags = report.files[0].diagnostics;
+    assert.deepEqual(diags.filter((d) => d.severity === 'error').map((d) => `${d.code}: ${d.message}`), []);
+    assert.equal(r.code, EXIT.OK, r.stderr);
+    assert.deepEqual(diags.map((d) => [d.severity, d.code, /`([^`]+)`/.exec(d.message)![1], `${d.line}:${d.col}`]), [
+      ['warning', 'SLO_METRIC_NO_SAMPLES', 'http_server_request_duration_seconds', at(text, 'latency:')],
+      ['warning', 'SLO_METRIC_NO_SAMPLES', 'http_server_requests_total', at(text, 'errors:')],
+    ]);
+    assert.match(diags[0].message, /is declared on http:\/\/127\.0\.0\.1:\d+\/metrics as a histogram but has no samples yet[^]*so its buckets at the latency thresholds and its labels `route`, `method` could not be checked/);
+    assert.match(diags[1].message, /as a counter but has no samples yet[^]*its labels `route`, `method`, `error_class` could not be checked/);
+    for (const d of diags) assert.match(d.hint!, /send one request to the service[^]*run again/);
+    assert.doesNotMatch(JSON.stringify(diags), /does not expose|instrument\(\) does/);
+
+    // The text output: valid, the warnings counted.
+    const t = await runCli(['validate', 'slo.yaml', '--target', base], dir);
+    assert.equal(t.code, EXIT.OK, t.stderr);
+    assert.match(t.stdout, /valid: 1 file\(s\), 0 error\(s\), 2 warning\(s\)/);
+  });
+
+  it('a metric the service does not declare at all still fails (SLO_METRIC_NOT_EXPOSED, exit 1), and a declared family of the wrong type is still a type error', async () => {
+    const other = join(dir, 'other');
+    mkdirSync(other, { recursive: true });
+    const missing = text.replace('routes:', 'metrics: { requestDuration: orders_latency_seconds }\nroutes:');
+    writeFileSync(join(other, 'slo.yaml'), missing);
+    const r = await runCli(['validate', 'slo.yaml', '--format', 'json', '--target', base], other);
+    const diags = (JSON.parse(r.stdout) as { files: Array<{ diagnostics: JsonDiag[] }> }).files[0].diagnostics;
+    const notExposed = diags.filter((d) => d.code === 'SLO_METRIC_NOT_EXPOSED');
+    assert.deepEqual(notExposed.map((d) => [d.severity, /`([^`]+)`/.exec(d.message)![1]]), [['error', 'orders_latency_seconds']]);
+    assert.match(notExposed[0].message, /not even declared: [^ ]+ lists its metrics with a `# TYPE` line before their first observation, and has none for this one/);
+    assert.equal(r.code, EXIT.FAILED);
+
+    const wrongType = text.replace('routes:', 'metrics: { requestDuration: http_server_requests_total }\nroutes:');
+    writeFileSync(join(other, 'slo.yaml'), wrongType);
+    const w = await runCli(['validate', 'slo.yaml', '--format', 'json', '--target', base], other);
+    const wd = (JSON.parse(w.stdout) as { files: Array<{ diagnostics: JsonDiag[] }> }).files[0].diagnostics;
+    assert.ok(wd.some((d) => d.code === 'SLO_METRIC_TYPE' && /reads `http_server_requests_total` as a histogram, but [^ ]+ exposes it as a counter/.test(d.message)), JSON.stringify(wd, null, 2));
+    assert.equal(w.code, EXIT.FAILED);
+  });
+
+  it('after one request the same contract has no finding at all', async () => {
+    assert.equal((await fetch(`${base}/hello`)).status, 200);
+    const r = await runCli(['validate', 'slo.yaml', '--format', 'json', '--target', base], dir);
+    const report = JSON.parse(r.stdout) as { files: Array<{ diagnostics: JsonDiag[] }> };
+    assert.deepEqual(report.files[0].diagnostics.map((d) => `${d.code}: ${d.message}`), []);
+    assert.equal(r.code, EXIT.OK);
+  });
+
+  it('an OpenMetrics counter declared without its `_total`, no sample: exposed (checkLiveFacts with the scrape\'s families)', () => {
+    const loaded = parseContract(text, 'slo.yaml');
+    assert.ok(loaded.contract, JSON.stringify(loaded.diagnostics));
+    const body = '# TYPE http_server_request_duration_seconds histogram\n# TYPE http_server_requests counter\n# TYPE sloctl_availability gauge\nsloctl_availability 1\n# EOF\n';
+    const parsed = parseExposition(body);
+    const series: LiveSeries[] = parsed.families.flatMap((f) => f.samples.map((x) => ({ name: x.name, labels: x.labels, type: f.type })));
+    const families = parsed.families.map((f) => ({ name: f.name, type: f.type, samples: f.samples.length }));
+    const facts = checkLiveFacts(loaded.contract, series, 'http://127.0.0.1:1/metrics', families);
+    assert.deepEqual(facts.findings.map((f) => `${f.severity} ${f.code}`), ['warning SLO_METRIC_NO_SAMPLES', 'warning SLO_METRIC_NO_SAMPLES']);
+    // Without the families (samples only), the same scrape reads as not exposing them.
+    assert.deepEqual(checkLiveFacts(loaded.contract, series, 'http://127.0.0.1:1/metrics').findings.map((f) => f.code), ['SLO_METRIC_NOT_EXPOSED', 'SLO_METRIC_NOT_EXPOSED']);
   });
 });
 

@@ -20,15 +20,17 @@ export interface RouteCheck {
 
 /**
  * `routes` and `unresolved` are the registrations in the code that belongs to this contract,
- * with `file` as shown to the user; `where` names the scanned directories.
+ * with `file` as shown to the user; `where` names the directories that code was looked for in
+ * (the contract's own, when it is below the scanned one). `elsewhere`, when the contract's code
+ * registers no route: what the scan found outside it and why it is not this contract's.
  */
-export function checkRoutes(l: LoadedContract, routes: readonly RegisteredRoute[], unresolved: readonly UnresolvedRoute[], where: string, strict: boolean): RouteCheck {
+export function checkRoutes(l: LoadedContract, routes: readonly RegisteredRoute[], unresolved: readonly UnresolvedRoute[], where: string, strict: boolean, elsewhere = ''): RouteCheck {
   const c = l.contract!;
   const out: Diagnostic[] = [];
   if (routes.length === 0 && unresolved.length === 0) {
     const summary = c.routes.length === 0
       ? `  route check (${l.file}): no routes in the contract, none registered in its code under ${where}`
-      : `  route check (${l.file}): not done, no route registrations found in its code under ${where} (sloctl reads Fastify, Express, Koa with @koa/router, Hono, net/http, gorilla/mux, gin, echo and chi)`;
+      : `  route check (${l.file}): not done, no route registrations found in its code under ${where}${elsewhere} (sloctl reads Fastify, Express, Koa with @koa/router, Hono, net/http, gorilla/mux, gin, echo and chi)`;
     return { diagnostics: out, summary };
   }
   const partial = unresolved.length > 0;

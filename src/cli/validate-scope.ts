@@ -8,16 +8,18 @@
 // contract against its own service's code, not against its neighbours'.
 
 import { existsSync } from 'node:fs';
-import { dirname, relative, resolve, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 
 const CONTRACT_FILE_NAMES = ['slo.yaml', 'slo.yml'];
 
 export class Ownership {
   /** Directory of each validated contract -> its file names as shown. */
   readonly #validated = new Map<string, string[]>();
-  readonly #onDisk = new Map<string, boolean>();
+  readonly #onDisk = new Map<string, string | undefined>();
+  readonly #cwd: string;
 
   constructor(contracts: ReadonlyArray<{ file: string }>, cwd: string) {
+    this.#cwd = cwd;
     for (const c of contracts) {
       const dir = dirname(resolve(cwd, c.file));
       this.#validated.set(dir, [...(this.#validated.get(dir) ?? []), c.file]);
@@ -39,13 +41,40 @@ export class Ownership {
     return out;
   }
 
-  #hasContract(dir: string): boolean {
-    let has = this.#onDisk.get(dir);
-    if (has === undefined) {
-      has = CONTRACT_FILE_NAMES.some((name) => existsSync(resolve(dir, name)));
-      this.#onDisk.set(dir, has);
+  /**
+   * Where a contract's own code is looked for under the scanned `absRoot` (shown as `label`), as
+   * the user reads it: its own directory when that is below the scanned one (`bad`, for `validate
+   * bad/route.yaml --project .`), else the scanned directory itself.
+   */
+  scopeOf(file: string, absRoot: string, label: string): string {
+    const dir = dirname(resolve(this.#cwd, file));
+    if (dir === absRoot || !inside(absRoot, dir)) return label;
+    return relative(this.#cwd, dir) || '.';
+  }
+
+  /** The contract file (as shown, validated or not) nearest at or above `absFile`, if any. */
+  contractOf(absFile: string): string | undefined {
+    for (let dir = dirname(absFile); ; ) {
+      const validated = this.#validated.get(dir);
+      if (validated) return validated[0];
+      const onDisk = this.#contractIn(dir);
+      if (onDisk) return relative(this.#cwd, onDisk);
+      const parent = dirname(dir);
+      if (parent === dir) return undefined;
+      dir = parent;
     }
-    return has;
+  }
+
+  #hasContract(dir: string): boolean {
+    return this.#contractIn(dir) !== undefined;
+  }
+
+  #contractIn(dir: string): string | undefined {
+    if (!this.#onDisk.has(dir)) {
+      const name = CONTRACT_FILE_NAMES.find((n) => existsSync(join(dir, n)));
+      this.#onDisk.set(dir, name === undefined ? undefined : join(dir, name));
+    }
+    return this.#onDisk.get(dir);
   }
 }
 

@@ -6,7 +6,7 @@
 // only unless --allow-remote. A URL that is not one, or not loopback, is a usage error (exit 2);
 // a target that cannot be read is exit 3, naming --target and the URL.
 import type { Diagnostic } from '../contract/diagnostic.ts';
-import { checkLiveFacts, type LiveFacts, type LiveSeries } from '../contract/live-facts.ts';
+import { checkLiveFacts, type LiveFacts, type LiveFamily, type LiveSeries } from '../contract/live-facts.ts';
 import type { LoadedContract } from '../contract/load.ts';
 import { checkTargetUrl, Scraper, ScrapeError } from '../observe/scraper.ts';
 import { SeriesStore } from '../observe/series-store.ts';
@@ -40,8 +40,11 @@ export function metricsUrlOf(raw: string, metricsPath: string): string {
   return new URL(metricsPath.replace(/^\/+/, ''), root).toString();
 }
 
-/** Scrapes `url` once: every sample as (name, labels, type). Throws a ScrapeError (exit 3) naming --target. */
-export async function scrapeOnce(url: string, options: TargetOptions): Promise<LiveSeries[]> {
+/**
+ * Scrapes `url` once: every sample as (name, labels, type), and every family the body names with
+ * its sample count (one only declared has none yet). Throws a ScrapeError (exit 3) naming --target.
+ */
+export async function scrapeOnce(url: string, options: TargetOptions): Promise<{ series: LiveSeries[]; families: LiveFamily[] }> {
   const store = new SeriesStore();
   const scraper = new Scraper({ url, store, allowRemote: options.allowRemote, intervalMs: 60_000, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT });
   const report = await scraper.scrapeOnce();
@@ -53,7 +56,8 @@ export async function scrapeOnce(url: string, options: TargetOptions): Promise<L
   for (const name of store.names()) {
     for (const s of store.select(name)) out.push({ name: s.name, labels: s.labels, ...(s.type ? { type: s.type } : {}) });
   }
-  return out;
+  const families = (report.families ?? []).map((f): LiveFamily => ({ name: f.name, type: f.type, samples: f.samples }));
+  return { series: out, families };
 }
 
 export interface LiveCheck {
@@ -67,8 +71,8 @@ export interface LiveCheck {
 export async function liveCheck(l: LoadedContract, options: TargetOptions): Promise<LiveCheck> {
   const c = l.contract!;
   const url = metricsUrlOf(options.target, c.target?.metrics ?? '/metrics');
-  const series = await scrapeOnce(url, options);
-  const facts = checkLiveFacts(c, series, url);
+  const { series, families } = await scrapeOnce(url, options);
+  const facts = checkLiveFacts(c, series, url, families);
   const diagnostics = facts.findings.map((f): Diagnostic => ({
     file: l.file, ...l.locate(f.path, f.at), severity: f.severity, code: f.code, message: f.message, path: f.path, ...(f.hint ? { hint: f.hint } : {}),
   }));

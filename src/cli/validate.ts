@@ -260,10 +260,12 @@ async function validateSources(sources: Source[], opts: ValidateOptions, ctx: Cl
     scans.push({ label: opts.goModulePath, root: opts.goModulePath, result: await scanDir(ctx.cwd, opts.goModulePath, '--go-module-path', scanGoModule) });
   }
   const notes: string[] = [];
+  let attributed: Attribution = new Map();
   if (scans.length > 0) {
     const check = codeCheck(loaded, scans, opts.strict === true, ctx.cwd);
     diagnostics.push(...check.diagnostics);
     notes.push(...check.notes);
+    attributed = check.attributed;
   }
   let live: LiveCheck | undefined;
   if (opts.target !== undefined) {
@@ -281,7 +283,7 @@ async function validateSources(sources: Source[], opts: ValidateOptions, ctx: Cl
   const all = diagnostics.sort(byLocation);
   const failed = hasErrors(all) || (opts.strict === true && all.length > 0);
   if (opts.format === 'json') {
-    ctx.stdout(`${JSON.stringify(jsonReport(sources, all, failed, scans, live), null, 2)}\n`);
+    ctx.stdout(`${JSON.stringify(jsonReport(sources, all, failed, scans, attributed, live), null, 2)}\n`);
   } else {
     const texts = new Map(sources.filter((s) => s.size === undefined).map((s) => [s.file, s.text]));
     // The same finding in many places prints once, with the list of the others.
@@ -297,7 +299,7 @@ async function validateSources(sources: Source[], opts: ValidateOptions, ctx: Cl
     for (const [file, { printed, findings }] of shown) {
       if (printed > MAX_PRINTED_PER_FILE) ctx.stderr(`${file}: ${printed - MAX_PRINTED_PER_FILE} more finding(s) not shown (the first ${MAX_PRINTED_PER_FILE} are above; \`--format json\` lists all ${findings})\n\n`);
     }
-    if (!opts.quiet || failed) ctx.stdout(`${summary(sources, loaded, all, scans, notes, failed, opts.verbose === true)}\n`);
+    if (!opts.quiet || failed) ctx.stdout(`${summary(sources, loaded, all, attributed, scans, notes, failed, opts.verbose === true)}\n`);
   }
   return failed ? EXIT.FAILED : EXIT.OK;
 }
@@ -320,10 +322,17 @@ interface Scan {
   root: string;
 }
 
+/**
+ * Findings located in the code (an outbound call without a timeout, a partial route check) that
+ * count against a contract: the contract file (as shown) each one is about.
+ */
+type Attribution = Map<Diagnostic, string>;
+
 interface CodeCheck {
   diagnostics: Diagnostic[];
   /** Summary lines: the route check per contract, and scan findings left out. */
   notes: string[];
+  attributed: Attribution;
 }
 
 /**
@@ -335,8 +344,11 @@ interface CodeCheck {
 function codeCheck(loaded: LoadedContract[], scans: Scan[], strict: boolean, cwd: string): CodeCheck {
   const out: Diagnostic[] = [];
   const notes: string[] = [];
+  const attributed: Attribution = new Map();
   const ownership = new Ownership(loaded.filter((l) => l.contract), cwd);
   const ownersOf = (s: Scan, file: string) => ownership.ownersOf(resolve(cwd, s.root), resolve(cwd, s.root, file));
+  // Where a contract's own code was looked for: its directory when that is below the scanned one.
+  const scopeOf = (l: LoadedContract) => [...new Set(scans.map((s) => ownership.scopeOf(l.file, resolve(cwd, s.root), s.label)))].join(' and ');
   const registered = scans.flatMap((s) => s.result.metrics.map((m) => ({ ...m, file: join(s.root, m.file), owners: ownersOf(s, m.file) })));
   const where = scans.map((s) => s.label).join(' and ');
   const readNames = new Set<string>();
@@ -386,13 +398,14 @@ function codeCheck(loaded: LoadedContract[], scans: Scan[], strict: boolean, cwd
     const mine = <T extends { file: string }>(s: Scan, list: readonly T[]) => list.filter((x) => ownersOf(s, x.file).includes(l.file)).map((x) => ({ ...x, file: join(s.root, x.file) }));
     const routes = scans.flatMap((s) => mine(s, s.result.routes));
     const unresolved = scans.flatMap((s) => mine(s, s.result.unresolvedRoutes));
-    const check = checkRoutes(l, routes, unresolved, where, strict);
+    const check = checkRoutes(l, routes, unresolved, scopeOf(l), strict, routes.length + unresolved.length === 0 ? routesElsewhere(l, scans, ownership, ownersOf, cwd) : '');
+    for (const d of check.diagnostics) if (d.file !== l.file) attributed.set(d, l.file);
     out.push(...check.diagnostics);
     notes.push(check.summary);
   }
 
   // Outbound HTTP calls without a timeout, per contract, against the code that belongs to it.
-  notes.push(...checkTimeouts(loaded, scans, ownersOf, out));
+  notes.push(...checkTimeouts(loaded, scans, ownersOf, scopeOf, out, attributed));
 
   // What the scanners could not read: always for a contract's own code; elsewhere only when a
   // metric is missing (it may be why), else counted in the summary.
@@ -415,7 +428,29 @@ function codeCheck(loaded: LoadedContract[], scans: Scan[], strict: boolean, cwd
       out.push({ file: m.file, line: m.line, col: m.col, severity: 'warning', code: 'SLO_METRIC_UNCOVERED', message: `\`${m.name}\` (${m.type}) looks like an SLI, but no contract reads it`, hint: 'add an objective or a custom SLI that uses it, or drop the metric' });
     }
   }
-  return { diagnostics: out, notes };
+  return { diagnostics: out, notes, attributed };
+}
+
+/**
+ * When a contract's own code registers no route: the registrations the scan found outside it, and
+ * the contracts they belong to (the nearest slo.yaml above each file), so the reader sees why they
+ * were not compared (`validate bad/route.yaml --project .` checks the code under bad/).
+ */
+function routesElsewhere(l: LoadedContract, scans: Scan[], ownership: Ownership, ownersOf: (s: Scan, file: string) => string[], cwd: string): string {
+  let count = 0;
+  const owners = new Set<string>();
+  for (const s of scans) {
+    for (const r of [...s.result.routes, ...s.result.unresolvedRoutes]) {
+      if (ownersOf(s, r.file).includes(l.file)) continue;
+      count++;
+      const owner = ownership.contractOf(resolve(cwd, s.root, r.file));
+      if (owner !== undefined) owners.add(owner);
+    }
+  }
+  if (count === 0) return '';
+  const labels = scans.map((s) => s.label).join(' and ');
+  const whose = owners.size > 0 ? `belong to ${[...owners].sort().join(' and ')}` : 'belong to no contract validated here';
+  return `; the ${count} route registration(s) elsewhere under ${labels} ${whose} (each file belongs to the contract nearest above it: a contract is checked against the code in its own directory and below)`;
 }
 
 /**
@@ -427,7 +462,7 @@ function codeCheck(loaded: LoadedContract[], scans: Scan[], strict: boolean, cwd
  * src/scan/ts-timeouts.ts). A contract without the section, or with `requireTimeout: false`,
  * gets a summary line instead, so the calls are not silently ignored.
  */
-function checkTimeouts(loaded: LoadedContract[], scans: Scan[], ownersOf: (s: Scan, file: string) => string[], out: Diagnostic[]): string[] {
+function checkTimeouts(loaded: LoadedContract[], scans: Scan[], ownersOf: (s: Scan, file: string) => string[], scopeOf: (l: LoadedContract) => string, out: Diagnostic[], attributed: Attribution): string[] {
   const notes: string[] = [];
   const byFile = new Map(loaded.filter((l) => l.contract).map((l) => [l.file, l]));
   const notRequired = new Map<string, number>();
@@ -446,14 +481,16 @@ function checkTimeouts(loaded: LoadedContract[], scans: Scan[], ownersOf: (s: Sc
         const may = dep ? ` (it may be dependency "${dep.name}", whose contract timeout is ${formatDuration(dep.timeout)})` : '';
         const related = [{ file: l.file, ...l.locate(['objectives', 'dependencies']), message: 'the dependencies contract requires a timeout on every outbound call' }];
         if (dep) related.push({ file: l.file, ...l.locate(['dependencies', c.dependencies.indexOf(dep), 'timeout']), message: `dependency "${dep.name}" times out after ${formatDuration(dep.timeout)}` });
-        out.push({ file: join(s.root, u.file), line: u.line, col: u.col, severity: 'error', code: TIMEOUT_CODE, message: `\`${u.call}\` (${u.via}) has no timeout${may}: a slow dependency holds the request as long as it likes`, hint: u.fix, related });
+        const d: Diagnostic = { file: join(s.root, u.file), line: u.line, col: u.col, severity: 'error', code: TIMEOUT_CODE, message: `\`${u.call}\` (${u.via}) has no timeout${may}: a slow dependency holds the request as long as it likes`, hint: u.fix, related };
+        out.push(d);
+        attributed.set(d, owner);
       }
     }
   }
-  const where = scans.map((s) => s.label).join(' and ');
   for (const l of byFile.values()) {
     if (l.contract!.objectives.dependencies?.requireTimeout !== true) continue;
     const n = found.get(l.file) ?? 0;
+    const where = scopeOf(l);
     notes.push(`  timeout check (${l.file}): ${n === 0 ? 'every outbound HTTP call sloctl can read in its code under ' + where + ' has a timeout' : `${n} outbound HTTP call(s) without a timeout in its code under ${where}`}`);
   }
   for (const [file, n] of notRequired) {
@@ -497,20 +534,35 @@ function duplicatesAcrossFiles(loaded: LoadedContract[]): Diagnostic[] {
   return out;
 }
 
-function summary(sources: Source[], loaded: LoadedContract[], all: Diagnostic[], scans: Array<{ label: string; result: ScanResult }>, notes: string[], failed: boolean, verbose: boolean): string {
+/** The errors that count against contract `file`: its own, and those in its code (attributed to it). */
+function errorsOf(file: string, all: readonly Diagnostic[], attributed: Attribution): { own: number; code: Diagnostic[] } {
+  let own = 0;
+  const code: Diagnostic[] = [];
+  for (const d of all) {
+    if (d.severity !== 'error') continue;
+    if (d.file === file) own++;
+    else if (attributed.get(d) === file) code.push(d);
+  }
+  return { own, code };
+}
+
+function summary(sources: Source[], loaded: LoadedContract[], all: Diagnostic[], attributed: Attribution, scans: Array<{ label: string; result: ScanResult }>, notes: string[], failed: boolean, verbose: boolean): string {
   const errors = all.filter((d) => d.severity === 'error').length;
   const warnings = all.length - errors;
   const lines: string[] = [];
   for (const l of loaded) {
-    const own = all.filter((d) => d.file === l.file);
-    const ok = !own.some((d) => d.severity === 'error');
+    const { own, code } = errorsOf(l.file, all, attributed);
+    const ok = own + code.length === 0;
     if (ok && l.contract) {
       const c = l.contract;
       const sections = Object.keys(c.objectives).filter((k) => (c.objectives as Record<string, unknown>)[k] !== undefined);
       lines.push(`✓ ${l.file}: service "${c.service.name}", ${sloNames(c).length} SLOs, ${sections.length}/11 contracts (${sections.join(', ') || 'none'}), ${c.routes.length} routes, ${c.dependencies.length} dependencies`);
       if (verbose) lines.push(...describeContract(c).map((line) => `    ${line}`));
     } else {
-      lines.push(`✗ ${l.file}: ${own.filter((d) => d.severity === 'error').length} error(s)`);
+      // Errors in its code count against it too (an outbound call without the timeout it requires).
+      const files = [...new Set(code.map((d) => d.file))];
+      const inCode = code.length > 0 ? ` (${own} in the contract, ${code.length} in its code: ${files.slice(0, 3).join(', ')}${files.length > 3 ? ', …' : ''})` : '';
+      lines.push(`✗ ${l.file}: ${own + code.length} error(s)${inCode}`);
     }
   }
   for (const s of scans) {
@@ -536,10 +588,13 @@ function liveSummary(live: LiveCheck): string[] {
   return [`  live check: ${live.series} series scraped from ${live.url}${hist}`, ...live.facts.notes];
 }
 
-function jsonReport(sources: Source[], all: Diagnostic[], failed: boolean, scans: Array<{ label: string; result: ScanResult }>, live?: LiveCheck) {
+function jsonReport(sources: Source[], all: Diagnostic[], failed: boolean, scans: Array<{ label: string; result: ScanResult }>, attributed: Attribution, live?: LiveCheck) {
   return {
     valid: !failed,
-    files: sources.map((s) => ({ file: s.file, valid: !all.some((d) => d.file === s.file && d.severity === 'error'), diagnostics: all.filter((d) => d.file === s.file) })),
+    files: sources.map((s) => {
+      const { own, code } = errorsOf(s.file, all, attributed);
+      return { file: s.file, valid: own + code.length === 0, diagnostics: all.filter((d) => d.file === s.file), ...(code.length > 0 ? { codeErrors: code.length } : {}) };
+    }),
     codeCheck: scans.map((s) => ({ dir: s.label, filesScanned: s.result.filesScanned, metrics: s.result.metrics.length, routes: s.result.routes.length, unresolvedRoutes: s.result.unresolvedRoutes.length, untimedClients: s.result.untimedClients.length, diagnostics: all.filter((d) => d.code === 'SLO_SCAN' || d.code === 'SLO_METRIC_UNCOVERED' || d.code === 'SLO_ROUTE_PARTIAL' || (d.code === TIMEOUT_CODE && !sources.some((src) => src.file === d.file))).filter((d) => isInside(s.label, d.file)) })),
     ...(live ? { liveCheck: { url: live.url, series: live.series, histogram: live.facts.histogram ? { ...live.facts.histogram, buckets: live.facts.histogram.buckets.map((b) => (b === Infinity ? '+Inf' : b)) } : null, notes: live.facts.notes.map((n) => n.trim()) } } : {}),
     summary: { files: sources.length, errors: all.filter((d) => d.severity === 'error').length, warnings: all.filter((d) => d.severity === 'warning').length },

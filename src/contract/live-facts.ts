@@ -10,6 +10,10 @@
 //   c. every metric the contract reads (requiredMetrics), with the runtime's way to export it;
 //   d. error classes a status-code label cannot show.
 //
+// A family the service declares (`# TYPE`) with no sample yet is exposed: prom-client writes a
+// labelled metric that way before its first observation. What only its series can show (buckets,
+// labels) is then a warning that it could not be checked yet, not an error.
+//
 // Pure: the scraped series and the contract in, findings with contract paths out (the caller
 // locates them in the file). No clock, no network.
 import type { DiagnosticCode, PathSegment, Severity } from './diagnostic.ts';
@@ -28,6 +32,13 @@ export interface LiveSeries {
   name: string;
   labels: Readonly<Record<string, string>>;
   type?: string;
+}
+
+/** One family the scrape named, with its sample count: 0 when only declared (`# TYPE`, no sample yet). */
+export interface LiveFamily {
+  name: string;
+  type?: string;
+  samples: number;
 }
 
 export interface LiveFinding {
@@ -93,9 +104,22 @@ interface Exposed {
   /** Declared type by sample name and by family name. */
   types: Map<string, string>;
   byName: Map<string, LiveSeries[]>;
+  /** Names shown only by a family declared with no sample yet. */
+  empty: Set<string>;
+  /** The exporter lists families before their first observation (prom-client does; client_golang does not). */
+  listsEmpty: boolean;
 }
 
-function index(series: readonly LiveSeries[]): Exposed {
+/** The sample names a declared family will show (`x`, `x_bucket`, `x_count`, … for a histogram). */
+function declaredNames(f: LiveFamily): string[] {
+  if (f.type === 'histogram' || f.type === 'gaugehistogram') return [f.name, `${f.name}_bucket`, `${f.name}_count`, `${f.name}_sum`];
+  if (f.type === 'summary') return [f.name, `${f.name}_count`, `${f.name}_sum`];
+  // OpenMetrics declares a counter without its `_total`.
+  if (f.type === 'counter' && !f.name.endsWith('_total')) return [f.name, `${f.name}_total`];
+  return [f.name];
+}
+
+function index(series: readonly LiveSeries[], families: readonly LiveFamily[]): Exposed {
   const names = new Set<string>();
   const types = new Map<string, string>();
   const byName = new Map<string, LiveSeries[]>();
@@ -110,7 +134,17 @@ function index(series: readonly LiveSeries[]): Exposed {
     }
   }
   for (const s of series) names.add(familyName(s));
-  return { names, types, byName };
+  const empty = new Set<string>();
+  for (const f of families) {
+    if (f.samples > 0) continue;
+    for (const n of declaredNames(f)) {
+      if (names.has(n)) continue;
+      names.add(n);
+      empty.add(n);
+      if (f.type) types.set(n, f.type);
+    }
+  }
+  return { names, types, byName, empty, listsEmpty: families.some((f) => f.samples === 0) };
 }
 
 /** The sample names that show a metric read as `name` (a family, a `_total` counter, a histogram's parts). */
@@ -135,14 +169,22 @@ function lookalikes(need: RequiredMetric, e: Exposed): string[] {
   return [...families].sort().slice(0, 5);
 }
 
-export function checkLiveFacts(c: Contract, series: readonly LiveSeries[], url: string): LiveFacts {
+/**
+ * `families` are the families the scrape named with their sample counts (without them, a family
+ * declared with no sample yet reads as not exposed).
+ */
+export function checkLiveFacts(c: Contract, series: readonly LiveSeries[], url: string, families: readonly LiveFamily[] = []): LiveFacts {
   const out: LiveFinding[] = [];
   const notes: string[] = [];
-  const e = index(series);
+  const e = index(series, families);
   const where = url;
+  const needs = requiredMetrics(c);
+  /** Declared metrics with no sample yet, and what about each could not be checked. */
+  const unchecked = new Map<string, string[]>();
+  const cannotCheck = (metric: string, what: string) => unchecked.set(metric, [...(unchecked.get(metric) ?? []), what]);
 
   // c. Metrics the contract reads.
-  for (const need of requiredMetrics(c)) {
+  for (const need of needs) {
     const shown = shownAs(need, e);
     if (shown) {
       const type = e.types.get(shown);
@@ -159,9 +201,11 @@ export function checkLiveFacts(c: Contract, series: readonly LiveSeries[], url: 
     }
     const kind = need.type ? `the ${need.type} ` : '';
     const alike = lookalikes(need, e);
-    const lazy = need.role === 'requestDuration' || need.role === 'requests' || need.role === 'weightedRequests' || need.role === 'dependencyUp'
-      ? ' (a labelled metric shows series only after its first observation: if the service has served no request yet, send one and run again)'
-      : '';
+    const lazy = e.listsEmpty
+      ? ` (not even declared: ${where} lists its metrics with a \`# TYPE\` line before their first observation, and has none for this one)`
+      : need.role === 'requestDuration' || need.role === 'requests' || need.role === 'weightedRequests' || need.role === 'dependencyUp'
+        ? ' (a labelled metric shows series only after its first observation: if the service has served no request yet, send one and run again)'
+        : '';
     const register = registrationHint(c, need);
     const hint = need.role
       ? alike.length > 0
@@ -189,6 +233,8 @@ export function checkLiveFacts(c: Contract, series: readonly LiveSeries[], url: 
     const union = mergeBounds(lists.flat(), []);
     histogram = { name: histName, series: lists.length, buckets: union };
     out.push(...missingBuckets(c, histName, lists, `on ${where}`));
+  } else if (e.empty.has(`${histName}_bucket`) && latencyBounds(c).length > 0) {
+    cannotCheck(histName, 'its buckets at the latency thresholds');
   }
 
   // b. The labels the contract maps, on the series that need them.
@@ -206,7 +252,12 @@ export function checkLiveFacts(c: Contract, series: readonly LiveSeries[], url: 
   // One finding per missing label, naming every metric that lacks it.
   const lacking = new Map<'route' | 'method' | 'errors', Array<{ metric: string; present: Set<string> }>>();
   for (const { metric, samples, keys } of checks) {
-    if (samples.length === 0) continue; // not exposed: reported above
+    if (samples.length === 0) {
+      // Declared, no sample yet: its labels cannot be read. Not exposed at all: reported above.
+      const declared = e.empty.has(metric) || (!metric.endsWith('_total') && e.empty.has(`${metric}_total`));
+      if (declared) cannotCheck(metric, `its labels ${keys.map((k) => `\`${k === 'route' ? m.route : k === 'method' ? m.method : m.errors.label}\``).join(', ')}`);
+      continue;
+    }
     const present = new Set(samples.flatMap((s) => Object.keys(s.labels)).filter((k) => k !== 'le'));
     for (const key of keys) {
       const label = key === 'route' ? m.route : key === 'method' ? m.method : m.errors.label;
@@ -246,6 +297,19 @@ export function checkLiveFacts(c: Contract, series: readonly LiveSeries[], url: 
           : 'label the series with the route template (sloctl/sdk does), and map that label with `metrics.labels.route`'
         : `label the series with it, or map the label the service uses with \`metrics.labels.${mapKey}\``;
     out.push({ code: 'SLO_LABEL_MISSING', severity: 'error', path, at: typed ? 'value' : 'key', message: `on ${where}, ${shown}; no \`${label}\`: ${effect}`, hint });
+  }
+
+  // What only samples show, on a metric declared with none yet: a warning, not a verdict.
+  for (const [metric, what] of unchecked) {
+    const need = needs.find((n) => n.name === metric || (n.type === 'counter' && n.name === `${metric}_total`));
+    const bound = metric === histName ? latencyBounds(c)[0] : undefined;
+    const path: PathSegment[] = need?.path ?? bound?.path ?? ['objectives'];
+    const type = e.types.get(metric) ?? e.types.get(`${metric}_total`);
+    out.push({
+      code: 'SLO_METRIC_NO_SAMPLES', severity: 'warning', path, at: need?.at ?? (bound ? 'value' : 'key'),
+      message: `\`${metric}\` is declared on ${where}${type ? ` as a ${type}` : ''} but has no samples yet (a labelled metric shows series only after its first observation), so ${what.join(' and ')} could not be checked`,
+      hint: 'send one request to the service (a route the contract lists) and run again',
+    });
   }
 
   // d. Classes a status-code label cannot show.

@@ -141,6 +141,17 @@ export interface ExpositionParser {
   readonly bufferedLength: number;
   /** The format in effect so far (see ExpositionOptions.format). */
   readonly format: ExpositionFormat;
+  /**
+   * Every family read so far, in order, with how many samples it had: also one only declared
+   * (`# TYPE`/`# HELP` and no sample), as prom-client writes a labelled metric before its first
+   * observation.
+   */
+  familiesSeen(): DeclaredFamily[];
+}
+
+/** A family as read: its metadata and its sample count (0 for a family only declared). */
+export interface DeclaredFamily extends MetricFamilyInfo {
+  samples: number;
 }
 
 export interface ExpositionSummary {
@@ -346,6 +357,15 @@ class ExpositionStream implements ExpositionParser {
 
   get bufferedLength(): number {
     return this.pending.length;
+  }
+
+  familiesSeen(): DeclaredFamily[] {
+    return this.familyList.map(({ f, samples }) => {
+      const out: DeclaredFamily = { name: f.name, type: f.type, samples };
+      if (f.help !== undefined) out.help = f.help;
+      if (f.unit !== undefined) out.unit = f.unit;
+      return out;
+    });
   }
 
   get format(): ExpositionFormat {

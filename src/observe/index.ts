@@ -7,6 +7,7 @@ export {
   parseExposition,
 } from './exposition.ts';
 export type {
+  DeclaredFamily,
   ErrorHandler,
   Exemplar,
   ExpositionError,

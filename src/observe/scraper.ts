@@ -27,6 +27,7 @@ import { isLoopbackHost } from '../net/loopback.ts';
 import {
   createExpositionParser,
   formatFromContentType,
+  type DeclaredFamily,
   type ExpositionError,
   type ExpositionFormat,
   type ExpositionOptions,
@@ -124,6 +125,11 @@ export interface ScrapeReport {
   format?: ExpositionFormat;
   /** Samples read from the body. */
   samples: number;
+  /**
+   * The families the body names, with their sample counts (a successful scrape only): also those
+   * only declared (`# TYPE` and no sample), which the store, holding samples, never sees.
+   */
+  families?: DeclaredFamily[];
   /** What the store did with them (also present for a failed scrape: the stale series). */
   ingest?: IngestResult;
   restart?: RestartInfo;
@@ -316,6 +322,7 @@ export class Scraper {
       const summary = parser.end();
       report.format = summary.format;
       report.samples = samples.length;
+      report.families = parser.familiesSeen();
       const limit = parseErrors.find((e) => /more than maxSeries/.test(e.message));
       if (limit) {
         throw new ScrapeError('too-large', url, `scrape of ${url} failed: ${limit.message}; the target exposes more samples than the per-scrape limit (raise parser.maxSeries, or reduce label cardinality)`, { parseErrors });
@@ -328,6 +335,7 @@ export class Scraper {
     } catch (e) {
       report.error = e instanceof ScrapeError ? e : describeNetworkError(e, url, this.timeoutMs);
       report.samples = 0;
+      delete report.families;
       report.ingest = this.store.markAllStale(at);
       return this.finish(report);
     }
