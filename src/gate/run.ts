@@ -33,7 +33,7 @@ import { starvation, starvedReason, withdrawStarvedFailures, type MachineProbe }
 import { generatorLag, generatorLagReason, withdrawLagFailures, type GeneratorLag } from '../verdicts/generator-lag.ts';
 import { processTreeCpuMs, systemMachineProbe } from '../run/machine-probe.ts';
 import { cannotReachAlphaText, DEFAULT_ALPHA } from '../verdicts/stats.ts';
-import { failureReasons, judgeObjectives } from '../verdicts/objectives.ts';
+import { failureReasons, judgeObjectives, unrecordedRouteReasons } from '../verdicts/objectives.ts';
 import { routeEvidence, routeReports } from '../verdicts/routes.ts';
 import { describeFailing } from '../run/health.ts';
 import { contractEvidenceDir, newDrillToken, readServiceEvidence } from '../drill/run.ts';
@@ -296,6 +296,8 @@ export async function runGate(o: GateRunOptions): Promise<GateReport> {
     const health = watcher.stats();
     const routes = routeEvidence(contract, merged, watch!.routes());
     report.verdicts = judgeObjectives(contract, { client: merged, trials: trialResults, healthUpShare: health.upShare, health, service, routes }, { offeredWeightedRate: Number.isFinite(profile.offeredWeightedRate) ? profile.offeredWeightedRate : undefined });
+    // A route the service recorded nothing under is said in the outcome too, whatever it is.
+    reasons.push(...unrecordedRouteReasons(report.verdicts));
     if (pprof) attachEvidence(report.verdicts, await pprof.settle());
     if (starved) withdrawn.push(...withdrawStarvedFailures(starved, report.verdicts));
     lag = generatorLag(merged.generator, merged);

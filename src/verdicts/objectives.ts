@@ -11,6 +11,10 @@
 //   since one run cannot tell a leak from the timing of a garbage collection.
 // - Concurrency: each declared signal's peak over the measured phase against warn/critical; a signal
 //   the service does not export is skipped, naming the series and the `metrics:` role (concurrency.ts).
+// - A contract route the client got answers on (20 or more) and the service's series recorded
+//   nothing under, while they recorded other routes (its route label is not the template): a WARN
+//   naming the route and the labels used instead, and the objectives covering it have their
+//   service side INCONCLUSIVE (routes.ts, UNRECORDED_MIN_REQUESTS).
 // - Custom PromQL SLIs need Prometheus: skipped, with the command that evaluates them.
 // - Sections the gate does not judge (dependencies, resilience, drift, observability): sloctl
 //   accept's other phases judge them (src/accept/run.ts); the gate leaves them out.
@@ -23,7 +27,7 @@ import { businessWeight, classifierOf, clientCounts, mergedHistogram, routeOf, r
 import { concurrencyVerdicts, unjudgedSections, type ConcurrencyPeak } from './concurrency.ts';
 import { formatValue } from './format.ts';
 import type { HealthStats } from './health.ts';
-import { causesText, errorCauses, latencyShareCauses, missingBuckets, missingBucketsText, percentileCauses, routeEvidence, throughputCauses, type RouteEvidence } from './routes.ts';
+import { causesText, errorCauses, latencyShareCauses, missingBuckets, missingBucketsText, percentileCauses, routeEvidence, throughputCauses, unrecordedRoutes, unrecordedRoutesText, type RouteEvidence } from './routes.ts';
 import type { AvailabilityPart, ObjectiveVerdict, RouteCause, Unit } from './types.ts';
 
 /** What the service's own metrics said over the measured phase. */
@@ -194,8 +198,15 @@ function latencyVerdicts(contract: Contract, views: GateViews): ObjectiveVerdict
     // A route whose threshold has no bucket on the service's histogram: the service's share is a
     // guess inside a bucket, so its side is INCONCLUSIVE (naming the buckets there and the one to add).
     const noBucket = views.routes !== undefined ? missingBuckets(evidence(contract, views), o) : [];
-    const share = noBucket.length > 0
-      ? inconclusiveServiceVerdict('latency', o.name, o.objective, client, what, missingBucketsText(noBucket, contract.metrics?.requestDuration ?? HTTP_ROLES.requestDuration.name))
+    // A covered route the service recorded no requests under (its label is not the template): its
+    // ratio leaves that route out or counts it under another label, so its side is INCONCLUSIVE too.
+    const unrecorded = views.routes !== undefined ? unrecordedRoutes(evidence(contract, views), o) : [];
+    const why = [
+      noBucket.length > 0 ? missingBucketsText(noBucket, contract.metrics?.requestDuration ?? HTTP_ROLES.requestDuration.name) : '',
+      unrecorded.length > 0 ? unrecordedRoutesText(unrecorded) : '',
+    ].filter(Boolean).join('; and ');
+    const share = why !== ''
+      ? inconclusiveServiceVerdict('latency', o.name, o.objective, client, what, why)
       : ratioVerdict('latency', o.name, o.objective, client, service, what, serviceEstimated(views.service, o.name, 'latency'));
     out.push(blame(share, () => latencyShareCauses(evidence(contract, views), o, failingView(share))));
     const svc = views.service.slos.find((s) => s.name === o.name && s.kind === 'latency');
@@ -206,6 +217,8 @@ function latencyVerdicts(contract: Contract, views: GateViews): ObjectiveVerdict
       const sp = svc?.percentiles.find((p) => p.label === label);
       const serviceValue = sp && Number.isFinite(sp.valueSeconds) ? sp.valueSeconds * 1000 : NaN;
       const v = ceilingVerdict('latency', `${o.name} ${label}`, ceiling, 'ms', clientValue, serviceValue, label);
+      // The client decides a ceiling; the service's estimate beside it leaves those routes out.
+      if (unrecorded.length > 0 && Number.isFinite(serviceValue)) v.reason += `; the service's estimate leaves out ${unrecorded.map((e) => e.label).join(', ')} (no requests under ${unrecorded.length === 1 ? 'that route' : 'those routes'} in its series)`;
       if (hist.count > 0) v.tail = { quantile: q, withinCeiling: hist.countAtOrBelowMs(ceiling) / hist.count };
       out.push(blame(v, () => percentileCauses(contract, evidence(contract, views), o, label, ceiling, Number.isFinite(clientValue) ? 'client' : 'service')));
     }
@@ -219,9 +232,15 @@ function errorsVerdict(contract: Contract, views: GateViews): ObjectiveVerdict |
   const c = clientCounts(contract, rowsFor(contract, views.client, e.routes));
   const client = c.total > 0 ? 1 - c.errorRatio : NaN;
   const service = serviceRatio(views.service, e.name, 'errors');
-  // Series without the label errors are read from would count every request as a success.
-  const v = views.service.errorsUnseen !== undefined && !views.service.unavailable
-    ? inconclusiveServiceVerdict('errors', e.name, e.objective, client, 'weighted success', views.service.errorsUnseen)
+  // Series without the label errors are read from would count every request as a success; a
+  // covered route the service recorded nothing under is not in its ratio as that route.
+  const unrecorded = views.routes !== undefined ? unrecordedRoutes(evidence(contract, views), e) : [];
+  const why = [
+    views.service.errorsUnseen !== undefined && !views.service.unavailable ? views.service.errorsUnseen : '',
+    unrecorded.length > 0 ? unrecordedRoutesText(unrecorded) : '',
+  ].filter(Boolean).join('; and ');
+  const v = why !== ''
+    ? inconclusiveServiceVerdict('errors', e.name, e.objective, client, 'weighted success', why)
     : ratioVerdict('errors', e.name, e.objective, client, service, 'weighted success');
   if (c.classes.size > 0) v.reason += `; client errors by class: ${[...c.classes].map(([k, n]) => `${k} ${n}`).join(', ')}`;
   // Classes a status label cannot show (only `errors:` / `codes:`): the client alone counts them.
@@ -427,7 +446,8 @@ function availabilityVerdict(contract: Contract, views: GateViews): ObjectiveVer
 function routeVerdicts(contract: Contract, views: GateViews): ObjectiveVerdict[] {
   const c404 = classifierOf(contract).classifyStatus(404);
   const good404 = c404.weight === 0 ? `its 404s fall in the error class "${c404.class}", which weighs 0, so no other objective would notice; ` : '';
-  return evidence(contract, views)
+  const ev = evidence(contract, views);
+  const missing = ev
     .filter((e) => e.missing !== undefined)
     .map((e) => ({
       contract: 'routes', name: e.label, verdict: 'fail' as const, measured: e.missingCount ?? NaN, objective: 0, unit: 'count' as Unit,
@@ -436,6 +456,18 @@ function routeVerdicts(contract: Contract, views: GateViews): ObjectiveVerdict[]
       reason: `${e.missing}; ${good404}${e.missingKind === 'untested' ? 'give load.mix paths or parameters the service answers' : 'add the route to the service, or remove it from the contract and load.mix'}`,
       routes: [{ route: e.label, view: 'client' as const, value: e.missingCount ?? NaN, unit: 'count' as Unit, detail: e.missing! }],
     }));
+  // A route the client got answers on and the service recorded nothing under (its route label is
+  // not the template): the client's view still judges it, so a warning, not a failure; the
+  // objectives covering it say their service side is INCONCLUSIVE.
+  const unrecorded = ev
+    .filter((e) => e.unrecorded !== undefined)
+    .map((e): ObjectiveVerdict => ({
+      contract: 'routes', name: e.label, verdict: 'warn', measured: e.unrecordedCount ?? NaN, objective: 0, unit: 'count',
+      direction: 'lower-is-better', margin: -(e.unrecordedCount ?? NaN),
+      client: e.unrecordedCount ?? NaN, service: 0,
+      reason: e.unrecorded!,
+    }));
+  return [...missing, ...unrecorded];
 }
 
 function memoryVerdicts(contract: Contract, service: ServiceView): ObjectiveVerdict[] {
@@ -476,6 +508,14 @@ function customVerdicts(contract: Contract): ObjectiveVerdict[] {
     direction: 'higher-is-better' as const, margin: NaN,
     reason: 'a custom PromQL SLI: the gate cannot evaluate PromQL; check it with `sloctl status --prometheus URL`',
   }));
+}
+
+/**
+ * One line per route the service recorded nothing under ("routes GET /a/:id: <reason>"), for the
+ * outcome's reasons: a pass must not read "every objective met" over a route one view never saw.
+ */
+export function unrecordedRouteReasons(verdicts: readonly ObjectiveVerdict[]): string[] {
+  return verdicts.filter((v) => v.contract === 'routes' && v.verdict === 'warn').map((v) => `${v.contract} ${v.name}: ${v.reason}`);
 }
 
 /** One line per failed verdict, "latency api-latency p50: <reason>", for the outcome's reasons. */

@@ -6,7 +6,7 @@
 // The client's numbers are exact (its HDR histogram per route); the service's come from its
 // latency histogram by `method` and `route` label, so its percentiles and shares are estimates
 // between bucket bounds (exact at a bound).
-import { normalizeRoutePath } from '../contract/route-paths.ts';
+import { normalizeRoutePath, routeSegments } from '../contract/route-paths.ts';
 import type { Contract, LatencyObjective, Route } from '../contract/schema.ts';
 import { goodRatioAtThreshold, histogramQuantile, sameBound } from '../engine/histogram.ts';
 import { Histogram } from '../measure/histogram.ts';
@@ -50,7 +50,25 @@ export interface RouteEvidence {
   missingCount?: number;
   /** Why it counts as missing: the service lacks the route, or has it but the mix's requests find nothing there. */
   missingKind?: 'absent' | 'untested';
+  /**
+   * The client got answers on this contract route and the service's series recorded none under
+   * it, while they recorded requests under other labels: the service's route label does not match
+   * the contract's template (a raw path, a mount prefix left out). The words, with the numbers.
+   */
+  unrecorded?: string;
+  /** The client's answered requests on the route (not 404/405) that the service recorded none of. */
+  unrecordedCount?: number;
 }
+
+/**
+ * Answered requests (not 404/405) a route needs, with none under its label at the service, before
+ * the gate says the service did not record it. The service's window opens with a scrape before the
+ * first measured request and closes with one after the last answer (a series born meanwhile counts
+ * from 0), so a route the service labels right loses none of its requests there; 20 answers with
+ * none recorded is no timing accident, and below that a route is too thin a slice of the mix to
+ * speak about on its own (the per-route table still shows both views).
+ */
+export const UNRECORDED_MIN_REQUESTS = 20;
 
 function clientSample(contract: Contract, row: RouteResult): RouteSample {
   const h = Histogram.fromJSON(row.histogram);
@@ -167,9 +185,67 @@ export function routeEvidence(contract: Contract, load: LoadResult, service: Ser
       ev.missing = `the service does not have ${label}: it counted ${num(unmatchedN)} ${method} requests as unmatched and none for ${path}, while the client got answers (${statusList(row)}): a catch-all answered them`;
       ev.missingCount = unmatchedN;
       ev.missingKind = 'absent';
+    } else if (route && service !== undefined && ev.service!.total === 0) {
+      const got = answered - c.notFound;
+      const elsewhere = [...service.values()].some((r) => r.requests > 0 && !(r.method === method && normalizeRoutePath(r.route) === normalizeRoutePath(path)));
+      if (got >= UNRECORDED_MIN_REQUESTS && elsewhere) {
+        ev.unrecorded = unrecordedText(contract, row, label, method, path, got, [...service.values()], unmatchedN);
+        ev.unrecordedCount = got;
+      }
     }
     return ev;
   });
+}
+
+/** Whether a service's route label is the template with its parameters filled in ("/users/7/orders/:oid" for "/users/:uid/orders/:oid"). */
+function fillsIn(template: readonly string[], label: readonly string[]): boolean {
+  for (let i = 0; i < template.length; i++) {
+    if (template[i] === '*' && i === template.length - 1) return label.length >= i;
+    if (i >= label.length) return false;
+    if (template[i] !== ':' && template[i] !== label[i]) return false;
+  }
+  return template.length === label.length;
+}
+
+/**
+ * "the client sent 100 requests to GET /a/:id and got 100 answers (100 x 200), but the service's
+ * metrics recorded none under that route: ..." with what its series hold instead.
+ */
+function unrecordedText(contract: Contract, row: RouteResult, label: string, method: string, path: string, got: number, service: readonly ServiceRoute[], unmatchedN: number): string {
+  const template = routeSegments(path);
+  const contractPaths = new Set(contract.routes.filter((r) => r.method.toUpperCase() === method).map((r) => normalizeRoutePath(r.path)));
+  const count = (r: ServiceRoute) => (r.requests > 0 ? r.requests : bucketList(r).find((b) => b.le === Infinity)?.count ?? 0);
+  // The method's labels no contract route has (its "unmatched" and "overflow" apart), most requests first.
+  const strays = service
+    .filter((r) => r.method === method && r.route !== 'unmatched' && r.route !== 'overflow' && !contractPaths.has(normalizeRoutePath(r.route)) && count(r) > 0)
+    .sort((a, b) => count(b) - count(a));
+  const filled = strays.filter((r) => fillsIn(template, routeSegments(r.route)));
+  const other = strays.filter((r) => !filled.includes(r));
+  const sum = (rs: readonly ServiceRoute[]) => rs.reduce((n, r) => n + count(r), 0);
+  const quote = (rs: readonly ServiceRoute[]) => `${rs.slice(0, 3).map((r) => `"${r.route}" (${num(count(r))})`).join(', ')}${rs.length > 3 ? `, and ${rs.length - 3} more` : ''}`;
+  const overflow = service.filter((r) => r.method === method && r.route === 'overflow').reduce((n, r) => n + count(r), 0);
+  const parts = [`the client sent ${num(row.sent)} requests to ${label} and got ${num(got)} answers (${statusList(row)}), but the service's metrics recorded none under that route: its route label does not match the contract's template ${path}`];
+  if (filled.length > 0) {
+    parts.push(`its series hold ${num(sum(filled))} ${method} requests under ${filled.length === 1 ? 'a label' : `${num(filled.length)} labels`} with the template's parameters filled in, ${quote(filled)}: the label it uses is the raw path (or part of it), not the template`);
+  } else {
+    parts.push(`the label it uses may be the raw path, or lack a router's mount prefix${other.length > 0 ? `; its ${method} series hold ${num(sum(other))} requests under labels no contract route has: ${quote(other)}` : ''}`);
+  }
+  if (overflow > 0) parts.push(`${num(overflow)} ${method} requests are labelled "overflow" (the SDK's cap on distinct route labels, which raw paths reach)`);
+  if (unmatchedN > 0) parts.push(`it counted ${num(unmatchedN)} ${method} requests as unmatched`);
+  parts.push(`so the service's view cannot judge ${label}: label its requests with the template ${path}`);
+  return parts.join('; ');
+}
+
+/** The routes an objective covers whose requests the service did not record under their label (routeEvidence's `unrecorded`). */
+export function unrecordedRoutes(ev: readonly RouteEvidence[], o: { routes?: readonly string[] }): RouteEvidence[] {
+  return ev.filter((e) => e.unrecorded !== undefined && covers(o, e));
+}
+
+/** "the client got answers to 100 requests to GET /a/:id and the service's metrics recorded none under that route ...", for an objective's service side. */
+export function unrecordedRoutesText(routes: readonly RouteEvidence[]): string {
+  const each = routes.map((e) => `${num(e.unrecordedCount ?? NaN)} requests to ${e.label}`);
+  const one = routes.length === 1;
+  return `the client got answers to ${each.join(', ')} and the service's metrics recorded none under ${one ? 'that route' : 'those routes'} (its route label does not match the contract's template: see routes ${routes.map((e) => e.label).join(', ')}), so its numbers do not speak for ${one ? 'it' : 'them'}`;
 }
 
 function statusList(row: RouteResult): string {
