@@ -14,8 +14,7 @@ import { normalizeRoutePath } from '../src/contract/route-paths.ts';
 import { routeEvidence } from '../src/verdicts/routes.ts';
 import type { GateReport, ObjectiveVerdict, RouteReport } from '../src/verdicts/types.ts';
 import { judgeObjectives } from '../src/verdicts/objectives.ts';
-import { Histogram } from '../src/measure/histogram.ts';
-import type { LoadResult, RouteResult } from '../src/load/types.ts';
+import { loadOf, routeRow } from './helpers/route-results.ts';
 
 const REPO = resolve(import.meta.dirname, '..');
 const SERVICE = join(REPO, 'test/fixtures/gate-routes/service.ts');
@@ -191,19 +190,8 @@ objectives:
   throughput: { minimum: 1/s }
 `;
 
-function row(name: string, latenciesMs: number[], statuses: Record<string, number>): RouteResult {
-  const h = new Histogram();
-  for (const ms of latenciesMs) h.record(ms * 1000);
-  const completed = Object.values(statuses).reduce((a, b) => a + b, 0);
-  return { name, sent: completed, completed, statuses, errors: {}, latency: h.summary(), serviceTime: h.summary(), histogram: h.toJSON(), serviceHistogram: h.toJSON() };
-}
-
-function load(rows: RouteResult[]): LoadResult {
-  const all = new Histogram();
-  for (const r of rows) all.merge(Histogram.fromJSON(r.histogram));
-  const completed = rows.reduce((n, r) => n + r.completed, 0);
-  return { source: 'sloctl', url: 'http://127.0.0.1:1', model: 'open', startedAt: 0, durationMs: 10_000, sent: completed, completed, errors: 0, timeouts: 0, throughput: completed / 10, latency: all.summary(), serviceTime: all.summary(), statuses: {}, routes: rows, notes: [] };
-}
+const row = routeRow;
+const load = loadOf;
 
 const fill = (n: number, ms: number) => Array(n).fill(ms) as number[];
 

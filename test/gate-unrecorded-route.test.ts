@@ -16,8 +16,7 @@ import { wrap } from 'sloctl/sdk/http';
 import { runCli } from './helpers/cli.ts';
 import { parseContract } from '../src/contract/load.ts';
 import type { SloStatus } from '../src/evaluate/report.ts';
-import { Histogram } from '../src/measure/histogram.ts';
-import type { LoadResult, RouteResult } from '../src/load/types.ts';
+import { loadOf, routeRow } from './helpers/route-results.ts';
 import { judgeObjectives, unrecordedRouteReasons } from '../src/verdicts/objectives.ts';
 import { routeEvidence, UNRECORDED_MIN_REQUESTS } from '../src/verdicts/routes.ts';
 import type { ServiceRoute, ServiceRoutes } from '../src/verdicts/service-routes.ts';
@@ -40,19 +39,9 @@ objectives:
   errors: { objective: 99% }
 `;
 
-function row(name: string, n: number, ms: number, statuses: Record<string, number>): RouteResult {
-  const h = new Histogram();
-  for (let i = 0; i < n; i++) h.record(ms * 1000);
-  const completed = Object.values(statuses).reduce((a, b) => a + b, 0);
-  return { name, sent: completed, completed, statuses, errors: {}, latency: h.summary(), serviceTime: h.summary(), histogram: h.toJSON(), serviceHistogram: h.toJSON() };
-}
-
-function load(rows: RouteResult[]): LoadResult {
-  const all = new Histogram();
-  for (const r of rows) all.merge(Histogram.fromJSON(r.histogram));
-  const completed = rows.reduce((n, r) => n + r.completed, 0);
-  return { source: 'sloctl', url: 'http://127.0.0.1:1', model: 'open', startedAt: 0, durationMs: 10_000, sent: completed, completed, errors: 0, timeouts: 0, throughput: completed / 10, latency: all.summary(), serviceTime: all.summary(), statuses: {}, routes: rows, notes: [] };
-}
+/** `n` requests at `ms` each. */
+const row = (name: string, n: number, ms: number, statuses: Record<string, number>) => routeRow(name, new Array<number>(n).fill(ms), statuses);
+const load = loadOf;
 
 /** A service series: `requests` finished, all within the 0.1 s bucket, no errors. */
 function series(route: string, requests: number): ServiceRoute {
