@@ -6,7 +6,7 @@
 // Needs the npm registry for the dependencies (as `npm ci` does); cached after the first run.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { copyFileSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -83,6 +83,16 @@ describe('the package as users install it', { timeout: 600_000 }, () => {
     const bad = run('npx', ['--no-install', 'sloctl', 'validate'], app);
     assert.equal(bad.status, 1, bad.stderr);
     assert.match(bad.stderr, /slo\.yaml:\d+:\d+/);
+  });
+
+  it('the files the installed README links to are in the package (the SDK reference: src/sdk/README.md)', () => {
+    const installed = join(app, 'node_modules/sloctl');
+    const links = [...readFileSync(join(installed, 'README.md'), 'utf8').matchAll(/\]\(([^)#:\s]+)(?:#[^)]*)?\)/g)].map((m) => m[1]);
+    assert.ok(links.includes('src/sdk/README.md'), 'the README links to the SDK reference');
+    // Measurements and the example's mutant switches stay in the repository (bench/RESULTS.md is 1,600 lines of evidence, not docs).
+    const repositoryOnly = new Set(['bench/RESULTS.md', 'examples/checkout/README.md']);
+    const missing = [...new Set(links)].filter((l) => !repositoryOnly.has(l) && !existsSync(join(installed, l)));
+    assert.deepEqual(missing, [], 'links in the installed README.md that point at files the package does not ship');
   });
 
   it('the Go code check says what to install when its optional runtime is missing', () => {

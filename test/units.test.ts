@@ -37,6 +37,27 @@ describe('units', () => {
     assert.equal(parseRate('0/s').ok, false);
   });
 
+  it('a percentage is the decimal it says, not a division with a tail (99.9% is 0.999, never 0.9990000000000001)', () => {
+    // The ratio shows in the health JSON, Grafana's thresholds and the Go middleware's contract:
+    // its shortest printed form must be the percentage's digits shifted two places.
+    const shifted = (digits: string): string => {
+      const [int, frac = ''] = digits.split('.');
+      const all = int.padStart(3, '0') + frac;
+      const out = `${all.slice(0, -2 - frac.length) || '0'}.${all.slice(-2 - frac.length)}`.replace(/\.?0+$/, '');
+      return out.replace(/^0+(?=\d)/, '') || '0';
+    };
+    for (const s of ['99.9', '99.99', '12.3', '33.3', '99.999', '0.01', '100', '0', '5', '99.95']) {
+      const r = parsePercent(`${s}%`);
+      assert.ok(r.ok);
+      assert.equal(String(r.value), shifted(s), s);
+    }
+    fc.assert(fc.property(fc.integer({ min: 0, max: 100_000 }), fc.integer({ min: 0, max: 3 }), (n, places) => {
+      const s = (n / 10 ** places).toFixed(places);
+      const r = parsePercent(`${s}%`);
+      return r.ok && String(r.value) === shifted(s);
+    }), { numRuns: 2000 });
+  });
+
   it('formatDuration round-trips through parseDuration (property)', () => {
     fc.assert(fc.property(fc.integer({ min: 1, max: 400 * 86_400_000 }), (ms) => {
       const back = parseDuration(formatDuration(ms));

@@ -108,7 +108,10 @@ export const PERCENT_HELP = 'a percentage with a % sign, e.g. 99.5%';
 export function parsePercent(text: string): Parsed {
   const s = text.trim();
   if (!PERCENT_RE.test(s)) return { ok: false, message: `invalid percentage "${text}": write ${PERCENT_HELP}` };
-  return { ok: true, value: Number(s.slice(0, -1)) / 100 };
+  // Shifted in the decimal text, not divided: 99.9 / 100 is 0.9990000000000001, which then shows
+  // in the health JSON, the generated dashboards and the Go middleware's contract; `99.9e-2`
+  // parses to the double nearest 0.999.
+  return { ok: true, value: Number(`${s.slice(0, -1)}e-2`) };
 }
 
 export function formatPercent(ratio: number): string {
