@@ -34,6 +34,9 @@ writeFileSync(join(dir, 'dies.yaml'), 'apiVersion: sloctl/v1\nservice: { name: d
 type Row = { command: string; situation: 'valid' | 'invalid contract' | 'bad flag' | 'unreachable target' | 'unusable input'; args: () => string[]; code: number; says: RegExp };
 
 const rows: Row[] = [
+  { command: 'init', situation: 'valid', args: () => ['--stdout'], code: EXIT.OK, says: /^apiVersion: sloctl\/v1$/m },
+  { command: 'init', situation: 'bad flag', args: () => ['--url', 'nope'], code: EXIT.USAGE, says: /--url "nope": expected an absolute URL/ },
+  { command: 'init', situation: 'unusable input', args: () => ['no-such-dir'], code: EXIT.USAGE, says: /no-such-dir: no such directory/ },
   { command: 'validate', situation: 'valid', args: () => [example], code: EXIT.OK, says: /valid: 1 file/ },
   { command: 'validate', situation: 'invalid contract', args: () => ['bad.yaml'], code: EXIT.FAILED, says: /bad\.yaml:5:\d+: error/ },
   { command: 'validate', situation: 'bad flag', args: () => ['--format', 'yaml', example], code: EXIT.USAGE, says: /--format must be text or json/ },

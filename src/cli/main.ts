@@ -17,6 +17,7 @@ type Register = (program: Command, ctx: CliContext) => void;
 
 /** Every command, in the order `sloctl --help` lists them, and how to load it. */
 const COMMANDS: ReadonlyArray<readonly [string, () => Promise<{ register: Register }>]> = [
+  ['init', () => import('./init.ts')],
   ['validate', () => import('./validate.ts')],
   ['schema', () => import('./schema.ts')],
   ['hook', () => import('./hook.ts')],
@@ -80,6 +81,7 @@ const EXIT_CODE_MEANINGS: Readonly<Record<number, string>> = {
 
 /** The exit codes each command can end with (test/cli-exit-codes.test.ts holds them to it). */
 export const COMMAND_EXIT_CODES: Readonly<Record<string, readonly number[]>> = {
+  init: [EXIT.OK, EXIT.USAGE, EXIT.INTERNAL],
   validate: [EXIT.OK, EXIT.FAILED, EXIT.USAGE, EXIT.TARGET, EXIT.INTERNAL],
   schema: [EXIT.OK, EXIT.USAGE, EXIT.INTERNAL],
   hook: [EXIT.OK, EXIT.USAGE, EXIT.INTERNAL],

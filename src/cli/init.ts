@@ -1,0 +1,277 @@
+// `sloctl init [dir]`: a first slo.yaml written from the service's own code. The code check that
+// `validate --project` runs (src/scan) finds the routes and the outbound calls; the contract is
+// built from them (src/contract/scaffold*.ts), validated with the same parser as `sloctl
+// validate`, and written only when that finds nothing. Exit 0 written, 2 a bad flag, a missing
+// directory, or a contract already there (without --force).
+import type { Command } from 'commander';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, join, relative, resolve } from 'node:path';
+import { parseContract } from '../contract/load.ts';
+import { guessDependencies } from '../contract/scaffold-dependencies.ts';
+import { planRoutes, sanitizeName } from '../contract/scaffold-routes.ts';
+import { renderScaffold, SCAFFOLD_DEFAULTS } from '../contract/scaffold.ts';
+import { writeAtomically } from '../files/write-atomically.ts';
+import type { ScanResult } from '../scan/index.ts';
+import { EXIT, UsageError, type CliContext } from './exit.ts';
+
+interface InitOptions {
+  name?: string;
+  url?: string;
+  runtime?: string;
+  force?: boolean;
+  stdout?: boolean;
+}
+
+type Runtime = 'node' | 'go';
+
+/** The names validate looks for (validate.ts CONTRACT_FILE_NAMES); init writes the first. */
+const CONTRACT_FILES = ['slo.yaml', 'slo.yml'];
+
+/** What each runtime's code check reads, for the message when it finds no route. */
+const READS: Record<Runtime, string> = {
+  node: 'Fastify, Express, Koa with @koa/router and Hono; node:http routes are not read',
+  go: 'net/http with Go 1.22 patterns, gorilla/mux, gin, echo and chi',
+};
+
+const NAME_RULE = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('init')
+    .description("Write a first slo.yaml from the service's code: a route per registration found, its outbound calls, and a small set of objectives to start from.")
+    .argument('[dir]', 'the service\'s directory: its code is read, slo.yaml is written there', '.')
+    .option('--name <name>', 'service.name (default: the package.json name, the Go module\'s last element, or the directory\'s name)')
+    .option('--url <url>', `target.url, where the running service answers (default: ${SCAFFOLD_DEFAULTS.url})`)
+    .option('--runtime <runtime>', 'node or go (default: go when DIR has a go.mod, else node)')
+    .option('--force', 'overwrite the slo.yaml that is there')
+    .option('--stdout', 'print the contract instead of writing it')
+    .action(async (dir: string, opts: InitOptions) => {
+      ctx.exitCode = await init(dir, opts, ctx);
+    });
+}
+
+async function init(dir: string, opts: InitOptions, ctx: CliContext): Promise<number> {
+  const url = urlFlag(opts.url);
+  if (opts.name !== undefined && !NAME_RULE.test(opts.name)) {
+    throw new UsageError(`--name ${JSON.stringify(opts.name)}: a service name is lower-case letters, digits, - and _, starting with a letter or digit, at most 63 (e.g. --name ${sanitizeName(opts.name) || 'checkout'})`);
+  }
+  if (opts.runtime !== undefined && opts.runtime !== 'node' && opts.runtime !== 'go') throw new UsageError(`--runtime must be node or go, got ${JSON.stringify(opts.runtime)}`);
+  const abs = resolve(ctx.cwd, dir);
+  if (!isDirectory(abs)) throw new UsageError(`${dir}: ${existsSync(abs) ? 'not a directory' : 'no such directory'}: name the service's directory (default: .)`);
+
+  const existing = CONTRACT_FILES.map((f) => join(abs, f)).find((f) => existsSync(f));
+  const file = existing ?? join(abs, CONTRACT_FILES[0]);
+  const shown = relative(ctx.cwd, file) || basename(file);
+  if (existing && !opts.stdout && !opts.force) {
+    throw new UsageError(`${shown} exists: sloctl init does not overwrite a contract; run with --force to replace it, or --stdout to print the new one`);
+  }
+
+  const runtime: Runtime = (opts.runtime as Runtime | undefined) ?? (await detectRuntime(abs));
+  const scan = await scanFor(runtime, abs, dir);
+  const frameworks = frameworksOf(runtime, abs, scan);
+  const name = opts.name ?? defaultName(runtime, abs);
+  const routes = planRoutes(scan.routes, { health: SCAFFOLD_DEFAULTS.health, metrics: SCAFFOLD_DEFAULTS.metrics });
+  const dependencies = guessDependencies(scan.untimedClients);
+  const schema = existsSync(join(abs, 'node_modules/sloctl/schema/slo.schema.json')) ? './node_modules/sloctl/schema/slo.schema.json' : undefined;
+  const text = renderScaffold({
+    service: { name, runtime }, url, scanned: dir, frameworks, reads: READS[runtime], routes, dependencies, unresolved: scan.unresolvedRoutes,
+    ...(schema !== undefined ? { schema } : {}),
+  });
+
+  // What `sloctl validate` would say of it: nothing. Anything else is a bug here, not the user's.
+  const checked = parseContract(text, shown);
+  if (!checked.contract || checked.diagnostics.length > 0) {
+    const list = checked.diagnostics.map((d) => `${d.line}:${d.col} ${d.code} ${d.message}`).join('; ');
+    throw new Error(`the contract sloctl init built for ${dir} does not validate: ${list}`);
+  }
+
+  // With --stdout the contract is the output; what init has to say goes to stderr.
+  const say = opts.stdout ? ctx.stderr : ctx.stdout;
+  if (opts.stdout) ctx.stdout(text);
+  else writeAtomically(file, text, shown);
+
+  if (scan.routes.length === 0 && scan.unresolvedRoutes.length === 0) {
+    ctx.stderr(`sloctl init: no route registrations were found under ${dir} (sloctl reads ${READS[runtime]}): the contract has an example route in a comment; list the service's routes there\n`);
+  }
+  for (const w of scan.warnings.slice(0, 3)) ctx.stderr(`${join(dir, w.file)}:${w.line}:${w.col}: warning: ${w.message}\n`);
+  if (scan.warnings.length > 3) ctx.stderr(`... and ${scan.warnings.length - 3} more code-check warning(s): \`sloctl validate --project\` lists them\n`);
+
+  const c = checked.contract;
+  const probes = routes.probes.length > 0 ? `, ${routes.probes.length} probe${routes.probes.length === 1 ? '' : 's'}` : '';
+  const found = frameworks.length > 0 ? `; ${frameworks.join(', ')}` : '';
+  const sections = Object.entries(c.objectives).filter(([, v]) => v !== undefined).map(([k]) => k);
+  const what = `service "${c.service.name}" (${runtime}${found}), ${c.routes.length} route${c.routes.length === 1 ? '' : 's'}${probes}, ${c.dependencies.length} dependencies, ${sections.length} objectives (${sections.join(', ')}); it validates with 0 errors`;
+  say(opts.stdout ? `printed the contract for ${shown} (nothing written): ${what}\n` : `wrote ${shown}: ${what}\n`);
+  const notes: string[] = [];
+  if (routes.skipped.length > 0) notes.push(`${routes.skipped.length} registration(s) not written as routes: ${routes.skipped.map((s) => `${s.from.method} ${s.from.path} (${s.why})`).join('; ')}`);
+  if (scan.unresolvedRoutes.length > 0) notes.push(`${scan.unresolvedRoutes.length} registration(s) with a path computed at run time are listed in a comment, not as routes: add them by hand`);
+  const calls = scan.untimedClients.length;
+  if (calls > 0) notes.push(`${calls} outbound HTTP call${calls === 1 ? '' : 's'} without a timeout ${calls === 1 ? 'is' : 'are'} in a comment, as ${dependencies.named.length} dependenc${dependencies.named.length === 1 ? 'y' : 'ies'} to declare once the code gives ${calls === 1 ? 'it' : 'them'} a timeout`);
+  for (const n of notes) say(`  ${n}\n`);
+  const sdk = scan.metrics.find((m) => m.bulk === 'sdk');
+  say(`${nextSteps(runtime, frameworks, shown, relative(ctx.cwd, abs) || '.', sdk ? `${join(dir, sdk.file)}:${sdk.line}:${sdk.col}` : undefined)}\n`);
+  return EXIT.OK;
+}
+
+function urlFlag(text: string | undefined): string {
+  if (text === undefined) return SCAFFOLD_DEFAULTS.url;
+  let u: URL;
+  try {
+    u = new URL(text);
+  } catch {
+    throw new UsageError(`--url ${JSON.stringify(text)}: expected an absolute URL such as http://127.0.0.1:8080`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError(`--url ${JSON.stringify(text)}: expected an http:// or https:// URL such as http://127.0.0.1:8080`);
+  return text;
+}
+
+function isDirectory(abs: string): boolean {
+  try {
+    return statSync(abs).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** go with a go.mod; node with a package.json; else whichever sources the directory has (node when neither). */
+async function detectRuntime(abs: string): Promise<Runtime> {
+  if (existsSync(join(abs, 'go.mod'))) return 'go';
+  if (existsSync(join(abs, 'package.json'))) return 'node';
+  const { walkSourceFiles } = await import('../scan/walk-files.ts');
+  const count = async (isSource: (n: string) => boolean) => (await walkSourceFiles(abs, { skipDir: (n) => n === 'node_modules' || n === 'vendor', isSource })).files.length;
+  const go = await count((n) => n.endsWith('.go') && !n.endsWith('_test.go'));
+  if (go === 0) return 'node';
+  const node = await count((n) => /\.[cm]?[jt]sx?$/.test(n) && !/\.(d|test|spec)\.[cm]?[jt]sx?$/.test(n));
+  return go > node ? 'go' : 'node';
+}
+
+/** The code check for the runtime; the scanners load only for the runtime read (as validate does). */
+async function scanFor(runtime: Runtime, abs: string, dir: string): Promise<ScanResult> {
+  if (runtime === 'node') return (await import('../scan/typescript.ts')).scanTypeScriptProject(abs);
+  const { scanGoModule } = await import('../scan/go.ts');
+  try {
+    return await scanGoModule(abs);
+  } catch (e) {
+    // The scanner's message names validate's flag; say it in init's terms.
+    if (e instanceof UsageError && e.message.includes('web-tree-sitter')) {
+      throw new UsageError(`reading the Go routes under ${dir} needs the WebAssembly tree-sitter runtime, an optional peer dependency of sloctl: install it beside sloctl (npm install --save-dev web-tree-sitter) and run again, or pass --runtime node for a Node service`);
+    }
+    throw e;
+  }
+}
+
+/** Frameworks by the names people write, in a fixed order, with the module that says each. */
+const NODE_FRAMEWORKS: ReadonlyArray<[string, RegExp]> = [
+  ['Fastify', /^fastify$/],
+  ['Express', /^express$/],
+  ['Koa', /^(koa|@koa\/router|koa-router)$/],
+  ['Hono', /^hono(\/.*)?$/],
+];
+const GO_FRAMEWORKS: ReadonlyArray<[string, RegExp]> = [
+  ['gin', /github\.com\/gin-gonic\/gin\b/],
+  ['echo', /github\.com\/labstack\/echo\b/],
+  ['chi', /github\.com\/go-chi\/chi\b/],
+  ['gorilla/mux', /github\.com\/gorilla\/mux\b/],
+];
+
+/**
+ * The web frameworks the service uses: its manifest's dependencies (package.json, go.mod), else
+ * the modules the files registering routes import. For Go, net/http when routes were found and no
+ * router package is named (a ServeMux).
+ */
+function frameworksOf(runtime: Runtime, abs: string, scan: ScanResult): string[] {
+  const routeFiles = [...new Set(scan.routes.map((r) => r.file))].slice(0, 50);
+  const readText = (rel: string) => {
+    try {
+      return readFileSync(join(abs, rel), 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  if (runtime === 'node') {
+    let modules: string[] = [];
+    try {
+      const pkg = JSON.parse(readFileSync(join(abs, 'package.json'), 'utf8')) as Record<string, unknown>;
+      for (const key of ['dependencies', 'devDependencies', 'peerDependencies']) {
+        const deps = pkg[key];
+        if (deps !== null && typeof deps === 'object') modules.push(...Object.keys(deps));
+      }
+    } catch {
+      // no package.json, or not JSON: the imports below say it
+    }
+    if (!NODE_FRAMEWORKS.some(([, re]) => modules.some((m) => re.test(m)))) {
+      modules = routeFiles.flatMap((f) => [...readText(f).matchAll(/(?:\bfrom\s*|\brequire\(\s*|\bimport\(\s*)['"]([^'"]+)['"]/g)].map((m) => m[1]));
+    }
+    return NODE_FRAMEWORKS.filter(([, re]) => modules.some((m) => re.test(m))).map(([name]) => name);
+  }
+  let text = readText('go.mod');
+  if (!GO_FRAMEWORKS.some(([, re]) => re.test(text))) text = routeFiles.map(readText).join('\n');
+  const found = GO_FRAMEWORKS.filter(([, re]) => re.test(text)).map(([name]) => name);
+  return found.length === 0 && scan.routes.length > 0 ? ['net/http'] : found;
+}
+
+/** service.name: the package's or module's name, else the directory's, as a contract name. */
+function defaultName(runtime: Runtime, abs: string): string {
+  let candidate: string | undefined;
+  try {
+    if (runtime === 'node') {
+      const pkg = JSON.parse(readFileSync(join(abs, 'package.json'), 'utf8')) as { name?: unknown };
+      if (typeof pkg.name === 'string') candidate = pkg.name.replace(/^@[^/]+\//, '');
+    } else {
+      const module = /^\s*module\s+"?([^\s"]+)"?/m.exec(readFileSync(join(abs, 'go.mod'), 'utf8'))?.[1];
+      // example.com/orders/v2 -> orders
+      if (module !== undefined) candidate = module.split('/').filter((p) => !/^v[0-9]+$/.test(p)).pop();
+    }
+  } catch {
+    // no manifest: the directory's name
+  }
+  return sanitizeName(candidate ?? '') || sanitizeName(basename(abs)) || 'service';
+}
+
+/** Node: the adapter line for each framework (src/sdk/README.md's table). */
+const NODE_ADAPTERS: Record<string, string> = {
+  Fastify: "import sloctl from 'sloctl/sdk/fastify';  await app.register(sloctl, { sdk });  // before the routes",
+  Express: "import { middleware, errorHandler } from 'sloctl/sdk/express';  app.use(middleware(sdk));  // first; app.use(errorHandler(sdk)) after the routes",
+  Koa: "import { middleware } from 'sloctl/sdk/koa';  app.use(middleware(sdk));  // first",
+  Hono: "import { middleware } from 'sloctl/sdk/hono';  app.use('*', middleware(sdk));  // first",
+};
+/** Go: the middleware line for each router (README, "The Go middleware: go/"). */
+const GO_ADAPTERS: Record<string, string> = {
+  'net/http': 'http.ListenAndServe(addr, sdk.Middleware(mux))',
+  chi: 'http.ListenAndServe(addr, sdk.Middleware(r))  // chi: the router is an http.Handler',
+  'gorilla/mux': 'http.ListenAndServe(addr, sdk.Middleware(r))  // gorilla/mux: the router is an http.Handler',
+  gin: 'r.Use(sloctlgin.Middleware(sdk))',
+  echo: 'e.Use(sloctlecho.Middleware(sdk))',
+};
+
+/** `instrumented`: where the code calls sloctl's SDK already (file:line:col), if it does. */
+function nextSteps(runtime: Runtime, frameworks: readonly string[], contract: string, dir: string, instrumented: string | undefined): string {
+  const flag = runtime === 'go' ? '--go-module-path' : '--project';
+  const validate = contract === 'slo.yaml' && dir === '.' ? `sloctl validate ${flag} .` : `sloctl validate ${contract} ${flag} ${dir}`;
+  const lines = ['next:', '  1. read it through: the owner, the latency threshold and the objectives are a start to agree on'];
+  if (instrumented) {
+    lines.push(`  2. the code already instruments itself with sloctl's SDK (${instrumented}): it serves what the contract reads`);
+  } else if (runtime === 'node') {
+    lines.push(
+      '  2. instrument the service with the SDK (README, "The SDK: sloctl/sdk"; npm install sloctl):',
+      "       import { instrument } from 'sloctl/sdk';",
+      "       const sdk = instrument({ contract: 'slo.yaml' });  // the path from where the service starts",
+    );
+    const known = frameworks.filter((f) => NODE_ADAPTERS[f] !== undefined);
+    if (known.length === 0) lines.push('       then the one line for your framework: Fastify, Express, Koa, Hono or node:http (src/sdk/README.md lists them)');
+    for (const f of known) lines.push(`       ${f}: ${NODE_ADAPTERS[f]}`);
+  } else {
+    lines.push(
+      '  2. instrument the service with sloctl\'s Go middleware (README, "The Go middleware: go/"), or keep promhttp and',
+      '     map its names under `metrics:` (README, "A service instrumented with promhttp only"):',
+      `       sloctl generate contract ${contract} -o ${dir === '.' ? 'slo.json' : join(dir, 'slo.json')}`,
+      '       contract, err := sloctl.LoadFile("slo.json"); sdk, err := sloctl.New(contract, sloctl.Options{})',
+    );
+    for (const f of frameworks.length > 0 ? frameworks : ['net/http']) lines.push(`       ${f}: ${GO_ADAPTERS[f]}`);
+  }
+  lines.push(
+    `  3. ${validate}   # the contract against the code: its routes, and the metrics it reads`,
+    '  4. add a `load:` profile and run `sloctl gate` against the running service (README, "The release gate: sloctl gate")',
+  );
+  return lines.join('\n');
+}

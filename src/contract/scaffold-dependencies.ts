@@ -1,0 +1,112 @@
+// The dependencies `sloctl init` proposes, from the outbound HTTP calls the code check found
+// without a timeout (src/scan: ts-timeouts.ts, go-timeouts.ts). A dependency is named from where
+// its calls go, strongest sign first: the environment variable the URL comes from
+// (process.env.PAYMENTS_URL, os.Getenv("PAYMENTS_URL") -> payments), the URL's host
+// (https://api.stripe.com -> stripe), or the name the client is stored under (a Go
+// `payments := &http.Client{}`). A call with none of these (`fetch(url)`) is left unnamed: a guess
+// would name a dependency after a variable.
+//
+// Pure: calls in, named groups out.
+
+import { sanitizeName } from './scaffold-routes.ts';
+
+/** An outbound call as the code check reports it (src/scan/types.ts UntimedClient). */
+export interface FoundCall {
+  file: string;
+  line: number;
+  col: number;
+  call: string;
+  via: string;
+  /** Source text that says where the call goes; empty when unknown. */
+  target: string;
+}
+
+export interface DependencyGuess {
+  name: string;
+  /** The environment variable the URL comes from, when it is not the contract's default (NAME_URL). */
+  env?: string;
+  /** A literal URL's origin in the calls' target (a fallback address: where a drill finds it). */
+  url?: string;
+  calls: FoundCall[];
+}
+
+export interface DependencyGuesses {
+  named: DependencyGuess[];
+  unnamed: FoundCall[];
+}
+
+const ENV_VAR = /process\.env\.([A-Za-z_][A-Za-z0-9_]*)|process\.env\[\s*['"`]([A-Za-z_][A-Za-z0-9_]*)['"`]\s*\]|os\.(?:Getenv|LookupEnv)\(\s*"([A-Za-z_][A-Za-z0-9_]*)"\s*\)/;
+const URL_LITERAL = /\bhttps?:\/\/([A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\])(:[0-9]+)?/;
+/** What an env variable holding an address ends with; the rest names the dependency. */
+const ADDRESS_SUFFIX = /_(BASE_URL|API_URL|SERVICE_URL|URL|URI|ADDR|ADDRESS|HOST|ENDPOINT|API)$/;
+/** Host labels that say "an API" or "a machine", not which one. */
+const GENERIC_HOST_LABELS = new Set(['www', 'api', 'apis', 'svc', 'service', 'services', 'internal', 'http', 'https']);
+/** Names of variables that hold any address or client: not a dependency's name. */
+const GENERIC_IDENTIFIERS = new Set(['url', 'uri', 'href', 'link', 'req', 'request', 'r', 'u', 'endpoint', 'target', 'addr', 'address', 'host', 'base', 'baseurl', 'path', 'client', 'c', 'cli', 'httpclient', 'pool', 'agent', 'dispatcher', 'http', 'api', 'plain', 'opts', 'options', 'config', 'cfg', 'input', 'resource']);
+
+export function guessDependencies(calls: readonly FoundCall[]): DependencyGuesses {
+  const byName = new Map<string, DependencyGuess>();
+  const unnamed: FoundCall[] = [];
+  for (const call of calls) {
+    const guess = nameOf(call.target);
+    if (!guess) {
+      unnamed.push(call);
+      continue;
+    }
+    const had = byName.get(guess.name);
+    if (had) {
+      had.calls.push(call);
+      had.env ??= guess.env;
+      had.url ??= guess.url;
+    } else byName.set(guess.name, { ...guess, calls: [call] });
+  }
+  return { named: [...byName.values()], unnamed };
+}
+
+/** A guessed name must read as a word: `0` or `9lives` from `$0` or `process.env["9LIVES_URL"]` name nothing. */
+function nameOf(target: string): Omit<DependencyGuess, 'calls'> | undefined {
+  const guess = guessName(target);
+  return guess && /^[a-z]/.test(guess.name) ? guess : undefined;
+}
+
+function guessName(target: string): Omit<DependencyGuess, 'calls'> | undefined {
+  const url = originOf(target);
+  const env = ENV_VAR.exec(target);
+  const variable = env ? (env[1] ?? env[2] ?? env[3]) : undefined;
+  if (variable !== undefined) {
+    const name = sanitizeName(variable.toUpperCase().replace(ADDRESS_SUFFIX, '').replace(/_/g, '-'));
+    if (name !== '') return { name, ...(defaultEnv(name) !== variable ? { env: variable } : {}), ...(url ? { url } : {}) };
+  }
+  const host = url ? new URL(url).hostname : undefined;
+  if (host !== undefined && !isAddressOnly(host)) {
+    const label = host.split('.').find((l) => !GENERIC_HOST_LABELS.has(l.toLowerCase()));
+    const name = label ? sanitizeName(label) : '';
+    if (name !== '') return { name, ...(url ? { url } : {}) };
+  }
+  const identifier = /^\s*([A-Za-z_$][A-Za-z0-9_$]*)\s*$/.exec(target)?.[1];
+  if (identifier !== undefined && !GENERIC_IDENTIFIERS.has(identifier.toLowerCase())) {
+    const name = sanitizeName(identifier.replace(/(Client|HTTP|Http|Pool|Api|API|URL|Url)$/, ''));
+    if (name !== '') return { name };
+  }
+  return undefined;
+}
+
+/** The contract's default variable for a dependency: payments -> PAYMENTS_URL (src/drill/plan.ts dependencyEnv). */
+function defaultEnv(name: string): string {
+  return `${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_URL`;
+}
+
+function originOf(text: string): string | undefined {
+  const m = URL_LITERAL.exec(text);
+  if (!m) return undefined;
+  try {
+    return new URL(m[0]).origin;
+  } catch {
+    return undefined;
+  }
+}
+
+/** localhost and IP addresses say where, not what. */
+function isAddressOnly(host: string): boolean {
+  return host === 'localhost' || /^[0-9.]+$/.test(host) || host.startsWith('[');
+}

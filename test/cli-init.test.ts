@@ -1,0 +1,297 @@
+// `sloctl init`: a first contract from the service's code. Each generated contract must validate
+// with nothing to say (the same parser as `sloctl validate`), list exactly the routes the code
+// registers (so `validate --project --strict` finds no route to add or remove), and never
+// overwrite a contract unless asked.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
+import { parseContract } from '../src/contract/load.ts';
+import { normalizeRoutePath, routeServes } from '../src/contract/route-paths.ts';
+import { guessDependencies, type FoundCall } from '../src/contract/scaffold-dependencies.ts';
+import { contractTemplate, planRoutes, type FoundRoute } from '../src/contract/scaffold-routes.ts';
+import { renderScaffold, SCAFFOLD_DEFAULTS } from '../src/contract/scaffold.ts';
+import type { Contract } from '../src/contract/schema.ts';
+import { scanGoModule } from '../src/scan/go.ts';
+import { scanTypeScriptProject } from '../src/scan/typescript.ts';
+import type { ScanResult } from '../src/scan/types.ts';
+import { runCli } from './helpers/cli.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+function project(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'sloctl-init-'));
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, name)), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
+  return dir;
+}
+
+function copyFixture(name: string, { withoutContract = true } = {}): string {
+  const dir = mkdtempSync(join(tmpdir(), `sloctl-init-${name}-`));
+  cpSync(join(root, 'test/fixtures', name), dir, { recursive: true });
+  if (withoutContract) rmSync(join(dir, 'slo.yaml'), { force: true });
+  return dir;
+}
+
+/** The contract in DIR/slo.yaml, which must validate with no finding at all. */
+function contractIn(dir: string): Contract {
+  const loaded = parseContract(readFileSync(join(dir, 'slo.yaml'), 'utf8'), 'slo.yaml');
+  assert.deepEqual(loaded.diagnostics.map((d) => `${d.line}:${d.col} ${d.code} ${d.message}`), []);
+  assert.ok(loaded.contract);
+  return loaded.contract;
+}
+
+/** What a user does with the commented dependencies: uncomment `# dependencies:` and the entries below it. */
+function uncommentDependencies(text: string): string {
+  const lines = text.split('\n');
+  let i = lines.indexOf('# dependencies:');
+  if (i < 0) return text;
+  lines[i] = 'dependencies:';
+  for (i++; i < lines.length && /^#( {3}- | {5})/.test(lines[i]); i++) lines[i] = lines[i].slice(2);
+  return lines.join('\n');
+}
+
+const routesOf = (c: Contract) => c.routes.map((r) => `${r.method} ${r.path}`).sort();
+/** The registrations as the contract must list them: every one but the probes, in the common form. */
+const registered = (scan: ScanResult, probes: string[] = []) =>
+  [...new Set(scan.routes.filter((r) => !probes.includes(r.path)).map((r) => `${r.method} ${normalizeRoutePath(r.path)}`))].sort();
+const normalized = (c: Contract) => c.routes.map((r) => `${r.method} ${normalizeRoutePath(r.path)}`).sort();
+
+/** `validate --project/--go-module-path DIR --strict` on the contract init wrote: the route findings (none expected). */
+async function routeFindings(dir: string, flag: '--project' | '--go-module-path'): Promise<{ findings: string[]; summary: string }> {
+  const json = await runCli(['validate', 'slo.yaml', flag, '.', '--strict', '--format', 'json'], dir);
+  const report = JSON.parse(json.stdout) as { files: Array<{ diagnostics: Array<{ code: string; message: string }> }>; codeCheck: Array<{ routes: number }> };
+  const text = await runCli(['validate', 'slo.yaml', flag, '.', '--strict'], dir);
+  return {
+    findings: report.files.flatMap((f) => f.diagnostics).filter((d) => d.code.startsWith('SLO_ROUTE')).map((d) => `${d.code}: ${d.message}`),
+    summary: text.stdout,
+  };
+}
+
+describe('sloctl init: a contract from the code', () => {
+  it('Express (a router mounted under a prefix): the routes the code registers, the package name, the adapter line', async () => {
+    const dir = project({
+      'package.json': JSON.stringify({ name: '@acme/Greeter', dependencies: { express: '^5.0.0' } }),
+      'src/users.js': "const { Router } = require('express');\nconst router = Router();\nrouter.route('/:userId').get((req, res) => res.json({})).put((req, res) => res.sendStatus(204));\nmodule.exports = router;\n",
+      'node_modules/sloctl/schema/slo.schema.json': '{}',
+      'src/server.js': "const express = require('express');\nconst users = require('./users.js');\nconst app = express();\napp.get('/hello', (_req, res) => res.send('hello'));\napp.get('/healthz', (_req, res) => res.send('ok'));\napp.use('/users', users);\napp.listen(3000);\n",
+    });
+    const r = await runCli(['init'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    const c = contractIn(dir);
+    // sloctl is installed beside it: editors complete the file from its schema.
+    assert.match(readFileSync(join(dir, 'slo.yaml'), 'utf8'), /^# yaml-language-server: \$schema=\.\/node_modules\/sloctl\/schema\/slo\.schema\.json\n/);
+    assert.equal(c.service.name, 'greeter');
+    assert.equal(c.service.runtime, 'node');
+    assert.equal(c.target?.url, SCAFFOLD_DEFAULTS.url);
+    // /healthz is the SDK's own health path (target.health): outside every SLI, not a route.
+    assert.deepEqual(routesOf(c), ['GET /hello', 'GET /users/:userId', 'PUT /users/:userId']);
+    assert.deepEqual(normalized(c), registered(await scanTypeScriptProject(dir), ['/healthz']));
+    assert.deepEqual(c.routes.map((x) => x.name), ['get-hello', 'get-users-by-user-id', 'put-users-by-user-id']);
+    assert.match(r.stdout, /^wrote slo\.yaml: service "greeter" \(node; Express\), 3 routes, 0 dependencies, 3 objectives \(latency, errors, availability\); it validates with 0 errors$/m);
+    assert.match(r.stdout, /Express: import \{ middleware, errorHandler \} from 'sloctl\/sdk\/express';\s+app\.use\(middleware\(sdk\)\)/);
+    assert.match(r.stdout, /sloctl validate --project \.\s/);
+    const check = await routeFindings(dir, '--project');
+    assert.deepEqual(check.findings, []);
+    assert.match(check.summary, /route check \(slo\.yaml\): 3\/3 contract routes found among 4 registered under \.; 0 registered routes not in the contract/);
+  });
+
+  it('Fastify (plugins under prefixes): refuses to overwrite the contract there, replaces it with --force; /readyz becomes a probe', async () => {
+    const dir = copyFixture('routes-fastify', { withoutContract: false });
+    const before = readFileSync(join(dir, 'slo.yaml'), 'utf8');
+    const refused = await runCli(['init'], dir);
+    assert.equal(refused.code, 2);
+    assert.equal(refused.stderr, 'sloctl: slo.yaml exists: sloctl init does not overwrite a contract; run with --force to replace it, or --stdout to print the new one\n');
+    assert.equal(readFileSync(join(dir, 'slo.yaml'), 'utf8'), before);
+
+    const forced = await runCli(['init', '--force', '--name', 'shop'], dir);
+    assert.equal(forced.code, 0, forced.stderr);
+    const c = contractIn(dir);
+    assert.equal(c.service.name, 'shop');
+    assert.deepEqual(c.probes, ['/readyz']);
+    assert.deepEqual(routesOf(c), ['GET /api/products', 'GET /api/products/:id', 'POST /api/orders']);
+    assert.deepEqual(normalized(c), registered(await scanTypeScriptProject(dir), ['/readyz']));
+    assert.match(forced.stdout, /\(node; Fastify\), 3 routes, 1 probe,/);
+    assert.match(forced.stdout, /Fastify: import sloctl from 'sloctl\/sdk\/fastify';\s+await app\.register\(sloctl, \{ sdk \}\)/);
+    assert.deepEqual((await routeFindings(dir, '--project')).findings, []);
+  });
+
+  it('Koa (@koa/router with prefixes, nested)', async () => {
+    const dir = project({
+      'package.json': JSON.stringify({ name: 'catalog', dependencies: { koa: '^3.0.0', '@koa/router': '^13.0.0' } }),
+      'app.ts': "import Koa from 'koa';\nimport Router from '@koa/router';\nconst app = new Koa();\nconst api = new Router({ prefix: '/api' });\nconst items = new Router();\nitems.get('/:id', (ctx) => {});\napi.get('/status', (ctx) => {}).post('/jobs', (ctx) => {});\napi.use('/items', items.routes());\napp.use(api.routes());\n",
+    });
+    const r = await runCli(['init', '--url', 'http://127.0.0.1:8080'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    const c = contractIn(dir);
+    assert.equal(c.target?.url, 'http://127.0.0.1:8080');
+    assert.deepEqual(routesOf(c), ['GET /api/items/:id', 'GET /api/status', 'POST /api/jobs']);
+    assert.deepEqual(normalized(c), registered(await scanTypeScriptProject(dir)));
+    assert.match(r.stdout, /Koa: import \{ middleware \} from 'sloctl\/sdk\/koa';\s+app\.use\(middleware\(sdk\)\)/);
+    assert.deepEqual((await routeFindings(dir, '--project')).findings, []);
+  });
+
+  it('Go net/http (1.22 patterns), through the built command line: runtime go, the module name, the Go middleware', async () => {
+    const dir = copyFixture('routes-go');
+    const r = spawnSync(process.execPath, [join(root, 'bin/sloctl.js'), 'init', dir], { cwd: root, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const c = contractIn(dir);
+    assert.equal(c.service.name, 'items');
+    assert.equal(c.service.runtime, 'go');
+    assert.deepEqual(routesOf(c), ['GET /items', 'GET /items/:id', 'POST /items']);
+    assert.deepEqual(normalized(c), registered(await scanGoModule(dir)));
+    assert.match(r.stdout, /\(go; net\/http\), 3 routes/);
+    assert.match(r.stdout, /net\/http: http\.ListenAndServe\(addr, sdk\.Middleware\(mux\)\)/);
+    assert.match(r.stdout, /--go-module-path /);
+    assert.deepEqual((await routeFindings(dir, '--go-module-path')).findings, []);
+  });
+
+  it('--stdout prints the contract and writes nothing, even with a contract there; what it did goes to stderr', async () => {
+    const dir = copyFixture('routes-fastify', { withoutContract: false });
+    const before = readFileSync(join(dir, 'slo.yaml'), 'utf8');
+    const r = await runCli(['init', '--stdout'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(readFileSync(join(dir, 'slo.yaml'), 'utf8'), before);
+    const printed = parseContract(r.stdout, 'stdout.yaml');
+    assert.deepEqual(printed.diagnostics, []);
+    assert.equal(printed.contract?.routes.length, 3);
+    assert.match(r.stderr, /^printed the contract for slo\.yaml \(nothing written\): /m);
+    assert.doesNotMatch(r.stdout, /^next:/m);
+
+    // A service that calls sloctl's SDK already is not told to instrument itself.
+    const minimal = await runCli(['init', 'examples/express-minimal', '--stdout'], root);
+    assert.equal(minimal.code, 0, minimal.stderr);
+    assert.match(minimal.stderr, /2\. the code already instruments itself with sloctl's SDK \(examples\/express-minimal\/server\.ts:9:13\)/);
+    assert.doesNotMatch(minimal.stderr, /import \{ instrument \}/);
+  });
+
+  it('no route registrations: a valid contract with an example route in a comment, and stderr says what sloctl reads', async () => {
+    const dir = project({ 'package.json': JSON.stringify({ name: 'quiet' }), 'index.js': "require('node:http').createServer((req, res) => res.end('hi')).listen(3000);\n" });
+    const r = await runCli(['init'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /^sloctl init: no route registrations were found under \. \(sloctl reads Fastify, Express, Koa with @koa\/router and Hono; node:http routes are not read\)/m);
+    const text = readFileSync(join(dir, 'slo.yaml'), 'utf8');
+    assert.deepEqual(contractIn(dir).routes, []);
+    // The example, uncommented in place of `routes: []`, is a valid route too.
+    const example = /^#(   - \{ name: get-item.*)$/m.exec(text);
+    assert.ok(example, text);
+    const uncommented = parseContract(text.replace('routes: []', `routes:\n${example[1]}`), 'slo.yaml');
+    assert.deepEqual(uncommented.diagnostics, []);
+    assert.equal(uncommented.contract?.routes[0].path, '/items/:id');
+    assert.match(r.stdout, /0 routes, 0 dependencies/);
+  });
+
+  it('outbound calls without a timeout: commented dependencies named from the env variable, which validate once uncommented', async () => {
+    const dir = project({
+      'package.json': JSON.stringify({ name: 'orders', dependencies: { fastify: '^5.0.0' } }),
+      'server.mjs': "import Fastify from 'fastify';\nconst PAYMENTS = process.env.PAYMENTS_URL ?? 'http://127.0.0.1:8081';\nconst app = Fastify();\napp.post('/orders', async () => { await fetch(`${PAYMENTS}/charges`); return { ok: true }; });\napp.get('/stock/:sku', async (req) => fetch(`${process.env.INVENTORY_ADDR}/stock`));\nexport default app;\n",
+    });
+    const r = await runCli(['init'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(contractIn(dir).dependencies, []);
+    assert.match(r.stdout, /2 outbound HTTP calls without a timeout are in a comment, as 2 dependencies to declare/);
+    const text = readFileSync(join(dir, 'slo.yaml'), 'utf8');
+    const uncommented = uncommentDependencies(text);
+    const loaded = parseContract(uncommented, 'slo.yaml');
+    assert.deepEqual(loaded.diagnostics, [], uncommented);
+    assert.deepEqual(loaded.contract?.dependencies.map((d) => [d.name, d.env, d.url, d.timeout]), [
+      ['payments', undefined, 'http://127.0.0.1:8081', 50],
+      ['inventory', 'INVENTORY_ADDR', undefined, 50],
+    ]);
+  });
+
+  it('bad input exits 2 with the flag or directory named', async () => {
+    const dir = project({});
+    const cases: Array<[string[], RegExp]> = [
+      [['init', 'nowhere'], /^sloctl: nowhere: no such directory/],
+      [['init', '--url', 'localhost:3000'], /--url "localhost:3000": expected an http:\/\/ or https:\/\/ URL/],
+      [['init', '--url', 'not a url'], /--url "not a url": expected an absolute URL such as http:\/\/127\.0\.0\.1:8080/],
+      [['init', '--name', 'My Service'], /--name "My Service": a service name is lower-case letters.*\(e\.g\. --name my-service\)/],
+      [['init', '--runtime', 'java'], /--runtime must be node or go, got "java"/],
+    ];
+    for (const [args, says] of cases) {
+      const r = await runCli(args, dir);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, says);
+    }
+    assert.ok(!existsSync(join(dir, 'slo.yaml')));
+  });
+
+  it('--help lists the exit codes', async () => {
+    let out = '';
+    const r = await runCli(['init', '--help'], process.cwd(), { stdout: (s) => { out += s; } });
+    assert.equal(r.code, 0);
+    assert.match(out, /Exit codes:\n {2}0 {3}yes: valid, passed, written\n {2}2 {3}could not run on that input/);
+  });
+});
+
+describe('the contract init builds (property: any route set, any outbound calls)', () => {
+  const segment = fc.oneof(
+    fc.constantFrom('users', 'v1', 'items', 'a.b', 'files', 'ÄÖ', 'with space', 'x#y', 'q?x', 'a,b', '{id}', '{id:[0-9]+}', ':id', ':id(\\d+)', ':id?', ':from-:to', '{rest...}', '*', '*splat', '{$}', '', 'healthz', 'metrics', 'readyz', '[x]', '"q"', "'s'", '&a', '%20', '-x'),
+    fc.stringMatching(/^[A-Za-z0-9_.~-]{1,12}$/),
+  );
+  const registration: fc.Arbitrary<FoundRoute> = fc.record({
+    method: fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', '*', 'PROPFIND'),
+    path: fc.array(segment, { maxLength: 5 }).map((s) => `/${s.join('/')}`),
+    prefixUnknown: fc.boolean(),
+    file: fc.constantFrom('src/app.ts', 'main.go', 'weird # name\n.js'),
+    line: fc.nat(1000).map((n) => n + 1),
+    col: fc.nat(80).map((n) => n + 1),
+  });
+  const call: fc.Arbitrary<FoundCall> = fc.record({
+    file: fc.constantFrom('client.ts', 'pay.go'),
+    line: fc.constant(3),
+    col: fc.constant(5),
+    call: fc.constantFrom('fetch(url)', 'http.Get(u)\n  // two lines', 'ax.get(`${x}`) # hash'),
+    via: fc.constant('fetch'),
+    target: fc.oneof(
+      fc.constantFrom('url', '', 'payments', 'process.env.PAYMENTS_URL', 'os.Getenv("SEARCH_API_URL")', "'https://api.stripe.com/v1'", "'http://127.0.0.1:8081/x'", 'process.env["9LIVES"]', 'paymentsClient', 'process.env.URL'),
+      fc.string({ maxLength: 30 }),
+    ),
+  });
+
+  it('validates with no finding, names each route once, and lists every registration it keeps', () => {
+    fc.assert(
+      fc.property(fc.array(registration, { maxLength: 40 }), fc.array(call, { maxLength: 6 }), fc.constantFrom('node', 'go') as fc.Arbitrary<'node' | 'go'>, (found, calls, runtime) => {
+        const routes = planRoutes(found, { health: SCAFFOLD_DEFAULTS.health, metrics: SCAFFOLD_DEFAULTS.metrics });
+        const dependencies = guessDependencies(calls);
+        const text = renderScaffold({ service: { name: 'svc', runtime }, url: SCAFFOLD_DEFAULTS.url, scanned: '.', frameworks: [], reads: 'x', routes, dependencies, unresolved: [{ file: 'a.ts', line: 1, col: 1, what: '`${BASE}/x`\n# not a key: value' }] });
+        const loaded = parseContract(text, 'slo.yaml');
+        assert.deepEqual(loaded.diagnostics.map((d) => `${d.line}:${d.col} ${d.code} ${d.message}`), [], text);
+        const c = loaded.contract!;
+        assert.equal(new Set(c.routes.map((r) => r.name)).size, c.routes.length);
+        assert.deepEqual(c.probes, routes.probes.map((p) => p.path));
+        // Every registration is a route, a probe, or skipped with a reason; every route serves its registration.
+        const accounted = new Set([...routes.routes.map((r) => r.from), ...routes.probes.map((p) => p.from), ...routes.skipped.map((s) => s.from)]);
+        const sameRoute = (a: FoundRoute, b: FoundRoute) => a.prefixUnknown === b.prefixUnknown && normalizeRoutePath(a.path) === normalizeRoutePath(b.path) && (b.method === '*' || a.method === b.method);
+        for (const r of found) {
+          // Not accounted itself: the same route registered again (or an any-method one beside explicit ones), whose first is.
+          if (!accounted.has(r)) assert.ok([...accounted].some((a) => sameRoute(a, r)), `${r.method} ${r.path} is lost:\n${text}`);
+        }
+        routes.routes.forEach((p, i) => {
+          assert.equal(c.routes[i].path, p.path);
+          assert.ok(routeServes(p.from, c.routes[i]), `${p.from.method} ${p.from.path} does not serve ${c.routes[i].method} ${c.routes[i].path}`);
+        });
+        // The dependencies, uncommented, are valid too.
+        const uncommented = parseContract(uncommentDependencies(text), 'slo.yaml');
+        assert.deepEqual(uncommented.diagnostics.map((d) => `${d.code} ${d.message}`), [], text);
+        assert.equal(uncommented.contract!.dependencies.length, dependencies.named.length);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('writes templates in the contract syntax', () => {
+    const cases: Array<[string, string]> = [
+      ['/items/{id}', '/items/:id'], ['/items/{id:[0-9]+}', '/items/:id'], ['/users/:id(\\d+)', '/users/:id'], ['/books/:id{[0-9]+}', '/books/:id'],
+      ['/files/{path...}', '/files/*path'], ['/{$}', '/'], ['/cart/', '/cart'], ['//a//b', '/a/b'], ['/flights/:from-:to', '/flights/:from-:to'], ['/docs/:page?', '/docs/:page?'], ['/a{id}b', '/a{id}b'],
+    ];
+    for (const [code, contract] of cases) assert.equal(contractTemplate(code), contract, code);
+  });
+});
