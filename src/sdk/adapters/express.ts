@@ -14,7 +14,7 @@ import { finisher, whenResponseEnds, kError, serveEndpoint } from '../node-track
 import type { RouteSlot } from '../route-table.ts';
 import { admitOnNode, type AdmissionState } from '../protect/admission.ts';
 import { SHED_ERROR } from '../../contract/classify.ts';
-import { templateMatcher } from '../core/match.ts';
+import { contractTemplates } from '../contract-templates.ts';
 import { mountTemplate } from './express-mounts.ts';
 
 /** How many (mount path, route) labels a middleware remembers; cleared when full (a path parameter in a mount makes one per value). */
@@ -32,7 +32,7 @@ export function middleware(sdk: Sdk, opts: ExpressOptions = {}): RequestHandler 
   const recorder = sdk.recorder;
   const drill = sdk.drill;
   const admission = sdk.admission;
-  const contractTemplate = templateMatcher(sdk.contract.routes.map((r) => r.path));
+  const contractTemplate = contractTemplates(sdk).any;
   const mounted = new Map<string, string>();
   // The label of a route reached through mounted routers: `base` is the actual path they consumed.
   const mountedLabel = (req: Request, route: unknown, base: string, path: string): string => {

@@ -29,7 +29,7 @@ import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { methodIndex, METHODS } from '../core/labels.ts';
 import type { Sdk } from '../instrument.ts';
-import { templateMatcher } from '../core/match.ts';
+import { contractTemplates } from '../contract-templates.ts';
 import { currentResponse, endWithConnection, finisher, isPath, queuedBehindAnother } from '../node-tracking.ts';
 import { answerRejection, slotOfPriority, type Rejection, type Ticket } from '../protect/admission.ts';
 import { SHED_ERROR } from '../../contract/classify.ts';
@@ -117,7 +117,7 @@ function sloctlPlugin(fastify: FastifyInstance, opts: FastifyPluginOptions, done
   // hook that answered (an auth check's 401), or a route registered before the plugin (onRoute
   // never saw it). Its route is then the contract's template its path matches, as with the
   // node:http adapter, unless it was a 404 (no route took it); else unmatched.
-  const contractTemplate = templateMatcher(sdk.contract.routes.map((r) => r.path));
+  const contractTemplate = contractTemplates(sdk).any;
   let warnedUnwrapped = false;
   const slotWithoutHandler = (req: IncomingMessage, res: ServerResponse): RouteSlot => {
     const template = res.statusCode === 404 || req.url === undefined ? undefined : contractTemplate(req.url);

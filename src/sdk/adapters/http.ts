@@ -5,7 +5,7 @@
 // matched, or undefined for none), else from the contract's own route templates. Never return the
 // raw path: unmatched requests must share one label.
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
-import { templateMatcher } from '../core/match.ts';
+import { contractTemplates } from '../contract-templates.ts';
 import type { Sdk } from '../instrument.ts';
 import { finisher, whenResponseEnds, kError, serveEndpoint, statusOfError } from '../node-tracking.ts';
 import type { RouteSlot } from '../route-table.ts';
@@ -33,7 +33,7 @@ function slotResolver(sdk: Sdk, routeOf: RouteOf | undefined): (req: IncomingMes
 }
 
 function contractRoutes(sdk: Sdk): RouteOf {
-  const m = templateMatcher(sdk.contract.routes.map((r) => r.path));
+  const m = contractTemplates(sdk).any;
   return (req) => (req.url === undefined ? undefined : m(req.url));
 }
 
