@@ -7,11 +7,17 @@
 // (express-mounts.ts: `req.baseUrl` is the actual path, '/v1/users/4/orders', which must not
 // reach the label). A base no chain of routers explains (a sub-application's mount, a RegExp) is
 // labelled by the contract's template it matches, else as Express gives it.
+//
+// A request Express answered without reaching a route (no `req.route`: `express.json()` before the
+// routes refused its body, an auth middleware answered 401) is counted under the contract route
+// whose method and template match its path, unless it was a 404 or 405 (no route takes it);
+// else as unmatched (unrouted.ts).
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import type { Sdk } from '../instrument.ts';
 import type { ServerResponse } from 'node:http';
 import { finisher, whenResponseEnds, kError, serveEndpoint } from '../node-tracking.ts';
 import type { RouteSlot } from '../route-table.ts';
+import { unroutedFinisher } from '../unrouted.ts';
 import { admitOnNode, type AdmissionState } from '../protect/admission.ts';
 import { SHED_ERROR } from '../../contract/classify.ts';
 import { contractTemplates } from '../contract-templates.ts';
@@ -32,7 +38,7 @@ export function middleware(sdk: Sdk, opts: ExpressOptions = {}): RequestHandler 
   const recorder = sdk.recorder;
   const drill = sdk.drill;
   const admission = sdk.admission;
-  const contractTemplate = contractTemplates(sdk).any;
+  const templates = contractTemplates(sdk);
   const mounted = new Map<string, string>();
   // The label of a route reached through mounted routers: `base` is the actual path they consumed.
   const mountedLabel = (req: Request, route: unknown, base: string, path: string): string => {
@@ -43,19 +49,19 @@ export function middleware(sdk: Sdk, opts: ExpressOptions = {}): RequestHandler 
       const t = mountTemplate((app?.router ?? app?._router)?.stack, base, route);
       // A router's own root ('/') is its mount path, as a contract writes it: '/cart', not '/cart/'.
       const own = path === '/' ? '' : path;
-      label = t !== undefined ? t + own : contractTemplate(base + own) ?? base + own;
+      label = t !== undefined ? t + own : templates.any(base + own) ?? base + own;
       if (mounted.size >= MOUNT_CACHE_SIZE) mounted.clear();
       mounted.set(key, label);
     }
     return label;
   };
-  const slotOf = (req: Request): RouteSlot => {
-    const route = req.route as { path?: unknown } | undefined;
-    if (route === undefined) return routes.unmatchedFor(req.method, req.originalUrl ?? req.url);
+  // The slot of a request a route answered (req.route set).
+  const routedSlot = (req: Request, route: { path?: unknown }): RouteSlot => {
     const path = typeof route.path === 'string' ? route.path : String(route.path);
     const base = req.baseUrl;
     return routes.lookup(req.method, base ? mountedLabel(req, route, base, path) : path);
   };
+  const finishUnrouted = unroutedFinisher(sdk, finish);
   const proceed = (next: () => void) => {
     // An unsettled-promises drill fault holds some requests before the routes.
     const held = drill === undefined ? undefined : drill.hold();
@@ -68,12 +74,19 @@ export function middleware(sdk: Sdk, opts: ExpressOptions = {}): RequestHandler 
     const start = recorder.begin();
     let st: AdmissionState | undefined;
     whenResponseEnds(res, () => {
+      const route = req.route as { path?: unknown } | undefined;
+      const error = (res as unknown as { [kError]?: unknown })[kError];
+      // originalUrl (unrouted): the whole path, whatever router the request was in when it was answered.
       if (st === undefined) {
-        finish(res, slotOf(req), (res as unknown as { [kError]?: unknown })[kError], start);
+        if (route !== undefined) finish(res, routedSlot(req, route), error, start);
+        else finishUnrouted(res, req.method, req.originalUrl ?? req.url, error, start);
         return;
       }
       // Limited: a request the limiter held back never reached the router; a shed one is kept out of health.
-      const ms = finish(res, st.heldSlot(routes, req.method, req.originalUrl ?? req.url) ?? slotOf(req), st.shed ? SHED_ERROR : (res as unknown as { [kError]?: unknown })[kError], start, !st.shed);
+      const held = st.heldSlot(routes, req.method, req.originalUrl ?? req.url);
+      const ms = held !== undefined ? finish(res, held, st.shed ? SHED_ERROR : error, start, !st.shed)
+        : route !== undefined ? finish(res, routedSlot(req, route), error, start)
+          : finishUnrouted(res, req.method, req.originalUrl ?? req.url, error, start);
       st.end(res, start + ms);
     });
     // The concurrency limit (objectives.concurrency.limit), asked before routing: by the contract's templates.

@@ -1,9 +1,13 @@
 // Koa 3: `app.use(middleware(sdk))` first. The route label is @koa/router's matched template
 // (`ctx._matchedRoute`); thrown errors are recorded as they pass through and rethrown for Koa.
+// A request answered before the router matched it (a body parser's 400, an auth check's 401) is
+// counted under the contract route whose method and template match its path, unless its status
+// says no route takes it (404; allowedMethods' 405, 501); else as unmatched (unrouted.ts).
+import type { ServerResponse } from 'node:http';
 import type { Context, Middleware, Next } from 'koa';
 import type { Sdk } from '../instrument.ts';
 import { finisher, whenResponseEnds, isPath } from '../node-tracking.ts';
-import type { RouteSlot } from '../route-table.ts';
+import { unroutedFinisher } from '../unrouted.ts';
 import { AdmissionState, rejectionBody } from '../protect/admission.ts';
 import { SHED_ERROR } from '../../contract/classify.ts';
 
@@ -21,10 +25,12 @@ export function middleware(sdk: Sdk, opts: KoaOptions = {}): Middleware {
   const recorder = sdk.recorder;
   const drill = sdk.drill;
   const admission = sdk.admission;
-  const slotOf = (ctx: RoutedContext): RouteSlot => {
+  const finishUnrouted = unroutedFinisher(sdk, finish);
+  // Ends the request under the route @koa/router matched, else as one that reached no route.
+  const end = (ctx: RoutedContext, res: ServerResponse, error: unknown, start: number): number => {
     const t = ctx._matchedRoute;
-    if (t === undefined) return routes.unmatchedFor(ctx.method, ctx.originalUrl);
-    return routes.lookup(ctx.method, typeof t === 'string' ? t : String(t));
+    if (t === undefined) return finishUnrouted(res, ctx.method, ctx.originalUrl, error, start);
+    return finish(res, routes.lookup(ctx.method, typeof t === 'string' ? t : String(t)), error, start);
   };
   return async function sloctl(ctx: Context, next: Next): Promise<void> {
     // The drill endpoint (when a drill token is set) answers on the raw response; Koa stays out.
@@ -51,7 +57,8 @@ export function middleware(sdk: Sdk, opts: KoaOptions = {}): Middleware {
     if (priority !== undefined) {
       const st = new AdmissionState();
       whenResponseEnds(res, () => {
-        const ms = finish(res, st.heldSlot(routes, ctx.method, ctx.originalUrl) ?? slotOf(ctx), st.shed ? SHED_ERROR : error, start, !st.shed);
+        const held = st.heldSlot(routes, ctx.method, ctx.originalUrl);
+        const ms = held !== undefined ? finish(res, held, st.shed ? SHED_ERROR : error, start, !st.shed) : end(ctx, res, error, start);
         st.end(res, start + ms);
       });
       const a0 = admission.admit(priority, start);
@@ -73,7 +80,7 @@ export function middleware(sdk: Sdk, opts: KoaOptions = {}): Middleware {
       st.held = undefined;
       st.ticket = a;
     } else {
-      whenResponseEnds(res, () => finish(res, slotOf(ctx), error, start));
+      whenResponseEnds(res, () => end(ctx, res, error, start));
     }
     try {
       const held = drill === undefined ? undefined : drill.hold();
