@@ -1,4 +1,4 @@
-// Requests answered before routing, on Express and Koa. With `app.use(express.json())` before the
+// Requests answered before routing, on Express and Koa (and Fastify's rejections before a handler). With `app.use(express.json())` before the
 // routes, a malformed JSON body to `POST /orders` is answered 400 by the body parser's error path
 // and never sets `req.route` (on Koa, a body parser before the router: no `_matchedRoute`): it
 // used to be counted under route="unmatched", so the contract route under-reported its 4xx
@@ -14,7 +14,9 @@ import { after, before, describe, it } from 'node:test';
 import express from 'express';
 import Koa from 'koa';
 import KoaRouter from '@koa/router';
+import Fastify from 'fastify';
 import { middleware as koaMiddleware } from '../src/sdk/adapters/koa.ts';
+import sloctlFastify from '../src/sdk/adapters/fastify.ts';
 import { middleware, errorHandler } from '../src/sdk/adapters/express.ts';
 import { contractTemplates } from '../src/sdk/contract-templates.ts';
 import { finisher } from '../src/sdk/node-tracking.ts';
@@ -170,6 +172,25 @@ describe('Koa: requests answered before @koa/router matched them', () => {
       'PUT unmatched 4xx none 1',
     ]);
     assert.equal((await sdk.health()).checks.success.requests, 1, 'only the request that reached its route');
+  });
+});
+
+describe('Fastify: a body its parser refused, a schema it failed', () => {
+  it('are client errors under their route, not "unclassified"', async () => {
+    const sdk = instrumentForTest(contract());
+    const app = Fastify();
+    await app.register(sloctlFastify, { sdk });
+    app.post('/orders', { schema: { body: { type: 'object', required: ['id'] } } }, async () => 'ok');
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const send = sender(() => `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`);
+      assert.equal(await send('POST', '/orders', '{"broken": '), 400);
+      assert.equal(await send('POST', '/orders', '{}'), 400);
+      assert.equal(await send('POST', '/orders', '{"id": 1}'), 200);
+      assert.deepEqual(await seriesOf(sdk), ['POST /orders 2xx none 1', 'POST /orders 4xx none 2']);
+    } finally {
+      await app.close();
+    }
   });
 });
 

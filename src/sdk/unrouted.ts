@@ -15,6 +15,7 @@
 // reached its handler, and anyone can send a malformed body). A 4xx is classified by its status
 // when no contract class names the error it failed with: the body parser's SyntaxError (status
 // 400) would otherwise be "unclassified", weighed as a fault of the service, against the route.
+import type { Classifier } from '../contract/classify.ts';
 import { contractTemplates } from './contract-templates.ts';
 import type { Sdk } from './instrument.ts';
 import type { Finish } from './node-tracking.ts';
@@ -46,6 +47,16 @@ function malformed(url: string): boolean {
   }
 }
 
+/**
+ * The error to classify a request refused before its handler by (here, and Fastify's body and
+ * schema rejections): none when it was answered with a 4xx and no contract class names the error,
+ * so the status classifies it (the contract's class for the 4xx, else "none") instead of the
+ * error making it "unclassified", a fault of the service. A 5xx keeps its error.
+ */
+export function refusalError(classifier: Classifier, error: unknown, status: number): unknown {
+  return error !== undefined && status < 500 && classifier.errorIndex(error, status) === classifier.unclassified ? undefined : error;
+}
+
 /** `finish` for the requests that reached no route (see the header); made once per middleware. */
 export function unroutedFinisher(sdk: Sdk, finish: Finish): FinishUnrouted {
   const routes = sdk.routes;
@@ -57,7 +68,6 @@ export function unroutedFinisher(sdk: Sdk, finish: Finish): FinishUnrouted {
     const status = res.statusCode;
     const template = unmatched.route !== UNMATCHED || unmatched.excluded || noRoute(status) || url === undefined || malformed(url)
       ? undefined : templates.forMethod(method, url);
-    const cause = error !== undefined && status < 500 && classifier.errorIndex(error, status) === classifier.unclassified ? undefined : error;
-    return finish(res, template === undefined ? unmatched : routes.lookup(method, template), cause, start, unmatched.judged);
+    return finish(res, template === undefined ? unmatched : routes.lookup(method, template), refusalError(classifier, error, status), start, unmatched.judged);
   };
 }

@@ -20,7 +20,8 @@
 //   thrown before the handler, it also names the route from Fastify's request. A request Fastify
 //   rejected on a matched route before its handler ran (a body its content-type parser refused,
 //   a schema validation failure: FST_ERR_CTP_*, FST_ERR_VALIDATION) is counted under its route
-//   but kept out of the health window, like unmatched junk (health.judge);
+//   but kept out of the health window, like unmatched junk (health.judge), and its 4xx classified
+//   by its status unless a contract class names the error (unrouted.ts, refusalError);
 // - `app.inject()` (light-my-request calls Fastify's router, not the server's listener) is timed
 //   from the route's handler; HTTP/2 (`http2: true`) ends each request on its response's 'close'.
 import * as dc from 'node:diagnostics_channel';
@@ -30,6 +31,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { methodIndex, METHODS } from '../core/labels.ts';
 import type { Sdk } from '../instrument.ts';
 import { contractTemplates } from '../contract-templates.ts';
+import { refusalError } from '../unrouted.ts';
 import { currentResponse, endWithConnection, finisher, isPath, queuedBehindAnother } from '../node-tracking.ts';
 import { answerRejection, slotOfPriority, type Rejection, type Ticket } from '../protect/admission.ts';
 import { SHED_ERROR } from '../../contract/classify.ts';
@@ -79,6 +81,7 @@ function sloctlPlugin(fastify: FastifyInstance, opts: FastifyPluginOptions, done
   const routes = sdk.routes;
   const recorder = sdk.recorder;
   const finish = finisher(sdk);
+  const classifier = sdk.classifier;
   // The module-level functions and class a request uses, read from this plugin's closure (which
   // every request reads anyway) rather than through their imports' cells or the module's context,
   // objects nothing else of a request touches: the recorder's header says why (cache lines).
@@ -165,8 +168,13 @@ function sloctlPlugin(fastify: FastifyInstance, opts: FastifyPluginOptions, done
     if (state.done) return;
     state.done = true;
     const error = state.error;
-    // A shed request never reached its handler: counted under its route, kept out of health.
-    const ms = finish(res, state.slot ?? slotWithoutHandler(res.req, res), error, state.start, error === undefined || !(error === SHED_ERROR || rejectedBeforeHandler(error)), aborted);
+    const slot = state.slot ?? slotWithoutHandler(res.req, res);
+    // A shed request, or one Fastify rejected before its handler, never reached the handler:
+    // counted under its route, kept out of health; a rejection's 4xx is classified by its status
+    // unless a contract class names its error (a malformed body is not a fault of the service).
+    const ms = error === undefined || !(error === SHED_ERROR || rejectedBeforeHandler(error))
+      ? finish(res, slot, error, state.start, true, aborted)
+      : finish(res, slot, error === SHED_ERROR ? error : refusalError(classifier, error, res.statusCode), state.start, false, aborted);
     state.ticket?.finish(aborted, state.start + ms);
   };
   // No listener per request: Node publishes every finished response on this channel (one
