@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { EXIT } from '../src/cli/exit.ts';
 import type { LoadCommandDeps } from '../src/cli/load.ts';
-import { runLoadCli } from './helpers/load-cli.ts';
+import { fakeResult, runLoadCli } from './helpers/load-cli.ts';
 import { Histogram } from '../src/measure/histogram.ts';
 import { runLoad } from '../src/load/run.ts';
 import type { LoadOptions, LoadResult } from '../src/load/types.ts';
@@ -17,32 +17,6 @@ const FIXTURES = new URL('./fixtures/load/', import.meta.url).pathname;
 /** `sloctl load` with the test's own dependencies (test/helpers/load-cli.ts). */
 function run(args: string[], deps: LoadCommandDeps = {}, cwd = FIXTURES) {
   return runLoadCli(args, deps, cwd);
-}
-
-/** A result as runLoad would return it, for the tests that only check what the command does with one. */
-function fakeResult(options: LoadOptions, over: Partial<LoadResult> = {}): LoadResult {
-  const h = new Histogram();
-  for (let i = 0; i < 10; i++) h.record(2000 + i * 100);
-  const s = h.summary();
-  return {
-    source: 'sloctl',
-    url: options.url,
-    model: 'open',
-    startedAt: 1_714_564_800_000,
-    durationMs: 1000,
-    sent: 10,
-    completed: 10,
-    errors: 0,
-    timeouts: 0,
-    throughput: 10,
-    latency: s,
-    serviceTime: s,
-    statuses: { '200': 10 },
-    routes: [{ name: options.requests[0].name, sent: 10, completed: 10, statuses: { '200': 10 }, errors: {}, latency: s, serviceTime: s, histogram: h.toJSON(), serviceHistogram: h.toJSON() }],
-    generator: { requestedRate: 10, achievedRate: 10, lateSends: 0, lateThresholdMs: 10, maxLagMs: 1, droppedSends: 0, eventLoopDelayP99Ms: 1, cpu: 0.05, workers: 1, ok: true, reasons: [] },
-    notes: [],
-    ...over,
-  };
 }
 
 let server: Server;
