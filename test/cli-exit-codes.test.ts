@@ -52,7 +52,7 @@ const rows: Row[] = [
   { command: 'generate', situation: 'invalid contract', args: () => ['grafana', 'bad.yaml'], code: EXIT.USAGE, says: /not a valid contract/ },
   { command: 'generate', situation: 'bad flag', args: () => ['prometheus', '--format', 'json', example], code: EXIT.USAGE, says: /--format must be rules or operator/ },
   { command: 'status', situation: 'invalid contract', args: () => ['bad.yaml'], code: EXIT.USAGE, says: /bad\.yaml has 1 error/ },
-  { command: 'status', situation: 'bad flag', args: () => ['--samples', '1', example], code: EXIT.USAGE, says: /--samples must be a whole number of at least 2/ },
+  { command: 'status', situation: 'bad flag', args: () => ['--samples', '1', example], code: EXIT.USAGE, says: /--samples: must be at least 2 \(an increase needs two scrapes\), got 1/ },
   { command: 'status', situation: 'unreachable target', args: () => ['--target', closedUrl, '--samples', '2', '--interval', '100ms', example], code: EXIT.TARGET, says: new RegExp(closedUrl.replace(/[.]/g, '\\.')) },
   { command: 'status', situation: 'unreachable target', args: () => ['--prometheus', closedUrl, example], code: EXIT.TARGET, says: new RegExp(closedUrl.replace(/[.]/g, '\\.')) },
   { command: 'load', situation: 'bad flag', args: () => [`${closedUrl}/`, '--rate', 'lots'], code: EXIT.USAGE, says: /--rate/ },
@@ -67,7 +67,7 @@ const rows: Row[] = [
   { command: 'accept', situation: 'bad flag', args: () => ['--skip', 'lunch', example], code: EXIT.USAGE, says: /--skip lunch: not a phase of accept; the phases are static, gate, drills/ },
   { command: 'accept', situation: 'unreachable target', args: () => ['--no-progress', '--journal', join(dir, 'accept-journal.jsonl'), 'dies.yaml'], code: EXIT.TARGET, says: /no database/ },
   { command: 'faults', situation: 'bad flag', args: () => ['serve', '--host', '0.0.0.0'], code: EXIT.USAGE, says: /--host: "0\.0\.0\.0" is not a loopback address/ },
-  { command: 'faults', situation: 'bad flag', args: () => ['serve', '--port', '99999'], code: EXIT.USAGE, says: /--port: expected a whole number from 0 to 65535/ },
+  { command: 'faults', situation: 'bad flag', args: () => ['serve', '--port', '99999'], code: EXIT.USAGE, says: /--port: must be at most 65535, got 99999/ },
 ];
 
 describe('exit codes: one policy for every command', () => {

@@ -204,7 +204,7 @@ describe('sloctl status (scraping the target)', () => {
   it('bad flags and contracts are usage errors (exit 2)', async () => {
     const cases: Array<[string[], RegExp]> = [
       [['status', 'slo.yaml', '--format', 'xml'], /--format must be table, json or markdown, got "xml"/],
-      [['status', 'slo.yaml', '--samples', '1'], /--samples must be a whole number of at least 2/],
+      [['status', 'slo.yaml', '--samples', '1'], /--samples: must be at least 2 \(an increase needs two scrapes\), got 1/],
       [['status', 'slo.yaml', '--interval', '5 seconds'], /--interval: invalid duration "5 seconds"/],
       [['status', 'slo.yaml', '--target', 'http://10.0.0.1:8080'], /refusing to scrape http:\/\/10\.0\.0\.1:8080\/metrics: 10\.0\.0\.1 is not a loopback address/],
       [['status', 'slo.yaml', '--target', 'x', '--prometheus', 'http://127.0.0.1:9'], /--target and --prometheus are alternatives/],

@@ -25,7 +25,7 @@ import { checkTargetUrl, monotonicClock, Scraper, ScrapeError, type ScrapeReport
 import { SeriesStore } from '../observe/series-store.ts';
 import { EXIT, UsageError, type CliContext } from './exit.ts';
 import { loadValidContract } from './files.ts';
-import { durationFlag } from './flags.ts';
+import { durationFlag, intFlag } from './flags.ts';
 
 interface StatusFlags {
   target?: string;
@@ -110,8 +110,7 @@ export interface StatusRunOptions {
 export async function runStatus(file: string, flags: StatusFlags, ctx: CliContext, options: StatusRunOptions = {}): Promise<void> {
   if (!FORMATS.includes(flags.format as StatusFormat)) throw new UsageError(`--format must be table, json or markdown, got "${flags.format}"`);
   const format = flags.format as StatusFormat;
-  const samples = Number(flags.samples);
-  if (!Number.isInteger(samples) || samples < 2) throw new UsageError(`--samples must be a whole number of at least 2 (an increase needs two scrapes), got "${flags.samples}"`);
+  const samples = intFlag('samples', flags.samples, 2, undefined, 'an increase needs two scrapes');
   const timeoutMs = durationFlag('timeout', flags.timeout);
   const intervalFlag = flags.interval === undefined ? undefined : durationFlag('interval', flags.interval);
   if (flags.prometheus !== undefined && flags.target !== undefined) throw new UsageError('--target and --prometheus are alternatives: scrape the target, or read from Prometheus');
