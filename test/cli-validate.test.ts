@@ -58,6 +58,18 @@ describe('sloctl validate', () => {
     assert.match(r.stderr, /note: one\.yaml:6:13: first defined here/);
   });
 
+  it('counts agree with their nouns: 1 SLO, 1 route, 1 dependency, 1 error (a user read "1 dependencies")', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sloctl-one-'));
+    writeFileSync(join(dir, 'slo.yaml'), 'apiVersion: sloctl/v1\nservice: { name: one, owner: me }\nroutes:\n  - { name: home, method: GET, path: / }\ndependencies:\n  - { name: db, url: "http://127.0.0.1:5432", timeout: 100ms }\nobjectives:\n  errors: { objective: 99% }\n');
+    const one = await run(['validate'], dir);
+    assert.equal(one.code, 0, one.stderr);
+    assert.equal(one.stdout, '✓ slo.yaml: service "one", 1 SLO, 1/11 contracts (errors), 1 route, 1 dependency\nvalid: 1 file, 0 errors, 0 warnings\n');
+    writeFileSync(join(dir, 'bad.yaml'), 'apiVersion: sloctl/v1\nservice: { name: x, owner: y }\nobjectives:\n  errors:\n    objective: 150%\n');
+    const bad = await run(['validate', 'bad.yaml'], dir);
+    assert.equal(bad.code, 1);
+    assert.equal(bad.stdout, '✗ bad.yaml: 1 error\ninvalid: 1 file, 1 error, 0 warnings\n');
+  });
+
   it('defaults to ./slo.yaml, and says what to do when there is none', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sloctl-default-'));
     const missing = await run(['validate'], dir);
@@ -131,7 +143,7 @@ describe('a symbolic link named slo.yaml gets one answer from the file named, th
     const staged = await run(['validate', '--staged'], dir);
     assert.equal(staged.code, 0, staged.stderr);
     assert.match(staged.stdout, /✓ real\/slo\.yaml: service "checkout"/);
-    assert.match(staged.stdout, /valid: 1 file\(s\), 0 error\(s\)/, 'validated once, under the file\'s own name');
+    assert.match(staged.stdout, /valid: 1 file, 0 errors/, 'validated once, under the file\'s own name');
     const onDisk = await run(['validate', 'linked/slo.yaml'], dir);
     assert.equal(onDisk.code, 1);
     // Only the link staged, its target staged earlier: the index copy of the target still counts.
@@ -146,7 +158,7 @@ describe('a symbolic link named slo.yaml gets one answer from the file named, th
     writeFileSync(join(dir, 'real', 'slo.yaml'), GOOD);
     const both = await run(['validate', '.'], dir);
     assert.equal(both.code, 0, both.stderr);
-    assert.match(both.stdout, /valid: 1 file\(s\), 0 error\(s\)/);
+    assert.match(both.stdout, /valid: 1 file, 0 errors/);
     assert.doesNotMatch(both.stderr, /SLO_DUPLICATE_NAME/);
   });
 

@@ -97,8 +97,8 @@ describe('validation is linear in the number of findings', () => {
     assert.equal(r.stderr.match(/^huge\.yaml:\d+:\d+: error SLO_UNKNOWN_KEY/gm)?.length, 1);
     assert.match(r.stderr, /^ {2}the same for 49999 more: `k1` \(\d+:3\), `k2` \(\d+:3\), .*`k50` \(\d+:3\), and 49949 more$/m);
     assert.ok(r.stderr.length < 10_000, `${r.stderr.length} characters of findings`);
-    assert.match(r.stdout, /✗ huge\.yaml: 50000 error\(s\)/);
-    assert.match(r.stdout, /invalid: 1 file\(s\), 50000 error\(s\)/);
+    assert.match(r.stdout, /✗ huge\.yaml: 50000 errors/);
+    assert.match(r.stdout, /invalid: 1 file, 50000 errors/);
   });
 
   it('--format json lists every finding, beyond the 200 the text prints', async () => {

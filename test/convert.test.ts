@@ -530,7 +530,7 @@ describe('sloctl convert', () => {
     writeFileSync(join(dir, 'bad.yaml'), 'apiVersion: openslo/v1\nkind: SLO\nmetadata:\n  name: "x\n');
     const r = await run(['convert', '--from', 'openslo', 'bad.yaml'], dir);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /sloctl: bad\.yaml could not be converted from openslo \(1 error\(s\) above\); nothing written\n$/);
+    assert.match(r.stderr, /sloctl: bad\.yaml could not be converted from openslo \(1 error above\); nothing written\n$/);
     assert.match(r.stderr, /^bad\.yaml:4:9: error SLO_YAML_SYNTAX: this quoted string is never closed/);
     writeFileSync(join(dir, 'slo.yaml'), 'apiVersion: sloctl/v1\nservice: {name: x}\nwindow: 5 minutes\n');
     const t = await run(['convert', '--to', 'openslo', 'slo.yaml'], dir);

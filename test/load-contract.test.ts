@@ -119,7 +119,7 @@ describe('sloctl load --contract: mistakes exit 2 and send nothing', () => {
     ['--method', ['--contract', 'slo.yaml', '--method', 'POST'], /--method describes the one request of a single-URL run; with --contract each route of load\.mix has its own method \(routes\[\]\.method\): drop --method/],
     ['--body', ['--contract', 'slo.yaml', '--body', '{}'], /--body describes the one request .* its own body \(load\.mix\[\]\.body\): drop --body/],
     ['no load section', ['--contract', 'slo.yaml'], /--contract slo\.yaml: the contract has no `load` section: add one with rate, duration and mix/, noLoad],
-    ['an invalid contract', ['--contract', 'slo.yaml'], /slo\.yaml has 1 error\(s\): fix them .* and run sloctl load --contract slo\.yaml again/, badMix],
+    ['an invalid contract', ['--contract', 'slo.yaml'], /slo\.yaml has 1 error: fix it .* and run sloctl load --contract slo\.yaml again/, badMix],
     ['a missing contract', ['--contract', 'nope.yaml'], /cannot read nope\.yaml: no such file or directory/],
     ['a bad override', ['--contract', 'slo.yaml', '--rate', 'fast'], /--rate: expected a number of requests per second/],
     ['--target without --contract', ['--target', 'http://127.0.0.1:9', '--rate', '10'], /--target is the base URL of a --contract run; to load one URL, give it as the argument/],

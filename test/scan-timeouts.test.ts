@@ -41,7 +41,7 @@ describe('validate --project: outbound calls without a timeout (TypeScript/JavaS
     assert.match(r.stderr, new RegExp(`^${fetchAt}: error SLO_DEPENDENCY_TIMEOUT: \`fetch\\(\`\\$\\{PAYMENTS\\}/charges\`, .*\\(fetch\\) has no timeout \\(it may be dependency "payments", whose contract timeout is 150ms\\)`, 'm'));
     assert.match(r.stderr, /hint: pass a deadline as the signal: `fetch\(url, \{ signal: AbortSignal\.timeout\(ms\) \}\)`/);
     assert.match(r.stderr, new RegExp(`^${at('ts-bad', 'fetch.ts', 'fetch(url)')}: error SLO_DEPENDENCY_TIMEOUT: \`fetch\\(url\\)\` \\(fetch\\) has no timeout:`, 'm'));
-    assert.match(r.stdout, /timeout check \(slo\.yaml\): 10 outbound HTTP call\(s\) without a timeout in its code under \./);
+    assert.match(r.stdout, /timeout check \(slo\.yaml\): 10 outbound HTTP calls without a timeout in its code under \./);
   });
 
   it('reports axios, undici and got calls without timeouts, through renamed imports', async () => {
@@ -80,7 +80,7 @@ describe('validate --project: outbound calls without a timeout (TypeScript/JavaS
     const r = await runCli(['validate', 'slo.yaml', '--project', '.'], service('ts-bad', contract));
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(errorsIn(r.stderr), []);
-    assert.match(r.stdout, /slo\.yaml: 10 outbound HTTP call\(s\) without a timeout in its code, not checked: its dependencies contract sets `requireTimeout: false`/);
+    assert.match(r.stdout, /slo\.yaml: 10 outbound HTTP calls without a timeout in its code, not checked: its dependencies contract sets `requireTimeout: false`/);
   });
 
   it('lists the findings in --format json under the code check', async () => {
@@ -110,8 +110,8 @@ describe('validate --project: outbound calls without a timeout (TypeScript/JavaS
     assert.equal(r.code, 1);
     assert.equal(errorsIn(r.stderr).length, 10);
     assert.match(r.stderr, /^slo\.yaml:\d+:\d+: error SLO_CONTRACT_GAP: /m);
-    const perFile = /^✗ slo\.yaml: (\d+) error\(s\)(.*)$/m.exec(r.stdout);
-    const total = /^invalid: 1 file\(s\), (\d+) error\(s\)/m.exec(r.stdout);
+    const perFile = /^✗ slo\.yaml: (\d+) errors(.*)$/m.exec(r.stdout);
+    const total = /^invalid: 1 file, (\d+) errors/m.exec(r.stdout);
     assert.ok(perFile && total, r.stdout);
     assert.equal(perFile[1], total[1], r.stdout);
     assert.equal(perFile[1], '11');
@@ -121,8 +121,8 @@ describe('validate --project: outbound calls without a timeout (TypeScript/JavaS
     const codeOnly = await runCli(['validate', 'slo.yaml', '--project', '.'], service('ts-bad'));
     assert.equal(codeOnly.code, 1);
     assert.doesNotMatch(codeOnly.stdout, /✓ slo\.yaml/);
-    assert.match(codeOnly.stdout, /^✗ slo\.yaml: 10 error\(s\) \(0 in the contract, 10 in its code: clients\.mjs, fetch\.ts\)$/m);
-    assert.match(codeOnly.stdout, /^invalid: 1 file\(s\), 10 error\(s\), 0 warning\(s\)$/m);
+    assert.match(codeOnly.stdout, /^✗ slo\.yaml: 10 errors \(0 in the contract, 10 in its code: clients\.mjs, fetch\.ts\)$/m);
+    assert.match(codeOnly.stdout, /^invalid: 1 file, 10 errors, 0 warnings$/m);
     const json = JSON.parse((await runCli(['validate', 'slo.yaml', '--project', '.', '--format', 'json'], service('ts-bad'))).stdout);
     assert.deepEqual([json.valid, json.files[0].valid, json.files[0].codeErrors, json.summary.errors], [false, false, 10, 10]);
   });
@@ -187,7 +187,7 @@ describe('validate --go-module-path: outbound calls without a timeout (Go)', () 
     const r = await runCli(['validate', 'slo.yaml', '--go-module-path', '.'], service('go-good'));
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stderr, '');
-    assert.match(r.stdout, /code check: 0 metrics registered in 1 files under \./);
+    assert.match(r.stdout, /code check: 0 metrics registered in 1 file under \./);
     assert.match(r.stdout, /timeout check \(slo\.yaml\): every outbound HTTP call sloctl can read in its code under \. has a timeout/);
   });
 });

@@ -221,7 +221,7 @@ describe('sloctl status (scraping the target)', () => {
     const r = await run(['status', 'invalid.yaml'], dir);
     assert.equal(r.code, EXIT.USAGE);
     assert.match(r.stderr, /invalid\.yaml:4:/);
-    assert.match(r.stderr, /sloctl: invalid\.yaml has 1 error\(s\): fix them/);
+    assert.match(r.stderr, /sloctl: invalid\.yaml has 1 error: fix it/);
   });
 
   it('an unreachable Prometheus is one line, exit 3', async () => {

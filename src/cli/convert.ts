@@ -11,6 +11,7 @@ import { fromOpenSlo, toOpenSlo } from '../convert/openslo.ts';
 import { fromSloth } from '../convert/sloth.ts';
 import { EXIT, InvalidContractError, InvalidInputError, UsageError, type CliContext } from './exit.ts';
 import { printDiagnostics, readInputFile, writeOutput } from './files.ts';
+import { pluralize } from './plural.ts';
 
 const FROM: Record<string, (text: string, file: string) => ConvertResult> = { openslo: fromOpenSlo, sloth: fromSloth };
 const TO = ['openslo'];
@@ -54,7 +55,7 @@ function convert(file: string, opts: ConvertOptions, ctx: CliContext): number {
       if (!(e instanceof ConvertError)) throw e;
       report(e.diagnostics);
       const n = e.diagnostics.filter((d) => d.severity === 'error').length;
-      throw new InvalidInputError(`${shown} could not be converted from ${opts.from} (${n} error(s) above); nothing written`);
+      throw new InvalidInputError(`${shown} could not be converted from ${opts.from} (${pluralize(n, 'error')} above); nothing written`);
     }
     for (const w of result.warnings) note(w);
     writeOutput(ctx, result.text, opts.output);
@@ -70,7 +71,7 @@ function convert(file: string, opts: ConvertOptions, ctx: CliContext): number {
   const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0 || !loaded.contract) {
     report(errors);
-    throw new InvalidContractError(`${shown} is not a valid sloctl contract (${errors.length} error(s) above); fix it first (sloctl validate ${shown})`);
+    throw new InvalidContractError(`${shown} is not a valid sloctl contract (${pluralize(errors.length, 'error')} above); fix it first (sloctl validate ${shown})`);
   }
   const out = toOpenSlo(loaded.contract);
   for (const l of out.lost) note(`not in OpenSLO: ${l}`);

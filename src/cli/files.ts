@@ -7,6 +7,7 @@ import { parseContract } from '../contract/load.ts';
 import type { Contract } from '../contract/schema.ts';
 import { renderDiagnostic } from '../contract/render.ts';
 import { writeAtomically } from '../files/write-atomically.ts';
+import { pluralize } from './plural.ts';
 import { InvalidContractError, UsageError, type CliContext } from './exit.ts';
 
 export interface InputFile {
@@ -63,7 +64,8 @@ export function loadValidContract(ctx: CliContext, file: string, command: string
   const errors = loaded.diagnostics.filter((d) => d.severity === 'error').sort(byLocation);
   if (!loaded.contract || hasErrors(loaded.diagnostics)) {
     printDiagnostics(ctx, errors, input);
-    throw new InvalidContractError(`${input.shown} has ${errors.length} error(s): fix them (\`sloctl validate ${input.shown}\` lists them) and run ${command} again`);
+    const them = errors.length === 1 ? 'it' : 'them';
+    throw new InvalidContractError(`${input.shown} has ${pluralize(errors.length, 'error')}: fix ${them} (\`sloctl validate ${input.shown}\` lists ${them}) and run ${command} again`);
   }
   return { contract: loaded.contract, shown: input.shown, abs: input.abs };
 }

@@ -23,6 +23,7 @@ import { ProgressWriter } from '../load/progress.ts';
 import { UsageError, type CliContext } from './exit.ts';
 import { loadValidContract, readInputFile, writeAtomically } from './files.ts';
 import { durationFlag, durationOrZeroFlag, intFlag, rateFlag } from './flags.ts';
+import { pluralize } from './plural.ts';
 
 interface GateFlags {
   from?: string;
@@ -106,7 +107,7 @@ export function gitCommit(cwd: string): string | undefined {
 export function measuredRun(contract: Contract, shown: string, path: string, profileOverrides: ProfileOverrides, flags: { baseline?: string; updateBaseline?: boolean }, cwd: string): { profile: GateProfile; baselinePath?: string } {
   const profile = gateProfile(contract, profileOverrides);
   if (typeof profile === 'string') throw new UsageError(`${shown}: ${profile}`);
-  if (profile.durationMs / profile.trials < 1000) throw new UsageError(`--trials: ${profile.trials} trials of a ${profile.durationMs / 1000}s phase are shorter than 1s each: lower --trials or raise --duration`);
+  if (profile.durationMs / profile.trials < 1000) throw new UsageError(`--trials: ${pluralize(profile.trials, 'trial')} of a ${profile.durationMs / 1000}s phase ${profile.trials === 1 ? 'is' : 'are'} shorter than 1s each: lower --trials or raise --duration`);
   if (flags.updateBaseline && flags.baseline === undefined && !contract.objectives.regression) {
     throw new UsageError('--update-baseline needs a baseline path: pass --baseline PATH or add objectives.regression to the contract');
   }

@@ -12,6 +12,7 @@ import { renderGrafanaDashboard } from '../emit/grafana.ts';
 import { renderPrometheusRules, type RulesFormat } from '../emit/prometheus.ts';
 import { InvalidContractError, UsageError, type CliContext } from './exit.ts';
 import { printDiagnostics, readInputFile, writeOutput } from './files.ts';
+import { pluralize } from './plural.ts';
 
 interface CommonOptions {
   output?: string;
@@ -51,7 +52,7 @@ export function register(program: Command, ctx: CliContext): void {
       });
       for (const w of rules.warnings) ctx.stderr(`sloctl: note: ${w}\n`);
       const total = rules.counts.reduce((n, s) => n + s.recording + s.alerting, 0);
-      emit(ctx, text, opts.output, `${rules.groups.length} SLO group(s), ${total} rules`);
+      emit(ctx, text, opts.output, `${pluralize(rules.groups.length, 'SLO group')}, ${pluralize(total, 'rule')}`);
     });
 
   generate
@@ -94,7 +95,7 @@ function load(ctx: CliContext, file: string): { contract: Contract; shown: strin
   printDiagnostics(ctx, diagnostics, input);
   if (!loaded.contract || hasErrors(diagnostics)) {
     const errors = diagnostics.filter((d) => d.severity === 'error').length;
-    throw new InvalidContractError(`${shown} is not a valid contract (${errors} error(s) above); nothing generated`);
+    throw new InvalidContractError(`${shown} is not a valid contract (${pluralize(errors, 'error')} above); nothing generated`);
   }
   return { contract: loaded.contract, shown };
 }

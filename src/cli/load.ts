@@ -28,6 +28,7 @@ import { EXIT, UsageError, type CliContext } from './exit.ts';
 import { gateProfile, type ProfileOverrides } from '../run/profile.ts';
 import { loadValidContract, readInputFile, writeAtomically } from './files.ts';
 import { durationFlag, intFlag, rateFlag } from './flags.ts';
+import { pluralize } from './plural.ts';
 import { EXAMPLE_CONTRACT } from '../contract/example-path.ts';
 
 interface LoadFlags {
@@ -168,7 +169,7 @@ function loadOptions(url: string | undefined, flags: LoadFlags, ctx: CliContext)
     ...(seed !== undefined ? { seed } : {}),
     allowRemote: flags.allowRemote === true,
   };
-  const title = `sloctl load ${method} ${u.toString()}: ${rate === 'max' ? 'closed' : 'open'} model, ${durationText} at ${rateText(rate, to)}, ${connections} connection${connections === 1 ? '' : 's'}${workers && workers > 1 ? ` × ${workers} workers` : ''}`;
+  const title = `sloctl load ${method} ${u.toString()}: ${rate === 'max' ? 'closed' : 'open'} model, ${durationText} at ${rateText(rate, to)}, ${pluralize(connections, 'connection')}${workers && workers > 1 ? ` × ${workers} workers` : ''}`;
   return { options, title };
 }
 
@@ -243,7 +244,7 @@ function contractLoadOptions(url: string | undefined, flags: LoadFlags, ctx: Cli
   const mix = requests.map((r) => `${r.name} ${percentText((r.weight / total) * 100)}`).join(', ');
   const title =
     `sloctl load --contract ${shown} (${contract.service.name}) to ${u.origin}: ${profile.rate === 'max' ? 'closed' : 'open'} model, ${profile.durationMs / 1000}s at ${rateText(profile.rate, to)}, ` +
-    `${profile.connections} connection${profile.connections === 1 ? '' : 's'}${workers && workers > 1 ? ` × ${workers} workers` : ''}; mix ${mix}`;
+    `${pluralize(profile.connections, 'connection')}${workers && workers > 1 ? ` × ${workers} workers` : ''}; mix ${mix}`;
   return { options, title };
 }
 

@@ -26,6 +26,7 @@ import { SeriesStore } from '../observe/series-store.ts';
 import { EXIT, UsageError, type CliContext } from './exit.ts';
 import { loadValidContract } from './files.ts';
 import { durationFlag, intFlag } from './flags.ts';
+import { pluralize } from './plural.ts';
 
 interface StatusFlags {
   target?: string;
@@ -187,7 +188,7 @@ export async function runStatus(file: string, flags: StatusFlags, ctx: CliContex
     };
     for (const e of errors) ctx.stderr(`sloctl: warning: ${e}\n`);
     if (st.refusedSeries > 0 || st.evictedSeries > 0) {
-      ctx.stderr(`sloctl: warning: the target exposes more series than the store keeps (${st.maxSeries}): ${st.refusedSeries} new series refused, ${st.evictedSeries} stale ones evicted; an SLO whose series were refused reads as unknown\n`);
+      ctx.stderr(`sloctl: warning: the target exposes more series than the store keeps (${st.maxSeries}): ${st.refusedSeries} new series refused, ${pluralize(st.evictedSeries, 'stale one')} evicted; an SLO whose series were refused reads as unknown\n`);
     }
   }
 

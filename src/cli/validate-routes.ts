@@ -8,6 +8,7 @@ import type { Diagnostic } from '../contract/diagnostic.ts';
 import type { LoadedContract } from '../contract/load.ts';
 import { closestRoute, normalizeRoutePath, routeServes, showRoute } from '../contract/route-paths.ts';
 import type { RegisteredRoute, UnresolvedRoute } from '../scan/types.ts';
+import { pluralize } from './plural.ts';
 
 /** How many registrations a finding lists as notes; the message counts them all. */
 const MAX_NOTES = 20;
@@ -34,7 +35,7 @@ export function checkRoutes(l: LoadedContract, routes: readonly RegisteredRoute[
     return { diagnostics: out, summary };
   }
   const partial = unresolved.length > 0;
-  const computed = `${unresolved.length} route${unresolved.length === 1 ? '' : 's'} registered with computed paths ${unresolved.length === 1 ? 'was' : 'were'} not checked`;
+  const computed = `${pluralize(unresolved.length, 'route')} registered with computed paths ${unresolved.length === 1 ? 'was' : 'were'} not checked`;
   let missing = 0;
   c.routes.forEach((route, i) => {
     if (routes.some((r) => routeServes(r, route))) return;
@@ -70,7 +71,7 @@ export function checkRoutes(l: LoadedContract, routes: readonly RegisteredRoute[
       const list = uncovered.map(showRoute);
       out.push({
         file: l.file, ...pos, severity: 'warning', code: 'SLO_ROUTE_UNCOVERED', path: ['routes'],
-        message: `${uncovered.length} route${uncovered.length === 1 ? '' : 's'} the code registers ${uncovered.length === 1 ? 'is' : 'are'} not in the contract: ${list.join(', ')}`,
+        message: `${pluralize(uncovered.length, 'route')} the code registers ${uncovered.length === 1 ? 'is' : 'are'} not in the contract: ${list.join(', ')}`,
         hint: 'add each under `routes:` (name, method, path, weight) so an objective covers it; list health and readiness paths under `probes:`',
         related: uncovered.slice(0, MAX_NOTES).map((r) => ({ file: r.file, line: r.line, col: r.col, message: `${showRoute(r)} registered here (${r.via})` })),
       });
@@ -90,6 +91,6 @@ export function checkRoutes(l: LoadedContract, routes: readonly RegisteredRoute[
   const found = c.routes.length - missing;
   const parts = [`${found}/${c.routes.length} contract routes found among ${routes.length} registered under ${where}`];
   if (partial) parts.push(computed);
-  if (strict) parts.push(`${uncoveredCount} registered route${uncoveredCount === 1 ? '' : 's'} not in the contract`);
+  if (strict) parts.push(`${pluralize(uncoveredCount, 'registered route')} not in the contract`);
   return { diagnostics: out, summary: `  route check (${l.file}): ${parts.join('; ')}` };
 }

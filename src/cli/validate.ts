@@ -19,6 +19,7 @@ import { formatDuration } from '../contract/units.ts';
 import { dependencyOf } from '../scan/untimed-dependency.ts';
 import type { ScanResult } from '../scan/index.ts';
 import { EXIT, UsageError, type CliContext } from './exit.ts';
+import { pluralize } from './plural.ts';
 import { checkRoutes } from './validate-routes.ts';
 import { Ownership } from './validate-scope.ts';
 import type { LiveCheck } from './validate-target.ts';
@@ -297,7 +298,7 @@ async function validateSources(sources: Source[], opts: ValidateOptions, ctx: Cl
       ctx.stderr(`${text}${others.length > 0 ? `\n  ${othersLine(others)}` : ''}\n\n`);
     }
     for (const [file, { printed, findings }] of shown) {
-      if (printed > MAX_PRINTED_PER_FILE) ctx.stderr(`${file}: ${printed - MAX_PRINTED_PER_FILE} more finding(s) not shown (the first ${MAX_PRINTED_PER_FILE} are above; \`--format json\` lists all ${findings})\n\n`);
+      if (printed > MAX_PRINTED_PER_FILE) ctx.stderr(`${file}: ${pluralize(printed - MAX_PRINTED_PER_FILE, 'more finding')} not shown (the first ${MAX_PRINTED_PER_FILE} are above; \`--format json\` lists all ${findings})\n\n`);
     }
     if (!opts.quiet || failed) ctx.stdout(`${summary(sources, loaded, all, attributed, scans, notes, failed, opts.verbose === true)}\n`);
   }
@@ -419,7 +420,7 @@ function codeCheck(loaded: LoadedContract[], scans: Scan[], strict: boolean, cwd
       out.push({ file: join(s.root, w.file), line: w.line, col: w.col, severity: 'warning', code: 'SLO_SCAN', message: w.message });
     }
   }
-  if (leftOut > 0) notes.push(`  ${leftOut} scan warning(s) in files outside the validated contracts' directories not shown (no metric is missing, and no validated contract owns those files)`);
+  if (leftOut > 0) notes.push(`  ${pluralize(leftOut, 'scan warning')} in files outside the validated contracts' directories not shown (no metric is missing, and no validated contract owns those files)`);
 
   if (strict) {
     for (const m of registered) {
@@ -450,7 +451,7 @@ function routesElsewhere(l: LoadedContract, scans: Scan[], ownership: Ownership,
   if (count === 0) return '';
   const labels = scans.map((s) => s.label).join(' and ');
   const whose = owners.size > 0 ? `belong to ${[...owners].sort().join(' and ')}` : 'belong to no contract validated here';
-  return `; the ${count} route registration(s) elsewhere under ${labels} ${whose} (each file belongs to the contract nearest above it: a contract is checked against the code in its own directory and below)`;
+  return `; the ${pluralize(count, 'route registration')} elsewhere under ${labels} ${whose} (each file belongs to the contract nearest above it: a contract is checked against the code in its own directory and below)`;
 }
 
 /**
@@ -491,11 +492,11 @@ function checkTimeouts(loaded: LoadedContract[], scans: Scan[], ownersOf: (s: Sc
     if (l.contract!.objectives.dependencies?.requireTimeout !== true) continue;
     const n = found.get(l.file) ?? 0;
     const where = scopeOf(l);
-    notes.push(`  timeout check (${l.file}): ${n === 0 ? 'every outbound HTTP call sloctl can read in its code under ' + where + ' has a timeout' : `${n} outbound HTTP call(s) without a timeout in its code under ${where}`}`);
+    notes.push(`  timeout check (${l.file}): ${n === 0 ? 'every outbound HTTP call sloctl can read in its code under ' + where + ' has a timeout' : `${pluralize(n, 'outbound HTTP call')} without a timeout in its code under ${where}`}`);
   }
   for (const [file, n] of notRequired) {
     const why = byFile.get(file)!.contract!.objectives.dependencies ? 'its dependencies contract sets `requireTimeout: false`' : 'it declares no dependencies contract (`objectives.dependencies`)';
-    notes.push(`  ${file}: ${n} outbound HTTP call(s) without a timeout in its code, not checked: ${why}`);
+    notes.push(`  ${file}: ${pluralize(n, 'outbound HTTP call')} without a timeout in its code, not checked: ${why}`);
   }
   return notes;
 }
@@ -556,22 +557,22 @@ function summary(sources: Source[], loaded: LoadedContract[], all: Diagnostic[],
     if (ok && l.contract) {
       const c = l.contract;
       const sections = Object.keys(c.objectives).filter((k) => (c.objectives as Record<string, unknown>)[k] !== undefined);
-      lines.push(`✓ ${l.file}: service "${c.service.name}", ${sloNames(c).length} SLOs, ${sections.length}/11 contracts (${sections.join(', ') || 'none'}), ${c.routes.length} routes, ${c.dependencies.length} dependencies`);
+      lines.push(`✓ ${l.file}: service "${c.service.name}", ${pluralize(sloNames(c).length, 'SLO')}, ${sections.length}/11 contracts (${sections.join(', ') || 'none'}), ${pluralize(c.routes.length, 'route')}, ${pluralize(c.dependencies.length, 'dependency', 'dependencies')}`);
       if (verbose) lines.push(...describeContract(c).map((line) => `    ${line}`));
     } else {
       // Errors in its code count against it too (an outbound call without the timeout it requires).
       const files = [...new Set(code.map((d) => d.file))];
       const inCode = code.length > 0 ? ` (${own} in the contract, ${code.length} in its code: ${files.slice(0, 3).join(', ')}${files.length > 3 ? ', …' : ''})` : '';
-      lines.push(`✗ ${l.file}: ${own + code.length} error(s)${inCode}`);
+      lines.push(`✗ ${l.file}: ${pluralize(own + code.length, 'error')}${inCode}`);
     }
   }
   for (const s of scans) {
     const defaults = s.result.metrics.filter((m) => m.bulk === 'runtime').length;
-    lines.push(`  code check: ${s.result.metrics.length - defaults} metrics registered in ${s.result.filesScanned} files under ${s.label}${defaults ? `, plus ${defaults} runtime defaults` : ''}`);
+    lines.push(`  code check: ${pluralize(s.result.metrics.length - defaults, 'metric')} registered in ${pluralize(s.result.filesScanned, 'file')} under ${s.label}${defaults ? `, plus ${pluralize(defaults, 'runtime default')}` : ''}`);
   }
   lines.push(...notes);
   if (sources.length === 0) lines.push('no staged contract files to validate');
-  lines.push(`${failed ? 'invalid' : 'valid'}: ${sources.length} file(s), ${errors} error(s), ${warnings} warning(s)`);
+  lines.push(`${failed ? 'invalid' : 'valid'}: ${pluralize(sources.length, 'file')}, ${pluralize(errors, 'error')}, ${pluralize(warnings, 'warning')}`);
   return lines.join('\n');
 }
 
