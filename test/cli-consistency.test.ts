@@ -1,9 +1,78 @@
 // The command line's small inconsistencies a user's pass over the installed CLI found, each held:
-// counts agree with their nouns. (Flag values that are numbers but out of range:
-// test/cli-flags.test.ts.)
+// every command that reads a contract defaults to ./slo.yaml as validate does; counts agree with
+// their nouns. (Flag values that are numbers but out of range: test/cli-flags.test.ts.)
 import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { pluralize } from '../src/cli/plural.ts';
+import { EXIT } from '../src/errors.ts';
+import { EXAMPLE_FILE } from './helpers/example-contract.ts';
+import { runCli } from './helpers/cli.ts';
+
+/** The command line each case shows in its message, and its arguments without a file. */
+const COMMANDS: Array<[usage: string, args: string[]]> = [
+  ['sloctl validate', ['validate']],
+  ['sloctl gate', ['gate']],
+  ['sloctl status', ['status']],
+  ['sloctl generate prometheus', ['generate', 'prometheus']],
+  ['sloctl generate grafana', ['generate', 'grafana']],
+  ['sloctl generate contract', ['generate', 'contract']],
+  ['sloctl convert --to openslo', ['convert', '--to', 'openslo']],
+];
+
+describe('the contract argument defaults to ./slo.yaml', () => {
+  it('with no ./slo.yaml, each command says where it looked and how to name the file (exit 2)', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'sloctl-nocontract-'));
+    for (const [usage, args] of COMMANDS) {
+      const r = await runCli(args, empty);
+      assert.equal(r.code, EXIT.USAGE, `${usage}: ${r.stderr}`);
+      assert.equal(r.stderr, `sloctl: no contract named, and no slo.yaml in ${empty}: name the contract file (\`${usage} path/to/slo.yaml\`), or run sloctl in the directory that has slo.yaml\n`, usage);
+      assert.equal(r.stdout, '', usage);
+    }
+  });
+
+  it('each command reads ./slo.yaml when it is there', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sloctl-defaultcontract-'));
+    cpSync(EXAMPLE_FILE, join(dir, 'slo.yaml'));
+    const rules = await runCli(['generate', 'prometheus'], dir);
+    assert.equal(rules.code, EXIT.OK, rules.stderr);
+    assert.match(rules.stdout, /sloctl_service: checkout/);
+    assert.equal((await runCli(['generate', 'grafana'], dir)).code, EXIT.OK);
+    assert.match((await runCli(['generate', 'contract'], dir)).stdout, /"source": "slo\.yaml"/);
+    assert.match((await runCli(['convert', '--to', 'openslo'], dir)).stdout, /kind: SLO/);
+    assert.match((await runCli(['validate'], dir)).stdout, /✓ slo\.yaml: service "checkout"/);
+  });
+
+  it('gate and status read ./slo.yaml too: an invalid one stops them before anything runs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sloctl-defaultinvalid-'));
+    writeFileSync(join(dir, 'slo.yaml'), 'apiVersion: sloctl/v1\nservice: { name: x, owner: y }\nobjectives:\n  errors:\n    objective: 150%\n');
+    for (const command of ['gate', 'status']) {
+      const r = await runCli([command], dir);
+      assert.equal(r.code, EXIT.USAGE, r.stderr);
+      assert.match(r.stderr, /^slo\.yaml:5:16: error SLO_OBJECTIVE_RANGE/);
+      assert.match(r.stderr, /sloctl: slo\.yaml has 1 error: fix it \(`sloctl validate slo\.yaml` lists it\) and run (the gate|status) again\n$/);
+    }
+  });
+
+  it('convert --from has no default: another tool\'s spec is never ./slo.yaml', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sloctl-convertfrom-'));
+    cpSync(EXAMPLE_FILE, join(dir, 'slo.yaml'));
+    const r = await runCli(['convert', '--from', 'openslo'], dir);
+    assert.equal(r.code, EXIT.USAGE);
+    assert.equal(r.stderr, 'sloctl: --from openslo reads an OpenSLO spec: name the file, e.g. sloctl convert --from openslo slos.yaml\n');
+  });
+
+  it('--help shows the file as optional, with its default', async () => {
+    for (const command of [['gate'], ['status'], ['generate', 'prometheus'], ['generate', 'grafana'], ['generate', 'contract'], ['convert']]) {
+      const r = await runCli([...command, '--help'], process.cwd());
+      assert.equal(r.code, EXIT.OK);
+      assert.match(r.stdout, new RegExp(`^Usage: sloctl ${command.join(' ')} \\[options\\] \\[file\\]\\n`), command.join(' '));
+      assert.match(r.stdout, /\(default: \.\/slo\.yaml\)/, command.join(' '));
+    }
+  });
+});
 
 describe('counts agree with their nouns', () => {
   it('pluralize', () => {

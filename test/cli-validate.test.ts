@@ -74,7 +74,7 @@ describe('sloctl validate', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sloctl-default-'));
     const missing = await run(['validate'], dir);
     assert.equal(missing.code, 2);
-    assert.match(missing.stderr, /cannot read slo\.yaml.*run sloctl in the directory that has slo\.yaml/);
+    assert.equal(missing.stderr, `sloctl: no contract named, and no slo.yaml in ${dir}: name the contract file (\`sloctl validate path/to/slo.yaml\`), or run sloctl in the directory that has slo.yaml\n`);
     cpSync('examples/checkout/slo.yaml', join(dir, 'slo.yaml'));
     assert.equal((await run(['validate'], dir)).code, 0);
   });

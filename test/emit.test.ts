@@ -328,7 +328,7 @@ describe('sloctl generate', () => {
       [['generate', 'prometheus', 'nope.yaml'], /cannot read nope\.yaml: no such file or directory/],
       [['generate', 'grafana', 'examples'], /cannot read examples: is a directory/],
       [['generate', 'prometheus', EXAMPLE, '-o', join(tmp, 'missing-dir', 'x.yaml')], /cannot write .*: the directory does not exist/],
-      [['generate', 'prometheus'], /missing required argument 'file'/],
+      [['generate', 'prometheus'], /no contract named, and no slo\.yaml in .*: name the contract file \(`sloctl generate prometheus path\/to\/slo\.yaml`\)/],
       [['generate', 'prometheus', EXAMPLE, '--bogus'], /unknown option '--bogus'/],
     ];
     for (const [args, message] of cases) {

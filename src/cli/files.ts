@@ -1,6 +1,6 @@
 // Reading a command's input file and writing its output: one place for the messages a user sees
 // when a path is wrong, and for the atomic write every `-o` promises.
-import { readFileSync } from 'node:fs';
+import { lstatSync, readFileSync } from 'node:fs';
 import { basename, relative, resolve } from 'node:path';
 import { byLocation, hasErrors, type Diagnostic } from '../contract/diagnostic.ts';
 import { parseContract } from '../contract/load.ts';
@@ -23,6 +23,26 @@ function reason(e: unknown, directoryHint: string): string {
   if (code === 'EISDIR') return `is a directory (${directoryHint})`;
   if (code === 'EACCES') return 'permission denied';
   return code ?? (e as Error).message;
+}
+
+/** The contract a command reads when none is named: ./slo.yaml, for every command that takes one. */
+export const DEFAULT_CONTRACT = 'slo.yaml';
+
+/**
+ * The contract file a command was given, or ./slo.yaml when it was given none. When there is no
+ * ./slo.yaml either, a usage error (exit 2) says which directory was looked in and how to name
+ * the file (`usage` is the command line to show, e.g. `sloctl gate`). A slo.yaml that exists but
+ * cannot be read (a link to nowhere, a directory) is left for the reader to describe.
+ */
+export function contractArgument(cwd: string, file: string | undefined, usage: string): string {
+  if (file !== undefined) return file;
+  try {
+    lstatSync(resolve(cwd, DEFAULT_CONTRACT));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return DEFAULT_CONTRACT;
+    throw new UsageError(`no contract named, and no ${DEFAULT_CONTRACT} in ${cwd}: name the contract file (\`${usage} path/to/${DEFAULT_CONTRACT}\`), or run sloctl in the directory that has ${DEFAULT_CONTRACT}`);
+  }
+  return DEFAULT_CONTRACT;
 }
 
 /** Reads FILE relative to the working directory; a missing or unreadable file is a usage error (exit 2). */

@@ -1,6 +1,7 @@
-// `sloctl gate FILE`: the release gate. Starts the contract's target (or attaches with --target),
-// warms it up, runs the load profile as repeated trials while scraping the service, and judges
-// every objective from the client's and the service's view, and against the last accepted build.
+// `sloctl gate [FILE]` (default ./slo.yaml): the release gate. Starts the contract's target (or
+// attaches with --target), warms it up, runs the load profile as repeated trials while scraping the
+// service, and judges every objective from the client's and the service's view, and against the
+// last accepted build.
 //
 // Exit codes: 0 pass; 1 an objective or the baseline failed; 2 usage or contract error; 3 the
 // target failed (did not start, died, stopped answering); 4 inconclusive (the generator could not
@@ -21,7 +22,7 @@ import type { GateReport } from '../verdicts/types.ts';
 import { readLoadResult } from '../load/import.ts';
 import { ProgressWriter } from '../load/progress.ts';
 import { UsageError, type CliContext } from './exit.ts';
-import { loadValidContract, readInputFile, writeAtomically } from './files.ts';
+import { contractArgument, loadValidContract, readInputFile, writeAtomically } from './files.ts';
 import { durationFlag, durationOrZeroFlag, intFlag, rateFlag } from './flags.ts';
 import { pluralize } from './plural.ts';
 
@@ -51,7 +52,7 @@ export function register(program: Command, ctx: CliContext): void {
   program
     .command('gate')
     .description('The release gate: drive the contract\'s load profile against the service, judge every objective from both sides and against the baseline.')
-    .argument('<file>', 'the contract (slo.yaml)')
+    .argument('[file]', 'the contract (default: ./slo.yaml)')
     .option('--target <url>', 'attach to a running service at this URL instead of starting target.run')
     .option('--from <file>', 'judge a result another run made (vegeta results or report, k6 summary, sloctl load --json) instead of running load: the client\'s view only')
     .option('--rate <rate>', 'override load.rate: 500, 500/s, or max (closed model, for capacity runs)')
@@ -71,7 +72,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--seed <n>', 'seed of the request mix, for reproducible runs', '1')
     .option('--allow-remote', 'allow a --target that is not on a loopback address')
     .option('--no-progress', 'no progress display')
-    .action(async (file: string, flags: GateFlags) => {
+    .action(async (file: string | undefined, flags: GateFlags) => {
       await runGateCommand(file, flags, ctx);
     });
 }
@@ -116,7 +117,7 @@ export function measuredRun(contract: Contract, shown: string, path: string, pro
   return { profile, baselinePath };
 }
 
-export async function runGateCommand(file: string, flags: GateFlags, ctx: CliContext, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+export async function runGateCommand(file: string | undefined, flags: GateFlags, ctx: CliContext, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const profileOverrides = overrides(flags);
   // Checked before anything is loaded or started: a run whose journal cannot be written would
   // otherwise die on its first event with a stack trace.
@@ -126,7 +127,7 @@ export async function runGateCommand(file: string, flags: GateFlags, ctx: CliCon
     if (problem !== undefined) throw new UsageError(`--journal ${flags.journal}: ${problem}. Pass a file path sloctl can create or append to, or leave --journal out for the default under .sloctl/runs/ beside the contract.`);
   }
   const seed = intFlag('seed', flags.seed ?? '1', 0, 2 ** 32 - 1);
-  const { contract, shown, abs: path } = loadValidContract(ctx, file, 'the gate');
+  const { contract, shown, abs: path } = loadValidContract(ctx, contractArgument(ctx.cwd, file, 'sloctl gate'), 'the gate');
   if (flags.from !== undefined) {
     if (flags.target !== undefined || flags.updateBaseline) throw new UsageError('--from judges a finished run: it cannot be combined with --target or --update-baseline');
     const input = readInputFile(ctx, flags.from, 'name the result file');

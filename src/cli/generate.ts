@@ -1,7 +1,8 @@
-// `sloctl generate prometheus FILE`, `sloctl generate grafana FILE` and `sloctl generate contract
-// FILE`: the contract as Prometheus recording and alerting rules, as a Grafana dashboard, or as
-// normalized JSON for another runtime's SDK (the Go middleware in go/). Exit 0 written; 2 a usage
-// error or an invalid contract (the located diagnostics on stderr, nothing written).
+// `sloctl generate prometheus [FILE]`, `sloctl generate grafana [FILE]` and `sloctl generate
+// contract [FILE]` (FILE: default ./slo.yaml): the contract as Prometheus recording and alerting
+// rules, as a Grafana dashboard, or as normalized JSON for another runtime's SDK (the Go
+// middleware in go/). Exit 0 written; 2 a usage error or an invalid contract (the located
+// diagnostics on stderr, nothing written).
 import type { Command } from 'commander';
 import { byLocation, hasErrors } from '../contract/diagnostic.ts';
 import { parseContract } from '../contract/load.ts';
@@ -11,7 +12,7 @@ import { renderContractJson } from '../emit/contract-json.ts';
 import { renderGrafanaDashboard } from '../emit/grafana.ts';
 import { renderPrometheusRules, type RulesFormat } from '../emit/prometheus.ts';
 import { InvalidContractError, UsageError, type CliContext } from './exit.ts';
-import { printDiagnostics, readInputFile, writeOutput } from './files.ts';
+import { contractArgument, printDiagnostics, readInputFile, writeOutput } from './files.ts';
 import { pluralize } from './plural.ts';
 
 interface CommonOptions {
@@ -34,16 +35,16 @@ export function register(program: Command, ctx: CliContext): void {
   generate
     .command('prometheus')
     .description('Recording rules and multiwindow multi-burn-rate alerts (page and ticket) for every SLO of the contract.')
-    .argument('<file>', 'the contract (slo.yaml)')
+    .argument('[file]', 'the contract (default: ./slo.yaml)')
     .option('--format <format>', 'rules (a Prometheus rules file) or operator (a prometheus-operator PrometheusRule)', 'rules')
     .option('--namespace <ns>', 'metadata.namespace of the PrometheusRule (with --format operator)')
     .option('--selector <matchers>', 'label matchers added to every built-in SLI selector, e.g. \'job="checkout"\'')
     .option('-o, --output <file>', 'write to FILE (atomically) instead of stdout')
-    .action((file: string, opts: PrometheusFlags) => {
+    .action((file: string | undefined, opts: PrometheusFlags) => {
       if (!FORMATS.includes(opts.format as RulesFormat)) throw new UsageError(`--format must be rules or operator, got "${opts.format}"`);
       if (opts.namespace !== undefined && opts.format !== 'operator') throw new UsageError('--namespace applies to --format operator only');
       checkSelector(opts.selector);
-      const loaded = load(ctx, file);
+      const loaded = load(ctx, file, 'prometheus');
       const { text, rules } = renderPrometheusRules(loaded.contract, {
         format: opts.format as RulesFormat,
         namespace: opts.namespace,
@@ -58,12 +59,12 @@ export function register(program: Command, ctx: CliContext): void {
   generate
     .command('grafana')
     .description('A Grafana dashboard (JSON) with one row per SLO, reading the generated recording rules.')
-    .argument('<file>', 'the contract (slo.yaml)')
+    .argument('[file]', 'the contract (default: ./slo.yaml)')
     .option('--selector <matchers>', 'label matchers added to the raw histogram and counter selectors, e.g. \'job="checkout"\'')
     .option('-o, --output <file>', 'write to FILE (atomically) instead of stdout')
-    .action((file: string, opts: CommonOptions) => {
+    .action((file: string | undefined, opts: CommonOptions) => {
       checkSelector(opts.selector);
-      const loaded = load(ctx, file);
+      const loaded = load(ctx, file, 'grafana');
       const { text, warnings } = renderGrafanaDashboard(loaded.contract, { selector: opts.selector });
       for (const w of warnings) ctx.stderr(`sloctl: note: ${w}\n`);
       emit(ctx, text, opts.output, 'dashboard');
@@ -72,10 +73,10 @@ export function register(program: Command, ctx: CliContext): void {
   generate
     .command('contract')
     .description('The contract as normalized JSON (durations in ms, ratios 0..1, defaults applied, buckets and thresholds resolved): what the Go middleware (go/sloctl) reads.')
-    .argument('<file>', 'the contract (slo.yaml)')
+    .argument('[file]', 'the contract (default: ./slo.yaml)')
     .option('-o, --output <file>', 'write to FILE (atomically) instead of stdout')
-    .action((file: string, opts: { output?: string }) => {
-      const loaded = load(ctx, file);
+    .action((file: string | undefined, opts: { output?: string }) => {
+      const loaded = load(ctx, file, 'contract');
       emit(ctx, renderContractJson(loaded.contract, { source: loaded.shown }), opts.output, 'contract JSON');
     });
 }
@@ -86,9 +87,12 @@ function checkSelector(sel: string | undefined): void {
   if (problems.length > 0) throw new UsageError(`--selector must be PromQL label matchers such as 'job="checkout"', got ${JSON.stringify(sel)}`);
 }
 
-/** Reads and parses the contract; its warnings and errors are printed located; invalid: exit 2, nothing generated. */
-function load(ctx: CliContext, file: string): { contract: Contract; shown: string } {
-  const input = readInputFile(ctx, file, 'name the slo.yaml file');
+/**
+ * Reads and parses the contract (FILE, else ./slo.yaml); its warnings and errors are printed
+ * located; invalid: exit 2, nothing generated. `what` is the subcommand, for the usage line.
+ */
+function load(ctx: CliContext, file: string | undefined, what: string): { contract: Contract; shown: string } {
+  const input = readInputFile(ctx, contractArgument(ctx.cwd, file, `sloctl generate ${what}`), 'name the slo.yaml file');
   const { shown, text } = input;
   const loaded = parseContract(text, shown);
   const diagnostics = [...loaded.diagnostics].sort(byLocation);

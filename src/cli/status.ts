@@ -1,5 +1,6 @@
-// `sloctl status FILE`: the health table of a live service — every SLO's current value, objective,
-// achievement, error budget left, burn rate and alert state, most urgent first.
+// `sloctl status [FILE]` (default ./slo.yaml): the health table of a live service — every SLO's
+// current value, objective, achievement, error budget left, burn rate and alert state, most urgent
+// first.
 //
 // Default (embedded): sloctl scrapes the target's /metrics itself `--samples` times, `--interval`
 // apart (at least 2 scrapes: increases need two), and evaluates the contract with its own engine.
@@ -24,7 +25,7 @@ import { PromqlClient } from '../observe/promql-client.ts';
 import { checkTargetUrl, monotonicClock, Scraper, ScrapeError, type ScrapeReport } from '../observe/scraper.ts';
 import { SeriesStore } from '../observe/series-store.ts';
 import { EXIT, UsageError, type CliContext } from './exit.ts';
-import { loadValidContract } from './files.ts';
+import { contractArgument, loadValidContract } from './files.ts';
 import { durationFlag, intFlag } from './flags.ts';
 import { pluralize } from './plural.ts';
 
@@ -50,7 +51,7 @@ export function register(program: Command, ctx: CliContext): void {
   program
     .command('status')
     .description('The health table of a live service: SLIs, budgets, burn rates and alerts, scraped by sloctl or read from Prometheus.')
-    .argument('<file>', 'the contract (slo.yaml)')
+    .argument('[file]', 'the contract (default: ./slo.yaml)')
     .option('--target <url>', "the service's base URL (the contract's target.metrics path is added) or its full metrics URL; default: target.url of the contract, or 127.0.0.1 on target.port")
     .option('--prometheus <url>', 'read through PromQL from this Prometheus-compatible server instead of scraping the target')
     .option('--format <format>', 'table, json or markdown', 'table')
@@ -61,7 +62,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--selector <matchers>', 'with --prometheus: label matchers added to the raw selectors, e.g. \'job="checkout"\'')
     .option('--allow-remote', 'allow scraping a target that is not on a loopback address')
     .option('--no-progress', 'no progress lines on stderr while sampling')
-    .action(async (file: string, flags: StatusFlags) => {
+    .action(async (file: string | undefined, flags: StatusFlags) => {
       await runStatus(file, flags, ctx);
     });
 }
@@ -108,7 +109,7 @@ export interface StatusRunOptions {
   now?: () => number;
 }
 
-export async function runStatus(file: string, flags: StatusFlags, ctx: CliContext, options: StatusRunOptions = {}): Promise<void> {
+export async function runStatus(file: string | undefined, flags: StatusFlags, ctx: CliContext, options: StatusRunOptions = {}): Promise<void> {
   if (!FORMATS.includes(flags.format as StatusFormat)) throw new UsageError(`--format must be table, json or markdown, got "${flags.format}"`);
   const format = flags.format as StatusFormat;
   const samples = intFlag('samples', flags.samples, 2, undefined, 'an increase needs two scrapes');
@@ -119,7 +120,7 @@ export async function runStatus(file: string, flags: StatusFlags, ctx: CliContex
   // Scrapes are stamped by a monotonic clock anchored once to wall time: a wall clock that repeats
   // or steps back while status runs cannot reorder samples.
   const now = monotonicClock(options.now ?? Date.now);
-  const { contract, shown } = loadValidContract(ctx, file, 'status');
+  const { contract, shown } = loadValidContract(ctx, contractArgument(ctx.cwd, file, 'sloctl status'), 'status');
 
   let report: StatusReport;
   if (flags.prometheus !== undefined) {

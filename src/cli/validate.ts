@@ -19,12 +19,13 @@ import { formatDuration } from '../contract/units.ts';
 import { dependencyOf } from '../scan/untimed-dependency.ts';
 import type { ScanResult } from '../scan/index.ts';
 import { EXIT, UsageError, type CliContext } from './exit.ts';
+import { contractArgument, DEFAULT_CONTRACT } from './files.ts';
 import { pluralize } from './plural.ts';
 import { checkRoutes } from './validate-routes.ts';
 import { Ownership } from './validate-scope.ts';
 import type { LiveCheck } from './validate-target.ts';
 
-export const CONTRACT_FILE_NAMES = ['slo.yaml', 'slo.yml'];
+export const CONTRACT_FILE_NAMES = [DEFAULT_CONTRACT, 'slo.yml'];
 /**
  * Text output prints at most this many findings per file (the first ones, in file order), then
  * says how many more there are: past a few hundred, more findings help nobody read the file, and
@@ -142,7 +143,7 @@ export function register(program: Command, ctx: CliContext): void {
 
 /** The files named, or every slo.yaml under the directories named. Unreadable -> usage error. */
 function readSources(cwd: string, args: string[]): Source[] {
-  const targets = args.length > 0 ? args : ['slo.yaml'];
+  const targets = args.length > 0 ? args : [contractArgument(cwd, undefined, 'sloctl validate')];
   const files: string[] = [];
   for (const arg of targets) {
     const abs = resolve(cwd, arg);
@@ -152,8 +153,7 @@ function readSources(cwd: string, args: string[]): Source[] {
     } catch (e) {
       const problem = linkProblem(arg, abs, e as NodeJS.ErrnoException);
       if (problem) throw new UsageError(problem);
-      const hint = args.length === 0 ? ' (name a contract file, or run sloctl in the directory that has slo.yaml)' : '';
-      throw new UsageError(`cannot read ${arg}: no such file or directory${hint}`);
+      throw new UsageError(`cannot read ${arg}: no such file or directory`);
     }
     if (stat.isDirectory()) {
       const found = findContracts(abs);
