@@ -1,6 +1,7 @@
 // The command line's small inconsistencies a user's pass over the installed CLI found, each held:
-// every command that reads a contract defaults to ./slo.yaml as validate does; counts agree with
-// their nouns. (Flag values that are numbers but out of range: test/cli-flags.test.ts.)
+// every command that reads a contract defaults to ./slo.yaml as validate does; `sloctl load` takes
+// --no-progress (and --progress) as gate, status and drill do; counts agree with their nouns. (Flag
+// values that are numbers but out of range: test/cli-flags.test.ts.)
 import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,8 +9,10 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { pluralize } from '../src/cli/plural.ts';
 import { EXIT } from '../src/errors.ts';
+import type { LoadProgress } from '../src/load/types.ts';
 import { EXAMPLE_FILE } from './helpers/example-contract.ts';
 import { runCli } from './helpers/cli.ts';
+import { fakeResult, runLoadCli } from './helpers/load-cli.ts';
 
 /** The command line each case shows in its message, and its arguments without a file. */
 const COMMANDS: Array<[usage: string, args: string[]]> = [
@@ -71,6 +74,52 @@ describe('the contract argument defaults to ./slo.yaml', () => {
       assert.match(r.stdout, new RegExp(`^Usage: sloctl ${command.join(' ')} \\[options\\] \\[file\\]\\n`), command.join(' '));
       assert.match(r.stdout, /\(default: \.\/slo\.yaml\)/, command.join(' '));
     }
+  });
+});
+
+describe('sloctl load --no-progress and --progress', () => {
+  /** `sloctl load` with a fake run that reports progress twice, 5 s apart, as the generator would. */
+  async function load(flags: string[], isTTY: boolean) {
+    let hadCallback = false;
+    const r = await runLoadCli(['http://127.0.0.1:9/', '--rate', '10', '--duration', '10s', ...flags], {
+      isTTY,
+      runLoad: async (o) => {
+        hadCallback = o.onProgress !== undefined;
+        for (const elapsedMs of [5000, 10_000]) {
+          const p: LoadProgress = { elapsedMs, totalMs: 10_000, sent: elapsedMs / 100, completed: elapsedMs / 100, errors: 0, rate: 10, requestedRate: 10, p95: 2, inFlight: 0 };
+          o.onProgress?.(p);
+        }
+        return fakeResult(o);
+      },
+    }, process.cwd());
+    return { ...r, hadCallback };
+  }
+
+  it('--no-progress: nothing on stderr, on a terminal or not (it was an unknown option)', async () => {
+    for (const isTTY of [true, false]) {
+      const r = await load(['--no-progress'], isTTY);
+      assert.equal(r.code, EXIT.OK, r.stderr);
+      assert.equal(r.stderr, '');
+      assert.equal(r.hadCallback, false, 'the generator is not asked for progress');
+      assert.match(r.stdout, /rate          asked 10\/s/);
+    }
+  });
+
+  it('without either: the redrawn line on a terminal, plain lines otherwise', async () => {
+    assert.match((await load([], true)).stderr, /^\r\[[#-]+\] +50%/);
+    assert.match((await load([], false)).stderr, /^load 5\.0s\/10\.0s: sent 50, /);
+  });
+
+  it('--progress: the redrawn line even when stderr is not a terminal', async () => {
+    const r = await load(['--progress'], false);
+    assert.match(r.stderr, /^\r\[[#-]+\] +50%.*\x1b\[K\r\[#+\] 100%/);
+    assert.ok(r.stderr.endsWith('\r\x1b[K'), 'cleared before the table');
+  });
+
+  it('--help documents both', async () => {
+    const r = await runCli(['load', '--help'], process.cwd());
+    assert.match(r.stdout, /\n  --progress +redraw the progress line/);
+    assert.match(r.stdout, /\n  --no-progress +no progress display/);
   });
 });
 

@@ -23,7 +23,7 @@ import { readLoadResult } from '../load/import.ts';
 import { K6_FAILED_KIND } from '../load/import-k6.ts';
 import { ProgressWriter } from '../load/progress.ts';
 import { renderLoadTable } from '../load/render-table.ts';
-import type { LoadOptions, LoadResult, RequestTemplate } from '../load/types.ts';
+import type { LoadOptions, LoadProgress, LoadResult, RequestTemplate } from '../load/types.ts';
 import { EXIT, UsageError, type CliContext } from './exit.ts';
 import { gateProfile, type ProfileOverrides } from '../run/profile.ts';
 import { loadValidContract, readInputFile, writeAtomically } from './files.ts';
@@ -48,13 +48,15 @@ interface LoadFlags {
   from?: string;
   contract?: string;
   target?: string;
+  /** --progress: true (the redrawn line even without a terminal); --no-progress: false; neither: undefined (by the terminal). */
+  progress?: boolean;
 }
 
 /** What the command needs from outside; tests replace parts of it. */
 export interface LoadCommandDeps {
   /** The generator. Default: src/load/run.ts's runLoad. */
   runLoad?: (options: LoadOptions) => Promise<LoadResult>;
-  /** Draw the progress bar (a terminal on stderr). Default: process.stderr.isTTY. */
+  /** Draw the progress bar (a terminal on stderr). Default: process.stderr.isTTY. --progress and --no-progress override it. */
   isTTY?: boolean;
   /** Stops the run like Ctrl-C does (Ctrl-C itself always works). */
   signal?: AbortSignal;
@@ -92,6 +94,9 @@ export function register(program: Command, ctx: CliContext, deps: LoadCommandDep
     .option('--output <file>', 'also write the result as JSON to FILE (atomically)')
     .option('--allow-remote', 'allow a target that is not on a loopback address')
     .option('--from <file>', 'read a result instead of running load: vegeta JSON lines or report, k6 summary, or sloctl JSON')
+    // Both defined, --progress first: commander then leaves the value undefined when neither is given.
+    .option('--progress', 'redraw the progress line in place even when stderr is not a terminal (2>&1 | tee, say); by default it is redrawn on a terminal, else one plain line every 5s')
+    .option('--no-progress', 'no progress display on stderr')
     .action(async (url: string | undefined, flags: LoadFlags, cmd: Command) => {
       const explicit = new Set(RUN_FLAGS.filter((f) => cmd.getOptionValueSource(f) === 'cli'));
       await runLoadCommand(url, flags, ctx, deps, explicit);
@@ -320,12 +325,12 @@ export async function runLoadCommand(url: string | undefined, flags: LoadFlags, 
   const onExternal = () => stop.abort();
   deps.signal?.addEventListener('abort', onExternal, { once: true });
   if (deps.signal?.aborted) stop.abort();
-  const progress = new ProgressWriter({ write: ctx.stderr, isTTY: deps.isTTY ?? Boolean(process.stderr.isTTY) });
+  const progress = flags.progress === false ? undefined : new ProgressWriter({ write: ctx.stderr, isTTY: flags.progress === true || (deps.isTTY ?? Boolean(process.stderr.isTTY)) });
   let result: LoadResult;
   try {
-    result = await (deps.runLoad ?? defaultRunLoad)({ ...options, signal: stop.signal, onProgress: (p) => progress.update(p) });
+    result = await (deps.runLoad ?? defaultRunLoad)({ ...options, signal: stop.signal, ...(progress ? { onProgress: (p: LoadProgress) => progress.update(p) } : {}) });
   } finally {
-    progress.clear();
+    progress?.clear();
     process.removeListener('SIGINT', onSigint);
     deps.signal?.removeEventListener('abort', onExternal);
   }
