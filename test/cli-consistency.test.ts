@@ -1,12 +1,14 @@
 // The command line's small inconsistencies a user's pass over the installed CLI found, each held:
-// every command that reads a contract defaults to ./slo.yaml as validate does; `sloctl load` takes
-// --no-progress (and --progress) as gate, status and drill do; counts agree with their nouns. (Flag
-// values that are numbers but out of range: test/cli-flags.test.ts.)
+// every command that reads a contract defaults to ./slo.yaml as validate does; every command's and
+// subcommand's --help ends with its exit codes; `sloctl load` takes --no-progress (and --progress)
+// as gate, status and drill do; counts agree with their nouns. (Flag values that are numbers but
+// out of range: test/cli-flags.test.ts.)
 import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { buildProgram, COMMAND_EXIT_CODES } from '../src/cli/main.ts';
 import { pluralize } from '../src/cli/plural.ts';
 import { EXIT } from '../src/errors.ts';
 import type { LoadProgress } from '../src/load/types.ts';
@@ -73,6 +75,28 @@ describe('the contract argument defaults to ./slo.yaml', () => {
       assert.equal(r.code, EXIT.OK);
       assert.match(r.stdout, new RegExp(`^Usage: sloctl ${command.join(' ')} \\[options\\] \\[file\\]\\n`), command.join(' '));
       assert.match(r.stdout, /\(default: \.\/slo\.yaml\)/, command.join(' '));
+    }
+  });
+});
+
+describe('--help lists the exit codes', async () => {
+  const program = await buildProgram({ exitCode: 0, stdout: () => {}, stderr: () => {}, cwd: process.cwd(), color: false });
+  const paths = program.commands.flatMap((c) => [[c.name()], ...c.commands.map((s) => [c.name(), s.name()])]);
+
+  it('finds the subcommands it checks', () => {
+    for (const sub of ['generate prometheus', 'generate grafana', 'generate contract', 'faults serve', 'hook install', 'hook uninstall']) {
+      assert.ok(paths.some((p) => p.join(' ') === sub), sub);
+    }
+  });
+
+  it('each command and subcommand ends its help with the codes of its command, in order', async () => {
+    for (const path of paths) {
+      const r = await runCli([...path, '--help'], process.cwd());
+      assert.equal(r.code, EXIT.OK, path.join(' '));
+      const codes = /\nExit codes:\n((?: {2}\d+ +.+\n)+)$/.exec(r.stdout);
+      assert.ok(codes, `sloctl ${path.join(' ')} --help has no "Exit codes" section at its end:\n${r.stdout}`);
+      const listed = codes[1].trimEnd().split('\n').map((line) => Number(line.trim().split(/\s+/)[0]));
+      assert.deepEqual(listed, COMMAND_EXIT_CODES[path[0]], path.join(' '));
     }
   });
 });

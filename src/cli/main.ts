@@ -56,7 +56,8 @@ export async function buildProgram(ctx: CliContext, argv: readonly string[] = []
   program.addHelpText('after', `\n${EXIT_CODES_HELP}`);
   for (const cmd of program.commands) {
     const codes = COMMAND_EXIT_CODES[cmd.name()];
-    if (codes) cmd.addHelpText('after', `\n${exitCodesHelp(codes)}`);
+    // A command's subcommands (generate prometheus, faults serve, hook install) end with its codes.
+    if (codes) for (const c of [cmd, ...cmd.commands]) c.addHelpText('after', `\n${exitCodesHelp(codes)}`);
   }
   const configure = (cmd: Command, name: string) => {
     for (const sub of cmd.commands) {
@@ -79,7 +80,11 @@ const EXIT_CODE_MEANINGS: Readonly<Record<number, string>> = {
   [EXIT.INTERNAL]: 'internal error: a bug in sloctl (please report it with the command line)',
 };
 
-/** The exit codes each command can end with (test/cli-exit-codes.test.ts holds them to it). */
+/**
+ * The exit codes each command can end with (test/cli-exit-codes.test.ts holds them to it); its
+ * subcommands' --help list the same: each of generate's, faults' and hook's ends with every code
+ * of its command's list (written, a usage error or an invalid contract, a bug), and no other.
+ */
 export const COMMAND_EXIT_CODES: Readonly<Record<string, readonly number[]>> = {
   init: [EXIT.OK, EXIT.USAGE, EXIT.INTERNAL],
   validate: [EXIT.OK, EXIT.FAILED, EXIT.USAGE, EXIT.TARGET, EXIT.INTERNAL],
