@@ -340,7 +340,7 @@ describe('the drill report renderers', () => {
     contractFile: 'slo.yaml',
     startedAt: 0,
     finishedAt: 1500,
-    target: { url: 'http://127.0.0.1:8080', started: true, command: 'npm start' },
+    target: { url: 'http://127.0.0.1:8080', started: true, reached: true, command: 'npm start' },
     profile: { rate: 200, warmupMs: 5000, steadyMs: 10000, connections: 64, sliceMs: 500 },
     journal: 'j.jsonl',
   };

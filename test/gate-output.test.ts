@@ -271,7 +271,7 @@ describe('terminal table', () => {
   it('shows both views, the requirement, the margin and the verdict per objective, then baseline, generator and outcome', () => {
     const text = renderTable(report());
     const lines = text.split('\n');
-    assert.equal(lines[0], 'sloctl gate: checkout (examples/checkout/slo.yaml) against http://127.0.0.1:8080, started with `npm run example`');
+    assert.equal(lines[0], 'sloctl gate: checkout (examples/checkout/slo.yaml): started `npm run example` at http://127.0.0.1:8080');
     assert.equal(lines[1], 'profile: 200/s for 30s in 3 trials after a 5s warm-up, 64 connections, 1 worker');
     assert.match(text, /^CONTRACT\s+OBJECTIVE\s+CLIENT\s+SERVICE\s+MEASURED\s+REQUIRED\s+MARGIN\s+VERDICT$/m);
     assert.match(text, /^latency\s+api-latency p99\s+302 ms\s+290 ms\s+302 ms\s+<= 250 ms\s+-52.0 ms\s+FAIL$/m);

@@ -26,7 +26,7 @@ function report(): AcceptReport {
   const v = judgeAccept({ contract, gate, drills: { outcome: drills.outcome as 'pass', drills: drills.drills, reasons: drills.reasons, resilienceScore: drills.resilienceScore }, ...phases, notReached: { drift: 'left out with --skip' } });
   return {
     service: 'checkout', contractFile: 'examples/checkout/slo.yaml', outcome: v.outcome, exitCode: v.exitCode, reasons: v.reasons, startedAt: 0, finishedAt: 171_000,
-    target: { url: 'http://127.0.0.1:8080', started: true, command: 'npm run example' }, contracts: v.rows,
+    target: { url: 'http://127.0.0.1:8080', started: true, reached: true, command: 'npm run example' }, contracts: v.rows,
     phases: [{ phase: 'static dependency check', startedAt: 0, finishedAt: 300, result: 'fail' }, { phase: 'drift', startedAt: 170_000, finishedAt: 170_000, result: 'not run: left out with --skip' }],
     gate, drills, ...phases, journal: '.sloctl/runs/x/journal.jsonl',
   };

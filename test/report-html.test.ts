@@ -38,7 +38,7 @@ function accept(): { report: AcceptReport } & DrillTimeline {
   const v = judgeAccept({ contract, gate: g, drills: { outcome: d.report.outcome as 'pass', drills: d.report.drills, reasons: d.report.reasons, resilienceScore: d.report.resilienceScore }, ...phases, notReached: {} });
   const report: AcceptReport = {
     service: g.service, contractFile: g.contractFile, outcome: v.outcome, exitCode: v.exitCode, reasons: v.reasons, startedAt: g.startedAt, finishedAt: g.finishedAt + 60_000,
-    target: g.target, contracts: v.rows, phases: [{ phase: 'gate', startedAt: g.startedAt, finishedAt: g.finishedAt, result: g.outcome }], gate: g, drills: d.report, ...phases, journal: g.journal,
+    target: { ...g.target, reached: true }, contracts: v.rows, phases: [{ phase: 'gate', startedAt: g.startedAt, finishedAt: g.finishedAt, result: g.outcome }], gate: g, drills: d.report, ...phases, journal: g.journal,
   };
   return { ...d, report };
 }

@@ -28,7 +28,7 @@ import type { GateProfile } from '../run/profile.ts';
 import { writeBaseline } from '../run/baseline-file.ts';
 import { Rollback } from '../run/rollback.ts';
 import { startTarget, type RunningTarget } from '../run/target.ts';
-import { TargetError } from '../run/target-error.ts';
+import { spawnedBefore, TargetError } from '../run/target-error.ts';
 import { DRILL_TOKEN_ENV } from '../sdk/drill/types.ts';
 import { ACCEPT_PHASES, acceptReasons, judgeAccept, type AcceptInput, type AcceptOutcome, type AcceptPhase, type ContractRow, type PhaseVerdict } from '../verdicts/accept.ts';
 import { makeBaseline } from '../verdicts/baseline.ts';
@@ -104,7 +104,8 @@ export interface AcceptReport {
   reasons: string[];
   startedAt: number;
   finishedAt: number;
-  target: { url: string; started: boolean; command?: string; log?: string };
+  /** As the drill report's: started (sloctl spawned `command`), reached (it said UP); see src/report/target.ts. */
+  target: { url: string; started: boolean; reached: boolean; command?: string; log?: string };
   contracts: ContractRow[];
   phases: AcceptPhaseRecord[];
   staticDependencies?: PhaseVerdict;
@@ -139,7 +140,7 @@ export async function runAccept(o: AcceptRunOptions): Promise<AcceptRunResult> {
   const skip = new Set(o.skip ?? []);
   const report: AcceptReport = {
     service: contract.service.name, contractFile: o.contractFile, outcome: 'inconclusive', exitCode: EXIT.INCONCLUSIVE, reasons: [],
-    startedAt, finishedAt: startedAt, target: { url: '', started: false, command: t.run }, contracts: [], phases: [], journal: journalPath,
+    startedAt, finishedAt: startedAt, target: { url: '', started: false, reached: false, command: t.run }, contracts: [], phases: [], journal: journalPath,
   };
   journal.write('start', { command: 'accept', contract: o.contractFile, profile: { rate: profile.rate, durationMs: profile.durationMs, trials: profile.trials }, skip: [...skip] });
 
@@ -213,11 +214,13 @@ export async function runAccept(o: AcceptRunOptions): Promise<AcceptRunResult> {
     }
     const targetLog = resolve(dirname(journalPath), 'target.log');
     log(`starting \`${t.run}\``);
+    report.target = { url: '', started: true, reached: false, command: t.run, log: targetLog };
     try {
       running = await startTarget({ command: t.run, cwd: t.cwd ? resolve(contractDir, t.cwd) : contractDir, port: t.port, env, healthPath: t.health ?? '/healthz', startTimeoutMs: t.startTimeout, logFile: targetLog, signal: stop.signal });
     } catch (e) {
       if (interrupted) throw new Interrupted();
       if (e instanceof TargetError) {
+        report.target.started = spawnedBefore(e.kind);
         input.targetFailure = e.message;
         journal.write('target-failed', { kind: e.kind, message: e.message });
       } else throw e;
@@ -225,7 +228,7 @@ export async function runAccept(o: AcceptRunOptions): Promise<AcceptRunResult> {
     if (running) {
       const r = running;
       rollback.add(`stop the target \`${t.run}\` (PID ${r.pid})`, async () => { await r.stop(); });
-      report.target = { url: r.url, started: true, command: t.run, log: targetLog };
+      report.target = { url: r.url, started: true, reached: true, command: t.run, log: targetLog };
       journal.write('target-ready', { url: r.url, pid: r.pid, watchdog: r.watchdogPid });
       log(`target healthy at ${r.url}`);
       // The drift phase may end the service on purpose (drain); anywhere else an exit is a failure.

@@ -34,7 +34,7 @@ import type { GateProfile } from '../run/profile.ts';
 import { Rollback } from '../run/rollback.ts';
 import { ServiceWatch } from '../run/service-watch.ts';
 import { attachTarget, describeStop, HealthWatcher, startTarget, type RunningTarget } from '../run/target.ts';
-import { TargetError } from '../run/target-error.ts';
+import { spawnedBefore, TargetError } from '../run/target-error.ts';
 import { DrillClient, DrillClientError } from '../sdk/drill/client.ts';
 import { DRILL_TOKEN_ENV } from '../sdk/drill/types.ts';
 import { CONCURRENCY_SIGNALS } from '../verdicts/concurrency.ts';
@@ -106,7 +106,11 @@ export interface DrillRunReport extends Omit<DrillReport, 'outcome'> {
   contractFile: string;
   startedAt: number;
   finishedAt: number;
-  target: { url: string; started: boolean; command?: string; log?: string };
+  /**
+   * url: where the service answered, or the --target URL; started: sloctl spawned `command` (even
+   * if it never said UP); reached: its health endpoint said UP (src/report/target.ts says which).
+   */
+  target: { url: string; started: boolean; reached: boolean; command?: string; log?: string };
   profile: { rate: number | 'max'; warmupMs: number; steadyMs: number; connections: number; sliceMs: number };
   generator?: LoadResult['generator'];
   /** With outcome 'target-failed': how (TargetError's kind: 'unhealthy' is a running service that did not say UP). */
@@ -229,7 +233,7 @@ export async function runDrills(o: DrillRunOptions): Promise<DrillRunResult> {
     contractFile: o.contractFile,
     startedAt,
     finishedAt: startedAt,
-    target: { url: o.target ?? '', started: false },
+    target: { url: o.target ?? '', started: false, reached: false },
     profile: { rate: profile.rate, warmupMs: profile.warmupMs, steadyMs, connections: profile.connections, sliceMs: SLICE_MS },
     journal: journalPath,
     evidence: [],
@@ -373,11 +377,12 @@ export async function runDrills(o: DrillRunOptions): Promise<DrillRunResult> {
         if (!t?.run) throw new TargetError('spawn', 'the contract has no target.run command and no --target URL was given: add `target: {run: ...}` or pass --target URL');
         log(`starting \`${t.run}\``);
         const targetLog = resolve(dirname(journalPath), 'target.log');
+        // Named before the start: a command that fails to come up is still the one sloctl started.
+        report.target = { url: '', started: true, reached: false, command: t.run, log: targetLog };
         running = await startTarget({ command: t.run, cwd: t.cwd ? resolve(contractDir, t.cwd) : contractDir, port: t.port, env: targetEnv, healthPath, startTimeoutMs: t.startTimeout, logFile: targetLog, signal: stop.signal });
         const r = running;
         rollback.add(`stop the target \`${t.run}\` (PID ${r.pid})`, async () => { await r.stop(); });
         baseUrl = r.url;
-        report.target = { url: baseUrl, started: true, command: t.run, log: targetLog };
         if (!r.listener.verified) targetNotes.push(r.listener.note);
       }
     } catch (e) {
@@ -387,6 +392,7 @@ export async function runDrills(o: DrillRunOptions): Promise<DrillRunResult> {
         return finish('inconclusive', EXIT.INCONCLUSIVE, ['interrupted while the target was starting; it was stopped']);
       }
       if (e instanceof TargetError) {
+        if (!attach) report.target.started = spawnedBefore(e.kind);
         journal.write('target-failed', { kind: e.kind, message: e.message });
         await rollback.run('the target failed to start');
         report.targetFailureKind = e.kind;
@@ -399,6 +405,7 @@ export async function runDrills(o: DrillRunOptions): Promise<DrillRunResult> {
       throw e;
     }
     report.target.url = baseUrl;
+    report.target.reached = true;
     journal.write('target-ready', { url: baseUrl, pid: running?.pid, watchdog: running?.watchdogPid });
     log(`target healthy at ${baseUrl}`);
 

@@ -8,6 +8,7 @@ import { htmlFromDrill, htmlFromGate, type HtmlCard, type HtmlReportModel, type 
 import { jsonSafe } from './json.ts';
 import { xmlAttr, xmlText } from './junit.ts';
 import type { ContractOutcome } from '../verdicts/accept.ts';
+import { targetText } from './target.ts';
 
 const ROW_LABEL: Record<ContractOutcome, string> = { pass: 'PASS', fail: 'FAIL', inconclusive: 'INCONCLUSIVE', 'not-judged': 'NOT JUDGED' };
 const OUTCOME_LABEL: Record<AcceptReport['outcome'], string> = { pass: 'PASS', fail: 'FAIL', inconclusive: 'INCONCLUSIVE', 'target-failed': 'TARGET FAILED' };
@@ -24,7 +25,7 @@ function head(r: AcceptReport): string[] {
   const judged = r.contracts.filter((c) => c.outcome !== 'not-judged').length;
   return [
     `sloctl accept: ${OUTCOME_LABEL[r.outcome]}  ${r.service} (${r.contractFile}): ${judged} of ${r.contracts.length} contracts judged (exit ${r.exitCode})`,
-    `target: ${r.target.url || '(not started)'}${r.target.command ? ` (\`${r.target.command}\`${r.target.log ? `, log ${r.target.log}` : ''})` : ''}; ${elapsed(r.finishedAt - r.startedAt)}; journal ${r.journal}`,
+    `target: ${targetText(r.target)}${r.target.log ? `; log ${r.target.log}` : ''}; ${elapsed(r.finishedAt - r.startedAt)}; journal ${r.journal}`,
   ];
 }
 

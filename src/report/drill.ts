@@ -14,6 +14,7 @@ import { xmlAttr, xmlText } from './junit.ts';
 import { mdCell, mdText } from './markdown.ts';
 import { printable } from './format.ts';
 import { serviceEvidenceLines } from './evidence.ts';
+import { targetText } from './target.ts';
 
 export interface DrillTableOptions {
   color?: boolean;
@@ -73,9 +74,9 @@ function scoreText(r: DrillRunReport): string {
   return `resilience score: ${s}${r.scoreRule ? ` (${r.scoreRule})` : ''}`;
 }
 
-function targetText(r: DrillRunReport): string {
-  const t = r.target;
-  return `${r.service} at ${t.url || '(not reached)'}${t.started && t.command ? ` (started \`${t.command}\`)` : t.started ? '' : ' (attached)'}`;
+/** "checkout (slo.yaml): started `npm start` at http://127.0.0.1:8080" (src/report/target.ts). */
+function targetHead(r: DrillRunReport): string {
+  return `${r.service} (${r.contractFile}): ${targetText(r.target)}`;
 }
 
 function profileText(r: DrillRunReport): string {
@@ -106,7 +107,7 @@ function duringCell(v: DrillVerdict): string {
 export function renderDrillTable(r: DrillRunReport, options: DrillTableOptions = {}): string {
   const paint = (text: string, o: string) => (options.color ? `\u001b[${CODES[o] ?? '0'}m${text}\u001b[0m` : text);
   const out: string[] = [];
-  out.push(printable(`sloctl drill: ${targetText(r)}`));
+  out.push(printable(`sloctl drill: ${targetHead(r)}`));
   out.push(printable(`profile: ${profileText(r)}`));
   out.push('');
   if (r.drills.length === 0) out.push('No drill was judged.');
@@ -184,7 +185,7 @@ export function renderDrillJunit(r: DrillRunReport): string {
 export function renderDrillMarkdown(r: DrillRunReport): string {
   const out: string[] = [];
   out.push(`### sloctl drill: ${mdText(r.service)}: ${drillOutcomeHead(r)}`, '');
-  out.push(`${mdText(targetText(r))}  `, `Profile: ${mdText(profileText(r))}`, '');
+  out.push(`${mdText(targetHead(r))}  `, `Profile: ${mdText(profileText(r))}`, '');
   if (r.drills.length === 0) out.push('No drill was judged.', '');
   else {
     out.push('| Drill | Fault | Outcome | During (client / service) | Detected | Recovered | Removed |', '| --- | --- | --- | --- | --- | --- | --- |');

@@ -6,6 +6,7 @@ import type { GeneratorHealth } from '../measure/types.ts';
 import { formatValue } from '../verdicts/format.ts';
 import { LAG_NOTE_PREFIX } from '../verdicts/generator-lag.ts';
 import type { GateOutcome, GateReport, MetricComparison, ObjectiveVerdict, RouteNumbers, RouteReport, Unit, Verdict } from '../verdicts/types.ts';
+import { targetText } from './target.ts';
 
 const sig = (x: number, digits = 4) => num(+x.toPrecision(digits));
 
@@ -61,11 +62,9 @@ export function profileLine(r: GateReport): string {
   return `${rate} for ${formatDuration(p.durationMs)}${trials}${warm}, ${n(p.connections, 'connection')}, ${n(p.workers, 'worker')}`;
 }
 
-/** "checkout (slo.yaml) against http://127.0.0.1:8080, started with `npm run example`". */
+/** "checkout (slo.yaml): started `npm run example` at http://127.0.0.1:8080" (src/report/target.ts). */
 export function targetLine(r: GateReport): string {
-  const url = r.target.url === '' ? '(no target reached)' : r.target.url;
-  const started = r.target.started ? (r.target.command !== undefined ? `, started with \`${r.target.command}\`` : ', started by sloctl') : '';
-  return `${r.service} (${r.contractFile}) against ${url}${started}`;
+  return `${r.service} (${r.contractFile}): ${targetText(r.target)}`;
 }
 
 export function metricLabel(m: MetricComparison['metric']): string {

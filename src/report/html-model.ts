@@ -11,6 +11,7 @@ import type { GateReport, ObjectiveVerdict } from '../verdicts/types.ts';
 import type { DrillRunReport } from '../drill/run.ts';
 import { detectionText, drillOutcomeHead, duringText, faultText, recoveryText } from './drill.ts';
 import { evidenceLines, serviceEvidenceFor, serviceEvidenceLines, unmatchedServiceEvidence } from './evidence.ts';
+import { targetText } from './target.ts';
 import {
   cellValue, formatChange, formatMargin, formatObjective, formatTest, formatTolerance, generatorLagLines, generatorLine, isoTime, metricLabel, outcomeHead, outcomeReasons, profileLine, ROUTE_HEAD, routeRows, targetLine,
 } from './format.ts';
@@ -224,7 +225,7 @@ export function htmlFromDrill(r: DrillRunReport, t: DrillTimeline = {}): HtmlRep
   sections.push({ kind: 'text', title: 'Resilience score', lines: [`${score}${r.scoreRule ? ` (${r.scoreRule})` : ''}`] });
   if (r.generator) sections.push({ kind: 'text', title: 'Load generator', lines: [generatorLine(r.generator), ...(r.generator.ok ? [] : r.generator.reasons)] });
   const p = r.profile;
-  const target = `${r.service} (${r.contractFile}) against ${r.target.url || '(not reached)'}${r.target.started && r.target.command ? `, started with \`${r.target.command}\`` : ''}`;
+  const target = `${r.service} (${r.contractFile}): ${targetText(r.target)}`;
   return {
     title: `sloctl drill: ${r.service}`,
     subtitle: [target, `profile: ${p.rate === 'max' ? 'max' : `${p.rate}/s`} open model, ${p.connections} connections, warm-up ${formatDuration(p.warmupMs)}, steady ${formatDuration(p.steadyMs)} before each fault`, `${isoTime(r.startedAt)}, ${formatDuration(Math.max(0, r.finishedAt - r.startedAt))}`],

@@ -24,6 +24,11 @@ export type TargetErrorKind =
   /** --target URL: the health endpoint answers, but not UP (DEGRADED, DOWN, or a non-2xx status). */
   | 'unhealthy';
 
+/** Whether the command had been spawned when this failure came: 'spawn' and 'port-busy' are thrown before (or instead of) spawning it. */
+export function spawnedBefore(kind: TargetErrorKind): boolean {
+  return kind !== 'spawn' && kind !== 'port-busy';
+}
+
 export interface ExitInfo {
   /** Exit code of the command's shell, or null when a signal ended it. */
   code: number | null;
