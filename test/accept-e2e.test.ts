@@ -136,6 +136,23 @@ describe('sloctl accept on a service it starts', () => {
     assert.deepEqual(phases, ['static dependency check', 'gate', 'drills', 'dependency timeouts', 'observability', 'drift']);
   });
 
+  it('--json: every phase says on stderr when it starts, in order, and the dependency phase what it waits on; stdout is the report alone', () => {
+    assert.doesNotThrow(() => JSON.parse(healthy.stdout), 'stdout is one JSON document');
+    const lines = healthy.stderr.split('\n').filter(Boolean);
+    const starts = lines.map((l) => /^sloctl accept: ([a-z ]+): starting: ./.exec(l)?.[1]).filter((x) => x !== undefined);
+    assert.deepEqual(starts, ['static dependency check', 'gate', 'drills', 'dependency timeouts', 'observability', 'drift'], healthy.stderr);
+    // The dependency phase, between its start and the next phase's: the plan, the blackhole, the result.
+    const dep = lines.slice(lines.findIndex((l) => /dependency timeouts: starting/.test(l)), lines.findIndex((l) => /observability: starting/.test(l)));
+    const at = (re: RegExp) => dep.findIndex((l) => re.test(l));
+    const steps = [
+      at(/^sloctl accept: dependency timeouts: backend \(1 of 1, timeout 100 ms\): steady 2\.0 s at 50\/s with it answering .*, then a 3\.0 s blackhole, then its health must say UP again$/),
+      at(/^sloctl accept: dependency timeouts: backend: blackholed for 3\.0 s at 50\/s .*; a request still unanswered then gets up to \d/),
+      at(/^sloctl accept: dependency timeouts: backend: (PASS|FAIL|INCONCLUSIVE): /),
+      at(/^sloctl accept: dependency timeouts: backend blackholed (pass|fail|inconclusive)$/),
+    ];
+    assert.ok(steps.every((i) => i >= 0) && steps.every((i, k) => k === 0 || i > steps[k - 1]), `${JSON.stringify(steps)}:\n${dep.join('\n')}`);
+  });
+
   it('writes JUnit (one test case per contract) and a self-contained HTML page', () => {
     const junit = readFileSync(join(dir, 'junit.xml'), 'utf8');
     assert.equal([...junit.matchAll(/<testcase name="/g)].length, 11);

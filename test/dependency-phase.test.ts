@@ -289,13 +289,25 @@ describe('dependency phase end to end', { timeout: 90_000 }, () => {
     }
   });
 
-  it('a service without a timeout hangs: FAIL naming the route', async (t) => {
+  it('a service without a timeout hangs: FAIL naming the route; each step said as it starts, the requests it waits on named', async (t) => {
     const c = contract(contractText(dep.port, BOTH));
     const s = await service(c, proxy, undefined);
+    const lines: string[] = [];
     try {
-      const [v] = await dependencyPhase({ contract: c, url: s.url, proxies: new Map([['pay', proxy]]), rollback: new Rollback({ log: () => {} }), rate: 50, seed: 3, recoveryTimeoutMs: 10_000 });
+      const [v] = await dependencyPhase({ contract: c, url: s.url, proxies: new Map([['pay', proxy]]), rollback: new Rollback({ log: () => {} }), rate: 50, seed: 3, recoveryTimeoutMs: 10_000, log: (l) => lines.push(l) });
       t.diagnostic(`${v.outcome}: ${v.reason}`);
       assert.equal(v.outcome, 'fail', v.reason);
+      // What the phase waits on, in order: the plan, the blackhole with the client's timeout, the
+      // hung requests once the window is over, the verdict (a user watching accept sees each).
+      const at = (re: RegExp) => lines.findIndex((l) => re.test(l));
+      const steps = [
+        at(/^pay \(1 of 1, timeout 150 ms\): steady 2\.0 s at 50\/s with it answering .*then a 3\.0 s blackhole, then its health must say UP again$/),
+        at(/^pay: each route's own p99 with it answering: /),
+        at(/^pay: blackholed for 3\.0 s at 50\/s .*; a request still unanswered then gets up to 2\.0 s$/),
+        at(/^pay: window over; \d+ requests? still unanswered, waiting up to 2\.0 s for (it|them)$/),
+        at(/^pay: FAIL: /),
+      ];
+      assert.ok(steps.every((i) => i >= 0) && steps.every((i, k) => k === 0 || i > steps[k - 1]), `${JSON.stringify(steps)}:\n${lines.join('\n')}`);
       assert.deepEqual(v.routes?.map((r) => r.route), ['POST /call']);
       assert.match(v.reason, /POST \/call: \d+ of \d+ over 4\d\d ms \(timeout 150 ms \+ 250 ms( \+ its own p99 \d+ ms)?\), max 2\.0 s \(no answer/);
       const plain = v.routeWindows.find((r) => r.route === 'GET /plain')!;

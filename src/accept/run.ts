@@ -17,6 +17,7 @@
 // phase it finished and names the ones it did not get to (their contracts are INCONCLUSIVE).
 import { dirname, resolve } from 'node:path';
 import type { Contract } from '../contract/schema.ts';
+import { formatDuration } from '../contract/units.ts';
 import { EXIT, UsageError } from '../errors.ts';
 import { FaultProxies, type FaultProxy } from '../faults/index.ts';
 import { runGate } from '../gate/run.ts';
@@ -166,8 +167,11 @@ export async function runAccept(o: AcceptRunOptions): Promise<AcceptRunResult> {
     onAbort();
   });
 
-  /** Runs one phase unless skipped, interrupted or the target is gone; records it either way. */
-  const phase = async <T>(name: AcceptPhase, run: () => Promise<T>, result: (x: T) => string): Promise<T | undefined> => {
+  /**
+   * Runs one phase unless skipped, interrupted or the target is gone; records it either way. Its
+   * start is said with `what` it will do, so a phase's first quiet seconds are never a mystery.
+   */
+  const phase = async <T>(name: AcceptPhase, what: string, run: () => Promise<T>, result: (x: T) => string): Promise<T | undefined> => {
     const at = Date.now();
     const why = skip.has(name) ? 'left out with --skip' : interrupted ? 'interrupted before it started' : input.targetFailure ? 'the target failed before it (the first reason says how)' : undefined;
     if (why !== undefined) {
@@ -176,7 +180,7 @@ export async function runAccept(o: AcceptRunOptions): Promise<AcceptRunResult> {
       journal.write('phase-skipped', { phase: name, why });
       return undefined;
     }
-    log(`${name}: starting`);
+    log(`${name}: starting: ${what}`);
     journal.write('phase-start', { phase: name });
     const x = await run();
     const r = result(x);
@@ -195,7 +199,7 @@ export async function runAccept(o: AcceptRunOptions): Promise<AcceptRunResult> {
     // 0. The code: no service needed, and a finding here is worth knowing before minutes of load.
     if (o.phases.staticDependencies) {
       const dir = o.projectDir ?? contractDir;
-      input.staticDependencies = report.staticDependencies = await phase('static dependency check', () => o.phases.staticDependencies!({ contract, contractPath: o.contractPath, dir }), (v) => v.outcome);
+      input.staticDependencies = report.staticDependencies = await phase('static dependency check', `reading the code under ${dir} for outbound calls without a timeout`, () => o.phases.staticDependencies!({ contract, contractPath: o.contractPath, dir }), (v) => v.outcome);
     } else notReached['static dependency check'] = 'not available in this build';
 
     // 1. Proxies, then the one target.
@@ -213,7 +217,7 @@ export async function runAccept(o: AcceptRunOptions): Promise<AcceptRunResult> {
       journal.write('proxy', { dependency: dep.name, listen: proxy.listen, upstream: proxy.upstream, env: { [route.env]: env[route.env] } });
     }
     const targetLog = resolve(dirname(journalPath), 'target.log');
-    log(`starting \`${t.run}\``);
+    log(`starting \`${t.run}\`; waiting up to ${formatDuration(t.startTimeout)} for ${t.health ?? '/healthz'} to say UP`);
     report.target = { url: '', started: true, reached: false, command: t.run, log: targetLog };
     try {
       running = await startTarget({ command: t.run, cwd: t.cwd ? resolve(contractDir, t.cwd) : contractDir, port: t.port, env, healthPath: t.health ?? '/healthz', startTimeoutMs: t.startTimeout, logFile: targetLog, signal: stop.signal });
@@ -222,6 +226,7 @@ export async function runAccept(o: AcceptRunOptions): Promise<AcceptRunResult> {
       if (e instanceof TargetError) {
         report.target.started = spawnedBefore(e.kind);
         input.targetFailure = e.message;
+        log(`the target did not come up: ${e.message.split('\n')[0]}`);
         journal.write('target-failed', { kind: e.kind, message: e.message });
       } else throw e;
     }
@@ -243,7 +248,7 @@ export async function runAccept(o: AcceptRunOptions): Promise<AcceptRunResult> {
       const childEnv = { ...(o.env ?? process.env), [DRILL_TOKEN_ENV]: token };
 
       // 2. The gate, attached.
-      const gate = await phase('gate', () => runGate({
+      const gate = await phase('gate', gateWhat(profile), () => runGate({
         contract, contractFile: o.contractFile, contractPath: o.contractPath, profile, target: url, allowRemote: false,
         // The baseline is recorded by accept itself, and only when the whole acceptance passes.
         baselinePath: o.baselinePath, updateBaseline: false, journalPath, commit: o.commit, seed, signal: stop.signal,
@@ -263,7 +268,8 @@ export async function runAccept(o: AcceptRunOptions): Promise<AcceptRunResult> {
       if (contract.objectives.resilience) {
         // The gate phase has just warmed the service (when it ran): the drills' load needs a second, not the whole warm-up again.
         const drillProfile = gate ? { ...profile, warmupMs: Math.min(profile.warmupMs, 1000) } : profile;
-        drillRun = await phase('drills', () => runDrills({
+        const drills = contract.objectives.resilience.drills.map((d) => d.name);
+        drillRun = await phase('drills', `${drills.length === 1 ? '1 drill' : `${drills.length} drills, one after the other`}: ${drills.join(', ')}`, () => runDrills({
           contract, contractFile: o.contractFile, contractPath: o.contractPath, profile: drillProfile, target: url, attachedProxies: byDependency,
           steadyMs: o.steadyMs, fullRecoveryWatch: o.fullRecoveryWatch, allowRemote: false, journalPath, seed, env: childEnv, signal: stop.signal, judge: judgeDrills, trapSignals: false,
           log: (line) => log(`drills: ${line}`), onProgress: o.onProgress ? (p, x) => o.onProgress!(`drill ${p}`, x) : undefined,
@@ -290,26 +296,30 @@ export async function runAccept(o: AcceptRunOptions): Promise<AcceptRunResult> {
       }
 
       const ctx: PhaseContext = { contract, url, proxies: byDependency, token, rollback, rate: profile.rate as number, signal: stop.signal, log, seed, allowRemote: false };
+      /** The context with the phase's lines named by it, as the gate's and the drills' are. */
+      const named = (name: AcceptPhase): PhaseContext => ({ ...ctx, log: (line) => log(`${name}: ${line}`) });
       // 4. Each dependency blackholed: the service must still answer within its timeout.
       if (declaresDependencies(contract)) {
         if (o.phases.dependencyTimeouts) {
-          const v = await phase('dependency timeouts', () => o.phases.dependencyTimeouts!(ctx), (vs) => vs.map((x) => `${x.name} ${x.outcome}`).join(', ') || 'no dependency');
+          const deps = contract.dependencies.map((d) => d.name);
+          const v = await phase('dependency timeouts', `${deps.join(', ')} blackholed one at a time under load; each must still be answered within its timeout`, () => o.phases.dependencyTimeouts!(named('dependency timeouts')), (vs) => vs.map((x) => `${x.name} ${x.outcome}`).join(', ') || 'no dependency');
           if (v) input.dependencyTimeouts = report.dependencyTimeouts = v;
         } else notReached['dependency timeouts'] = 'not available in this build';
       }
       // 5. Observability: the metrics the contract reads, and the series hostile requests leave.
       if (contract.objectives.observability) {
         if (o.phases.observability) {
-          const v = await phase('observability', () => o.phases.observability!(ctx), (x) => x.outcome);
+          const v = await phase('observability', 'the metrics the contract reads, and the series hostile requests leave', () => o.phases.observability!(named('observability')), (x) => x.outcome);
           if (v) input.observability = report.observability = v;
         } else notReached.observability = 'not available in this build';
       }
       // 6. Drift, last: its action may shed for a while, or drain the service for good.
       if (contract.objectives.drift) {
         if (o.phases.drift) {
-          const v = await phase('drift', async () => {
+          const v = await phase('drift', `a signal pushed past its drift threshold; the responder must ${contract.objectives.drift.action}`, async () => {
             driftRunning = true;
             try {
+              // (Its lines name the phase themselves: "drift: ...".)
               return await o.phases.drift!(ctx);
             } finally {
               driftRunning = false;
@@ -370,6 +380,13 @@ export async function runAccept(o: AcceptRunOptions): Promise<AcceptRunResult> {
 }
 
 class Interrupted extends Error {}
+
+/** "warm-up 5s, then 6s of load at 200/s in 3 trials". */
+function gateWhat(p: GateProfile): string {
+  const trials = p.trials > 1 ? ` in ${p.trials} trials` : '';
+  const rate = p.rate === 'max' ? 'max rate' : `${p.rate}/s`;
+  return `${p.warmupMs > 0 ? `warm-up ${formatDuration(p.warmupMs)}, then ` : ''}${formatDuration(p.durationMs)} of load at ${rate}${trials}`;
+}
 
 function declaresDependencies(c: Contract): boolean {
   return c.dependencies.length > 0;

@@ -17,6 +17,7 @@ import { appendStepSummary } from '../report/markdown.ts';
 import { gitCommit, measuredRun, overrides } from './gate.ts';
 import { journalPathProblem } from '../run/journal.ts';
 import { ACCEPT_PHASES, type AcceptPhase } from '../verdicts/accept.ts';
+import { drillProgress } from './drill.ts';
 import { UsageError, type CliContext } from './exit.ts';
 import { loadValidContract, writeAtomically } from './files.ts';
 import { durationFlag, intFlag } from './flags.ts';
@@ -85,7 +86,7 @@ async function realPhases(cwd: string): Promise<AcceptPhaseRunners> {
     drift: (p) => driftPhase(p),
     dependencyTimeouts: (p) => dependencyPhase(p),
     staticDependencies: ({ contract, dir }) => staticDependencyPhase({ contract, dir, cwd }),
-    observability: (p) => observabilityPhase({ contract: p.contract, url: p.url, seed: p.seed, signal: p.signal }),
+    observability: (p) => observabilityPhase({ contract: p.contract, url: p.url, seed: p.seed, signal: p.signal, log: p.log }),
   };
 }
 
@@ -123,11 +124,13 @@ export async function runAcceptCommand(file: string, flags: AcceptFlags, ctx: Cl
       journalPath, commit: gitCommit(dirname(path)), seed, projectDir, skip, env,
       phases: await realPhases(ctx.cwd),
       signal: interrupt.signal,
+      // Phase lines go to stderr with --json too (as the gate's): stdout holds only the report, and
+      // a CI log should not sit silent for the minutes a run takes. --no-progress silences them.
       log: (line) => {
         progress?.clear();
-        if (flags.progress && !flags.json) ctx.stderr(`sloctl accept: ${line}\n`);
+        if (flags.progress) ctx.stderr(`sloctl accept: ${line}\n`);
       },
-      onProgress: progress ? (phase, p) => progress.update(p, phase) : undefined,
+      onProgress: progress ? drillProgress(progress, ctx.stderr, process.stderr.isTTY === true) : undefined,
     });
   } finally {
     progress?.clear();

@@ -68,6 +68,23 @@ export function register(program: Command, ctx: CliContext): void {
     });
 }
 
+/**
+ * The load's progress under the drills' labels ("drill payments-down: fault, 7s left"): redrawn on
+ * a terminal. Without one the label (which counts seconds down) would restart ProgressWriter's
+ * throttle every second: one line every 5 s of load, and one per phase change, instead. accept's
+ * drills phase uses it too.
+ */
+export function drillProgress(progress: ProgressWriter, write: (text: string) => void, tty: boolean): (label: string, p: LoadProgress) => void {
+  let lastLine = { at: -Infinity, phase: '' };
+  return (label, p) => {
+    if (tty) return progress.update(p, label);
+    const phase = label.replace(/, \d+s left$/, '');
+    if (phase === lastLine.phase && p.elapsedMs - lastLine.at < 5000) return;
+    lastLine = { at: p.elapsedMs, phase };
+    write(`${label}: ${renderProgressLine(p)}\n`);
+  };
+}
+
 /** --proxy NAME=HOST:PORT, checked: a loopback-or-named host and a port. */
 function proxyFlags(values: readonly string[] | undefined): Record<string, string> {
   const out: Record<string, string> = {};
@@ -101,16 +118,7 @@ export async function runDrillCommand(file: string, flags: DrillFlags, ctx: CliC
   const interrupt = new AbortController();
   const tty = process.stderr.isTTY === true;
   const progress = flags.progress && !flags.json ? new ProgressWriter({ write: ctx.stderr, isTTY: tty }) : undefined;
-  // Without a terminal the phase label (which counts seconds down) would restart ProgressWriter's
-  // throttle every second: one line every 5 s of load, and one per phase change, instead.
-  let lastLine = { at: -Infinity, phase: '' };
-  const onProgress = (label: string, p: LoadProgress) => {
-    if (tty) return progress!.update(p, label);
-    const phase = label.replace(/, \d+s left$/, '');
-    if (phase === lastLine.phase && p.elapsedMs - lastLine.at < 5000) return;
-    lastLine = { at: p.elapsedMs, phase };
-    ctx.stderr(`${label}: ${renderProgressLine(p)}\n`);
-  };
+  const onProgress = progress ? drillProgress(progress, ctx.stderr, tty) : undefined;
   let result;
   try {
     result = await runDrills({
@@ -133,7 +141,7 @@ export async function runDrillCommand(file: string, flags: DrillFlags, ctx: CliC
         progress?.clear();
         if (flags.progress && !flags.json) ctx.stderr(`sloctl drill: ${line}\n`);
       },
-      onProgress: progress ? onProgress : undefined,
+      onProgress,
     });
   } finally {
     progress?.clear();

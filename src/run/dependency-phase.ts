@@ -17,11 +17,16 @@
 //
 // accept owns the proxies (they stay); this phase adds and removes its own toxics only, each
 // registered with the Rollback the moment it is added, so Ctrl-C removes it.
+//
+// A dependency can take a minute (the wait for UP before, the window and its last answers, the
+// wait for UP after): each step says what it waits on and for how long at most when it starts, and
+// a long one says where it stands every PROGRESS_EVERY_MS, so accept's terminal is never silent.
 import type { Contract, Dependency } from '../contract/schema.ts';
 import { wait } from '../faults/wait.ts';
 import type { FaultProxy, ToxicSpec } from '../faults/index.ts';
 import { Histogram } from '../measure/histogram.ts';
 import type { LoadResult } from '../measure/types.ts';
+import type { LoadProgress } from '../load/types.ts';
 import { phaseSeed } from '../load/prng.ts';
 import { runLoad } from '../load/run.ts';
 import { gateProfile } from './profile.ts';
@@ -68,6 +73,8 @@ const HEALTH_PROBE_TIMEOUT_MS = 1000;
 const RECOVERY_EXTRA_MS = 30_000;
 /** Ahead of the window: a service not UP yet (the drills' last fault) gets this long. */
 const READY_WAIT_MS = 15_000;
+/** How often a long step (a wait for UP, a long window) says where it stands. */
+const PROGRESS_EVERY_MS = 5000;
 
 /** The window for a dependency: max(3 s, 4 x its timeout). */
 export function dependencyWindowMs(dep: Pick<Dependency, 'timeout'>): number {
@@ -79,15 +86,23 @@ export function dependencyClientTimeoutMs(dep: Pick<Dependency, 'timeout'>, larg
   return Math.max(2000, 4 * routeBoundMs(dependencyBoundMs(dep.timeout), largestOwnMs));
 }
 
-/** Polls health until UP or the deadline: whether it came UP, after how long, and the last answer. */
-async function waitForUp(url: string, withinMs: number, signal?: AbortSignal): Promise<{ up: boolean; afterMs: number; detail: string }> {
+/**
+ * Polls health until UP or the deadline: whether it came UP, after how long, and the last answer.
+ * `waiting` hears of a probe that was not UP: the first at once, then one every PROGRESS_EVERY_MS.
+ */
+async function waitForUp(url: string, withinMs: number, signal?: AbortSignal, waiting?: (afterMs: number, detail: string) => void): Promise<{ up: boolean; afterMs: number; detail: string }> {
   const t0 = performance.now();
   let detail = 'not probed';
+  let saidAt = -Infinity;
   for (;;) {
     const p = await probeHealth(url, HEALTH_PROBE_TIMEOUT_MS);
     const afterMs = performance.now() - t0;
     if (p.state === 'up') return { up: true, afterMs, detail: describeProbe(p) };
     detail = describeProbe(p);
+    if (afterMs - saidAt >= PROGRESS_EVERY_MS && afterMs < withinMs && !signal?.aborted) {
+      saidAt = afterMs;
+      waiting?.(afterMs, detail);
+    }
     if (afterMs >= withinMs || signal?.aborted) return { up: false, afterMs, detail };
     await wait(Math.min(HEALTH_POLL_MS, withinMs - afterMs), signal);
   }
@@ -153,7 +168,7 @@ export async function dependencyPhase(o: DependencyPhaseOptions): Promise<Depend
   const out: DependencyTimeoutVerdict[] = [];
   // The contract's mix at the phase's rate, for the steady window and the blackholed one alike:
   // connections enough for every request the window can leave in flight (see the header).
-  const sendMix = (durationMs: number, timeoutMs: number, seedIndex: number) => runLoad({
+  const sendMix = (durationMs: number, timeoutMs: number, seedIndex: number, onProgress?: (p: LoadProgress) => void) => runLoad({
     url: base.href,
     requests: profile.requests,
     stages: [{ rate, durationMs }],
@@ -163,6 +178,7 @@ export async function dependencyPhase(o: DependencyPhaseOptions): Promise<Depend
     seed: phaseSeed(o.seed ?? 1, seedIndex),
     allowRemote: o.allowRemote,
     signal: o.signal,
+    onProgress,
   });
 
   for (const [i, dep] of deps.entries()) {
@@ -182,36 +198,42 @@ export async function dependencyPhase(o: DependencyPhaseOptions): Promise<Depend
     } else if (o.signal?.aborted) {
       input.interrupted = true;
     }
+    const said = (v: DependencyTimeoutVerdict) => {
+      log(`${dep.name}: ${v.outcome.toUpperCase()}: ${v.reason}`);
+      out.push(v);
+    };
     if (input.unrunnable || input.interrupted) {
-      out.push(judgeDependencyTimeout(input));
+      said(judgeDependencyTimeout(input));
       continue;
     }
     input.proxy = proxy!.listen;
+    const steadyMs = o.steadyMs ?? STEADY_WINDOW_MS;
+    log(`${dep.name} (${i + 1} of ${deps.length}, timeout ${ms(dep.timeout)}): ${steadyMs > 0 ? `steady ${ms(steadyMs)} at ${rate}/s with it answering (each route's own p99), then ` : ''}a ${ms(windowMs)} blackhole, then its health must say UP again`);
 
     // A service not UP before the window (the previous phase's fault still wearing off) is given a
     // moment; if it stays down the window still runs, and the verdict says how it began.
-    const before = await waitForUp(healthUrl, o.recoveryTimeoutMs ?? READY_WAIT_MS, o.signal);
+    const readyMs = o.recoveryTimeoutMs ?? READY_WAIT_MS;
+    const before = await waitForUp(healthUrl, readyMs, o.signal, waitLines(log, dep.name, 'the service is not UP yet', 'before the blackhole', readyMs));
     if (o.signal?.aborted) {
       input.interrupted = true;
-      out.push(judgeDependencyTimeout(input));
+      said(judgeDependencyTimeout(input));
       continue;
     }
     if (!before.up) input.notUpBefore = before.detail;
 
     // Each route's own time, with the dependency answering, at the window's rate.
-    const steadyMs = o.steadyMs ?? STEADY_WINDOW_MS;
     let own = new Map<string, number>();
     if (steadyMs > 0) {
       const steady = await sendMix(steadyMs, clientTimeoutMs, 60 + i);
       if (o.signal?.aborted) {
         input.interrupted = true;
-        out.push(judgeDependencyTimeout(input));
+        said(judgeDependencyTimeout(input));
         continue;
       }
       own = ownTimes(steady);
       if (o.clientTimeoutMs === undefined) clientTimeoutMs = dependencyClientTimeoutMs(dep, Math.max(0, ...own.values()));
       input.clientTimeoutMs = clientTimeoutMs;
-      log(`${dep.name}: steady ${ms(steadyMs)} at ${rate}/s before the blackhole, each route's own p99: ${[...own].map(([r, v]) => `${r} ${ms(v)}`).join(', ') || 'none answered'}`);
+      log(`${dep.name}: each route's own p99 with it answering: ${[...own].map(([r, v]) => `${r} ${ms(v)}`).join(', ') || 'none answered'}`);
     }
 
     const names = [`accept-blackhole-${dep.name}-up`, `accept-blackhole-${dep.name}-down`];
@@ -238,8 +260,8 @@ export async function dependencyPhase(o: DependencyPhaseOptions): Promise<Depend
       }
       if (input.applyError === undefined) {
         trafficBefore = p.stats();
-        log(`${dep.name}: blackholed for ${ms(windowMs)} at ${rate}/s (bound ${ms(boundMs)}: timeout ${ms(dep.timeout)} + margin ${ms(boundMs - dep.timeout)})`);
-        load = await sendMix(windowMs, clientTimeoutMs, 40 + i);
+        log(`${dep.name}: blackholed for ${ms(windowMs)} at ${rate}/s (bound ${ms(boundMs)}: timeout ${ms(dep.timeout)} + margin ${ms(boundMs - dep.timeout)}); a request still unanswered then gets up to ${ms(clientTimeoutMs)}`);
+        load = await sendMix(windowMs, clientTimeoutMs, 40 + i, windowLines(log, dep.name, windowMs, clientTimeoutMs));
         input.traffic = diffTraffic(trafficBefore, p.stats());
         input.generator = load.generator;
         input.routes = routeWindows(contract, dep, load, boundMs, own);
@@ -255,17 +277,51 @@ export async function dependencyPhase(o: DependencyPhaseOptions): Promise<Depend
     }
     if (o.signal?.aborted) {
       input.interrupted = true;
-      out.push(judgeDependencyTimeout(input));
+      said(judgeDependencyTimeout(input));
       continue;
     }
     if (input.applyError === undefined) {
       const waitMs = o.recoveryTimeoutMs ?? (dep.breaker?.resetTimeout ?? 0) + RECOVERY_EXTRA_MS;
-      input.recovery = await waitForUp(healthUrl, waitMs, o.signal);
+      input.recovery = await waitForUp(healthUrl, waitMs, o.signal, waitLines(log, dep.name, 'blackhole removed; the service is not UP', 'for it to say UP again', waitMs));
       if (o.signal?.aborted) input.interrupted = true;
     }
-    const v = judgeDependencyTimeout(input);
-    log(`${dep.name}: ${v.outcome.toUpperCase()}: ${v.reason}`);
-    out.push(v);
+    said(judgeDependencyTimeout(input));
   }
   return out;
+}
+
+/**
+ * A wait for UP, said: "pay: blackhole removed; the service is not UP (DEGRADED ...); waiting up to
+ * 31 s for it to say UP again", then "pay: still not UP after 5.1 s of 31 s (...)" every 5 s.
+ */
+function waitLines(log: (line: string) => void, dep: string, notUp: string, forWhat: string, withinMs: number): (afterMs: number, detail: string) => void {
+  let said = false;
+  return (afterMs, detail) => {
+    log(said ? `${dep}: still not UP after ${ms(afterMs)} of ${ms(withinMs)} (${detail})` : `${dep}: ${notUp} (${detail}); waiting up to ${ms(withinMs)} ${forWhat}`);
+    said = true;
+  };
+}
+
+/**
+ * The blackholed window, said every PROGRESS_EVERY_MS while it runs, and once when it is over with
+ * requests still unanswered: what the phase then waits on is those requests, for at most the
+ * client's timeout ("pay: window over; 12 requests still unanswered, waiting up to 2.0 s for them").
+ */
+function windowLines(log: (line: string) => void, dep: string, windowMs: number, clientTimeoutMs: number): (p: LoadProgress) => void {
+  let saidAt = 0;
+  let overSaid = false;
+  return (p) => {
+    if (p.elapsedMs < windowMs) {
+      if (p.elapsedMs - saidAt < PROGRESS_EVERY_MS) return;
+      saidAt = p.elapsedMs;
+      log(`${dep}: blackholed ${ms(p.elapsedMs)} of ${ms(windowMs)}: ${p.sent} sent, ${p.completed} finished, ${p.inFlight} unanswered`);
+    } else if (!overSaid && p.inFlight > 0) {
+      overSaid = true;
+      saidAt = p.elapsedMs;
+      log(`${dep}: window over; ${p.inFlight} request${p.inFlight === 1 ? '' : 's'} still unanswered, waiting up to ${ms(clientTimeoutMs)} for ${p.inFlight === 1 ? 'it' : 'them'}`);
+    } else if (overSaid && p.inFlight > 0 && p.elapsedMs - saidAt >= PROGRESS_EVERY_MS) {
+      saidAt = p.elapsedMs;
+      log(`${dep}: ${p.inFlight} request${p.inFlight === 1 ? '' : 's'} still unanswered ${ms(p.elapsedMs - windowMs)} after the window`);
+    }
+  };
 }

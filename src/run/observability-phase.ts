@@ -25,6 +25,8 @@ export interface ObservabilityPhaseOptions {
   concurrency?: number;
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** What it is doing, a line at a time (accept prints it on stderr). */
+  log?: (line: string) => void;
 }
 
 /** Parsed bodies are capped: a service exposing more than this is far past any maxSeries. */
@@ -71,9 +73,12 @@ export async function observabilityPhase(o: ObservabilityPhaseOptions): Promise<
   if (!input) throw new Error('observabilityPhase: the contract has no objectives.observability; add `observability: {}` under objectives, or skip this phase');
   const base = checkTargetUrl(o.url, o.allowRemote === true, 'send hostile requests to');
   const metricsUrl = checkTargetUrl(o.metricsUrl ?? new URL(o.contract.target?.metrics ?? '/metrics', base).href, o.allowRemote === true, 'scrape').href;
+  const log = o.log ?? (() => {});
+  const requests = o.hostileRequests ?? input.objective.hostileRequests;
   const before = await scrapeFamilies(metricsUrl);
+  log(`${before.ok ? `${before.families.length} metric families at ${metricsUrl}` : 'the first scrape failed'}; sending ${requests.toLocaleString('en-US')} hostile requests (random paths, odd methods), then scraping again`);
   const hostile = await sendHostileRequests({
-    url: base.href, requests: o.hostileRequests ?? input.objective.hostileRequests, seed: o.seed,
+    url: base.href, requests, seed: o.seed,
     allowRemote: o.allowRemote, concurrency: o.concurrency, timeoutMs: o.timeoutMs, signal: o.signal,
   });
   const after = await scrapeFamilies(metricsUrl);
