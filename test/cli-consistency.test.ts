@@ -20,6 +20,8 @@ import { fakeResult, runLoadCli } from './helpers/load-cli.ts';
 const COMMANDS: Array<[usage: string, args: string[]]> = [
   ['sloctl validate', ['validate']],
   ['sloctl gate', ['gate']],
+  ['sloctl drill', ['drill']],
+  ['sloctl accept', ['accept']],
   ['sloctl status', ['status']],
   ['sloctl generate prometheus', ['generate', 'prometheus']],
   ['sloctl generate grafana', ['generate', 'grafana']],

@@ -19,7 +19,7 @@ import { journalPathProblem } from '../run/journal.ts';
 import { ACCEPT_PHASES, type AcceptPhase } from '../verdicts/accept.ts';
 import { drillProgress } from './drill.ts';
 import { UsageError, type CliContext } from './exit.ts';
-import { loadValidContract, writeAtomically } from './files.ts';
+import { contractArgument, loadValidContract, writeAtomically } from './files.ts';
 import { durationFlag, intFlag } from './flags.ts';
 
 export interface AcceptFlags {
@@ -51,7 +51,7 @@ export function register(program: Command, ctx: CliContext): void {
   program
     .command('accept')
     .description('The SRE acceptance: start the service once and run every contract against it (the code check, the gate, the drills, dependency timeouts, observability, drift); one verdict over the eleven contracts, with evidence.')
-    .argument('<file>', 'the contract (slo.yaml)')
+    .argument('[file]', 'the contract (default: ./slo.yaml)')
     .option('--rate <rate>', 'override load.rate: 200 or 200/s (an open model; not max)')
     .option('--duration <duration>', 'override the gate\'s measured phase (load.duration)')
     .option('--warmup <duration>', 'override load.warmup (0s for none)')
@@ -70,7 +70,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--journal <path>', 'where the run journal (JSON lines) goes (default .sloctl/runs/<service>-<time>/journal.jsonl beside the contract)')
     .option('--seed <n>', 'seed of the request mix and of the faults', '1')
     .option('--no-progress', 'no progress display')
-    .action(async (file: string, flags: AcceptFlags) => {
+    .action(async (file: string | undefined, flags: AcceptFlags) => {
       await runAcceptCommand(file, flags, ctx);
     });
 }
@@ -90,7 +90,7 @@ async function realPhases(cwd: string): Promise<AcceptPhaseRunners> {
   };
 }
 
-export async function runAcceptCommand(file: string, flags: AcceptFlags, ctx: CliContext, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+export async function runAcceptCommand(file: string | undefined, flags: AcceptFlags, ctx: CliContext, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const journalPath = flags.journal === undefined ? undefined : resolve(ctx.cwd, flags.journal);
   if (journalPath !== undefined) {
     const problem = journalPathProblem(journalPath);
@@ -108,7 +108,7 @@ export async function runAcceptCommand(file: string, flags: AcceptFlags, ctx: Cl
   const seed = intFlag('seed', flags.seed ?? '1', 0, 2 ** 32 - 1);
   const steadyMs = durationFlag('steady', flags.steady ?? `${DEFAULT_STEADY_MS / 1000}s`);
   if (steadyMs < 1000) throw new UsageError(`--steady ${flags.steady}: the steady window must be at least 1s (it is what each fault is compared with)`);
-  const { contract, shown, abs: path } = loadValidContract(ctx, file, 'accept');
+  const { contract, shown, abs: path } = loadValidContract(ctx, contractArgument(ctx.cwd, file, 'sloctl accept'), 'accept');
   const { profile, baselinePath } = measuredRun(contract, shown, path, overrides(flags), flags, ctx.cwd);
   // The code is where the service runs from: target.cwd when the contract gives one, else beside the contract.
   const projectDir = flags.project !== undefined ? resolve(ctx.cwd, flags.project) : contract.target?.cwd !== undefined ? resolve(dirname(path), contract.target.cwd) : undefined;

@@ -20,7 +20,7 @@ import { ProgressWriter, renderProgressLine } from '../load/progress.ts';
 import type { LoadProgress } from '../load/types.ts';
 import { judgeDrills } from '../verdicts/drill.ts';
 import { UsageError, type CliContext } from './exit.ts';
-import { loadValidContract, writeAtomically } from './files.ts';
+import { contractArgument, loadValidContract, writeAtomically } from './files.ts';
 import { durationFlag, durationOrZeroFlag, intFlag, rateFlag } from './flags.ts';
 
 export interface DrillFlags {
@@ -47,7 +47,7 @@ export function register(program: Command, ctx: CliContext): void {
   program
     .command('drill')
     .description('Red-blue drills: attack the service as the contract\'s resilience drills say (a slow or failing dependency, a blocked event loop), under load, and judge detection, degraded objectives and recovery.')
-    .argument('<file>', 'the contract (slo.yaml)')
+    .argument('[file]', 'the contract (default: ./slo.yaml)')
     .option('--drill <name>', 'run only this drill (repeatable; default: every drill of the contract)', collect)
     .option('--target <url>', 'attach to a running service at this URL instead of starting target.run')
     .option('--proxy <name=host:port>', 'with --target: listen for dependency NAME at HOST:PORT, where the service was pointed (repeatable)', collect)
@@ -63,7 +63,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--seed <n>', 'seed of the request mix and of which requests the faults hit', '1')
     .option('--allow-remote', 'allow a --target that is not on a loopback address')
     .option('--no-progress', 'no progress display')
-    .action(async (file: string, flags: DrillFlags) => {
+    .action(async (file: string | undefined, flags: DrillFlags) => {
       await runDrillCommand(file, flags, ctx);
     });
 }
@@ -97,7 +97,7 @@ function proxyFlags(values: readonly string[] | undefined): Record<string, strin
   return out;
 }
 
-export async function runDrillCommand(file: string, flags: DrillFlags, ctx: CliContext, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+export async function runDrillCommand(file: string | undefined, flags: DrillFlags, ctx: CliContext, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const journalPath = flags.journal === undefined ? undefined : resolve(ctx.cwd, flags.journal);
   if (journalPath !== undefined) {
     const problem = journalPathProblem(journalPath);
@@ -110,7 +110,7 @@ export async function runDrillCommand(file: string, flags: DrillFlags, ctx: CliC
   const warmupMs = flags.warmup === undefined ? undefined : durationOrZeroFlag('warmup', flags.warmup);
   const proxies = proxyFlags(flags.proxy);
   if (Object.keys(proxies).length > 0 && flags.target === undefined) throw new UsageError('--proxy is for --target (attach mode): when sloctl starts the service it places the proxies itself');
-  const { contract, shown, abs: path } = loadValidContract(ctx, file, 'the drill');
+  const { contract, shown, abs: path } = loadValidContract(ctx, contractArgument(ctx.cwd, file, 'sloctl drill'), 'the drill');
   const profile = gateProfile(contract, { ...(rate !== undefined ? { rate } : {}), ...(warmupMs !== undefined ? { warmupMs } : {}) });
   if (typeof profile === 'string') throw new UsageError(`${shown}: ${profile}`);
   if (profile.rate === 'max') throw new UsageError(`${shown}: load.rate max is a closed model; a drill needs an open model (a fixed rate) so that a slow service cannot slow the load down: give load.rate or --rate`);
