@@ -16,7 +16,7 @@ function v(contractName: string, name: string, verdict: ObjectiveVerdict['verdic
 
 function gate(verdicts: ObjectiveVerdict[], over: Partial<GateReport> = {}): GateReport {
   return {
-    service: 'checkout', contractFile: 'slo.yaml', startedAt: 0, finishedAt: 1, outcome: 'pass', exitCode: 0, reasons: [], target: { url: '', started: false },
+    service: 'checkout', contractFile: 'slo.yaml', startedAt: 0, finishedAt: 1, outcome: 'pass', exitCode: 0, reasons: [], notes: [], target: { url: '', started: false },
     profile: { rate: 200, durationMs: 1, warmupMs: 0, connections: 1, trials: 1, workers: 1 }, verdicts, trials: [], journal: 'j', ...over,
   };
 }
@@ -109,7 +109,7 @@ describe('accept: one verdict over the eleven contracts', () => {
 
   it('an undeclared contract and a first run without a baseline are NOT JUDGED and leave a PASS a PASS, saying so', () => {
     const bare = { ...contract, objectives: { ...contract.objectives, drift: undefined } };
-    const r = judgeAccept(healthy({ contract: bare, drift: undefined, gate: { ...allGate(), baseline: undefined, reasons: ['no baseline at b.json yet: run with --update-baseline once this build is accepted'] } }));
+    const r = judgeAccept(healthy({ contract: bare, drift: undefined, gate: { ...allGate(), baseline: undefined, notes: ['no baseline at b.json yet: run with --update-baseline once this build is accepted'] } }));
     assert.equal(r.rows.find((x) => x.contract === 'drift')!.outcome, 'not-judged');
     const reg = r.rows.find((x) => x.contract === 'regression')!;
     assert.equal(reg.outcome, 'not-judged');

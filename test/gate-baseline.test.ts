@@ -467,26 +467,30 @@ objectives:
     const dir = mkdtempSync(join(tmpdir(), 'sloctl-gate-baseline-'));
     const failed = await gate(dir, '1ms', true);
     assert.equal(failed.outcome, 'fail', failed.reasons.join('\n'));
-    assert.ok(failed.reasons.includes(`no baseline recorded at ${join(dir, '.sloctl', 'baseline.json')}: the gate did not pass`), failed.reasons.join('\n'));
-    assert.ok(!failed.reasons.some((r) => r.includes('yet')), failed.reasons.join('\n'));
+    // That none was recorded is a note: the failed objective is the reason.
+    assert.ok(failed.notes.includes(`no baseline recorded at ${join(dir, '.sloctl', 'baseline.json')}: the gate did not pass`), failed.notes.join('\n'));
+    assert.ok(failed.reasons.length > 0 && !failed.reasons.some((r) => r.includes('baseline')), failed.reasons.join('\n'));
+    assert.ok(![...failed.reasons, ...failed.notes].some((r) => r.includes('yet')), failed.notes.join('\n'));
     assert.ok(!existsSync(join(dir, '.sloctl', 'baseline.json')));
 
     const first = await gate(dir, '2s', true);
     assert.equal(first.outcome, 'pass', first.reasons.join('\n'));
     assert.equal(first.baselineUpdated, join(dir, '.sloctl', 'baseline.json'));
     assert.ok(existsSync(first.baselineUpdated!));
-    assert.deepEqual(first.reasons.filter((r) => /baseline/.test(r)), [], 'no "no baseline ... yet" beside "baseline updated"');
+    assert.deepEqual([...first.reasons, ...first.notes].filter((r) => /baseline/.test(r)), [], 'no "no baseline ... yet" beside "baseline updated"');
 
     // Without --update-baseline and without a baseline, it still says how to record one.
     const other = mkdtempSync(join(tmpdir(), 'sloctl-gate-baseline-'));
     const none = await gate(other, '2s', false);
-    assert.ok(none.reasons.some((r) => /^no baseline at .* yet: run with --update-baseline/.test(r)), none.reasons.join('\n'));
+    assert.equal(none.outcome, 'pass', none.reasons.join('\n'));
+    assert.deepEqual(none.reasons, [], 'a hint is not a reason for the outcome');
+    assert.ok(none.notes.some((r) => /^no baseline at .* yet: run with --update-baseline/.test(r)), none.notes.join('\n'));
 
     // 3 trials against the 3 just recorded: the comparison could not fail, and the gate says so.
     const again = await gate(dir, '2s', false);
     assert.equal(again.outcome, 'pass');
     const said = 'regression: with 3 trials against 3 the test cannot reach p < 0.05 (the smallest p it can give is 1/20 = 0.05): this comparison could not fail; raise objectives.regression.trials to 4';
-    assert.ok(again.reasons.includes(said), again.reasons.join('\n'));
+    assert.ok(again.notes.includes(said), again.notes.join('\n'));
     const p95 = again.baseline!.comparisons.find((c) => c.metric === 'p95')!;
     assert.equal(p95.verdict, 'warn');
     assert.match(p95.reason, /; not judged: with 3 trials against 3 the test cannot reach p < 0\.05 .*could not fail; raise objectives\.regression\.trials to 4$/);

@@ -60,6 +60,7 @@ function report(over: Partial<GateReport> = {}): GateReport {
     outcome: 'fail',
     exitCode: 1,
     reasons: ['latency api-latency p95: p95 302 ms is over the ceiling 250 ms', 'regression p95: p95 is 20% slower than the baseline'],
+    notes: [],
     target: { url: 'http://127.0.0.1:8080', started: true, command: 'npm run example', log: '.sloctl/runs/checkout-20261125-051151/target.log' },
     profile: { rate: 200, durationMs: 30_000, warmupMs: 5000, connections: 64, trials: 3, workers: 1 },
     verdicts: [

@@ -290,7 +290,7 @@ objectives:
 
   function report(verdicts: ObjectiveVerdict[]): GateReport {
     return {
-      service: 'shop', contractFile: 'slo.yaml', startedAt: 0, finishedAt: 1000, outcome: 'fail', exitCode: 1, reasons: ['concurrency goroutines: peaked'],
+      service: 'shop', contractFile: 'slo.yaml', startedAt: 0, finishedAt: 1000, outcome: 'fail', exitCode: 1, reasons: ['concurrency goroutines: peaked'], notes: [],
       target: { url: 'http://127.0.0.1:8080', started: true }, profile: { rate: 100, durationMs: 3000, warmupMs: 1000, connections: 10, trials: 2, workers: 1 },
       verdicts, trials: [], journal: '/x/.sloctl/runs/shop-1/journal.jsonl',
     };

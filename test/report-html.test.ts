@@ -103,7 +103,7 @@ describe('the HTML report (pure)', () => {
 
   it('a run that measured nothing (the target failed) is a banner and its reason, no empty chart', () => {
     const r = gate();
-    Object.assign(r, { outcome: 'target-failed', exitCode: 3, reasons: ['the target exited with code 1 during start-up: see target.log'], verdicts: [], trials: [], routes: undefined, baseline: undefined, load: undefined, generator: undefined });
+    Object.assign(r, { outcome: 'target-failed', exitCode: 3, reasons: ['the target exited with code 1 during start-up: see target.log'], notes: [], verdicts: [], trials: [], routes: undefined, baseline: undefined, load: undefined, generator: undefined });
     const m = htmlFromGate(r);
     assert.deepEqual(m.verdict, { outcome: 'target-failed', label: 'TARGET FAILED (exit 3)', reasons: ['the target exited with code 1 during start-up: see target.log'] });
     assert.deepEqual(m.sections.map((s) => s.kind), ['text']);

@@ -23,26 +23,28 @@ export function judgeImported(o: ImportedGateOptions): GateReport {
   const service = { slos: [], unavailable: `an imported ${result.source} result has only the client's view` };
   const routes = routeEvidence(contract, result, undefined);
   const verdicts = judgeObjectives(contract, { client: result, service, routes }).filter((v) => v.contract !== 'memory');
-  const reasons: string[] = [`judged on ${o.from} (${result.source}, ${result.model} model): the client's view only; the service was not scraped`];
-  if (result.generator === undefined) reasons.push(`${result.source} does not report whether it kept to its schedule: a generator that fell behind would go unnoticed`);
+  // What the reader should know about the evidence, whatever the outcome: the report's notes.
+  const notes: string[] = [`judged on ${o.from} (${result.source}, ${result.model} model): the client's view only; the service was not scraped`];
+  if (result.generator === undefined) notes.push(`${result.source} does not report whether it kept to its schedule: a generator that fell behind would go unnoticed`);
   else if (!result.generator.ok) {
     return {
       ...base(o, now, verdicts),
       outcome: 'inconclusive',
       exitCode: EXIT.INCONCLUSIVE,
-      reasons: [`the load generator could not deliver the profile, so the numbers cannot judge the service: ${result.generator.reasons.join('; ')}`, ...reasons],
+      reasons: [`the load generator could not deliver the profile, so the numbers cannot judge the service: ${result.generator.reasons.join('; ')}`],
+      notes,
     };
   }
-  if (result.model === 'closed') reasons.push('a closed-model run hides queueing (coordinated omission): its latency is a lower bound');
-  reasons.push(...result.notes.map((n) => `${result.source}: ${n}`));
+  if (result.model === 'closed') notes.push('a closed-model run hides queueing (coordinated omission): its latency is a lower bound');
+  notes.push(...result.notes.map((n) => `${result.source}: ${n}`));
   const failed = failureReasons(verdicts);
   const judged = verdicts.filter((v) => v.verdict !== 'skipped');
-  if (failed.length > 0) return { ...base(o, now, verdicts), outcome: 'fail', exitCode: EXIT.FAILED, reasons: [...failed, ...reasons] };
-  if (judged.length === 0) return { ...base(o, now, verdicts), outcome: 'inconclusive', exitCode: EXIT.INCONCLUSIVE, reasons: ['no objective could be judged from this result', ...reasons] };
-  return { ...base(o, now, verdicts), outcome: 'pass', exitCode: EXIT.OK, reasons };
+  if (failed.length > 0) return { ...base(o, now, verdicts), outcome: 'fail', exitCode: EXIT.FAILED, reasons: failed, notes };
+  if (judged.length === 0) return { ...base(o, now, verdicts), outcome: 'inconclusive', exitCode: EXIT.INCONCLUSIVE, reasons: ['no objective could be judged from this result'], notes };
+  return { ...base(o, now, verdicts), outcome: 'pass', exitCode: EXIT.OK, reasons: [], notes };
 }
 
-function base(o: ImportedGateOptions, now: number, verdicts: GateReport['verdicts']): Omit<GateReport, 'outcome' | 'exitCode' | 'reasons'> {
+function base(o: ImportedGateOptions, now: number, verdicts: GateReport['verdicts']): Omit<GateReport, 'outcome' | 'exitCode' | 'reasons' | 'notes'> {
   const r = o.result;
   return {
     service: o.contract.service.name,

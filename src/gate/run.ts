@@ -101,6 +101,7 @@ export async function runGate(o: GateRunOptions): Promise<GateReport> {
     outcome: 'pass',
     exitCode: EXIT.OK,
     reasons: [],
+    notes: [],
     target: { url: o.target ?? '', started: false },
     profile: { rate: profile.rate, durationMs: profile.durationMs, warmupMs: profile.warmupMs, connections: profile.connections, trials: profile.trials, workers: profile.workers },
     verdicts: [],
@@ -110,12 +111,14 @@ export async function runGate(o: GateRunOptions): Promise<GateReport> {
   };
   journal.write('start', { contract: o.contractFile, profile: report.profile, target: o.target ?? contract.target?.run, commit: o.commit });
 
-  const finish = (outcome: GateOutcome, exitCode: number, reasons: string[]): GateReport => {
+  // `reasons`: what decided the outcome; `notes`: what else the reader should know (step 6).
+  const finish = (outcome: GateOutcome, exitCode: number, reasons: string[], notes: string[] = []): GateReport => {
     report.outcome = outcome;
     report.exitCode = exitCode;
-    report.reasons.unshift(...reasons);
+    report.reasons = reasons;
+    report.notes = notes;
     report.finishedAt = Date.now();
-    journal.write('end', { outcome, exitCode, reasons: report.reasons, verdicts: report.verdicts, routes: report.routes, baseline: report.baseline, generator: report.generator });
+    journal.write('end', { outcome, exitCode, reasons, notes, verdicts: report.verdicts, routes: report.routes, baseline: report.baseline, generator: report.generator });
     journal.close();
     return report;
   };
@@ -163,7 +166,7 @@ export async function runGate(o: GateRunOptions): Promise<GateReport> {
   report.target.url = baseUrl;
   journal.write('target-ready', { url: baseUrl, pid: running?.pid, watchdog: running?.watchdogPid, listener: running?.listener });
   log(`target healthy at ${baseUrl}`);
-  // Notes on how the target was run and stopped (not failures): reported with the outcome.
+  // Notes on how the target was run and stopped (not failures): reported beside the outcome.
   const targetNotes: string[] = [];
   if (running && !running.listener.verified) {
     targetNotes.push(running.listener.note);
@@ -280,7 +283,8 @@ export async function runGate(o: GateRunOptions): Promise<GateReport> {
   }
 
   // 4. Judge what was measured (also for a cut-short run: the journal and report keep it).
-  const reasons: string[] = [...targetNotes];
+  // What the reader should know whatever the outcome, and that does not decide it: the report's notes.
+  const notes: string[] = [...targetNotes];
   // Other processes left the target almost no CPU: the failures that explains are not judged (machine.ts).
   const starved = starvation(report.trials);
   const withdrawn: string[] = [];
@@ -292,12 +296,12 @@ export async function runGate(o: GateRunOptions): Promise<GateReport> {
     const merged = mergeResults(trialResults, { judgeWhole: true });
     report.load = merged;
     const service = watch!.view(startMark);
-    if (service.unavailable) reasons.push(`the service view is missing (${service.unavailable}): verdicts use the client view only`);
+    if (service.unavailable) notes.push(`the service view is missing (${service.unavailable}): verdicts use the client view only`);
     const health = watcher.stats();
     const routes = routeEvidence(contract, merged, watch!.routes());
     report.verdicts = judgeObjectives(contract, { client: merged, trials: trialResults, healthUpShare: health.upShare, health, service, routes }, { offeredWeightedRate: Number.isFinite(profile.offeredWeightedRate) ? profile.offeredWeightedRate : undefined });
-    // A route the service recorded nothing under is said in the outcome too, whatever it is.
-    reasons.push(...unrecordedRouteReasons(report.verdicts));
+    // A route the service recorded nothing under is said beside the outcome too, whatever it is.
+    notes.push(...unrecordedRouteReasons(report.verdicts));
     if (pprof) attachEvidence(report.verdicts, await pprof.settle());
     if (starved) withdrawn.push(...withdrawStarvedFailures(starved, report.verdicts));
     lag = generatorLag(merged.generator, merged);
@@ -306,7 +310,7 @@ export async function runGate(o: GateRunOptions): Promise<GateReport> {
     // A health check that failed during the run is named with its reason, whatever the objectives.
     if (health.failing.length > 0) {
       const show = (x: number) => `${+(x * 100).toPrecision(3)}%`;
-      reasons.push(`the health endpoint reported failing checks during the measured phase: ${health.failing.map((f) => `${describeFailing([f])} (${show(f.share)} of the time)`).join('; ')}`);
+      notes.push(`the health endpoint reported failing checks during the measured phase: ${health.failing.map((f) => `${describeFailing([f])} (${show(f.share)} of the time)`).join('; ')}`);
     }
     report.generator = merged.generator;
   }
@@ -320,21 +324,23 @@ export async function runGate(o: GateRunOptions): Promise<GateReport> {
       if (starved) withdrawn.push(...withdrawStarvedFailures(starved, [], report.baseline));
       if (lag) lagWithdrawn.push(...withdrawLagFailures(lag, [], report.baseline));
       const mismatch = profileMismatch(baseline, report.profile);
-      if (mismatch) reasons.push(mismatch);
+      if (mismatch) notes.push(mismatch);
       // Too few trials for the test to ever reject: said once for the run (and per metric in the comparison).
       const unreachable = cannotReachAlphaText(report.trials.length, baseline.trials.length, DEFAULT_ALPHA);
-      if (unreachable) reasons.push(`regression: ${unreachable}`);
+      if (unreachable) notes.push(`regression: ${unreachable}`);
       journal.write('baseline', { comparison: report.baseline });
     } else if (!o.updateBaseline) {
       // (With --update-baseline a passing run records the first one; the outcome says whether it did.)
-      reasons.push(`no baseline at ${o.baselinePath} yet: run with --update-baseline once this build is accepted`);
+      notes.push(`no baseline at ${o.baselinePath} yet: run with --update-baseline once this build is accepted`);
     }
   }
 
-  // 6. The outcome.
-  if (targetFailure) return finish('target-failed', EXIT.TARGET, [targetFailure.message, ...reasons]);
-  if (stop.signal.aborted) return finish('inconclusive', EXIT.INCONCLUSIVE, ['interrupted before the profile finished: what was measured is in the journal', ...reasons]);
-  if (trialResults.length === 0) return finish('inconclusive', EXIT.INCONCLUSIVE, ['no load was run', ...reasons]);
+  // 6. The outcome. Its reasons are what decided it: the target's failure, what cut the run short,
+  // the failures that stand (FAIL), what withdrew or blocked the verdict (INCONCLUSIVE); a PASS has
+  // none. Everything else (above, and failures withdrawn beside ones that stand) is a note.
+  if (targetFailure) return finish('target-failed', EXIT.TARGET, [targetFailure.message], notes);
+  if (stop.signal.aborted) return finish('inconclusive', EXIT.INCONCLUSIVE, ['interrupted before the profile finished: what was measured is in the journal'], notes);
+  if (trialResults.length === 0) return finish('inconclusive', EXIT.INCONCLUSIVE, ['no load was run'], notes);
   const failures = failureReasons(report.verdicts);
   if (report.baseline?.verdict === 'fail') failures.push(...report.baseline.comparisons.filter((c) => c.verdict === 'fail').map((c) => `regression ${c.metric}: ${c.reason}`));
   const notUpdated = o.updateBaseline && o.baselinePath !== undefined ? [baseline ? 'baseline not updated: the gate did not pass' : `no baseline recorded at ${o.baselinePath}: the gate did not pass`] : [];
@@ -343,20 +349,21 @@ export async function runGate(o: GateRunOptions): Promise<GateReport> {
   // a verdict: how late, and what it withdrew. (A few late sends on a pass: the generator line shows them.)
   const selfCheckFailed = report.generator !== undefined && !report.generator.ok;
   if (lag && (selfCheckFailed || lagWithdrawn.length > 0)) unsupported.unshift(generatorLagReason(lag, lagWithdrawn));
-  // A failure the lag (or a starved machine) cannot explain stands.
-  if (failures.length > 0) return finish('fail', EXIT.FAILED, [...failures, ...unsupported, ...reasons, ...notUpdated]);
+  // A failure the lag (or a starved machine) cannot explain stands; what they withdrew beside it is a note.
+  if (failures.length > 0) return finish('fail', EXIT.FAILED, failures, [...unsupported, ...notes, ...notUpdated]);
   // Failed only where a starved machine or the generator's lag explains it, or the generator never
   // delivered the profile: no verdict either way. A pass despite late sends stands (below).
-  if (withdrawn.length > 0 || lagWithdrawn.length > 0 || lag?.underDelivered) return finish('inconclusive', EXIT.INCONCLUSIVE, [...unsupported, ...reasons, ...notUpdated]);
+  if (withdrawn.length > 0 || lagWithdrawn.length > 0 || lag?.underDelivered) return finish('inconclusive', EXIT.INCONCLUSIVE, unsupported, [...notes, ...notUpdated]);
   // A baseline is the build's numbers: one measured through a lagging generator would be its lag's.
   // Asked to record one, the run did not do what it was asked: INCONCLUSIVE, not a pass that wrote nothing.
-  if (lag && selfCheckFailed && o.updateBaseline && o.baselinePath !== undefined) return finish('inconclusive', EXIT.INCONCLUSIVE, [`the objectives passed, but no baseline was recorded at ${o.baselinePath}: the generator lagged, so these numbers would be partly its lag, not the build's; run --update-baseline again on a quieter machine`, ...unsupported, ...reasons]);
+  if (lag && selfCheckFailed && o.updateBaseline && o.baselinePath !== undefined) return finish('inconclusive', EXIT.INCONCLUSIVE, [`the objectives passed, but no baseline was recorded at ${o.baselinePath}: the generator lagged, so these numbers would be partly its lag, not the build's; run --update-baseline again on a quieter machine`, ...unsupported], notes);
   if (o.updateBaseline && o.baselinePath !== undefined) {
     writeBaseline(o.baselinePath, makeBaseline({ service: contract.service.name, profile: report.profile, trials: report.trials, commit: o.commit }));
     report.baselineUpdated = o.baselinePath;
     journal.write('baseline-updated', { path: o.baselinePath });
   }
-  return finish('pass', EXIT.OK, [...unsupported, ...reasons]);
+  // A pass despite the generator's lag says how late it was, as a note: the passes stand.
+  return finish('pass', EXIT.OK, [], [...unsupported, ...notes]);
 }
 
 /** A path from the command line or the contract, relative to the contract's directory. */

@@ -46,10 +46,14 @@ export function outcomeHead(r: GateReport): string {
   return `${outcomeLabel(r.outcome)} (exit ${r.exitCode})`;
 }
 
-/** The reasons, or the one a pass without remarks has. */
+/**
+ * The reasons that decided the outcome; a pass has none, and says "every objective met" only when
+ * it has no notes either (a pass beside a route one view never saw must not read that way). The
+ * notes (`r.notes`) are shown apart, after the reasons.
+ */
 export function outcomeReasons(r: GateReport): string[] {
   if (r.reasons.length > 0) return r.reasons;
-  return r.outcome === 'pass' ? ['every objective met'] : [];
+  return r.outcome === 'pass' && r.notes.length === 0 ? ['every objective met'] : [];
 }
 
 /** "200/s for 30s in 3 trials after a 5s warm-up, 64 connections, 1 worker". */

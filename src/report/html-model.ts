@@ -101,9 +101,11 @@ function looseLines(x: unknown): string[] {
   return items.map((i) => (typeof i === 'string' ? i : i !== null && typeof i === 'object' ? Object.entries(i).map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(', ') : String(i)));
 }
 
-/** The gate report as a page: banner, a card per objective, latency per trial (or slice), the error budget, routes, baseline. */
+/** The gate report as a page: banner, the notes, a card per objective, latency per trial (or slice), the error budget, routes, baseline. */
 export function htmlFromGate(r: GateReport): HtmlReportModel {
   const sections: HtmlSection[] = [];
+  // Under the banner (which holds the reasons that decided the outcome): what else to know.
+  if (r.notes.length > 0) sections.push({ kind: 'text', title: 'Notes', lines: r.notes });
   if (r.verdicts.length > 0) sections.push({ kind: 'cards', title: 'Objectives', cards: r.verdicts.map((v) => verdictCard(v, r)) });
   else sections.push({ kind: 'text', title: 'Objectives', lines: ['No objective was judged.'] });
 

@@ -29,7 +29,7 @@ const COMPARISON: Shape = { keys: ['metric', 'unit', 'baseline', 'current', 'bas
 const BASELINE: Shape = { keys: ['path', 'createdAt', 'commit', 'comparisons', 'verdict'], children: { comparisons: COMPARISON } };
 const TRIAL: Shape = { keys: ['index', 'startedAt', 'durationMs', 'requests', 'p95Ms', 'errorRatio', 'memoryPerRequestBytes', 'throughput', 'latency'] };
 const REPORT: Shape = {
-  keys: ['service', 'contractFile', 'outcome', 'exitCode', 'reasons', 'startedAt', 'finishedAt', 'target', 'profile', 'verdicts', 'serviceEvidence', 'routes', 'baseline', 'baselineUpdated', 'generator', 'trials', 'load', 'journal'],
+  keys: ['service', 'contractFile', 'outcome', 'exitCode', 'reasons', 'notes', 'startedAt', 'finishedAt', 'target', 'profile', 'verdicts', 'serviceEvidence', 'routes', 'baseline', 'baselineUpdated', 'generator', 'trials', 'load', 'journal'],
   children: {
     target: { keys: ['url', 'started', 'command', 'log'] },
     profile: { keys: ['rate', 'durationMs', 'warmupMs', 'connections', 'trials', 'workers'] },

@@ -109,11 +109,16 @@ function routeCase(r: GateReport, route: RouteReport): Case | undefined {
   return { name: route.route, classname, kind: 'failure', body: [`<failure${attrs({ message, type: 'route' })}>${xmlText(`${message}\n${numbers}`)}</failure>`] };
 }
 
+/** The notes beside the outcome, under a "notes:" line; none when there are none. */
+function notesLines(r: GateReport): string[] {
+  return r.notes.length > 0 ? ['notes:', ...r.notes.map((x) => `- ${x}`)] : [];
+}
+
 /** The outcome as a test case, when the per-objective cases alone would not show it. */
 function outcomeCase(r: GateReport, cases: readonly Case[]): Case | undefined {
   const reasons = outcomeReasons(r);
   const message = `${outcomeHead(r)}${reasons.length > 0 ? `: ${firstLine(reasons[0])}` : ''}`;
-  const text = xmlText([outcomeHead(r), ...reasons].join('\n'));
+  const text = xmlText([outcomeHead(r), ...reasons, ...notesLines(r)].join('\n'));
   const classname = `sloctl.gate.${r.service}`;
   if (r.outcome === 'pass') return undefined;
   if (r.outcome === 'fail') {
@@ -154,7 +159,7 @@ export function renderJunit(r: GateReport): string {
     if (c.body.length === 0) out.push(`${head}/>`);
     else out.push(`${head}>`, ...c.body.map((b) => `      ${b}`), '    </testcase>');
   }
-  const summary = [`${outcomeLabel(r.outcome)} (exit ${num(r.exitCode)})`, ...outcomeReasons(r).map((x) => `- ${x}`), ...serviceEvidenceLines(unmatchedServiceEvidence(r.serviceEvidence, r.verdicts))].join('\n');
+  const summary = [`${outcomeLabel(r.outcome)} (exit ${num(r.exitCode)})`, ...outcomeReasons(r).map((x) => `- ${x}`), ...notesLines(r), ...serviceEvidenceLines(unmatchedServiceEvidence(r.serviceEvidence, r.verdicts))].join('\n');
   out.push(`    <system-out>${xmlText(summary)}</system-out>`);
   out.push('  </testsuite>', '</testsuites>');
   return `${out.join('\n')}\n`;

@@ -1,6 +1,6 @@
 // The gate report as GitHub-flavoured Markdown: for `--markdown PATH` and the job summary
 // ($GITHUB_STEP_SUMMARY). The outcome comes first here (a summary page is read top-down), then the
-// objectives table, the baseline table, the generator's check and the reasons.
+// objectives table, the baseline table, the generator's check, the reasons and the notes.
 //
 // Text from the contract or the service (names, reasons, log lines) is escaped so that it cannot
 // break a table (pipes, newlines) or turn into markup (*, _, `, [, <, &...): every ASCII
@@ -158,7 +158,10 @@ export function renderMarkdown(r: GateReport): string {
   }
 
   out.push(`**${outcomeHead(r)}**`, '');
-  for (const reason of outcomeReasons(r)) out.push(...bullet(reason));
+  const reasons = outcomeReasons(r);
+  for (const reason of reasons) out.push(...bullet(reason));
+  // What did not decide the outcome, apart from what did.
+  if (r.notes.length > 0) out.push(...(reasons.length > 0 ? [''] : []), 'Notes:', '', ...r.notes.flatMap(bullet));
   if (r.journal) out.push('', `Journal: ${mdText(r.journal)}`);
   return `${out.join('\n')}\n`;
 }

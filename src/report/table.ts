@@ -1,6 +1,7 @@
 // The gate report as the terminal shows it: what ran against what, one row per objective with both
-// views, the baseline comparison, the generator's check on itself, and the outcome with its
-// reasons last (where the eye lands when the command ends). Pure: report in, text out.
+// views, the baseline comparison, the generator's check on itself, and the outcome with the
+// reasons that decided it, then the notes beside it, last (where the eye lands when the command
+// ends). Pure: report in, text out.
 import { num } from '../evaluate/report.ts';
 import { formatValue } from '../verdicts/format.ts';
 import { evidenceText, serviceEvidenceFor, serviceEvidenceLines, unmatchedServiceEvidence } from './evidence.ts';
@@ -151,7 +152,8 @@ export function renderTable(r: GateReport, options: TableOptions = {}): string {
     for (const line of generatorLagLines(r)) out.push(...block('  ', line, '    '));
   }
 
-  // The outcome.
+  // The outcome and the reasons that decided it; then what else to know, apart, so a note (how to
+  // record the first baseline) never reads as one of the reasons a build failed.
   const reasons = outcomeReasons(r);
   out.push('');
   const head = paint(outcomeHead(r), r.outcome);
@@ -159,6 +161,10 @@ export function renderTable(r: GateReport, options: TableOptions = {}): string {
   else {
     out.push(`${head}${reasons.length > 0 ? `: ${num(reasons.length)} reasons` : ''}`);
     for (const reason of reasons) out.push(...block('  - ', reason, '    '));
+  }
+  if (r.notes.length > 0) {
+    out.push('notes:');
+    for (const note of r.notes) out.push(...block('  - ', note, '    '));
   }
   if (r.journal) out.push(printable(`journal: ${r.journal}`));
   if (r.target.log !== undefined) out.push(printable(`target log: ${r.target.log}`));

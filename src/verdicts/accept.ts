@@ -212,7 +212,7 @@ export function judgeAccept(input: AcceptInput): AcceptVerdict {
           checks = gateChecks(gate, name);
           if (name === 'regression' && checks.length === 0) {
             // The gate read no baseline: the first accepted run has nothing to compare with.
-            const note = gate.reasons.find((r) => r.startsWith('no baseline at')) ?? 'no baseline was compared (pass --baseline PATH, or objectives.regression.baseline)';
+            const note = gate.notes.find((r) => r.startsWith('no baseline at')) ?? 'no baseline was compared (pass --baseline PATH, or objectives.regression.baseline)';
             empty = { outcome: 'not-judged', reason: gate.baselineUpdated ? `no baseline before this run; this run is now the baseline (${gate.baselineUpdated})` : note };
           }
           // The gate's outcome was INCONCLUSIVE for the whole run (the profile was not delivered,

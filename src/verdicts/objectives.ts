@@ -512,7 +512,7 @@ function customVerdicts(contract: Contract): ObjectiveVerdict[] {
 
 /**
  * One line per route the service recorded nothing under ("routes GET /a/:id: <reason>"), for the
- * outcome's reasons: a pass must not read "every objective met" over a route one view never saw.
+ * notes beside the outcome: a pass must not read "every objective met" over a route one view never saw.
  */
 export function unrecordedRouteReasons(verdicts: readonly ObjectiveVerdict[]): string[] {
   return verdicts.filter((v) => v.contract === 'routes' && v.verdict === 'warn').map((v) => `${v.contract} ${v.name}: ${v.reason}`);

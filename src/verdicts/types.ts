@@ -221,8 +221,17 @@ export interface GateReport {
   finishedAt: number;
   outcome: GateOutcome;
   exitCode: number;
-  /** Why the outcome is what it is, most important first. */
+  /**
+   * What decided the outcome, most important first: the failures of a FAIL, what withdrew or
+   * blocked the verdict of an INCONCLUSIVE, the target's failure; empty for a PASS.
+   */
   reasons: string[];
+  /**
+   * What the reader should know that did not decide the outcome: how to record the first
+   * baseline, how the target was stopped, a view that was missing, a failing health check, a
+   * route the service recorded nothing under, failures withdrawn beside ones that stand.
+   */
+  notes: string[];
   target: { url: string; started: boolean; command?: string; log?: string };
   profile: { rate: number | 'max'; durationMs: number; warmupMs: number; connections: number; trials: number; workers: number };
   verdicts: ObjectiveVerdict[];

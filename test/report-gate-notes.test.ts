@@ -1,0 +1,126 @@
+// The gate's outcome says which of its lines decided it (the reasons) and which are notes beside it
+// (how to record the first baseline, how the target was stopped...), in every rendering. Pure:
+// reports in, text out.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { parseContract } from '../src/contract/load.ts';
+import { judgeImported } from '../src/gate/imported.ts';
+import { readLoadResult } from '../src/load/import.ts';
+import { htmlFromGate } from '../src/report/html-model.ts';
+import { renderJson } from '../src/report/json.ts';
+import { renderJunit } from '../src/report/junit.ts';
+import { renderMarkdown } from '../src/report/markdown.ts';
+import { renderTable } from '../src/report/table.ts';
+import { judgeAccept } from '../src/verdicts/accept.ts';
+import type { GateReport, ObjectiveVerdict } from '../src/verdicts/types.ts';
+
+const NO_BASELINE = 'no baseline at .sloctl/baseline.json yet: run with --update-baseline once this build is accepted';
+const STOPPED = 'the target `npm start` did not stop within 5s of SIGTERM: sloctl killed it with SIGKILL';
+
+function verdict(over: Partial<ObjectiveVerdict>): ObjectiveVerdict {
+  return { contract: 'latency', name: 'api p95', verdict: 'pass', measured: 180, objective: 250, unit: 'ms', direction: 'lower-is-better', margin: 70, client: 180, service: 175, reason: 'p95 180 ms is within 250 ms', ...over };
+}
+
+function report(over: Partial<GateReport>): GateReport {
+  return {
+    service: 'checkout', contractFile: 'slo.yaml', startedAt: 0, finishedAt: 1000, outcome: 'pass', exitCode: 0, reasons: [], notes: [],
+    target: { url: 'http://127.0.0.1:8080', started: true, command: 'npm start' }, profile: { rate: 50, durationMs: 3000, warmupMs: 0, connections: 8, trials: 1, workers: 1 },
+    verdicts: [verdict({})], trials: [], journal: '.sloctl/runs/j.jsonl', ...over,
+  };
+}
+
+/** The table from the outcome line on (everything above it is the objectives, routes...). */
+function outcomeBlock(text: string, head: RegExp): string {
+  const lines = text.split('\n');
+  const at = lines.findIndex((l) => head.test(l));
+  assert.ok(at >= 0, text);
+  return lines.slice(at).join('\n');
+}
+
+const failing = report({
+  outcome: 'fail',
+  exitCode: 1,
+  verdicts: [verdict({ verdict: 'fail', measured: 302, margin: -52, reason: 'p95 302 ms is over the ceiling 250 ms' }), verdict({ contract: 'errors', name: 'errors', unit: 'ratio', direction: 'higher-is-better', measured: 0.97, objective: 0.99, margin: -0.02, verdict: 'fail', reason: 'weighted success 97% is below the objective 99%' })],
+  reasons: ['latency api p95: p95 302 ms is over the ceiling 250 ms', 'errors errors: weighted success 97% is below the objective 99%'],
+  notes: [NO_BASELINE, STOPPED],
+});
+
+describe('the outcome: reasons, then notes apart', () => {
+  it('table, FAIL: counts and lists only the reasons, then the notes under "notes:"', () => {
+    assert.equal(
+      outcomeBlock(renderTable(failing), /^FAIL \(exit 1\)/),
+      [
+        'FAIL (exit 1): 2 reasons',
+        '  - latency api p95: p95 302 ms is over the ceiling 250 ms',
+        '  - errors errors: weighted success 97% is below the objective 99%',
+        'notes:',
+        `  - ${NO_BASELINE}`,
+        `  - ${STOPPED}`,
+        'journal: .sloctl/runs/j.jsonl',
+      ].join('\n'),
+    );
+  });
+
+  it('table, PASS with notes: the head alone (no "N reasons", no "every objective met"), then the notes', () => {
+    const text = renderTable(report({ notes: [NO_BASELINE] }));
+    assert.equal(outcomeBlock(text, /^PASS \(exit 0\)/), ['PASS (exit 0)', 'notes:', `  - ${NO_BASELINE}`, 'journal: .sloctl/runs/j.jsonl'].join('\n'));
+    // A pass with nothing to note says why it passed.
+    assert.match(renderTable(report({})), /^PASS \(exit 0\): every objective met\njournal: /m);
+    assert.doesNotMatch(renderTable(report({})), /^notes:/m);
+  });
+
+  it('table, INCONCLUSIVE: the reason that withdrew the verdict on the head line; a multi-line note stays indented', () => {
+    const withdrawn = 'the load generator could not deliver the profile on time: 12% of sends late; latency api p95 failed: not judged';
+    const text = renderTable(report({ outcome: 'inconclusive', exitCode: 4, reasons: [withdrawn], notes: ['the service view is missing (no /metrics)\nsecond line'] }));
+    assert.equal(outcomeBlock(text, /^INCONCLUSIVE/), [`INCONCLUSIVE (exit 4): ${withdrawn}`, 'notes:', '  - the service view is missing (no /metrics)', '    second line', 'journal: .sloctl/runs/j.jsonl'].join('\n'));
+  });
+
+  it('JSON: notes right after reasons', () => {
+    const doc = JSON.parse(renderJson(failing));
+    assert.deepEqual(Object.keys(doc).slice(0, 6), ['service', 'contractFile', 'outcome', 'exitCode', 'reasons', 'notes']);
+    assert.deepEqual(doc.notes, [NO_BASELINE, STOPPED]);
+    assert.equal(doc.reasons.length, 2);
+  });
+
+  it('Markdown: the reasons as the outcome\'s bullets, the notes under "Notes:"', () => {
+    const md = renderMarkdown(failing);
+    assert.match(md, /^\*\*FAIL \(exit 1\)\*\*\n\n- latency api p95: .+\n- errors errors: .+\n\nNotes:\n\n- no baseline at \.sloctl/m);
+    const pass = renderMarkdown(report({ notes: [NO_BASELINE] }));
+    assert.match(pass, /^\*\*PASS \(exit 0\)\*\*\n\nNotes:\n\n- no baseline at /m);
+  });
+
+  it('JUnit: the outcome case and the suite summary say the notes apart from the reasons', () => {
+    const xml = renderJunit(report({ outcome: 'inconclusive', exitCode: 4, reasons: ['no load was run'], notes: [NO_BASELINE] }));
+    assert.match(xml, /<error message="INCONCLUSIVE \(exit 4\): no load was run" type="inconclusive">INCONCLUSIVE \(exit 4\)\nno load was run\nnotes:\n- no baseline at /);
+    assert.match(renderJunit(failing), /<system-out>FAIL \(exit 1\)\n- latency api p95: [^\n]+\n- errors errors: [^\n]+\nnotes:\n- no baseline at [^\n]+\n- the target `npm start` did not stop/);
+  });
+
+  it('HTML: the banner holds the reasons; the notes are a section of their own under it', () => {
+    const m = htmlFromGate(failing);
+    assert.deepEqual(m.verdict.reasons, failing.reasons);
+    assert.deepEqual(m.sections[0], { kind: 'text', title: 'Notes', lines: [NO_BASELINE, STOPPED] });
+    const pass = htmlFromGate(report({ notes: [NO_BASELINE] }));
+    assert.deepEqual(pass.verdict.reasons, [], 'a pass with notes does not claim "every objective met"');
+    assert.deepEqual(htmlFromGate(report({})).verdict.reasons, ['every objective met']);
+    assert.notEqual(htmlFromGate(report({})).sections[0].title, 'Notes');
+  });
+
+  it('accept: a first run without a baseline names the gate\'s note in its regression row', () => {
+    const contract = parseContract('apiVersion: sloctl/v1\nservice: { name: s }\nobjectives:\n  errors: { objective: 99% }\n  regression: { trials: 5 }\n', 'slo.yaml').contract!;
+    const v = judgeAccept({ contract, gate: report({ notes: [NO_BASELINE] }), notReached: {} });
+    const row = v.rows.find((r) => r.contract === 'regression')!;
+    assert.equal(row.outcome, 'not-judged');
+    assert.equal(row.reason, NO_BASELINE);
+  });
+
+  it('--from: what the imported run is (client view only, no self-check) is a note; only failures are reasons', () => {
+    const contract = parseContract('apiVersion: sloctl/v1\nservice: { name: imported }\nroutes:\n  - { name: work, method: GET, path: /work }\nobjectives:\n  latency:\n    - { name: api, threshold: 250ms, objective: 99%, percentiles: { p95: 200ms, p99: 300ms } }\n  errors: { objective: 99% }\n', 'slo.yaml').contract!;
+    const path = join(import.meta.dirname, 'fixtures', 'load', 'vegeta-results.json');
+    const r = judgeImported({ contract, contractFile: 'slo.yaml', result: readLoadResult(path, readFileSync(path, 'utf8')), from: 'vegeta-results.json' });
+    assert.equal(r.outcome, 'fail');
+    assert.deepEqual(r.reasons, r.verdicts.filter((v) => v.verdict === 'fail').map((v) => `${v.contract} ${v.name}: ${v.reason}`));
+    assert.match(r.notes[0], /^judged on vegeta-results\.json \(vegeta, open model\): the client's view only/);
+  });
+});
