@@ -125,7 +125,8 @@ describe('gate: a Go service instrumented only with promhttp, labels mapped in s
     assert.ok(typeof e.service === 'number' && e.service < 0.99 && Math.abs(e.service - 0.9625) < 0.01, `service-side weighted success ${e.service}: ${e.reason}`);
     assert.match(e.reason, /below the objective 99% as the client and the service measured it/);
     assert.ok(e.routes?.some((c) => c.route === 'GET /products/:id'), JSON.stringify(e.routes));
-    assert.match(e.reason, /caused by GET \/products\/:id: weighted errors [45]\.\d+% of [0-9,]+ requests \(server [0-9,]+\)/);
+    // The raw count and share, then the weighted figure as a sum a reader can check (server weighs 1 here).
+    assert.match(e.reason, /caused by GET \/products\/:id: [0-9,]+ of [0-9,]+ requests failed \([45]\.\d+%\); weighted by error class: server [0-9,]+ × 1 = [0-9,.]+ \([45]\.\d+%\)/);
     const get = row(report, 'GET /products/:id');
     assert.ok(get.service && get.service.errorRatio !== null && Math.abs(get.service.errorRatio - 0.05) < 0.01, `the service's own ratio for the route: ${JSON.stringify(get.service)}`);
     assert.ok((get.service.errorsByClass.server ?? 0) > 0, JSON.stringify(get.service.errorsByClass));

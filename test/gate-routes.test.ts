@@ -222,7 +222,7 @@ describe('route attribution (pure)', () => {
     assert.match(p95.routes![1].detail, /^p95 40\d ms, 100% within 500 ms$/, 'c is judged at its own threshold');
     const errors = vs.find((v) => v.name === 'errors')!;
     assert.equal(errors.verdict, 'fail');
-    assert.deepEqual(errors.routes!.map((c) => [c.route, c.detail]), [['GET /b/:id', 'weighted errors 12.5% of 100 requests (server 5)']]);
+    assert.deepEqual(errors.routes!.map((c) => [c.route, c.detail]), [['GET /b/:id', '5 of 100 requests failed (5%); weighted by error class: server 5 × 2.5 = 12.5 (12.5%)']]);
   });
 
   it('a passing objective names no route; a mix where no route fails alone names the biggest contributors', () => {

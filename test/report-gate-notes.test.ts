@@ -1,6 +1,7 @@
 // The gate's outcome says which of its lines decided it (the reasons) and which are notes beside it
-// (how to record the first baseline, how the target was stopped...), in every rendering. Pure:
-// reports in, text out.
+// (how to record the first baseline, how the target was stopped...), in every rendering; and a
+// route's error numbers read as what they are: the requests that failed and their share, then the
+// contract-weighted figure, labelled, as a sum a reader can check. Pure: reports in, text out.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,13 +9,17 @@ import { describe, it } from 'node:test';
 import { parseContract } from '../src/contract/load.ts';
 import { judgeImported } from '../src/gate/imported.ts';
 import { readLoadResult } from '../src/load/import.ts';
+import { routeDetail, routeRows, ROUTE_HEAD } from '../src/report/format.ts';
 import { htmlFromGate } from '../src/report/html-model.ts';
 import { renderJson } from '../src/report/json.ts';
 import { renderJunit } from '../src/report/junit.ts';
 import { renderMarkdown } from '../src/report/markdown.ts';
 import { renderTable } from '../src/report/table.ts';
 import { judgeAccept } from '../src/verdicts/accept.ts';
-import type { GateReport, ObjectiveVerdict } from '../src/verdicts/types.ts';
+import { judgeObjectives } from '../src/verdicts/objectives.ts';
+import { routeEvidence, routeReports } from '../src/verdicts/routes.ts';
+import type { GateReport, ObjectiveVerdict, RouteNumbers } from '../src/verdicts/types.ts';
+import { loadOf, routeRow } from './helpers/route-results.ts';
 
 const NO_BASELINE = 'no baseline at .sloctl/baseline.json yet: run with --update-baseline once this build is accepted';
 const STOPPED = 'the target `npm start` did not stop within 5s of SIGTERM: sloctl killed it with SIGKILL';
@@ -122,5 +127,59 @@ describe('the outcome: reasons, then notes apart', () => {
     assert.equal(r.outcome, 'fail');
     assert.deepEqual(r.reasons, r.verdicts.filter((v) => v.verdict === 'fail').map((v) => `${v.contract} ${v.name}: ${v.reason}`));
     assert.match(r.notes[0], /^judged on vegeta-results\.json \(vegeta, open model\): the client's view only/);
+  });
+});
+
+describe('a route\'s errors: the requests that failed, then the weighted figure, labelled', () => {
+  const contract = parseContract(`apiVersion: sloctl/v1
+service: { name: shop }
+errorClasses:
+  - { name: transient, weight: 0.3, status: [503] }
+  - { name: server, weight: 2.5, status: ["5xx"] }
+routes:
+  - { name: a, method: GET, path: /a }
+  - { name: b, method: GET, path: /b }
+objectives:
+  errors: { objective: 99% }
+`, 'slo.yaml').contract!;
+  // /a: 113 of 360 answered 500 (server, 2.5): 282.5 weighted, 78.5% of the requests though only 31.4% failed.
+  // /b: 80 x 500 and 70 x 503 of 360.
+  const client = loadOf([
+    routeRow('a', Array(360).fill(5), { 200: 247, 500: 113 }),
+    routeRow('b', Array(360).fill(5), { 200: 210, 500: 80, 503: 70 }),
+  ]);
+  const verdicts = judgeObjectives(contract, { client, service: { slos: [] } });
+  const errors = verdicts.find((v) => v.contract === 'errors')!;
+
+  it('the failing objective names each route with the raw count and share, then the weighted sum', () => {
+    assert.equal(errors.verdict, 'fail');
+    assert.deepEqual(errors.routes!.map((c) => [c.route, c.value, c.detail]), [
+      ['GET /a', 282.5, '113 of 360 requests failed (31.389%); weighted by error class: server 113 × 2.5 = 282.5 (78.472%)'],
+      ['GET /b', 221, '150 of 360 requests failed (41.667%); weighted by error class: server 80 × 2.5 + transient 70 × 0.3 = 221 (61.389%)'],
+    ]);
+    assert.match(errors.reason, /caused by GET \/a: 113 of 360 requests failed \(31\.389%\); weighted by error class: server 113 × 2\.5 = 282\.5 \(78\.472%\)/);
+  });
+
+  it('the route table: an ERRORS cell with the failed share and the weighted one; the route line says both', () => {
+    const routes = routeReports(contract, routeEvidence(contract, client, undefined), verdicts);
+    const col = ROUTE_HEAD.indexOf('ERRORS');
+    assert.ok(col > 0 && !ROUTE_HEAD.includes('WEIGHTED ERRORS'), ROUTE_HEAD.join(', '));
+    const rows = routeRows(routes);
+    assert.equal(rows[0][col], '31.389%, weighted 78.472%');
+    assert.equal(rows[0][col + 1], 'server 113');
+    assert.equal(rows[1][col], '41.667%, weighted 61.389%');
+    assert.match(routeDetail(routes[0]), /, 113 failed \(31\.389%: server 113\), weighted by error class 282\.5 \(78\.472%\), 0 404\/unmatched$/);
+    // The numbers themselves are unchanged: only the words around them.
+    assert.equal(routes[0].client!.weightedErrors, 282.5);
+    assert.equal(routes[0].client!.errorRatio, 282.5 / 360);
+  });
+
+  it('a route without errors reads 0% and "0 failed"; one with no requests n/a', () => {
+    const none: RouteNumbers = { requests: 100, p50: 1, p95: 1, p99: 1, withinThreshold: NaN, weightedErrors: 0, errorRatio: 0, errorsByClass: {}, notFound: 0 };
+    const empty: RouteNumbers = { ...none, requests: 0, errorRatio: NaN };
+    const rows = routeRows([{ route: 'GET /ok', method: 'GET', path: '/ok', client: none, service: empty, causes: [] }]);
+    const col = ROUTE_HEAD.indexOf('ERRORS');
+    assert.deepEqual([rows[0][col], rows[1][col]], ['0%', 'n/a']);
+    assert.match(routeDetail({ route: 'GET /ok', method: 'GET', path: '/ok', client: none, causes: [] }), /, 0 failed, 0 404\/unmatched$/);
   });
 });

@@ -162,11 +162,37 @@ export function printable(s: string, multiline = false): string {
 }
 
 /** The per-route table's columns (table and Markdown). */
-export const ROUTE_HEAD = ['ROUTE', 'VIEW', 'REQUESTS', 'P50', 'P95', 'P99', 'WITHIN THRESHOLD', 'WEIGHTED ERRORS', 'ERRORS BY CLASS', '404/UNMATCHED', 'FAILS'];
+export const ROUTE_HEAD = ['ROUTE', 'VIEW', 'REQUESTS', 'P50', 'P95', 'P99', 'WITHIN THRESHOLD', 'ERRORS', 'ERRORS BY CLASS', '404/UNMATCHED', 'FAILS'];
 
 /** A count as the tables show it: whole, with thousands separators. */
 function count(x: number): string {
   return Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : 'n/a';
+}
+
+/** Requests that failed: the error events of the classes that weigh more than 0 (errorsByClass). */
+function failedCount(n: RouteNumbers): number {
+  return Object.values(n.errorsByClass).reduce((a, b) => a + b, 0);
+}
+
+/**
+ * The ERRORS cell: the share of requests that failed, then the contract-weighted share the errors
+ * objective judges ("31.389%, weighted 78.472%": 113 of 360 failed, all server errors at 2.5). The
+ * weighted share alone read like the share that failed (and can pass 100%); the ERRORS BY CLASS
+ * cell beside it has the counts.
+ */
+function errorsCell(n: RouteNumbers): string {
+  if (!(n.requests > 0)) return 'n/a';
+  const failed = failedCount(n);
+  if (failed === 0) return formatValue(0, 'ratio');
+  return `${formatValue(failed / n.requests, 'ratio')}, weighted ${formatValue(n.errorRatio, 'ratio')}`;
+}
+
+/** "113 failed (31.389%: server 113), weighted by error class 282.5 (78.472%)"; "0 failed". */
+function errorsText(n: RouteNumbers): string {
+  const failed = failedCount(n);
+  if (!(n.requests > 0) || failed === 0) return `${count(failed)} failed`;
+  const classes = Object.entries(n.errorsByClass).map(([k, v]) => `${k} ${count(v)}`).join(', ');
+  return `${count(failed)} failed (${formatValue(failed / n.requests, 'ratio')}: ${classes}), weighted by error class ${formatValue(n.weightedErrors, 'count')} (${formatValue(n.errorRatio, 'ratio')})`;
 }
 
 /** One line of numbers per route and view: client first, then the service's estimate. */
@@ -187,7 +213,7 @@ export function routeRows(routes: readonly RouteReport[]): string[][] {
         formatValue(n.p95, 'ms'),
         formatValue(n.p99, 'ms'),
         within,
-        formatValue(n.errorRatio, 'ratio'),
+        errorsCell(n),
         classes === '' ? '-' : classes,
         count(n.notFound),
         i === 0 && r.causes.length > 0 ? r.causes.join(', ') : '-',
@@ -197,12 +223,11 @@ export function routeRows(routes: readonly RouteReport[]): string[][] {
   return rows;
 }
 
-/** One route's numbers in a line: "client 1,200 requests, p50 ..., p95 ..., 84% within 100 ms, ...". */
+/** One route's numbers in a line: "client: 1,200 requests, p50 ..., p95 ..., 84% within 100 ms, 12 failed (1%: server 12), weighted ..., ...". */
 export function routeDetail(r: RouteReport): string {
   const one = (view: string, n: RouteNumbers) => {
     const within = r.thresholdMs === undefined ? '' : `, ${formatValue(n.withinThreshold, 'ratio')} within ${formatValue(r.thresholdMs, 'ms')}`;
-    const classes = Object.entries(n.errorsByClass).map(([k, v]) => `${k} ${count(v)}`).join(', ');
-    return `${view}: ${count(n.requests)} requests, p50 ${formatValue(n.p50, 'ms')}, p95 ${formatValue(n.p95, 'ms')}, p99 ${formatValue(n.p99, 'ms')}${within}, weighted errors ${formatValue(n.errorRatio, 'ratio')}${classes ? ` (${classes})` : ''}, ${count(n.notFound)} 404/unmatched`;
+    return `${view}: ${count(n.requests)} requests, p50 ${formatValue(n.p50, 'ms')}, p95 ${formatValue(n.p95, 'ms')}, p99 ${formatValue(n.p99, 'ms')}${within}, ${errorsText(n)}, ${count(n.notFound)} 404/unmatched`;
   };
   return [r.client ? one('client', r.client) : '', r.service ? one('service', r.service) : ''].filter(Boolean).join('; ');
 }

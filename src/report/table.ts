@@ -120,7 +120,7 @@ export function renderTable(r: GateReport, options: TableOptions = {}): string {
   if (r.trials.length > 1) {
     const p95 = r.trials.map((t) => formatValue(t.p95Ms, 'ms')).join(', ');
     const err = r.trials.map((t) => formatValue(t.errorRatio, 'ratio')).join(', ');
-    out.push('', `trials: p95 ${p95}; error ratio ${err}`);
+    out.push('', `trials: p95 ${p95}; weighted error ratio ${err}`);
   }
 
   // The baseline.
