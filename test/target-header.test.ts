@@ -14,6 +14,7 @@ import type { DrillRunReport } from '../src/drill/run.ts';
 import { renderAcceptTable } from '../src/report/accept.ts';
 import { renderDrillMarkdown, renderDrillTable } from '../src/report/drill.ts';
 import { targetLine } from '../src/report/format.ts';
+import { renderTable } from '../src/report/table.ts';
 import { htmlFromDrill } from '../src/report/html-model.ts';
 import { targetText, type TargetFacts } from '../src/report/target.ts';
 import type { GateReport } from '../src/verdicts/types.ts';
@@ -104,6 +105,36 @@ objectives:
     assert.equal(report.targetFailureKind, 'port-busy');
     assert.equal(report.target.started, false);
     assert.equal(targetText(report.target), 'could not start `node -e 0` (not reached)');
+  });
+
+  const gate = async (c: { dir: string; file: string }, ...args: string[]) => {
+    const run = await runCli(['gate', c.file, '--json', '--no-progress', '--journal', join(c.dir, 'g.jsonl'), ...args], c.dir);
+    assert.ok(run.stdout.startsWith('{'), `no report on stdout (exit ${run.code}):\n${run.stderr}`);
+    return { code: run.code, report: JSON.parse(run.stdout) as GateReport };
+  };
+
+  it('the gate: a start command that exits is started and never reached; a port taken is never started; an attach to nothing is never reached', async () => {
+    const failed = await gate(contract('{ run: "echo no database >&2; exit 7", startTimeout: 5s }'));
+    assert.equal(failed.code, 3);
+    assert.deepEqual({ ...failed.report.target, log: undefined }, { url: '', started: true, reached: false, command: 'echo no database >&2; exit 7', log: undefined });
+    assert.equal(renderTable(failed.report).split('\n')[0], 'sloctl gate: header (slo.yaml): started `echo no database >&2; exit 7`, but it never said UP (not reached)');
+
+    const s = createServer((_q, res) => res.end());
+    servers.push(s);
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    const port = (s.address() as AddressInfo).port;
+    const busy = await gate(contract(`{ run: "node -e 0", port: ${port}, startTimeout: 5s }`));
+    assert.equal(busy.code, 3);
+    assert.equal(targetText(busy.report.target), 'could not start `node -e 0` (not reached)');
+
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+    await new Promise<void>((r) => closed.close(() => r()));
+    const attached = await gate(contract('{ run: "exit 1" }'), '--target', url);
+    assert.equal(attached.code, 3);
+    assert.deepEqual(attached.report.target, { url, started: false, reached: false });
+    assert.equal(targetText(attached.report.target), `attached to ${url}, which never said UP (not reached)`);
   });
 
   it('--target where nothing answers: attached, never reached', async () => {

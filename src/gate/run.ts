@@ -27,7 +27,7 @@ import { ServiceWatch, type ServiceMark } from '../run/service-watch.ts';
 import { PprofCapture } from '../run/pprof.ts';
 import { attachEvidence } from '../verdicts/concurrency.ts';
 import { attachTarget, describeStop, HealthWatcher, startTarget, type RunningTarget, type StopResult } from '../run/target.ts';
-import { TargetError } from '../run/target-error.ts';
+import { spawnedBefore, TargetError } from '../run/target-error.ts';
 import type { GateOutcome, GateReport, TrialMachine, TrialMetrics } from '../verdicts/types.ts';
 import { starvation, starvedReason, withdrawStarvedFailures, type MachineProbe } from '../verdicts/machine.ts';
 import { generatorLag, generatorLagReason, withdrawLagFailures, type GeneratorLag } from '../verdicts/generator-lag.ts';
@@ -102,7 +102,7 @@ export async function runGate(o: GateRunOptions): Promise<GateReport> {
     exitCode: EXIT.OK,
     reasons: [],
     notes: [],
-    target: { url: o.target ?? '', started: false },
+    target: { url: o.target ?? '', started: false, reached: false },
     profile: { rate: profile.rate, durationMs: profile.durationMs, warmupMs: profile.warmupMs, connections: profile.connections, trials: profile.trials, workers: profile.workers },
     verdicts: [],
     serviceEvidence: [],
@@ -139,6 +139,9 @@ export async function runGate(o: GateRunOptions): Promise<GateReport> {
       if (!t?.run) throw new TargetError('spawn', 'the contract has no target.run command and no --target URL was given: add `target: {run: ...}` or pass --target URL');
       log(`starting \`${t.run}\``);
       const targetLog = resolve(dirname(journalPath), 'target.log');
+      // Known before it starts, so a start that fails is reported with its command (src/report/target.ts).
+      report.target.command = t.run;
+      report.target.log = targetLog;
       running = await startTarget({
         command: t.run,
         cwd: t.cwd ? resolve(contractDir, t.cwd) : contractDir,
@@ -150,12 +153,12 @@ export async function runGate(o: GateRunOptions): Promise<GateReport> {
         signal: o.signal,
       });
       baseUrl = running.url;
-      report.target.command = t.run;
-      report.target.log = targetLog;
       report.target.started = true;
     }
   } catch (e) {
     if (e instanceof TargetError) {
+      // A command that ran and then failed (died, never said UP) was started; one that could not spawn or bind was not.
+      if (report.target.command !== undefined) report.target.started = spawnedBefore(e.kind);
       journal.write('target-failed', { kind: e.kind, message: e.message });
       return finish('target-failed', EXIT.TARGET, [e.message]);
     }
@@ -164,6 +167,7 @@ export async function runGate(o: GateRunOptions): Promise<GateReport> {
     throw e;
   }
   report.target.url = baseUrl;
+  report.target.reached = true;
   journal.write('target-ready', { url: baseUrl, pid: running?.pid, watchdog: running?.watchdogPid, listener: running?.listener });
   log(`target healthy at ${baseUrl}`);
   // Notes on how the target was run and stopped (not failures): reported beside the outcome.

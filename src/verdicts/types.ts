@@ -232,7 +232,11 @@ export interface GateReport {
    * route the service recorded nothing under, failures withdrawn beside ones that stand.
    */
   notes: string[];
-  target: { url: string; started: boolean; command?: string; log?: string };
+  /**
+   * started: sloctl spawned `command` (whether or not it then said UP); reached: its health said UP
+   * (absent in reports before it was recorded: a known URL then counts as reached). src/report/target.ts.
+   */
+  target: { url: string; started: boolean; reached?: boolean; command?: string; log?: string };
   profile: { rate: number | 'max'; durationMs: number; warmupMs: number; connections: number; trials: number; workers: number };
   verdicts: ObjectiveVerdict[];
   /** A row per route of the load mix, both views; absent when no load was measured. */
