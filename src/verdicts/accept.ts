@@ -180,13 +180,16 @@ function rowOf(contract: AcceptContract, checks: AcceptCheck[], empty: { outcome
   return { contract, outcome: worst.outcome, reason, checks };
 }
 
+/** The reason of a contract the contract does not declare (its row says which section). */
+const NOT_DECLARED = 'not declared in the contract';
+
 /** Folds every phase's verdicts into the eleven rows and one outcome. */
 export function judgeAccept(input: AcceptInput): AcceptVerdict {
   const { contract, gate } = input;
   const rows: ContractRow[] = [];
   for (const name of ACCEPT_CONTRACTS) {
     if (!declares(contract, name)) {
-      rows.push({ contract: name, outcome: 'not-judged', reason: `not declared in the contract (objectives.${name})`, checks: [] });
+      rows.push({ contract: name, outcome: 'not-judged', reason: `${NOT_DECLARED} (objectives.${name})`, checks: [] });
       continue;
     }
     const missed = PHASE_OF[name].map((p) => (input.notReached[p] !== undefined ? `the ${p} phase did not run: ${input.notReached[p]}` : undefined)).filter((x): x is string => x !== undefined);
@@ -248,6 +251,10 @@ export function acceptReasons(rows: readonly ContractRow[], targetFailure?: stri
   reasons.push(...grouped('fail'), ...grouped('inconclusive'));
   const judgedAll = !targetFailure && !rows.some((r) => r.outcome === 'fail' || r.outcome === 'inconclusive');
   const notJudged = rows.filter((r) => r.outcome === 'not-judged');
-  if (judgedAll && notJudged.length > 0) reasons.push(`not judged: ${notJudged.map((r) => `${r.contract} (${r.reason})`).join('; ')}`);
+  // The contracts the contract leaves out are one clause, not eight repeats of the same reason.
+  const undeclared = notJudged.filter((r) => r.reason.startsWith(NOT_DECLARED));
+  const others = notJudged.filter((r) => !r.reason.startsWith(NOT_DECLARED)).map((r) => `${r.contract} (${r.reason})`);
+  if (undeclared.length > 0) others.push(`${undeclared.map((r) => r.contract).join(', ')} (${NOT_DECLARED}'s objectives)`);
+  if (judgedAll && notJudged.length > 0) reasons.push(`not judged: ${others.join('; ')}`);
   return reasons;
 }
