@@ -1,4 +1,4 @@
-// Requests answered before routing, on Express and Koa (and Fastify's rejections before a handler). With `app.use(express.json())` before the
+// Requests answered before routing, on Express, Koa and Hono (and Fastify's rejections before a handler). With `app.use(express.json())` before the
 // routes, a malformed JSON body to `POST /orders` is answered 400 by the body parser's error path
 // and never sets `req.route` (on Koa, a body parser before the router: no `_matchedRoute`): it
 // used to be counted under route="unmatched", so the contract route under-reported its 4xx
@@ -8,13 +8,16 @@
 // status; a 404/405, a method the contract does not declare and a path it does not match stay
 // unmatched; health judges these requests as before (not, by default).
 import assert from 'node:assert/strict';
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import express from 'express';
 import Koa from 'koa';
 import KoaRouter from '@koa/router';
 import Fastify from 'fastify';
+import { Hono } from 'hono';
+import { getRequestListener } from '@hono/node-server';
+import { middleware as honoMiddleware } from '../src/sdk/adapters/hono.ts';
 import { middleware as koaMiddleware } from '../src/sdk/adapters/koa.ts';
 import sloctlFastify from '../src/sdk/adapters/fastify.ts';
 import { middleware, errorHandler } from '../src/sdk/adapters/express.ts';
@@ -116,6 +119,67 @@ describe('Express: requests answered before routing', () => {
   it('health judges them as unmatched requests (by default: not)', async () => {
     const report = await sdk.health();
     assert.equal(report.checks.success.requests, 1, 'only the request that reached its route');
+  });
+});
+
+// Hono records an application-wide middleware (`app.use('*', ...)`) as the matched entry of a
+// request it answered or passed through: a logger's 404 was labelled route="/*" and judged by
+// health (junk could turn /healthz DEGRADED), an auth check's 401 likewise.
+describe('Hono: requests an application-wide middleware answered', () => {
+  const build = (sdk: Sdk) => {
+    const app = new Hono();
+    app.use('*', honoMiddleware(sdk));
+    app.use('*', async (_c, next) => { await next(); }); // a logger
+    app.use('*', async (c, next) => (c.req.header('x-token') === 'no' ? c.text('no', 401) : next()));
+    app.post('/orders', (c) => c.json({ id: 1 }, 201));
+    app.get('/orders/:id', (c) => (c.req.param('id') === '0' ? c.notFound() : c.json({ id: c.req.param('id') })));
+    return app;
+  };
+  const cases = async (send: (method: string, path: string, headers?: Record<string, string>) => Promise<number>, sdk: Sdk) => {
+    assert.equal(await send('POST', '/orders'), 201);
+    assert.equal(await send('GET', '/orders/7'), 200);
+    assert.equal(await send('GET', '/orders/0'), 404, "a route's own 404 stays under the route");
+    assert.equal(await send('GET', '/nowhere'), 404, 'through the logger to no route');
+    assert.equal(await send('DELETE', '/nowhere'), 404);
+    assert.equal(await send('POST', '/orders', { 'x-token': 'no' }), 401, 'the auth middleware answered');
+    assert.equal(await send('GET', '/unknown', { 'x-token': 'no' }), 401, 'the auth middleware, a path no contract route matches');
+    assert.deepEqual(await seriesOf(sdk), [
+      'DELETE unmatched 4xx client 1',
+      'GET /orders/:id 2xx none 1',
+      'GET /orders/:id 4xx client 1',
+      'GET unmatched 4xx client 2',
+      'POST /orders 2xx none 1',
+      'POST /orders 4xx client 1',
+    ]);
+    assert.equal((await sdk.health()).checks.success.requests, 3, 'health judges the three requests routes answered, not the middleware\'s');
+  };
+  const CLIENT = `${CONTRACT.replace('errorClasses:\n', 'errorClasses:\n  - { name: client, weight: 1, status: [4xx] }\n')}`;
+  const hono = () => {
+    const loaded = parseContract(CLIENT, 'slo.yaml');
+    assert.ok(loaded.contract);
+    return instrumentForTest(loaded.contract, { maxRoutes: 0 });
+  };
+
+  it('on @hono/node-server: a 404 through a logger is unmatched, an auth 401 counts under its contract route; neither is judged', async () => {
+    const sdk = hono();
+    const server = createServer(getRequestListener(build(sdk).fetch) as RequestListener);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      await cases(async (method, path, headers = {}) => {
+        const r = await fetch(`${base}${path}`, { method, headers });
+        await r.arrayBuffer();
+        return r.status;
+      }, sdk);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
+  it('without @hono/node-server (app.request): the same', async () => {
+    const sdk = hono();
+    const app = build(sdk);
+    await cases(async (method, path, headers = {}) => (await app.request(path, { method, headers })).status, sdk);
   });
 });
 

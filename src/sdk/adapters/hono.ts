@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context, MiddlewareHandler, Next } from 'hono';
 import { BodyTooLargeError, type DrillEndpoint, type DrillRequest } from '../drill/endpoint.ts';
 import type { Sdk } from '../instrument.ts';
+import { contractTemplates } from '../contract-templates.ts';
 import { finisher, whenResponseEnds, isPath } from '../node-tracking.ts';
 import { RouteTable, type RouteSlot } from '../route-table.ts';
 import { AdmissionState, rejectionBody, type Priority } from '../protect/admission.ts';
@@ -20,9 +21,26 @@ export function middleware(sdk: Sdk, opts: HonoOptions = {}): MiddlewareHandler 
   const routes = sdk.routes;
   const serve = opts.serve ?? true;
   const recorder = sdk.recorder;
-  const slotOf = (c: Context): RouteSlot => {
+  const templates = contractTemplates(sdk);
+  // The entry that answered, when it is an application-wide middleware (`app.use('*', ...)`: Hono
+  // records it as method ALL on `/*`) rather than a route: a logger that passed a 404 through, an
+  // auth check's 401. Its path is no route template: such a request is counted as Express's and
+  // Koa's requests answered before routing are (src/sdk/unrouted.ts): a 404/405/501 unmatched,
+  // else under the contract route its method and path match, else unmatched.
+  // Health judges such a request as it judges unmatched ones (health.judge: by default not).
+  const judgedOf = (c: Context): boolean => {
+    const r = c.req.matchedRoutes[c.req.routeIndex];
+    return r === undefined || r.method !== 'ALL' || (r.path !== '/*' && r.path !== '*') || routes.unmatchedFor(c.req.method, c.req.path).judged;
+  };
+  const slotOf = (c: Context, status: number): RouteSlot => {
     const r = c.req.matchedRoutes[c.req.routeIndex];
     if (r === undefined || r.handler === sloctl) return routes.unmatchedFor(c.req.method, c.req.path);
+    if (r.method === 'ALL' && (r.path === '/*' || r.path === '*')) {
+      const unmatched = routes.unmatchedFor(c.req.method, c.req.path);
+      if (unmatched.excluded || status === 404 || status === 405 || status === 501) return unmatched;
+      const template = templates.forMethod(c.req.method, c.req.path);
+      return template === undefined ? unmatched : routes.lookup(c.req.method, template);
+    }
     return routes.lookup(c.req.method, r.path);
   };
   const finish = finisher(sdk);
@@ -70,13 +88,13 @@ export function middleware(sdk: Sdk, opts: HonoOptions = {}): MiddlewareHandler 
       if (priority !== undefined) {
         const st = new AdmissionState();
         whenResponseEnds(outgoing, () => {
-          const ms = finish(outgoing, st.heldSlot(routes, c.req.method, c.req.path) ?? slotOf(c), st.shed ? SHED_ERROR : c.error, start, !st.shed);
+          const ms = finish(outgoing, st.heldSlot(routes, c.req.method, c.req.path) ?? slotOf(c, outgoing.statusCode), st.shed ? SHED_ERROR : c.error, start, !st.shed && judgedOf(c));
           st.end(outgoing, start + ms);
         });
         const answer = await admit(st, priority, c, () => outgoing.destroyed || st.ended, start);
         if (answer !== undefined) return answer;
       } else {
-        whenResponseEnds(outgoing, () => finish(outgoing, slotOf(c), c.error, start));
+        whenResponseEnds(outgoing, () => finish(outgoing, slotOf(c, outgoing.statusCode), c.error, start, judgedOf(c)));
       }
       const held = drill === undefined ? undefined : drill.hold();
       if (held !== undefined) await held;
@@ -98,11 +116,12 @@ export function middleware(sdk: Sdk, opts: HonoOptions = {}): MiddlewareHandler 
       thrown = err;
       throw err;
     } finally {
-      let slot = st?.heldSlot(routes, c.req.method, c.req.path) ?? slotOf(c);
+      const status = thrown !== undefined ? 500 : c.res.status;
+      let slot = st?.heldSlot(routes, c.req.method, c.req.path) ?? slotOf(c, status);
       if (slot.probeUserAgent !== undefined && RouteTable.isProbe(slot, c.req.header('user-agent'))) slot = routes.excludedSlot;
       // A shed request's 503 is set on c.res only after this middleware returns: say it here.
       const ms = st?.shed ? recorder.end(slot, 503, SHED_ERROR, start, false, false)
-        : recorder.end(slot, thrown !== undefined ? 500 : c.res.status, thrown ?? c.error, start, false);
+        : recorder.end(slot, status, thrown ?? c.error, start, false, judgedOf(c));
       // The limiter's sample from the recorder's clock read (its time runs from when it was let in).
       st?.ticket?.finish(thrown !== undefined, start + ms);
     }
