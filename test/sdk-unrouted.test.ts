@@ -131,6 +131,8 @@ describe('Hono: requests an application-wide middleware answered', () => {
     app.use('*', honoMiddleware(sdk));
     app.use('*', async (_c, next) => { await next(); }); // a logger
     app.use('*', async (c, next) => (c.req.header('x-token') === 'no' ? c.text('no', 401) : next()));
+    app.use('/admin/*', async (_c, next) => { await next(); }); // path-scoped
+    app.all('/files/*', (c) => c.text('file')); // a catch-all route, which Hono records as a middleware is
     app.post('/orders', (c) => c.json({ id: 1 }, 201));
     app.get('/orders/:id', (c) => (c.req.param('id') === '0' ? c.notFound() : c.json({ id: c.req.param('id') })));
     return app;
@@ -141,17 +143,20 @@ describe('Hono: requests an application-wide middleware answered', () => {
     assert.equal(await send('GET', '/orders/0'), 404, "a route's own 404 stays under the route");
     assert.equal(await send('GET', '/nowhere'), 404, 'through the logger to no route');
     assert.equal(await send('DELETE', '/nowhere'), 404);
+    assert.equal(await send('GET', '/admin/nope'), 404, 'through a path-scoped middleware to no route');
+    assert.equal(await send('GET', '/files/a.txt'), 200, 'a catch-all route keeps its pattern');
     assert.equal(await send('POST', '/orders', { 'x-token': 'no' }), 401, 'the auth middleware answered');
     assert.equal(await send('GET', '/unknown', { 'x-token': 'no' }), 401, 'the auth middleware, a path no contract route matches');
     assert.deepEqual(await seriesOf(sdk), [
       'DELETE unmatched 4xx client 1',
       'GET /orders/:id 2xx none 1',
       'GET /orders/:id 4xx client 1',
-      'GET unmatched 4xx client 2',
+      'GET overflow 2xx none 1', // /files/*: maxRoutes 0 gives templates outside the contract no label of their own
+      'GET unmatched 4xx client 3',
       'POST /orders 2xx none 1',
       'POST /orders 4xx client 1',
     ]);
-    assert.equal((await sdk.health()).checks.success.requests, 3, 'health judges the three requests routes answered, not the middleware\'s');
+    assert.equal((await sdk.health()).checks.success.requests, 4, 'health judges the four requests routes answered, not the middleware\'s');
   };
   const CLIENT = `${CONTRACT.replace('errorClasses:\n', 'errorClasses:\n  - { name: client, weight: 1, status: [4xx] }\n')}`;
   const hono = () => {

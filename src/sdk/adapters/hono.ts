@@ -26,20 +26,28 @@ export function middleware(sdk: Sdk, opts: HonoOptions = {}): MiddlewareHandler 
   // records it as method ALL on `/*`) rather than a route: a logger that passed a 404 through, an
   // auth check's 401. Its path is no route template: such a request is counted as Express's and
   // Koa's requests answered before routing are (src/sdk/unrouted.ts): a 404/405/501 unmatched,
-  // else under the contract route its method and path match, else unmatched.
-  // Health judges such a request as it judges unmatched ones (health.judge: by default not).
-  const judgedOf = (c: Context): boolean => {
+  // else under the contract route its method and path match, else unmatched. A path-scoped one
+  // (`app.use('/api/*', ...)`, method ALL on a wildcard; so is `app.all('/files/*', h)`, which Hono
+  // cannot tell apart) keeps its pattern as the label, but a 404/405/501 through it is unmatched:
+  // else junk under /api/ would be judged by health as routed requests.
+  // Health judges what is labelled this way as it judges unmatched requests (by default not).
+  const wildcard = (r: { method: string; path: string } | undefined): boolean => r !== undefined && r.method === 'ALL' && r.path.endsWith('*');
+  const global = (path: string): boolean => path === '/*' || path === '*';
+  const noRoute = (status: number): boolean => status === 404 || status === 405 || status === 501;
+  const judgedOf = (c: Context, status: number): boolean => {
     const r = c.req.matchedRoutes[c.req.routeIndex];
-    return r === undefined || r.method !== 'ALL' || (r.path !== '/*' && r.path !== '*') || routes.unmatchedFor(c.req.method, c.req.path).judged;
+    if (!wildcard(r) || (!global(r!.path) && !noRoute(status) && templates.forMethod(c.req.method, c.req.path) === undefined)) return true;
+    return routes.unmatchedFor(c.req.method, c.req.path).judged;
   };
   const slotOf = (c: Context, status: number): RouteSlot => {
     const r = c.req.matchedRoutes[c.req.routeIndex];
     if (r === undefined || r.handler === sloctl) return routes.unmatchedFor(c.req.method, c.req.path);
-    if (r.method === 'ALL' && (r.path === '/*' || r.path === '*')) {
+    if (wildcard(r)) {
       const unmatched = routes.unmatchedFor(c.req.method, c.req.path);
-      if (unmatched.excluded || status === 404 || status === 405 || status === 501) return unmatched;
+      if (unmatched.excluded || noRoute(status)) return unmatched;
       const template = templates.forMethod(c.req.method, c.req.path);
-      return template === undefined ? unmatched : routes.lookup(c.req.method, template);
+      if (template !== undefined) return routes.lookup(c.req.method, template);
+      if (global(r.path)) return unmatched;
     }
     return routes.lookup(c.req.method, r.path);
   };
@@ -88,13 +96,13 @@ export function middleware(sdk: Sdk, opts: HonoOptions = {}): MiddlewareHandler 
       if (priority !== undefined) {
         const st = new AdmissionState();
         whenResponseEnds(outgoing, () => {
-          const ms = finish(outgoing, st.heldSlot(routes, c.req.method, c.req.path) ?? slotOf(c, outgoing.statusCode), st.shed ? SHED_ERROR : c.error, start, !st.shed && judgedOf(c));
+          const ms = finish(outgoing, st.heldSlot(routes, c.req.method, c.req.path) ?? slotOf(c, outgoing.statusCode), st.shed ? SHED_ERROR : c.error, start, !st.shed && judgedOf(c, outgoing.statusCode));
           st.end(outgoing, start + ms);
         });
         const answer = await admit(st, priority, c, () => outgoing.destroyed || st.ended, start);
         if (answer !== undefined) return answer;
       } else {
-        whenResponseEnds(outgoing, () => finish(outgoing, slotOf(c, outgoing.statusCode), c.error, start, judgedOf(c)));
+        whenResponseEnds(outgoing, () => finish(outgoing, slotOf(c, outgoing.statusCode), c.error, start, judgedOf(c, outgoing.statusCode)));
       }
       const held = drill === undefined ? undefined : drill.hold();
       if (held !== undefined) await held;
@@ -121,7 +129,7 @@ export function middleware(sdk: Sdk, opts: HonoOptions = {}): MiddlewareHandler 
       if (slot.probeUserAgent !== undefined && RouteTable.isProbe(slot, c.req.header('user-agent'))) slot = routes.excludedSlot;
       // A shed request's 503 is set on c.res only after this middleware returns: say it here.
       const ms = st?.shed ? recorder.end(slot, 503, SHED_ERROR, start, false, false)
-        : recorder.end(slot, status, thrown ?? c.error, start, false, judgedOf(c));
+        : recorder.end(slot, status, thrown ?? c.error, start, false, judgedOf(c, status));
       // The limiter's sample from the recorder's clock read (its time runs from when it was let in).
       st?.ticket?.finish(thrown !== undefined, start + ms);
     }
