@@ -4,10 +4,12 @@
 // as gate, status and drill do; counts agree with their nouns. (Flag values that are numbers but
 // out of range: test/cli-flags.test.ts.)
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { buildProgram, COMMAND_EXIT_CODES } from '../src/cli/main.ts';
 import { pluralize } from '../src/cli/plural.ts';
 import { EXIT } from '../src/errors.ts';
@@ -155,5 +157,17 @@ describe('counts agree with their nouns', () => {
     assert.equal(pluralize(0, 'route'), '0 routes');
     assert.equal(pluralize(2, 'dependency', 'dependencies'), '2 dependencies');
     assert.equal(pluralize(1, 'dependency', 'dependencies'), '1 dependency');
+  });
+});
+
+describe('faults serve where it may not listen', () => {
+  // Root may listen anywhere: the case runs the built CLI as `nobody` (runuser), which the kernel
+  // refuses port 80. It used to end as an internal error (exit 70, "a bug in sloctl").
+  const root = process.getuid?.() === 0;
+  const runuser = spawnSync('runuser', ['--help'], { stdio: 'ignore' }).error === undefined;
+  it('a port below 1024 without privileges is a usage error saying what to pass (exit 2), not exit 70', { skip: !root || !runuser ? `needs root and runuser to run it as nobody (root: ${root}, runuser: ${runuser})` : false }, () => {
+    const r = spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, fileURLToPath(new URL('../bin/sloctl.js', import.meta.url)), 'faults', 'serve', '--port', '80'], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(r.status, EXIT.USAGE, r.stderr);
+    assert.equal(r.stderr, 'sloctl: --port 80: not allowed to listen on 127.0.0.1:80 (ports below 1024 need privileges); pass a port above 1023, or --port 0 for any free one\n');
   });
 });

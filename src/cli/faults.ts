@@ -61,6 +61,9 @@ async function serve(flags: ServeFlags, ctx: CliContext): Promise<void> {
     if (e instanceof FaultApiError) throw new UsageError(`--config ${flags.config}: ${e.message}`);
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'EADDRINUSE') throw new UsageError(`--port ${port}: ${flags.host}:${port} is in use (a toxiproxy running?); pass another --port, or --port 0 for any free one`);
+    // Not a bug in sloctl (exit 70) but this machine's answer to where it was asked to listen.
+    if (err.code === 'EACCES') throw new UsageError(`--port ${port}: not allowed to listen on ${flags.host}:${port} (ports below 1024 need privileges); pass a port above 1023, or --port 0 for any free one`);
+    if (err.code === 'EADDRNOTAVAIL') throw new UsageError(`--host ${flags.host}: no interface of this machine has that address; use 127.0.0.1`);
     throw e;
   }
   ctx.stdout(`sloctl faults: control API on ${server.url} (toxiproxy-compatible, seed ${seed}${token ? ', token required: SLOCTL_FAULTS_TOKEN' : ''})\n`);
