@@ -95,6 +95,14 @@ objectives:
     assert.equal(renderDrillTable(report).split('\n')[0], 'sloctl drill: header (slo.yaml): started `echo no database >&2; exit 7`, but it never said UP (not reached)');
   });
 
+  it('with --json the drill still says what it does on stderr, and stdout is the report alone (as the gate and accept)', async () => {
+    const c = contract('{ run: "echo no database >&2; exit 7", startTimeout: 5s }');
+    const run = await runCli(['drill', c.file, '--json', '--journal', join(c.dir, 'j.jsonl')], c.dir);
+    assert.equal(run.code, 3);
+    assert.equal((JSON.parse(run.stdout) as DrillRunReport).target.started, true);
+    assert.match(run.stderr, /^sloctl drill: starting `echo no database >&2; exit 7`$/m);
+  });
+
   it('a target.port already taken: the command was never started', async () => {
     const s = createServer((_q, res) => res.end());
     servers.push(s);

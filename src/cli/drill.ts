@@ -139,7 +139,8 @@ export async function runDrillCommand(file: string | undefined, flags: DrillFlag
       signal: interrupt.signal,
       log: (line) => {
         progress?.clear();
-        if (flags.progress && !flags.json) ctx.stderr(`sloctl drill: ${line}\n`);
+        // Its lines go to stderr with --json too (stdout is the report alone), as the gate's and accept's do.
+        if (flags.progress) ctx.stderr(`sloctl drill: ${line}\n`);
       },
       onProgress,
     });
