@@ -5,7 +5,7 @@
 // out of range: test/cli-flags.test.ts.)
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -166,7 +166,13 @@ describe('faults serve where it may not listen', () => {
   const root = process.getuid?.() === 0;
   const runuser = spawnSync('runuser', ['--help'], { stdio: 'ignore' }).error === undefined;
   it('a port below 1024 without privileges is a usage error saying what to pass (exit 2), not exit 70', { skip: !root || !runuser ? `needs root and runuser to run it as nobody (root: ${root}, runuser: ${runuser})` : false }, () => {
-    const r = spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, fileURLToPath(new URL('../bin/sloctl.js', import.meta.url)), 'faults', 'serve', '--port', '80'], { encoding: 'utf8', timeout: 20_000 });
+    // nobody may not read a checkout under a private directory (a CI clone in `mktemp -d`, 0700):
+    // the built CLI (one bundle; faults serve needs nothing from node_modules) runs from a copy it can.
+    const copy = mkdtempSync(join(tmpdir(), 'sloctl-nobody-'));
+    chmodSync(copy, 0o755);
+    for (const part of ['bin', 'dist', 'package.json']) cpSync(fileURLToPath(new URL(`../${part}`, import.meta.url)), join(copy, part), { recursive: true });
+    const r = spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, join(copy, 'bin/sloctl.js'), 'faults', 'serve', '--port', '80'], { encoding: 'utf8', timeout: 20_000, cwd: copy });
+    rmSync(copy, { recursive: true, force: true });
     assert.equal(r.status, EXIT.USAGE, r.stderr);
     assert.equal(r.stderr, 'sloctl: --port 80: not allowed to listen on 127.0.0.1:80 (ports below 1024 need privileges); pass a port above 1023, or --port 0 for any free one\n');
   });
