@@ -6,6 +6,7 @@
 //
 // Pure: registrations in, the plan out.
 
+import { HTTP_METHODS } from './schema.ts';
 import { normalizeRoutePath } from './route-paths.ts';
 
 /** A route registration as the code check reports it (src/scan/types.ts RegisteredRoute). */
@@ -19,9 +20,8 @@ export interface FoundRoute {
   col: number;
 }
 
-/** The methods a contract route may name (src/contract/schema.ts). */
-export const CONTRACT_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
-export type ContractMethod = (typeof CONTRACT_METHODS)[number];
+/** A method a contract route may name (the schema's list). */
+type ContractMethod = (typeof HTTP_METHODS)[number];
 
 /**
  * Paths that are health or readiness checks by their name (Kubernetes' and load balancers'
@@ -69,8 +69,8 @@ export function planRoutes(found: readonly FoundRoute[], sdkPaths: { health: str
     }
     const anyMethod = r.method === '*';
     const method = anyMethod ? 'GET' : r.method;
-    if (!(CONTRACT_METHODS as readonly string[]).includes(method)) {
-      plan.skipped.push({ from: r, why: `a contract route's method is one of ${CONTRACT_METHODS.join(', ')}, not ${r.method}` });
+    if (!(HTTP_METHODS as readonly string[]).includes(method)) {
+      plan.skipped.push({ from: r, why: `a contract route's method is one of ${HTTP_METHODS.join(', ')}, not ${r.method}` });
       continue;
     }
     // One route per method and template: the same route registered twice (or under two spellings
@@ -99,7 +99,7 @@ export function planRoutes(found: readonly FoundRoute[], sdkPaths: { health: str
     return false;
   });
   // By path, then method as the contract's list orders them: a resource's routes sit together.
-  const rank = (m: string) => (CONTRACT_METHODS as readonly string[]).indexOf(m);
+  const rank = (m: string) => (HTTP_METHODS as readonly string[]).indexOf(m);
   plan.routes.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : rank(a.method) - rank(b.method)));
   return plan;
 }

@@ -10,7 +10,8 @@ import { ALL_ROLE_NAMES } from './metric-names.ts';
 import { BYTES_PATTERN, parseBytes } from './units.ts';
 import { bytes, description, duration, link, name, percent, positiveInt, rate, shortText, tolerance, weight } from './zod-units.ts';
 
-const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+/** The methods a contract route may name (also what `sloctl init` writes: src/contract/scaffold-routes.ts). */
+export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
 const service = z
   .strictObject({
