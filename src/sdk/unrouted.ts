@@ -26,7 +26,7 @@ import type { ServerResponse } from 'node:http';
 export type FinishUnrouted = (res: ServerResponse, method: string | undefined, url: string | undefined, error: unknown, start: number) => number;
 
 /** Statuses that say no route takes the request. */
-function noRoute(status: number): boolean {
+export function noRoute(status: number): boolean {
   return status === 404 || status === 405 || status === 501;
 }
 

@@ -7,6 +7,7 @@ import type { Context, MiddlewareHandler, Next } from 'hono';
 import { BodyTooLargeError, type DrillEndpoint, type DrillRequest } from '../drill/endpoint.ts';
 import type { Sdk } from '../instrument.ts';
 import { contractTemplates } from '../contract-templates.ts';
+import { noRoute } from '../unrouted.ts';
 import { finisher, whenResponseEnds, isPath } from '../node-tracking.ts';
 import { RouteTable, type RouteSlot } from '../route-table.ts';
 import { AdmissionState, rejectionBody, type Priority } from '../protect/admission.ts';
@@ -33,7 +34,6 @@ export function middleware(sdk: Sdk, opts: HonoOptions = {}): MiddlewareHandler 
   // Health judges what is labelled this way as it judges unmatched requests (by default not).
   const wildcard = (r: { method: string; path: string } | undefined): boolean => r !== undefined && r.method === 'ALL' && r.path.endsWith('*');
   const global = (path: string): boolean => path === '/*' || path === '*';
-  const noRoute = (status: number): boolean => status === 404 || status === 405 || status === 501;
   const judgedOf = (c: Context, status: number): boolean => {
     const r = c.req.matchedRoutes[c.req.routeIndex];
     if (!wildcard(r) || (!global(r!.path) && !noRoute(status) && templates.forMethod(c.req.method, c.req.path) === undefined)) return true;
