@@ -240,6 +240,35 @@ describe('runLoad: failures', () => {
     assert.ok(took >= 1140 && took < 2500, `took ${took.toFixed(0)} ms`);
   });
 
+  it('sends late, not drops, what a hiccup at the end of the window held back; drops only what is still due a quarter second later', async () => {
+    // 100/s for 500 ms: 50 requests, the last due at ~490 ms; the late threshold is 20 ms. A busy
+    // wait on this thread (the generator's) from ~460 ms holds the sender past 520 ms, the old
+    // cut-off, where it once dropped a trial's last request (CI, 2026-12-06: 299 of 300 sent,
+    // worst lag 6.7 ms, and the gate's FAIL became INCONCLUSIVE). Held to ~600 ms, the held-back
+    // requests leave late and are counted late; held to ~900 ms (past 500 + 250 ms), the rest are
+    // dropped, and the reason says the generator was behind, not that the target was slow.
+    const hold = async (untilMs: number) => {
+      const server = await serve((_req, res) => res.end('ok'));
+      const started = performance.now();
+      const blocker = setTimeout(() => { while (performance.now() < started + untilMs); }, 460);
+      const r = await runLoad(options(server.url, { stages: [{ rate: 100, durationMs: 500 }] }));
+      clearTimeout(blocker);
+      await server.close();
+      return { r, g: r.generator! };
+    };
+    const short = await hold(600);
+    assert.equal(short.g.droppedSends, 0, short.g.reasons.join('; '));
+    assert.equal(short.r.sent, 50);
+    assert.equal(short.r.completed, 50);
+    assert.ok(short.g.lateSends >= 1 && short.g.maxLagMs >= 60, `late ${short.g.lateSends}, worst ${short.g.maxLagMs} ms`);
+    const long = await hold(900);
+    assert.ok(long.g.droppedSends >= 1, `dropped ${long.g.droppedSends}, sent ${long.r.sent}`);
+    assert.equal(long.r.sent + long.g.droppedSends, 50);
+    assert.deepEqual(long.g.drops && { inFlight: long.g.drops.inFlight, behind: long.g.drops.behind }, { inFlight: 0, behind: long.g.droppedSends });
+    assert.ok(long.g.drops!.behindMs >= 250, `behind ${long.g.drops!.behindMs} ms`);
+    assert.match(long.g.reasons.join('; '), /never sent: the generator was still [\d.]+ ms behind schedule when the run's window had ended/);
+  });
+
   it('counts a refused connection by its code, in both models', async () => {
     const gone = await serve(() => {});
     const url = gone.url;

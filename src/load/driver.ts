@@ -20,7 +20,10 @@
 // request due while all are busy waits in a queue for the next free one (the time it waited is part
 // of its latency, and counted in a note when long). Memory is bounded: histograms are fixed-size,
 // the requests in flight (waiting included) are kept in an intrusive list (each removed when it
-// ends) and capped at `maxInFlight`, beyond which due requests are dropped and counted. A timeout
+// ends) and capped at `maxInFlight`, beyond which due requests are dropped and counted. A request
+// still unsent END_GRACE_MS after the run's window ended is dropped too (a generator that far
+// behind would stretch the run); one only a timer's or a GC's hiccup late at the end is sent late,
+// as it would be mid-run, and counted as a late send. A timeout
 // sweep aborts requests unanswered `timeoutMs` after their intended time; it runs every
 // min(timeoutMs / 10, 50 ms), so a timeout fires up to that much late.
 
@@ -90,6 +93,14 @@ export interface DriverInput {
 }
 
 const DEFAULT_MAX_IN_FLIGHT = 10_000;
+/**
+ * How long after the window's end the sender still sends what was due in it (at least the late
+ * threshold). A timer that fired 30 ms late at the end once dropped the last request of a trial,
+ * and a dropped send makes the gate's run INCONCLUSIVE (the profile not delivered) where a late
+ * one is weighed by its reach (src/verdicts/generator-lag.ts); a quarter second is far beyond such
+ * a hiccup and short enough not to stretch a run whose generator is really behind.
+ */
+const END_GRACE_MS = 250;
 /** Size of the read buffer the thread's connections share (one read is parsed before the next). */
 const READ_BUFFER_BYTES = 64 * 1024;
 
@@ -150,7 +161,11 @@ class ThreadRun implements ConnectionOwner<Flight> {
   private endedAt = -1;
   private lateSends = 0;
   private maxLag = 0;
-  private dropped = 0;
+  /** Never sent: the in-flight bound was reached (droppedInFlight), or still due END_GRACE_MS after the window (droppedBehind). */
+  private droppedInFlight = 0;
+  private droppedBehind = 0;
+  /** How far behind the sender was when it gave up on the rest, ms (with droppedBehind). */
+  private behindMs = 0;
   private cancelled = 0;
   private waitedForConnection = 0;
   private loopsRunning = 0;
@@ -237,7 +252,7 @@ class ThreadRun implements ConnectionOwner<Flight> {
     if (this.stopped || this.sendingOver) return;
     const { total, durationMs } = this.schedule;
     const step = this.share.count;
-    const grace = durationMs + this.lateMs;
+    const grace = durationMs + Math.max(this.lateMs, END_GRACE_MS);
     let sentNow = 0;
     while (this.nextIndex < total) {
       const due = this.schedule.timeOf(this.nextIndex);
@@ -245,7 +260,8 @@ class ThreadRun implements ConnectionOwner<Flight> {
       if (due > now + this.earlyMs) break;
       if (now > grace) {
         // Too far behind to send the rest in the run's time: they count as dropped.
-        this.dropped += Math.ceil((total - this.nextIndex) / step);
+        this.droppedBehind += Math.ceil((total - this.nextIndex) / step);
+        this.behindMs = now - due;
         this.nextIndex = total;
         break;
       }
@@ -253,7 +269,7 @@ class ThreadRun implements ConnectionOwner<Flight> {
         this.immediate = setImmediate(this.pumpBound);
         return;
       }
-      if (this.inFlight >= this.maxInFlight) this.dropped++;
+      if (this.inFlight >= this.maxInFlight) this.droppedInFlight++;
       else {
         const lag = now - due;
         const late = lag > this.lateMs;
@@ -490,11 +506,13 @@ class ThreadRun implements ConnectionOwner<Flight> {
       lateSends: this.lateSends,
       lateThresholdMs: this.lateMs,
       maxLagMs: this.maxLag,
-      droppedSends: this.dropped,
+      droppedSends: this.droppedInFlight + this.droppedBehind,
       eventLoopDelayP99Ms: health.eventLoopDelayP99Ms,
       cpu: health.cpu,
       workers: 1,
-      ...(this.dropped > 0 ? { dropCause: `more than ${this.maxInFlight} requests in flight, or too far behind schedule` } : {}),
+      ...(this.droppedInFlight + this.droppedBehind > 0
+        ? { drops: { inFlight: this.droppedInFlight, inFlightBound: this.maxInFlight, behind: this.droppedBehind, behindMs: round3(this.behindMs) } }
+        : {}),
     };
     const notes: string[] = [];
     if (this.cancelled > 0) notes.push(`${this.cancelled} requests in flight when the run was stopped were cancelled: counted as sent, neither answered nor failed`);

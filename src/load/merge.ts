@@ -5,7 +5,7 @@
 
 import { Histogram } from '../measure/histogram.ts';
 import { sortKeys } from './recorder.ts';
-import { assessGenerator, type GeneratorStats } from './self-check.ts';
+import { assessGenerator, mergeDrops, type GeneratorStats } from './self-check.ts';
 import { mergeSlices } from './slices.ts';
 import type { GeneratorHealth, LatencySummary, LoadResult, RouteResult } from './types.ts';
 
@@ -131,6 +131,7 @@ function mergeHealth(results: readonly LoadResult[], durationMs: number, concurr
     lateThresholdMs: Math.max(...parts.map((r) => r.generator.lateThresholdMs)),
     maxLagMs: Math.max(...parts.map((r) => r.generator.maxLagMs)),
     droppedSends: parts.reduce((a, r) => a + r.generator.droppedSends, 0),
+    drops: mergeDrops(parts.map((r) => (r.generator.droppedSends > 0 ? r.generator.drops : { inFlight: 0, inFlightBound: 0, behind: 0, behindMs: 0 }))),
     eventLoopDelayP99Ms: Math.max(...parts.map((r) => r.generator.eventLoopDelayP99Ms)),
     cpu: Math.max(...parts.map((r) => r.generator.cpu)),
     workers: concurrent ? parts.reduce((a, r) => a + r.generator.workers, 0) : Math.max(...parts.map((r) => r.generator.workers)),

@@ -11,11 +11,12 @@
 //    the threshold is max(10 ms, 2 send intervals) capped at 100 ms. 10 ms is above the jitter of
 //    Node's timers and of a minor GC on a busy machine; 2 intervals means "the next request was
 //    already due", which at low rates is the first sign of a generator that cannot keep up;
-//  - any scheduled request was dropped (never sent: the in-flight bound was reached).
+//  - any scheduled request was dropped (never sent: the in-flight bound was reached, or the sender
+//    was still behind schedule a quarter second after the window ended).
 // Its event-loop delay and CPU share are reported with the reasons, to say which remedy fits.
 
 import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
-import type { GeneratorHealth } from './types.ts';
+import type { DropCauses, GeneratorHealth } from './types.ts';
 
 /** Achieved rate below this share of the requested one makes the run not ok. */
 export const MIN_RATE_SHARE = 0.99;
@@ -43,8 +44,8 @@ export interface GeneratorStats {
   eventLoopDelayP99Ms: number;
   cpu: number;
   workers: number;
-  /** Why requests were dropped, if the caller knows (e.g. "in-flight limit 10000 reached"). */
-  dropCause?: string;
+  /** Why requests were dropped, if the caller knows. */
+  drops?: DropCauses;
 }
 
 /** Turns the stats into the verdict on the generator, with reasons that say what to do. */
@@ -72,12 +73,7 @@ export function assessGenerator(s: GeneratorStats): GeneratorHealth {
         `worst ${round(s.maxLagMs, 1)} ms (${busy}): ${saturated ? moreWorkers() : 'the machine is busy; run on a quieter one or lower --rate'}`,
     );
   }
-  if (s.droppedSends > 0) {
-    reasons.push(
-      `${s.droppedSends} scheduled requests were never sent${s.dropCause ? ` (${s.dropCause})` : ''}: ` +
-        'the target answered too slowly for this rate; lower --rate or --timeout',
-    );
-  }
+  if (s.droppedSends > 0) reasons.push(...dropReasons(s.droppedSends, s.drops, busy, saturated ? moreWorkers() : 'run on a quieter machine or lower --rate'));
   return {
     requestedRate: s.requestedRate === null ? null : round(s.requestedRate, 3),
     achievedRate: round(achievedRate, 3),
@@ -85,11 +81,37 @@ export function assessGenerator(s: GeneratorStats): GeneratorHealth {
     lateThresholdMs: round(s.lateThresholdMs, 3),
     maxLagMs: round(s.maxLagMs, 3),
     droppedSends: s.droppedSends,
+    ...(s.drops && s.droppedSends > 0 ? { drops: s.drops } : {}),
     eventLoopDelayP99Ms: round(s.eventLoopDelayP99Ms, 3),
     cpu: round(s.cpu, 3),
     workers: s.workers,
     ok: reasons.length === 0,
     reasons,
+  };
+}
+
+/** One reason per cause of the drops: they call for different remedies. */
+function dropReasons(dropped: number, drops: DropCauses | undefined, busy: string, generatorRemedy: string): string[] {
+  const never = (n: number) => `${n} scheduled request${n === 1 ? ' was' : 's were'} never sent`;
+  const slowTarget = 'the target answered too slowly for this rate; lower --rate or --timeout';
+  if (!drops || drops.inFlight + drops.behind !== dropped) return [`${never(dropped)}: ${slowTarget}`];
+  const out: string[] = [];
+  if (drops.inFlight > 0) out.push(`${never(drops.inFlight)} (${drops.inFlightBound} requests were already in flight): ${slowTarget}`);
+  if (drops.behind > 0) {
+    out.push(`${never(drops.behind)}: the generator was still ${round(drops.behindMs, 1)} ms behind schedule when the run's window had ended (${busy}); ${generatorRemedy}`);
+  }
+  return out;
+}
+
+/** Adds up the threads' (or runs') drop causes; undefined when none of them knows. */
+export function mergeDrops(parts: ReadonlyArray<DropCauses | undefined>): DropCauses | undefined {
+  const known = parts.filter((d): d is DropCauses => d !== undefined);
+  if (known.length === 0) return undefined;
+  return {
+    inFlight: known.reduce((a, d) => a + d.inFlight, 0),
+    inFlightBound: Math.max(...known.map((d) => d.inFlightBound)),
+    behind: known.reduce((a, d) => a + d.behind, 0),
+    behindMs: Math.max(...known.map((d) => d.behindMs)),
   };
 }
 

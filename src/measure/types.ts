@@ -67,6 +67,16 @@ export interface RouteResult {
   serviceHistogram: HistogramJson;
 }
 
+/** The two ways a scheduled request goes unsent (src/load/driver.ts). */
+export interface DropCauses {
+  /** Due while `inFlightBound` requests were in flight: the target answered too slowly for the rate. */
+  inFlight: number;
+  inFlightBound: number;
+  /** Still unsent when the sender gave up after the run's window, `behindMs` behind schedule: the generator could not keep up. */
+  behind: number;
+  behindMs: number;
+}
+
 /** The generator's check on itself: when it fell short, the run cannot judge the target. */
 export interface GeneratorHealth {
   /** Requested and achieved arrival rate over the run (achieved = sent / duration). */
@@ -76,8 +86,10 @@ export interface GeneratorHealth {
   lateSends: number;
   lateThresholdMs: number;
   maxLagMs: number;
-  /** Scheduled requests never sent (the in-flight bound was reached or the run was stopped). */
+  /** Scheduled requests never sent (the in-flight bound was reached, or the generator was still far behind after the window). */
   droppedSends: number;
+  /** Why they were dropped, when droppedSends > 0 and the generator knows (sloctl's does). */
+  drops?: DropCauses;
   /** Event-loop delay p99 of the generator's threads, and CPU used as a share of one core (max over workers). */
   eventLoopDelayP99Ms: number;
   cpu: number;
