@@ -100,6 +100,31 @@ describe('generator lag', () => {
     assert.equal(mostly5xx[0]!.verdict, 'fail');
   });
 
+  it('judges a failure by the lag\'s reach when the only drops were the target holding the in-flight bound; withdraws it when the generator fell behind', () => {
+    // A stalled target at 2000/s: 10,000 requests in flight, 1,500 due sends refused by the bound,
+    // every send on time. The service is the one that did not answer; a pass would still not be on
+    // the profile (underDelivered), but a latency failure is the target's own.
+    const sent = 18_500;
+    const stalled = health({ requestedRate: 2000, achievedRate: 1850, lateSends: 0, maxLagMs: 3, droppedSends: 1500, drops: { inFlight: 1500, inFlightBound: 10_000, behind: 0, behindMs: 0 } });
+    const lag = generatorLag(stalled, { sent, timeouts: 0 })!;
+    assert.equal(lag.underDelivered, true);
+    assert.equal(lag.senderShort, false);
+    const latency = [ratio('latency', 'api-latency', 'fail', 0.12, 0.99)];
+    assert.deepEqual(withdrawLagFailures(lag, latency), []);
+    assert.equal(latency[0]!.verdict, 'fail');
+    // The same drops, but the generator behind schedule at the end too: its own doing, withdrawn.
+    const behind = generatorLag(health({ ...stalled, droppedSends: 1600, drops: { inFlight: 1500, inFlightBound: 10_000, behind: 100, behindMs: 400 } }), { sent, timeouts: 0 })!;
+    assert.equal(behind.senderShort, true);
+    const again = [ratio('latency', 'api-latency', 'fail', 0.12, 0.99)];
+    assert.equal(withdrawLagFailures(behind, again).length, 1);
+    // In-flight drops, and also short of the rate on its own sends (attempted 1,900 of 2,000/s).
+    const slow = generatorLag(health({ ...stalled, achievedRate: 1750, droppedSends: 1500 }), { sent: 17_500, timeouts: 0 })!;
+    assert.equal(slow.senderShort, true);
+    // Drops whose causes are not known (a report from before they were kept): as before, the profile was not sent.
+    const unknown = generatorLag(health({ requestedRate: 2000, achievedRate: 1999, droppedSends: 2 }), { sent: 19_990, timeouts: 0 })!;
+    assert.equal(unknown.senderShort, true);
+  });
+
   it('never withdraws memory or a missing route; withdraws throughput when the rate was not sent', () => {
     const lag = generatorLag(health({ achievedRate: 120 }), { sent: 1800, timeouts: 0 })!;
     assert.equal(lag.underDelivered, true);

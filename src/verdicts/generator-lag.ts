@@ -61,6 +61,13 @@ export interface GeneratorLag {
   achievedRate: number;
   /** The generator sent under 99% of the requested rate, or dropped sends: the service never saw the profile. */
   underDelivered: boolean;
+  /**
+   * The generator itself fell short: it gave up on sends it was behind on, or attempted under 99%
+   * of the rate. Not when the only sends it dropped were due while its in-flight bound (10,000) was
+   * held by a target that did not answer: those say the target is slow, and a failure then is the
+   * target's (judged by the late sends' reach), though a pass still was not on the profile.
+   */
+  senderShort: boolean;
   /** Share of the judged requests (sent) that timed out at the client: the errors the lag can cause. */
   timeoutShare: number;
   /** "1.8% of sends (54 of 3000) left more than 10 ms late, worst 140 ms; achieved 198/s of 200/s". */
@@ -73,6 +80,17 @@ const ms = (x: number) => `${+x.toPrecision(3)} ms`;
 /** The generator sent under 99% of the requested rate, or dropped sends: the service never saw the profile. */
 export function underDelivered(g: GeneratorHealth): boolean {
   return g.droppedSends > 0 || (g.requestedRate !== null && g.requestedRate > 0 && g.achievedRate < DELIVERED_SHARE * g.requestedRate);
+}
+
+/** Whether the generator itself fell short (GeneratorLag.senderShort); with no known causes for its drops, whenever it under-delivered. */
+export function senderShort(g: GeneratorHealth, sent: number): boolean {
+  const d = g.drops;
+  if (d === undefined || d.inFlight + d.behind !== g.droppedSends) return underDelivered(g);
+  if (d.behind > 0) return true;
+  if (g.requestedRate === null || !(g.requestedRate > 0)) return false;
+  // The rate it attempted: what it sent, and what it would have sent had the target let it.
+  const attempted = sent > 0 ? (g.achievedRate * (sent + d.inFlight)) / sent : g.achievedRate;
+  return attempted < DELIVERED_SHARE * g.requestedRate;
 }
 
 /** What the generator's lag was, from its self-check and the merged load; undefined when it delivered the profile on time (under LAG_MIN_SHARE late). */
@@ -92,6 +110,7 @@ export function generatorLag(g: GeneratorHealth | undefined, load: Pick<LoadResu
     lateThresholdMs: g.lateThresholdMs,
     maxLagMs: g.maxLagMs,
     underDelivered: underDelivered(g),
+    senderShort: senderShort(g, load.sent),
     timeoutShare: load.sent > 0 ? load.timeouts / load.sent : 0,
     text: `${parts.join('; ')} (generator event-loop p99 ${ms(g.eventLoopDelayP99Ms)}, CPU ${Math.round(g.cpu * 100)}% of a core)`,
   };
@@ -111,9 +130,9 @@ export function lagCouldCause(lag: GeneratorLag, v: ObjectiveVerdict): boolean {
   if (v.contract === 'errors') {
     // Errors the service itself counted are its own: the lag adds time, it does not make a 5xx.
     if (has(v.service) && fails(v, v.service)) return false;
-    // A generator that could not send the rate may have failed requests itself (its in-flight
-    // bound, its sockets): only the service's own view can stand then (above).
-    if (lag.underDelivered) return true;
+    // A generator that could not send the rate may have failed requests itself (late, in bursts):
+    // only the service's own view can stand then (above).
+    if (lag.senderShort) return true;
     // Only timeouts can come from the generator (a late or slowly read request). Without them,
     // would the answered errors (5xx, 4xx, resets) alone still fail? Then the failure stands. The
     // timeout share is unweighted while the ratio is class-weighted: an estimate, which can only
@@ -121,8 +140,9 @@ export function lagCouldCause(lag: GeneratorLag, v: ObjectiveVerdict): boolean {
     if (lag.timeoutShare <= 0) return false;
     return !fails(v, v.measured + lag.timeoutShare);
   }
-  // The profile was not sent: the lag's reach is not a bound on what the service never saw.
-  if (lag.underDelivered) return true;
+  // The generator could not send the profile: its lag's reach is not a bound on what the service
+  // never saw. (A target that held the in-flight bound stopped the sends itself: judged by reach.)
+  if (lag.senderShort) return true;
   return withinReach(lag, v);
 }
 
