@@ -1,6 +1,9 @@
 // Flag parsing shared by the commands: units as the contract writes them, errors naming the flag
 // and saying exactly what is wrong with the value (0 is a number: it is too small).
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { durationFlag, durationOrZeroFlag, intFlag, rateFlag } from '../src/cli/flags.ts';
 
@@ -47,5 +50,18 @@ describe('flags', () => {
     assert.throws(() => intFlag('connections', 'many', 1, 100_000), /^UsageError: --connections: expected a whole number from 1 to 100000, got "many"$/);
     assert.throws(() => intFlag('samples', '1', 2, undefined, 'an increase needs two scrapes'), /^UsageError: --samples: must be at least 2 \(an increase needs two scrapes\), got 1$/);
     assert.throws(() => intFlag('samples', 'Infinity', 2), /^UsageError: --samples: must be finite, got Infinity$/);
+  });
+
+  it('--workers has one bound in load and gate (it was 256 in one and 64 in the other), the one runLoad keeps', async () => {
+    const { runCli } = await import('./helpers/cli.ts');
+    const { MAX_WORKERS, runLoad } = await import('../src/load/run.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'sloctl-workers-'));
+    writeFileSync(join(dir, 'slo.yaml'), 'apiVersion: sloctl/v1\nservice: { name: x, owner: y }\ntarget: { url: "http://127.0.0.1:9" }\nload: { rate: 10/s, duration: 1s, mix: [] }\nobjectives: { errors: { objective: 99% } }\n');
+    for (const args of [['gate', '--workers', String(MAX_WORKERS + 1)], ['load', 'http://127.0.0.1:9/', '--rate', '10', '--workers', String(MAX_WORKERS + 1)]]) {
+      const r = await runCli(args, dir);
+      assert.equal(r.code, 2, r.stderr);
+      assert.equal(r.stderr, `sloctl: --workers: must be at most ${MAX_WORKERS}, got ${MAX_WORKERS + 1}\n`);
+    }
+    await assert.rejects(runLoad({ url: 'http://127.0.0.1:9/', requests: [{ name: 'x', weight: 1, method: 'GET', path: '/' }], stages: [{ rate: 1, durationMs: 10 }], connections: 1, timeoutMs: 100, workers: MAX_WORKERS + 1 }), /workers must be at most 256, got 257/);
   });
 });

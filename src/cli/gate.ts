@@ -20,6 +20,7 @@ import { journalPathProblem } from '../run/journal.ts';
 import { resolveFrom, runGate } from '../gate/run.ts';
 import type { GateReport } from '../verdicts/types.ts';
 import { readLoadResult } from '../load/import.ts';
+import { MAX_WORKERS } from '../load/run.ts';
 import { ProgressWriter } from '../load/progress.ts';
 import { UsageError, type CliContext } from './exit.ts';
 import { contractArgument, loadValidContract, readInputFile, writeAtomically } from './files.ts';
@@ -85,7 +86,7 @@ export function overrides(flags: Pick<GateFlags, 'rate' | 'duration' | 'warmup' 
   if (flags.duration !== undefined) o.durationMs = durationFlag('duration', flags.duration);
   if (flags.warmup !== undefined) o.warmupMs = durationOrZeroFlag('warmup', flags.warmup);
   if (flags.connections !== undefined) o.connections = intFlag('connections', flags.connections, 1, 100_000);
-  if (flags.workers !== undefined) o.workers = intFlag('workers', flags.workers, 1, 64);
+  if (flags.workers !== undefined) o.workers = intFlag('workers', flags.workers, 1, MAX_WORKERS);
   if (flags.trials !== undefined) o.trials = intFlag('trials', flags.trials, 1, 1000);
   if (flags.timeout !== undefined) o.timeoutMs = durationFlag('timeout', flags.timeout);
   return o;

@@ -20,6 +20,7 @@ import { resolve } from 'node:path';
 import { checkTargetUrl } from '../observe/scraper.ts';
 import { noAnswerMessage } from '../load/failure-kinds.ts';
 import { readLoadResult } from '../load/import.ts';
+import { MAX_WORKERS } from '../load/run.ts';
 import { K6_FAILED_KIND } from '../load/import-k6.ts';
 import { ProgressWriter } from '../load/progress.ts';
 import { renderLoadTable } from '../load/render-table.ts';
@@ -183,7 +184,7 @@ const DEFAULTS = { duration: '30s', connections: '64', timeout: '10s' };
 
 /** The flags both kinds of run read the same way. */
 function commonFlags(flags: LoadFlags, rate: number | 'max'): { workers?: number; seed?: number; to?: number } {
-  const workers = flags.workers === undefined ? undefined : intFlag('workers', flags.workers, 1, 256);
+  const workers = flags.workers === undefined ? undefined : intFlag('workers', flags.workers, 1, MAX_WORKERS);
   const seed = flags.seed === undefined ? undefined : intFlag('seed', flags.seed, 0, 2 ** 32 - 1);
   let to: number | undefined;
   if (flags.ramp !== undefined) {

@@ -11,6 +11,9 @@ import { MAX_SLICES, MIN_SLICE_MS } from './slices.ts';
 import { runThread, type ThreadTuning } from './driver.ts';
 import type { LoadOptions, LoadResult } from './types.ts';
 
+/** Worker threads a run may use: one a core is what helps; past a few hundred only memory grows (the CLI's --workers shares the bound). */
+export const MAX_WORKERS = 256;
+
 export interface CheckedLoad {
   options: LoadOptions;
   /** scheme://host:port; request paths are absolute paths on it (resolved against the URL like a link: /x replaces the URL's own path). */
@@ -35,6 +38,7 @@ export function checkLoadOptions(options: LoadOptions): CheckedLoad {
   };
   positiveInt(options.connections, 'connections', 'e.g. --connections 64');
   const workers = positiveInt(options.workers ?? 1, 'workers', 'e.g. --workers 2');
+  if (workers > MAX_WORKERS) throw new LoadConfigError(`load options: workers must be at most ${MAX_WORKERS}, got ${workers} (one thread a core is what helps; e.g. --workers 2)`);
   if (!(typeof options.timeoutMs === 'number' && Number.isFinite(options.timeoutMs) && options.timeoutMs > 0)) {
     throw new LoadConfigError(`load options: timeoutMs must be a positive number of ms, got ${String(options.timeoutMs)} (e.g. --timeout 10s)`);
   }
