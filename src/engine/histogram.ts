@@ -72,6 +72,29 @@ export function normalizeBuckets(input: readonly Bucket[]): NormalizedBuckets {
 }
 
 /**
+ * The bucket histogram_quantile's rank falls in (the same search as Go's sort.Search over all but
+ * +Inf), with the buckets normalised; undefined where it returns NaN (no `+Inf` bucket, fewer than
+ * two buckets, no observations). `b` is the index of the bucket; `buckets.length - 1` is `+Inf`.
+ */
+function rankBucket(q: number, input: readonly Bucket[]): { buckets: Bucket[]; b: number; rank: number } | undefined {
+  if (input.length === 0) return undefined;
+  const { buckets } = normalizeBuckets(input);
+  if (buckets[buckets.length - 1].le !== Infinity) return undefined;
+  if (buckets.length < 2) return undefined;
+  const observations = buckets[buckets.length - 1].count;
+  if (observations === 0) return undefined;
+  const rank = q * observations;
+  let b = buckets.length - 1;
+  for (let i = 0; i < buckets.length - 1; i++) {
+    if (buckets[i].count >= rank) {
+      b = i;
+      break;
+    }
+  }
+  return { buckets, b, rank };
+}
+
+/**
  * PromQL `histogram_quantile(q, ...)` over one classic histogram. Same edge cases as Prometheus:
  * q NaN -> NaN; q < 0 -> -Inf; q > 1 -> +Inf; no `+Inf` bucket, fewer than two buckets, or zero
  * observations -> NaN; a rank in the `+Inf` bucket returns the second-highest bound; in the lowest
@@ -82,22 +105,10 @@ export function histogramQuantile(q: number, input: readonly Bucket[]): number {
   if (Number.isNaN(q)) return NaN;
   if (q < 0) return -Infinity;
   if (q > 1) return Infinity;
-  if (input.length === 0) return NaN;
-  const { buckets } = normalizeBuckets(input);
-  if (buckets[buckets.length - 1].le !== Infinity) return NaN;
-  if (buckets.length < 2) return NaN;
-  const observations = buckets[buckets.length - 1].count;
-  if (observations === 0) return NaN;
-
-  let rank = q * observations;
-  // First bucket whose cumulative count reaches the rank (Go's sort.Search over all but +Inf).
-  let b = buckets.length - 1;
-  for (let i = 0; i < buckets.length - 1; i++) {
-    if (buckets[i].count >= rank) {
-      b = i;
-      break;
-    }
-  }
+  const found = rankBucket(q, input);
+  if (!found) return NaN;
+  const { buckets, b } = found;
+  let { rank } = found;
   if (b === buckets.length - 1) return buckets[buckets.length - 2].le;
   if (b === 0 && buckets[0].le <= 0) return buckets[0].le;
 
@@ -110,6 +121,55 @@ export function histogramQuantile(q: number, input: readonly Bucket[]): number {
     rank -= buckets[b - 1].count;
   }
   return bucketStart + (bucketEnd - bucketStart) * (rank / count);
+}
+
+/**
+ * What a histogram knows of a quantile: it lies in (lower, upper], the bucket its rank falls in.
+ * The value histogram_quantile prints inside it is a linear guess; in the `+Inf` bucket it is the
+ * highest finite bound, which the quantile is above (upper: Infinity).
+ */
+export interface QuantileBucket {
+  lower: number;
+  upper: number;
+}
+
+/** The bucket histogramQuantile(q) interpolates in; undefined where it returns NaN or q is outside [0, 1]. */
+export function quantileBucket(q: number, input: readonly Bucket[]): QuantileBucket | undefined {
+  if (!(q >= 0 && q <= 1)) return undefined;
+  const found = rankBucket(q, input);
+  if (!found) return undefined;
+  const { buckets, b } = found;
+  if (b === buckets.length - 1) return { lower: buckets[buckets.length - 2].le, upper: Infinity };
+  // The lowest bucket starts at 0 (latencies are not negative), as histogram_quantile assumes;
+  // a lowest bound <= 0 has no known lower edge.
+  if (b === 0) return { lower: buckets[0].le > 0 ? 0 : -Infinity, upper: buckets[0].le };
+  return { lower: buckets[b - 1].le, upper: buckets[b].le };
+}
+
+/**
+ * The bucket a value histogram_quantile returned lies in, from the histogram's bounds alone (a
+ * PromQL answer carries no bucket). A value at the highest finite bound is either the top of that
+ * bucket or a quantile in `+Inf` (which returns that bound): the two together, (lower, Infinity).
+ */
+export function bucketOfQuantileValue(value: number, bounds: readonly number[]): QuantileBucket | undefined {
+  const finite = [...new Set(bounds)].filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (!Number.isFinite(value) || finite.length === 0) return undefined;
+  const i = finite.findIndex((le) => value <= le || sameBound(value, le));
+  if (i < 0) return undefined;
+  const lower = i > 0 ? finite[i - 1] : finite[0] > 0 ? 0 : -Infinity;
+  return { lower, upper: i === finite.length - 1 ? Infinity : finite[i] };
+}
+
+/**
+ * What the quantile's bucket says about a ceiling (same unit): `within` when the ceiling is at or
+ * above the bucket's upper bound, `over` when it is at or below its lower bound (the quantile is
+ * above the lower bound), `undecided` when the ceiling lies inside the bucket: the interpolated
+ * value beside it is a guess that cannot say which side the quantile is.
+ */
+export function ceilingSide(bucket: QuantileBucket, ceiling: number): 'within' | 'over' | 'undecided' {
+  if (ceiling >= bucket.upper || sameBound(ceiling, bucket.upper)) return 'within';
+  if (ceiling <= bucket.lower || sameBound(ceiling, bucket.lower)) return 'over';
+  return 'undecided';
 }
 
 export interface ThresholdRatio {

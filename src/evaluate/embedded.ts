@@ -12,13 +12,13 @@
 // exact sum of its buckets; see src/engine/counter.ts for how that differs from PromQL's
 // `increase` and test/agreement.test.ts for how much it matters in practice.
 import type { Bucket } from '../engine/histogram.ts';
-import { goodRatioAtThreshold, histogramQuantile, parseLe, sameBound } from '../engine/histogram.ts';
+import { goodRatioAtThreshold, histogramQuantile, parseLe, quantileBucket, sameBound } from '../engine/histogram.ts';
 import { RollingWindow, type WindowSum } from '../engine/window.ts';
 import { formatMs } from '../engine/alerts.ts';
 import { classOf, unmeasurableErrors } from '../contract/label-map.ts';
 import { compileMatchers, type IngestResult, type Series, type SeriesStore } from '../observe/series-store.ts';
 import type { AvailabilitySource, ErrorsSource, LatencySource, Scope, SloDefinition } from './definitions.ts';
-import { ceilingBuckets, evaluateSlo, healthRows, num, skippedSlo, type EventSource, type PercentileStatus, type SloStatus, type WindowCounts } from './report.ts';
+import { evaluateSlo, healthRows, num, percentileStatus, skippedSlo, type EventSource, type PercentileStatus, type SloStatus, type WindowCounts } from './report.ts';
 
 const DAY = 86_400_000;
 
@@ -470,7 +470,6 @@ function percentilesOf(st: State): PercentileStatus[] {
   const les = buckets.map((b) => b.le);
   return src.percentiles.map(([label, q, seconds]) => {
     const valueSeconds = buckets.length ? histogramQuantile(q, buckets) : NaN;
-    const interpolated = ceilingBuckets(les, seconds, valueSeconds);
-    return { label, quantile: q, objectiveSeconds: seconds, valueSeconds, over, ...(interpolated ? { interpolated } : {}) };
+    return percentileStatus({ label, quantile: q, objectiveSeconds: seconds, valueSeconds, over }, les, quantileBucket(q, buckets));
   });
 }

@@ -17,11 +17,12 @@ import { unmeasurableErrors, unseenClasses } from '../contract/label-map.ts';
 import type { Contract } from '../contract/schema.ts';
 import { formatMs } from '../engine/alerts.ts';
 import { calendarWindow } from '../engine/calendar.ts';
+import { bucketOfQuantileValue } from '../engine/histogram.ts';
 import { dur, leMatcher, matcher, num as promNum, selector } from '../emit/promql.ts';
 import { planSlos, RECORD, sloSeries, type SloPlan } from '../emit/slos.ts';
 import type { PromqlClient } from '../observe/promql-client.ts';
 import { defineSlos, type Scope, type SloDefinition } from './definitions.ts';
-import { ceilingBuckets, evaluateSlo, healthRows, num, skippedSlo, type EventSource, type PercentileStatus, type SloStatus, type WindowCounts } from './report.ts';
+import { evaluateSlo, healthRows, num, percentileStatus, skippedSlo, type EventSource, type PercentileStatus, type SloStatus, type WindowCounts } from './report.ts';
 
 export interface PromqlStatusOptions {
   /** Extra label matchers for the built-in SLIs' raw selectors, e.g. `job="checkout"`. */
@@ -207,8 +208,8 @@ async function evaluateOne(def: SloDefinition, p: SloPlan, at: number, ask: Ask,
       const expr = `histogram_quantile(${q}, sum by (le) (${parts.join(' or ')}))`;
       const v = await ask(expr);
       lines.push(`${label}: ${expr} = ${v === undefined ? 'no data' : num(v)}`);
-      const interpolated = facts.les ? ceilingBuckets(facts.les, seconds, v ?? NaN) : undefined;
-      percentiles.push({ label, quantile: q, objectiveSeconds: seconds, valueSeconds: v ?? NaN, over: `the last ${formatMs(pw)}`, ...(interpolated ? { interpolated } : {}) });
+      const value = v ?? NaN;
+      percentiles.push(percentileStatus({ label, quantile: q, objectiveSeconds: seconds, valueSeconds: value, over: `the last ${formatMs(pw)}` }, facts.les ?? [], facts.les ? bucketOfQuantileValue(value, facts.les) : undefined));
     }
   }
 

@@ -18,6 +18,7 @@ import {
 } from '../engine/budget.ts';
 import { calendarWindow } from '../engine/calendar.ts';
 import { healthTable, type HealthInput, type HealthRow } from '../engine/health.ts';
+import { ceilingSide, type QuantileBucket } from '../engine/histogram.ts';
 import { formatElapsed, formatMillis } from '../contract/units.ts';
 import type { SloDefinition } from './definitions.ts';
 
@@ -62,6 +63,14 @@ export interface PercentileStatus {
    * verdict, and no verdict is given).
    */
   interpolated?: { below: number; above: number; undecided: boolean };
+  /**
+   * The histogram bucket the quantile lies in, (lowerSeconds, upperSeconds]: all the histogram
+   * knows of it (valueSeconds is a linear guess inside it). upperSeconds is Infinity when the
+   * quantile is in the +Inf bucket (then valueSeconds is the highest finite bound, a lower bound).
+   * From a PromQL answer, a value at the highest finite bound reads as (the bound below, Infinity).
+   * Absent when there were no observations.
+   */
+  bucket?: { lowerSeconds: number; upperSeconds: number };
 }
 
 export type SloState = 'ok' | 'failing' | 'unknown' | 'skipped';
@@ -292,13 +301,27 @@ function percentileExplain(p: PercentileStatus): string {
   return i ? `${base}; ${i}` : base;
 }
 
-/** The buckets around a percentile's ceiling when none is at it (PercentileStatus.interpolated). */
-export function ceilingBuckets(les: readonly number[], ceilingSeconds: number, valueSeconds: number): PercentileStatus['interpolated'] {
+/**
+ * The buckets around a percentile's ceiling when none is at it (PercentileStatus.interpolated).
+ * Undecided when the quantile's bucket holds the ceiling; without the bucket, when the value lands
+ * in (below, above] (which misses a quantile in +Inf, whose value is the bound below).
+ */
+export function ceilingBuckets(les: readonly number[], ceilingSeconds: number, valueSeconds: number, bucket?: QuantileBucket): PercentileStatus['interpolated'] {
   const sorted = [...new Set(les)].filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
   if (sorted.length === 0 || sorted.some((x) => Number.isFinite(x) && Math.abs(x - ceilingSeconds) <= 1e-9 * Math.max(x, ceilingSeconds))) return undefined;
   const below = [...sorted].reverse().find((x) => x < ceilingSeconds) ?? 0;
   const above = sorted.find((x) => x > ceilingSeconds) ?? Infinity;
-  return { below, above, undecided: Number.isFinite(valueSeconds) && valueSeconds > below && valueSeconds <= above };
+  const undecided = bucket ? ceilingSide(bucket, ceilingSeconds) === 'undecided' : Number.isFinite(valueSeconds) && valueSeconds > below && valueSeconds <= above;
+  return { below, above, undecided };
+}
+
+/**
+ * A percentile's status from its value, the histogram's bounds (`les`, seconds) and the bucket the
+ * quantile lies in (the embedded engine knows it; from PromQL it is read off the value and bounds).
+ */
+export function percentileStatus(p: Omit<PercentileStatus, 'interpolated' | 'bucket'>, les: readonly number[], bucket: QuantileBucket | undefined): PercentileStatus {
+  const interpolated = ceilingBuckets(les, p.objectiveSeconds, p.valueSeconds, bucket);
+  return { ...p, ...(interpolated ? { interpolated } : {}), ...(bucket ? { bucket: { lowerSeconds: bucket.lower, upperSeconds: bucket.upper } } : {}) };
 }
 
 /** An SLO before anything is known about it: every number unknown (NaN), never "good". */

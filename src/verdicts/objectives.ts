@@ -7,6 +7,8 @@
 //   the objective fails. Passing with less than a tenth of the allowed bad share left warns.
 // - Percentile ceilings and throughput: the client view decides (it is exact; the service's
 //   percentiles are estimates between histogram buckets). A service view beyond the line warns.
+//   A percentile the service's histogram alone speaks for is judged by the bucket it lies in:
+//   over when the ceiling is at or below the bucket, within when at or above it, else not judged.
 // - Memory: the service's heap and RSS peaks against warn/critical; growth per request warns only,
 //   since one run cannot tell a leak from the timing of a garbage collection.
 // - Concurrency: each declared signal's peak over the measured phase against warn/critical; a signal
@@ -20,6 +22,7 @@
 //   accept's other phases judge them (src/accept/run.ts); the gate leaves them out.
 import { unseenClasses } from '../contract/label-map.ts';
 import { HTTP_ROLES } from '../contract/metric-names.ts';
+import { ceilingSide, type QuantileBucket } from '../engine/histogram.ts';
 import type { Contract, LatencyObjective } from '../contract/schema.ts';
 import type { SloStatus } from '../evaluate/report.ts';
 import type { LoadResult, RouteResult } from '../measure/types.ts';
@@ -149,22 +152,57 @@ function inconclusiveServiceVerdict(contract: string, name: string, objective: n
   return v;
 }
 
-/** A value that must stay at or under a ceiling (percentiles); the client view decides. */
-function ceilingVerdict(contract: string, name: string, ceiling: number, unit: Unit, client: number, service: number, what: string): ObjectiveVerdict {
+/** "le=0.25" / "le=+Inf": a bucket bound as the histogram's `le` label writes it (seconds). */
+function leLabel(ms: number): string {
+  return `le=${ms === Infinity ? '+Inf' : +(ms / 1000).toPrecision(6)}`;
+}
+
+/** What the service's histogram says of a percentile: "between 100 ms and 250 ms (bucket le=0.25)". */
+function bucketText(b: QuantileBucket): string {
+  const show = (v: number) => formatValue(v, 'ms');
+  if (b.upper === Infinity) return `above ${show(b.lower)} by the service's histogram (its ${leLabel(Infinity)} bucket)`;
+  if (!(b.lower > 0)) return `at most ${show(b.upper)} by the service's histogram (its lowest bucket, ${leLabel(b.upper)})`;
+  return `between ${show(b.lower)} and ${show(b.upper)} by the service's histogram (bucket ${leLabel(b.upper)})`;
+}
+
+/**
+ * A value that must stay at or under a ceiling (percentiles); the client view decides. The
+ * service's value is histogram_quantile's guess inside the bucket the quantile lies in
+ * (`serviceBucket`, ms): alone, it fails only when the ceiling is at or below that bucket's lower
+ * bound, passes only when the ceiling is at or above its upper bound, and is not judged (skipped)
+ * when the ceiling lies inside it. Without the bucket, the value is taken as it is.
+ */
+function ceilingVerdict(contract: string, name: string, ceiling: number, unit: Unit, client: number, service: number, what: string, serviceBucket?: QuantileBucket, histogram: string = HTTP_ROLES.requestDuration.name): ObjectiveVerdict {
   const has = (v: number) => Number.isFinite(v);
   const base = { contract, name, objective: ceiling, unit, direction: 'lower-is-better' as const, client, service };
   const show = (v: number) => formatValue(v, unit);
   const measured = has(client) ? client : service;
   if (!has(measured)) return { ...base, verdict: 'skipped', measured: NaN, margin: NaN, reason: `no ${what} measured by either side` };
   const margin = ceiling - measured;
-  const svc = has(service) ? `; the service's histogram estimate is ${show(service)}` : '';
-  const by = has(client) ? 'the client measured' : 'the service estimated (no client view)';
-  if (measured > ceiling) return { ...base, verdict: 'fail', measured, margin, reason: `${what} ${show(measured)} is over the ceiling ${show(ceiling)} (${by})${svc}` };
-  if (has(client) && has(service) && service > ceiling) {
-    return { ...base, verdict: 'warn', measured, margin, reason: `${what} ${show(client)} is within ${show(ceiling)} at the client, but the service's histogram puts it at ${show(service)}: check the bucket boundaries near the ceiling` };
+  const bucket = has(service) ? serviceBucket : undefined;
+  // Which side of the ceiling the service's histogram puts the percentile, by its bucket.
+  const side = !has(service) ? undefined : bucket ? ceilingSide(bucket, ceiling) : service > ceiling ? 'over' : 'within';
+  const svc = !has(service) ? '' : side === 'undecided' && bucket ? `; the service's histogram estimate is ${show(service)}, ${bucketText(bucket)}` : `; the service's histogram estimate is ${show(service)}`;
+  if (!has(client)) {
+    if (side === 'undecided') {
+      return {
+        ...base, verdict: 'skipped', measured: NaN, margin: NaN,
+        reason: `${what} is ${bucketText(bucket!)}, which cannot say whether it is within ${show(ceiling)}: add a bucket at ${leLabel(ceiling)} to ${histogram}, or measure it at the client (a load on the objective's routes); there is no client view, and the service's estimate ${show(service)} is a guess inside that bucket`,
+      };
+    }
+    if (side === 'over') {
+      const where = bucket ? `, ${bucketText(bucket)}` : '';
+      return { ...base, verdict: 'fail', measured, margin, reason: `${what} ${show(measured)} is over the ceiling ${show(ceiling)} (the service estimated, no client view${where})` };
+    }
   }
-  if (measured > (1 - WARN_HEADROOM) * ceiling) return { ...base, verdict: 'warn', measured, margin, reason: `${what} ${show(measured)} is within ${WARN_HEADROOM * 100}% of the ceiling ${show(ceiling)}${svc}` };
-  return { ...base, verdict: 'pass', measured, margin, reason: `${what} ${show(measured)} is within ${show(ceiling)}${svc}` };
+  if (has(client) && client > ceiling) return { ...base, verdict: 'fail', measured, margin, reason: `${what} ${show(measured)} is over the ceiling ${show(ceiling)} (the client measured)${svc}` };
+  if (has(client) && side === 'over') {
+    const where = bucket ? `, ${bucketText(bucket)}` : '';
+    return { ...base, verdict: 'warn', measured, margin, reason: `${what} ${show(client)} is within ${show(ceiling)} at the client, but the service's histogram puts it at ${show(service)}${where}: check the bucket boundaries near the ceiling` };
+  }
+  const alone = has(client) ? '' : ` (the service estimated, no client view${bucket ? `, ${bucketText(bucket)}` : ''})`;
+  if (measured > (1 - WARN_HEADROOM) * ceiling) return { ...base, verdict: 'warn', measured, margin, reason: `${what} ${show(measured)} is within ${WARN_HEADROOM * 100}% of the ceiling ${show(ceiling)}${alone}${has(client) ? svc : ''}` };
+  return { ...base, verdict: 'pass', measured, margin, reason: `${what} ${show(measured)} is within ${show(ceiling)}${alone}${has(client) ? svc : ''}` };
 }
 
 /**
@@ -216,7 +254,8 @@ function latencyVerdicts(contract: Contract, views: GateViews): ObjectiveVerdict
       const clientValue = hist.count > 0 ? hist.valueAtPercentile(q * 100) : summaryPercentile(views.client, rows, label);
       const sp = svc?.percentiles.find((p) => p.label === label);
       const serviceValue = sp && Number.isFinite(sp.valueSeconds) ? sp.valueSeconds * 1000 : NaN;
-      const v = ceilingVerdict('latency', `${o.name} ${label}`, ceiling, 'ms', clientValue, serviceValue, label);
+      const serviceBucket = sp?.bucket ? { lower: sp.bucket.lowerSeconds * 1000, upper: sp.bucket.upperSeconds * 1000 } : undefined;
+      const v = ceilingVerdict('latency', `${o.name} ${label}`, ceiling, 'ms', clientValue, serviceValue, label, serviceBucket, contract.metrics?.requestDuration ?? HTTP_ROLES.requestDuration.name);
       // The client decides a ceiling; the service's estimate beside it leaves those routes out.
       if (unrecorded.length > 0 && Number.isFinite(serviceValue)) v.reason += `; the service's estimate leaves out ${unrecorded.map((e) => e.label).join(', ')} (no requests under ${unrecorded.length === 1 ? 'that route' : 'those routes'} in its series)`;
       if (hist.count > 0) v.tail = { quantile: q, withinCeiling: hist.countAtOrBelowMs(ceiling) / hist.count };

@@ -1,0 +1,157 @@
+// A percentile ceiling judged from the service's histogram alone says only what its buckets
+// support: over when the ceiling is at or below the bucket the quantile lies in, within when at or
+// above it, not judged when the ceiling is inside it (the estimate there is a linear guess). The
+// service view is the embedded engine's, fed two scrapes; the client view is empty or synthetic.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseContract } from '../src/contract/load.ts';
+import type { Contract } from '../src/contract/schema.ts';
+import { ceilingSide, quantileBucket } from '../src/engine/histogram.ts';
+import { defineSlos } from '../src/evaluate/definitions.ts';
+import { EmbeddedEvaluator } from '../src/evaluate/embedded.ts';
+import { healthRows, type SloStatus } from '../src/evaluate/report.ts';
+import { Histogram } from '../src/measure/histogram.ts';
+import type { LoadResult, RouteResult } from '../src/load/types.ts';
+import { SeriesStore, type IngestSample } from '../src/observe/series-store.ts';
+import { judgeObjectives } from '../src/verdicts/objectives.ts';
+
+function contract(percentiles: string): Contract {
+  const r = parseContract(`apiVersion: sloctl/v1
+service: { name: shop }
+routes:
+  - { name: view, method: GET, path: /items/:id }
+objectives:
+  latency:
+    - { name: api, threshold: 100ms, objective: 50%, percentiles: ${percentiles} }
+`, 'slo.yaml');
+  assert.ok(r.contract, JSON.stringify(r.diagnostics));
+  return r.contract;
+}
+
+/**
+ * The service's statuses over one scrape interval in which its histogram (bounds in seconds)
+ * recorded `counts` requests per bucket (not cumulative; the last is the +Inf bucket's own).
+ */
+function serviceSlos(c: Contract, bounds: number[], counts: number[]): SloStatus[] {
+  const samples = (scale: number): IngestSample[] => {
+    let cumulative = 0;
+    const les = [...bounds.map(String), '+Inf'];
+    const out: IngestSample[] = les.map((le, i) => {
+      cumulative += counts[i] * scale;
+      return { name: 'http_server_request_duration_seconds_bucket', labels: { method: 'GET', route: '/items/:id', le }, value: cumulative, type: 'histogram' };
+    });
+    out.push({ name: 'http_server_request_duration_seconds_count', labels: { method: 'GET', route: '/items/:id' }, value: cumulative, type: 'histogram' });
+    out.push({ name: 'process_start_time_seconds', labels: {}, value: 1000, type: 'gauge' });
+    return out;
+  };
+  const store = new SeriesStore();
+  const ev = new EmbeddedEvaluator(defineSlos(c));
+  ev.attach(store);
+  const t0 = Date.UTC(2025, 0, 6, 12);
+  store.ingest({ at: t0, samples: samples(0) });
+  store.ingest({ at: t0 + 15_000, samples: samples(1) });
+  return ev.evaluate(t0 + 15_001);
+}
+
+/** A load whose only route answered `latenciesMs` (none: the client saw nothing it can judge). */
+function load(latenciesMs: number[]): LoadResult {
+  const h = new Histogram();
+  for (const ms of latenciesMs) h.record(ms * 1000);
+  const n = latenciesMs.length;
+  const rows: RouteResult[] = n === 0 ? [] : [{ name: 'view', sent: n, completed: n, statuses: { 200: n }, errors: {}, latency: h.summary(), serviceTime: h.summary(), histogram: h.toJSON(), serviceHistogram: h.toJSON() }];
+  return { source: 'sloctl', url: 'http://127.0.0.1:1', model: 'open', startedAt: 0, durationMs: 10_000, sent: n, completed: n, errors: 0, timeouts: 0, throughput: n / 10, latency: h.summary(), serviceTime: h.summary(), statuses: {}, routes: rows, notes: [] };
+}
+
+function verdict(percentiles: string, bounds: number[], counts: number[], clientMs: number[] = []) {
+  const c = contract(percentiles);
+  const vs = judgeObjectives(c, { client: load(clientMs), service: { slos: serviceSlos(c, bounds, counts) } });
+  const v = vs.find((x) => x.name.startsWith('api p'));
+  assert.ok(v, vs.map((x) => x.name).join(', '));
+  return v;
+}
+
+// 100 requests: 10 at or under 100 ms, 90 in (100 ms, 250 ms], none above: p95 is in (0.1, 0.25],
+// and histogram_quantile puts it at 0.1 + 0.15 × 85/90 = 0.2417 s.
+const STRADDLE = { bounds: [0.1, 0.25, 0.5], counts: [10, 90, 0, 0] };
+
+test('service view alone, the ceiling inside the quantile\'s bucket: not judged, naming the bucket and the bucket to add', () => {
+  const v = verdict('{ p95: 200ms }', STRADDLE.bounds, STRADDLE.counts);
+  assert.ok(Math.abs(v.service! - 241.67) < 0.01, String(v.service));
+  // The old rule failed it on the estimate (241.7 ms > 200 ms), which cannot tell.
+  assert.equal(v.verdict, 'skipped', v.reason);
+  assert.match(v.reason, /^p95 is between 100 ms and 250 ms by the service's histogram \(bucket le=0\.25\), which cannot say whether it is within 200 ms/);
+  assert.match(v.reason, /add a bucket at le=0\.2 to http_server_request_duration_seconds/);
+  assert.match(v.reason, /measure it at the client/);
+});
+
+test('service view alone, the ceiling at or below the bucket\'s lower bound: fails', () => {
+  for (const ceiling of ['100ms', '80ms']) {
+    const v = verdict(`{ p95: ${ceiling} }`, STRADDLE.bounds, STRADDLE.counts);
+    assert.equal(v.verdict, 'fail', `${ceiling}: ${v.reason}`);
+    assert.match(v.reason, /over the ceiling .* \(the service estimated, no client view, between 100 ms and 250 ms by the service's histogram \(bucket le=0\.25\)\)/);
+  }
+});
+
+test('service view alone, the ceiling at or above the bucket\'s upper bound: passes', () => {
+  // p50 is in (0.1, 0.25] at 0.1 + 0.15 × 40/90 = 166.7 ms: at most 250 ms, whatever the guess.
+  for (const ceiling of ['250ms', '400ms']) {
+    const v = verdict(`{ p50: ${ceiling} }`, STRADDLE.bounds, STRADDLE.counts);
+    assert.equal(v.verdict, 'pass', `${ceiling}: ${v.reason}`);
+    assert.match(v.reason, /within .* \(the service estimated, no client view, between 100 ms and 250 ms/);
+  }
+});
+
+test('service view alone, the quantile in the +Inf bucket: above the highest bound, not judged above it, failed at or under it', () => {
+  // 30 of 100 over 250 ms: p95's rank is in +Inf, and histogram_quantile says 250 ms (the highest finite bound).
+  const bounds = [0.1, 0.25];
+  const counts = [10, 60, 30];
+  const above = verdict('{ p95: 300ms }', bounds, counts);
+  assert.equal(above.service, 250);
+  // The old rule passed it on 250 ms ≤ 300 ms, though the quantile is anywhere over 250 ms.
+  assert.equal(above.verdict, 'skipped', above.reason);
+  assert.match(above.reason, /^p95 is above 250 ms by the service's histogram \(its le=\+Inf bucket\), which cannot say whether it is within 300 ms: add a bucket at le=0\.3/);
+  // At the highest bound: the estimate equals the ceiling, but the quantile is above it.
+  const at = verdict('{ p95: 250ms }', bounds, counts);
+  assert.equal(at.verdict, 'fail', at.reason);
+  assert.match(at.reason, /above 250 ms by the service's histogram/);
+});
+
+test('with a client view, the client decides; the service warns only when its bucket is really over the ceiling', () => {
+  const client = Array(100).fill(150);
+  // The service's 241.7 ms is a guess in (100, 250]: nothing to warn about (the old rule warned).
+  const inside = verdict('{ p95: 200ms }', STRADDLE.bounds, STRADDLE.counts, client);
+  assert.equal(inside.verdict, 'pass', inside.reason);
+  assert.match(inside.reason, /p95 150 ms is within 200 ms; the service's histogram estimate is 242 ms, between 100 ms and 250 ms by the service's histogram/);
+  // The service's quantile is over 250 ms (its +Inf bucket), the ceiling 250 ms: really over, a warning.
+  const over = verdict('{ p95: 250ms }', [0.1, 0.25], [10, 60, 30], client);
+  assert.equal(over.verdict, 'warn', over.reason);
+  assert.match(over.reason, /within 250 ms at the client, but the service's histogram puts it at 250 ms, above 250 ms .*: check the bucket boundaries near the ceiling/);
+  // The client over the ceiling fails, whatever the service says.
+  const failed = verdict('{ p95: 200ms }', STRADDLE.bounds, STRADDLE.counts, Array(100).fill(300));
+  assert.equal(failed.verdict, 'fail');
+  assert.match(failed.reason, /p95 300 ms is over the ceiling 200 ms \(the client measured\)/);
+});
+
+test('the quantile\'s bucket, as histogram_quantile finds it', () => {
+  const b = (pairs: Array<[number, number]>) => pairs.map(([le, count]) => ({ le, count }));
+  const lat = b([[0.1, 10], [0.25, 100], [0.5, 100], [Infinity, 100]]);
+  assert.deepEqual(quantileBucket(0.95, lat), { lower: 0.1, upper: 0.25 });
+  assert.deepEqual(quantileBucket(0.05, lat), { lower: 0, upper: 0.1 });
+  assert.deepEqual(quantileBucket(0.95, b([[0.1, 10], [0.25, 70], [Infinity, 100]])), { lower: 0.25, upper: Infinity });
+  assert.equal(quantileBucket(0.5, b([[0.1, 0], [Infinity, 0]])), undefined);
+  assert.equal(ceilingSide({ lower: 0.1, upper: 0.25 }, 0.2), 'undecided');
+  assert.equal(ceilingSide({ lower: 0.1, upper: 0.25 }, 0.25), 'within');
+  assert.equal(ceilingSide({ lower: 0.1, upper: 0.25 }, 0.1), 'over');
+  assert.equal(ceilingSide({ lower: 0.25, upper: Infinity }, 10), 'undecided');
+});
+
+test('sloctl status: a percentile in the +Inf bucket with the ceiling above the highest bound is UNKNOWN, not OK', () => {
+  const c = contract('{ p95: 300ms }');
+  const slos = serviceSlos(c, [0.1, 0.25], [10, 60, 30]);
+  const p = slos[0].percentiles[0];
+  assert.deepEqual(p.bucket, { lowerSeconds: 0.25, upperSeconds: Infinity });
+  // The old rule: the value (0.25 s, the highest bound) is not inside (0.25, +Inf], so it was judged OK.
+  assert.equal(p.interpolated?.undecided, true);
+  const row = healthRows(slos).find((h) => h.name === 'api p95');
+  assert.equal(row?.meetsObjective, undefined);
+});
