@@ -13,7 +13,9 @@ import { healthRows, type SloStatus } from '../src/evaluate/report.ts';
 import { Histogram } from '../src/measure/histogram.ts';
 import type { LoadResult, RouteResult } from '../src/load/types.ts';
 import { SeriesStore, type IngestSample } from '../src/observe/series-store.ts';
+import { routeDetail, routeRows } from '../src/report/format.ts';
 import { judgeObjectives } from '../src/verdicts/objectives.ts';
+import { routeEvidence, routeReports } from '../src/verdicts/routes.ts';
 
 function contract(percentiles: string): Contract {
   const r = parseContract(`apiVersion: sloctl/v1
@@ -154,4 +156,22 @@ test('sloctl status: a percentile in the +Inf bucket with the ceiling above the 
   assert.equal(p.interpolated?.undecided, true);
   const row = healthRows(slos).find((h) => h.name === 'api p95');
   assert.equal(row?.meetsObjective, undefined);
+});
+
+test('the route table prints a service percentile inside the lowest bucket as "≤ 5 ms"; JSON keeps the number', () => {
+  const c = contract('{ p50: 50ms }');
+  // 100 requests, all at or under 5 ms: histogram_quantile says 2.5 ms for the p50, a guess in (0, 5 ms].
+  const service = new Map([['GET /items/:id', { method: 'GET', route: '/items/:id', buckets: new Map([[0.005, 100], [0.25, 100], [Infinity, 100]]), requests: 100, classes: new Map() }]]);
+  const client = load(Array(100).fill(0.83));
+  const [report] = routeReports(c, routeEvidence(c, client, service), []);
+  assert.equal(report.service!.p50, 2.5);
+  assert.equal(report.service!.lowestBucketMs, 5);
+  const [clientRow, serviceRow] = routeRows([report]);
+  assert.deepEqual(clientRow.slice(1, 6), ['client', '100', '0.830 ms', '0.830 ms', '0.830 ms']);
+  assert.deepEqual(serviceRow.slice(1, 6), ['service', '100', '≤ 5 ms', '≤ 5 ms', '≤ 5 ms']);
+  assert.match(routeDetail(report), /service: 100 requests, p50 ≤ 5 ms, p95 ≤ 5 ms, p99 ≤ 5 ms/);
+  // Above the lowest bucket the estimate is printed as it is: p95 0.005 + 0.245 × 45/50 = 225.5 ms.
+  const slower = new Map([['GET /items/:id', { ...service.get('GET /items/:id')!, buckets: new Map([[0.005, 50], [0.25, 100], [Infinity, 100]]) }]]);
+  const [row2] = routeReports(c, routeEvidence(c, client, slower), []);
+  assert.deepEqual(routeRows([row2])[1].slice(3, 5), ['≤ 5 ms', '226 ms']);
 });

@@ -3,7 +3,7 @@
 import { formatDuration } from '../contract/units.ts';
 import { num } from '../evaluate/report.ts';
 import type { GeneratorHealth } from '../measure/types.ts';
-import { formatValue } from '../verdicts/format.ts';
+import { formatBound, formatValue } from '../verdicts/format.ts';
 import { LAG_NOTE_PREFIX } from '../verdicts/generator-lag.ts';
 import type { GateOutcome, GateReport, MetricComparison, ObjectiveVerdict, RouteNumbers, RouteReport, Unit, Verdict } from '../verdicts/types.ts';
 import { targetText } from './target.ts';
@@ -195,6 +195,16 @@ function errorsText(n: RouteNumbers): string {
   return `${count(failed)} failed (${formatValue(failed / n.requests, 'ratio')}: ${classes}), weighted by error class ${formatValue(n.weightedErrors, 'count')} (${formatValue(n.errorRatio, 'ratio')})`;
 }
 
+/**
+ * A route's percentile as the tables show it. The service's inside its lowest bucket is printed
+ * "≤ 5 ms": histogram_quantile interpolates from 0 there, which says nothing (a client p50 of
+ * 0.83 ms beside a service "2.5 ms" would read as a disagreement that is not there).
+ */
+function percentileCell(n: RouteNumbers, ms: number): string {
+  if (n.lowestBucketMs !== undefined && Number.isFinite(ms) && ms <= n.lowestBucketMs) return `≤ ${formatBound(n.lowestBucketMs)}`;
+  return formatValue(ms, 'ms');
+}
+
 /** One line of numbers per route and view: client first, then the service's estimate. */
 export function routeRows(routes: readonly RouteReport[]): string[][] {
   const rows: string[][] = [];
@@ -209,9 +219,9 @@ export function routeRows(routes: readonly RouteReport[]): string[][] {
         i === 0 ? r.route : '',
         view,
         count(n.requests),
-        formatValue(n.p50, 'ms'),
-        formatValue(n.p95, 'ms'),
-        formatValue(n.p99, 'ms'),
+        percentileCell(n, n.p50),
+        percentileCell(n, n.p95),
+        percentileCell(n, n.p99),
         within,
         errorsCell(n),
         classes === '' ? '-' : classes,
@@ -227,7 +237,7 @@ export function routeRows(routes: readonly RouteReport[]): string[][] {
 export function routeDetail(r: RouteReport): string {
   const one = (view: string, n: RouteNumbers) => {
     const within = r.thresholdMs === undefined ? '' : `, ${formatValue(n.withinThreshold, 'ratio')} within ${formatValue(r.thresholdMs, 'ms')}`;
-    return `${view}: ${count(n.requests)} requests, p50 ${formatValue(n.p50, 'ms')}, p95 ${formatValue(n.p95, 'ms')}, p99 ${formatValue(n.p99, 'ms')}${within}, ${errorsText(n)}, ${count(n.notFound)} 404/unmatched`;
+    return `${view}: ${count(n.requests)} requests, p50 ${percentileCell(n, n.p50)}, p95 ${percentileCell(n, n.p95)}, p99 ${percentileCell(n, n.p99)}${within}, ${errorsText(n)}, ${count(n.notFound)} 404/unmatched`;
   };
   return [r.client ? one('client', r.client) : '', r.service ? one('service', r.service) : ''].filter(Boolean).join('; ');
 }

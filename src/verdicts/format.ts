@@ -30,3 +30,12 @@ export function formatValue(v: number, unit: Unit, signed = false): string {
       return `${sign}${v.toLocaleString('en-US', { maximumFractionDigits: 1 })}`;
   }
 }
+
+/**
+ * A histogram bucket bound in ms, as exact as its `le` label (no padding to three figures: the
+ * bound is a number someone chose): 5 -> "5 ms", 2.5 -> "2.5 ms", 10000 -> "10,000 ms".
+ */
+export function formatBound(ms: number): string {
+  if (!Number.isFinite(ms)) return 'n/a';
+  return `${(+ms.toPrecision(6)).toLocaleString('en-US', { maximumFractionDigits: 6 })} ms`;
+}

@@ -28,7 +28,7 @@ import type { SloStatus } from '../evaluate/report.ts';
 import type { LoadResult, RouteResult } from '../measure/types.ts';
 import { businessWeight, classifierOf, clientCounts, mergedHistogram, routeOf, rowsFor } from './client-view.ts';
 import { concurrencyVerdicts, unjudgedSections, type ConcurrencyPeak } from './concurrency.ts';
-import { formatValue } from './format.ts';
+import { formatBound, formatValue } from './format.ts';
 import type { HealthStats } from './health.ts';
 import { causesText, errorCauses, latencyShareCauses, missingBuckets, missingBucketsText, percentileCauses, routeEvidence, throughputCauses, unrecordedRoutes, unrecordedRoutesText, type RouteEvidence } from './routes.ts';
 import type { AvailabilityPart, ObjectiveVerdict, RouteCause, Unit } from './types.ts';
@@ -159,7 +159,7 @@ function leLabel(ms: number): string {
 
 /** What the service's histogram says of a percentile: "between 100 ms and 250 ms (bucket le=0.25)". */
 function bucketText(b: QuantileBucket): string {
-  const show = (v: number) => formatValue(v, 'ms');
+  const show = formatBound;
   if (b.upper === Infinity) return `above ${show(b.lower)} by the service's histogram (its ${leLabel(Infinity)} bucket)`;
   if (!(b.lower > 0)) return `at most ${show(b.upper)} by the service's histogram (its lowest bucket, ${leLabel(b.upper)})`;
   return `between ${show(b.lower)} and ${show(b.upper)} by the service's histogram (bucket ${leLabel(b.upper)})`;

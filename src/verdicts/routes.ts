@@ -444,6 +444,7 @@ function numbers(s: RouteSample | undefined, thresholdMs: number | undefined): R
     errorRatio: has ? s.weightedErrors / s.total : NaN,
     errorsByClass: Object.fromEntries(s.classes),
     notFound: s.notFound,
+    ...(s.bounds !== undefined && s.bounds[0] > 0 ? { lowestBucketMs: s.bounds[0] * 1000 } : {}),
   };
 }
 

@@ -136,6 +136,12 @@ export interface RouteNumbers {
    * that method it counted as unmatched (its unmatched count is per method, not per path); else 0.
    */
   notFound: number;
+  /**
+   * The service's only: its histogram's lowest bucket bound, ms. A percentile at or under it lies
+   * in that first bucket, (0, lowestBucketMs], where its value is a guess: the tables print it as
+   * "≤ lowestBucketMs" (the number stays in p50/p95/p99).
+   */
+  lowestBucketMs?: number;
 }
 
 /** A row per route (method + template) with both views where available. */
