@@ -187,12 +187,12 @@ function ceilingVerdict(contract: string, name: string, ceiling: number, unit: U
     if (side === 'undecided') {
       return {
         ...base, verdict: 'skipped', measured: NaN, margin: NaN,
-        reason: `${what} is ${bucketText(bucket!)}, which cannot say whether it is within ${show(ceiling)}: add a bucket at ${leLabel(ceiling)} to ${histogram}, or measure it at the client (a load on the objective's routes); there is no client view, and the service's estimate ${show(service)} is a guess inside that bucket`,
+        reason: `${what} is ${bucketText(bucket!)}, which cannot say whether it is within ${show(ceiling)}: add a bucket at ${leLabel(ceiling)} to ${histogram}, or let the client measure it (it got no answer on the objective's routes to take a percentile from: a load.mix that covers them, answered within load.timeout); the service's estimate ${show(service)} is a guess inside that bucket`,
       };
     }
     if (side === 'over') {
-      const where = bucket ? `, ${bucketText(bucket)}` : '';
-      return { ...base, verdict: 'fail', measured, margin, reason: `${what} ${show(measured)} is over the ceiling ${show(ceiling)} (the service estimated, no client view${where})` };
+      const where = bucket ? `, ${bucketText(bucket)}, all of it over the ceiling` : '';
+      return { ...base, verdict: 'fail', measured, margin, reason: `${what} ${show(measured)} is over the ceiling ${show(ceiling)}; no client view: the service's estimate${where}` };
     }
   }
   if (has(client) && client > ceiling) return { ...base, verdict: 'fail', measured, margin, reason: `${what} ${show(measured)} is over the ceiling ${show(ceiling)} (the client measured)${svc}` };
@@ -200,7 +200,7 @@ function ceilingVerdict(contract: string, name: string, ceiling: number, unit: U
     const where = bucket ? `, ${bucketText(bucket)}` : '';
     return { ...base, verdict: 'warn', measured, margin, reason: `${what} ${show(client)} is within ${show(ceiling)} at the client, but the service's histogram puts it at ${show(service)}${where}: check the bucket boundaries near the ceiling` };
   }
-  const alone = has(client) ? '' : ` (the service estimated, no client view${bucket ? `, ${bucketText(bucket)}` : ''})`;
+  const alone = has(client) ? '' : `; no client view: the service's estimate${bucket ? `, ${bucketText(bucket)}` : ''}`;
   if (measured > (1 - WARN_HEADROOM) * ceiling) return { ...base, verdict: 'warn', measured, margin, reason: `${what} ${show(measured)} is within ${WARN_HEADROOM * 100}% of the ceiling ${show(ceiling)}${alone}${has(client) ? svc : ''}` };
   return { ...base, verdict: 'pass', measured, margin, reason: `${what} ${show(measured)} is within ${show(ceiling)}${alone}${has(client) ? svc : ''}` };
 }
