@@ -109,7 +109,8 @@ async function init(dir: string, opts: InitOptions, ctx: CliContext): Promise<nu
   if (calls > 0) notes.push(`${calls} outbound HTTP call${calls === 1 ? '' : 's'} without a timeout ${calls === 1 ? 'is' : 'are'} in a comment, as ${dependencies.named.length} dependenc${dependencies.named.length === 1 ? 'y' : 'ies'} to declare once the code gives ${calls === 1 ? 'it' : 'them'} a timeout`);
   for (const n of notes) say(`  ${n}\n`);
   const sdk = scan.metrics.find((m) => m.bulk === 'sdk');
-  say(`${nextSteps(runtime, frameworks, shown, relative(ctx.cwd, abs) || '.', sdk ? `${join(dir, sdk.file)}:${sdk.line}:${sdk.col}` : undefined)}\n`);
+  const gate: GateStep = c.load ? { url } : { held: c.routes.length > 0 };
+  say(`${nextSteps(runtime, frameworks, shown, relative(ctx.cwd, abs) || '.', sdk ? `${join(dir, sdk.file)}:${sdk.line}:${sdk.col}` : undefined, gate)}\n`);
   return EXIT.OK;
 }
 
@@ -244,10 +245,17 @@ const GO_ADAPTERS: Record<string, string> = {
   echo: 'e.Use(sloctlecho.Middleware(sdk))',
 };
 
+/**
+ * What the gate step says: the contract has a `load:` profile and the service answers at `url`;
+ * or the profile is a comment, `held` when routes wait for values (else no route is listed yet).
+ */
+type GateStep = { url: string } | { held: boolean };
+
 /** `instrumented`: where the code calls sloctl's SDK already (file:line:col), if it does. */
-function nextSteps(runtime: Runtime, frameworks: readonly string[], contract: string, dir: string, instrumented: string | undefined): string {
+function nextSteps(runtime: Runtime, frameworks: readonly string[], contract: string, dir: string, instrumented: string | undefined, gate: GateStep): string {
   const flag = runtime === 'go' ? '--go-module-path' : '--project';
-  const validate = contract === 'slo.yaml' && dir === '.' ? `sloctl validate ${flag} .` : `sloctl validate ${contract} ${flag} ${dir}`;
+  const here = contract === 'slo.yaml' && dir === '.';
+  const validate = here ? `sloctl validate ${flag} .` : `sloctl validate ${contract} ${flag} ${dir}`;
   const lines = ['next:', '  1. read it through: the owner, the latency threshold and the objectives are a start to agree on'];
   if (instrumented) {
     lines.push(`  2. the code already instruments itself with sloctl's SDK (${instrumented}): it serves what the contract reads`);
@@ -271,7 +279,16 @@ function nextSteps(runtime: Runtime, frameworks: readonly string[], contract: st
   }
   lines.push(
     `  3. ${validate}   # the contract against the code: its routes, and the metrics it reads`,
-    '  4. add a `load:` profile and run `sloctl gate` against the running service (README, "The release gate: sloctl gate")',
   );
+  if ('url' in gate) {
+    // The gate starts target.run itself; init writes only the URL, so the gate attaches to it.
+    lines.push(
+      `  4. start the service, then: sloctl gate ${here ? '' : `${contract} `}--target ${gate.url}   # sends the \`load:\` profile, judges every objective`,
+      '     (README, "The release gate: sloctl gate"; with `target.run: <command>` in the contract the gate starts the service itself)',
+    );
+  } else {
+    const what = gate.held ? 'every route needs a value sloctl cannot guess: fill in the commented-out `load:` mix' : 'list the routes, then a mix entry for each in the commented-out `load:` profile';
+    lines.push(`  4. ${what}, uncomment it, and run \`sloctl gate\` against the running service (README, "The release gate: sloctl gate")`);
+  }
   return lines.join('\n');
 }

@@ -8,6 +8,7 @@
 import { parse } from 'yaml';
 import { EXAMPLE_CONTRACT } from './example-path.ts';
 import type { DependencyGuesses, FoundCall } from './scaffold-dependencies.ts';
+import { planLoad, type HeldRoute } from './scaffold-load.ts';
 import type { RoutePlan } from './scaffold-routes.ts';
 
 /** What `sloctl init` writes when not told otherwise. */
@@ -22,6 +23,15 @@ export const SCAFFOLD_DEFAULTS = {
   availability: '99.9%',
   /** Below the latency threshold: a call that may take longer cannot fit in the route's budget. */
   dependencyTimeout: '50ms',
+  /**
+   * The first gate's profile. 50/s for 30 s is 1,500 measured requests: the fewest round numbers
+   * that leave the errors objective (99.9%) a budget above one bad request (validate's
+   * SLO_BUDGET_UNMEASURABLE wants 1,000), while any service on a laptop carries 50/s with room, so
+   * a first FAIL is about latency or errors, not capacity. 16 connections: at 50/s and the 100ms
+   * threshold about 5 requests are in flight, so a slow patch three times as long still does not
+   * hold the generator back. A 5 s timeout is far past the threshold: a request that slow is lost.
+   */
+  load: { rate: 50, durationS: 30, warmupS: 5, connections: 16, timeoutS: 5 },
 } as const;
 
 export interface ScaffoldInput {
@@ -76,6 +86,7 @@ export function renderScaffold(input: ScaffoldInput): string {
     lines.push('');
   }
   lines.push(...routeLines(input), '');
+  lines.push(...loadLines(input.routes), '');
   lines.push(...dependencyLines(input.dependencies));
   lines.push(
     'objectives:',
@@ -126,6 +137,70 @@ function routeLines(input: ScaffoldInput): string[] {
     for (const u of unlisted) out.push(`#   ${u}`);
   }
   return out;
+}
+
+/**
+ * The `load:` profile: the routes the gate can call as they are in its mix, every other route as a
+ * commented-out entry to fill in. With no route to send, the whole section is a comment.
+ */
+function loadLines(plan: RoutePlan): string[] {
+  const l = SCAFFOLD_DEFAULTS.load;
+  const requests = l.rate * l.durationS;
+  const errorBudget = (1 - Number.parseFloat(SCAFFOLD_DEFAULTS.errors) / 100) * requests;
+  const { sent, held } = planLoad(plan.routes);
+  const out = [
+    `# What \`sloctl gate\` sends: ${l.rate} requests a second for ${l.durationS}s after a ${l.warmupS}s warm-up, ${requests} in all,`,
+    `# so the errors objective (${SCAFFOLD_DEFAULTS.errors}) allows ${errorBudget.toPrecision(2)} bad requests (validate wants at least 1). The mix`,
+    '# holds the routes the gate can call without a guess: GET and HEAD routes with a plain path (no',
+    "# parameter). Once the gate passes, raise the rate toward the service's real traffic.",
+  ];
+  const profile = [
+    'load:',
+    `  rate: ${l.rate}/s`,
+    `  duration: ${l.durationS}s`,
+    `  warmup: ${l.warmupS}s`,
+    withComment(`  connections: ${l.connections}`, 'requests in flight at most'),
+    withComment(`  timeout: ${l.timeoutS}s`, 'a request slower than this counts as a timeout error'),
+    '  mix:',
+  ];
+  if (sent.length > 0) {
+    out.push(...profile);
+    for (const s of sent) out.push(`    - route: ${scalar(s.route.name)}`, '      weight: 1');
+    if (held.length > 0) {
+      out.push('    # Routes the gate cannot call without something from you: fill it in, then uncomment the entry.');
+      for (const h of held) out.push(...heldEntry(h).map((line) => `    # ${line}`));
+    }
+    return out;
+  }
+  if (plan.routes.length === 0) {
+    out.push('# No route is listed yet: list them under `routes:`, then uncomment this with a mix entry for each.');
+    profile.push(
+      withComment('    - route: get-item', 'the example route above'),
+      '      weight: 1',
+      '      path: /items/{id}',
+      withComment('      params: { id: "int(1,1000)" }', PARAM_VALUES),
+    );
+  } else {
+    out.push('# Every route needs a value sloctl cannot guess (a path parameter, a body), so the profile is a', '# comment: fill in the entries, then uncomment it.');
+    for (const h of held) profile.push(...heldEntry(h).map((line) => `    ${line}`));
+  }
+  out.push(...profile.map((line) => `# ${line}`));
+  return out;
+}
+
+/** What the load mix's params accept (src/load/mix.ts). */
+const PARAM_VALUES = 'int(LOW,HIGH), uuid, choice(a,b,c) or a literal';
+
+/** A mix entry for a route the gate cannot call as it is, with what to fill in; lines from the entry's `-`. */
+function heldEntry(h: HeldRoute): string[] {
+  const lines = [withComment(`- route: ${scalar(h.route.name)}`, h.todo, COMMENT_COLUMN - 6), '  weight: 1'];
+  if (h.path !== undefined) lines.push(`  path: ${scalar(h.path)}`);
+  if (h.params.length > 0) {
+    const params = h.params.map((p) => `${flowScalar(p)}: "int(1,1000)"`).join(', ');
+    lines.push(withComment(`  params: { ${params} }`, PARAM_VALUES, COMMENT_COLUMN - 6));
+  }
+  if (h.body) lines.push(withComment('  body: {}', 'the JSON body, e.g. { productId: 42, quantity: 1 }', COMMENT_COLUMN - 6));
+  return lines;
 }
 
 function dependencyLines(deps: DependencyGuesses): string[] {
