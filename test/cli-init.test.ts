@@ -16,6 +16,8 @@ import { guessDependencies, type FoundCall } from '../src/contract/scaffold-depe
 import { contractTemplate, planRoutes, type FoundRoute } from '../src/contract/scaffold-routes.ts';
 import { renderScaffold, SCAFFOLD_DEFAULTS } from '../src/contract/scaffold.ts';
 import type { Contract } from '../src/contract/schema.ts';
+import { compileMix } from '../src/load/mix.ts';
+import { gateProfile } from '../src/run/profile.ts';
 import { scanGoModule } from '../src/scan/go.ts';
 import { scanTypeScriptProject } from '../src/scan/typescript.ts';
 import type { ScanResult } from '../src/scan/types.ts';
@@ -55,6 +57,39 @@ function uncommentDependencies(text: string): string {
   lines[i] = 'dependencies:';
   for (i++; i < lines.length && /^#( {3}- | {5})/.test(lines[i]); i++) lines[i] = lines[i].slice(2);
   return lines.join('\n');
+}
+
+/**
+ * What a user does with the commented-out load profile: uncomment `# load:` and the lines under it
+ * when the whole section is a comment, then every commented-out mix entry (`    # - route:` and
+ * the `    #   ` lines of its entry).
+ */
+function uncommentLoad(text: string): string {
+  const lines = text.split('\n');
+  let i = lines.indexOf('# load:');
+  if (i >= 0) for (; i < lines.length && (lines[i] === '# load:' || lines[i].startsWith('#   ')); i++) lines[i] = lines[i].slice(2);
+  const start = lines.indexOf('load:');
+  if (start < 0) return lines.join('\n');
+  let entry = false;
+  for (let j = start + 1; j < lines.length && lines[j] !== ''; j++) {
+    if (lines[j].startsWith('    # - ')) entry = true;
+    else if (!lines[j].startsWith('    #   ')) entry = false;
+    if (entry) lines[j] = `    ${lines[j].slice(6)}`;
+  }
+  return lines.join('\n');
+}
+
+/** The load mix's route names, and each request the gate would build from it (mix compiled, every entry sent once). */
+function gateRequests(c: Contract): Array<{ route: string; method: string; path: string }> {
+  const profile = gateProfile(c);
+  assert.ok(typeof profile !== 'string', String(profile));
+  const mix = compileMix(profile.requests);
+  const seen = new Map<string, { route: string; method: string; path: string }>();
+  for (let i = 0; seen.size < mix.names.length && i < 50 * mix.names.length; i++) {
+    const r = mix.at(i);
+    seen.set(mix.names[r.route], { route: mix.names[r.route], method: r.method, path: r.path });
+  }
+  return mix.names.map((n) => seen.get(n)!);
 }
 
 const routesOf = (c: Contract) => c.routes.map((r) => `${r.method} ${r.path}`).sort();
@@ -97,6 +132,17 @@ describe('sloctl init: a contract from the code', () => {
     assert.match(r.stdout, /^wrote slo\.yaml: service "greeter" \(node; Express\), 3 routes, 0 dependencies, 3 objectives \(latency, errors, availability\); it validates with 0 errors$/m);
     assert.match(r.stdout, /Express: import \{ middleware, errorHandler \} from 'sloctl\/sdk\/express';\s+app\.use\(middleware\(sdk\)\)/);
     assert.match(r.stdout, /sloctl validate --project \.\s/);
+    // The gate can run on it as written: the param-free GET route only; the other two wait, commented out, for values.
+    assert.deepEqual(gateRequests(c), [{ route: 'get-hello', method: 'GET', path: '/hello' }]);
+    assert.deepEqual([c.load?.rate, c.load?.duration, c.load?.warmup, c.load?.connections, c.load?.timeout], [50, 30_000, 5_000, 16, 5_000]);
+    const text = readFileSync(join(dir, 'slo.yaml'), 'utf8');
+    assert.match(text, /^ {4}# - route: get-users-by-user-id +# give userId values the service knows\n {4}# {3}weight: 1\n {4}# {3}path: \/users\/\{userId\}\n {4}# {3}params: \{ userId: "int\(1,1000\)" \}/m);
+    assert.match(text, /^ {4}# - route: put-users-by-user-id +# give userId values the service knows; give the JSON body it expects\n(?: {4}# {3}.*\n){2} {4}# {3}params: .*\n {4}# {3}body: \{\}/m);
+    const filled = parseContract(uncommentLoad(text), 'slo.yaml');
+    assert.deepEqual(filled.diagnostics, []);
+    assert.deepEqual(gateRequests(filled.contract!).map((q) => `${q.route} ${q.method} ${q.path.replace(/\d+$/, 'N')}`), ['get-hello GET /hello', 'get-users-by-user-id GET /users/N', 'put-users-by-user-id PUT /users/N']);
+    assert.match(r.stdout, /^ {2}4\. start the service, then: sloctl gate --target http:\/\/127\.0\.0\.1:3000 /m);
+    assert.doesNotMatch(r.stdout, /add a `load:` profile/);
     const check = await routeFindings(dir, '--project');
     assert.deepEqual(check.findings, []);
     assert.match(check.summary, /route check \(slo\.yaml\): 3\/3 contract routes found among 4 registered under \.; 0 registered routes not in the contract/);
@@ -185,6 +231,12 @@ describe('sloctl init: a contract from the code', () => {
     assert.deepEqual(uncommented.diagnostics, []);
     assert.equal(uncommented.contract?.routes[0].path, '/items/:id');
     assert.match(r.stdout, /0 routes, 0 dependencies/);
+    // No load profile either (the mix must name routes): a comment that sends the example route, uncommented.
+    assert.equal(contractIn(dir).load, undefined);
+    const both = parseContract(uncommentLoad(text.replace('routes: []', `routes:\n${example[1]}`)), 'slo.yaml');
+    assert.deepEqual(both.diagnostics, []);
+    assert.deepEqual(gateRequests(both.contract!).map((q) => q.route), ['get-item']);
+    assert.match(r.stdout, /^ {2}4\. list the routes, then a mix entry for each in the commented-out `load:` profile, uncomment it, and run `sloctl gate`/m);
   });
 
   it('outbound calls without a timeout: commented dependencies named from the env variable, which validate once uncommented', async () => {
@@ -204,6 +256,23 @@ describe('sloctl init: a contract from the code', () => {
       ['payments', undefined, 'http://127.0.0.1:8081', 50],
       ['inventory', 'INVENTORY_ADDR', undefined, 50],
     ]);
+  });
+
+  it('every route needs a value sloctl cannot guess: the load profile is a comment, and the next step says to fill it in', async () => {
+    const dir = project({
+      'package.json': JSON.stringify({ name: 'orders', dependencies: { express: '^5.0.0' } }),
+      'server.js': "const app = require('express')();\napp.post('/orders', (req, res) => res.sendStatus(201));\napp.get('/orders/:id', (req, res) => res.json({}));\napp.get('/readyz', (req, res) => res.send('ok'));\napp.listen(3000);\n",
+    });
+    const r = await runCli(['init'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    const c = contractIn(dir);
+    assert.equal(c.load, undefined);
+    const text = readFileSync(join(dir, 'slo.yaml'), 'utf8');
+    assert.match(text, /^# Every route needs a value sloctl cannot guess .*\n# comment: fill in the entries, then uncomment it\.\n# load:\n# {3}rate: 50\/s\n/m);
+    const filled = parseContract(uncommentLoad(text), 'slo.yaml');
+    assert.deepEqual(filled.diagnostics, []);
+    assert.deepEqual(gateRequests(filled.contract!).map((q) => `${q.method} ${q.path.replace(/\d+$/, 'N')}`), ['POST /orders', 'GET /orders/N']);
+    assert.match(r.stdout, /^ {2}4\. every route needs a value sloctl cannot guess: fill in the commented-out `load:` mix, uncomment it, and run `sloctl gate`/m);
   });
 
   it('bad input exits 2 with the flag or directory named', async () => {
@@ -278,6 +347,17 @@ describe('the contract init builds (property: any route set, any outbound calls)
           assert.equal(c.routes[i].path, p.path);
           assert.ok(routeServes(p.from, c.routes[i]), `${p.from.method} ${p.from.path} does not serve ${c.routes[i].method} ${c.routes[i].path}`);
         });
+        // The load mix sends exactly the routes that need no guess; the others, uncommented, are valid and compile.
+        // Plain: `/`, or segments of RFC 3986 unreserved characters (not `.`-led: no `.` or `..`).
+        const plain = (path: string) => path === '/' || path.split('/').slice(1).every((seg) => /^[A-Za-z0-9_~-][A-Za-z0-9._~-]*$/.test(seg));
+        const expectSent = routes.routes.filter((r) => ['GET', 'HEAD'].includes(r.method) && !r.from.prefixUnknown && plain(r.path)).map((r) => r.name).sort();
+        assert.deepEqual((c.load?.mix.map((m) => m.route) ?? []).sort(), expectSent, text);
+        if (c.load) for (const q of gateRequests(c)) assert.equal(q.path, c.routes.find((r) => r.name === q.route)!.path);
+        if (routes.routes.length > 0) {
+          const filled = parseContract(uncommentLoad(text), 'slo.yaml');
+          assert.deepEqual(filled.diagnostics.map((d) => `${d.code} ${d.message}`), [], uncommentLoad(text));
+          assert.deepEqual(gateRequests(filled.contract!).map((q) => q.route).sort(), routes.routes.map((r) => r.name).sort());
+        }
         // The dependencies, uncommented, are valid too.
         const uncommented = parseContract(uncommentDependencies(text), 'slo.yaml');
         assert.deepEqual(uncommented.diagnostics.map((d) => `${d.code} ${d.message}`), [], text);
@@ -285,6 +365,48 @@ describe('the contract init builds (property: any route set, any outbound calls)
       }),
       { numRuns: 200 },
     );
+  });
+
+  it('the load mix sends exactly the GET and HEAD routes with a plain path; every other route is a commented-out entry', () => {
+    const at = { file: 'app.ts', line: 1, col: 1 };
+    const found: FoundRoute[] = [
+      ['GET', '/hello'], ['HEAD', '/status'], ['*', '/any'], ['GET', '/v1/a.b_c~d-e'],
+      ['GET', '/healthz'], ['GET', '/metrics'], ['GET', '/readyz'],
+      ['GET', '/items/{id}'], ['GET', '/files/{path...}'], ['GET', '/docs/:page?'], ['GET', '/a{id}b'], ['GET', '/q?x'],
+      ['POST', '/orders'], ['DELETE', '/orders/:id'], ['OPTIONS', '/cors'],
+    ].map(([method, path]) => ({ method, path, ...at }));
+    found.push({ method: 'GET', path: '/reports', prefixUnknown: true, ...at });
+    const routes = planRoutes(found, { health: SCAFFOLD_DEFAULTS.health, metrics: SCAFFOLD_DEFAULTS.metrics });
+    const text = renderScaffold({ service: { name: 'svc', runtime: 'node' }, url: SCAFFOLD_DEFAULTS.url, scanned: '.', frameworks: [], reads: 'x', routes, dependencies: guessDependencies([]), unresolved: [] });
+    const loaded = parseContract(text, 'slo.yaml');
+    assert.deepEqual(loaded.diagnostics, [], text);
+    const c = loaded.contract!;
+    assert.deepEqual(gateRequests(c), [
+      { route: 'get-any', method: 'GET', path: '/any' },
+      { route: 'get-hello', method: 'GET', path: '/hello' },
+      { route: 'head-status', method: 'HEAD', path: '/status' },
+      { route: 'get-v1-a-b_c-d-e', method: 'GET', path: '/v1/a.b_c~d-e' },
+    ]);
+    // The probes and the SDK's own paths are neither sent nor offered.
+    assert.doesNotMatch(text, /route: [a-z-]*(healthz|metrics|readyz)/);
+    const held = [...text.matchAll(/^ {4}# - route: (\S+) +# (.*)$/gm)].map((m) => `${m[1]}: ${m[2]}`);
+    assert.deepEqual(held, [
+      'get-a-id-b: give id values the service knows',
+      'options-cors: send it only if users do (a CORS preflight is no user request)',
+      'get-docs-by-page: give page values the service knows',
+      'get-files-any-path: give path values the service knows',
+      'get-items-by-id: give id values the service knows',
+      'post-orders: give the JSON body it expects',
+      'delete-orders-by-id: give id values the service knows; it deletes what it names: send it to a test instance only',
+      'get-q-x: write the path as clients send it',
+      'get-reports: write the full path the clients call (it is mounted under a prefix sloctl cannot see)',
+    ]);
+    const filled = parseContract(uncommentLoad(text), 'slo.yaml');
+    assert.deepEqual(filled.diagnostics, []);
+    const sent = gateRequests(filled.contract!);
+    assert.equal(sent.length, c.routes.length);
+    assert.deepEqual(sent.find((q) => q.route === 'get-docs-by-page')?.path.replace(/\d+$/, 'N'), '/docs/N');
+    assert.deepEqual(sent.find((q) => q.route === 'get-files-any-path')?.path.replace(/\d+$/, 'N'), '/files/N');
   });
 
   it('writes templates in the contract syntax', () => {
