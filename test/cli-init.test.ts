@@ -352,7 +352,9 @@ describe('the contract init builds (property: any route set, any outbound calls)
         const plain = (path: string) => path === '/' || path.split('/').slice(1).every((seg) => /^[A-Za-z0-9_~-][A-Za-z0-9._~-]*$/.test(seg));
         const expectSent = routes.routes.filter((r) => ['GET', 'HEAD'].includes(r.method) && !r.from.prefixUnknown && plain(r.path)).map((r) => r.name).sort();
         assert.deepEqual((c.load?.mix.map((m) => m.route) ?? []).sort(), expectSent, text);
-        if (c.load) for (const q of gateRequests(c)) assert.equal(q.path, c.routes.find((r) => r.name === q.route)!.path);
+        // Sent as the contract writes it, with the code's trailing `/` (Go's `/products/` subtree answers `/products` with a redirect).
+        const sentPath = (r: (typeof routes.routes)[number]) => (r.path !== '/' && r.from.path.endsWith('/') ? `${r.path}/` : r.path);
+        if (c.load) for (const q of gateRequests(c)) assert.equal(q.path, sentPath(routes.routes.find((r) => r.name === q.route)!));
         if (routes.routes.length > 0) {
           const filled = parseContract(uncommentLoad(text), 'slo.yaml');
           assert.deepEqual(filled.diagnostics.map((d) => `${d.code} ${d.message}`), [], uncommentLoad(text));
@@ -370,7 +372,7 @@ describe('the contract init builds (property: any route set, any outbound calls)
   it('the load mix sends exactly the GET and HEAD routes with a plain path; every other route is a commented-out entry', () => {
     const at = { file: 'app.ts', line: 1, col: 1 };
     const found: FoundRoute[] = [
-      ['GET', '/hello'], ['HEAD', '/status'], ['*', '/any'], ['GET', '/v1/a.b_c~d-e'],
+      ['GET', '/hello'], ['HEAD', '/status'], ['*', '/any'], ['GET', '/v1/a.b_c~d-e'], ['*', '/tree/'],
       ['GET', '/healthz'], ['GET', '/metrics'], ['GET', '/readyz'],
       ['GET', '/items/{id}'], ['GET', '/files/{path...}'], ['GET', '/docs/:page?'], ['GET', '/a{id}b'], ['GET', '/q?x'],
       ['POST', '/orders'], ['DELETE', '/orders/:id'], ['OPTIONS', '/cors'],
@@ -385,6 +387,8 @@ describe('the contract init builds (property: any route set, any outbound calls)
       { route: 'get-any', method: 'GET', path: '/any' },
       { route: 'get-hello', method: 'GET', path: '/hello' },
       { route: 'head-status', method: 'HEAD', path: '/status' },
+      // Go's ServeMux serves `/tree/` as a subtree and redirects `/tree`: the code's path is sent.
+      { route: 'get-tree', method: 'GET', path: '/tree/' },
       { route: 'get-v1-a-b_c-d-e', method: 'GET', path: '/v1/a.b_c~d-e' },
     ]);
     // The probes and the SDK's own paths are neither sent nor offered.

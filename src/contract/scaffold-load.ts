@@ -12,6 +12,12 @@ import type { PlannedRoute } from './scaffold-routes.ts';
 /** A route the gate can call as it is: nothing in its request is a guess. */
 export interface SentRoute {
   route: PlannedRoute;
+  /**
+   * The request path when it is not the route's: the code's trailing `/` (`"/products/"`, which
+   * Go's ServeMux serves as a subtree and answers `/products` with a redirect, and Hono or Fastify
+   * serve only as written), which the contract's template leaves out.
+   */
+  path?: string;
 }
 
 /** A route left out of the mix until the user supplies what sloctl cannot know. */
@@ -53,7 +59,8 @@ export function planLoad(routes: readonly PlannedRoute[]): LoadPlan {
   for (const route of routes) {
     const plain = route.path === '/' || route.path.split('/').slice(1).every((s) => PLAIN_SEGMENT.test(s));
     if (SAFE_METHODS.has(route.method) && plain && !route.from.prefixUnknown) {
-      plan.sent.push({ route });
+      const slash = route.path !== '/' && route.from.path.endsWith('/');
+      plan.sent.push({ route, ...(slash ? { path: `${route.path}/` } : {}) });
       continue;
     }
     const path = route.path.replace(COLON_PARAM, '{$1}').replace(WILDCARD, (_m, name: string | undefined) => `{${name ?? 'rest'}}`);
