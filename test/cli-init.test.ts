@@ -198,6 +198,22 @@ describe('sloctl init: a contract from the code', () => {
     assert.deepEqual((await routeFindings(dir, '--go-module-path')).findings, []);
   });
 
+  it("Go with sloctl's Go middleware already in the code: next steps say so (and to write the JSON it loads) instead of how to add it", async () => {
+    const dir = project({
+      'go.mod': 'module example.com/orders\n\ngo 1.22\n\nrequire github.com/sloctl/sloctl-go v0.1.0\n',
+      'main.go': 'package main\n\nimport (\n\t"net/http"\n\n\t"github.com/sloctl/sloctl-go/sloctl"\n)\n\nfunc main() {\n\tcontract, _ := sloctl.LoadFile("slo.json")\n\tsdk, _ := sloctl.New(contract, sloctl.Options{})\n\tmux := http.NewServeMux()\n\tmux.HandleFunc("GET /orders", func(w http.ResponseWriter, r *http.Request) {})\n\thttp.ListenAndServe(":8080", sdk.Middleware(mux))\n}\n',
+    });
+    const r = await runCli(['init'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^ {2}2\. the code already instruments itself with sloctl's Go middleware \(main\.go:11:12\): it serves what the contract reads\n {5}once it loads this contract, as JSON: sloctl generate contract slo\.yaml -o slo\.json$/m);
+    assert.doesNotMatch(r.stdout, /instrument the service with sloctl's Go middleware/);
+    assert.deepEqual(gateRequests(contractIn(dir)), [{ route: 'get-orders', method: 'GET', path: '/orders' }]);
+    // validate counts the middleware's series as registered: no "not registered" for what the contract reads.
+    const v = await runCli(['validate', '--go-module-path', '.'], dir);
+    assert.equal(v.code, 0, v.stdout + v.stderr);
+    assert.match(v.stdout, /code check: 7 metrics registered in 1 file under \., plus \d+ runtime defaults/);
+  });
+
   it('--stdout prints the contract and writes nothing, even with a contract there; what it did goes to stderr', async () => {
     const dir = copyFixture('routes-fastify', { withoutContract: false });
     const before = readFileSync(join(dir, 'slo.yaml'), 'utf8');

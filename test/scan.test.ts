@@ -528,6 +528,50 @@ describe('scanGoModule: forms of registration', () => {
   });
 });
 
+describe("scanGoModule: sloctl's Go middleware", () => {
+  const HTTP_NAMES = ['http_server_active_requests', 'http_server_request_duration_seconds', 'http_server_requests_total', 'sloctl_availability', 'sloctl_dependency_up', 'sloctl_error_class_weight', 'sloctl_weighted_requests_total'];
+  const main = (imports: string, body: string) => `package main\n\nimport (\n\t"net/http"\n${imports}\n)\n\nfunc main() {\n\tmux := http.NewServeMux()\n${body}\n}\n`;
+  const sdkNames = (result: ScanResult) => names(result.metrics.filter((m) => m.bulk === 'sdk'));
+  const hasRuntime = (result: ScanResult) => result.metrics.some((m) => m.name === 'go_goroutines' && m.bulk === 'runtime');
+
+  it('sloctl.New registers the HTTP series (and the runtime collectors of the registry it makes) at the call', async () => {
+    const dir = await project({ 'main.go': main('\t"github.com/sloctl/sloctl-go/sloctl"', '\tc, _ := sloctl.LoadFile("slo.json")\n\tsdk, _ := sloctl.New(c, sloctl.Options{})\n\thttp.ListenAndServe(":8080", sdk.Middleware(mux))') });
+    const result = await scanGoModule(dir);
+    assert.deepEqual(sdkNames(result), HTTP_NAMES);
+    const site = result.metrics.find((m) => m.bulk === 'sdk')!;
+    assert.deepEqual([site.file, site.line, site.col, site.via], ['main.go', 11, 12, 'github.com/sloctl/sloctl-go/sloctl New()']);
+    assert.ok(hasRuntime(result));
+  });
+
+  it('an aliased import, the gin and echo adapters; no runtime collectors on a registry the service passes or turns them off', async () => {
+    const cases: Array<[string, string, string, boolean]> = [
+      ['\tsl "github.com/sloctl/sloctl-go/sloctl"', '\tsdk, _ := sl.New(nil, sl.Options{NoRuntimeCollectors: true})\n\t_ = sdk', 'github.com/sloctl/sloctl-go/sloctl New()', false],
+      ['\t"github.com/sloctl/sloctl-go/sloctl"', '\treg := 1\n\tsdk, _ := sloctl.New(nil, sloctl.Options{Registry: reg})\n\t_ = sdk', 'github.com/sloctl/sloctl-go/sloctl New()', false],
+      ['\t"github.com/sloctl/sloctl-go/sloctl"', '\topts := sloctl.Options{}\n\tsdk, _ := sloctl.New(nil, opts)\n\t_ = sdk', 'github.com/sloctl/sloctl-go/sloctl New()', false],
+      ['\t"github.com/sloctl/sloctl-go/sloctlgin"', '\tr.Use(sloctlgin.Middleware(sdk))', 'github.com/sloctl/sloctl-go/sloctlgin Middleware()', false],
+      ['\tmw "github.com/sloctl/sloctl-go/sloctlecho"', '\te.Use(mw.Middleware(sdk))', 'github.com/sloctl/sloctl-go/sloctlecho Middleware()', false],
+    ];
+    for (const [imports, body, via, runtime] of cases) {
+      const result = await scanGoModule(await project({ 'main.go': main(imports, body) }));
+      assert.deepEqual(sdkNames(result), HTTP_NAMES, body);
+      assert.equal(result.metrics.find((m) => m.bulk === 'sdk')?.via, via);
+      assert.equal(hasRuntime(result), runtime, body);
+    }
+  });
+
+  it('no series without the call, or from another package named sloctl', async () => {
+    const cases: Array<[string, string]> = [
+      ['\t"github.com/sloctl/sloctl-go/sloctl"', '\tvar c *sloctl.Contract\n\t_ = c'],
+      ['\t"example.com/mine/sloctl"', '\tsdk, _ := sloctl.New(nil, sloctl.Options{})\n\t_ = sdk'],
+      ['\t_ "github.com/sloctl/sloctl-go/sloctl"', '\tsloctl := struct{ New func() }{}\n\tsloctl.New()'],
+    ];
+    for (const [imports, body] of cases) {
+      const result = await scanGoModule(await project({ 'main.go': main(imports, body) }));
+      assert.deepEqual(result.metrics, [], body);
+    }
+  });
+});
+
 describe('buildFQName', () => {
   it('matches client_golang: empty parts skipped, nothing without a name', () => {
     assert.equal(buildFQName('orders', 'http', 'requests_total'), 'orders_http_requests_total');

@@ -257,7 +257,14 @@ function nextSteps(runtime: Runtime, frameworks: readonly string[], contract: st
   const here = contract === 'slo.yaml' && dir === '.';
   const validate = here ? `sloctl validate ${flag} .` : `sloctl validate ${contract} ${flag} ${dir}`;
   const lines = ['next:', '  1. read it through: the owner, the latency threshold and the objectives are a start to agree on'];
-  if (instrumented) {
+  const json = dir === '.' ? 'slo.json' : join(dir, 'slo.json');
+  if (instrumented && runtime === 'go') {
+    // The Go middleware reads the contract as JSON (sloctl.LoadFile), not this YAML.
+    lines.push(
+      `  2. the code already instruments itself with sloctl's Go middleware (${instrumented}): it serves what the contract reads`,
+      `     once it loads this contract, as JSON: sloctl generate contract ${contract} -o ${json}`,
+    );
+  } else if (instrumented) {
     lines.push(`  2. the code already instruments itself with sloctl's SDK (${instrumented}): it serves what the contract reads`);
   } else if (runtime === 'node') {
     lines.push(
@@ -272,7 +279,7 @@ function nextSteps(runtime: Runtime, frameworks: readonly string[], contract: st
     lines.push(
       '  2. instrument the service with sloctl\'s Go middleware (README, "The Go middleware: go/"), or keep promhttp and',
       '     map its names under `metrics:` (README, "A service instrumented with promhttp only"):',
-      `       sloctl generate contract ${contract} -o ${dir === '.' ? 'slo.json' : join(dir, 'slo.json')}`,
+      `       sloctl generate contract ${contract} -o ${json}`,
       '       contract, err := sloctl.LoadFile("slo.json"); sdk, err := sloctl.New(contract, sloctl.Options{})',
     );
     for (const f of frameworks.length > 0 ? frameworks : ['net/http']) lines.push(`       ${f}: ${GO_ADAPTERS[f]}`);

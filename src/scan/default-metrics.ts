@@ -4,6 +4,7 @@
 
 import {
   CLIENT_GOLANG_DEFAULT_METRICS,
+  HTTP_ROLES,
   PROM_CLIENT_DEFAULT_METRICS,
   SDK_REGISTERED,
 } from '../contract/metric-names.ts';
@@ -46,6 +47,11 @@ export function promClientDefaults(site: BulkSite, prefix = ''): RegisteredMetri
 export function sdkMetrics(site: BulkSite): RegisteredMetric[] {
   const own = SDK_REGISTERED.map((role) => at(site, role.name, role.type, 'sdk'));
   return [...own, ...promClientDefaults(site)];
+}
+
+/** sloctl's Go middleware (`sloctl.New`) registers the HTTP roles' series, the Node SDK's names (go/sloctl/names.go). */
+export function goSdkMetrics(site: BulkSite): RegisteredMetric[] {
+  return Object.values(HTTP_ROLES).map((role) => at(site, role.name, role.type, 'sdk'));
 }
 
 /** The Go and process collectors every client_golang default registry carries. */

@@ -37,7 +37,8 @@ export function importsAny(imports: GoImports): boolean {
   return imports.byName.size > 0 || imports.dotted.size > 0;
 }
 
-function importSpecs(decl: GoNode): GoNode[] {
+/** The import specs of one import declaration (one, or a parenthesized list). */
+export function importSpecs(decl: GoNode): GoNode[] {
   const specs: GoNode[] = [];
   for (const child of significantChildren(decl)) {
     if (child.type === 'import_spec') specs.push(child);

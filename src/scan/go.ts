@@ -2,12 +2,13 @@
 // client_golang, and the HTTP routes it registers (go-routes.ts). Parsed with tree-sitter, so neither Go nor the module's dependencies are needed.
 
 import path from 'node:path';
-import { clientGolangDefaults, type BulkSite } from './default-metrics.ts';
+import { clientGolangDefaults, goSdkMetrics, type BulkSite } from './default-metrics.ts';
 import { DEFAULT_COLLECTORS_VIA, usesDefaultRegistry } from './go-default-registry.ts';
 import { collectImports, importsAny, type GoImports } from './go-imports.ts';
 import { goParser, type GoNode, type GoParser, type GoTree } from './go-parser.ts';
 import { detectRegistration, type GoFileContext } from './go-registrations.ts';
 import { detectGoRoutes, type GoRouteContext } from './go-routes.ts';
+import { detectGoSdk, type GoSdkSite } from './go-sdk.ts';
 import { GoPackageScope } from './go-scope.ts';
 import { detectGoUntimedClients, setsDefaultClientTimeout } from './go-timeouts.ts';
 import { firstSyntaxError, positionOf, significantChildren } from './go-syntax.ts';
@@ -49,6 +50,11 @@ export async function scanGoModule(dir: string): Promise<ScanResult> {
     const site = scanPackageDirectory(parser, group, metrics, warnings, routes);
     if (site && (!defaultSite || before(site, defaultSite))) defaultSite = site;
   }
+  // sloctl's Go middleware: its series, and the runtime collectors of the registry it makes (once: a
+  // default registry shown elsewhere carries the same collectors).
+  const sdk = routes.sdk;
+  if (sdk) metrics.push(...goSdkMetrics(sdk));
+  if (!defaultSite && sdk?.runtimeCollectors) defaultSite = { file: sdk.file, line: sdk.line, col: sdk.col, via: `${sdk.via}: client_golang Go and process collectors` };
   if (defaultSite) metrics.push(...clientGolangDefaults(defaultSite));
   return finishResult(metrics, warnings, sources.length, routes.routes, routes.unresolved, routes.untimed);
 }
@@ -60,6 +66,8 @@ interface Routes {
   untimed: UntimedClient[];
   /** Some file sets http.DefaultClient.Timeout: http.Get and DefaultClient are bounded. */
   defaultClientTimed: boolean;
+  /** Where the module first switches sloctl's Go middleware on (go-sdk.ts); carried like the routes. */
+  sdk?: GoSdkSite;
 }
 
 /** Parses one directory's files, resolves constants across them, then detects. */
@@ -117,6 +125,12 @@ function scanFileSafely(file: ParsedFile, scope: GoPackageScope, metrics: Regist
     routes.untimed.push(...detectGoUntimedClients(file.source.relPath, file.root, routes.defaultClientTimed));
   } catch (error) {
     warnings.push({ file: file.source.relPath, line: 1, col: 1, message: `could not read the outbound HTTP calls of this file (${String(error)}); their timeouts are not checked` });
+  }
+  try {
+    const sdk = detectGoSdk(file.source.relPath, file.root);
+    if (sdk && (!routes.sdk || before(sdk, routes.sdk))) routes.sdk = sdk;
+  } catch (error) {
+    warnings.push({ file: file.source.relPath, line: 1, col: 1, message: `could not read whether this file switches sloctl's Go middleware on (${String(error)}); its series are not counted as registered` });
   }
   try {
     return scanFile(file, scope, metrics, warnings);
