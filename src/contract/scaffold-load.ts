@@ -12,12 +12,6 @@ import type { PlannedRoute } from './scaffold-routes.ts';
 /** A route the gate can call as it is: nothing in its request is a guess. */
 export interface SentRoute {
   route: PlannedRoute;
-  /**
-   * The request path when it is not the route's: the code's trailing `/` (`"/products/"`, which
-   * Go's ServeMux serves as a subtree and answers `/products` with a redirect, and Hono or Fastify
-   * serve only as written), which the contract's template leaves out.
-   */
-  path?: string;
 }
 
 /** A route left out of the mix until the user supplies what sloctl cannot know. */
@@ -58,22 +52,33 @@ export function planLoad(routes: readonly PlannedRoute[]): LoadPlan {
   const plan: LoadPlan = { sent: [], held: [] };
   for (const route of routes) {
     const plain = route.path === '/' || route.path.split('/').slice(1).every((s) => PLAIN_SEGMENT.test(s));
-    if (SAFE_METHODS.has(route.method) && plain && !route.from.prefixUnknown) {
-      const slash = route.path !== '/' && route.from.path.endsWith('/');
-      plan.sent.push({ route, ...(slash ? { path: `${route.path}/` } : {}) });
+    const subtree = isSubtree(route);
+    if (SAFE_METHODS.has(route.method) && plain && !subtree && !route.from.prefixUnknown) {
+      plan.sent.push({ route });
       continue;
     }
     const path = route.path.replace(COLON_PARAM, '{$1}').replace(WILDCARD, (_m, name: string | undefined) => `{${name ?? 'rest'}}`);
     const params = [...new Set([...path.matchAll(BRACE_PARAM)].map((m) => m[1]))];
     const body = BODY_METHODS.has(route.method);
-    plan.held.push({ route, ...(path !== route.path ? { path } : {}), params, body, todo: todoOf(route, params, body, plain) });
+    const shown = subtree && params.length === 0 ? `${path}/` : path;
+    plan.held.push({ route, ...(shown !== route.path ? { path: shown } : {}), params, body, todo: todoOf(route, params, body, plain) });
   }
   return plan;
+}
+
+/**
+ * The code registers the path with a trailing `/` (`"/products/"`), which the contract's template
+ * leaves out. In Go's ServeMux that is every path under it, and `/products` gets a redirect; the
+ * SDKs match `/products` only. Which path clients call is theirs to say.
+ */
+function isSubtree(route: PlannedRoute): boolean {
+  return route.path !== '/' && route.from.path.endsWith('/');
 }
 
 function todoOf(route: PlannedRoute, params: readonly string[], body: boolean, plain: boolean): string {
   const needs: string[] = [];
   if (route.from.prefixUnknown) needs.push('write the full path the clients call (it is mounted under a prefix sloctl cannot see)');
+  else if (isSubtree(route) && params.length === 0) needs.push(`write the path clients call (the code registers ${route.from.path}: in Go's ServeMux, every path under it)`);
   else if (!plain && params.length === 0) needs.push('write the path as clients send it');
   if (params.length > 0) needs.push(`give ${params.join(', ')} values the service knows`);
   if (body) needs.push('give the JSON body it expects');

@@ -165,10 +165,7 @@ function loadLines(plan: RoutePlan): string[] {
   ];
   if (sent.length > 0) {
     out.push(...profile);
-    for (const s of sent) {
-      out.push(`    - route: ${scalar(s.route.name)}`, '      weight: 1');
-      if (s.path !== undefined) out.push(withComment(`      path: ${scalar(s.path)}`, `as the code registers it (${where(s.route.from)})`));
-    }
+    for (const s of sent) out.push(`    - route: ${scalar(s.route.name)}`, '      weight: 1');
     if (held.length > 0) {
       out.push('    # Routes the gate cannot call without something from you: fill it in, then uncomment the entry.');
       for (const h of held) out.push(...heldEntry(h).map((line) => `    # ${line}`));
