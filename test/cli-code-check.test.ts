@@ -154,6 +154,19 @@ describe('validate: routes checked both ways', () => {
     assert.match(r.stderr, /the closest route the code registers is `PATCH \/users\/:userId` \(src\/users\.js:\d+:\d+\)/);
   });
 
+  it('checks a NestJS contract against its controllers: passes as it is, fails a route a controller lacks at the closest decorator', async () => {
+    const ok = await run(['validate', 'test/fixtures/routes-nest/slo.yaml', '--project', 'test/fixtures/routes-nest', '--strict'], process.cwd());
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /route check \(test\/fixtures\/routes-nest\/slo\.yaml\): 6\/6 contract routes found among 7 registered/);
+    const dir = copyFixture('routes-nest');
+    edit(join(dir, 'src/main.ts'), "app.setGlobalPrefix('api',", "app.setGlobalPrefix('v1',");
+    const r = await run(['validate', 'slo.yaml', '--project', '.'], dir);
+    assert.equal(r.code, 1, r.stderr);
+    const line = readFileSync(join(dir, 'slo.yaml'), 'utf8').split('\n').findIndex((l) => l.includes('get-cat,')) + 1;
+    assert.match(r.stderr, new RegExp(`slo\\.yaml:${line}:\\d+: error SLO_ROUTE_NOT_REGISTERED: route "get-cat" \\(GET /api/cats/\\{id\\}\\) is not registered by the code under \\.`));
+    assert.match(r.stderr, /the closest route the code registers is `GET \/v1\/cats\/:id` \(src\/cats\/cats\.controller\.ts:19:3\)/);
+  });
+
   it('fails a contract route a Go net/http mux lacks (Go 1.22 patterns, constants joined with +)', async () => {
     const ok = await run(['validate', 'test/fixtures/routes-go/slo.yaml', '--go-module-path', 'test/fixtures/routes-go', '--strict'], process.cwd());
     assert.equal(ok.code, 0, ok.stderr);

@@ -168,6 +168,26 @@ describe('sloctl init: a contract from the code', () => {
     assert.deepEqual((await routeFindings(dir, '--project')).findings, []);
   });
 
+  it('NestJS (controllers under a global prefix with an exclusion): the routes, /readyz a probe, the Express adapter line for Nest', async () => {
+    const dir = copyFixture('routes-nest');
+    // Before the service is instrumented: init names the SDK's line for Nest.
+    const main = join(dir, 'src/main.ts');
+    writeFileSync(main, readFileSync(main, 'utf8').split('\n').filter((l) => !/sdk/.test(l)).join('\n'));
+    const r = await runCli(['init'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    const c = contractIn(dir);
+    assert.equal(c.service.name, 'cats');
+    assert.deepEqual(c.probes, ['/readyz']);
+    assert.deepEqual(routesOf(c), ['DELETE /api/cats/:id', 'GET /api/cats', 'GET /api/cats/:id', 'POST /api/cats', 'PUT /api/cats/:id', 'PUT /api/cats/:id/name']);
+    assert.deepEqual(normalized(c), registered(await scanTypeScriptProject(dir), ['/readyz']));
+    assert.match(readFileSync(join(dir, 'slo.yaml'), 'utf8'), /path: \/api\/cats\/:id, weight: 1 \}\s+# src\/cats\/cats\.controller\.ts:19:3\n/);
+    assert.match(r.stdout, /\(node; NestJS\), 6 routes, 1 probe,/);
+    assert.match(r.stdout, /NestJS: import \{ middleware \} from 'sloctl\/sdk\/express';\s+app\.use\(middleware\(sdk\)\);\s+\/\/ in main\.ts, right after NestFactory\.create/);
+    const check = await routeFindings(dir, '--project');
+    assert.deepEqual(check.findings, []);
+    assert.match(check.summary, /route check \(slo\.yaml\): 6\/6 contract routes found among 7 registered under \.; 0 registered routes not in the contract/);
+  });
+
   it('Koa (@koa/router with prefixes, nested)', async () => {
     const dir = project({
       'package.json': JSON.stringify({ name: 'catalog', dependencies: { koa: '^3.0.0', '@koa/router': '^13.0.0' } }),
@@ -237,7 +257,7 @@ describe('sloctl init: a contract from the code', () => {
     const dir = project({ 'package.json': JSON.stringify({ name: 'quiet' }), 'index.js': "require('node:http').createServer((req, res) => res.end('hi')).listen(3000);\n" });
     const r = await runCli(['init'], dir);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /^sloctl init: no route registrations were found under \. \(sloctl reads Fastify, Express, Koa with @koa\/router and Hono; node:http routes are not read\)/m);
+    assert.match(r.stderr, /^sloctl init: no route registrations were found under \. \(sloctl reads Fastify, Express, Koa with @koa\/router, Hono and NestJS controllers; node:http routes are not read\)/m);
     const text = readFileSync(join(dir, 'slo.yaml'), 'utf8');
     assert.deepEqual(contractIn(dir).routes, []);
     // The example, uncommented in place of `routes: []`, is a valid route too.

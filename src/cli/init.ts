@@ -29,7 +29,7 @@ const CONTRACT_FILES = ['slo.yaml', 'slo.yml'];
 
 /** What each runtime's code check reads, for the message when it finds no route. */
 const READS: Record<Runtime, string> = {
-  node: 'Fastify, Express, Koa with @koa/router and Hono; node:http routes are not read',
+  node: 'Fastify, Express, Koa with @koa/router, Hono and NestJS controllers; node:http routes are not read',
   go: 'net/http with Go 1.22 patterns, gorilla/mux, gin, echo and chi',
 };
 
@@ -167,6 +167,7 @@ const NODE_FRAMEWORKS: ReadonlyArray<[string, RegExp]> = [
   ['Express', /^express$/],
   ['Koa', /^(koa|@koa\/router|koa-router)$/],
   ['Hono', /^hono(\/.*)?$/],
+  ['NestJS', /^@nestjs\/(core|common)$/],
 ];
 const GO_FRAMEWORKS: ReadonlyArray<[string, RegExp]> = [
   ['gin', /github\.com\/gin-gonic\/gin\b/],
@@ -235,6 +236,7 @@ const NODE_ADAPTERS: Record<string, string> = {
   Express: "import { middleware, errorHandler } from 'sloctl/sdk/express';  app.use(middleware(sdk));  // first; app.use(errorHandler(sdk)) after the routes",
   Koa: "import { middleware } from 'sloctl/sdk/koa';  app.use(middleware(sdk));  // first",
   Hono: "import { middleware } from 'sloctl/sdk/hono';  app.use('*', middleware(sdk));  // first",
+  NestJS: "import { middleware } from 'sloctl/sdk/express';  app.use(middleware(sdk));  // in main.ts, right after NestFactory.create (@nestjs/platform-express); errors by name: src/sdk/README.md, \"NestJS\"",
 };
 /** Go: the middleware line for each router (README, "The Go middleware: go/"). */
 const GO_ADAPTERS: Record<string, string> = {

@@ -31,7 +31,7 @@ export function checkRoutes(l: LoadedContract, routes: readonly RegisteredRoute[
   if (routes.length === 0 && unresolved.length === 0) {
     const summary = c.routes.length === 0
       ? `  route check (${l.file}): no routes in the contract, none registered in its code under ${where}`
-      : `  route check (${l.file}): not done, no route registrations found in its code under ${where}${elsewhere} (sloctl reads Fastify, Express, Koa with @koa/router, Hono, net/http, gorilla/mux, gin, echo and chi)`;
+      : `  route check (${l.file}): not done, no route registrations found in its code under ${where}${elsewhere} (sloctl reads Fastify, Express, Koa with @koa/router, Hono, NestJS controllers, net/http, gorilla/mux, gin, echo and chi)`;
     return { diagnostics: out, summary };
   }
   const partial = unresolved.length > 0;

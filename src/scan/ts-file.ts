@@ -4,6 +4,7 @@ import { ConstStrings } from './ts-strings.ts';
 import { collectFacts } from './ts-facts.ts';
 import type { TsFileContext } from './ts-context.ts';
 import { parseSource } from './ts-parse.ts';
+import { extractNestRoutes, type NestFacts } from './ts-nest.ts';
 import { detectPromClient } from './ts-prom-client.ts';
 import { extractRoutes, type FileRoutes } from './ts-routes.ts';
 import { detectSdk } from './ts-sdk.ts';
@@ -17,6 +18,8 @@ export interface FileScan {
   routes?: FileRoutes;
   /** Outbound HTTP calls without a timeout (ts-timeouts.ts). */
   untimed?: UntimedClient[];
+  /** NestJS controllers and global prefixes, joined across files by ts-nest.ts. */
+  nest?: NestFacts;
 }
 
 /** `file` is the path reported in results; its extension picks the parser's dialect. */
@@ -48,7 +51,8 @@ export function scanTypeScriptSource(file: string, source: string): FileScan {
       warnings.push({ file, line: 1, col: 1, message: `could not read the outbound HTTP calls of this file (${String(error)}); their timeouts are not checked` });
     }
     try {
-      return { metrics, warnings, routes: extractRoutes(file, text, parsed.ast.program, ctx.consts), untimed };
+      const nest = extractNestRoutes(ctx, parsed.ast.program);
+      return { metrics, warnings, routes: extractRoutes(file, text, parsed.ast.program, ctx.consts), untimed, ...(nest ? { nest } : {}) };
     } catch (error) {
       warnings.push({ file, line: 1, col: 1, message: `could not read the routes of this file (${String(error)}); routes registered in it are not checked` });
     }

@@ -98,7 +98,7 @@ export interface ScanWarning {
 
 export interface ScanResult {
   metrics: RegisteredMetric[];
-  /** Routes registered with static paths (Fastify, Express, Koa, Hono; net/http, gin, echo). */
+  /** Routes registered with static paths (Fastify, Express, Koa, Hono, NestJS controllers; net/http, gin, echo). */
   routes: RegisteredRoute[];
   /** Route registrations whose path sloctl cannot read statically. */
   unresolvedRoutes: UnresolvedRoute[];

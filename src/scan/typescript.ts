@@ -1,10 +1,12 @@
 // The code check for TypeScript and JavaScript services: which Prometheus metrics the sources
-// register through prom-client or sloctl's SDK, and the HTTP routes they register (ts-routes.ts).
+// register through prom-client or sloctl's SDK, and the HTTP routes they register (ts-routes.ts;
+// NestJS controllers: ts-nest.ts).
 
 import { readSources } from './read-sources.ts';
 import { assertDirectory } from './scan-root.ts';
 import { finishResult } from './scan-result.ts';
 import { scanTypeScriptSource } from './ts-file.ts';
+import { linkNestRoutes, type NestFacts } from './ts-nest.ts';
 import { linkRoutes } from './ts-route-tables.ts';
 import type { FileRoutes } from './ts-routes.ts';
 import type { RegisteredMetric, ScanResult, ScanWarning, UntimedClient } from './types.ts';
@@ -37,13 +39,19 @@ export async function scanTypeScriptProject(dir: string): Promise<ScanResult> {
   const sources = await readSources(walk.files, warnings);
   const routeFacts: FileRoutes[] = [];
   const untimed: UntimedClient[] = [];
+  const nestFacts: NestFacts[] = [];
   for (const source of sources) {
     const found = scanTypeScriptSource(source.relPath, source.text);
     metrics.push(...found.metrics);
     warnings.push(...found.warnings);
     if (found.routes) routeFacts.push(found.routes);
     if (found.untimed) untimed.push(...found.untimed);
+    if (found.nest) nestFacts.push(found.nest);
   }
   const { routes, unresolved } = linkRoutes(routeFacts);
+  const nest = linkNestRoutes(nestFacts);
+  routes.push(...nest.routes);
+  unresolved.push(...nest.unresolved);
+  warnings.push(...nest.warnings);
   return finishResult(metrics, warnings, sources.length, routes, unresolved, untimed);
 }
