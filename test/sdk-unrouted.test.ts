@@ -122,6 +122,50 @@ describe('Express: requests answered before routing', () => {
   });
 });
 
+// NestJS answers a path under its global prefix that no controller takes with a catch-all route it
+// mounts there (`router.all('*path', notFound)` at '/api'): Express sets req.route, so `GET
+// /api/nope` was counted under route="/api*path" (judged by health, a label no route of the
+// service has) instead of unmatched. A catch-all answering 404/405/501 is no route; a route with a
+// wildcard in its path answering 404 (a file not found) is its route's answer.
+describe('Express: a catch-all route answering "no route" (NestJS\'s under its global prefix)', () => {
+  let sdk: Sdk;
+  let server: Server;
+  let base: string;
+  before(async () => {
+    sdk = instrumentForTest(contract());
+    const app = express();
+    app.use(middleware(sdk));
+    app.get('/orders/:id', (_req, res) => { res.status(404).json({ message: 'no such order' }); });
+    app.get('/api/files/*path', (_req, res) => { res.status(404).end(); });
+    const notFound = express.Router();
+    notFound.all('*path', (req, res) => { res.status(404).json({ message: `Cannot ${req.method} ${req.originalUrl}` }); });
+    app.use('/api', notFound);
+    app.get('/{*spa}', (_req, res) => { res.send('<html>'); });
+    server = app.listen(0, '127.0.0.1');
+    await new Promise<void>((r) => server.once('listening', () => r()));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(() => new Promise<void>((r) => server.close(() => r())));
+
+  const send = sender(() => base);
+
+  it('counts its 404s unmatched, not under the catch-all; a route\'s own 404 and a catch-all\'s 200 keep their routes', async () => {
+    assert.equal(await send('GET', '/api/nope'), 404);
+    assert.equal(await send('POST', '/api/cats/1', '{}'), 404);
+    assert.equal(await send('GET', '/api/files/a.txt'), 404);
+    assert.equal(await send('GET', '/orders/9'), 404);
+    assert.equal(await send('GET', '/app/settings'), 200);
+    assert.deepEqual(await seriesOf(sdk), [
+      'GET /api/files/*path 4xx none 1',
+      'GET /orders/:id 4xx none 1',
+      'GET /{*spa} 2xx none 1',
+      'GET unmatched 4xx none 1',
+      'POST unmatched 4xx none 1',
+    ]);
+    assert.equal((await sdk.health()).checks.success.requests, 3, 'the unmatched 404s are not judged');
+  });
+});
+
 // Hono records an application-wide middleware (`app.use('*', ...)`) as the matched entry of a
 // request it answered or passed through: a logger's 404 was labelled route="/*" and judged by
 // health (junk could turn /healthz DEGRADED), an auth check's 401 likewise.

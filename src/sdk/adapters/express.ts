@@ -11,17 +11,29 @@
 // A request Express answered without reaching a route (no `req.route`: `express.json()` before the
 // routes refused its body, an auth middleware answered 401) is counted under the contract route
 // whose method and template match its path, unless it was a 404 or 405 (no route takes it);
-// else as unmatched (unrouted.ts).
+// else as unmatched (unrouted.ts). So is one a catch-all route (a path that is only a wildcard,
+// `*path` or `/{*path}`) answered with 404, 405 or 501: that route is a not-found handler (NestJS
+// mounts `router.all('*path')` under its global prefix to answer `/api/nope`), and its label
+// (`/api*path`) would name no route of the service.
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import type { Sdk } from '../instrument.ts';
 import type { ServerResponse } from 'node:http';
 import { finisher, whenResponseEnds, kError, serveEndpoint } from '../node-tracking.ts';
 import type { RouteSlot } from '../route-table.ts';
-import { unroutedFinisher } from '../unrouted.ts';
+import { noRoute, unroutedFinisher } from '../unrouted.ts';
 import { admitOnNode, type AdmissionState } from '../protect/admission.ts';
 import { SHED_ERROR } from '../../contract/classify.ts';
 import { contractTemplates } from '../contract-templates.ts';
 import { mountTemplate } from './express-mounts.ts';
+
+/** A route path that is nothing but a wildcard: Express 5's `*name` or `{*name}`, Express 4's `*`. */
+const CATCH_ALL = /^\/?(\*\w*|\{\*\w+\})$/;
+
+/** The route that answered, unless it was a catch-all saying no route takes the request (see the header). */
+function answeringRoute(req: Request, status: number): { path?: unknown } | undefined {
+  const route = req.route as { path?: unknown } | undefined;
+  return route !== undefined && noRoute(status) && typeof route.path === 'string' && CATCH_ALL.test(route.path) ? undefined : route;
+}
 
 /** How many (mount path, route) labels a middleware remembers; cleared when full (a path parameter in a mount makes one per value). */
 const MOUNT_CACHE_SIZE = 2048;
@@ -74,7 +86,7 @@ export function middleware(sdk: Sdk, opts: ExpressOptions = {}): RequestHandler 
     const start = recorder.begin();
     let st: AdmissionState | undefined;
     whenResponseEnds(res, () => {
-      const route = req.route as { path?: unknown } | undefined;
+      const route = answeringRoute(req, res.statusCode);
       const error = (res as unknown as { [kError]?: unknown })[kError];
       // originalUrl (unrouted): the whole path, whatever router the request was in when it was answered.
       if (st === undefined) {
