@@ -1,0 +1,149 @@
+// sloctl's Express adapter under a real NestJS application (@nestjs/platform-express), wired as
+// src/sdk/README.md's NestJS section says: routes labelled by Nest's template with the global
+// prefix, a NotFoundException a 404 under its route, Nest's own not-found handler under the
+// prefix unmatched (it was route="/api*path"), and the global filter handing thrown errors to
+// errorHandler(sdk) so they are classified by name along the cause chain.
+//
+// Nest is not a dependency of sloctl: the test skips, saying so, when @nestjs/core cannot be
+// loaded. Decorators are applied as the functions they are (tsx does not emit Nest's legacy
+// decorator metadata), which is what the compiled `__decorate` calls of a Nest app do.
+import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { errorHandler, middleware } from '../src/sdk/adapters/express.ts';
+import { parseContract } from '../src/contract/load.ts';
+import type { Sdk } from '../src/sdk/instrument.ts';
+import { instrumentForTest, samples } from '../src/sdk/testing.ts';
+
+const CONTRACT = `apiVersion: sloctl/v1
+service: { name: cats }
+errorClasses:
+  - { name: transient, weight: 0.3, status: [503], errors: [DbTimeoutError] }
+  - { name: client, weight: 1, status: [4xx] }
+  - { name: server, weight: 2.5, status: [5xx] }
+routes:
+  - { name: list-cats, method: GET, path: /api/cats }
+  - { name: get-cat, method: GET, path: /api/cats/:id }
+  - { name: create-cat, method: POST, path: /api/cats }
+objectives:
+  latency: [{ name: api, threshold: 200ms, objective: 99% }]
+  errors: { objective: 99% }
+`;
+
+/** The modules, untyped: sloctl does not depend on Nest's types. */
+type Nest = { common: Record<string, any>; core: Record<string, any> };
+
+async function loadNest(): Promise<Nest | string> {
+  try {
+    await import('reflect-metadata' as string);
+    const [common, core] = await Promise.all([import('@nestjs/common' as string), import('@nestjs/core' as string), import('@nestjs/platform-express' as string)]);
+    return { common, core };
+  } catch (error) {
+    return `NestJS is not installed here (${(error as Error).message.split('\n')[0]}): add @nestjs/core, @nestjs/common, @nestjs/platform-express, reflect-metadata and rxjs as devDependencies to run it`;
+  }
+}
+
+const nest = await loadNest();
+const skip = typeof nest === 'string' ? nest : false;
+if (skip) console.log(`# sdk-nest skipped: ${skip}`);
+
+class DbTimeoutError extends Error {
+  override name = 'DbTimeoutError';
+}
+
+/** The application of a user's `nest new` project, decorators applied by hand. */
+function appModule({ common }: Nest): unknown {
+  const { Body, Controller, Get, NotFoundException, Param, Post, Module } = common;
+  class CatsController {
+    cats = [{ id: 1, name: 'Tom' }];
+    findAll() { return this.cats; }
+    flaky() { throw new Error('lookup failed', { cause: new DbTimeoutError('db timed out') }); }
+    findOne(id: string) {
+      const cat = this.cats.find((c) => c.id === Number(id));
+      if (!cat) throw new NotFoundException(`cat ${id} not found`);
+      return cat;
+    }
+    create(dto: { name: string }) {
+      const cat = { id: this.cats.length + 1, name: dto.name };
+      this.cats.push(cat);
+      return cat;
+    }
+  }
+  const proto = CatsController.prototype as unknown as Record<string, unknown>;
+  const method = (decorator: (...a: unknown[]) => unknown, name: string) => decorator(proto, name, Object.getOwnPropertyDescriptor(proto, name));
+  method(Get(), 'findAll');
+  method(Get('flaky'), 'flaky');
+  method(Get(':id'), 'findOne');
+  Param('id')(proto, 'findOne', 0);
+  method(Post(), 'create');
+  Body()(proto, 'create', 0);
+  Controller('cats')(CatsController);
+  class AppModule {}
+  Module({ controllers: [CatsController] })(AppModule);
+  return AppModule;
+}
+
+/** src/sdk/README.md's filter: every exception to errorHandler(sdk), then Nest answers as before. */
+function sloctlFilter({ common, core }: Nest, sdk: Sdk, httpAdapter: unknown): unknown {
+  const record = errorHandler(sdk);
+  type Host = { switchToHttp(): { getRequest(): never; getResponse(): never } };
+  const Base = core.BaseExceptionFilter as new (adapter: unknown) => { catch(exception: unknown, host: Host): void };
+  class SloctlExceptionFilter extends Base {
+    override catch(exception: unknown, host: Host): void {
+      const http = host.switchToHttp();
+      record(exception, http.getRequest(), http.getResponse(), () => {});
+      super.catch(exception, host);
+    }
+  }
+  common.Catch()(SloctlExceptionFilter);
+  return new SloctlExceptionFilter(httpAdapter);
+}
+
+describe('the Express adapter under NestJS', { skip }, () => {
+  let sdk: Sdk;
+  let app: Record<string, any>;
+  let base: string;
+  before(async () => {
+    const n = nest as Nest;
+    const loaded = parseContract(CONTRACT, 'slo.yaml');
+    assert.ok(loaded.contract);
+    sdk = instrumentForTest(loaded.contract);
+    app = await n.core.NestFactory.create(appModule(n), { logger: false });
+    app.use(middleware(sdk));
+    app.setGlobalPrefix('api');
+    app.useGlobalFilters(sloctlFilter(n, sdk, app.get(n.core.HttpAdapterHost).httpAdapter));
+    await app.listen(0, '127.0.0.1');
+    base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+  });
+  after(() => app?.close());
+
+  const send = async (method: string, path: string, body?: string): Promise<number> => {
+    const r = await fetch(`${base}${path}`, { method, body, headers: body === undefined ? {} : { 'content-type': 'application/json' } });
+    await r.arrayBuffer();
+    return r.status;
+  };
+
+  it('labels by template under the global prefix, classifies thrown errors by name, counts Nest\'s not-found answers unmatched', async () => {
+    assert.equal(await send('GET', '/api/cats'), 200);
+    assert.equal(await send('GET', '/api/cats/1'), 200);
+    assert.equal(await send('GET', '/api/cats/99'), 404, 'a NotFoundException');
+    assert.equal(await send('GET', '/api/cats/flaky'), 500, 'an Error caused by a DbTimeoutError');
+    assert.equal(await send('POST', '/api/cats', '{"name":"Felix"}'), 201);
+    assert.equal(await send('POST', '/api/cats', '{"name":'), 400, 'a body the parser refused');
+    assert.equal(await send('GET', '/api/nope'), 404, 'Nest\'s not-found handler under the prefix');
+    assert.equal(await send('GET', '/nope'), 404, 'outside the prefix');
+    const series = (await samples(sdk.registry, 'http_server_requests_total'))
+      .filter((s) => s.value > 0)
+      .map((s) => `${s.labels.method} ${s.labels.route} ${s.labels.status_class} ${s.labels.error_class} ${s.value}`)
+      .sort();
+    assert.deepEqual(series, [
+      'GET /api/cats 2xx none 1',
+      'GET /api/cats/:id 2xx none 1',
+      'GET /api/cats/:id 4xx client 1',
+      'GET /api/cats/flaky 5xx transient 1',
+      'GET unmatched 4xx client 2',
+      'POST /api/cats 2xx none 1',
+      'POST /api/cats 4xx client 1',
+    ]);
+  });
+});
