@@ -4,8 +4,8 @@
 // prefix unmatched (it was route="/api*path"), and the global filter handing thrown errors to
 // errorHandler(sdk) so they are classified by name along the cause chain.
 //
-// Nest is not a dependency of sloctl: the test skips, saying so, when @nestjs/core cannot be
-// loaded. Decorators are applied as the functions they are (tsx does not emit Nest's legacy
+// Nest 11 is a devDependency (not a dependency of the package): without it (dev dependencies
+// omitted) the test skips, saying so; with CI set it fails instead. Decorators are applied as the functions they are (tsx does not emit Nest's legacy
 // decorator metadata), which is what the compiled `__decorate` calls of a Nest app do.
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
@@ -39,12 +39,13 @@ async function loadNest(): Promise<Nest | string> {
     const [common, core] = await Promise.all([import('@nestjs/common' as string), import('@nestjs/core' as string), import('@nestjs/platform-express' as string)]);
     return { common, core };
   } catch (error) {
-    return `NestJS is not installed here (${(error as Error).message.split('\n')[0]}): add @nestjs/core, @nestjs/common, @nestjs/platform-express, reflect-metadata and rxjs as devDependencies to run it`;
+    return `NestJS is not installed here (${(error as Error).message.split('\n')[0]}): add @nestjs/core, @nestjs/common, @nestjs/platform-express, reflect-metadata and rxjs as devDependencies (npm ci installs them)`;
   }
 }
 
 const nest = await loadNest();
 const skip = typeof nest === 'string' ? nest : false;
+if (skip && process.env.CI) throw new Error(`sdk-nest: ${skip}`);
 if (skip) console.log(`# sdk-nest skipped: ${skip}`);
 
 class DbTimeoutError extends Error {
