@@ -141,7 +141,7 @@ describe('sloctl init: a contract from the code', () => {
     const filled = parseContract(uncommentLoad(text), 'slo.yaml');
     assert.deepEqual(filled.diagnostics, []);
     assert.deepEqual(gateRequests(filled.contract!).map((q) => `${q.route} ${q.method} ${q.path.replace(/\d+$/, 'N')}`), ['get-hello GET /hello', 'get-users-by-user-id GET /users/N', 'put-users-by-user-id PUT /users/N']);
-    assert.match(r.stdout, /^ {2}4\. start the service, then: sloctl gate --target http:\/\/127\.0\.0\.1:3000 /m);
+    assert.match(r.stdout, /^ {2}4\. start the service \(at http:\/\/127\.0\.0\.1:3000\), then: sloctl gate {3}# sends/m);
     assert.doesNotMatch(r.stdout, /add a `load:` profile/);
     const check = await routeFindings(dir, '--project');
     assert.deepEqual(check.findings, []);

@@ -145,6 +145,23 @@ objectives:
     assert.equal(targetText(attached.report.target), `attached to ${url}, which never said UP (not reached)`);
   });
 
+  it('a contract whose target has a url and no run: the gate and the drill attach to it as to --target (they said "no target.run command")', async () => {
+    const s = createServer();
+    servers.push(s);
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
+    await new Promise<void>((r) => s.close(() => r()));
+    const c = contract(`{ url: "${url}" }`);
+    for (const run of [await gate(c), await drill(c)]) {
+      assert.equal(run.code, 3);
+      assert.deepEqual(run.report.target, { url, started: false, reached: false });
+      assert.equal(targetText(run.report.target), `attached to ${url}, which never said UP (not reached)`);
+    }
+    // With both, run wins: the build under test is the one sloctl starts.
+    const both = await gate(contract(`{ url: "${url}", run: "echo no database >&2; exit 7", startTimeout: 5s }`));
+    assert.equal(both.report.target.started, true);
+  });
+
   it('--target where nothing answers: attached, never reached', async () => {
     const s = createServer();
     servers.push(s);

@@ -11,6 +11,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { gateProfile } from '../run/profile.ts';
 import { journalPathProblem } from '../run/journal.ts';
+import { attachUrl } from '../run/target.ts';
 import { runDrills, DEFAULT_STEADY_MS, type DrillRunReport } from '../drill/run.ts';
 import { appendStepSummary } from '../report/markdown.ts';
 import { renderDrillJson, renderDrillJunit, renderDrillMarkdown, renderDrillTable } from '../report/drill.ts';
@@ -49,7 +50,7 @@ export function register(program: Command, ctx: CliContext): void {
     .description('Red-blue drills: attack the service as the contract\'s resilience drills say (a slow or failing dependency, a blocked event loop), under load, and judge detection, degraded objectives and recovery.')
     .argument('[file]', 'the contract (default: ./slo.yaml)')
     .option('--drill <name>', 'run only this drill (repeatable; default: every drill of the contract)', collect)
-    .option('--target <url>', 'attach to a running service at this URL instead of starting target.run')
+    .option('--target <url>', 'attach to a running service at this URL instead of starting target.run (default: the contract\'s target.url when it has no target.run)')
     .option('--proxy <name=host:port>', 'with --target: listen for dependency NAME at HOST:PORT, where the service was pointed (repeatable)', collect)
     .option('--steady <duration>', 'the steady window measured before each fault', `${DEFAULT_STEADY_MS / 1000}s`)
     .option('--full-recovery-watch', 'watch each recovery for its whole recoverWithin + 3s, even once the service holds its objectives again (default: the watch ends when it has held a judged window + 3s, and the next drill starts sooner)')
@@ -109,8 +110,8 @@ export async function runDrillCommand(file: string | undefined, flags: DrillFlag
   const rate = flags.rate === undefined ? undefined : rateFlag('rate', flags.rate);
   const warmupMs = flags.warmup === undefined ? undefined : durationOrZeroFlag('warmup', flags.warmup);
   const proxies = proxyFlags(flags.proxy);
-  if (Object.keys(proxies).length > 0 && flags.target === undefined) throw new UsageError('--proxy is for --target (attach mode): when sloctl starts the service it places the proxies itself');
   const { contract, shown, abs: path } = loadValidContract(ctx, contractArgument(ctx.cwd, file, 'sloctl drill'), 'the drill');
+  if (Object.keys(proxies).length > 0 && attachUrl(flags.target, contract.target) === undefined) throw new UsageError('--proxy is for attach mode (--target, or a contract whose target has a url and no run): when sloctl starts the service it places the proxies itself');
   const profile = gateProfile(contract, { ...(rate !== undefined ? { rate } : {}), ...(warmupMs !== undefined ? { warmupMs } : {}) });
   if (typeof profile === 'string') throw new UsageError(`${shown}: ${profile}`);
   if (profile.rate === 'max') throw new UsageError(`${shown}: load.rate max is a closed model; a drill needs an open model (a fixed rate) so that a slow service cannot slow the load down: give load.rate or --rate`);

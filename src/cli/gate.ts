@@ -54,7 +54,7 @@ export function register(program: Command, ctx: CliContext): void {
     .command('gate')
     .description('The release gate: drive the contract\'s load profile against the service, judge every objective from both sides and against the baseline.')
     .argument('[file]', 'the contract (default: ./slo.yaml)')
-    .option('--target <url>', 'attach to a running service at this URL instead of starting target.run')
+    .option('--target <url>', 'attach to a running service at this URL instead of starting target.run (default: the contract\'s target.url when it has no target.run)')
     .option('--from <file>', 'judge a result another run made (vegeta results or report, k6 summary, sloctl load --json) instead of running load: the client\'s view only')
     .option('--rate <rate>', 'override load.rate: 500, 500/s, or max (closed model, for capacity runs)')
     .option('--duration <duration>', 'override load.duration (the measured phase, split into the trials)')

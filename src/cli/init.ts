@@ -290,9 +290,9 @@ function nextSteps(runtime: Runtime, frameworks: readonly string[], contract: st
     `  3. ${validate}   # the contract against the code: its routes, and the metrics it reads`,
   );
   if ('url' in gate) {
-    // The gate starts target.run itself; init writes only the URL, so the gate attaches to it.
+    // The gate starts target.run itself; init writes only target.url, which the gate attaches to.
     lines.push(
-      `  4. start the service, then: sloctl gate ${here ? '' : `${contract} `}--target ${gate.url}   # sends the \`load:\` profile, judges every objective`,
+      `  4. start the service (at ${gate.url}), then: sloctl gate${here ? '' : ` ${contract}`}   # sends the \`load:\` profile, judges every objective`,
       '     (README, "The release gate: sloctl gate"; with `target.run: <command>` in the contract the gate starts the service itself)',
     );
   } else {

@@ -33,7 +33,7 @@ import { Journal, defaultJournalPath, journalPathProblem } from '../run/journal.
 import type { GateProfile } from '../run/profile.ts';
 import { Rollback } from '../run/rollback.ts';
 import { ServiceWatch } from '../run/service-watch.ts';
-import { attachTarget, describeStop, HealthWatcher, startTarget, type RunningTarget } from '../run/target.ts';
+import { attachTarget, attachUrl, describeStop, HealthWatcher, startTarget, type RunningTarget } from '../run/target.ts';
 import { spawnedBefore, TargetError } from '../run/target-error.ts';
 import { DrillClient, DrillClientError } from '../sdk/drill/client.ts';
 import { DRILL_TOKEN_ENV } from '../sdk/drill/types.ts';
@@ -205,7 +205,9 @@ interface Scheduled {
   removed: { ok: boolean; detail: string };
 }
 
-export async function runDrills(o: DrillRunOptions): Promise<DrillRunResult> {
+export async function runDrills(options: DrillRunOptions): Promise<DrillRunResult> {
+  // The contract's target.url attaches as --target does, when there is no target.run to start.
+  const o = { ...options, target: attachUrl(options.target, options.contract.target) };
   const { contract, profile } = o;
   const log = o.log ?? (() => {});
   const env = o.env ?? process.env;

@@ -26,7 +26,7 @@ import type { GateProfile } from '../run/profile.ts';
 import { ServiceWatch, type ServiceMark } from '../run/service-watch.ts';
 import { PprofCapture } from '../run/pprof.ts';
 import { attachEvidence } from '../verdicts/concurrency.ts';
-import { attachTarget, describeStop, HealthWatcher, startTarget, type RunningTarget, type StopResult } from '../run/target.ts';
+import { attachTarget, attachUrl, describeStop, HealthWatcher, startTarget, type RunningTarget, type StopResult } from '../run/target.ts';
 import { spawnedBefore, TargetError } from '../run/target-error.ts';
 import type { GateOutcome, GateReport, TrialMachine, TrialMetrics } from '../verdicts/types.ts';
 import { starvation, starvedReason, withdrawStarvedFailures, type MachineProbe } from '../verdicts/machine.ts';
@@ -80,7 +80,9 @@ function trialMetrics(contract: Contract, index: number, r: LoadResult, before: 
   return m;
 }
 
-export async function runGate(o: GateRunOptions): Promise<GateReport> {
+export async function runGate(options: GateRunOptions): Promise<GateReport> {
+  // The contract's target.url attaches as --target does, when there is no target.run to start.
+  const o = { ...options, target: attachUrl(options.target, options.contract.target) };
   const { contract, profile } = o;
   const log = o.log ?? (() => {});
   const startedAt = Date.now();

@@ -527,6 +527,14 @@ export function describeStop(r: StopResult, command: string): string[] {
 }
 
 /**
+ * The URL a gate or drill attaches to: `--target`, else the contract's `target.url` when it has no
+ * `run` to start (`run` wins when it has both: the build under test is the one sloctl starts).
+ */
+export function attachUrl(flagTarget: string | undefined, target: { url?: string; run?: string } | undefined): string | undefined {
+  return flagTarget ?? (target?.run === undefined ? target?.url : undefined);
+}
+
+/**
  * `--target URL`: checks the URL (loopback unless allowRemote: a UsageError otherwise) and probes
  * its health once. TargetError 'unreachable' when nothing answers, 'unhealthy' when the answer is
  * not UP.
