@@ -82,6 +82,14 @@ objectives:
 `);
     return { dir, file };
   }
+  /** A loopback URL nothing listens on: a port the system just gave out, closed again. */
+  async function unusedUrl(): Promise<string> {
+    const s = createServer();
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
+    await new Promise<void>((r) => s.close(() => r()));
+    return url;
+  }
   const drill = async (c: { dir: string; file: string }, ...args: string[]) => {
     const run = await runCli(['drill', c.file, '--json', '--no-progress', '--journal', join(c.dir, 'j.jsonl'), ...args], c.dir);
     assert.ok(run.stdout.startsWith('{'), `no report on stdout (exit ${run.code}):\n${run.stderr}`);
@@ -135,10 +143,7 @@ objectives:
     assert.equal(busy.code, 3);
     assert.equal(targetText(busy.report.target), 'could not start `node -e 0` (not reached)');
 
-    const closed = createServer();
-    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
-    const url = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
-    await new Promise<void>((r) => closed.close(() => r()));
+    const url = await unusedUrl();
     const attached = await gate(contract('{ run: "exit 1" }'), '--target', url);
     assert.equal(attached.code, 3);
     assert.deepEqual(attached.report.target, { url, started: false, reached: false });
@@ -146,11 +151,7 @@ objectives:
   });
 
   it('a contract whose target has a url and no run: the gate and the drill attach to it as to --target (they said "no target.run command")', async () => {
-    const s = createServer();
-    servers.push(s);
-    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-    const url = `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
-    await new Promise<void>((r) => s.close(() => r()));
+    const url = await unusedUrl();
     const c = contract(`{ url: "${url}" }`);
     for (const run of [await gate(c), await drill(c)]) {
       assert.equal(run.code, 3);
@@ -163,11 +164,7 @@ objectives:
   });
 
   it('--target where nothing answers: attached, never reached', async () => {
-    const s = createServer();
-    servers.push(s);
-    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-    const url = `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
-    await new Promise<void>((r) => s.close(() => r()));
+    const url = await unusedUrl();
     const { code, report } = await drill(contract('{ run: "exit 1" }'), '--target', url);
     assert.equal(code, 3);
     assert.deepEqual(report.target, { url, started: false, reached: false });

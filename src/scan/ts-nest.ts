@@ -158,19 +158,7 @@ function controllerPaths(ctx: TsFileContext, call: t.CallExpression): { paths: s
 
 /** A decorator's path argument: none is '', a string, or a list of strings; undefined when computed. */
 function pathList(ctx: TsFileContext, node: t.Node | undefined): string[] | undefined {
-  if (node === undefined) return [''];
-  const expr = unwrapExpression(node);
-  if (expr.type === 'ArrayExpression') {
-    const out: string[] = [];
-    for (const e of expr.elements) {
-      const v = e && e.type !== 'SpreadElement' ? ctx.consts.resolve(e) : undefined;
-      if (v === undefined) return undefined;
-      out.push(v);
-    }
-    return out;
-  }
-  const v = ctx.consts.resolve(expr);
-  return v === undefined ? undefined : [v];
+  return node === undefined ? [''] : ctx.consts.resolveList(node);
 }
 
 /** Nest's join: every part without its slashes, one `/` between, a leading one; `/` for none. */

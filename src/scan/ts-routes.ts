@@ -466,18 +466,7 @@ function routeObjectOrPrefix(ctx: Ctx, call: t.CallExpression, receiver: t.Node,
 }
 
 function methodList(ctx: Ctx, node: t.Node): string[] | undefined {
-  const expr = unwrapExpression(node);
-  if (expr.type === 'ArrayExpression') {
-    const out: string[] = [];
-    for (const e of expr.elements) {
-      const v = e && e.type !== 'SpreadElement' ? ctx.consts.resolve(e) : undefined;
-      if (v === undefined) return undefined;
-      out.push(v.toUpperCase());
-    }
-    return out;
-  }
-  const v = ctx.consts.resolve(expr);
-  return v === undefined ? undefined : [v.toUpperCase()];
+  return ctx.consts.resolveList(node)?.map((m) => m.toUpperCase());
 }
 
 /** Hono `app.on('GET', '/x', handler)` / `app.on(['GET', 'POST'], '/x', handler)`. */

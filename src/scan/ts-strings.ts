@@ -40,6 +40,22 @@ export class ConstStrings {
     return object.type === 'ObjectExpression' ? object : undefined;
   }
 
+  /** A string, or an array literal of them (`['GET', 'POST']`, route paths): each resolved; undefined when any is computed. */
+  resolveList(node: t.Node): string[] | undefined {
+    const expr = unwrapExpression(node);
+    if (expr.type !== 'ArrayExpression') {
+      const v = this.resolve(expr);
+      return v === undefined ? undefined : [v];
+    }
+    const out: string[] = [];
+    for (const e of expr.elements) {
+      const v = e && e.type !== 'SpreadElement' ? this.resolve(e) : undefined;
+      if (v === undefined) return undefined;
+      out.push(v);
+    }
+    return out;
+  }
+
   /** The string value of `node`, or undefined when it depends on run-time values. */
   resolve(node: t.Node): string | undefined {
     return this.#resolve(node, 0);
