@@ -4,9 +4,9 @@
 // overwrite a contract unless asked.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
@@ -22,17 +22,11 @@ import { scanGoModule } from '../src/scan/go.ts';
 import { scanTypeScriptProject } from '../src/scan/typescript.ts';
 import type { ScanResult } from '../src/scan/types.ts';
 import { runCli } from './helpers/cli.ts';
+import { writeProject } from './helpers/project.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-function project(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'sloctl-init-'));
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, name)), { recursive: true });
-    writeFileSync(join(dir, name), text);
-  }
-  return dir;
-}
+const project = (files: Record<string, string>): string => writeProject(files, 'sloctl-init-');
 
 function copyFixture(name: string, { withoutContract = true } = {}): string {
   const dir = mkdtempSync(join(tmpdir(), `sloctl-init-${name}-`));

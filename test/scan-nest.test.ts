@@ -1,26 +1,17 @@
 // The route scanner on NestJS: controllers' decorators joined with the project's global prefix,
 // each route located at its method decorator, and what sloctl cannot place said, never guessed.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { routeServes } from '../src/contract/route-paths.ts';
 import { nestPath } from '../src/scan/ts-nest.ts';
 import { scanTypeScriptProject } from '../src/scan/typescript.ts';
 import type { ScanResult } from '../src/scan/types.ts';
+import { writeProject } from './helpers/project.ts';
 
 const fixture = fileURLToPath(new URL('fixtures/routes-nest', import.meta.url));
 
-function project(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'sloctl-nest-'));
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, name)), { recursive: true });
-    writeFileSync(join(dir, name), text);
-  }
-  return dir;
-}
+const project = (files: Record<string, string>): string => writeProject(files, 'sloctl-nest-');
 
 const shown = (r: ScanResult) => r.routes.map((x) => `${x.method} ${x.prefixUnknown ? '…' : ''}${x.path}`).sort();
 const MAIN = (prefix: string) => `import { NestFactory } from '@nestjs/core';\nimport { AppModule } from './app.module';\nconst app = await NestFactory.create(AppModule);\n${prefix}\nawait app.listen(3000);\n`;

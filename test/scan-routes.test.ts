@@ -1,20 +1,14 @@
 // The route scanners on the frameworks the CLI tests do not cover: Koa with @koa/router, Hono,
 // gin, echo; and a plugin nobody visibly mounts (its paths are only ends).
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { routeServes } from '../src/contract/route-paths.ts';
 import { scanGoModule } from '../src/scan/go.ts';
 import { scanTypeScriptProject } from '../src/scan/typescript.ts';
 import type { ScanResult } from '../src/scan/types.ts';
+import { writeProject } from './helpers/project.ts';
 
-function project(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'sloctl-routes-'));
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-  return dir;
-}
+const project = (files: Record<string, string>): string => writeProject(files, 'sloctl-routes-');
 
 const shown = (r: ScanResult) => r.routes.map((x) => `${x.method} ${x.prefixUnknown ? '…' : ''}${x.path}`).sort();
 

@@ -4,6 +4,26 @@
 
 import { editDistance } from './suggest.ts';
 
+/**
+ * A route the code registers, as the contract's checks and `sloctl init` read it: method and
+ * path template as the framework spells it (`:id`, `{id}`, `*x`), with every statically visible
+ * prefix applied. The code check (src/scan/types.ts RegisteredRoute) adds how it was registered.
+ */
+export interface FoundRoute {
+  /** Upper case; `*` when any method reaches it (`app.all`, a Go pattern without a method). */
+  method: string;
+  path: string;
+  /**
+   * The route table is mounted somewhere sloctl cannot see (a plugin, router or group that is
+   * exported or passed in): `path` is only the end of the real path, so it matches a contract
+   * route that ends with it.
+   */
+  prefixUnknown?: boolean;
+  file: string;
+  line: number;
+  col: number;
+}
+
 const PARAM = ':';
 const WILDCARD = '*';
 

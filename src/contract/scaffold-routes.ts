@@ -7,18 +7,9 @@
 // Pure: registrations in, the plan out.
 
 import { HTTP_METHODS } from './schema.ts';
-import { normalizeRoutePath } from './route-paths.ts';
+import { normalizeRoutePath, type FoundRoute } from './route-paths.ts';
 
-/** A route registration as the code check reports it (src/scan/types.ts RegisteredRoute). */
-export interface FoundRoute {
-  /** Upper case; `*` for any method. */
-  method: string;
-  path: string;
-  prefixUnknown?: boolean;
-  file: string;
-  line: number;
-  col: number;
-}
+export type { FoundRoute };
 
 /** A method a contract route may name (the schema's list). */
 type ContractMethod = (typeof HTTP_METHODS)[number];

@@ -3,6 +3,8 @@
 // `warnings` tell the user where sloctl had to give up, so a "not registered" error is never
 // silently wrong.
 
+import type { FoundRoute } from '../contract/route-paths.ts';
+
 export type RegisteredMetricType = 'counter' | 'gauge' | 'histogram' | 'summary' | 'untyped';
 
 export interface RegisteredMetric {
@@ -36,23 +38,8 @@ export interface RegisteredMetric {
   bucketsAt?: { line: number; col: number };
 }
 
-/**
- * A route the code registers: method and path template as the framework spells it (`:id`,
- * `{id}`, `*x`), with every statically visible prefix applied.
- */
-export interface RegisteredRoute {
-  /** Upper case; `*` when any method reaches it (`app.all`, a Go pattern without a method). */
-  method: string;
-  path: string;
-  /**
-   * The route table is mounted somewhere sloctl cannot see (a plugin, router or group that is
-   * exported or passed in): `path` is only the end of the real path, so it matches a contract
-   * route that ends with it.
-   */
-  prefixUnknown?: boolean;
-  file: string;
-  line: number;
-  col: number;
+/** A route the code registers (src/contract/route-paths.ts FoundRoute), and how it was registered. */
+export interface RegisteredRoute extends FoundRoute {
   /** How it was registered, e.g. "fastify app.get", "gin r.Group(\"/v1\").GET". */
   via: string;
 }
