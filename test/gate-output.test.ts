@@ -305,6 +305,9 @@ describe('terminal table', () => {
     const r = report({ outcome: 'inconclusive', exitCode: 4, generator, reasons: ['the load generator could not deliver the profile'] });
     assert.match(renderTable(r), /^generator: FELL SHORT: achieved 812\/s of 1,000\/s, 900 late sends \(> 20 ms, worst 340 ms\), 12 dropped, event-loop p99 45 ms, CPU 99% of a core, 1 worker\n {2}- achieved 812\/s of 1000\/s: use --workers 2\n {2}- event-loop delay p99 45 ms$/m);
     assert.match(renderMarkdown(r), /^Load generator: FELL SHORT: .+\n\n- achieved 812\/s of 1000\/s: use --workers 2\n- event-loop delay p99 45 ms\n/m);
+    // Requests that queued for a connection are said on the same line (their latency holds the wait).
+    const queued = report({ generator: { ...generator, connectionWaits: { waited: 19357, waitMs: 10, connections: 16 } } });
+    assert.match(renderTable(queued), /1 worker; 19,357 waited over 10 ms for one of 16 connections\n/);
   });
 
   it('an interrupted or failed run still says why, with a multi-line reason indented', () => {

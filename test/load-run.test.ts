@@ -269,6 +269,26 @@ describe('runLoad: failures', () => {
     assert.match(long.g.reasons.join('; '), /never sent: the generator was still [\d.]+ ms behind schedule when the run's window had ended/);
   });
 
+  it('counts the requests that waited for a free connection, and the timeouts that never got one', async () => {
+    // 2 connections to a server answering in 20 ms carry ~100/s; asked for 200/s, the rest queue in
+    // the generator, and those queued past the 150 ms timeout never reach the server.
+    const server = await serve((_req, res) => setTimeout(() => res.end('ok'), 20));
+    const r = await runLoad(options(server.url, { stages: [{ rate: 200, durationMs: 600 }], connections: 2, timeoutMs: 150 }));
+    const waits = r.generator!.connectionWaits;
+    assert.ok(waits && waits.waited > 0 && waits.connections === 2, JSON.stringify(r.generator));
+    const queued = r.routes[0].queuedTimeouts ?? 0;
+    assert.ok(queued > 0, JSON.stringify(r.routes[0].errors));
+    assert.ok(queued <= (r.routes[0].errors.timeout ?? 0), `${queued} queued of ${r.routes[0].errors.timeout} timeouts`);
+    // What never got a connection never reached the server.
+    assert.ok(server.count <= r.sent - queued, `server saw ${server.count}, sent ${r.sent}, ${queued} never written`);
+    // The wait is in the latency, not in the time on the wire.
+    assert.ok(r.serviceTime.p50 < 60 && r.latency.p50 > r.serviceTime.p50 + 20, `latency p50 ${r.latency.p50}, service time p50 ${r.serviceTime.p50}`);
+    // With connections to spare, nothing waits.
+    const spare = await runLoad(options(server.url, { stages: [{ rate: 50, durationMs: 300 }], connections: 16, timeoutMs: 1000 }));
+    assert.equal(spare.generator!.connectionWaits, undefined);
+    assert.equal(spare.routes[0].queuedTimeouts, undefined);
+  });
+
   it('counts a refused connection by its code, in both models', async () => {
     const gone = await serve(() => {});
     const url = gone.url;

@@ -15,7 +15,7 @@ import { EXIT, UsageError } from '../errors.ts';
 import { runLoad } from '../load/run.ts';
 import { mergeResults } from '../load/merge.ts';
 import { phaseSeed } from '../load/prng.ts';
-import type { LoadProgress, LoadResult } from '../load/types.ts';
+import type { ConnectionWaits, LoadProgress, LoadResult } from '../load/types.ts';
 import { compareWithBaseline } from '../verdicts/compare.ts';
 import { makeBaseline, profileMismatch, type BaselineFile } from '../verdicts/baseline.ts';
 import { readBaseline, writeBaseline } from '../run/baseline-file.ts';
@@ -31,6 +31,7 @@ import { spawnedBefore, TargetError } from '../run/target-error.ts';
 import type { GateOutcome, GateReport, TrialMachine, TrialMetrics } from '../verdicts/types.ts';
 import { starvation, starvedReason, withdrawStarvedFailures, type MachineProbe } from '../verdicts/machine.ts';
 import { generatorLag, generatorLagReason, withdrawLagFailures, type GeneratorLag } from '../verdicts/generator-lag.ts';
+import { connectionQueueReason, wireView, withdrawQueueFailures } from '../verdicts/connection-queue.ts';
 import { processTreeCpuMs, systemMachineProbe } from '../run/machine-probe.ts';
 import { cannotReachAlphaText, DEFAULT_ALPHA } from '../verdicts/stats.ts';
 import { failureReasons, judgeObjectives, unrecordedRouteReasons } from '../verdicts/objectives.ts';
@@ -297,6 +298,8 @@ export async function runGate(options: GateRunOptions): Promise<GateReport> {
   // A generator that sent late or short: the failures its lag could cause are not judged (generator-lag.ts).
   let lag: GeneratorLag | undefined;
   const lagWithdrawn: string[] = [];
+  let waits: ConnectionWaits | undefined;
+  const queueWithdrawn: string[] = [];
   if (trialResults.length > 0) {
     // The generator is judged over the whole measured phase, not per trial (see MergeOptions.judgeWhole).
     const merged = mergeResults(trialResults, { judgeWhole: true });
@@ -312,6 +315,13 @@ export async function runGate(options: GateRunOptions): Promise<GateReport> {
     if (starved) withdrawn.push(...withdrawStarvedFailures(starved, report.verdicts));
     lag = generatorLag(merged.generator, merged);
     if (lag) lagWithdrawn.push(...withdrawLagFailures(lag, report.verdicts));
+    // Requests that waited for one of the generator's connections: a failure the time on the wire
+    // does not show is the wait's, not the target's (connection-queue.ts).
+    waits = merged.generator?.connectionWaits;
+    if (waits) {
+      const wire = judgeObjectives(contract, { client: wireView(merged), trials: trialResults.map(wireView), healthUpShare: health.upShare, health, service, routes }, { offeredWeightedRate: Number.isFinite(profile.offeredWeightedRate) ? profile.offeredWeightedRate : undefined });
+      queueWithdrawn.push(...withdrawQueueFailures(waits, report.verdicts, wire));
+    }
     report.routes = routeReports(contract, routes, report.verdicts);
     // A health check that failed during the run is named with its reason, whatever the objectives.
     if (health.failing.length > 0) {
@@ -355,11 +365,12 @@ export async function runGate(options: GateRunOptions): Promise<GateReport> {
   // a verdict: how late, and what it withdrew. (A few late sends on a pass: the generator line shows them.)
   const selfCheckFailed = report.generator !== undefined && !report.generator.ok;
   if (lag && (selfCheckFailed || lagWithdrawn.length > 0)) unsupported.unshift(generatorLagReason(lag, lagWithdrawn));
+  if (waits && queueWithdrawn.length > 0) unsupported.push(connectionQueueReason(waits, queueWithdrawn));
   // A failure the lag (or a starved machine) cannot explain stands; what they withdrew beside it is a note.
   if (failures.length > 0) return finish('fail', EXIT.FAILED, failures, [...unsupported, ...notes, ...notUpdated]);
   // Failed only where a starved machine or the generator's lag explains it, or the generator never
   // delivered the profile: no verdict either way. A pass despite late sends stands (below).
-  if (withdrawn.length > 0 || lagWithdrawn.length > 0 || lag?.underDelivered) return finish('inconclusive', EXIT.INCONCLUSIVE, unsupported, [...notes, ...notUpdated]);
+  if (withdrawn.length > 0 || lagWithdrawn.length > 0 || queueWithdrawn.length > 0 || lag?.underDelivered) return finish('inconclusive', EXIT.INCONCLUSIVE, unsupported, [...notes, ...notUpdated]);
   // A baseline is the build's numbers: one measured through a lagging generator would be its lag's.
   // Asked to record one, the run did not do what it was asked: INCONCLUSIVE, not a pass that wrote nothing.
   if (lag && selfCheckFailed && o.updateBaseline && o.baselinePath !== undefined) return finish('inconclusive', EXIT.INCONCLUSIVE, [`the objectives passed, but no baseline was recorded at ${o.baselinePath}: the generator lagged, so these numbers would be partly its lag, not the build's; run --update-baseline again on a quieter machine`, ...unsupported], notes);

@@ -414,6 +414,9 @@ class ThreadRun implements ConnectionOwner<Flight> {
     this.unlink(f);
     const kind = connecting ? CONNECT_TIMEOUT : TIMEOUT;
     this.rec.failed(f.route, kind);
+    // Never written and not connecting: it waited for a free connection all along (all busy), or
+    // was handed one only moments ago. Either way the target never saw it (connection-queue.ts).
+    if (kind === TIMEOUT && f.wireAt < 0) this.rec.queuedTimeout(f.route);
     if (this.slices) this.slices.failed(f.slice, f.route, kind);
     if (conn !== null) {
       conn.abort();
@@ -510,6 +513,9 @@ class ThreadRun implements ConnectionOwner<Flight> {
       eventLoopDelayP99Ms: health.eventLoopDelayP99Ms,
       cpu: health.cpu,
       workers: 1,
+      ...(this.waitedForConnection + this.rec.queuedTimeouts > 0
+        ? { connectionWaits: { waited: this.waitedForConnection + this.rec.queuedTimeouts, waitMs: round3(this.lateMs), connections: this.o.connections } }
+        : {}),
       ...(this.droppedInFlight + this.droppedBehind > 0
         ? { drops: { inFlight: this.droppedInFlight, inFlightBound: this.maxInFlight, behind: this.droppedBehind, behindMs: round3(this.behindMs) } }
         : {}),

@@ -57,6 +57,7 @@ export function mergeResults(results: readonly LoadResult[], opts: MergeOptions 
       serviceTime: svc.summary,
       histogram: lat.histogram.toJSON(),
       serviceHistogram: svc.histogram.toJSON(),
+      ...queued(parts),
     });
   }
   let latency = overall.latency.summary();
@@ -131,6 +132,7 @@ function mergeHealth(results: readonly LoadResult[], durationMs: number, concurr
     lateThresholdMs: Math.max(...parts.map((r) => r.generator.lateThresholdMs)),
     maxLagMs: Math.max(...parts.map((r) => r.generator.maxLagMs)),
     droppedSends: parts.reduce((a, r) => a + r.generator.droppedSends, 0),
+    ...mergeWaits(parts.map((r) => r.generator), concurrent),
     drops: mergeDrops(parts.map((r) => (r.generator.droppedSends > 0 ? r.generator.drops : { inFlight: 0, inFlightBound: 0, behind: 0, behindMs: 0 }))),
     eventLoopDelayP99Ms: Math.max(...parts.map((r) => r.generator.eventLoopDelayP99Ms)),
     cpu: Math.max(...parts.map((r) => r.generator.cpu)),
@@ -201,4 +203,27 @@ function addCounts(parts: ReadonlyArray<Record<string, number>>): Record<string,
 
 function round3(x: number): number {
   return Math.round(x * 1000) / 1000;
+}
+
+/** The routes' timeouts that never reached the target, added up (absent when none). */
+function queued(parts: readonly RouteResult[]): Pick<RouteResult, 'queuedTimeouts'> {
+  const n = parts.reduce((a, p) => a + (p.queuedTimeouts ?? 0), 0);
+  return n > 0 ? { queuedTimeouts: n } : {};
+}
+
+/**
+ * Waits for a free connection, added up. Workers side by side each have the same connections
+ * (load.connections is per worker), so theirs multiply; trials one after another keep the largest.
+ */
+function mergeWaits(parts: readonly GeneratorHealth[], concurrent: boolean): Pick<GeneratorHealth, 'connectionWaits'> {
+  const known = parts.flatMap((g) => (g.connectionWaits ? [g.connectionWaits] : []));
+  if (known.length === 0) return {};
+  const most = Math.max(...known.map((w) => w.connections));
+  return {
+    connectionWaits: {
+      waited: known.reduce((a, w) => a + w.waited, 0),
+      waitMs: Math.max(...known.map((w) => w.waitMs)),
+      connections: concurrent ? most * parts.length : most,
+    },
+  };
 }

@@ -9,6 +9,8 @@ class RouteSlot {
   completed = 0;
   readonly statuses = new Map<number, number>();
   readonly errors = new Map<string, number>();
+  /** Timeouts of requests no connection was free to carry: they never reached the target. */
+  queuedTimeouts = 0;
   readonly latency = new Histogram();
   readonly service = new Histogram();
   constructor(readonly name: string) {}
@@ -26,6 +28,7 @@ export class RunRecorder {
   /** Responses with status >= 400 plus failures without a response. */
   errors = 0;
   timeouts = 0;
+  queuedTimeouts = 0;
   /** The first detail given for each failure kind (e.g. the first bytes of a response that is not HTTP). */
   readonly details = new Map<string, string>();
 
@@ -71,6 +74,12 @@ export class RunRecorder {
     if (kind === 'timeout') this.timeouts++;
   }
 
+  /** A "timeout" of a request still waiting for a free connection (recorded by failed() too). */
+  queuedTimeout(route: number): void {
+    this.slotOf[route].queuedTimeouts++;
+    this.queuedTimeouts++;
+  }
+
   statuses(): Record<string, number> {
     const out: Record<string, number> = {};
     for (const slot of this.slots) for (const [s, n] of slot.statuses) out[s] = (out[s] ?? 0) + n;
@@ -88,6 +97,7 @@ export class RunRecorder {
       serviceTime: s.service.summary(),
       histogram: s.latency.toJSON(),
       serviceHistogram: s.service.toJSON(),
+      ...(s.queuedTimeouts > 0 ? { queuedTimeouts: s.queuedTimeouts } : {}),
     }));
   }
 }

@@ -16,7 +16,7 @@
 // Its event-loop delay and CPU share are reported with the reasons, to say which remedy fits.
 
 import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
-import type { DropCauses, GeneratorHealth } from './types.ts';
+import type { ConnectionWaits, DropCauses, GeneratorHealth } from './types.ts';
 
 /** Achieved rate below this share of the requested one makes the run not ok. */
 export const MIN_RATE_SHARE = 0.99;
@@ -46,6 +46,7 @@ export interface GeneratorStats {
   workers: number;
   /** Why requests were dropped, if the caller knows. */
   drops?: DropCauses;
+  connectionWaits?: ConnectionWaits;
 }
 
 /** Turns the stats into the verdict on the generator, with reasons that say what to do. */
@@ -82,6 +83,7 @@ export function assessGenerator(s: GeneratorStats): GeneratorHealth {
     maxLagMs: round(s.maxLagMs, 3),
     droppedSends: s.droppedSends,
     ...(s.drops && s.droppedSends > 0 ? { drops: s.drops } : {}),
+    ...(s.connectionWaits && s.connectionWaits.waited > 0 ? { connectionWaits: s.connectionWaits } : {}),
     eventLoopDelayP99Ms: round(s.eventLoopDelayP99Ms, 3),
     cpu: round(s.cpu, 3),
     workers: s.workers,

@@ -3,7 +3,7 @@
 // second. A LoadResult is plain JSON: it is what `sloctl load --json` prints and what the gate
 // stores in its journal and baseline.
 
-export type { DropCauses, GeneratorHealth, HistogramJson, LatencySummary, LoadResult, LoadSlice, RouteResult } from '../measure/types.ts';
+export type { ConnectionWaits, DropCauses, GeneratorHealth, HistogramJson, LatencySummary, LoadResult, LoadSlice, RouteResult } from '../measure/types.ts';
 import type { LoadSlice } from '../measure/types.ts';
 
 /** One request the mix can produce. `path` may hold {param} placeholders filled from `params`. */

@@ -65,6 +65,23 @@ export interface RouteResult {
   serviceTime: LatencySummary;
   histogram: HistogramJson;
   serviceHistogram: HistogramJson;
+  /**
+   * Of the "timeout" errors, those that timed out before any connection was free to carry them
+   * (all of the generator's connections busy): they never reached the target. Absent when none.
+   */
+  queuedTimeouts?: number;
+}
+
+/**
+ * Requests that waited for one of the generator's connections (all busy) longer than `waitMs`, or
+ * timed out waiting: their latency (from the intended send time) includes time spent in the
+ * generator, which more connections would not have spent (src/load/driver.ts).
+ */
+export interface ConnectionWaits {
+  waited: number;
+  waitMs: number;
+  /** The generator's connections, all workers together. */
+  connections: number;
 }
 
 /** The two ways a scheduled request goes unsent (src/load/driver.ts). */
@@ -90,6 +107,8 @@ export interface GeneratorHealth {
   droppedSends: number;
   /** Why they were dropped, when droppedSends > 0 and the generator knows (sloctl's does). */
   drops?: DropCauses;
+  /** Requests that waited for a free connection, when any did (sloctl's generator). */
+  connectionWaits?: ConnectionWaits;
   /** Event-loop delay p99 of the generator's threads, and CPU used as a share of one core (max over workers). */
   eventLoopDelayP99Ms: number;
   cpu: number;

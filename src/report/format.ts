@@ -105,7 +105,10 @@ export function generatorLine(g: GeneratorHealth): string {
     `achieved ${rate}, ${num(g.lateSends)} late sends (> ${sig(g.lateThresholdMs)} ms, worst ${sig(g.maxLagMs)} ms), ` +
     `${num(g.droppedSends)} dropped, event-loop p99 ${sig(g.eventLoopDelayP99Ms)} ms, CPU ${num(Math.round(g.cpu * 100))}% of a core, ` +
     `${g.workers} worker${g.workers === 1 ? '' : 's'}`;
-  return `${g.ok ? 'OK' : 'FELL SHORT'}: ${facts}`;
+  // Requests that queued in the generator for a connection: their latency holds that wait (connection-queue.ts).
+  const w = g.connectionWaits;
+  const waits = w ? `; ${num(w.waited)} waited over ${sig(w.waitMs)} ms for one of ${num(w.connections)} connections` : '';
+  return `${g.ok ? 'OK' : 'FELL SHORT'}: ${facts}${waits}`;
 }
 
 /**
