@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { runCli } from './helpers/cli.ts';
+import { writeProject } from './helpers/project.ts';
 
 async function run(args: string[], cwd: string) {
   return runCli([...args], cwd);
@@ -176,6 +177,48 @@ describe('validate: routes checked both ways', () => {
     assert.equal(r.code, 1, r.stderr);
     const line = readFileSync(join(dir, 'slo.yaml'), 'utf8').split('\n').findIndex((l) => l.includes('get-item')) + 1;
     assert.match(r.stderr, new RegExp(`slo\\.yaml:${line}:\\d+: error SLO_ROUTE_NOT_REGISTERED: route "get-item" \\(GET /items/:id\\)`));
+  });
+
+  it('a Go ServeMux subtree ("/products/") serves the contract routes under it; /products, which ServeMux redirects, is an error saying so', async () => {
+    const main = 'package main\n\nimport "net/http"\n\nfunc main() {\n\tmux := http.NewServeMux()\n\tmux.HandleFunc("/products/", product)\n\tmux.HandleFunc("GET /orders", orders)\n\thttp.ListenAndServe(":8080", mux)\n}\n';
+    const contract = (routes: string) => `apiVersion: sloctl/v1\nservice: { name: shop, runtime: go }\nroutes:\n${routes}`;
+    const dir = writeProject({
+      'go.mod': 'module example.com/shop\n\ngo 1.22\n',
+      'main.go': main,
+      'slo.yaml': contract('  - { name: get-product, method: GET, path: /products/:id }\n  - { name: product-tree, method: GET, path: /products/* }\n  - { name: products-root, method: GET, path: /products/ }\n  - { name: list-orders, method: GET, path: /orders }\n'),
+      'bare/slo.yaml': contract('  - { name: list-products, method: GET, path: /products }\n'),
+      'bare/main.go': main,
+    }, 'sloctl-servemux-');
+    const ok = await run(['validate', 'slo.yaml', '--go-module-path', '.', '--strict'], dir);
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    assert.match(ok.stdout, /route check \(slo\.yaml\): 4\/4 contract routes found among 2 registered under \./);
+
+    const bare = await json(['validate', 'slo.yaml', '--go-module-path', '.'], join(dir, 'bare'));
+    assert.equal(bare.code, 1);
+    assert.deepEqual(bare.diagnostics.map((d) => `${d.line}:${d.col} ${d.severity} ${d.code}`), ['4:47 error SLO_ROUTE_NOT_REGISTERED']);
+    assert.equal(bare.diagnostics[0].message, 'route "list-products" (GET /products) is not served as written: the code registers the ServeMux subtree `ALL /products/` (main.go:7:2), and Go\'s ServeMux answers /products with a 301 redirect to /products/');
+    assert.equal(bare.diagnostics[0].hint, 'write the path clients call: /products/ for that path alone, or /products/* for every path under it; or register /products in the code as well');
+  });
+
+  it('a Go ServeMux catch-all ("/") serves / only: a route nothing else registers is a warning naming it, not an error and not a pass', async () => {
+    const dir = writeProject({
+      'go.mod': 'module example.com/site\n\ngo 1.22\n',
+      'main.go': 'package main\n\nimport "net/http"\n\nfunc main() {\n\thttp.HandleFunc("GET /items/{id}", item)\n\thttp.HandleFunc("/", index)\n\thttp.ListenAndServe(":8080", nil)\n}\n',
+      'slo.yaml': 'apiVersion: sloctl/v1\nservice: { name: site, runtime: go }\nroutes:\n  - { name: home, method: GET, path: / }\n  - { name: get-item, method: GET, path: /items/:id }\n  - { name: about, method: GET, path: /about }\n',
+    }, 'sloctl-servemux-');
+    const r = await json(['validate', 'slo.yaml', '--go-module-path', '.'], dir);
+    assert.equal(r.code, 0, JSON.stringify(r.diagnostics));
+    assert.deepEqual(r.diagnostics.map((d) => `${d.line} ${d.severity} ${d.code}`), ['6 warning SLO_ROUTE_NOT_REGISTERED']);
+    assert.equal(r.diagnostics[0].message, 'route "about" (GET /about) is not registered by the code under .; Go\'s ServeMux sends it to the catch-all `ALL /` (main.go:7:2), which serves it only if that handler dispatches on the path itself');
+    assert.match(r.diagnostics[0].hint!, /if the catch-all's handler serves it, register it with a pattern of its own so the route check sees it$/);
+  });
+
+  it("the Go examples' contracts (a /products/ subtree each) validate against their code with --strict", async () => {
+    for (const example of ['middleware', 'promhttp']) {
+      const r = await run(['validate', 'slo.yaml', '--go-module-path', '.', '--strict'], join(process.cwd(), 'go/example', example));
+      assert.equal(r.code, 0, `${example}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stdout, /route check \(slo\.yaml\): 3\/3 contract routes found/);
+    }
   });
 
   it('--strict lists the registered routes no contract route covers, in one finding', async () => {

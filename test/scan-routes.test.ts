@@ -2,7 +2,7 @@
 // gin, echo; and a plugin nobody visibly mounts (its paths are only ends).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { routeServes } from '../src/contract/route-paths.ts';
+import { catchAllMayServe, routeServes, subtreeRedirect } from '../src/contract/route-paths.ts';
 import { scanGoModule } from '../src/scan/go.ts';
 import { scanTypeScriptProject } from '../src/scan/typescript.ts';
 import type { ScanResult } from '../src/scan/types.ts';
@@ -69,5 +69,63 @@ describe('Go route scanner', () => {
     assert.deepEqual(shown(result), ['PUT /items/{id}']);
     assert.equal(result.unresolvedRoutes.length, 1);
     assert.ok(routeServes(result.routes[0], { method: 'PUT', path: '/items/:id' }));
+  });
+
+  it("net/http: a ServeMux pattern ending in / is a subtree (/products/*), {$} is exact, / is the catch-all; file:line:col kept", async () => {
+    const dir = project({
+      'main.go': 'package main\n\nimport "net/http"\n\nfunc main() {\n\tmux := http.NewServeMux()\n\tmux.HandleFunc("/products/", products)\n\tmux.HandleFunc("GET /cart/{$}", cart)\n\tmux.HandleFunc("GET /users/{id}/", user)\n\thttp.HandleFunc("/", index)\n\tmux.Handle("/{$}", home)\n}\n',
+    });
+    const result = await scanGoModule(dir);
+    const of = (path: string) => result.routes.find((r) => r.path === path)!;
+    assert.deepEqual(result.routes.map((r) => [r.method, r.path, r.line, r.col, r.subtree ?? false, r.catchAll ?? false]), [
+      ['*', '/products/*', 7, 2, true, false],
+      ['GET', '/cart/{$}', 8, 2, false, false],
+      ['GET', '/users/{id}/*', 9, 2, true, false],
+      ['*', '/', 10, 2, false, true],
+      ['*', '/{$}', 11, 2, false, false],
+    ]);
+    const serves = (r: typeof result.routes[number], method: string, path: string) => routeServes(r, { method, path });
+    // The subtree: its root with the slash, and every path under it...
+    for (const path of ['/products/', '/products/:id', '/products/{id}', '/products/*', '/products/:id/reviews']) assert.ok(serves(of('/products/*'), 'GET', path), path);
+    assert.ok(serves(of('/users/{id}/*'), 'GET', '/users/:userId/orders/:id'));
+    // ...but not the root without it (a 301), nor a neighbour.
+    for (const path of ['/products', '/productsX', '/products-x/1']) assert.ok(!serves(of('/products/*'), 'GET', path), path);
+    assert.ok(subtreeRedirect(of('/products/*'), { method: 'GET', path: '/products' }));
+    assert.ok(!subtreeRedirect(of('/products/*'), { method: 'GET', path: '/products/' }));
+    assert.ok(!subtreeRedirect(of('/users/{id}/*'), { method: 'POST', path: '/users/:id' }), 'GET only');
+    // {$} is that path exactly.
+    assert.ok(serves(of('/cart/{$}'), 'GET', '/cart/'));
+    assert.ok(!serves(of('/cart/{$}'), 'GET', '/cart/:id'));
+    // The catch-all claims only / as served; it may serve any other path, which the route check says.
+    assert.ok(serves(of('/'), 'GET', '/'));
+    for (const path of ['/products', '/prodcts/:id', '/x/y']) assert.ok(!serves(of('/'), 'GET', path), path);
+    assert.ok(catchAllMayServe(of('/'), { method: 'DELETE' }));
+    assert.ok(!catchAllMayServe(of('/{$}'), { method: 'GET' }));
+  });
+
+  it('gorilla/mux and chi: a trailing / is one exact path, not a subtree; a ServeMux beside them still has subtrees', async () => {
+    const dir = project({
+      'gorilla.go': 'package main\n\nimport (\n\t"net/http"\n\n\t"github.com/gorilla/mux"\n)\n\nfunc routes() {\n\tr := mux.NewRouter()\n\tr.HandleFunc("/products/", list).Methods("GET")\n\tadmin := http.NewServeMux()\n\tadmin.HandleFunc("/debug/", debug)\n}\n',
+      'chi.go': 'package main\n\nimport "github.com/go-chi/chi/v5"\n\nfunc chiRoutes() {\n\tr := chi.NewRouter()\n\tr.Get("/orders/", list)\n\tr.HandleFunc("/files/", files)\n}\n',
+    });
+    const result = await scanGoModule(dir);
+    assert.deepEqual(result.routes.map((r) => [r.file, r.method, r.path, r.subtree ?? false]).sort(), [
+      ['chi.go', '*', '/files/', false],
+      ['chi.go', 'GET', '/orders/', false],
+      ['gorilla.go', '*', '/debug/*', true],
+      ['gorilla.go', 'GET', '/products/', false],
+    ]);
+    const gorilla = result.routes.find((r) => r.path === '/products/')!;
+    assert.ok(!routeServes(gorilla, { method: 'GET', path: '/products/:id' }));
+  });
+
+  it('net/http: a router sloctl reads, mounted on a ServeMux pattern, is no route of its own (its routes are)', async () => {
+    const dir = project({
+      'main.go': 'package main\n\nimport (\n\t"net/http"\n\n\t"github.com/gorilla/mux"\n)\n\nfunc main() {\n\tr := mux.NewRouter()\n\tr.HandleFunc("/api/products/{id}", get).Methods("GET")\n\thttp.Handle("/api/", r)\n\tinner := http.NewServeMux()\n\tinner.HandleFunc("GET /orders", list)\n\thttp.Handle("/", inner)\n\thttp.Handle("/static/", http.FileServer(http.Dir(".")))\n}\n',
+    });
+    const result = await scanGoModule(dir);
+    assert.deepEqual(result.routes.map((r) => `${r.method} ${r.path}`).sort(), ['* /static/*', 'GET /api/products/{id}', 'GET /orders']);
+    // So a typo under the mount is not claimed served by it.
+    assert.ok(!result.routes.some((r) => routeServes(r, { method: 'GET', path: '/api/prodcts/:id' })));
   });
 });

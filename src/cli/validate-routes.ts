@@ -2,11 +2,15 @@
 // must be one the code registers (an error located at the route's path in slo.yaml, naming the
 // closest registered route), and with --strict every registered route must be one the contract
 // lists (one warning with the list of routes to add). Registrations whose path is computed at
-// run time make the check partial: then nothing is called missing for sure.
+// run time make the check partial: then nothing is called missing for sure. Go's ServeMux adds
+// two cases (src/scan/go-routes.ts): a contract route that is a subtree's root without its slash
+// (`/products` beside `"/products/"`) is answered with a redirect, so it is not served as
+// written; and a route nothing registers may still be served by a catch-all `"/"`, whose handler
+// sloctl does not read, so it is a warning that names the catch-all instead of an error.
 
 import type { Diagnostic } from '../contract/diagnostic.ts';
 import type { LoadedContract } from '../contract/load.ts';
-import { closestRoute, normalizeRoutePath, routeServes, showRoute } from '../contract/route-paths.ts';
+import { catchAllMayServe, closestRoute, normalizeRoutePath, routeServes, showRoute, subtreeRedirect } from '../contract/route-paths.ts';
 import type { RegisteredRoute, UnresolvedRoute } from '../scan/types.ts';
 import { pluralize } from './plural.ts';
 
@@ -41,15 +45,35 @@ export function checkRoutes(l: LoadedContract, routes: readonly RegisteredRoute[
     if (routes.some((r) => routeServes(r, route))) return;
     missing++;
     const pos = l.locate(['routes', i, 'path'], 'value');
+    const redirect = routes.find((r) => subtreeRedirect(r, route));
+    if (redirect) {
+      const root = `${route.path.split('?')[0]}/`;
+      out.push({
+        file: l.file, ...pos, severity: partial ? 'warning' : 'error', code: 'SLO_ROUTE_NOT_REGISTERED', path: ['routes', i, 'path'],
+        message: `route "${route.name}" (${route.method} ${route.path}) is not served as written: the code registers the ServeMux subtree \`${showRoute(redirect).slice(0, -1)}\` (${redirect.file}:${redirect.line}:${redirect.col}), and Go's ServeMux answers ${route.path} with a 301 redirect to ${root}${partial ? `; ${computed}, so it may be one of them` : ''}`,
+        hint: `write the path clients call: ${root} for that path alone, or ${root}* for every path under it; or register ${route.path} in the code as well`,
+        related: [{ file: redirect.file, line: redirect.line, col: redirect.col, message: `${showRoute(redirect)} registered here (${redirect.via})` }],
+      });
+      return;
+    }
     const closest = closestRoute(route, routes);
     const hint = closest
       ? `the closest route the code registers is \`${showRoute(closest)}\` (${closest.file}:${closest.line}:${closest.col}): fix the contract's method or path, or register the route`
       : 'register the route in the code, or remove it from the contract';
+    const catchAll = routes.find((r) => catchAllMayServe(r, route));
+    const mayBe = [
+      ...(partial ? [`${computed}, so it may be one of them`] : []),
+      ...(catchAll ? [`Go's ServeMux sends it to the catch-all \`${showRoute(catchAll)}\` (${catchAll.file}:${catchAll.line}:${catchAll.col}), which serves it only if that handler dispatches on the path itself`] : []),
+    ];
+    const related = [
+      ...(closest ? [{ file: closest.file, line: closest.line, col: closest.col, message: `${showRoute(closest)} registered here` }] : []),
+      ...(catchAll && catchAll !== closest ? [{ file: catchAll.file, line: catchAll.line, col: catchAll.col, message: `${showRoute(catchAll)} registered here: the catch-all` }] : []),
+    ];
     out.push({
-      file: l.file, ...pos, severity: partial ? 'warning' : 'error', code: 'SLO_ROUTE_NOT_REGISTERED', path: ['routes', i, 'path'],
-      message: `route "${route.name}" (${route.method} ${route.path}) is not registered by the code under ${where}${partial ? `; ${computed}, so it may be one of them` : ''}`,
-      hint,
-      ...(closest ? { related: [{ file: closest.file, line: closest.line, col: closest.col, message: `${showRoute(closest)} registered here` }] } : {}),
+      file: l.file, ...pos, severity: mayBe.length > 0 ? 'warning' : 'error', code: 'SLO_ROUTE_NOT_REGISTERED', path: ['routes', i, 'path'],
+      message: `route "${route.name}" (${route.method} ${route.path}) is not registered by the code under ${where}${mayBe.map((m) => `; ${m}`).join('')}`,
+      hint: catchAll ? `${hint}; if the catch-all's handler serves it, register it with a pattern of its own so the route check sees it` : hint,
+      ...(related.length > 0 ? { related } : {}),
     });
   });
 

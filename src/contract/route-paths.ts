@@ -1,6 +1,9 @@
 // Route templates as frameworks spell them, reduced to one form so a contract route and a
 // registered route can be compared: `:id`, `:id(\d+)`, `:id?`, `{id}`, `{id:[0-9]+}` are all a
 // parameter (`:`); `*`, `*rest`, `{rest...}` are a wildcard (`*`) that takes the rest of the path.
+// Go's ServeMux gives a trailing `/` two meanings the common form cannot hold alone, so the code
+// check marks them on the registration: a subtree (`"/products/"`, `subtree`) and the catch-all
+// root (`"/"`, `catchAll`).
 
 import { editDistance } from './suggest.ts';
 
@@ -19,6 +22,18 @@ export interface FoundRoute {
    * route that ends with it.
    */
   prefixUnknown?: boolean;
+  /**
+   * A Go ServeMux subtree pattern (`"/products/"`): `path` ends with a wildcard (`/products/*`),
+   * for `/products/` and every path under it. ServeMux answers the subtree's root without its
+   * slash (`/products`) with a 301 redirect to `/products/`, so that path is not served as written.
+   */
+  subtree?: true;
+  /**
+   * Go ServeMux's root pattern (`"/"`, `"GET /"`): `path` is `/`, the one path it is known to
+   * serve. ServeMux also sends it every request no other pattern matches, which its handler may
+   * serve (a hand-written dispatch) or answer with a 404 (an index page): sloctl cannot tell.
+   */
+  catchAll?: true;
   file: string;
   line: number;
   col: number;
@@ -60,6 +75,8 @@ export interface RouteLike {
   method: string;
   path: string;
   prefixUnknown?: boolean;
+  subtree?: true;
+  catchAll?: true;
 }
 
 function methodMatches(contractMethod: string, registered: string): boolean {
@@ -78,17 +95,45 @@ function segmentsMatch(contract: string[], code: string[]): boolean {
 
 /**
  * Whether a registered route serves the contract route. A route under a prefix sloctl cannot see
- * serves every contract path that ends with its own path.
+ * serves every contract path that ends with its own path. A ServeMux subtree serves every path
+ * under it but not its root without the slash (`/products/*` serves `/products/` and
+ * `/products/:id`, not `/products`: see subtreeRedirect).
  */
 export function routeServes(registered: RouteLike, contract: { method: string; path: string }): boolean {
   if (!methodMatches(contract.method, registered.method)) return false;
   const want = routeSegments(contract.path);
   const have = routeSegments(registered.path);
-  if (!registered.prefixUnknown) return segmentsMatch(want, have);
+  const redirected = (w: string[]) => registered.subtree === true && w.length < have.length && !endsWithSlash(contract.path);
+  if (!registered.prefixUnknown) return segmentsMatch(want, have) && !redirected(want);
   for (let start = 0; start <= want.length; start++) {
-    if (segmentsMatch(want.slice(start), have)) return true;
+    const tail = want.slice(start);
+    if (segmentsMatch(tail, have) && !redirected(tail)) return true;
   }
   return false;
+}
+
+/**
+ * Whether the contract route is a ServeMux subtree's root without its slash (`/products` for the
+ * subtree `"/products/"`), which ServeMux answers with a 301 redirect instead of the handler.
+ */
+export function subtreeRedirect(registered: RouteLike, contract: { method: string; path: string }): boolean {
+  if (registered.subtree !== true || !methodMatches(contract.method, registered.method) || endsWithSlash(contract.path)) return false;
+  const root = routeSegments(registered.path).slice(0, -1);
+  const want = routeSegments(contract.path);
+  const tails = registered.prefixUnknown ? want.map((_, start) => want.slice(start)) : [want];
+  return tails.some((w) => w.length === root.length && w.every((s, i) => s === root[i]));
+}
+
+/**
+ * Whether a ServeMux catch-all (`"/"`) may be what serves the contract route: it gets every
+ * request of its method that no other pattern matches.
+ */
+export function catchAllMayServe(registered: RouteLike, contract: { method: string }): boolean {
+  return registered.catchAll === true && methodMatches(contract.method, registered.method);
+}
+
+function endsWithSlash(path: string): boolean {
+  return path.split('?')[0].endsWith('/');
 }
 
 /** How a registered route is shown: `GET /products/:id`, `* /x` for any method, `GET …/x` under an unknown prefix. */

@@ -8,6 +8,21 @@
 // Paths and group prefixes are read statically (literals, constants, `+`); a group reached
 // through a parameter or a field sits under a prefix sloctl cannot see, and a computed path is
 // recorded as unresolved, never guessed.
+//
+// A ServeMux pattern's trailing `/` (net/http only: in gorilla, chi, gin and echo it is one exact
+// path) means more than a path:
+//   "/products/"    a subtree: `/products/`, `/products/42`, `/products/42/reviews`; ServeMux
+//                   redirects `/products` to `/products/`. Recorded as `/products/*`, `subtree`.
+//   "/products/{$}" exactly `/products/` (Go 1.22), recorded as written.
+//   "/"             the catch-all: ServeMux sends it every request no other pattern matches.
+//                   Recorded as the path `/` alone, `catchAll`: as a subtree it would claim every
+//                   contract route served, typos included, while most such handlers are an index
+//                   page that answers anything else with a 404. What else it serves is unknown, so
+//                   the route check turns "not registered" into a warning where a catch-all could
+//                   be serving it (src/cli/validate-routes.ts), rather than an error or a pass.
+// A ServeMux pattern whose handler is a router sloctl reads itself (`http.Handle("/", r)` with
+// `r := mux.NewRouter()`, a chi, gin or echo router, another ServeMux) is where that router is
+// mounted, not a route: its own registrations are the routes, and it is not recorded.
 
 import { resolveGoString } from './go-constants.ts';
 import type { GoNode } from './go-parser.ts';
@@ -28,6 +43,8 @@ const ROUTER_PACKAGES: ReadonlyArray<[RegExp, Router]> = [
   [/^github\.com\/go-chi\/chi(\/v\d+)?$/, 'chi'],
 ];
 
+/** Calls that make a router whose routes this file's registrations are read from. */
+const ROUTER_CONSTRUCTORS = new Set(['NewRouter', 'NewMux', 'NewServeMux', 'New', 'Default']);
 const UPPER_METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'Any']);
 const CHI_METHODS = new Set(['Get', 'Post', 'Put', 'Patch', 'Delete', 'Head', 'Options', 'HandleFunc', 'Handle']);
 const MAX_DEPTH = 32;
@@ -85,10 +102,11 @@ function detectCall(ctx: GoRouteContext, imports: Map<string, Router>, kinds: Se
   if ((field === 'HandleFunc' || field === 'Handle') && (kinds.has('nethttp') || kinds.has('gorilla') || kinds.has('chi')) && args.length === 2) {
     if (pkg !== undefined && pkg !== 'nethttp') return;
     // A ServeMux pattern is the whole path (a mux mounted under http.StripPrefix is not followed).
-    const absolute = pkg === 'nethttp' || (!kinds.has('gorilla') && !kinds.has('chi'));
-    const prefixes = absolute ? [{ value: '', unknown: false, computed: false }] : prefixOf(ctx, operand, 0);
+    const serveMux = pkg === 'nethttp' || (!kinds.has('gorilla') && !kinds.has('chi')) || isServeMux(ctx, operand);
+    if (serveMux && isRouter(ctx, imports, args[1])) return;
+    const prefixes = serveMux ? [{ value: '', unknown: false, computed: false }] : prefixOf(ctx, operand, 0);
     const methods = gorillaMethods(ctx, call);
-    addPattern(ctx, call, args[0], prefixes, methods, pkg === 'nethttp' ? `http.${field}` : `.${field}`);
+    addPattern(ctx, call, args[0], prefixes, methods, pkg === 'nethttp' ? `http.${field}` : `.${field}`, serveMux);
     return;
   }
   if (pkg !== undefined) return; // gin.Default() and the like are not routes
@@ -117,15 +135,45 @@ function gorillaMethods(ctx: GoRouteContext, call: GoNode): string[] | undefined
   return methods.every((m) => m !== undefined) && methods.length > 0 ? methods.map((m) => m!.toUpperCase()) : undefined;
 }
 
-/** A net/http pattern: `[METHOD ][HOST]/PATH`. */
-function addPattern(ctx: GoRouteContext, call: GoNode, node: GoNode, prefixes: Prefix[], methods: string[] | undefined, via: string): void {
+/** `mux` in `mux.HandleFunc(...)` is a ServeMux: bound to `http.NewServeMux()` or `&http.ServeMux{}`. */
+function isServeMux(ctx: GoRouteContext, receiver: GoNode): boolean {
+  const expr = unparen(receiver);
+  if (expr.type !== 'identifier') return false;
+  const binding = ctx.scope.lookup(expr.text, expr);
+  if (binding?.kind !== 'var' || !binding.value) return false;
+  return /^&?\s*[A-Za-z_][A-Za-z0-9_]*\.(NewServeMux\(\s*\)|ServeMux\s*\{\s*\})$/.test(unparen(binding.value).text);
+}
+
+/** The handler is a router made in this package by a router package's constructor (`mux.NewRouter()`, `http.NewServeMux()`). */
+function isRouter(ctx: GoRouteContext, imports: Map<string, Router>, handler: GoNode | undefined): boolean {
+  if (!handler) return false;
+  let expr = unparen(handler);
+  if (expr.type === 'identifier') {
+    const binding = ctx.scope.lookup(expr.text, expr);
+    if (binding?.kind !== 'var' || !binding.value) return false;
+    expr = unparen(binding.value);
+  }
+  if (expr.type === 'unary_expression' || expr.type === 'composite_literal') return /^&?\s*[A-Za-z_][A-Za-z0-9_]*\.ServeMux\s*\{\s*\}$/.test(expr.text);
+  if (expr.type !== 'call_expression') return false;
+  const fn = expr.childForFieldName('function');
+  if (fn?.type !== 'selector_expression') return false;
+  const operand = fn.childForFieldName('operand');
+  return operand?.type === 'identifier' && imports.has(operand.text) && ROUTER_CONSTRUCTORS.has(fn.childForFieldName('field')?.text ?? '');
+}
+
+/** A net/http pattern: `[METHOD ][HOST]/PATH`; in a ServeMux, a trailing `/` is a subtree or the catch-all. */
+function addPattern(ctx: GoRouteContext, call: GoNode, node: GoNode, prefixes: Prefix[], methods: string[] | undefined, via: string, serveMux: boolean): void {
   const pattern = resolveGoString(node, ctx.scope);
   if (pattern === undefined) return unresolved(ctx, call, node);
   const match = /^(?:([A-Z]+)\s+)?([^/\s]*)(\/.*)?$/.exec(pattern.trim());
   if (!match || match[3] === undefined) return unresolved(ctx, call, node);
   const method = match[1];
-  push(ctx, call, prefixes, match[3], method ? [method] : (methods ?? ['*']), via, node);
+  const path = match[3];
+  const kind: ServeMuxKind | undefined = !serveMux || !path.endsWith('/') ? undefined : path === '/' ? { catchAll: true } : { subtree: true };
+  push(ctx, call, prefixes, kind?.subtree ? `${path}*` : path, method ? [method] : (methods ?? ['*']), via, node, kind);
 }
+
+type ServeMuxKind = { subtree: true; catchAll?: undefined } | { catchAll: true; subtree?: undefined };
 
 function addRoute(ctx: GoRouteContext, call: GoNode, node: GoNode, prefixes: Prefix[], methods: string[] | undefined, via: string): void {
   const path = resolveGoString(node, ctx.scope);
@@ -133,14 +181,14 @@ function addRoute(ctx: GoRouteContext, call: GoNode, node: GoNode, prefixes: Pre
   push(ctx, call, prefixes, path, methods, via, node);
 }
 
-function push(ctx: GoRouteContext, call: GoNode, prefixes: Prefix[], path: string, methods: string[], via: string, node: GoNode): void {
+function push(ctx: GoRouteContext, call: GoNode, prefixes: Prefix[], path: string, methods: string[], via: string, node: GoNode, kind?: ServeMuxKind): void {
   for (const p of prefixes) {
     if (p.computed) {
       unresolved(ctx, call, node, ' under a group prefix computed at run time');
       continue;
     }
     for (const method of methods) {
-      ctx.routes.push({ method, path: joinRoutePath(p.value, path), ...(p.unknown ? { prefixUnknown: true } : {}), file: ctx.file, ...positionOf(call), via });
+      ctx.routes.push({ method, path: joinRoutePath(p.value, path), ...(p.unknown ? { prefixUnknown: true } : {}), ...kind, file: ctx.file, ...positionOf(call), via });
     }
   }
 }
