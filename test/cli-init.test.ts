@@ -17,6 +17,7 @@ import { contractTemplate, planRoutes, type FoundRoute } from '../src/contract/s
 import { renderScaffold, SCAFFOLD_DEFAULTS } from '../src/contract/scaffold.ts';
 import type { Contract } from '../src/contract/schema.ts';
 import { compileMix } from '../src/load/mix.ts';
+import { templateMatcher } from '../src/sdk/core/match.ts';
 import { gateProfile } from '../src/run/profile.ts';
 import { scanGoModule } from '../src/scan/go.ts';
 import { scanTypeScriptProject } from '../src/scan/typescript.ts';
@@ -228,6 +229,30 @@ describe('sloctl init: a contract from the code', () => {
     assert.match(v.stdout, /code check: 7 metrics registered in 1 file under \., plus \d+ runtime defaults/);
   });
 
+  it('Go ServeMux subtree and catch-all: "/products/" is the route /products/* that both SDK matchers take for every path under it, held out of the mix with a note; "/" is / with a note', async () => {
+    const dir = project({
+      'go.mod': 'module example.com/shop\n\ngo 1.22\n',
+      'main.go': 'package main\n\nimport "net/http"\n\nfunc main() {\n\tmux := http.NewServeMux()\n\tmux.HandleFunc("GET /products/", product)\n\tmux.HandleFunc("GET /orders", orders)\n\tmux.HandleFunc("/", index)\n\thttp.ListenAndServe(":8080", mux)\n}\n',
+    });
+    const r = await runCli(['init'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    const c = contractIn(dir);
+    assert.deepEqual(c.routes.map((route) => `${route.name} ${route.method} ${route.path}`), ['get-root GET /', 'get-orders GET /orders', 'get-products-any GET /products/*']);
+    const text = readFileSync(join(dir, 'slo.yaml'), 'utf8');
+    assert.match(text, /path: \/products\/\*, weight: 1 \} +# main\.go:7:2: the Go ServeMux subtree \/products\/: every path under it$/m);
+    assert.match(text, /path: \/, weight: 1 \} +# main\.go:9:2: registered for any method: GET written, add a route for each other method it serves; Go ServeMux's catch-all: it counts requests for \/ alone, so add a route for each other path its handler serves$/m);
+    // What the SDKs label a request under the subtree with: the route init wrote, not `unmatched`.
+    const node = templateMatcher(c.routes.map((route) => route.path));
+    for (const path of ['/products/', '/products/42', '/products/42/x']) assert.equal(node(path), '/products/*', path);
+    // The gate sends the plain routes; the subtree waits for the path clients call.
+    assert.deepEqual(gateRequests(c).map((q) => q.path), ['/', '/orders']);
+    assert.match(text, /^ {4}# - route: get-products-any +# write the path clients call \(the code registers the Go ServeMux subtree \/products\/: every path under it\); give rest values the service knows\n {4}# {3}weight: 1\n {4}# {3}path: \/products\/\{rest\}\n/m);
+    const filled = parseContract(uncommentLoad(text), 'slo.yaml');
+    assert.deepEqual(filled.diagnostics, []);
+    assert.match(gateRequests(filled.contract!).find((q) => q.route === 'get-products-any')!.path, /^\/products\/\d+$/);
+    assert.deepEqual((await routeFindings(dir, '--go-module-path')).findings, []);
+  });
+
   it('--stdout prints the contract and writes nothing, even with a contract there; what it did goes to stderr', async () => {
     const dir = copyFixture('routes-fastify', { withoutContract: false });
     const before = readFileSync(join(dir, 'slo.yaml'), 'utf8');
@@ -342,6 +367,12 @@ describe('the contract init builds (property: any route set, any outbound calls)
     file: fc.constantFrom('src/app.ts', 'main.go', 'weird # name\n.js'),
     line: fc.nat(1000).map((n) => n + 1),
     col: fc.nat(80).map((n) => n + 1),
+    // A Go ServeMux subtree as the code check records it: the path ending in a wildcard.
+    serveMux: fc.constantFrom(undefined, undefined, undefined, 'subtree', 'catchAll'),
+  }).map(({ serveMux, ...r }) => {
+    if (serveMux === 'subtree') return { ...r, path: `${r.path.replace(/\/$/, '')}/*`, subtree: true as const };
+    if (serveMux === 'catchAll') return { ...r, path: '/', prefixUnknown: false, catchAll: true as const };
+    return r;
   });
   const call: fc.Arbitrary<FoundCall> = fc.record({
     file: fc.constantFrom('client.ts', 'pay.go'),
@@ -380,8 +411,8 @@ describe('the contract init builds (property: any route set, any outbound calls)
         // The load mix sends exactly the routes that need no guess; the others, uncommented, are valid and compile.
         // Plain: `/`, or segments of RFC 3986 unreserved characters (not `.`-led: no `.` or `..`).
         const plain = (path: string) => path === '/' || path.split('/').slice(1).every((seg) => /^[A-Za-z0-9_~-][A-Za-z0-9._~-]*$/.test(seg));
-        // Not a registration with a trailing `/` either: a subtree in Go's ServeMux, which redirects the path without it.
-        const subtree = (r: (typeof routes.routes)[number]) => r.path !== '/' && r.from.path.endsWith('/');
+        // Not a Go ServeMux subtree (which path under it?), nor a registration with a trailing `/` (the contract's path leaves it out).
+        const subtree = (r: (typeof routes.routes)[number]) => r.from.subtree === true || (r.path !== '/' && r.from.path.endsWith('/'));
         const expectSent = routes.routes.filter((r) => ['GET', 'HEAD'].includes(r.method) && !r.from.prefixUnknown && plain(r.path) && !subtree(r)).map((r) => r.name).sort();
         assert.deepEqual((c.load?.mix.map((m) => m.route) ?? []).sort(), expectSent, text);
         if (c.load) for (const q of gateRequests(c)) assert.equal(q.path, c.routes.find((r) => r.name === q.route)!.path);
@@ -407,7 +438,7 @@ describe('the contract init builds (property: any route set, any outbound calls)
       ['GET', '/items/{id}'], ['GET', '/files/{path...}'], ['GET', '/docs/:page?'], ['GET', '/a{id}b'], ['GET', '/q?x'],
       ['POST', '/orders'], ['DELETE', '/orders/:id'], ['OPTIONS', '/cors'],
     ].map(([method, path]) => ({ method, path, ...at }));
-    found.push({ method: 'GET', path: '/reports', prefixUnknown: true, ...at });
+    found.push({ method: 'GET', path: '/reports', prefixUnknown: true, ...at }, { method: '*', path: '/shop/*', subtree: true, ...at });
     const routes = planRoutes(found, { health: SCAFFOLD_DEFAULTS.health, metrics: SCAFFOLD_DEFAULTS.metrics });
     const text = renderScaffold({ service: { name: 'svc', runtime: 'node' }, url: SCAFFOLD_DEFAULTS.url, scanned: '.', frameworks: [], reads: 'x', routes, dependencies: guessDependencies([]), unresolved: [] });
     const loaded = parseContract(text, 'slo.yaml');
@@ -432,7 +463,8 @@ describe('the contract init builds (property: any route set, any outbound calls)
       'delete-orders-by-id: give id values the service knows; it deletes what it names: send it to a test instance only',
       'get-q-x: write the path as clients send it',
       'get-reports: write the full path the clients call (it is mounted under a prefix sloctl cannot see)',
-      "get-tree: write the path clients call (the code registers /tree/: in Go's ServeMux, every path under it)",
+      'get-shop-any: write the path clients call (the code registers the Go ServeMux subtree /shop/: every path under it); give rest values the service knows',
+      'get-tree: write the path as clients send it (the code registers /tree/, with its trailing /)',
     ]);
     const filled = parseContract(uncommentLoad(text), 'slo.yaml');
     assert.deepEqual(filled.diagnostics, []);
@@ -440,6 +472,8 @@ describe('the contract init builds (property: any route set, any outbound calls)
     assert.equal(sent.length, c.routes.length);
     assert.deepEqual(sent.find((q) => q.route === 'get-docs-by-page')?.path.replace(/\d+$/, 'N'), '/docs/N');
     assert.deepEqual(sent.find((q) => q.route === 'get-files-any-path')?.path.replace(/\d+$/, 'N'), '/files/N');
+    assert.deepEqual(sent.find((q) => q.route === 'get-shop-any')?.path.replace(/\d+$/, 'N'), '/shop/N');
+    assert.deepEqual(sent.find((q) => q.route === 'get-tree')?.path, '/tree/');
   });
 
   it('writes templates in the contract syntax', () => {

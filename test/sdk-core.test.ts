@@ -243,4 +243,19 @@ describe('sdk core: template matching (node:http adapter)', () => {
     assert.equal(m('/files/a/b/c'), '/files/*');
     for (const miss of ['/orders/', '/products/', '/products/1/2', '/x', '', 'orders']) assert.equal(m(miss), undefined, miss);
   });
+
+  it("a Go ServeMux subtree written /products/* (sloctl init) takes everything under it, as the Go middleware's Matcher does (go/sloctl TestMatcherSubtree)", () => {
+    const cases: Array<[string[], string, string | undefined]> = [
+      [['/products/*'], '/products/', '/products/*'],
+      [['/products/*'], '/products/42', '/products/*'],
+      [['/products/*'], '/products/42/x', '/products/*'],
+      [['/products/*'], '/products', '/products/*'], // ServeMux redirects it: counted there, as a 3xx
+      [['/products/*'], '/productsX', undefined],
+      [['/products/*'], '/other/products/42', undefined],
+      [['/products/*', '/products'], '/products', '/products'],
+      [['/products/*', '/products/:id'], '/products/42', '/products/:id'],
+      [['/products/*', '/products/:id'], '/products/42/x', '/products/*'],
+    ];
+    for (const [templates, path, want] of cases) assert.equal(templateMatcher(templates)(path), want, `${templates.join(', ')}: ${path}`);
+  });
 });

@@ -141,6 +141,30 @@ func TestMatcher(t *testing.T) {
 	}
 }
 
+// A Go ServeMux subtree ("/products/") is written /products/* in the contract (sloctl init): the
+// template takes the subtree's root, every path under it, and /products, which ServeMux redirects
+// (counted there, as a 3xx). The same cases as the Node matcher's (test/sdk-core.test.ts).
+func TestMatcherSubtree(t *testing.T) {
+	for _, c := range []struct {
+		templates []string
+		path, want string
+	}{
+		{[]string{"GET /products/*"}, "/products/", "/products/*"},
+		{[]string{"GET /products/*"}, "/products/42", "/products/*"},
+		{[]string{"GET /products/*"}, "/products/42/x", "/products/*"},
+		{[]string{"GET /products/*"}, "/products", "/products/*"},
+		{[]string{"GET /products/*"}, "/productsX", ""},
+		{[]string{"GET /products/*"}, "/other/products/42", ""},
+		{[]string{"GET /products/*", "GET /products"}, "/products", "/products"},
+		{[]string{"GET /products/*", "GET /products/:id"}, "/products/42", "/products/:id"},
+		{[]string{"GET /products/*", "GET /products/:id"}, "/products/42/x", "/products/*"},
+	} {
+		if got := NewMatcher(c.templates).Match("GET", c.path); got != c.want {
+			t.Errorf("%v, GET %s: got %q, want %q", c.templates, c.path, got, c.want)
+		}
+	}
+}
+
 func value(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) float64 {
 	t.Helper()
 	mfs, err := reg.Gather()

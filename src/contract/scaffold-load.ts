@@ -52,33 +52,41 @@ export function planLoad(routes: readonly PlannedRoute[]): LoadPlan {
   const plan: LoadPlan = { sent: [], held: [] };
   for (const route of routes) {
     const plain = route.path === '/' || route.path.split('/').slice(1).every((s) => PLAIN_SEGMENT.test(s));
-    const subtree = isSubtree(route);
-    if (SAFE_METHODS.has(route.method) && plain && !subtree && !route.from.prefixUnknown) {
+    if (SAFE_METHODS.has(route.method) && plain && !isSubtree(route) && !trailingSlash(route) && !route.from.prefixUnknown) {
       plan.sent.push({ route });
       continue;
     }
     const path = route.path.replace(COLON_PARAM, '{$1}').replace(WILDCARD, (_m, name: string | undefined) => `{${name ?? 'rest'}}`);
     const params = [...new Set([...path.matchAll(BRACE_PARAM)].map((m) => m[1]))];
     const body = BODY_METHODS.has(route.method);
-    const shown = subtree && params.length === 0 ? `${path}/` : path;
+    const shown = trailingSlash(route) && params.length === 0 ? `${path}/` : path;
     plan.held.push({ route, ...(shown !== route.path ? { path: shown } : {}), params, body, todo: todoOf(route, params, body, plain) });
   }
   return plan;
 }
 
 /**
- * The code registers the path with a trailing `/` (`"/products/"`), which the contract's template
- * leaves out. In Go's ServeMux that is every path under it, and `/products` gets a redirect; the
- * SDKs match `/products` only. Which path clients call is theirs to say.
+ * A Go ServeMux subtree (`"/products/"`, the route `/products/*`): every path under it, and
+ * `/products` itself only as a redirect. Which of them clients call is theirs to say.
  */
 function isSubtree(route: PlannedRoute): boolean {
-  return route.path !== '/' && route.from.path.endsWith('/');
+  return route.from.subtree === true;
+}
+
+/**
+ * Registered with a trailing `/` in a router where that is one exact path (gin and echo answer
+ * the path without it with a redirect or a 404, Express with the same handler): the contract's
+ * template leaves the `/` out, so the gate would call a path the code may not serve as written.
+ */
+function trailingSlash(route: PlannedRoute): boolean {
+  return route.path !== '/' && !isSubtree(route) && route.from.path.endsWith('/');
 }
 
 function todoOf(route: PlannedRoute, params: readonly string[], body: boolean, plain: boolean): string {
   const needs: string[] = [];
   if (route.from.prefixUnknown) needs.push('write the full path the clients call (it is mounted under a prefix sloctl cannot see)');
-  else if (isSubtree(route) && params.length === 0) needs.push(`write the path clients call (the code registers ${route.from.path}: in Go's ServeMux, every path under it)`);
+  else if (isSubtree(route)) needs.push(`write the path clients call (the code registers the Go ServeMux subtree ${route.from.path.slice(0, -1)}: every path under it)`);
+  else if (trailingSlash(route)) needs.push(`write the path as clients send it (the code registers ${route.from.path}, with its trailing /)`);
   else if (!plain && params.length === 0) needs.push('write the path as clients send it');
   if (params.length > 0) needs.push(`give ${params.join(', ')} values the service knows`);
   if (body) needs.push('give the JSON body it expects');
