@@ -1,5 +1,6 @@
 // The code check for Go services: which Prometheus metrics a module registers through
-// client_golang, and the HTTP routes it registers (go-routes.ts). Parsed with tree-sitter, so neither Go nor the module's dependencies are needed.
+// client_golang, the HTTP routes it registers (go-routes.ts), and the dependencies it names through
+// sloctl's Go SDK (go-sdk-dependencies.ts). Parsed with tree-sitter, so neither Go nor the module's dependencies are needed.
 
 import path from 'node:path';
 import { clientGolangDefaults, goSdkMetrics, type BulkSite } from './default-metrics.ts';
@@ -9,13 +10,14 @@ import { goParser, type GoNode, type GoParser, type GoTree } from './go-parser.t
 import { detectRegistration, type GoFileContext } from './go-registrations.ts';
 import { detectGoRoutes, type GoRouteContext } from './go-routes.ts';
 import { detectGoSdk, type GoSdkSite } from './go-sdk.ts';
+import { collectGoSdkValues, detectGoSdkDependencies, emptySdkValues, type GoSdkValues } from './go-sdk-dependencies.ts';
 import { GoPackageScope } from './go-scope.ts';
 import { detectGoUntimedClients, setsDefaultClientTimeout } from './go-timeouts.ts';
 import { firstSyntaxError, positionOf, significantChildren } from './go-syntax.ts';
 import { readSources, type ReadSource } from './read-sources.ts';
 import { assertDirectory } from './scan-root.ts';
 import { finishResult } from './scan-result.ts';
-import type { RegisteredMetric, RegisteredRoute, ScanResult, ScanWarning, UnresolvedRoute, UntimedClient } from './types.ts';
+import type { RegisteredMetric, RegisteredRoute, ScanResult, ScanWarning, SdkDependency, UnresolvedRoute, UntimedClient } from './types.ts';
 import { walkSourceFiles } from './walk-files.ts';
 
 // The go tool ignores vendor copies, testdata, and names starting with "_" or ".".
@@ -44,7 +46,7 @@ export async function scanGoModule(dir: string): Promise<ScanResult> {
   const warnings: ScanWarning[] = [...walk.warnings];
   const metrics: RegisteredMetric[] = [];
   const sources = await readSources(walk.files, warnings);
-  const routes: Routes = { routes: [], unresolved: [], untimed: [], defaultClientTimed: sources.some((s) => setsDefaultClientTimeout(s.text)) };
+  const routes: Routes = { routes: [], unresolved: [], untimed: [], sdkDependencies: [], defaultClientTimed: sources.some((s) => setsDefaultClientTimeout(s.text)) };
   let defaultSite: BulkSite | undefined;
   for (const group of groupByDirectory(sources)) {
     const site = scanPackageDirectory(parser, group, metrics, warnings, routes);
@@ -56,7 +58,7 @@ export async function scanGoModule(dir: string): Promise<ScanResult> {
   if (sdk) metrics.push(...goSdkMetrics(sdk));
   if (!defaultSite && sdk?.runtimeCollectors) defaultSite = { file: sdk.file, line: sdk.line, col: sdk.col, via: `${sdk.via}: client_golang Go and process collectors` };
   if (defaultSite) metrics.push(...clientGolangDefaults(defaultSite));
-  return finishResult(metrics, warnings, sources.length, routes.routes, routes.unresolved, routes.untimed);
+  return finishResult({ metrics, warnings, filesScanned: sources.length, routes: routes.routes, unresolvedRoutes: routes.unresolved, untimedClients: routes.untimed, sdkDependencies: routes.sdkDependencies });
 }
 
 interface Routes {
@@ -64,6 +66,8 @@ interface Routes {
   unresolved: UnresolvedRoute[];
   /** Outbound HTTP calls without a timeout (go-timeouts.ts); carried with the routes, per file. */
   untimed: UntimedClient[];
+  /** Dependencies named through sloctl's Go middleware (go-sdk-dependencies.ts). */
+  sdkDependencies: SdkDependency[];
   /** Some file sets http.DefaultClient.Timeout: http.Get and DefaultClient are bounded. */
   defaultClientTimed: boolean;
   /** Where the module first switches sloctl's Go middleware on (go-sdk.ts); carried like the routes. */
@@ -78,8 +82,17 @@ function scanPackageDirectory(parser: GoParser, sources: ReadSource[], metrics: 
     for (const pkg of groupByPackage(parsed)) {
       const scope = new GoPackageScope();
       for (const file of pkg) scope.addFile(file.root);
+      // The SDK values the package's files declare, before any file's calls are read: a handler in one file uses the SDK made in another.
+      const sdkValues = emptySdkValues();
       for (const file of pkg) {
-        const found = scanFileSafely(file, scope, metrics, warnings, routes);
+        try {
+          collectGoSdkValues(file.root, sdkValues);
+        } catch (error) {
+          warnings.push({ file: file.source.relPath, line: 1, col: 1, message: `could not read where this file keeps sloctl's Go SDK (${String(error)}); the dependencies named through it are not checked against the contract` });
+        }
+      }
+      for (const file of pkg) {
+        const found = scanFileSafely(file, scope, sdkValues, metrics, warnings, routes);
         if (found && (!site || before(found, site))) site = found;
       }
     }
@@ -114,7 +127,7 @@ function parseFile(parser: GoParser, source: ReadSource, warnings: ScanWarning[]
 }
 
 /** One odd file (error recovery can leave unexpected shapes) must not end the whole scan. */
-function scanFileSafely(file: ParsedFile, scope: GoPackageScope, metrics: RegisteredMetric[], warnings: ScanWarning[], routes: Routes): BulkSite | undefined {
+function scanFileSafely(file: ParsedFile, scope: GoPackageScope, sdkValues: GoSdkValues, metrics: RegisteredMetric[], warnings: ScanWarning[], routes: Routes): BulkSite | undefined {
   try {
     const ctx: GoRouteContext = { file: file.source.relPath, scope, routes: routes.routes, unresolved: routes.unresolved };
     detectGoRoutes(ctx, file.root);
@@ -131,6 +144,11 @@ function scanFileSafely(file: ParsedFile, scope: GoPackageScope, metrics: Regist
     if (sdk && (!routes.sdk || before(sdk, routes.sdk))) routes.sdk = sdk;
   } catch (error) {
     warnings.push({ file: file.source.relPath, line: 1, col: 1, message: `could not read whether this file switches sloctl's Go middleware on (${String(error)}); its series are not counted as registered` });
+  }
+  try {
+    detectGoSdkDependencies(file.source.relPath, file.root, scope, sdkValues, routes.sdkDependencies, warnings);
+  } catch (error) {
+    warnings.push({ file: file.source.relPath, line: 1, col: 1, message: `could not read the dependencies this file names through sloctl's Go SDK (${String(error)}); they are not checked against the contract` });
   }
   try {
     return scanFile(file, scope, metrics, warnings);

@@ -1,7 +1,7 @@
 // Assembling a ScanResult in a stable order, so reports and snapshots do not depend on the
 // order files were read or nodes were visited.
 
-import type { RegisteredMetric, RegisteredRoute, ScanResult, ScanWarning, UnresolvedRoute, UntimedClient } from './types.ts';
+import type { ScanResult } from './types.ts';
 
 type Located = { file: string; line: number; col: number };
 
@@ -10,7 +10,15 @@ function byLocation(a: Located, b: Located): number {
   return a.line - b.line || a.col - b.col;
 }
 
-export function finishResult(metrics: RegisteredMetric[], warnings: ScanWarning[], filesScanned: number, routes: RegisteredRoute[] = [], unresolvedRoutes: UnresolvedRoute[] = [], untimedClients: UntimedClient[] = []): ScanResult {
+export function finishResult(found: Omit<ScanResult, 'routes' | 'unresolvedRoutes' | 'untimedClients' | 'sdkDependencies'> & Partial<ScanResult>): ScanResult {
   // Array.prototype.sort is stable, so same-place entries keep the order they were found in.
-  return { metrics: metrics.sort(byLocation), routes: routes.sort(byLocation), unresolvedRoutes: unresolvedRoutes.sort(byLocation), warnings: warnings.sort(byLocation), untimedClients: untimedClients.sort(byLocation), filesScanned };
+  return {
+    metrics: found.metrics.sort(byLocation),
+    routes: (found.routes ?? []).sort(byLocation),
+    unresolvedRoutes: (found.unresolvedRoutes ?? []).sort(byLocation),
+    warnings: found.warnings.sort(byLocation),
+    untimedClients: (found.untimedClients ?? []).sort(byLocation),
+    sdkDependencies: (found.sdkDependencies ?? []).sort(byLocation),
+    filesScanned: found.filesScanned,
+  };
 }

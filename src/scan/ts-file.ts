@@ -8,6 +8,7 @@ import { extractNestRoutes, type NestFacts } from './ts-nest.ts';
 import { detectPromClient } from './ts-prom-client.ts';
 import { extractRoutes, type FileRoutes } from './ts-routes.ts';
 import { detectSdk } from './ts-sdk.ts';
+import { detectSdkDependencies, type FileSdkDependencies } from './ts-sdk-dependencies.ts';
 import { detectUntimedClients } from './ts-timeouts.ts';
 import type { RegisteredMetric, ScanWarning, UntimedClient } from './types.ts';
 
@@ -20,6 +21,8 @@ export interface FileScan {
   untimed?: UntimedClient[];
   /** NestJS controllers and global prefixes, joined across files by ts-nest.ts. */
   nest?: NestFacts;
+  /** The dependencies named through sloctl's SDK (ts-sdk-dependencies.ts), joined across files. */
+  sdkDependencies?: FileSdkDependencies;
 }
 
 /** `file` is the path reported in results; its extension picks the parser's dialect. */
@@ -40,6 +43,7 @@ export function scanTypeScriptSource(file: string, source: string): FileScan {
     warnings.push({ file, line, col, message: `syntax error: ${message}${more}; registrations in this file may be missed` });
   }
   let untimed: UntimedClient[] | undefined;
+  let sdkDependencies: FileSdkDependencies | undefined;
   try {
     const facts = collectFacts(parsed.ast);
     const ctx: TsFileContext = { file, source: text, facts, consts: new ConstStrings(facts), metrics, warnings };
@@ -51,8 +55,13 @@ export function scanTypeScriptSource(file: string, source: string): FileScan {
       warnings.push({ file, line: 1, col: 1, message: `could not read the outbound HTTP calls of this file (${String(error)}); their timeouts are not checked` });
     }
     try {
+      sdkDependencies = detectSdkDependencies(ctx, parsed.ast.program);
+    } catch (error) {
+      warnings.push({ file, line: 1, col: 1, message: `could not read the dependencies this file names through sloctl's SDK (${String(error)}); they are not checked against the contract` });
+    }
+    try {
       const nest = extractNestRoutes(ctx, parsed.ast.program);
-      return { metrics, warnings, routes: extractRoutes(file, text, parsed.ast.program, ctx.consts), untimed, ...(nest ? { nest } : {}) };
+      return { metrics, warnings, routes: extractRoutes(file, text, parsed.ast.program, ctx.consts), untimed, ...(sdkDependencies ? { sdkDependencies } : {}), ...(nest ? { nest } : {}) };
     } catch (error) {
       warnings.push({ file, line: 1, col: 1, message: `could not read the routes of this file (${String(error)}); routes registered in it are not checked` });
     }
@@ -61,7 +70,7 @@ export function scanTypeScriptSource(file: string, source: string): FileScan {
     // the scan of the others.
     warnings.push({ file, line: 1, col: 1, message: `could not analyze this file (${String(error)}); metrics registered in it are not checked` });
   }
-  return { metrics, warnings, untimed };
+  return { metrics, warnings, untimed, ...(sdkDependencies ? { sdkDependencies } : {}) };
 }
 
 function extensionOf(file: string): string {

@@ -3,8 +3,8 @@
 // `{ prefix: '/v1' }` gets it too; a table nobody visibly mounts is an app (its paths are whole)
 // or, for a router or plugin, sits under a prefix sloctl cannot see (its paths are only ends).
 
-import path from 'node:path';
 import { joinRoutePath } from '../contract/route-paths.ts';
+import { resolveModule } from './ts-modules.ts';
 import type { FileRoutes, LocalRef } from './ts-routes.ts';
 import type { RegisteredRoute, UnresolvedRoute } from './types.ts';
 
@@ -97,19 +97,4 @@ function dedupe(list: Prefix[]): Prefix[] {
     seen.add(k);
     return true;
   });
-}
-
-const EXTENSIONS = ['.ts', '.tsx', '.mts', '.cts', '.js', '.mjs', '.cjs', '.jsx'];
-
-/** The scanned file a relative specifier names: as written, with a TS extension for `.js`, or an index file. */
-function resolveModule(byFile: Map<string, FileRoutes>, from: string, specifier: string): FileRoutes | undefined {
-  if (!specifier.startsWith('.')) return undefined;
-  const base = path.posix.normalize(path.posix.join(path.posix.dirname(from), specifier));
-  const stem = base.replace(/\.[cm]?[jt]sx?$/, '');
-  const candidates = [base, ...EXTENSIONS.map((e) => stem + e), ...EXTENSIONS.map((e) => `${base}/index${e}`)];
-  for (const c of candidates) {
-    const found = byFile.get(c);
-    if (found) return found;
-  }
-  return undefined;
 }

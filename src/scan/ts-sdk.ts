@@ -65,7 +65,7 @@ function mountCall(call: t.CallExpression, bindings: Bindings): SdkSite | undefi
 }
 
 /** The SDK export a callee refers to, with the export's name (a namespace member's name). */
-function calledExport(callee: t.Node, bindings: Bindings): { binding: ModuleBinding; name: string } | undefined {
+export function calledExport(callee: t.Node, bindings: Bindings): { binding: ModuleBinding; name: string } | undefined {
   const expr = unwrapExpression(callee);
   if (expr.type === 'Identifier') {
     const binding = bindings.get(expr.name);

@@ -76,6 +76,31 @@ export interface UntimedClient {
   target: string;
 }
 
+/**
+ * A dependency the code names through sloctl's SDK: Node `sdk.dependency('payments')`, Go
+ * `sdk.Dependency("inventory")` / `sdk.MustDependency("inventory")`. The SDK refuses, when the
+ * service starts, a name its contract does not declare (src/sdk/instrument.ts, go/sloctl/sdk.go),
+ * so validate checks each name against the contract and `sloctl init` declares them.
+ */
+export interface SdkDependency {
+  name: string;
+  /** Where the name is written: the call's argument. */
+  file: string;
+  line: number;
+  col: number;
+  /** The call, shortened: `sdk.dependency('payments')`. */
+  call: string;
+  /** The SDK method called: its refusal differs (Node throws, Go's Dependency returns an error, MustDependency panics). */
+  method: 'dependency' | 'Dependency' | 'MustDependency';
+  /** Why the receiver is sloctl's SDK, e.g. "instrument() from sloctl/sdk", "a *sloctl.SDK". */
+  via: string;
+  /**
+   * Node: where the code reads this dependency's `useFallback`, which the SDK turns true only for
+   * a dependency the contract declares non-critical: the code has a fallback for it.
+   */
+  fallback?: { file: string; line: number; col: number };
+}
+
 export interface ScanWarning {
   file: string;
   line: number;
@@ -92,6 +117,8 @@ export interface ScanResult {
   warnings: ScanWarning[];
   /** Outbound HTTP calls and clients without a timeout (ts-timeouts.ts, go-timeouts.ts). */
   untimedClients: UntimedClient[];
+  /** Dependencies the code names through sloctl's SDK (ts-sdk-dependencies.ts, go-sdk-dependencies.ts). */
+  sdkDependencies: SdkDependency[];
   /** Source files read and parsed (files skipped for size are not counted). */
   filesScanned: number;
 }

@@ -1,13 +1,16 @@
 // The code check for TypeScript and JavaScript services: which Prometheus metrics the sources
-// register through prom-client or sloctl's SDK, and the HTTP routes they register (ts-routes.ts;
-// NestJS controllers: ts-nest.ts).
+// register through prom-client or sloctl's SDK, the HTTP routes they register (ts-routes.ts;
+// NestJS controllers: ts-nest.ts), and the dependencies they name through the SDK
+// (ts-sdk-dependencies.ts).
 
 import { readSources } from './read-sources.ts';
 import { assertDirectory } from './scan-root.ts';
 import { finishResult } from './scan-result.ts';
 import { scanTypeScriptSource } from './ts-file.ts';
 import { linkNestRoutes, type NestFacts } from './ts-nest.ts';
+import { resolveModule } from './ts-modules.ts';
 import { linkRoutes } from './ts-route-tables.ts';
+import { linkSdkDependencies, type FileSdkDependencies } from './ts-sdk-dependencies.ts';
 import type { FileRoutes } from './ts-routes.ts';
 import type { RegisteredMetric, ScanResult, ScanWarning, UntimedClient } from './types.ts';
 import { walkSourceFiles } from './walk-files.ts';
@@ -40,6 +43,7 @@ export async function scanTypeScriptProject(dir: string): Promise<ScanResult> {
   const routeFacts: FileRoutes[] = [];
   const untimed: UntimedClient[] = [];
   const nestFacts: NestFacts[] = [];
+  const sdkFacts: FileSdkDependencies[] = [];
   for (const source of sources) {
     const found = scanTypeScriptSource(source.relPath, source.text);
     metrics.push(...found.metrics);
@@ -47,11 +51,15 @@ export async function scanTypeScriptProject(dir: string): Promise<ScanResult> {
     if (found.routes) routeFacts.push(found.routes);
     if (found.untimed) untimed.push(...found.untimed);
     if (found.nest) nestFacts.push(found.nest);
+    if (found.sdkDependencies) sdkFacts.push(found.sdkDependencies);
   }
   const { routes, unresolved } = linkRoutes(routeFacts);
   const nest = linkNestRoutes(nestFacts);
   routes.push(...nest.routes);
   unresolved.push(...nest.unresolved);
   warnings.push(...nest.warnings);
-  return finishResult(metrics, warnings, sources.length, routes, unresolved, untimed);
+  const byFile = new Map(sdkFacts.map((f) => [f.file, f]));
+  const sdk = linkSdkDependencies(sdkFacts, (from, specifier) => resolveModule(byFile, from, specifier));
+  warnings.push(...sdk.warnings);
+  return finishResult({ metrics, warnings, filesScanned: sources.length, routes, unresolvedRoutes: unresolved, untimedClients: untimed, sdkDependencies: sdk.dependencies });
 }
