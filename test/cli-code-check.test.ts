@@ -96,6 +96,40 @@ describe('validate --project on the example service', () => {
   });
 });
 
+describe('validate --project / --go-module-path: the dependencies the code names through sloctl\'s SDK', () => {
+  it('an undeclared name is an error at the call in the code, naming the closest declared one and where it is declared', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sloctl-checkout-'));
+    cpSync('examples/checkout', dir, { recursive: true });
+    edit(join(dir, 'service.ts'), "dependency: sdk.dependency('payments').declared", "dependency: sdk.dependency('paymnets').declared");
+    const r = await run(['validate', 'slo.yaml', '--project', '.', '--format', 'json'], dir);
+    assert.equal(r.code, 1, r.stdout);
+    const report = JSON.parse(r.stdout) as { valid: boolean; files: Array<{ codeErrors?: number }>; codeCheck: Array<{ sdkDependencies: number; diagnostics: Array<{ file: string; line: number; col: number; code: string; message: string; hint?: string }> }> };
+    assert.equal(report.files[0].codeErrors, 1);
+    assert.equal(report.codeCheck[0].sdkDependencies, 4);
+    const found = report.codeCheck[0].diagnostics.filter((d) => d.code === 'SLO_DEPENDENCY_UNDECLARED');
+    const [line, col] = positionOf(join(dir, 'slo.yaml'), '- name: payments').split(':').map(Number);
+    assert.deepEqual(found.map((d) => `${d.file}:${d.line}:${d.col}`), [`service.ts:${positionOf(join(dir, 'service.ts'), "'paymnets'")}`]);
+    assert.equal(found[0].message, '`sdk.dependency(\'paymnets\')` names dependency "paymnets", which slo.yaml does not declare: the SDK refuses it when the service starts (`dependency()` throws a ContractError)');
+    assert.ok(found[0].hint!.startsWith(`did you mean "payments" (declared at slo.yaml:${line}:${col + '- name: '.length})? Otherwise declare it under \`dependencies:\` in slo.yaml`), found[0].hint);
+    // The text report says what was compared.
+    const text = await run(['validate', 'slo.yaml', '--project', '.'], dir);
+    assert.match(text.stdout, /dependency names \(slo\.yaml\): its code under \. names 3 dependencies through sloctl's SDK \(paymnets, payments, recommendations\), 1 not declared \(paymnets\)/);
+  });
+
+  it('Go: MustDependency with a name the contract does not declare is an error at the call; a computed name is a warning', async () => {
+    const dir = writeProject({
+      'go.mod': 'module example.com/orders\n\ngo 1.22\n',
+      'main.go': 'package main\n\nimport "github.com/sloctl/sloctl-go/sloctl"\n\nfunc main() {\n\tsdk, _ := sloctl.New(nil, sloctl.Options{})\n\tsdk.MustDependency("inventory")\n\tsdk.MustDependency("shipping")\n\tsdk.MustDependency(os.Getenv("DEP"))\n}\n',
+      'slo.yaml': 'apiVersion: sloctl/v1\nservice: { name: orders, runtime: go }\nroutes: []\ndependencies:\n  - { name: inventory, timeout: 100ms }\nobjectives:\n  errors: { objective: 99% }\n',
+    });
+    const r = await run(['validate', 'slo.yaml', '--go-module-path', '.'], dir);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stderr, /^main\.go:8:21: error SLO_DEPENDENCY_UNDECLARED: `sdk\.MustDependency\("shipping"\)` names dependency "shipping", which slo\.yaml does not declare: the SDK refuses it when the service starts \(`MustDependency` panics\)\n {2}hint: declare it under `dependencies:` in slo\.yaml with the client timeout the code uses for it/m);
+    assert.match(r.stderr, /^main\.go:9:21: warning SLO_SCAN: `sdk\.MustDependency\(os\.Getenv\("DEP"\)\)`: the dependency's name is computed at run time/m);
+    assert.doesNotMatch(r.stderr, /"inventory"/);
+  });
+});
+
 describe('validate --go-module-path (Go)', () => {
   it('passes on the Go fixture: names joined as client_golang joins them, default collectors counted', async () => {
     const r = await run(['validate', 'test/fixtures/go-service/slo.yaml', '--go-module-path', 'test/fixtures/go-service'], process.cwd());

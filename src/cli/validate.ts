@@ -21,6 +21,7 @@ import type { ScanResult } from '../scan/index.ts';
 import { EXIT, UsageError, type CliContext } from './exit.ts';
 import { contractArgument, DEFAULT_CONTRACT } from './files.ts';
 import { pluralize } from './plural.ts';
+import { checkDependencyNames } from './validate-dependencies.ts';
 import { checkRoutes } from './validate-routes.ts';
 import { Ownership } from './validate-scope.ts';
 import type { LiveCheck } from './validate-target.ts';
@@ -408,6 +409,16 @@ function codeCheck(loaded: LoadedContract[], scans: Scan[], strict: boolean, cwd
   // Outbound HTTP calls without a timeout, per contract, against the code that belongs to it.
   notes.push(...checkTimeouts(loaded, scans, ownersOf, scopeOf, out, attributed));
 
+  // The dependencies the code names through sloctl's SDK, per contract: the SDK refuses at start a name its contract does not declare.
+  for (const l of loaded) {
+    if (!l.contract) continue;
+    const named = scans.flatMap((s) => s.result.sdkDependencies.filter((d) => ownersOf(s, d.file).includes(l.file)).map((d) => ({ ...d, file: join(s.root, d.file) })));
+    const check = checkDependencyNames(l, named, scopeOf(l));
+    for (const d of check.diagnostics) attributed.set(d, l.file);
+    out.push(...check.diagnostics);
+    if (check.summary !== undefined) notes.push(check.summary);
+  }
+
   // What the scanners could not read: always for a contract's own code; elsewhere only when a
   // metric is missing (it may be why), else counted in the summary.
   let leftOut = 0;
@@ -596,7 +607,7 @@ function jsonReport(sources: Source[], all: Diagnostic[], failed: boolean, scans
       const { own, code } = errorsOf(s.file, all, attributed);
       return { file: s.file, valid: own + code.length === 0, diagnostics: all.filter((d) => d.file === s.file), ...(code.length > 0 ? { codeErrors: code.length } : {}) };
     }),
-    codeCheck: scans.map((s) => ({ dir: s.label, filesScanned: s.result.filesScanned, metrics: s.result.metrics.length, routes: s.result.routes.length, unresolvedRoutes: s.result.unresolvedRoutes.length, untimedClients: s.result.untimedClients.length, diagnostics: all.filter((d) => d.code === 'SLO_SCAN' || d.code === 'SLO_METRIC_UNCOVERED' || d.code === 'SLO_ROUTE_PARTIAL' || (d.code === TIMEOUT_CODE && !sources.some((src) => src.file === d.file))).filter((d) => isInside(s.label, d.file)) })),
+    codeCheck: scans.map((s) => ({ dir: s.label, filesScanned: s.result.filesScanned, metrics: s.result.metrics.length, routes: s.result.routes.length, unresolvedRoutes: s.result.unresolvedRoutes.length, untimedClients: s.result.untimedClients.length, sdkDependencies: s.result.sdkDependencies.length, diagnostics: all.filter((d) => d.code === 'SLO_SCAN' || d.code === 'SLO_METRIC_UNCOVERED' || d.code === 'SLO_ROUTE_PARTIAL' || ((d.code === TIMEOUT_CODE || d.code === 'SLO_DEPENDENCY_UNDECLARED') && !sources.some((src) => src.file === d.file))).filter((d) => isInside(s.label, d.file)) })),
     ...(live ? { liveCheck: { url: live.url, series: live.series, histogram: live.facts.histogram ? { ...live.facts.histogram, buckets: live.facts.histogram.buckets.map((b) => (b === Infinity ? '+Inf' : b)) } : null, notes: live.facts.notes.map((n) => n.trim()) } } : {}),
     summary: { files: sources.length, errors: all.filter((d) => d.severity === 'error').length, warnings: all.filter((d) => d.severity === 'warning').length },
   };

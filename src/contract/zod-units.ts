@@ -54,11 +54,14 @@ export const tolerance = () =>
     .transform((s) => Number(`${s.replace(/^\+/, '').slice(0, -1)}e-2`)) // shifted, not divided: parsePercent says why
     .meta({ examples: ['+5%'] });
 
+/** What a name in the contract may be (a service, route, dependency...): see `name`. */
+export const NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
 /** A name people type in other places of the contract: lower-case words joined by dashes or underscores. */
 export const name = (what: string) =>
   z
     .string({ error: (iss) => `expected a ${what} name, got ${describeInput(iss.input)}` })
-    .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, {
+    .regex(NAME_PATTERN, {
       error: (iss) =>
         `invalid ${what} name ${JSON.stringify(iss.input)}: use lower-case letters, digits, - and _ (at most 63, as Kubernetes and OpenSLO names)`,
     });
