@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { parseContract } from '../src/contract/load.ts';
 import { normalizeRoutePath, routeServes } from '../src/contract/route-paths.ts';
-import { guessDependencies, type FoundCall } from '../src/contract/scaffold-dependencies.ts';
+import { guessDependencies, planDependencies, type FoundCall, type NamedDependency } from '../src/contract/scaffold-dependencies.ts';
 import { contractTemplate, planRoutes, type FoundRoute } from '../src/contract/scaffold-routes.ts';
 import { renderScaffold, SCAFFOLD_DEFAULTS } from '../src/contract/scaffold.ts';
 import type { Contract } from '../src/contract/schema.ts';
@@ -44,13 +44,25 @@ function contractIn(dir: string): Contract {
   return loaded.contract;
 }
 
-/** What a user does with the commented dependencies: uncomment `# dependencies:` and the entries below it. */
+/**
+ * What a user does with the commented dependencies: uncomment `# dependencies:` and the entries
+ * below it; or, when `dependencies:` is there (the ones the code names through the SDK), the
+ * commented-out entries inside it (`  # - name:` and the `  #   ` lines of the entry).
+ */
 function uncommentDependencies(text: string): string {
   const lines = text.split('\n');
   let i = lines.indexOf('# dependencies:');
-  if (i < 0) return text;
-  lines[i] = 'dependencies:';
-  for (i++; i < lines.length && /^#( {3}- | {5})/.test(lines[i]); i++) lines[i] = lines[i].slice(2);
+  if (i >= 0) {
+    lines[i] = 'dependencies:';
+    for (i++; i < lines.length && /^#( {3}- | {5})/.test(lines[i]); i++) lines[i] = lines[i].slice(2);
+    return lines.join('\n');
+  }
+  let entry = false;
+  for (let j = lines.indexOf('dependencies:') + 1; j > 0 && j < lines.length && lines[j] !== ''; j++) {
+    if (lines[j].startsWith('  # - ')) entry = true;
+    else if (!lines[j].startsWith('  #   ')) entry = false;
+    if (entry) lines[j] = `  ${lines[j].slice(4)}`;
+  }
   return lines.join('\n');
 }
 
@@ -313,6 +325,65 @@ describe('sloctl init: a contract from the code', () => {
     ]);
   });
 
+  it("Node: the dependencies the code names through sloctl's SDK are declared (the service starts under the contract), merged with the guess from a call without a timeout", async () => {
+    const dir = project({
+      'package.json': JSON.stringify({ name: 'orders', dependencies: { fastify: '^5.0.0' } }),
+      'server.ts': [
+        "import Fastify from 'fastify';",
+        "import { instrument } from 'sloctl/sdk';",
+        "import sloctl from 'sloctl/sdk/fastify';",
+        "const sdk = instrument('slo.yaml');",
+        "const PAYMENTS = process.env.PAYMENTS_API ?? 'http://127.0.0.1:8081';",
+        "sdk.dependency('payments').breaker(paymentsBreaker);",
+        "const rec = sdk.dependency('recommendations');",
+        'const app = Fastify();',
+        'await app.register(sloctl, { sdk });',
+        "app.post('/orders', async () => { await fetch(`${PAYMENTS}/charges`); return { ok: true }; });",
+        "app.get('/related', async () => (rec.useFallback ? [] : fetch(`${process.env.SEARCH_URL}/q`)));",
+      ].join('\n'),
+    });
+    const r = await runCli(['init'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    // Declared, uncommented: payments with the env variable and address of its call; recommendations non-critical (the code has a fallback).
+    assert.deepEqual(contractIn(dir).dependencies.map((d) => [d.name, d.env, d.url, d.timeout, d.critical]), [
+      ['payments', 'PAYMENTS_API', 'http://127.0.0.1:8081', 50, true],
+      ['recommendations', undefined, undefined, 50, false],
+    ]);
+    const text = readFileSync(join(dir, 'slo.yaml'), 'utf8');
+    assert.match(text, /^ {4}timeout: 50ms +# a default \(not read from the code\): set the client timeout the code uses$/m);
+    assert.match(text, /^ {4}critical: false +# the code reads its useFallback \(server\.ts:11:34\), which the SDK turns on only for a non-critical dependency$/m);
+    assert.match(text, /^ {4}# named at server\.ts:6:16: sdk\.dependency\('payments'\)$/m);
+    assert.match(text, /^ {4}# calls to it without a timeout: give them the timeout above\n {4}# {3}fetch\(`\$\{PAYMENTS\}\/charges`\) at server\.ts:10:41$/m);
+    // The call to search is still a proposal, inside the list; uncommented it validates too.
+    const uncommented = parseContract(uncommentDependencies(text), 'slo.yaml');
+    assert.deepEqual(uncommented.diagnostics, [], uncommentDependencies(text));
+    assert.deepEqual(uncommented.contract?.dependencies.map((d) => d.name), ['payments', 'recommendations', 'search']);
+    assert.match(r.stdout, /^ {2}2 dependencies the code names through sloctl's SDK are declared \(payments, recommendations; the SDK refuses an undeclared one at start\) with a default timeout of 50ms: set each to the client timeout the code uses for it; 1 outbound HTTP call to them without a timeout is listed under them: give it that timeout$/m);
+    assert.match(r.stdout, /^ {2}1 outbound HTTP call without a timeout is in a comment, as 1 dependency to declare/m);
+    assert.match(r.stdout, /^ {5}each dependency's timeout is a default \(50ms\): set it to the client timeout the code uses$/m);
+    // validate --project finds every name the code uses declared.
+    const v = await runCli(['validate', '--project', '.'], dir);
+    assert.equal(v.code, 0, v.stdout + v.stderr);
+    assert.match(v.stdout, /dependency names \(slo\.yaml\): its code under \. names 2 dependencies through sloctl's SDK \(payments, recommendations\), all declared/);
+  });
+
+  it('Go: MustDependency / Dependency names are declared; a name no contract can hold is said, not written', async () => {
+    const dir = project({
+      'go.mod': 'module example.com/orders\n\ngo 1.22\n\nrequire github.com/sloctl/sloctl-go v0.1.0\n',
+      'main.go': 'package main\n\nimport (\n\t"net/http"\n\n\t"github.com/sloctl/sloctl-go/sloctl"\n)\n\nfunc main() {\n\tcontract, _ := sloctl.LoadFile("slo.json")\n\tsdk, _ := sloctl.New(contract, sloctl.Options{})\n\tsdk.MustDependency("inventory").Check(nil, 0)\n\twire(sdk)\n\tmux := http.NewServeMux()\n\tmux.HandleFunc("GET /orders", func(w http.ResponseWriter, r *http.Request) {})\n\thttp.ListenAndServe(":8080", sdk.Middleware(mux))\n}\n',
+      'wire.go': 'package main\n\nimport "github.com/sloctl/sloctl-go/sloctl"\n\nfunc wire(s *sloctl.SDK) {\n\ts.MustDependency("payments")\n\ts.MustDependency("Payments API")\n}\n',
+    });
+    const r = await runCli(['init'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(contractIn(dir).dependencies.map((d) => [d.name, d.timeout, d.critical]), [['inventory', 50, true], ['payments', 50, true]]);
+    assert.match(readFileSync(join(dir, 'slo.yaml'), 'utf8'), /^# {3}"Payments API": s\.MustDependency\("Payments API"\) at wire\.go:7:19$/m);
+    assert.match(r.stdout, /^ {2}wire\.go:7:19: the code names dependency "Payments API" through sloctl's SDK, which no contract can declare/m);
+    const v = await runCli(['validate', '--go-module-path', '.'], dir);
+    assert.equal(v.code, 1, v.stdout + v.stderr);
+    assert.match(v.stderr, /^wire\.go:7:19: error SLO_DEPENDENCY_UNDECLARED: .*\n {2}hint: no contract can declare it: .*rename it in the code, e\.g\. "payments-api"/m);
+    assert.doesNotMatch(v.stderr, /"(inventory|payments)"/);
+  });
+
   it('every route needs a value sloctl cannot guess: the load profile is a comment, and the next step says to fill it in', async () => {
     const dir = project({
       'package.json': JSON.stringify({ name: 'orders', dependencies: { express: '^5.0.0' } }),
@@ -386,11 +457,21 @@ describe('the contract init builds (property: any route set, any outbound calls)
     ),
   });
 
+  // What the code names through sloctl's SDK: names a guess may share, and ones no contract can declare.
+  const named: fc.Arbitrary<NamedDependency> = fc.record({
+    name: fc.oneof(fc.constantFrom('payments', 'stripe', 'inventory', 'search', 'Payments API', '', 'x'.repeat(64)), fc.string({ maxLength: 12 })),
+    file: fc.constantFrom('service.ts', 'main.go', 'weird # name\n.js'),
+    line: fc.constant(7),
+    col: fc.constant(9),
+    call: fc.constantFrom("sdk.dependency('payments')", 'sdk.MustDependency("x") # y\nz'),
+    fallback: fc.constant({ file: 'service.ts', line: 9, col: 3 }),
+  }, { requiredKeys: ['name', 'file', 'line', 'col', 'call'] });
+
   it('validates with no finding, names each route once, and lists every registration it keeps', () => {
     fc.assert(
-      fc.property(fc.array(registration, { maxLength: 40 }), fc.array(call, { maxLength: 6 }), fc.constantFrom('node', 'go') as fc.Arbitrary<'node' | 'go'>, (found, calls, runtime) => {
+      fc.property(fc.array(registration, { maxLength: 40 }), fc.array(call, { maxLength: 6 }), fc.array(named, { maxLength: 4 }), fc.constantFrom('node', 'go') as fc.Arbitrary<'node' | 'go'>, (found, calls, sdkNamed, runtime) => {
         const routes = planRoutes(found, { health: SCAFFOLD_DEFAULTS.health, metrics: SCAFFOLD_DEFAULTS.metrics });
-        const dependencies = guessDependencies(calls);
+        const dependencies = planDependencies(sdkNamed, guessDependencies(calls));
         const text = renderScaffold({ service: { name: 'svc', runtime }, url: SCAFFOLD_DEFAULTS.url, scanned: '.', frameworks: [], reads: 'x', routes, dependencies, unresolved: [{ file: 'a.ts', line: 1, col: 1, what: '`${BASE}/x`\n# not a key: value' }] });
         const loaded = parseContract(text, 'slo.yaml');
         assert.deepEqual(loaded.diagnostics.map((d) => `${d.line}:${d.col} ${d.code} ${d.message}`), [], text);
@@ -421,10 +502,14 @@ describe('the contract init builds (property: any route set, any outbound calls)
           assert.deepEqual(filled.diagnostics.map((d) => `${d.code} ${d.message}`), [], uncommentLoad(text));
           assert.deepEqual(gateRequests(filled.contract!).map((q) => q.route).sort(), routes.routes.map((r) => r.name).sort());
         }
-        // The dependencies, uncommented, are valid too.
+        // Every name the code uses through the SDK that a contract can hold is declared, uncommented (the service starts under it).
+        const declarable = [...new Set(sdkNamed.map((n) => n.name).filter((n) => /^[a-z0-9][a-z0-9_-]{0,62}$/.test(n)))];
+        assert.deepEqual(c.dependencies.map((d) => d.name), declarable, text);
+        for (const d of c.dependencies) assert.equal(d.critical, !sdkNamed.some((n) => n.name === d.name && n.fallback), text);
+        // The proposed dependencies, uncommented, are valid too.
         const uncommented = parseContract(uncommentDependencies(text), 'slo.yaml');
-        assert.deepEqual(uncommented.diagnostics.map((d) => `${d.code} ${d.message}`), [], text);
-        assert.equal(uncommented.contract!.dependencies.length, dependencies.named.length);
+        assert.deepEqual(uncommented.diagnostics.map((d) => `${d.code} ${d.message}`), [], uncommentDependencies(text));
+        assert.equal(uncommented.contract!.dependencies.length, dependencies.declared.length + dependencies.proposed.named.length);
       }),
       { numRuns: 200 },
     );
@@ -440,7 +525,7 @@ describe('the contract init builds (property: any route set, any outbound calls)
     ].map(([method, path]) => ({ method, path, ...at }));
     found.push({ method: 'GET', path: '/reports', prefixUnknown: true, ...at }, { method: '*', path: '/shop/*', subtree: true, ...at });
     const routes = planRoutes(found, { health: SCAFFOLD_DEFAULTS.health, metrics: SCAFFOLD_DEFAULTS.metrics });
-    const text = renderScaffold({ service: { name: 'svc', runtime: 'node' }, url: SCAFFOLD_DEFAULTS.url, scanned: '.', frameworks: [], reads: 'x', routes, dependencies: guessDependencies([]), unresolved: [] });
+    const text = renderScaffold({ service: { name: 'svc', runtime: 'node' }, url: SCAFFOLD_DEFAULTS.url, scanned: '.', frameworks: [], reads: 'x', routes, dependencies: planDependencies([], guessDependencies([])), unresolved: [] });
     const loaded = parseContract(text, 'slo.yaml');
     assert.deepEqual(loaded.diagnostics, [], text);
     const c = loaded.contract!;

@@ -1,18 +1,20 @@
 // `sloctl init [dir]`: a first slo.yaml written from the service's own code. The code check that
-// `validate --project` runs (src/scan) finds the routes and the outbound calls; the contract is
-// built from them (src/contract/scaffold*.ts), validated with the same parser as `sloctl
-// validate`, and written only when that finds nothing. Exit 0 written, 2 a bad flag, a missing
-// directory, or a contract already there (without --force).
+// `validate --project` runs (src/scan) finds the routes, the outbound calls and the dependencies
+// the code names through sloctl's SDK; the contract is built from them (src/contract/scaffold*.ts),
+// validated with the same parser as `sloctl validate`, and written only when that finds nothing.
+// Exit 0 written, 2 a bad flag, a missing directory, or a contract already there (without --force).
 import type { Command } from 'commander';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { parseContract } from '../contract/load.ts';
-import { guessDependencies } from '../contract/scaffold-dependencies.ts';
+import { guessDependencies, planDependencies } from '../contract/scaffold-dependencies.ts';
 import { planRoutes, sanitizeName } from '../contract/scaffold-routes.ts';
 import { renderScaffold, SCAFFOLD_DEFAULTS } from '../contract/scaffold.ts';
+import { NAME_PATTERN } from '../contract/zod-units.ts';
 import { writeAtomically } from '../files/write-atomically.ts';
 import type { ScanResult } from '../scan/index.ts';
 import { EXIT, UsageError, type CliContext } from './exit.ts';
+import { pluralize } from './plural.ts';
 
 interface InitOptions {
   name?: string;
@@ -33,8 +35,6 @@ const READS: Record<Runtime, string> = {
   go: 'net/http with Go 1.22 patterns, gorilla/mux, gin, echo and chi',
 };
 
-const NAME_RULE = /^[a-z0-9][a-z0-9_-]{0,62}$/;
-
 export function register(program: Command, ctx: CliContext): void {
   program
     .command('init')
@@ -52,7 +52,7 @@ export function register(program: Command, ctx: CliContext): void {
 
 async function init(dir: string, opts: InitOptions, ctx: CliContext): Promise<number> {
   const url = urlFlag(opts.url);
-  if (opts.name !== undefined && !NAME_RULE.test(opts.name)) {
+  if (opts.name !== undefined && !NAME_PATTERN.test(opts.name)) {
     throw new UsageError(`--name ${JSON.stringify(opts.name)}: a service name is lower-case letters, digits, - and _, starting with a letter or digit, at most 63 (e.g. --name ${sanitizeName(opts.name) || 'checkout'})`);
   }
   if (opts.runtime !== undefined && opts.runtime !== 'node' && opts.runtime !== 'go') throw new UsageError(`--runtime must be node or go, got ${JSON.stringify(opts.runtime)}`);
@@ -71,7 +71,8 @@ async function init(dir: string, opts: InitOptions, ctx: CliContext): Promise<nu
   const frameworks = frameworksOf(runtime, abs, scan);
   const name = opts.name ?? defaultName(runtime, abs);
   const routes = planRoutes(scan.routes, { health: SCAFFOLD_DEFAULTS.health, metrics: SCAFFOLD_DEFAULTS.metrics });
-  const dependencies = guessDependencies(scan.untimedClients);
+  // What the code names through sloctl's SDK is declared (the SDK refuses anything else at start); calls without a timeout are proposed.
+  const dependencies = planDependencies(scan.sdkDependencies, guessDependencies(scan.untimedClients));
   const schema = existsSync(join(abs, 'node_modules/sloctl/schema/slo.schema.json')) ? './node_modules/sloctl/schema/slo.schema.json' : undefined;
   const text = renderScaffold({
     service: { name, runtime }, url, scanned: dir, frameworks, reads: READS[runtime], routes, dependencies, unresolved: scan.unresolvedRoutes,
@@ -100,17 +101,24 @@ async function init(dir: string, opts: InitOptions, ctx: CliContext): Promise<nu
   const probes = routes.probes.length > 0 ? `, ${routes.probes.length} probe${routes.probes.length === 1 ? '' : 's'}` : '';
   const found = frameworks.length > 0 ? `; ${frameworks.join(', ')}` : '';
   const sections = Object.entries(c.objectives).filter(([, v]) => v !== undefined).map(([k]) => k);
-  const what = `service "${c.service.name}" (${runtime}${found}), ${c.routes.length} route${c.routes.length === 1 ? '' : 's'}${probes}, ${c.dependencies.length} dependencies, ${sections.length} objectives (${sections.join(', ')}); it validates with 0 errors`;
+  const what = `service "${c.service.name}" (${runtime}${found}), ${c.routes.length} route${c.routes.length === 1 ? '' : 's'}${probes}, ${pluralize(c.dependencies.length, 'dependency', 'dependencies')}, ${sections.length} objectives (${sections.join(', ')}); it validates with 0 errors`;
   say(opts.stdout ? `printed the contract for ${shown} (nothing written): ${what}\n` : `wrote ${shown}: ${what}\n`);
   const notes: string[] = [];
   if (routes.skipped.length > 0) notes.push(`${routes.skipped.length} registration(s) not written as routes: ${routes.skipped.map((s) => `${s.from.method} ${s.from.path} (${s.why})`).join('; ')}`);
   if (scan.unresolvedRoutes.length > 0) notes.push(`${scan.unresolvedRoutes.length} registration(s) with a path computed at run time are listed in a comment, not as routes: add them by hand`);
-  const calls = scan.untimedClients.length;
-  if (calls > 0) notes.push(`${calls} outbound HTTP call${calls === 1 ? '' : 's'} without a timeout ${calls === 1 ? 'is' : 'are'} in a comment, as ${dependencies.named.length} dependenc${dependencies.named.length === 1 ? 'y' : 'ies'} to declare once the code gives ${calls === 1 ? 'it' : 'them'} a timeout`);
+  const { declared, undeclarable, proposed } = dependencies;
+  if (declared.length > 0) {
+    const untimed = declared.reduce((n, d) => n + d.calls.length, 0);
+    const also = untimed > 0 ? `; ${untimed} outbound HTTP call${untimed === 1 ? '' : 's'} to them without a timeout ${untimed === 1 ? 'is' : 'are'} listed under them: give ${untimed === 1 ? 'it' : 'them'} that timeout` : '';
+    notes.push(`${declared.length} dependenc${declared.length === 1 ? 'y' : 'ies'} the code names through sloctl's SDK ${declared.length === 1 ? 'is' : 'are'} declared (${declared.map((d) => d.name).join(', ')}; the SDK refuses an undeclared one at start) with a default timeout of ${SCAFFOLD_DEFAULTS.dependencyTimeout}: set each to the client timeout the code uses for it${also}`);
+  }
+  for (const n of undeclarable) notes.push(`${join(dir, n.file)}:${n.line}:${n.col}: the code names dependency ${JSON.stringify(n.name)} through sloctl's SDK, which no contract can declare (lower-case letters, digits, - and _): rename it in the code, then declare it`);
+  const calls = proposed.named.reduce((n, d) => n + d.calls.length, 0) + proposed.unnamed.length;
+  if (calls > 0) notes.push(`${calls} outbound HTTP call${calls === 1 ? '' : 's'} without a timeout ${calls === 1 ? 'is' : 'are'} in a comment, as ${proposed.named.length} dependenc${proposed.named.length === 1 ? 'y' : 'ies'} to declare once the code gives ${calls === 1 ? 'it' : 'them'} a timeout`);
   for (const n of notes) say(`  ${n}\n`);
   const sdk = scan.metrics.find((m) => m.bulk === 'sdk');
   const gate: GateStep = c.load ? { url } : { held: c.routes.length > 0 };
-  say(`${nextSteps(runtime, frameworks, shown, relative(ctx.cwd, abs) || '.', sdk ? `${join(dir, sdk.file)}:${sdk.line}:${sdk.col}` : undefined, gate)}\n`);
+  say(`${nextSteps(runtime, frameworks, shown, relative(ctx.cwd, abs) || '.', sdk ? `${join(dir, sdk.file)}:${sdk.line}:${sdk.col}` : undefined, gate, declared.length > 0)}\n`);
   return EXIT.OK;
 }
 
@@ -253,12 +261,16 @@ const GO_ADAPTERS: Record<string, string> = {
  */
 type GateStep = { url: string } | { held: boolean };
 
-/** `instrumented`: where the code calls sloctl's SDK already (file:line:col), if it does. */
-function nextSteps(runtime: Runtime, frameworks: readonly string[], contract: string, dir: string, instrumented: string | undefined, gate: GateStep): string {
+/**
+ * `instrumented`: where the code calls sloctl's SDK already (file:line:col), if it does;
+ * `defaultTimeouts`: the contract declares dependencies with init's default timeout.
+ */
+function nextSteps(runtime: Runtime, frameworks: readonly string[], contract: string, dir: string, instrumented: string | undefined, gate: GateStep, defaultTimeouts: boolean): string {
   const flag = runtime === 'go' ? '--go-module-path' : '--project';
   const here = contract === 'slo.yaml' && dir === '.';
   const validate = here ? `sloctl validate ${flag} .` : `sloctl validate ${contract} ${flag} ${dir}`;
   const lines = ['next:', '  1. read it through: the owner, the latency threshold and the objectives are a start to agree on'];
+  if (defaultTimeouts) lines.push(`     each dependency's timeout is a default (${SCAFFOLD_DEFAULTS.dependencyTimeout}): set it to the client timeout the code uses`);
   const json = dir === '.' ? 'slo.json' : join(dir, 'slo.json');
   if (instrumented && runtime === 'go') {
     // The Go middleware reads the contract as JSON (sloctl.LoadFile), not this YAML.

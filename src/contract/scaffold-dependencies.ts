@@ -1,5 +1,14 @@
-// The dependencies `sloctl init` proposes, from the outbound HTTP calls the code check found
-// without a timeout (src/scan: ts-timeouts.ts, go-timeouts.ts). A dependency is named from where
+// The dependencies `sloctl init` writes. Those the code names through sloctl's SDK
+// (`sdk.dependency('payments')`, `sdk.MustDependency("inventory")`: src/scan/ts-sdk-dependencies.ts,
+// go-sdk-dependencies.ts) are declared: the SDK refuses, when the service starts, a name its
+// contract does not declare, so the service would not start under init's contract otherwise. The
+// code check cannot tell which client timeout the code uses for one, so its `timeout` is a stated
+// default; `critical` keeps the schema's default (true) unless the code reads the dependency's
+// `useFallback`, which the SDK turns on only for a non-critical one.
+//
+// The others are proposed, as comments, from the outbound HTTP calls the code check found
+// without a timeout (src/scan: ts-timeouts.ts, go-timeouts.ts); a guess whose name is one the
+// code names through the SDK adds its env variable, URL and calls to that declaration. A dependency is named from where
 // its calls go, strongest sign first: the environment variable the URL comes from
 // (process.env.PAYMENTS_URL, os.Getenv("PAYMENTS_URL") -> payments), the URL's host
 // (https://api.stripe.com -> stripe), or the name the client is stored under (a Go
@@ -9,6 +18,7 @@
 // Pure: calls in, named groups out.
 
 import { sanitizeName } from './scaffold-routes.ts';
+import { NAME_PATTERN } from './zod-units.ts';
 
 /** An outbound call as the code check reports it (src/scan/types.ts UntimedClient). */
 export interface FoundCall {
@@ -33,6 +43,67 @@ export interface DependencyGuess {
 export interface DependencyGuesses {
   named: DependencyGuess[];
   unnamed: FoundCall[];
+}
+
+type At = { file: string; line: number; col: number };
+
+/** A dependency the code names through sloctl's SDK (src/scan/types.ts SdkDependency). */
+export interface NamedDependency extends At {
+  name: string;
+  /** The call, shortened: `sdk.dependency('payments')`. */
+  call: string;
+  /** Where the code reads the dependency's `useFallback` (Node). */
+  fallback?: At;
+}
+
+export interface DeclaredDependency {
+  name: string;
+  env?: string;
+  url?: string;
+  /** The calls that name it through the SDK, in the order found. */
+  named: NamedDependency[];
+  /** Outbound calls to it without a timeout (a guess with its name). */
+  calls: FoundCall[];
+  /** Where the code reads its `useFallback`: the code has a fallback, so it is declared non-critical. */
+  fallback?: At;
+}
+
+export interface DependencyPlan {
+  /** Declared in the contract, uncommented. */
+  declared: DeclaredDependency[];
+  /** Names the code uses that no contract can declare (not lower-case letters, digits, - and _): renamed in the code first. */
+  undeclarable: NamedDependency[];
+  /** The guesses from calls without a timeout, left as comments: none of them has a declared name. */
+  proposed: DependencyGuesses;
+}
+
+/** Declares what the code names through the SDK, merged with the guess of the same name; the other guesses stay proposals. */
+export function planDependencies(named: readonly NamedDependency[], guesses: DependencyGuesses): DependencyPlan {
+  const declared = new Map<string, DeclaredDependency>();
+  const undeclarable: NamedDependency[] = [];
+  for (const n of named) {
+    if (!NAME_PATTERN.test(n.name)) {
+      undeclarable.push(n);
+      continue;
+    }
+    const had = declared.get(n.name);
+    if (had) {
+      had.named.push(n);
+      had.fallback ??= n.fallback;
+    } else declared.set(n.name, { name: n.name, named: [n], calls: [], ...(n.fallback ? { fallback: n.fallback } : {}) });
+  }
+  const left: DependencyGuess[] = [];
+  for (const g of guesses.named) {
+    const d = declared.get(g.name);
+    if (!d) {
+      left.push(g);
+      continue;
+    }
+    d.calls.push(...g.calls);
+    if (g.env !== undefined) d.env = g.env;
+    if (g.url !== undefined) d.url = g.url;
+  }
+  return { declared: [...declared.values()], undeclarable, proposed: { named: left, unnamed: guesses.unnamed } };
 }
 
 const ENV_VAR = /process\.env\.([A-Za-z_][A-Za-z0-9_]*)|process\.env\[\s*['"`]([A-Za-z_][A-Za-z0-9_]*)['"`]\s*\]|os\.(?:Getenv|LookupEnv)\(\s*"([A-Za-z_][A-Za-z0-9_]*)"\s*\)/;

@@ -7,7 +7,7 @@
 
 import { parse } from 'yaml';
 import { EXAMPLE_CONTRACT } from './example-path.ts';
-import type { DependencyGuesses, FoundCall } from './scaffold-dependencies.ts';
+import type { DependencyGuesses, DependencyPlan, FoundCall } from './scaffold-dependencies.ts';
 import { planLoad, type HeldRoute } from './scaffold-load.ts';
 import type { RoutePlan } from './scaffold-routes.ts';
 
@@ -44,7 +44,7 @@ export interface ScaffoldInput {
   /** What the code check reads, for the comment when it found no route. */
   reads: string;
   routes: RoutePlan;
-  dependencies: DependencyGuesses;
+  dependencies: DependencyPlan;
   /** Route registrations whose path is computed at run time. */
   unresolved: ReadonlyArray<{ file: string; line: number; col: number; what: string }>;
   /** The JSON Schema's path for editors (yaml-language-server), when it is installed beside the contract. */
@@ -203,26 +203,66 @@ function heldEntry(h: HeldRoute): string[] {
   return lines;
 }
 
-function dependencyLines(deps: DependencyGuesses): string[] {
-  if (deps.named.length === 0 && deps.unnamed.length === 0) return [];
+function dependencyLines(plan: DependencyPlan): string[] {
+  const out: string[] = [];
+  if (plan.declared.length > 0) {
+    out.push(
+      "# The dependencies the code names through sloctl's SDK: the SDK refuses, when the service starts,",
+      '# a name its contract does not declare. sloctl cannot read which client timeout the code uses',
+      '# for each, so `timeout` is a default: replace it with that timeout (or, where the code reads it',
+      '# from this contract, with the one the dependency needs), below the latency threshold.',
+      'dependencies:',
+    );
+    for (const dep of plan.declared) out.push(...declaredLines(dep));
+    if (plan.proposed.named.length > 0 || plan.proposed.unnamed.length > 0) out.push(...proposedLines(plan.proposed, '  '));
+    out.push('');
+  } else if (plan.proposed.named.length > 0 || plan.proposed.unnamed.length > 0) {
+    out.push(...proposedLines(plan.proposed, ''), '');
+  }
+  if (plan.undeclarable.length > 0) {
+    out.push('# Dependencies the code names through sloctl\'s SDK that no contract can declare (a dependency name is', '# lower-case letters, digits, - and _): rename each in the code, then declare it above.');
+    for (const n of plan.undeclarable.slice(0, CALLS_SHOWN)) out.push(`#   ${oneLine(JSON.stringify(n.name))}: ${oneLine(n.call)} at ${where(n)}`);
+    if (plan.undeclarable.length > CALLS_SHOWN) out.push(`#   and ${plan.undeclarable.length - CALLS_SHOWN} more`);
+    out.push('');
+  }
+  return out;
+}
+
+/** One declared dependency: its name, where the code names it, the default timeout said to be one. */
+function declaredLines(dep: DependencyPlan['declared'][number]): string[] {
+  const out = [`  - name: ${scalar(dep.name)}`];
+  if (dep.env !== undefined) out.push(`    env: ${scalar(dep.env)}`);
+  if (dep.url !== undefined) out.push(`    url: ${scalar(dep.url)}`);
+  out.push(withComment(`    timeout: ${SCAFFOLD_DEFAULTS.dependencyTimeout}`, 'a default (not read from the code): set the client timeout the code uses'));
+  if (dep.fallback) out.push(withComment('    critical: false', `the code reads its useFallback (${where(dep.fallback)}), which the SDK turns on only for a non-critical dependency`));
+  const [first, ...more] = dep.named;
+  out.push(`    # named at ${where(first)}: ${oneLine(first.call)}${more.length > 0 ? ` (and ${more.length} more)` : ''}`);
+  if (dep.calls.length > 0) out.push('    # calls to it without a timeout: give them the timeout above', ...callLines(dep.calls, '    #   '));
+  return out;
+}
+
+/** The guesses from calls without a timeout, as commented-out entries; `indent` puts them inside a `dependencies:` list that is there. */
+function proposedLines(deps: DependencyGuesses, indent: string): string[] {
   const t = SCAFFOLD_DEFAULTS.dependencyTimeout;
   const out = [
-    '# Outbound HTTP calls the code makes without a timeout. A dependency\'s `timeout` is the one its',
-    '# client uses, so they are not declared yet: give the calls a timeout in the code (below the',
-    `# latency threshold of the routes that make them), then uncomment each entry with that timeout.`,
+    `${indent}# Outbound HTTP calls the code makes without a timeout. A dependency's \`timeout\` is the one its`,
+    `${indent}# client uses, so they are not declared yet: give the calls a timeout in the code (below the`,
+    `${indent}# latency threshold of the routes that make them), then uncomment each entry with that timeout.`,
   ];
+  // Inside a list that is there, the entries are list items; else the whole key is a comment.
+  const item = indent === '' ? '#   ' : `${indent}# `;
+  const field = indent === '' ? '#     ' : `${indent}#   `;
   if (deps.named.length > 0) {
-    out.push('# dependencies:');
+    if (indent === '') out.push('# dependencies:');
     for (const dep of deps.named) {
-      out.push(`#   - name: ${scalar(dep.name)}`);
-      if (dep.env !== undefined) out.push(`#     env: ${scalar(dep.env)}`);
-      if (dep.url !== undefined) out.push(`#     url: ${scalar(dep.url)}`);
-      out.push(`#     timeout: ${t}`);
-      out.push(...callLines(dep.calls, '#     # '));
+      out.push(`${item}- name: ${scalar(dep.name)}`);
+      if (dep.env !== undefined) out.push(`${field}env: ${scalar(dep.env)}`);
+      if (dep.url !== undefined) out.push(`${field}url: ${scalar(dep.url)}`);
+      out.push(`${field}timeout: ${t}`);
+      out.push(...callLines(dep.calls, `${field}# `));
     }
   }
-  if (deps.unnamed.length > 0) out.push('# Calls whose target sloctl cannot tell (the URL comes from elsewhere):', ...callLines(deps.unnamed, '#   '));
-  out.push('');
+  if (deps.unnamed.length > 0) out.push(`${indent}# Calls whose target sloctl cannot tell (the URL comes from elsewhere):`, ...callLines(deps.unnamed, `${indent}#   `));
   return out;
 }
 
