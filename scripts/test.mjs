@@ -33,7 +33,7 @@ if (built.status !== 0) process.exit(built.status ?? 1);
 // left running, with bounds of seconds) run in the first phase: they mostly wait, and one at a
 // time they added ~85 s to a CI run that must stay under 20 minutes.
 // SLOCTL_TEST_CONCURRENCY sets the first phase's lanes (1: everything serial).
-const TIMED = /(^|\/)(accept-e2e|agreement|cli-exit-codes|dependency-phase|drift-phase|drill-(evidence|example|run)|evaluate-promhttp|faults-[a-z]+|gate-(?!orphans)[a-z0-9-]+|go-middleware[a-z-]*|load-[a-z0-9-]+|net-loopback|observability|report-html|sdk-(drain|limiter|saturation|example|drill-crash|drill-faults|sampler|conformance|health-junk)|status-promhttp|validate-target)\.test\.ts$/;
+const TIMED = /(^|\/)(accept-e2e|agreement|cli-exit-codes|dependency-phase|drift-phase|drill-(evidence|example|run)|evaluate-promhttp|faults-[a-z]+|gate-(?!orphans|verdicts\.|stats\.)[a-z0-9-]+|go-middleware[a-z-]*|load-(?!import\.|progress\.|mix\.|schedule\.|histogram\.)[a-z0-9-]+|net-loopback|observability|report-html|sdk-(drain|limiter|saturation|example|drill-crash|drill-faults|sampler|conformance|health-junk)|status-promhttp|validate-target)\.test\.ts$/;
 const timed = files.filter((f) => TIMED.test(f));
 const untimed = files.filter((f) => !TIMED.test(f));
 const concurrency = Math.max(1, Number(process.env.SLOCTL_TEST_CONCURRENCY ?? '2') || 1);
