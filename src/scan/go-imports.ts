@@ -47,6 +47,25 @@ export function importSpecs(decl: GoNode): GoNode[] {
   return specs;
 }
 
+/**
+ * The name this file uses for the package at `path`: its alias, else the path's last element
+ * (`net/http` -> `http`). Undefined when the file does not import it, or imports it as `_` (binds
+ * nothing) or `.` (its exports are unqualified): neither gives a name to read calls by.
+ */
+export function importedName(root: GoNode, path: string): string | undefined {
+  for (const decl of significantChildren(root)) {
+    if (decl.type !== 'import_declaration') continue;
+    for (const spec of importSpecs(decl)) {
+      const pathNode = spec.childForFieldName('path');
+      if (!pathNode || decodeGoString(pathNode) !== path) continue;
+      const alias = spec.childForFieldName('name');
+      if (!alias) return path.slice(path.lastIndexOf('/') + 1);
+      return alias.type === 'package_identifier' ? alias.text : undefined;
+    }
+  }
+  return undefined;
+}
+
 function addSpec(imports: GoImports, spec: GoNode): void {
   const pathNode = spec.childForFieldName('path');
   const path = pathNode ? decodeGoString(pathNode) : undefined;

@@ -18,11 +18,10 @@
 // warning at the argument, never a guess.
 
 import { resolveGoString } from './go-constants.ts';
-import { importSpecs } from './go-imports.ts';
+import { importedName } from './go-imports.ts';
 import type { GoNode } from './go-parser.ts';
 import type { GoPackageScope } from './go-scope.ts';
 import { SLOCTL_GO_MODULE } from './go-sdk.ts';
-import { decodeGoString } from './go-strings.ts';
 import { callArguments, positionOf, selectorParts, significantChildren, unparen } from './go-syntax.ts';
 import { excerpt } from './metric-name.ts';
 import type { ScanWarning, SdkDependency } from './types.ts';
@@ -42,7 +41,7 @@ export function emptySdkValues(): GoSdkValues {
 
 /** Adds the SDK values one file declares; a file that does not import the sloctl package declares none. */
 export function collectGoSdkValues(root: GoNode, into: GoSdkValues): void {
-  const pkg = sloctlPackageName(root);
+  const pkg = importedName(root, SLOCTL_PACKAGE);
   if (pkg === undefined) return;
   const isNew = (node: GoNode | undefined) => {
     const call = node && unparen(node);
@@ -111,20 +110,6 @@ export function detectGoSdkDependencies(file: string, root: GoNode, scope: GoPac
   }
 }
 
-/** The name a file imports the sloctl package under, if it does (not `_` or `.`). */
-function sloctlPackageName(root: GoNode): string | undefined {
-  for (const decl of significantChildren(root)) {
-    if (decl.type !== 'import_declaration') continue;
-    for (const spec of importSpecs(decl)) {
-      const path = spec.childForFieldName('path');
-      if (!path || decodeGoString(path) !== SLOCTL_PACKAGE) continue;
-      const alias = spec.childForFieldName('name');
-      if (!alias) return 'sloctl';
-      return alias.type === 'package_identifier' ? alias.text : undefined;
-    }
-  }
-  return undefined;
-}
 
 /** The names a declaration repeats (`a, b *T`): the grammar tags the commas too. */
 function namesOf(node: GoNode): GoNode[] {

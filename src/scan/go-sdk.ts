@@ -12,10 +12,9 @@
 // `Registerer` and not `NoRuntimeCollectors: true` (go/sloctl/sdk.go).
 
 import type { BulkSite } from './default-metrics.ts';
-import { importSpecs } from './go-imports.ts';
+import { importedName } from './go-imports.ts';
 import type { GoNode } from './go-parser.ts';
-import { decodeGoString } from './go-strings.ts';
-import { callArguments, positionOf, selectorParts, significantChildren, unparen } from './go-syntax.ts';
+import { callArguments, positionOf, selectorParts, unparen } from './go-syntax.ts';
 
 export const SLOCTL_GO_MODULE = 'github.com/sloctl/sloctl-go';
 
@@ -34,17 +33,9 @@ export interface GoSdkSite extends BulkSite {
 /** The first call in the file that switches sloctl's Go middleware on, if any. */
 export function detectGoSdk(file: string, root: GoNode): GoSdkSite | undefined {
   const imported = new Map<string, string>(); // local name -> import path
-  for (const decl of significantChildren(root)) {
-    if (decl.type !== 'import_declaration') continue;
-    for (const spec of importSpecs(decl)) {
-      const pathNode = spec.childForFieldName('path');
-      const path = pathNode ? decodeGoString(pathNode) : undefined;
-      if (path === undefined || !ENTRY_POINTS.has(path)) continue;
-      const alias = spec.childForFieldName('name');
-      // A `_` or `.` import binds no name this rule reads.
-      if (!alias) imported.set(path.slice(path.lastIndexOf('/') + 1), path);
-      else if (alias.type === 'package_identifier') imported.set(alias.text, path);
-    }
+  for (const path of ENTRY_POINTS.keys()) {
+    const name = importedName(root, path);
+    if (name !== undefined) imported.set(name, path);
   }
   if (imported.size === 0) return undefined;
   for (const call of root.descendantsOfType('call_expression')) {

@@ -14,7 +14,7 @@
 // all of it, so they do not make a Client without Timeout acceptable.
 
 import type { GoNode } from './go-parser.ts';
-import { decodeGoString } from './go-strings.ts';
+import { importedName } from './go-imports.ts';
 import { callArguments, positionOf, selectorParts, significantChildren, unparen } from './go-syntax.ts';
 import { excerpt } from './metric-name.ts';
 import type { UntimedClient } from './types.ts';
@@ -23,22 +23,6 @@ const DEFAULT_CLIENT_FUNCS = new Set(['Get', 'Head', 'Post', 'PostForm']);
 const CLIENT_FIX = 'use an http.Client with Timeout (e.g. `&http.Client{Timeout: 150 * time.Millisecond}`, the contract dependency\'s timeout) instead of http.DefaultClient';
 const LITERAL_FIX = 'set `Timeout:` on the client (e.g. `Timeout: 150 * time.Millisecond`, the contract dependency\'s timeout); a zero Timeout means no timeout';
 
-/** The local name of net/http in this file (`http`, or its alias), if imported. */
-function netHttpName(root: GoNode): string | undefined {
-  for (const decl of significantChildren(root)) {
-    if (decl.type !== 'import_declaration') continue;
-    const specs = significantChildren(decl).flatMap((c) => (c.type === 'import_spec_list' ? significantChildren(c) : [c])).filter((c) => c.type === 'import_spec');
-    for (const spec of specs) {
-      const pathNode = spec.childForFieldName('path');
-      if (!pathNode || decodeGoString(pathNode) !== 'net/http') continue;
-      const alias = spec.childForFieldName('name');
-      if (!alias) return 'http';
-      // A dot import makes Client unqualified; `_` binds nothing: neither is worth guessing at.
-      return alias.type === 'package_identifier' ? alias.text : undefined;
-    }
-  }
-  return undefined;
-}
 
 /**
  * Whether some file of the module sets `http.DefaultClient.Timeout = ...` (in main or an init):
@@ -49,7 +33,7 @@ export function setsDefaultClientTimeout(text: string): boolean {
 }
 
 export function detectGoUntimedClients(file: string, root: GoNode, defaultClientTimed = false): UntimedClient[] {
-  const http = netHttpName(root);
+  const http = importedName(root, 'net/http');
   if (http === undefined) return [];
   const out: UntimedClient[] = [];
   const report = (node: GoNode, via: string, fix: string, target: GoNode | undefined) => {
