@@ -308,7 +308,9 @@ export async function runGate(options: GateRunOptions): Promise<GateReport> {
     if (service.unavailable) notes.push(`the service view is missing (${service.unavailable}): verdicts use the client view only`);
     const health = watcher.stats();
     const routes = routeEvidence(contract, merged, watch!.routes());
-    report.verdicts = judgeObjectives(contract, { client: merged, trials: trialResults, healthUpShare: health.upShare, health, service, routes }, { offeredWeightedRate: Number.isFinite(profile.offeredWeightedRate) ? profile.offeredWeightedRate : undefined });
+    const views = { client: merged, trials: trialResults, healthUpShare: health.upShare, health, service, routes };
+    const judging = { offeredWeightedRate: Number.isFinite(profile.offeredWeightedRate) ? profile.offeredWeightedRate : undefined };
+    report.verdicts = judgeObjectives(contract, views, judging);
     // A route the service recorded nothing under is said beside the outcome too, whatever it is.
     notes.push(...unrecordedRouteReasons(report.verdicts));
     if (pprof) attachEvidence(report.verdicts, await pprof.settle());
@@ -319,7 +321,7 @@ export async function runGate(options: GateRunOptions): Promise<GateReport> {
     // does not show is the wait's, not the target's (connection-queue.ts).
     waits = merged.generator?.connectionWaits;
     if (waits) {
-      const wire = judgeObjectives(contract, { client: wireView(merged), trials: trialResults.map(wireView), healthUpShare: health.upShare, health, service, routes }, { offeredWeightedRate: Number.isFinite(profile.offeredWeightedRate) ? profile.offeredWeightedRate : undefined });
+      const wire = judgeObjectives(contract, { ...views, client: wireView(merged), trials: trialResults.map(wireView) }, judging);
       queueWithdrawn.push(...withdrawQueueFailures(waits, report.verdicts, wire));
     }
     report.routes = routeReports(contract, routes, report.verdicts);

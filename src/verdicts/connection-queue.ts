@@ -14,7 +14,7 @@
 // kind), and when the service's own metrics fail it.
 //
 // Pure: data in, verdicts out (no clock, no I/O).
-import { withdrawFailures } from './withdraw.ts';
+import { serviceFails, withdrawFailures } from './withdraw.ts';
 import type { ConnectionWaits, LoadResult, RouteResult } from '../measure/types.ts';
 import type { ObjectiveVerdict } from './types.ts';
 
@@ -52,12 +52,6 @@ export function wireView(load: LoadResult): LoadResult {
   };
 }
 
-const has = (x: number | undefined): x is number => x !== undefined && Number.isFinite(x);
-
-function fails(v: ObjectiveVerdict, x: number): boolean {
-  return v.direction === 'higher-is-better' ? x < v.objective : x > v.objective;
-}
-
 const key = (v: ObjectiveVerdict) => `${v.contract}\0${v.name}`;
 
 /** "1,500 requests waited more than 10 ms for one of the generator's 16 connections". */
@@ -79,7 +73,7 @@ export function withdrawQueueFailures(waits: ConnectionWaits | undefined, verdic
     objective: (v) => {
       if (!QUEUE_BOUND.has(v.contract)) return false;
       // The service's own metrics fail it: the target's failure, whatever the generator's queue.
-      if (has(v.service) && fails(v, v.service)) return false;
+      if (serviceFails(v)) return false;
       const twin = twins.get(key(v));
       return twin !== undefined && twin.verdict !== 'fail';
     },

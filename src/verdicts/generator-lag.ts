@@ -22,7 +22,7 @@
 // becomes a warning whose reason starts with LAG_NOTE_PREFIX and the numbers.
 //
 // Pure: data in, verdicts out (no clock, no I/O).
-import { withdrawFailures } from './withdraw.ts';
+import { failsObjective, measuredValue, serviceFails, withdrawFailures } from './withdraw.ts';
 import type { GeneratorHealth, LoadResult } from '../measure/types.ts';
 import type { BaselineComparison, MetricComparison, ObjectiveVerdict } from './types.ts';
 
@@ -116,20 +116,13 @@ export function generatorLag(g: GeneratorHealth | undefined, load: Pick<LoadResu
   };
 }
 
-const has = (x: number | undefined): x is number => x !== undefined && Number.isFinite(x);
-
-/** Whether a value fails its objective (the verdict's direction). */
-function fails(v: ObjectiveVerdict, x: number): boolean {
-  return v.direction === 'higher-is-better' ? x < v.objective : x > v.objective;
-}
-
 /** Whether the generator's lag alone could explain this failed objective. */
 export function lagCouldCause(lag: GeneratorLag, v: ObjectiveVerdict): boolean {
   if (v.verdict !== 'fail') return false;
   if (!['latency', 'errors', 'availability', 'throughput'].includes(v.contract)) return false;
   if (v.contract === 'errors') {
     // Errors the service itself counted are its own: the lag adds time, it does not make a 5xx.
-    if (has(v.service) && fails(v, v.service)) return false;
+    if (serviceFails(v)) return false;
     // A generator that could not send the rate may have failed requests itself (late, in bursts):
     // only the service's own view can stand then (above).
     if (lag.senderShort) return true;
@@ -138,7 +131,7 @@ export function lagCouldCause(lag: GeneratorLag, v: ObjectiveVerdict): boolean {
     // timeout share is unweighted while the ratio is class-weighted: an estimate, which can only
     // leave a failure standing when the answered errors alone miss the objective.
     if (lag.timeoutShare <= 0) return false;
-    return !fails(v, v.measured + lag.timeoutShare);
+    return !failsObjective(v, v.measured + lag.timeoutShare);
   }
   // The generator could not send the profile: its lag's reach is not a bound on what the service
   // never saw. (A target that held the in-flight bound stopped the sends itself: judged by reach.)
@@ -154,9 +147,9 @@ export function lagCouldCause(lag: GeneratorLag, v: ObjectiveVerdict): boolean {
  */
 function withinReach(lag: GeneratorLag, v: ObjectiveVerdict): boolean {
   const a = lag.affectedShare;
-  if (v.unit === 'ratio' && v.direction === 'higher-is-better' && has(v.measured)) return !fails(v, v.measured + a);
+  if (v.unit === 'ratio' && v.direction === 'higher-is-better' && measuredValue(v.measured)) return !failsObjective(v, v.measured + a);
   if (v.tail !== undefined) return v.tail.withinCeiling + a >= v.tail.quantile;
-  if (v.contract === 'throughput' && v.unit === 'rate' && has(v.measured)) return !fails(v, v.measured + a * lag.achievedRate);
+  if (v.contract === 'throughput' && v.unit === 'rate' && measuredValue(v.measured)) return !failsObjective(v, v.measured + a * lag.achievedRate);
   // A value the lag's reach cannot be weighed against (a service-only percentile): not judged.
   return true;
 }

@@ -12,6 +12,21 @@ export function missed(v: ObjectiveVerdict): string {
   return `${formatValue(v.measured, v.unit)} ${v.direction === 'lower-is-better' ? '>' : '<'} ${formatValue(v.objective, v.unit)}`;
 }
 
+/** A view that was measured: present and a number (NaN marks one that could not be). */
+export function measuredValue(x: number | undefined): x is number {
+  return x !== undefined && Number.isFinite(x);
+}
+
+/** Whether a value fails the verdict's objective, in its direction. */
+export function failsObjective(v: ObjectiveVerdict, x: number): boolean {
+  return v.direction === 'higher-is-better' ? x < v.objective : x > v.objective;
+}
+
+/** The service's own metrics fail the objective: whatever the client's side did, the failure is the service's. */
+export function serviceFails(v: ObjectiveVerdict): boolean {
+  return measuredValue(v.service) && failsObjective(v, v.service);
+}
+
 export interface Withdrawal {
   /** Starts the reason of everything taken back. */
   note: string;
