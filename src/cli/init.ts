@@ -98,10 +98,10 @@ async function init(dir: string, opts: InitOptions, ctx: CliContext): Promise<nu
   if (scan.warnings.length > 3) ctx.stderr(`... and ${scan.warnings.length - 3} more code-check warning(s): \`sloctl validate --project\` lists them\n`);
 
   const c = checked.contract;
-  const probes = routes.probes.length > 0 ? `, ${routes.probes.length} probe${routes.probes.length === 1 ? '' : 's'}` : '';
+  const probes = routes.probes.length > 0 ? `, ${pluralize(routes.probes.length, 'probe')}` : '';
   const found = frameworks.length > 0 ? `; ${frameworks.join(', ')}` : '';
   const sections = Object.entries(c.objectives).filter(([, v]) => v !== undefined).map(([k]) => k);
-  const what = `service "${c.service.name}" (${runtime}${found}), ${c.routes.length} route${c.routes.length === 1 ? '' : 's'}${probes}, ${pluralize(c.dependencies.length, 'dependency', 'dependencies')}, ${sections.length} objectives (${sections.join(', ')}); it validates with 0 errors`;
+  const what = `service "${c.service.name}" (${runtime}${found}), ${pluralize(c.routes.length, 'route')}${probes}, ${pluralize(c.dependencies.length, 'dependency', 'dependencies')}, ${sections.length} objectives (${sections.join(', ')}); it validates with 0 errors`;
   say(opts.stdout ? `printed the contract for ${shown} (nothing written): ${what}\n` : `wrote ${shown}: ${what}\n`);
   const notes: string[] = [];
   if (routes.skipped.length > 0) notes.push(`${routes.skipped.length} registration(s) not written as routes: ${routes.skipped.map((s) => `${s.from.method} ${s.from.path} (${s.why})`).join('; ')}`);
@@ -109,12 +109,12 @@ async function init(dir: string, opts: InitOptions, ctx: CliContext): Promise<nu
   const { declared, undeclarable, proposed } = dependencies;
   if (declared.length > 0) {
     const untimed = declared.reduce((n, d) => n + d.calls.length, 0);
-    const also = untimed > 0 ? `; ${untimed} outbound HTTP call${untimed === 1 ? '' : 's'} to them without a timeout ${untimed === 1 ? 'is' : 'are'} listed under them: give ${untimed === 1 ? 'it' : 'them'} that timeout` : '';
-    notes.push(`${declared.length} dependenc${declared.length === 1 ? 'y' : 'ies'} the code names through sloctl's SDK ${declared.length === 1 ? 'is' : 'are'} declared (${declared.map((d) => d.name).join(', ')}; the SDK refuses an undeclared one at start) with a default timeout of ${SCAFFOLD_DEFAULTS.dependencyTimeout}: set each to the client timeout the code uses for it${also}`);
+    const also = untimed > 0 ? `; ${pluralize(untimed, 'outbound HTTP call')} to them without a timeout ${untimed === 1 ? 'is' : 'are'} listed under them: give ${untimed === 1 ? 'it' : 'them'} that timeout` : '';
+    notes.push(`${pluralize(declared.length, 'dependency', 'dependencies')} the code names through sloctl's SDK ${declared.length === 1 ? 'is' : 'are'} declared (${declared.map((d) => d.name).join(', ')}; the SDK refuses an undeclared one at start) with a default timeout of ${SCAFFOLD_DEFAULTS.dependencyTimeout}: set each to the client timeout the code uses for it${also}`);
   }
   for (const n of undeclarable) notes.push(`${join(dir, n.file)}:${n.line}:${n.col}: the code names dependency ${JSON.stringify(n.name)} through sloctl's SDK, which no contract can declare (lower-case letters, digits, - and _): rename it in the code, then declare it`);
   const calls = proposed.named.reduce((n, d) => n + d.calls.length, 0) + proposed.unnamed.length;
-  if (calls > 0) notes.push(`${calls} outbound HTTP call${calls === 1 ? '' : 's'} without a timeout ${calls === 1 ? 'is' : 'are'} in a comment, as ${proposed.named.length} dependenc${proposed.named.length === 1 ? 'y' : 'ies'} to declare once the code gives ${calls === 1 ? 'it' : 'them'} a timeout`);
+  if (calls > 0) notes.push(`${pluralize(calls, 'outbound HTTP call')} without a timeout ${calls === 1 ? 'is' : 'are'} in a comment, as ${pluralize(proposed.named.length, 'dependency', 'dependencies')} to declare once the code gives ${calls === 1 ? 'it' : 'them'} a timeout`);
   for (const n of notes) say(`  ${n}\n`);
   const sdk = scan.metrics.find((m) => m.bulk === 'sdk');
   const gate: GateStep = c.load ? { url } : { held: c.routes.length > 0 };
