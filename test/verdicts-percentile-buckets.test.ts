@@ -6,10 +6,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseContract } from '../src/contract/load.ts';
 import type { Contract } from '../src/contract/schema.ts';
-import { ceilingSide, quantileBucket } from '../src/engine/histogram.ts';
+import { bucketOfQuantileValue, ceilingSide, quantileBucket } from '../src/engine/histogram.ts';
 import { defineSlos } from '../src/evaluate/definitions.ts';
 import { EmbeddedEvaluator } from '../src/evaluate/embedded.ts';
-import { healthRows, type SloStatus } from '../src/evaluate/report.ts';
+import { renderMarkdown } from '../src/evaluate/render.ts';
+import { healthRows, percentileStatus, type SloStatus, type StatusReport } from '../src/evaluate/report.ts';
 import { Histogram } from '../src/measure/histogram.ts';
 import type { LoadResult, RouteResult } from '../src/load/types.ts';
 import { SeriesStore, type IngestSample } from '../src/observe/series-store.ts';
@@ -156,6 +157,44 @@ test('sloctl status: a percentile in the +Inf bucket with the ceiling above the 
   assert.equal(p.interpolated?.undecided, true);
   const row = healthRows(slos).find((h) => h.name === 'api p95');
   assert.equal(row?.meetsObjective, undefined);
+});
+
+test('sloctl status: a percentile in the +Inf bucket with the ceiling at the highest bound is FAILING, not OK', () => {
+  // 30 of 100 over 250 ms: p95 is above 250 ms, and histogram_quantile says 250 ms (the highest bound).
+  const c = contract('{ p95: 250ms }');
+  const slos = serviceSlos(c, [0.1, 0.25], [10, 60, 30]);
+  const p = slos[0].percentiles[0];
+  assert.equal(p.valueSeconds, 0.25);
+  assert.deepEqual(p.bucket, { lowerSeconds: 0.25, upperSeconds: Infinity });
+  // The old rule: 250 ms <= 250 ms, OK; the quantile is over the ceiling.
+  const row = healthRows(slos).find((h) => h.name === 'api p95');
+  assert.equal(row?.meetsObjective, false);
+  const report: StatusReport = { service: 'shop', at: 0, source: { kind: 'prometheus', url: 'http://127.0.0.1:9090', recordingRules: false }, slos, health: healthRows(slos) };
+  const line = renderMarkdown(report).split('\n').find((l) => l.includes('api p95'));
+  assert.ok(line, 'a row for the percentile');
+  assert.match(line, /\| > 250 ms \| <= 250 ms \| p95 > 250 ms \(le=\+Inf\), > 250 ms \|.*\| FAILING \|$/);
+});
+
+test('sloctl status from PromQL: only a value at the highest bound may be in +Inf; one under it is inside its bucket', () => {
+  const les = [0.1, 0.25, Infinity];
+  assert.deepEqual(bucketOfQuantileValue(0.25, les), { lower: 0.1, upper: Infinity });
+  // Under the highest bound: histogram_quantile never returns less than the bound for +Inf.
+  assert.deepEqual(bucketOfQuantileValue(0.2, les), { lower: 0.1, upper: 0.25 });
+  assert.deepEqual(bucketOfQuantileValue(0.05, les), { lower: 0, upper: 0.1 });
+  const row = (valueSeconds: number, objectiveSeconds: number) => {
+    const p = percentileStatus({ label: 'p95', quantile: 0.95, objectiveSeconds, valueSeconds, over: 'the last 1h' }, les, bucketOfQuantileValue(valueSeconds, les));
+    const slo = { ...serviceSlos(contract('{ p95: 250ms }'), [0.1, 0.25], [10, 90, 0])[0], percentiles: [p] };
+    const report: StatusReport = { service: 'shop', at: 0, source: { kind: 'prometheus', url: 'http://127.0.0.1:9090', recordingRules: false }, slos: [slo], health: healthRows([slo]) };
+    return { health: report.health.find((h) => h.name === 'api p95'), line: renderMarkdown(report).split('\n').find((l) => l.includes('api p95')) ?? '' };
+  };
+  // 250 ms against a 250 ms ceiling: the top of (100, 250] or anywhere over 250 ms. The old rule said OK.
+  const atTop = row(0.25, 0.25);
+  assert.equal(atTop.health?.meetsObjective, undefined);
+  assert.match(atTop.line, /UNKNOWN: at the highest bound le=0\.25, which histogram_quantile also prints for a quantile in le=\+Inf/);
+  // 200 ms against 300 ms: inside (100, 250], within the ceiling. The old rule said UNKNOWN.
+  const inside = row(0.2, 0.3);
+  assert.equal(inside.health?.meetsObjective, true);
+  assert.match(inside.line, /\| OK/);
 });
 
 test('the route table prints a service percentile inside the lowest bucket as "≤ 5 ms"; JSON keeps the number', () => {

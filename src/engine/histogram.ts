@@ -148,8 +148,9 @@ export function quantileBucket(q: number, input: readonly Bucket[]): QuantileBuc
 
 /**
  * The bucket a value histogram_quantile returned lies in, from the histogram's bounds alone (a
- * PromQL answer carries no bucket). A value at the highest finite bound is either the top of that
- * bucket or a quantile in `+Inf` (which returns that bound): the two together, (lower, Infinity).
+ * PromQL answer carries no bucket). A value exactly at the highest finite bound is either the top
+ * of that bucket or a quantile in `+Inf` (which returns that bound): the two together, (lower,
+ * Infinity). A value under it is inside its bucket (`+Inf` never returns less than the bound).
  */
 export function bucketOfQuantileValue(value: number, bounds: readonly number[]): QuantileBucket | undefined {
   const finite = [...new Set(bounds)].filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
@@ -157,7 +158,8 @@ export function bucketOfQuantileValue(value: number, bounds: readonly number[]):
   const i = finite.findIndex((le) => value <= le || sameBound(value, le));
   if (i < 0) return undefined;
   const lower = i > 0 ? finite[i - 1] : finite[0] > 0 ? 0 : -Infinity;
-  return { lower, upper: i === finite.length - 1 ? Infinity : finite[i] };
+  const top = i === finite.length - 1 && sameBound(value, finite[i]);
+  return { lower, upper: top ? Infinity : finite[i] };
 }
 
 /**

@@ -1,7 +1,7 @@
 // The status report as a terminal table, Markdown, or JSON; `--explain` appends the arithmetic.
 import { formatMillis } from '../contract/units.ts';
 import type { HealthRow } from '../engine/health.ts';
-import { burn, duration, num, pct, type PercentileStatus, type SloStatus, type StatusReport } from './report.ts';
+import { aboveHighestBound, burn, percentileSide, duration, num, pct, type PercentileStatus, type SloStatus, type StatusReport } from './report.ts';
 
 export type StatusFormat = 'table' | 'json' | 'markdown';
 
@@ -82,17 +82,25 @@ function rows(r: StatusReport): Row[] {
       const p = percentileOf.get(h.name);
       const i = p?.interpolated;
       const between = i ? `interpolated between le=${i.below} and le=${i.above === Infinity ? '+Inf' : i.above} (add a bucket at le=${+p!.objectiveSeconds.toPrecision(12)})` : '';
-      const current = i?.undecided ? p!.valueSeconds * 1000 : h.current;
+      // Which side of the ceiling by the quantile's bucket (report.ts percentileSide): undecided
+      // inside the bucket that holds the ceiling, or at the highest bound from PromQL (the top of
+      // that bucket or anywhere in +Inf, which histogram_quantile prints as that bound).
+      const undecided = p !== undefined && percentileSide(p) === 'undecided';
+      // In the +Inf bucket the quantile is only known to be above the highest bound: "> 250 ms".
+      const above = p !== undefined && aboveHighestBound(p) ? p.bucket!.lowerSeconds * 1000 : undefined;
+      const current = undecided || above !== undefined ? p!.valueSeconds * 1000 : h.current;
       let state = h.meetsObjective === undefined ? 'UNKNOWN: no observations' : h.meetsObjective ? 'OK' : 'FAILING';
-      if (i?.undecided) state = `UNKNOWN: ${between}`;
+      if (undecided) state = `UNKNOWN: ${i?.undecided ? between : `at the highest bound le=${+p!.valueSeconds.toPrecision(12)}, which histogram_quantile also prints for a quantile in le=+Inf (add a bucket above le=${+p!.objectiveSeconds.toPrecision(12)})`}`;
       else if (i) state = `${state}, ${between}`;
       out.push({
         priority: String(h.priority),
         name: h.name,
-        current: `${i ? '~' : ''}${formatMillis(current)}`,
+        current: above !== undefined ? `> ${formatMillis(above)}` : `${i || undecided ? '~' : ''}${formatMillis(current)}`,
         objective: `<= ${formatMillis(h.objective)}`,
-        // Interpolated inside the bucket that holds the ceiling: which side of it is unknown.
-        achieved: i?.undecided ? `${label} ~${formatMillis(current)} ? ${formatMillis(h.objective)}` : percentileAgainstCeiling(label, current, h.objective),
+        // Undecided: which side of the ceiling is unknown.
+        achieved: undecided ? `${label} ${above !== undefined ? '> ' : '~'}${formatMillis(above ?? current)} ? ${formatMillis(h.objective)}`
+          : above !== undefined ? `${label} > ${formatMillis(above)} (le=+Inf), > ${formatMillis(h.objective)}`
+          : percentileAgainstCeiling(label, current, h.objective),
         budget: pct(h.budgetRemainingRatio, 2),
         burn: '-',
         alert: '-',

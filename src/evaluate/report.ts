@@ -355,6 +355,21 @@ export function skippedSlo(def: SloDefinition, at: number, reason: string): SloS
   };
 }
 
+/**
+ * Which side of its ceiling a percentile is, by the bucket it lies in when that is known
+ * (ceilingSide), else by its value.
+ */
+export function percentileSide(p: PercentileStatus): 'within' | 'over' | 'undecided' {
+  if (p.bucket) return ceilingSide({ lower: p.bucket.lowerSeconds, upper: p.bucket.upperSeconds }, p.objectiveSeconds);
+  if (p.interpolated?.undecided) return 'undecided';
+  return p.valueSeconds > p.objectiveSeconds ? 'over' : 'within';
+}
+
+/** The quantile lies in the +Inf bucket: its value is the highest finite bound, and it is above that. */
+export function aboveHighestBound(p: PercentileStatus): boolean {
+  return p.bucket !== undefined && p.bucket.upperSeconds === Infinity && p.valueSeconds === p.bucket.lowerSeconds;
+}
+
 /** The health table (src/engine/health.ts) over the evaluated SLOs and their percentile ceilings. */
 export function healthRows(slos: readonly SloStatus[]): HealthRow[] {
   const inputs: HealthInput[] = [];
@@ -365,8 +380,12 @@ export function healthRows(slos: readonly SloStatus[]): HealthRow[] {
     else input.budgetRemainingRatio = NaN;
     inputs.push(input);
     for (const p of s.percentiles) {
-      // A value interpolated in the bucket that holds the ceiling says nothing about the ceiling: unknown.
-      const current = p.interpolated?.undecided ? NaN : p.valueSeconds * 1000;
+      // Judged by the bucket the quantile lies in, as the gate judges it (ceilingSide): inside the
+      // bucket that holds the ceiling the value is a guess (unknown). Over: a quantile in the +Inf
+      // bucket is printed as the highest finite bound, so with the ceiling at that bound the value
+      // would read as met (250 ms <= 250 ms) while the quantile is over it: judged as above it.
+      const side = percentileSide(p);
+      const current = side === 'undecided' ? NaN : side === 'over' && !(p.valueSeconds > p.objectiveSeconds) ? Infinity : p.valueSeconds * 1000;
       inputs.push({ name: `${s.name} ${p.label}`, current, objective: p.objectiveSeconds * 1000, direction: 'lower-is-better', kind: 'value' });
     }
   }
