@@ -193,6 +193,17 @@ describe('sloctl init: a contract from the code', () => {
     const check = await routeFindings(dir, '--project');
     assert.deepEqual(check.findings, []);
     assert.match(check.summary, /route check \(slo\.yaml\): 6\/6 contract routes found among 7 registered under \.; 0 registered routes not in the contract/);
+
+    // The same application on @nestjs/platform-fastify: the Fastify plugin's line, not Express's middleware.
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    delete pkg.dependencies['@nestjs/platform-express'];
+    pkg.dependencies['@nestjs/platform-fastify'] = '^11.0.0';
+    writeFileSync(join(dir, 'package.json'), JSON.stringify(pkg));
+    const onFastify = await runCli(['init', '--force'], dir);
+    assert.equal(onFastify.code, 0, onFastify.stderr);
+    assert.match(onFastify.stdout, /\(node; NestJS on Fastify\), 6 routes, 1 probe,/);
+    assert.match(onFastify.stdout, /NestJS on Fastify: import sloctl from 'sloctl\/sdk\/fastify';\s+await app\.register\(sloctl, \{ sdk \}\);\s+\/\/ in main\.ts, right after NestFactory\.create, before listen/);
+    assert.doesNotMatch(onFastify.stdout, /sloctl\/sdk\/express/);
   });
 
   it('Koa (@koa/router with prefixes, nested)', async () => {

@@ -1,8 +1,9 @@
-// sloctl's Express adapter under a real NestJS application (@nestjs/platform-express), wired as
-// src/sdk/README.md's NestJS section says: routes labelled by Nest's template with the global
-// prefix, a NotFoundException a 404 under its route, Nest's own not-found handler under the
-// prefix unmatched (it was route="/api*path"), and the global filter handing thrown errors to
-// errorHandler(sdk) so they are classified by name along the cause chain.
+// sloctl's Express adapter under a real NestJS application (@nestjs/platform-express), and its
+// Fastify plugin under one on @nestjs/platform-fastify, wired as src/sdk/README.md's NestJS
+// section says: routes labelled by Nest's template with the global prefix, a NotFoundException a
+// 404 under its route, Nest's own not-found handler under the prefix unmatched (it was
+// route="/api*path" on Express), and the global filter handing thrown errors to errorHandler(sdk)
+// (Express) or recordError (Fastify) so they are classified by name along the cause chain.
 //
 // Nest 11 is a devDependency (not a dependency of the package): without it (dev dependencies
 // omitted) the test skips, saying so; with CI set it fails instead. Decorators are applied as the functions they are (tsx does not emit Nest's legacy
@@ -11,6 +12,7 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { errorHandler, middleware } from '../src/sdk/adapters/express.ts';
+import { recordError, sloctl } from '../src/sdk/adapters/fastify.ts';
 import { parseContract } from '../src/contract/load.ts';
 import type { Sdk } from '../src/sdk/instrument.ts';
 import { instrumentForTest, samples } from '../src/sdk/testing.ts';
@@ -31,15 +33,15 @@ objectives:
 `;
 
 /** The modules, untyped: sloctl does not depend on Nest's types. */
-type Nest = { common: Record<string, any>; core: Record<string, any> };
+type Nest = { common: Record<string, any>; core: Record<string, any>; fastify: Record<string, any> };
 
 async function loadNest(): Promise<Nest | string> {
   try {
     await import('reflect-metadata' as string);
-    const [common, core] = await Promise.all([import('@nestjs/common' as string), import('@nestjs/core' as string), import('@nestjs/platform-express' as string)]);
-    return { common, core };
+    const [common, core, , fastify] = await Promise.all([import('@nestjs/common' as string), import('@nestjs/core' as string), import('@nestjs/platform-express' as string), import('@nestjs/platform-fastify' as string)]);
+    return { common, core, fastify };
   } catch (error) {
-    return `NestJS is not installed here (${(error as Error).message.split('\n')[0]}): add @nestjs/core, @nestjs/common, @nestjs/platform-express, reflect-metadata and rxjs as devDependencies (npm ci installs them)`;
+    return `NestJS is not installed here (${(error as Error).message.split('\n')[0]}): add @nestjs/core, @nestjs/common, @nestjs/platform-express, @nestjs/platform-fastify, reflect-metadata and rxjs as devDependencies (npm ci installs them)`;
   }
 }
 
@@ -84,10 +86,11 @@ function appModule({ common }: Nest): unknown {
   return AppModule;
 }
 
+type Host = { switchToHttp(): { getRequest(): never; getResponse(): never } };
+
 /** src/sdk/README.md's filter: every exception to errorHandler(sdk), then Nest answers as before. */
 function sloctlFilter({ common, core }: Nest, sdk: Sdk, httpAdapter: unknown): unknown {
   const record = errorHandler(sdk);
-  type Host = { switchToHttp(): { getRequest(): never; getResponse(): never } };
   const Base = core.BaseExceptionFilter as new (adapter: unknown) => { catch(exception: unknown, host: Host): void };
   class SloctlExceptionFilter extends Base {
     override catch(exception: unknown, host: Host): void {
@@ -99,6 +102,89 @@ function sloctlFilter({ common, core }: Nest, sdk: Sdk, httpAdapter: unknown): u
   common.Catch()(SloctlExceptionFilter);
   return new SloctlExceptionFilter(httpAdapter);
 }
+
+/** The same filter on @nestjs/platform-fastify: the exception to recordError, then Nest answers as before. */
+function sloctlFastifyFilter({ common, core }: Nest, httpAdapter: unknown): unknown {
+  const Base = core.BaseExceptionFilter as new (adapter: unknown) => { catch(exception: unknown, host: Host): void };
+  class SloctlExceptionFilter extends Base {
+    override catch(exception: unknown, host: Host): void {
+      recordError(host.switchToHttp().getResponse(), exception);
+      super.catch(exception, host);
+    }
+  }
+  common.Catch()(SloctlExceptionFilter);
+  return new SloctlExceptionFilter(httpAdapter);
+}
+
+/** What each test sends, and the series it must leave (both platforms: the same answers, the same counts). */
+const SENDS: Array<[string, string, string | undefined, number, string]> = [
+  ['GET', '/api/cats', undefined, 200, 'a list'],
+  ['GET', '/api/cats/1', undefined, 200, 'one'],
+  ['GET', '/api/cats/99', undefined, 404, 'a NotFoundException'],
+  ['GET', '/api/cats/flaky', undefined, 500, 'an Error caused by a DbTimeoutError'],
+  ['POST', '/api/cats', '{"name":"Felix"}', 201, 'made'],
+  ['POST', '/api/cats', '{"name":', 400, 'a body the parser refused'],
+  ['GET', '/api/nope', undefined, 404, 'Nest\'s not-found handler under the prefix'],
+  ['GET', '/nope', undefined, 404, 'outside the prefix'],
+];
+const SERIES = [
+  'GET /api/cats 2xx none 1',
+  'GET /api/cats/:id 2xx none 1',
+  'GET /api/cats/:id 4xx client 1',
+  'GET /api/cats/flaky 5xx transient 1',
+  'GET unmatched 4xx client 2',
+  'POST /api/cats 2xx none 1',
+  'POST /api/cats 4xx client 1',
+];
+
+async function sendAll(base: string): Promise<void> {
+  for (const [method, path, body, status, what] of SENDS) {
+    const r = await fetch(`${base}${path}`, { method, body, headers: body === undefined ? {} : { 'content-type': 'application/json' } });
+    await r.arrayBuffer();
+    assert.equal(r.status, status, `${method} ${path}: ${what}`);
+  }
+}
+
+async function seriesOf(sdk: Sdk): Promise<string[]> {
+  return (await samples(sdk.registry, 'http_server_requests_total'))
+    .filter((s) => s.value > 0)
+    .map((s) => `${s.labels.method} ${s.labels.route} ${s.labels.status_class} ${s.labels.error_class} ${s.value}`)
+    .sort();
+}
+
+describe('the Fastify plugin under NestJS (@nestjs/platform-fastify)', { skip }, () => {
+  let sdk: Sdk;
+  let app: Record<string, any>;
+  let base: string;
+  before(async () => {
+    const n = nest as Nest;
+    const loaded = parseContract(CONTRACT, 'slo.yaml');
+    assert.ok(loaded.contract);
+    sdk = instrumentForTest(loaded.contract);
+    app = await n.core.NestFactory.create(appModule(n), new n.fastify.FastifyAdapter(), { logger: false });
+    // Registered before Nest adds its routes (at init, in listen): each route's template is known.
+    await app.register(sloctl, { sdk });
+    app.setGlobalPrefix('api');
+    app.useGlobalFilters(sloctlFastifyFilter(n, app.get(n.core.HttpAdapterHost).httpAdapter));
+    await app.listen(0, '127.0.0.1');
+    base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+  });
+  after(() => app?.close());
+
+  it('labels by template under the global prefix, classifies thrown errors by name, counts Nest\'s not-found answers unmatched', async () => {
+    await sendAll(base);
+    assert.deepEqual(await seriesOf(sdk), SERIES);
+    // The SDK's own paths, served by the plugin outside Nest's prefix.
+    const health = await fetch(`${base}/healthz`);
+    assert.equal(health.status, 200);
+    assert.equal((await health.json() as { status: string }).status, 'UP');
+  });
+
+  it('recordError leaves alone a response the plugin does not track', () => {
+    assert.doesNotThrow(() => recordError(undefined, new Error('x')));
+    assert.doesNotThrow(() => recordError({ raw: {} } as never, new Error('x')));
+  });
+});
 
 describe('the Express adapter under NestJS', { skip }, () => {
   let sdk: Sdk;
@@ -118,33 +204,8 @@ describe('the Express adapter under NestJS', { skip }, () => {
   });
   after(() => app?.close());
 
-  const send = async (method: string, path: string, body?: string): Promise<number> => {
-    const r = await fetch(`${base}${path}`, { method, body, headers: body === undefined ? {} : { 'content-type': 'application/json' } });
-    await r.arrayBuffer();
-    return r.status;
-  };
-
   it('labels by template under the global prefix, classifies thrown errors by name, counts Nest\'s not-found answers unmatched', async () => {
-    assert.equal(await send('GET', '/api/cats'), 200);
-    assert.equal(await send('GET', '/api/cats/1'), 200);
-    assert.equal(await send('GET', '/api/cats/99'), 404, 'a NotFoundException');
-    assert.equal(await send('GET', '/api/cats/flaky'), 500, 'an Error caused by a DbTimeoutError');
-    assert.equal(await send('POST', '/api/cats', '{"name":"Felix"}'), 201);
-    assert.equal(await send('POST', '/api/cats', '{"name":'), 400, 'a body the parser refused');
-    assert.equal(await send('GET', '/api/nope'), 404, 'Nest\'s not-found handler under the prefix');
-    assert.equal(await send('GET', '/nope'), 404, 'outside the prefix');
-    const series = (await samples(sdk.registry, 'http_server_requests_total'))
-      .filter((s) => s.value > 0)
-      .map((s) => `${s.labels.method} ${s.labels.route} ${s.labels.status_class} ${s.labels.error_class} ${s.value}`)
-      .sort();
-    assert.deepEqual(series, [
-      'GET /api/cats 2xx none 1',
-      'GET /api/cats/:id 2xx none 1',
-      'GET /api/cats/:id 4xx client 1',
-      'GET /api/cats/flaky 5xx transient 1',
-      'GET unmatched 4xx client 2',
-      'POST /api/cats 2xx none 1',
-      'POST /api/cats 4xx client 1',
-    ]);
+    await sendAll(base);
+    assert.deepEqual(await seriesOf(sdk), SERIES);
   });
 });

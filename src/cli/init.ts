@@ -175,6 +175,8 @@ const NODE_FRAMEWORKS: ReadonlyArray<[string, RegExp]> = [
   ['Express', /^express$/],
   ['Koa', /^(koa|@koa\/router|koa-router)$/],
   ['Hono', /^hono(\/.*)?$/],
+  // Before NestJS: a Nest application on Fastify is wired with the Fastify plugin, not Express's middleware.
+  ['NestJS on Fastify', /^@nestjs\/platform-fastify$/],
   ['NestJS', /^@nestjs\/(core|common)$/],
 ];
 const GO_FRAMEWORKS: ReadonlyArray<[string, RegExp]> = [
@@ -212,7 +214,8 @@ function frameworksOf(runtime: Runtime, abs: string, scan: ScanResult): string[]
     if (!NODE_FRAMEWORKS.some(([, re]) => modules.some((m) => re.test(m)))) {
       modules = routeFiles.flatMap((f) => [...readText(f).matchAll(/(?:\bfrom\s*|\brequire\(\s*|\bimport\(\s*)['"]([^'"]+)['"]/g)].map((m) => m[1]));
     }
-    return NODE_FRAMEWORKS.filter(([, re]) => modules.some((m) => re.test(m))).map(([name]) => name);
+    const found = NODE_FRAMEWORKS.filter(([, re]) => modules.some((m) => re.test(m))).map(([name]) => name);
+    return found.includes('NestJS on Fastify') ? found.filter((f) => f !== 'NestJS' && f !== 'Fastify') : found;
   }
   let text = readText('go.mod');
   if (!GO_FRAMEWORKS.some(([, re]) => re.test(text))) text = routeFiles.map(readText).join('\n');
@@ -244,6 +247,7 @@ const NODE_ADAPTERS: Record<string, string> = {
   Express: "import { middleware, errorHandler } from 'sloctl/sdk/express';  app.use(middleware(sdk));  // first; app.use(errorHandler(sdk)) after the routes",
   Koa: "import { middleware } from 'sloctl/sdk/koa';  app.use(middleware(sdk));  // first",
   Hono: "import { middleware } from 'sloctl/sdk/hono';  app.use('*', middleware(sdk));  // first",
+  'NestJS on Fastify': "import sloctl from 'sloctl/sdk/fastify';  await app.register(sloctl, { sdk });  // in main.ts, right after NestFactory.create, before listen; errors by name: src/sdk/README.md, \"NestJS\"",
   NestJS: "import { middleware } from 'sloctl/sdk/express';  app.use(middleware(sdk));  // in main.ts, right after NestFactory.create (@nestjs/platform-express); errors by name: src/sdk/README.md, \"NestJS\"",
 };
 /** Go: the middleware line for each router (README, "The Go middleware: go/"). */

@@ -58,6 +58,31 @@ declare module 'fastify' {
 /** The statuses Fastify answers with by itself, before routing or any hook runs (fastify.js). */
 const FASTIFY_OWN_STATUSES: ReadonlySet<number> = new Set([400, 414, 500, 503]);
 
+/**
+ * The symbols under which each registration of the plugin keeps its requests' state on Node's
+ * response, for recordError. One per registration, not one for the module: the finish channel
+ * publishes every response of the process to every registration, and each must find only its own.
+ */
+const stateKeys = new Set<symbol>();
+
+/**
+ * Hands the plugin an error a framework answered by itself, so the request is classified by the
+ * error (its name, code and cause chain, as the contract's errorClasses say) and not only by the
+ * status sent. NestJS on Fastify needs it: Nest's exception filter catches what a controller throws
+ * and answers it, so Fastify's onError hook (where the plugin sees errors) never runs. Call it from
+ * a global exception filter with Nest's response (a FastifyReply) or Node's; a request the plugin
+ * does not track (no plugin registered, a health path) is left alone. The first error recorded for
+ * a request is kept.
+ */
+export function recordError(reply: FastifyReply | ServerResponse | undefined | null, error: unknown): void {
+  const res = reply === undefined || reply === null ? undefined : 'raw' in reply ? reply.raw : reply;
+  if (res === null || typeof res !== 'object' || error === undefined) return;
+  for (const key of stateKeys) {
+    const state = (res as unknown as Record<symbol, RequestState | undefined>)[key];
+    if (state !== undefined && state.error === undefined) state.error = error;
+  }
+}
+
 /** A request in flight: when it began, the route its handler saw, what it threw, its limiter ticket. */
 class RequestState {
   slot: RouteSlot | undefined = undefined;
@@ -132,10 +157,11 @@ function sloctlPlugin(fastify: FastifyInstance, opts: FastifyPluginOptions, done
   };
 
   // What the plugin knows of a request in flight, kept on Node's response under a symbol: found
-  // there by the route's handler wrapper, the onError hook and the end (the finish channel gives
-  // the response). One small object a request, and nothing else allocated per request by sloctl
+  // there by the route's handler wrapper, the onError hook, recordError and the end (the finish
+  // channel gives the response). One small object a request, and nothing else allocated per request by sloctl
   // but the limiter's ticket.
   const kState = Symbol('sloctl.state');
+  stateKeys.add(kState);
   const states = {
     get: (res: ServerResponse): RequestState | undefined => (res as unknown as Record<symbol, RequestState | undefined>)[kState],
     set: (res: ServerResponse, state: RequestState) => { (res as unknown as Record<symbol, RequestState | undefined>)[kState] = state; },
@@ -190,6 +216,7 @@ function sloctlPlugin(fastify: FastifyInstance, opts: FastifyPluginOptions, done
   dc.subscribe('http.server.response.finish', onFinish);
   fastify.addHook('onClose', (_instance, doneClosing) => {
     dc.unsubscribe('http.server.response.finish', onFinish);
+    stateKeys.delete(kState);
     doneClosing();
   });
   // The socket HTTP runs on: the TLS one on an https server (its 'connection' is the raw TCP socket).
