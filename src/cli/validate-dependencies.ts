@@ -4,6 +4,11 @@
 // declares, or the service does not start under it: the SDK refuses the name. One error per
 // undeclared name, located at the first call that names it in the code (the others are notes),
 // naming the closest declared name and where to declare it.
+//
+// And the reverse (checkUnnamedDependencies): a dependency the contract declares that the code,
+// which uses the SDK, never names through it (src/scan/unnamed-dependencies.ts says when that is
+// known). A warning at the dependency's name in the contract: the service runs, but the SDK never
+// learns the dependency's state, so nothing the service exports shows it down.
 
 import type { Diagnostic, Related } from '../contract/diagnostic.ts';
 import type { LoadedContract } from '../contract/load.ts';
@@ -11,6 +16,7 @@ import { sanitizeName } from '../contract/scaffold-routes.ts';
 import { closest } from '../contract/suggest.ts';
 import { NAME_PATTERN } from '../contract/zod-units.ts';
 import type { SdkDependency } from '../scan/types.ts';
+import { attachCalls, namingCall, unnamedDependencies, type SdkNamingFacts } from '../scan/unnamed-dependencies.ts';
 import { pluralize } from './plural.ts';
 
 /** How many other calls naming the same dependency a finding lists as notes. */
@@ -70,4 +76,36 @@ function hintFor(l: LoadedContract, name: string, declared: readonly string[]): 
   if (near === undefined) return declare;
   const at = l.locate(['dependencies', declared.indexOf(near), 'name']);
   return `did you mean ${JSON.stringify(near)} (declared at ${l.file}:${at.line}:${at.col})? Otherwise ${declare}`;
+}
+
+/**
+ * `facts` are the SDK facts of the code that belongs to this contract, files as shown to the user,
+ * with where the SDK is switched on; `language` is that code's; `where` names the directories.
+ */
+export function checkUnnamedDependencies(l: LoadedContract, facts: SdkNamingFacts & { sdkSite?: { file: string; line: number; col: number; via: string } }, language: 'node' | 'go', where: string): DependencyNameCheck {
+  const c = l.contract!;
+  if (c.dependencies.length === 0) return { diagnostics: [], summary: undefined };
+  const found = unnamedDependencies(c.dependencies.map((d) => d.name), facts);
+  if (!found.decided) {
+    if (found.why === 'no-sdk') return { diagnostics: [], summary: undefined };
+    const [first, ...more] = found.unread;
+    return { diagnostics: [], summary: `  dependency names (${l.file}): not checked that its code names every declared dependency through sloctl's SDK: the name at ${first.file}:${first.line}:${first.col}${more.length > 0 ? ` (and ${pluralize(more.length, 'other place')})` : ''} cannot be read, and may be any of them` };
+  }
+  const out: Diagnostic[] = [];
+  const shown = (facts.named.length > 0 ? [...new Set(facts.named.map((n) => n.name))] : []).join(', ');
+  for (const name of found.unnamed) {
+    const i = c.dependencies.findIndex((d) => d.name === name);
+    const fallback = language === 'node' ? ', and the code cannot read its `useFallback` in degraded mode' : '';
+    const related: Related[] = facts.named.length > 0
+      ? [{ file: facts.named[0].file, line: facts.named[0].line, col: facts.named[0].col, message: `the code names ${shown} through the SDK, e.g. here: \`${facts.named[0].call}\`` }]
+      : facts.sdkSite ? [{ file: facts.sdkSite.file, line: facts.sdkSite.line, col: facts.sdkSite.col, message: `the code uses sloctl's SDK here (${facts.sdkSite.via}), and names no dependency through it` }] : [];
+    out.push({
+      file: l.file, ...l.locate(['dependencies', i, 'name']), severity: 'warning', code: 'SLO_DEPENDENCY_UNNAMED', path: ['dependencies', i, 'name'],
+      message: `dependency ${JSON.stringify(name)} is declared, but its code under ${where}, which uses sloctl's SDK, never names it through the SDK: the SDK never learns its state, so \`sloctl_dependency_up\` says 1 for it whatever happens and the health endpoint leaves it out${fallback}; a drill that takes it down shows only in other signals`,
+      hint: `name it where the service calls ${name} and attach its breaker or check: ${attachCalls(namingCall(name, language, facts.named), language)}; or remove it from ${l.file} if the service does not call it`,
+      ...(related.length > 0 ? { related } : {}),
+    });
+  }
+  if (found.unnamed.length === 0) return { diagnostics: out, summary: undefined };
+  return { diagnostics: out, summary: `  dependency names (${l.file}): ${pluralize(found.unnamed.length, 'declared dependency', 'declared dependencies')} never named through sloctl's SDK in its code under ${where} (${found.unnamed.join(', ')})` };
 }

@@ -21,7 +21,7 @@ import type { ScanResult } from '../scan/index.ts';
 import { EXIT, UsageError, type CliContext } from './exit.ts';
 import { contractArgument, DEFAULT_CONTRACT } from './files.ts';
 import { pluralize } from './plural.ts';
-import { checkDependencyNames } from './validate-dependencies.ts';
+import { checkDependencyNames, checkUnnamedDependencies } from './validate-dependencies.ts';
 import { checkRoutes } from './validate-routes.ts';
 import { Ownership } from './validate-scope.ts';
 import type { LiveCheck } from './validate-target.ts';
@@ -255,11 +255,11 @@ async function validateSources(sources: Source[], opts: ValidateOptions, ctx: Cl
   // validates without them on every commit.
   if (opts.project) {
     const { scanTypeScriptProject } = await import('../scan/typescript.ts');
-    scans.push({ label: opts.project, root: opts.project, result: await scanDir(ctx.cwd, opts.project, '--project', scanTypeScriptProject) });
+    scans.push({ label: opts.project, root: opts.project, language: 'node', result: await scanDir(ctx.cwd, opts.project, '--project', scanTypeScriptProject) });
   }
   if (opts.goModulePath) {
     const { scanGoModule } = await import('../scan/go.ts');
-    scans.push({ label: opts.goModulePath, root: opts.goModulePath, result: await scanDir(ctx.cwd, opts.goModulePath, '--go-module-path', scanGoModule) });
+    scans.push({ label: opts.goModulePath, root: opts.goModulePath, language: 'go', result: await scanDir(ctx.cwd, opts.goModulePath, '--go-module-path', scanGoModule) });
   }
   const notes: string[] = [];
   let attributed: Attribution = new Map();
@@ -322,6 +322,7 @@ interface Scan {
   label: string;
   result: ScanResult;
   root: string;
+  language: 'node' | 'go';
 }
 
 /**
@@ -409,14 +410,24 @@ function codeCheck(loaded: LoadedContract[], scans: Scan[], strict: boolean, cwd
   // Outbound HTTP calls without a timeout, per contract, against the code that belongs to it.
   notes.push(...checkTimeouts(loaded, scans, ownersOf, scopeOf, out, attributed));
 
-  // The dependencies the code names through sloctl's SDK, per contract: the SDK refuses at start a name its contract does not declare.
+  // The dependencies the code names through sloctl's SDK, per contract: the SDK refuses at start a
+  // name its contract does not declare; and a declared one the code never names goes unreported.
   for (const l of loaded) {
     if (!l.contract) continue;
-    const named = scans.flatMap((s) => s.result.sdkDependencies.filter((d) => ownersOf(s, d.file).includes(l.file)).map((d) => ({ ...d, file: join(s.root, d.file) })));
+    const mine = <T extends { file: string }>(s: Scan, list: readonly T[]) => list.filter((x) => ownersOf(s, x.file).includes(l.file)).map((x) => ({ ...x, file: join(s.root, x.file) }));
+    const named = scans.flatMap((s) => mine(s, s.result.sdkDependencies));
     const check = checkDependencyNames(l, named, scopeOf(l));
     for (const d of check.diagnostics) attributed.set(d, l.file);
     out.push(...check.diagnostics);
     if (check.summary !== undefined) notes.push(check.summary);
+    // The SDK's language: the scan whose code names a dependency through it, else switches it on.
+    const sdkMetrics = scans.map((s) => mine(s, s.result.metrics.filter((m) => m.bulk === 'sdk')));
+    const lang = scans.find((s) => mine(s, s.result.sdkDependencies).length > 0) ?? scans.find((_, i) => sdkMetrics[i].length > 0) ?? scans[0];
+    const unnamed = checkUnnamedDependencies(l, {
+      metrics: sdkMetrics.flat(), named, unfollowed: scans.flatMap((s) => mine(s, s.result.unfollowedDependencyCalls)), warnings: scans.flatMap((s) => mine(s, s.result.warnings)), sdkSite: sdkMetrics.flat()[0],
+    }, lang.language, scopeOf(l));
+    out.push(...unnamed.diagnostics);
+    if (unnamed.summary !== undefined) notes.push(unnamed.summary);
   }
 
   // What the scanners could not read: always for a contract's own code; elsewhere only when a

@@ -15,7 +15,10 @@
 //   An SDK reached otherwise (a function's result, a map) is not followed.
 //
 // The name must be a string literal or a constant of one (go-constants.ts); anything else is a
-// warning at the argument, never a guess.
+// warning at the argument, never a guess. The same call with a readable name on any other receiver
+// (an SDK returned by a function, in a package that may not import sloctl at all) is kept apart
+// as unfollowed: it may be the SDK, so validate neither checks its name nor says a declared
+// dependency it names is never named.
 
 import { resolveGoString } from './go-constants.ts';
 import { importedName } from './go-imports.ts';
@@ -24,7 +27,7 @@ import type { GoPackageScope } from './go-scope.ts';
 import { SLOCTL_GO_MODULE } from './go-sdk.ts';
 import { callArguments, positionOf, selectorParts, significantChildren, unparen } from './go-syntax.ts';
 import { excerpt } from './metric-name.ts';
-import type { ScanWarning, SdkDependency } from './types.ts';
+import type { DependencyCall, ScanWarning, SdkDependency } from './types.ts';
 
 const SLOCTL_PACKAGE = `${SLOCTL_GO_MODULE}/sloctl`;
 const METHODS = new Set(['Dependency', 'MustDependency']);
@@ -86,9 +89,12 @@ export function collectGoSdkValues(root: GoNode, into: GoSdkValues): void {
   }
 }
 
-/** The `.Dependency(...)` / `.MustDependency(...)` calls of one file on the package's SDK values. */
-export function detectGoSdkDependencies(file: string, root: GoNode, scope: GoPackageScope, values: GoSdkValues, out: SdkDependency[], warnings: ScanWarning[]): void {
-  if (values.names.size === 0 && values.fields.size === 0) return;
+/**
+ * The `.Dependency(...)` / `.MustDependency(...)` calls of one file on the package's SDK values
+ * (`out`), and those with a readable name on other receivers (`unfollowed`).
+ */
+export function detectGoSdkDependencies(file: string, root: GoNode, scope: GoPackageScope, values: GoSdkValues, out: SdkDependency[], warnings: ScanWarning[], unfollowed: DependencyCall[]): void {
+  if (!root.text.includes('Dependency(')) return;
   for (const call of root.descendantsOfType('call_expression')) {
     const fn = call?.childForFieldName('function');
     if (!call || fn?.type !== 'selector_expression') continue;
@@ -98,12 +104,15 @@ export function detectGoSdkDependencies(file: string, root: GoNode, scope: GoPac
     const operand = fn.childForFieldName('operand');
     const field = operand?.type === 'selector_expression' ? operand.childForFieldName('field')?.text : undefined;
     const via = operand?.type === 'identifier' ? values.names.get(operand.text) : field !== undefined ? values.fields.get(field) : undefined;
-    if (via === undefined) continue;
     const at = { file, ...positionOf(args[0]) };
     const text = excerpt(call.text);
     const name = resolveGoString(args[0], scope);
+    if (via === undefined) {
+      if (name !== undefined) unfollowed.push({ name, ...at, call: text, method: method as SdkDependency['method'] });
+      continue;
+    }
     if (name === undefined) {
-      warnings.push({ ...at, message: `\`${text}\`: the dependency's name is computed at run time, so sloctl cannot check that the contract declares it (the SDK refuses an undeclared name when the service starts); write it as a string literal or a constant` });
+      warnings.push({ ...at, about: 'sdk-dependency', message: `\`${text}\`: the dependency's name is computed at run time, so sloctl cannot check that the contract declares it (the SDK refuses an undeclared name when the service starts); write it as a string literal or a constant` });
       continue;
     }
     out.push({ name, ...at, call: text, method: method as SdkDependency['method'], via });

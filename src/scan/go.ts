@@ -17,7 +17,7 @@ import { firstSyntaxError, positionOf, significantChildren } from './go-syntax.t
 import { readSources, type ReadSource } from './read-sources.ts';
 import { assertDirectory } from './scan-root.ts';
 import { finishResult } from './scan-result.ts';
-import type { RegisteredMetric, RegisteredRoute, ScanResult, ScanWarning, SdkDependency, UnresolvedRoute, UntimedClient } from './types.ts';
+import type { DependencyCall, RegisteredMetric, RegisteredRoute, ScanResult, ScanWarning, SdkDependency, UnresolvedRoute, UntimedClient } from './types.ts';
 import { walkSourceFiles } from './walk-files.ts';
 
 // The go tool ignores vendor copies, testdata, and names starting with "_" or ".".
@@ -46,7 +46,7 @@ export async function scanGoModule(dir: string): Promise<ScanResult> {
   const warnings: ScanWarning[] = [...walk.warnings];
   const metrics: RegisteredMetric[] = [];
   const sources = await readSources(walk.files, warnings);
-  const routes: Routes = { routes: [], unresolved: [], untimed: [], sdkDependencies: [], defaultClientTimed: sources.some((s) => setsDefaultClientTimeout(s.text)) };
+  const routes: Routes = { routes: [], unresolved: [], untimed: [], sdkDependencies: [], unfollowedDependencyCalls: [], defaultClientTimed: sources.some((s) => setsDefaultClientTimeout(s.text)) };
   let defaultSite: BulkSite | undefined;
   for (const group of groupByDirectory(sources)) {
     const site = scanPackageDirectory(parser, group, metrics, warnings, routes);
@@ -58,7 +58,7 @@ export async function scanGoModule(dir: string): Promise<ScanResult> {
   if (sdk) metrics.push(...goSdkMetrics(sdk));
   if (!defaultSite && sdk?.runtimeCollectors) defaultSite = { file: sdk.file, line: sdk.line, col: sdk.col, via: `${sdk.via}: client_golang Go and process collectors` };
   if (defaultSite) metrics.push(...clientGolangDefaults(defaultSite));
-  return finishResult({ metrics, warnings, filesScanned: sources.length, routes: routes.routes, unresolvedRoutes: routes.unresolved, untimedClients: routes.untimed, sdkDependencies: routes.sdkDependencies });
+  return finishResult({ metrics, warnings, filesScanned: sources.length, routes: routes.routes, unresolvedRoutes: routes.unresolved, untimedClients: routes.untimed, sdkDependencies: routes.sdkDependencies, unfollowedDependencyCalls: routes.unfollowedDependencyCalls });
 }
 
 interface Routes {
@@ -68,6 +68,8 @@ interface Routes {
   untimed: UntimedClient[];
   /** Dependencies named through sloctl's Go middleware (go-sdk-dependencies.ts). */
   sdkDependencies: SdkDependency[];
+  /** The same calls on receivers not known to be the SDK (go-sdk-dependencies.ts). */
+  unfollowedDependencyCalls: DependencyCall[];
   /** Some file sets http.DefaultClient.Timeout: http.Get and DefaultClient are bounded. */
   defaultClientTimed: boolean;
   /** Where the module first switches sloctl's Go middleware on (go-sdk.ts); carried like the routes. */
@@ -88,7 +90,7 @@ function scanPackageDirectory(parser: GoParser, sources: ReadSource[], metrics: 
         try {
           collectGoSdkValues(file.root, sdkValues);
         } catch (error) {
-          warnings.push({ file: file.source.relPath, line: 1, col: 1, message: `could not read where this file keeps sloctl's Go SDK (${String(error)}); the dependencies named through it are not checked against the contract` });
+          warnings.push({ file: file.source.relPath, line: 1, col: 1, about: 'sdk-dependency', message: `could not read where this file keeps sloctl's Go SDK (${String(error)}); the dependencies named through it are not checked against the contract` });
         }
       }
       for (const file of pkg) {
@@ -146,9 +148,9 @@ function scanFileSafely(file: ParsedFile, scope: GoPackageScope, sdkValues: GoSd
     warnings.push({ file: file.source.relPath, line: 1, col: 1, message: `could not read whether this file switches sloctl's Go middleware on (${String(error)}); its series are not counted as registered` });
   }
   try {
-    detectGoSdkDependencies(file.source.relPath, file.root, scope, sdkValues, routes.sdkDependencies, warnings);
+    detectGoSdkDependencies(file.source.relPath, file.root, scope, sdkValues, routes.sdkDependencies, warnings, routes.unfollowedDependencyCalls);
   } catch (error) {
-    warnings.push({ file: file.source.relPath, line: 1, col: 1, message: `could not read the dependencies this file names through sloctl's Go SDK (${String(error)}); they are not checked against the contract` });
+    warnings.push({ file: file.source.relPath, line: 1, col: 1, about: 'sdk-dependency', message: `could not read the dependencies this file names through sloctl's Go SDK (${String(error)}); they are not checked against the contract` });
   }
   try {
     return scanFile(file, scope, metrics, warnings);

@@ -57,7 +57,7 @@ export function scanTypeScriptSource(file: string, source: string): FileScan {
     try {
       sdkDependencies = detectSdkDependencies(ctx, parsed.ast.program);
     } catch (error) {
-      warnings.push({ file, line: 1, col: 1, message: `could not read the dependencies this file names through sloctl's SDK (${String(error)}); they are not checked against the contract` });
+      warnings.push({ file, line: 1, col: 1, about: 'sdk-dependency', message: `could not read the dependencies this file names through sloctl's SDK (${String(error)}); they are not checked against the contract` });
     }
     try {
       const nest = extractNestRoutes(ctx, parsed.ast.program);

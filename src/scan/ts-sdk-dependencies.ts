@@ -20,7 +20,10 @@
 //   Names are matched by name within the file, not by scope: a file's `sdk` is one thing.
 //
 // The name must be a string literal or a `const` of one (ts-strings.ts); anything else is a
-// warning at the argument, never a guess. A read of `.useFallback` on the call, or on a name
+// warning at the argument, never a guess. A `.dependency(name)` call with a readable name on any
+// other receiver (a parameter without the `Sdk` type, in a file that may not import the SDK at
+// all) is kept apart as unfollowed: it may be the SDK, so validate neither checks its name nor
+// says a declared dependency it names is never named. A read of `.useFallback` on the call, or on a name
 // assigned the call (`const rec = sdk.dependency('recommendations'); rec.useFallback`), is noted:
 // the SDK turns it true only for a dependency the contract declares non-critical.
 
@@ -29,7 +32,7 @@ import { forEachNode, memberName, positionOf, propertyKeyName, unwrapExpression 
 import { collectBindings, type Bindings } from './ts-bindings.ts';
 import { sourceOf, type TsFileContext } from './ts-context.ts';
 import { calledExport, isSdkModule } from './ts-sdk.ts';
-import type { SdkDependency, ScanWarning } from './types.ts';
+import type { DependencyCall, SdkDependency, ScanWarning } from './types.ts';
 
 const FASTIFY_ADAPTER = 'sloctl/sdk/fastify';
 
@@ -51,6 +54,8 @@ export interface FileSdkDependencies {
   imported: ImportedReceiver[];
   /** The names this file exports an SDK value under (`default` for the default export). */
   exports: Set<string>;
+  /** `.dependency(name)` calls with a readable name on a receiver not known to be the SDK. */
+  unfollowed: DependencyCall[];
 }
 
 export function detectSdkDependencies(ctx: TsFileContext, program: t.Program): FileSdkDependencies | undefined {
@@ -58,7 +63,10 @@ export function detectSdkDependencies(ctx: TsFileContext, program: t.Program): F
   const types = sdkTypeNames(ctx.facts.imports, sdk);
   // A file that neither uses the SDK nor calls `.dependency` on something imported from the project has nothing to find.
   const relative: Bindings = ctx.source.includes('dependency') ? collectBindings(ctx.facts, (s) => s.startsWith('.')) : new Map();
-  if (sdk.size === 0 && types.names.size === 0 && types.namespaces.size === 0 && relative.size === 0) return undefined;
+  if (sdk.size === 0 && types.names.size === 0 && types.namespaces.size === 0 && relative.size === 0) {
+    const unfollowed = ctx.source.includes('dependency') ? ctx.facts.calls.map((c) => unfollowedCall(ctx, c)).filter((c) => c !== undefined) : [];
+    return unfollowed.length > 0 ? { file: ctx.file, dependencies: [], imported: [], exports: new Set(), unfollowed } : undefined;
+  }
   const fastify = [...sdk.values()].some((b) => b.source === FASTIFY_ADAPTER);
 
   // Why each name is an SDK value, for the finding's `via`.
@@ -126,7 +134,7 @@ export function detectSdkDependencies(ctx: TsFileContext, program: t.Program): F
     }
   }
 
-  const out: FileSdkDependencies = { file: ctx.file, dependencies: [], imported: [], exports: exportedValues(program, sdkValue) };
+  const out: FileSdkDependencies = { file: ctx.file, dependencies: [], imported: [], exports: exportedValues(program, sdkValue), unfollowed: [] };
   const byCall = new Map<t.Node, SdkDependency>();
   for (const call of ctx.facts.calls) {
     const callee = unwrapExpression(call.callee);
@@ -135,7 +143,11 @@ export function detectSdkDependencies(ctx: TsFileContext, program: t.Program): F
     const why = sdkValue(receiver);
     const binding = why === undefined && receiver.type === 'Identifier' ? relative.get(receiver.name) : undefined;
     // A namespace or `require` of the whole file (`m.sdk.dependency(...)`) is not followed.
-    if (why === undefined && (binding === undefined || binding.imported === '*')) continue;
+    if (why === undefined && (binding === undefined || binding.imported === '*')) {
+      const other = unfollowedCall(ctx, call);
+      if (other) out.unfollowed.push(other);
+      continue;
+    }
     const found = named(ctx, call, why ?? `${receiver.type === 'Identifier' ? receiver.name : 'a value'} exported by ${binding!.source}`);
     if ('dependency' in found) byCall.set(call, found.dependency);
     if (why !== undefined) {
@@ -148,18 +160,33 @@ export function detectSdkDependencies(ctx: TsFileContext, program: t.Program): F
 }
 
 /** Joins the files: a call on an imported name counts when the file it comes from exports an SDK value under that name. */
-export function linkSdkDependencies(files: readonly FileSdkDependencies[], resolve: (from: string, specifier: string) => FileSdkDependencies | undefined): { dependencies: SdkDependency[]; warnings: ScanWarning[] } {
+export function linkSdkDependencies(files: readonly FileSdkDependencies[], resolve: (from: string, specifier: string) => FileSdkDependencies | undefined): { dependencies: SdkDependency[]; warnings: ScanWarning[]; unfollowed: DependencyCall[] } {
   const dependencies: SdkDependency[] = [];
   const warnings: ScanWarning[] = [];
+  const unfollowed: DependencyCall[] = [];
   for (const f of files) {
     dependencies.push(...f.dependencies);
+    unfollowed.push(...f.unfollowed);
     for (const use of f.imported) {
-      if (!resolve(f.file, use.source)?.exports.has(use.imported)) continue;
+      if (!resolve(f.file, use.source)?.exports.has(use.imported)) {
+        if ('dependency' in use.found) unfollowed.push(callOf(use.found.dependency));
+        continue;
+      }
       if ('dependency' in use.found) dependencies.push(use.found.dependency);
       else warnings.push(use.found.warning);
     }
   }
-  return { dependencies, warnings };
+  return { dependencies, warnings, unfollowed };
+}
+
+const callOf = ({ name, file, line, col, call, method }: SdkDependency): DependencyCall => ({ name, file, line, col, call, method });
+
+/** A `.dependency(name)` call with one readable name, whatever its receiver. */
+function unfollowedCall(ctx: TsFileContext, call: t.CallExpression): DependencyCall | undefined {
+  const callee = unwrapExpression(call.callee);
+  if (callee.type !== 'MemberExpression' || memberName(callee) !== 'dependency' || call.arguments.length !== 1) return undefined;
+  const found = named(ctx, call, '');
+  return 'dependency' in found ? callOf(found.dependency) : undefined;
 }
 
 /** The name a `.dependency(...)` call passes, or why it cannot be read. */
@@ -168,7 +195,7 @@ function named(ctx: TsFileContext, call: t.CallExpression, via: string): Found {
   const at = { file: ctx.file, ...positionOf(arg) };
   const name = arg.type === 'SpreadElement' || arg.type === 'ArgumentPlaceholder' ? undefined : ctx.consts.resolve(arg);
   if (name === undefined) {
-    return { warning: { ...at, message: `\`${sourceOf(ctx, call)}\`: the dependency's name is computed at run time, so sloctl cannot check that the contract declares it (the SDK refuses an undeclared name when the service starts); write it as a string literal or a \`const\` of one` } };
+    return { warning: { ...at, about: 'sdk-dependency', message: `\`${sourceOf(ctx, call)}\`: the dependency's name is computed at run time, so sloctl cannot check that the contract declares it (the SDK refuses an undeclared name when the service starts); write it as a string literal or a \`const\` of one` } };
   }
   return { dependency: { name, ...at, call: sourceOf(ctx, call), method: 'dependency', via } };
 }

@@ -101,11 +101,24 @@ export interface SdkDependency {
   fallback?: { file: string; line: number; col: number };
 }
 
+/**
+ * A call of the SDK's dependency method (`.dependency('x')`, Go `.Dependency("x")` /
+ * `.MustDependency("x")`) with a name sloctl can read, on a value it does not know to be the SDK
+ * (a parameter without the `Sdk` type, a function's result): the name may reach the SDK, so validate
+ * does not call a declared dependency it names unnamed, and does not check it either.
+ */
+export type DependencyCall = Pick<SdkDependency, 'name' | 'file' | 'line' | 'col' | 'call' | 'method'>;
+
 export interface ScanWarning {
   file: string;
   line: number;
   col: number;
   message: string;
+  /**
+   * `sdk-dependency`: a dependency name sloctl could not read here (computed at run time, or the
+   * file's SDK calls could not be read), so which declared dependencies the code names is unknown.
+   */
+  about?: 'sdk-dependency';
 }
 
 export interface ScanResult {
@@ -119,6 +132,8 @@ export interface ScanResult {
   untimedClients: UntimedClient[];
   /** Dependencies the code names through sloctl's SDK (ts-sdk-dependencies.ts, go-sdk-dependencies.ts). */
   sdkDependencies: SdkDependency[];
+  /** The same method called with a readable name on a value sloctl does not know to be the SDK. */
+  unfollowedDependencyCalls: DependencyCall[];
   /** Source files read and parsed (files skipped for size are not counted). */
   filesScanned: number;
 }

@@ -61,5 +61,5 @@ export async function scanTypeScriptProject(dir: string): Promise<ScanResult> {
   const byFile = new Map(sdkFacts.map((f) => [f.file, f]));
   const sdk = linkSdkDependencies(sdkFacts, (from, specifier) => resolveModule(byFile, from, specifier));
   warnings.push(...sdk.warnings);
-  return finishResult({ metrics, warnings, filesScanned: sources.length, routes, unresolvedRoutes: unresolved, untimedClients: untimed, sdkDependencies: sdk.dependencies });
+  return finishResult({ metrics, warnings, filesScanned: sources.length, routes, unresolvedRoutes: unresolved, untimedClients: untimed, sdkDependencies: sdk.dependencies, unfollowedDependencyCalls: sdk.unfollowed });
 }
