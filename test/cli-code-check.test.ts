@@ -130,6 +130,77 @@ describe('validate --project / --go-module-path: the dependencies the code names
   });
 });
 
+describe('validate --project / --go-module-path: a declared dependency the code never names through sloctl\'s SDK', () => {
+  /** The checkout example with recommendations no longer named through the SDK. */
+  function checkoutWithoutRecommendations(): string {
+    const dir = mkdtempSync(join(tmpdir(), 'sloctl-checkout-'));
+    cpSync('examples/checkout', dir, { recursive: true });
+    edit(join(dir, 'service.ts'), /sdk\.dependency\('recommendations'\)/g, 'recommendationsOf(contract)');
+    return dir;
+  }
+  type Report = { valid: boolean; files: Array<{ diagnostics: Array<{ file: string; line: number; col: number; severity: string; code: string; message: string; hint?: string; related?: Array<{ file: string; line: number; col: number; message: string }> }> }> };
+  const unnamed = (r: { stdout: string }) => (JSON.parse(r.stdout) as Report).files[0].diagnostics.filter((d) => d.code === 'SLO_DEPENDENCY_UNNAMED');
+
+  it('Node: a warning at the dependency\'s name in the contract, saying what is lost and the call to write in the code\'s own words; --strict fails it', async () => {
+    const dir = checkoutWithoutRecommendations();
+    const r = await run(['validate', 'slo.yaml', '--project', '.', '--format', 'json'], dir);
+    assert.equal(r.code, 0, r.stdout);
+    const found = unnamed(r);
+    const [line, col] = positionOf(join(dir, 'slo.yaml'), '- name: recommendations').split(':').map(Number);
+    assert.deepEqual(found.map((d) => `${d.file}:${d.line}:${d.col} ${d.severity}`), [`slo.yaml:${line}:${col + '- name: '.length} warning`]);
+    assert.equal(found[0].message, 'dependency "recommendations" is declared, but its code under ., which uses sloctl\'s SDK, never names it through the SDK: the SDK never learns its state, so `sloctl_dependency_up` says 1 for it whatever happens and the health endpoint leaves it out, and the code cannot read its `useFallback` in degraded mode; a drill that takes it down shows only in other signals');
+    assert.equal(found[0].hint, "name it where the service calls recommendations and attach its breaker or check: `sdk.dependency('recommendations').breaker(circuitBreaker)` or `sdk.dependency('recommendations').check(() => ...)`; or remove it from slo.yaml if the service does not call it");
+    assert.deepEqual(found[0].related?.map((n) => `${n.file}:${n.line}:${n.col} ${n.message}`), [`service.ts:${positionOf(join(dir, 'service.ts'), "'payments'")} the code names payments through the SDK, e.g. here: \`sdk.dependency('payments')\``]);
+    const text = await run(['validate', 'slo.yaml', '--project', '.'], dir);
+    assert.match(text.stdout, /dependency names \(slo\.yaml\): 1 declared dependency never named through sloctl's SDK in its code under \. \(recommendations\)\nvalid: 1 file, 0 errors, 1 warning/);
+    const strict = await run(['validate', 'slo.yaml', '--project', '.', '--strict'], dir);
+    assert.equal(strict.code, 1, strict.stdout);
+  });
+
+  it('Go: an SDK made with sloctl.New that names no dependency: the warning shows MustDependency, with a note where the SDK is made', async () => {
+    const dir = writeProject({
+      'go.mod': 'module example.com/orders\n\ngo 1.22\n',
+      'main.go': 'package main\n\nimport "github.com/sloctl/sloctl-go/sloctl"\n\nfunc main() {\n\tsdk, _ := sloctl.New(nil, sloctl.Options{})\n\t_ = sdk\n}\n',
+      'slo.yaml': 'apiVersion: sloctl/v1\nservice: { name: orders, runtime: go }\nroutes: []\ndependencies:\n  - { name: inventory, timeout: 100ms }\nobjectives:\n  errors: { objective: 99% }\n',
+    });
+    const r = await run(['validate', 'slo.yaml', '--go-module-path', '.'], dir);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stderr, new RegExp(`^slo\\.yaml:${positionOf(join(dir, 'slo.yaml'), 'inventory')}: warning SLO_DEPENDENCY_UNNAMED: dependency "inventory" is declared, but its code under \\., which uses sloctl's SDK, never names it through the SDK: the SDK never learns its state, so \`sloctl_dependency_up\` says 1 for it whatever happens and the health endpoint leaves it out; a drill`, 'm'));
+    assert.match(r.stderr, /hint: name it where the service calls inventory and attach its breaker or check: `sdk\.MustDependency\("inventory"\)\.Breaker\(func\(\) string \{ return cb\.State\(\)\.String\(\) \}\)` or `sdk\.MustDependency\("inventory"\)\.Check\(/);
+    assert.match(r.stderr, /note: main\.go:6:12: the code uses sloctl's SDK here \(github\.com\/sloctl\/sloctl-go\/sloctl New\(\)\), and names no dependency through it/);
+  });
+
+  it('says nothing for a service that does not use the SDK (prom-client, promhttp): it names no dependency through sloctl', async () => {
+    const node = copyFixture('ts-service');
+    edit(join(node, 'slo.yaml'), 'objectives:\n', 'dependencies:\n  - { name: payments, timeout: 150ms }\nobjectives:\n');
+    const go = mkdtempSync(join(tmpdir(), 'sloctl-promhttp-'));
+    cpSync('go/example/promhttp', go, { recursive: true });
+    edit(join(go, 'slo.yaml'), 'objectives:\n', 'dependencies:\n  - { name: inventory, timeout: 100ms }\nobjectives:\n');
+    for (const [dir, flag] of [[node, '--project'], [go, '--go-module-path']]) {
+      const r = await run(['validate', 'slo.yaml', flag, '.', '--format', 'json'], dir);
+      assert.equal(r.code, 0, r.stdout);
+      assert.deepEqual(unnamed(r), [], dir);
+      const text = await run(['validate', 'slo.yaml', flag, '.'], dir);
+      assert.doesNotMatch(text.stdout, /dependency names/);
+    }
+  });
+
+  it('a computed name says the check could not decide; a declared name passed where the scan does not follow the SDK counts as named', async () => {
+    const computed = mkdtempSync(join(tmpdir(), 'sloctl-checkout-'));
+    cpSync('examples/checkout', computed, { recursive: true });
+    edit(join(computed, 'service.ts'), /sdk\.dependency\('recommendations'\)/g, 'sdk.dependency(RECOMMENDATIONS())');
+    const r = await run(['validate', 'slo.yaml', '--project', '.', '--format', 'json'], computed);
+    assert.deepEqual(unnamed(r), []);
+    const text = await run(['validate', 'slo.yaml', '--project', '.'], computed);
+    assert.match(text.stdout, new RegExp(`dependency names \\(slo\\.yaml\\): not checked that its code names every declared dependency through sloctl's SDK: the name at service\\.ts:${positionOf(join(computed, 'service.ts'), 'RECOMMENDATIONS()')} \\(and 1 other place\\) cannot be read, and may be any of them`));
+
+    const helper = checkoutWithoutRecommendations();
+    // Plain JavaScript handed the SDK as an untyped parameter: sloctl does not know `s` is the SDK.
+    writeFileSync(join(helper, 'wire.js'), "export function wire(s, breaker) {\n  s.dependency('recommendations').breaker(breaker);\n}\n");
+    assert.deepEqual(unnamed(await run(['validate', 'slo.yaml', '--project', '.', '--format', 'json'], helper)), []);
+  });
+});
+
 describe('validate --go-module-path (Go)', () => {
   it('passes on the Go fixture: names joined as client_golang joins them, default collectors counted', async () => {
     const r = await run(['validate', 'test/fixtures/go-service/slo.yaml', '--go-module-path', 'test/fixtures/go-service'], process.cwd());

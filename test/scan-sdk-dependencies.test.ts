@@ -90,6 +90,22 @@ describe('the code check: dependencies named through the Node SDK', () => {
     assert.deepEqual(named(r), ['src/default.ts:2:19 inventory', 'src/handlers.ts:2:16 payments']);
     assert.equal(r.sdkDependencies[1].via, 'sdk exported by ./instrumentation.js');
   });
+
+  it('keeps a readable name on a receiver it does not follow apart (unfollowed), with or without the SDK in the file; a computed one is a warning tagged as a dependency name', async () => {
+    const dir = writeProject({
+      'src/main.ts': "import { instrument } from 'sloctl/sdk';\nimport { registry } from './registry.ts';\nconst sdk = instrument('slo.yaml');\nsdk.dependency('payments');\nwire(sdk);\nregistry.dependency('ledger');\nsdk.dependency(process.env.DEP);\n",
+      // Plain JavaScript that gets the SDK as an untyped parameter: no import of sloctl/sdk here.
+      'src/wire.js': "export function wire(sdk) {\n  sdk.dependency('recommendations').breaker(b);\n  sdk.dependency(name);\n}\n",
+      'src/registry.ts': 'export const registry = makeRegistry();\n',
+    });
+    const r = await scanTypeScriptProject(dir);
+    assert.deepEqual(named(r), ['src/main.ts:4:16 payments']);
+    assert.deepEqual(r.unfollowedDependencyCalls.map((d) => `${d.file}:${d.line}:${d.col} ${d.name} ${d.call}`), [
+      "src/main.ts:6:21 ledger registry.dependency('ledger')",
+      "src/wire.js:2:18 recommendations sdk.dependency('recommendations')",
+    ]);
+    assert.deepEqual(r.warnings.filter((w) => w.about === 'sdk-dependency').map((w) => `${w.file}:${w.line}:${w.col}`), ['src/main.ts:7:16']);
+  });
 });
 
 describe('the code check: dependencies named through the Go SDK', () => {
@@ -138,7 +154,12 @@ describe('the code check: dependencies named through the Go SDK', () => {
       // Another package: its `sdk` is its own (no sloctl import, no SDK value declared there).
       'tools/tools.go': 'package tools\n\nfunc f() { sdk.MustDependency("elsewhere") }\n',
     });
-    assert.deepEqual(named(await scanGoModule(dir)), []);
+    const r = await scanGoModule(dir);
+    assert.deepEqual(named(r), []);
+    // Kept apart: a declared name among them may reach the SDK by a way the scan does not follow.
+    assert.deepEqual(r.unfollowedDependencyCalls.map((d) => `${d.file}:${d.line}:${d.col} ${d.name} ${d.method}`), [
+      'main.go:8:19 db Dependency', 'main.go:9:23 cache MustDependency', 'tools/tools.go:3:31 elsewhere MustDependency',
+    ]);
   });
 
   it('a name computed at run time is a warning at the argument', async () => {
@@ -151,5 +172,6 @@ describe('the code check: dependencies named through the Go SDK', () => {
     assert.deepEqual(r.warnings.map((w) => `${w.file}:${w.line}:${w.col} ${w.message}`), [
       "main.go:8:22 `sdk.MustDependency(n)`: the dependency's name is computed at run time, so sloctl cannot check that the contract declares it (the SDK refuses an undeclared name when the service starts); write it as a string literal or a constant",
     ]);
+    assert.equal(r.warnings[0].about, 'sdk-dependency');
   });
 });
