@@ -7,6 +7,7 @@ import { ACCEPT_CONTRACTS, judgeAccept, type AcceptInput } from '../src/verdicts
 import { LAG_NOTE_PREFIX } from '../src/verdicts/generator-lag.ts';
 import type { GateReport, ObjectiveVerdict } from '../src/verdicts/types.ts';
 import type { DrillVerdict } from '../src/verdicts/drill-types.ts';
+import { writeProject } from './helpers/project.ts';
 
 const contract = parseContract(readFileSync(new URL('../examples/checkout/slo.yaml', import.meta.url), 'utf8'), 'slo.yaml').contract!;
 
@@ -166,6 +167,44 @@ describe('accept: the static dependency check (src/run/static-dependency-phase.t
     assert.match(bad.reason, /go-bad\/client\.go:\d+:\d+ `http\.Get\(/);
     const good = await staticDependencyPhase({ contract: withRuntime('go'), dir: `${fixtures}go-good`, cwd: fixtures });
     assert.equal(good.outcome, 'pass', good.reason);
+  });
+
+  it('a declared dependency the code, which uses the SDK, never names: a pass with a warning naming it and the call, as validate warns; the row passes with the check marked', async () => {
+    const { staticDependencyPhase } = await import('../src/run/static-dependency-phase.ts');
+    // The checkout contract declares payments and recommendations; this service names payments only.
+    const dir = writeProject({
+      'service.ts': "import { instrument } from 'sloctl/sdk';\nconst sdk = instrument('slo.yaml');\nsdk.dependency('payments').breaker(breaker);\n",
+    });
+    const v = await staticDependencyPhase({ contract: withRuntime('node'), dir, cwd: dir });
+    assert.equal(v.outcome, 'pass', v.reason);
+    assert.equal(v.warn, true);
+    assert.equal(v.reason, "1 TypeScript/JavaScript file under .: every outbound HTTP call sloctl can see carries a timeout; the code uses sloctl's SDK but never names dependency \"recommendations\" (`sdk.dependency('recommendations')`) through it: the service never reports its state (`sloctl_dependency_up` stays 1 and the health endpoint leaves it out), so availability and the drills never see it down; the dependency timeouts phase still blackholes it and times the service's answers. Name it where the service calls it and attach a breaker or check, or remove it from the contract");
+    const row = judgeAccept(healthy({ staticDependencies: v })).rows.find((x) => x.contract === 'dependencies')!;
+    assert.equal(row.outcome, 'pass');
+    assert.deepEqual(row.checks.map((c) => [c.name, c.outcome, c.warn === true]), [[v.name, 'pass', true], ['payments blackholed', 'pass', false]]);
+
+    // Go: MustDependency in the call; with an untimed call too, a fail that says both.
+    const go = writeProject({
+      'go.mod': 'module example.com/checkout\n\ngo 1.22\n',
+      'main.go': 'package main\n\nimport (\n\t"net/http"\n\n\t"github.com/sloctl/sloctl-go/sloctl"\n)\n\nfunc main() {\n\tsdk, _ := sloctl.New(nil, sloctl.Options{})\n\tsdk.MustDependency("payments")\n\thttp.Get("http://recommendations")\n}\n',
+    });
+    const g = await staticDependencyPhase({ contract: withRuntime('go'), dir: go, cwd: go });
+    assert.equal(g.outcome, 'fail', g.reason);
+    assert.match(g.reason, /^1 outbound call without a timeout in 1 Go file: \.\/main\.go:12:2 `http\.Get\(.*; the code uses sloctl's SDK but never names dependency "recommendations" \(`sdk\.MustDependency\("recommendations"\)`\) through it/);
+  });
+
+  it('says nothing of names for a service that does not use the SDK, and that it could not tell for a computed name', async () => {
+    const { staticDependencyPhase } = await import('../src/run/static-dependency-phase.ts');
+    const promClient = writeProject({ 'service.ts': "import client from 'prom-client';\nclient.collectDefaultMetrics();\n" });
+    const p = await staticDependencyPhase({ contract: withRuntime('node'), dir: promClient, cwd: promClient });
+    assert.equal(p.outcome, 'pass');
+    assert.equal(p.warn, undefined);
+    assert.doesNotMatch(p.reason, /SDK/);
+    const computed = writeProject({ 'service.ts': "import { instrument } from 'sloctl/sdk';\nconst sdk = instrument('slo.yaml');\nfor (const n of names) sdk.dependency(n);\n" });
+    const c = await staticDependencyPhase({ contract: withRuntime('node'), dir: computed, cwd: computed });
+    assert.equal(c.outcome, 'pass');
+    assert.equal(c.warn, undefined);
+    assert.match(c.reason, /; whether the code names every declared dependency through sloctl's SDK is not judged: the name at \.\/service\.ts:3:39 cannot be read, and may be any of them$/);
   });
 
   it('no source file to read is INCONCLUSIVE with --project, never a pass', async () => {

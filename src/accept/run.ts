@@ -199,7 +199,7 @@ export async function runAccept(o: AcceptRunOptions): Promise<AcceptRunResult> {
     // 0. The code: no service needed, and a finding here is worth knowing before minutes of load.
     if (o.phases.staticDependencies) {
       const dir = o.projectDir ?? contractDir;
-      input.staticDependencies = report.staticDependencies = await phase('static dependency check', `reading the code under ${dir} for outbound calls without a timeout`, () => o.phases.staticDependencies!({ contract, contractPath: o.contractPath, dir }), (v) => v.outcome);
+      input.staticDependencies = report.staticDependencies = await phase('static dependency check', `reading the code under ${dir} for outbound calls without a timeout, and the dependencies it names through sloctl's SDK`, () => o.phases.staticDependencies!({ contract, contractPath: o.contractPath, dir }), (v) => v.outcome);
     } else notReached['static dependency check'] = 'not available in this build';
 
     // 1. Proxies, then the one target.

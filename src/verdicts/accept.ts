@@ -54,6 +54,8 @@ export interface PhaseVerdict {
   name: string;
   outcome: 'pass' | 'fail' | 'inconclusive';
   reason: string;
+  /** A pass with a warning (the static check: a declared dependency the code never names through the SDK): the reason says which. */
+  warn?: boolean;
 }
 
 /** The phases of an accept run, in timeline order. */
@@ -124,7 +126,7 @@ function gateChecks(gate: GateReport, contract: AcceptContract): AcceptCheck[] {
   return gate.verdicts.filter(own).map(gateCheck);
 }
 
-const phaseCheck = (v: PhaseVerdict): AcceptCheck => ({ name: v.name, outcome: v.outcome, reason: v.reason });
+const phaseCheck = (v: PhaseVerdict): AcceptCheck => ({ name: v.name, outcome: v.outcome, reason: v.reason, ...(v.warn && v.outcome === 'pass' ? { warn: true } : {}) });
 
 const secs = (ms: number) => `${+(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
 const pctOf = (x: number) => `${+(x * 100).toPrecision(4)}%`;

@@ -1,8 +1,16 @@
 // The static half of the dependencies contract in `sloctl accept` (issue 13): the code check of
 // `validate --project` / `--go-module-path` (src/scan/ts-timeouts.ts, go-timeouts.ts) found the
 // outbound HTTP calls that carry no timeout; with `objectives.dependencies.requireTimeout` (the
-// default) each one fails the contract, named by file:line:col with the fix. Pure: the scan's
-// findings in, one verdict out.
+// default) each one fails the contract, named by file:line:col with the fix.
+//
+// And the dependencies the contract declares that the code, which uses sloctl's SDK, never names
+// through it (src/scan/unnamed-dependencies.ts; validate's SLO_DEPENDENCY_UNNAMED): a pass with a
+// warning, as validate makes it a warning. The service runs and the dependency timeouts phase still
+// blackholes the dependency and times the service's answers (it reads no series of the service),
+// but the service never reports the dependency's state: `sloctl_dependency_up` stays 1 for it and
+// its health leaves it out, so the availability composite and a drill's detection never see it down.
+//
+// Pure: the scan's findings in, one verdict out.
 import type { UntimedClient } from '../scan/types.ts';
 import type { PhaseVerdict } from './accept.ts';
 
@@ -22,6 +30,10 @@ export interface StaticDependencyInput {
   requireTimeout: boolean;
   /** The scan could not run (a directory that is not there, a parser that failed): the sentence. */
   error?: string;
+  /** Declared dependencies the code, which uses sloctl's SDK, never names through it, each with the call that names it. */
+  unnamed?: ReadonlyArray<{ name: string; call: string }>;
+  /** Why that could not be told although the code uses the SDK (a name computed at file:line:col). */
+  unnamedUndecided?: string;
 }
 
 export interface StaticDependencyVerdict extends PhaseVerdict {
@@ -38,7 +50,14 @@ export function judgeStaticDependencies(i: StaticDependencyInput): StaticDepende
   if (i.filesScanned === 0) return { ...base, outcome: 'inconclusive', reason: `no ${i.language} source file under ${i.dir}: the code check had nothing to read; pass --project DIR (the service's source directory)` };
   const list = i.untimed.map((u) => `${where(u, i.dir)} \`${u.call}\` (${u.via})${u.dependency ? `, may be dependency "${u.dependency.name}" (contract timeout ${u.dependency.timeoutMs} ms)` : ''}: ${u.fix}`);
   const files = `${i.filesScanned} ${i.language} file${i.filesScanned === 1 ? '' : 's'}`;
-  if (i.untimed.length === 0) return { ...base, outcome: 'pass', reason: `${files} under ${i.dir}: every outbound HTTP call sloctl can see carries a timeout` };
-  if (!i.requireTimeout) return { ...base, outcome: 'pass', reason: `requireTimeout is false in the contract, so ${i.untimed.length} call${i.untimed.length === 1 ? '' : 's'} without a timeout ${i.untimed.length === 1 ? 'is' : 'are'} not judged: ${list.join('; ')}` };
-  return { ...base, outcome: 'fail', reason: `${i.untimed.length} outbound call${i.untimed.length === 1 ? '' : 's'} without a timeout in ${files}: ${list.join('; ')}` };
+  const unnamed = i.unnamed ?? [];
+  const one = unnamed.length === 1;
+  const names = unnamed.map((u) => `"${u.name}" (\`${u.call}\`)`);
+  const naming = unnamed.length > 0
+    ? `; the code uses sloctl's SDK but never names ${one ? 'dependency' : 'dependencies'} ${names.join(', ')} through it: the service never reports ${one ? 'its' : 'their'} state (\`sloctl_dependency_up\` stays 1 and the health endpoint leaves ${one ? 'it' : 'them'} out), so availability and the drills never see ${one ? 'it' : 'them'} down; the dependency timeouts phase still blackholes ${one ? 'it' : 'them'} and times the service's answers. Name ${one ? 'it' : 'each'} where the service calls ${one ? 'it' : 'them'} and attach a breaker or check, or remove ${one ? 'it' : 'them'} from the contract`
+    : i.unnamedUndecided !== undefined ? `; whether the code names every declared dependency through sloctl's SDK is not judged: ${i.unnamedUndecided}` : '';
+  const warn = unnamed.length > 0 ? { warn: true } : {};
+  if (i.untimed.length === 0) return { ...base, outcome: 'pass', reason: `${files} under ${i.dir}: every outbound HTTP call sloctl can see carries a timeout${naming}`, ...warn };
+  if (!i.requireTimeout) return { ...base, outcome: 'pass', reason: `requireTimeout is false in the contract, so ${i.untimed.length} call${i.untimed.length === 1 ? '' : 's'} without a timeout ${i.untimed.length === 1 ? 'is' : 'are'} not judged: ${list.join('; ')}${naming}`, ...warn };
+  return { ...base, outcome: 'fail', reason: `${i.untimed.length} outbound call${i.untimed.length === 1 ? '' : 's'} without a timeout in ${files}: ${list.join('; ')}${naming}` };
 }
