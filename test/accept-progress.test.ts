@@ -39,7 +39,7 @@ describe('sloctl accept --json: progress on stderr, the report alone on stdout',
       return i;
     };
     const order = [
-      at(/^sloctl accept: static dependency check: starting: reading the code under .+ for outbound calls without a timeout$/),
+      at(/^sloctl accept: static dependency check: starting: reading the code under .+ for outbound calls without a timeout, and the dependencies it names through sloctl's SDK$/),
       at(/^sloctl accept: static dependency check: (pass|fail|inconclusive)$/),
       at(/^sloctl accept: starting `echo no database >&2; exit 7`; waiting up to 5s for \/healthz to say UP$/),
       at(/^sloctl accept: the target did not come up: .*exited with code 7/),
