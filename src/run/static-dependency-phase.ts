@@ -30,7 +30,7 @@ export async function staticDependencyPhase(o: { contract: Contract; dir: string
   const found = unnamedDependencies(o.contract.dependencies.map((d) => d.name), sdk);
   const at = (w: { file: string; line: number; col: number }) => `${shown.replace(/\/$/, '')}/${w.file}:${w.line}:${w.col}`;
   const naming = found.decided
-    ? { unnamed: found.unnamed.map((name) => ({ name, call: namingCall(name, go ? 'go' : 'node', result.sdkDependencies) })) }
+    ? { unnamed: found.unnamed.map((name) => ({ name, call: namingCall(name, go ? 'go' : 'node', result.sdkDependencies), critical: o.contract.dependencies.find((d) => d.name === name)!.critical })) }
     : found.why === 'unread' ? { unnamedUndecided: `the name at ${at(found.unread[0])}${found.unread.length > 1 ? ` (and ${found.unread.length - 1} other place${found.unread.length > 2 ? 's' : ''})` : ''} cannot be read, and may be any of them` } : {};
   return judgeStaticDependencies({ dir: shown, language, filesScanned: result.filesScanned, untimed, requireTimeout, ...naming });
 }
