@@ -6,11 +6,14 @@
 // two cases (src/scan/go-routes.ts): a contract route that is a subtree's root without its slash
 // (`/products` beside `"/products/"`) is answered with a redirect, so it is not served as
 // written; and a route nothing registers may still be served by a catch-all `"/"`, whose handler
-// sloctl does not read, so it is a warning that names the catch-all instead of an error.
+// sloctl does not read, so it is a warning that names the catch-all instead of an error. Go's
+// other routers (and ServeMux's `{$}`) keep a trailing `/`: a contract route that differs from a
+// registration only by it is an error that says what the router answers instead (a redirect or a
+// 404), or a warning where a middleware seen in the code may rewrite it (src/scan/go-trailing-slash.ts).
 
 import type { Diagnostic } from '../contract/diagnostic.ts';
 import type { LoadedContract } from '../contract/load.ts';
-import { catchAllMayServe, closestRoute, normalizeRoutePath, routeServes, showRoute, subtreeRedirect } from '../contract/route-paths.ts';
+import { catchAllMayServe, closestRoute, normalizeRoutePath, routeServes, showRoute, slashMismatch, subtreeRedirect, subtreeRoot, type SlashAnswer } from '../contract/route-paths.ts';
 import type { RegisteredRoute, UnresolvedRoute } from '../scan/types.ts';
 import { pluralize } from './plural.ts';
 
@@ -53,6 +56,29 @@ export function checkRoutes(l: LoadedContract, routes: readonly RegisteredRoute[
         message: `route "${route.name}" (${route.method} ${route.path}) is not served as written: the code registers the ServeMux subtree \`${showRoute(redirect).slice(0, -1)}\` (${redirect.file}:${redirect.line}:${redirect.col}), and Go's ServeMux answers ${route.path} with a 301 redirect to ${root}${partial ? `; ${computed}, so it may be one of them` : ''}`,
         hint: `write the path clients call: ${root} for that path alone, or ${root}* for every path under it; or register ${route.path} in the code as well`,
         related: [{ file: redirect.file, line: redirect.line, col: redirect.col, message: `${showRoute(redirect)} registered here (${redirect.via})` }],
+      });
+      return;
+    }
+    const slash = slashFinding(route, routes);
+    if (slash) {
+      const { registered: r, answer } = slash;
+      const asked = route.path.split('?')[0];
+      const other = asked.endsWith('/') ? asked.slice(0, -1) : `${asked}/`;
+      const router = r.trailingSlash!.router;
+      const what = answer.kind === 'redirect'
+        ? `${router} redirects ${asked} to ${other} (${answer.because}): the contract's route gets a ${route.method.toUpperCase() === 'GET' ? answer.status : (answer.otherMethods ?? answer.status)}`
+        : answer.kind === 'not-found'
+          ? `${router} answers ${asked} with a 404 (${answer.because})`
+          : `${router} answers ${asked} with a 404 unless ${answer.because} before it routes; sloctl does not check which router that middleware wraps`;
+      const rewritten = answer.kind === 'rewritten';
+      out.push({
+        file: l.file, ...pos, severity: partial || rewritten ? 'warning' : 'error', code: 'SLO_ROUTE_NOT_REGISTERED', path: ['routes', i, 'path'],
+        message: `route "${route.name}" (${route.method} ${route.path}) ${rewritten ? 'may not be' : 'is not'} served as written: the code registers \`${showRoute(r)}\` (${r.file}:${r.line}:${r.col}), and ${what}${partial ? `; ${computed}, so it may be one of them` : ''}`,
+        hint: `write ${other}, the path the code registers${rewritten ? ', so the route is served whichever router the middleware wraps' : ''}; or register ${asked} in the code as well`,
+        related: [
+          { file: r.file, line: r.line, col: r.col, message: `${showRoute(r)} registered here (${r.via})` },
+          ...(answer.kind === 'rewritten' ? [{ file: answer.file, line: answer.line, col: answer.col, message: 'the middleware that may rewrite the path' }] : []),
+        ],
       });
       return;
     }
@@ -117,4 +143,14 @@ export function checkRoutes(l: LoadedContract, routes: readonly RegisteredRoute[
   if (partial) parts.push(computed);
   if (strict) parts.push(`${pluralize(uncoveredCount, 'registered route')} not in the contract`);
   return { diagnostics: out, summary: `  route check (${l.file}): ${parts.join('; ')}` };
+}
+
+/** The registration a contract route misses by its trailing `/` alone, and what its router answers; a redirect or 404 before a rewrite. */
+function slashFinding(route: { method: string; path: string }, routes: readonly RegisteredRoute[]): { registered: RegisteredRoute; answer: SlashAnswer } | undefined {
+  let found: { registered: RegisteredRoute; answer: SlashAnswer } | undefined;
+  for (const registered of routes) {
+    const answer = slashMismatch(registered, route);
+    if (answer && (!found || (found.answer.kind === 'rewritten' && answer.kind !== 'rewritten'))) found = { registered, answer };
+  }
+  return found;
 }

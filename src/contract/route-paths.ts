@@ -2,8 +2,11 @@
 // registered route can be compared: `:id`, `:id(\d+)`, `:id?`, `{id}`, `{id:[0-9]+}` are all a
 // parameter (`:`); `*`, `*rest`, `{rest...}` are a wildcard (`*`) that takes the rest of the path.
 // Go's ServeMux gives a trailing `/` two meanings the common form cannot hold alone, so the code
-// check marks them on the registration: a subtree (`"/products/"`, `subtree`) and the catch-all
-// root (`"/"`, `catchAll`).
+// check marks them on the registration: a subtree (`"/products/"`, `"/files/{rest...}"`:
+// `subtree`) and the catch-all root (`"/"`, `catchAll`). The common form also drops a trailing
+// `/`, which Node's routers mostly ignore; Go's routers do not (gin redirects, echo, gorilla/mux
+// and chi answer 404, ServeMux redirects to a `{$}` pattern), so a Go registration carries its
+// router's rule (`trailingSlash`) and is compared with the `/` kept.
 
 import { editDistance } from './suggest.ts';
 
@@ -34,9 +37,35 @@ export interface FoundRoute {
    * serve (a hand-written dispatch) or answer with a 404 (an index page): sloctl cannot tell.
    */
   catchAll?: true;
+  /**
+   * The registration's router treats `/products` and `/products/` as two paths (Go's routers;
+   * never set for Node's): a contract path that differs from `path` only by its trailing `/` is
+   * not served as written, and this says what the router answers instead.
+   */
+  trailingSlash?: TrailingSlashRule;
   file: string;
   line: number;
   col: number;
+}
+
+/** What a router answers for a path that differs from a registered one only by its trailing `/`. */
+export type SlashAnswer =
+  /** A redirect to the registered path: `status` for GET, `otherMethods` (when it differs) for the rest. */
+  | { kind: 'redirect'; status: number; otherMethods?: number; because: string }
+  | { kind: 'not-found'; because: string }
+  /**
+   * A middleware seen in the code rewrites the path to the registered one, so the route is
+   * served if that middleware wraps this route's router (sloctl does not check which it wraps).
+   */
+  | { kind: 'rewritten'; because: string; file: string; line: number; col: number };
+
+export interface TrailingSlashRule {
+  /** As a message names it: `gin`, `echo`, `gorilla/mux`, `chi`, `Go's ServeMux`. */
+  router: string;
+  /** For a request without the `/` when the registered path has it (`/products` for `/products/`). */
+  added: SlashAnswer;
+  /** For a request with a `/` the registered path lacks (`/products/` for `/products`). */
+  removed: SlashAnswer;
 }
 
 const PARAM = ':';
@@ -77,6 +106,7 @@ export interface RouteLike {
   prefixUnknown?: boolean;
   subtree?: true;
   catchAll?: true;
+  trailingSlash?: TrailingSlashRule;
 }
 
 function methodMatches(contractMethod: string, registered: string): boolean {
@@ -101,6 +131,7 @@ function segmentsMatch(contract: string[], code: string[]): boolean {
  */
 export function routeServes(registered: RouteLike, contract: { method: string; path: string }): boolean {
   if (!methodMatches(contract.method, registered.method)) return false;
+  if (slashDiffers(registered, contract.path)) return false;
   const want = routeSegments(contract.path);
   const have = routeSegments(registered.path);
   const redirected = (w: string[]) => registered.subtree === true && w.length < have.length && !endsWithSlash(contract.path);
@@ -122,6 +153,35 @@ export function subtreeRedirect(registered: RouteLike, contract: { method: strin
   const want = routeSegments(contract.path);
   const tails = registered.prefixUnknown ? want.map((_, start) => want.slice(start)) : [want];
   return tails.some((w) => w.length === root.length && w.every((s, i) => s === root[i]));
+}
+
+/**
+ * What the registration's router answers for the contract route, when the two differ only by a
+ * trailing `/` in a router that keeps it (`trailingSlash`): `/products` against gin's
+ * `"/products/"` is a redirect. Undefined when they differ in more, or not at all.
+ */
+export function slashMismatch(registered: RouteLike, contract: { method: string; path: string }): SlashAnswer | undefined {
+  const rule = registered.trailingSlash;
+  if (!rule || !slashDiffers(registered, contract.path)) return undefined;
+  if (!routeServes({ ...registered, trailingSlash: undefined }, contract)) return undefined;
+  return registeredEndsWithSlash(registered.path) ? rule.added : rule.removed;
+}
+
+/** A router that keeps the trailing `/` would not match the contract path for it alone (the root `/` has no other spelling). */
+function slashDiffers(registered: RouteLike, contractPath: string): boolean {
+  if (!registered.trailingSlash || registered.subtree || registered.catchAll) return false;
+  if (routeSegments(registered.path).length === 0 && !registered.prefixUnknown) return false;
+  return endsWithSlash(contractPath) !== registeredEndsWithSlash(registered.path);
+}
+
+/** `/products/` and ServeMux's `/products/{$}` (exactly `/products/`) end with a `/`. */
+function registeredEndsWithSlash(path: string): boolean {
+  return endsWithSlash(path) || path.split('?')[0].endsWith('/{$}');
+}
+
+/** A subtree's root, with its slash: `/products/` for `/products/*` or `/products/{rest...}`. */
+export function subtreeRoot(path: string): string {
+  return path.slice(0, path.lastIndexOf('/') + 1);
 }
 
 /**

@@ -7,6 +7,7 @@
 //
 // Pure: the route plan in, the load plan out.
 
+import { subtreeRoot } from './route-paths.ts';
 import type { PlannedRoute } from './scaffold-routes.ts';
 
 /** A route the gate can call as it is: nothing in its request is a guess. */
@@ -51,7 +52,8 @@ const BRACE_PARAM = /\{([A-Za-z_][A-Za-z0-9_-]*)\}/g;
 export function planLoad(routes: readonly PlannedRoute[]): LoadPlan {
   const plan: LoadPlan = { sent: [], held: [] };
   for (const route of routes) {
-    const plain = route.path === '/' || route.path.split('/').slice(1).every((s) => PLAIN_SEGMENT.test(s));
+    // A trailing `/` the template keeps (a Go router registers the path with it) is part of the plain path.
+    const plain = route.path === '/' || route.path.replace(/\/$/, '').split('/').slice(1).every((s) => PLAIN_SEGMENT.test(s));
     if (SAFE_METHODS.has(route.method) && plain && !isSubtree(route) && !trailingSlash(route) && !route.from.prefixUnknown) {
       plan.sent.push({ route });
       continue;
@@ -74,18 +76,18 @@ function isSubtree(route: PlannedRoute): boolean {
 }
 
 /**
- * Registered with a trailing `/` in a router where that is one exact path (gin and echo answer
- * the path without it with a redirect or a 404, Express with the same handler): the contract's
- * template leaves the `/` out, so the gate would call a path the code may not serve as written.
+ * Registered with a trailing `/` the contract's template leaves out (Node's routers, where the
+ * gate's path may or may not be served as written; a Go router's template keeps it, see
+ * scaffold-routes.ts).
  */
 function trailingSlash(route: PlannedRoute): boolean {
-  return route.path !== '/' && !isSubtree(route) && route.from.path.endsWith('/');
+  return route.path !== '/' && !isSubtree(route) && route.from.path.endsWith('/') && !route.path.endsWith('/');
 }
 
 function todoOf(route: PlannedRoute, params: readonly string[], body: boolean, plain: boolean): string {
   const needs: string[] = [];
   if (route.from.prefixUnknown) needs.push('write the full path the clients call (it is mounted under a prefix sloctl cannot see)');
-  else if (isSubtree(route)) needs.push(`write the path clients call (the code registers the Go ServeMux subtree ${route.from.path.slice(0, -1)}: every path under it)`);
+  else if (isSubtree(route)) needs.push(`write the path clients call (the code registers the Go ServeMux subtree ${subtreeRoot(route.from.path)}: every path under it)`);
   else if (trailingSlash(route)) needs.push(`write the path as clients send it (the code registers ${route.from.path}, with its trailing /)`);
   else if (!plain && params.length === 0) needs.push('write the path as clients send it');
   if (params.length > 0) needs.push(`give ${params.join(', ')} values the service knows`);

@@ -9,20 +9,32 @@
 // through a parameter or a field sits under a prefix sloctl cannot see, and a computed path is
 // recorded as unresolved, never guessed.
 //
-// A ServeMux pattern's trailing `/` (net/http only: in gorilla, chi, gin and echo it is one exact
-// path) means more than a path:
-//   "/products/"    a subtree: `/products/`, `/products/42`, `/products/42/reviews`; ServeMux
-//                   redirects `/products` to `/products/`. Recorded as `/products/*`, `subtree`.
-//   "/products/{$}" exactly `/products/` (Go 1.22), recorded as written.
-//   "/"             the catch-all: ServeMux sends it every request no other pattern matches.
-//                   Recorded as the path `/` alone, `catchAll`: as a subtree it would claim every
-//                   contract route served, typos included, while most such handlers are an index
-//                   page that answers anything else with a 404. What else it serves is unknown, so
-//                   the route check turns "not registered" into a warning where a catch-all could
-//                   be serving it (src/cli/validate-routes.ts), rather than an error or a pass.
+// A ServeMux pattern's trailing `/` (net/http only) means more than a path:
+//   "/products/"        a subtree: `/products/`, `/products/42`, `/products/42/reviews`; ServeMux
+//                       redirects `/products` to `/products/`. Recorded as `/products/*`, `subtree`.
+//   "/files/{rest...}"  the same subtree with its rest named (Go 1.22): `/files/` and everything
+//                       below; `/files` is redirected to `/files/` as well (ServeMux redirects a
+//                       path when the path plus `/` is an exact match). Recorded as written, `subtree`.
+//   "/products/{$}"     exactly `/products/` (Go 1.22), recorded as written; `/products` gets a 301
+//                       to `/products/` (src/scan/go-trailing-slash.ts).
+//   "/"                 the catch-all: ServeMux sends it every request no other pattern matches.
+//                       Recorded as the path `/` alone, `catchAll`: as a subtree it would claim every
+//                       contract route served, typos included, while most such handlers are an index
+//                       page that answers anything else with a 404. What else it serves is unknown, so
+//                       the route check turns "not registered" into a warning where a catch-all could
+//                       be serving it (src/cli/validate-routes.ts), rather than an error or a pass.
+// In gorilla/mux, chi, gin and echo a trailing `/` is one exact path, kept as written (also through
+// a group: gin's `v1.GET("/")` is `/v1/`); what each router answers for the other spelling is
+// its rule, recorded on the route (src/scan/go-trailing-slash.ts).
 // A ServeMux pattern whose handler is a router sloctl reads itself (`http.Handle("/", r)` with
-// `r := mux.NewRouter()`, a chi, gin or echo router, another ServeMux) is where that router is
-// mounted, not a route: its own registrations are the routes, and it is not recorded.
+// `r := mux.NewRouter()`, a chi, gin or echo router, another ServeMux in the same package) is where
+// that router is mounted, not a route: its own registrations are the routes, and it is not
+// recorded. Wrapped in `http.StripPrefix("/api", r)` the mount strips `/api` before the router
+// sees the path, so the router's routes are served under `/api` and recorded with it; a mount
+// without StripPrefix passes the whole path, so they keep their own. A StripPrefix argument that is
+// computed at run time makes the router's routes unresolved; a handler that is no router sloctl
+// reads (`http.StripPrefix("/static", http.FileServer(...))`, a router returned by a function) is
+// recorded as the pattern's own route, as any handler is.
 
 import { resolveGoString } from './go-constants.ts';
 import type { GoNode } from './go-parser.ts';
@@ -30,7 +42,8 @@ import type { GoPackageScope } from './go-scope.ts';
 import { decodeGoString } from './go-strings.ts';
 import { callArguments, positionOf, significantChildren, unparen } from './go-syntax.ts';
 import { excerpt } from './metric-name.ts';
-import { joinRoutePath } from '../contract/route-paths.ts';
+import { joinRoutePath, type TrailingSlashRule } from '../contract/route-paths.ts';
+import { SERVEMUX_EXACT_SLASH, slashSettings, trailingSlashRule, type SlashRouter } from './go-trailing-slash.ts';
 import type { RegisteredRoute, UnresolvedRoute } from './types.ts';
 
 type Router = 'nethttp' | 'gin' | 'echo' | 'gorilla' | 'chi';
@@ -54,12 +67,25 @@ export interface GoRouteContext {
   scope: GoPackageScope;
   routes: RegisteredRoute[];
   unresolved: UnresolvedRoute[];
+  /**
+   * Every file of the package, the same array for each of them: where a router is mounted and
+   * how its trailing slashes are set may be in another file. This file alone when not given.
+   */
+  packageFiles?: ReadonlyArray<{ file: string; root: GoNode }>;
+}
+
+/** A file's context with what detectGoRoutes reads once per file. */
+interface FileContext extends GoRouteContext {
+  imports: Map<string, Router>;
+  packageFiles: ReadonlyArray<{ file: string; root: GoNode }>;
 }
 
 interface Prefix {
   value: string;
   unknown: boolean;
   computed: boolean;
+  /** Why a computed prefix is, for the unresolved route's note; the group prefix's wording when unset. */
+  computedBy?: string;
 }
 
 /** The routers a file imports, by local package name (`http`, `gin`, an alias). */
@@ -81,16 +107,28 @@ export function routerImports(root: GoNode): Map<string, Router> {
   return out;
 }
 
-export function detectGoRoutes(ctx: GoRouteContext, root: GoNode): void {
+export function detectGoRoutes(routeCtx: GoRouteContext, root: GoNode): void {
   const imports = routerImports(root);
   if (imports.size === 0) return;
+  const ctx: FileContext = { ...routeCtx, imports, packageFiles: routeCtx.packageFiles ?? [{ file: routeCtx.file, root }] };
   const kinds = new Set(imports.values());
   for (const call of root.descendantsOfType('call_expression')) {
     if (call) detectCall(ctx, imports, kinds, call);
   }
 }
 
-function detectCall(ctx: GoRouteContext, imports: Map<string, Router>, kinds: Set<Router>, call: GoNode): void {
+/** The router a registration belongs to, when the file's imports say which. */
+function oneOf(kinds: Set<Router>, a: SlashRouter, b: SlashRouter): SlashRouter | undefined {
+  if (kinds.has(a) && !kinds.has(b)) return a;
+  if (kinds.has(b) && !kinds.has(a)) return b;
+  return undefined;
+}
+
+function ruleOf(ctx: FileContext, router: SlashRouter | undefined): TrailingSlashRule | undefined {
+  return router === undefined ? undefined : trailingSlashRule(router, slashSettings(ctx.packageFiles));
+}
+
+function detectCall(ctx: FileContext, imports: Map<string, Router>, kinds: Set<Router>, call: GoNode): void {
   const fn = call.childForFieldName('function');
   if (fn?.type !== 'selector_expression') return;
   const operand = fn.childForFieldName('operand');
@@ -101,32 +139,33 @@ function detectCall(ctx: GoRouteContext, imports: Map<string, Router>, kinds: Se
 
   if ((field === 'HandleFunc' || field === 'Handle') && (kinds.has('nethttp') || kinds.has('gorilla') || kinds.has('chi')) && args.length === 2) {
     if (pkg !== undefined && pkg !== 'nethttp') return;
-    // A ServeMux pattern is the whole path (a mux mounted under http.StripPrefix is not followed).
+    // A ServeMux pattern is the whole path, under the prefix a StripPrefix mount of the mux strips.
     const serveMux = pkg === 'nethttp' || (!kinds.has('gorilla') && !kinds.has('chi')) || isServeMux(ctx, operand);
     if (serveMux && isRouter(ctx, imports, args[1])) return;
-    const prefixes = serveMux ? [{ value: '', unknown: false, computed: false }] : prefixOf(ctx, operand, 0);
+    const prefixes = serveMux ? serveMuxPrefixes(ctx, pkg === 'nethttp' ? undefined : operand, 0) : prefixOf(ctx, operand, 0);
     const methods = gorillaMethods(ctx, call);
-    addPattern(ctx, call, args[0], prefixes, methods, pkg === 'nethttp' ? `http.${field}` : `.${field}`, serveMux);
+    const router = serveMux ? undefined : oneOf(kinds, 'gorilla', 'chi');
+    addPattern(ctx, call, args[0], prefixes, methods, pkg === 'nethttp' ? `http.${field}` : `.${field}`, serveMux, router);
     return;
   }
   if (pkg !== undefined) return; // gin.Default() and the like are not routes
   if ((kinds.has('gin') || kinds.has('echo')) && UPPER_METHODS.has(field) && args.length >= 2) {
-    addRoute(ctx, call, args[0], prefixOf(ctx, operand, 0), field === 'Any' ? ['*'] : [field], `.${field}`);
+    addRoute(ctx, call, args[0], prefixOf(ctx, operand, 0), field === 'Any' ? ['*'] : [field], `.${field}`, oneOf(kinds, 'gin', 'echo'));
     return;
   }
   if ((kinds.has('gin') && field === 'Handle') || (kinds.has('echo') && field === 'Add')) {
     if (args.length < 3) return;
     const method = resolveGoString(args[0], ctx.scope);
-    addRoute(ctx, call, args[1], prefixOf(ctx, operand, 0), method === undefined ? undefined : [method.toUpperCase()], `.${field}`);
+    addRoute(ctx, call, args[1], prefixOf(ctx, operand, 0), method === undefined ? undefined : [method.toUpperCase()], `.${field}`, field === 'Handle' ? 'gin' : 'echo');
     return;
   }
   if (kinds.has('chi') && CHI_METHODS.has(field) && field !== 'HandleFunc' && field !== 'Handle' && args.length >= 2) {
-    addRoute(ctx, call, args[0], prefixOf(ctx, operand, 0), [field.toUpperCase()], `.${field}`);
+    addRoute(ctx, call, args[0], prefixOf(ctx, operand, 0), [field.toUpperCase()], `.${field}`, 'chi');
   }
 }
 
 /** gorilla's `r.HandleFunc(path, h).Methods("GET", "POST")`: the methods, when the call is chained so. */
-function gorillaMethods(ctx: GoRouteContext, call: GoNode): string[] | undefined {
+function gorillaMethods(ctx: FileContext, call: GoNode): string[] | undefined {
   const selector = call.parent;
   if (selector?.type !== 'selector_expression' || selector.childForFieldName('field')?.text !== 'Methods') return undefined;
   const outer = selector.parent;
@@ -144,9 +183,11 @@ function isServeMux(ctx: GoRouteContext, receiver: GoNode): boolean {
   return /^&?\s*[A-Za-z_][A-Za-z0-9_]*\.(NewServeMux\(\s*\)|ServeMux\s*\{\s*\})$/.test(unparen(binding.value).text);
 }
 
-/** The handler is a router made in this package by a router package's constructor (`mux.NewRouter()`, `http.NewServeMux()`). */
+/** The handler is a router made in this package by a router package's constructor (`mux.NewRouter()`, `http.NewServeMux()`), maybe inside `http.StripPrefix`. */
 function isRouter(ctx: GoRouteContext, imports: Map<string, Router>, handler: GoNode | undefined): boolean {
   if (!handler) return false;
+  const stripped = stripPrefixCall(imports, handler);
+  if (stripped) return isRouter(ctx, imports, stripped.inner);
   let expr = unparen(handler);
   if (expr.type === 'identifier') {
     const binding = ctx.scope.lookup(expr.text, expr);
@@ -155,40 +196,81 @@ function isRouter(ctx: GoRouteContext, imports: Map<string, Router>, handler: Go
   }
   if (expr.type === 'unary_expression' || expr.type === 'composite_literal') return /^&?\s*[A-Za-z_][A-Za-z0-9_]*\.ServeMux\s*\{\s*\}$/.test(expr.text);
   if (expr.type !== 'call_expression') return false;
+  // A setting chained on the constructor returns the router: `mux.NewRouter().StrictSlash(true)`.
+  for (let depth = 0; depth < MAX_DEPTH; depth++) {
+    const operand = expr.childForFieldName('function')?.childForFieldName('operand');
+    if (!operand || unparen(operand).type !== 'call_expression') break;
+    expr = unparen(operand);
+  }
   const fn = expr.childForFieldName('function');
   if (fn?.type !== 'selector_expression') return false;
   const operand = fn.childForFieldName('operand');
   return operand?.type === 'identifier' && imports.has(operand.text) && ROUTER_CONSTRUCTORS.has(fn.childForFieldName('field')?.text ?? '');
 }
 
-/** A net/http pattern: `[METHOD ][HOST]/PATH`; in a ServeMux, a trailing `/` is a subtree or the catch-all. */
-function addPattern(ctx: GoRouteContext, call: GoNode, node: GoNode, prefixes: Prefix[], methods: string[] | undefined, via: string, serveMux: boolean): void {
+/** `http.StripPrefix(prefix, inner)`: its two arguments. */
+function stripPrefixCall(imports: Map<string, Router>, handler: GoNode): { prefix: GoNode; inner: GoNode } | undefined {
+  const expr = unparen(handler);
+  if (expr.type !== 'call_expression') return undefined;
+  const fn = expr.childForFieldName('function');
+  const operand = fn?.type === 'selector_expression' ? fn.childForFieldName('operand') : null;
+  if (operand?.type !== 'identifier' || imports.get(operand.text) !== 'nethttp' || fn!.childForFieldName('field')?.text !== 'StripPrefix') return undefined;
+  const args = callArguments(expr);
+  return args.length === 2 ? { prefix: args[0], inner: args[1] } : undefined;
+}
+
+/** A net/http pattern: `[METHOD ][HOST]/PATH`; in a ServeMux, a trailing `/` (or `{rest...}`) is a subtree or the catch-all. */
+function addPattern(ctx: FileContext, call: GoNode, node: GoNode, prefixes: Prefix[], methods: string[] | undefined, via: string, serveMux: boolean, router: SlashRouter | undefined): void {
   const pattern = resolveGoString(node, ctx.scope);
   if (pattern === undefined) return unresolved(ctx, call, node);
   const match = /^(?:([A-Z]+)\s+)?([^/\s]*)(\/.*)?$/.exec(pattern.trim());
   if (!match || match[3] === undefined) return unresolved(ctx, call, node);
-  const method = match[1];
+  const methodList = match[1] ? [match[1]] : (methods ?? ['*']);
   const path = match[3];
-  const kind: ServeMuxKind | undefined = !serveMux || !path.endsWith('/') ? undefined : path === '/' ? { catchAll: true } : { subtree: true };
-  push(ctx, call, prefixes, kind?.subtree ? `${path}*` : path, method ? [method] : (methods ?? ['*']), via, node, kind);
+  if (!serveMux) return push(ctx, call, prefixes, path, methodList, via, node, { router, rule: ruleOf(ctx, router) });
+  if (path === '/') return push(ctx, call, prefixes, path, methodList, via, node, { catchAll: true });
+  if (path.endsWith('/')) return push(ctx, call, prefixes, `${path}*`, methodList, via, node, { subtree: true });
+  if (/\/\{[A-Za-z_][A-Za-z0-9_]*\.\.\.\}$/.test(path)) return push(ctx, call, prefixes, path, methodList, via, node, { subtree: true });
+  push(ctx, call, prefixes, path, methodList, via, node, path.endsWith('/{$}') ? { rule: SERVEMUX_EXACT_SLASH } : {});
 }
 
-type ServeMuxKind = { subtree: true; catchAll?: undefined } | { catchAll: true; subtree?: undefined };
+/** How a registration is recorded beyond its path: a ServeMux subtree or catch-all, or the rule of a router that keeps the trailing `/`. */
+interface Kind {
+  subtree?: true;
+  catchAll?: true;
+  rule?: TrailingSlashRule;
+  /** gin, echo, gorilla, chi: a trailing `/` of the path survives the group prefix. */
+  router?: SlashRouter;
+}
 
-function addRoute(ctx: GoRouteContext, call: GoNode, node: GoNode, prefixes: Prefix[], methods: string[] | undefined, via: string): void {
+function addRoute(ctx: FileContext, call: GoNode, node: GoNode, prefixes: Prefix[], methods: string[] | undefined, via: string, router: SlashRouter | undefined): void {
   const path = resolveGoString(node, ctx.scope);
   if (path === undefined || methods === undefined) return unresolved(ctx, call, node);
-  push(ctx, call, prefixes, path, methods, via, node);
+  push(ctx, call, prefixes, path, methods, via, node, { router, rule: ruleOf(ctx, router) });
 }
 
-function push(ctx: GoRouteContext, call: GoNode, prefixes: Prefix[], path: string, methods: string[], via: string, node: GoNode, kind?: ServeMuxKind): void {
+function push(ctx: GoRouteContext, call: GoNode, prefixes: Prefix[], path: string, methods: string[], via: string, node: GoNode, kind: Kind): void {
   for (const p of prefixes) {
     if (p.computed) {
-      unresolved(ctx, call, node, ' under a group prefix computed at run time');
+      unresolved(ctx, call, node, p.computedBy ?? ' under a group prefix computed at run time');
       continue;
     }
+    let joined = joinRoutePath(p.value, path);
+    let rule = kind.rule;
+    let shape: { subtree?: true; catchAll?: true } = kind.subtree ? { subtree: true } : kind.catchAll ? { catchAll: true } : {};
+    if (kind.catchAll && joined !== '/') {
+      // An inner ServeMux's "/" under a StripPrefix mount gets only what the mount passes it: a subtree there.
+      joined = joinRoutePath(p.value, '/*');
+      shape = { subtree: true };
+    }
+    if (kind.router && path.endsWith('/') && !joined.endsWith('/')) {
+      // gin joins `"/v1"` and `"/"` to `/v1/`, echo and gorilla concatenate; chi's Route serves its
+      // `"/"` at both `/api` and `/api/`, so there the slash is no rule.
+      if (kind.router === 'chi') rule = undefined;
+      else joined += '/';
+    }
     for (const method of methods) {
-      ctx.routes.push({ method, path: joinRoutePath(p.value, path), ...(p.unknown ? { prefixUnknown: true } : {}), ...kind, file: ctx.file, ...positionOf(call), via });
+      ctx.routes.push({ method, path: joined, ...(p.unknown ? { prefixUnknown: true } : {}), ...shape, ...(rule ? { trailingSlash: rule } : {}), file: ctx.file, ...positionOf(call), via });
     }
   }
 }
@@ -197,8 +279,98 @@ function unresolved(ctx: GoRouteContext, call: GoNode, node: GoNode, why = ''): 
   ctx.unresolved.push({ file: ctx.file, ...positionOf(call), what: `${excerpt(node.text)}${why}` });
 }
 
+const KNOWN_ROOT: Prefix = { value: '', unknown: false, computed: false };
+
+/**
+ * The prefixes a ServeMux's patterns are served under: none for `http.HandleFunc` (the
+ * DefaultServeMux, `receiver` undefined) or a mux sloctl cannot follow (a parameter: a ServeMux is
+ * the server's root as a rule), else those of its StripPrefix mounts.
+ */
+function serveMuxPrefixes(ctx: FileContext, receiver: GoNode | undefined, depth: number): Prefix[] {
+  if (!receiver) return [KNOWN_ROOT];
+  const expr = unparen(receiver);
+  if (expr.type !== 'identifier') return [KNOWN_ROOT];
+  const binding = ctx.scope.lookup(expr.text, expr);
+  return binding?.kind === 'var' && binding.value ? mountPrefixes(ctx, unparen(binding.value), depth) : [KNOWN_ROOT];
+}
+
+/** A `Handle` on a ServeMux whose handler may be a router: `mux.Handle("/api/", http.StripPrefix("/api", inner))`. */
+interface Mount {
+  /** The ServeMux's receiver; undefined for `http.Handle` (the DefaultServeMux). */
+  mux: GoNode | undefined;
+  strip: GoNode | undefined;
+  inner: GoNode;
+}
+
+const mountCache = new WeakMap<object, Mount[]>();
+
+/** Every ServeMux `Handle` call of the package (read once per package). */
+function packageMounts(ctx: FileContext): Mount[] {
+  const known = mountCache.get(ctx.packageFiles);
+  if (known) return known;
+  const out: Mount[] = [];
+  for (const { root } of ctx.packageFiles) {
+    const imports = routerImports(root);
+    if (![...imports.values()].includes('nethttp')) continue;
+    const kinds = new Set(imports.values());
+    for (const call of root.descendantsOfType('call_expression')) {
+      const fn = call?.childForFieldName('function');
+      if (!call || fn?.type !== 'selector_expression' || fn.childForFieldName('field')?.text !== 'Handle') continue;
+      const operand = fn.childForFieldName('operand');
+      const args = callArguments(call);
+      if (!operand || args.length !== 2) continue;
+      const pkg = operand.type === 'identifier' ? imports.get(operand.text) : undefined;
+      if (pkg !== undefined && pkg !== 'nethttp') continue;
+      if (pkg === undefined && (kinds.has('gorilla') || kinds.has('chi')) && !isServeMux(ctx, operand)) continue;
+      const stripped = stripPrefixCall(imports, args[1]);
+      out.push({ mux: pkg === 'nethttp' ? undefined : operand, strip: stripped?.prefix, inner: stripped?.inner ?? args[1] });
+    }
+  }
+  mountCache.set(ctx.packageFiles, out);
+  return out;
+}
+
+/**
+ * The prefixes a router made by `value` (its constructor call or literal) is served under: the
+ * StripPrefix argument of each mount that strips one, joined to the mounting ServeMux's own; ""
+ * for a mount without StripPrefix (the router sees the whole path) or when it is mounted nowhere
+ * sloctl sees (it is the server's handler).
+ */
+function mountPrefixes(ctx: FileContext, value: GoNode, depth: number): Prefix[] {
+  if (depth > MAX_DEPTH) return [{ value: '', unknown: true, computed: false }];
+  const out: Prefix[] = [];
+  for (const m of packageMounts(ctx)) {
+    if (!boundTo(ctx, m.inner, value)) continue;
+    const outer = serveMuxPrefixes(ctx, m.mux, depth + 1);
+    if (!m.strip) {
+      out.push(...outer);
+      continue;
+    }
+    const strip = resolveGoString(m.strip, ctx.scope);
+    out.push(...outer.map((o) => (strip === undefined ? { ...o, computed: true, computedBy: ` under http.StripPrefix(${excerpt(m.strip!.text)}, …), computed at run time` } : { ...o, value: joinRoutePath(o.value, strip) })));
+  }
+  const seen = new Set<string>();
+  const unique = out.filter((p) => {
+    const key = `${p.value} ${p.unknown} ${p.computed}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  return unique.length > 0 ? unique : [KNOWN_ROOT];
+}
+
+/** `handler` is a variable whose value is the node `value`. */
+function boundTo(ctx: GoRouteContext, handler: GoNode, value: GoNode): boolean {
+  const expr = unparen(handler);
+  if (expr.type !== 'identifier') return false;
+  const binding = ctx.scope.lookup(expr.text, expr);
+  if (binding?.kind !== 'var' || !binding.value) return false;
+  const bound = unparen(binding.value);
+  return bound.id === value.id && bound.startIndex === value.startIndex && bound.endIndex === value.endIndex;
+}
+
 /** The group prefix a receiver stands for: `r` from gin.Default() is "", `v1 := r.Group("/v1")` is "/v1". */
-function prefixOf(ctx: GoRouteContext, receiver: GoNode, depth: number): Prefix[] {
+function prefixOf(ctx: FileContext, receiver: GoNode, depth: number): Prefix[] {
   if (depth > MAX_DEPTH) return [{ value: '', unknown: true, computed: false }];
   const expr = unparen(receiver);
   if (expr.type === 'call_expression') return groupCall(ctx, expr, depth) ?? [{ value: '', unknown: false, computed: false }];
@@ -206,8 +378,9 @@ function prefixOf(ctx: GoRouteContext, receiver: GoNode, depth: number): Prefix[
   const binding = ctx.scope.lookup(expr.text, expr);
   if (binding?.kind === 'var' && binding.value) {
     const value = unparen(binding.value);
-    if (value.type === 'call_expression') return groupCall(ctx, value, depth) ?? [{ value: '', unknown: false, computed: false }];
-    if (value.type === 'unary_expression' || value.type === 'composite_literal') return [{ value: '', unknown: false, computed: false }];
+    // A router's constructor (`mux.NewRouter()`, `&http.ServeMux{}`): served where it is mounted.
+    if (value.type === 'call_expression') return groupCall(ctx, value, depth) ?? mountPrefixes(ctx, value, depth);
+    if (value.type === 'unary_expression' || value.type === 'composite_literal') return mountPrefixes(ctx, value, depth);
     return [{ value: '', unknown: true, computed: false }];
   }
   if (binding?.kind === 'other') return chiSubrouter(ctx, expr, depth) ?? [{ value: '', unknown: true, computed: false }];
@@ -215,7 +388,7 @@ function prefixOf(ctx: GoRouteContext, receiver: GoNode, depth: number): Prefix[
 }
 
 /** `x.Group("/v1")`, `x.PathPrefix("/api").Subrouter()`: the prefix; undefined for a constructor like gin.New(). */
-function groupCall(ctx: GoRouteContext, call: GoNode, depth: number): Prefix[] | undefined {
+function groupCall(ctx: FileContext, call: GoNode, depth: number): Prefix[] | undefined {
   const fn = call.childForFieldName('function');
   if (fn?.type !== 'selector_expression') return undefined;
   const field = fn.childForFieldName('field')?.text;
@@ -236,13 +409,13 @@ function groupCall(ctx: GoRouteContext, call: GoNode, depth: number): Prefix[] |
   return extend(ctx, operand, first, depth);
 }
 
-function extend(ctx: GoRouteContext, parent: GoNode, prefixNode: GoNode | undefined, depth: number): Prefix[] {
+function extend(ctx: FileContext, parent: GoNode, prefixNode: GoNode | undefined, depth: number): Prefix[] {
   const prefix = prefixNode ? resolveGoString(prefixNode, ctx.scope) : '';
   return prefixOf(ctx, parent, depth + 1).map((p) => (prefix === undefined ? { ...p, computed: true } : { ...p, value: joinRoutePath(p.value, prefix) }));
 }
 
 /** chi: `r.Route("/api", func(r chi.Router) { r.Get(...) })`: the parameter is the parent under "/api". */
-function chiSubrouter(ctx: GoRouteContext, use: GoNode, depth: number): Prefix[] | undefined {
+function chiSubrouter(ctx: FileContext, use: GoNode, depth: number): Prefix[] | undefined {
   let node = use.parent;
   while (node && node.type !== 'func_literal' && node.type !== 'function_declaration' && node.type !== 'method_declaration') node = node.parent;
   if (node?.type !== 'func_literal') return undefined;
