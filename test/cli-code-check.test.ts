@@ -318,6 +318,87 @@ describe('validate: routes checked both ways', () => {
     assert.match(r.diagnostics[0].hint!, /if the catch-all's handler serves it, register it with a pattern of its own so the route check sees it$/);
   });
 
+  it('Go ServeMux "{$}" and "{rest...}": /products/ and /files/* are served, /products and /files (301 redirects) are errors saying so', async () => {
+    const main = 'package main\n\nimport "net/http"\n\nfunc main() {\n\tmux := http.NewServeMux()\n\tmux.HandleFunc("GET /products/{$}", list)\n\tmux.HandleFunc("GET /files/{path...}", file)\n\thttp.ListenAndServe(":8080", mux)\n}\n';
+    const contract = (routes: string) => `apiVersion: sloctl/v1\nservice: { name: shop, runtime: go }\nroutes:\n${routes}`;
+    const dir = writeProject({
+      'go.mod': 'module example.com/shop\n\ngo 1.22\n',
+      'main.go': main,
+      'slo.yaml': contract('  - { name: list-products, method: GET, path: /products/ }\n  - { name: files-root, method: GET, path: /files/ }\n  - { name: file, method: GET, path: /files/*path }\n  - { name: any-file, method: GET, path: /files/* }\n'),
+      'bare/slo.yaml': contract('  - { name: list-products, method: GET, path: /products }\n  - { name: files, method: GET, path: /files }\n'),
+      'bare/main.go': main,
+    }, 'sloctl-servemux-');
+    const ok = await run(['validate', 'slo.yaml', '--go-module-path', '.', '--strict'], dir);
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    assert.match(ok.stdout, /route check \(slo\.yaml\): 4\/4 contract routes found among 2 registered under \./);
+
+    const bare = await json(['validate', 'slo.yaml', '--go-module-path', '.'], join(dir, 'bare'));
+    assert.equal(bare.code, 1);
+    assert.deepEqual(bare.diagnostics.map((d) => `${d.line}:${d.col} ${d.severity} ${d.code}`), ['4:47 error SLO_ROUTE_NOT_REGISTERED', '5:39 error SLO_ROUTE_NOT_REGISTERED']);
+    assert.equal(bare.diagnostics[0].message, 'route "list-products" (GET /products) is not served as written: the code registers `GET /products/{$}` (main.go:7:2), and Go\'s ServeMux redirects /products to /products/ ({$}: the pattern matches the path with its / alone): the contract\'s route gets a 301');
+    assert.equal(bare.diagnostics[0].hint, 'write /products/, the path the code registers; or register /products in the code as well');
+    assert.equal(bare.diagnostics[1].message, 'route "files" (GET /files) is not served as written: the code registers the ServeMux subtree `GET /files/` (main.go:8:2), and Go\'s ServeMux answers /files with a 301 redirect to /files/');
+  });
+
+  it('Go gin, echo, gorilla/mux, chi: a contract path that differs from the registration by a trailing / is an error naming what the router answers; a warning where a middleware may rewrite it', async () => {
+    const contract = (routes: string) => `apiVersion: sloctl/v1\nservice: { name: shop, runtime: go }\nroutes:\n${routes}`;
+    const dir = writeProject({
+      'gin/go.mod': 'module example.com/gin\n\ngo 1.22\n',
+      'gin/main.go': 'package main\n\nimport "github.com/gin-gonic/gin"\n\nfunc main() {\n\tr := gin.Default()\n\tr.GET("/products/", list)\n\tr.POST("/orders", create)\n\tr.Run()\n}\n',
+      'gin/slo.yaml': contract('  - { name: list-products, method: GET, path: /products }\n  - { name: create-order, method: POST, path: /orders/ }\n'),
+      'echo/go.mod': 'module example.com/echo\n\ngo 1.22\n',
+      'echo/main.go': 'package main\n\nimport (\n\t"github.com/labstack/echo/v4"\n\t"github.com/labstack/echo/v4/middleware"\n)\n\nfunc main() {\n\te := echo.New()\n\te.Pre(middleware.AddTrailingSlash())\n\te.GET("/products/", list)\n\te.GET("/orders", orders)\n\te.Start(":8080")\n}\n',
+      'echo/slo.yaml': contract('  - { name: list-products, method: GET, path: /products }\n  - { name: orders, method: GET, path: /orders/ }\n'),
+      'gorilla/go.mod': 'module example.com/gorilla\n\ngo 1.22\n',
+      'gorilla/main.go': 'package main\n\nimport "github.com/gorilla/mux"\n\nfunc main() {\n\tr := mux.NewRouter()\n\tr.HandleFunc("/products/", list).Methods("GET")\n}\n',
+      'gorilla/slo.yaml': contract('  - { name: list-products, method: GET, path: /products }\n'),
+      'ok/go.mod': 'module example.com/ok\n\ngo 1.22\n',
+      'ok/main.go': 'package main\n\nimport "github.com/go-chi/chi/v5"\n\nfunc main() {\n\tr := chi.NewRouter()\n\tr.Get("/products/", list)\n\tr.Route("/api", func(r chi.Router) {\n\t\tr.Get("/", index)\n\t})\n}\n',
+      'ok/slo.yaml': contract('  - { name: list-products, method: GET, path: /products/ }\n  - { name: api, method: GET, path: /api }\n'),
+    }, 'sloctl-slash-');
+    const gin = await json(['validate', 'slo.yaml', '--go-module-path', '.'], join(dir, 'gin'));
+    assert.equal(gin.code, 1);
+    assert.deepEqual(gin.diagnostics.map((d) => `${d.line}:${d.col} ${d.severity}: ${d.message}`), [
+      '4:47 error: route "list-products" (GET /products) is not served as written: the code registers `GET /products/` (main.go:7:2), and gin redirects /products to /products/ (RedirectTrailingSlash, on by default): the contract\'s route gets a 301',
+      '5:47 error: route "create-order" (POST /orders/) is not served as written: the code registers `POST /orders` (main.go:8:2), and gin redirects /orders/ to /orders (RedirectTrailingSlash, on by default): the contract\'s route gets a 307',
+    ]);
+    assert.equal(gin.diagnostics[0].hint, 'write /products/, the path the code registers; or register /products in the code as well');
+
+    const echo = await json(['validate', 'slo.yaml', '--go-module-path', '.'], join(dir, 'echo'));
+    assert.equal(echo.code, 1);
+    assert.deepEqual(echo.diagnostics.map((d) => `${d.line} ${d.severity}: ${d.message}`), [
+      '4 warning: route "list-products" (GET /products) may not be served as written: the code registers `GET /products/` (main.go:11:2), and echo answers /products with a 404 unless middleware.AddTrailingSlash (main.go:10:8) adds the slash before it routes; sloctl does not check which router that middleware wraps',
+      '5 error: route "orders" (GET /orders/) is not served as written: the code registers `GET /orders` (main.go:12:2), and echo answers /orders/ with a 404 (without its trailing-slash middleware)',
+    ]);
+
+    const gorilla = await json(['validate', 'slo.yaml', '--go-module-path', '.'], join(dir, 'gorilla'));
+    assert.deepEqual(gorilla.diagnostics.map((d) => `${d.severity}: ${d.message}`), ['error: route "list-products" (GET /products) is not served as written: the code registers `GET /products/` (main.go:7:2), and gorilla/mux answers /products with a 404 (StrictSlash(false), the default)']);
+
+    // The path as registered passes; chi's Route serves its "/" with and without the slash.
+    const ok = await run(['validate', 'slo.yaml', '--go-module-path', '.', '--strict'], join(dir, 'ok'));
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+  });
+
+  it('Go: a router mounted under http.StripPrefix serves the contract routes under the prefix; the same router without it keeps its own paths', async () => {
+    const contract = (routes: string) => `apiVersion: sloctl/v1\nservice: { name: shop, runtime: go }\nroutes:\n${routes}`;
+    const main = (handler: string) => `package main\n\nimport (\n\t"net/http"\n\n\t"github.com/gorilla/mux"\n)\n\nfunc main() {\n\tr := mux.NewRouter()\n\tr.HandleFunc("/users/{id}", user).Methods("GET")\n\tsm := http.NewServeMux()\n\tsm.Handle("/api/", ${handler})\n\thttp.ListenAndServe(":8080", sm)\n}\n`;
+    const dir = writeProject({
+      'go.mod': 'module example.com/shop\n\ngo 1.22\n',
+      'main.go': main('http.StripPrefix("/api", r)'),
+      'slo.yaml': contract('  - { name: get-user, method: GET, path: /api/users/:id }\n'),
+      'plain/main.go': main('r'),
+      'plain/slo.yaml': contract('  - { name: get-user, method: GET, path: /api/users/:id }\n'),
+    }, 'sloctl-strip-');
+    const ok = await run(['validate', 'slo.yaml', '--go-module-path', '.', '--strict'], dir);
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    assert.match(ok.stdout, /route check \(slo\.yaml\): 1\/1 contract routes found among 1 registered under \.; 0 registered routes not in the contract/);
+    // Without StripPrefix the router sees /api/users/42, which its /users/{id} does not match.
+    const plain = await json(['validate', 'slo.yaml', '--go-module-path', '.'], join(dir, 'plain'));
+    assert.equal(plain.code, 1);
+    assert.match(plain.diagnostics[0].message, /^route "get-user" \(GET \/api\/users\/:id\) is not registered by the code under \./);
+    assert.match(plain.diagnostics[0].hint!, /the closest route the code registers is `GET \/users\/\{id\}` \(main\.go:11:2\)/);
+  });
+
   it("the Go examples' contracts (a /products/ subtree each) validate against their code with --strict", async () => {
     for (const example of ['middleware', 'promhttp']) {
       const r = await run(['validate', 'slo.yaml', '--go-module-path', '.', '--strict'], join(process.cwd(), 'go/example', example));

@@ -20,6 +20,7 @@ import { compileMix } from '../src/load/mix.ts';
 import { templateMatcher } from '../src/sdk/core/match.ts';
 import { gateProfile } from '../src/run/profile.ts';
 import { scanGoModule } from '../src/scan/go.ts';
+import { trailingSlashRule } from '../src/scan/go-trailing-slash.ts';
 import { scanTypeScriptProject } from '../src/scan/typescript.ts';
 import type { ScanResult } from '../src/scan/types.ts';
 import { runCli } from './helpers/cli.ts';
@@ -276,6 +277,19 @@ describe('sloctl init: a contract from the code', () => {
     assert.deepEqual((await routeFindings(dir, '--go-module-path')).findings, []);
   });
 
+  it('Go: a trailing / gin keeps is written (/products/, the gate sends it), a router under http.StripPrefix gets the prefix, ServeMux {$} keeps its /', async () => {
+    const dir = project({
+      'go.mod': 'module example.com/shop\n\ngo 1.22\n',
+      'main.go': 'package main\n\nimport (\n\t"net/http"\n\n\t"github.com/gin-gonic/gin"\n)\n\nfunc main() {\n\tr := gin.Default()\n\tr.GET("/products/", list)\n\tv1 := r.Group("/v1")\n\tv1.GET("/", index)\n\tinner := http.NewServeMux()\n\tinner.HandleFunc("GET /cart/{$}", cart)\n\tsm := http.NewServeMux()\n\tsm.Handle("/shop/", http.StripPrefix("/shop", inner))\n\tsm.Handle("/", r)\n\thttp.ListenAndServe(":8080", sm)\n}\n',
+    });
+    const r = await runCli(['init'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    const c = contractIn(dir);
+    assert.deepEqual(c.routes.map((route) => `${route.method} ${route.path}`), ['GET /products/', 'GET /shop/cart/', 'GET /v1/']);
+    assert.deepEqual(gateRequests(c).map((q) => q.path).sort(), ['/products/', '/shop/cart/', '/v1/']);
+    assert.deepEqual((await routeFindings(dir, '--go-module-path')).findings, []);
+  });
+
   it('--stdout prints the contract and writes nothing, even with a contract there; what it did goes to stderr', async () => {
     const dir = copyFixture('routes-fastify', { withoutContract: false });
     const before = readFileSync(join(dir, 'slo.yaml'), 'utf8');
@@ -450,10 +464,12 @@ describe('the contract init builds (property: any route set, any outbound calls)
     line: fc.nat(1000).map((n) => n + 1),
     col: fc.nat(80).map((n) => n + 1),
     // A Go ServeMux subtree as the code check records it: the path ending in a wildcard.
-    serveMux: fc.constantFrom(undefined, undefined, undefined, 'subtree', 'catchAll'),
+    // Or a Go router that keeps a trailing `/` (gin: a redirect for the other spelling).
+    serveMux: fc.constantFrom(undefined, undefined, undefined, 'subtree', 'catchAll', 'keepsSlash'),
   }).map(({ serveMux, ...r }) => {
     if (serveMux === 'subtree') return { ...r, path: `${r.path.replace(/\/$/, '')}/*`, subtree: true as const };
     if (serveMux === 'catchAll') return { ...r, path: '/', prefixUnknown: false, catchAll: true as const };
+    if (serveMux === 'keepsSlash') return { ...r, trailingSlash: trailingSlashRule('gin', {}) };
     return r;
   });
   const call: fc.Arbitrary<FoundCall> = fc.record({
@@ -502,9 +518,10 @@ describe('the contract init builds (property: any route set, any outbound calls)
         });
         // The load mix sends exactly the routes that need no guess; the others, uncommented, are valid and compile.
         // Plain: `/`, or segments of RFC 3986 unreserved characters (not `.`-led: no `.` or `..`).
-        const plain = (path: string) => path === '/' || path.split('/').slice(1).every((seg) => /^[A-Za-z0-9_~-][A-Za-z0-9._~-]*$/.test(seg));
-        // Not a Go ServeMux subtree (which path under it?), nor a registration with a trailing `/` (the contract's path leaves it out).
-        const subtree = (r: (typeof routes.routes)[number]) => r.from.subtree === true || (r.path !== '/' && r.from.path.endsWith('/'));
+        // A trailing `/` the contract's path keeps (a Go router's registration) is plain too.
+        const plain = (path: string) => path === '/' || path.replace(/\/$/, '').split('/').slice(1).every((seg) => /^[A-Za-z0-9_~-][A-Za-z0-9._~-]*$/.test(seg));
+        // Not a Go ServeMux subtree (which path under it?), nor a registration with a trailing `/` the contract's path leaves out.
+        const subtree = (r: (typeof routes.routes)[number]) => r.from.subtree === true || (r.path !== '/' && r.from.path.endsWith('/') && !r.path.endsWith('/'));
         const expectSent = routes.routes.filter((r) => ['GET', 'HEAD'].includes(r.method) && !r.from.prefixUnknown && plain(r.path) && !subtree(r)).map((r) => r.name).sort();
         assert.deepEqual((c.load?.mix.map((m) => m.route) ?? []).sort(), expectSent, text);
         if (c.load) for (const q of gateRequests(c)) assert.equal(q.path, c.routes.find((r) => r.name === q.route)!.path);

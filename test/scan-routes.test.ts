@@ -2,10 +2,10 @@
 // gin, echo; and a plugin nobody visibly mounts (its paths are only ends).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { catchAllMayServe, routeServes, subtreeRedirect } from '../src/contract/route-paths.ts';
+import { catchAllMayServe, routeServes, slashMismatch, subtreeRedirect } from '../src/contract/route-paths.ts';
 import { scanGoModule } from '../src/scan/go.ts';
 import { scanTypeScriptProject } from '../src/scan/typescript.ts';
-import type { ScanResult } from '../src/scan/types.ts';
+import type { RegisteredRoute, ScanResult } from '../src/scan/types.ts';
 import { writeProject } from './helpers/project.ts';
 
 const project = (files: Record<string, string>): string => writeProject(files, 'sloctl-routes-');
@@ -103,6 +103,70 @@ describe('Go route scanner', () => {
     assert.ok(!catchAllMayServe(of('/{$}'), { method: 'GET' }));
   });
 
+  it('net/http: "/products/{$}" is /products/ alone (ServeMux redirects /products to it); "/files/{rest...}" is a subtree like "/files/"', async () => {
+    const dir = project({
+      'main.go': 'package main\n\nimport "net/http"\n\nfunc main() {\n\tmux := http.NewServeMux()\n\tmux.HandleFunc("GET /products/{$}", list)\n\tmux.HandleFunc("/files/{rest...}", files)\n}\n',
+    });
+    const result = await scanGoModule(dir);
+    assert.deepEqual(result.routes.map((r) => [r.method, r.path, r.subtree ?? false, r.trailingSlash?.router ?? '']), [
+      ['GET', '/products/{$}', false, "Go's ServeMux"],
+      ['*', '/files/{rest...}', true, ''],
+    ]);
+    const [exact, files] = result.routes;
+    const serves = (r: typeof exact, path: string) => routeServes(r, { method: 'GET', path });
+    assert.ok(serves(exact, '/products/'));
+    assert.ok(!serves(exact, '/products'), 'a 301 to /products/, not the handler');
+    assert.deepEqual(slashMismatch(exact, { method: 'GET', path: '/products' }), { kind: 'redirect', status: 301, because: '{$}: the pattern matches the path with its / alone' });
+    for (const path of ['/files/', '/files/*', '/files/*rest', '/files/a/b']) assert.ok(serves(files, path), path);
+    assert.ok(!serves(files, '/files'));
+    assert.ok(subtreeRedirect(files, { method: 'GET', path: '/files' }));
+  });
+
+  it('gin, echo, gorilla/mux, chi keep a trailing /: the other spelling gets what the router answers, read from its settings anywhere in the package', async () => {
+    const scan = async (files: Record<string, string>) => (await scanGoModule(project(files))).routes;
+    const miss = (r: RegisteredRoute, path: string) => {
+      assert.ok(!routeServes(r, { method: 'GET', path }), `${r.path} serves ${path}`);
+      const answer = slashMismatch(r, { method: 'GET', path });
+      return answer && `${answer.kind}: ${answer.because}`;
+    };
+    const gin = await scan({ 'main.go': 'package main\n\nimport "github.com/gin-gonic/gin"\n\nfunc main() {\n\tr := gin.Default()\n\tr.GET("/products/", list)\n\tv1 := r.Group("/v1")\n\tv1.GET("/", index)\n\tv1.GET("/orders", orders)\n}\n' });
+    assert.deepEqual(gin.map((r) => r.path), ['/products/', '/v1/', '/v1/orders']);
+    assert.equal(miss(gin[0], '/products'), 'redirect: RedirectTrailingSlash, on by default');
+    assert.equal(miss(gin[1], '/v1'), 'redirect: RedirectTrailingSlash, on by default');
+    assert.equal(miss(gin[2], '/v1/orders/'), 'redirect: RedirectTrailingSlash, on by default');
+    assert.ok(routeServes(gin[0], { method: 'GET', path: '/products/' }));
+    const ginOff = await scan({ 'main.go': 'package main\n\nimport "github.com/gin-gonic/gin"\n\nfunc main() {\n\tr := gin.New()\n\tr.RedirectTrailingSlash = false\n\tr.GET("/products/", list)\n}\n' });
+    assert.equal(miss(ginOff[0], '/products'), 'not-found: RedirectTrailingSlash is off: r.RedirectTrailingSlash = false at main.go:7:2');
+
+    const echo = await scan({
+      'main.go': 'package main\n\nimport "github.com/labstack/echo/v4"\n\nfunc main() {\n\te := echo.New()\n\te.GET("/products/", list)\n\te.GET("/orders", orders)\n}\n',
+      'mw.go': 'package main\n\nimport (\n\t"github.com/labstack/echo/v4"\n\t"github.com/labstack/echo/v4/middleware"\n)\n\nfunc use(e *echo.Echo) {\n\te.Pre(middleware.AddTrailingSlash())\n}\n',
+    });
+    assert.equal(miss(echo[0], '/products'), 'rewritten: middleware.AddTrailingSlash (mw.go:9:8) adds the slash');
+    assert.equal(miss(echo[1], '/orders/'), 'not-found: without its trailing-slash middleware');
+
+    const gorilla = await scan({ 'main.go': 'package main\n\nimport "github.com/gorilla/mux"\n\nfunc main() {\n\tr := mux.NewRouter()\n\tr.HandleFunc("/products/", list).Methods("GET")\n\tapi := r.PathPrefix("/api").Subrouter()\n\tapi.HandleFunc("/", index)\n}\n' });
+    assert.deepEqual(gorilla.map((r) => r.path), ['/products/', '/api/']);
+    assert.equal(miss(gorilla[0], '/products'), 'not-found: StrictSlash(false), the default');
+    assert.equal(miss(gorilla[1], '/api'), 'not-found: StrictSlash(false), the default');
+    const strict = await scan({ 'main.go': 'package main\n\nimport "github.com/gorilla/mux"\n\nfunc main() {\n\tr := mux.NewRouter().StrictSlash(true)\n\tr.HandleFunc("/products", list).Methods("GET")\n}\n' });
+    assert.equal(miss(strict[0], '/products/'), 'redirect: StrictSlash(true) at main.go:6:7');
+
+    const chi = await scan({ 'main.go': 'package main\n\nimport (\n\t"github.com/go-chi/chi/v5"\n\t"github.com/go-chi/chi/v5/middleware"\n)\n\nfunc main() {\n\tr := chi.NewRouter()\n\tr.Use(middleware.StripSlashes)\n\tr.Get("/orders", list)\n\tr.Get("/items/", items)\n\tr.Route("/api", func(r chi.Router) {\n\t\tr.Get("/", index)\n\t})\n}\n' });
+    assert.deepEqual(chi.map((r) => r.path), ['/orders', '/items/', '/api']);
+    assert.equal(miss(chi[0], '/orders/'), 'rewritten: middleware.StripSlashes (main.go:10:8) removes the slash');
+    assert.equal(miss(chi[1], '/items'), 'not-found: without middleware.StripSlashes');
+    // chi serves a Route's "/" at /api and /api/ alike.
+    for (const path of ['/api', '/api/']) assert.ok(routeServes(chi[2], { method: 'GET', path }), path);
+  });
+
+  it("Node's routers compare paths without the trailing / as before (Express)", async () => {
+    const result = await scanTypeScriptProject(project({ 'app.js': "const express = require('express');\nconst app = express();\napp.get('/products/', (req, res) => res.json([]));\napp.get('/orders', (req, res) => res.json([]));\n" }));
+    assert.equal(result.routes.some((r) => r.trailingSlash), false);
+    assert.ok(routeServes(result.routes[0], { method: 'GET', path: '/products' }));
+    assert.ok(routeServes(result.routes[1], { method: 'GET', path: '/orders/' }));
+  });
+
   it('gorilla/mux and chi: a trailing / is one exact path, not a subtree; a ServeMux beside them still has subtrees', async () => {
     const dir = project({
       'gorilla.go': 'package main\n\nimport (\n\t"net/http"\n\n\t"github.com/gorilla/mux"\n)\n\nfunc routes() {\n\tr := mux.NewRouter()\n\tr.HandleFunc("/products/", list).Methods("GET")\n\tadmin := http.NewServeMux()\n\tadmin.HandleFunc("/debug/", debug)\n}\n',
@@ -127,5 +191,17 @@ describe('Go route scanner', () => {
     assert.deepEqual(result.routes.map((r) => `${r.method} ${r.path}`).sort(), ['* /static/*', 'GET /api/products/{id}', 'GET /orders']);
     // So a typo under the mount is not claimed served by it.
     assert.ok(!result.routes.some((r) => routeServes(r, { method: 'GET', path: '/api/prodcts/:id' })));
+  });
+
+  it('net/http: a router mounted under http.StripPrefix serves its routes under the stripped prefix (mounted in another file, nested, or computed)', async () => {
+    const dir = project({
+      'main.go': 'package main\n\nimport "net/http"\n\nfunc main() {\n\tmux := http.NewServeMux()\n\tmux.Handle("/api/", http.StripPrefix("/api", api))\n\tv1 := http.NewServeMux()\n\tv1.HandleFunc("GET /orders/{id}", order)\n\tv1.HandleFunc("/", index)\n\tmux.Handle("/v1/", http.StripPrefix(V1, v1))\n\tp := prefix()\n\tother := http.NewServeMux()\n\tother.HandleFunc("/x", x)\n\tmux.Handle("/o/", http.StripPrefix(p, other))\n\thttp.ListenAndServe(":8080", mux)\n}\n\nconst V1 = "/v1"\n',
+      'api.go': 'package main\n\nimport "github.com/gorilla/mux"\n\nvar api = mux.NewRouter().StrictSlash(true)\n\nfunc init() {\n\tapi.HandleFunc("/users/{id}", user).Methods("GET")\n\tadmin := api.PathPrefix("/admin").Subrouter()\n\tadmin.HandleFunc("/stats", stats).Methods("GET")\n}\n',
+    });
+    const result = await scanGoModule(dir);
+    assert.deepEqual(result.routes.map((r) => `${r.method} ${r.path}${r.subtree ? ' (subtree)' : ''}`).sort(), ['* /v1/* (subtree)', 'GET /api/admin/stats', 'GET /api/users/{id}', 'GET /v1/orders/{id}']);
+    assert.ok(result.routes.some((r) => routeServes(r, { method: 'GET', path: '/api/users/:id' })));
+    assert.ok(!result.routes.some((r) => routeServes(r, { method: 'GET', path: '/users/:id' })), 'StripPrefix: the router never sees /users at the top');
+    assert.deepEqual(result.unresolvedRoutes.map((u) => `${u.file}:${u.line} ${u.what}`), ['main.go:14 "/x" under http.StripPrefix(p, …), computed at run time']);
   });
 });

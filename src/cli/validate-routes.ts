@@ -53,7 +53,7 @@ export function checkRoutes(l: LoadedContract, routes: readonly RegisteredRoute[
       const root = `${route.path.split('?')[0]}/`;
       out.push({
         file: l.file, ...pos, severity: partial ? 'warning' : 'error', code: 'SLO_ROUTE_NOT_REGISTERED', path: ['routes', i, 'path'],
-        message: `route "${route.name}" (${route.method} ${route.path}) is not served as written: the code registers the ServeMux subtree \`${showRoute(redirect).slice(0, -1)}\` (${redirect.file}:${redirect.line}:${redirect.col}), and Go's ServeMux answers ${route.path} with a 301 redirect to ${root}${partial ? `; ${computed}, so it may be one of them` : ''}`,
+        message: `route "${route.name}" (${route.method} ${route.path}) is not served as written: the code registers the ServeMux subtree \`${showRoute({ ...redirect, path: subtreeRoot(redirect.path) })}\` (${redirect.file}:${redirect.line}:${redirect.col}), and Go's ServeMux answers ${route.path} with a 301 redirect to ${root}${partial ? `; ${computed}, so it may be one of them` : ''}`,
         hint: `write the path clients call: ${root} for that path alone, or ${root}* for every path under it; or register ${route.path} in the code as well`,
         related: [{ file: redirect.file, line: redirect.line, col: redirect.col, message: `${showRoute(redirect)} registered here (${redirect.via})` }],
       });

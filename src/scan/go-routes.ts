@@ -193,6 +193,8 @@ function isRouter(ctx: GoRouteContext, imports: Map<string, Router>, handler: Go
     const binding = ctx.scope.lookup(expr.text, expr);
     if (binding?.kind !== 'var' || !binding.value) return false;
     expr = unparen(binding.value);
+    // A package-level router may be made in another file, which imports its package.
+    imports = routerImports(fileOf(expr));
   }
   if (expr.type === 'unary_expression' || expr.type === 'composite_literal') return /^&?\s*[A-Za-z_][A-Za-z0-9_]*\.ServeMux\s*\{\s*\}$/.test(expr.text);
   if (expr.type !== 'call_expression') return false;
@@ -206,6 +208,12 @@ function isRouter(ctx: GoRouteContext, imports: Map<string, Router>, handler: Go
   if (fn?.type !== 'selector_expression') return false;
   const operand = fn.childForFieldName('operand');
   return operand?.type === 'identifier' && imports.has(operand.text) && ROUTER_CONSTRUCTORS.has(fn.childForFieldName('field')?.text ?? '');
+}
+
+function fileOf(node: GoNode): GoNode {
+  let root = node;
+  while (root.parent) root = root.parent;
+  return root;
 }
 
 /** `http.StripPrefix(prefix, inner)`: its two arguments. */

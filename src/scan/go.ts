@@ -84,6 +84,8 @@ function scanPackageDirectory(parser: GoParser, sources: ReadSource[], metrics: 
     for (const pkg of groupByPackage(parsed)) {
       const scope = new GoPackageScope();
       for (const file of pkg) scope.addFile(file.root);
+      // Where a router is mounted and how its slashes are set may be in another file of the package.
+      const packageFiles = pkg.map((file) => ({ file: file.source.relPath, root: file.root }));
       // The SDK values the package's files declare, before any file's calls are read: a handler in one file uses the SDK made in another.
       const sdkValues = emptySdkValues();
       for (const file of pkg) {
@@ -94,7 +96,7 @@ function scanPackageDirectory(parser: GoParser, sources: ReadSource[], metrics: 
         }
       }
       for (const file of pkg) {
-        const found = scanFileSafely(file, scope, sdkValues, metrics, warnings, routes);
+        const found = scanFileSafely(file, scope, packageFiles, sdkValues, metrics, warnings, routes);
         if (found && (!site || before(found, site))) site = found;
       }
     }
@@ -129,9 +131,9 @@ function parseFile(parser: GoParser, source: ReadSource, warnings: ScanWarning[]
 }
 
 /** One odd file (error recovery can leave unexpected shapes) must not end the whole scan. */
-function scanFileSafely(file: ParsedFile, scope: GoPackageScope, sdkValues: GoSdkValues, metrics: RegisteredMetric[], warnings: ScanWarning[], routes: Routes): BulkSite | undefined {
+function scanFileSafely(file: ParsedFile, scope: GoPackageScope, packageFiles: GoRouteContext['packageFiles'], sdkValues: GoSdkValues, metrics: RegisteredMetric[], warnings: ScanWarning[], routes: Routes): BulkSite | undefined {
   try {
-    const ctx: GoRouteContext = { file: file.source.relPath, scope, routes: routes.routes, unresolved: routes.unresolved };
+    const ctx: GoRouteContext = { file: file.source.relPath, scope, routes: routes.routes, unresolved: routes.unresolved, packageFiles };
     detectGoRoutes(ctx, file.root);
   } catch (error) {
     warnings.push({ file: file.source.relPath, line: 1, col: 1, message: `could not read the routes of this file (${String(error)}); routes registered in it are not checked` });
