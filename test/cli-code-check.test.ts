@@ -32,6 +32,9 @@ function positionOf(file: string, needle: string): string {
   return `${line + 1}:${lines[line].indexOf(needle) + 1}`;
 }
 
+/** A Go service's contract holding `routes` (YAML list lines). */
+const contract = (routes: string) => `apiVersion: sloctl/v1\nservice: { name: shop, runtime: go }\nroutes:\n${routes}`;
+
 describe('validate --project (TypeScript)', () => {
   it('passes when the code registers every metric the contract reads', async () => {
     const r = await run(['validate', 'test/fixtures/ts-service/slo.yaml', '--project', 'test/fixtures/ts-service'], process.cwd());
@@ -286,7 +289,6 @@ describe('validate: routes checked both ways', () => {
 
   it('a Go ServeMux subtree ("/products/") serves the contract routes under it; /products, which ServeMux redirects, is an error saying so', async () => {
     const main = 'package main\n\nimport "net/http"\n\nfunc main() {\n\tmux := http.NewServeMux()\n\tmux.HandleFunc("/products/", product)\n\tmux.HandleFunc("GET /orders", orders)\n\thttp.ListenAndServe(":8080", mux)\n}\n';
-    const contract = (routes: string) => `apiVersion: sloctl/v1\nservice: { name: shop, runtime: go }\nroutes:\n${routes}`;
     const dir = writeProject({
       'go.mod': 'module example.com/shop\n\ngo 1.22\n',
       'main.go': main,
@@ -320,7 +322,6 @@ describe('validate: routes checked both ways', () => {
 
   it('Go ServeMux "{$}" and "{rest...}": /products/ and /files/* are served, /products and /files (301 redirects) are errors saying so', async () => {
     const main = 'package main\n\nimport "net/http"\n\nfunc main() {\n\tmux := http.NewServeMux()\n\tmux.HandleFunc("GET /products/{$}", list)\n\tmux.HandleFunc("GET /files/{path...}", file)\n\thttp.ListenAndServe(":8080", mux)\n}\n';
-    const contract = (routes: string) => `apiVersion: sloctl/v1\nservice: { name: shop, runtime: go }\nroutes:\n${routes}`;
     const dir = writeProject({
       'go.mod': 'module example.com/shop\n\ngo 1.22\n',
       'main.go': main,
@@ -341,7 +342,6 @@ describe('validate: routes checked both ways', () => {
   });
 
   it('Go gin, echo, gorilla/mux, chi: a contract path that differs from the registration by a trailing / is an error naming what the router answers; a warning where a middleware may rewrite it', async () => {
-    const contract = (routes: string) => `apiVersion: sloctl/v1\nservice: { name: shop, runtime: go }\nroutes:\n${routes}`;
     const dir = writeProject({
       'gin/go.mod': 'module example.com/gin\n\ngo 1.22\n',
       'gin/main.go': 'package main\n\nimport "github.com/gin-gonic/gin"\n\nfunc main() {\n\tr := gin.Default()\n\tr.GET("/products/", list)\n\tr.POST("/orders", create)\n\tr.Run()\n}\n',
@@ -380,7 +380,6 @@ describe('validate: routes checked both ways', () => {
   });
 
   it('Go: a router mounted under http.StripPrefix serves the contract routes under the prefix; the same router without it keeps its own paths', async () => {
-    const contract = (routes: string) => `apiVersion: sloctl/v1\nservice: { name: shop, runtime: go }\nroutes:\n${routes}`;
     const main = (handler: string) => `package main\n\nimport (\n\t"net/http"\n\n\t"github.com/gorilla/mux"\n)\n\nfunc main() {\n\tr := mux.NewRouter()\n\tr.HandleFunc("/users/{id}", user).Methods("GET")\n\tsm := http.NewServeMux()\n\tsm.Handle("/api/", ${handler})\n\thttp.ListenAndServe(":8080", sm)\n}\n`;
     const dir = writeProject({
       'go.mod': 'module example.com/shop\n\ngo 1.22\n',

@@ -88,14 +88,16 @@ function appModule({ common }: Nest): unknown {
 
 type Host = { switchToHttp(): { getRequest(): never; getResponse(): never } };
 
-/** src/sdk/README.md's filter: every exception to errorHandler(sdk), then Nest answers as before. */
-function sloctlFilter({ common, core }: Nest, sdk: Sdk, httpAdapter: unknown): unknown {
-  const record = errorHandler(sdk);
+/**
+ * src/sdk/README.md's global filter: every exception to `record` (errorHandler(sdk) on Express,
+ * recordError on Fastify), then Nest answers as before.
+ */
+function sloctlFilter({ common, core }: Nest, httpAdapter: unknown, record: (exception: unknown, request: never, response: never) => void): unknown {
   const Base = core.BaseExceptionFilter as new (adapter: unknown) => { catch(exception: unknown, host: Host): void };
   class SloctlExceptionFilter extends Base {
     override catch(exception: unknown, host: Host): void {
       const http = host.switchToHttp();
-      record(exception, http.getRequest(), http.getResponse(), () => {});
+      record(exception, http.getRequest(), http.getResponse());
       super.catch(exception, host);
     }
   }
@@ -103,17 +105,17 @@ function sloctlFilter({ common, core }: Nest, sdk: Sdk, httpAdapter: unknown): u
   return new SloctlExceptionFilter(httpAdapter);
 }
 
-/** The same filter on @nestjs/platform-fastify: the exception to recordError, then Nest answers as before. */
-function sloctlFastifyFilter({ common, core }: Nest, httpAdapter: unknown): unknown {
-  const Base = core.BaseExceptionFilter as new (adapter: unknown) => { catch(exception: unknown, host: Host): void };
-  class SloctlExceptionFilter extends Base {
-    override catch(exception: unknown, host: Host): void {
-      recordError(host.switchToHttp().getResponse(), exception);
-      super.catch(exception, host);
-    }
-  }
-  common.Catch()(SloctlExceptionFilter);
-  return new SloctlExceptionFilter(httpAdapter);
+/** A fresh SDK for the cats contract. */
+function cats(): Sdk {
+  const loaded = parseContract(CONTRACT, 'slo.yaml');
+  assert.ok(loaded.contract);
+  return instrumentForTest(loaded.contract);
+}
+
+/** Nest listening on a free loopback port: its base URL. */
+async function listen(app: Record<string, any>): Promise<string> {
+  await app.listen(0, '127.0.0.1');
+  return `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
 }
 
 /** What each test sends, and the series it must leave (both platforms: the same answers, the same counts). */
@@ -158,16 +160,13 @@ describe('the Fastify plugin under NestJS (@nestjs/platform-fastify)', { skip },
   let base: string;
   before(async () => {
     const n = nest as Nest;
-    const loaded = parseContract(CONTRACT, 'slo.yaml');
-    assert.ok(loaded.contract);
-    sdk = instrumentForTest(loaded.contract);
+    sdk = cats();
     app = await n.core.NestFactory.create(appModule(n), new n.fastify.FastifyAdapter(), { logger: false });
     // Registered before Nest adds its routes (at init, in listen): each route's template is known.
     await app.register(sloctl, { sdk });
     app.setGlobalPrefix('api');
-    app.useGlobalFilters(sloctlFastifyFilter(n, app.get(n.core.HttpAdapterHost).httpAdapter));
-    await app.listen(0, '127.0.0.1');
-    base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+    app.useGlobalFilters(sloctlFilter(n, app.get(n.core.HttpAdapterHost).httpAdapter, (exception, _request, reply) => recordError(reply, exception)));
+    base = await listen(app);
   });
   after(() => app?.close());
 
@@ -192,15 +191,13 @@ describe('the Express adapter under NestJS', { skip }, () => {
   let base: string;
   before(async () => {
     const n = nest as Nest;
-    const loaded = parseContract(CONTRACT, 'slo.yaml');
-    assert.ok(loaded.contract);
-    sdk = instrumentForTest(loaded.contract);
+    sdk = cats();
     app = await n.core.NestFactory.create(appModule(n), { logger: false });
     app.use(middleware(sdk));
     app.setGlobalPrefix('api');
-    app.useGlobalFilters(sloctlFilter(n, sdk, app.get(n.core.HttpAdapterHost).httpAdapter));
-    await app.listen(0, '127.0.0.1');
-    base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+    const record = errorHandler(sdk);
+    app.useGlobalFilters(sloctlFilter(n, app.get(n.core.HttpAdapterHost).httpAdapter, (exception, request, response) => record(exception, request, response, () => {})));
+    base = await listen(app);
   });
   after(() => app?.close());
 

@@ -100,14 +100,8 @@ export function joinRoutePath(prefix: string, path: string): string {
   return path.startsWith('/') ? left + path : `${left}/${path}`;
 }
 
-export interface RouteLike {
-  method: string;
-  path: string;
-  prefixUnknown?: boolean;
-  subtree?: true;
-  catchAll?: true;
-  trailingSlash?: TrailingSlashRule;
-}
+/** What matching needs of a registration: FoundRoute without its place in the code. */
+export type RouteLike = Omit<FoundRoute, 'file' | 'line' | 'col'>;
 
 function methodMatches(contractMethod: string, registered: string): boolean {
   const want = contractMethod.toUpperCase();
