@@ -2,14 +2,13 @@
 // (`new URL('./slo.yaml', import.meta.url)`, relative to the code), or a Contract already parsed.
 //
 // A contract with errors is refused at start-up with the same located message `sloctl validate`
-// prints: a service must not run against a promise nobody can check.
+// prints: a service must not run against a promise nobody can check. A file is parsed on a worker
+// thread (contract-thread.ts), so the parser and schema never load into the service's isolate.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { hasErrors } from '../contract/diagnostic.ts';
-import { parseContract } from '../contract/load.ts';
 import { SloctlError } from '../errors.ts';
-import { renderDiagnostic } from '../contract/render.ts';
+import { parseOnThread } from './contract-thread.ts';
 import type { Contract } from '../contract/schema.ts';
 
 export type ContractSource = string | URL | Contract;
@@ -34,11 +33,15 @@ export function loadContract(source: ContractSource): { contract: Contract; file
     const code = (err as { code?: string }).code;
     throw new ContractError(`sloctl: cannot read the contract ${file}${code ? ` (${code})` : ''}: pass the path of your slo.yaml (relative to ${process.cwd()}), or one relative to your code: new URL('./slo.yaml', import.meta.url) in an ES module, path.join(__dirname, 'slo.yaml') in CommonJS`, { cause: err });
   }
-  const loaded = parseContract(text, file);
-  if (loaded.contract === undefined || hasErrors(loaded.diagnostics)) {
-    const sources = new Map([[file, text]]);
-    const shown = loaded.diagnostics.filter((d) => d.severity === 'error').map((d) => renderDiagnostic(d, { sources }));
-    throw new ContractError(`sloctl: the contract ${file} is invalid (run \`npx sloctl validate ${file}\`):\n${shown.join('\n')}`);
+  let answer;
+  try {
+    answer = parseOnThread(text, file);
+  } catch (err) {
+    throw new ContractError(`sloctl: cannot check the contract ${file}: ${(err as Error).message}; \`npx sloctl validate ${file}\` checks it without a thread`, { cause: err });
   }
-  return { contract: loaded.contract, file, text };
+  if (!answer.ok) {
+    if ('crashed' in answer) throw new ContractError(`sloctl: checking the contract ${file} failed inside sloctl (please report it, with the file): ${answer.crashed}`);
+    throw new ContractError(`sloctl: the contract ${file} is invalid (run \`npx sloctl validate ${file}\`):\n${answer.invalid}`);
+  }
+  return { contract: answer.contract, file, text };
 }

@@ -1,0 +1,64 @@
+// The contract is parsed and validated on a short-lived worker thread, not in the service's own
+// isolate: the YAML parser and the schema (yaml and zod: about 1.1 MB of the 1.5 MB of code
+// `sloctl/sdk` would otherwise load) never enter the service's heap. Measured on the Fastify
+// hello-world, a service that had parsed its contract in-process answered each request ~3% dearer
+// for the rest of its life, with none of that code running (bench/RESULTS.md, 2026-12-06): the
+// same instructions, slower, in a larger heap. Parsing stays synchronous for `instrument()`: the
+// caller blocks on a shared flag (Atomics.wait) until the thread has posted its answer, then reads
+// it from the port (receiveMessageOnPort), as at start-up a service waits for its configuration.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import type { Contract } from '../contract/schema.ts';
+
+/** What the thread answers: the contract, or the located message `sloctl validate` would print. */
+export type ThreadAnswer =
+  | { ok: true; contract: Contract }
+  | { ok: false; invalid: string }
+  | { ok: false; crashed: string };
+
+/** What the thread is given. */
+export interface ThreadInput {
+  text: string;
+  file: string;
+  port: MessagePort;
+  flag: Int32Array;
+}
+
+// Built (dist/sdk/contract-thread.js): the thread's code is plain JavaScript beside this file.
+// From the sources (tsx, in development and tests): an entry that registers tsx in the thread first.
+const ENTRY = import.meta.url.endsWith('.ts') ? new URL('./contract-thread-entry.mjs', import.meta.url) : new URL('./contract-thread-worker.js', import.meta.url);
+
+/** How long a parse may take before `instrument()` gives up: a contract parses in well under a second. */
+export const PARSE_TIMEOUT_MS = 60_000;
+
+/**
+ * Parses `text` (the contract read from `file`) on a worker thread and returns its answer; throws
+ * only when the thread could not answer at all (it did not start, or timed out).
+ */
+export function parseOnThread(text: string, file: string, timeoutMs = PARSE_TIMEOUT_MS): ThreadAnswer {
+  // Missing when sloctl/sdk was bundled into one file (the bundler does not follow a worker's
+  // URL): said at once, not after the timeout, with the way that needs no thread.
+  if (!existsSync(fileURLToPath(ENTRY))) {
+    throw new Error(`the contract parser's worker file ${fileURLToPath(ENTRY)} is missing (was sloctl/sdk bundled? a bundler does not copy it): parse the contract yourself and pass it, instrument({ contract: parseContract(text, file).contract }) with parseContract from 'sloctl'`);
+  }
+  const flag = new Int32Array(new SharedArrayBuffer(4));
+  const { port1, port2 } = new MessageChannel();
+  // execArgv: [] so the service's preloads (an APM's --require, a parent's --import tsx) do not run
+  // again in a thread that only parses; the development entry registers tsx itself.
+  const worker = new Worker(ENTRY, { workerData: { text, file, port: port2, flag }, transferList: [port2 as never], execArgv: [], stdout: false, stderr: false });
+  worker.unref();
+  try {
+    // Woken by the thread's notify; 'timed-out' only if it never answers (it catches everything
+    // it runs, so that means it could not start: its file missing, the process out of threads).
+    if (Atomics.wait(flag, 0, 0, timeoutMs) === 'timed-out') {
+      throw new Error(`the contract parser's worker thread (${ENTRY.href}) did not answer within ${timeoutMs} ms`);
+    }
+    const answer = receiveMessageOnPort(port1)?.message as ThreadAnswer | undefined;
+    if (answer === undefined) throw new Error(`the contract parser's worker thread (${ENTRY.href}) signalled without an answer`);
+    return answer;
+  } finally {
+    port1.close();
+    void worker.terminate();
+  }
+}

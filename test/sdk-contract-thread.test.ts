@@ -1,0 +1,106 @@
+// instrument() parses a contract file on a worker thread (src/sdk/contract-thread.ts): the YAML
+// parser and the schema (yaml, zod) must never load into the service's own thread, since code
+// merely loaded there made every request of a hello-world dearer (bench/RESULTS.md, 2026-12-06).
+// Checked on the built package (dist/, which `npm test` builds first), as users run it, from a
+// child process whose module hooks record every module its main thread resolves.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { instrument } from '../src/sdk/index.ts';
+import { testRegistry } from '../src/sdk/testing.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const CONTRACT = join(ROOT, 'examples/checkout/slo.yaml');
+const work = mkdtempSync(join(tmpdir(), 'sloctl-contract-thread-'));
+// The child scripts and the dist/ copy below resolve packages (prom-client, zod) from here.
+symlinkSync(join(ROOT, 'node_modules'), join(work, 'node_modules'));
+after(() => rmSync(work, { recursive: true, force: true }));
+
+// Module hooks (run on Node's loader thread) that post every URL the main thread resolves; the
+// child reads them synchronously once its imports are done (each was posted before it resolved).
+const HOOKS = `
+let port;
+export function initialize(data) { port = data.port; }
+export async function resolve(specifier, context, next) {
+  const r = await next(specifier, context);
+  port.postMessage(r.url);
+  return r;
+}`;
+
+/** Runs `body` in a child ES module that has `dist` (a dist/ directory) as DIST and records what its main thread loads. */
+function child(dist: string, body: string): { status: number | null; stdout: string; stderr: string } {
+  const script = join(work, `child-${Math.random().toString(36).slice(2)}.mjs`);
+  writeFileSync(script, `
+import { register } from 'node:module';
+import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
+const { port1, port2 } = new MessageChannel();
+register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(HOOKS)}), { data: { port: port2 }, transferList: [port2] });
+const loaded = () => { const urls = []; for (let m; (m = receiveMessageOnPort(port1)); ) urls.push(m.message); return urls; };
+const DIST = ${JSON.stringify(pathToFileURL(dist).href)};
+${body}
+port1.close();
+`);
+  const r = spawnSync(process.execPath, [script], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('the contract is parsed off the service thread', () => {
+  it('instrument(path) gives the contract, and the main thread never loads yaml or zod', () => {
+    const r = child(join(ROOT, 'dist'), `
+const { instrument } = await import(DIST + '/sdk/index.js');
+const { Registry } = await import('prom-client');
+const sdk = instrument({ contract: ${JSON.stringify(CONTRACT)}, registry: new Registry(), defaultMetrics: false });
+const urls = loaded();
+console.log(JSON.stringify({ service: sdk.contract.service.name, routes: sdk.contract.routes.length, urls }));
+`);
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { service: string; routes: number; urls: string[] };
+    assert.equal(out.service, 'checkout');
+    assert.ok(out.routes > 0);
+    // The check sees what it should: the SDK's own modules and prom-client were recorded.
+    assert.ok(out.urls.some((u) => u.endsWith('/dist/sdk/instrument.js')), out.urls.join('\n'));
+    assert.ok(out.urls.some((u) => u.includes('/node_modules/prom-client/')), out.urls.join('\n'));
+    const parser = out.urls.filter((u) => /\/node_modules\/(yaml|zod)\/|\/dist\/contract\/(load|schema)\.js$/.test(u));
+    assert.deepEqual(parser, [], 'the service thread loaded the contract parser');
+  });
+
+  it('the contract from the thread is the one the parser gives in-process', async () => {
+    const { parseContract } = await import('../src/contract/load.ts');
+    const { readFileSync } = await import('node:fs');
+    const sdk = instrument({ contract: CONTRACT, registry: testRegistry(), defaultMetrics: false });
+    assert.deepEqual(sdk.contract, parseContract(readFileSync(CONTRACT, 'utf8'), CONTRACT).contract);
+  });
+
+  it('an invalid contract is refused with the located message sloctl validate prints', () => {
+    const bad = join(work, 'bad.slo.yaml');
+    writeFileSync(bad, 'apiVersion: sloctl/v1\nservice: { name: x }\nroutes: 3\n');
+    assert.throws(() => instrument({ contract: bad, registry: testRegistry() }), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'SLOCTL_SDK_CONTRACT');
+      assert.match(err.message, new RegExp(`the contract ${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is invalid \\(run \`npx sloctl validate .*\`\\)`));
+      assert.match(err.message, /bad\.slo\.yaml:3:9: error SLO_INVALID_VALUE: routes: expected array, received number/);
+      return true;
+    });
+  });
+
+  it('without its worker file (a bundled SDK) it says so at once and names the way without a thread', () => {
+    // A copy of dist/ without the thread's file (its packages resolve through work's node_modules link).
+    const copy = join(work, 'pkg');
+    cpSync(join(ROOT, 'dist'), join(copy, 'dist'), { recursive: true });
+    rmSync(join(copy, 'dist/sdk/contract-thread-worker.js'));
+    const started = Date.now();
+    const r = child(join(copy, 'dist'), `
+const { instrument } = await import(DIST + '/sdk/index.js');
+try { instrument({ contract: ${JSON.stringify(CONTRACT)}, defaultMetrics: false }); console.log('no error'); }
+catch (err) { console.log(err.code + ' ' + err.message); }
+`);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^SLOCTL_SDK_CONTRACT sloctl: cannot check the contract .*checkout\/slo\.yaml: the contract parser's worker file .*contract-thread-worker\.js is missing \(was sloctl\/sdk bundled\?/);
+    assert.match(r.stdout, /instrument\(\{ contract: parseContract\(text, file\)\.contract \}\) with parseContract from 'sloctl'/);
+    // Not after the thread's 60 s timeout.
+    assert.ok(Date.now() - started < 20_000, `took ${Date.now() - started} ms`);
+  });
+});
