@@ -90,7 +90,7 @@ console.log(JSON.stringify({ service: sdk.contract.service.name, routes: sdk.con
     // A copy of dist/ without the thread's file (its packages resolve through work's node_modules link).
     const copy = join(work, 'pkg');
     cpSync(join(ROOT, 'dist'), join(copy, 'dist'), { recursive: true });
-    rmSync(join(copy, 'dist/sdk/contract-thread-worker.js'));
+    rmSync(join(copy, 'dist/cli/contract-thread.js'));
     const started = Date.now();
     const r = child(join(copy, 'dist'), `
 const { instrument } = await import(DIST + '/sdk/index.js');
@@ -98,7 +98,7 @@ try { instrument({ contract: ${JSON.stringify(CONTRACT)}, defaultMetrics: false 
 catch (err) { console.log(err.code + ' ' + err.message); }
 `);
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /^SLOCTL_SDK_CONTRACT sloctl: cannot check the contract .*checkout\/slo\.yaml: the contract parser's worker file .*contract-thread-worker\.js is missing \(was sloctl\/sdk bundled\?/);
+    assert.match(r.stdout, /^SLOCTL_SDK_CONTRACT sloctl: cannot check the contract .*checkout\/slo\.yaml: the contract parser's worker file .*dist\/cli\/contract-thread\.js is missing \(was sloctl\/sdk bundled\?/);
     assert.match(r.stdout, /instrument\(\{ contract: parseContract\(text, file\)\.contract \}\) with parseContract from 'sloctl'/);
     // Not after the thread's 60 s timeout.
     assert.ok(Date.now() - started < 20_000, `took ${Date.now() - started} ms`);

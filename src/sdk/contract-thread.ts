@@ -25,9 +25,11 @@ export interface ThreadInput {
   flag: Int32Array;
 }
 
-// Built (dist/sdk/contract-thread.js): the thread's code is plain JavaScript beside this file.
-// From the sources (tsx, in development and tests): an entry that registers tsx in the thread first.
-const ENTRY = import.meta.url.endsWith('.ts') ? new URL('./contract-thread-entry.mjs', import.meta.url) : new URL('./contract-thread-worker.js', import.meta.url);
+// Built (dist/sdk/contract-thread.js): the thread runs the bundle scripts/build.mjs makes of
+// contract-thread-worker.ts beside the command line's (dist/cli/contract-thread.js: one file and
+// shared chunks start faster than dist/contract's modules and zod's ~230 files). From the sources
+// (tsx, in development and tests): an entry that registers tsx in the thread first.
+const ENTRY = import.meta.url.endsWith('.ts') ? new URL('./contract-thread-entry.mjs', import.meta.url) : new URL('../cli/contract-thread.js', import.meta.url);
 
 /** How long a parse may take before `instrument()` gives up: a contract parses in well under a second. */
 export const PARSE_TIMEOUT_MS = 60_000;
