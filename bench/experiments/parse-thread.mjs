@@ -10,7 +10,7 @@
 // thread, as `instrument('slo.yaml')` does); inproc (the same contract parsed here with
 // dist/contract/load.js and passed as an object, as every service did before 2026-12-06: yaml,
 // zod and the schema loaded into this process); sdk (thread, with the SDK's contract only: no
-// limiter, no saturation monitor).
+// limiter, no saturation monitor); lean (thread, without prom-client's default metrics).
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,7 +52,7 @@ if (variant !== 'bare') {
       contract = join(mkdtempSync(join(tmpdir(), 'sloctl-parse-thread-')), 'slo.yaml');
       writeFileSync(contract, variant === 'sdk' ? SDK : FULL);
     }
-    const sdk = instrument({ contract, registry: new Registry() });
+    const sdk = instrument({ contract, registry: new Registry(), defaultMetrics: variant !== 'lean' });
     await app.register(sloctl, { sdk });
   }
 }
