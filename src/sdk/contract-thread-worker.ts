@@ -1,23 +1,15 @@
-// The contract parser's worker thread (contract-thread.ts says why it is a thread): parses and
-// validates the text it was given, posts the contract or the located error message, and wakes the
-// caller. It catches everything, so the caller never waits for an answer that will not come; the
-// parser is imported inside the try for that reason.
+// The contract parser's worker thread (contract-thread.ts says why it is a thread): checks the text
+// it was given, posts the contract or the located error message, and wakes the caller. It catches
+// everything, so the caller never waits for an answer that will not come; the parser is imported
+// inside the try for that reason.
 import { workerData } from 'node:worker_threads';
 import type { ThreadAnswer, ThreadInput } from './contract-thread.ts';
 
 const { text, file, port, flag } = workerData as ThreadInput;
 let answer: ThreadAnswer;
 try {
-  const [{ parseContract }, { hasErrors }, { renderDiagnostic }] = await Promise.all([
-    import('../contract/load.ts'), import('../contract/diagnostic.ts'), import('../contract/render.ts'),
-  ]);
-  const loaded = parseContract(text, file);
-  if (loaded.contract !== undefined && !hasErrors(loaded.diagnostics)) answer = { ok: true, contract: loaded.contract };
-  else {
-    const sources = new Map([[file, text]]);
-    const shown = loaded.diagnostics.filter((d) => d.severity === 'error').map((d) => renderDiagnostic(d, { sources }));
-    answer = { ok: false, invalid: shown.join('\n') };
-  }
+  const { checkContract } = await import('./contract-check.ts');
+  answer = checkContract(text, file);
 } catch (err) {
   answer = { ok: false, crashed: err instanceof Error ? (err.stack ?? err.message) : String(err) };
 }

@@ -6,16 +6,19 @@
 // same instructions, slower, in a larger heap. Parsing stays synchronous for `instrument()`: the
 // caller blocks on a shared flag (Atomics.wait) until the thread has posted its answer, then reads
 // it from the port (receiveMessageOnPort), as at start-up a service waits for its configuration.
+//
+// From the sources (tsx: the tests, `npm run example`) the parser runs in the caller's thread,
+// through tsx's require(): a thread there has to register tsx and compile the parser again, ~0.55 s
+// every instrument(), dozens of times a test run. The thread itself is tested on the built package
+// (test/sdk-contract-thread.test.ts on dist/, test/package.test.ts on the tarball).
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
-import type { Contract } from '../contract/schema.ts';
+import type { ContractCheck } from './contract-check.ts';
 
-/** What the thread answers: the contract, or the located message `sloctl validate` would print. */
-export type ThreadAnswer =
-  | { ok: true; contract: Contract }
-  | { ok: false; invalid: string }
-  | { ok: false; crashed: string };
+/** What the thread answers: the contract, the located message `sloctl validate` would print, or its own failure. */
+export type ThreadAnswer = ContractCheck | { ok: false; crashed: string };
 
 /** What the thread is given. */
 export interface ThreadInput {
@@ -25,11 +28,11 @@ export interface ThreadInput {
   flag: Int32Array;
 }
 
-// Built (dist/sdk/contract-thread.js): the thread runs the bundle scripts/build.mjs makes of
-// contract-thread-worker.ts beside the command line's (dist/cli/contract-thread.js: one file and
-// shared chunks start faster than dist/contract's modules and zod's ~230 files). From the sources
-// (tsx, in development and tests): an entry that registers tsx in the thread first.
-const ENTRY = import.meta.url.endsWith('.ts') ? new URL('./contract-thread-entry.mjs', import.meta.url) : new URL('../cli/contract-thread.js', import.meta.url);
+// The thread runs the bundle scripts/build.mjs makes of contract-thread-worker.ts beside the
+// command line's (dist/cli/contract-thread.js: one file and shared chunks start faster than
+// dist/contract's modules and zod's ~230 files).
+const ENTRY = new URL('../cli/contract-thread.js', import.meta.url);
+const FROM_SOURCES = import.meta.url.endsWith('.ts');
 
 /** How long a parse may take before `instrument()` gives up: a contract parses in well under a second. */
 export const PARSE_TIMEOUT_MS = 60_000;
@@ -39,6 +42,7 @@ export const PARSE_TIMEOUT_MS = 60_000;
  * only when the thread could not answer at all (it did not start, or timed out).
  */
 export function parseOnThread(text: string, file: string, timeoutMs = PARSE_TIMEOUT_MS): ThreadAnswer {
+  if (FROM_SOURCES) return (createRequire(import.meta.url)('./contract-check.ts') as typeof import('./contract-check.ts')).checkContract(text, file);
   // Missing when sloctl/sdk was bundled into one file (the bundler does not follow a worker's
   // URL): said at once, not after the timeout, with the way that needs no thread.
   if (!existsSync(fileURLToPath(ENTRY))) {
@@ -46,8 +50,7 @@ export function parseOnThread(text: string, file: string, timeoutMs = PARSE_TIME
   }
   const flag = new Int32Array(new SharedArrayBuffer(4));
   const { port1, port2 } = new MessageChannel();
-  // execArgv: [] so the service's preloads (an APM's --require, a parent's --import tsx) do not run
-  // again in a thread that only parses; the development entry registers tsx itself.
+  // execArgv: [] so the service's preloads (an APM's --require) do not run again in a thread that only parses.
   const worker = new Worker(ENTRY, { workerData: { text, file, port: port2, flag }, transferList: [port2 as never], execArgv: [], stdout: false, stderr: false });
   worker.unref();
   try {
