@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
-import { HELLO_CONTRACT, HELLO_FULL, HELLO_LIMIT_ONLY, HELLO_MONITOR_ONLY } from './hello-contract.ts';
+import { HELLO_CONTRACT, HELLO_FULL, HELLO_LIMIT_ONLY, HELLO_MONITOR_ONLY } from './hello-contract.mjs';
 // Everything else is imported only by the variants that use it: a bare server loads Fastify and
 // nothing of sloctl or the peer, as a service without them does. (Until 2026-12-05 every variant
 // imported the SDK, prom-client and fastify-metrics, so `bare` paid for their loaded code too;

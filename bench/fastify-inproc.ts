@@ -12,7 +12,7 @@ import { Duplex } from 'node:stream';
 import Fastify from 'fastify';
 import { Registry } from 'prom-client';
 import { parseContract } from '../src/contract/load.ts';
-import { HELLO_CONTRACT, HELLO_FULL } from './hello-contract.ts';
+import { HELLO_CONTRACT, HELLO_FULL } from './hello-contract.mjs';
 import { instrument } from '../src/sdk/index.ts';
 import sloctl from '../src/sdk/adapters/fastify.ts';
 if (!['bare', 'sdk', 'full'].includes(process.argv[2])) {

@@ -11,7 +11,7 @@ import Fastify from 'fastify';
 import fastifyMetricsModule from 'fastify-metrics';
 import { Registry } from 'prom-client';
 import { parseContract } from '../src/contract/load.ts';
-import { HELLO_CONTRACT } from './hello-contract.ts';
+import { HELLO_CONTRACT } from './hello-contract.mjs';
 import { instrument } from 'sloctl/sdk';
 import { errorHandler, middleware } from 'sloctl/sdk/express';
 import sloctl from 'sloctl/sdk/fastify';

@@ -17,7 +17,7 @@ import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
 import { Registry } from 'prom-client';
 import { parseContract } from '../../src/contract/load.ts';
-import { HELLO_CONTRACT } from '../hello-contract.ts';
+import { HELLO_CONTRACT } from '../hello-contract.mjs';
 import { instrument } from '../../src/sdk/index.ts';
 import sloctl from '../../src/sdk/adapters/fastify.ts';
 import { finisher } from '../../src/sdk/node-tracking.ts';

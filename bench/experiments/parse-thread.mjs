@@ -15,26 +15,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify from 'fastify';
+import { HELLO_CONTRACT, HELLO_FULL } from '../hello-contract.mjs';
 
-// bench/hello-contract.ts's HELLO_CONTRACT, and HELLO_FULL appended for everything on (plain
-// JavaScript here: ab-pair starts servers with node alone).
-const SDK = `
-apiVersion: sloctl/v1
-service: { name: hello }
-target: { run: bench, health: /healthz, metrics: /metrics }
-routes:
-  - { name: hello, method: GET, path: /, weight: 1 }
-objectives:
-  latency: [{ name: api, threshold: 100ms, objective: 99%, percentiles: { p99: 250ms } }]
-  errors: { objective: 99.9% }
-  availability: { objective: 99.9% }
-`;
-const FULL = `${SDK}  concurrency:
-    limit: { min: 100, initial: 100, max: 1000 }
-    eventLoopDelay: { warn: 1s, critical: 2s }
-    inFlight: { warn: 5000, critical: 10000 }
-    capture: none
-`;
+const SDK = HELLO_CONTRACT;
+const FULL = HELLO_CONTRACT + HELLO_FULL;
 
 const variant = process.argv[2];
 const dist = new URL('../../dist/', import.meta.url);

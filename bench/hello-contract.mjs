@@ -1,6 +1,8 @@
 // The slo.yaml of the benches' Fastify and Express hello-worlds (bench/fastify-hello.ts,
 // bench/fastify-inproc.ts, bench/http-server.ts, bench/experiments/fastify-parts.ts): one route,
 // the objectives a user would declare. Text only: the bench servers import it without side effects.
+// Plain JavaScript (types in hello-contract.d.mts): bench/experiments/parse-thread.mjs, which
+// ab-pair starts with node alone, imports it too.
 export const HELLO_CONTRACT = `
 apiVersion: sloctl/v1
 service: { name: hello }
