@@ -50,6 +50,15 @@ port1.close();
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** instrument(contract) in a child from `dist`: prints the error's code and message, or "no error". */
+function instrumentInChild(dist: string, contract: string): ReturnType<typeof child> {
+  return child(dist, `
+const { instrument } = await import(DIST + '/sdk/index.js');
+try { instrument({ contract: ${JSON.stringify(contract)}, defaultMetrics: false }); console.log('no error'); }
+catch (err) { console.log(err.code + ' ' + err.message); }
+`);
+}
+
 describe('the contract is parsed off the service thread', () => {
   it('instrument(path) gives the contract, and the main thread never loads yaml or zod', () => {
     const r = child(join(ROOT, 'dist'), `
@@ -73,11 +82,7 @@ console.log(JSON.stringify({ contract: sdk.contract, urls }));
   it('an invalid contract is refused with the located message sloctl validate prints', () => {
     const bad = join(work, 'bad.slo.yaml');
     writeFileSync(bad, 'apiVersion: sloctl/v1\nservice: { name: x }\nroutes: 3\n');
-    const r = child(join(ROOT, 'dist'), `
-const { instrument } = await import(DIST + '/sdk/index.js');
-try { instrument({ contract: ${JSON.stringify(bad)}, defaultMetrics: false }); console.log('no error'); }
-catch (err) { console.log(err.code + ' ' + err.message); }
-`);
+    const r = instrumentInChild(join(ROOT, 'dist'), bad);
     assert.equal(r.status, 0, r.stderr);
     assert.ok(r.stdout.startsWith(`SLOCTL_SDK_CONTRACT sloctl: the contract ${bad} is invalid (run \`npx sloctl validate ${bad}\`):\n`), r.stdout);
     assert.match(r.stdout, /bad\.slo\.yaml:3:9: error SLO_INVALID_VALUE: routes: expected array, received number/);
@@ -91,11 +96,7 @@ catch (err) { console.log(err.code + ' ' + err.message); }
     cpSync(join(ROOT, 'dist'), join(copy, 'dist'), { recursive: true });
     rmSync(join(copy, 'dist/cli/contract-thread.js'));
     const started = Date.now();
-    const r = child(join(copy, 'dist'), `
-const { instrument } = await import(DIST + '/sdk/index.js');
-try { instrument({ contract: ${JSON.stringify(CONTRACT)}, defaultMetrics: false }); console.log('no error'); }
-catch (err) { console.log(err.code + ' ' + err.message); }
-`);
+    const r = instrumentInChild(join(copy, 'dist'), CONTRACT);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^SLOCTL_SDK_CONTRACT sloctl: cannot check the contract .*checkout\/slo\.yaml: the contract parser's worker file .*dist\/cli\/contract-thread\.js is missing \(was sloctl\/sdk bundled\?/);
     assert.match(r.stdout, /instrument\(\{ contract: parseContract\(text, file\)\.contract \}\) with parseContract from 'sloctl'/);
