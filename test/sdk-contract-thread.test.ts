@@ -103,4 +103,16 @@ console.log(JSON.stringify({ contract: sdk.contract, urls }));
     // Not after the thread's 60 s timeout.
     assert.ok(Date.now() - started < 20_000, `took ${Date.now() - started} ms`);
   });
+
+  it('in a process that may not start threads (Node\'s permission model) it names the way without one', () => {
+    const script = join(work, 'no-threads.mjs');
+    writeFileSync(script, `
+const { instrument } = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'dist/sdk/index.js')).href)});
+try { instrument({ contract: ${JSON.stringify(CONTRACT)}, defaultMetrics: false }); console.log('no error'); }
+catch (err) { console.log(err.code + ' ' + err.message); }
+`);
+    const r = spawnSync(process.execPath, ['--experimental-permission', '--allow-fs-read=*', script], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^SLOCTL_SDK_CONTRACT sloctl: cannot check the contract .*checkout\/slo\.yaml: Access to this API has been restricted; parse it yourself and pass it instead: instrument\(\{ contract: parseContract\(text, file\)\.contract \}\) with parseContract from 'sloctl'/);
+  });
 });

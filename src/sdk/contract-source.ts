@@ -37,7 +37,7 @@ export function loadContract(source: ContractSource): { contract: Contract; file
   try {
     answer = parseOnThread(text, file);
   } catch (err) {
-    throw new ContractError(`sloctl: cannot check the contract ${file}: ${(err as Error).message}; \`npx sloctl validate ${file}\` checks it without a thread`, { cause: err });
+    throw new ContractError(`sloctl: cannot check the contract ${file}: ${(err as Error).message}; parse it yourself and pass it instead: instrument({ contract: parseContract(text, file).contract }) with parseContract from 'sloctl' (it then loads into this process)`, { cause: err });
   }
   if (!answer.ok) {
     if ('crashed' in answer) throw new ContractError(`sloctl: checking the contract ${file} failed inside sloctl (please report it, with the file): ${answer.crashed}`);

@@ -46,11 +46,12 @@ export function parseOnThread(text: string, file: string, timeoutMs = PARSE_TIME
   // Missing when sloctl/sdk was bundled into one file (the bundler does not follow a worker's
   // URL): said at once, not after the timeout, with the way that needs no thread.
   if (!existsSync(fileURLToPath(ENTRY))) {
-    throw new Error(`the contract parser's worker file ${fileURLToPath(ENTRY)} is missing (was sloctl/sdk bundled? a bundler does not copy it): parse the contract yourself and pass it, instrument({ contract: parseContract(text, file).contract }) with parseContract from 'sloctl'`);
+    throw new Error(`the contract parser's worker file ${fileURLToPath(ENTRY)} is missing (was sloctl/sdk bundled? a bundler does not copy it)`);
   }
   const flag = new Int32Array(new SharedArrayBuffer(4));
   const { port1, port2 } = new MessageChannel();
   // execArgv: [] so the service's preloads (an APM's --require) do not run again in a thread that only parses.
+  // A process that may not start threads (Node's permission model without --allow-worker) throws here.
   const worker = new Worker(ENTRY, { workerData: { text, file, port: port2, flag }, transferList: [port2 as never], execArgv: [], stdout: false, stderr: false });
   worker.unref();
   try {
