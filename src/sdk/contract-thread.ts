@@ -1,7 +1,7 @@
 // The contract is parsed and validated on a short-lived worker thread, not in the service's own
 // isolate: the YAML parser and the schema (yaml and zod: about 1.1 MB of the 1.5 MB of code
 // `sloctl/sdk` would otherwise load) never enter the service's heap. Measured on the Fastify
-// hello-world, a service that had parsed its contract in-process answered each request ~3% dearer
+// hello-world, a service that had parsed its contract in-process answered each request 2-3% dearer
 // for the rest of its life, with none of that code running (bench/RESULTS.md, 2026-12-06): the
 // same instructions, slower, in a larger heap. Parsing stays synchronous for `instrument()`: the
 // caller blocks on a shared flag (Atomics.wait) until the thread has posted its answer, then reads
