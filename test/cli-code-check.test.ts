@@ -236,6 +236,26 @@ describe('validate: routes checked both ways', () => {
     const r = await run([...args, '--format', 'json'], cwd);
     return { code: r.code, diagnostics: JSON.parse(r.stdout).files[0].diagnostics as Array<{ code: string; severity: string; message: string; hint?: string; line: number; col: number }> };
   };
+  /**
+   * A Go ServeMux case: `main` (main.go, two patterns) in a module twice: beside a contract of four
+   * `served` routes, which --strict must all find, and in bare/ beside a contract of `bare` routes,
+   * which must fail; returns bare/'s findings.
+   */
+  const servedAndNot = async (main: string, served: string, bare: string) => {
+    const dir = writeProject({
+      'go.mod': 'module example.com/shop\n\ngo 1.22\n',
+      'main.go': main,
+      'slo.yaml': contract(served),
+      'bare/slo.yaml': contract(bare),
+      'bare/main.go': main,
+    }, 'sloctl-servemux-');
+    const ok = await run(['validate', 'slo.yaml', '--go-module-path', '.', '--strict'], dir);
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    assert.match(ok.stdout, /route check \(slo\.yaml\): 4\/4 contract routes found among 2 registered under \./);
+    const found = await json(['validate', 'slo.yaml', '--go-module-path', '.'], join(dir, 'bare'));
+    assert.equal(found.code, 1);
+    return found;
+  };
 
   it('passes --strict on a Fastify app whose routes sit in plugins registered with prefixes', async () => {
     const r = await run(['validate', 'test/fixtures/routes-fastify/slo.yaml', '--project', 'test/fixtures/routes-fastify', '--strict'], process.cwd());
@@ -288,20 +308,11 @@ describe('validate: routes checked both ways', () => {
   });
 
   it('a Go ServeMux subtree ("/products/") serves the contract routes under it; /products, which ServeMux redirects, is an error saying so', async () => {
-    const main = 'package main\n\nimport "net/http"\n\nfunc main() {\n\tmux := http.NewServeMux()\n\tmux.HandleFunc("/products/", product)\n\tmux.HandleFunc("GET /orders", orders)\n\thttp.ListenAndServe(":8080", mux)\n}\n';
-    const dir = writeProject({
-      'go.mod': 'module example.com/shop\n\ngo 1.22\n',
-      'main.go': main,
-      'slo.yaml': contract('  - { name: get-product, method: GET, path: /products/:id }\n  - { name: product-tree, method: GET, path: /products/* }\n  - { name: products-root, method: GET, path: /products/ }\n  - { name: list-orders, method: GET, path: /orders }\n'),
-      'bare/slo.yaml': contract('  - { name: list-products, method: GET, path: /products }\n'),
-      'bare/main.go': main,
-    }, 'sloctl-servemux-');
-    const ok = await run(['validate', 'slo.yaml', '--go-module-path', '.', '--strict'], dir);
-    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
-    assert.match(ok.stdout, /route check \(slo\.yaml\): 4\/4 contract routes found among 2 registered under \./);
-
-    const bare = await json(['validate', 'slo.yaml', '--go-module-path', '.'], join(dir, 'bare'));
-    assert.equal(bare.code, 1);
+    const bare = await servedAndNot(
+      'package main\n\nimport "net/http"\n\nfunc main() {\n\tmux := http.NewServeMux()\n\tmux.HandleFunc("/products/", product)\n\tmux.HandleFunc("GET /orders", orders)\n\thttp.ListenAndServe(":8080", mux)\n}\n',
+      '  - { name: get-product, method: GET, path: /products/:id }\n  - { name: product-tree, method: GET, path: /products/* }\n  - { name: products-root, method: GET, path: /products/ }\n  - { name: list-orders, method: GET, path: /orders }\n',
+      '  - { name: list-products, method: GET, path: /products }\n',
+    );
     assert.deepEqual(bare.diagnostics.map((d) => `${d.line}:${d.col} ${d.severity} ${d.code}`), ['4:47 error SLO_ROUTE_NOT_REGISTERED']);
     assert.equal(bare.diagnostics[0].message, 'route "list-products" (GET /products) is not served as written: the code registers the ServeMux subtree `ALL /products/` (main.go:7:2), and Go\'s ServeMux answers /products with a 301 redirect to /products/');
     assert.equal(bare.diagnostics[0].hint, 'write the path clients call: /products/ for that path alone, or /products/* for every path under it; or register /products in the code as well');
@@ -321,20 +332,11 @@ describe('validate: routes checked both ways', () => {
   });
 
   it('Go ServeMux "{$}" and "{rest...}": /products/ and /files/* are served, /products and /files (301 redirects) are errors saying so', async () => {
-    const main = 'package main\n\nimport "net/http"\n\nfunc main() {\n\tmux := http.NewServeMux()\n\tmux.HandleFunc("GET /products/{$}", list)\n\tmux.HandleFunc("GET /files/{path...}", file)\n\thttp.ListenAndServe(":8080", mux)\n}\n';
-    const dir = writeProject({
-      'go.mod': 'module example.com/shop\n\ngo 1.22\n',
-      'main.go': main,
-      'slo.yaml': contract('  - { name: list-products, method: GET, path: /products/ }\n  - { name: files-root, method: GET, path: /files/ }\n  - { name: file, method: GET, path: /files/*path }\n  - { name: any-file, method: GET, path: /files/* }\n'),
-      'bare/slo.yaml': contract('  - { name: list-products, method: GET, path: /products }\n  - { name: files, method: GET, path: /files }\n'),
-      'bare/main.go': main,
-    }, 'sloctl-servemux-');
-    const ok = await run(['validate', 'slo.yaml', '--go-module-path', '.', '--strict'], dir);
-    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
-    assert.match(ok.stdout, /route check \(slo\.yaml\): 4\/4 contract routes found among 2 registered under \./);
-
-    const bare = await json(['validate', 'slo.yaml', '--go-module-path', '.'], join(dir, 'bare'));
-    assert.equal(bare.code, 1);
+    const bare = await servedAndNot(
+      'package main\n\nimport "net/http"\n\nfunc main() {\n\tmux := http.NewServeMux()\n\tmux.HandleFunc("GET /products/{$}", list)\n\tmux.HandleFunc("GET /files/{path...}", file)\n\thttp.ListenAndServe(":8080", mux)\n}\n',
+      '  - { name: list-products, method: GET, path: /products/ }\n  - { name: files-root, method: GET, path: /files/ }\n  - { name: file, method: GET, path: /files/*path }\n  - { name: any-file, method: GET, path: /files/* }\n',
+      '  - { name: list-products, method: GET, path: /products }\n  - { name: files, method: GET, path: /files }\n',
+    );
     assert.deepEqual(bare.diagnostics.map((d) => `${d.line}:${d.col} ${d.severity} ${d.code}`), ['4:47 error SLO_ROUTE_NOT_REGISTERED', '5:39 error SLO_ROUTE_NOT_REGISTERED']);
     assert.equal(bare.diagnostics[0].message, 'route "list-products" (GET /products) is not served as written: the code registers `GET /products/{$}` (main.go:7:2), and Go\'s ServeMux redirects /products to /products/ ({$}: the pattern matches the path with its / alone): the contract\'s route gets a 301');
     assert.equal(bare.diagnostics[0].hint, 'write /products/, the path the code registers; or register /products in the code as well');
