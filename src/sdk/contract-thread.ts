@@ -56,7 +56,7 @@ export function parseOnThread(text: string, file: string, timeoutMs = PARSE_TIME
   worker.unref();
   try {
     // Woken by the thread's notify; 'timed-out' only if it never answers (it catches everything
-    // it runs, so that means it could not start: its file missing, the process out of threads).
+    // it runs, and its file was there a moment ago, so that means it could not start).
     if (Atomics.wait(flag, 0, 0, timeoutMs) === 'timed-out') {
       throw new Error(`the contract parser's worker thread (${ENTRY.href}) did not answer within ${timeoutMs} ms`);
     }
