@@ -181,7 +181,14 @@ describe('the Fastify plugin under NestJS (@nestjs/platform-fastify)', { skip },
 
   it('recordError leaves alone a response the plugin does not track', () => {
     assert.doesNotThrow(() => recordError(undefined, new Error('x')));
-    assert.doesNotThrow(() => recordError({ raw: {} } as never, new Error('x')));
+    assert.doesNotThrow(() => recordError(null, new Error('x')));
+    // Nothing is written onto a response no registration tracks (a health path, no plugin).
+    const raw = {};
+    recordError({ raw } as never, new Error('x'));
+    assert.deepEqual(Reflect.ownKeys(raw), []);
+    const node = {};
+    recordError(node as never, new Error('x'));
+    assert.deepEqual(Reflect.ownKeys(node), []);
   });
 });
 
