@@ -29,6 +29,8 @@ export interface FoundRoute {
    * A Go ServeMux subtree pattern (`"/products/"`): `path` ends with a wildcard (`/products/*`),
    * for `/products/` and every path under it. ServeMux answers the subtree's root without its
    * slash (`/products`) with a 301 redirect to `/products/`, so that path is not served as written.
+   * gorilla/mux's `PathPrefix("/static/")` and chi's `Mount("/static/", h)` are subtrees too; they
+   * carry `trailingSlash`, whose `added` says what they answer for the root without its slash (a 404).
    */
   subtree?: true;
   /**
@@ -142,6 +144,11 @@ export function routeServes(registered: RouteLike, contract: { method: string; p
  * subtree `"/products/"`), which ServeMux answers with a 301 redirect instead of the handler.
  */
 export function subtreeRedirect(registered: RouteLike, contract: { method: string; path: string }): boolean {
+  return registered.trailingSlash === undefined && atSubtreeRoot(registered, contract);
+}
+
+/** The contract route is a subtree's root without its slash (`/products` for `/products/*`). */
+function atSubtreeRoot(registered: RouteLike, contract: { method: string; path: string }): boolean {
   if (registered.subtree !== true || !methodMatches(contract.method, registered.method) || endsWithSlash(contract.path)) return false;
   const root = routeSegments(registered.path).slice(0, -1);
   const want = routeSegments(contract.path);
@@ -156,6 +163,8 @@ export function subtreeRedirect(registered: RouteLike, contract: { method: strin
  */
 export function slashMismatch(registered: RouteLike, contract: { method: string; path: string }): SlashAnswer | undefined {
   const rule = registered.trailingSlash;
+  // A subtree of gorilla/mux or chi: its root without the slash gets what the router answers.
+  if (rule && registered.subtree) return atSubtreeRoot(registered, contract) ? rule.added : undefined;
   if (!rule || !slashDiffers(registered, contract.path)) return undefined;
   if (!routeServes({ ...registered, trailingSlash: undefined }, contract)) return undefined;
   return registeredEndsWithSlash(registered.path) ? rule.added : rule.removed;

@@ -43,8 +43,8 @@ import { decodeGoString } from './go-strings.ts';
 import { callArguments, positionOf, significantChildren, unparen } from './go-syntax.ts';
 import { excerpt } from './metric-name.ts';
 import { joinRoutePath, type TrailingSlashRule } from '../contract/route-paths.ts';
-import { SERVEMUX_EXACT_SLASH, slashSettings, trailingSlashRule, type SlashRouter } from './go-trailing-slash.ts';
-import type { RegisteredRoute, UnresolvedRoute } from './types.ts';
+import { CHI_MOUNT_ROOT, GORILLA_PREFIX_ROOT, SERVEMUX_EXACT_SLASH, slashSettings, trailingSlashRule, type SlashRouter } from './go-trailing-slash.ts';
+import type { RegisteredRoute, ScanWarning, UnresolvedRoute } from './types.ts';
 
 type Router = 'nethttp' | 'gin' | 'echo' | 'gorilla' | 'chi';
 
@@ -72,6 +72,8 @@ export interface GoRouteContext {
    * how its trailing slashes are set may be in another file. This file alone when not given.
    */
   packageFiles?: ReadonlyArray<{ file: string; root: GoNode }>;
+  /** Where a mount makes its router's routes unreachable (http.StripPrefix("/api/", r)); not reported when not given. */
+  warnings?: ScanWarning[];
 }
 
 /** A file's context with what detectGoRoutes reads once per file. */
@@ -86,6 +88,12 @@ interface Prefix {
   computed: boolean;
   /** Why a computed prefix is, for the unresolved route's note; the group prefix's wording when unset. */
   computedBy?: string;
+  /**
+   * Under `http.StripPrefix` of a string ending in `/` (`value` is it, joined): the router gets the
+   * rest without its leading `/`, which none of its routes matches (packageMounts warns); chi alone
+   * serves its `"/"` there, at `value` itself.
+   */
+  slashStripped?: true;
 }
 
 /** The routers a file imports, by local package name (`http`, `gin`, an alias). */
@@ -149,6 +157,11 @@ function detectCall(ctx: FileContext, imports: Map<string, Router>, kinds: Set<R
     return;
   }
   if (pkg !== undefined) return; // gin.Default() and the like are not routes
+  if (kinds.has('chi') && field === 'Mount' && args.length === 2) return chiMount(ctx, call, operand, args[0], args[1]);
+  const prefixCall = unparen(operand);
+  if (kinds.has('gorilla') && (field === 'Handler' || field === 'HandlerFunc') && args.length === 1 && prefixCall.type === 'call_expression' && calledField(prefixCall) === 'PathPrefix') {
+    return gorillaPrefix(ctx, imports, call, prefixCall, args[0]);
+  }
   if ((kinds.has('gin') || kinds.has('echo')) && UPPER_METHODS.has(field) && args.length >= 2) {
     addRoute(ctx, call, args[0], prefixOf(ctx, operand, 0), field === 'Any' ? ['*'] : [field], `.${field}`, oneOf(kinds, 'gin', 'echo'));
     return;
@@ -174,6 +187,45 @@ function gorillaMethods(ctx: FileContext, call: GoNode): string[] | undefined {
   return methods.every((m) => m !== undefined) && methods.length > 0 ? methods.map((m) => m!.toUpperCase()) : undefined;
 }
 
+/**
+ * chi's `r.Mount(pattern, handler)`. A router sloctl reads is no route of its own: its routes are,
+ * under the pattern (mountPrefixes). Any other handler, `http.StripPrefix(...)` included, is
+ * followed no further: chi sends it `pattern`, `pattern/` and every path below (a subtree), or
+ * for a pattern ending in `/` only what is below it; chi panics on a pattern ending in `*`.
+ */
+function chiMount(ctx: FileContext, call: GoNode, receiver: GoNode, patternNode: GoNode, handler: GoNode): void {
+  if (routersOf(ctx, handler).length > 0) return;
+  const pattern = resolveGoString(patternNode, ctx.scope);
+  if (pattern === undefined) return unresolved(ctx, call, patternNode);
+  if (pattern.endsWith('*')) return unresolved(ctx, call, patternNode, CHI_STAR);
+  const prefixes = prefixOf(ctx, receiver, 0);
+  if (pattern.endsWith('/')) return push(ctx, call, prefixes, `${pattern}*`, ['*'], '.Mount', patternNode, { subtree: true, rule: CHI_MOUNT_ROOT });
+  push(ctx, call, prefixes, pattern, ['*'], '.Mount', patternNode, {});
+  push(ctx, call, prefixes, `${pattern}/*`, ['*'], '.Mount', patternNode, { subtree: true, rule: CHI_MOUNT_ROOT });
+}
+
+const CHI_STAR = ', which chi refuses when the service starts (Mount panics: "wildcard \'*\' must be the last value in a route")';
+
+/**
+ * gorilla's `r.PathPrefix(prefix).Handler(handler)`. A router sloctl reads, maybe inside
+ * `http.StripPrefix`, is mounted there (mountPrefixes), no route of its own. Any other handler gets
+ * every path that begins with the prefix, a plain string match: `"/static/"` is a subtree without
+ * `/static` (a 404); `"/api"` is `/api` and the subtree `/api/` (and `/apix`, which no contract means).
+ */
+function gorillaPrefix(ctx: FileContext, imports: Map<string, Router>, call: GoNode, prefixCall: GoNode, handler: GoNode): void {
+  if (isRouter(ctx, imports, handler)) return;
+  const prefixNode = callArguments(prefixCall)[0];
+  const receiver = prefixCall.childForFieldName('function')?.childForFieldName('operand');
+  if (!prefixNode || !receiver) return;
+  const prefix = resolveGoString(prefixNode, ctx.scope);
+  if (prefix === undefined) return unresolved(ctx, call, prefixNode);
+  const prefixes = prefixOf(ctx, receiver, 0);
+  const methods = gorillaMethods(ctx, call) ?? ['*'];
+  if (prefix.endsWith('/')) return push(ctx, call, prefixes, `${prefix}*`, methods, '.PathPrefix', prefixNode, { subtree: true, rule: GORILLA_PREFIX_ROOT });
+  push(ctx, call, prefixes, prefix, methods, '.PathPrefix', prefixNode, {});
+  push(ctx, call, prefixes, `${prefix}/*`, methods, '.PathPrefix', prefixNode, { subtree: true, rule: GORILLA_PREFIX_ROOT });
+}
+
 /** `mux` in `mux.HandleFunc(...)` is a ServeMux: bound to `http.NewServeMux()` or `&http.ServeMux{}`. */
 function isServeMux(ctx: GoRouteContext, receiver: GoNode): boolean {
   const expr = unparen(receiver);
@@ -183,31 +235,77 @@ function isServeMux(ctx: GoRouteContext, receiver: GoNode): boolean {
   return /^&?\s*[A-Za-z_][A-Za-z0-9_]*\.(NewServeMux\(\s*\)|ServeMux\s*\{\s*\})$/.test(unparen(binding.value).text);
 }
 
-/** The handler is a router made in this package by a router package's constructor (`mux.NewRouter()`, `http.NewServeMux()`), maybe inside `http.StripPrefix`. */
-function isRouter(ctx: GoRouteContext, imports: Map<string, Router>, handler: GoNode | undefined): boolean {
+/** The handler is a router sloctl reads, made in this package (routersOf), maybe inside `http.StripPrefix`. */
+function isRouter(ctx: FileContext, imports: Map<string, Router>, handler: GoNode | undefined): boolean {
   if (!handler) return false;
   const stripped = stripPrefixCall(imports, handler);
   if (stripped) return isRouter(ctx, imports, stripped.inner);
-  let expr = unparen(handler);
+  return routersOf(ctx, handler).length > 0;
+}
+
+/** A router value: its constructor call (settings chained on it included) or ServeMux literal, and which router it makes. */
+interface RouterValue {
+  value: GoNode;
+  router: Router;
+}
+
+/**
+ * The routers a handler expression stands for, by a router package's constructor
+ * (`mux.NewRouter()`, `chi.NewRouter()`, `http.NewServeMux()`, `&http.ServeMux{}`): directly,
+ * through a variable, or returned by a function of the package (`r.Mount("/api", apiRouter())`).
+ */
+function routersOf(ctx: FileContext, handler: GoNode, depth = 0): RouterValue[] {
+  if (depth > MAX_DEPTH) return [];
+  const expr = unparen(handler);
   if (expr.type === 'identifier') {
     const binding = ctx.scope.lookup(expr.text, expr);
-    if (binding?.kind !== 'var' || !binding.value) return false;
-    expr = unparen(binding.value);
-    // A package-level router may be made in another file, which imports its package.
-    imports = routerImports(fileOf(expr));
+    return binding?.kind === 'var' && binding.value ? routersOf(ctx, binding.value, depth + 1) : [];
   }
-  if (expr.type === 'unary_expression' || expr.type === 'composite_literal') return /^&?\s*[A-Za-z_][A-Za-z0-9_]*\.ServeMux\s*\{\s*\}$/.test(expr.text);
-  if (expr.type !== 'call_expression') return false;
+  if (expr.type === 'unary_expression' || expr.type === 'composite_literal') {
+    return /^&?\s*[A-Za-z_][A-Za-z0-9_]*\.ServeMux\s*\{\s*\}$/.test(expr.text) ? [{ value: expr, router: 'nethttp' }] : [];
+  }
+  if (expr.type !== 'call_expression') return [];
+  const called = expr.childForFieldName('function');
+  if (called?.type === 'identifier') return returnedRouters(ctx, called.text, depth + 1);
   // A setting chained on the constructor returns the router: `mux.NewRouter().StrictSlash(true)`.
-  for (let depth = 0; depth < MAX_DEPTH; depth++) {
-    const operand = expr.childForFieldName('function')?.childForFieldName('operand');
+  let inner = expr;
+  for (let i = 0; i < MAX_DEPTH; i++) {
+    const operand = inner.childForFieldName('function')?.childForFieldName('operand');
     if (!operand || unparen(operand).type !== 'call_expression') break;
-    expr = unparen(operand);
+    inner = unparen(operand);
   }
-  const fn = expr.childForFieldName('function');
-  if (fn?.type !== 'selector_expression') return false;
+  const fn = inner.childForFieldName('function');
+  if (fn?.type !== 'selector_expression') return [];
   const operand = fn.childForFieldName('operand');
-  return operand?.type === 'identifier' && imports.has(operand.text) && ROUTER_CONSTRUCTORS.has(fn.childForFieldName('field')?.text ?? '');
+  // A package-level router may be made in another file, which imports its package.
+  const router = operand?.type === 'identifier' ? routerImports(fileOf(inner)).get(operand.text) : undefined;
+  return router && ROUTER_CONSTRUCTORS.has(fn.childForFieldName('field')?.text ?? '') ? [{ value: expr, router }] : [];
+}
+
+/** What the package's function `name` returns, when that is a router (`func apiRouter() chi.Router { r := chi.NewRouter(); ...; return r }`). */
+function returnedRouters(ctx: FileContext, name: string, depth: number): RouterValue[] {
+  const out: RouterValue[] = [];
+  for (const { root } of ctx.packageFiles) {
+    for (const decl of significantChildren(root)) {
+      if (decl.type !== 'function_declaration' || decl.childForFieldName('name')?.text !== name) continue;
+      for (const ret of decl.descendantsOfType('return_statement')) {
+        const list = ret ? significantChildren(ret)[0] : undefined;
+        const first = list?.type === 'expression_list' ? significantChildren(list)[0] : list;
+        if (first) out.push(...routersOf(ctx, first, depth + 1));
+      }
+    }
+  }
+  return out;
+}
+
+/** The field a call calls: `PathPrefix` in `r.PathPrefix("/api")`. */
+function calledField(call: GoNode): string | undefined {
+  const fn = call.childForFieldName('function');
+  return fn?.type === 'selector_expression' ? fn.childForFieldName('field')?.text : undefined;
+}
+
+function sameNode(a: GoNode, b: GoNode): boolean {
+  return a.id === b.id && a.startIndex === b.startIndex && a.endIndex === b.endIndex;
 }
 
 function fileOf(node: GoNode): GoNode {
@@ -263,6 +361,7 @@ function push(ctx: GoRouteContext, call: GoNode, prefixes: Prefix[], path: strin
       unresolved(ctx, call, node, p.computedBy ?? ' under a group prefix computed at run time');
       continue;
     }
+    if (p.slashStripped && !(kind.router === 'chi' && path === '/')) continue;
     let joined = joinRoutePath(p.value, path);
     let rule = kind.rule;
     let shape: { subtree?: true; catchAll?: true } = kind.subtree ? { subtree: true } : kind.catchAll ? { catchAll: true } : {};
@@ -274,7 +373,9 @@ function push(ctx: GoRouteContext, call: GoNode, prefixes: Prefix[], path: strin
     if (kind.router && path.endsWith('/') && !joined.endsWith('/')) {
       // gin joins `"/v1"` and `"/"` to `/v1/`, echo and gorilla concatenate; chi's Route serves its
       // `"/"` at both `/api` and `/api/`, so there the slash is no rule.
-      if (kind.router === 'chi') rule = undefined;
+      // A chi router mounted at a pattern ending in `/` (`r.Mount("/api/", sub)`, and so
+      // `r.Route("/api/", ...)`) serves its "/" at `/api/` alone.
+      if (kind.router === 'chi' && !p.value.endsWith('/')) rule = undefined;
       else joined += '/';
     }
     for (const method of methods) {
@@ -302,36 +403,55 @@ function serveMuxPrefixes(ctx: FileContext, receiver: GoNode | undefined, depth:
   return binding?.kind === 'var' && binding.value ? mountPrefixes(ctx, unparen(binding.value), depth) : [KNOWN_ROOT];
 }
 
-/** A `Handle` on a ServeMux whose handler may be a router: `mux.Handle("/api/", http.StripPrefix("/api", inner))`. */
+/**
+ * Where a handler that may be a router is mounted: a ServeMux's `Handle`
+ * (`mux.Handle("/api/", http.StripPrefix("/api", inner))`), gorilla's
+ * `r.PathPrefix("/api").Handler(...)`, chi's `r.Mount("/api", inner)`.
+ */
 interface Mount {
-  /** The ServeMux's receiver; undefined for `http.Handle` (the DefaultServeMux). */
-  mux: GoNode | undefined;
+  /** A ServeMux's receiver (undefined for `http.Handle`, the DefaultServeMux), or the gorilla or chi router or group mounting it. */
+  on: { serveMux: GoNode | undefined } | { router: GoNode };
   strip: GoNode | undefined;
   inner: GoNode;
+  /** chi's Mount pattern: chi itself routes the path below it in a chi router mounted there. */
+  chiPattern?: GoNode;
 }
 
 const mountCache = new WeakMap<object, Mount[]>();
 
-/** Every ServeMux `Handle` call of the package (read once per package). */
+/** Every mount of the package (read once per package). */
 function packageMounts(ctx: FileContext): Mount[] {
   const known = mountCache.get(ctx.packageFiles);
   if (known) return known;
   const out: Mount[] = [];
-  for (const { root } of ctx.packageFiles) {
+  for (const { file, root } of ctx.packageFiles) {
     const imports = routerImports(root);
-    if (![...imports.values()].includes('nethttp')) continue;
     const kinds = new Set(imports.values());
     for (const call of root.descendantsOfType('call_expression')) {
       const fn = call?.childForFieldName('function');
-      if (!call || fn?.type !== 'selector_expression' || fn.childForFieldName('field')?.text !== 'Handle') continue;
+      if (!call || fn?.type !== 'selector_expression') continue;
+      const field = fn.childForFieldName('field')?.text;
       const operand = fn.childForFieldName('operand');
       const args = callArguments(call);
-      if (!operand || args.length !== 2) continue;
+      if (!operand) continue;
       const pkg = operand.type === 'identifier' ? imports.get(operand.text) : undefined;
-      if (pkg !== undefined && pkg !== 'nethttp') continue;
-      if (pkg === undefined && (kinds.has('gorilla') || kinds.has('chi')) && !isServeMux(ctx, operand)) continue;
-      const stripped = stripPrefixCall(imports, args[1]);
-      out.push({ mux: pkg === 'nethttp' ? undefined : operand, strip: stripped?.prefix, inner: stripped?.inner ?? args[1] });
+      let mount: Mount | undefined;
+      if (field === 'Handle' && kinds.has('nethttp') && args.length === 2 && (pkg === undefined || pkg === 'nethttp')) {
+        if (pkg === undefined && (kinds.has('gorilla') || kinds.has('chi')) && !isServeMux(ctx, operand)) continue;
+        const stripped = stripPrefixCall(imports, args[1]);
+        mount = { on: { serveMux: pkg === 'nethttp' ? undefined : operand }, strip: stripped?.prefix, inner: stripped?.inner ?? args[1] };
+      } else if (field === 'Mount' && kinds.has('chi') && args.length === 2 && pkg === undefined) {
+        // A handler inside http.StripPrefix is not followed (chiMount).
+        mount = { on: { router: operand }, strip: undefined, inner: args[1], chiPattern: args[0] };
+      } else if ((field === 'Handler' || field === 'HandlerFunc') && kinds.has('gorilla') && args.length === 1 && unparen(operand).type === 'call_expression' && calledField(unparen(operand)) === 'PathPrefix') {
+        const router = unparen(operand).childForFieldName('function')?.childForFieldName('operand');
+        if (!router) continue;
+        const stripped = stripPrefixCall(imports, args[0]);
+        mount = { on: { router }, strip: stripped?.prefix, inner: stripped?.inner ?? args[0] };
+      }
+      if (!mount) continue;
+      out.push(mount);
+      warnSlashStrip(ctx, file, mount);
     }
   }
   mountCache.set(ctx.packageFiles, out);
@@ -339,27 +459,65 @@ function packageMounts(ctx: FileContext): Mount[] {
 }
 
 /**
- * The prefixes a router made by `value` (its constructor call or literal) is served under: the
- * StripPrefix argument of each mount that strips one, joined to the mounting ServeMux's own; ""
- * for a mount without StripPrefix (the router sees the whole path) or when it is mounted nowhere
- * sloctl sees (it is the server's handler).
+ * `http.StripPrefix("/api/", r)` passes r `users` for `/api/users`: a path without the leading `/`
+ * every route of r begins with (Go's net/http StripPrefix; read in Go 1.19, with gorilla/mux 1.8
+ * and chi 5.0). gorilla/mux and Go's ServeMux clean it to `/users` and answer with a 301 redirect
+ * there, out of the mount (gorilla with SkipClean(true): a 404); chi matches nothing (a 404) but
+ * its "/", which gets the empty rest of `/api/`. So the router's routes are not served under the
+ * prefix, and a warning at the StripPrefix says so.
+ */
+function warnSlashStrip(ctx: FileContext, file: string, m: Mount): void {
+  if (!m.strip || !ctx.warnings) return;
+  const strip = resolveGoString(m.strip, ctx.scope);
+  const routers = routersOf(ctx, m.inner);
+  if (strip === undefined || !strip.endsWith('/') || routers.length === 0) return;
+  const trimmed = strip.replace(/\/+$/, '');
+  const name = excerpt(m.inner.text);
+  const router = routers[0].router;
+  const answer = router === 'chi'
+    ? `which chi answers with a 404, so no route of ${name} but its "/" (at ${strip}) is served under ${strip}`
+    : `which ${router === 'gorilla' ? 'gorilla/mux' : router === 'nethttp' ? "Go's ServeMux" : router} answers with a 301 redirect to /x, out of the mount, so no route of ${name} is served under ${strip}`;
+  const at = m.strip.parent?.parent ?? m.strip; // the StripPrefix call
+  ctx.warnings.push({
+    file, ...positionOf(at),
+    message: `http.StripPrefix(${excerpt(m.strip.text)}, ${name}) strips the / that ${name}'s paths begin with: for ${strip}x it passes x, ${answer}; strip ${JSON.stringify(trimmed)} instead`,
+  });
+}
+
+/**
+ * The prefixes a router made by `value` (its constructor call or literal) is served under, from
+ * each place it is mounted. The router sees the request's path: the mounting router's own place
+ * (a gorilla PathPrefix or a chi Route strips nothing), less a StripPrefix argument; a chi router
+ * mounted with chi's Mount sees the path below the pattern, which chi routes itself. "" when it
+ * is mounted nowhere sloctl sees (it is the server's handler).
  */
 function mountPrefixes(ctx: FileContext, value: GoNode, depth: number): Prefix[] {
   if (depth > MAX_DEPTH) return [{ value: '', unknown: true, computed: false }];
   const out: Prefix[] = [];
   for (const m of packageMounts(ctx)) {
-    if (!boundTo(ctx, m.inner, value)) continue;
-    const outer = serveMuxPrefixes(ctx, m.mux, depth + 1);
+    const mounted = routersOf(ctx, m.inner).find((r) => sameNode(r.value, value));
+    if (!mounted) continue;
+    if (m.chiPattern && mounted.router === 'chi' && 'router' in m.on) {
+      const pattern = resolveGoString(m.chiPattern, ctx.scope);
+      const why = pattern === undefined ? ` under Mount(${excerpt(m.chiPattern.text)}, …), computed at run time` : pattern.endsWith('*') ? ` under Mount(${JSON.stringify(pattern)}, …)${CHI_STAR}` : undefined;
+      out.push(...prefixOf(ctx, m.on.router, depth + 1).map((o) => (why ? { ...o, computed: true, computedBy: why } : { ...o, value: joinRoutePath(o.value, pattern!) })));
+      continue;
+    }
+    const outer = 'serveMux' in m.on ? serveMuxPrefixes(ctx, m.on.serveMux, depth + 1) : prefixOf(ctx, m.on.router, depth + 1, false);
     if (!m.strip) {
       out.push(...outer);
       continue;
     }
     const strip = resolveGoString(m.strip, ctx.scope);
-    out.push(...outer.map((o) => (strip === undefined ? { ...o, computed: true, computedBy: ` under http.StripPrefix(${excerpt(m.strip!.text)}, …), computed at run time` } : { ...o, value: joinRoutePath(o.value, strip) })));
+    out.push(...outer.map((o): Prefix => {
+      if (strip === undefined) return { ...o, computed: true, computedBy: ` under http.StripPrefix(${excerpt(m.strip!.text)}, …), computed at run time` };
+      const joined = joinRoutePath(o.value, strip);
+      return strip.endsWith('/') ? { ...o, value: joined.endsWith('/') ? joined : `${joined}/`, slashStripped: true } : { ...o, value: joined };
+    }));
   }
   const seen = new Set<string>();
   const unique = out.filter((p) => {
-    const key = `${p.value} ${p.unknown} ${p.computed}`;
+    const key = `${p.value} ${p.unknown} ${p.computed} ${p.slashStripped ?? false}`;
     if (seen.has(key)) return false;
     seen.add(key);
     return true;
@@ -367,36 +525,30 @@ function mountPrefixes(ctx: FileContext, value: GoNode, depth: number): Prefix[]
   return unique.length > 0 ? unique : [KNOWN_ROOT];
 }
 
-/** `handler` is a variable whose value is the node `value`. */
-function boundTo(ctx: GoRouteContext, handler: GoNode, value: GoNode): boolean {
-  const expr = unparen(handler);
-  if (expr.type !== 'identifier') return false;
-  const binding = ctx.scope.lookup(expr.text, expr);
-  if (binding?.kind !== 'var' || !binding.value) return false;
-  const bound = unparen(binding.value);
-  return bound.id === value.id && bound.startIndex === value.startIndex && bound.endIndex === value.endIndex;
-}
-
-/** The group prefix a receiver stands for: `r` from gin.Default() is "", `v1 := r.Group("/v1")` is "/v1". */
-function prefixOf(ctx: FileContext, receiver: GoNode, depth: number): Prefix[] {
+/**
+ * The group prefix a receiver stands for: `r` from gin.Default() is "", `v1 := r.Group("/v1")` is
+ * "/v1". Without `groups`, only where its router is mounted: the path a handler mounted on the
+ * group sees (a group strips nothing).
+ */
+function prefixOf(ctx: FileContext, receiver: GoNode, depth: number, groups = true): Prefix[] {
   if (depth > MAX_DEPTH) return [{ value: '', unknown: true, computed: false }];
   const expr = unparen(receiver);
-  if (expr.type === 'call_expression') return groupCall(ctx, expr, depth) ?? [{ value: '', unknown: false, computed: false }];
+  if (expr.type === 'call_expression') return groupCall(ctx, expr, depth, groups) ?? [{ value: '', unknown: false, computed: false }];
   if (expr.type !== 'identifier') return [{ value: '', unknown: true, computed: false }];
   const binding = ctx.scope.lookup(expr.text, expr);
   if (binding?.kind === 'var' && binding.value) {
     const value = unparen(binding.value);
     // A router's constructor (`mux.NewRouter()`, `&http.ServeMux{}`): served where it is mounted.
-    if (value.type === 'call_expression') return groupCall(ctx, value, depth) ?? mountPrefixes(ctx, value, depth);
+    if (value.type === 'call_expression') return groupCall(ctx, value, depth, groups) ?? mountPrefixes(ctx, value, depth);
     if (value.type === 'unary_expression' || value.type === 'composite_literal') return mountPrefixes(ctx, value, depth);
     return [{ value: '', unknown: true, computed: false }];
   }
-  if (binding?.kind === 'other') return chiSubrouter(ctx, expr, depth) ?? [{ value: '', unknown: true, computed: false }];
+  if (binding?.kind === 'other') return chiSubrouter(ctx, expr, depth, groups) ?? [{ value: '', unknown: true, computed: false }];
   return [{ value: '', unknown: true, computed: false }];
 }
 
 /** `x.Group("/v1")`, `x.PathPrefix("/api").Subrouter()`: the prefix; undefined for a constructor like gin.New(). */
-function groupCall(ctx: FileContext, call: GoNode, depth: number): Prefix[] | undefined {
+function groupCall(ctx: FileContext, call: GoNode, depth: number, groups: boolean): Prefix[] | undefined {
   const fn = call.childForFieldName('function');
   if (fn?.type !== 'selector_expression') return undefined;
   const field = fn.childForFieldName('field')?.text;
@@ -406,24 +558,25 @@ function groupCall(ctx: FileContext, call: GoNode, depth: number): Prefix[] | un
     const inner = unparen(operand);
     const innerFn = inner.type === 'call_expression' ? inner.childForFieldName('function') : null;
     if (innerFn?.type === 'selector_expression' && innerFn.childForFieldName('field')?.text === 'PathPrefix') {
-      return extend(ctx, innerFn.childForFieldName('operand')!, callArguments(inner)[0], depth);
+      return extend(ctx, innerFn.childForFieldName('operand')!, callArguments(inner)[0], depth, groups);
     }
     return undefined;
   }
   if (field !== 'Group') return undefined;
   const first = callArguments(call)[0];
   // chi's r.Group(func(r chi.Router) {...}) adds no prefix.
-  if (!first || first.type === 'func_literal') return prefixOf(ctx, operand, depth + 1);
-  return extend(ctx, operand, first, depth);
+  if (!first || first.type === 'func_literal') return prefixOf(ctx, operand, depth + 1, groups);
+  return extend(ctx, operand, first, depth, groups);
 }
 
-function extend(ctx: FileContext, parent: GoNode, prefixNode: GoNode | undefined, depth: number): Prefix[] {
+function extend(ctx: FileContext, parent: GoNode, prefixNode: GoNode | undefined, depth: number, groups: boolean): Prefix[] {
+  if (!groups) return prefixOf(ctx, parent, depth + 1, false);
   const prefix = prefixNode ? resolveGoString(prefixNode, ctx.scope) : '';
   return prefixOf(ctx, parent, depth + 1).map((p) => (prefix === undefined ? { ...p, computed: true } : { ...p, value: joinRoutePath(p.value, prefix) }));
 }
 
 /** chi: `r.Route("/api", func(r chi.Router) { r.Get(...) })`: the parameter is the parent under "/api". */
-function chiSubrouter(ctx: FileContext, use: GoNode, depth: number): Prefix[] | undefined {
+function chiSubrouter(ctx: FileContext, use: GoNode, depth: number, groups: boolean): Prefix[] | undefined {
   let node = use.parent;
   while (node && node.type !== 'func_literal' && node.type !== 'function_declaration' && node.type !== 'method_declaration') node = node.parent;
   if (node?.type !== 'func_literal') return undefined;
@@ -437,7 +590,7 @@ function chiSubrouter(ctx: FileContext, use: GoNode, depth: number): Prefix[] | 
   const field = fn.childForFieldName('field')?.text;
   const operand = fn.childForFieldName('operand')!;
   const callArgs = callArguments(call);
-  if (field === 'Route' && callArgs.length === 2 && callArgs[1].id === node.id) return extend(ctx, operand, callArgs[0], depth);
-  if (field === 'Group' && callArgs.length === 1) return prefixOf(ctx, operand, depth + 1);
+  if (field === 'Route' && callArgs.length === 2 && callArgs[1].id === node.id) return extend(ctx, operand, callArgs[0], depth, groups);
+  if (field === 'Group' && callArgs.length === 1) return prefixOf(ctx, operand, depth + 1, groups);
   return undefined;
 }

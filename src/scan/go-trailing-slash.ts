@@ -114,3 +114,21 @@ export const SERVEMUX_EXACT_SLASH: TrailingSlashRule = {
   // A `{$}` pattern always ends with `/`: no request has a slash it lacks.
   removed: { kind: 'not-found', because: '{$}' },
 };
+
+/**
+ * A gorilla/mux subtree, `r.PathPrefix("/static/").Handler(h)`: the paths that begin with
+ * `/static/`; `/static` does not, and gets a 404 with StrictSlash(true) too (gorilla applies it to
+ * Path templates, not to prefixes; seen with gorilla/mux 1.8).
+ */
+export const GORILLA_PREFIX_ROOT: TrailingSlashRule = {
+  router: 'gorilla/mux',
+  added: { kind: 'not-found', because: 'a PathPrefix matches only the paths that begin with it, StrictSlash or not' },
+  removed: { kind: 'not-found', because: 'a PathPrefix' },
+};
+
+/** A chi Mount whose pattern ends in `/` (`r.Mount("/static/", h)`): chi routes `/static/*` alone, so `/static` gets a 404. */
+export const CHI_MOUNT_ROOT: TrailingSlashRule = {
+  router: 'chi',
+  added: { kind: 'not-found', because: 'a Mount pattern ending in / matches only the paths below it' },
+  removed: { kind: 'not-found', because: 'a Mount pattern ending in /' },
+};

@@ -133,7 +133,7 @@ function parseFile(parser: GoParser, source: ReadSource, warnings: ScanWarning[]
 /** One odd file (error recovery can leave unexpected shapes) must not end the whole scan. */
 function scanFileSafely(file: ParsedFile, scope: GoPackageScope, packageFiles: GoRouteContext['packageFiles'], sdkValues: GoSdkValues, metrics: RegisteredMetric[], warnings: ScanWarning[], routes: Routes): BulkSite | undefined {
   try {
-    const ctx: GoRouteContext = { file: file.source.relPath, scope, routes: routes.routes, unresolved: routes.unresolved, packageFiles };
+    const ctx: GoRouteContext = { file: file.source.relPath, scope, routes: routes.routes, unresolved: routes.unresolved, packageFiles, warnings };
     detectGoRoutes(ctx, file.root);
   } catch (error) {
     warnings.push({ file: file.source.relPath, line: 1, col: 1, message: `could not read the routes of this file (${String(error)}); routes registered in it are not checked` });
