@@ -1,11 +1,20 @@
 // The route scanners on the frameworks the CLI tests do not cover: Koa with @koa/router, Hono,
-// gin, echo; and a plugin nobody visibly mounts (its paths are only ends).
+// gin, echo; and a plugin nobody visibly mounts (its paths are only ends). Go routers mounted in
+// routers (chi's Mount, gorilla's PathPrefix, http.StripPrefix) are checked against the built
+// binary of test/fixtures/routes-go-mounts as well.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
 import { catchAllMayServe, routeServes, slashMismatch, subtreeRedirect } from '../src/contract/route-paths.ts';
 import { scanGoModule } from '../src/scan/go.ts';
 import { scanTypeScriptProject } from '../src/scan/typescript.ts';
 import type { RegisteredRoute, ScanResult } from '../src/scan/types.ts';
+import { buildGoFile } from './helpers/go-build.ts';
+import { inCi, requireBinary } from './helpers/prometheus.ts';
 import { writeProject } from './helpers/project.ts';
 
 const project = (files: Record<string, string>): string => writeProject(files, 'sloctl-routes-');
@@ -204,4 +213,81 @@ describe('Go route scanner', () => {
     assert.ok(!result.routes.some((r) => routeServes(r, { method: 'GET', path: '/users/:id' })), 'StripPrefix: the router never sees /users at the top');
     assert.deepEqual(result.unresolvedRoutes.map((u) => `${u.file}:${u.line} ${u.what}`), ['main.go:14 "/x" under http.StripPrefix(p, …), computed at run time']);
   });
+
+  it('chi Mount, gorilla PathPrefix(...).Handler and StripPrefix("/x/"): what sloctl records is what the built service answers', async (t) => {
+    const go = requireBinary(t, 'go', 'apt-get install golang-go golang-github-go-chi-chi-dev golang-github-gorilla-mux-dev');
+    if (!go) return;
+    const missing = ['github.com/go-chi/chi', 'github.com/gorilla/mux'].filter((p) => !existsSync(join('/usr/share/gocode/src', p)));
+    if (missing.length > 0) {
+      assert.ok(!inCi(), `${missing.join(', ')} missing; CI is set, so this is a failure, not a skip`);
+      return t.skip(`${missing.join(', ')} missing (apt-get install golang-github-go-chi-chi-dev golang-github-gorilla-mux-dev)`);
+    }
+    const fixture = 'test/fixtures/routes-go-mounts';
+    const result = await scanGoModule(fixture);
+    const recorded = (file: string) => result.routes.filter((r) => r.file === file).map((r) => `${r.method} ${r.path}${r.subtree ? ' (subtree)' : ''}`);
+    assert.deepEqual(recorded('chi.go'), ['GET /health', 'GET /api', 'GET /api/users/{id}', '* /static', '* /static/* (subtree)', '* /files/* (subtree)', 'GET /v2/', 'GET /v2/orders']);
+    assert.deepEqual(recorded('gorilla.go'), ['GET /health', '* /static/* (subtree)', '* /assets', '* /assets/* (subtree)', 'GET /api/items/{id}', 'GET /legacy/orders']);
+    assert.deepEqual(recorded('servemux.go'), ['* /health', 'GET /cart/']);
+    assert.deepEqual(result.unresolvedRoutes, []);
+    assert.deepEqual(result.warnings.map((w) => `${w.file}:${w.line}:${w.col} ${w.message}`), [
+      'servemux.go:16:22 http.StripPrefix("/shop/", shop) strips the / that shop\'s paths begin with: for /shop/x it passes x, which gorilla/mux answers with a 301 redirect to /x, out of the mount, so no route of shop is served under /shop/; strip "/shop" instead',
+      'servemux.go:20:22 http.StripPrefix("/cart/", cart) strips the / that cart\'s paths begin with: for /cart/x it passes x, which chi answers with a 404, so no route of cart but its "/" (at /cart/) is served under /cart/; strip "/cart" instead',
+    ]);
+
+    const bin = buildGoFile(go, fixture, mkdtempSync(join(tmpdir(), 'sloctl-mounts-')));
+    const svc = spawn(bin, [], { stdio: ['ignore', 'pipe', 'inherit'] });
+    t.after(() => svc.kill());
+    const base: Record<string, string> = {};
+    for await (const line of createInterface({ input: svc.stdout! })) {
+      const [name, url] = line.split(' ');
+      base[name] = url;
+      if (Object.keys(base).length === 3) break;
+    }
+    const server: Record<string, string> = { 'chi.go': base.chi, 'gorilla.go': base.gorilla, 'servemux.go': base.servemux };
+    const get = (file: string, path: string, method = 'GET') => fetch(server[file] + path, { method, redirect: 'manual' });
+    // Every recorded route answers its handler: a parameter as 42, a subtree at its root and below.
+    for (const r of result.routes) {
+      const concrete = r.path.replace(/\{[^}]+\}/g, '42');
+      const paths = r.subtree ? [concrete.replace(/\*$/, ''), concrete.replace(/\*$/, 'a/b')] : [concrete];
+      for (const path of paths) {
+        const res = await get(r.file, path, r.method === '*' ? 'GET' : r.method);
+        assert.equal(res.status, 200, `${r.file} ${r.method} ${r.path}: ${path} answered ${res.status}`);
+      }
+    }
+    // What sloctl says is not served is not: a 404, or a 301 out of the mount to a 404.
+    const notServed: Array<[string, string, number]> = [
+      ['chi.go', '/v2', 404], ['chi.go', '/files', 404], ['chi.go', '/users/42', 404],
+      ['gorilla.go', '/static', 404], ['gorilla.go', '/items/42', 404], ['gorilla.go', '/api/legacy/orders', 404],
+      ['servemux.go', '/cart/items', 404], ['servemux.go', '/shop/widgets', 301], ['servemux.go', '/widgets', 404],
+    ];
+    for (const [file, path, status] of notServed) {
+      assert.ok(!result.routes.some((r) => r.file === file && routeServes(r, { method: 'GET', path })), `sloctl says ${file} serves ${path}`);
+      const res = await get(file, path);
+      assert.equal(res.status, status, `${file} ${path}`);
+      if (status === 301) assert.equal(res.headers.get('location'), '/widgets');
+    }
+    // And the route check says what the router answers for a subtree's root without its slash.
+    const of = (file: string, path: string) => result.routes.find((r) => r.file === file && r.path === path)!;
+    assert.equal(slashMismatch(of('gorilla.go', '/static/*'), { method: 'GET', path: '/static' })?.because, 'a PathPrefix matches only the paths that begin with it, StrictSlash or not');
+    assert.equal(slashMismatch(of('chi.go', '/files/*'), { method: 'GET', path: '/files' })?.because, 'a Mount pattern ending in / matches only the paths below it');
+    assert.ok(!subtreeRedirect(of('gorilla.go', '/static/*'), { method: 'GET', path: '/static' }), "no ServeMux 301: gorilla's is a 404");
+    // chi serves a Mount's "/" at /api and /api/ alike, and /v2/ alone for Mount("/v2/").
+    for (const path of ['/api', '/api/']) assert.ok(routeServes(of('chi.go', '/api'), { method: 'GET', path }), path);
+    assert.ok(!routeServes(of('chi.go', '/v2/'), { method: 'GET', path: '/v2' }));
+  });
+
+  it('chi: a Mount pattern ending in * is unresolved (chi panics on it), and a computed StripPrefix or Mount pattern too', async () => {
+    const dir = project({
+      'main.go': 'package main\n\nimport (\n\t"net/http"\n\n\t"github.com/go-chi/chi/v5"\n\t"github.com/gorilla/mux"\n)\n\nfunc main() {\n\tr := chi.NewRouter()\n\tsub := chi.NewRouter()\n\tsub.Get("/x", x)\n\tr.Mount("/api/*", sub)\n\tr.Mount("/raw/*", h)\n\tother := chi.NewRouter()\n\tother.Get("/y", y)\n\tr.Mount(base(), other)\n\tg := mux.NewRouter()\n\tinner := mux.NewRouter()\n\tinner.HandleFunc("/z", z)\n\tg.PathPrefix("/p").Handler(http.StripPrefix(base(), inner))\n}\n',
+    });
+    const result = await scanGoModule(dir);
+    assert.deepEqual(shown(result), []);
+    assert.deepEqual(result.unresolvedRoutes.map((u) => `${u.line} ${u.what}`), [
+      '13 "/x" under Mount("/api/*", …), which chi refuses when the service starts (Mount panics: "wildcard \'*\' must be the last value in a route")',
+      '15 "/raw/*", which chi refuses when the service starts (Mount panics: "wildcard \'*\' must be the last value in a route")',
+      '17 "/y" under Mount(base(), …), computed at run time',
+      '21 "/z" under http.StripPrefix(base(), …), computed at run time',
+    ]);
+  });
 });
+
