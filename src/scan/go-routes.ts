@@ -1,10 +1,12 @@
 // The HTTP routes a Go file registers:
 //   net/http   http.HandleFunc / http.Handle / mux.HandleFunc / mux.Handle, Go 1.22 patterns
 //              ("GET /items/{id}", a host before the path is dropped); no method = any method
-//   gorilla    r.HandleFunc(path, h).Methods("GET"), r.PathPrefix("/api").Subrouter()
+//   gorilla    r.HandleFunc(path, h).Methods("GET"), r.PathPrefix("/api").Subrouter(),
+//              r.PathPrefix("/api").Handler(h) (a mount: below)
 //   gin        r.GET/POST/.../Any(path, ...), r.Handle(method, path, ...), g := r.Group("/v1")
 //   echo       e.GET/POST/.../Any(path, ...), e.Add(method, path, ...), g := e.Group("/api")
-//   chi        r.Get/Post/...(path, h), r.Route("/api", func(r chi.Router) { ... })
+//   chi        r.Get/Post/...(path, h), r.Route("/api", func(r chi.Router) { ... }),
+//              r.Mount("/api", h) (a mount: below)
 // Paths and group prefixes are read statically (literals, constants, `+`); a group reached
 // through a parameter or a field sits under a prefix sloctl cannot see, and a computed path is
 // recorded as unresolved, never guessed.
@@ -33,8 +35,29 @@
 // sees the path, so the router's routes are served under `/api` and recorded with it; a mount
 // without StripPrefix passes the whole path, so they keep their own. A StripPrefix argument that is
 // computed at run time makes the router's routes unresolved; a handler that is no router sloctl
-// reads (`http.StripPrefix("/static", http.FileServer(...))`, a router returned by a function) is
-// recorded as the pattern's own route, as any handler is.
+// reads (`http.StripPrefix("/static", http.FileServer(...))`) is recorded as the pattern's own
+// route, as any handler is. A router sloctl reads is one a router package's constructor makes in
+// the package, held in a variable or returned by a function of the package (routersOf).
+//
+// gorilla's `r.PathPrefix("/api").Handler(h)` and chi's `r.Mount("/api", h)` mount the same way
+// (read with gorilla/mux 1.8.0 and chi 5.0.7, and checked against a built service:
+// test/fixtures/routes-go-mounts):
+//   gorilla    the handler gets the whole path: a router keeps its own paths, or under
+//              `http.StripPrefix("/api", sub)` serves them under /api. Any other handler gets
+//              every path that begins with the prefix, a string match: "/static/" is a subtree
+//              `/static/*` whose root `/static` is a 404 (StrictSlash or not); "/api" is `/api`
+//              and the subtree `/api/*`.
+//   chi        a chi router mounted there gets the path below the pattern (chi routes it itself,
+//              whatever the URL says): its "/" is served at `/api` and `/api/`, at `/api/` alone
+//              for `Mount("/api/", sub)`, as for `Route`. Any other handler, StripPrefix
+//              included, is not followed: `/api` and the subtree `/api/*`, or for "/api/" the
+//              subtree alone (`/api` is a 404). A pattern ending in `*` makes chi panic when the
+//              service starts ("wildcard '*' must be the last value in a route"): unresolved.
+// A StripPrefix argument ending in `/` (`http.StripPrefix("/api/", r)`, also "/") strips the `/`
+// the router's paths begin with: for /api/x, r gets `x`. Go 1.19's ServeMux and gorilla/mux clean
+// it to `/x` and answer with a 301 redirect there, out of the mount (gorilla with SkipClean(true):
+// a 404); chi matches nothing (a 404) but its "/", which gets the empty rest of /api/. So only
+// chi's "/" is recorded, at /api/, and a warning at the StripPrefix call says why the rest is not.
 
 import { resolveGoString } from './go-constants.ts';
 import type { GoNode } from './go-parser.ts';
