@@ -50,6 +50,12 @@ const cpuNs = (pid) => {
   }
   return ns;
 };
+/** The process's user and system CPU (/proc/<pid>/stat fields 14 and 15, clock ticks of 10 ms), as [user, system] in ns. */
+const userSys = (pid) => {
+  const f = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+  return [Number(rest[11]) * 1e7, Number(rest[12]) * 1e7];
+};
 const wrk = (port, s) => new Promise((resolve) => {
   const c = spawn('taskset', ['-c', '1', 'wrk', '-t1', '-c50', `-d${s}s`, `http://127.0.0.1:${port}/`]);
   let o = '';
@@ -58,6 +64,8 @@ const wrk = (port, s) => new Promise((resolve) => {
 });
 
 const ratios = [];
+/** Per round, each side's user and system µs a request (10 ms ticks: coarse, ±1% on a 5 s run). */
+const splits = [];
 for (let r = 0; r < ROUNDS; r++) {
   const order = r % 2 === 0 ? [a, b] : [b, a];
   const started = await Promise.all(order.map(start));
@@ -68,10 +76,14 @@ for (let r = 0; r < ROUNDS; r++) {
     await wrk(sb.port, 3);
   } else await Promise.all([wrk(sa.port, 2), wrk(sb.port, 2)]);
   const a0 = cpuNs(sa.c.pid), b0 = cpuNs(sb.c.pid);
+  const sa0 = userSys(sa.c.pid), sb0 = userSys(sb.c.pid);
   const [na, nb] = await Promise.all([wrk(sa.port, SECONDS), wrk(sb.port, SECONDS)]);
   const ua = (cpuNs(sa.c.pid) - a0) / na / 1000, ub = (cpuNs(sb.c.pid) - b0) / nb / 1000;
+  const sa1 = userSys(sa.c.pid), sb1 = userSys(sb.c.pid);
+  const split = [sa1[0] - sa0[0], sa1[1] - sa0[1], sb1[0] - sb0[0], sb1[1] - sb0[1]].map((ns, i) => ns / (i < 2 ? na : nb) / 1000);
+  splits.push(split);
   ratios.push(ub / ua);
-  console.log(`round ${r + 1}: A ${ua.toFixed(2)} µs/req (${na} req)  B ${ub.toFixed(2)} µs/req (${nb} req)  B/A CPU ${(ub / ua).toFixed(3)}`);
+  console.log(`round ${r + 1}: A ${ua.toFixed(2)} µs/req (${na} req)  B ${ub.toFixed(2)} µs/req (${nb} req)  B/A CPU ${(ub / ua).toFixed(3)}  user/sys µs/req A ${split[0].toFixed(2)}/${split[1].toFixed(2)} B ${split[2].toFixed(2)}/${split[3].toFixed(2)}`);
   for (const s of started) {
     s.c.removeAllListeners('exit');
     s.c.kill();
@@ -80,5 +92,10 @@ for (let r = 0; r < ROUNDS; r++) {
 }
 const sorted = [...ratios].sort((x, y) => x - y);
 const median = sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+const med = (xs) => {
+  const o = [...xs].sort((x, y) => x - y);
+  return o.length % 2 ? o[(o.length - 1) / 2] : (o[o.length / 2 - 1] + o[o.length / 2]) / 2;
+};
+console.log(`user B/A: median ${med(splits.map((x) => x[2] / x[0])).toFixed(3)}  system B/A: median ${med(splits.map((x) => x[3] / x[1])).toFixed(3)}  (A user ${med(splits.map((x) => x[0])).toFixed(2)}, system ${med(splits.map((x) => x[1])).toFixed(2)} µs/req)`);
 console.log(`B/A CPU per request: median ${median.toFixed(3)} of ${ROUNDS}, range ${sorted[0].toFixed(3)}–${sorted[sorted.length - 1].toFixed(3)}`);
 process.exit(0);

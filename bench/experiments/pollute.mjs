@@ -1,0 +1,61 @@
+// Experiment: does what the SDK does at start-up (a worker thread, timers, a MessageChannel) make
+// Node's own per-request code slower afterwards, with none of sloctl running a request? A Fastify
+// hello-world speaking bench/fastify-hello.ts's protocol (READY <port>), for
+// bench/experiments/ab-pair.mjs, sloctl from this checkout's dist/ (`npm run build` first):
+//
+//   node bench/experiments/ab-pair.mjs bench/experiments/pollute.mjs:bare bench/experiments/pollute.mjs:worker 10 4
+//
+// Variants: bare (Fastify alone); worker (bare after a worker thread like the SDK's contract
+// thread ran and exited); thread (everything on, the contract from a file, parsed on the SDK's
+// thread); object (everything on, the same contract handed over as the object the thread returns,
+// obtained in a child process: no thread, no parser in this process); loaded (the SDK, its plugin
+// and prom-client imported, nothing run); instrumented (thread's instrument() call, the plugin not
+// registered: everything the SDK starts, none of its per-request work); instrumented-nodefault (the
+// same without prom-client's default metrics); instrumented-plain (the same with the contract's
+// objectives only: no limiter, no saturation monitor); gc-observer (bare with a PerformanceObserver
+// of 'gc' entries, as prom-client's default metrics make); eld (bare with an event-loop delay
+// monitor at 10 ms, as prom-client's default metrics make).
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import Fastify from 'fastify';
+import { HELLO_CONTRACT, HELLO_FULL } from '../hello-contract.mjs';
+
+const variant = process.argv[2];
+const dist = new URL('../../dist/', import.meta.url);
+const app = Fastify({ logger: false });
+const file = join(mkdtempSync(join(tmpdir(), 'sloctl-pollute-')), 'slo.yaml');
+writeFileSync(file, HELLO_CONTRACT + HELLO_FULL);
+if (variant === 'worker') {
+  await new Promise((resolve, reject) => {
+    const w = new Worker('require("node:worker_threads").parentPort.postMessage(1)', { eval: true, execArgv: [], stdout: false, stderr: false });
+    w.once('message', () => w.terminate().then(resolve, reject));
+    w.once('error', reject);
+  });
+}
+if (variant === 'gc-observer') {
+  const { PerformanceObserver } = await import('node:perf_hooks');
+  new PerformanceObserver(() => {}).observe({ entryTypes: ['gc'] });
+}
+if (variant === 'eld') (await import('node:perf_hooks')).monitorEventLoopDelay({ resolution: 10 }).enable();
+if (variant === 'thread' || variant === 'object' || variant.startsWith('instrumented') || variant === 'loaded') {
+  const [{ instrument }, { Registry }, { default: sloctl }] = await Promise.all([
+    import(new URL('sdk/index.js', dist).href), import('prom-client'), import(new URL('sdk/adapters/fastify.js', dist).href),
+  ]);
+  if (variant === 'loaded') {
+    // imported, nothing run
+  } else {
+  const contract = variant !== 'object' ? file : JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e',
+    `const { parseContract } = await import(${JSON.stringify(new URL('contract/load.js', dist).href)}); const { readFileSync } = await import('node:fs'); process.stdout.write(JSON.stringify(parseContract(readFileSync(${JSON.stringify(file)}, 'utf8'), 'slo.yaml').contract));`], { encoding: 'utf8' }));
+  if (variant === 'instrumented-plain') writeFileSync(file, HELLO_CONTRACT);
+  const sdk = instrument({ contract, registry: new Registry(), defaultMetrics: variant !== 'instrumented-nodefault' });
+  if (!variant.startsWith('instrumented')) await app.register(sloctl, { sdk });
+  }
+}
+app.get('/', async () => ({ hello: 'world' }));
+await app.listen({ port: 0, host: '127.0.0.1' });
+app.server.keepAliveTimeout = 60_000;
+console.log(`READY ${app.server.address().port}`);
+process.on('SIGTERM', () => process.exit(0));
