@@ -181,10 +181,8 @@ function detectCall(ctx: FileContext, imports: Map<string, Router>, kinds: Set<R
   }
   if (pkg !== undefined) return; // gin.Default() and the like are not routes
   if (kinds.has('chi') && field === 'Mount' && args.length === 2) return chiMount(ctx, call, operand, args[0], args[1]);
-  const prefixCall = unparen(operand);
-  if (kinds.has('gorilla') && (field === 'Handler' || field === 'HandlerFunc') && args.length === 1 && prefixCall.type === 'call_expression' && calledField(prefixCall) === 'PathPrefix') {
-    return gorillaPrefix(ctx, imports, call, prefixCall, args[0]);
-  }
+  const prefixCall = kinds.has('gorilla') && args.length === 1 ? pathPrefixHandlerCall(field, operand) : undefined;
+  if (prefixCall) return gorillaPrefix(ctx, imports, call, prefixCall, args[0]);
   if ((kinds.has('gin') || kinds.has('echo')) && UPPER_METHODS.has(field) && args.length >= 2) {
     addRoute(ctx, call, args[0], prefixOf(ctx, operand, 0), field === 'Any' ? ['*'] : [field], `.${field}`, oneOf(kinds, 'gin', 'echo'));
     return;
@@ -221,10 +219,7 @@ function chiMount(ctx: FileContext, call: GoNode, receiver: GoNode, patternNode:
   const pattern = resolveGoString(patternNode, ctx.scope);
   if (pattern === undefined) return unresolved(ctx, call, patternNode);
   if (pattern.endsWith('*')) return unresolved(ctx, call, patternNode, CHI_STAR);
-  const prefixes = prefixOf(ctx, receiver, 0);
-  if (pattern.endsWith('/')) return push(ctx, call, prefixes, `${pattern}*`, ['*'], '.Mount', patternNode, { subtree: true, rule: CHI_MOUNT_ROOT });
-  push(ctx, call, prefixes, pattern, ['*'], '.Mount', patternNode, {});
-  push(ctx, call, prefixes, `${pattern}/*`, ['*'], '.Mount', patternNode, { subtree: true, rule: CHI_MOUNT_ROOT });
+  pushMountedHandler(ctx, call, prefixOf(ctx, receiver, 0), pattern, ['*'], '.Mount', patternNode, CHI_MOUNT_ROOT);
 }
 
 const CHI_STAR = ', which chi refuses when the service starts (Mount panics: "wildcard \'*\' must be the last value in a route")';
@@ -242,11 +237,18 @@ function gorillaPrefix(ctx: FileContext, imports: Map<string, Router>, call: GoN
   if (!prefixNode || !receiver) return;
   const prefix = resolveGoString(prefixNode, ctx.scope);
   if (prefix === undefined) return unresolved(ctx, call, prefixNode);
-  const prefixes = prefixOf(ctx, receiver, 0);
-  const methods = gorillaMethods(ctx, call) ?? ['*'];
-  if (prefix.endsWith('/')) return push(ctx, call, prefixes, `${prefix}*`, methods, '.PathPrefix', prefixNode, { subtree: true, rule: GORILLA_PREFIX_ROOT });
-  push(ctx, call, prefixes, prefix, methods, '.PathPrefix', prefixNode, {});
-  push(ctx, call, prefixes, `${prefix}/*`, methods, '.PathPrefix', prefixNode, { subtree: true, rule: GORILLA_PREFIX_ROOT });
+  pushMountedHandler(ctx, call, prefixOf(ctx, receiver, 0), prefix, gorillaMethods(ctx, call) ?? ['*'], '.PathPrefix', prefixNode, GORILLA_PREFIX_ROOT);
+}
+
+/**
+ * A handler mounted at `prefix` that sloctl does not read (chi's Mount, gorilla's PathPrefix): it
+ * gets every path below the prefix, a subtree whose root without the `/` is answered by `rootRule`
+ * (a 404), and for a prefix without a trailing `/` the prefix itself too.
+ */
+function pushMountedHandler(ctx: FileContext, call: GoNode, prefixes: Prefix[], prefix: string, methods: string[], via: string, node: GoNode, rootRule: TrailingSlashRule): void {
+  if (prefix.endsWith('/')) return push(ctx, call, prefixes, `${prefix}*`, methods, via, node, { subtree: true, rule: rootRule });
+  push(ctx, call, prefixes, prefix, methods, via, node, {});
+  push(ctx, call, prefixes, `${prefix}/*`, methods, via, node, { subtree: true, rule: rootRule });
 }
 
 /** `mux` in `mux.HandleFunc(...)` is a ServeMux: bound to `http.NewServeMux()` or `&http.ServeMux{}`. */
@@ -319,6 +321,13 @@ function returnedRouters(ctx: FileContext, name: string, depth: number): RouterV
     }
   }
   return out;
+}
+
+/** gorilla's `r.PathPrefix("/api").Handler(h)` (or `.HandlerFunc`): the `PathPrefix` call, given the outer call's field and operand. */
+function pathPrefixHandlerCall(field: string | undefined, operand: GoNode): GoNode | undefined {
+  if (field !== 'Handler' && field !== 'HandlerFunc') return undefined;
+  const inner = unparen(operand);
+  return inner.type === 'call_expression' && calledField(inner) === 'PathPrefix' ? inner : undefined;
 }
 
 /** The field a call calls: `PathPrefix` in `r.PathPrefix("/api")`. */
@@ -412,6 +421,8 @@ function unresolved(ctx: GoRouteContext, call: GoNode, node: GoNode, why = ''): 
 }
 
 const KNOWN_ROOT: Prefix = { value: '', unknown: false, computed: false };
+/** Under a prefix sloctl cannot see (a router reached through a parameter or a field, or too deep to follow). */
+const UNKNOWN_ROOT: Prefix = { value: '', unknown: true, computed: false };
 
 /**
  * The prefixes a ServeMux's patterns are served under: none for `http.HandleFunc` (the
@@ -458,6 +469,7 @@ function packageMounts(ctx: FileContext): Mount[] {
       const args = callArguments(call);
       if (!operand) continue;
       const pkg = operand.type === 'identifier' ? imports.get(operand.text) : undefined;
+      const prefixCall = kinds.has('gorilla') && args.length === 1 ? pathPrefixHandlerCall(field, operand) : undefined;
       let mount: Mount | undefined;
       if (field === 'Handle' && kinds.has('nethttp') && args.length === 2 && (pkg === undefined || pkg === 'nethttp')) {
         if (pkg === undefined && (kinds.has('gorilla') || kinds.has('chi')) && !isServeMux(ctx, operand)) continue;
@@ -466,8 +478,8 @@ function packageMounts(ctx: FileContext): Mount[] {
       } else if (field === 'Mount' && kinds.has('chi') && args.length === 2 && pkg === undefined) {
         // A handler inside http.StripPrefix is not followed (chiMount).
         mount = { on: { router: operand }, strip: undefined, inner: args[1], chiPattern: args[0] };
-      } else if ((field === 'Handler' || field === 'HandlerFunc') && kinds.has('gorilla') && args.length === 1 && unparen(operand).type === 'call_expression' && calledField(unparen(operand)) === 'PathPrefix') {
-        const router = unparen(operand).childForFieldName('function')?.childForFieldName('operand');
+      } else if (prefixCall) {
+        const router = prefixCall.childForFieldName('function')?.childForFieldName('operand');
         if (!router) continue;
         const stripped = stripPrefixCall(imports, args[0]);
         mount = { on: { router }, strip: stripped?.prefix, inner: stripped?.inner ?? args[0] };
@@ -515,7 +527,7 @@ function warnSlashStrip(ctx: FileContext, file: string, m: Mount): void {
  * is mounted nowhere sloctl sees (it is the server's handler).
  */
 function mountPrefixes(ctx: FileContext, value: GoNode, depth: number): Prefix[] {
-  if (depth > MAX_DEPTH) return [{ value: '', unknown: true, computed: false }];
+  if (depth > MAX_DEPTH) return [UNKNOWN_ROOT];
   const out: Prefix[] = [];
   for (const m of packageMounts(ctx)) {
     const mounted = routersOf(ctx, m.inner).find((r) => sameNode(r.value, value));
@@ -554,20 +566,20 @@ function mountPrefixes(ctx: FileContext, value: GoNode, depth: number): Prefix[]
  * group sees (a group strips nothing).
  */
 function prefixOf(ctx: FileContext, receiver: GoNode, depth: number, groups = true): Prefix[] {
-  if (depth > MAX_DEPTH) return [{ value: '', unknown: true, computed: false }];
+  if (depth > MAX_DEPTH) return [UNKNOWN_ROOT];
   const expr = unparen(receiver);
-  if (expr.type === 'call_expression') return groupCall(ctx, expr, depth, groups) ?? [{ value: '', unknown: false, computed: false }];
-  if (expr.type !== 'identifier') return [{ value: '', unknown: true, computed: false }];
+  if (expr.type === 'call_expression') return groupCall(ctx, expr, depth, groups) ?? [KNOWN_ROOT];
+  if (expr.type !== 'identifier') return [UNKNOWN_ROOT];
   const binding = ctx.scope.lookup(expr.text, expr);
   if (binding?.kind === 'var' && binding.value) {
     const value = unparen(binding.value);
     // A router's constructor (`mux.NewRouter()`, `&http.ServeMux{}`): served where it is mounted.
     if (value.type === 'call_expression') return groupCall(ctx, value, depth, groups) ?? mountPrefixes(ctx, value, depth);
     if (value.type === 'unary_expression' || value.type === 'composite_literal') return mountPrefixes(ctx, value, depth);
-    return [{ value: '', unknown: true, computed: false }];
+    return [UNKNOWN_ROOT];
   }
-  if (binding?.kind === 'other') return chiSubrouter(ctx, expr, depth, groups) ?? [{ value: '', unknown: true, computed: false }];
-  return [{ value: '', unknown: true, computed: false }];
+  if (binding?.kind === 'other') return chiSubrouter(ctx, expr, depth, groups) ?? [UNKNOWN_ROOT];
+  return [UNKNOWN_ROOT];
 }
 
 /** `x.Group("/v1")`, `x.PathPrefix("/api").Subrouter()`: the prefix; undefined for a constructor like gin.New(). */
