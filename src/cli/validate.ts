@@ -415,16 +415,18 @@ function codeCheck(loaded: LoadedContract[], scans: Scan[], strict: boolean, cwd
   for (const l of loaded) {
     if (!l.contract) continue;
     const mine = <T extends { file: string }>(s: Scan, list: readonly T[]) => list.filter((x) => ownersOf(s, x.file).includes(l.file)).map((x) => ({ ...x, file: join(s.root, x.file) }));
-    const named = scans.flatMap((s) => mine(s, s.result.sdkDependencies));
+    const namedPerScan = scans.map((s) => mine(s, s.result.sdkDependencies));
+    const named = namedPerScan.flat();
     const check = checkDependencyNames(l, named, scopeOf(l));
     for (const d of check.diagnostics) attributed.set(d, l.file);
     out.push(...check.diagnostics);
     if (check.summary !== undefined) notes.push(check.summary);
     // The SDK's language: the scan whose code names a dependency through it, else switches it on.
-    const sdkMetrics = scans.map((s) => mine(s, s.result.metrics.filter((m) => m.bulk === 'sdk')));
-    const lang = scans.find((s) => mine(s, s.result.sdkDependencies).length > 0) ?? scans.find((_, i) => sdkMetrics[i].length > 0) ?? scans[0];
+    const sdkMetricsPerScan = scans.map((s) => mine(s, s.result.metrics.filter((m) => m.bulk === 'sdk')));
+    const sdkMetrics = sdkMetricsPerScan.flat();
+    const lang = scans.find((_, i) => namedPerScan[i].length > 0) ?? scans.find((_, i) => sdkMetricsPerScan[i].length > 0) ?? scans[0];
     const unnamed = checkUnnamedDependencies(l, {
-      metrics: sdkMetrics.flat(), named, unfollowed: scans.flatMap((s) => mine(s, s.result.unfollowedDependencyCalls)), warnings: scans.flatMap((s) => mine(s, s.result.warnings)), sdkSite: sdkMetrics.flat()[0],
+      metrics: sdkMetrics, named, unfollowed: scans.flatMap((s) => mine(s, s.result.unfollowedDependencyCalls)), warnings: scans.flatMap((s) => mine(s, s.result.warnings)), sdkSite: sdkMetrics[0],
     }, lang.language, scopeOf(l));
     out.push(...unnamed.diagnostics);
     if (unnamed.summary !== undefined) notes.push(unnamed.summary);
