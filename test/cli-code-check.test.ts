@@ -400,22 +400,23 @@ describe('validate: routes checked both ways', () => {
     assert.match(plain.diagnostics[0].hint!, /the closest route the code registers is `GET \/users\/\{id\}` \(main\.go:11:2\)/);
   });
 
-  it('Go: routes under chi Mount and gorilla PathPrefix mounts pass; a chi Mount("/files/") subtree root without its / is an error naming chi\'s 404; StripPrefix("/shop/") is a warning at the call', async () => {
+  it('Go: routes under chi Mount and gorilla PathPrefix mounts pass; a chi Mount("/files/") subtree root or a /docs/* route\'s root without its / is an error naming chi\'s 404; StripPrefix("/shop/") is a warning at the call', async () => {
     const dir = copyFixture('routes-go-mounts');
     writeFileSync(join(dir, 'go.mod'), 'module example.com/mounts\n\ngo 1.22\n');
     const routes = ['/api/users/:id', '/api', '/v2/orders', '/api/items/:id', '/legacy/orders', '/static/app.js', '/cart/'];
     writeFileSync(join(dir, 'slo.yaml'), contract(routes.map((path, i) => `  - { name: r${i}, method: GET, path: ${path} }\n`).join('')));
     const ok = await run(['validate', 'slo.yaml', '--go-module-path', '.'], dir);
     assert.equal(ok.code, 0, ok.stdout + ok.stderr);
-    assert.match(ok.stdout, /route check \(slo\.yaml\): 7\/7 contract routes found among 16 registered under \./);
+    assert.match(ok.stdout, /route check \(slo\.yaml\): 7\/7 contract routes found among 21 registered under \./);
     assert.match(ok.stderr, /servemux\.go:16:22: warning SLO_SCAN: http\.StripPrefix\("\/shop\/", shop\) strips the \/ that shop's paths begin with: .* strip "\/shop" instead/);
 
-    writeFileSync(join(dir, 'slo.yaml'), contract('  - { name: files, method: GET, path: /files }\n  - { name: widgets, method: GET, path: /shop/widgets }\n'));
+    writeFileSync(join(dir, 'slo.yaml'), contract('  - { name: files, method: GET, path: /files }\n  - { name: docs, method: GET, path: /docs }\n  - { name: widgets, method: GET, path: /shop/widgets }\n'));
     const bad = await json(['validate', 'slo.yaml', '--go-module-path', '.'], dir);
     assert.equal(bad.code, 1);
     const missing = bad.diagnostics.filter((d) => d.code === 'SLO_ROUTE_NOT_REGISTERED');
     assert.deepEqual(missing.map((d) => `${d.severity}: ${d.message}`), [
       'error: route "files" (GET /files) is not served as written: the code registers `ALL /files/*` (chi.go:18:2), and chi answers /files with a 404 (a Mount pattern ending in / matches only the paths below it)',
+      'error: route "docs" (GET /docs) is not served as written: the code registers `GET /docs/*` (chi.go:19:2), and chi answers /docs with a 404 (a pattern ending in /* matches only the paths below it)',
       'error: route "widgets" (GET /shop/widgets) is not registered by the code under .',
     ]);
     assert.equal(missing[0].hint, 'write /files/, the path the code registers; or register /files in the code as well');

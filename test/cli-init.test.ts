@@ -290,6 +290,21 @@ describe('sloctl init: a contract from the code', () => {
     assert.deepEqual((await routeFindings(dir, '--go-module-path')).findings, []);
   });
 
+  it('Go: a gin route ending in a wildcard is a subtree with a note naming gin, held out of the mix; the written contract validates', async () => {
+    const dir = project({
+      'go.mod': 'module example.com/files\n\ngo 1.19\n',
+      'main.go': 'package main\n\nimport "github.com/gin-gonic/gin"\n\nfunc main() {\n\tr := gin.Default()\n\tr.GET("/orders", orders)\n\tr.GET("/files/*rest", file)\n\tr.Run(":8080")\n}\n',
+    });
+    const r = await runCli(['init'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    const c = contractIn(dir);
+    assert.deepEqual(c.routes.map((route) => `${route.method} ${route.path}`), ['GET /files/*rest', 'GET /orders']);
+    const text = readFileSync(join(dir, 'slo.yaml'), 'utf8');
+    assert.match(text, /path: \/files\/\*rest, weight: 1 \} +# main\.go:8:2: the gin subtree \/files\/: every path under it$/m);
+    assert.deepEqual(gateRequests(c).map((q) => q.path), ['/orders']);
+    assert.deepEqual((await routeFindings(dir, '--go-module-path')).findings, []);
+  });
+
   it('--stdout prints the contract and writes nothing, even with a contract there; what it did goes to stderr', async () => {
     const dir = copyFixture('routes-fastify', { withoutContract: false });
     const before = readFileSync(join(dir, 'slo.yaml'), 'utf8');

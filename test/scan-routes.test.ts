@@ -214,18 +214,21 @@ describe('Go route scanner', () => {
     assert.deepEqual(result.unresolvedRoutes.map((u) => `${u.file}:${u.line} ${u.what}`), ['main.go:14 "/x" under http.StripPrefix(p, …), computed at run time']);
   });
 
-  it('chi Mount, gorilla PathPrefix(...).Handler and StripPrefix("/x/"): what sloctl records is what the built service answers', async (t) => {
-    const go = requireBinary(t, 'go', 'apt-get install golang-go golang-github-go-chi-chi-dev golang-github-gorilla-mux-dev');
+  it('chi Mount, gorilla PathPrefix(...).Handler, StripPrefix("/x/") and routes ending in a wildcard: what sloctl records is what the built service answers', async (t) => {
+    const packages = 'golang-go golang-github-go-chi-chi-dev golang-github-gorilla-mux-dev golang-github-gin-gonic-gin-dev golang-github-labstack-echo-dev';
+    const go = requireBinary(t, 'go', `apt-get install ${packages}`);
     if (!go) return;
-    const missing = ['github.com/go-chi/chi', 'github.com/gorilla/mux'].filter((p) => !existsSync(join('/usr/share/gocode/src', p)));
+    const missing = ['github.com/go-chi/chi', 'github.com/gorilla/mux', 'github.com/gin-gonic/gin', 'github.com/labstack/echo'].filter((p) => !existsSync(join('/usr/share/gocode/src', p)));
     if (missing.length > 0) {
       assert.ok(!inCi(), `${missing.join(', ')} missing; CI is set, so this is a failure, not a skip`);
-      return t.skip(`${missing.join(', ')} missing (apt-get install golang-github-go-chi-chi-dev golang-github-gorilla-mux-dev)`);
+      return t.skip(`${missing.join(', ')} missing (apt-get install ${packages})`);
     }
     const fixture = 'test/fixtures/routes-go-mounts';
     const result = await scanGoModule(fixture);
     const recorded = (file: string) => result.routes.filter((r) => r.file === file).map((r) => `${r.method} ${r.path}${r.subtree ? ' (subtree)' : ''}`);
-    assert.deepEqual(recorded('chi.go'), ['GET /health', 'GET /api', 'GET /api/users/{id}', '* /static', '* /static/* (subtree)', '* /files/* (subtree)', 'GET /v2/', 'GET /v2/orders']);
+    assert.deepEqual(recorded('chi.go'), ['GET /health', 'GET /api', 'GET /api/users/{id}', '* /static', '* /static/* (subtree)', '* /files/* (subtree)', 'GET /docs/* (subtree)', 'GET /v2/', 'GET /v2/orders']);
+    assert.deepEqual(recorded('gin.go'), ['GET /health', 'GET /files/*rest (subtree)']);
+    assert.deepEqual(recorded('echo.go'), ['GET /health', 'GET /files/* (subtree)']);
     assert.deepEqual(recorded('gorilla.go'), ['GET /health', '* /static/* (subtree)', '* /assets', '* /assets/* (subtree)', 'GET /api/items/{id}', 'GET /legacy/orders']);
     assert.deepEqual(recorded('servemux.go'), ['* /health', 'GET /cart/']);
     assert.deepEqual(result.unresolvedRoutes, []);
@@ -241,36 +244,41 @@ describe('Go route scanner', () => {
     for await (const line of createInterface({ input: svc.stdout! })) {
       const [name, url] = line.split(' ');
       base[name] = url;
-      if (Object.keys(base).length === 3) break;
+      if (Object.keys(base).length === 5) break;
     }
-    const server: Record<string, string> = { 'chi.go': base.chi, 'gorilla.go': base.gorilla, 'servemux.go': base.servemux };
+    const server: Record<string, string> = { 'chi.go': base.chi, 'gorilla.go': base.gorilla, 'servemux.go': base.servemux, 'gin.go': base.gin, 'echo.go': base.echo };
     const get = (file: string, path: string, method = 'GET') => fetch(server[file] + path, { method, redirect: 'manual' });
     // Every recorded route answers its handler: a parameter as 42, a subtree at its root and below.
     for (const r of result.routes) {
       const concrete = r.path.replace(/\{[^}]+\}/g, '42');
-      const paths = r.subtree ? [concrete.replace(/\*$/, ''), concrete.replace(/\*$/, 'a/b')] : [concrete];
+      const paths = r.subtree ? [concrete.replace(/\*\w*$/, ''), concrete.replace(/\*\w*$/, 'a/b')] : [concrete];
       for (const path of paths) {
         const res = await get(r.file, path, r.method === '*' ? 'GET' : r.method);
         assert.equal(res.status, 200, `${r.file} ${r.method} ${r.path}: ${path} answered ${res.status}`);
       }
     }
-    // What sloctl says is not served is not: a 404, or a 301 out of the mount to a 404.
-    const notServed: Array<[string, string, number]> = [
-      ['chi.go', '/v2', 404], ['chi.go', '/files', 404], ['chi.go', '/users/42', 404],
+    // What sloctl says is not served is not: a 404, or a 301 (out of the mount to a 404, or gin's to the wildcard's root).
+    const notServed: Array<[string, string, number, string?]> = [
+      ['chi.go', '/v2', 404], ['chi.go', '/files', 404], ['chi.go', '/docs', 404], ['chi.go', '/users/42', 404],
       ['gorilla.go', '/static', 404], ['gorilla.go', '/items/42', 404], ['gorilla.go', '/api/legacy/orders', 404],
-      ['servemux.go', '/cart/items', 404], ['servemux.go', '/shop/widgets', 301], ['servemux.go', '/widgets', 404],
+      ['servemux.go', '/cart/items', 404], ['servemux.go', '/shop/widgets', 301, '/widgets'], ['servemux.go', '/widgets', 404],
+      ['gin.go', '/files', 301, '/files/'], ['echo.go', '/files', 404],
     ];
-    for (const [file, path, status] of notServed) {
+    for (const [file, path, status, location] of notServed) {
       assert.ok(!result.routes.some((r) => r.file === file && routeServes(r, { method: 'GET', path })), `sloctl says ${file} serves ${path}`);
       const res = await get(file, path);
       assert.equal(res.status, status, `${file} ${path}`);
-      if (status === 301) assert.equal(res.headers.get('location'), '/widgets');
+      if (location !== undefined) assert.equal(res.headers.get('location'), location, `${file} ${path}`);
     }
     // And the route check says what the router answers for a subtree's root without its slash.
     const of = (file: string, path: string) => result.routes.find((r) => r.file === file && r.path === path)!;
     assert.equal(slashMismatch(of('gorilla.go', '/static/*'), { method: 'GET', path: '/static' })?.because, 'a PathPrefix matches only the paths that begin with it, StrictSlash or not');
     assert.equal(slashMismatch(of('chi.go', '/files/*'), { method: 'GET', path: '/files' })?.because, 'a Mount pattern ending in / matches only the paths below it');
     assert.ok(!subtreeRedirect(of('gorilla.go', '/static/*'), { method: 'GET', path: '/static' }), "no ServeMux 301: gorilla's is a 404");
+    assert.equal(slashMismatch(of('chi.go', '/docs/*'), { method: 'GET', path: '/docs' })?.because, 'a pattern ending in /* matches only the paths below it');
+    assert.deepEqual(slashMismatch(of('gin.go', '/files/*rest'), { method: 'GET', path: '/files' }), { kind: 'redirect', status: 301, otherMethods: 307, because: 'RedirectTrailingSlash, on by default' });
+    assert.equal(slashMismatch(of('echo.go', '/files/*'), { method: 'GET', path: '/files' })?.kind, 'not-found');
+    for (const file of ['gin.go', 'echo.go', 'chi.go']) assert.ok(!result.routes.some((r) => r.file === file && subtreeRedirect(r, { method: 'GET', path: '/files' })), `${file}: not ServeMux's 301`);
     // chi serves a Mount's "/" at /api and /api/ alike, and /v2/ alone for Mount("/v2/").
     for (const path of ['/api', '/api/']) assert.ok(routeServes(of('chi.go', '/api'), { method: 'GET', path }), path);
     assert.ok(!routeServes(of('chi.go', '/v2/'), { method: 'GET', path: '/v2' }));

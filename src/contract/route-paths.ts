@@ -187,6 +187,11 @@ export function subtreeRoot(path: string): string {
   return path.slice(0, path.lastIndexOf('/') + 1);
 }
 
+/** A subtree as messages name it, with its router: "the Go ServeMux subtree /products/", "the gin subtree /files/". */
+export function subtreeName(registered: Pick<RouteLike, 'path' | 'trailingSlash'>): string {
+  return `the ${registered.trailingSlash?.router ?? "Go ServeMux"} subtree ${subtreeRoot(registered.path)}`;
+}
+
 /**
  * Whether a ServeMux catch-all (`"/"`) may be what serves the contract route: it gets every
  * request of its method that no other pattern matches.

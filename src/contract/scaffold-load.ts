@@ -7,7 +7,7 @@
 //
 // Pure: the route plan in, the load plan out.
 
-import { subtreeRoot } from './route-paths.ts';
+import { subtreeName } from './route-paths.ts';
 import type { PlannedRoute } from './scaffold-routes.ts';
 
 /** A route the gate can call as it is: nothing in its request is a guess. */
@@ -68,8 +68,9 @@ export function planLoad(routes: readonly PlannedRoute[]): LoadPlan {
 }
 
 /**
- * A Go ServeMux subtree (`"/products/"`, the route `/products/*`): every path under it, and
- * `/products` itself only as a redirect. Which of them clients call is theirs to say.
+ * A Go subtree (ServeMux's `"/products/"`, the route `/products/*`; gin's `/products/*rest`):
+ * every path under it, and `/products` itself only as a redirect or a 404. Which of them clients
+ * call is theirs to say.
  */
 function isSubtree(route: PlannedRoute): boolean {
   return route.from.subtree === true;
@@ -87,7 +88,7 @@ function trailingSlash(route: PlannedRoute): boolean {
 function todoOf(route: PlannedRoute, params: readonly string[], body: boolean, plain: boolean): string {
   const needs: string[] = [];
   if (route.from.prefixUnknown) needs.push('write the full path the clients call (it is mounted under a prefix sloctl cannot see)');
-  else if (isSubtree(route)) needs.push(`write the path clients call (the code registers the Go ServeMux subtree ${subtreeRoot(route.from.path)}: every path under it)`);
+  else if (isSubtree(route)) needs.push(`write the path clients call (the code registers ${subtreeName(route.from)}: every path under it)`);
   else if (trailingSlash(route)) needs.push(`write the path as clients send it (the code registers ${route.from.path}, with its trailing /)`);
   else if (!plain && params.length === 0) needs.push('write the path as clients send it');
   if (params.length > 0) needs.push(`give ${params.join(', ')} values the service knows`);

@@ -3,15 +3,16 @@
 // made from method and path. Health and readiness paths become probes (outside every SLI) instead
 // of routes, the SDK's own health and metrics paths are left out (the SDK serves them and they are
 // outside every SLI already), and what a contract route cannot say is skipped with the reason.
-// A Go ServeMux subtree (`"/products/"`) is written `/products/*`, the template both SDKs'
-// matchers take for `/products/`, `/products/42` and `/products/42/x` alike. A Go router that
+// A Go subtree (ServeMux's `"/products/"`, gin's `"/products/*rest"`, a gorilla PathPrefix or chi
+// Mount handler) is written `/products/*`, the template both SDKs' matchers take for `/products/`,
+// `/products/42` and `/products/42/x` alike. A Go router that
 // keeps a trailing `/` (gin, echo, gorilla/mux, chi; ServeMux's `{$}`) gets it in the template
 // too: `/products` would be a redirect or a 404 there (src/scan/go-trailing-slash.ts).
 //
 // Pure: registrations in, the plan out.
 
 import { HTTP_METHODS } from './schema.ts';
-import { normalizeRoutePath, subtreeRoot, type FoundRoute } from './route-paths.ts';
+import { normalizeRoutePath, subtreeName, type FoundRoute } from './route-paths.ts';
 
 export type { FoundRoute };
 
@@ -78,7 +79,7 @@ export function planRoutes(found: readonly FoundRoute[], sdkPaths: { health: str
     const notes: string[] = [];
     if (anyMethod) notes.push('registered for any method: GET written, add a route for each other method it serves');
     if (r.prefixUnknown) notes.push('mounted under a prefix sloctl cannot see: write the full path the clients call');
-    if (r.subtree) notes.push(`the Go ServeMux subtree ${subtreeRoot(r.path)}: every path under it`);
+    if (r.subtree) notes.push(`${subtreeName(r)}: every path under it`);
     if (r.catchAll) notes.push("Go ServeMux's catch-all: it counts requests for / alone, so add a route for each other path its handler serves");
     plan.routes.push({
       name: uniqueName(routeName(method, path), names),

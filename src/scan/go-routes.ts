@@ -27,7 +27,10 @@
 //                       be serving it (src/cli/validate-routes.ts), rather than an error or a pass.
 // In gorilla/mux, chi, gin and echo a trailing `/` is one exact path, kept as written (also through
 // a group: gin's `v1.GET("/")` is `/v1/`); what each router answers for the other spelling is
-// its rule, recorded on the route (src/scan/go-trailing-slash.ts).
+// its rule, recorded on the route (src/scan/go-trailing-slash.ts). A path ending in a wildcard
+// (gin's "/files/*rest", chi's and echo's "/files/*") is a subtree: `/files/` and every path
+// below; `/files` gets what the router answers for a missing `/` (gin 1.8: a 301 to `/files/`;
+// chi 5.0.7 and echo: a 404; each checked against a built service).
 // A ServeMux pattern whose handler is a router sloctl reads itself (`http.Handle("/", r)` with
 // `r := mux.NewRouter()`, a chi, gin or echo router, another ServeMux in the same package) is where
 // that router is mounted, not a route: its own registrations are the routes, and it is not
@@ -66,7 +69,7 @@ import { decodeGoString } from './go-strings.ts';
 import { callArguments, positionOf, significantChildren, unparen } from './go-syntax.ts';
 import { excerpt } from './metric-name.ts';
 import { joinRoutePath, type TrailingSlashRule } from '../contract/route-paths.ts';
-import { CHI_MOUNT_ROOT, GORILLA_PREFIX_ROOT, SERVEMUX_EXACT_SLASH, slashSettings, trailingSlashRule, type SlashRouter } from './go-trailing-slash.ts';
+import { CHI_MOUNT_ROOT, CHI_WILDCARD_ROOT, GORILLA_PREFIX_ROOT, SERVEMUX_EXACT_SLASH, slashSettings, trailingSlashRule, type SlashRouter } from './go-trailing-slash.ts';
 import type { RegisteredRoute, ScanWarning, UnresolvedRoute } from './types.ts';
 
 type Router = 'nethttp' | 'gin' | 'echo' | 'gorilla' | 'chi';
@@ -384,8 +387,18 @@ interface Kind {
 function addRoute(ctx: FileContext, call: GoNode, node: GoNode, prefixes: Prefix[], methods: string[] | undefined, via: string, router: SlashRouter | undefined): void {
   const path = resolveGoString(node, ctx.scope);
   if (path === undefined || methods === undefined) return unresolved(ctx, call, node);
+  // A wildcard ending the path (gin's `/files/*rest`, chi's and echo's `/files/*`) takes what
+  // follows `/files/`, the empty rest included: a subtree whose root without its `/` the router
+  // answers as it answers any missing slash (gin: a redirect to `/files/`; echo: a 404 unless its
+  // AddTrailingSlash middleware runs; chi: a 404, which no slash middleware changes).
+  if (WILDCARD_END.test(path) && (router === 'gin' || router === 'echo' || router === 'chi')) {
+    return push(ctx, call, prefixes, path, methods, via, node, { subtree: true, rule: router === 'chi' ? CHI_WILDCARD_ROOT : ruleOf(ctx, router) });
+  }
   push(ctx, call, prefixes, path, methods, via, node, { router, rule: ruleOf(ctx, router) });
 }
+
+/** A path whose last segment is a wildcard: gin's `*name`, chi's and echo's `*`. */
+const WILDCARD_END = /\/\*[A-Za-z0-9_]*$/;
 
 function push(ctx: GoRouteContext, call: GoNode, prefixes: Prefix[], path: string, methods: string[], via: string, node: GoNode, kind: Kind): void {
   for (const p of prefixes) {

@@ -132,3 +132,10 @@ export const CHI_MOUNT_ROOT: TrailingSlashRule = {
   added: { kind: 'not-found', because: 'a Mount pattern ending in / matches only the paths below it' },
   removed: { kind: 'not-found', because: 'a Mount pattern ending in /' },
 };
+
+/** A chi route ending in `/*` (`r.Get("/files/*", h)`): `/files/` and below; `/files` is a 404, which StripSlashes and RedirectSlashes (they remove a slash) do not change. */
+export const CHI_WILDCARD_ROOT: TrailingSlashRule = {
+  router: 'chi',
+  added: { kind: 'not-found', because: 'a pattern ending in /* matches only the paths below it' },
+  removed: { kind: 'not-found', because: 'a pattern ending in /*' },
+};
