@@ -178,7 +178,7 @@ describe('accept: the static dependency check (src/run/static-dependency-phase.t
     const v = await staticDependencyPhase({ contract: withRuntime('node'), dir, cwd: dir });
     assert.equal(v.outcome, 'pass', v.reason);
     assert.equal(v.warn, true);
-    assert.equal(v.reason, "1 TypeScript/JavaScript file under .: every outbound HTTP call sloctl can see carries a timeout; the code uses sloctl's SDK but never names dependency \"recommendations\" (`sdk.dependency('recommendations')`) through it: the service never reports its state (`sloctl_dependency_up` stays 1 and the health endpoint leaves it out), so the drills never see it down; the dependency timeouts phase still blackholes it and times the service's answers. Name it where the service calls it and attach a breaker or check, or remove it from the contract");
+    assert.equal(v.reason, "1 TypeScript/JavaScript file under .: every outbound HTTP call sloctl can see carries a timeout; the code uses sloctl's SDK but never names dependency \"recommendations\" (`sdk.dependency('recommendations')`) through it: the service never reports its state (no `sloctl_dependency_up` series, and the health endpoint says UNKNOWN), so the drills never see it down; the dependency timeouts phase still blackholes it and times the service's answers. Name it where the service calls it and attach a breaker or check, or remove it from the contract");
     const row = judgeAccept(healthy({ staticDependencies: v })).rows.find((x) => x.contract === 'dependencies')!;
     assert.equal(row.outcome, 'pass');
     assert.deepEqual(row.checks.map((c) => [c.name, c.outcome, c.warn === true]), [[v.name, 'pass', true], ['payments blackholed', 'pass', false]]);
@@ -193,7 +193,7 @@ describe('accept: the static dependency check (src/run/static-dependency-phase.t
     assert.match(g.reason, /^1 outbound call without a timeout in 1 Go file: \.\/main\.go:12:2 `http\.Get\(.*; the code uses sloctl's SDK but never names dependency "recommendations" \(`sdk\.MustDependency\("recommendations"\)`\) through it/);
     // payments is critical: availability counts it down, so the reason says availability misses it too.
     const noPayments = await staticDependencyPhase({ contract: withRuntime('node'), dir: writeProject({ 'service.ts': "import { instrument } from 'sloctl/sdk';\nconst sdk = instrument('slo.yaml');\n" }), cwd: dir });
-    assert.match(noPayments.reason, /never names dependencies "payments" \(`sdk\.dependency\('payments'\)`\), "recommendations" \(`sdk\.dependency\('recommendations'\)`\) through it: the service never reports their state \(`sloctl_dependency_up` stays 1 and the health endpoint leaves them out\), so availability \(which counts a critical dependency down\) and the drills never see them down/);
+    assert.match(noPayments.reason, /never names dependencies "payments" \(`sdk\.dependency\('payments'\)`\), "recommendations" \(`sdk\.dependency\('recommendations'\)`\) through it: the service never reports their state \(no `sloctl_dependency_up` series, and the health endpoint says UNKNOWN\), so availability \(which counts a critical dependency down\) and the drills never see them down/);
   });
 
   it('says nothing of names for a service that does not use the SDK, and that it could not tell for a computed name', async () => {

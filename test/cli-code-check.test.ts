@@ -151,7 +151,7 @@ describe('validate --project / --go-module-path: a declared dependency the code 
     const found = unnamed(r);
     const [line, col] = positionOf(join(dir, 'slo.yaml'), '- name: recommendations').split(':').map(Number);
     assert.deepEqual(found.map((d) => `${d.file}:${d.line}:${d.col} ${d.severity}`), [`slo.yaml:${line}:${col + '- name: '.length} warning`]);
-    assert.equal(found[0].message, 'dependency "recommendations" is declared, but its code under ., which uses sloctl\'s SDK, never names it through the SDK: the SDK never learns its state, so `sloctl_dependency_up` says 1 for it whatever happens and the health endpoint leaves it out, and the code cannot read its `useFallback` in degraded mode; a drill that takes it down shows only in other signals');
+    assert.equal(found[0].message, 'dependency "recommendations" is declared, but its code under ., which uses sloctl\'s SDK, never names it through the SDK: the SDK never learns its state, so `sloctl_dependency_up` has no series for it and the health endpoint reports it UNKNOWN whatever happens, and the code cannot read its `useFallback` in degraded mode; a drill that takes it down shows only in other signals');
     assert.equal(found[0].hint, "name it where the service calls recommendations and attach its breaker or check: `sdk.dependency('recommendations').breaker(circuitBreaker)` or `sdk.dependency('recommendations').check(() => ...)`; or remove it from slo.yaml if the service does not call it");
     assert.deepEqual(found[0].related?.map((n) => `${n.file}:${n.line}:${n.col} ${n.message}`), [`service.ts:${positionOf(join(dir, 'service.ts'), "'payments'")} the code names payments through the SDK, e.g. here: \`sdk.dependency('payments')\``]);
     const text = await run(['validate', 'slo.yaml', '--project', '.'], dir);
@@ -168,7 +168,7 @@ describe('validate --project / --go-module-path: a declared dependency the code 
     });
     const r = await run(['validate', 'slo.yaml', '--go-module-path', '.'], dir);
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.match(r.stderr, new RegExp(`^slo\\.yaml:${positionOf(join(dir, 'slo.yaml'), 'inventory')}: warning SLO_DEPENDENCY_UNNAMED: dependency "inventory" is declared, but its code under \\., which uses sloctl's SDK, never names it through the SDK: the SDK never learns its state, so \`sloctl_dependency_up\` says 1 for it whatever happens and the health endpoint leaves it out; a drill`, 'm'));
+    assert.match(r.stderr, new RegExp(`^slo\\.yaml:${positionOf(join(dir, 'slo.yaml'), 'inventory')}: warning SLO_DEPENDENCY_UNNAMED: dependency "inventory" is declared, but its code under \\., which uses sloctl's SDK, never names it through the SDK: the SDK never learns its state, so \`sloctl_dependency_up\` has no series for it and the health endpoint reports it UNKNOWN whatever happens; a drill`, 'm'));
     assert.match(r.stderr, /hint: name it where the service calls inventory and attach its breaker or check: `sdk\.MustDependency\("inventory"\)\.Breaker\(func\(\) string \{ return cb\.State\(\)\.String\(\) \}\)` or `sdk\.MustDependency\("inventory"\)\.Check\(/);
     assert.match(r.stderr, /note: main\.go:6:12: the code uses sloctl's SDK here \(github\.com\/sloctl\/sloctl-go\/sloctl New\(\)\), and names no dependency through it/);
   });

@@ -247,6 +247,9 @@ describe('go middleware vs the Node SDK: the same series for the same requests',
     assert.deepEqual([...goKeysText.keys()].sort(), [...FRAMEWORKS].sort(), 'every Go framework ran');
     // Replay on the Node SDK (node:http, the conformance app) what the Go run received.
     const sdk = instrument({ contract: CONTRACT, registry: testRegistry() });
+    // The Go service's payments breaker, closed again by the end of its run (an unattached
+    // dependency exports no sloctl_dependency_up series in either SDK).
+    sdk.dependency('payments').breaker({ opened: false });
     const signals = new Signals();
     const app = await startApp('http', sdk, signals);
     try {

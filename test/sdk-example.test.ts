@@ -157,8 +157,9 @@ describe('the checkout example', () => {
     assert.equal(report.checks.dependencies.details.payments.state, 'unknown');
     assert.equal(report.checks.dependencies.details.payments.breaker, undefined);
     const metrics = (await get(`${s.url}/metrics`)).text;
-    // Unknown counts as usable (the SDK does not count it against the service): the gauge says up.
-    assert.equal(sample(metrics, 'sloctl_dependency_up{dependency="payments",critical="true"}'), 1);
+    // Unknown is not counted against the service, and not claimed up either: no series for it.
+    assert.doesNotMatch(metrics, /^sloctl_dependency_up\{dependency="payments"/m);
+    assert.match(metrics, /^sloctl_dependency_up\{dependency="recommendations",critical="false"\} 1$/m);
     assert.equal(sample(metrics, 'checkout_orders_total{state="pending"}'), 11);
     assert.equal(await stop(s), 0);
   });

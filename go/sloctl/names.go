@@ -30,7 +30,7 @@ const (
 	helpInFlight         = "Requests accepted and not yet finished."
 	helpErrorClassWeight = "The weight the contract gives each error class."
 	helpAvailability     = "The composite availability (0..1) the health endpoint reports."
-	helpDependencyUp     = "1 when a declared dependency is usable (breaker closed, check passing), else 0."
+	helpDependencyUp     = "1 when a declared dependency is usable (breaker closed, check passing), 0 when not; no series until a breaker or check reports it."
 )
 
 // Label values with a fixed, small domain (src/sdk/core/labels.ts).

@@ -183,6 +183,10 @@ func (d *dependencyCollector) Describe(ch chan<- *prometheus.Desc) { ch <- d.des
 
 func (d *dependencyCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, st := range d.s.dependencyStates(context.Background()) {
+		// Nothing attached reports its state: no series rather than a 1 that claims it is up.
+		if st.State == "unknown" {
+			continue
+		}
 		v := 1.0
 		if st.State == "down" {
 			v = 0

@@ -146,7 +146,7 @@ func TestMatcher(t *testing.T) {
 // (counted there, as a 3xx). The same cases as the Node matcher's (test/sdk-core.test.ts).
 func TestMatcherSubtree(t *testing.T) {
 	for _, c := range []struct {
-		templates []string
+		templates  []string
 		path, want string
 	}{
 		{[]string{"GET /products/*"}, "/products/", "/products/*"},
@@ -163,6 +163,21 @@ func TestMatcherSubtree(t *testing.T) {
 			t.Errorf("%v, GET %s: got %q, want %q", c.templates, c.path, got, c.want)
 		}
 	}
+}
+
+// seriesCount is how many series of the metric the registry gathers.
+func seriesCount(t *testing.T, reg *prometheus.Registry, name string) int {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			return len(mf.GetMetric())
+		}
+	}
+	return 0
 }
 
 func value(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) float64 {
@@ -278,9 +293,17 @@ func TestMiddleware(t *testing.T) {
 		t.Errorf("server weight = %v", got)
 	}
 
+	// Nothing attached yet: the state is unknown, and no series claims it either way.
+	if n := seriesCount(t, reg, DependencyUpName); n != 0 {
+		t.Errorf("sloctl_dependency_up with nothing attached: %d series, want none", n)
+	}
+
 	// Health: JSON as the Node SDK's; a breaker open takes the dependency weight off.
 	open := BreakerClosed
 	sdk.MustDependency("payments").Breaker(func() string { return open })
+	if got, n := value(t, reg, DependencyUpName, map[string]string{"dependency": "payments", "critical": "true"}), seriesCount(t, reg, DependencyUpName); got != 1 || n != 1 {
+		t.Errorf("sloctl_dependency_up with the breaker closed = %v in %d series, want 1 in 1", got, n)
+	}
 	health := func() (int, map[string]interface{}) {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))

@@ -101,7 +101,7 @@ export function checkUnnamedDependencies(l: LoadedContract, facts: SdkNamingFact
       : facts.sdkSite ? [{ file: facts.sdkSite.file, line: facts.sdkSite.line, col: facts.sdkSite.col, message: `the code uses sloctl's SDK here (${facts.sdkSite.via}), and names no dependency through it` }] : [];
     out.push({
       file: l.file, ...l.locate(['dependencies', i, 'name']), severity: 'warning', code: 'SLO_DEPENDENCY_UNNAMED', path: ['dependencies', i, 'name'],
-      message: `dependency ${JSON.stringify(name)} is declared, but its code under ${where}, which uses sloctl's SDK, never names it through the SDK: the SDK never learns its state, so \`sloctl_dependency_up\` says 1 for it whatever happens and the health endpoint leaves it out${fallback}; a drill that takes it down shows only in other signals`,
+      message: `dependency ${JSON.stringify(name)} is declared, but its code under ${where}, which uses sloctl's SDK, never names it through the SDK: the SDK never learns its state, so \`sloctl_dependency_up\` has no series for it and the health endpoint reports it UNKNOWN whatever happens${fallback}; a drill that takes it down shows only in other signals`,
       hint: `name it where the service calls ${name} and attach its breaker or check: ${attachCalls(namingCall(name, language, facts.named), language)}; or remove it from ${l.file} if the service does not call it`,
       ...(related.length > 0 ? { related } : {}),
     });

@@ -57,7 +57,7 @@ export const HTTP_ROLES = {
   dependencyUp: {
     name: 'sloctl_dependency_up',
     type: 'gauge',
-    help: '1 when a declared dependency is usable (breaker closed, check passing), else 0.',
+    help: '1 when a declared dependency is usable (breaker closed, check passing), 0 when not; no series until a breaker or check reports it.',
     source: 'sdk',
   },
 } as const satisfies Record<string, MetricRole>;

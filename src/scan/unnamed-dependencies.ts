@@ -1,8 +1,8 @@
 // The dependencies a contract declares that its code never names through sloctl's SDK. The SDK
 // keeps a state for every declared dependency, but only a breaker or a check attached through the
 // name (Node `sdk.dependency('payments').breaker(b)`, Go `sdk.MustDependency("payments").Check(...)`)
-// feeds it; a dependency never named stays "unknown": `sloctl_dependency_up` says 1 for it whatever
-// happens, the health endpoint leaves it out, and (Node) its `useFallback` never reaches the code.
+// feeds it; a dependency never named stays "unknown": `sloctl_dependency_up` has no series for it,
+// the health endpoint says UNKNOWN whatever happens, and (Node) its `useFallback` never reaches the code.
 // validate warns about it (SLO_DEPENDENCY_UNNAMED) and accept's static dependency check says it.
 //
 // Decided only where the scan is in a position to know, so the finding is never a guess:

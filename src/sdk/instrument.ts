@@ -227,6 +227,9 @@ export class Sdk {
         async collect() {
           const report = await sdk.health();
           for (const [name, d] of Object.entries(report.checks.dependencies.details)) {
+            // Nothing attached reports its state: no series rather than a 1 that claims it is up
+            // (a drill that takes it down, or a rule's `min()`, would read that claim as evidence).
+            if (d.state === 'unknown') continue;
             this.set({ dependency: name, critical: String(d.critical) }, d.state === 'down' ? 0 : 1);
           }
         },

@@ -7,8 +7,8 @@
 // through it (src/scan/unnamed-dependencies.ts; validate's SLO_DEPENDENCY_UNNAMED): a pass with a
 // warning, as validate makes it a warning. The service runs and the dependency timeouts phase still
 // blackholes the dependency and times the service's answers (it reads no series of the service),
-// but the service never reports the dependency's state: `sloctl_dependency_up` stays 1 for it and
-// its health leaves it out, so a drill's detection (and, for a critical one, the availability
+// but the service never reports the dependency's state: `sloctl_dependency_up` has no series for it
+// and its health says UNKNOWN, so a drill's detection (and, for a critical one, the availability
 // composite) never sees it down.
 //
 // Pure: the scan's findings in, one verdict out.
@@ -55,7 +55,7 @@ export function judgeStaticDependencies(i: StaticDependencyInput): StaticDepende
   const one = unnamed.length === 1;
   const names = unnamed.map((u) => `"${u.name}" (\`${u.call}\`)`);
   const naming = unnamed.length > 0
-    ? `; the code uses sloctl's SDK but never names ${one ? 'dependency' : 'dependencies'} ${names.join(', ')} through it: the service never reports ${one ? 'its' : 'their'} state (\`sloctl_dependency_up\` stays 1 and the health endpoint leaves ${one ? 'it' : 'them'} out), so ${unnamed.some((u) => u.critical) ? 'availability (which counts a critical dependency down) and ' : ''}the drills never see ${one ? 'it' : 'them'} down; the dependency timeouts phase still blackholes ${one ? 'it' : 'them'} and times the service's answers. Name ${one ? 'it' : 'each'} where the service calls ${one ? 'it' : 'them'} and attach a breaker or check, or remove ${one ? 'it' : 'them'} from the contract`
+    ? `; the code uses sloctl's SDK but never names ${one ? 'dependency' : 'dependencies'} ${names.join(', ')} through it: the service never reports ${one ? 'its' : 'their'} state (no \`sloctl_dependency_up\` series, and the health endpoint says UNKNOWN), so ${unnamed.some((u) => u.critical) ? 'availability (which counts a critical dependency down) and ' : ''}the drills never see ${one ? 'it' : 'them'} down; the dependency timeouts phase still blackholes ${one ? 'it' : 'them'} and times the service's answers. Name ${one ? 'it' : 'each'} where the service calls ${one ? 'it' : 'them'} and attach a breaker or check, or remove ${one ? 'it' : 'them'} from the contract`
     : i.unnamedUndecided !== undefined ? `; whether the code names every declared dependency through sloctl's SDK is not judged: ${i.unnamedUndecided}` : '';
   const warn = unnamed.length > 0 ? { warn: true } : {};
   if (i.untimed.length === 0) return { ...base, outcome: 'pass', reason: `${files} under ${i.dir}: every outbound HTTP call sloctl can see carries a timeout${naming}`, ...warn };
