@@ -14,7 +14,9 @@
 // same without prom-client's default metrics); instrumented-plain (the same with the contract's
 // objectives only: no limiter, no saturation monitor); gc-observer (bare with a PerformanceObserver
 // of 'gc' entries, as prom-client's default metrics make); eld (bare with an event-loop delay
-// monitor at 10 ms, as prom-client's default metrics make).
+// monitor at 10 ms, as prom-client's default metrics make); thread-no-X (thread, with prom-client's
+// default metrics registered module by module from prom-client/lib/metrics/ without X: `gc`,
+// `eventLoopLag`, ..., a comma list, `all` for none, `none` for all thirteen).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,7 +42,7 @@ if (variant === 'gc-observer') {
   new PerformanceObserver(() => {}).observe({ entryTypes: ['gc'] });
 }
 if (variant === 'eld') (await import('node:perf_hooks')).monitorEventLoopDelay({ resolution: 10 }).enable();
-if (variant === 'thread' || variant === 'object' || variant.startsWith('instrumented') || variant === 'loaded') {
+if (variant.startsWith('thread') || variant === 'object' || variant.startsWith('instrumented') || variant === 'loaded') {
   const [{ instrument }, { Registry }, { default: sloctl }] = await Promise.all([
     import(new URL('sdk/index.js', dist).href), import('prom-client'), import(new URL('sdk/adapters/fastify.js', dist).href),
   ]);
@@ -50,7 +52,17 @@ if (variant === 'thread' || variant === 'object' || variant.startsWith('instrume
   const contract = variant !== 'object' ? file : JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e',
     `const { parseContract } = await import(${JSON.stringify(new URL('contract/load.js', dist).href)}); const { readFileSync } = await import('node:fs'); process.stdout.write(JSON.stringify(parseContract(readFileSync(${JSON.stringify(file)}, 'utf8'), 'slo.yaml').contract));`], { encoding: 'utf8' }));
   if (variant === 'instrumented-plain') writeFileSync(file, HELLO_CONTRACT);
-  const sdk = instrument({ contract, registry: new Registry(), defaultMetrics: variant !== 'instrumented-nodefault' });
+  const registry = new Registry();
+  // thread-no-X: everything on, prom-client's default metrics registered one by one without X.
+  const without = variant.startsWith('thread-no-') ? variant.slice('thread-no-'.length) : undefined;
+  if (without !== undefined) {
+    const { createRequire } = await import('node:module');
+    const req = createRequire(import.meta.url);
+    for (const m of ['processCpuTotal', 'processStartTime', 'osMemoryHeap', 'processOpenFileDescriptors', 'processMaxFileDescriptors', 'eventLoopLag', 'processResources', 'processHandles', 'processRequests', 'heapSizeAndUsed', 'heapSpacesSizeAndUsed', 'version', 'gc']) {
+      if (without !== 'all' && !without.split(',').includes(m)) req(`prom-client/lib/metrics/${m}.js`)(registry, { eventLoopMonitoringPrecision: 10 });
+    }
+  }
+  const sdk = instrument({ contract, registry, defaultMetrics: variant !== 'instrumented-nodefault' && without === undefined });
   if (!variant.startsWith('instrumented')) await app.register(sloctl, { sdk });
   }
 }
