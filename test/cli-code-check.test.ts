@@ -417,9 +417,11 @@ describe('validate: routes checked both ways', () => {
     assert.deepEqual(missing.map((d) => `${d.severity}: ${d.message}`), [
       'error: route "files" (GET /files) is not served as written: the code registers `ALL /files/*` (chi.go:18:2), and chi answers /files with a 404 (a Mount pattern ending in / matches only the paths below it)',
       'error: route "docs" (GET /docs) is not served as written: the code registers `GET /docs/*` (chi.go:19:2), and chi answers /docs with a 404 (a pattern ending in /* matches only the paths below it)',
-      'error: route "widgets" (GET /shop/widgets) is not registered by the code under .',
+      'error: route "widgets" (GET /shop/widgets) is not registered by the code under .; a router is mounted at /shop/ with http.StripPrefix("/shop/", …) (servemux.go:16:22), which strips the / its paths begin with, so its routes are not served under it',
     ]);
     assert.equal(missing[0].hint, 'write /files/, the path the code registers; or register /files in the code as well');
+    assert.equal(missing[2].hint, 'strip "/shop" instead of "/shop/" at servemux.go:16:22, so the mounted router\'s routes are served under it');
+    assert.equal(missing[2].related?.[0].message, "the StripPrefix that leaves the mounted router's paths without their leading / (its warning says what the router answers)");
   });
 
   it("the Go examples' contracts (a /products/ subtree each) validate against their code with --strict", async () => {

@@ -14,7 +14,7 @@
 import type { Diagnostic } from '../contract/diagnostic.ts';
 import type { LoadedContract } from '../contract/load.ts';
 import { catchAllMayServe, closestRoute, normalizeRoutePath, routeServes, showRoute, slashMismatch, subtreeRedirect, subtreeRoot, type SlashAnswer } from '../contract/route-paths.ts';
-import type { RegisteredRoute, UnresolvedRoute } from '../scan/types.ts';
+import type { RegisteredRoute, ScanWarning, UnresolvedRoute } from '../scan/types.ts';
 import { pluralize } from './plural.ts';
 
 /** How many registrations a finding lists as notes; the message counts them all. */
@@ -31,8 +31,10 @@ export interface RouteCheck {
  * with `file` as shown to the user; `where` names the directories that code was looked for in
  * (the contract's own, when it is below the scanned one). `elsewhere`, when the contract's code
  * registers no route: what the scan found outside it and why it is not this contract's.
+ * `strips`: the scan's `slash-strip` warnings in that code (a Go StripPrefix ending in `/`), named
+ * by a missing contract route under their prefix, whose routes they are likely to be.
  */
-export function checkRoutes(l: LoadedContract, routes: readonly RegisteredRoute[], unresolved: readonly UnresolvedRoute[], where: string, strict: boolean, elsewhere = ''): RouteCheck {
+export function checkRoutes(l: LoadedContract, routes: readonly RegisteredRoute[], unresolved: readonly UnresolvedRoute[], where: string, strict: boolean, elsewhere = '', strips: readonly ScanWarning[] = []): RouteCheck {
   const c = l.contract!;
   const out: Diagnostic[] = [];
   if (routes.length === 0 && unresolved.length === 0) {
@@ -83,21 +85,26 @@ export function checkRoutes(l: LoadedContract, routes: readonly RegisteredRoute[
       return;
     }
     const closest = closestRoute(route, routes);
-    const hint = closest
-      ? `the closest route the code registers is \`${showRoute(closest)}\` (${closest.file}:${closest.line}:${closest.col}): fix the contract's method or path, or register the route`
-      : 'register the route in the code, or remove it from the contract';
+    // Under a StripPrefix("/shop/", r) that leaves r's paths without their leading `/`: most likely r's route.
+    const strip = strips.find((w) => w.prefix !== undefined && route.path.startsWith(w.prefix));
+    const hint = strip
+      ? `strip ${JSON.stringify(strip.prefix!.replace(/\/+$/, ''))} instead of ${JSON.stringify(strip.prefix)} at ${strip.file}:${strip.line}:${strip.col}, so the mounted router's routes are served under it`
+      : closest
+        ? `the closest route the code registers is \`${showRoute(closest)}\` (${closest.file}:${closest.line}:${closest.col}): fix the contract's method or path, or register the route`
+        : 'register the route in the code, or remove it from the contract';
     const catchAll = routes.find((r) => catchAllMayServe(r, route));
     const mayBe = [
       ...(partial ? [`${computed}, so it may be one of them`] : []),
       ...(catchAll ? [`Go's ServeMux sends it to the catch-all \`${showRoute(catchAll)}\` (${catchAll.file}:${catchAll.line}:${catchAll.col}), which serves it only if that handler dispatches on the path itself`] : []),
     ];
     const related = [
+      ...(strip ? [{ file: strip.file, line: strip.line, col: strip.col, message: `the StripPrefix that leaves the mounted router's paths without their leading / (its warning says what the router answers)` }] : []),
       ...(closest ? [{ file: closest.file, line: closest.line, col: closest.col, message: `${showRoute(closest)} registered here` }] : []),
       ...(catchAll && catchAll !== closest ? [{ file: catchAll.file, line: catchAll.line, col: catchAll.col, message: `${showRoute(catchAll)} registered here: the catch-all` }] : []),
     ];
     out.push({
       file: l.file, ...pos, severity: mayBe.length > 0 ? 'warning' : 'error', code: 'SLO_ROUTE_NOT_REGISTERED', path: ['routes', i, 'path'],
-      message: `route "${route.name}" (${route.method} ${route.path}) is not registered by the code under ${where}${mayBe.map((m) => `; ${m}`).join('')}`,
+      message: `route "${route.name}" (${route.method} ${route.path}) is not registered by the code under ${where}${strip ? `; a router is mounted at ${strip.prefix} with http.StripPrefix(${JSON.stringify(strip.prefix)}, …) (${strip.file}:${strip.line}:${strip.col}), which strips the / its paths begin with, so its routes are not served under it` : ''}${mayBe.map((m) => `; ${m}`).join('')}`,
       hint: catchAll ? `${hint}; if the catch-all's handler serves it, register it with a pattern of its own so the route check sees it` : hint,
       ...(related.length > 0 ? { related } : {}),
     });

@@ -401,7 +401,8 @@ function codeCheck(loaded: LoadedContract[], scans: Scan[], strict: boolean, cwd
     const mine = <T extends { file: string }>(s: Scan, list: readonly T[]) => list.filter((x) => ownersOf(s, x.file).includes(l.file)).map((x) => ({ ...x, file: join(s.root, x.file) }));
     const routes = scans.flatMap((s) => mine(s, s.result.routes));
     const unresolved = scans.flatMap((s) => mine(s, s.result.unresolvedRoutes));
-    const check = checkRoutes(l, routes, unresolved, scopeOf(l), strict, routes.length + unresolved.length === 0 ? routesElsewhere(l, scans, ownership, ownersOf, cwd) : '');
+    const strips = scans.flatMap((s) => mine(s, s.result.warnings.filter((w) => w.about === 'slash-strip')));
+    const check = checkRoutes(l, routes, unresolved, scopeOf(l), strict, routes.length + unresolved.length === 0 ? routesElsewhere(l, scans, ownership, ownersOf, cwd) : '', strips);
     for (const d of check.diagnostics) if (d.file !== l.file) attributed.set(d, l.file);
     out.push(...check.diagnostics);
     notes.push(check.summary);

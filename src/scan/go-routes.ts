@@ -527,7 +527,7 @@ function warnSlashStrip(ctx: FileContext, file: string, m: Mount): void {
     : `which ${router === 'gorilla' ? 'gorilla/mux' : router === 'nethttp' ? "Go's ServeMux" : router} answers with a 301 redirect to /x, out of the mount, so no route of ${name} is served under ${strip}`;
   const at = m.strip.parent?.parent ?? m.strip; // the StripPrefix call
   ctx.warnings.push({
-    file, ...positionOf(at),
+    file, ...positionOf(at), about: 'slash-strip', prefix: strip,
     message: `http.StripPrefix(${excerpt(m.strip.text)}, ${name}) strips the / that ${name}'s paths begin with: for ${strip}x it passes x, ${answer}; strip ${JSON.stringify(trimmed)} instead`,
   });
 }

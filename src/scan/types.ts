@@ -117,8 +117,12 @@ export interface ScanWarning {
   /**
    * `sdk-dependency`: a dependency name sloctl could not read here (computed at run time, or the
    * file's SDK calls could not be read), so which declared dependencies the code names is unknown.
+   * `slash-strip`: a Go `http.StripPrefix(prefix, r)` whose prefix ends in `/`, so `r`'s routes
+   * are not served under it (go-routes.ts); the route check names it for a contract route there.
    */
-  about?: 'sdk-dependency';
+  about?: 'sdk-dependency' | 'slash-strip';
+  /** For `slash-strip`: the StripPrefix argument, `/shop/`. */
+  prefix?: string;
 }
 
 export interface ScanResult {
