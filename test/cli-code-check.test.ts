@@ -234,7 +234,7 @@ describe('validate --go-module-path (Go)', () => {
 describe('validate: routes checked both ways', () => {
   const json = async (args: string[], cwd: string) => {
     const r = await run([...args, '--format', 'json'], cwd);
-    return { code: r.code, diagnostics: JSON.parse(r.stdout).files[0].diagnostics as Array<{ code: string; severity: string; message: string; hint?: string; line: number; col: number }> };
+    return { code: r.code, diagnostics: JSON.parse(r.stdout).files[0].diagnostics as Array<{ code: string; severity: string; message: string; hint?: string; line: number; col: number; related?: Array<{ file: string; line: number; col: number; message: string }> }> };
   };
   /**
    * A Go ServeMux case: `main` (main.go, two patterns) in a module twice: beside a contract of four
