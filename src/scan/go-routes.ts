@@ -30,7 +30,8 @@
 // its rule, recorded on the route (src/scan/go-trailing-slash.ts). A path ending in a wildcard
 // (gin's "/files/*rest", chi's and echo's "/files/*") is a subtree: `/files/` and every path
 // below; `/files` gets what the router answers for a missing `/` (gin 1.8: a 301 to `/files/`;
-// chi 5.0.7 and echo: a 404; each checked against a built service).
+// chi 5.0.7 and echo: a 404; each checked against a built service), except chi's "/*" at the root
+// of a Route("/api") or Mount("/api"), which also gets `/api`.
 // A ServeMux pattern whose handler is a router sloctl reads itself (`http.Handle("/", r)` with
 // `r := mux.NewRouter()`, a chi, gin or echo router, another ServeMux in the same package) is where
 // that router is mounted, not a route: its own registrations are the routes, and it is not
@@ -390,9 +391,10 @@ function addRoute(ctx: FileContext, call: GoNode, node: GoNode, prefixes: Prefix
   // A wildcard ending the path (gin's `/files/*rest`, chi's and echo's `/files/*`) takes what
   // follows `/files/`, the empty rest included: a subtree whose root without its `/` the router
   // answers as it answers any missing slash (gin: a redirect to `/files/`; echo: a 404 unless its
-  // AddTrailingSlash middleware runs; chi: a 404, which no slash middleware changes).
+  // AddTrailingSlash middleware runs; chi: a 404, which no slash middleware changes; but chi's
+  // `"/*"` at the root of a router mounted at `/api` also gets `/api`, as its `"/"` does: push).
   if (WILDCARD_END.test(path) && (router === 'gin' || router === 'echo' || router === 'chi')) {
-    return push(ctx, call, prefixes, path, methods, via, node, { subtree: true, rule: router === 'chi' ? CHI_WILDCARD_ROOT : ruleOf(ctx, router) });
+    return push(ctx, call, prefixes, path, methods, via, node, { subtree: true, rule: router === 'chi' ? CHI_WILDCARD_ROOT : ruleOf(ctx, router), router });
   }
   push(ctx, call, prefixes, path, methods, via, node, { router, rule: ruleOf(ctx, router) });
 }
@@ -410,6 +412,12 @@ function push(ctx: GoRouteContext, call: GoNode, prefixes: Prefix[], path: strin
     let joined = joinRoutePath(p.value, path);
     let rule = kind.rule;
     let shape: { subtree?: true; catchAll?: true } = kind.subtree ? { subtree: true } : kind.catchAll ? { catchAll: true } : {};
+    if (kind.subtree && kind.router === 'chi' && path === '/*' && p.value !== '' && !p.value.endsWith('/')) {
+      // chi's Route("/api") or Mount("/api") hands `/api` to the router as "/", which "/*" matches:
+      // every path from `/api` on, the root without its slash included (a plain wildcard route).
+      shape = {};
+      rule = undefined;
+    }
     if (kind.catchAll && joined !== '/') {
       // An inner ServeMux's "/" under a StripPrefix mount gets only what the mount passes it: a subtree there.
       joined = joinRoutePath(p.value, '/*');
