@@ -352,6 +352,8 @@ function codeCheck(loaded: LoadedContract[], scans: Scan[], strict: boolean, cwd
   const ownersOf = (s: Scan, file: string) => ownership.ownersOf(resolve(cwd, s.root), resolve(cwd, s.root, file));
   // Where a contract's own code was looked for: its directory when that is below the scanned one.
   const scopeOf = (l: LoadedContract) => [...new Set(scans.map((s) => ownership.scopeOf(l.file, resolve(cwd, s.root), s.label)))].join(' and ');
+  // A scan's findings in the code that belongs to contract `l`, with their files as shown to the user.
+  const ownedBy = <T extends { file: string }>(l: LoadedContract, s: Scan, list: readonly T[]) => list.filter((x) => ownersOf(s, x.file).includes(l.file)).map((x) => ({ ...x, file: join(s.root, x.file) }));
   const registered = scans.flatMap((s) => s.result.metrics.map((m) => ({ ...m, file: join(s.root, m.file), owners: ownersOf(s, m.file) })));
   const where = scans.map((s) => s.label).join(' and ');
   const readNames = new Set<string>();
@@ -398,7 +400,7 @@ function codeCheck(loaded: LoadedContract[], scans: Scan[], strict: boolean, cwd
   // Routes, per contract, against the code that belongs to it.
   for (const l of loaded) {
     if (!l.contract) continue;
-    const mine = <T extends { file: string }>(s: Scan, list: readonly T[]) => list.filter((x) => ownersOf(s, x.file).includes(l.file)).map((x) => ({ ...x, file: join(s.root, x.file) }));
+    const mine = <T extends { file: string }>(s: Scan, list: readonly T[]) => ownedBy(l, s, list);
     const routes = scans.flatMap((s) => mine(s, s.result.routes));
     const unresolved = scans.flatMap((s) => mine(s, s.result.unresolvedRoutes));
     const strips = scans.flatMap((s) => mine(s, s.result.warnings.filter((w) => w.about === 'slash-strip')));
@@ -415,7 +417,7 @@ function codeCheck(loaded: LoadedContract[], scans: Scan[], strict: boolean, cwd
   // name its contract does not declare; and a declared one the code never names goes unreported.
   for (const l of loaded) {
     if (!l.contract) continue;
-    const mine = <T extends { file: string }>(s: Scan, list: readonly T[]) => list.filter((x) => ownersOf(s, x.file).includes(l.file)).map((x) => ({ ...x, file: join(s.root, x.file) }));
+    const mine = <T extends { file: string }>(s: Scan, list: readonly T[]) => ownedBy(l, s, list);
     const namedPerScan = scans.map((s) => mine(s, s.result.sdkDependencies));
     const named = namedPerScan.flat();
     const check = checkDependencyNames(l, named, scopeOf(l));

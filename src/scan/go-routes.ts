@@ -412,9 +412,8 @@ function push(ctx: GoRouteContext, call: GoNode, prefixes: Prefix[], path: strin
     let joined = joinRoutePath(p.value, path);
     let rule = kind.rule;
     let shape: { subtree?: true; catchAll?: true } = kind.subtree ? { subtree: true } : kind.catchAll ? { catchAll: true } : {};
-    if (kind.subtree && kind.router === 'chi' && path === '/*' && p.value !== '' && !p.value.endsWith('/')) {
-      // chi's Route("/api") or Mount("/api") hands `/api` to the router as "/", which "/*" matches:
-      // every path from `/api` on, the root without its slash included (a plain wildcard route).
+    if (kind.subtree && path === '/*' && chiServesBareMount(kind, p)) {
+      // "/*" matches that "/": every path from `/api` on, the root without its slash included (a plain wildcard route).
       shape = {};
       rule = undefined;
     }
@@ -426,15 +425,22 @@ function push(ctx: GoRouteContext, call: GoNode, prefixes: Prefix[], path: strin
     if (kind.router && path.endsWith('/') && !joined.endsWith('/')) {
       // gin joins `"/v1"` and `"/"` to `/v1/`, echo and gorilla concatenate; chi's Route serves its
       // `"/"` at both `/api` and `/api/`, so there the slash is no rule.
-      // A chi router mounted at a pattern ending in `/` (`r.Mount("/api/", sub)`, and so
-      // `r.Route("/api/", ...)`) serves its "/" at `/api/` alone.
-      if (kind.router === 'chi' && !p.value.endsWith('/')) rule = undefined;
+      if (chiServesBareMount(kind, p)) rule = undefined;
       else joined += '/';
     }
     for (const method of methods) {
       ctx.routes.push({ method, path: joined, ...(p.unknown ? { prefixUnknown: true } : {}), ...shape, ...(rule ? { trailingSlash: rule } : {}), file: ctx.file, ...positionOf(call), via });
     }
   }
+}
+
+/**
+ * chi hands a router mounted at `/api` (Route or Mount, a pattern without a trailing `/`) the path
+ * `/api` itself as "/", so its "/" and "/*" serve `/api` as well as `/api/`. Mounted at "/api/",
+ * chi routes `/api/*` alone, and `/api` is a 404.
+ */
+function chiServesBareMount(kind: Kind, p: Prefix): boolean {
+  return kind.router === 'chi' && p.value !== '' && !p.value.endsWith('/');
 }
 
 function unresolved(ctx: GoRouteContext, call: GoNode, node: GoNode, why = ''): void {
@@ -612,9 +618,8 @@ function groupCall(ctx: FileContext, call: GoNode, depth: number, groups: boolea
   if (!operand) return undefined;
   if (field === 'Subrouter') {
     const inner = unparen(operand);
-    const innerFn = inner.type === 'call_expression' ? inner.childForFieldName('function') : null;
-    if (innerFn?.type === 'selector_expression' && innerFn.childForFieldName('field')?.text === 'PathPrefix') {
-      return extend(ctx, innerFn.childForFieldName('operand')!, callArguments(inner)[0], depth, groups);
+    if (inner.type === 'call_expression' && calledField(inner) === 'PathPrefix') {
+      return extend(ctx, inner.childForFieldName('function')!.childForFieldName('operand')!, callArguments(inner)[0], depth, groups);
     }
     return undefined;
   }
