@@ -381,6 +381,35 @@ describe('validate: routes checked both ways', () => {
     assert.equal(ok.code, 0, ok.stdout + ok.stderr);
   });
 
+  it('Node: Fastify keeps /a and /a/ apart, a wildcard route does not serve its root, Express 5 optional parts are spelled out; each error names the router and the option', async () => {
+    const node = (routes: string) => `apiVersion: sloctl/v1\nservice: { name: shop, runtime: node }\nroutes:\n${routes}`;
+    const dir = writeProject({
+      'fastify/app.ts': "import Fastify from 'fastify';\nconst app = Fastify();\napp.get('/orders/', async () => []);\napp.get('/files/*', async () => '');\napp.get('/users', async () => []);\n",
+      'fastify/slo.yaml': node('  - { name: orders, method: GET, path: /orders }\n  - { name: files, method: GET, path: /files }\n  - { name: users, method: GET, path: /users }\n'),
+      'lenient/app.ts': "import Fastify from 'fastify';\nconst app = Fastify({ ignoreTrailingSlash: true });\napp.get('/orders/', async () => []);\n",
+      'lenient/slo.yaml': node('  - { name: orders, method: GET, path: /orders }\n'),
+      'express/app.js': "const express = require('express');\nconst app = express();\napp.get('/files/*splat', (req, res) => res.send(''));\napp.get('/users{/:id}', (req, res) => res.send(''));\napp.get('/orders/', (req, res) => res.send(''));\n",
+      'express/slo.yaml': node('  - { name: files, method: GET, path: /files/ }\n  - { name: users, method: GET, path: /users }\n  - { name: user, method: GET, path: /users/:id }\n  - { name: orders, method: GET, path: /orders }\n'),
+    }, 'sloctl-node-slash-');
+    const fastify = await json(['validate', 'slo.yaml', '--project', '.'], join(dir, 'fastify'));
+    assert.equal(fastify.code, 1);
+    const routeFindings = (r: typeof fastify) => r.diagnostics.filter((d) => d.code === 'SLO_ROUTE_NOT_REGISTERED');
+    assert.deepEqual(routeFindings(fastify).map((d) => `${d.line} ${d.severity}: ${d.message}`), [
+      '4 error: route "orders" (GET /orders) is not served as written: the code registers `GET /orders/` (app.ts:3:1), and Fastify answers /orders with a 404 (its ignoreTrailingSlash is off, the default: with and without the trailing / are two routes)',
+      '5 error: route "files" (GET /files) is not served as written: the code registers `GET /files/*` (app.ts:4:1), and Fastify answers /files with a 404 (a route ending in /* matches /files/ and the paths under it)',
+    ]);
+    assert.equal(routeFindings(fastify)[0].hint, 'write /orders/, the path the code registers; or register /orders in the code as well');
+    // ignoreTrailingSlash: both spellings are served.
+    const lenient = await json(['validate', 'slo.yaml', '--project', '.'], join(dir, 'lenient'));
+    assert.deepEqual(routeFindings(lenient), []);
+    // Express serves /orders for '/orders/' (not strict); '/users{/:id}' is /users and /users/:id; '*splat' needs a character.
+    const express = await json(['validate', 'slo.yaml', '--project', '.'], join(dir, 'express'));
+    assert.deepEqual(routeFindings(express).map((d) => `${d.line} ${d.severity}: ${d.message}`), [
+      '4 error: route "files" (GET /files/) is not served as written: the code registers `GET /files/*splat` (app.js:3:1), and Express answers /files/ with a 404 (the wildcard *splat takes one character or more)',
+    ]);
+    assert.equal(routeFindings(express)[0].hint, 'write /files/* (every path under /files/) or one such path; or register /files/ in the code as well');
+  });
+
   it('Go: a router mounted under http.StripPrefix serves the contract routes under the prefix; the same router without it keeps its own paths', async () => {
     const main = (handler: string) => `package main\n\nimport (\n\t"net/http"\n\n\t"github.com/gorilla/mux"\n)\n\nfunc main() {\n\tr := mux.NewRouter()\n\tr.HandleFunc("/users/{id}", user).Methods("GET")\n\tsm := http.NewServeMux()\n\tsm.Handle("/api/", ${handler})\n\thttp.ListenAndServe(":8080", sm)\n}\n`;
     const dir = writeProject({

@@ -10,6 +10,9 @@
 // other routers (and ServeMux's `{$}`) keep a trailing `/`: a contract route that differs from a
 // registration only by it is an error that says what the router answers instead (a redirect or a
 // 404), or a warning where a middleware seen in the code may rewrite it (src/scan/go-trailing-slash.ts).
+// Node's routers get the same check where they keep the two apart (Fastify and Hono by default,
+// Express and @koa/router in strict routing), and a trailing wildcard's root where their wildcard
+// does not take it (src/scan/node-routers.ts).
 
 import type { Diagnostic } from '../contract/diagnostic.ts';
 import type { LoadedContract } from '../contract/load.ts';
@@ -76,7 +79,10 @@ export function checkRoutes(l: LoadedContract, routes: readonly RegisteredRoute[
       out.push({
         file: l.file, ...pos, severity: partial || rewritten ? 'warning' : 'error', code: 'SLO_ROUTE_NOT_REGISTERED', path: ['routes', i, 'path'],
         message: `route "${route.name}" (${route.method} ${route.path}) ${rewritten ? 'may not be' : 'is not'} served as written: the code registers \`${showRoute(r)}\` (${r.file}:${r.line}:${r.col}), and ${what}${partial ? `; ${computed}, so it may be one of them` : ''}`,
-        hint: `write ${other}, the path the code registers${rewritten ? ', so the route is served whichever router the middleware wraps' : ''}; or register ${asked} in the code as well`,
+        hint: r.subtree && r.trailingSlash?.root !== undefined
+          // Neither spelling of the wildcard's root is served (Express' `/files/*splat`): only the paths under it.
+          ? `write ${subtreeRoot(r.path)}* (every path under ${subtreeRoot(r.path)}) or one such path; or register ${asked} in the code as well`
+          : `write ${other}, the path the code registers${rewritten ? ', so the route is served whichever router the middleware wraps' : ''}; or register ${asked} in the code as well`,
         related: [
           { file: r.file, line: r.line, col: r.col, message: `${showRoute(r)} registered here (${r.via})` },
           ...(answer.kind === 'rewritten' ? [{ file: answer.file, line: answer.line, col: answer.col, message: 'the middleware that may rewrite the path' }] : []),

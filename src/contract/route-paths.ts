@@ -41,8 +41,9 @@ export interface FoundRoute {
   catchAll?: true;
   /**
    * The registration's router treats `/products` and `/products/` as two paths (Go's routers;
-   * never set for Node's): a contract path that differs from `path` only by its trailing `/` is
-   * not served as written, and this says what the router answers instead.
+   * Fastify and Hono by default, Express and @koa/router in strict routing: src/scan/node-routers.ts):
+   * a contract path that differs from `path` only by its trailing `/` is not served as written,
+   * and this says what the router answers instead.
    */
   trailingSlash?: TrailingSlashRule;
   file: string;
@@ -62,12 +63,23 @@ export type SlashAnswer =
   | { kind: 'rewritten'; because: string; file: string; line: number; col: number };
 
 export interface TrailingSlashRule {
-  /** As a message names it: `gin`, `echo`, `gorilla/mux`, `chi`, `Go's ServeMux`. */
+  /** As a message names it: `gin`, `echo`, `gorilla/mux`, `chi`, `Go's ServeMux`, `Fastify`, `Express`, `@koa/router`. */
   router: string;
-  /** For a request without the `/` when the registered path has it (`/products` for `/products/`). */
-  added: SlashAnswer;
-  /** For a request with a `/` the registered path lacks (`/products/` for `/products`). */
-  removed: SlashAnswer;
+  /**
+   * For a request without the `/` when the registered path has it (`/products` for `/products/`;
+   * a subtree's root without its slash, `/files` for `/files/*`). Undefined: served as well
+   * (Node routers that take either spelling one way only: @koa/router serves `/products/` for
+   * `/products`, not `/products` for `/products/`).
+   */
+  added?: SlashAnswer;
+  /** For a request with a `/` the registered path lacks (`/products/` for `/products`). Undefined: served as well. */
+  removed?: SlashAnswer;
+  /**
+   * A subtree only: what the router answers for its root with the slash (`/files/` for Express'
+   * `/files/*splat`, whose wildcard takes one character or more). Undefined: the subtree's handler
+   * serves it.
+   */
+  root?: SlashAnswer;
 }
 
 const PARAM = ':';
@@ -77,6 +89,7 @@ const WILDCARD = '*';
 function normalizeSegment(segment: string): string {
   if (segment === '*' || /^\*[A-Za-z0-9_]*$/.test(segment)) return WILDCARD; // Fastify, Express 5 `*splat`, gin `*x`, Hono
   if (/^\{[A-Za-z_][A-Za-z0-9_]*\.\.\.\}$/.test(segment)) return WILDCARD; // Go 1.22 `{rest...}`
+  if (/^\{\*[A-Za-z0-9_$]+\}$/.test(segment)) return WILDCARD; // path-to-regexp 8 (Express 5, @koa/router) `{*splat}`, which may be empty
   if (/^\{[^{}]*\}$/.test(segment)) return PARAM; // Go 1.22 / gorilla `{id}`, `{id:[0-9]+}`
   if (/^:[A-Za-z0-9_$]+(\([^)]*\)|\{[^}]*\})?\??$/.test(segment)) return PARAM; // `:id`, `:id(\d+)`, Hono `:id{[0-9]+}`, optional `:id?`
   // A parameter inside a segment (`:from-:to`, `file.:ext`): keep the literal parts.
@@ -130,7 +143,11 @@ export function routeServes(registered: RouteLike, contract: { method: string; p
   if (slashDiffers(registered, contract.path)) return false;
   const want = routeSegments(contract.path);
   const have = routeSegments(registered.path);
-  const redirected = (w: string[]) => registered.subtree === true && w.length < have.length && !endsWithSlash(contract.path);
+  // A subtree's root: without its slash, ServeMux redirects and other routers answer `added`;
+  // with it, the handler serves it unless the rule says otherwise (`root`).
+  const rule = registered.trailingSlash;
+  const rootRefused = endsWithSlash(contract.path) ? rule?.root !== undefined : rule === undefined || rule.added !== undefined;
+  const redirected = (w: string[]) => registered.subtree === true && w.length < have.length && rootRefused;
   if (!registered.prefixUnknown) return segmentsMatch(want, have) && !redirected(want);
   for (let start = 0; start <= want.length; start++) {
     const tail = want.slice(start);
@@ -147,9 +164,9 @@ export function subtreeRedirect(registered: RouteLike, contract: { method: strin
   return registered.trailingSlash === undefined && atSubtreeRoot(registered, contract);
 }
 
-/** The contract route is a subtree's root without its slash (`/products` for `/products/*`). */
-function atSubtreeRoot(registered: RouteLike, contract: { method: string; path: string }): boolean {
-  if (registered.subtree !== true || !methodMatches(contract.method, registered.method) || endsWithSlash(contract.path)) return false;
+/** The contract route is a subtree's root without its slash (`/products` for `/products/*`), or with it (`withSlash`: `/products/`). */
+function atSubtreeRoot(registered: RouteLike, contract: { method: string; path: string }, withSlash = false): boolean {
+  if (registered.subtree !== true || !methodMatches(contract.method, registered.method) || endsWithSlash(contract.path) !== withSlash) return false;
   const root = routeSegments(registered.path).slice(0, -1);
   const want = routeSegments(contract.path);
   const tails = registered.prefixUnknown ? want.map((_, start) => want.slice(start)) : [want];
@@ -163,8 +180,12 @@ function atSubtreeRoot(registered: RouteLike, contract: { method: string; path: 
  */
 export function slashMismatch(registered: RouteLike, contract: { method: string; path: string }): SlashAnswer | undefined {
   const rule = registered.trailingSlash;
-  // A subtree of gorilla/mux or chi: its root without the slash gets what the router answers.
-  if (rule && registered.subtree) return atSubtreeRoot(registered, contract) ? rule.added : undefined;
+  // A subtree of gorilla/mux, chi or a Node router: its root without the slash gets what the
+  // router answers; with the slash, what `root` says (Express' `/files/*splat` needs a character).
+  if (rule && registered.subtree) {
+    if (atSubtreeRoot(registered, contract)) return rule.added;
+    return atSubtreeRoot(registered, contract, true) ? rule.root : undefined;
+  }
   if (!rule || !slashDiffers(registered, contract.path)) return undefined;
   if (!routeServes({ ...registered, trailingSlash: undefined }, contract)) return undefined;
   return registeredEndsWithSlash(registered.path) ? rule.added : rule.removed;
@@ -172,9 +193,12 @@ export function slashMismatch(registered: RouteLike, contract: { method: string;
 
 /** A router that keeps the trailing `/` would not match the contract path for it alone (the root `/` has no other spelling). */
 function slashDiffers(registered: RouteLike, contractPath: string): boolean {
-  if (!registered.trailingSlash || registered.subtree || registered.catchAll) return false;
+  const rule = registered.trailingSlash;
+  if (!rule || registered.subtree || registered.catchAll) return false;
   if (routeSegments(registered.path).length === 0 && !registered.prefixUnknown) return false;
-  return endsWithSlash(contractPath) !== registeredEndsWithSlash(registered.path);
+  const registeredSlash = registeredEndsWithSlash(registered.path);
+  if (endsWithSlash(contractPath) === registeredSlash) return false;
+  return (registeredSlash ? rule.added : rule.removed) !== undefined;
 }
 
 /** `/products/` and ServeMux's `/products/{$}` (exactly `/products/`) end with a `/`. */

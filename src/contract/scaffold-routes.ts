@@ -106,7 +106,7 @@ export function planRoutes(found: readonly FoundRoute[], sdkPaths: { health: str
 /**
  * A path template in the contract's syntax: `:name` parameters (Go's `{id}`, gorilla's
  * `{id:[0-9]+}`, Express' `:id(\d+)`, Hono's `:id{[0-9]+}` all become `:id`; Express' optional
- * `:id?` stays), `*name` wildcards (Go's `{rest...}` becomes `*rest`), no `{$}` (Go's "this path
+ * `:id?` stays), `*name` wildcards (Go's `{rest...}` and Express 5's `{*rest}` become `*rest`), no `{$}` (Go's "this path
  * exactly") and no empty segments. A segment whose rewrite would compare differently with the
  * code's (route-paths.ts, which validate and the gate match by) is kept as the code writes it.
  */
@@ -120,7 +120,7 @@ export function contractTemplate(path: string): string {
 }
 
 function contractSegment(s: string): string {
-  const rest = /^\{([A-Za-z_][A-Za-z0-9_]*)\.\.\.\}$/.exec(s);
+  const rest = /^\{([A-Za-z_][A-Za-z0-9_]*)\.\.\.\}$/.exec(s) ?? /^\{\*([A-Za-z0-9_$]+)\}$/.exec(s); // Go `{rest...}`, path-to-regexp `{*rest}`
   if (rest) return `*${rest[1]}`;
   const goParam = /^\{([A-Za-z_][A-Za-z0-9_]*)(:[^{}]*)?\}$/.exec(s);
   if (goParam) return `:${goParam[1]}`;

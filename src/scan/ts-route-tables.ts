@@ -2,10 +2,14 @@
 // with `app.use('/api', router)` in another gets the prefix; a plugin registered with
 // `{ prefix: '/v1' }` gets it too; a table nobody visibly mounts is an app (its paths are whole)
 // or, for a router or plugin, sits under a prefix sloctl cannot see (its paths are only ends).
+// Each route also gets what its router answers for the other spelling of its trailing `/`
+// (src/scan/node-routers.ts): the table's own router, else the one it is mounted on (a Fastify
+// plugin shares its instance's options), else the framework its file imports.
 
 import { joinRoutePath } from '../contract/route-paths.ts';
 import { resolveModule } from './ts-modules.ts';
-import type { FileRoutes, LocalRef } from './ts-routes.ts';
+import { defaultRouter, nodeRouteShapes, type NodeFramework, type NodeRouter } from './node-routers.ts';
+import type { FileRoutes, LocalRef, TableInfo } from './ts-routes.ts';
 import type { RegisteredRoute, UnresolvedRoute } from './types.ts';
 
 /** A table mounted through more chains than this keeps the first ones. */
@@ -31,9 +35,11 @@ export function linkRoutes(files: readonly FileRoutes[]): { routes: RegisteredRo
     return global(target.file, exported, param);
   };
 
-  const tables = new Map<string, { root: boolean; own: string }>();
+  const tables = new Map<string, TableInfo>();
+  const fileFramework = new Map<string, NodeFramework | undefined>();
   const mountsOf = new Map<string, Array<{ parent: string; prefix: string | undefined }>>();
   for (const f of files) {
+    fileFramework.set(f.file, f.framework);
     for (const [key, info] of f.tables) tables.set(`${f.file}|${key}`, info);
     for (const m of f.mounts) {
       const parent = global(f.file, m.parent);
@@ -69,12 +75,43 @@ export function linkRoutes(files: readonly FileRoutes[]): { routes: RegisteredRo
     return out;
   };
 
+  // A table whose maker sloctl did not see (a plugin's parameter, mounted where sloctl cannot see)
+  // gets its file's framework with the options every app of that framework in the project agrees
+  // on: a Fastify plugin's instance is one of them.
+  const appRouters = [...tables.values()].filter((t) => t.root && t.router !== undefined).map((t) => t.router!);
+  const projectRouter = (framework: NodeFramework): NodeRouter => {
+    const same = appRouters.filter((r) => r.framework === framework);
+    if (same.length === 0) return defaultRouter(framework);
+    return same.every((r) => r.strict === same[0].strict) ? same[0] : { framework, strict: undefined };
+  };
+  const routerMemo = new Map<string, NodeRouter | undefined>();
+  const routerOf = (key: string, file: string, visiting: Set<string>): NodeRouter | undefined => {
+    if (routerMemo.has(key)) return routerMemo.get(key);
+    let router = tables.get(key)?.router;
+    if (router === undefined && !visiting.has(key)) {
+      visiting.add(key);
+      for (const m of mountsOf.get(key) ?? []) {
+        router = routerOf(m.parent, m.parent.slice(0, m.parent.lastIndexOf('|')), visiting);
+        if (router !== undefined) break;
+      }
+      visiting.delete(key);
+    }
+    if (router === undefined) {
+      const framework = fileFramework.get(file);
+      router = framework === undefined ? undefined : projectRouter(framework);
+    }
+    routerMemo.set(key, router);
+    return router;
+  };
+
   const routes: RegisteredRoute[] = [];
   const unresolved: UnresolvedRoute[] = [];
   for (const f of files) {
     for (const r of f.routes) {
       const key = r.table ? global(f.file, r.table) : undefined;
       const prefixes = key ? prefixesOf(key, new Set()) : [{ value: '', unknown: true, computed: false }];
+      const framework = fileFramework.get(f.file);
+      const router = key ? routerOf(key, key.slice(0, key.lastIndexOf('|')), new Set()) : framework === undefined ? undefined : projectRouter(framework);
       const at = { file: f.file, line: r.line, col: r.col };
       if (r.path === undefined) {
         unresolved.push({ ...at, what: r.what });
@@ -82,7 +119,12 @@ export function linkRoutes(files: readonly FileRoutes[]): { routes: RegisteredRo
       }
       for (const p of prefixes) {
         if (p.computed) unresolved.push({ ...at, what: `${r.what} under a prefix computed at run time` });
-        else routes.push({ method: r.method, path: joinRoutePath(p.value, r.path), ...(p.unknown ? { prefixUnknown: true } : {}), ...at, via: r.via });
+        else {
+          const mountedRoot = (r.path === '/') && (p.unknown || (p.value !== '' && p.value !== '/'));
+          for (const shape of nodeRouteShapes(router, joinRoutePath(p.value, r.path), mountedRoot)) {
+            routes.push({ method: r.method, ...shape, ...(p.unknown ? { prefixUnknown: true } : {}), ...at, via: r.via });
+          }
+        }
       }
     }
   }

@@ -17,6 +17,7 @@ import type * as t from '@babel/types';
 import { excerpt } from './metric-name.ts';
 import { loadedModule, lookupProperty, memberName, positionOf, unwrapExpression } from './ts-ast.ts';
 import type { ConstStrings } from './ts-strings.ts';
+import { defaultRouter, frameworkOfModule, type NodeFramework, type NodeRouter } from './node-routers.ts';
 
 const FRAMEWORKS = new Set(['fastify', 'express', 'koa', '@koa/router', 'koa-router', 'hono', 'hono/tiny', 'hono/quick']);
 const ROUTE_METHODS = new Set(['get', 'post', 'put', 'patch', 'delete', 'del', 'head', 'options', 'all']);
@@ -53,6 +54,8 @@ export interface TableInfo {
   root: boolean;
   /** A prefix of its own: koa-router's `prefix`, Hono's `basePath`. */
   own: string;
+  /** The router the constructor made, with the options it was given (src/scan/node-routers.ts). */
+  router?: NodeRouter;
 }
 
 export interface FileRoutes {
@@ -61,6 +64,8 @@ export interface FileRoutes {
   mounts: RawMount[];
   tables: Map<string, TableInfo>;
   exports: Map<string, LocalRef>;
+  /** The one framework the file imports (a plugin's or router's file), for tables whose maker sloctl does not see. */
+  framework?: NodeFramework;
 }
 
 interface Scope {
@@ -159,6 +164,8 @@ export function extractRoutes(file: string, source: string, program: t.Program, 
   }
 
   const ctx: Ctx = { out, source, imports, consts, fnNodes, frameworkFile: [...imports.values()].some((b) => FRAMEWORKS.has(b.source)) };
+  const families = new Set([...imports.values()].map((b) => frameworkOfModule(b.source)).filter((f) => f !== undefined));
+  if (families.size === 1) out.framework = [...families][0];
   // Tables first: a variable initialized by a framework constructor.
   for (const { call, scope } of calls) detectCall(ctx, call, scope);
   for (const e of exportNodes) {
@@ -275,7 +282,25 @@ function detectCall(ctx: Ctx, call: t.CallExpression, scope: Scope): void {
       return fastifyRegister(ctx, call, callee.object, scope);
     case 'use':
       return useMount(ctx, call, callee.object, scope);
+    case 'set':
+    case 'enable':
+    case 'disable':
+      return strictRouting(ctx, call, method, callee.object, scope);
   }
+}
+
+/** Express' `app.set('strict routing', true)`, `app.enable('strict routing')`, `app.disable(...)` on an app sloctl saw made. */
+function strictRouting(ctx: Ctx, call: t.CallExpression, method: string, receiver: t.Node, scope: Scope): void {
+  const [nameNode, valueNode] = call.arguments;
+  if (nameNode === undefined || ctx.consts.resolve(nameNode) !== 'strict routing') return;
+  const ref = receiverTable(ctx, receiver, scope).ref;
+  const info = ref?.kind === 'table' ? ctx.out.tables.get(ref.key) : undefined;
+  if (info?.router?.framework !== 'express') return;
+  const value = valueNode === undefined ? undefined : unwrapExpression(valueNode);
+  info.router = {
+    framework: 'express',
+    strict: method === 'enable' ? true : method === 'disable' ? false : value?.type === 'BooleanLiteral' ? value.value : undefined,
+  };
 }
 
 /** The table a receiver expression is, with chained calls (`router.get(...).post(...)`) unwrapped. */
@@ -322,7 +347,8 @@ function classifyInit(ctx: Ctx, key: string, init: t.Node | null, scope: Scope):
     const base = expr.arguments[0] ? ctx.consts.resolve(expr.arguments[0]) : undefined;
     const inner = unwrapExpression(callee.object);
     if (inner.type === 'NewExpression') {
-      ctx.out.tables.set(key, { root: true, own: base ?? '' });
+      const made = constructed(ctx, unwrapExpression(inner.callee));
+      ctx.out.tables.set(key, { root: true, own: base ?? '', ...(made ? { router: routerOf(made.framework, made.kind, inner.arguments[0]) } : {}) });
       return true;
     }
     const parent = receiverTable(ctx, inner, scope).ref;
@@ -335,7 +361,8 @@ function classifyInit(ctx: Ctx, key: string, init: t.Node | null, scope: Scope):
   }
   const made = constructed(ctx, callee);
   if (!made) return false;
-  if (made === 'koa-router') {
+  const router = routerOf(made.framework, made.kind, expr.arguments[0]);
+  if (made.kind === 'koa-router') {
     const opts = expr.arguments[0] ? unwrapExpression(expr.arguments[0]) : undefined;
     let own = '';
     if (opts?.type === 'ObjectExpression') {
@@ -343,15 +370,21 @@ function classifyInit(ctx: Ctx, key: string, init: t.Node | null, scope: Scope):
       if (prefix.kind === 'found') own = ctx.consts.resolve(prefix.value) ?? '\u0000';
       else if (prefix.kind === 'unknown') own = '\u0000';
     }
-    ctx.out.tables.set(key, { root: false, own });
+    ctx.out.tables.set(key, { root: false, own, router });
   } else {
-    ctx.out.tables.set(key, { root: made === 'app', own: '' });
+    ctx.out.tables.set(key, { root: made.kind === 'app', own: '', router });
   }
   return true;
 }
 
-/** Which framework object a constructor call makes. */
-function constructed(ctx: Ctx, callee: t.Node): 'app' | 'router' | 'koa-router' | undefined {
+/** Which framework object a constructor call makes, and whose. */
+function constructed(ctx: Ctx, callee: t.Node): { kind: 'app' | 'router' | 'koa-router'; framework: NodeFramework } | undefined {
+  const found = constructedKind(ctx, callee);
+  const framework = found === undefined ? undefined : frameworkOfModule(found.source);
+  return found?.kind === undefined || framework === undefined ? undefined : { kind: found.kind, framework };
+}
+
+function constructedKind(ctx: Ctx, callee: t.Node): { kind: 'app' | 'router' | 'koa-router' | undefined; source: string } | undefined {
   let source: string | undefined;
   let name: string | undefined;
   if (callee.type === 'Identifier') {
@@ -370,24 +403,57 @@ function constructed(ctx: Ctx, callee: t.Node): 'app' | 'router' | 'koa-router' 
     source = s;
     name = 'default';
   }
-  switch (source) {
-    case 'fastify':
-      return name === 'default' || name === '*' || name === 'fastify' || name === 'Fastify' ? 'app' : undefined;
-    case 'express':
-      if (name === 'Router') return 'router';
-      return name === 'default' || name === '*' ? 'app' : undefined;
-    case 'koa':
-      return 'app';
-    case '@koa/router':
-    case 'koa-router':
-      return 'koa-router';
-    case 'hono':
-    case 'hono/tiny':
-    case 'hono/quick':
-      return name === 'Hono' ? 'app' : undefined;
-    default:
-      return undefined;
+  const kind = (() => {
+    switch (source) {
+      case 'fastify':
+        return name === 'default' || name === '*' || name === 'fastify' || name === 'Fastify' ? 'app' : undefined;
+      case 'express':
+        if (name === 'Router') return 'router';
+        return name === 'default' || name === '*' ? 'app' : undefined;
+      case 'koa':
+        return 'app';
+      case '@koa/router':
+      case 'koa-router':
+        return 'koa-router';
+      case 'hono':
+      case 'hono/tiny':
+      case 'hono/quick':
+        return name === 'Hono' ? 'app' : undefined;
+      default:
+        return undefined;
+    }
+  })();
+  return { kind, source };
+}
+
+/**
+ * The router a constructor makes from its options, as far as they are literals: Fastify's
+ * `ignoreTrailingSlash` (also under `routerOptions`), the `strict` of express.Router, @koa/router
+ * and Hono. An express() app is lenient until `app.set('strict routing', true)` (strictRouting).
+ */
+function routerOf(framework: NodeFramework, kind: 'app' | 'router' | 'koa-router', optsNode: t.Node | undefined): NodeRouter {
+  const fallback = defaultRouter(framework);
+  if (framework === 'express' && kind === 'app') return fallback;
+  if (optsNode === undefined) return fallback;
+  const opts = unwrapExpression(optsNode);
+  if (opts.type !== 'ObjectExpression') return { framework, strict: undefined };
+  const flag = (object: t.ObjectExpression, name: string): boolean | null | undefined => {
+    const p = lookupProperty(object, name);
+    if (p.kind === 'absent') return null;
+    if (p.kind === 'found' && p.value.type === 'BooleanLiteral') return p.value.value;
+    return undefined;
+  };
+  if (framework === 'fastify') {
+    let ignore = flag(opts, 'ignoreTrailingSlash');
+    if (ignore === null) {
+      const nested = lookupProperty(opts, 'routerOptions');
+      if (nested.kind === 'found' && nested.value.type === 'ObjectExpression') ignore = flag(nested.value, 'ignoreTrailingSlash');
+      else if (nested.kind !== 'absent') ignore = undefined;
+    }
+    return { framework, strict: ignore === null ? true : ignore === undefined ? undefined : !ignore };
   }
+  const strict = flag(opts, 'strict');
+  return { framework, strict: strict === null ? fallback.strict : strict };
 }
 
 function pathValue(ctx: Ctx, node: t.Node | undefined): string | undefined {
