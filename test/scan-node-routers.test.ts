@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { routeServes, slashMismatch } from '../src/contract/route-paths.ts';
 import { expandOptionalParts } from '../src/scan/node-routers.ts';
 import { scanTypeScriptProject } from '../src/scan/typescript.ts';
@@ -215,6 +216,14 @@ describe('the route check answers as Node routers do', () => {
     assert.equal(orphan.trailingSlash, undefined);
   });
 
+  it('any path: at most 16 spellings, none empty, never a throw', () => {
+    fc.assert(fc.property(fc.array(fc.constantFrom('{', '}', '/', 'a', ':id', '*', '\\'), { maxLength: 40 }), (parts) => {
+      const spellings = expandOptionalParts(`/${parts.join('')}`);
+      assert.ok(spellings.length >= 1 && spellings.length <= 16);
+      for (const p of spellings) assert.ok(p.startsWith('/'), p);
+    }), { numRuns: 2000 });
+  });
+
   it('spells out path-to-regexp optional parts', () => {
     assert.deepEqual(expandOptionalParts('/users{/:id}'), ['/users', '/users/:id']);
     assert.deepEqual(expandOptionalParts('/a{/b{/c}}/d'), ['/a/d', '/a/b/d', '/a/b/c/d']);
@@ -222,6 +231,8 @@ describe('the route check answers as Node routers do', () => {
     assert.deepEqual(expandOptionalParts('/x{/:id'), ['/x{/:id'], 'unbalanced: kept as written');
     assert.deepEqual(expandOptionalParts('/x\\{y}'), ['/x\\{y}'], 'escaped: kept as written');
     assert.equal(expandOptionalParts('/a{/b}{/c}{/d}{/e}{/f}').length, 1, 'over 16 spellings: kept as written');
+    assert.deepEqual(expandOptionalParts(`/x${'{'.repeat(100_000)}`), [`/x${'{'.repeat(100_000)}`], 'deep nesting: kept, no stack overflow');
+    assert.deepEqual(expandOptionalParts(`/x${'{/a'.repeat(20)}${'}'.repeat(20)}`).length, 1, 'deep but balanced, over 16 spellings: kept');
   });
 });
 

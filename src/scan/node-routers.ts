@@ -151,6 +151,8 @@ function lastSegmentWildcard(path: string): { text: string; optional: boolean; b
 
 /** How many spellings a path's optional parts may make before sloctl keeps the path as written. */
 const MAX_SPELLINGS = 16;
+/** How many `{` a path may hold for its optional parts to be spelled out. */
+const MAX_GROUPS = 32;
 
 /**
  * path-to-regexp 8's optional parts (Express 5, @koa/router 13+): `/users{/:id}` is `/users` and
@@ -159,6 +161,8 @@ const MAX_SPELLINGS = 16;
  */
 export function expandOptionalParts(path: string): string[] {
   if (!path.includes('{') || path.includes('\\')) return [path];
+  // A literal with braces nested deeper than any route's (hostile input) is kept whole, not recursed into.
+  if (path.split('{').length > MAX_GROUPS + 1) return [path];
   let out = [''];
   let i = 0;
   const parse = (closing: boolean): string[] | undefined => {
