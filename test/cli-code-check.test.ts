@@ -436,10 +436,10 @@ describe('validate: routes checked both ways', () => {
     writeFileSync(join(dir, 'slo.yaml'), contract(routes.map((path, i) => `  - { name: r${i}, method: GET, path: ${path} }\n`).join('')));
     const ok = await run(['validate', 'slo.yaml', '--go-module-path', '.'], dir);
     assert.equal(ok.code, 0, ok.stdout + ok.stderr);
-    assert.match(ok.stdout, /route check \(slo\.yaml\): 8\/8 contract routes found among 22 registered under \./);
+    assert.match(ok.stdout, /route check \(slo\.yaml\): 8\/8 contract routes found among 24 registered under \./);
     assert.match(ok.stderr, /servemux\.go:16:22: warning SLO_SCAN: http\.StripPrefix\("\/shop\/", shop\) strips the \/ that shop's paths begin with: .* strip "\/shop" instead/);
 
-    writeFileSync(join(dir, 'slo.yaml'), contract('  - { name: files, method: GET, path: /files }\n  - { name: docs, method: GET, path: /docs }\n  - { name: widgets, method: GET, path: /shop/widgets }\n'));
+    writeFileSync(join(dir, 'slo.yaml'), contract('  - { name: files, method: GET, path: /files }\n  - { name: docs, method: GET, path: /docs }\n  - { name: widgets, method: GET, path: /shop/widgets }\n  - { name: orders, method: GET, path: /orders }\n'));
     const bad = await json(['validate', 'slo.yaml', '--go-module-path', '.'], dir);
     assert.equal(bad.code, 1);
     const missing = bad.diagnostics.filter((d) => d.code === 'SLO_ROUTE_NOT_REGISTERED');
@@ -447,7 +447,9 @@ describe('validate: routes checked both ways', () => {
       'error: route "files" (GET /files) is not served as written: the code registers `ALL /files/*` (chi.go:18:2), and chi answers /files with a 404 (a Mount pattern ending in / matches only the paths below it)',
       'error: route "docs" (GET /docs) is not served as written: the code registers `GET /docs/*` (chi.go:19:2), and chi answers /docs with a 404 (a pattern ending in /* matches only the paths below it)',
       'error: route "widgets" (GET /shop/widgets) is not registered by the code under .; a router is mounted at /shop/ with http.StripPrefix("/shop/", …) (servemux.go:16:22), which strips the / its paths begin with, so its routes are not served under it',
+      'error: route "orders" (GET /orders) is not served as written: the code registers `GET /orders/` (servemux.go:22:2), and Go\'s ServeMux redirects /orders to /orders/ (the router is mounted at the subtree pattern "/orders/", which ServeMux reaches from /orders/ on): the contract\'s route gets a 301',
     ]);
+    assert.equal(missing[3].hint, 'write /orders/, the path the code registers; or register /orders in the code as well');
     assert.equal(missing[0].hint, 'write /files/, the path the code registers; or register /files in the code as well');
     assert.equal(missing[2].hint, 'strip "/shop" instead of "/shop/" at servemux.go:16:22, so the mounted router\'s routes are served under it');
     assert.equal(missing[2].related?.[0].message, "the StripPrefix that leaves the mounted router's paths without their leading / (its warning says what the router answers)");

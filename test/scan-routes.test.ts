@@ -214,7 +214,7 @@ describe('Go route scanner', () => {
     assert.deepEqual(result.unresolvedRoutes.map((u) => `${u.file}:${u.line} ${u.what}`), ['main.go:14 "/x" under http.StripPrefix(p, …), computed at run time']);
   });
 
-  it('chi Mount, gorilla PathPrefix(...).Handler, StripPrefix("/x/") and routes ending in a wildcard: what sloctl records is what the built service answers', async (t) => {
+  it('chi Mount, gorilla PathPrefix(...).Handler, StripPrefix("/x/") and ("/x") under a ServeMux subtree, routes ending in a wildcard: what sloctl records is what the built service answers', async (t) => {
     const packages = 'golang-go golang-github-go-chi-chi-dev golang-github-gorilla-mux-dev golang-github-gin-gonic-gin-dev golang-github-labstack-echo-dev';
     const go = requireBinary(t, 'go', `apt-get install ${packages}`);
     if (!go) return;
@@ -230,7 +230,7 @@ describe('Go route scanner', () => {
     assert.deepEqual(recorded('gin.go'), ['GET /health', 'GET /files/*rest (subtree)']);
     assert.deepEqual(recorded('echo.go'), ['GET /health', 'GET /files/* (subtree)']);
     assert.deepEqual(recorded('gorilla.go'), ['GET /health', '* /static/* (subtree)', '* /assets', '* /assets/* (subtree)', 'GET /api/items/{id}', 'GET /legacy/orders']);
-    assert.deepEqual(recorded('servemux.go'), ['* /health', 'GET /cart/']);
+    assert.deepEqual(recorded('servemux.go'), ['* /health', 'GET /cart/', 'GET /orders/', 'GET /orders/open']);
     assert.deepEqual(result.unresolvedRoutes, []);
     assert.deepEqual(result.warnings.map((w) => `${w.file}:${w.line}:${w.col} ${w.message}`), [
       'servemux.go:16:22 http.StripPrefix("/shop/", shop) strips the / that shop\'s paths begin with: for /shop/x it passes x, which gorilla/mux answers with a 301 redirect to /x, out of the mount, so no route of shop is served under /shop/; strip "/shop" instead',
@@ -265,7 +265,7 @@ describe('Go route scanner', () => {
       ['chi.go', '/v2', 404], ['chi.go', '/files', 404], ['chi.go', '/docs', 404], ['chi.go', '/users/42', 404],
       ['gorilla.go', '/static', 404], ['gorilla.go', '/items/42', 404], ['gorilla.go', '/api/legacy/orders', 404],
       ['servemux.go', '/cart/items', 404], ['servemux.go', '/shop/widgets', 301, '/widgets'], ['servemux.go', '/widgets', 404],
-      ['gin.go', '/files', 301, '/files/'], ['echo.go', '/files', 404],
+      ['gin.go', '/files', 301, '/files/'], ['echo.go', '/files', 404], ['servemux.go', '/orders', 301, '/orders/'],
     ];
     for (const [file, path, status, location] of notServed) {
       assert.ok(!result.routes.some((r) => r.file === file && routeServes(r, { method: 'GET', path })), `sloctl says ${file} serves ${path}`);
@@ -282,6 +282,8 @@ describe('Go route scanner', () => {
     assert.deepEqual(slashMismatch(of('gin.go', '/files/*rest'), { method: 'GET', path: '/files' }), { kind: 'redirect', status: 301, otherMethods: 307, because: 'RedirectTrailingSlash, on by default' });
     assert.equal(slashMismatch(of('echo.go', '/files/*'), { method: 'GET', path: '/files' })?.kind, 'not-found');
     for (const file of ['gin.go', 'echo.go', 'chi.go']) assert.ok(!result.routes.some((r) => r.file === file && subtreeRedirect(r, { method: 'GET', path: '/files' })), `${file}: not ServeMux's 301`);
+    // A router's "/" behind mux.Handle("/orders/", http.StripPrefix("/orders", r)): ServeMux redirects /orders.
+    assert.deepEqual(slashMismatch(of('servemux.go', '/orders/'), { method: 'GET', path: '/orders' }), { kind: 'redirect', status: 301, because: 'the router is mounted at the subtree pattern "/orders/", which ServeMux reaches from /orders/ on' });
     // chi serves a Mount's "/" at /api and /api/ alike, and /v2/ alone for Mount("/v2/").
     for (const path of ['/api', '/api/']) assert.ok(routeServes(of('chi.go', '/api'), { method: 'GET', path }), path);
     assert.ok(!routeServes(of('chi.go', '/v2/'), { method: 'GET', path: '/v2' }));

@@ -62,6 +62,8 @@
 // it to `/x` and answer with a 301 redirect there, out of the mount (gorilla with SkipClean(true):
 // a 404); chi matches nothing (a 404) but its "/", which gets the empty rest of /api/. So only
 // chi's "/" is recorded, at /api/, and a warning at the StripPrefix call says why the rest is not.
+// A StripPrefix("/api") under the ServeMux subtree pattern "/api/" passes `/` for `/api/`, but
+// ServeMux answers `/api` itself with a 301 to `/api/`: the router's "/" is recorded at `/api/` alone.
 
 import { resolveGoString } from './go-constants.ts';
 import type { GoNode } from './go-parser.ts';
@@ -70,7 +72,7 @@ import { decodeGoString } from './go-strings.ts';
 import { callArguments, positionOf, significantChildren, unparen } from './go-syntax.ts';
 import { excerpt } from './metric-name.ts';
 import { joinRoutePath, type TrailingSlashRule } from '../contract/route-paths.ts';
-import { CHI_MOUNT_ROOT, CHI_WILDCARD_ROOT, GORILLA_PREFIX_ROOT, SERVEMUX_EXACT_SLASH, slashSettings, trailingSlashRule, type SlashRouter } from './go-trailing-slash.ts';
+import { CHI_MOUNT_ROOT, CHI_WILDCARD_ROOT, GORILLA_PREFIX_ROOT, SERVEMUX_EXACT_SLASH, serveMuxMountRoot, slashSettings, trailingSlashRule, type SlashRouter } from './go-trailing-slash.ts';
 import type { RegisteredRoute, ScanWarning, UnresolvedRoute } from './types.ts';
 
 type Router = 'nethttp' | 'gin' | 'echo' | 'gorilla' | 'chi';
@@ -121,6 +123,13 @@ interface Prefix {
    * serves its `"/"` there, at `value` itself.
    */
   slashStripped?: true;
+  /**
+   * Mounted on a ServeMux subtree pattern whose StripPrefix leaves the router the path from its `/`
+   * (`mux.Handle("/api/", http.StripPrefix("/api", r))`; the pattern): the router's "/" is reached
+   * at `/api/` alone, since ServeMux redirects `/api` to `/api/` before the router sees it. (A
+   * group below keeps the field with its own longer value: only the mount's own value counts.)
+   */
+  muxSubtree?: string;
 }
 
 /** The routers a file imports, by local package name (`http`, `gin`, an alias). */
@@ -428,6 +437,11 @@ function push(ctx: GoRouteContext, call: GoNode, prefixes: Prefix[], path: strin
       if (chiServesBareMount(kind, p)) rule = undefined;
       else joined += '/';
     }
+    if (p.muxSubtree === `${p.value}/` && !kind.subtree && !kind.catchAll && (path === '/' || path === '') && !joined.endsWith('/')) {
+      // The router's "/" behind `mux.Handle("/api/", http.StripPrefix("/api", r))`: `/api` is ServeMux's 301.
+      joined += '/';
+      rule = serveMuxMountRoot(p.muxSubtree);
+    }
     for (const method of methods) {
       ctx.routes.push({ method, path: joined, ...(p.unknown ? { prefixUnknown: true } : {}), ...shape, ...(rule ? { trailingSlash: rule } : {}), file: ctx.file, ...positionOf(call), via });
     }
@@ -474,6 +488,8 @@ interface Mount {
   on: { serveMux: GoNode | undefined } | { router: GoNode };
   strip: GoNode | undefined;
   inner: GoNode;
+  /** A ServeMux's pattern (`mux.Handle(pattern, ...)`). */
+  muxPattern?: GoNode;
   /** chi's Mount pattern: chi itself routes the path below it in a chi router mounted there. */
   chiPattern?: GoNode;
 }
@@ -501,7 +517,7 @@ function packageMounts(ctx: FileContext): Mount[] {
       if (field === 'Handle' && kinds.has('nethttp') && args.length === 2 && (pkg === undefined || pkg === 'nethttp')) {
         if (pkg === undefined && (kinds.has('gorilla') || kinds.has('chi')) && !isServeMux(ctx, operand)) continue;
         const stripped = stripPrefixCall(imports, args[1]);
-        mount = { on: { serveMux: pkg === 'nethttp' ? undefined : operand }, strip: stripped?.prefix, inner: stripped?.inner ?? args[1] };
+        mount = { on: { serveMux: pkg === 'nethttp' ? undefined : operand }, strip: stripped?.prefix, inner: stripped?.inner ?? args[1], muxPattern: args[0] };
       } else if (field === 'Mount' && kinds.has('chi') && args.length === 2 && pkg === undefined) {
         // A handler inside http.StripPrefix is not followed (chiMount).
         mount = { on: { router: operand }, strip: undefined, inner: args[1], chiPattern: args[0] };
@@ -571,15 +587,19 @@ function mountPrefixes(ctx: FileContext, value: GoNode, depth: number): Prefix[]
       continue;
     }
     const strip = resolveGoString(m.strip, ctx.scope);
+    const pattern = m.muxPattern === undefined ? undefined : resolveGoString(m.muxPattern, ctx.scope);
     out.push(...outer.map((o): Prefix => {
       if (strip === undefined) return { ...o, computed: true, computedBy: ` under http.StripPrefix(${excerpt(m.strip!.text)}, …), computed at run time` };
       const joined = joinRoutePath(o.value, strip);
-      return strip.endsWith('/') ? { ...o, value: joined.endsWith('/') ? joined : `${joined}/`, slashStripped: true } : { ...o, value: joined };
+      if (strip.endsWith('/')) return { ...o, value: joined.endsWith('/') ? joined : `${joined}/`, slashStripped: true };
+      // "/api/" stripped of "/api": the subtree's root without its slash is ServeMux's redirect.
+      const { muxSubtree: _outer, ...rest } = o;
+      return pattern !== undefined && strip !== '' && pattern === `${strip}/` ? { ...rest, value: joined, muxSubtree: pattern } : { ...rest, value: joined };
     }));
   }
   const seen = new Set<string>();
   const unique = out.filter((p) => {
-    const key = `${p.value} ${p.unknown} ${p.computed} ${p.slashStripped ?? false}`;
+    const key = `${p.value} ${p.unknown} ${p.computed} ${p.slashStripped ?? false} ${p.muxSubtree ?? ''}`;
     if (seen.has(key)) return false;
     seen.add(key);
     return true;
