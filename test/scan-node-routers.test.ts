@@ -184,6 +184,31 @@ describe('the route check answers as Node routers do', () => {
     });
   }
 
+  it('a wildcard at the root: `/` as each router answers it', async () => {
+    const apps: Array<[name: string, source: string, serve: Variant['serve']]> = [
+      ['Fastify /*, ignoreTrailingSlash', `import Fastify from 'fastify';\nexport const app = Fastify({ routerOptions: { ignoreTrailingSlash: true } });\napp.get('/*', async () => 'ok');\n`, fastify('').serve],
+      ['Express /*splat', `import express from 'express';\nexport const app = express();\napp.get('/*splat', ${handler});\n`, express('', '', '').serve],
+      ['Express /{*splat}', `import express from 'express';\nexport const app = express();\napp.get('/{*splat}', ${handler});\n`, express('', '', '').serve],
+      ['@koa/router /*splat', `import Koa from 'koa';\nimport Router from '@koa/router';\nexport const app = new Koa();\nconst r = new Router();\nr.get('/*splat', ${koaHandler});\napp.use(r.routes());\n`, koa('').serve],
+    ];
+    for (const [name, source, serve] of apps) {
+      const dir = writeProject({ 'app.mjs': source }, 'sloctl-node-routers-');
+      symlinkSync(repoModules, join(dir, 'node_modules'), 'dir');
+      const { routes } = await scanTypeScriptProject(dir);
+      const server = await serve(await import(pathToFileURL(join(dir, 'app.mjs')).href) as Record<string, unknown>);
+      try {
+        const port = (server.address() as AddressInfo).port;
+        for (const [contract, request] of [['/', '/'], ['/x', '/x'], ['/*', '/x/y']]) {
+          const status = (await fetch(`http://127.0.0.1:${port}${request}`)).status;
+          assert.equal(routes.some((r) => routeServes(r, { method: 'GET', path: contract })), status === 200, `${name}: ${contract} answered ${status}`);
+        }
+      } finally {
+        server.close();
+        server.closeAllConnections();
+      }
+    }
+  });
+
   it('names the router and why in what a missed slash gets', async () => {
     const dir = writeProject({ 'app.ts': `import Fastify from 'fastify';\nconst app = Fastify();\napp.get('/orders/', async () => []);\napp.get('/files/*', async () => '');\n` }, 'sloctl-node-routers-');
     const { routes } = await scanTypeScriptProject(dir);

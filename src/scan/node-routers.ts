@@ -90,7 +90,8 @@ function shapeOf(router: NodeRouter, path: string, mountedRoot: boolean): RouteS
           trailingSlash: {
             router: name,
             added: notFound(router.strict === false ? `a route ending in /* matches only the paths under ${root}` : `a route ending in /* matches ${root} and the paths under it`),
-            ...(router.strict === false ? { root: notFound(`ignoreTrailingSlash is on, so ${root} is taken as ${root.slice(0, -1) || '/'}, which /* does not match`) } : {}),
+            // (The root wildcard `/*` serves `/` either way: there is no shorter spelling.)
+            ...(router.strict === false && root !== '/' ? { root: notFound(`ignoreTrailingSlash is on, so ${root} is taken as ${root.slice(0, -1)}, which /* does not match`) } : {}),
           },
         };
       default: {
