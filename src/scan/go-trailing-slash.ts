@@ -135,19 +135,16 @@ export function serveMuxMountRoot(pattern: string): TrailingSlashRule {
 export const GORILLA_PREFIX_ROOT: TrailingSlashRule = {
   router: 'gorilla/mux',
   added: { kind: 'not-found', because: 'a PathPrefix matches only the paths that begin with it, StrictSlash or not' },
-  removed: { kind: 'not-found', because: 'a PathPrefix' },
 };
 
 /** A chi Mount whose pattern ends in `/` (`r.Mount("/static/", h)`): chi routes `/static/*` alone, so `/static` gets a 404. */
 export const CHI_MOUNT_ROOT: TrailingSlashRule = {
   router: 'chi',
   added: { kind: 'not-found', because: 'a Mount pattern ending in / matches only the paths below it' },
-  removed: { kind: 'not-found', because: 'a Mount pattern ending in /' },
 };
 
 /** A chi route ending in `/*` (`r.Get("/files/*", h)`): `/files/` and below; `/files` is a 404, which StripSlashes and RedirectSlashes (they remove a slash) do not change. */
 export const CHI_WILDCARD_ROOT: TrailingSlashRule = {
   router: 'chi',
   added: { kind: 'not-found', because: 'a pattern ending in /* matches only the paths below it' },
-  removed: { kind: 'not-found', because: 'a pattern ending in /*' },
 };
