@@ -188,10 +188,15 @@ describe('runLoad: open model', () => {
     const arrived = [...server.arrivals].sort((a, b) => a - b);
     const lags = arrived.map((t, i) => t - due(i)).sort((a, b) => a - b);
     const t0 = lags[lags.length >> 1];
+    // Each arrival against its own due time, not counts at a boundary: a 15 ms hiccup of a loaded CI
+    // machine at t = 990 ms once carried 6 arrivals past the 1 s mark (194 of 200 "during the ramp").
+    // A flat 266.7/s in place of the ramp would put most arrivals over 100 ms off.
+    const off = arrived.map((t, i) => t - t0 - due(i));
+    const onTime = off.filter((d) => Math.abs(d) <= 20).length;
+    const worst = Math.max(...off.map(Math.abs));
+    assert.ok(onTime >= 380, `${onTime} of 400 arrivals within 20 ms of their due time (worst ${worst.toFixed(1)} ms)`);
     const firstHalf = arrived.filter((t) => t - t0 < 500).length;
-    const ramp = arrived.filter((t) => t - t0 < 1000).length;
-    assert.ok(Math.abs(firstHalf - 50) <= 5, `${firstHalf} arrivals in the first 0.5 s (expected 50)`);
-    assert.ok(Math.abs(ramp - 200) <= 5, `${ramp} arrivals during the ramp (expected 200)`);
+    assert.ok(Math.abs(firstHalf - 50) <= 10, `${firstHalf} arrivals in the first 0.5 s (expected 50; a flat rate would send 133)`);
   });
 
   it('counts statuses per route, 4xx/5xx as errors, and fills path parameters', async () => {
