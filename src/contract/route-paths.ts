@@ -84,12 +84,14 @@ export interface TrailingSlashRule {
 
 const PARAM = ':';
 const WILDCARD = '*';
+/** path-to-regexp 8's (Express 5, @koa/router) wildcard that may be empty, `{*rest}`: the name in group 1. */
+export const OPTIONAL_WILDCARD = /^\{\*([A-Za-z0-9_$]+)\}$/;
 
 /** One segment in the common form. */
 function normalizeSegment(segment: string): string {
   if (segment === '*' || /^\*[A-Za-z0-9_]*$/.test(segment)) return WILDCARD; // Fastify, Express 5 `*splat`, gin `*x`, Hono
   if (/^\{[A-Za-z_][A-Za-z0-9_]*\.\.\.\}$/.test(segment)) return WILDCARD; // Go 1.22 `{rest...}`
-  if (/^\{\*[A-Za-z0-9_$]+\}$/.test(segment)) return WILDCARD; // path-to-regexp 8 (Express 5, @koa/router) `{*splat}`, which may be empty
+  if (OPTIONAL_WILDCARD.test(segment)) return WILDCARD; // path-to-regexp 8 (Express 5, @koa/router) `{*splat}`, which may be empty
   if (/^\{[^{}]*\}$/.test(segment)) return PARAM; // Go 1.22 / gorilla `{id}`, `{id:[0-9]+}`
   if (/^:[A-Za-z0-9_$]+(\([^)]*\)|\{[^}]*\})?\??$/.test(segment)) return PARAM; // `:id`, `:id(\d+)`, Hono `:id{[0-9]+}`, optional `:id?`
   // A parameter inside a segment (`:from-:to`, `file.:ext`): keep the literal parts.

@@ -12,7 +12,7 @@
 // Pure: registrations in, the plan out.
 
 import { HTTP_METHODS } from './schema.ts';
-import { normalizeRoutePath, subtreeName, type FoundRoute } from './route-paths.ts';
+import { normalizeRoutePath, OPTIONAL_WILDCARD, subtreeName, type FoundRoute } from './route-paths.ts';
 
 export type { FoundRoute };
 
@@ -120,7 +120,7 @@ export function contractTemplate(path: string): string {
 }
 
 function contractSegment(s: string): string {
-  const rest = /^\{([A-Za-z_][A-Za-z0-9_]*)\.\.\.\}$/.exec(s) ?? /^\{\*([A-Za-z0-9_$]+)\}$/.exec(s); // Go `{rest...}`, path-to-regexp `{*rest}`
+  const rest = /^\{([A-Za-z_][A-Za-z0-9_]*)\.\.\.\}$/.exec(s) ?? OPTIONAL_WILDCARD.exec(s); // Go `{rest...}`, path-to-regexp `{*rest}`
   if (rest) return `*${rest[1]}`;
   const goParam = /^\{([A-Za-z_][A-Za-z0-9_]*)(:[^{}]*)?\}$/.exec(s);
   if (goParam) return `:${goParam[1]}`;

@@ -25,7 +25,7 @@
 //
 // Pure: a router's description and a path in, the route's shape out.
 
-import type { FoundRoute, SlashAnswer, TrailingSlashRule } from '../contract/route-paths.ts';
+import { OPTIONAL_WILDCARD, type FoundRoute, type SlashAnswer, type TrailingSlashRule } from '../contract/route-paths.ts';
 
 export type NodeFramework = 'fastify' | 'express' | 'koa' | 'hono';
 
@@ -117,28 +117,27 @@ function shapeOf(router: NodeRouter, path: string, mountedRoot: boolean): RouteS
   return rule === undefined ? { path } : { path, trailingSlash: rule };
 }
 
+/** Why a strict router answers the other spelling of a route with a 404. */
+const STRICT_BECAUSE: Record<NodeFramework, string> = {
+  fastify: 'its ignoreTrailingSlash is off, the default: with and without the trailing / are two routes',
+  hono: 'Hono is strict by default: with and without the trailing / are two routes',
+  express: 'strict routing is on: with and without the trailing / are two routes',
+  koa: 'the router is strict: with and without the trailing / are two routes',
+};
+
 /** What the router answers for the other spelling of a plain route; undefined: both served, or not known. */
 function slashRule(router: NodeRouter): TrailingSlashRule | undefined {
   const name = NAMES[router.framework];
-  const twoRoutes = (why: string): TrailingSlashRule => ({
-    router: name,
-    added: { kind: 'not-found', because: why },
-    removed: { kind: 'not-found', because: why },
-  });
-  if (router.strict === undefined) return undefined;
-  switch (router.framework) {
-    case 'fastify':
-      return router.strict ? twoRoutes('its ignoreTrailingSlash is off, the default: with and without the trailing / are two routes') : undefined;
-    case 'hono':
-      // strict: false serves `/a/` for `/a`; a route written `/a/` is then reached by neither (measured), which is not modelled.
-      return router.strict ? twoRoutes('Hono is strict by default: with and without the trailing / are two routes') : undefined;
-    case 'express':
-      return router.strict ? twoRoutes('strict routing is on: with and without the trailing / are two routes') : undefined;
-    case 'koa':
-      return router.strict
-        ? twoRoutes('the router is strict: with and without the trailing / are two routes')
-        : { router: name, added: { kind: 'not-found', because: 'a route written with its trailing / matches only with it; one written without it serves both' } };
+  if (router.strict === true) {
+    const notFound: SlashAnswer = { kind: 'not-found', because: STRICT_BECAUSE[router.framework] };
+    return { router: name, added: notFound, removed: notFound };
   }
+  // Lenient Fastify, Express and Hono serve both spellings (Hono's `strict: false` answers a route
+  // written `/a/` with neither, measured, which is not modelled); @koa/router one way only.
+  if (router.strict === false && router.framework === 'koa') {
+    return { router: name, added: { kind: 'not-found', because: 'a route written with its trailing / matches only with it; one written without it serves both' } };
+  }
+  return undefined;
 }
 
 /** The last segment when it is a wildcard: `*`, `*name`, or path-to-regexp's optional `{*name}`. */
@@ -146,7 +145,7 @@ function lastSegmentWildcard(path: string): { text: string; optional: boolean; b
   const last = path.split('?')[0].split('/').pop() ?? '';
   if (last === '*') return { text: '*', optional: false, bare: true };
   if (/^\*[A-Za-z0-9_$]+$/.test(last)) return { text: last, optional: false, bare: false };
-  if (/^\{\*[A-Za-z0-9_$]+\}$/.test(last)) return { text: last, optional: true, bare: false };
+  if (OPTIONAL_WILDCARD.test(last)) return { text: last, optional: true, bare: false };
   return undefined;
 }
 
@@ -164,7 +163,6 @@ export function expandOptionalParts(path: string): string[] {
   if (!path.includes('{') || path.includes('\\')) return [path];
   // A literal with braces nested deeper than any route's (hostile input) is kept whole, not recursed into.
   if (path.split('{').length > MAX_GROUPS + 1) return [path];
-  let out = [''];
   let i = 0;
   const parse = (closing: boolean): string[] | undefined => {
     let acc = [''];
@@ -178,7 +176,7 @@ export function expandOptionalParts(path: string): string[] {
       if (ch === '{') {
         // `{*name}` at the very end: kept whole.
         const rest = path.slice(i);
-        if (/^\{\*[A-Za-z0-9_$]+\}$/.test(rest)) {
+        if (OPTIONAL_WILDCARD.test(rest)) {
           acc = acc.map((a) => a + rest);
           i = path.length;
           continue;
@@ -197,6 +195,5 @@ export function expandOptionalParts(path: string): string[] {
   };
   const parsed = parse(false);
   if (parsed === undefined) return [path];
-  out = [...new Set(parsed.map((p) => (p === '' ? '/' : p)))];
-  return out;
+  return [...new Set(parsed.map((p) => (p === '' ? '/' : p)))];
 }

@@ -79,27 +79,31 @@ export function linkRoutes(files: readonly FileRoutes[]): { routes: RegisteredRo
   // gets its file's framework with the options every app of that framework in the project agrees
   // on: a Fastify plugin's instance is one of them.
   const appRouters = [...tables.values()].filter((t) => t.root && t.router !== undefined).map((t) => t.router!);
-  const projectRouter = (framework: NodeFramework): NodeRouter => {
-    const same = appRouters.filter((r) => r.framework === framework);
-    if (same.length === 0) return defaultRouter(framework);
-    return same.every((r) => r.strict === same[0].strict) ? same[0] : { framework, strict: undefined };
+  const projectRouters = new Map<NodeFramework, NodeRouter>();
+  const fileRouter = (file: string): NodeRouter | undefined => {
+    const framework = fileFramework.get(file);
+    if (framework === undefined) return undefined;
+    let router = projectRouters.get(framework);
+    if (router === undefined) {
+      const same = appRouters.filter((r) => r.framework === framework);
+      router = same.length === 0 ? defaultRouter(framework) : same.every((r) => r.strict === same[0].strict) ? same[0] : { framework, strict: undefined };
+      projectRouters.set(framework, router);
+    }
+    return router;
   };
   const routerMemo = new Map<string, NodeRouter | undefined>();
-  const routerOf = (key: string, file: string, visiting: Set<string>): NodeRouter | undefined => {
+  const routerOf = (key: string, visiting: Set<string>): NodeRouter | undefined => {
     if (routerMemo.has(key)) return routerMemo.get(key);
     let router = tables.get(key)?.router;
     if (router === undefined && !visiting.has(key)) {
       visiting.add(key);
       for (const m of mountsOf.get(key) ?? []) {
-        router = routerOf(m.parent, m.parent.slice(0, m.parent.lastIndexOf('|')), visiting);
+        router = routerOf(m.parent, visiting);
         if (router !== undefined) break;
       }
       visiting.delete(key);
     }
-    if (router === undefined) {
-      const framework = fileFramework.get(file);
-      router = framework === undefined ? undefined : projectRouter(framework);
-    }
+    router ??= fileRouter(key.slice(0, key.lastIndexOf('|'))); // the key is `${file}|${local key}`
     routerMemo.set(key, router);
     return router;
   };
@@ -110,8 +114,7 @@ export function linkRoutes(files: readonly FileRoutes[]): { routes: RegisteredRo
     for (const r of f.routes) {
       const key = r.table ? global(f.file, r.table) : undefined;
       const prefixes = key ? prefixesOf(key, new Set()) : [{ value: '', unknown: true, computed: false }];
-      const framework = fileFramework.get(f.file);
-      const router = key ? routerOf(key, key.slice(0, key.lastIndexOf('|')), new Set()) : framework === undefined ? undefined : projectRouter(framework);
+      const router = key ? routerOf(key, new Set()) : fileRouter(f.file);
       const at = { file: f.file, line: r.line, col: r.col };
       if (r.path === undefined) {
         unresolved.push({ ...at, what: r.what });
@@ -120,7 +123,7 @@ export function linkRoutes(files: readonly FileRoutes[]): { routes: RegisteredRo
       for (const p of prefixes) {
         if (p.computed) unresolved.push({ ...at, what: `${r.what} under a prefix computed at run time` });
         else {
-          const mountedRoot = (r.path === '/') && (p.unknown || (p.value !== '' && p.value !== '/'));
+          const mountedRoot = r.path === '/' && (p.unknown || (p.value !== '' && p.value !== '/'));
           for (const shape of nodeRouteShapes(router, joinRoutePath(p.value, r.path), mountedRoot)) {
             routes.push({ method: r.method, ...shape, ...(p.unknown ? { prefixUnknown: true } : {}), ...at, via: r.via });
           }

@@ -378,13 +378,7 @@ function classifyInit(ctx: Ctx, key: string, init: t.Node | null, scope: Scope):
 }
 
 /** Which framework object a constructor call makes, and whose. */
-function constructed(ctx: Ctx, callee: t.Node): { kind: 'app' | 'router' | 'koa-router'; framework: NodeFramework } | undefined {
-  const found = constructedKind(ctx, callee);
-  const framework = found === undefined ? undefined : frameworkOfModule(found.source);
-  return found?.kind === undefined || framework === undefined ? undefined : { kind: found.kind, framework };
-}
-
-function constructedKind(ctx: Ctx, callee: t.Node): { kind: 'app' | 'router' | 'koa-router' | undefined; source: string } | undefined {
+function constructed(ctx: Ctx, callee: t.Node): { kind: TableKind; framework: NodeFramework } | undefined {
   let source: string | undefined;
   let name: string | undefined;
   if (callee.type === 'Identifier') {
@@ -403,27 +397,33 @@ function constructedKind(ctx: Ctx, callee: t.Node): { kind: 'app' | 'router' | '
     source = s;
     name = 'default';
   }
-  const kind = (() => {
-    switch (source) {
-      case 'fastify':
-        return name === 'default' || name === '*' || name === 'fastify' || name === 'Fastify' ? 'app' : undefined;
-      case 'express':
-        if (name === 'Router') return 'router';
-        return name === 'default' || name === '*' ? 'app' : undefined;
-      case 'koa':
-        return 'app';
-      case '@koa/router':
-      case 'koa-router':
-        return 'koa-router';
-      case 'hono':
-      case 'hono/tiny':
-      case 'hono/quick':
-        return name === 'Hono' ? 'app' : undefined;
-      default:
-        return undefined;
-    }
-  })();
-  return { kind, source };
+  const kind = tableKind(source, name);
+  const framework = frameworkOfModule(source);
+  return kind === undefined || framework === undefined ? undefined : { kind, framework };
+}
+
+type TableKind = 'app' | 'router' | 'koa-router';
+
+/** What a package's export makes when called or constructed. */
+function tableKind(source: string, name: string | undefined): TableKind | undefined {
+  switch (source) {
+    case 'fastify':
+      return name === 'default' || name === '*' || name === 'fastify' || name === 'Fastify' ? 'app' : undefined;
+    case 'express':
+      if (name === 'Router') return 'router';
+      return name === 'default' || name === '*' ? 'app' : undefined;
+    case 'koa':
+      return 'app';
+    case '@koa/router':
+    case 'koa-router':
+      return 'koa-router';
+    case 'hono':
+    case 'hono/tiny':
+    case 'hono/quick':
+      return name === 'Hono' ? 'app' : undefined;
+    default:
+      return undefined;
+  }
 }
 
 /**
@@ -431,7 +431,7 @@ function constructedKind(ctx: Ctx, callee: t.Node): { kind: 'app' | 'router' | '
  * `ignoreTrailingSlash` (also under `routerOptions`), the `strict` of express.Router, @koa/router
  * and Hono. An express() app is lenient until `app.set('strict routing', true)` (strictRouting).
  */
-function routerOf(framework: NodeFramework, kind: 'app' | 'router' | 'koa-router', optsNode: t.Node | undefined): NodeRouter {
+function routerOf(framework: NodeFramework, kind: TableKind, optsNode: t.Node | undefined): NodeRouter {
   const fallback = defaultRouter(framework);
   if (framework === 'express' && kind === 'app') return fallback;
   if (optsNode === undefined) return fallback;
