@@ -133,6 +133,22 @@ app.route('/v1', v1);
   },
 });
 
+/** Writes `source` as a project's app.mjs, scans it as validate does, and runs it: its routes, and the port it answers on. */
+async function scanAndServe(source: string, serve: Variant['serve']): Promise<{ routes: RegisteredRoute[]; port: number; close: () => void }> {
+  const dir = writeProject({ 'app.mjs': source }, 'sloctl-node-routers-');
+  symlinkSync(repoModules, join(dir, 'node_modules'), 'dir');
+  const { routes } = await scanTypeScriptProject(dir);
+  const server = await serve(await import(pathToFileURL(join(dir, 'app.mjs')).href) as Record<string, unknown>);
+  return {
+    routes,
+    port: (server.address() as AddressInfo).port,
+    close: () => {
+      server.close();
+      server.closeAllConnections();
+    },
+  };
+}
+
 async function listen(server: Server): Promise<Server> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return server;
@@ -154,13 +170,8 @@ const VARIANTS: Variant[] = [
 describe('the route check answers as Node routers do', () => {
   for (const v of VARIANTS) {
     it(v.name, async () => {
-      const dir = writeProject({ 'app.mjs': v.source }, 'sloctl-node-routers-');
-      symlinkSync(repoModules, join(dir, 'node_modules'), 'dir');
-      const { routes } = await scanTypeScriptProject(dir);
-      const mod = await import(pathToFileURL(join(dir, 'app.mjs')).href) as Record<string, unknown>;
-      const server = await v.serve(mod);
+      const { routes, port, close } = await scanAndServe(v.source, v.serve);
       try {
-        const port = (server.address() as AddressInfo).port;
         const wrong: string[] = [];
         const table: string[] = [];
         for (const [contract, request] of [...CASES, ...(v.ptr ? PTR_CASES : [])]) {
@@ -178,8 +189,7 @@ describe('the route check answers as Node routers do', () => {
         console.log(`# ${v.name}: ${table.join(' ')}`);
         assert.deepEqual(wrong, [], `${v.name}, the code's routes: ${routes.map(show).join(', ')}`);
       } finally {
-        server.close();
-        server.closeAllConnections();
+        close();
       }
     });
   }
@@ -192,19 +202,14 @@ describe('the route check answers as Node routers do', () => {
       ['@koa/router /*splat', `import Koa from 'koa';\nimport Router from '@koa/router';\nexport const app = new Koa();\nconst r = new Router();\nr.get('/*splat', ${koaHandler});\napp.use(r.routes());\n`, koa('').serve],
     ];
     for (const [name, source, serve] of apps) {
-      const dir = writeProject({ 'app.mjs': source }, 'sloctl-node-routers-');
-      symlinkSync(repoModules, join(dir, 'node_modules'), 'dir');
-      const { routes } = await scanTypeScriptProject(dir);
-      const server = await serve(await import(pathToFileURL(join(dir, 'app.mjs')).href) as Record<string, unknown>);
+      const { routes, port, close } = await scanAndServe(source, serve);
       try {
-        const port = (server.address() as AddressInfo).port;
         for (const [contract, request] of [['/', '/'], ['/x', '/x'], ['/*', '/x/y']]) {
           const status = (await fetch(`http://127.0.0.1:${port}${request}`)).status;
           assert.equal(routes.some((r) => routeServes(r, { method: 'GET', path: contract })), status === 200, `${name}: ${contract} answered ${status}`);
         }
       } finally {
-        server.close();
-        server.closeAllConnections();
+        close();
       }
     }
   });
