@@ -269,3 +269,107 @@ describe('the route check answers as Node routers do', () => {
 function show(r: RegisteredRoute): string {
   return `${r.method} ${r.path}${r.subtree ? ' (subtree)' : ''}${r.trailingSlash ? ` [${r.trailingSlash.router}${r.trailingSlash.added ? ' +' : ''}${r.trailingSlash.removed ? ' -' : ''}${r.trailingSlash.root ? ' root' : ''}]` : ''}`;
 }
+
+// NestJS: the controllers' routes run on the platform main.ts starts Nest on. The project below
+// is scanned as written (decorators); the running app is the same controllers with the
+// decorators applied as the functions they are (tsx emits no legacy decorators), the same
+// adapter options and global prefix.
+type NestModules = { common: Record<string, any>; core: Record<string, any>; fastify: Record<string, any> };
+async function loadNest(): Promise<NestModules | string> {
+  try {
+    await import('reflect-metadata' as string);
+    const [common, core, fastify] = await Promise.all([import('@nestjs/common' as string), import('@nestjs/core' as string), import('@nestjs/platform-fastify' as string), import('@nestjs/platform-express' as string)]);
+    return { common, core, fastify };
+  } catch (error) {
+    return `NestJS is not installed here (${(error as Error).message.split('\n')[0]}): npm ci installs it (devDependencies)`;
+  }
+}
+const nest = await loadNest();
+const nestSkip = typeof nest === 'string' ? nest : false;
+if (nestSkip && process.env.CI) throw new Error(`scan-node-routers: ${nestSkip}`);
+if (nestSkip) console.log(`# scan-node-routers' NestJS cases skipped: ${nestSkip}`);
+
+/** Each controller's path and its methods' paths (all GET). */
+const NEST_CONTROLLERS: Array<[controller: string, methods: string[]]> = [['a', ['']], ['u', [':id']], ['', ['', 'files/*']]];
+const NEST_CASES: Array<[string, string]> = [
+  ['/a', '/a'], ['/a/', '/a/'], ['/u/:id', '/u/7'], ['/u/:id/', '/u/7/'],
+  ['/files', '/files'], ['/files/', '/files/'], ['/files/*', '/files/x/y'],
+];
+
+describe('the route check answers as NestJS does on each platform', { skip: nestSkip }, () => {
+  const platforms: Array<[name: string, adapter: string | undefined, prefix: string]> = [
+    ['Express (Nest\'s default)', undefined, ''],
+    ['new FastifyAdapter()', '', ''],
+    ['new FastifyAdapter({ ignoreTrailingSlash: true })', '{ ignoreTrailingSlash: true }', ''],
+    ['new FastifyAdapter({ routerOptions: { ignoreTrailingSlash: true } })', '{ routerOptions: { ignoreTrailingSlash: true } }', ''],
+    ['Express, global prefix api', undefined, 'api'],
+    ['new FastifyAdapter(), global prefix api', '', 'api'],
+  ];
+  for (const [name, adapter, prefix] of platforms) {
+    it(name, async () => {
+      const n = nest as NestModules;
+      const controllers = NEST_CONTROLLERS.map(([c, methods], i) => `@Controller(${JSON.stringify(c)})\nexport class C${i} {\n${methods.map((m, j) => `  @Get(${JSON.stringify(m)}) m${j}() { return 'ok'; }\n`).join('')}}\n`).join('');
+      const main = adapter === undefined
+        ? `import { NestFactory } from '@nestjs/core';\nimport { AppModule } from './app.module';\nconst app = await NestFactory.create(AppModule);\n`
+        : `import { NestFactory } from '@nestjs/core';\nimport { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';\nimport { AppModule } from './app.module';\nconst app = await NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter(${adapter}));\n`;
+      const dir = writeProject({
+        'src/app.controller.ts': `import { Controller, Get } from '@nestjs/common';\n${controllers}`,
+        'src/main.ts': `${main}${prefix ? `app.setGlobalPrefix('${prefix}');\n` : ''}await app.listen(3000);\n`,
+      }, 'sloctl-node-routers-nest-');
+      const { routes } = await scanTypeScriptProject(dir);
+
+      const classes = NEST_CONTROLLERS.map(([c, methods]) => {
+        const cls = class {} as unknown as { prototype: Record<string, unknown> };
+        methods.forEach((m, j) => {
+          cls.prototype[`m${j}`] = () => 'ok';
+          n.common.Get(m)(cls.prototype, `m${j}`, Object.getOwnPropertyDescriptor(cls.prototype, `m${j}`));
+        });
+        n.common.Controller(c)(cls);
+        return cls;
+      });
+      class AppModule {}
+      n.common.Module({ controllers: classes })(AppModule);
+      const options = adapter === undefined || adapter === '' ? undefined : new Function(`return (${adapter});`)();
+      const app = adapter === undefined
+        ? await n.core.NestFactory.create(AppModule, { logger: false })
+        : await n.core.NestFactory.create(AppModule, new n.fastify.FastifyAdapter(options), { logger: false });
+      if (prefix) app.setGlobalPrefix(prefix);
+      await app.listen(0, '127.0.0.1');
+      try {
+        const port = (app.getHttpServer().address() as AddressInfo).port;
+        const wrong: string[] = [];
+        const table: string[] = [];
+        for (const [path, request] of [...NEST_CASES, ['/', '/'], ['//', '//']] as Array<[string, string]>) {
+          const contract = prefix ? `/${prefix}${path === '/' ? '' : path}` : path;
+          if (path === '//' && !prefix) continue;
+          const asked = prefix ? `/${prefix}${request === '/' ? '' : request === '//' ? '/' : request}` : request;
+          const wanted = path === '//' ? `/${prefix}/` : contract;
+          const status = (await fetch(`http://127.0.0.1:${port}${asked}`, { redirect: 'manual' })).status;
+          const served = routes.some((r) => routeServes(r, { method: 'GET', path: wanted }));
+          table.push(`${wanted}=${status}${served === (status === 200) ? '' : '!'}`);
+          if (served !== (status === 200)) wrong.push(`${wanted} (GET ${asked}): the app answers ${status}, the check says ${served ? 'served' : 'not served'}`);
+        }
+        console.log(`# NestJS on ${name}: ${table.join(' ')}`);
+        assert.deepEqual(wrong, [], `the code's routes: ${routes.map(show).join(', ')}`);
+      } finally {
+        await app.close();
+      }
+    });
+  }
+
+  it('an adapter sloctl cannot read, or platforms that disagree, leave the slash unjudged', async () => {
+    const controller = `import { Controller, Get } from '@nestjs/common';\n@Controller('a')\nexport class A {\n  @Get() a() {}\n}\n`;
+    const passedIn = writeProject({ 'a.controller.ts': controller, 'main.ts': `import { NestFactory } from '@nestjs/core';\nexport async function start(adapter: any) {\n  const app = await NestFactory.create(AppModule, adapter);\n}\n` }, 'sloctl-node-routers-nest-');
+    const fromVariable = writeProject({ 'a.controller.ts': controller, 'main.ts': `import { NestFactory } from '@nestjs/core';\nimport { FastifyAdapter } from '@nestjs/platform-fastify';\nconst app = await NestFactory.create(AppModule, new FastifyAdapter(options()));\n` }, 'sloctl-node-routers-nest-');
+    const strictOne = writeProject({ 'a.controller.ts': controller, 'main.ts': `import { NestFactory } from '@nestjs/core';\nimport { FastifyAdapter } from '@nestjs/platform-fastify';\nconst adapter = new FastifyAdapter();\nconst app = await NestFactory.create(AppModule, adapter);\n` }, 'sloctl-node-routers-nest-');
+    for (const dir of [passedIn, fromVariable]) {
+      const { routes } = await scanTypeScriptProject(dir);
+      assert.equal(routes[0].trailingSlash, undefined, dir);
+      assert.ok(routeServes(routes[0], { method: 'GET', path: '/a/' }));
+    }
+    // An adapter in a variable is read where it is constructed.
+    const { routes } = await scanTypeScriptProject(strictOne);
+    assert.equal(routes[0].trailingSlash?.router, 'Fastify');
+    assert.equal(routeServes(routes[0], { method: 'GET', path: '/a/' }), false);
+  });
+});

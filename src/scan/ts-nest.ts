@@ -15,16 +15,29 @@
 // (a computed or ambiguous global prefix, URI versioning on the controller or method,
 // RouterModule's module paths) leaves the route's path only the end of the real one
 // (`prefixUnknown`), which matches a contract route that ends with it.
+//
+// What a route answers for its path with a trailing `/` added is the platform's: Nest on Express
+// (its default) serves both spellings, on Fastify (`new FastifyAdapter(options)`, from
+// @nestjs/platform-fastify) only the one written unless the options turn `ignoreTrailingSlash`
+// on, as Fastify itself (node-routers.ts; measured with Nest 11: test/scan-node-routers.test.ts).
+// The platform is read from the project's `NestFactory.create(...)` calls and adapters; one
+// sloctl cannot tell (an adapter made elsewhere, options it cannot read, two that disagree)
+// leaves the trailing `/` unjudged. (An Express adapter given an app with strict routing on is
+// taken as Express' default.)
 
 import type * as t from '@babel/types';
 import { excerpt } from './metric-name.ts';
 import { forEachNode, lookupProperty, memberName, positionOf, unwrapExpression } from './ts-ast.ts';
 import { collectBindings, type Bindings } from './ts-bindings.ts';
 import type { TsFileContext } from './ts-context.ts';
+import { routerOf } from './ts-routes.ts';
+import { defaultRouter, nodeRouteShapes, type NodeRouter } from './node-routers.ts';
 import type { RegisteredRoute, ScanWarning, UnresolvedRoute } from './types.ts';
 
 const COMMON = '@nestjs/common';
 const CORE = '@nestjs/core';
+const ON_FASTIFY = '@nestjs/platform-fastify';
+const ON_EXPRESS = '@nestjs/platform-express';
 
 /** Nest's method decorators and the method each registers (`@All`: any). */
 const ROUTE_DECORATORS: Record<string, string> = {
@@ -67,15 +80,19 @@ export interface NestFacts {
   prefixes: NestPrefix[];
   /** Where `RouterModule.register(...)` puts module paths before controllers' (not followed). */
   routerModule: Located | undefined;
+  /** The router of each Nest adapter this file constructs (`new FastifyAdapter(options)`). */
+  adapters: NodeRouter[];
+  /** Each `NestFactory.create(...)` here: given no adapter (Nest's default, Express), or one. */
+  starts: Array<'default' | 'adapter'>;
 }
 
-const isNest = (source: string) => source === COMMON || source === CORE;
+const isNest = (source: string) => source === COMMON || source === CORE || source === ON_FASTIFY || source === ON_EXPRESS;
 
 /** The Nest facts of one file, or undefined when it imports nothing from Nest. */
 export function extractNestRoutes(ctx: TsFileContext, program: t.Program): NestFacts | undefined {
   const bindings = collectBindings(ctx.facts, isNest);
   if (bindings.size === 0) return undefined;
-  const out: NestFacts = { file: ctx.file, routes: [], prefixes: [], routerModule: undefined };
+  const out: NestFacts = { file: ctx.file, routes: [], prefixes: [], routerModule: undefined, adapters: [], starts: [] };
   forEachNode(program, (node) => {
     if (node.type === 'ClassDeclaration' || node.type === 'ClassExpression') controllerRoutes(ctx, bindings, node, out);
   });
@@ -85,9 +102,19 @@ export function extractNestRoutes(ctx: TsFileContext, program: t.Program): NestF
     const name = memberName(callee);
     if (name === 'setGlobalPrefix' && call.arguments.length >= 1) out.prefixes.push(globalPrefix(ctx, call));
     else if (name === 'register' && isExport(bindings, callee.object, CORE, 'RouterModule')) out.routerModule ??= positionOf(call);
+    else if (name === 'create' && isExport(bindings, callee.object, CORE, 'NestFactory')) {
+      // NestFactory.create(Module) or (Module, { options }): Nest's default platform, Express.
+      const second = call.arguments[1] ? unwrapExpression(call.arguments[1]) : undefined;
+      out.starts.push(second === undefined || second.type === 'ObjectExpression' ? 'default' : 'adapter');
+    }
+  }
+  for (const made of ctx.facts.constructions) {
+    if (isExport(bindings, made.callee, ON_FASTIFY, 'FastifyAdapter')) out.adapters.push(routerOf('fastify', 'app', made.arguments[0]));
+    else if (isExport(bindings, made.callee, ON_EXPRESS, 'ExpressAdapter')) out.adapters.push(defaultRouter('express'));
   }
   return out;
 }
+
 
 /** Whether `node` names `exported` of `source`: an imported name, or a member of the module's namespace. */
 function isExport(bindings: Bindings, node: t.Node, source: string, exported: string): boolean {
@@ -236,6 +263,7 @@ export function linkNestRoutes(files: readonly NestFacts[]): { routes: Registere
   const exclusions = prefix ? calls.flatMap((c) => c.exclude ?? []) : [];
   const unreadable = prefix ? calls.find((c) => c.exclude === undefined) : undefined;
   if (unreadable) warnings.push({ file: unreadable.file, line: unreadable.line, col: unreadable.col, message: `the \`exclude\` list of this NestJS global prefix cannot be read statically (only path strings and { path, method: RequestMethod.X } are): every route is taken to be under the prefix ${JSON.stringify(prefix)}` });
+  const router = platformRouter(files);
   const routerModule = files.find((f) => f.routerModule !== undefined);
   if (routerModule?.routerModule) warnings.push({ file: routerModule.file, ...routerModule.routerModule, message: 'RouterModule puts module paths before the NestJS controllers\' paths, which sloctl does not follow: the controllers\' routes are checked by the end of their paths only' });
   for (const f of files) {
@@ -246,13 +274,25 @@ export function linkNestRoutes(files: readonly NestFacts[]): { routes: Registere
         continue;
       }
       // Something sloctl cannot place may come before the controller's path: only the end is known.
-      if (prefix === undefined || r.versioned || routerModule) {
-        routes.push({ method: r.method, path: r.path, prefixUnknown: true, ...at, via: r.via });
-        continue;
-      }
-      const excluded = exclusions.some((e) => e.path === r.path && (e.method === '*' || r.method === '*' || e.method === r.method));
-      routes.push({ method: r.method, path: excluded ? r.path : nestPath(prefix, r.path), ...at, via: r.via });
+      const unknown = prefix === undefined || r.versioned || routerModule !== undefined;
+      const excluded = !unknown && exclusions.some((e) => e.path === r.path && (e.method === '*' || r.method === '*' || e.method === r.method));
+      const path = unknown || excluded ? r.path : nestPath(prefix, r.path);
+      for (const shape of nodeRouteShapes(router, path, false)) routes.push({ method: r.method, ...shape, ...(unknown ? { prefixUnknown: true } : {}), ...at, via: r.via });
     }
   }
   return { routes, unresolved, warnings };
+}
+
+/**
+ * The router Nest's routes run on: the project's one platform (every adapter it constructs, and
+ * Express for each start given none, agreeing); undefined when it has none sloctl can read (an
+ * adapter passed in but constructed nowhere in the project, no start at all) or two.
+ */
+function platformRouter(files: readonly NestFacts[]): NodeRouter | undefined {
+  const adapters = files.flatMap((f) => f.adapters);
+  const starts = files.flatMap((f) => f.starts);
+  if (adapters.length === 0 && starts.includes('adapter')) return undefined;
+  const platforms = [...adapters, ...starts.filter((s) => s === 'default').map(() => defaultRouter('express'))];
+  if (platforms.length === 0 || platforms.some((p) => p.framework !== platforms[0].framework)) return undefined;
+  return platforms.every((p) => p.strict === platforms[0].strict) ? platforms[0] : { framework: platforms[0].framework, strict: undefined };
 }

@@ -431,7 +431,7 @@ function tableKind(source: string, name: string | undefined): TableKind | undefi
  * `ignoreTrailingSlash` (also under `routerOptions`), the `strict` of express.Router, @koa/router
  * and Hono. An express() app is lenient until `app.set('strict routing', true)` (strictRouting).
  */
-function routerOf(framework: NodeFramework, kind: TableKind, optsNode: t.Node | undefined): NodeRouter {
+export function routerOf(framework: NodeFramework, kind: TableKind, optsNode: t.Node | undefined): NodeRouter {
   const fallback = defaultRouter(framework);
   if (framework === 'express' && kind === 'app') return fallback;
   if (optsNode === undefined) return fallback;
