@@ -149,6 +149,12 @@ async function scanAndServe(source: string, serve: Variant['serve']): Promise<{ 
   };
 }
 
+/** Strict routing set after the app's first route: Express made its router lenient already. */
+function lateStrictRouting(): Variant {
+  const v = express("express() with app.set('strict routing', true) after its first route", '', '');
+  return { ...v, source: v.source.replace(`app.get('/a', ${handler});\n`, `app.get('/a', ${handler});\napp.set('strict routing', true);\n`) };
+}
+
 async function listen(server: Server): Promise<Server> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return server;
@@ -160,6 +166,7 @@ const VARIANTS: Variant[] = [
   fastify('{ routerOptions: { ignoreTrailingSlash: true } }'),
   express('express()', '', ''),
   express("express() with app.set('strict routing', true), Router({ strict: true })", "app.set('strict routing', true);", '{ strict: true }'),
+  lateStrictRouting(),
   koa(''),
   koa('strict: true'),
   hono(''),
@@ -223,6 +230,18 @@ describe('the route check answers as Node routers do', () => {
     const files = routes.find((r) => r.path === '/files/*')!;
     assert.equal(files.subtree, true);
     assert.match(JSON.stringify(slashMismatch(files, { method: 'GET', path: '/files' })), /matches \/files\/ and the paths under it/);
+  });
+
+  it('says a strict routing setting after the first route has no effect, where it is', async () => {
+    const dir = writeProject({ 'app.ts': `import express from 'express';\nconst app = express();\napp.use(express.json());\napp.get('/orders', (req, res) => res.send([]));\napp.enable('strict routing');\nfunction later() {\n  app.set('strict routing', true);\n}\n` }, 'sloctl-node-routers-');
+    const { routes, warnings } = await scanTypeScriptProject(dir);
+    assert.deepEqual(warnings.map((w) => `${w.file}:${w.line}:${w.col} ${w.message}`), ['app.ts:5:1 this strict routing setting has no effect: Express made the app\'s router at its first route or use (line 3:1), with strict routing as it was then; set it before the first route']);
+    // The one in another function may run before the first route or not: unjudged.
+    assert.equal(routes[0].trailingSlash, undefined);
+    const inOrder = writeProject({ 'app.ts': `import express from 'express';\nexport function make() {\n  const app = express();\n  app.set('strict routing', true);\n  app.get('/orders', (req, res) => res.send([]));\n  return app;\n}\n` }, 'sloctl-node-routers-');
+    const strict = await scanTypeScriptProject(inOrder);
+    assert.deepEqual(strict.warnings, []);
+    assert.equal(strict.routes[0].trailingSlash?.router, 'Express');
   });
 
   it('an option sloctl cannot read leaves the slash unjudged, not guessed', async () => {

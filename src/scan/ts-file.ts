@@ -61,7 +61,9 @@ export function scanTypeScriptSource(file: string, source: string): FileScan {
     }
     try {
       const nest = extractNestRoutes(ctx, parsed.ast.program);
-      return { metrics, warnings, routes: extractRoutes(file, text, parsed.ast.program, ctx.consts), untimed, ...(sdkDependencies ? { sdkDependencies } : {}), ...(nest ? { nest } : {}) };
+      const routes = extractRoutes(file, text, parsed.ast.program, ctx.consts);
+      warnings.push(...routes.warnings);
+      return { metrics, warnings, routes, untimed, ...(sdkDependencies ? { sdkDependencies } : {}), ...(nest ? { nest } : {}) };
     } catch (error) {
       warnings.push({ file, line: 1, col: 1, message: `could not read the routes of this file (${String(error)}); routes registered in it are not checked` });
     }

@@ -17,6 +17,7 @@ import type * as t from '@babel/types';
 import { excerpt } from './metric-name.ts';
 import { loadedModule, lookupProperty, memberName, positionOf, unwrapExpression } from './ts-ast.ts';
 import type { ConstStrings } from './ts-strings.ts';
+import type { ScanWarning } from './types.ts';
 import { defaultRouter, frameworkOfModule, type NodeFramework, type NodeRouter } from './node-routers.ts';
 
 const FRAMEWORKS = new Set(['fastify', 'express', 'koa', '@koa/router', 'koa-router', 'hono', 'hono/tiny', 'hono/quick']);
@@ -66,6 +67,8 @@ export interface FileRoutes {
   exports: Map<string, LocalRef>;
   /** The one framework the file imports (a plugin's or router's file), for tables whose maker sloctl does not see. */
   framework?: NodeFramework;
+  /** What the file's own code makes of no effect (a strict routing setting after the router is made). */
+  warnings: ScanWarning[];
 }
 
 interface Scope {
@@ -86,7 +89,7 @@ type Imports = Map<string, { source: string; imported: string }>;
 const FUNCTION_TYPES = new Set(['FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression', 'ObjectMethod', 'ClassMethod', 'ClassPrivateMethod']);
 
 export function extractRoutes(file: string, source: string, program: t.Program, consts: ConstStrings): FileRoutes {
-  const out: FileRoutes = { file, routes: [], mounts: [], tables: new Map(), exports: new Map() };
+  const out: FileRoutes = { file, routes: [], mounts: [], tables: new Map(), exports: new Map(), warnings: [] };
   const imports: Imports = new Map();
   const module: Scope = { id: 'm', parent: undefined, params: new Map(), vars: new Map(), fns: new Map() };
   const calls: PendingCall[] = [];
@@ -163,11 +166,12 @@ export function extractRoutes(file: string, source: string, program: t.Program, 
     pushChildren(stack, node, inner);
   }
 
-  const ctx: Ctx = { out, source, imports, consts, fnNodes, frameworkFile: [...imports.values()].some((b) => FRAMEWORKS.has(b.source)) };
+  const ctx: Ctx = { out, strictCalls: [], source, imports, consts, fnNodes, frameworkFile: [...imports.values()].some((b) => FRAMEWORKS.has(b.source)) };
   const families = new Set([...imports.values()].map((b) => frameworkOfModule(b.source)).filter((f) => f !== undefined));
   if (families.size === 1) out.framework = [...families][0];
   // Tables first: a variable initialized by a framework constructor.
   for (const { call, scope } of calls) detectCall(ctx, call, scope);
+  settleStrictRouting(ctx, calls);
   for (const e of exportNodes) {
     const ref = resolveValue(ctx, e.node, e.scope, 0);
     if (ref) out.exports.set(e.name, ref);
@@ -177,6 +181,8 @@ export function extractRoutes(file: string, source: string, program: t.Program, 
 
 interface Ctx {
   out: FileRoutes;
+  /** Express' `app.set('strict routing', ...)` calls, applied once every call is seen (settleStrictRouting). */
+  strictCalls: Array<{ call: t.CallExpression; key: string; scope: Scope; router: NodeRouter }>;
   source: string;
   imports: Imports;
   consts: ConstStrings;
@@ -294,13 +300,44 @@ function strictRouting(ctx: Ctx, call: t.CallExpression, method: string, receive
   const [nameNode, valueNode] = call.arguments;
   if (nameNode === undefined || ctx.consts.resolve(nameNode) !== 'strict routing') return;
   const ref = receiverTable(ctx, receiver, scope).ref;
-  const info = ref?.kind === 'table' ? ctx.out.tables.get(ref.key) : undefined;
-  if (info?.router?.framework !== 'express') return;
+  if (ref?.kind !== 'table' || ctx.out.tables.get(ref.key)?.router?.framework !== 'express') return;
   const value = valueNode === undefined ? undefined : unwrapExpression(valueNode);
-  info.router = {
-    framework: 'express',
-    strict: method === 'enable' ? true : method === 'disable' ? false : value?.type === 'BooleanLiteral' ? value.value : undefined,
-  };
+  ctx.strictCalls.push({
+    call, key: ref.key, scope,
+    router: { framework: 'express', strict: method === 'enable' ? true : method === 'disable' ? false : value?.type === 'BooleanLiteral' ? value.value : undefined },
+  });
+}
+
+/**
+ * Applies the strict-routing settings: Express makes an app's router, with the setting it has
+ * then, at the app's first route or `use` (measured: `app.set('strict routing', true)` after
+ * `app.get('/a')` leaves `/a/` served), so a setting after the first of those in the same
+ * function has no effect, and says so. One in another function than that first route may run
+ * before it or not: the slash is left unjudged.
+ */
+function settleStrictRouting(ctx: Ctx, calls: readonly PendingCall[]): void {
+  for (const set of ctx.strictCalls) {
+    const info = ctx.out.tables.get(set.key);
+    if (info === undefined) continue;
+    // The earliest by position (the walk's order is not the source's).
+    const first = calls.filter(({ call, scope }) => {
+      const callee = unwrapExpression(call.callee);
+      if (callee.type !== 'MemberExpression' && callee.type !== 'OptionalMemberExpression') return false;
+      const name = memberName(callee) ?? '';
+      if (!(ROUTE_METHODS.has(name) || name === 'use' || name === 'route')) return false;
+      const ref = receiverTable(ctx, callee.object, scope).ref;
+      return ref?.kind === 'table' && ref.key === set.key;
+    }).reduce<PendingCall | undefined>((a, c) => (a === undefined || (c.call.start ?? 0) < (a.call.start ?? 0) ? c : a), undefined);
+    if (first === undefined || (first.scope.id === set.scope.id && (first.call.start ?? 0) > (set.call.start ?? 0))) info.router = set.router;
+    else if (first.scope.id !== set.scope.id) info.router = { framework: 'express', strict: undefined };
+    else {
+      const at = positionOf(first.call);
+      ctx.out.warnings.push({
+        file: ctx.out.file, ...positionOf(set.call),
+        message: `this strict routing setting has no effect: Express made the app's router at its first route or use (line ${at.line}:${at.col}), with strict routing as it was then; set it before the first route`,
+      });
+    }
+  }
 }
 
 /** The table a receiver expression is, with chained calls (`router.get(...).post(...)`) unwrapped. */
