@@ -175,6 +175,8 @@ describe('gate stats', () => {
     // Both too few, and the baseline too few for the new count too.
     assert.equal(cannotReachAlpha(2, 1, 0.05)?.fix, 'raise objectives.regression.trials to 4 and record the baseline again with --update-baseline');
     assert.deepEqual({ ...cannotReachAlpha(3, 3, 0.05), problem: '', fix: '' }, { problem: '', fix: '', smallestP: 0.05, splits: 20 });
+    // A count --trials set: the advice names the flag, not the contract it overrode.
+    assert.equal(cannotReachAlpha(1, 4, 0.05, '--trials')?.fix, 'raise --trials to 4');
   });
 
   it('validate warns, located at objectives.regression.trials, when the trials cannot reach alpha', () => {

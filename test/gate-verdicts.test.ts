@@ -244,3 +244,26 @@ test('sections the gate does not judge are listed as skipped with the command th
   // The default contract declares none of them: no such rows.
   assert.equal(judgeObjectives(contract(), { client: load([row('view', Array(10).fill(10), { 200: 10 })]), service: { slos: [] } }).some((v) => ['dependencies', 'drift', 'observability', 'resilience', 'concurrency'].includes(v.contract)), false);
 });
+
+test('a run too short for a ratio objective (its budget under one request) measures nothing: unmeasurable, never a pass; many bad ones still fail it', () => {
+  const strict = contract(CONTRACT.replace('errors: { objective: 99% }', 'errors: { objective: 99.9% }'));
+  // 100 clean requests: 99.9% allows 0.1 bad of them; none bad cannot say the objective was met.
+  const clean = judgeObjectives(strict, { client: load([row('view', Array(100).fill(10), { 200: 100 })]), healthUpShare: 1, service: noService });
+  const errors = byName(clean, 'errors');
+  assert.equal(errors.verdict, 'skipped');
+  assert.equal(errors.unmeasurable, true);
+  assert.match(errors.reason, /allows 0\.1 bad requests in the 100 this run measured.*send at least 1000 requests/);
+  // The 99% latency objective allows 1 bad of 100: measurable, and passed.
+  assert.equal(byName(clean, 'api').verdict, 'pass');
+  assert.equal(byName(clean, 'api').unmeasurable, undefined);
+  // One 500 (weight 2.5) in 100: 97.5% < 99.9%, but one bad in 100 happens 9.5% of the time at 99.9%: not a failure it can show.
+  const one = byName(judgeObjectives(strict, { client: load([row('view', Array(100).fill(10), { 200: 99, 500: 1 })]), healthUpShare: 1, service: noService }), 'errors');
+  assert.equal(one.verdict, 'skipped');
+  assert.match(one.reason, /it saw 1 bad \(probability 0\.095 even if it were met\)/);
+  // Ten 500s in 100 cannot happen at 99.9% (P < 1e-10): the failure stands.
+  const ten = byName(judgeObjectives(strict, { client: load([row('view', Array(100).fill(10), { 200: 90, 500: 10 })]), healthUpShare: 1, service: noService }), 'errors');
+  assert.equal(ten.verdict, 'fail');
+  assert.match(ten.reason, /the run was short for this objective .* the failure stands/);
+  // 1,000 requests give 99.9% a budget of one: judged as before.
+  assert.equal(byName(judgeObjectives(strict, { client: load([row('view', Array(1000).fill(10), { 200: 1000 })]), healthUpShare: 1, service: noService }), 'errors').verdict, 'pass');
+});

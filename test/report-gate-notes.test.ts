@@ -130,6 +130,26 @@ describe('the outcome: reasons, then notes apart', () => {
   });
 });
 
+describe('a run too short for an objective: INCONCLUSIVE, not a pass', () => {
+  const contract = parseContract('apiVersion: sloctl/v1\nservice: { name: short }\nroutes:\n  - { name: work, method: GET, path: /work }\nobjectives:\n  latency:\n    - { name: api, threshold: 100ms, objective: 99% }\n  errors: { objective: 99.9% }\n', 'slo.yaml').contract!;
+  const judge = (latencyMs: number) => judgeImported({ contract, contractFile: 'slo.yaml', result: { ...loadOf([routeRow('work', Array(100).fill(latencyMs), { 200: 100 })]), generator: undefined }, from: 'short.json' });
+
+  it('100 clean requests against 99.9%: the errors objective is unmeasurable, and the outcome says so', () => {
+    const r = judge(5);
+    assert.equal(r.outcome, 'inconclusive');
+    assert.equal(r.exitCode, 4);
+    assert.equal(r.reasons.length, 1);
+    assert.match(r.reasons[0], /^errors errors: not measurable by this run: objective 99\.9% allows 0\.1 bad requests in the 100 this run measured/);
+  });
+
+  it('beside a failure that stands, the outcome is FAIL and the unmeasurable objective a note', () => {
+    const r = judge(500);
+    assert.equal(r.outcome, 'fail');
+    assert.match(r.reasons.join('\n'), /^latency api: /);
+    assert.ok(r.notes.some((n) => /^errors errors: not measurable by this run/.test(n)), r.notes.join('\n'));
+  });
+});
+
 describe('a route\'s errors: the requests that failed, then the weighted figure, labelled', () => {
   const contract = parseContract(`apiVersion: sloctl/v1
 service: { name: shop }

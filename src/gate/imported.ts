@@ -6,7 +6,7 @@ import type { Contract } from '../contract/schema.ts';
 import { EXIT } from '../errors.ts';
 import type { LoadResult } from '../load/types.ts';
 import type { GateReport } from '../verdicts/types.ts';
-import { failureReasons, judgeObjectives } from '../verdicts/objectives.ts';
+import { failureReasons, judgeObjectives, unmeasurableReasons } from '../verdicts/objectives.ts';
 import { routeEvidence, routeReports } from '../verdicts/routes.ts';
 
 export interface ImportedGateOptions {
@@ -39,7 +39,9 @@ export function judgeImported(o: ImportedGateOptions): GateReport {
   notes.push(...result.notes.map((n) => `${result.source}: ${n}`));
   const failed = failureReasons(verdicts);
   const judged = verdicts.filter((v) => v.verdict !== 'skipped');
-  if (failed.length > 0) return { ...base(o, now, verdicts), outcome: 'fail', exitCode: EXIT.FAILED, reasons: failed, notes };
+  const unmeasured = unmeasurableReasons(verdicts);
+  if (failed.length > 0) return { ...base(o, now, verdicts), outcome: 'fail', exitCode: EXIT.FAILED, reasons: failed, notes: [...unmeasured, ...notes] };
+  if (unmeasured.length > 0) return { ...base(o, now, verdicts), outcome: 'inconclusive', exitCode: EXIT.INCONCLUSIVE, reasons: unmeasured, notes };
   if (judged.length === 0) return { ...base(o, now, verdicts), outcome: 'inconclusive', exitCode: EXIT.INCONCLUSIVE, reasons: ['no objective could be judged from this result'], notes };
   return { ...base(o, now, verdicts), outcome: 'pass', exitCode: EXIT.OK, reasons: [], notes };
 }

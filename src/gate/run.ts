@@ -34,7 +34,7 @@ import { generatorLag, generatorLagReason, withdrawLagFailures, type GeneratorLa
 import { connectionQueueReason, wireView, withdrawQueueFailures } from '../verdicts/connection-queue.ts';
 import { processTreeCpuMs, systemMachineProbe } from '../run/machine-probe.ts';
 import { cannotReachAlphaText, DEFAULT_ALPHA } from '../verdicts/stats.ts';
-import { failureReasons, judgeObjectives, unrecordedRouteReasons } from '../verdicts/objectives.ts';
+import { failureReasons, judgeObjectives, unmeasurableReasons, unrecordedRouteReasons } from '../verdicts/objectives.ts';
 import { routeEvidence, routeReports } from '../verdicts/routes.ts';
 import { describeFailing } from '../run/health.ts';
 import { contractEvidenceDir, newDrillToken, readServiceEvidence } from '../drill/run.ts';
@@ -338,13 +338,13 @@ export async function runGate(options: GateRunOptions): Promise<GateReport> {
     const reg = contract.objectives.regression;
     if (baseline) {
       // A baseline measured under another profile is compared but not judged (compare.ts says so per metric).
-      report.baseline = compareWithBaseline(baseline, report.trials, { p95: reg?.p95 ?? 0.05, errorRatio: reg?.errorRatio ?? 0.001, memoryPerRequest: reg?.memoryPerRequest ?? 0.1 }, { path: o.baselinePath, profile: report.profile });
+      report.baseline = compareWithBaseline(baseline, report.trials, { p95: reg?.p95 ?? 0.05, errorRatio: reg?.errorRatio ?? 0.001, memoryPerRequest: reg?.memoryPerRequest ?? 0.1 }, { path: o.baselinePath, profile: report.profile, ...(profile.trialsFromFlag ? { trialsSetting: '--trials' } : {}) });
       if (starved) withdrawn.push(...withdrawStarvedFailures(starved, [], report.baseline));
       if (lag) lagWithdrawn.push(...withdrawLagFailures(lag, [], report.baseline));
       const mismatch = profileMismatch(baseline, report.profile);
       if (mismatch) notes.push(mismatch);
       // Too few trials for the test to ever reject: said once for the run (and per metric in the comparison).
-      const unreachable = cannotReachAlphaText(report.trials.length, baseline.trials.length, DEFAULT_ALPHA);
+      const unreachable = cannotReachAlphaText(report.trials.length, baseline.trials.length, DEFAULT_ALPHA, profile.trialsFromFlag ? '--trials' : undefined);
       if (unreachable) notes.push(`regression: ${unreachable}`);
       journal.write('baseline', { comparison: report.baseline });
     } else if (!o.updateBaseline) {
@@ -368,8 +368,11 @@ export async function runGate(options: GateRunOptions): Promise<GateReport> {
   const selfCheckFailed = report.generator !== undefined && !report.generator.ok;
   if (lag && (selfCheckFailed || lagWithdrawn.length > 0)) unsupported.unshift(generatorLagReason(lag, lagWithdrawn));
   if (waits && queueWithdrawn.length > 0) unsupported.push(connectionQueueReason(waits, queueWithdrawn));
+  // An objective the run was too short to measure (its budget under one request) blocks a pass.
+  const unmeasured = unmeasurableReasons(report.verdicts);
   // A failure the lag (or a starved machine) cannot explain stands; what they withdrew beside it is a note.
-  if (failures.length > 0) return finish('fail', EXIT.FAILED, failures, [...unsupported, ...notes, ...notUpdated]);
+  if (failures.length > 0) return finish('fail', EXIT.FAILED, failures, [...unsupported, ...unmeasured, ...notes, ...notUpdated]);
+  if (unmeasured.length > 0) return finish('inconclusive', EXIT.INCONCLUSIVE, [...unmeasured, ...unsupported], [...notes, ...notUpdated]);
   // Failed only where a starved machine or the generator's lag explains it, or the generator never
   // delivered the profile: no verdict either way. A pass despite late sends stands (below).
   if (withdrawn.length > 0 || lagWithdrawn.length > 0 || queueWithdrawn.length > 0 || lag?.underDelivered) return finish('inconclusive', EXIT.INCONCLUSIVE, unsupported, [...notes, ...notUpdated]);

@@ -15,6 +15,8 @@ export interface GateProfile {
   requests: RequestTemplate[];
   /** Business-weighted requests per second the mix offers at `rate` (NaN for 'max'). */
   offeredWeightedRate: number;
+  /** The trial count came from --trials, not the contract: advice names the flag. */
+  trialsFromFlag?: boolean;
 }
 
 export interface ProfileOverrides {
@@ -60,5 +62,6 @@ export function gateProfile(contract: Contract, o: ProfileOverrides = {}): GateP
     workers: o.workers ?? 1,
     requests,
     offeredWeightedRate: rate === 'max' ? NaN : rate * perRequest,
+    ...(o.trials !== undefined ? { trialsFromFlag: true } : {}),
   };
 }

@@ -63,6 +63,8 @@ export interface CompareOptions {
   path?: string;
   /** This run's profile: when it differs from the baseline's, every metric warns instead of judging. */
   profile?: BaselineProfile;
+  /** What sets this run's trial count, for advice: default the contract's objectives.regression.trials ('--trials' when the flag did). */
+  trialsSetting?: string;
   /** How much the CPU left free by other processes may differ (relative) before p95 is not judged; default MACHINE_TOLERANCE. */
   machineTolerance?: number;
 }
@@ -186,6 +188,7 @@ function compareMetric(
   alpha: number,
   mismatch: string | undefined,
   machine: MachineChange | undefined,
+  trialsSetting?: string,
 ): MetricComparison {
   const baseline = values(baselineTrials, spec);
   const current = values(currentTrials, spec);
@@ -217,7 +220,7 @@ function compareMetric(
       test: `medians only (fewer than ${MIN_TRIALS} trials)`,
       pValue: NaN,
       verdict: 'warn',
-      reason: `${head}; not judged: a statistical comparison needs at least ${MIN_TRIALS} trials on each side (baseline ${baseline.length}, this run ${current.length}), so only the medians were compared${beyond ? ' and this one is beyond the tolerance' : ''}; set regression.trials to ${MIN_TRIALS} or more and record the baseline again with --update-baseline`,
+      reason: `${head}; not judged: a statistical comparison needs at least ${MIN_TRIALS} trials on each side (baseline ${baseline.length}, this run ${current.length}), so only the medians were compared${beyond ? ' and this one is beyond the tolerance' : ''}; set ${trialsSetting ?? 'objectives.regression.trials'} to ${MIN_TRIALS} or more and record the baseline again with --update-baseline`,
     };
   }
 
@@ -226,7 +229,7 @@ function compareMetric(
   const significant = pValue < alpha;
   const over = `${baseline.length} baseline vs ${current.length} current trials`;
   const stat = `Mann-Whitney U one-sided p = ${pText(pValue)} ${significant ? '<' : '≥'} ${alpha} over ${over}`;
-  const unreachable = cannotReachAlphaText(current.length, baseline.length, alpha);
+  const unreachable = cannotReachAlphaText(current.length, baseline.length, alpha, trialsSetting);
   // Whether the trials moved at all: the same test against the baseline as it is, not shifted.
   const plainP = mannWhitneyGreater(current, baseline).pValue;
 
@@ -327,7 +330,7 @@ export function compareWithBaseline(baseline: BaselineFile, current: TrialMetric
   if (!(alpha > 0 && alpha < 1)) throw new RangeError(`alpha must be between 0 and 1, got ${alpha}`);
   const mismatch = options.profile ? profileMismatch(baseline, options.profile) : undefined;
   const machine = machineChange(baseline.trials, current, options.machineTolerance ?? MACHINE_TOLERANCE);
-  const comparisons = specs(tolerances, options.memoryFloorBytes ?? MEMORY_FLOOR_BYTES).map((spec) => compareMetric(spec, baseline.trials, current, alpha, mismatch, machine));
+  const comparisons = specs(tolerances, options.memoryFloorBytes ?? MEMORY_FLOOR_BYTES).map((spec) => compareMetric(spec, baseline.trials, current, alpha, mismatch, machine, options.trialsSetting));
   return {
     path: options.path ?? '',
     createdAt: baseline.createdAt,

@@ -29,6 +29,7 @@ import type { LoadResult, RouteResult } from '../measure/types.ts';
 import { businessWeight, classifierOf, clientCounts, mergedHistogram, routeOf, rowsFor } from './client-view.ts';
 import { concurrencyVerdicts, unjudgedSections, type ConcurrencyPeak } from './concurrency.ts';
 import { formatBound, formatValue } from './format.ts';
+import { binomialTailAtLeast } from './stats.ts';
 import type { HealthStats } from './health.ts';
 import { causesText, errorCauses, latencyShareCauses, missingBuckets, missingBucketsText, percentileCauses, routeEvidence, throughputCauses, unrecordedRoutes, unrecordedRoutesText, type RouteEvidence } from './routes.ts';
 import type { AvailabilityPart, ObjectiveVerdict, RouteCause, Unit } from './types.ts';
@@ -91,6 +92,43 @@ function blame(v: ObjectiveVerdict, causes: () => RouteCause[]): ObjectiveVerdic
 /** Which view failed a ratio verdict: the client's when it is below, else the service's. */
 function failingView(v: ObjectiveVerdict): 'client' | 'service' {
   return v.client !== undefined && Number.isFinite(v.client) && v.client < v.objective ? 'client' : v.service !== undefined && Number.isFinite(v.service) ? 'service' : 'client';
+}
+
+/**
+ * How unlikely the bad requests a run too short for its objective saw must be under the
+ * objective for its failure to stand (one-sided binomial tail): below it, the run says "missed".
+ */
+const SHORT_RUN_ALPHA = 0.05;
+
+/**
+ * A ratio objective judged on `events` requests of which `bad` were bad: when the
+ * objective's budget is under one request of them, no bad request cannot show it met (100 clean
+ * requests cannot tell 99.9% from 99%), and a few cannot show it missed. Such a verdict becomes
+ * `unmeasurable` (skipped, with the requests it needs), unless the bad ones are too many for the
+ * objective to explain (P(X >= bad) < 5% at the objective's bad share): then the failure stands.
+ * The same line as validate's SLO_BUDGET_UNMEASURABLE, on what the run sent, since --duration,
+ * --rate and --trials can shorten it.
+ */
+function measurableOrNot(v: ObjectiveVerdict, events: number, bad: number): ObjectiveVerdict {
+  // `bad`: how many of the `events` were bad, each counted once.
+  const allowed = 1 - v.objective;
+  if (v.verdict === 'skipped' || !(events > 0) || !(allowed > 0) || events * allowed >= 1) return v;
+  const show = (x: number) => formatValue(x, 'ratio');
+  const needed = Math.ceil(1 / allowed);
+  const what = `objective ${show(v.objective)} allows ${+(events * allowed).toPrecision(2)} bad requests in the ${events} this run measured`;
+  const k = Math.ceil(bad - 1e-9);
+  if (v.verdict === 'fail') {
+    const tail = binomialTailAtLeast(events, k, allowed);
+    if (tail < SHORT_RUN_ALPHA) {
+      v.reason += `; the run was short for this objective (${what}), but ${k} bad would happen with probability ${tail.toPrecision(2)} if it were met: the failure stands`;
+      return v;
+    }
+  }
+  const seen = k > 0 ? `${k} bad (probability ${binomialTailAtLeast(events, k, allowed).toPrecision(2)} even if it were met)` : 'none bad';
+  return {
+    ...v, verdict: 'skipped', unmeasurable: true, routes: undefined,
+    reason: `not measurable by this run: ${what}, and it saw ${seen}, which cannot say whether ${show(v.objective)} was met; send at least ${needed} requests to these routes (a longer --duration or a higher --rate, or the contract's load.duration/load.rate); measured: ${v.reason}`,
+  };
 }
 
 /** Share of the allowed bad ratio under which a pass becomes a warning: less than 10% left. */
@@ -246,7 +284,7 @@ function latencyVerdicts(contract: Contract, views: GateViews): ObjectiveVerdict
     const share = why !== ''
       ? inconclusiveServiceVerdict('latency', o.name, o.objective, client, what, why)
       : ratioVerdict('latency', o.name, o.objective, client, service, what, serviceEstimated(views.service, o.name, 'latency'));
-    out.push(blame(share, () => latencyShareCauses(evidence(contract, views), o, failingView(share))));
+    out.push(measurableOrNot(blame(share, () => latencyShareCauses(evidence(contract, views), o, failingView(share))), c.total, c.total - c.withinThreshold));
     const svc = views.service.slos.find((s) => s.name === o.name && s.kind === 'latency');
     for (const [label, ceiling] of Object.entries(o.percentiles ?? {})) {
       if (ceiling === undefined) continue;
@@ -285,7 +323,9 @@ function errorsVerdict(contract: Contract, views: GateViews): ObjectiveVerdict |
   // Classes a status label cannot show (only `errors:` / `codes:`): the client alone counts them.
   const unseen = views.service.errorsUnseen === undefined ? unseenClasses(contract) : [];
   if (unseen.length > 0) v.reason += `; the service's status label cannot show ${unseen.length === 1 ? 'the class' : 'the classes'} ${unseen.join(', ')} (no \`status:\`): only the client counts ${unseen.length === 1 ? 'it' : 'them'}`;
-  return blame(v, () => errorCauses(evidence(contract, views), e, failingView(v)));
+  // The bad requests counted one each (the tail asks how many, not how heavy).
+  const bad = [...c.classes.values()].reduce((a, n) => a + n, 0);
+  return measurableOrNot(blame(v, () => errorCauses(evidence(contract, views), e, failingView(v))), c.total, bad);
 }
 
 /**
@@ -555,6 +595,11 @@ function customVerdicts(contract: Contract): ObjectiveVerdict[] {
  */
 export function unrecordedRouteReasons(verdicts: readonly ObjectiveVerdict[]): string[] {
   return verdicts.filter((v) => v.contract === 'routes' && v.verdict === 'warn').map((v) => `${v.contract} ${v.name}: ${v.reason}`);
+}
+
+/** One line per objective the run was too short to measure, for an INCONCLUSIVE outcome's reasons. */
+export function unmeasurableReasons(verdicts: readonly ObjectiveVerdict[]): string[] {
+  return verdicts.filter((v) => v.unmeasurable).map((v) => `${v.contract} ${v.name}: ${v.reason}`);
 }
 
 /** One line per failed verdict, "latency api-latency p50: <reason>", for the outcome's reasons. */

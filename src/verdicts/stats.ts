@@ -43,6 +43,25 @@ export function choose(n: number, k: number): number {
   return Math.round(c);
 }
 
+/**
+ * P(X >= k) for X ~ Binomial(n, p): how likely k or more bad requests of n are when each is bad
+ * with probability p. Summed from the lower side (k is small wherever it is asked: runs too
+ * short for their objective), in floating point; 1 for k <= 0.
+ */
+export function binomialTailAtLeast(n: number, k: number, p: number): number {
+  if (k <= 0) return 1;
+  if (k > n) return 0;
+  if (p <= 0) return 0;
+  if (p >= 1) return 1;
+  let pmf = Math.pow(1 - p, n);
+  let below = 0;
+  for (let i = 0; i < k; i++) {
+    below += pmf;
+    pmf *= ((n - i) / (i + 1)) * (p / (1 - p));
+  }
+  return Math.max(0, Math.min(1, 1 - below));
+}
+
 /** The smallest one-sided p-value any data can give with n vs m observations: one split in C(n+m, n). */
 export function smallestPValue(n: number, m: number): number {
   return 1 / choose(n + m, n);
@@ -93,21 +112,21 @@ export interface UnreachableAlpha {
  * Undefined when the exact test can reach alpha with n trials against m baseline trials; else
  * what to say and what to do. `cannotReachAlphaText` joins the two with "; ".
  */
-export function cannotReachAlpha(n: number, m: number, alpha: number): UnreachableAlpha | undefined {
+export function cannotReachAlpha(n: number, m: number, alpha: number, setting = 'objectives.regression.trials'): UnreachableAlpha | undefined {
   if (n < 1 || m < 1 || canReachAlpha(n, m, alpha)) return undefined;
   const splits = choose(n + m, n);
   const problem = `with ${n} trial${n === 1 ? '' : 's'} against ${m} the test cannot reach p < ${alpha} (the smallest p it can give is 1/${splits} = ${pNumber(1 / splits)}): this comparison could not fail`;
   // Enough trials of its own, too few in the baseline: recording the baseline again is the fix.
   const base = { problem, smallestP: 1 / splits, splits };
-  if (canReachAlpha(n, n, alpha)) return { ...base, fix: `record the baseline again with --update-baseline (it has ${m} trial${m === 1 ? '' : 's'}, objectives.regression.trials is ${n})` };
+  if (canReachAlpha(n, n, alpha)) return { ...base, fix: `record the baseline again with --update-baseline (it has ${m} trial${m === 1 ? '' : 's'}, ${setting} is ${n})` };
   const need = trialsToReachAlpha(alpha);
   if (need === undefined) return { ...base, fix: `no number of trials up to ${MAX_TRIALS_SEARCHED} can reach p < ${alpha}: use a larger alpha` };
-  return { ...base, fix: `raise objectives.regression.trials to ${need}${canReachAlpha(need, m, alpha) ? '' : ' and record the baseline again with --update-baseline'}` };
+  return { ...base, fix: `raise ${setting} to ${need}${canReachAlpha(need, m, alpha) ? '' : ' and record the baseline again with --update-baseline'}` };
 }
 
 /** "with 3 trials against 3 the test cannot reach p < 0.05 (...): this comparison could not fail; raise objectives.regression.trials to 4", or undefined. */
-export function cannotReachAlphaText(n: number, m: number, alpha: number): string | undefined {
-  const u = cannotReachAlpha(n, m, alpha);
+export function cannotReachAlphaText(n: number, m: number, alpha: number, setting?: string): string | undefined {
+  const u = cannotReachAlpha(n, m, alpha, setting);
   return u && `${u.problem}; ${u.fix}`;
 }
 

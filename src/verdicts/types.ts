@@ -26,6 +26,12 @@ export interface ObjectiveVerdict {
   service?: number;
   /** One sentence a reader acts on: why it passed, warned or failed. */
   reason: string;
+  /**
+   * Set on a ratio objective the run sent too few requests to measure (its error budget is under
+   * one request, and what it saw cannot say it was missed): no verdict (skipped), and the gate's
+   * outcome cannot be a pass (INCONCLUSIVE, unless a failure elsewhere stands).
+   */
+  unmeasurable?: true;
   /** A failing objective: the routes that cause it, worst first, with their numbers. */
   routes?: RouteCause[];
   /** An availability verdict: the parts of the composite, their weights and values. */
