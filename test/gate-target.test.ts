@@ -368,4 +368,32 @@ describe('attachTarget', () => {
     await assert.rejects(attachTarget('http://192.0.2.1:8080', '/healthz'), (e: unknown) => e instanceof UsageError && /not a loopback address/.test(e.message));
     await assert.rejects(attachTarget('127.0.0.1:8080', '/healthz'), UsageError);
   });
+
+  it('waits out a DEGRADED that only its windowed ratio checks cause (earlier requests), and no other', async () => {
+    const s = await healthServer();
+    // The SDK's body: success DOWN over the last 1.5 s of requests, for the first 3 probes; then UP.
+    const degraded = (extra = '') => `{"status":"DEGRADED","checks":{"liveness":{"status":"UP"},"latency":{"status":"UP","requests":40,"windowMs":1500},"success":{"status":"DOWN","ratio":0.9,"objective":0.99,"requests":40,"windowMs":1500},"dependencies":{"status":"UP","details":{${extra}}}}}`;
+    let probes = 0;
+    try {
+      s.set((_req, res) => {
+        probes++;
+        res.writeHead(probes <= 3 ? 503 : 200, { 'content-type': 'application/json' }).end(probes <= 3 ? degraded() : '{"status":"UP"}');
+      });
+      const said: string[] = [];
+      const a = await attachTarget(s.url, '/healthz', false, { log: (m) => said.push(m) });
+      assert.equal(a.health.state, 'up');
+      assert.equal(probes, 4, 'probed until UP');
+      assert.match(said.join('\n'), /the target says DEGRADED from its last 1s500ms of requests, before this run \(answered 503 DEGRADED, failing: success: .*\); waiting up to 2s500ms for that window to pass/);
+      // A dependency down is not the past: refused at once, without waiting.
+      probes = 0;
+      s.set((_req, res) => {
+        probes++;
+        res.writeHead(503, { 'content-type': 'application/json' }).end(degraded('"db":{"status":"DOWN","critical":true}'));
+      });
+      await assert.rejects(attachTarget(s.url, '/healthz'), (e: unknown) => e instanceof TargetError && e.kind === 'unhealthy' && /DEGRADED/.test(e.message));
+      assert.equal(probes, 1);
+    } finally {
+      await s.close();
+    }
+  });
 });

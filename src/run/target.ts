@@ -535,11 +535,35 @@ export function attachUrl(flagTarget: string | undefined, target: { url?: string
 }
 
 /**
- * `--target URL`: checks the URL (loopback unless allowRemote: a UsageError otherwise) and probes
- * its health once. TargetError 'unreachable' when nothing answers, 'unhealthy' when the answer is
- * not UP.
+ * The longest a windowed check's verdict on earlier requests is waited out before attaching: the
+ * SDK's default window is 30 s; a longer one is not waited for (said, with the window).
  */
-export async function attachTarget(url: string, healthPath: string = DEFAULT_HEALTH_PATH, allowRemote = false, options: { timeoutMs?: number } = {}): Promise<AttachedTarget> {
+const MAX_WINDOW_WAIT_MS = 65_000;
+/** How often the health endpoint is asked while a window passes. */
+const WINDOW_POLL_MS = 1000;
+
+/**
+ * The time after which a DEGRADED answer's failing checks have forgotten the requests they judged,
+ * when every failing check is one of the SDK's ratio checks over its recent window (latency,
+ * success: they carry `windowMs`): they judge the traffic of the last `windowMs` (another run's,
+ * a hand-sent 500), not the service as it is, and pass once that traffic is out of the window.
+ * Undefined when something else fails (a dependency, liveness, a degrade action).
+ */
+function windowedOnly(probe: HealthProbe): number | undefined {
+  if (probe.state !== 'degraded') return undefined;
+  const failing = probe.body?.failing ?? [];
+  if (failing.length === 0 || !failing.every((f) => f.windowMs !== undefined)) return undefined;
+  return Math.max(...failing.map((f) => f.windowMs!));
+}
+
+/**
+ * `--target URL`: checks the URL (loopback unless allowRemote: a UsageError otherwise) and probes
+ * its health. TargetError 'unreachable' when nothing answers, 'unhealthy' when the answer is not
+ * UP. A DEGRADED that only the SDK's windowed ratio checks cause (the requests of the last
+ * `windowMs`, e.g. the previous run's) is waited out, polling, for up to that window (at most
+ * MAX_WINDOW_WAIT_MS), saying so through `log`: then the service is judged as it is now.
+ */
+export async function attachTarget(url: string, healthPath: string = DEFAULT_HEALTH_PATH, allowRemote = false, options: { timeoutMs?: number; log?: (message: string) => void; signal?: AbortSignal } = {}): Promise<AttachedTarget> {
   let u: URL;
   try {
     u = checkTargetUrl(url, allowRemote, 'load');
@@ -548,7 +572,16 @@ export async function attachTarget(url: string, healthPath: string = DEFAULT_HEA
   }
   const base = `${u.origin}${u.pathname.replace(/\/+$/, '')}`;
   const healthUrl = endpointUrl(u, healthPath);
-  const health = await probeHealth(healthUrl, options.timeoutMs ?? 5000);
+  let health = await probeHealth(healthUrl, options.timeoutMs ?? 5000);
+  const windowMs = windowedOnly(health);
+  if (windowMs !== undefined && windowMs <= MAX_WINDOW_WAIT_MS) {
+    options.log?.(`the target says DEGRADED from its last ${formatDuration(windowMs)} of requests, before this run (${describeProbe(health)}); waiting up to ${formatDuration(windowMs + WINDOW_POLL_MS)} for that window to pass`);
+    const until = performance.now() + windowMs + WINDOW_POLL_MS;
+    while (health.state !== 'up' && windowedOnly(health) !== undefined && performance.now() < until && !options.signal?.aborted) {
+      await new Promise<void>((resolve) => setTimeout(resolve, WINDOW_POLL_MS));
+      health = await probeHealth(healthUrl, options.timeoutMs ?? 5000);
+    }
+  }
   if (health.state === 'unreachable') {
     throw new TargetError('unreachable', `the target ${base} is not reachable: ${healthUrl} ${describeProbe(health)}; start the service first, or check --target and target.health`);
   }
