@@ -7,6 +7,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
 import { runCli } from './helpers/cli.ts';
 import { describeProbe, readHealthBody } from '../src/run/health.ts';
@@ -118,5 +121,31 @@ describe('reading a health body', () => {
     const ietf = readHealthBody({ status: 'fail', checks: { 'postgres:connections': [{ componentId: 'pg-1', status: 'fail', output: 'too many clients' }] } })!;
     assert.deepEqual(ietf.failing, [{ name: 'pg-1', status: 'fail', reason: 'too many clients' }]);
     assert.equal(readHealthBody({ status: 'UP' }), undefined);
+  });
+});
+
+describe('gate availability on an attached service that served others before the run', () => {
+  it('leaves out the gauge\'s scrapes whose window reached before the first request of the gate, and says so', async (t) => {
+    const { dir, file } = contract('never');
+    // The SDK's checks look back 4 s; one 500 among 6 requests before the gate (under the 20 the
+    // checks need): UP at attach, yet the 500 drags the success check, and the gauge, down
+    // through the warm-up and the first seconds of the measured phase.
+    const child = spawn(process.execPath, ['--import', 'tsx', SERVICE], {
+      cwd: REPO,
+      env: { ...process.env, PORT: '0', CONTRACT: file, ROUTES: 'GET /fast,GET /boom', HEALTH_WINDOW_MS: '4000' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    t.after(() => child.kill('SIGKILL'));
+    const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
+    const port = (JSON.parse(line.replace(/^[^{]*/, '')) as { port: number }).port;
+    const base = `http://127.0.0.1:${port}`;
+    assert.equal((await fetch(`${base}/boom`)).status, 500);
+    for (let i = 0; i < 5; i++) assert.equal((await fetch(`${base}/fast`)).status, 200);
+    const r = await gate(file, dir, ['--target', base, '--json', '--duration', '8s', '--trials', '2']);
+    const report = JSON.parse(r.stdout) as GateReport;
+    const availability = report.verdicts.find((v) => v.contract === 'availability')!;
+    assert.match(availability.reason, /the service's gauge is averaged over the \d+ scrapes after its 4s window held only this run's requests \(\d+ earlier left out: they judged requests from before the run\)/, availability.reason);
+    assert.ok(availability.service! >= 0.99, `service ${availability.service}: ${availability.reason}`);
+    assert.notEqual(availability.verdict, 'fail', availability.reason);
   });
 });

@@ -11,6 +11,7 @@
 // the target of CPU (4: src/verdicts/machine.ts) > pass (0).
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Contract } from '../contract/schema.ts';
+import { formatDuration } from '../contract/units.ts';
 import { EXIT, UsageError } from '../errors.ts';
 import { runLoad } from '../load/run.ts';
 import { mergeResults } from '../load/merge.ts';
@@ -219,7 +220,11 @@ export async function runGate(options: GateRunOptions): Promise<GateReport> {
   const trialResults: LoadResult[] = [];
   let watch: ServiceWatch | undefined;
   let startMark: ServiceMark | undefined;
+  // An attached service may have served others before the first request of ours (ms since the
+  // epoch): its windowed checks and availability gauge judge those too until their window passes.
+  let ourTrafficFrom: number | undefined;
   try {
+    if (o.target !== undefined) ourTrafficFrom = Date.now();
     // 2. Warm-up: same profile, results journaled but not judged.
     if (profile.warmupMs > 0 && !stop.signal.aborted) {
       log(`warm-up ${profile.warmupMs / 1000}s`);
@@ -306,6 +311,12 @@ export async function runGate(options: GateRunOptions): Promise<GateReport> {
     report.load = merged;
     const service = watch!.view(startMark);
     if (service.unavailable) notes.push(`the service view is missing (${service.unavailable}): verdicts use the client view only`);
+    // The availability gauge's scrapes whose window reached before our first request are left out.
+    const windowMs = watcher.windowMs;
+    if (ourTrafficFrom !== undefined && windowMs !== undefined && !service.unavailable) {
+      const g = watch!.availabilityFrom(watcher.windowClearOf(ourTrafficFrom) ?? Infinity);
+      if (g !== undefined && g.left > 0) service.availabilityAfterWindow = { ...g, windowMs };
+    }
     const health = watcher.stats();
     const routes = routeEvidence(contract, merged, watch!.routes());
     const views = { client: merged, trials: trialResults, healthUpShare: health.upShare, health, service, routes };
@@ -328,7 +339,10 @@ export async function runGate(options: GateRunOptions): Promise<GateReport> {
     // A health check that failed during the run is named with its reason, whatever the objectives.
     if (health.failing.length > 0) {
       const show = (x: number) => `${+(x * 100).toPrecision(3)}%`;
-      notes.push(`the health endpoint reported failing checks during the measured phase: ${health.failing.map((f) => `${describeFailing([f])} (${show(f.share)} of the time)`).join('; ')}`);
+      const before = report.verdicts.length > 0 && service.availabilityAfterWindow !== undefined
+        ? `; until its ${formatDuration(service.availabilityAfterWindow.windowMs)} window held only this run's requests, its latency and success checks also judged requests from before the run`
+        : '';
+      notes.push(`the health endpoint reported failing checks during the measured phase: ${health.failing.map((f) => `${describeFailing([f])} (${show(f.share)} of the time)`).join('; ')}${before}`);
     }
     report.generator = merged.generator;
   }

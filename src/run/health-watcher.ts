@@ -50,6 +50,8 @@ export class HealthWatcher {
   private failing = new Map<string, FailingCheck & { ms: number }>();
   private consecutive = 0;
   private lastProbe: HealthProbe | undefined;
+  /** Each probe whose body said how far back its ratio checks look (one a probe interval: a few thousand at most). */
+  private windows: Array<{ at: number; windowMs: number }> = [];
   private fired = false;
   private resolveUnresponsive!: (e: TargetError) => void;
   /** Resolves (never rejects) with the 'unresponsive' TargetError when the target stops answering. */
@@ -179,9 +181,25 @@ export class HealthWatcher {
     });
   }
 
+  /**
+   * The start (ms since the epoch) of the first probe whose body said its ratio checks look back
+   * no further than `since` (probe time minus the body's windowMs): from then on the service's
+   * windowed checks, and its availability gauge, judge only requests after `since`. Undefined when
+   * no probe did, or no body said how far back it looks.
+   */
+  windowClearOf(since: number): number | undefined {
+    return this.windows.find((w) => w.at - w.windowMs >= since)?.at;
+  }
+
+  /** The longest look-back any probe's body reported (ms); undefined when none said. */
+  get windowMs(): number | undefined {
+    return this.windows.length > 0 ? Math.max(...this.windows.map((w) => w.windowMs)) : undefined;
+  }
+
   private record(p: HealthProbe, started: number): void {
     // The previous state held until this probe started; this one holds from its start on.
     this.closeSpan(started);
+    if (p.body?.windowMs !== undefined) this.windows.push({ at: p.at, windowMs: p.body.windowMs });
     this.current = { state: p.state, since: started, probe: p };
     this.probes++;
     this.counts[p.state]++;

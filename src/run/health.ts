@@ -87,6 +87,8 @@ export function readHealthBody(body: unknown): HealthBody | undefined {
     const ok = (c: unknown) => !(isRecord(c) && typeof c.status === 'string' && c.status.toUpperCase() === 'DOWN');
     out.checks = { liveness: ok(checks.liveness), latency: ok(checks.latency), success: ok(checks.success), dependencies: ok(checks.dependencies) };
     out.live = out.checks.liveness;
+    const spans = [checks.latency, checks.success].map((c) => (isRecord(c) ? c.windowMs : undefined)).filter((w): w is number => typeof w === 'number' && Number.isFinite(w) && w >= 0);
+    if (spans.length > 0) out.windowMs = Math.max(...spans);
   }
   for (const k of NESTED) failingEntries(body[k], out.failing, 0);
   if (out.checks === undefined && out.failing.length === 0) return undefined;

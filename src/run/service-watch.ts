@@ -47,7 +47,9 @@ export class ServiceWatch {
   readonly store = new SeriesStore();
   private readonly scraper: Scraper;
   private readonly evaluator: EmbeddedEvaluator;
-  private readonly names: { heap: string; rss: string; requests: string; weighted: string; dependencyUp: string; duration: string };
+  private readonly names: { heap: string; rss: string; requests: string; weighted: string; dependencyUp: string; duration: string; availability: string };
+  /** The availability gauge at each scrape that carried it (the mean over instances), stamped by the wall clock the health probes use. */
+  private readonly availability: Array<{ wallMs: number; value: number }> = [];
   private readonly critical: string[];
   private readonly labels: LabelMap;
   /** The contract's `metrics.labels` names the status or error-class label itself. */
@@ -79,6 +81,7 @@ export class ServiceWatch {
       weighted: m.weightedRequests ?? HTTP_ROLES.weightedRequests.name,
       dependencyUp: m.dependencyUp ?? HTTP_ROLES.dependencyUp.name,
       duration: m.requestDuration ?? HTTP_ROLES.requestDuration.name,
+      availability: m.availability ?? HTTP_ROLES.availability.name,
     };
     this.critical = contract.dependencies.filter((d) => d.critical).map((d) => d.name);
     this.labels = labelMap(contract);
@@ -110,6 +113,8 @@ export class ServiceWatch {
       const valuesOf = (name: string) => this.store.select(name).map((x) => x.latest()).filter((x) => x !== undefined && x.t === r.at).map((x) => x!.v);
       observeScrape(this.peaks, this.concurrency, { opening, trial: this.trial.index + 1, trials: this.trial.total, offsetMs: r.at - this.firstAt }, valuesOf);
     }
+    const gauges = this.store.select(this.names.availability).map((x) => x.latest()).filter((x) => x !== undefined && x.t === r.at && Number.isFinite(x.v)).map((x) => x!.v);
+    if (gauges.length > 0) this.availability.push({ wallMs: Date.now(), value: Math.min(1, Math.max(0, gauges.reduce((a, b) => a + b, 0) / gauges.length)) });
     const heap = this.latestSum(this.names.heap);
     const rss = this.latestSum(this.names.rss);
     if (heap !== undefined) this.heapMax = Math.max(this.heapMax ?? 0, heap);
@@ -152,6 +157,17 @@ export class ServiceWatch {
     let sum = 0;
     for (const s of series) sum += increase(s.samples(this.firstAt, this.lastAt));
     return sum;
+  }
+
+  /**
+   * The availability gauge averaged over the scrapes from `fromWallMs` on (ms since the epoch),
+   * and how many were left out before it: for a gauge whose window reached before the run.
+   * Undefined when no scrape carried the gauge.
+   */
+  availabilityFrom(fromWallMs: number): { value: number; scrapes: number; left: number } | undefined {
+    if (this.availability.length === 0) return undefined;
+    const kept = this.availability.filter((a) => a.wallMs >= fromWallMs);
+    return { value: kept.length > 0 ? kept.reduce((s, a) => s + a.value, 0) / kept.length : NaN, scrapes: kept.length, left: this.availability.length - kept.length };
   }
 
   /** The service view over the span from the first successful scrape to the last. */

@@ -41,6 +41,12 @@ export interface HealthBody {
   checks?: { liveness: boolean; latency: boolean; success: boolean; dependencies: boolean };
   /** Checks and dependencies reported as failing, innermost first (a dependency before its group). */
   failing: FailingCheck[];
+  /**
+   * How far back the SDK's ratio checks (latency, success) look at this probe: the last `windowMs`
+   * of requests (its recent window, shorter while the process is younger than it). Its composite
+   * availability gauge judges the same requests.
+   */
+  windowMs?: number;
 }
 
 export interface HealthStats {
