@@ -67,6 +67,16 @@ describe('baseline comparison', () => {
     assert.equal(c.createdAt, 1_700_000_000_000);
   });
 
+  it('a run cut short (the target died after 2 of 5 trials) is told to run them all, not to change the trial count', () => {
+    const base = baselineOf(trials([20.1, 21.4, 20.8, 22.0, 21.0]));
+    const short = metric(compareWithBaseline(base, trials([21.0, 20.8]), TOLERANCES, { plannedTrials: 5 }), 'p95');
+    assert.equal(short.verdict, 'warn');
+    assert.match(short.reason, /this run was cut short after 2 of its 5 trials: run the whole profile$/);
+    assert.doesNotMatch(short.reason, /regression\.trials/);
+    // Not cut short, too few by the contract: the count is the fix (named as the flag when --trials set it).
+    assert.match(metric(compareWithBaseline(base, trials([21.0, 20.8]), TOLERANCES, { plannedTrials: 2, trialsSetting: '--trials' }), 'p95').reason, /set --trials to 3 or more/);
+  });
+
   it('a build 20% slower fails, with the numbers in the reason', () => {
     const before = noisy(21.4, 0.03, 5, 7);
     const base = baselineOf(trials(before));

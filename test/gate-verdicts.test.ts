@@ -6,7 +6,7 @@ import type { Contract } from '../src/contract/schema.ts';
 import type { SloStatus } from '../src/evaluate/report.ts';
 import { concurrencyReads, observeScrape } from '../src/verdicts/concurrency.ts';
 import { formatObjective } from '../src/report/format.ts';
-import { judgeObjectives, type ServiceView } from '../src/verdicts/objectives.ts';
+import { caveatReasons, judgeObjectives, type ServiceView } from '../src/verdicts/objectives.ts';
 import { Histogram } from '../src/measure/histogram.ts';
 import type { LoadResult, RouteResult } from '../src/load/types.ts';
 
@@ -266,4 +266,17 @@ test('a run too short for a ratio objective (its budget under one request) measu
   assert.match(ten.reason, /the run was short for this objective .* the failure stands/);
   // 1,000 requests give 99.9% a budget of one: judged as before.
   assert.equal(byName(judgeObjectives(strict, { client: load([row('view', Array(1000).fill(10), { 200: 1000 })]), healthUpShare: 1, service: noService }), 'errors').verdict, 'pass');
+});
+
+test('what a pass must not hide: a warned verdict, and a ratio the service could not speak to while it was scraped', () => {
+  const c = contract();
+  // Ten 500s (x 2.5) in 2,500 requests: 99.0% against 99%, less than a tenth of the budget left,
+  // warns; the service's statuses carry no availability value.
+  const views = { client: load([row('view', Array(2000).fill(10), { 200: 1990, 500: 10 }), row('buy', Array(500).fill(20), { 201: 500 })]), healthUpShare: 1, service: { ...noService, heapMaxBytes: 50 * 2 ** 20 } };
+  const vs = judgeObjectives(c, views);
+  const caveats = caveatReasons(vs, views.service);
+  assert.ok(caveats.some((n) => /^errors errors: weighted success meets 99% with less than 10% of the allowed bad share left/.test(n)), caveats.join('\n'));
+  assert.ok(caveats.some((n) => /^availability availability: judged on the client's view alone; the service's view is missing/.test(n)), caveats.join('\n'));
+  // No service view at all: said once elsewhere (the gate's note), not per objective.
+  assert.ok(!caveatReasons(vs, { slos: [], unavailable: 'no scrape' }).some((n) => /view is missing/.test(n)));
 });

@@ -35,7 +35,7 @@ import { generatorLag, generatorLagReason, withdrawLagFailures, type GeneratorLa
 import { connectionQueueReason, wireView, withdrawQueueFailures } from '../verdicts/connection-queue.ts';
 import { processTreeCpuMs, systemMachineProbe } from '../run/machine-probe.ts';
 import { cannotReachAlphaText, DEFAULT_ALPHA } from '../verdicts/stats.ts';
-import { failureReasons, judgeObjectives, unmeasurableReasons, unrecordedRouteReasons } from '../verdicts/objectives.ts';
+import { caveatReasons, failureReasons, judgeObjectives, unmeasurableReasons, unrecordedRouteReasons } from '../verdicts/objectives.ts';
 import { routeEvidence, routeReports } from '../verdicts/routes.ts';
 import { describeFailing } from '../run/health.ts';
 import { contractEvidenceDir, newDrillToken, readServiceEvidence } from '../drill/run.ts';
@@ -322,8 +322,9 @@ export async function runGate(options: GateRunOptions): Promise<GateReport> {
     const views = { client: merged, trials: trialResults, healthUpShare: health.upShare, health, service, routes };
     const judging = { offeredWeightedRate: Number.isFinite(profile.offeredWeightedRate) ? profile.offeredWeightedRate : undefined };
     report.verdicts = judgeObjectives(contract, views, judging);
-    // A route the service recorded nothing under is said beside the outcome too, whatever it is.
-    notes.push(...unrecordedRouteReasons(report.verdicts));
+    // A route the service recorded nothing under is said beside the outcome too, whatever it is;
+    // so is a verdict that warned, or one the service's view could not speak to.
+    notes.push(...unrecordedRouteReasons(report.verdicts), ...caveatReasons(report.verdicts, service));
     if (pprof) attachEvidence(report.verdicts, await pprof.settle());
     if (starved) withdrawn.push(...withdrawStarvedFailures(starved, report.verdicts));
     lag = generatorLag(merged.generator, merged);
@@ -352,14 +353,19 @@ export async function runGate(options: GateRunOptions): Promise<GateReport> {
     const reg = contract.objectives.regression;
     if (baseline) {
       // A baseline measured under another profile is compared but not judged (compare.ts says so per metric).
-      report.baseline = compareWithBaseline(baseline, report.trials, { p95: reg?.p95 ?? 0.05, errorRatio: reg?.errorRatio ?? 0.001, memoryPerRequest: reg?.memoryPerRequest ?? 0.1 }, { path: o.baselinePath, profile: report.profile, ...(profile.trialsFromFlag ? { trialsSetting: '--trials' } : {}) });
+      report.baseline = compareWithBaseline(baseline, report.trials, { p95: reg?.p95 ?? 0.05, errorRatio: reg?.errorRatio ?? 0.001, memoryPerRequest: reg?.memoryPerRequest ?? 0.1 }, { path: o.baselinePath, profile: report.profile, plannedTrials: profile.trials, ...(profile.trialsFromFlag ? { trialsSetting: '--trials' } : {}) });
       if (starved) withdrawn.push(...withdrawStarvedFailures(starved, [], report.baseline));
       if (lag) lagWithdrawn.push(...withdrawLagFailures(lag, [], report.baseline));
       const mismatch = profileMismatch(baseline, report.profile);
       if (mismatch) notes.push(mismatch);
       // Too few trials for the test to ever reject: said once for the run (and per metric in the comparison).
-      const unreachable = cannotReachAlphaText(report.trials.length, baseline.trials.length, DEFAULT_ALPHA, profile.trialsFromFlag ? '--trials' : undefined);
+      // (A run cut short is told to run them all: its count is not what to change.)
+      const cut = report.trials.length < profile.trials;
+      const unreachable = cut ? undefined : cannotReachAlphaText(report.trials.length, baseline.trials.length, DEFAULT_ALPHA, profile.trialsFromFlag ? '--trials' : undefined);
       if (unreachable) notes.push(`regression: ${unreachable}`);
+      // A comparison that warned for another reason (a busy machine; worse, but not significantly
+      // beyond the tolerance) is said beside a pass too; the two above are said once for all.
+      if (!mismatch && !unreachable && !cut) notes.push(...report.baseline.comparisons.filter((c) => c.verdict === 'warn').map((c) => `regression ${c.metric}: ${c.reason}`));
       journal.write('baseline', { comparison: report.baseline });
     } else if (!o.updateBaseline) {
       // (With --update-baseline a passing run records the first one; the outcome says whether it did.)

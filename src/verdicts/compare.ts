@@ -42,7 +42,7 @@
 import type { BaselineFile, BaselineProfile } from './baseline.ts';
 import { profileMismatch } from './baseline.ts';
 import { formatBytes, formatMillis } from '../contract/units.ts';
-import { cannotReachAlphaText, DEFAULT_ALPHA, mannWhitneyGreater, median } from './stats.ts';
+import { cannotReachAlpha, DEFAULT_ALPHA, mannWhitneyGreater, median } from './stats.ts';
 import type { BaselineComparison, MetricComparison, TrialMetrics, Unit, Verdict } from './types.ts';
 
 export interface RegressionTolerances {
@@ -65,6 +65,8 @@ export interface CompareOptions {
   profile?: BaselineProfile;
   /** What sets this run's trial count, for advice: default the contract's objectives.regression.trials ('--trials' when the flag did). */
   trialsSetting?: string;
+  /** The trials this run was to have: more than it has means it was cut short (the target died, an interrupt). */
+  plannedTrials?: number;
   /** How much the CPU left free by other processes may differ (relative) before p95 is not judged; default MACHINE_TOLERANCE. */
   machineTolerance?: number;
 }
@@ -181,6 +183,11 @@ function values(trials: readonly TrialMetrics[], spec: MetricSpec): number[] {
   return trials.map(spec.value).filter((v): v is number => v !== null && Number.isFinite(v));
 }
 
+/** A run that has fewer trials than it was to have: its advice is to run them all, not to change the count. */
+function cutShort(trials: number, planned: number | undefined): boolean {
+  return planned !== undefined && trials < planned;
+}
+
 function compareMetric(
   spec: MetricSpec,
   baselineTrials: readonly TrialMetrics[],
@@ -189,6 +196,7 @@ function compareMetric(
   mismatch: string | undefined,
   machine: MachineChange | undefined,
   trialsSetting?: string,
+  plannedTrials?: number,
 ): MetricComparison {
   const baseline = values(baselineTrials, spec);
   const current = values(currentTrials, spec);
@@ -220,7 +228,11 @@ function compareMetric(
       test: `medians only (fewer than ${MIN_TRIALS} trials)`,
       pValue: NaN,
       verdict: 'warn',
-      reason: `${head}; not judged: a statistical comparison needs at least ${MIN_TRIALS} trials on each side (baseline ${baseline.length}, this run ${current.length}), so only the medians were compared${beyond ? ' and this one is beyond the tolerance' : ''}; set ${trialsSetting ?? 'objectives.regression.trials'} to ${MIN_TRIALS} or more and record the baseline again with --update-baseline`,
+      reason: `${head}; not judged: a statistical comparison needs at least ${MIN_TRIALS} trials on each side (baseline ${baseline.length}, this run ${current.length}), so only the medians were compared${beyond ? ' and this one is beyond the tolerance' : ''}; ${
+        current.length < MIN_TRIALS && cutShort(current.length, plannedTrials) && plannedTrials! >= MIN_TRIALS && baseline.length >= MIN_TRIALS
+          ? `this run was cut short after ${current.length} of its ${plannedTrials} trials: run the whole profile`
+          : `set ${trialsSetting ?? 'objectives.regression.trials'} to ${MIN_TRIALS} or more and record the baseline again with --update-baseline`
+      }`,
     };
   }
 
@@ -229,7 +241,8 @@ function compareMetric(
   const significant = pValue < alpha;
   const over = `${baseline.length} baseline vs ${current.length} current trials`;
   const stat = `Mann-Whitney U one-sided p = ${pText(pValue)} ${significant ? '<' : '≥'} ${alpha} over ${over}`;
-  const unreachable = cannotReachAlphaText(current.length, baseline.length, alpha, trialsSetting);
+  const u = cannotReachAlpha(current.length, baseline.length, alpha, trialsSetting);
+  const unreachable = u && `${u.problem}; ${cutShort(current.length, plannedTrials) ? `this run was cut short after ${current.length} of its ${plannedTrials} trials: run the whole profile` : u.fix}`;
   // Whether the trials moved at all: the same test against the baseline as it is, not shifted.
   const plainP = mannWhitneyGreater(current, baseline).pValue;
 
@@ -330,7 +343,7 @@ export function compareWithBaseline(baseline: BaselineFile, current: TrialMetric
   if (!(alpha > 0 && alpha < 1)) throw new RangeError(`alpha must be between 0 and 1, got ${alpha}`);
   const mismatch = options.profile ? profileMismatch(baseline, options.profile) : undefined;
   const machine = machineChange(baseline.trials, current, options.machineTolerance ?? MACHINE_TOLERANCE);
-  const comparisons = specs(tolerances, options.memoryFloorBytes ?? MEMORY_FLOOR_BYTES).map((spec) => compareMetric(spec, baseline.trials, current, alpha, mismatch, machine, options.trialsSetting));
+  const comparisons = specs(tolerances, options.memoryFloorBytes ?? MEMORY_FLOOR_BYTES).map((spec) => compareMetric(spec, baseline.trials, current, alpha, mismatch, machine, options.trialsSetting, options.plannedTrials));
   return {
     path: options.path ?? '',
     createdAt: baseline.createdAt,

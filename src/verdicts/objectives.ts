@@ -614,6 +614,26 @@ export function unrecordedRouteReasons(verdicts: readonly ObjectiveVerdict[]): s
   return verdicts.filter((v) => v.contract === 'routes' && v.verdict === 'warn').map((v) => `${v.contract} ${v.name}: ${v.reason}`);
 }
 
+/**
+ * What a pass must not hide, one line each, for the notes beside the outcome: a verdict that
+ * warned (its reason: a service side INCONCLUSIVE, little headroom left), and a ratio the client
+ * alone judged while the service was scraped (why the service could not say). A route the service
+ * recorded nothing under is said by unrecordedRouteReasons.
+ */
+export function caveatReasons(verdicts: readonly ObjectiveVerdict[], service: ServiceView): string[] {
+  const out: string[] = [];
+  for (const v of verdicts) {
+    if (v.contract === 'routes') continue;
+    if (v.verdict === 'warn') out.push(`${v.contract} ${v.name}: ${v.reason}`);
+    else if (v.verdict === 'pass' && v.unit === 'ratio' && service.unavailable === undefined && v.service !== undefined && !Number.isFinite(v.service)) {
+      const s = service.slos.find((x) => x.name === v.name);
+      const why = s?.reason ?? s?.notes.at(-1) ?? 'its metrics gave no value for it';
+      out.push(`${v.contract} ${v.name}: judged on the client's view alone; the service's view is missing (${why})`);
+    }
+  }
+  return out;
+}
+
 /** One line per objective the run was too short to measure, for an INCONCLUSIVE outcome's reasons. */
 export function unmeasurableReasons(verdicts: readonly ObjectiveVerdict[]): string[] {
   return verdicts.filter((v) => v.unmeasurable).map((v) => `${v.contract} ${v.name}: ${v.reason}`);
