@@ -366,7 +366,9 @@ describe('attachTarget', () => {
     }
     await assert.rejects(attachTarget(s.url, '/healthz'), (e: unknown) => e instanceof TargetError && e.kind === 'unreachable' && /is not reachable: .*did not answer/.test(e.message));
     await assert.rejects(attachTarget('http://192.0.2.1:8080', '/healthz'), (e: unknown) => e instanceof UsageError && /not a loopback address/.test(e.message));
-    await assert.rejects(attachTarget('127.0.0.1:8080', '/healthz'), UsageError);
+    // A URL without its scheme: the flag named, and the same address with http:// to write.
+    await assert.rejects(attachTarget('127.0.0.1:8080', '/healthz'), (e: unknown) => e instanceof UsageError && e.message === '--target: cannot load "127.0.0.1:8080": not an absolute URL; write it like http://127.0.0.1:8080');
+    await assert.rejects(attachTarget('nonsense', '/healthz', false, { from: 'target.url in slo.yaml' }), (e: unknown) => e instanceof UsageError && /^target\.url in slo\.yaml: cannot load "nonsense": not an absolute URL; write it like http:\/\/127\.0\.0\.1:8080 \(the service's base URL\)$/.test(e.message));
   });
 
   it('waits out a DEGRADED that only its windowed ratio checks cause (earlier requests), and no other', async () => {

@@ -225,7 +225,7 @@ describe('scraper', () => {
     assert.throws(() => new Scraper({ url: 'http://10.1.2.3:8080/metrics' }), (e: unknown) => {
       assert.ok(e instanceof ScrapeError);
       assert.equal(e.kind, 'not-loopback');
-      assert.equal(e.message, 'refusing to scrape http://10.1.2.3:8080/metrics: 10.1.2.3 is not a loopback address; sloctl reads only local targets unless told otherwise (pass --allow-remote, or allowRemote: true)');
+      assert.equal(e.message, 'refusing to scrape http://10.1.2.3:8080/metrics: 10.1.2.3 is not a loopback address; sloctl reads only local targets unless told otherwise (pass --allow-remote to allow it)');
       return true;
     });
     assert.ok(new Scraper({ url: 'http://10.1.2.3:8080/metrics', allowRemote: true }));

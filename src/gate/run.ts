@@ -137,7 +137,7 @@ export async function runGate(options: GateRunOptions): Promise<GateReport> {
   const evidenceToken = o.target !== undefined ? ((o.env ?? process.env)[DRILL_TOKEN_ENV] || undefined) : (contract.target?.env?.[DRILL_TOKEN_ENV] || newDrillToken());
   try {
     if (o.target !== undefined) {
-      baseUrl = (await attachTarget(o.target, healthPath, o.allowRemote, { log, signal: o.signal })).url;
+      baseUrl = (await attachTarget(o.target, healthPath, o.allowRemote, { log, signal: o.signal, from: options.target !== undefined ? '--target' : `target.url in ${o.contractFile}` })).url;
     } else {
       const t = contract.target;
       if (!t?.run) throw new TargetError('spawn', 'the contract has no target.run command and no --target URL was given: add `target: {run: ...}` or pass --target URL');

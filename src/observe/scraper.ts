@@ -63,13 +63,15 @@ export class ScrapeError extends SloctlError {
  * Checks a target URL: absolute http(s), and loopback unless `allowRemote`. Throws a ScrapeError
  * (`bad-url` or `not-loopback`) whose message says what to do.
  */
-export function checkTargetUrl(url: string, allowRemote = false, what = 'scrape'): URL {
+export function checkTargetUrl(url: string, allowRemote = false, what = 'scrape', example = 'http://127.0.0.1:8080/metrics'): URL {
   let u: URL;
   try {
     if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) throw new TypeError('no scheme');
     u = new URL(url);
   } catch {
-    throw new ScrapeError('bad-url', url, `cannot ${what} "${url}": not an absolute URL; write it like http://127.0.0.1:8080/metrics`);
+    // "127.0.0.1:3000" or "localhost:3000/metrics": the same with its scheme is what was meant.
+    const withScheme = /^[A-Za-z0-9.-]+:\d+(\/\S*)?$/.test(url) || /^\[[0-9a-fA-F:]+\]:\d+(\/\S*)?$/.test(url) ? `http://${url}` : example;
+    throw new ScrapeError('bad-url', url, `cannot ${what} "${url}": not an absolute URL; write it like ${withScheme}`);
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') {
     throw new ScrapeError('bad-url', url, `cannot ${what} ${url}: only http and https URLs are supported`);
@@ -78,7 +80,7 @@ export function checkTargetUrl(url: string, allowRemote = false, what = 'scrape'
     throw new ScrapeError(
       'not-loopback',
       url,
-      `refusing to ${what} ${url}: ${u.hostname} is not a loopback address; sloctl reads only local targets unless told otherwise (pass --allow-remote, or allowRemote: true)`,
+      `refusing to ${what} ${url}: ${u.hostname} is not a loopback address; sloctl reads only local targets unless told otherwise (pass --allow-remote to allow it)`,
     );
   }
   return u;

@@ -563,12 +563,13 @@ function windowedOnly(probe: HealthProbe): number | undefined {
  * `windowMs`, e.g. the previous run's) is waited out, polling, for up to that window (at most
  * MAX_WINDOW_WAIT_MS), saying so through `log`: then the service is judged as it is now.
  */
-export async function attachTarget(url: string, healthPath: string = DEFAULT_HEALTH_PATH, allowRemote = false, options: { timeoutMs?: number; log?: (message: string) => void; signal?: AbortSignal } = {}): Promise<AttachedTarget> {
+export async function attachTarget(url: string, healthPath: string = DEFAULT_HEALTH_PATH, allowRemote = false, options: { timeoutMs?: number; log?: (message: string) => void; signal?: AbortSignal; from?: string } = {}): Promise<AttachedTarget> {
   let u: URL;
   try {
-    u = checkTargetUrl(url, allowRemote, 'load');
+    u = checkTargetUrl(url, allowRemote, 'load', 'http://127.0.0.1:8080 (the service\'s base URL)');
   } catch (e) {
-    throw new UsageError((e as Error).message);
+    // Where the URL came from (the flag, or the contract's target.url), so the fix is made there.
+    throw new UsageError(`${options.from ?? '--target'}: ${(e as Error).message}`);
   }
   const base = `${u.origin}${u.pathname.replace(/\/+$/, '')}`;
   const healthUrl = endpointUrl(u, healthPath);
