@@ -6,11 +6,13 @@
 // Needs the npm registry for the dependencies (as `npm ci` does); cached after the first run.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { GO_INSTALL, goEnv } from './helpers/go-build.ts';
+import { requireBinary } from './helpers/prometheus.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const fixtures = join(root, 'test/fixtures/package');
@@ -99,6 +101,20 @@ describe('the package as users install it', { timeout: 600_000 }, () => {
     const r = run('npx', ['--no-install', 'sloctl', 'validate', '--go-module-path', '.', join(root, 'examples/checkout/slo.yaml')], app);
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, /npm install --save-dev web-tree-sitter/);
+  });
+
+  it('ships the Go middleware (go/), and a Go service builds against the installed copy in GOPATH mode', (t) => {
+    const installed = join(app, 'node_modules/sloctl/go');
+    for (const f of ['go.mod', 'README.md', 'sloctl/middleware.go', 'sloctlgin/gin.go', 'sloctlecho/echo.go', 'example/middleware/main.go']) assert.ok(existsSync(join(installed, f)), `node_modules/sloctl/go/${f}`);
+    const go = requireBinary(t, 'go', GO_INSTALL);
+    if (!go) return;
+    // As the README says: the installed go/ at its import path, Debian's client_golang beside it.
+    const gopath = join(work, 'gopath');
+    mkdirSync(join(gopath, 'src/github.com/sloctl'), { recursive: true });
+    symlinkSync(installed, join(gopath, 'src/github.com/sloctl/sloctl-go'));
+    const built = spawnSync(go, ['build', '-o', join(work, 'orders'), '.'], { cwd: join(installed, 'example/middleware'), encoding: 'utf8', env: { ...goEnv(work), GOPATH: `/usr/share/gocode:${gopath}` } });
+    assert.equal(built.status, 0, built.stderr);
+    assert.ok(existsSync(join(work, 'orders')));
   });
 
   it('an unknown flag exits 2 with a one-line pointer to --help', () => {
