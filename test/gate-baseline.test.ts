@@ -305,6 +305,8 @@ describe('baseline file', () => {
     const WHAT = /: delete it \(the next run with --update-baseline records a new one once the gate passes\)$/;
     writeFileSync(path, '{"version": 1, "service": ');
     usageError(() => readBaseline(path, 'checkout', '.sloctl/bad.json'), /^baseline \.sloctl\/bad\.json is not valid JSON \(/);
+    // Not a file to delete: /dev/null is named for what it is.
+    usageError(() => readBaseline('/dev/null', 'checkout'), /^baseline \/dev\/null is not a regular file \(a device, pipe or socket\): name a JSON file with --baseline/);
     usageError(() => readBaseline(path, 'checkout'), WHAT);
     writeFileSync(path, '[1, 2]');
     usageError(() => readBaseline(path, 'checkout', 'b.json'), /^b\.json is not a sloctl baseline \(no "version" field\)/);

@@ -1,7 +1,7 @@
 // Reading and writing the baseline file (its shape and checks: src/verdicts/baseline.ts). Written
 // atomically (a temporary file beside it, then a rename) so a run killed while writing leaves the
 // previous baseline whole; the writer is sloctl's one atomic writer (src/files/write-atomically.ts).
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UsageError } from '../errors.ts';
 import { writeAtomically } from '../files/write-atomically.ts';
@@ -15,8 +15,12 @@ import { BASELINE_WHAT_TO_DO, parseBaseline, unreadableBaseline, type BaselineFi
 export function readBaseline(path: string, service: string, shown = path): BaselineFile | undefined {
   let text: string;
   try {
+    // A device, a pipe or a socket (`--baseline /dev/null`) is no baseline, and not one to delete.
+    const st = statSync(path);
+    if (!st.isFile() && !st.isDirectory()) throw new UsageError(`baseline ${shown} is not a regular file (a device, pipe or socket): name a JSON file with --baseline (the default is .sloctl/baseline.json beside the contract), or leave the flag out`);
     text = readFileSync(path, 'utf8');
   } catch (e) {
+    if (e instanceof UsageError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
     throw new UsageError(`cannot read baseline ${shown}: ${code === 'EISDIR' ? 'it is a directory, not a file' : code === 'EACCES' ? 'permission denied' : (code ?? (e as Error).message)}`);
