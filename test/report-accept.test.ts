@@ -69,6 +69,48 @@ describe('the accept report', () => {
     assert.match(x, /<testcase name="dependencies" classname="sloctl\.accept\.checkout" time="0">\s*<failure message="[^"]*src\/pay\.ts:12:5/);
   });
 
+  it('the summary lines say each row\'s own word: a failing row FAIL, an inconclusive one INCONCLUSIVE under a FAIL outcome', () => {
+    const t = renderAcceptTable(r);
+    assert.match(t, /^FAIL: dependencies: /m);
+    // The drift phase was skipped: its row is INCONCLUSIVE, and so is its summary line, though the outcome is FAIL.
+    assert.match(t, /^INCONCLUSIVE: drift not judged: the drift phase did not run: left out with --skip$/m);
+    assert.doesNotMatch(t, /^FAIL: [a-z, ]+ not judged: /m);
+  });
+
+  it('a baseline from another profile: the regression row is INCONCLUSIVE and its summary line says INCONCLUSIVE, beside a FAIL and under an INCONCLUSIVE outcome', () => {
+    const gate = JSON.parse(readFileSync(join(FIXTURES, 'gate.json'), 'utf8'), revive) as GateReport;
+    const mismatch = 'not judged: the baseline was recorded with another profile (rate 100/s, this run 50/s). p95 rose from 7.7 ms to 8.1 ms (+5.2%, tolerance +5%)';
+    gate.baseline = { ...gate.baseline!, comparisons: gate.baseline!.comparisons.map((c) => ({ ...c, verdict: 'warn' as const, reason: mismatch })) };
+    const contract = parseContract(readFileSync(join(import.meta.dirname, '..', 'examples', 'checkout', 'slo.yaml'), 'utf8'), 'slo.yaml').contract!;
+    const pass = (name: string) => ({ name, outcome: 'pass' as const, reason: `${name} held` });
+    const synthetic = (staticOutcome: 'pass' | 'fail'): AcceptReport => {
+      const phases = {
+        staticDependencies: staticOutcome === 'fail' ? { name: 'static', outcome: 'fail' as const, reason: 'src/pay.ts:12:5 `fetch(url)` without a timeout' } : pass('static'),
+        dependencyTimeouts: [pass('payments blackholed'), pass('recommendations blackholed')],
+        observability: pass('observability'),
+        drift: pass('drift'),
+      };
+      const drills = { outcome: 'pass' as const, drills: [], reasons: [], resilienceScore: 100 };
+      const v = judgeAccept({ contract, gate, drills, ...phases, notReached: {} });
+      return {
+        service: 'checkout', contractFile: 'slo.yaml', outcome: v.outcome, exitCode: v.exitCode, reasons: v.reasons, startedAt: 0, finishedAt: 1,
+        target: { url: 'http://127.0.0.1:8080', started: true, reached: true }, contracts: v.rows, phases: [], gate, ...phases, journal: 'j',
+      };
+    };
+    const failing = synthetic('fail');
+    assert.equal(failing.outcome, 'fail');
+    assert.equal(failing.contracts.find((c) => c.contract === 'regression')!.outcome, 'inconclusive');
+    const t = renderAcceptTable(failing);
+    assert.match(t, /^regression +INCONCLUSIVE /m);
+    assert.match(t, /^FAIL: dependencies: static: src\/pay\.ts:12:5/m);
+    assert.match(t, /^INCONCLUSIVE: regression not judged: regression p95, regression errorRatio, regression memoryPerRequest: not judged: the baseline was recorded with another profile/m);
+    assert.doesNotMatch(t, /^FAIL: regression/m);
+
+    const unjudged = synthetic('pass');
+    assert.equal(unjudged.outcome, 'inconclusive');
+    assert.match(renderAcceptTable(unjudged), /^INCONCLUSIVE: regression not judged: /m);
+  });
+
   it('JSON: the report round-trips, NaN as null', () => {
     const j = JSON.parse(renderAcceptJson(r));
     assert.equal(j.contracts.length, 11);

@@ -7,7 +7,7 @@ import type { DrillTimeline } from './html-model.ts';
 import { htmlFromDrill, htmlFromGate, type HtmlCard, type HtmlReportModel, type HtmlSection } from './html-model.ts';
 import { jsonSafe } from './json.ts';
 import { xmlAttr, xmlText } from './junit.ts';
-import type { ContractOutcome } from '../verdicts/accept.ts';
+import { reasonOutcome, type ContractOutcome } from '../verdicts/accept.ts';
 import { targetText } from './target.ts';
 
 const ROW_LABEL: Record<ContractOutcome, string> = { pass: 'PASS', fail: 'FAIL', inconclusive: 'INCONCLUSIVE', 'not-judged': 'NOT JUDGED' };
@@ -41,7 +41,11 @@ export function renderAcceptTable(r: AcceptReport): string {
   for (const p of r.phases) out.push(`${p.phase.padEnd(24)}  ${elapsed(p.finishedAt - p.startedAt).padEnd(8)}  ${p.result}`);
   if (r.reasons.length > 0) {
     out.push('');
-    for (const reason of r.reasons) out.push(`${OUTCOME_LABEL[r.outcome]}: ${reason}`);
+    // A row's sentence says the row's word (an INCONCLUSIVE row under a FAIL outcome is not a failure); the run's own notes say the outcome's.
+    for (const reason of r.reasons) {
+      const row = reasonOutcome(r.contracts, reason);
+      out.push(`${row ? ROW_LABEL[row] : OUTCOME_LABEL[r.outcome]}: ${reason}`);
+    }
   }
   return out.join('\n');
 }

@@ -240,17 +240,30 @@ export function judgeAccept(input: AcceptInput): AcceptVerdict {
   return { outcome: 'pass', exitCode: EXIT.OK, rows, reasons };
 }
 
+/** The reasons of the rows with this outcome; rows with the same reason (the gate inconclusive as a whole) are said once, naming them all. */
+function groupedReasons(rows: readonly ContractRow[], outcome: 'fail' | 'inconclusive'): string[] {
+  const by = new Map<string, string[]>();
+  for (const r of rows.filter((x) => x.outcome === outcome)) by.set(r.reason, [...(by.get(r.reason) ?? []), r.contract]);
+  return [...by].map(([reason, names]) => `${names.join(', ')}${outcome === 'inconclusive' ? ' not judged' : ''}: ${reason}`);
+}
+
+/**
+ * Which rows' outcome a reason of acceptReasons speaks for: `fail` or `inconclusive` for the
+ * sentence of a failing or an unjudged group of rows, undefined for the run's own notes (the
+ * target's failure, an interruption, what was not judged on a pass, the baseline). The table labels
+ * each reason with it, so an INCONCLUSIVE row is never called a FAIL because another row failed.
+ */
+export function reasonOutcome(rows: readonly ContractRow[], reason: string): 'fail' | 'inconclusive' | undefined {
+  if (groupedReasons(rows, 'fail').includes(reason)) return 'fail';
+  if (groupedReasons(rows, 'inconclusive').includes(reason)) return 'inconclusive';
+  return undefined;
+}
+
 /** Why, most important first: the target's failure, the failing rows, the unjudged ones, then what was not judged on a pass. */
 export function acceptReasons(rows: readonly ContractRow[], targetFailure?: string): string[] {
   const reasons: string[] = [];
   if (targetFailure) reasons.push(targetFailure);
-  // Rows with the same reason (the gate inconclusive as a whole) are said once, naming them all.
-  const grouped = (outcome: ContractOutcome) => {
-    const by = new Map<string, string[]>();
-    for (const r of rows.filter((x) => x.outcome === outcome)) by.set(r.reason, [...(by.get(r.reason) ?? []), r.contract]);
-    return [...by].map(([reason, names]) => `${names.join(', ')}${outcome === 'inconclusive' ? ' not judged' : ''}: ${reason}`);
-  };
-  reasons.push(...grouped('fail'), ...grouped('inconclusive'));
+  reasons.push(...groupedReasons(rows, 'fail'), ...groupedReasons(rows, 'inconclusive'));
   const judgedAll = !targetFailure && !rows.some((r) => r.outcome === 'fail' || r.outcome === 'inconclusive');
   const notJudged = rows.filter((r) => r.outcome === 'not-judged');
   // The contracts the contract leaves out are one clause, not eight repeats of the same reason.
