@@ -138,7 +138,11 @@ describe('sloctl init: a contract from the code', () => {
     assert.deepEqual(normalized(c), registered(await scanTypeScriptProject(dir), ['/healthz']));
     assert.deepEqual(c.routes.map((x) => x.name), ['get-hello', 'get-users-by-user-id', 'put-users-by-user-id']);
     assert.match(r.stdout, /^wrote slo\.yaml: service "greeter" \(node; Express\), 3 routes, 0 dependencies, 3 objectives \(latency, errors, availability\); it validates with 0 errors$/m);
-    assert.match(r.stdout, /Express: import \{ middleware, errorHandler \} from 'sloctl\/sdk\/express';\s+app\.use\(middleware\(sdk\)\)/);
+    // The code is CommonJS (require, no "type": "module"): the SDK's lines are require calls.
+    assert.match(r.stdout, /^ {5}the code is CommonJS \(src\/server\.js, src\/users\.js call require\(\); package\.json has no "type": "module"\)$/m);
+    assert.match(r.stdout, /^ {7}const \{ instrument \} = require\('sloctl\/sdk'\);$/m);
+    assert.match(r.stdout, /Express: const \{ middleware, errorHandler \} = require\('sloctl\/sdk\/express'\);\s+app\.use\(middleware\(sdk\)\)/);
+    assert.doesNotMatch(r.stdout, /import \{/);
     assert.match(r.stdout, /sloctl validate --project \.\s/);
     // The gate can run on it as written: the param-free GET route only; the other two wait, commented out, for values.
     assert.deepEqual(gateRequests(c), [{ route: 'get-hello', method: 'GET', path: '/hello' }]);
@@ -220,6 +224,42 @@ describe('sloctl init: a contract from the code', () => {
     assert.deepEqual(normalized(c), registered(await scanTypeScriptProject(dir)));
     assert.match(r.stdout, /Koa: import \{ middleware \} from 'sloctl\/sdk\/koa';\s+app\.use\(middleware\(sdk\)\)/);
     assert.deepEqual((await routeFindings(dir, '--project')).findings, []);
+  });
+
+  it('the SDK lines follow the code: require for CommonJS (.cjs; .js calling require without "type": "module"), import for ES modules and TypeScript', async () => {
+    const fastifyCjs = "const fastify = require('fastify');\nconst app = fastify();\napp.get('/hello', async () => 'hi');\napp.listen({ port: 3000 });\n";
+    const fastifyEsm = "import Fastify from 'fastify';\nconst app = Fastify();\napp.get('/hello', async () => 'hi');\nawait app.listen({ port: 3000 });\n";
+    const steps = async (files: Record<string, string>) => {
+      const r = await runCli(['init', '--stdout'], project(files));
+      assert.equal(r.code, 0, r.stderr);
+      return r.stderr;
+    };
+    const pkg = (extra: Record<string, unknown> = {}) => JSON.stringify({ name: 'svc', dependencies: { fastify: '^5.0.0' }, ...extra });
+
+    // "type": "commonjs" (or none) and require: the require form, and the Fastify line says where its await goes.
+    const cjs = await steps({ 'package.json': pkg({ type: 'commonjs', main: 'server.js' }), 'server.js': fastifyCjs });
+    assert.match(cjs, /^ {5}the code is CommonJS \(server\.js calls require\(\); package\.json has "type": "commonjs"\)$/m);
+    assert.match(cjs, /^ {7}const \{ instrument \} = require\('sloctl\/sdk'\);$/m);
+    assert.match(cjs, /^ {7}Fastify: const \{ sloctl \} = require\('sloctl\/sdk\/fastify'\); {2}await app\.register\(sloctl, \{ sdk \}\); {2}\/\/ before the routes, in an async function \(CommonJS has no top-level await/m);
+    assert.doesNotMatch(cjs, /import /);
+    // A .cjs file is CommonJS whatever package.json says.
+    const dotCjs = await steps({ 'package.json': pkg({ type: 'module' }), 'server.cjs': fastifyCjs });
+    assert.match(dotCjs, /the code is CommonJS \(server\.cjs is CommonJS\)/);
+    assert.match(dotCjs, /require\('sloctl\/sdk'\)/);
+
+    // ES modules: "type": "module", a .mjs file, or .js written with import: the import form.
+    for (const files of <Array<Record<string, string>>>[
+      { 'package.json': pkg({ type: 'module' }), 'server.js': fastifyEsm },
+      { 'package.json': pkg(), 'server.mjs': fastifyEsm },
+      { 'package.json': pkg(), 'server.js': fastifyEsm },
+      // TypeScript is written with import, whatever it compiles to; here with a require beside it.
+      { 'package.json': pkg(), 'tsconfig.json': '{}', 'src/server.ts': `${fastifyEsm}const extra = require('./extra');\n` },
+    ]) {
+      const esm = await steps(files);
+      assert.match(esm, /^ {7}import \{ instrument \} from 'sloctl\/sdk';$/m, Object.keys(files).join(' '));
+      assert.match(esm, /Fastify: import sloctl from 'sloctl\/sdk\/fastify'; {2}await app\.register/);
+      assert.doesNotMatch(esm, /require\('sloctl|CommonJS/);
+    }
   });
 
   it('Go net/http (1.22 patterns), through the built command line: runtime go, the module name, the Go middleware', async () => {

@@ -5,7 +5,7 @@
 // Exit 0 written, 2 a bad flag, a missing directory, or a contract already there (without --force).
 import type { Command } from 'commander';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename, join, relative, resolve } from 'node:path';
+import { basename, extname, join, relative, resolve, sep } from 'node:path';
 import { parseContract } from '../contract/load.ts';
 import { guessDependencies, planDependencies } from '../contract/scaffold-dependencies.ts';
 import { planRoutes, sanitizeName } from '../contract/scaffold-routes.ts';
@@ -118,7 +118,8 @@ async function init(dir: string, opts: InitOptions, ctx: CliContext): Promise<nu
   for (const n of notes) say(`  ${n}\n`);
   const sdk = scan.metrics.find((m) => m.bulk === 'sdk');
   const gate: GateStep = c.load ? { url } : { held: c.routes.length > 0 };
-  say(`${nextSteps(runtime, frameworks, shown, relative(ctx.cwd, abs) || '.', sdk ? `${join(dir, sdk.file)}:${sdk.line}:${sdk.col}` : undefined, gate, declared.length > 0)}\n`);
+  const modules: ModuleSystem = runtime === 'node' ? moduleSystemOf(abs, scan) : { kind: 'esm' };
+  say(`${nextSteps(runtime, frameworks, modules, shown, relative(ctx.cwd, abs) || '.', sdk ? `${join(dir, sdk.file)}:${sdk.line}:${sdk.col}` : undefined, gate, declared.length > 0)}\n`);
   return EXIT.OK;
 }
 
@@ -223,6 +224,62 @@ function frameworksOf(runtime: Runtime, abs: string, scan: ScanResult): string[]
   return found.length === 0 && scan.routes.length > 0 ? ['net/http'] : found;
 }
 
+/** How the next steps load the SDK: `import` (ES modules, and TypeScript whatever it compiles to) or `require`, with the evidence. */
+type ModuleSystem = { kind: 'esm' } | { kind: 'commonjs'; why: string };
+
+/** Where a service without route files or a `main` usually starts. */
+const ENTRY_CANDIDATES = ['index', 'server', 'app', 'main', 'src/index', 'src/server', 'src/app', 'src/main'].flatMap((f) => [`${f}.js`, `${f}.cjs`]);
+/** An import or export statement at the start of a line (not `import(`, `import.meta` or `important`). */
+const ESM_SYNTAX = /^[ \t]*(?:import\b\s*[\w${*'"]|export\b\s*[\w${*])/m;
+const REQUIRE_CALL = /\brequire\s*\(\s*['"`]/;
+
+/**
+ * Whether the service's code is CommonJS, by what its files say: the package's `main` and the files
+ * that register routes (else the usual entry files at the top and in src/). A `.cjs` file is; a
+ * `.js`/`.jsx` one is when package.json's "type" is not "module" and the file calls `require(...)`
+ * with no import or export statement. TypeScript is written with `import` whatever it compiles
+ * to, and `.mjs` (or `.js` under "type": "module") is an ES module. CommonJS when more of the files
+ * read say so than say ES module; with no evidence, or a tie, `import` (the README's form).
+ */
+function moduleSystemOf(abs: string, scan: ScanResult): ModuleSystem {
+  let type: unknown;
+  let main: unknown;
+  try {
+    ({ type, main } = JSON.parse(readFileSync(join(abs, 'package.json'), 'utf8')) as { type?: unknown; main?: unknown });
+  } catch {
+    // no package.json: Node's default, CommonJS, for .js; the files' syntax decides
+  }
+  const routeFiles = [...new Set([...scan.routes, ...scan.unresolvedRoutes].map((r) => r.file))];
+  const entry = typeof main === 'string' ? relative(abs, resolve(abs, main)).split(sep).join('/') : undefined;
+  const read = [...new Set([...(entry !== undefined && !entry.startsWith('..') && existsSync(join(abs, entry)) ? [entry] : []), ...routeFiles])];
+  if (read.length === 0) read.push(...ENTRY_CANDIDATES.filter((f) => existsSync(join(abs, f))));
+  const cjs: string[] = [];
+  let esm = 0;
+  for (const file of read.slice(0, 50)) {
+    const ext = extname(file).toLowerCase();
+    if (ext === '.cjs') cjs.push(file);
+    else if (ext === '.js' || ext === '.jsx') {
+      if (type === 'module') esm++;
+      else {
+        let text = '';
+        try {
+          text = readFileSync(join(abs, file), 'utf8');
+        } catch {
+          continue;
+        }
+        if (ESM_SYNTAX.test(text)) esm++;
+        else if (REQUIRE_CALL.test(text)) cjs.push(file);
+      }
+    } else esm++; // .ts, .tsx, .mts, .cts, .mjs
+  }
+  if (cjs.length <= esm) return { kind: 'esm' };
+  const named = cjs.slice(0, 2).join(', ') + (cjs.length > 2 ? ` and ${cjs.length - 2} more` : '');
+  const one = cjs.length === 1;
+  if (cjs.every((f) => f.toLowerCase().endsWith('.cjs'))) return { kind: 'commonjs', why: `${named} ${one ? 'is' : 'are'} CommonJS` };
+  const typeSays = type === 'commonjs' ? 'package.json has "type": "commonjs"' : 'package.json has no "type": "module"';
+  return { kind: 'commonjs', why: `${named} ${one ? 'calls' : 'call'} require(); ${typeSays}` };
+}
+
 /** service.name: the package's or module's name, else the directory's, as a contract name. */
 function defaultName(runtime: Runtime, abs: string): string {
   let candidate: string | undefined;
@@ -241,14 +298,39 @@ function defaultName(runtime: Runtime, abs: string): string {
   return sanitizeName(candidate ?? '') || sanitizeName(basename(abs)) || 'service';
 }
 
-/** Node: the adapter line for each framework (src/sdk/README.md's table). */
-const NODE_ADAPTERS: Record<string, string> = {
-  Fastify: "import sloctl from 'sloctl/sdk/fastify';  await app.register(sloctl, { sdk });  // before the routes",
-  Express: "import { middleware, errorHandler } from 'sloctl/sdk/express';  app.use(middleware(sdk));  // first; app.use(errorHandler(sdk)) after the routes",
-  Koa: "import { middleware } from 'sloctl/sdk/koa';  app.use(middleware(sdk));  // first",
-  Hono: "import { middleware } from 'sloctl/sdk/hono';  app.use('*', middleware(sdk));  // first",
-  'NestJS on Fastify': "import sloctl from 'sloctl/sdk/fastify';  await app.register(sloctl, { sdk });  // in main.ts, right after NestFactory.create, before listen; errors by name: src/sdk/README.md, \"NestJS\"",
-  NestJS: "import { middleware } from 'sloctl/sdk/express';  app.use(middleware(sdk));  // in main.ts, right after NestFactory.create (@nestjs/platform-express); errors by name: src/sdk/README.md, \"NestJS\"",
+/**
+ * Node: the adapter line for each framework (src/sdk/README.md's table), as an ES module imports it
+ * and as CommonJS requires it (`require('sloctl/sdk/...')` loads the ES module on Node >= 20.19, the
+ * package's floor; the Fastify plugin is also the named export `sloctl`, so no `.default`).
+ * CommonJS has no top-level await, and a Fastify plugin registered without it is loaded after the
+ * routes that follow, which it then does not wrap (measured: every request warned
+ * SLOCTL_FASTIFY_ROUTE_UNSEEN), so the CommonJS Fastify line says where the await goes.
+ */
+const NODE_ADAPTERS: Record<string, { esm: string; cjs: string }> = {
+  Fastify: {
+    esm: "import sloctl from 'sloctl/sdk/fastify';  await app.register(sloctl, { sdk });  // before the routes",
+    cjs: "const { sloctl } = require('sloctl/sdk/fastify');  await app.register(sloctl, { sdk });  // before the routes, in an async function (CommonJS has no top-level await; not awaited, the routes after it are not wrapped)",
+  },
+  Express: {
+    esm: "import { middleware, errorHandler } from 'sloctl/sdk/express';  app.use(middleware(sdk));  // first; app.use(errorHandler(sdk)) after the routes",
+    cjs: "const { middleware, errorHandler } = require('sloctl/sdk/express');  app.use(middleware(sdk));  // first; app.use(errorHandler(sdk)) after the routes",
+  },
+  Koa: {
+    esm: "import { middleware } from 'sloctl/sdk/koa';  app.use(middleware(sdk));  // first",
+    cjs: "const { middleware } = require('sloctl/sdk/koa');  app.use(middleware(sdk));  // first",
+  },
+  Hono: {
+    esm: "import { middleware } from 'sloctl/sdk/hono';  app.use('*', middleware(sdk));  // first",
+    cjs: "const { middleware } = require('sloctl/sdk/hono');  app.use('*', middleware(sdk));  // first",
+  },
+  'NestJS on Fastify': {
+    esm: "import sloctl from 'sloctl/sdk/fastify';  await app.register(sloctl, { sdk });  // in main.ts, right after NestFactory.create, before listen; errors by name: src/sdk/README.md, \"NestJS\"",
+    cjs: "const { sloctl } = require('sloctl/sdk/fastify');  await app.register(sloctl, { sdk });  // in main.js's bootstrap, right after NestFactory.create, before listen; errors by name: src/sdk/README.md, \"NestJS\"",
+  },
+  NestJS: {
+    esm: "import { middleware } from 'sloctl/sdk/express';  app.use(middleware(sdk));  // in main.ts, right after NestFactory.create (@nestjs/platform-express); errors by name: src/sdk/README.md, \"NestJS\"",
+    cjs: "const { middleware } = require('sloctl/sdk/express');  app.use(middleware(sdk));  // in main.js, right after NestFactory.create (@nestjs/platform-express); errors by name: src/sdk/README.md, \"NestJS\"",
+  },
 };
 /** Go: the middleware line for each router (README, "The Go middleware: go/"). */
 const GO_ADAPTERS: Record<string, string> = {
@@ -269,7 +351,7 @@ type GateStep = { url: string } | { held: boolean };
  * `instrumented`: where the code calls sloctl's SDK already (file:line:col), if it does;
  * `defaultTimeouts`: the contract declares dependencies with init's default timeout.
  */
-function nextSteps(runtime: Runtime, frameworks: readonly string[], contract: string, dir: string, instrumented: string | undefined, gate: GateStep, defaultTimeouts: boolean): string {
+function nextSteps(runtime: Runtime, frameworks: readonly string[], modules: ModuleSystem, contract: string, dir: string, instrumented: string | undefined, gate: GateStep, defaultTimeouts: boolean): string {
   const flag = runtime === 'go' ? '--go-module-path' : '--project';
   const here = contract === 'slo.yaml' && dir === '.';
   const validate = here ? `sloctl validate ${flag} .` : `sloctl validate ${contract} ${flag} ${dir}`;
@@ -285,14 +367,17 @@ function nextSteps(runtime: Runtime, frameworks: readonly string[], contract: st
   } else if (instrumented) {
     lines.push(`  2. the code already instruments itself with sloctl's SDK (${instrumented}): it serves what the contract reads`);
   } else if (runtime === 'node') {
+    const cjs = modules.kind === 'commonjs';
     lines.push(
-      '  2. instrument the service with the SDK (README, "The SDK: sloctl/sdk"; npm install sloctl):',
-      "       import { instrument } from 'sloctl/sdk';",
+      cjs
+        ? `  2. instrument the service with the SDK (README, "The SDK: sloctl/sdk"; npm install sloctl), with require:\n     the code is CommonJS (${modules.why})`
+        : '  2. instrument the service with the SDK (README, "The SDK: sloctl/sdk"; npm install sloctl):',
+      cjs ? "       const { instrument } = require('sloctl/sdk');" : "       import { instrument } from 'sloctl/sdk';",
       "       const sdk = instrument({ contract: 'slo.yaml' });  // the path from where the service starts",
     );
     const known = frameworks.filter((f) => NODE_ADAPTERS[f] !== undefined);
     if (known.length === 0) lines.push('       then the one line for your framework: Fastify, Express, Koa, Hono or node:http (src/sdk/README.md lists them)');
-    for (const f of known) lines.push(`       ${f}: ${NODE_ADAPTERS[f]}`);
+    for (const f of known) lines.push(`       ${f}: ${NODE_ADAPTERS[f][cjs ? 'cjs' : 'esm']}`);
   } else {
     lines.push(
       '  2. instrument the service with sloctl\'s Go middleware (README, "The Go middleware: go/"), or keep promhttp and',
