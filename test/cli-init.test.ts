@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { parseContract } from '../src/contract/load.ts';
 import { normalizeRoutePath, routeServes } from '../src/contract/route-paths.ts';
-import { guessDependencies, planDependencies, type FoundCall, type NamedDependency } from '../src/contract/scaffold-dependencies.ts';
+import { codeTimeout, guessDependencies, planDependencies, type FoundCall, type NamedDependency, type TimedCall } from '../src/contract/scaffold-dependencies.ts';
 import { contractTemplate, planRoutes, type FoundRoute } from '../src/contract/scaffold-routes.ts';
 import { renderScaffold, SCAFFOLD_DEFAULTS } from '../src/contract/scaffold.ts';
 import type { Contract } from '../src/contract/schema.ts';
@@ -405,6 +405,85 @@ describe('sloctl init: a contract from the code', () => {
     ]);
   });
 
+  it('outbound calls with a timeout: commented dependencies with the timeout read from the code; one whose target names nothing is listed at its file:line:col', async () => {
+    const dir = project({
+      'package.json': JSON.stringify({ name: 'shop', dependencies: { express: '^5.0.0', axios: '^1.0.0' } }),
+      'server.js': [
+        "const express = require('express');",
+        "const axios = require('axios');",
+        'const app = express();',
+        "app.get('/items', async (req, res) => {",
+        '  const r = await fetch(`${process.env.INVENTORY_URL}/items`, { signal: AbortSignal.timeout(100) });',
+        "  await axios.post('https://api.stripe.com/v1/charges', {}, { timeout: 40 });",
+        '  await fetch(url, { signal: AbortSignal.timeout(TIMEOUT) });',
+        '  res.json(await r.json());',
+        '});',
+        'app.listen(3000);',
+      ].join('\n'),
+    });
+    const r = await runCli(['init'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    // Nothing is declared (the service does not use the SDK), so the contract is as before; the calls are a comment.
+    assert.deepEqual(contractIn(dir).dependencies, []);
+    assert.match(r.stdout, /1 route, 0 dependencies,/);
+    assert.match(r.stdout, /^ {2}3 outbound HTTP calls with a timeout are in a comment, as 2 dependencies to declare with the timeout the code uses \(inventory 100ms; stripe 40ms\); 1 to a target sloctl cannot tell, listed with file:line:col to declare by hand$/m);
+    const text = readFileSync(join(dir, 'slo.yaml'), 'utf8');
+    // 100ms is the latency threshold init writes: a call that waits it out misses it, and the comment says so.
+    assert.match(text, /^# {5}timeout: 100ms +# the one its calls use, read from the code, not below the 100ms latency threshold/m);
+    assert.match(text, /^# {5}# fetch\(`\$\{process\.env\.INVENTORY_URL\}\/items`.* at server\.js:5:19 \(signal: AbortSignal\.timeout\(100\)\)$/m);
+    assert.match(text, /^# {3}fetch\(url, \{ signal: AbortSignal\.timeout\(TIMEOUT\) \}\) at server\.js:7:9 \(signal: AbortSignal\.timeout\(TIMEOUT\)\)$/m);
+    const uncommented = uncommentDependencies(text);
+    const loaded = parseContract(uncommented, 'slo.yaml');
+    assert.deepEqual(loaded.diagnostics, [], uncommented);
+    assert.deepEqual(loaded.contract?.dependencies.map((d) => [d.name, d.env, d.url, d.timeout]), [
+      ['inventory', undefined, undefined, 100],
+      ['stripe', undefined, 'https://api.stripe.com', 40],
+    ]);
+  });
+
+  it("a dependency the code names through the SDK takes the timeout its calls use, read from the code; a call to it without one keeps the default", async () => {
+    const sdkCode = (inventoryCall: string) => [
+      "import Fastify from 'fastify';",
+      "import { instrument } from 'sloctl/sdk';",
+      "const sdk = instrument({ contract: 'slo.yaml' });",
+      "sdk.dependency('inventory');",
+      'const app = Fastify();',
+      `app.get('/items', async () => ${inventoryCall});`,
+      'export default app;',
+    ].join('\n');
+    const pkg = JSON.stringify({ name: 'shop', type: 'module', dependencies: { fastify: '^5.0.0' } });
+    const timed = project({ 'package.json': pkg, 'server.js': sdkCode('fetch(`${process.env.INVENTORY_URL}/items`, { signal: AbortSignal.timeout(40) })') });
+    const r = await runCli(['init'], timed);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(contractIn(timed).dependencies.map((d) => [d.name, d.timeout]), [['inventory', 40]]);
+    assert.match(readFileSync(join(timed, 'slo.yaml'), 'utf8'), /^ {4}timeout: 40ms +# the one its calls use, read from the code\n/m);
+    assert.match(r.stdout, /is declared \(inventory; the SDK refuses an undeclared one at start\) with the timeout its calls use, read from the code \(inventory 40ms\)$/m);
+    assert.doesNotMatch(r.stdout, /timeout is a default/);
+
+    const untimed = project({ 'package.json': pkg, 'server.js': sdkCode('fetch(`${process.env.INVENTORY_URL}/items`)') });
+    const u = await runCli(['init'], untimed);
+    assert.equal(u.code, 0, u.stderr);
+    assert.deepEqual(contractIn(untimed).dependencies.map((d) => [d.name, d.timeout]), [['inventory', 50]]);
+    assert.match(u.stdout, /with a default timeout of 50ms: set each to the client timeout the code uses/);
+    assert.match(u.stdout, /each dependency's timeout is a default \(50ms\)/);
+  });
+
+  it('the timeout read from a call: literal bounds only, and one value for all the calls', () => {
+    const call = (timeout: string): TimedCall => ({ file: 'a.js', line: 1, col: 1, call: 'fetch(u)', via: 'fetch', target: 'u', timeout });
+    const read = (...bounds: string[]) => codeTimeout(bounds.map(call));
+    assert.equal(read('signal: AbortSignal.timeout(100)'), 100);
+    assert.equal(read('signal: AbortSignal.timeout(1_500)'), 1500);
+    assert.equal(read('signal: AbortSignal.any([AbortSignal.timeout(30), req.signal])'), 30);
+    assert.equal(read('timeout: 2000'), 2000);
+    assert.equal(read('timeout: { request: 250 }'), 250);
+    assert.equal(read('headersTimeout: 100'), 100);
+    assert.equal(read('timeout: 100', 'signal: AbortSignal.timeout(100)'), 100);
+    // What sloctl cannot read as one number is not a timeout it writes.
+    for (const bounds of [['signal: controller.signal'], ['signal: AbortSignal.timeout(TIMEOUT)'], ['timeout: TIMEOUT_MS'], ['timeout: 100', 'timeout: 200'], ['timeout: 100', 'signal: ac.signal'], []]) {
+      assert.equal(read(...bounds), undefined, bounds.join(', '));
+    }
+  });
+
   it("Node: the dependencies the code names through sloctl's SDK are declared (the service starts under the contract), merged with the guess from a call without a timeout", async () => {
     const dir = project({
       'package.json': JSON.stringify({ name: 'orders', dependencies: { fastify: '^5.0.0' } }),
@@ -539,6 +618,10 @@ describe('the contract init builds (property: any route set, any outbound calls)
     ),
   });
 
+  // Calls with a timeout: bounds sloctl reads as a number, and ones it cannot (a controller's signal, a constant).
+  const timedCall: fc.Arbitrary<TimedCall> = fc.tuple(call, fc.constantFrom('signal: AbortSignal.timeout(100)', 'signal: AbortSignal.timeout(1_500)', 'timeout: 40', 'timeout: { request: 2000 }', 'signal: controller.signal', 'timeout: TIMEOUT_MS', 'signal: AbortSignal.timeout(0.5)'))
+    .map(([c, timeout]) => ({ ...c, timeout }));
+
   // What the code names through sloctl's SDK: names a guess may share, and ones no contract can declare.
   const named: fc.Arbitrary<NamedDependency> = fc.record({
     name: fc.oneof(fc.constantFrom('payments', 'stripe', 'inventory', 'search', 'Payments API', '', 'x'.repeat(64)), fc.string({ maxLength: 12 })),
@@ -551,9 +634,9 @@ describe('the contract init builds (property: any route set, any outbound calls)
 
   it('validates with no finding, names each route once, and lists every registration it keeps', () => {
     fc.assert(
-      fc.property(fc.array(registration, { maxLength: 40 }), fc.array(call, { maxLength: 6 }), fc.array(named, { maxLength: 4 }), fc.constantFrom('node', 'go') as fc.Arbitrary<'node' | 'go'>, (found, calls, sdkNamed, runtime) => {
+      fc.property(fc.array(registration, { maxLength: 40 }), fc.array(call, { maxLength: 6 }), fc.array(timedCall, { maxLength: 4 }), fc.array(named, { maxLength: 4 }), fc.constantFrom('node', 'go') as fc.Arbitrary<'node' | 'go'>, (found, calls, timed, sdkNamed, runtime) => {
         const routes = planRoutes(found, { health: SCAFFOLD_DEFAULTS.health, metrics: SCAFFOLD_DEFAULTS.metrics });
-        const dependencies = planDependencies(sdkNamed, guessDependencies(calls));
+        const dependencies = planDependencies(sdkNamed, guessDependencies(calls, timed));
         const text = renderScaffold({ service: { name: 'svc', runtime }, url: SCAFFOLD_DEFAULTS.url, scanned: '.', frameworks: [], reads: 'x', routes, dependencies, unresolved: [{ file: 'a.ts', line: 1, col: 1, what: '`${BASE}/x`\n# not a key: value' }] });
         const loaded = parseContract(text, 'slo.yaml');
         assert.deepEqual(loaded.diagnostics.map((d) => `${d.line}:${d.col} ${d.code} ${d.message}`), [], text);
@@ -589,6 +672,11 @@ describe('the contract init builds (property: any route set, any outbound calls)
         const declarable = [...new Set(sdkNamed.map((n) => n.name).filter((n) => /^[a-z0-9][a-z0-9_-]{0,62}$/.test(n)))];
         assert.deepEqual(c.dependencies.map((d) => d.name), declarable, text);
         for (const d of c.dependencies) assert.equal(d.critical, !sdkNamed.some((n) => n.name === d.name && n.fallback), text);
+        // A declared dependency's timeout is the one its calls use when sloctl reads one for all of them (and none lacks one), else the default.
+        for (const d of dependencies.declared) {
+          const read = d.calls.length === 0 ? codeTimeout(d.timed) : undefined;
+          assert.equal(c.dependencies.find((x) => x.name === d.name)!.timeout, read ?? 50, text);
+        }
         // The proposed dependencies, uncommented, are valid too.
         const uncommented = parseContract(uncommentDependencies(text), 'slo.yaml');
         assert.deepEqual(uncommented.diagnostics.map((d) => `${d.code} ${d.message}`), [], uncommentDependencies(text));

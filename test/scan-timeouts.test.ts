@@ -75,6 +75,21 @@ describe('validate --project: outbound calls without a timeout (TypeScript/JavaS
     assert.deepEqual(scan.untimedClients, []);
   });
 
+  it('collects the calls that have a timeout, with the option that bounds them as written (what sloctl init lists)', async () => {
+    const scan = await scanTypeScriptProject(join(FIXTURES, 'ts-good'));
+    assert.deepEqual(scan.timedClients.map((c) => `${c.file}:${c.line} ${c.via} | ${c.timeout}`), [
+      'clients.mjs:10 fetch | signal: AbortSignal.timeout(150)',
+      'clients.mjs:11 fetch | signal: AbortSignal.timeout(150)', // through `const init = {...}`
+      'clients.mjs:14 axios.get | timeout: 100',
+      'clients.mjs:15 axios.post | timeout: 100',
+      'clients.mjs:17 undici request | headersTimeout: 100',
+      'clients.mjs:18 got | timeout: { request: 100 }',
+      'fetch.ts:5 fetch | signal: AbortSignal.timeout(150)',
+    ]);
+    // The target reads as the untimed calls' does: the env variable behind the URL is there to name the dependency.
+    assert.match(scan.timedClients[0].target, /process\.env\.PAYMENTS_URL/);
+  });
+
   it('with requireTimeout: false the calls are a summary note, not errors', async () => {
     const contract = readFileSync(join(FIXTURES, 'slo.yaml'), 'utf8').replace('requireTimeout: true', 'requireTimeout: false');
     const r = await runCli(['validate', 'slo.yaml', '--project', '.'], service('ts-bad', contract));

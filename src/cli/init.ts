@@ -7,9 +7,10 @@ import type { Command } from 'commander';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname, join, relative, resolve, sep } from 'node:path';
 import { parseContract } from '../contract/load.ts';
-import { guessDependencies, planDependencies } from '../contract/scaffold-dependencies.ts';
+import { codeTimeout, guessDependencies, planDependencies } from '../contract/scaffold-dependencies.ts';
 import { planRoutes, sanitizeName } from '../contract/scaffold-routes.ts';
 import { renderScaffold, SCAFFOLD_DEFAULTS } from '../contract/scaffold.ts';
+import { formatDuration } from '../contract/units.ts';
 import { NAME_PATTERN } from '../contract/zod-units.ts';
 import { writeAtomically } from '../files/write-atomically.ts';
 import type { ScanResult } from '../scan/index.ts';
@@ -71,8 +72,9 @@ async function init(dir: string, opts: InitOptions, ctx: CliContext): Promise<nu
   const frameworks = frameworksOf(runtime, abs, scan);
   const name = opts.name ?? defaultName(runtime, abs);
   const routes = planRoutes(scan.routes, { health: SCAFFOLD_DEFAULTS.health, metrics: SCAFFOLD_DEFAULTS.metrics });
-  // What the code names through sloctl's SDK is declared (the SDK refuses anything else at start); calls without a timeout are proposed.
-  const dependencies = planDependencies(scan.sdkDependencies, guessDependencies(scan.untimedClients));
+  // What the code names through sloctl's SDK is declared (the SDK refuses anything else at start), with the timeout its calls use
+  // when sloctl can read it; the other outbound calls are proposed, with their timeout or waiting for one.
+  const dependencies = planDependencies(scan.sdkDependencies, guessDependencies(scan.untimedClients, scan.timedClients));
   const schema = existsSync(join(abs, 'node_modules/sloctl/schema/slo.schema.json')) ? './node_modules/sloctl/schema/slo.schema.json' : undefined;
   const text = renderScaffold({
     service: { name, runtime }, url, scanned: dir, frameworks, reads: READS[runtime], routes, dependencies, unresolved: scan.unresolvedRoutes,
@@ -107,19 +109,37 @@ async function init(dir: string, opts: InitOptions, ctx: CliContext): Promise<nu
   if (routes.skipped.length > 0) notes.push(`${routes.skipped.length} registration(s) not written as routes: ${routes.skipped.map((s) => `${s.from.method} ${s.from.path} (${s.why})`).join('; ')}`);
   if (scan.unresolvedRoutes.length > 0) notes.push(`${scan.unresolvedRoutes.length} registration(s) with a path computed at run time are listed in a comment, not as routes: add them by hand`);
   const { declared, undeclarable, proposed } = dependencies;
+  // A declared dependency's timeout is read from the code when its calls all carry one sloctl reads (and none lacks one).
+  const readTimeout = (d: (typeof declared)[number]) => (d.calls.length === 0 ? codeTimeout(d.timed) : undefined);
+  const defaulted = declared.filter((d) => readTimeout(d) === undefined);
   if (declared.length > 0) {
     const untimed = declared.reduce((n, d) => n + d.calls.length, 0);
     const also = untimed > 0 ? `; ${pluralize(untimed, 'outbound HTTP call')} to them without a timeout ${untimed === 1 ? 'is' : 'are'} listed under them: give ${untimed === 1 ? 'it' : 'them'} that timeout` : '';
-    notes.push(`${pluralize(declared.length, 'dependency', 'dependencies')} the code names through sloctl's SDK ${declared.length === 1 ? 'is' : 'are'} declared (${declared.map((d) => d.name).join(', ')}; the SDK refuses an undeclared one at start) with a default timeout of ${SCAFFOLD_DEFAULTS.dependencyTimeout}: set each to the client timeout the code uses for it${also}`);
+    const read = declared.filter((d) => readTimeout(d) !== undefined).map((d) => `${d.name} ${formatDuration(readTimeout(d)!)}`);
+    const timeouts = defaulted.length === 0
+      ? ` with the timeout ${declared.length === 1 ? 'its' : 'their'} calls use, read from the code (${read.join(', ')})`
+      : ` with a default timeout of ${SCAFFOLD_DEFAULTS.dependencyTimeout}${read.length > 0 ? ` where the code shows none sloctl can read (read: ${read.join(', ')})` : ''}: set each to the client timeout the code uses for it`;
+    notes.push(`${pluralize(declared.length, 'dependency', 'dependencies')} the code names through sloctl's SDK ${declared.length === 1 ? 'is' : 'are'} declared (${declared.map((d) => d.name).join(', ')}; the SDK refuses an undeclared one at start)${timeouts}${also}`);
   }
   for (const n of undeclarable) notes.push(`${join(dir, n.file)}:${n.line}:${n.col}: the code names dependency ${JSON.stringify(n.name)} through sloctl's SDK, which no contract can declare (lower-case letters, digits, - and _): rename it in the code, then declare it`);
-  const calls = proposed.named.reduce((n, d) => n + d.calls.length, 0) + proposed.unnamed.length;
-  if (calls > 0) notes.push(`${pluralize(calls, 'outbound HTTP call')} without a timeout ${calls === 1 ? 'is' : 'are'} in a comment, as ${pluralize(proposed.named.length, 'dependency', 'dependencies')} to declare once the code gives ${calls === 1 ? 'it' : 'them'} a timeout`);
+  const waiting = proposed.named.filter((d) => d.calls.length > 0);
+  const calls = waiting.reduce((n, d) => n + d.calls.length, 0) + proposed.unnamed.length;
+  if (calls > 0) notes.push(`${pluralize(calls, 'outbound HTTP call')} without a timeout ${calls === 1 ? 'is' : 'are'} in a comment, as ${pluralize(waiting.length, 'dependency', 'dependencies')} to declare once the code gives ${calls === 1 ? 'it' : 'them'} a timeout`);
+  const ready = proposed.named.filter((d) => d.calls.length === 0);
+  const timedCalls = ready.reduce((n, d) => n + d.timed.length, 0) + proposed.unnamedTimed.length;
+  if (timedCalls > 0) {
+    const withIt = ready.map((d) => (codeTimeout(d.timed) !== undefined ? `${d.name} ${formatDuration(codeTimeout(d.timed)!)}` : `${d.name}, its timeout to read from the code`));
+    const parts = [
+      ...(ready.length > 0 ? [`as ${pluralize(ready.length, 'dependency', 'dependencies')} to declare with the timeout the code uses (${withIt.join('; ')})`] : []),
+      ...(proposed.unnamedTimed.length > 0 ? [`${proposed.unnamedTimed.length} to a target sloctl cannot tell, listed with file:line:col to declare by hand`] : []),
+    ];
+    notes.push(`${pluralize(timedCalls, 'outbound HTTP call')} with a timeout ${timedCalls === 1 ? 'is' : 'are'} in a comment, ${parts.join('; ')}`);
+  }
   for (const n of notes) say(`  ${n}\n`);
   const sdk = scan.metrics.find((m) => m.bulk === 'sdk');
   const gate: GateStep = c.load ? { url } : { held: c.routes.length > 0 };
   const modules: ModuleSystem = runtime === 'node' ? moduleSystemOf(abs, scan) : { kind: 'esm' };
-  say(`${nextSteps(runtime, frameworks, modules, shown, relative(ctx.cwd, abs) || '.', sdk ? `${join(dir, sdk.file)}:${sdk.line}:${sdk.col}` : undefined, gate, declared.length > 0)}\n`);
+  say(`${nextSteps(runtime, frameworks, modules, shown, relative(ctx.cwd, abs) || '.', sdk ? `${join(dir, sdk.file)}:${sdk.line}:${sdk.col}` : undefined, gate, defaulted.length > 0)}\n`);
   return EXIT.OK;
 }
 

@@ -15,6 +15,11 @@
 // `payments := &http.Client{}`). A call with none of these (`fetch(url)`) is left unnamed: a guess
 // would name a dependency after a variable.
 //
+// The outbound calls that do carry a timeout (`fetch(url, { signal: AbortSignal.timeout(100) })`)
+// are named the same way: a guess with a declared name gives that declaration the timeout the
+// calls use, when sloctl can read it as one number; the others are proposed with it, as comments
+// (a dependency the code has, which a contract may declare with the client's timeout as it is).
+//
 // Pure: calls in, named groups out.
 
 import { sanitizeName } from './scaffold-routes.ts';
@@ -31,18 +36,30 @@ export interface FoundCall {
   target: string;
 }
 
+/** An outbound call with a timeout (src/scan/types.ts TimedClient). */
+export interface TimedCall extends FoundCall {
+  /** The option that bounds it, as written: `signal: AbortSignal.timeout(100)`, `timeout: 2000`. */
+  timeout: string;
+}
+
 export interface DependencyGuess {
   name: string;
   /** The environment variable the URL comes from, when it is not the contract's default (NAME_URL). */
   env?: string;
   /** A literal URL's origin in the calls' target (a fallback address: where a drill finds it). */
   url?: string;
+  /** Calls to it without a timeout. */
   calls: FoundCall[];
+  /** Calls to it with a timeout. */
+  timed: TimedCall[];
 }
 
 export interface DependencyGuesses {
   named: DependencyGuess[];
+  /** Calls without a timeout whose target names nothing. */
   unnamed: FoundCall[];
+  /** Calls with a timeout whose target names nothing. */
+  unnamedTimed: TimedCall[];
 }
 
 type At = { file: string; line: number; col: number };
@@ -64,6 +81,8 @@ export interface DeclaredDependency {
   named: NamedDependency[];
   /** Outbound calls to it without a timeout (a guess with its name). */
   calls: FoundCall[];
+  /** Outbound calls to it with a timeout (a guess with its name). */
+  timed: TimedCall[];
   /** Where the code reads its `useFallback`: the code has a fallback, so it is declared non-critical. */
   fallback?: At;
 }
@@ -90,7 +109,7 @@ export function planDependencies(named: readonly NamedDependency[], guesses: Dep
     if (had) {
       had.named.push(n);
       had.fallback ??= n.fallback;
-    } else declared.set(n.name, { name: n.name, named: [n], calls: [], ...(n.fallback ? { fallback: n.fallback } : {}) });
+    } else declared.set(n.name, { name: n.name, named: [n], calls: [], timed: [], ...(n.fallback ? { fallback: n.fallback } : {}) });
   }
   const left: DependencyGuess[] = [];
   for (const g of guesses.named) {
@@ -100,10 +119,34 @@ export function planDependencies(named: readonly NamedDependency[], guesses: Dep
       continue;
     }
     d.calls.push(...g.calls);
+    d.timed.push(...g.timed);
     if (g.env !== undefined) d.env = g.env;
     if (g.url !== undefined) d.url = g.url;
   }
-  return { declared: [...declared.values()], undeclarable, proposed: { named: left, unnamed: guesses.unnamed } };
+  return { declared: [...declared.values()], undeclarable, proposed: { named: left, unnamed: guesses.unnamed, unnamedTimed: guesses.unnamedTimed } };
+}
+
+/**
+ * The timeout the timed calls use, in milliseconds, when each says one sloctl can read and they
+ * agree: `AbortSignal.timeout(100)` (alone or in `AbortSignal.any([...])`), `timeout: 2000` (axios),
+ * `timeout: { request: 2000 }` (got), `headersTimeout: 5000` (undici). A signal from a controller,
+ * a constant or a computed value is not read; nor are calls that disagree.
+ */
+export function codeTimeout(timed: readonly TimedCall[]): number | undefined {
+  const values = new Set(timed.map((c) => boundMs(c.timeout)));
+  const [ms] = values;
+  return values.size === 1 && ms !== undefined ? ms : undefined;
+}
+
+const NUMBER = '([0-9][0-9_]*(?:\\.[0-9]+)?)';
+const ABORT_TIMEOUT = new RegExp(`AbortSignal\\.timeout\\(\\s*${NUMBER}\\s*\\)`, 'g');
+const OPTION = new RegExp(`^(?:timeout|headersTimeout|bodyTimeout):\\s*(?:\\{\\s*request:\\s*)?${NUMBER}\\s*\\}?$`);
+
+function boundMs(timeout: string): number | undefined {
+  const signals = new Set([...timeout.matchAll(ABORT_TIMEOUT)].map((m) => m[1]));
+  const [text] = signals.size === 1 ? signals : [OPTION.exec(timeout.trim())?.[1]];
+  const ms = text === undefined ? NaN : Number(text.replace(/_/g, ''));
+  return Number.isFinite(ms) && ms > 0 ? ms : undefined;
 }
 
 const ENV_VAR = /process\.env\.([A-Za-z_][A-Za-z0-9_]*)|process\.env\[\s*['"`]([A-Za-z_][A-Za-z0-9_]*)['"`]\s*\]|os\.(?:Getenv|LookupEnv)\(\s*"([A-Za-z_][A-Za-z0-9_]*)"\s*\)/;
@@ -115,32 +158,39 @@ const GENERIC_HOST_LABELS = new Set(['www', 'api', 'apis', 'svc', 'service', 'se
 /** Names of variables that hold any address or client: not a dependency's name. */
 const GENERIC_IDENTIFIERS = new Set(['url', 'uri', 'href', 'link', 'req', 'request', 'r', 'u', 'endpoint', 'target', 'addr', 'address', 'host', 'base', 'baseurl', 'path', 'client', 'c', 'cli', 'httpclient', 'pool', 'agent', 'dispatcher', 'http', 'api', 'plain', 'opts', 'options', 'config', 'cfg', 'input', 'resource']);
 
-export function guessDependencies(calls: readonly FoundCall[]): DependencyGuesses {
+/** Groups the calls without a timeout (`calls`) and with one (`timed`) by the dependency their target names. */
+export function guessDependencies(calls: readonly FoundCall[], timed: readonly TimedCall[] = []): DependencyGuesses {
   const byName = new Map<string, DependencyGuess>();
   const unnamed: FoundCall[] = [];
-  for (const call of calls) {
+  const unnamedTimed: TimedCall[] = [];
+  const add = (call: FoundCall, into: 'calls' | 'timed') => {
     const guess = nameOf(call.target);
     if (!guess) {
-      unnamed.push(call);
-      continue;
+      if (into === 'calls') unnamed.push(call);
+      else unnamedTimed.push(call as TimedCall);
+      return;
     }
-    const had = byName.get(guess.name);
-    if (had) {
-      had.calls.push(call);
+    let had = byName.get(guess.name);
+    if (!had) byName.set(guess.name, (had = { ...guess, calls: [], timed: [] }));
+    else {
       had.env ??= guess.env;
       had.url ??= guess.url;
-    } else byName.set(guess.name, { ...guess, calls: [call] });
-  }
-  return { named: [...byName.values()], unnamed };
+    }
+    if (into === 'calls') had.calls.push(call);
+    else had.timed.push(call as TimedCall);
+  };
+  for (const call of calls) add(call, 'calls');
+  for (const call of timed) add(call, 'timed');
+  return { named: [...byName.values()], unnamed, unnamedTimed };
 }
 
 /** A guessed name must read as a word: `0` or `9lives` from `$0` or `process.env["9LIVES_URL"]` name nothing. */
-function nameOf(target: string): Omit<DependencyGuess, 'calls'> | undefined {
+function nameOf(target: string): Omit<DependencyGuess, 'calls' | 'timed'> | undefined {
   const guess = guessName(target);
   return guess && /^[a-z]/.test(guess.name) ? guess : undefined;
 }
 
-function guessName(target: string): Omit<DependencyGuess, 'calls'> | undefined {
+function guessName(target: string): Omit<DependencyGuess, 'calls' | 'timed'> | undefined {
   const url = originOf(target);
   const env = ENV_VAR.exec(target);
   const variable = env ? (env[1] ?? env[2] ?? env[3]) : undefined;

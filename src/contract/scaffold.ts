@@ -7,9 +7,10 @@
 
 import { parse } from 'yaml';
 import { EXAMPLE_CONTRACT } from './example-path.ts';
-import type { DependencyGuesses, DependencyPlan, FoundCall } from './scaffold-dependencies.ts';
+import { codeTimeout, type DependencyGuesses, type DependencyPlan, type FoundCall, type TimedCall } from './scaffold-dependencies.ts';
 import { planLoad, type HeldRoute } from './scaffold-load.ts';
 import type { RoutePlan } from './scaffold-routes.ts';
+import { formatDuration, parseDuration } from './units.ts';
 
 /** What `sloctl init` writes when not told otherwise. */
 export const SCAFFOLD_DEFAULTS = {
@@ -206,17 +207,25 @@ function heldEntry(h: HeldRoute): string[] {
 function dependencyLines(plan: DependencyPlan): string[] {
   const out: string[] = [];
   if (plan.declared.length > 0) {
+    const read = plan.declared.filter((d) => d.calls.length === 0 && codeTimeout(d.timed) !== undefined).length;
     out.push(
       "# The dependencies the code names through sloctl's SDK: the SDK refuses, when the service starts,",
-      '# a name its contract does not declare. sloctl cannot read which client timeout the code uses',
-      '# for each, so `timeout` is a default: replace it with that timeout (or, where the code reads it',
-      '# from this contract, with the one the dependency needs), below the latency threshold.',
+      ...(read === 0
+        ? [
+          '# a name its contract does not declare. sloctl cannot read which client timeout the code uses',
+          '# for each, so `timeout` is a default: replace it with that timeout (or, where the code reads it',
+          '# from this contract, with the one the dependency needs), below the latency threshold.',
+        ]
+        : [
+          '# a name its contract does not declare. A `timeout` read from the code is the one its calls use;',
+          ...(read < plan.declared.length ? ['# the others are a default: replace each with the client timeout the code uses for it.'] : []),
+        ]),
       'dependencies:',
     );
     for (const dep of plan.declared) out.push(...declaredLines(dep));
-    if (plan.proposed.named.length > 0 || plan.proposed.unnamed.length > 0) out.push(...proposedLines(plan.proposed, '  '));
+    if (hasProposals(plan.proposed)) out.push(...proposedLines(plan.proposed, '  '));
     out.push('');
-  } else if (plan.proposed.named.length > 0 || plan.proposed.unnamed.length > 0) {
+  } else if (hasProposals(plan.proposed)) {
     out.push(...proposedLines(plan.proposed, ''), '');
   }
   if (plan.undeclarable.length > 0) {
@@ -228,27 +237,60 @@ function dependencyLines(plan: DependencyPlan): string[] {
   return out;
 }
 
-/** One declared dependency: its name, where the code names it, the default timeout said to be one. */
+function hasProposals(p: DependencyGuesses): boolean {
+  return p.named.length > 0 || p.unnamed.length > 0 || p.unnamedTimed.length > 0;
+}
+
+/** The latency threshold init writes, in ms: a dependency timeout at or over it leaves the route no budget (validate's SLO_DEPENDENCY_BUDGET). */
+const THRESHOLD_MS = (() => {
+  const p = parseDuration(SCAFFOLD_DEFAULTS.latency.threshold);
+  return p.ok ? p.value : Infinity;
+})();
+
+/** The `timeout:` line of a dependency whose calls carry a timeout sloctl can read; undefined when they carry none, or none it can read as one value. */
+function codeTimeoutLine(timed: readonly TimedCall[], indent: string): string | undefined {
+  const ms = codeTimeout(timed);
+  if (ms === undefined) return undefined;
+  const over = ms >= THRESHOLD_MS ? `, not below the ${SCAFFOLD_DEFAULTS.latency.threshold} latency threshold: a call that waits it out misses it` : '';
+  return withComment(`${indent}timeout: ${formatDuration(ms)}`, `the one its calls use, read from the code${over}`);
+}
+
+/** One declared dependency: its name, where the code names it, the timeout its calls use or a default said to be one. */
 function declaredLines(dep: DependencyPlan['declared'][number]): string[] {
   const out = [`  - name: ${scalar(dep.name)}`];
   if (dep.env !== undefined) out.push(`    env: ${scalar(dep.env)}`);
   if (dep.url !== undefined) out.push(`    url: ${scalar(dep.url)}`);
-  out.push(withComment(`    timeout: ${SCAFFOLD_DEFAULTS.dependencyTimeout}`, 'a default (not read from the code): set the client timeout the code uses'));
+  const read = dep.calls.length === 0 ? codeTimeoutLine(dep.timed, '    ') : undefined;
+  out.push(read ?? withComment(`    timeout: ${SCAFFOLD_DEFAULTS.dependencyTimeout}`, 'a default (not read from the code): set the client timeout the code uses'));
   if (dep.fallback) out.push(withComment('    critical: false', `the code reads its useFallback (${where(dep.fallback)}), which the SDK turns on only for a non-critical dependency`));
   const [first, ...more] = dep.named;
   out.push(`    # named at ${where(first)}: ${oneLine(first.call)}${more.length > 0 ? ` (and ${more.length} more)` : ''}`);
+  if (dep.timed.length > 0) out.push(read ? '    # calls to it with that timeout:' : '    # calls to it with a timeout: set the timeout above to theirs', ...callLines(dep.timed, '    #   '));
   if (dep.calls.length > 0) out.push('    # calls to it without a timeout: give them the timeout above', ...callLines(dep.calls, '    #   '));
   return out;
 }
 
-/** The guesses from calls without a timeout, as commented-out entries; `indent` puts them inside a `dependencies:` list that is there. */
+/**
+ * The guesses from outbound calls, as commented-out entries; `indent` puts them inside a
+ * `dependencies:` list that is there. Calls without a timeout wait for one in the code; calls with
+ * one give their entry its timeout, read from the code.
+ */
 function proposedLines(deps: DependencyGuesses, indent: string): string[] {
   const t = SCAFFOLD_DEFAULTS.dependencyTimeout;
-  const out = [
-    `${indent}# Outbound HTTP calls the code makes without a timeout. A dependency's \`timeout\` is the one its`,
-    `${indent}# client uses, so they are not declared yet: give the calls a timeout in the code (below the`,
-    `${indent}# latency threshold of the routes that make them), then uncomment each entry with that timeout.`,
-  ];
+  const untimed = deps.unnamed.length > 0 || deps.named.some((d) => d.calls.length > 0);
+  const timed = deps.unnamedTimed.length > 0 || deps.named.some((d) => d.timed.length > 0);
+  const out = !timed
+    ? [
+      `${indent}# Outbound HTTP calls the code makes without a timeout. A dependency's \`timeout\` is the one its`,
+      `${indent}# client uses, so they are not declared yet: give the calls a timeout in the code (below the`,
+      `${indent}# latency threshold of the routes that make them), then uncomment each entry with that timeout.`,
+    ]
+    : [
+      `${indent}# Outbound HTTP calls the code makes${untimed ? ', with a timeout and without' : ' with a timeout'}: the dependencies they go to. A dependency's`,
+      `${indent}# \`timeout\` is the one its client uses: an entry whose calls have one carries it, read from the code${untimed ? ';' : '.'}`,
+      ...(untimed ? [`${indent}# give the calls without one a timeout in the code (below the latency threshold of the routes that make them).`] : []),
+      `${indent}# Uncomment an entry to declare it (\`sloctl drill\` and \`sloctl accept\` then put their faults in front of it).`,
+    ];
   // Inside a list that is there, the entries are list items; else the whole key is a comment.
   const item = indent === '' ? '#   ' : `${indent}# `;
   const field = indent === '' ? '#     ' : `${indent}#   `;
@@ -258,17 +300,23 @@ function proposedLines(deps: DependencyGuesses, indent: string): string[] {
       out.push(`${item}- name: ${scalar(dep.name)}`);
       if (dep.env !== undefined) out.push(`${field}env: ${scalar(dep.env)}`);
       if (dep.url !== undefined) out.push(`${field}url: ${scalar(dep.url)}`);
-      out.push(`${field}timeout: ${t}`);
-      out.push(...callLines(dep.calls, `${field}# `));
+      const read = dep.timed.length > 0 ? codeTimeoutLine(dep.timed, field) : undefined;
+      if (read !== undefined) out.push(read);
+      else if (dep.timed.length > 0) out.push(withComment(`${field}timeout: ${t}`, 'a default: set the timeout its calls use (below)'));
+      else out.push(`${field}timeout: ${t}`);
+      out.push(...callLines(dep.timed, `${field}# `), ...callLines(dep.calls, `${field}# `, dep.timed.length > 0 ? ' (no timeout)' : ''));
     }
   }
   if (deps.unnamed.length > 0) out.push(`${indent}# Calls whose target sloctl cannot tell (the URL comes from elsewhere):`, ...callLines(deps.unnamed, `${indent}#   `));
+  if (deps.unnamedTimed.length > 0) {
+    out.push(`${indent}# Calls with a timeout whose target sloctl cannot tell (the URL comes from elsewhere): each goes to a`, `${indent}# dependency to declare by hand, with the timeout it uses:`, ...callLines(deps.unnamedTimed, `${indent}#   `));
+  }
   return out;
 }
 
-/** One comment line per call (the first few), then how many more. */
-function callLines(calls: readonly FoundCall[], prefix: string): string[] {
-  const out = calls.slice(0, CALLS_SHOWN).map((c) => `${prefix}${oneLine(c.call)} at ${where(c)}`);
+/** One comment line per call (the first few), then how many more; a call with a timeout says it. */
+function callLines(calls: readonly (FoundCall | TimedCall)[], prefix: string, suffix = ''): string[] {
+  const out = calls.slice(0, CALLS_SHOWN).map((c) => `${prefix}${oneLine(c.call)} at ${where(c)}${'timeout' in c ? ` (${oneLine(c.timeout)})` : suffix}`);
   if (calls.length > CALLS_SHOWN) out.push(`${prefix}and ${calls.length - CALLS_SHOWN} more`);
   return out;
 }

@@ -10,7 +10,7 @@ import { extractRoutes, type FileRoutes } from './ts-routes.ts';
 import { detectSdk } from './ts-sdk.ts';
 import { detectSdkDependencies, type FileSdkDependencies } from './ts-sdk-dependencies.ts';
 import { detectUntimedClients } from './ts-timeouts.ts';
-import type { RegisteredMetric, ScanWarning, UntimedClient } from './types.ts';
+import type { RegisteredMetric, ScanWarning, TimedClient, UntimedClient } from './types.ts';
 
 export interface FileScan {
   metrics: RegisteredMetric[];
@@ -19,6 +19,8 @@ export interface FileScan {
   routes?: FileRoutes;
   /** Outbound HTTP calls without a timeout (ts-timeouts.ts). */
   untimed?: UntimedClient[];
+  /** Outbound HTTP calls with a timeout (ts-timeouts.ts), for `sloctl init`. */
+  timed?: TimedClient[];
   /** NestJS controllers and global prefixes, joined across files by ts-nest.ts. */
   nest?: NestFacts;
   /** The dependencies named through sloctl's SDK (ts-sdk-dependencies.ts), joined across files. */
@@ -43,6 +45,7 @@ export function scanTypeScriptSource(file: string, source: string): FileScan {
     warnings.push({ file, line, col, message: `syntax error: ${message}${more}; registrations in this file may be missed` });
   }
   let untimed: UntimedClient[] | undefined;
+  const timed: TimedClient[] = [];
   let sdkDependencies: FileSdkDependencies | undefined;
   try {
     const facts = collectFacts(parsed.ast);
@@ -50,7 +53,7 @@ export function scanTypeScriptSource(file: string, source: string): FileScan {
     detectPromClient(ctx);
     detectSdk(ctx);
     try {
-      untimed = detectUntimedClients(ctx);
+      untimed = detectUntimedClients(ctx, timed);
     } catch (error) {
       warnings.push({ file, line: 1, col: 1, message: `could not read the outbound HTTP calls of this file (${String(error)}); their timeouts are not checked` });
     }
@@ -63,7 +66,7 @@ export function scanTypeScriptSource(file: string, source: string): FileScan {
       const nest = extractNestRoutes(ctx, parsed.ast.program);
       const routes = extractRoutes(file, text, parsed.ast.program, ctx.consts);
       warnings.push(...routes.warnings);
-      return { metrics, warnings, routes, untimed, ...(sdkDependencies ? { sdkDependencies } : {}), ...(nest ? { nest } : {}) };
+      return { metrics, warnings, routes, untimed, timed, ...(sdkDependencies ? { sdkDependencies } : {}), ...(nest ? { nest } : {}) };
     } catch (error) {
       warnings.push({ file, line: 1, col: 1, message: `could not read the routes of this file (${String(error)}); routes registered in it are not checked` });
     }
@@ -72,7 +75,7 @@ export function scanTypeScriptSource(file: string, source: string): FileScan {
     // the scan of the others.
     warnings.push({ file, line: 1, col: 1, message: `could not analyze this file (${String(error)}); metrics registered in it are not checked` });
   }
-  return { metrics, warnings, untimed, ...(sdkDependencies ? { sdkDependencies } : {}) };
+  return { metrics, warnings, untimed, timed, ...(sdkDependencies ? { sdkDependencies } : {}) };
 }
 
 function extensionOf(file: string): string {

@@ -21,14 +21,19 @@
 // (a blackholed dependency under load) catches what this cannot see.
 // Imports are followed as prom-client's are (ts-bindings.ts): `import { request as r } from
 // 'undici'`, `const axios = require('axios')`, `import * as u from 'undici'` are all found.
+// The calls that do carry a timeout (fetch, undici request/stream, axios and got calls with a URL)
+// are collected too, with the option that bounds them: not findings, but the dependencies
+// `sloctl init` lists with the timeout the code uses.
 
 import type * as t from '@babel/types';
 import { forEachNode, lookupProperty, memberName, positionOf, unwrapExpression } from './ts-ast.ts';
 import { collectBindings, isModuleObject, type Bindings } from './ts-bindings.ts';
 import { sourceOf, type TsFileContext } from './ts-context.ts';
-import type { UntimedClient } from './types.ts';
+import type { TimedClient, UntimedClient } from './types.ts';
 
 type Verdict = 'timed' | 'untimed' | 'unknown';
+/** A verdict, and for `timed` the option that bounds the call as written (`signal: AbortSignal.timeout(100)`). */
+type Bound = { verdict: Verdict; by?: string };
 
 const FETCH_FIX = 'pass a deadline as the signal: `fetch(url, { signal: AbortSignal.timeout(ms) })`, with ms the contract dependency\'s timeout';
 const UNDICI_FIX = 'pass `signal: AbortSignal.timeout(ms)` (or `headersTimeout` and `bodyTimeout`) in the request options, or set `headersTimeout`/`bodyTimeout` on the dispatcher';
@@ -40,10 +45,18 @@ const AXIOS_WITH_DATA = new Set(['post', 'put', 'patch', 'postForm', 'putForm', 
 const GOT_METHODS = new Set(['get', 'post', 'put', 'patch', 'delete', 'head', 'stream', 'paginate']);
 const DISPATCHERS = new Set(['Pool', 'Client', 'Agent', 'BalancedPool']);
 
-export function detectUntimedClients(ctx: TsFileContext): UntimedClient[] {
+/** The calls without a timeout; those with one (and a URL argument) go to `timed` when given. */
+export function detectUntimedClients(ctx: TsFileContext, timed?: TimedClient[]): UntimedClient[] {
   const out: UntimedClient[] = [];
   const report = (node: t.Node, via: string, fix: string, target: t.Node | undefined) => {
     out.push({ file: ctx.file, ...positionOf(node), call: sourceOf(ctx, node), via, fix, target: target ? targetText(ctx, target) : '' });
+  };
+  /** Reports the call when `bound` says untimed, records it when timed (a call without a URL argument names no dependency). */
+  const judge = (node: t.Node, bound: Bound, via: string, fix: string, target: t.Node | undefined) => {
+    if (bound.verdict === 'untimed') report(node, via, fix, target);
+    else if (bound.verdict === 'timed' && bound.by !== undefined && target !== undefined && timed) {
+      timed.push({ file: ctx.file, ...positionOf(node), call: sourceOf(ctx, node), via, target: targetText(ctx, target), timeout: bound.by });
+    }
   };
   const bindings = collectBindings(ctx.facts, (s) => s === 'undici' || s === 'axios' || s === 'got' || s === 'node-fetch');
   const fetchShadowed = ctx.facts.declarators.some(({ node }) => node.id.type === 'Identifier' && node.id.name === 'fetch' && !bindings.has('fetch'));
@@ -69,22 +82,22 @@ export function detectUntimedClients(ctx: TsFileContext): UntimedClient[] {
       || (fn?.module === 'node-fetch' && fn.name === 'default');
     if (isFetch) {
       if (call.arguments.length === 0) continue;
-      if (optionsVerdict(ctx, call.arguments[1], ['signal']) === 'untimed') report(call, 'fetch', FETCH_FIX, call.arguments[0]);
+      judge(call, optionsBound(ctx, call.arguments[1], ['signal']), 'fetch', FETCH_FIX, call.arguments[0]);
       continue;
     }
     if (fn?.module === 'undici' && (fn.name === 'request' || fn.name === 'stream')) {
-      if (optionsVerdict(ctx, call.arguments[1], ['signal', 'headersTimeout', 'bodyTimeout']) === 'untimed') report(call, `undici ${fn.name}`, UNDICI_FIX, call.arguments[0]);
+      judge(call, optionsBound(ctx, call.arguments[1], ['signal', 'headersTimeout', 'bodyTimeout']), `undici ${fn.name}`, UNDICI_FIX, call.arguments[0]);
       continue;
     }
     if (fn?.module === 'axios') {
-      checkAxios(ctx, call, fn.name, axiosDefaultsTimed, report);
+      checkAxios(ctx, call, fn.name, axiosDefaultsTimed, report, judge);
       continue;
     }
     if (fn?.module === 'got') {
       if (fn.name === 'extend') {
         if (optionsVerdict(ctx, call.arguments[0], ['timeout']) === 'untimed') report(call, 'got.extend', GOT_FIX, undefined);
       } else if (fn.name === 'default' || fn.name === '*' || GOT_METHODS.has(fn.name)) {
-        if (optionsVerdict(ctx, call.arguments[1], ['timeout', 'signal']) === 'untimed') report(call, fn.name === 'default' || fn.name === '*' ? 'got' : `got.${fn.name}`, GOT_FIX, call.arguments[0]);
+        judge(call, optionsBound(ctx, call.arguments[1], ['timeout', 'signal']), fn.name === 'default' || fn.name === '*' ? 'got' : `got.${fn.name}`, GOT_FIX, call.arguments[0]);
       }
       continue;
     }
@@ -96,7 +109,9 @@ export function detectUntimedClients(ctx: TsFileContext): UntimedClient[] {
   return out;
 }
 
-function checkAxios(ctx: TsFileContext, call: t.CallExpression, name: string, defaultsTimed: boolean, report: (n: t.Node, via: string, fix: string, target: t.Node | undefined) => void): void {
+type Judge = (n: t.Node, bound: Bound, via: string, fix: string, target: t.Node | undefined) => void;
+
+function checkAxios(ctx: TsFileContext, call: t.CallExpression, name: string, defaultsTimed: boolean, report: (n: t.Node, via: string, fix: string, target: t.Node | undefined) => void, judge: Judge): void {
   let configAt: number;
   if (name === 'create') {
     if (optionsVerdict(ctx, call.arguments[0], ['timeout']) === 'untimed' && !defaultsTimed) report(call, 'axios.create', AXIOS_FIX, undefined);
@@ -111,10 +126,11 @@ function checkAxios(ctx: TsFileContext, call: t.CallExpression, name: string, de
   else if (AXIOS_URL_ONLY.has(name)) configAt = 1;
   else if (AXIOS_WITH_DATA.has(name)) configAt = 2;
   else return;
-  if (optionsVerdict(ctx, call.arguments[configAt], ['timeout', 'signal']) === 'untimed') {
+  const bound = optionsBound(ctx, call.arguments[configAt], ['timeout', 'signal']);
+  if (bound.verdict !== 'unknown') {
     const config = configAt === 0 ? objectOf(ctx, call.arguments[0]) : undefined;
     const url = config ? lookupProperty(config, 'url') : undefined;
-    report(call, name === 'default' || name === '*' ? 'axios' : `axios.${name}`, AXIOS_FIX, url?.kind === 'found' ? url.value : configAt > 0 ? call.arguments[0] : undefined);
+    judge(call, bound, name === 'default' || name === '*' ? 'axios' : `axios.${name}`, AXIOS_FIX, url?.kind === 'found' ? url.value : configAt > 0 ? call.arguments[0] : undefined);
   }
 }
 
@@ -141,20 +157,25 @@ function exportOf(callee: t.Node, bindings: Bindings): { module: string; name: s
  * these clients); options sloctl cannot see -> unknown.
  */
 function optionsVerdict(ctx: TsFileContext, arg: t.Node | undefined, keys: string[]): Verdict {
-  if (arg === undefined) return 'untimed';
+  return optionsBound(ctx, arg, keys).verdict;
+}
+
+/** optionsVerdict, with the option that bounds a timed call as written (`timeout: 2000`). */
+function optionsBound(ctx: TsFileContext, arg: t.Node | undefined, keys: string[]): Bound {
+  if (arg === undefined) return { verdict: 'untimed' };
   const object = objectOf(ctx, arg);
   if (!object) {
     const expr = unwrapExpression(arg);
-    return expr.type === 'Identifier' && expr.name === 'undefined' ? 'untimed' : 'unknown';
+    return { verdict: expr.type === 'Identifier' && expr.name === 'undefined' ? 'untimed' : 'unknown' };
   }
   let verdict: Verdict = 'untimed';
   for (const key of keys) {
     const found = lookupProperty(object, key);
     if (found.kind === 'found') {
-      if (!meansNoLimit(found.value)) return 'timed';
+      if (!meansNoLimit(found.value)) return { verdict: 'timed', by: `${key}: ${sourceOf(ctx, found.value)}` };
     } else if (found.kind === 'unknown') verdict = 'unknown';
   }
-  return verdict;
+  return { verdict };
 }
 
 function meansNoLimit(node: t.Node): boolean {

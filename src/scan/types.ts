@@ -77,6 +77,16 @@ export interface UntimedClient {
 }
 
 /**
+ * An outbound HTTP call that carries a bound (`fetch(url, { signal: AbortSignal.timeout(100) })`,
+ * axios or got with `timeout`): not a finding, but a dependency the service has, which `sloctl
+ * init` lists with the bound it found.
+ */
+export interface TimedClient extends Omit<UntimedClient, 'fix'> {
+  /** The option that bounds it, as written: `signal: AbortSignal.timeout(100)`, `timeout: 2000`. */
+  timeout: string;
+}
+
+/**
  * A dependency the code names through sloctl's SDK: Node `sdk.dependency('payments')`, Go
  * `sdk.Dependency("inventory")` / `sdk.MustDependency("inventory")`. The SDK refuses, when the
  * service starts, a name its contract does not declare (src/sdk/instrument.ts, go/sloctl/sdk.go),
@@ -134,6 +144,8 @@ export interface ScanResult {
   warnings: ScanWarning[];
   /** Outbound HTTP calls and clients without a timeout (ts-timeouts.ts, go-timeouts.ts). */
   untimedClients: UntimedClient[];
+  /** Outbound HTTP calls with a timeout, and where it is set (ts-timeouts.ts; Node only). */
+  timedClients: TimedClient[];
   /** Dependencies the code names through sloctl's SDK (ts-sdk-dependencies.ts, go-sdk-dependencies.ts). */
   sdkDependencies: SdkDependency[];
   /** The same method called with a readable name on a value sloctl does not know to be the SDK. */

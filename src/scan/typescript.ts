@@ -12,7 +12,7 @@ import { resolveModule } from './ts-modules.ts';
 import { linkRoutes } from './ts-route-tables.ts';
 import { linkSdkDependencies, type FileSdkDependencies } from './ts-sdk-dependencies.ts';
 import type { FileRoutes } from './ts-routes.ts';
-import type { RegisteredMetric, ScanResult, ScanWarning, UntimedClient } from './types.ts';
+import type { RegisteredMetric, ScanResult, ScanWarning, TimedClient, UntimedClient } from './types.ts';
 import { walkSourceFiles } from './walk-files.ts';
 
 const EXTENSIONS = new Set(['.ts', '.tsx', '.mts', '.cts', '.js', '.mjs', '.cjs', '.jsx']);
@@ -42,6 +42,7 @@ export async function scanTypeScriptProject(dir: string): Promise<ScanResult> {
   const sources = await readSources(walk.files, warnings);
   const routeFacts: FileRoutes[] = [];
   const untimed: UntimedClient[] = [];
+  const timed: TimedClient[] = [];
   const nestFacts: NestFacts[] = [];
   const sdkFacts: FileSdkDependencies[] = [];
   for (const source of sources) {
@@ -50,6 +51,7 @@ export async function scanTypeScriptProject(dir: string): Promise<ScanResult> {
     warnings.push(...found.warnings);
     if (found.routes) routeFacts.push(found.routes);
     if (found.untimed) untimed.push(...found.untimed);
+    if (found.timed) timed.push(...found.timed);
     if (found.nest) nestFacts.push(found.nest);
     if (found.sdkDependencies) sdkFacts.push(found.sdkDependencies);
   }
@@ -61,5 +63,5 @@ export async function scanTypeScriptProject(dir: string): Promise<ScanResult> {
   const byFile = new Map(sdkFacts.map((f) => [f.file, f]));
   const sdk = linkSdkDependencies(sdkFacts, (from, specifier) => resolveModule(byFile, from, specifier));
   warnings.push(...sdk.warnings);
-  return finishResult({ metrics, warnings, filesScanned: sources.length, routes, unresolvedRoutes: unresolved, untimedClients: untimed, sdkDependencies: sdk.dependencies, unfollowedDependencyCalls: sdk.unfollowed });
+  return finishResult({ metrics, warnings, filesScanned: sources.length, routes, unresolvedRoutes: unresolved, untimedClients: untimed, timedClients: timed, sdkDependencies: sdk.dependencies, unfollowedDependencyCalls: sdk.unfollowed });
 }
