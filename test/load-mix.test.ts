@@ -84,7 +84,9 @@ describe('request mix', () => {
       [[get('products', '/p/{id}', 1, { params: { id: 'int(a,b)' } })], /bad generator "int\(a,b\)"/],
       [[get('products', '/p/{id}', 1, { params: { id: 'choice()' } })], /bad generator "choice\(\)": write choice\(a,b,c\)/],
       [[get('products', '/p/{id}', 1, { params: { id: 'random(1,2)' } })], /unknown generator "random\(1,2\)": use int\(LOW,HIGH\), uuid, choice\(a,b,c\) or a literal/],
-      [[get('products', '/p/{id}', 1)], /template "products": path \/p\/\{id\} uses \{id\} but params has no "id"/],
+      [[get('products', '/p/{id}', 1)], /template "products": path \/p\/\{id\} uses \{id\}, and there are no params \(add params: \{ id: "int\(1,1000\)" \}, or write a value in the path\)/],
+      // The params it has, so a misnamed one shows (a user wrote `{productID}` with `params: { id: ... }`).
+      [[get('products', '/p/{productID}', 1, { params: { id: 'int(1,9)' } })], /uses \{productID\}, and params has "id" but no "productID"/],
       [[get('zero', '/z', 0)], /template "zero": weight must be a positive number, got 0/],
       [[get('nan', '/z', Number.NaN)], /weight must be a positive number/],
       [[get('rel', 'z')], /template "rel": path "z" must start with \//],

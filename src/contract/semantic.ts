@@ -4,6 +4,7 @@
 // Pure: a typed contract in, findings with contract paths out. Turning paths into line:column
 // is the loader's job, so these rules stay easy to test and to read.
 import type { DiagnosticCode, PathSegment, Severity } from './diagnostic.ts';
+import { checkMixPaths } from './mix-paths.ts';
 import { checkPromql } from './promql.ts';
 import { DRILL_FIELD_FAULTS, IN_PROCESS_FAULTS, PROXY_FAULTS, type Contract, type Drill, type LatencyObjective, type Route } from './schema.ts';
 import { closest } from './suggest.ts';
@@ -539,10 +540,15 @@ const regressionTrials: Check = (c, out, context) => {
   out.push(warning('SLO_INVALID_VALUE', ['objectives', 'regression', 'trials'], message, { hint: u.fix }));
 };
 
+/** The load mix's paths against the routes they name (src/contract/mix-paths.ts). */
+const mixPaths: Check = (c, out) => {
+  out.push(...checkMixPaths(c));
+};
+
 const CHECKS: Check[] = [
   objectiveRange, windowFitsBuckets, alertTiersFit, availabilityWeights, percentileOrder, thresholdOrder,
   dependencyBudget, dependencyPolicy, duplicateNames, references, statusRanges, drillsFitRun, budgetMeasurable,
-  runtimeFit, probesOverlapRoutes, promqlQueries, regressionTrials,
+  runtimeFit, probesOverlapRoutes, promqlQueries, regressionTrials, mixPaths,
 ];
 
 export function checkSemantics(c: Contract, context: SemanticContext = {}): Finding[] {

@@ -197,7 +197,9 @@ function compileTemplate(t: RequestTemplate, index: number): (rand: Random) => P
     const spec = Object.prototype.hasOwnProperty.call(params, param) ? params[param] : undefined;
     if (spec === undefined) {
       if (m[2] !== undefined) continue; // a `:word` with no parameter of that name is literal text
-      throw new MixError(`${where}: path ${t.path} uses {${param}} but params has no "${param}" (add params: { ${param}: "int(1,1000)" } or a literal)`);
+      const has = Object.keys(params);
+      const hasText = has.length === 0 ? 'there are no params' : `params has ${has.map((k) => `"${k}"`).join(', ')} but no "${param}"`;
+      throw new MixError(`${where}: path ${t.path} uses {${param}}, and ${hasText} (add params: { ${param}: "int(1,1000)" }, or write a value in the path)`);
     }
     literals.push(encodePathText(t.path.slice(last, m.index), where));
     gens.push(parseGenerator(spec, `${where}, param "${param}"`));
