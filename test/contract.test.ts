@@ -111,6 +111,40 @@ describe('located errors', () => {
     assert.equal(dup.line, 3);
   });
 
+  it('an unquoted {param} path in a flow mapping is one error with a hint, not a cascade: the rest are counted on it', () => {
+    const text = [
+      'apiVersion: sloctl/v1',
+      'service: { name: cart, owner: me }',
+      'routes:',
+      '  - { name: get-cart, method: GET, path: /api/v1/carts/{cartId}, weight: 1 }',
+      '  - { name: list-carts, method: GET, path: /api/v1/carts }',
+      'objectives:',
+      '  errors: { objective: 99% }',
+      '',
+    ].join('\n');
+    const errors = errorsOf(text);
+    assert.equal(errors.length, 1, JSON.stringify(errors, null, 1));
+    const [d] = errors;
+    assert.equal(d.code, 'SLO_YAML_SYNTAX');
+    assert.equal(`${d.line}:${d.col}`, `4:${text.split('\n')[3].indexOf('{cartId}') + 1}`);
+    assert.equal(d.message, 'a `{` inside a flow mapping (`{ key: value, ... }`) starts a new mapping, so `/api/v1/carts/{cartId}` is not read as one value');
+    assert.equal(d.hint, "quote the value ('/api/v1/carts/{cartId}'), or write :cartId (/api/v1/carts/:cartId)");
+    assert.equal(d.related?.length, 1);
+    assert.match(d.related![0].message, /^29 more YAML errors after this one \(from 4:57 to 7:28\), not shown: most follow from the first/);
+    // Quoted, the same file is valid.
+    assert.deepEqual(errorsOf(text.replace('/api/v1/carts/{cartId}', "'/api/v1/carts/{cartId}'")), []);
+    // Rendered: the first error, its hint, and the count.
+    const out = renderDiagnostic(d, { sources: new Map([['slo.yaml', text]]) });
+    assert.match(out, /hint: quote the value/);
+    assert.match(out, /note: slo\.yaml:4:57: 29 more YAML errors after this one/);
+  });
+
+  it('a lone YAML error carries no count', () => {
+    const one = errorsOf('apiVersion: sloctl/v1\nservice:\n  name: x\n\towner: y\n');
+    assert.equal(one.length, 1);
+    assert.equal(one[0].related, undefined);
+  });
+
   it('refuses alias bombs instead of expanding them', () => {
     const bomb = ['apiVersion: sloctl/v1', 'a: &a [x, x, x, x, x, x, x, x, x, x]'];
     for (let i = 0; i < 8; i++) bomb.push(`${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}]`);

@@ -78,16 +78,37 @@ export function parseContract(text: string, file: string, options: ParseOptions 
   if (docs.length === 0) return { file, diagnostics: [emptyFile(file)], locate: noLocate };
 
   const doc = docs[0];
+  // A YAML parser that loses its way at one spot reads most of what follows as errors too (one
+  // unquoted `{` in a flow mapping made hundreds): the first error is shown, with its hint, and
+  // the rest are counted on it.
+  const syntax: Array<{ offset: number; diagnostic: Diagnostic }> = [];
   for (const d of docs) {
     for (const e of [...d.errors]) {
       const quote = e.code === 'MISSING_CHAR' && /quote/.test(e.message) ? unclosedQuoteAt(d, e.pos[0]) : undefined;
       if (quote !== undefined) {
-        diagnostics.push({ ...at(lines.linePos(quote)), severity: 'error', code: 'SLO_YAML_SYNTAX', message: 'this quoted string is never closed', hint: 'add the closing quote at the end of the value' });
+        syntax.push({ offset: quote, diagnostic: { ...at(lines.linePos(quote)), severity: 'error', code: 'SLO_YAML_SYNTAX', message: 'this quoted string is never closed', hint: 'add the closing quote at the end of the value' } });
         continue;
       }
       const pos = e.linePos?.[0] ?? lines.linePos(e.pos[0]);
-      diagnostics.push({ ...at(pos), severity: 'error', code: 'SLO_YAML_SYNTAX', message: firstLine(e.message), hint: yamlHint(e.code) });
+      const brace = e.code === 'UNEXPECTED_TOKEN' ? braceInFlowValue(text, e.pos[0]) : undefined;
+      syntax.push({
+        offset: e.pos[0],
+        diagnostic: brace
+          ? { ...at(pos), severity: 'error', code: 'SLO_YAML_SYNTAX', message: `a \`{\` inside a flow mapping (\`{ key: value, ... }\`) starts a new mapping, so \`${brace.value}\` is not read as one value`, hint: `quote the value (${brace.value.includes("'") ? JSON.stringify(brace.value) : `'${brace.value}'`})${brace.params.length > 0 ? `, or write ${brace.params.map((p) => `:${p}`).join(', ')} (${brace.colon})` : ''}` }
+          : { ...at(pos), severity: 'error', code: 'SLO_YAML_SYNTAX', message: firstLine(e.message), hint: yamlHint(e.code) },
+      });
     }
+  }
+  if (syntax.length > 0) {
+    syntax.sort((a, b) => a.offset - b.offset);
+    const first = syntax[0].diagnostic;
+    if (syntax.length > 1) {
+      const next = syntax[1].diagnostic;
+      const last = syntax[syntax.length - 1].diagnostic;
+      const span = syntax.length === 2 ? `at ${next.line}:${next.col}` : `from ${next.line}:${next.col} to ${last.line}:${last.col}`;
+      first.related = [...(first.related ?? []), { file, line: next.line, col: next.col, message: `${syntax.length - 1} more YAML ${syntax.length === 2 ? 'error' : 'errors'} after this one (${span}), not shown: most follow from the first, as the parser reads what comes after it out of place; fix this one and run again` }];
+    }
+    diagnostics.push(first);
   }
   const walked = walk(docs);
   for (const dup of walked.duplicates) {
@@ -221,6 +242,32 @@ function emptyFile(file: string): Diagnostic {
     message: 'the file has no contract in it (it is empty or only comments)',
     hint: `start with \`apiVersion: sloctl/v1\` and a \`service:\` section; see ${EXAMPLE_CONTRACT}`,
   };
+}
+
+/**
+ * The unquoted value around a `{` glued to the text before it (`path: /carts/{id}` inside a flow
+ * mapping, where the `{` opens a mapping): the value as written, and with `{name}` as `:name`.
+ */
+function braceInFlowValue(text: string, offset: number): { value: string; colon: string; params: string[] } | undefined {
+  if (text[offset] !== '{' || offset === 0 || /[\s,[{:]/.test(text[offset - 1])) return undefined;
+  let start = offset;
+  while (start > 0 && !/[\s,[{]/.test(text[start - 1])) start--;
+  let end = offset;
+  let depth = 0;
+  while (end < text.length) {
+    const ch = text[end];
+    if (ch === '{') depth++;
+    else if (ch === '}') {
+      if (depth === 0) break;
+      depth--;
+    } else if (depth === 0 && /[\s,\]]/.test(ch)) break;
+    else if (ch === '\n') break;
+    end++;
+  }
+  const value = text.slice(start, end);
+  if (depth !== 0 || value === '') return undefined;
+  const params = [...value.matchAll(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g)].map((m) => m[1]);
+  return { value, colon: value.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, ':$1'), params };
 }
 
 function firstLine(message: string): string {
