@@ -231,6 +231,50 @@ describe('validate --go-module-path (Go)', () => {
   });
 });
 
+describe('validate --project on a Go service (a user trial: it scanned only TS/JS and said "no route registrations found")', () => {
+  it('scans the Go code as --go-module-path would, saying why, when the directory has a go.mod', async () => {
+    const dir = copyFixture('routes-go');
+    // Not a Go contract: the go.mod alone makes it Go.
+    edit(join(dir, 'slo.yaml'), 'runtime: go', 'runtime: node');
+    const r = await run(['validate', 'slo.yaml', '--project', '.'], dir);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.match(r.stdout, /code check: 0 metrics registered in 1 file under \. \(Go: go\.mod in \.; scanned as --go-module-path \. would\)/);
+    assert.match(r.stdout, /route check \(slo\.yaml\): 3\/3 contract routes found among 3 registered under \./);
+    assert.doesNotMatch(r.stdout, /not done/);
+
+    // The same findings as --go-module-path: a route the mux lacks is an error at its path.
+    edit(join(dir, 'main.go'), 'mux.HandleFunc("GET /items/{id}", getItem)', '');
+    const missing = await run(['validate', 'slo.yaml', '--project', '.'], dir);
+    const flagged = await run(['validate', 'slo.yaml', '--go-module-path', '.'], dir);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, new RegExp(`slo\\.yaml:${positionOf(join(dir, 'slo.yaml'), '/items/:id')}: error SLO_ROUTE_NOT_REGISTERED: route "get-item" \\(GET /items/:id\\)`));
+    assert.equal(missing.stderr, flagged.stderr);
+  });
+
+  it('a contract that says service.runtime: go makes --project read Go without a go.mod; with --go-module-path on the same directory it scans once', async () => {
+    const dir = copyFixture('go-service');
+    const { rmSync } = await import('node:fs');
+    rmSync(join(dir, 'go.mod'));
+    const r = await run(['validate', 'slo.yaml', '--project', '.', '--format', 'json'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as { codeCheck: Array<{ dir: string; metrics: number; routes: number }> };
+    assert.deepEqual(report.codeCheck.map((c) => [c.dir, c.routes]), [['.', 2]]);
+    assert.ok(report.codeCheck[0].metrics > 0);
+    const text = await run(['validate', 'slo.yaml', '--project', '.'], dir);
+    assert.match(text.stdout, /\(Go: slo\.yaml says service\.runtime: go; scanned as --go-module-path \. would\)/);
+    const both = JSON.parse((await run(['validate', 'slo.yaml', '--project', '.', '--go-module-path', '.', '--format', 'json'], dir)).stdout) as { codeCheck: unknown[] };
+    assert.equal(both.codeCheck.length, 1);
+  });
+
+  it('a Go directory with a package.json gets both scans', async () => {
+    const dir = copyFixture('routes-go');
+    writeFileSync(join(dir, 'package.json'), '{"name":"tools","private":true}\n');
+    const r = await run(['validate', 'slo.yaml', '--project', '.', '--format', 'json'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as { codeCheck: unknown[] }).codeCheck.length, 2);
+  });
+});
+
 describe('validate: routes checked both ways', () => {
   const json = async (args: string[], cwd: string) => {
     const r = await run([...args, '--format', 'json'], cwd);

@@ -3,7 +3,7 @@
 // finding of every file at once; exit 0 valid, 1 invalid, 2 usage, 3 the target cannot be read.
 import type { Command } from 'commander';
 import { execFileSync } from 'node:child_process';
-import { lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join, posix, relative, resolve } from 'node:path';
 import { describeContract } from '../contract/describe.ts';
 import { byLocation, hasErrors, type Diagnostic } from '../contract/diagnostic.ts';
@@ -121,7 +121,7 @@ export function register(program: Command, ctx: CliContext): void {
     .description('Check slo.yaml contracts: schema, units, math, the metrics the code registers, and (--target) what the running service exposes.')
     .argument('[files...]', 'contract files, or directories to search for slo.yaml (default: ./slo.yaml)')
     .option('--format <format>', 'output format: text or json', 'text')
-    .option('--project <dir>', 'check that the TypeScript/JavaScript sources under DIR register every metric the contract reads')
+    .option('--project <dir>', 'check that the code under DIR registers every metric and route the contract reads: its TypeScript/JavaScript, and its Go when DIR has a go.mod or the contract says service.runtime: go (as --go-module-path DIR)')
     .option('--go-module-path <dir>', 'the same for a Go module that registers metrics with client_golang')
     .option('--target <url>', "scrape the running service once and check what the contract depends on (a bucket at every threshold, the mapped labels, the metrics it reads): its metrics URL, or its base URL (the contract's target.metrics path is added)")
     .option('--allow-remote', 'with --target: allow a target that is not on a loopback address')
@@ -251,17 +251,35 @@ async function validateSources(sources: Source[], opts: ValidateOptions, ctx: Cl
   diagnostics.push(...duplicatesAcrossFiles(loaded));
 
   const scans: Scan[] = [];
+  const notes: string[] = [];
   // The scanners (Babel's parser, the Go grammar) load only when asked for: the pre-commit hook
   // validates without them on every commit.
   if (opts.project) {
-    const { scanTypeScriptProject } = await import('../scan/typescript.ts');
-    scans.push({ label: opts.project, root: opts.project, language: 'node', result: await scanDir(ctx.cwd, opts.project, '--project', scanTypeScriptProject) });
+    // A Go service's code is Go: --project scans it as --go-module-path would (its TypeScript too
+    // when the directory has a package.json, or it has no go.mod and no contract says Go).
+    const go = goProject(ctx.cwd, opts.project, loaded);
+    const sameAsGoFlag = opts.goModulePath !== undefined && resolve(ctx.cwd, opts.goModulePath) === resolve(ctx.cwd, opts.project);
+    if (!go || existsSync(join(resolve(ctx.cwd, opts.project), 'package.json'))) {
+      const { scanTypeScriptProject } = await import('../scan/typescript.ts');
+      scans.push({ label: opts.project, root: opts.project, language: 'node', result: await scanDir(ctx.cwd, opts.project, '--project', scanTypeScriptProject) });
+    }
+    if (go && !sameAsGoFlag) {
+      const { scanGoModule } = await import('../scan/go.ts');
+      try {
+        scans.push({ label: opts.project, root: opts.project, language: 'go', result: await scanDir(ctx.cwd, opts.project, '--project', scanGoModule), note: `Go: ${go.why}; scanned as --go-module-path ${opts.project} would` });
+      } catch (e) {
+        if (!(e instanceof UsageError && e.message.includes('web-tree-sitter'))) throw e;
+        const message = `--project ${opts.project}: this is a Go service (${go.why}), and reading its Go code needs the WebAssembly tree-sitter runtime, an optional peer dependency of sloctl: install it beside sloctl (npm install --save-dev web-tree-sitter) and run again`;
+        // A Go contract's code check without its Go code is no check; a go.mod beside Node code (a tool) is a note.
+        if (go.contract) throw new UsageError(message);
+        notes.push(`  code check: Go code under ${opts.project} not read (${message.slice(message.indexOf(': ') + 2)})`);
+      }
+    }
   }
   if (opts.goModulePath) {
     const { scanGoModule } = await import('../scan/go.ts');
     scans.push({ label: opts.goModulePath, root: opts.goModulePath, language: 'go', result: await scanDir(ctx.cwd, opts.goModulePath, '--go-module-path', scanGoModule) });
   }
-  const notes: string[] = [];
   let attributed: Attribution = new Map();
   if (scans.length > 0) {
     const check = codeCheck(loaded, scans, opts.strict === true, ctx.cwd);
@@ -323,6 +341,20 @@ interface Scan {
   result: ScanResult;
   root: string;
   language: 'node' | 'go';
+  /** Why this scan ran, when no flag asked for it by name (--project on a Go service). */
+  note?: string;
+}
+
+/**
+ * Why `--project DIR` is a Go service: a go.mod in DIR, or a contract validated here that says
+ * `service.runtime: go` (`contract`: the second, which makes the Go scan required). Undefined: not Go.
+ */
+function goProject(cwd: string, dir: string, loaded: readonly LoadedContract[]): { why: string; contract: boolean } | undefined {
+  const goContracts = loaded.filter((l) => l.contract?.service.runtime === 'go').map((l) => l.file);
+  const goMod = existsSync(join(resolve(cwd, dir), 'go.mod'));
+  if (goContracts.length === 0 && !goMod) return undefined;
+  const reasons = [...(goMod ? [`go.mod in ${dir}`] : []), ...(goContracts.length > 0 ? [`${goContracts.join(', ')} ${goContracts.length === 1 ? 'says' : 'say'} service.runtime: go`] : [])];
+  return { why: reasons.join(', and '), contract: goContracts.length > 0 };
 }
 
 /**
@@ -574,7 +606,7 @@ function errorsOf(file: string, all: readonly Diagnostic[], attributed: Attribut
   return { own, code };
 }
 
-function summary(sources: Source[], loaded: LoadedContract[], all: Diagnostic[], attributed: Attribution, scans: Array<{ label: string; result: ScanResult }>, notes: string[], failed: boolean, verbose: boolean): string {
+function summary(sources: Source[], loaded: LoadedContract[], all: Diagnostic[], attributed: Attribution, scans: Array<{ label: string; result: ScanResult; note?: string }>, notes: string[], failed: boolean, verbose: boolean): string {
   const errors = all.filter((d) => d.severity === 'error').length;
   const warnings = all.length - errors;
   const lines: string[] = [];
@@ -595,7 +627,7 @@ function summary(sources: Source[], loaded: LoadedContract[], all: Diagnostic[],
   }
   for (const s of scans) {
     const defaults = s.result.metrics.filter((m) => m.bulk === 'runtime').length;
-    lines.push(`  code check: ${pluralize(s.result.metrics.length - defaults, 'metric')} registered in ${pluralize(s.result.filesScanned, 'file')} under ${s.label}${defaults ? `, plus ${pluralize(defaults, 'runtime default')}` : ''}`);
+    lines.push(`  code check: ${pluralize(s.result.metrics.length - defaults, 'metric')} registered in ${pluralize(s.result.filesScanned, 'file')} under ${s.label}${defaults ? `, plus ${pluralize(defaults, 'runtime default')}` : ''}${s.note ? ` (${s.note})` : ''}`);
   }
   lines.push(...notes);
   if (sources.length === 0) lines.push('no staged contract files to validate');
