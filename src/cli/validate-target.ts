@@ -6,7 +6,7 @@
 // only unless --allow-remote. A URL that is not one, or not loopback, is a usage error (exit 2);
 // a target that cannot be read is exit 3, naming --target and the URL.
 import type { Diagnostic } from '../contract/diagnostic.ts';
-import { checkLiveFacts, type LiveFacts, type LiveFamily, type LiveSeries } from '../contract/live-facts.ts';
+import { checkLiveFacts, type HistogramSource, type LiveFacts, type LiveFamily, type LiveSeries } from '../contract/live-facts.ts';
 import type { LoadedContract } from '../contract/load.ts';
 import { checkTargetUrl, Scraper, ScrapeError } from '../observe/scraper.ts';
 import { SeriesStore } from '../observe/series-store.ts';
@@ -68,11 +68,11 @@ export interface LiveCheck {
 }
 
 /** The live check of one contract: scrape, judge, locate. */
-export async function liveCheck(l: LoadedContract, options: TargetOptions): Promise<LiveCheck> {
+export async function liveCheck(l: LoadedContract, options: TargetOptions, source: HistogramSource = {}): Promise<LiveCheck> {
   const c = l.contract!;
   const url = metricsUrlOf(options.target, c.target?.metrics ?? '/metrics');
   const { series, families } = await scrapeOnce(url, options);
-  const facts = checkLiveFacts(c, series, url, families);
+  const facts = checkLiveFacts(c, series, url, families, source);
   const diagnostics = facts.findings.map((f): Diagnostic => ({
     file: l.file, ...l.locate(f.path, f.at), severity: f.severity, code: f.code, message: f.message, path: f.path, ...(f.hint ? { hint: f.hint } : {}),
   }));

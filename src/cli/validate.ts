@@ -21,6 +21,7 @@ import type { ScanResult } from '../scan/index.ts';
 import { EXIT, UsageError, type CliContext } from './exit.ts';
 import { contractArgument, DEFAULT_CONTRACT } from './files.ts';
 import { pluralize } from './plural.ts';
+import { checkContractJson, type ContractJsonCheck } from './validate-contract-json.ts';
 import { checkDependencyNames, checkUnnamedDependencies } from './validate-dependencies.ts';
 import { checkRoutes } from './validate-routes.ts';
 import { Ownership } from './validate-scope.ts';
@@ -249,6 +250,16 @@ async function validateSources(sources: Source[], opts: ValidateOptions, ctx: Cl
   const loaded = sources.map((s) => parseContract(s.text, s.file, s.size === undefined ? {} : { size: s.size }));
   const diagnostics = loaded.flatMap((l) => l.diagnostics);
   diagnostics.push(...duplicatesAcrossFiles(loaded));
+  // A contract JSON beside a contract on disk (what the Go middleware loads), against what it generates now.
+  const contractJsons = new Map<string, ContractJsonCheck>();
+  if (!opts.staged) {
+    for (const l of loaded) {
+      const check = await checkContractJson(l, ctx.cwd);
+      if (!check) continue;
+      contractJsons.set(l.file, check);
+      if (check.diagnostic) diagnostics.push(check.diagnostic);
+    }
+  }
 
   const scans: Scan[] = [];
   const notes: string[] = [];
@@ -294,7 +305,10 @@ async function validateSources(sources: Source[], opts: ValidateOptions, ctx: Cl
     const l = loaded[0];
     if (l.contract) {
       const { liveCheck } = await import('./validate-target.ts');
-      live = await liveCheck(l, { target: opts.target, allowRemote: opts.allowRemote === true });
+      // The latency histogram of sloctl's Go middleware, when the code check saw it switched on: its buckets come from the contract JSON.
+      const sdk = scans.filter((s) => s.language === 'go').flatMap((s) => s.result.metrics.filter((m) => m.bulk === 'sdk' && m.type === 'histogram').map((m) => `${m.via} at ${join(s.root, m.file)}:${m.line}:${m.col}`))[0];
+      const json = contractJsons.get(l.file);
+      live = await liveCheck(l, { target: opts.target, allowRemote: opts.allowRemote === true }, { ...(sdk ? { goMiddleware: sdk } : {}), contractFile: l.file, ...(json ? { contractJson: { file: json.file, current: json.current } } : {}) });
       diagnostics.push(...live.diagnostics);
       notes.push(...liveSummary(live));
     } else notes.push(`  live check: not done, ${l.file} is not a contract sloctl can read (fix the errors above first)`);

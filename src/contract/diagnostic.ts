@@ -67,6 +67,7 @@ export const CODES = {
   SLO_LABEL_MISSING: 'a label the contract maps that the running service\'s series do not carry (validate --target)',
   SLO_METRIC_NOT_EXPOSED: 'a metric the contract reads that the running service does not expose (validate --target)',
   SLO_METRIC_NO_SAMPLES: 'a metric the running service declares but has not observed yet, so its buckets or labels could not be checked (validate --target)',
+  SLO_CONTRACT_JSON_STALE: 'a contract JSON beside the contract (slo.json, what sloctl\'s Go middleware loads) that differs from what the contract generates now',
   SLO_ERROR_CLASS_UNSEEN: 'error classes that the status label cannot show, so the service\'s own series never count them',
 } as const;
 

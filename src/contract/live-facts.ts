@@ -173,7 +173,21 @@ function lookalikes(need: RequiredMetric, e: Exposed): string[] {
  * `families` are the families the scrape named with their sample counts (without them, a family
  * declared with no sample yet reads as not exposed).
  */
-export function checkLiveFacts(c: Contract, series: readonly LiveSeries[], url: string, families: readonly LiveFamily[] = []): LiveFacts {
+/**
+ * What validate knows of the histogram's maker beyond the scrape: sloctl's Go middleware, which
+ * sets its buckets from the contract JSON the service loads (`sloctl generate contract`), so a
+ * missing bucket means that JSON is out of date, not that HistogramOpts needs editing.
+ */
+export interface HistogramSource {
+  /** The code check found the middleware switched on: `github.com/…/sloctl New() at main.go:12:9`. */
+  goMiddleware?: string;
+  /** The contract file as shown, for the command to regenerate its JSON. */
+  contractFile?: string;
+  /** A contract JSON beside the contract (`slo.json`), and whether it is what the contract generates now. */
+  contractJson?: { file: string; current: boolean };
+}
+
+export function checkLiveFacts(c: Contract, series: readonly LiveSeries[], url: string, families: readonly LiveFamily[] = [], source: HistogramSource = {}): LiveFacts {
   const out: LiveFinding[] = [];
   const notes: string[] = [];
   const e = index(series, families);
@@ -232,7 +246,13 @@ export function checkLiveFacts(c: Contract, series: readonly LiveSeries[], url: 
     const lists = [...layouts.values()].map((set) => [...set].sort((a, b) => a - b));
     const union = mergeBounds(lists.flat(), []);
     histogram = { name: histName, series: lists.length, buckets: union };
-    out.push(...missingBuckets(c, histName, lists, `on ${where}`));
+    // sloctl's Go middleware owns the default histogram: the code check saw it switched on, or the
+    // service exports the SDK's own series beside it (the Node SDK's and the middleware's alike).
+    const sdkSeries = e.names.has(HTTP_ROLES.weightedRequests.name) || e.names.has(HTTP_ROLES.errorClassWeight.name);
+    const middleware = c.service.runtime === 'go' && histName === HTTP_ROLES.requestDuration.name && (source.goMiddleware !== undefined || sdkSeries)
+      ? { ...source, goMiddleware: source.goMiddleware ?? `the service exports ${HTTP_ROLES.weightedRequests.name}, sloctl's own series` }
+      : undefined;
+    out.push(...missingBuckets(c, histName, lists, `on ${where}`, middleware));
   } else if (e.empty.has(`${histName}_bucket`) && latencyBounds(c).length > 0) {
     cannotCheck(histName, 'its buckets at the latency thresholds');
   }
@@ -333,7 +353,7 @@ export function checkLiveFacts(c: Contract, series: readonly LiveSeries[], url: 
  * registration sets). `source` says where the buckets were read: `on http://…/metrics`, `as
  * registered at metrics.go:11:11`.
  */
-export function missingBuckets(c: Contract, histName: string, lists: readonly (readonly number[])[], source: string): LiveFinding[] {
+export function missingBuckets(c: Contract, histName: string, lists: readonly (readonly number[])[], source: string, middleware?: HistogramSource): LiveFinding[] {
   const out: LiveFinding[] = [];
   const missing: Array<{ bound: LatencyBound; lacking: Array<readonly number[]> }> = [];
   for (const bound of latencyBounds(c)) {
@@ -358,7 +378,7 @@ export function missingBuckets(c: Contract, histName: string, lists: readonly (r
   const finite = have.filter(Number.isFinite);
   const add = mergeBounds(missing.map((m) => m.bound.seconds), []);
   const wanted = mergeBounds(finite, add);
-  const fix = bucketFix(c, histName, wanted, add);
+  const fix = middleware?.goMiddleware !== undefined ? middlewareFix(middleware) : bucketFix(c, histName, wanted, add);
   for (const { bound, lacking } of missing) {
     const l = lacking[0];
     const below = [...l].reverse().find((le) => le < bound.seconds);
@@ -382,6 +402,23 @@ function parseLe(text: string): number {
   const s = text.trim();
   if (/^\+?inf$/i.test(s)) return Infinity;
   return s === '' ? NaN : Number(s);
+}
+
+/**
+ * sloctl's Go middleware makes the histogram with a bucket at every threshold of the contract JSON
+ * it loads: a threshold without one means the service runs with an older JSON (or another
+ * contract's). The fix is to regenerate it and restart, not to edit HistogramOpts.
+ */
+function middlewareFix(m: HistogramSource): string {
+  const contract = m.contractFile ?? 'slo.yaml';
+  const json = m.contractJson?.file ?? 'slo.json';
+  const command = `\`sloctl generate contract ${contract} -o ${json}\``;
+  const whose = `the histogram is sloctl's Go middleware's (${m.goMiddleware}), which takes its buckets from the contract JSON the service loads`;
+  if (m.contractJson?.current === true) {
+    return `${whose}; ${json} beside the contract is current, so the running service loaded an older one: restart it (rebuild it if it embeds ${json} with //go:embed), or check that it loads ${json} (sloctl.LoadFile) and not another file`;
+  }
+  const stale = m.contractJson ? `; ${json} beside the contract is out of date` : '';
+  return `${whose}${stale}: regenerate it, ${command}, and restart the service (rebuild it if it embeds ${json} with //go:embed)`;
 }
 
 /** The runtime's way to give the histogram the buckets `wanted` (adding `add`). */
