@@ -48,7 +48,7 @@ describe('validate --project (TypeScript)', () => {
     const r = await run(['validate', 'slo.yaml', '--project', '.'], dir);
     assert.equal(r.code, 1);
     const where = positionOf(join(dir, 'slo.yaml'), 'inFlight:');
-    assert.match(r.stderr, new RegExp(`slo\\.yaml:${where}: error SLO_METRIC_NOT_REGISTERED: the in-flight thresholds reads the gauge \`http_server_active_requests\`, which the code under \\. does not register`));
+    assert.match(r.stderr, new RegExp(`slo\\.yaml:${where}: error SLO_METRIC_NOT_REGISTERED: the in-flight thresholds read the gauge \`http_server_active_requests\`, which the code under \\. does not register`));
     assert.match(r.stderr, /hint: register it .*metrics: \{ inFlight: <name> \}/);
   });
 
@@ -66,7 +66,7 @@ describe('validate --project (TypeScript)', () => {
     edit(join(dir, 'src/metrics.ts'), 'new client.Histogram(', 'new client.Summary(');
     const r = await run(['validate', 'slo.yaml', '--project', '.'], dir);
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stderr, /error SLO_METRIC_TYPE: the latency objectives reads `http_server_request_duration_seconds` as a histogram, but the code registers it as a summary/);
+    assert.match(r.stderr, /error SLO_METRIC_TYPE: the latency objectives read `http_server_request_duration_seconds` as a histogram, but the code registers it as a summary/);
     assert.match(r.stderr, /note: src\/metrics\.ts:\d+:\d+: registered here/);
   });
 

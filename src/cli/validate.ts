@@ -12,7 +12,7 @@ import { groupFindings, othersLine } from '../contract/group-findings.ts';
 import { missingBuckets } from '../contract/live-facts.ts';
 import { renderDiagnostic } from '../contract/render.ts';
 import { seriesNamesOf } from '../contract/metric-names.ts';
-import { findRegistration, looksLikeSli, registrationHint, requiredMetrics, type RegisteredName } from '../contract/required-metrics.ts';
+import { findRegistration, looksLikeSli, reads, registrationHint, requiredMetrics, type RegisteredName } from '../contract/required-metrics.ts';
 import { editDistance } from '../contract/suggest.ts';
 import { sloNames } from '../contract/semantic.ts';
 import { formatDuration } from '../contract/units.ts';
@@ -412,7 +412,7 @@ function codeCheck(loaded: LoadedContract[], scans: Scan[], strict: boolean, cwd
       const pos = l.locate(need.path, need.at);
       if (!found) {
         if (need.optional) {
-          notes.push(`  ${l.file}: ${need.why} reads \`${need.name}\`, which the code under ${where} does not register: ${need.optional}`);
+          notes.push(`  ${l.file}: ${need.why} ${reads(need)} \`${need.name}\`, which the code under ${where} does not register: ${need.optional}`);
           continue;
         }
         missingMetrics++;
@@ -423,14 +423,14 @@ function codeCheck(loaded: LoadedContract[], scans: Scan[], strict: boolean, cwd
           ? `${registrationHint(l.contract, need)}; or map the role to the metric your code has: \`metrics: { ${need.role}: <name> }\``
           : `${registrationHint(l.contract, need)}, or fix the metric name in the query`;
         const hint = near ? `did you mean \`${near.name}\`? (registered at ${near.file}:${near.line}:${near.col}) Otherwise ${fix}` : fix;
-        out.push({ file: l.file, ...pos, severity: 'error', code: 'SLO_METRIC_NOT_REGISTERED', message: `${need.why} reads ${kind}\`${need.name}\`, which the code under ${where} does not register`, hint, path: need.path });
+        out.push({ file: l.file, ...pos, severity: 'error', code: 'SLO_METRIC_NOT_REGISTERED', message: `${need.why} ${reads(need)} ${kind}\`${need.name}\`, which the code under ${where} does not register`, hint, path: need.path });
         continue;
       }
       readNames.add(found.name);
       // A histogram's or summary's `_count` series is a counter: reading it as one is right.
       const countOf = need.type === 'counter' && need.name === `${found.name}_count` && (found.type === 'histogram' || found.type === 'summary');
       if (need.type && found.type !== 'untyped' && found.type !== need.type && !countOf) {
-        out.push({ file: l.file, ...pos, severity: 'error', code: 'SLO_METRIC_TYPE', message: `${need.why} reads \`${need.name}\` as a ${need.type}, but the code registers it as a ${found.type}`, path: need.path, related: [{ file: found.file, line: found.line, col: found.col, message: `registered here (${found.via})` }] });
+        out.push({ file: l.file, ...pos, severity: 'error', code: 'SLO_METRIC_TYPE', message: `${need.why} ${reads(need)} \`${need.name}\` as a ${need.type}, but the code registers it as a ${found.type}`, path: need.path, related: [{ file: found.file, line: found.line, col: found.col, message: `registered here (${found.via})` }] });
       }
       // The latency histogram's buckets, where the code states them (client_golang's HistogramOpts): one at every threshold.
       if (need.role === 'requestDuration' && found.buckets && !bucketsChecked.has(l.file)) {

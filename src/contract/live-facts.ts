@@ -20,7 +20,7 @@ import type { DiagnosticCode, PathSegment, Severity } from './diagnostic.ts';
 import { labelMap, unseenClasses } from './label-map.ts';
 import { HTTP_ROLES } from './metric-names.ts';
 import {
-  floatLiteral, latencyBounds, mergeBounds, registrationHint, requiredMetrics,
+  floatLiteral, latencyBounds, mergeBounds, reads, registrationHint, requiredMetrics,
   type LatencyBound, type RequiredMetric,
 } from './required-metrics.ts';
 import type { Contract } from './schema.ts';
@@ -205,7 +205,7 @@ export function checkLiveFacts(c: Contract, series: readonly LiveSeries[], url: 
       // A histogram's or summary's `_count` is a counter (OpenTelemetry has no separate request counter).
       const countOf = need.type === 'counter' && /_count$/.test(shown) && (type === 'histogram' || type === 'summary');
       if (need.type && type && type !== need.type && type !== 'untyped' && type !== 'unknown' && !countOf) {
-        out.push({ code: 'SLO_METRIC_TYPE', severity: 'error', path: need.path, at: need.at, message: `${need.why} reads \`${need.name}\` as a ${need.type}, but ${where} exposes it as a ${type}`, hint: need.role ? `map the role to a ${need.type}: \`metrics: { ${need.role}: <name> }\`` : undefined });
+        out.push({ code: 'SLO_METRIC_TYPE', severity: 'error', path: need.path, at: need.at, message: `${need.why} ${reads(need)} \`${need.name}\` as a ${need.type}, but ${where} exposes it as a ${type}`, hint: need.role ? `map the role to a ${need.type}: \`metrics: { ${need.role}: <name> }\`` : undefined });
       }
       continue;
     }
@@ -226,7 +226,7 @@ export function checkLiveFacts(c: Contract, series: readonly LiveSeries[], url: 
         ? `${where} exposes ${alike.map((n) => `\`${n}\``).join(', ')}: if ${alike.length > 1 ? 'one of them' : 'that'} is it, map it with \`metrics: { ${need.role}: ${alike[0]} }\`; otherwise ${register}`
         : `${register}; or map the role to the metric the service has: \`metrics: { ${need.role}: <name> }\``
       : `${register}, or fix the metric name in the query`;
-    out.push({ code: 'SLO_METRIC_NOT_EXPOSED', severity: 'error', path: need.path, at: need.at, message: `${need.why} reads ${kind}\`${need.name}\`, which ${where} does not expose${lazy}`, hint });
+    out.push({ code: 'SLO_METRIC_NOT_EXPOSED', severity: 'error', path: need.path, at: need.at, message: `${need.why} ${reads(need)} ${kind}\`${need.name}\`, which ${where} does not expose${lazy}`, hint });
   }
 
   // a. A bucket at every threshold and percentile ceiling.

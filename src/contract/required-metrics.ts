@@ -41,6 +41,11 @@ function roleMetric(c: Contract, role: Role): { name: string; type: MetricType; 
   return { name: override ?? def.name, type: def.type, overridden: override !== undefined };
 }
 
+/** The verb after `why`: "the latency objectives read", "the error objective reads". */
+export function reads(need: Pick<RequiredMetric, 'why'>): 'read' | 'reads' {
+  return /(objectives|thresholds)$/.test(need.why) ? 'read' : 'reads';
+}
+
 export function requiredMetrics(c: Contract): RequiredMetric[] {
   const out: RequiredMetric[] = [];
   const need = (role: Role, path: PathSegment[], why: string) => {
