@@ -417,7 +417,7 @@ objectives:
     writeFileSync(join(other, 'slo.yaml'), wrongType);
     const w = await runCli(['validate', 'slo.yaml', '--format', 'json', '--target', base], other);
     const wd = (JSON.parse(w.stdout) as { files: Array<{ diagnostics: JsonDiag[] }> }).files[0].diagnostics;
-    assert.ok(wd.some((d) => d.code === 'SLO_METRIC_TYPE' && /reads `http_server_requests_total` as a histogram, but [^ ]+ exposes it as a counter/.test(d.message)), JSON.stringify(wd, null, 2));
+    assert.ok(wd.some((d) => d.code === 'SLO_METRIC_TYPE' && /the latency objectives read `http_server_requests_total` as a histogram, but [^ ]+ exposes it as a counter/.test(d.message)), JSON.stringify(wd, null, 2));
     assert.equal(w.code, EXIT.FAILED);
   });
 
