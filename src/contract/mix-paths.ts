@@ -25,14 +25,14 @@ export interface MixFinding {
   related?: Array<{ path: PathSegment[]; message: string }>;
 }
 
-/** `:name` anywhere becomes `{name}`, as the gate reads a route path (src/run/profile.ts templatePath). */
+/** `:name` anywhere becomes `{name}`: route paths are written in the contract's style, the generator fills `{name}`. */
 const COLON_PARAM = /:([A-Za-z_][A-Za-z0-9_]*)/g;
 /** A placeholder the load mix fills (src/load/mix.ts PLACEHOLDER). */
 const BRACE_PARAM = /\{([A-Za-z_][A-Za-z0-9_-]*)\}/g;
 /** A generator call (src/load/mix.ts parseGenerator): anything else is a literal value. */
 const GENERATOR = /^([A-Za-z_]\w*)\s*\((.*)\)$/s;
 
-/** The request template the gate sends for a mix entry: its path (or the route's) with `:name` as `{name}`. */
+/** The request template the gate sends for a mix entry (src/run/profile.ts builds it with this): its path (or the route's) with `:name` as `{name}`. */
 export function mixRequestPath(entryPath: string | undefined, routePath: string): string {
   return (entryPath ?? routePath).replace(COLON_PARAM, '{$1}');
 }

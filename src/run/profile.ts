@@ -3,6 +3,7 @@
 import type { Contract } from '../contract/schema.ts';
 import type { RequestTemplate } from '../load/types.ts';
 import { EXAMPLE_CONTRACT } from '../contract/example-path.ts';
+import { mixRequestPath } from '../contract/mix-paths.ts';
 
 export interface GateProfile {
   rate: number | 'max';
@@ -29,10 +30,6 @@ export interface ProfileOverrides {
   workers?: number;
 }
 
-/** Route templates use :param (the contract's style); the generator fills {param}. */
-function templatePath(path: string): string {
-  return path.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, '{$1}');
-}
 
 /** The profile, or a message saying what is missing (the caller reports it as a usage error). */
 export function gateProfile(contract: Contract, o: ProfileOverrides = {}): GateProfile | string {
@@ -42,7 +39,7 @@ export function gateProfile(contract: Contract, o: ProfileOverrides = {}): GateP
   for (const entry of load.mix) {
     const route = contract.routes.find((r) => r.name === entry.route);
     if (!route) return `load.mix names route "${entry.route}", which is not in routes: (run \`sloctl validate\`)`;
-    const t: RequestTemplate = { name: route.name, weight: entry.weight, method: route.method, path: templatePath(entry.path ?? route.path) };
+    const t: RequestTemplate = { name: route.name, weight: entry.weight, method: route.method, path: mixRequestPath(entry.path, route.path) };
     if (entry.params) t.params = entry.params;
     if (entry.headers) t.headers = entry.headers;
     if (entry.body !== undefined) t.body = entry.body;
