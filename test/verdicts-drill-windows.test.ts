@@ -20,7 +20,7 @@ load:
   duration: 1m
   mix:
     - { route: create-order, weight: 1 }
-    - { route: get-product, weight: 1 }
+    - { route: get-product, weight: 1, params: { id: "int(1,100)" } }
 dependencies:
   - { name: payments, url: http://127.0.0.1:8081, timeout: 150ms }
 objectives:
