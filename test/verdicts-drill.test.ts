@@ -8,7 +8,7 @@ import type { Contract, Drill } from '../src/contract/schema.ts';
 import { Histogram } from '../src/measure/histogram.ts';
 import type { LoadSlice } from '../src/measure/types.ts';
 import { classifierOf } from '../src/verdicts/client-view.ts';
-import { judgeDrill, judgeDrills, recoveryHeld, RECOVERY_WINDOW_MS, SCORE_RULE } from '../src/verdicts/drill.ts';
+import { judgeDrill, judgeDrills, recoveryHeld, RECOVERY_WINDOW_MS, SCORE_RULE, type RecoveryMemo } from '../src/verdicts/drill.ts';
 import type { DrillEvidence, DrillVerdict, HealthSample, ServiceSnapshot } from '../src/verdicts/drill-types.ts';
 import type { ServiceRoute } from '../src/verdicts/service-routes.ts';
 
@@ -306,6 +306,28 @@ describe('judgeDrill', () => {
     // Client fine but health still DEGRADED: never held.
     const degraded = evidence(drill('payments-slow'), { ...graceful, health: (t) => (t >= FAULT + 400 ? 'degraded' : 'up') });
     for (let end = REMOVED + SLICE; end <= END; end += SLICE) assert.equal(recoveryHeld(contract, { ...degraded, endMs: end, client: degraded.client.filter((x) => x.startMs < end), health: degraded.health.filter((h) => h.atMs <= end) }, REMOVED, hold), undefined);
+  });
+
+  it('recoveryHeld with the watch\'s memo answers as without it, slice by slice, judging each window once', () => {
+    // A relapse in the middle (errors from 4 s to 5 s after removal), so windows fail, then hold.
+    const relapse: Options = {
+      ...graceful,
+      behave: (t) => [{ n: PER_SLICE, latencyMs: 40, status: t >= REMOVED + 4000 && t < REMOVED + 5000 ? 500 : 200 }],
+    };
+    const full = evidence(drill('payments-slow'), relapse);
+    const cut = (endMs: number) => ({ ...full, endMs, client: full.client.filter((x) => x.startMs < endMs), health: full.health.filter((h) => h.atMs <= endMs) });
+    const memo: RecoveryMemo = new Map();
+    let heldOnce = false;
+    for (let end = REMOVED + SLICE; end <= END; end += SLICE) {
+      const before = memo.size;
+      const withMemo = recoveryHeld(contract, cut(end), REMOVED, 3000, memo);
+      assert.deepEqual(withMemo, recoveryHeld(contract, cut(end), REMOVED, 3000), `at ${end - REMOVED} ms after removal`);
+      // At most one window is new per slice: the others come from the memo.
+      assert.ok(memo.size - before <= 1, `${memo.size - before} windows judged at ${end - REMOVED} ms`);
+      heldOnce ||= withMemo !== undefined;
+    }
+    assert.ok(heldOnce, 'the watch could end after the relapse');
+    assert.ok([...memo.values()].some((w) => w.holds === false), 'the relapse failed a window');
   });
 
   it('fails the during window naming the route that calls the dependency first, with class and share (sentence c)', () => {

@@ -38,7 +38,7 @@ import { spawnedBefore, TargetError } from '../run/target-error.ts';
 import { DrillClient, DrillClientError } from '../sdk/drill/client.ts';
 import { DRILL_TOKEN_ENV } from '../sdk/drill/types.ts';
 import { CONCURRENCY_SIGNALS } from '../verdicts/concurrency.ts';
-import { RECOVERY_WINDOW_MS, recoveryHeld, steadyGuardMs } from '../verdicts/drill.ts';
+import { RECOVERY_WINDOW_MS, recoveryHeld, steadyGuardMs, type RecoveryMemo } from '../verdicts/drill.ts';
 import type { ServiceEvidenceFile } from '../verdicts/types.ts';
 import { windowGenerator } from '../verdicts/window-generator.ts';
 import type {
@@ -545,6 +545,9 @@ export async function runDrills(options: DrillRunOptions): Promise<DrillRunResul
      * boundary) and the recovery point; undefined when it ran to s.endMs or the run was stopped.
      */
     const watchRecovery = async (s: Scheduled, removedAtMs: number): Promise<{ endMs: number; atMs: number } | undefined> => {
+      // This thread relays the fault proxies' traffic: each ask judges only the windows new since
+      // the last (re-judging every window since the removal stalled it past the service's timeouts).
+      const memo: RecoveryMemo = new Map();
       for (;;) {
         const now = clock() - origin!;
         if (stop.signal.aborted || now >= s.endMs) return undefined;
@@ -553,7 +556,7 @@ export async function runDrills(options: DrillRunOptions): Promise<DrillRunResul
           // The slices from the removal on (the judge reads no earlier ones for recovery).
           const client = finalSlices.slice(Math.floor(removedAtMs / SLICE_MS), Math.floor(finalTo / SLICE_MS + 1e-9));
           const probes = onLoadAxis(health, origin!, removedAtMs, Infinity);
-          const held = recoveryHeld(contract, { sliceMs: SLICE_MS, endMs: finalTo, client, health: probes }, removedAtMs, RECOVERY_TAIL_MS);
+          const held = recoveryHeld(contract, { sliceMs: SLICE_MS, endMs: finalTo, client, health: probes }, removedAtMs, RECOVERY_TAIL_MS, memo);
           if (held) return { endMs: finalTo, atMs: held.atMs };
         }
         await wait(Math.min(250, s.endMs - now), stop.signal);

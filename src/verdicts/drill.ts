@@ -50,7 +50,7 @@ import type { Contract, Dependency, Drill, Route } from '../contract/schema.ts';
 import { formatDuration } from '../contract/units.ts';
 import { bucketDeltas, goodRatioAtThreshold } from '../engine/histogram.ts';
 import { Histogram } from '../measure/histogram.ts';
-import type { LoadSlice, RouteResult } from '../measure/types.ts';
+import type { HistogramJson, LoadSlice, RouteResult } from '../measure/types.ts';
 import { classifierOf, clientCounts, routeOf } from './client-view.ts';
 import type { DrillEvidence, DrillOutcome, DrillReport, DrillVerdict, HealthSample, ServiceSnapshot, WindowCheck } from './drill-types.ts';
 import { formatValue } from './format.ts';
@@ -131,25 +131,48 @@ function steadySlices(contract: Contract, ev: DrillEvidence): LoadSlice[] {
 /**
  * The slices' rows merged per route. The result has RouteResult's shape where the client view
  * reads it (counts, statuses, errors, histogram); the summaries it does not read are left out.
+ * Histograms of one layout (the generator's) are merged on their sparse JSON, without building
+ * a Histogram (a 190 KB array) per slice and route: the recovery watch merges windows every
+ * 250 ms on the thread that relays the fault proxy's traffic.
  */
 function mergeRows(slices: readonly LoadSlice[]): RouteResult[] {
-  const byName = new Map<string, { row: SliceRow; h: Histogram }>();
+  const byName = new Map<string, { row: SliceRow; parts: HistogramJson[] }>();
   for (const s of slices) {
     for (const r of s.routes) {
       const prev = byName.get(r.name);
       if (!prev) {
-        byName.set(r.name, { row: { name: r.name, sent: r.sent, completed: r.completed, statuses: { ...r.statuses }, errors: { ...r.errors }, histogram: r.histogram }, h: Histogram.fromJSON(r.histogram) });
+        byName.set(r.name, { row: { name: r.name, sent: r.sent, completed: r.completed, statuses: { ...r.statuses }, errors: { ...r.errors }, histogram: r.histogram }, parts: [r.histogram] });
         continue;
       }
       prev.row.sent += r.sent;
       prev.row.completed += r.completed;
       for (const [k, n] of Object.entries(r.statuses)) prev.row.statuses[k] = (prev.row.statuses[k] ?? 0) + n;
       for (const [k, n] of Object.entries(r.errors)) prev.row.errors[k] = (prev.row.errors[k] ?? 0) + n;
-      prev.h.merge(Histogram.fromJSON(r.histogram));
+      prev.parts.push(r.histogram);
     }
   }
   // clientCounts takes RouteResult rows and reads only the fields a slice row has.
-  return [...byName.values()].map(({ row, h }) => ({ ...row, histogram: h.toJSON() }) as RouteResult);
+  return [...byName.values()].map(({ row, parts }) => ({ ...row, histogram: mergeHistograms(parts) }) as RouteResult);
+}
+
+/** The merge of serialized histograms: on their sparse counts when they share a layout, else through Histogram. */
+function mergeHistograms(parts: readonly HistogramJson[]): HistogramJson {
+  if (parts.length === 1) return parts[0];
+  const [first] = parts;
+  const sameLayout = parts.every((p) => p !== null && typeof p === 'object' && Array.isArray(p.counts) && p.lowestUs === first.lowestUs && p.highestUs === first.highestUs && p.digits === first.digits);
+  if (!sameLayout) {
+    const h = Histogram.fromJSON(first);
+    for (let i = 1; i < parts.length; i++) h.merge(Histogram.fromJSON(parts[i]));
+    return h.toJSON();
+  }
+  const counts = new Map<number, number>();
+  let overflow = 0;
+  for (const p of parts) {
+    for (const [i, c] of p.counts) counts.set(i, (counts.get(i) ?? 0) + c);
+    overflow += p.overflow ?? 0;
+  }
+  // Read back through Histogram.fromJSON by the client view, which checks indexes and counts.
+  return { lowestUs: first.lowestUs, highestUs: first.highestUs, digits: first.digits, counts: [...counts].sort((a, b) => a[0] - b[0]), overflow };
 }
 
 function covers(contract: Contract, routes: readonly string[] | undefined, row: RouteResult): boolean {
@@ -653,32 +676,50 @@ function detectionSentence(contract: Contract, ev: DrillEvidence, det: DrillVerd
 type RecoveryEvidence = Pick<DrillEvidence, 'sliceMs' | 'endMs' | 'client' | 'health'>;
 
 /**
+ * What one recovery watch has judged so far: each client window's verdict by its first slice's
+ * start. The runner's slices are final once given, so a window is judged once per watch, and a
+ * call of recoveryHeld costs the windows new since the last one, not every window since the
+ * removal (a cost that grew with the watch, on the thread that relays the fault proxy's traffic,
+ * until the proxy stalled past the service's timeouts: the "not recovered" it then measured was
+ * sloctl's own). One memo per watch (per drill, per removal time).
+ */
+export type RecoveryMemo = Map<number, { lastStartMs: number; holds: boolean | undefined; missed: WindowCheck[] }>;
+
+/**
  * Whether a recovery watch may end at `ev.endMs` (the runner asks while the load goes, on the
  * slices final so far): the judge's recovery point is known, and from it every window kept
  * holding, health UP, for a whole RECOVERY_WINDOW_MS plus `holdMs` more. Judged on the same
  * evidence afterwards, the drill gets the same recovery time; a relapse after the watch ends is
- * not seen, as a relapse after recoverWithin plus the tail was not before.
+ * not seen, as a relapse after recoverWithin plus the tail was not before. `memo`: the watch's
+ * own (RecoveryMemo), so each call judges only the windows new since the last.
  */
-export function recoveryHeld(contract: Contract, ev: RecoveryEvidence, removedAtMs: number, holdMs: number): { atMs: number } | undefined {
-  const r = recover(contract, ev, removedAtMs);
+export function recoveryHeld(contract: Contract, ev: RecoveryEvidence, removedAtMs: number, holdMs: number, memo?: RecoveryMemo): { atMs: number } | undefined {
+  const r = recover(contract, ev, removedAtMs, memo);
   if (r.atMs === undefined || ev.endMs - r.atMs < RECOVERY_WINDOW_MS + holdMs - EPS) return undefined;
   return { atMs: r.atMs };
 }
 
-function recover(contract: Contract, ev: RecoveryEvidence, removedAt: number): { atMs?: number; judged: boolean; why?: string } {
+function recover(contract: Contract, ev: RecoveryEvidence, removedAt: number, memo?: RecoveryMemo): { atMs?: number; judged: boolean; why?: string } {
   const k = Math.max(1, Math.ceil(RECOVERY_WINDOW_MS / ev.sliceMs - EPS));
   const after = ev.client.filter((s) => s.startMs >= removedAt - EPS).sort((a, b) => a.startMs - b.startMs);
   const windows: Array<{ startMs: number; holds: boolean | undefined; missed: WindowCheck[] }> = [];
   for (let i = 0; i + k <= after.length; i++) {
-    const slices = after.slice(i, i + k);
-    if (slices[k - 1].startMs + ev.sliceMs > ev.endMs + EPS) break;
-    const rows = mergeRows(slices);
-    if (requestsIn(rows) < RECOVERY_MIN_REQUESTS) {
-      windows.push({ startMs: slices[0].startMs, holds: undefined, missed: [] });
+    const startMs = after[i].startMs;
+    const lastStartMs = after[i + k - 1].startMs;
+    if (lastStartMs + ev.sliceMs > ev.endMs + EPS) break;
+    const known = memo?.get(startMs);
+    if (known && known.lastStartMs === lastStartMs) {
+      windows.push({ startMs, holds: known.holds, missed: known.missed });
       continue;
     }
-    const missed = contractChecks(contract, rows, undefined).filter((c) => c.met === false);
-    windows.push({ startMs: slices[0].startMs, holds: missed.length === 0, missed });
+    const rows = mergeRows(after.slice(i, i + k));
+    let w: { holds: boolean | undefined; missed: WindowCheck[] } = { holds: undefined, missed: [] };
+    if (requestsIn(rows) >= RECOVERY_MIN_REQUESTS) {
+      const missed = contractChecks(contract, rows, undefined).filter((c) => c.met === false);
+      w = { holds: missed.length === 0, missed };
+    }
+    memo?.set(startMs, { lastStartMs, ...w });
+    windows.push({ startMs, ...w });
   }
   const judged = windows.filter((w) => w.holds !== undefined);
   if (judged.length === 0) {
