@@ -260,6 +260,13 @@ describe('sloctl drill attached to a running service (--target)', () => {
     const loop = report.drills.find((d) => d.name === 'loop-blocked')!;
     assert.equal(loop.outcome, 'inconclusive');
     assert.match(loop.reasons.join(' '), /no drill endpoint .*answered 404.*start the service with SLOCTL_DRILL_TOKEN set/);
+    // Neither ran: each says only that, with the fix. Not the generator of a load stopped on purpose
+    // (a false "did not deliver the load ... use --workers"), not "no degraded objectives" for
+    // backend-down, which declares them.
+    assert.deepEqual(down.reasons.length, 1, down.reasons.join('\n'));
+    assert.deepEqual((down as unknown as { during: unknown }).during, { judged: false, checks: [], why: 'the fault never ran' });
+    assert.doesNotMatch(r.stdout, /generator|--workers/);
+    assert.equal((report as { generator?: unknown }).generator, undefined);
     // The last drill could not be applied: the load stops then, not at the end of the fault and
     // recovery windows nothing would be measured in (a 10 s wait for nothing, before).
     const events = journalEvents(join(dir, 'j.jsonl'));

@@ -11,6 +11,7 @@ import { classifierOf } from '../src/verdicts/client-view.ts';
 import { judgeDrill, judgeDrills, recoveryHeld, RECOVERY_WINDOW_MS, SCORE_RULE, type RecoveryMemo } from '../src/verdicts/drill.ts';
 import type { DrillEvidence, DrillVerdict, HealthSample, ServiceSnapshot } from '../src/verdicts/drill-types.ts';
 import type { ServiceRoute } from '../src/verdicts/service-routes.ts';
+import { duringText, renderDrillTable } from '../src/report/drill.ts';
 
 const YAML = `apiVersion: sloctl/v1
 service: { name: checkout }
@@ -372,6 +373,30 @@ describe('judgeDrill', () => {
     assert.equal(v.detection.met, undefined);
     assert.equal(v.recovery.met, undefined);
     assert.deepEqual(v.reasons, ['the fault could not be applied: the service does not read PAYMENTS_URL; set dependencies[payments].env to the variable it reads']);
+  });
+
+  it('a drill that never ran says only that, with the fix: not the generator of a load stopped on purpose, not the steady state; its degraded objectives "not judged: the fault never ran"', () => {
+    // The trial: attached without --proxy, the load stopped after ~30 ms (no drill to run), and
+    // the generator's account of it ("achieved 0/s of 455/s requested ...: use --workers 3") was false.
+    const cutOff: DrillEvidence['generator'] = { ok: false, reasons: ['achieved 0/s of 455/s requested (generator CPU 100% of a core): use --workers 3'] };
+    const down = drill('payments-down');
+    assert.ok(down.degraded, 'the fixture drill declares degraded objectives');
+    const v = judgeDrill(contract, evidence(down, { applied: { ok: false, reason: 'sloctl attached and cannot set PAYMENTS_URL', fix: 'pass --proxy payments=127.0.0.1:18081' }, generator: cutOff, removed: { ok: true, detail: 'nothing was applied' } }));
+    assert.equal(v.outcome, 'inconclusive');
+    assert.equal(v.notRun, true);
+    assert.deepEqual(v.reasons, ['the fault could not be applied: sloctl attached and cannot set PAYMENTS_URL; pass --proxy payments=127.0.0.1:18081']);
+    assert.deepEqual(v.steady, { met: undefined, checks: [] });
+    assert.deepEqual(v.during, { judged: false, checks: [], why: 'the fault never ran' });
+    const report = judgeDrills(contract, [v]);
+    const table = renderDrillTable({ ...report, outcome: 'inconclusive', exitCode: 4, contractFile: 'slo.yaml', startedAt: 0, finishedAt: 0, target: { url: 'http://127.0.0.1:3000', started: false, reached: true }, profile: { rate: 50, warmupMs: 1000, steadyMs: 3000, connections: 8, sliceMs: 500 }, journal: 'j.jsonl' });
+    assert.doesNotMatch(table, /generator|workers|no degraded objectives|not recovered|not seen/, table);
+    assert.match(table, /payments-down {2}.* - {2}.*INCONCLUSIVE/);
+    assert.match(table, /not run: the fault never ran, so nothing was judged \(steady state, degraded objectives, detection, recovery\)/);
+    assert.match(table, /payments-down: the fault could not be applied: .*pass --proxy payments=127\.0\.0\.1:18081/);
+    assert.equal(duringText(v), 'not judged (the fault never ran)');
+    // A drill that ran without degraded objectives still says so.
+    const ran = judgeDrill(contract, evidence({ ...drill('payments-slow'), degraded: undefined }, graceful));
+    assert.equal(duringText(ran), 'not judged (no degraded objectives)');
   });
 
   it('is inconclusive when the service misses its objectives before the fault', () => {

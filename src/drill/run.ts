@@ -736,7 +736,9 @@ export async function runDrills(options: DrillRunOptions): Promise<DrillRunResul
     if (s.plan.kind === 'proxy') e.traffic = rel(traffic.get(s.plan.dependency.name) ?? [], s.steadyFromMs, s.endMs);
     return e;
   });
-  if (load) report.generator = load.generator;
+  // The generator's account only when a fault ran: with none to run, the load was stopped on
+  // purpose at once, and would read as a generator that fell short.
+  if (load && schedule.some((s) => s.applied?.ok === true)) report.generator = load.generator;
   for (const e of evidenceList) journal.write('drill-evidence', { drill: e.drill.name, evidence: { ...e, client: `${e.client.length} slices (in the load event)` } });
   if (load) journal.write('load', { result: load });
 

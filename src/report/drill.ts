@@ -54,18 +54,20 @@ function met(m: boolean | undefined): string {
 
 /** "1.8s (health DEGRADED), within 10s: met". */
 export function detectionText(v: DrillVerdict): string {
+  if (v.notRun) return 'not run';
   const d = v.detection;
   const seen = d.ms === undefined ? 'not seen' : `${seconds(d.ms)}${d.signal ? ` (${d.signal})` : ''}`;
   return `${seen}, within ${formatDuration(d.withinMs)}: ${met(d.met)}`;
 }
 
 export function recoveryText(v: DrillVerdict): string {
+  if (v.notRun) return 'not run';
   const r = v.recovery;
   return `${r.ms === undefined ? 'not recovered' : seconds(r.ms)}, within ${formatDuration(r.withinMs)}: ${met(r.met)}`;
 }
 
 export function duringText(v: DrillVerdict): string {
-  if (!v.during.judged) return 'not judged (no degraded objectives)';
+  if (!v.during.judged) return `not judged (${v.during.why ?? 'no degraded objectives'})`;
   return v.during.checks.map(checkText).join('; ') || 'no check';
 }
 
@@ -92,10 +94,12 @@ function grid(rows: string[][]): string[] {
 
 /** Short cells for the table: "2.8s ≤ 10s", "not seen (5s)", "held", "MISSED". */
 function detectedCell(v: DrillVerdict): string {
+  if (v.notRun) return '-';
   const d = v.detection;
   return d.ms === undefined ? `not seen (${formatDuration(d.withinMs)})` : `${seconds(d.ms)} ${d.met === false ? '>' : '≤'} ${formatDuration(d.withinMs)}`;
 }
 function recoveredCell(v: DrillVerdict): string {
+  if (v.notRun) return '-';
   const r = v.recovery;
   return r.ms === undefined ? `not recovered (${formatDuration(r.withinMs)})` : `${seconds(r.ms)} ${r.met === false ? '>' : '≤'} ${formatDuration(r.withinMs)}`;
 }
@@ -113,12 +117,18 @@ export function renderDrillTable(r: DrillRunReport, options: DrillTableOptions =
   if (r.drills.length === 0) out.push('No drill was judged.');
   else {
     const rows = [['DRILL', 'FAULT', 'DURING', 'DETECTED', 'RECOVERED', 'REMOVED', 'OUTCOME']];
-    for (const v of r.drills) rows.push([v.name, faultText(v), duringCell(v), detectedCell(v), recoveredCell(v), v.removed.ok ? 'yes' : 'NO', label(v.outcome)]);
+    for (const v of r.drills) rows.push([v.name, faultText(v), duringCell(v), detectedCell(v), recoveredCell(v), !v.removed.ok ? 'NO' : v.notRun ? '-' : 'yes', label(v.outcome)]);
     // The outcome is the last column: coloured after padding, so escape codes never count toward a width.
     grid(rows).forEach((line, i) => out.push(i === 0 ? line : printable(line.slice(0, line.length - label(r.drills[i - 1].outcome).length)) + paint(label(r.drills[i - 1].outcome), r.drills[i - 1].outcome)));
     out.push('');
     for (const v of r.drills) {
       out.push(printable(`${v.name}: ${faultText(v)}`));
+      // A drill that never ran says only that: its reason and fix are under the outcome.
+      if (v.notRun) {
+        const unjudged = ['steady state', ...(v.during.why === 'the fault never ran' ? ['degraded objectives'] : []), 'detection', 'recovery'];
+        out.push(printable(`  not run: the fault never ran, so nothing was judged (${unjudged.join(', ')}); why, and what to do: below${v.removed.ok ? '' : `; removed: ${v.removed.detail}`}`));
+        continue;
+      }
       out.push(printable(`  steady state before: ${v.steady.met === undefined ? 'not judged' : v.steady.met ? 'met' : 'NOT met'}${v.steady.checks.length ? ` (${v.steady.checks.map(checkText).join('; ')})` : ''}`));
       out.push(printable(`  during the fault (client / service): ${duringText(v)}`));
       out.push(printable(`  detection: ${detectionText(v)}`));

@@ -133,6 +133,7 @@ const pctOf = (x: number) => `${+(x * 100).toPrecision(4)}%`;
 
 /** A drill's numbers in one sentence: detection, the degraded objectives, recovery, removal. */
 export function drillNumbers(x: DrillVerdict): string {
+  if (x.notRun) return `${x.target}: not run${x.removed.ok ? '' : `; fault removal: ${x.removed.detail}`}`;
   const d = x.detection;
   const r = x.recovery;
   const parts = [

@@ -100,9 +100,11 @@ export interface DrillVerdict {
   /** "dependency payments" or "service (in-process)". */
   target: string;
   outcome: DrillOutcome;
+  /** The fault never ran (not planned, not applied, or the run ended first): nothing else is judged, and `reasons` say why and what to do. */
+  notRun?: boolean;
   steady: { met: boolean | undefined; checks: WindowCheck[] };
-  /** Judged only when the drill declares `degraded` objectives; `judged: false` says so. */
-  during: { judged: boolean; checks: WindowCheck[] };
+  /** Judged only when the drill declares `degraded` objectives and its fault ran; `judged: false` says so, and `why`. */
+  during: { judged: boolean; checks: WindowCheck[]; why?: string };
   /** ms from the fault's start to the first of the service's own signals that showed it, and which signal. */
   detection: { withinMs: number; ms?: number; signal?: string; resolutionMs: number; met: boolean | undefined };
   /** ms from the fault's removal until the objectives held again (and kept holding), and health UP. */

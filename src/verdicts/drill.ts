@@ -308,6 +308,7 @@ function checkText(c: WindowCheck): string {
 
 export function judgeDrill(contract: Contract, ev: DrillEvidence): DrillVerdict {
   const drill = ev.drill;
+  if (!ev.applied.ok) return notRun(ev, ev.applied);
   const dependency = drill.dependency !== undefined ? contract.dependencies.find((d) => d.name === drill.dependency) : undefined;
   const faultEnd = ev.removedAtMs ?? ev.endMs;
   const reasons: string[] = [];
@@ -326,14 +327,13 @@ export function judgeDrill(contract: Contract, ev: DrillEvidence): DrillVerdict 
   const steadyMissed = steadyChecks.filter((c) => c.met === false);
   const steadyMet = steadyRequests === 0 ? undefined : steadyMissed.length === 0;
 
-  if (!ev.applied.ok) inconclusive.push(`the fault could not be applied: ${ev.applied.reason}; ${ev.applied.fix}`);
   // A generator that only sent late (passStands) can only have made the service look worse: a
   // drill that held everything passes, one that failed a check is not judged (below). One that
   // under-delivered or dropped sends never showed the service its load: nothing is judged.
   const lagged = !ev.generator.ok && ev.generator.passStands === true;
   const lagText = ev.generator.reasons.join('; ') || 'no reason given';
   if (!ev.generator.ok && !lagged) inconclusive.push(`the load generator did not deliver the load, so the service's answers cannot be judged: ${lagText}`);
-  if (ev.applied.ok && steadyRequests === 0) {
+  if (steadyRequests === 0) {
     inconclusive.push(ev.faultAtMs - ev.steadyFromMs < guardMs + ev.sliceMs - EPS
       ? `the steady window (${secs(ev.faultAtMs - ev.steadyFromMs)}) is too short to measure: it ends ${secs(guardMs)} before the fault (one slice, or the largest latency threshold: requests still in flight when the fault starts are not steady state); give the steady window more than ${secs(guardMs + ev.sliceMs)}`
       : `no request was measured before the fault (${secs(ev.steadyFromMs)} to ${secs(ev.faultAtMs - guardMs)} of the run): there is no steady state to compare with; check that the load reached the service`);
@@ -348,30 +348,26 @@ export function judgeDrill(contract: Contract, ev: DrillEvidence): DrillVerdict 
     inconclusive.push(`${parts.join(', and ')}; a drill on a failing service proves nothing: make \`sloctl gate\` pass first`);
   }
 
-  const applied = ev.applied.ok;
-
   // During the fault.
-  const duringSlices = applied ? slicesOf(ev, ev.faultAtMs, faultEnd) : [];
+  const duringSlices = slicesOf(ev, ev.faultAtMs, faultEnd);
   const duringRows = mergeRows(duringSlices);
   const during = duringChecks(contract, ev, duringRows, serviceDelta(ev, ev.faultAtMs, faultEnd), dependency);
-  if (applied && !drill.degraded) during.note = 'not judged: the drill declares no `degraded` objectives for the fault';
+  if (!drill.degraded) during.note = 'not judged: the drill declares no `degraded` objectives for the fault';
 
   // Detection.
   const resolutionMs = Math.max(ev.scrapeIntervalMs, ev.probeIntervalMs);
   const detection: DrillVerdict['detection'] = { withinMs: drill.detectWithin, resolutionMs, met: undefined };
-  if (applied) {
-    const found = detect(contract, ev, faultEnd);
-    if (found) {
-      detection.ms = Math.max(0, found.atMs - ev.faultAtMs);
-      detection.signal = found.signal;
-      detection.met = detection.ms <= drill.detectWithin + EPS;
-    } else detection.met = false;
-  }
+  const found = detect(contract, ev, faultEnd);
+  if (found) {
+    detection.ms = Math.max(0, found.atMs - ev.faultAtMs);
+    detection.signal = found.signal;
+    detection.met = detection.ms <= drill.detectWithin + EPS;
+  } else detection.met = false;
 
   // Recovery.
   const recovery: DrillVerdict['recovery'] = { withinMs: drill.recoverWithin, met: undefined };
   let recoveryWhy: string | undefined;
-  if (applied && ev.removedAtMs !== undefined) {
+  if (ev.removedAtMs !== undefined) {
     const r = recover(contract, ev, ev.removedAtMs);
     recoveryWhy = r.why;
     if (r.atMs !== undefined) {
@@ -382,16 +378,14 @@ export function judgeDrill(contract: Contract, ev: DrillEvidence): DrillVerdict 
 
   // Reasons for what failed, most telling first.
   const failed: string[] = [];
-  if (applied) {
-    failed.push(...timeoutSentences(contract, drill, dependency, duringRows));
-    if (during.judged) failed.push(...during.reasons);
-    if (detection.met === false) failed.push(detectionSentence(contract, ev, detection, dependency, faultEnd));
-    if (recovery.met === false) {
-      failed.push(recovery.ms !== undefined
-        ? `the service took ${secs(recovery.ms)} after the fault was removed to hold its objectives again, longer than the ${formatDuration(drill.recoverWithin)} recoverWithin${recoveryWhy ? `: ${recoveryWhy}` : ''}`
-        : `the service had not recovered ${secs(ev.endMs - ev.removedAtMs!)} after the fault was removed (recoverWithin ${formatDuration(drill.recoverWithin)})${recoveryWhy ? `: ${recoveryWhy}` : ''}${windowHint(ev, drill.recoverWithin)}`);
-    } else if (recovery.met === undefined && recoveryWhy) failed.push(`recovery not judged: ${recoveryWhy}`);
-  }
+  failed.push(...timeoutSentences(contract, drill, dependency, duringRows));
+  if (during.judged) failed.push(...during.reasons);
+  if (detection.met === false) failed.push(detectionSentence(contract, ev, detection, dependency, faultEnd));
+  if (recovery.met === false) {
+    failed.push(recovery.ms !== undefined
+      ? `the service took ${secs(recovery.ms)} after the fault was removed to hold its objectives again, longer than the ${formatDuration(drill.recoverWithin)} recoverWithin${recoveryWhy ? `: ${recoveryWhy}` : ''}`
+      : `the service had not recovered ${secs(ev.endMs - ev.removedAtMs!)} after the fault was removed (recoverWithin ${formatDuration(drill.recoverWithin)})${recoveryWhy ? `: ${recoveryWhy}` : ''}${windowHint(ev, drill.recoverWithin)}`);
+  } else if (recovery.met === undefined && recoveryWhy) failed.push(`recovery not judged: ${recoveryWhy}`);
   if (!ev.removed.ok) failed.push(`the fault was still in place after removal: ${ev.removed.detail}`);
 
   const judgedChecks: boolean[] = [];
@@ -399,7 +393,7 @@ export function judgeDrill(contract: Contract, ev: DrillEvidence): DrillVerdict 
   if (during.judged && duringMet !== undefined) judgedChecks.push(duringMet);
   if (detection.met !== undefined) judgedChecks.push(detection.met);
   if (recovery.met !== undefined) judgedChecks.push(recovery.met);
-  if (applied) judgedChecks.push(ev.removed.ok);
+  judgedChecks.push(ev.removed.ok);
 
   let outcome: DrillOutcome;
   if (inconclusive.length > 0) {
@@ -435,12 +429,38 @@ export function judgeDrill(contract: Contract, ev: DrillEvidence): DrillVerdict 
     target: PROXY_FAULTS.has(drill.fault) ? `dependency ${drill.dependency ?? '(none named)'}` : 'service (in-process)',
     outcome,
     steady: { met: steadyMet, checks: steadyChecks },
-    during: { judged: during.judged, checks: during.checks },
+    during: { judged: during.judged, checks: during.checks, ...(during.judged ? {} : { why: 'no degraded objectives' }) },
     detection,
     recovery,
     removed: ev.removed,
     reasons,
     score: outcome === 'inconclusive' || judgedChecks.length === 0 ? NaN : held / judgedChecks.length,
+  };
+}
+
+/**
+ * A drill whose fault never ran (it could not be planned or applied, or the run ended first): that
+ * is all it says, with the fix. Nothing else is judged: not the steady state, not the degraded
+ * objectives, not the generator (the runner stops the load when no drill is left to run, so a
+ * load cut off on purpose would read as one that fell short).
+ */
+function notRun(ev: DrillEvidence, applied: { reason: string; fix: string }): DrillVerdict {
+  const drill = ev.drill;
+  const reasons = [`the fault could not be applied: ${applied.reason}; ${applied.fix}`];
+  if (!ev.removed.ok) reasons.push(`the fault was still in place after removal: ${ev.removed.detail}`);
+  return {
+    name: drill.name,
+    fault: drill.fault,
+    target: PROXY_FAULTS.has(drill.fault) ? `dependency ${drill.dependency ?? '(none named)'}` : 'service (in-process)',
+    outcome: 'inconclusive',
+    notRun: true,
+    steady: { met: undefined, checks: [] },
+    during: { judged: false, checks: [], why: drill.degraded ? 'the fault never ran' : 'no degraded objectives' },
+    detection: { withinMs: drill.detectWithin, resolutionMs: Math.max(ev.scrapeIntervalMs, ev.probeIntervalMs), met: undefined },
+    recovery: { withinMs: drill.recoverWithin, met: undefined },
+    removed: ev.removed,
+    reasons,
+    score: NaN,
   };
 }
 
