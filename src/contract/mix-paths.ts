@@ -62,14 +62,15 @@ export function checkMixPaths(c: Contract): MixFinding[] {
     const route = c.routes[routeIndex];
     const label = `load.mix[${i}] (route "${route.name}")`;
     const template = mixRequestPath(entry.path, route.path);
+    const placeholders = placeholdersOf(template);
     const params = entry.params;
     const given = Object.keys(params ?? {});
     const routeAt = { path: ['routes', routeIndex, 'path'], message: `route "${route.name}" is ${route.method} ${route.path}` };
 
     // 1. Every placeholder has a value.
-    const missing = placeholdersOf(template).filter((p) => !has(params, p));
+    const missing = placeholders.filter((p) => !has(params, p));
     if (missing.length > 0) {
-      const unused = given.filter((g) => !placeholdersOf(template).includes(g));
+      const unused = given.filter((g) => !placeholders.includes(g));
       const them = missing.map((p) => `{${p}}`).join(', ');
       const paramsText = given.length === 0 ? 'the entry has no `params:`' : `its params have ${given.map((g) => `"${g}"`).join(', ')}`;
       const add = `\`params: { ${[...given.filter((g) => !unused.includes(g)).map((g) => `${g}: ${JSON.stringify(params![g])}`), ...missing.map((p) => `${p}: "int(1,1000)"`)].join(', ')} }\``;
@@ -95,7 +96,7 @@ export function checkMixPaths(c: Contract): MixFinding[] {
 
     // 2. Each param's generator parses (the load generator would refuse it at the first request).
     for (const name of given) {
-      if (!placeholdersOf(template).includes(name)) continue;
+      if (!placeholders.includes(name)) continue;
       try {
         parseGenerator(params![name], `${label}, param "${name}"`);
       } catch (e) {

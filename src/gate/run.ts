@@ -340,7 +340,7 @@ export async function runGate(options: GateRunOptions): Promise<GateReport> {
     // A health check that failed during the run is named with its reason, whatever the objectives.
     if (health.failing.length > 0) {
       const show = (x: number) => `${+(x * 100).toPrecision(3)}%`;
-      const before = report.verdicts.length > 0 && service.availabilityAfterWindow !== undefined
+      const before = service.availabilityAfterWindow !== undefined
         ? `; until its ${formatDuration(service.availabilityAfterWindow.windowMs)} window held only this run's requests, its latency and success checks also judged requests from before the run`
         : '';
       notes.push(`the health endpoint reported failing checks during the measured phase: ${health.failing.map((f) => `${describeFailing([f])} (${show(f.share)} of the time)`).join('; ')}${before}`);

@@ -108,12 +108,12 @@ export class ServiceWatch {
     const opening = this.firstAt === undefined;
     this.firstAt ??= r.at;
     this.lastAt = r.at;
+    // Only the series this scrape carried (a series it no longer exposes keeps an old latest sample).
+    const valuesOf = (name: string) => this.store.select(name).map((x) => x.latest()).filter((x) => x !== undefined && x.t === r.at).map((x) => x!.v);
     if (this.concurrency.length > 0) {
-      // Only the series this scrape carried (a series it no longer exposes keeps an old latest sample).
-      const valuesOf = (name: string) => this.store.select(name).map((x) => x.latest()).filter((x) => x !== undefined && x.t === r.at).map((x) => x!.v);
       observeScrape(this.peaks, this.concurrency, { opening, trial: this.trial.index + 1, trials: this.trial.total, offsetMs: r.at - this.firstAt }, valuesOf);
     }
-    const gauges = this.store.select(this.names.availability).map((x) => x.latest()).filter((x) => x !== undefined && x.t === r.at && Number.isFinite(x.v)).map((x) => x!.v);
+    const gauges = valuesOf(this.names.availability).filter(Number.isFinite);
     if (gauges.length > 0) this.availability.push({ wallMs: Date.now(), value: Math.min(1, Math.max(0, gauges.reduce((a, b) => a + b, 0) / gauges.length)) });
     const heap = this.latestSum(this.names.heap);
     const rss = this.latestSum(this.names.rss);

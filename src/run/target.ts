@@ -579,7 +579,7 @@ export async function attachTarget(url: string, healthPath: string = DEFAULT_HEA
     options.log?.(`the target says DEGRADED from its last ${formatDuration(windowMs)} of requests, before this run (${describeProbe(health)}); waiting up to ${formatDuration(windowMs + WINDOW_POLL_MS)} for that window to pass`);
     const until = performance.now() + windowMs + WINDOW_POLL_MS;
     while (health.state !== 'up' && windowedOnly(health) !== undefined && performance.now() < until && !options.signal?.aborted) {
-      await new Promise<void>((resolve) => setTimeout(resolve, WINDOW_POLL_MS));
+      await sleep(WINDOW_POLL_MS);
       health = await probeHealth(healthUrl, options.timeoutMs ?? 5000);
     }
   }

@@ -200,6 +200,8 @@ function compareMetric(
 ): MetricComparison {
   const baseline = values(baselineTrials, spec);
   const current = values(currentTrials, spec);
+  // A run cut short is told to run its trials, not to change their count.
+  const cut = cutShort(current.length, plannedTrials) ? `this run was cut short after ${current.length} of its ${plannedTrials} trials: run the whole profile` : undefined;
   const blank = { metric: spec.metric, unit: spec.unit, baseline, current, tolerance: spec.tolerance, alpha };
   if (baseline.length === 0 || current.length === 0) {
     const side = baseline.length === 0 && current.length === 0 ? 'neither the baseline nor this run' : baseline.length === 0 ? 'the baseline' : 'this run';
@@ -229,8 +231,8 @@ function compareMetric(
       pValue: NaN,
       verdict: 'warn',
       reason: `${head}; not judged: a statistical comparison needs at least ${MIN_TRIALS} trials on each side (baseline ${baseline.length}, this run ${current.length}), so only the medians were compared${beyond ? ' and this one is beyond the tolerance' : ''}; ${
-        current.length < MIN_TRIALS && cutShort(current.length, plannedTrials) && plannedTrials! >= MIN_TRIALS && baseline.length >= MIN_TRIALS
-          ? `this run was cut short after ${current.length} of its ${plannedTrials} trials: run the whole profile`
+        cut !== undefined && plannedTrials! >= MIN_TRIALS && baseline.length >= MIN_TRIALS
+          ? cut
           : `set ${trialsSetting ?? 'objectives.regression.trials'} to ${MIN_TRIALS} or more and record the baseline again with --update-baseline`
       }`,
     };
@@ -242,7 +244,7 @@ function compareMetric(
   const over = `${baseline.length} baseline vs ${current.length} current trials`;
   const stat = `Mann-Whitney U one-sided p = ${pText(pValue)} ${significant ? '<' : '≥'} ${alpha} over ${over}`;
   const u = cannotReachAlpha(current.length, baseline.length, alpha, trialsSetting);
-  const unreachable = u && `${u.problem}; ${cutShort(current.length, plannedTrials) ? `this run was cut short after ${current.length} of its ${plannedTrials} trials: run the whole profile` : u.fix}`;
+  const unreachable = u && `${u.problem}; ${cut ?? u.fix}`;
   // Whether the trials moved at all: the same test against the baseline as it is, not shifted.
   const plainP = mannWhitneyGreater(current, baseline).pValue;
 

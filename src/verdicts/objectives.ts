@@ -125,14 +125,14 @@ function measurableOrNot(v: ObjectiveVerdict, events: number, bad: number): Obje
   const needed = Math.ceil(1 / allowed);
   const what = `objective ${show(v.objective)} allows ${+(events * allowed).toPrecision(2)} bad requests in the ${events} this run measured`;
   const k = Math.ceil(bad - 1e-9);
+  const tail = binomialTailAtLeast(events, k, allowed);
   if (v.verdict === 'fail') {
-    const tail = binomialTailAtLeast(events, k, allowed);
     if (tail < SHORT_RUN_ALPHA) {
       v.reason += `; the run was short for this objective (${what}), but ${k} bad would happen with probability ${tail.toPrecision(2)} if it were met: the failure stands`;
       return v;
     }
   }
-  const seen = k > 0 ? `${k} bad (probability ${binomialTailAtLeast(events, k, allowed).toPrecision(2)} even if it were met)` : 'none bad';
+  const seen = k > 0 ? `${k} bad (probability ${tail.toPrecision(2)} even if it were met)` : 'none bad';
   return {
     ...v, verdict: 'skipped', unmeasurable: true, routes: undefined,
     reason: `not measurable by this run: ${what}, and it saw ${seen}, which cannot say whether ${show(v.objective)} was met; send at least ${needed} requests to these routes (a longer --duration or a higher --rate, or the contract's load.duration/load.rate); measured: ${v.reason}`,
