@@ -231,6 +231,83 @@ describe('validate --go-module-path (Go)', () => {
   });
 });
 
+describe('validate --project: the labels the contract maps, against the labels the code registers', () => {
+  it('Go promhttp: a contract without metrics.labels reads `route` and `error_class` the Vecs lack; each error names the label to map and where the Vec is declared; mapped, it passes', async () => {
+    const main = [
+      'package main', '',
+      'import (', '\t"net/http"', '', '\t"github.com/prometheus/client_golang/prometheus"', '\t"github.com/prometheus/client_golang/prometheus/promhttp"', ')', '',
+      'var duration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "http_request_duration_seconds", Buckets: []float64{0.1, 0.25, 1}}, []string{"handler", "code", "method"})',
+      'var requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "http_requests_total"}, []string{"handler", "code", "method"})', '',
+      'func main() {',
+      '\tprometheus.MustRegister(duration, requests)',
+      '\tmux := http.NewServeMux()',
+      '\th := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})',
+      '\tmux.Handle("/orders", promhttp.InstrumentHandlerDuration(duration.MustCurryWith(prometheus.Labels{"handler": "/orders"}), promhttp.InstrumentHandlerCounter(requests.MustCurryWith(prometheus.Labels{"handler": "/orders"}), h)))',
+      '\tmux.Handle("/metrics", promhttp.Handler())',
+      '\thttp.ListenAndServe("127.0.0.1:8080", mux)',
+      '}', '',
+    ].join('\n');
+    const yaml = (labels: string) => [
+      'apiVersion: sloctl/v1', 'service: { name: shop, runtime: go }', 'routes:', '  - { name: orders, method: GET, path: /orders }',
+      'metrics:', '  requestDuration: http_request_duration_seconds', '  requests: http_requests_total', labels,
+      'objectives:', '  latency:', '    - { name: api, threshold: 250ms, objective: 99% }', '  errors: { objective: 99.5% }', '',
+    ].filter((l) => l !== '').join('\n');
+    const dir = writeProject({ 'go.mod': 'module example.com/shop\n', 'main.go': main, 'slo.yaml': yaml('') });
+    const r = await run(['validate', 'slo.yaml', '--project', '.'], dir);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /slo\.yaml:3:1: error SLO_LABEL_MISSING: in the code under \., `http_request_duration_seconds` and `http_requests_total` have labels \{code, handler, method\}; no `route`: the rules and status select each route by it/);
+    assert.match(r.stderr, /hint: map it with `metrics\.labels\.route: handler`/);
+    assert.match(r.stderr, /note: main\.go:10:142: `http_request_duration_seconds` is registered with these labels \(prometheus\.NewHistogramVec\)/);
+    assert.match(r.stderr, /error SLO_LABEL_MISSING: in the code under \., `http_requests_total` has labels \{code, handler, method\}; no `error_class`: the error objective counts errors by it, so the service's errors SLI counts none and reads 100% good/);
+    assert.match(r.stderr, /hint: map it with `metrics\.labels\.status: code` \(error classes then come from errorClasses\[\]\.status\)/);
+    writeFileSync(join(dir, 'slo.yaml'), yaml('  labels: { route: handler, method: method, status: code }'));
+    const ok = await run(['validate', 'slo.yaml', '--project', '.'], dir);
+    assert.equal(ok.code, 0, ok.stderr);
+    // A mapped label the code does not have is an error at the mapping.
+    writeFileSync(join(dir, 'slo.yaml'), yaml('  labels: { route: path, method: method, status: code }'));
+    const typo = await run(['validate', 'slo.yaml', '--project', '.'], dir);
+    assert.equal(typo.code, 1);
+    assert.match(typo.stderr, /slo\.yaml:8:20: error SLO_LABEL_MISSING: .*no `path`/);
+    assert.match(typo.stderr, /hint: map it with `metrics\.labels\.route: handler`/);
+  });
+
+  it("prom-client: labelNames read through a const; labels computed at run time are not judged; sloctl's SDK with a contract mapped for another instrumentation is an error", async () => {
+    const metrics = (labelNames: string) => [
+      "import { Counter, Histogram } from 'prom-client';",
+      `const LABELS = ${labelNames};`,
+      "export const duration = new Histogram({ name: 'http_request_duration_seconds', help: 'h', labelNames: LABELS, buckets: [0.1, 0.25, 1] });",
+      "export const requests = new Counter({ name: 'http_requests_total', help: 'h', labelNames: LABELS });", '',
+    ].join('\n');
+    const yaml = [
+      'apiVersion: sloctl/v1', 'service: { name: shop }', 'routes:', '  - { name: orders, method: GET, path: /orders }',
+      'metrics:', '  requestDuration: http_request_duration_seconds', '  requests: http_requests_total', '  labels: { route: route, method: method }',
+      'objectives:', '  latency:', '    - { name: api, threshold: 250ms, objective: 99% }', '  errors: { objective: 99.5% }', '',
+    ].join('\n');
+    const server = "import express from 'express';\nconst app = express();\napp.get('/orders', (req, res) => res.end());\napp.listen(8080);\n";
+    const dir = writeProject({ 'package.json': '{"type":"module"}', 'src/metrics.ts': metrics("['method', 'route', 'status_code']"), 'src/server.ts': server, 'slo.yaml': yaml });
+    const r = await run(['validate', 'slo.yaml', '--project', '.'], dir);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /slo\.yaml:12:3: error SLO_LABEL_MISSING: in the code under \., `http_requests_total` has labels \{method, route, status_code\}; no `error_class`/);
+    assert.match(r.stderr, /hint: map it with `metrics\.labels\.status: status_code`/);
+    assert.match(r.stderr, /note: src\/metrics\.ts:4:91: `http_requests_total` is registered with these labels \(prom-client new Counter\)/);
+    assert.doesNotMatch(r.stderr, /no `route`|no `method`/);
+    // Computed: not read, not judged.
+    writeFileSync(join(dir, 'src/metrics.ts'), metrics("process.env.LABELS!.split(',')"));
+    const computed = await run(['validate', 'slo.yaml', '--project', '.'], dir);
+    assert.equal(computed.code, 0, computed.stderr);
+    // sloctl's SDK writes `status_class` and `error_class`, not `status`: a contract that maps `status: code` reads nothing.
+    const sdk = writeProject({
+      'package.json': '{"type":"module"}',
+      'src/server.ts': "import { instrument } from 'sloctl/sdk';\nimport express from 'express';\nconst sdk = instrument('slo.yaml');\nconst app = express();\napp.get('/orders', (req, res) => res.end());\napp.listen(8080);\n",
+      'slo.yaml': ['apiVersion: sloctl/v1', 'service: { name: shop }', 'routes:', '  - { name: orders, method: GET, path: /orders }', 'metrics:', '  labels: { status: code }', 'objectives:', '  errors: { objective: 99.5% }', ''].join('\n'),
+    });
+    const s = await run(['validate', 'slo.yaml', '--project', '.'], sdk);
+    assert.equal(s.code, 1, s.stderr);
+    assert.match(s.stderr, /slo\.yaml:6:21: error SLO_LABEL_MISSING: in the code under \., `http_server_requests_total` has labels \{error_class, method, route, status_class\}; no `code`/);
+    assert.match(s.stderr, /hint: map it with `metrics\.labels\.status: status_class`/);
+  });
+});
+
 describe('validate --project on a Go service (a user trial: it scanned only TS/JS and said "no route registrations found")', () => {
   it('scans the Go code as --go-module-path would, saying why, when the directory has a go.mod', async () => {
     const dir = copyFixture('routes-go');

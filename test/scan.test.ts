@@ -6,6 +6,7 @@ import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
 import {
   CLIENT_GOLANG_DEFAULT_METRICS,
+  HTTP_ROLES,
   PROM_CLIENT_DEFAULT_METRICS,
   SDK_REGISTERED,
 } from '../src/contract/metric-names.ts';
@@ -568,6 +569,63 @@ describe("scanGoModule: sloctl's Go middleware", () => {
     for (const [imports, body] of cases) {
       const result = await scanGoModule(await project({ 'main.go': main(imports, body) }));
       assert.deepEqual(result.metrics, [], body);
+    }
+  });
+});
+
+describe('label names of a registration', () => {
+  const labelsOf = (result: ScanResult) => Object.fromEntries(explicit(result).map((m) => [m.name, m.labels]));
+
+  it('prom-client: labelNames inline or through a const, none without it; not read when computed', async () => {
+    const result = await scanTypeScriptProject(await project({
+      'm.ts': [
+        "import { Counter, Histogram, Gauge } from 'prom-client';",
+        "const LABELS = ['method', 'route', 'code'] as const;",
+        "const dynamic = process.env.LABELS!.split(',');",
+        "new Histogram({ name: 'inline_seconds', help: 'h', labelNames: ['method', `route`] });",
+        "new Counter({ name: 'const_total', help: 'h', labelNames: LABELS });",
+        "new Gauge({ name: 'plain', help: 'h' });",
+        "new Counter({ name: 'computed_total', help: 'h', labelNames: dynamic });",
+        "new Counter({ name: 'spread_total', help: 'h', labelNames: [...LABELS, 'x'] });",
+      ].join('\n'),
+    }));
+    assert.deepEqual(labelsOf(result), {
+      inline_seconds: ['method', 'route'], const_total: ['method', 'route', 'code'], plain: [], computed_total: undefined, spread_total: undefined,
+    });
+    const at = explicit(result).find((m) => m.name === 'const_total')!.labelsAt;
+    assert.deepEqual(at, { line: 5, col: 59 }, 'at the labelNames value');
+  });
+
+  it("client_golang: a Vec's []string (inline, a variable, constants), ConstLabels keys; none for a plain metric; not read when computed", async () => {
+    const result = await scanGoModule(await project({
+      'go.mod': 'module example.com/m\n',
+      'm.go': [
+        'package metrics',
+        '',
+        'import "github.com/prometheus/client_golang/prometheus"',
+        '',
+        'const routeLabel = "handler"',
+        'var labels = []string{"code", "method"}',
+        'var a = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "a_seconds"}, []string{routeLabel, "code", "method"})',
+        'var b = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "b_total", ConstLabels: prometheus.Labels{"service": "shop"}}, labels)',
+        'var c = prometheus.NewCounter(prometheus.CounterOpts{Name: "c_total"})',
+        'var d = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "d_total"}, strings.Split(env, ","))',
+        'var e = prometheus.NewGauge(prometheus.GaugeOpts{Name: "e", ConstLabels: someLabels})',
+      ].join('\n'),
+    }));
+    assert.deepEqual(labelsOf(result), {
+      a_seconds: ['handler', 'code', 'method'], b_total: ['code', 'method', 'service'], c_total: [], d_total: undefined, e: undefined,
+    });
+  });
+
+  it("the SDKs' request histogram and counter carry the roles' labels, as go/sloctl registers them", async () => {
+    const go = await scanGoModule('go/sloctl');
+    const node = await scanTypeScriptProject(await project({ 'a.ts': "import { instrument } from 'sloctl/sdk';\ninstrument('slo.yaml');\n" }));
+    for (const role of [HTTP_ROLES.requestDuration, HTTP_ROLES.requests]) {
+      const registered = go.metrics.find((m) => m.name === role.name && m.bulk === undefined);
+      assert.ok(registered, `go/sloctl registers ${role.name}`);
+      assert.deepEqual(registered.labels, role.labels, `go/sloctl/sdk.go registers ${role.name} with the roles' labels`);
+      assert.deepEqual(node.metrics.find((m) => m.name === role.name)?.labels, role.labels);
     }
   });
 });

@@ -123,6 +123,9 @@ for (const adapter of ADAPTERS) {
       const labelNames = async (name: string) => new Set((await samples(sdk.registry, name)).flatMap((s) => Object.keys(s.labels)));
       assert.deepEqual([...await labelNames(`${DURATION}_bucket`)].sort(), ['le', 'method', 'route', 'sli_class', 'status_class']);
       assert.deepEqual([...await labelNames(REQUESTS)].sort(), ['error_class', 'method', 'route', 'status_class']);
+      // The roles' table says the same (the code check compares a contract's labels with it).
+      assert.deepEqual([...await labelNames(`${DURATION}_bucket`)].filter((l) => l !== 'le').sort(), [...HTTP_ROLES.requestDuration.labels].sort());
+      assert.deepEqual([...await labelNames(REQUESTS)].sort(), [...HTTP_ROLES.requests.labels].sort());
       assert.equal(await metricValue(sdk.registry, HTTP_ROLES.errorClassWeight.name, { error_class: 'transient' }), 0.3);
       assert.equal(await metricValue(sdk.registry, HTTP_ROLES.errorClassWeight.name, { error_class: 'server' }), 2.5);
       const routes = new Set((await samples(sdk.registry, REQUESTS)).map((s) => s.labels.route));

@@ -6,10 +6,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join, posix, relative, resolve } from 'node:path';
 import { describeContract } from '../contract/describe.ts';
-import { byLocation, hasErrors, type Diagnostic } from '../contract/diagnostic.ts';
+import { byLocation, hasErrors, type Diagnostic, type Related } from '../contract/diagnostic.ts';
 import { MAX_CONTRACT_BYTES, parseContract, type LoadedContract } from '../contract/load.ts';
 import { groupFindings, othersLine } from '../contract/group-findings.ts';
-import { missingBuckets } from '../contract/live-facts.ts';
+import { labelNeeds, missingBuckets, missingLabels, type LabelsObserved } from '../contract/live-facts.ts';
 import { renderDiagnostic } from '../contract/render.ts';
 import { seriesNamesOf } from '../contract/metric-names.ts';
 import { findRegistration, looksLikeSli, reads, registrationHint, requiredMetrics, type RegisteredName } from '../contract/required-metrics.ts';
@@ -440,6 +440,26 @@ function codeCheck(loaded: LoadedContract[], scans: Scan[], strict: boolean, cwd
           out.push({ file: l.file, ...l.locate(f.path, f.at), severity: f.severity, code: f.code, message: f.message, path: f.path, ...(f.hint ? { hint: f.hint } : {}), related: [{ file: found.file, ...at, message: `the buckets are set here (${found.via})` }] });
         }
       }
+    }
+  }
+
+  // The labels each contract maps, on the registrations that state theirs (a literal labelNames,
+  // a Vec's []string, the SDK's own): the one a contract's own code makes, else any.
+  for (const l of loaded) {
+    if (!l.contract) continue;
+    const observed: LabelsObserved[] = [];
+    const sites = new Map<string, Related[]>();
+    for (const need of labelNeeds(l.contract)) {
+      const matches = registered.filter((r) => findRegistration({ name: need.metric, type: need.type, path: [], at: 'key', why: '' }, [r]) !== undefined);
+      const mine = matches.filter((r) => r.owners.includes(l.file));
+      const candidates = mine.length > 0 ? mine : matches;
+      if (candidates.length === 0 || candidates.some((r) => r.labels === undefined)) continue;
+      // Two registrations of one name (two services, one repository): a label either has counts as there.
+      observed.push({ metric: need.metric, keys: need.keys, present: new Set(candidates.flatMap((r) => r.labels!)) });
+      sites.set(need.metric, candidates.map((r) => ({ file: r.file, ...(r.labelsAt ?? { line: r.line, col: r.col }), message: `\`${r.name}\` is registered with these labels (${r.via})` })));
+    }
+    for (const f of missingLabels(l.contract, observed, `in the code under ${where}`)) {
+      out.push({ file: l.file, ...l.locate(f.path, f.at), severity: f.severity, code: f.code, message: f.message, path: f.path, ...(f.hint ? { hint: f.hint } : {}), related: f.metrics.flatMap((m) => sites.get(m) ?? []) });
     }
   }
 

@@ -17,7 +17,7 @@
 // Pure: the scraped series and the contract in, findings with contract paths out (the caller
 // locates them in the file). No clock, no network.
 import type { DiagnosticCode, PathSegment, Severity } from './diagnostic.ts';
-import { labelMap, unseenClasses } from './label-map.ts';
+import { labelMap, unseenClasses, type LabelMap } from './label-map.ts';
 import { HTTP_ROLES } from './metric-names.ts';
 import {
   floatLiteral, latencyBounds, mergeBounds, reads, registrationHint, requiredMetrics,
@@ -259,65 +259,20 @@ export function checkLiveFacts(c: Contract, series: readonly LiveSeries[], url: 
 
   // b. The labels the contract maps, on the series that need them.
   const m = labelMap(c);
-  const mapped = c.metrics?.labels;
-  const requestsName = c.metrics?.requests ?? HTTP_ROLES.requests.name;
-  const checks: Array<{ metric: string; samples: LiveSeries[]; keys: Array<'route' | 'method' | 'errors'> }> = [];
-  const perRoute = c.routes.length > 0;
-  if (c.objectives.latency && perRoute) checks.push({ metric: histName, samples: bucketSeries, keys: ['route', 'method'] });
-  const reqSamples = [...(e.byName.get(requestsName) ?? []), ...(requestsName.endsWith('_total') ? [] : e.byName.get(`${requestsName}_total`) ?? [])];
-  const reqKeys: Array<'route' | 'method' | 'errors'> = [];
-  if ((c.objectives.errors || c.objectives.throughput) && perRoute) reqKeys.push('route', 'method');
-  if (c.objectives.errors || c.objectives.availability) reqKeys.push('errors');
-  if (reqKeys.length > 0) checks.push({ metric: requestsName, samples: reqSamples, keys: reqKeys });
-  // One finding per missing label, naming every metric that lacks it.
-  const lacking = new Map<'route' | 'method' | 'errors', Array<{ metric: string; present: Set<string> }>>();
-  for (const { metric, samples, keys } of checks) {
+  const observed: LabelsObserved[] = [];
+  for (const { metric, keys } of labelNeeds(c)) {
+    const samples = metric === histName
+      ? bucketSeries
+      : [...(e.byName.get(metric) ?? []), ...(metric.endsWith('_total') ? [] : e.byName.get(`${metric}_total`) ?? [])];
     if (samples.length === 0) {
       // Declared, no sample yet: its labels cannot be read. Not exposed at all: reported above.
       const declared = e.empty.has(metric) || (!metric.endsWith('_total') && e.empty.has(`${metric}_total`));
-      if (declared) cannotCheck(metric, `its labels ${keys.map((k) => `\`${k === 'route' ? m.route : k === 'method' ? m.method : m.errors.label}\``).join(', ')}`);
+      if (declared) cannotCheck(metric, `its labels ${keys.map((k) => `\`${labelFor(m, k)}\``).join(', ')}`);
       continue;
     }
-    const present = new Set(samples.flatMap((s) => Object.keys(s.labels)).filter((k) => k !== 'le'));
-    for (const key of keys) {
-      const label = key === 'route' ? m.route : key === 'method' ? m.method : m.errors.label;
-      if (present.has(label)) continue;
-      lacking.set(key, [...(lacking.get(key) ?? []), { metric, present }]);
-    }
+    observed.push({ metric, keys, present: new Set(samples.flatMap((s) => Object.keys(s.labels)).filter((k) => k !== 'le')) });
   }
-  for (const [key, metrics] of lacking) {
-    const label = key === 'route' ? m.route : key === 'method' ? m.method : m.errors.label;
-    const labelSets = new Map<string, string[]>();
-    for (const x of metrics) {
-      const set = `{${[...x.present].sort().join(', ')}}`;
-      labelSets.set(set, [...(labelSets.get(set) ?? []), `\`${x.metric}\``]);
-    }
-    const shown = [...labelSets].map(([set, names]) => `${names.join(' and ')} ${names.length > 1 ? 'have' : 'has'} labels ${set}`).join(', ');
-    const present = new Set(metrics.flatMap((x) => [...x.present]));
-    const mapKey: 'route' | 'method' | 'status' | 'errorClass' = key === 'errors' ? (m.errors.from === 'status' ? 'status' : 'errorClass') : key;
-    const typed = mapped?.[mapKey] !== undefined;
-    const path: PathSegment[] = typed ? ['metrics', 'labels', mapKey] : key === 'errors' ? (c.objectives.errors ? ['objectives', 'errors'] : ['objectives', 'availability']) : ['routes'];
-    let alt = synonymOf(mapKey, present);
-    let altKey = mapKey;
-    // No error-class label, but a status code: error classes come from it.
-    if (!alt && mapKey === 'errorClass') {
-      alt = synonymOf('status', present);
-      altKey = 'status';
-    }
-    const effect = key === 'route'
-      ? 'the rules and status select each route by it, so per-route objectives match no series'
-      : key === 'method'
-        ? 'routes are told apart by method with it, so per-route thresholds never apply'
-        : 'the error objective counts errors by it, so the service\'s errors SLI counts none and reads 100% good';
-    const hint = alt
-      ? `map it with \`metrics.labels.${altKey}: ${alt}\`${altKey === 'status' ? ' (error classes then come from errorClasses[].status)' : ''}`
-      : key === 'route'
-        ? c.service.runtime === 'go'
-          ? 'label the series with the route template: with promhttp, curry it in, `hist.MustCurryWith(prometheus.Labels{"handler": "/orders"})`, and map it with `metrics.labels.route: handler`'
-          : 'label the series with the route template (sloctl/sdk does), and map that label with `metrics.labels.route`'
-        : `label the series with it, or map the label the service uses with \`metrics.labels.${mapKey}\``;
-    out.push({ code: 'SLO_LABEL_MISSING', severity: 'error', path, at: typed ? 'value' : 'key', message: `on ${where}, ${shown}; no \`${label}\`: ${effect}`, hint });
-  }
+  for (const { metrics: _, ...f } of missingLabels(c, observed, `on ${where}`)) out.push(f);
 
   // What only samples show, on a metric declared with none yet: a warning, not a verdict.
   for (const [metric, what] of unchecked) {
@@ -435,4 +390,93 @@ function bucketFix(c: Contract, hist: string, wanted: readonly number[], add: re
     return `${sdk}${adding}: with prom-client, \`new client.Histogram({ name: '${hist}', help: '…', labelNames: [...], buckets: [${list}] })\``;
   }
   return `${adding} to the histogram: ${list}`;
+}
+
+/** What a label finding is about: the route, the method, or the error class (or status) a request is counted under. */
+export type LabelKey = 'route' | 'method' | 'errors';
+
+/** The label the contract maps for `key` (metrics.labels, or the SDK's names). */
+function labelFor(m: LabelMap, key: LabelKey): string {
+  return key === 'route' ? m.route : key === 'method' ? m.method : m.errors.label;
+}
+
+/**
+ * Which of the service's HTTP metrics must carry which of the contract's labels: the latency
+ * histogram its route and method (per-route objectives), the request counter those and the error
+ * class (or status) the error and availability objectives count by.
+ */
+export function labelNeeds(c: Contract): LabelNeed[] {
+  const out: LabelNeed[] = [];
+  const perRoute = c.routes.length > 0;
+  if (c.objectives.latency && perRoute) out.push({ metric: c.metrics?.requestDuration ?? HTTP_ROLES.requestDuration.name, type: 'histogram', keys: ['route', 'method'] });
+  const keys: LabelKey[] = [];
+  if ((c.objectives.errors || c.objectives.throughput) && perRoute) keys.push('route', 'method');
+  if (c.objectives.errors || c.objectives.availability) keys.push('errors');
+  if (keys.length > 0) out.push({ metric: c.metrics?.requests ?? HTTP_ROLES.requests.name, type: 'counter', keys });
+  return out;
+}
+
+export interface LabelNeed {
+  metric: string;
+  type: 'histogram' | 'counter';
+  keys: LabelKey[];
+}
+
+/** The label names a metric's series carry (scraped, or as the code registers it), and which of the contract's it needs. */
+export interface LabelsObserved {
+  metric: string;
+  keys: readonly LabelKey[];
+  present: ReadonlySet<string>;
+}
+
+/**
+ * One finding per label the contract maps that a metric needing it lacks, naming every such
+ * metric with the labels it has, and the label to map when it has one of the same meaning.
+ * `where` completes "…, `x` has labels {…}": "on http://…/metrics", "in the code under src/".
+ */
+export function missingLabels(c: Contract, observed: readonly LabelsObserved[], where: string): Array<LiveFinding & { metrics: string[] }> {
+  const out: Array<LiveFinding & { metrics: string[] }> = [];
+  const m = labelMap(c);
+  const mapped = c.metrics?.labels;
+  const lacking = new Map<LabelKey, Array<{ metric: string; present: ReadonlySet<string> }>>();
+  for (const { metric, keys, present } of observed) {
+    for (const key of keys) {
+      if (present.has(labelFor(m, key))) continue;
+      lacking.set(key, [...(lacking.get(key) ?? []), { metric, present }]);
+    }
+  }
+  for (const [key, metrics] of lacking) {
+    const label = labelFor(m, key);
+    const labelSets = new Map<string, string[]>();
+    for (const x of metrics) {
+      const set = `{${[...x.present].sort().join(', ')}}`;
+      labelSets.set(set, [...(labelSets.get(set) ?? []), `\`${x.metric}\``]);
+    }
+    const shown = [...labelSets].map(([set, names]) => `${names.join(' and ')} ${names.length > 1 ? 'have' : 'has'} labels ${set}`).join(', ');
+    const present = new Set(metrics.flatMap((x) => [...x.present]));
+    const mapKey: 'route' | 'method' | 'status' | 'errorClass' = key === 'errors' ? (m.errors.from === 'status' ? 'status' : 'errorClass') : key;
+    const typed = mapped?.[mapKey] !== undefined;
+    const path: PathSegment[] = typed ? ['metrics', 'labels', mapKey] : key === 'errors' ? (c.objectives.errors ? ['objectives', 'errors'] : ['objectives', 'availability']) : ['routes'];
+    let alt = synonymOf(mapKey, present);
+    let altKey = mapKey;
+    // No error-class label, but a status code: error classes come from it.
+    if (!alt && mapKey === 'errorClass') {
+      alt = synonymOf('status', present);
+      altKey = 'status';
+    }
+    const effect = key === 'route'
+      ? 'the rules and status select each route by it, so per-route objectives match no series'
+      : key === 'method'
+        ? 'routes are told apart by method with it, so per-route thresholds never apply'
+        : 'the error objective counts errors by it, so the service\'s errors SLI counts none and reads 100% good';
+    const hint = alt
+      ? `map it with \`metrics.labels.${altKey}: ${alt}\`${altKey === 'status' ? ' (error classes then come from errorClasses[].status)' : ''}`
+      : key === 'route'
+        ? c.service.runtime === 'go'
+          ? 'label the series with the route template: with promhttp, curry it in, `hist.MustCurryWith(prometheus.Labels{"handler": "/orders"})`, and map it with `metrics.labels.route: handler`'
+          : 'label the series with the route template (sloctl/sdk does), and map that label with `metrics.labels.route`'
+        : `label the series with it, or map the label the service uses with \`metrics.labels.${mapKey}\``;
+    out.push({ code: 'SLO_LABEL_MISSING', severity: 'error', path, at: typed ? 'value' : 'key', message: `${where}, ${shown}; no \`${label}\`: ${effect}`, hint, metrics: metrics.map((x) => x.metric) });
+  }
+  return out;
 }

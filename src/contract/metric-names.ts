@@ -14,6 +14,8 @@ export interface MetricRole {
   help: string;
   /** Who registers it by default: the SDK, prom-client's default metrics, or client_golang's collectors. */
   source: 'sdk' | 'node-runtime' | 'go-runtime' | 'process';
+  /** The label names of its series as sloctl's SDKs (Node and Go) write them, where the code check compares them. */
+  labels?: readonly string[];
 }
 
 /** Roles read for any HTTP service, whatever its runtime. */
@@ -23,12 +25,14 @@ export const HTTP_ROLES = {
     type: 'histogram',
     help: 'Request latency in seconds, by method, route template, status class and SLI class.',
     source: 'sdk',
+    labels: ['method', 'route', 'status_class', 'sli_class'],
   },
   requests: {
     name: 'http_server_requests_total',
     type: 'counter',
     help: 'Finished requests by method, route template, status class and error class ("none" when good).',
     source: 'sdk',
+    labels: ['method', 'route', 'status_class', 'error_class'],
   },
   weightedRequests: {
     name: 'sloctl_weighted_requests_total',

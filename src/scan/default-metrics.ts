@@ -7,6 +7,7 @@ import {
   HTTP_ROLES,
   PROM_CLIENT_DEFAULT_METRICS,
   SDK_REGISTERED,
+  type MetricRole,
 } from '../contract/metric-names.ts';
 import type { RegisteredMetric, RegisteredMetricType } from './types.ts';
 
@@ -45,13 +46,18 @@ export function promClientDefaults(site: BulkSite, prefix = ''): RegisteredMetri
 
 /** `instrument()` registers the SDK's own metrics and turns prom-client's defaults on. */
 export function sdkMetrics(site: BulkSite): RegisteredMetric[] {
-  const own = SDK_REGISTERED.map((role) => at(site, role.name, role.type, 'sdk'));
+  const own = SDK_REGISTERED.map((role) => withLabels(at(site, role.name, role.type, 'sdk'), role as MetricRole));
   return [...own, ...promClientDefaults(site)];
 }
 
 /** sloctl's Go middleware (`sloctl.New`) registers the HTTP roles' series, the Node SDK's names (go/sloctl/names.go). */
 export function goSdkMetrics(site: BulkSite): RegisteredMetric[] {
-  return Object.values(HTTP_ROLES).map((role) => at(site, role.name, role.type, 'sdk'));
+  return Object.values(HTTP_ROLES).map((role) => withLabels(at(site, role.name, role.type, 'sdk'), role as MetricRole));
+}
+
+/** The SDK's label names on the series that have them in the roles' table (the request histogram and counter). */
+function withLabels(m: RegisteredMetric, role: MetricRole): RegisteredMetric {
+  return role.labels ? { ...m, labels: [...role.labels], labelsAt: { line: m.line, col: m.col } } : m;
 }
 
 /** The Go and process collectors every client_golang default registry carries. */

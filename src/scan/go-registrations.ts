@@ -139,11 +139,61 @@ function registerFromOptions(ctx: GoFileContext, call: GoNode, literal: GoNode, 
     if (buckets?.unsorted) {
       warn(ctx, buckets.at ?? at, `the Buckets of "${fqName}" are not in strictly increasing order: client_golang panics when it builds this histogram ("histogram buckets must be in increasing order"); write them sorted in one []float64{...}`);
     }
+    const labels = labelNames(ctx, call, ctor, fields.get('ConstLabels'));
     ctx.metrics.push({
       name: fqName, type: ctor.type, file: ctx.file, ...positionOf(at), via: ctor.via,
       ...(buckets ? { buckets: buckets.values, bucketsAt: positionOf(buckets.at ?? at) } : {}),
+      ...(labels ? { labels: labels.names, labelsAt: positionOf(labels.at) } : {}),
     });
   }
+}
+
+/**
+ * The label names of every series: a Vec's variable labels (its second argument, a `[]string{...}`
+ * of strings or constants, inline or a variable bound to one) and the keys of ConstLabels
+ * (a `prometheus.Labels{...}` or map literal). Undefined when either cannot be read.
+ */
+function labelNames(ctx: GoFileContext, call: GoNode, ctor: Constructor, constLabels: GoNode | undefined): { names: string[]; at: GoNode } | undefined {
+  const names: string[] = [];
+  let at: GoNode = call;
+  if (/Vec$/.test(ctor.via)) {
+    const arg = callArguments(call)[1];
+    const list = arg ? stringList(ctx, arg) : undefined;
+    if (!list) return undefined;
+    names.push(...list.values);
+    at = list.at;
+  }
+  if (constLabels) {
+    const literal = unparen(constLabels);
+    if (literal.type !== 'composite_literal') return undefined;
+    for (const element of significantChildren(literal.childForFieldName('body'))) {
+      if (element.type !== 'keyed_element') return undefined;
+      const key = elementValue(element.childForFieldName('key') ?? significantChildren(element)[0]);
+      const name = key ? resolveGoString(key, ctx.scope) : undefined;
+      if (name === undefined) return undefined;
+      names.push(name);
+    }
+  }
+  return { names, at };
+}
+
+/** A `[]string{...}` of strings and constants, inline or a variable initialized with one. */
+function stringList(ctx: GoFileContext, arg: GoNode): { values: string[]; at: GoNode } | undefined {
+  let expr = unparen(arg);
+  if (expr.type === 'identifier') {
+    const binding = ctx.scope.lookup(expr.text, expr);
+    if (binding?.kind !== 'var' || !binding.value) return undefined;
+    expr = unparen(binding.value);
+  }
+  if (expr.type !== 'composite_literal') return undefined;
+  const values: string[] = [];
+  for (const element of significantChildren(expr.childForFieldName('body'))) {
+    const node = elementValue(element);
+    const value = node ? resolveGoString(node, ctx.scope) : undefined;
+    if (value === undefined) return undefined;
+    values.push(value);
+  }
+  return { values, at: expr };
 }
 
 /** client_golang's prometheus.DefBuckets: what a histogram without Buckets gets. */

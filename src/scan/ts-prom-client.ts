@@ -70,7 +70,20 @@ function registerConstruction(ctx: TsFileContext, node: t.NewExpression, classNa
     warnAt(ctx, name.value, `"${value}" is not a valid Prometheus metric name; prom-client throws on it`);
     return;
   }
-  ctx.metrics.push({ name: value, type: METRIC_CLASSES[className], file: ctx.file, ...positionOf(name.value), via });
+  const labels = labelNames(ctx, options);
+  ctx.metrics.push({ name: value, type: METRIC_CLASSES[className], file: ctx.file, ...positionOf(name.value), via, ...(labels ? { labels: labels.names, labelsAt: labels.at } : {}) });
+}
+
+/**
+ * The metric's label names: none without `labelNames` (prom-client then throws on any label an
+ * observation passes), an array literal of strings (inline or a `const`); undefined when computed.
+ */
+function labelNames(ctx: TsFileContext, options: t.ObjectExpression): { names: string[]; at: { line: number; col: number } } | undefined {
+  const found = lookupProperty(options, 'labelNames');
+  if (found.kind === 'absent') return { names: [], at: positionOf(options) };
+  if (found.kind === 'unknown') return undefined;
+  const names = ctx.consts.resolveArray(found.value);
+  return names ? { names, at: positionOf(found.value) } : undefined;
 }
 
 function registerDefaults(ctx: TsFileContext, call: t.CallExpression): void {

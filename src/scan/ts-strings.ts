@@ -56,6 +56,17 @@ export class ConstStrings {
     return out;
   }
 
+  /** An array literal of strings, inline or a `const` bound to one (`labelNames: LABELS`); undefined otherwise. */
+  resolveArray(node: t.Node): string[] | undefined {
+    let expr = unwrapExpression(node);
+    if (expr.type === 'Identifier') {
+      const inits = this.#consts.get(expr.name);
+      if (inits?.length !== 1) return undefined;
+      expr = unwrapExpression(inits[0]);
+    }
+    return expr.type === 'ArrayExpression' ? this.resolveList(expr) : undefined;
+  }
+
   /** The string value of `node`, or undefined when it depends on run-time values. */
   resolve(node: t.Node): string | undefined {
     return this.#resolve(node, 0);

@@ -36,6 +36,14 @@ export interface RegisteredMetric {
    */
   buckets?: number[];
   bucketsAt?: { line: number; col: number };
+  /**
+   * The label names every series of the metric carries, when the code states them so that sloctl
+   * can read them (prom-client: `labelNames`, or none; client_golang: a Vec's `[]string{...}` and
+   * the literal keys of `ConstLabels`; sloctl's SDK: its own), and where they are set. Undefined:
+   * not read (computed at run time), so not checked.
+   */
+  labels?: string[];
+  labelsAt?: { line: number; col: number };
 }
 
 /** A route the code registers (src/contract/route-paths.ts FoundRoute), and how it was registered. */
