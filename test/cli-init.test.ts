@@ -441,6 +441,34 @@ describe('sloctl init: a contract from the code', () => {
     ]);
   });
 
+  it('Go: http.Client literals with a Timeout are commented dependencies named from their variable, with the timeout read from the code', async () => {
+    const dir = project({
+      'go.mod': 'module example.com/shop\n\ngo 1.19\n',
+      'main.go': [
+        'package main', '',
+        'import (', '\t"net/http"', '\t"os"', '\t"time"', ')', '',
+        'var payments = &http.Client{Timeout: 150 * time.Millisecond}',
+        'var inventoryClient = http.Client{Timeout: time.Second * 2}',
+        'var c = &http.Client{Timeout: timeout}', '',
+        'func main() {',
+        '\thttp.HandleFunc("/orders", func(w http.ResponseWriter, r *http.Request) {',
+        '\t\tpayments.Get(os.Getenv("PAYMENTS_URL") + "/charge")',
+        '\t\tinventoryClient.Get(os.Getenv("INVENTORY_URL") + "/items")',
+        '\t})',
+        '\thttp.ListenAndServe("127.0.0.1:8080", nil)',
+        '}', '',
+      ].join('\n'),
+    });
+    const r = await runCli(['init'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^ {2}3 outbound HTTP calls with a timeout are in a comment, as 2 dependencies to declare with the timeout the code uses \(payments 150ms; inventory 2s\); 1 to a target sloctl cannot tell, listed with file:line:col to declare by hand$/m);
+    const text = readFileSync(join(dir, 'slo.yaml'), 'utf8');
+    assert.match(text, /^# {3}&http\.Client\{Timeout: timeout\} at main\.go:11:9 \(Timeout: timeout\)$/m);
+    const loaded = parseContract(uncommentDependencies(text), 'slo.yaml');
+    assert.deepEqual(loaded.diagnostics, [], uncommentDependencies(text));
+    assert.deepEqual(loaded.contract?.dependencies.map((d) => [d.name, d.timeout]), [['payments', 150], ['inventory', 2000]]);
+  });
+
   it("a dependency the code names through the SDK takes the timeout its calls use, read from the code; a call to it without one keeps the default", async () => {
     const sdkCode = (inventoryCall: string) => [
       "import Fastify from 'fastify';",

@@ -142,7 +142,18 @@ const NUMBER = '([0-9][0-9_]*(?:\\.[0-9]+)?)';
 const ABORT_TIMEOUT = new RegExp(`AbortSignal\\.timeout\\(\\s*${NUMBER}\\s*\\)`, 'g');
 const OPTION = new RegExp(`^(?:timeout|headersTimeout|bodyTimeout):\\s*(?:\\{\\s*request:\\s*)?${NUMBER}\\s*\\}?$`);
 
+// Go: `Timeout: 150 * time.Millisecond`, `time.Second * 2`, `time.Second`.
+const GO_UNITS: Readonly<Record<string, number>> = { Nanosecond: 1e-6, Microsecond: 1e-3, Millisecond: 1, Second: 1000, Minute: 60_000, Hour: 3_600_000 };
+const GO_DURATION = new RegExp(`^Timeout:\\s*(?:${NUMBER}\\s*\\*\\s*)?time\\.(\\w+)(?:\\s*\\*\\s*${NUMBER})?$`);
+
 function boundMs(timeout: string): number | undefined {
+  const go = GO_DURATION.exec(timeout.trim());
+  if (go) {
+    const unit = Object.hasOwn(GO_UNITS, go[2]) ? GO_UNITS[go[2]] : NaN;
+    if (go[1] !== undefined && go[3] !== undefined) return undefined;
+    const ms = Number((go[1] ?? go[3] ?? '1').replace(/_/g, '')) * unit;
+    return Number.isFinite(ms) && ms > 0 ? ms : undefined;
+  }
   const signals = new Set([...timeout.matchAll(ABORT_TIMEOUT)].map((m) => m[1]));
   const [text] = signals.size === 1 ? signals : [OPTION.exec(timeout.trim())?.[1]];
   const ms = text === undefined ? NaN : Number(text.replace(/_/g, ''));

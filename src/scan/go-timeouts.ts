@@ -12,12 +12,14 @@
 // sloctl cannot see it statically; the dynamic half of the check (a blackholed dependency) does.
 // A Transport's own timeouts (ResponseHeaderTimeout, DialContext's) bound parts of a call, not
 // all of it, so they do not make a Client without Timeout acceptable.
+// A client literal with a Timeout is collected in `timed` (with its variable's name as the
+// target): a dependency the code has, which `sloctl init` lists with that timeout.
 
 import type { GoNode } from './go-parser.ts';
 import { importedName } from './go-imports.ts';
 import { callArguments, positionOf, selectorParts, significantChildren, unparen } from './go-syntax.ts';
 import { excerpt } from './metric-name.ts';
-import type { UntimedClient } from './types.ts';
+import type { TimedClient, UntimedClient } from './types.ts';
 
 const DEFAULT_CLIENT_FUNCS = new Set(['Get', 'Head', 'Post', 'PostForm']);
 const CLIENT_FIX = 'use an http.Client with Timeout (e.g. `&http.Client{Timeout: 150 * time.Millisecond}`, the contract dependency\'s timeout) instead of http.DefaultClient';
@@ -32,7 +34,7 @@ export function setsDefaultClientTimeout(text: string): boolean {
   return /\bDefaultClient\.Timeout\s*=[^=]/.test(text);
 }
 
-export function detectGoUntimedClients(file: string, root: GoNode, defaultClientTimed = false): UntimedClient[] {
+export function detectGoUntimedClients(file: string, root: GoNode, defaultClientTimed = false, timed?: TimedClient[]): UntimedClient[] {
   const http = importedName(root, 'net/http');
   if (http === undefined) return [];
   const out: UntimedClient[] = [];
@@ -68,6 +70,10 @@ export function detectGoUntimedClients(file: string, root: GoNode, defaultClient
         // `c := &http.Client{}` then `c.Timeout = d` in the same file: set after all.
         if (name && new RegExp(`\\b${name.text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.Timeout\\s*=[^=]`).test(root.text)) continue;
         report(shown, `${http}.Client{}`, LITERAL_FIX, name);
+      } else if (timed) {
+        const shown = node.parent?.type === 'unary_expression' ? node.parent : node;
+        const name = declaredName(shown);
+        timed.push({ file, ...positionOf(shown), call: excerpt(shown.text), via: `${http}.Client{}`, target: name ? name.text.slice(0, 500) : '', timeout: `Timeout: ${timeout.text}` });
       }
     }
   }

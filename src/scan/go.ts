@@ -17,7 +17,7 @@ import { firstSyntaxError, positionOf, significantChildren } from './go-syntax.t
 import { readSources, type ReadSource } from './read-sources.ts';
 import { assertDirectory } from './scan-root.ts';
 import { finishResult } from './scan-result.ts';
-import type { DependencyCall, RegisteredMetric, RegisteredRoute, ScanResult, ScanWarning, SdkDependency, UnresolvedRoute, UntimedClient } from './types.ts';
+import type { DependencyCall, RegisteredMetric, RegisteredRoute, ScanResult, ScanWarning, SdkDependency, TimedClient, UnresolvedRoute, UntimedClient } from './types.ts';
 import { walkSourceFiles } from './walk-files.ts';
 
 // The go tool ignores vendor copies, testdata, and names starting with "_" or ".".
@@ -46,7 +46,7 @@ export async function scanGoModule(dir: string): Promise<ScanResult> {
   const warnings: ScanWarning[] = [...walk.warnings];
   const metrics: RegisteredMetric[] = [];
   const sources = await readSources(walk.files, warnings);
-  const routes: Routes = { routes: [], unresolved: [], untimed: [], sdkDependencies: [], unfollowedDependencyCalls: [], defaultClientTimed: sources.some((s) => setsDefaultClientTimeout(s.text)) };
+  const routes: Routes = { routes: [], unresolved: [], untimed: [], timed: [], sdkDependencies: [], unfollowedDependencyCalls: [], defaultClientTimed: sources.some((s) => setsDefaultClientTimeout(s.text)) };
   let defaultSite: BulkSite | undefined;
   for (const group of groupByDirectory(sources)) {
     const site = scanPackageDirectory(parser, group, metrics, warnings, routes);
@@ -58,7 +58,7 @@ export async function scanGoModule(dir: string): Promise<ScanResult> {
   if (sdk) metrics.push(...goSdkMetrics(sdk));
   if (!defaultSite && sdk?.runtimeCollectors) defaultSite = { file: sdk.file, line: sdk.line, col: sdk.col, via: `${sdk.via}: client_golang Go and process collectors` };
   if (defaultSite) metrics.push(...clientGolangDefaults(defaultSite));
-  return finishResult({ metrics, warnings, filesScanned: sources.length, routes: routes.routes, unresolvedRoutes: routes.unresolved, untimedClients: routes.untimed, sdkDependencies: routes.sdkDependencies, unfollowedDependencyCalls: routes.unfollowedDependencyCalls });
+  return finishResult({ metrics, warnings, filesScanned: sources.length, routes: routes.routes, unresolvedRoutes: routes.unresolved, untimedClients: routes.untimed, timedClients: routes.timed, sdkDependencies: routes.sdkDependencies, unfollowedDependencyCalls: routes.unfollowedDependencyCalls });
 }
 
 interface Routes {
@@ -66,6 +66,8 @@ interface Routes {
   unresolved: UnresolvedRoute[];
   /** Outbound HTTP calls without a timeout (go-timeouts.ts); carried with the routes, per file. */
   untimed: UntimedClient[];
+  /** Clients with a Timeout (a dependency the code has, for init). */
+  timed: TimedClient[];
   /** Dependencies named through sloctl's Go middleware (go-sdk-dependencies.ts). */
   sdkDependencies: SdkDependency[];
   /** The same calls on receivers not known to be the SDK (go-sdk-dependencies.ts). */
@@ -139,7 +141,7 @@ function scanFileSafely(file: ParsedFile, scope: GoPackageScope, packageFiles: G
     warnings.push({ file: file.source.relPath, line: 1, col: 1, message: `could not read the routes of this file (${String(error)}); routes registered in it are not checked` });
   }
   try {
-    routes.untimed.push(...detectGoUntimedClients(file.source.relPath, file.root, routes.defaultClientTimed));
+    routes.untimed.push(...detectGoUntimedClients(file.source.relPath, file.root, routes.defaultClientTimed, routes.timed));
   } catch (error) {
     warnings.push({ file: file.source.relPath, line: 1, col: 1, message: `could not read the outbound HTTP calls of this file (${String(error)}); their timeouts are not checked` });
   }
