@@ -4,7 +4,7 @@
 // failure quotes the failing check's name and reason from the health body: at start (the target
 // never becomes healthy) and during the run.
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -144,8 +144,55 @@ describe('gate availability on an attached service that served others before the
     const r = await gate(file, dir, ['--target', base, '--json', '--duration', '8s', '--trials', '2']);
     const report = JSON.parse(r.stdout) as GateReport;
     const availability = report.verdicts.find((v) => v.contract === 'availability')!;
-    assert.match(availability.reason, /the service's gauge is averaged over the \d+ scrapes after its 4s window held only this run's requests \(\d+ earlier left out: they judged requests from before the run\)/, availability.reason);
+    assert.match(availability.reason, /the service's availability is its gauge at \d+ of \d+ scrapes, and composed from its parts \(liveness, each scrape interval's latency and success, critical dependencies\) at the \d+ where the gauge's 4 s window reached back before the measured phase/, availability.reason);
     assert.ok(availability.service! >= 0.99, `service ${availability.service}: ${availability.reason}`);
     assert.notEqual(availability.verdict, 'fail', availability.reason);
+  });
+
+  it('another client sending to the same route during the run: the service counted more than the gate sent, and the report says so', async (t) => {
+    const { dir, file } = contract('never');
+    const child = spawn(process.execPath, ['--import', 'tsx', SERVICE], {
+      cwd: REPO,
+      env: { ...process.env, PORT: '0', CONTRACT: file, ROUTES: 'GET /fast' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    t.after(() => child.kill('SIGKILL'));
+    const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
+    const base = `http://127.0.0.1:${(JSON.parse(line.replace(/^[^{]*/, '')) as { port: number }).port}`;
+    // The other client: requests back to back (each waits for its answer) until the gate is done.
+    let other = 0;
+    let done = false;
+    const loop = (async () => {
+      while (!done) {
+        const res = await fetch(`${base}/fast`);
+        await res.arrayBuffer();
+        other++;
+      }
+    })();
+    const r = await gate(file, dir, ['--target', base, '--json', '--duration', '6s', '--warmup', '0s']).finally(() => { done = true; });
+    await loop;
+    const report = JSON.parse(r.stdout) as GateReport;
+    const sent = report.load!.sent;
+    assert.ok(other > 100, `the other client sent ${other}`);
+    const note = report.notes.find((n) => n.startsWith('the service counted requests this run did not send'));
+    assert.ok(note, `a note names the other traffic (the gate sent ${sent}, the other client ${other}): ${JSON.stringify(report.notes)}`);
+    assert.match(note!, /GET \/fast: [\d,]+ counted, [\d,]+ sent/);
+  });
+
+  it('errors in the warm-up of a service the gate started: the measured phase is judged, not the warm-up its gauge still remembers', async () => {
+    const { dir, file } = contract('never');
+    // The first 10 requests fail (all in the 2 s warm-up at 50/s); the SDK's checks look back 4 s,
+    // so its gauge and its success check stay down through the first seconds of the measured phase.
+    writeFileSync(file, readFileSync(file, 'utf8')
+      .replace(`"CHECK_FAILS":"never"`, `"CHECK_FAILS":"never","FAIL_FIRST":"10","HEALTH_WINDOW_MS":"4000"`)
+      .replace('warmup: 1s', 'warmup: 2s'));
+    const r = await gate(file, dir, ['--json', '--duration', '8s', '--trials', '2']);
+    const report = JSON.parse(r.stdout) as GateReport;
+    const availability = report.verdicts.find((v) => v.contract === 'availability')!;
+    const errors = report.verdicts.find((v) => v.contract === 'errors')!;
+    assert.equal(errors.client, 1, `the measured phase had no error: ${errors.reason}`);
+    assert.match(availability.reason, /composed from its parts .* where the gauge's 4 s window reached back before the measured phase \(the warm-up's requests, or others'\)/, availability.reason);
+    assert.ok(availability.service! >= 0.99, `service ${availability.service}: ${availability.reason}`);
+    assert.equal(availability.verdict, 'pass', availability.reason);
   });
 });

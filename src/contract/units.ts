@@ -46,6 +46,11 @@ export function parseDuration(text: string): Parsed {
  * contract values and PromQL ranges and rule names (src/emit/promql.ts), and Prometheus reads
  * neither `8.196s` nor a dot in a name. For a measured time shown to a reader use formatElapsed.
  */
+/** A measured span for a message: "4.96 s" → "5 s" above 10 s, "4.9 s" below (not a contract value: see formatDuration). */
+export function formatSeconds(ms: number): string {
+  return `${+(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
+}
+
 export function formatDuration(ms: number): string {
   if (ms === 0) return '0s';
   const order: Array<[string, number]> = [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]];

@@ -95,6 +95,8 @@ interface Session {
   interpolated: Set<number>;
   /** Availability: how the composite was obtained. */
   availabilityFrom: Set<string>;
+  /** Scrapes that carried the availability gauge while it judged requests from before (gaugeTrusted false). */
+  untrustedGauge: number;
   missing: Set<string>;
 }
 
@@ -109,7 +111,7 @@ interface State {
 }
 
 function newSession(): Session {
-  return { scrapes: 0, bad: 0, total: 0, classes: new Map(), otherClasses: new Map(), seriesWithoutClass: 0, seriesWithLabel: 0, labelNames: new Set(), noBucket: new Map(), buckets: new Map(), interpolated: new Set(), availabilityFrom: new Set(), missing: new Set() };
+  return { scrapes: 0, bad: 0, total: 0, classes: new Map(), otherClasses: new Map(), seriesWithoutClass: 0, seriesWithLabel: 0, labelNames: new Set(), noBucket: new Map(), buckets: new Map(), interpolated: new Set(), availabilityFrom: new Set(), untrustedGauge: 0, missing: new Set() };
 }
 
 /** Buckets a window needs: the SLO window (a calendar month at its longest) and every tier window. */
@@ -157,12 +159,20 @@ function classifier(def: SloDefinition): (s: Series) => Role | null {
 export interface ScrapeContext {
   /** The target's health endpoint said UP (true), not UP (false), or was not checked. */
   healthUp?: boolean;
+  /**
+   * False when the availability gauge cannot be read for the span being judged: it judges the
+   * service's last N seconds of requests, and they reach back before it (a gate's warm-up, requests
+   * sloctl did not send). The composite is then computed from its parts, as for a service with no
+   * gauge: the parts judge only the scrape interval. Undefined or true: the gauge is read.
+   */
+  gaugeTrusted?: boolean;
 }
 
 export class EmbeddedEvaluator {
   readonly definitions: readonly SloDefinition[];
   private readonly states: State[];
   private healthUp: boolean | undefined;
+  private gaugeTrusted: boolean | undefined;
 
   constructor(definitions: readonly SloDefinition[]) {
     this.definitions = definitions;
@@ -196,8 +206,13 @@ export class EmbeddedEvaluator {
     this.healthUp = up;
   }
 
+  /** Whether the next scrape's availability gauge judges only the span being judged (ScrapeContext.gaugeTrusted). */
+  setGaugeTrusted(trusted: boolean | undefined): void {
+    this.gaugeTrusted = trusted;
+  }
+
   /** One scrape's worth of increases. Failed scrapes (nothing updated) add nothing. */
-  ingest(result: IngestResult, context: ScrapeContext = { healthUp: this.healthUp }): void {
+  ingest(result: IngestResult, context: ScrapeContext = { healthUp: this.healthUp, gaugeTrusted: this.gaugeTrusted }): void {
     if (result.updated.length === 0) return;
     for (const st of this.states) {
       const src = st.def.source;
@@ -307,14 +322,16 @@ export class EmbeddedEvaluator {
       if (r.role === 'gauge') gauges.push(v);
       else if (r.role === 'dependency') deps.set(r.name, Math.min(deps.get(r.name) ?? 1, v));
     }
-    if (gauges.length > 0) {
+    if (gauges.length > 0 && context.gaugeTrusted !== false) {
       // The SDK's own composite, averaged over instances (the rules' avg(avg_over_time(...))).
       const a = Math.min(1, Math.max(0, gauges.reduce((x, y) => x + y, 0) / gauges.length));
       st.session.availabilityFrom.add(`the ${src.gauge} gauge`);
       this.record(st, result.at, 1 - a, 1);
       return;
     }
-    // No gauge: the composite from its parts, when every weighted part is known at this scrape.
+    // No gauge (or one judging requests from before): the composite from its parts, when every
+    // weighted part is known at this scrape.
+    if (gauges.length > 0) st.session.untrustedGauge++;
     const at = result.at;
     const w = src.weights;
     const parts: Array<[string, number, number | undefined]> = [];
@@ -349,7 +366,9 @@ export class EmbeddedEvaluator {
       return;
     }
     const a = parts.reduce((sum, [, weight, v]) => sum + weight * (v ?? 0), 0);
-    st.session.availabilityFrom.add('its parts (health endpoint, latency and success of the scrape interval, critical dependencies)');
+    st.session.availabilityFrom.add(gauges.length > 0
+      ? 'its parts while its gauge judged requests from before (health endpoint, latency and success of the scrape interval, critical dependencies)'
+      : 'its parts (health endpoint, latency and success of the scrape interval, critical dependencies)');
     this.record(st, at, Math.max(0, 1 - a), 1);
   }
 
@@ -456,7 +475,9 @@ function notesOf(st: State): string[] {
   }
   if (s.seriesWithoutClass > 0 && s.seriesWithLabel > 0 && st.def.source.kind === 'errors') out.push(`some request series have no ${st.def.source.label} label: their errors cannot be weighted${st.def.source.fromStatus ? '' : ' (the SDK adds it)'}`);
   if (s.missing.size > 0 && st.def.source.kind === 'availability') {
-    out.push(`no ${st.def.source.gauge} gauge, and the composite's parts were not all known: ${[...s.missing].join('; ')} (the SDK exports the gauge)`);
+    out.push(s.untrustedGauge > 0
+      ? `the ${st.def.source.gauge} gauge judged requests from before at ${s.untrustedGauge} scrape(s), and the composite's parts were not all known there: ${[...s.missing].join('; ')}`
+      : `no ${st.def.source.gauge} gauge, and the composite's parts were not all known: ${[...s.missing].join('; ')} (the SDK exports the gauge)`);
   }
   return out;
 }

@@ -11,13 +11,14 @@
 // the target of CPU (4: src/verdicts/machine.ts) > pass (0).
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Contract } from '../contract/schema.ts';
-import { formatDuration } from '../contract/units.ts';
+import { formatDuration, formatSeconds } from '../contract/units.ts';
 import { EXIT, UsageError } from '../errors.ts';
 import { runLoad } from '../load/run.ts';
 import { mergeResults } from '../load/merge.ts';
 import { phaseSeed } from '../load/prng.ts';
 import type { ConnectionWaits, LoadProgress, LoadResult } from '../load/types.ts';
 import { compareWithBaseline } from '../verdicts/compare.ts';
+import { foreignTraffic, foreignTrafficNote, foreignTrafficReason, withdrawForeignFailures } from '../verdicts/foreign-traffic.ts';
 import { makeBaseline, profileMismatch, type BaselineFile } from '../verdicts/baseline.ts';
 import { readBaseline, writeBaseline } from '../run/baseline-file.ts';
 import { clientCounts } from '../verdicts/client-view.ts';
@@ -220,11 +221,11 @@ export async function runGate(options: GateRunOptions): Promise<GateReport> {
   const trialResults: LoadResult[] = [];
   let watch: ServiceWatch | undefined;
   let startMark: ServiceMark | undefined;
-  // An attached service may have served others before the first request of ours (ms since the
-  // epoch): its windowed checks and availability gauge judge those too until their window passes.
-  let ourTrafficFrom: number | undefined;
+  // When the measured phase began (ms since the epoch): the service's windowed checks and its
+  // availability gauge judge its last N seconds of requests, which reach back into the warm-up (or
+  // before the run, on an attached service) until that window has passed.
+  let measuredFrom: number | undefined;
   try {
-    if (o.target !== undefined) ourTrafficFrom = Date.now();
     // 2. Warm-up: same profile, results journaled but not judged.
     if (profile.warmupMs > 0 && !stop.signal.aborted) {
       log(`warm-up ${profile.warmupMs / 1000}s`);
@@ -235,12 +236,20 @@ export async function runGate(options: GateRunOptions): Promise<GateReport> {
     // 3. The measured phase: trials back to back, the service scraped throughout.
     if (!stop.signal.aborted) {
       const metricsUrl = endpointUrl(baseUrl, contract.target?.metrics ?? '/metrics');
+      measuredFrom = Date.now();
+      const phaseStart = measuredFrom;
       watch = new ServiceWatch(contract, {
         metricsUrl,
         intervalMs: Math.min(contract.scrapeInterval, SCRAPE_INTERVAL_CAP_MS),
         timeoutMs: Math.min(contract.scrapeInterval, 5000),
         allowRemote: o.allowRemote,
-        healthUp: () => watcher.lastUp,
+        // The composite's health part is liveness, as in the SDK's own gauge: a DEGRADED body that
+        // its windowed checks cause is already counted by the latency and success parts.
+        healthUp: () => watcher.lastLive,
+        gaugeTrusted: () => {
+          const windowMs = watcher.windowMs;
+          return windowMs === undefined ? undefined : Date.now() - windowMs >= phaseStart;
+        },
         onScrape: pprof && ((r) => pprof.onScrape(watch!.store, r)),
       });
       watcher.resetShare();
@@ -303,6 +312,8 @@ export async function runGate(options: GateRunOptions): Promise<GateReport> {
   // A generator that sent late or short: the failures its lag could cause are not judged (generator-lag.ts).
   let lag: GeneratorLag | undefined;
   const lagWithdrawn: string[] = [];
+  // Failures only the service's view shows while it also served requests this run did not send (foreign-traffic.ts).
+  const foreignWithdrawn: string[] = [];
   let waits: ConnectionWaits | undefined;
   const queueWithdrawn: string[] = [];
   if (trialResults.length > 0) {
@@ -311,12 +322,8 @@ export async function runGate(options: GateRunOptions): Promise<GateReport> {
     report.load = merged;
     const service = watch!.view(startMark);
     if (service.unavailable) notes.push(`the service view is missing (${service.unavailable}): verdicts use the client view only`);
-    // The availability gauge's scrapes whose window reached before our first request are left out.
     const windowMs = watcher.windowMs;
-    if (ourTrafficFrom !== undefined && windowMs !== undefined && !service.unavailable) {
-      const g = watch!.availabilityFrom(watcher.windowClearOf(ourTrafficFrom) ?? Infinity);
-      if (g !== undefined && g.left > 0) service.availabilityAfterWindow = { ...g, windowMs };
-    }
+    if (service.availabilityComposed && windowMs !== undefined) service.availabilityComposed.windowMs = windowMs;
     const health = watcher.stats();
     const routes = routeEvidence(contract, merged, watch!.routes());
     const views = { client: merged, trials: trialResults, healthUpShare: health.upShare, health, service, routes };
@@ -336,12 +343,19 @@ export async function runGate(options: GateRunOptions): Promise<GateReport> {
       const wire = judgeObjectives(contract, { ...views, client: wireView(merged), trials: trialResults.map(wireView) }, judging);
       queueWithdrawn.push(...withdrawQueueFailures(waits, report.verdicts, wire));
     }
+    const foreign = foreignTraffic(routes);
+    if (foreign) {
+      notes.push(foreignTrafficNote(foreign));
+      foreignWithdrawn.push(...withdrawForeignFailures(foreign, report.verdicts));
+    }
     report.routes = routeReports(contract, routes, report.verdicts);
     // A health check that failed during the run is named with its reason, whatever the objectives.
     if (health.failing.length > 0) {
       const show = (x: number) => `${+(x * 100).toPrecision(3)}%`;
-      const before = service.availabilityAfterWindow !== undefined
-        ? `; until its ${formatDuration(service.availabilityAfterWindow.windowMs)} window held only this run's requests, its latency and success checks also judged requests from before the run`
+      const clearAt = windowMs !== undefined && measuredFrom !== undefined ? watcher.windowClearOf(measuredFrom) : undefined;
+      // Said only beside a failing check that judges a window of requests (the SDK's latency and success).
+      const before = windowMs !== undefined && measuredFrom !== undefined && health.failing.some((f) => f.windowMs !== undefined)
+        ? `; until its ${formatSeconds(windowMs)} window held only the measured phase's requests (${clearAt !== undefined ? `${formatSeconds(clearAt - measuredFrom)} into it` : 'it never did'}), its latency and success checks also judged the warm-up's requests and any from before the run`
         : '';
       notes.push(`the health endpoint reported failing checks during the measured phase: ${health.failing.map((f) => `${describeFailing([f])} (${show(f.share)} of the time)`).join('; ')}${before}`);
     }
@@ -388,6 +402,7 @@ export async function runGate(options: GateRunOptions): Promise<GateReport> {
   const selfCheckFailed = report.generator !== undefined && !report.generator.ok;
   if (lag && (selfCheckFailed || lagWithdrawn.length > 0)) unsupported.unshift(generatorLagReason(lag, lagWithdrawn));
   if (waits && queueWithdrawn.length > 0) unsupported.push(connectionQueueReason(waits, queueWithdrawn));
+  if (foreignWithdrawn.length > 0) unsupported.push(foreignTrafficReason(foreignWithdrawn));
   // An objective the run was too short to measure (its budget under one request) blocks a pass.
   const unmeasured = unmeasurableReasons(report.verdicts);
   // A failure the lag (or a starved machine) cannot explain stands; what they withdrew beside it is a note.
@@ -395,7 +410,7 @@ export async function runGate(options: GateRunOptions): Promise<GateReport> {
   if (unmeasured.length > 0) return finish('inconclusive', EXIT.INCONCLUSIVE, [...unmeasured, ...unsupported], [...notes, ...notUpdated]);
   // Failed only where a starved machine or the generator's lag explains it, or the generator never
   // delivered the profile: no verdict either way. A pass despite late sends stands (below).
-  if (withdrawn.length > 0 || lagWithdrawn.length > 0 || queueWithdrawn.length > 0 || lag?.underDelivered) return finish('inconclusive', EXIT.INCONCLUSIVE, unsupported, [...notes, ...notUpdated]);
+  if (withdrawn.length > 0 || lagWithdrawn.length > 0 || queueWithdrawn.length > 0 || foreignWithdrawn.length > 0 || lag?.underDelivered) return finish('inconclusive', EXIT.INCONCLUSIVE, unsupported, [...notes, ...notUpdated]);
   // A baseline is the build's numbers: one measured through a lagging generator would be its lag's.
   // Asked to record one, the run did not do what it was asked: INCONCLUSIVE, not a pass that wrote nothing.
   if (lag && selfCheckFailed && o.updateBaseline && o.baselinePath !== undefined) return finish('inconclusive', EXIT.INCONCLUSIVE, [`the objectives passed, but no baseline was recorded at ${o.baselinePath}: the generator lagged, so these numbers would be partly its lag, not the build's; run --update-baseline again on a quieter machine`, ...unsupported], notes);

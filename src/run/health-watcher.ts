@@ -93,6 +93,16 @@ export class HealthWatcher {
     return this.lastProbe?.state === 'up';
   }
 
+  /**
+   * True when the last probe reached a live process: the body's liveness check (the SDK's) or, for
+   * a body that does not say, an answer UP or DEGRADED. False before the first probe.
+   */
+  get lastLive(): boolean {
+    const p = this.lastProbe;
+    if (p === undefined || p.state === 'unreachable') return false;
+    return p.body?.live ?? (p.state === 'up' || p.state === 'degraded');
+  }
+
   /** Share of the watched time the endpoint said UP; NaN before the first probe. */
   get upShare(): number {
     return this.stats().upShare;

@@ -23,6 +23,12 @@ export interface ServiceWatchOptions {
   allowRemote: boolean;
   /** Health of the target at scrape time, for the availability composite computed from parts. */
   healthUp?: () => boolean | undefined;
+  /**
+   * Whether the availability gauge at scrape time judges only the phase being measured (its
+   * window does not reach back before it); false: the composite is computed from its parts at
+   * that scrape (EmbeddedEvaluator ScrapeContext.gaugeTrusted). Undefined: read the gauge.
+   */
+  gaugeTrusted?: () => boolean | undefined;
   onScrape?: (report: ScrapeReport) => void;
   /** The clock that stamps scrapes (ms since the epoch). Default: monotonic, anchored once to Date.now(). */
   now?: () => number;
@@ -48,8 +54,8 @@ export class ServiceWatch {
   private readonly scraper: Scraper;
   private readonly evaluator: EmbeddedEvaluator;
   private readonly names: { heap: string; rss: string; requests: string; weighted: string; dependencyUp: string; duration: string; availability: string };
-  /** The availability gauge at each scrape that carried it (the mean over instances), stamped by the wall clock the health probes use. */
-  private readonly availability: Array<{ wallMs: number; value: number }> = [];
+  /** Scrapes that carried the availability gauge, and those of them composed from parts instead (gaugeTrusted false). */
+  private gaugeScrapes = { carried: 0, composed: 0 };
   private readonly critical: string[];
   private readonly labels: LabelMap;
   /** The contract's `metrics.labels` names the status or error-class label itself. */
@@ -98,6 +104,8 @@ export class ServiceWatch {
   /** One scrape now; returns the mark (heap and requests) it read. */
   async scrape(): Promise<ServiceMark> {
     this.evaluator.setHealth(this.opts.healthUp?.());
+    const trusted = this.opts.gaugeTrusted?.();
+    this.evaluator.setGaugeTrusted(trusted);
     // Stamped by the scraper's clock (monotonic): never Date.now(), which can repeat or step back.
     const r = await this.scraper.scrapeOnce();
     this.opts.onScrape?.(r);
@@ -113,8 +121,10 @@ export class ServiceWatch {
     if (this.concurrency.length > 0) {
       observeScrape(this.peaks, this.concurrency, { opening, trial: this.trial.index + 1, trials: this.trial.total, offsetMs: r.at - this.firstAt }, valuesOf);
     }
-    const gauges = valuesOf(this.names.availability).filter(Number.isFinite);
-    if (gauges.length > 0) this.availability.push({ wallMs: Date.now(), value: Math.min(1, Math.max(0, gauges.reduce((a, b) => a + b, 0) / gauges.length)) });
+    if (valuesOf(this.names.availability).some(Number.isFinite)) {
+      this.gaugeScrapes.carried++;
+      if (trusted === false) this.gaugeScrapes.composed++;
+    }
     const heap = this.latestSum(this.names.heap);
     const rss = this.latestSum(this.names.rss);
     if (heap !== undefined) this.heapMax = Math.max(this.heapMax ?? 0, heap);
@@ -159,17 +169,6 @@ export class ServiceWatch {
     return sum;
   }
 
-  /**
-   * The availability gauge averaged over the scrapes from `fromWallMs` on (ms since the epoch),
-   * and how many were left out before it: for a gauge whose window reached before the run.
-   * Undefined when no scrape carried the gauge.
-   */
-  availabilityFrom(fromWallMs: number): { value: number; scrapes: number; left: number } | undefined {
-    if (this.availability.length === 0) return undefined;
-    const kept = this.availability.filter((a) => a.wallMs >= fromWallMs);
-    return { value: kept.length > 0 ? kept.reduce((s, a) => s + a.value, 0) / kept.length : NaN, scrapes: kept.length, left: this.availability.length - kept.length };
-  }
-
   /** The service view over the span from the first successful scrape to the last. */
   view(start: ServiceMark | undefined): ServiceView {
     if (this.firstAt === undefined || this.lastAt === undefined || this.lastAt === this.firstAt) {
@@ -190,6 +189,7 @@ export class ServiceWatch {
       // A peak in the scrape that opened the phase was read before the first trial said how many there are.
       concurrency: this.concurrency.length > 0 ? [...this.peaks.values()].map((p) => (p.trial !== undefined && p.trials === undefined && this.trial.total !== undefined ? { ...p, trials: this.trial.total } : p)) : undefined,
       errorsUnseen: this.errorsUnseen(),
+      ...(this.gaugeScrapes.composed > 0 ? { availabilityComposed: { ...this.gaugeScrapes } } : {}),
     };
   }
 

@@ -22,7 +22,7 @@
 //   accept's other phases judge them (src/accept/run.ts); the gate leaves them out.
 import { unseenClasses } from '../contract/label-map.ts';
 import { HTTP_ROLES } from '../contract/metric-names.ts';
-import { formatDuration } from '../contract/units.ts';
+import { formatDuration, formatSeconds } from '../contract/units.ts';
 import { ceilingSide, type QuantileBucket } from '../engine/histogram.ts';
 import type { Contract, LatencyObjective } from '../contract/schema.ts';
 import type { SloStatus } from '../evaluate/report.ts';
@@ -53,12 +53,13 @@ export interface ServiceView {
   /** Why there is no service view at all (the metrics could not be read). */
   unavailable?: string;
   /**
-   * The availability gauge judges the service's last `windowMs` of requests, which reached before
-   * the run (requests sloctl did not send) for the first scrapes: its mean over the scrapes after
-   * that (`value`, NaN when none), how many were used and how many left out. Absent when the
-   * window never reached before the run, or no scrape carried the gauge.
+   * The availability gauge judges the service's last N seconds of requests, which reached back
+   * before the measured phase (the warm-up, requests sloctl did not send) at `composed` of the
+   * `carried` scrapes that had it: at those the composite was computed from its parts instead
+   * (the scrape interval's latency and success, liveness, critical dependencies). `windowMs`: the
+   * window, when the health body said. Absent when the gauge was read at every scrape.
    */
-  availabilityAfterWindow?: { value: number; scrapes: number; left: number; windowMs: number };
+  availabilityComposed?: { carried: number; composed: number; windowMs?: number };
   /**
    * Why the service's series cannot tell errors from successes (no error-class or status label
    * where the contract's `metrics.labels` says), with the fix: its errors ratio is INCONCLUSIVE.
@@ -508,17 +509,17 @@ function availabilityVerdict(contract: Contract, views: GateViews): ObjectiveVer
   const known = parts.filter((p) => p.weight > 0 && Number.isFinite(p.client));
   const weight = known.reduce((sum, p) => sum + p.weight, 0);
   const client = weight > 0 ? known.reduce((sum, p) => sum + p.weight * p.client, 0) / weight : NaN;
-  // The service's gauge judges its last windowMs of requests: the scrapes whose window reached
-  // before the run judged requests sloctl did not send (a 500 sent by hand, the previous run's).
-  const cleared = views.service.availabilityAfterWindow;
-  const service = cleared === undefined ? serviceRatio(views.service, a.name, 'availability') : cleared.value;
+  const service = serviceRatio(views.service, a.name, 'availability');
   const v = ratioVerdict('availability', a.name, a.objective, client, service, 'composite availability');
   v.parts = parts;
-  if (cleared !== undefined) {
-    const window = formatDuration(cleared.windowMs);
-    v.reason += cleared.scrapes > 0
-      ? `; the service's gauge is averaged over the ${cleared.scrapes} scrapes after its ${window} window held only this run's requests (${cleared.left} earlier left out: they judged requests from before the run)`
-      : `; the service's gauge is not judged: it judges the service's last ${window} of requests, which reached before this run at every one of its ${cleared.left} scrapes (requests sloctl did not send); a measured phase ${window} longer than the warm-up would give it`;
+  // The service's gauge judges its last N seconds of requests: where they reached back before the
+  // measured phase, the evaluator composed the scrape from its parts instead (embedded.ts).
+  const composed = views.service.availabilityComposed;
+  if (composed !== undefined) {
+    const window = composed.windowMs !== undefined ? `${formatSeconds(composed.windowMs)} ` : '';
+    v.reason += composed.composed < composed.carried
+      ? `; the service's availability is its gauge at ${composed.carried - composed.composed} of ${composed.carried} scrapes, and composed from its parts (liveness, each scrape interval's latency and success, critical dependencies) at the ${composed.composed} where the gauge's ${window}window reached back before the measured phase (the warm-up's requests, or others')`
+      : `; the service's availability is composed from its parts (liveness, each scrape interval's latency and success, critical dependencies) at all ${composed.carried} scrapes: its gauge's ${window}window reached back before the measured phase (the warm-up's requests, or others') at every one; a measured phase longer than the window would read the gauge`;
   }
   const missing = parts.filter((p) => p.weight > 0 && !Number.isFinite(p.client)).map((p) => p.name);
   const formula = parts.map((p) => `${p.weight} x ${p.name} ${show(p.client)}`).join(' + ');
