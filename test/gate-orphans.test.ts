@@ -192,7 +192,7 @@ describe('a fixed target.port', () => {
     assert.match(r.all, new RegExp(`Stop it \\(\`kill ${holder.pid}\`\\), or pick another target\\.port`));
     const failed = events(join(dir, 'j.jsonl')).find((e) => e.event === 'target-failed');
     assert.equal(failed?.kind, 'port-busy');
-    assert.ok(!existsSync(join(dir, 'target.log')), 'the target command never ran (it would have logged "started")');
+    assert.ok(!existsSync(join(dir, 'j.target.log')), 'the target command never ran (it would have logged "started")');
     holder.kill('SIGKILL');
   });
 
@@ -221,7 +221,7 @@ describe('a fixed target.port', () => {
     const port = await pickPort();
     const dir = mkdtempSync(join(tmpdir(), 'sloctl-race-'));
     const go = join(dir, 'go');
-    const logFile = join(dir, 'target.log');
+    const logFile = join(dir, 'j.target.log');
     // The target waits for the test's go-ahead, then fails to bind and survives as `sleep 120`.
     const started = startTarget({
       command: `echo "pid $$"; while [ ! -e "$GO" ]; do sleep 0.02; done; node server.mjs || exec sleep 120`,
@@ -258,8 +258,8 @@ describe('stopping the target is reported', () => {
     const { dir, file } = contract({ env: { FIXTURE_IGNORE_TERM: '1', FIXTURE_SETSID: '1' } });
     const r = await gate([file, '--json', '--journal', 'j.jsonl'], dir);
     assert.equal(r.code, 0, r.all);
-    const escapee = Number(/^escapee (\d+)$/m.exec(read(join(dir, 'target.log')))![1]);
-    const service = Number(/^pid (\d+)$/m.exec(read(join(dir, 'target.log')))![1]);
+    const escapee = Number(/^escapee (\d+)$/m.exec(read(join(dir, 'j.target.log')))![1]);
+    const service = Number(/^pid (\d+)$/m.exec(read(join(dir, 'j.target.log')))![1]);
     mine.push(escapee, service);
     const report = JSON.parse(r.stdout) as { reasons: string[]; notes: string[] };
     const forced = new RegExp(`the target \`node server\\.mjs\` did not stop within 5s of SIGTERM: sloctl killed it with SIGKILL: PID ${service} \\(\`node server\\.mjs\`\\)`);

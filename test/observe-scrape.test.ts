@@ -230,6 +230,7 @@ describe('scraper', () => {
     });
     assert.ok(new Scraper({ url: 'http://10.1.2.3:8080/metrics', allowRemote: true }));
     assert.throws(() => checkTargetUrl('127.0.0.1:8080'), /not an absolute URL/);
+    assert.throws(() => checkTargetUrl('http://localhost:99999'), /port 99999 is out of range \(1-65535\)/);
     assert.throws(() => checkTargetUrl('ftp://127.0.0.1/'), /only http and https/);
     for (const h of ['127.0.0.1', '127.9.9.9', 'localhost', '[::1]', '::1', '[::ffff:7f00:1]', '::ffff:127.0.0.1', 'api.localhost']) assert.ok(isLoopbackHost(h), h);
     for (const h of ['10.0.0.1', '128.0.0.1', 'example.com', '[::2]', '::ffff:10.0.0.1', '0.0.0.0', 'localhost.example.com']) assert.ok(!isLoopbackHost(h), h);

@@ -24,7 +24,7 @@ import { runGate } from '../gate/run.ts';
 import { dependencyProxyRoute } from '../drill/plan.ts';
 import { newDrillToken, runDrills, type DrillRunResult } from '../drill/run.ts';
 import type { LoadProgress } from '../load/types.ts';
-import { Journal, defaultJournalPath, journalPathProblem } from '../run/journal.ts';
+import { Journal, defaultJournalPath, journalPathProblem, targetLogPath } from '../run/journal.ts';
 import type { GateProfile } from '../run/profile.ts';
 import { writeBaseline } from '../run/baseline-file.ts';
 import { Rollback } from '../run/rollback.ts';
@@ -216,7 +216,7 @@ export async function runAccept(o: AcceptRunOptions): Promise<AcceptRunResult> {
       env[route.env] = route.urlVia(proxy.listen);
       journal.write('proxy', { dependency: dep.name, listen: proxy.listen, upstream: proxy.upstream, env: { [route.env]: env[route.env] } });
     }
-    const targetLog = resolve(dirname(journalPath), 'target.log');
+    const targetLog = targetLogPath(journalPath);
     log(`starting \`${t.run}\`; waiting up to ${formatDuration(t.startTimeout)} for ${t.health ?? '/healthz'} to say UP`);
     report.target = { url: '', started: true, reached: false, command: t.run, log: targetLog };
     try {

@@ -154,8 +154,8 @@ const percentileOrder: Check = (c, out) => {
 
 const thresholdOrder: Check = (c, out) => {
   const pairs: Array<[PathSegment[], { warn: number; critical: number } | undefined, (v: number) => string]> = [
-    [['objectives', 'memory', 'heap'], c.objectives.memory?.heap, (v) => `${v} bytes`],
-    [['objectives', 'memory', 'rss'], c.objectives.memory?.rss, (v) => `${v} bytes`],
+    [['objectives', 'memory', 'heap'], c.objectives.memory?.heap, formatBytes],
+    [['objectives', 'memory', 'rss'], c.objectives.memory?.rss, formatBytes],
     [['objectives', 'concurrency', 'eventLoopDelay'], c.objectives.concurrency?.eventLoopDelay, formatDuration],
     [['objectives', 'concurrency', 'eventLoopUtilization'], c.objectives.concurrency?.eventLoopUtilization, formatPercent],
     [['objectives', 'concurrency', 'inFlight'], c.objectives.concurrency?.inFlight, String],

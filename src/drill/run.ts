@@ -29,7 +29,7 @@ import { phaseSeed } from '../load/prng.ts';
 import type { LoadProgress, LoadResult, LoadSlice } from '../load/types.ts';
 import { monotonicClock } from '../observe/scraper.ts';
 import { endpointUrl } from '../run/health.ts';
-import { Journal, defaultJournalPath, journalPathProblem } from '../run/journal.ts';
+import { Journal, defaultJournalPath, journalPathProblem, targetLogPath } from '../run/journal.ts';
 import type { GateProfile } from '../run/profile.ts';
 import { Rollback } from '../run/rollback.ts';
 import { ServiceWatch } from '../run/service-watch.ts';
@@ -378,7 +378,7 @@ export async function runDrills(options: DrillRunOptions): Promise<DrillRunResul
         const t = contract.target;
         if (!t?.run) throw new TargetError('spawn', 'the contract has no target.run command and no --target URL was given: add `target: {run: ...}` or pass --target URL');
         log(`starting \`${t.run}\``);
-        const targetLog = resolve(dirname(journalPath), 'target.log');
+        const targetLog = targetLogPath(journalPath);
         // Named before the start: a command that fails to come up is still the one sloctl started.
         report.target = { url: '', started: true, reached: false, command: t.run, log: targetLog };
         running = await startTarget({ command: t.run, cwd: t.cwd ? resolve(contractDir, t.cwd) : contractDir, port: t.port, env: targetEnv, healthPath, startTimeoutMs: t.startTimeout, logFile: targetLog, signal: stop.signal });

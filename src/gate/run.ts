@@ -23,7 +23,7 @@ import { makeBaseline, profileMismatch, type BaselineFile } from '../verdicts/ba
 import { readBaseline, writeBaseline } from '../run/baseline-file.ts';
 import { clientCounts } from '../verdicts/client-view.ts';
 import { endpointUrl } from '../run/health.ts';
-import { Journal, defaultJournalPath, journalPathProblem } from '../run/journal.ts';
+import { Journal, defaultJournalPath, journalPathProblem, targetLogPath } from '../run/journal.ts';
 import type { GateProfile } from '../run/profile.ts';
 import { ServiceWatch, type ServiceMark } from '../run/service-watch.ts';
 import { PprofCapture } from '../run/pprof.ts';
@@ -143,7 +143,7 @@ export async function runGate(options: GateRunOptions): Promise<GateReport> {
       const t = contract.target;
       if (!t?.run) throw new TargetError('spawn', 'the contract has no target.run command and no --target URL was given: add `target: {run: ...}` or pass --target URL');
       log(`starting \`${t.run}\``);
-      const targetLog = resolve(dirname(journalPath), 'target.log');
+      const targetLog = targetLogPath(journalPath);
       // Known before it starts, so a start that fails is reported with its command (src/report/target.ts).
       report.target.command = t.run;
       report.target.log = targetLog;

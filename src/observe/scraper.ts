@@ -69,6 +69,11 @@ export function checkTargetUrl(url: string, allowRemote = false, what = 'scrape'
     if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) throw new TypeError('no scheme');
     u = new URL(url);
   } catch {
+    // A port WHATWG URL refuses (over 65535): say that, not "not an absolute URL".
+    const port = /^[a-z][a-z0-9+.-]*:\/\/(?:[^/@]*@)?(?:\[[^\]]*\]|[^/:?#]*):(\d+)/i.exec(url)?.[1];
+    if (port !== undefined && Number(port) > 65535) {
+      throw new ScrapeError('bad-url', url, `cannot ${what} "${url}": port ${port} is out of range (1-65535); write the port the service listens on`);
+    }
     // "127.0.0.1:3000" or "localhost:3000/metrics": the same with its scheme is what was meant.
     const withScheme = /^[A-Za-z0-9.-]+:\d+(\/\S*)?$/.test(url) || /^\[[0-9a-fA-F:]+\]:\d+(\/\S*)?$/.test(url) ? `http://${url}` : example;
     throw new ScrapeError('bad-url', url, `cannot ${what} "${url}": not an absolute URL; write it like ${withScheme}`);

@@ -7,7 +7,7 @@
 // Default place: <root>/.sloctl/runs/<service>-<yyyymmdd-hhmmss>/journal.jsonl (UTC time), with the
 // started target's log beside it as target.log; creating runs/ writes .sloctl/.gitignore (runs/).
 import { accessSync, closeSync, constants, mkdirSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { jsonSafe } from '../report/json.ts';
 
 export interface JournalEvent {
@@ -49,6 +49,17 @@ export function defaultJournalPath(root: string, service: string, at: Date = new
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
   }
+}
+
+/**
+ * Where the target's log of a run goes: `target.log` beside a run directory's `journal.jsonl`; beside
+ * a journal named with --journal, its name with `.target.log` (`ci/gate.jsonl` → `ci/gate.target.log`),
+ * so two runs journaled side by side do not write one log.
+ */
+export function targetLogPath(journalPath: string): string {
+  const name = basename(journalPath);
+  if (name === 'journal.jsonl') return resolve(dirname(journalPath), 'target.log');
+  return resolve(dirname(journalPath), `${name.replace(/\.jsonl?$/, '')}.target.log`);
 }
 
 /** What `.sloctl/.gitignore` says: the runs are this machine's; the baseline is meant to be committed. */
