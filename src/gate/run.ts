@@ -38,6 +38,7 @@ import { processTreeCpuMs, systemMachineProbe } from '../run/machine-probe.ts';
 import { cannotReachAlphaText, DEFAULT_ALPHA } from '../verdicts/stats.ts';
 import { caveatReasons, failureReasons, judgeObjectives, unmeasurableReasons, unrecordedRouteReasons } from '../verdicts/objectives.ts';
 import { routeEvidence, routeReports } from '../verdicts/routes.ts';
+import { missed } from '../verdicts/withdraw.ts';
 import { describeFailing } from '../run/health.ts';
 import { contractEvidenceDir, newDrillToken, readServiceEvidence } from '../drill/run.ts';
 import { DRILL_TOKEN_ENV } from '../sdk/drill/types.ts';
@@ -358,6 +359,13 @@ export async function runGate(options: GateRunOptions): Promise<GateReport> {
         ? `; until its ${formatSeconds(windowMs)} window held only the measured phase's requests (${clearAt !== undefined ? `${formatSeconds(clearAt - measuredFrom)} into it` : 'it never did'}), its latency and success checks also judged the warm-up's requests and any from before the run`
         : '';
       notes.push(`the health endpoint reported failing checks during the measured phase: ${health.failing.map((f) => `${describeFailing([f])} (${show(f.share)} of the time)`).join('; ')}${before}`);
+    }
+    // A health endpoint that said UP throughout while the run's requests failed their objectives
+    // does not tell the truth: the availability composite's health part, and whatever routes
+    // traffic by it, cannot see those failures.
+    const missedByHealth = report.verdicts.filter((v) => v.verdict === 'fail' && (v.contract === 'errors' || v.contract === 'latency'));
+    if (missedByHealth.length > 0 && health.upShare >= 0.999) {
+      notes.push(`the health endpoint said UP for all of the measured phase while ${missedByHealth.map((v) => `${v.contract} ${v.name} failed (${missed(v)})`).join(' and ')}: it does not reflect what the requests got, so the availability composite's health part and any load balancer reading it cannot see it (sloctl/sdk's health judges latency and success; a liveness-only endpoint does not)`);
     }
     report.generator = merged.generator;
   }
