@@ -69,13 +69,24 @@ describe('generator lag', () => {
     const tput: ObjectiveVerdict = { contract: 'throughput', name: 'api', verdict: 'fail', measured: 30, objective: 50, unit: 'rate', direction: 'higher-is-better', margin: -20, client: 30, reason: 'short' };
     assert.deepEqual(withdrawLagFailures(lag, [share, p95, tput]), []);
     assert.deepEqual([share, p95, tput].map((v) => v.verdict), ['fail', 'fail', 'fail']);
-    // The same lag beside failures it can reach: a share 0.5 points short, a tail 0.4 points too wide.
+    // The same lag beside failures it can reach: a share 0.5 points short, a tail 0.4 points too
+    // wide (the service's estimate 220 ms: within 2 x 48.1 ms of the ceiling, no alibi either).
     const near = ratio('latency', 'api', 'fail', 0.945, 0.95);
-    const nearP95 = { ...p95, verdict: 'fail' as const, tail: { quantile: 0.95, withinCeiling: 0.946 } };
+    const nearP95 = { ...p95, verdict: 'fail' as const, service: 220, tail: { quantile: 0.95, withinCeiling: 0.946 } };
     assert.equal(withdrawLagFailures(lag, [near, nearP95]).length, 2);
-    // A percentile with no client tail (a service-only estimate) cannot be weighed: not judged.
-    const serviceOnly = { ...p95, verdict: 'fail' as const, tail: undefined, client: NaN };
+    // The service's own estimate 389 ms is over 200 ms by more than twice the worst lag: it stands.
+    const serviceOver = { ...p95, verdict: 'fail' as const, tail: { quantile: 0.95, withinCeiling: 0.946 } };
+    assert.deepEqual(withdrawLagFailures(lag, [serviceOver]), []);
+    assert.match(serviceOver.reason, /does not explain this failure: the service's histogram, which holds no send delay, puts it at 389 ms/);
+    // A percentile with no client tail (a service-only estimate) cannot be weighed by reach; by
+    // size, its histogram bucket (250, 500] starts within 2 x 48.1 ms of the ceiling: not judged.
+    const serviceOnly = { ...p95, verdict: 'fail' as const, tail: undefined, client: NaN, service: 260, serviceBucket: { lower: 250, upper: 500 } };
     assert.equal(withdrawLagFailures(lag, [serviceOnly]).length, 1);
+    // A bucket starting at 300 ms is over 200 ms + 96.2 ms: more than 5% of requests were over
+    // 300 ms at the service, at least 203.8 ms without the lag. It stands.
+    const bucketOver = { ...p95, verdict: 'fail' as const, tail: undefined, client: NaN, service: 320, serviceBucket: { lower: 300, upper: 500 } };
+    assert.deepEqual(withdrawLagFailures(lag, [bucketOver]), []);
+    assert.match(bucketOver.reason, /puts it above 300 ms, over 200 ms even 96\.2 ms faster/);
   });
 
   it('keeps a 5xx errors fail (client, or the service\'s own count), but not a latency fail the service measured', () => {

@@ -32,7 +32,7 @@ import { attachTarget, attachUrl, describeStop, HealthWatcher, startTarget, type
 import { spawnedBefore, TargetError } from '../run/target-error.ts';
 import type { GateOutcome, GateReport, TrialMachine, TrialMetrics } from '../verdicts/types.ts';
 import { starvation, starvedReason, withdrawStarvedFailures, type MachineProbe } from '../verdicts/machine.ts';
-import { generatorLag, generatorLagReason, withdrawLagFailures, type GeneratorLag } from '../verdicts/generator-lag.ts';
+import { generatorLag, generatorLagReason, lagProofView, withdrawLagFailures, type GeneratorLag } from '../verdicts/generator-lag.ts';
 import { connectionQueueReason, wireView, withdrawQueueFailures } from '../verdicts/connection-queue.ts';
 import { processTreeCpuMs, systemMachineProbe } from '../run/machine-probe.ts';
 import { cannotReachAlphaText, DEFAULT_ALPHA } from '../verdicts/stats.ts';
@@ -336,7 +336,13 @@ export async function runGate(options: GateRunOptions): Promise<GateReport> {
     if (pprof) attachEvidence(report.verdicts, await pprof.settle());
     if (starved) withdrawn.push(...withdrawStarvedFailures(starved, report.verdicts));
     lag = generatorLag(merged.generator, merged);
-    if (lag) lagWithdrawn.push(...withdrawLagFailures(lag, report.verdicts));
+    if (lag) {
+      // The objectives again with the lag taken off as far as it reaches (every request twice the
+      // worst lag faster): what still fails there is the service's, however late the generator was.
+      const m = lag.marginMs;
+      const lagProof = judgeObjectives(contract, { ...views, client: lagProofView(merged, m), trials: trialResults.map((t) => lagProofView(t, m)) }, judging);
+      lagWithdrawn.push(...withdrawLagFailures(lag, report.verdicts, undefined, lagProof));
+    }
     // Requests that waited for one of the generator's connections: a failure the time on the wire
     // does not show is the wait's, not the target's (connection-queue.ts).
     waits = merged.generator?.connectionWaits;

@@ -226,6 +226,20 @@ export class Histogram {
     return Histogram.fromJSON(j).summary();
   }
 
+  /**
+   * Every value less `us` microseconds, in the same layout: each bucket's count re-recorded at the
+   * bucket's LOW end less `us` (never above the true value less `us`), 0 at the least. What a run
+   * would show had each request been up to `us` faster (src/verdicts/generator-lag.ts, lagProofView).
+   */
+  shiftedDown(us: number): Histogram {
+    const out = new Histogram({ lowestUs: this.lowestUs, highestUs: this.highestUs, digits: this.digits });
+    for (let i = Math.max(this.minIndex, 0); i <= this.maxIndex; i++) {
+      const c = this.counts[i];
+      if (c !== 0) out.record(Math.max(0, this.lowestEquivalent(i) - us), c);
+    }
+    return out;
+  }
+
   /** A copy (same layout and counts). */
   clone(): Histogram {
     return new Histogram({ lowestUs: this.lowestUs, highestUs: this.highestUs, digits: this.digits }).merge(this);

@@ -98,8 +98,21 @@ export function formatTest(c: Pick<MetricComparison, 'test' | 'pValue' | 'alpha'
   return `${c.test} p=${formatP(c.pValue)} (alpha ${c.alpha})`;
 }
 
-/** The generator's check on itself in one line of facts; its reasons (when it fell short) are listed apart. */
-export function generatorLine(g: GeneratorHealth): string {
+/** The verdicts and baseline comparisons the generator's lag withdrew ("latency api-latency p99"), by their LAG_NOTE_PREFIX. */
+export function lagWithdrawnNames(r: Pick<GateReport, 'verdicts' | 'baseline'>): string[] {
+  const lagged = (reason: string) => reason.startsWith(LAG_NOTE_PREFIX);
+  return [
+    ...r.verdicts.filter((v) => lagged(v.reason)).map((v) => `${v.contract} ${v.name}`),
+    ...(r.baseline?.comparisons ?? []).filter((c) => lagged(c.reason)).map((c) => `regression ${c.metric}`),
+  ];
+}
+
+/**
+ * The generator's check on itself in one line of facts; its reasons (when it fell short) are listed
+ * apart. Given the report's verdicts, a self-check that passed while its lag withdrew some of them
+ * says LAGGED and what, never a plain OK.
+ */
+export function generatorLine(g: GeneratorHealth, r?: Pick<GateReport, 'verdicts' | 'baseline'>): string {
   const rate = g.requestedRate === null ? `${sig(g.achievedRate)}/s (max)` : `${sig(g.achievedRate)}/s of ${sig(g.requestedRate)}/s`;
   const facts =
     `achieved ${rate}, ${num(g.lateSends)} late sends (> ${sig(g.lateThresholdMs)} ms, worst ${sig(g.maxLagMs)} ms), ` +
@@ -108,7 +121,10 @@ export function generatorLine(g: GeneratorHealth): string {
   // Requests that queued in the generator for a connection: their latency holds that wait (connection-queue.ts).
   const w = g.connectionWaits;
   const waits = w ? `; ${num(w.waited)} waited over ${sig(w.waitMs)} ms for one of ${num(w.connections)} connections` : '';
-  return `${g.ok ? 'OK' : 'FELL SHORT'}: ${facts}${waits}`;
+  const withdrew = r ? lagWithdrawnNames(r) : [];
+  const status = !g.ok ? 'FELL SHORT' : withdrew.length > 0 ? 'LAGGED' : 'OK';
+  const what = withdrew.length > 0 ? `; its lag withdrew ${withdrew.join(', ')} (not judged)` : '';
+  return `${status}: ${facts}${waits}${what}`;
 }
 
 /**
@@ -118,11 +134,7 @@ export function generatorLine(g: GeneratorHealth): string {
 export function generatorLagLines(r: Pick<GateReport, 'generator' | 'verdicts' | 'baseline'>): string[] {
   if (!r.generator || r.generator.lateSends === 0) return [];
   const out = ['latency counts from each request\'s intended send time, so late sends can only make the service look slower: a pass despite them stands'];
-  const lagged = (reason: string) => reason.startsWith(LAG_NOTE_PREFIX);
-  const names = [
-    ...r.verdicts.filter((v) => lagged(v.reason)).map((v) => `${v.contract} ${v.name}`),
-    ...(r.baseline?.comparisons ?? []).filter((c) => lagged(c.reason)).map((c) => `regression ${c.metric}`),
-  ];
+  const names = lagWithdrawnNames(r);
   if (names.length > 0) out.push(`withdrawn (failed, but the generator's lag could have caused it): ${names.join(', ')}`);
   return out;
 }

@@ -158,7 +158,7 @@ export function htmlFromGate(r: GateReport): HtmlReportModel {
     ...looseLines((r as { evidence?: unknown }).evidence),
   ];
   if (extra.length > 0) sections.push({ kind: 'text', title: 'Evidence', lines: extra });
-  if (r.generator) sections.push({ kind: 'text', title: 'Load generator', lines: [generatorLine(r.generator), ...(r.generator.ok ? [] : r.generator.reasons), ...generatorLagLines(r)] });
+  if (r.generator) sections.push({ kind: 'text', title: 'Load generator', lines: [generatorLine(r.generator, r), ...(r.generator.ok ? [] : r.generator.reasons), ...generatorLagLines(r)] });
   return {
     title: `sloctl gate: ${r.service}`,
     subtitle: [targetLine(r), `profile: ${profileLine(r)}`, `${isoTime(r.startedAt)}, ${formatDuration(Math.max(0, r.finishedAt - r.startedAt))}`],

@@ -145,7 +145,7 @@ export function renderJunit(r: GateReport): string {
     ['exitCode', String(r.exitCode)],
     ['profile', profileLine(r)],
     ['baseline', r.baseline?.path],
-    ['generator', r.generator ? [generatorLine(r.generator), ...r.generator.reasons, ...generatorLagLines(r)].join('; ') : undefined],
+    ['generator', r.generator ? [generatorLine(r.generator, r), ...r.generator.reasons, ...generatorLagLines(r)].join('; ') : undefined],
     ['journal', r.journal || undefined],
   ];
   const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];

@@ -151,7 +151,7 @@ export function renderMarkdown(r: GateReport): string {
   }
   if (r.baselineUpdated !== undefined) out.push(`Baseline updated: ${mdText(r.baselineUpdated)}`, '');
   if (r.generator) {
-    out.push(`Load generator: ${mdText(generatorLine(r.generator))}`, '');
+    out.push(`Load generator: ${mdText(generatorLine(r.generator, r))}`, '');
     if (!r.generator.ok) out.push(...r.generator.reasons.flatMap(bullet), '');
     const lag = generatorLagLines(r);
     if (lag.length > 0) out.push(...lag.flatMap(bullet), '');

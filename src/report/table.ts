@@ -147,7 +147,7 @@ export function renderTable(r: GateReport, options: TableOptions = {}): string {
 
   // The generator's check on itself.
   if (r.generator) {
-    out.push('', printable(`generator: ${generatorLine(r.generator)}`));
+    out.push('', printable(`generator: ${generatorLine(r.generator, r)}`));
     if (!r.generator.ok) for (const reason of r.generator.reasons) out.push(...block('  - ', reason, '    '));
     for (const line of generatorLagLines(r)) out.push(...block('  ', line, '    '));
   }

@@ -306,6 +306,7 @@ function latencyVerdicts(contract: Contract, views: GateViews): ObjectiveVerdict
       // The client decides a ceiling; the service's estimate beside it leaves those routes out.
       if (unrecorded.length > 0 && Number.isFinite(serviceValue)) v.reason += `; the service's estimate leaves out ${unrecorded.map((e) => e.label).join(', ')} (no requests under ${unrecorded.length === 1 ? 'that route' : 'those routes'} in its series)`;
       if (hist.count > 0) v.tail = { quantile: q, withinCeiling: hist.countAtOrBelowMs(ceiling) / hist.count };
+      if (serviceBucket && Number.isFinite(serviceValue)) v.serviceBucket = serviceBucket;
       out.push(blame(v, () => percentileCauses(contract, evidence(contract, views), o, label, ceiling, Number.isFinite(clientValue) ? 'client' : 'service')));
     }
   }
@@ -532,7 +533,25 @@ function availabilityVerdict(contract: Contract, views: GateViews): ObjectiveVer
   }
   const others = failingText();
   if (others && !failingParts.some((p) => p.name === 'dependencies')) v.reason += `; the health endpoint reported failing: ${others}`;
-  return v;
+  return blame(v, () => availabilityCauses(contract, views, v, parts));
+}
+
+/**
+ * The routes behind a failed availability composite's request parts, in the view that failed it:
+ * those its latency objectives blame when its latency part was missed, those the errors objective
+ * blames when its success part was (the health and dependency parts are not any route's).
+ */
+function availabilityCauses(contract: Contract, views: GateViews, v: ObjectiveVerdict, parts: readonly AvailabilityPart[]): RouteCause[] {
+  const view = failingView(v);
+  const missed = (name: AvailabilityPart['name']) => parts.some((p) => p.name === name && p.weight > 0 && p[view] < 1);
+  const ev = evidence(contract, views);
+  const out: RouteCause[] = [];
+  if (missed('latency')) {
+    for (const o of contract.objectives.latency ?? []) out.push(...latencyShareCauses(ev, o, view).map((c) => ({ ...c, detail: `latency (${o.name}): ${c.detail}` })));
+  }
+  const e = contract.objectives.errors;
+  if (e && missed('success')) out.push(...errorCauses(ev, e, view).map((c) => ({ ...c, detail: `errors: ${c.detail}` })));
+  return out;
 }
 
 /**

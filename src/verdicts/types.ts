@@ -41,6 +41,11 @@ export interface ObjectiveVerdict {
    * under the ceiling, so a reader can weigh how far the tail is (the generator's lag does).
    */
   tail?: { quantile: number; withinCeiling: number };
+  /**
+   * A percentile the service's histogram estimated: the bucket it lies in, ms (lower exclusive,
+   * upper inclusive). More than the quantile's tail lies above `lower`, whatever the estimate inside.
+   */
+  serviceBucket?: { lower: number; upper: number };
   /** A peak judged against two levels (concurrency): at or over warn warns, at or over critical fails. */
   thresholds?: { warn: number; critical: number };
   /** The service's series the value was read from (concurrency). */
