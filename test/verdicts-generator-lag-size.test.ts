@@ -14,6 +14,7 @@ import { generatorLag, lagProofView, LAG_NOTE_PREFIX, withdrawLagFailures } from
 import type { HealthStats } from '../src/verdicts/health.ts';
 import { judgeObjectives, type GateViews } from '../src/verdicts/objectives.ts';
 import type { ObjectiveVerdict } from '../src/verdicts/types.ts';
+import type { SloStatus } from '../src/evaluate/report.ts';
 
 // The user trial's contract: GET /items under a 100 ms p99 ceiling, and an availability composite.
 const CONTRACT = `
@@ -131,12 +132,15 @@ describe('generator lag by its size', () => {
     assert.equal(byName(verdicts, 'api-latency').verdict, 'warn');
   });
 
+  // The service's availability read from its gauge: 95% over 20 scrapes (the evaluator's status).
+  const gauge95 = { name: 'availability', kind: 'availability', counts: { good: 19, bad: 1, total: 20 }, state: 'failing', percentiles: [], notes: [] } as unknown as SloStatus;
+
   it('a failure from the health view alone is not withdrawn for client lag, however big the lag', () => {
     // The process live 90% of the run (its own liveness check DOWN 10%): availability 0.5 x 0.9 +
     // 0.25 + 0.25 = 95% < 99%, the latency fine. A late send cannot make the service report itself down.
     const checks = { liveness: 0.9, latency: 1, success: 1, dependencies: 1 };
     const h = { liveShare: 0.9, upShare: 0.9, checkShares: checks, failing: [] } as unknown as HealthStats;
-    const { verdicts, withdrawn } = gate(load(items(2000, 0)), health(8, 400), { health: h, service: { slos: [], availabilityAfterWindow: { value: 0.95, scrapes: 20, left: 0, windowMs: 30_000 } } });
+    const { verdicts, withdrawn } = gate(load(items(2000, 0)), health(8, 400), { health: h, service: { slos: [gauge95] } });
     assert.deepEqual(withdrawn, []);
     const a = byName(verdicts, 'availability');
     assert.equal(a.verdict, 'fail');
@@ -147,7 +151,7 @@ describe('generator lag by its size', () => {
     // The client's composite passes; the service's gauge fails. Its checks say which part.
     const gauge = (checks: Record<'liveness' | 'latency' | 'success' | 'dependencies', number>) => gate(load(items(2000, 0)), health(8, 42.7), {
       health: { liveShare: 1, upShare: 1, checkShares: checks, failing: [] } as unknown as HealthStats,
-      service: { slos: [], availabilityAfterWindow: { value: 0.95, scrapes: 20, left: 0, windowMs: 30_000 } },
+      service: { slos: [gauge95] },
     });
     const own = gauge({ liveness: 0.9, latency: 1, success: 1, dependencies: 1 });
     assert.deepEqual(own.withdrawn, []);
