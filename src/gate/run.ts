@@ -39,6 +39,7 @@ import { cannotReachAlphaText, DEFAULT_ALPHA } from '../verdicts/stats.ts';
 import { caveatReasons, failureReasons, judgeObjectives, unmeasurableReasons, unrecordedRouteReasons } from '../verdicts/objectives.ts';
 import { routeEvidence, routeReports } from '../verdicts/routes.ts';
 import { missed } from '../verdicts/withdraw.ts';
+import { restartsText } from '../verdicts/memory.ts';
 import { describeFailing } from '../run/health.ts';
 import { contractEvidenceDir, newDrillToken, readServiceEvidence } from '../drill/run.ts';
 import { DRILL_TOKEN_ENV } from '../sdk/drill/types.ts';
@@ -76,7 +77,9 @@ const SCRAPE_INTERVAL_CAP_MS = 2000;
 function trialMetrics(contract: Contract, index: number, r: LoadResult, before: ServiceMark | undefined, after: ServiceMark | undefined, machine: TrialMachine | undefined): TrialMetrics {
   const c = clientCounts(contract, r.routes);
   let memory: number | null = null;
-  if (before?.heapBytes !== undefined && after?.heapBytes !== undefined && before.requests !== undefined && after.requests !== undefined && after.requests > before.requests) {
+  // Not across a restart of the service: the heap and the counter would be two processes'.
+  const sameProcess = (after?.restarts ?? 0) === (before?.restarts ?? 0);
+  if (sameProcess && before?.heapBytes !== undefined && after?.heapBytes !== undefined && before.requests !== undefined && after.requests !== undefined && after.requests > before.requests) {
     memory = (after.heapBytes - before.heapBytes) / (after.requests - before.requests);
   }
   const m: TrialMetrics = { index, startedAt: r.startedAt, durationMs: r.durationMs, requests: c.total, p95Ms: r.latency.p95, errorRatio: c.errorRatio, memoryPerRequestBytes: memory, throughput: r.throughput, latency: r.latency };
@@ -323,6 +326,14 @@ export async function runGate(options: GateRunOptions): Promise<GateReport> {
     report.load = merged;
     const service = watch!.view(startMark);
     if (service.unavailable) notes.push(`the service view is missing (${service.unavailable}): verdicts use the client view only`);
+    // A service that restarted under load: said whatever the outcome (memory.ts: no growth per request across processes).
+    const restarts = service.restarts ?? [];
+    if (restarts.length > 0) {
+      report.serviceRestarts = restarts;
+      const refused = merged.routes.reduce((n, r) => n + (r.errors.ECONNREFUSED ?? 0), 0);
+      notes.unshift(`the service ${restartsText(restarts)}${refused > 0 ? `; ${refused} requests were refused a connection (nothing listened while it restarted)` : ''}; its counters started again from 0 each time (their increases are reset-corrected)`);
+      log(`the service ${restartsText(restarts)}`);
+    }
     const windowMs = watcher.windowMs;
     if (service.availabilityComposed && windowMs !== undefined) service.availabilityComposed.windowMs = windowMs;
     const health = watcher.stats();
@@ -356,6 +367,7 @@ export async function runGate(options: GateRunOptions): Promise<GateReport> {
       foreignWithdrawn.push(...withdrawForeignFailures(foreign, report.verdicts));
     }
     report.routes = routeReports(contract, routes, report.verdicts);
+    if (restarts.length > 0) for (const r of report.routes) if (r.client?.refusedByClass) r.client.restarting = true;
     // A health check that failed during the run is named with its reason, whatever the objectives.
     if (health.failing.length > 0) {
       const show = (x: number) => `${+(x * 100).toPrecision(3)}%`;

@@ -14,6 +14,9 @@ const ROW_LABEL: Record<ContractOutcome, string> = { pass: 'PASS', fail: 'FAIL',
 const OUTCOME_LABEL: Record<AcceptReport['outcome'], string> = { pass: 'PASS', fail: 'FAIL', inconclusive: 'INCONCLUSIVE', 'target-failed': 'TARGET FAILED' };
 const MARK: Record<ContractOutcome, string> = { pass: '✓', fail: '✗', inconclusive: '?', 'not-judged': '-' };
 
+/** A check's word: WARN for a pass with a warning (over a limit it could not judge), never PASS beside it. */
+const checkLabel = (x: AcceptReport['contracts'][number]['checks'][number]): string => (x.warn ? 'WARN' : ROW_LABEL[x.outcome]);
+
 /** "2m41s", "38.2s", "840 ms". */
 export function elapsed(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
@@ -69,7 +72,7 @@ export function renderAcceptJunit(r: AcceptReport): string {
   let errors = 0;
   let skipped = 0;
   const cases = r.contracts.map((c) => {
-    const detail = c.checks.map((x) => `${ROW_LABEL[x.outcome]} ${x.name}: ${x.reason}`).join('\n');
+    const detail = c.checks.map((x) => `${checkLabel(x)} ${x.name}: ${x.reason}`).join('\n');
     const open = `    <testcase name="${xmlAttr(c.contract)}" classname="sloctl.accept.${xmlAttr(r.service)}" time="0">`;
     if (c.outcome === 'fail') {
       failures++;
@@ -107,7 +110,7 @@ export function htmlFromAccept(r: AcceptReport, timeline?: DrillTimeline): HtmlR
     title: c.contract,
     verdict: c.outcome === 'not-judged' ? 'skipped' : c.outcome,
     facts: [['checks', `${c.checks.filter((x) => x.outcome === 'pass').length} of ${c.checks.length} held`]],
-    lines: c.checks.length === 0 ? [c.reason] : c.checks.map((x) => `${ROW_LABEL[x.outcome]} ${x.name}: ${x.reason}`),
+    lines: c.checks.length === 0 ? [c.reason] : c.checks.map((x) => `${checkLabel(x)} ${x.name}: ${x.reason}`),
   }));
   const sections: HtmlSection[] = [
     { kind: 'cards', title: 'The eleven contracts', cards },

@@ -184,6 +184,21 @@ function count(x: number): string {
   return Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : 'n/a';
 }
 
+/**
+ * "server 12, unclassified 215": the error events by class, the requests refused a connection
+ * named as such ("connection refused 215 (the service was restarting; class unclassified)",
+ * "transient 230 (connection refused 215)"): a refusal is not an answer the class's name describes.
+ */
+export function classesText(n: RouteNumbers): string {
+  return Object.entries(n.errorsByClass).map(([k, v]) => {
+    const r = n.refusedByClass?.[k] ?? 0;
+    if (!(r > 0)) return `${k} ${count(v)}`;
+    const why = n.restarting ? 'the service was restarting' : '';
+    if (r >= v) return `connection refused ${count(r)} (${why ? `${why}; ` : ''}class ${k})`;
+    return `${k} ${count(v)} (connection refused ${count(r)}${why ? `: ${why}` : ''})`;
+  }).join(', ');
+}
+
 /** Requests that failed: the error events of the classes that weigh more than 0 (errorsByClass). */
 function failedCount(n: RouteNumbers): number {
   return Object.values(n.errorsByClass).reduce((a, b) => a + b, 0);
@@ -206,7 +221,7 @@ function errorsCell(n: RouteNumbers): string {
 function errorsText(n: RouteNumbers): string {
   const failed = failedCount(n);
   if (!(n.requests > 0) || failed === 0) return `${count(failed)} failed`;
-  const classes = Object.entries(n.errorsByClass).map(([k, v]) => `${k} ${count(v)}`).join(', ');
+  const classes = classesText(n);
   return `${count(failed)} failed (${formatValue(failed / n.requests, 'ratio')}: ${classes}), weighted by error class ${formatValue(n.weightedErrors, 'count')} (${formatValue(n.errorRatio, 'ratio')})`;
 }
 
@@ -229,7 +244,7 @@ export function routeRows(routes: readonly RouteReport[]): string[][] {
     if (r.service) views.push(['service', r.service]);
     views.forEach(([view, n], i) => {
       const within = r.thresholdMs === undefined ? '-' : `${formatValue(n.withinThreshold, 'ratio')} <= ${formatValue(r.thresholdMs, 'ms')}`;
-      const classes = Object.entries(n.errorsByClass).map(([k, v]) => `${k} ${count(v)}`).join(', ');
+      const classes = classesText(n);
       rows.push([
         i === 0 ? r.route : '',
         view,

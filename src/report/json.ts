@@ -23,13 +23,13 @@ const PART: Shape = { keys: ['name', 'weight', 'client', 'service', 'detail'] };
 const EVIDENCE: Shape = { keys: ['kind', 'level', 'value', 'offsetMs', 'url', 'path', 'bytes', 'truncated', 'top', 'error'] };
 const VERDICT: Shape = { keys: ['contract', 'name', 'verdict', 'measured', 'objective', 'unit', 'direction', 'margin', 'client', 'service', 'reason', 'routes', 'parts', 'thresholds', 'series', 'peakAt', 'evidence'], children: { routes: CAUSE, parts: PART, thresholds: { keys: ['warn', 'critical'] }, peakAt: { keys: ['trial', 'trials', 'offsetMs'] }, evidence: EVIDENCE } };
 const SERVICE_EVIDENCE: Shape = { keys: ['file', 'dir', 'signal', 'level', 'objective', 'bytes', 'at'] };
-const NUMBERS: Shape = { keys: ['requests', 'p50', 'p95', 'p99', 'withinThreshold', 'weightedErrors', 'errorRatio', 'errorsByClass', 'notFound', 'lowestBucketMs'] };
+const NUMBERS: Shape = { keys: ['requests', 'p50', 'p95', 'p99', 'withinThreshold', 'weightedErrors', 'errorRatio', 'errorsByClass', 'refusedByClass', 'restarting', 'notFound', 'lowestBucketMs'] };
 const ROUTE: Shape = { keys: ['route', 'name', 'method', 'path', 'thresholdMs', 'client', 'service', 'causes'], children: { client: NUMBERS, service: NUMBERS } };
 const COMPARISON: Shape = { keys: ['metric', 'unit', 'baseline', 'current', 'baselineMedian', 'currentMedian', 'change', 'tolerance', 'test', 'pValue', 'alpha', 'verdict', 'reason'] };
 const BASELINE: Shape = { keys: ['path', 'createdAt', 'commit', 'comparisons', 'verdict'], children: { comparisons: COMPARISON } };
 const TRIAL: Shape = { keys: ['index', 'startedAt', 'durationMs', 'requests', 'p95Ms', 'errorRatio', 'memoryPerRequestBytes', 'throughput', 'latency'] };
 const REPORT: Shape = {
-  keys: ['service', 'contractFile', 'outcome', 'exitCode', 'reasons', 'notes', 'startedAt', 'finishedAt', 'target', 'profile', 'verdicts', 'serviceEvidence', 'routes', 'baseline', 'baselineUpdated', 'generator', 'trials', 'load', 'journal'],
+  keys: ['service', 'contractFile', 'outcome', 'exitCode', 'reasons', 'notes', 'startedAt', 'finishedAt', 'target', 'profile', 'verdicts', 'serviceEvidence', 'routes', 'baseline', 'baselineUpdated', 'generator', 'serviceRestarts', 'trials', 'load', 'journal'],
   children: {
     target: { keys: ['url', 'started', 'command', 'log'] },
     profile: { keys: ['rate', 'durationMs', 'warmupMs', 'connections', 'trials', 'workers'] },
@@ -38,6 +38,7 @@ const REPORT: Shape = {
     routes: ROUTE,
     baseline: BASELINE,
     trials: TRIAL,
+    serviceRestarts: { keys: ['offsetMs', 'seenAtMs', 'evidence'] },
   },
 };
 /** Objects of no declared shape (the load result, latency summaries...): alphabetical. */

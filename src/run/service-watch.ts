@@ -15,6 +15,7 @@ import { EmbeddedEvaluator } from '../evaluate/embedded.ts';
 import { monotonicClock, Scraper, type ScrapeReport } from '../observe/scraper.ts';
 import { SeriesStore, type Series } from '../observe/series-store.ts';
 import type { ServiceView } from '../verdicts/objectives.ts';
+import type { HeapReading, ServiceRestart } from '../verdicts/memory.ts';
 
 export interface ServiceWatchOptions {
   metricsUrl: string;
@@ -44,7 +45,12 @@ export interface ServiceMark {
   requests?: number;
   /** process_cpu_seconds_total: the service's CPU so far (for the machine check when attached). */
   cpuSeconds?: number;
+  /** Restarts of the service seen so far in the measured phase (a trial's heap growth spanning one means nothing). */
+  restarts?: number;
 }
+
+/** client_golang's process collector and prom-client's defaults both export it (seconds since the epoch). */
+const START_TIME = 'process_start_time_seconds';
 
 /** Labels that usually carry the status code, to name in a fix (promhttp, gin/echo middlewares, OpenTelemetry). */
 const STATUS_LABELS = ['code', 'status', 'status_code', 'http_status_code', 'http_response_status_code', 'status_class'];
@@ -64,6 +70,8 @@ export class ServiceWatch {
   private timer: NodeJS.Timeout | undefined;
   private readonly opts: ServiceWatchOptions;
   private firstAt: number | undefined;
+  /** The wall clock at the first successful scrape: process_start_time_seconds is wall-clock time. */
+  private firstWallMs: number | undefined;
   private lastAt: number | undefined;
   private failures: string[] = [];
   private heapMax: number | undefined;
@@ -72,6 +80,11 @@ export class ServiceWatch {
   private readonly concurrency: ConcurrencyRead[];
   private readonly peaks = new Map<ConcurrencySignal, ConcurrencyPeak>();
   private trial = { index: 0, total: undefined as number | undefined };
+  /** The heap gauge and the request counter at each successful scrape of the measured phase. */
+  private readonly heapSeries: HeapReading[] = [];
+  private readonly restarts: ServiceRestart[] = [];
+  /** What the previous successful scrape read: the process start time(s) and the request counter. */
+  private prev: { startTimes?: string; requests?: number } | undefined;
 
   constructor(contract: Contract, opts: ServiceWatchOptions) {
     this.opts = opts;
@@ -115,6 +128,7 @@ export class ServiceWatch {
     }
     const opening = this.firstAt === undefined;
     this.firstAt ??= r.at;
+    this.firstWallMs ??= Date.now();
     this.lastAt = r.at;
     // Only the series this scrape carried (a series it no longer exposes keeps an old latest sample).
     const valuesOf = (name: string) => this.store.select(name).map((x) => x.latest()).filter((x) => x !== undefined && x.t === r.at).map((x) => x!.v);
@@ -136,7 +150,32 @@ export class ServiceWatch {
         this.depUp.n++;
       }
     }
-    return { at: r.at, heapBytes: heap, requests: this.latestSum(this.names.requests), cpuSeconds: this.latestSum('process_cpu_seconds_total') };
+    const requests = this.latestSum(this.names.requests);
+    // The counter's series this scrape carried (a series a new process has not recreated yet keeps its old value in the store).
+    const carried = valuesOf(this.names.requests);
+    this.noticeRestart(r.at - this.firstAt, valuesOf(START_TIME), carried.length > 0 ? carried.reduce((a, b) => a + b, 0) : undefined);
+    if (heap !== undefined) this.heapSeries.push({ offsetMs: r.at - this.firstAt, heapBytes: heap, ...(requests !== undefined ? { requests } : {}) });
+    return { at: r.at, heapBytes: heap, requests, cpuSeconds: this.latestSum('process_cpu_seconds_total'), restarts: this.restarts.length };
+  }
+
+  /**
+   * A restart between the previous scrape and this one: the process start time changed, or the
+   * request counter went down (a new process counts from 0). Once per scrape, whichever says it.
+   */
+  private noticeRestart(offsetMs: number, startTimes: number[], requests: number | undefined): void {
+    const starts = startTimes.length > 0 ? [...startTimes].sort((a, b) => a - b).join(',') : undefined;
+    const prev = this.prev;
+    this.prev = { startTimes: starts, requests };
+    if (prev === undefined) return;
+    const firstWall = this.firstWallMs ?? 0;
+    if (starts !== undefined && prev.startTimes !== undefined && starts !== prev.startTimes) {
+      const newest = Math.max(...startTimes) * 1000;
+      // When the new process started, on the measured phase's clock (the scrape's when the two disagree).
+      const at = newest - firstWall;
+      this.restarts.push({ offsetMs: at >= 0 && at <= offsetMs ? at : offsetMs, seenAtMs: offsetMs, evidence: `${START_TIME} changed` });
+    } else if (requests !== undefined && prev.requests !== undefined && requests < prev.requests) {
+      this.restarts.push({ offsetMs, seenAtMs: offsetMs, evidence: `${this.names.requests} went down from ${prev.requests} to ${requests}` });
+    }
   }
 
   /** Scrapes every interval until stop(); a scrape in flight finishes first. */
@@ -185,6 +224,8 @@ export class ServiceWatch {
       rssMaxBytes: this.rssMax,
       heapGrowthBytes: endHeap !== undefined && start?.heapBytes !== undefined ? endHeap - start.heapBytes : undefined,
       requests,
+      heapSeries: this.heapSeries.length > 0 ? [...this.heapSeries] : undefined,
+      restarts: [...this.restarts],
       dependencyUpShare: this.depUp.n > 0 ? this.depUp.sum / this.depUp.n : undefined,
       // A peak in the scrape that opened the phase was read before the first trial said how many there are.
       concurrency: this.concurrency.length > 0 ? [...this.peaks.values()].map((p) => (p.trial !== undefined && p.trials === undefined && this.trial.total !== undefined ? { ...p, trials: this.trial.total } : p)) : undefined,

@@ -22,6 +22,8 @@ export interface ClientCounts {
   errorRatio: number;
   /** Events per class name, for the reason text. */
   classes: Map<string, number>;
+  /** Of those, the requests refused a connection (ECONNREFUSED: nothing listened), per class. */
+  refused: Map<string, number>;
 }
 
 const classifiers = new WeakMap<Contract, Classifier>();
@@ -65,7 +67,7 @@ export type CountedRow = Pick<RouteResult, 'name' | 'completed' | 'statuses' | '
 
 export function clientCounts<R extends CountedRow>(contract: Contract, rows: readonly R[], thresholdOf: (row: R) => number | undefined = () => undefined): ClientCounts {
   const classifier = classifierOf(contract);
-  const out: ClientCounts = { total: 0, withinThreshold: 0, badResponses: 0, weightedErrors: 0, errorRatio: 0, classes: new Map() };
+  const out: ClientCounts = { total: 0, withinThreshold: 0, badResponses: 0, weightedErrors: 0, errorRatio: 0, classes: new Map(), refused: new Map() };
   const add = (name: string, weight: number, n: number) => {
     out.weightedErrors += weight * n;
     if (weight > 0) out.classes.set(name, (out.classes.get(name) ?? 0) + n);
@@ -81,6 +83,7 @@ export function clientCounts<R extends CountedRow>(contract: Contract, rows: rea
     for (const [kind, n] of Object.entries(row.errors)) {
       const c = classifier.classifyError(failureError(kind));
       add(c.class, c.weight, n);
+      if (kind === 'ECONNREFUSED' && c.weight > 0) out.refused.set(c.class, (out.refused.get(c.class) ?? 0) + n);
     }
     const t = thresholdOf(row);
     if (t !== undefined) out.withinThreshold += answeredWithin(row, t);

@@ -9,8 +9,9 @@
 //   percentiles are estimates between histogram buckets). A service view beyond the line warns.
 //   A percentile the service's histogram alone speaks for is judged by the bucket it lies in:
 //   over when the ceiling is at or below the bucket, within when at or above it, else not judged.
-// - Memory: the service's heap and RSS peaks against warn/critical; growth per request warns only,
-//   since one run cannot tell a leak from the timing of a garbage collection.
+// - Memory: the service's heap and RSS peaks against warn/critical; growth per request from the
+//   heap's floor over the run: a floor rising through the run fails, growth over the limit the run
+//   cannot call a leak is INCONCLUSIVE, a service that restarted has no growth per request (memory.ts).
 // - Concurrency: each declared signal's peak over the measured phase against warn/critical; a signal
 //   the service does not export is skipped, naming the series and the `metrics:` role (concurrency.ts).
 // - A contract route the client got answers on (20 or more) and the service's series recorded
@@ -32,6 +33,7 @@ import { concurrencyVerdicts, unjudgedSections, type ConcurrencyPeak } from './c
 import { formatBound, formatValue } from './format.ts';
 import { binomialTailAtLeast } from './stats.ts';
 import type { HealthStats } from './health.ts';
+import { memoryVerdicts, type HeapReading, type ServiceRestart } from './memory.ts';
 import { causesText, errorCauses, latencyShareCauses, missingBuckets, missingBucketsText, percentileCauses, routeEvidence, throughputCauses, unrecordedRoutes, unrecordedRoutesText, type RouteEvidence } from './routes.ts';
 import type { AvailabilityPart, ObjectiveVerdict, RouteCause, Unit } from './types.ts';
 
@@ -46,6 +48,10 @@ export interface ServiceView {
   /** Heap used at the end minus at the start, and requests the service finished meanwhile. */
   heapGrowthBytes?: number;
   requests?: number;
+  /** The heap gauge and the request counter at each scrape of the measured phase (the heap's floor: memory.ts). */
+  heapSeries?: HeapReading[];
+  /** Restarts of the service seen between scrapes (its start time changed, its request counter went down). */
+  restarts?: ServiceRestart[];
   /** Mean of the critical dependencies' up gauges over the scrapes, 0..1. */
   dependencyUpShare?: number;
   /** Per declared concurrency signal, its peak over the measured phase (src/verdicts/concurrency.ts). */
@@ -329,7 +335,7 @@ function errorsVerdict(contract: Contract, views: GateViews): ObjectiveVerdict |
   const v = why !== ''
     ? inconclusiveServiceVerdict('errors', e.name, e.objective, client, 'weighted success', why)
     : ratioVerdict('errors', e.name, e.objective, client, service, 'weighted success');
-  if (c.classes.size > 0) v.reason += `; client errors by class: ${[...c.classes].map(([k, n]) => `${k} ${n}`).join(', ')}`;
+  if (c.classes.size > 0) v.reason += `; client errors by class: ${[...c.classes].map(([k, n]) => `${k} ${n}${c.refused.get(k) ? ` (connection refused ${c.refused.get(k)}${views.service.restarts?.length ? ': the service was restarting' : ''})` : ''}`).join(', ')}`;
   // Classes a status label cannot show (only `errors:` / `codes:`): the client alone counts them.
   const unseen = views.service.errorsUnseen === undefined ? unseenClasses(contract) : [];
   if (unseen.length > 0) v.reason += `; the service's status label cannot show ${unseen.length === 1 ? 'the class' : 'the classes'} ${unseen.join(', ')} (no \`status:\`): only the client counts ${unseen.length === 1 ? 'it' : 'them'}`;
@@ -584,38 +590,6 @@ function routeVerdicts(contract: Contract, views: GateViews): ObjectiveVerdict[]
       reason: e.unrecorded!,
     }));
   return [...missing, ...unrecorded];
-}
-
-function memoryVerdicts(contract: Contract, service: ServiceView): ObjectiveVerdict[] {
-  const m = contract.objectives.memory;
-  if (!m) return [];
-  const out: ObjectiveVerdict[] = [];
-  const peak = (name: string, th: { warn: number; critical: number } | undefined, value: number | undefined, what: string) => {
-    if (!th) return;
-    const base = { contract: 'memory', name, objective: th.critical, unit: 'bytes' as Unit, direction: 'lower-is-better' as const, service: value ?? NaN };
-    const show = (v: number) => formatValue(v, 'bytes');
-    if (value === undefined) {
-      out.push({ ...base, verdict: 'skipped', measured: NaN, margin: NaN, reason: `the service does not expose its ${what} (${service.unavailable ?? 'metric missing'})` });
-      return;
-    }
-    const margin = th.critical - value;
-    if (value >= th.critical) out.push({ ...base, verdict: 'fail', measured: value, margin, reason: `${what} peaked at ${show(value)}, at or over critical ${show(th.critical)}` });
-    else if (value >= th.warn) out.push({ ...base, verdict: 'warn', measured: value, margin, reason: `${what} peaked at ${show(value)}, over warn ${show(th.warn)} (critical ${show(th.critical)})` });
-    else out.push({ ...base, verdict: 'pass', measured: value, margin, reason: `${what} peaked at ${show(value)}, under warn ${show(th.warn)}` });
-  };
-  peak('heap', m.heap, service.heapMaxBytes, 'heap used');
-  peak('rss', m.rss, service.rssMaxBytes, 'resident memory');
-  if (m.perRequest !== undefined) {
-    const per = service.heapGrowthBytes !== undefined && service.requests ? service.heapGrowthBytes / service.requests : undefined;
-    const base = { contract: 'memory', name: 'per-request', objective: m.perRequest, unit: 'bytes' as Unit, direction: 'lower-is-better' as const, service: per ?? NaN };
-    const show = (v: number) => formatValue(v, 'bytes');
-    if (per === undefined) out.push({ ...base, verdict: 'skipped', measured: NaN, margin: NaN, reason: 'heap growth per request needs the heap gauge and the request counter from the service' });
-    else if (per > m.perRequest) out.push({ ...base, verdict: 'warn', measured: per, margin: m.perRequest - per, reason: `heap grew ${show(per)} per request (limit ${show(m.perRequest)}); one run cannot tell a leak from garbage-collection timing: compare with the baseline over trials, or run the memory-leak drill` });
-    // The heap read at two instants: a collection in between makes the difference negative, which is no growth.
-    else if (per < 0) out.push({ ...base, verdict: 'pass', measured: per, margin: m.perRequest - per, reason: `heap shrank by ${show(-per)} per request over the run (a garbage collection between the two readings): no growth, limit ${show(m.perRequest)}` });
-    else out.push({ ...base, verdict: 'pass', measured: per, margin: m.perRequest - per, reason: `heap grew ${show(per)} per request, within ${show(m.perRequest)}` });
-  }
-  return out;
 }
 
 function customVerdicts(contract: Contract): ObjectiveVerdict[] {

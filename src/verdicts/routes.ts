@@ -32,6 +32,8 @@ export interface RouteSample {
   weightedErrors: number;
   /** Error events by class, for classes that weigh more than 0. */
   classes: Map<string, number>;
+  /** Of those, the requests refused a connection (ECONNREFUSED), per class: the client's only. */
+  refused?: Map<string, number>;
   /** What one event of a class weighs (the contract's classes and the classifier's built-in ones). */
   weightOf(cls: string): number;
   /** Answers 404/405 (client); for a route the service has no series for, its unmatched requests of that method (service). */
@@ -100,6 +102,7 @@ function clientSample(contract: Contract, row: RouteResult): RouteSample {
     },
     weightedErrors: c.weightedErrors,
     classes: c.classes,
+    ...(c.refused.size > 0 ? { refused: c.refused } : {}),
     weightOf: classWeights(contract),
     notFound,
   };
@@ -300,7 +303,8 @@ function latencyDetail(s: RouteSample, q: number, label: string, thresholdMs: nu
 function errorsDetail(s: RouteSample): string {
   let failed = 0;
   for (const n of s.classes.values()) failed += n;
-  const sum = [...s.classes].map(([k, n]) => `${k} ${num(n)} × ${s.weightOf(k)}`).join(' + ');
+  const refused = (k: string) => (s.refused?.get(k) ? ` (connection refused ${num(s.refused.get(k)!)})` : '');
+  const sum = [...s.classes].map(([k, n]) => `${k} ${num(n)}${refused(k)} × ${s.weightOf(k)}`).join(' + ');
   return `${num(failed)} of ${num(s.total)} requests failed (${pct(failed / s.total)}); weighted by error class: ${sum} = ${formatValue(s.weightedErrors, 'count')} (${pct(s.weightedErrors / s.total)})`;
 }
 
@@ -443,6 +447,7 @@ function numbers(s: RouteSample | undefined, thresholdMs: number | undefined): R
     weightedErrors: s.weightedErrors,
     errorRatio: has ? s.weightedErrors / s.total : NaN,
     errorsByClass: Object.fromEntries(s.classes),
+    ...(s.refused !== undefined ? { refusedByClass: Object.fromEntries(s.refused) } : {}),
     notFound: s.notFound,
     ...(s.bounds !== undefined && s.bounds[0] > 0 ? { lowestBucketMs: s.bounds[0] * 1000 } : {}),
   };

@@ -2,6 +2,7 @@
 // comparison, the generator's check on itself, and the outcome with its exit code. The renderers
 // (table, JSON, JUnit, Markdown) and the journal read only these shapes.
 import type { GeneratorHealth, LatencySummary, LoadResult } from '../measure/types.ts';
+import type { ServiceRestart } from './memory.ts';
 
 export type Verdict = 'pass' | 'warn' | 'fail' | 'skipped';
 
@@ -27,8 +28,9 @@ export interface ObjectiveVerdict {
   /** One sentence a reader acts on: why it passed, warned or failed. */
   reason: string;
   /**
-   * Set on a ratio objective the run sent too few requests to measure (its error budget is under
-   * one request, and what it saw cannot say it was missed): no verdict (skipped), and the gate's
+   * Set on an objective the run could not measure: a ratio objective it sent too few requests for
+   * (its error budget is under one request, and what it saw cannot say it was missed), or heap
+   * growth per request across a restart of the service. No verdict (skipped), and the gate's
    * outcome cannot be a pass (INCONCLUSIVE, unless a failure elsewhere stands).
    */
   unmeasurable?: true;
@@ -142,6 +144,13 @@ export interface RouteNumbers {
   errorRatio: number;
   /** Error events by class (classes that weigh more than 0). */
   errorsByClass: Record<string, number>;
+  /**
+   * The client's only: of errorsByClass, the requests refused a connection (ECONNREFUSED: nothing
+   * listened), per class; absent when none was. The tables name them "connection refused".
+   */
+  refusedByClass?: Record<string, number>;
+  /** The service restarted during the measured phase: the tables say that is why connections were refused. */
+  restarting?: boolean;
   /**
    * Client: answers 404 or 405. Service: when it has no series for the route, the requests of
    * that method it counted as unmatched (its unmatched count is per method, not per path); else 0.
@@ -269,4 +278,6 @@ export interface GateReport {
   serviceEvidence?: ServiceEvidenceFile[];
   /** Where the run journal (JSON lines) is. */
   journal: string;
+  /** Restarts of the service seen during the measured phase (its start time changed, its request counter went down); absent when none. */
+  serviceRestarts?: ServiceRestart[];
 }

@@ -1,0 +1,142 @@
+// Memory per request from real gate runs against an SDK-instrumented service (test/fixtures/gate-memory):
+// - one that keeps 64 KiB on its heap per request fails `memory per-request` (limit 2 KiB), the
+//   reason naming the heap's floor at the start and end, the requests and the rate;
+// - the same service keeping nothing does not fail it;
+// - one that exits every 250 requests under a `while true` restart loop: the report names the
+//   restarts, growth per request is INCONCLUSIVE (not a pass), and the refused connections are
+//   named as such where errors are listed by class.
+// Each describe runs one gate (~12 s) and feeds its assertions.
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { before, describe, it } from 'node:test';
+import { runCli } from './helpers/cli.ts';
+import { renderTable } from '../src/report/table.ts';
+import type { GateReport, ObjectiveVerdict } from '../src/verdicts/types.ts';
+
+const REPO = resolve(import.meta.dirname, '..');
+const SERVICE = join(REPO, 'test/fixtures/gate-memory/service.ts');
+
+function contractFile(dir: string, env: Record<string, string>, run = `node --import tsx ${SERVICE}`): string {
+  const file = join(dir, 'slo.yaml');
+  writeFileSync(file, `apiVersion: sloctl/v1
+service: { name: gate-memory }
+target:
+  run: ${JSON.stringify(run)}
+  cwd: ${JSON.stringify(REPO)}
+  env: ${JSON.stringify({ CONTRACT: file, ...env })}
+  startTimeout: 30s
+scrapeInterval: 1s
+routes:
+  - { name: items, method: GET, path: /items }
+load:
+  rate: 60/s
+  duration: 9s
+  warmup: 1s
+  connections: 16
+  timeout: 2s
+  mix:
+    - { route: items, weight: 1 }
+objectives:
+  errors: { objective: 99% }
+  memory:
+    heap: { warn: 1GiB, critical: 2GiB }
+    perRequest: 2KiB
+`);
+  return file;
+}
+
+async function gate(env: Record<string, string>, run?: string): Promise<{ code: number; report: GateReport; table: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'sloctl-gate-memory-'));
+  const { code, stdout, stderr } = await runCli(['gate', contractFile(dir, env, run), '--trials', '3', '--no-progress', '--json', '--journal', 'j.jsonl'], dir);
+  assert.ok(stdout.startsWith('{'), `JSON report expected; stderr: ${stderr}`);
+  const report = JSON.parse(stdout, (_k, v) => (v === null ? NaN : v)) as GateReport;
+  return { code, report, table: renderTable(report) };
+}
+
+const perRequest = (r: GateReport): ObjectiveVerdict => {
+  const v = r.verdicts.find((x) => x.contract === 'memory' && x.name === 'per-request');
+  assert.ok(v, `memory per-request among ${r.verdicts.map((x) => `${x.contract} ${x.name}`).join(', ')}`);
+  return v;
+};
+
+const perRequestOrErrors = (r: GateReport): string => r.verdicts.find((x) => x.contract === 'errors')?.reason ?? '';
+
+describe('gate: a service that keeps 64 KiB per request', () => {
+  let run: Awaited<ReturnType<typeof gate>>;
+  before(async () => {
+    run = await gate({ LEAK_KB: '64' });
+  });
+
+  it('fails memory per-request, and the gate with it (exit 1)', () => {
+    const v = perRequest(run.report);
+    assert.equal(v.verdict, 'fail', v.reason);
+    assert.equal(run.code, 1);
+    assert.equal(run.report.outcome, 'fail');
+    assert.ok(run.report.reasons.some((x) => x.startsWith('memory per-request: a leak')), run.report.reasons.join('\n'));
+  });
+
+  it('names the floor at the start and end, the requests, the rate and the limit', () => {
+    const v = perRequest(run.report);
+    assert.match(v.reason, /the heap's floor .* went from [\d.]+ MiB at [\d.]+ s to [\d.]+ MiB at [\d.]+ s .* over \d+ requests, [\d.]+ KiB per request, [\d.]+ times the limit 2 KiB/);
+    // 64 KiB kept a request: the floor's rate is near it (garbage can add, a collection cannot take away).
+    assert.ok(v.measured > 32 * 1024 && v.measured < 256 * 1024, `measured ${v.measured}`);
+    assert.equal(run.report.serviceRestarts, undefined);
+  });
+});
+
+describe('gate: the same service keeping nothing', () => {
+  let run: Awaited<ReturnType<typeof gate>>;
+  before(async () => {
+    run = await gate({ LEAK_KB: '0' });
+  });
+
+  it('does not fail memory per-request', () => {
+    const v = perRequest(run.report);
+    assert.ok(v.verdict === 'pass' || v.verdict === 'warn', `${v.verdict}: ${v.reason}`);
+    assert.ok(!run.report.reasons.some((x) => x.startsWith('memory')), run.report.reasons.join('\n'));
+    assert.match(v.reason, /the heap's floor/);
+  });
+});
+
+describe('gate: a service that restarts mid-run', () => {
+  let run: Awaited<ReturnType<typeof gate>>;
+  before(async () => {
+    run = await gate({ EXIT_AFTER: '250' }, `while true; do node --import tsx ${SERVICE}; sleep 0.3; done`);
+  });
+
+  it('names the restarts, how many and when', () => {
+    const restarts = run.report.serviceRestarts ?? [];
+    assert.ok(restarts.length >= 1, JSON.stringify(run.report.notes));
+    assert.ok(restarts.every((r) => r.offsetMs >= 0 && r.offsetMs <= r.seenAtMs), JSON.stringify(restarts));
+    const note = run.report.notes.find((n) => n.startsWith('the service restarted'));
+    assert.ok(note, run.report.notes.join('\n'));
+    assert.match(note, new RegExp(`restarted ${restarts.length === 1 ? 'once' : `${restarts.length} times`} \\(at [\\d.]+ s`));
+    assert.match(run.table, /the service restarted/);
+  });
+
+  it('does not pass memory per-request: INCONCLUSIVE, naming the restarts', () => {
+    const v = perRequest(run.report);
+    assert.equal(v.verdict, 'skipped', v.reason);
+    assert.equal(v.unmeasurable, true);
+    assert.match(v.reason, /not judged: the service restarted/);
+    assert.notEqual(run.report.outcome, 'pass');
+    // The heap peak is still a peak, judged, with the restarts said.
+    const heap = run.report.verdicts.find((x) => x.contract === 'memory' && x.name === 'heap')!;
+    assert.equal(heap.verdict, 'pass', heap.reason);
+    assert.match(heap.reason, /across \d+ processes/);
+  });
+
+  it('names refused connections as such where errors are listed by class', () => {
+    const client = run.report.routes?.find((r) => r.route === 'GET /items')?.client;
+    assert.ok(client?.refusedByClass, JSON.stringify(client));
+    const refused = Object.values(client.refusedByClass).reduce((a, b) => a + b, 0);
+    assert.ok(refused > 0);
+    assert.equal(client.restarting, true);
+    assert.match(run.table, new RegExp(`connection refused ${refused.toLocaleString('en-US')} \\(the service was restarting; class unclassified\\)`));
+    // Nowhere a bare "unclassified 120": each count of refusals is named beside it.
+    assert.doesNotMatch(run.table, /unclassified \d+(?![\d,]| \(connection refused)/);
+    assert.match(perRequestOrErrors(run.report), /connection refused \d+: the service was restarting/);
+  });
+});
