@@ -450,7 +450,7 @@ function codeCheck(loaded: LoadedContract[], scans: Scan[], strict: boolean, cwd
     const observed: LabelsObserved[] = [];
     const sites = new Map<string, Related[]>();
     for (const need of labelNeeds(l.contract)) {
-      const matches = registered.filter((r) => findRegistration({ name: need.metric, type: need.type, path: [], at: 'key', why: '' }, [r]) !== undefined);
+      const matches = registered.filter((r) => findRegistration({ name: need.metric, type: need.type }, [r]) !== undefined);
       const mine = matches.filter((r) => r.owners.includes(l.file));
       const candidates = mine.length > 0 ? mine : matches;
       if (candidates.length === 0 || candidates.some((r) => r.labels === undefined)) continue;

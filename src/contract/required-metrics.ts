@@ -101,7 +101,7 @@ export function requiredMetrics(c: Contract): RequiredMetric[] {
 }
 
 /** The registration that provides a required metric, if any. */
-export function findRegistration<T extends RegisteredName>(required: RequiredMetric, registered: readonly T[]): T | undefined {
+export function findRegistration<T extends RegisteredName>(required: Pick<RequiredMetric, 'name' | 'type'>, registered: readonly T[]): T | undefined {
   return registered.find((r) => r.name === required.name || seriesNamesOf(r.name, r.type).includes(required.name) ||
     (required.type === 'counter' && r.type === 'counter' && seriesNamesOf(required.name, 'counter').includes(r.name)));
 }

@@ -64,15 +64,14 @@ export function detectGoUntimedClients(file: string, root: GoNode, defaultClient
       const type = node.childForFieldName('type');
       if (!type || !isHttpClientType(type, http)) continue;
       const timeout = fieldValue(node.childForFieldName('body'), 'Timeout');
+      // `&http.Client{...}` is shown whole, and the name it is stored in says which dependency it may serve.
+      const shown = node.parent?.type === 'unary_expression' ? node.parent : node;
+      const name = declaredName(shown);
       if (timeout === undefined || timeout.text.trim() === '0') {
-        const shown = node.parent?.type === 'unary_expression' ? node.parent : node;
-        const name = declaredName(shown);
         // `c := &http.Client{}` then `c.Timeout = d` in the same file: set after all.
         if (name && new RegExp(`\\b${name.text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.Timeout\\s*=[^=]`).test(root.text)) continue;
         report(shown, `${http}.Client{}`, LITERAL_FIX, name);
       } else if (timed) {
-        const shown = node.parent?.type === 'unary_expression' ? node.parent : node;
-        const name = declaredName(shown);
         timed.push({ file, ...positionOf(shown), call: excerpt(shown.text), via: `${http}.Client{}`, target: name ? name.text.slice(0, 500) : '', timeout: `Timeout: ${timeout.text}` });
       }
     }
