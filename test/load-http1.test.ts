@@ -87,6 +87,21 @@ describe('http1 response parser', () => {
     }
   });
 
+  it('reads the SDK\'s shed mark (sloctl-shed, any case), and only on the response that carries it', () => {
+    const shed = 'HTTP/1.1 503 Service Unavailable\r\nretry-after: 1\r\nSloctl-Shed: queue full\r\ncontent-length: 2\r\n\r\nno';
+    for (const cuts of [[], [40], [60, 61]]) {
+      const { p, r } = parse(shed, cuts);
+      assert.ok(r > 0);
+      assert.equal(p.status, 503);
+      assert.equal(p.shed, true, `cut at ${cuts.join(',')}`);
+    }
+    const { p } = parse(shed, []);
+    p.reset(true);
+    assert.equal(p.shed, false, 'reset for the next response');
+    // Other headers starting with s, and a name that only starts like it, are not the mark.
+    assert.equal(parse('HTTP/1.1 503 x\r\nserver: x\r\nsloctl-shedding: 1\r\ncontent-length: 0\r\n\r\n', []).p.shed, false);
+  });
+
   it('reads a body without a length until the server closes', () => {
     for (const cuts of [[], [10], [19, 20]]) {
       const { p, r } = parse('HTTP/1.1 200 OK\r\nx: 1\r\n\r\nsome body, and more', cuts);

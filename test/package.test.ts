@@ -171,6 +171,35 @@ describe('the package as users install it', { timeout: 600_000 }, () => {
         }
       });
     }
+
+    // Last: it replaces Express 5 in the app. The peer range says ^4.17 || ^5; npm refuses (ERESOLVE) what it excludes.
+    it('server.cjs on Express 4: installs without --legacy-peer-deps, routes by template', async () => {
+      ok(run('npm', ['install', 'express@4'], app), 'npm install express@4');
+      const child = spawn(process.execPath, ['server.cjs'], { cwd: app, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d));
+      try {
+        const port = await new Promise<number>((resolve, reject) => {
+          let out = '';
+          child.stdout.on('data', (d: Buffer) => {
+            out += d;
+            const m = /listening (\d+)/.exec(out);
+            if (m) resolve(Number(m[1]));
+          });
+          child.once('exit', (code) => reject(new Error(`server.cjs exited ${code}: ${stderr}`)));
+        });
+        const base = `http://127.0.0.1:${port}`;
+        assert.equal((await fetch(`${base}/hello`)).status, 200);
+        const metrics = await (await fetch(`${base}/metrics`)).text();
+        assert.match(metrics, /http_server_requests_total\{[^}]*route="\/hello"/);
+        const version = JSON.parse(readFileSync(join(app, 'node_modules/express/package.json'), 'utf8')) as { version: string };
+        assert.match(version.version, /^4\./);
+      } finally {
+        child.kill();
+        // The typed tests below check against the Express the repository builds with.
+        ok(run('npm', ['install', `express@${installedVersion('express')}`], app), 'npm install express (back to 5)');
+      }
+    });
   });
 
   describe('TypeScript users get the declarations', () => {

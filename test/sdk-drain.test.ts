@@ -5,7 +5,7 @@
 // are refused only after health said DOWN.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { Agent, createServer, request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -20,6 +20,7 @@ import { histogramQuantile, signalReader, type DriftSources } from '../src/sdk/d
 import { instrument } from '../src/sdk/index.ts';
 import { wrap } from '../src/sdk/adapters/http.ts';
 import { Drainer, type DrainLogLine } from '../src/sdk/protect/drain.ts';
+import { acceptQueueLength } from '../src/sdk/protect/accept-queue.ts';
 
 const REPO = resolve(import.meta.dirname, '..');
 
@@ -295,6 +296,39 @@ function probe(url: string, path: string, agent: Agent | false = false): Promise
   });
 }
 
+describe('acceptQueueLength: the listener rows of /proc/net/tcp{,6}', () => {
+  const table = (rows: string[]) => `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n${rows.join('\n')}\n`;
+  const v4 = table([
+    '   0: 0100007F:0BB8 00000000:0000 0A 00000000:00000003 00:00000000 00000000  1000        0 4242 1 0 100 0 0 10 0',
+    '   1: 00000000:0BB8 00000000:0000 0A 00000000:00000001 00:00000000 00000000  1000        0 4243 1 0 100 0 0 10 0',
+    '   2: 00000000:1F90 00000000:0000 0A 00000000:00000009 00:00000000 00000000  1000        0 4244 1 0 100 0 0 10 0',
+    // A connection (ESTABLISHED) on that port: past the listeners, never read.
+    '   3: 0100007F:0BB8 0100007F:D431 01 00000000:00000007 00:00000000 00000000  1000        0 4245 1 0 20 4 30 10 -1',
+  ]);
+  const v6 = table(['   0: 00000000000000000000000000000000:0BB8 00000000000000000000000000000000:0000 0A 00000000:00000002 00:00000000 00000000  1000        0 5000 1 0 100 0 0 10 0']);
+  const read = (path: string) => (path.endsWith('6') ? v6 : v4);
+  it('sums the queues of every listener on the port, in the listener\'s family only', () => {
+    assert.equal(acceptQueueLength(3000, 'IPv4', read), 4);
+    assert.equal(acceptQueueLength(3000, 'IPv6', read), 2);
+    assert.equal(acceptQueueLength(8080, 'IPv4', read), 9);
+  });
+  it('undefined when the kernel does not say: port not listed, table unreadable', () => {
+    assert.equal(acceptQueueLength(4000, 'IPv4', read), undefined);
+    assert.equal(acceptQueueLength(3000, 'IPv4', () => { throw new Error('ENOENT'); }), undefined);
+    assert.equal(acceptQueueLength(3000, 'IPv4', () => ''), undefined);
+  });
+  it('reads this machine\'s table: a listener with nothing queued is 0', async (t) => {
+    if (!existsSync('/proc/net/tcp')) return t.skip('no /proc/net/tcp (not Linux)');
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    try {
+      assert.equal(acceptQueueLength((server.address() as { port: number }).port, 'IPv4'), 0);
+    } finally {
+      server.close();
+    }
+  });
+});
+
 describe('sdk.serve(): the drainer on a node:http server', () => {
   it('health DOWN first, accepting and keeping alive through the announce, then refusing; the next request on a kept-alive connection is answered with Connection: close; a slow request in flight finishes', async () => {
     const sdk = instrument({ contract: contractOf(driftContract('shed', '      - { signal: inFlight, threshold: 500 }')), registry: new Registry(), defaultMetrics: false, drift: false });
@@ -335,7 +369,7 @@ describe('sdk.serve(): the drainer on a node:http server', () => {
     assert.equal(drainer.drain('again'), drainer.drain('again'), 'one drain');
   });
 
-  it('the deadline cuts what is still open and says so', async () => {
+  it('the deadline cuts what is still open and says so; the exit code is 1', async () => {
     const sdk = instrument({ contract: contractOf(driftContract('shed', '      - { signal: inFlight, threshold: 500 }')), registry: new Registry(), defaultMetrics: false, drift: false });
     const server = createServer(wrap(async (_req, res) => {
       await new Promise((r) => setTimeout(r, 5000));
@@ -349,7 +383,7 @@ describe('sdk.serve(): the drainer on a node:http server', () => {
     const stuck = probe(url, '/work');
     await until('the stuck request in flight', () => sdk.recorder.inFlight === 1 || undefined);
     await drainer.shutdown('test');
-    assert.deepEqual(exits, [0]);
+    assert.deepEqual(exits, [1], 'a drain that cut a request exits 1');
     const cut = lines.find((l) => l.phase === 'cut');
     assert.ok(cut, JSON.stringify(lines));
     assert.equal(cut.inFlight, 1);
@@ -380,6 +414,39 @@ describe('sdk.serve(): the drainer on a node:http server', () => {
     assert.equal(lines.find((l) => l.phase === 'drained')?.reason, 'SIGUSR2');
     drainer.removeSignals();
     assert.deepEqual({ term: process.listenerCount('SIGTERM'), usr1: process.listenerCount('SIGUSR1'), usr2: process.listenerCount('SIGUSR2') }, before);
+  });
+
+  it('closes the listener only when the kernel\'s accept queue is empty: 20 clients without keep-alive that connected at the close all get answers (libuv accepts one connection a loop turn)', async (t) => {
+    if (!existsSync('/proc/net/tcp')) {
+      t.skip('no /proc/net/tcp (not Linux): the drain closes without looking at the accept queue');
+      return;
+    }
+    const sdk = instrument({ contract: contractOf(driftContract('shed', '      - { signal: inFlight, threshold: 500 }')), registry: new Registry(), defaultMetrics: false, drift: false });
+    const server = createServer(wrap((_req, res) => res.end('ok'), sdk));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const answers: Array<Promise<{ status?: number; code?: string }>> = [];
+    const lines: DrainLogLine[] = [];
+    const drainer = sdk.serve(server, {
+      announceMs: 20,
+      timeoutMs: 5000,
+      exit: false,
+      log: (l) => {
+        lines.push(l);
+        // The clients connect in this turn's nextTicks, before the loop polls again: the kernel
+        // completes all 20 handshakes into the accept queue, and the drain's close comes next.
+        if (l.phase === 'closing' && answers.length === 0) {
+          for (let i = 0; i < 20; i++) answers.push(probe(url, '/work', false));
+        }
+      },
+    });
+    const r = await drainer.drain('test');
+    const outcomes = await Promise.all(answers);
+    const failed = outcomes.filter((o) => o.status !== 200);
+    assert.equal(failed.length, 0, `reset or refused: ${JSON.stringify(failed)}`);
+    assert.deepEqual(r.cut, { requests: 0, connections: 0 });
+    assert.ok(!lines.some((l) => /accept queue/.test(l.message ?? '')), JSON.stringify(lines));
+    assert.equal((await probe(url, '/work', false)).code, 'ECONNREFUSED', 'closed after that');
   });
 
   it('rejects what is not a server, naming what to pass', () => {

@@ -17,6 +17,7 @@ import type { Contract } from '../src/contract/schema.ts';
 import { AdmissionController, AdmissionState, limitSettings, type Admission, type Priority, type Rejection, type Ticket } from '../src/sdk/protect/admission.ts';
 import type { Sdk } from '../src/sdk/instrument.ts';
 import { instrumentForTest, metricValue } from '../src/sdk/testing.ts';
+import { clientCounts } from '../src/verdicts/client-view.ts';
 import sloctlFastify from '../src/sdk/adapters/fastify.ts';
 import { middleware as expressMiddleware } from '../src/sdk/adapters/express.ts';
 import { middleware as koaMiddleware } from '../src/sdk/adapters/koa.ts';
@@ -349,6 +350,7 @@ for (const adapter of ['fastify', 'express', 'koa', 'hono', 'http']) {
       const displaced = await queuedLow;
       assert.equal(displaced.status, 503);
       assert.equal(displaced.headers.get('retry-after'), '2');
+      assert.equal(displaced.headers.get('sloctl-shed'), 'displaced from the queue by a request of higher weight', 'the shed mark the load generator classes by');
       assert.match(await displaced.text(), /^overloaded: displaced from the queue by a request of higher weight; retry after 2 s\n$/);
       // Full again, and a low arrival ranks below the queued high one: shed at once.
       const full = await get('/low');
@@ -547,6 +549,13 @@ describe('limiter under overload (issue 12 done-when)', () => {
     // The service's own view agrees: shed requests are their own class, counted per route.
     const shedLow = (await metricValue(sdk.registry, 'http_server_requests_total', { route: '/low', error_class: 'shed' })) ?? 0;
     assert.ok(shedLow >= (low.statuses['503'] ?? 0), `requests_total{error_class="shed"} on /low: ${shedLow}`);
+    // The client's view agrees too: every 503 carried the shed mark, and the client view classes
+    // them "shed" (weight 0.3) even where the contract weighs 5xx as server faults.
+    assert.equal(low.shed, low.statuses['503'], `marked shed ${low.shed} of ${low.statuses['503']} 503s`);
+    const strict = twoRoutes('{ initial: 4, min: 2, max: 6 }', 'errorClasses:\n  - { name: server, status: [5xx], weight: 2.5 }\n', '200ms');
+    const counts = clientCounts(strict, [low]);
+    assert.equal(counts.classes.get('shed'), low.shed);
+    assert.equal(counts.classes.get('server'), undefined, 'no shed 503 counted as a server fault');
     assert.equal(await metricValue(sdk.registry, 'sloctl_shed_total', { route: '/low' }), shedLow);
     t.diagnostic(`server: /low shed ${shedLow}, /high shed ${(await metricValue(sdk.registry, 'sloctl_shed_total', { route: '/high' })) ?? 0}`);
   });

@@ -25,6 +25,8 @@ const CONNECTION = lower('connection');
 const KEEP_ALIVE = lower('keep-alive');
 const CLOSE = lower('close');
 const TIMEOUT = lower('timeout');
+/** The SDK's mark on an answer its concurrency limiter shed (src/sdk/protect/admission.ts SHED_HEADER). */
+const SLOCTL_SHED = lower('sloctl-shed');
 
 const enum State {
   Head,
@@ -55,6 +57,8 @@ export class ResponseParser {
   keepAliveHintMs = -1;
   /** Set when feed() returns MALFORMED. */
   error = '';
+  /** The final response carried `sloctl-shed`: the service's limiter turned the request away. */
+  shed = false;
 
   private state = State.Head;
   /** Bytes of an incomplete head, kept across reads (null when none). */
@@ -70,6 +74,7 @@ export class ResponseParser {
     this.keepAlive = true;
     this.keepAliveHintMs = -1;
     this.error = '';
+    this.shed = false;
     this.state = State.Head;
     this.partial = null;
     this.expectsBody = expectsBody;
@@ -240,6 +245,7 @@ export class ResponseParser {
     let chunked = false;
     let otherCoding = false;
     let hint = -1;
+    let shed = false;
     let pos = buf.indexOf(LF, start + 12) + 1;
     while (pos < end) {
       const lineEnd = buf.indexOf(CR, pos);
@@ -264,6 +270,8 @@ export class ResponseParser {
         }
       } else if (first === 107 /* k */) {
         if (nameIs(buf, pos, lineEnd, KEEP_ALIVE)) hint = keepAliveTimeout(buf, pos + 11, lineEnd);
+      } else if (first === 115 /* s */) {
+        if (nameIs(buf, pos, lineEnd, SLOCTL_SHED)) shed = true;
       }
       pos = lineEnd + 2;
     }
@@ -273,6 +281,7 @@ export class ResponseParser {
       return 0; // interim response: the final one follows
     }
     this.status = status;
+    this.shed = shed;
     this.keepAliveHintMs = hint;
     this.keepAlive = keepAlive;
     if (!this.expectsBody || status === 204 || status === 304) {

@@ -4,7 +4,7 @@
 // the merged numbers; a part that was not ok keeps its reasons, so a bad trial is never averaged away.
 
 import { Histogram } from '../measure/histogram.ts';
-import { sortKeys } from './recorder.ts';
+import { shedOf, sortKeys } from './recorder.ts';
 import { assessGenerator, mergeDrops, type GeneratorStats } from './self-check.ts';
 import { mergeSlices } from './slices.ts';
 import type { GeneratorHealth, LatencySummary, LoadResult, RouteResult } from './types.ts';
@@ -58,6 +58,7 @@ export function mergeResults(results: readonly LoadResult[], opts: MergeOptions 
       histogram: lat.histogram.toJSON(),
       serviceHistogram: svc.histogram.toJSON(),
       ...queued(parts),
+      ...shedOf(parts),
     });
   }
   let latency = overall.latency.summary();

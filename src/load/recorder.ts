@@ -11,6 +11,8 @@ class RouteSlot {
   readonly errors = new Map<string, number>();
   /** Timeouts of requests no connection was free to carry: they never reached the target. */
   queuedTimeouts = 0;
+  /** Answers the service marked shed (its limiter turned the request away), counted in `statuses` too. */
+  shed = 0;
   readonly latency = new Histogram();
   readonly service = new Histogram();
   constructor(readonly name: string) {}
@@ -51,9 +53,10 @@ export class RunRecorder {
   }
 
   /** A full response: latency from the intended send time, service time from the write to the socket (µs). */
-  answered(route: number, status: number, latencyUs: number, serviceUs: number): void {
+  answered(route: number, status: number, latencyUs: number, serviceUs: number, shed = false): void {
     const slot = this.slotOf[route];
     slot.completed++;
+    if (shed) slot.shed++;
     this.completed++;
     slot.statuses.set(status, (slot.statuses.get(status) ?? 0) + 1);
     if (status >= 400) this.errors++;
@@ -98,8 +101,15 @@ export class RunRecorder {
       histogram: s.latency.toJSON(),
       serviceHistogram: s.service.toJSON(),
       ...(s.queuedTimeouts > 0 ? { queuedTimeouts: s.queuedTimeouts } : {}),
+      ...(s.shed > 0 ? { shed: s.shed } : {}),
     }));
   }
+}
+
+/** The `shed` count of parts added up (absent when none): a merged route's, or a merged slice's. */
+export function shedOf(parts: ReadonlyArray<{ shed?: number }>): { shed?: number } {
+  const n = parts.reduce((a, p) => a + (p.shed ?? 0), 0);
+  return n > 0 ? { shed: n } : {};
 }
 
 export function sortKeys(o: Record<string, number>): Record<string, number> {

@@ -97,7 +97,8 @@ export function renderLoadTable(r: LoadResult, options: LoadTableOptions = {}): 
   if (!sameViews) rows.push(['service time', ...latencyCells(r.serviceTime)]);
   out.push(...grid(rows));
   out.push('');
-  out.push(`statuses      ${counts(r.statuses)}`);
+  const shed = r.routes.reduce((a, route) => a + (route.shed ?? 0), 0);
+  out.push(`statuses      ${counts(r.statuses)}${shed > 0 ? ` (${shed} of them shed by the service's limiter: sloctl-shed)` : ''}`);
   const errorKinds: Record<string, number> = {};
   for (const route of r.routes) for (const [k, n] of Object.entries(route.errors)) errorKinds[k] = (errorKinds[k] ?? 0) + n;
   out.push(`no response   ${counts(errorKinds)}`);

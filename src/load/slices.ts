@@ -21,7 +21,7 @@
 // share the start instant), so they add up index by index (mergeSlices).
 
 import { Histogram } from '../measure/histogram.ts';
-import { sortKeys } from './recorder.ts';
+import { shedOf, sortKeys } from './recorder.ts';
 import type { HistogramJson, LoadSlice } from './types.ts';
 
 /** Fewest milliseconds a slice may be, and most slices a run may have (a bound on the result's size). */
@@ -36,6 +36,8 @@ class Cell {
   completed = 0;
   statuses: Map<number, number> | null = null;
   errors: Map<string, number> | null = null;
+  /** Of the answers, those the service marked shed. */
+  shed = 0;
   /** From the pool at the first answer; back to it when the slice settles. */
   histogram: Histogram | null = null;
 }
@@ -106,11 +108,12 @@ export class SliceRecorder {
     return k;
   }
 
-  answered(k: number, route: number, status: number, latencyUs: number): void {
+  answered(k: number, route: number, status: number, latencyUs: number, shed = false): void {
     const s = this.liveSlice(k);
     s.outstanding--;
     const c = s.cells[this.slotOf[route]];
     c.completed++;
+    if (shed) c.shed++;
     const statuses = (c.statuses ??= new Map());
     statuses.set(status, (statuses.get(status) ?? 0) + 1);
     (c.histogram ??= this.pool.pop() ?? new Histogram()).record(latencyUs);
@@ -210,6 +213,7 @@ export class SliceRecorder {
         statuses: c.statuses ? leanCounts(Object.fromEntries([...c.statuses].map(([k, v]) => [String(k), v]))) : {},
         errors: c.errors ? leanCounts(Object.fromEntries(c.errors)) : {},
         histogram,
+        ...(c.shed > 0 ? { shed: c.shed } : {}),
       };
     });
     this.settled[s.k] = s.late > 0 ? { startMs: s.k * this.sliceMs, routes, late: s.late, lateMaxLagMs: round3(s.lateMaxLagMs) } : { startMs: s.k * this.sliceMs, routes };
@@ -252,6 +256,7 @@ export function mergeSliceParts(parts: readonly LoadSlice[], startMs: number, ro
       statuses: addCounts(rs.map((r) => r.statuses)),
       errors: addCounts(rs.map((r) => r.errors)),
       histogram: mergeHistogramJson(rs.map((r) => r.histogram), `slice at ${startMs} ms route ${name}: histogram`),
+      ...shedOf(rs),
     });
   }
   const late = parts.reduce((a, p) => a + (p.late ?? 0), 0);

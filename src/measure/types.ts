@@ -7,7 +7,7 @@
 export interface LoadSlice {
   /** ms after the run's start (LoadResult.startedAt). */
   startMs: number;
-  routes: Array<Pick<RouteResult, 'name' | 'sent' | 'completed' | 'statuses' | 'errors' | 'histogram'>>;
+  routes: Array<Pick<RouteResult, 'name' | 'sent' | 'completed' | 'statuses' | 'errors' | 'histogram' | 'shed'>>;
   /**
    * Sends intended in this slice that left more than the run's late threshold after their intended
    * time (GeneratorHealth.lateThresholdMs), and the worst of their lags, ms. Absent when none was
@@ -70,6 +70,12 @@ export interface RouteResult {
    * (all of the generator's connections busy): they never reached the target. Absent when none.
    */
   queuedTimeouts?: number;
+  /**
+   * Of the answers (in `statuses` too), those the service marked shed (header `sloctl-shed`: the
+   * SDK's concurrency limiter turned the request away). Judges class them "shed", as the service's
+   * own counters do, not by their status. Absent when none.
+   */
+  shed?: number;
 }
 
 /**

@@ -11,7 +11,7 @@ export { ContractError, type ContractSource } from './contract-source.ts';
 export { DependencyHandle, type BreakerLike, type DependencyCheck, type CheckOptions } from './dependency.ts';
 export { Classifier, errorChain, NONE, UNCLASSIFIED, ABORTED, SHED, SHED_WEIGHT, ShedError, SHED_ERROR, type Classification } from '../contract/classify.ts';
 export {
-  AdmissionController, AdmissionState, admitOnNode, answerRejection, rejectionBody, limitSettings, LIMIT_METRICS, OUTSIDE_CONTRACT_WEIGHT, OUTSIDE_CONTRACT_ROUTE,
+  AdmissionController, AdmissionState, admitOnNode, answerRejection, rejectionBody, rejectionHeaders, SHED_HEADER, limitSettings, LIMIT_METRICS, OUTSIDE_CONTRACT_WEIGHT, OUTSIDE_CONTRACT_ROUTE,
   type Admission, type Ticket, type Rejection, type Priority, type LimitSettings,
 } from './protect/admission.ts';
 export { Gradient2, GRADIENT2_DEFAULTS, type Gradient2Options } from './protect/gradient2.ts';

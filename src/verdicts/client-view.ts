@@ -8,7 +8,7 @@
 import type { Contract, Route } from '../contract/schema.ts';
 import { Histogram } from '../measure/histogram.ts';
 import type { LoadResult, RouteResult } from '../measure/types.ts';
-import { Classifier } from '../contract/classify.ts';
+import { Classifier, SHED_ERROR } from '../contract/classify.ts';
 
 export interface ClientCounts {
   /** Requests judged: answered ones plus those that got no answer. */
@@ -63,7 +63,7 @@ function failureError(kind: string): Error {
  * requests (undefined: latency not judged, withinThreshold stays 0).
  */
 /** What the client view reads of a row: a run's route (RouteResult) or a drill's time slice of one (LoadSlice). */
-export type CountedRow = Pick<RouteResult, 'name' | 'completed' | 'statuses' | 'errors' | 'histogram'>;
+export type CountedRow = Pick<RouteResult, 'name' | 'completed' | 'statuses' | 'errors' | 'histogram' | 'shed'>;
 
 export function clientCounts<R extends CountedRow>(contract: Contract, rows: readonly R[], thresholdOf: (row: R) => number | undefined = () => undefined): ClientCounts {
   const classifier = classifierOf(contract);
@@ -75,7 +75,19 @@ export function clientCounts<R extends CountedRow>(contract: Contract, rows: rea
   for (const row of rows) {
     const failed = failures(row);
     out.total += row.completed + failed;
-    for (const [status, n] of Object.entries(row.statuses)) {
+    // Answers the service marked shed (sloctl-shed) are "shed", as its own counters class them,
+    // whatever the contract's classes say of their status (the SDK's 503 first).
+    let shedLeft = row.shed ?? 0;
+    if (shedLeft > 0) {
+      const c = classifier.classifyError(SHED_ERROR);
+      add(c.class, c.weight, shedLeft);
+      if (c.weight > 0) out.badResponses += shedLeft;
+    }
+    for (const [status, all] of Object.entries(row.statuses).sort(([a], [b]) => (a === '503' ? -1 : b === '503' ? 1 : 0))) {
+      const marked = Math.min(all, shedLeft);
+      shedLeft -= marked;
+      const n = all - marked;
+      if (n === 0) continue;
       const c = classifier.classifyStatus(Number(status));
       add(c.class, c.weight, n);
       if (c.weight > 0) out.badResponses += n;

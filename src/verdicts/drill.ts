@@ -141,11 +141,12 @@ function mergeRows(slices: readonly LoadSlice[]): RouteResult[] {
     for (const r of s.routes) {
       const prev = byName.get(r.name);
       if (!prev) {
-        byName.set(r.name, { row: { name: r.name, sent: r.sent, completed: r.completed, statuses: { ...r.statuses }, errors: { ...r.errors }, histogram: r.histogram }, parts: [r.histogram] });
+        byName.set(r.name, { row: { name: r.name, sent: r.sent, completed: r.completed, statuses: { ...r.statuses }, errors: { ...r.errors }, histogram: r.histogram, ...(r.shed ? { shed: r.shed } : {}) }, parts: [r.histogram] });
         continue;
       }
       prev.row.sent += r.sent;
       prev.row.completed += r.completed;
+      if (r.shed) prev.row.shed = (prev.row.shed ?? 0) + r.shed;
       for (const [k, n] of Object.entries(r.statuses)) prev.row.statuses[k] = (prev.row.statuses[k] ?? 0) + n;
       for (const [k, n] of Object.entries(r.errors)) prev.row.errors[k] = (prev.row.errors[k] ?? 0) + n;
       prev.parts.push(r.histogram);

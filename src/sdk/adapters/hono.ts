@@ -10,7 +10,7 @@ import { contractTemplates } from '../contract-templates.ts';
 import { noRoute } from '../unrouted.ts';
 import { finisher, whenResponseEnds, isPath } from '../node-tracking.ts';
 import { RouteTable, type RouteSlot } from '../route-table.ts';
-import { AdmissionState, rejectionBody, type Priority } from '../protect/admission.ts';
+import { AdmissionState, rejectionBody, rejectionHeaders, type Priority } from '../protect/admission.ts';
 import { SHED_ERROR } from '../../contract/classify.ts';
 
 export interface HonoOptions {
@@ -61,7 +61,7 @@ export function middleware(sdk: Sdk, opts: HonoOptions = {}): MiddlewareHandler 
     const a = 'then' in a0 ? await a0 : a0;
     if (!a.admitted) {
       st.shed = true;
-      return c.body(rejectionBody(a), a.status, { 'retry-after': String(a.retryAfterSeconds), 'cache-control': 'no-store', 'content-type': 'text/plain; charset=utf-8' });
+      return c.body(rejectionBody(a), a.status, rejectionHeaders(a));
     }
     if (gone()) {
       a.ignore();

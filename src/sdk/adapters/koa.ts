@@ -8,7 +8,7 @@ import type { Context, Middleware, Next } from 'koa';
 import type { Sdk } from '../instrument.ts';
 import { finisher, whenResponseEnds, isPath } from '../node-tracking.ts';
 import { unroutedFinisher } from '../unrouted.ts';
-import { AdmissionState, rejectionBody } from '../protect/admission.ts';
+import { AdmissionState, rejectionBody, rejectionHeaders } from '../protect/admission.ts';
 import { SHED_ERROR } from '../../contract/classify.ts';
 
 export interface KoaOptions {
@@ -67,9 +67,7 @@ export function middleware(sdk: Sdk, opts: KoaOptions = {}): Middleware {
       if (!a.admitted) {
         st.shed = true;
         ctx.status = a.status;
-        ctx.set('retry-after', String(a.retryAfterSeconds));
-        ctx.set('cache-control', 'no-store');
-        ctx.type = 'text/plain; charset=utf-8';
+        ctx.set(rejectionHeaders(a));
         ctx.body = rejectionBody(a);
         return;
       }

@@ -349,9 +349,7 @@ export function answerRejection(res: ServerResponse, r: Rejection): void {
     return;
   }
   res.statusCode = r.status;
-  res.setHeader('retry-after', String(r.retryAfterSeconds));
-  res.setHeader('content-type', 'text/plain; charset=utf-8');
-  res.setHeader('cache-control', 'no-store');
+  for (const [k, v] of Object.entries(rejectionHeaders(r))) res.setHeader(k, v);
   res.end(rejectionBody(r));
 }
 
@@ -419,6 +417,18 @@ export function admitOnNode(admission: AdmissionController, priority: Priority, 
     proceed();
   }
   return st;
+}
+
+/**
+ * Marks a shed answer for the client: `sloctl load`, the gate and the drill class a response that
+ * carries it as "shed" (like the service's own counters), not by its 503, which a contract's
+ * classes usually weigh as a server fault (2.5) or a transient error. The value is the reason.
+ */
+export const SHED_HEADER = 'sloctl-shed';
+
+/** The headers of a shed response: Retry-After, no caching, the shed marker. */
+export function rejectionHeaders(r: Rejection): Record<string, string> {
+  return { 'retry-after': String(r.retryAfterSeconds), 'cache-control': 'no-store', 'content-type': 'text/plain; charset=utf-8', [SHED_HEADER]: r.reason };
 }
 
 /** The body of a shed response. */

@@ -10,7 +10,8 @@
 //      every request, and at the moment the listener closes, the connections the kernel has
 //      completed but Node not yet accepted (the listen backlog) are reset: measured, 5 to 60
 //      requests lost at 300 req/s. With keep-alive, almost nobody is connecting at that moment;
-//   3. the listener closes, right after the loop's poll phase (where libuv accepts the backlog).
+//   3. the listener closes once the kernel's accept queue is empty (connections it completed that
+//      the server has not accepted: closing resets them; Linux shows the queue, accept-queue.ts).
 //      Not with http's server.close(): since Node 19 it also closes every idle keep-alive
 //      connection at once, which is the race of step 4; the framework's own close (Fastify's
 //      app.close() calls server.close()) belongs in `onDrained`, when no connection is left. From now on every response carries
@@ -21,10 +22,11 @@
 //      request (an HTTP/1.1 race no server can win); one idle that long is one nobody is using
 //      (a balancer that saw DOWN stopped sending on it);
 //   5. every request in flight finishes; then `onDrained` runs and, for a drain a signal or the
-//      drift responder started, the process exits 0.
+//      drift responder started, the process exits 0 (1 when the deadline cut requests).
 // `timeoutMs` bounds the whole drain (from step 1): what is still open then is cut and logged.
 import type { Server } from 'node:http';
 import { Server as NetServer, type Socket } from 'node:net';
+import { acceptQueueLength } from './accept-queue.ts';
 
 /** One JSON line per drain step (stderr by default). */
 export interface DrainLogLine {
@@ -51,7 +53,7 @@ export interface ServeOptions {
   signals?: boolean;
   /** Runs after the drain, when no connection is left: the framework's close (Fastify's `app.close()`, for its onClose hooks), pools, other servers; then the exit. */
   onDrained?: (result: DrainResult) => unknown;
-  /** Called with 0 after a drain a signal or the drift responder started (1 if onDrained threw). Default process.exit; false: no exit. */
+  /** Called with 0 after a drain a signal or the drift responder started (1 if the deadline cut requests or onDrained threw). Default process.exit; false: no exit. */
   exit?: ((code: number) => void) | false;
   /** Where the JSON lines go. Default: one line on stderr each. */
   log?: (line: DrainLogLine) => void;
@@ -75,6 +77,8 @@ export interface DrainHost {
 export const DEFAULT_ANNOUNCE_MS = 10_000;
 export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
 const IDLE_SWEEP_MS = 100;
+/** How long the drain waits for an empty accept queue before it closes the listener anyway. */
+const QUEUE_WAIT_MS = 500;
 /** After the listener closed, a connection idle this long is closed (see step 4 above). */
 export const IDLE_CLOSE_MS = 1000;
 
@@ -148,6 +152,8 @@ export class Drainer {
       let code = 0;
       try {
         const r = await this.drain(reason);
+        // A drain that cut requests lost work: say so in the exit code too.
+        if (r.cut.requests > 0) code = 1;
         await this.opts.onDrained?.(r);
       } catch (err) {
         code = 1;
@@ -207,6 +213,25 @@ export class Drainer {
     }
   }
 
+  /** Stops listening, synchronously; the promise settles when the last connection ended (net's close). */
+  private closeListener(onError: (err: Error) => void): Promise<void> {
+    // net.Server's close, not http's (see step 3): stop listening at once (first: nothing between
+    // the queue check and this), call back once the last connection ended.
+    const closed = new Promise<void>((resolve) => {
+      NetServer.prototype.close.call(this.server, (err?: Error) => {
+        if (err) onError(err);
+        resolve();
+      });
+    });
+    this.closing = true;
+    // Responses begun and not yet sent say Connection: close too.
+    for (const s of this.sockets as Set<TrackedSocket>) {
+      const res = s._httpMessage;
+      if (res && !res.headersSent) res.setHeader('connection', 'close');
+    }
+    return closed;
+  }
+
   private async run(reason: string): Promise<DrainResult> {
     const start = Date.now();
     const elapsed = () => Date.now() - start;
@@ -220,25 +245,31 @@ export class Drainer {
     await delay(this.announceMs);
 
     this.emit({ event: 'drain', phase: 'closing', reason, inFlight: this.host.recorder.inFlight, connections: this.sockets.size, elapsedMs: elapsed(), message: 'no longer accepting connections; finishing the requests in flight' });
-    // Close right after the poll phase, where libuv accepts every connection the kernel holds: a
-    // connection still in the listen backlog when the listener closes is reset (RST), and its
-    // client had already connected and sent its request. From a timer, a busy loop can have a
-    // backlog of many; here it holds only what arrived during this loop turn's callbacks.
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    this.closing = true;
-    // Responses begun and not yet sent say Connection: close too.
-    for (const s of this.sockets as Set<TrackedSocket>) {
-      const res = s._httpMessage;
-      if (res && !res.headersSent) res.setHeader('connection', 'close');
-    }
+    // Close only when the kernel's accept queue is empty (Linux says; see accept-queue.ts): a
+    // connection still queued when the listener closes is reset (RST), and its client had already
+    // connected and usually sent its request. The check and the close run in one synchronous step,
+    // in the check phase, right after a poll phase accepted what it could.
     let closeError: unknown;
-    // net.Server's close: stop listening, 'close' once the last connection ended (see step 3).
-    const closing = new Promise<void>((resolve) => {
-      NetServer.prototype.close.call(this.server, (err?: Error) => {
-        if (err) closeError = err;
-        resolve();
-      });
+    const { closing, queued } = await new Promise<{ closing: Promise<void>; queued: number | undefined }>((resolve) => {
+      const listener = tcpListener(this.server);
+      const giveUpAt = Date.now() + QUEUE_WAIT_MS;
+      const attempt = () => {
+        const waiting = listener === undefined ? undefined : acceptQueueLength(listener.port, listener.family);
+        // libuv accepts one connection per loop turn (libuv#3696, Node 19 and later): as many
+        // turns as are queued, then look again.
+        if (waiting !== undefined && waiting > 0 && Date.now() < giveUpAt) {
+          let turns = waiting;
+          const turn = () => (--turns > 0 ? setImmediate(turn) : setImmediate(attempt));
+          setImmediate(turn);
+          return;
+        }
+        resolve({ closing: this.closeListener((err) => { closeError = err; }), queued: waiting });
+      };
+      setImmediate(attempt);
     });
+    if (queued !== undefined && queued > 0) {
+      this.emit({ event: 'drain', phase: 'closing', reason, elapsedMs: elapsed(), message: `new connections kept arriving for ${QUEUE_WAIT_MS} ms: the listener closed with ${queued} connection(s) in the kernel's accept queue, which are reset` });
+    }
     // The first sweep waits IDLE_CLOSE_MS too: a client still sending here picks its idle
     // connections now, and each request it sends on one is answered and closes it (Connection: close).
     let sweep: NodeJS.Timeout | undefined;
@@ -279,6 +310,13 @@ export class Drainer {
     this.emit({ event: 'drain', phase: 'drained', reason, inFlight: this.host.recorder.inFlight, connections: this.sockets.size, elapsedMs: result.elapsedMs });
     return result;
   }
+}
+
+/** The TCP port and family a server listens on (undefined for a pipe or a server not listening). */
+function tcpListener(server: Server): { port: number; family: 'IPv4' | 'IPv6' } | undefined {
+  const address = server.address();
+  if (address === null || typeof address !== 'object') return undefined;
+  return { port: address.port, family: address.family === 'IPv6' ? 'IPv6' : 'IPv4' };
 }
 
 function delay(ms: number): Promise<void> {
