@@ -102,7 +102,7 @@ describe('sloctl gate attached without SLOCTL_DRILL_TOKEN reads no evidence', ()
   let child: ReturnType<typeof spawn> | undefined;
   after(() => child?.kill('SIGTERM'));
 
-  it('the list is empty and nothing is printed', async () => {
+  it('the list is empty, nothing is read, and a note says to set the token', async () => {
     const c = contract({ BLOCK: 'off' });
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
@@ -123,5 +123,9 @@ describe('sloctl gate attached without SLOCTL_DRILL_TOKEN reads no evidence', ()
     assert.deepEqual(report.serviceEvidence, []);
     assert.doesNotMatch(renderTable(report), /evidence:/);
     assert.ok(!readFileSync(join(c.dir, 'j.jsonl'), 'utf8').includes('"service-evidence"'), 'nothing was read');
+    // ... and a note says why, and what to set.
+    const note = report.notes.find((n) => n.includes('saturation evidence'));
+    assert.ok(note, JSON.stringify(report.notes));
+    assert.match(note, /was not listed: .*set SLOCTL_DRILL_TOKEN in sloctl's environment to the one the service runs with/);
   });
 });

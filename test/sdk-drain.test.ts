@@ -146,6 +146,48 @@ describe('drift signal readers', () => {
     assert.equal(await all.read(), 500, 'without an objective: p99 over every route (half of them past the top bound: the top bound)');
   });
 
+  it('latency leaves out the requests the service did not serve: the instant 503s of its own shed action do not read as recovery', async () => {
+    let rows: Array<[string, string, number[]]> = [['GET', '/work', [0, 0, 0, 0]]];
+    let shed = Float64Array.of(0, 0, 0, 0);
+    const histogram = { get: () => hist(rows).get() };
+    const served = signalReader({ signal: 'latency', objective: 'api', threshold: 100, evaluations: 3 }, { ...base, histogram, excluded: () => new Map([['GET /work', shed], ['POST /other', Float64Array.of(7, 0, 0, 0)]]) });
+    const all = signalReader({ signal: 'latency', objective: 'api', threshold: 100, evaluations: 3 }, { ...base, histogram });
+    assert.equal(await served.read(), undefined);
+    await all.read();
+    rows = [['GET', '/work', [0, 0, 100, 100]]];
+    assert.equal(await served.read(), 460);
+    assert.equal(await all.read(), 460);
+    // The next evaluation: 100 more served between 100 and 500 ms, and 900 shed under 50 ms.
+    rows = [['GET', '/work', [900, 900, 1100, 1100]]];
+    shed = Float64Array.of(900, 0, 0, 0);
+    assert.equal(await served.read(), 460, 'the served requests are as slow as before');
+    assert.equal(await all.read(), 50, 'with the shed ones, p90 reads 50 ms: under the relax line, which lifted the action and flapped');
+  });
+
+  it('the Sdk counts what it did not serve for the latency signal: a shed request lands in recorder.unjudged, a served one does not', async () => {
+    const two = contractOf(driftContract('shed', '      - { signal: latency, threshold: 100ms }').replace(
+      '  - { name: work, method: GET, path: /work }',
+      '  - { name: work, method: GET, path: /work, weight: 1 }\n  - { name: pay, method: GET, path: /pay, weight: 5 }',
+    ));
+    const sdk = instrument({ contract: two, registry: new Registry(), defaultMetrics: false, drift: { autoStart: false } });
+    try {
+      const server = createServer(wrap((_req, res) => res.end('ok'), sdk));
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+      const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+      assert.equal((await probe(url, '/work')).status, 200);
+      sdk.admission.shed(true, 'test');
+      assert.equal((await probe(url, '/work')).status, 503, 'the lowest weight is shed');
+      assert.equal((await probe(url, '/pay')).status, 200);
+      const counts = sdk.recorder.unjudged?.get('GET /work');
+      assert.ok(counts, JSON.stringify([...(sdk.recorder.unjudged ?? new Map()).keys()]));
+      assert.equal(counts.reduce((a, b) => a + b, 0), 1);
+      assert.equal(sdk.recorder.unjudged?.get('GET /pay'), undefined);
+      server.close();
+    } finally {
+      sdk.driftResponder?.stop();
+    }
+  });
+
   it('errors: the weighted ratio of the recent window; eventLoopDelay sees a blocked loop; utilization, heap and in-flight read', async () => {
     let totals = { total: 5, fast: 5, weightedErrors: 5, spanMs: 1000 };
     const errors = signalReader({ signal: 'errors', threshold: 0.05, evaluations: 3 }, { ...base, recent: () => totals });

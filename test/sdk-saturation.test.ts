@@ -322,6 +322,47 @@ describe('saturation monitor', () => {
     }
   });
 
+  it('a warn capture does not hold back the critical one (one file per level within minInterval); a held-back crossing says so once, with the time on every line', async () => {
+    const spin = (ms: number) => {
+      const end = performance.now() + ms;
+      while (performance.now() < end) { /* the loop is blocked */ }
+    };
+    const app = await startApp('  concurrency: { eventLoopDelay: { warn: 150ms, critical: 700ms } }', (req, res) => {
+      spin(Number(new URL(req.url ?? '/', 'http://x').searchParams.get('block') ?? 0));
+      res.end('ok');
+    });
+    try {
+      const mon = app.sdk.saturation!;
+      const crossings = (level: string) => metricValue(app.sdk.registry, 'sloctl_saturation_crossings_total', { signal: 'eventLoopDelay', level });
+      await until(() => mon.valueOf('eventLoopDelay') !== undefined, 5000, 'a first sample');
+      await (await fetch(`${app.url}/work?block=300`)).text();
+      await until(async () => (await crossings('warn')) === 1, 5000, 'the warn crossing');
+      await mon.idle();
+      await until(() => mon.stateOf('eventLoopDelay') === 'ok', 5000, 'the loop to recover');
+      await (await fetch(`${app.url}/work?block=1200`)).text();
+      await until(async () => (await crossings('critical')) === 1, 5000, `the critical crossing (p99 ${mon.valueOf('eventLoopDelay')} ms)`);
+      await mon.idle();
+      const files = filesOf(app.dir, '.cpuprofile');
+      assert.equal(files.length, 2, `a warn and a critical profile: ${files.join(', ')}; ${app.logs.join(' | ')}`);
+      assert.ok(files.some((f) => f.endsWith('-eventLoopDelay-warn.cpuprofile')) && files.some((f) => f.endsWith('-eventLoopDelay-critical.cpuprofile')), files.join(', '));
+      // Critical again within minInterval: held back, and one line says so.
+      await until(() => mon.stateOf('eventLoopDelay') === 'ok', 5000, 'the loop to recover');
+      await (await fetch(`${app.url}/work?block=1200`)).text();
+      await until(async () => (await crossings('critical')) === 2, 5000, 'the second critical crossing');
+      await mon.idle();
+      assert.equal(mon.stats.rateLimited, 1);
+      assert.equal(filesOf(app.dir, '.cpuprofile').length, 2);
+      const lines = app.logs.map((l) => JSON.parse(l) as { time?: string; skipped?: string; level?: string });
+      const held = lines.filter((l) => l.skipped !== undefined);
+      assert.equal(held.length, 1, app.logs.join('\n'));
+      assert.equal(held[0]!.level, 'critical');
+      assert.match(held[0]!.skipped!, /not captured: this signal captured at critical \d+ s ago, within evidence.minInterval \(60 s\)/);
+      assert.ok(lines.every((l) => typeof l.time === 'string' && !Number.isNaN(Date.parse(l.time))), 'every line has its time');
+    } finally {
+      await app.close();
+    }
+  });
+
   it('the delay and the utilization crossing together share one CPU profile', async () => {
     const app = await startApp('  concurrency: { eventLoopDelay: { warn: 150ms, critical: 10s }, eventLoopUtilization: { warn: 50%, critical: 100% } }', (req, res) => {
       const end = performance.now() + 400;

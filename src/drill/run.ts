@@ -174,6 +174,15 @@ export function contractEvidenceDir(contract: Contract, contractDir: string): st
   return resolve(contractDir, contract.evidence?.dir ?? '.sloctl/evidence');
 }
 
+/** Whether a Node service under this contract captures saturation evidence (thresholds set, capture not `none`; the SDK's saturationSignals). */
+export function contractCapturesEvidence(contract: Contract): boolean {
+  const m = contract.objectives.memory;
+  const k = contract.objectives.concurrency;
+  const memory = m !== undefined && m.capture !== 'none' && (m.heap !== undefined || m.rss !== undefined);
+  const concurrency = k !== undefined && k.capture !== 'none' && [k.eventLoopDelay, k.eventLoopUtilization, k.inFlight, k.handles].some((t) => t !== undefined);
+  return memory || concurrency;
+}
+
 /** The drills to run, by name; an unknown name is a usage error listing the names there are. */
 export function selectDrills(contract: Contract, names: readonly string[] | undefined): Drill[] {
   const all = contract.objectives.resilience?.drills ?? [];

@@ -41,7 +41,7 @@ import { routeEvidence, routeReports } from '../verdicts/routes.ts';
 import { missed } from '../verdicts/withdraw.ts';
 import { restartsText } from '../verdicts/memory.ts';
 import { describeFailing } from '../run/health.ts';
-import { contractEvidenceDir, newDrillToken, readServiceEvidence } from '../drill/run.ts';
+import { contractCapturesEvidence, contractEvidenceDir, newDrillToken, readServiceEvidence } from '../drill/run.ts';
 import { DRILL_TOKEN_ENV } from '../sdk/drill/types.ts';
 
 export interface GateRunOptions {
@@ -292,6 +292,9 @@ export async function runGate(options: GateRunOptions): Promise<GateReport> {
     await watcher.stop();
     o.signal?.removeEventListener('abort', onUserAbort);
     // The service's saturation evidence, read while it still runs; not when it failed or the user interrupted.
+    if (evidenceToken === undefined && contract.service.runtime !== 'go' && contractCapturesEvidence(contract) && !stop.signal.aborted) {
+      targetNotes.push(`the service's saturation evidence (profiles its SDK captures past the contract's memory and concurrency thresholds) was not listed: sloctl reads it from the service's drill endpoint, which needs the drill token; set ${DRILL_TOKEN_ENV} in sloctl's environment to the one the service runs with (the files are in ${contractEvidenceDir(contract, contractDir)} on its machine either way)`);
+    }
     if (evidenceToken !== undefined && !stop.signal.aborted) {
       const got = await readServiceEvidence({ url: baseUrl, token: evidenceToken, fromMs: startedAt, toMs: Date.now(), guessDir: contractEvidenceDir(contract, contractDir) });
       report.serviceEvidence = got.files;

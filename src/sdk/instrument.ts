@@ -180,12 +180,14 @@ export class Sdk {
     this.admission = new AdmissionController(contract);
     registerAdmissionMetrics(reg, this.admission);
     this.saturation = startSaturation(this, opts.saturation);
+    if (opts.drift !== false && contract.objectives.drift?.signals.some((s) => s.signal === 'latency')) this.recorder.unjudged = new Map();
     this.driftResponder = contract.objectives.drift === undefined || opts.drift === false ? undefined : new DriftResponder(contract.objectives.drift, {
       contract,
       recent: () => this.recent.totals(performance.now()),
       minRequests: this.policy.minRequests,
       inFlight: () => this.recorder.inFlight,
       histogram,
+      excluded: () => this.recorder.unjudged,
     }, {
       shed: (on, reason) => this.admission.shed(on, reason),
       degrade: (on, reason) => this.degrade(on, reason),

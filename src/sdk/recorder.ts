@@ -36,6 +36,14 @@ export class Recorder {
   private readonly statusClassOf = statusClassIndex;
   private readonly abortedStatusClass = STATUS_ABORTED;
   private readonly classes: Classifier['classes'];
+  /**
+   * Bucket counts (not cumulative: the histogram's bounds, then +Inf) of the requests the adapter
+   * kept out of the health window (`judged` false: shed by the limiter, rejected before a handler),
+   * by "METHOD route". The drift latency signal takes them out of the histogram it reads: the
+   * instant 503s of its own `shed` action pulled the quantile down, which relaxed the action, and
+   * it flapped. Kept only when set (a contract with a drift latency signal).
+   */
+  unjudged: Map<string, Float64Array> | undefined = undefined;
 
   constructor(
     private readonly classifier: Classifier,
@@ -99,6 +107,14 @@ export class Recorder {
 
     // Health judges only the requests its policy names (by default: ones that reached a route).
     if (slot.judged && judged) this.recent.record(now, ms <= slot.thresholdMs, cls[c].weight);
+    else if (!judged && this.unjudged !== undefined) this.countUnjudged(slot, b);
     return ms;
+  }
+
+  private countUnjudged(slot: RouteSlot, bucket: number): void {
+    const key = `${slot.method} ${slot.route}`;
+    let counts = this.unjudged!.get(key);
+    if (counts === undefined) this.unjudged!.set(key, (counts = new Float64Array(this.nBounds + 1)));
+    counts[bucket]++;
   }
 }

@@ -6,6 +6,8 @@
 //                         the SDK's own request histogram (deltas of its buckets, interpolated as
 //                         Prometheus' histogram_quantile does). The quantile is the named latency
 //                         objective's (99% -> p99) over its routes; without `objective`, p99 over all.
+//                         Requests the service did not serve (shed) are left out: their instant 503s
+//                         would read as the latency recovering while the `shed` action holds it.
 //   errors                the weighted error ratio health judges (recent window, class weights).
 //   eventLoopDelay        p99 of the event-loop delay since the last evaluation (perf_hooks, 10 ms resolution).
 //   eventLoopUtilization  the share of time the loop was busy since the last evaluation.
@@ -32,6 +34,12 @@ export interface DriftSources {
   inFlight: () => number;
   /** The request-duration histogram as prom-client reads it (cumulative `_bucket` values with `le`). */
   histogram?: { get(): Promise<{ values: Array<{ labels: Record<string, string | number>; value: number; metricName?: string }> }> };
+  /**
+   * Of the histogram's requests, those the service did not serve (shed, rejected before a
+   * handler), by "METHOD route": bucket counts, not cumulative, in the histogram's bucket order
+   * (+Inf last). The latency signal leaves them out (Recorder.unjudged).
+   */
+  excluded?: () => ReadonlyMap<string, ArrayLike<number>> | undefined;
 }
 
 export function signalReader(signal: DriftSignal, src: DriftSources): SignalReader {
@@ -71,6 +79,23 @@ function eventLoopDelayReader(): SignalReader {
     },
     stop: () => h.disable(),
   };
+}
+
+/** Takes the excluded requests (per-bucket counts by "METHOD route") out of the cumulative `now`, bucket by bucket in `bounds` order. */
+function subtractExcluded(now: Map<number, number>, bounds: readonly number[], excluded: ReadonlyMap<string, ArrayLike<number>> | undefined, routeKeys: ReadonlySet<string> | undefined): void {
+  if (excluded === undefined || excluded.size === 0) return;
+  const perBucket = new Float64Array(bounds.length);
+  for (const [key, counts] of excluded) {
+    if (routeKeys !== undefined && !routeKeys.has(key)) continue;
+    // Another bucket layout (not the histogram's): nothing to line up with.
+    if (counts.length !== bounds.length) return;
+    for (let i = 0; i < counts.length; i++) perBucket[i] += counts[i]!;
+  }
+  let cumulative = 0;
+  for (let i = 0; i < bounds.length; i++) {
+    cumulative += perBucket[i]!;
+    now.set(bounds[i]!, Math.max(0, (now.get(bounds[i]!) ?? 0) - cumulative));
+  }
 }
 
 /** The quantile `q` of a cumulative histogram ([upper bound ms, count ≤ bound] ascending, +Inf last), as histogram_quantile. */
@@ -113,6 +138,7 @@ function latencyReader(objectiveName: string | undefined, src: DriftSources): Si
         now.set(le, (now.get(le) ?? 0) + v.value);
       }
       const bounds = [...now.keys()].sort((a, b) => a - b);
+      subtractExcluded(now, bounds, src.excluded?.(), routeKeys);
       // A counter that went down was reset: its whole value is new.
       const reset = bounds.some((b) => (now.get(b) ?? 0) < (previous.get(b) ?? 0));
       const delta = bounds.map((b) => [b, (now.get(b) ?? 0) - (reset ? 0 : previous.get(b) ?? 0)] as const);

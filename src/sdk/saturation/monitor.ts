@@ -21,8 +21,10 @@
 //
 // Evidence: memory signals capture per `objectives.memory.capture` (heap sampling by default),
 // concurrency signals per `objectives.concurrency.capture` (a CPU profile). At most one capture
-// per signal per evidence.minInterval; a crossing while a capture of the same kind is running
-// shares it (both signals saw the same seconds: one file, not two). Every timer is unref'd.
+// per signal and level per evidence.minInterval (a warn capture does not hold back the critical
+// one: the escalation is new evidence); a crossing held back says so in one line. A crossing while
+// a capture of the same kind is running shares it (both signals saw the same seconds: one file,
+// not two). Every timer is unref'd.
 import { createHistogram, performance, type EventLoopUtilization, type RecordableHistogram } from 'node:perf_hooks';
 import { dirname, resolve } from 'node:path';
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -118,7 +120,8 @@ export class SaturationMonitor {
   private readonly signals: SignalConfig[];
   private readonly states = new Map<SaturationSignal, SaturationState>();
   private readonly values = new Map<SaturationSignal, number>();
-  private readonly lastCapture = new Map<SaturationSignal, number>();
+  /** Per "signal level": when it last captured, and whether a held-back crossing was logged since. */
+  private readonly lastCapture = new Map<string, { at: number; toldHeld: boolean }>();
   private readonly running = new Map<CaptureKind, Promise<void>>();
   private readonly minIntervalMs: number;
   private readonly timer: NodeJS.Timeout;
@@ -259,18 +262,23 @@ export class SaturationMonitor {
     } catch (err) {
       if (this.tickFailed) return;
       this.tickFailed = true; // once: a failure every second would flood the log
-      this.log(JSON.stringify({ sloctl: 'saturation', error: `sampling failed: ${err instanceof Error ? err.message : String(err)}` }));
+      this.line({ sloctl: 'saturation', error: `sampling failed: ${err instanceof Error ? err.message : String(err)}` });
     }
   }
 
   private onCrossing(c: SignalConfig, level: SaturationLevel, value: number, at: number): void {
     if (c.capture === undefined || this.closed) return;
-    const last = this.lastCapture.get(c.signal);
-    if (last !== undefined && at - last < this.minIntervalMs) {
+    const key = `${c.signal} ${level}`;
+    const last = this.lastCapture.get(key);
+    if (last !== undefined && at - last.at < this.minIntervalMs) {
       this.stats.rateLimited++;
+      if (!last.toldHeld) {
+        last.toldHeld = true;
+        this.line({ sloctl: 'evidence', signal: c.signal, level, value, skipped: `not captured: this signal captured at ${level} ${Math.round((at - last.at) / 1000)} s ago, within evidence.minInterval (${Math.round(this.minIntervalMs / 1000)} s); further crossings until then are not logged` });
+      }
       return;
     }
-    this.lastCapture.set(c.signal, at);
+    this.lastCapture.set(key, { at, toldHeld: false });
     if (this.running.has(c.capture)) {
       this.stats.joined++;
       return;
@@ -299,14 +307,19 @@ export class SaturationMonitor {
         file = this.store.write(name, text);
       }
       this.stats.captured++;
-      this.log(JSON.stringify({ sloctl: 'evidence', signal, level, value, file: where, bytes: file.bytes }));
+      this.line({ sloctl: 'evidence', signal, level, value, file: where, bytes: file.bytes });
     } catch (err) {
       this.stats.failed++;
       const code = (err as { code?: string }).code;
       const fix = code === 'EACCES' || code === 'EROFS' || code === 'ENOENT'
         ? ': the directory is not writable; set evidence.dir in the contract (or instrument()\'s saturation.dir) to a writable one'
         : '';
-      this.log(JSON.stringify({ sloctl: 'evidence', signal, level, error: `capturing ${where} failed: ${err instanceof Error ? err.message : String(err)}${fix}` }));
+      this.line({ sloctl: 'evidence', signal, level, error: `capturing ${where} failed: ${err instanceof Error ? err.message : String(err)}${fix}` });
     }
+  }
+
+  /** One JSON line, with its time first (like the drain's and the drift responder's lines). */
+  private line(fields: Record<string, unknown>): void {
+    this.log(JSON.stringify({ time: new Date().toISOString(), ...fields }));
   }
 }
