@@ -14,7 +14,7 @@ import { Registry } from 'prom-client';
 import { parseContract } from '../src/contract/load.ts';
 import type { Contract } from '../src/contract/schema.ts';
 import { runLoad, type LoadResult, type RequestTemplate } from '../src/load/index.ts';
-import { evaluateDrift, initialDriftState, type DriftSignalSpec } from '../src/sdk/drift/decide.ts';
+import { evaluateDrift, initialDriftState, probeAfterMs, type DriftSignalSpec } from '../src/sdk/drift/decide.ts';
 import { DriftResponder, type DriftLogLine } from '../src/sdk/drift/responder.ts';
 import { histogramQuantile, signalReader, type DriftSources } from '../src/sdk/drift/signals.ts';
 import { instrument } from '../src/sdk/index.ts';
@@ -104,6 +104,22 @@ describe('drift decision (pure)', () => {
     assert.deepEqual(events, ['-', 'act:errors', '-', '-', '-', '-', '-', 'relax:errors', '-']);
   });
 
+  it('withheld readings (the action shed every request of the signal) hold the action, then relax it to probe after probeAfterMs; a withheld reading never trips it', () => {
+    const latency: DriftSignalSpec[] = [{ signal: 'latency', threshold: 150, evaluations: 3 }];
+    let state = initialDriftState(latency);
+    const events: string[] = [];
+    // One evaluation a second; probing after 30 s of withheld readings.
+    const readings: Array<number | undefined | null> = [null, null, 498, 498, 498, ...Array.from({ length: 31 }, () => null), 498, 498, 498, 4.9, 4.9, 4.9];
+    readings.forEach((r, t) => {
+      const out = evaluateDrift(latency, state, [r], t * 1000, { probeAfterMs: 30_000 });
+      state = out.state;
+      events.push(out.event ? `${out.event.kind}@${t}${out.event.kind === 'relax' && out.event.probeAfterWithheldMs !== undefined ? ` probe ${out.event.probeAfterWithheldMs}` : ''}` : '-');
+    });
+    assert.deepEqual(events.filter((e) => e !== '-'), ['act@4', 'relax@35 probe 30000', 'act@38', 'relax@41']);
+    assert.equal(probeAfterMs(1000), 30_000);
+    assert.equal(probeAfterMs(5000), 50_000, 'ten evaluations when they are slow');
+  });
+
   it('the drain action never relaxes', () => {
     const { events, state } = run([[11, 0], [11, 0], [11, 0], [1, 0], [1, 0], [1, 0], [1, 0]], true);
     assert.deepEqual(events, ['-', '-', 'act:inFlight', '-', '-', '-', '-']);
@@ -182,6 +198,15 @@ describe('drift signal readers', () => {
       assert.ok(counts, JSON.stringify([...(sdk.recorder.unjudged ?? new Map()).keys()]));
       assert.equal(counts.reduce((a, b) => a + b, 0), 1);
       assert.equal(sdk.recorder.unjudged?.get('GET /pay'), undefined);
+      // Requests that came and were all shed: the latency signal is withheld (null), not "no evidence" (undefined).
+      const reader = signalReader({ signal: 'latency', threshold: 100, evaluations: 3 }, {
+        contract: two, recent: () => ({ total: 0, fast: 0, weightedErrors: 0, spanMs: 0 }), minRequests: 10, inFlight: () => 0,
+        histogram: sdk.registry.getSingleMetric('http_server_request_duration_seconds') as never, excluded: () => sdk.recorder.unjudged,
+      });
+      await reader.read();
+      for (let i = 0; i < 12; i++) assert.equal((await probe(url, '/work')).status, 503);
+      assert.equal(await reader.read(), null, '12 received, 0 served');
+      assert.equal(await reader.read(), undefined, 'none received since: no evidence (an idle service)');
       server.close();
     } finally {
       sdk.driftResponder?.stop();

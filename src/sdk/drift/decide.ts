@@ -5,6 +5,12 @@
 // line) neither counts as a breach nor as a recovery: it resets both runs, so a signal hovering
 // at its threshold does not flap the action on and off.
 //
+// A reading can also be withheld (null): the action itself took the signal's evidence away (the
+// `shed` action answered every request of the latency objective's routes 503, so none was served
+// to be measured). That neither breaches nor recovers: the action holds. Holding for good would
+// leave a route shed after the fault cleared, with nothing to show it, so after `probeAfterMs` of
+// withheld readings the action relaxes to probe: it comes back at once if the fault is still there.
+//
 // Pure: readings and the time come in, the next state and what to do go out. No clock, no I/O
 // (the responder in responder.ts owns the timers and the side effects).
 
@@ -27,6 +33,8 @@ export interface SignalState {
   value: number | undefined;
   /** When this signal tripped (ms, the caller's clock). */
   trippedAt?: number;
+  /** Since when its readings have been withheld (null) in a row. */
+  withheldSince?: number;
 }
 
 export interface DriftState {
@@ -37,10 +45,15 @@ export interface DriftState {
 
 export type DriftEvent =
   | { kind: 'act'; signal: number; value: number; atMs: number }
-  | { kind: 'relax'; signal: number; value: number | undefined; atMs: number };
+  | { kind: 'relax'; signal: number; value: number | undefined; atMs: number; /** Relaxed to probe: the signal's evidence was withheld this long (ms). */ probeAfterWithheldMs?: number };
 
 /** The default hysteresis: a tripped signal must read under 90 % of its threshold to count as recovered. */
 export const RELAX_FACTOR = 0.9;
+
+/** How long withheld readings hold the action before it relaxes to probe: 10 evaluations, at least 30 s. */
+export function probeAfterMs(intervalMs: number): number {
+  return Math.max(30_000, 10 * intervalMs);
+}
 
 export function initialDriftState(specs: readonly DriftSignalSpec[]): DriftState {
   return { active: false, signals: specs.map(() => ({ breaches: 0, recoveries: 0, tripped: false, value: undefined })) };
@@ -48,29 +61,35 @@ export function initialDriftState(specs: readonly DriftSignalSpec[]): DriftState
 
 /**
  * One evaluation. `readings[i]` is signal i's value now (undefined: no evidence, which counts as
- * under the relax line: an idle service is not drifting). Returns the next state and at most one
+ * under the relax line: an idle service is not drifting; null: withheld by the action, see the
+ * header). Returns the next state and at most one
  * event: `act` the evaluation the action is taken, `relax` the one it is lifted. `irreversible`
  * (the drain action) never relaxes.
  */
 export function evaluateDrift(
   specs: readonly DriftSignalSpec[],
   state: DriftState,
-  readings: ReadonlyArray<number | undefined>,
+  readings: ReadonlyArray<number | undefined | null>,
   nowMs: number,
-  opts: { relaxFactor?: number; irreversible?: boolean } = {},
+  opts: { relaxFactor?: number; irreversible?: boolean; probeAfterMs?: number } = {},
 ): { state: DriftState; event?: DriftEvent } {
   const relaxFactor = opts.relaxFactor ?? RELAX_FACTOR;
+  const probeAfter = opts.probeAfterMs ?? 30_000;
   const signals = specs.map((spec, i) => {
     const prev = state.signals[i] ?? { breaches: 0, recoveries: 0, tripped: false, value: undefined };
-    const value = readings[i];
+    const reading = readings[i];
+    const withheld = reading === null;
+    const value = reading ?? undefined;
     const breach = value !== undefined && value > spec.threshold;
-    const under = value === undefined || value < spec.threshold * relaxFactor;
+    const under = !withheld && (value === undefined || value < spec.threshold * relaxFactor);
     const next: SignalState = {
       ...prev,
       value,
       breaches: breach ? prev.breaches + 1 : 0,
       recoveries: prev.tripped && under ? prev.recoveries + 1 : 0,
+      withheldSince: withheld ? prev.withheldSince ?? nowMs : undefined,
     };
+    if (!withheld) delete next.withheldSince;
     return next;
   });
 
@@ -90,8 +109,14 @@ export function evaluateDrift(
   }
   if (opts.irreversible) return { state: { active: true, signals } };
   const tripped = signals.map((s, k) => (s.tripped ? k : -1)).filter((k) => k >= 0);
-  const recovered = tripped.every((k) => signals[k].recoveries >= specs[k].evaluations);
+  const probing = (k: number) => signals[k].withheldSince !== undefined && nowMs - signals[k].withheldSince! >= probeAfter;
+  const recovered = tripped.every((k) => signals[k].recoveries >= specs[k].evaluations || probing(k));
   if (!recovered) return { state: { active: true, signals } };
+  const probe = tripped.find(probing);
+  if (probe !== undefined) {
+    const cleared = signals.map((s) => ({ breaches: 0, recoveries: 0, tripped: false, value: s.value }));
+    return { state: { active: false, signals: cleared }, event: { kind: 'relax', signal: probe, value: undefined, atMs: nowMs, probeAfterWithheldMs: nowMs - signals[probe].withheldSince! } };
+  }
   // The event names the signal that recovered last (its run just reached its length).
   const last = tripped.reduce((a, k) => (signals[k].recoveries - specs[k].evaluations < signals[a].recoveries - specs[a].evaluations ? k : a), tripped[0] ?? 0);
   const cleared = signals.map((s) => ({ breaches: 0, recoveries: 0, tripped: false, value: s.value }));

@@ -10,7 +10,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Contract } from '../../contract/schema.ts';
 import { formatDuration } from '../../contract/units.ts';
-import { evaluateDrift, initialDriftState, RELAX_FACTOR, type DriftEvent, type DriftSignalSpec, type DriftState } from './decide.ts';
+import { evaluateDrift, initialDriftState, probeAfterMs, RELAX_FACTOR, type DriftEvent, type DriftSignalSpec, type DriftState } from './decide.ts';
 import { signalReader, type DriftSources, type SignalReader } from './signals.ts';
 
 export type DriftAction = 'shed' | 'degrade' | 'drain';
@@ -53,13 +53,18 @@ export interface DriftEffects {
 }
 
 const UNIT: Record<string, (v: number) => string> = {
-  latency: (v) => formatDuration(v),
-  eventLoopDelay: (v) => formatDuration(v),
+  latency: (v) => formatDuration(Math.round(v * 10) / 10),
+  eventLoopDelay: (v) => formatDuration(Math.round(v * 10) / 10),
   errors: (v) => `${+(v * 100).toPrecision(4)}%`,
   eventLoopUtilization: (v) => `${+(v * 100).toPrecision(4)}%`,
   heap: (v) => `${+(v / 1024 / 1024).toFixed(1)}MiB`,
   inFlight: (v) => String(v),
 };
+
+/** A reading for the JSON line: 3 decimals are plenty (497.872 ms, not 497.8723404255319). */
+function rounded(v: number | undefined): number | null {
+  return v === undefined ? null : Math.round(v * 1000) / 1000;
+}
 
 export class DriftResponder {
   readonly action: DriftAction;
@@ -122,19 +127,21 @@ export class DriftResponder {
 
   private async evaluateOnce(): Promise<DriftEvent | undefined> {
     const readings = await Promise.all(this.readers.map((r) => r.read()));
-    const { state, event } = evaluateDrift(this.specs, this.state, readings, Date.now(), { relaxFactor: this.relaxFactor, irreversible: this.action === 'drain' });
+    const { state, event } = evaluateDrift(this.specs, this.state, readings, Date.now(), { relaxFactor: this.relaxFactor, irreversible: this.action === 'drain', probeAfterMs: probeAfterMs(this.intervalMs) });
     this.state = state;
     if (event === undefined) return undefined;
     const spec = this.specs[event.signal];
     const fmt = UNIT[spec.signal] ?? String;
-    const values = Object.fromEntries(this.specs.map((s, i) => [s.signal, state.signals[i].value ?? null]));
+    const values = Object.fromEntries(this.specs.map((s, i) => [s.signal, rounded(state.signals[i].value)]));
     const reason = event.kind === 'act'
       ? `${spec.signal} ${fmt(event.value)} > ${fmt(spec.threshold)} for ${spec.evaluations} consecutive evaluations (every ${formatDuration(this.intervalMs)})`
-      : `every tripped signal under ${fmt(spec.threshold * this.relaxFactor)} (${this.relaxFactor} × its threshold) for its ${spec.evaluations} evaluations; ${spec.signal} now ${event.value === undefined ? 'without evidence' : fmt(event.value)}`;
+      : event.probeAfterWithheldMs !== undefined
+        ? `${spec.signal} had no evidence for ${Math.round(event.probeAfterWithheldMs / 1000)} s: the action answered every request of its routes itself, so none was served to measure; relaxing to probe (it comes back after ${spec.evaluations} breaches if the drift is still there)`
+        : `every tripped signal under ${fmt(spec.threshold * this.relaxFactor)} (${this.relaxFactor} × its threshold) for its ${spec.evaluations} evaluations; ${spec.signal} now ${event.value === undefined ? 'without evidence' : fmt(event.value)}`;
     // The line first: if the action is a drain that exits, it is already written.
     this.log({
       time: new Date(event.atMs).toISOString(), event: event.kind === 'act' ? 'drift-action' : 'drift-relax', action: this.action,
-      signal: spec.signal, value: event.value ?? null, threshold: spec.threshold, values, reason,
+      signal: spec.signal, value: rounded(event.value), threshold: spec.threshold, values, reason,
     });
     const on = event.kind === 'act';
     this.gauge.set({ action: this.action }, on ? 1 : 0);

@@ -20,7 +20,8 @@ import type { RecentTotals } from '../core/recent.ts';
 export type DriftSignal = NonNullable<Contract['objectives']['drift']>['signals'][number];
 
 export interface SignalReader {
-  read(): Promise<number | undefined> | number | undefined;
+  /** The value now; undefined: no evidence; null: withheld, the service served none of the signal's requests (all shed) though it got them. */
+  read(): Promise<number | undefined | null> | number | undefined | null;
   stop?(): void;
 }
 
@@ -126,6 +127,7 @@ function latencyReader(objectiveName: string | undefined, src: DriftSources): Si
   const routeKeys = objective?.routes === undefined ? undefined
     : new Set(src.contract.routes.filter((r) => objective.routes!.includes(r.name)).map((r) => `${r.method} ${r.path}`));
   let previous = new Map<number, number>();
+  let previousReceived = 0;
   return {
     async read() {
       if (src.histogram === undefined) return undefined;
@@ -138,13 +140,20 @@ function latencyReader(objectiveName: string | undefined, src: DriftSources): Si
         now.set(le, (now.get(le) ?? 0) + v.value);
       }
       const bounds = [...now.keys()].sort((a, b) => a - b);
+      const received = bounds.length > 0 ? now.get(bounds[bounds.length - 1]!)! : 0;
       subtractExcluded(now, bounds, src.excluded?.(), routeKeys);
       // A counter that went down was reset: its whole value is new.
       const reset = bounds.some((b) => (now.get(b) ?? 0) < (previous.get(b) ?? 0));
       const delta = bounds.map((b) => [b, (now.get(b) ?? 0) - (reset ? 0 : previous.get(b) ?? 0)] as const);
       previous = now;
       const total = delta.length > 0 ? delta[delta.length - 1][1] : 0;
-      if (total < Math.max(1, src.minRequests)) return undefined;
+      const receivedSince = received - (reset ? 0 : previousReceived);
+      previousReceived = received;
+      const enough = Math.max(1, src.minRequests);
+      if (total < enough) {
+        // Requests came and were not served (shed): not an idle service, and not a recovery.
+        return receivedSince - total >= enough ? null : undefined;
+      }
       return histogramQuantile(q, delta);
     },
   };
