@@ -255,7 +255,7 @@ export class Drainer {
       const giveUpAt = Date.now() + QUEUE_WAIT_MS;
       const attempt = () => {
         const waiting = listener === undefined ? undefined : acceptQueueLength(listener.port, listener.family);
-        // libuv accepts one connection per loop turn (libuv#3696, Node 19 and later): as many
+        // libuv accepts one connection per loop turn (libuv#3696, libuv 1.45, Node 20): as many
         // turns as are queued, then look again.
         if (waiting !== undefined && waiting > 0 && Date.now() < giveUpAt) {
           let turns = waiting;
