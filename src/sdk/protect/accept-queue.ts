@@ -9,8 +9,8 @@
 // Measured on Express (300 new connections a second, 1 ms handlers, SIGTERM, 1 s announce): closing
 // right after a poll phase reset 1 or 2 requests in 2 of 5 drains (a user trial: 1 to 50 in 6 of
 // 18); waiting for an empty queue, 1 request in 1 of 9 (one completing between the check and the
-// close). Deterministic: 20 clients
-// connected at the close, all answered (test/sdk-drain.test.ts; 19 reset without the check).
+// close). Deterministic: 20 clients connected at the close, all answered (test/sdk-drain.test.ts;
+// 19 reset without the check).
 import { closeSync, openSync, readSync } from 'node:fs';
 
 /** The listeners come first in each table, so the first page holds them (about 27 rows): the rest (every connection of the machine, TIME_WAIT included) is never generated, which costs 1.6 ms at 1,500 sockets. */
