@@ -124,6 +124,23 @@ describe('the package as users install it', { timeout: 600_000 }, () => {
   });
 
   describe('servers that instrument Express from the package', () => {
+    /** Starts a fixture server in the app; resolves when it prints the port it listens on. */
+    const startServer = async (file: string) => {
+      const child = spawn(process.execPath, [file], { cwd: app, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d));
+      const port = await new Promise<number>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => {
+          out += d;
+          const m = /listening (\d+)/.exec(out);
+          if (m) resolve(Number(m[1]));
+        });
+        child.once('exit', (code) => reject(new Error(`${file} exited ${code}: ${stderr}`)));
+      });
+      return { child, port };
+    };
+
     before(() => {
       ok(run('npm', ['install', `express@${installedVersion('express')}`], app), 'npm install express');
       for (const f of ['slo.yaml', 'server.mjs', 'server.cjs']) copyFileSync(join(fixtures, f), join(app, f));
@@ -131,19 +148,8 @@ describe('the package as users install it', { timeout: 600_000 }, () => {
 
     for (const file of ['server.mjs', 'server.cjs']) {
       it(`${file} serves /healthz (UP) and /metrics with the SDK's series`, async () => {
-        const child = spawn(process.execPath, [file], { cwd: app, stdio: ['ignore', 'pipe', 'pipe'] });
-        let stderr = '';
-        child.stderr.on('data', (d: Buffer) => (stderr += d));
+        const { child, port } = await startServer(file);
         try {
-          const port = await new Promise<number>((resolve, reject) => {
-            let out = '';
-            child.stdout.on('data', (d: Buffer) => {
-              out += d;
-              const m = /listening (\d+)/.exec(out);
-              if (m) resolve(Number(m[1]));
-            });
-            child.once('exit', (code) => reject(new Error(`${file} exited ${code}: ${stderr}`)));
-          });
           const base = `http://127.0.0.1:${port}`;
           assert.equal((await fetch(`${base}/hello`)).status, 200);
           const health = await fetch(`${base}/healthz`);
@@ -175,19 +181,8 @@ describe('the package as users install it', { timeout: 600_000 }, () => {
     // Last: it replaces Express 5 in the app. The peer range says ^4.17 || ^5; npm refuses (ERESOLVE) what it excludes.
     it('server.cjs on Express 4: installs without --legacy-peer-deps, routes by template', async () => {
       ok(run('npm', ['install', 'express@4'], app), 'npm install express@4');
-      const child = spawn(process.execPath, ['server.cjs'], { cwd: app, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stderr = '';
-      child.stderr.on('data', (d: Buffer) => (stderr += d));
+      const { child, port } = await startServer('server.cjs');
       try {
-        const port = await new Promise<number>((resolve, reject) => {
-          let out = '';
-          child.stdout.on('data', (d: Buffer) => {
-            out += d;
-            const m = /listening (\d+)/.exec(out);
-            if (m) resolve(Number(m[1]));
-          });
-          child.once('exit', (code) => reject(new Error(`server.cjs exited ${code}: ${stderr}`)));
-        });
         const base = `http://127.0.0.1:${port}`;
         assert.equal((await fetch(`${base}/hello`)).status, 200);
         const metrics = await (await fetch(`${base}/metrics`)).text();
