@@ -138,6 +138,21 @@ objectives: { errors: { objective: 99% } }
     assert.match((group.rules[0] as RecordingRule).expr, /\{error_class=~"shed\|transient"\}\[1m\]\) \* 0\.3/);
   });
 
+  it('with 5xx weighed as server faults, the client view agrees with status because the shed 503s carry sloctl-shed (row.shed); without the mark they weigh 2.5', () => {
+    const row = { name: 'GET /p', completed: 960, statuses: { 200: 850, 503: 100, 500: 10 }, errors: {}, histogram: new Histogram().toJSON() };
+    const err = statusErrors(NO_SHED, { none: 850, shed: 100, server: 10 });
+    const marked = clientCounts(NO_SHED, [{ ...row, shed: 100 }]);
+    // By hand: (100 × 0.3 + 10 × 2.5) / 960.
+    assert.ok(Math.abs(marked.errorRatio - 55 / 960) < 1e-12, String(marked.errorRatio));
+    assert.ok(Math.abs(1 - marked.errorRatio - err.current) < 1e-12);
+    assert.deepEqual([...marked.classes], [['server', 10], ['shed', 100]]);
+    const unmarked = clientCounts(NO_SHED, [row]);
+    assert.ok(Math.abs(unmarked.errorRatio - (110 * 2.5) / 960) < 1e-12, 'a 503 without the mark is a server fault under this contract');
+    // Marked answers under another status (a proxy rewrote it) are taken from it, never more than there are.
+    const rewritten = clientCounts(NO_SHED, [{ ...row, statuses: { 200: 850, 502: 110 }, shed: 500 }]);
+    assert.deepEqual([...rewritten.classes], [['shed', 110]]);
+  });
+
   it('promtool evaluates the rule to the same weighted ratio (shed ×0.3, unclassified ×1, aborted ×0)', async (t) => {
     const bin = requireBinary(t, 'promtool');
     if (!bin) return;

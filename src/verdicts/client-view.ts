@@ -76,21 +76,27 @@ export function clientCounts<R extends CountedRow>(contract: Contract, rows: rea
     const failed = failures(row);
     out.total += row.completed + failed;
     // Answers the service marked shed (sloctl-shed) are "shed", as its own counters class them,
-    // whatever the contract's classes say of their status (the SDK's 503 first).
-    let shedLeft = row.shed ?? 0;
-    if (shedLeft > 0) {
-      const c = classifier.classifyError(SHED_ERROR);
-      add(c.class, c.weight, shedLeft);
-      if (c.weight > 0) out.badResponses += shedLeft;
+    // whatever the contract's classes say of their status: taken off the SDK's 503 first.
+    const shed = row.shed ?? 0;
+    const marked = new Map<string, number>();
+    let shedLeft = shed;
+    // Only from error statuses: a marked answer was not served.
+    for (const status of shed > 0 ? ['503', ...Object.keys(row.statuses).filter((k) => Number(k) >= 400)] : []) {
+      const m = Math.min((row.statuses[status] ?? 0) - (marked.get(status) ?? 0), shedLeft);
+      if (m > 0) marked.set(status, (marked.get(status) ?? 0) + m);
+      shedLeft -= Math.max(0, m);
     }
-    for (const [status, all] of Object.entries(row.statuses).sort(([a], [b]) => (a === '503' ? -1 : b === '503' ? 1 : 0))) {
-      const marked = Math.min(all, shedLeft);
-      shedLeft -= marked;
-      const n = all - marked;
+    for (const [status, all] of Object.entries(row.statuses)) {
+      const n = all - (marked.get(status) ?? 0);
       if (n === 0) continue;
       const c = classifier.classifyStatus(Number(status));
       add(c.class, c.weight, n);
       if (c.weight > 0) out.badResponses += n;
+    }
+    if (shed > 0) {
+      const c = classifier.classifyError(SHED_ERROR);
+      add(c.class, c.weight, shed - shedLeft);
+      if (c.weight > 0) out.badResponses += shed - shedLeft;
     }
     for (const [kind, n] of Object.entries(row.errors)) {
       const c = classifier.classifyError(failureError(kind));
