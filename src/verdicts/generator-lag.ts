@@ -189,14 +189,10 @@ export interface LagJudgement {
 }
 
 /**
- * Whether the generator's lag alone could explain this failed objective. `lagProof`: the same
- * objective judged on lagProofView (its client side), when the caller judged it.
+ * What the lag does to this verdict: only a failure of latency, errors, availability or throughput
+ * can be withdrawn (the header's rules). `lagProof`: the same objective judged on lagProofView (its
+ * client side), when the caller judged it.
  */
-export function lagCouldCause(lag: GeneratorLag, v: ObjectiveVerdict, lagProof?: ObjectiveVerdict): boolean {
-  return judgeLag(lag, v, lagProof).withdraw;
-}
-
-/** What the lag does to this verdict: only a failure of latency, errors, availability or throughput can be withdrawn (the header's rules). */
 export function judgeLag(lag: GeneratorLag, v: ObjectiveVerdict, lagProof?: ObjectiveVerdict): LagJudgement {
   const no: LagJudgement = { withdraw: false };
   if (v.verdict !== 'fail') return no;

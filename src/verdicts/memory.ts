@@ -147,7 +147,7 @@ function perRequestVerdict(limit: number, service: MemoryView): ObjectiveVerdict
   const show = (v: number) => formatValue(v, 'bytes');
   const base = { contract: 'memory', name: 'per-request', objective: limit, unit: 'bytes' as Unit, direction: 'lower-is-better' as const };
   const restarts = service.restarts ?? [];
- if (restarts.length > 0) {
+  if (restarts.length > 0) {
     return { ...base, service: NaN, verdict: 'skipped', unmeasurable: true, measured: NaN, margin: NaN, reason: `not judged: the service ${restartsText(restarts)}; heap growth per request across processes says nothing of one process's growth (a new process starts with a small heap and its request counter at 0): run the gate again once the service stays up` };
   }
   const unproven = (per: number, reason: string): ObjectiveVerdict => ({ ...base, service: per, verdict: 'warn', measured: per, margin: limit - per, reason });

@@ -11,7 +11,7 @@
 //   over when the ceiling is at or below the bucket, within when at or above it, else not judged.
 // - Memory: the service's heap and RSS peaks against warn/critical; growth per request from the
 //   heap's floor over the run: a floor rising through the run fails, growth over the limit the run
-//   cannot call a leak is INCONCLUSIVE, a service that restarted has no growth per request (memory.ts).
+//   cannot call a leak warns, a service that restarted has no growth per request (memory.ts).
 // - Concurrency: each declared signal's peak over the measured phase against warn/critical; a signal
 //   the service does not export is skipped, naming the series and the `metrics:` role (concurrency.ts).
 // - A contract route the client got answers on (20 or more) and the service's series recorded
