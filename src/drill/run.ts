@@ -455,7 +455,11 @@ export async function runDrills(options: DrillRunOptions): Promise<DrillRunResul
       intervalMs: SCRAPE_INTERVAL_MS,
       timeoutMs: 2000,
       allowRemote: o.allowRemote,
-      healthUp: () => watcher?.lastUp,
+      // The composite's health part is liveness, as in the SDK's own gauge and the gate (gate/run.ts):
+      // a DEGRADED body its windowed latency or success check caused is already counted by those
+      // parts, and "said UP" would count it twice. (The drill reads no availability from this watch
+      // today, only its scrapes and routes: this keeps the two from disagreeing when one does.)
+      healthUp: () => watcher?.lastLive,
       now: clock,
     });
     const reads = saturationReads(contract);
