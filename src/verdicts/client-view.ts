@@ -80,11 +80,11 @@ export function clientCounts<R extends CountedRow>(contract: Contract, rows: rea
     const shed = row.shed ?? 0;
     const marked = new Map<string, number>();
     let shedLeft = shed;
-    // Only from error statuses: a marked answer was not served.
-    for (const status of shed > 0 ? ['503', ...Object.keys(row.statuses).filter((k) => Number(k) >= 400)] : []) {
-      const m = Math.min((row.statuses[status] ?? 0) - (marked.get(status) ?? 0), shedLeft);
-      if (m > 0) marked.set(status, (marked.get(status) ?? 0) + m);
-      shedLeft -= Math.max(0, m);
+    // Only from error statuses (a marked answer was not served), the SDK's 503 first.
+    for (const status of shed > 0 ? ['503', ...Object.keys(row.statuses).filter((k) => k !== '503' && Number(k) >= 400)] : []) {
+      const m = Math.min(row.statuses[status] ?? 0, shedLeft);
+      if (m > 0) marked.set(status, m);
+      shedLeft -= m;
     }
     for (const [status, all] of Object.entries(row.statuses)) {
       const n = all - (marked.get(status) ?? 0);
