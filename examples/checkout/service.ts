@@ -64,11 +64,12 @@ export async function buildCheckout(opts: CheckoutOptions): Promise<Checkout> {
     collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 });
   }
   // One line: the contract in, the metrics, classification and health out. Health judges the last
-  // 10 s (the SDK's default is 30 s): after a fault that slowed requests, health cannot turn UP
-  // before the slow ones leave its window, and the drills give the service 15 s to recover.
+  // 10 s (the contract's health.window; the SDK's default is 30 s): after a fault that slowed
+  // requests, health cannot turn UP before the slow ones leave its window, and the drills give the
+  // service 15 s to recover.
   const mutant = opts.mutant;
   const sdk = instrument({
-    contract: opts.contract ?? new URL('./slo.yaml', import.meta.url), health: { windowMs: 10_000 }, registry,
+    contract: opts.contract ?? new URL('./slo.yaml', import.meta.url), registry,
     // deaf-responder: the responder exists (its gauge is exported) but never evaluates.
     ...(mutant === 'deaf-responder' ? { drift: { autoStart: false } } : {}),
   });

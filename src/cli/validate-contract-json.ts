@@ -97,6 +97,7 @@ function whereChanged(c: NonNullable<LoadedContract['contract']>, differs: reado
       if (i >= 0 && c.routes[i]?.latency !== undefined) return ['routes', i, 'latency'];
       continue; // from the objectives, pointed at below
     }
+    if (key === 'health' && c.health?.window !== undefined && (now.health as { windowMs?: unknown } | undefined)?.windowMs !== (was.health as { windowMs?: unknown } | undefined)?.windowMs) return ['health', 'window'];
     return FROM[key];
   }
   return c.objectives.latency ? ['objectives', 'latency'] : ['service'];
@@ -113,6 +114,12 @@ function describeKey(key: string, now: unknown, was: unknown): string {
   if (key === 'bucketsMs' || key === 'latencyThresholdsMs') {
     const list = (x: unknown) => (Array.isArray(x) ? x.join(', ') : String(x));
     return `${key} is [${list(was)}], the contract now gives [${list(now)}]`;
+  }
+  if (key === 'health' && now !== null && typeof now === 'object' && was !== null && typeof was === 'object') {
+    const a = was as Record<string, unknown>;
+    const b = now as Record<string, unknown>;
+    const changed = Object.keys(b).filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
+    if (changed.length > 0) return changed.map((k) => `health.${k} is ${JSON.stringify(a[k]) ?? 'missing'}, the contract now gives ${JSON.stringify(b[k])}`).join('; ');
   }
   if (key === 'schemaVersion') return `it has schemaVersion ${String(was)}, this sloctl writes ${String(now)}`;
   const scalar = (x: unknown) => x === null || ['number', 'string', 'boolean'].includes(typeof x);

@@ -363,6 +363,18 @@ const evidence = z
     'Where the SDK writes saturation evidence (a heap profile or CPU profile captured when a memory or concurrency threshold is crossed) and how much it keeps. A section of its own, not under objectives.memory or target: both the memory and the concurrency signals write here, it is what the service does on its own machine rather than an objective, and target is how sloctl reaches the service, which a service running without sloctl never reads.',
   );
 
+// The health endpoint's window, declared where validate can see it (a drill's recoverWithin shorter
+// than it cannot be met: semantic.ts). A section of its own like `evidence`: it is what the service
+// does, not an objective, and `target` (where `target.health` is the endpoint's path) is how
+// sloctl reaches the service.
+const health = z
+  .strictObject({
+    window: duration()
+      .optional()
+      .describe('How far back the health endpoint of sloctl/sdk (and of the Go middleware, through the contract JSON) judges latency and success: the last this long of requests. Default 30s. After a fault, health cannot read UP before the fault’s failed or slow requests have left this window, so keep it shorter than the drills’ recoverWithin. instrument({ health: { windowMs } }) (Node) and Options.HealthWindow (Go) override it.'),
+  })
+  .describe('What the health endpoint of sloctl/sdk and of the Go middleware judges.');
+
 const objectives = z
   .strictObject({
     latency: z.array(latencyObjective).min(1).optional(),
@@ -477,6 +489,7 @@ export const contractSchema = z
     slis: z.array(customSli).default([]).describe('Custom SLIs as PromQL, for what the built-in ones do not cover.'),
     objectives: objectives.default({}),
     evidence: evidence.optional(),
+    health: health.optional(),
   })
   .describe('A sloctl service contract (slo.yaml).');
 

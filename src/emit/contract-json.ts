@@ -13,14 +13,14 @@
 import { HTTP_ROLES } from '../contract/metric-names.ts';
 import type { Contract } from '../contract/schema.ts';
 import { bucketsFor, latencyThresholds } from '../sdk/core/buckets.ts';
-import { DEFAULT_WEIGHTS } from '../sdk/core/health.ts';
+import { DEFAULT_WEIGHTS, HEALTH_WINDOW_DEFAULT_MS } from '../sdk/core/health.ts';
 import { DEFAULT_SLI_CLASS, thresholdFor } from '../sdk/route-table.ts';
 
 /** Bumped when a key changes meaning or goes away; adding keys keeps the version. */
 export const CONTRACT_JSON_SCHEMA_VERSION = 1;
 
-/** The health endpoint's defaults (src/sdk/instrument.ts HealthOptions). */
-export const HEALTH_DEFAULTS = Object.freeze({ windowMs: 30_000, minRequests: 20, downBelow: 0.5 });
+/** The health endpoint's defaults (src/sdk/instrument.ts HealthOptions); the contract's `health.window` replaces windowMs. */
+export const HEALTH_DEFAULTS = Object.freeze({ windowMs: HEALTH_WINDOW_DEFAULT_MS, minRequests: 20, downBelow: 0.5 });
 
 export interface ContractJsonOptions {
   /** The contract file as the user named it, recorded in `source`. */
@@ -94,7 +94,7 @@ export function contractJson(c: Contract, opts: ContractJsonOptions = {}): Recor
       // latency and success checks compare the recent window with.
       latencyObjective: latencyObjectives.length > 0 ? Math.max(...latencyObjectives) : null,
       successObjective: c.objectives.errors?.objective ?? null,
-      windowMs: HEALTH_DEFAULTS.windowMs,
+      windowMs: c.health?.window ?? HEALTH_DEFAULTS.windowMs,
       minRequests: HEALTH_DEFAULTS.minRequests,
       downBelow: HEALTH_DEFAULTS.downBelow,
     },

@@ -7,7 +7,7 @@ import { HTTP_ROLES } from '../contract/metric-names.ts';
 import type { Contract } from '../contract/schema.ts';
 import { bucketsFor } from './core/buckets.ts';
 import { Classifier, type Classification } from '../contract/classify.ts';
-import { composeHealth, DEFAULT_WEIGHTS, healthHttpStatus, type HealthPolicy, type HealthReport } from './core/health.ts';
+import { composeHealth, DEFAULT_WEIGHTS, HEALTH_WINDOW_DEFAULT_MS, healthHttpStatus, type HealthPolicy, type HealthReport } from './core/health.ts';
 import { RecentWindow } from './core/recent.ts';
 import { ContractError, isContract, loadContract, type ContractSource } from './contract-source.ts';
 import { closest } from '../contract/suggest.ts';
@@ -32,7 +32,7 @@ export const WEIGHTED_REQUESTS = {
 } as const;
 
 export interface HealthOptions {
-  /** How far back latency and success are judged (ms). Default 30000. */
+  /** How far back latency and success are judged (ms). Default: the contract's `health.window`, else 30000. */
   windowMs?: number;
   /** Fewer requests than this in the window and latency / success are UNKNOWN. Default 20. */
   minRequests?: number;
@@ -146,7 +146,7 @@ export class Sdk {
     const bucketsMs = bucketsFor(contract);
     this.buckets = Object.freeze(bucketsMs.map((b) => b / 1000));
     const h = opts.health ?? {};
-    this.recent = new RecentWindow(h.windowMs ?? 30_000, 10, performance.now());
+    this.recent = new RecentWindow(h.windowMs ?? contract.health?.window ?? HEALTH_WINDOW_DEFAULT_MS, 10, performance.now());
     this.degradedStatus = h.degradedStatus ?? 503;
     const latencyObjectives = contract.objectives.latency?.map((o) => o.objective) ?? [];
     this.policy = {

@@ -28,6 +28,9 @@ export interface HealthWeights {
 
 export const DEFAULT_WEIGHTS: Readonly<HealthWeights> = Object.freeze({ health: 0.3, latency: 0.25, success: 0.25, dependencies: 0.2 });
 
+/** How far back latency and success are judged when neither the contract (`health.window`) nor the code says (ms); the Go middleware's default too. */
+export const HEALTH_WINDOW_DEFAULT_MS = 30_000;
+
 export interface HealthPolicy {
   weights: HealthWeights;
   /** Share of recent requests that must be within their latency threshold (the strictest latency objective). */
