@@ -155,7 +155,11 @@ export function parseContract(text: string, file: string, options: ParseOptions 
     for (const issue of flattenIssues(parsed.error.issues)) diagnostics.push(...fromIssue(issue, data, file, locateIn));
     return { file, diagnostics: dropMissingExplainedByTypo(dedupe(diagnostics)).sort(byLocation), locate: locateIn };
   }
-  for (const f of checkSemantics(parsed.data)) diagnostics.push(fromFinding(f, file, doc, locateIn));
+  const written = (path: readonly PathSegment[]) => {
+    const node = nodeAt(doc, path);
+    return isScalar(node) && typeof node.value === 'string' ? node.value : undefined;
+  };
+  for (const f of checkSemantics(parsed.data, { written })) diagnostics.push(fromFinding(f, file, doc, locateIn));
   return { file, contract: parsed.data, diagnostics: diagnostics.sort(byLocation), locate: locateIn };
 }
 

@@ -8,8 +8,10 @@ import { checkMixPaths } from './mix-paths.ts';
 import { checkPromql } from './promql.ts';
 import { DRILL_FIELD_FAULTS, IN_PROCESS_FAULTS, PROXY_FAULTS, type Contract, type Drill, type LatencyObjective, type Route } from './schema.ts';
 import { closest } from './suggest.ts';
-import { formatBytes, formatDuration, formatPercent, formatRate } from './units.ts';
+import { formatBytes, formatDuration, formatElapsed, formatPercent, formatRate } from './units.ts';
 import { cannotReachAlpha, DEFAULT_ALPHA } from '../verdicts/stats.ts';
+import { DEFAULT_LEAK_BYTES_PER_SECOND } from '../drill/plan.ts';
+import { HEALTH_WINDOW_DEFAULT_MS } from '../sdk/core/health.ts';
 
 export interface Finding {
   code: DiagnosticCode;
@@ -24,9 +26,11 @@ export interface Finding {
   related?: Array<{ path: PathSegment[]; message: string }>;
 }
 
-/** What validation knows beyond the contract: the stored baseline's trial count, when it read one. */
+/** What validation knows beyond the contract: the stored baseline's trial count, when it read one; the source text of a value. */
 export interface SemanticContext {
   baselineTrials?: number;
+  /** A scalar as the file writes it (`200s`, where the contract holds 200000), for messages in the writer's own terms. */
+  written?: (path: readonly PathSegment[]) => string | undefined;
 }
 
 type Check = (c: Contract, out: Finding[], context: SemanticContext) => void;
@@ -545,10 +549,177 @@ const mixPaths: Check = (c, out) => {
   out.push(...checkMixPaths(c));
 };
 
+/** The share of requests each percentile ceiling bounds. */
+const PERCENTILE_QUANTILE = { p50: 0.5, p90: 0.9, p95: 0.95, p99: 0.99, p999: 0.999 } as const;
+/** A threshold this many times the objective's largest ceiling is a unit slip whatever the percentile. */
+const THRESHOLD_FAR_ABOVE = 100;
+
+/**
+ * A latency objective's `threshold` is the bound of a good request: `objective` of requests must
+ * finish within it. Far above the objective's largest percentile ceiling it is a unit slip (user
+ * trials: `threshold: 200s` beside `p99: 100ms`). When that ceiling's percentile is at or above the
+ * objective (p99 with 99%), the SLI is implied by the ceiling at any distance: the error budget,
+ * its alerts and burn rates then pass what the ceiling fails. Below it (p50 with 99%) the tail may
+ * legitimately be longer than the ceiling (250ms for 99% beside p50 200ms), so only a threshold
+ * THRESHOLD_FAR_ABOVE times the ceiling is reported.
+ */
+const thresholdAbovePercentiles: Check = (c, out, context) => {
+  c.objectives.latency?.forEach((o, i) => {
+    const p = o.percentiles;
+    if (!p) return;
+    let top: { key: keyof typeof PERCENTILE_QUANTILE; ms: number } | undefined;
+    for (const key of Object.keys(PERCENTILE_QUANTILE) as Array<keyof typeof PERCENTILE_QUANTILE>) {
+      const ms = p[key];
+      if (ms !== undefined && (!top || ms >= top.ms)) top = { key, ms };
+    }
+    if (!top || o.threshold <= top.ms) return;
+    const ratio = o.threshold / top.ms;
+    const implied = PERCENTILE_QUANTILE[top.key] >= o.objective - 1e-9;
+    if (!implied && ratio < THRESHOLD_FAR_ABOVE) return;
+    const path: PathSegment[] = ['objectives', 'latency', i, 'threshold'];
+    const thr = context.written?.(path)?.trim() ?? formatDuration(o.threshold);
+    const ceiling = `${top.key} ≤ ${formatDuration(top.ms)}`;
+    const far = ratio >= 10;
+    const slip = far ? sameNumberInMs(thr) : undefined;
+    const why = implied
+      ? `${far ? 'most likely a unit slip; ' : ''}a request is good within the threshold, and ${formatPercent(o.objective)} of requests within ${thr} already holds whenever ${ceiling} does, so this SLI, its error budget and its alerts pass what the ${top.key} ceiling fails`
+      : `a good-request bound that far above the ${top.key} ceiling is most likely a unit slip`;
+    const tighter = implied ? ` (at most ${formatDuration(top.ms)} keeps the SLI as strict as ${top.key})` : '';
+    out.push(warning('SLO_THRESHOLD_ABOVE_PERCENTILE', path, `the threshold of latency objective "${o.name}" is ${thr}, ${far ? `${+ratio.toPrecision(3)} times` : 'above'} its largest percentile ceiling (${ceiling}): ${why}`, {
+      hint: slip !== undefined && slip <= 10 * top.ms
+        ? `did you mean \`threshold: ${formatDuration(slip)}\`?${slip > top.ms ? tighter : ''}`
+        : implied
+          ? `lower the threshold to at most ${formatDuration(top.ms)} (the ${top.key} ceiling), or raise ${top.key} if the ceiling is what is wrong`
+          : `check the units: the threshold is ${thr}, the ${top.key} ceiling ${formatDuration(top.ms)}`,
+      related: [{ path: ['objectives', 'latency', i, 'percentiles', top.key], message: `the ${top.key} ceiling is set here` }],
+    }));
+  });
+};
+
+/** `200s` → 200 (200ms): the threshold as written, its number with ms as its unit, when one s, m or h value. */
+function sameNumberInMs(written: string): number | undefined {
+  const m = /^([0-9]+(?:\.[0-9]+)?)(s|m|h)$/.exec(written);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** Faults whose requests fail while they last: a failed answer, a cut connection, no answer at all. */
+const FAILING_FAULTS: ReadonlySet<string> = new Set(['error', 'abort', 'reset', 'blackhole', 'unsettled-promises']);
+
+/**
+ * Whether the fault certainly leaves failed or slow requests behind: the failing faults; a latency
+ * fault whose delay (+ jitter) reaches the dependency's timeout or the latency threshold of a route
+ * that calls it (the smallest anywhere when no route names it); an event-loop block as long as the
+ * smallest latency threshold. Not: a leak, a CPU burn on worker threads, a bandwidth limit (whether
+ * it slows a request depends on the size of the answers), nor a delay that fits in the threshold.
+ */
+function spoilsRequests(c: Contract, d: Drill): boolean {
+  if (FAILING_FAULTS.has(d.fault)) return true;
+  const covered = coverage(c);
+  const thresholds = (routes: readonly Route[]) => routes.map((r) => routeThreshold(c, r, c.routes.indexOf(r), covered)?.ms).filter((ms): ms is number => ms !== undefined);
+  const smallest = Math.min(...thresholds(c.routes), ...(c.objectives.latency ?? []).map((o) => o.threshold));
+  if (d.fault === 'event-loop-block') return d.delay !== undefined && d.delay >= smallest;
+  if (d.fault !== 'latency' || d.delay === undefined) return false;
+  const dep = c.dependencies.find((x) => x.name === d.dependency);
+  if (!dep) return false;
+  const callers = thresholds(c.routes.filter((r) => r.dependencies.includes(dep.name)));
+  const bound = Math.min(dep.timeout, ...(callers.length > 0 ? callers : [smallest]));
+  return d.delay + (d.jitter ?? 0) >= bound;
+}
+
+/**
+ * A drill's recovery needs health UP (src/verdicts/drill.ts), and the health endpoint of
+ * sloctl/sdk and of the Go middleware judges latency and success over the last `health.window` of
+ * requests: the fault's failed or slow ones stay in it for up to that long after the fault ends,
+ * holding health below UP, so a shorter recoverWithin fails whatever the service does. Compared
+ * with the contract's window when it declares one, else with the SDK's default for services that
+ * run the SDK (Node, or Go with the middleware, which has the same default); not for runtime
+ * `other` or a service mapped with `metrics:` (not instrumented with sloctl's SDK: its health is
+ * its own). Nothing to compare without a latency or errors objective (health then judges no
+ * window), nor for a drill whose fault need not fail or slow a request (spoilsRequests).
+ */
+const recoveryWithinHealthWindow: Check = (c, out) => {
+  const drills = c.objectives.resilience?.drills;
+  if (!drills || (!c.objectives.latency && !c.objectives.errors)) return;
+  const declared = c.health?.window;
+  const go = c.service.runtime === 'go';
+  if (declared === undefined && (c.service.runtime === 'other' || c.metrics !== undefined)) return;
+  const windowMs = declared ?? HEALTH_WINDOW_DEFAULT_MS;
+  const w = formatDuration(windowMs);
+  drills.forEach((d, i) => {
+    if (d.recoverWithin >= windowMs || !spoilsRequests(c, d)) return;
+    if (go && (IN_PROCESS_FAULTS as readonly string[]).includes(d.fault)) return; // cannot run at all: runtimeFit says so
+    const shorter = suggestWindow(d.recoverWithin);
+    const judge = declared !== undefined
+      ? `its health endpoint judges the last ${w} of requests (health.window)`
+      : go
+        ? `sloctl's Go middleware, if the service uses it, judges health over the last ${w} of requests (its default window: the contract declares none)`
+        : `the health endpoint of sloctl/sdk judges the last ${w} of requests (the SDK's default window: the contract declares none)`;
+    const how = declared !== undefined
+      ? `shorten health.window to at most ${formatDuration(d.recoverWithin)}, e.g. ${formatDuration(shorter)}`
+      : `declare a shorter window in the contract, e.g. \`health: { window: ${formatDuration(shorter)} }\` (${go ? 'the Go middleware reads it from the contract JSON: regenerate slo.json; Options.HealthWindow in the code overrides it' : 'sloctl/sdk reads it; instrument({ health: { windowMs } }) in the code overrides it'})`;
+    out.push(warning('SLO_DRILL_HEALTH_WINDOW', ['objectives', 'resilience', 'drills', i, 'recoverWithin'], `drill "${d.name}" must recover within ${formatDuration(d.recoverWithin)} of the fault's end, and ${judge}: the fault's failed or slow requests stay in that window for up to ${w} after it ends and keep health from reading UP, so the recovery check fails however fast the service recovers`, {
+      hint: `give recoverWithin at least ${w}, or ${how}`,
+      ...(declared !== undefined ? { related: [{ path: ['health', 'window'], message: 'the health window is set here' }] } : {}),
+    }));
+  });
+};
+
+/** A health window that fits in `recoverWithin` with room for the last slow requests: about two thirds of it. */
+function suggestWindow(recoverWithinMs: number): number {
+  const two = (recoverWithinMs * 2) / 3;
+  return Math.floor(two / 1000) * 1000 || Math.floor(two / 100) * 100 || recoverWithinMs;
+}
+
+/** sloctl/sdk's memory-leak fault stops at its maxBytes: at most 1 GiB (src/sdk/drill/memory-leak.ts). */
+const LEAK_MAX_BYTES = 1024 ** 3;
+
+/**
+ * A memory-leak drill is detected by the heap reaching its warn level (nothing else the service
+ * exports moves for a leak: requests stay good, health UP). The fault retains `rate` bytes a second
+ * (measured at 1.00x on the V8 heap), up to LEAK_MAX_BYTES, so by detectWithin it has added
+ * rate × detectWithin. The heap before the fault is unknown statically; taken generously as half
+ * the warn level (a warn level set with less headroom above the steady heap is the exception),
+ * a drill that cannot add the other half by detectWithin cannot be detected by the heap. Said in
+ * the terms of the whole fault (rate × duration) when even that falls short: then the drill never
+ * exercises the heap threshold at all.
+ */
+const leakReachesHeapWarn: Check = (c, out) => {
+  const warn = c.objectives.memory?.heap?.warn;
+  const drills = c.objectives.resilience?.drills;
+  if (warn === undefined || !drills || c.service.runtime === 'go') return; // a Go service cannot run it: runtimeFit says so
+  const half = warn / 2;
+  drills.forEach((d, i) => {
+    if (d.fault !== 'memory-leak') return;
+    const rate = d.rate ?? DEFAULT_LEAK_BYTES_PER_SECOND;
+    const byDetect = Math.min((rate * d.detectWithin) / 1000, LEAK_MAX_BYTES);
+    if (byDetect >= half) return;
+    const byEnd = Math.min((rate * d.duration) / 1000, LEAK_MAX_BYTES);
+    const rateText = `${d.rate === undefined ? 'the default ' : ''}${formatBytes(rate)}/s`;
+    const from = `even from a heap already at half its warn level (${formatBytes(half)}) before the fault`;
+    const message = byEnd < half
+      ? `memory-leak drill "${d.name}" retains at most ${formatBytes(byEnd)} (${rateText} for ${formatDuration(d.duration)}${byEnd === LEAK_MAX_BYTES ? ', where the SDK\'s leak stops' : ''}): ${from}, the heap reaches ${formatBytes(half + byEnd)}, ${formatBytes(half - byEnd)} short of heap.warn ${formatBytes(warn)}, so the drill never exercises the heap threshold, the signal that detects a leak`
+      : `memory-leak drill "${d.name}" retains ${formatBytes(byDetect)} by its detection bound (${rateText} for detectWithin ${formatDuration(d.detectWithin)}): ${from}, the heap reaches heap.warn ${formatBytes(warn)} only after ${formatElapsed((half / rate) * 1000)}, ${formatBytes(half - byDetect)} short at detectWithin, so the heap threshold, the signal that detects a leak, shows it too late`;
+    const needed = half / (d.detectWithin / 1000);
+    out.push(warning('SLO_DRILL_LEAK_SHORT', ['objectives', 'resilience', 'drills', i, d.rate === undefined ? 'fault' : 'rate'], message, {
+      hint: half > LEAK_MAX_BYTES
+        ? `lower heap.warn: the SDK's leak stops at ${formatBytes(LEAK_MAX_BYTES)}, less than half of it`
+        : `write \`rate: ${ceilRate(needed)}\` or more (half the warn level within detectWithin ${formatDuration(d.detectWithin)})${byEnd < half ? ', or lower heap.warn' : ', lengthen detectWithin, or lower heap.warn'}`,
+      related: [{ path: ['objectives', 'memory', 'heap', 'warn'], message: 'the heap warn level is set here' }],
+    }));
+  });
+};
+
+/** 13.4 MiB/s → `14MiB/s`: a bytes-per-second rate rounded up to a value a contract can hold. */
+function ceilRate(bytesPerSecond: number): string {
+  const MiB = 1024 ** 2;
+  return bytesPerSecond >= MiB ? `${Math.ceil(bytesPerSecond / MiB)}MiB/s` : `${Math.ceil(bytesPerSecond / 1024)}KiB/s`;
+}
+
 const CHECKS: Check[] = [
   objectiveRange, windowFitsBuckets, alertTiersFit, availabilityWeights, percentileOrder, thresholdOrder,
   dependencyBudget, dependencyPolicy, duplicateNames, references, statusRanges, drillsFitRun, budgetMeasurable,
   runtimeFit, probesOverlapRoutes, promqlQueries, regressionTrials, mixPaths,
+  thresholdAbovePercentiles, recoveryWithinHealthWindow, leakReachesHeapWarn,
 ];
 
 export function checkSemantics(c: Contract, context: SemanticContext = {}): Finding[] {

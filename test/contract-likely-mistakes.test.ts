@@ -1,0 +1,201 @@
+// Warnings for contracts that are legal but almost certainly wrong, found by user trials: a latency
+// threshold above the objective's own percentile ceilings (`threshold: 200s` beside `p99: 100ms`),
+// a drill whose recoverWithin is shorter than the window health is judged over, and a memory-leak
+// drill too small to bring the heap to its warn level. Each is reported at the key to edit, and
+// each is silent on the sane version of the same contract.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Diagnostic } from '../src/contract/diagnostic.ts';
+import { parseContract } from '../src/contract/load.ts';
+import { EXAMPLE_TEXT } from './helpers/example-contract.ts';
+
+const CODES = ['SLO_THRESHOLD_ABOVE_PERCENTILE', 'SLO_DRILL_HEALTH_WINDOW', 'SLO_DRILL_LEAK_SHORT'];
+
+/** The new warnings of a contract (anything else it reports must be nothing). */
+function warnings(text: string): Diagnostic[] {
+  const all = parseContract(text, 'slo.yaml').diagnostics;
+  assert.deepEqual(all.filter((d) => !CODES.includes(d.code)).map((d) => `${d.code} ${d.message}`), [], 'the contract is otherwise clean');
+  for (const d of all) assert.equal(d.severity, 'warning', `${d.code} is a warning`);
+  return all;
+}
+
+function one(text: string, code: string): Diagnostic {
+  const hits = warnings(text);
+  assert.deepEqual(hits.map((d) => d.code), [code], JSON.stringify(hits.map((d) => `${d.code} ${d.line}:${d.col} ${d.message}`)));
+  return hits[0];
+}
+
+/** line:col of the first `needle` in `text` at or after the line holding `after` (1-based, as diagnostics count). */
+function at(text: string, needle: string, after = needle): string {
+  const lines = text.split('\n');
+  const from = lines.findIndex((l) => l.includes(after));
+  assert.ok(from >= 0, `"${after}" is in the text`);
+  for (let i = from; i < lines.length; i++) {
+    const col = lines[i].indexOf(needle);
+    if (col >= 0) return `${i + 1}:${col + 1}`;
+  }
+  throw new Error(`"${needle}" not found after "${after}"`);
+}
+
+describe('SLO_THRESHOLD_ABOVE_PERCENTILE', () => {
+  const latency = (line: string) => [
+    'apiVersion: sloctl/v1',
+    'service: { name: orders }',
+    'objectives:',
+    '  latency:',
+    '    - name: api',
+    ...line.split('\n').map((l) => `      ${l}`),
+    '',
+  ].join('\n');
+
+  it('200s beside p99 100ms: a unit slip, at the threshold, with the value meant', () => {
+    const text = latency('threshold: 200s\nobjective: 99%\npercentiles: { p50: 40ms, p99: 100ms }');
+    const d = one(text, 'SLO_THRESHOLD_ABOVE_PERCENTILE');
+    assert.equal(`${d.line}:${d.col}`, at(text, '200s'));
+    assert.equal(d.message, 'the threshold of latency objective "api" is 200s, 2000 times its largest percentile ceiling (p99 ≤ 100ms): most likely a unit slip; a request is good within the threshold, and 99% of requests within 200s already holds whenever p99 ≤ 100ms does, so this SLI, its error budget and its alerts pass what the p99 ceiling fails');
+    assert.equal(d.hint, 'did you mean `threshold: 200ms`? (at most 100ms keeps the SLI as strict as p99)');
+    assert.equal(d.related?.length, 1);
+    assert.equal(`${d.related![0].line}:${d.related![0].col}`, at(text, '100ms'));
+    assert.equal(d.related![0].message, 'the p99 ceiling is set here');
+  });
+
+  it('minutes for milliseconds: 200m is 200ms meant', () => {
+    const d = one(latency('threshold: 200m\nobjective: 99%\npercentiles: { p99: 300ms }'), 'SLO_THRESHOLD_ABOVE_PERCENTILE');
+    assert.match(d.message, /is 200m, 40000 times its largest percentile ceiling \(p99 ≤ 300ms\): most likely a unit slip/);
+    assert.equal(d.hint, 'did you mean `threshold: 200ms`?');
+  });
+
+  it('a little above a ceiling whose percentile covers the objective: looser than the ceiling, no unit slip claimed', () => {
+    const d = one(latency('threshold: 300ms\nobjective: 99%\npercentiles: { p95: 150ms, p99: 200ms }'), 'SLO_THRESHOLD_ABOVE_PERCENTILE');
+    assert.equal(d.message, 'the threshold of latency objective "api" is 300ms, above its largest percentile ceiling (p99 ≤ 200ms): a request is good within the threshold, and 99% of requests within 300ms already holds whenever p99 ≤ 200ms does, so this SLI, its error budget and its alerts pass what the p99 ceiling fails');
+    assert.equal(d.hint, 'lower the threshold to at most 200ms (the p99 ceiling), or raise p99 if the ceiling is what is wrong');
+  });
+
+  it('far above a ceiling whose percentile is below the objective: a unit slip', () => {
+    const d = one(latency('threshold: 30s\nobjective: 99.9%\npercentiles: { p95: 150ms }'), 'SLO_THRESHOLD_ABOVE_PERCENTILE');
+    assert.equal(d.message, 'the threshold of latency objective "api" is 30s, 200 times its largest percentile ceiling (p95 ≤ 150ms): a good-request bound that far above the p95 ceiling is most likely a unit slip');
+    assert.equal(d.hint, 'did you mean `threshold: 30ms`?');
+  });
+
+  it('silent on sane thresholds: below the ceiling, equal to it, or a longer tail than a lower percentile', () => {
+    for (const sane of [
+      'threshold: 200ms\nobjective: 99%\npercentiles: { p50: 50ms, p95: 200ms, p99: 400ms }', // the example's
+      'threshold: 100ms\nobjective: 99%\npercentiles: { p99: 100ms }',
+      'threshold: 250ms\nobjective: 99%\npercentiles: { p50: 200ms }', // 99% within 250ms, the median within 200ms
+      'threshold: 1s\nobjective: 99.9%\npercentiles: { p99: 200ms }', // p99.9 may be 5x p99
+      'threshold: 200s\nobjective: 99%', // no ceilings to compare with
+    ]) assert.deepEqual(warnings(latency(sane)), [], sane);
+    assert.deepEqual(warnings(EXAMPLE_TEXT), []);
+  });
+});
+
+describe('SLO_DRILL_HEALTH_WINDOW', () => {
+  const contract = (o: { service?: string; head?: string; drill?: string; objectives?: string } = {}) => [
+    'apiVersion: sloctl/v1',
+    `service: { name: orders${o.service ?? ''} }`,
+    ...(o.head ? [o.head] : []),
+    'routes:',
+    '  - { name: pay, method: POST, path: /pay, dependencies: [payments] }',
+    'dependencies:',
+    '  - { name: payments, url: "http://127.0.0.1:8081", timeout: 150ms, breaker: {} }',
+    'load: { rate: 50/s, duration: 2m, mix: [{ route: pay, weight: 1 }] }',
+    'objectives:',
+    o.objectives ?? '  latency: [{ name: api, threshold: 200ms, objective: 99% }]\n  errors: { objective: 99.5% }',
+    '  resilience:',
+    '    drills:',
+    `      - { name: payments-down, ${o.drill ?? 'fault: error, dependency: payments'}, duration: 10s, detectWithin: 5s, recoverWithin: 15s }`,
+    '',
+  ].join('\n');
+
+  it('Node, no window declared: the SDK default 30s, at recoverWithin, saying how to change it', () => {
+    const text = contract();
+    const d = one(text, 'SLO_DRILL_HEALTH_WINDOW');
+    assert.equal(`${d.line}:${d.col}`, at(text, '15s', 'payments-down'));
+    assert.equal(d.message, 'drill "payments-down" must recover within 15s of the fault\'s end, and the health endpoint of sloctl/sdk judges the last 30s of requests (the SDK\'s default window: the contract declares none): the fault\'s failed or slow requests stay in that window for up to 30s after it ends and keep health from reading UP, so the recovery check fails however fast the service recovers');
+    assert.equal(d.hint, 'give recoverWithin at least 30s, or declare a shorter window in the contract, e.g. `health: { window: 10s }` (sloctl/sdk reads it; instrument({ health: { windowMs } }) in the code overrides it)');
+    assert.equal(d.related, undefined);
+  });
+
+  it('a declared window longer than recoverWithin: compared with it, pointing at both', () => {
+    const text = contract({ head: 'health: { window: 20s }' });
+    const d = one(text, 'SLO_DRILL_HEALTH_WINDOW');
+    assert.equal(`${d.line}:${d.col}`, at(text, '15s', 'payments-down'));
+    assert.match(d.message, /^drill "payments-down" must recover within 15s of the fault's end, and its health endpoint judges the last 20s of requests \(health\.window\): .* for up to 20s after it ends/);
+    assert.equal(d.hint, 'give recoverWithin at least 20s, or shorten health.window to at most 15s, e.g. 10s');
+    assert.equal(`${d.related![0].line}:${d.related![0].col}`, at(text, '20s'));
+  });
+
+  it('Go: the Go middleware has the same 30s default, said as such', () => {
+    const d = one(contract({ service: ', runtime: go' }), 'SLO_DRILL_HEALTH_WINDOW');
+    assert.match(d.message, /and sloctl's Go middleware, if the service uses it, judges health over the last 30s of requests \(its default window: the contract declares none\)/);
+    assert.match(d.hint!, /the Go middleware reads it from the contract JSON: regenerate slo\.json; Options\.HealthWindow in the code overrides it/);
+  });
+
+  it('a slow dependency or blocked loop counts when it can push requests past the timeout or the threshold', () => {
+    assert.equal(one(contract({ drill: 'fault: latency, dependency: payments, delay: 1s' }), 'SLO_DRILL_HEALTH_WINDOW').code, 'SLO_DRILL_HEALTH_WINDOW');
+    assert.equal(one(contract({ drill: 'fault: latency, dependency: payments, delay: 100ms, jitter: 60ms' }), 'SLO_DRILL_HEALTH_WINDOW').code, 'SLO_DRILL_HEALTH_WINDOW');
+    assert.equal(one(contract({ drill: 'fault: event-loop-block, delay: 300ms' }), 'SLO_DRILL_HEALTH_WINDOW').code, 'SLO_DRILL_HEALTH_WINDOW');
+  });
+
+  it('silent when the window fits, or health cannot be held down by the fault\'s requests', () => {
+    const sane: Array<[string, string]> = [
+      ['a declared window within recoverWithin', contract({ head: 'health: { window: 10s }' })],
+      ['a window equal to recoverWithin', contract({ head: 'health: { window: 15s }' })],
+      ['recoverWithin as long as the default', contract().replace('recoverWithin: 15s', 'recoverWithin: 30s')],
+      ['runtime other: no SDK', contract({ service: ', runtime: other' })],
+      ['a service mapped with metrics: (not the SDK)', contract({ head: 'metrics: { labels: { route: handler } }' })],
+      ['no latency or errors objective: health judges no window', contract({ objectives: '  memory: { heap: { warn: 256MiB, critical: 512MiB } }' })],
+      ['a delay within the timeout and the threshold', contract({ drill: 'fault: latency, dependency: payments, delay: 100ms' })],
+      ['a block shorter than the threshold', contract({ drill: 'fault: event-loop-block, delay: 100ms' })],
+      ['a handle leak fails no request', contract({ drill: 'fault: handle-leak' })],
+      ['a CPU burn on worker threads', contract({ drill: 'fault: cpu-burn' })],
+    ];
+    for (const [what, text] of sane) assert.deepEqual(warnings(text).map((d) => d.message), [], what);
+  });
+});
+
+describe('SLO_DRILL_LEAK_SHORT', () => {
+  const contract = (drill: string, memory = '  memory: { heap: { warn: 256MiB, critical: 512MiB } }', service = '') => [
+    'apiVersion: sloctl/v1',
+    `service: { name: orders${service} }`,
+    'routes: [{ name: get, method: GET, path: /x }]',
+    'load: { rate: 50/s, duration: 2m, mix: [{ route: get, weight: 1 }] }',
+    'objectives:',
+    memory,
+    '  resilience:',
+    '    drills:',
+    `      - { name: leak, fault: memory-leak, ${drill}, recoverWithin: 30s }`,
+    '',
+  ].join('\n');
+
+  it('the default 1 MiB/s for 30s cannot reach heap.warn 256 MiB: at `fault` (no rate written), with the numbers', () => {
+    const text = contract('duration: 30s, detectWithin: 20s');
+    const d = one(text, 'SLO_DRILL_LEAK_SHORT');
+    assert.equal(`${d.line}:${d.col}`, at(text, 'memory-leak', 'name: leak'));
+    assert.equal(d.message, 'memory-leak drill "leak" retains at most 30 MiB (the default 1 MiB/s for 30s): even from a heap already at half its warn level (128 MiB) before the fault, the heap reaches 158 MiB, 98 MiB short of heap.warn 256 MiB, so the drill never exercises the heap threshold, the signal that detects a leak');
+    assert.equal(d.hint, 'write `rate: 7MiB/s` or more (half the warn level within detectWithin 20s), or lower heap.warn');
+    assert.equal(`${d.related![0].line}:${d.related![0].col}`, at(text, '256MiB'));
+  });
+
+  it('enough by the end but not by detectWithin: at `rate`, with when the heap would get there', () => {
+    const text = contract('rate: 8MiB/s, duration: 60s, detectWithin: 10s');
+    const d = one(text, 'SLO_DRILL_LEAK_SHORT');
+    assert.equal(`${d.line}:${d.col}`, at(text, '8MiB/s'));
+    assert.equal(d.message, 'memory-leak drill "leak" retains 80 MiB by its detection bound (8 MiB/s for detectWithin 10s): even from a heap already at half its warn level (128 MiB) before the fault, the heap reaches heap.warn 256 MiB only after 16s, 48 MiB short at detectWithin, so the heap threshold, the signal that detects a leak, shows it too late');
+    assert.equal(d.hint, 'write `rate: 13MiB/s` or more (half the warn level within detectWithin 10s), lengthen detectWithin, or lower heap.warn');
+  });
+
+  it('a warn level the SDK\'s leak (at most 1 GiB) cannot cover half of: lower heap.warn', () => {
+    const d = one(contract('rate: 512MiB/s, duration: 60s, detectWithin: 10s', '  memory: { heap: { warn: 4GiB, critical: 6GiB } }'), 'SLO_DRILL_LEAK_SHORT');
+    assert.match(d.message, /retains at most 1 GiB \(512 MiB\/s for 1m, where the SDK's leak stops\): .* 1 GiB short of heap\.warn 4 GiB/);
+    assert.equal(d.hint, 'lower heap.warn: the SDK\'s leak stops at 1 GiB, less than half of it');
+  });
+
+  it('silent when the leak covers half the warn level by detectWithin, or there is no heap warn level, or the service is Go', () => {
+    assert.deepEqual(warnings(contract('rate: 16MiB/s, duration: 30s, detectWithin: 10s')), []);
+    assert.deepEqual(warnings(contract('rate: 2MiB/s, duration: 30s, detectWithin: 10s', '  memory: { heap: { warn: 40MiB, critical: 100MiB } }')), []);
+    assert.deepEqual(warnings(contract('duration: 30s, detectWithin: 20s', '  memory: { rss: { warn: 256MiB, critical: 512MiB } }')), []);
+    const go = parseContract(contract('duration: 30s, detectWithin: 20s', undefined, ', runtime: go'), 'slo.yaml').diagnostics;
+    assert.deepEqual(go.filter((d) => d.code === 'SLO_DRILL_LEAK_SHORT'), [], 'a Go service cannot run the drill (another warning says so)');
+  });
+});
