@@ -185,6 +185,11 @@ describe('SLO_DRILL_LEAK_SHORT', () => {
     assert.equal(d.hint, 'write `rate: 13MiB/s` or more (half the warn level within detectWithin 10s), lengthen detectWithin, or lower heap.warn');
   });
 
+  it('with an rss warn level too, says that only it is left to detect the leak', () => {
+    const d = one(contract('duration: 30s, detectWithin: 20s', '  memory: { heap: { warn: 256MiB, critical: 512MiB }, rss: { warn: 512MiB, critical: 1GiB } }'), 'SLO_DRILL_LEAK_SHORT');
+    assert.match(d.message, /98 MiB short of heap\.warn 256 MiB, so the drill never exercises the heap threshold \(only rss\.warn is left to detect the leak\)$/);
+  });
+
   it('a warn level the SDK\'s leak (at most 1 GiB) cannot cover half of: lower heap.warn', () => {
     const d = one(contract('rate: 512MiB/s, duration: 60s, detectWithin: 10s', '  memory: { heap: { warn: 4GiB, critical: 6GiB } }'), 'SLO_DRILL_LEAK_SHORT');
     assert.match(d.message, /retains at most 1 GiB \(512 MiB\/s for 1m, where the SDK's leak stops\): .* 1 GiB short of heap\.warn 4 GiB/);

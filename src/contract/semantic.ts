@@ -696,9 +696,13 @@ const leakReachesHeapWarn: Check = (c, out) => {
     const byEnd = Math.min((rate * d.duration) / 1000, LEAK_MAX_BYTES);
     const rateText = `${d.rate === undefined ? 'the default ' : ''}${formatBytes(rate)}/s`;
     const from = `even from a heap already at half its warn level (${formatBytes(half)}) before the fault`;
+    // RSS grows with the heap: with an rss warn level, that one may still show the leak.
+    const rss = c.objectives.memory?.rss !== undefined;
+    const signal = rss ? 'the heap threshold (only rss.warn is left to detect the leak)' : 'the heap threshold, the signal that detects a leak';
+    const late = rss ? 'the heap threshold shows it too late (only rss.warn is left to detect the leak)' : 'the heap threshold, the signal that detects a leak, shows it too late';
     const message = byEnd < half
-      ? `memory-leak drill "${d.name}" retains at most ${formatBytes(byEnd)} (${rateText} for ${formatDuration(d.duration)}${byEnd === LEAK_MAX_BYTES ? ', where the SDK\'s leak stops' : ''}): ${from}, the heap reaches ${formatBytes(half + byEnd)}, ${formatBytes(half - byEnd)} short of heap.warn ${formatBytes(warn)}, so the drill never exercises the heap threshold, the signal that detects a leak`
-      : `memory-leak drill "${d.name}" retains ${formatBytes(byDetect)} by its detection bound (${rateText} for detectWithin ${formatDuration(d.detectWithin)}): ${from}, the heap reaches heap.warn ${formatBytes(warn)} only after ${formatElapsed((half / rate) * 1000)}, ${formatBytes(half - byDetect)} short at detectWithin, so the heap threshold, the signal that detects a leak, shows it too late`;
+      ? `memory-leak drill "${d.name}" retains at most ${formatBytes(byEnd)} (${rateText} for ${formatDuration(d.duration)}${byEnd === LEAK_MAX_BYTES ? ', where the SDK\'s leak stops' : ''}): ${from}, the heap reaches ${formatBytes(half + byEnd)}, ${formatBytes(half - byEnd)} short of heap.warn ${formatBytes(warn)}, so the drill never exercises ${signal}`
+      : `memory-leak drill "${d.name}" retains ${formatBytes(byDetect)} by its detection bound (${rateText} for detectWithin ${formatDuration(d.detectWithin)}): ${from}, the heap reaches heap.warn ${formatBytes(warn)} only after ${formatElapsed((half / rate) * 1000)}, ${formatBytes(half - byDetect)} short at detectWithin, so ${late}`;
     const needed = half / (d.detectWithin / 1000);
     out.push(warning('SLO_DRILL_LEAK_SHORT', ['objectives', 'resilience', 'drills', i, d.rate === undefined ? 'fault' : 'rate'], message, {
       hint: half > LEAK_MAX_BYTES
