@@ -216,6 +216,11 @@ describe('drift phase plan', () => {
     });
     const err = signalSeries(c, { signal: 'errors', threshold: 0.05, evaluations: 2 }, [req(0, 0, 0), req(500, 10, 0), req(1000, 100, 0), req(1500, 150, 50)]);
     assert.deepEqual(err.series, [{ atMs: 1000, value: 0 }, { atMs: 1500, value: 0.625 }], 'under 20 requests in the window: no evidence (as the SDK)');
+    // The window is the contract's health.window when it declares one (the SDK's errors signal reads it).
+    const scrapes = [req(0, 0, 0), req(500, 10, 0), req(1000, 100, 0), req(1500, 150, 50), req(2500, 250, 50)];
+    assert.equal(+signalSeries(c, { signal: 'errors', threshold: 0.05, evaluations: 2 }, scrapes).series.at(-1)!.value.toFixed(4), 0.4167, 'default 30 s: from the first scrape');
+    const short = { ...c, health: { window: 1000 } };
+    assert.equal(signalSeries(short, { signal: 'errors', threshold: 0.05, evaluations: 2 }, scrapes).series.at(-1)!.value, 0, 'health.window 1s: from the scrape at 1500, after the failures');
   });
 
   it('heap: the leak stays under 80% of the heap limit and 64 MiB/s', () => {

@@ -69,7 +69,7 @@ export const MIN_WINDOW_MS = 3000;
 export const STEADY_WINDOW_MS = 2000;
 const HEALTH_POLL_MS = 250;
 const HEALTH_PROBE_TIMEOUT_MS = 1000;
-/** The wait for UP after the toxic is removed: the breaker's resetTimeout plus this (the health window's recent failures age out). */
+/** The wait for UP after the toxic is removed: the breaker's resetTimeout plus the health window (its recent failures age out), at least this. */
 const RECOVERY_EXTRA_MS = 30_000;
 /** Ahead of the window: a service not UP yet (the drills' last fault) gets this long. */
 const READY_WAIT_MS = 15_000;
@@ -281,7 +281,7 @@ export async function dependencyPhase(o: DependencyPhaseOptions): Promise<Depend
       continue;
     }
     if (input.applyError === undefined) {
-      const waitMs = o.recoveryTimeoutMs ?? (dep.breaker?.resetTimeout ?? 0) + RECOVERY_EXTRA_MS;
+      const waitMs = o.recoveryTimeoutMs ?? (dep.breaker?.resetTimeout ?? 0) + Math.max(RECOVERY_EXTRA_MS, o.contract.health?.window ?? 0);
       input.recovery = await waitForUp(healthUrl, waitMs, o.signal, waitLines(log, dep.name, 'blackhole removed; the service is not UP', 'for it to say UP again', waitMs));
       if (o.signal?.aborted) input.interrupted = true;
     }

@@ -34,6 +34,7 @@
 // Everything applied is registered with the Rollback at once and removed in a finally.
 import { performance } from 'node:perf_hooks';
 import type { Contract } from '../contract/schema.ts';
+import { HEALTH_WINDOW_DEFAULT_MS } from '../sdk/core/health.ts';
 import { wait } from '../faults/wait.ts';
 import { HTTP_ROLES, NODE_RUNTIME_ROLES } from '../contract/metric-names.ts';
 import type { FaultProxy } from '../faults/index.ts';
@@ -84,8 +85,6 @@ const LEAD_MS = 1000;
 /** Observation after the removal: one more scrape. */
 const TAIL_MS = 750;
 const MAX_LEAK_BYTES_PER_SECOND = 64 * 1024 * 1024;
-/** The SDK's default health.windowMs: the errors signal's window (the responder reads the health window). */
-const ERRORS_WINDOW_MS = 30_000;
 
 type Plan =
   | { kind: 'in-process'; spec: DriftSignalSpec; fault: FaultName; params: (ctx: { heapUsed?: number; heapLimit?: number }) => Record<string, number | string> }
@@ -195,6 +194,8 @@ export function signalSeries(contract: Contract, spec: DriftSignalSpec, scrapes:
     case 'heap': return gauge(m.heapUsed ?? NODE_RUNTIME_ROLES.heapUsed.name, 1, 'sum');
     case 'inFlight': return gauge(m.inFlight ?? HTTP_ROLES.inFlight.name, 1, 'sum');
     case 'errors': {
+      // The responder's errors signal reads the SDK's health window: the contract's, else the default.
+      const errorsWindowMs = contract.health?.window ?? HEALTH_WINDOW_DEFAULT_MS;
       const name = m.requests ?? HTTP_ROLES.requests.name;
       const weightName = m.errorClassWeight ?? HTTP_ROLES.errorClassWeight.name;
       const declared = new Map(contract.errorClasses.map((c) => [c.name, c.good ? 0 : c.weight]));
@@ -214,7 +215,7 @@ export function signalSeries(contract: Contract, spec: DriftSignalSpec, scrapes:
         const now = totals[i];
         // The scrape at or before now - window (the first one when the run is shorter).
         let j = 0;
-        while (j + 1 < i && totals[j + 1].atMs <= now.atMs - ERRORS_WINDOW_MS) j++;
+        while (j + 1 < i && totals[j + 1].atMs <= now.atMs - errorsWindowMs) j++;
         const then = totals[j];
         const total = now.total - then.total;
         if (i === j || total < 20) continue;
