@@ -134,7 +134,7 @@ describe('accept: one verdict over the eleven contracts', () => {
   it('a drill says its numbers when it passes, and its reasons then its numbers when it fails', () => {
     const r = judgeAccept(healthy({ drills: { outcome: 'fail', reasons: [], resilienceScore: 50, drills: [drill('payments-slow', 'pass'), drill('payments-down', 'fail', ['kept calling payments throughout the outage'])] } }));
     const res = r.rows.find((x) => x.contract === 'resilience')!;
-    assert.match(res.checks[0]!.reason, /^dependency payments: detected in 2\.8 s by health DEGRADED \(within 10 s\); during the fault errors 99\.5% \(objective 98%\); recovered in 3\.1 s \(within 15 s\); fault removed$/);
+    assert.match(res.checks[0]!.reason, /^dependency payments: detected in 2\.8 s by health DEGRADED \(within 10 s\); during the fault weighted success 99\.5% \(objective 98%\); recovered in 3\.1 s \(within 15 s\); fault removed$/);
     assert.equal(res.outcome, 'fail');
     assert.match(res.reason, /^drill payments-down: kept calling payments throughout the outage; drill payments-down: dependency payments: detected/);
   });

@@ -366,7 +366,7 @@ describe('the drill report renderers', () => {
     assert.equal(json.drills[1].score, null);
     const table = renderDrillTable(report);
     assert.match(table, /^payments-down\s+error → dependency pay\|ments\s+MISSED\s+not seen \(5s\)\s+2\.5s ≤ 15s\s+yes\s+FAIL$/m);
-    assert.match(table, /errors 50% \/ n\/a \(objective 97%, MISSED\)/);
+    assert.match(table, /weighted success 50% \/ n\/a \(objective 97%, MISSED\)/);
     assert.match(table, /^FAIL \(exit 1\)$/m);
     const md = renderDrillMarkdown(report);
     assert.match(md, /^\| payments-down \| error → dependency pay\\\|ments \| FAIL \|/m);

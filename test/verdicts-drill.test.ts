@@ -11,7 +11,8 @@ import { classifierOf } from '../src/verdicts/client-view.ts';
 import { judgeDrill, judgeDrills, recoveryHeld, RECOVERY_WINDOW_MS, SCORE_RULE, type RecoveryMemo } from '../src/verdicts/drill.ts';
 import type { DrillEvidence, DrillVerdict, HealthSample, ServiceSnapshot } from '../src/verdicts/drill-types.ts';
 import type { ServiceRoute } from '../src/verdicts/service-routes.ts';
-import { duringText, renderDrillTable } from '../src/report/drill.ts';
+import { checkText, duringText, renderDrillTable } from '../src/report/drill.ts';
+import { drillNumbers } from '../src/verdicts/accept.ts';
 
 const YAML = `apiVersion: sloctl/v1
 service: { name: checkout }
@@ -344,6 +345,23 @@ describe('judgeDrill', () => {
     assert.equal(errors.met, false);
     assert.deepEqual(errors.routes!.map((r) => [r.route, r.note]), [['create-order', 'calls payments; server 500'], ['get-product', 'server 40']]);
     assert.match(v.reasons[0], /during the fault the weighted success fell to 32\.5%, below the 98% the drill allows: create-order \(calls payments\) answered 500 of 1,000 requests \(50%\) with server errors; get-product answered 40 of 1,000 requests \(4%\) with server errors/);
+  });
+
+  it('calls the errors check what it measures, weighted success, wherever its number is shown: the drill report and accept\'s sentence', () => {
+    // A user read "errors 32.5%" as the share that failed: 32.5% is the weighted success.
+    const v = verdict('payments-down', {
+      ...graceful,
+      behave: (t, r) => {
+        if (!inFault(t)) return [{ n: PER_SLICE, latencyMs: 40, status: 200 }];
+        return r === 'create-order' ? [{ n: 25, latencyMs: 30, status: 200 }, { n: 25, latencyMs: 5, status: 500 }] : [{ n: 48, latencyMs: 40, status: 200 }, { n: 2, latencyMs: 40, status: 500 }];
+      },
+    });
+    const errors = v.during.checks.find((c) => c.name === 'errors')!;
+    assert.ok(Math.abs(errors.client - 0.325) < 1e-9, String(errors.client));
+    assert.match(duringText(v), /^weighted success 32\.5% \/ 32\.5% \(objective 98%, MISSED\)$/);
+    assert.match(checkText(v.steady.checks.find((c) => c.name === 'errors')!), /^weighted success 100% \/ 100% \(objective 99%, ok\)$/);
+    assert.match(drillNumbers(v), /; during the fault weighted success 32\.5% \(objective 98%, missed\);/);
+    assert.doesNotMatch(`${duringText(v)}\n${drillNumbers(v)}`, /errors \d/);
   });
 
   it('says the dependency timeout did not cut the calls when a dependent route waited the whole delay (sentence a)', () => {

@@ -7,7 +7,7 @@
 // with the rule that computes it, and the outcome last (where the eye lands when the command ends).
 import { formatDuration } from '../contract/units.ts';
 import { formatValue } from '../verdicts/format.ts';
-import type { DrillVerdict, WindowCheck } from '../verdicts/drill-types.ts';
+import { windowCheckLabel, type DrillVerdict, type WindowCheck } from '../verdicts/drill-types.ts';
 import type { DrillRunReport } from '../drill/run.ts';
 import { jsonSafe } from './json.ts';
 import { xmlAttr, xmlText } from './junit.ts';
@@ -36,11 +36,15 @@ export function faultText(v: Pick<DrillVerdict, 'fault' | 'target'>): string {
   return `${v.fault} → ${v.target}`;
 }
 
-/** A window check's measured values: "97.1% / 96.8% (≥ 95%)". */
+/**
+ * A window check's measured values, client / service: "latency 500 ms 97.1% / 96.8% (objective
+ * 95%, ok)", "weighted success 99.2% / 99.4% (objective 97%, ok)" (the errors check's values are
+ * weighted success, never a share of errors).
+ */
 export function checkText(c: WindowCheck): string {
   const side = (x: number) => formatValue(x, c.unit);
   const mark = c.met === undefined ? '?' : c.met ? 'ok' : 'MISSED';
-  return `${c.name} ${side(c.client)} / ${side(c.service)} (objective ${formatValue(c.objective, c.unit)}, ${mark})`;
+  return `${windowCheckLabel(c)} ${side(c.client)} / ${side(c.service)} (objective ${formatValue(c.objective, c.unit)}, ${mark})`;
 }
 
 function seconds(ms: number | undefined): string {

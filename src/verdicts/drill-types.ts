@@ -82,7 +82,11 @@ export interface DrillEvidence {
 
 /** One objective judged over one window, from one or both sides of the wire. */
 export interface WindowCheck {
-  /** "latency 500 ms", "errors", ... */
+  /**
+   * "latency 500 ms" (its values: the share of requests within 500 ms), "errors" (the errors
+   * objective: its values are the weighted success ratio, 1 - Σ class weight × errors / requests,
+   * not a share of errors; the reports call it "weighted success", windowCheckLabel).
+   */
   name: string;
   objective: number;
   unit: 'ratio' | 'ms';
@@ -130,3 +134,8 @@ export interface DrillReport {
 
 /** The judge's signature, for the runner. */
 export type JudgeDrill = (contract: Contract, evidence: DrillEvidence) => DrillVerdict;
+
+/** What a check's numbers are, as the reports say it: the errors check's are weighted success ratios, the others' name says it ("latency 500 ms"). */
+export function windowCheckLabel(c: Pick<WindowCheck, 'name'>): string {
+  return c.name === 'errors' ? 'weighted success' : c.name;
+}
