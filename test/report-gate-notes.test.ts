@@ -203,3 +203,40 @@ objectives:
     assert.match(routeDetail({ route: 'GET /ok', method: 'GET', path: '/ok', client: none, causes: [] }), /, 0 failed, 0 404\/unmatched$/);
   });
 });
+
+describe('a weighted success below 0%: shown as 0% with the weighted errors per request, the number kept', () => {
+  const contract = parseContract(`apiVersion: sloctl/v1
+service: { name: shop }
+errorClasses:
+  - { name: server, weight: 2.5, status: ["5xx"] }
+routes:
+  - { name: a, method: GET, path: /a }
+objectives:
+  errors: { objective: 99% }
+`, 'slo.yaml').contract!;
+  // 448 of 1,000 answered 500 at 2.5: 1,120 weighted errors, 1 - 1.12 = -12% by the formula.
+  const client = loadOf([routeRow('a', Array(1000).fill(5), { 200: 552, 500: 448 })]);
+  const verdicts = judgeObjectives(contract, { client, service: { slos: [] } });
+  const errors = verdicts.find((v) => v.contract === 'errors')!;
+  const r = report({ outcome: 'fail', exitCode: 1, verdicts, reasons: verdicts.filter((v) => v.verdict === 'fail').map((v) => `${v.contract} ${v.name}: ${v.reason}`) });
+  const shown = '0% (weighted errors 1.12× the requests)';
+
+  it('the verdict and the JSON keep the formula\'s number', () => {
+    assert.equal(errors.verdict, 'fail');
+    assert.ok(Math.abs(errors.client! - -0.12) < 1e-9, String(errors.client));
+    assert.equal(errors.measured, errors.client);
+    assert.ok(Math.abs(JSON.parse(renderJson(r)).verdicts[0].measured - -0.12) < 1e-9);
+  });
+
+  it('the reason, the table, Markdown, JUnit and HTML say 0% and why, never -12%', () => {
+    assert.match(errors.reason, /^weighted success below the objective 99% as the client measured it \(client 0% \(weighted errors 1\.12× the requests\), service n\/a\)/);
+    const table = renderTable(r);
+    const row = table.split('\n').find((l) => l.startsWith('errors '))!;
+    assert.equal(row.split(shown).length - 1, 2, row); // CLIENT and MEASURED
+    assert.match(renderMarkdown(r), new RegExp(`\\| ${shown.replace(/[().×]/g, (c) => `\\${c}`)} \\|`));
+    assert.match(renderJunit(r), /measured 0% \(weighted errors 1\.12× the requests\) \(client 0% \(weighted errors 1\.12× the requests\), service n\/a\), objective &gt;= 99%, margin -111 pt/);
+    const card = htmlFromGate(r).sections.flatMap((s) => (s.kind === 'cards' ? s.cards : [])).find((c) => c.title.startsWith('errors'))!;
+    assert.deepEqual(card.facts.find(([k]) => k === 'client'), ['client', shown]);
+    for (const text of [table, renderMarkdown(r), renderJunit(r), JSON.stringify(htmlFromGate(r))]) assert.doesNotMatch(text, /-12(\.0+)?%/);
+  });
+});

@@ -10,7 +10,9 @@ import { EXIT } from '../src/cli/exit.ts';
 import { runCli } from './helpers/cli.ts';
 import { parseContract } from '../src/contract/load.ts';
 import { renderPrometheusRules } from '../src/emit/prometheus.ts';
-import { percentileAgainstCeiling } from '../src/evaluate/render.ts';
+import { defineSlos } from '../src/evaluate/definitions.ts';
+import { percentileAgainstCeiling, renderStatus } from '../src/evaluate/render.ts';
+import { evaluateSlo, healthRows, type EventSource, type StatusReport } from '../src/evaluate/report.ts';
 import { requireBinary, startPrometheus } from './helpers/prometheus.ts';
 
 /** The CLI as users run it: main() maps errors to exit codes (src/errors.ts). */
@@ -280,5 +282,30 @@ describe('status: a percentile objective reads as value against ceiling', () => 
     assert.equal(percentileAgainstCeiling('p95', 200, 200), 'p95 200 ms ≤ 200 ms');
     assert.equal(percentileAgainstCeiling('p99', 254.4, 200), 'p99 254 ms > 200 ms');
     assert.equal(percentileAgainstCeiling('p95', NaN, 200), 'p95 n/a (ceiling 200 ms)');
+  });
+});
+
+describe('status: a weighted success below 0% reads as 0% and why; the number and the arithmetic stay', () => {
+  it('1,120 weighted errors over 1,000 requests (server faults at 2.5): SLI "0% (weighted errors 1.12× the requests)", JSON -0.12', () => {
+    const contract = parseContract(`apiVersion: sloctl/v1
+service: { name: shop }
+errorClasses:
+  - { name: server, weight: 2.5, status: ["5xx"] }
+objectives:
+  errors: { objective: 99%, alerting: { page: false, ticket: false } }
+`, 'slo.yaml').contract!;
+    const def = defineSlos(contract).find((d) => d.kind === 'errors')!;
+    const at = Date.UTC(2026, 11, 1);
+    const counts = (start: number, end: number) => ({ good: -120, bad: 1120, total: 1000, start, end });
+    const source: EventSource = { range: counts, over: (ms, end) => counts(end - ms, end), describe: () => [], countedBy: 'test counts', unit: 'requests' };
+    const status = evaluateSlo(def, source, at);
+    assert.ok(Math.abs(status.current - -0.12) < 1e-9, String(status.current));
+    const report: StatusReport = { service: 'shop', at, source: { kind: 'prometheus', url: 'http://127.0.0.1:9090', recordingRules: true }, slos: [status], health: healthRows([status]) };
+    const table = renderStatus(report, 'table', true);
+    assert.match(table, /^1\s+errors\s+0% \(weighted errors 1\.12× the requests\)\s+99%\s/m);
+    assert.match(renderStatus(report, 'markdown', false), /\| errors \| 0% \(weighted errors 1\.12× the requests\) \| 99% \|/);
+    // The arithmetic stays true, and says why it is below 0.
+    assert.match(table, /SLI = 1 - 1,120 \/ 1,000 = -12% \(objective 99%\); below 0%: the weighted errors outnumber the requests \(error classes weigh over 1\), shown as 0%/);
+    assert.ok(Math.abs(JSON.parse(renderStatus(report, 'json', false)).slos[0].current - -0.12) < 1e-9);
   });
 });

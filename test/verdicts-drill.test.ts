@@ -364,6 +364,20 @@ describe('judgeDrill', () => {
     assert.doesNotMatch(`${duringText(v)}\n${drillNumbers(v)}`, /errors \d/);
   });
 
+  it('shows a weighted success below 0% as 0% with the weighted errors per request, keeping the number (server faults weigh 2.5)', () => {
+    const v = verdict('payments-down', {
+      ...graceful,
+      behave: (t) => (inFault(t) ? [{ n: 45, latencyMs: 5, status: 500 }, { n: 5, latencyMs: 30, status: 200 }] : [{ n: PER_SLICE, latencyMs: 40, status: 200 }]),
+    });
+    const errors = v.during.checks.find((c) => c.name === 'errors')!;
+    // 1 - 2.5 × 900 / 1,000 = -1.25: the JSON keeps it.
+    assert.ok(Math.abs(errors.client - -1.25) < 1e-9, String(errors.client));
+    assert.match(duringText(v), /^weighted success 0% \(weighted errors 2\.25× the requests\) \/ 0% \(weighted errors 2\.25× the requests\) \(objective 98%, MISSED\)$/);
+    assert.match(drillNumbers(v), /during the fault weighted success 0% \(weighted errors 2\.25× the requests\) \(objective 98%, missed\)/);
+    assert.match(v.reasons.join('\n'), /during the fault the weighted success fell to 0% \(weighted errors 2\.25× the requests\), below the 98% the drill allows/);
+    assert.doesNotMatch(`${duringText(v)}\n${drillNumbers(v)}\n${v.reasons.join('\n')}`, /-\d/);
+  });
+
   it('says the dependency timeout did not cut the calls when a dependent route waited the whole delay (sentence a)', () => {
     const v = verdict('payments-slow', {
       ...graceful,

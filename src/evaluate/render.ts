@@ -1,7 +1,7 @@
 // The status report as a terminal table, Markdown, or JSON; `--explain` appends the arithmetic.
 import { formatMillis } from '../contract/units.ts';
 import type { HealthRow } from '../engine/health.ts';
-import { aboveHighestBound, burn, percentileSide, duration, num, pct, type PercentileStatus, type SloStatus, type StatusReport } from './report.ts';
+import { aboveHighestBound, burn, percentileSide, duration, num, pct, successPct, type PercentileStatus, type SloStatus, type StatusReport } from './report.ts';
 
 export type StatusFormat = 'table' | 'json' | 'markdown';
 
@@ -67,9 +67,11 @@ function rows(r: StatusReport): Row[] {
       out.push({
         priority: String(h.priority),
         name: s.name,
-        current: pct(s.current),
+        // A weighted success below 0 (errors weighing over 1 outnumber the requests) reads 0% and
+        // why, and its achievement 0% beside it; JSON and the explanation keep the numbers.
+        current: s.kind === 'errors' ? successPct(s.current) : pct(s.current),
         objective: pct(s.objective),
-        achieved: pct(h.achievement, 2),
+        achieved: s.kind === 'errors' && s.current < 0 ? pct(0, 2) : pct(h.achievement, 2),
         budget: s.budget ? pct(s.budget.remainingRatio, 2) : 'n/a',
         burn: burn(s.burnRate),
         alert: s.alerts ? s.alerts.status : '-',

@@ -4,7 +4,9 @@
 //
 // Events are (good, bad, total) with bad = total - good. For the errors SLO `bad` is class-weighted
 // and may exceed `total` (a server error weighs 2.5): the SLI (weighted success ratio) is then
-// negative, which is what the contract's formula says, and the budget is simply overspent.
+// negative, which is what the contract's formula says, and the budget is simply overspent. The
+// number stays so (JSON, the explanation's arithmetic); the tables say "0% (weighted errors 1.12×
+// the requests)" (successPct): "-12%" read as nonsense.
 import { evaluateBurnRateAlerts, explainTier, formatMs, type AlertEvaluation, type WindowEvents } from '../engine/alerts.ts';
 import {
   burnRate,
@@ -122,6 +124,17 @@ export function pct(ratio: number, digits = 4): string {
   return `${+(ratio * 100).toFixed(digits)}%`;
 }
 
+/**
+ * A weighted success ratio as people read it: pct, but below 0 it is "0% (weighted errors 1.12×
+ * the requests)". 1 - Σ class weight × errors / requests goes negative when the weighted errors
+ * outnumber the requests (a server fault weighs 2.5); "-12%" read as nonsense. Only the words:
+ * the number itself (JSON, verdicts, the explanation's arithmetic) stays as the formula gives it.
+ */
+export function successPct(ratio: number, digits = 4): string {
+  if (!(ratio < 0) || !Number.isFinite(ratio)) return pct(ratio, digits);
+  return `0% (weighted errors ${num(+(1 - ratio).toPrecision(3))}× the requests)`;
+}
+
 /** 1234 -> "1,234"; 12.3456789 -> "12.3457"; NaN -> "n/a". */
 export function num(n: number): string {
   if (Number.isNaN(n)) return 'n/a';
@@ -214,7 +227,8 @@ export function evaluateSlo(def: SloDefinition, source: EventSource, at: number,
       status.current = 1 - counts.bad / counts.total;
       const budget = errorBudget(o, counts.total, counts.bad);
       status.budget = budget;
-      explain.push(`  SLI = 1 - ${num(counts.bad)} / ${num(counts.total)} = ${pct(status.current)} (objective ${pct(o)})`);
+      const below = status.current < 0 ? '; below 0%: the weighted errors outnumber the requests (error classes weigh over 1), shown as 0%' : '';
+      explain.push(`  SLI = 1 - ${num(counts.bad)} / ${num(counts.total)} = ${pct(status.current)} (objective ${pct(o)})${below}`);
       explain.push(`  budget: allowed = (1 - ${pct(o)}) × ${num(counts.total)} = ${num(budget.allowed)} bad ${unit}; spent ${num(budget.consumed)}; remaining ${num(budget.allowed)} - ${num(budget.consumed)} = ${num(budget.remaining)} (${pct(budget.remainingRatio, 2)} of the budget)`);
     }
   } else {

@@ -6,7 +6,7 @@
 // time against recoverWithin; whether the fault was removed. Then the reasons, the resilience score
 // with the rule that computes it, and the outcome last (where the eye lands when the command ends).
 import { formatDuration } from '../contract/units.ts';
-import { formatValue } from '../verdicts/format.ts';
+import { formatSuccess, formatValue } from '../verdicts/format.ts';
 import { windowCheckLabel, type DrillVerdict, type WindowCheck } from '../verdicts/drill-types.ts';
 import type { DrillRunReport } from '../drill/run.ts';
 import { jsonSafe } from './json.ts';
@@ -39,10 +39,10 @@ export function faultText(v: Pick<DrillVerdict, 'fault' | 'target'>): string {
 /**
  * A window check's measured values, client / service: "latency 500 ms 97.1% / 96.8% (objective
  * 95%, ok)", "weighted success 99.2% / 99.4% (objective 97%, ok)" (the errors check's values are
- * weighted success, never a share of errors).
+ * weighted success, never a share of errors; below 0% it says 0% and why, formatSuccess).
  */
 export function checkText(c: WindowCheck): string {
-  const side = (x: number) => formatValue(x, c.unit);
+  const side = (x: number) => (c.name === 'errors' && c.unit === 'ratio' ? formatSuccess(x) : formatValue(x, c.unit));
   const mark = c.met === undefined ? '?' : c.met ? 'ok' : 'MISSED';
   return `${windowCheckLabel(c)} ${side(c.client)} / ${side(c.service)} (objective ${formatValue(c.objective, c.unit)}, ${mark})`;
 }

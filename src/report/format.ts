@@ -3,16 +3,20 @@
 import { formatDuration } from '../contract/units.ts';
 import { num } from '../evaluate/report.ts';
 import type { GeneratorHealth } from '../measure/types.ts';
-import { formatBound, formatValue } from '../verdicts/format.ts';
+import { formatBound, formatValue, formatVerdictValue } from '../verdicts/format.ts';
 import { LAG_NOTE_PREFIX } from '../verdicts/generator-lag.ts';
 import type { GateOutcome, GateReport, MetricComparison, ObjectiveVerdict, RouteNumbers, RouteReport, Unit, Verdict } from '../verdicts/types.ts';
 import { targetText } from './target.ts';
 
 const sig = (x: number, digits = 4) => num(+x.toPrecision(digits));
 
-/** A value, or "-" when the view does not exist (NaN, a view that could not be measured, is n/a). */
-export function cellValue(x: number | undefined, unit: Unit): string {
-  return x === undefined ? '-' : formatValue(x, unit);
+/**
+ * A verdict's value (client, service, measured), or "-" when the view does not exist (NaN, a view
+ * that could not be measured, is n/a); a weighted success below 0% reads "0% (weighted errors
+ * 1.12× the requests)" (formatVerdictValue).
+ */
+export function verdictCell(v: Pick<ObjectiveVerdict, 'contract' | 'unit'>, x: number | undefined): string {
+  return x === undefined ? '-' : formatVerdictValue(v, x);
 }
 
 /** "<= 250 ms", ">= 99.9%"; a peak judged at two levels: "warn 150, critical 250"; "-" when there is no objective (a section the gate does not judge). */
@@ -142,10 +146,10 @@ export function generatorLagLines(r: Pick<GateReport, 'generator' | 'verdicts' |
 /** What was measured against what, as one line of detail. */
 export function verdictDetail(v: ObjectiveVerdict): string {
   const views: string[] = [];
-  if (v.client !== undefined) views.push(`client ${formatValue(v.client, v.unit)}`);
-  if (v.service !== undefined) views.push(`service ${formatValue(v.service, v.unit)}`);
+  if (v.client !== undefined) views.push(`client ${formatVerdictValue(v, v.client)}`);
+  if (v.service !== undefined) views.push(`service ${formatVerdictValue(v, v.service)}`);
   const both = views.length > 0 ? ` (${views.join(', ')})` : '';
-  return `measured ${formatValue(v.measured, v.unit)}${both}, objective ${formatObjective(v)}, margin ${formatMargin(v)}`;
+  return `measured ${formatVerdictValue(v, v.measured)}${both}, objective ${formatObjective(v)}, margin ${formatMargin(v)}`;
 }
 
 /** What the baseline comparison found, as one line of detail. */

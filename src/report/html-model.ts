@@ -5,7 +5,7 @@
 import { formatDuration } from '../contract/units.ts';
 import { Histogram } from '../measure/histogram.ts';
 import type { LoadResult, LoadSlice } from '../measure/types.ts';
-import { formatValue } from '../verdicts/format.ts';
+import { formatValue, formatVerdictValue } from '../verdicts/format.ts';
 import type { DrillEvidence, DrillVerdict } from '../verdicts/drill-types.ts';
 import type { GateReport, ObjectiveVerdict } from '../verdicts/types.ts';
 import type { DrillRunReport } from '../drill/run.ts';
@@ -13,7 +13,7 @@ import { detectionText, drillOutcomeHead, duringText, faultText, recoveryText } 
 import { evidenceLines, serviceEvidenceFor, serviceEvidenceLines, unmatchedServiceEvidence } from './evidence.ts';
 import { targetText } from './target.ts';
 import {
-  cellValue, formatChange, formatMargin, formatObjective, formatTest, formatTolerance, generatorLagLines, generatorLine, isoTime, metricLabel, outcomeHead, outcomeReasons, profileLine, ROUTE_HEAD, routeRows, targetLine,
+  formatChange, formatMargin, formatObjective, formatTest, formatTolerance, generatorLagLines, generatorLine, isoTime, metricLabel, outcomeHead, outcomeReasons, profileLine, ROUTE_HEAD, routeRows, targetLine, verdictCell,
 } from './format.ts';
 
 export type HtmlOutcome = 'pass' | 'fail' | 'inconclusive' | 'target-failed' | 'usage';
@@ -81,9 +81,9 @@ export function sliceLatency(slices: readonly LoadSlice[], sliceMs: number): Htm
 
 function verdictCard(v: ObjectiveVerdict, r: GateReport): HtmlCard {
   const facts: Array<[string, string]> = [];
-  if (v.client !== undefined) facts.push(['client', cellValue(v.client, v.unit)]);
-  if (v.service !== undefined) facts.push(['service', cellValue(v.service, v.unit)]);
-  if (v.client === undefined && v.service === undefined && Number.isFinite(v.measured)) facts.push(['measured', formatValue(v.measured, v.unit)]);
+  if (v.client !== undefined) facts.push(['client', verdictCell(v, v.client)]);
+  if (v.service !== undefined) facts.push(['service', verdictCell(v, v.service)]);
+  if (v.client === undefined && v.service === undefined && Number.isFinite(v.measured)) facts.push(['measured', verdictCell(v, v.measured)]);
   const required = formatObjective(v);
   if (required !== '-') facts.push(['required', required]);
   if (Number.isFinite(v.margin)) facts.push(['margin', formatMargin(v)]);
@@ -137,7 +137,7 @@ export function htmlFromGate(r: GateReport): HtmlReportModel {
     }
     const spent = bad / allowed;
     const view = Number.isFinite(errors.client ?? NaN) ? errors.client! : errors.measured;
-    sections.push({ kind: 'budget', title: 'Error budget burn', points, note: `${formatValue(spent, 'ratio')} of the run's error budget spent (objective ${formatValue(errors.objective, 'ratio')} success: ${Math.round(allowed * 10) / 10} weighted errors allowed over ${total} requests; ${+(bad).toFixed(1)} counted; measured success ${formatValue(view, 'ratio')})` });
+    sections.push({ kind: 'budget', title: 'Error budget burn', points, note: `${formatValue(spent, 'ratio')} of the run's error budget spent (objective ${formatValue(errors.objective, 'ratio')} success: ${Math.round(allowed * 10) / 10} weighted errors allowed over ${total} requests; ${+(bad).toFixed(1)} counted; measured success ${formatVerdictValue(errors, view)})` });
   }
 
   if (r.routes && r.routes.length > 0) sections.push({ kind: 'table', title: 'Routes', head: ROUTE_HEAD.map((h) => h.charAt(0) + h.slice(1).toLowerCase()), rows: routeRows(r.routes), numeric: [2, 3, 4, 5, 7, 9] });

@@ -10,7 +10,6 @@
 import { appendFileSync } from 'node:fs';
 import { formatValue } from '../verdicts/format.ts';
 import {
-  cellValue,
   formatChange,
   formatMargin,
   formatObjective,
@@ -26,6 +25,7 @@ import {
   ROUTE_HEAD,
   routeRows,
   targetLine,
+  verdictCell,
   verdictLabel,
 } from './format.ts';
 import { evidenceLines, serviceEvidenceFor, serviceEvidenceLines, unmatchedServiceEvidence, type EvidenceLine } from './evidence.ts';
@@ -97,9 +97,9 @@ export function renderMarkdown(r: GateReport): string {
     const rows = r.verdicts.map((v) => [
       mdCell(v.contract),
       mdCell(v.name),
-      mdCell(cellValue(v.client, v.unit)),
-      mdCell(cellValue(v.service, v.unit)),
-      mdCell(formatValue(v.measured, v.unit)),
+      mdCell(verdictCell(v, v.client)),
+      mdCell(verdictCell(v, v.service)),
+      mdCell(verdictCell(v, v.measured)),
       mdCell(formatObjective(v)),
       mdCell(formatMargin(v)),
       v.verdict === 'fail' ? `**${verdictLabel(v.verdict)}**` : verdictLabel(v.verdict),

@@ -6,7 +6,6 @@ import { num } from '../evaluate/report.ts';
 import { formatValue } from '../verdicts/format.ts';
 import { evidenceText, serviceEvidenceFor, serviceEvidenceLines, unmatchedServiceEvidence } from './evidence.ts';
 import {
-  cellValue,
   formatChange,
   formatMargin,
   formatObjective,
@@ -23,6 +22,7 @@ import {
   ROUTE_HEAD,
   routeRows,
   targetLine,
+  verdictCell,
   verdictLabel,
 } from './format.ts';
 import type { GateOutcome, GateReport, Verdict } from '../verdicts/types.ts';
@@ -86,9 +86,9 @@ export function renderTable(r: GateReport, options: TableOptions = {}): string {
     const rows = r.verdicts.map((v) => [
       printable(v.contract),
       printable(v.name),
-      cellValue(v.client, v.unit),
-      cellValue(v.service, v.unit),
-      formatValue(v.measured, v.unit),
+      verdictCell(v, v.client),
+      verdictCell(v, v.service),
+      verdictCell(v, v.measured),
       formatObjective(v),
       formatMargin(v),
       verdictLabel(v.verdict),

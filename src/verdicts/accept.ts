@@ -20,6 +20,7 @@ import { EXIT } from '../errors.ts';
 import { LAG_NOTE_PREFIX } from './generator-lag.ts';
 import type { GateReport, ObjectiveVerdict } from './types.ts';
 import { windowCheckLabel, type DrillOutcome, type DrillVerdict } from './drill-types.ts';
+import { formatSuccess } from './format.ts';
 
 /** The eleven contracts, in the order the contract file and the README list them. */
 export const ACCEPT_CONTRACTS = [
@@ -139,7 +140,7 @@ export function drillNumbers(x: DrillVerdict): string {
   const parts = [
     d.ms !== undefined ? `detected in ${secs(d.ms)}${d.signal ? ` by ${d.signal}` : ''} (within ${secs(d.withinMs)})` : `not detected within ${secs(d.withinMs)}`,
     x.during.judged
-      ? `during the fault ${x.during.checks.map((c) => `${windowCheckLabel(c)} ${Number.isFinite(c.client) ? (c.unit === 'ratio' ? pctOf(c.client) : `${Math.round(c.client)} ms`) : 'n/a'} (objective ${c.unit === 'ratio' ? pctOf(c.objective) : `${c.objective} ms`}${c.met === false ? ', missed' : ''})`).join(', ')}`
+      ? `during the fault ${x.during.checks.map((c) => `${windowCheckLabel(c)} ${Number.isFinite(c.client) ? (c.unit === 'ratio' ? (c.client < 0 ? formatSuccess(c.client) : pctOf(c.client)) : `${Math.round(c.client)} ms`) : 'n/a'} (objective ${c.unit === 'ratio' ? pctOf(c.objective) : `${c.objective} ms`}${c.met === false ? ', missed' : ''})`).join(', ')}`
       : 'no degraded objectives declared',
     r.ms !== undefined ? `recovered in ${secs(r.ms)} (within ${secs(r.withinMs)})` : `not recovered within ${secs(r.withinMs)}`,
     x.removed.ok ? 'fault removed' : `fault removal: ${x.removed.detail}`,

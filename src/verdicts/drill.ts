@@ -53,7 +53,7 @@ import { Histogram } from '../measure/histogram.ts';
 import type { HistogramJson, LoadSlice, RouteResult } from '../measure/types.ts';
 import { classifierOf, clientCounts, routeOf } from './client-view.ts';
 import type { DrillEvidence, DrillOutcome, DrillReport, DrillVerdict, HealthSample, ServiceSnapshot, WindowCheck } from './drill-types.ts';
-import { formatValue } from './format.ts';
+import { formatSuccess, formatValue } from './format.ts';
 import { bucketList, type ServiceRoute, type ServiceRoutes } from './service-routes.ts';
 
 /** Sliding window the recovery is judged on, and the fewest requests that make a window evidence. */
@@ -72,6 +72,8 @@ const EPS = 1e-9;
 type SliceRow = LoadSlice['routes'][number];
 
 const share = (r: number) => (Number.isFinite(r) ? `${+(r * 100).toFixed(1)}%` : 'n/a');
+/** A weighted success ratio: below 0% it says 0% and why (format.ts formatSuccess); the number in the verdict is kept. */
+const success = (r: number) => (r < 0 ? formatSuccess(r) : share(r));
 const ms = (v: number) => formatValue(v, 'ms');
 const secs = (v: number) => `${+(v / 1000).toFixed(1)} s`;
 const count = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -298,7 +300,7 @@ function contractChecks(contract: Contract, rows: readonly RouteResult[], delta:
 
 function checkText(c: WindowCheck): string {
   return c.name === 'errors'
-    ? `errors (weighted success ${share(c.client)}, objective ${share(c.objective)})`
+    ? `errors (weighted success ${success(c.client)}, objective ${share(c.objective)})`
     : c.name.startsWith('health')
       ? c.name
       : `${c.name} (${share(c.client)} within, objective ${share(c.objective)})`;
@@ -523,9 +525,9 @@ function duringChecks(contract: Contract, ev: DrillEvidence, rows: readonly Rout
         const [cls, n] = [...x.classes].sort((a, b) => b[1] - a[1])[0] ?? ['error', 0];
         return `${routeName(contract, x.row)}${x.calls ? ` (calls ${dep!.name})` : ''} answered ${count(n)} of ${count(x.total)} requests (${share(n / x.total)}) with ${cls} errors`;
       });
-      out.reasons.push(`during the fault the weighted success fell to ${share(c.value)}, below the ${share(objective)} the drill allows${list.length ? `: ${list.join('; ')}` : ''}`);
+      out.reasons.push(`during the fault the weighted success fell to ${success(c.value)}, below the ${share(objective)} the drill allows${list.length ? `: ${list.join('; ')}` : ''}`);
     }
-    if (Number.isFinite(service) && check.met !== undefined && service >= objective - EPS !== check.met) disagree.push(`weighted success ${share(service)} (client ${share(c.value)})`);
+    if (Number.isFinite(service) && check.met !== undefined && service >= objective - EPS !== check.met) disagree.push(`weighted success ${success(service)} (client ${success(c.value)})`);
   }
   if (disagree.length > 0) out.disagreement = `note: the service's own metrics disagree with its clients during the fault: ${disagree.join(', ')}; the client view decides (it counts time spent queueing and requests the service never saw)`;
   return out;

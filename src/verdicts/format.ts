@@ -1,8 +1,8 @@
 // Numbers as the gate's reasons and tables show them, by unit. One place, so a verdict's reason
 // and the table beside it never disagree on rounding.
 import { formatBytes, formatMillis } from '../contract/units.ts';
-import { pct } from '../evaluate/report.ts';
-import type { Unit } from './types.ts';
+import { pct, successPct } from '../evaluate/report.ts';
+import type { ObjectiveVerdict, Unit } from './types.ts';
 
 /** units.ts formatMillis: 0.2134 -> "0.213 ms", 21.37 -> "21.4 ms", 1234.5 -> "1,235 ms". */
 export function formatLatency(ms: number): string {
@@ -29,6 +29,16 @@ export function formatValue(v: number, unit: Unit, signed = false): string {
     case 'count':
       return `${sign}${v.toLocaleString('en-US', { maximumFractionDigits: 1 })}`;
   }
+}
+
+/** A weighted success ratio (the errors objective's): below 0 it shows "0% (weighted errors 1.12× the requests)" (evaluate/report.ts successPct). */
+export function formatSuccess(v: number): string {
+  return successPct(v, 3);
+}
+
+/** A verdict's value (client, service, measured) as people read it: the errors objective's weighted success through formatSuccess, the rest through formatValue. */
+export function formatVerdictValue(v: Pick<ObjectiveVerdict, 'contract' | 'unit'>, x: number): string {
+  return v.contract === 'errors' && v.unit === 'ratio' ? formatSuccess(x) : formatValue(x, v.unit);
 }
 
 /**

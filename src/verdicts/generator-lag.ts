@@ -49,7 +49,7 @@
 // Pure: data in, verdicts out (no clock, no I/O).
 import { Histogram } from '../measure/histogram.ts';
 import { failsObjective, measuredValue, serviceFails, withdrawFailures } from './withdraw.ts';
-import { formatValue } from './format.ts';
+import { formatValue, formatVerdictValue } from './format.ts';
 import type { GeneratorHealth, HistogramJson, LatencySummary, LoadResult, RouteResult } from '../measure/types.ts';
 import type { BaselineComparison, MetricComparison, ObjectiveVerdict } from './types.ts';
 
@@ -209,7 +209,7 @@ export function judgeLag(lag: GeneratorLag, v: ObjectiveVerdict, lagProof?: Obje
     // leave a failure standing when the answered errors alone miss the objective.
     if (lag.timeoutShare <= 0) return no;
     return failsObjective(v, v.measured + lag.timeoutShare)
-      ? { withdraw: false, stands: `without the ${pct(lag.timeoutShare)} of requests that timed out (what the lag can cause) it is still ${formatValue(v.measured + lag.timeoutShare, v.unit)}` }
+      ? { withdraw: false, stands: `without the ${pct(lag.timeoutShare)} of requests that timed out (what the lag can cause) it is still ${formatVerdictValue(v, v.measured + lag.timeoutShare)}` }
       : { withdraw: true };
   }
   // The generator could not send the profile: its lag's reach is not a bound on what the service

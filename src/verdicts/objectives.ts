@@ -30,7 +30,7 @@ import type { SloStatus } from '../evaluate/report.ts';
 import type { LoadResult, RouteResult } from '../measure/types.ts';
 import { businessWeight, classifierOf, clientCounts, mergedHistogram, routeOf, rowsFor } from './client-view.ts';
 import { concurrencyVerdicts, unjudgedSections, type ConcurrencyPeak } from './concurrency.ts';
-import { formatBound, formatValue } from './format.ts';
+import { formatBound, formatValue, formatVerdictValue } from './format.ts';
 import { binomialTailAtLeast } from './stats.ts';
 import type { HealthStats } from './health.ts';
 import { memoryVerdicts, type HeapReading, type ServiceRestart } from './memory.ts';
@@ -170,7 +170,9 @@ function ratioVerdict(contract: string, name: string, objective: number, client:
   const measured = has(client) ? client : service;
   const margin = measured - objective;
   const show = (v: number) => formatValue(v, 'ratio');
-  const views = [has(client) ? `client ${show(client)}` : 'client n/a', has(service) ? `service ${show(service)}` : 'service n/a'].join(', ');
+  // The views as read: a weighted success below 0% says 0% and why (formatVerdictValue).
+  const view = (v: number) => formatVerdictValue(base, v);
+  const views = [has(client) ? `client ${view(client)}` : 'client n/a', has(service) ? `service ${view(service)}` : 'service n/a'].join(', ');
   // A service ratio interpolated inside a bucket is an estimate: with a client view beside it, it
   // can warn but not fail (the same rule as the percentiles).
   const serviceFails = has(service) && service < objective && !(serviceIsEstimate && has(client));
@@ -200,7 +202,7 @@ function inconclusiveServiceVerdict(contract: string, name: string, objective: n
   else if (v.verdict === 'fail') v.reason += `; ${note}`;
   else {
     v.verdict = 'warn';
-    v.reason = `${what} meets ${formatValue(objective, 'ratio')} at the client (client ${formatValue(client, 'ratio')}), but ${note}`;
+    v.reason = `${what} meets ${formatValue(objective, 'ratio')} at the client (client ${formatVerdictValue(v, client)}), but ${note}`;
   }
   return v;
 }

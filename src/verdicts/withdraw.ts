@@ -4,12 +4,12 @@
 // a failed baseline comparison likewise (the comparison's overall verdict recomputed), and each is
 // listed ("latency api p95 failed (254 ms > 200 ms)") for the outcome's reason. Pure.
 import { overallVerdict } from './compare.ts';
-import { formatValue } from './format.ts';
+import { formatValue, formatVerdictValue } from './format.ts';
 import type { BaselineComparison, MetricComparison, ObjectiveVerdict } from './types.ts';
 
 /** "254 ms > 200 ms": the value beside the objective it missed. */
 export function missed(v: ObjectiveVerdict): string {
-  return `${formatValue(v.measured, v.unit)} ${v.direction === 'lower-is-better' ? '>' : '<'} ${formatValue(v.objective, v.unit)}`;
+  return `${formatVerdictValue(v, v.measured)} ${v.direction === 'lower-is-better' ? '>' : '<'} ${formatValue(v.objective, v.unit)}`;
 }
 
 /** A view that was measured: present and a number (NaN marks one that could not be). */
