@@ -14,7 +14,11 @@ import { healthRows, percentileStatus, type SloStatus, type StatusReport } from 
 import { Histogram } from '../src/measure/histogram.ts';
 import type { LoadResult, RouteResult } from '../src/load/types.ts';
 import { SeriesStore, type IngestSample } from '../src/observe/series-store.ts';
-import { routeDetail, routeRows } from '../src/report/format.ts';
+import { routeDetail, routeRows, verdictDetail } from '../src/report/format.ts';
+import { renderJson } from '../src/report/json.ts';
+import { renderMarkdown as renderGateMarkdown } from '../src/report/markdown.ts';
+import { renderTable } from '../src/report/table.ts';
+import type { GateReport } from '../src/verdicts/types.ts';
 import { judgeObjectives } from '../src/verdicts/objectives.ts';
 import { routeEvidence, routeReports } from '../src/verdicts/routes.ts';
 
@@ -213,4 +217,34 @@ test('the route table prints a service percentile inside the lowest bucket as "�
   const slower = new Map([['GET /items/:id', { ...service.get('GET /items/:id')!, buckets: new Map([[0.005, 50], [0.25, 100], [Infinity, 100]]) }]]);
   const [row2] = routeReports(c, routeEvidence(c, client, slower), []);
   assert.deepEqual(routeRows([row2])[1].slice(3, 5), ['≤ 5 ms', '226 ms']);
+});
+
+test('the objectives table and the route table say the same of a service percentile inside the lowest bucket ("≤ 5 ms"), and the reason says it is the histogram\'s bucket', () => {
+  const c = contract('{ p50: 50ms }');
+  // 93 of 100 requests at or under 5 ms: histogram_quantile guesses the p50 at 5 × 50/93 = 2.69 ms
+  // in (0, 5 ms]; the client measured 1.3 ms exactly. A reader saw "2.7 ms" in one table and
+  // "≤ 5 ms" in the other, and took them for a disagreement.
+  const client = load(Array(100).fill(1.3));
+  const slos = serviceSlos(c, [0.005, 0.25, 0.5], [93, 7, 0, 0]);
+  const verdicts = judgeObjectives(c, { client, service: { slos } });
+  const p50 = verdicts.find((v) => v.name === 'api p50')!;
+  assert.ok(Math.abs(p50.service! - 5 * 50 / 93) < 0.01, String(p50.service));
+  assert.deepEqual(p50.serviceBucket, { lower: 0, upper: 5 });
+  assert.equal(p50.reason, "p50 1.3 ms is within 50.0 ms; the service's histogram puts it at or under 5 ms (its lowest bucket, le=0.005)");
+  const routes = routeReports(c, routeEvidence(c, client, new Map([['GET /items/:id', { method: 'GET', route: '/items/:id', buckets: new Map([[0.005, 93], [0.25, 100], [Infinity, 100]]), requests: 100, classes: new Map() }]])), verdicts);
+  const report: GateReport = {
+    service: 'shop', contractFile: 'slo.yaml', startedAt: 0, finishedAt: 1000, outcome: 'pass', exitCode: 0, reasons: [], notes: [],
+    target: { url: 'http://127.0.0.1:8080', started: false }, profile: { rate: 10, durationMs: 10_000, warmupMs: 0, connections: 8, trials: 1, workers: 1 },
+    verdicts, routes, trials: [], journal: 'j.jsonl',
+  };
+  const table = renderTable(report);
+  const objectiveRow = table.split('\n').find((l) => /^latency\s+api p50\s/.test(l))!;
+  assert.match(objectiveRow, /^latency\s+api p50\s+1\.3 ms\s+≤ 5 ms\s+1\.3 ms\s+<= 50\.0 ms\s/);
+  const serviceRoute = table.split('\n').find((l) => /^\s+service\s+100\s/.test(l))!;
+  assert.match(serviceRoute, /^\s+service\s+100\s+≤ 5 ms\s/);
+  assert.doesNotMatch(table, /2\.69 ms|2\.7 ms/);
+  assert.match(renderGateMarkdown(report), /\| latency \| api p50 \| 1\.3 ms \| ≤ 5 ms \| 1\.3 ms \|/);
+  assert.match(verdictDetail(p50), /^measured 1\.3 ms \(client 1\.3 ms, service ≤ 5 ms\), objective <= 50\.0 ms/);
+  // JSON keeps histogram_quantile's number beside its bucket.
+  assert.ok(Math.abs(JSON.parse(renderJson(report)).verdicts.find((v: { name: string }) => v.name === 'api p50').service - 2.688) < 0.01);
 });

@@ -19,6 +19,23 @@ export function verdictCell(v: Pick<ObjectiveVerdict, 'contract' | 'unit'>, x: n
   return x === undefined ? '-' : formatVerdictValue(v, x);
 }
 
+/**
+ * The SERVICE cell: a percentile inside the service histogram's lowest bucket reads as that bucket,
+ * "≤ 5 ms", as the route table prints it (percentileCell): histogram_quantile's value there is
+ * interpolated from 0 and says nothing, and beside the client's exact "1.3 ms" a "2.7 ms" read as a
+ * disagreement. JSON keeps the value and `serviceBucket`.
+ */
+export function serviceCell(v: Pick<ObjectiveVerdict, 'contract' | 'unit' | 'service' | 'serviceBucket'>): string {
+  const b = v.serviceBucket;
+  if (b !== undefined && !(b.lower > 0) && Number.isFinite(b.upper) && Number.isFinite(v.service ?? NaN)) return `≤ ${formatBound(b.upper)}`;
+  return verdictCell(v, v.service);
+}
+
+/** The MEASURED cell: the client's value, else the service's as its SERVICE cell says it. */
+export function measuredCell(v: Pick<ObjectiveVerdict, 'contract' | 'unit' | 'client' | 'service' | 'serviceBucket' | 'measured'>): string {
+  return !Number.isFinite(v.client ?? NaN) && v.measured === v.service ? serviceCell(v) : verdictCell(v, v.measured);
+}
+
 /** "<= 250 ms", ">= 99.9%"; a peak judged at two levels: "warn 150, critical 250"; "-" when there is no objective (a section the gate does not judge). */
 export function formatObjective(v: Pick<ObjectiveVerdict, 'objective' | 'unit' | 'direction' | 'thresholds'>): string {
   if (v.thresholds) return `warn ${formatValue(v.thresholds.warn, v.unit)}, critical ${formatValue(v.thresholds.critical, v.unit)}`;
@@ -147,9 +164,9 @@ export function generatorLagLines(r: Pick<GateReport, 'generator' | 'verdicts' |
 export function verdictDetail(v: ObjectiveVerdict): string {
   const views: string[] = [];
   if (v.client !== undefined) views.push(`client ${formatVerdictValue(v, v.client)}`);
-  if (v.service !== undefined) views.push(`service ${formatVerdictValue(v, v.service)}`);
+  if (v.service !== undefined) views.push(`service ${serviceCell(v)}`);
   const both = views.length > 0 ? ` (${views.join(', ')})` : '';
-  return `measured ${formatVerdictValue(v, v.measured)}${both}, objective ${formatObjective(v)}, margin ${formatMargin(v)}`;
+  return `measured ${measuredCell(v)}${both}, objective ${formatObjective(v)}, margin ${formatMargin(v)}`;
 }
 
 /** What the baseline comparison found, as one line of detail. */

@@ -13,7 +13,7 @@ import { detectionText, drillOutcomeHead, duringText, faultText, recoveryText } 
 import { evidenceLines, serviceEvidenceFor, serviceEvidenceLines, unmatchedServiceEvidence } from './evidence.ts';
 import { targetText } from './target.ts';
 import {
-  formatChange, formatMargin, formatObjective, formatTest, formatTolerance, generatorLagLines, generatorLine, isoTime, metricLabel, outcomeHead, outcomeReasons, profileLine, ROUTE_HEAD, routeRows, targetLine, verdictCell,
+  formatChange, formatMargin, formatObjective, formatTest, formatTolerance, generatorLagLines, generatorLine, isoTime, metricLabel, outcomeHead, outcomeReasons, profileLine, ROUTE_HEAD, routeRows, targetLine, serviceCell, verdictCell,
 } from './format.ts';
 
 export type HtmlOutcome = 'pass' | 'fail' | 'inconclusive' | 'target-failed' | 'usage';
@@ -82,7 +82,7 @@ export function sliceLatency(slices: readonly LoadSlice[], sliceMs: number): Htm
 function verdictCard(v: ObjectiveVerdict, r: GateReport): HtmlCard {
   const facts: Array<[string, string]> = [];
   if (v.client !== undefined) facts.push(['client', verdictCell(v, v.client)]);
-  if (v.service !== undefined) facts.push(['service', verdictCell(v, v.service)]);
+  if (v.service !== undefined) facts.push(['service', serviceCell(v)]);
   if (v.client === undefined && v.service === undefined && Number.isFinite(v.measured)) facts.push(['measured', verdictCell(v, v.measured)]);
   const required = formatObjective(v);
   if (required !== '-') facts.push(['required', required]);

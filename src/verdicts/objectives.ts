@@ -237,7 +237,13 @@ function ceilingVerdict(contract: string, name: string, ceiling: number, unit: U
   const bucket = has(service) ? serviceBucket : undefined;
   // Which side of the ceiling the service's histogram puts the percentile, by its bucket.
   const side = !has(service) ? undefined : bucket ? ceilingSide(bucket, ceiling) : service > ceiling ? 'over' : 'within';
-  const svc = !has(service) ? '' : side === 'undecided' && bucket ? `; the service's histogram estimate is ${show(service)}, ${bucketText(bucket)}` : `; the service's histogram estimate is ${show(service)}`;
+  // Inside the lowest bucket histogram_quantile interpolates from 0, which says nothing: the
+  // bucket is what the service's histogram knows (the route table prints it "≤ 5 ms" too).
+  const lowest = bucket !== undefined && !(bucket.lower > 0) && Number.isFinite(bucket.upper);
+  const svc = !has(service) ? ''
+    : side === 'undecided' && bucket ? `; the service's histogram estimate is ${show(service)}, ${bucketText(bucket)}`
+    : lowest ? `; the service's histogram puts it at or under ${formatBound(bucket.upper)} (its lowest bucket, ${leLabel(bucket.upper)})`
+    : `; the service's histogram estimate is ${show(service)}`;
   if (!has(client)) {
     if (side === 'undecided') {
       return {
