@@ -18,6 +18,7 @@ import { renderTable } from '../src/report/table.ts';
 import { judgeAccept } from '../src/verdicts/accept.ts';
 import { judgeObjectives } from '../src/verdicts/objectives.ts';
 import { routeEvidence, routeReports } from '../src/verdicts/routes.ts';
+import type { HealthStats } from '../src/verdicts/health.ts';
 import type { GateReport, ObjectiveVerdict, RouteNumbers } from '../src/verdicts/types.ts';
 import { loadOf, routeRow } from './helpers/route-results.ts';
 
@@ -238,5 +239,48 @@ objectives:
     const card = htmlFromGate(r).sections.flatMap((s) => (s.kind === 'cards' ? s.cards : [])).find((c) => c.title.startsWith('errors'))!;
     assert.deepEqual(card.facts.find(([k]) => k === 'client'), ['client', shown]);
     for (const text of [table, renderMarkdown(r), renderJunit(r), JSON.stringify(htmlFromGate(r))]) assert.doesNotMatch(text, /-12(\.0+)?%/);
+  });
+});
+
+describe('a failure a route causes names the dependencies the contract declares for the route, with what the service said of them', () => {
+  const contract = parseContract(`apiVersion: sloctl/v1
+service: { name: shop }
+errorClasses:
+  - { name: server, weight: 2.5, status: ["5xx"] }
+routes:
+  - { name: a, method: POST, path: /orders, dependencies: [payments] }
+  - { name: b, method: GET, path: /b }
+dependencies:
+  - { name: payments, url: "http://127.0.0.1:8081", timeout: 150ms }
+objectives:
+  errors: { objective: 99% }
+  availability: { objective: 99% }
+`, 'slo.yaml').contract!;
+  const client = loadOf([
+    routeRow('a', Array(360).fill(5), { 200: 247, 500: 113 }),
+    routeRow('b', Array(360).fill(5), { 200: 355, 500: 5 }),
+  ]);
+  const health: HealthStats = {
+    probes: 30, counts: { up: 24, degraded: 6, down: 0, unreachable: 0 }, upShare: 0.8, liveShare: 1,
+    checkShares: { liveness: 1, latency: 1, success: 0.8, dependencies: 0.8 },
+    failing: [{ name: 'payments', status: 'DOWN', reason: 'circuit breaker open', ms: 6000, share: 0.2 }],
+    watchedMs: 30_000, consecutiveFailures: 0,
+  };
+
+  it('errors: "caused by POST /orders (calls payments, ...)", the route\'s own numbers after; a route without dependencies as before', () => {
+    const verdicts = judgeObjectives(contract, { client, service: { slos: [] }, health });
+    const errors = verdicts.find((v) => v.contract === 'errors')!;
+    assert.equal(errors.verdict, 'fail');
+    assert.deepEqual(errors.routes!.map((c) => [c.route, c.dependencies]), [['POST /orders', ['payments']], ['GET /b', undefined]]);
+    assert.match(errors.reason, /caused by POST \/orders \(calls payments, reported failing 20% of the measured time by the health endpoint: circuit breaker open\): 113 of 360 requests failed \(31\.389%\)/);
+    assert.match(errors.reason, /; GET \/b: 5 of 360 requests failed/);
+    const availability = verdicts.find((v) => v.contract === 'availability')!;
+    assert.equal(availability.verdict, 'fail');
+    assert.match(availability.reason, /caused by POST \/orders \(calls payments, reported failing 20% of the measured time by the health endpoint: circuit breaker open\): errors: 113 of 360/);
+  });
+
+  it('without a health body that says, the dependency is named alone', () => {
+    const verdicts = judgeObjectives(contract, { client, service: { slos: [] } });
+    assert.match(verdicts.find((v) => v.contract === 'errors')!.reason, /caused by POST \/orders \(calls payments\): 113 of 360 requests failed/);
   });
 });

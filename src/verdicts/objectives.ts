@@ -94,14 +94,22 @@ function evidence(contract: Contract, views: GateViews): RouteEvidence[] {
   return (views.routes ??= routeEvidence(contract, views.client, undefined));
 }
 
-/** Adds the routes causing a failed verdict to it (structured and in its reason). */
-function blame(v: ObjectiveVerdict, causes: () => RouteCause[]): ObjectiveVerdict {
+/**
+ * Adds the routes causing a failed verdict to it (structured and in its reason), each with the
+ * dependencies the contract declares it calls and what the health endpoint said of them.
+ */
+function blame(v: ObjectiveVerdict, causes: () => RouteCause[], views: GateViews): ObjectiveVerdict {
   if (v.verdict !== 'fail') return v;
   const c = causes();
   if (c.length === 0) return v;
   v.routes = c;
-  v.reason += causesText(c);
+  v.reason += causesText(c, dependenciesSaid(views));
   return v;
+}
+
+/** Each check the health endpoint reported failing during the run, in words: "reported failing 20% of the measured time by the health endpoint: circuit breaker open". */
+function dependenciesSaid(views: GateViews): Map<string, string> {
+  return new Map((views.health?.failing ?? []).map((f) => [f.name, `reported failing ${formatValue(f.share, 'ratio')} of the measured time by the health endpoint: ${f.reason ?? f.status}`]));
 }
 
 /** Which view failed a ratio verdict: the client's when it is below, else the service's. */
@@ -307,7 +315,7 @@ function latencyVerdicts(contract: Contract, views: GateViews): ObjectiveVerdict
     const share = why !== ''
       ? inconclusiveServiceVerdict('latency', o.name, o.objective, client, what, why)
       : ratioVerdict('latency', o.name, o.objective, client, service, what, serviceEstimated(views.service, o.name, 'latency'));
-    out.push(measurableOrNot(blame(share, () => latencyShareCauses(evidence(contract, views), o, failingView(share))), c.total, c.total - c.withinThreshold));
+    out.push(measurableOrNot(blame(share, () => latencyShareCauses(evidence(contract, views), o, failingView(share)), views), c.total, c.total - c.withinThreshold));
     const svc = views.service.slos.find((s) => s.name === o.name && s.kind === 'latency');
     for (const [label, ceiling] of Object.entries(o.percentiles ?? {})) {
       if (ceiling === undefined) continue;
@@ -321,7 +329,7 @@ function latencyVerdicts(contract: Contract, views: GateViews): ObjectiveVerdict
       if (unrecorded.length > 0 && Number.isFinite(serviceValue)) v.reason += `; the service's estimate leaves out ${unrecorded.map((e) => e.label).join(', ')} (no requests under ${unrecorded.length === 1 ? 'that route' : 'those routes'} in its series)`;
       if (hist.count > 0) v.tail = { quantile: q, withinCeiling: hist.countAtOrBelowMs(ceiling) / hist.count };
       if (serviceBucket && Number.isFinite(serviceValue)) v.serviceBucket = serviceBucket;
-      out.push(blame(v, () => percentileCauses(contract, evidence(contract, views), o, label, ceiling, Number.isFinite(clientValue) ? 'client' : 'service')));
+      out.push(blame(v, () => percentileCauses(contract, evidence(contract, views), o, label, ceiling, Number.isFinite(clientValue) ? 'client' : 'service'), views));
     }
   }
   return out;
@@ -349,7 +357,7 @@ function errorsVerdict(contract: Contract, views: GateViews): ObjectiveVerdict |
   if (unseen.length > 0) v.reason += `; the service's status label cannot show ${unseen.length === 1 ? 'the class' : 'the classes'} ${unseen.join(', ')} (no \`status:\`): only the client counts ${unseen.length === 1 ? 'it' : 'them'}`;
   // The bad requests counted one each (the tail asks how many, not how heavy).
   const bad = [...c.classes.values()].reduce((a, n) => a + n, 0);
-  return measurableOrNot(blame(v, () => errorCauses(evidence(contract, views), e, failingView(v))), c.total, bad);
+  return measurableOrNot(blame(v, () => errorCauses(evidence(contract, views), e, failingView(v)), views), c.total, bad);
 }
 
 /**
@@ -388,7 +396,7 @@ function throughputVerdict(contract: Contract, views: GateViews, offeredWeighted
   if (!Number.isFinite(client)) return { ...base, verdict: 'skipped', measured: NaN, margin: NaN, reason: 'no requests measured' };
   const svc = Number.isFinite(service) ? `; the service finished ${show(service)} weighted (all statuses)` : '';
   const margin = client - t.minimum;
-  if (client < t.minimum) return blame({ ...base, verdict: 'fail', measured: client, margin, reason: `sustained ${show(client)} business-weighted good requests, under the minimum ${show(t.minimum)}${svc}` }, () => throughputCauses(contract, ev, atLatency));
+  if (client < t.minimum) return blame({ ...base, verdict: 'fail', measured: client, margin, reason: `sustained ${show(client)} business-weighted good requests, under the minimum ${show(t.minimum)}${svc}` }, () => throughputCauses(contract, ev, atLatency), views);
   return { ...base, verdict: 'pass', measured: client, margin, reason: `sustained ${show(client)} business-weighted good requests within the latency objectives (minimum ${show(t.minimum)})${svc}` };
 }
 
@@ -547,7 +555,7 @@ function availabilityVerdict(contract: Contract, views: GateViews): ObjectiveVer
   }
   const others = failingText();
   if (others && !failingParts.some((p) => p.name === 'dependencies')) v.reason += `; the health endpoint reported failing: ${others}`;
-  return blame(v, () => availabilityCauses(contract, views, v, parts));
+  return blame(v, () => availabilityCauses(contract, views, v, parts), views);
 }
 
 /**

@@ -308,7 +308,10 @@ function errorsDetail(s: RouteSample): string {
   return `${num(failed)} of ${num(s.total)} requests failed (${pct(failed / s.total)}); weighted by error class: ${sum} = ${formatValue(s.weightedErrors, 'count')} (${pct(s.weightedErrors / s.total)})`;
 }
 
-const cause = (ev: RouteEvidence, s: RouteSample, value: number, unit: Unit, detail: string): RouteCause => ({ route: ev.label, view: s.view, value, unit, detail });
+const cause = (ev: RouteEvidence, s: RouteSample, value: number, unit: Unit, detail: string): RouteCause => ({
+  route: ev.label, view: s.view, value, unit, detail,
+  ...(ev.route && ev.route.dependencies.length > 0 ? { dependencies: [...ev.route.dependencies] } : {}),
+});
 
 /** Routes that make a latency share objective fail: by requests over their threshold, most first. */
 export function latencyShareCauses(ev: readonly RouteEvidence[], o: LatencyObjective, view: 'client' | 'service'): RouteCause[] {
@@ -426,10 +429,16 @@ function pick<T extends { c: RouteCause }>(rows: T[], failsAlone: (r: T) => bool
   return rows.sort(order).slice(0, 3).map((r) => r.c);
 }
 
-/** "; caused by GET /slow: p95 254 ms, 48% within 100 ms; GET /x: ..." (at most five named). */
-export function causesText(causes: readonly RouteCause[]): string {
+/**
+ * "; caused by GET /slow: p95 254 ms, 48% within 100 ms; GET /x: ..." (at most five named). A route
+ * the contract declares dependencies for names them, with what the service said of each when
+ * `said` has it: "POST /orders (calls payments, reported failing 20% of the measured time by the
+ * health endpoint: circuit breaker open): 113 of 360 requests failed ...".
+ */
+export function causesText(causes: readonly RouteCause[], said: ReadonlyMap<string, string> = new Map()): string {
   if (causes.length === 0) return '';
-  const shown = causes.slice(0, 5).map((c) => `${c.route}: ${c.detail}${c.view === 'service' ? ' (service view)' : ''}`);
+  const calls = (c: RouteCause) => (c.dependencies?.length ? ` (calls ${c.dependencies.map((d) => (said.has(d) ? `${d}, ${said.get(d)}` : d)).join('; and ')})` : '');
+  const shown = causes.slice(0, 5).map((c) => `${c.route}${calls(c)}: ${c.detail}${c.view === 'service' ? ' (service view)' : ''}`);
   const more = causes.length > 5 ? `; and ${causes.length - 5} more routes` : '';
   return `; caused by ${shown.join('; ')}${more}`;
 }

@@ -114,6 +114,8 @@ export interface RouteCause {
   unit: Unit;
   /** The numbers in words, without the route: "p95 254 ms, 84% within 100 ms". */
   detail: string;
+  /** The dependencies the contract declares this route calls (`routes[].dependencies`); absent when none. */
+  dependencies?: string[];
 }
 
 /** One part of the availability composite, as each view measured it. */
