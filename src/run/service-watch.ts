@@ -76,7 +76,7 @@ export class ServiceWatch {
   private failures: string[] = [];
   private heapMax: number | undefined;
   private rssMax: number | undefined;
-  private depUp = { sum: 0, n: 0 };
+  private depUp = { sum: 0, n: 0, each: new Map<string, number>() };
   private readonly concurrency: ConcurrencyRead[];
   private readonly peaks = new Map<ConcurrencySignal, ConcurrencyPeak>();
   private trial = { index: 0, total: undefined as number | undefined };
@@ -148,6 +148,7 @@ export class ServiceWatch {
       if (ups.every((v) => v !== undefined)) {
         this.depUp.sum += Math.min(...(ups as number[]));
         this.depUp.n++;
+        this.critical.forEach((d, i) => this.depUp.each.set(d, (this.depUp.each.get(d) ?? 0) + ups[i]!));
       }
     }
     const requests = this.latestSum(this.names.requests);
@@ -227,6 +228,7 @@ export class ServiceWatch {
       heapSeries: this.heapSeries.length > 0 ? [...this.heapSeries] : undefined,
       restarts: [...this.restarts],
       dependencyUpShare: this.depUp.n > 0 ? this.depUp.sum / this.depUp.n : undefined,
+      dependencyUpShares: this.depUp.n > 0 ? Object.fromEntries([...this.depUp.each].map(([d, sum]) => [d, sum / this.depUp.n])) : undefined,
       // A peak in the scrape that opened the phase was read before the first trial said how many there are.
       concurrency: this.concurrency.length > 0 ? [...this.peaks.values()].map((p) => (p.trial !== undefined && p.trials === undefined && this.trial.total !== undefined ? { ...p, trials: this.trial.total } : p)) : undefined,
       errorsUnseen: this.errorsUnseen(),

@@ -54,6 +54,8 @@ export interface ServiceView {
   restarts?: ServiceRestart[];
   /** Mean of the critical dependencies' up gauges over the scrapes, 0..1. */
   dependencyUpShare?: number;
+  /** Each critical dependency's up gauge averaged over the same scrapes, 0..1: which one was down, and how much. */
+  dependencyUpShares?: Record<string, number>;
   /** Per declared concurrency signal, its peak over the measured phase (src/verdicts/concurrency.ts). */
   concurrency?: ConcurrencyPeak[];
   /** Why there is no service view at all (the metrics could not be read). */
@@ -516,7 +518,9 @@ function availabilityVerdict(contract: Contract, views: GateViews): ObjectiveVer
     dDetail = `the health endpoint's dependency check was up ${show(depsPart)} of the measured time${why ? `; down: ${why}` : ''}`;
   } else if (views.service.dependencyUpShare !== undefined) {
     depsPart = views.service.dependencyUpShare;
-    dDetail = `the service's dependency gauges (${critical.join(', ')}) were up ${show(depsPart)} of its scrapes`;
+    // Which dependency was down, by its own gauge: a verdict about a dependency names it, with its number.
+    const down = Object.entries(views.service.dependencyUpShares ?? {}).filter(([, up]) => up < 1).map(([d, up]) => `${d} up ${show(up)}`);
+    dDetail = `the service's dependency gauges (${critical.join(', ')}) were all up ${show(depsPart)} of its scrapes${down.length > 0 ? `; down at times: ${down.join(', ')}` : ''}`;
   } else {
     depsPart = NaN;
     dDetail = `not measured: the health body does not report the dependencies and the service exports no dependency gauge for ${critical.join(', ')}`;
