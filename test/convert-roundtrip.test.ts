@@ -70,14 +70,23 @@ const objective = (threshold: boolean) => fc.record({
 
 const condition = fc.record({
   name: fc.constantFrom('fast-burn', 'slow-burn'),
+  // What `sloctl convert --to openslo` writes for a short window that is not 1/12 of the long one.
+  shortWindow: opt(fc.constantFrom('5m', '2m30s', 'junk')),
   severity: fc.constantFrom('page', 'ticket', 'critical', 'warning'),
   threshold: fc.constantFrom(14.4, 6, 2),
   lookbackWindow: fc.constantFrom('1h', '6h', '30m', '1d'),
   alertAfter: fc.constantFrom('0m', '5m'),
   op: fc.constantFrom('gt', 'gt', 'gt', 'lte'),
-}).map((c) => ({ kind: 'AlertCondition', metadata: { name: c.name }, spec: { severity: c.severity, condition: { kind: 'burnrate', op: c.op, threshold: c.threshold, lookbackWindow: c.lookbackWindow, alertAfter: c.alertAfter } } }));
-const inlinePolicy = fc.record({ name: fc.constantFrom('page-me', 'ticket-me'), condition, noData: opt(fc.boolean()) })
-  .map((p) => ({ kind: 'AlertPolicy', metadata: { name: p.name }, spec: obj({ alertWhenNoData: p.noData, alertWhenBreaching: true, conditions: [p.condition], notificationTargets: [] }) }));
+}).map((c) => ({ kind: 'AlertCondition', metadata: obj({ name: c.name, annotations: c.shortWindow ? { 'sloctl.dev/short-window': c.shortWindow } : undefined }), spec: { severity: c.severity, condition: { kind: 'burnrate', op: c.op, threshold: c.threshold, lookbackWindow: c.lookbackWindow, alertAfter: c.alertAfter } } }));
+// Policy metadata sloctl reads into alerting (runbook, dashboard, alert name, annotations and string
+// labels under Prometheus names) and metadata it leaves in the kept policies.
+const policyAnnotations = opt(fc.dictionary(
+  fc.constantFrom('runbook', 'dashboard', 'sloctl.dev/alert-name', 'playbook', 'openslo.com/service-folder'),
+  fc.constantFrom('https://rb.example.com/a', 'https://rb.example.com/b', 'WebBurn', 'not a name'),
+));
+const policyLabels = opt(fc.dictionary(fc.constantFrom('team', 'env', 'bad-name'), fc.oneof(fc.constantFrom('a', 'prod'), fc.constant(['a', 'b']))));
+const inlinePolicy = fc.record({ name: fc.constantFrom('page-me', 'ticket-me'), condition, noData: opt(fc.boolean()), annotations: policyAnnotations, labels: policyLabels })
+  .map((p) => ({ kind: 'AlertPolicy', metadata: obj({ name: p.name, annotations: p.annotations, labels: p.labels }), spec: obj({ alertWhenNoData: p.noData, alertWhenBreaching: true, conditions: [p.condition], notificationTargets: [] }) }));
 
 /** One SLO, and the documents it references (a separate SLI, an AlertPolicy document). */
 const slo = fc.record({

@@ -11,6 +11,7 @@ import { ConvertError } from '../src/convert/common.ts';
 import { fromOpenSlo, toOpenSlo } from '../src/convert/openslo.ts';
 import { ANN } from '../src/convert/openslo-shared.ts';
 import { fromSloth } from '../src/convert/sloth.ts';
+import { prometheusRules, type AlertingRule } from '../src/emit/prometheus.ts';
 
 const OPENSLO = 'test/fixtures/openslo';
 const SLOTH = 'test/fixtures/sloth';
@@ -229,7 +230,8 @@ describe('toOpenSlo follows edits of a converted contract', () => {
     assert.equal(slo.spec.objectives[0].target, 0.999);
     assert.deepEqual(slo.spec.timeWindow, [{ duration: '1w', isRolling: true }]);
     assert.equal(slo.spec.alertPolicies.length, 1);
-    assert.deepEqual(slo.spec.alertPolicies[0].spec.conditions[0].spec, { severity: 'page', condition: { kind: 'burnrate', op: 'gt', threshold: 14.4, lookbackWindow: '1h', alertAfter: '0m' } });
+    // No `for`: the rules wait their default 2m, and so does the alert condition.
+    assert.deepEqual(slo.spec.alertPolicies[0].spec.conditions[0].spec, { severity: 'page', condition: { kind: 'burnrate', op: 'gt', threshold: 14.4, lookbackWindow: '1h', alertAfter: '2m' } });
   });
 
   it('a placeholder query replaced with PromQL is written as a Prometheus source', () => {
@@ -299,7 +301,8 @@ describe('toOpenSlo on the example contract', () => {
     assert.equal(slo('api-latency').spec.objectives[0].target, 0.99);
     assert.deepEqual(slo('api-latency').spec.alertPolicies.map((p: Obj) => p.spec.conditions[0].spec.condition.threshold), [14.4, 6]);
     const errors = slo('errors').spec.indicator.spec.ratioMetric;
-    assert.equal(errors.bad.metricSource.spec.query, 'sum(increase(http_server_requests_total{error_class=~"transient|client|server"}[{{.window}}]))');
+    // The contract's bad classes and the SDK's built-in ones the rules count too (unclassified, shed).
+    assert.equal(errors.bad.metricSource.spec.query, 'sum(increase(http_server_requests_total{error_class=~"transient|client|server|unclassified|shed"}[{{.window}}]))');
     assert.equal(slo('availability').spec.indicator.spec.ratioMetric.raw.metricSource.spec.query, 'avg_over_time(sloctl_availability[{{.window}}])');
     assert.equal(slo('orders-confirmed').spec.indicator.spec.ratioMetric.good.metricSource.spec.query, 'sum(increase(checkout_orders_total{state="confirmed"}[{{.window}}]))');
     assert.deepEqual(slo('errors').spec.timeWindow, [{ duration: '4w', isRolling: true }]);
@@ -317,7 +320,7 @@ describe('toOpenSlo on the example contract', () => {
     const back = fromOpenSlo(out.text, 'openslo.yaml');
     const c = valid(back.text);
     assert.deepEqual(c.slis.map((s) => s.name), ['api-latency', 'errors', 'availability', 'orders-confirmed']);
-    assert.deepEqual(c.slis[0].alerting?.page, [{ burnRate: 14.4, long: 3_600_000, short: 300_000 }, { burnRate: 6, long: 21_600_000, short: 1_800_000 }]);
+    assert.deepEqual(c.slis[0].alerting?.page, [{ burnRate: 14.4, long: 3_600_000, short: 300_000, for: 120_000 }, { burnRate: 6, long: 21_600_000, short: 1_800_000, for: 120_000 }]);
     assert.equal(c.slis[3].good, contract.slis[0].good);
   });
 
@@ -327,6 +330,193 @@ describe('toOpenSlo on the example contract', () => {
     const q = (n: string) => JSON.stringify(o.find((x) => x.metadata.name === n)!.spec.indicator.spec.ratioMetric);
     assert.match(q('fast'), /api_latency_seconds_bucket\{le=\\"0\.25\\"\}/);
     assert.match(q('errors'), /api_requests_total\{error_class=~/);
+  });
+});
+
+// --- what sloctl's own rules alert on survives the export ----------------------------------------------
+
+/** A contract of the trial's shape: the latency, errors and availability objectives, with the given classes and alerting. */
+function nativeContract(opts: { classes?: string; latencyAlerting?: string; errorsAlerting?: string; window?: string; slis?: string } = {}): Contract {
+  return valid([
+    'apiVersion: sloctl/v1',
+    'service: {name: shop}',
+    `window: ${opts.window ?? '28d'}`,
+    `errorClasses: ${opts.classes ?? '[{name: transient, weight: 0.3, status: [503, 504], codes: [ECONNRESET]}]'}`,
+    'routes:',
+    '  - {name: catalog, method: GET, path: /catalog, weight: 1}',
+    '  - {name: checkout, method: POST, path: /checkout, weight: 5, latency: 300ms}',
+    'objectives:',
+    '  latency:',
+    '    - name: api-latency',
+    '      threshold: 120ms',
+    '      objective: 99%',
+    ...(opts.latencyAlerting ? [`      alerting: ${opts.latencyAlerting}`] : []),
+    '  errors:',
+    '    objective: 99.5%',
+    ...(opts.errorsAlerting ? [`    alerting: ${opts.errorsAlerting}`] : []),
+    '  availability: {objective: 99.5%}',
+    ...(opts.slis ? ['slis:', opts.slis] : []),
+    '',
+  ].join('\n'));
+}
+
+/** The class names the errors SLO's rules weigh: every error_class matcher in its burn-rate expressions. */
+function ruleClasses(c: Contract): string[] {
+  const group = prometheusRules(c).groups.find((g) => g.name.endsWith('-errors'))!;
+  const exprs = group.rules.map((r) => ('record' in r ? r.expr : '')).join('\n');
+  return [...new Set([...exprs.matchAll(/error_class=~?"([^"]+)"/g)].flatMap((m) => m[1].split('|')))].sort();
+}
+
+function exportedClasses(c: Contract): string[] {
+  const slo = openSloObjects(toOpenSlo(c).text).find((o) => o.kind === 'SLO' && o.metadata.name === 'errors')!;
+  const q: string = slo.spec.indicator.spec.ratioMetric.bad.metricSource.spec.query;
+  return /error_class=~"([^"]+)"/.exec(q)![1].split('|').sort();
+}
+
+describe('toOpenSlo: the errors SLO counts the classes sloctl\'s rules count', () => {
+  it('the SDK\'s built-in classes (unclassified ×1, shed ×0.3) are bad in the export as in the rules; their weights are reported', () => {
+    const c = nativeContract();
+    assert.deepEqual(exportedClasses(c), ['shed', 'transient', 'unclassified']);
+    assert.deepEqual(exportedClasses(c), ruleClasses(c));
+    const lost = toOpenSlo(c).lost.find((l) => /error-class weights/.test(l));
+    assert.match(lost ?? '', /\(transient ×0\.3, unclassified ×1, shed ×0\.3; unclassified and shed are the SDK's built-in classes\) cannot be expressed/);
+  });
+
+  it('the same set as the rules for other classes: good ones, weight 0, a contract class that reweighs "shed"', () => {
+    const shapes = [
+      '[{name: transient, weight: 0.3, status: [429, 503, 504]}, {name: not-found, weight: 0, status: [404], good: true}, {name: client, weight: 1.0, status: ["4xx"]}, {name: server, weight: 2.5, status: ["5xx"]}]',
+      '[{name: server, weight: 1, status: ["5xx"]}, {name: shed, weight: 0, good: true}]',
+      '[{name: server, weight: 1, status: ["5xx"]}, {name: shed, weight: 1}, {name: aborted, weight: 0.5}]',
+    ];
+    for (const classes of shapes) {
+      const c = nativeContract({ classes });
+      assert.deepEqual(exportedClasses(c), ruleClasses(c), classes);
+    }
+    // Every counted class weighs 1: OpenSLO's count is sloctl's, nothing to report.
+    const ones = nativeContract({ classes: shapes[1] });
+    assert.deepEqual(exportedClasses(ones), ['server', 'unclassified']);
+    assert.ok(!toOpenSlo(ones).lost.some((l) => /error-class weights/.test(l)));
+  });
+});
+
+/**
+ * The burn-rate alerts (every alert but SLIMissing and SLIUnmeasurable: `alerting.name` renames
+ * them) as a comparable string each: name, expression, for, labels, and the annotations but the
+ * generated summary and description (which quote the SLI's description).
+ */
+function burnAlerts(c: Contract): string[] {
+  return prometheusRules(c).groups.flatMap((g) => g.rules)
+    .filter((r): r is AlertingRule => 'alert' in r && !/(SLIMissing|SLIUnmeasurable)$/.test(r.alert))
+    .map((a) => {
+      const { summary: _s, description: _d, ...annotations } = a.annotations;
+      return JSON.stringify({ alert: a.alert, expr: a.expr, for: a.for, labels: a.labels, annotations });
+    });
+}
+
+function roundTrip(c: Contract): { openslo: string; back: Contract; warnings: string[] } {
+  const openslo = toOpenSlo(c).text;
+  const r = fromOpenSlo(openslo, 'openslo.yaml');
+  return { openslo, back: valid(r.text), warnings: r.warnings };
+}
+
+describe('contract → OpenSLO → contract: the regenerated rules alert as the original\'s', () => {
+  const cases: Array<[string, () => Contract]> = [
+    ['the example contract', () => valid(readFileSync(EXAMPLE, 'utf8'), EXAMPLE)],
+    ['default tiers on a 28d window (the 56m page tier keeps its 5m short window)', () => nativeContract()],
+    ['explicit tiers with runbook, dashboard, name, labels, annotations, for, a short window of its own', () => nativeContract({
+      latencyAlerting: '{name: ShopSlow, page: [{burnRate: 14.4, long: 1h, short: 10m, for: 10m}], ticket: false, runbook: https://runbooks.example.com/shop/latency, dashboard: https://grafana.example.com/d/shop, labels: {team: sre}, annotations: {playbook: https://example.com/pb}}',
+      errorsAlerting: '{runbook: https://runbooks.example.com/shop/errors}',
+    })],
+    ['a calendar month, a custom SLI on its own window', () => nativeContract({
+      window: '{calendar: month, timeZone: UTC}',
+      slis: '  - {name: orders, good: \'sum(increase(orders_total{state="ok"}[$window]))\', total: \'sum(increase(orders_total[$window]))\', objective: 95%, window: 7d, alerting: {ticket: false, runbook: https://runbooks.example.com/orders}}',
+    })],
+  ];
+  for (const [what, make] of cases) {
+    it(what, () => {
+      const c = make();
+      const { openslo, back } = roundTrip(c);
+      const before = burnAlerts(c);
+      assert.ok(before.length > 0);
+      assert.deepEqual(burnAlerts(back), before);
+      // And the converted contract writes the same OpenSLO again.
+      assert.equal(toOpenSlo(back).text, openslo);
+    });
+  }
+
+  it('the trial\'s contract: 12 burn-rate alerts before and after (there were 0 after), each with its runbook', () => {
+    const c = nativeContract({ latencyAlerting: '{runbook: https://runbooks.example.com/shop/latency}', errorsAlerting: '{runbook: https://runbooks.example.com/shop/errors}' });
+    const { back } = roundTrip(c);
+    assert.equal(burnAlerts(c).length, 12);
+    assert.equal(burnAlerts(back).length, 12);
+    const errors = back.slis.find((s) => s.name === 'errors')!;
+    assert.equal(errors.alerting?.runbook, 'https://runbooks.example.com/shop/errors');
+    assert.deepEqual((errors.alerting?.page as Array<{ long: number; short: number; for?: number }>).map((t) => [t.long, t.short, t.for]), [[56 * 60_000, 5 * 60_000, 120_000], [336 * 60_000, 28 * 60_000, 120_000]]);
+  });
+
+  it('alertAfter is the rules\' `for`: the default 2m, or the tier\'s own', () => {
+    const c = nativeContract({ latencyAlerting: '{page: [{burnRate: 14.4, long: 1h, short: 5m, for: 10m}, {burnRate: 6, long: 6h, short: 30m}], ticket: false}' });
+    const slo = openSloObjects(toOpenSlo(c).text).find((o) => o.kind === 'SLO' && o.metadata.name === 'api-latency')!;
+    assert.deepEqual(slo.spec.alertPolicies.map((p: Obj) => p.spec.conditions[0].spec.condition.alertAfter), ['10m', '2m']);
+  });
+
+  it('says what it writes where OpenSLO has no field, and what it cannot write', () => {
+    const lost = toOpenSlo(nativeContract({
+      latencyAlerting: '{page: [{burnRate: 14.4, long: 1h, short: 5m, for: 30s}], ticket: false}',
+      errorsAlerting: '{page: false, ticket: false, runbook: https://runbooks.example.com/shop/errors}',
+    })).lost;
+    assert.ok(lost.some((l) => /^SLO "api-latency": the `for` 30s of page tier 1 is not whole minutes, and OpenSLO durations are: written as alertAfter 1m$/.test(l)), lost.join('\n'));
+    assert.ok(lost.some((l) => /^SLO "errors": alerting\.runbook is not written: every alert tier is off/.test(l)), lost.join('\n'));
+    assert.ok(lost.some((l) => /^SLO "availability": the short windows of page tier 1 \(5m of 56m\) have no OpenSLO field .* annotation sloctl\.dev\/short-window/.test(l)), lost.join('\n'));
+  });
+});
+
+describe('fromOpenSlo: alert policies\' runbook and the rest', () => {
+  const slo = (policies: string) => `apiVersion: openslo/v1
+kind: SLO
+metadata: {name: web}
+spec:
+  service: web
+  indicator:
+    metadata: {name: web}
+    spec:
+      ratioMetric:
+        good: {metricSource: {type: Prometheus, spec: {query: 'sum(increase(ok_total[{{.window}}]))'}}}
+        total: {metricSource: {type: Prometheus, spec: {query: 'sum(increase(all_total[{{.window}}]))'}}}
+  timeWindow: [{duration: 28d, isRolling: true}]
+  budgetingMethod: Occurrences
+  objectives: [{target: 0.99}]
+  alertPolicies:
+${policies}`;
+  const policy = (name: string, meta: string, severity: string, after: string) => `    - kind: AlertPolicy
+      metadata: {name: ${name}${meta}}
+      spec:
+        conditions:
+          - kind: AlertCondition
+            metadata: {name: ${name}}
+            spec: {severity: ${severity}, condition: {kind: burnrate, op: gt, threshold: 14.4, lookbackWindow: 1h, alertAfter: ${after}}}
+`;
+
+  it('a plain OpenSLO policy\'s runbook annotation and string labels go on the alerts; the policies come back as they were', () => {
+    const text = slo(policy('fast', ', annotations: {runbook: "https://rb.example.com/web", openslo.com/service-folder: ./x}, labels: {team: web, env: [prod]}', 'page', '5m'));
+    const r = fromOpenSlo(text, 'in.yaml');
+    const c = valid(r.text);
+    assert.deepEqual(c.slis[0].alerting, { page: [{ burnRate: 14.4, long: 3_600_000, short: 300_000, for: 300_000 }], ticket: false, runbook: 'https://rb.example.com/web', labels: { team: 'web' } });
+    const back = toOpenSlo(c);
+    assert.deepEqual(back.lost, []);
+    assert.deepEqual(openSloObjects(back.text), openSloObjects(text));
+  });
+
+  it('two policies with different runbooks: the first one\'s, and a warning', () => {
+    const r = fromOpenSlo(slo(policy('fast', ', annotations: {runbook: "https://rb.example.com/a"}', 'page', '5m') + policy('slow', ', annotations: {runbook: "https://rb.example.com/b"}', 'ticket', '5m')), 'in.yaml');
+    assert.equal(valid(r.text).slis[0].alerting?.runbook, 'https://rb.example.com/a');
+    assert.ok(r.warnings.some((w) => /alert policies "fast" and "slow" have different runbooks/.test(w)), r.warnings.join('\n'));
+  });
+
+  it('alertAfter 0m: the tier keeps sloctl\'s default `for`, and says so', () => {
+    const r = fromOpenSlo(slo(policy('fast', '', 'page', '0m')), 'in.yaml');
+    assert.equal((valid(r.text).slis[0].alerting?.page as Array<{ for?: number }>)[0].for, undefined);
+    assert.ok(r.warnings.some((w) => /alert condition "fast" of alert policy "fast": its alertAfter 0m fires on the first evaluation, and a sloctl tier's `for` is above zero: the tier waits sloctl's default 2m/.test(w)), r.warnings.join('\n'));
   });
 });
 
@@ -359,6 +549,13 @@ describe('fromSloth', () => {
     assert.equal(s.annotations?.['sloth.dev/page-alert-labels'], '{"severity":"pageteam","routing_key":"myteam"}');
     assert.ok(!result.text.includes('{{.window}}'));
     assert.ok(result.text.startsWith('# sloctl contract converted from Sloth (test/fixtures/sloth/getting-started.yml)'));
+  });
+
+  it('Sloth\'s alerts have no `for`: the converted tiers wait sloctl\'s default, and a warning says so (not when the spec sets `for`)', () => {
+    const { result } = convert('getting-started.yml');
+    assert.ok(result.warnings.some((w) => /^SLO "requests-availability": Sloth's alerts have no `for` and fire on the first evaluation that sees the burn; .* wait sloctl's default 2m/.test(w)), result.warnings.join('\n'));
+    const file = join(SLOTH, 'published', 'getting-started.yml');
+    assert.ok(!fromSloth(readFileSync(file, 'utf8'), file).warnings.some((w) => /have no `for`/.test(w)), 'page_alert.for and ticket_alert.for are set');
   });
 
   it('a raw SLI becomes errorRatio', () => {

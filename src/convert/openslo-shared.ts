@@ -7,7 +7,10 @@
 // alert policy kept by reference), the annotation holds the original, and the writer uses it only
 // while the sloctl value still is what the reader derived from it: edit the contract, and the
 // OpenSLO written follows the edit instead of the stale original.
-import { parseDuration } from '../contract/units.ts';
+import { formatDuration, parseDuration } from '../contract/units.ts';
+import { LINK_MAX } from '../contract/zod-units.ts';
+import { isLabelName } from '../emit/promql.ts';
+import { DEFAULT_FOR_MS } from '../emit/slos.ts';
 import { deepEqual, isPlainObject } from './common.ts';
 
 /** Annotation keys (prefix `openslo.com/`). SLI-level unless marked service-level. */
@@ -57,6 +60,21 @@ export const ANN = {
 } as const;
 
 const OWN_KEYS: ReadonlySet<string> = new Set(Object.values(ANN));
+
+/**
+ * Annotations `--to openslo` writes on the OpenSLO documents themselves (`metadata.annotations`),
+ * for the parts of a sloctl alert tier OpenSLO has no field for; `--from openslo` reads them back.
+ * Other OpenSLO tools ignore them.
+ */
+export const SLOCTL_ANN = {
+  /**
+   * AlertCondition: the tier's short window (a sloctl duration), written when it is not what a
+   * reader derives from the one lookbackWindow OpenSLO has (1/12 of it, the SRE workbook's ratio).
+   */
+  shortWindow: 'sloctl.dev/short-window',
+  /** AlertPolicy: the contract's `alerting.name`, the name of the burn-rate alert. */
+  alertName: 'sloctl.dev/alert-name',
+} as const;
 
 /** Is this annotation one of the converter's own (not the user's)? */
 export function isOwnAnnotation(key: string): boolean {
@@ -282,8 +300,13 @@ export function resolveConditions(policy: Record<string, unknown>, docs: DocStor
   });
 }
 
+/** The short window a reader gives a tier of one lookback window: 1/12 of it (the SRE workbook's ratio), whole seconds. */
+export function derivedShortMs(longMs: number): number {
+  return Math.max(1000, Math.round(longMs / 12 / 1000) * 1000);
+}
+
 /** One burn-rate tier from an AlertCondition, or why it cannot be one. */
-export function conditionTier(condition: Record<string, unknown>, windowMs: number): { tier: Tier; page: boolean } | { why: string } {
+export function conditionTier(condition: Record<string, unknown>, windowMs: number): { tier: Tier; page: boolean; note?: string } | { why: string } {
   const spec = isPlainObject(condition.spec) ? condition.spec : {};
   const c = isPlainObject(spec.condition) ? spec.condition : undefined;
   if (!c) return { why: 'it has no `condition`' };
@@ -295,9 +318,18 @@ export function conditionTier(condition: Record<string, unknown>, windowMs: numb
   if (long.ms > windowMs) return { why: `its lookbackWindow ${c.lookbackWindow} is longer than the SLO window` };
   const after = c.alertAfter === undefined ? undefined : parseShorthand(c.alertAfter);
   if (c.alertAfter !== undefined && !after && !/^0[a-zA-Z]*$/.test(String(c.alertAfter).trim())) return { why: `its alertAfter ${JSON.stringify(c.alertAfter)} is not a duration` };
-  const tier: Tier = { burnRate: c.threshold, long: long.ms, short: Math.max(1000, Math.round(long.ms / 12 / 1000) * 1000) };
+  // The short window sloctl wrote, when it is not the derived one (SLOCTL_ANN.shortWindow).
+  const meta = isPlainObject(condition.metadata) ? condition.metadata : {};
+  const written = isPlainObject(meta.annotations) ? meta.annotations[SLOCTL_ANN.shortWindow] : undefined;
+  const short = typeof written === 'string' ? parseDuration(written) : undefined;
+  const tier: Tier = { burnRate: c.threshold, long: long.ms, short: short?.ok && short.value < long.ms ? short.value : derivedShortMs(long.ms) };
   if (after?.exact) tier.for = after.ms;
-  return { tier, page: isPageSeverity(spec.severity) };
+  // alertAfter 0: the alert fires on the first evaluation that sees the burn. A sloctl tier's `for`
+  // is a duration above zero, so the tier keeps the rules' default.
+  const note = c.alertAfter !== undefined && !after
+    ? `its alertAfter ${c.alertAfter} fires on the first evaluation, and a sloctl tier's \`for\` is above zero: the tier waits sloctl's default ${formatDuration(DEFAULT_FOR_MS)}`
+    : undefined;
+  return { tier, page: isPageSeverity(spec.severity), ...(note ? { note } : {}) };
 }
 
 /**
@@ -325,10 +357,76 @@ export function deriveAlerting(list: unknown, docs: DocStore, windowMs: number, 
         warn?.(`alert condition "${cname}" of alert policy "${pname}" is not a sloctl burn-rate tier: ${t.why}`);
         continue;
       }
+      if (t.note) {
+        const cname = isPlainObject(condition.metadata) ? String(condition.metadata.name ?? '') : '';
+        warn?.(`alert condition "${cname}" of alert policy "${pname}": ${t.note}`);
+      }
       (t.page ? page : ticket).push(t.tier);
     }
   }
   return { page: page.length > 0 ? page : false, ticket: ticket.length > 0 ? ticket : false };
+}
+
+/** What a sloctl alerting section has besides its tiers: what the alerts are called and carry. */
+export interface AlertMeta {
+  name?: string;
+  runbook?: string;
+  dashboard?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+/** A Prometheus alert name, as the contract's `alerting.name` must be. */
+const ALERT_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+/**
+ * sloctl's alerting.runbook, dashboard, name, labels and annotations from the metadata of an SLO's
+ * alert policies, as `--to openslo` writes them on each policy: the annotations `runbook` and
+ * `dashboard`, SLOCTL_ANN.alertName, the other annotations, and the labels. Only what a Prometheus
+ * rule can carry is taken (string values under Prometheus names); the rest stays in the policies
+ * the contract keeps verbatim. sloctl has one of each per SLO: when two policies disagree, the
+ * first one's is taken and `warn` says so.
+ */
+export function deriveAlertMeta(list: unknown, docs: DocStore, warn?: (m: string) => void): AlertMeta {
+  const out: AlertMeta = {};
+  const from: Record<string, string> = {};
+  const conflicts = new Set<string>();
+  const take = (what: string, value: string, policy: string, set: () => void, current: string | undefined) => {
+    if (current === undefined) {
+      set();
+      from[what] = policy;
+    } else if (current !== value && !conflicts.has(what)) {
+      conflicts.add(what);
+      warn?.(`alert policies "${from[what]}" and "${policy}" have different ${what}s, and a sloctl SLO has one: the contract takes "${from[what]}"'s (${JSON.stringify(current)})`);
+    }
+  };
+  for (const { policy } of resolvePolicies(list, docs)) {
+    if (!policy || !isPlainObject(policy.metadata)) continue;
+    const meta = policy.metadata;
+    const pname = String(meta.name ?? '');
+    const ann = isPlainObject(meta.annotations) ? meta.annotations : {};
+    for (const [k, v] of Object.entries(ann)) {
+      if (typeof v !== 'string') continue;
+      if (k === 'runbook' || k === 'dashboard') {
+        if (v.length <= LINK_MAX) take(k, v, pname, () => (out[k] = v), out[k]);
+      } else if (k === SLOCTL_ANN.alertName) {
+        if (ALERT_NAME.test(v)) take('alert name', v, pname, () => (out.name = v), out.name);
+      } else if (isLabelName(k)) {
+        take(`annotation ${k}`, v, pname, () => (out.annotations = { ...(out.annotations ?? {}), [k]: v }), out.annotations?.[k]);
+      }
+    }
+    const labels = isPlainObject(meta.labels) ? meta.labels : {};
+    for (const [k, v] of Object.entries(labels)) {
+      if (typeof v !== 'string' || !isLabelName(k) || k === '__name__') continue;
+      take(`label ${k}`, v, pname, () => (out.labels = { ...(out.labels ?? {}), [k]: v }), out.labels?.[k]);
+    }
+  }
+  return out;
+}
+
+export function sameAlertMeta(a: AlertMeta | undefined, b: AlertMeta | undefined): boolean {
+  const core = (m: AlertMeta | undefined) => ({ name: m?.name, runbook: m?.runbook, dashboard: m?.dashboard, labels: m?.labels ?? {}, annotations: m?.annotations ?? {} });
+  return deepEqual(core(a), core(b));
 }
 
 /** The page/ticket part of a contract's alerting, comparable with deriveAlerting's result. */

@@ -6,10 +6,11 @@ import { HTTP_ROLES } from '../contract/metric-names.ts';
 import { WINDOW_PLACEHOLDER } from '../contract/promql.ts';
 import { formatBytes, formatDuration, formatPercent, formatRate } from '../contract/units.ts';
 import { deepEqual, deepMerge, fromSloctlWindow, isPlainObject, yamlDocuments } from './common.ts';
+import { badClasses, planSlos, type SloPlan, type TierPlan } from '../emit/slos.ts';
 import {
-  ANN, API_VERSION, DEFAULT_SOURCE, DEFAULT_WINDOW_TOKEN, deriveAlerting, deriveBudgeting, deriveSliceWindow,
-  deriveWindow, fillQueryMark, hasQueryMark, isOwnAnnotation, placeholderQuery, ratioNumber, renderWindow, sameAlerting,
-  sourceTypeOf, toShorthandRounded, windowLengthMs, type DocStore, type MetricRole, type SloWindow, type Tier,
+  ANN, API_VERSION, DEFAULT_SOURCE, DEFAULT_WINDOW_TOKEN, deriveAlerting, deriveAlertMeta, deriveBudgeting, deriveSliceWindow,
+  derivedShortMs, deriveWindow, fillQueryMark, hasQueryMark, isOwnAnnotation, placeholderQuery, ratioNumber, renderWindow, sameAlerting,
+  sameAlertMeta, SLOCTL_ANN, sourceTypeOf, toShorthandRounded, windowLengthMs, type DocStore, type MetricRole, type SloWindow,
 } from './openslo-shared.ts';
 
 type Obj = Record<string, unknown>;
@@ -35,6 +36,9 @@ export function toOpenSlo(c: Contract): OpenSloOutput {
   if (serviceAnn[ANN.serviceDocument] !== 'absent') out.push(serviceDocument(c, serviceName));
 
   const slis = [...builtInSlis(c, lost), ...c.slis];
+  // The alert tiers each SLO has in sloctl's own rules (`sloctl generate prometheus`): the written
+  // ones, and the defaults an SLO without tiers gets, with the rules' `for`.
+  const plans = new Map(planSlos(c).slos.map((p) => [p.name, p]));
   const groups = new Map<string, CustomSli[]>();
   for (const s of slis) {
     const key = s.annotations?.[ANN.slo] ?? s.name;
@@ -42,7 +46,7 @@ export function toOpenSlo(c: Contract): OpenSloOutput {
   }
   const sliDocs = new Map<string, Obj>();
   for (const [sloName, members] of groups) {
-    const { slo, sliDoc } = sloDocument(c, sloName, members, serviceName, docs, lost);
+    const { slo, sliDoc } = sloDocument(c, sloName, members, serviceName, docs, plans.get(members[0].name), lost);
     if (sliDoc) {
       const name = String((sliDoc.metadata as Obj).name);
       const seen = sliDocs.get(name);
@@ -106,7 +110,7 @@ function serviceDocument(c: Contract, name: string): Obj {
 
 // --- SLOs ---------------------------------------------------------------------------------------
 
-function sloDocument(c: Contract, sloName: string, members: CustomSli[], serviceName: string, docs: DocStore, lost: string[]): { slo: Obj; sliDoc?: Obj } {
+function sloDocument(c: Contract, sloName: string, members: CustomSli[], serviceName: string, docs: DocStore, plan: SloPlan | undefined, lost: string[]): { slo: Obj; sliDoc?: Obj } {
   const first = members[0];
   const a = first.annotations ?? {};
   const label = `SLO "${sloName}"`;
@@ -168,18 +172,19 @@ function sloDocument(c: Contract, sloName: string, members: CustomSli[], service
 
   spec.objectives = members.map((m) => objectiveOf(m, label, lost));
 
-  // Alert policies: the original ones while they still say what the contract's tiers say.
+  // Alert policies: the original ones while they still say what the contract's tiers say, else
+  // the tiers sloctl's rules alert on (defaults included), one policy each.
   const windowMs = windowLengthMs(c.window);
   const originalPolicies = a[ANN.alertPolicies];
   const alerting = first.alerting;
-  const extras = alerting && (alerting.runbook !== undefined || alerting.dashboard !== undefined || alerting.labels !== undefined || alerting.annotations !== undefined);
+  const extras = alerting && (alerting.name !== undefined || alerting.runbook !== undefined || alerting.dashboard !== undefined || alerting.labels !== undefined || alerting.annotations !== undefined);
   if (originalPolicies !== undefined && sameAlerting(deriveAlerting(json(originalPolicies), docs, windowMs), alerting)) {
     spec.alertPolicies = json(originalPolicies);
-    if (extras) lost.push(`${label}: alerting.runbook/dashboard/labels/annotations are not written: the SLO keeps its original alert policies (annotation ${ANN.alertPolicies}); delete that annotation to have sloctl write its own`);
+    if (!sameAlertMeta(deriveAlertMeta(json(originalPolicies), docs), alerting)) lost.push(`${label}: alerting.name/runbook/dashboard/labels/annotations are not written as the contract has them: the SLO keeps its original alert policies (annotation ${ANN.alertPolicies}); delete that annotation to have sloctl write its own`);
   } else if (originalPolicies === undefined && alerting !== undefined && sameAlerting({ page: false, ticket: false }, alerting) && !extras) {
     // no alerts, as the original had none
   } else {
-    const policies = renderPolicies(sloName, alerting, label, lost);
+    const policies = renderPolicies(sloName, plan?.tiers ?? [], alerting, label, lost);
     if (policies.length > 0) spec.alertPolicies = policies;
   }
 
@@ -244,49 +249,61 @@ function objectiveOf(s: CustomSli, label: string, lost: string[]): Obj {
   return deepMerge(o, json(a[ANN.objective]) ?? {}) as Obj;
 }
 
-const SEVERITIES = ['page', 'ticket'] as const;
-
-function renderPolicies(sloName: string, alerting: CustomSli['alerting'], label: string, lost: string[]): Obj[] {
-  if (alerting === undefined) {
-    lost.push(`${label}: no alerting section, so sloctl alerts with its default burn-rate tiers (SRE workbook, scaled to the window); they are implicit and not written as OpenSLO alert policies`);
+/**
+ * One AlertPolicy per tier, each with one burnrate AlertCondition: the burn rate, the long window
+ * as its lookbackWindow, the rules' `for` as alertAfter, page or ticket as the severity; the short
+ * window in SLOCTL_ANN.shortWindow when a reader would not derive it (1/12 of the long one); the
+ * SLO's runbook, dashboard, alert name, labels and annotations on every policy.
+ */
+function renderPolicies(sloName: string, tiers: readonly TierPlan[], alerting: CustomSli['alerting'], label: string, lost: string[]): Obj[] {
+  const ann: Record<string, string> = {
+    ...(alerting?.runbook !== undefined ? { runbook: alerting.runbook } : {}),
+    ...(alerting?.dashboard !== undefined ? { dashboard: alerting.dashboard } : {}),
+    ...(alerting?.name !== undefined ? { [SLOCTL_ANN.alertName]: alerting.name } : {}),
+    ...(alerting?.annotations ?? {}),
+  };
+  if (tiers.length === 0) {
+    const what = [alerting?.name !== undefined && 'name', alerting?.runbook !== undefined && 'runbook', alerting?.dashboard !== undefined && 'dashboard', alerting?.labels !== undefined && 'labels', alerting?.annotations !== undefined && 'annotations'].filter(Boolean);
+    if (what.length > 0) lost.push(`${label}: alerting.${what.join('/')} ${what.length === 1 ? 'is' : 'are'} not written: every alert tier is off (page and ticket false), and OpenSLO keeps these on an alert policy, which needs a condition`);
     return [];
   }
   const policies: Obj[] = [];
   const names = new Set<string>();
-  for (const severity of SEVERITIES) {
-    const tiers = alerting[severity];
-    if (tiers === undefined) {
-      lost.push(`${label}: alerting.${severity} is unset, so sloctl uses its default ${severity} tiers (SRE workbook, scaled to the window); they are implicit and not written as OpenSLO alert policies`);
-      continue;
-    }
-    if (tiers === false) continue;
-    tiers.forEach((t: Tier, i) => {
-      const long = toShorthandRounded(t.long);
-      const derivedShort = Math.max(1000, Math.round(t.long / 12 / 1000) * 1000);
-      if (t.short !== derivedShort) lost.push(`${label}: the short window ${formatDuration(t.short)} of ${severity} tier ${i + 1} (${t.burnRate}x over ${formatDuration(t.long)}) has no OpenSLO field: an AlertCondition has one lookbackWindow (reading it back gives ${formatDuration(derivedShort)}, 1/12 of the long window)`);
-      if (long.rounded) lost.push(`${label}: the long window ${formatDuration(t.long)} of ${severity} tier ${i + 1} is not whole minutes: written as ${long.text}`);
-      let name = `${sloName}-${severity}-${long.text.toLowerCase()}`.slice(0, 63).replace(/-+$/, '');
-      for (let n = 2; names.has(name); n++) name = `${sloName.slice(0, 50)}-${severity}-${long.text.toLowerCase()}-${n}`;
-      names.add(name);
-      const metadata: Obj = { name };
-      const ann: Record<string, string> = { ...(alerting.runbook !== undefined ? { runbook: alerting.runbook } : {}), ...(alerting.dashboard !== undefined ? { dashboard: alerting.dashboard } : {}), ...(alerting.annotations ?? {}) };
-      if (alerting.labels !== undefined) metadata.labels = alerting.labels;
-      if (Object.keys(ann).length > 0) metadata.annotations = ann;
-      const after = t.for !== undefined ? toShorthandRounded(t.for).text : '0m';
-      policies.push({
-        kind: 'AlertPolicy',
-        metadata,
-        spec: {
-          alertWhenBreaching: true,
-          conditions: [{
-            kind: 'AlertCondition',
-            metadata: { name },
-            spec: { severity, condition: { kind: 'burnrate', op: 'gt', threshold: t.burnRate, lookbackWindow: long.text, alertAfter: after } },
-          }],
-          notificationTargets: [],
-        },
-      });
+  const shorts: string[] = [];
+  const counts = { page: 0, ticket: 0 };
+  for (const t of tiers) {
+    const i = ++counts[t.severity];
+    const long = toShorthandRounded(t.longMs);
+    if (long.rounded) lost.push(`${label}: the long window ${formatDuration(t.longMs)} of ${t.severity} tier ${i} is not whole minutes, and OpenSLO durations are: written as ${long.text}`);
+    const after = toShorthandRounded(t.forMs);
+    if (after.rounded) lost.push(`${label}: the \`for\` ${formatDuration(t.forMs)} of ${t.severity} tier ${i} is not whole minutes, and OpenSLO durations are: written as alertAfter ${after.text}`);
+    // A reader derives the short window from the (written) long one; say it when that is not it.
+    const readLong = long.rounded ? Math.max(60_000, Math.ceil(t.longMs / 60_000) * 60_000) : t.longMs;
+    const ownShort = t.shortMs !== derivedShortMs(readLong);
+    if (ownShort) shorts.push(`${t.severity} tier ${i} (${formatDuration(t.shortMs)} of ${long.text})`);
+    let name = `${sloName}-${t.severity}-${long.text.toLowerCase()}`.slice(0, 63).replace(/-+$/, '');
+    for (let n = 2; names.has(name); n++) name = `${sloName.slice(0, 50)}-${t.severity}-${long.text.toLowerCase()}-${n}`;
+    names.add(name);
+    const metadata: Obj = { name };
+    if (alerting?.labels !== undefined) metadata.labels = alerting.labels;
+    if (Object.keys(ann).length > 0) metadata.annotations = ann;
+    const conditionMeta: Obj = { name, ...(ownShort ? { annotations: { [SLOCTL_ANN.shortWindow]: formatDuration(t.shortMs) } } : {}) };
+    policies.push({
+      kind: 'AlertPolicy',
+      metadata,
+      spec: {
+        alertWhenBreaching: true,
+        conditions: [{
+          kind: 'AlertCondition',
+          metadata: conditionMeta,
+          spec: { severity: t.severity, condition: { kind: 'burnrate', op: 'gt', threshold: t.burnRate, lookbackWindow: long.text, alertAfter: after.text } },
+        }],
+        notificationTargets: [],
+      },
     });
+  }
+  if (shorts.length > 0) {
+    lost.push(`${label}: the short windows of ${shorts.join(', ')} have no OpenSLO field (an AlertCondition has one lookbackWindow; a reader takes 1/12 of it): they are in the AlertCondition's annotation ${SLOCTL_ANN.shortWindow}, which \`sloctl convert --from openslo\` reads and other OpenSLO tools do not`);
   }
   return policies;
 }
@@ -348,7 +365,9 @@ function builtInSlis(c: Contract, lost: string[]): CustomSli[] {
 
   const e = c.objectives.errors;
   if (e) {
-    const bad = c.errorClasses.filter((k) => !k.good && k.weight > 0);
+    // The classes sloctl's own rules count as errors: the contract's and the SDK's built-in
+    // "unclassified" and "shed" (src/emit/slos.ts badClasses), so a request is bad in both or in neither.
+    const bad = badClasses(c);
     if (bad.length === 0) {
       lost.push(`objectives.errors "${e.name}": no error class counts as an error (every weight is 0 or the class is good), so there is no bad-event query to write`);
     } else {
@@ -361,9 +380,11 @@ function builtInSlis(c: Contract, lost: string[]): CustomSli[] {
         description: `sloctl errors objective: requests not failed with error class ${bad.map((k) => k.name).join(', ')}`,
         bad: badQ, total: totalQ, objective: e.objective, budgeting: e.budgeting, alerting: e.alerting,
       });
-      const weights = c.errorClasses.map((k) => `${k.name} ${k.weight}${k.good ? ' (good)' : ''}`).join(', ');
-      if (c.errorClasses.some((k) => !k.good && k.weight !== 0 && k.weight !== 1)) {
-        lost.push(`objectives.errors "${e.name}": the error-class weights (${weights}) cannot be expressed: OpenSLO counts bad events, so the SLO counts each error of a class with weight above 0 once`);
+      if (bad.some((k) => k.weight !== 1)) {
+        const own = new Set(c.errorClasses.map((k) => k.name));
+        const builtIn = bad.filter((k) => !own.has(k.name)).map((k) => k.name);
+        const weights = bad.map((k) => `${k.name} ×${k.weight}`).join(', ');
+        lost.push(`objectives.errors "${e.name}": the error-class weights (${weights}${builtIn.length > 0 ? `; ${builtIn.join(' and ')} ${builtIn.length === 1 ? 'is' : 'are'} the SDK's built-in ${builtIn.length === 1 ? 'class' : 'classes'}` : ''}) cannot be expressed: an OpenSLO ratio counts bad events, so the SLO counts each request of these classes as one bad event where sloctl's rules weigh it`);
       }
     }
   }

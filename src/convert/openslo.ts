@@ -14,7 +14,7 @@ import {
   toName, toSloctlWindow, uniqueName, where, type BuildAttempt, type ConvertResult, type SourceObject,
 } from './common.ts';
 import {
-  ANN, API_VERSION, DEFAULT_SOURCE, DEFAULT_WINDOW_TOKEN, deriveAlerting, isOwnAnnotation, deriveBudgeting, deriveSliceWindow, deriveWindow,
+  ANN, API_VERSION, DEFAULT_SOURCE, DEFAULT_WINDOW_TOKEN, deriveAlerting, deriveAlertMeta, isOwnAnnotation, deriveBudgeting, deriveSliceWindow, deriveWindow,
   placeholderQuery, PROMQL_SOURCE, QUERY_MARK, renderWindow, resolveConditions, resolvePolicies, sourceTypeOf, toShorthand,
   windowLengthMs, type Budgeting, type DocStore, type MetricRole, type SloWindow, type Tier,
 } from './openslo-shared.ts';
@@ -344,7 +344,17 @@ function convertSlo(o: SourceObject, ctx: SloCtx): SloResult {
   // Alerting.
   const derived = deriveAlerting(alertPolicies, ctx.docs, ctx.windowMs, (m) => warnings.push(m));
   if ('alertPolicies' in spec) ann[ANN.alertPolicies] = JSON.stringify(alertPolicies);
-  base.alerting = { page: tiersInput(derived.page), ticket: tiersInput(derived.ticket) };
+  // The runbook, dashboard, alert name, labels and annotations the policies carry (as `--to openslo` writes them).
+  const alertMeta = deriveAlertMeta(alertPolicies, ctx.docs, (m) => warnings.push(m));
+  base.alerting = {
+    ...(alertMeta.name !== undefined ? { name: alertMeta.name } : {}),
+    page: tiersInput(derived.page),
+    ticket: tiersInput(derived.ticket),
+    ...(alertMeta.runbook !== undefined ? { runbook: alertMeta.runbook } : {}),
+    ...(alertMeta.dashboard !== undefined ? { dashboard: alertMeta.dashboard } : {}),
+    ...(alertMeta.labels !== undefined ? { labels: alertMeta.labels } : {}),
+    ...(alertMeta.annotations !== undefined ? { annotations: alertMeta.annotations } : {}),
+  };
   const policies: UsedPolicy[] = [];
   for (const p of resolvePolicies(alertPolicies, ctx.docs)) {
     if (!p.policy) continue;

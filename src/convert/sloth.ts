@@ -9,7 +9,8 @@
 import type { Diagnostic } from '../contract/diagnostic.ts';
 import { checkPromql } from '../contract/promql.ts';
 import type { ContractInput } from '../contract/schema.ts';
-import { formatPercent } from '../contract/units.ts';
+import { formatDuration, formatPercent } from '../contract/units.ts';
+import { DEFAULT_FOR_MS } from '../emit/slos.ts';
 import {
   buildValidContract, ConvertError, contractText, isPlainObject, located, readObjects, toName, toSloctlWindow, uniqueName, where,
   type BuildAttempt, type ConvertResult, type SourceObject,
@@ -111,6 +112,7 @@ function build(specs: Spec[], file: string, skip: Map<string, string>, refusals:
   const slis: SliInput[] = [];
   const origin: string[] = [];
   const taken = new Set<string>();
+  const firesAtOnce: string[] = [];
   specs.forEach((spec, si) => {
     const at = (path: Array<string | number>) => where(spec.o, [...spec.base, ...path]);
     const refuse = (path: Array<string | number>, message: string) =>
@@ -149,12 +151,19 @@ function build(specs: Spec[], file: string, skip: Map<string, string>, refusals:
         return;
       }
       warnings.push(...r.warnings.map((w) => `${prefix}${label}: ${w}`));
+      if (r.firesAtOnce) firesAtOnce.push(r.sli.name);
       taken.add(r.sli.name);
       slis.push(r.sli);
       origin.push(key);
     });
   });
 
+  if (firesAtOnce.length > 0) {
+    // Sloth's alert rules have no `for`: they fire on the first evaluation that sees both windows
+    // burn. A sloctl tier's `for` is a duration above zero, so the rules wait their default.
+    const which = firesAtOnce.length === 1 ? `SLO "${firesAtOnce[0]}"` : `SLOs ${firesAtOnce.map((n) => `"${n}"`).join(', ')}`;
+    warnings.push(`${which}: Sloth's alerts have no \`for\` and fire on the first evaluation that sees the burn; a sloctl tier always waits its \`for\`, so the converted tiers wait sloctl's default ${formatDuration(DEFAULT_FOR_MS)} (set \`for\` on a tier to change it)`);
+  }
   const contract: ContractInput = { apiVersion: 'sloctl/v1', service, window: SLOTH_DEFAULT_WINDOW, slis };
   const header = [
     `sloctl contract converted from Sloth (${file}) by \`sloctl convert --from sloth\`.`,
@@ -191,7 +200,7 @@ function keyOf(o: Obj, snake: string): string {
   return snake in o ? snake : snake.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
-function convertSlo(slo: Obj, taken: Set<string>): { sli: SliInput; warnings: string[] } | SloFailure {
+function convertSlo(slo: Obj, taken: Set<string>): { sli: SliInput; warnings: string[]; firesAtOnce: boolean } | SloFailure {
   const warnings: string[] = [];
   if (typeof slo.name !== 'string' || slo.name === '') return { fail: 'it has no name' };
   if (typeof slo.objective !== 'number') return { fail: 'its objective is not a number (Sloth writes 99.9 for 99.9%)' };
@@ -237,6 +246,7 @@ function convertSlo(slo: Obj, taken: Set<string>): { sli: SliInput; warnings: st
   // Alerting.
   const alerting = isPlainObject(slo.alerting) ? slo.alerting : {};
   const out: NonNullable<SliInput['alerting']> = {};
+  let firesAtOnce = false;
   if (typeof alerting.name === 'string' && alerting.name !== '') {
     // The contract's alerting.name is the burn-rate alert's name, as Sloth's is; it must be a
     // Prometheus name. One that is not (`slo_foo-bar_fail`) is made one, and the original kept.
@@ -255,6 +265,7 @@ function convertSlo(slo: Obj, taken: Set<string>): { sli: SliInput; warnings: st
     }
     const forText = typeof a.for === 'string' && /^[0-9]+(ms|s|m|h|d|w)$/.test(a.for) ? a.for : undefined;
     out[severity] = tiers.map((t) => ({ ...t, ...(forText ? { for: forText } : {}) }));
+    if (!forText) firesAtOnce = true;
     const kept: string[] = [];
     for (const [field, annKey] of [['labels', severity === 'page' ? SLOTH_ANN.pageLabels : SLOTH_ANN.ticketLabels], ['annotations', severity === 'page' ? SLOTH_ANN.pageAnnotations : SLOTH_ANN.ticketAnnotations]] as const) {
       const m = stringMap(a[field]);
@@ -281,5 +292,5 @@ function convertSlo(slo: Obj, taken: Set<string>): { sli: SliInput; warnings: st
     ...(sloLabels && Object.keys(sloLabels).length > 0 ? { labels: sloLabels } : {}),
     ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
   } as SliInput;
-  return { sli: result, warnings };
+  return { sli: result, warnings, firesAtOnce };
 }

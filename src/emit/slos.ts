@@ -16,7 +16,7 @@ import { checkPromql, WINDOW_PLACEHOLDER } from '../contract/promql.ts';
 import { countedClasses } from '../contract/classify.ts';
 import { classSelectors, exceptRoutesMatchScope, labelMap, routesMatchScope, type LabelMap, type LabelMatch } from '../contract/label-map.ts';
 import { HTTP_ROLES } from '../contract/metric-names.ts';
-import type { Alerting, Contract, CustomSli, LatencyObjective, Route } from '../contract/schema.ts';
+import type { Alerting, Contract, CustomSli, ErrorClass, LatencyObjective, Route } from '../contract/schema.ts';
 import { formatDuration, formatPercent } from '../contract/units.ts';
 import { scaleTiers, WORKBOOK_TIERS } from '../engine/alerts.ts';
 import { dur, isLabelName, leMatcher, matcher, num, oneOf, selector, str, sumOfUnion } from './promql.ts';
@@ -256,6 +256,17 @@ function latencyPlan(c: Contract, o: LatencyObjective, base: string | undefined)
   };
 }
 
+/**
+ * The error classes the errors SLI counts as bad, each with its weight, in the order the rules
+ * read them: the contract's own classes and the classifier's built-in "unclassified" (×1) and
+ * "shed" (×0.3) (countedClasses), without the good ones and those of weight 0. The rules weigh
+ * these; `sloctl convert --to openslo` selects the same set (src/convert/openslo-write.ts), so the
+ * two never disagree on whether a request is an error.
+ */
+export function badClasses(c: Pick<Contract, 'errorClasses'>): ErrorClass[] {
+  return countedClasses(c.errorClasses).filter((e) => !e.good && e.weight > 0);
+}
+
 function errorsPlan(c: Contract, routes: string[] | undefined, objective: number, base: string | undefined): Pick<SloPlan, 'errorRatio' | 'events' | 'absent' | 'requests' | 'promise' | 'unmeasurable' | 'lastInterval'> {
   const requests = metricName(c, 'requests');
   const lm = labelMap(c);
@@ -271,10 +282,7 @@ function errorsPlan(c: Contract, routes: string[] | undefined, objective: number
   // service shedding half its traffic would read healthy in Prometheus.
   const counted = countedClasses(c.errorClasses);
   const byWeight = new Map<number, string[]>();
-  for (const e of counted) {
-    if (e.good || e.weight === 0) continue;
-    byWeight.set(e.weight, [...(byWeight.get(e.weight) ?? []), e.name]);
-  }
+  for (const e of badClasses(c)) byWeight.set(e.weight, [...(byWeight.get(e.weight) ?? []), e.name]);
   const weightedByName = [...byWeight].sort(([a], [b]) => b - a);
   // Each bad class as the matchers that select it (label-map.ts): from the error-class label,
   // classes of one weight share one `=~` matcher; from a status label, each class has its own
