@@ -147,7 +147,7 @@ describe('embedded engine on promhttp series', () => {
       assert.match(err.reason!, /errors cannot be measured: no http_requests_total series carries an `error_class` label/);
       assert.match(err.reason!, /map the status label: metrics\.labels\.status: code/);
       // Neither "0 bad" nor 100%: the bad count is unknown.
-      assert.match(renderStatus(report, 'table', false), /errors +n\/a +99% .* n\/a \/ 360 +UNKNOWN: errors cannot be measured/);
+      assert.match(renderStatus(report, 'table', false), /errors +n\/a +45s +99% .* n\/a \/ 360 +UNKNOWN: errors cannot be measured/);
     }
     // Mapped to `code`, but the service does not export it.
     const { slos } = await run(contract(PROMHTTP), WITH_THRESHOLDS, 3, { withCode: false });
@@ -167,7 +167,7 @@ describe('embedded engine on promhttp series', () => {
     // The errors SLO is unaffected.
     assert.equal(slos.find((s) => s.name === 'errors')!.state, 'failing');
     const table = renderStatus(report, 'table', false);
-    assert.match(table, /api-latency +n\/a +95% .* n\/a \/ 360 +UNKNOWN: the histogram http_request_duration_seconds cannot measure this SLO/);
+    assert.match(table, /api-latency +n\/a +45s +95% .* n\/a \/ 360 +UNKNOWN: the histogram http_request_duration_seconds cannot measure this SLO/);
   });
 
   it('marks a percentile whose ceiling falls between buckets as interpolated, and does not judge it when the value lands in that bucket', async () => {

@@ -126,20 +126,23 @@ describe('sloctl status (scraping the target)', () => {
     assert.match(lines[0], new RegExp(`^shop: 2 SLOs from 3 scrapes of ${svc.url}/metrics over \\d+(\\.\\d+)?ms \\(`));
     // Two scrape intervals of one batch each (the first scrape only sets the baselines).
     const table = lines.slice(2, 6).join('\n');
-    assert.match(table, /^#\s+SLO\s+SLI\s+OBJECTIVE\s+ACHIEVED\s+BUDGET LEFT\s+BURN\s+ALERT\s+BAD \/ TOTAL\s+STATE$/m);
+    assert.match(table, /^#\s+SLO\s+SLI\s+WINDOW\s+OBJECTIVE\s+ACHIEVED\s+BUDGET LEFT\s+BURN\s+ALERT\s+BAD \/ TOTAL\s+STATE$/m);
+    // WINDOW: what the counts cover, the first scrape (the baseline) to the last, as the headline says.
+    const span = / over (\S+) \(/.exec(lines[0])![1];
     // errors: 2 server errors per batch weigh 2.5: 1 - (2 × 2 × 2.5) / 220 = 95.4545%; the budget
     // allows 2.2, 10 were spent: -354.55% left, the most urgent row.
-    assert.match(table, /^1\s+errors\s+95\.4545%\s+99%\s+96\.42%\s+-354\.55%\s+4\.55x\s+\S+\s+10 \/ 220\s+FAILING$/m);
+    // ALERT: sloctl's own evaluation of the tiers; nothing was sent to anyone, so it "would fire".
+    assert.match(table, new RegExp(`^1\\s+errors\\s+95\\.4545%\\s+${span.replace('.', '\\.')}\\s+99%\\s+96\\.42%\\s+-354\\.55%\\s+4\\.55x\\s+ticket would fire\\s+10 / 220\\s+FAILING$`, 'm'));
     // latency: GETs are good within 200ms (95 per batch), POST /orders within its own 300ms (10 per
     // batch): 210 / 220 = 95.4545% >= 95%, OK with 9.09% of the budget left.
-    assert.match(table, /^\d\s+api-latency\s+95\.4545%\s+95%\s+100\.48%\s+9\.09%\s+0\.909x\s+\S+\s+10 \/ 220\s+OK$/m);
+    assert.match(table, /^\d\s+api-latency\s+95\.4545%\s+\S+\s+95%\s+100\.48%\s+9\.09%\s+0\.909x\s+ok\s+10 \/ 220\s+OK$/m);
     // p95: a value against its ceiling, not an achievement rate (ceiling / value). Per batch 95 GETs
     // in the 50 ms bucket, 3 GETs and 10 POSTs in (200 ms, 300 ms], 2 in (500 ms, 1 s]: rank 104.5 of
     // 110 interpolates to 200 + 100 × 9.5 / 13 = 273 ms. The 250 ms ceiling has no bucket and the
     // value lands in the bucket that holds it: histogram_quantile's interpolation cannot say which
     // side of the ceiling p95 is, so the row is UNKNOWN, naming the buckets and the one to add.
     const p95 = lines.find((l) => / api-latency p95 /.test(l)) ?? '';
-    assert.match(p95, /^\d\s+api-latency p95\s+~273 ms\s+<= 250 ms\s+p95 ~273 ms \? 250 ms\s+n\/a\s+-\s+-\s+-\s+UNKNOWN: interpolated between le=0\.2 and le=0\.3 \(add a bucket at le=0\.25\)$/);
+    assert.match(p95, /^\d\s+api-latency p95\s+~273 ms\s+\S+\s+<= 250 ms\s+p95 ~273 ms \? 250 ms\s+n\/a\s+-\s+-\s+-\s+UNKNOWN: interpolated between le=0\.2 and le=0\.3 \(add a bucket at le=0\.25\)$/);
     assert.doesNotMatch(p95, /\d{3,}%/, "no achievement rate like 1997%");
   });
 
@@ -148,7 +151,7 @@ describe('sloctl status (scraping the target)', () => {
     const text = r.stdout;
     assert.match(text, /errors: weighted success ≥ 99% of requests \(transient ×0\.3; client ×1; server ×2\.5; unclassified ×1; shed ×0\.3\)/);
     assert.match(text, /bad over the scrapes: server 2 × 2\.5 = 5\n/);
-    assert.match(text, /scraped: 1 scrape interval\(s\) with data, \d+ms from the first to the last of the 1h window; the rest of the window is unknown to sloctl/);
+    assert.match(text, /scraped: 1 scrape interval\(s\) with data, covering \d+ms of the 1h window \(\S+ to \S+\); the rest of the window is unknown to sloctl/);
     assert.match(text, /events \(plain increases between scrapes, reset-corrected\): bad 5 of 110 requests; good = 110 - 5 = 105/);
     assert.match(text, /SLI = 1 - 5 \/ 110 = 95\.4545% \(objective 99%\)/);
     assert.match(text, /budget: allowed = \(1 - 99%\) × 110 = 1\.1 bad requests; spent 5; remaining 1\.1 - 5 = -3\.9 \(-354\.55% of the budget\)/);
@@ -168,7 +171,7 @@ describe('sloctl status (scraping the target)', () => {
     assert.equal(errors.explain, undefined, 'the arithmetic only with --explain');
     assert.equal(doc.health[0].name, 'errors');
     const m = await run(['status', 'slo.yaml', '--samples', '2', '--interval', '1ms', '--format', 'markdown'], dir);
-    assert.match(m.stdout, /^\| # \| SLO \| SLI \| OBJECTIVE \|/m);
+    assert.match(m.stdout, /^\| # \| SLO \| SLI \| WINDOW \| OBJECTIVE \|/m);
     assert.match(m.stdout, /^\| 1 \| errors \| 95\.4545% \|/m);
   });
 
@@ -245,22 +248,25 @@ describe('sloctl status --prometheus (real Prometheus with the generated rules)'
     const contract = parseContract(text, 'slo.yaml').contract!;
     const prom = await startPrometheus(bin, {
       config: `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files: [rules.yml]\nscrape_configs:\n  - job_name: shop\n    static_configs: [{ targets: ["127.0.0.1:${svc.port}"] }]\n`,
-      files: { 'rules.yml': renderPrometheusRules(contract).text },
+      // Generated with the scrape job's selector: `status --selector` confirms it through the rules API.
+      files: { 'rules.yml': renderPrometheusRules(contract, { selector: 'job="shop"' }).text },
     });
     t.after(() => prom.stop());
     // Wait (on a condition, not a fixed time) until the rules have recorded the SLO window over at
-    // least three scrapes.
+    // least three scrapes, and the ticket tiers' alert is pending (burn 4.55x > 3x; `for: 2m`).
     const deadline = Date.now() + 30_000;
     for (;;) {
       const r = await prom.query('sloctl:total_events:increase1h{sloctl_slo="errors"}');
-      if (svc.batches() >= 4 && r.length > 0 && Number(r[0].value[1]) > 0) break;
+      const pending = await prom.query('ALERTS{sloctl_slo="errors", alertstate="pending"}');
+      if (svc.batches() >= 4 && r.length > 0 && Number(r[0].value[1]) > 0 && pending.length > 0) break;
       assert.ok(Date.now() < deadline, `no recorded series after 30s:\n${prom.logs()}`);
       await new Promise((res) => setTimeout(res, 200));
     }
     const dir = mkdtempSync(join(tmpdir(), 'sloctl-status-prom-'));
     writeFileSync(join(dir, 'slo.yaml'), text);
     const r = await run(['status', 'slo.yaml', '--prometheus', prom.url, '--format', 'json', '--explain'], dir);
-    assert.equal(r.stderr, '');
+    // Without --selector the raw queries match every job's series: one warning line.
+    assert.match(r.stderr, /^sloctl: warning: without --selector the raw queries match http_server_request_duration_seconds and http_server_requests_total of every job this Prometheus scrapes .*; pass --selector 'job="shop"' \(the service's scrape job\)\n$/);
     const doc = JSON.parse(r.stdout);
     assert.equal(doc.source.recordingRules, true);
     const by = Object.fromEntries(doc.slos.map((s: { name: string }) => [s.name, s]));
@@ -272,7 +278,25 @@ describe('sloctl status --prometheus (real Prometheus with the generated rules)'
     assert.match(by.errors.explain.join('\n'), /burn rate over 1m: sloctl:burn_rate:1m\{sloctl_service="shop", sloctl_slo="errors"\} = /);
     const table = await run(['status', 'slo.yaml', '--prometheus', prom.url], dir);
     assert.match(table.stdout, /read from http:\/\/127\.0\.0\.1:\d+ \(recording rules\)/);
-    assert.match(table.stdout, /^1\s+errors\s+95\.4545%\s+99%/m);
+    // ALERT: Prometheus holds the ticket alert pending (its `for` has not passed): not "ticket".
+    assert.match(table.stdout, /^1\s+errors\s+95\.4545%\s+1h\s+99%.*\s+ticket pending\s+/m);
+    assert.deepEqual(by.errors.prometheusAlerts.map((a: { state: string; severity: string }) => [a.state, a.severity]), [['pending', 'ticket'], ['pending', 'ticket']]);
+
+    // --selector as the rules were generated: the rules API confirms it, the recorded series are read.
+    const same = await run(['status', 'slo.yaml', '--prometheus', prom.url, '--selector', 'job="shop"', '--format', 'json'], dir);
+    assert.equal(same.stderr, '');
+    const sameDoc = JSON.parse(same.stdout);
+    assert.equal(sameDoc.source.recordingRules, true, JSON.stringify(sameDoc.notes));
+    assert.ok(Math.abs(sameDoc.slos.find((s: { name: string }) => s.name === 'errors').current - (1 - 5 / 110)) < 1e-9);
+    // Another selector: the recorded series (and alerts) of these rules cannot answer for it. Every
+    // row reads the raw series with it (none here), none from the recorded ones.
+    const other = await run(['status', 'slo.yaml', '--prometheus', prom.url, '--selector', 'job="nope"', '--format', 'json', '--explain'], dir);
+    assert.equal(other.code, EXIT.INCONCLUSIVE, other.stdout);
+    const otherDoc = JSON.parse(other.stdout);
+    assert.equal(otherDoc.source.recordingRules, false);
+    assert.deepEqual(otherDoc.slos.map((s: { state: string }) => s.state), ['unknown', 'unknown']);
+    assert.match(otherDoc.notes[0], /the recording rules sloctl-shop-api-latency \(.*rules\.yml\), sloctl-shop-errors \(.*rules\.yml\) do not read job="nope"/);
+    assert.doesNotMatch(otherDoc.slos.flatMap((s: { explain: string[] }) => s.explain).join('\n'), /sloctl:|ALERTS/);
   });
 });
 

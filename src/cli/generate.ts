@@ -14,6 +14,7 @@ import { renderPrometheusRules, type RulesFormat } from '../emit/prometheus.ts';
 import { InvalidContractError, UsageError, type CliContext } from './exit.ts';
 import { contractArgument, printDiagnostics, readInputFile, writeOutput } from './files.ts';
 import { pluralize } from './plural.ts';
+import { everyJobWarning } from './selector-warning.ts';
 
 interface CommonOptions {
   output?: string;
@@ -52,6 +53,8 @@ export function register(program: Command, ctx: CliContext): void {
         source: loaded.shown,
       });
       for (const w of rules.warnings) ctx.stderr(`sloctl: note: ${w}\n`);
+      const every = everyJobWarning(loaded.contract, opts.selector, 'the rules', `another service's requests count in ${loaded.contract.service.name}'s SLOs, and the SLIMissing alerts never fire while any of them is scraped`);
+      if (every !== undefined) ctx.stderr(`sloctl: warning: ${every}\n`);
       const total = rules.counts.reduce((n, s) => n + s.recording + s.alerting, 0);
       emit(ctx, text, opts.output, `${pluralize(rules.groups.length, 'SLO group')}, ${pluralize(total, 'rule')}`);
     });
@@ -67,6 +70,8 @@ export function register(program: Command, ctx: CliContext): void {
       const loaded = load(ctx, file, 'grafana');
       const { text, warnings } = renderGrafanaDashboard(loaded.contract, { selector: opts.selector });
       for (const w of warnings) ctx.stderr(`sloctl: note: ${w}\n`);
+      const every = everyJobWarning(loaded.contract, opts.selector, "the dashboard's raw panels", `another service's requests show in ${loaded.contract.service.name}'s panels`);
+      if (every !== undefined) ctx.stderr(`sloctl: warning: ${every}\n`);
       emit(ctx, text, opts.output, 'dashboard');
     });
 

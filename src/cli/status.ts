@@ -7,11 +7,14 @@
 // The numbers cover the span it watched; the report says how much of the SLO window that is.
 // With `--prometheus URL` it reads the same numbers through PromQL over the whole window instead,
 // from the recording rules `sloctl generate prometheus` emits (or the raw series when they are not
-// loaded).
+// loaded, or not confirmed to read --selector), and the alerts Prometheus holds for them (pending
+// or firing). The table's WINDOW column says what span each value covers: the span sloctl watched,
+// or the SLO window and `--percentile-window` (default 1h) through PromQL.
 //
 // Exit codes: 0 every SLO meets its objective; 1 an SLO misses it, its budget is overspent, or a
-// page-severity burn-rate tier fires; 2 usage (bad flags, unreadable or invalid contract);
-// 3 the target or Prometheus could not be read; 4 inconclusive (an SLO has no data).
+// page-severity burn-rate tier would fire (sloctl's evaluation); 2 usage (bad flags, unreadable or
+// invalid contract); 3 the target or Prometheus could not be read; 4 inconclusive (an SLO has no
+// data).
 import type { Command } from 'commander';
 import type { Contract } from '../contract/schema.ts';
 import { formatDuration, formatElapsed } from '../contract/units.ts';
@@ -28,6 +31,7 @@ import { EXIT, UsageError, type CliContext } from './exit.ts';
 import { contractArgument, loadValidContract } from './files.ts';
 import { durationFlag, intFlag } from './flags.ts';
 import { pluralize } from './plural.ts';
+import { everyJobWarning } from './selector-warning.ts';
 
 interface StatusFlags {
   target?: string;
@@ -38,6 +42,7 @@ interface StatusFlags {
   interval?: string;
   timeout: string;
   selector?: string;
+  percentileWindow?: string;
   allowRemote?: boolean;
   /** --no-progress sets it false. */
   progress?: boolean;
@@ -59,7 +64,8 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--samples <n>', 'scrapes to take (at least 2: an increase needs two)', String(DEFAULT_SAMPLES))
     .option('--interval <duration>', 'time between scrapes, e.g. 2s (default: the contract\'s scrapeInterval, at most 5s)')
     .option('--timeout <duration>', 'timeout of each scrape or query', '10s')
-    .option('--selector <matchers>', 'with --prometheus: label matchers added to the raw selectors, e.g. \'job="checkout"\'')
+    .option('--selector <matchers>', 'with --prometheus: label matchers added to the raw selectors, e.g. \'job="checkout"\' (recorded series are read only when the loaded rules were generated with it)')
+    .option('--percentile-window <duration>', 'with --prometheus: the span the latency percentiles are computed over (default 1h, at most the SLO window)')
     .option('--allow-remote', 'allow scraping a target that is not on a loopback address')
     .option('--no-progress', 'no progress lines on stderr while sampling')
     .action(async (file: string | undefined, flags: StatusFlags) => {
@@ -117,6 +123,8 @@ export async function runStatus(file: string | undefined, flags: StatusFlags, ct
   const intervalFlag = flags.interval === undefined ? undefined : durationFlag('interval', flags.interval);
   if (flags.prometheus !== undefined && flags.target !== undefined) throw new UsageError('--target and --prometheus are alternatives: scrape the target, or read from Prometheus');
   if (flags.selector !== undefined && flags.prometheus === undefined) throw new UsageError('--selector applies to --prometheus only');
+  if (flags.percentileWindow !== undefined && flags.prometheus === undefined) throw new UsageError('--percentile-window applies to --prometheus only (scraping, the percentiles cover the span sloctl watched)');
+  const percentileWindowMs = flags.percentileWindow === undefined ? undefined : durationFlag('percentile-window', flags.percentileWindow);
   // Scrapes are stamped by a monotonic clock anchored once to wall time: a wall clock that repeats
   // or steps back while status runs cannot reorder samples.
   const now = monotonicClock(options.now ?? Date.now);
@@ -132,8 +140,18 @@ export async function runStatus(file: string | undefined, flags: StatusFlags, ct
     }
     const at = now();
     // A PromqlError (Prometheus unreachable, a bad answer) ends the command: exit 3 (src/errors.ts).
-    const r = await evaluateThroughPrometheus(contract, client, at, { selector: flags.selector });
-    report = { service: contract.service.name, at, source: { kind: 'prometheus', url: client.url, recordingRules: r.recordingRules }, slos: r.slos, health: r.health };
+    const selector = flags.selector?.trim() || undefined;
+    const r = await evaluateThroughPrometheus(contract, client, at, { selector, ...(percentileWindowMs !== undefined ? { percentileWindowMs } : {}) });
+    report = {
+      service: contract.service.name,
+      at,
+      source: { kind: 'prometheus', url: client.url, recordingRules: r.recordingRules, rulesLoaded: r.rulesLoaded, ...(selector !== undefined ? { selector } : {}) },
+      slos: r.slos,
+      health: r.health,
+      ...(r.notes.length > 0 ? { notes: r.notes } : {}),
+    };
+    const every = everyJobWarning(contract, selector, 'the raw queries', `another service's requests count in ${contract.service.name}'s numbers, and recorded series are only as specific as the --selector the rules were generated with`);
+    if (every !== undefined) ctx.stderr(`sloctl: warning: ${every}\n`);
   } else {
     const urls = targetUrls(contract, shown, flags.target);
     const intervalMs = intervalFlag ?? Math.min(contract.scrapeInterval, MAX_DEFAULT_INTERVAL);

@@ -207,13 +207,14 @@ function describe(w: WindowEvaluation): string {
 
 /**
  * One line with the arithmetic behind a tier's status, for `--explain`. Built on demand: number
- * formatting costs more than the evaluation itself.
+ * formatting costs more than the evaluation itself. `firing` is the word for a firing tier (`status`
+ * says "WOULD FIRE": its evaluation has no `for`, a Prometheus alert is pending first).
  */
-export function explainTier(t: TierEvaluation): string {
+export function explainTier(t: TierEvaluation, firing = 'FIRING'): string {
   const head = `${t.name} (${t.severity}: burn > ${t.burnRateThreshold}x over ${formatMs(t.longMs)} and ${formatMs(t.shortMs)}, ${(t.budgetShare * 100).toPrecision(3)}% of budget)`;
   if (t.status === 'disabled') return `${head}: disabled`;
   const numbers = t.long && t.short ? `; long ${describe(t.long)}; short ${describe(t.short)}` : '';
-  return `${head}: ${t.status.toUpperCase()}, ${t.reason}${numbers}`;
+  return `${head}: ${t.status === 'firing' ? firing : t.status.toUpperCase()}, ${t.reason}${numbers}`;
 }
 
 /** Evaluates every tier at `at`. Pure: the same query answers give the same result. */

@@ -77,7 +77,11 @@ function withoutLe(labels: Readonly<Record<string, string>>): string {
 
 interface Session {
   scrapes: number;
-  firstAt?: number;
+  /**
+   * Where the span the counts cover starts: the scrape before the first counted interval (its
+   * baseline), since an increase is counted at the end of its interval; a gauge sample's own time.
+   */
+  coveredFrom?: number;
   lastAt?: number;
   bad: number;
   total: number;
@@ -106,8 +110,8 @@ interface State {
   roles: WeakMap<Series, Role | null>;
   classify: (s: Series) => Role | null;
   session: Session;
-  /** The increment of the latest scrape that had data, for the availability composite. */
-  last?: { at: number; bad: number; total: number };
+  /** The increment of the latest scrape that had data (and where its interval began), for the availability composite. */
+  last?: { at: number; from: number; bad: number; total: number };
 }
 
 function newSession(): Session {
@@ -222,12 +226,13 @@ export class EmbeddedEvaluator {
     }
   }
 
-  private record(st: State, at: number, bad: number, total: number): void {
+  /** Counts of the interval (from, at] (a gauge sample: from = at), added at `at`. */
+  private record(st: State, at: number, bad: number, total: number, from: number): void {
     st.window!.add(at, bad, total);
-    st.last = { at, bad, total };
+    st.last = { at, from, bad, total };
     const s = st.session;
     s.scrapes++;
-    s.firstAt ??= at;
+    s.coveredFrom = Math.min(s.coveredFrom ?? from, from);
     s.lastAt = at;
     s.bad += bad;
     s.total += total;
@@ -236,12 +241,14 @@ export class EmbeddedEvaluator {
   private ingestLatency(st: State, src: LatencySource, result: IngestResult): void {
     let total = 0;
     let informed = false;
+    let from = result.at;
     const hists = new Map<string, { group: number; buckets: Bucket[] }>();
     for (const s of result.updated) {
       const r = st.classify(s);
       if (r === null) continue;
       if (s.length < 2) continue; // first sample: a baseline, no increase yet
       informed = true;
+      from = Math.min(from, s.previousAt() ?? from);
       if (r.role === 'count') total += s.lastIncrease;
       else if (r.role === 'bucket') {
         const key = withoutLe(s.labels);
@@ -274,17 +281,19 @@ export class EmbeddedEvaluator {
     }
     // Buckets and counts come from the same scrape; a mismatch can only be a broken exposition.
     good = Math.min(good, total);
-    this.record(st, result.at, total - good, total);
+    this.record(st, result.at, total - good, total, from);
   }
 
   private ingestErrors(st: State, src: ErrorsSource, result: IngestResult): void {
     let total = 0;
     let bad = 0;
     let informed = false;
+    let from = result.at;
     for (const s of result.updated) {
       const r = st.classify(s);
       if (r === null || r.role !== 'requests' || s.length < 2) continue;
       informed = true;
+      from = Math.min(from, s.previousAt() ?? from);
       const inc = s.lastIncrease;
       total += inc;
       const value = r.value;
@@ -308,7 +317,7 @@ export class EmbeddedEvaluator {
         st.session.otherClasses.set(value, (st.session.otherClasses.get(value) ?? 0) + inc);
       }
     }
-    if (informed) this.record(st, result.at, bad, total);
+    if (informed) this.record(st, result.at, bad, total, from);
   }
 
   private ingestAvailability(st: State, src: AvailabilitySource, result: IngestResult, context: ScrapeContext): void {
@@ -326,7 +335,7 @@ export class EmbeddedEvaluator {
       // The SDK's own composite, averaged over instances (the rules' avg(avg_over_time(...))).
       const a = Math.min(1, Math.max(0, gauges.reduce((x, y) => x + y, 0) / gauges.length));
       st.session.availabilityFrom.add(`the ${src.gauge} gauge`);
-      this.record(st, result.at, 1 - a, 1);
+      this.record(st, result.at, 1 - a, 1, result.at);
       return;
     }
     // No gauge (or one judging requests from before): the composite from its parts, when every
@@ -369,7 +378,9 @@ export class EmbeddedEvaluator {
     st.session.availabilityFrom.add(gauges.length > 0
       ? 'its parts while its gauge judged requests from before (health endpoint, latency and success of the scrape interval, critical dependencies)'
       : 'its parts (health endpoint, latency and success of the scrape interval, critical dependencies)');
-    this.record(st, at, Math.max(0, 1 - a), 1);
+    // The parts judge the scrape interval the latency and errors SLOs just counted.
+    const from = Math.min(...[...lat, ...(errs ? [errs] : [])].map((x) => x.last?.from ?? at));
+    this.record(st, at, Math.max(0, 1 - a), 1, from);
   }
 
   /** The status of every SLO at `at`. */
@@ -388,7 +399,9 @@ export class EmbeddedEvaluator {
         countedBy: 'plain increases between scrapes, reset-corrected',
         unit: def.source.kind === 'availability' ? 'samples (one per scrape)' : 'requests',
       };
-      return evaluateSlo(def, source, at, { notes: notesOf(st), percentiles: percentilesOf(st), unmeasurable: unmeasurable(st) });
+      const s = st.session;
+      const sliWindowMs = s.coveredFrom !== undefined && s.lastAt !== undefined ? s.lastAt - s.coveredFrom : undefined;
+      return evaluateSlo(def, source, at, { notes: notesOf(st), percentiles: percentilesOf(st), unmeasurable: unmeasurable(st), ...(sliWindowMs !== undefined ? { sliWindowMs } : {}) });
     });
   }
 
@@ -426,6 +439,10 @@ function meets(st: State): boolean {
   return l.total === 0 || 1 - l.bad / l.total >= st.def.objective;
 }
 
+function isoTime(t: number): string {
+  return new Date(t).toISOString();
+}
+
 function scopeText(scope: Scope): string {
   if (scope.length === 1 && scope[0].length === 0) return 'every series';
   return scope.map((alt) => (alt.length === 0 ? 'every series' : `{${alt.map((m) => `${m.name}${m.op}${JSON.stringify(m.value)}`).join(', ')}}`)).join(' or ');
@@ -436,9 +453,12 @@ function describeSource(st: State): string[] {
   const s = st.session;
   const windowMs = st.def.window.kind === 'rolling' ? st.def.window.ms : undefined;
   const share = windowMs !== undefined ? ` of the ${formatMs(windowMs)} window` : ' of the calendar window';
-  const span = s.firstAt !== undefined && s.lastAt !== undefined
-    ? `${s.scrapes} scrape interval(s) with data, ${formatMs(s.lastAt - s.firstAt)} from the first to the last${share}; the rest of the window is unknown to sloctl (read it all with --prometheus)`
-    : 'no scrape with data yet';
+  // The counts of an interval are added at its end: the span they cover starts at the scrape before
+  // the first one counted (its baseline), not at the end of the first interval.
+  const covered = s.coveredFrom !== undefined && s.lastAt !== undefined
+    ? `covering ${formatMs(s.lastAt - s.coveredFrom)}${share} (${isoTime(s.coveredFrom)} to ${isoTime(s.lastAt)}); the rest of the window is unknown to sloctl (read it all with --prometheus)`
+    : undefined;
+  const span = covered === undefined ? 'no scrape with data yet' : `${s.scrapes} scrape interval(s) with data, ${covered}`;
   if (src.kind === 'latency') {
     const good = src.groups.map((g) => `${src.bucketMetric}{le="${g.thresholdSeconds}"} over ${scopeText(g.scope)} (${g.routes})`).join(' + ');
     return [`good: ${good}`, `total: ${src.countMetric} over ${scopeText(src.totalScope)}`, `scraped: ${span}`];
@@ -457,7 +477,8 @@ function describeSource(st: State): string[] {
   }
   if (src.kind === 'availability') {
     const from = s.availabilityFrom.size > 0 ? [...s.availabilityFrom].join('; ') : 'nothing yet';
-    return [`composite per scrape from ${from}; bad = 1 - composite, total = 1 per scrape`, `scraped: ${span}`];
+    const samples = covered === undefined ? 'no sample of the composite yet' : `${s.scrapes} sample(s) of the composite, ${covered}`;
+    return [`composite per scrape from ${from}; bad = 1 - composite, total = 1 per scrape`, `scraped: ${samples}`];
   }
   return [];
 }
@@ -487,10 +508,11 @@ function percentilesOf(st: State): PercentileStatus[] {
   if (src.kind !== 'latency' || src.percentiles.length === 0) return [];
   const buckets = [...st.session.buckets].map(([le, count]) => ({ le, count }));
   const s = st.session;
-  const over = s.firstAt !== undefined && s.lastAt !== undefined ? `the ${s.scrapes} scrape interval(s) observed` : 'no data';
+  const overMs = s.coveredFrom !== undefined && s.lastAt !== undefined ? s.lastAt - s.coveredFrom : undefined;
+  const over = overMs !== undefined ? `the ${s.scrapes} scrape interval(s) observed (${formatMs(overMs)})` : 'no data';
   const les = buckets.map((b) => b.le);
   return src.percentiles.map(([label, q, seconds]) => {
     const valueSeconds = buckets.length ? histogramQuantile(q, buckets) : NaN;
-    return percentileStatus({ label, quantile: q, objectiveSeconds: seconds, valueSeconds, over }, les, quantileBucket(q, buckets));
+    return percentileStatus({ label, quantile: q, objectiveSeconds: seconds, valueSeconds, over, ...(overMs !== undefined ? { overMs } : {}) }, les, quantileBucket(q, buckets));
   });
 }

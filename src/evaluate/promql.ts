@@ -11,6 +11,15 @@
 //
 // A calendar window is read over its real span (the rules approximate it with a rolling one).
 //
+// With `--selector`, the recorded series and the alerts are read only when the server's rules API
+// confirms the loaded rules were generated with that selector (loaded-rules.ts): the recorded
+// series carry no label saying which, and rules generated without it sum every job's series. Else
+// every built-in SLO is computed from the raw series with the selector, and the report says so.
+//
+// Alert states are Prometheus' own when its rules are read (`ALERTS{alertstate="pending"|"firing"}`:
+// a tier whose condition holds is pending for its `for` before it fires); sloctl's evaluation of the
+// tiers from the burn rates says only what would fire.
+//
 // Numbers from PromQL's increase() are extrapolated to the range edges (see src/engine/counter.ts),
 // so event counts here are usually not whole numbers.
 import { unmeasurableErrors, unseenClasses } from '../contract/label-map.ts';
@@ -20,9 +29,10 @@ import { calendarWindow } from '../engine/calendar.ts';
 import { bucketOfQuantileValue } from '../engine/histogram.ts';
 import { dur, leMatcher, matcher, num as promNum, selector } from '../emit/promql.ts';
 import { planSlos, RECORD, sloSeries, type SloPlan } from '../emit/slos.ts';
-import type { PromqlClient } from '../observe/promql-client.ts';
+import type { LoadedRuleGroup, PromqlClient } from '../observe/promql-client.ts';
 import { defineSlos, type Scope, type SloDefinition } from './definitions.ts';
-import { evaluateSlo, healthRows, num, percentileStatus, skippedSlo, type EventSource, type PercentileStatus, type SloStatus, type WindowCounts } from './report.ts';
+import { checkRulesSelector } from './loaded-rules.ts';
+import { evaluateSlo, healthRows, num, percentileStatus, skippedSlo, type EventSource, type PercentileStatus, type PrometheusAlert, type SloStatus, type WindowCounts } from './report.ts';
 
 export interface PromqlStatusOptions {
   /** Extra label matchers for the built-in SLIs' raw selectors, e.g. `job="checkout"`. */
@@ -36,6 +46,10 @@ export interface PromqlStatus {
   health: ReturnType<typeof healthRows>;
   /** True when the generated recording rules were found and read. */
   recordingRules: boolean;
+  /** True when this server has series recorded by sloctl's rules for the service (read or not). */
+  rulesLoaded: boolean;
+  /** What applies to the whole report (recorded series left unread, and why). */
+  notes: string[];
   /** Every query sent, in order. */
   queries: string[];
 }
@@ -65,7 +79,26 @@ export async function evaluateThroughPrometheus(contract: Contract, client: Prom
 
   const service = contract.service.name;
   const recordedCount = await ask(`count({__name__=~"sloctl:.+", sloctl_service=${JSON.stringify(service)}})`);
-  const recordingRules = (recordedCount ?? 0) > 0;
+  const rulesLoaded = (recordedCount ?? 0) > 0;
+  const base = options.selector?.trim() || undefined;
+  // The built-in SLOs' recorded series answer for the selector only when the rules read it.
+  const builtin = defs.filter((d) => d.kind !== 'custom').map((d) => d.name);
+  let builtinRecorded = rulesLoaded;
+  const reportNotes: string[] = [];
+  if (rulesLoaded && base !== undefined && builtin.length > 0) {
+    let groups: LoadedRuleGroup[] | Error;
+    try {
+      groups = await client.rules();
+    } catch (e) {
+      groups = e instanceof Error ? e : new Error(String(e));
+    }
+    const check = checkRulesSelector(groups, service, builtin, base);
+    if (!check.confirmed) {
+      builtinRecorded = false;
+      reportNotes.push(`sloctl's recording rules are loaded, but not read: ${check.reason}. The built-in SLOs are computed from the raw series with ${base}, and their ALERT column is sloctl's evaluation, not Prometheus' alerts (generate the rules with --selector '${base}' to read them)`);
+    }
+  }
+  const recordingRules = rulesLoaded && (builtinRecorded || defs.some((d) => d.kind === 'custom'));
 
   const raw = async (q: string) => {
     queries.push(q);
@@ -79,10 +112,11 @@ export async function evaluateThroughPrometheus(contract: Contract, client: Prom
       slos.push(skippedSlo(def, at, 'the rule generator has no plan for it'));
       continue;
     }
-    const facts = await seriesFacts(contract, def, raw, options.selector?.trim() || undefined);
-    slos.push(await evaluateOne(def, p, at, ask, recordingRules, options, facts));
+    const facts = await seriesFacts(contract, def, raw, base);
+    const recorded = def.kind === 'custom' ? rulesLoaded : builtinRecorded;
+    slos.push(await evaluateOne(def, p, at, ask, raw, { loaded: rulesLoaded, read: recorded, selector: base }, options, facts));
   }
-  return { slos, health: healthRows(slos), recordingRules, queries };
+  return { slos, health: healthRows(slos), recordingRules, rulesLoaded, notes: reportNotes, queries };
 }
 
 type Ask = (q: string) => Promise<number | undefined>;
@@ -147,25 +181,39 @@ async function seriesFacts(contract: Contract, def: SloDefinition, raw: Raw, bas
   return { notes };
 }
 
-async function evaluateOne(def: SloDefinition, p: SloPlan, at: number, ask: Ask, recordingRules: boolean, options: PromqlStatusOptions, facts: SeriesFacts): Promise<SloStatus> {
+/** Whether sloctl's rules are loaded for the service, and whether this SLO's recorded series and alerts are read. */
+interface Rules {
+  loaded: boolean;
+  read: boolean;
+  selector: string | undefined;
+}
+
+async function evaluateOne(def: SloDefinition, p: SloPlan, at: number, ask: Ask, rawAsk: Raw, rules: Rules, options: PromqlStatusOptions, facts: SeriesFacts): Promise<SloStatus> {
   const lines: string[] = [];
   const notes: string[] = [...facts.notes];
   const budget = 1 - def.objective;
   const calendar = def.window.kind === 'calendar';
   const windowStart = calendar && def.window.kind === 'calendar' ? calendarWindow(def.window.calendar, at, def.window.timeZone).start : at - p.windowMs;
   const W = calendar ? rangeOf(at - windowStart) : p.windowMs;
-  const useRecorded = recordingRules && !calendar;
-  let usedRaw = false;
+  const useRecorded = rules.read && !calendar;
+  // The availability composite of a contract that maps labels exists only as the rules' recorded
+  // series: when they are not read for this selector, it is not read at all.
+  const unreadable = p.slice !== undefined && rules.loaded && !rules.read
+    ? `availability is recorded by sloctl's rules (${p.slice.record}), and the rules loaded here are not confirmed to read ${rules.selector}: generate them with --selector '${rules.selector}' and load them`
+    : undefined;
+  // A recorded series that was asked for and missing (a raw query with no recorded counterpart is not).
+  let recordedMissing = false;
 
   const value = async (what: string, recorded: string | undefined, raw: string): Promise<number | undefined> => {
+    if (unreadable !== undefined) return undefined;
     if (recorded !== undefined && useRecorded) {
       const v = await ask(recorded);
       if (v !== undefined) {
         lines.push(`${what}: ${recorded} = ${num(v)}`);
         return v;
       }
+      recordedMissing = true;
     }
-    usedRaw = true;
     const v = await ask(raw);
     lines.push(`${what}: ${oneLine(raw)} = ${v === undefined ? 'no data' : num(v)}`);
     return v;
@@ -189,10 +237,13 @@ async function evaluateOne(def: SloDefinition, p: SloPlan, at: number, ask: Ask,
     const burnQ = `(${p.errorRatio(w)}) / ${+budget.toPrecision(12)}`;
     const burn = await value(`burn rate over ${dur(w)}`, sloSeries(p, RECORD.burnRate(w)), burnQ);
     let total: number | undefined = 1;
-    if (events) {
+    if (events && unreadable === undefined) {
       total = await ask(events.total(w));
       lines.push(`total over ${dur(w)} (for the low-traffic check): ${oneLine(events.total(w))} = ${total === undefined ? 'no data' : num(total)}`);
     }
+    // A ratio SLO's "total" is the ratio itself: without a burn rate there is nothing in the window
+    // (unknown), not a ratio of 0 (ok).
+    if (!events && burn === undefined) total = undefined;
     tierWindows.set(w, counts(total, burn === undefined || total === undefined ? undefined : burn * budget * total, at - w, at));
   }
   if (!events) {
@@ -203,21 +254,39 @@ async function evaluateOne(def: SloDefinition, p: SloPlan, at: number, ask: Ask,
   const percentiles: PercentileStatus[] = [];
   if (p.latency && p.latency.percentiles.length > 0) {
     const pw = Math.min(options.percentileWindowMs ?? HOUR, W);
-    const parts = p.latency.scope.map((alt) => `increase(${selector(p.latency!.bucketMetric, options.selector?.trim() || undefined, ...alt)}[${dur(pw)}])`);
+    const parts = p.latency.scope.map((alt) => `increase(${selector(p.latency!.bucketMetric, rules.selector, ...alt)}[${dur(pw)}])`);
     for (const [label, q, seconds] of p.latency.percentiles) {
       const expr = `histogram_quantile(${q}, sum by (le) (${parts.join(' or ')}))`;
       const v = await ask(expr);
       lines.push(`${label}: ${expr} = ${v === undefined ? 'no data' : num(v)}`);
       const value = v ?? NaN;
-      percentiles.push(percentileStatus({ label, quantile: q, objectiveSeconds: seconds, valueSeconds: value, over: `the last ${formatMs(pw)}` }, facts.les ?? [], facts.les ? bucketOfQuantileValue(value, facts.les) : undefined));
+      percentiles.push(percentileStatus({ label, quantile: q, objectiveSeconds: seconds, valueSeconds: value, over: `the last ${formatMs(pw)}`, overMs: pw }, facts.les ?? [], facts.les ? bucketOfQuantileValue(value, facts.les) : undefined));
     }
   }
 
-  if (useRecorded && usedRaw) notes.push('some recorded series were missing (rules not loaded, or not evaluated yet): those numbers were computed from the raw series');
-  if (def.kind === 'availability' && p.slice && (!recordingRules || usedRaw)) {
+  // Prometheus' own alerts for the SLO, pending (the condition holds, `for` has not passed) or
+  // firing, when its rules are the ones read.
+  let prometheusAlerts: PrometheusAlert[] | undefined;
+  if (rules.read) {
+    const q = `ALERTS${sloSeries(p, '')}`;
+    const found = await rawAsk(q);
+    prometheusAlerts = found
+      .filter((a) => a.metric.alertstate === 'firing' || a.metric.alertstate === 'pending')
+      .map((a) => ({
+        alertname: a.metric.alertname ?? '',
+        state: a.metric.alertstate as PrometheusAlert['state'],
+        ...(a.metric.severity !== undefined ? { severity: a.metric.severity } : {}),
+        ...(a.metric.sloctl_tier !== undefined ? { tier: a.metric.sloctl_tier } : {}),
+      }))
+      .sort((a, b) => `${a.alertname} ${a.tier ?? ''}`.localeCompare(`${b.alertname} ${b.tier ?? ''}`));
+    lines.push(`alerts: ${q} = ${prometheusAlerts.length === 0 ? 'none pending or firing' : prometheusAlerts.map((a) => `${a.alertname}${a.tier ? ` ${a.tier}` : ''} ${a.state}`).join(', ')}`);
+  }
+
+  if (useRecorded && recordedMissing) notes.push('some recorded series were missing (rules not loaded, or not evaluated yet): those numbers were computed from the raw series');
+  if (def.kind === 'availability' && p.slice && unreadable === undefined && (!rules.loaded || recordedMissing)) {
     notes.push(`availability is recorded by the rules of \`sloctl generate prometheus\` (${p.slice.record}: the gauge, or the composite from its parts), which this Prometheus has not recorded: load the rules to read it`);
   }
-  if (!recordingRules) notes.push('the recording rules of `sloctl generate prometheus` are not loaded in this Prometheus: every number was computed from the raw series');
+  if (!rules.loaded) notes.push('the recording rules of `sloctl generate prometheus` are not loaded in this Prometheus: every number was computed from the raw series');
   if (calendar) notes.push('a calendar window: read from the raw series over its real span (the rules approximate it with a rolling window)');
 
   const source: EventSource = {
@@ -227,7 +296,7 @@ async function evaluateOne(def: SloDefinition, p: SloPlan, at: number, ask: Ask,
     countedBy: events ? 'PromQL increase(), extrapolated to the range edges' : 'PromQL ratio',
     unit: events ? 'requests' : 'ratio units',
   };
-  return evaluateSlo(def, source, at, { notes, percentiles, unmeasurable: facts.unmeasurable });
+  return evaluateSlo(def, source, at, { notes, percentiles, unmeasurable: facts.unmeasurable ?? unreadable, sliWindowMs: W, ...(prometheusAlerts ? { prometheusAlerts } : {}) });
 }
 
 function counts(total: number | undefined, bad: number | undefined, start: number, end: number): WindowCounts {

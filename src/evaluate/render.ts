@@ -1,7 +1,7 @@
 // The status report as a terminal table, Markdown, or JSON; `--explain` appends the arithmetic.
 import { formatMillis } from '../contract/units.ts';
 import type { HealthRow } from '../engine/health.ts';
-import { aboveHighestBound, burn, percentileSide, duration, num, pct, successPct, type PercentileStatus, type SloStatus, type StatusReport } from './report.ts';
+import { aboveHighestBound, burn, percentileSide, duration, num, pct, successPct, type PercentileStatus, type PrometheusAlert, type SloStatus, type StatusReport } from './report.ts';
 
 export type StatusFormat = 'table' | 'json' | 'markdown';
 
@@ -19,7 +19,10 @@ export function headline(r: StatusReport): string {
     const restarts = s.restarts > 0 ? `, ${s.restarts} restart(s) seen` : '';
     return `${r.service}: ${n} SLO${n === 1 ? '' : 's'} from ${s.scrapes} scrapes of ${s.url}${span}${failed}${restarts}`;
   }
-  const rules = r.source.recordingRules ? 'recording rules' : 'raw series (no recording rules loaded)';
+  const sel = r.source.selector !== undefined ? ` with ${r.source.selector}` : '';
+  const rules = r.source.recordingRules ? 'recording rules'
+    : r.source.rulesLoaded ? `raw series${sel}; the loaded recording rules are not confirmed to read it, see the note`
+    : `raw series${sel} (no recording rules loaded)`;
   return `${r.service}: ${n} SLO${n === 1 ? '' : 's'} read from ${r.source.url} (${rules}) at ${iso(r.at)}`;
 }
 
@@ -27,6 +30,7 @@ interface Row {
   priority: string;
   name: string;
   current: string;
+  window: string;
   objective: string;
   achieved: string;
   budget: string;
@@ -36,8 +40,33 @@ interface Row {
   state: string;
 }
 
-const HEAD: Row = { priority: '#', name: 'SLO', current: 'SLI', objective: 'OBJECTIVE', achieved: 'ACHIEVED', budget: 'BUDGET LEFT', burn: 'BURN', alert: 'ALERT', events: 'BAD / TOTAL', state: 'STATE' };
+const HEAD: Row = { priority: '#', name: 'SLO', current: 'SLI', window: 'WINDOW', objective: 'OBJECTIVE', achieved: 'ACHIEVED', budget: 'BUDGET LEFT', burn: 'BURN', alert: 'ALERT', events: 'BAD / TOTAL', state: 'STATE' };
 const KEYS = Object.keys(HEAD) as Array<keyof Row>;
+
+/** The span a value covers (WINDOW column): what sloctl watched when scraping, the range queried through PromQL. */
+function windowText(ms: number | undefined): string {
+  return ms === undefined || Number.isNaN(ms) ? '-' : duration(ms);
+}
+
+/**
+ * The ALERT column. Read from Prometheus: its own alerts, the most severe firing one, else the most
+ * severe pending one ("ticket pending": the condition holds, the rule's `for` has not passed).
+ * Computed by sloctl (scraping, or rules not read): a tier above both thresholds only "would fire".
+ */
+export function alertText(s: SloStatus): string {
+  const computed = s.alerts?.status;
+  const wouldFire = computed === 'page' || computed === 'ticket';
+  if (s.prometheusAlerts !== undefined) {
+    const rank = (a: PrometheusAlert) => (a.state === 'firing' ? 0 : 2) + (a.severity === 'page' ? 0 : 1);
+    const top = [...s.prometheusAlerts].sort((a, b) => rank(a) - rank(b))[0];
+    if (top !== undefined) {
+      const kind = /(SLIMissing|SLIUnmeasurable)$/.exec(top.alertname)?.[1];
+      return `${top.severity ?? top.alertname} ${top.state}${kind ? ` (${kind})` : ''}`;
+    }
+    return wouldFire ? `none (${computed} would fire)` : (computed ?? '-');
+  }
+  return wouldFire ? `${computed} would fire` : (computed ?? '-');
+}
 
 function stateText(s: SloStatus): string {
   if (s.state === 'skipped') return `SKIPPED: ${s.reason}`;
@@ -70,11 +99,12 @@ function rows(r: StatusReport): Row[] {
         // A weighted success below 0 (errors weighing over 1 outnumber the requests) reads 0% and
         // why, and its achievement 0% beside it; JSON and the explanation keep the numbers.
         current: s.kind === 'errors' ? successPct(s.current) : pct(s.current),
+        window: windowText(s.sliWindowMs),
         objective: pct(s.objective),
         achieved: s.kind === 'errors' && s.current < 0 ? pct(0, 2) : pct(h.achievement, 2),
         budget: s.budget ? pct(s.budget.remainingRatio, 2) : 'n/a',
         burn: burn(s.burnRate),
-        alert: s.alerts ? s.alerts.status : '-',
+        alert: alertText(s),
         events: s.counts.total === 0 ? '-' : `${num(s.counts.bad)} / ${num(s.counts.total)}`,
         state: stateText(s),
       });
@@ -98,6 +128,7 @@ function rows(r: StatusReport): Row[] {
         priority: String(h.priority),
         name: h.name,
         current: above !== undefined ? `> ${formatMillis(above)}` : `${i || undecided ? '~' : ''}${formatMillis(current)}`,
+        window: windowText(p?.overMs),
         objective: `<= ${formatMillis(h.objective)}`,
         // Undecided: which side of the ceiling is unknown.
         achieved: undecided ? `${label} ${above !== undefined ? '> ' : '~'}${formatMillis(above ?? current)} ? ${formatMillis(h.objective)}`
@@ -113,7 +144,7 @@ function rows(r: StatusReport): Row[] {
   }
   for (const s of r.slos) {
     if (health.has(s.name)) continue;
-    out.push({ priority: '-', name: s.name, current: 'n/a', objective: pct(s.objective), achieved: '-', budget: '-', burn: '-', alert: '-', events: '-', state: stateText(s) });
+    out.push({ priority: '-', name: s.name, current: 'n/a', window: '-', objective: pct(s.objective), achieved: '-', budget: '-', burn: '-', alert: '-', events: '-', state: stateText(s) });
   }
   return out;
 }
@@ -133,6 +164,8 @@ function mdCell(s: string): string {
 export function renderMarkdown(r: StatusReport): string {
   const out = [`**${mdCell(headline(r))}**`, '', `| ${KEYS.map((k) => HEAD[k]).join(' | ')} |`, `| ${KEYS.map(() => '---').join(' | ')} |`];
   for (const row of rows(r)) out.push(`| ${KEYS.map((k) => mdCell(row[k])).join(' | ')} |`);
+  const notes = (r.notes ?? []).map((n) => `note: ${n}`);
+  if (notes.length > 0) out.push('', ...notes);
   return out.join('\n');
 }
 
@@ -163,7 +196,7 @@ export function renderStatus(r: StatusReport, format: StatusFormat, explain: boo
 
 /** The notes of every SLO (classes the label mapping cannot see, estimates, ...), one line each. */
 export function noteLines(r: StatusReport): string[] {
-  return r.slos.flatMap((s) => s.notes.map((n) => `${s.name}: note: ${n}`));
+  return [...(r.notes ?? []).map((n) => `note: ${n}`), ...r.slos.flatMap((s) => s.notes.map((n) => `${s.name}: note: ${n}`))];
 }
 
 /** One line per SLO with a budget: overspent, or how long it lasts at the current burn. */

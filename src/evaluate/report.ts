@@ -59,6 +59,8 @@ export interface PercentileStatus {
   valueSeconds: number;
   /** The span the quantile was computed over. */
   over: string;
+  /** The same span in ms, for the table's WINDOW column. */
+  overMs?: number;
   /**
    * The ceiling has no histogram bucket: the buckets around it, and whether the value lands in the
    * bucket that holds the ceiling (then histogram_quantile's linear interpolation decides the
@@ -76,6 +78,15 @@ export interface PercentileStatus {
 }
 
 export type SloState = 'ok' | 'failing' | 'unknown' | 'skipped';
+
+/** An alert of sloctl's rules as Prometheus holds it (`ALERTS`): pending until its `for` has passed, then firing. */
+export interface PrometheusAlert {
+  alertname: string;
+  state: 'pending' | 'firing';
+  severity?: string;
+  /** The burn-rate tier (`sloctl_tier`); absent for the SLIMissing and SLIUnmeasurable alerts. */
+  tier?: string;
+}
 
 export interface SloStatus {
   name: string;
@@ -97,7 +108,18 @@ export interface SloStatus {
   /** Burn rate the time to exhaustion uses (the shortest tier's long window), and that window. */
   currentBurn?: { burnRate: number; windowMs: number };
   timeToExhaustionMs: number;
+  /**
+   * sloctl's evaluation of the burn-rate tiers: what would fire on these numbers (a Prometheus alert
+   * is pending for its `for` first). Not an alert anyone was sent.
+   */
   alerts?: AlertEvaluation;
+  /** Prometheus' own alerts for the SLO (pending or firing), when its rules were read; absent otherwise. */
+  prometheusAlerts?: PrometheusAlert[];
+  /**
+   * The span the SLI's counts cover: the span sloctl watched (scraping), or the range queried
+   * (PromQL: the SLO window). Absent when nothing was counted.
+   */
+  sliWindowMs?: number;
   percentiles: PercentileStatus[];
   notes: string[];
   explain: string[];
@@ -108,8 +130,10 @@ export interface StatusReport {
   at: number;
   source:
     | { kind: 'scrape'; url: string; scrapes: number; failures: number; firstAt?: number; lastAt?: number; restarts: number; errors: string[] }
-    | { kind: 'prometheus'; url: string; recordingRules: boolean };
+    | { kind: 'prometheus'; url: string; recordingRules: boolean; rulesLoaded?: boolean; selector?: string };
   slos: SloStatus[];
+  /** Notes on the whole report (e.g. recorded series left unread, and why). */
+  notes?: string[];
   health: HealthRow[];
   /** Store bounds and evictions (embedded mode). */
   store?: { series: number; samples: number; evictedSamples: number; evictedSeries: number; refusedSeries: number };
@@ -189,6 +213,10 @@ export interface EvaluateOptions {
    * never read as good or bad from what the selectors happen to match.
    */
   unmeasurable?: string;
+  /** SloStatus.sliWindowMs. */
+  sliWindowMs?: number;
+  /** SloStatus.prometheusAlerts. */
+  prometheusAlerts?: PrometheusAlert[];
 }
 
 /** The status of one SLO at `at`, from its events. */
@@ -199,6 +227,8 @@ export function evaluateSlo(def: SloDefinition, source: EventSource, at: number,
   const explain: string[] = [];
   const unit = source.unit;
   const status: SloStatus = { ...blankStatus(def, win, counts), percentiles: options.percentiles ?? [], notes, explain };
+  if (options.sliWindowMs !== undefined) status.sliWindowMs = options.sliWindowMs;
+  if (options.prometheusAlerts !== undefined) status.prometheusAlerts = options.prometheusAlerts;
 
   explain.push(`${def.name}: ${def.promise}`);
   for (const line of source.describe()) explain.push(`  ${line}`);
@@ -266,7 +296,8 @@ export function evaluateSlo(def: SloDefinition, source: EventSource, at: number,
     tiers: def.tiers,
   });
   status.alerts = alerts;
-  for (const t of alerts.tiers) explain.push(`  alert ${explainTier(t)}`);
+  // sloctl's evaluation of a tier has no `for`: what it finds above both thresholds would fire.
+  for (const t of alerts.tiers) explain.push(`  alert ${explainTier(t, 'WOULD FIRE')}`);
   if (alerts.tiers.length === 0) explain.push('  alerts: every tier is disabled in the contract');
 
   // Time to exhaustion at the current burn: the burn over the shortest tier's long window.

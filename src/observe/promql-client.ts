@@ -1,5 +1,5 @@
-// A client for the Prometheus HTTP API (`/api/v1/query`, `/api/v1/query_range`), which Thanos,
-// Mimir and VictoriaMetrics serve too.
+// A client for the Prometheus HTTP API (`/api/v1/query`, `/api/v1/query_range`, `/api/v1/rules`),
+// which Thanos, Mimir and VictoriaMetrics serve too (the rules API where a ruler is attached).
 //
 // Queries go as POST with a form body (no URL length limit for long generated expressions). Every
 // failure becomes a PromqlError whose message is one line naming the server and what to do:
@@ -75,6 +75,20 @@ export interface QueryOptions {
   /** Evaluation time in ms since the epoch (default: the server's now). */
   time?: number;
   timeoutMs?: number;
+}
+
+/** One rule as `/api/v1/rules` lists it: `query` is the expression as the server prints it back. */
+export interface LoadedRule {
+  type: 'recording' | 'alerting';
+  name: string;
+  query: string;
+  labels: Record<string, string>;
+}
+
+export interface LoadedRuleGroup {
+  name: string;
+  file: string;
+  rules: LoadedRule[];
 }
 
 export interface RangeOptions {
@@ -202,6 +216,24 @@ export class PromqlClient {
     throw new PromqlError('bad-response', this.url, `the query returned a ${r.resultType}, not a number: ${expr}`, { query: expr });
   }
 
+  /** The rule groups the server evaluates (`/api/v1/rules`, a GET). */
+  async rules(options: { timeoutMs?: number } = {}): Promise<LoadedRuleGroup[]> {
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    const data = await this.send('GET', 'api/v1/rules', {}, 'the rules API', timeoutMs);
+    const groups = (data.data as { groups?: unknown } | undefined)?.groups;
+    if (!Array.isArray(groups)) throw new PromqlError('bad-response', this.url, `${this.url} answered /api/v1/rules without a list of groups`);
+    return groups.map((g: { name?: unknown; file?: unknown; rules?: unknown }) => ({
+      name: String(g.name ?? ''),
+      file: String(g.file ?? ''),
+      rules: (Array.isArray(g.rules) ? g.rules : []).map((r: { type?: unknown; name?: unknown; query?: unknown; labels?: unknown }) => ({
+        type: r.type === 'alerting' ? 'alerting' : 'recording',
+        name: String(r.name ?? ''),
+        query: String(r.query ?? ''),
+        labels: r.labels !== null && typeof r.labels === 'object' ? (r.labels as Record<string, string>) : {},
+      })),
+    }));
+  }
+
   private matrix(result: unknown): RangeSeries[] {
     return ((result as Array<{ metric: Record<string, string>; values: unknown[] }>) ?? []).map((r) => ({
       metric: r.metric ?? {},
@@ -212,15 +244,24 @@ export class PromqlClient {
     }));
   }
 
-  private async post(path: string, params: Record<string, string>, expr: string, timeoutMs: number): Promise<Record<string, unknown>> {
-    const endpoint = new URL(path, this.base).toString();
+  private post(path: string, params: Record<string, string>, expr: string, timeoutMs: number): Promise<Record<string, unknown>> {
+    return this.send('POST', path, params, expr, timeoutMs);
+  }
+
+  /** POST with a form body (queries), or GET with the parameters in the URL (the rules API takes GET only). */
+  private async send(method: 'GET' | 'POST', path: string, params: Record<string, string>, expr: string, timeoutMs: number): Promise<Record<string, unknown>> {
+    const url = new URL(path, this.base);
+    if (method === 'GET') for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+    const endpoint = url.toString();
     let status: number;
     let text: string;
     try {
       const res = await request(endpoint, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json', 'user-agent': 'sloctl', ...this.opts.headers },
-        body: new URLSearchParams(params).toString(),
+        method,
+        headers: method === 'POST'
+          ? { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json', 'user-agent': 'sloctl', ...this.opts.headers }
+          : { accept: 'application/json', 'user-agent': 'sloctl', ...this.opts.headers },
+        ...(method === 'POST' ? { body: new URLSearchParams(params).toString() } : {}),
         signal: AbortSignal.timeout(timeoutMs),
         dispatcher: this.opts.dispatcher,
       });

@@ -248,6 +248,12 @@ export class Series {
     return { t: this.ts[i], v: this.vs[i] };
   }
 
+  /** Time of the sample before the newest: where the newest increase (`lastIncrease`) starts. */
+  previousAt(): number | undefined {
+    if (this.len < 2) return undefined;
+    return this.ts[(this.start + this.len - 2) % this.ts.length];
+  }
+
   /** Samples with from <= t <= to (default: all kept), oldest first. */
   samples(from = -Infinity, to = Infinity): EngineSample[] {
     const out: EngineSample[] = [];
