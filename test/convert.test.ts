@@ -295,14 +295,15 @@ describe('toOpenSlo on the example contract', () => {
   it('queries the SDK metric names: the latency histogram by le (with per-route thresholds), the request counter by error_class', () => {
     const slo = (n: string) => objects.find((o) => o.kind === 'SLO' && o.metadata.name === n)!;
     const latency = slo('api-latency').spec.indicator.spec.ratioMetric;
-    assert.match(latency.good.metricSource.spec.query, /^\(sum\(increase\(http_server_request_duration_seconds_bucket\{le="0\.2"\}\[\{\{\.window\}\}\]\)\) or vector\(0\)\)/);
+    assert.match(latency.good.metricSource.spec.query, /^\(sum\(increase\(http_server_request_duration_seconds_bucket\{le="0\.2",route!="unmatched"\}\[\{\{\.window\}\}\]\)\) or vector\(0\)\)/);
     assert.match(latency.good.metricSource.spec.query, /le="0\.3",method="POST",route="\/orders"/, 'create-order has its own 300ms threshold');
-    assert.equal(latency.total.metricSource.spec.query, 'sum(increase(http_server_request_duration_seconds_count[{{.window}}]))');
+    // Over all routes: the requests that reached a route, as the rules count them.
+    assert.equal(latency.total.metricSource.spec.query, 'sum(increase(http_server_request_duration_seconds_count{route!="unmatched"}[{{.window}}]))');
     assert.equal(slo('api-latency').spec.objectives[0].target, 0.99);
     assert.deepEqual(slo('api-latency').spec.alertPolicies.map((p: Obj) => p.spec.conditions[0].spec.condition.threshold), [14.4, 6]);
     const errors = slo('errors').spec.indicator.spec.ratioMetric;
-    // The contract's bad classes and the SDK's built-in ones the rules count too (unclassified, shed).
-    assert.equal(errors.bad.metricSource.spec.query, 'sum(increase(http_server_requests_total{error_class=~"transient|client|server|unclassified|shed"}[{{.window}}]))');
+    // The contract's bad classes and the SDK's built-in ones the rules count too (unclassified, shed), of the requests that reached a route.
+    assert.equal(errors.bad.metricSource.spec.query, 'sum(increase(http_server_requests_total{error_class=~"transient|client|server|unclassified|shed",route!="unmatched"}[{{.window}}]))');
     assert.equal(slo('availability').spec.indicator.spec.ratioMetric.raw.metricSource.spec.query, 'avg_over_time(sloctl_availability[{{.window}}])');
     assert.equal(slo('orders-confirmed').spec.indicator.spec.ratioMetric.good.metricSource.spec.query, 'sum(increase(checkout_orders_total{state="confirmed"}[{{.window}}]))');
     assert.deepEqual(slo('errors').spec.timeWindow, [{ duration: '4w', isRolling: true }]);
@@ -328,7 +329,7 @@ describe('toOpenSlo on the example contract', () => {
     const text = 'apiVersion: sloctl/v1\nservice: {name: api, runtime: go}\nmetrics: {requestDuration: api_latency_seconds, requests: api_requests_total}\nobjectives:\n  latency: [{name: fast, threshold: 250ms, objective: 99%}]\n  errors: {objective: 99.9%}\n';
     const o = openSloObjects(toOpenSlo(valid(text)).text);
     const q = (n: string) => JSON.stringify(o.find((x) => x.metadata.name === n)!.spec.indicator.spec.ratioMetric);
-    assert.match(q('fast'), /api_latency_seconds_bucket\{le=\\"0\.25\\"\}/);
+    assert.match(q('fast'), /api_latency_seconds_bucket\{le=\\"0\.25\\",route!=\\"unmatched\\"\}/);
     assert.match(q('errors'), /api_requests_total\{error_class=~/);
   });
 });

@@ -72,12 +72,12 @@ describe('built-in error classes in the rules and in status', () => {
     const group = prometheusRules(NO_SHED).groups.find((g) => g.name === 'sloctl-shop-errors')!;
     const burn = group.rules.find((r): r is RecordingRule => isRecording(r) && r.record === 'sloctl:burn_rate:1m')!;
     assert.equal(burn.expr, `((sum(
-    rate(http_server_requests_total{error_class="server"}[1m]) * 2.5
+    rate(http_server_requests_total{route!="unmatched", error_class="server"}[1m]) * 2.5
   or
-    rate(http_server_requests_total{error_class=~"client|unclassified"}[1m])
+    rate(http_server_requests_total{route!="unmatched", error_class=~"client|unclassified"}[1m])
   or
-    rate(http_server_requests_total{error_class="shed"}[1m]) * 0.3
-) or vector(0)) / sum(rate(http_server_requests_total[1m]))) / 0.01`);
+    rate(http_server_requests_total{route!="unmatched", error_class="shed"}[1m]) * 0.3
+) or vector(0)) / sum(rate(http_server_requests_total{route!="unmatched"}[1m]))) / 0.01`);
     // The weight is the classifier's, the one the SDK labels a shed request with.
     assert.equal(new Classifier(NO_SHED.errorClasses).classifyError(SHED_ERROR).weight, SHED_WEIGHT);
     // Aborted (a client that went away, no contract class for AbortError/ECONNRESET) weighs 0 in the
@@ -98,7 +98,7 @@ objectives: { errors: { objective: 99% } }
     // Every 5xx is the server class's: "unclassified" has no status to be derived from.
     assert.equal(counted.find((k) => k.name === 'unclassified')!.status, undefined);
     const expr = (prometheusRules(c).groups[0].rules[0] as RecordingRule).expr;
-    assert.match(expr, /rate\(http_server_requests_total\{error_class="shed"\}\[5m\]\) \* 0\.1/);
+    assert.match(expr, /rate\(http_server_requests_total\{route!="unmatched", error_class="shed"\}\[5m\]\) \* 0\.1/);
   });
 
   it('status weighs shed, unclassified and aborted series as the gate does (hand-computed)', () => {
@@ -135,7 +135,7 @@ objectives: { errors: { objective: 99% } }
     assert.ok(Math.abs(client.errorRatio - 55 / 960) < 1e-12, String(client.errorRatio));
     assert.ok(Math.abs(err.current - byHand) < 1e-12, String(err.current));
     const group = prometheusRules(DEFAULTS).groups.find((g) => g.name === 'sloctl-shop-errors')!;
-    assert.match((group.rules[0] as RecordingRule).expr, /\{error_class=~"shed\|transient"\}\[1m\]\) \* 0\.3/);
+    assert.match((group.rules[0] as RecordingRule).expr, /\{route!="unmatched", error_class=~"shed\|transient"\}\[1m\]\) \* 0\.3/);
   });
 
   it('with 5xx weighed as server faults, the client view agrees with status because the shed 503s carry sloctl-shed (row.shed); without the mark they weigh 2.5', () => {

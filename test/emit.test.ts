@@ -119,14 +119,15 @@ describe('prometheus rules', () => {
   it('weights error classes with constants from the contract, not the weight gauge', () => {
     const group = prometheusRules(contractOf(EXAMPLE)).groups.find((g) => g.name === 'sloctl-checkout-errors')!;
     const burn = group.rules.find((r): r is RecordingRule => isRecording(r) && r.record === 'sloctl:burn_rate:5m')!;
-    assert.match(burn.expr, /rate\(http_server_requests_total\{error_class="server"\}\[5m\]\) \* 2\.5/);
+    assert.match(burn.expr, /rate\(http_server_requests_total\{route!="unmatched", error_class="server"\}\[5m\]\) \* 2\.5/);
     // The classifier's built-in classes weigh as in the SDK (src/contract/classify.ts): "shed" ×0.3
     // shares the transient class's matcher, "unclassified" ×1 the client class's.
-    assert.match(burn.expr, /rate\(http_server_requests_total\{error_class=~"shed\|transient"\}\[5m\]\) \* 0\.3/);
-    assert.match(burn.expr, /rate\(http_server_requests_total\{error_class=~"client\|unclassified"\}\[5m\]\)\n/);
+    assert.match(burn.expr, /rate\(http_server_requests_total\{route!="unmatched", error_class=~"shed\|transient"\}\[5m\]\) \* 0\.3/);
+    assert.match(burn.expr, /rate\(http_server_requests_total\{route!="unmatched", error_class=~"client\|unclassified"\}\[5m\]\)\n/);
     assert.doesNotMatch(burn.expr, /aborted|none/);
     assert.doesNotMatch(burn.expr, /not-found|sloctl_error_class_weight/);
-    assert.match(burn.expr, /or vector\(0\)\) \/ sum\(rate\(http_server_requests_total\[5m\]\)\)\) \/ 0\.005$/);
+    // Requests that reached no route are in neither the numerator nor the denominator.
+    assert.match(burn.expr, /or vector\(0\)\) \/ sum\(rate\(http_server_requests_total\{route!="unmatched"\}\[5m\]\)\)\) \/ 0\.005$/);
     // Equal weights share one regex matcher.
     const same = rulesOf(contractText(`apiVersion: sloctl/v1
 service: { name: s }
@@ -142,10 +143,10 @@ objectives: { errors: { objective: 99% } }
     const group = prometheusRules(contractOf(EXAMPLE)).groups.find((g) => g.name === 'sloctl-checkout-api-latency')!;
     const burn = group.rules.find((r): r is RecordingRule => isRecording(r) && r.record === 'sloctl:burn_rate:5m')!;
     // create-order (POST /orders) at 300ms; everything else (GET /orders too) at 200ms.
-    assert.match(burn.expr, /_bucket\{method!="POST", le="0\.2"\}/);
-    assert.match(burn.expr, /_bucket\{method="POST", route!="\/orders", le="0\.2"\}/);
+    assert.match(burn.expr, /_bucket\{method!="POST", route!="unmatched", le="0\.2"\}/);
+    assert.match(burn.expr, /_bucket\{method="POST", route!="\/orders", route!="unmatched", le="0\.2"\}/);
     assert.match(burn.expr, /_bucket\{method="POST", route="\/orders", le="0\.3"\}/);
-    assert.match(burn.expr, /sum\(rate\(http_server_request_duration_seconds_count\[5m\]\)\)/);
+    assert.match(burn.expr, /sum\(rate\(http_server_request_duration_seconds_count\{route!="unmatched"\}\[5m\]\)\)/);
     // Integral thresholds match both `1` (clients) and `1.0` (Prometheus 3 normalisation).
     assert.equal(leMatcher(1), 'le=~"1(\\\\.0)?"');
     assert.equal(leMatcher(0.25), 'le="0.25"');
@@ -246,7 +247,7 @@ describe('grafana dashboard', () => {
         const set = json.panels.slice(start + 1, end).map((p) => p.title);
         assert.deepEqual(set.slice(0, 5), [`SLI over ${set[0].slice(9)}`, 'Error budget remaining', 'SLI vs objective', 'Error budget burn-down', 'Burn rate by window']);
         if (slo.kind === 'latency') assert.equal(set[5], 'Latency by route (p50 / p95 / p99)');
-        if (slo.kind === 'errors') assert.equal(set[5], 'Error ratio by route and class');
+        if (slo.kind === 'errors') assert.deepEqual(set.slice(5), ['Error ratio by route and class', 'Requests that reached no route (not in the SLOs)']);
         i++;
       }
     });
@@ -261,7 +262,7 @@ describe('grafana dashboard', () => {
     assert.deepEqual(errorsBurn.targets!.map((t) => t.legendFormat), ['5m', '28m', '56m', '1h52m', '5h36m', '22h24m', '2d19h12m']);
     const latency = dashboard.panels.find((p) => p.title === 'Latency by route (p50 / p95 / p99)')!;
     assert.deepEqual(latency.targets!.map((t) => t.expr.slice(0, 24)), ['histogram_quantile(0.5, ', 'histogram_quantile(0.95,', 'histogram_quantile(0.99,']);
-    assert.match(latency.targets![0].expr, /sum by \(le, method, route\) \(rate\(http_server_request_duration_seconds_bucket\[\$__rate_interval\]\)\)/);
+    assert.match(latency.targets![0].expr, /sum by \(le, method, route\) \(rate\(http_server_request_duration_seconds_bucket\{route!="unmatched"\}\[\$__rate_interval\]\)\)/);
     assert.equal(latency.targets![2].legendFormat, '{{method}} {{route}} p99');
   });
 });

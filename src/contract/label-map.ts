@@ -186,12 +186,47 @@ export function routesMatchScope(m: LabelMap, routes: readonly RouteRef[]): Matc
   return [...pathsByMethod(routes)].sort(([a], [b]) => a.localeCompare(b)).map(([method, paths]) => [methodMatcher(m, [method]), routeMatcher(m, paths)]);
 }
 
-/** Everything except the given routes: other methods, and the given methods on other paths. */
+/**
+ * Everything except the given routes: other methods, and the given methods on other paths; of
+ * the requests that reached a route (`reachedRouteMatchers`).
+ */
 export function exceptRoutesMatchScope(m: LabelMap, routes: readonly RouteRef[]): MatchScope {
-  if (routes.length === 0) return [[]];
+  const reached = reachedRouteMatchers(m);
+  if (routes.length === 0) return [reached];
   const byMethod = pathsByMethod(routes);
   const methods = [...byMethod.keys()].sort();
-  return [[methodMatcher(m, methods, true)], ...methods.map((x) => [methodMatcher(m, [x]), routeMatcher(m, byMethod.get(x)!, true)])];
+  return [[methodMatcher(m, methods, true), ...reached], ...methods.map((x) => [methodMatcher(m, [x]), routeMatcher(m, byMethod.get(x)!, true), ...reached])];
+}
+
+/**
+ * The route label value sloctl's SDK (src/sdk/route-table.ts) and Go middleware (go/sloctl
+ * routes.go) give a request that reached no route of the service: a path no route matches (a
+ * scanner's `GET /wp-login.php`), a method no route takes, a request the framework answered before
+ * routing (a malformed percent-escape; Fastify's own 503 while it closes).
+ */
+export const UNMATCHED_ROUTE = 'unmatched';
+
+/**
+ * The matchers that keep requests that reached no route out of the built-in SLIs: `route!="unmatched"`
+ * when the route label is the SDK's (`route`, by default or mapped to that name), none when the
+ * contract maps the route to another library's label (promhttp's `handler`, OpenTelemetry's
+ * `http_route`), whose value for such requests sloctl does not know.
+ *
+ * Every SLI selector over "all routes" carries them (the rules, `sloctl status` both ways, the
+ * dashboard, the OpenSLO export): the SLOs judge what the SDK's health judges by default
+ * (`health.judge: 'routes'`), so strangers sending junk can neither page on-call nor spend the
+ * budget. Selectors naming routes (`route="/orders"`) exclude them already. All of them are left
+ * out, 5xx included: a stranger can draw a 5xx on no route (Koa answers a method it does not know
+ * with 501), so counting those would reopen the hole. Requests labelled "overflow" (templates past
+ * the SDK's cap) reached a route and stay in.
+ */
+export function reachedRouteMatchers(m: LabelMap): LabelMatch[] {
+  return m.route === SDK_LABELS.route ? [{ name: m.route, op: '!=', value: UNMATCHED_ROUTE }] : [];
+}
+
+/** Every request that reached a route: the scope of an SLI over all routes. */
+export function reachedScope(m: LabelMap): MatchScope {
+  return [reachedRouteMatchers(m)];
 }
 
 /** The label an error class is read from (the error-class label, or the status label it is derived from). */

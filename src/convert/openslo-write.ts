@@ -3,6 +3,7 @@
 // queries on the metric names sloctl's SDK registers. What OpenSLO cannot say is listed in `lost`.
 import { ERROR_CLASS_DEFAULTS, type Contract, type CustomSli, type Route } from '../contract/schema.ts';
 import { HTTP_ROLES } from '../contract/metric-names.ts';
+import { labelMap, reachedRouteMatchers } from '../contract/label-map.ts';
 import { WINDOW_PLACEHOLDER } from '../contract/promql.ts';
 import { formatBytes, formatDuration, formatPercent, formatRate } from '../contract/units.ts';
 import { deepEqual, deepMerge, fromSloctlWindow, isPlainObject, yamlDocuments } from './common.ts';
@@ -332,6 +333,9 @@ function builtInSlis(c: Contract, lost: string[]): CustomSli[] {
   const out: CustomSli[] = [];
   const h = metricName(c, 'requestDuration');
   const req = metricName(c, 'requests');
+  // A query over all routes reads the requests that reached a route, as the rules do: not the
+  // SDK's route="unmatched" (src/contract/label-map.ts, reachedRouteMatchers).
+  const reached = reachedRouteMatchers(labelMap(c)).map((m) => `${m.name}${m.op}${quote(m.value)}`);
   c.objectives.latency?.forEach((o) => {
     const routes = routesOf(c, o.routes);
     let good: string;
@@ -342,14 +346,14 @@ function builtInSlis(c: Contract, lost: string[]): CustomSli[] {
     } else {
       // Every request against the objective's threshold, with each route that has its own threshold swapped in.
       const own = c.routes.filter((r) => r.latency !== undefined && r.latency !== o.threshold);
-      const terms = [increase(`${h}_bucket`, [le(o.threshold)])];
+      const terms = [increase(`${h}_bucket`, [le(o.threshold), ...reached])];
       const signs = ['+'];
       for (const r of own) {
         terms.push(increase(`${h}_bucket`, [le(o.threshold), ...routeMatchers(r)]), increase(`${h}_bucket`, [le(r.latency!), ...routeMatchers(r)]));
         signs.push('-', '+');
       }
       good = own.length === 0 ? terms[0] : sumOf(terms, signs);
-      total = increase(`${h}_count`, []);
+      total = increase(`${h}_count`, reached);
     }
     const scope = routes ? `routes ${routes.map((r) => r.name).join(', ')}` : 'all routes';
     out.push({
@@ -373,8 +377,8 @@ function builtInSlis(c: Contract, lost: string[]): CustomSli[] {
     } else {
       const classes = `${SDK_LABELS.errorClass}=~${quote(bad.map((k) => k.name).join('|'))}`;
       const routes = routesOf(c, e.routes);
-      const badQ = routes ? sumOf(routes.map((r) => increase(req, [classes, ...routeMatchers(r)]))) : increase(req, [classes]);
-      const totalQ = routes ? sumOf(routes.map((r) => increase(req, routeMatchers(r)))) : increase(req, []);
+      const badQ = routes ? sumOf(routes.map((r) => increase(req, [classes, ...routeMatchers(r)]))) : increase(req, [classes, ...reached]);
+      const totalQ = routes ? sumOf(routes.map((r) => increase(req, routeMatchers(r)))) : increase(req, reached);
       out.push({
         name: e.name,
         description: `sloctl errors objective: requests not failed with error class ${bad.map((k) => k.name).join(', ')}`,

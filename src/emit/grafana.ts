@@ -5,13 +5,14 @@
 // Per SLO: the SLI over the SLO window against the objective, the error budget left (as a number
 // and as a burn-down over time), the burn rate over every window the alert tiers use with each
 // tier's threshold drawn as a line, and, for latency SLOs, p50/p95/p99 per route from the
-// histogram (for the errors SLO, the error ratio per route and class).
+// histogram (for the errors SLO, the error ratio per route and class, and the requests that
+// reached no route, which the SLOs leave out).
 //
 // The data source is the dashboard variable `DS_PROMETHEUS` (type datasource): the dashboard
 // imports into Grafana 10 and 11 through the UI, the HTTP API or file provisioning, and the user
 // picks the Prometheus data source from the variable's drop-down.
 import { countedClasses } from '../contract/classify.ts';
-import { classSelectors, labelMap, type LabelMap } from '../contract/label-map.ts';
+import { classSelectors, labelMap, reachedRouteMatchers, UNMATCHED_ROUTE, type LabelMap } from '../contract/label-map.ts';
 import type { Contract } from '../contract/schema.ts';
 import { formatDuration, formatPercent } from '../contract/units.ts';
 import { matcher, num, selector } from './promql.ts';
@@ -138,6 +139,7 @@ function sloPanels(l: Layout, slo: SloPlan, base: string | undefined, c: Contrac
   const lm: LabelMap = labelMap(c);
   const by = `${lm.method}, ${lm.route}`;
   const legend = `{{${lm.method}}} {{${lm.route}}}`;
+  const reached = reachedRouteMatchers(lm).length > 0;
   const budget = +(1 - slo.objective).toPrecision(12);
   const remaining = sloSeries(slo, RECORD.budgetRemaining);
   const window = formatDuration(slo.windowMs);
@@ -223,6 +225,19 @@ function sloPanels(l: Layout, slo: SloPlan, base: string | undefined, c: Contrac
         }))),
       ...timeseries('percentunit', [{ color: 'green', value: null }], {}, false),
     }, 12, y2, 12, 8);
+    if (reached) {
+      // What the SLO leaves out, to be seen: junk, and the 5xx a framework answers before routing
+      // (Fastify's own 503 while it closes, during a deploy).
+      l.add({
+        type: 'timeseries',
+        title: 'Requests that reached no route (not in the SLOs)',
+        description: `Requests the service counted under ${lm.route}="${UNMATCHED_ROUTE}" (paths and methods no route takes, requests the framework answered before routing), by ${lm.errors.label}. The SLOs leave them out, so strangers cannot spend the budget; 5xx here (a framework's own 503 while it shuts down) are worth a look.`,
+        targets: targets([{ expr: `sum by (${lm.method}, ${lm.errors.label}) (rate(${selector(r.metric, base, matcher(lm.route, '=', UNMATCHED_ROUTE))}[$__rate_interval]))`, legend: `{{${lm.method}}} {{${lm.errors.label}}}` }]),
+        ...timeseries('reqps', [{ color: 'green', value: null }], {}, false),
+      }, 0, y2 + 8, 24, 6);
+      l.y = y2 + 14;
+      return;
+    }
   }
   l.y = y2 + 8;
 }

@@ -12,11 +12,16 @@
 // "post"), and each error class as its matchers (`error_class="server"` from the SDK, or
 // `code=~"5.."` minus the earlier classes' codes when classes are derived from a status label).
 // Without `metrics.labels` the rules are exactly the SDK's.
+//
+// Which series each SLI reads is src/contract/sli-scope.ts's, shared with the embedded engine:
+// the objective's routes, or every request that reached a route (not the SDK's
+// route="unmatched", label-map.ts reachedRouteMatchers).
 import { checkPromql, WINDOW_PLACEHOLDER } from '../contract/promql.ts';
 import { countedClasses } from '../contract/classify.ts';
-import { classSelectors, exceptRoutesMatchScope, labelMap, routesMatchScope, type LabelMap, type LabelMatch } from '../contract/label-map.ts';
+import { classSelectors, labelMap, type LabelMatch } from '../contract/label-map.ts';
+import { errorsScope, latencyScopes } from '../contract/sli-scope.ts';
 import { HTTP_ROLES } from '../contract/metric-names.ts';
-import type { Alerting, Contract, CustomSli, ErrorClass, LatencyObjective, Route } from '../contract/schema.ts';
+import type { Alerting, Contract, CustomSli, ErrorClass, LatencyObjective } from '../contract/schema.ts';
 import { formatDuration, formatPercent } from '../contract/units.ts';
 import { scaleTiers, WORKBOOK_TIERS } from '../engine/alerts.ts';
 import { dur, isLabelName, leMatcher, matcher, num, oneOf, selector, str, sumOfUnion } from './promql.ts';
@@ -170,19 +175,8 @@ export function planTiers(alerting: Alerting | undefined, windowMs: number, buck
 
 /** A scope is a union of matcher lists: `[[]]` is everything, `[[a, b], [c]]` is {a,b} or {c}. */
 type Scope = string[][];
-const EVERYTHING: Scope = [[]];
 
 const text = (m: LabelMatch): string => matcher(m.name, m.op, m.value);
-
-/** The routes as (method, route template) pairs on the contract's labels (label-map.ts), grouped by method. */
-function routesScope(m: LabelMap, routes: readonly Route[]): Scope {
-  return routesMatchScope(m, routes).map((alt) => alt.map(text));
-}
-
-/** Everything except the given routes: other methods, and the given methods on other paths. */
-function exceptRoutesScope(m: LabelMap, routes: readonly Route[]): Scope {
-  return exceptRoutesMatchScope(m, routes).map((alt) => alt.map(text));
-}
 
 type Fn = 'rate' | 'increase' | 'irate';
 
@@ -205,26 +199,13 @@ function latencyPlan(c: Contract, o: LatencyObjective, base: string | undefined)
   const lm = labelMap(c);
   const bucket = `${hist}_bucket`;
   const count = `${hist}_count`;
-  const thresholdOf = (r: Route) => r.latency ?? o.threshold;
   // Good = requests in the bucket at the threshold: exact, because the SDK's histogram always has
   // a bucket boundary at every threshold the contract declares. A route with its own `latency`
-  // is good at its own threshold; the groups below are disjoint, so their union can be summed.
-  const groups: Array<{ thresholdMs: number; scope: Scope; routes: string }> = [];
-  let totalScope: Scope;
-  if (o.routes) {
-    const covered = c.routes.filter((r) => o.routes!.includes(r.name));
-    const byThreshold = new Map<number, Route[]>();
-    for (const r of covered) byThreshold.set(thresholdOf(r), [...(byThreshold.get(thresholdOf(r)) ?? []), r]);
-    for (const [t, rs] of [...byThreshold].sort(([a], [b]) => a - b)) groups.push({ thresholdMs: t, scope: routesScope(lm, rs), routes: rs.map((r) => r.name).join(', ') });
-    totalScope = routesScope(lm, covered);
-  } else {
-    const own = c.routes.filter((r) => thresholdOf(r) !== o.threshold);
-    groups.push({ thresholdMs: o.threshold, scope: exceptRoutesScope(lm, own), routes: own.length ? 'all other routes' : 'all routes' });
-    const byThreshold = new Map<number, Route[]>();
-    for (const r of own) byThreshold.set(thresholdOf(r), [...(byThreshold.get(thresholdOf(r)) ?? []), r]);
-    for (const [t, rs] of [...byThreshold].sort(([a], [b]) => a - b)) groups.push({ thresholdMs: t, scope: routesScope(lm, rs), routes: rs.map((r) => r.name).join(', ') });
-    totalScope = EVERYTHING;
-  }
+  // is good at its own threshold; the groups (src/contract/sli-scope.ts) are disjoint, so their
+  // union can be summed.
+  const scopes = latencyScopes(c, o);
+  const groups = scopes.groups.map((g) => ({ ...g, scope: g.scope.map((alt) => alt.map(text)) }));
+  const totalScope: Scope = scopes.total.map((alt) => alt.map(text));
   const good = (fn: Fn, rangeMs: number) =>
     sumOfUnion(groups.flatMap((g) => ranged(fn, bucket, base, g.scope, [leMatcher(g.thresholdMs / 1000)], rangeMs)));
   const total = (fn: Fn, rangeMs: number) => sumOfUnion(ranged(fn, count, base, totalScope, [], rangeMs));
@@ -270,7 +251,8 @@ export function badClasses(c: Pick<Contract, 'errorClasses'>): ErrorClass[] {
 function errorsPlan(c: Contract, routes: string[] | undefined, objective: number, base: string | undefined): Pick<SloPlan, 'errorRatio' | 'events' | 'absent' | 'requests' | 'promise' | 'unmeasurable' | 'lastInterval'> {
   const requests = metricName(c, 'requests');
   const lm = labelMap(c);
-  const scope = routes ? routesScope(lm, c.routes.filter((r) => routes.includes(r.name))) : EVERYTHING;
+  // The objective's routes, or every request that reached a route (src/contract/sli-scope.ts).
+  const scope: Scope = errorsScope(c, routes).map((alt) => alt.map(text));
   // The weights are constants from the contract, baked into the rule, not read from the SDK's
   // `sloctl_error_class_weight` gauge with a join. The contract is the source of truth and this
   // file is generated from it: the weights are reviewable in the diff of the rules, they do not

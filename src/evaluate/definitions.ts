@@ -6,8 +6,10 @@
 //
 // - latency: good = the histogram bucket at the threshold `le` (a route with its own `latency`
 //   is good at its own threshold), total = `_count`; scoped to the objective's routes as
-//   (method, route template) pairs, or to every series when it names none;
-// - errors: total = the request counter; weighted bad = Σ increase(class) × weight(class) over the
+//   (method, route template) pairs, or to every request that reached a route when it names none
+//   (src/contract/sli-scope.ts: not the SDK's route="unmatched", as the SDK's health judges);
+// - errors: total = the request counter (the objective's routes, or every request that reached a
+//   route); weighted bad = Σ increase(class) × weight(class) over the
 //   contract's error classes and the classifier's built-in ones (`shed` ×0.3, `unclassified` ×1;
 //   src/contract/classify.ts countedClasses) that are not `good` and weigh more than 0. A class
 //   neither names adds nothing, as in the rules, and is reported so the user sees it;
@@ -24,6 +26,7 @@
 // window and rounded to the bucket width.
 import { countedClasses } from '../contract/classify.ts';
 import { classSelectors, exceptRoutesMatchScope, labelMap, routesMatchScope, unseenClasses, type ClassSelector, type LabelMap } from '../contract/label-map.ts';
+import { errorsScope, latencyScopes } from '../contract/sli-scope.ts';
 import { HTTP_ROLES } from '../contract/metric-names.ts';
 import type { Alerting, Contract, LatencyObjective, Route } from '../contract/schema.ts';
 import { formatDuration, formatPercent } from '../contract/units.ts';
@@ -143,31 +146,13 @@ function metricName(c: Contract, role: 'requestDuration' | 'requests' | 'availab
 
 function latencySource(c: Contract, o: LatencyObjective): LatencySource {
   const hist = metricName(c, 'requestDuration');
-  const lm = labelMap(c);
-  const routesScope = (rs: readonly Route[]) => routesMatchScope(lm, rs);
-  const exceptRoutesScope = (rs: readonly Route[]) => exceptRoutesMatchScope(lm, rs);
-  const thresholdOf = (r: Route) => r.latency ?? o.threshold;
-  const groups: LatencySource['groups'] = [];
-  const grouped = (rs: Route[]) => {
-    const m = new Map<number, Route[]>();
-    for (const r of rs) m.set(thresholdOf(r), [...(m.get(thresholdOf(r)) ?? []), r]);
-    return [...m].sort(([a], [b]) => a - b);
-  };
-  let totalScope: Scope;
-  if (o.routes) {
-    const covered = c.routes.filter((r) => o.routes!.includes(r.name));
-    for (const [t, rs] of grouped(covered)) groups.push({ thresholdSeconds: t / 1000, scope: routesScope(rs), routes: rs.map((r) => r.name).join(', ') });
-    totalScope = routesScope(covered);
-  } else {
-    const own = c.routes.filter((r) => thresholdOf(r) !== o.threshold);
-    groups.push({ thresholdSeconds: o.threshold / 1000, scope: exceptRoutesScope(own), routes: own.length ? 'all other routes' : 'all routes' });
-    for (const [t, rs] of grouped(own)) groups.push({ thresholdSeconds: t / 1000, scope: routesScope(rs), routes: rs.map((r) => r.name).join(', ') });
-    totalScope = EVERYTHING;
-  }
+  // The groups and the total's scope are the rules' (src/contract/sli-scope.ts).
+  const scopes = latencyScopes(c, o);
+  const groups: LatencySource['groups'] = scopes.groups.map((g) => ({ thresholdSeconds: g.thresholdMs / 1000, scope: g.scope, routes: g.routes }));
   const percentiles = Object.entries(o.percentiles ?? {})
     .filter((e): e is [string, number] => e[1] !== undefined)
     .map(([k, v]): [string, number, number] => [k, Number(`0.${k.slice(1)}`), v / 1000]);
-  return { kind: 'latency', bucketMetric: `${hist}_bucket`, countMetric: `${hist}_count`, groups, totalScope, percentiles };
+  return { kind: 'latency', bucketMetric: `${hist}_bucket`, countMetric: `${hist}_count`, groups, totalScope: scopes.total, percentiles };
 }
 
 /** The SLOs of a contract the engine can evaluate, in contract order. */
@@ -202,7 +187,7 @@ export function defineSlos(c: Contract): SloDefinition[] {
     const weights = new Map<string, number>();
     for (const k of counted) if (!k.good && k.weight > 0) weights.set(k.name, k.weight);
     const lm = labelMap(c);
-    const scope = e.routes ? routesScope(c.routes.filter((r) => e.routes!.includes(r.name)), lm) : EVERYTHING;
+    const scope = errorsScope(c, e.routes);
     const classes = [...weights].map(([n, w]) => `${n} ×${w}`).join('; ');
     out.push(base(e.name, 'errors', e.objective, e.alerting, e.budgeting, `weighted success ≥ ${formatPercent(e.objective)} of ${e.routes ? `requests to ${e.routes.join(', ')}` : 'requests'} (${classes || 'no weighted classes'})`, {
       kind: 'errors',
