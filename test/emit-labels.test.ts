@@ -63,17 +63,21 @@ objectives: { errors: { objective: 99% } }
     assert.doesNotMatch(burn, /route=|method="POST"/);
   });
 
-  it('an SLIUnmeasurable alert for mapped contracts only', () => {
+  it('an SLIUnmeasurable alert: for errors on mapped contracts only, for latency (a series without its bucket) on every contract', () => {
     const alerts = (c: Contract) => rulesOf(c).filter((r): r is AlertingRule & { group: string } => !isRecording(r) && r.alert.endsWith('SLIUnmeasurable'));
     assert.deepEqual(alerts(PROMHTTP).map((a) => [a.alert, a.expr.split('\n').length]), [['OrdersGoApiLatencySLIUnmeasurable', 5], ['OrdersGoErrorsSLIUnmeasurable', 1]]);
     assert.equal(alerts(PROMHTTP)[1].expr, 'count(http_requests_total) unless count(http_requests_total{code!=""})');
     assert.match(alerts(PROMHTTP)[1].annotations.description, /metrics\.labels\.status: code/);
-    assert.deepEqual(alerts(CHECKOUT), []);
+    // The latency alert names the series by the mapped labels, and the threshold by its `le`.
+    assert.match(alerts(PROMHTTP)[0].annotations.summary, /^orders-go api-latency: \{\{ \$labels\.method \}\} \{\{ \$labels\.handler \}\} has no bucket at le=\{\{ \$labels\.sloctl_threshold_le \}\}/);
+    assert.match(alerts(PROMHTTP)[0].expr, /^label_replace\(\(rate\(http_request_duration_seconds_count\{method!~"\[Pp\]\[Oo\]\[Ss\]\[Tt\]"\}\[5m\]\) > 0\) unless ignoring\(le\) rate\(http_request_duration_seconds_bucket\{method!~"\[Pp\]\[Oo\]\[Ss\]\[Tt\]", le="0\.2"\}\[5m\]\), "sloctl_threshold_le", "0\.2", "", ""\)\n/);
+    assert.deepEqual(alerts(CHECKOUT).map((a) => [a.alert, a.expr.split('\n').length]), [['CheckoutApiLatencySLIUnmeasurable', 5]]);
+    assert.match(alerts(CHECKOUT)[0].annotations.description, /\{\{ \$labels\.method \}\} \{\{ \$labels\.route \}\}.*Deploy the service with this contract/);
   });
 
   it('availability: the gauge or the composite from its parts for mapped contracts, the gauge alone for the SDK', () => {
     const composite = recorded(PROMHTTP, 'availability', 'sloctl:availability:ratio', 'job="x"');
-    assert.match(composite.expr, /^avg\(sloctl_availability\{job="x"\}\)\nor\n0\.3 \* avg\(up\{job="x"\}\)\n\+\n0\.25 \* \(\(sum\(irate\(http_request_duration_seconds_count\{job="x"\}\[1m\]\)\)/);
+    assert.match(composite.expr, /^avg\(sloctl_availability\{job="x"\}\)\nor\n0\.3 \* avg\(up\{job="x"\}\)\n\+\n0\.25 \* \(\(sum\(\n +\(irate\(http_request_duration_seconds_count\{job="x", method!~"\[Pp\]\[Oo\]\[Ss\]\[Tt\]"\}\[1m\]\) and ignoring\(le\) irate\(http_request_duration_seconds_bucket\{job="x", method!~"\[Pp\]\[Oo\]\[Ss\]\[Tt\]", le="0\.2"\}\[1m\]\)\)/);
     assert.match(composite.expr, /\n\+\n0\.25 \* \(\(\(sum\(\n +irate\(http_requests_total\{job="x", code=~"5/);
     assert.match(composite.expr, /and on\(\) count\(http_requests_total\{job="x", code!=""\}\)\)\n\+\nvector\(0\.2\)$/);
     assert.equal(recorded(PROMHTTP, 'availability', 'sloctl:burn_rate:5m').expr, '(1 - avg_over_time(sloctl:availability:ratio{sloctl_service="orders-go", sloctl_slo="availability"}[5m])) / 0.001');

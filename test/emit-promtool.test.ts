@@ -374,10 +374,14 @@ describe('promtool test rules: promhttp labels, and the unmeasurable alert', () 
     // Unlabelled and with Go's default buckets: no code, no bucket at 0.3 (POST /orders' own threshold).
     const unlabelled = [series('http_requests_total', '', 20), ...hist('', 20, ['0.25', '0.5', '+Inf']), up];
     const sel = (slo: string) => `{sloctl_service="orders-go", sloctl_slo="${slo}"}`;
-    const fired = (name: string) => {
+    const fired = (name: string, labels: Record<string, string> = {}) => {
       const rule = alerts.find((r) => r.alert === name)!;
-      return [{ exp_labels: { ...rule.labels }, exp_annotations: rule.annotations }];
+      // The latency alert's text reads the labels of the series it names.
+      const expand = (text: string) => text.replace(/\{\{ \$labels\.([a-zA-Z_][a-zA-Z0-9_]*) \}\}/g, (_, k: string) => labels[k] ?? '<no value>');
+      return [{ exp_labels: { ...rule.labels, ...labels }, exp_annotations: Object.fromEntries(Object.entries(rule.annotations).map(([k, v]) => [k, expand(v)])) }];
     };
+    // The series without a bucket at POST /orders' own 300ms threshold, named with it.
+    const noBucket = { job: 'orders-go', instance: 'go:8080', handler: '/orders', method: 'post', sloctl_threshold_le: '0.3' };
     const tests = [
       {
         interval: '15s',
@@ -402,12 +406,16 @@ describe('promtool test rules: promhttp labels, and the unmeasurable alert', () 
         alert_rule_test: [
           { eval_time: '9m', alertname: 'OrdersGoErrorsSLIUnmeasurable', exp_alerts: [] },
           { eval_time: '10m', alertname: 'OrdersGoErrorsSLIUnmeasurable', exp_alerts: fired('OrdersGoErrorsSLIUnmeasurable') },
-          { eval_time: '9m', alertname: 'OrdersGoApiLatencySLIUnmeasurable', exp_alerts: [] },
-          { eval_time: '10m', alertname: 'OrdersGoApiLatencySLIUnmeasurable', exp_alerts: fired('OrdersGoApiLatencySLIUnmeasurable') },
+          // A rate needs two samples: true from the evaluation at 1m, firing 10m later.
+          { eval_time: '10m', alertname: 'OrdersGoApiLatencySLIUnmeasurable', exp_alerts: [] },
+          { eval_time: '11m', alertname: 'OrdersGoApiLatencySLIUnmeasurable', exp_alerts: fired('OrdersGoApiLatencySLIUnmeasurable', noBucket) },
         ],
         promql_expr_test: [
           // What the alert is for: without the code label the errors SLO reads 0 burn, all good.
           { expr: `sloctl:burn_rate:5m${sel('errors')}`, eval_time: '20m', exp_samples: [{ labels: `sloctl:burn_rate:5m${sel('errors')}`, value: 0 }] },
+          // Without its bucket, no request of the series can be judged: the latency SLI reads
+          // nothing (the alert above says why), not a 100x burn of "every request slow".
+          { expr: `sloctl:burn_rate:5m${sel('api-latency')}`, eval_time: '20m', exp_samples: [] },
           // The composite's success part is unknown without the label: no sample, not a good one.
           { expr: `sloctl:availability:ratio${sel('availability')}`, eval_time: '20m', exp_samples: [] },
         ],

@@ -15,9 +15,11 @@
 //   <Service><Slo>ErrorBudgetBurn        one alert per tier: burn > B over the long AND the short
 //                                        window, `for`, severity page|ticket
 //   <Service><Slo>SLIMissing             absent(): the SLI's input metric is gone
-//   <Service><Slo>SLIUnmeasurable        contracts with metrics.labels: the inputs exist but cannot
-//                                        measure the SLI (no series carries the status label, no
-//                                        histogram bucket at a threshold), which `or vector(0)`
+//   <Service><Slo>SLIUnmeasurable        the inputs exist but cannot measure the SLI: latency, per
+//                                        histogram series that counts requests without a bucket at
+//                                        its threshold (left out of the SLI: it cannot tell fast
+//                                        from slow); errors, for contracts with metrics.labels, no
+//                                        series carries the status label, which `or vector(0)`
 //                                        would otherwise read as all good
 //
 // Availability for such contracts: `sloctl:availability:ratio` records the composite at every
@@ -25,8 +27,9 @@
 // burn-rate windows average it over time.
 //
 // Rule count for an SLO with the four default tiers: 7 burn-rate windows + 3 budget rules +
-// 4 tier alerts + 1 absent alert = 15, against Sloth's 17 (8 SLI windows + 7 metadata + 2
-// alerts); recording rules 10 against 15. See `countRules` and the README.
+// 4 tier alerts + 1 absent alert = 15 (a latency SLO 16: its unmeasurable alert), against
+// Sloth's 17 (8 SLI windows + 7 metadata + 2 alerts); recording rules 10 against 15. See
+// `countRules` and the README.
 //
 // Low traffic: the embedded engine calls a tier "unknown" below its minimum event count; a
 // Prometheus alert has no such state, so these rules fire on whatever the windows hold, as the
@@ -180,8 +183,8 @@ function sloGroup(service: string, slo: SloPlan, absentForMs: number): RuleGroup
       for: dur(absentForMs),
       labels: common(severity),
       annotations: {
-        summary: `${service} ${slo.name}: ${templateLiteral(slo.unmeasurable.summary)}`,
-        description: `${templateLiteral(slo.unmeasurable.description)} Until then its burn-rate alerts cannot fire.`,
+        summary: slo.unmeasurable.template ? slo.unmeasurable.summary : `${service} ${slo.name}: ${templateLiteral(slo.unmeasurable.summary)}`,
+        description: slo.unmeasurable.template ? slo.unmeasurable.description : templateLiteral(slo.unmeasurable.description),
         ...links(),
         ...slo.alertAnnotations,
       },

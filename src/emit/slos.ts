@@ -24,7 +24,7 @@ import { HTTP_ROLES } from '../contract/metric-names.ts';
 import type { Alerting, Contract, CustomSli, ErrorClass, LatencyObjective } from '../contract/schema.ts';
 import { formatDuration, formatPercent } from '../contract/units.ts';
 import { scaleTiers, WORKBOOK_TIERS } from '../engine/alerts.ts';
-import { dur, isLabelName, leMatcher, matcher, num, oneOf, selector, str, sumOfUnion } from './promql.ts';
+import { dur, isLabelName, leMatcher, matcher, num, oneOf, selector, str, sumOfUnion, templateLiteral } from './promql.ts';
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
@@ -96,10 +96,21 @@ export interface SloPlan {
   /**
    * PromQL that is non-empty when the input metrics exist but cannot measure the SLI (the label the
    * mapping reads is on no series, no histogram bucket at a threshold), with what to do: the
-   * `... or vector(0)` of the errors SLI would otherwise read that as "no errors". Written for
-   * contracts that map labels (`metrics.labels`); the SDK always exports what it needs.
+   * `... or vector(0)` of the errors SLI would otherwise read that as "no errors". Errors: written
+   * for contracts that map labels (`metrics.labels`; the SDK always labels its errors). Latency:
+   * for every contract, one alert per histogram series that counts requests without a bucket at
+   * its threshold (an instance still running with an older contract's buckets).
    */
-  unmeasurable?: { expr: string; summary: string; description: string };
+  unmeasurable?: {
+    expr: string;
+    summary: string;
+    description: string;
+    /**
+     * True when summary and description are Go templates (they read the alert's labels, literal
+     * text written with templateLiteral); else they are literal text.
+     */
+    template?: boolean;
+  };
   /**
    * Latency and errors SLOs: PromQL that is 1 when the last scrape interval (irate: the last two
    * samples) met the objective, else 0; empty when it cannot be measured. Feeds the availability
@@ -178,6 +189,12 @@ type Scope = string[][];
 
 const text = (m: LabelMatch): string => matcher(m.name, m.op, m.value);
 
+/**
+ * The label the latency SLO's unmeasurable alert carries: the `le` (seconds) of the threshold the
+ * series has no bucket at.
+ */
+export const MISSING_LE_LABEL = 'sloctl_threshold_le';
+
 type Fn = 'rate' | 'increase' | 'irate';
 
 function ranged(fn: Fn, metric: string, base: string | undefined, scope: Scope, extra: string[], rangeMs: number): string[] {
@@ -204,35 +221,48 @@ function latencyPlan(c: Contract, o: LatencyObjective, base: string | undefined)
   // is good at its own threshold; the groups (src/contract/sli-scope.ts) are disjoint, so their
   // union can be summed.
   const scopes = latencyScopes(c, o);
-  const groups = scopes.groups.map((g) => ({ ...g, scope: g.scope.map((alt) => alt.map(text)) }));
+  const groups = scopes.groups.map((g) => ({ ...g, scope: g.scope.map((alt) => alt.map(text)), le: leMatcher(g.thresholdMs / 1000) }));
   const totalScope: Scope = scopes.total.map((alt) => alt.map(text));
   const good = (fn: Fn, rangeMs: number) =>
-    sumOfUnion(groups.flatMap((g) => ranged(fn, bucket, base, g.scope, [leMatcher(g.thresholdMs / 1000)], rangeMs)));
-  const total = (fn: Fn, rangeMs: number) => sumOfUnion(ranged(fn, count, base, totalScope, [], rangeMs));
-  // Each group's histogram series without a bucket at its threshold: the good count would be 0.
-  const noBucket = groups.flatMap((g) => g.scope.map((alt) => `(count(${selector(bucket, base, ...alt)}) unless count(${selector(bucket, base, ...alt, leMatcher(g.thresholdMs / 1000))}))`));
+    sumOfUnion(groups.flatMap((g) => ranged(fn, bucket, base, g.scope, [g.le], rangeMs)));
+  // Total = the requests of the histogram series that have the bucket at their threshold over the
+  // range, and only those: a series without it (a service still running with the buckets of an
+  // older contract, on some instances or routes only) cannot tell its fast requests from its slow
+  // ones, and counting them all as slow made a healthy service read a 50x burn. They are left out
+  // of the SLI, and the unmeasurable alert below names them. Count and bucket series of one
+  // histogram differ only in `le`.
+  const total = (fn: Fn, rangeMs: number) =>
+    sumOfUnion(groups.flatMap((g) => g.scope.map((alt) => `(${fn}(${selector(count, base, ...alt)}[${dur(rangeMs)}]) and ignoring(le) ${fn}(${selector(bucket, base, ...alt, g.le)}[${dur(rangeMs)}]))`)));
+  // The histogram series that counted requests recently but have no bucket at their group's
+  // threshold, one alert instance each, labelled with the threshold's `le` for the annotation.
+  const recentMs = Math.max(5 * MINUTE, 4 * c.scrapeInterval);
+  const noBucket = groups.flatMap((g) => g.scope.map((alt) =>
+    `label_replace((rate(${selector(count, base, ...alt)}[${dur(recentMs)}]) > 0) unless ignoring(le) rate(${selector(bucket, base, ...alt, g.le)}[${dur(recentMs)}]), ${str(MISSING_LE_LABEL)}, ${str(num(g.thresholdMs / 1000))}, "", "")`));
   const thresholds = groups.map((g) => `le=${num(g.thresholdMs / 1000)} (${g.routes})`).join(', ');
   const own = groups.filter((g) => g.thresholdMs !== o.threshold);
   const overrides = own.length ? ` (${own.map((g) => `${g.routes} within ${formatDuration(g.thresholdMs)}`).join('; ')})` : '';
   const percentiles = Object.entries(o.percentiles ?? {})
     .filter((e): e is [string, number] => e[1] !== undefined)
     .map(([k, v]): [string, number, number] => [k, Number(`0.${k.slice(1)}`), v / 1000]);
+  const series = `{{ $labels.${lm.method} }} {{ $labels.${lm.route} }}`;
+  const fix = lm.mapped
+    ? 'Add the thresholds to the histogram\'s buckets (client_golang: prometheus.HistogramOpts.Buckets).'
+    : 'The SDK puts a bucket at every threshold of the contract it runs with: this instance runs with another contract (the rules were generated from a newer one than it was deployed with?). Deploy the service with this contract, or generate the rules from the one it runs.';
   return {
     promise: `${formatPercent(o.objective)} of ${o.routes ? `requests to ${o.routes.join(', ')}` : 'requests'} within ${formatDuration(o.threshold)}${overrides}`,
     errorRatio: (r) => `1 - ${good('rate', r)} / ${total('rate', r)}`,
     events: { bad: (r) => `${total('increase', r)} - ${good('increase', r)}`, total: (r) => total('increase', r) },
     absent: `absent(${selector(count, base)})`,
     latency: { bucketMetric: bucket, scope: totalScope, thresholds: groups.map((g) => ({ seconds: g.thresholdMs / 1000, routes: g.routes })), percentiles },
-    ...(lm.mapped
-      ? {
-        unmeasurable: {
-          expr: noBucket.join('\nor\n'),
-          summary: `the histogram ${hist} has no bucket at a latency threshold`,
-          description: `The ${hist} histogram has series, but not at every threshold's bucket (${thresholds}): the requests of a route without its bucket count as slow, so this SLO reads worse than it is. Add the thresholds to the histogram's buckets (client_golang: prometheus.HistogramOpts.Buckets).`,
-        },
-      }
-      : {}),
-    // A threshold without its bucket makes the interval unknown (no sample), as in embedded.ts.
+    unmeasurable: {
+      expr: noBucket.join('\nor\n'),
+      template: true,
+      summary: `${templateLiteral(`${c.service.name} ${o.name}: `)}${series} has no bucket at le={{ $labels.${MISSING_LE_LABEL} }} in ${templateLiteral(hist)}`,
+      description: templateLiteral(`The ${hist} histogram of `) + series + templateLiteral(` counted requests in the last ${dur(recentMs)}, but has no bucket at `) +
+        `le={{ $labels.${MISSING_LE_LABEL} }}` +
+        templateLiteral(`, the latency threshold the contract sets for it (thresholds: ${thresholds}). Its fast requests cannot be told from its slow ones, so the ${o.name} SLO leaves that series out (its burn rates read the series that have their bucket, and read nothing when none has). ${fix}`),
+    },
+    // A series without its threshold's bucket makes the interval unknown (no sample), as in embedded.ts.
     lastInterval: (r) => `((${total('irate', r)} - ${good('irate', r)}) <= bool ${num(+(1 - o.objective).toPrecision(12))} * ${total('irate', r)} unless on() (${noBucket.join(' or ')}))`,
   };
 }
@@ -299,7 +329,7 @@ function errorsPlan(c: Contract, routes: string[] | undefined, objective: number
         unmeasurable: {
           expr: `count(${selector(requests, base)}) unless count(${labelled})`,
           summary: `no ${requests} series carries ${lm.errors.label}: errors cannot be counted`,
-          description: `${requests} has series, but none carries ${what}, so no request is classed as an error and the errors SLO reads 100% good whatever happens. Map the label that carries the status code in the contract (promhttp: metrics.labels.status: code) and generate the rules again.`,
+          description: `${requests} has series, but none carries ${what}, so no request is classed as an error and the errors SLO reads 100% good whatever happens. Map the label that carries the status code in the contract (promhttp: metrics.labels.status: code) and generate the rules again. Until then its burn-rate alerts cannot fire.`,
         },
       }
       : {}),

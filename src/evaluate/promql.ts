@@ -22,13 +22,13 @@
 //
 // Numbers from PromQL's increase() are extrapolated to the range edges (see src/engine/counter.ts),
 // so event counts here are usually not whole numbers.
-import { unmeasurableErrors, unseenClasses } from '../contract/label-map.ts';
+import { labelMap, unmeasurableErrors, unseenClasses } from '../contract/label-map.ts';
 import type { Contract } from '../contract/schema.ts';
 import { formatMs } from '../engine/alerts.ts';
 import { calendarWindow } from '../engine/calendar.ts';
 import { bucketOfQuantileValue } from '../engine/histogram.ts';
 import { dur, leMatcher, matcher, num as promNum, selector } from '../emit/promql.ts';
-import { planSlos, RECORD, sloSeries, type SloPlan } from '../emit/slos.ts';
+import { MISSING_LE_LABEL, planSlos, RECORD, sloSeries, type SloPlan } from '../emit/slos.ts';
 import type { LoadedRuleGroup, PromqlClient } from '../observe/promql-client.ts';
 import { defineSlos, type Scope, type SloDefinition } from './definitions.ts';
 import { checkRulesSelector } from './loaded-rules.ts';
@@ -112,7 +112,7 @@ export async function evaluateThroughPrometheus(contract: Contract, client: Prom
       slos.push(skippedSlo(def, at, 'the rule generator has no plan for it'));
       continue;
     }
-    const facts = await seriesFacts(contract, def, raw, base);
+    const facts = await seriesFacts(contract, def, p, raw, base);
     const recorded = def.kind === 'custom' ? rulesLoaded : builtinRecorded;
     slos.push(await evaluateOne(def, p, at, ask, raw, { loaded: rulesLoaded, read: recorded, selector: base }, options, facts));
   }
@@ -140,7 +140,7 @@ function scopeSelectors(metric: string, base: string | undefined, scope: Scope, 
  * a latency SLO, the `le` values present per threshold group (a threshold with no bucket is not
  * measurable, and a percentile ceiling between buckets is interpolated).
  */
-async function seriesFacts(contract: Contract, def: SloDefinition, raw: Raw, base: string | undefined): Promise<SeriesFacts> {
+async function seriesFacts(contract: Contract, def: SloDefinition, p: SloPlan, raw: Raw, base: string | undefined): Promise<SeriesFacts> {
   const src = def.source;
   const notes: string[] = [];
   // Each selector's latest sample of the last 5 minutes (an instant query's own lookback), read
@@ -172,6 +172,23 @@ async function seriesFacts(contract: Contract, def: SloDefinition, raw: Raw, bas
       if (r.length > 0) continue;
       missing.push(`no bucket at le=${promNum(g.thresholdSeconds)} (the ${formatMs(Math.round(g.thresholdSeconds * 1000))} threshold of ${g.routes}); its buckets are ${les.map((x) => (x === Infinity ? '+Inf' : String(x))).join(', ')}`);
       add.push(g.thresholdSeconds);
+    }
+    if (missing.length === 0 && p.unmeasurable) {
+      // Every group has its bucket on some series; a series that counts requests without it (an
+      // instance or route still on an older contract's buckets) is left out of the rules' SLI, as
+      // their unmeasurable alert says: the same query, one result per such series.
+      const r = await raw(p.unmeasurable.expr);
+      const byLe = new Map<string, Set<string>>();
+      const lm = labelMap(contract);
+      for (const x of r) {
+        const le = x.metric[MISSING_LE_LABEL] ?? '?';
+        byLe.set(le, (byLe.get(le) ?? new Set()).add(`${x.metric[lm.method] ?? ''} ${x.metric[lm.route] ?? ''}`.trim() || JSON.stringify(x.metric)));
+      }
+      for (const [le, series] of [...byLe].sort(([a], [b]) => parseFloat(a) - parseFloat(b))) {
+        const g = src.groups.find((x) => promNum(x.thresholdSeconds) === le);
+        missing.push(`no bucket at le=${le}${g ? ` (the ${formatMs(Math.round(g.thresholdSeconds * 1000))} threshold of ${g.routes})` : ''} on the series of ${[...series].sort().join(', ')}, which counted requests recently`);
+        if (!Number.isNaN(parseFloat(le))) add.push(parseFloat(le));
+      }
     }
     const les = await lesOf(src.totalScope);
     if (missing.length === 0) return { les, notes };
