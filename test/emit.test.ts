@@ -252,7 +252,7 @@ describe('grafana dashboard', () => {
         const set = json.panels.slice(start + 1, end).map((p) => p.title);
         assert.deepEqual(set.slice(0, 5), [`SLI over ${set[0].slice(9)}`, 'Error budget remaining', 'SLI vs objective', 'Error budget burn-down', 'Burn rate by window']);
         if (slo.kind === 'latency') assert.equal(set[5], 'Latency by route (p50 / p95 / p99)');
-        if (slo.kind === 'errors') assert.deepEqual(set.slice(5), ['Error ratio by route and class', 'Requests that reached no route (not in the SLOs)']);
+        if (slo.kind === 'errors') assert.deepEqual(set.slice(5), ['Weighted error ratio by route and class', 'Requests that reached no route (not in the SLOs)']);
         i++;
       }
     });

@@ -5,6 +5,9 @@
 // `GET /wp-login.php` at 5/s beside 20/s of real traffic read `errors 79.9% ... 40.1x page
 // FAILING` while the SDK's /healthz (which judges only requests that reached a route) said UP.
 //
+// And the dashboard's per-route error panel draws the SLO's bad classes weighted as the SLI
+// weighs them (before: every class but "none", unweighted, so a good `not-found` read as errors).
+//
 // promtool missing: skipped with the reason, or failed when CI is set (test/helpers/prometheus.ts).
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -200,6 +203,71 @@ describe('requests that reached no route are outside the SLIs', () => {
         ],
       },
     ];
+    writeFileSync(join(dir, 'test.yaml'), stringify({ rule_files: ['rules.yaml'], evaluation_interval: '1m', tests }, { lineWidth: 0 }));
+    const r = await run(bin, ['test', 'rules', join(dir, 'test.yaml')], { cwd: dir });
+    assert.equal(r.code, 0, `${r.stdout}${r.stderr}`);
+  });
+});
+
+// The trial's slo.yaml: not-found is a good class (weight 0), aborted the classifier's weight-0 one.
+const TRIAL = contract(`apiVersion: sloctl/v1
+service: { name: shop }
+window: 28d
+bucket: 1m
+scrapeInterval: 15s
+errorClasses:
+  - { name: transient, weight: 0.3, status: [429, 503, 504] }
+  - { name: not-found, weight: 0, status: [404], good: true }
+  - { name: client, weight: 1.0, status: ["4xx"] }
+  - { name: server, weight: 2.5, status: ["5xx"] }
+routes:
+  - { name: catalog, method: GET, path: /catalog }
+objectives:
+  errors: { objective: 99.5% }
+`);
+
+describe('the dashboard\'s error panel is the SLO\'s', () => {
+  const panel = grafanaDashboard(TRIAL).dashboard.panels.find((p) => p.title === 'Weighted error ratio by route and class')!;
+
+  it('one line per bad class, weighted; good and weight-0 classes are not drawn (before: error_class!="none", unweighted)', () => {
+    assert.ok(panel, 'the panel is there, titled for what it draws');
+    const targets = panel.targets!;
+    assert.deepEqual(targets.map((t) => t.legendFormat), [
+      '{{method}} {{route}} server ×2.5', '{{method}} {{route}} client', '{{method}} {{route}} unclassified', '{{method}} {{route}} transient ×0.3', '{{method}} {{route}} shed ×0.3',
+    ]);
+    for (const t of targets) assert.doesNotMatch(t.expr, /!="none"|not-found|aborted/);
+    assert.match(targets[0].expr, /^sum by \(method, route\) \(rate\(http_server_requests_total\{route!="unmatched", error_class="server"\}\[\$__rate_interval\]\)\) \* 2\.5 \/ sum by \(method, route\) \(rate\(http_server_requests_total\{route!="unmatched"\}\[\$__rate_interval\]\)\)$/);
+    assert.match(panel.description ?? '', /server ×2\.5, client ×1, unclassified ×1, transient ×0\.3, shed ×0\.3/);
+  });
+
+  it('promtool: a route\'s lines add up to the SLI\'s weighted error ratio', async (t) => {
+    const bin = requireBinary(t, 'promtool');
+    if (!bin) return;
+    const dir = mkdtempSync(join(tmpdir(), 'sloctl-error-panel-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, 'rules.yaml'), stringify({ groups: prometheusRules(TRIAL).groups }, { lineWidth: 0 }));
+    // Per 15 s on GET /catalog: 90 good, 5 not-found (good), 2 aborted (weight 0), 2 client, 1 server:
+    // weighted 2 × 1 + 1 × 2.5 = 4.5 of 100. The old panel drew not-found 5%, aborted 2%, client 2%,
+    // server 1%: 10% "errors", where the SLO counts 4.5%.
+    const counts = { none: 90, 'not-found': 5, aborted: 2, client: 2, server: 1 };
+    const input_series = Object.entries(counts).map(([cls, n]) => ({ series: `${REQS}{method="GET", route="/catalog", error_class="${cls}"}`, values: `0+${n}x120` }));
+    const expr = (e: string) => `round(${e.split('$__rate_interval').join('5m')} * 1e6)`;
+    const at = '30m';
+    const route = '{method="GET", route="/catalog"}';
+    const sel = '{sloctl_service="shop", sloctl_slo="errors"}';
+    const lines = panel.targets!.map((x) => x.expr);
+    const tests = [{
+      interval: '15s',
+      input_series,
+      promql_expr_test: [
+        { expr: expr(lines[0]), eval_time: at, exp_samples: [{ labels: route, value: 25_000 }] },
+        { expr: expr(lines[1]), eval_time: at, exp_samples: [{ labels: route, value: 20_000 }] },
+        // The lines of the route added up (each marked apart, or `or` would keep only the first).
+        { expr: expr(`sum by (method, route) (${lines.map((l, i) => `label_replace(${l}, "line", "${i}", "", "")`).join(' or ')})`), eval_time: at, exp_samples: [{ labels: route, value: 45_000 }] },
+        // The SLI the rules record: the same 4.5%.
+        { expr: expr(`sloctl:burn_rate:5m${sel} * 0.005`), eval_time: at, exp_samples: [{ labels: sel, value: 45_000 }] },
+      ],
+    }];
     writeFileSync(join(dir, 'test.yaml'), stringify({ rule_files: ['rules.yaml'], evaluation_interval: '1m', tests }, { lineWidth: 0 }));
     const r = await run(bin, ['test', 'rules', join(dir, 'test.yaml')], { cwd: dir });
     assert.equal(r.code, 0, `${r.stdout}${r.stderr}`);

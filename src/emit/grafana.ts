@@ -5,8 +5,8 @@
 // Per SLO: the SLI over the SLO window against the objective, the error budget left (as a number
 // and as a burn-down over time), the burn rate over every window the alert tiers use with each
 // tier's threshold drawn as a line, and, for latency SLOs, p50/p95/p99 per route from the
-// histogram (for the errors SLO, the error ratio per route and class, and the requests that
-// reached no route, which the SLOs leave out).
+// histogram (for the errors SLO, the weighted error ratio per route and bad class, and the
+// requests that reached no route, which the SLOs leave out).
 //
 // The data source is the dashboard variable `DS_PROMETHEUS` (type datasource): the dashboard
 // imports into Grafana 10 and 11 through the UI, the HTTP API or file provisioning, and the user
@@ -209,20 +209,19 @@ function sloPanels(l: Layout, slo: SloPlan, base: string | undefined, c: Contrac
     }, 12, y2, 12, 8);
   } else if (slo.requests) {
     const r = slo.requests;
+    // The SLO's bad classes only, each weighted as the SLI weighs it (src/emit/slos.ts): a route's
+    // lines add up to its weighted error ratio. Classes the contract calls good or weighs 0
+    // (not-found, aborted) are not errors of the SLO, and are not drawn.
+    const bad = classSelectors({ metrics: c.metrics, errorClasses: countedClasses(c.errorClasses) }).filter((k) => !k.good && k.weight > 0 && k.matchers).sort((a, b) => b.weight - a.weight);
+    const total = scopedRate(r.metric, base, r.scope, [], by);
     l.add({
       type: 'timeseries',
-      title: 'Error ratio by route and class',
-      description: 'Errors of each class over all requests of the route (unweighted); the SLO weighs them by class.',
-      targets: targets(lm.errors.from === 'errorClass'
-        ? [{
-          expr: `${scopedRate(r.metric, base, r.scope, [matcher(lm.errors.label, '!=', 'none')], `${by}, ${lm.errors.label}`)} / ignoring(${lm.errors.label}) group_left ${scopedRate(r.metric, base, r.scope, [], by)}`,
-          legend: `${legend} {{${lm.errors.label}}}`,
-        }]
-        // Classes derived from the status label: one query per bad class, through its matchers.
-        : classSelectors({ metrics: c.metrics, errorClasses: countedClasses(c.errorClasses) }).filter((k) => !k.good && k.weight > 0 && k.matchers).map((k) => ({
-          expr: `${scopedRate(r.metric, base, r.scope, k.matchers!.map((m) => matcher(m.name, m.op, m.value)), by)} / ${scopedRate(r.metric, base, r.scope, [], by)}`,
-          legend: `${legend} ${k.name}`,
-        }))),
+      title: 'Weighted error ratio by route and class',
+      description: `Each bad class's requests × its weight, over all requests of the route, as the errors SLO counts them (${bad.map((k) => `${k.name} ×${num(k.weight)}`).join(', ') || 'no class weighs more than 0'}): the lines of a route add up to its weighted error ratio. Classes the contract calls good or weighs 0 are not errors and are not drawn.${reached ? ' Requests that reached no route (route="unmatched") are left out, as in the SLO.' : ''}`,
+      targets: targets(bad.length === 0 ? [{ expr: 'vector(0)', legend: 'no weighted class' }] : bad.map((k) => ({
+        expr: `${scopedRate(r.metric, base, r.scope, k.matchers!.map((m) => matcher(m.name, m.op, m.value)), by)}${k.weight === 1 ? '' : ` * ${num(k.weight)}`} / ${total}`,
+        legend: `${legend} ${k.name}${k.weight === 1 ? '' : ` ×${num(k.weight)}`}`,
+      }))),
       ...timeseries('percentunit', [{ color: 'green', value: null }], {}, false),
     }, 12, y2, 12, 8);
     if (reached) {
