@@ -58,7 +58,9 @@ describe('contract -> definitions', () => {
     if (lat.kind !== 'latency') return;
     assert.deepEqual(lat.groups.map((g) => [g.thresholdSeconds, g.routes]), [[0.2, 'all other routes'], [0.3, 'orders']]);
     // Everything but POST /orders is good at 200ms; POST /orders at 300ms.
-    assert.deepEqual(lat.groups[0].scope, [[{ name: 'method', op: '!=', value: 'POST' }], [{ name: 'method', op: '=', value: 'POST' }, { name: 'route', op: '!=', value: '/orders' }]]);
+    // Each alternative keeps to the requests that reached a route (route!="unmatched"; sli-scope.ts).
+    const reached = { name: 'route', op: '!=', value: 'unmatched' };
+    assert.deepEqual(lat.groups[0].scope, [[{ name: 'method', op: '!=', value: 'POST' }, reached], [{ name: 'method', op: '=', value: 'POST' }, { name: 'route', op: '!=', value: '/orders' }, reached]]);
     assert.deepEqual(lat.groups[1].scope, [[{ name: 'method', op: '=', value: 'POST' }, { name: 'route', op: '=', value: '/orders' }]]);
     const err = defs[1].source;
     assert.equal(err.kind, 'errors');

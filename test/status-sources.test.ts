@@ -91,7 +91,8 @@ function fakeProm(c: Contract, o: FakeOptions = {}) {
     if (alerts) return (o.alerts?.[alerts[1]] ?? []).map((metric) => ({ metric: { alertname: 'x', ...metric }, value: 1 }));
     if (q.startsWith('histogram_quantile(')) return [{ value: 0.05 }];
     if (q.startsWith('1 - avg(avg_over_time(sloctl_availability[')) return [{ value: 0.005 }];
-    if (/^sum\(increase\(http_server_(requests_total|request_duration_seconds_count)\[/.test(q)) return [{ value: 1000 }];
+    // Every request that reached a route (the SLIs' scope: route!="unmatched").
+    if (/^sum\(increase\(http_server_(requests_total|request_duration_seconds_count)\{route!="unmatched"\}\[/.test(q)) return [{ value: 1000 }];
     if (q.startsWith('topk(1, ')) return [{ metric: { __name__: 'http_server_requests_total', error_class: 'none' }, value: 1 }];
     if (q.startsWith('count by (le)')) return ['0.05', '0.1', '0.2', '0.25', '0.3', '0.5', '1', '+Inf'].map((le) => ({ metric: { le }, value: 1 }));
     if (q.startsWith('count(')) return [{ value: 1 }];
@@ -268,7 +269,7 @@ describe('status --prometheus: notes, alerts and windows', () => {
     const five = fakeProm(c, { loaded: true });
     const t2 = renderTable(report(await evaluateThroughPrometheus(c, five.client, AT, { percentileWindowMs: 300_000 })));
     assert.equal(row(t2, 'api-latency p95')[w], '5m');
-    assert.ok(five.queries.some((q) => q.startsWith('histogram_quantile(0.95, sum by (le) (increase(http_server_request_duration_seconds_bucket[5m])')), five.queries.join('\n'));
+    assert.ok(five.queries.some((q) => q.startsWith('histogram_quantile(0.95, sum by (le) (increase(http_server_request_duration_seconds_bucket{route!="unmatched"}[5m])')), five.queries.join('\n'));
   });
 });
 
