@@ -379,7 +379,8 @@ export class EmbeddedEvaluator {
       ? 'its parts while its gauge judged requests from before (health endpoint, latency and success of the scrape interval, critical dependencies)'
       : 'its parts (health endpoint, latency and success of the scrape interval, critical dependencies)');
     // The parts judge the scrape interval the latency and errors SLOs just counted.
-    const from = Math.min(...[...lat, ...(errs ? [errs] : [])].map((x) => x.last?.from ?? at));
+    // (Neither objective declared: health and dependencies are read at the scrape, as a gauge is.)
+    const from = Math.min(at, ...[...lat, ...(errs ? [errs] : [])].map((x) => x.last?.from ?? at));
     this.record(st, at, Math.max(0, 1 - a), 1, from);
   }
 

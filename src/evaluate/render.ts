@@ -134,7 +134,8 @@ function rows(r: StatusReport): Row[] {
         achieved: undecided ? `${label} ${above !== undefined ? '> ' : '~'}${formatMillis(above ?? current)} ? ${formatMillis(h.objective)}`
           : above !== undefined ? `${label} > ${formatMillis(above)} (le=+Inf), > ${formatMillis(h.objective)}`
           : percentileAgainstCeiling(label, current, h.objective),
-        budget: pct(h.budgetRemainingRatio, 2),
+        // A quantile in +Inf has no number to measure the room left by ("-Inf%" said nothing).
+        budget: Number.isFinite(h.budgetRemainingRatio) ? pct(h.budgetRemainingRatio, 2) : 'n/a',
         burn: '-',
         alert: '-',
         events: '-',
