@@ -148,6 +148,18 @@ describe('saturation detection', () => {
     assert.equal(judged((t) => (t === 10_700 || t === 12_700 ? 180 : 20)).detection.met, false);
   });
 
+  it('a dependency failing fast raises no saturation signal: event-loop delay over warn in its fault is the machine, not detection', () => {
+    // CI 2026-12-07: the example's PAYMENTS_BREAKER=off payments-down passed, "detected" by an
+    // event-loop delay of 85 ms over two scrapes while three runs shared two cores.
+    const held = (t: number) => (t === 11_700 || t === 12_700 ? 180 : 20);
+    const v = judgeDrill(contract, { ...evidence('payments-down', { client: fine(), saturation: lag(held) }), steadyFromMs: 7000 });
+    assert.equal(v.detection.met, false, JSON.stringify(v.detection));
+    assert.equal(v.outcome, 'fail', v.reasons.join('\n'));
+    assert.match(v.reasons.join('\n'), /no saturation signal that a dependency's error fault can raise reached its warn level \(eventLoopDelay did, not counted: a dependency failing fast leaves nothing waiting in the service/);
+    // The same samples detect an event-loop block (above).
+    assert.equal(judged(held).detection.met, true);
+  });
+
   it('a signal already over warn at the last sample before the fault shows nothing', () => {
     const v = judged((t) => (t >= 9_700 ? 180 : 20));
     assert.equal(v.detection.met, false);

@@ -36,6 +36,7 @@ objectives:
   errors: { objective: 99% }
   concurrency:
     eventLoopDelay: { warn: 100ms, critical: 500ms }
+    inFlight: { warn: 50, critical: 200 }
   resilience:
     drills:
       - name: payments-slow
@@ -96,6 +97,7 @@ interface Options {
   /** Requests the proxy carried to payments per second at time t. */
   trafficRate?: (t: number) => number;
   eventLoopDelay?: (t: number) => number;
+  inFlight?: (t: number) => number;
   service?: boolean;
   applied?: DrillEvidence['applied'];
   removed?: DrillEvidence['removed'];
@@ -153,7 +155,8 @@ function evidence(d: Drill, o: Options = {}): DrillEvidence {
         return { atMs: i * 1000, connections: 4, requests: carried };
       })
     : undefined;
-  const saturation = o.eventLoopDelay ? Array.from({ length: END / 1000 }, (_, i) => ({ atMs: i * 1000 + 700, signal: 'eventLoopDelay' as const, value: o.eventLoopDelay!(i * 1000 + 700) })) : [];
+  const series = (signal: 'eventLoopDelay' | 'inFlight', f: ((t: number) => number) | undefined) => (f ? Array.from({ length: END / 1000 }, (_, i) => ({ atMs: i * 1000 + 700, signal, value: f(i * 1000 + 700) })) : []);
+  const saturation = [...series('eventLoopDelay', o.eventLoopDelay), ...series('inFlight', o.inFlight)];
   return {
     drill: d,
     sliceMs: SLICE,
@@ -218,12 +221,17 @@ describe('judgeDrill', () => {
     const gauge = verdict('payments-slow', { ...graceful, health: () => 'up', depUp: (t) => !(t >= 22_000 && t < REMOVED) });
     assert.equal(gauge.detection.ms, 2500);
     assert.match(gauge.detection.signal!, /dependency payments reported down/);
-    const lag = verdict('payments-slow', { ...graceful, health: () => 'up', eventLoopDelay: (t) => (t >= 21_000 && t < REMOVED ? 180 : 20) });
-    assert.equal(lag.detection.ms, 2700); // over warn from the 21.7 s scrape; shown at the second in a row, 22.7 s
-    assert.match(lag.detection.signal!, /eventLoopDelay 180 ms, at or over its warn level 100 ms/);
+    // A slow dependency shows in the service as requests waiting on it: in flight.
+    const waiting = verdict('payments-slow', { ...graceful, health: () => 'up', inFlight: (t) => (t >= 21_000 && t < REMOVED ? 80 : 5) });
+    assert.equal(waiting.detection.ms, 2700); // over warn from the 21.7 s scrape; shown at the second in a row, 22.7 s
+    assert.match(waiting.detection.signal!, /inFlight 80, at or over its warn level 50/);
     // Already over warn before the fault: it shows nothing about the fault.
-    const always = verdict('payments-slow', { ...graceful, health: () => 'up', eventLoopDelay: () => 180 });
+    const always = verdict('payments-slow', { ...graceful, health: () => 'up', inFlight: () => 80 });
     assert.equal(always.detection.met, false);
+    // The event loop's delay is not something a slow dependency raises: over warn in its fault, the machine raised it.
+    const lag = verdict('payments-slow', { ...graceful, health: () => 'up', eventLoopDelay: (t) => (t >= 21_000 && t < REMOVED ? 180 : 20) });
+    assert.equal(lag.detection.met, false, JSON.stringify(lag.detection));
+    assert.match(lag.reasons.join('\n'), /eventLoopDelay did, not counted: a slow dependency shows in the service only as requests waiting on it/);
   });
 
   it('detects a rise of an error class in the service counters', () => {
