@@ -12,6 +12,7 @@ import { formatBytes, formatDuration, formatElapsed, formatPercent, formatRate }
 import { cannotReachAlpha, DEFAULT_ALPHA } from '../verdicts/stats.ts';
 import { DEFAULT_LEAK_BYTES_PER_SECOND } from '../drill/plan.ts';
 import { HEALTH_WINDOW_DEFAULT_MS } from '../sdk/core/health.ts';
+import { LEAK_MAX_BYTES } from '../sdk/drill/types.ts';
 
 export interface Finding {
   code: DiagnosticCode;
@@ -669,9 +670,6 @@ function suggestWindow(recoverWithinMs: number): number {
   const two = (recoverWithinMs * 2) / 3;
   return Math.floor(two / 1000) * 1000 || Math.floor(two / 100) * 100 || recoverWithinMs;
 }
-
-/** sloctl/sdk's memory-leak fault stops at its maxBytes: at most 1 GiB (src/sdk/drill/memory-leak.ts). */
-const LEAK_MAX_BYTES = 1024 ** 3;
 
 /**
  * A memory-leak drill is detected by the heap reaching its warn level (nothing else the service

@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import { num, onlyKnown, RateAccumulator, type FaultDefinition } from './fault.ts';
-import type { MemoryLeakParams } from './types.ts';
+import { LEAK_MAX_BYTES, type MemoryLeakParams } from './types.ts';
 
 const KNOWN = ['bytesPerSecond', 'maxBytes'] as const;
 const TICK_MS = 100;
@@ -14,7 +14,6 @@ const TICK_MS = 100;
 const CHUNK_ELEMENTS = 32_768;
 const ELEMENT_BYTES = 8;
 const MiB = 1024 * 1024;
-const GiB = 1024 * MiB;
 
 export const memoryLeak: FaultDefinition<MemoryLeakParams> = {
   name: 'memory-leak',
@@ -23,8 +22,8 @@ export const memoryLeak: FaultDefinition<MemoryLeakParams> = {
     const limit = getHeapStatistics().heap_size_limit;
     const ceiling = Math.floor(limit * 0.8);
     return {
-      bytesPerSecond: num('memory-leak', raw, 'bytesPerSecond', MiB, 1, GiB),
-      maxBytes: num('memory-leak', raw, 'maxBytes', Math.min(GiB, Math.floor(limit / 2)), 1, ceiling),
+      bytesPerSecond: num('memory-leak', raw, 'bytesPerSecond', MiB, 1, LEAK_MAX_BYTES),
+      maxBytes: num('memory-leak', raw, 'maxBytes', Math.min(LEAK_MAX_BYTES, Math.floor(limit / 2)), 1, ceiling),
     };
   },
   start(p) {

@@ -17,9 +17,12 @@ export interface EventLoopBlockParams {
 export interface MemoryLeakParams {
   /** Heap retained per second. Default 1 MiB/s. */
   bytesPerSecond: number;
-  /** Growth stops here (the fault stays, holding it). Default min(1 GiB, half the heap limit). */
+  /** Growth stops here (the fault stays, holding it). Default min(LEAK_MAX_BYTES, half the heap limit). */
   maxBytes: number;
 }
+
+/** The most a memory-leak fault retains: 1 GiB (its rate's ceiling too; validate reckons a drill's reach with it). */
+export const LEAK_MAX_BYTES = 1024 ** 3;
 
 export interface HandleLeakParams {
   /** Referenced timers leaked per second. Default 10. */
