@@ -14,6 +14,7 @@
 // only match thrown errors (`errors`, `codes`) cannot be seen in a status code: they are reported
 // by `unseenClasses`, so the reader can say so.
 import type { Contract } from './schema.ts';
+import { UNMATCHED } from '../sdk/route-table.ts';
 
 /** A label matcher, the shape of PromQL's (and of the series store's). */
 export interface LabelMatch {
@@ -199,12 +200,12 @@ export function exceptRoutesMatchScope(m: LabelMap, routes: readonly RouteRef[])
 }
 
 /**
- * The route label value sloctl's SDK (src/sdk/route-table.ts) and Go middleware (go/sloctl
- * routes.go) give a request that reached no route of the service: a path no route matches (a
- * scanner's `GET /wp-login.php`), a method no route takes, a request the framework answered before
- * routing (a malformed percent-escape; Fastify's own 503 while it closes).
+ * The route label value sloctl's SDK (src/sdk/route-table.ts, where it is defined) and Go
+ * middleware (go/sloctl routes.go) give a request that reached no route of the service: a path no
+ * route matches (a scanner's `GET /wp-login.php`), a method no route takes, a request the
+ * framework answered before routing (a malformed percent-escape; Fastify's own 503 while it closes).
  */
-export const UNMATCHED_ROUTE = 'unmatched';
+export const UNMATCHED_ROUTE = UNMATCHED;
 
 /**
  * The matchers that keep requests that reached no route out of the built-in SLIs: `route!="unmatched"`
