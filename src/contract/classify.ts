@@ -246,3 +246,14 @@ export function countedClasses(errorClasses: readonly ErrorClass[]): ErrorClass[
     })),
   ];
 }
+
+/**
+ * The error classes the errors SLI counts as bad, each with its weight, in countedClasses' order:
+ * the contract's own and the classifier's built-in "unclassified" (×1) and "shed" (×0.3), without
+ * the good ones and those of weight 0. The rules weigh these (src/emit/slos.ts), the embedded
+ * engine too (src/evaluate/definitions.ts), and `sloctl convert --to openslo` selects the same set
+ * (src/convert/openslo-write.ts): none of them disagrees on whether a request is an error.
+ */
+export function badClasses(c: { readonly errorClasses: readonly ErrorClass[] }): ErrorClass[] {
+  return countedClasses(c.errorClasses).filter((e) => !e.good && e.weight > 0);
+}

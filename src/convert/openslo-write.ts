@@ -7,7 +7,8 @@ import { labelMap, reachedRouteMatchers } from '../contract/label-map.ts';
 import { WINDOW_PLACEHOLDER } from '../contract/promql.ts';
 import { formatBytes, formatDuration, formatPercent, formatRate } from '../contract/units.ts';
 import { deepEqual, deepMerge, fromSloctlWindow, isPlainObject, yamlDocuments } from './common.ts';
-import { badClasses, planSlos, type SloPlan, type TierPlan } from '../emit/slos.ts';
+import { badClasses } from '../contract/classify.ts';
+import { planSlos, type SloPlan, type TierPlan } from '../emit/slos.ts';
 import {
   ANN, API_VERSION, DEFAULT_SOURCE, DEFAULT_WINDOW_TOKEN, deriveAlerting, deriveAlertMeta, deriveBudgeting, deriveSliceWindow,
   derivedShortMs, deriveWindow, fillQueryMark, hasQueryMark, isOwnAnnotation, placeholderQuery, ratioNumber, renderWindow, sameAlerting,
@@ -370,7 +371,7 @@ function builtInSlis(c: Contract, lost: string[]): CustomSli[] {
   const e = c.objectives.errors;
   if (e) {
     // The classes sloctl's own rules count as errors: the contract's and the SDK's built-in
-    // "unclassified" and "shed" (src/emit/slos.ts badClasses), so a request is bad in both or in neither.
+    // "unclassified" and "shed" (src/contract/classify.ts badClasses), so a request is bad in both or in neither.
     const bad = badClasses(c);
     if (bad.length === 0) {
       lost.push(`objectives.errors "${e.name}": no error class counts as an error (every weight is 0 or the class is good), so there is no bad-event query to write`);

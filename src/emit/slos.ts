@@ -17,11 +17,11 @@
 // the objective's routes, or every request that reached a route (not the SDK's
 // route="unmatched", label-map.ts reachedRouteMatchers).
 import { checkPromql, WINDOW_PLACEHOLDER } from '../contract/promql.ts';
-import { countedClasses } from '../contract/classify.ts';
+import { badClasses, countedClasses } from '../contract/classify.ts';
 import { classSelectors, labelMap, type LabelMatch } from '../contract/label-map.ts';
 import { errorsScope, latencyScopes } from '../contract/sli-scope.ts';
 import { HTTP_ROLES } from '../contract/metric-names.ts';
-import type { Alerting, Contract, CustomSli, ErrorClass, LatencyObjective } from '../contract/schema.ts';
+import type { Alerting, Contract, CustomSli, LatencyObjective } from '../contract/schema.ts';
 import { formatDuration, formatPercent } from '../contract/units.ts';
 import { scaleTiers, WORKBOOK_TIERS } from '../engine/alerts.ts';
 import { dur, isLabelName, leMatcher, matcher, num, oneOf, selector, str, sumOfUnion, templateLiteral } from './promql.ts';
@@ -265,17 +265,6 @@ function latencyPlan(c: Contract, o: LatencyObjective, base: string | undefined)
     // A series without its threshold's bucket makes the interval unknown (no sample), as in embedded.ts.
     lastInterval: (r) => `((${total('irate', r)} - ${good('irate', r)}) <= bool ${num(+(1 - o.objective).toPrecision(12))} * ${total('irate', r)} unless on() (${noBucket.join(' or ')}))`,
   };
-}
-
-/**
- * The error classes the errors SLI counts as bad, each with its weight, in the order the rules
- * read them: the contract's own classes and the classifier's built-in "unclassified" (×1) and
- * "shed" (×0.3) (countedClasses), without the good ones and those of weight 0. The rules weigh
- * these; `sloctl convert --to openslo` selects the same set (src/convert/openslo-write.ts), so the
- * two never disagree on whether a request is an error.
- */
-export function badClasses(c: Pick<Contract, 'errorClasses'>): ErrorClass[] {
-  return countedClasses(c.errorClasses).filter((e) => !e.good && e.weight > 0);
 }
 
 function errorsPlan(c: Contract, routes: string[] | undefined, objective: number, base: string | undefined): Pick<SloPlan, 'errorRatio' | 'events' | 'absent' | 'requests' | 'promise' | 'unmeasurable' | 'lastInterval'> {

@@ -24,11 +24,11 @@
 // Alert tiers come from src/emit's planTiers, so both paths alert on the same tiers: written ones
 // as they are, `false` turns a severity off, missing ones are the SRE workbook's scaled to the SLO
 // window and rounded to the bucket width.
-import { countedClasses } from '../contract/classify.ts';
-import { classSelectors, exceptRoutesMatchScope, labelMap, routesMatchScope, unseenClasses, type ClassSelector, type LabelMap } from '../contract/label-map.ts';
+import { badClasses, countedClasses } from '../contract/classify.ts';
+import { classSelectors, labelMap, unseenClasses, type ClassSelector } from '../contract/label-map.ts';
 import { errorsScope, latencyScopes } from '../contract/sli-scope.ts';
 import { HTTP_ROLES } from '../contract/metric-names.ts';
-import type { Alerting, Contract, LatencyObjective, Route } from '../contract/schema.ts';
+import type { Alerting, Contract, LatencyObjective } from '../contract/schema.ts';
 import { formatDuration, formatPercent } from '../contract/units.ts';
 import type { BudgetingMethod } from '../engine/budget.ts';
 import type { CalendarKind } from '../engine/calendar.ts';
@@ -40,7 +40,6 @@ const DAY = 86_400_000;
 
 /** A union of matcher lists: `[[]]` is every series; `[[a, b], [c]]` is (a and b) or c. */
 export type Scope = LabelMatcher[][];
-export const EVERYTHING: Scope = [[]];
 
 export type WindowSpec =
   | { kind: 'rolling'; ms: number }
@@ -128,18 +127,6 @@ function tiersFor(alerting: Alerting | undefined, windowMs: number, bucketMs: nu
   }));
 }
 
-const SDK_MAP: LabelMap = labelMap({});
-
-/** The routes as (method, route template) pairs, on the contract's labels (label-map.ts). */
-export function routesScope(routes: readonly Route[], m: LabelMap = SDK_MAP): Scope {
-  return routesMatchScope(m, routes);
-}
-
-/** Everything except the given routes: other methods, and the given methods on other paths. */
-export function exceptRoutesScope(routes: readonly Route[], m: LabelMap = SDK_MAP): Scope {
-  return exceptRoutesMatchScope(m, routes);
-}
-
 function metricName(c: Contract, role: 'requestDuration' | 'requests' | 'availability' | 'dependencyUp'): string {
   return c.metrics?.[role] ?? HTTP_ROLES[role].name;
 }
@@ -184,8 +171,7 @@ export function defineSlos(c: Contract): SloDefinition[] {
     // The contract's classes and the classifier's built-in ones ("shed" ×0.3, "unclassified" ×1),
     // as the rules weigh them (src/emit/slos.ts) and the SDK's verdicts do.
     const counted = countedClasses(c.errorClasses);
-    const weights = new Map<string, number>();
-    for (const k of counted) if (!k.good && k.weight > 0) weights.set(k.name, k.weight);
+    const weights = new Map(badClasses(c).map((k) => [k.name, k.weight]));
     const lm = labelMap(c);
     const scope = errorsScope(c, e.routes);
     const classes = [...weights].map(([n, w]) => `${n} ×${w}`).join('; ');

@@ -1,5 +1,5 @@
 // Contract -> SLO definitions -> statuses, embedded (scraped by sloctl) or read through PromQL.
-export { defineSlos, routesScope, exceptRoutesScope, EVERYTHING } from './definitions.ts';
+export { defineSlos } from './definitions.ts';
 export type { SloDefinition, SliSource, LatencySource, ErrorsSource, AvailabilitySource, Scope, WindowSpec } from './definitions.ts';
 export { BadTotalWindow, EmbeddedEvaluator, type ScrapeContext } from './embedded.ts';
 export { evaluateSlo, healthRows, skippedSlo, pct, num, burn, duration } from './report.ts';
