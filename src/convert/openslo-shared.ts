@@ -163,11 +163,12 @@ export function toShorthand(ms: number): string | undefined {
   return undefined;
 }
 
-/** `toShorthand`, rounding up to whole minutes when it must (the caller reports the rounding). */
-export function toShorthandRounded(ms: number): { text: string; rounded: boolean } {
+/** `toShorthand`, rounding up to whole minutes when it must (the caller reports the rounding); `ms` is what the text says. */
+export function toShorthandRounded(ms: number): { text: string; rounded: boolean; ms: number } {
   const exact = toShorthand(ms);
-  if (exact) return { text: exact, rounded: false };
-  return { text: toShorthand(Math.max(MINUTE, Math.ceil(ms / MINUTE) * MINUTE))!, rounded: true };
+  if (exact) return { text: exact, rounded: false, ms };
+  const up = Math.max(MINUTE, Math.ceil(ms / MINUTE) * MINUTE);
+  return { text: toShorthand(up)!, rounded: true, ms: up };
 }
 
 // --- time windows -----------------------------------------------------------------------------

@@ -280,8 +280,7 @@ function renderPolicies(sloName: string, tiers: readonly TierPlan[], alerting: C
     const after = toShorthandRounded(t.forMs);
     if (after.rounded) lost.push(`${label}: the \`for\` ${formatDuration(t.forMs)} of ${t.severity} tier ${i} is not whole minutes, and OpenSLO durations are: written as alertAfter ${after.text}`);
     // A reader derives the short window from the (written) long one; say it when that is not it.
-    const readLong = long.rounded ? Math.max(60_000, Math.ceil(t.longMs / 60_000) * 60_000) : t.longMs;
-    const ownShort = t.shortMs !== derivedShortMs(readLong);
+    const ownShort = t.shortMs !== derivedShortMs(long.ms);
     if (ownShort) shorts.push(`${t.severity} tier ${i} (${formatDuration(t.shortMs)} of ${long.text})`);
     let name = `${sloName}-${t.severity}-${long.text.toLowerCase()}`.slice(0, 63).replace(/-+$/, '');
     for (let n = 2; names.has(name); n++) name = `${sloName.slice(0, 50)}-${t.severity}-${long.text.toLowerCase()}-${n}`;
