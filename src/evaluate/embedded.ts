@@ -401,7 +401,7 @@ export class EmbeddedEvaluator {
         unit: def.source.kind === 'availability' ? 'samples (one per scrape)' : 'requests',
       };
       const s = st.session;
-      const sliWindowMs = s.coveredFrom !== undefined && s.lastAt !== undefined ? s.lastAt - s.coveredFrom : undefined;
+      const sliWindowMs = coveredMs(s);
       return evaluateSlo(def, source, at, { notes: notesOf(st), percentiles: percentilesOf(st), unmeasurable: unmeasurable(st), ...(sliWindowMs !== undefined ? { sliWindowMs } : {}) });
     });
   }
@@ -440,6 +440,11 @@ function meets(st: State): boolean {
   return l.total === 0 || 1 - l.bad / l.total >= st.def.objective;
 }
 
+/** The span the session's counts cover (Session.coveredFrom to its last scrape), once anything was counted. */
+function coveredMs(s: Session): number | undefined {
+  return s.coveredFrom !== undefined && s.lastAt !== undefined ? s.lastAt - s.coveredFrom : undefined;
+}
+
 function isoTime(t: number): string {
   return new Date(t).toISOString();
 }
@@ -456,8 +461,9 @@ function describeSource(st: State): string[] {
   const share = windowMs !== undefined ? ` of the ${formatMs(windowMs)} window` : ' of the calendar window';
   // The counts of an interval are added at its end: the span they cover starts at the scrape before
   // the first one counted (its baseline), not at the end of the first interval.
-  const covered = s.coveredFrom !== undefined && s.lastAt !== undefined
-    ? `covering ${formatMs(s.lastAt - s.coveredFrom)}${share} (${isoTime(s.coveredFrom)} to ${isoTime(s.lastAt)}); the rest of the window is unknown to sloctl (read it all with --prometheus)`
+  const coveredSpan = coveredMs(s);
+  const covered = coveredSpan !== undefined
+    ? `covering ${formatMs(coveredSpan)}${share} (${isoTime(s.coveredFrom!)} to ${isoTime(s.lastAt!)}); the rest of the window is unknown to sloctl (read it all with --prometheus)`
     : undefined;
   const span = covered === undefined ? 'no scrape with data yet' : `${s.scrapes} scrape interval(s) with data, ${covered}`;
   if (src.kind === 'latency') {
@@ -509,7 +515,7 @@ function percentilesOf(st: State): PercentileStatus[] {
   if (src.kind !== 'latency' || src.percentiles.length === 0) return [];
   const buckets = [...st.session.buckets].map(([le, count]) => ({ le, count }));
   const s = st.session;
-  const overMs = s.coveredFrom !== undefined && s.lastAt !== undefined ? s.lastAt - s.coveredFrom : undefined;
+  const overMs = coveredMs(s);
   const over = overMs !== undefined ? `the ${s.scrapes} scrape interval(s) observed (${formatMs(overMs)})` : 'no data';
   const les = buckets.map((b) => b.le);
   return src.percentiles.map(([label, q, seconds]) => {
