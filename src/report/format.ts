@@ -3,7 +3,7 @@
 import { formatDuration } from '../contract/units.ts';
 import { num } from '../evaluate/report.ts';
 import type { GeneratorHealth } from '../measure/types.ts';
-import { formatBound, formatValue, formatVerdictValue } from '../verdicts/format.ts';
+import { formatBound, formatValue, formatVerdictValue, lowestBucketBound } from '../verdicts/format.ts';
 import { LAG_NOTE_PREFIX } from '../verdicts/generator-lag.ts';
 import type { GateOutcome, GateReport, MetricComparison, ObjectiveVerdict, RouteNumbers, RouteReport, Unit, Verdict } from '../verdicts/types.ts';
 import { targetText } from './target.ts';
@@ -26,8 +26,8 @@ export function verdictCell(v: Pick<ObjectiveVerdict, 'contract' | 'unit'>, x: n
  * disagreement. JSON keeps the value and `serviceBucket`.
  */
 export function serviceCell(v: Pick<ObjectiveVerdict, 'contract' | 'unit' | 'service' | 'serviceBucket'>): string {
-  const b = v.serviceBucket;
-  if (b !== undefined && !(b.lower > 0) && Number.isFinite(b.upper) && Number.isFinite(v.service ?? NaN)) return `≤ ${formatBound(b.upper)}`;
+  const lowest = lowestBucketBound(v.serviceBucket);
+  if (lowest !== undefined && Number.isFinite(v.service ?? NaN)) return `≤ ${formatBound(lowest)}`;
   return verdictCell(v, v.service);
 }
 

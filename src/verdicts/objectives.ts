@@ -30,7 +30,7 @@ import type { SloStatus } from '../evaluate/report.ts';
 import type { LoadResult, RouteResult } from '../measure/types.ts';
 import { businessWeight, classifierOf, clientCounts, mergedHistogram, routeOf, rowsFor } from './client-view.ts';
 import { concurrencyVerdicts, unjudgedSections, type ConcurrencyPeak } from './concurrency.ts';
-import { formatBound, formatValue, formatVerdictValue } from './format.ts';
+import { formatBound, formatValue, formatVerdictValue, lowestBucketBound } from './format.ts';
 import { binomialTailAtLeast } from './stats.ts';
 import type { HealthStats } from './health.ts';
 import { memoryVerdicts, type HeapReading, type ServiceRestart } from './memory.ts';
@@ -249,10 +249,10 @@ function ceilingVerdict(contract: string, name: string, ceiling: number, unit: U
   const side = !has(service) ? undefined : bucket ? ceilingSide(bucket, ceiling) : service > ceiling ? 'over' : 'within';
   // Inside the lowest bucket histogram_quantile interpolates from 0, which says nothing: the
   // bucket is what the service's histogram knows (the route table prints it "≤ 5 ms" too).
-  const lowest = bucket !== undefined && !(bucket.lower > 0) && Number.isFinite(bucket.upper);
+  const lowest = lowestBucketBound(bucket);
   const svc = !has(service) ? ''
     : side === 'undecided' && bucket ? `; the service's histogram estimate is ${show(service)}, ${bucketText(bucket)}`
-    : lowest ? `; the service's histogram puts it at or under ${formatBound(bucket.upper)} (its lowest bucket, ${leLabel(bucket.upper)})`
+    : lowest !== undefined ? `; the service's histogram puts it at or under ${formatBound(lowest)} (its lowest bucket, ${leLabel(lowest)})`
     : `; the service's histogram estimate is ${show(service)}`;
   if (!has(client)) {
     if (side === 'undecided') {
