@@ -309,7 +309,7 @@ describe('status (scraping): the span the counts cover, and what would fire', ()
   });
 });
 
-describe('without --selector: one warning line that the selectors match every job', () => {
+describe('without a selector: one warning line that the selectors match every job', () => {
   let server: Server;
   let url: string;
   let dir: string;
@@ -331,7 +331,7 @@ slis:
   });
   after(() => new Promise<void>((r) => server.close(() => r())));
 
-  const WARNING = /^sloctl: warning: without --selector (the rules|the dashboard's raw panels|the raw queries) match http_server_request_duration_seconds, http_server_requests_total and sloctl_availability of every job this Prometheus scrapes \(every service instrumented with sloctl's SDK exports these names\): .*; pass --selector 'job="shop"' \(the service's scrape job\)$/m;
+  const WARNING = /^sloctl: warning: without a selector (the rules|the dashboard's raw panels|the raw queries) match http_server_request_duration_seconds, http_server_requests_total and sloctl_availability of every job this Prometheus scrapes \(every service instrumented with sloctl's SDK exports these names\): .*; set `metrics: \{ selector: 'job="shop"' \}` in the contract \(the service's scrape job\), or pass --selector 'job="shop"'$/m;
 
   it('generate prometheus and grafana', async () => {
     for (const what of ['prometheus', 'grafana']) {

@@ -266,7 +266,7 @@ describe('sloctl status --prometheus (real Prometheus with the generated rules)'
     writeFileSync(join(dir, 'slo.yaml'), text);
     const r = await run(['status', 'slo.yaml', '--prometheus', prom.url, '--format', 'json', '--explain'], dir);
     // Without --selector the raw queries match every job's series: one warning line.
-    assert.match(r.stderr, /^sloctl: warning: without --selector the raw queries match http_server_request_duration_seconds and http_server_requests_total of every job this Prometheus scrapes .*; pass --selector 'job="shop"' \(the service's scrape job\)\n$/);
+    assert.match(r.stderr, /^sloctl: warning: without a selector the raw queries match http_server_request_duration_seconds and http_server_requests_total of every job this Prometheus scrapes .*; set `metrics: \{ selector: 'job="shop"' \}` in the contract \(the service's scrape job\), or pass --selector 'job="shop"'\n$/);
     const doc = JSON.parse(r.stdout);
     assert.equal(doc.source.recordingRules, true);
     const by = Object.fromEntries(doc.slos.map((s: { name: string }) => [s.name, s]));

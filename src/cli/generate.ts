@@ -6,7 +6,6 @@
 import type { Command } from 'commander';
 import { byLocation, hasErrors } from '../contract/diagnostic.ts';
 import { parseContract } from '../contract/load.ts';
-import { checkPromql } from '../contract/promql.ts';
 import type { Contract } from '../contract/schema.ts';
 import { renderContractJson } from '../emit/contract-json.ts';
 import { renderGrafanaDashboard } from '../emit/grafana.ts';
@@ -14,6 +13,7 @@ import { renderPrometheusRules, type RulesFormat } from '../emit/prometheus.ts';
 import { InvalidContractError, UsageError, type CliContext } from './exit.ts';
 import { contractArgument, printDiagnostics, readInputFile, writeOutput } from './files.ts';
 import { pluralize } from './plural.ts';
+import { checkSelectorFlag, selectorFor } from './selector-option.ts';
 import { everyJobWarning } from './selector-warning.ts';
 
 interface CommonOptions {
@@ -39,21 +39,22 @@ export function register(program: Command, ctx: CliContext): void {
     .argument('[file]', 'the contract (default: ./slo.yaml)')
     .option('--format <format>', 'rules (a Prometheus rules file) or operator (a prometheus-operator PrometheusRule)', 'rules')
     .option('--namespace <ns>', 'metadata.namespace of the PrometheusRule (with --format operator)')
-    .option('--selector <matchers>', 'label matchers added to every built-in SLI selector, e.g. \'job="checkout"\'')
+    .option('--selector <matchers>', 'label matchers added to every built-in SLI selector, e.g. \'job="checkout"\' (default: the contract\'s metrics.selector)')
     .option('-o, --output <file>', 'write to FILE (atomically) instead of stdout')
     .action((file: string | undefined, opts: PrometheusFlags) => {
       if (!FORMATS.includes(opts.format as RulesFormat)) throw new UsageError(`--format must be rules or operator, got "${opts.format}"`);
       if (opts.namespace !== undefined && opts.format !== 'operator') throw new UsageError('--namespace applies to --format operator only');
-      checkSelector(opts.selector);
+      checkSelectorFlag(opts.selector);
       const loaded = load(ctx, file, 'prometheus');
+      const selector = selectorFor(loaded.contract, opts.selector)?.selector;
       const { text, rules } = renderPrometheusRules(loaded.contract, {
         format: opts.format as RulesFormat,
         namespace: opts.namespace,
-        selector: opts.selector,
+        selector,
         source: loaded.shown,
       });
       for (const w of rules.warnings) ctx.stderr(`sloctl: note: ${w}\n`);
-      const every = everyJobWarning(loaded.contract, opts.selector, 'the rules', `another service's requests count in ${loaded.contract.service.name}'s SLOs, and the SLIMissing alerts never fire while any of them is scraped`);
+      const every = everyJobWarning(loaded.contract, selector, 'the rules', `another service's requests count in ${loaded.contract.service.name}'s SLOs, and the SLIMissing alerts never fire while any of them is scraped`);
       if (every !== undefined) ctx.stderr(`sloctl: warning: ${every}\n`);
       const total = rules.counts.reduce((n, s) => n + s.recording + s.alerting, 0);
       emit(ctx, text, opts.output, `${pluralize(rules.groups.length, 'SLO group')}, ${pluralize(total, 'rule')}`);
@@ -63,14 +64,15 @@ export function register(program: Command, ctx: CliContext): void {
     .command('grafana')
     .description('A Grafana dashboard (JSON) with one row per SLO, reading the generated recording rules.')
     .argument('[file]', 'the contract (default: ./slo.yaml)')
-    .option('--selector <matchers>', 'label matchers added to the raw histogram and counter selectors, e.g. \'job="checkout"\'')
+    .option('--selector <matchers>', 'label matchers added to the raw histogram and counter selectors, e.g. \'job="checkout"\' (default: the contract\'s metrics.selector)')
     .option('-o, --output <file>', 'write to FILE (atomically) instead of stdout')
     .action((file: string | undefined, opts: CommonOptions) => {
-      checkSelector(opts.selector);
+      checkSelectorFlag(opts.selector);
       const loaded = load(ctx, file, 'grafana');
-      const { text, warnings } = renderGrafanaDashboard(loaded.contract, { selector: opts.selector });
+      const selector = selectorFor(loaded.contract, opts.selector)?.selector;
+      const { text, warnings } = renderGrafanaDashboard(loaded.contract, { selector });
       for (const w of warnings) ctx.stderr(`sloctl: note: ${w}\n`);
-      const every = everyJobWarning(loaded.contract, opts.selector, "the dashboard's raw panels", `another service's requests show in ${loaded.contract.service.name}'s panels`);
+      const every = everyJobWarning(loaded.contract, selector, "the dashboard's raw panels", `another service's requests show in ${loaded.contract.service.name}'s panels`);
       if (every !== undefined) ctx.stderr(`sloctl: warning: ${every}\n`);
       emit(ctx, text, opts.output, 'dashboard');
     });
@@ -84,12 +86,6 @@ export function register(program: Command, ctx: CliContext): void {
       const loaded = load(ctx, file, 'contract');
       emit(ctx, renderContractJson(loaded.contract, { source: loaded.shown }), opts.output, 'contract JSON');
     });
-}
-
-function checkSelector(sel: string | undefined): void {
-  if (sel === undefined) return;
-  const problems = sel.trim() === '' ? [{ message: 'empty' }] : checkPromql(`x{${sel}}`).problems;
-  if (problems.length > 0) throw new UsageError(`--selector must be PromQL label matchers such as 'job="checkout"', got ${JSON.stringify(sel)}`);
 }
 
 /**

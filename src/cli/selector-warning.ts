@@ -1,7 +1,7 @@
 // The warning `generate prometheus|grafana` and `status --prometheus` print without --selector:
 // every service instrumented with sloctl's SDK exports the same metric names, so selectors without
 // a job matcher sum every such service a Prometheus scrapes (and `absent()` never fires while any
-// of them is scraped). The contract has no field for the selector: the flag is the only place.
+// of them is scraped). The selector is the flag's, else the contract's metrics.selector.
 import type { Contract } from '../contract/schema.ts';
 import { defineSlos } from '../evaluate/definitions.ts';
 
@@ -30,5 +30,5 @@ export function everyJobWarning(contract: Contract, selector: string | undefined
   const metrics = builtinMetrics(contract);
   if (metrics.length === 0) return undefined;
   const job = `job=${JSON.stringify(contract.service.name)}`;
-  return `without --selector ${what} match ${list(metrics)} of every job this Prometheus scrapes (every service instrumented with sloctl's SDK exports these names): ${consequence}; pass --selector '${job}' (the service's scrape job)`;
+  return `without a selector ${what} match ${list(metrics)} of every job this Prometheus scrapes (every service instrumented with sloctl's SDK exports these names): ${consequence}; set \`metrics: { selector: '${job}' }\` in the contract (the service's scrape job), or pass --selector '${job}'`;
 }

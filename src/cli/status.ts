@@ -31,6 +31,7 @@ import { EXIT, UsageError, type CliContext } from './exit.ts';
 import { contractArgument, loadValidContract } from './files.ts';
 import { durationFlag, intFlag } from './flags.ts';
 import { pluralize } from './plural.ts';
+import { checkSelectorFlag, selectorFor } from './selector-option.ts';
 import { everyJobWarning } from './selector-warning.ts';
 
 interface StatusFlags {
@@ -64,7 +65,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--samples <n>', 'scrapes to take (at least 2: an increase needs two)', String(DEFAULT_SAMPLES))
     .option('--interval <duration>', 'time between scrapes, e.g. 2s (default: the contract\'s scrapeInterval, at most 5s)')
     .option('--timeout <duration>', 'timeout of each scrape or query', '10s')
-    .option('--selector <matchers>', 'with --prometheus: label matchers added to the raw selectors, e.g. \'job="checkout"\' (recorded series are read only when the loaded rules were generated with it)')
+    .option('--selector <matchers>', 'with --prometheus: label matchers added to the raw selectors, e.g. \'job="checkout"\' (default: the contract\'s metrics.selector; recorded series are read only when the loaded rules were generated with it)')
     .option('--percentile-window <duration>', 'with --prometheus: the span the latency percentiles are computed over (default 1h, at most the SLO window)')
     .option('--allow-remote', 'allow scraping a target that is not on a loopback address')
     .option('--no-progress', 'no progress lines on stderr while sampling')
@@ -123,6 +124,7 @@ export async function runStatus(file: string | undefined, flags: StatusFlags, ct
   const intervalFlag = flags.interval === undefined ? undefined : durationFlag('interval', flags.interval);
   if (flags.prometheus !== undefined && flags.target !== undefined) throw new UsageError('--target and --prometheus are alternatives: scrape the target, or read from Prometheus');
   if (flags.selector !== undefined && flags.prometheus === undefined) throw new UsageError('--selector applies to --prometheus only');
+  checkSelectorFlag(flags.selector);
   if (flags.percentileWindow !== undefined && flags.prometheus === undefined) throw new UsageError('--percentile-window applies to --prometheus only (scraping, the percentiles cover the span sloctl watched)');
   const percentileWindowMs = flags.percentileWindow === undefined ? undefined : durationFlag('percentile-window', flags.percentileWindow);
   // Scrapes are stamped by a monotonic clock anchored once to wall time: a wall clock that repeats
@@ -140,7 +142,7 @@ export async function runStatus(file: string | undefined, flags: StatusFlags, ct
     }
     const at = now();
     // A PromqlError (Prometheus unreachable, a bad answer) ends the command: exit 3 (src/errors.ts).
-    const selector = flags.selector?.trim() || undefined;
+    const selector = selectorFor(contract, flags.selector)?.selector;
     const r = await evaluateThroughPrometheus(contract, client, at, { selector, ...(percentileWindowMs !== undefined ? { percentileWindowMs } : {}) });
     report = {
       service: contract.service.name,

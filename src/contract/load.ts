@@ -159,7 +159,7 @@ export function parseContract(text: string, file: string, options: ParseOptions 
     const node = nodeAt(doc, path);
     return isScalar(node) && typeof node.value === 'string' ? node.value : undefined;
   };
-  for (const f of checkSemantics(parsed.data, { written })) diagnostics.push(fromFinding(f, file, doc, locateIn));
+  for (const f of checkSemantics(parsed.data, { written })) diagnostics.push(fromFinding(f, file, text, doc, locateIn));
   return { file, contract: parsed.data, diagnostics: diagnostics.sort(byLocation), locate: locateIn };
 }
 
@@ -373,9 +373,9 @@ function fromIssue(issue: Issue, data: unknown, file: string, locateIn: LoadedCo
   return [base(locateIn(path), 'SLO_INVALID_VALUE', path.length ? `${message}${issue.message.includes(where) ? '' : ` (at ${where})`}` : message)];
 }
 
-function fromFinding(f: Finding, file: string, doc: Document, locateIn: LoadedContract['locate']): Diagnostic {
+function fromFinding(f: Finding, file: string, text: string, doc: Document, locateIn: LoadedContract['locate']): Diagnostic {
   let pos = locateIn(f.path, f.at ?? 'value');
-  if (f.offset !== undefined) pos = withinScalar(doc, f.path, pos, f.offset);
+  if (f.offset !== undefined) pos = withinScalar(text, doc, f.path, pos, f.offset);
   return {
     file, line: pos.line, col: pos.col, endLine: pos.endLine, endCol: pos.endCol,
     severity: f.severity, code: f.code, message: f.message, path: f.path,
@@ -384,15 +384,29 @@ function fromFinding(f: Finding, file: string, doc: Document, locateIn: LoadedCo
   };
 }
 
-/** Moves a position to a character inside a one-line scalar (a PromQL query), when it can be exact. */
-function withinScalar(doc: Document, path: PathSegment[], pos: Position, offset: number): Position {
+/**
+ * Moves a position to a character inside a one-line scalar (a PromQL query), when it can be
+ * exact: the value's characters are walked in the source, so a quoted scalar's escapes (`''` in
+ * single quotes, `\"` or `\x41` in double quotes) count as the one character they stand for.
+ */
+function withinScalar(text: string, doc: Document, path: PathSegment[], pos: Position, offset: number): Position {
   const node = nodeAt(doc, path);
-  if (!isScalar(node) || pos.endLine !== pos.line) return pos;
-  const quoted = node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE';
-  if (node.type !== 'PLAIN' && !quoted) return pos;
-  const raw = String(node.value);
-  if (quoted && /["'\\]/.test(raw)) return pos; // escapes shift columns; stay at the start
-  return { line: pos.line, col: pos.col + offset + (quoted ? 1 : 0) };
+  if (!isScalar(node) || pos.endLine !== pos.line || !node.range) return pos;
+  const start = node.range[0];
+  if (node.type === 'PLAIN') return { line: pos.line, col: pos.col + offset };
+  if (node.type !== 'QUOTE_SINGLE' && node.type !== 'QUOTE_DOUBLE') return pos;
+  let i = start + 1; // past the opening quote
+  for (let k = 0; k < offset; k++) {
+    if (i >= node.range[1]) return pos;
+    const c = text[i];
+    if (node.type === 'QUOTE_SINGLE') i += c === "'" ? 2 : 1;
+    else if (c !== '\\') i += 1;
+    else {
+      const n = text[i + 1];
+      i += n === 'x' ? 4 : n === 'u' ? 6 : n === 'U' ? 10 : 2;
+    }
+  }
+  return { line: pos.line, col: pos.col + (i - start) };
 }
 
 /** `objectives.latency[0].threshold` */

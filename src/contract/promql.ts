@@ -307,3 +307,110 @@ function walk(tree: Tree, r: Rebalanced, text: string, at: (offset: number) => n
     },
   });
 }
+
+// --- label matchers (`job="checkout", env!="dev"`) ------------------------------------------------
+
+export interface LabelMatcherText {
+  name: string;
+  op: '=' | '!=' | '=~' | '!~';
+  /** The string literal's value, escapes resolved. */
+  value: string;
+}
+
+export type LabelMatchersCheck =
+  | { ok: true; matchers: LabelMatcherText[] }
+  | { ok: false; problem: PromqlProblem };
+
+/**
+ * A list of PromQL label matchers, as `--selector` and the contract's `metrics.selector` take them
+ * to add to every selector sloctl writes. Parsed as the inside of one vector selector's braces
+ * (`x{…}`), which must be all there is: a text such as `job="a"} or y{b="c"` parses as valid
+ * PromQL once braced, and would have turned every rule into a union.
+ */
+export function checkLabelMatchers(text: string): LabelMatchersCheck {
+  const fail = (offset: number, message: string): LabelMatchersCheck => ({ ok: false, problem: { offset: Math.max(0, Math.min(offset, text.length)), message } });
+  if (text.trim() === '') return fail(0, 'no label matchers (write one or more, such as job="checkout")');
+  const prefix = 'x{';
+  const query = `${prefix}${text}}`;
+  const tree = promqlParser().parse(query);
+  const top = tree.topNode.firstChild;
+  let problem: LabelMatchersCheck | undefined;
+  const matchers: LabelMatcherText[] = [];
+  tree.iterate({
+    enter(node) {
+      if (problem) return false;
+      const at = node.from - prefix.length;
+      if (node.type.isError) {
+        const what = at >= text.length ? 'an unclosed quote, or a brace that closes too early' : `unexpected ${JSON.stringify(text.slice(at).match(/^\S{1,20}/)?.[0] ?? text[at])}`;
+        problem = fail(at, `label matchers: syntax error at character ${at + 1}: ${what}`);
+        return false;
+      }
+      if (node.name === 'QuotedLabelMatcher') {
+        problem = fail(at, 'label matchers: a quoted label name needs Prometheus 3 and sloctl writes rules Prometheus 2 loads: use a name of letters, digits and _');
+        return false;
+      }
+      if (node.name === 'UnquotedLabelMatcher') {
+        const name = node.node.getChild('LabelName');
+        const op = node.node.getChild('MatchOp');
+        const lit = node.node.getChild('StringLiteral');
+        if (!name || !op || !lit) {
+          problem = fail(at, `label matchers: "${query.slice(node.from, node.to)}" is not name, operator and quoted value (e.g. job="checkout")`);
+          return false;
+        }
+        const label = query.slice(name.from, name.to);
+        const value = unquoteString(query.slice(lit.from, lit.to));
+        if (value === undefined) {
+          problem = fail(lit.from - prefix.length, `label matchers: the string at character ${lit.from - prefix.length + 1} is not closed, or has an escape PromQL does not read`);
+          return false;
+        }
+        if (label === '__name__') {
+          problem = fail(at, 'label matchers: __name__ cannot be matched here: every selector sloctl writes already names its metric');
+          return false;
+        }
+        matchers.push({ name: label, op: query.slice(op.from, op.to) as LabelMatcherText['op'], value });
+        return false;
+      }
+      return undefined;
+    },
+  });
+  if (problem) return problem;
+  // One vector selector, ending where the text does: anything after the braces (`} or y{…`) is not a matcher.
+  if (!top || top.name !== 'VectorSelector' || top.to !== query.length) {
+    let first = top;
+    while (first && first.name !== 'VectorSelector') first = first.firstChild;
+    const end = first ? first.to - prefix.length - 1 : 0;
+    return fail(end, `label matchers: only matchers may be given, separated by commas; ${JSON.stringify(text.slice(end))} at character ${end + 1} is more than that`);
+  }
+  if (matchers.length === 0) return fail(0, 'no label matchers (write one or more, such as job="checkout")');
+  return { ok: true, matchers };
+}
+
+/** A PromQL string literal's value ("…" and '…' with Go's escapes, `…` raw), or undefined. */
+export function unquoteString(text: string): string | undefined {
+  const q = text[0];
+  if (text.length < 2 || text.at(-1) !== q) return undefined;
+  const body = text.slice(1, -1);
+  if (q === '`') return body.includes('`') ? undefined : body;
+  if (q !== '"' && q !== "'") return undefined;
+  let out = '';
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i];
+    if (c === q) return undefined;
+    if (c !== '\\') {
+      out += c;
+      continue;
+    }
+    const n = body[++i];
+    if (n === undefined) return undefined;
+    const simple: Record<string, string> = { a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\', '"': '"', "'": "'" };
+    if (n in simple) out += simple[n];
+    else if (n === 'x' || n === 'u' || n === 'U') {
+      const len = n === 'x' ? 2 : n === 'u' ? 4 : 8;
+      const hex = body.slice(i + 1, i + 1 + len);
+      if (!/^[0-9a-fA-F]+$/.test(hex) || hex.length !== len) return undefined;
+      out += String.fromCodePoint(parseInt(hex, 16));
+      i += len;
+    } else return undefined;
+  }
+  return out;
+}

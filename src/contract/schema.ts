@@ -458,8 +458,14 @@ const metricsOverrides = z
   .strictObject({
     ...Object.fromEntries(ALL_ROLE_NAMES.map((r) => [r, z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, { error: 'not a valid Prometheus metric name' }).optional()])),
     labels: metricLabels.optional(),
-  } as Record<(typeof ALL_ROLE_NAMES)[number], z.ZodOptional<z.ZodString>> & { labels: z.ZodOptional<typeof metricLabels> })
-  .describe('Metric names by role and labels by meaning, for services not instrumented with sloctl’s SDK.');
+    selector: z
+      .string()
+      .optional()
+      .describe(
+        'PromQL label matchers added to every selector of the generated rules, dashboard and `status --prometheus`, e.g. job="checkout": the scrape job that is this service. `--selector` overrides it.',
+      ),
+  } as Record<(typeof ALL_ROLE_NAMES)[number], z.ZodOptional<z.ZodString>> & { labels: z.ZodOptional<typeof metricLabels>; selector: z.ZodOptional<z.ZodString> })
+  .describe('Metric names by role and labels by meaning, for services not instrumented with sloctl’s SDK; and the label matchers that select this service in a shared Prometheus.');
 
 export const ERROR_CLASS_DEFAULTS = [
   { name: 'transient', weight: 0.3, status: [429, 503, 504], errors: ['TimeoutError', 'AbortError'], codes: ['ECONNRESET', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'EOF_MID_RESPONSE', 'EOF_BEFORE_RESPONSE'], good: false },

@@ -5,7 +5,7 @@
 // is the loader's job, so these rules stay easy to test and to read.
 import type { DiagnosticCode, PathSegment, Severity } from './diagnostic.ts';
 import { checkMixPaths } from './mix-paths.ts';
-import { checkPromql } from './promql.ts';
+import { checkLabelMatchers, checkPromql } from './promql.ts';
 import { DRILL_FIELD_FAULTS, IN_PROCESS_FAULTS, PROXY_FAULTS, type Contract, type Drill, type LatencyObjective, type Route } from './schema.ts';
 import { closest } from './suggest.ts';
 import { formatBytes, formatDuration, formatElapsed, formatPercent, formatRate } from './units.ts';
@@ -505,6 +505,13 @@ const probesOverlapRoutes: Check = (c, out) => {
   });
 };
 
+const metricsSelector: Check = (c, out) => {
+  const sel = c.metrics?.selector;
+  if (sel === undefined) return;
+  const r = checkLabelMatchers(sel);
+  if (!r.ok) out.push(error('SLO_PROMQL', ['metrics', 'selector'], r.problem.message, { offset: r.problem.offset, hint: 'write PromQL label matchers, comma-separated, such as job="checkout", env!="dev"' }));
+};
+
 const promqlQueries: Check = (c, out) => {
   c.slis.forEach((s, i) => {
     for (const key of ['good', 'bad', 'total', 'errorRatio'] as const) {
@@ -720,7 +727,7 @@ function ceilRate(bytesPerSecond: number): string {
 const CHECKS: Check[] = [
   objectiveRange, windowFitsBuckets, alertTiersFit, availabilityWeights, percentileOrder, thresholdOrder,
   dependencyBudget, dependencyPolicy, duplicateNames, references, statusRanges, drillsFitRun, budgetMeasurable,
-  runtimeFit, probesOverlapRoutes, promqlQueries, regressionTrials, mixPaths,
+  runtimeFit, probesOverlapRoutes, metricsSelector, promqlQueries, regressionTrials, mixPaths,
   thresholdAbovePercentiles, recoveryWithinHealthWindow, leakReachesHeapWarn,
 ];
 

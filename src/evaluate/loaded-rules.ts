@@ -9,68 +9,20 @@
 // (`name="value"`, Go-quoted). The check is conservative: a selector it cannot parse, a rules API
 // it cannot read, a rule group of the service without the matchers: not confirmed, and the
 // caller reads the raw series with the selector instead.
+import { checkLabelMatchers, type LabelMatcherText } from '../contract/promql.ts';
 import type { LoadedRuleGroup } from '../observe/promql-client.ts';
 
-export interface SelectorMatcher {
-  name: string;
-  op: '=' | '!=' | '=~' | '!~';
-  value: string;
-}
-
-/** A PromQL string literal's value ("..." and '...' with Go escapes, `...` raw), or undefined. */
-function unquote(text: string): string | undefined {
-  const q = text[0];
-  if (text.length < 2 || text.at(-1) !== q) return undefined;
-  const body = text.slice(1, -1);
-  if (q === '`') return body.includes('`') ? undefined : body;
-  if (q !== '"' && q !== "'") return undefined;
-  let out = '';
-  for (let i = 0; i < body.length; i++) {
-    const c = body[i];
-    if (c === q) return undefined;
-    if (c !== '\\') {
-      out += c;
-      continue;
-    }
-    const n = body[++i];
-    if (n === undefined) return undefined;
-    const simple: Record<string, string> = { a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\', '"': '"', "'": "'" };
-    if (n in simple) out += simple[n];
-    else if (n === 'x' || n === 'u' || n === 'U') {
-      const len = n === 'x' ? 2 : n === 'u' ? 4 : 8;
-      const hex = body.slice(i + 1, i + 1 + len);
-      if (!/^[0-9a-fA-F]+$/.test(hex) || hex.length !== len) return undefined;
-      out += String.fromCodePoint(parseInt(hex, 16));
-      i += len;
-    } else return undefined;
-  }
-  return out;
-}
-
 /**
- * `job="checkout", instance=~"a|b"` as matchers; undefined when it is not a plain list of label
- * matchers (the check then cannot confirm anything).
+ * `job="checkout", instance=~"a|b"` as matchers, read with Prometheus' grammar; undefined when it
+ * is not a plain list of label matchers (the check then cannot confirm anything).
  */
-export function parseSelector(text: string): SelectorMatcher[] | undefined {
-  const out: SelectorMatcher[] = [];
-  const re = /\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`)\s*(,|$)/y;
-  let i = 0;
-  const s = text.trim().replace(/,\s*$/, '');
-  if (s === '') return undefined;
-  while (i < s.length) {
-    re.lastIndex = i;
-    const m = re.exec(s);
-    if (!m) return undefined;
-    const value = unquote(m[3]);
-    if (value === undefined) return undefined;
-    out.push({ name: m[1], op: m[2] as SelectorMatcher['op'], value });
-    i = re.lastIndex;
-  }
-  return out;
+export function parseSelector(text: string): LabelMatcherText[] | undefined {
+  const r = checkLabelMatchers(text);
+  return r.ok ? r.matchers : undefined;
 }
 
 /** A matcher as Prometheus prints it back (Go's %q of the value; JSON's escapes agree for text). */
-export function printedMatcher(m: SelectorMatcher): string {
+export function printedMatcher(m: LabelMatcherText): string {
   return `${m.name}${m.op}${JSON.stringify(m.value)}`;
 }
 
