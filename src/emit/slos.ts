@@ -195,10 +195,17 @@ const text = (m: LabelMatch): string => matcher(m.name, m.op, m.value);
  */
 export const MISSING_LE_LABEL = 'sloctl_threshold_le';
 
-type Fn = 'rate' | 'increase' | 'irate';
+/** The range function of a query. */
+export type Fn = 'rate' | 'increase' | 'irate';
 
-function ranged(fn: Fn, metric: string, base: string | undefined, scope: Scope, extra: string[], rangeMs: number): string[] {
-  return scope.map((alt) => `${fn}(${selector(metric, base, ...alt, ...extra)}[${dur(rangeMs)}])`);
+/**
+ * A range as PromQL text: `5m` (dur(ms)) in the rules, or a placeholder a writer of other specs
+ * fills in (`$window`, src/contract/promql.ts WINDOW_PLACEHOLDER, for the OpenSLO export).
+ */
+export type RangeText = string;
+
+function ranged(fn: Fn, metric: string, base: string | undefined, scope: Scope, extra: string[], range: RangeText): string[] {
+  return scope.map((alt) => `${fn}(${selector(metric, base, ...alt, ...extra)}[${range}])`);
 }
 
 function substitute(query: string, rangeMs: number): string {
@@ -211,9 +218,26 @@ function metricName(c: Contract, role: 'requestDuration' | 'requests' | 'availab
   return c.metrics?.[role] ?? HTTP_ROLES[role].name;
 }
 
-function latencyPlan(c: Contract, o: LatencyObjective, base: string | undefined): Pick<SloPlan, 'errorRatio' | 'events' | 'absent' | 'latency' | 'promise' | 'unmeasurable' | 'lastInterval'> {
+/**
+ * The latency SLI's raw queries, over any range: what the rules record and the OpenSLO export
+ * (src/convert/openslo-write.ts) writes, so both read the same series.
+ */
+export interface LatencyQueries {
+  /** Disjoint groups of series, each good at its own threshold; `le` is its bucket's matcher. */
+  groups: Array<{ thresholdMs: number; routes: string; scope: Scope; le: string }>;
+  /** The scope of the total, as matcher lists. */
+  totalScope: Scope;
+  bucket: string;
+  count: string;
+  /** Requests within their threshold. */
+  good(fn: Fn, range: RangeText): string;
+  /** Requests of the histogram series that have the bucket at their threshold. */
+  total(fn: Fn, range: RangeText): string;
+}
+
+/** `base`: extra matchers for every selector (`--selector`, the contract's metrics.selector). */
+export function latencyQueries(c: Contract, o: LatencyObjective, base: string | undefined): LatencyQueries {
   const hist = metricName(c, 'requestDuration');
-  const lm = labelMap(c);
   const bucket = `${hist}_bucket`;
   const count = `${hist}_count`;
   // Good = requests in the bucket at the threshold: exact, because the SDK's histogram always has
@@ -221,18 +245,28 @@ function latencyPlan(c: Contract, o: LatencyObjective, base: string | undefined)
   // is good at its own threshold; the groups (src/contract/sli-scope.ts) are disjoint, so their
   // union can be summed.
   const scopes = latencyScopes(c, o);
-  const groups = scopes.groups.map((g) => ({ ...g, scope: g.scope.map((alt) => alt.map(text)), le: leMatcher(g.thresholdMs / 1000) }));
+  const groups = scopes.groups.map((g) => ({ thresholdMs: g.thresholdMs, routes: g.routes, scope: g.scope.map((alt) => alt.map(text)), le: leMatcher(g.thresholdMs / 1000) }));
   const totalScope: Scope = scopes.total.map((alt) => alt.map(text));
-  const good = (fn: Fn, rangeMs: number) =>
-    sumOfUnion(groups.flatMap((g) => ranged(fn, bucket, base, g.scope, [g.le], rangeMs)));
+  const good = (fn: Fn, range: RangeText) =>
+    sumOfUnion(groups.flatMap((g) => ranged(fn, bucket, base, g.scope, [g.le], range)));
   // Total = the requests of the histogram series that have the bucket at their threshold over the
   // range, and only those: a series without it (a service still running with the buckets of an
   // older contract, on some instances or routes only) cannot tell its fast requests from its slow
   // ones, and counting them all as slow made a healthy service read a 50x burn. They are left out
   // of the SLI, and the unmeasurable alert below names them. Count and bucket series of one
   // histogram differ only in `le`.
-  const total = (fn: Fn, rangeMs: number) =>
-    sumOfUnion(groups.flatMap((g) => g.scope.map((alt) => `(${fn}(${selector(count, base, ...alt)}[${dur(rangeMs)}]) and ignoring(le) ${fn}(${selector(bucket, base, ...alt, g.le)}[${dur(rangeMs)}]))`)));
+  const total = (fn: Fn, range: RangeText) =>
+    sumOfUnion(groups.flatMap((g) => g.scope.map((alt) => `(${fn}(${selector(count, base, ...alt)}[${range}]) and ignoring(le) ${fn}(${selector(bucket, base, ...alt, g.le)}[${range}]))`)));
+  return { groups, totalScope, bucket, count, good, total };
+}
+
+function latencyPlan(c: Contract, o: LatencyObjective, base: string | undefined): Pick<SloPlan, 'errorRatio' | 'events' | 'absent' | 'latency' | 'promise' | 'unmeasurable' | 'lastInterval'> {
+  const hist = metricName(c, 'requestDuration');
+  const lm = labelMap(c);
+  const q = latencyQueries(c, o, base);
+  const { bucket, count, groups, totalScope } = q;
+  const good = (fn: Fn, rangeMs: number) => q.good(fn, dur(rangeMs));
+  const total = (fn: Fn, rangeMs: number) => q.total(fn, dur(rangeMs));
   // The histogram series that counted requests recently but have no bucket at their group's
   // threshold, one alert instance each, labelled with the threshold's `le` for the annotation.
   const recentMs = Math.max(5 * MINUTE, 4 * c.scrapeInterval);
@@ -267,7 +301,28 @@ function latencyPlan(c: Contract, o: LatencyObjective, base: string | undefined)
   };
 }
 
-function errorsPlan(c: Contract, routes: string[] | undefined, objective: number, base: string | undefined): Pick<SloPlan, 'errorRatio' | 'events' | 'absent' | 'requests' | 'promise' | 'unmeasurable' | 'lastInterval'> {
+/**
+ * The errors SLI's raw queries, over any range: what the rules record and the OpenSLO export
+ * (src/convert/openslo-write.ts) writes, so both read the same series.
+ */
+export interface ErrorsQueries {
+  requests: string;
+  /** The objective's routes, or every request that reached a route, as matcher lists. */
+  scope: Scope;
+  /** Each bad class (or group of classes of one weight) as its weight, matchers and name(s), heaviest first. */
+  weighted: Array<[number, string[], string]>;
+  /** Bad classes by weight, heaviest first (names as the contract and classify.ts order them). */
+  weightedByName: Array<[number, string[]]>;
+  /**
+   * Bad requests: each weighted by its class (the rules' error ratio), or, with `weighted: false`,
+   * each counted once (an OpenSLO ratio counts events). `vector(0)` when no class can be seen.
+   */
+  bad(fn: Fn, range: RangeText, opts?: { weighted?: boolean }): string;
+  total(fn: Fn, range: RangeText): string;
+}
+
+/** `base`: extra matchers for every selector (`--selector`, the contract's metrics.selector). */
+export function errorsQueries(c: Contract, routes: readonly string[] | undefined, base: string | undefined): ErrorsQueries {
   const requests = metricName(c, 'requests');
   const lm = labelMap(c);
   // The objective's routes, or every request that reached a route (src/contract/sli-scope.ts).
@@ -295,15 +350,31 @@ function errorsPlan(c: Contract, routes: string[] | undefined, objective: number
       .filter((k) => !k.good && k.weight > 0 && k.matchers !== undefined)
       .sort((a, b) => b.weight - a.weight)
       .map((k) => [k.weight, k.matchers!.map(text), k.name]);
+  // Counted once each: the error-class label's bad classes as one matcher; a status label's
+  // classes each as its own matchers (they are disjoint already).
+  const once: string[][] = lm.errors.from === 'errorClass'
+    ? (weightedByName.length > 0 ? [[oneOf(lm.errors.label, weightedByName.flatMap(([, names]) => names))]] : [])
+    : weighted.map(([, matchers]) => matchers);
   // sum(rate(x{class=a}) * 2.5 or rate(x{class=b}) or ...): each class's series keep their
   // class (or status) label, so the union is disjoint. A class with no series yet drops out of the
   // union instead of emptying the whole sum, and `or vector(0)` makes "no errors at all" a 0
   // (the unmeasurable alert below says when "no errors" is only "no label to read them from").
-  const bad = (fn: Fn, rangeMs: number) =>
-    weighted.length === 0
-      ? 'vector(0)'
-      : `(${sumOfUnion(weighted.flatMap(([w, matchers]) => ranged(fn, requests, base, scope, matchers, rangeMs).map((e) => (w === 1 ? e : `${e} * ${num(w)}`))))} or vector(0))`;
-  const total = (fn: Fn, rangeMs: number) => sumOfUnion(ranged(fn, requests, base, scope, [], rangeMs));
+  const bad = (fn: Fn, range: RangeText, opts: { weighted?: boolean } = {}) => {
+    const parts = opts.weighted === false
+      ? once.flatMap((matchers) => ranged(fn, requests, base, scope, matchers, range))
+      : weighted.flatMap(([w, matchers]) => ranged(fn, requests, base, scope, matchers, range).map((e) => (w === 1 ? e : `${e} * ${num(w)}`)));
+    return parts.length === 0 ? 'vector(0)' : `(${sumOfUnion(parts)} or vector(0))`;
+  };
+  const total = (fn: Fn, range: RangeText) => sumOfUnion(ranged(fn, requests, base, scope, [], range));
+  return { requests, scope, weighted, weightedByName, bad, total };
+}
+
+function errorsPlan(c: Contract, routes: string[] | undefined, objective: number, base: string | undefined): Pick<SloPlan, 'errorRatio' | 'events' | 'absent' | 'requests' | 'promise' | 'unmeasurable' | 'lastInterval'> {
+  const lm = labelMap(c);
+  const q = errorsQueries(c, routes, base);
+  const { requests, scope, weighted, weightedByName } = q;
+  const bad = (fn: Fn, rangeMs: number) => q.bad(fn, dur(rangeMs));
+  const total = (fn: Fn, rangeMs: number) => q.total(fn, dur(rangeMs));
   const classes = (lm.errors.from === 'errorClass' ? weightedByName.map(([w, names]) => `${names.join(', ')} ×${num(w)}`) : weighted.map(([w, , name]) => `${name} ×${num(w)}`)).join('; ');
   const labelled = selector(requests, base, matcher(lm.errors.label, '!=', ''));
   const what = lm.errors.from === 'status' ? `the status label ${lm.errors.label} (metrics.labels.status)` : `the error-class label ${lm.errors.label} (metrics.labels.errorClass)`;
