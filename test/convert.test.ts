@@ -295,15 +295,19 @@ describe('toOpenSlo on the example contract', () => {
   it('queries the SDK metric names: the latency histogram by le (with per-route thresholds), the request counter by error_class', () => {
     const slo = (n: string) => objects.find((o) => o.kind === 'SLO' && o.metadata.name === n)!;
     const latency = slo('api-latency').spec.indicator.spec.ratioMetric;
-    assert.match(latency.good.metricSource.spec.query, /^\(sum\(increase\(http_server_request_duration_seconds_bucket\{le="0\.2",route!="unmatched"\}\[\{\{\.window\}\}\]\)\) or vector\(0\)\)/);
-    assert.match(latency.good.metricSource.spec.query, /le="0\.3",method="POST",route="\/orders"/, 'create-order has its own 300ms threshold');
-    // Over all routes: the requests that reached a route, as the rules count them.
-    assert.equal(latency.total.metricSource.spec.query, 'sum(increase(http_server_request_duration_seconds_count{route!="unmatched"}[{{.window}}]))');
+    const good: string = latency.good.metricSource.spec.query;
+    // The other routes at 200ms (every other method, POST on other paths), of the requests that reached a route.
+    assert.match(good, /increase\(http_server_request_duration_seconds_bucket\{method!="POST", route!="unmatched", le="0\.2"\}\[\{\{\.window\}\}\]\)/);
+    assert.match(good, /increase\(http_server_request_duration_seconds_bucket\{method="POST", route!="\/orders", route!="unmatched", le="0\.2"\}\[\{\{\.window\}\}\]\)/);
+    assert.match(good, /\{method="POST", route="\/orders", le="0\.3"\}/, 'create-order has its own 300ms threshold');
+    // The total counts the series that have the bucket at their threshold, as the rules do.
+    assert.match(latency.total.metricSource.spec.query, /^sum\(\n {4}\(increase\(http_server_request_duration_seconds_count\{method!="POST", route!="unmatched"\}\[\{\{\.window\}\}\]\) and ignoring\(le\) increase\(http_server_request_duration_seconds_bucket\{method!="POST", route!="unmatched", le="0\.2"\}/);
     assert.equal(slo('api-latency').spec.objectives[0].target, 0.99);
     assert.deepEqual(slo('api-latency').spec.alertPolicies.map((p: Obj) => p.spec.conditions[0].spec.condition.threshold), [14.4, 6]);
     const errors = slo('errors').spec.indicator.spec.ratioMetric;
     // The contract's bad classes and the SDK's built-in ones the rules count too (unclassified, shed), of the requests that reached a route.
-    assert.equal(errors.bad.metricSource.spec.query, 'sum(increase(http_server_requests_total{error_class=~"transient|client|server|unclassified|shed",route!="unmatched"}[{{.window}}]))');
+    assert.equal(errors.bad.metricSource.spec.query, '(sum(increase(http_server_requests_total{route!="unmatched", error_class=~"client|server|shed|transient|unclassified"}[{{.window}}])) or vector(0))');
+    assert.equal(errors.total.metricSource.spec.query, 'sum(increase(http_server_requests_total{route!="unmatched"}[{{.window}}]))');
     assert.equal(slo('availability').spec.indicator.spec.ratioMetric.raw.metricSource.spec.query, 'avg_over_time(sloctl_availability[{{.window}}])');
     assert.equal(slo('orders-confirmed').spec.indicator.spec.ratioMetric.good.metricSource.spec.query, 'sum(increase(checkout_orders_total{state="confirmed"}[{{.window}}]))');
     assert.deepEqual(slo('errors').spec.timeWindow, [{ duration: '4w', isRolling: true }]);
@@ -329,8 +333,8 @@ describe('toOpenSlo on the example contract', () => {
     const text = 'apiVersion: sloctl/v1\nservice: {name: api, runtime: go}\nmetrics: {requestDuration: api_latency_seconds, requests: api_requests_total}\nobjectives:\n  latency: [{name: fast, threshold: 250ms, objective: 99%}]\n  errors: {objective: 99.9%}\n';
     const o = openSloObjects(toOpenSlo(valid(text)).text);
     const q = (n: string) => JSON.stringify(o.find((x) => x.metadata.name === n)!.spec.indicator.spec.ratioMetric);
-    assert.match(q('fast'), /api_latency_seconds_bucket\{le=\\"0\.25\\",route!=\\"unmatched\\"\}/);
-    assert.match(q('errors'), /api_requests_total\{error_class=~/);
+    assert.match(q('fast'), /api_latency_seconds_bucket\{route!=\\"unmatched\\", le=\\"0\.25\\"\}/);
+    assert.match(q('errors'), /api_requests_total\{route!=\\"unmatched\\", error_class=~/);
   });
 });
 
@@ -428,6 +432,7 @@ describe('contract → OpenSLO → contract: the regenerated rules alert as the 
       latencyAlerting: '{name: ShopSlow, page: [{burnRate: 14.4, long: 1h, short: 10m, for: 10m}], ticket: false, runbook: https://runbooks.example.com/shop/latency, dashboard: https://grafana.example.com/d/shop, labels: {team: sre}, annotations: {playbook: https://example.com/pb}}',
       errorsAlerting: '{runbook: https://runbooks.example.com/shop/errors}',
     })],
+    ['a promhttp contract: labels mapped, metrics.selector', () => valid(readFileSync('test/fixtures/emit/promhttp.yaml', 'utf8').replace('  labels: {', '  selector: \'job="orders-go"\'\n  labels: {'))],
     ['a calendar month, a custom SLI on its own window', () => nativeContract({
       window: '{calendar: month, timeZone: UTC}',
       slis: '  - {name: orders, good: \'sum(increase(orders_total{state="ok"}[$window]))\', total: \'sum(increase(orders_total[$window]))\', objective: 95%, window: 7d, alerting: {ticket: false, runbook: https://runbooks.example.com/orders}}',

@@ -13,6 +13,7 @@ import { fromSloth } from '../convert/sloth.ts';
 import { EXIT, InvalidContractError, InvalidInputError, UsageError, type CliContext } from './exit.ts';
 import { contractArgument, printDiagnostics, readInputFile, writeOutput } from './files.ts';
 import { pluralize } from './plural.ts';
+import { checkSelectorFlag, selectorFor } from './selector-option.ts';
 
 const FROM: Record<string, (text: string, file: string) => ConvertResult> = { openslo: fromOpenSlo, sloth: fromSloth };
 const TO = ['openslo'];
@@ -21,6 +22,7 @@ interface ConvertOptions {
   from?: string;
   to?: string;
   output?: string;
+  selector?: string;
 }
 
 export function register(program: Command, ctx: CliContext): void {
@@ -31,6 +33,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--from <format>', `read FILE as ${Object.keys(FROM).join(' or ')} and write a sloctl contract`)
     .option('--to <format>', `read FILE as a sloctl contract and write ${TO.join(' or ')}`)
     .option('-o, --output <file>', 'write the result to this file (atomically) instead of stdout')
+    .option('--selector <matchers>', 'with --to: label matchers added to every raw selector of the built-in SLOs\' queries, e.g. \'job="checkout"\' (default: the contract\'s metrics.selector, as generate prometheus)')
     .addHelpText('after', '\nExamples:\n  sloctl convert --from openslo slos.yaml -o slo.yaml\n  sloctl convert --from sloth sloth.yml\n  sloctl convert --to openslo > openslo.yaml        # ./slo.yaml')
     .action((file: string | undefined, opts: ConvertOptions) => {
       ctx.exitCode = convert(file, opts, ctx);
@@ -42,6 +45,8 @@ function convert(file: string | undefined, opts: ConvertOptions, ctx: CliContext
   if (opts.from === undefined && opts.to === undefined) throw new UsageError(`say which way to convert: --from ${Object.keys(FROM).join('|')} (into a sloctl contract) or --to ${TO.join('|')} (from one)`);
   if (opts.from !== undefined && !(opts.from in FROM)) throw new UsageError(`--from must be ${Object.keys(FROM).join(' or ')}, got "${opts.from}"`);
   if (opts.to !== undefined && !TO.includes(opts.to)) throw new UsageError(`--to must be ${TO.join(' or ')}, got "${opts.to}"`);
+  if (opts.selector !== undefined && opts.to === undefined) throw new UsageError('--selector applies to --to only: a converted contract keeps the queries it is given');
+  checkSelectorFlag(opts.selector);
 
   // The contract --to reads defaults to ./slo.yaml; what --from reads is another tool's spec, never that.
   if (opts.from !== undefined && file === undefined) throw new UsageError(`--from ${opts.from} reads ${opts.from === 'sloth' ? 'a Sloth' : 'an OpenSLO'} spec: name the file, e.g. sloctl convert --from ${opts.from} ${opts.from === 'sloth' ? 'sloth.yml' : 'slos.yaml'}`);
@@ -76,7 +81,7 @@ function convert(file: string | undefined, opts: ConvertOptions, ctx: CliContext
     report(errors);
     throw new InvalidContractError(`${shown} is not a valid sloctl contract (${pluralize(errors.length, 'error')} above); fix it first (sloctl validate ${shown})`);
   }
-  const out = toOpenSlo(loaded.contract);
+  const out = toOpenSlo(loaded.contract, { selector: selectorFor(loaded.contract, opts.selector)?.selector });
   for (const l of out.lost) note(`not in OpenSLO: ${l}`);
   writeOutput(ctx, out.text, opts.output);
   return EXIT.OK;

@@ -462,7 +462,7 @@ const metricsOverrides = z
       .string()
       .optional()
       .describe(
-        'PromQL label matchers added to every selector of the generated rules, dashboard and `status --prometheus`, e.g. job="checkout": the scrape job that is this service. `--selector` overrides it.',
+        'PromQL label matchers added to every selector of the generated rules, dashboard, `status --prometheus` and the OpenSLO export, e.g. job="checkout": the scrape job that is this service. `--selector` overrides it.',
       ),
   } as Record<(typeof ALL_ROLE_NAMES)[number], z.ZodOptional<z.ZodString>> & { labels: z.ZodOptional<typeof metricLabels>; selector: z.ZodOptional<z.ZodString> })
   .describe('Metric names by role and labels by meaning, for services not instrumented with sloctl’s SDK; and the label matchers that select this service in a shared Prometheus.');

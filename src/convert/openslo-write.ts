@@ -1,14 +1,16 @@
 // A sloctl contract as OpenSLO v1 documents: a Service, one SLO per custom SLI (the objectives of
-// one OpenSLO SLO regrouped) and per built-in latency / errors / availability objective, with
-// queries on the metric names sloctl's SDK registers. What OpenSLO cannot say is listed in `lost`.
-import { ERROR_CLASS_DEFAULTS, type Contract, type CustomSli, type Route } from '../contract/schema.ts';
+// one OpenSLO SLO regrouped) and per built-in latency / errors / availability objective, with the
+// queries sloctl's own rules read (src/emit/slos.ts: the contract's metric names, label mapping
+// and selector). What OpenSLO cannot say is listed in `lost`.
+import { ERROR_CLASS_DEFAULTS, type Contract, type CustomSli } from '../contract/schema.ts';
 import { HTTP_ROLES } from '../contract/metric-names.ts';
-import { labelMap, reachedRouteMatchers } from '../contract/label-map.ts';
+import { labelMap, unseenClasses } from '../contract/label-map.ts';
 import { WINDOW_PLACEHOLDER } from '../contract/promql.ts';
 import { formatBytes, formatDuration, formatPercent, formatRate } from '../contract/units.ts';
 import { deepEqual, deepMerge, fromSloctlWindow, isPlainObject, yamlDocuments } from './common.ts';
 import { badClasses } from '../contract/classify.ts';
-import { planSlos, type SloPlan, type TierPlan } from '../emit/slos.ts';
+import { errorsQueries, latencyQueries, planSlos, RECORD, sloSeries, type SloPlan, type TierPlan } from '../emit/slos.ts';
+import { selector } from '../emit/promql.ts';
 import {
   ANN, API_VERSION, DEFAULT_SOURCE, DEFAULT_WINDOW_TOKEN, deriveAlerting, deriveAlertMeta, deriveBudgeting, deriveSliceWindow,
   derivedShortMs, deriveWindow, fillQueryMark, hasQueryMark, isOwnAnnotation, placeholderQuery, ratioNumber, renderWindow, sameAlerting,
@@ -17,9 +19,6 @@ import {
 
 type Obj = Record<string, unknown>;
 
-/** Label names of sloctl's HTTP metrics the built-in objectives' queries match on. */
-export const SDK_LABELS = { method: 'method', route: 'route', errorClass: 'error_class' } as const;
-
 export interface OpenSloOutput {
   /** The OpenSLO documents, `---`-separated (or one YAML list, when the contract came from one). */
   text: string;
@@ -27,8 +26,17 @@ export interface OpenSloOutput {
   lost: string[];
 }
 
-export function toOpenSlo(c: Contract): OpenSloOutput {
+export interface OpenSloOptions {
+  /**
+   * Label matchers added to every raw selector of the built-in SLOs' queries, e.g. `job="checkout"`
+   * (the CLI's `--selector`); default the contract's `metrics.selector`, as the rules use it.
+   */
+  selector?: string;
+}
+
+export function toOpenSlo(c: Contract, opts: OpenSloOptions = {}): OpenSloOutput {
   const lost: string[] = [];
+  const base = opts.selector?.trim() || c.metrics?.selector?.trim() || undefined;
   const serviceAnn = c.service.annotations ?? {};
   const stored = storedDocuments(serviceAnn, lost);
   const docs: DocStore = new Map(stored.filter((d) => isPlainObject(d.metadata)).map((d) => [`${d.kind}/${(d.metadata as Obj).name}`, d]));
@@ -37,10 +45,10 @@ export function toOpenSlo(c: Contract): OpenSloOutput {
   const out: unknown[] = [];
   if (serviceAnn[ANN.serviceDocument] !== 'absent') out.push(serviceDocument(c, serviceName));
 
-  const slis = [...builtInSlis(c, lost), ...c.slis];
   // The alert tiers each SLO has in sloctl's own rules (`sloctl generate prometheus`): the written
   // ones, and the defaults an SLO without tiers gets, with the rules' `for`.
-  const plans = new Map(planSlos(c).slos.map((p) => [p.name, p]));
+  const plans = new Map(planSlos(c, { selector: base }).slos.map((p) => [p.name, p]));
+  const slis = [...builtInSlis(c, plans, base, lost), ...c.slis];
   const groups = new Map<string, CustomSli[]>();
   for (const s of slis) {
     const key = s.annotations?.[ANN.slo] ?? s.name;
@@ -315,51 +323,26 @@ function metricName(c: Contract, role: 'requestDuration' | 'requests' | 'availab
   return c.metrics?.[role] ?? HTTP_ROLES[role].name;
 }
 
-const quote = (v: string) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
-const selector = (matchers: string[]) => (matchers.length > 0 ? `{${matchers.join(',')}}` : '');
-const routeMatchers = (r: Route) => [`${SDK_LABELS.method}=${quote(r.method)}`, `${SDK_LABELS.route}=${quote(r.path)}`];
-const le = (ms: number) => `le=${quote(String(ms / 1000))}`;
-const increase = (series: string, matchers: string[]) => `sum(increase(${series}${selector(matchers)}[${WINDOW_PLACEHOLDER}]))`;
-/** Terms added up; each `or vector(0)` so a route with no traffic yet does not empty the sum. */
-const sumOf = (terms: string[], signs?: string[]) => (terms.length === 1 && !signs ? terms[0] : terms.map((t, i) => `${i === 0 ? '' : ` ${signs?.[i] ?? '+'} `}(${t} or vector(0))`).join(''));
-
-function routesOf(c: Contract, names: string[] | undefined): Route[] | undefined {
-  if (names === undefined || names.length === 0) return undefined;
-  return c.routes.filter((r) => names.includes(r.name));
-}
-
-/** The latency, errors and availability objectives as custom SLIs, with the SDK's metric names. */
-function builtInSlis(c: Contract, lost: string[]): CustomSli[] {
+/**
+ * The latency, errors and availability objectives as custom SLIs. Their queries are the ones
+ * sloctl's rules record (src/emit/slos.ts latencyQueries, errorsQueries), over `$window`: the
+ * contract's metric names and label mapping (`metrics.labels`: promhttp's handler, a method in any
+ * case, error classes from the status label), `le` matched as every client writes it, requests that
+ * reached no route left out, and the selector's matchers on every raw selector.
+ */
+function builtInSlis(c: Contract, plans: ReadonlyMap<string, SloPlan>, base: string | undefined, lost: string[]): CustomSli[] {
   const out: CustomSli[] = [];
-  const h = metricName(c, 'requestDuration');
-  const req = metricName(c, 'requests');
-  // A query over all routes reads the requests that reached a route, as the rules do: not the
-  // SDK's route="unmatched" (src/contract/label-map.ts, reachedRouteMatchers).
-  const reached = reachedRouteMatchers(labelMap(c)).map((m) => `${m.name}${m.op}${quote(m.value)}`);
+  const lm = labelMap(c);
   c.objectives.latency?.forEach((o) => {
-    const routes = routesOf(c, o.routes);
-    let good: string;
-    let total: string;
-    if (routes) {
-      good = sumOf(routes.map((r) => increase(`${h}_bucket`, [le(r.latency ?? o.threshold), ...routeMatchers(r)])));
-      total = sumOf(routes.map((r) => increase(`${h}_count`, routeMatchers(r))));
-    } else {
-      // Every request against the objective's threshold, with each route that has its own threshold swapped in.
-      const own = c.routes.filter((r) => r.latency !== undefined && r.latency !== o.threshold);
-      const terms = [increase(`${h}_bucket`, [le(o.threshold), ...reached])];
-      const signs = ['+'];
-      for (const r of own) {
-        terms.push(increase(`${h}_bucket`, [le(o.threshold), ...routeMatchers(r)]), increase(`${h}_bucket`, [le(r.latency!), ...routeMatchers(r)]));
-        signs.push('-', '+');
-      }
-      good = own.length === 0 ? terms[0] : sumOf(terms, signs);
-      total = increase(`${h}_count`, reached);
-    }
-    const scope = routes ? `routes ${routes.map((r) => r.name).join(', ')}` : 'all routes';
+    const q = latencyQueries(c, o, base);
+    const scope = o.routes ? `routes ${o.routes.join(', ')}` : 'all routes';
+    const own = q.groups.some((g) => g.thresholdMs !== o.threshold);
     out.push({
       name: o.name,
-      description: `sloctl latency objective: requests (${scope}) that finish within ${formatDuration(o.threshold)}${c.routes.some((r) => r.latency !== undefined) ? ' or their route\'s own threshold' : ''}`,
-      good, total, objective: o.objective, budgeting: o.budgeting, alerting: o.alerting,
+      description: `sloctl latency objective: requests (${scope}) that finish within ${formatDuration(o.threshold)}${own ? ' or their route\'s own threshold' : ''}`,
+      good: q.good('increase', WINDOW_PLACEHOLDER),
+      total: q.total('increase', WINDOW_PLACEHOLDER),
+      objective: o.objective, budgeting: o.budgeting, alerting: o.alerting,
     });
     if (o.percentiles) {
       const p = Object.entries(o.percentiles).filter(([, v]) => v !== undefined).map(([k, v]) => `${k} ${formatDuration(v as number)}`).join(', ');
@@ -370,40 +353,70 @@ function builtInSlis(c: Contract, lost: string[]): CustomSli[] {
   const e = c.objectives.errors;
   if (e) {
     // The classes sloctl's own rules count as errors: the contract's and the SDK's built-in
-    // "unclassified" and "shed" (src/contract/classify.ts badClasses), so a request is bad in both or in neither.
-    const bad = badClasses(c);
-    if (bad.length === 0) {
-      lost.push(`objectives.errors "${e.name}": no error class counts as an error (every weight is 0 or the class is good), so there is no bad-event query to write`);
+    // "unclassified" and "shed" (src/contract/classify.ts badClasses), so a request is bad in both
+    // or in neither; from a status label, the classes a status shows (label-map.ts classSelectors).
+    const q = errorsQueries(c, e.routes, base);
+    const names = lm.errors.from === 'errorClass' ? badClasses(c).map((k) => k.name) : q.weighted.map(([, , n]) => n);
+    if (names.length === 0) {
+      const why = lm.errors.from === 'status' && badClasses(c).length > 0
+        ? `no error class that counts as an error has a \`status\` to derive it from the status label ${lm.errors.label} (metrics.labels.status)`
+        : 'no error class counts as an error (every weight is 0 or the class is good)';
+      lost.push(`objectives.errors "${e.name}": ${why}, so there is no bad-event query to write`);
     } else {
-      const classes = `${SDK_LABELS.errorClass}=~${quote(bad.map((k) => k.name).join('|'))}`;
-      const routes = routesOf(c, e.routes);
-      const badQ = routes ? sumOf(routes.map((r) => increase(req, [classes, ...routeMatchers(r)]))) : increase(req, [classes, ...reached]);
-      const totalQ = routes ? sumOf(routes.map((r) => increase(req, routeMatchers(r)))) : increase(req, reached);
       out.push({
         name: e.name,
-        description: `sloctl errors objective: requests not failed with error class ${bad.map((k) => k.name).join(', ')}`,
-        bad: badQ, total: totalQ, objective: e.objective, budgeting: e.budgeting, alerting: e.alerting,
+        description: `sloctl errors objective: requests not failed with error class ${names.join(', ')}`,
+        bad: q.bad('increase', WINDOW_PLACEHOLDER, { weighted: false }),
+        total: q.total('increase', WINDOW_PLACEHOLDER),
+        objective: e.objective, budgeting: e.budgeting, alerting: e.alerting,
       });
-      if (bad.some((k) => k.weight !== 1)) {
+      const counted = q.weighted;
+      if (counted.some(([w]) => w !== 1)) {
         const own = new Set(c.errorClasses.map((k) => k.name));
+        const bad = lm.errors.from === 'errorClass' ? badClasses(c) : counted.map(([weight, , name]) => ({ name, weight }));
         const builtIn = bad.filter((k) => !own.has(k.name)).map((k) => k.name);
         const weights = bad.map((k) => `${k.name} ×${k.weight}`).join(', ');
         lost.push(`objectives.errors "${e.name}": the error-class weights (${weights}${builtIn.length > 0 ? `; ${builtIn.join(' and ')} ${builtIn.length === 1 ? 'is' : 'are'} the SDK's built-in ${builtIn.length === 1 ? 'class' : 'classes'}` : ''}) cannot be expressed: an OpenSLO ratio counts bad events, so the SLO counts each request of these classes as one bad event where sloctl's rules weigh it`);
       }
     }
+    const unseen = lm.errors.from === 'status' ? unseenClasses(c) : [];
+    if (unseen.length > 0) {
+      lost.push(`objectives.errors "${e.name}": error classes the label mapping cannot see (no \`status\` to derive them from the status label ${lm.errors.label}; they are only seen client-side, in thrown errors): ${unseen.join(', ')}; neither this SLO nor sloctl's rules count them`);
+    }
   }
 
   const av = c.objectives.availability;
   if (av) {
-    out.push({
-      name: av.name,
-      description: `sloctl availability objective: the composite availability (health, latency, success, dependencies) the SDK reports as ${metricName(c, 'availability')}`,
-      errorRatio: `1 - (avg_over_time(${metricName(c, 'availability')}[${WINDOW_PLACEHOLDER}]))`,
-      objective: av.objective, budgeting: av.budgeting, alerting: av.alerting,
-      annotations: { [ANN.rawType]: 'success' },
-    });
+    const plan = plans.get(av.name);
     const w = av.weights;
-    lost.push(`objectives.availability "${av.name}": the composite's weights (health ${w.health}, latency ${w.latency}, success ${w.success}, dependencies ${w.dependencies}) are applied by the SDK; the OpenSLO SLO reads the composite gauge ${metricName(c, 'availability')} and cannot say how it is made`);
+    if (plan?.kind === 'availability' && plan.slice) {
+      // No SDK gauge to read (a service the contract maps labels for): sloctl's rules record the
+      // composite from its parts; the SLO reads that recorded series, as the rules' burn rates do.
+      const recorded = sloSeries(plan, RECORD.availability);
+      out.push({
+        name: av.name,
+        description: `sloctl availability objective: the composite availability (health, latency, success, dependencies) sloctl's rules record as ${RECORD.availability}`,
+        errorRatio: `1 - (avg_over_time(${recorded}[${WINDOW_PLACEHOLDER}]))`,
+        objective: av.objective, budgeting: av.budgeting, alerting: av.alerting,
+        annotations: { [ANN.rawType]: 'success' },
+      });
+      lost.push(`objectives.availability "${av.name}": the composite (health ${w.health}, latency ${w.latency}, success ${w.success}, dependencies ${w.dependencies}) of a service without the SDK's ${metricName(c, 'availability')} gauge is built by the rules of \`sloctl generate prometheus\`, which record it as ${recorded}: the OpenSLO SLO reads that series, so those rules must be loaded in the Prometheus it queries, and a contract converted back from these documents (where this SLO is a custom SLI) no longer records it`);
+    } else {
+      const gauge = selector(metricName(c, 'availability'), base);
+      out.push({
+        name: av.name,
+        description: `sloctl availability objective: the composite availability (health, latency, success, dependencies) the SDK reports as ${metricName(c, 'availability')}`,
+        errorRatio: `1 - (avg_over_time(${gauge}[${WINDOW_PLACEHOLDER}]))`,
+        objective: av.objective, budgeting: av.budgeting, alerting: av.alerting,
+        annotations: { [ANN.rawType]: 'success' },
+      });
+      lost.push(`objectives.availability "${av.name}": the composite's weights (health ${w.health}, latency ${w.latency}, success ${w.success}, dependencies ${w.dependencies}) are applied by the SDK; the OpenSLO SLO reads the composite gauge ${metricName(c, 'availability')} and cannot say how it is made`);
+    }
+  }
+
+  if (lm.mapped || base !== undefined) {
+    const what = [lm.mapped && `the label mapping (metrics.labels: route ${lm.route}, method ${lm.method} in any case, ${lm.errors.from === 'status' ? `error classes from the status label ${lm.errors.label}` : `error class ${lm.errors.label}`})`, base !== undefined && `the selector ${base}`].filter(Boolean).join(' and ');
+    lost.push(`metrics: ${what} ${lm.mapped && base !== undefined ? 'are' : 'is'} written into the built-in SLOs' queries, which match the series sloctl's rules read; \`sloctl convert --from openslo\` reads these SLOs back as custom SLIs with those queries, not as latency/errors objectives over a mapping`);
   }
   return out;
 }
@@ -416,10 +429,13 @@ function notExpressible(c: Contract): string[] {
   if (c.bucket !== 60_000) lost.push(`bucket ${formatDuration(c.bucket)}: the width of sloctl's aggregation buckets has no OpenSLO equivalent`);
   if (c.scrapeInterval !== 15_000) lost.push(`scrapeInterval ${formatDuration(c.scrapeInterval)}: how often sloctl scrapes is not part of an OpenSLO spec`);
   if (o.errors || o.availability || !deepEqual(c.errorClasses, ERROR_CLASS_DEFAULTS)) {
-    lost.push(`errorClasses (${c.errorClasses.map((k) => k.name).join(', ')}): how errors are classified (statuses, error names and codes along the cause chain) is done by the SDK, which labels ${metricName(c, 'requests')} with ${SDK_LABELS.errorClass}; OpenSLO only sees the label`);
+    const lm = labelMap(c);
+    lost.push(lm.errors.from === 'status'
+      ? `errorClasses (${c.errorClasses.map((k) => k.name).join(', ')}): the classes are derived from the status label ${lm.errors.label} of ${metricName(c, 'requests')} by their \`status\` (first class that matches wins); the queries match those statuses, and OpenSLO has no notion of the classes`
+      : `errorClasses (${c.errorClasses.map((k) => k.name).join(', ')}): how errors are classified (statuses, error names and codes along the cause chain) is done by ${lm.mapped ? 'the service' : 'the SDK'}, which labels ${metricName(c, 'requests')} with ${lm.errors.label}; OpenSLO only sees the label`);
   }
   if (c.probes.length > 0) lost.push(`probes (${c.probes.map((p) => (typeof p === 'string' ? p : p.path)).join(', ')}): kept out of every SLI by the SDK; OpenSLO has no notion of excluded requests`);
-  if (c.routes.length > 0) lost.push(`routes: the business weights (${c.routes.map((r) => `${r.name} ${r.weight}`).join(', ')}), SLI classes and per-route dependencies have no OpenSLO equivalent; routes appear only as ${SDK_LABELS.method}/${SDK_LABELS.route} matchers in the queries`);
+  if (c.routes.length > 0) lost.push(`routes: the business weights (${c.routes.map((r) => `${r.name} ${r.weight}`).join(', ')}), SLI classes and per-route dependencies have no OpenSLO equivalent; routes appear only as ${labelMap(c).method}/${labelMap(c).route} matchers in the queries`);
   if (c.load) lost.push(`load: the load profile (${formatRate(c.load.rate)} for ${formatDuration(c.load.duration)}, a mix of ${c.load.mix.length} routes) is how sloctl tests the contract, not part of an SLO`);
   if (c.dependencies.length > 0) lost.push(`dependencies (${c.dependencies.map((d) => d.name).join(', ')}): timeouts, breakers and fallbacks of dependencies have no OpenSLO equivalent`);
   if (o.throughput) lost.push(`objectives.throughput: a sustained business-weighted rate (minimum ${formatRate(o.throughput.minimum)}${o.throughput.findKnee ? ', with a search for the capacity knee' : ''}) is a capacity test, not a ratio over a window`);
