@@ -126,7 +126,7 @@ describe('toOpenSlo on a promhttp contract (metrics.labels, metrics.selector)', 
   });
 
   it('availability: no SDK gauge, so the SLO reads the composite sloctl\'s rules record, and says so', () => {
-    assert.equal(queries(exportedSlos.get('availability')!).raw, 'avg_over_time(sloctl:availability:ratio{sloctl_service="orders", sloctl_slo="availability"}[{{.window}}])');
+    assert.equal(queries(exportedSlos.get('availability')!).raw, 'avg(avg_over_time(sloctl:availability:ratio{sloctl_service="orders", sloctl_slo="availability"}[{{.window}}]))');
     assert.ok(exported.lost.some((l) => /^objectives\.availability "availability": .*built by the rules of `sloctl generate prometheus`.*must be loaded/.test(l)), exported.lost.join('\n'));
   });
 
@@ -152,7 +152,7 @@ describe('toOpenSlo on a promhttp contract (metrics.labels, metrics.selector)', 
     const sdk = valid('apiVersion: sloctl/v1\nservice: {name: api}\nmetrics: {selector: \'job="api"\'}\nobjectives:\n  errors: {objective: 99%}\n  availability: {objective: 99%}\n');
     const q = slos(toOpenSlo(sdk).text);
     assert.equal(queries(q.get('errors')!).total, 'sum(increase(http_server_requests_total{job="api", route!="unmatched"}[{{.window}}]))');
-    assert.equal(queries(q.get('availability')!).raw, 'avg_over_time(sloctl_availability{job="api"}[{{.window}}])');
+    assert.equal(queries(q.get('availability')!).raw, 'avg(avg_over_time(sloctl_availability{job="api"}[{{.window}}]))');
   });
 
   it('reads back as custom SLIs with the same queries, and writes the same documents again', () => {

@@ -308,7 +308,7 @@ describe('toOpenSlo on the example contract', () => {
     // The contract's bad classes and the SDK's built-in ones the rules count too (unclassified, shed), of the requests that reached a route.
     assert.equal(errors.bad.metricSource.spec.query, '(sum(increase(http_server_requests_total{route!="unmatched", error_class=~"client|server|shed|transient|unclassified"}[{{.window}}])) or vector(0))');
     assert.equal(errors.total.metricSource.spec.query, 'sum(increase(http_server_requests_total{route!="unmatched"}[{{.window}}]))');
-    assert.equal(slo('availability').spec.indicator.spec.ratioMetric.raw.metricSource.spec.query, 'avg_over_time(sloctl_availability[{{.window}}])');
+    assert.equal(slo('availability').spec.indicator.spec.ratioMetric.raw.metricSource.spec.query, 'avg(avg_over_time(sloctl_availability[{{.window}}]))');
     assert.equal(slo('orders-confirmed').spec.indicator.spec.ratioMetric.good.metricSource.spec.query, 'sum(increase(checkout_orders_total{state="confirmed"}[{{.window}}]))');
     assert.deepEqual(slo('errors').spec.timeWindow, [{ duration: '4w', isRolling: true }]);
   });

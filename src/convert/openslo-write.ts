@@ -396,7 +396,7 @@ function builtInSlis(c: Contract, plans: ReadonlyMap<string, SloPlan>, base: str
       out.push({
         name: av.name,
         description: `sloctl availability objective: the composite availability (health, latency, success, dependencies) sloctl's rules record as ${RECORD.availability}`,
-        errorRatio: `1 - (avg_over_time(${recorded}[${WINDOW_PLACEHOLDER}]))`,
+        errorRatio: `1 - (avg(avg_over_time(${recorded}[${WINDOW_PLACEHOLDER}])))`,
         objective: av.objective, budgeting: av.budgeting, alerting: av.alerting,
         annotations: { [ANN.rawType]: 'success' },
       });
@@ -406,7 +406,8 @@ function builtInSlis(c: Contract, plans: ReadonlyMap<string, SloPlan>, base: str
       out.push({
         name: av.name,
         description: `sloctl availability objective: the composite availability (health, latency, success, dependencies) the SDK reports as ${metricName(c, 'availability')}`,
-        errorRatio: `1 - (avg_over_time(${gauge}[${WINDOW_PLACEHOLDER}]))`,
+        // avg(): one value over every instance the selector matches, as the rules average them.
+        errorRatio: `1 - (avg(avg_over_time(${gauge}[${WINDOW_PLACEHOLDER}])))`,
         objective: av.objective, budgeting: av.budgeting, alerting: av.alerting,
         annotations: { [ANN.rawType]: 'success' },
       });
