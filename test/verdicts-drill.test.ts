@@ -264,7 +264,7 @@ describe('judgeDrill', () => {
   it('says what nothing showed when the proxy saw the service back off but nothing reported it', () => {
     const v = verdict('payments-dark', { service: false, trafficRate: (t) => (inFault(t) ? 1 : 20) });
     assert.equal(v.detection.met, false);
-    assert.match(v.reasons.join('\n'), /nothing the service exports showed the blackhole fault in its 20 s: health stayed UP at all 40 probes, it exports no gauge for payments/);
+    assert.match(v.reasons.join('\n'), /nothing sloctl read from the service showed the blackhole fault in its 20 s: health stayed UP at all 40 probes, it exports no gauge for payments/);
   });
 
   it('fails a late recovery with the time it took and what still missed', () => {

@@ -53,7 +53,8 @@ const createOrderBody = {
 export async function buildCheckout(opts: CheckoutOptions): Promise<Checkout> {
   const registry = opts.registry ?? globalRegistry;
   // prom-client's event-loop delay percentiles are over timer samples, one every
-  // `eventLoopMonitoringPrecision` ms, not over time: a 300 ms block is one sample however long
+  // `eventLoopMonitoringPrecision` ms, not over time (the SDK registers them the same way when it
+  // registers them: src/sdk/runtime.ts): a 300 ms block is one sample however long
   // it lasts. At the default 10 ms a loop blocked 300 ms in every second gives ~70 samples a
   // second with one block among them, and the p99 of a 1 s scrape window (what `sloctl drill`
   // reads) rounds to the sample below it (~12 ms): the event-loop-blocked drill saw nothing. At

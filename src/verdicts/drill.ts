@@ -714,10 +714,22 @@ function detectionSentence(contract: Contract, ev: DrillEvidence, det: DrillVerd
   else if (ev.dependencies.length === 0) parts.push('it exports no dependency gauge');
   const unrelated = unrelatedCrossings(contract, ev, faultEnd);
   parts.push(ev.saturation.length === 0 ? 'it exports no saturation signal the contract has a warn level for'
-    : unrelated.length === 0 ? 'no saturation signal reached its warn level'
+    : unrelated.length === 0 ? `no saturation signal held its warn level for 2 scrapes in a row${peaksText(contract, ev, faultEnd)}`
     : `no saturation signal that a dependency's ${drill.fault} fault can raise reached its warn level (${unrelated.join(' and ')} did, not counted: ${SLOW_DEPENDENCY_FAULTS.has(drill.fault) ? 'a slow dependency shows in the service only as requests waiting on it, inFlight and handles' : 'a dependency failing fast leaves nothing waiting in the service'}, so the machine's load raised it)`);
   parts.push(ev.service.length > 0 ? 'no error class rose above its steady rate' : 'its error counters could not be read');
-  return `nothing the service exports showed the ${drill.fault} fault in its ${secs(span)}: ${parts.join(', ')}`;
+  return `nothing sloctl read from the service showed the ${drill.fault} fault in its ${secs(span)}: ${parts.join(', ')}`;
+}
+
+/** " (eventLoopDelay peaked at 32.4 ms, warn 100 ms; inFlight 3, warn 50)": each signal's highest scrape in the fault. */
+function peaksText(contract: Contract, ev: DrillEvidence, faultEnd: number): string {
+  const peaks = new Map<string, number>();
+  for (const s of ev.saturation) {
+    if (s.atMs < ev.faultAtMs - EPS || s.atMs > faultEnd + EPS || saturationWarn(contract, s.signal) === undefined) continue;
+    peaks.set(s.signal, Math.max(peaks.get(s.signal) ?? -Infinity, s.value));
+  }
+  if (peaks.size === 0) return '';
+  const each = [...peaks].map(([signal, v], i) => `${signal} ${i === 0 ? 'peaked at ' : ''}${saturationValue(signal, v)}, warn ${saturationValue(signal, saturationWarn(contract, signal as DrillEvidence['saturation'][number]['signal'])!)}`);
+  return ` (${each.join('; ')})`;
 }
 
 // ---------------------------------------------------------------------------------------------
