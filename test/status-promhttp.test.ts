@@ -153,7 +153,7 @@ describe('sloctl status --prometheus on promhttp series', () => {
     assert.ok(by.availability.notes.some((n: string) => /sloctl:availability:ratio: the gauge, or the composite from its parts.*load the rules/.test(n)), by.availability.notes.join('\n'));
     const table = await runCli(['status', 'mapped.yaml', '--prometheus', prom!.url, '--selector', 'job="go-ok"'], dir);
     assert.equal(table.code, EXIT.FAILED, table.stderr);
-    assert.match(table.stdout, /api-latency p99 .* OK, interpolated between le=0\.3 and le=0\.5 \(add a bucket at le=0\.4\)/);
+    assert.match(table.stdout, /api-latency p99 .* OK; the 400 ms ceiling falls between le=0\.3 and le=0\.5 \(add a bucket at le=0\.4\)/);
   });
 
   it('a threshold without a bucket and errors without a status label are UNKNOWN, with the fix', async (t) => {

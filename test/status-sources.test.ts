@@ -301,6 +301,10 @@ describe('status (scraping): the span the counts cover, and what would fire', ()
     const w = header(table).indexOf('WINDOW');
     assert.equal(row(table, 'errors')[w], '15s');
     assert.equal(row(table, 'api-latency p95')[w], '15s');
+    // 449 of 450 requests in le=0.2, the lowest bucket: the p95 is only known to be at or under it
+    // (a trial read "~5.0 ms … interpolated between le=0.1 and le=0.25" for such a row).
+    const p95 = table.split('\n').find((l) => /api-latency p95/.test(l))!;
+    assert.match(p95, /api-latency p95\s+≤ 200 ms\s+15s\s+<= 250 ms\s+p95 ≤ 200 ms ≤ 250 ms\s.*\sOK; the 250 ms ceiling falls between le=0\.2 and le=0\.3 \(add a bucket at le=0\.25\)$/, p95);
     // 10% server errors × 2.5 against 99%: sloctl's tiers are above their thresholds; nothing was sent.
     assert.equal(errors.alerts!.status, 'page');
     assert.equal(row(table, 'errors')[header(table).indexOf('ALERT')], 'page would fire');

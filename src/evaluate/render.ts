@@ -1,7 +1,7 @@
 // The status report as a terminal table, Markdown, or JSON; `--explain` appends the arithmetic.
 import { formatMillis } from '../contract/units.ts';
 import type { HealthRow } from '../engine/health.ts';
-import { aboveHighestBound, burn, percentileSide, duration, num, pct, successPct, type PercentileStatus, type PrometheusAlert, type SloStatus, type StatusReport } from './report.ts';
+import { aboveHighestBound, burn, formatBound, lowestBucketBound, percentileSide, duration, num, pct, successPct, type PercentileStatus, type PrometheusAlert, type SloStatus, type StatusReport } from './report.ts';
 
 export type StatusFormat = 'table' | 'json' | 'markdown';
 
@@ -113,7 +113,8 @@ function rows(r: StatusReport): Row[] {
       const label = percentileLabel.get(h.name) ?? h.name.slice(h.name.lastIndexOf(' ') + 1);
       const p = percentileOf.get(h.name);
       const i = p?.interpolated;
-      const between = i ? `interpolated between le=${i.below} and le=${i.above === Infinity ? '+Inf' : i.above} (add a bucket at le=${+p!.objectiveSeconds.toPrecision(12)})` : '';
+      const bounds = i ? `le=${i.below} and le=${i.above === Infinity ? '+Inf' : i.above} (add a bucket at le=${+p!.objectiveSeconds.toPrecision(12)})` : '';
+      const between = i ? `interpolated between ${bounds}` : '';
       // Which side of the ceiling by the quantile's bucket (report.ts percentileSide): undecided
       // inside the bucket that holds the ceiling, or at the highest bound from PromQL (the top of
       // that bucket or anywhere in +Inf, which histogram_quantile prints as that bound).
@@ -121,18 +122,24 @@ function rows(r: StatusReport): Row[] {
       // In the +Inf bucket the quantile is only known to be above the highest bound: "> 250 ms".
       const above = p !== undefined && aboveHighestBound(p) ? p.bucket!.lowerSeconds * 1000 : undefined;
       const current = undecided || above !== undefined ? p!.valueSeconds * 1000 : h.current;
+      // In the histogram's lowest bucket the quantile is only known to be at or under its bound
+      // (histogram_quantile's number is a line drawn from 0): "≤ 5 ms", as the gate prints it.
+      const lowest = p?.bucket !== undefined && !undecided ? lowestBucketBound({ lower: p.bucket.lowerSeconds, upper: p.bucket.upperSeconds }) : undefined;
       let state = h.meetsObjective === undefined ? 'UNKNOWN: no observations' : h.meetsObjective ? 'OK' : 'FAILING';
       if (undecided) state = `UNKNOWN: ${i?.undecided ? between : `at the highest bound le=${+p!.valueSeconds.toPrecision(12)}, which histogram_quantile also prints for a quantile in le=+Inf (add a bucket above le=${+p!.objectiveSeconds.toPrecision(12)})`}`;
-      else if (i) state = `${state}, ${between}`;
+      // Decided with the ceiling between two bounds: the note is about the ceiling, not the value
+      // (a user read "~5.0 ms … interpolated between le=0.1 and le=0.25" as a value estimated there).
+      else if (i) state = `${state}; the ${formatMillis(p!.objectiveSeconds * 1000)} ceiling falls between ${bounds}`;
       out.push({
         priority: String(h.priority),
         name: h.name,
-        current: above !== undefined ? `> ${formatMillis(above)}` : `${i || undecided ? '~' : ''}${formatMillis(current)}`,
+        current: above !== undefined ? `> ${formatMillis(above)}` : lowest !== undefined ? `≤ ${formatBound(lowest * 1000)}` : `${undecided ? '~' : ''}${formatMillis(current)}`,
         window: windowText(p?.overMs),
         objective: `<= ${formatMillis(h.objective)}`,
         // Undecided: which side of the ceiling is unknown.
         achieved: undecided ? `${label} ${above !== undefined ? '> ' : '~'}${formatMillis(above ?? current)} ? ${formatMillis(h.objective)}`
           : above !== undefined ? `${label} > ${formatMillis(above)} (le=+Inf), > ${formatMillis(h.objective)}`
+          : lowest !== undefined ? `${label} ≤ ${formatBound(lowest * 1000)} ≤ ${formatMillis(h.objective)}`
           : percentileAgainstCeiling(label, current, h.objective),
         // A quantile in +Inf has no number to measure the room left by ("-Inf%" said nothing).
         budget: Number.isFinite(h.budgetRemainingRatio) ? pct(h.budgetRemainingRatio, 2) : 'n/a',

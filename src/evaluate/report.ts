@@ -436,3 +436,21 @@ export function healthRows(slos: readonly SloStatus[]): HealthRow[] {
   }
   return healthTable(inputs);
 }
+
+/**
+ * The upper bound of a service percentile's bucket when it is the histogram's lowest (from 0, a
+ * finite bound), else undefined: there histogram_quantile interpolates from 0, which says nothing,
+ * and what the histogram knows is "at or under the bound" (the tables print "≤ 5 ms").
+ */
+export function lowestBucketBound(bucket: { lower: number; upper: number } | undefined): number | undefined {
+  return bucket !== undefined && !(bucket.lower > 0) && Number.isFinite(bucket.upper) ? bucket.upper : undefined;
+}
+
+/**
+ * A histogram bucket bound in ms, as exact as its `le` label (no padding to three figures: the
+ * bound is a number someone chose): 5 -> "5 ms", 2.5 -> "2.5 ms", 10000 -> "10,000 ms".
+ */
+export function formatBound(ms: number): string {
+  if (!Number.isFinite(ms)) return 'n/a';
+  return `${(+ms.toPrecision(6)).toLocaleString('en-US', { maximumFractionDigits: 6 })} ms`;
+}

@@ -2,6 +2,8 @@
 // and the table beside it never disagree on rounding.
 import { formatBytes, formatMillis } from '../contract/units.ts';
 import { pct, successPct } from '../evaluate/report.ts';
+// The bucket helpers live beside the status report's, which prints percentiles the same way.
+export { formatBound, lowestBucketBound } from '../evaluate/report.ts';
 import type { ObjectiveVerdict, Unit } from './types.ts';
 
 /** units.ts formatMillis: 0.2134 -> "0.213 ms", 21.37 -> "21.4 ms", 1234.5 -> "1,235 ms". */
@@ -41,20 +43,3 @@ export function formatVerdictValue(v: Pick<ObjectiveVerdict, 'contract' | 'unit'
   return v.contract === 'errors' && v.unit === 'ratio' ? formatSuccess(x) : formatValue(x, v.unit);
 }
 
-/**
- * The upper bound of a service percentile's bucket when it is the histogram's lowest (from 0, a
- * finite bound), else undefined: there histogram_quantile interpolates from 0, which says nothing,
- * and what the histogram knows is "at or under the bound" (the tables print "≤ 5 ms").
- */
-export function lowestBucketBound(bucket: { lower: number; upper: number } | undefined): number | undefined {
-  return bucket !== undefined && !(bucket.lower > 0) && Number.isFinite(bucket.upper) ? bucket.upper : undefined;
-}
-
-/**
- * A histogram bucket bound in ms, as exact as its `le` label (no padding to three figures: the
- * bound is a number someone chose): 5 -> "5 ms", 2.5 -> "2.5 ms", 10000 -> "10,000 ms".
- */
-export function formatBound(ms: number): string {
-  if (!Number.isFinite(ms)) return 'n/a';
-  return `${(+ms.toPrecision(6)).toLocaleString('en-US', { maximumFractionDigits: 6 })} ms`;
-}
