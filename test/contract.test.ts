@@ -192,3 +192,29 @@ describe('semantic checks', () => {
     assert.equal(line.slice(d.col - 1, d.col + 1), 'by');
   });
 });
+
+describe('a mapping where one word goes, holding the keys that belong beside it', () => {
+  it('says to write the word and move the keys up a level (a user wrote a drill\'s fault so)', () => {
+    const text = `apiVersion: sloctl/v1
+service: { name: x }
+dependencies:
+  - { name: inventory, url: http://127.0.0.1:9/, timeout: 100ms, critical: true }
+objectives:
+  resilience:
+    drills:
+      - name: inv-down
+        fault: { type: error, dependency: inventory, status: 503 }
+        duration: 10s
+        detectWithin: 5s
+        recoverWithin: 10s
+`;
+    const [d] = errorsOf(text);
+    assert.equal(d.code, 'SLO_INVALID_VALUE');
+    assert.equal(`${d.line}:${d.col}`, '9:16');
+    assert.equal(d.hint, '`fault` takes one word (`fault: error`); `dependency`, `status` are keys of objectives.resilience.drills[0], written beside `fault`, not inside it');
+    // A mapping holding none of the parent's keys gets no such hint.
+    const [other] = errorsOf(text.replace('{ type: error, dependency: inventory, status: 503 }', '{ kind: error }'));
+    assert.equal(other.code, 'SLO_INVALID_VALUE');
+    assert.equal(other.hint, undefined);
+  });
+});

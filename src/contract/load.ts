@@ -329,6 +329,24 @@ function describe(value: unknown): string {
   return `${typeof value} ${JSON.stringify(value)}`;
 }
 
+/**
+ * `fault: { type: error, dependency: inventory, status: 503 }`: a mapping where one word goes,
+ * holding keys that belong beside it (a user's drill). The hint says to write the word and move
+ * the keys up a level; undefined when the mapping holds none of the parent's keys.
+ */
+function nestedSiblingsHint(path: readonly (string | number)[], got: unknown, values: readonly string[]): string | undefined {
+  if (got === null || typeof got !== 'object' || Array.isArray(got) || path.length === 0) return undefined;
+  const key = String(path[path.length - 1]);
+  const parent = path.slice(0, -1);
+  const allowed = new Set(knownKeysAt(contractSchema, parent));
+  const inner = Object.keys(got);
+  const siblings = inner.filter((k) => k !== key && allowed.has(k));
+  if (siblings.length === 0) return undefined;
+  const named = inner.map((k) => (got as Record<string, unknown>)[k]).find((v): v is string => typeof v === 'string' && values.includes(v));
+  const list = siblings.map((k) => `\`${k}\``).join(', ');
+  return `\`${key}\` takes one word (\`${key}: ${named ?? values[0]}\`); ${list} ${siblings.length === 1 ? 'is a key' : 'are keys'} of ${pathText(parent)}, written beside \`${key}\`, not inside it`;
+}
+
 function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
   let v: unknown = data;
   for (const seg of path) {
@@ -367,7 +385,7 @@ function fromIssue(issue: Issue, data: unknown, file: string, locateIn: LoadedCo
     const got = valueAt(data, path);
     const guess = typeof got === 'string' ? closest(got, values) : undefined;
     const message = values.length === 1 ? `${where} must be ${JSON.stringify(issue.values[0])}, got ${describe(got)}` : `${where} must be one of ${values.join(', ')}, got ${describe(got)}`;
-    return [base(locateIn(path), 'SLO_INVALID_VALUE', issue.message.startsWith('Invalid') ? message : `${issue.message}, got ${describe(got)}`, guess ? `did you mean \`${guess}\`?` : undefined)];
+    return [base(locateIn(path), 'SLO_INVALID_VALUE', issue.message.startsWith('Invalid') ? message : `${issue.message}, got ${describe(got)}`, guess ? `did you mean \`${guess}\`?` : nestedSiblingsHint(path, got, values))];
   }
   const message = issue.message.startsWith('Invalid input') ? `${where}: ${issue.message.replace(/^Invalid input: /, '')}` : issue.message;
   return [base(locateIn(path), 'SLO_INVALID_VALUE', path.length ? `${message}${issue.message.includes(where) ? '' : ` (at ${where})`}` : message)];
