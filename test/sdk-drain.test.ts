@@ -14,7 +14,7 @@ import { Registry } from 'prom-client';
 import { parseContract } from '../src/contract/load.ts';
 import type { Contract } from '../src/contract/schema.ts';
 import { runLoad, type LoadResult, type RequestTemplate } from '../src/load/index.ts';
-import { evaluateDrift, initialDriftState, probeAfterMs, type DriftSignalSpec } from '../src/sdk/drift/decide.ts';
+import { evaluateDrift, initialDriftState, probeAfterMs, type DriftSignalSpec, type DriftState } from '../src/sdk/drift/decide.ts';
 import { DriftResponder, type DriftLogLine } from '../src/sdk/drift/responder.ts';
 import { histogramQuantile, signalReader, type DriftSources } from '../src/sdk/drift/signals.ts';
 import { instrument } from '../src/sdk/index.ts';
@@ -109,15 +109,49 @@ describe('drift decision (pure)', () => {
     let state = initialDriftState(latency);
     const events: string[] = [];
     // One evaluation a second; probing after 30 s of withheld readings.
-    const readings: Array<number | undefined | null> = [null, null, 498, 498, 498, ...Array.from({ length: 31 }, () => null), 498, 498, 498, 4.9, 4.9, 4.9];
+    const readings: Array<number | undefined | null> = [null, null, 498, 498, 498, ...Array.from({ length: 31 }, () => null), 498, 498, 498, 4.9, 4.9, 4.9, 4.9, 4.9, 4.9];
     readings.forEach((r, t) => {
       const out = evaluateDrift(latency, state, [r], t * 1000, { probeAfterMs: 30_000 });
       state = out.state;
-      events.push(out.event ? `${out.event.kind}@${t}${out.event.kind === 'relax' && out.event.probeAfterWithheldMs !== undefined ? ` probe ${out.event.probeAfterWithheldMs}` : ''}` : '-');
+      const e = out.event;
+      events.push(e ? `${e.kind}@${t}${e.kind === 'relax' && e.probeAfterWithheldMs !== undefined ? ` probe ${e.probeAfterWithheldMs}` : ''}${e.kind === 'act' && e.holdFactor !== undefined ? ` back after ${e.cameBackAfterMs} hold ${e.holdFactor}x` : ''}` : '-');
     });
-    assert.deepEqual(events.filter((e) => e !== '-'), ['act@4', 'relax@35 probe 30000', 'act@38', 'relax@41']);
+    // The probe found the drift still there (back 3 s after the lift): the next lift waits 2 × 3 recoveries.
+    assert.deepEqual(events.filter((e) => e !== '-'), ['act@4', 'relax@35 probe 30000', 'act@38 back after 3000 hold 2x', 'relax@44']);
     assert.equal(probeAfterMs(1000), 30_000);
     assert.equal(probeAfterMs(5000), 50_000, 'ten evaluations when they are slow');
+  });
+
+  it('an action that takes its own evidence away (shedding lowers the loop delay) waits longer before each lift instead of flapping', () => {
+    // A user's CPU-bound Koa service: shed on eventLoopDelay > 50 ms, the delay fell to ~13 ms while
+    // shedding, the action lifted, the load came back: on and off three times in 17 s.
+    const delay: DriftSignalSpec[] = [{ signal: 'eventLoopDelay', threshold: 50, evaluations: 2 }];
+    let state = initialDriftState(delay);
+    const acts: number[] = [];
+    const lifts: number[] = [];
+    const holds: Array<number | undefined> = [];
+    // The service: the delay reads 13 ms while the action is on and 300 ms while it is off.
+    for (let t = 0; t < 120; t++) {
+      const out = evaluateDrift(delay, state, [state.active ? 13 : 300], t * 1000, { probeAfterMs: 30_000 });
+      state = out.state;
+      if (out.event?.kind === 'act') {
+        acts.push(t);
+        holds.push(out.event.holdFactor);
+      }
+      if (out.event?.kind === 'relax') lifts.push(t);
+    }
+    // Held 2 evaluations, then 4, 8, 16, and 16 from then on (8x at most): not every 2 s.
+    const held = lifts.map((l, i) => l - acts[i]);
+    assert.deepEqual(held.slice(0, 6), [2, 4, 8, 16, 16, 16], `acts ${acts.join(',')} lifts ${lifts.join(',')}`);
+    assert.deepEqual(holds.slice(0, 5), [undefined, 2, 4, 8, 8]);
+    // After a calm longer than the flap window, a new drift starts again at 1x.
+    let calm: DriftState = { ...state, active: false, signals: state.signals.map((x) => ({ ...x, tripped: false, breaches: 0, recoveries: 0 })), relaxedAt: 0 };
+    const t0 = 1_000_000;
+    calm = evaluateDrift(delay, calm, [300], t0, { probeAfterMs: 30_000 }).state;
+    const again = evaluateDrift(delay, calm, [300], t0 + 1000, { probeAfterMs: 30_000 });
+    assert.equal(again.event?.kind, 'act');
+    assert.equal(again.event?.kind === 'act' ? again.event.holdFactor : 'x', undefined);
+    assert.equal(again.state.holdDoublings, undefined);
   });
 
   it('the drain action never relaxes', () => {

@@ -134,10 +134,10 @@ export class DriftResponder {
     const fmt = UNIT[spec.signal] ?? String;
     const values = Object.fromEntries(this.specs.map((s, i) => [s.signal, rounded(state.signals[i].value)]));
     const reason = event.kind === 'act'
-      ? `${spec.signal} ${fmt(event.value)} > ${fmt(spec.threshold)} for ${spec.evaluations} consecutive evaluations (every ${formatDuration(this.intervalMs)})`
+      ? `${spec.signal} ${fmt(event.value)} > ${fmt(spec.threshold)} for ${spec.evaluations} consecutive evaluations (every ${formatDuration(this.intervalMs)})${event.cameBackAfterMs !== undefined ? `; back ${formatDuration(event.cameBackAfterMs)} after it was lifted, so the next lift waits ${event.holdFactor} × ${spec.evaluations} evaluations under the relax line` : ''}`
       : event.probeAfterWithheldMs !== undefined
         ? `${spec.signal} had no evidence for ${Math.round(event.probeAfterWithheldMs / 1000)} s: the action answered every request of its routes itself, so none was served to measure; relaxing to probe (it comes back after ${spec.evaluations} breaches if the drift is still there)`
-        : `every tripped signal under ${fmt(spec.threshold * this.relaxFactor)} (${this.relaxFactor} × its threshold) for its ${spec.evaluations} evaluations; ${spec.signal} now ${event.value === undefined ? 'without evidence' : fmt(event.value)}`;
+        : `every tripped signal under ${fmt(spec.threshold * this.relaxFactor)} (${this.relaxFactor} × its threshold) for its ${this.state.holdDoublings ? `${2 ** this.state.holdDoublings} × ` : ''}${spec.evaluations} evaluations; ${spec.signal} now ${event.value === undefined ? 'without evidence' : fmt(event.value)}`;
     // The line first: if the action is a drain that exits, it is already written.
     this.log({
       time: new Date(event.atMs).toISOString(), event: event.kind === 'act' ? 'drift-action' : 'drift-relax', action: this.action,
