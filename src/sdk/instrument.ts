@@ -174,6 +174,7 @@ export class Sdk {
     const requests = new SeriesCounter(HTTP_ROLES.requests.name, HTTP_ROLES.requests.help, cells).register(reg);
     const weighted = new SeriesCounter(WEIGHTED_REQUESTS.name, WEIGHTED_REQUESTS.help, cells).register(reg);
     this.recorder = new Recorder(this.classifier, histogram, requests, weighted, this.recent);
+    for (const r of contract.routes) this.recorder.prime(this.routes.lookup(r.method, r.path));
     this.registerGauges(reg);
     registerRuntimeMetrics(reg, opts.defaultMetrics ?? true);
     if (this.drill !== undefined) registerDrillMetrics(reg, this.drill.runner);

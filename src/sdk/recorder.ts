@@ -86,13 +86,9 @@ export class Recorder {
     const cls = this.classes;
     const k = sc * this.nClasses + c;
     // The series first (making one may move the cells), then the array.
-    const h = slot.hist[sc] ?? (slot.hist[sc] = this.histogram.series({
-      method: slot.method, route: slot.route, status_class: STATUS_CLASSES[sc], sli_class: slot.sliClass,
-    }).at);
-    const r = slot.counts[k] ?? (slot.counts[k] = this.requests.series({
-      method: slot.method, route: slot.route, status_class: STATUS_CLASSES[sc], error_class: cls[c].class,
-    }).at);
-    const w = slot.weighted ?? (slot.weighted = this.weighted.series({ method: slot.method, route: slot.route, sli_class: slot.sliClass }).at);
+    const h = slot.hist[sc] ?? this.newHistogramSeries(slot, sc);
+    const r = slot.counts[k] ?? this.newRequestsSeries(slot, sc, c);
+    const w = slot.weighted ?? this.newWeightedSeries(slot);
 
     const cells = this.cells.data;
     const bounds = this.bounds;
@@ -109,6 +105,34 @@ export class Recorder {
     if (slot.judged && judged) this.recent.record(now, ms <= slot.thresholdMs, cls[c].weight);
     else if (!judged && this.unjudged !== undefined) this.countUnjudged(slot, b);
     return ms;
+  }
+
+  /**
+   * Makes a declared route's series for a successful answer, at zero, before its first request:
+   * the route shows on /metrics from the start, so `validate --target` can read its buckets and
+   * labels on a service that has served nothing yet (a CI step "start it, validate it" failed
+   * --strict with SLO_METRIC_NO_SAMPLES until a request came), and Prometheus' increase(), which
+   * takes a series' first sample as its baseline, counts the route's first request.
+   */
+  prime(slot: RouteSlot): void {
+    if (slot.excluded) return;
+    const sc = this.statusClassOf(200);
+    const c = this.classifier.statusIndex(200);
+    if (slot.hist[sc] === undefined) this.newHistogramSeries(slot, sc);
+    if (slot.counts[sc * this.nClasses + c] === undefined) this.newRequestsSeries(slot, sc, c);
+    if (slot.weighted === undefined) this.newWeightedSeries(slot);
+  }
+
+  private newHistogramSeries(slot: RouteSlot, sc: number): number {
+    return (slot.hist[sc] = this.histogram.series({ method: slot.method, route: slot.route, status_class: STATUS_CLASSES[sc], sli_class: slot.sliClass }).at);
+  }
+
+  private newRequestsSeries(slot: RouteSlot, sc: number, c: number): number {
+    return (slot.counts[sc * this.nClasses + c] = this.requests.series({ method: slot.method, route: slot.route, status_class: STATUS_CLASSES[sc], error_class: this.classes[c].class }).at);
+  }
+
+  private newWeightedSeries(slot: RouteSlot): number {
+    return (slot.weighted = this.weighted.series({ method: slot.method, route: slot.route, sli_class: slot.sliClass }).at);
   }
 
   private countUnjudged(slot: RouteSlot, bucket: number): void {
