@@ -98,7 +98,12 @@ describe('toOpenSlo on a promhttp contract (metrics.labels, metrics.selector)', 
     assert.match(api.total, /http_request_duration_seconds_count\{job="orders", method=~"\[Pp\]\[Oo\]\[Ss\]\[Tt\]", handler="\/orders"\}/);
     const get = queries(exportedSlos.get('get-fast')!);
     // A whole-second bound: client_golang writes le="1", Prometheus 3 stores it as le="1.0".
-    assert.match(get.good, /\{job="orders", method=~"\[Gg\]\[Ee\]\[Tt\]", handler="\/orders\/\{id\}", le=~"1\(\\\\\.0\)\?"\}/);
+    // The route in every spelling a router writes for it: `/orders/{id}`, `/orders/:id`, `/orders/{id:[0-9]+}`.
+    const m = /\{job="orders", method=~"\[Gg\]\[Ee\]\[Tt\]", handler=~("(?:[^"\\\\]|\\\\.)*"), le=~"1\(\\\\\.0\)\?"\}/.exec(get.good);
+    assert.ok(m, get.good);
+    const re = new RegExp(`^(?:${JSON.parse(m[1]) as string})$`);
+    for (const spelling of ['/orders/{id}', '/orders/:id', '/orders/{id:[0-9]+}']) assert.match(spelling, re);
+    assert.doesNotMatch('/orders', re);
   });
 
   it('errors: the classes derived from the code label by their statuses, first class wins', () => {

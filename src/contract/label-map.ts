@@ -15,6 +15,7 @@
 // by `unseenClasses`, so the reader can say so.
 import type { Contract } from './schema.ts';
 import { UNMATCHED } from '../sdk/route-table.ts';
+import { routePathRegex } from './route-paths.ts';
 
 /** A label matcher, the shape of PromQL's (and of the series store's). */
 export interface LabelMatch {
@@ -160,9 +161,23 @@ export function oneOfMatcher(name: string, values: readonly string[], negate = f
   return { name, op: negate ? '!~' : '=~', value: uniq.map(reEscape).join('|') };
 }
 
-/** The matcher for one or several route templates on the mapped route label (`negate`: any other). */
+/**
+ * The matcher for one or several route templates on the route label (`negate`: any other).
+ *
+ * sloctl's SDK and Go middleware write the contract's own spelling, so without a mapping a route
+ * is its path, `=`. A mapped label is written by another router's convention: promhttp curried
+ * with gorilla/mux's or Go 1.22 ServeMux's `/orders/{id}`, chi's `/orders/{id:[0-9]+}`, gin's
+ * `/files/*rest` for the contract's `/orders/:id` and `/files/*`. Those are the same route
+ * (normalizeRoutePath), so the matcher takes every spelling (route-paths.ts routePathRegex):
+ * matched verbatim, a route's own threshold and its errors went to the default's group.
+ */
 export function routeMatcher(m: LabelMap, paths: readonly string[], negate = false): LabelMatch {
-  return oneOfMatcher(m.route, paths, negate);
+  if (!m.mapped) return oneOfMatcher(m.route, paths, negate);
+  const uniq = [...new Set(paths)].sort();
+  const res = uniq.map((p) => routePathRegex(p));
+  if (res.every((r) => r === undefined)) return oneOfMatcher(m.route, paths, negate);
+  const alts = [...new Set(uniq.map((p, i) => res[i] ?? reEscape(p)))];
+  return { name: m.route, op: negate ? '!~' : '=~', value: alts.join('|') };
 }
 
 /** A union of matcher lists: `[[]]` is every series; `[[a, b], [c]]` is (a and b) or c. */

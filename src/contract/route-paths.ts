@@ -109,6 +109,60 @@ export function normalizeRoutePath(path: string): string {
   return `/${routeSegments(path).join('/')}`;
 }
 
+/**
+ * Regexes (RE2 and JavaScript alike, also under JavaScript's `u` flag) for every way a router
+ * writes one segment kind in a route label: what normalizeSegment reduces to `*` and to `:`.
+ */
+const WILDCARD_RE = String.raw`\*\w*|\{\w+\.\.\.\}|\{\*[\w$]+\}`;
+const PARAM_RE = String.raw`:[\w$]+[^/]*|\{\w+(?::[^/]*)?\}`;
+/** A parameter inside a segment (`:from-:to`, `file.:ext`, `{id}.json`), as normalizeSegment finds it. */
+const INNER_PARAM = /:[A-Za-z0-9_$]+(\([^)]*\))?\??|\{[A-Za-z_][A-Za-z0-9_]*\}/g;
+
+function reEscapeLiteral(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * A regex (anchored by the matcher that uses it; RE2, JavaScript and JavaScript's `u` flag alike)
+ * for every spelling a router writes for the same route template as `path`, so a label written by
+ * another router's convention selects the route: `/orders/:id` matches `/orders/:id`,
+ * `/orders/{id}` (Go 1.22 ServeMux, gorilla/mux), `/orders/{id:[0-9]+}` (chi, gorilla),
+ * `/orders/:orderId` and `/orders/:id(\d+)`; a wildcard (`*`, `*rest`, `{rest...}`, `{*rest}`) any
+ * wildcard; a trailing `/` also Go's `/{$}`. Parameter names do not count (normalizeRoutePath's
+ * common form). The trailing `/` is kept: Go's routers serve `/orders` and `/orders/` apart.
+ * Undefined when the path has one spelling only (no parameter, wildcard or trailing `/`): match it
+ * with `=`.
+ */
+export function routePathRegex(path: string): string | undefined {
+  let p = path.split('?')[0];
+  if (p.endsWith('/{$}')) p = p.slice(0, -3);
+  const slash = p.endsWith('/');
+  const segments = p.split('/').filter((s) => s !== '');
+  let variable = slash;
+  const parts = segments.map((segment) => {
+    const kind = normalizeSegment(segment);
+    if (kind === WILDCARD) {
+      variable = true;
+      return `(?:${WILDCARD_RE})`;
+    }
+    if (kind === PARAM) {
+      variable = true;
+      return `(?:${PARAM_RE})`;
+    }
+    let out = '';
+    let last = 0;
+    for (const m of segment.matchAll(INNER_PARAM)) {
+      variable = true;
+      out += `${reEscapeLiteral(segment.slice(last, m.index))}(?:${PARAM_RE})`;
+      last = m.index! + m[0].length;
+    }
+    return out + reEscapeLiteral(segment.slice(last));
+  });
+  if (!variable) return undefined;
+  const body = parts.map((x) => `/${x}`).join('');
+  return slash ? `${body}/(?:\\{\\$\\})?` : body;
+}
+
 /** Joins a mount prefix and a route path the way routers do (no doubled or missing `/`). */
 export function joinRoutePath(prefix: string, path: string): string {
   if (prefix === '' || prefix === '/') return path === '' ? '/' : path;
