@@ -12,7 +12,7 @@ import { groupFindings, othersLine } from '../contract/group-findings.ts';
 import { labelNeeds, missingBuckets, missingLabels, type LabelsObserved } from '../contract/live-facts.ts';
 import { renderDiagnostic } from '../contract/render.ts';
 import { seriesNamesOf } from '../contract/metric-names.ts';
-import { findRegistration, looksLikeSli, reads, registrationHint, requiredMetrics, type RegisteredName } from '../contract/required-metrics.ts';
+import { findRegistration, latencyBounds, looksLikeSli, mergeBounds, reads, registrationHint, requiredMetrics, type RegisteredName } from '../contract/required-metrics.ts';
 import { editDistance } from '../contract/suggest.ts';
 import { sloNames } from '../contract/semantic.ts';
 import { formatDuration } from '../contract/units.ts';
@@ -439,6 +439,19 @@ function codeCheck(loaded: LoadedContract[], scans: Scan[], strict: boolean, cwd
         for (const f of missingBuckets(l.contract, need.name, [found.buckets], `as registered at ${found.file}:${at.line}:${at.col}`)) {
           out.push({ file: l.file, ...l.locate(f.path, f.at), severity: f.severity, code: f.code, message: f.message, path: f.path, ...(f.hint ? { hint: f.hint } : {}), related: [{ file: found.file, ...at, message: `the buckets are set here (${found.via})` }] });
         }
+      }
+      // Buckets the code sets in a way the check cannot read: say so where they are set, rather than nothing.
+      const bounds = latencyBounds(l.contract).filter((b) => b.kind === 'threshold');
+      if (need.role === 'requestDuration' && found.bucketsUnread !== undefined && bounds.length > 0 && !bucketsChecked.has(l.file)) {
+        bucketsChecked.add(l.file);
+        const at = found.bucketsAt ?? { line: found.line, col: found.col };
+        const wanted = mergeBounds(bounds.map((b) => b.seconds), []).map((x) => String(+x.toPrecision(12))).join(', ');
+        const target = l.contract.target?.url ?? '<url>';
+        out.push({
+          file: found.file, ...at, severity: 'warning', code: 'SLO_SCAN',
+          message: `the Buckets of \`${found.name}\` cannot be read statically (${found.bucketsUnread}), so the code check did not check for a bucket at each latency threshold of ${l.file} (${wanted} s)`,
+          hint: `check the running service: \`sloctl validate ${l.file} --target ${target}\` reads its buckets from /metrics; or write them where sloctl can read them (a []float64{...} of numbers, prometheus.DefBuckets, LinearBuckets/ExponentialBuckets of constants, or a variable set to one of these)`,
+        });
       }
     }
   }

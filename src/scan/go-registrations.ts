@@ -135,7 +135,9 @@ function registerFromOptions(ctx: GoFileContext, call: GoNode, literal: GoNode, 
   } else if (!isValidMetricName(fqName)) {
     warn(ctx, at, `"${fqName}" is not a valid Prometheus metric name; client_golang refuses to register it`);
   } else {
-    const buckets = ctor.type === 'histogram' ? histogramBuckets(ctx.imports, fields.get('Buckets')) : undefined;
+    const read = ctor.type === 'histogram' ? histogramBuckets(ctx, fields.get('Buckets')) : undefined;
+    const buckets = read?.unread === undefined ? read : undefined;
+    const unread = read?.unread !== undefined ? read : undefined;
     if (buckets?.unsorted) {
       warn(ctx, buckets.at ?? at, `the Buckets of "${fqName}" are not in strictly increasing order: client_golang panics when it builds this histogram ("histogram buckets must be in increasing order"); write them sorted in one []float64{...}`);
     }
@@ -143,6 +145,7 @@ function registerFromOptions(ctx: GoFileContext, call: GoNode, literal: GoNode, 
     ctx.metrics.push({
       name: fqName, type: ctor.type, file: ctx.file, ...positionOf(at), via: ctor.via,
       ...(buckets ? { buckets: buckets.values, bucketsAt: positionOf(buckets.at ?? at) } : {}),
+      ...(unread ? { bucketsUnread: unread.unread, bucketsAt: positionOf(fields.get('Buckets') ?? unread.at) } : {}),
       ...(labels ? { labels: labels.names, labelsAt: positionOf(labels.at) } : {}),
     });
   }
@@ -199,25 +202,50 @@ function stringList(ctx: GoFileContext, arg: GoNode): { values: string[]; at: Go
 /** client_golang's prometheus.DefBuckets: what a histogram without Buckets gets. */
 const DEF_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+/** What the code check read of a histogram's Buckets: its bounds, or why they cannot be read. */
+type BucketsRead =
+  | { values: number[]; at?: GoNode; unsorted?: boolean; unread?: undefined }
+  | { unread: string; at: GoNode };
+
+// Deep enough for a chain of variables, shallow enough that a cycle ends quickly.
+const MAX_DEPTH = 16;
+
 /**
  * The bounds a HistogramOpts literal sets, when they are written so that they can be read without
  * running the code: no Buckets field (DefBuckets), `prometheus.DefBuckets`, a `[]float64{...}` of
- * number literals, `prometheus.LinearBuckets(a, b, n)` or `ExponentialBuckets(a, f, n)` of number
- * literals. Anything else (a variable, append(...)) is undefined: not checked.
+ * numbers (literals or constants), `append(<one of these>, numbers...)`,
+ * `prometheus.LinearBuckets(start, width, count)`, `ExponentialBuckets(start, factor, count)` or
+ * `ExponentialBucketsRange(min, max, count)` of numbers (computed as client_golang computes them),
+ * or a variable (package-level or local) initialized with one of these and never assigned to.
+ * Anything else (a function call, a value built at run time, a struct field) is `unread`, with
+ * what it is, at the Buckets value: the check says it could not read them rather than nothing.
  */
-function histogramBuckets(imports: GoImports, node: GoNode | undefined): { values: number[]; at?: GoNode; unsorted?: boolean } | undefined {
+function histogramBuckets(ctx: GoFileContext, node: GoNode | undefined, depth = 0): BucketsRead | undefined {
   if (!node) return { values: DEF_BUCKETS };
   const v = unparen(node);
+  if (depth > MAX_DEPTH) return { unread: 'a chain of variables too long to follow', at: v };
+  const { imports, scope } = ctx;
   const isPrometheus = (operand: string) => imports.byName.get(operand) === 'prometheus';
+  if (v.type === 'identifier') {
+    if (v.text === 'DefBuckets' && imports.dotted.has('prometheus') && scope.lookup(v.text, v) === undefined) return { values: DEF_BUCKETS, at: v };
+    const binding = scope.lookup(v.text, v);
+    if (binding === undefined) return { unread: `\`${v.text}\`, which the code check cannot find in this package`, at: v };
+    if (binding.kind === 'other') return { unread: `\`${v.text}\`, a parameter or loop variable`, at: v };
+    if (!binding.value) return { unread: `\`${v.text}\`, a variable declared without a value (set at run time)`, at: v };
+    if (binding.kind === 'var' && scope.isAssigned(v.text)) return { unread: `\`${v.text}\`, a variable the code assigns to after its declaration`, at: v };
+    const read = histogramBuckets(ctx, binding.value, depth + 1);
+    return read?.unread !== undefined ? { unread: `\`${v.text}\`, set to ${read.unread}`, at: v } : read;
+  }
   if (v.type === 'selector_expression') {
     const sel = selectorParts(v);
-    return sel && isPrometheus(sel.operand) && sel.field === 'DefBuckets' ? { values: DEF_BUCKETS, at: v } : undefined;
+    if (sel && isPrometheus(sel.operand) && sel.field === 'DefBuckets') return { values: DEF_BUCKETS, at: v };
+    return { unread: `\`${excerpt(v.text, 40)}\`, a value from another package or a field`, at: v };
   }
   if (v.type === 'composite_literal') {
     const values: number[] = [];
     for (const element of significantChildren(v.childForFieldName('body'))) {
-      const n = numberOf(elementValue(element));
-      if (n === undefined) return undefined;
+      const n = numberOf(scope, elementValue(element));
+      if (n === undefined) return { unread: `a list with an element that is not a number or a constant (\`${excerpt(element.text, 30)}\`)`, at: v };
       values.push(n);
     }
     return { values: [...values].sort((a, b) => a - b), at: v, ...(increasing(values) ? {} : { unsorted: true }) };
@@ -225,33 +253,68 @@ function histogramBuckets(imports: GoImports, node: GoNode | undefined): { value
   if (v.type === 'call_expression' && v.childForFieldName('function')?.text === 'append') {
     // append(prometheus.DefBuckets, 0.3): the new bounds land after 10, out of order unless above it.
     const [first, ...rest] = callArguments(v);
-    const base = first ? histogramBuckets(imports, first) : undefined;
-    const extra = rest.map((a) => numberOf(a));
-    if (!base || base.unsorted || extra.some((x) => x === undefined)) return undefined;
+    const base = first ? histogramBuckets(ctx, first, depth + 1) : undefined;
+    if (!base || base.unread !== undefined) return { unread: `\`${excerpt(v.text, 40)}\`${base?.unread !== undefined ? `, appending to ${base.unread}` : ''}`, at: v };
+    const extra = rest.map((a) => numberOf(scope, a));
+    if (extra.some((x) => x === undefined)) return { unread: `\`${excerpt(v.text, 40)}\`, appending something that is not a number or a constant`, at: v };
     const values = [...base.values, ...(extra as number[])];
-    return { values: [...values].sort((a, b) => a - b), at: v, ...(increasing(values) ? {} : { unsorted: true }) };
+    return { values: [...values].sort((a, b) => a - b), at: v, ...(base.unsorted || !increasing(values) ? { unsorted: true } : {}) };
   }
   if (v.type === 'call_expression') {
     const sel = selectorParts(v.childForFieldName('function'));
-    if (!sel || !isPrometheus(sel.operand)) return undefined;
-    const args = callArguments(v).map((a) => numberOf(a));
-    if (args.length !== 3 || args.some((a) => a === undefined)) return undefined;
-    const [a, b, count] = args as number[];
-    if (!Number.isInteger(count) || count < 1 || count > 1000) return undefined;
-    if (sel.field === 'LinearBuckets') return { values: Array.from({ length: count }, (_, i) => a + i * b), at: v };
-    if (sel.field === 'ExponentialBuckets') return { values: Array.from({ length: count }, (_, i) => a * b ** i), at: v };
+    const fn = sel && isPrometheus(sel.operand) ? sel.field : undefined;
+    if (fn !== 'LinearBuckets' && fn !== 'ExponentialBuckets' && fn !== 'ExponentialBucketsRange') {
+      return { unread: `\`${excerpt(v.text, 40)}\`, a function call`, at: v };
+    }
+    const args = callArguments(v).map((a) => numberOf(scope, a));
+    if (args.length !== 3 || args.some((a) => a === undefined)) return { unread: `\`${excerpt(v.text, 40)}\`, whose arguments are not numbers or constants`, at: v };
+    const values = generatedBuckets(fn, args as [number, number, number]);
+    return values ? { values, at: v } : { unread: `\`${excerpt(v.text, 40)}\`, whose arguments client_golang refuses (it panics)`, at: v };
   }
-  return undefined;
+  return { unread: `\`${excerpt(v.text, 40)}\``, at: v };
+}
+
+/**
+ * client_golang's bucket generators, computed as they compute them (repeated addition and
+ * multiplication, so the float noise is Go's too); undefined for arguments they panic on.
+ */
+function generatedBuckets(fn: 'LinearBuckets' | 'ExponentialBuckets' | 'ExponentialBucketsRange', [a, b, count]: [number, number, number]): number[] | undefined {
+  if (!Number.isInteger(count) || count < 1 || count > 1000) return undefined;
+  const out: number[] = [];
+  if (fn === 'LinearBuckets') {
+    for (let i = 0, start = a; i < count; i++, start += b) out.push(start);
+    return out;
+  }
+  if (fn === 'ExponentialBuckets') {
+    if (a <= 0 || b <= 1) return undefined;
+    for (let i = 0, start = a; i < count; i++, start *= b) out.push(start);
+    return out;
+  }
+  // ExponentialBucketsRange(minBucket, maxBucket, count).
+  if (a <= 0) return undefined;
+  const factor = Math.pow(b / a, 1 / (count - 1));
+  for (let i = 1; i <= count; i++) out.push(a * Math.pow(factor, i - 1));
+  return out;
 }
 
 function increasing(values: readonly number[]): boolean {
   return values.every((x, i) => i === 0 || x > values[i - 1]);
 }
 
-/** A Go number literal (`0.3`, `.005`, `1e-3`, `10`), else undefined. */
-function numberOf(node: GoNode | undefined): number | undefined {
-  if (!node) return undefined;
+/** A Go number: a literal (`0.3`, `.005`, `1e-3`, `10`), a constant of one, or either negated; else undefined. */
+function numberOf(scope: GoPackageScope, node: GoNode | undefined, depth = 0): number | undefined {
+  if (!node || depth > MAX_DEPTH) return undefined;
   const v = unparen(node);
+  if (v.type === 'identifier') {
+    const binding = scope.lookup(v.text, v);
+    return binding?.kind === 'const' && binding.value ? numberOf(scope, binding.value, depth + 1) : undefined;
+  }
+  if (v.type === 'unary_expression') {
+    const op = v.childForFieldName('operator')?.text;
+    const operand = v.childForFieldName('operand');
+    const n = op === '-' || op === '+' ? numberOf(scope, operand ?? undefined, depth + 1) : undefined;
+    return n === undefined ? undefined : op === '-' ? -n : n;
+  }
   if (v.type !== 'float_literal' && v.type !== 'int_literal') return undefined;
   const n = Number(v.text.replace(/_/g, ''));
   return Number.isFinite(n) ? n : undefined;

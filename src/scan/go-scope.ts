@@ -3,7 +3,7 @@
 // are found by walking up from the use; package-level names come from every file of the package.
 
 import type { GoNode } from './go-parser.ts';
-import { significantChildren } from './go-syntax.ts';
+import { significantChildren, unparen } from './go-syntax.ts';
 
 /** `value` is undefined when the spec has no initializer of its own (e.g. an iota group). */
 export type GoBinding =
@@ -17,9 +17,20 @@ const WITH_INITIALIZER = new Set(['if_statement', 'expression_switch_statement',
 
 export class GoPackageScope {
   readonly #names = new Map<string, GoBinding[]>();
+  readonly #assigned = new Set<string>();
 
-  /** Adds a file's package-level `const` and `var` declarations. */
+  /** Adds a file's package-level `const` and `var` declarations, and the names it assigns to. */
   addFile(root: GoNode): void {
+    for (const stmt of root.descendantsOfType('assignment_statement')) {
+      for (const target of significantChildren(stmt?.childForFieldName('left'))) {
+        // `x = ...`, `x[i] = ...`, `x.f = ...`: the variable's value is not its initializer any more.
+        let base: GoNode | null = unparen(target);
+        while (base && (base.type === 'index_expression' || base.type === 'selector_expression' || base.type === 'slice_expression')) {
+          base = base.childForFieldName('operand');
+        }
+        if (base?.type === 'identifier') this.#assigned.add(base.text);
+      }
+    }
     for (const decl of significantChildren(root)) {
       if (decl.type !== 'const_declaration' && decl.type !== 'var_declaration') continue;
       for (const spec of specsOf(decl)) {
@@ -32,6 +43,15 @@ export class GoPackageScope {
         }
       }
     }
+  }
+
+  /**
+   * Whether anything in the package assigns to a variable of this name (`buckets = append(buckets,
+   * 0.3)`, `buckets[0] = 0.01`), in any scope: a variable's initializer is then not known to be its
+   * value where it is used. By name only, so a shadowing local counts too (erring towards "unknown").
+   */
+  isAssigned(name: string): boolean {
+    return this.#assigned.has(name);
   }
 
   /** What `name`, used at `use`, refers to; undefined when unknown or declared twice. */

@@ -31,11 +31,19 @@ export interface RegisteredMetric {
   bulk?: 'sdk' | 'runtime';
   /**
    * A histogram's bucket bounds (seconds, sorted, without +Inf) when the code states them in a way
-   * sloctl can read (client_golang: a `[]float64{...}` literal, prometheus.DefBuckets, or no
-   * Buckets field at all, LinearBuckets/ExponentialBuckets of literals), and where they are set.
+   * sloctl can read (client_golang: a `[]float64{...}` of numbers and constants, prometheus.DefBuckets,
+   * no Buckets field at all, Linear/Exponential/ExponentialBucketsRange of constants, append(...) of
+   * those, or a variable set to one of these and never assigned to).
    */
   buckets?: number[];
+  /** Where the buckets are set: the bounds' literal (or call), or the `Buckets:` value when they are unread. */
   bucketsAt?: { line: number; col: number };
+  /**
+   * A histogram whose Buckets the code sets in a way sloctl cannot read statically (a function
+   * call, a value built at run time, a struct field): what they are, for a warning at `bucketsAt`
+   * that the buckets were not checked. Never set together with `buckets`.
+   */
+  bucketsUnread?: string;
   /**
    * The label names every series of the metric carries, when the code states them so that sloctl
    * can read them (prom-client: `labelNames`, or none; client_golang: a Vec's `[]string{...}` and
