@@ -139,3 +139,22 @@ describe('validate: the Go middleware\'s histogram gets its buckets from slo.jso
     assert.deepEqual((await validate(dir, [])).diagnostics, []);
   });
 });
+
+describe('gate, drill and accept say when slo.json beside the contract is out of date', () => {
+  it('one warning line before the run (and a note in the gate\'s report): the middleware judges itself by the old contract', async () => {
+    // A user trial: the gate failed availability on the middleware's health, judged at the old
+    // 150 ms threshold, while every request met the contract's 175 ms; nothing said slo.json was stale.
+    const dir = raisedWithoutRegenerating();
+    writeFileSync(join(dir, 'slo.yaml'), `${contractText('300ms')}target: { url: 'http://127.0.0.1:9', health: /healthz, metrics: /metrics }\n`);
+    for (const cmd of ['gate', 'drill', 'accept']) {
+      const r = await runCli([cmd, 'slo.yaml', '--no-progress'], dir);
+      const line = r.stderr.split('\n').find((l) => l.startsWith('sloctl: warning: slo.json'));
+      assert.ok(line, `${cmd}: ${r.stderr}`);
+      assert.match(line, /^sloctl: warning: slo\.json, the contract JSON generated for this service, is out of date: .*bucketsMs .*: what the service reports about itself \(its health, its histogram's buckets\) follows the old values, not slo\.yaml; regenerate it: `sloctl generate contract slo\.yaml -o slo\.json`/);
+    }
+    // Regenerated: no line.
+    writeFileSync(join(dir, 'slo.json'), renderContractJson(parseContract(readFileSync(join(dir, 'slo.yaml'), 'utf8'), 'slo.yaml').contract!, { source: 'slo.yaml' }));
+    const r = await runCli(['gate', 'slo.yaml', '--no-progress'], dir);
+    assert.doesNotMatch(r.stderr, /slo\.json/);
+  });
+});

@@ -21,6 +21,7 @@ import { drillProgress } from './drill.ts';
 import { UsageError, type CliContext } from './exit.ts';
 import { contractArgument, loadValidContract, writeAtomically } from './files.ts';
 import { durationFlag, intFlag } from './flags.ts';
+import { staleContractJsonNote } from './validate-contract-json.ts';
 
 export interface AcceptFlags {
   rate?: string;
@@ -108,7 +109,10 @@ export async function runAcceptCommand(file: string | undefined, flags: AcceptFl
   const seed = intFlag('seed', flags.seed ?? '1', 0, 2 ** 32 - 1);
   const steadyMs = durationFlag('steady', flags.steady ?? `${DEFAULT_STEADY_MS / 1000}s`);
   if (steadyMs < 1000) throw new UsageError(`--steady ${flags.steady}: the steady window must be at least 1s (it is what each fault is compared with)`);
-  const { contract, shown, abs: path } = loadValidContract(ctx, contractArgument(ctx.cwd, file, 'sloctl accept'), 'accept');
+  const { contract, shown, abs: path, loaded } = loadValidContract(ctx, contractArgument(ctx.cwd, file, 'sloctl accept'), 'accept');
+  // A stale slo.json beside it: the Go middleware judges itself by the old contract (one line, before the run).
+  const staleJson = await staleContractJsonNote(loaded, ctx.cwd);
+  if (staleJson !== undefined) ctx.stderr(`sloctl: warning: ${staleJson}\n`);
   const { profile, baselinePath } = measuredRun(contract, shown, path, overrides(flags), flags, ctx.cwd);
   // The code is where the service runs from: target.cwd when the contract gives one, else beside the contract.
   const projectDir = flags.project !== undefined ? resolve(ctx.cwd, flags.project) : contract.target?.cwd !== undefined ? resolve(dirname(path), contract.target.cwd) : undefined;

@@ -23,6 +23,7 @@ import { judgeDrills } from '../verdicts/drill.ts';
 import { UsageError, type CliContext } from './exit.ts';
 import { contractArgument, loadValidContract, writeAtomically } from './files.ts';
 import { durationFlag, durationOrZeroFlag, intFlag, rateFlag } from './flags.ts';
+import { staleContractJsonNote } from './validate-contract-json.ts';
 
 export interface DrillFlags {
   drill?: string[];
@@ -110,7 +111,10 @@ export async function runDrillCommand(file: string | undefined, flags: DrillFlag
   const rate = flags.rate === undefined ? undefined : rateFlag('rate', flags.rate);
   const warmupMs = flags.warmup === undefined ? undefined : durationOrZeroFlag('warmup', flags.warmup);
   const proxies = proxyFlags(flags.proxy);
-  const { contract, shown, abs: path } = loadValidContract(ctx, contractArgument(ctx.cwd, file, 'sloctl drill'), 'the drill');
+  const { contract, shown, abs: path, loaded } = loadValidContract(ctx, contractArgument(ctx.cwd, file, 'sloctl drill'), 'the drill');
+  // A stale slo.json beside it: the Go middleware judges itself by the old contract (one line, before the run).
+  const staleJson = await staleContractJsonNote(loaded, ctx.cwd);
+  if (staleJson !== undefined) ctx.stderr(`sloctl: warning: ${staleJson}\n`);
   if (Object.keys(proxies).length > 0 && attachUrl(flags.target, contract.target) === undefined) throw new UsageError('--proxy is for attach mode (--target, or a contract whose target has a url and no run): when sloctl starts the service it places the proxies itself');
   const profile = gateProfile(contract, { ...(rate !== undefined ? { rate } : {}), ...(warmupMs !== undefined ? { warmupMs } : {}) });
   if (typeof profile === 'string') throw new UsageError(`${shown}: ${profile}`);

@@ -3,7 +3,7 @@
 import { lstatSync, readFileSync } from 'node:fs';
 import { basename, relative, resolve } from 'node:path';
 import { byLocation, hasErrors, type Diagnostic } from '../contract/diagnostic.ts';
-import { parseContract } from '../contract/load.ts';
+import { parseContract, type LoadedContract } from '../contract/load.ts';
 import type { Contract } from '../contract/schema.ts';
 import { renderDiagnostic } from '../contract/render.ts';
 import { writeAtomically } from '../files/write-atomically.ts';
@@ -78,7 +78,7 @@ export function printDiagnostics(ctx: CliContext, diagnostics: readonly Diagnost
  * A contract a command runs against (status, gate): read and checked, or an InvalidContractError (exit 2)
  * after printing its located diagnostics. `command` names what to run again in the message.
  */
-export function loadValidContract(ctx: CliContext, file: string, command: string): { contract: Contract; shown: string; abs: string } {
+export function loadValidContract(ctx: CliContext, file: string, command: string): { contract: Contract; shown: string; abs: string; loaded: LoadedContract } {
   const input = readInputFile(ctx, file, 'name the slo.yaml file');
   const loaded = parseContract(input.text, input.shown);
   const errors = loaded.diagnostics.filter((d) => d.severity === 'error').sort(byLocation);
@@ -87,5 +87,5 @@ export function loadValidContract(ctx: CliContext, file: string, command: string
     const them = errors.length === 1 ? 'it' : 'them';
     throw new InvalidContractError(`${input.shown} has ${pluralize(errors.length, 'error')}: fix ${them} (\`sloctl validate ${input.shown}\` lists ${them}) and run ${command} again`);
   }
-  return { contract: loaded.contract, shown: input.shown, abs: input.abs };
+  return { contract: loaded.contract, shown: input.shown, abs: input.abs, loaded };
 }

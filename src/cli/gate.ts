@@ -26,6 +26,7 @@ import { UsageError, type CliContext } from './exit.ts';
 import { contractArgument, loadValidContract, readInputFile, writeAtomically } from './files.ts';
 import { durationFlag, durationOrZeroFlag, intFlag, rateFlag } from './flags.ts';
 import { pluralize } from './plural.ts';
+import { staleContractJsonNote } from './validate-contract-json.ts';
 
 interface GateFlags {
   from?: string;
@@ -128,7 +129,10 @@ export async function runGateCommand(file: string | undefined, flags: GateFlags,
     if (problem !== undefined) throw new UsageError(`--journal ${flags.journal}: ${problem}. Pass a file path sloctl can create or append to, or leave --journal out for the default under .sloctl/runs/ beside the contract.`);
   }
   const seed = intFlag('seed', flags.seed ?? '1', 0, 2 ** 32 - 1);
-  const { contract, shown, abs: path } = loadValidContract(ctx, contractArgument(ctx.cwd, file, 'sloctl gate'), 'the gate');
+  const { contract, shown, abs: path, loaded } = loadValidContract(ctx, contractArgument(ctx.cwd, file, 'sloctl gate'), 'the gate');
+  // A stale slo.json beside it: the Go middleware judges itself by the old contract (one line, before the run).
+  const staleJson = await staleContractJsonNote(loaded, ctx.cwd);
+  if (staleJson !== undefined) ctx.stderr(`sloctl: warning: ${staleJson}\n`);
   if (flags.from !== undefined) {
     if (flags.target !== undefined || flags.updateBaseline) throw new UsageError('--from judges a finished run: it cannot be combined with --target or --update-baseline');
     const input = readInputFile(ctx, flags.from, 'name the result file');
@@ -174,6 +178,7 @@ export async function runGateCommand(file: string | undefined, flags: GateFlags,
     process.removeListener('SIGTERM', onSignal);
   }
 
+  if (staleJson !== undefined) report = { ...report, notes: [...report.notes, staleJson] };
   emit(report, flags, ctx, env);
 }
 

@@ -126,3 +126,17 @@ function describeKey(key: string, now: unknown, was: unknown): string {
   if (scalar(now) && scalar(was)) return `${key} is ${JSON.stringify(was)}, the contract now gives ${JSON.stringify(now)}`;
   return `${key} differs`;
 }
+
+/**
+ * For the commands that measure a running service (gate, drill, accept): one line when the
+ * contract JSON beside the contract is out of date. sloctl's Go middleware then judges its own
+ * health and buckets by the old contract, so what the service reports (DEGRADED on an old
+ * threshold, no bucket at a new one) disagrees with what the command judges by (a user trial: the
+ * gate failed availability on the middleware's health while every request met the contract).
+ */
+export async function staleContractJsonNote(l: LoadedContract, cwd: string): Promise<string | undefined> {
+  const check = await checkContractJson(l, cwd);
+  if (check === undefined || check.current || check.diagnostic === undefined) return undefined;
+  const d = check.diagnostic;
+  return `${d.message}: what the service reports about itself (its health, its histogram's buckets) follows the old values, not ${l.file}; ${d.hint}`;
+}
