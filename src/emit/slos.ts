@@ -22,7 +22,7 @@ import { classSelectors, labelMap, type LabelMatch } from '../contract/label-map
 import { errorsScope, latencyScopes } from '../contract/sli-scope.ts';
 import { HTTP_ROLES } from '../contract/metric-names.ts';
 import type { Alerting, Contract, CustomSli, LatencyObjective } from '../contract/schema.ts';
-import { formatDuration, formatPercent } from '../contract/units.ts';
+import { formatDuration, formatPercent, parseDuration } from '../contract/units.ts';
 import { scaleTiers, WORKBOOK_TIERS } from '../engine/alerts.ts';
 import { dur, isLabelName, leMatcher, matcher, num, oneOf, selector, str, sumOfUnion, templateLiteral } from './promql.ts';
 
@@ -118,7 +118,14 @@ export interface SloPlan {
    */
   lastInterval?: (rangeMs: number) => string;
   /** Latency SLOs: what the dashboard needs for per-route percentiles. */
-  latency?: { bucketMetric: string; scope: string[][]; thresholds: Array<{ seconds: number; routes: string }>; percentiles: Array<[string, number, number]> };
+  latency?: {
+    bucketMetric: string; scope: string[][]; thresholds: Array<{ seconds: number; routes: string }>; percentiles: Array<[string, number, number]>;
+    /**
+     * The histogram series that gained their threshold's bucket within a range (labels of
+     * `_count` and MISSING_LE_LABEL): the SLI counts only their current process' requests there.
+     */
+    younger(rangeMs: number): string;
+  };
   /** Errors SLO: the request counter and the scope, for the per-route error panel. */
   requests?: { metric: string; scope: string[][] };
 }
@@ -233,6 +240,11 @@ export interface LatencyQueries {
   good(fn: Fn, range: RangeText): string;
   /** Requests of the histogram series that have the bucket at their threshold. */
   total(fn: Fn, range: RangeText): string;
+  /**
+   * The series (labels of `_count`, with MISSING_LE_LABEL) that gained their threshold's bucket
+   * within the range: measured since the process that exports it started, not over the range.
+   */
+  younger(range: RangeText): string;
 }
 
 /** `base`: extra matchers for every selector (`--selector`, the contract's metrics.selector). */
@@ -247,17 +259,79 @@ export function latencyQueries(c: Contract, o: LatencyObjective, base: string | 
   const scopes = latencyScopes(c, o);
   const groups = scopes.groups.map((g) => ({ thresholdMs: g.thresholdMs, routes: g.routes, scope: g.scope.map((alt) => alt.map(text)), le: leMatcher(g.thresholdMs / 1000) }));
   const totalScope: Scope = scopes.total.map((alt) => alt.map(text));
+  // A series is measured over a range only where its threshold's bucket existed: good and total
+  // over the same span, never `_count` over the range against the bucket over part of it.
+  //
+  // A series without the bucket (a service still running with the buckets of an older contract,
+  // on some instances or routes only) cannot tell its fast requests from its slow ones, and
+  // counting them all as slow made a healthy service read a 50x burn. It is left out of the SLI,
+  // and the unmeasurable alert below names it.
+  //
+  // A series that GAINED the bucket within the range (the service was restarted with the bucket
+  // `validate` asked for) has requests from before it, which no bucket can judge. Counting them as
+  // slow (total = increase of `_count` over the whole range, good = increase of the bucket that
+  // exists since the restart) made a healthy service read a 40x burn, page, and keep the loss in
+  // the SLO window for 28 days. Which series those are is exact: `_count` and its buckets come
+  // from the same scrapes, so a bucket with fewer samples in the range than its `_count` is
+  // younger than the range (`younger` below; the other series, `full`, are read as before, so
+  // their numbers are unchanged). Such a series counts the requests of the process that exports
+  // it now, read from the counters themselves: the bucket's and `_count`'s current values. A
+  // histogram's buckets are fixed when it is created, so both count exactly the same requests
+  // since the process started, and that process started inside the range and with the bucket
+  // (a `_count` sample in the range has no bucket sample: an older process, without the bucket,
+  // was scraped after the range began). A rate is that count over the range's seconds, as rate()
+  // is an increase over them. What this leaves out: the requests before the bucket existed (they
+  // cannot be judged), and those of an earlier process that already had the bucket when the
+  // series restarted again inside the range (measurable, but PromQL takes `_count`'s increase
+  // over the bucket's lifetime only through a subquery, `increase((count and ignoring(le)
+  // bucket)[r:step])`, with good read through the same one so both cover the same steps: it
+  // evaluates its inner query at every step of the range at every rule evaluation, 40,320 times
+  // for the 28d window at 1m, in every rule, whether or not a series is young).
+  //
+  // Considered and not chosen: leaving such a series out of every range it is younger than.
+  // Exact, but the short burn windows would be blind to a slow deploy until the bucket was as old
+  // as them (the 1h page tier for an hour), and the SLO window would read no data for 28 days
+  // after adding a bucket, for every instance restarted with it.
+  //
+  // Count and bucket series of one histogram differ only in `le`; `max without (le)` joins the
+  // bucket when `le` is matched as both `1` and `1.0`. irate() reads the last two samples, which
+  // are of one process and both have the bucket when irate() of the bucket exists: it is read as
+  // it was.
+  const seconds = (range: RangeText): number => {
+    const d = parseDuration(range);
+    if (!d.ok) throw new Error(`rate() of the latency SLI needs a duration range, got ${range}`);
+    return d.value / 1000;
+  };
+  type Group = (typeof groups)[number];
+  // `_count`'s samples in the range, kept where the bucket has as many (`<=`) or fewer (`>`).
+  const samples = (op: '<=' | '>') => (g: Group, alt: string[], range: RangeText) =>
+    `(count_over_time(${selector(count, base, ...alt)}[${range}]) ${op} max without (le) (count_over_time(${selector(bucket, base, ...alt, g.le)}[${range}])))`;
+  const full = samples('<=');
+  const young = samples('>');
+  // The young part: increase reads the current value, rate that over the range's seconds.
+  const perRange = (fn: Fn, e: string, range: RangeText) => (fn === 'rate' ? `${e} / ${num(seconds(range))}` : e);
   const good = (fn: Fn, range: RangeText) =>
-    sumOfUnion(groups.flatMap((g) => ranged(fn, bucket, base, g.scope, [g.le], range)));
-  // Total = the requests of the histogram series that have the bucket at their threshold over the
-  // range, and only those: a series without it (a service still running with the buckets of an
-  // older contract, on some instances or routes only) cannot tell its fast requests from its slow
-  // ones, and counting them all as slow made a healthy service read a 50x burn. They are left out
-  // of the SLI, and the unmeasurable alert below names them. Count and bucket series of one
-  // histogram differ only in `le`.
+    sumOfUnion(groups.flatMap((g) => g.scope.flatMap((alt) => {
+      const b = selector(bucket, base, ...alt, g.le);
+      if (fn === 'irate') return [`${fn}(${b}[${range}])`];
+      return [
+        `(${fn}(${b}[${range}]) and ignoring(le) ${full(g, alt, range)})`,
+        perRange(fn, `(${b} and ignoring(le) ${young(g, alt, range)})`, range),
+      ];
+    })));
   const total = (fn: Fn, range: RangeText) =>
-    sumOfUnion(groups.flatMap((g) => g.scope.map((alt) => `(${fn}(${selector(count, base, ...alt)}[${range}]) and ignoring(le) ${fn}(${selector(bucket, base, ...alt, g.le)}[${range}]))`)));
-  return { groups, totalScope, bucket, count, good, total };
+    sumOfUnion(groups.flatMap((g) => g.scope.flatMap((alt) => {
+      const n = selector(count, base, ...alt);
+      const b = selector(bucket, base, ...alt, g.le);
+      if (fn === 'irate') return [`(${fn}(${n}[${range}]) and ignoring(le) ${fn}(${b}[${range}]))`];
+      return [
+        `(${fn}(${n}[${range}]) and ${full(g, alt, range)})`,
+        perRange(fn, `(${n} and ignoring(le) ${b} and ${young(g, alt, range)})`, range),
+      ];
+    })));
+  const younger = (range: RangeText) => groups.flatMap((g) => g.scope.map((alt) =>
+    `label_replace(${young(g, alt, range)}, ${str(MISSING_LE_LABEL)}, ${str(num(g.thresholdMs / 1000))}, "", "")`)).join(' or ');
+  return { groups, totalScope, bucket, count, good, total, younger };
 }
 
 function latencyPlan(c: Contract, o: LatencyObjective, base: string | undefined): Pick<SloPlan, 'errorRatio' | 'events' | 'absent' | 'latency' | 'promise' | 'unmeasurable' | 'lastInterval'> {
@@ -287,7 +361,7 @@ function latencyPlan(c: Contract, o: LatencyObjective, base: string | undefined)
     errorRatio: (r) => `1 - ${good('rate', r)} / ${total('rate', r)}`,
     events: { bad: (r) => `${total('increase', r)} - ${good('increase', r)}`, total: (r) => total('increase', r) },
     absent: `absent(${selector(count, base)})`,
-    latency: { bucketMetric: bucket, scope: totalScope, thresholds: groups.map((g) => ({ seconds: g.thresholdMs / 1000, routes: g.routes })), percentiles },
+    latency: { bucketMetric: bucket, scope: totalScope, thresholds: groups.map((g) => ({ seconds: g.thresholdMs / 1000, routes: g.routes })), percentiles, younger: (r) => q.younger(dur(r)) },
     unmeasurable: {
       expr: noBucket.join('\nor\n'),
       template: true,

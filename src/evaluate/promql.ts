@@ -112,7 +112,7 @@ export async function evaluateThroughPrometheus(contract: Contract, client: Prom
       slos.push(skippedSlo(def, at, 'the rule generator has no plan for it'));
       continue;
     }
-    const facts = await seriesFacts(contract, def, p, raw, base);
+    const facts = await seriesFacts(contract, def, p, raw, base, sloWindow(def, p, at).ms);
     const recorded = def.kind === 'custom' ? rulesLoaded : builtinRecorded;
     slos.push(await evaluateOne(def, p, at, ask, raw, { loaded: rulesLoaded, read: recorded, selector: base }, options, facts));
   }
@@ -140,7 +140,16 @@ function scopeSelectors(metric: string, base: string | undefined, scope: Scope, 
  * a latency SLO, the `le` values present per threshold group (a threshold with no bucket is not
  * measurable, and a percentile ceiling between buckets is interpolated).
  */
-async function seriesFacts(contract: Contract, def: SloDefinition, p: SloPlan, raw: Raw, base: string | undefined): Promise<SeriesFacts> {
+/** The SLO window status reads: the rolling window, or a calendar window's real span so far. */
+function sloWindow(def: SloDefinition, p: SloPlan, at: number): { start: number; ms: number; calendar: boolean } {
+  if (def.window.kind === 'calendar') {
+    const start = calendarWindow(def.window.calendar, at, def.window.timeZone).start;
+    return { start, ms: rangeOf(at - start), calendar: true };
+  }
+  return { start: at - p.windowMs, ms: p.windowMs, calendar: false };
+}
+
+async function seriesFacts(contract: Contract, def: SloDefinition, p: SloPlan, raw: Raw, base: string | undefined, windowMs: number): Promise<SeriesFacts> {
   const src = def.source;
   const notes: string[] = [];
   // Each selector's latest sample of the last 5 minutes (an instant query's own lookback), read
@@ -190,6 +199,21 @@ async function seriesFacts(contract: Contract, def: SloDefinition, p: SloPlan, r
         if (!Number.isNaN(parseFloat(le))) add.push(parseFloat(le));
       }
     }
+    if (p.latency) {
+      // Series that gained their threshold's bucket within the window (restarted with the bucket
+      // `validate` asked for): the rules and these numbers count their current process' requests
+      // only; the earlier ones cannot be told fast from slow (src/emit/slos.ts latencyQueries).
+      const r = await raw(p.latency.younger(windowMs));
+      const lm = labelMap(contract);
+      const byLe = new Map<string, Set<string>>();
+      for (const x of r) {
+        const le = x.metric[MISSING_LE_LABEL] ?? '?';
+        byLe.set(le, (byLe.get(le) ?? new Set()).add(`${x.metric[lm.method] ?? ''} ${x.metric[lm.route] ?? ''}`.trim() || JSON.stringify(x.metric)));
+      }
+      for (const [le, series] of [...byLe].sort(([a], [b]) => parseFloat(a) - parseFloat(b))) {
+        notes.push(`the bucket at le=${le} is younger than the ${dur(windowMs)} window on the series of ${[...series].sort().join(', ')}: the SLI counts their requests since their process last started, with the bucket; the ones before cannot be told fast from slow and are left out, until the bucket is ${dur(windowMs)} old`);
+      }
+    }
     const les = await lesOf(src.totalScope);
     if (missing.length === 0) return { les, notes };
     const hist = src.bucketMetric.replace(/_bucket$/, '');
@@ -209,9 +233,7 @@ async function evaluateOne(def: SloDefinition, p: SloPlan, at: number, ask: Ask,
   const lines: string[] = [];
   const notes: string[] = [...facts.notes];
   const budget = 1 - def.objective;
-  const calendar = def.window.kind === 'calendar';
-  const windowStart = calendar && def.window.kind === 'calendar' ? calendarWindow(def.window.calendar, at, def.window.timeZone).start : at - p.windowMs;
-  const W = calendar ? rangeOf(at - windowStart) : p.windowMs;
+  const { start: windowStart, ms: W, calendar } = sloWindow(def, p, at);
   const useRecorded = rules.read && !calendar;
   // The availability composite of a contract that maps labels exists only as the rules' recorded
   // series: when they are not read for this selector, it is not read at all.
