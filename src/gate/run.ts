@@ -36,7 +36,7 @@ import { generatorLag, generatorLagReason, lagProofView, withdrawLagFailures, ty
 import { connectionQueueReason, wireView, withdrawQueueFailures } from '../verdicts/connection-queue.ts';
 import { processTreeCpuMs, systemMachineProbe } from '../run/machine-probe.ts';
 import { cannotReachAlphaText, DEFAULT_ALPHA } from '../verdicts/stats.ts';
-import { caveatReasons, failureReasons, judgeObjectives, unmeasurableReasons, unrecordedRouteReasons } from '../verdicts/objectives.ts';
+import { blindInstrumentation, caveatReasons, failureReasons, judgeObjectives, unmeasurableReasons, unrecordedRouteReasons, type BlindInstrumentation } from '../verdicts/objectives.ts';
 import { routeEvidence, routeReports } from '../verdicts/routes.ts';
 import { missed } from '../verdicts/withdraw.ts';
 import { restartsText } from '../verdicts/memory.ts';
@@ -323,6 +323,8 @@ export async function runGate(options: GateRunOptions): Promise<GateReport> {
   const foreignWithdrawn: string[] = [];
   let waits: ConnectionWaits | undefined;
   const queueWithdrawn: string[] = [];
+  // A service whose request counter did not see the run's requests (objectives.ts blindInstrumentation).
+  let blind: BlindInstrumentation | undefined;
   if (trialResults.length > 0) {
     // The generator is judged over the whole measured phase, not per trial (see MergeOptions.judgeWhole).
     const merged = mergeResults(trialResults, { judgeWhole: true });
@@ -344,6 +346,8 @@ export async function runGate(options: GateRunOptions): Promise<GateReport> {
     const views = { client: merged, trials: trialResults, healthUpShare: health.upShare, health, service, routes };
     const judging = { offeredWeightedRate: Number.isFinite(profile.offeredWeightedRate) ? profile.offeredWeightedRate : undefined };
     report.verdicts = judgeObjectives(contract, views, judging);
+    blind = blindInstrumentation(views);
+    if (blind) log(`WARN ${blind.reason}`);
     // A route the service recorded nothing under is said beside the outcome too, whatever it is;
     // so is a verdict that warned, or one the service's view could not speak to.
     notes.push(...unrecordedRouteReasons(report.verdicts), ...caveatReasons(report.verdicts, service));
@@ -435,7 +439,13 @@ export async function runGate(options: GateRunOptions): Promise<GateReport> {
   // An objective the run was too short to measure (its budget under one request) blocks a pass.
   const unmeasured = unmeasurableReasons(report.verdicts);
   // A failure the lag (or a starved machine) cannot explain stands; what they withdrew beside it is a note.
-  if (failures.length > 0) return finish('fail', EXIT.FAILED, failures, [...unsupported, ...unmeasured, ...notes, ...notUpdated]);
+  if (failures.length > 0) return finish('fail', EXIT.FAILED, failures, [...(blind ? [blind.reason] : []), ...unsupported, ...unmeasured, ...notes, ...notUpdated]);
+  // The service's instrumentation saw none of the requests: its side of every objective is blind,
+  // and a pass would certify numbers the service's health and alerts do not have. Some but under
+  // half is also what one instance of several behind the target counts: the verdicts warn and the
+  // line is a note (below), the outcome stands.
+  if (blind && blind.counted === 0) return finish('inconclusive', EXIT.INCONCLUSIVE, [blind.reason, ...unmeasured, ...unsupported], [...notes, ...notUpdated]);
+  if (blind) notes.unshift(blind.reason);
   if (unmeasured.length > 0) return finish('inconclusive', EXIT.INCONCLUSIVE, [...unmeasured, ...unsupported], [...notes, ...notUpdated]);
   // Failed only where a starved machine or the generator's lag explains it, or the generator never
   // delivered the profile: no verdict either way. A pass despite late sends stands (below).

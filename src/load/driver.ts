@@ -386,13 +386,13 @@ class ThreadRun implements ConnectionOwner<Flight> {
     f.prev = f.next = null;
   }
 
-  answered(conn: Connection<Flight>, f: Flight, status: number, now: number, shed: boolean): void {
+  answered(conn: Connection<Flight>, f: Flight, status: number, now: number, shed: boolean, errorClass = ''): void {
     if (f.done) return;
     this.unlink(f);
     if (f.wireAt >= 0 && f.wireAt - f.dispatchedAt > this.lateMs) this.waitedForConnection++;
     const latencyUs = (now - f.intended) * 1000;
-    this.rec.answered(f.route, status, latencyUs, f.wireAt >= 0 ? (now - f.wireAt) * 1000 : -1, shed);
-    if (this.slices) this.slices.answered(f.slice, f.route, status, latencyUs, shed);
+    this.rec.answered(f.route, status, latencyUs, f.wireAt >= 0 ? (now - f.wireAt) * 1000 : -1, shed, errorClass);
+    if (this.slices) this.slices.answered(f.slice, f.route, status, latencyUs, shed, errorClass);
     this.release(conn, now);
     this.afterRequest(false);
   }

@@ -32,7 +32,7 @@ export interface ConnectionOwner<E extends Exchange> {
   /** A request that waited for the connection was written to it (send() returned false). */
   written(ex: E): void;
   /** A full response arrived at `now` (performance.now()); the connection is free again. `shed`: it carried the SDK's sloctl-shed mark. */
-  answered(conn: Connection<E>, ex: E, status: number, now: number, shed: boolean): void;
+  answered(conn: Connection<E>, ex: E, status: number, now: number, shed: boolean, errorClass?: string): void;
   /**
    * The request failed without a (complete) response; the connection is free again. `detail`
    * says more where there is more to say (the first bytes of a response that is not HTTP).
@@ -202,7 +202,7 @@ export class Connection<E extends Exchange> {
       this.keepAliveMs = p.keepAliveHintMs < 0 ? DEFAULT_KEEP_ALIVE_MS : Math.min(p.keepAliveHintMs - KEEP_ALIVE_MARGIN_MS, MAX_KEEP_ALIVE_MS);
       if (this.keepAliveMs <= 0) this.drop();
     }
-    this.owner.answered(this, ex, p.status, now, p.shed);
+    this.owner.answered(this, ex, p.status, now, p.shed, p.errorClass);
   }
 
   /**
@@ -216,7 +216,7 @@ export class Connection<E extends Exchange> {
     this.current = null;
     this.drop();
     if (ex === null) return;
-    if (ended) this.owner.answered(this, ex, this.parser.status, performance.now(), this.parser.shed);
+    if (ended) this.owner.answered(this, ex, this.parser.status, performance.now(), this.parser.shed, this.parser.errorClass);
     else this.owner.failed(this, ex, this.errorCode || (this.received > 0 ? EOF_MID_RESPONSE : EOF_BEFORE_RESPONSE));
   }
 

@@ -27,6 +27,10 @@ const CLOSE = lower('close');
 const TIMEOUT = lower('timeout');
 /** The SDK's mark on an answer its concurrency limiter shed (src/sdk/protect/admission.ts SHED_HEADER). */
 const SLOCTL_SHED = lower('sloctl-shed');
+/** The SDK's mark on an answer it classed by a thrown error, not by its status (src/sdk/node-tracking.ts ERROR_CLASS_HEADER). */
+const SLOCTL_ERROR_CLASS = lower('sloctl-error-class');
+/** Longest error-class mark kept: a contract's class names are short; anything else is not the SDK's. */
+const MAX_CLASS_MARK = 64;
 
 const enum State {
   Head,
@@ -59,6 +63,12 @@ export class ResponseParser {
   error = '';
   /** The final response carried `sloctl-shed`: the service's limiter turned the request away. */
   shed = false;
+  /**
+   * The final response's `sloctl-error-class` value ('' when none, or not a plausible class name):
+   * the class the service gave it by what its handler threw. The judges honour it only for a class
+   * the contract declares, on an error status (src/verdicts/client-view.ts).
+   */
+  errorClass = '';
 
   private state = State.Head;
   /** Bytes of an incomplete head, kept across reads (null when none). */
@@ -75,6 +85,7 @@ export class ResponseParser {
     this.keepAliveHintMs = -1;
     this.error = '';
     this.shed = false;
+    this.errorClass = '';
     this.state = State.Head;
     this.partial = null;
     this.expectsBody = expectsBody;
@@ -246,6 +257,7 @@ export class ResponseParser {
     let otherCoding = false;
     let hint = -1;
     let shed = false;
+    let errorClass = '';
     let pos = buf.indexOf(LF, start + 12) + 1;
     while (pos < end) {
       const lineEnd = buf.indexOf(CR, pos);
@@ -272,6 +284,7 @@ export class ResponseParser {
         if (nameIs(buf, pos, lineEnd, KEEP_ALIVE)) hint = keepAliveTimeout(buf, pos + 11, lineEnd);
       } else if (first === 115 /* s */) {
         if (nameIs(buf, pos, lineEnd, SLOCTL_SHED)) shed = true;
+        else if (nameIs(buf, pos, lineEnd, SLOCTL_ERROR_CLASS)) errorClass = classMark(buf, pos + SLOCTL_ERROR_CLASS.length + 1, lineEnd);
       }
       pos = lineEnd + 2;
     }
@@ -282,6 +295,7 @@ export class ResponseParser {
     }
     this.status = status;
     this.shed = shed;
+    this.errorClass = errorClass;
     this.keepAliveHintMs = hint;
     this.keepAlive = keepAlive;
     if (!this.expectsBody || status === 204 || status === 304) {
@@ -331,6 +345,19 @@ function decimal(buf: Buffer, pos: number, end: number): number {
     n = n * 10 + d;
   }
   return n;
+}
+
+/** An error-class mark's value, trimmed: a class name (letters, digits, `_ . : -`, at most MAX_CLASS_MARK), else ''. */
+function classMark(buf: Buffer, pos: number, end: number): string {
+  while (pos < end && (buf[pos] === SP || buf[pos] === HT)) pos++;
+  while (end > pos && (buf[end - 1] === SP || buf[end - 1] === HT)) end--;
+  if (pos === end || end - pos > MAX_CLASS_MARK) return '';
+  for (let i = pos; i < end; i++) {
+    const c = buf[i];
+    const ok = (c >= 48 && c <= 58) || ((c | 0x20) >= 97 && (c | 0x20) <= 122) || c === 95 || c === 46 || c === 45;
+    if (!ok) return '';
+  }
+  return buf.toString('latin1', pos, end);
 }
 
 /** Connection header: 1 when it has the token close, 2 for keep-alive, 0 otherwise. */

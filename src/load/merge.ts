@@ -5,6 +5,7 @@
 
 import { Histogram } from '../measure/histogram.ts';
 import { shedOf, sortKeys } from './recorder.ts';
+import { classMarksOf } from '../measure/class-marks.ts';
 import { assessGenerator, mergeDrops, type GeneratorStats } from './self-check.ts';
 import { mergeSlices } from './slices.ts';
 import type { GeneratorHealth, LatencySummary, LoadResult, RouteResult } from './types.ts';
@@ -59,6 +60,7 @@ export function mergeResults(results: readonly LoadResult[], opts: MergeOptions 
       serviceHistogram: svc.histogram.toJSON(),
       ...queued(parts),
       ...shedOf(parts),
+      ...classMarksOf(parts),
     });
   }
   let latency = overall.latency.summary();

@@ -3,6 +3,7 @@
 
 import { Histogram } from '../measure/histogram.ts';
 import type { RouteResult } from './types.ts';
+import { classMarksJson, countMark } from '../measure/class-marks.ts';
 
 class RouteSlot {
   sent = 0;
@@ -13,6 +14,8 @@ class RouteSlot {
   queuedTimeouts = 0;
   /** Answers the service marked shed (its limiter turned the request away), counted in `statuses` too. */
   shed = 0;
+  /** Answers the service marked with an error class (sloctl-error-class), by "status class" (classMarks). */
+  marks: Map<string, number> | null = null;
   readonly latency = new Histogram();
   readonly service = new Histogram();
   constructor(readonly name: string) {}
@@ -53,10 +56,11 @@ export class RunRecorder {
   }
 
   /** A full response: latency from the intended send time, service time from the write to the socket (µs). */
-  answered(route: number, status: number, latencyUs: number, serviceUs: number, shed = false): void {
+  answered(route: number, status: number, latencyUs: number, serviceUs: number, shed = false, errorClass = ''): void {
     const slot = this.slotOf[route];
     slot.completed++;
     if (shed) slot.shed++;
+    else if (errorClass !== '') slot.marks = countMark(slot.marks, status, errorClass);
     this.completed++;
     slot.statuses.set(status, (slot.statuses.get(status) ?? 0) + 1);
     if (status >= 400) this.errors++;
@@ -102,6 +106,7 @@ export class RunRecorder {
       serviceHistogram: s.service.toJSON(),
       ...(s.queuedTimeouts > 0 ? { queuedTimeouts: s.queuedTimeouts } : {}),
       ...(s.shed > 0 ? { shed: s.shed } : {}),
+      ...classMarksJson(s.marks),
     }));
   }
 }

@@ -22,6 +22,7 @@
 
 import { Histogram } from '../measure/histogram.ts';
 import { shedOf, sortKeys } from './recorder.ts';
+import { classMarksJson, classMarksOf, countMark } from '../measure/class-marks.ts';
 import type { HistogramJson, LoadSlice } from './types.ts';
 
 /** Fewest milliseconds a slice may be, and most slices a run may have (a bound on the result's size). */
@@ -38,6 +39,8 @@ class Cell {
   errors: Map<string, number> | null = null;
   /** Of the answers, those the service marked shed. */
   shed = 0;
+  /** Of the answers, those the service marked with an error class, by "status class" (recorder.ts countMark). */
+  marks: Map<string, number> | null = null;
   /** From the pool at the first answer; back to it when the slice settles. */
   histogram: Histogram | null = null;
 }
@@ -108,12 +111,13 @@ export class SliceRecorder {
     return k;
   }
 
-  answered(k: number, route: number, status: number, latencyUs: number, shed = false): void {
+  answered(k: number, route: number, status: number, latencyUs: number, shed = false, errorClass = ''): void {
     const s = this.liveSlice(k);
     s.outstanding--;
     const c = s.cells[this.slotOf[route]];
     c.completed++;
     if (shed) c.shed++;
+    else if (errorClass !== '') c.marks = countMark(c.marks, status, errorClass);
     const statuses = (c.statuses ??= new Map());
     statuses.set(status, (statuses.get(status) ?? 0) + 1);
     (c.histogram ??= this.pool.pop() ?? new Histogram()).record(latencyUs);
@@ -214,6 +218,7 @@ export class SliceRecorder {
         errors: c.errors ? leanCounts(Object.fromEntries(c.errors)) : {},
         histogram,
         ...(c.shed > 0 ? { shed: c.shed } : {}),
+        ...classMarksJson(c.marks),
       };
     });
     this.settled[s.k] = s.late > 0 ? { startMs: s.k * this.sliceMs, routes, late: s.late, lateMaxLagMs: round3(s.lateMaxLagMs) } : { startMs: s.k * this.sliceMs, routes };
@@ -257,6 +262,7 @@ export function mergeSliceParts(parts: readonly LoadSlice[], startMs: number, ro
       errors: addCounts(rs.map((r) => r.errors)),
       histogram: mergeHistogramJson(rs.map((r) => r.histogram), `slice at ${startMs} ms route ${name}: histogram`),
       ...shedOf(rs),
+      ...classMarksOf(rs),
     });
   }
   const late = parts.reduce((a, p) => a + (p.late ?? 0), 0);

@@ -7,7 +7,7 @@
 export interface LoadSlice {
   /** ms after the run's start (LoadResult.startedAt). */
   startMs: number;
-  routes: Array<Pick<RouteResult, 'name' | 'sent' | 'completed' | 'statuses' | 'errors' | 'histogram' | 'shed'>>;
+  routes: Array<Pick<RouteResult, 'name' | 'sent' | 'completed' | 'statuses' | 'errors' | 'histogram' | 'shed' | 'errorClasses'>>;
   /**
    * Sends intended in this slice that left more than the run's late threshold after their intended
    * time (GeneratorHealth.lateThresholdMs), and the worst of their lags, ms. Absent when none was
@@ -76,6 +76,13 @@ export interface RouteResult {
    * own counters do, not by their status. Absent when none.
    */
   shed?: number;
+  /**
+   * Of the answers (in `statuses` too), those the service marked with the class it gave them by
+   * what its handler threw (header `sloctl-error-class`, sloctl's SDK), by status then class:
+   * {"500": {"transient": 85}}. Judges class an error status so marked by the class when the
+   * contract declares it (src/verdicts/client-view.ts). Absent when none.
+   */
+  errorClasses?: Record<string, Record<string, number>>;
 }
 
 /**

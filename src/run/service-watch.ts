@@ -85,6 +85,8 @@ export class ServiceWatch {
   private readonly restarts: ServiceRestart[] = [];
   /** What the previous successful scrape read: the process start time(s) and the request counter. */
   private prev: { startTimes?: string; requests?: number } | undefined;
+  /** A successful scrape declared the request counter's family (prom-client writes `# TYPE` for a labelled counter before its first series). */
+  private requestCounterDeclared = false;
 
   constructor(contract: Contract, opts: ServiceWatchOptions) {
     this.opts = opts;
@@ -127,6 +129,11 @@ export class ServiceWatch {
       return { at: r.at };
     }
     const opening = this.firstAt === undefined;
+    if (!this.requestCounterDeclared && r.families !== undefined) {
+      const name = this.names.requests;
+      const bare = name.endsWith('_total') ? name.slice(0, -6) : name;
+      this.requestCounterDeclared = r.families.some((f) => f.name === name || f.name === bare);
+    }
     this.firstAt ??= r.at;
     this.firstWallMs ??= Date.now();
     this.lastAt = r.at;
@@ -225,6 +232,8 @@ export class ServiceWatch {
       rssMaxBytes: this.rssMax,
       heapGrowthBytes: endHeap !== undefined && start?.heapBytes !== undefined ? endHeap - start.heapBytes : undefined,
       requests,
+      // The counter exists (declared, or with series): its increase is what the service counted, 0 when no series was ever made.
+      ...(requests !== undefined || this.requestCounterDeclared ? { requestCounter: { name: this.names.requests, counted: requests ?? 0 } } : {}),
       heapSeries: this.heapSeries.length > 0 ? [...this.heapSeries] : undefined,
       restarts: [...this.restarts],
       dependencyUpShare: this.depUp.n > 0 ? this.depUp.sum / this.depUp.n : undefined,

@@ -116,6 +116,8 @@ export class Sdk {
   /** Why the drift responder put the service in DEGRADED (undefined: it did not). */
   private degradedReason: string | undefined;
   private drainer: Drainer | undefined;
+  /** Answers of the health and metrics endpoints (handledRequests). */
+  private endpointAnswers = 0;
   /** The drift responder, when the contract has `objectives.drift` (and the option did not turn it off). */
   readonly driftResponder: DriftResponder | undefined;
   private pendingHealth: Promise<HealthReport> | undefined;
@@ -286,6 +288,7 @@ export class Sdk {
    * and the config checks. A failing config check answers DOWN (see README "Config readiness").
    */
   async healthResponse(query?: string): Promise<EndpointResponse> {
+    this.endpointAnswers++;
     const { status, body } = await this.readiness.decorate(await this.health(), query);
     return { status: healthHttpStatus(status, this.degradedStatus), contentType: 'application/json; charset=utf-8', body: JSON.stringify(body) };
   }
@@ -302,6 +305,7 @@ export class Sdk {
 
   /** The metrics endpoint's answer. */
   async metricsResponse(): Promise<EndpointResponse> {
+    this.endpointAnswers++;
     try {
       return { status: 200, contentType: this.registry.contentType, body: await this.registry.metrics() };
     } catch (err) {
@@ -329,6 +333,15 @@ export class Sdk {
    * installs SIGTERM / SIGUSR2 (drain, then exit 0) and SIGUSR1 (shed). The drift responder's
    * drain action uses it. See README "Drain and drift".
    */
+  /**
+   * Requests the SDK handled: those its adapter began (recorder.begun) and those its health and
+   * metrics endpoints answered. sdk.serve(server) compares it with the requests the server received
+   * and says so once when most never reached the adapter.
+   */
+  handledRequests(): number {
+    return this.recorder.begun() + this.endpointAnswers;
+  }
+
   serve(server: Server, opts: ServeOptions = {}): Drainer {
     if (this.drainer !== undefined) throw new Error('sloctl: sdk.serve() was already called for this SDK; one server drains per SDK');
     this.drainer = new Drainer(this, server, opts);

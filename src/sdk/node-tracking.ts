@@ -12,6 +12,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Sdk } from './instrument.ts';
 import { RouteTable, type RouteSlot } from './route-table.ts';
+import { ShedError, type Classifier } from '../contract/classify.ts';
 
 /** Where Express's error handler leaves a thrown error for the request's 'close'. */
 export const kError = Symbol('sloctl.error');
@@ -133,4 +134,55 @@ export function statusOfError(err: unknown): number {
   const o = err as { status?: unknown; statusCode?: unknown } | null;
   const s = typeof o?.status === 'number' ? o.status : typeof o?.statusCode === 'number' ? o.statusCode : 500;
   return Number.isInteger(s) && s >= 400 && s <= 599 ? s : 500;
+}
+
+/**
+ * The SDK's mark on an answer whose error class came from what the handler threw (its name, code
+ * or cause chain) and differs from the class its status alone gives: `sloctl-error-class:
+ * transient` on a 500 the contract classes as transient by `PricingUnavailableError`. sloctl's
+ * load generator reads it, so the gate's and the drills' client view classes the answer as the
+ * service's own counters do (it honours only a class the contract declares, on an error status).
+ */
+export const ERROR_CLASS_HEADER = 'sloctl-error-class';
+
+/** The error a response's patched writeHead marks by (the last one the adapter saw). */
+const kMarkError = Symbol('sloctl.markError');
+
+/**
+ * The class to mark an answer with (ERROR_CLASS_HEADER): the contract class the recorder gives
+ * `err` with `status`, when it is one the contract declares and not what `status` alone gives;
+ * only for an error status (4xx, 5xx). Undefined otherwise.
+ */
+export function errorClassMark(classifier: Classifier, err: unknown, status: number): string | undefined {
+  if (err === undefined || err instanceof ShedError || !(status >= 400 && status <= 599)) return undefined;
+  const i = classifier.errorIndex(err, status);
+  // The contract's own classes come first in `classes`, then the built-in ones (none, unclassified, aborted, shed).
+  if (i >= classifier.none || i === classifier.statusIndex(status)) return undefined;
+  return classifier.classes[i].class;
+}
+
+/**
+ * The handler threw `err` and the response's head has not gone out: when it does, mark it with
+ * ERROR_CLASS_HEADER if errorClassMark says so, by the status then sent. Only on the error path:
+ * it patches this one response's writeHead (Node's implicit head, from end() or write(), goes
+ * through it too), since frameworks answer a thrown error after the middleware saw it and may
+ * clear the headers first (Koa does). A second error for the same response replaces the first.
+ */
+export function markErrorClass(classifier: Classifier, res: ServerResponse, err: unknown): void {
+  if (err === undefined || err instanceof ShedError || res.headersSent || typeof res.writeHead !== 'function') return;
+  const r = res as ServerResponse & { [kMarkError]?: unknown };
+  const patched = kMarkError in r;
+  r[kMarkError] = err;
+  if (patched) return;
+  const writeHead = res.writeHead;
+  res.writeHead = function sloctlWriteHead(this: ServerResponse, ...args: unknown[]) {
+    const status = typeof args[0] === 'number' ? args[0] : this.statusCode;
+    try {
+      const mark = errorClassMark(classifier, r[kMarkError], status);
+      if (mark !== undefined && !this.headersSent) this.setHeader(ERROR_CLASS_HEADER, mark);
+    } catch {
+      // Never let the mark break the answer.
+    }
+    return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
+  } as ServerResponse['writeHead'];
 }

@@ -135,6 +135,15 @@ export class Recorder {
     return (slot.weighted = this.weighted.series({ method: slot.method, route: slot.route, sli_class: slot.sliClass }).at);
   }
 
+  /**
+   * Requests begun so far: those in flight plus those counted finished (read off the request
+   * counter's series, not counted again on the hot path; requests on an excluded slot, which are
+   * not counted, are left out). For the server's check on requests its adapter never saw.
+   */
+  begun(): number {
+    return this.inFlight + this.requests.total();
+  }
+
   private countUnjudged(slot: RouteSlot, bucket: number): void {
     const key = `${slot.method} ${slot.route}`;
     let counts = this.unjudged!.get(key);

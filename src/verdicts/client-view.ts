@@ -8,7 +8,7 @@
 import type { Contract, Route } from '../contract/schema.ts';
 import { Histogram } from '../measure/histogram.ts';
 import type { LoadResult, RouteResult } from '../measure/types.ts';
-import { Classifier, SHED_ERROR } from '../contract/classify.ts';
+import { Classifier, SHED_ERROR, type Classification } from '../contract/classify.ts';
 
 export interface ClientCounts {
   /** Requests judged: answered ones plus those that got no answer. */
@@ -33,6 +33,21 @@ export function classifierOf(contract: Contract): Classifier {
   let c = classifiers.get(contract);
   if (!c) classifiers.set(contract, (c = new Classifier(contract.errorClasses)));
   return c;
+}
+
+const declaredClasses = new WeakMap<Contract, Map<string, Classification>>();
+
+/**
+ * The classes the contract declares, by name (not the built-in none, unclassified, aborted, shed):
+ * the only ones an answer's `sloctl-error-class` mark may name.
+ */
+export function declaredClassesOf(contract: Contract): Map<string, Classification> {
+  let m = declaredClasses.get(contract);
+  if (!m) {
+    const c = classifierOf(contract);
+    declaredClasses.set(contract, (m = new Map(c.classes.slice(0, c.none).map((x) => [x.class, x]))));
+  }
+  return m;
 }
 
 /** The contract route a result row belongs to: by name (the mix's route), else by "METHOD /path". */
@@ -63,7 +78,7 @@ function failureError(kind: string): Error {
  * requests (undefined: latency not judged, withinThreshold stays 0).
  */
 /** What the client view reads of a row: a run's route (RouteResult) or a drill's time slice of one (LoadSlice). */
-export type CountedRow = Pick<RouteResult, 'name' | 'completed' | 'statuses' | 'errors' | 'histogram' | 'shed'>;
+export type CountedRow = Pick<RouteResult, 'name' | 'completed' | 'statuses' | 'errors' | 'histogram' | 'shed' | 'errorClasses'>;
 
 export function clientCounts<R extends CountedRow>(contract: Contract, rows: readonly R[], thresholdOf: (row: R) => number | undefined = () => undefined): ClientCounts {
   const classifier = classifierOf(contract);
@@ -85,6 +100,27 @@ export function clientCounts<R extends CountedRow>(contract: Contract, rows: rea
       const m = Math.min(row.statuses[status] ?? 0, shedLeft);
       if (m > 0) marked.set(status, m);
       shedLeft -= m;
+    }
+    // Answers the SDK marked with the class it gave them by what the handler threw
+    // (sloctl-error-class): that class, as the service's counters have it, when the contract
+    // declares it and the status is an error (a header from elsewhere cannot make a 500 good, nor a
+    // 200 bad); never more than the status's answers left after the shed ones.
+    if (row.errorClasses !== undefined) {
+      const declared = declaredClassesOf(contract);
+      for (const [status, byClass] of Object.entries(row.errorClasses)) {
+        const s = Number(status);
+        if (!(s >= 400 && s <= 599)) continue;
+        for (const [name, n0] of Object.entries(byClass)) {
+          const c = declared.get(name);
+          if (c === undefined) continue;
+          const left = (row.statuses[status] ?? 0) - (marked.get(status) ?? 0);
+          const n = Math.min(n0, left);
+          if (!(n > 0)) continue;
+          marked.set(status, (marked.get(status) ?? 0) + n);
+          add(c.class, c.weight, n);
+          if (c.weight > 0) out.badResponses += n;
+        }
+      }
     }
     for (const [status, all] of Object.entries(row.statuses)) {
       const n = all - (marked.get(status) ?? 0);

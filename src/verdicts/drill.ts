@@ -51,6 +51,7 @@ import type { Contract, Dependency, Drill, Route } from '../contract/schema.ts';
 import { formatDuration } from '../contract/units.ts';
 import { bucketDeltas, goodRatioAtThreshold } from '../engine/histogram.ts';
 import { Histogram } from '../measure/histogram.ts';
+import { classMarksOf } from '../measure/class-marks.ts';
 import type { HistogramJson, LoadSlice, RouteResult } from '../measure/types.ts';
 import { classifierOf, clientCounts, routeOf } from './client-view.ts';
 import type { DrillEvidence, DrillOutcome, DrillReport, DrillVerdict, HealthSample, ServiceSnapshot, WindowCheck } from './drill-types.ts';
@@ -144,12 +145,13 @@ function mergeRows(slices: readonly LoadSlice[]): RouteResult[] {
     for (const r of s.routes) {
       const prev = byName.get(r.name);
       if (!prev) {
-        byName.set(r.name, { row: { name: r.name, sent: r.sent, completed: r.completed, statuses: { ...r.statuses }, errors: { ...r.errors }, histogram: r.histogram, ...(r.shed ? { shed: r.shed } : {}) }, parts: [r.histogram] });
+        byName.set(r.name, { row: { name: r.name, sent: r.sent, completed: r.completed, statuses: { ...r.statuses }, errors: { ...r.errors }, histogram: r.histogram, ...(r.shed ? { shed: r.shed } : {}), ...classMarksOf([r]) }, parts: [r.histogram] });
         continue;
       }
       prev.row.sent += r.sent;
       prev.row.completed += r.completed;
       if (r.shed) prev.row.shed = (prev.row.shed ?? 0) + r.shed;
+      if (r.errorClasses) prev.row.errorClasses = classMarksOf([prev.row, r]).errorClasses;
       for (const [k, n] of Object.entries(r.statuses)) prev.row.statuses[k] = (prev.row.statuses[k] ?? 0) + n;
       for (const [k, n] of Object.entries(r.errors)) prev.row.errors[k] = (prev.row.errors[k] ?? 0) + n;
       prev.parts.push(r.histogram);
@@ -259,15 +261,50 @@ function serviceLatency(contract: Contract, delta: ServiceRoutes | undefined, ro
 }
 
 function serviceSuccess(contract: Contract, delta: ServiceRoutes | undefined, routes: readonly string[] | undefined): number {
-  if (!delta) return NaN;
+  return serviceSuccessCounts(contract, delta, routes).value;
+}
+
+/** The service's weighted success over a window, with the requests it counted and its bad ones by class (weight above 0). */
+function serviceSuccessCounts(contract: Contract, delta: ServiceRoutes | undefined, routes: readonly string[] | undefined): { value: number; total: number; classes: Map<string, number> } {
+  const classes = new Map<string, number>();
+  if (!delta) return { value: NaN, total: 0, classes };
   const weights = classWeights(contract);
   let total = 0;
   let weighted = 0;
   for (const { r } of serviceRoutesFor(contract, delta, routes)) {
     total += r.requests;
-    for (const [c, n] of r.classes) weighted += (weights.get(c) ?? (c === 'none' ? 0 : 1)) * n;
+    for (const [c, n] of r.classes) {
+      const w = weights.get(c) ?? (c === 'none' ? 0 : 1);
+      weighted += w * n;
+      if (w > 0 && n > 0) classes.set(c, (classes.get(c) ?? 0) + n);
+    }
   }
-  return total > 0 ? 1 - weighted / total : NaN;
+  return { value: total > 0 ? 1 - weighted / total : NaN, total, classes };
+}
+
+/**
+ * Of the requests its clients sent in a window (`sent`), the share the service must have counted
+ * for a disagreement between the two views to be one of classification, not of requests the
+ * service never saw (its window, between two scrapes, and the client's slices do not line up to
+ * the request).
+ */
+const SAW_THEM_ALL = 0.95;
+
+/** The note beside a drill whose two views disagree during the fault: what they said, and why they can differ. */
+export function disagreementNote(parts: readonly string[], errors: { client: { total: number; classes: ReadonlyMap<string, number> }; service: { total: number; classes: ReadonlyMap<string, number> } } | undefined, latencyDisagrees: boolean): string {
+  const head = `note: the service's own metrics disagree with its clients during the fault: ${parts.join(', ')}`;
+  const byClass = (m: ReadonlyMap<string, number>) => (m.size > 0 ? [...m].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([c, n]) => `${c} ${count(n)}`).join(', ') : 'no errors');
+  if (errors !== undefined && errors.client.total > 0 && errors.service.total >= SAW_THEM_ALL * errors.client.total) {
+    const { client, service } = errors;
+    const saw = service.total >= client.total ? `all ${count(client.total)} requests its clients sent (it counted ${count(service.total)})` : `${count(service.total)} of the ${count(client.total)} requests its clients sent`;
+    return `${head}; the service saw ${saw}, so the difference is how the requests were classed, not requests it never saw: errors by class, client ${byClass(client.classes)}; service ${byClass(service.classes)}. `
+      + `The client view decides: it classes an answer by its status, unless the service marks the class it gave it (sloctl's SDK sends sloctl-error-class for an error it classed by name, code or cause; an older SDK or other instrumentation does not)`
+      + (latencyDisagrees ? `; on latency it also counts time spent queueing` : '');
+  }
+  const counted = errors !== undefined && errors.client.total > 0
+    ? ` (the service counted ${count(errors.service.total)} of the ${count(errors.client.total)} requests its clients sent)`
+    : '';
+  return `${head}${counted}; the client view decides (it counts time spent queueing and requests the service never saw)`;
 }
 
 function classWeights(contract: Contract): Map<string, number> {
@@ -493,6 +530,8 @@ function duringChecks(contract: Contract, ev: DrillEvidence, rows: readonly Rout
   const out: During = { judged: true, checks: [], reasons: [] };
   const order = (a: { calls: boolean; value: number }, b: { calls: boolean; value: number }) => Number(b.calls) - Number(a.calls) || a.value - b.value;
   const disagree: string[] = [];
+  let latencyDisagrees = false;
+  let errorsDisagree: Parameters<typeof disagreementNote>[1];
   if (d.latency) {
     const { threshold, objective } = d.latency;
     const client = clientLatency(contract, rows, undefined, () => threshold).value;
@@ -508,12 +547,16 @@ function duringChecks(contract: Contract, ev: DrillEvidence, rows: readonly Rout
       const list = missed.slice(0, 3).map((x) => `${routeName(contract, x.row)}${x.calls ? ` (calls ${dep!.name})` : ''} ${share(x.value)} of ${count(x.total)}`);
       out.reasons.push(`during the fault only ${share(client)} of requests finished within ${ms(threshold)}, below the ${share(objective)} the drill requires${list.length ? `: ${list.join(', ')}` : ''}`);
     }
-    if (Number.isFinite(service) && check.met !== undefined && service >= objective - EPS !== check.met) disagree.push(`latency ${ms(threshold)} ${share(service)} (client ${share(client)})`);
+    if (Number.isFinite(service) && check.met !== undefined && service >= objective - EPS !== check.met) {
+      disagree.push(`latency ${ms(threshold)} ${share(service)} (client ${share(client)})`);
+      latencyDisagrees = true;
+    }
   }
   if (d.errors !== undefined) {
     const objective = d.errors;
     const c = clientSuccess(contract, rows, undefined);
-    const service = serviceSuccess(contract, delta, undefined);
+    const svc = serviceSuccessCounts(contract, delta, undefined);
+    const service = svc.value;
     const check = ratioCheck('errors', objective, c.value, service);
     const missed = rows
       .map((row) => ({ row, calls: callsDependency(contract, row, dep), ...clientSuccess(contract, [row], undefined) }))
@@ -528,9 +571,12 @@ function duringChecks(contract: Contract, ev: DrillEvidence, rows: readonly Rout
       });
       out.reasons.push(`during the fault the weighted success fell to ${success(c.value)}, below the ${share(objective)} the drill allows${list.length ? `: ${list.join('; ')}` : ''}`);
     }
-    if (Number.isFinite(service) && check.met !== undefined && service >= objective - EPS !== check.met) disagree.push(`weighted success ${success(service)} (client ${success(c.value)})`);
+    if (Number.isFinite(service) && check.met !== undefined && service >= objective - EPS !== check.met) {
+      disagree.push(`weighted success ${success(service)} (client ${success(c.value)})`);
+      errorsDisagree = { client: c, service: svc };
+    }
   }
-  if (disagree.length > 0) out.disagreement = `note: the service's own metrics disagree with its clients during the fault: ${disagree.join(', ')}; the client view decides (it counts time spent queueing and requests the service never saw)`;
+  if (disagree.length > 0) out.disagreement = disagreementNote(disagree, errorsDisagree, latencyDisagrees);
   return out;
 }
 

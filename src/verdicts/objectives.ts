@@ -73,6 +73,12 @@ export interface ServiceView {
    * where the contract's `metrics.labels` says), with the fix: its errors ratio is INCONCLUSIVE.
    */
   errorsUnseen?: string;
+  /**
+   * The service's request counter (sloctl's SDK's, or the one `metrics.requests` maps), when its
+   * metrics declare it, and how many requests it counted over the measured phase (0 when it has
+   * no series at all). Absent when the service exports no such counter.
+   */
+  requestCounter?: { name: string; counted: number };
 }
 
 export interface GateViews {
@@ -663,6 +669,65 @@ export interface JudgeOptions {
   offeredWeightedRate?: number;
 }
 
+/**
+ * Answers the generator must have got before a service that counted under BLIND_SHARE of them is
+ * called blind: fewer say too little (a short run's window edges).
+ */
+export const BLIND_MIN_ANSWERS = 20;
+/** Under this share of the answered requests counted by the service: its instrumentation does not see them. */
+export const BLIND_SHARE = 0.5;
+
+/** A service whose request counter did not see the run's requests (blindInstrumentation). */
+export interface BlindInstrumentation {
+  counted: number;
+  answered: number;
+  counter: string;
+  /** The sentence, with the numbers and the fix. */
+  reason: string;
+}
+
+/**
+ * The service exports its request counter (sloctl's SDK's, or the mapped one) and the counter grew
+ * by 0, or by under half of the requests the generator got answers for, over the measured phase:
+ * its instrumentation does not see the requests (sloctl's Koa or Express middleware registered
+ * after the routers; a framework hook that never runs), or its /metrics is not the instance the
+ * target sends to. That is no missing view: the service's own numbers, which its health, its
+ * availability gauge and its production alerts read, say the run did not happen. Undefined when
+ * the service exports no such counter, its metrics could not be read, or too few requests were answered.
+ */
+export function blindInstrumentation(views: Pick<GateViews, 'client' | 'service'>): BlindInstrumentation | undefined {
+  const rc = views.service.requestCounter;
+  if (rc === undefined || views.service.unavailable !== undefined) return undefined;
+  const answered = views.client.completed;
+  if (!(answered >= BLIND_MIN_ANSWERS) || rc.counted >= BLIND_SHARE * answered) return undefined;
+  const n = (x: number) => Math.round(x).toLocaleString('en-US');
+  const fix = 'register the SDK\'s middleware before the routers (sloctl/sdk/koa: app.use(middleware(sdk)) before app.use(router.routes()); sloctl/sdk/express: app.use(middleware(sdk)) before the routes; sloctl/sdk/hono: app.use(\'*\', middleware(sdk)) first), or make the instrumentation wrap every request';
+  const seen = rc.counted === 0
+    ? `its instrumentation does not see them: ${fix}`
+    : `its instrumentation does not see most of them (${fix}), or its metrics are one instance's of several behind the target`;
+  return {
+    counted: rc.counted,
+    answered,
+    counter: rc.name,
+    reason: `the service counted ${n(rc.counted)} of the ${n(answered)} requests the generator got answers for (${rc.name} over the measured phase): ${seen}; `
+      + 'the objectives are judged on the client\'s view alone, and the service\'s health, availability gauge and alerts read numbers that miss these requests',
+  };
+}
+
+/** Ratio objectives a blind service cannot speak to: a pass is a warning saying why (as inconclusiveServiceVerdict does). */
+function blindVerdicts(verdicts: ObjectiveVerdict[], blind: BlindInstrumentation): void {
+  const n = (x: number) => Math.round(x).toLocaleString('en-US');
+  const note = `the service side is INCONCLUSIVE: its request counter ${blind.counter} counted ${n(blind.counted)} of the ${n(blind.answered)} requests answered (its instrumentation does not see them)`;
+  for (const v of verdicts) {
+    if (!['latency', 'errors', 'availability', 'throughput'].includes(v.contract)) continue;
+    if (v.verdict === 'fail') v.reason += `; ${note}`;
+    else if (v.verdict === 'pass' || v.verdict === 'warn') {
+      v.verdict = 'warn';
+      v.reason += `; but ${note}`;
+    }
+  }
+}
+
 /** Every objective the gate can judge, in contract order. */
 export function judgeObjectives(contract: Contract, views: GateViews, options: JudgeOptions = {}): ObjectiveVerdict[] {
   const latency = latencyVerdicts(contract, views);
@@ -677,5 +742,7 @@ export function judgeObjectives(contract: Contract, views: GateViews, options: J
   out.push(...memoryVerdicts(contract, views.service));
   out.push(...concurrencyVerdicts(contract, views.service.unavailable ? undefined : views.service.concurrency, views.service.unavailable));
   out.push(...customVerdicts(contract), ...unjudgedSections(contract));
+  const blind = blindInstrumentation(views);
+  if (blind) blindVerdicts(out, blind);
   return out;
 }

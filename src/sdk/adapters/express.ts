@@ -18,7 +18,7 @@
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import type { Sdk } from '../instrument.ts';
 import type { ServerResponse } from 'node:http';
-import { finisher, whenResponseEnds, kError, serveEndpoint } from '../node-tracking.ts';
+import { finisher, whenResponseEnds, kError, serveEndpoint, markErrorClass } from '../node-tracking.ts';
 import type { RouteSlot } from '../route-table.ts';
 import { noRoute, unroutedFinisher } from '../unrouted.ts';
 import { admitOnNode, type AdmissionState } from '../protect/admission.ts';
@@ -114,9 +114,12 @@ export function middleware(sdk: Sdk, opts: ExpressOptions = {}): RequestHandler 
 }
 
 /** Records the error for classification, then passes it on to the next error handler. */
-export function errorHandler(_sdk?: Sdk): ErrorRequestHandler {
+export function errorHandler(sdk?: Sdk): ErrorRequestHandler {
+  const classifier = sdk?.classifier;
   return function sloctlErrors(err, _req, res, next) {
     (res as unknown as ServerResponse & { [kError]?: unknown })[kError] = err;
+    // The answer the next handler sends is marked with the error's class (sloctl-error-class) when its status would class it otherwise.
+    if (classifier !== undefined) markErrorClass(classifier, res as unknown as ServerResponse, err);
     next(err);
   };
 }

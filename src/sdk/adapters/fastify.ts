@@ -32,7 +32,7 @@ import { methodIndex, METHODS } from '../core/labels.ts';
 import type { Sdk } from '../instrument.ts';
 import { contractTemplates } from '../contract-templates.ts';
 import { refusalError } from '../unrouted.ts';
-import { currentResponse, endWithConnection, finisher, isPath, queuedBehindAnother } from '../node-tracking.ts';
+import { currentResponse, endWithConnection, finisher, isPath, markErrorClass, queuedBehindAnother } from '../node-tracking.ts';
 import { answerRejection, slotOfPriority, type Rejection, type Ticket } from '../protect/admission.ts';
 import { SHED_ERROR } from '../../contract/classify.ts';
 import type { RouteSlot } from '../route-table.ts';
@@ -296,6 +296,8 @@ function sloctlPlugin(fastify: FastifyInstance, opts: FastifyPluginOptions, done
       state.error = error;
       // Thrown before the handler (a hook, a body the parser refused, a schema): the route is Fastify's.
       if (state.slot === undefined) state.slot = slotOf(request);
+      // The error answer is marked with the error's class (sloctl-error-class) when its status would class it otherwise.
+      if (!rejectedBeforeHandler(error)) markErrorClass(classifier, reply.raw, error);
     }
     next();
   });

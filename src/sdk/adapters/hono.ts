@@ -8,7 +8,7 @@ import { BodyTooLargeError, type DrillEndpoint, type DrillRequest } from '../dri
 import type { Sdk } from '../instrument.ts';
 import { contractTemplates } from '../contract-templates.ts';
 import { noRoute } from '../unrouted.ts';
-import { finisher, whenResponseEnds, isPath } from '../node-tracking.ts';
+import { finisher, whenResponseEnds, isPath, errorClassMark, ERROR_CLASS_HEADER } from '../node-tracking.ts';
 import { RouteTable, type RouteSlot } from '../route-table.ts';
 import { AdmissionState, rejectionBody, rejectionHeaders, type Priority } from '../protect/admission.ts';
 import { SHED_ERROR } from '../../contract/classify.ts';
@@ -16,6 +16,16 @@ import { SHED_ERROR } from '../../contract/classify.ts';
 export interface HonoOptions {
   /** Serve the contract's health and metrics paths. Default true. */
   serve?: boolean;
+}
+
+/** Marks the answer to a thrown error (c.error) with its class when its status alone would class it otherwise (sloctl-error-class). */
+function markHono(c: Context, sdk: Sdk): void {
+  try {
+    const mark = errorClassMark(sdk.classifier, c.error, c.res.status);
+    if (mark !== undefined) c.header(ERROR_CLASS_HEADER, mark);
+  } catch {
+    // Never let the mark break the answer.
+  }
 }
 
 export function middleware(sdk: Sdk, opts: HonoOptions = {}): MiddlewareHandler {
@@ -107,6 +117,8 @@ export function middleware(sdk: Sdk, opts: HonoOptions = {}): MiddlewareHandler 
       const held = drill === undefined ? undefined : drill.hold();
       if (held !== undefined) await held;
       await next();
+      // A thrown error Hono answered (c.error): the answer is marked with its class (sloctl-error-class) when its status would class it otherwise.
+      if (c.error !== undefined) markHono(c, sdk);
       return;
     }
     const start = recorder.begin();
@@ -120,6 +132,7 @@ export function middleware(sdk: Sdk, opts: HonoOptions = {}): MiddlewareHandler 
       const held = drill === undefined ? undefined : drill.hold();
       if (held !== undefined) await held;
       await next();
+      if (c.error !== undefined) markHono(c, sdk);
     } catch (err) {
       thrown = err;
       throw err;

@@ -7,7 +7,7 @@
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import { contractTemplates } from '../contract-templates.ts';
 import type { Sdk } from '../instrument.ts';
-import { finisher, whenResponseEnds, kError, serveEndpoint, statusOfError } from '../node-tracking.ts';
+import { finisher, whenResponseEnds, kError, serveEndpoint, statusOfError, markErrorClass } from '../node-tracking.ts';
 import type { RouteSlot } from '../route-table.ts';
 import { admitOnNode, type AdmissionState } from '../protect/admission.ts';
 import { SHED_ERROR } from '../../contract/classify.ts';
@@ -46,6 +46,7 @@ export function wrap(handler: (req: IncomingMessage, res: ServerResponse) => unk
   const onError = opts.onError ?? ((err: unknown) => console.error(err));
   const drill = sdk.drill;
   const fail = (req: IncomingMessage, res: ServerResponse, err: unknown) => {
+    markErrorClass(sdk.classifier, res, err);
     if (!res.headersSent) {
       res.statusCode = statusOfError(err);
       res.end();

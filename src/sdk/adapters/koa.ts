@@ -6,7 +6,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Context, Middleware, Next } from 'koa';
 import type { Sdk } from '../instrument.ts';
-import { finisher, whenResponseEnds, isPath } from '../node-tracking.ts';
+import { finisher, whenResponseEnds, isPath, markErrorClass } from '../node-tracking.ts';
 import { unroutedFinisher } from '../unrouted.ts';
 import { AdmissionState, rejectionBody, rejectionHeaders } from '../protect/admission.ts';
 import { SHED_ERROR } from '../../contract/classify.ts';
@@ -86,6 +86,8 @@ export function middleware(sdk: Sdk, opts: KoaOptions = {}): Middleware {
       await next();
     } catch (err) {
       error = err;
+      // Koa answers it after this: the answer is marked with the error's class (sloctl-error-class) when its status would class it otherwise.
+      markErrorClass(sdk.classifier, res, err);
       throw err;
     }
   };

@@ -183,6 +183,13 @@ export class SeriesCounter extends SeriesMetric<CounterSeries> {
     return s;
   }
 
+  /** The sum over every series (off the hot path: a walk over the label sets). */
+  total(): number {
+    let n = 0;
+    for (const s of this.list) n += s.value;
+    return n;
+  }
+
   async get(): Promise<MetricData> {
     return {
       name: this.name, help: this.help, type: this.type, aggregator: this.aggregator,

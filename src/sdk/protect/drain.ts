@@ -31,13 +31,16 @@ import { acceptQueueLength } from './accept-queue.ts';
 /** One JSON line per drain step (stderr by default). */
 export interface DrainLogLine {
   time: string;
-  event: 'drain' | 'shed';
+  event: 'drain' | 'shed' | 'unhandled-requests';
   phase?: 'announce' | 'closing' | 'drained' | 'cut';
   reason: string;
   inFlight?: number;
   connections?: number;
   elapsedMs?: number;
   message?: string;
+  /** unhandled-requests: requests the server received, and those the SDK's adapter (or its health and metrics endpoints) handled. */
+  arrived?: number;
+  handled?: number;
 }
 
 export interface ServeOptions {
@@ -72,7 +75,14 @@ export interface DrainHost {
   drain(): void;
   readonly recorder: { readonly inFlight: number };
   readonly admission?: { shed?(on: boolean, reason: string): unknown };
+  /** Requests the SDK's adapter handled so far (begun), plus those its health and metrics endpoints answered. */
+  handledRequests?(): number;
 }
+
+/** Requests the server received that the SDK never handled, before it says so (once): a few (a drill endpoint's, a probe's) are no sign. */
+export const UNHANDLED_WARN_AT = 100;
+/** How often the arrivals are compared with what the SDK handled (ms; the timer does not hold the process open). */
+export const UNHANDLED_CHECK_MS = 5000;
 
 export const DEFAULT_ANNOUNCE_MS = 10_000;
 export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
@@ -103,6 +113,10 @@ export class Drainer {
   private shedding = false;
   private readonly handlers: Array<[NodeJS.Signals, () => void]> = [];
   private readonly log: (line: DrainLogLine) => void;
+  /** Requests the server received (its 'request' events): one increment per request, compared off the hot path. */
+  private arrivals = 0;
+  private unhandledTimer: NodeJS.Timeout | undefined;
+  private unhandledSaid = false;
   /** Called when the last tracked connection closed (set while a drain waits for it). */
   private onEmpty: (() => void) | undefined;
 
@@ -129,11 +143,40 @@ export class Drainer {
     });
     // First listener: the framework's own runs after it, so a response started now is marked.
     server.prependListener('request', (req, res) => {
+      this.arrivals++;
       if (!this.draining) return;
       this.touch(req.socket, res);
       if (this.closing && !res.headersSent) res.setHeader('connection', 'close');
     });
     if (opts.signals) this.installSignals();
+    if (typeof host.handledRequests === 'function') {
+      this.unhandledTimer = setInterval(() => this.checkUnhandled(), UNHANDLED_CHECK_MS);
+      this.unhandledTimer.unref?.();
+      server.once('close', () => clearInterval(this.unhandledTimer));
+    }
+  }
+
+  /**
+   * Compares the requests the server received with those the SDK handled; once at least
+   * UNHANDLED_WARN_AT went unhandled and they are most of them, logs one warning line (JSON on
+   * stderr, as the drain's) and stops checking: the adapter is registered where most requests never
+   * reach it (Koa or Express: after the routers), so the SDK's metrics and health see nothing.
+   * Returns the line when it logged it. Runs on a timer; callable directly (tests).
+   */
+  checkUnhandled(): DrainLogLine | undefined {
+    if (this.unhandledSaid || typeof this.host.handledRequests !== 'function') return undefined;
+    const arrived = this.arrivals;
+    const handled = Math.min(this.host.handledRequests(), arrived);
+    const unhandled = arrived - handled;
+    if (unhandled < UNHANDLED_WARN_AT || handled >= arrived / 2) return undefined;
+    this.unhandledSaid = true;
+    clearInterval(this.unhandledTimer);
+    const line: DrainLogLine = {
+      time: new Date().toISOString(), event: 'unhandled-requests', reason: 'the adapter never saw most requests', arrived, handled,
+      message: `sloctl: ${arrived} requests reached the server and the SDK handled ${handled} of them: its adapter does not see the rest, so its metrics and health do not count them; register the middleware before the routers (sloctl/sdk/koa: app.use(middleware(sdk)) before app.use(router.routes()); sloctl/sdk/express: app.use(middleware(sdk)) before the routes; sloctl/sdk/hono: app.use('*', middleware(sdk)) first)`,
+    };
+    this.log(line);
+    return line;
   }
 
   get isDraining(): boolean {
