@@ -43,6 +43,8 @@
 //     classes come from the code (500 server ×2.5, 503 transient ×0.3, 404 client ×1), POST /orders
 //     (`method="post"`) is judged at its own 300ms, and availability, which no gauge exports, is
 //     composed from its parts on both sides (embedded.ts per scrape, the rules per evaluation).
+//     Its critical dependency has no gauge (promhttp exports none, the contract maps none): both
+//     sides leave the dependencies part out and divide the others by their weights, 0.8.
 //     The availability composite of the rules is recorded per evaluation and the embedded one per
 //     scrape; both tick every 500ms, so they hold the same samples up to one at a window's edge
 //     (the test prints the difference).
@@ -181,6 +183,8 @@ metrics:
   requestDuration: http_request_duration_seconds
   requests: http_requests_total
   labels: { route: handler, method: method, status: code }
+dependencies:
+  - { name: inventory, timeout: 100ms, critical: true }
 objectives:
   latency:
     - name: api-latency
@@ -410,16 +414,18 @@ describe('agreement: embedded engine vs a real Prometheus with the generated rul
     else report.push(`  samples of the composite over 1h: embedded ${s.counts.total} (one per scrape with every part known)`);
     if (!events) {
       // Availability: one composite sample per rule evaluation (Prometheus) or per scrape
-      // (embedded). The script gives 10 intervals at 1 (phase A: every part met) and 20 at 0.5
-      // (phase B: latency and success missed, health 0.3 + dependencies 0.2 held), then k idle
-      // intervals at 1 until the compared time. So the SLI over the run (the 1h and the 1m window
-      // both hold all of it) is (20 + k) / (30 + k) for a whole k on each side: that holds only when
+      // (embedded). The script gives 10 intervals at 1 (phase A: every part met) and 20 at 0.375
+      // (phase B: latency and success missed, health 0.3 held, divided by the measured weights 0.8:
+      // the dependencies part is left out, no gauge), then k idle intervals at 1 until the compared
+      // time. So the SLI over the run (the 1h and the 1m window both hold all of it) is
+      // (17.5 + k) / (30 + k) for a whole k on each side: that holds only when
       // every sample is the script's. The two sides may differ by a sample at a window's edge: the
       // embedded engine's windows are whole 1s buckets, Prometheus' end (and start) exactly at the
       // evaluation. That moves a ratio of equally weighted samples, so beyond the sample-exact
       // checks the sides are compared within 1% only where they hold the same samples, and the 5s
-      // window (its start edge cuts phase B) only for being made of whole 0.5 and 1 samples.
-      const kOf = (v: number) => (20 - 30 * v) / (v - 1);
+      // window (its start edge cuts phase B) only for being made of whole 0.375 and 1 samples.
+      const B = 0.3 / 0.8; // a phase-B sample
+      const kOf = (v: number) => (10 + 20 * B - 30 * v) / (v - 1);
       const sliOfBurn = (b: number) => 1 - b * budget;
       const ks: Array<[string, number, number]> = [
         ['1h', kOf(pairs[0][1]), kOf(pairs[0][2])],
@@ -428,17 +434,17 @@ describe('agreement: embedded engine vs a real Prometheus with the generated rul
       for (const [w, kProm, kEmb] of ks) {
         report.push(`  composite samples over ${w}: the script's 30 plus idle ones: Prometheus +${kProm.toFixed(6)}, embedded +${kEmb.toFixed(6)}`);
         for (const [side, k] of [['Prometheus', kProm], ['embedded', kEmb]] as const) {
-          assert.ok(Math.abs(k - Math.round(k)) < 1e-6 && Math.round(k) >= 0, `${side} over ${w}: the availability is not (20 + k) / (30 + k) for a whole k >= 0: a composite sample differs from the script's`);
+          assert.ok(Math.abs(k - Math.round(k)) < 1e-6 && Math.round(k) >= 0, `${side} over ${w}: the availability is not (17.5 + k) / (30 + k) for a whole k >= 0: a composite sample differs from the script's`);
         }
         assert.ok(Math.abs(Math.round(kProm) - Math.round(kEmb)) <= 1, `over ${w} the two sides hold ${kProm} and ${kEmb} idle samples`);
       }
       assert.equal(s.counts.total, 30 + Math.round(ks[0][2]));
-      // The 5s window: b phase-B samples (0.5) and i idle ones (1), a whole number of each.
+      // The 5s window: b phase-B samples (0.375) and i idle ones (1), a whole number of each.
       const mix = (burn5: number) => {
-        const bad = burn5 * budget; // 1 - v = 0.5 b / (b + i)
-        // About 10 samples in 5s at 500ms: the count nearest 10 that fits (5 at 0.5 fits 10 at 0.5 too).
+        const bad = burn5 * budget; // 1 - v = 0.625 b / (b + i)
+        // About 10 samples in 5s at 500ms: the count nearest 10 that fits (5 of 8 fits 10 of 16 too).
         const counts = Array.from({ length: 20 }, (_, j) => j + 1).sort((x, y) => Math.abs(x - 10) - Math.abs(y - 10));
-        for (const n of counts) for (let b = 1; b <= n; b++) if (Math.abs((0.5 * b) / n - bad) < 1e-9) return `${b} at 0.5 + ${n - b} at 1`;
+        for (const n of counts) for (let b = 1; b <= n; b++) if (Math.abs(((1 - B) * b) / n - bad) < 1e-9) return `${b} at ${+B.toFixed(3)} + ${n - b} at 1`;
         return undefined;
       };
       for (const [side, v] of [['Prometheus', pairs[2][1]], ['embedded', pairs[2][2]]] as const) {

@@ -400,4 +400,49 @@ objectives:
     const fixed = await json(dir, []);
     assert.deepEqual(fixed.diagnostics.map((d) => d.message), []);
   });
+
+  it('a critical dependency of a contract that maps its metrics but no dependency gauge warns at the dependency: availability leaves its part out (trial report, defect 2)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sloctl-dep-gauge-'));
+    const text = `apiVersion: sloctl/v1
+service: { name: orders, runtime: go }
+metrics:
+  requestDuration: orders_http_request_duration_seconds
+  requests: orders_http_requests_total
+  labels: { route: handler, method: method, status: code }
+routes:
+  - { name: create-order, method: POST, path: /orders, dependencies: [inventory] }
+dependencies:
+  - { name: inventory, timeout: 100ms, critical: true }
+  - { name: pricing, timeout: 50ms, critical: false }
+objectives:
+  latency:
+    - { name: api, threshold: 150ms, objective: 99% }
+  errors: { objective: 99.5% }
+  availability: { objective: 99.5% }
+`;
+    writeFileSync(join(dir, 'slo.yaml'), text);
+    const r = await json(dir, []);
+    assert.equal(r.code, 0, 'a warning');
+    const gaps = r.diagnostics.filter((d) => d.code === 'SLO_CONTRACT_GAP');
+    assert.equal(gaps.length, 1, JSON.stringify(gaps));
+    const [gap] = gaps;
+    assert.equal(gap.severity, 'warning');
+    assert.equal(`${gap.line}:${gap.col}`, '10:40', 'at `critical` of inventory (pricing is not critical)');
+    assert.match(gap.message, /critical dependency "inventory" has no gauge to read whether it is up: the contract maps its metrics \(`metrics\.labels`\) but no `metrics\.dependencyUp`, so availability leaves out its dependencies part \(weight 0\.2\) and renormalises the health, latency and success parts: a down inventory does not lower it/);
+    assert.match(gap.hint!, /map it \(`metrics: \{ dependencyUp: <your gauge> \}`\); or accept that availability ignores the dependencies/);
+    // The same note from generate.
+    const gen = await run(['generate', 'prometheus', 'slo.yaml', '--selector', 'job="orders"'], dir);
+    assert.equal(gen.code, 0, gen.stderr);
+    assert.match(gen.stderr, /sloctl: note: availability leaves out its dependencies part \(weight 0\.2\): the contract maps no metrics\.dependencyUp gauge for the critical dependency inventory/);
+    assert.ok(!gen.stdout.includes('sloctl_dependency_up'), 'the rules do not read a gauge nobody exports');
+
+    // Mapped: measured, no warning.
+    writeFileSync(join(dir, 'slo.yaml'), text.replace('  labels: {', '  dependencyUp: inventory_up\n  labels: {'));
+    const mapped = await json(dir, []);
+    assert.deepEqual(mapped.diagnostics.filter((d) => d.code === 'SLO_CONTRACT_GAP'), []);
+    // The SDK's contract (no label mapping): the SDK exports sloctl_dependency_up, no warning.
+    writeFileSync(join(dir, 'slo.yaml'), text.replace(/metrics:\n(  .*\n){3}/, ''));
+    const sdk = await json(dir, []);
+    assert.deepEqual(sdk.diagnostics.filter((d) => d.code === 'SLO_CONTRACT_GAP'), []);
+  });
 });

@@ -430,6 +430,77 @@ describe('promtool test rules: promhttp labels, and the unmeasurable alert', () 
 });
 
 // ---------------------------------------------------------------------------------------------
+// The same promhttp service with a critical dependency (trial report, defect 2). promhttp exports
+// no sloctl_dependency_up: without a `metrics.dependencyUp` mapping the composite leaves the
+// dependencies part out and divides by the other weights (it used to read sloctl_dependency_up,
+// find nothing, record no sample and page with SLIMissing on a healthy service). With the gauge
+// mapped, it is read; mapped and absent, the composite is empty and SLIMissing fires, as before.
+
+describe('promtool test rules: promhttp availability with a critical dependency', () => {
+  const withDependency = (mapping: string) => {
+    const text = readFileSync('test/fixtures/emit/promhttp.yaml', 'utf8')
+      .replace('  labels: { route: handler, method: method, status: code }', `  labels: { route: handler, method: method, status: code }${mapping}`)
+      .concat('dependencies:\n  - { name: inventory, timeout: 100ms, critical: true }\n');
+    const l = parseContract(text, 'promhttp-dep.yaml');
+    assert.ok(l.contract, l.diagnostics.map((d) => d.message).join('\n'));
+    return { contract: l.contract, diagnostics: l.diagnostics };
+  };
+
+  it('without a dependency gauge: the composite is recorded from the measured parts, renormalised, and SLIMissing stays quiet', async (t) => {
+    const bin = requireBinary(t, 'promtool');
+    if (!bin) return;
+    const unmapped = withDependency('').contract;
+    const mapped = withDependency('\n  dependencyUp: inventory_up').contract;
+    const plan = planSlos(unmapped, { selector: 'job="orders-go"' });
+    assert.match(plan.warnings.join('\n'), /availability leaves out its dependencies part \(weight 0\.2\): the contract maps no metrics\.dependencyUp gauge for the critical dependency inventory/);
+    assert.ok(!/sloctl_dependency_up/.test(plan.slos.find((s) => s.kind === 'availability')!.slice!.expr), 'the composite does not read a metric promhttp never exports');
+    const mappedRules = prometheusRules(mapped, { selector: 'job="orders-go"' });
+    const unmappedRules = prometheusRules(unmapped, { selector: 'job="orders-go"' });
+    const missing = unmappedRules.groups.flatMap((g) => g.rules).find((r): r is AlertingRule => !isRecording(r) && r.alert === 'OrdersGoAvailabilitySLIMissing')!;
+    assert.match(missing.annotations.description, /Note: availability leaves out its dependencies part/);
+    const job = 'job="orders-go", instance="go:8080"';
+    const steps = 80; // 20 minutes at 15s
+    const series = (name: string, labels: string, perScrape: number) => ({ series: `${name}{${job}, handler="/orders", method="post"${labels}}`, values: `0+${perScrape}x${steps}` });
+    const hist = (code: string, perScrape: number) => [
+      ...['0.25', '0.3', '+Inf'].map((le) => series('http_request_duration_seconds_bucket', `${code}, le="${le}"`, perScrape)),
+      series('http_request_duration_seconds_count', code, perScrape),
+    ];
+    // What promhttp exports: 19 answered 201 and 1 answered 500 per scrape (success missed), all
+    // within the thresholds (latency met), the target up. No dependency gauge of any name.
+    const promhttp = [
+      series('http_requests_total', ', code="201"', 19),
+      series('http_requests_total', ', code="500"', 1),
+      ...hist(', code="201"', 19),
+      ...hist(', code="500"', 1),
+      { series: `up{${job}}`, values: `1+0x${steps}` },
+    ];
+    const sel = `{sloctl_service="orders-go", sloctl_slo="availability"}`;
+    const ratio = (value: number | undefined) => ({ expr: `round(sloctl:availability:ratio${sel} * 10000)`, eval_time: '20m', exp_samples: value === undefined ? [] : [{ labels: sel, value }] });
+    const slimissing = (fires: boolean, rules: typeof unmappedRules) => {
+      const rule = rules.groups.flatMap((g) => g.rules).find((r): r is AlertingRule => !isRecording(r) && r.alert === 'OrdersGoAvailabilitySLIMissing')!;
+      return { eval_time: '20m', alertname: 'OrdersGoAvailabilitySLIMissing', exp_alerts: fires ? [{ exp_labels: rule.labels, exp_annotations: rule.annotations }] : [] };
+    };
+    const runOne = async (name: string, rules: typeof unmappedRules, input: unknown[], value: number | undefined, fires: boolean) => {
+      writeFileSync(join(dir, `${name}.rules.yaml`), stringify({ groups: rules.groups }, { lineWidth: 0 }));
+      const testPath = join(dir, `${name}.test.yaml`);
+      writeFileSync(testPath, stringify({
+        rule_files: [`${name}.rules.yaml`],
+        evaluation_interval: '1m',
+        tests: [{ interval: '15s', input_series: input, alert_rule_test: [slimissing(fires, rules)], promql_expr_test: [ratio(value)] }],
+      }, { lineWidth: 0 }));
+      const r = await run(bin, ['test', 'rules', testPath], { cwd: dir });
+      assert.equal(r.code, 0, `${name}: ${r.stdout}${r.stderr}`);
+    };
+    // Unmapped: (0.3 × up 1 + 0.25 × latency met 1 + 0.25 × success missed 0) / 0.8 = 0.6875.
+    await runOne('promhttp-dep-unmapped', unmappedRules, promhttp, 6875, false);
+    // Mapped and exported at 1: 0.3 + 0.25 + 0 + 0.2 × 1 = 0.75, the dependency counted.
+    await runOne('promhttp-dep-mapped', mappedRules, [...promhttp, { series: `inventory_up{${job}, dependency="inventory"}`, values: `1+0x${steps}` }], 7500, false);
+    // Mapped and never exported: the part is unknown, the composite empty, SLIMissing fires.
+    await runOne('promhttp-dep-mapped-absent', mappedRules, promhttp, undefined, true);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
 // Keys and text promtool rejects (issue 15, item 10): annotation and label keys that are not
 // Prometheus names (`openslo.com/objective`, `sloth.dev/alert-name`, `team-name`) are left off
 // the alerts with a warning naming them; `{{` in a description is written so Go's template

@@ -197,4 +197,63 @@ describe('the gate\'s service view of promhttp-labelled series', () => {
     assert.ok(Number.isNaN(rows.find((r) => r.route === 'POST /orders')!.service!.withinThreshold));
     assert.equal(rows.find((r) => r.route === 'GET /products/:id')!.service!.withinThreshold, 1);
   });
+
+  // Trial report, defect 7: the service's availability, with no gauge, is composed from its parts
+  // at each scrape (embedded.ts), with liveness from the gate's health watch.
+  async function watchedHealthy(c: Contract): Promise<ServiceView> {
+    const watch = new ServiceWatch(c, { metricsUrl: url, intervalMs: 1000, timeoutMs: 2000, allowRemote: false, now: () => clock, healthUp: () => true });
+    body = exposition(FIRST);
+    const start = await watch.scrape();
+    clock += 10_000;
+    body = exposition(SECOND);
+    await watch.scrape();
+    clock += 10_000;
+    return watch.view(start);
+  }
+  const withAvailability = (c: Contract, dependency: boolean): Contract => {
+    const text = `apiVersion: sloctl/v1
+service: { name: go-promhttp, owner: team-test, runtime: go }
+errorClasses:
+  - { name: transient, weight: 0.3, status: [429, 503, 504] }
+  - { name: server, weight: 1, status: ["5xx"] }
+metrics:
+  requestDuration: http_request_duration_seconds
+  requests: http_requests_total
+  labels: { route: handler, status: code }
+routes:
+  - { name: product, method: GET, path: /products/:id }
+  - { name: order, method: POST, path: /orders, latency: ${c.routes[1].latency === 150 ? '150ms' : '300ms'} }
+${dependency ? 'dependencies:\n  - { name: inventory, timeout: 100ms, critical: true }\n' : ''}objectives:
+  latency:
+    - { name: api, threshold: 200ms, objective: 95% }
+  errors: { name: errors, objective: 99% }
+  availability: { objective: 99% }
+`;
+    const r = parseContract(text, 'slo.yaml');
+    assert.ok(r.contract, JSON.stringify(r.diagnostics));
+    return r.contract;
+  };
+
+  it('availability without the gauge, a critical dependency and no dependency gauge: the service side is composed from health, latency and success, renormalised', async () => {
+    const c = withAvailability(contract('{ route: handler, status: code }'), true);
+    const view = await watchedHealthy(c);
+    const a = view.slos.find((s) => s.kind === 'availability')!;
+    // One interval: live (0.3), latency met (0.25), success missed (21.2 of 400 + 100 weighted bad,
+    // 4.24% > 1%: 0), the dependencies part left out: (0.3 + 0.25) / 0.8 = 0.6875.
+    assert.equal(a.counts.total, 1, `${a.state} ${a.reason ?? ''} ${a.notes.join('; ')}`);
+    assert.ok(Math.abs(a.current - 0.6875) < 1e-12, String(a.current));
+    assert.ok(a.notes.some((n) => /availability leaves out its dependencies part \(weight 0\.2\)/.test(n)), a.notes.join('\n'));
+    const verdicts = judgeObjectives(c, { client: clientLoad(24), service: view, routes: routeEvidence(c, clientLoad(24), undefined) });
+    const v = verdicts.find((x) => x.contract === 'availability')!;
+    assert.ok(Math.abs(v.service! - 0.6875) < 1e-12, v.reason);
+    assert.match(v.reason, /service 68\.75%/);
+  });
+
+  it('availability without the gauge and a threshold with no bucket: the service side is UNKNOWN naming the latency part, not "no data"', async () => {
+    const c = withAvailability(contract('{ route: handler, status: code }', '150ms'), false);
+    const view = await watchedHealthy(c);
+    const a = view.slos.find((s) => s.kind === 'availability')!;
+    assert.equal(a.state, 'unknown');
+    assert.match(a.reason ?? '', /^no sloctl_availability gauge, and the composite could not be composed from its parts at any scrape: latency \(the api SLO cannot be measured from these series: see it\)$/);
+  });
 });

@@ -6,6 +6,7 @@ import {
   type MetricType, type Role,
 } from './metric-names.ts';
 import { checkPromql } from './promql.ts';
+import { unmeasuredDependencies } from './availability-parts.ts';
 import type { Contract } from './schema.ts';
 
 export interface RequiredMetric {
@@ -60,7 +61,10 @@ export function requiredMetrics(c: Contract): RequiredMetric[] {
   if (o.throughput) need('requests', ['objectives', 'throughput'], 'the throughput objective');
   if (o.availability) {
     need('availability', ['objectives', 'availability'], 'the availability objective');
-    out[out.length - 1].optional = 'without it, the rules compose availability from its parts (health, latency, success, dependencies)';
+    const u = unmeasuredDependencies(c);
+    out[out.length - 1].optional = u === undefined || u.measuredWeight <= 0
+      ? 'without it, the rules compose availability from its parts (health, latency, success, dependencies)'
+      : `without it, the rules compose availability from its parts (health, latency, success, renormalised; the dependencies part is left out: no \`metrics.dependencyUp\` gauge for ${u.dependencies.join(', ')})`;
   }
   if (o.memory?.heap) need('heapUsed', ['objectives', 'memory', 'heap'], 'the heap thresholds');
   if (o.memory?.rss) need('rss', ['objectives', 'memory', 'rss'], 'the RSS thresholds');

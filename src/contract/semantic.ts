@@ -5,6 +5,7 @@
 // is the loader's job, so these rules stay easy to test and to read.
 import type { DiagnosticCode, PathSegment, Severity } from './diagnostic.ts';
 import { checkMixPaths } from './mix-paths.ts';
+import { unmeasuredDependencies, UNMEASURED_DEPENDENCIES_FIX } from './availability-parts.ts';
 import { checkLabelMatchers, checkPromql } from './promql.ts';
 import { DRILL_FIELD_FAULTS, IN_PROCESS_FAULTS, PROXY_FAULTS, type Contract, type Drill, type LatencyObjective, type Route } from './schema.ts';
 import { closest } from './suggest.ts';
@@ -234,6 +235,28 @@ const dependencyPolicy: Check = (c, out) => {
     if (applies(policy.requireFallback, d.critical) && !d.fallback) {
       out.push(error('SLO_CONTRACT_GAP', ['dependencies', i], `dependency "${d.name}" declares no fallback, and the dependencies contract requires one`, { hint: 'describe what the service answers without it: `fallback: cached prices`' }));
     }
+  });
+};
+
+/**
+ * A critical dependency the availability composite cannot measure: the contract maps its metrics
+ * (not sloctl's SDK, which exports sloctl_dependency_up) and no `metrics.dependencyUp` gauge. The
+ * rules and `status` leave the part out and renormalise the others (availability-parts.ts); say so
+ * where the dependency is declared, with the fix.
+ */
+const availabilityDependencies: Check = (c, out) => {
+  const u = unmeasuredDependencies(c);
+  if (!u) return;
+  c.dependencies.forEach((d, i) => {
+    if (!u.dependencies.includes(d.name)) return;
+    const lost = u.measuredWeight > 0
+      ? `availability leaves out its dependencies part (weight ${u.weight}) and renormalises the health, latency and success parts: a down ${d.name} does not lower it`
+      : 'availability weighs only its dependencies part, so it is never measured';
+    out.push(warning('SLO_CONTRACT_GAP', ['dependencies', i, 'critical'], `critical dependency "${d.name}" has no gauge to read whether it is up: the contract maps its metrics (\`metrics.labels\`) but no \`metrics.dependencyUp\`, so ${lost}`, {
+      at: 'key',
+      hint: UNMEASURED_DEPENDENCIES_FIX,
+      related: [{ path: ['objectives', 'availability'], message: `the availability objective (dependencies weight ${u.weight})` }],
+    }));
   });
 };
 
@@ -726,7 +749,7 @@ function ceilRate(bytesPerSecond: number): string {
 
 const CHECKS: Check[] = [
   objectiveRange, windowFitsBuckets, alertTiersFit, availabilityWeights, percentileOrder, thresholdOrder,
-  dependencyBudget, dependencyPolicy, duplicateNames, references, statusRanges, drillsFitRun, budgetMeasurable,
+  dependencyBudget, dependencyPolicy, availabilityDependencies, duplicateNames, references, statusRanges, drillsFitRun, budgetMeasurable,
   runtimeFit, probesOverlapRoutes, metricsSelector, promqlQueries, regressionTrials, mixPaths,
   thresholdAbovePercentiles, recoveryWithinHealthWindow, leakReachesHeapWarn,
 ];

@@ -99,6 +99,11 @@ export function camel(...words: string[]): string {
   return words.flatMap((w) => w.split(/[-_]+/)).filter(Boolean).map((w) => w[0].toUpperCase() + w.slice(1)).join('');
 }
 
+/** The plan's note on how the SLI is measured (a part of the composite left out), as a sentence. */
+function noteOf(slo: SloPlan): string {
+  return slo.note === undefined ? '' : ` Note: ${templateLiteral(slo.note)}.`;
+}
+
 function describeTier(slo: SloPlan, t: TierPlan, windowText: string): { summary: string; description: string } {
   const threshold = `${num(t.burnRate)}x`;
   const promise = templateLiteral(slo.promise);
@@ -109,7 +114,8 @@ function describeTier(slo: SloPlan, t: TierPlan, windowText: string): { summary:
       `The ${slo.name} SLO (${promise}, over ${windowText}) burned its error budget at ` +
       `{{ $value | printf "%.2f" }}x over the last ${dur(t.longMs)}, and above ${threshold} over the last ${dur(t.shortMs)} too. ` +
       `Burning at ${threshold} for ${dur(t.longMs)} spends ${formatPercent(+t.budgetShare.toPrecision(3))} of the ${windowText} budget; ` +
-      `at ${threshold} the whole budget lasts ${lasts}. Error-ratio threshold: ${formatPercent(+(t.burnRate * (1 - slo.objective)).toPrecision(6))}.`,
+      `at ${threshold} the whole budget lasts ${lasts}. Error-ratio threshold: ${formatPercent(+(t.burnRate * (1 - slo.objective)).toPrecision(6))}.` +
+      noteOf(slo),
   };
 }
 
@@ -168,7 +174,7 @@ function sloGroup(service: string, slo: SloPlan, absentForMs: number): RuleGroup
       labels: common(severity),
       annotations: {
         summary: `${service} ${slo.name}: the SLI's input metrics are missing`,
-        description: `No series for the ${slo.name} SLO (${templateLiteral(slo.promise)}) for ${dur(absentForMs)}: its burn-rate alerts cannot fire. Check that the service is up and scraped, and that it exports the metrics the contract names.`,
+        description: `No series for the ${slo.name} SLO (${templateLiteral(slo.promise)}) for ${dur(absentForMs)}: its burn-rate alerts cannot fire. Check that the service is up and scraped, and that it exports the metrics the contract names.${noteOf(slo)}`,
         ...links(),
         ...slo.alertAnnotations,
       },

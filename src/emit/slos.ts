@@ -21,6 +21,7 @@ import { badClasses, countedClasses } from '../contract/classify.ts';
 import { classSelectors, labelMap, type LabelMatch } from '../contract/label-map.ts';
 import { errorsScope, latencyScopes } from '../contract/sli-scope.ts';
 import { HTTP_ROLES } from '../contract/metric-names.ts';
+import { unmeasuredDependencies, unmeasuredDependenciesText, UNMEASURED_DEPENDENCIES_FIX } from '../contract/availability-parts.ts';
 import type { Alerting, Contract, CustomSli, LatencyObjective } from '../contract/schema.ts';
 import { formatDuration, formatPercent, parseDuration } from '../contract/units.ts';
 import { scaleTiers, WORKBOOK_TIERS } from '../engine/alerts.ts';
@@ -128,6 +129,14 @@ export interface SloPlan {
   };
   /** Errors SLO: the request counter and the scope, for the per-route error panel. */
   requests?: { metric: string; scope: string[][] };
+  /**
+   * Availability composed from its parts (no SDK gauge): each weighted part's PromQL (1 or 0, or
+   * `up` averaged), so `status --prometheus` can say which part has no data when the recorded
+   * composite is empty. The gauge's own query comes first, as `gauge`.
+   */
+  parts?: Array<{ name: string; expr: string }>;
+  /** What the alerts and `status` must say about how the SLI is measured (a part left out). */
+  note?: string;
 }
 
 export interface PlanOptions {
@@ -578,9 +587,11 @@ export function planSlos(c: Contract, opts: PlanOptions = {}): Plan {
       const sel = selector(RECORD.availability, `sloctl_service=${str(service)}`, `sloctl_slo=${str(a.name)}`);
       add(a.name, 'availability', a.objective, contractWindow, a.alerting, a.budgeting, {
         promise,
-        slice: { record: RECORD.availability, expr: `avg(${gauge})\nor\n${composite}` },
+        slice: { record: RECORD.availability, expr: `avg(${gauge})\nor\n${composite.expr}` },
         errorRatio: (r) => `1 - avg_over_time(${sel}[${dur(r)}])`,
         absent: `absent(${sel})`,
+        parts: [{ name: 'gauge', expr: `avg(${gauge})` }, ...composite.parts],
+        ...(composite.note !== undefined ? { note: composite.note } : {}),
       });
     }
   }
@@ -606,13 +617,15 @@ export function planSlos(c: Contract, opts: PlanOptions = {}): Plan {
  *   success       the errors SLO met its objective over the last scrape interval (irate: the last
  *                 two samples, the interval embedded.ts judges); unknown without the error label
  *   dependencies  every critical dependency's gauge is 1 (none critical: 1); unknown when one is
- *                 missing
+ *                 missing. A contract that maps its metrics but no `metrics.dependencyUp` gauge
+ *                 has nothing to read it from: the part is left out and the others' weighted sum
+ *                 divided by their weights (src/contract/availability-parts.ts), with a warning
  *
  * A part with a weight whose input is missing leaves the composite empty (no sample), as
  * embedded.ts adds no sample then. Undefined (with a warning) when a weighted part has no SLO to
  * come from.
  */
-function availabilityFromParts(c: Contract, w: { health: number; latency: number; success: number; dependencies: number }, slos: readonly SloPlan[], base: string | undefined, warnings: string[]): string | undefined {
+function availabilityFromParts(c: Contract, w: { health: number; latency: number; success: number; dependencies: number }, slos: readonly SloPlan[], base: string | undefined, warnings: string[]): { expr: string; parts: Array<{ name: string; expr: string }>; note?: string } | undefined {
   const range = Math.max(4 * c.scrapeInterval, 1000);
   const latency = slos.filter((s) => s.kind === 'latency' && s.lastInterval);
   const errors = slos.find((s) => s.kind === 'errors' && s.lastInterval);
@@ -626,21 +639,31 @@ function availabilityFromParts(c: Contract, w: { health: number; latency: number
   if (w.health > 0 && base === undefined) {
     warnings.push('availability: the health part reads `up`, of every target this Prometheus scrapes: pass --selector (job="...") so it is this service\'s');
   }
-  const terms: string[] = [];
-  if (w.health > 0) terms.push(`${num(w.health)} * avg(${selector('up', base)})`);
-  if (w.latency > 0) terms.push(`${num(w.latency)} * ${latency.map((s) => s.lastInterval!(range)).join(' * ')}`);
-  if (w.success > 0) terms.push(`${num(w.success)} * ${errors!.lastInterval!(range)}`);
-  if (w.dependencies > 0) {
+  const unmeasured = unmeasuredDependencies(c);
+  let note: string | undefined;
+  if (unmeasured !== undefined) {
+    note = unmeasuredDependenciesText(unmeasured);
+    warnings.push(`${note}. To measure it, ${UNMEASURED_DEPENDENCIES_FIX}`);
+  }
+  const parts: Array<{ name: string; weight: number; expr: string }> = [];
+  if (w.health > 0) parts.push({ name: 'health', weight: w.health, expr: `avg(${selector('up', base)})` });
+  if (w.latency > 0) parts.push({ name: 'latency', weight: w.latency, expr: latency.map((s) => s.lastInterval!(range)).join(' * ') });
+  if (w.success > 0) parts.push({ name: 'success', weight: w.success, expr: errors!.lastInterval!(range) });
+  if (w.dependencies > 0 && (unmeasured === undefined || unmeasured.measuredWeight <= 0)) {
     const critical = c.dependencies.filter((d) => d.critical).map((d) => d.name);
-    if (critical.length === 0) terms.push(`${num(w.dependencies)}`);
+    if (critical.length === 0) parts.push({ name: 'dependencies', weight: w.dependencies, expr: '' });
     else {
       const deps = selector(c.metrics?.dependencyUp ?? HTTP_ROLES.dependencyUp.name, base, oneOf('dependency', critical));
-      terms.push(`${num(w.dependencies)} * ((min(${deps}) >= bool 1) and on() (count(count by (dependency) (${deps})) == ${critical.length}))`);
+      parts.push({ name: 'dependencies', weight: w.dependencies, expr: `((min(${deps}) >= bool 1) and on() (count(count by (dependency) (${deps})) == ${critical.length}))` });
     }
   }
-  if (terms.length === 0) return 'vector(0)';
+  const measured = parts.filter((p) => p.expr !== '').map((p) => ({ name: p.name, expr: p.expr }));
+  if (parts.length === 0) return { expr: 'vector(0)', parts: measured, ...(note !== undefined ? { note } : {}) };
   // A scalar term alone would make the sum a scalar: keep it a vector.
-  return terms.map((t) => (/^[0-9.]+$/.test(t) ? `vector(${t})` : t)).join('\n+\n');
+  const terms = parts.map((p) => (p.expr === '' ? `vector(${num(p.weight)})` : `${num(p.weight)} * ${p.expr}`));
+  const sum = terms.join('\n+\n');
+  const expr = unmeasured !== undefined && unmeasured.measuredWeight > 0 ? `(\n${sum}\n) / ${num(unmeasured.measuredWeight)}` : sum;
+  return { expr, parts: measured, ...(note !== undefined ? { note } : {}) };
 }
 
 /**

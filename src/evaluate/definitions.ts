@@ -18,13 +18,15 @@
 //   case and error classes may be derived from a status label (`code="503"`), first class wins;
 // - availability: the SDK's composite gauge averaged over time (the rules' avg_over_time); when a
 //   target does not export it, the composite is computed per scrape from its parts where they are
-//   known (see embedded.ts);
+//   known (see embedded.ts); a contract that maps its metrics but no dependency gauge leaves the
+//   dependencies part out, the other weights renormalised, as the rules do;
 // - custom SLIs are PromQL: only `--prometheus` can evaluate them.
 //
 // Alert tiers come from src/emit's planTiers, so both paths alert on the same tiers: written ones
 // as they are, `false` turns a severity off, missing ones are the SRE workbook's scaled to the SLO
 // window and rounded to the bucket width.
 import { badClasses, countedClasses } from '../contract/classify.ts';
+import { unmeasuredDependencies, type UnmeasuredDependencies } from '../contract/availability-parts.ts';
 import { classSelectors, labelMap, unseenClasses, type ClassSelector } from '../contract/label-map.ts';
 import { errorsScope, latencyScopes } from '../contract/sli-scope.ts';
 import { HTTP_ROLES } from '../contract/metric-names.ts';
@@ -83,6 +85,12 @@ export interface AvailabilitySource {
   /** Critical dependencies, for the composite computed from parts. */
   criticalDependencies: string[];
   dependencyGauge: string;
+  /**
+   * Set when the dependencies part cannot be measured (a contract that maps its metrics but no
+   * `metrics.dependencyUp`, src/contract/availability-parts.ts): the composite from parts leaves it
+   * out and divides by the other weights, as the generated rules do.
+   */
+  unmeasuredDependencies?: UnmeasuredDependencies;
 }
 
 export interface CustomSource {
@@ -190,12 +198,14 @@ export function defineSlos(c: Contract): SloDefinition[] {
   }
   const a = c.objectives.availability;
   if (a) {
+    const unmeasured = unmeasuredDependencies(c);
     out.push(base(a.name, 'availability', a.objective, a.alerting, a.budgeting, `composite availability ≥ ${formatPercent(a.objective)} (health ${a.weights.health}, latency ${a.weights.latency}, success ${a.weights.success}, dependencies ${a.weights.dependencies})`, {
       kind: 'availability',
       gauge: metricName(c, 'availability'),
       weights: a.weights,
       criticalDependencies: c.dependencies.filter((d) => d.critical).map((d) => d.name),
       dependencyGauge: metricName(c, 'dependencyUp'),
+      ...(unmeasured !== undefined ? { unmeasuredDependencies: unmeasured } : {}),
     }));
   }
   for (const s of c.slis) {

@@ -16,6 +16,7 @@ import { goodRatioAtThreshold, histogramQuantile, parseLe, quantileBucket, sameB
 import { RollingWindow, type WindowSum } from '../engine/window.ts';
 import { formatMs } from '../engine/alerts.ts';
 import { classOf, unmeasurableErrors } from '../contract/label-map.ts';
+import { unmeasuredDependenciesText } from '../contract/availability-parts.ts';
 import { compileMatchers, type IngestResult, type Series, type SeriesStore } from '../observe/series-store.ts';
 import type { AvailabilitySource, ErrorsSource, LatencySource, Scope, SloDefinition } from './definitions.ts';
 import { evaluateSlo, healthRows, num, percentileStatus, skippedSlo, type EventSource, type PercentileStatus, type SloStatus, type WindowCounts } from './report.ts';
@@ -358,26 +359,32 @@ export class EmbeddedEvaluator {
     const latencyOk = lat.length === 0 || lat.some((x) => x.last?.at !== at || unmeasurable(x) !== undefined) ? undefined : lat.every((x) => meets(x)) ? 1 : 0;
     parts.push(['latency', w.latency, latencyOk]);
     parts.push(['success', w.success, errs === undefined || errs.last?.at !== at || unmeasurable(errs) !== undefined ? undefined : meets(errs) ? 1 : 0]);
-    let depsOk: number | undefined = 1;
-    for (const d of src.criticalDependencies) {
-      const v = deps.get(d);
-      if (v === undefined) depsOk = undefined;
-      else if (depsOk !== undefined && v < 1) depsOk = 0;
+    // No gauge the contract maps for the critical dependencies (availability-parts.ts): the part is
+    // left out and the others renormalised, as the rules do; never read as up.
+    const leftOut = src.unmeasuredDependencies !== undefined && src.unmeasuredDependencies.measuredWeight > 0 ? src.unmeasuredDependencies : undefined;
+    if (leftOut === undefined) {
+      let depsOk: number | undefined = 1;
+      for (const d of src.criticalDependencies) {
+        const v = deps.get(d);
+        if (v === undefined) depsOk = undefined;
+        else if (depsOk !== undefined && v < 1) depsOk = 0;
+      }
+      parts.push(['dependencies', w.dependencies, depsOk]);
     }
-    parts.push(['dependencies', w.dependencies, depsOk]);
     const missing = parts.filter(([, weight, v]) => weight > 0 && v === undefined).map(([n]) => n);
     if (missing.length > 0) {
       for (const m of missing) {
         if (m === 'health') st.session.missing.add('health (the health endpoint was not checked)');
         else if (m === 'dependencies') st.session.missing.add(`dependencies (no ${src.dependencyGauge} for ${src.criticalDependencies.join(', ')})`);
-        else if (![...st.session.missing].some((x) => x.startsWith(m))) st.session.missing.add(m);
+        else if (![...st.session.missing].some((x) => x.startsWith(m))) st.session.missing.add(partMissing(m, m === 'latency' ? lat : errs ? [errs] : []));
       }
       return;
     }
-    const a = parts.reduce((sum, [, weight, v]) => sum + weight * (v ?? 0), 0);
-    st.session.availabilityFrom.add(gauges.length > 0
-      ? 'its parts while its gauge judged requests from before (health endpoint, latency and success of the scrape interval, critical dependencies)'
-      : 'its parts (health endpoint, latency and success of the scrape interval, critical dependencies)');
+    const a = parts.reduce((sum, [, weight, v]) => sum + weight * (v ?? 0), 0) / (leftOut?.measuredWeight ?? 1);
+    const which = leftOut === undefined
+      ? 'health endpoint, latency and success of the scrape interval, critical dependencies'
+      : `health endpoint, latency and success of the scrape interval, divided by their weights ${leftOut.measuredWeight}; the dependencies part is left out: no metrics.dependencyUp gauge`;
+    st.session.availabilityFrom.add(gauges.length > 0 ? `its parts while its gauge judged requests from before (${which})` : `its parts (${which})`);
     // The parts judge the scrape interval the latency and errors SLOs just counted.
     // (Neither objective declared: health and dependencies are read at the scrape, as a gauge is.)
     const from = Math.min(at, ...[...lat, ...(errs ? [errs] : [])].map((x) => x.last?.from ?? at));
@@ -402,7 +409,7 @@ export class EmbeddedEvaluator {
       };
       const s = st.session;
       const sliWindowMs = coveredMs(s);
-      return evaluateSlo(def, source, at, { notes: notesOf(st), percentiles: percentilesOf(st), unmeasurable: unmeasurable(st), ...(sliWindowMs !== undefined ? { sliWindowMs } : {}) });
+      return evaluateSlo(def, source, at, { notes: notesOf(st), percentiles: percentilesOf(st), unmeasurable: unmeasurable(st) ?? uncomposed(st), ...(sliWindowMs !== undefined ? { sliWindowMs } : {}) });
     });
   }
 
@@ -433,6 +440,25 @@ function unmeasurable(st: State): string | undefined {
     return `the histogram ${hist} cannot measure this SLO: ${parts.join('; ')}: add ${add} to the histogram's buckets (an interpolated count would be a guess)`;
   }
   return undefined;
+}
+
+/**
+ * Availability with no sample at all while scrapes came in: the composite's parts were never all
+ * known (and no gauge was read). UNKNOWN with the parts that were missing, not "no data".
+ */
+function uncomposed(st: State): string | undefined {
+  const src = st.def.source;
+  const s = st.session;
+  if (src.kind !== 'availability' || s.scrapes > 0 || s.missing.size === 0) return undefined;
+  const gauge = s.untrustedGauge > 0 ? `the ${src.gauge} gauge judged requests from before` : `no ${src.gauge} gauge`;
+  return `${gauge}, and the composite could not be composed from its parts at any scrape: ${[...s.missing].join('; ')}`;
+}
+
+/** A latency or success part that is not known at a scrape, and why: its SLI cannot be measured, or no interval was counted. */
+function partMissing(part: string, sources: readonly State[]): string {
+  const blind = sources.filter((x) => unmeasurable(x) !== undefined).map((x) => x.def.name);
+  if (blind.length > 0) return `${part} (the ${blind.join(', ')} SLO${blind.length === 1 ? '' : 's'} cannot be measured from these series: see ${blind.length === 1 ? 'it' : 'them'})`;
+  return part;
 }
 
 function meets(st: State): boolean {
@@ -502,6 +528,8 @@ function notesOf(st: State): string[] {
     out.push(`error classes neither the contract nor the SDK (none, unclassified, aborted, shed) names were not counted as bad (as in the generated rules): ${[...s.otherClasses].map(([c, n]) => `${c} ${num(n)}`).join(', ')}`);
   }
   if (s.seriesWithoutClass > 0 && s.seriesWithLabel > 0 && st.def.source.kind === 'errors') out.push(`some request series have no ${st.def.source.label} label: their errors cannot be weighted${st.def.source.fromStatus ? '' : ' (the SDK adds it)'}`);
+  const src = st.def.source;
+  if (src.kind === 'availability' && src.unmeasuredDependencies !== undefined) out.push(unmeasuredDependenciesText(src.unmeasuredDependencies));
   if (s.missing.size > 0 && st.def.source.kind === 'availability') {
     out.push(s.untrustedGauge > 0
       ? `the ${st.def.source.gauge} gauge judged requests from before at ${s.untrustedGauge} scrape(s), and the composite's parts were not all known there: ${[...s.missing].join('; ')}`

@@ -260,6 +260,7 @@ async function evaluateOne(def: SloDefinition, p: SloPlan, at: number, ask: Ask,
 
   const events = p.events;
   let windowCounts: WindowCounts;
+  let ratioMissing = false;
   if (events) {
     const total = await value(`total over ${dur(W)}`, sloSeries(p, RECORD.totalEvents(W)), events.total(W));
     const bad = await value(`bad over ${dur(W)}`, sloSeries(p, RECORD.badEvents(W)), events.bad(W));
@@ -267,6 +268,7 @@ async function evaluateOne(def: SloDefinition, p: SloPlan, at: number, ask: Ask,
   } else {
     // A ratio SLO (availability, custom ratio or threshold): no event counts, only the ratio.
     const ratio = await value(`error ratio over ${dur(W)}`, undefined, p.errorRatio(W));
+    ratioMissing = ratio === undefined;
     windowCounts = counts(ratio === undefined ? undefined : 1, ratio, windowStart, at);
     notes.push('a ratio without event counts: "events" are the ratio itself (total 1), so the budget is a share of the window');
   }
@@ -321,9 +323,16 @@ async function evaluateOne(def: SloDefinition, p: SloPlan, at: number, ask: Ask,
     lines.push(`alerts: ${q} = ${prometheusAlerts.length === 0 ? 'none pending or firing' : prometheusAlerts.map((a) => `${a.alertname}${a.tier ? ` ${a.tier}` : ''} ${a.state}`).join(', ')}`);
   }
 
-  if (useRecorded && recordedMissing) notes.push('some recorded series were missing (rules not loaded, or not evaluated yet): those numbers were computed from the raw series');
-  if (def.kind === 'availability' && p.slice && unreadable === undefined && (!rules.loaded || recordedMissing)) {
+  // The availability composite without the SDK's gauge exists only as the rules' recorded series
+  // (its "raw" queries read it too): when the rules are loaded and it is empty, one of its parts
+  // has no data. Ask each, so the note names it instead of "load the rules" or "not evaluated yet".
+  const emptyParts = def.kind === 'availability' && p.slice !== undefined && unreadable === undefined && rules.loaded && (ratioMissing || recordedMissing);
+  if (useRecorded && recordedMissing && !emptyParts) notes.push('some recorded series were missing (rules not loaded, or not evaluated yet): those numbers were computed from the raw series');
+  if (def.kind === 'availability' && p.note !== undefined) notes.push(p.note);
+  if (def.kind === 'availability' && p.slice && unreadable === undefined && !rules.loaded) {
     notes.push(`availability is recorded by the rules of \`sloctl generate prometheus\` (${p.slice.record}: the gauge, or the composite from its parts), which this Prometheus has not recorded: load the rules to read it`);
+  } else if (emptyParts) {
+    notes.push(await emptyComposite(p, ask, lines));
   }
   if (!rules.loaded) notes.push('the recording rules of `sloctl generate prometheus` are not loaded in this Prometheus: every number was computed from the raw series');
   if (calendar) notes.push('a calendar window: read from the raw series over its real span (the rules approximate it with a rolling window)');
@@ -336,6 +345,35 @@ async function evaluateOne(def: SloDefinition, p: SloPlan, at: number, ask: Ask,
     unit: events ? 'requests' : 'ratio units',
   };
   return evaluateSlo(def, source, at, { notes, percentiles, unmeasurable: facts.unmeasurable ?? unreadable, sliWindowMs: W, ...(prometheusAlerts ? { prometheusAlerts } : {}) });
+}
+
+/**
+ * Why the recorded composite is empty while sloctl's rules are loaded: each part of the rule's
+ * expression asked now (the composite is recorded only when every weighted part has a sample).
+ */
+async function emptyComposite(p: SloPlan, ask: Ask, lines: string[]): Promise<string> {
+  const record = p.slice!.record;
+  const parts = p.parts ?? [];
+  const gauge = parts.find((x) => x.name === 'gauge');
+  const composite = parts.filter((x) => x.name !== 'gauge');
+  const read: Array<{ name: string; expr: string; v: number | undefined }> = [];
+  for (const x of parts) {
+    const v = await ask(x.expr);
+    lines.push(`part ${x.name} now: ${oneLine(x.expr)} = ${v === undefined ? 'no data' : num(v)}`);
+    read.push({ ...x, v });
+  }
+  const gaugeRead = read.find((x) => x.name === 'gauge');
+  if (gaugeRead?.v !== undefined) {
+    return `sloctl's rules are loaded, and ${record} has no sample in the window although the gauge (${gauge!.expr}) reads ${num(gaugeRead.v)} now: the rules have not been evaluated since it appeared; read again after an evaluation interval`;
+  }
+  const empty = read.filter((x) => x.name !== 'gauge' && x.v === undefined);
+  if (empty.length === 0) {
+    const now = read.filter((x) => x.name !== 'gauge').map((x) => `${x.name} ${num(x.v!)}`).join(', ');
+    return `sloctl's rules are loaded, and ${record} has no sample in the window, but every part of it has data now (${now || 'no weighted part'}): the rules record it from their next evaluation on`;
+  }
+  const names = empty.map((x) => `${x.name} (\`${oneLine(x.expr)}\`)`).join('; ');
+  const known = read.filter((x) => x.name !== 'gauge' && x.v !== undefined).map((x) => `${x.name} ${num(x.v!)}`);
+  return `sloctl's rules are loaded, but ${record} has no sample in the window: it is recorded from the ${gauge ? `gauge (${gauge.expr}), which has no data, or else from its parts` : 'parts'} (${composite.map((x) => x.name).join(', ')}), and ${empty.length === 1 ? 'this part has' : 'these parts have'} no data now: ${names}${known.length > 0 ? `; the others read ${known.join(', ')}` : ''}. An empty part empties the composite (its alert SLIMissing fires): export what ${empty.length === 1 ? 'it reads' : 'they read'}, or fix the contract's \`metrics:\` mapping`;
 }
 
 function counts(total: number | undefined, bad: number | undefined, start: number, end: number): WindowCounts {
