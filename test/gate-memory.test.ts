@@ -1,6 +1,12 @@
 // Memory per request from real gate runs against an SDK-instrumented service (test/fixtures/gate-memory):
-// - one that keeps 64 KiB on its heap per request fails `memory per-request` (limit 2 KiB), the
-//   reason naming the heap's floor at the start and end, the requests and the rate;
+// - one that keeps 256 KiB on its heap per request, run under `node --heap-growing-percent=10`
+//   (V8 grows the heap 10% a major collection: one about every second at this leak, measured, so
+//   several follow the first third of the 9 s measured phase), fails `memory per-request` (limit
+//   2 KiB), the reason naming the heap after the major collections, the requests and the rate;
+// - one that keeps 64 KiB a request under V8's defaults: V8 grows the heap ahead of the leak and
+//   runs its first major collection after ~600 requests, the next after ~1,350 (measured: one,
+//   read at the last scrape of the 9.3 s measured phase), so no two readings show what the heap
+//   retains: WARN, naming the collections, in the notes; not a failure;
 // - the same service keeping nothing does not fail it;
 // - one that exits every 250 requests under a `while true` restart loop: the report names the
 //   restarts, growth per request is INCONCLUSIVE (not a pass), and the refused connections are
@@ -63,10 +69,10 @@ const perRequest = (r: GateReport): ObjectiveVerdict => {
 
 const perRequestOrErrors = (r: GateReport): string => r.verdicts.find((x) => x.contract === 'errors')?.reason ?? '';
 
-describe('gate: a service that keeps 64 KiB per request', () => {
+describe('gate: a service that keeps 256 KiB per request, with major collections through the run', () => {
   let run: Awaited<ReturnType<typeof gate>>;
   before(async () => {
-    run = await gate({ LEAK_KB: '64' });
+    run = await gate({ LEAK_KB: '256' }, `node --heap-growing-percent=10 --import tsx ${SERVICE}`);
   });
 
   it('fails memory per-request, and the gate with it (exit 1)', () => {
@@ -77,12 +83,28 @@ describe('gate: a service that keeps 64 KiB per request', () => {
     assert.ok(run.report.reasons.some((x) => x.startsWith('memory per-request: a leak')), run.report.reasons.join('\n'));
   });
 
-  it('names the floor at the start and end, the requests, the rate and the limit', () => {
+  it('names the floor at the start, the heap after the major collections, the requests, the rate and the limit', () => {
     const v = perRequest(run.report);
-    assert.match(v.reason, /the heap's floor .* went from [\d.]+ MiB at [\d.]+ s to [\d.]+ MiB at [\d.]+ s .* over \d+ requests, [\d.]+ KiB per request, [\d.]+ times the limit 2 KiB/);
-    // 64 KiB kept a request: the floor's rate is near it (garbage can add, a collection cannot take away).
-    assert.ok(v.measured > 32 * 1024 && v.measured < 256 * 1024, `measured ${v.measured}`);
+    assert.match(v.reason, /^a leak: the heap right after major collections rose through the run: from the heap's floor of [\d.]+ MiB at [\d.]+ s .* to [\d.]+ MiB at [\d.]+ s and [\d.]+ MiB at [\d.]+ s \(the lowest readings after major collections .*; nodejs_gc_duration_seconds_count\{kind="major"\} went from \d+ to \d+\) over \d+ requests, [\d.]+ KiB per request, [\d.]+ times the limit 2 KiB/);
+    // 256 KiB kept a request: the rate is near it (allocation since a collection can add, a collection cannot take away).
+    assert.ok(v.measured > 128 * 1024 && v.measured < 1024 * 1024, `measured ${v.measured}`);
     assert.equal(run.report.serviceRestarts, undefined);
+  });
+});
+
+describe('gate: a service that keeps 64 KiB per request under V8\'s default heap growth (too few major collections to show it)', () => {
+  let run: Awaited<ReturnType<typeof gate>>;
+  before(async () => {
+    run = await gate({ LEAK_KB: '64' });
+  });
+
+  it('warns: no leak is shown, naming the major collections; not a failure, and not a silent pass', () => {
+    const v = perRequest(run.report);
+    assert.equal(v.verdict, 'warn', v.reason);
+    assert.ok(v.measured > 32 * 1024, `measured ${v.measured}: over the limit by the floor`);
+    assert.match(v.reason, /over the limit 2 KiB, but no leak is shown: the heap's floor .*nodejs_gc_duration_seconds_count\{kind="major"\} (stayed at|went from) \d+/);
+    assert.ok(!run.report.reasons.some((x) => x.startsWith('memory')), run.report.reasons.join('\n'));
+    assert.ok(run.report.notes.some((n) => n.startsWith('memory per-request: heap grew')), run.report.notes.join('\n'));
   });
 });
 

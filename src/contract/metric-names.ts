@@ -128,6 +128,21 @@ export const GO_RUNTIME_ROLES = {
   },
 } as const satisfies Record<string, MetricRole>;
 
+/**
+ * The count of major (full) garbage collections, by runtime: memory.ts takes a heap reading whose
+ * count rose since the previous scrape as one after a major collection (the only heap readings
+ * that show what is retained). Not a role: the Node count is one label value of a histogram.
+ * - Node: prom-client's default metrics (sloctl's SDK registers them) observe each collection in
+ *   a histogram by `kind` (major, minor, incremental, weakcb); a prefix given to
+ *   collectDefaultMetrics is on it as on the heap gauge.
+ * - Go: client_golang's Go collector (the default registry, and sloctl's Go middleware) exports
+ *   the pause summary, whose count is every collection, each of them full.
+ */
+export const MAJOR_GC_COUNT = {
+  node: { name: 'nodejs_gc_duration_seconds_count', kind: 'major' },
+  go: { name: 'go_gc_duration_seconds_count' },
+} as const;
+
 export type HttpRole = keyof typeof HTTP_ROLES;
 export type NodeRuntimeRole = keyof typeof NODE_RUNTIME_ROLES;
 export type GoRuntimeRole = keyof typeof GO_RUNTIME_ROLES;

@@ -5,7 +5,7 @@
 //
 // I/O lives in the Scraper; this file only decides when to scrape and what to read from the store.
 import { classOf, classSelectors, labelMap, type ClassSelector, type LabelMap } from '../contract/label-map.ts';
-import { GO_RUNTIME_ROLES, HTTP_ROLES, NODE_RUNTIME_ROLES } from '../contract/metric-names.ts';
+import { GO_RUNTIME_ROLES, HTTP_ROLES, MAJOR_GC_COUNT, NODE_RUNTIME_ROLES } from '../contract/metric-names.ts';
 import type { Contract } from '../contract/schema.ts';
 import { increase } from '../engine/counter.ts';
 import { parseLe } from '../engine/histogram.ts';
@@ -60,6 +60,8 @@ export class ServiceWatch {
   private readonly scraper: Scraper;
   private readonly evaluator: EmbeddedEvaluator;
   private readonly names: { heap: string; rss: string; requests: string; weighted: string; dependencyUp: string; duration: string; availability: string };
+  /** Where the count of major collections is read (memory.ts: heap readings after one), and the label value that selects it. */
+  private readonly majorGc: { name: string; kind?: string; shown: string };
   /** Scrapes that carried the availability gauge, and those of them composed from parts instead (gaugeTrusted false). */
   private gaugeScrapes = { carried: 0, composed: 0 };
   private readonly critical: string[];
@@ -104,6 +106,15 @@ export class ServiceWatch {
       duration: m.requestDuration ?? HTTP_ROLES.requestDuration.name,
       availability: m.availability ?? HTTP_ROLES.availability.name,
     };
+    if (contract.service.runtime === 'go') {
+      this.majorGc = { name: MAJOR_GC_COUNT.go.name, shown: MAJOR_GC_COUNT.go.name };
+    } else {
+      // collectDefaultMetrics({ prefix }) prefixes the histogram as it does the heap gauge.
+      const heapDefault = NODE_RUNTIME_ROLES.heapUsed.name;
+      const prefix = this.names.heap.endsWith(heapDefault) ? this.names.heap.slice(0, -heapDefault.length) : '';
+      const { name, kind } = MAJOR_GC_COUNT.node;
+      this.majorGc = { name: prefix + name, kind, shown: `${prefix}${name}{kind="${kind}"}` };
+    }
     this.critical = contract.dependencies.filter((d) => d.critical).map((d) => d.name);
     this.labels = labelMap(contract);
     this.namesErrorLabel = contract.metrics?.labels?.status !== undefined || contract.metrics?.labels?.errorClass !== undefined;
@@ -162,7 +173,8 @@ export class ServiceWatch {
     // The counter's series this scrape carried (a series a new process has not recreated yet keeps its old value in the store).
     const carried = valuesOf(this.names.requests);
     this.noticeRestart(r.at - this.firstAt, valuesOf(START_TIME), carried.length > 0 ? carried.reduce((a, b) => a + b, 0) : undefined);
-    if (heap !== undefined) this.heapSeries.push({ offsetMs: r.at - this.firstAt, heapBytes: heap, ...(requests !== undefined ? { requests } : {}) });
+    const majorGcs = this.majorGcCount(r.at);
+    if (heap !== undefined) this.heapSeries.push({ offsetMs: r.at - this.firstAt, heapBytes: heap, ...(requests !== undefined ? { requests } : {}), ...(majorGcs !== undefined ? { majorGcs } : {}) });
     return { at: r.at, heapBytes: heap, requests, cpuSeconds: this.latestSum('process_cpu_seconds_total'), restarts: this.restarts.length };
   }
 
@@ -197,6 +209,18 @@ export class ServiceWatch {
   stopLoop(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+  }
+
+  /**
+   * The service's count of major collections at the scrape stamped `at`: undefined when it carried
+   * no series of the metric. Node: the kind="major" series, 0 while the histogram has only other
+   * kinds (prom-client writes a kind's series at its first collection; a minor one always comes first).
+   */
+  private majorGcCount(at: number): number | undefined {
+    const carried = this.store.select(this.majorGc.name).filter((s) => s.latest()?.t === at);
+    if (carried.length === 0) return undefined;
+    const kind = this.majorGc.kind;
+    return carried.filter((s) => kind === undefined || s.labels.kind === kind).reduce((a, s) => a + s.latest()!.v, 0);
   }
 
   /** Sum over series of the latest values: a gauge's current total, or a counter's absolute count. */
@@ -235,6 +259,7 @@ export class ServiceWatch {
       // The counter exists (declared, or with series): its increase is what the service counted, 0 when no series was ever made.
       ...(requests !== undefined || this.requestCounterDeclared ? { requestCounter: { name: this.names.requests, counted: requests ?? 0 } } : {}),
       heapSeries: this.heapSeries.length > 0 ? [...this.heapSeries] : undefined,
+      majorGcMetric: this.majorGc.shown,
       restarts: [...this.restarts],
       dependencyUpShare: this.depUp.n > 0 ? this.depUp.sum / this.depUp.n : undefined,
       dependencyUpShares: this.depUp.n > 0 ? Object.fromEntries([...this.depUp.each].map(([d, sum]) => [d, sum / this.depUp.n])) : undefined,

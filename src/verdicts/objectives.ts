@@ -50,6 +50,8 @@ export interface ServiceView {
   requests?: number;
   /** The heap gauge and the request counter at each scrape of the measured phase (the heap's floor: memory.ts). */
   heapSeries?: HeapReading[];
+  /** The metric HeapReading.majorGcs is read from, as a selector (memory.ts names it in its reasons). */
+  majorGcMetric?: string;
   /** Restarts of the service seen between scrapes (its start time changed, its request counter went down). */
   restarts?: ServiceRestart[];
   /** Mean of the critical dependencies' up gauges over the scrapes, 0..1. */
