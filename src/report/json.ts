@@ -19,7 +19,7 @@ interface Shape {
   children?: Record<string, Shape>;
 }
 const CAUSE: Shape = { keys: ['route', 'view', 'value', 'unit', 'detail'] };
-const PART: Shape = { keys: ['name', 'weight', 'client', 'service', 'detail'] };
+const PART: Shape = { keys: ['name', 'weight', 'client', 'service', 'detail', 'shortestTrial'] };
 const EVIDENCE: Shape = { keys: ['kind', 'level', 'value', 'offsetMs', 'url', 'path', 'bytes', 'truncated', 'top', 'error'] };
 const VERDICT: Shape = { keys: ['contract', 'name', 'verdict', 'measured', 'objective', 'unit', 'direction', 'margin', 'client', 'service', 'reason', 'routes', 'parts', 'thresholds', 'series', 'peakAt', 'evidence'], children: { routes: CAUSE, parts: PART, thresholds: { keys: ['warn', 'critical'] }, peakAt: { keys: ['trial', 'trials', 'offsetMs'] }, evidence: EVIDENCE } };
 const SERVICE_EVIDENCE: Shape = { keys: ['file', 'dir', 'signal', 'level', 'objective', 'bytes', 'at'] };

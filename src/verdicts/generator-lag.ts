@@ -4,7 +4,8 @@
 // subtracted (coordinated omission corrected). So the lag can only make the service look slower:
 //  - a latency / errors / availability / throughput PASS despite the lag is a valid pass;
 //  - a FAIL the lag could have caused is not judged (the run is INCONCLUSIVE, exit 4): a latency
-//    share or percentile, an availability composite (it has a latency part), a timeout-class error
+//    share or percentile, an availability composite whose failing parts the lag could explain (its
+//    latency part, unless a latency failure stood; REACH below), a timeout-class error
 //    ratio, a throughput shortfall (the generator that could not send the rate cannot judge it), and
 //    a p95 / error-ratio regression against the baseline;
 //  - a FAIL the lag cannot cause stands: server errors (5xx) and other answered errors (the
@@ -23,7 +24,18 @@
 //    250 ms against 100 ms (the CI run of 2026-12-04, test/gate-routes.test.ts). Not for the
 //    availability composite: it scores latency and success per trial, met or not, so a few
 //    reached requests can fail a trial's whole part (it once stood by reach while the latency
-//    objective it failed on was withdrawn: one cause both withdrawn and counted).
+//    objective it failed on was withdrawn: one cause both withdrawn and counted). The composite
+//    is judged by its PARTS instead (standingParts): a part stands on its own when what fails it
+//    stood here (latency: a latency objective's share that failed and was not withdrawn; success:
+//    an errors failure not withdrawn) or is the service's own view that no send time moves (a
+//    critical dependency down). A run-wide failure that stands shows at least one trial missed
+//    it without the lag (the run's share is the trials' shares weighted by their requests), so a
+//    standing part counts at most 1 - the shortest trial's share of the time; the parts the lag
+//    could explain (health: the contention behind a lag can delay the health endpoint's answers)
+//    count met. Still failing: it stands, naming the parts. A user trial: p99 and the latency
+//    share of a slow route stood (80% + 2.52% reach still misses 99%) while availability, whose
+//    only failing part was latency 0%, was withdrawn: the cause counted as the service's in one
+//    verdict and as the generator's in the other.
 //  - SIZE: no send left more than the worst lag L late (maxLagMs is over every send). Delaying the
 //    arrivals of a first-come-first-served server by at most L delays each answer by at most L
 //    (Lindley: D_n = max(A_n, D_n-1) + S_n moves by at most the largest move of the A's), and the
@@ -51,7 +63,7 @@ import { Histogram } from '../measure/histogram.ts';
 import { failsObjective, measuredValue, serviceFails, withdrawFailures } from './withdraw.ts';
 import { formatValue, formatVerdictValue } from './format.ts';
 import type { GeneratorHealth, HistogramJson, LatencySummary, LoadResult, RouteResult } from '../measure/types.ts';
-import type { BaselineComparison, MetricComparison, ObjectiveVerdict } from './types.ts';
+import type { AvailabilityPart, BaselineComparison, MetricComparison, ObjectiveVerdict } from './types.ts';
 
 /** Starts the reason of every verdict this module withdrew (the reports list them by it). */
 export const LAG_NOTE_PREFIX = 'not judged (the load generator lagged):';
@@ -186,17 +198,27 @@ export interface LagJudgement {
   withdraw: boolean;
   /** Why a failure stands though the lag could reach it: "with every request 85.4 ms faster ... the client's 214 ms still exceeds 100 ms". */
   stands?: string;
+  /** A withdrawn availability failure: the failing parts the lag could explain ("latency 0%: no latency objective's failure stood"). */
+  explains?: string;
 }
 
 /**
  * What the lag does to this verdict: only a failure of latency, errors, availability or throughput
  * can be withdrawn (the header's rules). `lagProof`: the same objective judged on lagProofView (its
- * client side), when the caller judged it.
+ * client side), when the caller judged it. `standing`: the latency and errors failures the lag
+ * does not explain (judged first), what an availability composite's parts can stand on.
  */
-export function judgeLag(lag: GeneratorLag, v: ObjectiveVerdict, lagProof?: ObjectiveVerdict): LagJudgement {
+export function judgeLag(lag: GeneratorLag, v: ObjectiveVerdict, lagProof?: ObjectiveVerdict, standing: readonly ObjectiveVerdict[] = []): LagJudgement {
   const no: LagJudgement = { withdraw: false };
   if (v.verdict !== 'fail') return no;
   if (!['latency', 'errors', 'availability', 'throughput'].includes(v.contract)) return no;
+  if (v.contract === 'availability') {
+    const parts = standingParts(v, standing);
+    if (parts?.stands !== undefined) return { withdraw: false, stands: parts.stands };
+    const size = lag.senderShort ? undefined : beyondSize(lag, v, lagProof);
+    if (size) return { withdraw: false, stands: size };
+    return { withdraw: true, ...(parts?.explains !== undefined ? { explains: parts.explains } : {}) };
+  }
   if (v.contract === 'errors') {
     // Errors the service itself counted are its own: the lag adds time, it does not make a 5xx.
     if (serviceFails(v)) return no;
@@ -220,6 +242,54 @@ export function judgeLag(lag: GeneratorLag, v: ObjectiveVerdict, lagProof?: Obje
   const size = beyondSize(lag, v, lagProof);
   if (size) return { withdraw: false, stands: size };
   return { withdraw: true };
+}
+
+/**
+ * An availability composite's failing parts (client side) against what stood (the header's
+ * REACH paragraph): `stands` when, with each part that fails on its own counted at the most it can
+ * be without the lag and every other part counted met, the composite still fails; else `explains`,
+ * naming the failing parts the lag could explain. Undefined when no part of the client's fails.
+ */
+function standingParts(v: ObjectiveVerdict, standing: readonly ObjectiveVerdict[]): { stands?: string; explains?: string } | undefined {
+  const parts = (v.parts ?? []).filter((p) => p.weight > 0 && Number.isFinite(p.client));
+  const failing = parts.filter((p) => p.client < 1);
+  if (failing.length === 0) return undefined;
+  const show = (x: number) => formatValue(x, 'ratio');
+  const names = (vs: readonly ObjectiveVerdict[]) => vs.map((x) => `${x.contract} ${x.name}`).join(', ');
+  const own = new Map<AvailabilityPart, { value: number; why: string }>();
+  const lagged: string[] = [];
+  for (const p of failing) {
+    const by = p.name === 'latency' ? standing.filter((x) => x.contract === 'latency' && x.unit === 'ratio') : p.name === 'success' ? standing.filter((x) => x.contract === 'errors') : [];
+    if (by.length > 0) {
+      // The run's failure shows one trial failed without the lag: at least the shortest trial's time.
+      const atMost = Math.max(p.client, 1 - (p.shortestTrial ?? 1));
+      const bound = atMost > p.client ? `, so at least one trial (${show(p.shortestTrial!)} of the time) missed it without the lag: counted at most ${show(atMost)}` : '';
+      own.set(p, { value: atMost, why: `${p.name} ${show(p.client)} (${names(by)} failed and ${by.length === 1 ? 'stands' : 'stand'}${bound})` });
+    } else if (p.name === 'dependencies') {
+      own.set(p, { value: p.client, why: `dependencies ${show(p.client)} (a critical dependency down, by the service's own checks: no send time moves them)` });
+    } else {
+      lagged.push(
+        p.name === 'latency'
+          ? `latency ${show(p.client)} (no latency objective's failure stood)`
+          : p.name === 'success'
+            ? `success ${show(p.client)} (no errors failure stood)`
+            : `health ${show(p.client)} (the health endpoint's answers, which the contention behind a lag can delay)`,
+      );
+    }
+  }
+  const weight = parts.reduce((a, p) => a + p.weight, 0);
+  const composite = parts.reduce((a, p) => a + p.weight * (own.get(p)?.value ?? 1), 0) / weight;
+  if (own.size > 0 && failsObjective(v, composite)) {
+    const rest = lagged.length > 0 ? `the other failing part${lagged.length === 1 ? '' : 's'} (${lagged.join('; ')}) and every passing part counted met` : 'every other part counted met';
+    return { stands: `the part${own.size === 1 ? '' : 's'} that fail${own.size === 1 ? 's' : ''} it stand${own.size === 1 ? 's' : ''} on ${own.size === 1 ? 'its' : 'their'} own: ${[...own.values()].map((x) => x.why).join('; ')}; with ${rest}, the composite is still ${show(composite)}, under ${show(v.objective)}` };
+  }
+  if (own.size === 0) return { explains: `the lag could explain the failing part${lagged.length === 1 ? '' : 's'}: ${lagged.join('; ')}` };
+  const ownText = `${[...own.values()].map((x) => x.why).join('; ')} leaves the composite at ${show(composite)}, within ${show(v.objective)}`;
+  return {
+    explains: lagged.length > 0
+      ? `the lag could explain the failing part${lagged.length === 1 ? '' : 's'} ${lagged.join('; ')}; what fails on its own, ${ownText}`
+      : `the lag could explain the failing parts beyond what fails on its own: ${ownText}`,
+  };
 }
 
 /**
@@ -293,16 +363,24 @@ const key = (v: ObjectiveVerdict) => `${v.contract}\0${v.name}`;
 export function withdrawLagFailures(lag: GeneratorLag, verdicts: ObjectiveVerdict[], baseline?: BaselineComparison, lagProof?: readonly ObjectiveVerdict[]): string[] {
   const lagBound = new Set<MetricComparison['metric']>(['p95', 'errorRatio']);
   const twins = new Map((lagProof ?? []).map((v) => [key(v), v]));
+  // The availability composite last: its parts stand on the latency and errors failures that stood.
+  const judged = new Map<ObjectiveVerdict, LagJudgement>();
+  for (const v of verdicts) if (v.contract !== 'availability') judged.set(v, judgeLag(lag, v, twins.get(key(v))));
+  const standing = verdicts.filter((v) => v.verdict === 'fail' && (v.contract === 'latency' || v.contract === 'errors') && judged.get(v)?.withdraw === false);
+  for (const v of verdicts) if (v.contract === 'availability') judged.set(v, judgeLag(lag, v, twins.get(key(v)), standing));
   const stands = new Map<ObjectiveVerdict, string>();
+  const explains = new Map<ObjectiveVerdict, string>();
   const withdrawn = withdrawFailures({
     note: `${LAG_NOTE_PREFIX} ${lag.text}; latency counts from the intended send time, and each request can hold up to ${ms(lag.marginMs)} of the lag (twice the worst): this failure does not hold without that, so it could be the generator's doing.`,
     objective: (v) => {
-      const j = judgeLag(lag, v, twins.get(key(v)));
+      const j = judged.get(v) ?? judgeLag(lag, v, twins.get(key(v)));
       if (j.stands !== undefined) stands.set(v, j.stands);
+      if (j.withdraw && j.explains !== undefined) explains.set(v, j.explains);
       return j.withdraw;
     },
     comparison: () => false,
   }, verdicts);
+  for (const [v, why] of explains) v.reason += `; ${why}`;
   withdrawn.push(...withdrawFailures({
     note: `${LAG_NOTE_PREFIX} ${lag.text}; latency counts from the intended send time, so this failure could be the generator's doing.`,
     objective: () => false,

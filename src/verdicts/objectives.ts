@@ -414,23 +414,25 @@ function throughputVerdict(contract: Contract, views: GateViews, offeredWeighted
  * Per trial (weighted by its duration), whether the client's numbers met `meets`: 0..1, NaN when
  * no trial could be judged. Also the per-trial words for the reason.
  */
-function trialShare(trials: readonly LoadResult[], judge: (t: LoadResult) => { met: boolean; text: string } | undefined): { share: number; met: number; judged: number; texts: string[] } {
+function trialShare(trials: readonly LoadResult[], judge: (t: LoadResult) => { met: boolean; text: string } | undefined): { share: number; met: number; judged: number; texts: string[]; shortest: number } {
   let ms = 0;
   let metMs = 0;
   let met = 0;
+  let shortestMs = Infinity;
   const texts: string[] = [];
   for (const t of trials) {
     const j = judge(t);
     if (!j) continue;
     const d = t.durationMs > 0 ? t.durationMs : 1;
     ms += d;
+    shortestMs = Math.min(shortestMs, d);
     if (j.met) {
       metMs += d;
       met++;
     }
     texts.push(j.text);
   }
-  return { share: ms > 0 ? metMs / ms : NaN, met, judged: texts.length, texts };
+  return { share: ms > 0 ? metMs / ms : NaN, met, judged: texts.length, texts, shortest: ms > 0 ? shortestMs / ms : NaN };
 }
 
 /**
@@ -475,6 +477,7 @@ function availabilityVerdict(contract: Contract, views: GateViews): ObjectiveVer
   const latencyObjectives = contract.objectives.latency ?? [];
   let latencyPart: number;
   let lDetail: string;
+  let lShortest: number | undefined;
   if (latencyObjectives.length === 0) {
     latencyPart = 1;
     lDetail = 'no latency objective: counted as met, as the SDK does';
@@ -490,6 +493,7 @@ function availabilityVerdict(contract: Contract, views: GateViews): ObjectiveVer
       return { met: known.every((x) => x.share >= x.o.objective), text: known.map((x) => `${x.o.name} ${show(x.share)}`).join(', ') };
     });
     latencyPart = r.share;
+    if (r.judged > 0) lShortest = r.shortest;
     lDetail = r.judged === 0
       ? 'no trial had latency to judge'
       : `latency objectives met in ${r.met} of ${r.judged} trial${r.judged === 1 ? '' : 's'} (${r.texts.join('; ')} within threshold; objective${latencyObjectives.length === 1 ? '' : 's'} ${latencyObjectives.map((o) => show(o.objective)).join(', ')})`;
@@ -499,6 +503,7 @@ function availabilityVerdict(contract: Contract, views: GateViews): ObjectiveVer
   const e = contract.objectives.errors;
   let successPart: number;
   let sDetail: string;
+  let sShortest: number | undefined;
   if (!e) {
     successPart = 1;
     sDetail = 'no errors objective: counted as met, as the SDK does';
@@ -510,6 +515,7 @@ function availabilityVerdict(contract: Contract, views: GateViews): ObjectiveVer
       return { met: ratio >= e.objective, text: show(ratio) };
     });
     successPart = r.share;
+    if (r.judged > 0) sShortest = r.shortest;
     sDetail = r.judged === 0 ? 'no trial had requests' : `weighted success met ${show(e.objective)} in ${r.met} of ${r.judged} trial${r.judged === 1 ? '' : 's'} (${r.texts.join(', ')})`;
   }
 
@@ -537,8 +543,8 @@ function availabilityVerdict(contract: Contract, views: GateViews): ObjectiveVer
   const svcCheck = (k: 'liveness' | 'latency' | 'success' | 'dependencies') => checks?.[k] ?? NaN;
   const parts: AvailabilityPart[] = [
     { name: 'health', weight: a.weights.health, client: live, service: svcCheck('liveness'), detail: hDetail },
-    { name: 'latency', weight: a.weights.latency, client: latencyPart, service: svcCheck('latency'), detail: lDetail },
-    { name: 'success', weight: a.weights.success, client: successPart, service: svcCheck('success'), detail: sDetail },
+    { name: 'latency', weight: a.weights.latency, client: latencyPart, service: svcCheck('latency'), detail: lDetail, ...(lShortest !== undefined ? { shortestTrial: lShortest } : {}) },
+    { name: 'success', weight: a.weights.success, client: successPart, service: svcCheck('success'), detail: sDetail, ...(sShortest !== undefined ? { shortestTrial: sShortest } : {}) },
     { name: 'dependencies', weight: a.weights.dependencies, client: depsPart, service: svcCheck('dependencies'), detail: dDetail },
   ];
   const known = parts.filter((p) => p.weight > 0 && Number.isFinite(p.client));

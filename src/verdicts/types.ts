@@ -129,6 +129,12 @@ export interface AvailabilityPart {
   service: number;
   /** How the client's value was measured, and what failed ("db: check threw: no such table"). */
   detail: string;
+  /**
+   * Latency and success, scored trial by trial: the shortest judged trial's share of the judged
+   * time (1 for a single measured phase). A failure of the run's objective shows at least one trial
+   * failed, so at least this much of the part (generator-lag.ts weighs it).
+   */
+  shortestTrial?: number;
 }
 
 /** One route's numbers from one view over the measured phase. */
