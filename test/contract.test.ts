@@ -218,3 +218,22 @@ objectives:
     assert.equal(other.hint, undefined);
   });
 });
+
+describe('a key indented more than the one above it', () => {
+  it('is pointed at on its own line, not at the value above it (a user trial: line 3 for a space too many on line 4)', () => {
+    const [d, ...rest] = errorsOf('apiVersion: sloctl/v1\nservice:\n  name: x\n   runtime: go\n');
+    assert.deepEqual(rest, []);
+    assert.equal(d.code, 'SLO_YAML_SYNTAX');
+    assert.equal(`${d.line}:${d.col}`, '4:4');
+    assert.equal(d.message, '`runtime:` is indented 3 spaces, more than `name:` on the line above (2), so YAML reads it as part of `name`\'s value');
+    assert.equal(d.hint, 'indent `runtime:` by 2 spaces, as `name:`, if it belongs beside it');
+    // In a list item: `- name: a` then a key one space deeper than `name`.
+    const [item] = errorsOf('apiVersion: sloctl/v1\nservice: { name: x }\nroutes:\n  - name: a\n     method: GET\n    path: /\n');
+    assert.equal(`${item.line}:${item.col}`, '5:6');
+    assert.match(item.message, /^`method:` is indented 5 spaces, more than `name:` on the line above \(4\)/);
+    // A value that really lacks its colon keeps the parser's own message.
+    const [colon] = errorsOf('apiVersion: sloctl/v1\nservice:\n  name x\n  runtime: go\n');
+    assert.equal(colon.code, 'SLO_YAML_SYNTAX');
+    assert.doesNotMatch(colon.message, /is indented/);
+  });
+});

@@ -82,11 +82,27 @@ export function parseContract(text: string, file: string, options: ParseOptions 
   // unquoted `{` in a flow mapping made hundreds): the first error is shown, with its hint, and
   // the rest are counted on it.
   const syntax: Array<{ offset: number; diagnostic: Diagnostic }> = [];
+  // Where an over-indented line below was found, the parser's other errors at the same spot say the same.
+  const explained = new Set<number>();
   for (const d of docs) {
     for (const e of [...d.errors]) {
+      if (explained.has(e.pos[0])) continue;
       const quote = e.code === 'MISSING_CHAR' && /quote/.test(e.message) ? unclosedQuoteAt(d, e.pos[0]) : undefined;
       if (quote !== undefined) {
         syntax.push({ offset: quote, diagnostic: { ...at(lines.linePos(quote)), severity: 'error', code: 'SLO_YAML_SYNTAX', message: 'this quoted string is never closed', hint: 'add the closing quote at the end of the value' } });
+        continue;
+      }
+      const deeper = e.code === 'BLOCK_AS_IMPLICIT_KEY' ? overIndentedKeyBelow(text, e.pos[0]) : undefined;
+      if (deeper !== undefined) {
+        explained.add(e.pos[0]);
+        syntax.push({
+          offset: deeper.offset,
+          diagnostic: {
+            ...at(lines.linePos(deeper.offset)), severity: 'error', code: 'SLO_YAML_SYNTAX',
+            message: `\`${deeper.key}:\` is indented ${deeper.indent} spaces, more than \`${deeper.above}:\` on the line above (${deeper.aboveIndent}), so YAML reads it as part of \`${deeper.above}\`'s value`,
+            hint: `indent \`${deeper.key}:\` by ${deeper.aboveIndent} spaces, as \`${deeper.above}:\`, if it belongs beside it`,
+          },
+        });
         continue;
       }
       const pos = e.linePos?.[0] ?? lines.linePos(e.pos[0]);
@@ -276,6 +292,27 @@ function braceInFlowValue(text: string, offset: number): { value: string; colon:
 
 function firstLine(message: string): string {
   return message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+}
+
+/**
+ * `name: x` followed by `   runtime: go`, indented one space more: YAML reads the second line
+ * as the rest of `x` and reports the error at `x`, on the line above the mistake (a user trial:
+ * "a key is missing its `:`" at line 3 for a stray space on line 4). When the line after the
+ * error's is a `key:` indented more than the error line's own `key: value`, that line is the one
+ * to point at.
+ */
+function overIndentedKeyBelow(text: string, offset: number): { offset: number; key: string; indent: number; above: string; aboveIndent: number } | undefined {
+  const start = text.lastIndexOf('\n', offset - 1) + 1;
+  const end = text.indexOf('\n', offset);
+  if (end < 0) return undefined;
+  const line = /^( *)(?:- +)?([A-Za-z_][\w.-]*) *: +\S/.exec(text.slice(start, end));
+  if (!line) return undefined;
+  const nextEnd = text.indexOf('\n', end + 1);
+  const next = /^( *)([A-Za-z_][\w.-]*) *:(?: |$)/.exec(text.slice(end + 1, nextEnd < 0 ? undefined : nextEnd));
+  if (!next) return undefined;
+  const aboveIndent = text.slice(start, end).indexOf(line[2]);
+  if (next[1].length <= aboveIndent) return undefined;
+  return { offset: end + 1 + next[1].length, key: next[2], indent: next[1].length, above: line[2], aboveIndent };
 }
 
 function yamlHint(code: string): string | undefined {
