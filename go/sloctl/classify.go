@@ -146,6 +146,28 @@ func (k *Classifier) Classes() []Classification {
 	return append([]Classification(nil), k.classes...)
 }
 
+// ErrorClassHeader marks an answer whose error class came from the error it failed with, not
+// from its status (sloctl's Node SDK sends the same header): a PricingUnavailableError the contract
+// classes transient (weight 0.3), answered 500, which the status alone makes server (2.5). sloctl's
+// load generator reads it, so the client's view classes the answer as the service does; it
+// honours only a class the contract declares, on a 4xx or 5xx.
+const ErrorClassHeader = "Sloctl-Error-Class"
+
+// Mark is the class to send in ErrorClassHeader for an answer with status that failed with err:
+// the contract class err gives (its type, name or code along its chain, after the statuses the
+// classes list), when it differs from the class status alone gives; "" otherwise, and for a status
+// that is not an error.
+func (k *Classifier) Mark(err error, status int) string {
+	if err == nil || status < 400 || status > 599 {
+		return ""
+	}
+	i := k.errorIndex(err, status)
+	if i >= k.none || i == k.statusIndex(status) {
+		return ""
+	}
+	return k.classes[i].Class
+}
+
 // Status classifies a response that carried no error.
 func (k *Classifier) Status(status int) Classification {
 	return k.classes[k.statusIndex(status)]

@@ -20,7 +20,7 @@ func (s *SDK) Middleware(next http.Handler) http.Handler {
 			return
 		}
 		t, r := s.Start(r)
-		rw := &responseWriter{ResponseWriter: w}
+		rw := &responseWriter{ResponseWriter: w, t: t}
 		defer func() {
 			p := recover()
 			if p != nil {
@@ -45,10 +45,12 @@ func (s *SDK) Middleware(next http.Handler) http.Handler {
 // Aborted says whether the client went away: the request's context was canceled (not timed out).
 func Aborted(ctx context.Context) bool { return errors.Is(ctx.Err(), context.Canceled) }
 
-// responseWriter records the status; it keeps Flush and Hijack, and Unwrap for
-// http.ResponseController (Go 1.20).
+// responseWriter records the status, and marks an error answer with ErrorClassHeader when the
+// error reported (Fail, Error) before it gives another class than its status; it keeps Flush and
+// Hijack, and Unwrap for http.ResponseController (Go 1.20).
 type responseWriter struct {
 	http.ResponseWriter
+	t      *Tracker
 	status int
 	wrote  bool
 }
@@ -56,6 +58,11 @@ type responseWriter struct {
 func (w *responseWriter) WriteHeader(code int) {
 	if !w.wrote {
 		w.status, w.wrote = code, true
+		if code >= 400 && w.t != nil {
+			if m := w.t.s.Classifier.Mark(w.t.Err(), code); m != "" {
+				w.Header().Set(ErrorClassHeader, m)
+			}
+		}
 	}
 	w.ResponseWriter.WriteHeader(code)
 }

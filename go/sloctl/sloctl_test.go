@@ -411,3 +411,49 @@ func TestConcurrent(t *testing.T) {
 		t.Errorf("404s counted %v, want about %v", got, want)
 	}
 }
+
+// An answer whose class came from the error it failed with, not from its status, carries the
+// class in ErrorClassHeader, so sloctl's load generator classes it as the service does.
+func TestErrorClassMark(t *testing.T) {
+	sdk, err := New(testContract(t), Options{NoRuntimeCollectors: true, OnError: func(*http.Request, error) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/orders", func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Query().Get("fail") {
+		case "payments": // transient by its type name, answered 500 (server by status)
+			Error(w, r, fmt.Errorf("charge: %w", &PaymentsUnavailableError{}))
+		case "deadlock": // server by name and by status: nothing to mark
+			Error(w, r, fmt.Errorf("insert: %w", DeadlockError{}))
+		case "late": // reported after the status went out: too late to mark
+			w.WriteHeader(http.StatusInternalServerError)
+			Fail(r, &PaymentsUnavailableError{})
+		case "ok": // an error reported on a success is no mark
+			Fail(r, &PaymentsUnavailableError{})
+			w.WriteHeader(http.StatusOK)
+		}
+	})
+	h := sdk.Middleware(mux)
+	mark := func(q string) (int, string) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/orders?fail="+q, nil))
+		return rec.Code, rec.Header().Get(ErrorClassHeader)
+	}
+	for _, c := range []struct {
+		q      string
+		status int
+		want   string
+	}{{"payments", 500, "transient"}, {"deadlock", 500, ""}, {"late", 500, ""}, {"ok", 200, ""}} {
+		if status, got := mark(c.q); status != c.status || got != c.want {
+			t.Errorf("%s: status %d, %s %q; want %d, %q", c.q, status, ErrorClassHeader, got, c.status, c.want)
+		}
+	}
+	k := sdk.Classifier
+	if got := k.Mark(&PaymentsUnavailableError{}, 503); got != "" {
+		t.Errorf("503 is transient by status too: no mark, got %q", got)
+	}
+	if got := k.Mark(errors.New("plain"), 500); got != "" {
+		t.Errorf("a plain error is the status's class: no mark, got %q", got)
+	}
+}
