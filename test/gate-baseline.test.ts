@@ -217,6 +217,9 @@ describe('baseline comparison', () => {
     const c = compareWithBaseline(base, trials([30, 31, 32, 33, 34]), TOLERANCES, { profile: { ...PROFILE, rate: 500 } });
     assert.equal(metric(c, 'p95').verdict, 'warn');
     assert.match(metric(c, 'p95').reason, /^not judged: the baseline was measured at 200\/s for 10s in 5 trials, this run at 500\/s for 10s in 5 trials; .*--update-baseline.*\. p95 rose from 21\.0 ms to 32\.0 ms/);
+    // What it found is kept: a regression beyond the tolerance the gate cannot pass (run.ts: INCONCLUSIVE).
+    assert.equal(metric(c, 'p95').withheld, 'fail');
+    assert.equal(metric(compareWithBaseline(base, trials([20, 21, 22, 21, 20]), TOLERANCES, { profile: { ...PROFILE, rate: 500 } }), 'p95').withheld, 'pass');
     assert.equal(compareWithBaseline(base, trials([30, 31, 32, 33, 34]), TOLERANCES, { profile: { ...PROFILE, workers: 2, warmupMs: 0 } }).verdict, 'fail');
   });
 
@@ -229,7 +232,9 @@ describe('baseline comparison', () => {
     const busy = compareWithBaseline(base, onMachine(slower, 1.5), TOLERANCES);
     assert.equal(metric(busy, 'p95').verdict, 'warn');
     assert.match(metric(busy, 'p95').reason, /^not judged: other processes left 0\.50 of 2 CPU cores free during this run, against 1\.80 when the baseline was recorded; a busier machine slows the service by itself, so run the gate again when the machine is quieter\. p95 rose from 21\.0 ms to 27\.0 ms/);
+    assert.equal(metric(busy, 'p95').withheld, 'fail');
     assert.equal(metric(busy, 'errorRatio').verdict, 'pass', 'only latency is judged against the machine');
+    assert.equal(metric(busy, 'errorRatio').withheld, undefined);
     assert.equal(metric(compareWithBaseline(base, onMachine(same, 1.5), TOLERANCES), 'p95').verdict, 'pass');
     // Quieter now: a pass becomes a warn (the spare CPU can hide a regression); a fail stays a fail.
     const busyBase = baselineOf(onMachine(trials([20, 21, 22, 21, 20]), 1.6));

@@ -5,7 +5,6 @@
 //
 // Exit codes as the gate: 0 PASS; 1 a contract failed; 2 usage or contract error; 3 the target
 // failed; 4 INCONCLUSIVE (something could not be judged: a lag, a phase interrupted or skipped).
-import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { runAccept, type AcceptPhaseRunners } from '../accept/run.ts';
@@ -19,7 +18,7 @@ import { journalPathProblem } from '../run/journal.ts';
 import { ACCEPT_PHASES, type AcceptPhase } from '../verdicts/accept.ts';
 import { drillProgress } from './drill.ts';
 import { UsageError, type CliContext } from './exit.ts';
-import { contractArgument, loadValidContract, writeAtomically } from './files.ts';
+import { checkReportPaths, contractArgument, loadValidContract, writeAtomically } from './files.ts';
 import { durationFlag, intFlag } from './flags.ts';
 import { staleContractJsonNote } from './validate-contract-json.ts';
 
@@ -103,9 +102,7 @@ export async function runAcceptCommand(file: string | undefined, flags: AcceptFl
     return p;
   });
   // The outputs are written after minutes of measuring: a directory that is not there is said now.
-  for (const [flag, out] of [['--html', flags.html], ['--junit', flags.junit], ['--markdown', flags.markdown]] as const) {
-    if (out !== undefined && !existsSync(dirname(resolve(ctx.cwd, out)))) throw new UsageError(`${flag} ${out}: the directory ${dirname(out)} does not exist; create it first (accept writes the file when the run ends)`);
-  }
+  checkReportPaths(ctx, 'accept', [['--html', flags.html], ['--junit', flags.junit], ['--markdown', flags.markdown]]);
   const seed = intFlag('seed', flags.seed ?? '1', 0, 2 ** 32 - 1);
   const steadyMs = durationFlag('steady', flags.steady ?? `${DEFAULT_STEADY_MS / 1000}s`);
   if (steadyMs < 1000) throw new UsageError(`--steady ${flags.steady}: the steady window must be at least 1s (it is what each fault is compared with)`);

@@ -21,7 +21,7 @@ import { ProgressWriter, renderProgressLine } from '../load/progress.ts';
 import type { LoadProgress } from '../load/types.ts';
 import { judgeDrills } from '../verdicts/drill.ts';
 import { UsageError, type CliContext } from './exit.ts';
-import { contractArgument, loadValidContract, writeAtomically } from './files.ts';
+import { checkReportPaths, contractArgument, loadValidContract, writeAtomically } from './files.ts';
 import { durationFlag, durationOrZeroFlag, intFlag, rateFlag } from './flags.ts';
 import { staleContractJsonNote } from './validate-contract-json.ts';
 
@@ -106,6 +106,7 @@ export async function runDrillCommand(file: string | undefined, flags: DrillFlag
     if (problem !== undefined) throw new UsageError(`--journal ${flags.journal}: ${problem}. Pass a file path sloctl can create or append to, or leave --journal out for the default under .sloctl/runs/ beside the contract.`);
   }
   const seed = intFlag('seed', flags.seed ?? '1', 0, 2 ** 32 - 1);
+  checkReportPaths(ctx, 'the drill', [['--junit', flags.junit], ['--markdown', flags.markdown], ['--html', flags.html]]);
   const steadyMs = durationFlag('steady', flags.steady ?? `${DEFAULT_STEADY_MS / 1000}s`);
   if (steadyMs < 1000) throw new UsageError(`--steady ${flags.steady}: the steady window must be at least 1s (it is what each fault is compared with)`);
   const rate = flags.rate === undefined ? undefined : rateFlag('rate', flags.rate);

@@ -1,7 +1,7 @@
 // Reading a command's input file and writing its output: one place for the messages a user sees
 // when a path is wrong, and for the atomic write every `-o` promises.
-import { lstatSync, readFileSync } from 'node:fs';
-import { basename, relative, resolve } from 'node:path';
+import { existsSync, lstatSync, readFileSync } from 'node:fs';
+import { basename, dirname, relative, resolve } from 'node:path';
 import { byLocation, hasErrors, type Diagnostic } from '../contract/diagnostic.ts';
 import { parseContract, type LoadedContract } from '../contract/load.ts';
 import type { Contract } from '../contract/schema.ts';
@@ -88,4 +88,17 @@ export function loadValidContract(ctx: CliContext, file: string, command: string
     throw new InvalidContractError(`${input.shown} has ${pluralize(errors.length, 'error')}: fix ${them} (\`sloctl validate ${input.shown}\` lists ${them}) and run ${command} again`);
   }
   return { contract: loaded.contract, shown: input.shown, abs: input.abs, loaded };
+}
+
+/**
+ * The report files a measuring command writes when its run ends (--junit, --markdown, --html):
+ * checked before the run, so a typo'd directory does not cost a whole run and lose its reports
+ * after it (a user trial: a 31 s gate, then "cannot write", exit 2, the Markdown not written).
+ */
+export function checkReportPaths(ctx: CliContext, command: string, outputs: ReadonlyArray<readonly [string, string | undefined]>): void {
+  for (const [flag, out] of outputs) {
+    if (out !== undefined && !existsSync(dirname(resolve(ctx.cwd, out)))) {
+      throw new UsageError(`${flag} ${out}: the directory ${dirname(out)} does not exist; create it first (${command} writes the file when the run ends)`);
+    }
+  }
 }

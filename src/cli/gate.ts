@@ -23,7 +23,7 @@ import { readLoadResult } from '../load/import.ts';
 import { MAX_WORKERS } from '../load/run.ts';
 import { ProgressWriter } from '../load/progress.ts';
 import { UsageError, type CliContext } from './exit.ts';
-import { contractArgument, loadValidContract, readInputFile, writeAtomically } from './files.ts';
+import { checkReportPaths, contractArgument, loadValidContract, readInputFile, writeAtomically } from './files.ts';
 import { durationFlag, durationOrZeroFlag, intFlag, rateFlag } from './flags.ts';
 import { pluralize } from './plural.ts';
 import { staleContractJsonNote } from './validate-contract-json.ts';
@@ -129,6 +129,7 @@ export async function runGateCommand(file: string | undefined, flags: GateFlags,
     if (problem !== undefined) throw new UsageError(`--journal ${flags.journal}: ${problem}. Pass a file path sloctl can create or append to, or leave --journal out for the default under .sloctl/runs/ beside the contract.`);
   }
   const seed = intFlag('seed', flags.seed ?? '1', 0, 2 ** 32 - 1);
+  checkReportPaths(ctx, 'the gate', [['--junit', flags.junit], ['--markdown', flags.markdown], ['--html', flags.html]]);
   const { contract, shown, abs: path, loaded } = loadValidContract(ctx, contractArgument(ctx.cwd, file, 'sloctl gate'), 'the gate');
   // A stale slo.json beside it: the Go middleware judges itself by the old contract (one line, before the run).
   const staleJson = await staleContractJsonNote(loaded, ctx.cwd);

@@ -450,6 +450,14 @@ export async function runGate(options: GateRunOptions): Promise<GateReport> {
   // Failed only where a starved machine or the generator's lag explains it, or the generator never
   // delivered the profile: no verdict either way. A pass despite late sends stands (below).
   if (withdrawn.length > 0 || lagWithdrawn.length > 0 || queueWithdrawn.length > 0 || foreignWithdrawn.length > 0 || lag?.underDelivered) return finish('inconclusive', EXIT.INCONCLUSIVE, unsupported, [...notes, ...notUpdated]);
+  // A regression beyond the tolerance that the comparison could not judge (a baseline of another
+  // profile, a busier machine) is no failure of the build, and no pass either: a user's PR 24%
+  // slower on p95 (p = 0.004) passed because its load.duration differed from the baseline's. Asked
+  // to record a new baseline, the run does (the old one is not comparable).
+  const withheld = (report.baseline?.comparisons ?? []).filter((c) => c.withheld === 'fail');
+  if (withheld.length > 0 && !(o.updateBaseline && o.baselinePath !== undefined)) {
+    return finish('inconclusive', EXIT.INCONCLUSIVE, withheld.map((c) => `regression ${c.metric}: ${c.reason}; record the baseline again under this run's profile (--update-baseline on the last good build) to judge it`), [...unsupported, ...notes, ...notUpdated]);
+  }
   // A baseline is the build's numbers: one measured through a lagging generator would be its lag's.
   // Asked to record one, the run did not do what it was asked: INCONCLUSIVE, not a pass that wrote nothing.
   if (lag && selfCheckFailed && o.updateBaseline && o.baselinePath !== undefined) return finish('inconclusive', EXIT.INCONCLUSIVE, [`the objectives passed, but no baseline was recorded at ${o.baselinePath}: the generator lagged, so these numbers would be partly its lag, not the build's; run --update-baseline again on a quieter machine`, ...unsupported], notes);

@@ -513,7 +513,10 @@ export function describeStop(r: StopResult, command: string): string[] {
   const list = (ps: ProcessNote[]) => ps.map(describeProcess).join(', ');
   const grace = formatElapsed(r.graceMs);
   if (r.forced) {
-    out.push(`the target \`${command}\` did not stop within ${grace} of SIGTERM: sloctl killed ${r.killed.length === 1 ? 'it' : `${r.killed.length} processes`} with SIGKILL: ${list(r.killed)}. A service that ignores SIGTERM loses its in-flight requests on every deploy`);
+    // Not "it ignores SIGTERM": a service that drains first is still running when the grace ends
+    // (sloctl/sdk's sdk.serve(server, { signals: true }) announces DOWN for 10 s by default, so a
+    // user's gate said so after every run of a service that drained correctly).
+    out.push(`the target \`${command}\` did not stop within ${grace} of SIGTERM: sloctl killed ${r.killed.length === 1 ? 'it' : `${r.killed.length} processes`} with SIGKILL: ${list(r.killed)}. Either it ignores SIGTERM (then it loses its in-flight requests on every deploy), or it drains for longer than that (sloctl/sdk's \`sdk.serve(server, { signals: true })\` announces DOWN for 10 s by default: pass a shorter \`announceMs\` when sloctl starts it, as examples/checkout does with DRAIN_ANNOUNCE_MS)`);
   }
   const escaped = r.escaped.filter((e) => e.outcome !== 'left running');
   if (escaped.length > 0) {

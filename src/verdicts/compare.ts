@@ -270,6 +270,7 @@ function compareMetric(
     verdict = 'pass';
     reason = `${head}: within the tolerance (${stat})`;
   }
+  const found = verdict;
   if (mismatch) {
     verdict = 'warn';
     reason = `not judged: ${mismatch}. ${reason}`;
@@ -281,7 +282,7 @@ function compareMetric(
       reason = `not judged: ${machine.text}. ${reason}`;
     }
   }
-  return { ...common, test, pValue, verdict, reason };
+  return { ...common, test, pValue, verdict, reason, ...(verdict !== found ? { withheld: found } : {}) };
 }
 
 /** How the rest of the machine differed between the baseline's trials and this run's. */

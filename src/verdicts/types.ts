@@ -206,6 +206,12 @@ export interface MetricComparison {
   alpha: number;
   verdict: Verdict;
   reason: string;
+  /**
+   * What the comparison found when it was not judged (a baseline of another profile, a machine
+   * busier or quieter than the baseline's): `fail` is a regression beyond the tolerance that the
+   * gate cannot pass (it is INCONCLUSIVE), only not blame on the build.
+   */
+  withheld?: Verdict;
 }
 
 export interface BaselineComparison {
