@@ -60,7 +60,10 @@ function row(verdicts: readonly Verdict[], name: string): Verdict {
   return v;
 }
 
-describe('gate: pprof on crossing, on a Go net/http service with a goroutine leak', { timeout: 120_000 }, () => {
+// The two gates run side by side (two Go services at 100/s): a goroutine peak is a count, and
+// neither a busy machine nor a late generator withdraws it (src/verdicts/machine.ts,
+// generator-lag.ts). One after the other they took ~9 s of the serial timed phase.
+describe('gate: pprof on crossing, on a Go net/http service with a goroutine leak', { timeout: 120_000, concurrency: true }, () => {
   let work: string;
   let bin: string | undefined;
   const INSTALL = 'apt-get install golang-go golang-github-prometheus-client-golang-dev';
