@@ -32,8 +32,12 @@ if (built.status !== 0) process.exit(built.status ?? 1);
 // Process-lifecycle files (accept-interrupt, drill-interrupt, drill-rollback, gate-orphans: signals, kills, what is
 // left running, with bounds of seconds) run in the first phase: they mostly wait, and one at a
 // time they added ~85 s to a CI run that must stay under 20 minutes.
+// Pure files the timed patterns also caught (gate-output, -journal, -memory-floor, -dependency-gauges,
+// -go-promhttp-view, evaluate-promhttp, net-loopback, faults-stats: renderers, synthetic series,
+// an injected clock, counters; no rate, no time bound) run in the first phase: one at a time each
+// cost the serial phase its ~1.2 s of start besides its tests.
 // SLOCTL_TEST_CONCURRENCY sets the first phase's lanes (1: everything serial).
-const TIMED = /(^|\/)(accept-e2e|agreement|cli-exit-codes|dependency-phase|drift-phase|drill-(evidence|example|run)|evaluate-promhttp|faults-[a-z]+|gate-(?!orphans|verdicts\.|stats\.)[a-z0-9-]+|go-middleware[a-z-]*|load-(?!import\.|progress\.|mix\.|schedule\.|histogram\.)[a-z0-9-]+|net-loopback|observability|report-html|sdk-(drain|limiter|saturation|example|drill-crash|drill-faults|sampler|conformance|health-junk)|status-promhttp|validate-target)\.test\.ts$/;
+const TIMED = /(^|\/)(accept-e2e|agreement|cli-exit-codes|dependency-phase|drift-phase|drill-(evidence|example|run)|faults-(?!stats\.)[a-z]+|gate-(?!orphans|verdicts\.|stats\.|output\.|journal\.|memory-floor\.|dependency-gauges\.|go-promhttp-view\.)[a-z0-9-]+|go-middleware[a-z-]*|load-(?!import\.|progress\.|mix\.|schedule\.|histogram\.)[a-z0-9-]+|observability|report-html|sdk-(drain|limiter|saturation|example|drill-crash|drill-faults|sampler|conformance|health-junk)|status-promhttp|validate-target)\.test\.ts$/;
 const timed = files.filter((f) => TIMED.test(f));
 const untimed = files.filter((f) => !TIMED.test(f));
 const concurrency = Math.max(1, Number(process.env.SLOCTL_TEST_CONCURRENCY ?? '2') || 1);
@@ -46,7 +50,7 @@ const concurrency = Math.max(1, Number(process.env.SLOCTL_TEST_CONCURRENCY ?? '2
 // sdk-hostile is weighted above its 161 s: the first CI runs with lanes ended them at 264 s and
 // 221 s (weight 161), then 260 s and 233 s (185), its lane the longer (it and contract-fuzz each
 // keep a core busy).
-const SECONDS = { 'sdk-hostile': 200, 'drill-interrupt': 12, 'drill-rollback': 77, 'emit-promtool': 71, package: 62, 'contract-fuzz': 47, 'gate-orphans': 23, 'accept-interrupt': 13, status: 10, 'contract-limits': 9, 'observe-exposition': 9, 'cli-validate': 8 };
+const SECONDS = { 'sdk-hostile': 200, 'drill-interrupt': 12, 'drill-rollback': 77, 'drill-proxy-recovery': 16, 'emit-promtool': 71, package: 62, 'contract-fuzz': 47, 'gate-orphans': 23, 'accept-interrupt': 13, status: 10, 'contract-limits': 9, 'observe-exposition': 9, 'cli-validate': 8 };
 const seconds = (f) => SECONDS[f.replace(/^.*\//, '').replace(/\.test\.ts$/, '')] ?? 2;
 
 function lanes(list, n) {
