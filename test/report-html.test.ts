@@ -140,7 +140,9 @@ describe('sloctl gate --html', () => {
       assert.ok(html.includes(`<div class="banner o-${report.outcome}" id="verdict"><b>${esc(`${report.outcome === 'pass' ? 'PASS' : report.outcome.toUpperCase()} (exit ${report.exitCode})`)}</b>`), html.slice(0, 2000));
       const bad = await runCli(['gate', contract, '--from', from, '--json', '--html', 'nowhere/report.html'], dir);
       assert.equal(bad.code, 2);
-      assert.match(bad.stderr, /cannot write nowhere\/report\.html: the directory does not exist/);
+      // Refused before anything is judged or written (test/report-paths.test.ts).
+      assert.match(bad.stderr, /--html nowhere\/report\.html: the directory nowhere does not exist; create it first/);
+      assert.equal(bad.stdout, '');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
