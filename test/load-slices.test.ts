@@ -201,9 +201,14 @@ describe('load slices (LoadOptions.sliceMs)', () => {
     assert.ok(blocked >= 590 && blocked < 1200, `the block began at ${blocked} ms`);
     const late = r.slices!.filter((s) => s.late !== undefined);
     assert.ok(r.generator!.lateSends >= 8, `sends due while blocked left late: ${r.generator!.lateSends} (100/s for 150 ms: ~15 due, minus the 10 ms threshold's)`);
-    // Intended within [blocked − 10 ms threshold … blocked + 150 ms): their slices, and no other.
-    for (const s of late) assert.ok(s.startMs + SLICE > blocked - 20 && s.startMs < blocked + 150, `late sends in the slice at ${s.startMs} ms, the block was at ${blocked}-${blocked + 150} ms`);
-    assert.ok(late.some((s) => s.lateMaxLagMs! >= 100), `the worst lag is the block's: ${late.map((s) => s.lateMaxLagMs).join(', ')} ms`);
+    // Intended within [blocked − 10 ms threshold … blocked + 150 ms): the block's late sends are in
+    // their slices. Another slice may hold a late send of the machine's (a GC, another process on
+    // 2 cores: a CI run saw one at 1200 ms), never one the block's size: lagged under 100 ms.
+    const inBlock = (s: (typeof late)[number]) => s.startMs + SLICE > blocked - 20 && s.startMs < blocked + 150;
+    const blockLate = late.filter(inBlock).reduce((a, s) => a + s.late!, 0);
+    assert.ok(blockLate >= 8, `the block's late sends are in its slices: ${blockLate} (of ${r.generator!.lateSends}; slices ${late.map((s) => `${s.startMs}:${s.late}`).join(', ')})`);
+    for (const s of late.filter((x) => !inBlock(x))) assert.ok(s.lateMaxLagMs! < 100, `late sends in the slice at ${s.startMs} ms lagged ${s.lateMaxLagMs} ms, the block's size; the block was at ${blocked}-${blocked + 150} ms`);
+    assert.ok(late.filter(inBlock).some((s) => s.lateMaxLagMs! >= 100), `the worst lag is the block's: ${late.map((s) => s.lateMaxLagMs).join(', ')} ms`);
     assertSlicesAddUp(r);
   });
 
