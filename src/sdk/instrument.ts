@@ -328,12 +328,6 @@ export class Sdk {
   }
 
   /**
-   * Graceful drain for `server` (node:http; Fastify's app.server): on drain, health DOWN, keep
-   * accepting `announceMs`, stop accepting, finish every request in flight. `signals: true`
-   * installs SIGTERM / SIGUSR2 (drain, then exit 0) and SIGUSR1 (shed). The drift responder's
-   * drain action uses it. See README "Drain and drift".
-   */
-  /**
    * Requests the SDK handled: those its adapter began (recorder.begun) and those its health and
    * metrics endpoints answered. sdk.serve(server) compares it with the requests the server received
    * and says so once when most never reached the adapter.
@@ -342,6 +336,12 @@ export class Sdk {
     return this.recorder.begun() + this.endpointAnswers;
   }
 
+  /**
+   * Graceful drain for `server` (node:http; Fastify's app.server): on drain, health DOWN, keep
+   * accepting `announceMs`, stop accepting, finish every request in flight. `signals: true`
+   * installs SIGTERM / SIGUSR2 (drain, then exit 0) and SIGUSR1 (shed). The drift responder's
+   * drain action uses it. See README "Drain and drift".
+   */
   serve(server: Server, opts: ServeOptions = {}): Drainer {
     if (this.drainer !== undefined) throw new Error('sloctl: sdk.serve() was already called for this SDK; one server drains per SDK');
     this.drainer = new Drainer(this, server, opts);
