@@ -81,7 +81,7 @@ function convert(file: string | undefined, opts: ConvertOptions, ctx: CliContext
     report(errors);
     throw new InvalidContractError(`${shown} is not a valid sloctl contract (${pluralize(errors.length, 'error')} above); fix it first (sloctl validate ${shown})`);
   }
-  const out = toOpenSlo(loaded.contract, { selector: selectorFor(loaded.contract, opts.selector)?.selector });
+  const out = toOpenSlo(loaded.contract, { selector: selectorFor(loaded.contract, opts.selector) });
   for (const l of out.lost) note(`not in OpenSLO: ${l}`);
   writeOutput(ctx, out.text, opts.output);
   return EXIT.OK;

@@ -46,7 +46,7 @@ export function register(program: Command, ctx: CliContext): void {
       if (opts.namespace !== undefined && opts.format !== 'operator') throw new UsageError('--namespace applies to --format operator only');
       checkSelectorFlag(opts.selector);
       const loaded = load(ctx, file, 'prometheus');
-      const selector = selectorFor(loaded.contract, opts.selector)?.selector;
+      const selector = selectorFor(loaded.contract, opts.selector);
       const { text, rules } = renderPrometheusRules(loaded.contract, {
         format: opts.format as RulesFormat,
         namespace: opts.namespace,
@@ -69,7 +69,7 @@ export function register(program: Command, ctx: CliContext): void {
     .action((file: string | undefined, opts: CommonOptions) => {
       checkSelectorFlag(opts.selector);
       const loaded = load(ctx, file, 'grafana');
-      const selector = selectorFor(loaded.contract, opts.selector)?.selector;
+      const selector = selectorFor(loaded.contract, opts.selector);
       const { text, warnings } = renderGrafanaDashboard(loaded.contract, { selector });
       for (const w of warnings) ctx.stderr(`sloctl: note: ${w}\n`);
       const every = everyJobWarning(loaded.contract, selector, "the dashboard's raw panels", `another service's requests show in ${loaded.contract.service.name}'s panels`);

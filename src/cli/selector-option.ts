@@ -11,9 +11,8 @@ export function checkSelectorFlag(sel: string | undefined): void {
   if (!r.ok) throw new UsageError(`--selector must be PromQL label matchers such as 'job="checkout"' (${r.problem.message}), got ${JSON.stringify(sel)}`);
 }
 
-/** The selector to use and where it came from, or undefined for none. */
-export function selectorFor(contract: Contract, flag: string | undefined): { selector: string; from: 'flag' | 'contract' } | undefined {
-  if (flag !== undefined && flag.trim() !== '') return { selector: flag.trim(), from: 'flag' };
-  const own = contract.metrics?.selector?.trim();
-  return own ? { selector: own, from: 'contract' } : undefined;
+/** The selector to use: the flag's, else the contract's; undefined for none. */
+export function selectorFor(contract: Contract, flag: string | undefined): string | undefined {
+  if (flag !== undefined && flag.trim() !== '') return flag.trim();
+  return contract.metrics?.selector?.trim() || undefined;
 }

@@ -142,7 +142,7 @@ export async function runStatus(file: string | undefined, flags: StatusFlags, ct
     }
     const at = now();
     // A PromqlError (Prometheus unreachable, a bad answer) ends the command: exit 3 (src/errors.ts).
-    const selector = selectorFor(contract, flags.selector)?.selector;
+    const selector = selectorFor(contract, flags.selector);
     const r = await evaluateThroughPrometheus(contract, client, at, { selector, ...(percentileWindowMs !== undefined ? { percentileWindowMs } : {}) });
     report = {
       service: contract.service.name,
