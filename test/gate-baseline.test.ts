@@ -546,3 +546,49 @@ objectives:
   });
 });
 
+
+describe('a regression the comparison withholds is no pass (end to end)', () => {
+  // A user's PR 24% slower on p95 (p = 0.004) passed, exit 0, because its load profile differed
+  // from the baseline's: the comparison said "not judged" and the gate passed. /work answers in
+  // `delayMs`, set per run.
+  let delayMs = 2;
+  let service: GateService;
+  before(async () => {
+    service = await startGateService((_req, res) => setTimeout(() => res.end('ok'), delayMs));
+  });
+  after(() => service.close());
+
+  const yaml = (duration: string) => `apiVersion: sloctl/v1
+service: { name: withheld }
+routes:
+  - { name: work, method: GET, path: /work }
+load: { rate: 40/s, duration: ${duration}, warmup: 100ms, connections: 4, timeout: 2s, mix: [{ route: work, weight: 1 }] }
+objectives:
+  latency:
+    - { name: api, threshold: 2s, objective: 50%, percentiles: { p95: 2s } }
+  regression: { baseline: .sloctl/baseline.json, trials: 4 }
+`;
+
+  async function gate(dir: string, duration: string, updateBaseline: boolean) {
+    const contract = parseContract(yaml(duration), 'slo.yaml').contract!;
+    const profile = gateProfile(contract);
+    if (typeof profile === 'string') throw new Error(profile);
+    return runGate({ contract, contractFile: 'slo.yaml', contractPath: join(dir, 'slo.yaml'), profile, target: service.url, allowRemote: false, baselinePath: join(dir, '.sloctl', 'baseline.json'), updateBaseline });
+  }
+
+  it('ten times slower under another profile: INCONCLUSIVE naming the regression; under the same profile: FAIL', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sloctl-gate-withheld-'));
+    delayMs = 2;
+    const recorded = await gate(dir, '4s', true);
+    assert.equal(recorded.outcome, 'pass', recorded.reasons.join('\n'));
+    delayMs = 25;
+    const other = await gate(dir, '4400ms', false);
+    const p95 = other.baseline!.comparisons.find((c) => c.metric === 'p95')!;
+    assert.equal(p95.withheld, 'fail', p95.reason);
+    assert.equal(other.outcome, 'inconclusive', [...other.reasons, ...other.notes].join('\n'));
+    assert.equal(other.exitCode, 4);
+    assert.ok(other.reasons.some((r) => /^regression p95: not judged: the baseline was measured .*; record the baseline again under this run's profile/.test(r)), other.reasons.join('\n'));
+    const same = await gate(dir, '4s', false);
+    assert.equal(same.outcome, 'fail', [...same.reasons, ...same.notes].join('\n'));
+  });
+});
