@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { UsageError } from '../src/cli/exit.ts';
 import { main } from '../src/cli/main.ts';
-import { makeBaseline, profileMismatch, type BaselineFile, type BaselineProfile } from '../src/verdicts/baseline.ts';
+import { makeBaseline, parseBaseline, profileMismatch, type BaselineFile, type BaselineProfile } from '../src/verdicts/baseline.ts';
 import { readBaseline, writeBaseline } from '../src/run/baseline-file.ts';
 import { compareWithBaseline, machineChange, overallVerdict, type RegressionTolerances } from '../src/verdicts/compare.ts';
 import type { MetricComparison, TrialMetrics } from '../src/verdicts/types.ts';
@@ -260,6 +260,46 @@ describe('baseline comparison', () => {
     assert.equal(machineChange(big(4), big(6)), undefined);
     assert.equal(machineChange(big(4), big(8))?.direction, 'busier');
     assert.equal(machineChange(big(8), big(4))?.direction, 'quieter');
+  });
+
+  it('a regression names the route it comes from, with that route\'s own numbers and test', () => {
+    // Two routes: /orders slows by 60% (it alone), /health stays put; the whole p95 rises with it.
+    const withRoutes = (whole: number[], orders: number[], health: number[], errors: number[] = [0, 0, 0, 0, 0]) =>
+      trials(whole, errors).map((t, i) => ({
+        ...t,
+        routes: [
+          { route: 'GET /orders/{id}', requests: 300, p95Ms: orders[i], errorRatio: errors[i] * 1.3 },
+          { route: 'GET /health', requests: 100, p95Ms: health[i], errorRatio: 0 },
+        ],
+      }));
+    const base = baselineOf(withRoutes([20, 21, 22, 21, 20], [21, 22, 23, 22, 21], [3, 3.1, 2.9, 3, 3]));
+    const slow = metric(compareWithBaseline(base, withRoutes([32, 33, 34, 33, 32], [34, 35, 36, 35, 34], [3, 3.1, 3, 2.9, 3]), TOLERANCES), 'p95');
+    assert.equal(slow.verdict, 'fail');
+    assert.match(slow.reason, /; from route GET \/orders\/\{id\} 22\.0 ms → 35\.0 ms \(\+59\.1%, p = 0\.0040\)$/);
+    assert.deepEqual(slow.routes?.map((r) => [r.route, r.verdict]), [['GET /orders/{id}', 'fail']], 'the route that stayed put is not named');
+    // Both routes slower, the second by its median only (its trials overlap the shifted baseline's).
+    const both = metric(compareWithBaseline(base, withRoutes([32, 33, 34, 33, 32], [34, 35, 36, 35, 34], [3, 3.3, 2.8, 3.4, 3.5]), TOLERANCES), 'p95');
+    assert.match(both.reason, /from route GET \/orders\/\{id\} .*; beyond it by the median only: GET \/health 3\.0 ms → 3\.3 ms \(\+10%, p = 0\.35\)$/);
+    // The whole moved, no route far: said so, no route named as the cause.
+    const spread = metric(compareWithBaseline(base, withRoutes([26, 27, 28, 27, 26], [22, 23, 23, 23, 22], [3, 3.1, 3, 3, 3]), TOLERANCES), 'p95');
+    assert.equal(spread.verdict, 'fail');
+    assert.match(spread.reason, /no route alone is beyond the tolerance: the whole moved with several routes a little each$/);
+    assert.equal(spread.routes, undefined);
+    // The error ratio too, in points.
+    const errs = metric(compareWithBaseline(base, withRoutes([20, 21, 22, 21, 20], [21, 22, 23, 22, 21], [3, 3, 3, 3, 3], [0.02, 0.021, 0.019, 0.02, 0.02]), TOLERANCES), 'errorRatio');
+    assert.equal(errs.verdict, 'fail');
+    assert.match(errs.reason, /from route GET \/orders\/\{id\} 0% → 2\.6% \(\+2\.6 points, p = 0\.0040\)$/);
+    // A route new to the mix, and a baseline recorded before routes were kept: said, not guessed.
+    const added = (ts: TrialMetrics[]) => ts.map((t) => ({ ...t, routes: [...(t.routes ?? []), { route: 'POST /refunds', requests: 50, p95Ms: 90, errorRatio: 0 }] }));
+    assert.match(metric(compareWithBaseline(base, added(withRoutes([32, 33, 34, 33, 32], [22, 23, 23, 23, 22], [3, 3, 3, 3, 3])), TOLERANCES), 'p95').reason, /no route alone is beyond the tolerance[^;]*; POST \/refunds is not in the baseline/);
+    const old = baselineOf(trials([20, 21, 22, 21, 20]));
+    const unnamed = metric(compareWithBaseline(old, withRoutes([32, 33, 34, 33, 32], [34, 35, 36, 35, 34], [3, 3, 3, 3, 3]), TOLERANCES), 'p95');
+    assert.equal(unnamed.verdict, 'fail');
+    assert.match(unnamed.reason, /the baseline has no numbers per route \(an earlier sloctl recorded it\), so no route can be named: record it again with --update-baseline/);
+    // Within the tolerance: no route talk at all.
+    assert.doesNotMatch(metric(compareWithBaseline(base, withRoutes([20, 21, 22, 21, 20], [21, 22, 23, 22, 21], [3, 3, 3, 3, 3]), TOLERANCES), 'p95').reason, /route/);
+    // Kept by the baseline file as written and read back.
+    assert.equal(parseBaseline(JSON.parse(JSON.stringify(base)), 'checkout', 'b.json').trials[0].routes?.[0].route, 'GET /orders/{id}');
   });
 
   it('profileMismatch names what differs', () => {
@@ -590,5 +630,8 @@ objectives:
     assert.ok(other.reasons.some((r) => /^regression p95: not judged: the baseline was measured .*; record the baseline again under this run's profile/.test(r)), other.reasons.join('\n'));
     const same = await gate(dir, '4s', false);
     assert.equal(same.outcome, 'fail', [...same.reasons, ...same.notes].join('\n'));
+    // The failure names its route, with the route's own numbers.
+    assert.ok(same.reasons.some((r) => /^regression p95: .*; from route GET \/work \d+\.\d ms → \d+\.\d ms \(\+\d+(\.\d)?%, p = 0\.\d+\)$/.test(r)), same.reasons.join('\n'));
+    assert.equal(same.trials[0].routes?.[0].route, 'GET /work');
   });
 });

@@ -37,7 +37,7 @@ import { connectionQueueReason, wireView, withdrawQueueFailures } from '../verdi
 import { processTreeCpuMs, systemMachineProbe } from '../run/machine-probe.ts';
 import { cannotReachAlphaText, DEFAULT_ALPHA } from '../verdicts/stats.ts';
 import { blindInstrumentation, caveatReasons, failureReasons, judgeObjectives, unmeasurableReasons, unrecordedRouteReasons, type BlindInstrumentation } from '../verdicts/objectives.ts';
-import { routeEvidence, routeReports } from '../verdicts/routes.ts';
+import { routeEvidence, routeLabel, routeReports } from '../verdicts/routes.ts';
 import { missed } from '../verdicts/withdraw.ts';
 import { restartsText } from '../verdicts/memory.ts';
 import { describeFailing } from '../run/health.ts';
@@ -84,6 +84,11 @@ function trialMetrics(contract: Contract, index: number, r: LoadResult, before: 
   }
   const m: TrialMetrics = { index, startedAt: r.startedAt, durationMs: r.durationMs, requests: c.total, p95Ms: r.latency.p95, errorRatio: c.errorRatio, memoryPerRequestBytes: memory, throughput: r.throughput, latency: r.latency };
   if (machine) m.machine = machine;
+  // Each route's own numbers, so that a regression of the whole can name the route it comes from.
+  m.routes = r.routes.map((row) => {
+    const own = clientCounts(contract, [row]);
+    return { route: routeLabel(contract, row), requests: own.total, p95Ms: row.latency.p95, errorRatio: own.errorRatio };
+  });
   return m;
 }
 

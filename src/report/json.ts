@@ -25,9 +25,9 @@ const VERDICT: Shape = { keys: ['contract', 'name', 'verdict', 'measured', 'obje
 const SERVICE_EVIDENCE: Shape = { keys: ['file', 'dir', 'signal', 'level', 'objective', 'bytes', 'at'] };
 const NUMBERS: Shape = { keys: ['requests', 'p50', 'p95', 'p99', 'withinThreshold', 'weightedErrors', 'errorRatio', 'errorsByClass', 'refusedByClass', 'restarting', 'notFound', 'lowestBucketMs'] };
 const ROUTE: Shape = { keys: ['route', 'name', 'method', 'path', 'thresholdMs', 'client', 'service', 'causes'], children: { client: NUMBERS, service: NUMBERS } };
-const COMPARISON: Shape = { keys: ['metric', 'unit', 'baseline', 'current', 'baselineMedian', 'currentMedian', 'change', 'tolerance', 'test', 'pValue', 'alpha', 'verdict', 'reason'] };
+const COMPARISON: Shape = { keys: ['metric', 'unit', 'baseline', 'current', 'baselineMedian', 'currentMedian', 'change', 'tolerance', 'test', 'pValue', 'alpha', 'verdict', 'reason', 'withheld', 'routes'], children: { routes: { keys: ['route', 'baselineMedian', 'currentMedian', 'change', 'pValue', 'verdict'] } } };
 const BASELINE: Shape = { keys: ['path', 'createdAt', 'commit', 'comparisons', 'verdict'], children: { comparisons: COMPARISON } };
-const TRIAL: Shape = { keys: ['index', 'startedAt', 'durationMs', 'requests', 'p95Ms', 'errorRatio', 'memoryPerRequestBytes', 'throughput', 'latency'] };
+const TRIAL: Shape = { keys: ['index', 'startedAt', 'durationMs', 'requests', 'p95Ms', 'errorRatio', 'memoryPerRequestBytes', 'throughput', 'latency', 'machine', 'routes'], children: { routes: { keys: ['route', 'requests', 'p95Ms', 'errorRatio'] } } };
 const REPORT: Shape = {
   keys: ['service', 'contractFile', 'outcome', 'exitCode', 'reasons', 'notes', 'startedAt', 'finishedAt', 'target', 'profile', 'verdicts', 'serviceEvidence', 'routes', 'baseline', 'baselineUpdated', 'generator', 'serviceRestarts', 'trials', 'load', 'journal'],
   children: {

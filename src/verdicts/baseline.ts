@@ -41,6 +41,9 @@ const nonNegative = (what: string) => z.number().min(0, { error: `${what} cannot
 const ms = nonNegative('a duration in ms').max(Number.MAX_SAFE_INTEGER, { error: 'a duration in ms this large is not a measurement' });
 const latencyMs = nonNegative('a latency').max(Number.MAX_SAFE_INTEGER, { error: 'a latency this large is not a measurement' });
 const ratio = z.number().min(0, { error: 'a ratio is between 0 and 1' }).max(1, { error: 'a ratio is between 0 and 1' });
+// One route's weighted error ratio can pass 1 in a run that passed (a route of a small share whose
+// every answer is a class of weight 2.5): bounded only as a plausible number.
+const weightedRatio = nonNegative('an error ratio').max(Number.MAX_SAFE_INTEGER, { error: 'an error ratio this large is not a measurement' });
 const count = (what: string) => z.number().int({ error: `${what} is a whole number` }).min(0, { error: `${what} cannot be negative` }).max(Number.MAX_SAFE_INTEGER, { error: `${what} is too large` });
 const positiveCount = (what: string) => z.number().int({ error: `${what} is a whole number` }).min(1, { error: `${what} is at least 1` }).max(Number.MAX_SAFE_INTEGER, { error: `${what} is too large` });
 const perSecond = nonNegative('a rate').max(Number.MAX_SAFE_INTEGER, { error: 'a rate this large is not a measurement' });
@@ -64,6 +67,7 @@ const trial = z.object({
   throughput: perSecond,
   latency: latencySummary,
   machine: z.object({ cores: positiveCount('a number of cores'), otherCpuCores: nonNegative('a number of busy cores') }).optional(),
+  routes: z.array(z.object({ route: z.string().min(1, { error: 'a route is named' }), requests: count('a request count'), p95Ms: latencyMs, errorRatio: weightedRatio })).optional(),
 });
 const baselineSchema = z.object({
   version: z.literal(BASELINE_VERSION),

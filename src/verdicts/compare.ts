@@ -43,7 +43,7 @@ import type { BaselineFile, BaselineProfile } from './baseline.ts';
 import { profileMismatch } from './baseline.ts';
 import { formatBytes, formatMillis } from '../contract/units.ts';
 import { cannotReachAlpha, DEFAULT_ALPHA, mannWhitneyGreater, median } from './stats.ts';
-import type { BaselineComparison, MetricComparison, TrialMetrics, Unit, Verdict } from './types.ts';
+import type { BaselineComparison, MetricComparison, RouteRegression, TrialMetrics, TrialRoute, Unit, Verdict } from './types.ts';
 
 export interface RegressionTolerances {
   /** Relative p95 increase allowed: 0.05 = +5%. */
@@ -91,6 +91,8 @@ interface MetricSpec {
   unit: Unit;
   tolerance: number;
   value: (t: TrialMetrics) => number | null;
+  /** The same number of one route of a trial (routeRegressions), for the metrics a route has one of. */
+  routeValue?: (r: TrialRoute) => number;
   /** The baseline trials moved to the edge of the tolerance, and how the test is named. */
   shift: (baseline: number[]) => { shifted: number[]; test: string; allowance: number };
   /** Relative or absolute change, as MetricComparison.change documents. */
@@ -132,6 +134,7 @@ function specs(tolerances: RegressionTolerances, memoryFloor: number): MetricSpe
     unit: 'ms',
     tolerance: tolerances.p95,
     value: (t) => t.p95Ms,
+    routeValue: (r) => r.p95Ms,
     shift: (b) => ({ shifted: b.map((v) => v * (1 + tolerances.p95)), test: `${TEST}: current > baseline × ${+(1 + tolerances.p95).toFixed(6)}`, allowance: tolerances.p95 }),
     change: (b, c) => (b > 0 ? c / b - 1 : c > 0 ? Infinity : 0),
     format: ms,
@@ -144,6 +147,7 @@ function specs(tolerances: RegressionTolerances, memoryFloor: number): MetricSpe
     unit: 'points',
     tolerance: tolerances.errorRatio,
     value: (t) => t.errorRatio,
+    routeValue: (r) => r.errorRatio,
     shift: (b) => ({ shifted: b.map((v) => v + tolerances.errorRatio), test: `${TEST}: current > baseline + ${points(tolerances.errorRatio)}`, allowance: tolerances.errorRatio }),
     change: (b, c) => c - b,
     format: ratioText,
@@ -270,6 +274,9 @@ function compareMetric(
     verdict = 'pass';
     reason = `${head}: within the tolerance (${stat})`;
   }
+  // Beyond the tolerance and not passed as noise: which route it comes from, with each route's own numbers.
+  const attribution = beyond && verdict !== 'pass' ? routeRegressions(spec, baselineTrials, currentTrials, alpha) : undefined;
+  if (attribution !== undefined) reason += `; ${attribution.text}`;
   const found = verdict;
   if (mismatch) {
     verdict = 'warn';
@@ -282,7 +289,80 @@ function compareMetric(
       reason = `not judged: ${machine.text}. ${reason}`;
     }
   }
-  return { ...common, test, pValue, verdict, reason, ...(verdict !== found ? { withheld: found } : {}) };
+  return { ...common, test, pValue, verdict, reason, ...(verdict !== found ? { withheld: found } : {}), ...(attribution?.routes !== undefined ? { routes: attribution.routes } : {}) };
+}
+
+/** Routes named in a reason; the rest are counted. */
+const ROUTES_NAMED = 3;
+
+/** Each route's values over the trials that measured it (a trial without route numbers, or without a request to it, has none). */
+function routeValues(trials: readonly TrialMetrics[], routeValue: (r: TrialRoute) => number): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const t of trials) {
+    for (const r of t.routes ?? []) {
+      if (r.requests === 0) continue;
+      const v = routeValue(r);
+      if (!Number.isFinite(v)) continue;
+      const list = out.get(r.route);
+      if (list === undefined) out.set(r.route, [v]);
+      else list.push(v);
+    }
+  }
+  return out;
+}
+
+/**
+ * The routes behind a whole run's p95 or error ratio beyond the tolerance: the same test on each
+ * route's own trials against its baseline's, shifted by the same tolerance. A route significantly
+ * beyond it is the regression's cause (fail); one whose median is beyond without significance is
+ * named as a suspect (warn). When no route is beyond, the whole moved without any one route
+ * moving that far (a few routes a little each), and the reason says so. Undefined for a metric
+ * routes have none of (memory).
+ */
+function routeRegressions(spec: MetricSpec, baselineTrials: readonly TrialMetrics[], currentTrials: readonly TrialMetrics[], alpha: number): { routes?: RouteRegression[]; text: string } | undefined {
+  if (spec.routeValue === undefined) return undefined;
+  const before = routeValues(baselineTrials, spec.routeValue);
+  const now = routeValues(currentTrials, spec.routeValue);
+  if (before.size === 0) {
+    return now.size === 0 ? undefined : { text: 'the baseline has no numbers per route (an earlier sloctl recorded it), so no route can be named: record it again with --update-baseline once this build is fixed' };
+  }
+  const found: RouteRegression[] = [];
+  const unjudged: string[] = [];
+  for (const [route, current] of now) {
+    const baseline = before.get(route);
+    if (baseline === undefined || baseline.length < MIN_TRIALS || current.length < MIN_TRIALS) {
+      unjudged.push(route);
+      continue;
+    }
+    const { shifted, allowance } = spec.shift(baseline);
+    const bMed = median(baseline);
+    const cMed = median(current);
+    if (!(cMed > median(shifted))) continue;
+    const { pValue } = mannWhitneyGreater(current, shifted);
+    found.push({ route, baselineMedian: bMed, currentMedian: cMed, change: spec.change(bMed, cMed, allowance), pValue, verdict: pValue < alpha ? 'fail' : 'warn' });
+  }
+  // Significant ones first, then the largest change.
+  found.sort((a, b) => (a.verdict === b.verdict ? (b.change === a.change ? a.route.localeCompare(b.route) : b.change > a.change ? 1 : -1) : a.verdict === 'fail' ? -1 : 1));
+  const newRoutes = unjudged.filter((r) => !before.has(r));
+  const short = unjudged.filter((r) => before.has(r));
+  const tail = [
+    newRoutes.length > 0 ? `${newRoutes.join(', ')} ${newRoutes.length === 1 ? 'is' : 'are'} not in the baseline (a route new to the load mix moves the whole; --update-baseline records it once it passes)` : '',
+    short.length > 0 ? `${short.join(', ')} had too few trials with requests to compare (fewer than ${MIN_TRIALS} on a side)` : '',
+  ].filter((x) => x !== '');
+  const describe = (r: RouteRegression) => `${r.route} ${spec.format(r.baselineMedian)} → ${spec.format(r.currentMedian)} (${spec.formatChange(r.change, r.baselineMedian, r.currentMedian)}, p = ${pText(r.pValue)})`;
+  const list = (rs: RouteRegression[]) => `${rs.slice(0, ROUTES_NAMED).map(describe).join(', ')}${rs.length > ROUTES_NAMED ? ` and ${rs.length - ROUTES_NAMED} more` : ''}`;
+  const causes = found.filter((r) => r.verdict === 'fail');
+  const suspects = found.filter((r) => r.verdict === 'warn');
+  let text: string;
+  if (causes.length > 0) {
+    text = `from ${causes.length === 1 ? 'route' : 'routes'} ${list(causes)}${suspects.length > 0 ? `; beyond it by the median only: ${list(suspects)}` : ''}`;
+  } else if (suspects.length > 0) {
+    text = `no route alone is significantly beyond the tolerance; by the median: ${list(suspects)}`;
+  } else {
+    text = `no route alone is beyond the tolerance${now.size > 1 ? ': the whole moved with several routes a little each' : ''}`;
+  }
+  if (tail.length > 0) text += `; ${tail.join('; ')}`;
+  return { ...(found.length > 0 ? { routes: found } : {}), text };
 }
 
 /** How the rest of the machine differed between the baseline's trials and this run's. */

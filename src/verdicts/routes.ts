@@ -139,6 +139,12 @@ function serviceSample(contract: Contract, r: ServiceRoute | undefined, unmatche
 }
 
 
+/** The name a load row is shown under in route rows and reasons: "GET /orders/{id}". */
+export function routeLabel(contract: Contract, row: RouteResult): string {
+  const { method, path } = methodPath(contract, row);
+  return method === '' ? path : `${method} ${path}`;
+}
+
 /** Method and path of a load row: its contract route's, else "METHOD /path" from the row name. */
 function methodPath(contract: Contract, row: RouteResult): { method: string; path: string; route?: Route } {
   const route = routeOf(contract, row);
@@ -171,7 +177,7 @@ export function routeEvidence(contract: Contract, load: LoadResult, service: Ser
   }
   return load.routes.map((row) => {
     const { method, path, route } = methodPath(contract, row);
-    const label = method === '' ? path : `${method} ${path}`;
+    const label = routeLabel(contract, row);
     const ev: RouteEvidence = { label, method, path, client: clientSample(contract, row) };
     if (route) ev.route = route;
     const matched = byKey.get(`${method} ${normalizeRoutePath(path)}`);

@@ -212,6 +212,25 @@ export interface MetricComparison {
    * gate cannot pass (it is INCONCLUSIVE), only not blame on the build.
    */
   withheld?: Verdict;
+  /**
+   * The routes behind a p95 or error ratio beyond the tolerance (the same test on each route's own
+   * trials), worst first; absent when the metric is within it, or neither side has per-route numbers.
+   */
+  routes?: RouteRegression[];
+}
+
+/** One route of the load mix compared on its own: what makes a whole run's regression its route's. */
+export interface RouteRegression {
+  /** The load mix's route ("GET /orders/{id}"). */
+  route: string;
+  baselineMedian: number;
+  currentMedian: number;
+  /** As MetricComparison.change. */
+  change: number;
+  /** The one-sided test of this route's trials against its baseline's shifted by the tolerance. */
+  pValue: number;
+  /** fail: this route alone is significantly beyond the tolerance; warn: its median is beyond, its trials not significantly. */
+  verdict: 'fail' | 'warn';
 }
 
 export interface BaselineComparison {
@@ -239,6 +258,19 @@ export interface TrialMetrics {
   latency: LatencySummary;
   /** How busy the rest of the machine was during the trial (src/verdicts/machine.ts); absent when it could not be measured. */
   machine?: TrialMachine;
+  /** Each route of the load mix on its own, so a regression can name its route; absent in baselines recorded before sloctl had them. */
+  routes?: TrialRoute[];
+}
+
+/** One route of the load mix in one trial, from the client's side. */
+export interface TrialRoute {
+  /** The load mix's route ("GET /orders/{id}"). */
+  route: string;
+  requests: number;
+  /** Its own client-view p95 of corrected latency, ms (0 when it had no request). */
+  p95Ms: number;
+  /** Its own weighted error ratio 0..1. */
+  errorRatio: number;
 }
 
 /**
