@@ -290,6 +290,13 @@ describe('terminal table', () => {
     for (const l of lines.slice(lines.indexOf(head) + 1, lines.indexOf(head) + 6)) assert.match(l.slice(at), /^(PASS|WARN|FAIL|SKIPPED)$/, l);
   });
 
+  it('memory per request: the change and the tolerance in bytes, not a percentage of a median near zero', () => {
+    const memory = comparison({ metric: 'memoryPerRequest', unit: 'bytes', baseline: [120, 80, 100], current: [4200, 4100, 4300], baselineMedian: 100, currentMedian: 4200, change: 0.41, tolerance: 0.1, allowance: 1024, verdict: 'fail', reason: 'memory per request rose' });
+    const text = renderTable(report({ baseline: { path: '.sloctl/baseline.json', createdAt: 0, comparisons: [memory], verdict: 'fail' } }));
+    // Before: "+41%" (of the 10 KiB the floor stands for) against "+10%".
+    assert.match(text, /^memory per request\s+100 B\s+4\.1 KiB\s+\+4 KiB\s+\+1 KiB\s/m);
+  });
+
   it('colors only when asked, and never lets control characters from names reach the terminal', () => {
     const hostile = 'evil\u001b]0;owned\u0007name';
     const plain = renderTable(report({ verdicts: [verdict({ name: hostile, verdict: 'fail', reason: `bad\u001b[2J` })] }));

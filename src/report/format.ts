@@ -97,14 +97,17 @@ export function metricLabel(m: MetricComparison['metric']): string {
 }
 
 /** A baseline metric's change: "+20%" relative, or "+0.1 pt" absolute for the error ratio. */
-export function formatChange(c: Pick<MetricComparison, 'metric' | 'change'>): string {
+export function formatChange(c: Pick<MetricComparison, 'metric' | 'change' | 'baselineMedian' | 'currentMedian'>): string {
   if (c.metric === 'errorRatio') return signed(c.change, 'points');
+  // Memory's change is in bytes: a percentage of a median near zero (or of the floor) says nothing.
+  if (c.metric === 'memoryPerRequest') return Number.isFinite(c.currentMedian - c.baselineMedian) ? signed(c.currentMedian - c.baselineMedian, 'bytes') : 'n/a';
   if (!Number.isFinite(c.change)) return 'n/a';
   const p = +(c.change * 100).toPrecision(3);
   return `${p > 0 ? '+' : ''}${num(p)}%`;
 }
 
-export function formatTolerance(c: Pick<MetricComparison, 'metric' | 'tolerance'>): string {
+export function formatTolerance(c: Pick<MetricComparison, 'metric' | 'tolerance' | 'allowance'>): string {
+  if (c.metric === 'memoryPerRequest' && c.allowance !== undefined) return `+${formatValue(c.allowance, 'bytes')}`;
   return c.metric === 'errorRatio' ? signed(c.tolerance, 'points') : `+${num(+(c.tolerance * 100).toPrecision(3))}%`;
 }
 

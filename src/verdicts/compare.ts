@@ -226,7 +226,7 @@ function compareMetric(
   const change = spec.change(bMed, cMed, allowance);
   const beyond = cMed > median(shifted);
   const head = `${movement(spec.label, spec.format, bMed, cMed)} (${spec.formatChange(change, bMed, cMed)}, tolerance ${spec.formatTolerance(allowance, bMed)})`;
-  const common = { ...blank, baselineMedian: bMed, currentMedian: cMed, change };
+  const common = { ...blank, baselineMedian: bMed, currentMedian: cMed, change, ...(spec.unit === 'bytes' ? { allowance } : {}) };
 
   if (baseline.length < MIN_TRIALS || current.length < MIN_TRIALS) {
     return {

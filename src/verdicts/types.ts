@@ -199,6 +199,11 @@ export interface MetricComparison {
   /** Relative change (p95, memory: 0.2 = +20%) or absolute change in points (error ratio: 0.001 = +0.1 pt). */
   change: number;
   tolerance: number;
+  /**
+   * The tolerance as applied, in the metric's unit, where it is not `tolerance` itself: memory per
+   * request's bytes (the relative tolerance of the baseline's median, or the floor when that is larger).
+   */
+  allowance?: number;
   /** Name of the statistical test and its one-sided p-value for "current is worse than baseline + tolerance". */
   test: string;
   pValue: number;
