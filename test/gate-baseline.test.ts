@@ -212,6 +212,22 @@ describe('baseline comparison', () => {
     assert.equal(compareWithBaseline(baselineOf(trials([20])), trials([20, 20, 20]), TOLERANCES).verdict, 'warn');
   });
 
+  it('too few trials to judge: the advice follows the cause (another profile, a trial without memory), not always the trial count', () => {
+    // Another profile, two trials in the baseline: the profile is what to fix, and is said first.
+    const two = baselineOf(trials([20, 21]), { ...PROFILE, trials: 2 });
+    const other = metric(compareWithBaseline(two, trials([30, 31, 32]), TOLERANCES, { profile: PROFILE, plannedTrials: 3 }), 'p95');
+    assert.equal(other.verdict, 'warn');
+    assert.match(other.reason, /^not judged: the baseline was measured at 200\/s for 10s in 2 trials, this run at 200\/s for 10s in 5 trials/);
+    assert.match(other.reason, /; record the baseline again under this profile \(--update-baseline\)$/);
+    assert.doesNotMatch(other.reason, /set objectives\.regression\.trials/);
+    // Three trials ran, one across a restart of the service (no memory): not "cut short", not "set trials to 3".
+    const base = baselineOf(trials([20, 21, 22], undefined, [100, 120, 90]));
+    const restarted = metric(compareWithBaseline(base, trials([20, 21, 22], undefined, [110, null, 95]), TOLERANCES, { plannedTrials: 3, trialsSetting: '--trials' }), 'memoryPerRequest');
+    assert.equal(restarted.verdict, 'warn');
+    assert.match(restarted.reason, /; 1 of this run's 3 trials has no memory per request \(a trial during which the service restarted, or its heap could not be scraped, has none\): run the gate again$/);
+    assert.doesNotMatch(restarted.reason, /cut short|set --trials/);
+  });
+
   it('a baseline measured under another profile warns instead of judging', () => {
     const base = baselineOf(trials([20, 21, 22, 21, 20]));
     const c = compareWithBaseline(base, trials([30, 31, 32, 33, 34]), TOLERANCES, { profile: { ...PROFILE, rate: 500 } });

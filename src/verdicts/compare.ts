@@ -204,8 +204,10 @@ function compareMetric(
 ): MetricComparison {
   const baseline = values(baselineTrials, spec);
   const current = values(currentTrials, spec);
-  // A run cut short is told to run its trials, not to change their count.
-  const cut = cutShort(current.length, plannedTrials) ? `this run was cut short after ${current.length} of its ${plannedTrials} trials: run the whole profile` : undefined;
+  // A run cut short is told to run its trials, not to change their count. (By the trials that ran:
+  // one that ran without this metric, memory across a restart of the service, is not a short run.)
+  const ran = currentTrials.length;
+  const cut = cutShort(ran, plannedTrials) ? `this run was cut short after ${ran} of its ${plannedTrials} trials: run the whole profile` : undefined;
   const blank = { metric: spec.metric, unit: spec.unit, baseline, current, tolerance: spec.tolerance, alpha };
   if (baseline.length === 0 || current.length === 0) {
     const side = baseline.length === 0 && current.length === 0 ? 'neither the baseline nor this run' : baseline.length === 0 ? 'the baseline' : 'this run';
@@ -229,16 +231,27 @@ function compareMetric(
   const common = { ...blank, baselineMedian: bMed, currentMedian: cMed, change, ...(spec.unit === 'bytes' ? { allowance } : {}) };
 
   if (baseline.length < MIN_TRIALS || current.length < MIN_TRIALS) {
+    // The advice follows the reason there are too few: another profile (the fix is a baseline of
+    // this one, not another trial count), a run cut short, trials that ran without this metric
+    // (memory across a restart), else the trial count itself.
+    const without = (side: string, measured: number, trials: number) =>
+      `${trials - measured} of ${side} ${trials} trials ${trials - measured === 1 ? 'has' : 'have'} no ${spec.label}${spec.metric === 'memoryPerRequest' ? ' (a trial during which the service restarted, or its heap could not be scraped, has none)' : ''}`;
+    const advice = mismatch !== undefined
+      ? 'record the baseline again under this profile (--update-baseline)'
+      : cut !== undefined && plannedTrials! >= MIN_TRIALS && baseline.length >= MIN_TRIALS
+        ? cut
+        : current.length < MIN_TRIALS && ran >= MIN_TRIALS
+          ? `${without("this run's", current.length, ran)}: run the gate again`
+          : baseline.length < MIN_TRIALS && baselineTrials.length >= MIN_TRIALS
+            ? `${without("the baseline's", baseline.length, baselineTrials.length)}: record the baseline again with --update-baseline`
+            : `set ${trialsSetting ?? 'objectives.regression.trials'} to ${MIN_TRIALS} or more and record the baseline again with --update-baseline`;
+    const reason = `${head}; not judged: a statistical comparison needs at least ${MIN_TRIALS} trials on each side (baseline ${baseline.length}, this run ${current.length}), so only the medians were compared${beyond ? ' and this one is beyond the tolerance' : ''}; ${advice}`;
     return {
       ...common,
       test: `medians only (fewer than ${MIN_TRIALS} trials)`,
       pValue: NaN,
       verdict: 'warn',
-      reason: `${head}; not judged: a statistical comparison needs at least ${MIN_TRIALS} trials on each side (baseline ${baseline.length}, this run ${current.length}), so only the medians were compared${beyond ? ' and this one is beyond the tolerance' : ''}; ${
-        cut !== undefined && plannedTrials! >= MIN_TRIALS && baseline.length >= MIN_TRIALS
-          ? cut
-          : `set ${trialsSetting ?? 'objectives.regression.trials'} to ${MIN_TRIALS} or more and record the baseline again with --update-baseline`
-      }`,
+      reason: mismatch !== undefined ? `not judged: ${mismatch}. ${reason}` : reason,
     };
   }
 
@@ -274,8 +287,9 @@ function compareMetric(
     verdict = 'pass';
     reason = `${head}: within the tolerance (${stat})`;
   }
-  // Beyond the tolerance and not passed as noise: which route it comes from, with each route's own numbers.
-  const attribution = beyond && verdict !== 'pass' ? routeRegressions(spec, baselineTrials, currentTrials, alpha) : undefined;
+  // Beyond the tolerance, judged, and not passed as noise: which route it comes from, with each
+  // route's own numbers. (Where the whole could not be judged, no route can be either.)
+  const attribution = beyond && verdict !== 'pass' && !unreachable ? routeRegressions(spec, baselineTrials, currentTrials, alpha) : undefined;
   if (attribution !== undefined) reason += `; ${attribution.text}`;
   const found = verdict;
   if (mismatch) {
