@@ -481,3 +481,213 @@ objectives:
     assert.equal(r.code, EXIT.FAILED);
   });
 });
+
+/** A promhttp-like exposition: `http_requests_total` and the histogram, one series per (handler, method). */
+function promhttpSeries(handlers: Array<{ handler: string; method?: string; label?: string }>): string {
+  const lines = ['# TYPE http_request_duration_seconds histogram'];
+  const labelsOf = (h: { handler: string; method?: string; label?: string }) => `code="200",${h.label ?? 'handler'}="${h.handler}",method="${h.method ?? 'get'}"`;
+  for (const h of handlers) {
+    for (const le of DEF_BUCKETS) lines.push(`http_request_duration_seconds_bucket{${labelsOf(h)},le="${le}"} 1`);
+    lines.push(`http_request_duration_seconds_sum{${labelsOf(h)}} 0.01`, `http_request_duration_seconds_count{${labelsOf(h)}} 1`);
+  }
+  lines.push('# TYPE http_requests_total counter');
+  for (const h of handlers) lines.push(`http_requests_total{${labelsOf(h)}} 1`);
+  return `${lines.join('\n')}\n`;
+}
+
+const ROUTES_MAPPED = `apiVersion: sloctl/v1
+service: { name: orders, runtime: go }
+routes:
+  - { name: list, method: GET, path: /orders }
+  - { name: order, method: GET, path: /orders/:id }
+metrics:
+  requestDuration: http_request_duration_seconds
+  requests: http_requests_total
+  labels: { route: handler, method: method, status: code }
+objectives:
+  latency:
+    - { name: api, threshold: 250ms, objective: 99% }
+  errors:
+    objective: 99%
+`;
+
+describe('validate --target: the contract\'s routes as series of the route label', () => {
+  let server: Server;
+  let base = '';
+  const bodies = new Map<string, () => string>();
+  const uuid = '3f1c2a4e-9b7d-4c1e-8a2f-5d6e7f809a1b';
+
+  before(async () => {
+    // Every router's spelling of the two templates.
+    bodies.set('/templates/metrics', () => promhttpSeries([{ handler: '/orders' }, { handler: '/orders/{id:[0-9]+}' }]));
+    bodies.set('/gorilla/metrics', () => promhttpSeries([{ handler: '/orders' }, { handler: '/orders/{id}' }]));
+    // The raw path as the label (no curried template).
+    bodies.set('/raw/metrics', () => promhttpSeries([{ handler: '/orders' }, { handler: '/orders/123' }, { handler: '/orders/456' }, { handler: `/orders/${uuid}` }]));
+    // One value for every request.
+    bodies.set('/empty/metrics', () => promhttpSeries([{ handler: '' }]));
+    // The handler's name, not its path.
+    bodies.set('/names/metrics', () => promhttpSeries([{ handler: 'listOrders' }, { handler: 'getOrder' }]));
+    // A service that has served only GET /orders (promhttp primes nothing).
+    bodies.set('/one-served/metrics', () => promhttpSeries([{ handler: '/orders' }]));
+    // The route's path served with another method only.
+    bodies.set('/post-only/metrics', () => promhttpSeries([{ handler: '/orders' }, { handler: '/orders/{id}', method: 'post' }]));
+    ({ server, base } = await serve(bodies));
+  });
+  after(() => new Promise<void>((r) => server.close(() => r())));
+
+  const routeFindings = (d: JsonDiag[]) => d.filter((x) => x.code === 'SLO_ROUTE_NO_SERIES' || x.code === 'SLO_ROUTE_LABEL_VALUES');
+
+  it('a label holding each route\'s template in any router\'s spelling: no route finding', async () => {
+    for (const path of ['/templates/metrics', '/gorilla/metrics']) {
+      const r = await validateJson(ROUTES_MAPPED, ['--target', `${base}${path}`, '--strict']);
+      assert.deepEqual(r.diagnostics.map((d) => `${d.code}: ${d.message}`), [], path);
+      assert.equal(r.code, EXIT.OK);
+    }
+  });
+
+  it('raw paths in the route label: a warning at the route naming the raw values, and one at the mapped label; --strict fails', async () => {
+    const r = await validateJson(ROUTES_MAPPED, ['--target', `${base}/raw/metrics`]);
+    const found = routeFindings(r.diagnostics);
+    assert.deepEqual(found.map((d) => `${d.severity} ${d.code} ${d.line}:${d.col}`), [
+      `warning SLO_ROUTE_NO_SERIES ${at(ROUTES_MAPPED, '/orders/:id')}`,
+      `warning SLO_ROUTE_LABEL_VALUES ${at(ROUTES_MAPPED, 'handler, method')}`,
+    ], JSON.stringify(r.diagnostics, null, 2));
+    assert.equal(found.length, r.diagnostics.length, 'nothing else');
+    const route = found.find((d) => d.code === 'SLO_ROUTE_NO_SERIES')!;
+    assert.match(route.message, /^no series for `GET \/orders\/:id` \(route "order"\) on http:\/\/127\.0\.0\.1:\d+\/raw\/metrics: no series of `http_request_duration_seconds` or `http_requests_total` has a `handler` that matches its template/);
+    assert.match(route.message, /`handler` has 3 values that look like it with the parameter filled in \("\/orders\/123", "\/orders\/3f1c[^"]*", "\/orders\/456"\): the label holds raw paths/);
+    const label = found.find((d) => d.code === 'SLO_ROUTE_LABEL_VALUES')!;
+    assert.match(label.message, /^on http:\/\/127\.0\.0\.1:\d+\/raw\/metrics, `handler` looks like it holds raw request paths, not route templates: "\/orders\/123", "\/orders\/3f1c2a4e-9b7d-4c1e-8a2f-5d6e7f809a1b", "\/orders\/456" \(3 of its 4 values\)/);
+    assert.match(label.hint!, /MustCurryWith\(prometheus\.Labels\{"handler": "\/orders\/\{id\}"\}\)/);
+    assert.equal(r.code, EXIT.OK, 'warnings only');
+    const strict = await validateJson(ROUTES_MAPPED, ['--target', `${base}/raw/metrics`, '--strict']);
+    assert.equal(strict.code, EXIT.FAILED);
+  });
+
+  it('one value for every series (route=""): a warning at the label saying so, and each route has no series', async () => {
+    const r = await validateJson(ROUTES_MAPPED, ['--target', `${base}/empty/metrics`]);
+    const found = routeFindings(r.diagnostics);
+    assert.deepEqual(found.map((d) => d.code).sort(), ['SLO_ROUTE_LABEL_VALUES', 'SLO_ROUTE_NO_SERIES', 'SLO_ROUTE_NO_SERIES']);
+    const label = found.find((d) => d.code === 'SLO_ROUTE_LABEL_VALUES')!;
+    assert.match(label.message, /`handler` is empty on every series of `http_request_duration_seconds` and `http_requests_total`/);
+    assert.deepEqual(r.diagnostics.filter((d) => d.code === 'SLO_LABEL_MISSING'), [], 'the label is there, with one value');
+  });
+
+  it('a label holding handler names, not paths: named at the label, each route without series', async () => {
+    const r = await validateJson(ROUTES_MAPPED, ['--target', `${base}/names/metrics`]);
+    const found = routeFindings(r.diagnostics);
+    assert.deepEqual(found.map((d) => d.code).sort(), ['SLO_ROUTE_LABEL_VALUES', 'SLO_ROUTE_NO_SERIES', 'SLO_ROUTE_NO_SERIES']);
+    assert.match(found.find((d) => d.code === 'SLO_ROUTE_LABEL_VALUES')!.message, /no value of `handler` is a path \("getOrder", "listOrders"\)/);
+  });
+
+  it('a route the service has not served yet: a warning to send it a request (exit 0), and --strict fails', async () => {
+    const r = await validateJson(ROUTES_MAPPED, ['--target', `${base}/one-served/metrics`]);
+    assert.deepEqual(r.diagnostics.map((d) => `${d.severity} ${d.code} ${d.line}:${d.col}`), [`warning SLO_ROUTE_NO_SERIES ${at(ROUTES_MAPPED, '/orders/:id')}`]);
+    assert.match(r.diagnostics[0].message, /^no series for `GET \/orders\/:id` \(route "order"\) yet on [^:]+:\/\/[^ ]+: no series of `http_request_duration_seconds` or `http_requests_total` has a `handler` that matches its template/);
+    assert.match(r.diagnostics[0].hint!, /^send it a request and run again/);
+    assert.match(r.diagnostics[0].hint!, /or check the route label: `handler` holds "\/orders"/);
+    assert.equal(r.code, EXIT.OK);
+    assert.equal((await validateJson(ROUTES_MAPPED, ['--target', `${base}/one-served/metrics`, '--strict'])).code, EXIT.FAILED);
+  });
+
+  it('far more distinct values than routes, none an id (slugs): named at the label (checkLiveFacts)', () => {
+    const loaded = parseContract(ROUTES_MAPPED, 'slo.yaml');
+    assert.ok(loaded.contract, JSON.stringify(loaded.diagnostics));
+    const slugs = Array.from({ length: 30 }, (_, i) => ({ handler: `/orders/blue-shoe-${String.fromCharCode(97 + (i % 26))}${i}` }));
+    const read = (handlers: Array<{ handler: string }>) => {
+      const series: LiveSeries[] = parseExposition(promhttpSeries(handlers)).families.flatMap((f) => f.samples.map((x) => ({ name: x.name, labels: x.labels, type: f.type })));
+      return checkLiveFacts(loaded.contract!, series, 'http://127.0.0.1:1/metrics').findings;
+    };
+    const found = read([{ handler: '/orders' }, ...slugs]);
+    const label = found.filter((f) => f.code === 'SLO_ROUTE_LABEL_VALUES');
+    assert.equal(label.length, 1, JSON.stringify(found, null, 2));
+    assert.match(label[0].message, /`handler` has 31 distinct values \("\/orders", "\/orders\/blue-shoe-a0", "\/orders\/blue-shoe-a26", … \(31 in all\)\) for the contract's 2 routes: it looks like it holds raw request paths/);
+    // 20 templates for 2 contract routes: not flagged (a service may serve more routes than its contract lists).
+    const templates = Array.from({ length: 19 }, (_, i) => ({ handler: `/other${i}` }));
+    assert.deepEqual(read([{ handler: '/orders' }, { handler: '/orders/{id}' }, ...templates.slice(0, 18)]).map((f) => f.code), []);
+  });
+
+  it('the route\'s path served with another method only: the warning names the methods seen', async () => {
+    const r = await validateJson(ROUTES_MAPPED, ['--target', `${base}/post-only/metrics`]);
+    assert.deepEqual(r.diagnostics.map((d) => d.code), ['SLO_ROUTE_NO_SERIES']);
+    assert.match(r.diagnostics[0].message, /^no series for `GET \/orders\/:id` \(route "order"\) yet on [^ ]+: its path has series of `http_request_duration_seconds` or `http_requests_total` with `method` "post" only;/);
+    assert.match(r.diagnostics[0].hint!, /^send it a GET request and run again/);
+  });
+});
+
+const DEPS_MAPPED = `apiVersion: sloctl/v1
+service: { name: orders, runtime: go }
+metrics:
+  requestDuration: http_request_duration_seconds
+  requests: http_requests_total
+  dependencyUp: orders_dependency_up
+  labels: { route: handler, method: method, status: code }
+dependencies:
+  - { name: payments, timeout: 100ms }
+  - { name: inventory, timeout: 100ms }
+  - { name: audit, timeout: 100ms, critical: false }
+objectives:
+  latency:
+    - { name: api, threshold: 250ms, objective: 99% }
+  errors: { objective: 99% }
+  availability: { objective: 99% }
+`;
+
+describe('validate --target: the mapped dependency gauge (metrics.dependencyUp)', () => {
+  let server: Server;
+  let base = '';
+  const bodies = new Map<string, () => string>();
+  const http = promhttpSeries([{ handler: '/orders' }]);
+
+  before(async () => {
+    bodies.set('/none/metrics', () => http);
+    bodies.set('/all/metrics', () => `${http}# TYPE orders_dependency_up gauge\norders_dependency_up{dependency="payments"} 1\norders_dependency_up{dependency="inventory"} 0\norders_dependency_up{dependency="audit"} 1\n`);
+    bodies.set('/one/metrics', () => `${http}# TYPE orders_dependency_up gauge\norders_dependency_up{dependency="payments"} 1\n`);
+    bodies.set('/other-label/metrics', () => `${http}# TYPE orders_dependency_up gauge\norders_dependency_up{name="payments"} 1\norders_dependency_up{name="inventory"} 1\n`);
+    ({ server, base } = await serve(bodies));
+  });
+  after(() => new Promise<void>((r) => server.close(() => r())));
+
+  it('every dependency has its series: nothing to say', async () => {
+    const r = await validateJson(DEPS_MAPPED, ['--target', `${base}/all/metrics`, '--strict']);
+    assert.deepEqual(r.diagnostics.map((d) => `${d.code}: ${d.message}`), []);
+    assert.equal(r.code, EXIT.OK);
+  });
+
+  it('the mapped gauge not exposed: an error at metrics.dependencyUp, with client_golang\'s way to export it', async () => {
+    const r = await validateJson(DEPS_MAPPED, ['--target', `${base}/none/metrics`]);
+    assert.deepEqual(r.diagnostics.map((d) => `${d.severity} ${d.code} ${d.line}:${d.col}`), [`error SLO_METRIC_NOT_EXPOSED ${at(DEPS_MAPPED, 'orders_dependency_up')}`]);
+    assert.match(r.diagnostics[0].message, /the availability objective's dependencies part and the drills read the gauge `orders_dependency_up`, which http:\/\/127\.0\.0\.1:\d+\/none\/metrics does not expose/);
+    assert.match(r.diagnostics[0].hint!, /promauto\.NewGaugeVec\(prometheus\.GaugeOpts\{Name: "orders_dependency_up"\}, \[\]string\{"dependency"\}\)/);
+    assert.equal(r.code, EXIT.FAILED);
+  });
+
+  it('a dependency without a series: a warning at that dependency, per dependency', async () => {
+    const r = await validateJson(DEPS_MAPPED, ['--target', `${base}/one/metrics`]);
+    assert.deepEqual(r.diagnostics.map((d) => `${d.severity} ${d.code} ${d.line}:${d.col}`), [
+      `warning SLO_DEPENDENCY_NO_SERIES ${at(DEPS_MAPPED, 'inventory')}`,
+      `warning SLO_DEPENDENCY_NO_SERIES ${at(DEPS_MAPPED, 'audit')}`,
+    ]);
+    assert.match(r.diagnostics[0].message, /^`orders_dependency_up` on [^ ]+ has no series for dependency "inventory" \(`dependency="inventory"`\); it has "payments"/);
+    assert.match(r.diagnostics[0].message, /availability composite has no sample while a critical dependency's series is missing/);
+    assert.doesNotMatch(r.diagnostics[1].message, /availability/, 'audit is not critical');
+    assert.equal(r.code, EXIT.OK);
+  });
+
+  it('the gauge declared with no series yet (`# TYPE` only): a warning that its dependencies could not be checked (checkLiveFacts with the families)', () => {
+    const loaded = parseContract(DEPS_MAPPED, 'slo.yaml');
+    assert.ok(loaded.contract, JSON.stringify(loaded.diagnostics));
+    const parsed = parseExposition(`${http}# TYPE orders_dependency_up gauge\n`);
+    const series: LiveSeries[] = parsed.families.flatMap((f) => f.samples.map((x) => ({ name: x.name, labels: x.labels, type: f.type })));
+    const families = parsed.families.map((f) => ({ name: f.name, type: f.type, samples: f.samples.length }));
+    const facts = checkLiveFacts(loaded.contract, series, 'http://127.0.0.1:1/metrics', families);
+    assert.deepEqual(facts.findings.map((f) => `${f.severity} ${f.code} ${f.path.join('.')}`), ['warning SLO_METRIC_NO_SAMPLES metrics.dependencyUp']);
+    assert.match(facts.findings[0].message, /`orders_dependency_up` is declared on [^ ]+ as a gauge but has no samples yet[^]*its series per dependency/);
+  });
+
+  it('the gauge labelled another way: each dependency is missing, and the message names the labels it has', async () => {
+    const r = await validateJson(DEPS_MAPPED, ['--target', `${base}/other-label/metrics`]);
+    assert.deepEqual(r.diagnostics.map((d) => d.code), ['SLO_DEPENDENCY_NO_SERIES', 'SLO_DEPENDENCY_NO_SERIES', 'SLO_DEPENDENCY_NO_SERIES']);
+    assert.match(r.diagnostics[0].message, /its series have labels \{name\} and no `dependency`/);
+  });
+});

@@ -124,7 +124,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--format <format>', 'output format: text or json', 'text')
     .option('--project <dir>', 'check that the code under DIR registers every metric and route the contract reads: its TypeScript/JavaScript, and its Go when DIR has a go.mod or the contract says service.runtime: go (as --go-module-path DIR)')
     .option('--go-module-path <dir>', 'the same for a Go module that registers metrics with client_golang')
-    .option('--target <url>', "scrape the running service once and check what the contract depends on (a bucket at every threshold, the mapped labels, the metrics it reads): its metrics URL, or its base URL (the contract's target.metrics path is added)")
+    .option('--target <url>', "scrape the running service once and check what the contract depends on (a bucket at every threshold, the mapped labels, the metrics it reads, a series for each route and each dependency): its metrics URL, or its base URL (the contract's target.metrics path is added)")
     .option('--allow-remote', 'with --target: allow a target that is not on a loopback address')
     .option('--strict', 'warnings fail too, and report SLI-looking metrics no contract reads')
     .option('--staged', 'validate the staged (git index) content of slo.yaml files, as the pre-commit hook does')

@@ -154,6 +154,11 @@ function matches(x: LabelMatch, value: string): boolean {
   }
 }
 
+/** Whether `labels` satisfy every matcher, as Prometheus reads them (a label not there is ""). */
+export function matchesAll(matchers: readonly LabelMatch[], labels: Readonly<Record<string, string>>): boolean {
+  return matchers.every((x) => matches(x, labels[x.name] ?? ''));
+}
+
 /** `=` for one value, an anchored alternation for several (sorted, escaped), as the rules write them. */
 export function oneOfMatcher(name: string, values: readonly string[], negate = false): LabelMatch {
   const uniq = [...new Set(values)].sort();

@@ -8,7 +8,11 @@
 //   b. the labels the contract maps (metrics.labels, or the SDK's names) on the series that need
 //      them;
 //   c. every metric the contract reads (requiredMetrics), with the runtime's way to export it;
-//   d. error classes a status-code label cannot show.
+//   d. error classes a status-code label cannot show;
+//   e. a series for each contract route, its route label matching the route's template in any
+//      router's spelling (a warning when none: promhttp has none before the route's first request),
+//      and route label values that are not templates (raw paths, one empty value, names);
+//   f. the mapped dependency gauge (metrics.dependencyUp): a series per declared dependency.
 //
 // A family the service declares (`# TYPE`) with no sample yet is exposed: prom-client writes a
 // labelled metric that way before its first observation. What only its series can show (buckets,
@@ -17,12 +21,13 @@
 // Pure: the scraped series and the contract in, findings with contract paths out (the caller
 // locates them in the file). No clock, no network.
 import type { DiagnosticCode, PathSegment, Severity } from './diagnostic.ts';
-import { labelMap, unseenClasses, type LabelMap } from './label-map.ts';
+import { labelMap, matchesAll, methodMatcher, routeMatcher, unseenClasses, UNMATCHED_ROUTE, type LabelMap } from './label-map.ts';
 import { HTTP_ROLES } from './metric-names.ts';
 import {
   floatLiteral, latencyBounds, mergeBounds, reads, registrationHint, requiredMetrics,
   type LatencyBound, type RequiredMetric,
 } from './required-metrics.ts';
+import { routePathRegex, routeSegments } from './route-paths.ts';
 import type { Contract } from './schema.ts';
 import { editDistance } from './suggest.ts';
 import { formatDuration } from './units.ts';
@@ -192,7 +197,7 @@ export function checkLiveFacts(c: Contract, series: readonly LiveSeries[], url: 
   const notes: string[] = [];
   const e = index(series, families);
   const where = url;
-  const needs = requiredMetrics(c);
+  const needs = [...requiredMetrics(c), ...dependencyGaugeNeeds(c)];
   /** Declared metrics with no sample yet, and what about each could not be checked. */
   const unchecked = new Map<string, string[]>();
   const cannotCheck = (metric: string, what: string) => unchecked.set(metric, [...(unchecked.get(metric) ?? []), what]);
@@ -217,7 +222,9 @@ export function checkLiveFacts(c: Contract, series: readonly LiveSeries[], url: 
     const alike = lookalikes(need, e);
     const lazy = e.listsEmpty
       ? ` (not even declared: ${where} lists its metrics with a \`# TYPE\` line before their first observation, and has none for this one)`
-      : need.role === 'requestDuration' || need.role === 'requests' || need.role === 'weightedRequests' || need.role === 'dependencyUp'
+      : need.role === 'dependencyUp'
+        ? ' (a labelled gauge shows a series only once it is set: set it for every declared dependency when the service starts)'
+        : need.role === 'requestDuration' || need.role === 'requests' || need.role === 'weightedRequests'
         ? ' (a labelled metric shows series only after its first observation: if the service has served no request yet, send one and run again)'
         : '';
     const register = registrationHint(c, need);
@@ -274,6 +281,24 @@ export function checkLiveFacts(c: Contract, series: readonly LiveSeries[], url: 
   }
   for (const { metrics: _, ...f } of missingLabels(c, observed, `on ${where}`)) out.push(f);
 
+  // e. Each contract route as series of the metrics that carry the route (the label is there: b.).
+  const routeSamples: Array<{ metric: string; samples: LiveSeries[] }> = [];
+  for (const { metric, keys } of labelNeeds(c)) {
+    if (!keys.includes('route')) continue;
+    const samples = metric === histName ? bucketSeries : [...(e.byName.get(metric) ?? []), ...(metric.endsWith('_total') ? [] : e.byName.get(`${metric}_total`) ?? [])];
+    const labelled = samples.filter((s) => s.labels[m.route] !== undefined);
+    if (labelled.length > 0) routeSamples.push({ metric, samples: labelled });
+  }
+  if (routeSamples.length > 0) out.push(...routeFindings(c, m, routeSamples, where));
+
+  // f. The mapped dependency gauge: a series per declared dependency (exposed at all: c.).
+  const depGauge = dependencyGaugeNeeds(c)[0];
+  if (depGauge) {
+    const samples = e.byName.get(depGauge.name) ?? [];
+    if (samples.length > 0) out.push(...dependencyFindings(c, depGauge.name, samples, where));
+    else if (e.empty.has(depGauge.name)) cannotCheck(depGauge.name, 'its series per dependency (`dependency="<name>"`)');
+  }
+
   // What only samples show, on a metric declared with none yet: a warning, not a verdict.
   for (const [metric, what] of unchecked) {
     const need = needs.find((n) => n.name === metric || (n.type === 'counter' && n.name === `${metric}_total`));
@@ -300,6 +325,145 @@ export function checkLiveFacts(c: Contract, series: readonly LiveSeries[], url: 
   }
 
   return { findings: out, notes, ...(histogram ? { histogram } : {}) };
+}
+
+/**
+ * The mapped `metrics.dependencyUp` gauge, when the contract declares dependencies: the
+ * availability composite's dependencies part (critical ones), the gate's service view and the
+ * drills read it, one series per `dependency="<name>"`. Not in requiredMetrics: the code check
+ * does not ask for it (yet); the live check does.
+ */
+function dependencyGaugeNeeds(c: Contract): RequiredMetric[] {
+  const name = c.metrics?.dependencyUp;
+  if (name === undefined || c.dependencies.length === 0) return [];
+  const a = c.objectives.availability;
+  const composite = a !== undefined && a.weights.dependencies > 0 && c.dependencies.some((d) => d.critical);
+  const why = composite ? 'the availability objective\'s dependencies part and the drills' : 'the drills';
+  return [{ name, type: 'gauge', role: 'dependencyUp', path: ['metrics', 'dependencyUp'], at: 'value', why }];
+}
+
+function quoted(values: readonly string[], max = 3): string {
+  const shown = values.slice(0, max).map((v) => JSON.stringify(v)).join(', ');
+  return values.length > max ? `${shown}, … (${values.length} in all)` : shown;
+}
+
+/** One finding per declared dependency the gauge has no series for. */
+function dependencyFindings(c: Contract, gauge: string, samples: readonly LiveSeries[], where: string): LiveFinding[] {
+  const out: LiveFinding[] = [];
+  const have = [...new Set(samples.map((s) => s.labels.dependency ?? '').filter((v) => v !== ''))].sort();
+  const labels = [...new Set(samples.flatMap((s) => Object.keys(s.labels)))].sort();
+  const a = c.objectives.availability;
+  const composite = a !== undefined && a.weights.dependencies > 0;
+  c.dependencies.forEach((d, i) => {
+    if (have.includes(d.name)) return;
+    const has = have.length > 0 ? `it has ${quoted(have, 5)}` : `its series have labels {${labels.join(', ')}} and no \`dependency\``;
+    const effect = d.critical && composite
+      ? 'the availability composite has no sample while a critical dependency\'s series is missing (SLIMissing fires), the gate cannot measure the dependencies part from the gauge, and a drill that takes it down cannot see it in the gauge'
+      : 'a drill that takes it down cannot see it in the gauge, only in other signals';
+    const set = c.service.runtime === 'go'
+      ? `\`up.WithLabelValues("${d.name}").Set(1)\` (0 while it is not usable)`
+      : c.service.runtime === 'node'
+        ? `\`up.set({ dependency: '${d.name}' }, 1)\` (0 while it is not usable)`
+        : `\`${gauge}{dependency="${d.name}"}\`, 1 while usable and 0 when not`;
+    const hint = have.length > 0 || labels.includes('dependency')
+      ? `set the gauge for it when the service starts: ${set}; or fix the dependency's name here to the one the service uses`
+      : `label the gauge \`dependency\` (the label sloctl reads; it cannot be mapped) with each declared dependency's name: ${set}`;
+    out.push({
+      code: 'SLO_DEPENDENCY_NO_SERIES', severity: 'warning', path: ['dependencies', i, 'name'], at: 'value',
+      message: `\`${gauge}\` on ${where} has no series for dependency "${d.name}" (\`dependency="${d.name}"\`); ${has}: ${effect}`,
+      hint,
+    });
+  });
+  return out;
+}
+
+/** A path segment a router never writes in a template: a number, a UUID, a long hex id. */
+const ID_SEGMENT = /^(?:\d+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|(?=[0-9a-f]*[0-9])[0-9a-f]{16,})$/i;
+
+/** A route label value that is a request's path, not a template: an id segment, or a query string. */
+function looksRaw(value: string): boolean {
+  if (/[{}:*]/.test(value)) return false; // a template, in some router's spelling
+  return value.includes('?') || value.split('/').some((seg) => ID_SEGMENT.test(seg));
+}
+
+function reEscape(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * The route's template with its parameters filled in, as a raw path would be (`/orders/:id`:
+ * `/orders/123`, `/orders/abc`); undefined for a route without parameter or wildcard.
+ */
+function filledIn(path: string): RegExp | undefined {
+  const segments = routeSegments(path);
+  if (!segments.some((x) => x.includes(':') || x === '*')) return undefined;
+  const parts = segments.map((x) => (x === '*' ? '.*' : x.split(':').map(reEscape).join('[^/]+')));
+  return new RegExp(`^/${parts.join('/')}/?$`);
+}
+
+/** The route template as Go's routers (promhttp's curried label) spell it: `/orders/{id}`. */
+function goSpelling(path: string): string {
+  return path.replace(/:([A-Za-z0-9_$]+)(\([^)]*\))?\??/g, '{$1}').replace(/\*([A-Za-z0-9_]*)/g, (_, n: string) => `{${n || 'rest'}...}`);
+}
+
+/**
+ * Each contract route needs a series whose route label matches its template (any router's
+ * spelling: routeMatcher) and method, on a metric that carries the route. None is a warning (a
+ * promhttp service has a route's series only after its first request; the SDK makes them at
+ * start); the label's values are looked at too, and values that are not templates (raw paths, one
+ * value for everything, names) are one warning at the label.
+ */
+function routeFindings(c: Contract, m: LabelMap, metrics: ReadonlyArray<{ metric: string; samples: readonly LiveSeries[] }>, where: string): LiveFinding[] {
+  const out: LiveFinding[] = [];
+  const all = metrics.flatMap((x) => x.samples);
+  const values = [...new Set(all.map((s) => s.labels[m.route]))].sort();
+  const real = values.filter((v) => v !== '' && v !== UNMATCHED_ROUTE);
+  const names = metrics.map((x) => `\`${x.metric}\``).join(' or ');
+  const go = c.service.runtime === 'go';
+  const example = c.routes.find((r) => routePathRegex(r.path) !== undefined) ?? c.routes[0];
+  const templateFix = go
+    ? `curry the route template into \`${m.route}\`, never the request path: \`hist.MustCurryWith(prometheus.Labels{"${m.route}": "${goSpelling(example.path)}"})\`, and the same for the counter (any router's spelling of the template matches)`
+    : `label the series with the route template (\`${example.path}\` in any router's spelling: Express' \`req.route.path\`, Fastify's \`request.routeOptions.url\`), never the request path; sloctl/sdk does`;
+
+  c.routes.forEach((route, i) => {
+    const byRoute = [routeMatcher(m, [route.path])];
+    const byMethod = methodMatcher(m, [route.method]);
+    const onPath = all.filter((s) => matchesAll(byRoute, s.labels));
+    if (onPath.some((s) => s.labels[m.method] === undefined || matchesAll([byMethod], s.labels))) return;
+    const details: string[] = [];
+    const methods = [...new Set(onPath.map((s) => s.labels[m.method]))].sort();
+    const shape = filledIn(route.path);
+    const raw = shape ? real.filter((v) => shape.test(v) && !/[{}:*]/.test(v)) : [];
+    if (raw.length > 0) details.push(`\`${m.route}\` has ${raw.length === 1 ? 'a value that looks' : `${raw.length} values that look`} like it with the parameter filled in (${quoted(raw)}): the label holds raw paths, not the template`);
+    const seen = real.length > 0 ? `\`${m.route}\` holds ${quoted(real)}` : `\`${m.route}\` is empty on every series`;
+    out.push({
+      code: 'SLO_ROUTE_NO_SERIES', severity: 'warning', path: ['routes', i, 'path'], at: 'value',
+      message: `no series for \`${route.method} ${route.path}\` (route "${route.name}")${raw.length > 0 ? '' : ' yet'} on ${where}: ${onPath.length > 0 ? `its path has series of ${names} with \`${m.method}\` ${quoted(methods, 5)} only` : `no series of ${names} has a \`${m.route}\` that matches its template`}${details.length > 0 ? `; ${details.join('; ')}` : ''}; the rules, \`status\` and the gate select the route by that label, and read no per-route numbers for it until one does`,
+      hint: raw.length > 0
+        ? templateFix
+        : onPath.length > 0
+          ? `send it a ${route.method} request and run again (promhttp and prom-client make a method's series at its first request), or check that the service serves ${route.method} there`
+          : `send it a request and run again (sloctl's SDK makes a declared route's series at start; promhttp and prom-client only at its first request), or check the route label: ${seen}, and must hold the route template (\`${route.path}\` in any router's spelling)`,
+    });
+  });
+
+  // The label's values as a whole.
+  const path: PathSegment[] = c.metrics?.labels?.route !== undefined ? ['metrics', 'labels', 'route'] : ['routes'];
+  const at = c.metrics?.labels?.route !== undefined ? 'value' : 'key';
+  const which = metrics.map((x) => `\`${x.metric}\``).join(' and ');
+  const rawValues = real.filter(looksRaw);
+  let message: string | undefined;
+  if (values.length === 1 && values[0] === '') {
+    message = `on ${where}, \`${m.route}\` is empty on every series of ${which} (Prometheus reads an empty label as no label): every request is counted under one route, so no contract route has a series of its own`;
+  } else if (rawValues.length > 0) {
+    message = `on ${where}, \`${m.route}\` looks like it holds raw request paths, not route templates: ${quoted(rawValues)} (${rawValues.length} of its ${real.length} values): each path is a series of its own, which no route template selects, and their number grows with the ids requested`;
+  } else if (real.length > 0 && !real.some((v) => v.startsWith('/'))) {
+    message = `on ${where}, no value of \`${m.route}\` is a path (${quoted(real)}): the contract's routes are paths, matched against it as templates, so none of them selects a series`;
+  } else if (real.length > Math.max(20, 5 * c.routes.length)) {
+    message = `on ${where}, \`${m.route}\` has ${real.length} distinct values (${quoted(real)}) for the contract's ${c.routes.length} route${c.routes.length === 1 ? '' : 's'}: it looks like it holds raw request paths, not route templates`;
+  }
+  if (message) out.push({ code: 'SLO_ROUTE_LABEL_VALUES', severity: 'warning', path, at, message, hint: templateFix });
+  return out;
 }
 
 /**

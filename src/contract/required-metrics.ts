@@ -44,7 +44,7 @@ function roleMetric(c: Contract, role: Role): { name: string; type: MetricType; 
 
 /** The verb after `why`: "the latency objectives read", "the error objective reads". */
 export function reads(need: Pick<RequiredMetric, 'why'>): 'read' | 'reads' {
-  return /(objectives|thresholds)$/.test(need.why) ? 'read' : 'reads';
+  return /(objectives|thresholds|drills)$/.test(need.why) ? 'read' : 'reads';
 }
 
 export function requiredMetrics(c: Contract): RequiredMetric[] {
@@ -113,6 +113,11 @@ export function findRegistration<T extends RegisteredName>(required: Pick<Requir
 /** A registered metric that looks like an SLI source (for --strict): histograms and request/error counters. */
 export function looksLikeSli(m: RegisteredName): boolean {
   return m.type === 'histogram' || /(^|_)(requests?|errors?|failures?|latency|duration)(_|$)/.test(m.name);
+}
+
+/** A declared dependency's name for a hint's example (the first critical one). */
+function dependencyExample(c: Contract): string {
+  return (c.dependencies.find((d) => d.critical) ?? c.dependencies[0])?.name ?? 'payments';
 }
 
 /** client_golang's `prometheus.DefBuckets`: the buckets of a Go histogram that sets none. */
@@ -194,6 +199,9 @@ export function registrationHint(c: Contract, need: Pick<RequiredMetric, 'name' 
     if (role === 'inFlight') {
       return `register it with client_golang: \`promauto.NewGauge(prometheus.GaugeOpts{Name: "${need.name}"})\`, and wrap the handler with \`promhttp.InstrumentHandlerInFlight(gauge, h)\``;
     }
+    if (role === 'dependencyUp') {
+      return `register it with client_golang: \`promauto.NewGaugeVec(prometheus.GaugeOpts{Name: "${need.name}"}, []string{"dependency"})\`, and set it per declared dependency, 1 while usable and 0 when not: \`up.WithLabelValues("${dependencyExample(c)}").Set(1)\``;
+    }
     if (!role) return 'register it with client_golang (`promauto.NewCounterVec(...)`, `promauto.NewHistogramVec(...)`, or `prometheus.MustRegister(...)`)';
     const ctor = type === 'histogram' ? 'NewHistogramVec(prometheus.HistogramOpts' : type === 'gauge' ? 'NewGaugeVec(prometheus.GaugeOpts' : type === 'summary' ? 'NewSummaryVec(prometheus.SummaryOpts' : 'NewCounterVec(prometheus.CounterOpts';
     return `register it with client_golang: \`promauto.${ctor}{Name: "${need.name}"}, labels)\` (or \`prometheus.MustRegister(...)\`)`;
@@ -202,6 +210,9 @@ export function registrationHint(c: Contract, need: Pick<RequiredMetric, 'name' 
     if (role === 'eventLoopUtilization' || role === 'heapLimit') return 'sloctl/sdk\'s instrument() registers it (prom-client\'s default metrics lack it)';
     if (role === 'eventLoopDelay' || role === 'heapUsed' || role === 'handles' || role === 'rss') {
       return 'prom-client\'s `collectDefaultMetrics()` registers it (sloctl/sdk\'s instrument() turns the defaults on)';
+    }
+    if (role === 'dependencyUp' && need.name !== HTTP_ROLES.dependencyUp.name) {
+      return `register it with prom-client: \`new client.Gauge({ name: '${need.name}', help: '…', labelNames: ['dependency'] })\`, set per declared dependency, 1 while usable and 0 when not: \`up.set({ dependency: '${dependencyExample(c)}' }, 1)\``;
     }
     const cls = type === 'histogram' ? 'Histogram' : type === 'gauge' ? 'Gauge' : type === 'summary' ? 'Summary' : 'Counter';
     const extra = role === 'requestDuration' ? `, buckets: [${mergeBounds(PROM_CLIENT_DEFAULT_BUCKETS, latencyBounds(c).map((b) => b.seconds)).map(floatLiteral).join(', ')}]` : '';
