@@ -3,6 +3,12 @@
 // /products/:id), "unmatched" otherwise (echo 4.2 puts the raw path in c.Path() for a 404, which
 // must never become a label); the error a handler returns is recorded and then handed to echo's
 // HTTPErrorHandler, which answers it (an *echo.HTTPError's Code is its status).
+//
+// An error answer whose class came from its error, not its status, carries
+// sloctl.ErrorClassHeader, as sdk.Middleware's do: the error returned (or reported with
+// sloctl.Fail before the handler writes its answer) is known when the status goes out, since the
+// middleware records it before handing it to HTTPErrorHandler. Not an error returned after the
+// handler already wrote its answer (echo's error handler then writes nothing either).
 package sloctlecho
 
 import (
@@ -38,6 +44,14 @@ func Middleware(s *sloctl.SDK) echo.MiddlewareFunc {
 			}
 			t, r := s.Start(c.Request())
 			c.SetRequest(r)
+			res := c.Response()
+			// Runs as the status is written (by the handler, or by HTTPErrorHandler for the error
+			// recorded below), with the status it writes.
+			res.Before(func() {
+				if m := s.Classifier.Mark(t.Err(), res.Status); m != "" {
+					res.Header().Set(sloctl.ErrorClassHeader, m)
+				}
+			})
 			defer func() {
 				if p := recover(); p != nil {
 					if p != http.ErrAbortHandler {
