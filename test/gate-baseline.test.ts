@@ -10,10 +10,11 @@ import fc from 'fast-check';
 import { UsageError } from '../src/cli/exit.ts';
 import { main } from '../src/cli/main.ts';
 import { makeBaseline, parseBaseline, profileMismatch, type BaselineFile, type BaselineProfile } from '../src/verdicts/baseline.ts';
-import { readBaseline, writeBaseline } from '../src/run/baseline-file.ts';
+import { readBaseline, readBaselineFile, writeBaseline } from '../src/run/baseline-file.ts';
 import { compareWithBaseline, machineChange, overallVerdict, type RegressionTolerances } from '../src/verdicts/compare.ts';
 import type { MetricComparison, TrialMetrics } from '../src/verdicts/types.ts';
 import { parseContract } from '../src/contract/load.ts';
+import { jsonErrorPosition } from '../src/contract/locate.ts';
 import { defaultJournalPath, SLOCTL_GITIGNORE } from '../src/run/journal.ts';
 import { gateProfile } from '../src/run/profile.ts';
 import { runGate } from '../src/gate/run.ts';
@@ -365,7 +366,7 @@ describe('baseline file', () => {
     const path = join(dir, 'bad.json');
     const WHAT = /: delete it \(the next run with --update-baseline records a new one once the gate passes\)$/;
     writeFileSync(path, '{"version": 1, "service": ');
-    usageError(() => readBaseline(path, 'checkout', '.sloctl/bad.json'), /^baseline \.sloctl\/bad\.json is not valid JSON \(/);
+    usageError(() => readBaseline(path, 'checkout', '.sloctl/bad.json'), /^baseline \.sloctl\/bad\.json:1:26: not valid JSON \(Unexpected end of JSON input\): delete it/);
     // Not a file to delete: /dev/null is named for what it is.
     usageError(() => readBaseline('/dev/null', 'checkout'), /^baseline \/dev\/null is not a regular file \(a device, pipe or socket\): name a JSON file with --baseline/);
     usageError(() => readBaseline(path, 'checkout'), WHAT);
@@ -374,13 +375,61 @@ describe('baseline file', () => {
     writeFileSync(path, JSON.stringify({ ...good, version: 2 }));
     usageError(() => readBaseline(path, 'checkout', 'b.json'), /^baseline b\.json has version 2, this sloctl reads version 1: delete it/);
     writeFileSync(path, JSON.stringify({ ...good, trials: [{ ...good.trials[0] }, { ...good.trials[1], p95Ms: '21ms' }] }));
-    usageError(() => readBaseline(path, 'checkout', 'b.json'), /^baseline b\.json is malformed at trials\[1\]\.p95Ms: .*number.*: delete it/);
-    writeFileSync(path, JSON.stringify({ ...good, trials: [] }));
-    usageError(() => readBaseline(path, 'checkout', 'b.json'), /malformed at trials: no trials/);
+    usageError(() => readBaseline(path, 'checkout', 'b.json'), /^baseline b\.json:1:\d+: malformed at trials\[1\]\.p95Ms: .*number.*: delete it/);
+    writeFileSync(path, JSON.stringify({ ...good, trials: [] }, null, 2));
+    usageError(() => readBaseline(path, 'checkout', 'b.json'), /^baseline b\.json:\d+:13: malformed at trials: no trials/);
     writeFileSync(path, JSON.stringify(good));
     usageError(() => readBaseline(path, 'payments', 'b.json'), /^baseline b\.json is for service "checkout", this contract is for "payments": point regression\.baseline/);
     mkdirSync(join(dir, 'adir.json'));
     usageError(() => readBaseline(join(dir, 'adir.json'), 'checkout', 'adir.json'), /^cannot read baseline adir\.json: it is a directory/);
+  });
+
+  it('a file that is not JSON is placed at file:line:col, worked out from what JSON.parse says', () => {
+    const path = join(dir, 'corrupt.json');
+    const pretty = JSON.stringify(good, null, 2);
+    const lines = pretty.split('\n');
+    const at = (needle: string) => {
+      const i = lines.findIndex((l) => l.includes(needle));
+      return `${i + 1}:${lines[i].indexOf(needle) + 1}`;
+    };
+    // Truncated mid-write by something other than sloctl: where the text stops.
+    const cut = pretty.slice(0, pretty.indexOf('"throughput"') + 5);
+    writeFileSync(path, cut);
+    const last = cut.split('\n');
+    usageError(() => readBaseline(path, 'checkout', '.sloctl/baseline.json'), new RegExp(`^baseline \\.sloctl/baseline\\.json:${last.length}:${last.at(-1)!.length + 1}: not valid JSON \\(Unterminated string\\): delete it \\(`));
+    // A NaN typed in by hand: Node 20 gives no position for an unexpected token, only the text around it.
+    writeFileSync(path, pretty.replace('"p95Ms": 22,', '"p95Ms": NaN,'));
+    usageError(() => readBaseline(path, 'checkout', 'b.json'), new RegExp(`^b?baseline b\\.json:${at('"p95Ms": 22,').replace(/:(\d+)$/, (_, c) => `:${Number(c) + 9}`)}: not valid JSON \\(Unexpected token 'N'\\): delete it`));
+    // A marker as the first line (a whole file in conflict), and one after the document.
+    writeFileSync(path, `<<<<<<< HEAD\n${pretty}\n=======\n${pretty}\n>>>>>>> main\n`);
+    usageError(() => readBaseline(path, 'checkout', 'b.json'), /^baseline b\.json:1:1: not valid JSON \(Unexpected token '<'; the file has merge conflict markers\): resolve the conflict, or delete it/);
+    writeFileSync(path, `${pretty}\n=======\n`);
+    usageError(() => readBaseline(path, 'checkout', 'b.json'), new RegExp(`^baseline b\\.json:${lines.length + 1}:1: not valid JSON \\(Unexpected non-whitespace character after JSON; the file has merge conflict markers\\)`));
+    // Where the message does not tell (the quoted text occurs twice): the file, no line:col, what to do.
+    writeFileSync(path, '{"a": x, "b": x}');
+    usageError(() => readBaseline(path, 'checkout', 'b.json'), /^baseline b\.json: not valid JSON \(Unexpected token 'x'\): delete it \(/);
+  });
+
+  it('jsonErrorPosition reads each form of JSON.parse message, and none is a guess', () => {
+    const text = '{\n  "a": 1,\n  "b": <<\n}';
+    assert.deepEqual(jsonErrorPosition(text, 'Unexpected token < in JSON at position 19'), { line: 3, col: 8 }); // Node 18
+    assert.deepEqual(jsonErrorPosition(text, 'Expected property name or \'}\' in JSON at position 19 (line 3 column 8)'), { line: 3, col: 8 }); // Node 22
+    assert.deepEqual(jsonErrorPosition(text, 'Unexpected token \'<\', ..."1,\n  "b": <<\n}" is not valid JSON'), { line: 3, col: 8 });
+    assert.equal(jsonErrorPosition(text, 'Unexpected token \'<\', ..."not in the text"... is not valid JSON'), undefined);
+    assert.equal(jsonErrorPosition(text, 'Unexpected token \'x\', ..."1,\n  "b": <<\n}" is not valid JSON'), undefined, 'the quote does not have that token there');
+    assert.equal(jsonErrorPosition(text, 'something else'), undefined);
+    // What this Node says, for every form it has, lands on the character JSON.parse stopped at.
+    // (The character is the first one marked ^, taken out before parsing.)
+    for (const marked of ['{"a": [1, 2,^]}', '{"abcdefghijklmnopqrstu": 1, "b": tru^}', '{"a": 1 ^"b": 2}', '{"abcdefghijklmnopqrstuvwxyz": ^x}', '^x{"abcdefghijklmnopqrstuvwxyz": 1}', '{"a": "é", "b": "ü", "c": ^😀}']) {
+      const bad = marked.replace('^', '');
+      let message = '';
+      try {
+        JSON.parse(bad);
+      } catch (e) {
+        message = (e as Error).message;
+      }
+      assert.deepEqual(jsonErrorPosition(bad, message), { line: 1, col: marked.indexOf('^') + 1 }, `${bad}: ${message}`);
+    }
   });
 
   it('range-checks every value: each out-of-range number is refused with the file, the field, the value and what to do', () => {
@@ -423,11 +472,16 @@ describe('baseline file', () => {
       [['summary', 'memoryPerRequestBytes'], 1e300, /memory per request beyond ±1 TiB is not a measurement, got 1e\+300/],
     ];
     for (const [field, value, why] of cases) {
-      writeFileSync(path, JSON.stringify(set(field, value)));
+      const text = JSON.stringify(set(field, value), null, 2);
+      writeFileSync(path, text);
       const at = field.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${p}`)).join('');
       assert.throws(() => readBaseline(path, 'checkout', '.sloctl/baseline.json'), (e: unknown) => {
         assert.ok(e instanceof UsageError, `${at}: ${String(e)}`);
-        assert.ok(e.message.startsWith(`baseline .sloctl/baseline.json is malformed at ${at}: `), e.message);
+        // file:line:col of the value itself: the text there is the value.
+        const m = new RegExp(`^baseline \\.sloctl/baseline\\.json:(\\d+):(\\d+): malformed at ${at.replace(/[[\].]/g, '\\$&')}: `).exec(e.message);
+        assert.ok(m, e.message);
+        const line = text.split('\n')[Number(m[1]) - 1];
+        assert.ok(line.slice(Number(m[2]) - 1).startsWith(JSON.stringify(value)), `${at}: ${m[1]}:${m[2]} is ${JSON.stringify(line)}`);
         assert.match(e.message, why);
         assert.match(e.message, /: delete it \(the next run with --update-baseline records a new one once the gate passes\)$/);
         return true;
@@ -446,11 +500,18 @@ describe('baseline file', () => {
     assert.throws(() => writeBaseline(path, set(['trials', 0, 'errorRatio'], 5)), /refusing to write baseline .*: it would not read back, at trials\[0\]\.errorRatio: a ratio is between 0 and 1, got 5/);
   });
 
-  it('the gate refuses an out-of-range baseline with exit 2 before it sends a single request', async () => {
+  it('the gate refuses an out-of-range or corrupt baseline with exit 2 before it sends a single request, at file:line:col', async () => {
     const path = join(dir, 'negative.json');
     const bad = JSON.parse(JSON.stringify(good));
     bad.trials[0].p95Ms = -1e308;
-    writeFileSync(path, JSON.stringify(bad));
+    writeFileSync(path, JSON.stringify(bad, null, 2));
+    const lines = JSON.stringify(bad, null, 2).split('\n');
+    const badLine = lines.findIndex((l) => l.includes('-1e+308'));
+    const badAt = `${badLine + 1}:${lines[badLine].indexOf('-1e+308') + 1}`;
+    // A merge left both sides in the file (the markers at line 4).
+    const conflicted = join(dir, 'conflicted.json');
+    const ours = JSON.stringify(good, null, 2).split('\n');
+    writeFileSync(conflicted, [...ours.slice(0, 3), '<<<<<<< HEAD', ours[3], '=======', ours[3].replace('abc123', 'def456'), '>>>>>>> main', ...ours.slice(4)].join('\n'));
     let requests = 0;
     const server = createServer((_req, res) => {
       requests++;
@@ -459,12 +520,16 @@ describe('baseline file', () => {
     await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
     try {
       const { port } = server.address() as AddressInfo;
-      let stderr = '';
-      const code = await main(['node', 'sloctl', 'gate', 'examples/checkout/slo.yaml', '--baseline', path, '--target', `http://127.0.0.1:${port}`, '--no-progress'], {
-        stdout: () => {}, stderr: (t) => { stderr += t; }, cwd: process.cwd(), color: false,
-      });
-      assert.equal(code, 2, stderr);
-      assert.match(stderr, /baseline .*negative\.json is malformed at trials\[0\]\.p95Ms: a latency cannot be negative, got -1e\+308: delete it/);
+      const gate = async (baseline: string) => {
+        let stderr = '';
+        const code = await main(['node', 'sloctl', 'gate', 'examples/checkout/slo.yaml', '--baseline', baseline, '--target', `http://127.0.0.1:${port}`, '--no-progress'], {
+          stdout: () => {}, stderr: (t) => { stderr += t; }, cwd: process.cwd(), color: false,
+        });
+        assert.equal(code, 2, stderr);
+        return stderr;
+      };
+      assert.match(await gate(path), new RegExp(`baseline .*negative\\.json:${badAt}: malformed at trials\\[0\\]\\.p95Ms: a latency cannot be negative, got -1e\\+308: delete it`));
+      assert.match(await gate(conflicted), /baseline .*conflicted\.json:4:1: not valid JSON \(Expected double-quoted property name; the file has merge conflict markers\): resolve the conflict, or delete it \(the next run/);
       assert.equal(requests, 0, 'no request reached the target');
     } finally {
       server.close();
@@ -475,6 +540,51 @@ describe('baseline file', () => {
     const path = join(dir, 'nan.json');
     assert.throws(() => writeBaseline(path, { ...good, trials: [trial(NaN)] }), /refusing to write baseline .*nan\.json: it would not read back, at trials\[0\]\.p95Ms/);
     assert.equal(readBaseline(path, 'checkout'), undefined);
+  });
+
+  it('a run writes over the baseline only if it is still what the run read: another run\'s, written since, stays', () => {
+    const sub = mkdtempSync(join(dir, 'race-'));
+    const path = join(sub, 'baseline.json');
+    const mine = baselineOf(trials([30, 31, 32, 33, 34]));
+    const theirs = { ...baselineOf(trials([40, 41, 42, 43, 44])), commit: 'f00dfacecafe0123' };
+    const refused = (fn: () => unknown, pattern: RegExp) => assert.throws(fn, (e: unknown) => {
+      assert.equal((e as { code?: string }).code, 'SLOCTL_BASELINE', String(e));
+      assert.match((e as Error).message, pattern);
+      return true;
+    });
+    // Run 1 reads A; run 2 writes B (not passing what it read: it never read one); run 1 comes to write.
+    writeBaseline(path, good);
+    const read = readBaselineFile(path, 'checkout', '.sloctl/baseline.json');
+    assert.deepEqual(read.file, good);
+    writeBaseline(path, theirs);
+    refused(() => writeBaseline(path, mine, '.sloctl/baseline.json', read), new RegExp(
+      '^baseline \\.sloctl/baseline\\.json was not updated: it changed after this run read it \\(\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\); ' +
+      'another run or a person wrote it at \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z \\(its commit: f00dfacecafe\\), and this run was compared against the one it read, so it is left as it is; ' +
+      'rerun the gate with --update-baseline to compare against the baseline there now and record this build$'));
+    assert.deepEqual(readBaseline(path, 'checkout'), theirs, 'the other run\'s baseline stands');
+    assert.deepEqual(readdirSync(sub), ['baseline.json'], 'no temporary file left');
+    // Read again, the same write goes through.
+    writeBaseline(path, mine, path, readBaselineFile(path, 'checkout'));
+    assert.deepEqual(readBaseline(path, 'checkout'), mine);
+
+    // None when read, one there when writing: created by another run meanwhile.
+    const fresh = join(sub, 'fresh.json');
+    const none = readBaselineFile(fresh, 'checkout');
+    assert.equal(none.file, undefined);
+    writeBaseline(fresh, theirs);
+    refused(() => writeBaseline(fresh, mine, 'fresh.json', none), /^baseline fresh\.json was not updated: .*another run or a person created it at .*, and this run was compared against none, so it is left as it is; rerun the gate/);
+    assert.deepEqual(readBaseline(fresh, 'checkout'), theirs);
+
+    // Deleted since it was read: nothing of anyone's is lost, so it is written.
+    const gone = readBaselineFile(path, 'checkout');
+    rmSync(path);
+    writeBaseline(path, good, path, gone);
+    assert.deepEqual(readBaseline(path, 'checkout'), good);
+    // Rewritten with the same bytes (a checkout of the same file): still what the run read.
+    const same = readBaselineFile(path, 'checkout');
+    writeFileSync(path, readFileSync(path));
+    writeBaseline(path, mine, path, same);
+    assert.deepEqual(readBaseline(path, 'checkout'), mine);
   });
 
   it('a write killed halfway leaves the old baseline whole', () => {
@@ -572,6 +682,33 @@ objectives:
     assert.match(p95.reason, /; not judged: with 3 trials against 3 the test cannot reach p < 0\.05 .*could not fail; raise objectives\.regression\.trials to 4$/);
   });
 
+  it('--update-baseline after another run wrote the baseline: theirs stays, this run is INCONCLUSIVE (exit 4) with its report and journal', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sloctl-gate-race-'));
+    const path = join(dir, '.sloctl', 'baseline.json');
+    const first = await gate(dir, '2s', true);
+    assert.equal(first.outcome, 'pass', first.reasons.join('\n'));
+    const theirs = { ...readBaseline(path, 'base')!, commit: 'other-job-commit', createdAt: Date.now() };
+    // The other run writes once this one has read the baseline (the hook runs right after the read).
+    const contract = parseContract(yaml('2s'), 'slo.yaml').contract!;
+    const profile = gateProfile(contract);
+    if (typeof profile === 'string') throw new Error(profile);
+    const r = await runGate({
+      contract, contractFile: 'slo.yaml', contractPath: join(dir, 'slo.yaml'), profile, target: url, allowRemote: false, baselinePath: path, updateBaseline: true,
+      onBaselineRead: () => writeBaseline(path, theirs),
+    });
+    assert.equal(r.outcome, 'inconclusive', r.reasons.join('\n'));
+    assert.equal(r.exitCode, 4);
+    assert.match(r.reasons[0], new RegExp(`^the objectives passed, but baseline ${path.replace(/[.]/g, '\\.')} was not updated: it changed after this run read it .*another run or a person wrote it at .* \\(its commit: other-job-co\\).* rerun the gate with --update-baseline`));
+    assert.equal(r.baselineUpdated, undefined);
+    assert.deepEqual(readBaseline(path, 'base'), theirs, 'the other run\'s baseline stands');
+    // The run's measurements and verdicts are all there, and its journal ends with the reason.
+    assert.equal(r.trials.length, 3);
+    assert.ok(r.verdicts.length > 0 && r.baseline !== undefined);
+    const end = JSON.parse(readFileSync(r.journal, 'utf8').trimEnd().split('\n').at(-1)!) as { event: string; reasons: string[] };
+    assert.equal(end.event, 'end');
+    assert.deepEqual(end.reasons, r.reasons);
+  });
+
   it('creating .sloctl/ writes a .gitignore there: runs/ ignored, baseline.json tracked', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sloctl-gate-gitignore-'));
     const r = await gate(dir, '2s', true);
@@ -649,5 +786,40 @@ objectives:
     // The failure names its route, with the route's own numbers.
     assert.ok(same.reasons.some((r) => /^regression p95: .*; from route GET \/work \d+\.\d ms → \d+\.\d ms \(\+\d+(\.\d)?%, p = 0\.\d+\)$/.test(r)), same.reasons.join('\n'));
     assert.equal(same.trials[0].routes?.[0].route, 'GET /work');
+  });
+});
+
+describe('sloctl accept records the baseline under the same guard (a started 127.0.0.1 service)', () => {
+  it('another run wrote the baseline after the gate phase read it: theirs stays, the acceptance is INCONCLUSIVE (exit 4) with its report', { timeout: 60_000 }, async () => {
+    const { runAccept } = await import('../src/accept/run.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'sloctl-accept-race-'));
+    const server = new URL('./fixtures/gate/server.mjs', import.meta.url).pathname;
+    const text = `apiVersion: sloctl/v1
+service: { name: checkout }
+target: { run: ${JSON.stringify(`${process.execPath} ${server}`)}, startTimeout: 10s }
+routes: [{ name: home, method: GET, path: / }]
+load: { rate: 50/s, duration: 1s, warmup: 100ms, connections: 2, timeout: 2s, mix: [{ route: home, weight: 1 }] }
+objectives:
+  latency:
+    - { name: api, threshold: 1s, objective: 50% }
+  regression: { baseline: baseline.json, trials: 3 }
+`;
+    const contract = parseContract(text, 'slo.yaml').contract!;
+    const profile = gateProfile(contract);
+    if (typeof profile === 'string') throw new Error(profile);
+    const path = join(dir, 'baseline.json');
+    const theirs = baselineOf(trials([40, 41, 42]), { rate: 50, durationMs: 1000, warmupMs: 100, connections: 2, trials: 3, workers: 1 });
+    const accept = (onLog: (line: string) => void) => runAccept({
+      contract, contractFile: 'slo.yaml', contractPath: join(dir, 'slo.yaml'), profile,
+      baselinePath: path, updateBaseline: true, phases: {}, trapSignals: false, log: onLog,
+    });
+    // Once the gate phase has ended (it read the baseline at its start), another run writes one.
+    const { report } = await accept((line) => { if (/^gate: (pass|fail|inconclusive)$/.test(line)) writeBaseline(path, theirs); });
+    assert.equal(report.outcome, 'inconclusive', report.reasons.join('\n'));
+    assert.equal(report.exitCode, 4);
+    assert.match(report.reasons[0], /^the acceptance passed, but baseline .*baseline\.json was not updated: it changed after this run read it .*another run or a person created it at .*\(its commit: abc123\), and this run was compared against none, so it is left as it is; rerun the gate/);
+    assert.equal(report.baselineUpdated, undefined);
+    assert.deepEqual(readBaseline(path, 'checkout'), theirs);
+    assert.equal(report.gate?.trials.length, 3, 'the gate phase\'s measurements are in the report');
   });
 });

@@ -136,7 +136,7 @@ describe('sloctl gate', () => {
     writeFileSync(join(dir, 'baseline.json'), '{"version": 1, "service": "gate-fixture"');
     const broken = await gate([file, '--no-progress'], dir);
     assert.equal(broken.code, 2);
-    assert.match(broken.stderr, /baseline .*baseline\.json is not valid JSON/);
+    assert.match(broken.stderr, /baseline .*baseline\.json:1:41: not valid JSON \(Expected .*\): delete it/);
     assert.ok(!existsSync(join(dir, '.sloctl')), 'no run was started');
   });
 

@@ -103,6 +103,12 @@ describe('vegeta results (JSON lines)', () => {
     assert.ok(res.notes.some((n) => /10 results are in the "other" route/.test(n)));
   });
 
+  it('names the line of a value JSON.parse stops at (Node 20 gives no position for an unexpected token)', () => {
+    const e = importError(() => readLoadResult('r.json', '{\n  "source": "sloctl",\n  "latency": NaN\n}'));
+    assert.equal(e.line, 3);
+    assert.match(e.message, /^r\.json:3: invalid JSON at column 14: Unexpected token 'N'/);
+  });
+
   it('names the line of a truncated result', () => {
     const e = importError(() => read('vegeta-results-truncated.json'));
     assert.equal(e.line, 4);

@@ -18,7 +18,7 @@
 import { dirname, resolve } from 'node:path';
 import type { Contract } from '../contract/schema.ts';
 import { formatDuration } from '../contract/units.ts';
-import { EXIT, UsageError } from '../errors.ts';
+import { EXIT, sloctlCode, UsageError } from '../errors.ts';
 import { FaultProxies, type FaultProxy } from '../faults/index.ts';
 import { runGate } from '../gate/run.ts';
 import { dependencyProxyRoute } from '../drill/plan.ts';
@@ -26,7 +26,7 @@ import { newDrillToken, runDrills, type DrillRunResult } from '../drill/run.ts';
 import type { LoadProgress } from '../load/types.ts';
 import { Journal, defaultJournalPath, journalPathProblem, targetLogPath } from '../run/journal.ts';
 import type { GateProfile } from '../run/profile.ts';
-import { writeBaseline } from '../run/baseline-file.ts';
+import { writeBaseline, type BaselineRead } from '../run/baseline-file.ts';
 import { Rollback } from '../run/rollback.ts';
 import { startTarget, type RunningTarget } from '../run/target.ts';
 import { spawnedBefore, TargetError } from '../run/target-error.ts';
@@ -195,6 +195,8 @@ export async function runAccept(o: AcceptRunOptions): Promise<AcceptRunResult> {
   let running: RunningTarget | undefined;
   const token = newDrillToken();
   const seed = o.seed ?? 1;
+  // The baseline as the gate phase read it: written over only if no other run wrote it since.
+  let baselineRead: BaselineRead | undefined;
   try {
     // 0. The code: no service needed, and a finding here is worth knowing before minutes of load.
     if (o.phases.staticDependencies) {
@@ -251,7 +253,7 @@ export async function runAccept(o: AcceptRunOptions): Promise<AcceptRunResult> {
       const gate = await phase('gate', gateWhat(profile), () => runGate({
         contract, contractFile: o.contractFile, contractPath: o.contractPath, profile, target: url, allowRemote: false,
         // The baseline is recorded by accept itself, and only when the whole acceptance passes.
-        baselinePath: o.baselinePath, updateBaseline: false, journalPath, commit: o.commit, seed, signal: stop.signal,
+        baselinePath: o.baselinePath, updateBaseline: false, onBaselineRead: (r) => { baselineRead = r; }, journalPath, commit: o.commit, seed, signal: stop.signal,
         env: childEnv, log: (line) => log(`gate: ${line}`), onProgress: o.onProgress ? (p, x) => o.onProgress!(`gate ${p}`, x) : undefined,
       }), (g) => g.outcome);
       if (gate) {
@@ -366,7 +368,17 @@ export async function runAccept(o: AcceptRunOptions): Promise<AcceptRunResult> {
     if (o.updateBaseline && o.baselinePath !== undefined) {
       const gate = input.gate;
       if (report.outcome === 'pass' && gate && gate.trials.length > 0) {
-        writeBaseline(o.baselinePath, makeBaseline({ service: contract.service.name, profile: gate.profile, trials: gate.trials, commit: o.commit }));
+        try {
+          writeBaseline(o.baselinePath, makeBaseline({ service: contract.service.name, profile: gate.profile, trials: gate.trials, commit: o.commit }), o.baselinePath, baselineRead);
+        } catch (e) {
+          // Another run wrote it since the gate phase read it: theirs stays; asked to record one, this run did not.
+          if (sloctlCode(e) !== 'SLOCTL_BASELINE') throw e;
+          report.outcome = 'inconclusive';
+          report.exitCode = EXIT.INCONCLUSIVE;
+          report.reasons = [`the acceptance passed, but ${(e as Error).message}`, ...report.reasons];
+          report.finishedAt = Date.now();
+          return report;
+        }
         report.baselineUpdated = o.baselinePath;
         journal.write('baseline-updated', { path: o.baselinePath });
         const row = report.contracts.find((r) => r.contract === 'regression');

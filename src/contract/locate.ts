@@ -1,6 +1,8 @@
 // Maps a path in the contract (["objectives", "latency", 0, "threshold"]) back to line:column in
-// the YAML source, so every finding points at the exact spot a person has to edit.
-import { isMap, isScalar, isSeq, visit, type Document, type LineCounter, type Node, type Pair, type YAMLMap } from 'yaml';
+// the YAML source, so every finding points at the exact spot a person has to edit. The same for a
+// JSON file sloctl reads (the yaml package reads JSON and keeps the ranges), and where JSON.parse
+// stopped in one.
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
 import type { PathSegment, Position } from './diagnostic.ts';
 
 export interface Located extends Position {
@@ -102,4 +104,60 @@ export function unclosedQuoteAt(doc: Document, errorOffset: number): number | un
     },
   });
   return found;
+}
+
+/**
+ * A locator for a JSON file that JSON.parse already read: `locate` over the yaml package's reading
+ * of the same text (JSON is YAML; duplicate keys are not an error here, JSON.parse took the last).
+ */
+export function jsonLocator(text: string): (path: readonly PathSegment[]) => Located {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false });
+  return (path) => locate(doc, lines, path);
+}
+
+/** 1-based line and column of a character offset in TEXT. */
+export function lineColAt(text: string, offset: number): Position {
+  let line = 1;
+  let start = 0;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      start = i + 1;
+    }
+  }
+  return { line, col: Math.min(offset, text.length) - start + 1 };
+}
+
+// V8 quotes an unexpected token with up to this many characters of the text either side of it.
+const JSON_CONTEXT = 10;
+
+/**
+ * Where JSON.parse stopped in TEXT, from its MESSAGE: "at position N" (Node 20), "(line L column C)"
+ * (Node 22), the end for "end of JSON input"; for an unexpected token Node 20 gives no position but
+ * quotes the text around it (`Unexpected token '<', ..."1,\n  "b": <<<<<<< HE"... is not valid JSON`),
+ * found again in TEXT when it occurs there once. Undefined when the message does not tell.
+ */
+export function jsonErrorPosition(text: string, message: string): Position | undefined {
+  const lc = /\(line (\d+) column (\d+)\)/.exec(message);
+  if (lc) return { line: Number(lc[1]), col: Number(lc[2]) };
+  const pos = /at position (\d+)/.exec(message);
+  if (pos) return lineColAt(text, Number(pos[1]));
+  if (/end of JSON input/.test(message)) return lineColAt(text, text.trimEnd().length); // where the text stops, not past its last newline
+  const quoted = /^Unexpected token '([\s\S])', (\.\.\.)?"([\s\S]*)"(\.\.\.)? is not valid JSON$/.exec(message);
+  if (!quoted) return undefined;
+  const [, token, before, context, after] = quoted;
+  const once = (s: string): number | undefined => {
+    const i = text.indexOf(s);
+    return i >= 0 && text.indexOf(s, i + 1) < 0 ? i : undefined;
+  };
+  let offset: number | undefined;
+  if (!before && !after) offset = context === text ? once(token) : undefined; // a short text, quoted whole
+  else if (!before) offset = text.startsWith(context) ? context.length - JSON_CONTEXT : undefined;
+  else if (!after) offset = text.endsWith(context) ? text.length - context.length + JSON_CONTEXT : undefined;
+  else {
+    const at = once(context);
+    offset = at === undefined ? undefined : at + JSON_CONTEXT;
+  }
+  return offset !== undefined && text[offset] === token ? lineColAt(text, offset) : undefined;
 }

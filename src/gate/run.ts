@@ -12,7 +12,7 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Contract } from '../contract/schema.ts';
 import { formatDuration, formatSeconds } from '../contract/units.ts';
-import { EXIT, UsageError } from '../errors.ts';
+import { EXIT, sloctlCode, UsageError } from '../errors.ts';
 import { runLoad } from '../load/run.ts';
 import { mergeResults } from '../load/merge.ts';
 import { phaseSeed } from '../load/prng.ts';
@@ -20,7 +20,7 @@ import type { ConnectionWaits, LoadProgress, LoadResult } from '../load/types.ts
 import { compareWithBaseline } from '../verdicts/compare.ts';
 import { foreignTraffic, foreignTrafficNote, foreignTrafficReason, withdrawForeignFailures } from '../verdicts/foreign-traffic.ts';
 import { makeBaseline, profileMismatch, type BaselineFile } from '../verdicts/baseline.ts';
-import { readBaseline, writeBaseline } from '../run/baseline-file.ts';
+import { readBaselineFile, writeBaseline, type BaselineRead } from '../run/baseline-file.ts';
 import { clientCounts } from '../verdicts/client-view.ts';
 import { endpointUrl } from '../run/health.ts';
 import { Journal, defaultJournalPath, journalPathProblem, targetLogPath } from '../run/journal.ts';
@@ -56,6 +56,8 @@ export interface GateRunOptions {
   /** Absolute path of the baseline to compare with (and update), or undefined for none. */
   baselinePath?: string;
   updateBaseline: boolean;
+  /** Called with the baseline as read (before any load): what a caller recording the baseline itself (accept) passes to writeBaseline. */
+  onBaselineRead?: (read: BaselineRead) => void;
   journalPath?: string;
   commit?: string;
   seed?: number;
@@ -101,7 +103,9 @@ export async function runGate(options: GateRunOptions): Promise<GateReport> {
   const contractDir = dirname(o.contractPath);
   // A baseline that is there but unusable is a usage error (exit 2), found before anything is
   // started or written.
-  const baseline: BaselineFile | undefined = o.baselinePath === undefined ? undefined : readBaseline(o.baselinePath, contract.service.name);
+  const read = o.baselinePath === undefined ? undefined : readBaselineFile(o.baselinePath, contract.service.name);
+  const baseline: BaselineFile | undefined = read?.file;
+  if (read) o.onBaselineRead?.(read);
   const journalPath = o.journalPath ?? defaultJournalPath(contractDir, contract.service.name, new Date(startedAt));
   // The CLI checks --journal first; this catches a caller that did not (or a path that changed since).
   const journalProblem = journalPathProblem(journalPath);
@@ -467,7 +471,14 @@ export async function runGate(options: GateRunOptions): Promise<GateReport> {
   // Asked to record one, the run did not do what it was asked: INCONCLUSIVE, not a pass that wrote nothing.
   if (lag && selfCheckFailed && o.updateBaseline && o.baselinePath !== undefined) return finish('inconclusive', EXIT.INCONCLUSIVE, [`the objectives passed, but no baseline was recorded at ${o.baselinePath}: the generator lagged, so these numbers would be partly its lag, not the build's; run --update-baseline again on a quieter machine`, ...unsupported], notes);
   if (o.updateBaseline && o.baselinePath !== undefined) {
-    writeBaseline(o.baselinePath, makeBaseline({ service: contract.service.name, profile: report.profile, trials: report.trials, commit: o.commit }));
+    // Another run wrote the baseline since this one read it: theirs stays, and this run, asked to
+    // record one, did not (INCONCLUSIVE, as above); its report and journal are kept.
+    try {
+      writeBaseline(o.baselinePath, makeBaseline({ service: contract.service.name, profile: report.profile, trials: report.trials, commit: o.commit }), o.baselinePath, read);
+    } catch (e) {
+      if (sloctlCode(e) !== 'SLOCTL_BASELINE') throw e;
+      return finish('inconclusive', EXIT.INCONCLUSIVE, [`the objectives passed, but ${(e as Error).message}`, ...unsupported], notes);
+    }
     report.baselineUpdated = o.baselinePath;
     journal.write('baseline-updated', { path: o.baselinePath });
   }

@@ -1,6 +1,7 @@
 // One entry point for a load result on disk, whoever measured it: sloctl's own JSON (`sloctl load
 // --json` / `--output`), vegeta's results as JSON lines or its JSON report, or a k6 end-of-test
 // summary. The format is recognised from the content, not the file name.
+import { jsonErrorPosition } from '../contract/locate.ts';
 import { Histogram } from '../measure/histogram.ts';
 import { ImportError, importError, shown } from './import-error.ts';
 import { fromK6Summary, isK6Summary } from './import-k6.ts';
@@ -22,29 +23,6 @@ function accepted(): string {
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
-/** 1-based line and column of a character offset. */
-function lineCol(text: string, offset: number): { line: number; col: number } {
-  let line = 1;
-  let start = 0;
-  for (let i = 0; i < offset && i < text.length; i++) {
-    if (text.charCodeAt(i) === 10) {
-      line++;
-      start = i + 1;
-    }
-  }
-  return { line, col: offset - start + 1 };
-}
-
-/** The offset V8 puts in a JSON.parse message ("... at position 42" or "... (line 3 column 5)"). */
-function jsonErrorLocation(text: string, message: string): { line: number; col: number } | undefined {
-  const lc = /line (\d+) column (\d+)/.exec(message);
-  if (lc) return { line: Number(lc[1]), col: Number(lc[2]) };
-  const pos = /position (\d+)/.exec(message);
-  if (pos) return lineCol(text, Number(pos[1]));
-  if (/end of JSON input/.test(message)) return lineCol(text, text.length);
-  return undefined;
 }
 
 /** Binary input: vegeta's default gob encoding, or anything else that is not text. */
@@ -98,7 +76,7 @@ export function readLoadResult(path: string, text: string): LoadResult {
   if (/^\d{10,},\d{1,3},\d+,/.test(first.text)) {
     throw importError(path, `this looks like vegeta's CSV encoding; sloctl reads its JSON: \`vegeta encode --to json ${path} > results.json\``, first.line);
   }
-  const at = jsonErrorLocation(body, parseError.message);
+  const at = jsonErrorPosition(body, parseError.message);
   if (at && body.trimStart().startsWith('{')) {
     throw importError(path, `invalid JSON at column ${at.col}: ${parseError.message.replace(/^JSON\.parse: /, '')}; ${accepted()}`, at.line);
   }

@@ -3,6 +3,7 @@
 // per service. What it holds and how it is checked live here; reading and writing the file is
 // src/run/baseline-file.ts.
 import { z } from 'zod';
+import type { PathSegment, Position } from '../contract/diagnostic.ts';
 import { formatDuration, formatRate } from '../contract/units.ts';
 import { UsageError } from '../errors.ts';
 import { median } from './stats.ts';
@@ -137,9 +138,10 @@ function shortJson(value: unknown): string {
 /**
  * The baseline in DATA (parsed JSON from SHOWN) for SERVICE. Data that cannot be used (another
  * version, another service, malformed) is a UsageError (exit 2) that names the file and says what
- * to do. Reading the file is src/run/baseline-file.ts's job.
+ * to do; LOCATE (a path in DATA to its line:col in the file) puts a malformed value's line:col
+ * after the file. Reading the file is src/run/baseline-file.ts's job.
  */
-export function parseBaseline(data: unknown, service: string, shown: string): BaselineFile {
+export function parseBaseline(data: unknown, service: string, shown: string, locate?: (path: readonly PathSegment[]) => Position | undefined): BaselineFile {
   if (typeof data !== 'object' || data === null || !('version' in data)) {
     throw new UsageError(`${shown} is not a sloctl baseline (no "version" field): ${WHAT_TO_DO}`);
   }
@@ -149,7 +151,11 @@ export function parseBaseline(data: unknown, service: string, shown: string): Ba
     );
   }
   const parsed = baselineSchema.safeParse(data);
-  if (!parsed.success) throw new UsageError(`baseline ${shown} is malformed ${issueText(parsed.error, data)}: ${WHAT_TO_DO}`);
+  if (!parsed.success) {
+    // Where the value is in the file (the object a missing field belongs in), when the caller can tell.
+    const at = locate?.(parsed.error.issues[0].path as PathSegment[]);
+    throw new UsageError(`baseline ${shown}${at ? `:${at.line}:${at.col}` : ''}: malformed ${issueText(parsed.error, data)}: ${WHAT_TO_DO}`);
+  }
   if (parsed.data.service !== service) {
     throw new UsageError(
       `baseline ${shown} is for service "${parsed.data.service}", this contract is for "${service}": point regression.baseline (or --baseline) at this service's file, or ${WHAT_TO_DO}`,
