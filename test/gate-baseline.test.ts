@@ -18,6 +18,7 @@ import { jsonErrorPosition } from '../src/contract/locate.ts';
 import { defaultJournalPath, SLOCTL_GITIGNORE } from '../src/run/journal.ts';
 import { gateProfile } from '../src/run/profile.ts';
 import { runGate } from '../src/gate/run.ts';
+import { measuredRun } from '../src/cli/gate.ts';
 import { existsSync } from 'node:fs';
 import { startGateService, type GateService } from './helpers/gate-service.ts';
 
@@ -707,6 +708,34 @@ objectives:
     const end = JSON.parse(readFileSync(r.journal, 'utf8').trimEnd().split('\n').at(-1)!) as { event: string; reasons: string[] };
     assert.equal(end.event, 'end');
     assert.deepEqual(end.reasons, r.reasons);
+  });
+
+  it('--update-baseline into a place that cannot be written: refused before the run; one that became unwritable during it keeps the run (INCONCLUSIVE)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sloctl-gate-unwritable-'));
+    const contract = parseContract(yaml('2s'), 'slo.yaml').contract!;
+    // measuredRun wants trials of 1 s or more.
+    const longer = parseContract(yaml('2s').replace('duration: 1500ms', 'duration: 3s'), 'slo.yaml').contract!;
+    writeFileSync(join(dir, 'afile'), 'not a directory');
+    // Before the run: a usage error naming the flag, the path and what to do.
+    assert.throws(() => measuredRun(longer, 'slo.yaml', join(dir, 'slo.yaml'), {}, { baseline: 'afile/baseline.json', updateBaseline: true }, dir),
+      (e: Error) => e instanceof UsageError && /^--update-baseline: the baseline cannot be written at --baseline afile\/baseline\.json: .*afile is a file, not a directory; point --baseline at a file sloctl can create, or leave --update-baseline out$/.test(e.message));
+    assert.throws(() => measuredRun(longer, 'slo.yaml', join(dir, 'slo.yaml'), {}, { baseline: '.', updateBaseline: true }, dir), /is a directory, not a baseline file/);
+    // Directories still to be made, and a path only read (no --update-baseline), are fine.
+    assert.equal(measuredRun(longer, 'slo.yaml', join(dir, 'slo.yaml'), {}, { baseline: 'a/b/baseline.json', updateBaseline: true }, dir).baselinePath, join(dir, 'a', 'b', 'baseline.json'));
+    assert.equal(measuredRun(longer, 'slo.yaml', join(dir, 'slo.yaml'), {}, { baseline: 'afile/baseline.json' }, dir).baselinePath, join(dir, 'afile', 'baseline.json'));
+    // During the run: its directory's place taken by a file once the baseline was read.
+    const profile = gateProfile(contract);
+    if (typeof profile === 'string') throw new Error(profile);
+    const path = join(dir, 'later', 'baseline.json');
+    const r = await runGate({
+      contract, contractFile: 'slo.yaml', contractPath: join(dir, 'slo.yaml'), profile, target: url, allowRemote: false, baselinePath: path, updateBaseline: true,
+      onBaselineRead: () => writeFileSync(join(dir, 'later'), 'taken'),
+    });
+    assert.equal(r.outcome, 'inconclusive', r.reasons.join('\n'));
+    assert.equal(r.exitCode, 4);
+    assert.match(r.reasons[0], /^the objectives passed, but no baseline was recorded: cannot create the directory of baseline .*later\/baseline\.json: (EEXIST|ENOTDIR)$/);
+    assert.equal(r.trials.length, 3, 'what was measured is kept');
+    assert.equal(r.baselineUpdated, undefined);
   });
 
   it('creating .sloctl/ writes a .gitignore there: runs/ ignored, baseline.json tracked', async () => {

@@ -372,10 +372,11 @@ export async function runAccept(o: AcceptRunOptions): Promise<AcceptRunResult> {
           writeBaseline(o.baselinePath, makeBaseline({ service: contract.service.name, profile: gate.profile, trials: gate.trials, commit: o.commit }), o.baselinePath, baselineRead);
         } catch (e) {
           // Another run wrote it since the gate phase read it: theirs stays; asked to record one, this run did not.
-          if (sloctlCode(e) !== 'SLOCTL_BASELINE') throw e;
+          // Or it could not be written: the run's report is kept all the same.
+          if (sloctlCode(e) !== 'SLOCTL_BASELINE' && !(e instanceof UsageError)) throw e;
           report.outcome = 'inconclusive';
           report.exitCode = EXIT.INCONCLUSIVE;
-          report.reasons = [`the acceptance passed, but ${(e as Error).message}`, ...report.reasons];
+          report.reasons = [`the acceptance passed, but ${e instanceof UsageError ? `no baseline was recorded: ${e.message}` : (e as Error).message}`, ...report.reasons];
           report.finishedAt = Date.now();
           return report;
         }

@@ -9,6 +9,7 @@
 import { execFileSync } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { baselineWriteProblem } from '../run/baseline-file.ts';
 import { gateProfile, type GateProfile, type ProfileOverrides } from '../run/profile.ts';
 import type { Contract } from '../contract/schema.ts';
 import { appendStepSummary, renderMarkdown } from '../report/markdown.ts';
@@ -116,6 +117,12 @@ export function measuredRun(contract: Contract, shown: string, path: string, pro
   }
   const baselineFlag = flags.baseline ?? contract.objectives.regression?.baseline;
   const baselinePath = baselineFlag === undefined ? undefined : flags.baseline !== undefined ? resolve(cwd, flags.baseline) : resolveFrom(path, baselineFlag);
+  // A baseline this run could not record is found now, not after the run has been measured.
+  const problem = flags.updateBaseline && baselinePath !== undefined ? baselineWriteProblem(baselinePath) : undefined;
+  if (problem !== undefined) {
+    const from = flags.baseline !== undefined ? `--baseline ${flags.baseline}` : `objectives.regression.baseline (${baselineFlag})`;
+    throw new UsageError(`--update-baseline: the baseline cannot be written at ${from}: ${problem}; point ${flags.baseline !== undefined ? '--baseline' : 'objectives.regression.baseline'} at a file sloctl can create, or leave --update-baseline out`);
+  }
   return { profile, baselinePath };
 }
 

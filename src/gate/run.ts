@@ -476,8 +476,11 @@ export async function runGate(options: GateRunOptions): Promise<GateReport> {
     try {
       writeBaseline(o.baselinePath, makeBaseline({ service: contract.service.name, profile: report.profile, trials: report.trials, commit: o.commit }), o.baselinePath, read);
     } catch (e) {
-      if (sloctlCode(e) !== 'SLOCTL_BASELINE') throw e;
-      return finish('inconclusive', EXIT.INCONCLUSIVE, [`the objectives passed, but ${(e as Error).message}`, ...unsupported], notes);
+      // Or it could not be written (a disk full, a directory made read-only during the run): the
+      // run's measurements and report are kept all the same.
+      if (sloctlCode(e) !== 'SLOCTL_BASELINE' && !(e instanceof UsageError)) throw e;
+      const why = e instanceof UsageError ? `no baseline was recorded: ${e.message}` : (e as Error).message;
+      return finish('inconclusive', EXIT.INCONCLUSIVE, [`the objectives passed, but ${why}`, ...unsupported], notes);
     }
     report.baselineUpdated = o.baselinePath;
     journal.write('baseline-updated', { path: o.baselinePath });

@@ -8,7 +8,7 @@
 // silently replace the other's (BaselineChangedError). The check and the rename are not one step,
 // but the window between them is a rename's, not a run's minutes.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { jsonErrorPosition, jsonLocator } from '../contract/locate.ts';
 import { SloctlError, UsageError } from '../errors.ts';
@@ -83,6 +83,40 @@ function notJson(text: string, message: string, shown: string): string {
 
 function sha256(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('hex');
+}
+
+/**
+ * Why a baseline could not be written at PATH, found before a run (`--update-baseline` into a
+ * directory that cannot be made or written, or over something that is not a file), or undefined
+ * when it can be as far as the file system tells now. The nearest directory that exists must be a
+ * directory sloctl may write in: the rest is created when the baseline is written.
+ */
+export function baselineWriteProblem(path: string): string | undefined {
+  try {
+    const st = statSync(path);
+    if (!st.isFile()) return `${path} is ${st.isDirectory() ? 'a directory' : 'not a regular file'}, not a baseline file`;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    // ENOTDIR: a directory on the way is a file; the walk up below names it.
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') return `${path}: ${code ?? (e as Error).message}`;
+  }
+  let dir = dirname(path);
+  for (;;) {
+    try {
+      if (!statSync(dir).isDirectory()) return `${dir} is a file, not a directory`;
+      break;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if ((code !== 'ENOENT' && code !== 'ENOTDIR') || dirname(dir) === dir) return `${dir}: ${code ?? (e as Error).message}`;
+      dir = dirname(dir);
+    }
+  }
+  try {
+    accessSync(dir, constants.W_OK | constants.X_OK);
+  } catch (e) {
+    return `the directory ${dir} is not writable (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+  }
+  return undefined;
 }
 
 /**
