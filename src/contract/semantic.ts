@@ -14,6 +14,7 @@ import { cannotReachAlpha, DEFAULT_ALPHA } from '../verdicts/stats.ts';
 import { DEFAULT_LEAK_BYTES_PER_SECOND } from '../drill/plan.ts';
 import { HEALTH_WINDOW_DEFAULT_MS } from '../sdk/core/health.ts';
 import { LEAK_MAX_BYTES } from '../sdk/drill/types.ts';
+import { PERCENTILE_QUANTILE } from './percentiles.ts';
 
 export interface Finding {
   code: DiagnosticCode;
@@ -580,8 +581,6 @@ const mixPaths: Check = (c, out) => {
   out.push(...checkMixPaths(c));
 };
 
-/** The share of requests each percentile ceiling bounds. */
-const PERCENTILE_QUANTILE = { p50: 0.5, p90: 0.9, p95: 0.95, p99: 0.99, p999: 0.999 } as const;
 /** A threshold this many times the objective's largest ceiling is a unit slip whatever the percentile. */
 const THRESHOLD_FAR_ABOVE = 100;
 

@@ -26,6 +26,7 @@ import type { Alerting, Contract, CustomSli, LatencyObjective } from '../contrac
 import { formatDuration, formatPercent, parseDuration } from '../contract/units.ts';
 import { scaleTiers, WORKBOOK_TIERS } from '../engine/alerts.ts';
 import { dur, isLabelName, leMatcher, matcher, num, oneOf, selector, str, sumOfUnion, templateLiteral } from './promql.ts';
+import { percentileQuantile } from '../contract/percentiles.ts';
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
@@ -360,7 +361,7 @@ function latencyPlan(c: Contract, o: LatencyObjective, base: string | undefined)
   const overrides = own.length ? ` (${own.map((g) => `${g.routes} within ${formatDuration(g.thresholdMs)}`).join('; ')})` : '';
   const percentiles = Object.entries(o.percentiles ?? {})
     .filter((e): e is [string, number] => e[1] !== undefined)
-    .map(([k, v]): [string, number, number] => [k, Number(`0.${k.slice(1)}`), v / 1000]);
+    .map(([k, v]): [string, number, number] => [k, percentileQuantile(k), v / 1000]);
   const series = `{{ $labels.${lm.method} }} {{ $labels.${lm.route} }}`;
   const fix = lm.mapped
     ? 'Add the thresholds to the histogram\'s buckets (client_golang: prometheus.HistogramOpts.Buckets).'

@@ -37,6 +37,7 @@ import type { CalendarKind } from '../engine/calendar.ts';
 import type { ScaledTier } from '../engine/alerts.ts';
 import { DEFAULT_FOR_MS, planTiers } from '../emit/slos.ts';
 import type { LabelMatcher } from '../observe/series-store.ts';
+import { percentileQuantile } from '../contract/percentiles.ts';
 
 const DAY = 86_400_000;
 
@@ -146,7 +147,7 @@ function latencySource(c: Contract, o: LatencyObjective): LatencySource {
   const groups: LatencySource['groups'] = scopes.groups.map((g) => ({ thresholdSeconds: g.thresholdMs / 1000, scope: g.scope, routes: g.routes }));
   const percentiles = Object.entries(o.percentiles ?? {})
     .filter((e): e is [string, number] => e[1] !== undefined)
-    .map(([k, v]): [string, number, number] => [k, Number(`0.${k.slice(1)}`), v / 1000]);
+    .map(([k, v]): [string, number, number] => [k, percentileQuantile(k), v / 1000]);
   return { kind: 'latency', bucketMetric: `${hist}_bucket`, countMetric: `${hist}_count`, groups, totalScope: scopes.total, percentiles };
 }
 

@@ -36,6 +36,7 @@ import type { HealthStats } from './health.ts';
 import { memoryVerdicts, type HeapReading, type ServiceRestart } from './memory.ts';
 import { causesText, errorCauses, latencyShareCauses, missingBuckets, missingBucketsText, percentileCauses, routeEvidence, throughputCauses, unrecordedRoutes, unrecordedRoutesText, type RouteEvidence } from './routes.ts';
 import type { AvailabilityPart, ObjectiveVerdict, RouteCause, Unit } from './types.ts';
+import { percentileQuantile } from '../contract/percentiles.ts';
 
 /** What the service's own metrics said over the measured phase. */
 export interface ServiceView {
@@ -329,7 +330,7 @@ function latencyVerdicts(contract: Contract, views: GateViews): ObjectiveVerdict
     const svc = views.service.slos.find((s) => s.name === o.name && s.kind === 'latency');
     for (const [label, ceiling] of Object.entries(o.percentiles ?? {})) {
       if (ceiling === undefined) continue;
-      const q = Number(`0.${label.slice(1)}`);
+      const q = percentileQuantile(label);
       const clientValue = hist.count > 0 ? hist.valueAtPercentile(q * 100) : summaryPercentile(views.client, rows, label);
       const sp = svc?.percentiles.find((p) => p.label === label);
       const serviceValue = sp && Number.isFinite(sp.valueSeconds) ? sp.valueSeconds * 1000 : NaN;

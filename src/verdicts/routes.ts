@@ -15,6 +15,7 @@ import { classifierOf, clientCounts, routeOf } from './client-view.ts';
 import { formatValue } from './format.ts';
 import { bucketList, type ServiceRoute, type ServiceRoutes } from './service-routes.ts';
 import type { ObjectiveVerdict, RouteCause, RouteNumbers, RouteReport, Unit } from './types.ts';
+import { percentileQuantile } from '../contract/percentiles.ts';
 
 /** One route's requests as one view saw them: enough to rank the route under any objective. */
 export interface RouteSample {
@@ -380,7 +381,7 @@ export function missingBucketsText(missing: readonly MissingBucket[], histogram:
 
 /** Routes that make a percentile ceiling fail: their own percentile over it, highest first. */
 export function percentileCauses(contract: Contract, ev: readonly RouteEvidence[], o: LatencyObjective, label: string, ceiling: number, view: 'client' | 'service'): RouteCause[] {
-  const q = Number(`0.${label.slice(1)}`);
+  const q = percentileQuantile(label);
   const rows: Array<{ c: RouteCause; over: boolean; above: number }> = [];
   for (const e of ev) {
     const s = sampleOf(e, view);
