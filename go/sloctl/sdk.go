@@ -161,6 +161,13 @@ func New(c *Contract, opts Options) (*SDK, error) {
 	availability := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: AvailabilityName, Help: helpAvailability}, func() float64 {
 		return s.Health(context.Background()).Availability
 	})
+	// Each declared route's series for a successful answer, at zero, before its first request (the
+	// Node SDK's recorder.prime): the route shows on /metrics from the start, so `validate --target`
+	// reads its buckets and labels on a service that has served nothing yet, and Prometheus'
+	// increase(), which takes a series' first sample as its baseline, counts the route's first request.
+	for _, r := range c.Routes {
+		s.prime(s.routes.lookup(r.Method, r.Path))
+	}
 	cs := []prometheus.Collector{s.duration, s.requests, s.weighted, inFlight, weights, availability}
 	if len(s.deps) > 0 {
 		cs = append(cs, &dependencyCollector{s: s, desc: prometheus.NewDesc(DependencyUpName, helpDependencyUp, []string{"dependency", "critical"}, nil)})
@@ -464,6 +471,25 @@ func (t *Tracker) Finish(template string, status int, aborted bool) time.Duratio
 		s.recent.record(ms <= sl.thresholdMs, k.classes[ci].Weight)
 	}
 	return d
+}
+
+// prime makes a slot's series for a 200 answer (histogram, request counter, weighted counter) at zero.
+func (s *SDK) prime(sl *slot) {
+	if sl.excluded {
+		return
+	}
+	k := s.Classifier
+	sc := statusClassIndex(http.StatusOK)
+	ci := k.statusIndex(http.StatusOK)
+	if sl.hist[sc].Load() == nil {
+		sl.hist[sc].Store(&observerBox{s.duration.WithLabelValues(sl.method, sl.route, statusClasses[sc], sl.sliClass)})
+	}
+	if c := &sl.counts[sc*len(k.classes)+ci]; c.Load() == nil {
+		c.Store(&counterBox{s.requests.WithLabelValues(sl.method, sl.route, statusClasses[sc], k.classes[ci].Class)})
+	}
+	if sl.weighted.Load() == nil {
+		sl.weighted.Store(&counterBox{s.weighted.WithLabelValues(sl.method, sl.route, sl.sliClass)})
+	}
 }
 
 func (s *SDK) resolve(r *http.Request) string {

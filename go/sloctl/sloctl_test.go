@@ -337,6 +337,67 @@ func TestMiddleware(t *testing.T) {
 	}
 }
 
+// Every declared route has its series at zero before its first request, as the Node SDK's
+// (recorder.prime): validate --target finds them, and Prometheus' increase() counts the first request.
+func TestDeclaredRoutesPrimed(t *testing.T) {
+	sdk, err := New(testContract(t), Options{NoRuntimeCollectors: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := sdk.Registry
+	for _, r := range []struct{ method, route, sliClass string }{{"POST", "/orders", "critical"}, {"GET", "/products/:id", "default"}, {"GET", "/orders", "default"}} {
+		if got := value(t, reg, RequestsName, map[string]string{"method": r.method, "route": r.route, "status_class": "2xx", "error_class": "none"}); got != 0 {
+			t.Errorf("%s %s counted %v before any request", r.method, r.route, got)
+		}
+		for _, name := range []string{RequestsName, RequestDurationName, WeightedRequestsName} {
+			if n := seriesWith(t, reg, name, map[string]string{"method": r.method, "route": r.route}); n != 1 {
+				t.Errorf("%s{method=%q,route=%q}: %d series before any request, want 1", name, r.method, r.route, n)
+			}
+		}
+		if n := seriesWith(t, reg, RequestDurationName, map[string]string{"route": r.route, "method": r.method, "sli_class": r.sliClass, "status_class": "2xx"}); n != 1 {
+			t.Errorf("%s %s: the histogram series is not labelled sli_class=%q status_class=2xx", r.method, r.route, r.sliClass)
+		}
+	}
+	if n := seriesCount(t, reg, RequestsName); n != 3 {
+		t.Errorf("%s: %d series before any request, want the 3 declared routes' (no probe, no unmatched)", RequestsName, n)
+	}
+	// The primed series is the one a request then counts in.
+	h := sdk.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) }))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/products/7", nil))
+	if got, n := value(t, reg, RequestsName, map[string]string{"method": "GET", "route": "/products/:id"}), seriesWith(t, reg, RequestsName, map[string]string{"route": "/products/:id"}); got != 1 || n != 1 {
+		t.Errorf("GET /products/:id after one request: %v in %d series, want 1 in 1", got, n)
+	}
+}
+
+// seriesWith is how many series of the metric carry the labels.
+func seriesWith(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) int {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+	next:
+		for _, m := range mf.GetMetric() {
+			got := map[string]string{}
+			for _, lp := range m.GetLabel() {
+				got[lp.GetName()] = lp.GetValue()
+			}
+			for k, v := range labels {
+				if got[k] != v {
+					continue next
+				}
+			}
+			n++
+		}
+	}
+	return n
+}
+
 func TestRegisterer(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	wrapped := prometheus.WrapRegistererWith(prometheus.Labels{"service": "orders"}, reg)
