@@ -1,7 +1,9 @@
 // Package sloctlgin connects the sloctl SDK to gin: r.Use(sloctlgin.Middleware(sdk)) first.
 // The route label is gin's c.FullPath() (the template, /products/:id), "unmatched" when no route
-// matched; errors are the ones handlers attach with c.Error(err) (the last one) or report with
-// sloctl.Fail(c.Request, err); a panic is recorded and passed on to gin's Recovery.
+// matched; errors are the ones handlers attach with c.Error(err) (the last one, on an answer
+// with an error status: one attached to a success, such as a fallback's 200, is a logged error,
+// not the request's failure) or report with sloctl.Fail(c.Request, err) (whatever the status); a
+// panic is recorded and passed on to gin's Recovery.
 //
 // An error answer whose class came from its error, not its status, carries
 // sloctl.ErrorClassHeader, as sdk.Middleware's do: the error must be attached (c.Error,
@@ -44,11 +46,17 @@ func Middleware(s *sloctl.SDK) gin.HandlerFunc {
 				t.Finish(c.FullPath(), status, p == http.ErrAbortHandler || sloctl.Aborted(r.Context()))
 				panic(p)
 			}
-			if last := c.Errors.Last(); last != nil {
+			w.end()
+			status, aborted := c.Writer.Status(), sloctl.Aborted(r.Context())
+			// An error attached with c.Error fails the request only when its answer is an error
+			// (4xx/5xx) or never reached the client: gin handlers also attach the errors they
+			// recovered from (a fallback answered 200) for a logger to collect, and the client,
+			// which sees the 200, counts that answer good (no Sloctl-Error-Class on a success).
+			// sloctl.Fail is the explicit report and counts whatever the status.
+			if last := c.Errors.Last(); last != nil && (status >= 400 || aborted) {
 				t.Fail(last.Err)
 			}
-			w.end()
-			t.Finish(c.FullPath(), c.Writer.Status(), sloctl.Aborted(r.Context()))
+			t.Finish(c.FullPath(), status, aborted)
 		}()
 		c.Next()
 	}

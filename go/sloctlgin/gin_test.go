@@ -72,6 +72,55 @@ func grep(text, prefix string) string {
 	return strings.Join(out, "\n")
 }
 
+// An error a handler attaches with c.Error and then answers 200 (a fallback) is gin's idiom for an
+// error recovered from and logged: the client counts the 200 good, and so must the service's
+// counter and health, or the errors SLO pages while every user got an answer. sloctl.Fail is the
+// explicit report and still counts on a 200; an error answer still counts the attached error.
+func TestGinErrorOnSuccessIsNotAFailure(t *testing.T) {
+	gin.SetMode(gin.ReleaseMode)
+	c, err := sloctl.LoadFile("../sloctl/testdata/contract.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sdk, err := sloctl.New(c, sloctl.Options{NoRuntimeCollectors: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	payments := func() error { return fmt.Errorf("quote: %w", &PaymentsUnavailableError{}) }
+	r := gin.New()
+	r.Use(Middleware(sdk))
+	r.GET("/products/:id", func(c *gin.Context) {
+		switch c.Query("q") {
+		case "fallback":
+			_ = c.Error(payments())
+			c.JSON(200, gin.H{"price": 40, "fallback": true})
+		case "fallback-nobody": // gin answers 200 after the chain
+			_ = c.Error(payments())
+		case "fail":
+			sloctl.Fail(c.Request, payments())
+			c.JSON(200, gin.H{"price": 40})
+		case "error":
+			_ = c.Error(payments())
+			c.JSON(500, gin.H{"error": "payments down"})
+		}
+	})
+	for _, q := range []string{"fallback", "fallback", "fallback-nobody", "fail", "error"} {
+		r.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/products/1?q="+q, nil))
+	}
+	rec := httptest.NewRecorder()
+	r.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	body := grep(rec.Body.String(), "http_server_requests_total{")
+	for _, want := range []string{
+		`http_server_requests_total{error_class="none",method="GET",route="/products/:id",status_class="2xx"} 3`,
+		`http_server_requests_total{error_class="transient",method="GET",route="/products/:id",status_class="2xx"} 1`,
+		`http_server_requests_total{error_class="transient",method="GET",route="/products/:id",status_class="5xx"} 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("missing %s in\n%s", want, body)
+		}
+	}
+}
+
 type PaymentsUnavailableError struct{}
 
 func (*PaymentsUnavailableError) Error() string { return "payments down" }
