@@ -406,6 +406,18 @@ describe('judgeDrill', () => {
     assert.match(v.reasons.join('\n'), /note: create-order waited for payments' full 1,000 ms/);
   });
 
+  it('prints a passing drill\'s notes once as notes: a reason that already says "note:" is not prefixed again (a user trial read "note: note: the service\'s own metrics disagree ...")', () => {
+    const slow = { ...drill('payments-slow'), degraded: undefined };
+    const v = judgeDrill(contract, evidence(slow, { ...graceful, behave: (t, r) => (inFault(t) && r === 'create-order' ? [{ n: PER_SLICE, latencyMs: 1012, status: 200 }] : [{ n: PER_SLICE, latencyMs: 40, status: 200 }]) }));
+    assert.equal(v.outcome, 'pass', v.reasons.join('\n'));
+    const withNotes = { ...v, reasons: [...v.reasons, 'during the fault: 3 answers came from the fallback'] };
+    const report = judgeDrills(contract, [withNotes]);
+    const table = renderDrillTable({ ...report, exitCode: 0, contractFile: 'slo.yaml', startedAt: 0, finishedAt: 0, target: { url: 'http://127.0.0.1:3000', started: false, reached: true }, profile: { rate: 50, warmupMs: 1000, steadyMs: 3000, connections: 8, sliceMs: 500 }, journal: 'j.jsonl' });
+    assert.doesNotMatch(table, /note: note:/, table);
+    assert.match(table, /\n {2}note: create-order waited for payments' full 1,000 ms/, table);
+    assert.match(table, /\n {2}note: during the fault: 3 answers came from the fallback/, table);
+  });
+
   it('is inconclusive, with the fix, when the fault could not be applied', () => {
     const v = verdict('payments-slow', { applied: { ok: false, reason: 'the service does not read PAYMENTS_URL', fix: 'set dependencies[payments].env to the variable it reads' } });
     assert.equal(v.outcome, 'inconclusive');

@@ -139,7 +139,8 @@ export function renderDrillTable(r: DrillRunReport, options: DrillTableOptions =
       out.push(printable(`  recovery: ${recoveryText(v)}`));
       out.push(printable(`  removed: ${v.removed.detail}`));
       // A drill that did not pass has its reasons under the outcome; a pass may carry notes.
-      if (v.outcome === 'pass') for (const reason of v.reasons) out.push(...printable(`  note: ${reason}`, true).split('\n'));
+      // A passing drill's reasons are notes; those that say so already are not prefixed twice.
+      if (v.outcome === 'pass') for (const reason of v.reasons) out.push(...printable(`  ${reason.startsWith('note: ') ? '' : 'note: '}${reason}`, true).split('\n'));
     }
   }
   // The profiles the service's saturation monitor wrote meanwhile: where to look first.
