@@ -588,6 +588,17 @@ describe('sloctl init: a contract from the code', () => {
     assert.match(r.stdout, /^ {2}4\. every route needs a value sloctl cannot guess: fill in the commented-out `load:` mix, uncomment it, and run `sloctl gate`/m);
   });
 
+  it('--help says how --runtime is chosen without a go.mod (a GOPATH-mode Go service is go, as init does)', async () => {
+    const r = await runCli(['init', '--help'], project({}));
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout.replace(/\s+/g, ' '), /--runtime <runtime> node or go \(default: go when DIR has a go\.mod, node when it has a package\.json, else the runtime of most of its source files: a GOPATH-mode Go service without go\.mod is go\)/);
+    // What it says: a GOPATH-mode service (no go.mod, no package.json) is read as Go.
+    const gopath = project({ 'main.go': 'package main\n\nimport "net/http"\n\nfunc main() {\n\thttp.HandleFunc("GET /hello", func(w http.ResponseWriter, r *http.Request) {})\n\thttp.ListenAndServe("127.0.0.1:8080", nil)\n}\n' });
+    const init = await runCli(['init', '--stdout'], gopath);
+    assert.equal(init.code, 0, init.stderr);
+    assert.match(init.stdout, /runtime: go\b/);
+  });
+
   it('bad input exits 2 with the flag or directory named', async () => {
     const dir = project({});
     const cases: Array<[string[], RegExp]> = [

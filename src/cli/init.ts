@@ -43,7 +43,7 @@ export function register(program: Command, ctx: CliContext): void {
     .argument('[dir]', 'the service\'s directory: its code is read, slo.yaml is written there', '.')
     .option('--name <name>', 'service.name (default: the package.json name, the Go module\'s last element, or the directory\'s name)')
     .option('--url <url>', `target.url, where the running service answers (default: ${SCAFFOLD_DEFAULTS.url})`)
-    .option('--runtime <runtime>', 'node or go (default: go when DIR has a go.mod, else node)')
+    .option('--runtime <runtime>', 'node or go (default: go when DIR has a go.mod, node when it has a package.json, else the runtime of most of its source files: a GOPATH-mode Go service without go.mod is go)')
     .option('--force', 'overwrite the slo.yaml that is there')
     .option('--stdout', 'print the contract instead of writing it')
     .action(async (dir: string, opts: InitOptions) => {
