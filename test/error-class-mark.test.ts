@@ -115,8 +115,13 @@ describe('the drill\'s note when the views disagree', () => {
     assert.equal(note,
       'note: the service\'s own metrics disagree with its clients during the fault: weighted success 93.9% (client 49.4%); the service saw all 85 requests its clients sent (it counted 85), '
       + 'so the difference is how the requests were classed, not requests it never saw: errors by class, client server 85; service transient 85. '
-      + 'The client view decides: it classes an answer by its status, unless the service marks the class it gave it (sloctl\'s SDK sends sloctl-error-class for an error it classed by name, code or cause; an older SDK or other instrumentation does not)');
-    assert.doesNotMatch(note, /queueing|never saw\)/);
+      + 'The client view decides: it classes an answer by its status, unless the service marks the class it gave an error answer (sloctl\'s SDKs send sloctl-error-class for an error they classed by name, code or cause; other instrumentation, or an SDK before this header, does not)');
+    assert.doesNotMatch(note, /queueing|never saw\)|succeeded/);
+  });
+  it('the service counted errors on answers that succeeded (a fallback\'s 200): said, with how many', () => {
+    // A gin trial: 1,000 requests, the client got 60 errors; the service counted 120 transient, 60 of them on 200s.
+    const note = disagreementNote(['weighted success 88.0% (client 94.0%)'], { client: { total: 1000, classes: new Map([['transient', 60]]) }, service: { total: 1000, classes: new Map([['transient', 120]]) } }, false);
+    assert.match(note, /service transient 120; the service counted 60 more errors than its clients got error answers: errors recorded on answers that succeeded \(a handler that reported an error, then answered 2xx from a fallback\), which the client view counts as successes\. The client view decides/);
   });
   it('the service counted fewer: unseen requests, with the counts', () => {
     const note = disagreementNote(['weighted success 99.0% (client 60.0%)'], { client: { total: 100, classes: new Map([['server', 40]]) }, service: { total: 60, classes: new Map() } }, false);

@@ -297,8 +297,16 @@ export function disagreementNote(parts: readonly string[], errors: { client: { t
   if (errors !== undefined && errors.client.total > 0 && errors.service.total >= SAW_THEM_ALL * errors.client.total) {
     const { client, service } = errors;
     const saw = service.total >= client.total ? `all ${count(client.total)} requests its clients sent (it counted ${count(service.total)})` : `${count(service.total)} of the ${count(client.total)} requests its clients sent`;
-    return `${head}; the service saw ${saw}, so the difference is how the requests were classed, not requests it never saw: errors by class, client ${byClass(client.classes)}; service ${byClass(service.classes)}. `
-      + `The client view decides: it classes an answer by its status, unless the service marks the class it gave it (sloctl's SDK sends sloctl-error-class for an error it classed by name, code or cause; an older SDK or other instrumentation does not)`
+    const sum = (m: ReadonlyMap<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+    const extra = sum(service.classes) - sum(client.classes);
+    // More errors at the service than error answers at the client: errors recorded on answers
+    // that succeeded (a handler that reported its dependency's error and answered from a
+    // fallback), which no mark can change: a 200 is a success to the client.
+    const onSuccess = extra > 0 && extra >= 0.01 * client.total
+      ? `; the service counted ${count(extra)} more errors than its clients got error answers: errors recorded on answers that succeeded (a handler that reported an error, then answered 2xx from a fallback), which the client view counts as successes`
+      : '';
+    return `${head}; the service saw ${saw}, so the difference is how the requests were classed, not requests it never saw: errors by class, client ${byClass(client.classes)}; service ${byClass(service.classes)}${onSuccess}. `
+      + `The client view decides: it classes an answer by its status, unless the service marks the class it gave an error answer (sloctl's SDKs send sloctl-error-class for an error they classed by name, code or cause; other instrumentation, or an SDK before this header, does not)`
       + (latencyDisagrees ? `; on latency it also counts time spent queueing` : '');
   }
   const counted = errors !== undefined && errors.client.total > 0
