@@ -83,6 +83,13 @@ export interface TrailingSlashRule {
 }
 
 const PARAM = ':';
+/**
+ * express-prom-bundle (`includePath: true`) labels a request with its path, each segment that
+ * looks like a value (a number, a UUID, a long hex id: url-value-parser) replaced by `#val`:
+ * `/items/42` is `path="/items/#val"`, the route `/items/:id` as far as its label can say. Only
+ * its default replacement (`urlPathReplacement`) is known.
+ */
+const URL_VALUE = '#val';
 const WILDCARD = '*';
 /** path-to-regexp 8's (Express 5, @koa/router) wildcard that may be empty, `{*rest}`: the name in group 1. */
 export const OPTIONAL_WILDCARD = /^\{\*([A-Za-z0-9_$]+)\}$/;
@@ -93,6 +100,7 @@ function normalizeSegment(segment: string): string {
   if (/^\{[A-Za-z_][A-Za-z0-9_]*\.\.\.\}$/.test(segment)) return WILDCARD; // Go 1.22 `{rest...}`
   if (OPTIONAL_WILDCARD.test(segment)) return WILDCARD; // path-to-regexp 8 (Express 5, @koa/router) `{*splat}`, which may be empty
   if (/^\{[^{}]*\}$/.test(segment)) return PARAM; // Go 1.22 / gorilla `{id}`, `{id:[0-9]+}`
+  if (segment === URL_VALUE) return PARAM; // express-prom-bundle's (url-value-parser's) id segment in a route label: `/items/#val`
   if (/^:[A-Za-z0-9_$]+(\([^)]*\)|\{[^}]*\})?\??$/.test(segment)) return PARAM; // `:id`, `:id(\d+)`, Hono `:id{[0-9]+}`, optional `:id?`
   // A parameter inside a segment (`:from-:to`, `file.:ext`): keep the literal parts.
   return segment.replace(/:[A-Za-z0-9_$]+(\([^)]*\))?\??/g, PARAM).replace(/\{[A-Za-z_][A-Za-z0-9_]*\}/g, PARAM);
@@ -114,7 +122,7 @@ export function normalizeRoutePath(path: string): string {
  * writes one segment kind in a route label: what normalizeSegment reduces to `*` and to `:`.
  */
 const WILDCARD_RE = String.raw`\*\w*|\{\w+\.\.\.\}|\{\*[\w$]+\}`;
-const PARAM_RE = String.raw`:[\w$]+[^/]*|\{\w+(?::[^/]*)?\}`;
+const PARAM_RE = String.raw`:[\w$]+[^/]*|\{\w+(?::[^/]*)?\}|#val`;
 /** A parameter inside a segment (`:from-:to`, `file.:ext`, `{id}.json`), as normalizeSegment finds it. */
 const INNER_PARAM = /:[A-Za-z0-9_$]+(\([^)]*\))?\??|\{[A-Za-z_][A-Za-z0-9_]*\}/g;
 

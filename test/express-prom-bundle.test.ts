@@ -1,0 +1,82 @@
+// A user trial of an Express service instrumented with express-prom-bundle (`includePath: true`,
+// its default normalizePath), the contract mapping its names (`metrics.labels: { route: path,
+// method: method, status: status_code }`). express-prom-bundle writes `path="/items/#val"` for
+// `/items/42`: url-value-parser's placeholder for a segment that looks like a value, i.e. the route
+// `/items/:id`. sloctl read `#val` as a raw path: `validate --target` warned SLO_ROUTE_NO_SERIES
+// ("the label holds raw paths, not the template"), the gate's service view recorded nothing under
+// GET /items/:id (its latency and errors service sides INCONCLUSIVE), and the rules selected no
+// series for the route's own threshold.
+import assert from 'node:assert/strict';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import express from 'express';
+import promBundle from 'express-prom-bundle';
+import { Registry } from 'prom-client';
+import { checkLiveFacts, type LiveSeries } from '../src/contract/live-facts.ts';
+import { labelMap, routeMatcher } from '../src/contract/label-map.ts';
+import { parseContract } from '../src/contract/load.ts';
+import { normalizeRoutePath } from '../src/contract/route-paths.ts';
+import type { Contract } from '../src/contract/schema.ts';
+import { parseExposition } from '../src/observe/exposition.ts';
+
+function contract(): Contract {
+  const l = parseContract(`apiVersion: sloctl/v1
+service: { name: shop, runtime: node }
+routes:
+  - { name: get-item, method: GET, path: /items/:id }
+  - { name: get-quote, method: GET, path: /quote/:sku, latency: 300ms }
+  - { name: report, method: GET, path: /report }
+metrics:
+  requestDuration: http_request_duration_seconds
+  requests: http_request_duration_seconds_count
+  labels: { route: path, method: method, status: status_code }
+objectives:
+  latency:
+    - { name: api, threshold: 100ms, objective: 95% }
+  errors: { objective: 99% }
+`, 'slo.yaml');
+  assert.ok(l.contract, JSON.stringify(l.diagnostics));
+  return l.contract;
+}
+
+describe('express-prom-bundle: `#val` in the path label is a route parameter', () => {
+  let server: Server;
+  let base: string;
+  before(async () => {
+    const app = express();
+    app.use(promBundle({ includeMethod: true, includePath: true, includeStatusCode: true, promRegistry: new Registry() }));
+    app.get('/items/:id', (req, res) => { res.json({ id: req.params.id }); });
+    app.get('/quote/:sku', (req, res) => { res.json({ sku: req.params.sku }); });
+    app.get('/report', (_req, res) => { res.json({ rows: 1 }); });
+    server = app.listen(0, '127.0.0.1');
+    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    for (const p of ['/items/42', '/items/7', '/quote/123', '/report']) await (await fetch(base + p)).text();
+  });
+  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('the matcher every reader uses (rules, status, the engine) selects `/items/#val` for /items/:id', () => {
+    const m = labelMap(contract());
+    const x = routeMatcher(m, ['/items/:id']);
+    assert.equal(x.op, '=~');
+    const re = new RegExp(`^(?:${x.value})$`);
+    assert.ok(re.test('/items/#val'), x.value);
+    assert.ok(!re.test('/items/#val/extra'));
+    assert.ok(!re.test('/quote/#val'));
+  });
+
+  it('the gate\'s route key (normalizeRoutePath) is the same for `/items/#val` and /items/:id', () => {
+    assert.equal(normalizeRoutePath('/items/#val'), normalizeRoutePath('/items/:id'));
+    assert.equal(normalizeRoutePath('/a/#val/b/#val'), normalizeRoutePath('/a/{x}/b/:y'));
+  });
+
+  it('validate --target (checkLiveFacts) on the running service: every route has its series, no raw-path warning', async () => {
+    const body = await (await fetch(`${base}/metrics`)).text();
+    assert.match(body, /path="\/items\/#val"/, 'express-prom-bundle labels the id segment #val');
+    const series: LiveSeries[] = parseExposition(body).families.flatMap((f) => f.samples.map((s) => ({ name: s.name, labels: s.labels, type: f.type })));
+    const facts = checkLiveFacts(contract(), series, `${base}/metrics`);
+    const routeFindings = facts.findings.filter((f) => f.code === 'SLO_ROUTE_NO_SERIES' || f.code === 'SLO_ROUTE_LABEL_VALUES');
+    assert.deepEqual(routeFindings.map((f) => `${f.code}: ${f.message}`), []);
+  });
+});
