@@ -16,6 +16,7 @@ import { goodRatioAtThreshold, histogramQuantile, parseLe, quantileBucket, sameB
 import { RollingWindow, type WindowSum } from '../engine/window.ts';
 import { formatMs } from '../engine/alerts.ts';
 import { classOf, unmeasurableErrors } from '../contract/label-map.ts';
+import { intervalMissStands } from '../verdicts/stats.ts';
 import { unmeasuredDependenciesText } from '../contract/availability-parts.ts';
 import { compileMatchers, type IngestResult, type Series, type SeriesStore } from '../observe/series-store.ts';
 import type { AvailabilitySource, ErrorsSource, LatencySource, Scope, SloDefinition } from './definitions.ts';
@@ -103,6 +104,19 @@ interface Session {
   /** Scrapes that carried the availability gauge while it judged requests from before (gaugeTrusted false). */
   untrustedGauge: number;
   missing: Set<string>;
+  /**
+   * Availability composed from its parts: per part (`latency <slo>`, `success`), the scrape
+   * intervals it missed (bad requests the objective cannot explain) and those it was below the
+   * objective by requests that could happen at it (counted as met), each with its worst interval.
+   */
+  partsMissed: Map<string, PartIntervals>;
+  partsNoise: Map<string, PartIntervals>;
+}
+
+interface PartIntervals {
+  scrapes: number;
+  /** The interval with the lowest ratio: its bad requests (counted once) of its total, and the ratio. */
+  worst: { bad: number; total: number; ratio: number; objective: number };
 }
 
 interface State {
@@ -112,11 +126,11 @@ interface State {
   classify: (s: Series) => Role | null;
   session: Session;
   /** The increment of the latest scrape that had data (and where its interval began), for the availability composite. */
-  last?: { at: number; from: number; bad: number; total: number };
+  last?: { at: number; from: number; bad: number; total: number; badCount?: number };
 }
 
 function newSession(): Session {
-  return { scrapes: 0, bad: 0, total: 0, classes: new Map(), otherClasses: new Map(), seriesWithoutClass: 0, seriesWithLabel: 0, labelNames: new Set(), noBucket: new Map(), buckets: new Map(), interpolated: new Set(), availabilityFrom: new Set(), untrustedGauge: 0, missing: new Set() };
+  return { scrapes: 0, bad: 0, total: 0, classes: new Map(), otherClasses: new Map(), seriesWithoutClass: 0, seriesWithLabel: 0, labelNames: new Set(), noBucket: new Map(), buckets: new Map(), interpolated: new Set(), availabilityFrom: new Set(), untrustedGauge: 0, missing: new Set(), partsMissed: new Map(), partsNoise: new Map() };
 }
 
 /** Buckets a window needs: the SLO window (a calendar month at its longest) and every tier window. */
@@ -228,9 +242,9 @@ export class EmbeddedEvaluator {
   }
 
   /** Counts of the interval (from, at] (a gauge sample: from = at), added at `at`. */
-  private record(st: State, at: number, bad: number, total: number, from: number): void {
+  private record(st: State, at: number, bad: number, total: number, from: number, badCount?: number): void {
     st.window!.add(at, bad, total);
-    st.last = { at, from, bad, total };
+    st.last = { at, from, bad, total, ...(badCount !== undefined ? { badCount } : {}) };
     const s = st.session;
     s.scrapes++;
     s.coveredFrom = Math.min(s.coveredFrom ?? from, from);
@@ -288,6 +302,8 @@ export class EmbeddedEvaluator {
   private ingestErrors(st: State, src: ErrorsSource, result: IngestResult): void {
     let total = 0;
     let bad = 0;
+    // The bad requests counted one each (whatever their class weighs), for the composite's intervals.
+    let badCount = 0;
     let informed = false;
     let from = result.at;
     for (const s of result.updated) {
@@ -311,6 +327,7 @@ export class EmbeddedEvaluator {
       const w = cls === undefined ? undefined : src.weights.get(cls);
       if (cls !== undefined && w !== undefined) {
         bad += inc * w;
+        if (w > 0) badCount += inc;
         const c = st.session.classes.get(cls) ?? { count: 0, weight: w };
         c.count += inc;
         st.session.classes.set(cls, c);
@@ -318,7 +335,7 @@ export class EmbeddedEvaluator {
         st.session.otherClasses.set(value, (st.session.otherClasses.get(value) ?? 0) + inc);
       }
     }
-    if (informed) this.record(st, result.at, bad, total, from);
+    if (informed) this.record(st, result.at, bad, total, from, badCount);
   }
 
   private ingestAvailability(st: State, src: AvailabilitySource, result: IngestResult, context: ScrapeContext): void {
@@ -357,8 +374,14 @@ export class EmbeddedEvaluator {
     }
     // A part whose SLI cannot be measured (no bucket at a threshold, no error label) is unknown, not good.
     const latencyOk = lat.length === 0 || lat.some((x) => x.last?.at !== at || unmeasurable(x) !== undefined) ? undefined : lat.every((x) => meets(x)) ? 1 : 0;
+    const successOk = errs === undefined || errs.last?.at !== at || unmeasurable(errs) !== undefined ? undefined : meets(errs) ? 1 : 0;
     parts.push(['latency', w.latency, latencyOk]);
-    parts.push(['success', w.success, errs === undefined || errs.last?.at !== at || unmeasurable(errs) !== undefined ? undefined : meets(errs) ? 1 : 0]);
+    parts.push(['success', w.success, successOk]);
+    // Which intervals each part missed, or was below its objective by noise (kept when the scrape
+    // is composed: the notes say why the composite is what it is).
+    const judged: Array<[string, State]> = [];
+    if (latencyOk !== undefined) for (const x of lat) judged.push([`latency (${x.def.name})`, x]);
+    if (successOk !== undefined && errs !== undefined) judged.push(['success', errs]);
     // No gauge the contract maps for the critical dependencies (availability-parts.ts): the part is
     // left out and the others renormalised, as the rules do; never read as up.
     const leftOut = src.unmeasuredDependencies !== undefined && src.unmeasuredDependencies.measuredWeight > 0 ? src.unmeasuredDependencies : undefined;
@@ -379,6 +402,11 @@ export class EmbeddedEvaluator {
         else if (![...st.session.missing].some((x) => x.startsWith(m))) st.session.missing.add(partMissing(m, m === 'latency' ? lat : errs ? [errs] : []));
       }
       return;
+    }
+    for (const [name, x] of judged) {
+      const l = x.last!;
+      if (!(l.total > 0) || 1 - l.bad / l.total >= x.def.objective) continue;
+      tallyInterval(meets(x) ? st.session.partsNoise : st.session.partsMissed, name, x);
     }
     const a = parts.reduce((sum, [, weight, v]) => sum + weight * (v ?? 0), 0) / (leftOut?.measuredWeight ?? 1);
     const which = leftOut === undefined
@@ -461,9 +489,37 @@ function partMissing(part: string, sources: readonly State[]): string {
   return part;
 }
 
+/**
+ * Whether the last scrape interval met the SLO's objective, as a part of the availability
+ * composite: below it only when its bad requests (counted once) could not happen at the objective
+ * (intervalMissStands). A scrape interval holds few requests: 1% of 100 allows one, and one 500
+ * (weight 2.5) read "success missed", so a service at a tenth of its errors budget failed
+ * availability at 99% by the 500s alone.
+ */
 function meets(st: State): boolean {
   const l = st.last!;
-  return l.total === 0 || 1 - l.bad / l.total >= st.def.objective;
+  if (l.total === 0 || 1 - l.bad / l.total >= st.def.objective) return true;
+  return !intervalMissStands(l.total, l.badCount ?? l.bad, st.def.objective);
+}
+
+function tallyInterval(into: Map<string, PartIntervals>, name: string, st: State): void {
+  const l = st.last!;
+  const ratio = 1 - l.bad / l.total;
+  const worst = { bad: l.badCount ?? l.bad, total: l.total, ratio, objective: st.def.objective };
+  const had = into.get(name);
+  if (had === undefined) into.set(name, { scrapes: 1, worst });
+  else {
+    had.scrapes++;
+    if (ratio < had.worst.ratio) had.worst = worst;
+  }
+}
+
+function intervalsText(m: Map<string, PartIntervals>): string {
+  return [...m].map(([name, p]) => `${name} at ${p.scrapes} (the worst: ${num(p.worst.bad)} bad of ${num(p.worst.total)} requests, ${formatRatio(p.worst.ratio)} against ${formatRatio(p.worst.objective)})`).join(', ');
+}
+
+function formatRatio(x: number): string {
+  return `${+(Math.max(0, x) * 100).toPrecision(4)}%`;
 }
 
 /** The span the session's counts cover (Session.coveredFrom to its last scrape), once anything was counted. */
@@ -530,6 +586,8 @@ function notesOf(st: State): string[] {
   if (s.seriesWithoutClass > 0 && s.seriesWithLabel > 0 && st.def.source.kind === 'errors') out.push(`some request series have no ${st.def.source.label} label: their errors cannot be weighted${st.def.source.fromStatus ? '' : ' (the SDK adds it)'}`);
   const src = st.def.source;
   if (src.kind === 'availability' && src.unmeasuredDependencies !== undefined) out.push(unmeasuredDependenciesText(src.unmeasuredDependencies));
+  if (s.partsMissed.size > 0) out.push(`the composite's parts missed their objectives at scrape intervals: ${intervalsText(s.partsMissed)}`);
+  if (s.partsNoise.size > 0) out.push(`below their objectives at scrape intervals by bad requests that could happen at the objective (binomial tail 5% or more), counted as met: ${intervalsText(s.partsNoise)}`);
   if (s.missing.size > 0 && st.def.source.kind === 'availability') {
     out.push(s.untrustedGauge > 0
       ? `the ${st.def.source.gauge} gauge judged requests from before at ${s.untrustedGauge} scrape(s), and the composite's parts were not all known there: ${[...s.missing].join('; ')}`
