@@ -322,6 +322,7 @@ async function evaluateOne(def: SloDefinition, p: SloPlan, at: number, ask: Ask,
       .sort((a, b) => `${a.alertname} ${a.tier ?? ''}`.localeCompare(`${b.alertname} ${b.tier ?? ''}`));
     lines.push(`alerts: ${q} = ${prometheusAlerts.length === 0 ? 'none pending or firing' : prometheusAlerts.map((a) => `${a.alertname}${a.tier ? ` ${a.tier}` : ''} ${a.state}`).join(', ')}`);
   }
+  lines.push(`coverage: each window is read with one query over its whole range; how much of the range Prometheus holds samples for is not read (a server with less history than the window counts what it has, and the rest of the window is not counted as good or bad)`);
 
   // The availability composite without the SDK's gauge exists only as the rules' recorded series
   // (its "raw" queries read it too): when the rules are loaded and it is empty, one of its parts
@@ -376,10 +377,16 @@ async function emptyComposite(p: SloPlan, ask: Ask, lines: string[]): Promise<st
   return `sloctl's rules are loaded, but ${record} has no sample in the window: it is recorded from the ${gauge ? `gauge (${gauge.expr}), which has no data, or else from its parts` : 'parts'} (${composite.map((x) => x.name).join(', ')}), and ${empty.length === 1 ? 'this part has' : 'these parts have'} no data now: ${names}${known.length > 0 ? `; the others read ${known.join(', ')}` : ''}. An empty part empties the composite (its alert SLIMissing fires): export what ${empty.length === 1 ? 'it reads' : 'they read'}, or fix the contract's \`metrics:\` mapping`;
 }
 
+/**
+ * A window's counts from one PromQL answer. Whether it had data is known (bucketsWithData 0 or 1:
+ * the tiers' "no data" test); how much of the window the samples span is not, so `buckets` is left
+ * out: it was 1, and `--explain` and the JSON said "data in 1 of its 1 buckets" of a 28-day window
+ * over a Prometheus holding two minutes.
+ */
 function counts(total: number | undefined, bad: number | undefined, start: number, end: number): WindowCounts {
-  if (total === undefined) return { good: 0, bad: 0, total: 0, start, end, buckets: 1, bucketsWithData: 0 };
+  if (total === undefined) return { good: 0, bad: 0, total: 0, start, end, bucketsWithData: 0 };
   const b = bad ?? 0;
-  return { good: total - b, bad: b, total, start, end, buckets: 1, bucketsWithData: 1 };
+  return { good: total - b, bad: b, total, start, end, bucketsWithData: 1 };
 }
 
 function oneLine(q: string): string {
