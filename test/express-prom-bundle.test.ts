@@ -18,6 +18,7 @@ import { labelMap, routeMatcher } from '../src/contract/label-map.ts';
 import { parseContract } from '../src/contract/load.ts';
 import { normalizeRoutePath } from '../src/contract/route-paths.ts';
 import type { Contract } from '../src/contract/schema.ts';
+import { isRecording, prometheusRules, type AlertingRule } from '../src/emit/prometheus.ts';
 import { parseExposition } from '../src/observe/exposition.ts';
 
 function contract(): Contract {
@@ -78,5 +79,53 @@ describe('express-prom-bundle: `#val` in the path label is a route parameter', (
     const facts = checkLiveFacts(contract(), series, `${base}/metrics`);
     const routeFindings = facts.findings.filter((f) => f.code === 'SLO_ROUTE_NO_SERIES' || f.code === 'SLO_ROUTE_LABEL_VALUES');
     assert.deepEqual(routeFindings.map((f) => `${f.code}: ${f.message}`), []);
+  });
+});
+
+describe('the rules\' SLIUnmeasurable alert says how to add buckets in the service\'s runtime', () => {
+  const description = (c: Contract) => {
+    const alert = prometheusRules(c).groups.flatMap((g) => g.rules).find((r): r is AlertingRule => !isRecording(r) && r.alert.endsWith('SLIUnmeasurable') && r.annotations?.description?.includes('bucket') === true);
+    assert.ok(alert, 'a latency SLIUnmeasurable alert');
+    return alert.annotations!.description!;
+  };
+
+  it('a Node service (express-prom-bundle) is not told about client_golang', () => {
+    // Before: "Add the thresholds to the histogram's buckets (client_golang: prometheus.HistogramOpts.Buckets)."
+    const d = description(contract());
+    assert.doesNotMatch(d, /client_golang/);
+    assert.match(d, /prom-client: the histogram's `buckets`; express-prom-bundle: its `buckets` option/);
+  });
+
+  it('a Go service still is', () => {
+    const go = parseContract(`apiVersion: sloctl/v1
+service: { name: orders, runtime: go }
+routes:
+  - { name: get-order, method: GET, path: /orders/:id }
+metrics:
+  requestDuration: http_request_duration_seconds
+  requests: http_requests_total
+  labels: { route: handler, method: method, status: code }
+objectives:
+  latency:
+    - { name: api, threshold: 100ms, objective: 95% }
+`, 'slo.yaml');
+    assert.ok(go.contract);
+    assert.match(description(go.contract), /client_golang: prometheus\.HistogramOpts\.Buckets/);
+  });
+});
+
+describe('a parameter that does not look like an id stays a raw path in express-prom-bundle\'s label', () => {
+  it('validate --target names that route\'s own template in the hint (it named the first route with a parameter)', () => {
+    const series: LiveSeries[] = [];
+    for (const path of ['/items/#val', '/quote/abc', '/report']) {
+      const labels = { status_code: '200', method: 'GET', path };
+      for (const le of ['0.003', '0.03', '0.1', '0.3', '1.5', '10', '+Inf']) series.push({ name: 'http_request_duration_seconds_bucket', labels: { ...labels, le }, type: 'histogram' });
+      series.push({ name: 'http_request_duration_seconds_count', labels, type: 'histogram' });
+    }
+    const findings = checkLiveFacts(contract(), series, 'http://127.0.0.1:1/metrics').findings.filter((f) => f.code === 'SLO_ROUTE_NO_SERIES');
+    assert.equal(findings.length, 1, findings.map((f) => f.message).join('\n'));
+    assert.match(findings[0].message, /`GET \/quote\/:sku`.*"\/quote\/abc"/);
+    // Before: "label the series with the route template (`/items/:id` in any router's spelling ...".
+    assert.match(findings[0].hint ?? '', /label the series with the route template \(`\/quote\/:sku` in any router's spelling/);
   });
 });

@@ -421,9 +421,11 @@ function routeFindings(c: Contract, m: LabelMap, metrics: ReadonlyArray<{ metric
   const names = metrics.map((x) => `\`${x.metric}\``).join(' or ');
   const go = c.service.runtime === 'go';
   const example = c.routes.find((r) => routePathRegex(r.path) !== undefined) ?? c.routes[0];
-  const templateFix = go
-    ? `curry the route template into \`${m.route}\`, never the request path: \`hist.MustCurryWith(prometheus.Labels{"${m.route}": "${goSpelling(example.path)}"})\`, and the same for the counter (any router's spelling of the template matches)`
-    : `label the series with the route template (\`${example.path}\` in any router's spelling: Express' \`req.route.path\`, Fastify's \`request.routeOptions.url\`), never the request path; sloctl/sdk does`;
+  // The fix, with the template of the route a finding is about (the label-wide finding: the first
+  // route with a parameter), not always the first one.
+  const templateFix = (path: string) => go
+    ? `curry the route template into \`${m.route}\`, never the request path: \`hist.MustCurryWith(prometheus.Labels{"${m.route}": "${goSpelling(path)}"})\`, and the same for the counter (any router's spelling of the template matches)`
+    : `label the series with the route template (\`${path}\` in any router's spelling: Express' \`req.route.path\`, Fastify's \`request.routeOptions.url\`), never the request path; sloctl/sdk does`;
 
   c.routes.forEach((route, i) => {
     const byRoute = [routeMatcher(m, [route.path])];
@@ -440,7 +442,7 @@ function routeFindings(c: Contract, m: LabelMap, metrics: ReadonlyArray<{ metric
       code: 'SLO_ROUTE_NO_SERIES', severity: 'warning', path: ['routes', i, 'path'], at: 'value',
       message: `no series for \`${route.method} ${route.path}\` (route "${route.name}")${raw.length > 0 ? '' : ' yet'} on ${where}: ${onPath.length > 0 ? `its path has series of ${names} with \`${m.method}\` ${quoted(methods, 5)} only` : `no series of ${names} has a \`${m.route}\` that matches its template`}${details.length > 0 ? `; ${details.join('; ')}` : ''}; the rules, \`status\` and the gate select the route by that label, and read no per-route numbers for it until one does`,
       hint: raw.length > 0
-        ? templateFix
+        ? templateFix(route.path)
         : onPath.length > 0
           ? `send it a ${route.method} request and run again (promhttp and prom-client make a method's series at its first request), or check that the service serves ${route.method} there`
           : `send it a request and run again (sloctl's SDK makes a declared route's series at start; promhttp and prom-client only at its first request), or check the route label: ${seen}, and must hold the route template (\`${route.path}\` in any router's spelling)`,
@@ -462,7 +464,7 @@ function routeFindings(c: Contract, m: LabelMap, metrics: ReadonlyArray<{ metric
   } else if (real.length > Math.max(20, 5 * c.routes.length)) {
     message = `on ${where}, \`${m.route}\` has ${real.length} distinct values (${quoted(real)}) for the contract's ${c.routes.length} route${c.routes.length === 1 ? '' : 's'}: it looks like it holds raw request paths, not route templates`;
   }
-  if (message) out.push({ code: 'SLO_ROUTE_LABEL_VALUES', severity: 'warning', path, at, message, hint: templateFix });
+  if (message) out.push({ code: 'SLO_ROUTE_LABEL_VALUES', severity: 'warning', path, at, message, hint: templateFix(example.path) });
   return out;
 }
 

@@ -363,8 +363,14 @@ function latencyPlan(c: Contract, o: LatencyObjective, base: string | undefined)
     .filter((e): e is [string, number] => e[1] !== undefined)
     .map(([k, v]): [string, number, number] => [k, percentileQuantile(k), v / 1000]);
   const series = `{{ $labels.${lm.method} }} {{ $labels.${lm.route} }}`;
+  // The way to set buckets in the service's own runtime (a Node service has no client_golang).
+  const bucketsWay = c.service.runtime === 'go'
+    ? 'client_golang: prometheus.HistogramOpts.Buckets'
+    : c.service.runtime === 'node'
+      ? 'prom-client: the histogram\'s `buckets`; express-prom-bundle: its `buckets` option'
+      : 'client_golang: prometheus.HistogramOpts.Buckets; prom-client: the histogram\'s `buckets`';
   const fix = lm.mapped
-    ? 'Add the thresholds to the histogram\'s buckets (client_golang: prometheus.HistogramOpts.Buckets).'
+    ? `Add the thresholds to the histogram's buckets (${bucketsWay}).`
     : 'The SDK puts a bucket at every threshold of the contract it runs with: this instance runs with another contract (the rules were generated from a newer one than it was deployed with?). Deploy the service with this contract, or generate the rules from the one it runs.';
   return {
     promise: `${formatPercent(o.objective)} of ${o.routes ? `requests to ${o.routes.join(', ')}` : 'requests'} within ${formatDuration(o.threshold)}${overrides}`,
