@@ -70,7 +70,7 @@ describe('status --prometheus: availability composed from its parts', () => {
       if (q.includes('sloctl:availability:ratio')) return undefined; // recorded, empty
       if (q === 'avg(up)') return 1;
       if (q.includes('inventory_up')) return undefined; // mapped, never exported
-      if (q.startsWith('((') && q.includes('irate(')) return 1; // latency and success met
+      if ((q.startsWith('((') || q.startsWith('(clamp_max(')) && q.includes('irate(')) return 1; // latency and success met
       return undefined;
     });
     const r = await evaluateThroughPrometheus(c, client, T0);

@@ -13,6 +13,7 @@
 // One decision, read by the rule generator (src/emit/slos.ts), the embedded engine
 // (src/evaluate/definitions.ts, embedded.ts), `status --prometheus` and `validate`, so all of
 // them compose the same thing.
+import { HEALTH_WINDOW_DEFAULT_MS } from '../sdk/core/health.ts';
 import { labelMap } from './label-map.ts';
 import type { Contract } from './schema.ts';
 
@@ -53,3 +54,15 @@ export function unmeasuredDependenciesText(u: UnmeasuredDependencies): string {
 
 /** What to do about it. */
 export const UNMEASURED_DEPENDENCIES_FIX = 'export a gauge that is 1 while a dependency is usable and 0 when not, labelled `dependency="<name>"`, and map it (`metrics: { dependencyUp: <your gauge> }`); or accept that availability ignores the dependencies';
+
+/**
+ * The span of requests that decides whether an interval of the availability composite below its
+ * latency or errors objective missed it (src/engine/interval-miss.ts): the health endpoint's window
+ * (`health.window`, 30 s by default: what the SDK's gauge judges), at least four scrape intervals.
+ * One scrape interval alone holds too few requests (100 at 99% allow one bad, and one 500 read as a
+ * missed interval), and a rate that misses the objective a little in every interval (1 in 20 against
+ * 99.5%) shows only over several.
+ */
+export function partEvidenceWindowMs(c: Pick<Contract, 'health' | 'scrapeInterval'>): number {
+  return Math.max(c.health?.window ?? HEALTH_WINDOW_DEFAULT_MS, 4 * c.scrapeInterval);
+}

@@ -21,10 +21,11 @@ import { badClasses, countedClasses } from '../contract/classify.ts';
 import { classSelectors, labelMap, type LabelMatch } from '../contract/label-map.ts';
 import { errorsScope, latencyScopes } from '../contract/sli-scope.ts';
 import { HTTP_ROLES } from '../contract/metric-names.ts';
-import { unmeasuredDependencies, unmeasuredDependenciesText, UNMEASURED_DEPENDENCIES_FIX } from '../contract/availability-parts.ts';
+import { partEvidenceWindowMs, unmeasuredDependencies, unmeasuredDependenciesText, UNMEASURED_DEPENDENCIES_FIX } from '../contract/availability-parts.ts';
 import type { Alerting, Contract, CustomSli, LatencyObjective } from '../contract/schema.ts';
 import { formatDuration, formatPercent, parseDuration } from '../contract/units.ts';
 import { scaleTiers, WORKBOOK_TIERS } from '../engine/alerts.ts';
+import { INTERVAL_Z } from '../engine/interval-miss.ts';
 import { dur, isLabelName, leMatcher, matcher, num, oneOf, selector, str, sumOfUnion, templateLiteral } from './promql.ts';
 import { percentileQuantile } from '../contract/percentiles.ts';
 
@@ -118,7 +119,12 @@ export interface SloPlan {
    * samples) met the objective, else 0; empty when it cannot be measured. Feeds the availability
    * composite built from its parts, as src/evaluate/embedded.ts builds it per scrape.
    */
-  lastInterval?: (rangeMs: number) => string;
+  /**
+   * The availability composite's part for the last scrape interval (`irate` over `rangeMs`); an
+   * interval below the objective is missed only when the bad requests of the last `evidenceMs`
+   * (`increase`) are more than the objective gives by chance (intervalPart).
+   */
+  lastInterval?: (rangeMs: number, evidenceMs: number) => string;
   /** Latency SLOs: what the dashboard needs for per-route percentiles. */
   latency?: {
     bucketMetric: string; scope: string[][]; thresholds: Array<{ seconds: number; routes: string }>; percentiles: Array<[string, number, number]>;
@@ -215,6 +221,26 @@ export const MISSING_LE_LABEL = 'sloctl_threshold_le';
 /** The range function of a query. */
 export type Fn = 'rate' | 'increase' | 'irate';
 
+/** `fn(selector[range])`. */
+function call(fn: Fn, sel: string, range: RangeText): string {
+  return `${fn}(${sel}[${range}])`;
+}
+
+/**
+ * The availability composite's part for one scrape interval (the last two samples): met when the
+ * interval's ratio meets the objective (`ratioMet`, 1 or 0), or when the bad requests (weighted by
+ * class, as the SLO counts them) of the evidence window up to it (`bad` and `total`: increase over partEvidenceWindowMs) are
+ * within what the objective itself gives at 95%, the bound src/engine/interval-miss.ts computes for
+ * `status` and the gate too. Judged on its ratio alone, a scrape interval of 100 requests at 99%
+ * missed its part on one 500, and a service within its errors objective burnt its availability
+ * budget and paged.
+ */
+function intervalPart(ratioMet: string, bad: string, total: string, objective: number): string {
+  const p = +(1 - objective).toPrecision(12);
+  const z = +(INTERVAL_Z * Math.sqrt(p * (1 - p))).toPrecision(12);
+  return `clamp_max(${ratioMet} + (${bad} <= bool (${total} * ${num(p)} + sqrt(${total}) * ${num(z)} + 0.5)), 1)`;
+}
+
 /**
  * A range as PromQL text: `5m` (dur(ms)) in the rules, or a placeholder a writer of other specs
  * fills in (`$window`, src/contract/promql.ts WINDOW_PLACEHOLDER, for the OpenSLO export).
@@ -222,7 +248,7 @@ export type Fn = 'rate' | 'increase' | 'irate';
 export type RangeText = string;
 
 function ranged(fn: Fn, metric: string, base: string | undefined, scope: Scope, extra: string[], range: RangeText): string[] {
-  return scope.map((alt) => `${fn}(${selector(metric, base, ...alt, ...extra)}[${range}])`);
+  return scope.map((alt) => call(fn, selector(metric, base, ...alt, ...extra), range));
 }
 
 function substitute(query: string, rangeMs: number): string {
@@ -323,7 +349,7 @@ export function latencyQueries(c: Contract, o: LatencyObjective, base: string | 
   const good = (fn: Fn, range: RangeText) =>
     sumOfUnion(groups.flatMap((g) => g.scope.flatMap((alt) => {
       const b = selector(bucket, base, ...alt, g.le);
-      if (fn === 'irate') return [`${fn}(${b}[${range}])`];
+      if (fn === 'irate') return [call(fn, b, range)];
       return [
         `(${fn}(${b}[${range}]) and ignoring(le) ${full(g, alt, range)})`,
         perRange(fn, `(${b} and ignoring(le) ${young(g, alt, range)})`, range),
@@ -333,7 +359,7 @@ export function latencyQueries(c: Contract, o: LatencyObjective, base: string | 
     sumOfUnion(groups.flatMap((g) => g.scope.flatMap((alt) => {
       const n = selector(count, base, ...alt);
       const b = selector(bucket, base, ...alt, g.le);
-      if (fn === 'irate') return [`(${fn}(${n}[${range}]) and ignoring(le) ${fn}(${b}[${range}]))`];
+      if (fn === 'irate') return [`(${call(fn, n, range)} and ignoring(le) ${call(fn, b, range)})`];
       return [
         `(${fn}(${n}[${range}]) and ${full(g, alt, range)})`,
         perRange(fn, `(${n} and ignoring(le) ${b} and ${young(g, alt, range)})`, range),
@@ -387,7 +413,7 @@ function latencyPlan(c: Contract, o: LatencyObjective, base: string | undefined)
         templateLiteral(`, the latency threshold the contract sets for it (thresholds: ${thresholds}). Its fast requests cannot be told from its slow ones, so the ${o.name} SLO leaves that series out (its burn rates read the series that have their bucket, and read nothing when none has). ${fix}`),
     },
     // A series without its threshold's bucket makes the interval unknown (no sample), as in embedded.ts.
-    lastInterval: (r) => `((${total('irate', r)} - ${good('irate', r)}) <= bool ${num(+(1 - o.objective).toPrecision(12))} * ${total('irate', r)} unless on() (${noBucket.join(' or ')}))`,
+    lastInterval: (r, e) => `(${intervalPart(`((${total('irate', r)} - ${good('irate', r)}) <= bool ${num(+(1 - o.objective).toPrecision(12))} * ${total('irate', r)})`, `(${total('increase', e)} - ${good('increase', e)})`, total('increase', e), o.objective)} unless on() (${noBucket.join(' or ')}))`,
   };
 }
 
@@ -484,7 +510,7 @@ function errorsPlan(c: Contract, routes: string[] | undefined, objective: number
       }
       : {}),
     // Without the label a request cannot be classed: the interval is unknown, not good (as embedded.ts).
-    lastInterval: (r) => `((${bad('irate', r)} <= bool ${num(+(1 - objective).toPrecision(12))} * ${total('irate', r)}) and on() count(${labelled}))`,
+    lastInterval: (r, e) => `(${intervalPart(`(${bad('irate', r)} <= bool ${num(+(1 - objective).toPrecision(12))} * ${total('irate', r)})`, q.bad('increase', dur(e)), total('increase', e), objective)} and on() count(${labelled}))`,
   };
 }
 
@@ -654,8 +680,9 @@ function availabilityFromParts(c: Contract, w: { health: number; latency: number
   }
   const parts: Array<{ name: string; weight: number; expr: string }> = [];
   if (w.health > 0) parts.push({ name: 'health', weight: w.health, expr: `avg(${selector('up', base)})` });
-  if (w.latency > 0) parts.push({ name: 'latency', weight: w.latency, expr: latency.map((s) => s.lastInterval!(range)).join(' * ') });
-  if (w.success > 0) parts.push({ name: 'success', weight: w.success, expr: errors!.lastInterval!(range) });
+  const evidence = partEvidenceWindowMs(c);
+  if (w.latency > 0) parts.push({ name: 'latency', weight: w.latency, expr: latency.map((s) => s.lastInterval!(range, evidence)).join(' * ') });
+  if (w.success > 0) parts.push({ name: 'success', weight: w.success, expr: errors!.lastInterval!(range, evidence) });
   if (w.dependencies > 0 && (unmeasured === undefined || unmeasured.measuredWeight <= 0)) {
     const critical = c.dependencies.filter((d) => d.critical).map((d) => d.name);
     if (critical.length === 0) parts.push({ name: 'dependencies', weight: w.dependencies, expr: '' });

@@ -26,7 +26,7 @@
 // as they are, `false` turns a severity off, missing ones are the SRE workbook's scaled to the SLO
 // window and rounded to the bucket width.
 import { badClasses, countedClasses } from '../contract/classify.ts';
-import { unmeasuredDependencies, type UnmeasuredDependencies } from '../contract/availability-parts.ts';
+import { partEvidenceWindowMs, unmeasuredDependencies, type UnmeasuredDependencies } from '../contract/availability-parts.ts';
 import { classSelectors, labelMap, unseenClasses, type ClassSelector } from '../contract/label-map.ts';
 import { errorsScope, latencyScopes } from '../contract/sli-scope.ts';
 import { HTTP_ROLES } from '../contract/metric-names.ts';
@@ -92,6 +92,12 @@ export interface AvailabilitySource {
    * out and divides by the other weights, as the generated rules do.
    */
   unmeasuredDependencies?: UnmeasuredDependencies;
+  /**
+   * How far back a scrape's latency or success part below its objective is weighed
+   * (availability-parts.ts partEvidenceWindowMs): missed only when that span's bad requests are
+   * more than the objective gives by chance.
+   */
+  evidenceWindowMs: number;
 }
 
 export interface CustomSource {
@@ -206,6 +212,7 @@ export function defineSlos(c: Contract): SloDefinition[] {
       weights: a.weights,
       criticalDependencies: c.dependencies.filter((d) => d.critical).map((d) => d.name),
       dependencyGauge: metricName(c, 'dependencyUp'),
+      evidenceWindowMs: partEvidenceWindowMs(c),
       ...(unmeasured !== undefined ? { unmeasuredDependencies: unmeasured } : {}),
     }));
   }

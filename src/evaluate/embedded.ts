@@ -16,7 +16,7 @@ import { goodRatioAtThreshold, histogramQuantile, parseLe, quantileBucket, sameB
 import { RollingWindow, type WindowSum } from '../engine/window.ts';
 import { formatMs } from '../engine/alerts.ts';
 import { classOf, unmeasurableErrors } from '../contract/label-map.ts';
-import { intervalMissStands } from '../verdicts/stats.ts';
+import { intervalMissStands } from '../engine/interval-miss.ts';
 import { unmeasuredDependenciesText } from '../contract/availability-parts.ts';
 import { compileMatchers, type IngestResult, type Series, type SeriesStore } from '../observe/series-store.ts';
 import type { AvailabilitySource, ErrorsSource, LatencySource, Scope, SloDefinition } from './definitions.ts';
@@ -116,7 +116,7 @@ interface Session {
 interface PartIntervals {
   scrapes: number;
   /** The interval with the lowest ratio: its bad requests (counted once) of its total, and the ratio. */
-  worst: { bad: number; total: number; ratio: number; objective: number };
+  worst: { bad: number; total: number; ratio: number; objective: number; windowBad: number; windowTotal: number; windowMs: number };
 }
 
 interface State {
@@ -126,8 +126,13 @@ interface State {
   classify: (s: Series) => Role | null;
   session: Session;
   /** The increment of the latest scrape that had data (and where its interval began), for the availability composite. */
-  last?: { at: number; from: number; bad: number; total: number; badCount?: number };
+  last?: { at: number; from: number; bad: number; total: number };
+  /** The latest intervals' requests and bad ones (weighted, as the SLO counts them; a few minutes), for the composite's evidence window. */
+  recent: Array<{ at: number; total: number; bad: number }>;
 }
+
+/** How long `State.recent` keeps intervals: past any evidence window a contract sets in practice. */
+const RECENT_MS = 15 * 60_000;
 
 function newSession(): Session {
   return { scrapes: 0, bad: 0, total: 0, classes: new Map(), otherClasses: new Map(), seriesWithoutClass: 0, seriesWithLabel: 0, labelNames: new Set(), noBucket: new Map(), buckets: new Map(), interpolated: new Set(), availabilityFrom: new Set(), untrustedGauge: 0, missing: new Set(), partsMissed: new Map(), partsNoise: new Map() };
@@ -211,6 +216,7 @@ export class EmbeddedEvaluator {
           return r;
         },
         session: newSession(),
+        recent: [],
       };
     });
   }
@@ -242,9 +248,11 @@ export class EmbeddedEvaluator {
   }
 
   /** Counts of the interval (from, at] (a gauge sample: from = at), added at `at`. */
-  private record(st: State, at: number, bad: number, total: number, from: number, badCount?: number): void {
+  private record(st: State, at: number, bad: number, total: number, from: number): void {
     st.window!.add(at, bad, total);
-    st.last = { at, from, bad, total, ...(badCount !== undefined ? { badCount } : {}) };
+    st.last = { at, from, bad, total };
+    st.recent.push({ at, total, bad });
+    while (st.recent.length > 0 && st.recent[0].at <= at - RECENT_MS) st.recent.shift();
     const s = st.session;
     s.scrapes++;
     s.coveredFrom = Math.min(s.coveredFrom ?? from, from);
@@ -302,8 +310,6 @@ export class EmbeddedEvaluator {
   private ingestErrors(st: State, src: ErrorsSource, result: IngestResult): void {
     let total = 0;
     let bad = 0;
-    // The bad requests counted one each (whatever their class weighs), for the composite's intervals.
-    let badCount = 0;
     let informed = false;
     let from = result.at;
     for (const s of result.updated) {
@@ -327,7 +333,6 @@ export class EmbeddedEvaluator {
       const w = cls === undefined ? undefined : src.weights.get(cls);
       if (cls !== undefined && w !== undefined) {
         bad += inc * w;
-        if (w > 0) badCount += inc;
         const c = st.session.classes.get(cls) ?? { count: 0, weight: w };
         c.count += inc;
         st.session.classes.set(cls, c);
@@ -335,7 +340,7 @@ export class EmbeddedEvaluator {
         st.session.otherClasses.set(value, (st.session.otherClasses.get(value) ?? 0) + inc);
       }
     }
-    if (informed) this.record(st, result.at, bad, total, from, badCount);
+    if (informed) this.record(st, result.at, bad, total, from);
   }
 
   private ingestAvailability(st: State, src: AvailabilitySource, result: IngestResult, context: ScrapeContext): void {
@@ -373,8 +378,9 @@ export class EmbeddedEvaluator {
       if (lat.length > 0 && errs !== undefined) return;
     }
     // A part whose SLI cannot be measured (no bucket at a threshold, no error label) is unknown, not good.
-    const latencyOk = lat.length === 0 || lat.some((x) => x.last?.at !== at || unmeasurable(x) !== undefined) ? undefined : lat.every((x) => meets(x)) ? 1 : 0;
-    const successOk = errs === undefined || errs.last?.at !== at || unmeasurable(errs) !== undefined ? undefined : meets(errs) ? 1 : 0;
+    const windowMs = src.evidenceWindowMs;
+    const latencyOk = lat.length === 0 || lat.some((x) => x.last?.at !== at || unmeasurable(x) !== undefined) ? undefined : lat.every((x) => meets(x, windowMs)) ? 1 : 0;
+    const successOk = errs === undefined || errs.last?.at !== at || unmeasurable(errs) !== undefined ? undefined : meets(errs, windowMs) ? 1 : 0;
     parts.push(['latency', w.latency, latencyOk]);
     parts.push(['success', w.success, successOk]);
     // Which intervals each part missed, or was below its objective by noise (kept when the scrape
@@ -406,7 +412,7 @@ export class EmbeddedEvaluator {
     for (const [name, x] of judged) {
       const l = x.last!;
       if (!(l.total > 0) || 1 - l.bad / l.total >= x.def.objective) continue;
-      tallyInterval(meets(x) ? st.session.partsNoise : st.session.partsMissed, name, x);
+      tallyInterval(meets(x, windowMs) ? st.session.partsNoise : st.session.partsMissed, name, x, windowMs);
     }
     const a = parts.reduce((sum, [, weight, v]) => sum + weight * (v ?? 0), 0) / (leftOut?.measuredWeight ?? 1);
     const which = leftOut === undefined
@@ -491,21 +497,37 @@ function partMissing(part: string, sources: readonly State[]): string {
 
 /**
  * Whether the last scrape interval met the SLO's objective, as a part of the availability
- * composite: below it only when its bad requests (counted once) could not happen at the objective
- * (intervalMissStands). A scrape interval holds few requests: 1% of 100 allows one, and one 500
- * (weight 2.5) read "success missed", so a service at a tenth of its errors budget failed
- * availability at 99% by the 500s alone.
+ * composite: an interval below it missed it only when the bad requests (weighted by class, as the
+ * SLO counts them) of the last `windowMs` are more than the objective gives by chance (src/engine/interval-miss.ts; the rules use
+ * the same bound). A scrape interval holds few requests: 1% of 100 allows one, and one 500 (weight
+ * 2.5) read "success missed", so a service at a tenth of its errors budget failed availability at
+ * 99% on its 500s alone.
  */
-function meets(st: State): boolean {
+function meets(st: State, windowMs: number): boolean {
   const l = st.last!;
   if (l.total === 0 || 1 - l.bad / l.total >= st.def.objective) return true;
-  return !intervalMissStands(l.total, l.badCount ?? l.bad, st.def.objective);
+  const w = recentSum(st, windowMs);
+  return !intervalMissStands(w.total, w.bad, st.def.objective);
 }
 
-function tallyInterval(into: Map<string, PartIntervals>, name: string, st: State): void {
+/** Requests and bad ones (counted once) of the intervals that ended within `windowMs` of the last. */
+function recentSum(st: State, windowMs: number): { total: number; bad: number } {
+  const end = st.last!.at;
+  let total = 0;
+  let bad = 0;
+  for (const r of st.recent) {
+    if (r.at <= end - windowMs) continue;
+    total += r.total;
+    bad += r.bad;
+  }
+  return { total, bad };
+}
+
+function tallyInterval(into: Map<string, PartIntervals>, name: string, st: State, windowMs: number): void {
   const l = st.last!;
   const ratio = 1 - l.bad / l.total;
-  const worst = { bad: l.badCount ?? l.bad, total: l.total, ratio, objective: st.def.objective };
+  const w = recentSum(st, windowMs);
+  const worst = { bad: l.bad, total: l.total, ratio, objective: st.def.objective, windowBad: w.bad, windowTotal: w.total, windowMs };
   const had = into.get(name);
   if (had === undefined) into.set(name, { scrapes: 1, worst });
   else {
@@ -515,7 +537,11 @@ function tallyInterval(into: Map<string, PartIntervals>, name: string, st: State
 }
 
 function intervalsText(m: Map<string, PartIntervals>): string {
-  return [...m].map(([name, p]) => `${name} at ${p.scrapes} (the worst: ${num(p.worst.bad)} bad of ${num(p.worst.total)} requests, ${formatRatio(p.worst.ratio)} against ${formatRatio(p.worst.objective)})`).join(', ');
+  return [...m].map(([name, p]) => {
+    // The errors SLO counts bad requests by their class's weight (a 500: 2.5), and so does the bound.
+    const bad = name === 'success' ? 'weighted bad' : 'bad';
+    return `${name} at ${p.scrapes} (the worst: ${num(p.worst.bad)} ${bad} of ${num(p.worst.total)} requests, ${formatRatio(p.worst.ratio)} against ${formatRatio(p.worst.objective)}; ${num(p.worst.windowBad)} ${bad} of ${num(p.worst.windowTotal)} in the ${formatMs(p.worst.windowMs)} up to it)`;
+  }).join(', ');
 }
 
 function formatRatio(x: number): string {
@@ -587,7 +613,7 @@ function notesOf(st: State): string[] {
   const src = st.def.source;
   if (src.kind === 'availability' && src.unmeasuredDependencies !== undefined) out.push(unmeasuredDependenciesText(src.unmeasuredDependencies));
   if (s.partsMissed.size > 0) out.push(`the composite's parts missed their objectives at scrape intervals: ${intervalsText(s.partsMissed)}`);
-  if (s.partsNoise.size > 0) out.push(`below their objectives at scrape intervals by bad requests that could happen at the objective (binomial tail 5% or more), counted as met: ${intervalsText(s.partsNoise)}`);
+  if (s.partsNoise.size > 0) out.push(`below their objectives at scrape intervals, with no more bad requests in the span up to each than the objective gives by chance (95%), counted as met: ${intervalsText(s.partsNoise)}`);
   if (s.missing.size > 0 && st.def.source.kind === 'availability') {
     out.push(s.untrustedGauge > 0
       ? `the ${st.def.source.gauge} gauge judged requests from before at ${s.untrustedGauge} scrape(s), and the composite's parts were not all known there: ${[...s.missing].join('; ')}`

@@ -31,7 +31,8 @@ import type { LoadResult, RouteResult } from '../measure/types.ts';
 import { businessWeight, classifierOf, clientCounts, mergedHistogram, routeOf, rowsFor } from './client-view.ts';
 import { concurrencyVerdicts, unjudgedSections, type ConcurrencyPeak } from './concurrency.ts';
 import { formatBound, formatValue, formatVerdictValue, lowestBucketBound } from './format.ts';
-import { binomialTailAtLeast, intervalMissStands } from './stats.ts';
+import { binomialTailAtLeast } from './stats.ts';
+import { intervalMissBound, intervalMissStands } from '../engine/interval-miss.ts';
 import type { HealthStats } from './health.ts';
 import { memoryVerdicts, type HeapReading, type ServiceRestart } from './memory.ts';
 import { causesText, errorCauses, latencyShareCauses, missingBuckets, missingBucketsText, percentileCauses, routeEvidence, throughputCauses, unrecordedRoutes, unrecordedRoutesText, type RouteEvidence } from './routes.ts';
@@ -165,9 +166,9 @@ function measurableOrNot(v: ObjectiveVerdict, events: number, bad: number): Obje
   };
 }
 
-function noiseText(n: number, bad: number, objective: number): string {
-  const p = binomialTailAtLeast(Math.round(n), Math.ceil(bad - 1e-9), 1 - objective);
-  return `probability ${p.toPrecision(2)} at the objective ${formatValue(objective, 'ratio')}: not a miss`;
+/** Why an interval below its objective was not a miss: what the objective itself gives by chance. */
+function noiseText(n: number, objective: number): string {
+  return `${formatValue(objective, 'ratio')} gives up to ${Math.floor(intervalMissBound(n, objective))} bad in ${n} by chance (95%): not a miss`;
 }
 
 /** Share of the allowed bad ratio under which a pass becomes a warning: less than 10% left. */
@@ -501,7 +502,7 @@ function availabilityVerdict(contract: Contract, views: GateViews): ObjectiveVer
       const noise = known.filter((x) => x.share < x.o.objective && !intervalMissStands(x.n, x.n - x.within, x.o.objective));
       return {
         met: known.every((x) => x.share >= x.o.objective || noise.includes(x)),
-        text: known.map((x) => `${x.o.name} ${show(x.share)}${noise.includes(x) ? ` (${x.n - x.within} of ${x.n} over the threshold, ${noiseText(x.n, x.n - x.within, x.o.objective)})` : ''}`).join(', '),
+        text: known.map((x) => `${x.o.name} ${show(x.share)}${noise.includes(x) ? ` (${x.n - x.within} of ${x.n} over the threshold, ${noiseText(x.n, x.o.objective)})` : ''}`).join(', '),
       };
     });
     latencyPart = r.share;
@@ -524,10 +525,9 @@ function availabilityVerdict(contract: Contract, views: GateViews): ObjectiveVer
       const c = clientCounts(contract, rowsFor(contract, t, e.routes));
       if (c.total === 0) return undefined;
       const ratio = Math.max(0, 1 - c.errorRatio);
-      // The bad requests counted one each, as the errors verdict's short-run rule counts them.
-      const bad = [...c.classes.values()].reduce((a, n) => a + n, 0);
-      if (ratio < e.objective && !intervalMissStands(c.total, bad, e.objective)) {
-        return { met: true, text: `${show(ratio)} (${bad} bad of ${c.total}, ${noiseText(c.total, bad, e.objective)})` };
+      // Bad requests weighted by class, as the objective counts them (a 500: 2.5).
+      if (ratio < e.objective && !intervalMissStands(c.total, c.weightedErrors, e.objective)) {
+        return { met: true, text: `${show(ratio)} (${+c.weightedErrors.toPrecision(4)} weighted bad of ${c.total}, ${noiseText(c.total, e.objective)})` };
       }
       return { met: ratio >= e.objective, text: show(ratio) };
     });

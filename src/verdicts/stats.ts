@@ -62,18 +62,6 @@ export function binomialTailAtLeast(n: number, k: number, p: number): number {
   return Math.max(0, Math.min(1, 1 - below));
 }
 
-/**
- * Whether an interval of the availability composite (a gate trial; the service's scrape interval,
- * src/evaluate/embedded.ts) that measured under a ratio objective missed it: only when its `bad`
- * requests of `n` could not happen at the objective (one-sided binomial tail under 5%, the
- * gate's rule for a run too short for its objective). Without it a trial of 300 requests with two
- * 500s (98.3% weighted against 99%; two or more bad in 300 happen with probability 0.8 at the
- * objective) was a missed trial, and a service within its errors objective failed availability.
- */
-export function intervalMissStands(n: number, bad: number, objective: number): boolean {
-  return binomialTailAtLeast(Math.round(n), Math.ceil(bad - 1e-9), 1 - objective) < 0.05;
-}
-
 /** The smallest one-sided p-value any data can give with n vs m observations: one split in C(n+m, n). */
 export function smallestPValue(n: number, m: number): number {
   return 1 / choose(n + m, n);
