@@ -530,3 +530,31 @@ describe('judgeDrills', () => {
     assert.ok(Number.isNaN(none.resilienceScore));
   });
 });
+
+describe('the service\'s view of a route its metrics do not record under its template', () => {
+  it('is not shown as a measurement of the fault: n/a, with a note naming the route (it read 100% beside the client\'s 50%)', () => {
+    // A user trial: the service labelled the route that calls the dependency with something other
+    // than the template (here a mount prefix it left out of the contract: /api/orders), so its
+    // counters held none of the failing requests and its "weighted success" during the fault read
+    // 100% beside the client's 38%.
+    const down: Options = {
+      behave: (t, r) => (inFault(t) && r === 'create-order' ? [{ n: PER_SLICE, latencyMs: 40, status: 503 }] : [{ n: PER_SLICE, latencyMs: 40, status: 200 }]),
+      health: graceful.health,
+    };
+    const ev = evidence(drill('payments-down'), down);
+    ev.service = ev.service.map((snap) => ({
+      ...snap,
+      routes: new Map([...snap.routes].map(([k, r]) => (r.route === '/orders' ? [`${r.method} /api/orders`, { ...r, route: '/api/orders' }] : [k, r]))),
+    }));
+    const v = judgeDrill(contract, ev);
+    const errors = v.during.checks.find((c) => c.name === 'errors')!;
+    assert.ok(errors.client < 0.98, String(errors.client));
+    assert.ok(Number.isNaN(errors.service), `service ${errors.service}`);
+    const note = v.reasons.find((r) => r.includes("the service's own view of the fault is not shown"));
+    assert.ok(note, v.reasons.join('\n'));
+    assert.match(note, /its metrics recorded nothing under POST \/orders \(1,000 requests answered to its clients\)/);
+    // The same drill with the route labelled as the template: the service's view is shown.
+    const labelled = judgeDrill(contract, evidence(drill('payments-down'), down));
+    assert.ok(Number.isFinite(labelled.during.checks.find((c) => c.name === 'errors')!.service));
+  });
+});

@@ -537,13 +537,18 @@ function duringChecks(contract: Contract, ev: DrillEvidence, rows: readonly Rout
   if (!d || !ev.applied.ok) return { judged: false, checks: [], reasons: [] };
   const out: During = { judged: true, checks: [], reasons: [] };
   const order = (a: { calls: boolean; value: number }, b: { calls: boolean; value: number }) => Number(b.calls) - Number(a.calls) || a.value - b.value;
+  // Routes the clients got answers on that the service's metrics recorded nothing under (its route
+  // label is not the template): its numbers leave them out, and a service view of 100% beside the
+  // client's 38% read as a measurement of the fault (a user trial: every failing request was on the
+  // route it did not see). Its view is then not shown (n/a), and the note says why.
+  const unseen = unrecordedRoutes(contract, rows, delta);
   const disagree: string[] = [];
   let latencyDisagrees = false;
   let errorsDisagree: Parameters<typeof disagreementNote>[1];
   if (d.latency) {
     const { threshold, objective } = d.latency;
     const client = clientLatency(contract, rows, undefined, () => threshold).value;
-    const service = serviceLatency(contract, delta, undefined, () => threshold);
+    const service = unseen.length > 0 ? NaN : serviceLatency(contract, delta, undefined, () => threshold);
     const check = ratioCheck(`latency ${ms(threshold)}`, objective, client, service);
     const missed = rows
       .map((row) => ({ row, calls: callsDependency(contract, row, dep), ...clientLatency(contract, [row], undefined, () => threshold) }))
@@ -564,7 +569,7 @@ function duringChecks(contract: Contract, ev: DrillEvidence, rows: readonly Rout
     const objective = d.errors;
     const c = clientSuccess(contract, rows, undefined);
     const svc = serviceSuccessCounts(contract, delta, undefined);
-    const service = svc.value;
+    const service = unseen.length > 0 ? NaN : svc.value;
     const check = ratioCheck('errors', objective, c.value, service);
     const missed = rows
       .map((row) => ({ row, calls: callsDependency(contract, row, dep), ...clientSuccess(contract, [row], undefined) }))
@@ -585,6 +590,26 @@ function duringChecks(contract: Contract, ev: DrillEvidence, rows: readonly Rout
     }
   }
   if (disagree.length > 0) out.disagreement = disagreementNote(disagree, errorsDisagree, latencyDisagrees);
+  if (unseen.length > 0 && (d.latency || d.errors !== undefined)) {
+    out.disagreement = `note: the service's own view of the fault is not shown: its metrics recorded nothing under ${unseen.map((u) => `${u.label} (${count(u.answered)} requests answered to its clients)`).join(', ')}; its route label does not match the template, so its numbers leave ${unseen.length === 1 ? 'that route' : 'those routes'} out: label the requests with the route template`;
+  }
+  return out;
+}
+
+/** Contract routes the clients got 20 or more answers on in a window, with no request the service counted under them. */
+function unrecordedRoutes(contract: Contract, rows: readonly RouteResult[], delta: ServiceRoutes | undefined): Array<{ label: string; answered: number }> {
+  if (!delta) return [];
+  const seen = new Set<string>();
+  for (const r of delta.values()) {
+    const route = r.requests > 0 ? contractRouteOf(contract, r) : undefined;
+    if (route) seen.add(route.name);
+  }
+  const out: Array<{ label: string; answered: number }> = [];
+  for (const row of rows) {
+    const route = routeOf(contract, row);
+    if (!route || row.completed < 20 || seen.has(route.name)) continue;
+    out.push({ label: `${route.method} ${route.path}`, answered: row.completed });
+  }
   return out;
 }
 
