@@ -7,6 +7,9 @@
 // GET /items/:id (its latency and errors service sides INCONCLUSIVE), and the rules selected no
 // series for the route's own threshold.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -20,6 +23,7 @@ import { normalizeRoutePath } from '../src/contract/route-paths.ts';
 import type { Contract } from '../src/contract/schema.ts';
 import { isRecording, prometheusRules, type AlertingRule } from '../src/emit/prometheus.ts';
 import { parseExposition } from '../src/observe/exposition.ts';
+import { runCli } from './helpers/cli.ts';
 
 function contract(): Contract {
   const l = parseContract(`apiVersion: sloctl/v1
@@ -127,5 +131,65 @@ describe('a parameter that does not look like an id stays a raw path in express-
     assert.match(findings[0].message, /`GET \/quote\/:sku`.*"\/quote\/abc"/);
     // Before: "label the series with the route template (`/items/:id` in any router's spelling ...".
     assert.match(findings[0].hint ?? '', /label the series with the route template \(`\/quote\/:sku` in any router's spelling/);
+  });
+});
+
+describe('validate --project on a service instrumented with express-prom-bundle', () => {
+  const SERVER = `import express from 'express';
+import promBundle from 'express-prom-bundle';
+const app = express();
+app.use(promBundle({ includeMethod: true, includePath: true, promClient: { collectDefaultMetrics: {} } }));
+app.get('/items/:id', (req, res) => res.json({ id: req.params.id }));
+app.get('/quote/:sku', (req, res) => res.json({ sku: req.params.sku }));
+app.get('/report', (req, res) => res.json({}));
+app.listen(3000);
+`;
+  const CONTRACT = (threshold: string) => `apiVersion: sloctl/v1
+service: { name: shop, runtime: node }
+routes:
+  - { name: get-item, method: GET, path: /items/:id }
+  - { name: get-quote, method: GET, path: /quote/:sku, latency: 300ms }
+  - { name: report, method: GET, path: /report }
+metrics:
+  requestDuration: http_request_duration_seconds
+  requests: http_request_duration_seconds_count
+  labels: { route: path, method: method, status: status_code }
+objectives:
+  latency:
+    - { name: api, threshold: ${threshold}, objective: 95% }
+  errors: { objective: 99% }
+`;
+  function project(threshold: string): string {
+    const dir = mkdtempSync(join(tmpdir(), 'sloctl-prom-bundle-'));
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'shop', type: 'module' }));
+    writeFileSync(join(dir, 'server.js'), SERVER);
+    writeFileSync(join(dir, 'slo.yaml'), CONTRACT(threshold));
+    return dir;
+  }
+
+  it('finds the histogram it registers, with its labels and default buckets: valid (it said SLO_METRIC_NOT_REGISTERED, exit 1)', async () => {
+    const dir = project('100ms');
+    try {
+      const r = await runCli(['validate', 'slo.yaml', '--project', '.'], dir);
+      assert.equal(r.code, 0, `${r.stdout}${r.stderr}`);
+      assert.doesNotMatch(r.stdout + r.stderr, /SLO_METRIC_NOT_REGISTERED|SLO_LABEL_MISSING/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a threshold its default buckets (0.003, 0.03, 0.1, 0.3, 1.5, 10) have no bound at is named, at the call', async () => {
+    const dir = project('200ms');
+    try {
+      const r = await runCli(['validate', 'slo.yaml', '--project', '.'], dir);
+      const out = r.stdout + r.stderr;
+      assert.equal(r.code, 1, out);
+      assert.match(out, /SLO_BUCKET_MISSING/);
+      assert.match(out, /0\.003, 0\.03, 0\.1, 0\.3, 1\.5, 10/);
+      assert.match(out, /server\.js:4:9/, 'the buckets are set at the promBundle() call');
+      assert.match(out, /hint: add the bucket 0\.2: express-prom-bundle's `buckets` option, `promBundle\(\{ …, buckets: \[0\.003, 0\.03, 0\.1, 0\.2, 0\.3, 1\.5, 10\] \}\)`/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

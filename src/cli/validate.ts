@@ -436,7 +436,7 @@ function codeCheck(loaded: LoadedContract[], scans: Scan[], strict: boolean, cwd
       if (need.role === 'requestDuration' && found.buckets && !bucketsChecked.has(l.file)) {
         bucketsChecked.add(l.file);
         const at = found.bucketsAt ?? { line: found.line, col: found.col };
-        for (const f of missingBuckets(l.contract, need.name, [found.buckets], `as registered at ${found.file}:${at.line}:${at.col}`)) {
+        for (const f of missingBuckets(l.contract, need.name, [found.buckets], `as registered at ${found.file}:${at.line}:${at.col}`, { registeredVia: found.via })) {
           out.push({ file: l.file, ...l.locate(f.path, f.at), severity: f.severity, code: f.code, message: f.message, path: f.path, ...(f.hint ? { hint: f.hint } : {}), related: [{ file: found.file, ...at, message: `the buckets are set here (${found.via})` }] });
         }
       }

@@ -190,6 +190,8 @@ export interface HistogramSource {
   contractFile?: string;
   /** A contract JSON beside the contract (`slo.json`), and whether it is what the contract generates now. */
   contractJson?: { file: string; current: boolean };
+  /** How the code check found the histogram registered (RegisteredMetric.via), for the fix in its own words. */
+  registeredVia?: string;
 }
 
 export function checkLiveFacts(c: Contract, series: readonly LiveSeries[], url: string, families: readonly LiveFamily[] = [], source: HistogramSource = {}): LiveFacts {
@@ -499,7 +501,7 @@ export function missingBuckets(c: Contract, histName: string, lists: readonly (r
   const finite = have.filter(Number.isFinite);
   const add = mergeBounds(missing.map((m) => m.bound.seconds), []);
   const wanted = mergeBounds(finite, add);
-  const fix = middleware?.goMiddleware !== undefined ? middlewareFix(middleware) : bucketFix(c, histName, wanted, add);
+  const fix = middleware?.goMiddleware !== undefined ? middlewareFix(middleware) : bucketFix(c, histName, wanted, add, middleware?.registeredVia);
   for (const { bound, lacking } of missing) {
     const l = lacking[0];
     const below = [...l].reverse().find((le) => le < bound.seconds);
@@ -543,11 +545,14 @@ function middlewareFix(m: HistogramSource): string {
 }
 
 /** The runtime's way to give the histogram the buckets `wanted` (adding `add`). */
-function bucketFix(c: Contract, hist: string, wanted: readonly number[], add: readonly number[]): string {
+function bucketFix(c: Contract, hist: string, wanted: readonly number[], add: readonly number[], via?: string): string {
   const list = showBuckets(wanted);
   const adding = `add ${add.length === 1 ? 'the bucket' : 'the buckets'} ${showBuckets(add)}`;
   if (c.service.runtime === 'go') {
     return `${adding}: \`prometheus.HistogramOpts{Name: "${hist}", Buckets: []float64{${list}}}\` (sorted: client_golang panics on buckets out of increasing order, so not \`append(prometheus.DefBuckets, …)\`)`;
+  }
+  if (via?.startsWith('express-prom-bundle')) {
+    return `${adding}: express-prom-bundle's \`buckets\` option, \`promBundle({ …, buckets: [${list}] })\``;
   }
   if (c.service.runtime === 'node') {
     const sdk = c.metrics?.requestDuration === undefined

@@ -5,6 +5,7 @@ import { collectFacts } from './ts-facts.ts';
 import type { TsFileContext } from './ts-context.ts';
 import { parseSource } from './ts-parse.ts';
 import { extractNestRoutes, type NestFacts } from './ts-nest.ts';
+import { detectPromBundle } from './ts-prom-bundle.ts';
 import { detectPromClient } from './ts-prom-client.ts';
 import { extractRoutes, type FileRoutes } from './ts-routes.ts';
 import { detectSdk } from './ts-sdk.ts';
@@ -51,6 +52,7 @@ export function scanTypeScriptSource(file: string, source: string): FileScan {
     const facts = collectFacts(parsed.ast);
     const ctx: TsFileContext = { file, source: text, facts, consts: new ConstStrings(facts), metrics, warnings };
     detectPromClient(ctx);
+    detectPromBundle(ctx);
     detectSdk(ctx);
     try {
       untimed = detectUntimedClients(ctx, timed);
