@@ -7,7 +7,7 @@
 // GET /items/:id (its latency and errors service sides INCONCLUSIVE), and the rules selected no
 // series for the route's own threshold.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
@@ -188,6 +188,52 @@ objectives:
       assert.match(out, /0\.003, 0\.03, 0\.1, 0\.3, 1\.5, 10/);
       assert.match(out, /server\.js:4:9/, 'the buckets are set at the promBundle() call');
       assert.match(out, /hint: add the bucket 0\.2: express-prom-bundle's `buckets` option, `promBundle\(\{ …, buckets: \[0\.003, 0\.03, 0\.1, 0\.2, 0\.3, 1\.5, 10\] \}\)`/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('sloctl init on a service instrumented with express-prom-bundle', () => {
+  const server = (options: string) => `import express from 'express';
+import promBundle from 'express-prom-bundle';
+const app = express();
+app.use(promBundle(${options}));
+app.get('/items/:id', (req, res) => res.json({ id: req.params.id }));
+app.get('/report', (req, res) => res.json({}));
+app.listen(3000);
+`;
+  function dirWith(options: string): string {
+    const dir = mkdtempSync(join(tmpdir(), 'sloctl-init-bundle-'));
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'shop', type: 'module' }));
+    writeFileSync(join(dir, 'server.js'), server(options));
+    return dir;
+  }
+
+  it('maps its names under `metrics:` and does not tell the user to add the SDK; the contract passes validate --project', async () => {
+    const dir = dirWith('{ includeMethod: true, includePath: true }');
+    try {
+      const r = await runCli(['init'], dir);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      const written = parseContract(readFileSync(join(dir, 'slo.yaml'), 'utf8'), 'slo.yaml');
+      // Before: no `metrics:`, so the contract read http_server_request_duration_seconds, which the service does not export.
+      assert.deepEqual(written.contract?.metrics, { requestDuration: 'http_request_duration_seconds', requests: 'http_request_duration_seconds_count', labels: { route: 'path', method: 'method', status: 'status_code' } });
+      assert.match(r.stdout, /2\. the code instruments itself with express-prom-bundle \(server\.js:4:9\): the contract maps its names under `metrics:`/);
+      assert.doesNotMatch(r.stdout, /instrument the service with the SDK/);
+      const v = await runCli(['validate', '--project', '.'], dir);
+      assert.equal(v.code, 0, v.stdout + v.stderr);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('without its path and method labels: says which options to turn on, and writes no mapping it cannot keep', async () => {
+    const dir = dirWith('{}');
+    try {
+      const r = await runCli(['init', '--stdout'], dir);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.doesNotMatch(r.stdout, /^metrics:/m);
+      assert.match(r.stderr, /express-prom-bundle \(server\.js:4:9\), but without includeMethod: true, includePath: true: the contract reads sloctl's SDK's series/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

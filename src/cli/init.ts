@@ -76,9 +76,18 @@ async function init(dir: string, opts: InitOptions, ctx: CliContext): Promise<nu
   // when sloctl can read it; the other outbound calls are proposed, with their timeout or waiting for one.
   const dependencies = planDependencies(scan.sdkDependencies, guessDependencies(scan.untimedClients, scan.timedClients));
   const schema = existsSync(join(abs, 'node_modules/sloctl/schema/slo.schema.json')) ? './node_modules/sloctl/schema/slo.schema.json' : undefined;
+  // A service that instruments itself with express-prom-bundle (and not with sloctl's SDK): the
+  // contract maps its names, or it would read series the service does not export (a user trial).
+  const usesSdk = scan.metrics.some((m) => m.bulk === 'sdk');
+  const bundle = runtime === 'node' && !usesSdk ? scan.metrics.find((m) => m.via.startsWith('express-prom-bundle') && m.type === 'histogram') : undefined;
+  const bundleAt = bundle ? `${join(dir, bundle.file)}:${bundle.line}:${bundle.col}` : undefined;
+  const bundleLabels = bundle?.labels;
+  const mapped = bundle && bundleLabels && ['path', 'method', 'status_code'].every((l) => bundleLabels.includes(l));
+  const ownMetrics = mapped ? { via: 'express-prom-bundle', at: bundleAt!, histogram: bundle.name, labels: { route: 'path', method: 'method', status: 'status_code' } } : undefined;
   const text = renderScaffold({
     service: { name, runtime }, url, scanned: dir, frameworks, reads: READS[runtime], routes, dependencies, unresolved: scan.unresolvedRoutes,
     ...(schema !== undefined ? { schema } : {}),
+    ...(ownMetrics ? { ownMetrics } : {}),
   });
 
   // What `sloctl validate` would say of it: nothing. Anything else is a bug here, not the user's.
@@ -139,7 +148,8 @@ async function init(dir: string, opts: InitOptions, ctx: CliContext): Promise<nu
   const sdk = scan.metrics.find((m) => m.bulk === 'sdk');
   const gate: GateStep = c.load ? { url } : { held: c.routes.length > 0 };
   const modules: ModuleSystem = runtime === 'node' ? moduleSystemOf(abs, scan) : { kind: 'esm' };
-  say(`${nextSteps(runtime, frameworks, modules, shown, relative(ctx.cwd, abs) || '.', sdk ? `${join(dir, sdk.file)}:${sdk.line}:${sdk.col}` : undefined, gate, defaulted.length > 0)}\n`);
+  const own = bundle ? { at: bundleAt!, mapped: mapped === true, labels: bundleLabels } : undefined;
+  say(`${nextSteps(runtime, frameworks, modules, shown, relative(ctx.cwd, abs) || '.', sdk ? `${join(dir, sdk.file)}:${sdk.line}:${sdk.col}` : undefined, gate, defaulted.length > 0, own)}\n`);
   return EXIT.OK;
 }
 
@@ -371,7 +381,7 @@ type GateStep = { url: string } | { held: boolean };
  * `instrumented`: where the code calls sloctl's SDK already (file:line:col), if it does;
  * `defaultTimeouts`: the contract declares dependencies with init's default timeout.
  */
-function nextSteps(runtime: Runtime, frameworks: readonly string[], modules: ModuleSystem, contract: string, dir: string, instrumented: string | undefined, gate: GateStep, defaultTimeouts: boolean): string {
+function nextSteps(runtime: Runtime, frameworks: readonly string[], modules: ModuleSystem, contract: string, dir: string, instrumented: string | undefined, gate: GateStep, defaultTimeouts: boolean, own?: { at: string; mapped: boolean; labels: string[] | undefined }): string {
   const flag = runtime === 'go' ? '--go-module-path' : '--project';
   const here = contract === 'slo.yaml' && dir === '.';
   const validate = here ? `sloctl validate ${flag} .` : `sloctl validate ${contract} ${flag} ${dir}`;
@@ -386,6 +396,18 @@ function nextSteps(runtime: Runtime, frameworks: readonly string[], modules: Mod
     );
   } else if (instrumented) {
     lines.push(`  2. the code already instruments itself with sloctl's SDK (${instrumented}): it serves what the contract reads`);
+  } else if (own?.mapped) {
+    lines.push(
+      `  2. the code instruments itself with express-prom-bundle (${own.at}): the contract maps its names under \`metrics:\``,
+      '     (README, "A service instrumented with promhttp only", its mapping table); keep a bucket at every latency threshold',
+    );
+  } else if (own) {
+    const missing = [['method', 'includeMethod: true'], ['path', 'includePath: true'], ['status_code', 'includeStatusCode (on by default)']].filter(([l]) => own.labels !== undefined && !own.labels.includes(l)).map(([, o]) => o);
+    lines.push(
+      `  2. the code instruments itself with express-prom-bundle (${own.at}), but ${own.labels === undefined ? 'its labels cannot be read' : `without ${missing.join(', ')}`}: the contract reads sloctl's SDK's series, which it does not export;`,
+      '     turn those options on and map its names under `metrics:` (README, "A service instrumented with promhttp only", its mapping table):',
+      '       metrics: { requestDuration: http_request_duration_seconds, requests: http_request_duration_seconds_count, labels: { route: path, method: method, status: status_code } }',
+    );
   } else if (runtime === 'node') {
     const cjs = modules.kind === 'commonjs';
     lines.push(

@@ -50,6 +50,12 @@ export interface ScaffoldInput {
   unresolved: ReadonlyArray<{ file: string; line: number; col: number; what: string }>;
   /** The JSON Schema's path for editors (yaml-language-server), when it is installed beside the contract. */
   schema?: string;
+  /**
+   * The service's own HTTP instrumentation, found by the code check (express-prom-bundle with its
+   * method, path and status labels): the contract maps its names under `metrics:` instead of
+   * reading sloctl's SDK's series, which the service does not export.
+   */
+  ownMetrics?: { via: string; at: string; histogram: string; labels: { route: string; method: string; status: string } };
 }
 
 /** How many calls a dependency's comment lists before "and N more". */
@@ -77,10 +83,22 @@ export function renderScaffold(input: ScaffoldInput): string {
     '',
     'target:',
     withComment(`  url: ${scalar(input.url)}`, 'where the service answers (or `run: <command>`: sloctl starts it with $PORT set)'),
-    withComment(`  health: ${d.health}`, "served by sloctl's SDK; outside every SLI"),
+    withComment(`  health: ${d.health}`, input.ownMetrics ? 'the service\'s health path; outside every SLI' : "served by sloctl's SDK; outside every SLI"),
     `  metrics: ${d.metrics}`,
     '',
   );
+  const own = input.ownMetrics;
+  if (own) {
+    lines.push(
+      `# The service exports its own metrics (${own.via} at ${own.at}), not sloctl's SDK's: the`,
+      '# contract reads them by these names. Its histogram needs a bucket at every latency threshold.',
+      'metrics:',
+      `  requestDuration: ${own.histogram}`,
+      withComment(`  requests: ${own.histogram}_count`, 'the histogram counts every request'),
+      `  labels: { route: ${own.labels.route}, method: ${own.labels.method}, status: ${own.labels.status} }`,
+      '',
+    );
+  }
   if (input.routes.probes.length > 0) {
     lines.push('# Requests outside every SLI: the health and readiness checks the code registers.', 'probes:');
     for (const p of input.routes.probes) lines.push(withComment(`  - ${scalar(p.path)}`, where(p.from)));
