@@ -50,9 +50,7 @@ const concurrency = Math.max(1, Number(process.env.SLOCTL_TEST_CONCURRENCY ?? '2
 // sdk-hostile is weighted above its 161 s: the first CI runs with lanes ended them at 264 s and
 // 221 s (weight 161), then 260 s and 233 s (185), its lane the longer (it and contract-fuzz each
 // keep a core busy).
-// Re-measured from a fresh-clone CI's suite times on 2026-12-07 (the lanes had ended at 305 s and 333 s:
-// drill-interrupt, weighted 12, took ~57 s; sdk-hostile ~120, not 200; drill-rollback ~18, not 77).
-const SECONDS = { 'sdk-hostile': 125, 'drill-interrupt': 57, 'drill-rollback': 18, 'drill-proxy-recovery': 15, 'emit-promtool': 50, package: 60, 'contract-fuzz': 33, 'gate-orphans': 23, 'accept-interrupt': 14, status: 10, 'contract-limits': 7, 'observe-exposition': 2, 'cli-validate': 4 };
+const SECONDS = { 'sdk-hostile': 200, 'drill-interrupt': 12, 'drill-rollback': 77, 'drill-proxy-recovery': 16, 'emit-promtool': 71, package: 62, 'contract-fuzz': 47, 'gate-orphans': 23, 'accept-interrupt': 13, status: 10, 'contract-limits': 9, 'observe-exposition': 9, 'cli-validate': 8 };
 const seconds = (f) => SECONDS[f.replace(/^.*\//, '').replace(/\.test\.ts$/, '')] ?? 2;
 
 function lanes(list, n) {
