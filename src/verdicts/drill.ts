@@ -57,6 +57,7 @@ import { classifierOf, clientCounts, routeOf } from './client-view.ts';
 import type { DrillEvidence, DrillOutcome, DrillReport, DrillVerdict, HealthSample, ServiceSnapshot, WindowCheck } from './drill-types.ts';
 import { formatSuccess, formatValue } from './format.ts';
 import { bucketList, type ServiceRoute, type ServiceRoutes } from './service-routes.ts';
+import { UNRECORDED_MIN_REQUESTS } from './routes.ts';
 
 /** Sliding window the recovery is judged on, and the fewest requests that make a window evidence. */
 export const RECOVERY_WINDOW_MS = 3000;
@@ -596,7 +597,7 @@ function duringChecks(contract: Contract, ev: DrillEvidence, rows: readonly Rout
   return out;
 }
 
-/** Contract routes the clients got 20 or more answers on in a window, with no request the service counted under them. */
+/** Contract routes the clients got UNRECORDED_MIN_REQUESTS (20) or more answers on in a window, with no request the service counted under them. */
 function unrecordedRoutes(contract: Contract, rows: readonly RouteResult[], delta: ServiceRoutes | undefined): Array<{ label: string; answered: number }> {
   if (!delta) return [];
   const seen = new Set<string>();
@@ -607,7 +608,7 @@ function unrecordedRoutes(contract: Contract, rows: readonly RouteResult[], delt
   const out: Array<{ label: string; answered: number }> = [];
   for (const row of rows) {
     const route = routeOf(contract, row);
-    if (!route || row.completed < 20 || seen.has(route.name)) continue;
+    if (!route || row.completed < UNRECORDED_MIN_REQUESTS || seen.has(route.name)) continue;
     out.push({ label: `${route.method} ${route.path}`, answered: row.completed });
   }
   return out;

@@ -143,6 +143,10 @@ function serviceSample(contract: Contract, r: ServiceRoute | undefined, unmatche
 /** The name a load row is shown under in route rows and reasons: "GET /orders/{id}". */
 export function routeLabel(contract: Contract, row: RouteResult): string {
   const { method, path } = methodPath(contract, row);
+  return labelOf(method, path);
+}
+
+function labelOf(method: string, path: string): string {
   return method === '' ? path : `${method} ${path}`;
 }
 
@@ -178,7 +182,7 @@ export function routeEvidence(contract: Contract, load: LoadResult, service: Ser
   }
   return load.routes.map((row) => {
     const { method, path, route } = methodPath(contract, row);
-    const label = routeLabel(contract, row);
+    const label = labelOf(method, path);
     const ev: RouteEvidence = { label, method, path, client: clientSample(contract, row) };
     if (route) ev.route = route;
     const matched = byKey.get(`${method} ${normalizeRoutePath(path)}`);
