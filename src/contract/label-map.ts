@@ -15,7 +15,7 @@
 // by `unseenClasses`, so the reader can say so.
 import type { Contract } from './schema.ts';
 import { UNMATCHED } from '../sdk/route-table.ts';
-import { routePathRegex } from './route-paths.ts';
+import { reEscapeLiteral as reEscape, routePathRegex } from './route-paths.ts';
 
 /** A label matcher, the shape of PromQL's (and of the series store's). */
 export interface LabelMatch {
@@ -46,9 +46,6 @@ export function labelMap(c: Pick<Contract, 'metrics'>): LabelMap {
   return { route: l.route ?? SDK_LABELS.route, method: l.method ?? SDK_LABELS.method, methodAnyCase: true, errors, mapped: true };
 }
 
-function reEscape(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
 
 /** "post" → "[Pp][Oo][Ss][Tt]": case-insensitive in RE2 and JavaScript alike (no `(?i)` in JS on Node 20). */
 export function anyCase(s: string): string {

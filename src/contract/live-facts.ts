@@ -27,7 +27,7 @@ import {
   floatLiteral, latencyBounds, mergeBounds, reads, registrationHint, requiredMetrics,
   type LatencyBound, type RequiredMetric,
 } from './required-metrics.ts';
-import { routePathRegex, routeSegments } from './route-paths.ts';
+import { reEscapeLiteral as reEscape, routePathRegex, routeSegments } from './route-paths.ts';
 import type { Contract } from './schema.ts';
 import { editDistance } from './suggest.ts';
 import { formatDuration } from './units.ts';
@@ -388,9 +388,6 @@ function looksRaw(value: string): boolean {
   return value.includes('?') || value.split('/').some((seg) => ID_SEGMENT.test(seg));
 }
 
-function reEscape(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
 
 /**
  * The route's template with its parameters filled in, as a raw path would be (`/orders/:id`:

@@ -126,7 +126,8 @@ const PARAM_RE = String.raw`:[\w$]+[^/]*|\{\w+(?::[^/]*)?\}|#val`;
 /** A parameter inside a segment (`:from-:to`, `file.:ext`, `{id}.json`), as normalizeSegment finds it. */
 const INNER_PARAM = /:[A-Za-z0-9_$]+(\([^)]*\))?\??|\{[A-Za-z_][A-Za-z0-9_]*\}/g;
 
-function reEscapeLiteral(s: string): string {
+/** `s` as a regular expression that matches it literally. */
+export function reEscapeLiteral(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
