@@ -418,6 +418,18 @@ describe('judgeDrill', () => {
     assert.match(table, /\n {2}note: during the fault: 3 answers came from the fallback/, table);
   });
 
+  it('a drill whose run ended right after the fault was removed (interrupted) is INCONCLUSIVE, not a pass on detection alone', () => {
+    const full = evidence(drill('payments-slow'), graceful);
+    assert.equal(judgeDrill(contract, full).outcome, 'pass', 'the whole watch: recovery seen, a pass');
+    // Cut one slice after removal: no window after it to judge recovery by (accept-interrupt read PASS here).
+    const end = REMOVED + SLICE;
+    const cut = { ...full, endMs: end, client: full.client.filter((x) => x.startMs < end), health: full.health.filter((h) => h.atMs <= end) };
+    const v = judgeDrill(contract, cut);
+    assert.equal(v.recovery.met, undefined);
+    assert.equal(v.outcome, 'inconclusive', v.reasons.join('\n'));
+    assert.match(v.reasons.join('\n'), /^recovery not judged: /m);
+  });
+
   it('is inconclusive, with the fix, when the fault could not be applied', () => {
     const v = verdict('payments-slow', { applied: { ok: false, reason: 'the service does not read PAYMENTS_URL', fix: 'set dependencies[payments].env to the variable it reads' } });
     assert.equal(v.outcome, 'inconclusive');

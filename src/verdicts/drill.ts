@@ -463,6 +463,12 @@ export function judgeDrill(contract: Contract, ev: DrillEvidence): DrillVerdict 
     // A timeout sentence alone (the during-fault objectives held anyway) is not a failure: keep
     // it only beside a check that failed.
     reasons.push(...failed);
+  } else if (ev.removedAtMs !== undefined && recovery.met === undefined) {
+    // Nothing failed, but the fault was removed and the service never seen to recover (the run
+    // ended, or was interrupted, too soon after removal): a pass would claim what was not seen.
+    outcome = 'inconclusive';
+    reasons.push(`recovery not judged: ${recoveryWhy ?? 'no window after the fault was removed'}`);
+    if (lagged) reasons.push(`the load generator also lagged: ${lagText}`);
   } else {
     outcome = 'pass';
     if (lagged) reasons.push(`note: judged although the load generator lagged (a lag only makes the service look worse): ${lagText}`);
