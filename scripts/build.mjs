@@ -4,6 +4,8 @@
 // - The library and the SDK (`sloctl`, `sloctl/sdk`, `sloctl/sdk/*`): tsc (tsconfig.build.json),
 //   one ESM module per source file with .d.ts declarations and source maps, importing their
 //   dependencies (yaml, zod, prom-client, the PromQL grammar) from node_modules.
+// - The SDK's entry points again, as what `sloctl/sdk*` runs: one esbuild bundle with shared
+//   chunks in dist/sdk-bundle/ (below, with why: a service pays for ~60 modules on every request).
 // - The command line (bin/sloctl.js runs dist/cli/main.js): one esbuild bundle, split per
 //   command, with the modules it needs inlined. Measured: a module graph of ~300 files (zod alone
 //   is 226) costs `sloctl validate` about 0.15 s of resolving and loading on every commit's hook;
@@ -90,3 +92,48 @@ for (const input of Object.keys(result.metafile.inputs)) {
 const notice = [...packages].sort(([a], [b]) => a.localeCompare(b)).map(([name, p]) => `${name}@${p.version} (${p.license})\n\n${p.text}\n`);
 writeFileSync(join(root, 'dist/cli/THIRD-PARTY-LICENSES.txt'), `The sloctl command line (dist/cli/) includes code from these packages:\n\n${notice.join(`\n${'-'.repeat(72)}\n\n`)}`);
 if (!existsSync(join(root, 'dist/cli/main.js'))) fail('the CLI bundle');
+
+// The SDK's public entry points (`sloctl/sdk`, `sloctl/sdk/fastify`, ...: package.json's exports
+// whose types are in dist/sdk/) as one esbuild bundle in dist/sdk-bundle/, split per entry with
+// shared chunks (one copy of each module whatever entries a service imports), packages external.
+// What a service runs then loads a few files instead of tsc's ~60 modules of dist/sdk/, and that
+// is cheaper on every request, not only at start: on Node 20 each ES module is read through a
+// FileHandle (an EventEmitter) and linked through the loader's promises, and a process that did
+// that ~60 times more before it served has Node's own per-request functions (EventEmitter.init,
+// removeListener, the streams') compiled against more object shapes, megamorphic where a bare
+// server's are polymorphic: measured 3.0% of a Fastify hello-world's CPU a request with
+// everything on (bench/RESULTS.md, 2026-12-07). The .d.ts stay tsc's (dist/sdk/), which
+// package.json's `types` conditions name. Flat, every file one level under dist/, as the contract
+// thread's worker file is found from the code's own URL (../cli/contract-thread.js).
+const exportsMap = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).exports;
+const sdkEntries = {};
+for (const [key, target] of Object.entries(exportsMap)) {
+  const types = typeof target === 'object' ? target.types : undefined;
+  if (types === undefined || !types.startsWith('./dist/sdk/')) continue;
+  const name = key === './sdk' ? 'sdk' : key.slice('./sdk/'.length);
+  const wanted = `./dist/sdk-bundle/${name}.js`;
+  if (target.default !== wanted) {
+    console.error(`sloctl build: package.json exports["${key}"].default is ${target.default}; the SDK's entry points run from their bundle: set it to ${wanted}`);
+    process.exit(1);
+  }
+  sdkEntries[name] = types.replace(/^\.\/dist\//, 'src/').replace(/\.d\.ts$/, '.ts');
+}
+try {
+  await esbuild.build({
+    absWorkingDir: root,
+    entryPoints: sdkEntries,
+    outdir: 'dist/sdk-bundle',
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    packages: 'external',
+    sourcemap: 'linked',
+    sourcesContent: false,
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+} catch {
+  fail('esbuild (the SDK)');
+}

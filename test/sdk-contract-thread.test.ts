@@ -1,12 +1,13 @@
 // instrument() parses a contract file on a worker thread (src/sdk/contract-thread.ts): the YAML
 // parser and the schema (yaml, zod) must never load into the service's own thread, since code
 // merely loaded there made every request of a hello-world dearer (bench/RESULTS.md, 2026-12-06).
-// Checked on the built package (dist/, which `npm test` builds first), as users run it, from a
-// child process whose module hooks record every module its main thread resolves. (From the
+// Checked on the built package (dist/, which `npm test` builds first) through what `sloctl/sdk`
+// runs (dist/sdk-bundle/, package.json's exports), from a child process whose module hooks record
+// every module its main thread resolves. (From the
 // sources, as the other tests run the SDK, the parser runs in the caller's thread.)
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -53,7 +54,7 @@ port1.close();
 /** instrument(contract) in a child from `dist`: prints the error's code and message, or "no error". */
 function instrumentInChild(dist: string, contract: string): ReturnType<typeof child> {
   return child(dist, `
-const { instrument } = await import(DIST + '/sdk/index.js');
+const { instrument } = await import(DIST + '/sdk-bundle/sdk.js');
 try { instrument({ contract: ${JSON.stringify(contract)}, defaultMetrics: false }); console.log('no error'); }
 catch (err) { console.log(err.code + ' ' + err.message); }
 `);
@@ -62,7 +63,8 @@ catch (err) { console.log(err.code + ' ' + err.message); }
 describe('the contract is parsed off the service thread', () => {
   it('instrument(path) gives the contract, and the main thread never loads yaml or zod', () => {
     const r = child(join(ROOT, 'dist'), `
-const { instrument } = await import(DIST + '/sdk/index.js');
+const { instrument } = await import(DIST + '/sdk-bundle/sdk.js');
+await import(DIST + '/sdk-bundle/fastify.js');
 const { Registry } = await import('prom-client');
 const sdk = instrument({ contract: ${JSON.stringify(CONTRACT)}, registry: new Registry(), defaultMetrics: false });
 const urls = loaded();
@@ -73,10 +75,27 @@ console.log(JSON.stringify({ contract: sdk.contract, urls }));
     // The contract from the thread is the one the parser gives in-process.
     assert.deepEqual(out.contract, parseContract(readFileSync(CONTRACT, 'utf8'), CONTRACT).contract);
     // The check sees what it should: the SDK's own modules and prom-client were recorded.
-    assert.ok(out.urls.some((u) => u.endsWith('/dist/sdk/instrument.js')), out.urls.join('\n'));
+    assert.ok(out.urls.some((u) => u.endsWith('/dist/sdk-bundle/sdk.js')), out.urls.join('\n'));
     assert.ok(out.urls.some((u) => u.includes('/node_modules/prom-client/')), out.urls.join('\n'));
     const parser = out.urls.filter((u) => /\/node_modules\/(yaml|zod)\/|\/dist\/contract\/(load|schema)\.js$/.test(u));
     assert.deepEqual(parser, [], 'the service thread loaded the contract parser');
+    // The SDK and its Fastify plugin load as a few files of the bundle and its shared chunks, none of
+    // tsc's dist/sdk/ modules: ~60 more ES modules read and linked made every request dearer
+    // (bench/RESULTS.md, 2026-12-07).
+    const own = [...new Set(out.urls.filter((u) => u.includes('/dist/')))]; // each resolution is posted, once per importer
+    assert.deepEqual(own.filter((u) => !u.includes('/dist/sdk-bundle/')), [], 'loaded from outside the bundle');
+    assert.ok(own.length <= 10, `${own.length} files of sloctl loaded:\n${own.join('\n')}`);
+  });
+
+  it('package.json\'s sloctl/sdk entry points run from the bundle, and its types are tsc\'s', () => {
+    const exportsMap = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { exports: Record<string, { types?: string; default?: string }> }).exports;
+    const sdk = Object.entries(exportsMap).filter(([key]) => key === './sdk' || key.startsWith('./sdk/'));
+    assert.ok(sdk.length >= 8, sdk.map(([k]) => k).join(' '));
+    for (const [key, target] of sdk) {
+      assert.match(target.default ?? '', /^\.\/dist\/sdk-bundle\/[a-z]+\.js$/, key);
+      assert.ok(existsSync(join(ROOT, target.default!)), `${key}: ${target.default} was not built`);
+      assert.ok(existsSync(join(ROOT, target.types ?? '')), `${key}: ${target.types} was not built`);
+    }
   });
 
   it('an invalid contract is refused with the located message sloctl validate prints', () => {
@@ -107,7 +126,7 @@ console.log(JSON.stringify({ contract: sdk.contract, urls }));
   it('in a process that may not start threads (Node\'s permission model) it names the way without one', () => {
     const script = join(work, 'no-threads.mjs');
     writeFileSync(script, `
-const { instrument } = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'dist/sdk/index.js')).href)});
+const { instrument } = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'dist/sdk-bundle/sdk.js')).href)});
 try { instrument({ contract: ${JSON.stringify(CONTRACT)}, defaultMetrics: false }); console.log('no error'); }
 catch (err) { console.log(err.code + ' ' + err.message); }
 `);

@@ -42,6 +42,15 @@ if (variant === 'gc-observer') {
   new PerformanceObserver(() => {}).observe({ entryTypes: ['gc'] });
 }
 if (variant === 'eld') (await import('node:perf_hooks')).monitorEventLoopDelay({ resolution: 10 }).enable();
+// ee-mega: bare after EventEmitter objects of six other shapes were made (as loading ESM files
+// makes FileHandles, a Worker makes itself and its stdio streams, node:cluster a plain emitter):
+// EventEmitter.init's property loads and stores, which every request's IncomingMessage,
+// ServerResponse run, go from polymorphic (3 shapes in a bare app) to megamorphic (over 4).
+if (variant === 'ee-mega') {
+  const { EventEmitter } = await import('node:events');
+  const kinds = [class A extends EventEmitter {}, class B extends EventEmitter {}, class C extends EventEmitter {}, class D extends EventEmitter {}, class E extends EventEmitter {}, class F extends EventEmitter {}];
+  for (let i = 0; i < 30; i++) for (const K of kinds) new K();
+}
 if (variant.startsWith('thread') || variant === 'object' || variant.startsWith('instrumented') || variant === 'loaded') {
   const [{ instrument }, { Registry }, { default: sloctl }] = await Promise.all([
     import(new URL('sdk/index.js', dist).href), import('prom-client'), import(new URL('sdk/adapters/fastify.js', dist).href),
