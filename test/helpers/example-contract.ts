@@ -67,6 +67,13 @@ export async function exampleContract(text: string = EXAMPLE_TEXT, opts: Example
   const dir = mkdtempSync(join(tmpdir(), opts.prefix ?? 'sloctl-example-'));
   const file = join(dir, 'slo.yaml');
   doc.setIn(['target', 'env', 'CHECKOUT_CONTRACT'], file);
+  // Stopped at once: on SIGTERM the example keeps accepting for DRAIN_ANNOUNCE_MS (default 1 s, for
+  // load balancers; there are none here) before it drains, and sloctl's stop of it took ~2.1 s of
+  // every gate and drill on a copy (measured from their journals: the last evidence read to
+  // target-stopped), after everything they judge was measured. The drain itself still runs (health
+  // DOWN, in-flight requests finished, exit 0); test/sdk-drain.test.ts tests the example's drain
+  // with its 1 s announce. A test's own env can set it back.
+  doc.setIn(['target', 'env', 'DRAIN_ANNOUNCE_MS'], '0');
   for (const [k, v] of Object.entries(opts.env ?? {})) doc.setIn(['target', 'env', k], v);
 
   const out = doc.toString();
