@@ -94,17 +94,18 @@ writeFileSync(join(root, 'dist/cli/THIRD-PARTY-LICENSES.txt'), `The sloctl comma
 if (!existsSync(join(root, 'dist/cli/main.js'))) fail('the CLI bundle');
 
 // The SDK's public entry points (`sloctl/sdk`, `sloctl/sdk/fastify`, ...: package.json's exports
-// whose types are in dist/sdk/) as one esbuild bundle in dist/sdk-bundle/, split per entry with
-// shared chunks (one copy of each module whatever entries a service imports), packages external.
-// What a service runs then loads a few files instead of tsc's ~60 modules of dist/sdk/, and that
-// is cheaper on every request, not only at start: on Node 20 each ES module is read through a
-// FileHandle (an EventEmitter) and linked through the loader's promises, and a process that did
-// that ~60 times more before it served has Node's own per-request functions (EventEmitter.init,
-// removeListener, the streams') compiled against more object shapes, megamorphic where a bare
-// server's are polymorphic: measured 3.0% of a Fastify hello-world's CPU a request with
-// everything on (bench/RESULTS.md, 2026-12-07). The .d.ts stay tsc's (dist/sdk/), which
-// package.json's `types` conditions name. Flat, every file one level under dist/, as the contract
-// thread's worker file is found from the code's own URL (../cli/contract-thread.js).
+// whose types are in dist/sdk/) run from one ES module, dist/sdk-bundle/sdk-all.js, an esbuild
+// bundle of all of them with packages external, and each entry point is a file that re-exports
+// its names from it (dist/sdk-bundle/fastify.js: `export { fastify$default as default, ... }`).
+// One module, not tsc's ~60 of dist/sdk/ nor esbuild's split chunks: across modules every use of
+// an imported binding goes through its module's import cell, and the request path (the framework
+// plugin, the recorder, the limiter, the route table: six modules) crosses them throughout. In one
+// module they are the module's own bindings. Measured on the Fastify hello-world with everything
+// on (bench/RESULTS.md, 2026-12-07, ab-pair): one module 0.973 of tsc's modules' CPU a request,
+// split chunks 0.997. One copy of every module whatever entry points a service imports (the
+// plugins share the SDK's symbols and classes). The .d.ts stay tsc's (dist/sdk/), which
+// package.json's `types` conditions name. Flat, one level under dist/, as the contract thread's
+// worker file is found from the code's own URL (../cli/contract-thread.js).
 const exportsMap = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).exports;
 const sdkEntries = {};
 for (const [key, target] of Object.entries(exportsMap)) {
@@ -112,19 +113,26 @@ for (const [key, target] of Object.entries(exportsMap)) {
   if (types === undefined || !types.startsWith('./dist/sdk/')) continue;
   const name = key === './sdk' ? 'sdk' : key.slice('./sdk/'.length);
   const wanted = `./dist/sdk-bundle/${name}.js`;
-  if (target.default !== wanted) {
-    console.error(`sloctl build: package.json exports["${key}"].default is ${target.default}; the SDK's entry points run from their bundle: set it to ${wanted}`);
+  if (target.default !== wanted || !/^[a-z]+$/.test(name)) {
+    console.error(`sloctl build: package.json exports["${key}"].default is ${target.default}; the SDK's entry points run from the SDK's bundle: set it to ${wanted}`);
     process.exit(1);
   }
-  sdkEntries[name] = types.replace(/^\.\/dist\//, 'src/').replace(/\.d\.ts$/, '.ts');
+  sdkEntries[name] = types.replace(/^\.\/dist\//, './src/').replace(/\.d\.ts$/, '.ts');
 }
 try {
+  // Each entry point's run-time export names, from esbuild's own reading of it (no code run).
+  const names = {};
+  const probe = await esbuild.build({ absWorkingDir: root, entryPoints: sdkEntries, outdir: 'dist/sdk-bundle', bundle: true, splitting: true, format: 'esm', platform: 'node', target: 'node20', packages: 'external', write: false, metafile: true, logLevel: 'warning' });
+  for (const out of Object.values(probe.metafile.outputs)) {
+    const entry = Object.entries(sdkEntries).find(([, src]) => out.entryPoint === src.slice(2));
+    if (entry !== undefined) names[entry[0]] = out.exports;
+  }
+  const all = Object.entries(names).map(([entry, list]) => `export { ${list.map((n) => `${n} as ${entry}$${n}`).join(', ')} } from ${JSON.stringify(sdkEntries[entry])};`);
   await esbuild.build({
     absWorkingDir: root,
-    entryPoints: sdkEntries,
-    outdir: 'dist/sdk-bundle',
+    stdin: { contents: all.join('\n'), resolveDir: root, sourcefile: 'sdk-all.js', loader: 'js' },
+    outfile: 'dist/sdk-bundle/sdk-all.js',
     bundle: true,
-    splitting: true,
     format: 'esm',
     platform: 'node',
     target: 'node20',
@@ -134,6 +142,11 @@ try {
     legalComments: 'none',
     logLevel: 'warning',
   });
-} catch {
+  for (const [entry, list] of Object.entries(names)) {
+    writeFileSync(join(root, `dist/sdk-bundle/${entry}.js`), `// ${entry === 'sdk' ? 'sloctl/sdk' : `sloctl/sdk/${entry}`}: its names from the SDK's one module (scripts/build.mjs says why).\nexport { ${list.map((n) => `${entry}$${n} as ${n}`).join(', ')} } from './sdk-all.js';\n`);
+  }
+  if (Object.keys(names).length !== Object.keys(sdkEntries).length) throw new Error(`entry points without exports: ${Object.keys(sdkEntries).filter((e) => !names[e]).join(', ')}`);
+} catch (err) {
+  console.error(err);
   fail('esbuild (the SDK)');
 }
