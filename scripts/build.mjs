@@ -4,8 +4,8 @@
 // - The library and the SDK (`sloctl`, `sloctl/sdk`, `sloctl/sdk/*`): tsc (tsconfig.build.json),
 //   one ESM module per source file with .d.ts declarations and source maps, importing their
 //   dependencies (yaml, zod, prom-client, the PromQL grammar) from node_modules.
-// - The SDK's entry points again, as what `sloctl/sdk*` runs: one esbuild bundle with shared
-//   chunks in dist/sdk-bundle/ (below, with why: a service pays for ~60 modules on every request).
+// - The SDK's entry points again, as what `sloctl/sdk*` runs: one ES module, an esbuild bundle,
+//   in dist/sdk-bundle/ (below, with why: tsc's ~60 modules cost a service on every request).
 // - The command line (bin/sloctl.js runs dist/cli/main.js): one esbuild bundle, split per
 //   command, with the modules it needs inlined. Measured: a module graph of ~300 files (zod alone
 //   is 226) costs `sloctl validate` about 0.15 s of resolving and loading on every commit's hook;
