@@ -46,6 +46,10 @@ if (variant === 'eld') (await import('node:perf_hooks')).monitorEventLoopDelay({
 // makes FileHandles, a Worker makes itself and its stdio streams, node:cluster a plain emitter):
 // EventEmitter.init's property loads and stores, which every request's IncomingMessage,
 // ServerResponse run, go from polymorphic (3 shapes in a bare app) to megamorphic (over 4).
+// plugins: bare with ten empty Fastify plugins registered, as any service registers a few (cors,
+// helmet, a database decorator): avvio's start-up calls make Node's removeListener hot enough to
+// record its start-up shapes, as the SDK's start-up does (bench/RESULTS.md, 2026-12-07).
+if (variant === 'plugins') for (let i = 0; i < 10; i++) app.register(async () => {});
 if (variant === 'ee-mega') {
   const { EventEmitter } = await import('node:events');
   const kinds = [class A extends EventEmitter {}, class B extends EventEmitter {}, class C extends EventEmitter {}, class D extends EventEmitter {}, class E extends EventEmitter {}, class F extends EventEmitter {}];
