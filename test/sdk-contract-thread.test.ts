@@ -81,7 +81,7 @@ console.log(JSON.stringify({ contract: sdk.contract, urls }));
     assert.deepEqual(parser, [], 'the service thread loaded the contract parser');
     // The SDK and its Fastify plugin run from the SDK's one module (scripts/build.mjs), through
     // their two re-exporting files; none of tsc's dist/sdk/ modules: the request path crossing
-    // module import cells cost a Fastify hello-world 2-3% a request (bench/RESULTS.md, 2026-12-07).
+    // module import cells cost a Fastify hello-world 1.5-2.7% a request (bench/RESULTS.md, 2026-12-07).
     const own = [...new Set(out.urls.filter((u) => u.includes('/dist/')))]; // each resolution is posted, once per importer
     assert.deepEqual(own.map((u) => u.replace(/^.*\/dist\//, '')).sort(), ['sdk-bundle/fastify.js', 'sdk-bundle/sdk-all.js', 'sdk-bundle/sdk.js']);
   });
