@@ -5,7 +5,7 @@
 // every async resource and promise, each promise tracked for its destroy) took ~15% of the run.
 import { parentPort, workerData } from 'node:worker_threads';
 import { instrument, type Sdk } from 'sloctl/sdk';
-import { seriesCount, testRegistry } from 'sloctl/sdk/testing';
+import { metricValue, seriesCount, testRegistry } from 'sloctl/sdk/testing';
 import { HTTP_ROLES } from '../../src/contract/metric-names.ts';
 import { startApp, type AdapterName } from './apps.ts';
 import { encode, flood, hostile, warmup } from './hostile.ts';
@@ -42,8 +42,7 @@ async function run(adapter: AdapterName): Promise<HostileReport> {
     const started = performance.now();
     const blasted = await flood(app.url, HOSTILE);
     const seconds = (performance.now() - started) / 1000;
-    const counted = (await sdk.metrics()).split('\n').filter((l) => l.startsWith(`${HTTP_ROLES.requests.name}{`))
-      .reduce((a, l) => a + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+    const counted = (await metricValue(sdk.registry, HTTP_ROLES.requests.name)) ?? 0;
     return {
       warm: { answered: warm.answered, failed: warm.failed },
       seriesAfterWarmup,
