@@ -46,7 +46,6 @@ export function labelMap(c: Pick<Contract, 'metrics'>): LabelMap {
   return { route: l.route ?? SDK_LABELS.route, method: l.method ?? SDK_LABELS.method, methodAnyCase: true, errors, mapped: true };
 }
 
-
 /** "post" → "[Pp][Oo][Ss][Tt]": case-insensitive in RE2 and JavaScript alike (no `(?i)` in JS on Node 20). */
 export function anyCase(s: string): string {
   return [...s].map((ch) => (ch.toLowerCase() !== ch.toUpperCase() ? `[${ch.toUpperCase()}${ch.toLowerCase()}]` : reEscape(ch))).join('');

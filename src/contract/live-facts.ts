@@ -388,7 +388,6 @@ function looksRaw(value: string): boolean {
   return value.includes('?') || value.split('/').some((seg) => ID_SEGMENT.test(seg));
 }
 
-
 /**
  * The route's template with its parameters filled in, as a raw path would be (`/orders/:id`:
  * `/orders/123`, `/orders/abc`); undefined for a route without parameter or wildcard.
