@@ -656,7 +656,9 @@ async function loadThrough(svc: Started, mix: RequestTemplate[], durationMs: num
 function assertNothingLost(c: Counted, signalAt: number, what: string): void {
   const report = `${what}: sent ${c.result.sent}, answered ${c.result.completed}, statuses ${JSON.stringify(c.statuses)}, failures ${JSON.stringify(c.errors)}; ` +
     `DOWN +${c.firstDown === undefined ? '-' : c.firstDown - signalAt} ms, first refused (load) +${c.firstRefusedLoad === undefined ? '-' : c.firstRefusedLoad - signalAt} ms, ` +
-    `(prober) +${c.firstRefusedProbe === undefined ? '-' : c.firstRefusedProbe - signalAt} ms after the trigger; exit ${c.exitCode}`;
+    `(prober) +${c.firstRefusedProbe === undefined ? '-' : c.firstRefusedProbe - signalAt} ms after the trigger; exit ${c.exitCode}; ` +
+    // Requests written to a connection the server had closed as idle (the keep-alive race) and sent again by the client (src/load/http1-connection.ts).
+    `sent again: ${/^(\d+) requests were sent again/m.exec((c.result.notes ?? []).join('\n'))?.[1] ?? 0}`;
   console.log(report);
   // Every failure is a refused connection: no reset, no close mid- or before a response, no timeout.
   const lost = Object.entries(c.errors).filter(([k]) => k !== 'ECONNREFUSED');

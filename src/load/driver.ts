@@ -168,6 +168,8 @@ class ThreadRun implements ConnectionOwner<Flight> {
   private behindMs = 0;
   private cancelled = 0;
   private waitedForConnection = 0;
+  /** Requests sent again after the reused connection they went out on closed before answering (http1-connection.ts). */
+  private replays = 0;
   private loopsRunning = 0;
   private timer: NodeJS.Timeout | null = null;
   private immediate: NodeJS.Immediate | null = null;
@@ -406,6 +408,10 @@ class ThreadRun implements ConnectionOwner<Flight> {
     this.afterRequest(true);
   }
 
+  replayed(): void {
+    this.replays++;
+  }
+
   private timeOut(f: Flight): void {
     const conn = f.conn;
     // Never written, on a connection that spent most of the timeout trying to open: the connect
@@ -526,6 +532,12 @@ class ThreadRun implements ConnectionOwner<Flight> {
       notes.push(
         `${this.waitedForConnection} requests waited more than ${Math.round(this.lateMs)} ms for a free connection (all ${this.o.connections} busy): ` +
           'their latency includes that wait; raise --connections to see the target alone',
+      );
+    }
+    if (this.replays > 0) {
+      notes.push(
+        `${this.replays} requests were sent again on a new connection: the server closed the reused keep-alive connection they went out on before any byte of an answer ` +
+          '(the HTTP/1.1 keep-alive race; idempotent methods only, once each, as Go\'s client and browsers do); their latency includes both attempts',
       );
     }
     const seconds = durationMs / 1000;

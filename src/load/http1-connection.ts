@@ -15,6 +15,17 @@
 // Keep-alive: a server closes an idle connection after its timeout, and a request written just then
 // fails. As undici does, the connection is not reused once idle for longer than the server's
 // Keep-Alive: timeout hint minus 2 s (4 s when the server gives no hint); it reconnects instead.
+// A server may close an idle connection sooner than it said (a graceful drain closes the idle ones
+// once it stops listening), and its close can cross a request on the wire: an HTTP/1.1 race no
+// server can win, which clients are expected to absorb (RFC 9112 §9.3.1). Two things keep the
+// load generator from counting that race against the service:
+// - a request for a connection idle REVALIDATE_IDLE_MS or more is written in a check phase that
+//   follows a poll: a close the server sent before it is seen first, and the request goes out on a
+//   new connection instead (it never left, so it is not a failure);
+// - a request on a reused connection that closed (FIN, or reset) before any byte of its answer is
+//   sent once more on a new connection when it may be (an idempotent method, or an
+//   Idempotency-Key header), as Go's http.Transport and browsers do; the owner hears of it
+//   (`replayed`) and the result says how many. A POST is not sent again: it fails as before.
 
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -38,6 +49,8 @@ export interface ConnectionOwner<E extends Exchange> {
    * says more where there is more to say (the first bytes of a response that is not HTTP).
    */
   failed(conn: Connection<E>, ex: E, code: string, detail?: string): void;
+  /** The request went out on a reused connection that closed before any byte of its answer: it is being sent again on a new one (once). */
+  replayed(ex: E): void;
 }
 
 export interface Target {
@@ -58,6 +71,14 @@ export function targetOf(origin: string): Target {
 const DEFAULT_KEEP_ALIVE_MS = 4_000;
 const KEEP_ALIVE_MARGIN_MS = 2_000;
 const MAX_KEEP_ALIVE_MS = 600_000;
+/**
+ * A connection idle this long has its next request written in a check phase after a poll, which
+ * reads a close already on its way (the header says why). No server closes an idle connection
+ * sooner; the wait is part of one event-loop turn, and a connection busier than this never pays it.
+ */
+export const REVALIDATE_IDLE_MS = 100;
+/** How a reused connection may fail a request that is then sent again: the server's FIN (''), or its reset. */
+const REPLAYABLE_CLOSE = new Set(['', 'ECONNRESET', 'EPIPE']);
 
 export class Connection<E extends Exchange> {
   private socket: Socket | null = null;
@@ -71,6 +92,12 @@ export class Connection<E extends Exchange> {
   private errorCode = '';
   /** Bytes of the current response received so far (tells a close mid-response from one before it). */
   private received = 0;
+  /** Responses the socket carried so far: a request on it after the first is on a reused connection. */
+  private served = 0;
+  /** The socket the current request waits to be written to, in the check phase (REVALIDATE_IDLE_MS). */
+  private deferredOn: Socket | null = null;
+  private readonly writeDeferredBound = (): void => this.writeDeferred();
+  private readonly afterPollBound = (): void => void setImmediate(this.writeDeferredBound);
 
   constructor(
     private readonly target: Target,
@@ -106,8 +133,26 @@ export class Connection<E extends Exchange> {
       return false;
     }
     if (!this.connected) return false;
+    if (now - this.idleSince >= REVALIDATE_IDLE_MS) {
+      // Two check phases: the second one follows a poll whichever phase this runs in (a send from
+      // a response's callback runs in the poll phase, whose own check phase comes before any poll).
+      this.deferredOn = this.socket;
+      setImmediate(this.afterPollBound);
+      return false;
+    }
     this.write(ex.wire);
     return true;
+  }
+
+  /** The check phase after a long-idle connection was handed a request: still open, so write it. */
+  private writeDeferred(): void {
+    const s = this.deferredOn;
+    this.deferredOn = null;
+    const ex = this.current;
+    // Closed meanwhile (the request went to a new socket: closed()), aborted, or reopened.
+    if (s === null || s !== this.socket || ex === null) return;
+    this.write(ex.wire);
+    this.owner.written(ex);
   }
 
   /** Gives up on the request on this connection, if any: closes the connection, reports nothing. */
@@ -142,6 +187,8 @@ export class Connection<E extends Exchange> {
     sock.setKeepAlive(true, 60_000);
     this.socket = sock;
     this.connected = false;
+    this.served = 0;
+    this.deferredOn = null;
     this.openedAt = performance.now();
     this.errorCode = '';
     sock.once(tls ? 'secureConnect' : 'connect', () => {
@@ -195,6 +242,7 @@ export class Connection<E extends Exchange> {
     }
     const now = performance.now();
     const p = this.parser;
+    this.served++;
     // Bytes after the response were not asked for (one request at a time): do not reuse the connection.
     if (r < end || !p.keepAlive || ex.wire.close) this.drop();
     else {
@@ -213,15 +261,29 @@ export class Connection<E extends Exchange> {
   private closed(): void {
     const ex = this.current;
     const ended = this.parser.endsAtClose && (this.errorCode === '' || this.errorCode === 'ECONNRESET');
+    // Not written yet (it waited for the check phase): it never left, so it goes on a new socket.
+    const unsent = this.deferredOn !== null && this.deferredOn === this.socket;
+    // Written to a reused connection that closed before any byte of the answer: the keep-alive race.
+    // (Once at most: it goes out again on a new connection, which is not a reused one.)
+    const replay = !unsent && !ended && ex !== null && this.received === 0 && this.served > 0 &&
+      ex.wire.replayable && REPLAYABLE_CLOSE.has(this.errorCode);
     this.current = null;
     this.drop();
     if (ex === null) return;
+    if (unsent || replay) {
+      this.current = ex;
+      this.parser.reset(ex.wire.expectsBody);
+      if (replay) this.owner.replayed(ex);
+      this.open(); // written once connected; the owner hears `written`
+      return;
+    }
     if (ended) this.owner.answered(this, ex, this.parser.status, performance.now(), this.parser.shed, this.parser.errorClass);
     else this.owner.failed(this, ex, this.errorCode || (this.received > 0 ? EOF_MID_RESPONSE : EOF_BEFORE_RESPONSE));
   }
 
   private drop(): void {
     const s = this.socket;
+    this.deferredOn = null;
     if (s === null) return;
     this.socket = null;
     this.connected = false;

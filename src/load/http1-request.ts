@@ -18,9 +18,15 @@ export interface WireRequest {
   readonly expectsBody: boolean;
   /** Sent with connection: close: the connection is not reused after the response. */
   readonly close: boolean;
+  /**
+   * May be sent again when the reused connection it went out on closed before any byte of its
+   * answer (RFC 9112 §9.3.1): an idempotent method (RFC 9110 §9.2.2), or an Idempotency-Key header.
+   */
+  readonly replayable: boolean;
 }
 
 const PAYLOAD_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
 export class RequestEncoder {
   /** Per template: the PreparedRequest last encoded whole, and its encoding. */
@@ -42,6 +48,7 @@ export class RequestEncoder {
       body: req.body,
       expectsBody: req.method !== 'HEAD',
       close: (req.headers.connection ?? '').trim().toLowerCase() === 'close',
+      replayable: IDEMPOTENT_METHODS.has(req.method) || req.headers['idempotency-key'] !== undefined,
     };
     if (this.fixedFrom[route] === undefined) {
       // First sight of this template: a template without placeholders hands back this very object

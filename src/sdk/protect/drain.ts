@@ -239,8 +239,20 @@ export class Drainer {
     res.once('finish', () => this.lastActive.set(socket, Date.now()));
   }
 
-  /** Closes the connections idle for IDLE_CLOSE_MS or more (idle: no response in progress; never seen active since the drain began: idle that long). */
+  /**
+   * Closes the connections idle for IDLE_CLOSE_MS or more (idle: no response in progress; never
+   * seen active since the drain began: idle that long), in the check phase: right after a poll
+   * read what had arrived, so a request already on its way to a connection (its bytes in the
+   * kernel, not yet read) has begun its response and keeps the connection. Closed from a timer,
+   * such a connection was reset with the request on it.
+   */
   private closeLongIdle(): void {
+    setImmediate(this.closeLongIdleNowBound);
+  }
+
+  private readonly closeLongIdleNowBound = (): void => this.closeLongIdleNow();
+
+  private closeLongIdleNow(): void {
     const now = Date.now();
     for (const s of this.sockets as Set<TrackedSocket>) {
       if (s._httpMessage) continue;
