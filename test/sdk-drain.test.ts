@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { Agent, createServer, request, type Server } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
@@ -19,7 +20,7 @@ import { DriftResponder, type DriftLogLine } from '../src/sdk/drift/responder.ts
 import { histogramQuantile, signalReader, type DriftSources } from '../src/sdk/drift/signals.ts';
 import { instrument } from '../src/sdk/index.ts';
 import { wrap } from '../src/sdk/adapters/http.ts';
-import { Drainer, type DrainLogLine } from '../src/sdk/protect/drain.ts';
+import { Drainer, IDLE_CLOSE_MS, type DrainLogLine } from '../src/sdk/protect/drain.ts';
 import { acceptQueueLength } from '../src/sdk/protect/accept-queue.ts';
 
 const REPO = resolve(import.meta.dirname, '..');
@@ -468,6 +469,45 @@ describe('sdk.serve(): the drainer on a node:http server', () => {
     assert.deepEqual(r.cut, { requests: 0, connections: 0 });
     assert.deepEqual(lines.map((l) => l.phase), ['announce', 'closing', 'drained']);
     assert.equal(drainer.drain('again'), drainer.drain('again'), 'one drain');
+  });
+
+  it('a request that reached an idle connection while the event loop was busy past the idle close is answered (Connection: close), not reset with it', async () => {
+    // The drain closes connections idle IDLE_CLOSE_MS after the listener closed. Here the request's
+    // bytes arrive before that moment but the event loop is busy (a synchronous stretch) until
+    // after it: when it comes back, the sweep's timer is due before the poll that reads them.
+    // Closed from the timer, the connection was reset with the request unread.
+    const sdk = instrument({ contract: contractOf(driftContract('shed', '      - { signal: inFlight, threshold: 500 }')), registry: new Registry(), defaultMetrics: false, drift: false });
+    const server: Server = createServer(wrap(async (_req, res) => {
+      res.end('ok');
+    }, sdk));
+    const lines: DrainLogLine[] = [];
+    const drainer = sdk.serve(server, { announceMs: 0, timeoutMs: 5000, log: (l) => lines.push(l), exit: false });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const client = connect((server.address() as { port: number }).port, '127.0.0.1');
+    let received = '';
+    client.on('data', (d) => (received += d.toString('latin1')));
+    const ended = new Promise<string>((r) => {
+      client.on('error', (e: NodeJS.ErrnoException) => r(e.code ?? 'error'));
+      client.on('close', () => r('close'));
+    });
+    client.write('GET /work HTTP/1.1\r\nhost: x\r\n\r\n');
+    await until('the first answer, keep-alive', () => (/\r\n\r\nok$/.test(received) ? true : undefined));
+    assert.match(received, /connection: keep-alive/i);
+    received = '';
+    const drained = drainer.drain('test');
+    const closing = await until('the listener closed', () => lines.find((l) => l.phase === 'closing'));
+    // In the check phase: the next turn of the loop runs its due timers before it polls.
+    await new Promise<void>((r) => setImmediate(() => {
+      client.write('GET /work HTTP/1.1\r\nhost: x\r\n\r\n');
+      const busyUntil = Date.parse(closing.time) + IDLE_CLOSE_MS + 200;
+      while (Date.now() < busyUntil) { /* the event loop held, as a busy service holds it */ }
+      r();
+    }));
+    const how = await ended;
+    assert.match(received, /^HTTP\/1\.1 200 /, `answered, not ${how} with nothing: ${JSON.stringify(received)}`);
+    assert.match(received, /connection: close/i);
+    const r = await drained;
+    assert.deepEqual(r.cut, { requests: 0, connections: 0 });
   });
 
   it('the deadline cuts what is still open and says so; the exit code is 1', async () => {
