@@ -11,6 +11,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
+import Fastify from 'fastify';
 import { Registry } from 'prom-client';
 import { parseContract } from '../src/contract/load.ts';
 import type { Contract } from '../src/contract/schema.ts';
@@ -20,6 +21,8 @@ import { DriftResponder, type DriftLogLine } from '../src/sdk/drift/responder.ts
 import { histogramQuantile, signalReader, type DriftSources } from '../src/sdk/drift/signals.ts';
 import { instrument } from '../src/sdk/index.ts';
 import { wrap } from '../src/sdk/adapters/http.ts';
+import sloctlFastify from '../src/sdk/adapters/fastify.ts';
+import { metricValue } from '../src/sdk/testing.ts';
 import { Drainer, IDLE_CLOSE_MS, type DrainLogLine } from '../src/sdk/protect/drain.ts';
 import { acceptQueueLength } from '../src/sdk/protect/accept-queue.ts';
 
@@ -508,6 +511,49 @@ describe('sdk.serve(): the drainer on a node:http server', () => {
     assert.match(received, /connection: close/i);
     const r = await drained;
     assert.deepEqual(r.cut, { requests: 0, connections: 0 });
+  });
+
+  it("keeps Node's one 'request' listener: the framework's is wrapped, not joined by a second (several: the drainer's goes first)", async () => {
+    const host = { drain() {}, recorder: { inFlight: 0 }, handledRequests: () => 0 };
+    const one = createServer((_req, res) => res.end('framework'));
+    const drainer = new Drainer(host, one, { log: () => {}, exit: false });
+    assert.equal(one.listenerCount('request'), 1);
+    const several = createServer((_req, res) => res.end('framework'));
+    several.on('request', () => {});
+    new Drainer(host, several, { log: () => {}, exit: false });
+    assert.equal(several.listenerCount('request'), 3);
+    await new Promise<void>((r) => one.listen(0, '127.0.0.1', () => r()));
+    try {
+      const url = `http://127.0.0.1:${(one.address() as { port: number }).port}`;
+      const r = await probe(url, '/x');
+      assert.equal(r.status, 200, 'the framework still answers');
+      assert.equal(r.body, 'framework');
+      // The wrapper counts what arrives: 100 more than the SDK handled, and the warning says so.
+      for (let i = 0; i < 100; i++) await probe(url, '/x');
+      assert.match(drainer.checkUnhandled()?.message ?? '', /101 requests reached the server and the SDK handled 0/);
+    } finally {
+      one.close();
+    }
+  });
+
+  it('Fastify: sdk.serve(app.server) before app.register(sloctl) still leaves the plugin on its listener path (no per-request hook); a malformed URL is counted unmatched', async () => {
+    const sdk = instrument({ contract: contractOf(driftContract('shed', '      - { signal: inFlight, threshold: 500 }')), registry: new Registry(), defaultMetrics: false, drift: false });
+    const app = Fastify();
+    sdk.serve(app.server, { log: () => {}, exit: false });
+    await app.register(sloctlFastify, { sdk });
+    app.get('/work', async () => 'ok');
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      assert.deepEqual(app.server.listeners('request').map((l) => l.name), ['sloctlRequest'], 'one listener: the plugin wrapped the drainer\'s wrapper of Fastify\'s');
+      const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+      assert.equal((await probe(url, '/work')).status, 200);
+      // Fastify answers a malformed URL before any hook: only the listener path sees it.
+      assert.equal((await probe(url, '/%')).status, 400);
+      assert.equal(await metricValue(sdk.registry, 'http_server_requests_total', { route: '/work' }), 1);
+      assert.equal(await metricValue(sdk.registry, 'http_server_requests_total', { route: 'unmatched' }), 1);
+    } finally {
+      await app.close();
+    }
   });
 
   it('the deadline cuts what is still open and says so; the exit code is 1', async () => {

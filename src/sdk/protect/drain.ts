@@ -24,7 +24,7 @@
 //   5. every request in flight finishes; then `onDrained` runs and, for a drain a signal or the
 //      drift responder started, the process exits 0 (1 when the deadline cut requests).
 // `timeoutMs` bounds the whole drain (from step 1): what is still open then is cut and logged.
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Server as NetServer, type Socket } from 'node:net';
 import { acceptQueueLength } from './accept-queue.ts';
 
@@ -141,13 +141,24 @@ export class Drainer {
         if (this.sockets.size === 0) this.onEmpty?.();
       });
     });
-    // First listener: the framework's own runs after it, so a response started now is marked.
-    server.prependListener('request', (req, res) => {
+    // Before the framework's own listener, so a response started now is marked. Its listener is
+    // wrapped when it is the only one, as the Fastify plugin does: a second listener would take
+    // every request off Node's single-listener path (an array copied and walked per request).
+    const arrived = (req: IncomingMessage, res: ServerResponse): void => {
       this.arrivals++;
       if (!this.draining) return;
       this.touch(req.socket, res);
       if (this.closing && !res.headersSent) res.setHeader('connection', 'close');
-    });
+    };
+    const listeners = server.listeners('request');
+    if (listeners.length === 1) {
+      const framework = listeners[0] as (this: unknown, req: IncomingMessage, res: ServerResponse) => void;
+      server.removeListener('request', framework);
+      server.on('request', function sloctlDrainRequest(this: unknown, req: IncomingMessage, res: ServerResponse) {
+        arrived(req, res);
+        framework.call(this, req, res);
+      });
+    } else server.prependListener('request', arrived);
     if (opts.signals) this.installSignals();
     if (typeof host.handledRequests === 'function') {
       this.unhandledTimer = setInterval(() => this.checkUnhandled(), UNHANDLED_CHECK_MS);
