@@ -253,5 +253,14 @@ describe('format detection', () => {
     const noP95 = structuredClone(good);
     delete (noP95.latency as Record<string, unknown>).p95;
     assert.match(importError(() => readLoadResult('bad.json', JSON.stringify(noP95))).message, /latency\.p95 must be a number, got nothing/);
+    // The optional counts a judge or a note reads (requests sent again, shed, queued timeouts).
+    for (const [field, value] of [['replayed', 'many'], ['shed', -1], ['queuedTimeouts', 1.5]] as const) {
+      const odd = structuredClone(good);
+      odd.routes[0][field] = value;
+      assert.match(importError(() => readLoadResult('bad.json', JSON.stringify(odd))).message, new RegExp(`^bad\\.json: routes\\[0\\]\\.${field} must be a whole number, got`));
+    }
+    const counted = structuredClone(good);
+    counted.routes[0].replayed = 3;
+    assert.equal(readLoadResult('ok.json', JSON.stringify(counted)).routes[0].replayed, 3);
   });
 });

@@ -11,6 +11,8 @@ import { after, describe, it } from 'node:test';
 import { Connection, REVALIDATE_IDLE_MS, targetOf, type ConnectionOwner } from '../src/load/http1-connection.ts';
 import { RequestEncoder, type WireRequest } from '../src/load/http1-request.ts';
 import { runLoad, type LoadOptions } from '../src/load/index.ts';
+import { mergeResults } from '../src/load/merge.ts';
+import { REPLAYED_MANY_SHARE, replayedRequestsNote } from '../src/verdicts/replayed-requests.ts';
 import type { RequestTemplate } from '../src/load/types.ts';
 
 const servers: Server[] = [];
@@ -122,6 +124,22 @@ describe('load: a server closing an idle keep-alive connection as a request goes
   });
 });
 
+describe('the note on requests sent again', () => {
+  const result = (sent: number, replayed: number) => ({
+    sent, routes: [{ name: 'read', sent, ...(replayed > 0 ? { replayed } : {}) }, { name: 'write', sent: 10 }],
+  }) as unknown as import('../src/load/types.ts').LoadResult;
+
+  it('a few: the keep-alive race; many: the service closes connections it was asked on; none: no note', () => {
+    const few = replayedRequestsNote(result(10_000, 1))!;
+    assert.match(few, /^1 request \(0\.01% of 10,000 sent: read 1 of 10,000\) went out on a reused keep-alive connection that closed before any byte of an answer, and was sent again/);
+    assert.match(few, /a few are HTTP\/1\.1's keep-alive race/);
+    const many = replayedRequestsNote(result(10_000, 10_000 * REPLAYED_MANY_SHARE + 1))!;
+    assert.match(many, /^11 requests \(0\.11% of 10,000 sent/);
+    assert.match(many, /more than the keep-alive race/);
+    assert.equal(replayedRequestsNote(result(10_000, 0)), undefined);
+  });
+});
+
 describe('load: runs against a server that closes reused connections without answering', () => {
   // Each connection: its first request answered, its second read and the connection closed (FIN)
   // without a byte of answer: on every reused connection, what the race looks like from the client.
@@ -137,7 +155,14 @@ describe('load: runs against a server that closes reused connections without ans
     // Every request after the first went out on a reused connection once, was dropped, and went again on a new one.
     const replays = Number(/^(\d+) requests were sent again on a new connection/m.exec(r.notes?.join('\n') ?? '')?.[1]);
     assert.equal(replays, r.sent - 1, r.notes?.join('\n'));
+    assert.equal(r.routes[0].replayed, r.sent - 1, 'counted on the route too');
     assert.equal(srv.connections.length, r.sent, 'one connection a request');
+    // Merged (workers, trials): the counts add up; the gate's note says how many and what it means.
+    const merged = mergeResults([r, r]);
+    assert.equal(merged.routes[0].replayed, 2 * (r.sent - 1));
+    const note = replayedRequestsNote(merged)!;
+    assert.match(note, new RegExp(`^${2 * (r.sent - 1)} requests \\(\\d+(\\.\\d+)?% of ${2 * r.sent} sent: read ${2 * (r.sent - 1)} of ${2 * r.sent}\\) went out on a reused keep-alive connection`));
+    assert.match(note, /more than the keep-alive race .* closes connections it was sent requests on/);
   });
 
   it('POST: the dropped ones fail EOF_BEFORE_RESPONSE, none is sent again', async () => {
@@ -146,6 +171,8 @@ describe('load: runs against a server that closes reused connections without ans
     const failed = r.routes[0].errors.EOF_BEFORE_RESPONSE ?? 0;
     assert.ok(failed > 0 && failed + r.completed === r.sent, JSON.stringify({ sent: r.sent, completed: r.completed, errors: r.routes[0].errors }));
     assert.ok(!(r.notes ?? []).some((n) => /sent again/.test(n)), r.notes?.join('\n'));
+    assert.equal(r.routes[0].replayed, undefined);
+    assert.equal(replayedRequestsNote(r), undefined, 'no note when nothing was sent again');
   });
 
   it('a POST with an Idempotency-Key header is sent again, like a GET', async () => {

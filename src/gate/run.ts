@@ -36,6 +36,7 @@ import { generatorLag, generatorLagReason, lagProofView, withdrawLagFailures, ty
 import { connectionQueueReason, wireView, withdrawQueueFailures } from '../verdicts/connection-queue.ts';
 import { processTreeCpuMs, systemMachineProbe } from '../run/machine-probe.ts';
 import { cannotReachAlphaText, DEFAULT_ALPHA } from '../verdicts/stats.ts';
+import { replayedRequestsNote } from '../verdicts/replayed-requests.ts';
 import { blindInstrumentation, caveatReasons, failureReasons, judgeObjectives, unmeasurableReasons, unrecordedRouteReasons, type BlindInstrumentation } from '../verdicts/objectives.ts';
 import { routeEvidence, routeLabel, routeReports } from '../verdicts/routes.ts';
 import { missed } from '../verdicts/withdraw.ts';
@@ -348,6 +349,8 @@ export async function runGate(options: GateRunOptions): Promise<GateReport> {
       notes.unshift(`the service ${restartsText(restarts)}${refused > 0 ? `; ${refused} requests were refused a connection (nothing listened while it restarted)` : ''}; its counters started again from 0 each time (their increases are reset-corrected)`);
       log(`the service ${restartsText(restarts)}`);
     }
+    const replayed = replayedRequestsNote(merged);
+    if (replayed !== undefined) notes.push(replayed);
     const windowMs = watcher.windowMs;
     if (service.availabilityComposed && windowMs !== undefined) service.availabilityComposed.windowMs = windowMs;
     const health = watcher.stats();

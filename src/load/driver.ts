@@ -168,8 +168,6 @@ class ThreadRun implements ConnectionOwner<Flight> {
   private behindMs = 0;
   private cancelled = 0;
   private waitedForConnection = 0;
-  /** Requests sent again after the reused connection they went out on closed before answering (http1-connection.ts). */
-  private replays = 0;
   private loopsRunning = 0;
   private timer: NodeJS.Timeout | null = null;
   private immediate: NodeJS.Immediate | null = null;
@@ -408,8 +406,8 @@ class ThreadRun implements ConnectionOwner<Flight> {
     this.afterRequest(true);
   }
 
-  replayed(): void {
-    this.replays++;
+  replayed(f: Flight): void {
+    this.rec.replayedOne(f.route);
   }
 
   private timeOut(f: Flight): void {
@@ -534,9 +532,9 @@ class ThreadRun implements ConnectionOwner<Flight> {
           'their latency includes that wait; raise --connections to see the target alone',
       );
     }
-    if (this.replays > 0) {
+    if (this.rec.replayed > 0) {
       notes.push(
-        `${this.replays} requests were sent again on a new connection: the server closed the reused keep-alive connection they went out on before any byte of an answer ` +
+        `${this.rec.replayed} requests were sent again on a new connection: the server closed the reused keep-alive connection they went out on before any byte of an answer ` +
           '(the HTTP/1.1 keep-alive race; idempotent methods only, once each, as Go\'s client and browsers do); their latency includes both attempts',
       );
     }

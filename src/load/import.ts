@@ -148,6 +148,11 @@ export function checkLoadResult(doc: Record<string, unknown>, path: string): Loa
     checkSummary(path, r.serviceTime, `${at}.serviceTime`);
     checkHistogram(path, r.histogram, `${at}.histogram`);
     checkHistogram(path, r.serviceHistogram, `${at}.serviceHistogram`);
+    // Optional counts of the route's requests, which judges and notes read as such.
+    for (const f of ['queuedTimeouts', 'shed', 'replayed'] as const) {
+      const n = r[f];
+      if (n !== undefined && (typeof n !== 'number' || !Number.isInteger(n) || n < 0)) fail(path, `${at}.${f}`, 'a whole number', n);
+    }
   });
   if (doc.notes === undefined) doc.notes = [];
   if (!Array.isArray(doc.notes) || doc.notes.some((n) => typeof n !== 'string')) fail(path, 'notes', 'an array of strings', doc.notes);

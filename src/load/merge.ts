@@ -59,6 +59,7 @@ export function mergeResults(results: readonly LoadResult[], opts: MergeOptions 
       histogram: lat.histogram.toJSON(),
       serviceHistogram: svc.histogram.toJSON(),
       ...queued(parts),
+      ...replayedOf(parts),
       ...shedOf(parts),
       ...classMarksOf(parts),
     });
@@ -209,6 +210,11 @@ function round3(x: number): number {
 }
 
 /** The routes' timeouts that never reached the target, added up (absent when none). */
+function replayedOf(parts: readonly RouteResult[]): Pick<RouteResult, 'replayed'> {
+  const n = parts.reduce((a, p) => a + (p.replayed ?? 0), 0);
+  return n > 0 ? { replayed: n } : {};
+}
+
 function queued(parts: readonly RouteResult[]): Pick<RouteResult, 'queuedTimeouts'> {
   const n = parts.reduce((a, p) => a + (p.queuedTimeouts ?? 0), 0);
   return n > 0 ? { queuedTimeouts: n } : {};

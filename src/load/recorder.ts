@@ -12,6 +12,8 @@ class RouteSlot {
   readonly errors = new Map<string, number>();
   /** Timeouts of requests no connection was free to carry: they never reached the target. */
   queuedTimeouts = 0;
+  /** Requests sent again after their reused connection closed before answering (http1-connection.ts). */
+  replayed = 0;
   /** Answers the service marked shed (its limiter turned the request away), counted in `statuses` too. */
   shed = 0;
   /** Answers the service marked with an error class (sloctl-error-class), by "status class" (classMarks). */
@@ -34,6 +36,7 @@ export class RunRecorder {
   errors = 0;
   timeouts = 0;
   queuedTimeouts = 0;
+  replayed = 0;
   /** The first detail given for each failure kind (e.g. the first bytes of a response that is not HTTP). */
   readonly details = new Map<string, string>();
 
@@ -87,6 +90,12 @@ export class RunRecorder {
     this.queuedTimeouts++;
   }
 
+  /** A request going out a second time, on a new connection (it stays one request in `sent`). */
+  replayedOne(route: number): void {
+    this.slotOf[route].replayed++;
+    this.replayed++;
+  }
+
   statuses(): Record<string, number> {
     const out: Record<string, number> = {};
     for (const slot of this.slots) for (const [s, n] of slot.statuses) out[s] = (out[s] ?? 0) + n;
@@ -105,6 +114,7 @@ export class RunRecorder {
       histogram: s.latency.toJSON(),
       serviceHistogram: s.service.toJSON(),
       ...(s.queuedTimeouts > 0 ? { queuedTimeouts: s.queuedTimeouts } : {}),
+      ...(s.replayed > 0 ? { replayed: s.replayed } : {}),
       ...(s.shed > 0 ? { shed: s.shed } : {}),
       ...classMarksJson(s.marks),
     }));

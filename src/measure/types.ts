@@ -71,6 +71,12 @@ export interface RouteResult {
    */
   queuedTimeouts?: number;
   /**
+   * Requests sent a second time, on a new connection, after the reused keep-alive connection they
+   * went out on closed before any byte of an answer (src/load/http1-connection.ts: idempotent
+   * methods only). Each is counted once in `sent`, and by what its second attempt got. Absent when none.
+   */
+  replayed?: number;
+  /**
    * Of the answers (in `statuses` too), those the service marked shed (header `sloctl-shed`: the
    * SDK's concurrency limiter turned the request away). Judges class them "shed", as the service's
    * own counters do, not by their status. Absent when none.
