@@ -16,7 +16,9 @@
 // of 'gc' entries, as prom-client's default metrics make); eld (bare with an event-loop delay
 // monitor at 10 ms, as prom-client's default metrics make); thread-no-X (thread, with prom-client's
 // default metrics registered module by module from prom-client/lib/metrics/ without X: `gc`,
-// `eventLoopLag`, ..., a comma list, `all` for none, `none` for all thirteen).
+// `eventLoopLag`, ..., a comma list, `all` for none, `none` for all thirteen); thread-serve and
+// thread-serve-after (thread with the graceful drain, sdk.serve(app.server), called before or after
+// the plugin's registration).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -76,7 +78,13 @@ if (variant.startsWith('thread') || variant === 'object' || variant.startsWith('
     }
   }
   const sdk = instrument({ contract, registry, defaultMetrics: variant !== 'instrumented-nodefault' && without === undefined });
+  // thread-serve / thread-serve-after: with the graceful drain too (sdk.serve(app.server)), before
+  // or after the plugin's registration (before, the plugin found two 'request' listeners until
+  // 2026-12-07 and fell back to a per-request onRequest hook).
+  const serve = () => sdk.serve(app.server, { log: () => {}, exit: false });
+  if (variant === 'thread-serve') serve();
   if (!variant.startsWith('instrumented')) await app.register(sloctl, { sdk });
+  if (variant === 'thread-serve-after') serve();
   }
 }
 app.get('/', async () => ({ hello: 'world' }));
