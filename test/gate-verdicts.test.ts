@@ -102,6 +102,18 @@ test('a service view below the objective fails even when the client passes', () 
   assert.equal(v.service, 0.9);
 });
 
+test('a failure only the service saw shows the service\'s value and a negative margin, not the passing client\'s', () => {
+  // The gate's table printed `MEASURED 100%  REQUIRED >= 99.9%  MARGIN +0.1 pt  FAIL` for an
+  // availability the service measured at 92.857%: the client's passing value beside the verdict.
+  const service: SloStatus = { name: 'api', kind: 'latency', counts: { good: 90, bad: 10, total: 100 }, state: 'failing', percentiles: [], notes: [] } as unknown as SloStatus;
+  const views = { client: load([row('view', Array(1000).fill(10), { 200: 1000 })]), service: { slos: [service] } };
+  const v = byName(judgeObjectives(contract(), views), 'api');
+  assert.equal(v.verdict, 'fail');
+  assert.equal(v.client, 1);
+  assert.equal(v.measured, 0.9);
+  assert.ok(Math.abs(v.margin - (0.9 - 0.99)) < 1e-9, `margin ${v.margin}`);
+});
+
 test('errors are weighted by class: 404 is good, 503 weighs 0.3, 500 weighs 2.5, timeouts are transient', () => {
   const views = { client: load([row('view', Array(1000).fill(10), { 200: 990, 404: 5, 503: 2, 500: 2 }, { timeout: 1 })]), service: noService };
   const v = byName(judgeObjectives(contract(), views), 'errors');

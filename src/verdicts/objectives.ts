@@ -192,8 +192,6 @@ function ratioVerdict(contract: string, name: string, objective: number, client:
   if (!has(client) && !has(service)) {
     return { ...base, verdict: 'skipped', measured: NaN, margin: NaN, reason: `no ${what} measured by either side` };
   }
-  const measured = has(client) ? client : service;
-  const margin = measured - objective;
   const show = (v: number) => formatValue(v, 'ratio');
   // The views as read: a weighted success below 0% says 0% and why (formatVerdictValue).
   const view = (v: number) => formatVerdictValue(base, v);
@@ -201,6 +199,11 @@ function ratioVerdict(contract: string, name: string, objective: number, client:
   // A service ratio interpolated inside a bucket is an estimate: with a client view beside it, it
   // can warn but not fail (the same rule as the percentiles).
   const serviceFails = has(service) && service < objective && !(serviceIsEstimate && has(client));
+  // The value the verdict stands on: the client's, unless the service's own view fails it, then
+  // the lower of the two (a failure only the service saw must not show the client's passing value
+  // and a positive margin beside FAIL).
+  const measured = serviceFails ? (has(client) ? Math.min(client, service) : service) : has(client) ? client : service;
+  const margin = measured - objective;
   const failing = [has(client) && client < objective ? 'the client' : '', serviceFails ? 'the service' : ''].filter(Boolean);
   if (failing.length > 0) {
     return { ...base, verdict: 'fail', measured, margin, reason: `${what} below the objective ${show(objective)} as ${failing.join(' and ')} measured it (${views})` };
