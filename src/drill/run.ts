@@ -253,6 +253,11 @@ export async function runDrills(options: DrillRunOptions): Promise<DrillRunResul
 
   // 1. Plans, and what attach mode cannot do.
   const attach = o.target !== undefined;
+  // How to let sloctl start the service instead: drop the flag, or (attached through the
+  // contract's target.url, no flag given) give the contract a target.run.
+  const startInstead = options.target !== undefined
+    ? 'or let sloctl start it (drop --target)'
+    : `or let sloctl start it: give the contract \`target.run: <command>\` (it attached to target.url, ${o.target}, because the contract has no target.run)`;
   const plans = selected.map((drill) => ({ drill, plan: planDrill(contract, drill) }));
   const unrunnable = new Map<string, { reason: string; fix: string }>();
   let token: string | undefined;
@@ -261,14 +266,14 @@ export async function runDrills(options: DrillRunOptions): Promise<DrillRunResul
     else if (plan.kind === 'proxy' && attach && o.proxies?.[plan.dependency.name] === undefined && !o.attachedProxies?.has(plan.dependency.name)) {
       unrunnable.set(drill.name, {
         reason: `sloctl attached to ${o.target} and cannot set the service's ${plan.env}, so it cannot put a fault proxy in front of ${plan.dependency.name}`,
-        fix: `start the service with ${plan.env} pointing at a free local port (e.g. ${plan.env}=http://127.0.0.1:18081) and pass --proxy ${plan.dependency.name}=127.0.0.1:18081; or let sloctl start it (drop --target)`,
+        fix: `start the service with ${plan.env} pointing at a free local port (e.g. ${plan.env}=http://127.0.0.1:18081) and pass --proxy ${plan.dependency.name}=127.0.0.1:18081; ${startInstead}`,
       });
     } else if (plan.kind === 'in-process') {
       if (!attach) token ??= newDrillToken();
       else if ((env[DRILL_TOKEN_ENV] ?? '') === '') {
         unrunnable.set(drill.name, {
           reason: `sloctl attached to ${o.target} and has no drill token for the service's in-process faults`,
-          fix: `start the service with ${DRILL_TOKEN_ENV} set (at least 16 characters) and run sloctl drill with the same ${DRILL_TOKEN_ENV} in its environment; or let sloctl start it (drop --target)`,
+          fix: `start the service with ${DRILL_TOKEN_ENV} set (at least 16 characters) and run sloctl drill with the same ${DRILL_TOKEN_ENV} in its environment; ${startInstead}`,
         });
       } else token = env[DRILL_TOKEN_ENV];
     }
