@@ -341,6 +341,40 @@ describe('drift phase against a service without the SDK', () => {
   });
 });
 
+describe('drift phase after an earlier phase left the action in force', () => {
+  it('waits through the responder\'s doubled hold (up to 2^3 × evaluations) instead of giving up after evaluations + 2 intervals', async () => {
+    // sloctl accept on a Koa service: the drill, then the dependency timeouts, each tripped the
+    // shed; it came back 12 s after a lift, so its next lift waited 2 × 3 evaluations (16 s), and
+    // the drift phase, waiting (3 + 2) × 2 s, gave up 0.5 s before it: INCONCLUSIVE "already 1
+    // before the fault". Here the action stays on for the first 100 scrapes (50 ms apart, so over
+    // 5 s): more than the old wait, (2 + 2) × 1 s, could see; within the responder's longest hold.
+    const { createServer } = await import('node:http');
+    let scrapes = 0;
+    const server = createServer((req, res) => {
+      if (req.url === '/metrics') {
+        scrapes++;
+        res.setHeader('content-type', 'text/plain; version=0.0.4');
+        res.end(`# HELP sloctl_drift_action 1 while the action is in force.\n# TYPE sloctl_drift_action gauge\nsloctl_drift_action{action="shed"} ${scrapes <= 100 ? 1 : 0}\n`);
+        return;
+      }
+      res.end('ok');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`;
+    try {
+      const rollback = new Rollback({ log: () => {} });
+      const lines: string[] = [];
+      const v = await driftPhase({ contract: contractOf(ELD), url, token: TOKEN, rollback, rate: 20, scrapeIntervalMs: 50, log: (l) => lines.push(l) });
+      assert.ok(scrapes > 100, `${scrapes} scrapes`);
+      assert.match(lines.join('\n'), /still in force from before; waiting up to 18 s/);
+      // It went on to the fault (which this stand-in cannot take: no drill endpoint), not skipped as already acting.
+      assert.doesNotMatch(v.reason, /already 1 before the fault/);
+    } finally {
+      server.close();
+    }
+  });
+});
+
 describe('drift phase end to end (an SDK service, event-loop-block, shed)', { timeout: 90_000 }, () => {
   it('the responder on: PASS with the action\'s delay; nothing left in place', async () => {
     const { v, svc, rollback } = await run(ELD);

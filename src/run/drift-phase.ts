@@ -46,6 +46,7 @@ import type { MetricFamily } from '../observe/exposition.ts';
 import { checkTargetUrl } from '../observe/scraper.ts';
 import { DrillClient } from '../sdk/drill/client.ts';
 import type { FaultName } from '../sdk/drill/types.ts';
+import { MAX_HOLD_DOUBLINGS } from '../sdk/drift/decide.ts';
 import { histogramQuantile } from '../sdk/drift/signals.ts';
 import {
   judgeDrift, type DriftExposure, type DriftFault, type DriftObjectiveInput, type DriftRequestSlice, type DriftSample, type DriftSignalSpec, type DriftVerdict,
@@ -342,10 +343,12 @@ export async function driftPhase(o: DriftPhaseOptions): Promise<DriftVerdict> {
   }
   // The action may still be in force from an earlier phase (a drill blocked the loop): wait for
   // the responder to relax it (its own evaluations under 0.9 × the threshold), or the response to
-  // this fault could not be timed.
+  // this fault could not be timed. An action that came back soon after a lift (the drills, then
+  // the dependency timeouts, each tripping it) waits up to 2^MAX_HOLD_DOUBLINGS times as many
+  // recovered evaluations before its next lift (src/sdk/drift/decide.ts): wait for that too.
   const activeNow = () => samplesOf(scrapes.at(-1)?.families ?? [], 'sloctl_drift_action').some((x) => x.labels.action === drift.action && x.value >= 0.5);
   if (activeNow() && drift.action !== 'drain') {
-    const waitMs = Math.min(MAX_DRIFT_WINDOW_MS, (Math.max(...drift.signals.map((x) => x.evaluations)) + 2) * drift.interval);
+    const waitMs = Math.min(MAX_DRIFT_WINDOW_MS, (2 ** MAX_HOLD_DOUBLINGS * Math.max(...drift.signals.map((x) => x.evaluations)) + 2) * drift.interval);
     log(`drift: the ${drift.action} is still in force from before; waiting up to ${Math.round(waitMs / 1000)} s for the responder to relax it`);
     const end = now() + waitMs;
     while (activeNow() && now() < end && !stop.signal.aborted) {
