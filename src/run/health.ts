@@ -38,9 +38,15 @@ function reasonOf(v: Record<string, unknown>): string | undefined {
     for (const k of ['error', 'reason', 'message']) if (typeof d[k] === 'string') return oneLineText(d[k] as string);
   }
   if (typeof v.ratio === 'number' && typeof v.objective === 'number') {
-    const p = (x: number) => `${+(x * 100).toPrecision(4)}%`;
+    const p = (x: number, digits: number) => `${+(x * 100).toPrecision(digits)}%`;
+    // 4 significant digits, or as many more as it takes for a ratio under its objective not to
+    // read as the objective ("99.9% < objective 99.9%" for 99.895%).
+    const ratio = v.ratio;
+    const objective = v.objective;
+    let digits = 4;
+    while (digits < 12 && ratio < objective && +(ratio * 100).toPrecision(digits) >= +(objective * 100).toPrecision(digits)) digits++;
     const n = typeof v.requests === 'number' ? ` of ${v.requests} recent requests` : '';
-    return `${p(v.ratio)}${n} < objective ${p(v.objective)}`;
+    return `${p(ratio, digits)}${n} < objective ${p(objective, digits)}`;
   }
   return undefined;
 }
