@@ -350,6 +350,30 @@ describe('HealthWatcher', () => {
   });
 });
 
+describe('HealthWatcher: a service that drained and exited', () => {
+  it('says nothing listens any more and what its health said before, not that it may have hung or be overloaded', async () => {
+    // kill -TERM of an SDK service during a gate: its health said DOWN "draining", then the
+    // connections were refused; the gate said "it may have hung, or be too overloaded to answer".
+    const s = await healthServer();
+    s.set(answer(503, JSON.stringify({ status: 'DOWN', availability: 0.7, checks: { liveness: { status: 'DOWN', score: 0, weight: 0.3, reason: 'draining: the service is shutting down' }, latency: { status: 'UP' }, success: { status: 'UP' }, dependencies: { status: 'UP', details: {} } } })));
+    let draining = 0;
+    let closed: Promise<void> | undefined;
+    const watcher = new HealthWatcher({ url: `${s.url}/healthz`, intervalMs: 20, timeoutMs: 1000, failuresToUnresponsive: 3, onProbe: (p) => {
+      if (p.state === 'down' && ++draining === 2) closed = s.close();
+    } });
+    try {
+      watcher.start();
+      const e = await watcher.unresponsive;
+      assert.match(e.message, /3 health probes of .* in a row got no answer \(last: did not answer \(.*ECONNREFUSED/);
+      assert.match(e.message, /nothing listens there any more: the service closed its listener or exited, after its health said "liveness: draining: the service is shutting down"/);
+      assert.doesNotMatch(e.message, /may have hung|overloaded/);
+    } finally {
+      await watcher.stop();
+      await closed;
+    }
+  });
+});
+
 describe('attachTarget', () => {
   it('checks the URL and the health once: UP attaches, silence is unreachable, not UP is unhealthy, remote is refused', async () => {
     const s = await healthServer();

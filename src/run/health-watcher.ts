@@ -206,6 +206,19 @@ export class HealthWatcher {
     return this.windows.length > 0 ? Math.max(...this.windows.map((w) => w.windowMs)) : undefined;
   }
 
+  /**
+   * Why probes go unanswered, as far as the last one tells: a refused connection is nothing
+   * listening (the process exited or closed its listener: a hang or an overload still accepts
+   * connections), and a liveness reason it gave before (the SDK's "draining: ...") says who ended it.
+   */
+  private silenceCause(p: HealthProbe): string {
+    if (!/ECONNREFUSED/.test(p.error ?? '')) return `it may have hung, or be too overloaded to answer within ${this.timeoutMs / 1000}s: look at its log and its CPU`;
+    const said = this.failing.get('liveness')?.reason;
+    return said !== undefined
+      ? `nothing listens there any more: the service closed its listener or exited, after its health said "liveness: ${said}" (something stopped it: a SIGTERM, a deploy); a run needs the service up throughout`
+      : 'nothing listens there any more: the service exited or closed its listener; look at its log';
+  }
+
   private record(p: HealthProbe, started: number): void {
     // The previous state held until this probe started; this one holds from its start on.
     this.closeSpan(started);
@@ -220,8 +233,7 @@ export class HealthWatcher {
       this.fired = true;
       const e = new TargetError(
         'unresponsive',
-        `the target stopped answering: ${this.k} health probes of ${this.url} in a row got no answer (last: ${describeProbe(p)}); ` +
-          `it may have hung, or be too overloaded to answer within ${this.timeoutMs / 1000}s: look at its log and its CPU`,
+        `the target stopped answering: ${this.k} health probes of ${this.url} in a row got no answer (last: ${describeProbe(p)}); ${this.silenceCause(p)}`,
       );
       this.resolveUnresponsive(e);
       this.opts.onUnresponsive?.(e);
