@@ -114,6 +114,18 @@ test('a failure only the service saw shows the service\'s value and a negative m
   assert.ok(Math.abs(v.margin - (0.9 - 0.99)) < 1e-9, `margin ${v.margin}`);
 });
 
+test('latency: requests without an answer are named as such in the route\'s cause, not as requests over the threshold', () => {
+  // A service stopped mid-gate: the cause read "p95 9.1 ms, 57.322% within 100 ms (102 of 239
+  // requests over it)" for 102 connections refused, none of them slow.
+  const refused = { client: load([row('view', Array(900).fill(10), { 200: 900 }, { ECONNREFUSED: 100 })]), service: noService };
+  const v = byName(judgeObjectives(contract(), refused), 'api');
+  assert.equal(v.verdict, 'fail');
+  assert.match(v.reason, /100 of 1,000 requests without an answer, none answered over it/);
+  assert.doesNotMatch(v.reason, /requests over it\)/);
+  const both = { client: load([row('view', [...Array(850).fill(10), ...Array(50).fill(150)], { 200: 900 }, { ECONNREFUSED: 100 })]), service: noService };
+  assert.match(byName(judgeObjectives(contract(), both), 'api').reason, /\(50 of 1,000 requests over it, 100 without an answer\)/);
+});
+
 test('errors are weighted by class: 404 is good, 503 weighs 0.3, 500 weighs 2.5, timeouts are transient', () => {
   const views = { client: load([row('view', Array(1000).fill(10), { 200: 990, 404: 5, 503: 2, 500: 2 }, { timeout: 1 })]), service: noService };
   const v = byName(judgeObjectives(contract(), views), 'errors');

@@ -39,6 +39,8 @@ export interface RouteSample {
   weightOf(cls: string): number;
   /** Answers 404/405 (client); for a route the service has no series for, its unmatched requests of that method (service). */
   notFound: number;
+  /** Requests judged that got no answer (refused, reset, timed out): the client's only; they count as not within any threshold. */
+  unanswered?: number;
 }
 
 export interface RouteEvidence {
@@ -106,6 +108,7 @@ function clientSample(contract: Contract, row: RouteResult): RouteSample {
     ...(c.refused.size > 0 ? { refused: c.refused } : {}),
     weightOf: classWeights(contract),
     notFound,
+    ...(c.total > answered ? { unanswered: c.total - answered } : {}),
   };
 }
 
@@ -337,7 +340,13 @@ export function latencyShareCauses(ev: readonly RouteEvidence[], o: LatencyObjec
     if (!Number.isFinite(within)) continue;
     const bad = s.total - within;
     if (bad <= 0.5) continue;
-    rows.push({ own: within / s.total, c: cause(e, s, bad, 'count', `${latencyDetail(s, 0.95, 'p95', t)} (${num(bad)} of ${num(s.total)} requests over it)`) });
+    // Requests without an answer count as not within the threshold, but were not slow: say which is which.
+    const unanswered = Math.min(bad, s.unanswered ?? 0);
+    const over = bad - unanswered;
+    const split = unanswered === 0 ? `${num(bad)} of ${num(s.total)} requests over it`
+      : over > 0.5 ? `${num(over)} of ${num(s.total)} requests over it, ${num(unanswered)} without an answer`
+        : `${num(unanswered)} of ${num(s.total)} requests without an answer, none answered over it`;
+    rows.push({ own: within / s.total, c: cause(e, s, bad, 'count', `${latencyDetail(s, 0.95, 'p95', t)} (${split})`) });
   }
   return pick(rows, (r) => r.own < o.objective, (a, b) => b.c.value - a.c.value);
 }
