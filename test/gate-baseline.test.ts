@@ -201,6 +201,30 @@ describe('baseline comparison', () => {
     assert.equal(metric(compareWithBaseline(base, trials(p, undefined, [5000, 5200, 4800, 5100, 5300]), TOLERANCES, { memoryFloorBytes: 64 * 1024 }), 'memoryPerRequest').verdict, 'pass');
   });
 
+  it('memory per request beyond the tolerance fails only when the heap right after major collections rose through the run', () => {
+    // An unchanged Koa service under sloctl accept: baseline median −7.46 KiB, this run 26.5 KiB,
+    // p = 0.048: FAIL, "a regression beyond the tolerance, not noise", on garbage the collector had
+    // not taken yet. The same trials now say why they are not judged unless the heap shows it.
+    const p = [20, 20, 20, 20, 20];
+    const base = baselineOf(trials(p, undefined, [-2000, -500, 300, 800, -100]));
+    const current = trials(p, undefined, [5000, 5200, 4800, 5100, 5300]);
+    const MiB = 2 ** 20;
+    // 12 scrapes, 100 requests apart; a saw-tooth of garbage with two major collections past the first third that take the heap back to its floor.
+    const sawtooth = [30, 34, 38, 42, 31, 35, 39, 43, 30.5, 34, 38, 42].map((m, i) => ({ offsetMs: i * 500, heapBytes: m * MiB, requests: i * 100, majorGcs: i < 4 ? 1 : i < 8 ? 2 : 3 }));
+    const garbage = metric(compareWithBaseline(base, current, TOLERANCES, { heap: { series: sawtooth, majorGcMetric: 'nodejs_gc_duration_seconds_count{kind="major"}' } }), 'memoryPerRequest');
+    assert.equal(garbage.verdict, 'warn', garbage.reason);
+    assert.equal(garbage.withheld, 'fail');
+    assert.match(garbage.reason, /^not judged: a trial's memory per request is its last heap reading minus its first.*the heap right after major collections did not rise through the run by more than 1 KiB a request \(nodejs_gc_duration_seconds_count\{kind="major"\} went from 1 to 3\)/);
+    // No count of major collections: not judged either, saying what would tell.
+    const uncounted = metric(compareWithBaseline(base, current, TOLERANCES, { heap: { series: sawtooth.map(({ majorGcs: _m, ...r }) => r) } }), 'memoryPerRequest');
+    assert.equal(uncounted.verdict, 'warn', uncounted.reason);
+    assert.match(uncounted.reason, /exports no count of major collections/);
+    // The heap after each major collection rose by ~5 KiB a request: the failure stands.
+    const kept = [30, 34, 38, 42, 31, 35, 39, 43, 32, 36, 40, 44].map((m, i) => ({ offsetMs: i * 500, heapBytes: (m + i * 0.5) * MiB, requests: i * 100, majorGcs: i < 4 ? 1 : i < 8 ? 2 : 3 }));
+    const leak = metric(compareWithBaseline(base, current, TOLERANCES, { heap: { series: kept } }), 'memoryPerRequest');
+    assert.equal(leak.verdict, 'fail', leak.reason);
+  });
+
   it('fewer than 3 trials on either side warns and compares medians only', () => {
     const base = baselineOf(trials([20, 21, 22, 21, 20]));
     const c = compareWithBaseline(base, trials([30, 31]), TOLERANCES);

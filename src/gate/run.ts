@@ -40,7 +40,7 @@ import { replayedRequestsNote } from '../verdicts/replayed-requests.ts';
 import { blindInstrumentation, caveatReasons, failureReasons, judgeObjectives, unmeasurableReasons, unrecordedRouteReasons, type BlindInstrumentation } from '../verdicts/objectives.ts';
 import { routeEvidence, routeLabel, routeReports } from '../verdicts/routes.ts';
 import { missed } from '../verdicts/withdraw.ts';
-import { restartsText } from '../verdicts/memory.ts';
+import { restartsText, type HeapReading } from '../verdicts/memory.ts';
 import { describeFailing } from '../run/health.ts';
 import { contractCapturesEvidence, contractEvidenceDir, newDrillToken, readServiceEvidence } from '../drill/run.ts';
 import { DRILL_TOKEN_ENV } from '../sdk/drill/types.ts';
@@ -335,11 +335,14 @@ export async function runGate(options: GateRunOptions): Promise<GateReport> {
   const queueWithdrawn: string[] = [];
   // A service whose request counter did not see the run's requests (objectives.ts blindInstrumentation).
   let blind: BlindInstrumentation | undefined;
+  // The service's heap over the measured phase: what a memory-per-request regression must show (compare.ts).
+  let heap: { series: HeapReading[]; majorGcMetric?: string } | undefined;
   if (trialResults.length > 0) {
     // The generator is judged over the whole measured phase, not per trial (see MergeOptions.judgeWhole).
     const merged = mergeResults(trialResults, { judgeWhole: true });
     report.load = merged;
     const service = watch!.view(startMark);
+    heap = { series: service.heapSeries ?? [], ...(service.majorGcMetric !== undefined ? { majorGcMetric: service.majorGcMetric } : {}) };
     if (service.unavailable) notes.push(`the service view is missing (${service.unavailable}): verdicts use the client view only`);
     // A service that restarted under load: said whatever the outcome (memory.ts: no growth per request across processes).
     const restarts = service.restarts ?? [];
@@ -412,7 +415,7 @@ export async function runGate(options: GateRunOptions): Promise<GateReport> {
     const reg = contract.objectives.regression;
     if (baseline) {
       // A baseline measured under another profile is compared but not judged (compare.ts says so per metric).
-      report.baseline = compareWithBaseline(baseline, report.trials, { p95: reg?.p95 ?? 0.05, errorRatio: reg?.errorRatio ?? 0.001, memoryPerRequest: reg?.memoryPerRequest ?? 0.1 }, { path: o.baselinePath, profile: report.profile, plannedTrials: profile.trials, ...(profile.trialsFromFlag ? { trialsSetting: '--trials' } : {}) });
+      report.baseline = compareWithBaseline(baseline, report.trials, { p95: reg?.p95 ?? 0.05, errorRatio: reg?.errorRatio ?? 0.001, memoryPerRequest: reg?.memoryPerRequest ?? 0.1 }, { path: o.baselinePath, profile: report.profile, plannedTrials: profile.trials, ...(profile.trialsFromFlag ? { trialsSetting: '--trials' } : {}), ...(heap !== undefined ? { heap } : {}) });
       if (starved) withdrawn.push(...withdrawStarvedFailures(starved, [], report.baseline));
       if (lag) lagWithdrawn.push(...withdrawLagFailures(lag, [], report.baseline));
       const mismatch = profileMismatch(baseline, report.profile);

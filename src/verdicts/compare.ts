@@ -39,6 +39,7 @@
 // not leak, and negative when a GC ran during the trial; 10% of "near zero" is nothing, so the
 // allowance is never smaller than `memoryFloorBytes` (1 KiB per request by default: a leak that
 // size shows as 1 MB per 1000 requests; GC noise larger than it is left to the test).
+import { heapFloors, LEAK_COLLECTIONS, type HeapReading } from './memory.ts';
 import type { BaselineFile, BaselineProfile } from './baseline.ts';
 import { profileMismatch } from './baseline.ts';
 import { formatBytes, formatMillis } from '../contract/units.ts';
@@ -69,6 +70,13 @@ export interface CompareOptions {
   plannedTrials?: number;
   /** How much the CPU left free by other processes may differ (relative) before p95 is not judged; default MACHINE_TOLERANCE. */
   machineTolerance?: number;
+  /**
+   * This run's heap readings over the measured phase (the gate's service view), with the count of
+   * major collections when the service exports it: a memory-per-request failure stands only when
+   * the heap right after major collections rose through the run (heapWithheld). Without them the
+   * comparison judges the trials' numbers alone.
+   */
+  heap?: { series: readonly HeapReading[]; majorGcMetric?: string };
 }
 
 export { DEFAULT_ALPHA };
@@ -201,6 +209,7 @@ function compareMetric(
   machine: MachineChange | undefined,
   trialsSetting?: string,
   plannedTrials?: number,
+  heap?: CompareOptions['heap'],
 ): MetricComparison {
   const baseline = values(baselineTrials, spec);
   const current = values(currentTrials, spec);
@@ -295,6 +304,12 @@ function compareMetric(
   if (mismatch) {
     verdict = 'warn';
     reason = `not judged: ${mismatch}. ${reason}`;
+  } else if (heap !== undefined && spec.metric === 'memoryPerRequest' && verdict === 'fail') {
+    const why = heapWithheld(heap, Math.max(0, bMed) + allowance);
+    if (why !== undefined) {
+      verdict = 'warn';
+      reason = `not judged: ${why}. ${reason}`;
+    }
   } else if (machine && spec.metric === 'p95') {
     const unjudged = machine.direction === 'busier' ? verdict === 'fail' : machine.direction === 'quieter' ? verdict === 'pass' : verdict !== 'warn';
     // busier: only a fail could be the machine's doing; quieter: only a pass; incomparable: either.
@@ -304,6 +319,27 @@ function compareMetric(
     }
   }
   return { ...common, test, pValue, verdict, reason, ...(verdict !== found ? { withheld: found } : {}), ...(attribution?.routes !== undefined ? { routes: attribution.routes } : {}) };
+}
+
+/**
+ * Why a memory-per-request failure cannot stand on this run's heap, or undefined when it can. A
+ * trial's number is its last heap reading minus its first over the requests between: garbage not
+ * yet collected moves it by MiBs whichever way the collector happened to run (an unchanged Koa
+ * service: a baseline median of −7.46 KiB, the next run's 26.5 KiB, p = 0.048), so it says when
+ * the collector ran more than what the service keeps. What the service keeps shows in the heap
+ * right after major collections (memory.ts): the failure stands only when that rose through the
+ * run by more than `limitBytes` a request (the baseline's growth plus the allowance), from the
+ * first third's floor to the lowest after a collection in the earlier half, and again to the later.
+ */
+function heapWithheld(heap: NonNullable<CompareOptions['heap']>, limitBytes: number): string | undefined {
+  const floors = heapFloors(heap.series, limitBytes);
+  const gc = heap.majorGcMetric ?? 'the count of major collections';
+  const head = "a trial's memory per request is its last heap reading minus its first, which garbage not yet collected moves by MiBs with when the collector ran";
+  if (floors?.collected === undefined) return `${head}, and the service exports no count of major collections (${gc}) to read the heap after one; the memory objective's perRequest or a memory-leak drill tells a leak from garbage`;
+  const c = floors.collected;
+  if (c.after.length < LEAK_COLLECTIONS) return `${head}, and ${c.after.length === 0 ? 'no' : `only ${c.after.length}`} major collection${c.after.length === 1 ? '' : 's'} ran past the first third of the run (${gc} went from ${c.firstCount} to ${c.lastCount}): too few to read what the heap keeps; a longer run, or a memory-leak drill, tells a leak from garbage`;
+  if (!c.rising) return `${head}, and the heap right after major collections did not rise through the run by more than ${formatBytes(limitBytes)} a request (${gc} went from ${c.firstCount} to ${c.lastCount}): no growth the service keeps is shown`;
+  return undefined;
 }
 
 /** Routes named in a reason; the rest are counted. */
@@ -440,7 +476,7 @@ export function compareWithBaseline(baseline: BaselineFile, current: TrialMetric
   if (!(alpha > 0 && alpha < 1)) throw new RangeError(`alpha must be between 0 and 1, got ${alpha}`);
   const mismatch = options.profile ? profileMismatch(baseline, options.profile) : undefined;
   const machine = machineChange(baseline.trials, current, options.machineTolerance ?? MACHINE_TOLERANCE);
-  const comparisons = specs(tolerances, options.memoryFloorBytes ?? MEMORY_FLOOR_BYTES).map((spec) => compareMetric(spec, baseline.trials, current, alpha, mismatch, machine, options.trialsSetting, options.plannedTrials));
+  const comparisons = specs(tolerances, options.memoryFloorBytes ?? MEMORY_FLOOR_BYTES).map((spec) => compareMetric(spec, baseline.trials, current, alpha, mismatch, machine, options.trialsSetting, options.plannedTrials, options.heap));
   return {
     path: options.path ?? '',
     createdAt: baseline.createdAt,
