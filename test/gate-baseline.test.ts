@@ -214,6 +214,7 @@ describe('baseline comparison', () => {
     const garbage = metric(compareWithBaseline(base, current, TOLERANCES, { heap: { series: sawtooth, majorGcMetric: 'nodejs_gc_duration_seconds_count{kind="major"}' } }), 'memoryPerRequest');
     assert.equal(garbage.verdict, 'warn', garbage.reason);
     assert.equal(garbage.withheld, 'fail');
+    assert.equal(garbage.withheldBy, 'heap', 'the gate adds no "record the baseline again" to it: the reason says what would tell');
     assert.match(garbage.reason, /^not judged: a trial's memory per request is its last heap reading minus its first.*the heap right after major collections did not rise through the run by more than 1 KiB a request \(nodejs_gc_duration_seconds_count\{kind="major"\} went from 1 to 3\)/);
     // No count of major collections: not judged either, saying what would tell.
     const uncounted = metric(compareWithBaseline(base, current, TOLERANCES, { heap: { series: sawtooth.map(({ majorGcs: _m, ...r }) => r) } }), 'memoryPerRequest');
@@ -261,6 +262,7 @@ describe('baseline comparison', () => {
     assert.match(metric(c, 'p95').reason, /^not judged: the baseline was measured at 200\/s for 10s in 5 trials, this run at 500\/s for 10s in 5 trials; .*--update-baseline.*\. p95 rose from 21\.0 ms to 32\.0 ms/);
     // What it found is kept: a regression beyond the tolerance the gate cannot pass (run.ts: INCONCLUSIVE).
     assert.equal(metric(c, 'p95').withheld, 'fail');
+    assert.equal(metric(c, 'p95').withheldBy, 'profile');
     assert.equal(metric(compareWithBaseline(base, trials([20, 21, 22, 21, 20]), TOLERANCES, { profile: { ...PROFILE, rate: 500 } }), 'p95').withheld, 'pass');
     assert.equal(compareWithBaseline(base, trials([30, 31, 32, 33, 34]), TOLERANCES, { profile: { ...PROFILE, workers: 2, warmupMs: 0 } }).verdict, 'fail');
   });
@@ -275,6 +277,7 @@ describe('baseline comparison', () => {
     assert.equal(metric(busy, 'p95').verdict, 'warn');
     assert.match(metric(busy, 'p95').reason, /^not judged: other processes left 0\.50 of 2 CPU cores free during this run, against 1\.80 when the baseline was recorded; a busier machine slows the service by itself, so run the gate again when the machine is quieter\. p95 rose from 21\.0 ms to 27\.0 ms/);
     assert.equal(metric(busy, 'p95').withheld, 'fail');
+    assert.equal(metric(busy, 'p95').withheldBy, 'machine');
     assert.equal(metric(busy, 'errorRatio').verdict, 'pass', 'only latency is judged against the machine');
     assert.equal(metric(busy, 'errorRatio').withheld, undefined);
     assert.equal(metric(compareWithBaseline(base, onMachine(same, 1.5), TOLERANCES), 'p95').verdict, 'pass');

@@ -301,14 +301,17 @@ function compareMetric(
   const attribution = beyond && verdict !== 'pass' && !unreachable ? routeRegressions(spec, baselineTrials, currentTrials, alpha) : undefined;
   if (attribution !== undefined) reason += `; ${attribution.text}`;
   const found = verdict;
+  let withheldBy: MetricComparison['withheldBy'];
   if (mismatch) {
     verdict = 'warn';
     reason = `not judged: ${mismatch}. ${reason}`;
+    withheldBy = 'profile';
   } else if (heap !== undefined && spec.metric === 'memoryPerRequest' && verdict === 'fail') {
     const why = heapWithheld(heap, Math.max(0, bMed) + allowance);
     if (why !== undefined) {
       verdict = 'warn';
       reason = `not judged: ${why}. ${reason}`;
+      withheldBy = 'heap';
     }
   } else if (machine && spec.metric === 'p95') {
     const unjudged = machine.direction === 'busier' ? verdict === 'fail' : machine.direction === 'quieter' ? verdict === 'pass' : verdict !== 'warn';
@@ -316,9 +319,10 @@ function compareMetric(
     if (unjudged) {
       verdict = 'warn';
       reason = `not judged: ${machine.text}. ${reason}`;
+      withheldBy = 'machine';
     }
   }
-  return { ...common, test, pValue, verdict, reason, ...(verdict !== found ? { withheld: found } : {}), ...(attribution?.routes !== undefined ? { routes: attribution.routes } : {}) };
+  return { ...common, test, pValue, verdict, reason, ...(verdict !== found ? { withheld: found, ...(withheldBy !== undefined ? { withheldBy } : {}) } : {}), ...(attribution?.routes !== undefined ? { routes: attribution.routes } : {}) };
 }
 
 /**

@@ -218,6 +218,12 @@ export interface MetricComparison {
    */
   withheld?: Verdict;
   /**
+   * Why it was not judged, with `withheld`: a baseline of another `profile` (record it again under
+   * this one), a `machine` busier or quieter than the baseline's, or a `heap` that does not show the
+   * memory a failure claims (a run too short for major collections: its reason says what would).
+   */
+  withheldBy?: 'profile' | 'machine' | 'heap';
+  /**
    * The routes behind a p95 or error ratio beyond the tolerance (the same test on each route's own
    * trials), worst first; absent when the metric is within it, or neither side has per-route numbers.
    */
