@@ -23,6 +23,7 @@ import { healthTable, type HealthInput, type HealthRow } from '../engine/health.
 import { ceilingSide, type QuantileBucket } from '../engine/histogram.ts';
 import { formatElapsed, formatMillis } from '../contract/units.ts';
 import type { SloDefinition } from './definitions.ts';
+import { thinEvidence } from './thin-evidence.ts';
 
 /** Events over a span, with how much of it had data (when the source knows). */
 export interface WindowCounts {
@@ -326,8 +327,19 @@ export function evaluateSlo(def: SloDefinition, source: EventSource, at: number,
     explain.push(`  state: UNKNOWN (${status.reason}; a gap is never counted as good)`);
   } else {
     const failing = status.current < o || (status.budget !== undefined && status.budget.remaining < 0);
-    status.state = failing ? 'failing' : 'ok';
-    explain.push(`  state: ${failing ? 'FAILING' : 'OK'} (${pct(status.current)} ${failing ? '<' : '>='} ${pct(o)})`);
+    // Too few requests for the objective (thin-evidence.ts). Counted per request only: the
+    // availability composite's samples are scrape intervals, each judged against what the
+    // objective gives by chance already (engine/interval-miss.ts), and time slices are not events.
+    const perRequest = (def.budgeting === 'Occurrences' || source.slices === undefined) && unit === 'requests';
+    const thin = perRequest ? thinEvidence(counts.total, counts.bad, o, unit) : undefined;
+    if (thin !== undefined) {
+      status.state = 'unknown';
+      status.reason = thin;
+      explain.push(`  state: UNKNOWN (${thin}; read ${pct(status.current)} against ${pct(o)})`);
+    } else {
+      status.state = failing ? 'failing' : 'ok';
+      explain.push(`  state: ${failing ? 'FAILING' : 'OK'} (${pct(status.current)} ${failing ? '<' : '>='} ${pct(o)})`);
+    }
   }
   return status;
 }
