@@ -174,9 +174,12 @@ describe('the checkout example', () => {
     });
   });
 
+  // These two stop their services at once (DRAIN_ANNOUNCE_MS=0, as the copies sloctl starts in
+  // test/helpers/example-contract.ts): the drain's 1 s of accepting after health turned DOWN is the
+  // first test's subject, not theirs, and one after the other the three stops waited it out.
   it('payments answering in 400 ms: the 150 ms timeout queues the charge; PAYMENTS_TIMEOUT=off waits it out', async () => {
     const timed = async (env: Record<string, string>) => {
-      const s = await start({ PAYMENTS_DELAY_MS: '400', ...env });
+      const s = await start({ PAYMENTS_DELAY_MS: '400', DRAIN_ANNOUNCE_MS: '0', ...env });
       running.push(s);
       const t0 = performance.now();
       const r = await order(s.url);
@@ -196,7 +199,7 @@ describe('the checkout example', () => {
     // service.ts samples the loop every 20 ms; at prom-client's 10 ms the p99 of a 1 s window is
     // the sample below the one block (~12 ms) and this fails.
     const token = 'sdk-example-test-drill-token-0123';
-    const s = await start({ SLOCTL_DRILL_TOKEN: token });
+    const s = await start({ SLOCTL_DRILL_TOKEN: token, DRAIN_ANNOUNCE_MS: '0' });
     running.push(s);
     const lagP99 = async () => sample((await get(`${s.url}/metrics`)).text, 'nodejs_eventloop_lag_p99_seconds');
     await lagP99(); // opens the first 1 s window
