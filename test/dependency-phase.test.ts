@@ -13,7 +13,6 @@ import { after, before, describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { instrument } from 'sloctl/sdk';
 import { wrap } from 'sloctl/sdk/http';
-import { parseContract } from '../src/contract/load.ts';
 import type { Contract } from '../src/contract/schema.ts';
 import { FaultProxies, type FaultProxy } from '../src/faults/index.ts';
 import type { GeneratorHealth } from '../src/measure/types.ts';
@@ -22,6 +21,7 @@ import { Rollback } from '../src/run/rollback.ts';
 import {
   dependencyBoundMs, dependencyMarginMs, judgeDependencyTimeout, type DependencyRouteWindow, type DependencyTimeoutInput,
 } from '../src/verdicts/dependency-timeout.ts';
+import { contractFrom as contract } from './helpers/contract.ts';
 
 function route(over: Partial<DependencyRouteWindow> = {}): DependencyRouteWindow {
   return { route: 'POST /orders', callsDependency: true, sent: 40, answered: 40, maxMs: 180, p99Ms: 170, overBound: 0, noAnswer: 0, failed: {}, ...over };
@@ -202,12 +202,6 @@ objectives:
 
 const BOTH = '    - { route: call, weight: 1 }\n    - { route: plain, weight: 1 }';
 const PLAIN_ONLY = '    - { route: plain, weight: 1 }';
-
-function contract(text: string): Contract {
-  const l = parseContract(text, 'slo.yaml');
-  assert.ok(l.contract, JSON.stringify(l.diagnostics.map((d) => d.message)));
-  return l.contract;
-}
 
 async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ url: string; port: number; close: () => Promise<void> }> {
   const server = createServer(handler);

@@ -11,11 +11,10 @@ import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { FaultProxies } from '../src/faults/index.ts';
 import { httpUpstream } from './helpers/faults.ts';
-import { parseContract } from '../src/contract/load.ts';
-import type { Contract } from '../src/contract/schema.ts';
 import { driftPhase, driftWindowMs, planDrift, signalSeries } from '../src/run/drift-phase.ts';
 import { Rollback } from '../src/run/rollback.ts';
 import { countRequests, judgeDrift, type DriftInput, type DriftRequestSlice, type DriftSample } from '../src/verdicts/drift.ts';
+import { contractFrom as contractOf } from './helpers/contract.ts';
 
 const REPO = resolve(import.meta.dirname, '..');
 
@@ -164,12 +163,6 @@ ${extra}objectives:
   drift:
 ${drift}
 `;
-
-function contractOf(text: string): Contract {
-  const loaded = parseContract(text, 'drift.yaml');
-  assert.ok(loaded.contract, loaded.diagnostics.map((d) => d.message).join('; '));
-  return loaded.contract;
-}
 
 const ELD = contractText(`    interval: 1s
     action: shed

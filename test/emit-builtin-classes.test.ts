@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { Classifier, countedClasses, SHED_ERROR, SHED_WEIGHT } from '../src/contract/classify.ts';
-import { parseContract } from '../src/contract/load.ts';
 import type { Contract } from '../src/contract/schema.ts';
 import { isRecording, prometheusRules, type RecordingRule } from '../src/emit/prometheus.ts';
 import { defineSlos } from '../src/evaluate/definitions.ts';
@@ -19,12 +18,7 @@ import { Histogram } from '../src/measure/histogram.ts';
 import { SeriesStore, type IngestSample } from '../src/observe/series-store.ts';
 import { classifierOf, clientCounts } from '../src/verdicts/client-view.ts';
 import { requireBinary, run } from './helpers/prometheus.ts';
-
-function contract(yaml: string): Contract {
-  const l = parseContract(yaml, 'slo.yaml');
-  assert.ok(l.contract, JSON.stringify(l.diagnostics));
-  return l.contract;
-}
+import { contractFrom as contract } from './helpers/contract.ts';
 
 // No "shed" class and no class for 503: a shed request is told apart only by the SDK's label.
 const NO_SHED = contract(`apiVersion: sloctl/v1

@@ -4,16 +4,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { parseContract } from '../src/contract/load.ts';
 import type { Contract } from '../src/contract/schema.ts';
 import { grafanaDashboard } from '../src/emit/grafana.ts';
 import { isRecording, prometheusRules, type AlertingRule, type RecordingRule } from '../src/emit/prometheus.ts';
-
-function contract(text: string): Contract {
-  const l = parseContract(text, 'slo.yaml');
-  assert.ok(l.contract, JSON.stringify(l.diagnostics));
-  return l.contract;
-}
+import { contractFrom as contract } from './helpers/contract.ts';
 
 const PROMHTTP = contract(readFileSync('test/fixtures/emit/promhttp.yaml', 'utf8'));
 const CHECKOUT = contract(readFileSync('examples/checkout/slo.yaml', 'utf8'));

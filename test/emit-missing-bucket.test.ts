@@ -19,18 +19,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { stringify } from 'yaml';
-import { parseContract } from '../src/contract/load.ts';
-import type { Contract } from '../src/contract/schema.ts';
 import { isRecording, prometheusRules, type AlertingRule } from '../src/emit/prometheus.ts';
 import { evaluateThroughPrometheus } from '../src/evaluate/promql.ts';
 import type { PromqlClient, QueryResult } from '../src/observe/promql-client.ts';
 import { requireBinary, run } from './helpers/prometheus.ts';
-
-function contract(yaml: string): Contract {
-  const l = parseContract(yaml, 'slo.yaml');
-  assert.ok(l.contract, JSON.stringify(l.diagnostics));
-  return l.contract;
-}
+import { contractFrom as contract } from './helpers/contract.ts';
 
 // The trial's latency objective (120ms, checkout at its own threshold), with checkout at 1s so an
 // integral threshold shows Prometheus 3's `le="1.0"` is still its bucket.

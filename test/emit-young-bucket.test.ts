@@ -18,19 +18,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { stringify } from 'yaml';
-import { parseContract } from '../src/contract/load.ts';
-import type { Contract } from '../src/contract/schema.ts';
 import { prometheusRules } from '../src/emit/prometheus.ts';
 import { planSlos } from '../src/emit/slos.ts';
 import { evaluateThroughPrometheus } from '../src/evaluate/promql.ts';
 import type { PromqlClient, QueryResult } from '../src/observe/promql-client.ts';
 import { requireBinary, run } from './helpers/prometheus.ts';
-
-function contract(yaml: string): Contract {
-  const l = parseContract(yaml, 'slo.yaml');
-  assert.ok(l.contract, JSON.stringify(l.diagnostics));
-  return l.contract;
-}
+import { contractFrom as contract } from './helpers/contract.ts';
 
 // The trial's objective: 99% within 150ms over 28d, the default tiers (page 56m/5m and 5h36m/28m,
 // ticket 22h24m/1h52m and 2d19h12m/5h36m).

@@ -3,11 +3,11 @@
 // only when the bad ones are too many for the objective to explain.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseContract } from '../src/contract/load.ts';
 import { defineSlos } from '../src/evaluate/definitions.ts';
 import { EmbeddedEvaluator } from '../src/evaluate/embedded.ts';
 import { thinEvidence } from '../src/evaluate/thin-evidence.ts';
 import { SeriesStore, type IngestSample } from '../src/observe/series-store.ts';
+import { contractFrom } from './helpers/contract.ts';
 
 describe('thinEvidence', () => {
   it('under one allowed bad request: none bad, or one, cannot say; many bad can; enough requests always can', () => {
@@ -24,17 +24,16 @@ describe('thinEvidence', () => {
 });
 
 function status(objective: string, okPerScrape: number, badPerScrape: number) {
-  const l = parseContract(`apiVersion: sloctl/v1
+  const contract = contractFrom(`apiVersion: sloctl/v1
 service: { name: quiet, runtime: node }
 scrapeInterval: 2s
 routes:
   - { name: work, method: GET, path: /work }
 objectives:
   errors: { objective: ${objective} }
-`, 'slo.yaml');
-  assert.ok(l.contract, JSON.stringify(l.diagnostics));
+`);
   const store = new SeriesStore();
-  const ev = new EmbeddedEvaluator(defineSlos(l.contract));
+  const ev = new EmbeddedEvaluator(defineSlos(contract));
   ev.attach(store);
   ev.setHealth(true);
   const T0 = Date.UTC(2026, 11, 7, 6, 0, 0);

@@ -13,8 +13,6 @@ import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import Fastify from 'fastify';
 import { Registry } from 'prom-client';
-import { parseContract } from '../src/contract/load.ts';
-import type { Contract } from '../src/contract/schema.ts';
 import { runLoad, type LoadResult, type RequestTemplate } from '../src/load/index.ts';
 import { evaluateDrift, initialDriftState, probeAfterMs, type DriftSignalSpec, type DriftState } from '../src/sdk/drift/decide.ts';
 import { DriftResponder, type DriftLogLine } from '../src/sdk/drift/responder.ts';
@@ -25,14 +23,9 @@ import sloctlFastify from '../src/sdk/adapters/fastify.ts';
 import { metricValue } from '../src/sdk/testing.ts';
 import { Drainer, IDLE_CLOSE_MS, type DrainLogLine } from '../src/sdk/protect/drain.ts';
 import { acceptQueueLength } from '../src/sdk/protect/accept-queue.ts';
+import { contractFrom as contractOf } from './helpers/contract.ts';
 
 const REPO = resolve(import.meta.dirname, '..');
-
-function contractOf(text: string): Contract {
-  const loaded = parseContract(text, 'drift.yaml');
-  assert.ok(loaded.contract, loaded.diagnostics.map((d) => d.message).join('; '));
-  return loaded.contract;
-}
 
 const driftContract = (action: string, signals: string, interval = '1s') => `apiVersion: sloctl/v1
 service: { name: drifty }
