@@ -31,7 +31,7 @@ import type { LoadResult, RouteResult } from '../measure/types.ts';
 import { businessWeight, classifierOf, clientCounts, mergedHistogram, routeOf, rowsFor } from './client-view.ts';
 import { concurrencyVerdicts, unjudgedSections, type ConcurrencyPeak } from './concurrency.ts';
 import { formatBound, formatValue, formatVerdictValue, lowestBucketBound } from './format.ts';
-import { binomialTailAtLeast } from './stats.ts';
+import { shortOfObjective } from './stats.ts';
 import { intervalMissBound, intervalMissStands } from '../engine/interval-miss.ts';
 import type { HealthStats } from './health.ts';
 import { memoryVerdicts, type HeapReading, type ServiceRestart } from './memory.ts';
@@ -130,12 +130,6 @@ function failingView(v: ObjectiveVerdict): 'client' | 'service' {
 }
 
 /**
- * How unlikely the bad requests a run too short for its objective saw must be under the
- * objective for its failure to stand (one-sided binomial tail): below it, the run says "missed".
- */
-const SHORT_RUN_ALPHA = 0.05;
-
-/**
  * A ratio objective judged on `events` requests of which `bad` were bad: when the
  * objective's budget is under one request of them, no bad request cannot show it met (100 clean
  * requests cannot tell 99.9% from 99%), and a few cannot show it missed. Such a verdict becomes
@@ -146,18 +140,14 @@ const SHORT_RUN_ALPHA = 0.05;
  */
 function measurableOrNot(v: ObjectiveVerdict, events: number, bad: number): ObjectiveVerdict {
   // `bad`: how many of the `events` were bad, each counted once.
-  const allowed = 1 - v.objective;
-  if (v.verdict === 'skipped' || !(events > 0) || !(allowed > 0) || events * allowed >= 1) return v;
+  const short = v.verdict === 'skipped' ? undefined : shortOfObjective(events, bad, v.objective);
+  if (short === undefined) return v;
   const show = (x: number) => formatValue(x, 'ratio');
-  const needed = Math.ceil(1 / allowed);
-  const what = `objective ${show(v.objective)} allows ${+(events * allowed).toPrecision(2)} bad requests in the ${events} this run measured`;
-  const k = Math.ceil(bad - 1e-9);
-  const tail = binomialTailAtLeast(events, k, allowed);
-  if (v.verdict === 'fail') {
-    if (tail < SHORT_RUN_ALPHA) {
-      v.reason += `; the run was short for this objective (${what}), but ${k} bad would happen with probability ${tail.toPrecision(2)} if it were met: the failure stands`;
-      return v;
-    }
+  const { bad: k, tail, needed } = short;
+  const what = `objective ${show(v.objective)} allows ${+short.allowedBad.toPrecision(2)} bad requests in the ${events} this run measured`;
+  if (v.verdict === 'fail' && short.tooMany) {
+    v.reason += `; the run was short for this objective (${what}), but ${k} bad would happen with probability ${tail.toPrecision(2)} if it were met: the failure stands`;
+    return v;
   }
   const seen = k > 0 ? `${k} bad (probability ${tail.toPrecision(2)} even if it were met)` : 'none bad';
   return {

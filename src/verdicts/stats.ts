@@ -62,6 +62,41 @@ export function binomialTailAtLeast(n: number, k: number, p: number): number {
   return Math.max(0, Math.min(1, 1 - below));
 }
 
+/**
+ * How unlikely the bad events a count too small for its objective saw must be under the objective
+ * for its failure to stand (one-sided binomial tail): below it, the count says "missed".
+ */
+export const SHORT_RUN_ALPHA = 0.05;
+
+/** A ratio objective over fewer events than its budget can judge (shortOfObjective). */
+export interface ShortOfObjective {
+  /** Bad events the objective allows in those counted: under 1. */
+  allowedBad: number;
+  /** The bad events, whole (weighted ones rounded up). */
+  bad: number;
+  /** P(X >= bad) were the objective met. */
+  tail: number;
+  /** Events it takes for the objective to allow one bad one. */
+  needed: number;
+  /** Too many bad for the objective to explain (tail < SHORT_RUN_ALPHA): a failure stands. */
+  tooMany: boolean;
+}
+
+/**
+ * `bad` of `events` against `objective`, when the objective's budget is under one event of them:
+ * none bad cannot show it met (100 clean requests cannot tell 99.9% from 99%), and a few cannot
+ * show it missed, unless they are too many for it. Undefined when the events can judge it. The
+ * gate's rule for a run too short for its objective, and `sloctl status`'s for a quiet window;
+ * `trials`: the count the binomial tail is taken over (default `events`).
+ */
+export function shortOfObjective(events: number, bad: number, objective: number, trials = events): ShortOfObjective | undefined {
+  const allowed = 1 - objective;
+  if (!(events > 0) || !(allowed > 0) || events * allowed >= 1) return undefined;
+  const k = Math.ceil(bad - 1e-9);
+  const tail = binomialTailAtLeast(trials, k, allowed);
+  return { allowedBad: events * allowed, bad: k, tail, needed: Math.ceil(1 / allowed), tooMany: tail < SHORT_RUN_ALPHA };
+}
+
 /** The smallest one-sided p-value any data can give with n vs m observations: one split in C(n+m, n). */
 export function smallestPValue(n: number, m: number): number {
   return 1 / choose(n + m, n);
