@@ -4,7 +4,7 @@
 // the merged numbers; a part that was not ok keeps its reasons, so a bad trial is never averaged away.
 
 import { Histogram } from '../measure/histogram.ts';
-import { shedOf, sortKeys } from './recorder.ts';
+import { sortKeys, summedCount } from './recorder.ts';
 import { classMarksOf } from '../measure/class-marks.ts';
 import { assessGenerator, mergeDrops, type GeneratorStats } from './self-check.ts';
 import { mergeSlices } from './slices.ts';
@@ -58,9 +58,9 @@ export function mergeResults(results: readonly LoadResult[], opts: MergeOptions 
       serviceTime: svc.summary,
       histogram: lat.histogram.toJSON(),
       serviceHistogram: svc.histogram.toJSON(),
-      ...queued(parts),
-      ...replayedOf(parts),
-      ...shedOf(parts),
+      ...summedCount(parts, 'queuedTimeouts'),
+      ...summedCount(parts, 'replayed'),
+      ...summedCount(parts, 'shed'),
       ...classMarksOf(parts),
     });
   }
@@ -207,17 +207,6 @@ function addCounts(parts: ReadonlyArray<Record<string, number>>): Record<string,
 
 function round3(x: number): number {
   return Math.round(x * 1000) / 1000;
-}
-
-/** The routes' timeouts that never reached the target, added up (absent when none). */
-function replayedOf(parts: readonly RouteResult[]): Pick<RouteResult, 'replayed'> {
-  const n = parts.reduce((a, p) => a + (p.replayed ?? 0), 0);
-  return n > 0 ? { replayed: n } : {};
-}
-
-function queued(parts: readonly RouteResult[]): Pick<RouteResult, 'queuedTimeouts'> {
-  const n = parts.reduce((a, p) => a + (p.queuedTimeouts ?? 0), 0);
-  return n > 0 ? { queuedTimeouts: n } : {};
 }
 
 /**

@@ -121,10 +121,13 @@ export class RunRecorder {
   }
 }
 
-/** The `shed` count of parts added up (absent when none): a merged route's, or a merged slice's. */
-export function shedOf(parts: ReadonlyArray<{ shed?: number }>): { shed?: number } {
-  const n = parts.reduce((a, p) => a + (p.shed ?? 0), 0);
-  return n > 0 ? { shed: n } : {};
+/**
+ * An optional count of parts added up, absent when none (as a route or slice carries it): a merged
+ * route's or slice's `shed`, a merged route's `queuedTimeouts` and `replayed`.
+ */
+export function summedCount<K extends string>(parts: ReadonlyArray<Partial<Record<K, number>>>, key: K): Partial<Record<K, number>> {
+  const n = parts.reduce((a, p) => a + (p[key] ?? 0), 0);
+  return n > 0 ? ({ [key]: n } as Partial<Record<K, number>>) : {};
 }
 
 export function sortKeys(o: Record<string, number>): Record<string, number> {

@@ -21,7 +21,7 @@
 // share the start instant), so they add up index by index (mergeSlices).
 
 import { Histogram } from '../measure/histogram.ts';
-import { shedOf, sortKeys } from './recorder.ts';
+import { sortKeys, summedCount } from './recorder.ts';
 import { classMarksJson, classMarksOf, countMark } from '../measure/class-marks.ts';
 import type { HistogramJson, LoadSlice } from './types.ts';
 
@@ -261,7 +261,7 @@ export function mergeSliceParts(parts: readonly LoadSlice[], startMs: number, ro
       statuses: addCounts(rs.map((r) => r.statuses)),
       errors: addCounts(rs.map((r) => r.errors)),
       histogram: mergeHistogramJson(rs.map((r) => r.histogram), `slice at ${startMs} ms route ${name}: histogram`),
-      ...shedOf(rs),
+      ...summedCount(rs, 'shed'),
       ...classMarksOf(rs),
     });
   }
