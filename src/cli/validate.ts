@@ -24,6 +24,7 @@ import { pluralize } from './plural.ts';
 import { checkContractJson, type ContractJsonCheck } from './validate-contract-json.ts';
 import { checkDependencyNames, checkUnnamedDependencies } from './validate-dependencies.ts';
 import { checkRoutes } from './validate-routes.ts';
+import { sdkOrderFinding } from './validate-sdk-order.ts';
 import { Ownership } from './validate-scope.ts';
 import type { LiveCheck } from './validate-target.ts';
 
@@ -514,6 +515,11 @@ function codeCheck(loaded: LoadedContract[], scans: Scan[], strict: boolean, cwd
     if (unnamed.summary !== undefined) notes.push(unnamed.summary);
   }
 
+  // sloctl's SDK middleware mounted after a route on the same app, in a validated contract's code.
+  for (const s of scans) {
+    for (const o of s.result.sdkOrder) if (ownersOf(s, o.file).length > 0) out.push(sdkOrderFinding(o, join(s.root, o.file)));
+  }
+
   // What the scanners could not read: always for a contract's own code; elsewhere only when a
   // metric is missing (it may be why), else counted in the summary.
   let leftOut = 0;
@@ -702,7 +708,7 @@ function jsonReport(sources: Source[], all: Diagnostic[], failed: boolean, scans
       const { own, code } = errorsOf(s.file, all, attributed);
       return { file: s.file, valid: own + code.length === 0, diagnostics: all.filter((d) => d.file === s.file), ...(code.length > 0 ? { codeErrors: code.length } : {}) };
     }),
-    codeCheck: scans.map((s) => ({ dir: s.label, filesScanned: s.result.filesScanned, metrics: s.result.metrics.length, routes: s.result.routes.length, unresolvedRoutes: s.result.unresolvedRoutes.length, untimedClients: s.result.untimedClients.length, sdkDependencies: s.result.sdkDependencies.length, diagnostics: all.filter((d) => d.code === 'SLO_SCAN' || d.code === 'SLO_METRIC_UNCOVERED' || d.code === 'SLO_ROUTE_PARTIAL' || ((d.code === TIMEOUT_CODE || d.code === 'SLO_DEPENDENCY_UNDECLARED') && !sources.some((src) => src.file === d.file))).filter((d) => isInside(s.label, d.file)) })),
+    codeCheck: scans.map((s) => ({ dir: s.label, filesScanned: s.result.filesScanned, metrics: s.result.metrics.length, routes: s.result.routes.length, unresolvedRoutes: s.result.unresolvedRoutes.length, untimedClients: s.result.untimedClients.length, sdkDependencies: s.result.sdkDependencies.length, diagnostics: all.filter((d) => d.code === 'SLO_SCAN' || d.code === 'SLO_METRIC_UNCOVERED' || d.code === 'SLO_ROUTE_PARTIAL' || d.code === 'SLO_SDK_ORDER' || ((d.code === TIMEOUT_CODE || d.code === 'SLO_DEPENDENCY_UNDECLARED') && !sources.some((src) => src.file === d.file))).filter((d) => isInside(s.label, d.file)) })),
     ...(live ? { liveCheck: { url: live.url, series: live.series, histogram: live.facts.histogram ? { ...live.facts.histogram, buckets: live.facts.histogram.buckets.map((b) => (b === Infinity ? '+Inf' : b)) } : null, notes: live.facts.notes.map((n) => n.trim()) } } : {}),
     summary: { files: sources.length, errors: all.filter((d) => d.severity === 'error').length, warnings: all.filter((d) => d.severity === 'warning').length },
   };

@@ -10,7 +10,7 @@ function byLocation(a: Located, b: Located): number {
   return a.line - b.line || a.col - b.col;
 }
 
-export function finishResult(found: Omit<ScanResult, 'routes' | 'unresolvedRoutes' | 'untimedClients' | 'timedClients' | 'sdkDependencies' | 'unfollowedDependencyCalls'> & Partial<ScanResult>): ScanResult {
+export function finishResult(found: Omit<ScanResult, 'routes' | 'unresolvedRoutes' | 'untimedClients' | 'timedClients' | 'sdkDependencies' | 'unfollowedDependencyCalls' | 'sdkOrder'> & Partial<ScanResult>): ScanResult {
   // Array.prototype.sort is stable, so same-place entries keep the order they were found in.
   return {
     metrics: found.metrics.sort(byLocation),
@@ -21,6 +21,7 @@ export function finishResult(found: Omit<ScanResult, 'routes' | 'unresolvedRoute
     timedClients: (found.timedClients ?? []).sort(byLocation),
     sdkDependencies: (found.sdkDependencies ?? []).sort(byLocation),
     unfollowedDependencyCalls: (found.unfollowedDependencyCalls ?? []).sort(byLocation),
+    sdkOrder: (found.sdkOrder ?? []).sort(byLocation),
     filesScanned: found.filesScanned,
   };
 }

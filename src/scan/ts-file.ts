@@ -9,9 +9,10 @@ import { detectPromBundle } from './ts-prom-bundle.ts';
 import { detectPromClient } from './ts-prom-client.ts';
 import { extractRoutes, type FileRoutes } from './ts-routes.ts';
 import { detectSdk } from './ts-sdk.ts';
+import { detectSdkOrder } from './ts-sdk-order.ts';
 import { detectSdkDependencies, type FileSdkDependencies } from './ts-sdk-dependencies.ts';
 import { detectUntimedClients } from './ts-timeouts.ts';
-import type { RegisteredMetric, ScanWarning, TimedClient, UntimedClient } from './types.ts';
+import type { RegisteredMetric, ScanWarning, SdkOrderProblem, TimedClient, UntimedClient } from './types.ts';
 
 export interface FileScan {
   metrics: RegisteredMetric[];
@@ -26,6 +27,8 @@ export interface FileScan {
   nest?: NestFacts;
   /** The dependencies named through sloctl's SDK (ts-sdk-dependencies.ts), joined across files. */
   sdkDependencies?: FileSdkDependencies;
+  /** The SDK's middleware mounted after a route on the same app (ts-sdk-order.ts). */
+  sdkOrder?: SdkOrderProblem[];
 }
 
 /** `file` is the path reported in results; its extension picks the parser's dialect. */
@@ -48,6 +51,7 @@ export function scanTypeScriptSource(file: string, source: string): FileScan {
   let untimed: UntimedClient[] | undefined;
   const timed: TimedClient[] = [];
   let sdkDependencies: FileSdkDependencies | undefined;
+  let sdkOrder: SdkOrderProblem[] = [];
   try {
     const facts = collectFacts(parsed.ast);
     const ctx: TsFileContext = { file, source: text, facts, consts: new ConstStrings(facts), metrics, warnings };
@@ -65,10 +69,15 @@ export function scanTypeScriptSource(file: string, source: string): FileScan {
       warnings.push({ file, line: 1, col: 1, about: 'sdk-dependency', message: `could not read the dependencies this file names through sloctl's SDK (${String(error)}); they are not checked against the contract` });
     }
     try {
+      sdkOrder = detectSdkOrder(ctx, parsed.ast.program);
+    } catch (error) {
+      warnings.push({ file, line: 1, col: 1, message: `could not read where this file mounts sloctl's SDK middleware (${String(error)}); its order among the routes is not checked` });
+    }
+    try {
       const nest = extractNestRoutes(ctx, parsed.ast.program);
       const routes = extractRoutes(file, text, parsed.ast.program, ctx.consts);
       warnings.push(...routes.warnings);
-      return { metrics, warnings, routes, untimed, timed, ...(sdkDependencies ? { sdkDependencies } : {}), ...(nest ? { nest } : {}) };
+      return { metrics, warnings, routes, untimed, timed, sdkOrder, ...(sdkDependencies ? { sdkDependencies } : {}), ...(nest ? { nest } : {}) };
     } catch (error) {
       warnings.push({ file, line: 1, col: 1, message: `could not read the routes of this file (${String(error)}); routes registered in it are not checked` });
     }
@@ -77,7 +86,7 @@ export function scanTypeScriptSource(file: string, source: string): FileScan {
     // the scan of the others.
     warnings.push({ file, line: 1, col: 1, message: `could not analyze this file (${String(error)}); metrics registered in it are not checked` });
   }
-  return { metrics, warnings, untimed, timed, ...(sdkDependencies ? { sdkDependencies } : {}) };
+  return { metrics, warnings, untimed, timed, sdkOrder, ...(sdkDependencies ? { sdkDependencies } : {}) };
 }
 
 function extensionOf(file: string): string {

@@ -135,6 +135,24 @@ export interface SdkDependency {
  */
 export type DependencyCall = Pick<SdkDependency, 'name' | 'file' | 'line' | 'col' | 'call' | 'method'>;
 
+/**
+ * sloctl's SDK middleware mounted on an app after a route or router on that same app (Express,
+ * Koa, Hono: src/scan/ts-sdk-order.ts): the requests those routes answer never reach the
+ * middleware, so they are never recorded. At the SDK's registration; `route` is the first route
+ * registered before it.
+ */
+export interface SdkOrderProblem {
+  file: string;
+  line: number;
+  col: number;
+  /** The registration, shortened: `app.use(middleware(sdk))`. */
+  call: string;
+  /** The app's name in the code. */
+  app: string;
+  framework: 'Express' | 'Koa' | 'Hono';
+  route: { line: number; col: number; call: string };
+}
+
 export interface ScanWarning {
   file: string;
   line: number;
@@ -166,6 +184,8 @@ export interface ScanResult {
   sdkDependencies: SdkDependency[];
   /** The same method called with a readable name on a value sloctl does not know to be the SDK. */
   unfollowedDependencyCalls: DependencyCall[];
+  /** The SDK's middleware mounted after a route on the same app (ts-sdk-order.ts; Node only). */
+  sdkOrder: SdkOrderProblem[];
   /** Source files read and parsed (files skipped for size are not counted). */
   filesScanned: number;
 }

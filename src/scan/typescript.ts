@@ -12,7 +12,7 @@ import { resolveModule } from './ts-modules.ts';
 import { linkRoutes } from './ts-route-tables.ts';
 import { linkSdkDependencies, type FileSdkDependencies } from './ts-sdk-dependencies.ts';
 import type { FileRoutes } from './ts-routes.ts';
-import type { RegisteredMetric, ScanResult, ScanWarning, TimedClient, UntimedClient } from './types.ts';
+import type { RegisteredMetric, ScanResult, ScanWarning, SdkOrderProblem, TimedClient, UntimedClient } from './types.ts';
 import { walkSourceFiles } from './walk-files.ts';
 
 const EXTENSIONS = new Set(['.ts', '.tsx', '.mts', '.cts', '.js', '.mjs', '.cjs', '.jsx']);
@@ -45,6 +45,7 @@ export async function scanTypeScriptProject(dir: string): Promise<ScanResult> {
   const timed: TimedClient[] = [];
   const nestFacts: NestFacts[] = [];
   const sdkFacts: FileSdkDependencies[] = [];
+  const sdkOrder: SdkOrderProblem[] = [];
   for (const source of sources) {
     const found = scanTypeScriptSource(source.relPath, source.text);
     metrics.push(...found.metrics);
@@ -54,6 +55,7 @@ export async function scanTypeScriptProject(dir: string): Promise<ScanResult> {
     if (found.timed) timed.push(...found.timed);
     if (found.nest) nestFacts.push(found.nest);
     if (found.sdkDependencies) sdkFacts.push(found.sdkDependencies);
+    if (found.sdkOrder) sdkOrder.push(...found.sdkOrder);
   }
   const { routes, unresolved } = linkRoutes(routeFacts);
   const nest = linkNestRoutes(nestFacts);
@@ -63,5 +65,5 @@ export async function scanTypeScriptProject(dir: string): Promise<ScanResult> {
   const byFile = new Map(sdkFacts.map((f) => [f.file, f]));
   const sdk = linkSdkDependencies(sdkFacts, (from, specifier) => resolveModule(byFile, from, specifier));
   warnings.push(...sdk.warnings);
-  return finishResult({ metrics, warnings, filesScanned: sources.length, routes, unresolvedRoutes: unresolved, untimedClients: untimed, timedClients: timed, sdkDependencies: sdk.dependencies, unfollowedDependencyCalls: sdk.unfollowed });
+  return finishResult({ metrics, warnings, filesScanned: sources.length, routes, unresolvedRoutes: unresolved, untimedClients: untimed, timedClients: timed, sdkDependencies: sdk.dependencies, unfollowedDependencyCalls: sdk.unfollowed, sdkOrder });
 }

@@ -1,0 +1,178 @@
+// The SDK's middleware mounted after a route (Express, Koa, Hono). These frameworks run an app's
+// middleware and routes in the order they were added, so a request a route added before the SDK's
+// middleware answers never reaches the middleware: it is never recorded, and every SLI misses it
+// (at run time the SDK's `unhandled-requests` line and the gate's INCONCLUSIVE say so, late).
+//
+// Said only where the order is certain, so the finding is never a guess:
+//   - the SDK's middleware is `middleware(...)` (or the default export) of `sloctl/sdk/express`,
+//     `sloctl/sdk/koa` or `sloctl/sdk/hono`, called in the `.use(...)` or bound by a `const` to
+//     its result, mounted as `app.use(...)` for every path (no path, `/`, `*` or `/*`);
+//   - the route is `app.get(path, handler)` and the other methods (`app.on(...)` on Hono,
+//     `app.route(path).get(...)` on Express), a router mounted on the app (Express
+//     `app.use(router)` of an `express.Router()` made in the file, Koa `app.use(router.routes())`,
+//     Hono `app.route(prefix, sub)`), on the same name;
+//   - both are statements of one statement list, the body of the file or of one function, the
+//     route above (not inside an `if`, a loop or another function: those may run or not), and the
+//     name is never assigned to in the file (so it is one app).
+// Fastify is not checked: its plugin times every request from the server's 'request' listener,
+// and counts one whose route was added before it under the contract route its path matches
+// (src/sdk/adapters/fastify.ts); nothing is lost.
+
+import type * as t from '@babel/types';
+import { forEachNode, memberName, positionOf, unwrapExpression } from './ts-ast.ts';
+import { collectBindings } from './ts-bindings.ts';
+import { sourceOf, type TsFileContext } from './ts-context.ts';
+import { calledExport, isSdkModule } from './ts-sdk.ts';
+import type { SdkOrderProblem } from './types.ts';
+
+type Framework = SdkOrderProblem['framework'];
+
+const ADAPTERS: Record<string, Framework> = { 'sloctl/sdk/express': 'Express', 'sloctl/sdk/koa': 'Koa', 'sloctl/sdk/hono': 'Hono' };
+const ROUTE_METHODS = new Set(['get', 'post', 'put', 'patch', 'delete', 'head', 'options', 'all']);
+/** The paths a `.use(path, middleware)` mounts on for every request. */
+const EVERY_PATH = new Set(['/', '*', '/*']);
+const FUNCTION_TYPES = new Set(['FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression', 'ObjectMethod', 'ClassMethod', 'ClassPrivateMethod']);
+
+interface Mount {
+  app: string;
+  framework: Framework;
+}
+
+export function detectSdkOrder(ctx: TsFileContext, program: t.Program): SdkOrderProblem[] {
+  const bindings = collectBindings(ctx.facts, isSdkModule);
+  if (bindings.size === 0) return [];
+  // `middleware(sdk)` of an adapter: its framework.
+  const middlewareOf = (node: t.Node): Framework | undefined => {
+    const expr = unwrapExpression(node);
+    if (expr.type !== 'CallExpression') return undefined;
+    const target = calledExport(expr.callee, bindings);
+    if (target === undefined || (target.name !== 'middleware' && target.name !== 'default')) return undefined;
+    return ADAPTERS[target.binding.source];
+  };
+  // `const mw = middleware(sdk)`, and `const router = express.Router()` (by name; a name declared twice is neither).
+  const consts = new Map<string, t.Node | null>();
+  for (const { kind, node } of ctx.facts.declarators) {
+    if (node.id.type !== 'Identifier') continue;
+    const name = node.id.name;
+    consts.set(name, consts.has(name) || kind !== 'const' || !node.init ? null : node.init);
+  }
+  const assigned = new Set<string>();
+  forEachNode(program, (node) => {
+    if (node.type === 'AssignmentExpression' && node.left.type === 'Identifier') assigned.add(node.left.name);
+    if (node.type === 'UpdateExpression' && node.argument.type === 'Identifier') assigned.add(node.argument.name);
+  });
+  const expressRouters = expressRouterMakers(ctx);
+  const isExpressRouter = (node: t.Node): boolean => {
+    const expr = unwrapExpression(node);
+    if (expr.type !== 'Identifier') return false;
+    const init = consts.get(expr.name);
+    return init !== undefined && init !== null && expressRouters(init);
+  };
+
+  /** The SDK's middleware mounted on every path of `app`, by this statement. */
+  const sdkMount = (call: t.CallExpression): Mount | undefined => {
+    const callee = unwrapExpression(call.callee);
+    if (callee.type !== 'MemberExpression' || memberName(callee) !== 'use') return undefined;
+    const app = unwrapExpression(callee.object);
+    if (app.type !== 'Identifier' || assigned.has(app.name)) return undefined;
+    const args = call.arguments;
+    // Something before the SDK's middleware (`app.use('*', mw)`): a path that mounts it for every
+    // request, or a call (another middleware made in place); a name may be a path held elsewhere.
+    if (args.length > 1) {
+      const path = ctx.consts.resolve(args[0]);
+      const head = unwrapExpression(args[0]);
+      if (path !== undefined ? !EVERY_PATH.has(path) : head.type !== 'CallExpression' && head.type !== 'ArrowFunctionExpression' && head.type !== 'FunctionExpression') return undefined;
+    }
+    for (const arg of args) {
+      const expr = unwrapExpression(arg);
+      const bound = expr.type === 'Identifier' ? consts.get(expr.name) : undefined;
+      const framework = middlewareOf(expr) ?? (bound ? middlewareOf(bound) : undefined);
+      if (framework !== undefined) return { app: app.name, framework };
+    }
+    return undefined;
+  };
+
+  /** Whether this statement's call registers a route, or mounts a router, on `mount.app`. */
+  const routeOn = (call: t.CallExpression, mount: Mount): boolean => {
+    // `app.get(...).post(...)`, `app.route('/x').get(...)`: down the chain to the app.
+    const chain: t.CallExpression[] = [];
+    let expr: t.Node = call;
+    while (expr.type === 'CallExpression') {
+      const callee = unwrapExpression(expr.callee);
+      if (callee.type !== 'MemberExpression') return false;
+      chain.unshift(expr);
+      expr = unwrapExpression(callee.object);
+    }
+    if (expr.type !== 'Identifier' || expr.name !== mount.app) return false;
+    const [first, ...rest] = chain;
+    const method = memberName(first.callee as t.MemberExpression);
+    const args = first.arguments;
+    switch (mount.framework) {
+      case 'Express':
+        if (method !== undefined && ROUTE_METHODS.has(method)) return args.length >= 2; // one argument: `app.get('env')`
+        if (method === 'route') return args.length === 1 && rest.length > 0;
+        if (method === 'use') return args.some(isExpressRouter);
+        return false;
+      case 'Koa':
+        return method === 'use' && args.some((a) => {
+          const e = unwrapExpression(a);
+          if (e.type !== 'CallExpression' || e.arguments.length > 0) return false;
+          const c = unwrapExpression(e.callee);
+          return c.type === 'MemberExpression' && ['routes', 'middleware'].includes(memberName(c) ?? '');
+        });
+      case 'Hono':
+        if (method !== undefined && ROUTE_METHODS.has(method)) return args.length >= 2;
+        if (method === 'on') return args.length >= 3;
+        return method === 'route' && args.length === 2;
+    }
+  };
+
+  const out: SdkOrderProblem[] = [];
+  const check = (statements: readonly t.Statement[]) => {
+    statements.forEach((statement, i) => {
+      const call = statementCall(statement);
+      const mount = call && sdkMount(call);
+      if (!call || !mount) return;
+      for (const before of statements.slice(0, i)) {
+        const route = statementCall(before);
+        if (!route || !routeOn(route, mount)) continue;
+        out.push({ file: ctx.file, ...positionOf(call), call: shortCall(ctx, call), app: mount.app, framework: mount.framework, route: { ...positionOf(route), call: shortCall(ctx, route) } });
+        return;
+      }
+    });
+  };
+  check(program.body);
+  forEachNode(program, (node) => {
+    if (FUNCTION_TYPES.has(node.type) && (node as t.Function).body.type === 'BlockStatement') check(((node as t.Function).body as t.BlockStatement).body);
+  });
+  return out;
+}
+
+/** The call a statement is: `app.use(x);`, `await app.register(x);`. */
+function statementCall(statement: t.Statement): t.CallExpression | undefined {
+  if (statement.type !== 'ExpressionStatement') return undefined;
+  let expr = unwrapExpression(statement.expression);
+  if (expr.type === 'AwaitExpression') expr = unwrapExpression(expr.argument);
+  return expr.type === 'CallExpression' ? expr : undefined;
+}
+
+/** What makes an Express router: `express.Router()`, `Router()` imported from express. */
+function expressRouterMakers(ctx: TsFileContext): (init: t.Node) => boolean {
+  const express = collectBindings(ctx.facts, (source) => source === 'express');
+  return (init) => {
+    const expr = unwrapExpression(init);
+    if (expr.type !== 'CallExpression' && expr.type !== 'NewExpression') return false;
+    const callee = unwrapExpression(expr.callee);
+    if (callee.type === 'Identifier') return express.get(callee.name)?.imported === 'Router';
+    if (callee.type !== 'MemberExpression' || callee.object.type !== 'Identifier' || memberName(callee) !== 'Router') return false;
+    const binding = express.get(callee.object.name);
+    return binding !== undefined && (binding.imported === '*' || binding.imported === 'default');
+  };
+}
+
+/** A call, shortened to its callee and first argument: `app.get('/orders', …)`. */
+function shortCall(ctx: TsFileContext, call: t.CallExpression): string {
+  const [first, ...rest] = call.arguments;
+  const args = first === undefined ? '' : `${sourceOf(ctx, first)}${rest.length > 0 ? ', …' : ''}`;
+  return `${sourceOf(ctx, call.callee)}(${args})`;
+}
