@@ -13,7 +13,7 @@ export function sdkOrderFinding(o: SdkOrderProblem, file: string): Diagnostic {
   const moved = `move line ${o.line} above line ${o.route.line}`;
   return {
     file, line: o.line, col: o.col, severity: 'warning', code: 'SLO_SDK_ORDER',
-    message: `\`${o.call}\` mounts sloctl's SDK middleware on \`${o.app}\` after a route: ${o.framework} runs middleware and routes in the order they are added, so the requests \`${o.route.call}\` (line ${o.route.line}:${o.route.col}) and any route added before line ${o.line} answer never reach the middleware; they are never recorded, and every SLI misses them`,
+    message: `\`${o.call}\` mounts sloctl's SDK middleware on \`${o.app}\` after a route (\`${o.route.call}\` at line ${o.route.line}:${o.route.col}): ${o.framework} runs middleware and routes in the order they are added, so a request that a route added before line ${o.line} answers never reaches the middleware; it is never recorded, and every SLI misses it`,
     hint: `register the SDK's middleware before any route: ${moved}`,
     related: [{ file, line: o.route.line, col: o.route.col, message: `the first route registered on \`${o.app}\` before the SDK's middleware: \`${o.route.call}\`` }],
   };

@@ -92,25 +92,20 @@ export function detectSdkOrder(ctx: TsFileContext, program: t.Program): SdkOrder
     return undefined;
   };
 
-  /** Whether this statement's call registers a route, or mounts a router, on `mount.app`. */
-  const routeOn = (call: t.CallExpression, mount: Mount): boolean => {
-    // `app.get(...).post(...)`, `app.route('/x').get(...)`: down the chain to the app.
-    const chain: t.CallExpression[] = [];
-    let expr: t.Node = call;
-    while (expr.type === 'CallExpression') {
-      const callee = unwrapExpression(expr.callee);
-      if (callee.type !== 'MemberExpression') return false;
-      chain.unshift(expr);
-      expr = unwrapExpression(callee.object);
-    }
-    if (expr.type !== 'Identifier' || expr.name !== mount.app) return false;
+  /** The call of this statement that registers a route, or mounts a router, on `mount.app`. */
+  const routeOn = (call: t.CallExpression, mount: Mount): t.CallExpression | undefined => {
+    const chain = appChain(call, mount.app);
+    if (chain === undefined) return undefined;
     const [first, ...rest] = chain;
+    return isRoute(first, rest.length > 0, mount.framework) ? first : undefined;
+  };
+  const isRoute = (first: t.CallExpression, chained: boolean, framework: Framework): boolean => {
     const method = memberName(first.callee as t.MemberExpression);
     const args = first.arguments;
-    switch (mount.framework) {
+    switch (framework) {
       case 'Express':
         if (method !== undefined && ROUTE_METHODS.has(method)) return args.length >= 2; // one argument: `app.get('env')`
-        if (method === 'route') return args.length === 1 && rest.length > 0;
+        if (method === 'route') return args.length === 1 && chained;
         if (method === 'use') return args.some(isExpressRouter);
         return false;
       case 'Koa':
@@ -134,9 +129,11 @@ export function detectSdkOrder(ctx: TsFileContext, program: t.Program): SdkOrder
       const mount = call && sdkMount(call);
       if (!call || !mount) return;
       for (const before of statements.slice(0, i)) {
-        const route = statementCall(before);
-        if (!route || !routeOn(route, mount)) continue;
-        out.push({ file: ctx.file, ...positionOf(call), call: shortCall(ctx, call), app: mount.app, framework: mount.framework, route: { ...positionOf(route), call: shortCall(ctx, route) } });
+        const statementRoute = statementCall(before);
+        const route = statementRoute && routeOn(statementRoute, mount);
+        if (!route) continue;
+        // Where the statement starts (the app's name), and the route's own call.
+        out.push({ file: ctx.file, ...positionOf(call), call: shortCall(ctx, call), app: mount.app, framework: mount.framework, route: { ...positionOf(statementRoute), call: shortCall(ctx, route) } });
         return;
       }
     });
@@ -146,6 +143,22 @@ export function detectSdkOrder(ctx: TsFileContext, program: t.Program): SdkOrder
     if (FUNCTION_TYPES.has(node.type) && (node as t.Function).body.type === 'BlockStatement') check(((node as t.Function).body as t.BlockStatement).body);
   });
   return out;
+}
+
+/**
+ * The calls of a chain on `app`, the first one first: `app.get(...).post(...)`,
+ * `app.route('/x').get(...)`. Undefined: the chain is on something else.
+ */
+function appChain(call: t.CallExpression, app: string): t.CallExpression[] | undefined {
+  const chain: t.CallExpression[] = [];
+  let expr: t.Node = call;
+  while (expr.type === 'CallExpression') {
+    const callee = unwrapExpression(expr.callee);
+    if (callee.type !== 'MemberExpression') return undefined;
+    chain.unshift(expr);
+    expr = unwrapExpression(callee.object);
+  }
+  return expr.type === 'Identifier' && expr.name === app ? chain : undefined;
 }
 
 /** The call a statement is: `app.use(x);`, `await app.register(x);`. */
@@ -170,8 +183,14 @@ function expressRouterMakers(ctx: TsFileContext): (init: t.Node) => boolean {
   };
 }
 
-/** A call, shortened to its callee and first argument: `app.get('/orders', …)`. */
+/**
+ * A call as written when it is short and hands over no function written in place, else its callee
+ * and first argument: `app.get('/orders', …)` (a route's handler says nothing of where it is).
+ */
 function shortCall(ctx: TsFileContext, call: t.CallExpression): string {
+  const written = sourceOf(ctx, call);
+  const inPlace = call.arguments.some((a) => a.type === 'ArrowFunctionExpression' || a.type === 'FunctionExpression');
+  if (!inPlace && !written.endsWith('…')) return written;
   const [first, ...rest] = call.arguments;
   const args = first === undefined ? '' : `${sourceOf(ctx, first)}${rest.length > 0 ? ', …' : ''}`;
   return `${sourceOf(ctx, call.callee)}(${args})`;
