@@ -1,0 +1,109 @@
+// The SDK's middleware mounted after a route on the same app (Express, Koa, Hono): found by the
+// code check where the order is certain (src/scan/ts-sdk-order.ts), reported by `validate
+// --project` as a warning at the registration with the route as a note; nothing where it is not.
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { scanTypeScriptProject } from '../src/scan/index.ts';
+import { scanTypeScriptSource } from '../src/scan/ts-file.ts';
+import { runCli } from './helpers/cli.ts';
+
+const FIXTURES = 'test/fixtures/sdk-order';
+
+/** One fixture directory's code with the shared contract beside it. */
+function service(name: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `sloctl-sdk-order-${name}-`));
+  cpSync(join(FIXTURES, name), dir, { recursive: true });
+  cpSync(join(FIXTURES, 'slo.yaml'), join(dir, 'slo.yaml'));
+  return dir;
+}
+
+/** `line:col` of the first occurrence of `needle` in a fixture's file, 1-based. */
+function at(fixture: string, file: string, needle: string): string {
+  const lines = readFileSync(join(FIXTURES, fixture, file), 'utf8').split('\n');
+  const line = lines.findIndex((l) => l.includes(needle));
+  assert.ok(line >= 0, `${needle} is not in ${fixture}/${file}`);
+  return `${line + 1}:${lines[line].indexOf(needle) + 1}`;
+}
+
+describe('code check: the SDK middleware mounted after a route', () => {
+  it('finds it on Express, Koa and Hono, at the registration and the first route before it', async () => {
+    const scan = await scanTypeScriptProject(join(FIXTURES, 'wrong'));
+    assert.equal(scan.filesScanned, 3);
+    assert.deepEqual(scan.sdkOrder.map((o) => `${o.file}:${o.line}:${o.col} ${o.framework} ${o.app} ${o.call} | ${o.route.line}:${o.route.col} ${o.route.call}`), [
+      'express.ts:14:1 Express app app.use(middleware(sdk)) | 12:1 app.get(\'/orders\', …)', // the lines the fixture's comments promise
+      `hono.ts:${at('wrong', 'hono.ts', "app.use('*', metrics)")} Hono app app.use('*', metrics) | ${at('wrong', 'hono.ts', "app.get('/orders'")} app.get('/orders', …)`,
+      `koa.ts:${at('wrong', 'koa.ts', 'app.use(sloctl.middleware(sdk))')} Koa app app.use(sloctl.middleware(sdk)) | ${at('wrong', 'koa.ts', 'app.use(router.routes())')} app.use(router.routes())`,
+    ]);
+  });
+
+  it('says nothing when the middleware comes first, nor of the error handler after the routes', async () => {
+    const scan = await scanTypeScriptProject(join(FIXTURES, 'right'));
+    assert.equal(scan.filesScanned, 3);
+    assert.ok(scan.routes.length >= 4, 'the routes were read');
+    assert.deepEqual(scan.sdkOrder, []);
+  });
+
+  it('says nothing when the order is not certain: another function, an if, another app, a reassigned name, a path', async () => {
+    const scan = await scanTypeScriptProject(join(FIXTURES, 'ambiguous'));
+    assert.equal(scan.filesScanned, 3);
+    assert.deepEqual(scan.warnings, []);
+    assert.deepEqual(scan.sdkOrder, []);
+  });
+
+  it('finds a router mounted before it, and a route inside a function body, and no route of an SDK-less file', () => {
+    const router = scanTypeScriptSource('a.js', [
+      "const express = require('express');",
+      "const { middleware } = require('sloctl/sdk/express');",
+      'function start(sdk) {',
+      '  const app = express();',
+      '  const api = express.Router();',
+      "  app.use('/api', api);",
+      '  app.use(middleware(sdk));',
+      '}',
+    ].join('\n'));
+    assert.deepEqual(router.sdkOrder?.map((o) => [o.line, o.col, o.route.line, o.route.col, o.route.call]), [[7, 3, 6, 3, "app.use('/api', api)"]]);
+    // Without the SDK's adapter: another middleware mounted late is not this check's business.
+    const none = scanTypeScriptSource('b.js', "const app = require('express')();\napp.get('/a', (q, s) => s.end());\napp.use(require('cors')());");
+    assert.deepEqual(none.sdkOrder, []);
+    // A Fastify plugin is left alone: it records every request whatever the order (src/sdk/adapters/fastify.ts).
+    const fastify = scanTypeScriptSource('c.ts', "import Fastify from 'fastify';\nimport sloctl from 'sloctl/sdk/fastify';\nconst app = Fastify();\napp.get('/a', async () => 'a');\nawait app.register(sloctl, { sdk });");
+    assert.deepEqual(fastify.sdkOrder, []);
+  });
+});
+
+describe('validate --project: the SDK middleware mounted after a route', () => {
+  it('warns at file:line:col, with the route as a note and the lines to move', async () => {
+    const r = await runCli(['validate', 'slo.yaml', '--project', '.'], service('wrong'));
+    assert.equal(r.code, 0, r.stdout + r.stderr); // a warning: the service runs, unrecorded
+    assert.match(r.stderr, /^express\.ts:14:1: warning SLO_SDK_ORDER: `app\.use\(middleware\(sdk\)\)` mounts sloctl's SDK middleware on `app` after a route \(`app\.get\('\/orders', …\)` at line 12:1\): Express runs middleware and routes in the order they are added, so a request that a route added before line 14 answers never reaches the middleware; it is never recorded, and every SLI misses it\n  hint: register the SDK's middleware before any route: move line 14 above line 12\n  note: express\.ts:12:1: the first route registered on `app` before the SDK's middleware: `app\.get\('\/orders', …\)`$/m);
+    const koa = at('wrong', 'koa.ts', 'app.use(sloctl.middleware(sdk))');
+    assert.match(r.stderr, new RegExp(`^koa\\.ts:${koa}: warning SLO_SDK_ORDER: .*Koa runs middleware`, 'm'));
+    assert.match(r.stderr, new RegExp(`^hono\\.ts:${at('wrong', 'hono.ts', "app.use('*'")}: warning SLO_SDK_ORDER: .*Hono runs middleware`, 'm'));
+    assert.match(r.stdout, /valid: 1 file, 0 errors, 3 warnings/);
+    // --strict fails on it, as on the code check's other warnings.
+    assert.equal((await runCli(['validate', 'slo.yaml', '--project', '.', '--strict'], service('wrong'))).code, 1);
+  });
+
+  it('lists the finding in the JSON code check', async () => {
+    const r = await runCli(['validate', 'slo.yaml', '--project', '.', '--format', 'json'], service('wrong'));
+    const json = JSON.parse(r.stdout);
+    const found = json.codeCheck[0].diagnostics.filter((d: { code: string }) => d.code === 'SLO_SDK_ORDER');
+    assert.deepEqual(found.map((d: { file: string; line: number; col: number; severity: string; related: Array<{ line: number; col: number }> }) => [d.file, d.line, d.col, d.severity, d.related[0].line, d.related[0].col]), [
+      ['express.ts', 14, 1, 'warning', 12, 1],
+      ['hono.ts', ...at('wrong', 'hono.ts', "app.use('*'").split(':').map(Number), 'warning', ...at('wrong', 'hono.ts', "app.get('/orders'").split(':').map(Number)],
+      ['koa.ts', ...at('wrong', 'koa.ts', 'app.use(sloctl.middleware(sdk))').split(':').map(Number), 'warning', ...at('wrong', 'koa.ts', 'app.use(router.routes())').split(':').map(Number)],
+    ]);
+    assert.deepEqual(json.summary, { files: 1, errors: 0, warnings: 3 });
+  });
+
+  it('says nothing of the right order, nor of the orders it cannot be sure of', async () => {
+    for (const name of ['right', 'ambiguous']) {
+      const r = await runCli(['validate', 'slo.yaml', '--project', '.'], service(name));
+      assert.equal(r.code, 0, r.stderr);
+      assert.doesNotMatch(r.stderr, /SLO_SDK_ORDER/, name);
+    }
+  });
+});
