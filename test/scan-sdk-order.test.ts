@@ -39,7 +39,7 @@ describe('code check: the SDK middleware mounted after a route', () => {
     ]);
   });
 
-  it('says nothing when the middleware comes first, nor of the error handler after the routes', async () => {
+  it('says nothing when the middleware comes first, nor of a probe added before it, nor of the error handler after the routes', async () => {
     const scan = await scanTypeScriptProject(join(FIXTURES, 'right'));
     assert.equal(scan.filesScanned, 3);
     assert.ok(scan.routes.length >= 4, 'the routes were read');

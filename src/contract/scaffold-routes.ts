@@ -25,6 +25,11 @@ type ContractMethod = (typeof HTTP_METHODS)[number];
  */
 const PROBE_PATHS = new Set(['/health', '/healthz', '/healthcheck', '/ready', '/readyz', '/readiness', '/live', '/livez', '/liveness', '/ping']);
 
+/** Whether a path is a health or readiness check by its name (PROBE_PATHS). */
+export function isProbePath(path: string): boolean {
+  return PROBE_PATHS.has(path);
+}
+
 export interface PlannedRoute {
   name: string;
   method: ContractMethod;

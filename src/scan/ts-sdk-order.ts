@@ -8,7 +8,8 @@
 //     `sloctl/sdk/koa` or `sloctl/sdk/hono`, called in the `.use(...)` or bound by a `const` to
 //     its result, mounted as `app.use(...)` for every path (no path, `/`, `*` or `/*`);
 //   - the route is `app.get(path, handler)` and the other methods (`app.on(...)` on Hono,
-//     `app.route(path).get(...)` on Express), a router mounted on the app (Express
+//     `app.route(path).get(...)` on Express), but for a health or readiness path or /metrics (added
+//     first to keep probes out of the metrics, on purpose), or a router mounted on the app (Express
 //     `app.use(router)` of an `express.Router()` made in the file, Koa `app.use(router.routes())`,
 //     Hono `app.route(prefix, sub)`), on the same name;
 //   - both are statements of one statement list, the body of the file or of one function, the
@@ -19,6 +20,7 @@
 // (src/sdk/adapters/fastify.ts); nothing is lost.
 
 import type * as t from '@babel/types';
+import { isProbePath } from '../contract/scaffold-routes.ts';
 import { forEachNode, memberName, positionOf, unwrapExpression } from './ts-ast.ts';
 import { collectBindings } from './ts-bindings.ts';
 import { sourceOf, type TsFileContext } from './ts-context.ts';
@@ -102,6 +104,11 @@ export function detectSdkOrder(ctx: TsFileContext, program: t.Program): SdkOrder
   const isRoute = (first: t.CallExpression, chained: boolean, framework: Framework): boolean => {
     const method = memberName(first.callee as t.MemberExpression);
     const args = first.arguments;
+    // A probe or metrics path added first keeps those requests out of the metrics on purpose.
+    if (method !== undefined && ROUTE_METHODS.has(method) && args.length >= 2) {
+      const path = ctx.consts.resolve(args[0]);
+      if (path !== undefined && (isProbePath(path) || path === '/metrics')) return false;
+    }
     switch (framework) {
       case 'Express':
         if (method !== undefined && ROUTE_METHODS.has(method)) return args.length >= 2; // one argument: `app.get('env')`
