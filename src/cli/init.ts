@@ -16,6 +16,7 @@ import { writeAtomically } from '../files/write-atomically.ts';
 import type { ScanResult } from '../scan/index.ts';
 import { EXIT, UsageError, type CliContext } from './exit.ts';
 import { pluralize } from './plural.ts';
+import { sdkPathFor } from './validate-sdk-paths.ts';
 
 interface InitOptions {
   name?: string;
@@ -71,7 +72,11 @@ async function init(dir: string, opts: InitOptions, ctx: CliContext): Promise<nu
   const scan = await scanFor(runtime, abs, dir);
   const frameworks = frameworksOf(runtime, abs, scan);
   const name = opts.name ?? defaultName(runtime, abs);
-  const routes = planRoutes(scan.routes, { health: SCAFFOLD_DEFAULTS.health, metrics: SCAFFOLD_DEFAULTS.metrics });
+  // sloctl's Hono middleware under a basePath answers only the paths under it: its health and metrics go there.
+  const health = sdkPathFor(scan.sdkScopes, SCAFFOLD_DEFAULTS.health);
+  const metricsPath = sdkPathFor(scan.sdkScopes, SCAFFOLD_DEFAULTS.metrics);
+  const sdkPaths = health.scope ? { health: health.path, metrics: metricsPath.path, why: `whose Hono middleware runs for ${health.scope.path} (${join(dir, health.scope.file)}:${health.scope.line}:${health.scope.col})` } : undefined;
+  const routes = planRoutes(scan.routes, { health: health.path, metrics: metricsPath.path });
   // What the code names through sloctl's SDK is declared (the SDK refuses anything else at start), with the timeout its calls use
   // when sloctl can read it; the other outbound calls are proposed, with their timeout or waiting for one.
   const dependencies = planDependencies(scan.sdkDependencies, guessDependencies(scan.untimedClients, scan.timedClients));
@@ -88,6 +93,7 @@ async function init(dir: string, opts: InitOptions, ctx: CliContext): Promise<nu
     service: { name, runtime }, url, scanned: dir, frameworks, reads: READS[runtime], routes, dependencies, unresolved: scan.unresolvedRoutes,
     ...(schema !== undefined ? { schema } : {}),
     ...(ownMetrics ? { ownMetrics } : {}),
+    ...(sdkPaths ? { sdkPaths } : {}),
   });
 
   // What `sloctl validate` would say of it: nothing. Anything else is a bug here, not the user's.

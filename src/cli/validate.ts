@@ -25,6 +25,7 @@ import { checkContractJson, type ContractJsonCheck } from './validate-contract-j
 import { checkDependencyNames, checkUnnamedDependencies } from './validate-dependencies.ts';
 import { checkRoutes } from './validate-routes.ts';
 import { sdkOrderFinding } from './validate-sdk-order.ts';
+import { checkSdkPaths } from './validate-sdk-paths.ts';
 import { Ownership } from './validate-scope.ts';
 import type { LiveCheck } from './validate-target.ts';
 
@@ -488,6 +489,8 @@ function codeCheck(loaded: LoadedContract[], scans: Scan[], strict: boolean, cwd
     for (const d of check.diagnostics) if (d.file !== l.file) attributed.set(d, l.file);
     out.push(...check.diagnostics);
     notes.push(check.summary);
+    // The SDK's health and metrics paths, where its Hono middleware runs.
+    out.push(...checkSdkPaths(l, scans.flatMap((s) => mine(s, s.result.sdkScopes)), routes));
   }
 
   // Outbound HTTP calls without a timeout, per contract, against the code that belongs to it.

@@ -67,6 +67,7 @@ export const CODES = {
   SLO_ROUTE_NOT_REGISTERED: 'a contract route the code does not register',
   SLO_ROUTE_UNCOVERED: 'routes the code registers that no contract route covers',
   SLO_ROUTE_PARTIAL: 'routes the code check could not read statically, so the route check is partial',
+  SLO_SDK_PATH_UNSERVED: 'a health or metrics path sloctl\'s Hono middleware never sees: registered under a basePath or mount prefix, it leaves the path to Hono\'s 404',
   SLO_BUCKET_MISSING: 'a latency threshold or percentile ceiling with no histogram bucket at it on the running service (validate --target)',
   SLO_LABEL_MISSING: 'a label the contract maps that the running service\'s series do not carry (validate --target)',
   SLO_METRIC_NOT_EXPOSED: 'a metric the contract reads that the running service does not expose (validate --target)',

@@ -56,6 +56,11 @@ export interface ScaffoldInput {
    * reading sloctl's SDK's series, which the service does not export.
    */
   ownMetrics?: { via: string; at: string; histogram: string; labels: { route: string; method: string; status: string } };
+  /**
+   * The SDK's health and metrics paths when its Hono middleware runs under a prefix (a basePath):
+   * it answers only the paths it sees, so they go under the prefix; `why` names the registration.
+   */
+  sdkPaths?: { health: string; metrics: string; why: string };
 }
 
 /** How many calls a dependency's comment lists before "and N more". */
@@ -83,8 +88,8 @@ export function renderScaffold(input: ScaffoldInput): string {
     '',
     'target:',
     withComment(`  url: ${scalar(input.url)}`, 'where the service answers (or `run: <command>`: sloctl starts it with $PORT set)'),
-    withComment(`  health: ${d.health}`, input.ownMetrics ? 'the service\'s health path; outside every SLI' : "served by sloctl's SDK; outside every SLI"),
-    `  metrics: ${d.metrics}`,
+    withComment(`  health: ${input.sdkPaths?.health ?? d.health}`, input.ownMetrics ? 'the service\'s health path; outside every SLI' : input.sdkPaths ? `served by sloctl's SDK, ${input.sdkPaths.why}; outside every SLI` : "served by sloctl's SDK; outside every SLI"),
+    `  metrics: ${input.sdkPaths?.metrics ?? d.metrics}`,
     '',
   );
   const own = input.ownMetrics;

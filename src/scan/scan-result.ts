@@ -10,7 +10,7 @@ function byLocation(a: Located, b: Located): number {
   return a.line - b.line || a.col - b.col;
 }
 
-export function finishResult(found: Omit<ScanResult, 'routes' | 'unresolvedRoutes' | 'untimedClients' | 'timedClients' | 'sdkDependencies' | 'unfollowedDependencyCalls' | 'sdkOrder'> & Partial<ScanResult>): ScanResult {
+export function finishResult(found: Omit<ScanResult, 'routes' | 'unresolvedRoutes' | 'untimedClients' | 'timedClients' | 'sdkDependencies' | 'unfollowedDependencyCalls' | 'sdkOrder' | 'sdkScopes'> & Partial<ScanResult>): ScanResult {
   // Array.prototype.sort is stable, so same-place entries keep the order they were found in.
   return {
     metrics: found.metrics.sort(byLocation),
@@ -22,6 +22,7 @@ export function finishResult(found: Omit<ScanResult, 'routes' | 'unresolvedRoute
     sdkDependencies: (found.sdkDependencies ?? []).sort(byLocation),
     unfollowedDependencyCalls: (found.unfollowedDependencyCalls ?? []).sort(byLocation),
     sdkOrder: (found.sdkOrder ?? []).sort(byLocation),
+    sdkScopes: (found.sdkScopes ?? []).sort(byLocation),
     filesScanned: found.filesScanned,
   };
 }

@@ -10,7 +10,7 @@ import { joinRoutePath } from '../contract/route-paths.ts';
 import { resolveModule } from './ts-modules.ts';
 import { defaultRouter, nodeRouteShapes, type NodeFramework, type NodeRouter } from './node-routers.ts';
 import type { FileRoutes, LocalRef, TableInfo } from './ts-routes.ts';
-import type { RegisteredRoute, UnresolvedRoute } from './types.ts';
+import type { RegisteredRoute, SdkScope, UnresolvedRoute } from './types.ts';
 
 /** A table mounted through more chains than this keeps the first ones. */
 const MAX_PREFIXES = 16;
@@ -23,7 +23,7 @@ interface Prefix {
   computed: boolean;
 }
 
-export function linkRoutes(files: readonly FileRoutes[]): { routes: RegisteredRoute[]; unresolved: UnresolvedRoute[] } {
+export function linkRoutes(files: readonly FileRoutes[]): { routes: RegisteredRoute[]; unresolved: UnresolvedRoute[]; sdkScopes: SdkScope[] } {
   const byFile = new Map(files.map((f) => [f.file, f]));
   const global = (file: string, ref: LocalRef, param = 0): string | undefined => {
     if (ref.kind === 'table') return `${file}|${ref.key}`;
@@ -131,7 +131,19 @@ export function linkRoutes(files: readonly FileRoutes[]): { routes: RegisteredRo
       }
     }
   }
-  return { routes, unresolved };
+  // Where sloctl's Hono middleware runs: its pattern under each prefix of its app.
+  const sdkScopes: SdkScope[] = [];
+  for (const f of files) {
+    for (const u of f.sdkUses ?? []) {
+      const key = global(f.file, u.table);
+      const prefixes = key ? prefixesOf(key, new Set()) : [{ value: '', unknown: true, computed: false }];
+      for (const p of prefixes) {
+        if (p.computed) continue;
+        sdkScopes.push({ path: joinRoutePath(p.value, u.path), ...(p.unknown ? { prefixUnknown: true } : {}), file: f.file, line: u.line, col: u.col, what: u.what });
+      }
+    }
+  }
+  return { routes, unresolved, sdkScopes };
 }
 
 function dedupe(list: Prefix[]): Prefix[] {

@@ -50,6 +50,16 @@ export interface RawMount {
   prefix: string | undefined;
 }
 
+/** `app.use('*', middleware(sdk))` with sloctl's Hono middleware (src/scan/types.ts SdkScope). */
+export interface RawSdkUse {
+  table: LocalRef;
+  /** The pattern it is registered with (`*` when none is given, as Hono does). */
+  path: string;
+  line: number;
+  col: number;
+  what: string;
+}
+
 export interface TableInfo {
   /** An application (its routes start at `/` unless mounted). */
   root: boolean;
@@ -63,6 +73,8 @@ export interface FileRoutes {
   file: string;
   routes: RawRoute[];
   mounts: RawMount[];
+  /** Where sloctl's Hono middleware is registered. */
+  sdkUses: RawSdkUse[];
   tables: Map<string, TableInfo>;
   exports: Map<string, LocalRef>;
   /** The one framework the file imports (a plugin's or router's file), for tables whose maker sloctl does not see. */
@@ -89,7 +101,7 @@ type Imports = Map<string, { source: string; imported: string }>;
 const FUNCTION_TYPES = new Set(['FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression', 'ObjectMethod', 'ClassMethod', 'ClassPrivateMethod']);
 
 export function extractRoutes(file: string, source: string, program: t.Program, consts: ConstStrings): FileRoutes {
-  const out: FileRoutes = { file, routes: [], mounts: [], tables: new Map(), exports: new Map(), warnings: [] };
+  const out: FileRoutes = { file, routes: [], mounts: [], sdkUses: [], tables: new Map(), exports: new Map(), warnings: [] };
   const imports: Imports = new Map();
   const module: Scope = { id: 'm', parent: undefined, params: new Map(), vars: new Map(), fns: new Map() };
   const calls: PendingCall[] = [];
@@ -612,6 +624,7 @@ function fastifyRegister(ctx: Ctx, call: t.CallExpression, receiver: t.Node, sco
 function useMount(ctx: Ctx, call: t.CallExpression, receiver: t.Node, scope: Scope): void {
   const args = call.arguments;
   if (args.length === 0) return;
+  if (honoSdkUse(ctx, call, receiver, scope)) return;
   let prefix: string | undefined = '';
   let from = 0;
   const first = unwrapExpression(args[0]);
@@ -642,6 +655,26 @@ function useMount(ctx: Ctx, call: t.CallExpression, receiver: t.Node, scope: Sco
   const parent = receiverTable(ctx, receiver, scope);
   if (!parent.ref) return;
   for (const child of children) ctx.out.mounts.push({ parent: parent.ref, child, param: 0, prefix });
+}
+
+/** Hono `app.use('*', middleware(sdk))` / `app.use(middleware(sdk))` with sloctl's Hono middleware: where it runs. */
+function honoSdkUse(ctx: Ctx, call: t.CallExpression, receiver: t.Node, scope: Scope): boolean {
+  const args = call.arguments;
+  const last = unwrapExpression(args[args.length - 1]);
+  if (last.type !== 'CallExpression') return false;
+  const callee = unwrapExpression(last.callee);
+  const imported = callee.type === 'Identifier' ? ctx.imports.get(callee.name)
+    : callee.type === 'MemberExpression' && callee.object.type === 'Identifier' && ctx.imports.get(callee.object.name)?.imported === '*' ? { source: ctx.imports.get(callee.object.name)!.source, imported: memberName(callee) ?? '' }
+    : undefined;
+  if (imported?.source !== 'sloctl/sdk/hono' || imported.imported !== 'middleware') return false;
+  const table = receiverTable(ctx, receiver, scope).ref;
+  if (!table) return true;
+  // Hono's `use(handler)` is `use('*', handler)`; a computed pattern is not judged.
+  const path = args.length > 1 ? ctx.consts.resolve(args[0]) : '*';
+  if (path === undefined) return true;
+  const start = call.start ?? 0;
+  ctx.out.sdkUses.push({ table, path, ...positionOf(call), what: excerpt(ctx.source.slice(start, call.end ?? start)) });
+  return true;
 }
 
 /** `registerRoutes(app)`: the function's parameter is the table passed in. */

@@ -169,6 +169,24 @@ export interface ScanWarning {
   prefix?: string;
 }
 
+/**
+ * Where sloctl's Hono middleware (`sloctl/sdk/hono`) is registered, with the prefixes of the app it
+ * is registered on (`new Hono().basePath('/api')`, `app.route('/v1', sub)`): `/api/*` for
+ * `app.use('*', middleware(sdk))` under basePath('/api'). The middleware serves the health and
+ * metrics paths only for requests it sees, so validate checks the contract's paths against it.
+ */
+export interface SdkScope {
+  /** The pattern the middleware runs for, as Hono joins it: `*`, `/*`, `/api/*`. */
+  path: string;
+  /** The app's prefix is not known (a sub-app sloctl did not see mounted). */
+  prefixUnknown?: boolean;
+  file: string;
+  line: number;
+  col: number;
+  /** The call, shortened: `app.use('*', middleware(sdk))`. */
+  what: string;
+}
+
 export interface ScanResult {
   metrics: RegisteredMetric[];
   /** Routes registered with static paths (Fastify, Express, Koa, Hono, NestJS controllers; net/http, gin, echo). */
@@ -186,6 +204,8 @@ export interface ScanResult {
   unfollowedDependencyCalls: DependencyCall[];
   /** The SDK's middleware mounted after a route on the same app (ts-sdk-order.ts; Node only). */
   sdkOrder: SdkOrderProblem[];
+  /** Where sloctl's Hono middleware runs (ts-routes.ts); Node only. */
+  sdkScopes: SdkScope[];
   /** Source files read and parsed (files skipped for size are not counted). */
   filesScanned: number;
 }

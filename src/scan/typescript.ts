@@ -57,7 +57,7 @@ export async function scanTypeScriptProject(dir: string): Promise<ScanResult> {
     if (found.sdkDependencies) sdkFacts.push(found.sdkDependencies);
     if (found.sdkOrder) sdkOrder.push(...found.sdkOrder);
   }
-  const { routes, unresolved } = linkRoutes(routeFacts);
+  const { routes, unresolved, sdkScopes } = linkRoutes(routeFacts);
   const nest = linkNestRoutes(nestFacts);
   routes.push(...nest.routes);
   unresolved.push(...nest.unresolved);
@@ -65,5 +65,5 @@ export async function scanTypeScriptProject(dir: string): Promise<ScanResult> {
   const byFile = new Map(sdkFacts.map((f) => [f.file, f]));
   const sdk = linkSdkDependencies(sdkFacts, (from, specifier) => resolveModule(byFile, from, specifier));
   warnings.push(...sdk.warnings);
-  return finishResult({ metrics, warnings, filesScanned: sources.length, routes, unresolvedRoutes: unresolved, untimedClients: untimed, timedClients: timed, sdkDependencies: sdk.dependencies, unfollowedDependencyCalls: sdk.unfollowed, sdkOrder });
+  return finishResult({ metrics, warnings, filesScanned: sources.length, routes, unresolvedRoutes: unresolved, untimedClients: untimed, timedClients: timed, sdkDependencies: sdk.dependencies, unfollowedDependencyCalls: sdk.unfollowed, sdkOrder, sdkScopes });
 }
