@@ -28,6 +28,24 @@ function markHono(c: Context, sdk: Sdk): void {
   }
 }
 
+/** Marks each middleware this adapter makes, so a second one on a request's path can tell it is not the first. */
+const SLOCTL_MIDDLEWARE = Symbol.for('sloctl.hono.middleware');
+type Marked = { [SLOCTL_MIDDLEWARE]?: true };
+
+/**
+ * Whether a sloctl middleware ran before this one for the request: registered twice on its path (the
+ * app's `app.use('*', ...)` and a sub-app's, which `app.route()` copies in under its prefix). The
+ * first one counts the request; the next would count it again. Asked only past the first entry
+ * (`routeIndex > 0`), so the usual registration, first, reads nothing more a request.
+ */
+function countedBefore(c: Context): boolean {
+  const index = c.req.routeIndex;
+  if (index === 0) return false;
+  const matched = c.req.matchedRoutes;
+  for (let i = 0; i < index; i++) if ((matched[i]?.handler as Marked | undefined)?.[SLOCTL_MIDDLEWARE] === true) return true;
+  return false;
+}
+
 export function middleware(sdk: Sdk, opts: HonoOptions = {}): MiddlewareHandler {
   const routes = sdk.routes;
   const serve = opts.serve ?? true;
@@ -51,7 +69,7 @@ export function middleware(sdk: Sdk, opts: HonoOptions = {}): MiddlewareHandler 
   };
   const slotOf = (c: Context, status: number): RouteSlot => {
     const r = c.req.matchedRoutes[c.req.routeIndex];
-    if (r === undefined || r.handler === sloctl) return routes.unmatchedFor(c.req.method, c.req.path);
+    if (r === undefined || (r.handler as Marked)[SLOCTL_MIDDLEWARE] === true) return routes.unmatchedFor(c.req.method, c.req.path);
     if (wildcard(r)) {
       const unmatched = routes.unmatchedFor(c.req.method, c.req.path);
       if (unmatched.excluded || noRoute(status)) return unmatched;
@@ -83,6 +101,7 @@ export function middleware(sdk: Sdk, opts: HonoOptions = {}): MiddlewareHandler 
   };
 
   async function sloctl(c: Context, next: Next): Promise<Response | void> {
+    if (countedBefore(c)) return next();
     if (serve && drill !== undefined && drill.matches(c.req.path)) {
       const answer = await serveDrill(drill, c);
       if (answer !== undefined) return answer;
@@ -147,6 +166,7 @@ export function middleware(sdk: Sdk, opts: HonoOptions = {}): MiddlewareHandler 
       st?.ticket?.finish(thrown !== undefined, start + ms);
     }
   }
+  (sloctl as Marked)[SLOCTL_MIDDLEWARE] = true;
   return sloctl;
 }
 
