@@ -141,6 +141,8 @@ describe('baseline comparison', () => {
     assert.equal(p95.pValue, 0.05);
     assert.equal(p95.verdict, 'warn');
     assert.match(p95.reason, /could not fail; raise objectives\.regression\.trials to 4$/);
+    assert.deepEqual([p95.withheld, p95.withheldBy], ['fail', 'trials'], 'beyond the tolerance, unconfirmable: the gate is INCONCLUSIVE');
+    assert.equal(metric(compareWithBaseline(base, trials([20, 20.5, 21]), TOLERANCES), 'p95').withheld, undefined, 'within it: not judged, nothing seen');
     // Four trials can: 1/35 < 0.05.
     assert.equal(metric(compareWithBaseline(base, trials([30, 31, 32, 33]), TOLERANCES), 'p95').verdict, 'fail');
     assert.throws(() => compareWithBaseline(base, trials([30, 31, 32]), TOLERANCES, { alpha: 1.5 }), /alpha must be between 0 and 1/);
@@ -235,6 +237,9 @@ describe('baseline comparison', () => {
     assert.equal(p95.test, 'medians only (fewer than 3 trials)');
     assert.match(p95.reason, /not judged: a statistical comparison needs at least 3 trials on each side \(baseline 5, this run 2\), so only the medians were compared and this one is beyond the tolerance/);
     assert.equal(metric(c, 'errorRatio').verdict, 'warn', 'every metric is unjudged, even one within the tolerance');
+    // What the medians say is kept: one beyond the tolerance is a regression the gate cannot pass (INCONCLUSIVE); one within is not.
+    assert.deepEqual([p95.withheld, p95.withheldBy], ['fail', 'trials']);
+    assert.equal(metric(c, 'errorRatio').withheld, undefined);
     assert.equal(c.verdict, 'warn');
     assert.equal(compareWithBaseline(baselineOf(trials([20])), trials([20, 20, 20]), TOLERANCES).verdict, 'warn');
   });
@@ -646,11 +651,12 @@ describe('baseline file', () => {
 });
 
 describe('the gate and its baseline, end to end (a 127.0.0.1 service)', () => {
-  // /work answers in 2 ms; a p95 ceiling of 1 ms fails, 2 s passes.
+  // /work answers in 2 ms (workMs); a p95 ceiling of 1 ms fails, 2 s passes.
   let service: GateService;
   let url: string;
+  let workMs = 2;
   before(async () => {
-    service = await startGateService((_req, res) => setTimeout(() => res.end('ok'), 2));
+    service = await startGateService((_req, res) => setTimeout(() => res.end('ok'), workMs));
     url = service.url;
   });
   after(() => service.close());
@@ -663,8 +669,11 @@ load: { rate: 50/s, duration: 1500ms, warmup: 100ms, connections: 2, timeout: 2s
 objectives:
   latency:
     - { name: api, threshold: 1s, objective: 50%, percentiles: { p95: ${p95} } }
-  regression: { baseline: .sloctl/baseline.json, trials: 3 }
+  regression: { baseline: .sloctl/baseline.json, trials: 3, p95: +1000% }
 `;
+  // p95 +1000%: the same 2 ms service measured again stays within it whatever a 1.5 s trial's p95
+  // does on a shared machine (3 against 3 cannot tell noise from a regression: a median beyond the
+  // tolerance is INCONCLUSIVE, below); 60 ms is beyond it.
 
   async function gate(dir: string, p95: string, updateBaseline: boolean) {
     const contract = parseContract(yaml(p95), 'slo.yaml').contract!;
@@ -708,6 +717,23 @@ objectives:
     const p95 = again.baseline!.comparisons.find((c) => c.metric === 'p95')!;
     assert.equal(p95.verdict, 'warn');
     assert.match(p95.reason, /; not judged: with 3 trials against 3 the test cannot reach p < 0\.05 .*could not fail; raise objectives\.regression\.trials to 4$/);
+    assert.equal(p95.withheld, undefined, 'a median within the tolerance: not judged, and no regression seen');
+
+    // 30 times slower: the median is far beyond the tolerance, and 3 trials against 3 cannot
+    // confirm it. Not a pass (a user trial: 1 trial against 1, p95 worse, PASS), not a failure either.
+    workMs = 60;
+    try {
+      const slower = await gate(dir, '2s', false);
+      assert.equal(slower.outcome, 'inconclusive', [...slower.reasons, ...slower.notes].join('\n'));
+      assert.equal(slower.exitCode, 4);
+      assert.equal(slower.reasons.length, 1, slower.reasons.join('\n'));
+      assert.match(slower.reasons[0], /^regression p95: p95 rose from [\d.]+ ms to [\d.]+ ms .*; not judged: with 3 trials against 3 the test cannot reach p < 0\.05 .*could not fail; raise objectives\.regression\.trials to 4$/);
+      assert.doesNotMatch(slower.reasons[0], /record the baseline again under this run's profile/, 'more trials is the fix, said once');
+      const c = slower.baseline!.comparisons.find((x) => x.metric === 'p95')!;
+      assert.deepEqual([c.verdict, c.withheld, c.withheldBy], ['warn', 'fail', 'trials']);
+    } finally {
+      workMs = 2;
+    }
   });
 
   it('--update-baseline after another run wrote the baseline: theirs stays, this run is INCONCLUSIVE (exit 4) with its report and journal', async () => {

@@ -471,9 +471,10 @@ export async function runGate(options: GateRunOptions): Promise<GateReport> {
   // to record a new baseline, the run does (the old one is not comparable).
   const withheld = (report.baseline?.comparisons ?? []).filter((c) => c.withheld === 'fail');
   if (withheld.length > 0 && !(o.updateBaseline && o.baselinePath !== undefined)) {
-    // A heap that does not show the memory says itself what would (a longer run, a drill); the
-    // others are judged against a baseline recorded again under this run's profile.
-    const fix = (c: (typeof withheld)[number]) => (c.withheldBy === 'heap' ? '' : "; record the baseline again under this run's profile (--update-baseline on the last good build) to judge it");
+    // A heap that does not show the memory, and too few trials, say themselves what would (a longer
+    // run, a drill; more trials); the others are judged against a baseline recorded again under
+    // this run's profile.
+    const fix = (c: (typeof withheld)[number]) => (c.withheldBy === 'heap' || c.withheldBy === 'trials' ? '' : "; record the baseline again under this run's profile (--update-baseline on the last good build) to judge it");
     return finish('inconclusive', EXIT.INCONCLUSIVE, withheld.map((c) => `regression ${c.metric}: ${c.reason}${fix(c)}`), [...unsupported, ...notes, ...notUpdated]);
   }
   // A baseline is the build's numbers: one measured through a lagging generator would be its lag's.

@@ -261,6 +261,9 @@ function compareMetric(
       pValue: NaN,
       verdict: 'warn',
       reason: mismatch !== undefined ? `not judged: ${mismatch}. ${reason}` : reason,
+      // A median beyond the tolerance that no test could confirm is no pass of the build either
+      // (a user trial: 1 trial against 1, p95 worse, and the gate said PASS): the gate is INCONCLUSIVE.
+      ...(beyond ? { withheld: 'fail' as const, withheldBy: 'trials' as const } : {}),
     };
   }
 
@@ -283,6 +286,7 @@ function compareMetric(
     // A pass here would claim what the test could never have found: not judged, whatever the medians.
     verdict = 'warn';
     reason = `${head}; not judged: ${unreachable}`;
+    if (beyond) return { ...common, test, pValue, verdict, reason, withheld: 'fail', withheldBy: 'trials' };
   } else if (beyond && plainP < alpha) {
     verdict = 'warn';
     reason = `${head}: the trials are significantly worse than the baseline's (p = ${pText(plainP)}) but not significantly beyond the tolerance (${stat}); run the gate again, or with more trials, to decide`;

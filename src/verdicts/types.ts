@@ -220,9 +220,10 @@ export interface MetricComparison {
   /**
    * Why it was not judged, with `withheld`: a baseline of another `profile` (record it again under
    * this one), a `machine` busier or quieter than the baseline's, or a `heap` that does not show the
-   * memory a failure claims (a run too short for major collections: its reason says what would).
+   * memory a failure claims (a run too short for major collections: its reason says what would), or
+   * too few `trials` for any test to confirm a median beyond the tolerance (its reason says how many).
    */
-  withheldBy?: 'profile' | 'machine' | 'heap';
+  withheldBy?: 'profile' | 'machine' | 'heap' | 'trials';
   /**
    * The routes behind a p95 or error ratio beyond the tolerance (the same test on each route's own
    * trials), worst first; absent when the metric is within it, or neither side has per-route numbers.
