@@ -102,6 +102,24 @@ describe('accept: one verdict over the eleven contracts', () => {
     assert.equal(r.outcome, 'inconclusive');
   });
 
+  it('a regression too few trials could test: beyond the tolerance its row is INCONCLUSIVE (the gate was), within it a pass with a warning', () => {
+    const comparison = (over: object) => ({ ...allGate().baseline!.comparisons[0], verdict: 'warn' as const, test: 'medians only (fewer than 3 trials)', pValue: NaN, ...over });
+    const beyond = comparison({ currentMedian: 1.5, change: 0.5, withheld: 'fail', withheldBy: 'trials', reason: 'p95 rose from 1.0 ms to 1.5 ms (+50%); not judged: a statistical comparison needs at least 3 trials on each side (baseline 1, this run 1), so only the medians were compared and this one is beyond the tolerance; set objectives.regression.trials to 3 or more and record the baseline again with --update-baseline' });
+    const g = allGate();
+    g.baseline = { ...g.baseline!, verdict: 'warn', comparisons: [beyond] };
+    g.outcome = 'inconclusive';
+    const r = judgeAccept(healthy({ gate: g }));
+    const reg = r.rows.find((x) => x.contract === 'regression')!;
+    assert.equal(reg.outcome, 'inconclusive', reg.reason);
+    assert.match(reg.reason, /beyond the tolerance; set objectives\.regression\.trials to 3/);
+    assert.equal(r.outcome, 'inconclusive');
+    const within = allGate();
+    within.baseline = { ...within.baseline!, verdict: 'warn', comparisons: [comparison({ reason: 'p95 1.0 ms, unchanged; not judged: a statistical comparison needs at least 3 trials on each side (baseline 1, this run 1), so only the medians were compared; set objectives.regression.trials to 3 or more' })] };
+    const ok = judgeAccept(healthy({ gate: within }));
+    assert.equal(ok.rows.find((x) => x.contract === 'regression')!.outcome, 'pass');
+    assert.equal(ok.outcome, 'pass');
+  });
+
   it('a failure still fails when another phase was not reached', () => {
     const r = judgeAccept(healthy({ observability: { name: 'observability', outcome: 'fail', reason: 'series 178 -> 12,402 (maxSeries 2,000): http_requests_total `route` +12,000' }, drift: undefined, notReached: { drift: 'interrupted before it started' } }));
     assert.equal(r.outcome, 'fail');

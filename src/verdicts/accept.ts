@@ -117,11 +117,12 @@ function gateChecks(gate: GateReport, contract: AcceptContract): AcceptCheck[] {
   if (contract === 'regression') {
     const b = gate.baseline;
     if (!b) return [];
-    return b.comparisons.map((c) => ({
-      name: `regression ${c.metric}`,
-      outcome: c.verdict === 'fail' ? 'fail' : c.verdict === 'skipped' ? 'not-judged' : c.reason.startsWith(LAG_NOTE_PREFIX) || c.reason.startsWith('not judged') ? 'inconclusive' : 'pass',
-      reason: c.reason,
-    }));
+    // A regression the comparison saw but could not judge (`withheld: fail`: too few trials, a heap
+    // that does not show it) is what made the gate INCONCLUSIVE: its row says so, not pass.
+    return b.comparisons.map((c): AcceptCheck => {
+      const outcome = c.verdict === 'fail' ? 'fail' : c.verdict === 'skipped' ? 'not-judged' : c.withheld === 'fail' || c.reason.startsWith(LAG_NOTE_PREFIX) || c.reason.startsWith('not judged') ? 'inconclusive' : 'pass';
+      return { name: `regression ${c.metric}`, outcome, reason: c.reason, ...(outcome === 'pass' && c.verdict === 'warn' ? { warn: true } : {}) };
+    });
   }
   const own = (v: ObjectiveVerdict) => v.contract === contract || (contract === 'errors' && v.contract === 'routes');
   return gate.verdicts.filter(own).map(gateCheck);
