@@ -563,6 +563,9 @@ describe('baseline file', () => {
       };
       assert.match(await gate(path), new RegExp(`baseline .*negative\\.json:${badAt}: malformed at trials\\[0\\]\\.p95Ms: a latency cannot be negative, got -1e\\+308: delete it`));
       assert.match(await gate(conflicted), /baseline .*conflicted\.json:4:1: not valid JSON \(Expected double-quoted property name; the file has merge conflict markers\): resolve the conflict, or delete it \(the next run/);
+      // Named on the command line and missing (a CI cache not restored): not a pass that judged no regression.
+      const missing = join(dir, 'restored-from-cache', 'baseline.json');
+      assert.equal(await gate(missing), `sloctl: --baseline ${missing}: no file at ${missing}, so no regression could be judged; record one with --update-baseline on an accepted build (or restore it, if CI keeps it), or leave --baseline out\n`);
       assert.equal(requests, 0, 'no request reached the target');
     } finally {
       server.close();
@@ -773,9 +776,11 @@ objectives:
     assert.throws(() => measuredRun(longer, 'slo.yaml', join(dir, 'slo.yaml'), {}, { baseline: 'afile/baseline.json', updateBaseline: true }, dir),
       (e: Error) => e instanceof UsageError && /^--update-baseline: the baseline cannot be written at --baseline afile\/baseline\.json: .*afile is a file, not a directory; point --baseline at a file sloctl can create, or leave --update-baseline out$/.test(e.message));
     assert.throws(() => measuredRun(longer, 'slo.yaml', join(dir, 'slo.yaml'), {}, { baseline: '.', updateBaseline: true }, dir), /is a directory, not a baseline file/);
-    // Directories still to be made, and a path only read (no --update-baseline), are fine.
+    // Directories still to be made are fine; a path only read (no --update-baseline) must be there
+    // when the flag names it, and may be missing when it is the contract's own (a first run).
     assert.equal(measuredRun(longer, 'slo.yaml', join(dir, 'slo.yaml'), {}, { baseline: 'a/b/baseline.json', updateBaseline: true }, dir).baselinePath, join(dir, 'a', 'b', 'baseline.json'));
-    assert.equal(measuredRun(longer, 'slo.yaml', join(dir, 'slo.yaml'), {}, { baseline: 'afile/baseline.json' }, dir).baselinePath, join(dir, 'afile', 'baseline.json'));
+    assert.throws(() => measuredRun(longer, 'slo.yaml', join(dir, 'slo.yaml'), {}, { baseline: 'afile/baseline.json' }, dir), /^UsageError: --baseline afile\/baseline\.json: no file at /);
+    assert.equal(measuredRun(longer, 'slo.yaml', join(dir, 'slo.yaml'), {}, {}, dir).baselinePath, join(dir, '.sloctl', 'baseline.json'));
     // During the run: its directory's place taken by a file once the baseline was read.
     const profile = gateProfile(contract);
     if (typeof profile === 'string') throw new Error(profile);

@@ -7,6 +7,7 @@
 // target failed (did not start, died, stopped answering); 4 inconclusive (the generator could not
 // deliver the profile, or the run was interrupted).
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { baselineWriteProblem } from '../run/baseline-file.ts';
@@ -117,6 +118,12 @@ export function measuredRun(contract: Contract, shown: string, path: string, pro
   }
   const baselineFlag = flags.baseline ?? contract.objectives.regression?.baseline;
   const baselinePath = baselineFlag === undefined ? undefined : flags.baseline !== undefined ? resolve(cwd, flags.baseline) : resolveFrom(path, baselineFlag);
+  // A baseline named on the command line is one the user means to compare with: missing (a CI
+  // cache not restored, a typo), the run would pass with "no baseline yet" and judge no regression.
+  // Said before any load; the contract's own path may be missing (the first run records it).
+  if (flags.baseline !== undefined && !flags.updateBaseline && baselinePath !== undefined && !existsSync(baselinePath)) {
+    throw new UsageError(`--baseline ${flags.baseline}: no file at ${baselinePath}, so no regression could be judged; record one with --update-baseline on an accepted build (or restore it, if CI keeps it), or leave --baseline out`);
+  }
   // A baseline this run could not record is found now, not after the run has been measured.
   const problem = flags.updateBaseline && baselinePath !== undefined ? baselineWriteProblem(baselinePath) : undefined;
   if (problem !== undefined) {
