@@ -1,15 +1,17 @@
 // Warnings for contracts that are legal but almost certainly wrong, found by user trials: a latency
 // threshold above the objective's own percentile ceilings (`threshold: 200s` beside `p99: 100ms`),
-// a drill whose recoverWithin is shorter than the window health is judged over, and a memory-leak
-// drill too small to bring the heap to its warn level. Each is reported at the key to edit, and
-// each is silent on the sane version of the same contract.
+// a drill whose recoverWithin is shorter than the window health is judged over, a memory-leak
+// drill too small to bring the heap to its warn level, an in-process drill nothing the drill judge
+// reads can show. Each is reported at the key to edit, and each is silent on the sane version of
+// the same contract.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Diagnostic } from '../src/contract/diagnostic.ts';
 import { parseContract } from '../src/contract/load.ts';
+import { detectingSaturation } from '../src/verdicts/drill-saturation.ts';
 import { EXAMPLE_TEXT } from './helpers/example-contract.ts';
 
-const CODES = ['SLO_THRESHOLD_ABOVE_PERCENTILE', 'SLO_DRILL_HEALTH_WINDOW', 'SLO_DRILL_LEAK_SHORT'];
+const CODES = ['SLO_THRESHOLD_ABOVE_PERCENTILE', 'SLO_DRILL_HEALTH_WINDOW', 'SLO_DRILL_LEAK_SHORT', 'SLO_DRILL_UNDETECTABLE'];
 
 /** The new warnings of a contract (anything else it reports must be nothing). */
 function warnings(text: string): Diagnostic[] {
@@ -150,7 +152,8 @@ describe('SLO_DRILL_HEALTH_WINDOW', () => {
       ['a handle leak fails no request', contract({ drill: 'fault: handle-leak' })],
       ['a CPU burn on worker threads', contract({ drill: 'fault: cpu-burn' })],
     ];
-    for (const [what, text] of sane) assert.deepEqual(warnings(text).map((d) => d.message), [], what);
+    // (The handle leak draws SLO_DRILL_UNDETECTABLE here: this contract has no handles warn level.)
+    for (const [what, text] of sane) assert.deepEqual(warnings(text).filter((d) => d.code === 'SLO_DRILL_HEALTH_WINDOW').map((d) => d.message), [], what);
   });
 });
 
@@ -202,5 +205,85 @@ describe('SLO_DRILL_LEAK_SHORT', () => {
     assert.deepEqual(warnings(contract('duration: 30s, detectWithin: 20s', '  memory: { rss: { warn: 256MiB, critical: 512MiB } }')), []);
     const go = parseContract(contract('duration: 30s, detectWithin: 20s', undefined, ', runtime: go'), 'slo.yaml').diagnostics;
     assert.deepEqual(go.filter((d) => d.code === 'SLO_DRILL_LEAK_SHORT'), [], 'a Go service cannot run the drill (another warning says so)');
+  });
+});
+
+describe('SLO_DRILL_UNDETECTABLE', () => {
+  // A user trial's shape: an event-loop-block drill, no objectives.concurrency, and nothing else
+  // that a block moves (no latency objective for health's latency check, no dependency whose
+  // calls it could time out, no concurrency limit, a block well under every probe timeout).
+  const contract = (o: { drill?: string; objectives?: string; head?: string; service?: string; load?: string } = {}) => [
+    'apiVersion: sloctl/v1',
+    `service: { name: orders${o.service ?? ''} }`,
+    ...(o.head ? [o.head] : []),
+    'routes: [{ name: get, method: GET, path: /x }]',
+    `load: { rate: 50/s, duration: 2m, mix: [{ route: get, weight: 1 }]${o.load ?? ''} }`,
+    'objectives:',
+    '  errors: { objective: 99.5% }',
+    ...(o.objectives ? [o.objectives] : []),
+    '  resilience:',
+    '    drills:',
+    `      - { name: loop-blocked, ${o.drill ?? 'fault: event-loop-block, delay: 300ms'}, duration: 20s, detectWithin: 5s, recoverWithin: 30s }`,
+    '',
+  ].join('\n');
+
+  it('an event-loop block with no eventLoopDelay warn level and nothing else it can move: at `fault`, saying what to add', () => {
+    const text = contract();
+    const d = one(text, 'SLO_DRILL_UNDETECTABLE');
+    assert.equal(`${d.line}:${d.col}`, at(text, 'event-loop-block'));
+    assert.equal(d.message, 'drill "loop-blocked" (event-loop-block) can never be detected: the contract gives no warn level to a saturation signal the fault can raise (eventLoopDelay would show it), and a 300ms block fails no request here (no dependency call to time out behind it, no concurrency limit to shed, no probe or client left waiting past its timeout), and health would show the slowed requests only through its latency check, to which the contract gives no latency objective; so the drill fails its detection check (detectWithin 5s) whatever the service does');
+    assert.equal(d.hint, 'add objectives.concurrency.eventLoopDelay: { warn: 100ms, critical: 500ms }');
+  });
+
+  it('a block of 100ms or less: a warn level under it', () => {
+    assert.equal(one(contract({ drill: 'fault: event-loop-block, delay: 80ms' }), 'SLO_DRILL_UNDETECTABLE').hint, 'add objectives.concurrency.eventLoopDelay: { warn: 40ms, critical: 500ms }');
+  });
+
+  it('every in-process fault, each with the threshold that watches it', () => {
+    const hint = (drill: string) => one(contract({ drill }), 'SLO_DRILL_UNDETECTABLE').hint;
+    assert.equal(hint('fault: memory-leak'), 'add objectives.memory.heap: { warn, critical }, its warn level less than 5 MiB above the service\'s steady heap (what the leak retains by detectWithin)');
+    assert.equal(hint('fault: handle-leak'), 'add objectives.concurrency.handles: { warn: 1000, critical: 5000 }');
+    assert.equal(one(contract({ drill: 'fault: unsettled-promises', load: ', timeout: 30s' }), 'SLO_DRILL_UNDETECTABLE').hint, 'add objectives.concurrency.inFlight: { warn: 200, critical: 500 }');
+    assert.equal(hint('fault: cpu-burn'), 'add objectives.concurrency.eventLoopDelay: { warn: 100ms, critical: 500ms }');
+    assert.match(one(contract({ drill: 'fault: memory-leak' }), 'SLO_DRILL_UNDETECTABLE').message, /\(heap would show it\), and a leak leaves requests good and health UP, and no error class rises;/);
+    assert.match(one(contract({ drill: 'fault: unsettled-promises', load: ', timeout: 30s' }), 'SLO_DRILL_UNDETECTABLE').message, /\(inFlight would show it\), and held requests are neither answered nor recorded while the fault lasts \(20s, within load\.timeout 30s\)/);
+  });
+
+  it('a health latency check weighted 0 is no way to show a block', () => {
+    const objectives = '  latency: [{ name: api, threshold: 200ms, objective: 99% }]\n  availability: { objective: 99%, weights: { health: 0.5, latency: 0, success: 0.5, dependencies: 0 } }';
+    assert.match(one(contract({ objectives }), 'SLO_DRILL_UNDETECTABLE').message, /only through its latency check, to which objectives\.availability\.weights\.latency weighs 0;/);
+  });
+
+  it('silent when a signal the judge counts can show the fault', () => {
+    const sane: Array<[string, string]> = [
+      ['its eventLoopDelay warn level', contract({ objectives: '  concurrency: { eventLoopDelay: { warn: 100ms, critical: 500ms } }' })],
+      ['any saturation warn level: the judge counts every one for an in-process fault', contract({ objectives: '  memory: { heap: { warn: 256MiB, critical: 512MiB } }' })],
+      ['a latency objective: health\'s latency check can fail on the slowed requests', contract({ objectives: '  latency: [{ name: api, threshold: 200ms, objective: 99% }]' })],
+      ['a dependency whose calls can time out behind the block', contract({ head: 'dependencies: [{ name: payments, timeout: 150ms, breaker: {} }]' })],
+      ['the concurrency limit sheds as latency rises', contract({ objectives: '  concurrency: { limit: { max: 100 } }' })],
+      ['the drift responder', contract({ objectives: '  drift: { signals: [{ signal: eventLoopDelay, threshold: 150ms }], action: degrade }' })],
+      ['a block of a second may leave a probe unanswered', contract({ drill: 'fault: event-loop-block, delay: 1s, every: 2s' })],
+      ['a block longer than the load\'s timeout', contract({ drill: 'fault: event-loop-block, delay: 600ms', load: ', timeout: 500ms' })],
+      ['held requests the clients give up on within the fault', contract({ drill: 'fault: unsettled-promises', load: ', timeout: 5s' })],
+      ['a handle leak long enough to press on the descriptor limit', contract({ drill: 'fault: handle-leak' }).replace('duration: 20s', 'duration: 5m').replace('duration: 2m', 'duration: 10m')],
+      ['a service mapped with metrics: (its health is its own)', contract({ head: 'metrics: { labels: { route: handler } }' })],
+      ['a dependency\'s fault: its gauge can go down', contract({ head: 'dependencies: [{ name: payments, url: "http://127.0.0.1:8081", timeout: 150ms, critical: false }]', drill: 'fault: error, dependency: payments' })],
+    ];
+    for (const [what, text] of sane) assert.deepEqual(warnings(text).filter((d) => d.code === 'SLO_DRILL_UNDETECTABLE').map((d) => d.message), [], what);
+  });
+
+  it('the bundled example has nothing to say', () => {
+    assert.deepEqual(warnings(EXAMPLE_TEXT).filter((d) => d.code === 'SLO_DRILL_UNDETECTABLE'), []);
+  });
+
+  it('asks the drill judge which saturation signals count: every one with a warn level for an in-process fault, queueing ones for a slow dependency, none for one failing fast', () => {
+    const c = parseContract(contract({
+      head: 'dependencies: [{ name: payments, url: "http://127.0.0.1:8081", timeout: 150ms, breaker: {} }]',
+      objectives: '  concurrency: { eventLoopDelay: { warn: 100ms, critical: 500ms }, inFlight: { warn: 50, critical: 100 } }',
+    }), 'slo.yaml').contract!;
+    const block = c.objectives.resilience!.drills[0];
+    assert.deepEqual(detectingSaturation(c, block), ['eventLoopDelay', 'inFlight']);
+    assert.deepEqual(detectingSaturation(c, { ...block, fault: 'latency', delay: 300, dependency: 'payments' }), ['inFlight']);
+    assert.deepEqual(detectingSaturation(c, { ...block, fault: 'error', delay: undefined, dependency: 'payments' }), []);
   });
 });

@@ -5,6 +5,7 @@
 // is the loader's job, so these rules stay easy to test and to read.
 import type { DiagnosticCode, PathSegment, Severity } from './diagnostic.ts';
 import { checkMixPaths } from './mix-paths.ts';
+import { detectingThreshold, drillDetection, whyNothingElse } from './drill-detection.ts';
 import { unmeasuredDependencies, UNMEASURED_DEPENDENCIES_FIX } from './availability-parts.ts';
 import { checkLabelMatchers, checkPromql } from './promql.ts';
 import { DRILL_FIELD_FAULTS, IN_PROCESS_FAULTS, PROXY_FAULTS, type Contract, type Drill, type LatencyObjective, type Route } from './schema.ts';
@@ -740,6 +741,26 @@ const leakReachesHeapWarn: Check = (c, out) => {
   });
 };
 
+/**
+ * A drill nothing can detect: the drill judge (src/verdicts/drill.ts) counts health not UP, a
+ * dependency gauge down, a saturation signal at its warn level, an error class rising; when the
+ * contract gives no warn level to a saturation signal the fault can raise (the judge's own rule)
+ * and the fault certainly moves none of the others (drill-detection.ts says when that is certain),
+ * its detection check fails whatever the service does. A user trial: an event-loop-block drill in
+ * a contract without objectives.concurrency failed at run time, "nothing sloctl read showed it".
+ */
+const drillsDetectable: Check = (c, out) => {
+  c.objectives.resilience?.drills.forEach((d, i) => {
+    const found = drillDetection(c, d);
+    if (!found || found.saturation.length > 0 || found.other.length > 0) return;
+    const fix = detectingThreshold(d);
+    if (!fix) return;
+    out.push(warning('SLO_DRILL_UNDETECTABLE', ['objectives', 'resilience', 'drills', i, 'fault'], `drill "${d.name}" (${d.fault}) can never be detected: the contract gives no warn level to a saturation signal the fault can raise (${fix.signal} would show it${fix.when ? `, ${fix.when}` : ''}), and ${whyNothingElse(c, d)}; so the drill fails its detection check (detectWithin ${formatDuration(d.detectWithin)}) whatever the service does`, {
+      hint: `add ${fix.add}`,
+    }));
+  });
+};
+
 /** 13.4 MiB/s → `14MiB/s`: a bytes-per-second rate rounded up to a value a contract can hold. */
 function ceilRate(bytesPerSecond: number): string {
   const MiB = 1024 ** 2;
@@ -750,7 +771,7 @@ const CHECKS: Check[] = [
   objectiveRange, windowFitsBuckets, alertTiersFit, availabilityWeights, percentileOrder, thresholdOrder,
   dependencyBudget, dependencyPolicy, availabilityDependencies, duplicateNames, references, statusRanges, drillsFitRun, budgetMeasurable,
   runtimeFit, probesOverlapRoutes, metricsSelector, promqlQueries, regressionTrials, mixPaths,
-  thresholdAbovePercentiles, recoveryWithinHealthWindow, leakReachesHeapWarn,
+  thresholdAbovePercentiles, recoveryWithinHealthWindow, leakReachesHeapWarn, drillsDetectable,
 ];
 
 export function checkSemantics(c: Contract, context: SemanticContext = {}): Finding[] {

@@ -6,6 +6,7 @@ import type { Contract, Drill } from '../contract/schema.ts';
 import type { LoadSlice } from '../measure/types.ts';
 import type { ServiceRoutes } from './service-routes.ts';
 import type { ServiceEvidenceFile } from './types.ts';
+import type { SaturationSignal } from './drill-saturation.ts';
 
 export type DrillOutcome = 'pass' | 'fail' | 'inconclusive';
 
@@ -28,7 +29,7 @@ export interface DependencySample {
 /** A saturation signal as the service exports it, in the contract's units (ms, ratio 0..1, bytes, count). */
 export interface SaturationSample {
   atMs: number;
-  signal: 'eventLoopDelay' | 'eventLoopUtilization' | 'heap' | 'rss' | 'inFlight' | 'handles' | 'goroutines';
+  signal: SaturationSignal;
   value: number;
 }
 

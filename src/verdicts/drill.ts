@@ -58,6 +58,7 @@ import type { DrillEvidence, DrillOutcome, DrillReport, DrillVerdict, HealthSamp
 import { formatSuccess, formatValue } from './format.ts';
 import { bucketList, type ServiceRoute, type ServiceRoutes } from './service-routes.ts';
 import { UNRECORDED_MIN_REQUESTS } from './routes.ts';
+import { detectingSaturation, faultCanRaise, saturationWarn, SLOW_DEPENDENCY_FAULTS, type SaturationSignal } from './drill-saturation.ts';
 
 /** Sliding window the recovery is judged on, and the fewest requests that make a window evidence. */
 export const RECOVERY_WINDOW_MS = 3000;
@@ -650,20 +651,6 @@ interface Detected {
   signal: string;
 }
 
-function saturationWarn(contract: Contract, signal: DrillEvidence['saturation'][number]['signal']): number | undefined {
-  const k = contract.objectives.concurrency;
-  const m = contract.objectives.memory;
-  switch (signal) {
-    case 'eventLoopDelay': return k?.eventLoopDelay?.warn;
-    case 'eventLoopUtilization': return k?.eventLoopUtilization?.warn;
-    case 'inFlight': return k?.inFlight?.warn;
-    case 'handles': return k?.handles?.warn;
-    case 'goroutines': return k?.goroutines?.warn;
-    case 'heap': return m?.heap?.warn;
-    case 'rss': return m?.rss?.warn;
-  }
-}
-
 function saturationValue(signal: string, v: number): string {
   if (signal === 'eventLoopDelay') return ms(v);
   if (signal === 'eventLoopUtilization') return share(v);
@@ -690,14 +677,14 @@ function detect(contract: Contract, ev: DrillEvidence, faultEnd: number): Detect
   const dep = ev.dependencies.find((s) => inFault(s.atMs) && !s.up);
   if (dep) found.push({ atMs: dep.atMs, signal: `dependency ${dep.dependency} reported down${attacked !== undefined && dep.dependency !== attacked ? ` (the drill attacked ${attacked})` : ''}` });
   const signals = new Set(ev.saturation.map((s) => s.signal));
+  // A dependency's fault shows in the service's own process only as requests waiting on it (in
+  // flight, their sockets) and only when it is slow: its errors, aborts and resets fail fast.
+  // Anything else at its warn level then is the machine (the example's drill without its breaker
+  // passed on an event-loop delay of 85 ms over two scrapes while three runs shared two cores).
+  const counted = new Set(detectingSaturation(contract, ev.drill));
   for (const signal of signals) {
-    const warn = saturationWarn(contract, signal);
-    if (warn === undefined) continue;
-    // A dependency's fault shows in the service's own process only as requests waiting on it (in
-    // flight, their sockets) and only when it is slow: its errors, aborts and resets fail fast.
-    // Anything else at its warn level then is the machine (the example's drill without its breaker
-    // passed on an event-loop delay of 85 ms over two scrapes while three runs shared two cores).
-    if (!faultCanRaise(ev.drill, signal)) continue;
+    if (!counted.has(signal)) continue;
+    const warn = saturationWarn(contract, signal)!;
     const series = ev.saturation.filter((s) => s.signal === signal).sort((a, b) => a.atMs - b.atMs);
     const before = series.filter((s) => s.atMs < ev.faultAtMs);
     // A signal already at its warn level before the fault cannot show the fault.
@@ -714,14 +701,6 @@ function detect(contract: Contract, ev: DrillEvidence, faultEnd: number): Detect
   const e = errorRise(contract, ev, inFault);
   if (e) found.push(e);
   return found.sort((a, b) => a.atMs - b.atMs)[0];
-}
-
-/** The saturation signals a drill's fault can raise in the service: all for an in-process fault; queueing for a slow dependency; none for one failing fast. */
-const QUEUEING_SIGNALS: ReadonlySet<string> = new Set(['inFlight', 'handles']);
-const SLOW_DEPENDENCY_FAULTS: ReadonlySet<string> = new Set(['latency', 'blackhole', 'bandwidth']);
-function faultCanRaise(drill: Drill, signal: string): boolean {
-  if (drill.dependency === undefined) return true;
-  return SLOW_DEPENDENCY_FAULTS.has(drill.fault) && QUEUEING_SIGNALS.has(signal);
 }
 
 /** Saturation signals at their warn level in the fault that its kind cannot raise (not detection: said as such). */
@@ -814,7 +793,7 @@ function peaksText(contract: Contract, ev: DrillEvidence, faultEnd: number): str
     peaks.set(s.signal, Math.max(peaks.get(s.signal) ?? -Infinity, s.value));
   }
   if (peaks.size === 0) return '';
-  const each = [...peaks].map(([signal, v], i) => `${signal} ${i === 0 ? 'peaked at ' : ''}${saturationValue(signal, v)}, warn ${saturationValue(signal, saturationWarn(contract, signal as DrillEvidence['saturation'][number]['signal'])!)}`);
+  const each = [...peaks].map(([signal, v], i) => `${signal} ${i === 0 ? 'peaked at ' : ''}${saturationValue(signal, v)}, warn ${saturationValue(signal, saturationWarn(contract, signal as SaturationSignal)!)}`);
   return ` (${each.join('; ')})`;
 }
 
