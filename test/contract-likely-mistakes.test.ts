@@ -2,8 +2,8 @@
 // threshold above the objective's own percentile ceilings (`threshold: 200s` beside `p99: 100ms`),
 // a drill whose recoverWithin is shorter than the window health is judged over, a memory-leak
 // drill too small to bring the heap to its warn level, an in-process drill nothing the drill judge
-// reads can show. Each is reported at the key to edit, and each is silent on the sane version of
-// the same contract.
+// reads can show, a load.mix body on a GET route. Each is reported at the key to edit, and each is
+// silent on the sane version of the same contract.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Diagnostic } from '../src/contract/diagnostic.ts';
@@ -11,7 +11,7 @@ import { parseContract } from '../src/contract/load.ts';
 import { detectingSaturation } from '../src/verdicts/drill-saturation.ts';
 import { EXAMPLE_TEXT } from './helpers/example-contract.ts';
 
-const CODES = ['SLO_THRESHOLD_ABOVE_PERCENTILE', 'SLO_DRILL_HEALTH_WINDOW', 'SLO_DRILL_LEAK_SHORT', 'SLO_DRILL_UNDETECTABLE'];
+const CODES = ['SLO_THRESHOLD_ABOVE_PERCENTILE', 'SLO_DRILL_HEALTH_WINDOW', 'SLO_DRILL_LEAK_SHORT', 'SLO_DRILL_UNDETECTABLE', 'SLO_MIX_BODY_METHOD'];
 
 /** The new warnings of a contract (anything else it reports must be nothing). */
 function warnings(text: string): Diagnostic[] {
@@ -285,5 +285,45 @@ describe('SLO_DRILL_UNDETECTABLE', () => {
     assert.deepEqual(detectingSaturation(c, block), ['eventLoopDelay', 'inFlight']);
     assert.deepEqual(detectingSaturation(c, { ...block, fault: 'latency', delay: 300, dependency: 'payments' }), ['inFlight']);
     assert.deepEqual(detectingSaturation(c, { ...block, fault: 'error', delay: undefined, dependency: 'payments' }), []);
+  });
+});
+
+describe('SLO_MIX_BODY_METHOD', () => {
+  const contract = (mix: string) => [
+    'apiVersion: sloctl/v1',
+    'service: { name: orders }',
+    'routes:',
+    '  - { name: list, method: GET, path: /orders }',
+    '  - { name: peek, method: HEAD, path: /orders }',
+    '  - { name: create, method: POST, path: /orders }',
+    'load:',
+    '  rate: 50/s',
+    '  duration: 2m',
+    '  mix:',
+    ...mix.split('\n').map((l) => `    ${l}`),
+    'objectives:',
+    '  errors: { objective: 99.5% }',
+    '',
+  ].join('\n');
+
+  it('a body moved onto the GET entry: at the body, naming the POST entry without one', () => {
+    const text = contract('- { route: list, weight: 3, body: { sku: abc } }\n- { route: create, weight: 1 }');
+    const d = one(text, 'SLO_MIX_BODY_METHOD');
+    assert.equal(`${d.line}:${d.col}`, at(text, '{ sku: abc }'));
+    assert.equal(d.message, 'load.mix[0] (route "list", GET /orders) has a body: the load generator sends it with every GET request of the entry (as JSON, with content-type: application/json, and its content-length), where HTTP defines no meaning for one (RFC 9110): a GET route seldom reads it, and servers or proxies may drop or refuse it; most likely the body was meant for another entry');
+    assert.equal(d.hint, 'move it to load.mix[1] (route "create", POST /orders), which sends no body, or remove it');
+    assert.equal(`${d.related![0].line}:${d.related![0].col}`, at(text, '{ route: create'));
+  });
+
+  it('HEAD too; a string body is sent as it is; no POST entry without a body: remove it or move it', () => {
+    const d = one(contract('- { route: peek, weight: 1, body: "x=1" }\n- { route: create, weight: 1, body: { sku: abc } }'), 'SLO_MIX_BODY_METHOD');
+    assert.match(d.message, /^load\.mix\[0\] \(route "peek", HEAD \/orders\) has a body: the load generator sends it with every HEAD request of the entry \(as it is, and its content-length\)/);
+    assert.equal(d.hint, 'remove it, or move it to the entry of the POST, PUT or PATCH route that takes it');
+    assert.equal(d.related, undefined);
+  });
+
+  it('silent for a body on a POST, a GET without one, or body: null (the generator sends none)', () => {
+    assert.deepEqual(warnings(contract('- { route: list, weight: 3 }\n- { route: create, weight: 1, body: { sku: abc } }')), []);
+    assert.deepEqual(warnings(contract('- { route: list, weight: 3, body: null }\n- { route: create, weight: 1 }')), []);
   });
 });

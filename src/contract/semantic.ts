@@ -5,6 +5,7 @@
 // is the loader's job, so these rules stay easy to test and to read.
 import type { DiagnosticCode, PathSegment, Severity } from './diagnostic.ts';
 import { checkMixPaths } from './mix-paths.ts';
+import { checkMixBodies } from './mix-body.ts';
 import { detectingThreshold, drillDetection, whyNothingElse } from './drill-detection.ts';
 import { unmeasuredDependencies, UNMEASURED_DEPENDENCIES_FIX } from './availability-parts.ts';
 import { checkLabelMatchers, checkPromql } from './promql.ts';
@@ -582,6 +583,11 @@ const mixPaths: Check = (c, out) => {
   out.push(...checkMixPaths(c));
 };
 
+/** A load.mix body on a GET or HEAD route (src/contract/mix-body.ts). */
+const mixBodies: Check = (c, out) => {
+  out.push(...checkMixBodies(c));
+};
+
 /** A threshold this many times the objective's largest ceiling is a unit slip whatever the percentile. */
 const THRESHOLD_FAR_ABOVE = 100;
 
@@ -770,7 +776,7 @@ function ceilRate(bytesPerSecond: number): string {
 const CHECKS: Check[] = [
   objectiveRange, windowFitsBuckets, alertTiersFit, availabilityWeights, percentileOrder, thresholdOrder,
   dependencyBudget, dependencyPolicy, availabilityDependencies, duplicateNames, references, statusRanges, drillsFitRun, budgetMeasurable,
-  runtimeFit, probesOverlapRoutes, metricsSelector, promqlQueries, regressionTrials, mixPaths,
+  runtimeFit, probesOverlapRoutes, metricsSelector, promqlQueries, regressionTrials, mixPaths, mixBodies,
   thresholdAbovePercentiles, recoveryWithinHealthWindow, leakReachesHeapWarn, drillsDetectable,
 ];
 
