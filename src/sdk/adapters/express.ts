@@ -25,6 +25,7 @@ import { admitOnNode, type AdmissionState } from '../protect/admission.ts';
 import { SHED_ERROR } from '../../contract/classify.ts';
 import { contractTemplates } from '../contract-templates.ts';
 import { mountTemplate } from './express-mounts.ts';
+import { countedBefore, oncePerRequest } from '../once-per-request.ts';
 
 /** A route path that is nothing but a wildcard: Express 5's `*name` or `{*name}`, Express 4's `*`. */
 const CATCH_ALL = /^\/?(\*\w*|\{\*\w+\})$/;
@@ -51,6 +52,7 @@ export function middleware(sdk: Sdk, opts: ExpressOptions = {}): RequestHandler 
   const drill = sdk.drill;
   const admission = sdk.admission;
   const templates = contractTemplates(sdk);
+  const once = oncePerRequest(sdk);
   const mounted = new Map<string, string>();
   // The label of a route reached through mounted routers: `base` is the actual path they consumed.
   const mountedLabel = (req: Request, route: unknown, base: string, path: string): string => {
@@ -83,6 +85,12 @@ export function middleware(sdk: Sdk, opts: ExpressOptions = {}): RequestHandler 
   return function sloctl(req, res, next) {
     // /healthz?include=config: serveEndpoint (node-tracking.ts) does not pass the query on yet.
     if (serve && serveEndpoint(sdk, req, res)) return;
+    // Another sloctl middleware of this SDK before this one on the request's path (the app's and a
+    // mounted Router's) counted it: pass it on (once-per-request.ts).
+    if (once.marking && countedBefore(req, sdk)) {
+      next();
+      return;
+    }
     const start = recorder.begin();
     let st: AdmissionState | undefined;
     whenResponseEnds(res, () => {

@@ -65,6 +65,9 @@ const FASTIFY_OWN_STATUSES: ReadonlySet<number> = new Set([400, 414, 500, 503]);
  */
 const stateKeys = new Set<symbol>();
 
+/** The SDKs the plugin was registered with, per server (the root app's and every child context's). */
+const registered = new WeakMap<object, Set<Sdk>>();
+
 /**
  * Hands the plugin an error a framework answered by itself, so the request is classified by the
  * error (its name, code and cause chain, as the contract's errorClasses say) and not only by the
@@ -103,6 +106,22 @@ function sloctlPlugin(fastify: FastifyInstance, opts: FastifyPluginOptions, done
     done(new TypeError('sloctl: register the plugin with the SDK: app.register(sloctl, { sdk: instrument(\'slo.yaml\') })'));
     return;
   }
+  // Registered again with the same SDK (twice on the app, or again in an encapsulated child): every
+  // request would be tracked twice, under two states, and /healthz declared twice (Fastify's
+  // FST_ERR_DUPLICATED_ROUTE). Where the first registration is this context's or an ancestor's,
+  // its listener and hooks cover this context already: nothing more to do. In a sibling context its
+  // hooks do not reach these routes: refused, saying where to register instead.
+  const onServer = registered.get(fastify.server);
+  if (onServer?.has(sdk)) {
+    if ((fastify as { sloctl?: unknown }).sloctl === sdk) {
+      done();
+      return;
+    }
+    done(new Error('sloctl: the plugin is registered a second time with the same SDK, in a plugin context the first registration\'s hooks do not reach (a sibling of the one it is in): register it once, on the root app (await app.register(sloctl, { sdk })) before every route and plugin, and remove the other registrations'));
+    return;
+  }
+  if (onServer === undefined) registered.set(fastify.server, new Set([sdk]));
+  else onServer.add(sdk);
   const routes = sdk.routes;
   const recorder = sdk.recorder;
   const finish = finisher(sdk);
@@ -217,6 +236,7 @@ function sloctlPlugin(fastify: FastifyInstance, opts: FastifyPluginOptions, done
   fastify.addHook('onClose', (_instance, doneClosing) => {
     dc.unsubscribe('http.server.response.finish', onFinish);
     stateKeys.delete(kState);
+    registered.get(fastify.server)?.delete(sdk);
     doneClosing();
   });
   // The socket HTTP runs on: the TLS one on an https server (its 'connection' is the raw TCP socket).

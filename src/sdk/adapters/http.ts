@@ -11,6 +11,7 @@ import { finisher, whenResponseEnds, kError, serveEndpoint, statusOfError, markE
 import type { RouteSlot } from '../route-table.ts';
 import { admitOnNode, type AdmissionState } from '../protect/admission.ts';
 import { SHED_ERROR } from '../../contract/classify.ts';
+import { countedBefore, oncePerRequest } from '../once-per-request.ts';
 
 export type RouteOf = (req: IncomingMessage) => string | undefined;
 
@@ -56,6 +57,21 @@ export function wrap(handler: (req: IncomingMessage, res: ServerResponse) => unk
     onError(err, req, res);
   };
   const admission = sdk.admission;
+  const once = oncePerRequest(sdk);
+  // A request counted by a sloctl wrap or instrumentServer before this one: the handler runs, and
+  // an error it throws is answered and left on the response for the one that counts it.
+  const passOn = (req: IncomingMessage, res: ServerResponse) => {
+    const failed = (err: unknown) => {
+      recordError(res, err);
+      fail(req, res, err);
+    };
+    try {
+      const out = handler(req, res) as { then?: unknown } | undefined;
+      if (out !== undefined && out !== null && typeof out.then === 'function') (out as Promise<unknown>).then(undefined, failed);
+    } catch (err) {
+      failed(err);
+    }
+  };
   const run = (req: IncomingMessage, res: ServerResponse, failed: (err: unknown) => void) => {
     try {
       // An unsettled-promises drill fault holds some requests before their handler.
@@ -69,6 +85,11 @@ export function wrap(handler: (req: IncomingMessage, res: ServerResponse) => unk
   return function sloctlHttp(req: IncomingMessage, res: ServerResponse) {
     // /healthz?include=config: serveEndpoint (node-tracking.ts) does not pass the query on yet.
     if (serve && serveEndpoint(sdk, req, res)) return;
+    // Counted already by another of this SDK's (wrap twice; instrumentServer too): once-per-request.ts.
+    if (once.marking && countedBefore(req, sdk)) {
+      passOn(req, res);
+      return;
+    }
     const start = recorder.begin();
     let error: unknown;
     // The concurrency limit (objectives.concurrency.limit), asked before the handler: by the contract's templates.
@@ -108,7 +129,9 @@ export function instrumentServer(server: Server, sdk: Sdk, route?: RouteOf): voi
   const slotOf = slotResolver(sdk, route);
   const finish = finisher(sdk);
   const recorder = sdk.recorder;
+  const once = oncePerRequest(sdk);
   server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (once.marking && countedBefore(req, sdk)) return;
     const start = recorder.begin();
     whenResponseEnds(res, () => finish(res, slotOf(req), (res as { [kError]?: unknown })[kError], start));
   });

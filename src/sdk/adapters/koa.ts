@@ -8,6 +8,7 @@ import type { Context, Middleware, Next } from 'koa';
 import type { Sdk } from '../instrument.ts';
 import { finisher, whenResponseEnds, isPath, markErrorClass } from '../node-tracking.ts';
 import { unroutedFinisher } from '../unrouted.ts';
+import { countedBefore, oncePerRequest } from '../once-per-request.ts';
 import { AdmissionState, rejectionBody, rejectionHeaders } from '../protect/admission.ts';
 import { SHED_ERROR } from '../../contract/classify.ts';
 
@@ -26,6 +27,7 @@ export function middleware(sdk: Sdk, opts: KoaOptions = {}): Middleware {
   const drill = sdk.drill;
   const admission = sdk.admission;
   const finishUnrouted = unroutedFinisher(sdk, finish);
+  const once = oncePerRequest(sdk);
   // Ends the request under the route @koa/router matched, else as one that reached no route.
   const end = (ctx: RoutedContext, res: ServerResponse, error: unknown, start: number): number => {
     const t = ctx._matchedRoute;
@@ -49,6 +51,9 @@ export function middleware(sdk: Sdk, opts: KoaOptions = {}): Middleware {
         return;
       }
     }
+    // Another sloctl middleware of this SDK before this one on the request's path (the app's and a
+    // router's `router.use(...)`) counted it: pass it on (once-per-request.ts).
+    if (once.marking && countedBefore(ctx.req, sdk)) return next();
     const start = recorder.begin();
     const res = ctx.res;
     let error: unknown;
