@@ -151,10 +151,10 @@ const MEMORY_SIGNALS = new Set(['heap', 'rss']);
  * why for the journal). The directory is the one the endpoint gives; else `guessDir` (where the
  * contract's evidence.dir points) when the file is there; else unknown.
  */
-export async function readServiceEvidence(o: { url: string; token: string; fromMs: number; toMs: number; guessDir?: string }): Promise<{ files: ServiceEvidenceFile[]; note?: string }> {
+export async function readServiceEvidence(o: { url: string; token: string; fromMs: number; toMs: number; guessDir?: string; healthPath?: string }): Promise<{ files: ServiceEvidenceFile[]; note?: string }> {
   let listed: Array<{ file: string; signal: string; level: 'warn' | 'critical'; bytes: number; at: string; dir?: string }>;
   try {
-    listed = await new DrillClient({ url: o.url, token: o.token, timeoutMs: 3000 }).evidence();
+    listed = await new DrillClient({ url: o.url, token: o.token, timeoutMs: 3000, healthPath: o.healthPath }).evidence();
   } catch (e) {
     return { files: [], note: (e as Error).message };
   }
@@ -435,7 +435,7 @@ export async function runDrills(options: DrillRunOptions): Promise<DrillRunResul
       stop.abort(e);
     };
     running?.onExit((e) => failTarget(e));
-    const drillClient = token !== undefined ? new DrillClient({ url: baseUrl, token }) : undefined;
+    const drillClient = token !== undefined ? new DrillClient({ url: baseUrl, token, healthPath }) : undefined;
 
     // 5. Watching: health every 250 ms, metrics and proxy traffic every second, all on `clock`.
     watcher = new HealthWatcher({
@@ -629,7 +629,7 @@ export async function runDrills(options: DrillRunOptions): Promise<DrillRunResul
         const status = e instanceof DrillClientError ? e.status : undefined;
         // The judge words it "the fault could not be applied: <reason>; <fix>".
         const [reason, fix] = status === 404
-          ? [`the service has no drill endpoint (${drillClient!.endpoint.href} answered 404): it was started without ${DRILL_TOKEN_ENV}`, `start the service with ${DRILL_TOKEN_ENV} set (at least 16 characters; sloctl's SDK serves the endpoint when it is) and give sloctl the same value`]
+          ? [`the service has no drill endpoint (${drillClient!.lookedAt.join(' and ')} answered 404): it was started without ${DRILL_TOKEN_ENV}`, `start the service with ${DRILL_TOKEN_ENV} set (at least 16 characters; sloctl's SDK serves the endpoint when it is) and give sloctl the same value`]
           : status === 401
             ? [msg, `give sloctl the same ${DRILL_TOKEN_ENV} the service has`]
             : [msg, 'see the message; the journal has the drill\'s events'];
@@ -702,7 +702,7 @@ export async function runDrills(options: DrillRunOptions): Promise<DrillRunResul
     // The service's saturation evidence, read while it still runs (pass or fail); not when it
     // failed or the user interrupted (undoing comes first then).
     if (evidenceToken !== undefined && report.target.url !== '' && origin !== undefined && !interrupted && !targetFailure) {
-      const got = await readServiceEvidence({ url: report.target.url, token: evidenceToken, fromMs: startedAt, toMs: Date.now(), guessDir: contractEvidenceDir(contract, contractDir) });
+      const got = await readServiceEvidence({ url: report.target.url, token: evidenceToken, fromMs: startedAt, toMs: Date.now(), guessDir: contractEvidenceDir(contract, contractDir), healthPath: contract.target?.health });
       report.evidence = got.files;
       journal.write('service-evidence', { files: got.files, ...(got.note !== undefined ? { note: got.note } : {}) });
     }

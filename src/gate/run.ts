@@ -306,7 +306,7 @@ export async function runGate(options: GateRunOptions): Promise<GateReport> {
       targetNotes.push(`the service's saturation evidence (profiles its SDK captures past the contract's memory and concurrency thresholds) was not listed: sloctl reads it from the service's drill endpoint, which needs the drill token; set ${DRILL_TOKEN_ENV} in sloctl's environment to the one the service runs with (the files are in ${contractEvidenceDir(contract, contractDir)} on its machine either way)`);
     }
     if (evidenceToken !== undefined && !stop.signal.aborted) {
-      const got = await readServiceEvidence({ url: baseUrl, token: evidenceToken, fromMs: startedAt, toMs: Date.now(), guessDir: contractEvidenceDir(contract, contractDir) });
+      const got = await readServiceEvidence({ url: baseUrl, token: evidenceToken, fromMs: startedAt, toMs: Date.now(), guessDir: contractEvidenceDir(contract, contractDir), healthPath: contract.target?.health });
       report.serviceEvidence = got.files;
       journal.write('service-evidence', { files: got.files, ...(got.note !== undefined ? { note: got.note } : {}) });
     }

@@ -375,7 +375,7 @@ export async function driftPhase(o: DriftPhaseOptions): Promise<DriftVerdict> {
     if (!stop.signal.aborted) {
       const durationMs = windowMs + 2000;
       if (plan.kind === 'in-process') {
-        const client = new DrillClient({ url: base, token: o.token!, timeoutMs: 3000 });
+        const client = new DrillClient({ url: base, token: o.token!, timeoutMs: 3000, healthPath: o.contract.target?.health });
         const last = scrapes.at(-1)?.families ?? [];
         const heapUsed = samplesOf(last, o.contract.metrics?.heapUsed ?? NODE_RUNTIME_ROLES.heapUsed.name)[0]?.value;
         const heapLimit = samplesOf(last, NODE_RUNTIME_ROLES.heapLimit.name)[0]?.value;

@@ -100,11 +100,35 @@ export function middleware(sdk: Sdk, opts: HonoOptions = {}): MiddlewareHandler 
     return undefined;
   };
 
+  // The drill endpoint's path a request is for: the path itself (/.sloctl/drill), or the part after
+  // the prefix this middleware runs under (`basePath('/api')` registers `app.use('*')` at /api/*,
+  // so /.sloctl/drill never reaches it and /api/.sloctl/drill is answered instead; the drill
+  // client looks there when the contract's health path is under /api). Else undefined.
+  let lastPattern = '';
+  let lastPrefix = '';
+  const drillPathOf = (d: DrillEndpoint, c: Context): string | undefined => {
+    const path = c.req.path;
+    if (d.matches(path)) return path;
+    const pattern = c.req.matchedRoutes[c.req.routeIndex]?.path;
+    if (pattern === undefined) return undefined;
+    if (pattern !== lastPattern) {
+      lastPattern = pattern;
+      lastPrefix = pattern.endsWith('/*') ? pattern.slice(0, -2) : '';
+    }
+    const prefix = lastPrefix;
+    if (prefix === '' || !path.startsWith(d.path, prefix.length) || !path.startsWith(prefix)) return undefined;
+    const rest = path.slice(prefix.length);
+    return d.matches(rest) ? rest : undefined;
+  };
+
   async function sloctl(c: Context, next: Next): Promise<Response | void> {
     if (countedBefore(c)) return next();
-    if (serve && drill !== undefined && drill.matches(c.req.path)) {
-      const answer = await serveDrill(drill, c);
-      if (answer !== undefined) return answer;
+    if (serve && drill !== undefined) {
+      const at = drillPathOf(drill, c);
+      if (at !== undefined) {
+        const answer = await serveDrill(drill, c, at);
+        if (answer !== undefined) return answer;
+      }
     }
     if (serve && (c.req.method === 'GET' || c.req.method === 'HEAD')) {
       const path = c.req.path;
@@ -173,14 +197,15 @@ export function middleware(sdk: Sdk, opts: HonoOptions = {}): MiddlewareHandler 
 /**
  * The drill endpoint's answer, when the request is for it and from this machine (the peer address
  * is the Node socket's, so on other runtimes than @hono/node-server the endpoint never answers).
+ * `path`: the endpoint's path the request is for, without the prefix the middleware runs under.
  */
-async function serveDrill(drill: DrillEndpoint, c: Context): Promise<Response | undefined> {
+async function serveDrill(drill: DrillEndpoint, c: Context, path: string): Promise<Response | undefined> {
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
   const url = c.req.url;
   const q = url.indexOf('?');
   const request: DrillRequest = {
     method: c.req.method,
-    url: c.req.path + (q < 0 ? '' : url.slice(q)),
+    url: path + (q < 0 ? '' : url.slice(q)),
     remoteAddress: incoming?.socket?.remoteAddress,
     header: (name) => c.req.header(name),
     body: async (limit) => {

@@ -23,6 +23,21 @@ export interface DrillClientOptions {
   path?: string;
   /** Per request (ms). Default 5000. */
   timeoutMs?: number;
+  /**
+   * The service's health path (the contract's `target.health`). When it is under a prefix
+   * (`/api/healthz`) and the endpoint's path does not answer as the drill endpoint (404), the
+   * endpoint is looked for under that prefix (`/api/.sloctl/drill`): where a Hono app under
+   * `basePath('/api')` serves it, since sloctl's middleware runs only for `/api/*` there.
+   */
+  healthPath?: string;
+}
+
+/** The prefix a health path is under: `/api` for `/api/healthz`, '' for `/healthz`. */
+export function healthPrefix(healthPath: string | undefined): string {
+  if (healthPath === undefined || !healthPath.startsWith('/')) return '';
+  const q = healthPath.search(/[?#]/);
+  const path = q < 0 ? healthPath : healthPath.slice(0, q);
+  return path.slice(0, path.lastIndexOf('/')).replace(/\/+$/, '');
 }
 
 export class DrillClientError extends Error {
@@ -44,7 +59,11 @@ function loopbackHost(u: URL): boolean {
 }
 
 export class DrillClient {
-  readonly endpoint: URL;
+  endpoint: URL;
+  /** Where else to look when `endpoint` is not the drill endpoint (see `healthPath`); tried once. */
+  private underPrefix: URL | undefined;
+  /** Where the endpoint is looked for: its path, then under the health path's prefix when given one. */
+  readonly lookedAt: readonly string[];
   private readonly token: string;
   private readonly timeoutMs: number;
 
@@ -62,6 +81,9 @@ export class DrillClient {
     if (typeof opts.token !== 'string' || opts.token === '') throw new DrillClientError(`no drill token: pass the one the service has in ${DRILL_TOKEN_ENV}`);
     const path = opts.path ?? DEFAULT_DRILL_PATH;
     this.endpoint = new URL(path, base);
+    const prefix = healthPrefix(opts.healthPath);
+    this.underPrefix = prefix === '' ? undefined : new URL(prefix + path, base);
+    this.lookedAt = this.underPrefix === undefined ? [this.endpoint.href] : [this.endpoint.href, this.underPrefix.href];
     this.token = opts.token;
     this.timeoutMs = opts.timeoutMs ?? 5000;
   }
@@ -126,9 +148,23 @@ export class DrillClient {
     const text = await res.text();
     const ours = res.headers.get(DRILL_HEADER) === '1';
     if (res.ok && ours) return JSON.parse(text) as T;
+    if (!ours && res.status === 404 && this.underPrefix !== undefined) {
+      // Not here: under the health path's prefix (a Hono app under basePath serves it there), once.
+      const tried = this.endpoint;
+      const under = this.underPrefix;
+      this.endpoint = under;
+      this.underPrefix = undefined;
+      try {
+        return await this.call<T>(method, sub, body);
+      } catch (err) {
+        if (!(err instanceof DrillClientError && err.status === 404 && err.drillCode === undefined)) throw err;
+        this.endpoint = tried;
+        throw new DrillClientError(`neither ${tried.href + sub} nor ${under.href + sub} is a drill endpoint (404): start the service with ${DRILL_TOKEN_ENV} set (at least 16 characters), or pass the path it serves the endpoint at`, { status: 404 });
+      }
+    }
     if (!ours) {
       throw new DrillClientError(res.status === 404
-        ? `${url} is not a drill endpoint (404): start the service with ${DRILL_TOKEN_ENV} set (at least 16 characters), or pass the path it serves the endpoint at`
+        ? `${url} is not a drill endpoint (404): start the service with ${DRILL_TOKEN_ENV} set (at least 16 characters), or pass the path it serves the endpoint at. A Hono app under basePath('/api') serves it under the prefix (/api${this.endpoint.pathname}): give sloctl the contract's health path under it too (target.health: /api/healthz)`
         : `${method} ${url}: the service answered ${res.status}, not as a drill endpoint does (is the drill path right?)`, { status: res.status });
     }
     let parsed: DrillErrorBody | undefined;
