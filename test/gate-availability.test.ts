@@ -84,10 +84,13 @@ describe('gate availability with a failing health check', () => {
   });
 
   it('a target that never becomes healthy exits 3 naming the failing check and its reason', async () => {
-    const { dir, file } = contract('always', '2s');
+    // 6 s: long enough for the service to start through tsx (~2 s alone; beside another test file,
+    // a CI run once saw it not listening yet at 2 s: "never answered (ECONNREFUSED)"), which must
+    // answer its 503s before the timeout for the check's reason to be quoted.
+    const { dir, file } = contract('always', '6s');
     const r = await gate(file, dir);
     assert.equal(r.code, 3, r.stdout + r.stderr);
-    assert.match(r.stdout + r.stderr, /did not become healthy within 2s: \S+ last answered 503 DEGRADED, failing: db: check threw: no such table/);
+    assert.match(r.stdout + r.stderr, /did not become healthy within 6s: \S+ last answered 503 DEGRADED, failing: db: check threw: no such table/);
   });
 });
 
