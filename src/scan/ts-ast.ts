@@ -13,6 +13,13 @@ function isNode(value: unknown): value is t.Node {
   return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';
 }
 
+const FUNCTION_TYPES: ReadonlySet<string> = new Set(['FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression', 'ObjectMethod', 'ClassMethod', 'ClassPrivateMethod']);
+
+/** A function of any form: a declaration, an expression, an arrow, an object or class method. */
+export function isFunctionNode(node: t.Node): node is t.Function {
+  return FUNCTION_TYPES.has(node.type);
+}
+
 /** Visits every node under `root` (including it), parents before children. */
 export function forEachNode(root: t.Node, visit: (node: t.Node) => void): void {
   const stack: t.Node[] = [root];

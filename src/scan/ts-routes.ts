@@ -15,7 +15,7 @@
 
 import type * as t from '@babel/types';
 import { excerpt } from './metric-name.ts';
-import { loadedModule, lookupProperty, memberName, positionOf, unwrapExpression } from './ts-ast.ts';
+import { isFunctionNode, loadedModule, lookupProperty, memberName, positionOf, unwrapExpression } from './ts-ast.ts';
 import type { ConstStrings } from './ts-strings.ts';
 import type { ScanWarning } from './types.ts';
 import { defaultRouter, frameworkOfModule, type NodeFramework, type NodeRouter } from './node-routers.ts';
@@ -98,7 +98,6 @@ interface PendingCall {
 
 type Imports = Map<string, { source: string; imported: string }>;
 
-const FUNCTION_TYPES = new Set(['FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression', 'ObjectMethod', 'ClassMethod', 'ClassPrivateMethod']);
 
 export function extractRoutes(file: string, source: string, program: t.Program, consts: ConstStrings): FileRoutes {
   const out: FileRoutes = { file, routes: [], mounts: [], sdkUses: [], tables: new Map(), exports: new Map(), warnings: [] };
@@ -164,8 +163,8 @@ export function extractRoutes(file: string, source: string, program: t.Program, 
         break;
       }
     }
-    if (FUNCTION_TYPES.has(node.type)) {
-      const fn = node as t.Function;
+    if (isFunctionNode(node)) {
+      const fn = node;
       const key = `f${fn.start ?? 0}`;
       fnNodes.set(key, fn);
       if (fn.type === 'FunctionDeclaration' && fn.id) scope.fns.set(fn.id.name, key);

@@ -21,7 +21,7 @@
 
 import type * as t from '@babel/types';
 import { isProbePath } from '../contract/scaffold-routes.ts';
-import { forEachNode, memberName, positionOf, unwrapExpression } from './ts-ast.ts';
+import { forEachNode, isFunctionNode, memberName, positionOf, unwrapExpression } from './ts-ast.ts';
 import { collectBindings } from './ts-bindings.ts';
 import { sourceOf, type TsFileContext } from './ts-context.ts';
 import { calledExport, isSdkModule } from './ts-sdk.ts';
@@ -33,7 +33,6 @@ const ADAPTERS: Record<string, Framework> = { 'sloctl/sdk/express': 'Express', '
 const ROUTE_METHODS = new Set(['get', 'post', 'put', 'patch', 'delete', 'head', 'options', 'all']);
 /** The paths a `.use(path, middleware)` mounts on for every request. */
 const EVERY_PATH = new Set(['/', '*', '/*']);
-const FUNCTION_TYPES = new Set(['FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression', 'ObjectMethod', 'ClassMethod', 'ClassPrivateMethod']);
 
 interface Mount {
   app: string;
@@ -147,7 +146,7 @@ export function detectSdkOrder(ctx: TsFileContext, program: t.Program): SdkOrder
   };
   check(program.body);
   forEachNode(program, (node) => {
-    if (FUNCTION_TYPES.has(node.type) && (node as t.Function).body.type === 'BlockStatement') check(((node as t.Function).body as t.BlockStatement).body);
+    if (isFunctionNode(node) && node.body.type === 'BlockStatement') check(node.body.body);
   });
   return out;
 }
