@@ -58,24 +58,11 @@ export function wrap(handler: (req: IncomingMessage, res: ServerResponse) => unk
   };
   const admission = sdk.admission;
   const once = oncePerRequest(sdk);
-  // A request counted by a sloctl wrap or instrumentServer before this one: the handler runs, and
-  // an error it throws is answered and left on the response for the one that counts it.
-  const passOn = (req: IncomingMessage, res: ServerResponse) => {
-    const failed = (err: unknown) => {
-      recordError(res, err);
-      fail(req, res, err);
-    };
+  // `hold`: an unsettled-promises drill fault holds some requests before their handler; a request
+  // passed on (below) was held, if at all, by the wrap that counts it.
+  const run = (req: IncomingMessage, res: ServerResponse, failed: (err: unknown) => void, hold = true) => {
     try {
-      const out = handler(req, res) as { then?: unknown } | undefined;
-      if (out !== undefined && out !== null && typeof out.then === 'function') (out as Promise<unknown>).then(undefined, failed);
-    } catch (err) {
-      failed(err);
-    }
-  };
-  const run = (req: IncomingMessage, res: ServerResponse, failed: (err: unknown) => void) => {
-    try {
-      // An unsettled-promises drill fault holds some requests before their handler.
-      const held = drill === undefined ? undefined : drill.hold();
+      const held = !hold || drill === undefined ? undefined : drill.hold();
       const out = (held === undefined ? handler(req, res) : held.then(() => handler(req, res))) as { then?: unknown } | undefined;
       if (out !== undefined && out !== null && typeof out.then === 'function') (out as Promise<unknown>).then(undefined, failed);
     } catch (err) {
@@ -86,8 +73,12 @@ export function wrap(handler: (req: IncomingMessage, res: ServerResponse) => unk
     // /healthz?include=config: serveEndpoint (node-tracking.ts) does not pass the query on yet.
     if (serve && serveEndpoint(sdk, req, res)) return;
     // Counted already by another of this SDK's (wrap twice; instrumentServer too): once-per-request.ts.
+    // The handler runs; an error it throws is answered and left on the response for the one that counts it.
     if (once.marking && countedBefore(req, sdk)) {
-      passOn(req, res);
+      run(req, res, (err) => {
+        recordError(res, err);
+        fail(req, res, err);
+      }, false);
       return;
     }
     const start = recorder.begin();
