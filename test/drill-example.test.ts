@@ -3,9 +3,13 @@
 // with a sentence about what the service did; without the payments timeout, payments-slow does.
 // The copies run on free ports (test/helpers/example-contract.ts) with shorter phases. The
 // contract's four drills run as two `--drill` halves side by side (each half its own copy of the
-// service), beside the two failure variants one after the other: about 60 s instead of the 90 s
-// of one four-drill timeline. Three services at a time, not four: four starting together (tsx
-// compiling each) kept the payments breaker open into the first steady window (INCONCLUSIVE).
+// service), then the two failure variants side by side: about 75 s instead of the 90 s of one
+// four-drill timeline. Two services at a time, not three: with the variants beside the halves
+// (three services, and the three drills' load generators in this one process, on 2 cores) a CI run
+// stalled the recommendations-down half long enough for its clients to see 98% within 200 ms
+// against the drill's 99% (the service's own metrics: 99.76%; 2026-12-07), a FAIL the drill judge
+// cannot tell from the service's. Four starting together (tsx compiling each) kept the payments
+// breaker open into the first steady window (INCONCLUSIVE).
 // Every drill of the shipped contract still runs and must pass; `sloctl accept` runs them all in
 // one timeline (test/accept-e2e.test.ts and the demo).
 import assert from 'node:assert/strict';
@@ -43,9 +47,9 @@ function shortened(text: string): string {
   return doc.toString();
 }
 
-// Warm-up 3s: the three runs start together on a shared 2-core machine, and the example's first
-// seconds (tsx compiling, breakers settling) missed the 200 ms objective in the first drill's
-// steady window with 1s (76.8% and 94% within, INCONCLUSIVE).
+// Warm-up 3s: the runs start together on a shared 2-core machine, and the example's first seconds
+// (tsx compiling, breakers settling) missed the 200 ms objective in the first drill's steady
+// window with 1s (76.8% and 94% within, INCONCLUSIVE; three runs at a time then).
 const ARGS = ['--steady', '3s', '--warmup', '3s', '--rate', '100', '--no-progress'];
 
 interface Verdict {
@@ -61,7 +65,7 @@ const BUSY = /a drill on a failing service proves nothing|the load generator (di
 
 /**
  * One `sloctl drill` run on a fresh copy; run once more when it came out INCONCLUSIVE (exit 4) for
- * a reason a busy machine gives: the three runs share 2 cores, and a steady window that the others'
+ * a reason a busy machine gives: two runs share 2 cores, and a steady window that the others'
  * start or an event-loop-block drill starved is rightly not judged (once in a CI run: 96.4% within
  * 200 ms before the fault). Any other outcome is the answer.
  */
@@ -79,14 +83,17 @@ async function drill(text: string, env: Record<string, string>, extra: string[])
 const DRILL_NAMES = (parseDocument(EXAMPLE_TEXT).toJS() as { objectives: { resilience: { drills: Array<{ name: string }> } } }).objectives.resilience.drills.map((d) => d.name);
 
 describe('sloctl drill examples/checkout/slo.yaml', () => {
-  // Three runs start together: the two halves of the contract's drills, and the two variants one after the other.
+  // The two halves of the contract's drills side by side, then the two variants side by side.
   const half = Math.ceil(DRILL_NAMES.length / 2);
   const halves = [DRILL_NAMES.slice(0, half), DRILL_NAMES.slice(half)].map((names) => drill(EXAMPLE_TEXT, {}, ['--markdown', 'drill.md', ...names.flatMap((n) => ['--drill', n])]));
-  const variants = (async () => {
-    const noBreaker = await drill(EXAMPLE_TEXT, { PAYMENTS_BREAKER: 'off' }, ['--drill', 'payments-down', '--json']);
-    const noTimeout = await drill(EXAMPLE_TEXT, { PAYMENTS_TIMEOUT: 'off' }, ['--drill', 'payments-slow', '--json']);
-    return { noBreaker, noTimeout };
-  })();
+  // The variants start once both halves are over (settled, so a half that throws still lets them run).
+  const variants = Promise.allSettled(halves).then(async () => {
+    const [noBreaker, noTimeout] = await Promise.all([
+      drill(EXAMPLE_TEXT, { PAYMENTS_BREAKER: 'off' }, ['--drill', 'payments-down', '--json']),
+      drill(EXAMPLE_TEXT, { PAYMENTS_TIMEOUT: 'off' }, ['--drill', 'payments-slow', '--json']),
+    ]);
+    return { noBreaker: noBreaker!, noTimeout: noTimeout! };
+  });
 
   it('passes the example as shipped, printing each drill\'s detection and recovery time', async (t) => {
     assert.ok(DRILL_NAMES.length >= 2, `the example declares drills: ${DRILL_NAMES.join(', ')}`);
