@@ -71,6 +71,13 @@ describe('Hono under basePath: the drill endpoint', () => {
     assert.ok(await client.remove(state.id));
   });
 
+  it('calls that race the first look under the prefix all find it there', async () => {
+    const client = new DrillClient({ url: base, token: TOKEN, healthPath: '/api/healthz' });
+    const lists = await Promise.all([client.list(), client.list(), client.evidence()]);
+    assert.equal(lists.length, 3);
+    assert.equal(client.endpoint.pathname, '/api/.sloctl/drill');
+  });
+
   it('without the health path, the 404 says where else to look', async () => {
     const client = new DrillClient({ url: base, token: TOKEN });
     await assert.rejects(client.list(), (e: unknown) => e instanceof DrillClientError && /not a drill endpoint \(404\)/.test(e.message) && /basePath/.test(e.message));

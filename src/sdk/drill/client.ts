@@ -132,7 +132,8 @@ export class DrillClient {
   }
 
   private async call<T>(method: string, sub: string, body?: unknown): Promise<T> {
-    const url = this.endpoint.href + sub;
+    const at = this.endpoint;
+    const url = at.href + sub;
     let res: Response;
     try {
       res = await fetch(url, {
@@ -148,6 +149,9 @@ export class DrillClient {
     const text = await res.text();
     const ours = res.headers.get(DRILL_HEADER) === '1';
     if (res.ok && ours) return JSON.parse(text) as T;
+    // A call that started before another one moved the endpoint (below) asks again where it is now:
+    // two calls racing the first discovery both see the documented path's 404.
+    if (!ours && res.status === 404 && this.endpoint !== at) return this.call<T>(method, sub, body);
     if (!ours && res.status === 404 && this.underPrefix !== undefined) {
       // Not here: under the health path's prefix (a Hono app under basePath serves it there), once.
       const tried = this.endpoint;
@@ -164,7 +168,7 @@ export class DrillClient {
     }
     if (!ours) {
       throw new DrillClientError(res.status === 404
-        ? `${url} is not a drill endpoint (404): start the service with ${DRILL_TOKEN_ENV} set (at least 16 characters), or pass the path it serves the endpoint at. A Hono app under basePath('/api') serves it under the prefix (/api${this.endpoint.pathname}): give sloctl the contract's health path under it too (target.health: /api/healthz)`
+        ? `${url} is not a drill endpoint (404): start the service with ${DRILL_TOKEN_ENV} set (at least 16 characters), or pass the path it serves the endpoint at. A Hono app under basePath('/api') serves it under the prefix (/api${at.pathname}): give sloctl the contract's health path under it too (target.health: /api/healthz)`
         : `${method} ${url}: the service answered ${res.status}, not as a drill endpoint does (is the drill path right?)`, { status: res.status });
     }
     let parsed: DrillErrorBody | undefined;
