@@ -41,7 +41,7 @@
 // show them.
 import { DEFAULT_WEIGHTS } from '../sdk/core/health.ts';
 import { detectingSaturation } from '../verdicts/drill-saturation.ts';
-import { PROXY_FAULTS, type Contract, type Drill } from './schema.ts';
+import { LOAD_TIMEOUT_DEFAULT_MS, PROXY_FAULTS, type Contract, type Drill } from './schema.ts';
 import { formatBytes, formatDuration } from './units.ts';
 import { DEFAULT_LEAK_BYTES_PER_SECOND } from '../drill/plan.ts';
 
@@ -52,7 +52,6 @@ const LEAK_SOCKETS_PER_SECOND = 1;
 const LEAK_MAX_SOCKETS = 500;
 /** Half the soft descriptor limit many systems start a process with. */
 const DESCRIPTORS_AT_RISK = 512;
-const LOAD_TIMEOUT_DEFAULT_MS = 10_000;
 
 export interface DrillDetection {
   /** Saturation signals the judge would count for the drill (the contract's warn levels its fault can raise). */

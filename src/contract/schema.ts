@@ -110,12 +110,15 @@ const mixEntry = z.strictObject({
   body: z.unknown().optional().describe('A JSON body sent with the request.'),
 });
 
+/** `load.timeout` when the contract does not set it (and what a contract without a `load` section is judged against). */
+export const LOAD_TIMEOUT_DEFAULT_MS = 10_000;
+
 const load = z.strictObject({
   rate: rate().describe('Arrival rate of the open model, e.g. 200/s.'),
   duration: duration().describe('How long the measured phase lasts.'),
   warmup: duration().default(10_000),
   connections: positiveInt('connections').default(64),
-  timeout: duration().default(10_000).describe('A request slower than this counts as a timeout error.'),
+  timeout: duration().default(LOAD_TIMEOUT_DEFAULT_MS).describe('A request slower than this counts as a timeout error.'),
   mix: z.array(mixEntry).min(1, { error: 'the mix needs at least one route' }),
 });
 
