@@ -591,12 +591,28 @@ describe('sloctl init: a contract from the code', () => {
   it('--help says how --runtime is chosen without a go.mod (a GOPATH-mode Go service is go, as init does)', async () => {
     const r = await runCli(['init', '--help'], project({}));
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout.replace(/\s+/g, ' '), /--runtime <runtime> node or go \(default: go when DIR has a go\.mod, node when it has a package\.json, else the runtime of most of its source files: a GOPATH-mode Go service without go\.mod is go\)/);
+    assert.match(r.stdout.replace(/\s+/g, ' '), /--runtime <runtime> node or go \(default: go when DIR has a go\.mod, node when it has a package\.json and Node sources, else the runtime of most of its source files: a GOPATH-mode Go service without go\.mod is go, also with the package\.json that installs sloctl\)/);
     // What it says: a GOPATH-mode service (no go.mod, no package.json) is read as Go.
     const gopath = project({ 'main.go': 'package main\n\nimport "net/http"\n\nfunc main() {\n\thttp.HandleFunc("GET /hello", func(w http.ResponseWriter, r *http.Request) {})\n\thttp.ListenAndServe("127.0.0.1:8080", nil)\n}\n' });
     const init = await runCli(['init', '--stdout'], gopath);
     assert.equal(init.code, 0, init.stderr);
     assert.match(init.stdout, /runtime: go\b/);
+  });
+
+  it('a GOPATH-mode Go service with the package.json that installs sloctl (and no Node source) is read as Go', async () => {
+    // A user trial: `npm init -y && npm install --save-dev sloctl` in a gin service without go.mod,
+    // then `sloctl init`: it read the directory as Node, found no route and said to add the Node SDK.
+    const gin = 'package main\n\nimport "github.com/gin-gonic/gin"\n\nfunc main() {\n\tr := gin.New()\n\tr.GET("/users/:id", func(c *gin.Context) {})\n\tr.Run("127.0.0.1:8080")\n}\n';
+    const dir = project({ 'main.go': gin, 'package.json': JSON.stringify({ name: 'gintrial', version: '1.0.0', devDependencies: { sloctl: '^0.1.0' } }) });
+    const init = await runCli(['init', '--stdout'], dir);
+    assert.equal(init.code, 0, init.stderr);
+    assert.match(init.stdout, /runtime: go\b/);
+    assert.match(init.stdout, /path: \/users\/:id/);
+    // A package.json beside Node sources stays node, whatever Go files are there too.
+    const node = project({ 'main.go': gin, 'tools.go': gin, 'package.json': '{"name":"web"}', 'server.js': "import http from 'node:http';\nhttp.createServer().listen(3000);\n" });
+    const n = await runCli(['init', '--stdout'], node);
+    assert.equal(n.code, 0, n.stderr);
+    assert.match(n.stdout, /runtime: node\b/);
   });
 
   it('bad input exits 2 with the flag or directory named', async () => {

@@ -44,7 +44,7 @@ export function register(program: Command, ctx: CliContext): void {
     .argument('[dir]', 'the service\'s directory: its code is read, slo.yaml is written there', '.')
     .option('--name <name>', 'service.name (default: the package.json name, the Go module\'s last element, or the directory\'s name)')
     .option('--url <url>', `target.url, where the running service answers (default: ${SCAFFOLD_DEFAULTS.url})`)
-    .option('--runtime <runtime>', 'node or go (default: go when DIR has a go.mod, node when it has a package.json, else the runtime of most of its source files: a GOPATH-mode Go service without go.mod is go)')
+    .option('--runtime <runtime>', 'node or go (default: go when DIR has a go.mod, node when it has a package.json and Node sources, else the runtime of most of its source files: a GOPATH-mode Go service without go.mod is go, also with the package.json that installs sloctl)')
     .option('--force', 'overwrite the slo.yaml that is there')
     .option('--stdout', 'print the contract instead of writing it')
     .action(async (dir: string, opts: InitOptions) => {
@@ -179,15 +179,20 @@ function isDirectory(abs: string): boolean {
   }
 }
 
-/** go with a go.mod; node with a package.json; else whichever sources the directory has (node when neither). */
+/**
+ * go with a go.mod; node with a package.json beside Node sources; else whichever sources the
+ * directory has (node when neither). A package.json beside Go sources and no Node one is the
+ * manifest that installs sloctl itself (`npm install --save-dev sloctl` in a GOPATH-mode Go
+ * service, as the README tells a Go user), not a Node service: go.
+ */
 async function detectRuntime(abs: string): Promise<Runtime> {
   if (existsSync(join(abs, 'go.mod'))) return 'go';
-  if (existsSync(join(abs, 'package.json'))) return 'node';
   const { walkSourceFiles } = await import('../scan/walk-files.ts');
   const count = async (isSource: (n: string) => boolean) => (await walkSourceFiles(abs, { skipDir: (n) => n === 'node_modules' || n === 'vendor', isSource })).files.length;
   const go = await count((n) => n.endsWith('.go') && !n.endsWith('_test.go'));
   if (go === 0) return 'node';
   const node = await count((n) => /\.[cm]?[jt]sx?$/.test(n) && !/\.(d|test|spec)\.[cm]?[jt]sx?$/.test(n));
+  if (existsSync(join(abs, 'package.json'))) return node === 0 ? 'go' : 'node';
   return go > node ? 'go' : 'node';
 }
 
