@@ -267,6 +267,22 @@ describe('judgeDrill', () => {
     assert.match(v.reasons.join('\n'), /nothing sloctl read from the service showed the blackhole fault in its 20 s: health stayed UP at all 40 probes, it exports no gauge for payments/);
   });
 
+  it('says how to export the missing dependency gauge, for the way the contract says the service is instrumented', () => {
+    // A user trial (a gin service on sloctl's Go middleware): sdk.MustDependency("inventory") with
+    // no breaker or check attached exports no series, and the drill's FAIL said only "it exports no
+    // gauge for inventory", not what to do about it.
+    const o: Options = { service: false, trafficRate: (t) => (inFault(t) ? 1 : 20) };
+    const reasons = (c: Contract) => judgeDrill(c, evidence(drill('payments-dark'), o)).reasons.join('\n');
+    const go = reasons({ ...contract, service: { ...contract.service, runtime: 'go' } });
+    assert.match(go, /it exports no gauge for payments \(so no breaker state either; sloctl's Go middleware exports sloctl_dependency_up only for a dependency with a breaker or a check attached: sdk\.MustDependency\("payments"\)\.Breaker\(func\(\) string \{ \.\.\. \}\), \.SetBreakerState\("open"\) as it changes, or \.Check\(fn, timeout\)\)/);
+    const node = reasons(contract);
+    assert.match(node, /it exports no gauge for payments \(so no breaker state either; sloctl's SDK exports sloctl_dependency_up only for a dependency with a breaker or a check attached: sdk\.dependency\('payments'\)\.breaker\(opossumBreaker\) or \.check\(/);
+    const promhttp = reasons({ ...contract, service: { ...contract.service, runtime: 'go' }, metrics: { labels: { route: 'handler', method: 'method', status: 'code' } } } as Contract);
+    assert.match(promhttp, /it exports no gauge for payments \(so no breaker state either; map a gauge that is 1 while payments is usable and 0 when not, labelled dependency="payments", as metrics\.dependencyUp\)/);
+    const mapped = reasons({ ...contract, metrics: { dependencyUp: 'payments_up', labels: { route: 'handler' } } } as Contract);
+    assert.match(mapped, /the mapped metrics\.dependencyUp gauge payments_up has no dependency="payments" series/);
+  });
+
   it('fails a late recovery with the time it took and what still missed', () => {
     const v = verdict('payments-slow', {
       ...graceful,

@@ -58,6 +58,7 @@ import type { DrillEvidence, DrillOutcome, DrillReport, DrillVerdict, HealthSamp
 import { formatSuccess, formatValue } from './format.ts';
 import { bucketList, type ServiceRoute, type ServiceRoutes } from './service-routes.ts';
 import { UNRECORDED_MIN_REQUESTS } from './routes.ts';
+import { dependencyStateHint } from './drill-dependency-state.ts';
 import { detectingSaturation, faultCanRaise, saturationWarn, SLOW_DEPENDENCY_FAULTS, type SaturationSignal } from './drill-saturation.ts';
 
 /** Sliding window the recovery is judged on, and the fewest requests that make a window evidence. */
@@ -759,7 +760,7 @@ function detectionSentence(contract: Contract, ev: DrillEvidence, det: DrillVerd
   const probes = ev.health.filter((s) => s.atMs >= ev.faultAtMs - EPS && s.atMs <= faultEnd + EPS);
   const healthText = probes.length > 0 ? `health stayed UP at all ${count(probes.length)} probes` : 'health was not probed';
   const depSamples = dep ? ev.dependencies.filter((s) => s.dependency === dep.name) : [];
-  const gauge = dep ? (depSamples.length > 0 ? (dep.breaker ? 'no breaker opened' : `its ${dep.name} gauge stayed up (the contract declares no breaker for ${dep.name})`) : `it exports no gauge for ${dep.name}${dep.breaker ? ' (so no breaker state either)' : ''}`) : undefined;
+  const gauge = dep ? (depSamples.length > 0 ? (dep.breaker ? 'no breaker opened' : `its ${dep.name} gauge stayed up (the contract declares no breaker for ${dep.name})`) : `it exports no gauge for ${dep.name} (${dep.breaker ? 'so no breaker state either; ' : ''}${dependencyStateHint(contract, dep.name)})`) : undefined;
   if (dep && ev.traffic && ev.traffic.length > 0) {
     const framed = ev.traffic.some((t) => t.requests > 0);
     const read = (t: { requests: number; connections: number }) => (framed ? t.requests : t.connections);
