@@ -63,6 +63,23 @@ describe('Go route scanner', () => {
     assert.deepEqual(shown(await scanGoModule(dir)), ['* /v1/users/*rest', 'DELETE /cache', 'GET /health', 'GET /v1/users/:id']);
   });
 
+  it('gin Handle and echo Add with the method as a net/http or echo constant (http.MethodPatch), not a path computed at run time', async () => {
+    // A user trial: gin's `v1.Handle(http.MethodPatch, "/things/:id", h)` was listed by init as
+    // `"/things/:id": a path computed at run time` and left out of the routes.
+    const gin = project({
+      'main.go': `package main\n\nimport (\n\tnethttp "net/http"\n\n\t"github.com/gin-gonic/gin"\n)\n\nfunc main() {\n\tr := gin.New()\n\tv1 := r.Group("/v1")\n\tv1.Handle(nethttp.MethodPatch, "/things/:id", h)\n\tr.Handle((nethttp.MethodGet), "/ping", h)\n\tr.Handle(method(), "/dyn", h)\n}\n`,
+    });
+    const g = await scanGoModule(gin);
+    assert.deepEqual(shown(g), ['GET /ping', 'PATCH /v1/things/:id']);
+    assert.equal(g.unresolvedRoutes.length, 1); // a method computed at run time stays unresolved
+    const echo = project({
+      'main.go': `package main\n\nimport (\n\t"net/http"\n\n\t"github.com/labstack/echo/v4"\n)\n\nfunc main() {\n\te := echo.New()\n\te.Add(http.MethodDelete, "/orders/:id", h)\n\te.Add(echo.PROPFIND, "/dav", h)\n}\n`,
+    });
+    const e = await scanGoModule(echo);
+    assert.deepEqual(shown(e), ['DELETE /orders/:id', 'PROPFIND /dav']);
+    assert.deepEqual(e.unresolvedRoutes, []);
+  });
+
   it('echo: groups, and a group passed to a function sits under an unknown prefix', async () => {
     const dir = project({
       'main.go': `package main\n\nimport "github.com/labstack/echo/v4"\n\nfunc main() {\n\te := echo.New()\n\tapi := e.Group("/api")\n\tapi.POST("/orders", createOrder)\n\tregister(api)\n}\n\nfunc register(g *echo.Group) {\n\tg.GET("/orders/:id", getOrder)\n}\n`,

@@ -202,7 +202,7 @@ function detectCall(ctx: FileContext, imports: Map<string, Router>, kinds: Set<R
   }
   if ((kinds.has('gin') && field === 'Handle') || (kinds.has('echo') && field === 'Add')) {
     if (args.length < 3) return;
-    const method = resolveGoString(args[0], ctx.scope);
+    const method = resolveGoString(args[0], ctx.scope) ?? methodConstant(imports, args[0]);
     addRoute(ctx, call, args[1], prefixOf(ctx, operand, 0), method === undefined ? undefined : [method.toUpperCase()], `.${field}`, field === 'Handle' ? 'gin' : 'echo');
     return;
   }
@@ -210,6 +210,26 @@ function detectCall(ctx: FileContext, imports: Map<string, Router>, kinds: Set<R
     addRoute(ctx, call, args[0], prefixOf(ctx, operand, 0), [field.toUpperCase()], `.${field}`, 'chi');
   }
 }
+
+/**
+ * A method named by its package's constant: net/http's `http.MethodPatch` ("PATCH"), echo's
+ * `echo.PATCH`, the way `r.Handle(http.MethodGet, "/x", h)` (gin) and `e.Add(...)` (echo) are
+ * usually written. Undefined for anything else.
+ */
+function methodConstant(imports: Map<string, Router>, node: GoNode): string | undefined {
+  const n = unparen(node);
+  if (n.type !== 'selector_expression') return undefined;
+  const operand = n.childForFieldName('operand');
+  const field = n.childForFieldName('field')?.text ?? '';
+  if (operand?.type !== 'identifier') return undefined;
+  const pkg = imports.get(operand.text);
+  if (pkg === 'nethttp') return NET_HTTP_METHODS.get(field);
+  if (pkg === 'echo') return ECHO_METHODS.has(field) ? field : undefined;
+  return undefined;
+}
+
+const NET_HTTP_METHODS = new Map(['Get', 'Head', 'Post', 'Put', 'Patch', 'Delete', 'Connect', 'Options', 'Trace'].map((m) => [`Method${m}`, m.toUpperCase()]));
+const ECHO_METHODS = new Set(['CONNECT', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PROPFIND', 'PUT', 'TRACE', 'REPORT']);
 
 /** gorilla's `r.HandleFunc(path, h).Methods("GET", "POST")`: the methods, when the call is chained so. */
 function gorillaMethods(ctx: FileContext, call: GoNode): string[] | undefined {
