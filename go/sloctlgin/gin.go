@@ -1,6 +1,7 @@
 // Package sloctlgin connects the sloctl SDK to gin: r.Use(sloctlgin.Middleware(sdk)) first.
 // The route label is gin's c.FullPath() (the template, /products/:id), "unmatched" when no route
-// matched; errors are the ones handlers attach with c.Error(err) (the last one, on an answer
+// matched (a request gin redirects before routing, RedirectTrailingSlash's 301, runs no
+// middleware and is in no series: wrap the engine with sdk.Middleware to count it); errors are the ones handlers attach with c.Error(err) (the last one, on an answer
 // with an error status: one attached to a success, such as a fallback's 200, is a logged error,
 // not the request's failure) or report with sloctl.Fail(c.Request, err) (whatever the status); a
 // panic is recorded and passed on to gin's Recovery.
