@@ -115,17 +115,6 @@ export function checkMixPaths(c: Contract): MixFinding[] {
           hint: fit.fix !== undefined ? `write \`path: ${fit.fix}\` (the route's template, with the mix's {param} placeholders or concrete values in its parameters), or fix the route's path if the mix is right` : `write the route's path with a {param} placeholder or a concrete value for each parameter (${route.path}: \`path: ${mixRequestPath(undefined, route.path)}\`), or fix the route's path if the mix is right`,
           related: [routeAt],
         });
-      } else if (fit.kind === 'fits' && c.service.runtime === 'go') {
-        // Node's routers differ (Express and Koa's router serve both spellings by default), Go's do not.
-        const slash = trailingSlashDiffers(template, route.path);
-        if (slash !== undefined) {
-          out.push({
-            code: 'SLO_MIX_PATH', severity: 'error', path: [...at, 'path'],
-            message: `${label} sends ${entry.path}, which differs from ${route.method} ${route.path} by ${slash.sends ? 'a trailing / the route does not have' : 'the trailing / the route has'}: Go's routers serve the two apart (gin answers a 301 redirect before any middleware runs, so neither the route's handler nor the service's metrics see the request; echo, chi, gorilla/mux and ServeMux answer 404 or a redirect), and the gate reports route "${route.name}" as not served`,
-            hint: `write \`path: ${slash.fix}\``,
-            related: [routeAt],
-          });
-        }
       } else if (fit.kind === 'case') {
         out.push({
           code: 'SLO_MIX_PATH', severity: 'warning', path: [...at, 'path'],
@@ -156,24 +145,6 @@ export function checkMixPaths(c: Contract): MixFinding[] {
 /** The route's path with a value in each parameter (`/products/1`), for a hint. */
 function example(routePath: string): string {
   return routePath.replace(/:[A-Za-z_][A-Za-z0-9_]*(\([^)]*\))?\??|\{[^{}/]*\}/g, '1');
-}
-
-/**
- * Whether a request template that fits the route's segments ends with a `/` the route's path does
- * not (or lacks the one it has): `/products/` for `/products`. Undefined when they agree, or when
- * the route ends in a wildcard (which takes the `/`) or an optional segment, or either is the root.
- */
-function trailingSlashDiffers(template: string, routePath: string): { sends: boolean; fix: string } | undefined {
-  const [path, ...rest] = template.split('?');
-  const query = rest.length > 0 ? `?${rest.join('?')}` : '';
-  const route = routePath.replace(/\{\$\}$/, '');
-  const segments = routeSegmentsOf(routePath);
-  if (!segments || segments.length === 0 || path === '/' || path === '') return undefined;
-  const last = segments[segments.length - 1];
-  if (last.kind === 'rest' || last.kind === 'optional') return undefined;
-  const sends = path.endsWith('/');
-  if (sends === route.endsWith('/')) return undefined;
-  return { sends, fix: `${sends ? path.replace(/\/+$/, '') : `${path}/`}${query}` };
 }
 
 // --- Matching a request template against a route template -----------------------------------
