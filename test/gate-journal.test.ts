@@ -31,6 +31,19 @@ describe('journal', () => {
     assert.deepEqual(read.invalid, []);
   });
 
+  it('writes a Map (a drill\'s service scrape: routes, buckets, classes) with its entries, not as {}', () => {
+    const path = join(tmp(), 'journal.jsonl');
+    const j = new Journal(path);
+    const routes = new Map([['GET /users/:id', { method: 'GET', route: '/users/:id', buckets: new Map([[0.1, 40], [Infinity, 42]]), requests: 42, classes: new Map([['client', 2]]) }]]);
+    j.write('drill-evidence', { drill: 'loop-blocked', evidence: { service: [{ atMs: 500, routes }], seen: new Set(['up']) } });
+    j.close();
+    const [line] = readJournal(path).events;
+    assert.deepEqual((line as unknown as { evidence: unknown }).evidence, {
+      service: [{ atMs: 500, routes: { 'GET /users/:id': { method: 'GET', route: '/users/:id', buckets: { '0.1': 40, Infinity: 42 }, requests: 42, classes: { client: 2 } } } }],
+      seen: ['up'],
+    });
+  });
+
   it('appends to an existing journal rather than replacing it', () => {
     const path = join(tmp(), 'journal.jsonl');
     for (const n of [1, 2]) {

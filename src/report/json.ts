@@ -7,9 +7,16 @@
 // everything else (the load result, latency summaries) alphabetically, at every depth.
 import type { GateReport } from '../verdicts/types.ts';
 
-/** JSON.stringify replacer: NaN -> null, ±Infinity -> "Infinity" / "-Infinity". */
+/**
+ * JSON.stringify replacer: NaN -> null, ±Infinity -> "Infinity" / "-Infinity"; a Map -> an object
+ * of its entries (keys as strings: a bucket bound Infinity is "Infinity"), a Set -> an array.
+ * JSON.stringify alone writes a Map or a Set as `{}`: the drill journal's service scrapes
+ * (ServiceRoutes, by route, with Maps of buckets and error classes) were written as `"routes":{}`.
+ */
 export function jsonSafe(_key: string, v: unknown): unknown {
   if (typeof v === 'number' && !Number.isFinite(v)) return Number.isNaN(v) ? null : v > 0 ? 'Infinity' : '-Infinity';
+  if (v instanceof Map) return Object.fromEntries([...v].map(([k, x]) => [String(k), x]));
+  if (v instanceof Set) return [...v];
   return v;
 }
 
