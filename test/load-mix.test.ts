@@ -83,6 +83,9 @@ describe('request mix', () => {
       [[get('products', '/p/{id}', 1, { params: { id: 'int(9,1)' } })], /param "id": bad generator "int\(9,1\)"/],
       [[get('products', '/p/{id}', 1, { params: { id: 'int(a,b)' } })], /bad generator "int\(a,b\)"/],
       [[get('products', '/p/{id}', 1, { params: { id: 'choice()' } })], /bad generator "choice\(\)": write choice\(a,b,c\)/],
+      // A generator left unclosed is a typo, not a literal to send ("choice(1%2C42": every request a 404).
+      [[get('products', '/p/{id}', 1, { params: { id: 'choice(1,42' } })], /param "id": bad generator "choice\(1,42": it opens choice\( and does not close it; write choice\(a,b,c\)/],
+      [[get('products', '/p/{id}', 1, { params: { id: 'int (1,9' } })], /bad generator "int \(1,9": it opens int\( and does not close it; write int\(LOW,HIGH\)/],
       [[get('products', '/p/{id}', 1, { params: { id: 'random(1,2)' } })], /unknown generator "random\(1,2\)": use int\(LOW,HIGH\), uuid, choice\(a,b,c\) or a literal/],
       [[get('products', '/p/{id}', 1)], /template "products": path \/p\/\{id\} uses \{id\}, and there are no params \(add params: \{ id: "int\(1,1000\)" \}, or write a value in the path\)/],
       // The params it has, so a misnamed one shows (a user wrote `{productID}` with `params: { id: ... }`).

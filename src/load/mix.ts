@@ -242,6 +242,10 @@ export function parseGenerator(spec: string, where: string): Generator {
   if (text === 'uuid' || text === 'uuid()') return uuid;
   const call = /^([A-Za-z_]\w*)\s*\((.*)\)$/s.exec(text);
   if (!call) {
+    // A generator's name and an opening parenthesis with no closing one is a typo, not a literal
+    // ("choice(1,42" was sent as the text "choice(1%2C42", and every such request was a 404).
+    const open = /^(int|choice|uuid)\s*\(/.exec(text);
+    if (open) throw new MixError(`${where}: bad generator "${spec}": it opens ${open[1]}( and does not close it; write ${open[1] === 'int' ? 'int(LOW,HIGH), e.g. int(1,1000)' : open[1] === 'choice' ? 'choice(a,b,c)' : 'uuid'} (a literal value cannot start with "${open[1]}(")`);
     const literal = encodeURIComponent(spec);
     return () => literal;
   }
