@@ -33,9 +33,14 @@ function slotResolver(sdk: Sdk, routeOf: RouteOf | undefined): (req: IncomingMes
   };
 }
 
+// The contract route of the request's method (HEAD: a GET route's too) whose template its path
+// matches. Not any method's: `DELETE /users/42` or `PROPFIND /orders` to a contract that declares
+// only `GET /users/:id` and `POST /orders` was labelled with that template, counted in the SLOs and
+// judged by health, so junk methods turned /healthz 503 (user trial); it is `unmatched`, as on the
+// framework adapters.
 function contractRoutes(sdk: Sdk): RouteOf {
-  const m = contractTemplates(sdk).any;
-  return (req) => (req.url === undefined ? undefined : m(req.url));
+  const t = contractTemplates(sdk);
+  return (req) => (req.url === undefined ? undefined : t.forMethod(req.method, req.url));
 }
 
 /** Wraps a request listener: serves health and metrics, times every other request, records thrown errors. */
