@@ -178,6 +178,26 @@ describe('accept: the static dependency check (src/run/static-dependency-phase.t
     assert.equal(good.outcome, 'pass', good.reason);
   });
 
+  it('without objectives.dependencies, a call without a timeout is listed, not failed: a pass with a warning, as validate --project says "not checked"', async () => {
+    // A user trial: accept failed `dependencies` on a fetch in a script beside the service while
+    // validate --project said "not checked: it declares no dependencies contract".
+    const { staticDependencyPhase } = await import('../src/run/static-dependency-phase.ts');
+    const { dependencies: _, ...objectives } = contract.objectives;
+    const noSection = { ...withRuntime('node'), objectives };
+    const v = await staticDependencyPhase({ contract: noSection, dir: `${fixtures}ts-bad`, cwd: fixtures });
+    assert.equal(v.outcome, 'pass', v.reason);
+    assert.equal(v.warn, true);
+    assert.match(v.reason, /^the contract declares no dependencies contract \(`objectives\.dependencies`\), so \d+ calls without a timeout are not judged \(as `validate --project` says\): ts-bad\/.*ts-bad\/fetch\.ts:\d+:\d+ `fetch\(/);
+    assert.match(v.reason, /declare `objectives\.dependencies: \{\}` to require a timeout on every outbound call$/);
+    const row = judgeAccept(healthy({ staticDependencies: v })).rows.find((x) => x.contract === 'dependencies')!;
+    assert.equal(row.outcome, 'pass');
+    // The section declared with its defaults (requireTimeout: true) still fails it.
+    const declared = parseContract('apiVersion: sloctl/v1\nservice: { name: s, owner: o }\nobjectives:\n  dependencies: {}\n', 'slo.yaml').contract!;
+    assert.equal(declared.objectives.dependencies?.requireTimeout, true);
+    const bad = await staticDependencyPhase({ contract: { ...noSection, objectives: { ...objectives, dependencies: declared.objectives.dependencies } }, dir: `${fixtures}ts-bad`, cwd: fixtures });
+    assert.equal(bad.outcome, 'fail', bad.reason);
+  });
+
   it('Go: http.Get fails, named by file:line; the client with a Timeout passes', async () => {
     const { staticDependencyPhase } = await import('../src/run/static-dependency-phase.ts');
     const bad = await staticDependencyPhase({ contract: withRuntime('go'), dir: `${fixtures}go-bad`, cwd: fixtures });

@@ -14,13 +14,19 @@ export async function staticDependencyPhase(o: { contract: Contract; dir: string
   const go = o.contract.service.runtime === 'go';
   const language = go ? 'Go' : 'TypeScript/JavaScript';
   const shown = relative(o.cwd ?? process.cwd(), o.dir) || '.';
-  const requireTimeout = o.contract.objectives.dependencies?.requireTimeout ?? true;
+  // requireTimeout defaults to true inside `objectives.dependencies`; without the section nothing
+  // requires a timeout, as `validate --project` says ("not checked: it declares no dependencies
+  // contract"). accept read a missing section as true and failed the contract on calls validate
+  // passed (a user trial: a fetch in a script beside the service).
+  const section = o.contract.objectives.dependencies;
+  const requireTimeout = section?.requireTimeout ?? false;
+  const undeclared = section === undefined;
   let result: ScanResult;
   try {
     if (go) result = await (await import('../scan/go.ts')).scanGoModule(o.dir);
     else result = await (await import('../scan/typescript.ts')).scanTypeScriptProject(o.dir);
   } catch (e) {
-    return judgeStaticDependencies({ dir: shown, language, filesScanned: 0, untimed: [], requireTimeout, error: (e as Error).message });
+    return judgeStaticDependencies({ dir: shown, language, filesScanned: 0, untimed: [], requireTimeout, undeclared, error: (e as Error).message });
   }
   const untimed = result.untimedClients.map((u) => {
     const dep = dependencyOf(u, o.contract.dependencies);
@@ -32,5 +38,5 @@ export async function staticDependencyPhase(o: { contract: Contract; dir: string
   const naming = found.decided
     ? { unnamed: found.unnamed.map((name) => ({ name, call: namingCall(name, go ? 'go' : 'node', result.sdkDependencies), critical: o.contract.dependencies.find((d) => d.name === name)!.critical })) }
     : found.why === 'unread' ? { unnamedUndecided: `the name at ${at(found.unread[0])}${found.unread.length > 1 ? ` (and ${found.unread.length - 1} other place${found.unread.length > 2 ? 's' : ''})` : ''} cannot be read, and may be any of them` } : {};
-  return judgeStaticDependencies({ dir: shown, language, filesScanned: result.filesScanned, untimed, requireTimeout, ...naming });
+  return judgeStaticDependencies({ dir: shown, language, filesScanned: result.filesScanned, untimed, requireTimeout, undeclared, ...naming });
 }

@@ -27,8 +27,10 @@ export interface StaticDependencyInput {
   language: 'TypeScript/JavaScript' | 'Go';
   filesScanned: number;
   untimed: readonly UntimedCall[];
-  /** objectives.dependencies.requireTimeout (default true when the section is there). */
+  /** objectives.dependencies.requireTimeout (default true when the section is there, false without it). */
   requireTimeout: boolean;
+  /** The contract has no `objectives.dependencies`: calls without a timeout are listed, not judged (a pass with a warning), as validate does. */
+  undeclared?: boolean;
   /** The scan could not run (a directory that is not there, a parser that failed): the sentence. */
   error?: string;
   /** Declared dependencies the code, which uses sloctl's SDK, never names through it, each with the call that names it. */
@@ -59,6 +61,8 @@ export function judgeStaticDependencies(i: StaticDependencyInput): StaticDepende
     : i.unnamedUndecided !== undefined ? `; whether the code names every declared dependency through sloctl's SDK is not judged: ${i.unnamedUndecided}` : '';
   const warn = unnamed.length > 0 ? { warn: true } : {};
   if (i.untimed.length === 0) return { ...base, outcome: 'pass', reason: `${files} under ${i.dir}: every outbound HTTP call sloctl can see carries a timeout${naming}`, ...warn };
+  const calls = `${i.untimed.length} call${i.untimed.length === 1 ? '' : 's'} without a timeout ${i.untimed.length === 1 ? 'is' : 'are'}`;
+  if (!i.requireTimeout && i.undeclared === true) return { ...base, outcome: 'pass', reason: `the contract declares no dependencies contract (\`objectives.dependencies\`), so ${calls} not judged (as \`validate --project\` says): ${list.join('; ')}${naming}; declare \`objectives.dependencies: {}\` to require a timeout on every outbound call`, warn: true };
   if (!i.requireTimeout) return { ...base, outcome: 'pass', reason: `requireTimeout is false in the contract, so ${i.untimed.length} call${i.untimed.length === 1 ? '' : 's'} without a timeout ${i.untimed.length === 1 ? 'is' : 'are'} not judged: ${list.join('; ')}${naming}`, ...warn };
   return { ...base, outcome: 'fail', reason: `${i.untimed.length} outbound call${i.untimed.length === 1 ? '' : 's'} without a timeout in ${files}: ${list.join('; ')}${naming}` };
 }
