@@ -57,7 +57,11 @@ export function wrap(handler: (req: IncomingMessage, res: ServerResponse) => unk
       res.statusCode = statusOfError(err);
       res.end();
     } else if (!res.writableEnded) {
-      res.end();
+      // The status and part of the body are out: ending the response would hand the client a
+      // truncated body as a complete one (a 200 ended cleanly, user trial). Cut the connection
+      // instead, as Express's final handler does, so the client sees the failure; the request is
+      // recorded as aborted, classified by the error.
+      res.destroy();
     }
     onError(err, req, res);
   };
