@@ -97,6 +97,26 @@ describe('a route the service recorded nothing under (pure)', () => {
     assert.match(failed.reason, /as the client measured it .*the service side is INCONCLUSIVE/);
   });
 
+  it('every answer a redirect: the router answered before the route ran (a trailing / in load.mix), not the route label', () => {
+    const withMix = parseContract(`${CONTRACT}load:
+  rate: 100/s
+  duration: 5s
+  mix:
+    - { route: item, path: /api/items/1, weight: 1 }
+    - { route: gone, path: /gone/, weight: 1 }
+`, 'slo.yaml');
+    assert.ok(withMix.contract, JSON.stringify(withMix.diagnostics));
+    const redirected = load([row('item', 100, 5, { 200: 100 }), row('gone', 100, 1, { 301: 100 })]);
+    const gone = routeEvidence(withMix.contract, redirected, services(series('/api/items/:id', 100))).find((e) => e.label === 'GET /gone')!;
+    assert.equal(gone.unrecorded,
+      'the client sent 100 requests to GET /gone and every answer was a redirect (100 x 301), which the service\'s metrics recorded none of: its router redirected them before the route ran '
+      + '(a path that differs from the registered one by a trailing /: gin\'s RedirectTrailingSlash, gorilla\'s StrictSlash(true) and Go\'s ServeMux answer 301; or a redirect the service means), '
+      + 'so GET /gone was not tested: load.mix sends /gone/ for /gone, which differs from it by a trailing / the route does not have; write the path as the code registers it');
+    // One answer that is not a redirect: the route label, as before.
+    const mixed = load([row('item', 100, 5, { 200: 100 }), row('gone', 100, 1, { 301: 99, 200: 1 })]);
+    assert.match(routeEvidence(withMix.contract, mixed, services(series('/api/items/:id', 100))).find((e) => e.label === 'GET /gone')!.unrecorded!, /its route label does not match the contract's template \/gone/);
+  });
+
   it('labels no contract route has and no raw path: named as what the service recorded instead', () => {
     const [, order] = routeEvidence(contract, client, services(series('/api/items/:id', 100), series('/:uid/orders/:oid', 100)));
     assert.match(order.unrecorded!, /the label it uses may be the raw path, or lack a router's mount prefix; its GET series hold 100 requests under labels no contract route has: "\/:uid\/orders\/:oid" \(100\)/);

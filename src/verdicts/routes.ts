@@ -219,7 +219,7 @@ export function routeEvidence(contract: Contract, load: LoadResult, service: Ser
       const got = answered - c.notFound;
       const elsewhere = [...service.values()].some((r) => r.requests > 0 && !(r.method === method && normalizeRoutePath(r.route) === normalizeRoutePath(path)));
       if (got >= UNRECORDED_MIN_REQUESTS && elsewhere) {
-        ev.unrecorded = unrecordedText(contract, row, label, method, path, got, [...service.values()], unmatchedN);
+        ev.unrecorded = redirectedText(contract, row, label, route.name, path, got) ?? unrecordedText(contract, row, label, method, path, got, [...service.values()], unmatchedN);
         ev.unrecordedCount = got;
       }
     }
@@ -235,6 +235,23 @@ function fillsIn(template: readonly string[], label: readonly string[]): boolean
     if (template[i] !== ':' && template[i] !== label[i]) return false;
   }
   return template.length === label.length;
+}
+
+/**
+ * Every answer a redirect (3xx) the service's metrics recorded none of: its router answered before
+ * the route (and the middleware that records it) ran, so it is not the route label. The usual
+ * cause is a mix path that differs from the route's by a trailing `/` (a user trial: a gin service,
+ * `path: /products/` for `GET /products`, 301 from RedirectTrailingSlash; gorilla's StrictSlash and
+ * ServeMux redirect too). Undefined when any answer was not a redirect.
+ */
+function redirectedText(contract: Contract, row: RouteResult, label: string, routeName: string, path: string, got: number): string | undefined {
+  const redirects = Object.entries(row.statuses).reduce((n, [status, k]) => (/^3\d\d$/.test(status) ? n + k : n), 0);
+  if (redirects === 0 || redirects < got) return undefined;
+  const sent = (contract.load?.mix ?? []).filter((m) => m.route === routeName && m.path !== undefined).map((m) => m.path!);
+  const bare = (p: string) => p.split('?')[0];
+  const slash = sent.find((p) => bare(p) !== '/' && bare(p).endsWith('/') !== path.endsWith('/'));
+  const fix = slash === undefined ? '' : `: load.mix sends ${slash} for ${path}, which differs from it by ${bare(slash).endsWith('/') ? 'a trailing / the route does not have' : 'the trailing / the route has'}; write the path as the code registers it`;
+  return `the client sent ${num(row.sent)} requests to ${label} and every answer was a redirect (${statusList(row)}), which the service's metrics recorded none of: its router redirected them before the route ran (a path that differs from the registered one by a trailing /: gin's RedirectTrailingSlash, gorilla's StrictSlash(true) and Go's ServeMux answer 301; or a redirect the service means), so ${label} was not tested${fix}`;
 }
 
 /**
