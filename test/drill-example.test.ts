@@ -61,7 +61,7 @@ interface Verdict {
 }
 
 /** What the drill judge says when the machine, not the service, kept a drill from being judged. */
-const BUSY = /a drill on a failing service proves nothing|the load generator (did not deliver the load|lagged in this drill's window)/;
+const BUSY = /a drill on a failing service proves nothing|the load generator (did not deliver the load|lagged in this drill's window)|the latency check is not judged: .* its event loop stalled during the fault/;
 
 /**
  * One `sloctl drill` run on a fresh copy; run once more when it came out INCONCLUSIVE (exit 4) for

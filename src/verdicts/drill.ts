@@ -59,6 +59,7 @@ import { formatSuccess, formatValue } from './format.ts';
 import { bucketList, type ServiceRoute, type ServiceRoutes } from './service-routes.ts';
 import { UNRECORDED_MIN_REQUESTS } from './routes.ts';
 import { dependencyStateHint } from './drill-dependency-state.ts';
+import { stallWithheld, type LatencyWindow } from './drill-stall.ts';
 import { detectingSaturation, faultCanRaise, saturationWarn, SLOW_DEPENDENCY_FAULTS, type SaturationSignal } from './drill-saturation.ts';
 
 /** Sliding window the recovery is judged on, and the fewest requests that make a window evidence. */
@@ -403,8 +404,15 @@ export function judgeDrill(contract: Contract, ev: DrillEvidence): DrillVerdict 
   // During the fault.
   const duringSlices = slicesOf(ev, ev.faultAtMs, faultEnd);
   const duringRows = mergeRows(duringSlices);
-  const during = duringChecks(contract, ev, duringRows, serviceDelta(ev, ev.faultAtMs, faultEnd), dependency);
+  const during = duringChecks(contract, ev, duringRows, serviceDelta(ev, ev.faultAtMs, faultEnd), dependency, { fromMs: ev.faultAtMs, toMs: faultEnd });
   if (!drill.degraded) during.note = 'not judged: the drill declares no `degraded` objectives for the fault';
+  // A latency failure a stall of the machine explains (the service's loop stalled in a fault that
+  // cannot stall it, and its own view held): not judged (drill-stall.ts).
+  const stall = during.judged && during.latency ? stallWithheld(contract, drill, ev.saturation, during.latency.window) : undefined;
+  if (stall !== undefined && during.latency) {
+    during.latency.check.met = undefined;
+    during.reasons = during.reasons.filter((r) => r !== during.latency!.reason);
+  }
 
   // Detection.
   const resolutionMs = Math.max(ev.scrapeIntervalMs, ev.probeIntervalMs);
@@ -465,6 +473,11 @@ export function judgeDrill(contract: Contract, ev: DrillEvidence): DrillVerdict 
     // A timeout sentence alone (the during-fault objectives held anyway) is not a failure: keep
     // it only beside a check that failed.
     reasons.push(...failed);
+    if (stall !== undefined) reasons.push(`note: ${stall}`);
+  } else if (stall !== undefined) {
+    outcome = 'inconclusive';
+    reasons.push(stall);
+    if (lagged) reasons.push(`the load generator also lagged: ${lagText}`);
   } else if (ev.removedAtMs !== undefined && recovery.met === undefined) {
     // Nothing failed, but the fault was removed and the service never seen to recover (the run
     // ended, or was interrupted, too soon after removal): a pass would claim what was not seen.
@@ -531,6 +544,8 @@ interface During {
   reasons: string[];
   note?: string;
   disagreement?: string;
+  /** The degraded latency check's numbers, for stallWithheld (drill-stall.ts). */
+  latency?: { check: WindowCheck; reason?: string; window: LatencyWindow };
 }
 
 function callsDependency(contract: Contract, row: RouteResult, dep: Dependency | undefined): boolean {
@@ -541,7 +556,7 @@ function routeName(contract: Contract, row: RouteResult): string {
   return routeOf(contract, row)?.name ?? row.name;
 }
 
-function duringChecks(contract: Contract, ev: DrillEvidence, rows: readonly RouteResult[], delta: ServiceRoutes | undefined, dep: Dependency | undefined): During {
+function duringChecks(contract: Contract, ev: DrillEvidence, rows: readonly RouteResult[], delta: ServiceRoutes | undefined, dep: Dependency | undefined, window: { fromMs: number; toMs: number }): During {
   const d = ev.drill.degraded;
   if (!d || !ev.applied.ok) return { judged: false, checks: [], reasons: [] };
   const out: During = { judged: true, checks: [], reasons: [] };
@@ -556,9 +571,11 @@ function duringChecks(contract: Contract, ev: DrillEvidence, rows: readonly Rout
   let errorsDisagree: Parameters<typeof disagreementNote>[1];
   if (d.latency) {
     const { threshold, objective } = d.latency;
-    const client = clientLatency(contract, rows, undefined, () => threshold).value;
+    const clientCounts = clientLatency(contract, rows, undefined, () => threshold);
+    const client = clientCounts.value;
     const service = unseen.length > 0 ? NaN : serviceLatency(contract, delta, undefined, () => threshold);
     const check = ratioCheck(`latency ${ms(threshold)}`, objective, client, service);
+    out.latency = { check, window: { threshold, objective, total: clientCounts.total, clientShare: client, serviceShare: service, fromMs: window.fromMs, toMs: window.toMs } };
     const missed = rows
       .map((row) => ({ row, calls: callsDependency(contract, row, dep), ...clientLatency(contract, [row], undefined, () => threshold) }))
       .filter((x) => x.total > 0 && x.value < objective - EPS)
@@ -567,7 +584,8 @@ function duringChecks(contract: Contract, ev: DrillEvidence, rows: readonly Rout
     out.checks.push(check);
     if (check.met === false) {
       const list = missed.slice(0, 3).map((x) => `${routeName(contract, x.row)}${x.calls ? ` (calls ${dep!.name})` : ''} ${share(x.value)} of ${count(x.total)}`);
-      out.reasons.push(`during the fault only ${share(client)} of requests finished within ${ms(threshold)}, below the ${share(objective)} the drill requires${list.length ? `: ${list.join(', ')}` : ''}`);
+      out.latency.reason = `during the fault only ${share(client)} of requests finished within ${ms(threshold)}, below the ${share(objective)} the drill requires${list.length ? `: ${list.join(', ')}` : ''}`;
+      out.reasons.push(out.latency.reason);
     }
     if (Number.isFinite(service) && check.met !== undefined && service >= objective - EPS !== check.met) {
       disagree.push(`latency ${ms(threshold)} ${share(service)} (client ${share(client)})`);
