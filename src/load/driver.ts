@@ -525,10 +525,10 @@ class ThreadRun implements ConnectionOwner<Flight> {
         : {}),
     };
     const notes: string[] = [];
-    if (this.cancelled > 0) notes.push(`${this.cancelled} requests in flight when the run was stopped were cancelled: counted as sent, neither answered nor failed`);
+    if (this.cancelled > 0) notes.push(`${this.cancelled} request${this.cancelled === 1 ? '' : 's'} in flight when the run was stopped ${this.cancelled === 1 ? 'was' : 'were'} cancelled: counted as sent, neither answered nor failed`);
     if (this.waitedForConnection > 0) {
       notes.push(
-        `${this.waitedForConnection} requests waited more than ${Math.round(this.lateMs)} ms for a free connection (all ${this.o.connections} busy): ` +
+        `${this.waitedForConnection} request${this.waitedForConnection === 1 ? '' : 's'} waited more than ${Math.round(this.lateMs)} ms for a free connection (all ${this.o.connections} busy): ` +
           'their latency includes that wait; raise --connections to see the target alone',
       );
     }
