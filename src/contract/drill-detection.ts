@@ -30,10 +30,13 @@
 //                      unless a client gives up on one within the fault (load.timeout shorter than
 //                      the fault: the SDK records the aborted request) or the concurrency limit
 //                      fills with them and sheds (503).
-//   event-loop-block   slows every request behind a block by up to its length: health's latency
-//                      check, a dependency call timing out behind it, the concurrency limit
-//                      shedding as latency rises, a probe or client left unanswered by a block of a
-//                      second or more (or the load's timeout).
+//   event-loop-block   slows the requests in flight across a block by up to its length (those
+//                      that arrive during it wait before the SDK's clock starts, so only their
+//                      clients see the wait): health's latency check when enough are in flight
+//                      (slow handlers, a high rate; a CJS user trial's fast handlers left health UP
+//                      at all 20 probes), a dependency call timing out behind it, the concurrency
+//                      limit shedding as latency rises, a probe or client left unanswered by a
+//                      block of a second or more (or the load's timeout).
 //   cpu-burn           worker threads; a busy machine can still slow the main thread: the latency
 //                      check, dependency calls, the limit (not the probes: the loop stays free).
 // How much a block or a burn slows a request is not known from the contract (the service's own
