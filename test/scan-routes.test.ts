@@ -80,6 +80,31 @@ describe('Go route scanner', () => {
     assert.deepEqual(e.unresolvedRoutes, []);
   });
 
+  it('a package main below the scanned package main is another program: left out, named (a user trial: a gin service and its stub dependency in inventory/)', async () => {
+    const stub = `package main\n\nimport "net/http"\n\nfunc main() {\n\thttp.HandleFunc("GET /stock/{sku}", stock)\n\thttp.ListenAndServe(":4100", nil)\n}\n`;
+    const dir = project({
+      'main.go': `package main\n\nimport "github.com/gin-gonic/gin"\n\nfunc main() {\n\tr := gin.New()\n\tr.GET("/users/:id", h)\n}\n`,
+      'store/store.go': `package store\n\nimport "github.com/gin-gonic/gin"\n\nfunc Mount(r *gin.Engine) {\n\tr.POST("/orders", h)\n}\n`,
+      'inventory/main.go': `// The stub.\n/* package main in a comment is not the clause */\npackage main // stub\n\n${stub.slice('package main\n'.length)}`,
+      'inventory/handlers/h.go': `package handlers\n\nimport "net/http"\n\nfunc Register() {\n\thttp.HandleFunc("GET /restock", h)\n}\n`,
+      'tools/gen/main.go': stub.replace('/stock/{sku}', '/gen'),
+    });
+    const r = await scanGoModule(dir);
+    assert.deepEqual(shown(r), ['GET /users/:id', 'POST …/orders']);
+    assert.deepEqual(r.otherPrograms, ['inventory', 'tools/gen']);
+    assert.equal(r.filesScanned, 2);
+    // From a module root that is not package main (cmd/api, cmd/worker), every program is read: which one is the service is not known.
+    const root = project({
+      'go.mod': 'module example.com/shop\n',
+      'lib.go': 'package shop\n',
+      'cmd/api/main.go': `package main\n\nimport "github.com/gin-gonic/gin"\n\nfunc main() {\n\tr := gin.New()\n\tr.GET("/users/:id", h)\n}\n`,
+      'cmd/stub/main.go': stub,
+    });
+    const all = await scanGoModule(root);
+    assert.deepEqual(shown(all), ['GET /stock/{sku}', 'GET /users/:id']);
+    assert.equal(all.otherPrograms, undefined);
+  });
+
   it('echo: groups, and a group passed to a function sits under an unknown prefix', async () => {
     const dir = project({
       'main.go': `package main\n\nimport "github.com/labstack/echo/v4"\n\nfunc main() {\n\te := echo.New()\n\tapi := e.Group("/api")\n\tapi.POST("/orders", createOrder)\n\tregister(api)\n}\n\nfunc register(g *echo.Group) {\n\tg.GET("/orders/:id", getOrder)\n}\n`,

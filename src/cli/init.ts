@@ -122,6 +122,8 @@ async function init(dir: string, opts: InitOptions, ctx: CliContext): Promise<nu
   say(opts.stdout ? `printed the contract for ${shown} (nothing written): ${what}\n` : `wrote ${shown}: ${what}\n`);
   const notes: string[] = [];
   if (routes.skipped.length > 0) notes.push(`${routes.skipped.length} registration(s) not written as routes: ${routes.skipped.map((s) => `${s.from.method} ${s.from.path} (${s.why})`).join('; ')}`);
+  const others = scan.otherPrograms ?? [];
+  if (others.length > 0) notes.push(`${pluralize(others.length, 'program')} of ${others.length === 1 ? 'its' : 'their'} own below ${dir} left out: ${others.map((d) => `${join(dir, d)}/`).join(', ')} (a package main below the service's, with ${others.length === 1 ? 'its' : 'their'} own routes and calls: a stub of a dependency, a tool); run sloctl init there for ${others.length === 1 ? 'its' : 'their'} own contract`);
   if (scan.unresolvedRoutes.length > 0) notes.push(`${scan.unresolvedRoutes.length} registration(s) with a path computed at run time are listed in a comment, not as routes: add them by hand`);
   const { declared, undeclarable, proposed } = dependencies;
   // A declared dependency's timeout is read from the code when its calls all carry one sloctl reads (and none lacks one).

@@ -683,7 +683,9 @@ function summary(sources: Source[], loaded: LoadedContract[], all: Diagnostic[],
   }
   for (const s of scans) {
     const defaults = s.result.metrics.filter((m) => m.bulk === 'runtime').length;
-    lines.push(`  code check: ${pluralize(s.result.metrics.length - defaults, 'metric')} registered in ${pluralize(s.result.filesScanned, 'file')} under ${s.label}${defaults ? `, plus ${pluralize(defaults, 'runtime default')}` : ''}${s.note ? ` (${s.note})` : ''}`);
+    const others = s.result.otherPrograms ?? [];
+    const left = others.length > 0 ? `; left out, programs of their own (a package main below the service's): ${others.map((d) => `${d}/`).join(', ')}` : '';
+    lines.push(`  code check: ${pluralize(s.result.metrics.length - defaults, 'metric')} registered in ${pluralize(s.result.filesScanned, 'file')} under ${s.label}${defaults ? `, plus ${pluralize(defaults, 'runtime default')}` : ''}${s.note ? ` (${s.note})` : ''}${left}`);
   }
   lines.push(...notes);
   if (sources.length === 0) lines.push('no staged contract files to validate');
@@ -711,7 +713,7 @@ function jsonReport(sources: Source[], all: Diagnostic[], failed: boolean, scans
       const { own, code } = errorsOf(s.file, all, attributed);
       return { file: s.file, valid: own + code.length === 0, diagnostics: all.filter((d) => d.file === s.file), ...(code.length > 0 ? { codeErrors: code.length } : {}) };
     }),
-    codeCheck: scans.map((s) => ({ dir: s.label, filesScanned: s.result.filesScanned, metrics: s.result.metrics.length, routes: s.result.routes.length, unresolvedRoutes: s.result.unresolvedRoutes.length, untimedClients: s.result.untimedClients.length, sdkDependencies: s.result.sdkDependencies.length, diagnostics: all.filter((d) => d.code === 'SLO_SCAN' || d.code === 'SLO_METRIC_UNCOVERED' || d.code === 'SLO_ROUTE_PARTIAL' || d.code === 'SLO_SDK_ORDER' || ((d.code === TIMEOUT_CODE || d.code === 'SLO_DEPENDENCY_UNDECLARED') && !sources.some((src) => src.file === d.file))).filter((d) => isInside(s.label, d.file)) })),
+    codeCheck: scans.map((s) => ({ dir: s.label, filesScanned: s.result.filesScanned, metrics: s.result.metrics.length, routes: s.result.routes.length, unresolvedRoutes: s.result.unresolvedRoutes.length, untimedClients: s.result.untimedClients.length, sdkDependencies: s.result.sdkDependencies.length, ...(s.result.otherPrograms ? { otherPrograms: s.result.otherPrograms } : {}), diagnostics: all.filter((d) => d.code === 'SLO_SCAN' || d.code === 'SLO_METRIC_UNCOVERED' || d.code === 'SLO_ROUTE_PARTIAL' || d.code === 'SLO_SDK_ORDER' || ((d.code === TIMEOUT_CODE || d.code === 'SLO_DEPENDENCY_UNDECLARED') && !sources.some((src) => src.file === d.file))).filter((d) => isInside(s.label, d.file)) })),
     ...(live ? { liveCheck: { url: live.url, series: live.series, histogram: live.facts.histogram ? { ...live.facts.histogram, buckets: live.facts.histogram.buckets.map((b) => (b === Infinity ? '+Inf' : b)) } : null, notes: live.facts.notes.map((n) => n.trim()) } } : {}),
     summary: { files: sources.length, errors: all.filter((d) => d.severity === 'error').length, warnings: all.filter((d) => d.severity === 'warning').length },
   };

@@ -46,9 +46,24 @@ export async function scanGoModule(dir: string): Promise<ScanResult> {
   const warnings: ScanWarning[] = [...walk.warnings];
   const metrics: RegisteredMetric[] = [];
   const sources = await readSources(walk.files, warnings);
-  const routes: Routes = { routes: [], unresolved: [], untimed: [], timed: [], sdkDependencies: [], unfollowedDependencyCalls: [], defaultClientTimed: sources.some((s) => setsDefaultClientTimeout(s.text)) };
   let defaultSite: BulkSite | undefined;
-  for (const group of groupByDirectory(sources)) {
+  // A scanned directory that is itself `package main` is the service's program; a `package main`
+  // below it is another program (a stub of a dependency, a tool, a second binary): its routes,
+  // clients and metrics are not the service's (a user trial: a gin service with its stub
+  // dependency in inventory/, whose /stock/* routes init wrote into the service's contract).
+  // Scanned from a module root that is not `package main` (cmd/api, cmd/worker), every program
+  // is read, as before: which one is the service is not known.
+  const groups = groupByDirectory(sources);
+  const rootIsMain = groups.some((g) => path.posix.dirname(g[0].relPath) === '.' && g.some(declaresMain));
+  const dirOf = (group: ReadSource[]) => path.posix.dirname(group[0].relPath);
+  // The packages below another program's directory are its own (its handlers, its internal/).
+  const otherPrograms = rootIsMain ? groups.filter((g) => dirOf(g) !== '.' && g.every(declaresMain)).map(dirOf) : [];
+  const under = (dir: string) => otherPrograms.some((d) => dir === d || dir.startsWith(`${d}/`));
+  const kept = groups.filter((group) => !under(dirOf(group)));
+  const keptSources = kept.flat();
+  const filesScanned = keptSources.length;
+  const routes: Routes = { routes: [], unresolved: [], untimed: [], timed: [], sdkDependencies: [], unfollowedDependencyCalls: [], defaultClientTimed: keptSources.some((s) => setsDefaultClientTimeout(s.text)) };
+  for (const group of kept) {
     const site = scanPackageDirectory(parser, group, metrics, warnings, routes);
     if (site && (!defaultSite || before(site, defaultSite))) defaultSite = site;
   }
@@ -58,7 +73,8 @@ export async function scanGoModule(dir: string): Promise<ScanResult> {
   if (sdk) metrics.push(...goSdkMetrics(sdk));
   if (!defaultSite && sdk?.runtimeCollectors) defaultSite = { file: sdk.file, line: sdk.line, col: sdk.col, via: `${sdk.via}: client_golang Go and process collectors` };
   if (defaultSite) metrics.push(...clientGolangDefaults(defaultSite));
-  return finishResult({ metrics, warnings, filesScanned: sources.length, routes: routes.routes, unresolvedRoutes: routes.unresolved, untimedClients: routes.untimed, timedClients: routes.timed, sdkDependencies: routes.sdkDependencies, unfollowedDependencyCalls: routes.unfollowedDependencyCalls });
+  const outermost = otherPrograms.filter((d) => !otherPrograms.some((o) => d.startsWith(`${o}/`)));
+  return finishResult({ metrics, warnings, filesScanned, otherPrograms: outermost, routes: routes.routes, unresolvedRoutes: routes.unresolved, untimedClients: routes.untimed, timedClients: routes.timed, sdkDependencies: routes.sdkDependencies, unfollowedDependencyCalls: routes.unfollowedDependencyCalls });
 }
 
 interface Routes {
@@ -194,6 +210,11 @@ function groupByDirectory(sources: ReadSource[]): ReadSource[][] {
     else groups.set(dir, [source]);
   }
   return [...groups.values()];
+}
+
+/** Whether a Go file's package clause says `package main` (comments before it allowed). */
+function declaresMain(source: ReadSource): boolean {
+  return /^package\s+main\s*(?:\/\/.*|\/\*.*)?$/m.test(source.text.replace(/\/\*[\s\S]*?\*\//g, (c) => c.replace(/[^\n]/g, ' ')));
 }
 
 /** Files of one directory that declare different packages (build-tagged tools) do not share names. */

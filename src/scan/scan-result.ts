@@ -24,5 +24,6 @@ export function finishResult(found: Omit<ScanResult, 'routes' | 'unresolvedRoute
     sdkOrder: (found.sdkOrder ?? []).sort(byLocation),
     sdkScopes: (found.sdkScopes ?? []).sort(byLocation),
     filesScanned: found.filesScanned,
+    ...(found.otherPrograms !== undefined && found.otherPrograms.length > 0 ? { otherPrograms: [...found.otherPrograms].sort() } : {}),
   };
 }

@@ -208,4 +208,9 @@ export interface ScanResult {
   sdkScopes: SdkScope[];
   /** Source files read and parsed (files skipped for size are not counted). */
   filesScanned: number;
+  /**
+   * Directories left out as programs of their own (Go: a `package main` below a scanned directory
+   * that is itself `package main`: a stub dependency, a tool), relative to the scanned directory.
+   */
+  otherPrograms?: string[];
 }
