@@ -179,6 +179,22 @@ describe('the Fastify plugin under NestJS (@nestjs/platform-fastify)', { skip },
     assert.equal((await health.json() as { status: string }).status, 'UP');
   });
 
+  // @nestjs/platform-fastify answers a request whose route parameter is empty (GET /api/cats/,
+  // which Fastify's router matches to /api/cats/:id with id '') from inside the route's handler
+  // with reply.callNotFound(): Nest's not-found handler, "Cannot GET /api/cats/", as if no route
+  // had matched (Express's router matches no route there). Counted unmatched, not as a 404 of
+  // GET /api/cats/:id: that route never ran.
+  it('counts Nest\'s not-found answer to an empty route parameter unmatched, not under the route', async () => {
+    const before = await seriesOf(sdk);
+    const r = await fetch(`${base}/api/cats/`);
+    assert.equal(r.status, 404);
+    assert.match(await r.text(), /Cannot GET \/api\/cats\//);
+    const after = await seriesOf(sdk);
+    const added = (series: string[], key: string) => Number(series.find((s) => s.startsWith(`${key} `))?.split(' ').at(-1) ?? 0);
+    assert.equal(added(after, 'GET unmatched 4xx client') - added(before, 'GET unmatched 4xx client'), 1, after.join('\n'));
+    assert.equal(added(after, 'GET /api/cats/:id 4xx client'), added(before, 'GET /api/cats/:id 4xx client'), after.join('\n'));
+  });
+
   it('recordError leaves alone a response the plugin does not track', () => {
     assert.doesNotThrow(() => recordError(undefined, new Error('x')));
     assert.doesNotThrow(() => recordError(null, new Error('x')));

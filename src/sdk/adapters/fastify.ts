@@ -89,6 +89,8 @@ export function recordError(reply: FastifyReply | ServerResponse | undefined | n
 /** A request in flight: when it began, the route its handler saw, what it threw, its limiter ticket. */
 class RequestState {
   slot: RouteSlot | undefined = undefined;
+  /** Fastify's request, once a wrapped handler ran: asked at the end whether the handler passed it to the not-found handler. */
+  request: FastifyRequest | undefined = undefined;
   error: unknown = undefined;
   ticket: Ticket | undefined = undefined;
   done = false;
@@ -213,7 +215,12 @@ function sloctlPlugin(fastify: FastifyInstance, opts: FastifyPluginOptions, done
     if (state.done) return;
     state.done = true;
     const error = state.error;
-    const slot = state.slot ?? slotWithoutHandler(res.req, res);
+    const slot = state.slot === undefined ? slotWithoutHandler(res.req, res)
+      // The handler passed the request to the not-found handler (reply.callNotFound(): NestJS's
+      // Fastify adapter does so for an empty route parameter, GET /users/ matched to /users/:id):
+      // answered as if no route matched, so counted as one that none did.
+      : res.statusCode === 404 && state.request?.is404 === true ? routes.unmatchedFor(res.req.method, res.req.url)
+      : state.slot;
     // A shed request, or one Fastify rejected before its handler, never reached the handler:
     // counted under its route, kept out of health; a rejection's 4xx is classified by its status
     // unless a contract class names its error (a malformed body is not a fault of the service).
@@ -304,6 +311,7 @@ function sloctlPlugin(fastify: FastifyInstance, opts: FastifyPluginOptions, done
       const state = states.get(res) ?? injected(res);
       const m = methodOf(request.method);
       state.slot = slots[m] ?? (slots[m] = routes.lookup(request.method, template));
+      state.request = request;
       return handler.call(this, request, reply);
     };
     wrapped[kOriginal] = handler;
