@@ -42,6 +42,12 @@ let base: string;
 
 before(async () => {
   service = await startGateService((req, res) => {
+    // /items/2 is not found, /items/1 is; /busy/N is a 503 (what a starved service answers).
+    if (req.url?.startsWith('/items/') || req.url?.startsWith('/busy/')) {
+      res.writeHead(req.url === '/items/2' ? 404 : req.url.startsWith('/busy/2') ? 503 : 200);
+      res.end();
+      return;
+    }
     if (req.url === '/slow') {
       setTimeout(() => {
         res.writeHead(200);
@@ -131,6 +137,35 @@ describe('a target starved of CPU', () => {
     assert.equal(r.exitCode, EXIT.FAILED);
     assert.equal(p95Of(r).verdict, 'fail');
     assert.match(r.reasons[0], /^latency api p95: p95 \d[\d.,]* ms is over the ceiling 5\.0 ms/);
+  });
+
+  it('an errors failure the answered client errors alone fail (404s) stays FAIL on a starved machine; one of 503s is not judged', async () => {
+    // A Nest user trial: 144 NotFoundExceptions of 375 were withdrawn with the rest as "the machine
+    // cannot support this verdict". No busy machine answers a 404.
+    const errors = (path: string) => `apiVersion: sloctl/v1
+service: { name: starved }
+routes:
+  - { name: item, method: GET, path: ${path}/:id }
+load:
+  rate: 40/s
+  duration: 1500ms
+  warmup: 200ms
+  connections: 4
+  timeout: 2s
+  mix: [{ route: item, weight: 1, params: { id: "choice(1,2)" } }]
+objectives:
+  errors: { objective: 99% }
+  regression: { baseline: baseline.json, trials: 3 }
+`;
+    const notFound = await gate(errors('/items'), [1.78, 1.78, 1.78]);
+    assert.equal(notFound.outcome, 'fail', notFound.reasons.join('\n'));
+    const v = notFound.verdicts.find((x) => x.contract === 'errors')!;
+    assert.equal(v.verdict, 'fail', v.reason);
+    assert.match(v.reason, /other processes used 1\.78 of 2 cores during the trials.*, but that does not explain this failure: counting every answer a busy machine can cause as good \(5xx, 408, 429, shed, timeouts and connection failures\), the client's answered errors alone leave \d+(\.\d+)?% against 99%/);
+    const busy = await gate(errors('/busy'), [1.78, 1.78, 1.78]);
+    assert.equal(busy.outcome, 'inconclusive', busy.reasons.join('\n'));
+    assert.equal(busy.verdicts.find((x) => x.contract === 'errors')!.verdict, 'warn');
+    assert.match(busy.reasons[0], /errors errors failed .*but the machine cannot support the verdict/);
   });
 
   it('a failure the machine does not explain (a route the service lacks) stays FAIL, and the latency failure is still not judged', async () => {

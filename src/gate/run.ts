@@ -31,7 +31,7 @@ import { attachEvidence } from '../verdicts/concurrency.ts';
 import { attachTarget, attachUrl, describeStop, HealthWatcher, startTarget, type RunningTarget, type StopResult } from '../run/target.ts';
 import { spawnedBefore, TargetError } from '../run/target-error.ts';
 import type { GateOutcome, GateReport, TrialMachine, TrialMetrics } from '../verdicts/types.ts';
-import { starvation, starvedReason, withdrawStarvedFailures, type MachineProbe } from '../verdicts/machine.ts';
+import { starvation, starvationProofView, starvedReason, withdrawStarvedFailures, type MachineProbe } from '../verdicts/machine.ts';
 import { generatorLag, generatorLagReason, lagProofView, withdrawLagFailures, type GeneratorLag } from '../verdicts/generator-lag.ts';
 import { connectionQueueReason, wireView, withdrawQueueFailures } from '../verdicts/connection-queue.ts';
 import { processTreeCpuMs, systemMachineProbe } from '../run/machine-probe.ts';
@@ -367,7 +367,12 @@ export async function runGate(options: GateRunOptions): Promise<GateReport> {
     // so is a verdict that warned, or one the service's view could not speak to.
     notes.push(...unrecordedRouteReasons(report.verdicts), ...caveatReasons(report.verdicts, service));
     if (pprof) attachEvidence(report.verdicts, await pprof.settle());
-    if (starved) withdrawn.push(...withdrawStarvedFailures(starved, report.verdicts));
+    if (starved) {
+      // The objectives again with every answer a busy machine can cause counted good: an errors
+      // failure the answered client errors alone still fail is the service's (machine.ts).
+      const proof = judgeObjectives(contract, { ...views, client: starvationProofView(merged), trials: trialResults.map(starvationProofView) }, judging);
+      withdrawn.push(...withdrawStarvedFailures(starved, report.verdicts, undefined, proof));
+    }
     lag = generatorLag(merged.generator, merged);
     if (lag) {
       // The objectives again with the lag taken off as far as it reaches (every request twice the
