@@ -474,7 +474,11 @@ export async function runGate(options: GateRunOptions): Promise<GateReport> {
   // profile, a busier machine) is no failure of the build, and no pass either: a user's PR 24%
   // slower on p95 (p = 0.004) passed because its load.duration differed from the baseline's. Asked
   // to record a new baseline, the run does (the old one is not comparable).
-  const withheld = (report.baseline?.comparisons ?? []).filter((c) => c.withheld === 'fail');
+  // So is a pass the comparison could not judge (a machine quieter than when the baseline was
+  // recorded makes the build look faster; another profile compares nothing): a PASS would claim no
+  // regression that nothing here supports, and accept's regression row already said INCONCLUSIVE
+  // on the same evidence (a Nest user trial: gate exit 0, accept exit 4).
+  const withheld = (report.baseline?.comparisons ?? []).filter((c) => c.withheld === 'fail' || (c.withheld === 'pass' && (c.withheldBy === 'machine' || c.withheldBy === 'profile')));
   if (withheld.length > 0 && !(o.updateBaseline && o.baselinePath !== undefined)) {
     // A heap that does not show the memory, and too few trials, say themselves what would (a longer
     // run, a drill; more trials); the others are judged against a baseline recorded again under
