@@ -180,6 +180,35 @@ objectives:
   });
 });
 
+describe('a baseline recorded on a busier machine', () => {
+  it('a p95 pass the quieter machine could explain is not judged: INCONCLUSIVE, not a pass (accept said so; the gate passed)', async () => {
+    // 4 trials a side: 3 against 3 could never reach p < 0.05 (not judged for that instead).
+    const loaded = parseContract(contract('2s').replace('trials: 3', 'trials: 4'), 'slo.yaml');
+    assert.ok(loaded.contract, JSON.stringify(loaded.diagnostics));
+    const profile = gateProfile(loaded.contract);
+    if (typeof profile === 'string') throw new Error(profile);
+    const dir = mkdtempSync(join(tmpdir(), 'sloctl-quieter-'));
+    const run = (others: number[], updateBaseline: boolean) => runGate({
+      contract: loaded.contract!, contractFile: 'slo.yaml', contractPath: join(dir, 'slo.yaml'), profile, target: base, allowRemote: false,
+      baselinePath: join(dir, 'baseline.json'), updateBaseline, journalPath: join(dir, `run-${updateBaseline}.jsonl`), machineProbe: probe(others),
+    });
+    // Other processes left 0.8 of 2 cores free while the baseline was recorded, 1.9 now.
+    const recorded = await run([1.2, 1.2, 1.2, 1.2], true);
+    assert.equal(recorded.outcome, 'pass', recorded.reasons.join('\n'));
+    const now = await run([0.1, 0.1, 0.1, 0.1], false);
+    const p95 = now.baseline!.comparisons.find((c) => c.metric === 'p95')!;
+    assert.equal(p95.withheld, 'pass', p95.reason);
+    assert.equal(p95.withheldBy, 'machine');
+    assert.equal(now.outcome, 'inconclusive', now.reasons.join('\n'));
+    assert.equal(now.exitCode, EXIT.INCONCLUSIVE);
+    assert.match(now.reasons[0], /^regression p95: not judged: other processes left 1\.90 of 2 CPU cores free during this run, against 0\.80 when the baseline was recorded/);
+    assert.match(now.reasons[0], /record the baseline again under this run's profile \(--update-baseline on the last good build\) to judge it$/);
+    // The same machine as at the baseline: judged, a pass.
+    const same = await run([1.2, 1.2, 1.2, 1.2], false);
+    assert.equal(same.outcome, 'pass', same.reasons.join('\n'));
+  });
+});
+
 describe('starvation, pure', () => {
   const trial = (index: number, machine?: TrialMachine): TrialMetrics =>
     ({ index, startedAt: 0, durationMs: 1000, requests: 100, p95Ms: 10, errorRatio: 0, memoryPerRequestBytes: null, throughput: 100, latency: {} as TrialMetrics['latency'], ...(machine ? { machine } : {}) });
