@@ -616,6 +616,7 @@ describe('a latency failure during a dependency fault that a stall of the machin
     assert.equal(latency.met, undefined);
     assert.equal(latency.client, 0.975);
     assert.equal(latency.service, 1);
+    assert.match(checkText(latency), /^latency 300 ms 97\.5% \/ 100% \(objective 99%, not judged\)$/);
     assert.match(v.reasons.join(' '), /the latency check is not judged: the clients saw 97\.5% within 300 ms \(50 of 2000 over it\) against the 99% the drill requires, but the service's own metrics saw 100%, and its event loop stalled during the fault \(event-loop delay 450 ms at its worst, at or over its warn level 100 ms at 1 scrape\), which a dependency's error fault does not cause by itself/);
     assert.match(v.reasons.join(' '), /the stalls can reach 90 requests, enough to explain the 50/);
   });

@@ -43,7 +43,7 @@ export function faultText(v: Pick<DrillVerdict, 'fault' | 'target'>): string {
  */
 export function checkText(c: WindowCheck): string {
   const side = (x: number) => (c.name === 'errors' && c.unit === 'ratio' ? formatSuccess(x) : formatValue(x, c.unit));
-  const mark = c.met === undefined ? '?' : c.met ? 'ok' : 'MISSED';
+  const mark = c.met === undefined ? 'not judged' : c.met ? 'ok' : 'MISSED';
   return `${windowCheckLabel(c)} ${side(c.client)} / ${side(c.service)} (objective ${formatValue(c.objective, c.unit)}, ${mark})`;
 }
 
