@@ -21,7 +21,8 @@
 //    p99 of the loop's delay over its interval, that is the longest stall in it) delays the requests
 //    that arrive during it by up to L, and the backlog behind it at most as many again (the bound
 //    generator-lag.ts takes for a catch-up burst), so it reaches 2 x rate x L requests; counting
-//    every reached request good, the share meets the objective.
+//    every reached request good, the share meets the objective. A scrape more often than the
+//    SDK's 1 s sampling reads one stall twice: counted twice, it withholds more, never less.
 // Then the drill is not judged on latency: INCONCLUSIVE unless another check failed on its own.
 // A service that stalls its own loop in a dependency's fault (synchronous work on each failure)
 // looks the same from outside; that is why this is "not judged", never a pass.
