@@ -182,8 +182,11 @@ objectives:
 
 describe('a baseline recorded on a busier machine', () => {
   it('a p95 pass the quieter machine could explain is not judged: INCONCLUSIVE, not a pass (accept said so; the gate passed)', async () => {
-    // 4 trials a side: 3 against 3 could never reach p < 0.05 (not judged for that instead).
-    const loaded = parseContract(contract('2s').replace('trials: 3', 'trials: 4'), 'slo.yaml');
+    // 4 trials a side: 3 against 3 could never reach p < 0.05 (not judged for that instead). A
+    // p95 tolerance of +1000%: the comparison passes whatever this shared machine does to the
+    // service's 20 ms between the runs (a CI run beside another file read +13.7%, p = 0.029 against
+    // the plain baseline, a warn), so what is tested is what the machine check does to a pass.
+    const loaded = parseContract(contract('2s').replace('trials: 3', 'trials: 4, p95: +1000%'), 'slo.yaml');
     assert.ok(loaded.contract, JSON.stringify(loaded.diagnostics));
     const profile = gateProfile(loaded.contract);
     if (typeof profile === 'string') throw new Error(profile);
