@@ -14,7 +14,7 @@
 // kind), and when the service's own metrics fail it.
 //
 // Pure: data in, verdicts out (no clock, no I/O).
-import { serviceFails, withdrawFailures } from './withdraw.ts';
+import { serviceFails, verdictKey, withdrawFailures } from './withdraw.ts';
 import type { ConnectionWaits, LoadResult, RouteResult } from '../measure/types.ts';
 import type { ObjectiveVerdict } from './types.ts';
 
@@ -52,8 +52,6 @@ export function wireView(load: LoadResult): LoadResult {
   };
 }
 
-const key = (v: ObjectiveVerdict) => `${v.contract}\0${v.name}`;
-
 /** "1,500 requests waited more than 10 ms for one of the generator's 16 connections". */
 export function waitsText(w: ConnectionWaits): string {
   return `${w.waited.toLocaleString('en-US')} request${w.waited === 1 ? '' : 's'} waited more than ${+w.waitMs.toPrecision(3)} ms for one of the generator's ${w.connections} connection${w.connections === 1 ? '' : 's'} (all busy)`;
@@ -67,14 +65,14 @@ export function waitsText(w: ConnectionWaits): string {
  */
 export function withdrawQueueFailures(waits: ConnectionWaits | undefined, verdicts: ObjectiveVerdict[], wire: readonly ObjectiveVerdict[]): string[] {
   if (!waits || waits.waited <= 0) return [];
-  const twins = new Map(wire.map((v) => [key(v), v]));
+  const twins = new Map(wire.map((v) => [verdictKey(v), v]));
   return withdrawFailures({
     note: `${QUEUE_NOTE_PREFIX} ${waitsText(waits)}, and the time on the wire meets this objective; the wait is counted in the latency, and it is either the target at its capacity or too few connections for the rate: raise load.connections (--connections) to tell them apart.`,
     objective: (v) => {
       if (!QUEUE_BOUND.has(v.contract)) return false;
       // The service's own metrics fail it: the target's failure, whatever the generator's queue.
       if (serviceFails(v)) return false;
-      const twin = twins.get(key(v));
+      const twin = twins.get(verdictKey(v));
       return twin !== undefined && twin.verdict !== 'fail';
     },
     comparison: () => false,

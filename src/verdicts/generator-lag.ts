@@ -60,7 +60,7 @@
 //
 // Pure: data in, verdicts out (no clock, no I/O).
 import { Histogram } from '../measure/histogram.ts';
-import { failsObjective, measuredValue, serviceFails, withdrawFailures } from './withdraw.ts';
+import { failsObjective, measuredValue, serviceFails, verdictKey, withdrawFailures } from './withdraw.ts';
 import { formatValue, formatVerdictValue } from './format.ts';
 import type { GeneratorHealth, HistogramJson, LatencySummary, LoadResult, RouteResult } from '../measure/types.ts';
 import type { AvailabilityPart, BaselineComparison, MetricComparison, ObjectiveVerdict } from './types.ts';
@@ -349,8 +349,6 @@ function ownChecksAvailability(v: ObjectiveVerdict): number | undefined {
   return known.reduce((a, p) => a + p.weight * (p.name === 'latency' ? 1 : p.service), 0) / weight;
 }
 
-const key = (v: ObjectiveVerdict) => `${v.contract}\0${v.name}`;
-
 /**
  * Takes back the failures the generator's lag could explain: each becomes a warning whose reason
  * starts with LAG_NOTE_PREFIX and the lag's numbers; failed p95 / error-ratio comparisons with the
@@ -362,18 +360,18 @@ const key = (v: ObjectiveVerdict) => `${v.contract}\0${v.name}`;
  */
 export function withdrawLagFailures(lag: GeneratorLag, verdicts: ObjectiveVerdict[], baseline?: BaselineComparison, lagProof?: readonly ObjectiveVerdict[]): string[] {
   const lagBound = new Set<MetricComparison['metric']>(['p95', 'errorRatio']);
-  const twins = new Map((lagProof ?? []).map((v) => [key(v), v]));
+  const twins = new Map((lagProof ?? []).map((v) => [verdictKey(v), v]));
   // The availability composite last: its parts stand on the latency and errors failures that stood.
   const judged = new Map<ObjectiveVerdict, LagJudgement>();
-  for (const v of verdicts) if (v.contract !== 'availability') judged.set(v, judgeLag(lag, v, twins.get(key(v))));
+  for (const v of verdicts) if (v.contract !== 'availability') judged.set(v, judgeLag(lag, v, twins.get(verdictKey(v))));
   const standing = verdicts.filter((v) => v.verdict === 'fail' && (v.contract === 'latency' || v.contract === 'errors') && judged.get(v)?.withdraw === false);
-  for (const v of verdicts) if (v.contract === 'availability') judged.set(v, judgeLag(lag, v, twins.get(key(v)), standing));
+  for (const v of verdicts) if (v.contract === 'availability') judged.set(v, judgeLag(lag, v, twins.get(verdictKey(v)), standing));
   const stands = new Map<ObjectiveVerdict, string>();
   const explains = new Map<ObjectiveVerdict, string>();
   const withdrawn = withdrawFailures({
     note: `${LAG_NOTE_PREFIX} ${lag.text}; latency counts from the intended send time, and each request can hold up to ${ms(lag.marginMs)} of the lag (twice the worst): this failure does not hold without that, so it could be the generator's doing.`,
     objective: (v) => {
-      const j = judged.get(v) ?? judgeLag(lag, v, twins.get(key(v)));
+      const j = judged.get(v) ?? judgeLag(lag, v, twins.get(verdictKey(v)));
       if (j.stands !== undefined) stands.set(v, j.stands);
       if (j.withdraw && j.explains !== undefined) explains.set(v, j.explains);
       return j.withdraw;

@@ -13,7 +13,7 @@
 // a build that burns more CPU would otherwise look like a busier machine.
 import { MACHINE_MIN_CORES, overallVerdict } from './compare.ts';
 import { median } from './stats.ts';
-import { failsObjective, measuredValue, withdrawFailures } from './withdraw.ts';
+import { failsObjective, measuredValue, verdictKey, withdrawFailures } from './withdraw.ts';
 import { formatValue } from './format.ts';
 import type { LoadResult, RouteResult } from '../measure/types.ts';
 import type { BaselineComparison, MetricComparison, ObjectiveVerdict, TrialMachine, TrialMetrics } from './types.ts';
@@ -106,7 +106,7 @@ const CPU_BOUND_METRICS = new Set<MetricComparison['metric']>(['p95', 'errorRati
  * back ("latency api-latency p95 failed (254 ms > 200 ms)"), for starvedReason. Passes are left alone.
  */
 export function withdrawStarvedFailures(s: Starvation, verdicts: ObjectiveVerdict[], baseline?: BaselineComparison, starvationProof?: readonly ObjectiveVerdict[]): string[] {
-  const twins = new Map((starvationProof ?? []).map((v) => [`${v.contract}\0${v.name}`, v]));
+  const twins = new Map((starvationProof ?? []).map((v) => [verdictKey(v), v]));
   const stands = new Map<ObjectiveVerdict, ObjectiveVerdict>();
   const withdrawn = withdrawFailures({
     note: `not judged: ${s.text}, so the machine cannot support this verdict; run the gate again when it is quieter.`,
@@ -115,7 +115,7 @@ export function withdrawStarvedFailures(s: Starvation, verdicts: ObjectiveVerdic
       // An errors failure that the answered client errors alone still fail (starvationProofView):
       // no busy machine answers a 404 or a 400 (a Nest user trial: 144 NotFoundExceptions of 375
       // were withdrawn with the rest).
-      const twin = v.contract === 'errors' ? twins.get(`${v.contract}\0${v.name}`) : undefined;
+      const twin = v.contract === 'errors' ? twins.get(verdictKey(v)) : undefined;
       if (twin !== undefined && measuredValue(twin.client) && failsObjective(twin, twin.client)) {
         stands.set(v, twin);
         return false;

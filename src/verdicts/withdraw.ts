@@ -7,6 +7,11 @@ import { overallVerdict } from './compare.ts';
 import { formatValue, formatVerdictValue } from './format.ts';
 import type { BaselineComparison, MetricComparison, ObjectiveVerdict } from './types.ts';
 
+/** An objective verdict's identity across two judgements of the same run (its twin on another view: lag-proof, wire, starvation-proof). */
+export function verdictKey(v: ObjectiveVerdict): string {
+  return `${v.contract}\0${v.name}`;
+}
+
 /** "254 ms > 200 ms": the value beside the objective it missed. */
 export function missed(v: ObjectiveVerdict): string {
   return `${formatVerdictValue(v, v.measured)} ${v.direction === 'lower-is-better' ? '>' : '<'} ${formatValue(v.objective, v.unit)}`;
