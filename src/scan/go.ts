@@ -54,8 +54,8 @@ export async function scanGoModule(dir: string): Promise<ScanResult> {
   // Scanned from a module root that is not `package main` (cmd/api, cmd/worker), every program
   // is read, as before: which one is the service is not known.
   const groups = groupByDirectory(sources);
-  const rootIsMain = groups.some((g) => path.posix.dirname(g[0].relPath) === '.' && g.some(declaresMain));
   const dirOf = (group: ReadSource[]) => path.posix.dirname(group[0].relPath);
+  const rootIsMain = groups.some((g) => dirOf(g) === '.' && g.some(declaresMain));
   // The packages below another program's directory are its own (its handlers, its internal/).
   const otherPrograms = rootIsMain ? groups.filter((g) => dirOf(g) !== '.' && g.every(declaresMain)).map(dirOf) : [];
   const under = (dir: string) => otherPrograms.some((d) => dir === d || dir.startsWith(`${d}/`));

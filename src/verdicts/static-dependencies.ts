@@ -63,6 +63,6 @@ export function judgeStaticDependencies(i: StaticDependencyInput): StaticDepende
   if (i.untimed.length === 0) return { ...base, outcome: 'pass', reason: `${files} under ${i.dir}: every outbound HTTP call sloctl can see carries a timeout${naming}`, ...warn };
   const calls = `${i.untimed.length} call${i.untimed.length === 1 ? '' : 's'} without a timeout ${i.untimed.length === 1 ? 'is' : 'are'}`;
   if (!i.requireTimeout && i.undeclared === true) return { ...base, outcome: 'pass', reason: `the contract declares no dependencies contract (\`objectives.dependencies\`), so ${calls} not judged (as \`validate --project\` says): ${list.join('; ')}${naming}; declare \`objectives.dependencies: {}\` to require a timeout on every outbound call`, warn: true };
-  if (!i.requireTimeout) return { ...base, outcome: 'pass', reason: `requireTimeout is false in the contract, so ${i.untimed.length} call${i.untimed.length === 1 ? '' : 's'} without a timeout ${i.untimed.length === 1 ? 'is' : 'are'} not judged: ${list.join('; ')}${naming}`, ...warn };
+  if (!i.requireTimeout) return { ...base, outcome: 'pass', reason: `requireTimeout is false in the contract, so ${calls} not judged: ${list.join('; ')}${naming}`, ...warn };
   return { ...base, outcome: 'fail', reason: `${i.untimed.length} outbound call${i.untimed.length === 1 ? '' : 's'} without a timeout in ${files}: ${list.join('; ')}${naming}` };
 }

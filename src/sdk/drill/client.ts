@@ -154,7 +154,6 @@ export class DrillClient {
     if (!ours && res.status === 404 && this.endpoint !== at) return this.call<T>(method, sub, body);
     if (!ours && res.status === 404 && this.underPrefix !== undefined) {
       // Not here: under the health path's prefix (a Hono app under basePath serves it there), once.
-      const tried = this.endpoint;
       const under = this.underPrefix;
       this.endpoint = under;
       this.underPrefix = undefined;
@@ -162,8 +161,8 @@ export class DrillClient {
         return await this.call<T>(method, sub, body);
       } catch (err) {
         if (!(err instanceof DrillClientError && err.status === 404 && err.drillCode === undefined)) throw err;
-        this.endpoint = tried;
-        throw new DrillClientError(`neither ${tried.href + sub} nor ${under.href + sub} is a drill endpoint (404): start the service with ${DRILL_TOKEN_ENV} set (at least 16 characters), or pass the path it serves the endpoint at`, { status: 404 });
+        this.endpoint = at;
+        throw new DrillClientError(`neither ${at.href + sub} nor ${under.href + sub} is a drill endpoint (404): start the service with ${DRILL_TOKEN_ENV} set (at least 16 characters), or pass the path it serves the endpoint at`, { status: 404 });
       }
     }
     if (!ours) {
