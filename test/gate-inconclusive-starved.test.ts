@@ -17,24 +17,32 @@ import { runGate } from '../src/gate/run.ts';
 import type { BaselineComparison, ObjectiveVerdict, TrialMachine, TrialMetrics } from '../src/verdicts/types.ts';
 import { startGateService, type GateService } from './helpers/gate-service.ts';
 
-/** The service answers /slow after 20 ms; p95 of a 5 ms ceiling fails, a 2 s one passes. */
-function contract(p95: string, extraRoute = ''): string {
+/** A contract of the service below, each run 3 trials of 1.5 s at 40/s: its routes, its load mix, its objectives. */
+function starvedContract(routes: string, mix: string, objectives: string): string {
   return `apiVersion: sloctl/v1
 service: { name: starved }
 routes:
-  - { name: slow, method: GET, path: /slow }${extraRoute ? `\n  - { name: gone, method: GET, path: /gone }` : ''}
+${routes}
 load:
   rate: 40/s
   duration: 1500ms
   warmup: 200ms
   connections: 4
   timeout: 2s
-  mix: [{ route: slow, weight: 1 }${extraRoute ? ', { route: gone, weight: 1 }' : ''}]
+  mix: [${mix}]
 objectives:
-  latency:
-    - { name: api, threshold: 1s, objective: 50%, percentiles: { p95: ${p95} } }
+${objectives}
   regression: { baseline: baseline.json, trials: 3 }
 `;
+}
+
+/** The service answers /slow after 20 ms; p95 of a 5 ms ceiling fails, a 2 s one passes. */
+function contract(p95: string, extraRoute = ''): string {
+  return starvedContract(
+    `  - { name: slow, method: GET, path: /slow }${extraRoute ? `\n  - { name: gone, method: GET, path: /gone }` : ''}`,
+    `{ route: slow, weight: 1 }${extraRoute ? ', { route: gone, weight: 1 }' : ''}`,
+    `  latency:\n    - { name: api, threshold: 1s, objective: 50%, percentiles: { p95: ${p95} } }`,
+  );
 }
 
 let service: GateService;
@@ -142,21 +150,7 @@ describe('a target starved of CPU', () => {
   it('an errors failure the answered client errors alone fail (404s) stays FAIL on a starved machine; one of 503s is not judged', async () => {
     // A Nest user trial: 144 NotFoundExceptions of 375 were withdrawn with the rest as "the machine
     // cannot support this verdict". No busy machine answers a 404.
-    const errors = (path: string) => `apiVersion: sloctl/v1
-service: { name: starved }
-routes:
-  - { name: item, method: GET, path: ${path}/:id }
-load:
-  rate: 40/s
-  duration: 1500ms
-  warmup: 200ms
-  connections: 4
-  timeout: 2s
-  mix: [{ route: item, weight: 1, params: { id: "choice(1,2)" } }]
-objectives:
-  errors: { objective: 99% }
-  regression: { baseline: baseline.json, trials: 3 }
-`;
+    const errors = (path: string) => starvedContract(`  - { name: item, method: GET, path: ${path}/:id }`, '{ route: item, weight: 1, params: { id: "choice(1,2)" } }', '  errors: { objective: 99% }');
     const notFound = await gate(errors('/items'), [1.78, 1.78, 1.78]);
     assert.equal(notFound.outcome, 'fail', notFound.reasons.join('\n'));
     const v = notFound.verdicts.find((x) => x.contract === 'errors')!;
