@@ -369,6 +369,11 @@ describe('sloctl init: a contract from the code', () => {
     const r = await runCli(['init'], dir);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /^sloctl init: no route registrations were found under \. \(sloctl reads Fastify, Express, Koa with @koa\/router, Hono and NestJS controllers; node:http routes are not read\)/m);
+    // The node:http server is named where it starts, and the next steps give its SDK line (CommonJS: require).
+    assert.match(r.stderr, /; index\.js:1:22 starts a node:http server, whose routing is its handler's own code:/);
+    assert.match(r.stdout, /service "quiet" \(node; node:http\)/);
+    assert.match(r.stdout, /^ {7}node:http: const \{ wrap \} = require\('sloctl\/sdk\/http'\); {2}http\.createServer\(wrap\(handler, sdk\)\);/m);
+    assert.doesNotMatch(r.stdout, /the one line for your framework/);
     const text = readFileSync(join(dir, 'slo.yaml'), 'utf8');
     assert.deepEqual(contractIn(dir).routes, []);
     // The example, uncommented in place of `routes: []`, is a valid route too.
@@ -384,6 +389,20 @@ describe('sloctl init: a contract from the code', () => {
     assert.deepEqual(both.diagnostics, []);
     assert.deepEqual(gateRequests(both.contract!).map((q) => q.route), ['get-item']);
     assert.match(r.stdout, /^ {2}4\. list the routes, then a mix entry for each in the commented-out `load:` profile, uncomment it, and run `sloctl gate`/m);
+  });
+
+  it('a node:http server is recognised only where node:http is loaded: an ES module\'s named import, not node:net\'s createServer', async () => {
+    const esm = project({ 'package.json': JSON.stringify({ name: 'plain', type: 'module' }), 'src/server.mjs': "// the service\nimport { createServer } from 'node:http';\nconst server = createServer(handle);\nserver.listen(3000);\n" });
+    const r = await runCli(['init'], esm);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /; src\/server\.mjs:3:16 starts a node:http server/);
+    assert.match(r.stdout, /^ {7}node:http: import \{ wrap \} from 'sloctl\/sdk\/http';/m);
+
+    const tcp = project({ 'package.json': JSON.stringify({ name: 'tcp' }), 'index.js': "const net = require('node:net');\nnet.createServer((s) => s.end()).listen(3000);\n" });
+    const t = await runCli(['init'], tcp);
+    assert.equal(t.code, 0, t.stderr);
+    assert.doesNotMatch(t.stderr, /node:http server/);
+    assert.match(t.stdout, /then the one line for your framework/);
   });
 
   it('outbound calls without a timeout: commented dependencies named from the env variable, which validate once uncommented', async () => {

@@ -71,6 +71,9 @@ async function init(dir: string, opts: InitOptions, ctx: CliContext): Promise<nu
   const runtime: Runtime = (opts.runtime as Runtime | undefined) ?? (await detectRuntime(abs));
   const scan = await scanFor(runtime, abs, dir);
   const frameworks = frameworksOf(runtime, abs, scan);
+  // No framework sloctl reads, and a plain node:http server: its routes are the handler's own code.
+  const httpServer = runtime === 'node' && frameworks.length === 0 ? nodeHttpServerIn(abs, scan) : undefined;
+  if (httpServer) frameworks.push('node:http');
   const name = opts.name ?? defaultName(runtime, abs);
   // sloctl's Hono middleware under a basePath answers only the paths under it: its health and metrics go there.
   const health = sdkPathFor(scan.sdkScopes, SCAFFOLD_DEFAULTS.health);
@@ -109,7 +112,8 @@ async function init(dir: string, opts: InitOptions, ctx: CliContext): Promise<nu
   else writeAtomically(file, text, shown);
 
   if (scan.routes.length === 0 && scan.unresolvedRoutes.length === 0) {
-    ctx.stderr(`sloctl init: no route registrations were found under ${dir} (sloctl reads ${READS[runtime]}): the contract has an example route in a comment; list the service's routes there\n`);
+    const server = httpServer ? `; ${join(dir, httpServer.file)}:${httpServer.line}:${httpServer.col} starts a node:http server, whose routing is its handler's own code` : '';
+    ctx.stderr(`sloctl init: no route registrations were found under ${dir} (sloctl reads ${READS[runtime]})${server}: the contract has an example route in a comment; list the service's routes there\n`);
   }
   for (const w of scan.warnings.slice(0, 3)) ctx.stderr(`${join(dir, w.file)}:${w.line}:${w.col}: warning: ${w.message}\n`);
   if (scan.warnings.length > 3) ctx.stderr(`... and ${scan.warnings.length - 3} more code-check warning(s): \`sloctl validate --project\` lists them\n`);
@@ -277,14 +281,10 @@ const ESM_SYNTAX = /^[ \t]*(?:import\b\s*[\w${*'"]|export\b\s*[\w${*])/m;
 const REQUIRE_CALL = /\brequire\s*\(\s*['"`]/;
 
 /**
- * Whether the service's code is CommonJS, by what its files say: the package's `main` and the files
- * that register routes (else the usual entry files at the top and in src/). A `.cjs` file is; a
- * `.js`/`.jsx` one is when package.json's "type" is not "module" and the file calls `require(...)`
- * with no import or export statement. TypeScript is written with `import` whatever it compiles
- * to, and `.mjs` (or `.js` under "type": "module") is an ES module. CommonJS when more of the files
- * read say so than say ES module; with no evidence, or a tie, `import` (the README's form).
+ * The files that say how the service starts: the package's `main` and the files that register
+ * routes, else those of `candidates` that exist; with package.json's "type".
  */
-function moduleSystemOf(abs: string, scan: ScanResult): ModuleSystem {
+function serviceFiles(abs: string, scan: ScanResult, candidates: readonly string[]): { type: unknown; read: string[] } {
   let type: unknown;
   let main: unknown;
   try {
@@ -295,7 +295,52 @@ function moduleSystemOf(abs: string, scan: ScanResult): ModuleSystem {
   const routeFiles = [...new Set([...scan.routes, ...scan.unresolvedRoutes].map((r) => r.file))];
   const entry = typeof main === 'string' ? relative(abs, resolve(abs, main)).split(sep).join('/') : undefined;
   const read = [...new Set([...(entry !== undefined && !entry.startsWith('..') && existsSync(join(abs, entry)) ? [entry] : []), ...routeFiles])];
-  if (read.length === 0) read.push(...ENTRY_CANDIDATES.filter((f) => existsSync(join(abs, f))));
+  if (read.length === 0) read.push(...candidates.filter((f) => existsSync(join(abs, f))));
+  return { type, read };
+}
+
+/** Where a plain node:http service may start: ENTRY_CANDIDATES, and the same names as ES modules and TypeScript. */
+const HTTP_ENTRY_CANDIDATES = ['index', 'server', 'app', 'main', 'src/index', 'src/server', 'src/app', 'src/main'].flatMap((f) => ['js', 'cjs', 'mjs', 'ts', 'mts'].map((x) => `${f}.${x}`));
+/** node:http or node:https loaded by import or require (`http`, `node:http`, `https`, `node:https`). */
+const HTTP_MODULE = /(?:\bfrom\s*|\brequire\(\s*|\bimport\(\s*)['"](?:node:)?https?['"]/;
+/** A createServer call (http.createServer(, createServer( after a destructured import). */
+const CREATE_SERVER = /\bcreateServer\s*\(/g;
+
+/**
+ * A node:http server the service starts, for a service none of the frameworks sloctl reads serve:
+ * the first `createServer(` call in a file that loads node:http or node:https, among the files
+ * that say how the service starts (serviceFiles). Its routing is the handler's own code, which
+ * sloctl does not read; but the SDK's line for it is known (sloctl/sdk/http's wrap).
+ */
+export function nodeHttpServerIn(abs: string, scan: ScanResult): { file: string; line: number; col: number } | undefined {
+  for (const file of serviceFiles(abs, scan, HTTP_ENTRY_CANDIDATES).read.slice(0, 50)) {
+    let text: string;
+    try {
+      text = readFileSync(join(abs, file), 'utf8');
+    } catch {
+      continue;
+    }
+    if (!HTTP_MODULE.test(text)) continue;
+    CREATE_SERVER.lastIndex = 0;
+    const m = CREATE_SERVER.exec(text);
+    if (m === null) continue;
+    const before = text.slice(0, m.index);
+    const line = before.split('\n').length;
+    return { file, line, col: m.index - before.lastIndexOf('\n') };
+  }
+  return undefined;
+}
+
+/**
+ * Whether the service's code is CommonJS, by what its files say: the package's `main` and the files
+ * that register routes (else the usual entry files at the top and in src/). A `.cjs` file is; a
+ * `.js`/`.jsx` one is when package.json's "type" is not "module" and the file calls `require(...)`
+ * with no import or export statement. TypeScript is written with `import` whatever it compiles
+ * to, and `.mjs` (or `.js` under "type": "module") is an ES module. CommonJS when more of the files
+ * read say so than say ES module; with no evidence, or a tie, `import` (the README's form).
+ */
+function moduleSystemOf(abs: string, scan: ScanResult): ModuleSystem {
+  const { type, read } = serviceFiles(abs, scan, ENTRY_CANDIDATES);
   const cjs: string[] = [];
   let esm = 0;
   for (const file of read.slice(0, 50)) {
@@ -365,6 +410,11 @@ const NODE_ADAPTERS: Record<string, { esm: string; cjs: string }> = {
   Hono: {
     esm: "import { middleware } from 'sloctl/sdk/hono';  app.use('*', middleware(sdk));  // first",
     cjs: "const { middleware } = require('sloctl/sdk/hono');  app.use('*', middleware(sdk));  // first",
+  },
+  // A plain node:http server (nodeHttpServerIn): `route` names the template the handler's own routing matched.
+  'node:http': {
+    esm: "import { wrap } from 'sloctl/sdk/http';  http.createServer(wrap(handler, sdk));  // or wrap(handler, sdk, { route }), route(req) returning the template your routing matched ('/users/:id'); without it, the contract route the path matches",
+    cjs: "const { wrap } = require('sloctl/sdk/http');  http.createServer(wrap(handler, sdk));  // or wrap(handler, sdk, { route }), route(req) returning the template your routing matched ('/users/:id'); without it, the contract route the path matches",
   },
   'NestJS on Fastify': {
     esm: "import sloctl from 'sloctl/sdk/fastify';  await app.register(sloctl, { sdk });  // in main.ts, right after NestFactory.create, before listen; errors by name: src/sdk/README.md, \"NestJS\"",
