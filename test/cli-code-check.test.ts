@@ -42,6 +42,19 @@ describe('validate --project (TypeScript)', () => {
     assert.match(r.stdout, /code check: 3 metrics registered in 3 files under test\/fixtures\/ts-service, plus \d+ runtime defaults/);
   });
 
+  it('counts metrics by name: a second file registering the same ones (a script beside the server) adds none', async () => {
+    const dir = copyFixture('ts-service');
+    const once = await run(['validate', 'slo.yaml', '--project', '.'], dir);
+    assert.equal(once.code, 0, once.stderr);
+    const count = (out: string) => /code check: (\d+) metrics? registered in \d+ files? under \., plus (\d+) runtime defaults/.exec(out)?.slice(1).map(Number);
+    const before = count(once.stdout);
+    assert.ok(before, once.stdout);
+    cpSync(join(dir, 'src/metrics.ts'), join(dir, 'src/metrics-copy.ts'));
+    const twice = await run(['validate', 'slo.yaml', '--project', '.'], dir);
+    assert.equal(twice.code, 0, twice.stderr);
+    assert.deepEqual(count(twice.stdout), before, twice.stdout);
+  });
+
   it('reports a metric the contract reads once its registration is removed, at the contract line that needs it', async () => {
     const dir = copyFixture('ts-service');
     edit(join(dir, 'src/metrics.ts'), /export const inFlight = new Gauge\(\{[^}]*\}\);/, 'export const inFlight = { inc() {}, dec() {} };');

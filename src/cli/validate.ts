@@ -682,10 +682,13 @@ function summary(sources: Source[], loaded: LoadedContract[], all: Diagnostic[],
     }
   }
   for (const s of scans) {
-    const defaults = s.result.metrics.filter((m) => m.bulk === 'runtime').length;
+    // By name: two programs of one service that each call instrument() (the server, a script)
+    // register the same metrics, which are not twice as many.
+    const distinct = (runtime: boolean) => new Set(s.result.metrics.filter((m) => (m.bulk === 'runtime') === runtime).map((m) => m.name)).size;
+    const defaults = distinct(true);
     const others = s.result.otherPrograms ?? [];
     const left = others.length > 0 ? `; left out, programs of their own (a package main below the service's): ${others.map((d) => `${d}/`).join(', ')}` : '';
-    lines.push(`  code check: ${pluralize(s.result.metrics.length - defaults, 'metric')} registered in ${pluralize(s.result.filesScanned, 'file')} under ${s.label}${defaults ? `, plus ${pluralize(defaults, 'runtime default')}` : ''}${s.note ? ` (${s.note})` : ''}${left}`);
+    lines.push(`  code check: ${pluralize(distinct(false), 'metric')} registered in ${pluralize(s.result.filesScanned, 'file')} under ${s.label}${defaults ? `, plus ${pluralize(defaults, 'runtime default')}` : ''}${s.note ? ` (${s.note})` : ''}${left}`);
   }
   lines.push(...notes);
   if (sources.length === 0) lines.push('no staged contract files to validate');
