@@ -356,9 +356,17 @@ describe('validate --project on a Go service (a user trial: it scanned only TS/J
     assert.equal(both.codeCheck.length, 1);
   });
 
-  it('a Go directory with a package.json gets both scans', async () => {
+  it('a Go directory with a package.json gets both scans when it has JavaScript or TypeScript; one code check line when the package.json only installs sloctl', async () => {
     const dir = copyFixture('routes-go');
     writeFileSync(join(dir, 'package.json'), '{"name":"tools","private":true}\n');
+    // Only the package.json (a Go service that installs sloctl with npm): the Go scan alone, one line.
+    const only = await run(['validate', 'slo.yaml', '--project', '.'], dir);
+    assert.equal(only.code, 0, only.stderr);
+    assert.equal(only.stdout.match(/^ {2}code check: /gm)?.length, 1, only.stdout);
+    assert.match(only.stdout, /code check: \d+ metrics? registered in \d+ files? under \. .*\(Go: /);
+    assert.doesNotMatch(only.stdout, /in 0 files/);
+    // A script of its own beside it: both scans.
+    writeFileSync(join(dir, 'gen.mjs'), "console.log('tools');\n");
     const r = await run(['validate', 'slo.yaml', '--project', '.', '--format', 'json'], dir);
     assert.equal(r.code, 0, r.stderr);
     assert.equal((JSON.parse(r.stdout) as { codeCheck: unknown[] }).codeCheck.length, 2);

@@ -280,6 +280,10 @@ async function validateSources(sources: Source[], opts: ValidateOptions, ctx: Cl
       const { scanGoModule } = await import('../scan/go.ts');
       try {
         scans.push({ label: opts.project, root: opts.project, language: 'go', result: await scanDir(ctx.cwd, opts.project, '--project', scanGoModule), note: `Go: ${go.why}; scanned as --go-module-path ${opts.project} would` });
+        // A Go service with a package.json only to install sloctl: its TypeScript scan found no
+        // file, and a second code check line of "0 metrics in 0 files" read as a failed check.
+        const ts = scans.findIndex((s) => s.language === 'node' && s.root === opts.project);
+        if (ts >= 0 && scans[ts].result.filesScanned === 0) scans.splice(ts, 1);
       } catch (e) {
         if (!(e instanceof UsageError && e.message.includes('web-tree-sitter'))) throw e;
         const message = `--project ${opts.project}: this is a Go service (${go.why}), and reading its Go code needs the WebAssembly tree-sitter runtime, an optional peer dependency of sloctl: install it beside sloctl (npm install --save-dev web-tree-sitter) and run again`;
