@@ -162,6 +162,18 @@ describe('a target starved of CPU', () => {
     assert.match(busy.reasons[0], /errors errors failed .*but the machine cannot support the verdict/);
   });
 
+  it('an availability failure its success part alone explains (404s) stays FAIL on a starved machine; one of 503s is not judged', async () => {
+    const availability = (path: string) => starvedContract(`  - { name: item, method: GET, path: ${path}/:id }`, '{ route: item, weight: 1, params: { id: "choice(1,2)" } }', '  errors: { objective: 99% }\n  availability: { objective: 99% }');
+    const notFound = await gate(availability('/items'), [1.78, 1.78, 1.78]);
+    assert.equal(notFound.outcome, 'fail', notFound.reasons.join('\n'));
+    const v = notFound.verdicts.find((x) => x.contract === 'availability')!;
+    assert.equal(v.verdict, 'fail', v.reason);
+    assert.match(v.reason, /, but that does not explain this failure: counting every answer a busy machine can cause as good \(5xx, 408, 429, shed, timeouts and connection failures\), and the health, latency and dependency parts as met, the success part alone \(weighted success met 99% in 0 of 3 trials[^)]*\)\) leaves the composite at \d+(\.\d+)?% against 99%/);
+    const busy = await gate(availability('/busy'), [1.78, 1.78, 1.78]);
+    assert.equal(busy.outcome, 'inconclusive', busy.reasons.join('\n'));
+    assert.equal(busy.verdicts.find((x) => x.contract === 'availability')!.verdict, 'warn');
+  });
+
   it('a failure the machine does not explain (a route the service lacks) stays FAIL, and the latency failure is still not judged', async () => {
     const r = await gate(contract('5ms', 'gone'), [1.78, 1.78, 1.78]);
     assert.equal(r.outcome, 'fail', r.reasons.join('\n'));

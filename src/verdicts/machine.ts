@@ -107,27 +107,50 @@ const CPU_BOUND_METRICS = new Set<MetricComparison['metric']>(['p95', 'errorRati
  */
 export function withdrawStarvedFailures(s: Starvation, verdicts: ObjectiveVerdict[], baseline?: BaselineComparison, starvationProof?: readonly ObjectiveVerdict[]): string[] {
   const twins = new Map((starvationProof ?? []).map((v) => [verdictKey(v), v]));
-  const stands = new Map<ObjectiveVerdict, ObjectiveVerdict>();
+  const stands = new Map<ObjectiveVerdict, string>();
   const withdrawn = withdrawFailures({
     note: `not judged: ${s.text}, so the machine cannot support this verdict; run the gate again when it is quieter.`,
     objective: (v) => {
       if (!CPU_BOUND_CONTRACTS.has(v.contract)) return false;
       // An errors failure that the answered client errors alone still fail (starvationProofView):
       // no busy machine answers a 404 or a 400 (a Nest user trial: 144 NotFoundExceptions of 375
-      // were withdrawn with the rest).
-      const twin = v.contract === 'errors' ? twins.get(verdictKey(v)) : undefined;
-      if (twin !== undefined && measuredValue(twin.client) && failsObjective(twin, twin.client)) {
-        stands.set(v, twin);
+      // were withdrawn with the rest). The availability composite's the same way, through its
+      // success part alone.
+      const twin = twins.get(verdictKey(v));
+      const standing = twin === undefined ? undefined : v.contract === 'errors' ? errorsStanding(v, twin) : v.contract === 'availability' ? availabilityStanding(v, twin) : undefined;
+      if (standing !== undefined) {
+        stands.set(v, standing);
         return false;
       }
       return true;
     },
     comparison: (c) => CPU_BOUND_METRICS.has(c.metric),
   }, verdicts, baseline);
-  for (const [v, twin] of stands) {
-    v.reason += `; ${s.text}, but that does not explain this failure: counting every answer a busy machine can cause as good (5xx, 408, 429, shed, timeouts and connection failures), the client's answered errors alone leave ${formatValue(twin.client ?? NaN, twin.unit)} against ${formatValue(v.objective, v.unit)}`;
+  for (const [v, why] of stands) {
+    v.reason += `; ${s.text}, but that does not explain this failure: counting every answer a busy machine can cause as good (5xx, 408, 429, shed, timeouts and connection failures), ${why}`;
   }
   return withdrawn;
+}
+
+/** An errors failure its starvation-proof twin still fails: what the answered client errors alone leave. */
+function errorsStanding(v: ObjectiveVerdict, twin: ObjectiveVerdict): string | undefined {
+  if (!measuredValue(twin.client) || !failsObjective(twin, twin.client)) return undefined;
+  return `the client's answered errors alone leave ${formatValue(twin.client ?? NaN, twin.unit)} against ${formatValue(v.objective, v.unit)}`;
+}
+
+/**
+ * An availability failure the composite still fails with every part a busy machine can move
+ * counted as met (liveness: probes left unanswered; latency; a dependency's check timing out) and
+ * only the success part, from the starvation-proof twin (answered client errors), as measured.
+ */
+function availabilityStanding(v: ObjectiveVerdict, twin: ObjectiveVerdict): string | undefined {
+  const success = twin.parts?.find((p) => p.name === 'success');
+  if (success === undefined || !Number.isFinite(success.client) || !(success.weight > 0)) return undefined;
+  const weighed = (twin.parts ?? []).filter((p) => p.weight > 0 && (p.name === 'success' || Number.isFinite(p.client)));
+  const total = weighed.reduce((sum, p) => sum + p.weight, 0);
+  const composite = weighed.reduce((sum, p) => sum + p.weight * (p.name === 'success' ? success.client : 1), 0) / total;
+  if (!measuredValue(composite) || !failsObjective(v, composite)) return undefined;
+  return `and the health, latency and dependency parts as met, the success part alone (${success.detail}) leaves the composite at ${formatValue(composite, v.unit)} against ${formatValue(v.objective, v.unit)}`;
 }
 
 /** An answer a starved machine can cause: a server error (a dependency call timed out, the limiter shed), a request timeout, too many requests. */
