@@ -65,8 +65,12 @@ function samples(byStatus: Record<string, number>): IngestSample[] {
   return out;
 }
 
-/** Ten 2 s scrape intervals of 100 requests, `errorsIn[i]` of interval i answered 500; health UP. */
-function serviceView(errorsIn: Record<number, number>): SloStatus {
+/**
+ * `intervals` 2 s scrape intervals of 100 requests, `errorsIn[i]` of interval i answered 500; health
+ * UP. 100 by default: the fewest samples of the composite that can judge 99% (one bad allowed); fewer
+ * read UNKNOWN (src/evaluate/thin-evidence.ts thinSamples).
+ */
+function serviceView(errorsIn: Record<number, number>, intervals = 100): SloStatus {
   const store = new SeriesStore();
   const ev = new EmbeddedEvaluator(defineSlos(contract()));
   ev.attach(store);
@@ -74,13 +78,13 @@ function serviceView(errorsIn: Record<number, number>): SloStatus {
   const T0 = Date.UTC(2026, 11, 7, 6, 0, 0);
   const counts: Record<string, number> = { 200: 0, 500: 0 };
   store.ingest({ at: T0, samples: samples(counts) });
-  for (let i = 1; i <= 10; i++) {
+  for (let i = 1; i <= intervals; i++) {
     const bad = errorsIn[i] ?? 0;
     counts[500] += bad;
     counts[200] += 100 - bad;
     store.ingest({ at: T0 + i * 2000, samples: samples(counts) });
   }
-  return ev.report(T0 + 20_001).slos.find((s) => s.kind === 'availability')!;
+  return ev.report(T0 + intervals * 2000 + 1).slos.find((s) => s.kind === 'availability')!;
 }
 
 describe('availability composite, per scrape interval (the service\'s view)', () => {
@@ -92,11 +96,22 @@ describe('availability composite, per scrape interval (the service\'s view)', ()
     assert.ok(a.notes.some((n) => n.includes('counted as met: success at 1 (the worst: 2.5 weighted bad of 100 requests, 97.5% against 99%; 2.5 weighted bad of 400 in the 30s up to it)')), a.notes.join('\n'));
   });
 
-  it('ten 500s in one interval (more than 99% gives by chance) miss it, and the note names the part and the interval', () => {
-    const a = serviceView({ 4: 10 });
-    assert.ok(a.current < 0.99, String(a.current));
+  it('ten 500s in an interval (more than 99% gives by chance) miss it, and the note names the part and the interval; five such intervals of 100 fail 99%', () => {
+    const a = serviceView({ 4: 10, 20: 10, 40: 10, 60: 10, 80: 10 });
+    // 5 samples at 75%: 1.25 bad of 100.
+    assert.ok(Math.abs(a.current - 0.9875) < 1e-9, String(a.current));
     assert.equal(a.state, 'failing');
-    assert.ok(a.notes.some((n) => n.startsWith("the composite's parts missed their objectives at scrape intervals: success at 1 (the worst: 25 weighted bad of 100 requests, 75% against 99%; 25 weighted bad of 400 in the 30s up to it)")), a.notes.join('\n'));
+    assert.ok(a.notes.some((n) => n.startsWith("the composite's parts missed their objectives at scrape intervals: success at 5 (the worst: 25 weighted bad of 100 requests, 75% against 99%; 25 weighted bad of 400 in the 30s up to it)")), a.notes.join('\n'));
+  });
+
+  it('at start-up, 3 scrapes with ten 500s in the second interval: the miss is noted, and availability is UNKNOWN, not FAILING (2 samples cannot judge 99%)', () => {
+    // Before: 2 samples, one at 75%: 87.5%, FAILING (exit 1) on the per-interval rule alone.
+    const a = serviceView({ 2: 10 }, 2);
+    assert.deepEqual([a.counts.total, a.counts.bad], [2, 0.25]);
+    assert.equal(a.state, 'unknown', a.explain.join('\n'));
+    assert.match(a.reason!, /^not measurable yet: objective 99% allows 0\.02 bad samples in the 2 the span counted \(one per scrape\), and 2 samples \(0\.25 bad\) cannot say whether 99% is met either way; it needs at least 100 samples/);
+    assert.ok(a.notes.some((n) => n.startsWith("the composite's parts missed their objectives at scrape intervals: success at 1")), a.notes.join('\n'));
+    assert.equal(a.gaugeWindowMs, undefined, 'composed from its parts: each sample judges its own interval');
   });
 });
 
@@ -144,7 +159,7 @@ describe('availability composite, per gate trial (the client\'s view)', () => {
 
   it('a FAIL only the service\'s composite shows names its part, how many intervals and the worst (it named none)', () => {
     const clean = [0, 0, 0, 0, 0].map((e) => load([row(300, e)], 6000));
-    const service = { slos: [serviceView({ 4: 10 })] };
+    const service = { slos: [serviceView({ 4: 10 }, 10)] };
     const v = judgeObjectives(contract(), { client: load([row(1500, 0)], 30_000), trials: clean, healthUpShare: 1, service }).find((x) => x.contract === 'availability')!;
     assert.equal(v.verdict, 'fail');
     assert.match(v.reason, /as the service measured it \(client 100%, service 97\.5%\)/);

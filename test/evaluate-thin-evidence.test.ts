@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defineSlos } from '../src/evaluate/definitions.ts';
 import { EmbeddedEvaluator } from '../src/evaluate/embedded.ts';
-import { thinEvidence } from '../src/evaluate/thin-evidence.ts';
+import { thinEvidence, thinSamples } from '../src/evaluate/thin-evidence.ts';
 import { SeriesStore, type IngestSample } from '../src/observe/series-store.ts';
 import { contractFrom } from './helpers/contract.ts';
 
@@ -58,5 +58,73 @@ describe('sloctl status on a quiet service', () => {
   it('a server error in every scrape of 100 at 99.9%: FAILING stands (5 of 505 is too many for the objective)', () => {
     const s = status('99.9%', 100, 1);
     assert.equal(s.state, 'failing', s.explain.join('\n'));
+  });
+});
+
+// The availability composite's samples (one per scrape) under the same rule. Before, they were
+// exempt ("each interval is judged against what its part's objective gives by chance already"),
+// and a user trial read `availability 100% 0 / 3 OK` at 99.9% beside an ALERT column saying
+// "unknown", and on the checkout example right after start, FAILING (exit 1) from 3 scrapes of a
+// gauge that had judged one 500 among 40 requests in its 10 s health window.
+describe('thinSamples', () => {
+  it('under one allowed bad sample nothing judges, whatever the samples read; from 1/(1 - objective) samples on, judged', () => {
+    assert.equal(
+      thinSamples(3, 0, 0.999),
+      'not measurable yet: objective 99.9% allows 0.003 bad samples in the 3 the span counted (one per scrape), and 3 samples (none bad) cannot say whether 99.9% is met either way; it needs at least 1,000 samples (--samples), or the whole window through --prometheus',
+    );
+    // 0.5 bad of 3: the request rule's binomial tail (0.003) would call it "too many to explain".
+    assert.match(thinSamples(3, 0.5, 0.999)!, /and 3 samples \(0\.5 bad\) cannot say whether 99\.9% is met either way; it needs at least 1,000 samples/);
+    assert.ok(thinSamples(99, 99, 0.99) !== undefined, 'every sample bad, still under one allowed: unknown');
+    assert.equal(thinSamples(100, 0, 0.99), undefined, '100 samples at 99%: one allowed, judged');
+    assert.equal(thinSamples(1000, 0, 0.999), undefined);
+    assert.equal(thinSamples(0, 0, 0.999), undefined, 'no samples: the caller says "no data"');
+  });
+});
+
+/** Availability read from the SDK's gauge, one value per scrape, 2 s apart; health UP. */
+function availability(objective: string, gauge: readonly number[]) {
+  const contract = contractFrom(`apiVersion: sloctl/v1
+service: { name: quiet, runtime: node }
+scrapeInterval: 2s
+health: { window: 10s }
+routes:
+  - { name: work, method: GET, path: /work }
+objectives:
+  availability: { objective: ${objective} }
+`);
+  const store = new SeriesStore();
+  const ev = new EmbeddedEvaluator(defineSlos(contract));
+  ev.attach(store);
+  ev.setHealth(true);
+  const T0 = Date.UTC(2026, 11, 7, 6, 0, 0);
+  gauge.forEach((v, i) => store.ingest({ at: T0 + i * 2000, samples: [{ name: 'sloctl_availability', labels: {}, value: v, type: 'gauge' }] }));
+  const s = ev.report(T0 + gauge.length * 2000).slos.find((x) => x.kind === 'availability')!;
+  return s;
+}
+
+describe('sloctl status: availability on too few samples', () => {
+  it('3 scrapes at start-up, the gauge at 1, 0.75, 0.75 (one burst in its 10 s window): UNKNOWN, not FAILING', () => {
+    const s = availability('99.9%', [1, 0.75, 0.75]);
+    assert.deepEqual([s.counts.total, s.counts.bad], [3, 0.5]);
+    assert.equal(s.state, 'unknown', s.explain.join('\n'));
+    assert.match(s.reason!, /^not measurable yet: objective 99\.9% allows 0\.003 bad samples in the 3 the span counted/);
+    assert.ok(s.explain.some((l) => l.includes('state: UNKNOWN (not measurable yet') && l.includes('read 83.3333% against 99.9%')), s.explain.join('\n'));
+    // The table says what the samples judged: the service's last 10 s at each scrape.
+    assert.equal(s.gaugeWindowMs, 10_000);
+  });
+
+  it('3 clean scrapes: UNKNOWN, not OK (3 samples cannot tell 99.9% from 99%)', () => {
+    const s = availability('99.9%', [1, 1, 1]);
+    assert.equal(s.state, 'unknown', s.explain.join('\n'));
+    assert.match(s.reason!, /\(none bad\) cannot say whether 99\.9% is met either way; it needs at least 1,000 samples/);
+  });
+
+  it('the boundary: 99 samples at 99% stay UNKNOWN; 100 (one bad allowed) are judged as before, OK or FAILING', () => {
+    assert.equal(availability('99%', Array(99).fill(1)).state, 'unknown');
+    assert.equal(availability('99%', Array(100).fill(1)).state, 'ok');
+    // 8 samples at 0.75: 2 bad of 100, 98% < 99%.
+    const failing = availability('99%', [...Array(92).fill(1), ...Array(8).fill(0.75)]);
+    assert.equal(failing.state, 'failing', failing.explain.join('\n'));
+    assert.equal(failing.current, 0.98);
   });
 });

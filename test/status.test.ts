@@ -333,3 +333,61 @@ objectives:
     assert.ok(Math.abs(JSON.parse(renderStatus(report, 'json', false)).slos[0].current - -0.12) < 1e-9);
   });
 });
+
+describe('sloctl status: availability right after start (few scrapes of the SDK gauge)', () => {
+  // A service just started: 1,000 clean requests between scrapes, and the SDK's availability gauge
+  // at 1 then 0.75 (its 10 s health window holds a burst from before the first scrape). A user
+  // trial read `availability 83.3% 0.5 / 3 FAILING` (exit 1) beside `errors 0 / 2,000`, and
+  // "availability: error budget overspent" under the table, from 3 scrapes.
+  let server: Server;
+  let dir: string;
+  before(async () => {
+    let scrapes = 0;
+    server = createServer((req, res) => {
+      if (req.url === '/metrics') {
+        scrapes++;
+        const requests = 1000 * scrapes;
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+        res.end([
+          '# TYPE http_server_requests_total counter',
+          `http_server_requests_total{method="GET",route="/work",status_class="2xx",error_class="none"} ${requests}`,
+          '# TYPE sloctl_availability gauge',
+          `sloctl_availability ${scrapes === 1 ? 1 : 0.75}`,
+          '',
+        ].join('\n'));
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"status":"UP"}');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    dir = mkdtempSync(join(tmpdir(), 'sloctl-status-avail-'));
+    writeFileSync(join(dir, 'slo.yaml'), `apiVersion: sloctl/v1
+service: { name: fresh }
+target: { url: "http://127.0.0.1:${(server.address() as AddressInfo).port}" }
+health: { window: 10s }
+routes:
+  - { name: work, method: GET, path: /work }
+objectives:
+  errors: { objective: 99% }
+  availability: { objective: 99.9% }
+`);
+  });
+  after(() => new Promise<void>((r) => {
+    server.closeAllConnections();
+    server.close(() => r());
+  }));
+
+  it('3 scrapes: availability UNKNOWN with the samples it needs (exit 4, not 1), its cell says samples, the legend says what ACHIEVED and its samples are, no budget verdict under the table', async () => {
+    const r = await run(['status', 'slo.yaml', '--samples', '3', '--interval', '10ms', '--no-progress'], dir);
+    assert.equal(r.code, EXIT.INCONCLUSIVE, r.stdout);
+    const row = r.stdout.split('\n').find((l) => /^\d\s+availability\s/.test(l)) ?? '';
+    assert.match(row, /\s83\.3333%\s.*\s0\.5 \/ 3 samples\s+UNKNOWN: not measurable yet: objective 99\.9% allows 0\.003 bad samples in the 3 the span counted \(one per scrape\), .* it needs at least 1,000 samples/);
+    assert.match(r.stdout, /^\d\s+errors\s+100%\s.*\s0 \/ 2,000\s+OK$/m);
+    assert.match(r.stdout, /^ACHIEVED = SLI ÷ OBJECTIVE \(100% is exactly at it; a percentile row: its value against its ceiling\)\. WINDOW: the span sloctl watched\.$/m);
+    assert.match(r.stdout, /^availability: one sample per scrape, the service's own composite over its last 10s \(health\.window\), so the first samples also judge requests from before the WINDOW the request rows count\.$/m);
+    assert.doesNotMatch(r.stdout, /availability: error budget/);
+    const md = await run(['status', 'slo.yaml', '--samples', '2', '--interval', '10ms', '--no-progress', '--format', 'markdown'], dir);
+    assert.match(md.stdout, /^ACHIEVED = SLI ÷ OBJECTIVE/m);
+  });
+});

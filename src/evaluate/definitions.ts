@@ -38,6 +38,7 @@ import type { ScaledTier } from '../engine/alerts.ts';
 import { DEFAULT_FOR_MS, planTiers } from '../emit/slos.ts';
 import type { LabelMatcher } from '../observe/series-store.ts';
 import { percentileQuantile } from '../contract/percentiles.ts';
+import { HEALTH_WINDOW_DEFAULT_MS } from '../sdk/core/health.ts';
 
 const DAY = 86_400_000;
 
@@ -98,6 +99,8 @@ export interface AvailabilitySource {
    * more than the objective gives by chance.
    */
   evidenceWindowMs: number;
+  /** How far back the SDK's gauge judges at each scrape: the contract's health.window (default 30 s). */
+  healthWindowMs: number;
 }
 
 export interface CustomSource {
@@ -213,6 +216,7 @@ export function defineSlos(c: Contract): SloDefinition[] {
       criticalDependencies: c.dependencies.filter((d) => d.critical).map((d) => d.name),
       dependencyGauge: metricName(c, 'dependencyUp'),
       evidenceWindowMs: partEvidenceWindowMs(c),
+      healthWindowMs: c.health?.window ?? HEALTH_WINDOW_DEFAULT_MS,
       ...(unmeasured !== undefined ? { unmeasuredDependencies: unmeasured } : {}),
     }));
   }

@@ -20,6 +20,7 @@ import { intervalMissStands } from '../engine/interval-miss.ts';
 import { unmeasuredDependenciesText } from '../contract/availability-parts.ts';
 import { compileMatchers, type IngestResult, type Series, type SeriesStore } from '../observe/series-store.ts';
 import type { AvailabilitySource, ErrorsSource, LatencySource, Scope, SloDefinition } from './definitions.ts';
+import { SAMPLES_UNIT } from './thin-evidence.ts';
 import { evaluateSlo, healthRows, num, percentileStatus, skippedSlo, type EventSource, type PercentileStatus, type SloStatus, type WindowCounts } from './report.ts';
 
 const DAY = 86_400_000;
@@ -103,6 +104,8 @@ interface Session {
   availabilityFrom: Set<string>;
   /** Scrapes that carried the availability gauge while it judged requests from before (gaugeTrusted false). */
   untrustedGauge: number;
+  /** Samples of availability read from the gauge. */
+  gaugeSamples: number;
   missing: Set<string>;
   /**
    * Availability composed from its parts: per part (`latency <slo>`, `success`), the scrape
@@ -135,7 +138,7 @@ interface State {
 const RECENT_MS = 15 * 60_000;
 
 function newSession(): Session {
-  return { scrapes: 0, bad: 0, total: 0, classes: new Map(), otherClasses: new Map(), seriesWithoutClass: 0, seriesWithLabel: 0, labelNames: new Set(), noBucket: new Map(), buckets: new Map(), interpolated: new Set(), availabilityFrom: new Set(), untrustedGauge: 0, missing: new Set(), partsMissed: new Map(), partsNoise: new Map() };
+  return { scrapes: 0, bad: 0, total: 0, classes: new Map(), otherClasses: new Map(), seriesWithoutClass: 0, seriesWithLabel: 0, labelNames: new Set(), noBucket: new Map(), buckets: new Map(), interpolated: new Set(), availabilityFrom: new Set(), untrustedGauge: 0, gaugeSamples: 0, missing: new Set(), partsMissed: new Map(), partsNoise: new Map() };
 }
 
 /** Buckets a window needs: the SLO window (a calendar month at its longest) and every tier window. */
@@ -358,6 +361,7 @@ export class EmbeddedEvaluator {
       // The SDK's own composite, averaged over instances (the rules' avg(avg_over_time(...))).
       const a = Math.min(1, Math.max(0, gauges.reduce((x, y) => x + y, 0) / gauges.length));
       st.session.availabilityFrom.add(`the ${src.gauge} gauge`);
+      st.session.gaugeSamples++;
       this.record(st, result.at, 1 - a, 1, result.at);
       return;
     }
@@ -439,11 +443,12 @@ export class EmbeddedEvaluator {
         slices: (a, b, slice) => win.slices(a, b, slice),
         describe: () => describeSource(st),
         countedBy: 'plain increases between scrapes, reset-corrected',
-        unit: def.source.kind === 'availability' ? 'samples (one per scrape)' : 'requests',
+        unit: def.source.kind === 'availability' ? SAMPLES_UNIT : 'requests',
       };
       const s = st.session;
       const sliWindowMs = coveredMs(s);
-      return evaluateSlo(def, source, at, { notes: notesOf(st), percentiles: percentilesOf(st), unmeasurable: unmeasurable(st) ?? uncomposed(st), ...(sliWindowMs !== undefined ? { sliWindowMs } : {}) });
+      const gaugeWindowMs = def.source.kind === 'availability' && s.gaugeSamples > 0 ? def.source.healthWindowMs : undefined;
+      return evaluateSlo(def, source, at, { notes: notesOf(st), percentiles: percentilesOf(st), unmeasurable: unmeasurable(st) ?? uncomposed(st), ...(sliWindowMs !== undefined ? { sliWindowMs } : {}), ...(gaugeWindowMs !== undefined ? { gaugeWindowMs } : {}) });
     });
   }
 

@@ -105,7 +105,9 @@ function rows(r: StatusReport): Row[] {
         budget: s.budget ? pct(s.budget.remainingRatio, 2) : 'n/a',
         burn: burn(s.burnRate),
         alert: alertText(s),
-        events: s.counts.total === 0 ? '-' : `${num(s.counts.bad)} / ${num(s.counts.total)}`,
+        // Scraped availability counts composite samples, not requests: said in the cell, since the
+        // rows beside it count requests ("0.5 / 3" next to "0 / 22" read as a contradiction).
+        events: s.counts.total === 0 ? '-' : `${num(s.counts.bad)} / ${num(s.counts.total)}${s.kind === 'availability' && r.source.kind === 'scrape' ? ' samples' : ''}`,
         state: stateText(s),
       });
     } else {
@@ -157,11 +159,28 @@ function rows(r: StatusReport): Row[] {
   return out;
 }
 
+/**
+ * What the columns mean, under the table: ACHIEVED (SLI ÷ objective) was explained nowhere a user
+ * reads, and a scraped availability sample judges the service's own health window, which reaches
+ * back before the span the other rows count (a user read "83% availability" beside "errors 0 / 22"
+ * as a contradiction). One line, and one more only when availability was read from the gauge.
+ */
+export function legendLines(r: StatusReport): string[] {
+  if (!r.slos.some((s) => s.state !== 'skipped')) return [];
+  const span = r.source.kind === 'scrape' ? 'the span sloctl watched' : 'the span read through PromQL';
+  const out = [`ACHIEVED = SLI ÷ OBJECTIVE (100% is exactly at it; a percentile row: its value against its ceiling). WINDOW: ${span}.`];
+  for (const s of r.slos) {
+    if (s.gaugeWindowMs === undefined) continue;
+    out.push(`${s.name}: one sample per scrape, the service's own composite over its last ${duration(s.gaugeWindowMs)} (health.window), so the first samples also judge requests from before the WINDOW the request rows count.`);
+  }
+  return out;
+}
+
 export function renderTable(r: StatusReport): string {
   const all = [HEAD, ...rows(r)];
   const width = Object.fromEntries(KEYS.map((k) => [k, Math.max(...all.map((row) => row[k].length))])) as Record<keyof Row, number>;
   const line = (row: Row) => KEYS.map((k, i) => (i === KEYS.length - 1 ? row[k] : row[k].padEnd(width[k]))).join('  ').trimEnd();
-  const footer = [...exhaustionLines(r), ...noteLines(r)];
+  const footer = [...legendLines(r), ...exhaustionLines(r), ...noteLines(r)];
   return [headline(r), '', ...all.map(line), ...(footer.length ? ['', ...footer] : [])].join('\n');
 }
 
@@ -172,6 +191,8 @@ function mdCell(s: string): string {
 export function renderMarkdown(r: StatusReport): string {
   const out = [`**${mdCell(headline(r))}**`, '', `| ${KEYS.map((k) => HEAD[k]).join(' | ')} |`, `| ${KEYS.map(() => '---').join(' | ')} |`];
   for (const row of rows(r)) out.push(`| ${KEYS.map((k) => mdCell(row[k])).join(' | ')} |`);
+  const legend = legendLines(r);
+  if (legend.length > 0) out.push('', ...legend);
   const notes = (r.notes ?? []).map((n) => `note: ${n}`);
   if (notes.length > 0) out.push('', ...notes);
   return out.join('\n');
@@ -211,7 +232,9 @@ export function noteLines(r: StatusReport): string[] {
 export function exhaustionLines(r: StatusReport): string[] {
   const out: string[] = [];
   for (const s of r.slos) {
-    if (!s.budget || Number.isNaN(s.budget.remainingRatio)) continue;
+    // An UNKNOWN row (too few events to judge) has a budget in arithmetic only: "error budget
+    // overspent" after 3 scrapes is the verdict its state withholds.
+    if (!s.budget || Number.isNaN(s.budget.remainingRatio) || s.state === 'unknown') continue;
     if (s.budget.remaining <= 0) {
       out.push(`${s.name}: error budget ${s.budget.remaining < 0 ? 'overspent' : 'exhausted'} (${pct(s.budget.remainingRatio, 2)} left)`);
     } else if (s.currentBurn && !Number.isNaN(s.currentBurn.burnRate)) {

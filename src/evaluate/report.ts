@@ -23,7 +23,7 @@ import { healthTable, type HealthInput, type HealthRow } from '../engine/health.
 import { ceilingSide, type QuantileBucket } from '../engine/histogram.ts';
 import { formatElapsed, formatMillis } from '../contract/units.ts';
 import type { SloDefinition } from './definitions.ts';
-import { thinEvidence } from './thin-evidence.ts';
+import { SAMPLES_UNIT, thinEvidence, thinSamples } from './thin-evidence.ts';
 
 /** Events over a span, with how much of it had data (when the source knows). */
 export interface WindowCounts {
@@ -121,6 +121,11 @@ export interface SloStatus {
    * (PromQL: the SLO window). Absent when nothing was counted.
    */
   sliWindowMs?: number;
+  /**
+   * Availability read from the SDK's gauge (scraping): how far back each sample judges the service
+   * (its health.window), which for the first samples is before the span sloctl watched.
+   */
+  gaugeWindowMs?: number;
   percentiles: PercentileStatus[];
   notes: string[];
   explain: string[];
@@ -216,6 +221,8 @@ export interface EvaluateOptions {
   unmeasurable?: string;
   /** SloStatus.sliWindowMs. */
   sliWindowMs?: number;
+  /** SloStatus.gaugeWindowMs. */
+  gaugeWindowMs?: number;
   /** SloStatus.prometheusAlerts. */
   prometheusAlerts?: PrometheusAlert[];
 }
@@ -229,6 +236,7 @@ export function evaluateSlo(def: SloDefinition, source: EventSource, at: number,
   const unit = source.unit;
   const status: SloStatus = { ...blankStatus(def, win, counts), percentiles: options.percentiles ?? [], notes, explain };
   if (options.sliWindowMs !== undefined) status.sliWindowMs = options.sliWindowMs;
+  if (options.gaugeWindowMs !== undefined) status.gaugeWindowMs = options.gaugeWindowMs;
   if (options.prometheusAlerts !== undefined) status.prometheusAlerts = options.prometheusAlerts;
 
   explain.push(`${def.name}: ${def.promise}`);
@@ -327,11 +335,17 @@ export function evaluateSlo(def: SloDefinition, source: EventSource, at: number,
     explain.push(`  state: UNKNOWN (${status.reason}; a gap is never counted as good)`);
   } else {
     const failing = status.current < o || (status.budget !== undefined && status.budget.remaining < 0);
-    // Too few requests for the objective (thin-evidence.ts). Counted per request only: the
-    // availability composite's samples are scrape intervals, each judged against what the
-    // objective gives by chance already (engine/interval-miss.ts), and time slices are not events.
-    const perRequest = (def.budgeting === 'Occurrences' || source.slices === undefined) && unit === 'requests';
-    const thin = perRequest ? thinEvidence(counts.total, counts.bad, o, unit) : undefined;
+    // Too few events for the objective (thin-evidence.ts): requests, and the availability
+    // composite's samples (one per scrape), which no number of them under one allowed bad one can
+    // judge either way (thinSamples says why). Time slices are not events. (The exemption the
+    // samples had, "each interval is judged against what its part's objective gives by chance
+    // already", guarded only a part's miss, never availability's own objective: 3 clean samples
+    // read OK at 99.9%, and one burst read FAILING.)
+    const perEvent = def.budgeting === 'Occurrences' || source.slices === undefined;
+    const thin = !perEvent ? undefined
+      : unit === 'requests' ? thinEvidence(counts.total, counts.bad, o, unit)
+      : unit === SAMPLES_UNIT ? thinSamples(counts.total, counts.bad, o)
+      : undefined;
     if (thin !== undefined) {
       status.state = 'unknown';
       status.reason = thin;
