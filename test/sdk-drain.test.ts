@@ -21,7 +21,7 @@ import { instrument } from '../src/sdk/index.ts';
 import { wrap } from '../src/sdk/adapters/http.ts';
 import sloctlFastify from '../src/sdk/adapters/fastify.ts';
 import { metricValue } from '../src/sdk/testing.ts';
-import { Drainer, IDLE_CLOSE_MS, type DrainLogLine } from '../src/sdk/protect/drain.ts';
+import { Drainer, IDLE_CLOSE_MS, type DrainLogLine, type DrainResult } from '../src/sdk/protect/drain.ts';
 import { acceptQueueLength } from '../src/sdk/protect/accept-queue.ts';
 import { contractFrom as contractOf } from './helpers/contract.ts';
 
@@ -627,6 +627,97 @@ describe('sdk.serve(): the drainer on a node:http server', () => {
     assert.deepEqual(r.cut, { requests: 0, connections: 0 });
     assert.ok(!lines.some((l) => /accept queue/.test(l.message ?? '')), JSON.stringify(lines));
     assert.equal((await probe(url, '/work', false)).code, 'ECONNREFUSED', 'closed after that');
+  });
+
+  /** A service whose /slow takes 800 ms, listening, with one keep-alive connection idle and a slow request in flight on another: all before sdk.serve(). */
+  async function servedLate() {
+    const sdk = instrument({ contract: contractOf(driftContract('shed', '      - { signal: inFlight, threshold: 500 }')), registry: new Registry(), defaultMetrics: false, drift: false });
+    const server = createServer(wrap(async (req, res) => {
+      if (req.url === '/slow') await new Promise((r) => setTimeout(r, 800));
+      res.end('ok');
+    }, sdk));
+    // Longer than the drain's deadline, as behind a balancer whose own idle timeout is longer:
+    // Node's 5 s would otherwise end the idle connection part way and hide a drain that forgot it.
+    server.keepAliveTimeout = 60_000;
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    // Two agents: one agent would send /slow on the idle connection.
+    const keepAlive = new Agent({ keepAlive: true, maxSockets: 1 });
+    const other = new Agent({ keepAlive: true, maxSockets: 1 });
+    assert.equal((await probe(url, '/work', keepAlive)).connection, 'keep-alive');
+    const slow = probe(url, '/slow', other);
+    await until('the slow request in flight', () => sdk.recorder.inFlight === 1 || undefined);
+    const lines: DrainLogLine[] = [];
+    const drainer = sdk.serve(server, { announceMs: 100, timeoutMs: 6000, log: (l) => lines.push(l), exit: false });
+    return { sdk, server, slow, lines, drainer, agents: [keepAlive, other] };
+  }
+
+  it('sdk.serve() called after clients connected: their idle keep-alive connection is closed as a later one would be, the request in flight on the other finishes, and the drain does not wait for its deadline', async () => {
+    const { slow, lines, drainer, agents } = await servedLate();
+    try {
+      const t0 = Date.now();
+      const r = await drainer.drain('test');
+      const took = Date.now() - t0;
+      const answer = await slow;
+      assert.equal(answer.status, 200, 'the request in flight got its answer');
+      assert.equal(answer.connection, 'close', 'and its connection, opened before serve(), closes behind it');
+      assert.deepEqual(lines.map((l) => l.phase), ['announce', 'closing', 'drained'], JSON.stringify(lines));
+      assert.equal(lines[0]!.connections, 2, 'the announce counts the connections opened before serve()');
+      assert.deepEqual(r.cut, { requests: 0, connections: 0 });
+      // announce 100 ms + IDLE_CLOSE_MS, and a margin for a busy machine; the deadline is 6000 ms.
+      assert.ok(took < 100 + IDLE_CLOSE_MS + 2000, `the drain took ${took} ms`);
+    } finally {
+      for (const a of agents) a.destroy();
+    }
+  });
+
+  it('sdk.serve() after clients connected, on a Node whose connection list the drainer cannot find: the first idle sweep asks the server to close its idle connections', async () => {
+    const { slow, lines, drainer, agents } = await servedLate();
+    // The lookup runs synchronously when the drain starts: hide the list from it for that moment only.
+    const own = Object.getOwnPropertySymbols;
+    Object.getOwnPropertySymbols = (o: object) => own(o).filter((k) => k.description !== 'http.server.connections');
+    let drained: Promise<DrainResult>;
+    try {
+      drained = drainer.drain('test');
+    } finally {
+      Object.getOwnPropertySymbols = own;
+    }
+    try {
+      const t0 = Date.now();
+      const r = await drained;
+      const took = Date.now() - t0;
+      assert.equal((await slow).status, 200, 'the request in flight got its answer');
+      assert.equal(lines[0]!.connections, 0, 'the drain did not know the connections');
+      assert.deepEqual(r.cut, { requests: 0, connections: 0 }, JSON.stringify(lines));
+      assert.ok(took < 100 + IDLE_CLOSE_MS + 2000, `the drain took ${took} ms`);
+    } finally {
+      for (const a of agents) a.destroy();
+    }
+  });
+
+  it('the deadline line counts the connections the server holds that the drain cannot reach (an upgraded one opened before serve()), never "0 request(s) on 0 connection(s)"', async () => {
+    const sdk = instrument({ contract: contractOf(driftContract('shed', '      - { signal: inFlight, threshold: 500 }')), registry: new Registry(), defaultMetrics: false, drift: false });
+    const server = createServer(wrap((_req, res) => res.end('ok'), sdk));
+    // A WebSocket-like upgrade: node:http hands the socket over and stops listing it.
+    server.on('upgrade', (_req, socket) => socket.write('HTTP/1.1 101 Switching Protocols\r\nupgrade: test\r\nconnection: upgrade\r\n\r\n'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as { port: number }).port;
+    const upgraded = await new Promise<import('node:net').Socket>((r) => request({ port, host: '127.0.0.1', headers: { connection: 'upgrade', upgrade: 'test' } }).on('upgrade', (_res, socket) => r(socket)).end());
+    const lines: DrainLogLine[] = [];
+    const exits: number[] = [];
+    const drainer = sdk.serve(server, { announceMs: 0, timeoutMs: 800, log: (l) => lines.push(l), exit: (c) => exits.push(c) });
+    try {
+      await drainer.shutdown('test');
+      const cut = lines.find((l) => l.phase === 'cut');
+      assert.ok(cut, JSON.stringify(lines));
+      assert.equal(cut.connections, 1);
+      assert.doesNotMatch(cut.message!, /cutting 0 request\(s\) in flight on 0 connection/);
+      assert.match(cut.message!, /1 connection\(s\) the server holds are out of the SDK's reach \(upgraded ones, such as WebSockets, opened before sdk.serve\(\)\) and stay open until the process exits; call sdk.serve\(server\) before server.listen\(\)/);
+      assert.deepEqual(exits, [0], 'no request was cut');
+    } finally {
+      upgraded.destroy();
+      server.close();
+    }
   });
 
   it('rejects what is not a server, naming what to pass', () => {

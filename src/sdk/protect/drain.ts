@@ -25,7 +25,7 @@
 //      drift responder started, the process exits 0 (1 when the deadline cut requests).
 // `timeoutMs` bounds the whole drain (from step 1): what is still open then is cut and logged.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { Server as NetServer, type Socket } from 'node:net';
+import { Server as NetServer, Socket } from 'node:net';
 import { acceptQueueLength } from './accept-queue.ts';
 
 /** One JSON line per drain step (stderr by default). */
@@ -92,7 +92,7 @@ const QUEUE_WAIT_MS = 500;
 /** After the listener closed, a connection idle this long is closed (see step 4 above). */
 export const IDLE_CLOSE_MS = 1000;
 
-type ResponseLike = { headersSent: boolean; setHeader(k: string, v: string): void; once(e: 'finish', f: () => void): unknown };
+type ResponseLike = { headersSent: boolean; writableEnded?: boolean; setHeader(k: string, v: string): void; once(e: 'finish', f: () => void): unknown };
 type TrackedSocket = Socket & { _httpMessage?: ResponseLike | null };
 
 export function jsonLineToStderr(line: object): void {
@@ -117,6 +117,8 @@ export class Drainer {
   private arrivals = 0;
   private unhandledTimer: NodeJS.Timeout | undefined;
   private unhandledSaid = false;
+  /** The drain could not list the connections opened before serve() (see run()). */
+  private unlisted = false;
   /** Called when the last tracked connection closed (set while a drain waits for it). */
   private onEmpty: (() => void) | undefined;
 
@@ -133,20 +135,17 @@ export class Drainer {
     // The announce cannot eat the whole deadline: requests in flight need time to finish.
     this.announceMs = Math.min(num(opts.announceMs, DEFAULT_ANNOUNCE_MS, 'announceMs'), this.timeoutMs);
     this.log = opts.log ?? jsonLineToStderr;
-    // Per connection, not per request: the hot path pays nothing until a drain starts.
-    server.on('connection', (s: Socket) => {
-      this.sockets.add(s);
-      s.once('close', () => {
-        this.sockets.delete(s);
-        if (this.sockets.size === 0) this.onEmpty?.();
-      });
-    });
+    // Per connection, not per request: the hot path pays nothing until a drain starts. The
+    // connections open before serve() are looked up when a drain starts (run()).
+    server.on('connection', (s: Socket) => this.track(s));
     // Before the framework's own listener, so a response started now is marked. Its listener is
     // wrapped when it is the only one, as the Fastify plugin does: a second listener would take
     // every request off Node's single-listener path (an array copied and walked per request).
     const arrived = (req: IncomingMessage, res: ServerResponse): void => {
       this.arrivals++;
       if (!this.draining) return;
+      // A connection the drain has not met (opened before serve(), on a Node that does not list its connections).
+      if (!this.sockets.has(req.socket)) this.track(req.socket);
       this.touch(req.socket, res);
       if (this.closing && !res.headersSent) res.setHeader('connection', 'close');
     };
@@ -245,6 +244,16 @@ export class Drainer {
     this.handlers.length = 0;
   }
 
+  /** Follows a connection until it closes (idempotent). */
+  private track(s: Socket): void {
+    if (this.sockets.has(s) || s.destroyed) return;
+    this.sockets.add(s);
+    s.once('close', () => {
+      this.sockets.delete(s);
+      if (this.sockets.size === 0) this.onEmpty?.();
+    });
+  }
+
   private touch(socket: Socket, res: ResponseLike): void {
     this.lastActive.set(socket, Date.now());
     res.once('finish', () => this.lastActive.set(socket, Date.now()));
@@ -265,6 +274,13 @@ export class Drainer {
 
   private closeLongIdleNow(): void {
     const now = Date.now();
+    if (this.unlisted) {
+      // Once, at the first sweep: the connections this drain could not list have been idle since
+      // before it began (one that served a request since is tracked); in-flight responses are
+      // spared (Node's closeIdleConnections skips them).
+      this.unlisted = false;
+      this.server.closeIdleConnections?.();
+    }
     for (const s of this.sockets as Set<TrackedSocket>) {
       if (s._httpMessage) continue;
       if (now - (this.lastActive.get(s) ?? 0) >= IDLE_CLOSE_MS) s.destroy();
@@ -303,6 +319,13 @@ export class Drainer {
     const elapsed = () => Date.now() - start;
     this.draining = true;
     this.host.drain();
+    // The connections opened before serve() (called after listen(), with clients already kept
+    // alive): the 'connection' events saw none of them, and unmet, an idle one was never closed
+    // and the drain waited for its keep-alive timeout or its deadline. node:http lists its
+    // connections; without that list, the first idle sweep asks the server to close its idle ones.
+    const listed = httpConnections(this.server);
+    if (listed !== undefined) for (const s of listed) this.track(s);
+    this.unlisted = listed === undefined;
     // `_httpMessage` is the response a socket is serving (node:http has kept the name since 0.x).
     for (const s of this.sockets as Set<TrackedSocket>) if (s._httpMessage) this.touch(s, s._httpMessage);
     this.emit({ event: 'drain', phase: 'announce', reason, inFlight: this.host.recorder.inFlight, connections: this.sockets.size, message: `health is DOWN; accepting for ${this.announceMs} ms more so load balancers see it` });
@@ -364,8 +387,21 @@ export class Drainer {
 
     let cut = { requests: 0, connections: 0 };
     if (timedOut) {
-      cut = { requests: this.host.recorder.inFlight, connections: this.sockets.size };
-      this.emit({ event: 'drain', phase: 'cut', reason, inFlight: cut.requests, connections: cut.connections, elapsedMs: elapsed(), message: `the drain deadline (${this.timeoutMs} ms) passed: cutting ${cut.requests} request(s) in flight on ${cut.connections} connection(s); raise timeoutMs if they are legitimately slow` });
+      // Counted by the server too: net counts every connection it accepted, the drain only those
+      // it can reach (an upgraded one, a WebSocket, opened before serve() is on no list), and the
+      // requests by the responses still open too (the SDK's count misses a request its adapter
+      // did not handle). The line says what was cut and what was left open.
+      const reached = this.sockets.size;
+      const open = Math.max(reached, (await netConnections(this.server)) ?? 0);
+      let answering = 0;
+      for (const s of this.sockets as Set<TrackedSocket>) if (s._httpMessage && !s._httpMessage.writableEnded) answering++;
+      cut = { requests: Math.max(this.host.recorder.inFlight, answering), connections: open };
+      const parts: string[] = [];
+      if (reached > 0 || cut.requests > 0) parts.push(`cutting ${cut.requests} request(s) in flight on ${reached} connection(s)`);
+      if (open > reached) parts.push(`${open - reached} connection(s) the server holds are out of the SDK's reach (upgraded ones, such as WebSockets, opened before sdk.serve()) and stay open until the process exits; call sdk.serve(server) before server.listen() so the drain tracks every connection`);
+      if (parts.length === 0) parts.push('no request was in flight and no connection open, but the server had not reported itself closed');
+      else if (cut.requests > 0) parts.push('raise timeoutMs if they are legitimately slow');
+      this.emit({ event: 'drain', phase: 'cut', reason, inFlight: cut.requests, connections: cut.connections, elapsedMs: elapsed(), message: `the drain deadline (${this.timeoutMs} ms) passed: ${parts.join('; ')}` });
       this.server.closeAllConnections?.();
       for (const s of this.sockets) s.destroy();
     }
@@ -376,6 +412,38 @@ export class Drainer {
     this.emit({ event: 'drain', phase: 'drained', reason, inFlight: this.host.recorder.inFlight, connections: this.sockets.size, elapsedMs: result.elapsedMs });
     return result;
   }
+}
+
+/**
+ * The connections node:http holds open for `server` (its ConnectionsList, the one
+ * closeIdleConnections() walks; Node >= 18.2), or undefined when this Node does not have it where
+ * it was. Internal to Node, as `_httpMessage` is: test/sdk-drain.test.ts fails if it moves.
+ */
+export function httpConnections(server: Server): Socket[] | undefined {
+  try {
+    const key = Object.getOwnPropertySymbols(server).find((k) => k.description === 'http.server.connections');
+    const list = key === undefined ? undefined : (server as unknown as Record<symbol, { all?: () => Array<{ socket?: unknown } | null> }>)[key];
+    if (typeof list?.all !== 'function') return undefined;
+    const sockets: Socket[] = [];
+    for (const parser of list.all()) {
+      const s = parser?.socket;
+      if (s instanceof Socket && !s.destroyed) sockets.push(s);
+    }
+    return sockets;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The connections `server` holds open by net's count (every one it accepted and not yet closed), or undefined if it cannot say. */
+function netConnections(server: Server): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    try {
+      server.getConnections((err, n) => resolve(err ? undefined : n));
+    } catch {
+      resolve(undefined);
+    }
+  });
 }
 
 /** The TCP port and family a server listens on (undefined for a pipe or a server not listening). */
