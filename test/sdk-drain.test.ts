@@ -596,6 +596,79 @@ describe('sdk.serve(): the drainer on a node:http server', () => {
     assert.deepEqual({ term: process.listenerCount('SIGTERM'), usr1: process.listenerCount('SIGUSR1'), usr2: process.listenerCount('SIGUSR2') }, before);
   });
 
+  it('signals: another SIGTERM listener, there before or added after, is warned about once (one JSON line naming the count and what to do) and left in place; the drainer\'s handler runs first', async () => {
+    const host = { drained: 0, drain() { this.drained++; }, recorder: { inFlight: 0 } };
+    const server = createServer((_req, res) => res.end('ok'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    assert.deepEqual([process.listenerCount('SIGTERM'), process.listenerCount('SIGUSR2')], [0, 0], 'no SIGTERM / SIGUSR2 listener left by another test');
+    const alone: DrainLogLine[] = [];
+    new Drainer(host, server, { signals: true, exit: false, log: (l) => alone.push(l) }).removeSignals();
+    assert.deepEqual(alone, [], 'nothing to say without another listener');
+
+    const seenByUser: number[] = [];
+    function userExit() { seenByUser.push(host.drained); }
+    process.on('SIGTERM', userExit);
+    const lines: DrainLogLine[] = [];
+    const exits: number[] = [];
+    const drainer = new Drainer(host, server, { signals: true, announceMs: 0, timeoutMs: 2000, exit: (c) => exits.push(c), log: (l) => lines.push(l) });
+    try {
+      const warned = lines.filter((l) => l.event === 'signal-listeners');
+      assert.equal(warned.length, 1, JSON.stringify(lines));
+      assert.equal(warned[0]!.signal, 'SIGTERM');
+      assert.equal(warned[0]!.listeners, 1);
+      assert.match(warned[0]!.message!, /drains on SIGTERM and exits once the last request has finished, but 1 other SIGTERM listener\(s\) \(named: userExit\) run too: one that exits the process or closes the server \(process\.exit\(\), close-with-grace, Nest's app\.enableShutdownHooks\(\)\) loses the requests the drain is finishing\. Move its work into sdk\.serve\(\)'s onDrained .*drainer\.shutdown\('SIGTERM'\)/);
+      assert.deepEqual(JSON.parse(JSON.stringify(warned[0])), warned[0], 'one JSON line');
+      assert.equal(process.listenerCount('SIGTERM'), 2, "the user's listener stays");
+      assert.ok(process.listeners('SIGTERM').includes(userExit));
+
+      // Once per signal: a second SIGTERM listener says nothing more; a SIGUSR2 one added later does.
+      const second = () => {};
+      process.on('SIGTERM', second);
+      function lateUsr2() {}
+      process.on('SIGUSR2', lateUsr2);
+      const usr2 = await until('the SIGUSR2 line', () => lines.find((l) => l.event === 'signal-listeners' && l.signal === 'SIGUSR2'));
+      assert.match(usr2.message!, /a listener was added: 1 other SIGUSR2 listener\(s\) \(named: lateUsr2\)/);
+      assert.equal(lines.filter((l) => l.event === 'signal-listeners').length, 2, JSON.stringify(lines));
+      process.off('SIGTERM', second);
+      process.off('SIGUSR2', lateUsr2);
+
+      // The drainer's handler comes first although the user's was there before: health is DOWN when theirs runs.
+      process.emit('SIGTERM');
+      assert.deepEqual(seenByUser, [1]);
+      await until('the exit', () => exits.length > 0 || undefined, 5000);
+      assert.deepEqual(exits, [0]);
+    } finally {
+      drainer.removeSignals();
+      process.off('SIGTERM', userExit);
+      // The drain closed it, unless an assertion came first.
+      if (server.listening) server.close();
+    }
+    assert.deepEqual([process.listenerCount('SIGTERM'), process.listenerCount('SIGUSR2'), process.listenerCount('SIGUSR1')], [0, 0, 0]);
+  });
+
+  it('signals: a SIGTERM listener added in the same turn as the signal arrives is warned about at the signal, before the drain', async () => {
+    const host = { drain() {}, recorder: { inFlight: 0 } };
+    const server = createServer((_req, res) => res.end('ok'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const lines: DrainLogLine[] = [];
+    const exits: number[] = [];
+    const drainer = new Drainer(host, server, { signals: true, announceMs: 0, timeoutMs: 2000, exit: (c) => exits.push(c), log: (l) => lines.push(l) });
+    const late = () => {};
+    try {
+      process.on('SIGTERM', late);
+      process.emit('SIGTERM');
+      assert.equal(lines[0]?.event, 'signal-listeners', JSON.stringify(lines));
+      assert.match(lines[0]!.message!, /but SIGTERM arrived and 1 other SIGTERM listener\(s\) \(named: late\) run too/);
+      await until('the exit', () => exits.length > 0 || undefined, 5000);
+      assert.equal(lines.filter((l) => l.event === 'signal-listeners').length, 1, JSON.stringify(lines));
+      assert.deepEqual(lines.filter((l) => l.event === 'drain').map((l) => l.phase), ['announce', 'closing', 'drained']);
+    } finally {
+      drainer.removeSignals();
+      process.off('SIGTERM', late);
+      if (server.listening) server.close();
+    }
+  });
+
   it('closes the listener only when the kernel\'s accept queue is empty: 20 clients without keep-alive that connected at the close all get answers (libuv accepts one connection a loop turn)', async (t) => {
     if (!existsSync('/proc/net/tcp')) {
       t.skip('no /proc/net/tcp (not Linux): the drain closes without looking at the accept queue');

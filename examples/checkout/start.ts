@@ -74,6 +74,12 @@ const drainer = checkout.sdk.serve(checkout.app.server, {
   announceMs,
   timeoutMs: Math.max(4000, announceMs + 3000),
   signals: true,
+  // The drain's JSON lines on stderr, as by default; its first one is said on stdout too. Not with
+  // a SIGTERM listener of our own: the drainer warns about any, as one that exits would cut it short.
+  log(line) {
+    process.stderr.write(`${JSON.stringify(line)}\n`);
+    if (line.phase === 'announce') console.log(`${line.reason}: draining`);
+  },
   // Once no connection is left: Fastify's close (its onClose hooks), the outgoing clients, the stand-ins.
   async onDrained() {
     await checkout.close();
@@ -82,13 +88,10 @@ const drainer = checkout.sdk.serve(checkout.app.server, {
     console.log('stopped');
   },
 });
-// Beside the drainer's own handlers (signals: true): say so on stdout too.
-for (const sig of ['SIGTERM', 'SIGUSR2'] as const) process.on(sig, () => console.log(`${sig}: draining`));
 process.on('SIGINT', () => {
   if (drainer.isDraining) {
     console.error('SIGINT again: exiting now');
     process.exit(1);
   }
-  console.log('SIGINT: draining');
   void drainer.shutdown('SIGINT');
 });

@@ -31,7 +31,7 @@ import { acceptQueueLength } from './accept-queue.ts';
 /** One JSON line per drain step (stderr by default). */
 export interface DrainLogLine {
   time: string;
-  event: 'drain' | 'shed' | 'unhandled-requests';
+  event: 'drain' | 'shed' | 'unhandled-requests' | 'signal-listeners';
   phase?: 'announce' | 'closing' | 'drained' | 'cut';
   reason: string;
   inFlight?: number;
@@ -41,6 +41,9 @@ export interface DrainLogLine {
   /** unhandled-requests: requests the server received, and those the SDK's adapter (or its health and metrics endpoints) handled. */
   arrived?: number;
   handled?: number;
+  /** signal-listeners: the signal, and how many listeners besides the drainer's it has. */
+  signal?: string;
+  listeners?: number;
 }
 
 export interface ServeOptions {
@@ -52,7 +55,7 @@ export interface ServeOptions {
   announceMs?: number;
   /** The whole drain's deadline, from its start (ms): then open connections are cut (and logged). Default 30000, Kubernetes' default grace. */
   timeoutMs?: number;
-  /** Install process signal handlers: SIGTERM and SIGUSR2 drain (then exit), SIGUSR1 toggles shedding. Default false. */
+  /** Install process signal handlers: SIGTERM and SIGUSR2 drain (then exit), SIGUSR1 toggles shedding. Default false. Another SIGTERM / SIGUSR2 listener (now or later) is warned about once, and left in place. */
   signals?: boolean;
   /** Runs after the drain, when no connection is left: the framework's close (Fastify's `app.close()`, for its onClose hooks), pools, other servers; then the exit. */
   onDrained?: (result: DrainResult) => unknown;
@@ -84,6 +87,9 @@ export const UNHANDLED_WARN_AT = 100;
 /** How often the arrivals are compared with what the SDK handled (ms; the timer does not hold the process open). */
 export const UNHANDLED_CHECK_MS = 5000;
 
+/** The signals the drainer drains on and then exits: another listener on them may exit first. */
+const EXITING_SIGNALS = ['SIGTERM', 'SIGUSR2'] as const satisfies readonly NodeJS.Signals[];
+
 export const DEFAULT_ANNOUNCE_MS = 10_000;
 export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
 const IDLE_SWEEP_MS = 100;
@@ -112,6 +118,8 @@ export class Drainer {
   private shutdownPromise: Promise<void> | undefined;
   private shedding = false;
   private readonly handlers: Array<[NodeJS.Signals, () => void]> = [];
+  /** The signals whose other listeners were warned about (once each). */
+  private readonly warnedSignals = new Set<NodeJS.Signals>();
   private readonly log: (line: DrainLogLine) => void;
   /** Requests the server received (its 'request' events): one increment per request, compared off the hot path. */
   private arrivals = 0;
@@ -230,18 +238,60 @@ export class Drainer {
     this.emit({ event: 'shed', reason, message: on ? 'shedding on' : 'shedding off' });
   }
 
-  /** SIGTERM and SIGUSR2: drain, then exit; SIGUSR1: shedding on (again: off). Idempotent. */
+  /**
+   * SIGTERM and SIGUSR2: drain, then exit; SIGUSR1: shedding on (again: off). Idempotent. Another
+   * listener on SIGTERM or SIGUSR2, there now or added later, is warned about once (a JSON line):
+   * Node calls every listener, and one that exits the process ends the drain half way.
+   */
   installSignals(): this {
     if (this.handlers.length > 0) return this;
-    const drain = (sig: NodeJS.Signals) => () => void this.shutdown(sig);
+    const drain = (sig: NodeJS.Signals) => () => {
+      // Here too, in case a listener came some way 'newListener' did not see.
+      this.checkOtherSignalListeners(sig, 'signal');
+      void this.shutdown(sig);
+    };
     this.handlers.push(['SIGTERM', drain('SIGTERM')], ['SIGUSR2', drain('SIGUSR2')], ['SIGUSR1', () => this.shed(!this.shedding, 'SIGUSR1')]);
-    for (const [sig, fn] of this.handlers) process.on(sig, fn);
+    // First in line: health is DOWN and the warning written before another listener can exit
+    // (stderr is synchronous on Linux).
+    for (const [sig, fn] of this.handlers) process.prependListener(sig, fn);
+    process.on('newListener', this.onNewListener);
+    for (const sig of EXITING_SIGNALS) this.checkOtherSignalListeners(sig, 'installed');
     return this;
   }
 
   removeSignals(): void {
     for (const [sig, fn] of this.handlers) process.off(sig, fn);
+    process.off('newListener', this.onNewListener);
     this.handlers.length = 0;
+  }
+
+  private readonly onNewListener = (event: string | symbol, listener: unknown): void => {
+    if (!(EXITING_SIGNALS as readonly (string | symbol)[]).includes(event)) return;
+    if (this.handlers.some(([, fn]) => fn === listener)) return;
+    // 'newListener' comes before the listener is added: look once it is there.
+    process.nextTick(() => this.checkOtherSignalListeners(event as NodeJS.Signals, 'added'));
+  };
+
+  /**
+   * Logs, once per signal, that `sig` has listeners besides the drainer's (its own are not
+   * counted; another SDK's drainer is). Returns the line when it logged it. The other listeners
+   * stay: they may be harmless (a log line), and they are the user's.
+   */
+  checkOtherSignalListeners(sig: NodeJS.Signals, when: 'installed' | 'added' | 'signal'): DrainLogLine | undefined {
+    if (this.warnedSignals.has(sig) || this.handlers.length === 0) return undefined;
+    const own = new Set<unknown>(this.handlers.map(([, fn]) => fn));
+    const others = process.listeners(sig).filter((l) => !own.has(l));
+    if (others.length === 0) return undefined;
+    this.warnedSignals.add(sig);
+    const names = others.map((l) => l.name).filter((n) => n !== '' && !n.startsWith('bound '));
+    const named = names.length > 0 ? ` (named: ${names.join(', ')})` : '';
+    const at = when === 'signal' ? `${sig} arrived and ` : when === 'added' ? 'a listener was added: ' : '';
+    const line: DrainLogLine = {
+      time: new Date().toISOString(), event: 'signal-listeners', reason: `${others.length} other ${sig} listener(s)`, signal: sig, listeners: others.length,
+      message: `sloctl: sdk.serve(server, { signals: true }) drains on ${sig} and exits once the last request has finished, but ${at}${others.length} other ${sig} listener(s)${named} run too: one that exits the process or closes the server (process.exit(), close-with-grace, Nest's app.enableShutdownHooks()) loses the requests the drain is finishing. Move its work into sdk.serve()'s onDrained (it runs after the drain, before the exit), or leave signals off and call drainer.shutdown('${sig}') from your own ${sig} handler. The SDK leaves the other listener(s) in place.`,
+    };
+    this.emitLine(line);
+    return line;
   }
 
   /** Follows a connection until it closes (idempotent). */
@@ -288,8 +338,12 @@ export class Drainer {
   }
 
   private emit(line: Omit<DrainLogLine, 'time'>): void {
+    this.emitLine({ time: new Date().toISOString(), ...line });
+  }
+
+  private emitLine(line: DrainLogLine): void {
     try {
-      this.log({ time: new Date().toISOString(), ...line });
+      this.log(line);
     } catch {
       // A broken logger must not stop the drain.
     }
