@@ -473,7 +473,7 @@ export class Drainer {
  * closeIdleConnections() walks; Node >= 18.2), or undefined when this Node does not have it where
  * it was. Internal to Node, as `_httpMessage` is: test/sdk-drain.test.ts fails if it moves.
  */
-export function httpConnections(server: Server): Socket[] | undefined {
+function httpConnections(server: Server): Socket[] | undefined {
   try {
     const key = Object.getOwnPropertySymbols(server).find((k) => k.description === 'http.server.connections');
     const list = key === undefined ? undefined : (server as unknown as Record<symbol, { all?: () => Array<{ socket?: unknown } | null> }>)[key];
