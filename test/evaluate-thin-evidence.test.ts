@@ -23,20 +23,25 @@ describe('thinEvidence', () => {
   });
 });
 
-function status(objective: string, okPerScrape: number, badPerScrape: number) {
+/** An embedded evaluator of a one-route contract scraped every 2 s, health UP, fed through `store`. */
+function evaluator(objectives: string, head = '') {
   const contract = contractFrom(`apiVersion: sloctl/v1
 service: { name: quiet, runtime: node }
 scrapeInterval: 2s
-routes:
+${head}routes:
   - { name: work, method: GET, path: /work }
 objectives:
-  errors: { objective: ${objective} }
+  ${objectives}
 `);
   const store = new SeriesStore();
   const ev = new EmbeddedEvaluator(defineSlos(contract));
   ev.attach(store);
   ev.setHealth(true);
-  const T0 = Date.UTC(2026, 11, 7, 6, 0, 0);
+  return { store, ev, T0: Date.UTC(2026, 11, 7, 6, 0, 0) };
+}
+
+function status(objective: string, okPerScrape: number, badPerScrape: number) {
+  const { store, ev, T0 } = evaluator(`errors: { objective: ${objective} }`);
   const sample = (ok: number, bad: number): IngestSample[] => [
     { name: 'http_server_requests_total', labels: { route: '/work', method: 'GET', status_class: '2xx', error_class: '' }, value: ok, type: 'counter' },
     { name: 'http_server_requests_total', labels: { route: '/work', method: 'GET', status_class: '5xx', error_class: 'server' }, value: bad, type: 'counter' },
@@ -83,20 +88,7 @@ describe('thinSamples', () => {
 
 /** Availability read from the SDK's gauge, one value per scrape, 2 s apart; health UP. */
 function availability(objective: string, gauge: readonly number[]) {
-  const contract = contractFrom(`apiVersion: sloctl/v1
-service: { name: quiet, runtime: node }
-scrapeInterval: 2s
-health: { window: 10s }
-routes:
-  - { name: work, method: GET, path: /work }
-objectives:
-  availability: { objective: ${objective} }
-`);
-  const store = new SeriesStore();
-  const ev = new EmbeddedEvaluator(defineSlos(contract));
-  ev.attach(store);
-  ev.setHealth(true);
-  const T0 = Date.UTC(2026, 11, 7, 6, 0, 0);
+  const { store, ev, T0 } = evaluator(`availability: { objective: ${objective} }`, 'health: { window: 10s }\n');
   gauge.forEach((v, i) => store.ingest({ at: T0 + i * 2000, samples: [{ name: 'sloctl_availability', labels: {}, value: v, type: 'gauge' }] }));
   const s = ev.report(T0 + gauge.length * 2000).slos.find((x) => x.kind === 'availability')!;
   return s;
