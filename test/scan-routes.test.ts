@@ -234,6 +234,16 @@ describe('Go route scanner', () => {
     assert.ok(!routeServes(gorilla, { method: 'GET', path: '/products/:id' }));
   });
 
+  it('chi Method/MethodFunc and With(...), gorilla Methods(http.MethodGet): the method and prefix the router serves (promhttp-wrapped handlers are registered so)', async () => {
+    const dir = project({
+      'chi.go': 'package main\n\nimport (\n\t"net/http"\n\n\t"github.com/go-chi/chi"\n)\n\nfunc routes() {\n\tr := chi.NewRouter()\n\tr.Method("GET", "/products", h)\n\tr.MethodFunc(http.MethodPost, "/orders", f)\n\tr.Trace("/trace", f)\n\tr.Route("/admin", func(r chi.Router) {\n\t\tr.With(auth).Method(http.MethodPut, "/users/{id}", h)\n\t\tr.With(auth).Get("/stats", f)\n\t})\n}\n',
+      'gorilla.go': 'package main\n\nimport (\n\t"net/http"\n\n\t"github.com/gorilla/mux"\n)\n\nfunc groutes() {\n\tr := mux.NewRouter()\n\tr.Handle("/carts", h).Methods(http.MethodGet)\n\tr.HandleFunc("/carts/{id}", f).Methods(http.MethodGet, http.MethodDelete)\n}\n',
+    });
+    const result = await scanGoModule(dir);
+    assert.deepEqual(shown(result), ['DELETE /carts/{id}', 'GET /admin/stats', 'GET /carts', 'GET /carts/{id}', 'GET /products', 'POST /orders', 'PUT /admin/users/{id}', 'TRACE /trace']);
+    assert.deepEqual(result.unresolvedRoutes, []);
+  });
+
   it('net/http: a router sloctl reads, mounted on a ServeMux pattern, is no route of its own (its routes are)', async () => {
     const dir = project({
       'main.go': 'package main\n\nimport (\n\t"net/http"\n\n\t"github.com/gorilla/mux"\n)\n\nfunc main() {\n\tr := mux.NewRouter()\n\tr.HandleFunc("/api/products/{id}", get).Methods("GET")\n\thttp.Handle("/api/", r)\n\tinner := http.NewServeMux()\n\tinner.HandleFunc("GET /orders", list)\n\thttp.Handle("/", inner)\n\thttp.Handle("/static/", http.FileServer(http.Dir(".")))\n}\n',

@@ -88,7 +88,8 @@ const ROUTER_PACKAGES: ReadonlyArray<[RegExp, Router]> = [
 /** Calls that make a router whose routes this file's registrations are read from. */
 const ROUTER_CONSTRUCTORS = new Set(['NewRouter', 'NewMux', 'NewServeMux', 'New', 'Default']);
 const UPPER_METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'Any']);
-const CHI_METHODS = new Set(['Get', 'Post', 'Put', 'Patch', 'Delete', 'Head', 'Options', 'HandleFunc', 'Handle']);
+// chi.Router's one-method registrations (HandleFunc/Handle, any method, are read with net/http's).
+const CHI_METHODS = new Set(['Connect', 'Delete', 'Get', 'Head', 'Options', 'Patch', 'Post', 'Put', 'Trace']);
 const MAX_DEPTH = 32;
 
 export interface GoRouteContext {
@@ -187,7 +188,7 @@ function detectCall(ctx: FileContext, imports: Map<string, Router>, kinds: Set<R
     const serveMux = pkg === 'nethttp' || (!kinds.has('gorilla') && !kinds.has('chi')) || isServeMux(ctx, operand);
     if (serveMux && isRouter(ctx, imports, args[1])) return;
     const prefixes = serveMux ? serveMuxPrefixes(ctx, pkg === 'nethttp' ? undefined : operand, 0) : prefixOf(ctx, operand, 0);
-    const methods = gorillaMethods(ctx, call);
+    const methods = gorillaMethods(ctx, imports, call);
     const router = serveMux ? undefined : oneOf(kinds, 'gorilla', 'chi');
     addPattern(ctx, call, args[0], prefixes, methods, pkg === 'nethttp' ? `http.${field}` : `.${field}`, serveMux, router);
     return;
@@ -206,8 +207,15 @@ function detectCall(ctx: FileContext, imports: Map<string, Router>, kinds: Set<R
     addRoute(ctx, call, args[1], prefixOf(ctx, operand, 0), method === undefined ? undefined : [method.toUpperCase()], `.${field}`, field === 'Handle' ? 'gin' : 'echo');
     return;
   }
-  if (kinds.has('chi') && CHI_METHODS.has(field) && field !== 'HandleFunc' && field !== 'Handle' && args.length >= 2) {
+  if (kinds.has('chi') && CHI_METHODS.has(field) && args.length >= 2) {
     addRoute(ctx, call, args[0], prefixOf(ctx, operand, 0), [field.toUpperCase()], `.${field}`, 'chi');
+    return;
+  }
+  // chi's `r.Method("GET", "/x", h)` / `r.MethodFunc(http.MethodGet, "/x", f)`: how a handler that
+  // is already an http.Handler (promhttp.InstrumentHandler... around it) is registered for one method.
+  if (kinds.has('chi') && (field === 'Method' || field === 'MethodFunc') && args.length === 3) {
+    const method = resolveGoString(args[0], ctx.scope) ?? methodConstant(imports, args[0]);
+    addRoute(ctx, call, args[1], prefixOf(ctx, operand, 0), method === undefined ? undefined : [method.toUpperCase()], `.${field}`, 'chi');
   }
 }
 
@@ -231,13 +239,13 @@ function methodConstant(imports: Map<string, Router>, node: GoNode): string | un
 const NET_HTTP_METHODS = new Map(['Get', 'Head', 'Post', 'Put', 'Patch', 'Delete', 'Connect', 'Options', 'Trace'].map((m) => [`Method${m}`, m.toUpperCase()]));
 const ECHO_METHODS = new Set(['CONNECT', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PROPFIND', 'PUT', 'TRACE', 'REPORT']);
 
-/** gorilla's `r.HandleFunc(path, h).Methods("GET", "POST")`: the methods, when the call is chained so. */
-function gorillaMethods(ctx: FileContext, call: GoNode): string[] | undefined {
+/** gorilla's `r.HandleFunc(path, h).Methods("GET", http.MethodPost)`: the methods, when the call is chained so. */
+function gorillaMethods(ctx: FileContext, imports: Map<string, Router>, call: GoNode): string[] | undefined {
   const selector = call.parent;
   if (selector?.type !== 'selector_expression' || selector.childForFieldName('field')?.text !== 'Methods') return undefined;
   const outer = selector.parent;
   if (outer?.type !== 'call_expression') return undefined;
-  const methods = callArguments(outer).map((a) => resolveGoString(a, ctx.scope));
+  const methods = callArguments(outer).map((a) => resolveGoString(a, ctx.scope) ?? methodConstant(imports, a));
   return methods.every((m) => m !== undefined) && methods.length > 0 ? methods.map((m) => m!.toUpperCase()) : undefined;
 }
 
@@ -270,7 +278,7 @@ function gorillaPrefix(ctx: FileContext, imports: Map<string, Router>, call: GoN
   if (!prefixNode || !receiver) return;
   const prefix = resolveGoString(prefixNode, ctx.scope);
   if (prefix === undefined) return unresolved(ctx, call, prefixNode);
-  pushMountedHandler(ctx, call, prefixOf(ctx, receiver, 0), prefix, gorillaMethods(ctx, call) ?? ['*'], '.PathPrefix', prefixNode, GORILLA_PREFIX_ROOT);
+  pushMountedHandler(ctx, call, prefixOf(ctx, receiver, 0), prefix, gorillaMethods(ctx, imports, call) ?? ['*'], '.PathPrefix', prefixNode, GORILLA_PREFIX_ROOT);
 }
 
 /**
@@ -663,6 +671,8 @@ function groupCall(ctx: FileContext, call: GoNode, depth: number, groups: boolea
     }
     return undefined;
   }
+  // chi's r.With(middleware...) is the same router with middleware: no prefix of its own.
+  if (field === 'With') return prefixOf(ctx, operand, depth + 1, groups);
   if (field !== 'Group') return undefined;
   const first = callArguments(call)[0];
   // chi's r.Group(func(r chi.Router) {...}) adds no prefix.
