@@ -293,6 +293,24 @@ describe('sloctl init: a contract from the code', () => {
     assert.match(v.stdout, /code check: 7 metrics registered in 1 file under \., plus \d+ runtime defaults/);
   });
 
+  it('Go instrumented the promhttp way (chi, r.Method, a histogram and a counter labelled handler/code/method): the contract maps their names, and validate --go-module-path . passes', async () => {
+    // A user trial: init found no route (chi's r.Method), then wrote no `metrics:`, so the next step
+    // it printed (`validate --go-module-path .`) failed on http_server_request_duration_seconds.
+    const dir = project({
+      'main.go': 'package main\n\nimport (\n\t"net/http"\n\n\t"github.com/go-chi/chi"\n\t"github.com/prometheus/client_golang/prometheus"\n\t"github.com/prometheus/client_golang/prometheus/promhttp"\n)\n\nvar (\n\tduration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "http_request_duration_seconds", Buckets: []float64{0.05, 0.1, 0.25}}, []string{"handler", "code", "method"})\n\trequests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "http_requests_total"}, []string{"handler", "code", "method"})\n)\n\nfunc route(t string, h http.HandlerFunc) http.Handler {\n\tl := prometheus.Labels{"handler": t}\n\treturn promhttp.InstrumentHandlerDuration(duration.MustCurryWith(l), promhttp.InstrumentHandlerCounter(requests.MustCurryWith(l), h))\n}\n\nfunc main() {\n\tprometheus.MustRegister(duration, requests)\n\tr := chi.NewRouter()\n\tr.Method("GET", "/products", route("/products", nil))\n\tr.Get("/healthz", nil)\n\tr.Handle("/metrics", promhttp.Handler())\n\thttp.ListenAndServe("127.0.0.1:8080", r)\n}\n',
+      'package.json': JSON.stringify({ name: 'chitrial', version: '1.0.0', devDependencies: { sloctl: '^0.1.0' } }),
+    });
+    const init = await runCli(['init'], dir);
+    assert.equal(init.code, 0, init.stderr);
+    const c = contractIn(dir);
+    assert.deepEqual(routesOf(c), ['GET /products']);
+    assert.deepEqual(c.metrics, { requestDuration: 'http_request_duration_seconds', requests: 'http_requests_total', labels: { route: 'handler', method: 'method', status: 'code' } });
+    assert.match(init.stdout, /^ {2}2\. the code instruments itself with client_golang \(promhttp\) \(main\.go:12:71\): the contract maps its names under `metrics:`$/m);
+    assert.match(init.stdout, /\/healthz is the contract's health or metrics path/);
+    const v = await runCli(['validate', '--go-module-path', '.'], dir);
+    assert.equal(v.code, 0, v.stdout + v.stderr);
+  });
+
   it('Go ServeMux subtree and catch-all: "/products/" is the route /products/* that both SDK matchers take for every path under it, held out of the mix with a note; "/" is / with a note', async () => {
     const dir = project({
       'go.mod': 'module example.com/shop\n\ngo 1.22\n',

@@ -91,7 +91,15 @@ async function init(dir: string, opts: InitOptions, ctx: CliContext): Promise<nu
   const bundleAt = bundle ? `${join(dir, bundle.file)}:${bundle.line}:${bundle.col}` : undefined;
   const bundleLabels = bundle?.labels;
   const mapped = bundle && bundleLabels && ['path', 'method', 'status_code'].every((l) => bundleLabels.includes(l));
-  const ownMetrics = mapped ? { via: 'express-prom-bundle', at: bundleAt!, histogram: bundle.name, labels: { route: 'path', method: 'method', status: 'status_code' } } : undefined;
+  // A Go service instrumented the promhttp way (client_golang histogram and counter labelled with a
+  // route, `method` and `code`): mapped the same way, or its first `validate --go-module-path .`
+  // fails on series it does not export (a chi user trial).
+  const promhttp = runtime === 'go' && !usesSdk ? promhttpMetrics(scan) : undefined;
+  const ownMetrics = mapped
+    ? { via: 'express-prom-bundle', at: bundleAt!, histogram: bundle.name, requests: `${bundle.name}_count`, labels: { route: 'path', method: 'method', status: 'status_code' } }
+    : promhttp
+      ? { via: `client_golang with promhttp's labels`, at: `${join(dir, promhttp.histogram.file)}:${promhttp.histogram.line}:${promhttp.histogram.col}`, histogram: promhttp.histogram.name, requests: promhttp.requests, labels: promhttp.labels }
+      : undefined;
   const text = renderScaffold({
     service: { name, runtime }, url, scanned: dir, frameworks, reads: READS[runtime], routes, dependencies, unresolved: scan.unresolvedRoutes,
     ...(schema !== undefined ? { schema } : {}),
@@ -160,9 +168,29 @@ async function init(dir: string, opts: InitOptions, ctx: CliContext): Promise<nu
   const sdk = scan.metrics.find((m) => m.bulk === 'sdk');
   const gate: GateStep = c.load ? { url } : { held: c.routes.length > 0 };
   const modules: ModuleSystem = runtime === 'node' ? moduleSystemOf(abs, scan) : { kind: 'esm' };
-  const own = bundle ? { at: bundleAt!, mapped: mapped === true, labels: bundleLabels } : undefined;
+  const own = bundle ? { via: 'express-prom-bundle', at: bundleAt!, mapped: mapped === true, labels: bundleLabels } : ownMetrics ? { via: 'client_golang (promhttp)', at: ownMetrics.at, mapped: true, labels: undefined } : undefined;
   say(`${nextSteps(runtime, frameworks, modules, shown, relative(ctx.cwd, abs) || '.', sdk ? `${join(dir, sdk.file)}:${sdk.line}:${sdk.col}` : undefined, gate, defaulted.length > 0, own)}\n`);
   return EXIT.OK;
+}
+
+/** The label names promhttp-style instrumentation gives the route (curried in), the method and the status. */
+const PROMHTTP_ROUTE_LABELS = ['handler', 'route', 'path'];
+
+/**
+ * A client_golang histogram in seconds labelled with a route (`handler`, as the promhttp examples
+ * curry it), `method` and `code` (what promhttp.InstrumentHandlerDuration fills in), and the counter
+ * with the same labels when there is one (else the histogram's `_count`). Undefined when the code has
+ * none, or more than one such histogram (which one the SLOs mean is the user's choice).
+ */
+function promhttpMetrics(scan: ScanResult): { histogram: ScanResult['metrics'][number]; requests: string; labels: { route: string; method: string; status: string } } | undefined {
+  const routeLabel = (labels: readonly string[] | undefined) => PROMHTTP_ROUTE_LABELS.find((l) => labels?.includes(l));
+  const fits = (m: ScanResult['metrics'][number]) => !m.bulk && routeLabel(m.labels) !== undefined && m.labels!.includes('method') && m.labels!.includes('code');
+  const histograms = scan.metrics.filter((m) => m.type === 'histogram' && m.name.endsWith('_seconds') && fits(m));
+  if (histograms.length !== 1) return undefined;
+  const histogram = histograms[0];
+  const route = routeLabel(histogram.labels)!;
+  const counters = scan.metrics.filter((m) => m.type === 'counter' && fits(m) && routeLabel(m.labels) === route);
+  return { histogram, requests: counters.length === 1 ? counters[0].name : `${histogram.name}_count`, labels: { route, method: 'method', status: 'code' } };
 }
 
 function urlFlag(text: string | undefined): string {
@@ -444,7 +472,7 @@ type GateStep = { url: string } | { held: boolean };
  * `instrumented`: where the code calls sloctl's SDK already (file:line:col), if it does;
  * `defaultTimeouts`: the contract declares dependencies with init's default timeout.
  */
-function nextSteps(runtime: Runtime, frameworks: readonly string[], modules: ModuleSystem, contract: string, dir: string, instrumented: string | undefined, gate: GateStep, defaultTimeouts: boolean, own?: { at: string; mapped: boolean; labels: string[] | undefined }): string {
+function nextSteps(runtime: Runtime, frameworks: readonly string[], modules: ModuleSystem, contract: string, dir: string, instrumented: string | undefined, gate: GateStep, defaultTimeouts: boolean, own?: { via: string; at: string; mapped: boolean; labels: string[] | undefined }): string {
   const flag = runtime === 'go' ? '--go-module-path' : '--project';
   const here = contract === 'slo.yaml' && dir === '.';
   const validate = here ? `sloctl validate ${flag} .` : `sloctl validate ${contract} ${flag} ${dir}`;
@@ -461,7 +489,7 @@ function nextSteps(runtime: Runtime, frameworks: readonly string[], modules: Mod
     lines.push(`  2. the code already instruments itself with sloctl's SDK (${instrumented}): it serves what the contract reads`);
   } else if (own?.mapped) {
     lines.push(
-      `  2. the code instruments itself with express-prom-bundle (${own.at}): the contract maps its names under \`metrics:\``,
+      `  2. the code instruments itself with ${own.via} (${own.at}): the contract maps its names under \`metrics:\``,
       '     (README, "A service instrumented with promhttp only", its mapping table); keep a bucket at every latency threshold',
     );
   } else if (own) {

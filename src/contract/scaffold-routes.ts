@@ -62,7 +62,7 @@ export function planRoutes(found: readonly FoundRoute[], sdkPaths: { health: str
     const path = r.trailingSlash && template !== '/' && /\/(\{\$\})?$/.test(r.path) ? `${template}/` : template;
     const normalized = normalizeRoutePath(path);
     if (!r.prefixUnknown && sdkOwn.has(normalized)) {
-      plan.skipped.push({ from: r, why: `${normalized} is the health or metrics path sloctl's SDK serves (target.health / target.metrics), outside every SLI`, sdk: true });
+      plan.skipped.push({ from: r, why: `${normalized} is the contract's health or metrics path (target.health / target.metrics), outside every SLI`, sdk: true });
       continue;
     }
     if (!r.prefixUnknown && PROBE_PATHS.has(normalized.toLowerCase()) && (r.method === 'GET' || r.method === 'HEAD' || r.method === '*')) {

@@ -55,7 +55,7 @@ export interface ScaffoldInput {
    * method, path and status labels): the contract maps its names under `metrics:` instead of
    * reading sloctl's SDK's series, which the service does not export.
    */
-  ownMetrics?: { via: string; at: string; histogram: string; labels: { route: string; method: string; status: string } };
+  ownMetrics?: { via: string; at: string; histogram: string; requests: string; labels: { route: string; method: string; status: string } };
   /**
    * The SDK's health and metrics paths when its Hono middleware runs under a prefix (a basePath):
    * it answers only the paths it sees, so they go under the prefix; `why` names the registration.
@@ -99,7 +99,7 @@ export function renderScaffold(input: ScaffoldInput): string {
       '# contract reads them by these names. Its histogram needs a bucket at every latency threshold.',
       'metrics:',
       `  requestDuration: ${own.histogram}`,
-      withComment(`  requests: ${own.histogram}_count`, 'the histogram counts every request'),
+      own.requests === `${own.histogram}_count` ? withComment(`  requests: ${own.requests}`, 'the histogram counts every request') : `  requests: ${own.requests}`,
       `  labels: { route: ${own.labels.route}, method: ${own.labels.method}, status: ${own.labels.status} }`,
       '',
     );
