@@ -18,6 +18,8 @@ interface Case {
   trials?: number;
   duration?: string;
   rate?: string;
+  /** Extra top-level YAML (a `dependencies:` section). */
+  extra?: string;
 }
 
 /** A contract in a fresh directory; the service reads the same file through the SDK. */
@@ -46,7 +48,7 @@ objectives:
     - { name: api, threshold: 250ms, objective: 99%, percentiles: { p50: ${c.p50 ?? '200ms'} } }
   errors: { objective: 99% }
   regression: { baseline: baseline.json, trials: ${c.trials ?? 3} }
-`);
+${c.extra ?? ''}`);
   return { dir, file };
 }
 
@@ -88,6 +90,22 @@ describe('sloctl gate', () => {
     assert.equal(r.code, 1, r.stdout + r.stderr);
     assert.match(r.stdout, /FAIL/);
     assert.match(r.stdout, /p50 .* is over the ceiling 1\.0 ms/);
+  });
+
+  it("tells the service it starts where each dependency lives (its url under its env, as accept and drill do), leaving target.env's choice alone", async () => {
+    // A Go user trial: the service read INVENTORY_URL, which `sloctl gate` never set (accept's
+    // gate phase did, through its proxy), so gate failed every call to inventory while accept passed.
+    const seen = join(mkdtempSync(join(tmpdir(), 'sloctl-gate-env-')), 'seen.txt');
+    const { dir, file } = contract({
+      run: `printf '%s|%s' "$INVENTORY_URL" "$PAYMENTS_URL" > ${seen}; exec node --import tsx ${SERVICE}`,
+      env: { PAYMENTS_URL: 'http://127.0.0.1:7/pay' },
+      trials: 1,
+      duration: '1s',
+      extra: 'dependencies:\n  - { name: inventory, url: "http://127.0.0.1:9/stock", timeout: 50ms }\n  - { name: payments, url: "http://127.0.0.1:8", timeout: 50ms }\n',
+    });
+    const r = await gate([file, '--no-progress', '--journal', 'j.jsonl'], dir);
+    assert.ok(r.code === 0 || r.code === 4, r.stdout + r.stderr);
+    assert.equal(readFileSync(seen, 'utf8'), 'http://127.0.0.1:9/stock|http://127.0.0.1:7/pay');
   });
 
   it('exits 3 when the run command exits at once, keeping the journal', async () => {

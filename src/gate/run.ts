@@ -44,6 +44,7 @@ import { restartsText, type HeapReading } from '../verdicts/memory.ts';
 import { describeFailing } from '../run/health.ts';
 import { contractCapturesEvidence, contractEvidenceDir, newDrillToken, readServiceEvidence } from '../drill/run.ts';
 import { DRILL_TOKEN_ENV } from '../sdk/drill/types.ts';
+import { dependencyEnv } from '../drill/plan.ts';
 
 export interface GateRunOptions {
   contract: Contract;
@@ -72,6 +73,23 @@ export interface GateRunOptions {
   machineProbe?: MachineProbe;
   /** sloctl's own environment: SLOCTL_DRILL_TOKEN reads an attached service's saturation evidence. Default process.env. */
   env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Each dependency's `url` under its `env` variable (default NAME_URL), for a service the gate
+ * starts: accept and drill tell the service where each dependency is (their proxy in front of the
+ * url), so the gate does too, or a service reading INVENTORY_URL got none and failed every call to
+ * it under `sloctl gate` while accept's gate phase passed (a Go user trial). `target.env` and a
+ * variable already set in sloctl's own environment are left as they are: the user chose those.
+ */
+export function dependencyLocations(contract: Contract, shell: NodeJS.ProcessEnv): Record<string, string> {
+  const told: Record<string, string> = {};
+  for (const d of contract.dependencies) {
+    const name = dependencyEnv(d);
+    if (d.url === undefined || contract.target?.env?.[name] !== undefined || shell[name] !== undefined) continue;
+    told[name] = d.url;
+  }
+  return told;
 }
 
 const HEALTH_INTERVAL_MS = 1000;
@@ -161,11 +179,13 @@ export async function runGate(options: GateRunOptions): Promise<GateReport> {
       // Known before it starts, so a start that fails is reported with its command (src/report/target.ts).
       report.target.command = t.run;
       report.target.log = targetLog;
+      const told = dependencyLocations(contract, o.env ?? process.env);
+      if (Object.keys(told).length > 0) log(`telling it where its dependencies live (their url:): ${Object.entries(told).map(([k, v]) => `${k}=${v}`).join(' ')}`);
       running = await startTarget({
         command: t.run,
         cwd: t.cwd ? resolve(contractDir, t.cwd) : contractDir,
         port: t.port,
-        env: { ...(t.env ?? {}), [DRILL_TOKEN_ENV]: evidenceToken! },
+        env: { ...told, ...(t.env ?? {}), [DRILL_TOKEN_ENV]: evidenceToken! },
         healthPath,
         startTimeoutMs: t.startTimeout,
         logFile: targetLog,
