@@ -64,6 +64,14 @@ describe('drill fields', () => {
     assert.equal(d.down.status, undefined);
   });
 
+  it('a percentage where degraded.latency wants { threshold, objective }: the hint gives the keys and the shape, the path is said once', () => {
+    // A Go user trial wrote `degraded: { latency: 90% }` and got only "expected object, received string".
+    const d = only(withDrill(['name: slow', 'fault: latency', 'dependency: payments', 'delay: 50ms', 'degraded: { latency: 90% }']), 'SLO_INVALID_VALUE');
+    assert.equal(d.line, 16);
+    assert.equal(d.message, 'objectives.resilience.drills[0].degraded.latency: expected object, received string');
+    assert.equal(d.hint, '`latency` is a mapping with the keys threshold, objective: write `latency: { threshold: …, objective: … }`');
+  });
+
   it('rejects a rate without "/s", at the value', () => {
     const d = diagnostics(withDrill(['name: leak', 'fault: memory-leak', 'rate: 2MiB'])).find((x) => x.severity === 'error')!;
     assert.equal(d.code, 'SLO_INVALID_VALUE');

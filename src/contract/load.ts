@@ -425,7 +425,20 @@ function fromIssue(issue: Issue, data: unknown, file: string, locateIn: LoadedCo
     return [base(locateIn(path), 'SLO_INVALID_VALUE', issue.message.startsWith('Invalid') ? message : `${issue.message}, got ${describe(got)}`, guess ? `did you mean \`${guess}\`?` : nestedSiblingsHint(path, got, values))];
   }
   const message = issue.message.startsWith('Invalid input') ? `${where}: ${issue.message.replace(/^Invalid input: /, '')}` : issue.message;
-  return [base(locateIn(path), 'SLO_INVALID_VALUE', path.length ? `${message}${issue.message.includes(where) ? '' : ` (at ${where})`}` : message)];
+  return [base(locateIn(path), 'SLO_INVALID_VALUE', path.length ? `${message}${message.includes(where) ? '' : ` (at ${where})`}` : message, mappingHint(issue, path))];
+}
+
+/**
+ * A value where a mapping belongs (`degraded: { latency: 90% }`, whose latency is `{ threshold,
+ * objective }`): the keys it takes, in the shape to write, since "expected object, received
+ * string" alone does not say what (a user trial).
+ */
+function mappingHint(issue: Issue, path: ReadonlyArray<string | number>): string | undefined {
+  if (issue.code !== 'invalid_type' || issue.expected !== 'object' || path.length === 0) return undefined;
+  const keys = knownKeysAt(contractSchema, path);
+  if (keys.length === 0) return undefined;
+  const key = path[path.length - 1];
+  return `${typeof key === 'string' ? `\`${key}\`` : 'this'} is a mapping with the keys ${keys.join(', ')}: write \`${typeof key === 'string' ? `${key}: ` : ''}{ ${keys.map((k) => `${k}: …`).join(', ')} }\``;
 }
 
 function fromFinding(f: Finding, file: string, text: string, doc: Document, locateIn: LoadedContract['locate']): Diagnostic {
