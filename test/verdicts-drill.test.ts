@@ -61,6 +61,13 @@ objectives:
         degraded: { latency: { threshold: 300ms, objective: 99% } }
         detectWithin: 5s
         recoverWithin: 5s
+      - name: payments-laggy
+        fault: latency
+        dependency: payments
+        delay: 50ms
+        duration: 20s
+        detectWithin: 5s
+        recoverWithin: 5s
       - name: payments-dark
         fault: blackhole
         dependency: payments
@@ -268,6 +275,17 @@ describe('judgeDrill', () => {
     const b = v.reasons.find((r) => r.startsWith('the service kept calling'));
     assert.ok(b, v.reasons.join('\n'));
     assert.equal(b, 'the service kept calling payments throughout the outage (412 requests in 20 s, as many as before it) and never reported it down: no breaker opened, health stayed UP at all 40 probes');
+  });
+
+  it('a delay under the dependency timeout: calling on is right, so the miss says what showed nothing, not "never reported it down"; a delay over it is an outage', () => {
+    // A chi user trial: +50 ms on inventory under its 80 ms timeout, every call answered, and the
+    // FAIL said the service "kept calling inventory throughout the fault ... never reported it down".
+    const laggy = verdict('payments-laggy', { service: false, depUp: () => true, trafficRate: () => 20.6 });
+    assert.equal(laggy.detection.met, false);
+    assert.ok(!laggy.reasons.some((r) => /kept calling|never reported it down/.test(r)), laggy.reasons.join('\n'));
+    assert.match(laggy.reasons.join('\n'), /nothing sloctl read from the service showed the latency fault in its 20 s: health stayed UP at all 40 probes, no breaker opened/);
+    const slow = verdict('payments-slow', { service: false, depUp: () => true, trafficRate: () => 20.6 });
+    assert.match(slow.reasons.join('\n'), /the service kept calling payments throughout the fault \(412 requests in 20 s, as many as before it\) and never reported it down/);
   });
 
   it('says what nothing showed when the proxy saw the service back off but nothing reported it', () => {

@@ -779,7 +779,12 @@ function detectionSentence(contract: Contract, ev: DrillEvidence, det: DrillVerd
   const healthText = probes.length > 0 ? `health stayed UP at all ${count(probes.length)} probes` : 'health was not probed';
   const depSamples = dep ? ev.dependencies.filter((s) => s.dependency === dep.name) : [];
   const gauge = dep ? (depSamples.length > 0 ? (dep.breaker ? 'no breaker opened' : `its ${dep.name} gauge stayed up (the contract declares no breaker for ${dep.name})`) : `it exports no gauge for ${dep.name} (${dep.breaker ? 'so no breaker state either; ' : ''}${dependencyStateHint(contract, dep.name)})`) : undefined;
-  if (dep && ev.traffic && ev.traffic.length > 0) {
+  // "Kept calling it and never reported it down" is the fault only when the dependency was down
+  // for the service: an outage, or a delay its calls time out on. A delay under the timeout leaves
+  // every call answered; calling on is right then (a chi user trial: +50 ms under an 80 ms timeout
+  // was told it "never reported it down"), and the sentence below says what showed nothing.
+  const downForTheService = OUTAGES.has(drill.fault) || (drill.fault === 'latency' && dep !== undefined && drill.delay !== undefined && drill.delay >= dep.timeout);
+  if (dep && downForTheService && ev.traffic && ev.traffic.length > 0) {
     const framed = ev.traffic.some((t) => t.requests > 0);
     const read = (t: { requests: number; connections: number }) => (framed ? t.requests : t.connections);
     const during = countIn(ev.traffic, ev.faultAtMs, faultEnd, read);
