@@ -284,6 +284,11 @@ describe('judgeDrill', () => {
     assert.equal(laggy.detection.met, false);
     assert.ok(!laggy.reasons.some((r) => /kept calling|never reported it down/.test(r)), laggy.reasons.join('\n'));
     assert.match(laggy.reasons.join('\n'), /nothing sloctl read from the service showed the latency fault in its 20 s: health stayed UP at all 40 probes, no breaker opened/);
+    // No warn level on inFlight or handles: "none held its warn level" would say nothing; it says what to set.
+    const promhttp = { ...contract, objectives: { ...contract.objectives, concurrency: undefined }, metrics: { labels: { route: 'handler', method: 'method', status: 'code' } } } as Contract;
+    const unwatched = judgeDrill(promhttp, evidence(drill('payments-laggy'), { service: false, depUp: () => true, trafficRate: () => 20.6, inFlight: () => 2 })).reasons.join('\n');
+    assert.match(unwatched, /the contract gives no warn level to inFlight or handles, the saturation a slow dependency raises \(requests waiting on it\): set objectives\.concurrency\.inFlight: \{ warn: … \}, and map the service's in-flight gauge as metrics\.inFlight/);
+    assert.doesNotMatch(unwatched, /held its warn level/);
     const slow = verdict('payments-slow', { service: false, depUp: () => true, trafficRate: () => 20.6 });
     assert.match(slow.reasons.join('\n'), /the service kept calling payments throughout the fault \(412 requests in 20 s, as many as before it\) and never reported it down/);
   });

@@ -802,7 +802,11 @@ function detectionSentence(contract: Contract, ev: DrillEvidence, det: DrillVerd
   if (gauge) parts.push(gauge);
   else if (ev.dependencies.length === 0) parts.push('it exports no dependency gauge');
   const unrelated = unrelatedCrossings(contract, ev, faultEnd);
+  // With no warn level on what a slow dependency raises, "none held its warn level" says nothing: say what to set.
+  const unwatched = SLOW_DEPENDENCY_FAULTS.has(drill.fault) && drill.dependency !== undefined && detectingSaturation(contract, drill).length === 0;
+  const mapInFlight = contract.metrics?.labels !== undefined && contract.metrics.inFlight === undefined ? ", and map the service's in-flight gauge as metrics.inFlight" : '';
   parts.push(ev.saturation.length === 0 ? 'it exports no saturation signal the contract has a warn level for'
+    : unwatched && unrelated.length === 0 ? `the contract gives no warn level to inFlight or handles, the saturation a slow dependency raises (requests waiting on it): set objectives.concurrency.inFlight: { warn: … }${mapInFlight}`
     : unrelated.length === 0 ? `no saturation signal held its warn level for 2 scrapes in a row${peaksText(contract, ev, faultEnd)}`
     : `no saturation signal that a dependency's ${drill.fault} fault can raise reached its warn level (${unrelated.join(' and ')} did, not counted: ${SLOW_DEPENDENCY_FAULTS.has(drill.fault) ? 'a slow dependency shows in the service only as requests waiting on it, inFlight and handles' : 'a dependency failing fast leaves nothing waiting in the service'}, so the machine's load raised it)`);
   parts.push(ev.service.length > 0 ? 'no error class rose above its steady rate' : 'its error counters could not be read');
