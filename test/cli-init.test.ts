@@ -309,6 +309,18 @@ describe('sloctl init: a contract from the code', () => {
     assert.match(init.stdout, /\/healthz is the contract's health or metrics path/);
     const v = await runCli(['validate', '--go-module-path', '.'], dir);
     assert.equal(v.code, 0, v.stdout + v.stderr);
+    assert.doesNotMatch(init.stdout, /no bucket at/);
+
+    // Buckets without the 100ms threshold: the next step (validate --go-module-path) would fail on
+    // SLO_BUCKET_MISSING, so init says so, in the contract and in step 2.
+    const main = readFileSync(join(dir, 'main.go'), 'utf8');
+    writeFileSync(join(dir, 'main.go'), main.replace('Buckets: []float64{0.05, 0.1, 0.25}', 'Buckets: []float64{0.05, 0.25}'));
+    const again = await runCli(['init', '--force'], dir);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /^ {5}its histogram has no bucket at 0\.1 s, the 100ms threshold \(buckets at main\.go:12:\d+: 0\.05, 0\.25\): add 0\.1, or set the threshold to one of them$/m);
+    assert.match(readFileSync(join(dir, 'slo.yaml'), 'utf8'), /# It has none at 0\.1 s \(the 100ms threshold below\): its buckets at main\.go:12:\d+ are\n# 0\.05, 0\.25\. Add 0\.1 to them, or set the threshold to one of them\./);
+    const missing = await runCli(['validate', '--go-module-path', '.'], dir);
+    assert.match(missing.stderr + missing.stdout, /SLO_BUCKET_MISSING/);
   });
 
   it('Go ServeMux subtree and catch-all: "/products/" is the route /products/* that both SDK matchers take for every path under it, held out of the mix with a note; "/" is / with a note', async () => {

@@ -10,7 +10,7 @@ import { parseContract } from '../contract/load.ts';
 import { codeTimeout, guessDependencies, planDependencies } from '../contract/scaffold-dependencies.ts';
 import { planRoutes, sanitizeName } from '../contract/scaffold-routes.ts';
 import { renderScaffold, SCAFFOLD_DEFAULTS } from '../contract/scaffold.ts';
-import { formatDuration } from '../contract/units.ts';
+import { formatDuration, parseDuration } from '../contract/units.ts';
 import { NAME_PATTERN } from '../contract/zod-units.ts';
 import { writeAtomically } from '../files/write-atomically.ts';
 import type { ScanResult } from '../scan/index.ts';
@@ -98,7 +98,10 @@ async function init(dir: string, opts: InitOptions, ctx: CliContext): Promise<nu
   const ownMetrics = mapped
     ? { via: 'express-prom-bundle', at: bundleAt!, histogram: bundle.name, requests: `${bundle.name}_count`, labels: { route: 'path', method: 'method', status: 'status_code' } }
     : promhttp
-      ? { via: `client_golang with promhttp's labels`, at: `${join(dir, promhttp.histogram.file)}:${promhttp.histogram.line}:${promhttp.histogram.col}`, histogram: promhttp.histogram.name, requests: promhttp.requests, labels: promhttp.labels }
+      ? {
+        via: `client_golang with promhttp's labels`, at: `${join(dir, promhttp.histogram.file)}:${promhttp.histogram.line}:${promhttp.histogram.col}`, histogram: promhttp.histogram.name, requests: promhttp.requests, labels: promhttp.labels,
+        ...bucketsWithoutThreshold(promhttp.histogram, dir),
+      }
       : undefined;
   const text = renderScaffold({
     service: { name, runtime }, url, scanned: dir, frameworks, reads: READS[runtime], routes, dependencies, unresolved: scan.unresolvedRoutes,
@@ -168,9 +171,22 @@ async function init(dir: string, opts: InitOptions, ctx: CliContext): Promise<nu
   const sdk = scan.metrics.find((m) => m.bulk === 'sdk');
   const gate: GateStep = c.load ? { url } : { held: c.routes.length > 0 };
   const modules: ModuleSystem = runtime === 'node' ? moduleSystemOf(abs, scan) : { kind: 'esm' };
-  const own = bundle ? { via: 'express-prom-bundle', at: bundleAt!, mapped: mapped === true, labels: bundleLabels } : ownMetrics ? { via: 'client_golang (promhttp)', at: ownMetrics.at, mapped: true, labels: undefined } : undefined;
+  const own = bundle ? { via: 'express-prom-bundle', at: bundleAt!, mapped: mapped === true, labels: bundleLabels } : ownMetrics ? { via: 'client_golang (promhttp)', at: ownMetrics.at, mapped: true, labels: undefined, bucketsWithoutThreshold: ownMetrics.bucketsWithoutThreshold } : undefined;
   say(`${nextSteps(runtime, frameworks, modules, shown, relative(ctx.cwd, abs) || '.', sdk ? `${join(dir, sdk.file)}:${sdk.line}:${sdk.col}` : undefined, gate, defaulted.length > 0, own)}\n`);
   return EXIT.OK;
+}
+
+/** The latency threshold init writes, in seconds (a histogram bucket's unit). */
+const THRESHOLD_S = (() => {
+  const p = parseDuration(SCAFFOLD_DEFAULTS.latency.threshold);
+  return p.ok ? p.value / 1000 : NaN;
+})();
+
+/** The histogram's buckets when the code states them and none is at the threshold init writes. */
+function bucketsWithoutThreshold(m: ScanResult['metrics'][number], dir: string): { bucketsWithoutThreshold?: { buckets: readonly number[]; at: string } } {
+  if (m.buckets === undefined || m.buckets.some((b) => Math.abs(b - THRESHOLD_S) < 1e-9)) return {};
+  const at = m.bucketsAt ? `${join(dir, m.file)}:${m.bucketsAt.line}:${m.bucketsAt.col}` : `${join(dir, m.file)}:${m.line}:${m.col}`;
+  return { bucketsWithoutThreshold: { buckets: m.buckets, at } };
 }
 
 /** The label names promhttp-style instrumentation gives the route (curried in), the method and the status. */
@@ -472,7 +488,7 @@ type GateStep = { url: string } | { held: boolean };
  * `instrumented`: where the code calls sloctl's SDK already (file:line:col), if it does;
  * `defaultTimeouts`: the contract declares dependencies with init's default timeout.
  */
-function nextSteps(runtime: Runtime, frameworks: readonly string[], modules: ModuleSystem, contract: string, dir: string, instrumented: string | undefined, gate: GateStep, defaultTimeouts: boolean, own?: { via: string; at: string; mapped: boolean; labels: string[] | undefined }): string {
+function nextSteps(runtime: Runtime, frameworks: readonly string[], modules: ModuleSystem, contract: string, dir: string, instrumented: string | undefined, gate: GateStep, defaultTimeouts: boolean, own?: { via: string; at: string; mapped: boolean; labels: string[] | undefined; bucketsWithoutThreshold?: { buckets: readonly number[]; at: string } }): string {
   const flag = runtime === 'go' ? '--go-module-path' : '--project';
   const here = contract === 'slo.yaml' && dir === '.';
   const validate = here ? `sloctl validate ${flag} .` : `sloctl validate ${contract} ${flag} ${dir}`;
@@ -492,6 +508,9 @@ function nextSteps(runtime: Runtime, frameworks: readonly string[], modules: Mod
       `  2. the code instruments itself with ${own.via} (${own.at}): the contract maps its names under \`metrics:\``,
       '     (README, "A service instrumented with promhttp only", its mapping table); keep a bucket at every latency threshold',
     );
+    const b = own.bucketsWithoutThreshold;
+    // Else the next step, validate --go-module-path, fails on it (SLO_BUCKET_MISSING).
+    if (b) lines.push(`     its histogram has no bucket at ${THRESHOLD_S} s, the ${SCAFFOLD_DEFAULTS.latency.threshold} threshold (buckets at ${b.at}: ${b.buckets.join(', ')}): add ${THRESHOLD_S}, or set the threshold to one of them`);
   } else if (own) {
     const missing = [['method', 'includeMethod: true'], ['path', 'includePath: true'], ['status_code', 'includeStatusCode (on by default)']].filter(([l]) => own.labels !== undefined && !own.labels.includes(l)).map(([, o]) => o);
     lines.push(

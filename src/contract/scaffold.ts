@@ -55,7 +55,11 @@ export interface ScaffoldInput {
    * method, path and status labels): the contract maps its names under `metrics:` instead of
    * reading sloctl's SDK's series, which the service does not export.
    */
-  ownMetrics?: { via: string; at: string; histogram: string; requests: string; labels: { route: string; method: string; status: string } };
+  ownMetrics?: {
+    via: string; at: string; histogram: string; requests: string; labels: { route: string; method: string; status: string };
+    /** The histogram's buckets (seconds) when the code states them and none is at the latency threshold init writes. */
+    bucketsWithoutThreshold?: { buckets: readonly number[]; at: string };
+  };
   /**
    * The SDK's health and metrics paths when its Hono middleware runs under a prefix (a basePath):
    * it answers only the paths it sees, so they go under the prefix; `why` names the registration.
@@ -97,6 +101,12 @@ export function renderScaffold(input: ScaffoldInput): string {
     lines.push(
       `# The service exports its own metrics (${own.via} at ${own.at}), not sloctl's SDK's: the`,
       '# contract reads them by these names. Its histogram needs a bucket at every latency threshold.',
+      ...(own.bucketsWithoutThreshold
+        ? [
+          `# It has none at ${THRESHOLD_MS / 1000} s (the ${d.latency.threshold} threshold below): its buckets at ${own.bucketsWithoutThreshold.at} are`,
+          `# ${own.bucketsWithoutThreshold.buckets.join(', ')}. Add ${THRESHOLD_MS / 1000} to them, or set the threshold to one of them.`,
+        ]
+        : []),
       'metrics:',
       `  requestDuration: ${own.histogram}`,
       own.requests === `${own.histogram}_count` ? withComment(`  requests: ${own.requests}`, 'the histogram counts every request') : `  requests: ${own.requests}`,
