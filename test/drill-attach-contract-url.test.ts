@@ -34,6 +34,7 @@ routes:
   - { name: work, method: GET, path: /work, dependencies: [backend] }
 dependencies:
   - { name: backend, url: "http://127.0.0.1:9", timeout: 100ms, critical: false }
+  - { name: inventory, url: "http://127.0.0.1:18081/v1", timeout: 100ms, critical: false }
 load: { rate: 20/s, duration: 5s, warmup: 1s, connections: 4, timeout: 2s, mix: [{ route: work, weight: 1 }] }
 objectives:
   latency: [{ name: api, threshold: 1s, objective: 99% }]
@@ -41,6 +42,7 @@ objectives:
   resilience:
     drills:
       - { name: backend-down, fault: error, dependency: backend, status: 503, duration: 2s, detectWithin: 2s, recoverWithin: 5s }
+      - { name: inventory-down, fault: error, dependency: inventory, status: 503, duration: 2s, detectWithin: 2s, recoverWithin: 5s }
 `);
   });
   after(() => server.close());
@@ -55,5 +57,9 @@ objectives:
     assert.match(why, /--proxy backend=127\.0\.0\.1:\d+/);
     assert.doesNotMatch(why, /drop --target/);
     assert.match(why, /target\.run/);
+    // The advice never names the port the dependency itself is on (a Go user trial's inventory was
+    // on 18081, the example's: followed, the proxy would forward to itself), and keeps the url's path.
+    const inventory = report.drills.find((d) => d.name === 'inventory-down')!.reasons.join(' ');
+    assert.match(inventory, /INVENTORY_URL=http:\/\/127\.0\.0\.1:18082\/v1\) and pass --proxy inventory=127\.0\.0\.1:18082;/);
   });
 });

@@ -266,7 +266,7 @@ export async function runDrills(options: DrillRunOptions): Promise<DrillRunResul
     else if (plan.kind === 'proxy' && attach && o.proxies?.[plan.dependency.name] === undefined && !o.attachedProxies?.has(plan.dependency.name)) {
       unrunnable.set(drill.name, {
         reason: `sloctl attached to ${o.target} and cannot set the service's ${plan.env}, so it cannot put a fault proxy in front of ${plan.dependency.name}`,
-        fix: `start the service with ${plan.env} pointing at a free local port (e.g. ${plan.env}=http://127.0.0.1:18081) and pass --proxy ${plan.dependency.name}=127.0.0.1:18081; ${startInstead}`,
+        fix: `start the service with ${plan.env} pointing at a free local port (e.g. ${plan.env}=${plan.urlVia(`127.0.0.1:${examplePort(plan.upstream)}`)}) and pass --proxy ${plan.dependency.name}=127.0.0.1:${examplePort(plan.upstream)}; ${startInstead}`,
       });
     } else if (plan.kind === 'in-process') {
       if (!attach) token ??= newDrillToken();
@@ -798,3 +798,12 @@ function saturationReads(contract: Contract): Array<{ signal: SaturationSample['
   return out;
 }
 
+
+/**
+ * The port the attach advice suggests for a dependency's proxy: never the port the dependency itself
+ * listens on (followed, the advice made the proxy forward to itself: a Go user trial's inventory
+ * was on 18081, the example's port).
+ */
+function examplePort(upstream: string): number {
+  return upstream.endsWith(':18081') ? 18082 : 18081;
+}
