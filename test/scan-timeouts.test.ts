@@ -206,3 +206,37 @@ describe('validate --go-module-path: outbound calls without a timeout (Go)', () 
     assert.match(r.stdout, /timeout check \(slo\.yaml\): every outbound HTTP call sloctl can read in its code under \. has a timeout/);
   });
 });
+
+describe('validate: a client that waits longer than its dependency\'s contract timeout (SLO_DEPENDENCY_TIMEOUT_LONGER)', () => {
+  const longer = (stderr: string) => [...stderr.matchAll(/^(\S+:\d+:\d+): warning SLO_DEPENDENCY_TIMEOUT_LONGER: /gm)].map((m) => m[1]);
+
+  it('TypeScript: fetch with AbortSignal.timeout(500) to PAYMENTS_URL against 150ms: a warning at the call, naming both; equal or shorter, or a client only its file name ties to the dependency: none', async () => {
+    const dir = service('ts-good');
+    writeFileSync(join(dir, 'fetch.ts'), readFileSync(join(dir, 'fetch.ts'), 'utf8').replace('AbortSignal.timeout(150)', 'AbortSignal.timeout(500)'));
+    const r = await runCli(['validate', 'slo.yaml', '--project', '.'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(longer(r.stderr), ['fetch.ts:5:21']);
+    assert.match(r.stderr, /^fetch\.ts:5:21: warning SLO_DEPENDENCY_TIMEOUT_LONGER: `fetch\(`\$\{PAYMENTS\}\/charges`, .*\(fetch\) waits up to 500ms for dependency "payments" \(its code names it: .*\), longer than the 150ms its contract gives it/m);
+    assert.match(r.stderr, /hint: set the client's timeout to 150ms, or dependencies\[0\]\.timeout to 500ms\n {2}note: slo\.yaml:17:\d+: dependency "payments" times out after 150ms/);
+    // --strict fails on it, as on every likely mistake.
+    assert.equal((await runCli(['validate', 'slo.yaml', '--project', '.', '--strict'], dir)).code, 1);
+
+    const shorter = service('ts-good');
+    writeFileSync(join(shorter, 'fetch.ts'), readFileSync(join(shorter, 'fetch.ts'), 'utf8').replace('AbortSignal.timeout(150)', 'AbortSignal.timeout(50)'));
+    assert.deepEqual(longer((await runCli(['validate', 'slo.yaml', '--project', '.'], shorter)).stderr), [], 'a shorter per-call timeout can be one attempt of several');
+    assert.deepEqual(longer((await runCli(['validate', 'slo.yaml', '--project', '.'], service('ts-good'))).stderr), [], 'equal');
+
+    const byFile = service('ts-good');
+    writeFileSync(join(byFile, 'payments.ts'), "export const call = (url: string) => fetch(url, { signal: AbortSignal.timeout(900) });\n");
+    assert.deepEqual(longer((await runCli(['validate', 'slo.yaml', '--project', '.'], byFile)).stderr), [], 'only the file name says payments');
+  });
+
+  it('Go: an http.Client{Timeout: 800ms} named payments against 150ms', async () => {
+    const dir = service('go-good');
+    writeFileSync(join(dir, 'client.go'), readFileSync(join(dir, 'client.go'), 'utf8').replace('Timeout: 150 * time.Millisecond', 'Timeout: 800 * time.Millisecond'));
+    const r = await runCli(['validate', 'slo.yaml', '--go-module-path', '.'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(longer(r.stderr), [at('go-good', 'client.go', '&http.Client{Timeout')]);
+    assert.match(r.stderr, /`&http\.Client\{Timeout: 800 \* time\.Millisecond\}` \(http\.Client\{\}\) waits up to 800ms for dependency "payments" \(its code names it: "payments"\), longer than the 150ms its contract gives it/);
+  });
+});

@@ -17,6 +17,7 @@ import { editDistance } from '../contract/suggest.ts';
 import { sloNames } from '../contract/semantic.ts';
 import { formatDuration } from '../contract/units.ts';
 import { dependencyOf } from '../scan/untimed-dependency.ts';
+import { codeTimeout } from '../contract/scaffold-dependencies.ts';
 import type { ScanResult } from '../scan/index.ts';
 import { EXIT, UsageError, type CliContext } from './exit.ts';
 import { contractArgument, DEFAULT_CONTRACT } from './files.ts';
@@ -499,6 +500,8 @@ function codeCheck(loaded: LoadedContract[], scans: Scan[], strict: boolean, cwd
 
   // Outbound HTTP calls without a timeout, per contract, against the code that belongs to it.
   notes.push(...checkTimeouts(loaded, scans, ownersOf, scopeOf, out, attributed));
+  // Clients that wait longer than their dependency's contract timeout.
+  checkTimeoutBounds(loaded, scans, ownersOf, out, attributed);
 
   // The dependencies the code names through sloctl's SDK, per contract: the SDK refuses at start a
   // name its contract does not declare; and a declared one the code never names goes unreported.
@@ -618,6 +621,41 @@ function checkTimeouts(loaded: LoadedContract[], scans: Scan[], ownersOf: (s: Sc
     notes.push(`  ${file}: ${pluralize(n, 'outbound HTTP call')} without a timeout in its code, not checked: ${why}`);
   }
   return notes;
+}
+
+/**
+ * A client whose timeout in the code (one sloctl can read: `AbortSignal.timeout(80)`, `timeout:
+ * 80`, Go's `Timeout: 80 * time.Millisecond`) is longer than the contract timeout of the dependency
+ * it calls: the contract's `timeout` is the client timeout the code uses (init says so), and what
+ * is built on it (the routes' latency budget, accept's bound on a route whose dependency hangs,
+ * drills) assumes a call gives up by then. A Go user trial declared 50ms over an 80ms client, and
+ * accept's blackhole check, with its 250 ms margin, did not catch it. Only a client whose own text
+ * names the dependency (its env variable, address or name: not the file it is in), and only longer:
+ * a shorter per-call timeout can be one attempt of several within the contract's.
+ */
+function checkTimeoutBounds(loaded: LoadedContract[], scans: Scan[], ownersOf: (s: Scan, file: string) => string[], out: Diagnostic[], attributed: Attribution): void {
+  const byFile = new Map(loaded.filter((l) => l.contract).map((l) => [l.file, l]));
+  for (const s of scans) {
+    for (const t of s.result.timedClients) {
+      const ms = codeTimeout([t]);
+      if (ms === undefined) continue;
+      for (const owner of ownersOf(s, t.file)) {
+        const l = byFile.get(owner)!;
+        const c = l.contract!;
+        const dep = dependencyOf(t, c.dependencies, false);
+        if (dep === undefined || !(ms > dep.timeout)) continue;
+        const at = ['dependencies', c.dependencies.indexOf(dep), 'timeout'];
+        const d: Diagnostic = {
+          file: join(s.root, t.file), line: t.line, col: t.col, severity: 'warning', code: 'SLO_DEPENDENCY_TIMEOUT_LONGER',
+          message: `\`${t.call}\` (${t.via}) waits up to ${formatDuration(ms)} for dependency "${dep.name}" (its code names it: ${JSON.stringify(t.target)}), longer than the ${formatDuration(dep.timeout)} its contract gives it: the contract's timeout is the client timeout the code uses, and the routes' latency budgets and accept's check of a hanging dependency assume a call gives up by then`,
+          hint: `set the client's timeout to ${formatDuration(dep.timeout)}, or dependencies[${c.dependencies.indexOf(dep)}].timeout to ${formatDuration(ms)}`,
+          related: [{ file: l.file, ...l.locate(at), message: `dependency "${dep.name}" times out after ${formatDuration(dep.timeout)}` }],
+        };
+        out.push(d);
+        attributed.set(d, owner);
+      }
+    }
+  }
 }
 
 // A finding in the code against the contract's dependencies section, with a code of its own so

@@ -60,6 +60,7 @@ export const CODES = {
   SLO_MIX_PATH: 'a load.mix entry whose requests cannot reach the route it names (its path does not match the route\'s template), or that the load generator refuses (a placeholder without a param, a bad generator or header)',
   SLO_METRIC_NOT_REGISTERED: 'a metric the contract reads that the code does not register',
   SLO_DEPENDENCY_TIMEOUT: 'an outbound HTTP call without a timeout in the code',
+  SLO_DEPENDENCY_TIMEOUT_LONGER: 'an outbound HTTP client whose timeout in the code is longer than its dependency\'s contract timeout (a warning)',
   SLO_DEPENDENCY_UNDECLARED: 'a dependency the code names through sloctl\'s SDK that the contract does not declare (the SDK refuses it at start)',
   SLO_DEPENDENCY_UNNAMED: 'a declared dependency the code, which uses sloctl\'s SDK, never names through it (its state is never reported)',
   SLO_SDK_ORDER: 'sloctl\'s SDK middleware mounted on an Express, Koa or Hono app after a route on that app, so that route\'s requests are never recorded (a warning)',
