@@ -218,7 +218,9 @@ describe('validate: a client that waits longer than its dependency\'s contract t
     assert.deepEqual(longer(r.stderr), ['fetch.ts:5:21']);
     assert.match(r.stderr, /^fetch\.ts:5:21: warning SLO_DEPENDENCY_TIMEOUT_LONGER: `fetch\(`\$\{PAYMENTS\}\/charges`, .*\(fetch\) waits up to 500ms for dependency "payments" \(its code names it: .*\), longer than the 150ms its contract gives it/m);
     assert.match(r.stderr, /hint: set the client's timeout to 150ms, or dependencies\[0\]\.timeout to 500ms\n {2}note: slo\.yaml:17:\d+: dependency "payments" times out after 150ms/);
-    // --strict fails on it, as on every likely mistake.
+    // In the JSON report, under the code check; --strict fails on it, as on every likely mistake.
+    const json = JSON.parse((await runCli(['validate', 'slo.yaml', '--project', '.', '--format', 'json'], dir)).stdout) as { codeCheck: Array<{ diagnostics: Array<{ code: string; line: number; col: number }> }> };
+    assert.deepEqual(json.codeCheck[0].diagnostics.filter((d) => d.code === 'SLO_DEPENDENCY_TIMEOUT_LONGER').map((d) => `${d.line}:${d.col}`), ['5:21']);
     assert.equal((await runCli(['validate', 'slo.yaml', '--project', '.', '--strict'], dir)).code, 1);
 
     const shorter = service('ts-good');
