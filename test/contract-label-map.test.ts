@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { anyCase, classOf, classSelectors, labelMap, methodMatcher, statusRegex, unseenClasses } from '../src/contract/label-map.ts';
+import { anyCase, classOf, classSelectors, labelMap, methodMatcher, outsideRoutes, reachedScope, statusRegex, unseenClasses } from '../src/contract/label-map.ts';
 import { parseContract } from '../src/contract/load.ts';
 
 const contract = (metrics: string) =>
@@ -12,7 +12,7 @@ const contract = (metrics: string) =>
 describe('label map', () => {
   it('defaults to the SDK labels, exact method case', () => {
     const c = contract('');
-    assert.deepEqual(labelMap(c), { route: 'route', method: 'method', methodAnyCase: false, errors: { from: 'errorClass', label: 'error_class' }, mapped: false });
+    assert.deepEqual(labelMap(c), { route: 'route', method: 'method', methodAnyCase: false, errors: { from: 'errorClass', label: 'error_class' }, mapped: false, outside: [] });
     assert.deepEqual(methodMatcher(labelMap(c), ['POST']), { name: 'method', op: '=', value: 'POST' });
     assert.equal(classOf(classSelectors(c), { error_class: 'server' }), 'server');
     assert.equal(classOf(classSelectors(c), { error_class: 'none' }), undefined);
@@ -23,6 +23,8 @@ describe('label map', () => {
     const m = labelMap(c);
     assert.equal(m.route, 'handler');
     assert.deepEqual(m.errors, { from: 'status', label: 'code' });
+    // The health and metrics paths (the defaults, no target here) are outside every SLI.
+    assert.deepEqual(m.outside, ['/healthz', '/metrics']);
     const sel = classSelectors(c);
     assert.equal(classOf(sel, { code: '503' }), 'transient');
     assert.equal(classOf(sel, { code: '429' }), 'transient');
@@ -35,6 +37,14 @@ describe('label map', () => {
     const re = new RegExp(`^(?:${post.value})$`);
     assert.ok(re.test('post') && re.test('POST') && re.test('Post'));
     assert.ok(!re.test('GET') && !re.test('postx'));
+  });
+
+  it('a mapped route label keeps the health and metrics paths and the plain probes out of "every request that reached a route"; the SDK\'s needs only unmatched out', () => {
+    const mapped = contract('target: { url: "http://127.0.0.1:8080", health: /livez, metrics: /internal/metrics }\nprobes: [/readyz, { path: /ping, userAgent: kube-probe/ }, { path: /status }]\nmetrics: { labels: { route: handler, status: code } }');
+    assert.deepEqual(outsideRoutes(mapped), ['/livez', '/internal/metrics', '/readyz', '/status']);
+    assert.deepEqual(reachedScope(labelMap(mapped)), [[{ name: 'handler', op: '!~', value: '/livez|/internal/metrics|/readyz|/status' }]]);
+    // The SDK records none of them: only its unmatched series are left out.
+    assert.deepEqual(reachedScope(labelMap(contract(''))), [[{ name: 'route', op: '!=', value: 'unmatched' }]]);
   });
 
   it('a class that only matches thrown errors cannot be derived from a status code, and is named', () => {

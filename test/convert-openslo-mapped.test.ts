@@ -93,8 +93,8 @@ describe('toOpenSlo on a promhttp contract (metrics.labels, metrics.selector)', 
     const api = queries(exportedSlos.get('api-latency')!);
     // POST /orders is good at its own 300ms; every other request at 200ms. promhttp writes method="post".
     assert.match(api.good, /http_request_duration_seconds_bucket\{job="orders", method=~"\[Pp\]\[Oo\]\[Ss\]\[Tt\]", handler="\/orders", le="0\.3"\}/);
-    assert.match(api.good, /http_request_duration_seconds_bucket\{job="orders", method!~"\[Pp\]\[Oo\]\[Ss\]\[Tt\]", le="0\.2"\}/);
-    assert.match(api.good, /http_request_duration_seconds_bucket\{job="orders", method=~"\[Pp\]\[Oo\]\[Ss\]\[Tt\]", handler!="\/orders", le="0\.2"\}/);
+    assert.match(api.good, /http_request_duration_seconds_bucket\{job="orders", method!~"\[Pp\]\[Oo\]\[Ss\]\[Tt\]", handler!~"\/healthz\|\/metrics", le="0\.2"\}/);
+    assert.match(api.good, /http_request_duration_seconds_bucket\{job="orders", method=~"\[Pp\]\[Oo\]\[Ss\]\[Tt\]", handler!="\/orders", handler!~"\/healthz\|\/metrics", le="0\.2"\}/);
     assert.match(api.total, /http_request_duration_seconds_count\{job="orders", method=~"\[Pp\]\[Oo\]\[Ss\]\[Tt\]", handler="\/orders"\}/);
     const get = queries(exportedSlos.get('get-fast')!);
     // A whole-second bound: client_golang writes le="1", Prometheus 3 stores it as le="1.0".
@@ -108,10 +108,10 @@ describe('toOpenSlo on a promhttp contract (metrics.labels, metrics.selector)', 
 
   it('errors: the classes derived from the code label by their statuses, first class wins', () => {
     const q = queries(exportedSlos.get('errors')!);
-    assert.match(q.bad, /http_requests_total\{job="orders", code=~"429\|503\|504"\}/, 'transient');
-    assert.match(q.bad, /http_requests_total\{job="orders", code=~"4\(\?:\[0-9\]\[0-9\]\|xx\)", code!~"429\|503\|504"\}/, 'client, minus transient\'s codes');
-    assert.match(q.bad, /http_requests_total\{job="orders", code=~"5\(\?:\[0-9\]\[0-9\]\|xx\)", code!~"429\|503\|504\|4\(\?:\[0-9\]\[0-9\]\|xx\)"\}/, 'server, minus the earlier classes\' codes');
-    assert.equal(q.total, 'sum(increase(http_requests_total{job="orders"}[{{.window}}]))');
+    assert.match(q.bad, /http_requests_total\{job="orders", handler!~"\/healthz\|\/metrics", code=~"429\|503\|504"\}/, 'transient');
+    assert.match(q.bad, /http_requests_total\{job="orders", handler!~"\/healthz\|\/metrics", code=~"4\(\?:\[0-9\]\[0-9\]\|xx\)", code!~"429\|503\|504"\}/, 'client, minus transient\'s codes');
+    assert.match(q.bad, /http_requests_total\{job="orders", handler!~"\/healthz\|\/metrics", code=~"5\(\?:\[0-9\]\[0-9\]\|xx\)", code!~"429\|503\|504\|4\(\?:\[0-9\]\[0-9\]\|xx\)"\}/, 'server, minus the earlier classes\' codes');
+    assert.equal(q.total, 'sum(increase(http_requests_total{job="orders", handler!~"/healthz|/metrics"}[{{.window}}]))');
   });
 
   it('the total and latency queries are the expressions sloctl\'s rules record, over the SLO window', () => {
@@ -165,7 +165,7 @@ describe('toOpenSlo on a promhttp contract (metrics.labels, metrics.selector)', 
     const c = valid(back.text);
     assert.deepEqual(c.slis.map((s) => s.name), ['api-latency', 'get-fast', 'errors', 'availability']);
     const errors = c.slis.find((s) => s.name === 'errors')!;
-    assert.equal(errors.total, 'sum(increase(http_requests_total{job="orders"}[$window]))');
+    assert.equal(errors.total, 'sum(increase(http_requests_total{job="orders", handler!~"/healthz|/metrics"}[$window]))');
     assert.equal(toOpenSlo(c).text, exported.text);
   });
 });
@@ -177,10 +177,10 @@ describe('convert --to openslo --selector', () => {
       writeFileSync(join(dir, 'slo.yaml'), PROMHTTP);
       const r = await runCli(['convert', '--to', 'openslo', '--selector', 'job="orders-canary"'], dir);
       assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stdout, /http_requests_total\{job="orders-canary"\}/);
+      assert.match(r.stdout, /http_requests_total\{job="orders-canary", handler!~"\/healthz\|\/metrics"\}/);
       assert.doesNotMatch(r.stdout, /job="orders"/);
       const plain = await runCli(['convert', '--to', 'openslo'], dir);
-      assert.match(plain.stdout, /http_requests_total\{job="orders"\}/);
+      assert.match(plain.stdout, /http_requests_total\{job="orders", handler!~"\/healthz\|\/metrics"\}/);
       const bad = await runCli(['convert', '--to', 'openslo', '--selector', 'job="a"} or up{x="1"'], dir);
       assert.equal(bad.code, 2, bad.stderr);
       const from = await runCli(['convert', '--from', 'openslo', '--selector', 'job="a"', 'x.yaml'], dir);

@@ -33,17 +33,38 @@ export interface LabelMap {
   errors: { from: 'errorClass'; label: string } | { from: 'status'; label: string };
   /** True when the contract's `metrics.labels` section exists (the service is not labelled by the SDK). */
   mapped: boolean;
+  /**
+   * Mapped only: the route label values of requests outside every SLI, which the service's own
+   * instrumentation may record (sloctl's SDK and Go middleware record none of them): the health
+   * and metrics paths and the probes given by path alone (outsideRoutes).
+   */
+  outside: readonly string[];
 }
 
 export const SDK_LABELS = { route: 'route', method: 'method', statusClass: 'status_class', errorClass: 'error_class' } as const;
 
+/** What labelMap reads: the mapping, and where the requests outside every SLI go. */
+export type LabelMapSource = Pick<Contract, 'metrics'> & Partial<Pick<Contract, 'target' | 'probes'>>;
+
 /** The contract's label mapping, with the SDK's names where it says nothing. */
-export function labelMap(c: Pick<Contract, 'metrics'>): LabelMap {
+export function labelMap(c: LabelMapSource): LabelMap {
   const l = c.metrics?.labels;
-  if (!l) return { route: SDK_LABELS.route, method: SDK_LABELS.method, methodAnyCase: false, errors: { from: 'errorClass', label: SDK_LABELS.errorClass }, mapped: false };
+  if (!l) return { route: SDK_LABELS.route, method: SDK_LABELS.method, methodAnyCase: false, errors: { from: 'errorClass', label: SDK_LABELS.errorClass }, mapped: false, outside: [] };
   const errors: LabelMap['errors'] =
     l.errorClass !== undefined ? { from: 'errorClass', label: l.errorClass } : l.status !== undefined ? { from: 'status', label: l.status } : { from: 'errorClass', label: SDK_LABELS.errorClass };
-  return { route: l.route ?? SDK_LABELS.route, method: l.method ?? SDK_LABELS.method, methodAnyCase: true, errors, mapped: true };
+  return { route: l.route ?? SDK_LABELS.route, method: l.method ?? SDK_LABELS.method, methodAnyCase: true, errors, mapped: true, outside: outsideRoutes(c) };
+}
+
+/**
+ * The paths of requests the contract keeps outside every SLI ("the health path always is", and the
+ * probes), as a mapped route label would carry them: promhttp's curried `handler="/healthz"`,
+ * express-prom-bundle's `path`, OpenTelemetry's `http_route`. The health and metrics paths (the
+ * schema's defaults without a target) and each probe given by path alone; a probe that names a
+ * method or a User-Agent is not one the route label can tell from other requests to its path.
+ */
+export function outsideRoutes(c: Partial<Pick<Contract, 'target' | 'probes'>>): string[] {
+  const probes = (c.probes ?? []).flatMap((p) => (typeof p === 'string' ? [p] : p.method === undefined && p.userAgent === undefined ? [p.path] : []));
+  return [...new Set([c.target?.health ?? '/healthz', c.target?.metrics ?? '/metrics', ...probes])];
 }
 
 /** "post" → "[Pp][Oo][Ss][Tt]": case-insensitive in RE2 and JavaScript alike (no `(?i)` in JS on Node 20). */
@@ -238,7 +259,22 @@ export const UNMATCHED_ROUTE = UNMATCHED;
  * the SDK's cap) reached a route and stay in.
  */
 export function reachedRouteMatchers(m: LabelMap): LabelMatch[] {
+  return [...unmatchedMatchers(m), ...outsideMatchers(m)];
+}
+
+/** `route!="unmatched"` where the route label is the SDK's (reachedRouteMatchers). */
+export function unmatchedMatchers(m: LabelMap): LabelMatch[] {
   return m.route === SDK_LABELS.route ? [{ name: m.route, op: '!=', value: UNMATCHED_ROUTE }] : [];
+}
+
+/**
+ * A mapped route label: the requests the contract keeps outside every SLI (`handler!~"/healthz|/metrics"`),
+ * which a service's own instrumentation may record: a chi router wrapped whole by promhttp times
+ * its /healthz (the orchestrator's probes, the gate's own health watch) and its /metrics (every
+ * scrape), fast good requests that made its SLIs look better than its users' requests were.
+ */
+function outsideMatchers(m: LabelMap): LabelMatch[] {
+  return m.mapped && m.outside.length > 0 ? [{ name: m.route, op: '!~', value: m.outside.map(reEscape).join('|') }] : [];
 }
 
 /** Every request that reached a route: the scope of an SLI over all routes. */

@@ -31,7 +31,7 @@ function byThreshold(rs: readonly Route[], thresholdOf: (r: Route) => number): A
   return [...m].sort(([a], [b]) => a - b);
 }
 
-export function latencyScopes(c: Pick<Contract, 'metrics' | 'routes'>, o: Pick<LatencyObjective, 'routes' | 'threshold'>): LatencyScopes {
+export function latencyScopes(c: Pick<Contract, 'metrics' | 'routes' | 'target' | 'probes'>, o: Pick<LatencyObjective, 'routes' | 'threshold'>): LatencyScopes {
   const lm = labelMap(c);
   const thresholdOf = (r: Route) => r.latency ?? o.threshold;
   const groups: ThresholdGroup[] = [];
@@ -47,7 +47,7 @@ export function latencyScopes(c: Pick<Contract, 'metrics' | 'routes'>, o: Pick<L
   return { groups, total: reachedScope(lm) };
 }
 
-export function errorsScope(c: Pick<Contract, 'metrics' | 'routes'>, routes: readonly string[] | undefined): MatchScope {
+export function errorsScope(c: Pick<Contract, 'metrics' | 'routes' | 'target' | 'probes'>, routes: readonly string[] | undefined): MatchScope {
   const lm = labelMap(c);
   return routes ? routesMatchScope(lm, c.routes.filter((r) => routes.includes(r.name))) : reachedScope(lm);
 }

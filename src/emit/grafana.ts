@@ -12,7 +12,7 @@
 // imports into Grafana 10 and 11 through the UI, the HTTP API or file provisioning, and the user
 // picks the Prometheus data source from the variable's drop-down.
 import { countedClasses } from '../contract/classify.ts';
-import { classSelectors, labelMap, reachedRouteMatchers, UNMATCHED_ROUTE, type LabelMap } from '../contract/label-map.ts';
+import { classSelectors, labelMap, unmatchedMatchers, UNMATCHED_ROUTE, type LabelMap } from '../contract/label-map.ts';
 import type { Contract } from '../contract/schema.ts';
 import { formatDuration, formatPercent } from '../contract/units.ts';
 import { matcher, num, selector } from './promql.ts';
@@ -139,7 +139,7 @@ function sloPanels(l: Layout, slo: SloPlan, base: string | undefined, c: Contrac
   const lm: LabelMap = labelMap(c);
   const by = `${lm.method}, ${lm.route}`;
   const legend = `{{${lm.method}}} {{${lm.route}}}`;
-  const reached = reachedRouteMatchers(lm).length > 0;
+  const reached = unmatchedMatchers(lm).length > 0;
   const budget = +(1 - slo.objective).toPrecision(12);
   const remaining = sloSeries(slo, RECORD.budgetRemaining);
   const window = formatDuration(slo.windowMs);
