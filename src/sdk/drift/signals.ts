@@ -9,11 +9,13 @@
 //                         Requests the service did not serve (shed) are left out: their instant 503s
 //                         would read as the latency recovering while the `shed` action holds it.
 //   errors                the weighted error ratio health judges (recent window, class weights).
-//   eventLoopDelay        p99 of the event-loop delay since the last evaluation (perf_hooks, 10 ms resolution).
+//   eventLoopDelay        p99 of the gaps between ticks of a 20 ms timer since the last evaluation,
+//                         as the saturation monitor reads it (src/sdk/loop-delay.ts).
 //   eventLoopUtilization  the share of time the loop was busy since the last evaluation.
 //   heap                  V8's used heap now.
 //   inFlight              requests in flight now.
-import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+import { LoopDelaySampler } from '../loop-delay.ts';
 import type { Contract } from '../../contract/schema.ts';
 import type { RecentTotals } from '../core/recent.ts';
 
@@ -70,15 +72,14 @@ export function signalReader(signal: DriftSignal, src: DriftSources): SignalRead
 }
 
 function eventLoopDelayReader(): SignalReader {
-  const h: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
-  h.enable();
+  // Was monitorEventLoopDelay at 10 ms: a 300 ms block every second was one sample in ~70 and its
+  // p99 read ~12 ms, so the signal never tripped on a loop blocked 30% of the time.
+  const sampler = new LoopDelaySampler();
   return {
-    read() {
-      const v = h.count > 0 ? h.percentile(99) / 1e6 : undefined;
-      h.reset();
-      return v;
-    },
-    stop: () => h.disable(),
+    // Read in the check phase, after every expired timer ran: after a block the evaluation's timer
+    // and the sampler's are both due, and the block's gap belongs to the interval it ended.
+    read: () => new Promise<number | undefined>((done) => setImmediate(() => done(sampler.take()))),
+    stop: () => sampler.stop(),
   };
 }
 

@@ -4,17 +4,7 @@
 // Sampling is at the edge here; the decision is states.ts (pure). Signals and how they are read:
 //   heap, rss             process.memoryUsage() (heapUsed, rss), bytes
 //   eventLoopDelay        p99 over the interval of the time between ticks of a 20 ms timer, ms
-//                         (what monitorEventLoopDelay measures; see below why not it). One sample
-//                         per tick, not per millisecond, so a 300 ms block is one sample: at 10 ms
-//                         one in ~70 a second and the p99 misses it, at 20 ms one in ~36 and the p99
-//                         is the block (examples/checkout/service.ts measured it). Like prom-client's
-//                         nodejs_eventloop_lag_p99_seconds, an idle loop reads about the resolution.
-//
-// Not perf_hooks.monitorEventLoopDelay: its reset() (needed for a p99 per interval) also forgets
-// the time of the previous tick, and the first tick after a reset records nothing, so a block that
-// starts within one resolution after a reset is lost (here, 1 block in ~12 with a 250 ms interval;
-// prom-client resets it at every scrape, so the same holds for nodejs_eventloop_lag_p99_seconds).
-// Our own timer keeps its previous tick across resets.
+//                         (src/sdk/loop-delay.ts says why this and not monitorEventLoopDelay).
 //   eventLoopUtilization  performance.eventLoopUtilization over the interval, 0..1
 //   inFlight              the SDK's own in-flight count (http_server_active_requests)
 //   handles               process.getActiveResourcesInfo().length
@@ -25,7 +15,8 @@
 // one: the escalation is new evidence); a crossing held back says so in one line. A crossing while
 // a capture of the same kind is running shares it (both signals saw the same seconds: one file,
 // not two). Every timer is unref'd.
-import { createHistogram, performance, type EventLoopUtilization, type RecordableHistogram } from 'node:perf_hooks';
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+import { LoopDelaySampler } from '../loop-delay.ts';
 import { dirname, resolve } from 'node:path';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Contract } from '../../contract/schema.ts';
@@ -125,8 +116,7 @@ export class SaturationMonitor {
   private readonly running = new Map<CaptureKind, Promise<void>>();
   private readonly minIntervalMs: number;
   private readonly timer: NodeJS.Timeout;
-  private readonly eld: RecordableHistogram | undefined;
-  private readonly eldTimer: NodeJS.Timeout | undefined;
+  private readonly eld: LoopDelaySampler | undefined;
   private readonly crossings: Counter<'signal' | 'level'>;
   private readonly log: (line: string) => void;
   private readonly cpuMs: number;
@@ -153,15 +143,7 @@ export class SaturationMonitor {
     for (const s of signals) this.states.set(s.signal, 'ok');
 
     if (signals.some((s) => s.signal === 'eventLoopDelay')) {
-      const eld = createHistogram();
-      let previous = performance.now();
-      this.eldTimer = setInterval(() => {
-        const now = performance.now();
-        eld.record(Math.max(1, Math.round((now - previous) * 1e6)));
-        previous = now;
-      }, opts.eventLoopResolutionMs ?? 20);
-      this.eldTimer.unref();
-      this.eld = eld;
+      this.eld = new LoopDelaySampler(opts.eventLoopResolutionMs);
     }
     this.elu = performance.eventLoopUtilization();
     this.crossings = this.registerMetrics(host.registry);
@@ -226,17 +208,13 @@ export class SaturationMonitor {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
-    clearInterval(this.eldTimer);
+    this.eld?.stop();
   }
 
   /** Samples every signal once now (the timer calls it; tests may too). */
   sample(now = Date.now()): void {
     const mem = this.signals.some((s) => s.signal === 'heap' || s.signal === 'rss') ? process.memoryUsage() : undefined;
-    let eld = Number.NaN;
-    if (this.eld !== undefined) {
-      if (this.eld.count > 0) eld = this.eld.percentile(99) / 1e6;
-      this.eld.reset();
-    }
+    const eld = this.eld?.take() ?? Number.NaN;
     const eluNow = performance.eventLoopUtilization();
     const elu = performance.eventLoopUtilization(eluNow, this.elu).utilization;
     this.elu = eluNow;
