@@ -11,7 +11,7 @@ import { parseContract } from '../src/contract/load.ts';
 import { detectingSaturation } from '../src/verdicts/drill-saturation.ts';
 import { EXAMPLE_TEXT } from './helpers/example-contract.ts';
 
-const CODES = ['SLO_THRESHOLD_ABOVE_PERCENTILE', 'SLO_DRILL_HEALTH_WINDOW', 'SLO_DRILL_LEAK_SHORT', 'SLO_DRILL_UNDETECTABLE', 'SLO_MIX_BODY_METHOD'];
+const CODES = ['SLO_THRESHOLD_ABOVE_PERCENTILE', 'SLO_DRILL_HEALTH_WINDOW', 'SLO_DRILL_LEAK_SHORT', 'SLO_DRILL_UNDETECTABLE', 'SLO_MIX_BODY_METHOD', 'SLO_LOOP_DELAY_FLOOR'];
 
 /** The new warnings of a contract (anything else it reports must be nothing). */
 function warnings(text: string): Diagnostic[] {
@@ -285,6 +285,33 @@ describe('SLO_DRILL_UNDETECTABLE', () => {
     assert.deepEqual(detectingSaturation(c, block), ['eventLoopDelay', 'inFlight']);
     assert.deepEqual(detectingSaturation(c, { ...block, fault: 'latency', delay: 300, dependency: 'payments' }), ['inFlight']);
     assert.deepEqual(detectingSaturation(c, { ...block, fault: 'error', delay: undefined, dependency: 'payments' }), []);
+  });
+});
+
+describe('SLO_LOOP_DELAY_FLOOR', () => {
+  // An idle loop reads ~20 ms: the SDK's saturation monitor and (since a Hono user trial) its drift
+  // responder read the gaps between ticks of a 20 ms timer, as prom-client's defaults do.
+  const text = (objectives: string, runtime = 'node') => `apiVersion: sloctl/v1\nservice: { name: orders, runtime: ${runtime} }\nobjectives:\n${objectives}\n`;
+
+  it('a drift eventLoopDelay threshold of 20ms: at the threshold, saying an idle loop reads it', () => {
+    const t = text('  drift:\n    signals:\n      - { signal: eventLoopDelay, threshold: 20ms }\n    action: shed');
+    const d = one(t, 'SLO_LOOP_DELAY_FLOOR');
+    assert.equal(`${d.line}:${d.col}`, at(t, '20ms'));
+    assert.match(d.message, /^the eventLoopDelay drift threshold is 20ms, and an idle Node event loop already reads about 20ms/);
+    assert.match(d.hint ?? '', /at least 50ms/);
+  });
+
+  it('a saturation warn level of 10ms: at the warn level', () => {
+    const t = text('  concurrency:\n    eventLoopDelay: { warn: 10ms, critical: 200ms }');
+    const d = one(t, 'SLO_LOOP_DELAY_FLOOR');
+    assert.equal(`${d.line}:${d.col}`, at(t, '10ms'));
+    assert.match(d.message, /^the eventLoopDelay warn level is 10ms/);
+  });
+
+  it('silent at 50ms and above, and for a Go service (never evaluated there: runtimeFit says so)', () => {
+    assert.deepEqual(warnings(text('  concurrency:\n    eventLoopDelay: { warn: 50ms, critical: 200ms }\n  drift:\n    signals:\n      - { signal: eventLoopDelay, threshold: 50ms }\n    action: shed')), []);
+    const go = parseContract(text('  drift:\n    signals:\n      - { signal: eventLoopDelay, threshold: 20ms }\n    action: shed', 'go'), 'slo.yaml').diagnostics;
+    assert.deepEqual(go.filter((d) => d.code === 'SLO_LOOP_DELAY_FLOOR'), []);
   });
 });
 

@@ -49,6 +49,7 @@ export const CODES = {
   SLO_DRILL_HEALTH_WINDOW: 'a drill whose recoverWithin is shorter than the window the health endpoint judges, so health cannot read UP in time (a warning)',
   SLO_DRILL_LEAK_SHORT: 'a memory-leak drill too small to bring the heap to its warn level by its detection bound (a warning)',
   SLO_DRILL_UNDETECTABLE: 'an in-process drill no signal the drill judge reads can show: no saturation warn level its fault raises, and nothing else it moves (a warning)',
+  SLO_LOOP_DELAY_FLOOR: 'an eventLoopDelay threshold (saturation or drift) at or under 25 ms, which an idle Node event loop already reads (a warning)',
   SLO_MIX_BODY_METHOD: 'a load.mix entry with a body on a GET or HEAD route: the generator sends it, and HTTP gives it no meaning there (a warning)',
   SLO_DEPENDENCY_BUDGET: 'a dependency timeout not below the latency threshold of a route that uses it',
   SLO_DRILL_LONGER_THAN_RUN: 'a drill that does not fit in the load run',

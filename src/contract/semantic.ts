@@ -767,6 +767,32 @@ const drillsDetectable: Check = (c, out) => {
   });
 };
 
+/** What an idle Node event loop reads: sloctl/sdk (saturation monitor, drift responder) and the prom-client defaults it registers sample the loop with a 20 ms timer, and a tick's gap is the reading. */
+const IDLE_LOOP_DELAY_MS = 20;
+/** A threshold at or under this is reached by an idle loop's reading (20 ms plus a little timer jitter). */
+const LOOP_DELAY_FLOOR_MS = 25;
+
+/**
+ * An eventLoopDelay threshold an idle loop already reaches: the saturation monitor would capture
+ * a CPU profile, and the drift responder act, with nothing wrong. A user trial moved the drift
+ * responder onto the monitor's 20 ms timer (a 300 ms block a second read ~12 ms at 10 ms), so a
+ * drift threshold between ~12 and 25 ms that never tripped before would now trip on an idle loop.
+ */
+const loopDelayFloor: Check = (c, out) => {
+  if (c.service.runtime === 'go') return; // runtimeFit says these are never evaluated there
+  const say = (path: Array<string | number>, what: string, ms: number) => out.push(warning('SLO_LOOP_DELAY_FLOOR', path, `${what} is ${formatDuration(ms)}, and an idle Node event loop already reads about ${IDLE_LOOP_DELAY_MS}ms (sloctl/sdk and prom-client's nodejs_eventloop_lag_p99_seconds sample the loop with a ${IDLE_LOOP_DELAY_MS} ms timer and read the gaps between its ticks), so it is reached with nothing wrong`, {
+    hint: 'write at least 50ms: a loop that is really behind reads far above its idle 20 ms (a 300 ms block reads 300ms)',
+  }));
+  const k = c.objectives.concurrency?.eventLoopDelay;
+  if (k !== undefined) {
+    if (k.warn <= LOOP_DELAY_FLOOR_MS) say(['objectives', 'concurrency', 'eventLoopDelay', 'warn'], 'the eventLoopDelay warn level', k.warn);
+    else if (k.critical <= LOOP_DELAY_FLOOR_MS) say(['objectives', 'concurrency', 'eventLoopDelay', 'critical'], 'the eventLoopDelay critical level', k.critical);
+  }
+  c.objectives.drift?.signals.forEach((sig, i) => {
+    if (sig.signal === 'eventLoopDelay' && sig.threshold <= LOOP_DELAY_FLOOR_MS) say(['objectives', 'drift', 'signals', i, 'threshold'], 'the eventLoopDelay drift threshold', sig.threshold);
+  });
+};
+
 /** 13.4 MiB/s → `14MiB/s`: a bytes-per-second rate rounded up to a value a contract can hold. */
 function ceilRate(bytesPerSecond: number): string {
   const MiB = 1024 ** 2;
@@ -777,7 +803,7 @@ const CHECKS: Check[] = [
   objectiveRange, windowFitsBuckets, alertTiersFit, availabilityWeights, percentileOrder, thresholdOrder,
   dependencyBudget, dependencyPolicy, availabilityDependencies, duplicateNames, references, statusRanges, drillsFitRun, budgetMeasurable,
   runtimeFit, probesOverlapRoutes, metricsSelector, promqlQueries, regressionTrials, mixPaths, mixBodies,
-  thresholdAbovePercentiles, recoveryWithinHealthWindow, leakReachesHeapWarn, drillsDetectable,
+  thresholdAbovePercentiles, recoveryWithinHealthWindow, leakReachesHeapWarn, drillsDetectable, loopDelayFloor,
 ];
 
 export function checkSemantics(c: Contract, context: SemanticContext = {}): Finding[] {
