@@ -109,6 +109,19 @@ describe('judgeDrift (pure)', () => {
     assert.match(v.reason, /10 refused after the drain closed the listener \(never accepted, not lost\)/);
   });
 
+  it('drain without a server to drain (sloctl_drain_server 0): FAIL naming sdk.serve, though the gauge went to 1 in time; with one, or not exposed, PASS', () => {
+    // A Hono trial: no sdk.serve() in the service, accept's drift phase said PASS while the
+    // service logged "nothing stops accepting and the process keeps running".
+    const drain = { objective: { ...objective, action: 'drain' as const }, actionSeries: { drain: series([[0, 0], [2500, 1]]) } };
+    const v = judgeDrift(input({ ...drain, drainServer: false }));
+    assert.equal(v.outcome, 'fail', v.reason);
+    assert.match(v.reason, /; the responder's drain at 2,500 ms had no server to drain \(sloctl_drain_server 0\): health turned DOWN, but the service kept accepting connections and running/);
+    assert.match(v.reason, /call sdk\.serve\(server, \{ signals: true \}\) with the service's HTTP server \(Hono: what @hono\/node-server's serve\(\) returns/);
+    assert.equal(judgeDrift(input({ ...drain, drainServer: true })).outcome, 'pass');
+    assert.equal(judgeDrift(input(drain)).outcome, 'pass', 'not exposed: judged on the action gauge as before');
+    assert.equal(judgeDrift(input({ drainServer: false })).outcome, 'pass', 'only the drain action needs a server');
+  });
+
   it('INCONCLUSIVE: the signal never crossed (says the peak), no gauge (how to turn it on; Go has none), nothing pushable, interrupted', () => {
     const low = judgeDrift(input({ signalSeries: series([[0, 3], [500, 90], [1000, 120], [1500, 80]]) }));
     assert.equal(low.outcome, 'inconclusive');
@@ -403,6 +416,13 @@ describe('drift phase end to end (an SDK service, event-loop-block, shed)', { ti
     assert.equal(v.requests.lost, 0);
     assert.ok(v.requests.notAccepted > 0, `refused after the drain: ${JSON.stringify(v.requests)}`);
     assert.match(v.reason, /refused after the drain closed the listener \(never accepted, not lost\)/);
+  });
+
+  it('action drain in a service that never called sdk.serve(): FAIL, the drain had no server (the gauge alone said drain)', async () => {
+    const { v, svc } = await run(ELD.replace('action: shed', 'action: drain'));
+    assert.equal(v.outcome, 'fail', `${v.reason}\n${svc.stderr()}`);
+    assert.match(v.reason, /had no server to drain \(sloctl_drain_server 0\)/);
+    assert.equal(svc.child.exitCode, null, 'it kept running');
   });
 
   it('interrupted: INCONCLUSIVE, the fault removed', async () => {

@@ -393,6 +393,18 @@ describe('drift responder: each action, its JSON line and metrics', () => {
     sdk.driftResponder!.stop();
   });
 
+  it('sloctl_drain_server says whether the drain action has a server to drain: 0 before sdk.serve(), 1 after; absent for other actions', async () => {
+    const registry = new Registry();
+    const sdk = instrument({ contract: contractOf(driftContract('drain', signals)), registry, defaultMetrics: false, drift: { autoStart: false, log: () => {} } });
+    assert.equal(await metricValue(registry, 'sloctl_drain_server'), 0);
+    sdk.serve(createServer(), { exit: false });
+    assert.equal(await metricValue(registry, 'sloctl_drain_server'), 1);
+    const shed = new Registry();
+    instrument({ contract: contractOf(driftContract('shed', signals)), registry: shed, defaultMetrics: false, drift: { autoStart: false, log: () => {} } }).driftResponder!.stop();
+    assert.equal(shed.getSingleMetric('sloctl_drain_server'), undefined);
+    sdk.driftResponder!.stop();
+  });
+
   it('drift: false keeps the responder off', () => {
     const contract = contractOf(driftContract('shed', signals));
     assert.equal(instrument({ contract, registry: new Registry(), defaultMetrics: false, drift: false }).driftResponder, undefined);

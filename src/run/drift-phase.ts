@@ -448,6 +448,9 @@ export async function driftPhase(o: DriftPhaseOptions): Promise<DriftVerdict> {
       (actionSeries[x.labels.action ?? ''] ??= []).push({ atMs: s.atMs, value: x.value });
     }
   }
+  // The drain action: whether the SDK had a server to drain (its last reading; the service may be gone after).
+  let drainServer: boolean | undefined;
+  for (const s of rel) for (const x of samplesOf(s.families, 'sloctl_drain_server')) drainServer = x.value >= 0.5;
   const sdkSeen = sdkAnswered || rel.some((s) => s.families.some((f) => NODE_SDK_ONLY.includes(f.name)));
   const exposure: DriftExposure = gaugeSeen ? 'gauge' : sdkSeen ? 'sdk-without-responder' : 'none';
   const { series, source } = signalSeries(o.contract, spec, rel);
@@ -467,6 +470,6 @@ export async function driftPhase(o: DriftPhaseOptions): Promise<DriftVerdict> {
   return judgeDrift({
     objective, signal: spec, ...(fault ? { fault } : {}), scrapeIntervalMs: scrapeMs,
     signalSeries: series, signalSource: source, actionSeries, exposure, runtime, requests: faultAt === undefined ? [] : slices, windowEndMs,
-    interrupted, ...(applyError !== undefined && faultAt === undefined && !interrupted ? { error: applyError + scrapeNote } : {}),
+    interrupted, ...(drainServer !== undefined ? { drainServer } : {}), ...(applyError !== undefined && faultAt === undefined && !interrupted ? { error: applyError + scrapeNote } : {}),
   });
 }

@@ -20,7 +20,7 @@ import { checkHealthJudge, DEFAULT_HEALTH_JUDGE, RouteTable, type HealthJudge } 
 import { registerRuntimeMetrics } from './runtime.ts';
 import { AdmissionController, registerAdmissionMetrics } from './protect/admission.ts';
 import { startSaturation, type SaturationMonitor, type SaturationOptions } from './saturation/monitor.ts';
-import { DriftResponder, type DriftOptions } from './drift/responder.ts';
+import { DriftResponder, DRIFT_METRICS, type DriftOptions } from './drift/responder.ts';
 import { Drainer, type ServeOptions } from './protect/drain.ts';
 import type { Server } from 'node:http';
 import { settleTickShape } from './tick-shape.ts';
@@ -203,6 +203,17 @@ export class Sdk {
         }
       },
     }, reg, opts.drift);
+    // Whether the drain action can do more than turn health DOWN: sloctl accept's drift verdict
+    // reads it, since the action gauge alone goes to 1 either way.
+    if (this.driftResponder !== undefined && contract.objectives.drift?.action === 'drain') {
+      const sdk = this;
+      new Gauge({
+        name: DRIFT_METRICS.drainServer.name, help: DRIFT_METRICS.drainServer.help, registers: [reg],
+        collect() {
+          this.set(sdk.drainer !== undefined ? 1 : 0);
+        },
+      });
+    }
   }
 
   private registerGauges(reg: Registry): void {

@@ -29,8 +29,10 @@
 //   action was already in force before the fault; when the window ended before the deadline with
 //   no action yet.
 // - FAIL when the signal crossed and the action came late or never (numbers: when it crossed, the
-//   deadline, when the action came), the SDK runs without its responder (`drift: false`), or more
-//   than maxLost accepted requests were lost.
+//   deadline, when the action came), the SDK runs without its responder (`drift: false`), more
+//   than maxLost accepted requests were lost, or the action is drain and the SDK had no server to
+//   drain (sloctl_drain_server 0: no sdk.serve(server); the gauge says drain, health says DOWN,
+//   and the service goes on accepting and running).
 // - PASS otherwise.
 import type { ObjectiveVerdict } from './types.ts';
 
@@ -117,6 +119,12 @@ export interface DriftInput {
   interrupted?: boolean;
   /** Why the phase could not run at all (a failed apply: the message, with what to do). */
   error?: string;
+  /**
+   * The drain action only: whether the SDK had a server to drain (sloctl_drain_server, its last
+   * value scraped): false when no server was given to sdk.serve(), so the drain only turned health
+   * DOWN and the service kept accepting; undefined when not exposed (another responder, an older SDK).
+   */
+  drainServer?: boolean;
 }
 
 export type DriftOutcome = 'pass' | 'fail' | 'inconclusive';
@@ -332,7 +340,12 @@ export function judgeDrift(input: DriftInput): DriftVerdict {
   if (lostTooMany) {
     sentences.push(`${lostText(requests)}, more than maxLost ${objective.maxLost}${action === 'drain' ? ' (connections refused after the listener closed are not counted)' : ''}; ${action === 'drain' ? 'keep serving accepted connections until they finish (sdk.serve announceMs / timeoutMs)' : `the ${action} must answer (a 503 is an answer), not drop, accepted requests`}`);
   }
-  if (late || lostTooMany) {
+  // The action gauge goes to 1 for a drain without a server too: the SDK could only turn health DOWN.
+  const undrained = action === 'drain' && actionAt !== undefined && input.drainServer === false;
+  if (undrained) {
+    sentences.push(`${late ? 'And the' : `${crossed}; the`} responder's drain at ${ms(actionAt!)} had no server to drain (sloctl_drain_server 0): health turned DOWN, but the service kept accepting connections and running, which is not the drain the contract declares; call sdk.serve(server, { signals: true }) with the service's HTTP server (Hono: what @hono/node-server's serve() returns; Express: what app.listen() returns; Fastify: app.server)`);
+  }
+  if (late || lostTooMany || undrained) {
     return { ...base, ...numbers, verdict: 'fail', outcome: 'fail', reason: sentences.join('. ') + '.' };
   }
   return {

@@ -18,6 +18,7 @@ export type DriftAction = 'shed' | 'degrade' | 'drain';
 export const DRIFT_METRICS = {
   action: { name: 'sloctl_drift_action', help: 'The drift responder\'s action: 1 while it is in force, else 0.' },
   actions: { name: 'sloctl_drift_actions_total', help: 'Drift actions taken, by action and the signal that caused them.' },
+  drainServer: { name: 'sloctl_drain_server', help: 'With the drain action: 1 when a server was given to sdk.serve(), so a drain stops accepting, finishes the requests in flight and exits; 0 when a drain can only turn health DOWN.' },
 } as const;
 
 export interface DriftLogLine {
