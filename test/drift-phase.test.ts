@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { FaultProxies } from '../src/faults/index.ts';
 import { httpUpstream } from './helpers/faults.ts';
-import { driftPhase, driftWindowMs, planDrift, signalSeries } from '../src/run/drift-phase.ts';
+import { driftPhase, driftReachMs, driftWindowMs, planDrift, signalSeries } from '../src/run/drift-phase.ts';
 import { Rollback } from '../src/run/rollback.ts';
 import { countRequests, judgeDrift, type DriftInput, type DriftRequestSlice, type DriftSample } from '../src/verdicts/drift.ts';
 import { contractFrom as contractOf } from './helpers/contract.ts';
@@ -203,6 +203,13 @@ describe('drift phase plan', () => {
     assert.equal(driftWindowMs(1000, 2), 4000);
     assert.equal(driftWindowMs(5000, 3), 25_000);
     assert.equal(driftWindowMs(30_000, 3), 60_000, 'capped');
+    // inFlight is pushed by the phase's load: the window waits for the held requests to pass the
+    // threshold (a Hono trial: inFlight 30 at 250 ms intervals and 50 req/s had a 1 s window).
+    const inFlight = { signal: 'inFlight' as const, threshold: 30, evaluations: 2 };
+    assert.equal(driftReachMs(inFlight, 250, 50), 775);
+    assert.equal(driftWindowMs(250, 2, 60_000, driftReachMs(inFlight, 250, 50)), 775 + 750);
+    assert.equal(driftWindowMs(1000, 2, 60_000, driftReachMs({ signal: 'inFlight', threshold: 10, evaluations: 2 }, 1000, 40)), 4000, 'reached within one interval: the window as before');
+    assert.equal(driftReachMs({ signal: 'eventLoopDelay', threshold: 150, evaluations: 2 }, 250, 50), 250, 'not pushed by the load: one interval');
   });
 
   it('signalSeries: latency is the quantile of the last interval\'s histogram deltas; errors the weighted ratio over the health window', () => {
@@ -467,6 +474,15 @@ load:`);
     assert.equal(v.fault?.name, 'unsettled-promises');
     assert.equal(v.requests.lost, 0);
     assert.match(v.reason, /inFlight \(http_server_active_requests\) crossed 10 at/);
+  });
+
+  it('inFlight with a threshold the phase\'s load needs longer than one interval to reach (30 at 250 ms intervals, 40 req/s): the window waits for it: PASS', async () => {
+    const { v, svc } = await run(contractText(`    interval: 250ms
+    action: shed
+    signals:
+      - { signal: inFlight, threshold: 30, evaluations: 2 }`));
+    assert.equal(v.outcome, 'pass', `${v.reason}\n${svc.stderr()}`);
+    assert.equal(v.requests.lost, 0);
   });
 
   it('a heap threshold the capped leak cannot reach in the window: INCONCLUSIVE with the peak', async () => {

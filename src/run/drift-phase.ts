@@ -94,9 +94,24 @@ type Plan =
 const IN_PROCESS: ReadonlySet<string> = new Set(['eventLoopDelay', 'eventLoopUtilization', 'heap', 'inFlight']);
 const ORDER = ['eventLoopDelay', 'eventLoopUtilization', 'heap', 'inFlight', 'errors', 'latency'];
 
-/** The fault window for a signal: evaluations × interval + 2 intervals, capped. */
-export function driftWindowMs(interval: number, evaluations: number, cap = MAX_DRIFT_WINDOW_MS): number {
-  return Math.min(cap, evaluations * interval + 2 * interval);
+/**
+ * The fault window for a signal: the time to push it over (one interval, or `reachMs` when longer),
+ * then evaluations × interval and one interval for the responder's phase; capped.
+ */
+export function driftWindowMs(interval: number, evaluations: number, cap = MAX_DRIFT_WINDOW_MS, reachMs = interval): number {
+  return Math.min(cap, Math.max(interval, reachMs) + evaluations * interval + interval);
+}
+
+/**
+ * How long the phase's load takes to push a signal over its threshold, when that depends on the
+ * load: in-flight requests held at `rate` a second reach `threshold` + 1 after (threshold + 1) /
+ * rate seconds (with a quarter more for an uneven start). A Hono trial's `inFlight: 30` at 250 ms
+ * intervals got a 1 s window at the capped 50 req/s, crossed after it or not at all, and read
+ * INCONCLUSIVE ("push harder") with nothing a user could change. Other signals: one interval.
+ */
+export function driftReachMs(spec: DriftSignalSpec, interval: number, rate: number): number {
+  if (spec.signal !== 'inFlight') return interval;
+  return Math.ceil((((spec.threshold + 1) / Math.max(1, rate)) * 1000) * 1.25);
 }
 
 /** The signal to push and how, or why none can be (pure; exported for tests). */
@@ -276,7 +291,7 @@ export async function driftPhase(o: DriftPhaseOptions): Promise<DriftVerdict> {
   const metricsUrl = checkTargetUrl(new URL(o.contract.target?.metrics ?? '/metrics', base).href, o.allowRemote === true, 'scrape').href;
   const scrapeMs = o.scrapeIntervalMs ?? DRIFT_SCRAPE_MS;
   const objective: DriftObjectiveInput = { interval: drift.interval, action: drift.action, maxLost: drift.maxLost, signals: drift.signals as readonly DriftSignalSpec[] };
-  const windowOf = (s: DriftSignalSpec) => driftWindowMs(drift.interval, s.evaluations, o.maxWindowMs ?? MAX_DRIFT_WINDOW_MS);
+  const windowOf = (s: DriftSignalSpec) => driftWindowMs(drift.interval, s.evaluations, o.maxWindowMs ?? MAX_DRIFT_WINDOW_MS, driftReachMs(s, drift.interval, Math.min(o.rate, DRIFT_MAX_RATE)));
   const { plan, unpushable } = planDrift(o, windowOf);
   const runtime = o.contract.service.runtime;
   const empty = { scrapeIntervalMs: scrapeMs, signalSeries: [], actionSeries: {}, exposure: 'none' as DriftExposure, runtime, requests: [], windowEndMs: 0 };
