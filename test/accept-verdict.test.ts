@@ -255,3 +255,31 @@ describe('accept: the static dependency check (src/run/static-dependency-phase.t
     assert.match(none.reason, /pass --project DIR/);
   });
 });
+
+describe('the contract the service runs (/healthz?include=config) against the one judged', () => {
+  it('the SDK\'s digest of its file matches ours: no word; another file, or the same one edited since, is named with what to do; nothing to compare: no word', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const { instrument } = await import('../src/sdk/index.ts');
+    const { testRegistry } = await import('../src/sdk/testing.ts');
+    const { contractMismatch, fileDigest } = await import('../src/run/contract-match.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'sloctl-match-'));
+    const served = join(dir, 'slo.yaml');
+    const judged = join(dir, 'slo-drain.yaml');
+    const text = 'apiVersion: sloctl/v1\nservice: { name: shop }\nroutes: [{ name: a, method: GET, path: /a }]\n';
+    writeFileSync(served, text);
+    writeFileSync(judged, text.replace('/a', '/b'));
+    const sdk = instrument({ contract: served, registry: testRegistry(), defaultMetrics: false });
+    const health = JSON.parse(String((await sdk.healthResponse('include=config')).body));
+    assert.equal(contractMismatch(health, { file: served, digest: fileDigest(served) }), undefined, 'the same file');
+    const other = contractMismatch(health, { file: judged, digest: fileDigest(judged) });
+    assert.match(other ?? '', new RegExp(`^the service runs another contract than the one judged: its /healthz\\?include=config says ${served.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} \\(sha256:[0-9a-f]{12}\\), this run judges .*slo-drain\\.yaml \\(sha256:[0-9a-f]{12}\\);.*start the service with this contract, or judge the one it reads$`));
+    writeFileSync(served, text + '# edited\n');
+    assert.match(contractMismatch(health, { file: served, digest: fileDigest(served) }) ?? '', /as it read it at start, this run judges .*, edited since\); .*restart the service$/);
+    assert.equal(contractMismatch({ status: 'UP' }, { file: judged, digest: fileDigest(judged) }), undefined, 'no config section');
+    assert.equal(contractMismatch(undefined, { file: judged, digest: fileDigest(judged) }), undefined, 'no answer');
+    assert.equal(contractMismatch({ config: { digest: 'sha256:00' } }, { file: judged, digest: fileDigest(judged) }), undefined, 'a parsed contract: no file to compare');
+    sdk.saturation?.close();
+  });
+});

@@ -29,6 +29,7 @@ import type { GateProfile } from '../run/profile.ts';
 import { writeBaseline, type BaselineRead } from '../run/baseline-file.ts';
 import { Rollback } from '../run/rollback.ts';
 import { startTarget, type RunningTarget } from '../run/target.ts';
+import { contractMismatch, fileDigest, readServedConfig } from '../run/contract-match.ts';
 import { spawnedBefore, TargetError } from '../run/target-error.ts';
 import { DRILL_TOKEN_ENV } from '../sdk/drill/types.ts';
 import { ACCEPT_PHASES, acceptReasons, judgeAccept, type AcceptInput, type AcceptOutcome, type AcceptPhase, type ContractRow, type PhaseVerdict } from '../verdicts/accept.ts';
@@ -238,6 +239,12 @@ export async function runAccept(o: AcceptRunOptions): Promise<AcceptRunResult> {
       report.target = { url: r.url, started: true, reached: true, command: t.run, log: targetLog };
       journal.write('target-ready', { url: r.url, pid: r.pid, watchdog: r.watchdogPid });
       log(`target healthy at ${r.url}`);
+      // The service's SDK follows the contract file it read: say so when that is not this one.
+      const mismatch = contractMismatch(await readServedConfig(r.url, t.health ?? '/healthz'), { file: resolve(o.contractPath), digest: fileDigest(o.contractPath) });
+      if (mismatch !== undefined) {
+        log(`warning: ${mismatch}`);
+        journal.write('contract-mismatch', { message: mismatch });
+      }
       // The drift phase may end the service on purpose (drain); anywhere else an exit is a failure.
       let driftRunning = false;
       r.onExit((e) => {
