@@ -115,3 +115,79 @@ describe('mountTemplate', () => {
     assert.equal(mountTemplate([{ handle: { stack: 'no' } }, null, 7], '/a/1', route), undefined);
   });
 });
+
+// Found by a TypeScript user trial: an async handler under `app.use('/api/v1', router)` threw, the
+// error left the router for the application's error handler, and Express restored `req.baseUrl`
+// to '' on the way out, so the 504 was labelled `/quotes/:sku` (no such route, outside the
+// contract) while the route's successes were under `/api/v1/quotes/:sku`.
+describe('Express: a mounted router\'s errors answered by the application\'s error handler', () => {
+  class UpstreamTimeoutError extends Error {
+    override name = 'UpstreamTimeoutError';
+  }
+  const ERRORS_CONTRACT = `apiVersion: sloctl/v1
+service: { name: mounted-errors }
+errorClasses:
+  - { name: transient, weight: 0.3, errors: [UpstreamTimeoutError] }
+  - { name: client, weight: 1, status: ["4xx"] }
+  - { name: server, weight: 2.5, status: ["5xx"] }
+routes:
+  - { name: quote, method: GET, path: /api/v1/quotes/:sku }
+  - { name: order, method: GET, path: /v1/users/:uid/orders/:oid }
+  - { name: ping, method: GET, path: /ping }
+objectives:
+  latency: [{ name: api, threshold: 200ms, objective: 99% }]
+  errors: { objective: 99% }
+`;
+  let sdk: Sdk;
+  let server: Server;
+  let base: string;
+  before(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sloctl-express-mount-errors-'));
+    writeFileSync(join(dir, 'slo.yaml'), ERRORS_CONTRACT);
+    sdk = instrumentForTest(join(dir, 'slo.yaml'));
+    const app = express();
+    app.use(middleware(sdk));
+    app.get('/ping', (_req, res) => { res.send('pong'); });
+    const api = express.Router();
+    api.get('/quotes/:sku', async (req) => {
+      if (req.params.sku === 'slow') throw new UpstreamTimeoutError('pricing did not answer');
+      throw Object.assign(new Error('bad sku'), { status: 400 });
+    });
+    app.use('/api/v1', api);
+    const users = express.Router({ mergeParams: true });
+    const orders = express.Router({ mergeParams: true });
+    orders.get('/:oid', () => { throw new Error('boom'); });
+    users.use('/:uid/orders', orders);
+    const carts = express.Router();
+    carts.get('/', () => { throw new Error('no cart'); });
+    users.use('/:uid/cart', carts);
+    app.use('/v1/users', users);
+    app.use(errorHandler(sdk));
+    app.use((err: { status?: number; name?: string }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      res.status(err.name === 'UpstreamTimeoutError' ? 504 : err.status ?? 500).end();
+    });
+    server = app.listen(0, '127.0.0.1');
+    await new Promise<void>((r) => server.once('listening', () => r()));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(() => new Promise<void>((r) => server.close(() => r())));
+
+  it('labels them with the mounted template, classed by the thrown error', async () => {
+    const statuses: number[] = [];
+    for (const path of ['/api/v1/quotes/slow', '/api/v1/quotes/x?y=1', '/v1/users/4/orders/9', '/v1/users/5/orders/2', '/v1/users/5/cart', '/v1/users/6/cart/', '/ping']) {
+      const r = await fetch(`${base}${path}`);
+      statuses.push(r.status);
+      await r.arrayBuffer();
+    }
+    assert.deepEqual(statuses, [504, 400, 500, 500, 500, 500, 200]);
+    const s = await samples(sdk.registry, 'http_server_requests_total');
+    const got = s.filter((x) => x.value > 0).map((x) => `${x.labels.route} ${x.labels.status_class} ${x.labels.error_class} ${x.value}`).sort();
+    assert.deepEqual(got, [
+      '/api/v1/quotes/:sku 4xx client 1',
+      '/api/v1/quotes/:sku 5xx transient 1',
+      '/ping 2xx none 1',
+      '/v1/users/:uid/cart 5xx server 2',
+      '/v1/users/:uid/orders/:oid 5xx server 2',
+    ]);
+  });
+});

@@ -69,11 +69,37 @@ export function middleware(sdk: Sdk, opts: ExpressOptions = {}): RequestHandler 
     }
     return label;
   };
+  // Routes held by the application's own router (or one mounted without a path): their label is their path.
+  const ownRoutes = new WeakSet<object>();
+  // The label of a route answered after the request left its routers: an error handler or a later
+  // middleware of the application answered (a handler threw, or called next()), and Express
+  // restored req.baseUrl to the application's '' on the way out. The base is found again from the
+  // request's path: the longest prefix, at a segment boundary, that a chain of routers holding the
+  // route consumes.
+  const restoredLabel = (req: Request, route: object, path: string): string => {
+    if (ownRoutes.has(route)) return path;
+    const app = req.app as { router?: { stack?: unknown }; _router?: { stack?: unknown } } | undefined;
+    const stack = (app?.router ?? app?._router)?.stack;
+    if (mountTemplate(stack, '', route) === '') {
+      ownRoutes.add(route);
+      return path;
+    }
+    const url = req.originalUrl ?? req.url;
+    const q = url.indexOf('?');
+    let full = q < 0 ? url : url.slice(0, q);
+    if (full.length > 1 && full.endsWith('/')) full = full.slice(0, -1);
+    // The whole path first: a router's own root (`router.get('/')`) consumed none of it.
+    for (let end = full.length; end > 0; end = full.lastIndexOf('/', end - 1)) {
+      const base = full.slice(0, end);
+      if (mountTemplate(stack, base, route) !== undefined) return mountedLabel(req, route, base, path);
+    }
+    return path;
+  };
   // The slot of a request a route answered (req.route set).
   const routedSlot = (req: Request, route: { path?: unknown }): RouteSlot => {
     const path = typeof route.path === 'string' ? route.path : String(route.path);
     const base = req.baseUrl;
-    return routes.lookup(req.method, base ? mountedLabel(req, route, base, path) : path);
+    return routes.lookup(req.method, base ? mountedLabel(req, route, base, path) : restoredLabel(req, route, path));
   };
   const finishUnrouted = unroutedFinisher(sdk, finish);
   const proceed = (next: () => void) => {
