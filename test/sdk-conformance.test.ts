@@ -407,4 +407,27 @@ describe('sdk conformance: other entry points', () => {
     assert.throws(() => sdk.dependency('search'), (err: Error) => !/did you mean/.test(err.message) && /\(it declares: payments\)/.test(err.message));
     assert.throws(() => instrument({ contract: CONTRACT, registry: sdk.registry }), /already registered in this registry/);
   });
+
+  // Found by a TypeScript user trial: `new URL('./slo.yaml', import.meta.url)`, as the README
+  // shows, compiled by tsc into dist/server.js looks for dist/slo.yaml, and the message then
+  // suggested that same form.
+  it('a contract not found beside compiled code names the one in a parent directory and the URL to write', async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const { pathToFileURL } = await import('node:url');
+    const dir = mkdtempSync(join(tmpdir(), 'sloctl-sdk-dist-'));
+    mkdirSync(join(dir, 'dist', 'server'), { recursive: true });
+    writeFileSync(join(dir, 'slo.yaml'), 'apiVersion: sloctl/v1\nservice: { name: x }\n');
+    const code = pathToFileURL(join(dir, 'dist', 'server', 'main.js'));
+    assert.throws(() => instrument({ contract: new URL('./slo.yaml', code), registry: testRegistry() }), (err: Error) => {
+      assert.match(err.message, /cannot read the contract .*dist\/server\/slo\.yaml \(ENOENT\)/);
+      assert.ok(err.message.includes(`there is one at ${join(dir, 'slo.yaml')}`), err.message);
+      assert.ok(err.message.includes("new URL('../../slo.yaml', import.meta.url)"), err.message);
+      return true;
+    });
+    // None anywhere above: the general advice, without a guess.
+    const lone = mkdtempSync(join(tmpdir(), 'sloctl-sdk-none-'));
+    assert.throws(() => instrument({ contract: join(lone, 'slo.yaml'), registry: testRegistry() }), (err: Error) => !/there is one at/.test(err.message) && /pass the path of your slo\.yaml/.test(err.message));
+  });
 });

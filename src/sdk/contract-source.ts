@@ -4,8 +4,8 @@
 // A contract with errors is refused at start-up with the same located message `sloctl validate`
 // prints: a service must not run against a promise nobody can check. A file is parsed on a worker
 // thread (contract-thread.ts), so the parser and schema never load into the service's isolate.
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SloctlError } from '../errors.ts';
 import { parseOnThread } from './contract-thread.ts';
@@ -31,6 +31,14 @@ export function loadContract(source: ContractSource): { contract: Contract; file
     text = readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as { code?: string }).code;
+    const found = code === 'ENOENT' ? above(file) : undefined;
+    if (found !== undefined) {
+      // Code compiled to another directory (tsc's outDir: dist/server.js) resolves `./slo.yaml` there.
+      const rel = relative(dirname(file), found).split(sep).join('/');
+      const fromCwd = relative(process.cwd(), found);
+      const cwdHint = fromCwd !== '' && !fromCwd.startsWith('..') ? `, or '${fromCwd.split(sep).join('/')}' (relative to the working directory ${process.cwd()})` : '';
+      throw new ContractError(`sloctl: cannot read the contract ${file} (${code}): there is one at ${found}; code compiled to another directory (tsc's outDir) runs from there, so write the path from it: new URL('${rel}', import.meta.url) in an ES module, path.join(__dirname, '${rel}') in CommonJS${cwdHint}`, { cause: err });
+    }
     throw new ContractError(`sloctl: cannot read the contract ${file}${code ? ` (${code})` : ''}: pass the path of your slo.yaml (relative to ${process.cwd()}), or one relative to your code: new URL('./slo.yaml', import.meta.url) in an ES module, path.join(__dirname, 'slo.yaml') in CommonJS`, { cause: err });
   }
   let answer;
@@ -44,4 +52,18 @@ export function loadContract(source: ContractSource): { contract: Contract; file
     throw new ContractError(`sloctl: the contract ${file} is invalid (run \`npx sloctl validate ${file}\`):\n${answer.invalid}`);
   }
   return { contract: answer.contract, file, text };
+}
+
+/** A file of `file`'s name in one of the 3 directories above it (the project root above dist/ or build/server/), or undefined. */
+function above(file: string): string | undefined {
+  const name = basename(file);
+  let dir = dirname(file);
+  for (let i = 0; i < 3; i++) {
+    const up = dirname(dir);
+    if (up === dir) return undefined;
+    dir = up;
+    const candidate = resolve(dir, name);
+    if (existsSync(candidate)) return candidate;
+  }
+  return undefined;
 }
