@@ -408,6 +408,23 @@ describe('sdk conformance: other entry points', () => {
     assert.throws(() => instrument({ contract: CONTRACT, registry: sdk.registry }), /already registered in this registry/);
   });
 
+  // Found by a TypeScript user trial: the way without a thread, as documented,
+  // `instrument({ contract: parseContract(text, file).contract })`, did not type-check under
+  // `strict` (the contract is undefined when the schema refuses the file) and ran a contract with
+  // semantic errors, which instrument() from a file refuses. The parse result itself is accepted now.
+  it('takes parseContract\'s result: valid, it runs; with an error, refused with the located message', async () => {
+    const { parseContract } = await import('sloctl');
+    const good = parseContract('apiVersion: sloctl/v1\nservice: { name: parsed }\n', '/srv/slo.yaml');
+    const sdk = instrument({ contract: good, registry: testRegistry(), defaultMetrics: false });
+    assert.equal(sdk.contract.service.name, 'parsed');
+    assert.equal(instrument(good).contract.service.name, 'parsed', 'as the only argument too');
+    const semantic = parseContract('apiVersion: sloctl/v1\nservice: { name: x }\nobjectives:\n  errors: { objective: 150% }\n', '/srv/bad.yaml');
+    assert.ok(semantic.contract !== undefined, 'the schema takes it; the range check does not');
+    assert.throws(() => instrument({ contract: semantic, registry: testRegistry() }), (err: Error & { code?: string }) => err.code === 'SLOCTL_SDK_CONTRACT' && /\/srv\/bad\.yaml:4:\d+: error/.test(err.message));
+    const schema = parseContract('apiVersion: sloctl/v1\nservice: { nmae: x }\n', '/srv/schema.yaml');
+    assert.throws(() => instrument({ contract: schema, registry: testRegistry() }), (err: Error & { code?: string }) => err.code === 'SLOCTL_SDK_CONTRACT' && /\/srv\/schema\.yaml:2:\d+: error/.test(err.message));
+  });
+
   // Found by a TypeScript user trial: `new URL('./slo.yaml', import.meta.url)`, as the README
   // shows, compiled by tsc into dist/server.js looks for dist/slo.yaml, and the message then
   // suggested that same form.

@@ -9,7 +9,7 @@ import { bucketsFor } from './core/buckets.ts';
 import { Classifier, type Classification } from '../contract/classify.ts';
 import { composeHealth, DEFAULT_WEIGHTS, HEALTH_WINDOW_DEFAULT_MS, healthHttpStatus, type HealthPolicy, type HealthReport } from './core/health.ts';
 import { RecentWindow } from './core/recent.ts';
-import { ContractError, isContract, loadContract, type ContractSource } from './contract-source.ts';
+import { ContractError, isContract, isLoadedContract, loadContract, type ContractSource } from './contract-source.ts';
 import { closest } from '../contract/suggest.ts';
 import { ConfigReadiness, type ConfigCheck, type ConfigCheckOptions } from './config-readiness.ts';
 import { DependencyHandle } from './dependency.ts';
@@ -51,7 +51,7 @@ export interface HealthOptions {
 }
 
 export interface InstrumentOptions {
-  /** A path to slo.yaml (relative to the working directory), a file: URL, or a parsed Contract. */
+  /** A path to slo.yaml (relative to the working directory), a file: URL, a parsed Contract, or what `parseContract(text, file)` returned. */
   contract: ContractSource;
   /** Where the metrics go. Default: prom-client's global registry. */
   registry?: Registry;
@@ -371,7 +371,7 @@ export class Sdk {
 
 /** Instrument a service for its contract: `instrument('slo.yaml')` or `instrument({ contract, registry })`. */
 export function instrument(options: ContractSource | InstrumentOptions): Sdk {
-  const opts: InstrumentOptions = typeof options === 'string' || options instanceof URL || isContract(options)
+  const opts: InstrumentOptions = typeof options === 'string' || options instanceof URL || isContract(options) || isLoadedContract(options)
     ? { contract: options }
     : options;
   if (opts === null || typeof opts !== 'object' || opts.contract === undefined) {
