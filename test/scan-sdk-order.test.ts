@@ -2,7 +2,7 @@
 // code check where the order is certain (src/scan/ts-sdk-order.ts), reported by `validate
 // --project` as a warning at the registration with the route as a note; nothing where it is not.
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -104,6 +104,66 @@ describe('validate --project: the SDK middleware mounted after a route', () => {
       const r = await runCli(['validate', 'slo.yaml', '--project', '.'], service(name));
       assert.equal(r.code, 0, r.stderr);
       assert.doesNotMatch(r.stderr, /SLO_SDK_ORDER/, name);
+    }
+  });
+});
+
+// Found by a TypeScript user trial: a contract that classes a thrown error by its name
+// (`errors: [UpstreamTimeoutError]`) on an Express service whose code mounts the SDK's middleware
+// but never `errorHandler(sdk)`: the adapter then sees only the status answered, so the 504 is
+// `server` (weight 2.5), not the contract's `transient` (0.3), and nothing said so.
+describe('validate --project: error classes by name on Express without errorHandler(sdk)', () => {
+  const CONTRACT = `apiVersion: sloctl/v1
+service: { name: orders, runtime: node }
+errorClasses:
+  - name: transient
+    weight: 0.3
+    status: [503]
+    errors: [UpstreamTimeoutError]
+  - { name: server, weight: 2.5, status: ["5xx"] }
+routes:
+  - { name: list-orders, method: GET, path: /orders }
+`;
+  const SERVER = (withHandler: boolean) => [
+    "import express from 'express';",
+    "import { instrument } from 'sloctl/sdk';",
+    `import { middleware${withHandler ? ', errorHandler' : ''} } from 'sloctl/sdk/express';`,
+    "const sdk = instrument('slo.yaml');",
+    'const app = express();',
+    'app.use(middleware(sdk));',
+    "app.get('/orders', async () => { throw new Error('x'); });",
+    withHandler ? 'app.use(errorHandler(sdk));' : '',
+    'app.listen(3000);',
+  ].join('\n');
+  const project = (files: Record<string, string>, contract = CONTRACT) => {
+    const dir = mkdtempSync(join(tmpdir(), 'sloctl-express-errors-'));
+    writeFileSync(join(dir, 'slo.yaml'), contract);
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+    return dir;
+  };
+
+  it('warns at the class\'s `errors`, naming where the middleware is mounted and the line to add', async () => {
+    const r = await runCli(['validate', 'slo.yaml', '--project', '.'], project({ 'server.ts': SERVER(false) }));
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stderr, /^slo\.yaml:7:5: warning SLO_SDK_ERRORS_UNSEEN: .*UpstreamTimeoutError.*by the status/m);
+    assert.match(r.stderr, /hint: .*app\.use\(errorHandler\(sdk\)\).*after the routes/);
+    assert.match(r.stderr, /note: server\.ts:6:1: /);
+    assert.match(r.stdout, /valid: 1 file, 0 errors, 1 warning/);
+  });
+
+  it('says nothing with errorHandler(sdk) (in any file), without a class by name or code, or with another adapter', async () => {
+    const quiet = [
+      project({ 'server.ts': SERVER(true) }),
+      project({ 'server.ts': SERVER(false), 'errors.ts': "import { errorHandler } from 'sloctl/sdk/express';\nexport const h = (sdk: never) => errorHandler(sdk);\n" }),
+      project({ 'server.ts': SERVER(false) }, CONTRACT.replace('    errors: [UpstreamTimeoutError]\n', '')),
+      project({ 'server.ts': SERVER(false), 'jobs.ts': "import { wrap } from 'sloctl/sdk/http';\nexport { wrap };\n" }),
+      // The default classes (TimeoutError, ECONNRESET) are nobody's written intent: nothing to point at.
+      project({ 'server.ts': SERVER(false) }, 'apiVersion: sloctl/v1\nservice: { name: orders, runtime: node }\nroutes:\n  - { name: list-orders, method: GET, path: /orders }\n'),
+    ];
+    for (const dir of quiet) {
+      const r = await runCli(['validate', 'slo.yaml', '--project', '.'], dir);
+      assert.equal(r.code, 0, r.stderr);
+      assert.doesNotMatch(r.stderr, /SLO_SDK_ERRORS_UNSEEN/, dir);
     }
   });
 });

@@ -26,6 +26,7 @@ import { checkContractJson, type ContractJsonCheck } from './validate-contract-j
 import { checkDependencyNames, checkUnnamedDependencies } from './validate-dependencies.ts';
 import { checkRoutes } from './validate-routes.ts';
 import { sdkOrderFinding } from './validate-sdk-order.ts';
+import { expressErrorsFinding } from './validate-express-errors.ts';
 import { checkSdkPaths } from './validate-sdk-paths.ts';
 import { Ownership } from './validate-scope.ts';
 import type { LiveCheck } from './validate-target.ts';
@@ -528,6 +529,15 @@ function codeCheck(loaded: LoadedContract[], scans: Scan[], strict: boolean, cwd
   // sloctl's SDK middleware mounted after a route on the same app, in a validated contract's code.
   for (const s of scans) {
     for (const o of s.result.sdkOrder) if (ownersOf(s, o.file).length > 0) out.push(sdkOrderFinding(o, join(s.root, o.file)));
+  }
+  // Error classes by name or code on Express without the adapter's errorHandler, per contract.
+  for (const l of loaded) {
+    for (const s of scans) {
+      const use = s.result.expressSdk;
+      if (use?.middleware === undefined || !ownersOf(s, use.middleware.file).includes(l.file)) continue;
+      const d = expressErrorsFinding(l, { ...use, middleware: { ...use.middleware, file: join(s.root, use.middleware.file) } });
+      if (d !== undefined) out.push(d);
+    }
   }
 
   // What the scanners could not read: always for a contract's own code; elsewhere only when a

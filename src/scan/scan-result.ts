@@ -24,6 +24,7 @@ export function finishResult(found: Omit<ScanResult, 'routes' | 'unresolvedRoute
     sdkOrder: (found.sdkOrder ?? []).sort(byLocation),
     sdkScopes: (found.sdkScopes ?? []).sort(byLocation),
     filesScanned: found.filesScanned,
+    ...(found.expressSdk !== undefined ? { expressSdk: found.expressSdk } : {}),
     ...(found.otherPrograms !== undefined && found.otherPrograms.length > 0 ? { otherPrograms: [...found.otherPrograms].sort() } : {}),
   };
 }

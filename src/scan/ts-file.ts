@@ -9,10 +9,10 @@ import { detectPromBundle } from './ts-prom-bundle.ts';
 import { detectPromClient } from './ts-prom-client.ts';
 import { extractRoutes, type FileRoutes } from './ts-routes.ts';
 import { detectSdk } from './ts-sdk.ts';
-import { detectSdkOrder } from './ts-sdk-order.ts';
+import { detectExpressSdk, detectSdkOrder } from './ts-sdk-order.ts';
 import { detectSdkDependencies, type FileSdkDependencies } from './ts-sdk-dependencies.ts';
 import { detectUntimedClients } from './ts-timeouts.ts';
-import type { RegisteredMetric, ScanWarning, SdkOrderProblem, TimedClient, UntimedClient } from './types.ts';
+import type { ExpressSdkUse, RegisteredMetric, ScanWarning, SdkOrderProblem, TimedClient, UntimedClient } from './types.ts';
 
 export interface FileScan {
   metrics: RegisteredMetric[];
@@ -29,6 +29,8 @@ export interface FileScan {
   sdkDependencies?: FileSdkDependencies;
   /** The SDK's middleware mounted after a route on the same app (ts-sdk-order.ts). */
   sdkOrder?: SdkOrderProblem[];
+  /** sloctl's Express adapter in this file: its middleware, and whether errorHandler is used (ts-sdk-order.ts). */
+  expressSdk?: ExpressSdkUse;
 }
 
 /** `file` is the path reported in results; its extension picks the parser's dialect. */
@@ -52,6 +54,7 @@ export function scanTypeScriptSource(file: string, source: string): FileScan {
   const timed: TimedClient[] = [];
   let sdkDependencies: FileSdkDependencies | undefined;
   let sdkOrder: SdkOrderProblem[] = [];
+  let expressSdk: ExpressSdkUse | undefined;
   try {
     const facts = collectFacts(parsed.ast);
     const ctx: TsFileContext = { file, source: text, facts, consts: new ConstStrings(facts), metrics, warnings };
@@ -74,10 +77,15 @@ export function scanTypeScriptSource(file: string, source: string): FileScan {
       warnings.push({ file, line: 1, col: 1, message: `could not read where this file mounts sloctl's SDK middleware (${String(error)}); its order among the routes is not checked` });
     }
     try {
+      expressSdk = detectExpressSdk(ctx);
+    } catch (error) {
+      warnings.push({ file, line: 1, col: 1, message: `could not read how this file uses sloctl's Express adapter (${String(error)}); whether its errorHandler is mounted is not checked` });
+    }
+    try {
       const nest = extractNestRoutes(ctx, parsed.ast.program);
       const routes = extractRoutes(file, text, parsed.ast.program, ctx.consts);
       warnings.push(...routes.warnings);
-      return { metrics, warnings, routes, untimed, timed, sdkOrder, ...(sdkDependencies ? { sdkDependencies } : {}), ...(nest ? { nest } : {}) };
+      return { metrics, warnings, routes, untimed, timed, sdkOrder, ...(sdkDependencies ? { sdkDependencies } : {}), ...(expressSdk ? { expressSdk } : {}), ...(nest ? { nest } : {}) };
     } catch (error) {
       warnings.push({ file, line: 1, col: 1, message: `could not read the routes of this file (${String(error)}); routes registered in it are not checked` });
     }
@@ -86,7 +94,7 @@ export function scanTypeScriptSource(file: string, source: string): FileScan {
     // the scan of the others.
     warnings.push({ file, line: 1, col: 1, message: `could not analyze this file (${String(error)}); metrics registered in it are not checked` });
   }
-  return { metrics, warnings, untimed, timed, sdkOrder, ...(sdkDependencies ? { sdkDependencies } : {}) };
+  return { metrics, warnings, untimed, timed, sdkOrder, ...(sdkDependencies ? { sdkDependencies } : {}), ...(expressSdk ? { expressSdk } : {}) };
 }
 
 function extensionOf(file: string): string {

@@ -25,7 +25,7 @@ import { forEachNode, isFunctionNode, memberName, positionOf, unwrapExpression }
 import { collectBindings } from './ts-bindings.ts';
 import { sourceOf, type TsFileContext } from './ts-context.ts';
 import { calledExport, isSdkModule } from './ts-sdk.ts';
-import type { SdkOrderProblem } from './types.ts';
+import type { ExpressSdkUse, SdkOrderProblem } from './types.ts';
 
 type Framework = SdkOrderProblem['framework'];
 
@@ -200,4 +200,40 @@ function shortCall(ctx: TsFileContext, call: t.CallExpression): string {
   const [first, ...rest] = call.arguments;
   const args = first === undefined ? '' : `${sourceOf(ctx, first)}${rest.length > 0 ? ', …' : ''}`;
   return `${sourceOf(ctx, call.callee)}(${args})`;
+}
+
+/** Adapters of the SDK that see a thrown error themselves (the Express one only through errorHandler). */
+const ERROR_SEEING_ADAPTERS = new Set(['sloctl/sdk/fastify', 'sloctl/sdk/koa', 'sloctl/sdk/hono', 'sloctl/sdk/http']);
+
+/**
+ * sloctl's Express adapter in this file: its middleware's first call, whether `errorHandler` is
+ * imported from it (or called through a namespace import), and whether another adapter is imported.
+ */
+export function detectExpressSdk(ctx: TsFileContext): ExpressSdkUse | undefined {
+  const bindings = collectBindings(ctx.facts, isSdkModule);
+  if (bindings.size === 0) return undefined;
+  let errorHandler = false;
+  let otherAdapter = false;
+  for (const b of bindings.values()) {
+    if (b.source === 'sloctl/sdk/express' && b.imported === 'errorHandler') errorHandler = true;
+    if (ERROR_SEEING_ADAPTERS.has(b.source)) otherAdapter = true;
+  }
+  // The first call of its middleware, shown as the `.use(...)` that mounts it when there is one.
+  let first: t.CallExpression | undefined;
+  const isMiddleware = (node: t.Node): boolean => {
+    const expr = unwrapExpression(node);
+    if (expr.type !== 'CallExpression') return false;
+    const target = calledExport(expr.callee, bindings);
+    return target !== undefined && target.binding.source === 'sloctl/sdk/express' && (target.name === 'middleware' || target.name === 'default');
+  };
+  for (const call of ctx.facts.calls) {
+    const target = calledExport(call.callee, bindings);
+    if (target !== undefined && target.binding.source === 'sloctl/sdk/express' && target.name === 'errorHandler') errorHandler = true;
+    const callee = unwrapExpression(call.callee);
+    const mounts = (callee.type === 'MemberExpression' || callee.type === 'OptionalMemberExpression') && memberName(callee) === 'use' && call.arguments.some(isMiddleware);
+    if ((mounts || isMiddleware(call)) && (first === undefined || (call.start ?? 0) < (first.start ?? 0))) first = call;
+  }
+  const middleware = first === undefined ? undefined : { file: ctx.file, ...positionOf(first), what: sourceOf(ctx, first) };
+  if (middleware === undefined && !errorHandler && !otherAdapter) return undefined;
+  return { ...(middleware ? { middleware } : {}), errorHandler, otherAdapter };
 }

@@ -187,6 +187,17 @@ export interface SdkScope {
   what: string;
 }
 
+/**
+ * sloctl's Express adapter (`sloctl/sdk/express`) in the code: where its middleware is first
+ * mounted, and whether the code uses its `errorHandler` anywhere (without it the adapter never sees
+ * a thrown error, only the status answered), or another adapter of the SDK, which sees errors itself.
+ */
+export interface ExpressSdkUse {
+  middleware?: { file: string; line: number; col: number; what: string };
+  errorHandler: boolean;
+  otherAdapter: boolean;
+}
+
 export interface ScanResult {
   metrics: RegisteredMetric[];
   /** Routes registered with static paths (Fastify, Express, Koa, Hono, NestJS controllers; net/http, gin, echo). */
@@ -206,6 +217,8 @@ export interface ScanResult {
   sdkOrder: SdkOrderProblem[];
   /** Where sloctl's Hono middleware runs (ts-routes.ts); Node only. */
   sdkScopes: SdkScope[];
+  /** sloctl's Express adapter in the code (ts-sdk-order.ts); Node only, when the code imports the SDK. */
+  expressSdk?: ExpressSdkUse;
   /** Source files read and parsed (files skipped for size are not counted). */
   filesScanned: number;
   /**

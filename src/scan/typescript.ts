@@ -12,7 +12,7 @@ import { resolveModule } from './ts-modules.ts';
 import { linkRoutes } from './ts-route-tables.ts';
 import { linkSdkDependencies, type FileSdkDependencies } from './ts-sdk-dependencies.ts';
 import type { FileRoutes } from './ts-routes.ts';
-import type { RegisteredMetric, ScanResult, ScanWarning, SdkOrderProblem, TimedClient, UntimedClient } from './types.ts';
+import type { ExpressSdkUse, RegisteredMetric, ScanResult, ScanWarning, SdkOrderProblem, TimedClient, UntimedClient } from './types.ts';
 import { walkSourceFiles } from './walk-files.ts';
 
 const EXTENSIONS = new Set(['.ts', '.tsx', '.mts', '.cts', '.js', '.mjs', '.cjs', '.jsx']);
@@ -46,6 +46,7 @@ export async function scanTypeScriptProject(dir: string): Promise<ScanResult> {
   const nestFacts: NestFacts[] = [];
   const sdkFacts: FileSdkDependencies[] = [];
   const sdkOrder: SdkOrderProblem[] = [];
+  let expressSdk: ExpressSdkUse | undefined;
   for (const source of sources) {
     const found = scanTypeScriptSource(source.relPath, source.text);
     metrics.push(...found.metrics);
@@ -56,6 +57,7 @@ export async function scanTypeScriptProject(dir: string): Promise<ScanResult> {
     if (found.nest) nestFacts.push(found.nest);
     if (found.sdkDependencies) sdkFacts.push(found.sdkDependencies);
     if (found.sdkOrder) sdkOrder.push(...found.sdkOrder);
+    if (found.expressSdk) expressSdk = joinExpressSdk(expressSdk, found.expressSdk);
   }
   const { routes, unresolved, sdkScopes } = linkRoutes(routeFacts);
   const nest = linkNestRoutes(nestFacts);
@@ -65,5 +67,12 @@ export async function scanTypeScriptProject(dir: string): Promise<ScanResult> {
   const byFile = new Map(sdkFacts.map((f) => [f.file, f]));
   const sdk = linkSdkDependencies(sdkFacts, (from, specifier) => resolveModule(byFile, from, specifier));
   warnings.push(...sdk.warnings);
-  return finishResult({ metrics, warnings, filesScanned: sources.length, routes, unresolvedRoutes: unresolved, untimedClients: untimed, timedClients: timed, sdkDependencies: sdk.dependencies, unfollowedDependencyCalls: sdk.unfollowed, sdkOrder, sdkScopes });
+  return finishResult({ metrics, warnings, filesScanned: sources.length, routes, unresolvedRoutes: unresolved, untimedClients: untimed, timedClients: timed, sdkDependencies: sdk.dependencies, unfollowedDependencyCalls: sdk.unfollowed, sdkOrder, sdkScopes, ...(expressSdk ? { expressSdk } : {}) });
+}
+
+/** The project's use of the Express adapter: the first middleware in file order, errorHandler or another adapter in any file. */
+function joinExpressSdk(a: ExpressSdkUse | undefined, b: ExpressSdkUse): ExpressSdkUse {
+  if (a === undefined) return b;
+  const middleware = a.middleware ?? b.middleware;
+  return { ...(middleware ? { middleware } : {}), errorHandler: a.errorHandler || b.errorHandler, otherAdapter: a.otherAdapter || b.otherAdapter };
 }
