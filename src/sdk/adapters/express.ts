@@ -88,12 +88,22 @@ export function middleware(sdk: Sdk, opts: ExpressOptions = {}): RequestHandler 
     const q = url.indexOf('?');
     let full = q < 0 ? url : url.slice(0, q);
     if (full.length > 1 && full.endsWith('/')) full = full.slice(0, -1);
+    // Remembered by the whole path (the error path of a failing route runs once a request).
+    const key = `\u0000${full}\n${path}`;
+    let label = mounted.get(key);
+    if (label !== undefined) return label;
+    label = path;
     // The whole path first: a router's own root (`router.get('/')`) consumed none of it.
     for (let end = full.length; end > 0; end = full.lastIndexOf('/', end - 1)) {
       const base = full.slice(0, end);
-      if (mountTemplate(stack, base, route) !== undefined) return mountedLabel(req, route, base, path);
+      if (mountTemplate(stack, base, route) !== undefined) {
+        label = mountedLabel(req, route, base, path);
+        break;
+      }
     }
-    return path;
+    if (mounted.size >= MOUNT_CACHE_SIZE) mounted.clear();
+    mounted.set(key, label);
+    return label;
   };
   // The slot of a request a route answered (req.route set).
   const routedSlot = (req: Request, route: { path?: unknown }): RouteSlot => {
