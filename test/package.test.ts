@@ -185,8 +185,14 @@ describe('the package as users install it', { timeout: 600_000 }, () => {
       try {
         const base = `http://127.0.0.1:${port}`;
         assert.equal((await fetch(`${base}/hello`)).status, 200);
+        // Express 4's app.router is a getter that throws: the mount's template is read from app._router.
+        assert.equal((await fetch(`${base}/api/items/7`)).status, 200);
+        assert.equal((await fetch(`${base}/api/items/boom`)).status, 500);
+        assert.equal((await fetch(`${base}/hello`)).status, 200, 'still serving');
         const metrics = await (await fetch(`${base}/metrics`)).text();
         assert.match(metrics, /http_server_requests_total\{[^}]*route="\/hello"/);
+        assert.match(metrics, /http_server_requests_total\{[^}]*route="\/api\/items\/:id",status_class="2xx"[^}]*\} 1/);
+        assert.match(metrics, /http_server_requests_total\{[^}]*route="\/api\/items\/:id",status_class="5xx"[^}]*\} 1/);
         const version = JSON.parse(readFileSync(join(app, 'node_modules/express/package.json'), 'utf8')) as { version: string };
         assert.match(version.version, /^4\./);
       } finally {

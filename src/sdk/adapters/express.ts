@@ -36,6 +36,21 @@ function answeringRoute(req: Request, status: number): { path?: unknown } | unde
   return route !== undefined && noRoute(status) && typeof route.path === 'string' && CATCH_ALL.test(route.path) ? undefined : route;
 }
 
+/**
+ * The application router's layers: Express 5's `app.router`; Express 4's `app._router` (there
+ * `app.router` is a getter that throws "'app.router' is deprecated!", which ended the process).
+ */
+function routerStack(req: Request): unknown {
+  const app = req.app as { _router?: { stack?: unknown }; router?: { stack?: unknown } } | undefined;
+  if (app === undefined || app === null) return undefined;
+  if (app._router !== undefined) return app._router.stack;
+  try {
+    return app.router?.stack;
+  } catch {
+    return undefined;
+  }
+}
+
 /** How many (mount path, route) labels a middleware remembers; cleared when full (a path parameter in a mount makes one per value). */
 const MOUNT_CACHE_SIZE = 2048;
 
@@ -59,8 +74,7 @@ export function middleware(sdk: Sdk, opts: ExpressOptions = {}): RequestHandler 
     const key = `${base}\n${path}`;
     let label = mounted.get(key);
     if (label === undefined) {
-      const app = req.app as { router?: { stack?: unknown }; _router?: { stack?: unknown } } | undefined;
-      const t = mountTemplate((app?.router ?? app?._router)?.stack, base, route);
+      const t = mountTemplate(routerStack(req), base, route);
       // A router's own root ('/') is its mount path, as a contract writes it: '/cart', not '/cart/'.
       const own = path === '/' ? '' : path;
       label = t !== undefined ? t + own : templates.any(base + own) ?? base + own;
@@ -78,8 +92,7 @@ export function middleware(sdk: Sdk, opts: ExpressOptions = {}): RequestHandler 
   // route consumes.
   const restoredLabel = (req: Request, route: object, path: string): string => {
     if (ownRoutes.has(route)) return path;
-    const app = req.app as { router?: { stack?: unknown }; _router?: { stack?: unknown } } | undefined;
-    const stack = (app?.router ?? app?._router)?.stack;
+    const stack = routerStack(req);
     if (mountTemplate(stack, '', route) === '') {
       ownRoutes.add(route);
       return path;
@@ -101,6 +114,8 @@ export function middleware(sdk: Sdk, opts: ExpressOptions = {}): RequestHandler 
         break;
       }
     }
+    // No chain of routers read (Express 4's layers, a sub-application): the contract's template the whole path matches.
+    if (label === path) label = templates.any(full) ?? path;
     if (mounted.size >= MOUNT_CACHE_SIZE) mounted.clear();
     mounted.set(key, label);
     return label;
