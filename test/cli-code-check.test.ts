@@ -694,3 +694,37 @@ describe('validate --strict with the SDK', () => {
     assert.match(r.stderr, /hint: did you mean `http_server_request_total`\? \(registered at src\/metrics\.ts:\d+:\d+\)/);
   });
 });
+
+// Found by a TypeScript user trial: `validate --project .` in a copy of the service holding only its
+// compiled dist/ (a deployed or `npm ci --omit=dev` copy) said the code registers none of the
+// metrics the contract reads, with "0 metrics registered in 1 file": dist/ is skipped as build
+// output, and nothing said so.
+describe('code check: build output left out', () => {
+  const CONTRACT = 'apiVersion: sloctl/v1\nservice: { name: shop, runtime: node }\nobjectives:\n  errors: { objective: 99% }\n';
+  const SERVER = "import { instrument } from 'sloctl/sdk';\nimport express from 'express';\nimport { middleware } from 'sloctl/sdk/express';\nconst sdk = instrument('slo.yaml');\nconst app = express();\napp.use(middleware(sdk));\napp.get('/orders', (_q, s) => s.json([]));\n";
+  it('names dist/ and the flag that checks it when nothing outside it registers a metric or a route', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sloctl-dist-only-'));
+    writeFileSync(join(dir, 'slo.yaml'), CONTRACT);
+    mkdirSync(join(dir, 'dist', 'routes'), { recursive: true });
+    writeFileSync(join(dir, 'dist', 'server.js'), SERVER);
+    writeFileSync(join(dir, 'dist', 'routes', 'a.js'), 'export const a = 1;\n');
+    writeFileSync(join(dir, 'seed.mjs'), 'console.log(1);\n');
+    const r = await runCli(['validate', 'slo.yaml', '--project', '.'], dir);
+    assert.match(r.stdout, /code check: 0 metrics registered in 1 file under \.; left out, build output: dist\/ \(2 source files\); if the code is only there, check it by name: --project dist/);
+    const named = await runCli(['validate', 'slo.yaml', '--project', 'dist'], dir);
+    assert.equal(named.code, 0, named.stdout + named.stderr);
+    assert.doesNotMatch(named.stdout, /build output/);
+  });
+
+  it('says nothing of dist/ when the sources beside it register the metrics', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sloctl-dist-src-'));
+    writeFileSync(join(dir, 'slo.yaml'), CONTRACT);
+    mkdirSync(join(dir, 'dist'));
+    mkdirSync(join(dir, 'src'));
+    writeFileSync(join(dir, 'dist', 'server.js'), SERVER);
+    writeFileSync(join(dir, 'src', 'server.ts'), SERVER);
+    const r = await runCli(['validate', 'slo.yaml', '--project', '.'], dir);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.doesNotMatch(r.stdout, /build output/);
+  });
+});

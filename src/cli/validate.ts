@@ -739,7 +739,9 @@ function summary(sources: Source[], loaded: LoadedContract[], all: Diagnostic[],
     const distinct = (runtime: boolean) => new Set(s.result.metrics.filter((m) => (m.bulk === 'runtime') === runtime).map((m) => m.name)).size;
     const defaults = distinct(true);
     const others = s.result.otherPrograms ?? [];
-    const left = others.length > 0 ? `; left out, programs of their own (a package main below the service's): ${others.map((d) => `${d}/`).join(', ')}` : '';
+    let left = others.length > 0 ? `; left out, programs of their own (a package main below the service's): ${others.map((d) => `${d}/`).join(', ')}` : '';
+    // Nothing registered outside the build output: the code may be only there (a deployed copy), so say it was not read.
+    for (const b of s.result.buildOutput ?? []) left += `; left out, build output: ${b.dir}/ (${pluralize(b.files, 'source file')}); if the code is only there, check it by name: --project ${join(s.label, b.dir)}`;
     lines.push(`  code check: ${pluralize(distinct(false), 'metric')} registered in ${pluralize(s.result.filesScanned, 'file')} under ${s.label}${defaults ? `, plus ${pluralize(defaults, 'runtime default')}` : ''}${s.note ? ` (${s.note})` : ''}${left}`);
   }
   lines.push(...notes);

@@ -25,6 +25,7 @@ export function finishResult(found: Omit<ScanResult, 'routes' | 'unresolvedRoute
     sdkScopes: (found.sdkScopes ?? []).sort(byLocation),
     filesScanned: found.filesScanned,
     ...(found.expressSdk !== undefined ? { expressSdk: found.expressSdk } : {}),
+    ...(found.buildOutput !== undefined && found.buildOutput.length > 0 ? { buildOutput: found.buildOutput } : {}),
     ...(found.otherPrograms !== undefined && found.otherPrograms.length > 0 ? { otherPrograms: [...found.otherPrograms].sort() } : {}),
   };
 }

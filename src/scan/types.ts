@@ -222,6 +222,12 @@ export interface ScanResult {
   /** Source files read and parsed (files skipped for size are not counted). */
   filesScanned: number;
   /**
+   * Build output left out (`dist/`, `build/` holding source files), named only when the rest of
+   * the code registers no metric and no route: then it may be the only code there is (a deployed
+   * copy), and the findings that the code registers nothing would not be about the code.
+   */
+  buildOutput?: { dir: string; files: number }[];
+  /**
    * Directories left out as programs of their own (Go: a `package main` below a scanned directory
    * that is itself `package main`: a stub dependency, a tool), relative to the scanned directory.
    */

@@ -3,6 +3,7 @@
 // NestJS controllers: ts-nest.ts), and the dependencies they name through the SDK
 // (ts-sdk-dependencies.ts).
 
+import { join } from 'node:path';
 import { readSources } from './read-sources.ts';
 import { assertDirectory } from './scan-root.ts';
 import { finishResult } from './scan-result.ts';
@@ -19,6 +20,8 @@ const EXTENSIONS = new Set(['.ts', '.tsx', '.mts', '.cts', '.js', '.mjs', '.cjs'
 
 // Dependencies, build output and test scaffolding do not register the service's metrics.
 const SKIP_DIRS = new Set(['node_modules', 'dist', 'build', 'coverage', '__tests__', '__mocks__']);
+/** The skipped directories that are build output (the code compiled), as opposed to dependencies or tests. */
+const BUILD_DIRS = new Set(['dist', 'build']);
 
 // Declaration files hold no code; test files register metrics for tests, not for the service
 // (the same rule Go applies to `_test.go`).
@@ -67,7 +70,8 @@ export async function scanTypeScriptProject(dir: string): Promise<ScanResult> {
   const byFile = new Map(sdkFacts.map((f) => [f.file, f]));
   const sdk = linkSdkDependencies(sdkFacts, (from, specifier) => resolveModule(byFile, from, specifier));
   warnings.push(...sdk.warnings);
-  return finishResult({ metrics, warnings, filesScanned: sources.length, routes, unresolvedRoutes: unresolved, untimedClients: untimed, timedClients: timed, sdkDependencies: sdk.dependencies, unfollowedDependencyCalls: sdk.unfollowed, sdkOrder, sdkScopes, ...(expressSdk ? { expressSdk } : {}) });
+  const buildOutput = metrics.length === 0 && routes.length === 0 && unresolved.length === 0 ? await buildOutputIn(dir, walk.skipped) : [];
+  return finishResult({ metrics, warnings, filesScanned: sources.length, routes, unresolvedRoutes: unresolved, untimedClients: untimed, timedClients: timed, sdkDependencies: sdk.dependencies, unfollowedDependencyCalls: sdk.unfollowed, sdkOrder, sdkScopes, ...(expressSdk ? { expressSdk } : {}), buildOutput });
 }
 
 /** The project's use of the Express adapter: the first middleware in file order, errorHandler or another adapter in any file. */
@@ -75,4 +79,16 @@ function joinExpressSdk(a: ExpressSdkUse | undefined, b: ExpressSdkUse): Express
   if (a === undefined) return b;
   const middleware = a.middleware ?? b.middleware;
   return { ...(middleware ? { middleware } : {}), errorHandler: a.errorHandler || b.errorHandler, otherAdapter: a.otherAdapter || b.otherAdapter };
+}
+
+/** The skipped build directories (dist/, build/) that hold source files, with how many. */
+async function buildOutputIn(dir: string, skipped: readonly string[]): Promise<{ dir: string; files: number }[]> {
+  const out: { dir: string; files: number }[] = [];
+  for (const rel of skipped) {
+    const name = rel.slice(rel.lastIndexOf('/') + 1);
+    if (!BUILD_DIRS.has(name)) continue;
+    const inner = await walkSourceFiles(join(dir, rel), { skipDir: (n) => SKIP_DIRS.has(n), isSource });
+    if (inner.files.length > 0) out.push({ dir: rel, files: inner.files.length });
+  }
+  return out;
 }

@@ -24,6 +24,8 @@ export interface SourceFile {
 export interface WalkResult {
   files: SourceFile[];
   warnings: ScanWarning[];
+  /** Directories `skipDir` left out (not hidden ones), relative to the root, with `/` separators. */
+  skipped: string[];
 }
 
 /**
@@ -34,6 +36,7 @@ export interface WalkResult {
 export async function walkSourceFiles(root: string, options: WalkOptions): Promise<WalkResult> {
   const files: SourceFile[] = [];
   const warnings: ScanWarning[] = [];
+  const skipped: string[] = [];
   const pending: string[] = [path.resolve(root)];
   const base = pending[0];
   while (pending.length > 0) {
@@ -46,7 +49,9 @@ export async function walkSourceFiles(root: string, options: WalkOptions): Promi
     for (const entry of entries) {
       const abs = path.join(dir, entry.name);
       if (entry.isDirectory()) {
-        if (!entry.name.startsWith('.') && !options.skipDir(entry.name)) pending.push(abs);
+        if (entry.name.startsWith('.')) continue;
+        if (options.skipDir(entry.name)) skipped.push(relative(base, abs));
+        else pending.push(abs);
       } else if (entry.isFile() && options.isSource(entry.name)) {
         const size = await fileSize(abs);
         const relPath = relative(base, abs);
@@ -59,7 +64,8 @@ export async function walkSourceFiles(root: string, options: WalkOptions): Promi
     }
   }
   files.sort((a, b) => compare(a.relPath, b.relPath));
-  return { files, warnings };
+  skipped.sort(compare);
+  return { files, warnings, skipped };
 }
 
 function relative(base: string, abs: string): string {
