@@ -85,6 +85,8 @@ describe('judgeDrift (pure)', () => {
     assert.equal(v.outcome, 'inconclusive', v.reason);
     assert.equal(v.verdict, 'skipped');
     assert.match(v.reason, /ended at 3,000 ms, before the deadline of 4,000 ms/);
+    // What the user can change: the window is the contract's, not a flag's.
+    assert.match(v.reason, /\(\(evaluations \+ 2\) × objectives\.drift\.interval, at most 60 s\).*shorten objectives\.drift\.interval or the signal's evaluations/);
   });
 
   it('FAIL: acted in time but lost more than maxLost; a 503 is an answer, a reset or a timeout is not', () => {
@@ -126,6 +128,8 @@ describe('judgeDrift (pure)', () => {
     const low = judgeDrift(input({ signalSeries: series([[0, 3], [500, 90], [1000, 120], [1500, 80]]) }));
     assert.equal(low.outcome, 'inconclusive');
     assert.match(low.reason, /never crossed its threshold 150 ms: .*pushed it to 120 ms at most \(at 1,000 ms\)/);
+    assert.doesNotMatch(low.reason, /push harder/);
+    assert.match(low.reason, /check that the threshold is one such a fault reaches \(on this service, 120 ms at most\), or lengthen objectives\.drift\.interval/);
     assert.equal(low.peak, 120);
 
     const none = judgeDrift(input({ exposure: 'none', actionSeries: {} }));

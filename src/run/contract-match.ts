@@ -3,7 +3,7 @@
 // the service read, and /healthz?include=config names it with its sha256. A Hono trial accepted
 // slo-drain.yaml while the service read slo.yaml (its own SLO variable unset): the drift phase
 // pushed inFlight past a threshold the service's responder did not have and read INCONCLUSIVE
-// ("never crossed ... push harder"), with nothing saying why.
+// ("never crossed its threshold"), with nothing saying why.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 

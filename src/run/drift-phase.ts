@@ -107,7 +107,7 @@ export function driftWindowMs(interval: number, evaluations: number, cap = MAX_D
  * load: in-flight requests held at `rate` a second reach `threshold` + 1 after (threshold + 1) /
  * rate seconds (with a quarter more for an uneven start). A Hono trial's `inFlight: 30` at 250 ms
  * intervals got a 1 s window at the capped 50 req/s, crossed after it or not at all, and read
- * INCONCLUSIVE ("push harder") with nothing a user could change. Other signals: one interval.
+ * INCONCLUSIVE ("never crossed") with nothing a user could change. Other signals: one interval.
  */
 export function driftReachMs(spec: DriftSignalSpec, interval: number, rate: number): number {
   if (spec.signal !== 'inFlight') return interval;

@@ -304,7 +304,7 @@ export function judgeDrift(input: DriftInput): DriftVerdict {
   }
   if (!firstOver) {
     const lost = requests.lost > objective.maxLost ? `; ${lostText(requests)} meanwhile, but with no action to blame` : '';
-    return inconclusive(`${signal.signal}${src} never crossed its threshold ${fmt(signal.threshold)}: ${faultText(input.fault)} pushed it to ${fmt(peak!.value)} at most (at ${ms(peak!.atMs)}), so the responder was not tested${lost}; push harder (a longer drill window) or check the threshold is reachable`, peakExtra);
+    return inconclusive(`${signal.signal}${src} never crossed its threshold ${fmt(signal.threshold)}: ${faultText(input.fault)} pushed it to ${fmt(peak!.value)} at most (at ${ms(peak!.atMs)}), so the responder was not tested${lost}; the phase holds its fault for the drift window, (evaluations + 2) × objectives.drift.interval at most 60 s (inFlight: long enough for the phase's load to hold threshold + 1 requests), so check that the threshold is one such a fault reaches (on this service, ${fmt(peak!.value)} at most), or lengthen objectives.drift.interval`, peakExtra);
   }
 
   const deadlineMs = firstOver.atMs + signal.evaluations * objective.interval + allowanceMs;
@@ -327,7 +327,7 @@ export function judgeDrift(input: DriftInput): DriftVerdict {
   const numbers = { ...timing, ...(actionAt !== undefined ? { actionAtMs: actionAt, actionDelayMs } : {}), measured, objective: limit, margin: limit - measured, unit: 'ms' as const };
 
   if (actionAt === undefined && input.windowEndMs < deadlineMs) {
-    return inconclusive(`${crossed}, and the observation ended at ${ms(input.windowEndMs)}, before the deadline of ${ms(deadlineMs)} [${rule}], with no ${action} yet: run with a longer drift window`, { ...numbers, measured: NaN, margin: NaN });
+    return inconclusive(`${crossed}, and the observation ended at ${ms(input.windowEndMs)}, before the deadline of ${ms(deadlineMs)} [${rule}], with no ${action} yet: the signal crossed too late in the phase's window ((evaluations + 2) × objectives.drift.interval, at most 60 s) for its deadline to fall inside it; at that 60 s cap, shorten objectives.drift.interval or the signal's evaluations`, { ...numbers, measured: NaN, margin: NaN });
   }
 
   const sentences: string[] = [];
