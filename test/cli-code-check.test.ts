@@ -371,6 +371,23 @@ describe('validate --project on a Go service (a user trial: it scanned only TS/J
     assert.equal(r.code, 0, r.stderr);
     assert.equal((JSON.parse(r.stdout) as { codeCheck: unknown[] }).codeCheck.length, 2);
   });
+
+  it('a monorepo directory without a package.json, holding a Go and a Node service, reads both (a user trial: the Node scan was skipped and its routes reported "not done")', async () => {
+    const dir = writeProject({
+      'services/stock/main.go': 'package main\n\nimport "net/http"\n\nfunc main() {\n\tmux := http.NewServeMux()\n\tmux.HandleFunc("GET /levels", func(w http.ResponseWriter, r *http.Request) {})\n\thttp.ListenAndServe(":8080", mux)\n}\n',
+      'services/stock/slo.yaml': contract('  - { name: levels, method: GET, path: /levels }\n'),
+      'services/catalog/package.json': '{"name":"catalog"}\n',
+      'services/catalog/server.js': "const express = require('express');\nconst app = express();\napp.get('/products', (req, res) => res.json([]));\napp.listen(3000);\n",
+      'services/catalog/slo.yaml': 'apiVersion: sloctl/v1\nservice: { name: catalog, runtime: node }\nroutes:\n  - { name: products, method: GET, path: /products }\n  - { name: missing, method: GET, path: /missing }\n',
+    }, 'sloctl-mono-');
+    const r = await run(['validate', 'services', '--project', 'services', '--format', 'json'], dir);
+    const report = JSON.parse(r.stdout) as { codeCheck: Array<{ dir: string }>; files: Array<{ file: string; diagnostics: Array<{ code: string; line: number }> }> };
+    assert.equal(report.codeCheck.length, 2, r.stdout);
+    // The Node contract is checked against its own code: /missing is not registered there.
+    const catalog = report.files.find((f) => f.file.includes('catalog'));
+    assert.deepEqual(catalog?.diagnostics.map((d) => [d.code, d.line]), [['SLO_ROUTE_NOT_REGISTERED', 5]]);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+  });
 });
 
 describe('validate: routes checked both ways', () => {

@@ -271,10 +271,13 @@ async function validateSources(sources: Source[], opts: ValidateOptions, ctx: Cl
   // validates without them on every commit.
   if (opts.project) {
     // A Go service's code is Go: --project scans it as --go-module-path would (its TypeScript too
-    // when the directory has a package.json, or it has no go.mod and no contract says Go).
+    // when the directory has a package.json, or it has no go.mod and no contract says Go, or a
+    // contract validated here says another runtime: a monorepo's services/ holding a Go and a
+    // Node service has no package.json of its own, and the Node one was left unread).
     const go = goProject(ctx.cwd, opts.project, loaded);
     const sameAsGoFlag = opts.goModulePath !== undefined && resolve(ctx.cwd, opts.goModulePath) === resolve(ctx.cwd, opts.project);
-    if (!go || existsSync(join(resolve(ctx.cwd, opts.project), 'package.json'))) {
+    const nodeContract = loaded.some((l) => l.contract !== undefined && l.contract.service.runtime !== 'go');
+    if (!go || nodeContract || existsSync(join(resolve(ctx.cwd, opts.project), 'package.json'))) {
       const { scanTypeScriptProject } = await import('../scan/typescript.ts');
       scans.push({ label: opts.project, root: opts.project, language: 'node', result: await scanDir(ctx.cwd, opts.project, '--project', scanTypeScriptProject) });
     }
