@@ -149,6 +149,24 @@ describe('validate --project: outbound calls without a timeout (TypeScript/JavaS
   });
 });
 
+describe('validate --project: calls in code no contract owns (a monorepo user trial)', () => {
+  it('names the calls without a timeout in a shared package outside every service, instead of "every call has a timeout"', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sloctl-timeouts-mono-'));
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(dir, 'services/orders'), { recursive: true });
+    mkdirSync(join(dir, 'packages/lib'), { recursive: true });
+    writeFileSync(join(dir, 'package.json'), '{"private":true,"workspaces":["packages/*","services/*"]}\n');
+    writeFileSync(join(dir, 'services/orders/slo.yaml'), readFileSync(join(FIXTURES, 'slo.yaml'), 'utf8'));
+    writeFileSync(join(dir, 'services/orders/server.js'), "import { getPrice } from '@mono/lib';\nexport const order = () => getPrice('x');\n");
+    writeFileSync(join(dir, 'packages/lib/index.js'), 'export async function getPrice(sku) {\n  return fetch(`${process.env.PAYMENTS_URL}/prices/${sku}`);\n}\n');
+    const r = await runCli(['validate', 'services/orders/slo.yaml', '--project', '.'], dir);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /timeout check \(services\/orders\/slo\.yaml\): every outbound HTTP call sloctl can read in its code under services\/orders has a timeout/);
+    // The shared package's call is not any service's, and the summary says so, where it is.
+    assert.match(r.stdout, /timeout check: 1 outbound HTTP call without a timeout in code no contract owns \(no slo\.yaml at or above it\), not checked against any contract: packages\/lib\/index\.js:2:10 `fetch/);
+  });
+});
+
 describe('the TypeScript detector, form by form', () => {
   const lines = (source: string) => (scanTypeScriptSource('a.js', source).untimed ?? []).map((u) => `${u.line} ${u.via}`);
 

@@ -603,9 +603,14 @@ function checkTimeouts(loaded: LoadedContract[], scans: Scan[], ownersOf: (s: Sc
   const byFile = new Map(loaded.filter((l) => l.contract).map((l) => [l.file, l]));
   const notRequired = new Map<string, number>();
   const found = new Map<string, number>();
+  // Calls in code no contract owns (a monorepo's shared packages/lib, imported by two services):
+  // no contract's check counts them, and "every call has a timeout" alone read as if they were fine.
+  const unowned: string[] = [];
   for (const s of scans) {
     for (const u of s.result.untimedClients) {
-      for (const owner of ownersOf(s, u.file)) {
+      const owners = ownersOf(s, u.file);
+      if (owners.length === 0) unowned.push(`${join(s.root, u.file)}:${u.line}:${u.col} \`${u.call}\``);
+      for (const owner of owners) {
         const l = byFile.get(owner)!;
         const c = l.contract!;
         if (c.objectives.dependencies?.requireTimeout !== true) {
@@ -628,6 +633,10 @@ function checkTimeouts(loaded: LoadedContract[], scans: Scan[], ownersOf: (s: Sc
     const n = found.get(l.file) ?? 0;
     const where = scopeOf(l);
     notes.push(`  timeout check (${l.file}): ${n === 0 ? 'every outbound HTTP call sloctl can read in its code under ' + where + ' has a timeout' : `${pluralize(n, 'outbound HTTP call')} without a timeout in its code under ${where}`}`);
+  }
+  if (unowned.length > 0) {
+    const shown = unowned.length > 3 ? `${unowned.slice(0, 3).join(', ')} (and ${unowned.length - 3} more)` : unowned.join(', ');
+    notes.push(`  timeout check: ${pluralize(unowned.length, 'outbound HTTP call')} without a timeout in code no contract owns (no slo.yaml at or above it), not checked against any contract: ${shown}; a service that imports that code makes ${unowned.length === 1 ? 'it' : 'them'} with no timeout`);
   }
   for (const [file, n] of notRequired) {
     const why = byFile.get(file)!.contract!.objectives.dependencies ? 'its dependencies contract sets `requireTimeout: false`' : 'it declares no dependencies contract (`objectives.dependencies`)';
