@@ -207,6 +207,24 @@ describe('a symbolic link named slo.yaml gets one answer from the file named, th
     assert.match((await run(['validate', '--staged', 'a'], dir)).stderr, /loops \(a\/slo\.yaml -> b\/slo\.yaml -> a\/slo\.yaml\)/);
   });
 
+  it('staged with a directory: only the contracts under it, not a staged baseline or .gitignore (a monorepo user trial)', async () => {
+    const dir = repo();
+    mkdirSync(join(dir, 'services/orders/.sloctl'), { recursive: true });
+    writeFileSync(join(dir, 'services/orders/slo.yaml'), GOOD);
+    writeFileSync(join(dir, 'services/orders/.sloctl/baseline.json'), '{"version":1,"trials":[]}\n');
+    writeFileSync(join(dir, 'services/orders/.sloctl/.gitignore'), 'runs/\n');
+    writeFileSync(join(dir, 'services/orders/notes.yaml'), 'not: a contract\n');
+    git(dir, 'add', '.');
+    const r = await run(['validate', '--staged', 'services'], dir);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /valid: 1 file, 0 errors/);
+    assert.doesNotMatch(r.stdout + r.stderr, /baseline\.json|gitignore|notes\.yaml/);
+    // A file named is still validated whatever its name.
+    const named = await run(['validate', '--staged', 'services/orders/notes.yaml'], dir);
+    assert.equal(named.code, 1, named.stdout + named.stderr);
+    assert.match(named.stderr, /^services\/orders\/notes\.yaml:1:1: error/m);
+  });
+
   it('staged: a contract over the size bound is refused from its size', async () => {
     const dir = repo();
     writeFileSync(join(dir, 'slo.yaml'), `${GOOD}#${'x'.repeat(2 * 1024 * 1024)}\n`);

@@ -198,8 +198,17 @@ function stagedSources(cwd: string, args: string[]): Source[] {
   // T: a file that became a symbolic link (or the reverse) is a change to check too.
   const names = git(['diff', '--cached', '--name-only', '--diff-filter=ACMRT', '-z']).split('\0').filter(Boolean);
   const wanted = args.map((a) => relative(top, resolve(cwd, a)));
+  // A file named is validated whatever its name; under a directory named, only the files
+  // `validate DIR` would find there (slo.yaml / slo.yml, not in node_modules or a dot directory):
+  // `validate --staged services/` read a staged .sloctl/baseline.json, which the README says to
+  // commit, as a contract and refused the commit.
+  const found = (n: string, under: string) => {
+    const below = under === '' ? n : n.slice(under.length + 1);
+    const dirs = below.split('/').slice(0, -1);
+    return CONTRACT_FILE_NAMES.includes(basename(n)) && !dirs.some((d) => d.startsWith('.') || SKIP_DIRS.has(d));
+  };
   const chosen = names.filter((n) => {
-    if (wanted.length > 0) return wanted.some((w) => n === w || n.startsWith(`${w}/`) || w === '');
+    if (wanted.length > 0) return wanted.some((w) => n === w || ((n.startsWith(`${w}/`) || w === '') && found(n, w)));
     return CONTRACT_FILE_NAMES.includes(basename(n));
   });
   const shownOf = (n: string) => relative(cwd, join(top, n));
