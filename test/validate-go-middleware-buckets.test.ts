@@ -131,6 +131,25 @@ describe('validate: the Go middleware\'s histogram gets its buckets from slo.jso
     assert.match(bucket.hint!, /`sloctl generate contract slo\.yaml -o slo\.json`/);
   });
 
+  it('--staged (the pre-commit hook) compares the staged slo.yaml with the slo.json the commit holds (a monorepo user trial: the hook said nothing)', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const dir = raisedWithoutRegenerating();
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    git('init', '-q');
+    git('add', 'slo.yaml', 'slo.json');
+    const staged = async () => {
+      const r = await runCli(['validate', '--staged', '--format', 'json'], dir);
+      return (JSON.parse(r.stdout) as { files: Array<{ diagnostics: Finding[] }> }).files[0].diagnostics.filter((d) => d.code === 'SLO_CONTRACT_JSON_STALE');
+    };
+    assert.equal((await staged()).length, 1);
+    // Regenerated on disk but not staged: the commit still holds the stale one.
+    const current = renderContractJson(parseContract(contractText('300ms'), 'slo.yaml').contract!, { source: 'slo.yaml' });
+    writeFileSync(join(dir, 'slo.json'), current);
+    assert.equal((await staged()).length, 1);
+    git('add', 'slo.json');
+    assert.deepEqual(await staged(), []);
+  });
+
   it('a JSON file sloctl did not write, or for another service, is not judged', async () => {
     const dir = raisedWithoutRegenerating();
     writeFileSync(join(dir, 'slo.json'), '{"name": "something else"}\n');

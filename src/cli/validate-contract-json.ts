@@ -40,17 +40,17 @@ const FROM: Record<string, PathSegment[]> = {
  * The contract JSON beside contract `l` (read from disk at `cwd`), compared with what `l`
  * generates now; undefined when there is none sloctl wrote for this service.
  */
-export async function checkContractJson(l: LoadedContract, cwd: string): Promise<ContractJsonCheck | undefined> {
+export async function checkContractJson(l: LoadedContract, cwd: string, read: (abs: string) => string | undefined = readOnDisk): Promise<ContractJsonCheck | undefined> {
   const c = l.contract;
   if (!c) return undefined;
   const dir = dirname(resolve(cwd, l.file));
   for (const name of CONTRACT_JSON_NAMES) {
     const abs = join(dir, name);
-    if (!existsSync(abs)) continue;
     let data: Record<string, unknown>;
     try {
-      if (statSync(abs).size > MAX_BYTES) continue;
-      data = JSON.parse(readFileSync(abs, 'utf8')) as Record<string, unknown>;
+      const text = read(abs);
+      if (text === undefined) continue;
+      data = JSON.parse(text) as Record<string, unknown>;
     } catch {
       continue; // not a file sloctl wrote
     }
@@ -75,6 +75,12 @@ export async function checkContractJson(l: LoadedContract, cwd: string): Promise
     };
   }
   return undefined;
+}
+
+/** The file's text on disk; undefined when there is none or it is over the bound. */
+export function readOnDisk(abs: string): string | undefined {
+  if (!existsSync(abs) || statSync(abs).size > MAX_BYTES) return undefined;
+  return readFileSync(abs, 'utf8');
 }
 
 /** Route rows as the JSON has them. */

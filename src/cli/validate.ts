@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
-import { basename, isAbsolute, join, posix, relative, resolve } from 'node:path';
+import { basename, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
 import { describeContract } from '../contract/describe.ts';
 import { byLocation, hasErrors, type Diagnostic, type Related } from '../contract/diagnostic.ts';
 import { MAX_CONTRACT_BYTES, parseContract, type LoadedContract } from '../contract/load.ts';
@@ -22,7 +22,7 @@ import type { ScanResult } from '../scan/index.ts';
 import { EXIT, UsageError, type CliContext } from './exit.ts';
 import { contractArgument, DEFAULT_CONTRACT } from './files.ts';
 import { pluralize } from './plural.ts';
-import { checkContractJson, type ContractJsonCheck } from './validate-contract-json.ts';
+import { checkContractJson, readOnDisk, type ContractJsonCheck } from './validate-contract-json.ts';
 import { checkDependencyNames, checkUnnamedDependencies } from './validate-dependencies.ts';
 import { checkRoutes } from './validate-routes.ts';
 import { sdkOrderFinding } from './validate-sdk-order.ts';
@@ -215,6 +215,21 @@ function stagedSources(cwd: string, args: string[]): Source[] {
   return oncePerFile(chosen.map((n) => stagedContract(git, top, n, shownOf(n))));
 }
 
+/** The index content of a file beside a staged contract; the working tree's when it is not in the index. */
+function stagedReader(cwd: string): (abs: string) => string | undefined {
+  const git = (gitArgs: string[]) => execFileSync('git', gitArgs, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
+  const top = git(['rev-parse', '--show-toplevel']).trim();
+  return (abs) => {
+    const path = relative(top, abs).split(sep).join('/');
+    const entry = git(['ls-files', '--stage', '-z', '--', `:(literal)${path}`]).split('\0').find((e) => e.slice(e.indexOf('\t') + 1) === path);
+    if (!entry) return readOnDisk(abs);
+    const [mode, object] = entry.split(/[ \t]/);
+    if (mode !== '100644' && mode !== '100755') return undefined;
+    if (Number(git(['cat-file', '-s', object]).trim()) > MAX_CONTRACT_BYTES) return undefined;
+    return git(['cat-file', 'blob', object]);
+  };
+}
+
 /**
  * The staged content at repository path `name`. A staged symbolic link (mode 120000; git stores
  * the link's target path as its content) is followed: the target, relative to the link, is read
@@ -264,10 +279,14 @@ async function validateSources(sources: Source[], opts: ValidateOptions, ctx: Cl
   const diagnostics = loaded.flatMap((l) => l.diagnostics);
   diagnostics.push(...duplicatesAcrossFiles(loaded));
   // A contract JSON beside a contract on disk (what the Go middleware loads), against what it generates now.
+  // Staged, the JSON the commit holds beside it (the index copy; the disk's when it is not tracked):
+  // a commit that adds a route to a Go service's slo.yaml and not to its slo.json ships a service
+  // that labels the route `unmatched`, and the hook used to say nothing.
   const contractJsons = new Map<string, ContractJsonCheck>();
-  if (!opts.staged) {
+  {
+    const read = opts.staged ? stagedReader(ctx.cwd) : undefined;
     for (const l of loaded) {
-      const check = await checkContractJson(l, ctx.cwd);
+      const check = await checkContractJson(l, ctx.cwd, read);
       if (!check) continue;
       contractJsons.set(l.file, check);
       if (check.diagnostic) diagnostics.push(check.diagnostic);
