@@ -54,6 +54,28 @@ describe('the contract argument defaults to ./slo.yaml', () => {
     assert.match((await runCli(['validate'], dir)).stdout, /✓ slo\.yaml: service "checkout"/);
   });
 
+  it('./slo.yml is read when there is no ./slo.yaml (a monorepo user trial: the hook and `validate DIR` took slo.yml, every command run beside it said "no slo.yaml")', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sloctl-defaultyml-'));
+    cpSync(EXAMPLE_FILE, join(dir, 'slo.yml'));
+    assert.match((await runCli(['validate'], dir)).stdout, /✓ slo\.yml: service "checkout"/);
+    const rules = await runCli(['generate', 'prometheus'], dir);
+    assert.equal(rules.code, EXIT.OK, rules.stderr);
+    assert.match((await runCli(['generate', 'contract'], dir)).stdout, /"source": "slo\.yml"/);
+  });
+
+  it('at a monorepo root without a contract of its own, the message names the contracts below and `sloctl validate .`', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sloctl-monoroot-'));
+    const { mkdirSync } = await import('node:fs');
+    for (const s of ['orders', 'catalog']) mkdirSync(join(dir, 'services', s), { recursive: true });
+    cpSync(EXAMPLE_FILE, join(dir, 'services/orders/slo.yaml'));
+    cpSync(EXAMPLE_FILE, join(dir, 'services/catalog/slo.yml'));
+    const v = await runCli(['validate'], dir);
+    assert.equal(v.code, EXIT.USAGE);
+    assert.match(v.stderr, /no slo\.yaml in .*; 2 contracts are below it \(services\/catalog\/slo\.yml, services\/orders\/slo\.yaml\): `sloctl validate \.` validates every one/);
+    const g = await runCli(['gate'], dir);
+    assert.match(g.stderr, /2 contracts are below it \(services\/catalog\/slo\.yml, services\/orders\/slo\.yaml\): name one, e\.g\. `sloctl gate services\/catalog\/slo\.yml`/);
+  });
+
   it('gate and status read ./slo.yaml too: an invalid one stops them before anything runs', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sloctl-defaultinvalid-'));
     writeFileSync(join(dir, 'slo.yaml'), 'apiVersion: sloctl/v1\nservice: { name: x, owner: y }\nobjectives:\n  errors:\n    objective: 150%\n');

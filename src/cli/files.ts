@@ -1,7 +1,7 @@
 // Reading a command's input file and writing its output: one place for the messages a user sees
 // when a path is wrong, and for the atomic write every `-o` promises.
-import { existsSync, lstatSync, readFileSync } from 'node:fs';
-import { basename, dirname, relative, resolve } from 'node:path';
+import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { byLocation, hasErrors, type Diagnostic } from '../contract/diagnostic.ts';
 import { parseContract, type LoadedContract } from '../contract/load.ts';
 import type { Contract } from '../contract/schema.ts';
@@ -29,20 +29,50 @@ function reason(e: unknown, directoryHint: string): string {
 export const DEFAULT_CONTRACT = 'slo.yaml';
 
 /**
- * The contract file a command was given, or ./slo.yaml when it was given none. When there is no
- * ./slo.yaml either, a usage error (exit 2) says which directory was looked in and how to name
- * the file (`usage` is the command line to show, e.g. `sloctl gate`). A slo.yaml that exists but
- * cannot be read (a link to nowhere, a directory) is left for the reader to describe.
+ * The contract file a command was given, or ./slo.yaml (else ./slo.yml, the other name the hook,
+ * `validate DIR` and init take) when it was given none. When there is neither, a usage error
+ * (exit 2) says which directory was looked in and how to name the file (`usage` is the command
+ * line to show, e.g. `sloctl gate`), and names the contracts below it (a monorepo's root). A
+ * slo.yaml that exists but cannot be read (a link to nowhere, a directory) is left for the reader
+ * to describe.
  */
 export function contractArgument(cwd: string, file: string | undefined, usage: string): string {
   if (file !== undefined) return file;
-  try {
-    lstatSync(resolve(cwd, DEFAULT_CONTRACT));
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return DEFAULT_CONTRACT;
-    throw new UsageError(`no contract named, and no ${DEFAULT_CONTRACT} in ${cwd}: name the contract file (\`${usage} path/to/${DEFAULT_CONTRACT}\`), or run sloctl in the directory that has ${DEFAULT_CONTRACT}`);
+  for (const name of [DEFAULT_CONTRACT, 'slo.yml']) {
+    try {
+      lstatSync(resolve(cwd, name));
+      return name;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return name;
+    }
   }
-  return DEFAULT_CONTRACT;
+  const below = contractsBelow(cwd);
+  const more = below.length === 0 ? '' : `; ${pluralize(below.length, 'contract')} ${below.length === 1 ? 'is' : 'are'} below it (${below.slice(0, 5).join(', ')}${below.length > 5 ? ', …' : ''}): ${usage === 'sloctl validate' ? '`sloctl validate .` validates every one' : `name one, e.g. \`${usage} ${below[0]}\``}`;
+  throw new UsageError(`no contract named, and no ${DEFAULT_CONTRACT} in ${cwd}: name the contract file (\`${usage} path/to/${DEFAULT_CONTRACT}\`), or run sloctl in the directory that has ${DEFAULT_CONTRACT}${more}`);
+}
+
+/** Directories a search for contracts never enters (as `validate DIR` skips them, with dot directories). */
+const SKIP_DIRS = new Set(['node_modules', '.git', 'dist', 'build', 'coverage', 'vendor']);
+
+/** Contract files below `cwd` (relative, sorted), for the message: a bounded walk, 4 levels deep. */
+function contractsBelow(cwd: string): string[] {
+  const out: string[] = [];
+  let visited = 0;
+  const walk = (dir: string, depth: number) => {
+    if (depth > 4 || visited++ > 2000) return;
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+      if (e.isDirectory() && !e.name.startsWith('.') && !SKIP_DIRS.has(e.name)) walk(join(dir, e.name), depth + 1);
+      else if (e.isFile() && depth > 0 && (e.name === DEFAULT_CONTRACT || e.name === 'slo.yml')) out.push(relative(cwd, join(dir, e.name)));
+    }
+  };
+  walk(cwd, 0);
+  return out.sort();
 }
 
 /** Reads FILE relative to the working directory; a missing or unreadable file is a usage error (exit 2). */
