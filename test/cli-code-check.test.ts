@@ -387,6 +387,10 @@ describe('validate --project on a Go service (a user trial: it scanned only TS/J
     const catalog = report.files.find((f) => f.file.includes('catalog'));
     assert.deepEqual(catalog?.diagnostics.map((d) => [d.code, d.line]), [['SLO_ROUTE_NOT_REGISTERED', 5]]);
     assert.equal(r.code, 1, r.stdout + r.stderr);
+    // The JSON carries the text's summary lines: which checks ran on which code, and which did not.
+    const notes = (JSON.parse(r.stdout) as { notes?: string[] }).notes ?? [];
+    assert.ok(notes.includes('route check (services/catalog/slo.yaml): 1/2 contract routes found among 1 registered under services/catalog'), JSON.stringify(notes));
+    assert.ok(notes.includes('route check (services/stock/slo.yaml): 1/1 contract routes found among 1 registered under services/stock'), JSON.stringify(notes));
   });
 });
 

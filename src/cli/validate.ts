@@ -356,7 +356,7 @@ async function validateSources(sources: Source[], opts: ValidateOptions, ctx: Cl
   const all = diagnostics.sort(byLocation);
   const failed = hasErrors(all) || (opts.strict === true && all.length > 0);
   if (opts.format === 'json') {
-    ctx.stdout(`${JSON.stringify(jsonReport(sources, all, failed, scans, attributed, live), null, 2)}\n`);
+    ctx.stdout(`${JSON.stringify(jsonReport(sources, all, failed, scans, attributed, live, notes), null, 2)}\n`);
   } else {
     const texts = new Map(sources.filter((s) => s.size === undefined).map((s) => [s.file, s.text]));
     // The same finding in many places prints once, with the list of the others.
@@ -803,7 +803,10 @@ function liveSummary(live: LiveCheck): string[] {
   return [`  live check: ${live.series} series scraped from ${live.url}${hist}`, ...live.facts.notes];
 }
 
-function jsonReport(sources: Source[], all: Diagnostic[], failed: boolean, scans: Array<{ label: string; result: ScanResult }>, attributed: Attribution, live?: LiveCheck) {
+// `notes`: the summary lines of the text output (each contract's route, timeout and dependency-name
+// check, a check not done and why, calls no contract owns): without them a CI job reading the JSON
+// could not tell a check that passed from one that was skipped.
+function jsonReport(sources: Source[], all: Diagnostic[], failed: boolean, scans: Array<{ label: string; result: ScanResult }>, attributed: Attribution, live?: LiveCheck, notes: readonly string[] = []) {
   return {
     valid: !failed,
     files: sources.map((s) => {
@@ -812,6 +815,7 @@ function jsonReport(sources: Source[], all: Diagnostic[], failed: boolean, scans
     }),
     codeCheck: scans.map((s) => ({ dir: s.label, filesScanned: s.result.filesScanned, metrics: s.result.metrics.length, routes: s.result.routes.length, unresolvedRoutes: s.result.unresolvedRoutes.length, untimedClients: s.result.untimedClients.length, sdkDependencies: s.result.sdkDependencies.length, ...(s.result.otherPrograms ? { otherPrograms: s.result.otherPrograms } : {}), diagnostics: all.filter((d) => d.code === 'SLO_SCAN' || d.code === 'SLO_METRIC_UNCOVERED' || d.code === 'SLO_ROUTE_PARTIAL' || d.code === 'SLO_SDK_ORDER' || ((d.code === TIMEOUT_CODE || d.code === 'SLO_DEPENDENCY_TIMEOUT_LONGER' || d.code === 'SLO_DEPENDENCY_UNDECLARED') && !sources.some((src) => src.file === d.file))).filter((d) => isInside(s.label, d.file)) })),
     ...(live ? { liveCheck: { url: live.url, series: live.series, histogram: live.facts.histogram ? { ...live.facts.histogram, buckets: live.facts.histogram.buckets.map((b) => (b === Infinity ? '+Inf' : b)) } : null, notes: live.facts.notes.map((n) => n.trim()) } } : {}),
+    ...(notes.length > 0 ? { notes: notes.map((n) => n.trim()) } : {}),
     summary: { files: sources.length, errors: all.filter((d) => d.severity === 'error').length, warnings: all.filter((d) => d.severity === 'warning').length },
   };
 }
