@@ -394,6 +394,33 @@ describe('validate --project on a Go service (a user trial: it scanned only TS/J
   });
 });
 
+describe('validate --project at a monorepo root: each contract is credited with its own code\'s metrics (a user trial)', () => {
+  it('a service that registers nothing fails, though its neighbour registers the same SDK series; code no contract owns counts for all', async () => {
+    const contract = (name: string) => `apiVersion: sloctl/v1\nservice: { name: ${name}, runtime: node }\nroutes:\n  - { name: list, method: GET, path: /${name} }\nobjectives:\n  errors: { objective: 99.5% }\n`;
+    const server = (name: string, sdk: string) => `import express from 'express';\n${sdk}const app = express();\napp.get('/${name}', (req, res) => res.end());\napp.listen(3000);\n`;
+    const dir = writeProject({
+      'package.json': '{"private":true,"type":"module","workspaces":["services/*","packages/*"]}\n',
+      'services/orders/slo.yaml': contract('orders'),
+      'services/orders/server.js': server('orders', "import { instrument } from 'sloctl/sdk';\nexport const sdk = instrument('slo.yaml');\n"),
+      'services/catalog/slo.yaml': contract('catalog'),
+      'services/catalog/server.js': server('catalog', ''),
+    }, 'sloctl-mono-metrics-');
+    const r = await run(['validate', '.', '--project', '.'], dir);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stderr, /^services\/catalog\/slo\.yaml:6:3: error SLO_METRIC_NOT_REGISTERED: the error objective reads the counter `http_server_requests_total`, which its code under services\/catalog does not register \(services\/orders\/server\.js:3:\d+ registers it, in the code of services\/orders\/slo\.yaml/m);
+    assert.doesNotMatch(r.stderr, /services\/orders\/slo\.yaml:\d+:\d+: error/);
+    // Validated alone, catalog fails the same way: the answer no longer depends on what else is validated.
+    const alone = await run(['validate', 'services/catalog/slo.yaml', '--project', '.'], dir);
+    assert.equal(alone.code, 1, alone.stdout + alone.stderr);
+    // The SDK switched on in a shared package no contract owns counts for every service.
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(dir, 'packages/obs'), { recursive: true });
+    writeFileSync(join(dir, 'packages/obs/index.js'), "import { instrument } from 'sloctl/sdk';\nexport const sdk = instrument('slo.yaml');\n");
+    const shared = await run(['validate', '.', '--project', '.'], dir);
+    assert.equal(shared.code, 0, shared.stdout + shared.stderr);
+  });
+});
+
 describe('validate: routes checked both ways', () => {
   const json = async (args: string[], cwd: string) => {
     const r = await run([...args, '--format', 'json'], cwd);

@@ -446,23 +446,29 @@ function codeCheck(loaded: LoadedContract[], scans: Scan[], strict: boolean, cwd
   let missingMetrics = 0;
   for (const l of loaded) {
     if (!l.contract) continue;
+    // The registrations that count for this contract: its own code's, and code no contract owns (a
+    // shared package). Not another service's: in a monorepo, `validate . --project .` passed a
+    // service that registers nothing because its neighbour registers the same SDK series.
+    const mine = registered.filter((m) => m.owners.includes(l.file) || (m.owners.length === 0 && ownership.contractOf(resolve(cwd, m.file)) === undefined));
     for (const need of requiredMetrics(l.contract)) {
-      const found = findRegistration(need, registered);
+      const found = findRegistration(need, mine);
       const pos = l.locate(need.path, need.at);
       if (!found) {
+        const other = findRegistration(need, registered);
+        const elsewhere = other ? ` (${other.file}:${other.line}:${other.col} registers it, in the code of ${other.owners[0] ?? ownership.contractOf(resolve(cwd, other.file)) ?? 'another contract'}: a contract is checked against the code in its own directory and below)` : '';
         if (need.optional) {
-          notes.push(`  ${l.file}: ${need.why} ${reads(need)} \`${need.name}\`, which the code under ${where} does not register: ${need.optional}`);
+          notes.push(`  ${l.file}: ${need.why} ${reads(need)} \`${need.name}\`, which ${other ? `its code under ${scopeOf(l)}` : `the code under ${where}`} does not register${elsewhere}: ${need.optional}`);
           continue;
         }
         missingMetrics++;
         const kind = need.type ? `the ${need.type} ` : '';
-        const near = oneEditAway(need.name, registered);
+        const near = oneEditAway(need.name, mine);
         // The way to register it is the service's runtime's: client_golang for Go, sloctl/sdk or prom-client for Node.
         const fix = need.role
           ? `${registrationHint(l.contract, need)}; or map the role to the metric your code has: \`metrics: { ${need.role}: <name> }\``
           : `${registrationHint(l.contract, need)}, or fix the metric name in the query`;
         const hint = near ? `did you mean \`${near.name}\`? (registered at ${near.file}:${near.line}:${near.col}) Otherwise ${fix}` : fix;
-        out.push({ file: l.file, ...pos, severity: 'error', code: 'SLO_METRIC_NOT_REGISTERED', message: `${need.why} ${reads(need)} ${kind}\`${need.name}\`, which the code under ${where} does not register`, hint, path: need.path });
+        out.push({ file: l.file, ...pos, severity: 'error', code: 'SLO_METRIC_NOT_REGISTERED', message: `${need.why} ${reads(need)} ${kind}\`${need.name}\`, which ${other ? `its code under ${scopeOf(l)}` : `the code under ${where}`} does not register${elsewhere}`, hint, path: need.path });
         continue;
       }
       readNames.add(found.name);
