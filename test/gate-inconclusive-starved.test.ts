@@ -11,10 +11,14 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { EXIT } from '../src/errors.ts';
 import { parseContract } from '../src/contract/load.ts';
+import { Histogram } from '../src/measure/histogram.ts';
+import type { LoadResult, RouteResult } from '../src/measure/types.ts';
+import type { HealthStats } from '../src/verdicts/health.ts';
+import { judgeObjectives, type GateViews } from '../src/verdicts/objectives.ts';
 import { STARVED_FREE_CORES, starvation, starvedReason, withdrawStarvedFailures, type MachineProbe } from '../src/verdicts/machine.ts';
 import { gateProfile } from '../src/run/profile.ts';
 import { runGate } from '../src/gate/run.ts';
-import type { BaselineComparison, ObjectiveVerdict, TrialMachine, TrialMetrics } from '../src/verdicts/types.ts';
+import type { AvailabilityPart, BaselineComparison, ObjectiveVerdict, TrialMachine, TrialMetrics } from '../src/verdicts/types.ts';
 import { startGateService, type GateService } from './helpers/gate-service.ts';
 
 /** A contract of the service below, each run 3 trials of 1.5 s at 40/s: its routes, its load mix, its objectives. */
@@ -168,7 +172,7 @@ describe('a target starved of CPU', () => {
     assert.equal(notFound.outcome, 'fail', notFound.reasons.join('\n'));
     const v = notFound.verdicts.find((x) => x.contract === 'availability')!;
     assert.equal(v.verdict, 'fail', v.reason);
-    assert.match(v.reason, /, but that does not explain this failure: counting every answer a busy machine can cause as good \(5xx, 408, 429, shed, timeouts and connection failures\), and the health, latency and dependency parts as met, the success part alone \(weighted success met 99% in 0 of 3 trials[^)]*\)\) leaves the composite at \d+(\.\d+)?% against 99%/);
+    assert.match(v.reason, /, but that does not explain this failure: counting every answer a busy machine can cause as good \(5xx, 408, 429, shed, timeouts and connection failures\), and the health, latency and dependencies parts as met, the success part \(weighted success met 99% in 0 of 3 trials[^)]*\)\) alone leaves the composite at \d+(\.\d+)?% against 99%/);
     const busy = await gate(availability('/busy'), [1.78, 1.78, 1.78]);
     assert.equal(busy.outcome, 'inconclusive', busy.reasons.join('\n'));
     assert.equal(busy.verdicts.find((x) => x.contract === 'availability')!.verdict, 'warn');
@@ -251,5 +255,49 @@ describe('starvation, pure', () => {
     const mem: BaselineComparison = { path: 'b.json', createdAt: 0, comparisons: [comparison('memoryPerRequest', 'fail')], verdict: 'fail' };
     assert.deepEqual(withdrawStarvedFailures(s, [], mem), []);
     assert.equal(mem.verdict, 'fail');
+  });
+
+  it('the availability verdict marks a dependencies part a check that threw its own error failed (no busy machine causes it), not one a timed-out check failed', () => {
+    const c = parseContract(`apiVersion: sloctl/v1
+service: { name: s }
+routes: [{ name: items, method: GET, path: /items }]
+dependencies: [{ name: db, timeout: 100ms, critical: true }]
+objectives:
+  availability: { objective: 99% }
+`, 'slo.yaml').contract!;
+    const h = new Histogram();
+    h.record(20_000, 100);
+    const row: RouteResult = { name: 'items', sent: 100, completed: 100, statuses: { 200: 100 }, errors: {}, latency: h.summary(), serviceTime: h.summary(), histogram: h.toJSON(), serviceHistogram: h.toJSON() };
+    const client: LoadResult = { source: 'sloctl', url: 'http://127.0.0.1:1', model: 'open', startedAt: 0, durationMs: 1000, sent: 100, completed: 100, errors: 0, timeouts: 0, throughput: 100, latency: row.latency, serviceTime: row.serviceTime, statuses: row.statuses, routes: [row], notes: [] };
+    const depsPart = (reason: string) => {
+      const health = { liveShare: 1, upShare: 0, checkShares: { liveness: 1, latency: 1, success: 1, dependencies: 0 }, failing: [{ name: 'db', status: 'DOWN', reason, ms: 1000, share: 1 }] } as unknown as HealthStats;
+      const v = judgeObjectives(c, { client, health, service: { slos: [] } } as unknown as GateViews).find((x) => x.contract === 'availability')!;
+      assert.equal(v.verdict, 'fail', v.reason);
+      return v.parts!.find((p) => p.name === 'dependencies')!;
+    };
+    assert.equal(depsPart('check threw: no such table').busyExplains, false);
+    for (const busy of ['check timed out after 200ms', 'check returned false', 'circuit breaker open', 'check threw: The operation was aborted due to timeout', 'check threw: connect ECONNREFUSED 127.0.0.1:5432', 'check threw: fetch failed']) {
+      assert.equal(depsPart(busy).busyExplains, undefined, busy);
+    }
+  });
+
+  it('an availability failure a dependency check that threw its own error makes stands; one a timed-out check makes is not judged', () => {
+    const s = starvation([trial(0, { cores: 2, otherCpuCores: 1.9 })])!;
+    // The composite as availabilityVerdict writes it: every part met but the critical dependency's (down all the run).
+    const parts = (busyExplains: boolean): AvailabilityPart[] => [
+      { name: 'health', weight: 0.3, client: 1, service: 1, detail: 'live' },
+      { name: 'latency', weight: 0.25, client: 1, service: 1, detail: 'met' },
+      { name: 'success', weight: 0.25, client: 1, service: 1, detail: 'met' },
+      { name: 'dependencies', weight: 0.2, client: 0, service: 0, detail: 'down: db: check threw: no such table', ...(busyExplains ? {} : { busyExplains: false as const }) },
+    ];
+    const availability = (busyExplains: boolean): ObjectiveVerdict =>
+      ({ contract: 'availability', name: 'availability', verdict: 'fail', measured: 0.8, objective: 0.99, unit: 'ratio', direction: 'higher-is-better', margin: -0.19, client: 0.8, reason: 'r', parts: parts(busyExplains) });
+    const threw = availability(false);
+    assert.deepEqual(withdrawStarvedFailures(s, [threw], undefined, [availability(false)]), []);
+    assert.equal(threw.verdict, 'fail');
+    assert.match(threw.reason, /but that does not explain this failure: .*and the health and latency parts as met, the success part \(met\) and the dependencies part \(down: db: check threw: no such table\) alone leave the composite at 80% against 99%/);
+    const timedOut = availability(true);
+    assert.deepEqual(withdrawStarvedFailures(s, [timedOut], undefined, [availability(true)]), ['availability availability failed (80% < 99%)']);
+    assert.equal(timedOut.verdict, 'warn');
   });
 });

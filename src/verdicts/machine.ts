@@ -141,16 +141,22 @@ function errorsStanding(v: ObjectiveVerdict, twin: ObjectiveVerdict): string | u
 /**
  * An availability failure the composite still fails with every part a busy machine can move
  * counted as met (liveness: probes left unanswered; latency; a dependency's check timing out) and
- * only the success part, from the starvation-proof twin (answered client errors), as measured.
+ * the rest as measured: the success part from the starvation-proof twin (answered client errors),
+ * and a part whose failure no busy machine causes (a dependency check that threw an error of its
+ * own: busyExplains false; a CI run on a starved machine withdrew "db: check threw: no such table").
  */
 function availabilityStanding(v: ObjectiveVerdict, twin: ObjectiveVerdict): string | undefined {
-  const success = twin.parts?.find((p) => p.name === 'success');
-  if (success === undefined || !Number.isFinite(success.client) || !(success.weight > 0)) return undefined;
-  const weighed = (twin.parts ?? []).filter((p) => p.weight > 0 && (p.name === 'success' || Number.isFinite(p.client)));
+  const kept = (twin.parts ?? []).filter((p) => p.weight > 0 && Number.isFinite(p.client) && (p.name === 'success' || p.busyExplains === false));
+  if (kept.length === 0) return undefined;
+  const weighed = (twin.parts ?? []).filter((p) => p.weight > 0 && Number.isFinite(p.client));
   const total = weighed.reduce((sum, p) => sum + p.weight, 0);
-  const composite = weighed.reduce((sum, p) => sum + p.weight * (p.name === 'success' ? success.client : 1), 0) / total;
+  const composite = weighed.reduce((sum, p) => sum + p.weight * (kept.includes(p) ? p.client : 1), 0) / total;
   if (!measuredValue(composite) || !failsObjective(v, composite)) return undefined;
-  return `and the health, latency and dependency parts as met, the success part alone (${success.detail}) leaves the composite at ${formatValue(composite, v.unit)} against ${formatValue(v.objective, v.unit)}`;
+  const met = weighed.filter((p) => !kept.includes(p)).map((p) => p.name);
+  const names = met.length <= 1 ? met.join('') : `${met.slice(0, -1).join(', ')} and ${met.at(-1)}`;
+  const asMet = met.length > 0 ? `and the ${names} part${met.length === 1 ? '' : 's'} as met, ` : '';
+  const measured = kept.map((p) => `the ${p.name} part (${p.detail})`).join(' and ');
+  return `${asMet}${measured} alone leave${kept.length === 1 ? 's' : ''} the composite at ${formatValue(composite, v.unit)} against ${formatValue(v.objective, v.unit)}`;
 }
 
 /** An answer a starved machine can cause: a server error (a dependency call timed out, the limiter shed), a request timeout, too many requests. */

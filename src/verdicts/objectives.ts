@@ -453,6 +453,15 @@ function trialShare(trials: readonly LoadResult[], judge: (t: LoadResult) => { m
  * no critical dependency) scores 1. The service's value is its sloctl_availability gauge averaged
  * over the run; its parts are its own checks as its health endpoint reported them.
  */
+/**
+ * A check's reason that no busy machine explains: it threw an error of its own (the SDK writes
+ * "check threw: <message>"), not a timeout or a connection failure, which a starved machine can
+ * cause ("check timed out after 200ms", "check returned false", "circuit breaker open" may be one).
+ */
+function thrownByItself(reason: string | undefined): boolean {
+  return reason !== undefined && reason.startsWith('check threw: ') && !/time[d ]?\s?out|abort|ECONN|EPIPE|socket|EAI_AGAIN|network|fetch failed|unreachable/i.test(reason);
+}
+
 function availabilityVerdict(contract: Contract, views: GateViews): ObjectiveVerdict | undefined {
   const a = contract.objectives.availability;
   if (!a) return undefined;
@@ -533,13 +542,16 @@ function availabilityVerdict(contract: Contract, views: GateViews): ObjectiveVer
   const critical = contract.dependencies.filter((d) => d.critical).map((d) => d.name);
   let depsPart: number;
   let dDetail: string;
+  let depsNotBusy = false;
   if (critical.length === 0) {
     depsPart = 1;
     dDetail = 'no critical dependency';
   } else if (checks !== undefined) {
     depsPart = checks.dependencies;
-    const why = failingText(new Set(contract.dependencies.map((d) => d.name)));
+    const names = new Set(contract.dependencies.map((d) => d.name));
+    const why = failingText(names);
     dDetail = `the health endpoint's dependency check was up ${show(depsPart)} of the measured time${why ? `; down: ${why}` : ''}`;
+    depsNotBusy = failing.some((f) => names.has(f.name) && thrownByItself(f.reason));
   } else if (views.service.dependencyUpShare !== undefined) {
     depsPart = views.service.dependencyUpShare;
     // Which dependency was down, by its own gauge: a verdict about a dependency names it, with its number.
@@ -555,7 +567,7 @@ function availabilityVerdict(contract: Contract, views: GateViews): ObjectiveVer
     { name: 'health', weight: a.weights.health, client: live, service: svcCheck('liveness'), detail: hDetail },
     { name: 'latency', weight: a.weights.latency, client: latencyPart, service: svcCheck('latency'), detail: lDetail, ...(lShortest !== undefined ? { shortestTrial: lShortest } : {}) },
     { name: 'success', weight: a.weights.success, client: successPart, service: svcCheck('success'), detail: sDetail, ...(sShortest !== undefined ? { shortestTrial: sShortest } : {}) },
-    { name: 'dependencies', weight: a.weights.dependencies, client: depsPart, service: svcCheck('dependencies'), detail: dDetail },
+    { name: 'dependencies', weight: a.weights.dependencies, client: depsPart, service: svcCheck('dependencies'), detail: dDetail, ...(depsNotBusy ? { busyExplains: false as const } : {}) },
   ];
   const known = parts.filter((p) => p.weight > 0 && Number.isFinite(p.client));
   const weight = known.reduce((sum, p) => sum + p.weight, 0);

@@ -135,6 +135,12 @@ export interface AvailabilityPart {
    * failed, so at least this much of the part (generator-lag.ts weighs it).
    */
   shortestTrial?: number;
+  /**
+   * false when what failed this part is something no busy machine causes: a dependency check
+   * that threw an error other than a timeout or a connection failure ("check threw: no such
+   * table"). A starved machine's withdrawal keeps such a part as measured (machine.ts).
+   */
+  busyExplains?: false;
 }
 
 /** One route's numbers from one view over the measured phase. */
