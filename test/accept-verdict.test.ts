@@ -263,7 +263,10 @@ describe('the contract the service runs (/healthz?include=config) against the on
     const { tmpdir } = await import('node:os');
     const { instrument } = await import('../src/sdk/index.ts');
     const { testRegistry } = await import('../src/sdk/testing.ts');
-    const { contractMismatch, fileDigest } = await import('../src/run/contract-match.ts');
+    const { contractMismatch, fileDigest: digestOrNot } = await import('../src/run/contract-match.ts');
+    const fileDigest = (path: string) => digestOrNot(path)!;
+    // A path naming no file (a contract handed over parsed): no digest, so no comparison, never a crash.
+    assert.equal(digestOrNot(join(tmpdir(), 'sloctl-no-such-dir', 'slo.yaml')), undefined);
     const dir = mkdtempSync(join(tmpdir(), 'sloctl-match-'));
     const served = join(dir, 'slo.yaml');
     const judged = join(dir, 'slo-drain.yaml');

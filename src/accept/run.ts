@@ -240,7 +240,8 @@ export async function runAccept(o: AcceptRunOptions): Promise<AcceptRunResult> {
       journal.write('target-ready', { url: r.url, pid: r.pid, watchdog: r.watchdogPid });
       log(`target healthy at ${r.url}`);
       // The service's SDK follows the contract file it read: say so when that is not this one.
-      const mismatch = contractMismatch(await readServedConfig(r.url, t.health ?? '/healthz'), { file: resolve(o.contractPath), digest: fileDigest(o.contractPath) });
+      const digest = fileDigest(o.contractPath);
+      const mismatch = digest === undefined ? undefined : contractMismatch(await readServedConfig(r.url, t.health ?? '/healthz'), { file: resolve(o.contractPath), digest });
       if (mismatch !== undefined) {
         log(`warning: ${mismatch}`);
         journal.write('contract-mismatch', { message: mismatch });

@@ -7,9 +7,17 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
-/** `sha256:<hex>` of a contract file's bytes, as the SDK's config digest is. */
-export function fileDigest(path: string): string {
-  return `sha256:${createHash('sha256').update(readFileSync(path, 'utf8')).digest('hex')}`;
+/**
+ * `sha256:<hex>` of a contract file's bytes, as the SDK's config digest is; undefined when the file
+ * cannot be read (a contract handed to runAccept parsed, its path naming no file: the comparison
+ * is then skipped, never the run; a CI run's accept test crashed here with ENOENT).
+ */
+export function fileDigest(path: string): string | undefined {
+  try {
+    return `sha256:${createHash('sha256').update(readFileSync(path, 'utf8')).digest('hex')}`;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
