@@ -15,7 +15,7 @@ import { EmbeddedEvaluator } from '../evaluate/embedded.ts';
 import { monotonicClock, Scraper, type ScrapeReport } from '../observe/scraper.ts';
 import { SeriesStore, type Series } from '../observe/series-store.ts';
 import type { ServiceView } from '../verdicts/objectives.ts';
-import type { HeapReading, ServiceRestart } from '../verdicts/memory.ts';
+import type { HeapReading, ServiceRestart, TakingTurns } from '../verdicts/memory.ts';
 
 export interface ServiceWatchOptions {
   metricsUrl: string;
@@ -87,6 +87,10 @@ export class ServiceWatch {
   private readonly restarts: ServiceRestart[] = [];
   /** What the previous successful scrape read: the process start time(s) and the request counter. */
   private prev: { startTimes?: string; requests?: number } | undefined;
+  /** Every process start time (signature) read so far: a restart never brings an earlier one back. */
+  private readonly startsSeen = new Set<string>();
+  /** Processes took turns answering /metrics (cluster mode), when a scrape showed it. */
+  private turns: TakingTurns | undefined;
   /** A successful scrape declared the request counter's family (prom-client writes `# TYPE` for a labelled counter before its first series). */
   private requestCounterDeclared = false;
 
@@ -181,19 +185,37 @@ export class ServiceWatch {
   /**
    * A restart between the previous scrape and this one: the process start time changed, or the
    * request counter went down (a new process counts from 0). Once per scrape, whichever says it.
+   * Not a restart: the start time went back to one read earlier, or the counter went down while the
+   * start time stayed the same (prom-client rounds it to the second, so workers forked together
+   * share it): another process answered, as the workers of node:cluster or PM2's cluster mode take
+   * turns answering one port (takingTurns).
    */
   private noticeRestart(offsetMs: number, startTimes: number[], requests: number | undefined): void {
     const starts = startTimes.length > 0 ? [...startTimes].sort((a, b) => a - b).join(',') : undefined;
     const prev = this.prev;
     this.prev = { startTimes: starts, requests };
+    const seenBefore = starts !== undefined && this.startsSeen.has(starts);
+    if (starts !== undefined) this.startsSeen.add(starts);
     if (prev === undefined) return;
     const firstWall = this.firstWallMs ?? 0;
+    const turns = (evidence: string) => {
+      this.turns ??= { atLeast: 2, seenAtMs: offsetMs, evidence };
+      this.turns.atLeast = Math.max(this.turns.atLeast, this.startsSeen.size);
+    };
     if (starts !== undefined && prev.startTimes !== undefined && starts !== prev.startTimes) {
+      if (seenBefore) {
+        turns(`${START_TIME} went back from ${prev.startTimes} to ${starts}, an earlier scrape's`);
+        return;
+      }
       const newest = Math.max(...startTimes) * 1000;
       // When the new process started, on the measured phase's clock (the scrape's when the two disagree).
       const at = newest - firstWall;
       this.restarts.push({ offsetMs: at >= 0 && at <= offsetMs ? at : offsetMs, seenAtMs: offsetMs, evidence: `${START_TIME} changed` });
     } else if (requests !== undefined && prev.requests !== undefined && requests < prev.requests) {
+      if (starts !== undefined && starts === prev.startTimes) {
+        turns(`${this.names.requests} went down from ${prev.requests} to ${requests} while ${START_TIME} stayed ${starts}`);
+        return;
+      }
       this.restarts.push({ offsetMs, seenAtMs: offsetMs, evidence: `${this.names.requests} went down from ${prev.requests} to ${requests}` });
     }
   }
@@ -260,7 +282,9 @@ export class ServiceWatch {
       ...(requests !== undefined || this.requestCounterDeclared ? { requestCounter: { name: this.names.requests, counted: requests ?? 0 } } : {}),
       heapSeries: this.heapSeries.length > 0 ? [...this.heapSeries] : undefined,
       majorGcMetric: this.majorGc.shown,
-      restarts: [...this.restarts],
+      // Processes taking turns: a start time read as a restart was one of them answering, not a new process.
+      restarts: this.turns ? [] : [...this.restarts],
+      ...(this.turns ? { takingTurns: { ...this.turns } } : {}),
       dependencyUpShare: this.depUp.n > 0 ? this.depUp.sum / this.depUp.n : undefined,
       dependencyUpShares: this.depUp.n > 0 ? Object.fromEntries([...this.depUp.each].map(([d, sum]) => [d, sum / this.depUp.n])) : undefined,
       // A peak in the scrape that opened the phase was read before the first trial said how many there are.

@@ -68,6 +68,26 @@ export interface ServiceRestart {
   evidence: string;
 }
 
+/**
+ * Scrapes of one /metrics answered by more than one process in turn (node:cluster or PM2 cluster
+ * mode: each worker has its own registry, and whichever worker takes the connection answers): not
+ * restarts, since a restart never brings back an earlier process's start time or counts.
+ */
+export interface TakingTurns {
+  /** Processes seen at least (distinct start times; 2 when they started in the same second). */
+  atLeast: number;
+  /** The scrape that first showed it (ms since the phase opened). */
+  seenAtMs: number;
+  /** What showed it, with the numbers. */
+  evidence: string;
+}
+
+/** Why the service's own counters cannot be judged when processes took turns answering its /metrics, with what to do. */
+export function takingTurnsText(t: TakingTurns): string {
+  return `its /metrics was answered by at least ${t.atLeast} processes taking turns (at ${secs(t.seenAtMs)} of the measured phase: ${t.evidence}), so its counters and gauges mix them`
+    + ' (cluster mode: node:cluster or PM2 -i, one registry per worker); serve one /metrics for all workers from the primary with prom-client\'s AggregatorRegistry, or give each worker its own metrics port (src/sdk/README.md, "Cluster mode")';
+}
+
 /** The readings a leak needs: two per third, so each floor is the lower of at least two. */
 export const LEAK_SCRAPES = 6;
 /**
@@ -172,6 +192,7 @@ export interface MemoryView {
   /** The metric HeapReading.majorGcs is read from, as a selector ('nodejs_gc_duration_seconds_count{kind="major"}'): named in the reasons. */
   majorGcMetric?: string;
   restarts?: readonly ServiceRestart[];
+  takingTurns?: TakingTurns;
   unavailable?: string;
 }
 
@@ -192,7 +213,7 @@ export function memoryVerdicts(contract: Contract, service: MemoryView): Objecti
   const out: ObjectiveVerdict[] = [];
   const show = (v: number) => formatValue(v, 'bytes');
   const restarts = service.restarts ?? [];
-  const across = restarts.length > 0 ? `; across ${restarts.length + 1} processes: the service ${restartsText(restarts)}` : '';
+  const across = service.takingTurns ? `; a peak of whichever process answered each scrape: ${takingTurnsText(service.takingTurns)}` : restarts.length > 0 ? `; across ${restarts.length + 1} processes: the service ${restartsText(restarts)}` : '';
   const peak = (name: string, th: { warn: number; critical: number } | undefined, value: number | undefined, what: string) => {
     if (!th) return;
     const base = { contract: 'memory', name, objective: th.critical, unit: 'bytes' as Unit, direction: 'lower-is-better' as const, service: value ?? NaN };
@@ -215,6 +236,9 @@ function perRequestVerdict(limit: number, service: MemoryView): ObjectiveVerdict
   const show = (v: number) => formatValue(v, 'bytes');
   const base = { contract: 'memory', name: 'per-request', objective: limit, unit: 'bytes' as Unit, direction: 'lower-is-better' as const };
   const restarts = service.restarts ?? [];
+  if (service.takingTurns) {
+    return { ...base, service: NaN, verdict: 'skipped', unmeasurable: true, measured: NaN, margin: NaN, reason: `not judged: ${takingTurnsText(service.takingTurns)}; heap growth per request read from one process's heap and another's counter means nothing` };
+  }
   if (restarts.length > 0) {
     return { ...base, service: NaN, verdict: 'skipped', unmeasurable: true, measured: NaN, margin: NaN, reason: `not judged: the service ${restartsText(restarts)}; heap growth per request across processes says nothing of one process's growth (a new process starts with a small heap and its request counter at 0): run the gate again once the service stays up` };
   }

@@ -34,7 +34,7 @@ import { formatBound, formatValue, formatVerdictValue, lowestBucketBound } from 
 import { shortOfObjective } from './stats.ts';
 import { intervalMissBound, intervalMissStands } from '../engine/interval-miss.ts';
 import type { HealthStats } from './health.ts';
-import { memoryVerdicts, type HeapReading, type ServiceRestart } from './memory.ts';
+import { memoryVerdicts, takingTurnsText, type HeapReading, type ServiceRestart, type TakingTurns } from './memory.ts';
 import { causesText, errorCauses, latencyShareCauses, missingBuckets, missingBucketsText, percentileCauses, routeEvidence, throughputCauses, unrecordedRoutes, unrecordedRoutesText, type RouteEvidence } from './routes.ts';
 import type { AvailabilityPart, ObjectiveVerdict, RouteCause, Unit } from './types.ts';
 import { percentileQuantile } from '../contract/percentiles.ts';
@@ -62,6 +62,8 @@ export interface ServiceView {
   dependencyUpShares?: Record<string, number>;
   /** Per declared concurrency signal, its peak over the measured phase (src/verdicts/concurrency.ts). */
   concurrency?: ConcurrencyPeak[];
+  /** Processes took turns answering the service's /metrics (cluster mode): its own ratios mix them (memory.ts TakingTurns). */
+  takingTurns?: TakingTurns;
   /** Why there is no service view at all (the metrics could not be read). */
   unavailable?: string;
   /**
@@ -764,6 +766,23 @@ function blindVerdicts(verdicts: ObjectiveVerdict[], blind: BlindInstrumentation
   }
 }
 
+/**
+ * Processes took turns answering /metrics: the service's ratios were computed over counters of
+ * several processes read alternately, so its side is INCONCLUSIVE (as blindVerdicts): the client
+ * decides a failure; a pass is a warning saying why.
+ */
+function takingTurnsVerdicts(verdicts: ObjectiveVerdict[], turns: TakingTurns): void {
+  const note = `the service side is INCONCLUSIVE: ${takingTurnsText(turns)}`;
+  for (const v of verdicts) {
+    if (!['latency', 'errors', 'availability'].includes(v.contract)) continue;
+    if (v.verdict === 'fail') v.reason += `; ${note}`;
+    else if (v.verdict === 'pass' || v.verdict === 'warn') {
+      v.verdict = 'warn';
+      v.reason += `; but ${note}`;
+    }
+  }
+}
+
 /** Every objective the gate can judge, in contract order. */
 export function judgeObjectives(contract: Contract, views: GateViews, options: JudgeOptions = {}): ObjectiveVerdict[] {
   const latency = latencyVerdicts(contract, views);
@@ -780,5 +799,6 @@ export function judgeObjectives(contract: Contract, views: GateViews, options: J
   out.push(...customVerdicts(contract), ...unjudgedSections(contract));
   const blind = blindInstrumentation(views);
   if (blind) blindVerdicts(out, blind);
+  if (views.service.takingTurns) takingTurnsVerdicts(out, views.service.takingTurns);
   return out;
 }
