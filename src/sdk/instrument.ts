@@ -4,6 +4,7 @@
 import { performance } from 'node:perf_hooks';
 import { Gauge, register as globalRegistry, type Registry } from 'prom-client';
 import { HTTP_ROLES } from '../contract/metric-names.ts';
+import { noticeCluster } from './cluster-notice.ts';
 import type { Contract } from '../contract/schema.ts';
 import { bucketsFor } from './core/buckets.ts';
 import { Classifier, type Classification } from '../contract/classify.ts';
@@ -77,6 +78,11 @@ export interface InstrumentOptions {
    * See README "Drain and drift".
    */
   drift?: DriftOptions | false;
+  /**
+   * In a node:cluster worker (PM2 cluster mode), log once that /metrics and health are this
+   * worker's alone and how to aggregate them. Default true; false once the primary aggregates.
+   */
+  clusterNotice?: boolean;
 }
 
 export interface EndpointResponse {
@@ -138,6 +144,8 @@ export class Sdk {
       health: pathOf(opts.paths?.health, contract.target?.health ?? '/healthz'),
       metrics: pathOf(opts.paths?.metrics, contract.target?.metrics ?? '/metrics'),
     });
+
+    if (opts.clusterNotice !== false) noticeCluster(this.paths.metrics, this.paths.health);
 
     this.drill = createDrill(opts.drill);
     if (this.drill !== undefined && (this.drill.path === this.paths.health || this.drill.path === this.paths.metrics)) {
@@ -225,13 +233,17 @@ export class Sdk {
         this.set(recorder.inFlight);
       },
     });
+    // `aggregator`: how prom-client's AggregatorRegistry merges the workers' values on a cluster's
+    // primary (its default for a gauge is the sum: two workers' weight 2.5 read as 5, availability
+    // 1 as 2). The weights are the contract's, the same in every worker; availability and a
+    // dependency's up are the worst worker's, so the merged value never flatters.
     const weights = new Gauge({
       name: HTTP_ROLES.errorClassWeight.name, help: HTTP_ROLES.errorClassWeight.help, registers: [reg],
-      labelNames: ['error_class', 'good'],
+      labelNames: ['error_class', 'good'], aggregator: 'first',
     });
     for (const c of this.classifier.classes) weights.set({ error_class: c.class, good: String(c.good) }, c.weight);
     new Gauge({
-      name: HTTP_ROLES.availability.name, help: HTTP_ROLES.availability.help, registers: [reg],
+      name: HTTP_ROLES.availability.name, help: HTTP_ROLES.availability.help, registers: [reg], aggregator: 'min',
       async collect() {
         this.set((await sdk.health()).availability);
       },
@@ -239,7 +251,7 @@ export class Sdk {
     if (this.deps.size > 0) {
       new Gauge({
         name: HTTP_ROLES.dependencyUp.name, help: HTTP_ROLES.dependencyUp.help, registers: [reg],
-        labelNames: ['dependency', 'critical'],
+        labelNames: ['dependency', 'critical'], aggregator: 'min',
         async collect() {
           const report = await sdk.health();
           for (const [name, d] of Object.entries(report.checks.dependencies.details)) {
