@@ -408,7 +408,7 @@ export async function runGate(options: GateRunOptions): Promise<GateReport> {
       const wire = judgeObjectives(contract, { ...views, client: wireView(merged), trials: trialResults.map(wireView) }, judging);
       queueWithdrawn.push(...withdrawQueueFailures(waits, report.verdicts, wire));
     }
-    const foreign = foreignTraffic(routes);
+    const foreign = foreignTraffic(routes, service.takingTurns);
     if (foreign) {
       notes.push(foreignTrafficNote(foreign));
       foreignWithdrawn.push(...withdrawForeignFailures(foreign, report.verdicts));

@@ -8,6 +8,7 @@
 // not), so on its own the service never counts more than the client. Requests still in flight at
 // the opening scrape (the warm-up's last) add at most a connection's worth each: FOREIGN_MIN
 // covers those, FOREIGN_SHARE rounding between two counters read at different instants.
+import type { TakingTurns } from './memory.ts';
 import type { RouteEvidence } from './routes.ts';
 import type { ObjectiveVerdict } from './types.ts';
 import { failsObjective, measuredValue, serviceFails, withdrawFailures } from './withdraw.ts';
@@ -20,8 +21,14 @@ export interface ForeignTraffic {
   routes: Array<{ label: string; sent: number; counted: number }>;
 }
 
-/** Undefined when the service counted no more on any route than the run sent (within the margin). */
-export function foreignTraffic(routes: readonly RouteEvidence[]): ForeignTraffic | undefined {
+/**
+ * Undefined when the service counted no more on any route than the run sent (within the margin),
+ * or when processes took turns answering its /metrics (`takingTurns`, cluster mode): then a count
+ * over what was sent is the counters' resets adding one worker's total to another's, not another
+ * client (the reason is said once, by the verdicts the turns made INCONCLUSIVE).
+ */
+export function foreignTraffic(routes: readonly RouteEvidence[], takingTurns?: TakingTurns): ForeignTraffic | undefined {
+  if (takingTurns !== undefined) return undefined;
   const over = routes
     .filter((r) => r.client !== undefined && r.service !== undefined && r.service.total > r.client.total * (1 + FOREIGN_SHARE) + FOREIGN_MIN)
     .map((r) => ({ label: r.label, sent: r.client!.total, counted: r.service!.total }));
