@@ -6,9 +6,8 @@
 // start time stays: prom-client rounds it to the second, so workers forked together share it) and
 // the service side of latency, errors and availability is INCONCLUSIVE, per-request memory not judged.
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
+import { servePages } from './helpers/metrics-pages.ts';
 import { loadOf, routeRow } from './helpers/route-results.ts';
 import { parseContract } from '../src/contract/load.ts';
 import { ServiceWatch } from '../src/run/service-watch.ts';
@@ -34,20 +33,14 @@ const page = (start: number, requests: number, heap: number) => [
 
 /** Serves `pages[i]` to the i-th GET /metrics, and reads them back through a ServiceWatch. */
 async function watch(pages: string[]) {
-  let i = 0;
-  const server: Server = createServer((_req, res) => {
-    res.setHeader('content-type', 'text/plain; version=0.0.4');
-    res.end(pages[Math.min(i++, pages.length - 1)]);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  try {
-    const w = new ServiceWatch(contract, { metricsUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`, intervalMs: 1000, timeoutMs: 2000, allowRemote: false });
+  let view: ReturnType<ServiceWatch['view']> | undefined;
+  await servePages(pages, async (metricsUrl) => {
+    const w = new ServiceWatch(contract, { metricsUrl, intervalMs: 1000, timeoutMs: 2000, allowRemote: false });
     for (let n = 0; n < pages.length; n++) await w.scrape();
     assert.deepEqual(w.scrapeFailures, []);
-    return w.view(undefined);
-  } finally {
-    await new Promise((resolve) => server.close(resolve));
-  }
+    view = w.view(undefined);
+  });
+  return view!;
 }
 
 describe('cluster mode: workers taking turns answering /metrics', () => {

@@ -6,26 +6,10 @@
 // - Go (client_golang): go_gc_duration_seconds_count, every collection full.
 // - No count exported: no majorGcs, and the view still names the metric that would tell.
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { parseContract } from '../src/contract/load.ts';
 import { ServiceWatch } from '../src/run/service-watch.ts';
-
-/** Serves `pages[i]` to the i-th GET /metrics (the last one after that). */
-async function serve(pages: string[], run: (metricsUrl: string) => Promise<void>): Promise<void> {
-  let i = 0;
-  const server: Server = createServer((_req, res) => {
-    res.setHeader('content-type', 'text/plain; version=0.0.4');
-    res.end(pages[Math.min(i++, pages.length - 1)]);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  try {
-    await run(`http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`);
-  } finally {
-    await new Promise((resolve) => server.close(resolve));
-  }
-}
+import { servePages as serve } from './helpers/metrics-pages.ts';
 
 function contract(service: string, metrics = ''): ReturnType<typeof parseContract>['contract'] & object {
   const r = parseContract(`apiVersion: sloctl/v1
