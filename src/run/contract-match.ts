@@ -4,17 +4,17 @@
 // slo-drain.yaml while the service read slo.yaml (its own SLO variable unset): the drift phase
 // pushed inFlight past a threshold the service's responder did not have and read INCONCLUSIVE
 // ("never crossed its threshold"), with nothing saying why.
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { textDigest } from '../sdk/config-readiness.ts';
 
 /**
- * `sha256:<hex>` of a contract file's bytes, as the SDK's config digest is; undefined when the file
+ * `sha256:<hex>` of a contract file's bytes, the SDK's config digest (textDigest); undefined when the file
  * cannot be read (a contract handed to runAccept parsed, its path naming no file: the comparison
  * is then skipped, never the run; a CI run's accept test crashed here with ENOENT).
  */
 export function fileDigest(path: string): string | undefined {
   try {
-    return `sha256:${createHash('sha256').update(readFileSync(path, 'utf8')).digest('hex')}`;
+    return textDigest(readFileSync(path, 'utf8'));
   } catch {
     return undefined;
   }

@@ -59,7 +59,12 @@ const MAX_DETAIL = 500;
 
 /** `sha256:<hex>` of the contract text (or of the parsed contract's JSON when there is no text). */
 export function contractDigest(contract: Contract, text?: string): string {
-  return `sha256:${createHash('sha256').update(text ?? JSON.stringify(contract)).digest('hex')}`;
+  return textDigest(text ?? JSON.stringify(contract));
+}
+
+/** `sha256:<hex>` of a text: the digest /healthz?include=config reports (accept compares a file's with it). */
+export function textDigest(text: string): string {
+  return `sha256:${createHash('sha256').update(text).digest('hex')}`;
 }
 
 /** True when a query string (`?a=b`, `a=b`, or a URL or path with one) has `include=config`. */
