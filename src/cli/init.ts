@@ -9,8 +9,8 @@ import { basename, extname, join, relative, resolve, sep } from 'node:path';
 import { parseContract } from '../contract/load.ts';
 import { codeTimeout, guessDependencies, planDependencies } from '../contract/scaffold-dependencies.ts';
 import { planRoutes, sanitizeName } from '../contract/scaffold-routes.ts';
-import { renderScaffold, SCAFFOLD_DEFAULTS } from '../contract/scaffold.ts';
-import { formatDuration, parseDuration } from '../contract/units.ts';
+import { renderScaffold, SCAFFOLD_DEFAULTS, THRESHOLD_MS as SCAFFOLD_THRESHOLD_MS } from '../contract/scaffold.ts';
+import { formatDuration } from '../contract/units.ts';
 import { NAME_PATTERN } from '../contract/zod-units.ts';
 import { writeAtomically } from '../files/write-atomically.ts';
 import type { ScanResult } from '../scan/index.ts';
@@ -177,10 +177,7 @@ async function init(dir: string, opts: InitOptions, ctx: CliContext): Promise<nu
 }
 
 /** The latency threshold init writes, in seconds (a histogram bucket's unit). */
-const THRESHOLD_S = (() => {
-  const p = parseDuration(SCAFFOLD_DEFAULTS.latency.threshold);
-  return p.ok ? p.value / 1000 : NaN;
-})();
+const THRESHOLD_S = SCAFFOLD_THRESHOLD_MS / 1000;
 
 /** The histogram's buckets when the code states them and none is at the threshold init writes. */
 function bucketsWithoutThreshold(m: ScanResult['metrics'][number], dir: string): { bucketsWithoutThreshold?: { buckets: readonly number[]; at: string } } {

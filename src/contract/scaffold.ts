@@ -275,7 +275,7 @@ function hasProposals(p: DependencyGuesses): boolean {
 }
 
 /** The latency threshold init writes, in ms: a dependency timeout at or over it leaves the route no budget (validate's SLO_DEPENDENCY_BUDGET). */
-const THRESHOLD_MS = (() => {
+export const THRESHOLD_MS = (() => {
   const p = parseDuration(SCAFFOLD_DEFAULTS.latency.threshold);
   return p.ok ? p.value : Infinity;
 })();
