@@ -27,6 +27,10 @@ function reason(e: unknown, directoryHint: string): string {
 
 /** The contract a command reads when none is named: ./slo.yaml, for every command that takes one. */
 export const DEFAULT_CONTRACT = 'slo.yaml';
+/** The names a contract file has, in the order they are looked for: validate DIR, the hook, init, every command's default. */
+export const CONTRACT_FILE_NAMES: readonly string[] = [DEFAULT_CONTRACT, 'slo.yml'];
+/** Directories a search for contracts never enters (nor dot directories): dependencies, build output, vendored code. */
+export const CONTRACT_SEARCH_SKIP_DIRS: ReadonlySet<string> = new Set(['node_modules', '.git', 'dist', 'build', 'coverage', 'vendor']);
 
 /**
  * The contract file a command was given, or ./slo.yaml (else ./slo.yml, the other name the hook,
@@ -38,7 +42,7 @@ export const DEFAULT_CONTRACT = 'slo.yaml';
  */
 export function contractArgument(cwd: string, file: string | undefined, usage: string): string {
   if (file !== undefined) return file;
-  for (const name of [DEFAULT_CONTRACT, 'slo.yml']) {
+  for (const name of CONTRACT_FILE_NAMES) {
     try {
       lstatSync(resolve(cwd, name));
       return name;
@@ -50,9 +54,6 @@ export function contractArgument(cwd: string, file: string | undefined, usage: s
   const more = below.length === 0 ? '' : `; ${pluralize(below.length, 'contract')} ${below.length === 1 ? 'is' : 'are'} below it (${below.slice(0, 5).join(', ')}${below.length > 5 ? ', …' : ''}): ${usage === 'sloctl validate' ? '`sloctl validate .` validates every one' : `name one, e.g. \`${usage} ${below[0]}\``}`;
   throw new UsageError(`no contract named, and no ${DEFAULT_CONTRACT} in ${cwd}: name the contract file (\`${usage} path/to/${DEFAULT_CONTRACT}\`), or run sloctl in the directory that has ${DEFAULT_CONTRACT}${more}`);
 }
-
-/** Directories a search for contracts never enters (as `validate DIR` skips them, with dot directories). */
-const SKIP_DIRS = new Set(['node_modules', '.git', 'dist', 'build', 'coverage', 'vendor']);
 
 /** Contract files below `cwd` (relative, sorted), for the message: a bounded walk, 4 levels deep. */
 function contractsBelow(cwd: string): string[] {
@@ -67,8 +68,8 @@ function contractsBelow(cwd: string): string[] {
       return;
     }
     for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-      if (e.isDirectory() && !e.name.startsWith('.') && !SKIP_DIRS.has(e.name)) walk(join(dir, e.name), depth + 1);
-      else if (e.isFile() && depth > 0 && (e.name === DEFAULT_CONTRACT || e.name === 'slo.yml')) out.push(relative(cwd, join(dir, e.name)));
+      if (e.isDirectory() && !e.name.startsWith('.') && !CONTRACT_SEARCH_SKIP_DIRS.has(e.name)) walk(join(dir, e.name), depth + 1);
+      else if (e.isFile() && depth > 0 && CONTRACT_FILE_NAMES.includes(e.name)) out.push(relative(cwd, join(dir, e.name)));
     }
   };
   walk(cwd, 0);

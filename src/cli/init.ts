@@ -15,6 +15,7 @@ import { NAME_PATTERN } from '../contract/zod-units.ts';
 import { writeAtomically } from '../files/write-atomically.ts';
 import type { ScanResult } from '../scan/index.ts';
 import { EXIT, UsageError, type CliContext } from './exit.ts';
+import { CONTRACT_FILE_NAMES } from './files.ts';
 import { pluralize } from './plural.ts';
 import { sdkPathFor } from './validate-sdk-paths.ts';
 
@@ -28,8 +29,8 @@ interface InitOptions {
 
 type Runtime = 'node' | 'go';
 
-/** The names validate looks for (validate.ts CONTRACT_FILE_NAMES); init writes the first. */
-const CONTRACT_FILES = ['slo.yaml', 'slo.yml'];
+/** The names validate looks for; init writes the first. */
+const CONTRACT_FILES = CONTRACT_FILE_NAMES;
 
 /** What each runtime's code check reads, for the message when it finds no route. */
 const READS: Record<Runtime, string> = {

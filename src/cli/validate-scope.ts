@@ -9,8 +9,7 @@
 
 import { existsSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-
-const CONTRACT_FILE_NAMES = ['slo.yaml', 'slo.yml'];
+import { CONTRACT_FILE_NAMES } from './files.ts';
 
 export class Ownership {
   /** Directory of each validated contract -> its file names as shown. */

@@ -20,7 +20,7 @@ import { dependencyOf } from '../scan/untimed-dependency.ts';
 import { codeTimeout } from '../contract/scaffold-dependencies.ts';
 import type { ScanResult } from '../scan/index.ts';
 import { EXIT, UsageError, type CliContext } from './exit.ts';
-import { contractArgument, DEFAULT_CONTRACT } from './files.ts';
+import { contractArgument, CONTRACT_FILE_NAMES, CONTRACT_SEARCH_SKIP_DIRS } from './files.ts';
 import { pluralize } from './plural.ts';
 import { checkContractJson, readOnDisk, type ContractJsonCheck } from './validate-contract-json.ts';
 import { checkDependencyNames, checkUnnamedDependencies } from './validate-dependencies.ts';
@@ -31,14 +31,12 @@ import { checkSdkPaths } from './validate-sdk-paths.ts';
 import { Ownership } from './validate-scope.ts';
 import type { LiveCheck } from './validate-target.ts';
 
-export const CONTRACT_FILE_NAMES = [DEFAULT_CONTRACT, 'slo.yml'];
 /**
  * Text output prints at most this many findings per file (the first ones, in file order), then
  * says how many more there are: past a few hundred, more findings help nobody read the file, and
  * printing 50,000 of them takes longer than finding them. `--format json` always lists every one.
  */
 export const MAX_PRINTED_PER_FILE = 200;
-const SKIP_DIRS = new Set(['node_modules', '.git', 'dist', 'build', 'coverage', 'vendor']);
 
 interface ValidateOptions {
   format: 'text' | 'json';
@@ -175,7 +173,7 @@ function findContracts(dir: string): string[] {
   const walk = (d: string) => {
     for (const entry of readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
       if (entry.isDirectory()) {
-        if (!SKIP_DIRS.has(entry.name) && !entry.name.startsWith('.')) walk(join(d, entry.name));
+        if (!CONTRACT_SEARCH_SKIP_DIRS.has(entry.name) && !entry.name.startsWith('.')) walk(join(d, entry.name));
       } else if ((entry.isFile() || entry.isSymbolicLink()) && CONTRACT_FILE_NAMES.includes(entry.name)) {
         // A link is read through (readContractFile says so when it leads nowhere).
         out.push(join(d, entry.name));
@@ -205,7 +203,7 @@ function stagedSources(cwd: string, args: string[]): Source[] {
   const found = (n: string, under: string) => {
     const below = under === '' ? n : n.slice(under.length + 1);
     const dirs = below.split('/').slice(0, -1);
-    return CONTRACT_FILE_NAMES.includes(basename(n)) && !dirs.some((d) => d.startsWith('.') || SKIP_DIRS.has(d));
+    return CONTRACT_FILE_NAMES.includes(basename(n)) && !dirs.some((d) => d.startsWith('.') || CONTRACT_SEARCH_SKIP_DIRS.has(d));
   };
   const chosen = names.filter((n) => {
     if (wanted.length > 0) return wanted.some((w) => n === w || ((n.startsWith(`${w}/`) || w === '') && found(n, w)));
