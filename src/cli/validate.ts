@@ -185,14 +185,18 @@ function findContracts(dir: string): string[] {
 }
 
 /** The staged content of contract files (what the commit will hold, not the working tree). */
-function stagedSources(cwd: string, args: string[]): Source[] {
+/** git run in `cwd`, and the top of its repository; a usage error outside one. */
+function repositoryAt(cwd: string): { git: (args: string[]) => string; top: string } {
   const git = (gitArgs: string[]) => execFileSync('git', gitArgs, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
-  let top: string;
   try {
-    top = git(['rev-parse', '--show-toplevel']).trim();
+    return { git, top: git(['rev-parse', '--show-toplevel']).trim() };
   } catch {
     throw new UsageError('--staged needs a git repository: run it inside one');
   }
+}
+
+function stagedSources(cwd: string, args: string[]): Source[] {
+  const { git, top } = repositoryAt(cwd);
   // T: a file that became a symbolic link (or the reverse) is a change to check too.
   const names = git(['diff', '--cached', '--name-only', '--diff-filter=ACMRT', '-z']).split('\0').filter(Boolean);
   const wanted = args.map((a) => relative(top, resolve(cwd, a)));
@@ -215,8 +219,7 @@ function stagedSources(cwd: string, args: string[]): Source[] {
 
 /** The index content of a file beside a staged contract; the working tree's when it is not in the index. */
 function stagedReader(cwd: string): (abs: string) => string | undefined {
-  const git = (gitArgs: string[]) => execFileSync('git', gitArgs, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
-  const top = git(['rev-parse', '--show-toplevel']).trim();
+  const { git, top } = repositoryAt(cwd);
   return (abs) => {
     const path = relative(top, abs).split(sep).join('/');
     const entry = git(['ls-files', '--stage', '-z', '--', `:(literal)${path}`]).split('\0').find((e) => e.slice(e.indexOf('\t') + 1) === path);
