@@ -10,23 +10,59 @@
 // the time of the previous tick, and the first tick after a reset records nothing, so a block that
 // starts within one resolution after a reset is lost (1 block in ~12 with a 250 ms interval;
 // prom-client resets it at every scrape). Our own timer keeps its previous tick across resets.
+//
+// Samplers of the same resolution share one timer (a contract with both a saturation and a drift
+// eventLoopDelay had two, each waking the loop 50 times a second to measure the same gaps); each
+// keeps its own histogram, since each reads and resets it on its own interval.
 import { createHistogram, performance, type RecordableHistogram } from 'node:perf_hooks';
 
 export const LOOP_DELAY_RESOLUTION_MS = 20;
 
-export class LoopDelaySampler {
-  private readonly histogram: RecordableHistogram = createHistogram();
+/** One timer per resolution, recording each gap into the histogram of every sampler attached to it. */
+class LoopTicker {
+  readonly histograms = new Set<RecordableHistogram>();
   private readonly timer: NodeJS.Timeout;
 
-  constructor(resolutionMs = LOOP_DELAY_RESOLUTION_MS) {
+  constructor(resolutionMs: number, private readonly onIdle: () => void) {
     let previous = performance.now();
     this.timer = setInterval(() => {
       const now = performance.now();
-      this.histogram.record(Math.max(1, Math.round((now - previous) * 1e6)));
+      const gap = Math.max(1, Math.round((now - previous) * 1e6));
       previous = now;
+      for (const h of this.histograms) h.record(gap);
     }, resolutionMs);
     // Never keeps a process alive on its own.
     this.timer.unref();
+  }
+
+  detach(h: RecordableHistogram): void {
+    if (!this.histograms.delete(h) || this.histograms.size > 0) return;
+    clearInterval(this.timer);
+    this.onIdle();
+  }
+}
+
+const tickers = new Map<number, LoopTicker>();
+
+function tickerFor(resolutionMs: number): LoopTicker {
+  let t = tickers.get(resolutionMs);
+  if (t === undefined) {
+    const ticker: LoopTicker = new LoopTicker(resolutionMs, () => { if (tickers.get(resolutionMs) === ticker) tickers.delete(resolutionMs); });
+    tickers.set(resolutionMs, (t = ticker));
+  }
+  return t;
+}
+
+/** How many shared timers run (one per resolution in use): for tests. */
+export const loopTimersRunning = (): number => tickers.size;
+
+export class LoopDelaySampler {
+  private readonly histogram: RecordableHistogram = createHistogram();
+  private readonly ticker: LoopTicker;
+
+  constructor(resolutionMs = LOOP_DELAY_RESOLUTION_MS) {
+    this.ticker = tickerFor(resolutionMs);
+    this.ticker.histograms.add(this.histogram);
   }
 
   /** The p99 gap (ms) since the previous take, and a fresh interval; undefined when no tick came. */
@@ -36,7 +72,8 @@ export class LoopDelaySampler {
     return v;
   }
 
+  /** Detaches this sampler; the shared timer stops with the last one. Idempotent. */
   stop(): void {
-    clearInterval(this.timer);
+    this.ticker.detach(this.histogram);
   }
 }
