@@ -167,3 +167,61 @@ routes:
     }
   });
 });
+
+// Found by last session's trials: a contract whose drift action is `drain`, on a Node service that
+// never calls `sdk.serve(server)`: the drain then only turns health DOWN, and `sloctl accept`
+// failed it at run time (sloctl_drain_server 0) with nothing said before.
+describe('validate --project: a drain action without sdk.serve(server)', () => {
+  const CONTRACT = (action = 'drain', runtime = 'node') => `apiVersion: sloctl/v1
+service: { name: orders, runtime: ${runtime} }
+routes:
+  - { name: list-orders, method: GET, path: /orders }
+objectives:
+  drift:
+    signals:
+      - { signal: inFlight, threshold: 50 }
+    action: ${action}
+`;
+  const SERVER = (extra: string[] = [], options = "'slo.yaml'") => [
+    "import express from 'express';",
+    "import { instrument } from 'sloctl/sdk';",
+    "import { middleware } from 'sloctl/sdk/express';",
+    `const sdk = instrument(${options});`,
+    'const app = express();',
+    'app.use(middleware(sdk));',
+    "app.get('/orders', (_req, res) => { res.json([]); });",
+    'const server = app.listen(3000);',
+    ...extra,
+  ].join('\n');
+  const project = (files: Record<string, string>, contract = CONTRACT()) => {
+    const dir = mkdtempSync(join(tmpdir(), 'sloctl-drain-served-'));
+    writeFileSync(join(dir, 'slo.yaml'), contract);
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+    return dir;
+  };
+
+  it('warns at `action: drain`, naming where instrument() is called and the line to add', async () => {
+    const r = await runCli(['validate', 'slo.yaml', '--project', '.'], project({ 'server.ts': SERVER(['server.on(\'close\', () => sdk.drill?.serve);', 'sdk.drill?.serve(null as never, null as never);']) }));
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stderr, /^slo\.yaml:9:13: warning SLO_DRAIN_NOT_SERVED: .*never calls `sdk\.serve\(server\)` \(instrument\(\) is called at server\.ts:4:13\)/m);
+    assert.match(r.stderr, /hint: add `sdk\.serve\(server, \{ signals: true \}\);`/);
+    assert.match(r.stderr, /note: server\.ts:4:13: .*instrument\('slo\.yaml'\)/);
+    assert.match(r.stdout, /valid: 1 file, 0 errors, 1 warning/);
+  });
+
+  it('says nothing with sdk.serve(server) (in any file, on any receiver), another action, drift: false, or a Go contract', async () => {
+    const quiet = [
+      project({ 'server.ts': SERVER(['sdk.serve(server, { signals: true });']) }),
+      project({ 'server.ts': SERVER(), 'start.ts': "import { app } from './app.ts';\napp.sdk.serve(app.server);\n" }),
+      project({ 'server.ts': SERVER() }, CONTRACT('shed')),
+      project({ 'server.ts': SERVER([], "{ contract: 'slo.yaml', drift: false }") }),
+      // A package.json, so the Node code is read too: the Go contract is what keeps it quiet.
+      project({ 'server.ts': SERVER(), 'package.json': '{}' }, CONTRACT('drain', 'go')),
+    ];
+    for (const dir of quiet) {
+      const r = await runCli(['validate', 'slo.yaml', '--project', '.'], dir);
+      assert.match(r.stdout, /code check: \d+ metrics registered in [1-9]/, dir);
+      assert.doesNotMatch(r.stderr, /SLO_DRAIN_NOT_SERVED/, dir);
+    }
+  });
+});

@@ -28,6 +28,7 @@ import { checkRoutes } from './validate-routes.ts';
 import { sdkOrderFinding } from './validate-sdk-order.ts';
 import { expressErrorsFinding } from './validate-express-errors.ts';
 import { checkSdkPaths } from './validate-sdk-paths.ts';
+import { drainNotServedFinding } from './validate-drain.ts';
 import { Ownership } from './validate-scope.ts';
 import type { LiveCheck } from './validate-target.ts';
 
@@ -576,6 +577,20 @@ function codeCheck(loaded: LoadedContract[], scans: Scan[], strict: boolean, cwd
       const d = expressErrorsFinding(l, { ...use, middleware: { ...use.middleware, file: join(s.root, use.middleware.file) } });
       if (d !== undefined) out.push(d);
     }
+  }
+
+  // A drain action without sdk.serve(server), per Node contract: instrument() in its own code, and
+  // a `serve` call neither in its code nor in code no contract owns (a shared package).
+  for (const l of loaded) {
+    if (!l.contract) continue;
+    const node = scans.filter((s) => s.language === 'node');
+    const instruments = node.flatMap((s) => ownedBy(l, s, s.result.sdkInstruments ?? []));
+    const serves = node.flatMap((s) => (s.result.serveCalls ?? []).filter((x) => {
+      const owners = ownersOf(s, x.file);
+      return owners.includes(l.file) || (owners.length === 0 && ownership.contractOf(resolve(cwd, s.root, x.file)) === undefined);
+    }));
+    const d = drainNotServedFinding(l, instruments, serves);
+    if (d !== undefined) out.push(d);
   }
 
   // What the scanners could not read: always for a contract's own code; elsewhere only when a

@@ -66,6 +66,7 @@ export const CODES = {
   SLO_DEPENDENCY_UNNAMED: 'a declared dependency the code, which uses sloctl\'s SDK, never names through it (its state is never reported)',
   SLO_SDK_ORDER: 'sloctl\'s SDK middleware mounted on an Express, Koa or Hono app after a route on that app, so that route\'s requests are never recorded (a warning)',
   SLO_SDK_ERRORS_UNSEEN: 'an error class matching thrown errors by name or code, on an Express service that mounts sloctl\'s middleware and never its errorHandler, so no thrown error reaches the classification (a warning)',
+  SLO_DRAIN_NOT_SERVED: 'a Node contract whose drift action is drain, on code that calls instrument() and never sdk.serve(server), so the drain can only turn health DOWN (a warning)',
   SLO_METRIC_TYPE: 'a metric registered with another type than the contract reads',
   SLO_METRIC_UNCOVERED: 'an SLI-looking metric no contract reads',
   SLO_SCAN: 'a source file the code check could not read fully',

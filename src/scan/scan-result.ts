@@ -25,6 +25,8 @@ export function finishResult(found: Omit<ScanResult, 'routes' | 'unresolvedRoute
     sdkScopes: (found.sdkScopes ?? []).sort(byLocation),
     filesScanned: found.filesScanned,
     ...(found.expressSdk !== undefined ? { expressSdk: found.expressSdk } : {}),
+    ...(found.sdkInstruments !== undefined && found.sdkInstruments.length > 0 ? { sdkInstruments: found.sdkInstruments.sort(byLocation) } : {}),
+    ...(found.serveCalls !== undefined && found.serveCalls.length > 0 ? { serveCalls: found.serveCalls.sort(byLocation) } : {}),
     ...(found.buildOutput !== undefined && found.buildOutput.length > 0 ? { buildOutput: found.buildOutput } : {}),
     ...(found.otherPrograms !== undefined && found.otherPrograms.length > 0 ? { otherPrograms: [...found.otherPrograms].sort() } : {}),
   };

@@ -10,9 +10,10 @@ import { detectPromClient } from './ts-prom-client.ts';
 import { extractRoutes, type FileRoutes } from './ts-routes.ts';
 import { detectSdk } from './ts-sdk.ts';
 import { detectExpressSdk, detectSdkOrder } from './ts-sdk-order.ts';
+import { detectSdkServe } from './ts-sdk-serve.ts';
 import { detectSdkDependencies, type FileSdkDependencies } from './ts-sdk-dependencies.ts';
 import { detectUntimedClients } from './ts-timeouts.ts';
-import type { ExpressSdkUse, RegisteredMetric, ScanWarning, SdkOrderProblem, TimedClient, UntimedClient } from './types.ts';
+import type { ExpressSdkUse, RegisteredMetric, ScanWarning, SdkInstrumentCall, SdkOrderProblem, ServeCall, TimedClient, UntimedClient } from './types.ts';
 
 export interface FileScan {
   metrics: RegisteredMetric[];
@@ -31,6 +32,8 @@ export interface FileScan {
   sdkOrder?: SdkOrderProblem[];
   /** sloctl's Express adapter in this file: its middleware, and whether errorHandler is used (ts-sdk-order.ts). */
   expressSdk?: ExpressSdkUse;
+  /** Calls of sloctl's instrument() and of a `serve` method in this file (ts-sdk-serve.ts). */
+  sdkServe?: { instruments: SdkInstrumentCall[]; serves: ServeCall[] };
 }
 
 /** `file` is the path reported in results; its extension picks the parser's dialect. */
@@ -55,6 +58,7 @@ export function scanTypeScriptSource(file: string, source: string): FileScan {
   let sdkDependencies: FileSdkDependencies | undefined;
   let sdkOrder: SdkOrderProblem[] = [];
   let expressSdk: ExpressSdkUse | undefined;
+  let sdkServe: FileScan['sdkServe'];
   try {
     const facts = collectFacts(parsed.ast);
     const ctx: TsFileContext = { file, source: text, facts, consts: new ConstStrings(facts), metrics, warnings };
@@ -82,10 +86,15 @@ export function scanTypeScriptSource(file: string, source: string): FileScan {
       warnings.push({ file, line: 1, col: 1, message: `could not read how this file uses sloctl's Express adapter (${String(error)}); whether its errorHandler is mounted is not checked` });
     }
     try {
+      sdkServe = detectSdkServe(ctx, parsed.ast.program);
+    } catch (error) {
+      warnings.push({ file, line: 1, col: 1, message: `could not read whether this file calls sloctl's instrument() or sdk.serve() (${String(error)}); whether a drain action has a server to drain is not checked` });
+    }
+    try {
       const nest = extractNestRoutes(ctx, parsed.ast.program);
       const routes = extractRoutes(file, text, parsed.ast.program, ctx.consts);
       warnings.push(...routes.warnings);
-      return { metrics, warnings, routes, untimed, timed, sdkOrder, ...(sdkDependencies ? { sdkDependencies } : {}), ...(expressSdk ? { expressSdk } : {}), ...(nest ? { nest } : {}) };
+      return { metrics, warnings, routes, untimed, timed, sdkOrder, ...(sdkDependencies ? { sdkDependencies } : {}), ...(expressSdk ? { expressSdk } : {}), ...(sdkServe ? { sdkServe } : {}), ...(nest ? { nest } : {}) };
     } catch (error) {
       warnings.push({ file, line: 1, col: 1, message: `could not read the routes of this file (${String(error)}); routes registered in it are not checked` });
     }
@@ -94,7 +103,7 @@ export function scanTypeScriptSource(file: string, source: string): FileScan {
     // the scan of the others.
     warnings.push({ file, line: 1, col: 1, message: `could not analyze this file (${String(error)}); metrics registered in it are not checked` });
   }
-  return { metrics, warnings, untimed, timed, sdkOrder, ...(sdkDependencies ? { sdkDependencies } : {}), ...(expressSdk ? { expressSdk } : {}) };
+  return { metrics, warnings, untimed, timed, sdkOrder, ...(sdkDependencies ? { sdkDependencies } : {}), ...(expressSdk ? { expressSdk } : {}), ...(sdkServe ? { sdkServe } : {}) };
 }
 
 function extensionOf(file: string): string {

@@ -198,6 +198,28 @@ export interface ExpressSdkUse {
   otherAdapter: boolean;
 }
 
+/**
+ * A call of sloctl's `instrument()` (from 'sloctl/sdk') in Node code (ts-sdk-serve.ts): with the
+ * contract's drift action `drain`, validate checks that the code also calls `sdk.serve(server)`.
+ */
+export interface SdkInstrumentCall {
+  file: string;
+  line: number;
+  col: number;
+  /** The call, shortened: `instrument('slo.yaml')`. */
+  what: string;
+  /** `instrument({ ..., drift: false })`: the drift responder is off, so nothing ever drains. */
+  driftOff: boolean;
+}
+
+/** A method call named `serve` with an argument, on any receiver but the drill endpoint (ts-sdk-serve.ts). */
+export interface ServeCall {
+  file: string;
+  line: number;
+  col: number;
+  what: string;
+}
+
 export interface ScanResult {
   metrics: RegisteredMetric[];
   /** Routes registered with static paths (Fastify, Express, Koa, Hono, NestJS controllers; net/http, gin, echo). */
@@ -219,6 +241,10 @@ export interface ScanResult {
   sdkScopes: SdkScope[];
   /** sloctl's Express adapter in the code (ts-sdk-order.ts); Node only, when the code imports the SDK. */
   expressSdk?: ExpressSdkUse;
+  /** Calls of sloctl's `instrument()` (ts-sdk-serve.ts); Node only. */
+  sdkInstruments?: SdkInstrumentCall[];
+  /** Method calls named `serve` (`sdk.serve(server)`, ts-sdk-serve.ts); Node only. */
+  serveCalls?: ServeCall[];
   /** Source files read and parsed (files skipped for size are not counted). */
   filesScanned: number;
   /**

@@ -13,7 +13,7 @@ import { resolveModule } from './ts-modules.ts';
 import { linkRoutes } from './ts-route-tables.ts';
 import { linkSdkDependencies, type FileSdkDependencies } from './ts-sdk-dependencies.ts';
 import type { FileRoutes } from './ts-routes.ts';
-import type { ExpressSdkUse, RegisteredMetric, ScanResult, ScanWarning, SdkOrderProblem, TimedClient, UntimedClient } from './types.ts';
+import type { ExpressSdkUse, RegisteredMetric, ScanResult, ScanWarning, SdkInstrumentCall, SdkOrderProblem, ServeCall, TimedClient, UntimedClient } from './types.ts';
 import { walkSourceFiles } from './walk-files.ts';
 
 const EXTENSIONS = new Set(['.ts', '.tsx', '.mts', '.cts', '.js', '.mjs', '.cjs', '.jsx']);
@@ -50,6 +50,8 @@ export async function scanTypeScriptProject(dir: string): Promise<ScanResult> {
   const sdkFacts: FileSdkDependencies[] = [];
   const sdkOrder: SdkOrderProblem[] = [];
   let expressSdk: ExpressSdkUse | undefined;
+  const sdkInstruments: SdkInstrumentCall[] = [];
+  const serveCalls: ServeCall[] = [];
   for (const source of sources) {
     const found = scanTypeScriptSource(source.relPath, source.text);
     metrics.push(...found.metrics);
@@ -61,6 +63,10 @@ export async function scanTypeScriptProject(dir: string): Promise<ScanResult> {
     if (found.sdkDependencies) sdkFacts.push(found.sdkDependencies);
     if (found.sdkOrder) sdkOrder.push(...found.sdkOrder);
     if (found.expressSdk) expressSdk = joinExpressSdk(expressSdk, found.expressSdk);
+    if (found.sdkServe) {
+      sdkInstruments.push(...found.sdkServe.instruments);
+      serveCalls.push(...found.sdkServe.serves);
+    }
   }
   const { routes, unresolved, sdkScopes } = linkRoutes(routeFacts);
   const nest = linkNestRoutes(nestFacts);
@@ -71,7 +77,7 @@ export async function scanTypeScriptProject(dir: string): Promise<ScanResult> {
   const sdk = linkSdkDependencies(sdkFacts, (from, specifier) => resolveModule(byFile, from, specifier));
   warnings.push(...sdk.warnings);
   const buildOutput = metrics.length === 0 && routes.length === 0 && unresolved.length === 0 ? await buildOutputIn(dir, walk.skipped) : [];
-  return finishResult({ metrics, warnings, filesScanned: sources.length, routes, unresolvedRoutes: unresolved, untimedClients: untimed, timedClients: timed, sdkDependencies: sdk.dependencies, unfollowedDependencyCalls: sdk.unfollowed, sdkOrder, sdkScopes, ...(expressSdk ? { expressSdk } : {}), buildOutput });
+  return finishResult({ metrics, warnings, filesScanned: sources.length, routes, unresolvedRoutes: unresolved, untimedClients: untimed, timedClients: timed, sdkDependencies: sdk.dependencies, unfollowedDependencyCalls: sdk.unfollowed, sdkOrder, sdkScopes, ...(expressSdk ? { expressSdk } : {}), sdkInstruments, serveCalls, buildOutput });
 }
 
 /** The project's use of the Express adapter: the first middleware in file order, errorHandler or another adapter in any file. */
