@@ -201,7 +201,8 @@ objectives:
   };
 
   it('warns at `action: drain`, naming where instrument() is called and the line to add', async () => {
-    const r = await runCli(['validate', 'slo.yaml', '--project', '.'], project({ 'server.ts': SERVER(['server.on(\'close\', () => sdk.drill?.serve);', 'sdk.drill?.serve(null as never, null as never);']) }));
+    // Neither the drill endpoint's serve(req, res) nor @hono/node-server's serve({ fetch }) through a namespace is sdk.serve.
+    const r = await runCli(['validate', 'slo.yaml', '--project', '.'], project({ 'server.ts': SERVER(['sdk.drill?.serve(null as never, null as never);', "import * as node from '@hono/node-server';", 'node.serve({ fetch: () => new Response() });']) }));
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stderr, /^slo\.yaml:9:13: warning SLO_DRAIN_NOT_SERVED: .*never calls `sdk\.serve\(server\)` \(instrument\(\) is called at server\.ts:4:13\)/m);
     assert.match(r.stderr, /hint: add `sdk\.serve\(server, \{ signals: true \}\);`/);

@@ -6,7 +6,9 @@
 // The serve side is read loosely on purpose, so the warning is never a guess: any method call named
 // `serve` with an argument, in any file and on any receiver (`sdk.serve(server)`,
 // `checkout.sdk.serve(app.server)`, a value sloctl cannot follow), counts as the call, except the
-// drill endpoint's own `drill.serve(req, res)` (`sdk.drill?.serve(...)`), which drains nothing.
+// drill endpoint's own `drill.serve(req, res)` (`sdk.drill?.serve(...)`), which drains nothing, and
+// a call whose first argument is an object literal (`hono.serve({ fetch: app.fetch })` through a
+// namespace import of @hono/node-server): sdk.serve takes a server there.
 
 import type * as t from '@babel/types';
 import { forEachNode, lookupProperty, memberName, positionOf, unwrapExpression } from './ts-ast.ts';
@@ -33,6 +35,8 @@ export function detectSdkServe(ctx: TsFileContext, program: t.Program): { instru
       const callee = unwrapExpression(node.callee);
       if ((callee.type !== 'MemberExpression' && callee.type !== 'OptionalMemberExpression') || memberName(callee) !== 'serve') return;
       if (isDrill(unwrapExpression(callee.object))) return;
+      // `server.serve({ fetch: app.fetch })` (@hono/node-server through a namespace, Bun.serve): sdk.serve's first argument is a server, never an object literal.
+      if (unwrapExpression(node.arguments[0]).type === 'ObjectExpression') return;
       serves.push({ file: ctx.file, ...positionOf(node), what: sourceOf(ctx, node) });
     });
   }
