@@ -17,7 +17,7 @@ import { parseContract } from '../src/contract/load.ts';
 import type { Contract } from '../src/contract/schema.ts';
 import { routeEvidence, routeReports } from '../src/verdicts/routes.ts';
 import { ServiceWatch } from '../src/run/service-watch.ts';
-import { judgeObjectives, type ServiceView } from '../src/verdicts/objectives.ts';
+import { judgeObjectives, routeLabelNote, type ServiceView } from '../src/verdicts/objectives.ts';
 import { Histogram } from '../src/measure/histogram.ts';
 import type { LoadResult, RouteResult } from '../src/load/types.ts';
 
@@ -106,12 +106,14 @@ describe('the gate\'s service view of promhttp-labelled series', () => {
   after(() => new Promise<void>((r) => server.close(() => r())));
 
   let clock = 1_800_000_000_000;
-  async function watched(c: Contract): Promise<{ watch: ServiceWatch; view: ServiceView }> {
+  /** `noRoute`: promhttp's handlers without a curried `handler` label, series {method, code} only. */
+  async function watched(c: Contract, noRoute = false): Promise<{ watch: ServiceWatch; view: ServiceView }> {
     const watch = new ServiceWatch(c, { metricsUrl: url, intervalMs: 1000, timeoutMs: 2000, allowRemote: false, now: () => clock });
-    body = exposition(FIRST);
+    const page = (x: Series) => (noRoute ? exposition(x).replace(/handler="[^"]*",/g, '') : exposition(x));
+    body = page(FIRST);
     const start = await watch.scrape();
     clock += 10_000;
-    body = exposition(SECOND);
+    body = page(SECOND);
     await watch.scrape();
     clock += 10_000;
     return { watch, view: watch.view(start) };
@@ -176,6 +178,23 @@ describe('the gate\'s service view of promhttp-labelled series', () => {
     assert.equal(view.errorsUnseen, undefined);
     const v = judgeObjectives(c, { client: clientLoad(24), service: view, routes: routeEvidence(c, clientLoad(24), watch.routes()) }).find((x) => x.contract === 'errors')!;
     assert.match(v.reason, /; the service's status label cannot show the class timeout \(no `status:`\): only the client counts it/);
+  });
+
+  // Last session's Go trial: promhttp without a `handler` label and a mapping without a route label
+  // passed the gate with no word that POST /orders was judged at the 200 ms default, not its 300 ms.
+  it('series without the route label: one note naming the histogram and the label, and what was judged on all routes together', async () => {
+    const c = contract('{ status: code }');
+    const { watch, view } = await watched(c, true);
+    assert.deepEqual(view.routeLabelMissing, { metric: 'http_request_duration_seconds', kind: 'histogram', label: 'route', mapped: false, carried: ['code', 'method'] });
+    assert.equal(watch.routes(), undefined, 'no per-route service rows');
+    assert.equal(routeLabelNote(c, view.routeLabelMissing!), "the service's histogram http_request_duration_seconds has no `route` label (its series carry {code, method}; `metrics.labels` names no route label, so sloctl reads `route`), so its side cannot tell the routes apart, and judged the per-route objectives on all routes together: POST /orders at latency api's 200ms, not its own 300ms; the route table shows the client's view alone. To judge each route on its own, label the requests with the route template and map that label (`metrics: { labels: { route: <label> } }`); with promhttp, curry it into each route's handler: `duration.MustCurryWith(prometheus.Labels{\"handler\": \"/orders\"})` and `metrics: { labels: { route: handler } }`");
+    // A mapped label the series do not carry, while they carry `handler`: map that one.
+    const path = contract('{ route: path, status: code }');
+    const { view: mis } = await watched(path);
+    assert.deepEqual(mis.routeLabelMissing, { metric: 'http_request_duration_seconds', kind: 'histogram', label: 'path', mapped: true, carried: ['code', 'handler', 'method'] });
+    assert.match(routeLabelNote(path, mis.routeLabelMissing!)!, /has no `path` label \(its series carry \{code, handler, method\}; the contract maps `metrics.labels.route: path`\).*To judge each route on its own, if `handler` holds the route template, map it: `metrics: \{ labels: \{ route: handler \} \}`$/);
+    // The label is there: nothing to say.
+    assert.equal((await watched(contract('{ route: handler, status: code }'))).view.routeLabelMissing, undefined);
   });
 
   it('a mapped status label the series do not carry names the one they do', async () => {

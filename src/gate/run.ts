@@ -37,7 +37,7 @@ import { connectionQueueReason, wireView, withdrawQueueFailures } from '../verdi
 import { processTreeCpuMs, systemMachineProbe } from '../run/machine-probe.ts';
 import { cannotReachAlphaText, DEFAULT_ALPHA } from '../verdicts/stats.ts';
 import { replayedRequestsNote } from '../verdicts/replayed-requests.ts';
-import { blindInstrumentation, caveatReasons, failureReasons, judgeObjectives, unmeasurableReasons, unrecordedRouteReasons, type BlindInstrumentation } from '../verdicts/objectives.ts';
+import { blindInstrumentation, caveatReasons, failureReasons, judgeObjectives, routeLabelNote, unmeasurableReasons, unrecordedRouteReasons, type BlindInstrumentation } from '../verdicts/objectives.ts';
 import { routeEvidence, routeLabel, routeReports } from '../verdicts/routes.ts';
 import { missed } from '../verdicts/withdraw.ts';
 import { restartsText, type HeapReading } from '../verdicts/memory.ts';
@@ -386,6 +386,9 @@ export async function runGate(options: GateRunOptions): Promise<GateReport> {
     // A route the service recorded nothing under is said beside the outcome too, whatever it is;
     // so is a verdict that warned, or one the service's view could not speak to.
     notes.push(...unrecordedRouteReasons(report.verdicts), ...caveatReasons(report.verdicts, service));
+    // Series without the route label: every per-route objective was judged on all routes together (once, whatever the outcome).
+    const routeLabel = service.routeLabelMissing !== undefined && !service.unavailable ? routeLabelNote(contract, service.routeLabelMissing) : undefined;
+    if (routeLabel !== undefined) notes.push(routeLabel);
     if (pprof) attachEvidence(report.verdicts, await pprof.settle());
     if (starved) {
       // The objectives again with every answer a busy machine can cause counted good: an errors

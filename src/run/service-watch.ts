@@ -68,6 +68,8 @@ export class ServiceWatch {
   private readonly labels: LabelMap;
   /** The contract's `metrics.labels` names the status or error-class label itself. */
   private readonly namesErrorLabel: boolean;
+  /** The contract's `metrics.labels` names the route label itself. */
+  private readonly namesRouteLabel: boolean;
   private readonly selectors: ClassSelector[];
   private timer: NodeJS.Timeout | undefined;
   private readonly opts: ServiceWatchOptions;
@@ -122,6 +124,7 @@ export class ServiceWatch {
     this.critical = contract.dependencies.filter((d) => d.critical).map((d) => d.name);
     this.labels = labelMap(contract);
     this.namesErrorLabel = contract.metrics?.labels?.status !== undefined || contract.metrics?.labels?.errorClass !== undefined;
+    this.namesRouteLabel = contract.metrics?.labels?.route !== undefined;
     this.selectors = classSelectors(contract);
     this.concurrency = concurrencyReads(contract);
   }
@@ -290,8 +293,23 @@ export class ServiceWatch {
       // A peak in the scrape that opened the phase was read before the first trial said how many there are.
       concurrency: this.concurrency.length > 0 ? [...this.peaks.values()].map((p) => (p.trial !== undefined && p.trials === undefined && this.trial.total !== undefined ? { ...p, trials: this.trial.total } : p)) : undefined,
       errorsUnseen: this.errorsUnseen(),
+      ...this.routeLabelMissing(),
       ...(this.gaugeScrapes.composed > 0 ? { availabilityComposed: { ...this.gaugeScrapes } } : {}),
     };
+  }
+
+  /**
+   * The route label the mapping reads (`metrics.labels.route`, the SDK's `route` without one) on
+   * none of the series of the latency histogram (else the request counter), which has series: the
+   * service's side cannot tell its routes apart (objectives.ts routeLabelNote says what that did).
+   */
+  private routeLabelMissing(): Pick<ServiceView, 'routeLabelMissing'> {
+    const histogram = this.store.select(`${this.names.duration}_bucket`);
+    const [metric, series] = histogram.length > 0 ? [this.names.duration, histogram] : [this.names.requests, this.store.select(this.names.requests)];
+    const label = this.labels.route;
+    if (series.length === 0 || series.some((x) => x.labels[label] !== undefined)) return {};
+    const carried = [...new Set(series.flatMap((x) => Object.keys(x.labels)))].filter((n) => n !== 'le').sort();
+    return { routeLabelMissing: { metric, kind: histogram.length > 0 ? 'histogram' : 'counter', label, mapped: this.namesRouteLabel, carried } };
   }
 
   /**

@@ -80,6 +80,12 @@ export interface ServiceView {
    */
   errorsUnseen?: string;
   /**
+   * The route label the contract reads (`metrics.labels.route`, or the SDK's `route` when the
+   * mapping names none: `mapped` false) is on no series of the service's latency histogram (or,
+   * without one, its request counter): `carried` are the label names its series have.
+   */
+  routeLabelMissing?: { metric: string; kind: 'histogram' | 'counter'; label: string; mapped: boolean; carried: string[] };
+  /**
    * The service's request counter (sloctl's SDK's, or the one `metrics.requests` maps), when its
    * metrics declare it, and how many requests it counted over the measured phase (0 when it has
    * no series at all). Absent when the service exports no such counter.
@@ -690,6 +696,42 @@ export function caveatReasons(verdicts: readonly ObjectiveVerdict[], service: Se
     }
   }
   return out;
+}
+
+/** Label names that usually carry a route template, in the order a hint prefers them. */
+const ROUTE_LABEL_GUESSES = ['handler', 'route', 'path', 'http_route', 'endpoint', 'url'];
+
+/**
+ * The note for a service whose series carry no route label where the contract reads one
+ * (ServiceView.routeLabelMissing; promhttp's handlers without a curried `handler`): its side
+ * selects routes by a label none of its series has, so an "all other routes" selector takes every
+ * request and a route's own selector none. Said once, naming the metric and the label, with what
+ * that did to the contract's per-route objectives (a route's own latency judged at the default,
+ * objectives naming routes judged by the client alone), and the fix.
+ */
+export function routeLabelNote(contract: Contract, missing: NonNullable<ServiceView['routeLabelMissing']>): string | undefined {
+  if (contract.routes.length === 0) return undefined;
+  const shown = missing.carried.length > 0 ? `{${missing.carried.join(', ')}}` : 'no labels';
+  const reads = missing.mapped ? `the contract maps \`metrics.labels.route: ${missing.label}\`` : `\`metrics.labels\` names no route label, so sloctl reads \`${missing.label}\``;
+  const effects: string[] = [];
+  const general = (contract.objectives.latency ?? []).find((o) => o.routes === undefined);
+  if (general) {
+    const own = contract.routes.filter((r) => r.latency !== undefined && r.latency !== general.threshold);
+    if (own.length > 0) effects.push(`${own.map((r) => `${r.method} ${r.path} at latency ${general.name}'s ${formatDuration(general.threshold)}, not its own ${formatDuration(r.latency!)}`).join('; ')}`);
+  }
+  const named = [
+    ...(contract.objectives.latency ?? []).filter((o) => o.routes !== undefined).map((o) => `latency ${o.name}`),
+    ...(contract.objectives.errors?.routes !== undefined ? [`errors ${contract.objectives.errors.name}`] : []),
+  ];
+  if (named.length > 0) effects.push(`${named.join(', ')} (${named.length === 1 ? 'it names' : 'they name'} routes) by the client's view alone`);
+  const judged = effects.length > 0
+    ? `, and judged the per-route objectives on all routes together: ${effects.join('; ')}`
+    : ' (the objectives cover all routes together, which it can still judge)';
+  const guess = missing.carried.find((n) => ROUTE_LABEL_GUESSES.includes(n) && n !== missing.label);
+  const fix = guess !== undefined
+    ? `if \`${guess}\` holds the route template, map it: \`metrics: { labels: { route: ${guess} } }\``
+    : `label the requests with the route template and map that label (\`metrics: { labels: { route: <label> } }\`)${contract.service.runtime === 'go' ? '; with promhttp, curry it into each route\'s handler: `duration.MustCurryWith(prometheus.Labels{"handler": "/orders"})` and `metrics: { labels: { route: handler } }`' : ''}`;
+  return `the service's ${missing.kind} ${missing.metric} has no \`${missing.label}\` label (its series carry ${shown}; ${reads}), so its side cannot tell the routes apart${judged}; the route table shows the client's view alone. To judge each route on its own, ${fix}`;
 }
 
 /** One line per objective the run was too short to measure, for an INCONCLUSIVE outcome's reasons. */
