@@ -518,6 +518,42 @@ describe('sloctl init: a contract from the code', () => {
     assert.deepEqual(loaded.contract?.dependencies.map((d) => [d.name, d.timeout]), [['payments', 150], ['inventory', 2000]]);
   });
 
+  // Last session's Go trial: `client := &http.Client{Timeout: ...}` then `client.Get(os.Getenv("X_URL"))`
+  // was listed as a call whose target "cannot be told": `client` names nothing, X_URL does.
+  it('Go: a client named `client` whose calls all go to os.Getenv("X_URL") names dependency x; calls to two variables stay unnamed', async () => {
+    const dir = project({
+      'go.mod': 'module example.com/shop\n\ngo 1.19\n',
+      'main.go': [
+        'package main', '',
+        'import (', '\t"net/http"', '\t"os"', '\t"time"', ')', '',
+        'func main() {',
+        '\tclient := &http.Client{Timeout: 250 * time.Millisecond}',
+        '\tbase := os.Getenv("LEDGER_API_URL")',
+        '\tplain := &http.Client{}',
+        '\tc := &http.Client{Timeout: time.Second}',
+        '\thttp.HandleFunc("/orders", func(w http.ResponseWriter, r *http.Request) {',
+        '\t\tclient.Get(os.Getenv("INVENTORY_URL") + "/items")',
+        '\t\treq, _ := http.NewRequest("POST", os.Getenv("INVENTORY_URL")+"/reserve", nil)',
+        '\t\tclient.Do(req)',
+        '\t\tplain.Post(base+"/entries", "application/json", nil)',
+        '\t\tc.Get(os.Getenv("A_URL"))',
+        '\t\tc.Get(os.Getenv("B_URL"))',
+        '\t})',
+        '\thttp.ListenAndServe("127.0.0.1:8080", nil)',
+        '}', '',
+      ].join('\n'),
+    });
+    const r = await runCli(['init'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^ {2}2 outbound HTTP calls with a timeout are in a comment, as 1 dependency to declare with the timeout the code uses \(inventory 250ms\); 1 to a target sloctl cannot tell, listed with file:line:col to declare by hand$/m);
+    const text = readFileSync(join(dir, 'slo.yaml'), 'utf8');
+    assert.match(text, /^# {3}&http\.Client\{Timeout: time\.Second\} at main\.go:13:7 \(Timeout: time\.Second\)$/m, text);
+    const loaded = parseContract(uncommentDependencies(text), 'slo.yaml');
+    assert.deepEqual(loaded.diagnostics, [], uncommentDependencies(text));
+    // `plain` (no timeout) goes to LEDGER_API_URL through `base`: the ledger dependency, with its variable.
+    assert.deepEqual(loaded.contract?.dependencies.map((d) => [d.name, d.env, d.timeout]), [['ledger', 'LEDGER_API_URL', 50], ['inventory', undefined, 250]]);
+  });
+
   it("a dependency the code names through the SDK takes the timeout its calls use, read from the code; a call to it without one keeps the default", async () => {
     const sdkCode = (inventoryCall: string) => [
       "import Fastify from 'fastify';",

@@ -13,7 +13,10 @@
 // A Transport's own timeouts (ResponseHeaderTimeout, DialContext's) bound parts of a call, not
 // all of it, so they do not make a Client without Timeout acceptable.
 // A client literal with a Timeout is collected in `timed` (with its variable's name as the
-// target): a dependency the code has, which `sloctl init` lists with that timeout.
+// target): a dependency the code has, which `sloctl init` lists with that timeout. A client literal's
+// target (with a Timeout or without) is the URL its calls in the file go to instead, when they all
+// name one environment variable (`client.Get(os.Getenv("INVENTORY_URL") + "/items")`): `client`
+// names nothing, INVENTORY_URL names `inventory`.
 
 import type { GoNode } from './go-parser.ts';
 import { importedName } from './go-imports.ts';
@@ -67,16 +70,71 @@ export function detectGoUntimedClients(file: string, root: GoNode, defaultClient
       // `&http.Client{...}` is shown whole, and the name it is stored in says which dependency it may serve.
       const shown = node.parent?.type === 'unary_expression' ? node.parent : node;
       const name = declaredName(shown);
+      // Where its calls go, when they all name one environment variable (`client.Get(os.Getenv("INVENTORY_URL"))`): a stronger sign than the variable's name.
+      const target = name ? (envTarget(root, name.text, http) ?? name.text).slice(0, 500) : '';
       if (timeout === undefined || timeout.text.trim() === '0') {
         // `c := &http.Client{}` then `c.Timeout = d` in the same file: set after all.
         if (name && new RegExp(`\\b${name.text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.Timeout\\s*=[^=]`).test(root.text)) continue;
-        report(shown, `${http}.Client{}`, LITERAL_FIX, name);
+        out.push({ file, ...positionOf(shown), call: excerpt(shown.text), via: `${http}.Client{}`, fix: LITERAL_FIX, target });
       } else if (timed) {
-        timed.push({ file, ...positionOf(shown), call: excerpt(shown.text), via: `${http}.Client{}`, target: name ? name.text.slice(0, 500) : '', timeout: `Timeout: ${timeout.text}` });
+        timed.push({ file, ...positionOf(shown), call: excerpt(shown.text), via: `${http}.Client{}`, target, timeout: `Timeout: ${timeout.text}` });
       }
     }
   }
   return out;
+}
+
+const CLIENT_METHODS = new Set(['Get', 'Head', 'Post', 'PostForm', 'Do']);
+const GETENV = /\bos\.(?:Getenv|LookupEnv)\(\s*"([A-Za-z_][A-Za-z0-9_]*)"\s*\)/;
+
+/**
+ * The URL argument of the calls this file makes through the client stored in `client`
+ * (`client.Get(url)`, `client.Post(url, ...)`, `client.Do(req)` of a `req` made by
+ * http.NewRequest(method, url, ...) in the file), when every one of them names the same
+ * environment variable, directly (`os.Getenv("INVENTORY_URL") + "/items"`) or through a variable
+ * set from it in the file (`base := os.Getenv("INVENTORY_URL")`): the text to name the dependency
+ * from (scaffold-dependencies.ts reads the variable). Undefined when a call names none or another.
+ */
+function envTarget(root: GoNode, client: string, http: string): string | undefined {
+  const urls: GoNode[] = [];
+  for (const call of root.descendantsOfType('call_expression')) {
+    const fn = call?.childForFieldName('function');
+    if (!call || fn?.type !== 'selector_expression' || fn.childForFieldName('operand')?.text !== client) continue;
+    const method = fn.childForFieldName('field')?.text ?? '';
+    if (!CLIENT_METHODS.has(method)) continue;
+    const arg = callArguments(call)[0];
+    if (!arg) return undefined;
+    const url = method === 'Do' ? requestUrl(root, arg, http) : arg;
+    if (!url) return undefined;
+    urls.push(url);
+  }
+  const envs = urls.map((u) => GETENV.exec(u.text)?.[1] ?? viaVariable(root, u));
+  const [first] = envs;
+  return first !== undefined && envs.every((e) => e === first) ? (GETENV.test(urls[0].text) ? urls[0].text : `os.Getenv("${first}")`) : undefined;
+}
+
+/** The URL argument of `req, err := http.NewRequest(method, url, body)` (or ...WithContext(ctx, ...)) for the identifier `req`. */
+function requestUrl(root: GoNode, req: GoNode, http: string): GoNode | undefined {
+  if (req.type !== 'identifier') return undefined;
+  for (const call of root.descendantsOfType('call_expression')) {
+    const sel = selectorParts(call?.childForFieldName('function') ?? null);
+    if (!call || sel?.operand !== http || (sel.field !== 'NewRequest' && sel.field !== 'NewRequestWithContext')) continue;
+    const list = call.parent;
+    const decl = list?.type === 'expression_list' ? list.parent : list;
+    if (decl?.type !== 'short_var_declaration' && decl?.type !== 'assignment_statement') continue;
+    if (significantChildren(decl.childForFieldName('left'))[0]?.text !== req.text) continue;
+    return callArguments(call)[sel.field === 'NewRequest' ? 1 : 2];
+  }
+  return undefined;
+}
+
+/** `base + "/items"` where the file sets `base := os.Getenv("INVENTORY_URL")` (or `var base = ...`): the environment variable's name. */
+function viaVariable(root: GoNode, url: GoNode): string | undefined {
+  const lead = /^\s*([A-Za-z_][A-Za-z0-9_]*)\b/.exec(url.text)?.[1];
+  if (lead === undefined) return undefined;
+  // Two variables of that name set from different variables (two functions): not one answer.
+  const set = new Set([...root.text.matchAll(new RegExp(`\\b${lead}\\s*:?=\\s*os\\.(?:Getenv|LookupEnv)\\(\\s*"([A-Za-z_][A-Za-z0-9_]*)"\\s*\\)`, 'g'))].map((m) => m[1]));
+  return set.size === 1 ? [...set][0] : undefined;
 }
 
 /** `payments` in `var payments = &http.Client{}` / `payments := ...`: the name says which dependency it may serve. */
