@@ -60,6 +60,13 @@ describe('accept: one verdict over the eleven contracts', () => {
     assert.equal(r.exitCode, 0);
   });
 
+  it('the gate\'s note that the service\'s series have no route label is repeated as a note (a PASS does not hide it); its other notes are not', () => {
+    const note = "the service's histogram http_request_duration_seconds has no `route` label (its series carry {code, method}; `metrics.labels` names no route label, so sloctl reads `route`), so its side cannot tell the routes apart, and judged the per-route objectives on all routes together: POST /orders at latency api's 200ms, not its own 300ms";
+    const r = judgeAccept(healthy({ gate: { ...allGate(), notes: ['the target was stopped with SIGTERM', note] } }));
+    assert.equal(r.outcome, 'pass');
+    assert.deepEqual(r.reasons, [`note: ${note}`]);
+  });
+
   it('one failing check fails its own row only, and the outcome names it with its reason', () => {
     const g = allGate();
     g.verdicts.push(v('latency', 'api-latency p95', 'fail', 'p95 254 ms is over the ceiling 200 ms; caused by GET /slow'));

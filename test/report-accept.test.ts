@@ -46,6 +46,12 @@ describe('the accept report', () => {
     for (const c of ['latency', 'errors', 'throughput', 'availability', 'memory', 'concurrency', 'resilience', 'observability', 'regression']) assert.match(t, new RegExp(`^${c} +(PASS|FAIL|INCONCLUSIVE|NOT JUDGED) `, 'm'), c);
   });
 
+  it('table: a note among the reasons (the gate\'s route-label note) is said as a note, not as the outcome\'s reason', () => {
+    const t = renderAcceptTable({ ...r, reasons: [...r.reasons, "note: the service's histogram h has no `route` label"] });
+    assert.match(t, /^note: the service's histogram h has no `route` label$/m);
+    assert.doesNotMatch(t, /^FAIL: note:/m);
+  });
+
   it('Markdown: one table row per contract, a failure in bold, pipes in reasons escaped', () => {
     const md = renderAcceptMarkdown(r);
     assert.match(md, /^## sloctl accept: FAIL — checkout$/m);

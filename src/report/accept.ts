@@ -46,6 +46,11 @@ export function renderAcceptTable(r: AcceptReport): string {
     out.push('');
     // A row's sentence says the row's word (an INCONCLUSIVE row under a FAIL outcome is not a failure); the run's own notes say the outcome's.
     for (const reason of r.reasons) {
+      // A note (the gate's, repeated) is no reason for the outcome: said as a note.
+      if (reason.startsWith('note: ')) {
+        out.push(reason);
+        continue;
+      }
       const row = reasonOutcome(r.contracts, reason);
       out.push(`${row ? ROW_LABEL[row] : OUTCOME_LABEL[r.outcome]}: ${reason}`);
     }

@@ -21,6 +21,7 @@ import { LAG_NOTE_PREFIX } from './generator-lag.ts';
 import type { GateReport, ObjectiveVerdict } from './types.ts';
 import { windowCheckLabel, type DrillOutcome, type DrillVerdict } from './drill-types.ts';
 import { formatSuccess } from './format.ts';
+import { ROUTE_LABEL_NOTE_MARK } from './objectives.ts';
 
 /** The eleven contracts, in the order the contract file and the README list them. */
 export const ACCEPT_CONTRACTS = [
@@ -83,7 +84,7 @@ export interface AcceptVerdict {
   outcome: AcceptOutcome;
   exitCode: number;
   rows: ContractRow[];
-  /** Why, most important first: the failing rows, then the inconclusive ones, then the notes. */
+  /** Why, most important first: the failing rows, then the inconclusive ones, then the notes (`note: ...`). */
   reasons: string[];
 }
 
@@ -237,6 +238,9 @@ export function judgeAccept(input: AcceptInput): AcceptVerdict {
   }
 
   const reasons = acceptReasons(rows, input.targetFailure);
+  // The gate's note that the service's series carry no route label: its per-route objectives were
+  // judged on all routes together, which a row's PASS does not show (the gate's other notes stay in its report).
+  reasons.push(...(gate?.notes ?? []).filter((n) => n.includes(ROUTE_LABEL_NOTE_MARK)).map((n) => `note: ${n}`));
   if (input.targetFailure) return { outcome: 'target-failed', exitCode: EXIT.TARGET, rows, reasons };
   if (rows.some((r) => r.outcome === 'fail')) return { outcome: 'fail', exitCode: EXIT.FAILED, rows, reasons };
   if (rows.some((r) => r.outcome === 'inconclusive')) return { outcome: 'inconclusive', exitCode: EXIT.INCONCLUSIVE, rows, reasons };

@@ -698,6 +698,9 @@ export function caveatReasons(verdicts: readonly ObjectiveVerdict[], service: Se
   return out;
 }
 
+/** The words that mark routeLabelNote's note among the gate's notes (accept repeats it: verdicts/accept.ts). */
+export const ROUTE_LABEL_NOTE_MARK = 'so its side cannot tell the routes apart';
+
 /** Label names that usually carry a route template, in the order a hint prefers them. */
 const ROUTE_LABEL_GUESSES = ['handler', 'route', 'path', 'http_route', 'endpoint', 'url'];
 
@@ -731,7 +734,7 @@ export function routeLabelNote(contract: Contract, missing: NonNullable<ServiceV
   const fix = guess !== undefined
     ? `if \`${guess}\` holds the route template, map it: \`metrics: { labels: { route: ${guess} } }\``
     : `label the requests with the route template and map that label (\`metrics: { labels: { route: <label> } }\`)${contract.service.runtime === 'go' ? '; with promhttp, curry it into each route\'s handler: `duration.MustCurryWith(prometheus.Labels{"handler": "/orders"})` and `metrics: { labels: { route: handler } }`' : ''}`;
-  return `the service's ${missing.kind} ${missing.metric} has no \`${missing.label}\` label (its series carry ${shown}; ${reads}), so its side cannot tell the routes apart${judged}; the route table shows the client's view alone. To judge each route on its own, ${fix}`;
+  return `the service's ${missing.kind} ${missing.metric} has no \`${missing.label}\` label (its series carry ${shown}; ${reads}), ${ROUTE_LABEL_NOTE_MARK}${judged}; the route table shows the client's view alone. To judge each route on its own, ${fix}`;
 }
 
 /** One line per objective the run was too short to measure, for an INCONCLUSIVE outcome's reasons. */
