@@ -118,6 +118,17 @@ for (const [key, target] of Object.entries(exportsMap)) {
     process.exit(1);
   }
   sdkEntries[name] = types.replace(/^\.\/dist\//, './src/').replace(/\.d\.ts$/, '.ts');
+  // The SDK's declarations name Node's types (IncomingMessage, ServerResponse, Buffer, NodeJS.*).
+  // A TypeScript project whose `types` does not list node (TypeScript 7's default is `[]`) has
+  // none of them unless a declaration file asks for @types/node: each SDK entry point does, as
+  // undici's and DefinitelyTyped's declarations do. @types/node is an optional peer dependency
+  // (package.json): TypeScript projects install it, as for their own Node code; JavaScript
+  // projects and production installs do not download its 2.4 MB. tsc no longer writes such a
+  // directive itself (TypeScript 5.5), so it is added here, to every SDK entry point package.json
+  // exports. `sloctl` (the contract API) names none of Node's types and gets none: it type-checks
+  // without @types/node.
+  const declarations = join(root, types);
+  writeFileSync(declarations, `/// <reference types="node" />\n${readFileSync(declarations, 'utf8')}`);
 }
 try {
   // Each entry point's run-time export names, from esbuild's own reading of it (no code run).

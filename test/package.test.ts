@@ -16,7 +16,12 @@ import { requireBinary } from './helpers/prometheus.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const fixtures = join(root, 'test/fixtures/package');
-const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string; devDependencies: Record<string, string> };
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+  version: string;
+  devDependencies: Record<string, string>;
+  exports: Record<string, string | { types?: string }>;
+  peerDependenciesMeta: Record<string, { optional?: boolean }>;
+};
 /** The install budget of issue 14: node_modules of an empty project after installing the tarball. */
 const MAX_INSTALL_BYTES = 25 * 1024 * 1024;
 
@@ -224,6 +229,52 @@ describe('the package as users install it', { timeout: 600_000 }, () => {
         assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
       });
     }
+
+    // TypeScript 7's default `types` is []: a project has Node's types only when a declaration file
+    // it reads asks for @types/node (installed here, as TypeScript projects have it). Every entry
+    // point package.json exports, imported from a project listing no types, in two programs (each
+    // type-checks zod's and prom-client's declarations again: 2-3 s): the library alone, which names
+    // none of Node's types and must not pull them in; the SDK's entry points together (the build
+    // gives each the directive). Not the Express adapter: @types/express asks for @types/node itself
+    // (DefinitelyTyped's packages do), which would hide a missing directive; typed.mts checks it.
+    it("type-checks every public entry point with `types: []` (TypeScript 7's default) and skipLibCheck off", () => {
+      const entries = Object.entries(pkg.exports)
+        .filter(([, target]) => typeof target === 'object' && target.types !== undefined)
+        .map(([key]) => (key === '.' ? 'sloctl' : `sloctl/${key.slice(2)}`));
+      const library = entries.filter((e) => !e.startsWith('sloctl/sdk'));
+      const sdk = entries.filter((e) => e.startsWith('sloctl/sdk') && e !== 'sloctl/sdk/express');
+      assert.deepEqual(library, ['sloctl']);
+      assert.ok(sdk.includes('sloctl/sdk') && sdk.includes('sloctl/sdk/http') && sdk.length === entries.length - 2, sdk.join(', '));
+      // A framework's types come from the user's project: an adapter of a framework this app does not
+      // install (fastify, koa, hono: optional peers) can only fail to find that framework.
+      const absent = Object.keys(pkg.peerDependenciesMeta).filter((name) => !existsSync(join(app, 'node_modules', name)));
+      const nodeTypes = JSON.parse(readFileSync(join(app, 'node_modules/@types/node/package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+      for (const [group, list] of Object.entries({ library, sdk })) {
+        writeFileSync(join(app, `entries-${group}.mts`), `${list.map((e, i) => `import * as entry${i} from '${e}';`).join('\n')}\nexport { ${list.map((_, i) => `entry${i}`).join(', ')} };\n`);
+        const config = { compilerOptions: { strict: true, noEmit: true, skipLibCheck: false, module: 'nodenext', moduleResolution: 'nodenext', types: [] }, files: [`entries-${group}.mts`] };
+        writeFileSync(join(app, `tsconfig.entries-${group}.json`), JSON.stringify(config, null, 2));
+        const r = run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', `tsconfig.entries-${group}.json`, '--explainFiles'], app);
+        const lines = r.stdout.split('\n');
+        const errors = lines.filter((line) => / error TS\d+:/.test(line));
+        const unexpected = errors.filter((line) => !absent.includes(/ error TS2307: Cannot find module '([^']+)'/.exec(line)?.[1] ?? ''));
+        assert.deepEqual(unexpected, [], `${group} entry points (${list.join(', ')}) with types []`);
+        assert.equal(r.stderr, '');
+        assert.equal(r.status === 0, errors.length === 0, `tsc exited ${r.status} with ${errors.length} errors`);
+        // Why @types/node is in the program (--explainFiles): only sloctl's declarations may bring it,
+        // or this check would pass without them asking for it (@types/node's own dependency,
+        // undici-types, asks for it back).
+        const at = lines.findIndex((line) => /(^|\/)node_modules\/@types\/node\/index\.d\.ts$/.test(line));
+        const reasons: string[] = [];
+        for (let i = at + 1; at >= 0 && i < lines.length && /^\s/.test(lines[i]); i++) reasons.push(lines[i].trim());
+        if (group === 'library') assert.equal(at, -1, `@types/node is in the program of \`import 'sloctl'\`: ${reasons.join('; ')}`);
+        else {
+          assert.ok(reasons.length > 0, 'the SDK entry points do not bring @types/node');
+          const own = Object.keys(nodeTypes.dependencies ?? {});
+          const others = reasons.filter((why) => !why.startsWith("Type library referenced via 'node' from file 'node_modules/sloctl/dist/sdk/") && !own.some((dep) => why.startsWith(`Type library referenced via 'node' from file 'node_modules/${dep}/`)));
+          assert.deepEqual(others, [], 'what else brings @types/node hides whether the SDK asks for it');
+        }
+      }
+    });
 
     it('rejects a wrong option type, so the check reads real declarations', () => {
       const r = tsc('tsconfig.wrong.json');
