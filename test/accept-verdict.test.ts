@@ -61,7 +61,7 @@ describe('accept: one verdict over the eleven contracts', () => {
   });
 
   it('the gate\'s note that the service\'s series have no route label is repeated as a note (a PASS does not hide it); its other notes are not', () => {
-    const note = "the service's histogram http_request_duration_seconds has no `route` label (its series carry {code, method}; `metrics.labels` names no route label, so sloctl reads `route`), so its side cannot tell the routes apart, and judged the per-route objectives on all routes together: POST /orders at latency api's 200ms, not its own 300ms";
+    const note = "the service's histogram http_request_duration_seconds has no `route` label (its series carry {code, method}; `metrics.labels` names no route label, so sloctl reads `route`), so its side cannot tell the routes apart: latency api (its side would hold POST /orders to 200ms, not its own 300ms) was judged by the client's view alone";
     const r = judgeAccept(healthy({ gate: { ...allGate(), notes: ['the target was stopped with SIGTERM', note] } }));
     assert.equal(r.outcome, 'pass');
     assert.deepEqual(r.reasons, [`note: ${note}`]);

@@ -182,12 +182,12 @@ describe('the gate\'s service view of promhttp-labelled series', () => {
 
   // Last session's Go trial: promhttp without a `handler` label and a mapping without a route label
   // passed the gate with no word that POST /orders was judged at the 200 ms default, not its 300 ms.
-  it('series without the route label: one note naming the histogram and the label, and what was judged on all routes together', async () => {
+  it('series without the route label: one note naming the histogram and the label, and what the client\'s view alone judged', async () => {
     const c = contract('{ status: code }');
     const { watch, view } = await watched(c, true);
     assert.deepEqual(view.routeLabelMissing, { metric: 'http_request_duration_seconds', kind: 'histogram', label: 'route', mapped: false, carried: ['code', 'method'] });
     assert.equal(watch.routes(), undefined, 'no per-route service rows');
-    assert.equal(routeLabelNote(c, view.routeLabelMissing!), "the service's histogram http_request_duration_seconds has no `route` label (its series carry {code, method}; `metrics.labels` names no route label, so sloctl reads `route`), so its side cannot tell the routes apart, and judged the per-route objectives on all routes together: POST /orders at latency api's 200ms, not its own 300ms; the route table shows the client's view alone. To judge each route on its own, label the requests with the route template and map that label (`metrics: { labels: { route: <label> } }`); with promhttp, curry it into each route's handler: `duration.MustCurryWith(prometheus.Labels{\"handler\": \"/orders\"})` and `metrics: { labels: { route: handler } }`");
+    assert.equal(routeLabelNote(c, view.routeLabelMissing!), "the service's histogram http_request_duration_seconds has no `route` label (its series carry {code, method}; `metrics.labels` names no route label, so sloctl reads `route`), so its side cannot tell the routes apart: latency api (its side would hold POST /orders to 200ms, not its own 300ms) was judged by the client's view alone; the route table shows the client's view alone. To judge each route on its own, label the requests with the route template and map that label (`metrics: { labels: { route: <label> } }`); with promhttp, curry it into each route's handler: `duration.MustCurryWith(prometheus.Labels{\"handler\": \"/orders\"})` and `metrics: { labels: { route: handler } }`");
     // A mapped label the series do not carry, while they carry `handler`: map that one.
     const path = contract('{ route: path, status: code }');
     const { view: mis } = await watched(path);
@@ -195,6 +195,22 @@ describe('the gate\'s service view of promhttp-labelled series', () => {
     assert.match(routeLabelNote(path, mis.routeLabelMissing!)!, /has no `path` label \(its series carry \{code, handler, method\}; the contract maps `metrics.labels.route: path`\).*To judge each route on its own, if `handler` holds the route template, map it: `metrics: \{ labels: \{ route: handler \} \}`$/);
     // The label is there: nothing to say.
     assert.equal((await watched(contract('{ route: handler, status: code }'))).view.routeLabelMissing, undefined);
+  });
+
+  // Without the route label the "every other route" selector takes every request: the POSTs, within
+  // their own 300 ms at 250 ms, were held to the 200 ms of api, and the service side alone failed it.
+  it('series without the route label: a route with its own threshold does not fail the objective from the service side; INCONCLUSIVE there, the client decides', async () => {
+    const c = contract('{ status: code }');
+    const { view } = await watched(c, true);
+    const api = judgeObjectives(c, { client: clientLoad(0), service: view }).find((v) => v.contract === 'latency' && v.name === 'api')!;
+    assert.equal(api.client, 1, 'the client: every GET within 200 ms, every POST within its own 300 ms');
+    assert.equal(api.verdict, 'warn', api.reason);
+    assert.ok(Number.isNaN(api.service));
+    assert.match(api.reason, /the service side is INCONCLUSIVE: the service's http_request_duration_seconds has no `route` label, so its share held every route's requests to 200ms, POST \/orders's \(its own threshold 300ms\) too$/);
+    // The label there: the service's own share stands (and passes).
+    const labelled = contract('{ route: handler, status: code }');
+    const withRoutes = judgeObjectives(labelled, { client: clientLoad(0), service: (await watched(labelled)).view }).find((v) => v.contract === 'latency' && v.name === 'api')!;
+    assert.equal(withRoutes.verdict, 'pass', withRoutes.reason);
   });
 
   it('a mapped status label the series do not carry names the one they do', async () => {

@@ -386,7 +386,7 @@ export async function runGate(options: GateRunOptions): Promise<GateReport> {
     // A route the service recorded nothing under is said beside the outcome too, whatever it is;
     // so is a verdict that warned, or one the service's view could not speak to.
     notes.push(...unrecordedRouteReasons(report.verdicts), ...caveatReasons(report.verdicts, service));
-    // Series without the route label: every per-route objective was judged on all routes together (once, whatever the outcome).
+    // Series without the route label: what the client's view alone judged, and the label to map (once, whatever the outcome).
     const routeLabel = service.routeLabelMissing !== undefined && !service.unavailable ? routeLabelNote(contract, service.routeLabelMissing) : undefined;
     if (routeLabel !== undefined) notes.push(routeLabel);
     if (pprof) attachEvidence(report.verdicts, await pprof.settle());

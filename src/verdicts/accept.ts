@@ -239,7 +239,7 @@ export function judgeAccept(input: AcceptInput): AcceptVerdict {
 
   const reasons = acceptReasons(rows, input.targetFailure);
   // The gate's note that the service's series carry no route label: its per-route objectives were
-  // judged on all routes together, which a row's PASS does not show (the gate's other notes stay in its report).
+  // judged by the client's view alone, which a row's PASS does not show (the gate's other notes stay in its report).
   reasons.push(...(gate?.notes ?? []).filter((n) => n.includes(ROUTE_LABEL_NOTE_MARK)).map((n) => `note: ${n}`));
   if (input.targetFailure) return { outcome: 'target-failed', exitCode: EXIT.TARGET, rows, reasons };
   if (rows.some((r) => r.outcome === 'fail')) return { outcome: 'fail', exitCode: EXIT.FAILED, rows, reasons };

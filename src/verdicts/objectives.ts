@@ -304,6 +304,22 @@ function summaryPercentile(load: LoadResult, rows: readonly RouteResult[], label
   return typeof v === 'number' ? v : NaN;
 }
 
+/**
+ * Why the service's share for an objective over all routes is not that objective's, when its
+ * series carry no route label (ServiceView.routeLabelMissing) and a route has a threshold of its
+ * own: the selectors that judge that route at its own threshold select nothing, the one for "every
+ * other route" selects every request, so that route's requests were held to the objective's
+ * threshold. A slower route within its own threshold would fail the objective on the service side
+ * alone: that side is INCONCLUSIVE, the client (which tells routes apart) decides. '' otherwise.
+ */
+function blendedRoutesText(contract: Contract, service: ServiceView, o: LatencyObjective): string {
+  const missing = service.routeLabelMissing;
+  if (missing === undefined || service.unavailable || o.routes !== undefined) return '';
+  const own = contract.routes.filter((r) => r.latency !== undefined && r.latency !== o.threshold);
+  if (own.length === 0) return '';
+  return `the service's ${missing.metric} has no \`${missing.label}\` label, so its share held every route's requests to ${formatDuration(o.threshold)}, ${own.map((r) => `${r.method} ${r.path}'s (its own threshold ${formatDuration(r.latency!)})`).join(', ')} too`;
+}
+
 /** The latency threshold of a row under an objective: the route's own, else the objective's. */
 function thresholdFor(contract: Contract, o: LatencyObjective, row: RouteResult): number {
   return routeOf(contract, row)?.latency ?? o.threshold;
@@ -329,6 +345,7 @@ function latencyVerdicts(contract: Contract, views: GateViews): ObjectiveVerdict
     const why = [
       noBucket.length > 0 ? missingBucketsText(noBucket, contract.metrics?.requestDuration ?? HTTP_ROLES.requestDuration.name) : '',
       unrecorded.length > 0 ? unrecordedRoutesText(unrecorded) : '',
+      blendedRoutesText(contract, views.service, o),
     ].filter(Boolean).join('; and ');
     const share = why !== ''
       ? inconclusiveServiceVerdict('latency', o.name, o.objective, client, what, why)
@@ -708,27 +725,27 @@ const ROUTE_LABEL_GUESSES = ['handler', 'route', 'path', 'http_route', 'endpoint
  * The note for a service whose series carry no route label where the contract reads one
  * (ServiceView.routeLabelMissing; promhttp's handlers without a curried `handler`): its side
  * selects routes by a label none of its series has, so an "all other routes" selector takes every
- * request and a route's own selector none. Said once, naming the metric and the label, with what
- * that did to the contract's per-route objectives (a route's own latency judged at the default,
- * objectives naming routes judged by the client alone), and the fix.
+ * request and a route's own selector none. Said once, naming the metric and the label, with the
+ * objectives the client's view alone judged for it, and the fix.
  */
 export function routeLabelNote(contract: Contract, missing: NonNullable<ServiceView['routeLabelMissing']>): string | undefined {
   if (contract.routes.length === 0) return undefined;
   const shown = missing.carried.length > 0 ? `{${missing.carried.join(', ')}}` : 'no labels';
   const reads = missing.mapped ? `the contract maps \`metrics.labels.route: ${missing.label}\`` : `\`metrics.labels\` names no route label, so sloctl reads \`${missing.label}\``;
+  // What the client's view alone judged: an objective over all routes that a route of its own
+  // threshold is in (its service side is INCONCLUSIVE: blendedRoutesText), and those naming routes.
   const effects: string[] = [];
-  const general = (contract.objectives.latency ?? []).find((o) => o.routes === undefined);
-  if (general) {
-    const own = contract.routes.filter((r) => r.latency !== undefined && r.latency !== general.threshold);
-    if (own.length > 0) effects.push(`${own.map((r) => `${r.method} ${r.path} at latency ${general.name}'s ${formatDuration(general.threshold)}, not its own ${formatDuration(r.latency!)}`).join('; ')}`);
+  for (const o of (contract.objectives.latency ?? []).filter((x) => x.routes === undefined)) {
+    const own = contract.routes.filter((r) => r.latency !== undefined && r.latency !== o.threshold);
+    if (own.length > 0) effects.push(`latency ${o.name} (its side would hold ${own.map((r) => `${r.method} ${r.path} to ${formatDuration(o.threshold)}, not its own ${formatDuration(r.latency!)}`).join('; ')})`);
   }
   const named = [
     ...(contract.objectives.latency ?? []).filter((o) => o.routes !== undefined).map((o) => `latency ${o.name}`),
     ...(contract.objectives.errors?.routes !== undefined ? [`errors ${contract.objectives.errors.name}`] : []),
   ];
-  if (named.length > 0) effects.push(`${named.join(', ')} (${named.length === 1 ? 'it names' : 'they name'} routes) by the client's view alone`);
+  if (named.length > 0) effects.push(`${named.join(', ')} (${named.length === 1 ? 'it names' : 'they name'} routes)`);
   const judged = effects.length > 0
-    ? `, and judged the per-route objectives on all routes together: ${effects.join('; ')}`
+    ? `: ${effects.join(', and ')} ${effects.length === 1 && named.length <= 1 ? 'was' : 'were'} judged by the client's view alone`
     : ' (the objectives cover all routes together, which it can still judge)';
   const guess = missing.carried.find((n) => ROUTE_LABEL_GUESSES.includes(n) && n !== missing.label);
   const fix = guess !== undefined
