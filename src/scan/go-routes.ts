@@ -73,7 +73,7 @@ import { callArguments, positionOf, significantChildren, unparen } from './go-sy
 import { excerpt } from './metric-name.ts';
 import { joinRoutePath, type TrailingSlashRule } from '../contract/route-paths.ts';
 import { CHI_MOUNT_ROOT, CHI_WILDCARD_ROOT, GORILLA_PREFIX_ROOT, SERVEMUX_EXACT_SLASH, serveMuxMountRoot, slashSettings, trailingSlashRule, type SlashRouter } from './go-trailing-slash.ts';
-import type { RegisteredRoute, ScanWarning, UnresolvedRoute } from './types.ts';
+import type { RegisteredRoute, ScanWarning, SourceSpan, UnresolvedRoute } from './types.ts';
 
 type Router = 'nethttp' | 'gin' | 'echo' | 'gorilla' | 'chi';
 
@@ -190,7 +190,7 @@ function detectCall(ctx: FileContext, imports: Map<string, Router>, kinds: Set<R
     const prefixes = serveMux ? serveMuxPrefixes(ctx, pkg === 'nethttp' ? undefined : operand, 0) : prefixOf(ctx, operand, 0);
     const methods = gorillaMethods(ctx, imports, call);
     const router = serveMux ? undefined : oneOf(kinds, 'gorilla', 'chi');
-    addPattern(ctx, call, args[0], prefixes, methods, pkg === 'nethttp' ? `http.${field}` : `.${field}`, serveMux, router);
+    addPattern(ctx, call, args[0], prefixes, methods, pkg === 'nethttp' ? `http.${field}` : `.${field}`, serveMux, router, handlerSpan(ctx, imports, args[1]));
     return;
   }
   if (pkg !== undefined) return; // gin.Default() and the like are not routes
@@ -198,24 +198,27 @@ function detectCall(ctx: FileContext, imports: Map<string, Router>, kinds: Set<R
   const prefixCall = kinds.has('gorilla') && args.length === 1 ? pathPrefixHandlerCall(field, operand) : undefined;
   if (prefixCall) return gorillaPrefix(ctx, imports, call, prefixCall, args[0]);
   if ((kinds.has('gin') || kinds.has('echo')) && UPPER_METHODS.has(field) && args.length >= 2) {
-    addRoute(ctx, call, args[0], prefixOf(ctx, operand, 0), field === 'Any' ? ['*'] : [field], `.${field}`, oneOf(kinds, 'gin', 'echo'));
+    const router = oneOf(kinds, 'gin', 'echo');
+    // gin: middleware, then the handler last; echo: the handler, then middleware.
+    const handler = args.length === 2 ? args[1] : router === 'gin' ? args[args.length - 1] : router === 'echo' ? args[1] : undefined;
+    addRoute(ctx, call, args[0], prefixOf(ctx, operand, 0), field === 'Any' ? ['*'] : [field], `.${field}`, router, handlerSpan(ctx, imports, handler));
     return;
   }
   if ((kinds.has('gin') && field === 'Handle') || (kinds.has('echo') && field === 'Add')) {
     if (args.length < 3) return;
     const method = resolveGoString(args[0], ctx.scope) ?? methodConstant(imports, args[0]);
-    addRoute(ctx, call, args[1], prefixOf(ctx, operand, 0), method === undefined ? undefined : [method.toUpperCase()], `.${field}`, field === 'Handle' ? 'gin' : 'echo');
+    addRoute(ctx, call, args[1], prefixOf(ctx, operand, 0), method === undefined ? undefined : [method.toUpperCase()], `.${field}`, field === 'Handle' ? 'gin' : 'echo', handlerSpan(ctx, imports, field === 'Handle' ? args[args.length - 1] : args[2]));
     return;
   }
   if (kinds.has('chi') && CHI_METHODS.has(field) && args.length >= 2) {
-    addRoute(ctx, call, args[0], prefixOf(ctx, operand, 0), [field.toUpperCase()], `.${field}`, 'chi');
+    addRoute(ctx, call, args[0], prefixOf(ctx, operand, 0), [field.toUpperCase()], `.${field}`, 'chi', handlerSpan(ctx, imports, args[1]));
     return;
   }
   // chi's `r.Method("GET", "/x", h)` / `r.MethodFunc(http.MethodGet, "/x", f)`: how a handler that
   // is already an http.Handler (promhttp.InstrumentHandler... around it) is registered for one method.
   if (kinds.has('chi') && (field === 'Method' || field === 'MethodFunc') && args.length === 3) {
     const method = resolveGoString(args[0], ctx.scope) ?? methodConstant(imports, args[0]);
-    addRoute(ctx, call, args[1], prefixOf(ctx, operand, 0), method === undefined ? undefined : [method.toUpperCase()], `.${field}`, 'chi');
+    addRoute(ctx, call, args[1], prefixOf(ctx, operand, 0), method === undefined ? undefined : [method.toUpperCase()], `.${field}`, 'chi', handlerSpan(ctx, imports, args[2]));
   }
 }
 
@@ -399,18 +402,19 @@ function stripPrefixCall(imports: Map<string, Router>, handler: GoNode): { prefi
 }
 
 /** A net/http pattern: `[METHOD ][HOST]/PATH`; in a ServeMux, a trailing `/` (or `{rest...}`) is a subtree or the catch-all. */
-function addPattern(ctx: FileContext, call: GoNode, node: GoNode, prefixes: Prefix[], methods: string[] | undefined, via: string, serveMux: boolean, router: SlashRouter | undefined): void {
+function addPattern(ctx: FileContext, call: GoNode, node: GoNode, prefixes: Prefix[], methods: string[] | undefined, via: string, serveMux: boolean, router: SlashRouter | undefined, handler?: SourceSpan): void {
+  const h = handler ? { handler } : {};
   const pattern = resolveGoString(node, ctx.scope);
   if (pattern === undefined) return unresolved(ctx, call, node);
   const match = /^(?:([A-Z]+)\s+)?([^/\s]*)(\/.*)?$/.exec(pattern.trim());
   if (!match || match[3] === undefined) return unresolved(ctx, call, node);
   const methodList = match[1] ? [match[1]] : (methods ?? ['*']);
   const path = match[3];
-  if (!serveMux) return push(ctx, call, prefixes, path, methodList, via, node, { router, rule: ruleOf(ctx, router) });
-  if (path === '/') return push(ctx, call, prefixes, path, methodList, via, node, { catchAll: true });
-  if (path.endsWith('/')) return push(ctx, call, prefixes, `${path}*`, methodList, via, node, { subtree: true });
-  if (/\/\{[A-Za-z_][A-Za-z0-9_]*\.\.\.\}$/.test(path)) return push(ctx, call, prefixes, path, methodList, via, node, { subtree: true });
-  push(ctx, call, prefixes, path, methodList, via, node, path.endsWith('/{$}') ? { rule: SERVEMUX_EXACT_SLASH } : {});
+  if (!serveMux) return push(ctx, call, prefixes, path, methodList, via, node, { router, rule: ruleOf(ctx, router), ...h });
+  if (path === '/') return push(ctx, call, prefixes, path, methodList, via, node, { catchAll: true, ...h });
+  if (path.endsWith('/')) return push(ctx, call, prefixes, `${path}*`, methodList, via, node, { subtree: true, ...h });
+  if (/\/\{[A-Za-z_][A-Za-z0-9_]*\.\.\.\}$/.test(path)) return push(ctx, call, prefixes, path, methodList, via, node, { subtree: true, ...h });
+  push(ctx, call, prefixes, path, methodList, via, node, path.endsWith('/{$}') ? { rule: SERVEMUX_EXACT_SLASH, ...h } : h);
 }
 
 /** How a registration is recorded beyond its path: a ServeMux subtree or catch-all, or the rule of a router that keeps the trailing `/`. */
@@ -420,9 +424,12 @@ interface Kind {
   rule?: TrailingSlashRule;
   /** gin, echo, gorilla, chi: a trailing `/` of the path survives the group prefix. */
   router?: SlashRouter;
+  /** The handler's own code, when sloctl knows it (handlerSpan). */
+  handler?: SourceSpan;
 }
 
-function addRoute(ctx: FileContext, call: GoNode, node: GoNode, prefixes: Prefix[], methods: string[] | undefined, via: string, router: SlashRouter | undefined): void {
+function addRoute(ctx: FileContext, call: GoNode, node: GoNode, prefixes: Prefix[], methods: string[] | undefined, via: string, router: SlashRouter | undefined, handler?: SourceSpan): void {
+  const h = handler ? { handler } : {};
   const path = resolveGoString(node, ctx.scope);
   if (path === undefined || methods === undefined) return unresolved(ctx, call, node);
   // A wildcard ending the path (gin's `/files/*rest`, chi's and echo's `/files/*`) takes what
@@ -431,9 +438,9 @@ function addRoute(ctx: FileContext, call: GoNode, node: GoNode, prefixes: Prefix
   // AddTrailingSlash middleware runs; chi: a 404, which no slash middleware changes; but chi's
   // `"/*"` at the root of a router mounted at `/api` also gets `/api`, as its `"/"` does: push).
   if (WILDCARD_END.test(path) && (router === 'gin' || router === 'echo' || router === 'chi')) {
-    return push(ctx, call, prefixes, path, methods, via, node, { subtree: true, rule: router === 'chi' ? CHI_WILDCARD_ROOT : ruleOf(ctx, router), router });
+    return push(ctx, call, prefixes, path, methods, via, node, { subtree: true, rule: router === 'chi' ? CHI_WILDCARD_ROOT : ruleOf(ctx, router), router, ...h });
   }
-  push(ctx, call, prefixes, path, methods, via, node, { router, rule: ruleOf(ctx, router) });
+  push(ctx, call, prefixes, path, methods, via, node, { router, rule: ruleOf(ctx, router), ...h });
 }
 
 /** A path whose last segment is a wildcard: gin's `*name`, chi's and echo's `*`. */
@@ -471,7 +478,7 @@ function push(ctx: GoRouteContext, call: GoNode, prefixes: Prefix[], path: strin
       rule = serveMuxMountRoot(p.muxSubtree);
     }
     for (const method of methods) {
-      ctx.routes.push({ method, path: joined, ...(p.unknown ? { prefixUnknown: true } : {}), ...shape, ...(rule ? { trailingSlash: rule } : {}), file: ctx.file, ...positionOf(call), via });
+      ctx.routes.push({ method, path: joined, ...(p.unknown ? { prefixUnknown: true } : {}), ...shape, ...(rule ? { trailingSlash: rule } : {}), file: ctx.file, ...positionOf(call), via, ...(kind.handler ? { handler: kind.handler } : {}) });
     }
   }
 }
@@ -483,6 +490,70 @@ function push(ctx: GoRouteContext, call: GoNode, prefixes: Prefix[], path: strin
  */
 function chiServesBareMount(kind: Kind, p: Prefix): boolean {
   return kind.router === 'chi' && p.value !== '' && !p.value.endsWith('/');
+}
+
+/**
+ * Where a registration's handler is written, when sloctl knows it for certain: a function literal
+ * (`mux.HandleFunc("/x", func(w http.ResponseWriter, r *http.Request) { ... })`), or the name of a
+ * function the package declares (`mux.HandleFunc("/x", handleCheckout)`, also inside
+ * `http.HandlerFunc(...)`) that the package writes nowhere else (not called by other code; in a
+ * package other than main, not exported): then only this registration runs it. A method value
+ * (`h.Checkout`), a wrapper's result or a variable is undefined.
+ */
+function handlerSpan(ctx: FileContext, imports: Map<string, Router>, node: GoNode | undefined): SourceSpan | undefined {
+  if (!node) return undefined;
+  const expr = unparen(node);
+  if (expr.type === 'func_literal') return goSpan(ctx.file, expr);
+  if (expr.type === 'call_expression') {
+    // The conversion `http.HandlerFunc(handleCheckout)`.
+    const fn = unparen(expr.childForFieldName('function') ?? expr);
+    const operand = fn.type === 'selector_expression' ? fn.childForFieldName('operand') : null;
+    const args = callArguments(expr);
+    if (operand?.type === 'identifier' && imports.get(operand.text) === 'nethttp' && fn.childForFieldName('field')?.text === 'HandlerFunc' && args.length === 1) return handlerSpan(ctx, imports, args[0]);
+    return undefined;
+  }
+  if (expr.type !== 'identifier' || ctx.scope.lookup(expr.text, expr) !== undefined) return undefined;
+  const pkg = packageFacts(ctx.packageFiles);
+  // Its declaration and this registration: written twice in the package.
+  if (pkg.mentions.get(expr.text) !== 2 || (pkg.name !== 'main' && /^[A-Z]/.test(expr.text))) return undefined;
+  const decls = pkg.functions.get(expr.text) ?? [];
+  return decls.length === 1 ? goSpan(decls[0].file, decls[0].node) : undefined;
+}
+
+function goSpan(file: string, node: GoNode): SourceSpan {
+  return { file, line: node.startPosition.row + 1, col: node.startPosition.column + 1, endLine: node.endPosition.row + 1, endCol: node.endPosition.column + 1 };
+}
+
+interface PackageFacts {
+  name: string;
+  /** How often each identifier is written in the package's files. */
+  mentions: Map<string, number>;
+  /** The package's function declarations (not methods), by name. */
+  functions: Map<string, Array<{ file: string; node: GoNode }>>;
+}
+
+const packageFactsMemo = new WeakMap<ReadonlyArray<{ file: string; root: GoNode }>, PackageFacts>();
+
+function packageFacts(files: ReadonlyArray<{ file: string; root: GoNode }>): PackageFacts {
+  const memo = packageFactsMemo.get(files);
+  if (memo) return memo;
+  const facts: PackageFacts = { name: '', mentions: new Map(), functions: new Map() };
+  for (const { file, root } of files) {
+    for (const decl of significantChildren(root)) {
+      if (decl.type === 'package_clause') facts.name = significantChildren(decl)[0]?.text ?? '';
+      if (decl.type !== 'function_declaration') continue;
+      const name = decl.childForFieldName('name')?.text;
+      if (name === undefined) continue;
+      const list = facts.functions.get(name) ?? [];
+      list.push({ file, node: decl });
+      facts.functions.set(name, list);
+    }
+    for (const id of root.descendantsOfType('identifier')) {
+      if (id) facts.mentions.set(id.text, (facts.mentions.get(id.text) ?? 0) + 1);
+    }
+  }
+  packageFactsMemo.set(files, facts);
+  return facts;
 }
 
 function unresolved(ctx: GoRouteContext, call: GoNode, node: GoNode, why = ''): void {

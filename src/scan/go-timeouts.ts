@@ -20,6 +20,7 @@
 
 import type { GoNode } from './go-parser.ts';
 import { importedName } from './go-imports.ts';
+import type { GoPackageScope } from './go-scope.ts';
 import { callArguments, positionOf, selectorParts, significantChildren, unparen } from './go-syntax.ts';
 import { excerpt } from './metric-name.ts';
 import type { TimedClient, UntimedClient } from './types.ts';
@@ -163,4 +164,36 @@ function fieldValue(body: GoNode | null, name: string): GoNode | undefined {
     if (keyText === name && value) return value.type === 'literal_element' ? (significantChildren(value)[0] ?? value) : value;
   }
   return undefined;
+}
+
+/** The methods of an http.Client that send a request. */
+const REQUEST_METHODS = new Set(['Do', 'Get', 'Head', 'Post', 'PostForm']);
+
+/**
+ * Where the package calls a request method on the package-level variable `name`
+ * (`payments.Do(req)`, `payments.Get(url)`), a client literal's holder: the client is made once,
+ * these are its calls. None when `name` is not one package-level variable, and a use where a
+ * local of the same name shadows it is not one.
+ */
+export function packageClientUses(files: ReadonlyArray<{ file: string; root: GoNode }>, scope: GoPackageScope, name: string): Array<{ file: string; line: number; col: number }> {
+  let declared: GoNode | undefined;
+  for (const { root } of files) {
+    for (const decl of significantChildren(root)) {
+      if (decl.type !== 'var_declaration') continue;
+      for (const id of decl.descendantsOfType('identifier')) if (id?.text === name && id.parent?.type === 'var_spec' && id.parent.childrenForFieldName('name').some((n) => n?.startIndex === id.startIndex)) declared = id;
+    }
+  }
+  const binding = declared ? scope.lookup(name, declared) : undefined;
+  if (!binding) return [];
+  const out: Array<{ file: string; line: number; col: number }> = [];
+  for (const { file, root } of files) {
+    if (!root.text.includes(`${name}.`)) continue;
+    for (const call of root.descendantsOfType('call_expression')) {
+      const sel = call ? selectorParts(call.childForFieldName('function')) : undefined;
+      if (!call || sel?.operand !== name || !REQUEST_METHODS.has(sel.field)) continue;
+      const operand = call.childForFieldName('function')?.childForFieldName('operand');
+      if (operand && scope.lookup(name, operand) === binding) out.push({ file, ...positionOf(call) });
+    }
+  }
+  return out;
 }

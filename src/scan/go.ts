@@ -12,7 +12,7 @@ import { detectGoRoutes, type GoRouteContext } from './go-routes.ts';
 import { detectGoSdk, type GoSdkSite } from './go-sdk.ts';
 import { collectGoSdkValues, detectGoSdkDependencies, emptySdkValues, type GoSdkValues } from './go-sdk-dependencies.ts';
 import { GoPackageScope } from './go-scope.ts';
-import { detectGoUntimedClients, setsDefaultClientTimeout } from './go-timeouts.ts';
+import { detectGoUntimedClients, packageClientUses, setsDefaultClientTimeout } from './go-timeouts.ts';
 import { firstSyntaxError, positionOf, significantChildren } from './go-syntax.ts';
 import { readSources, type ReadSource } from './read-sources.ts';
 import { assertDirectory } from './scan-root.ts';
@@ -113,9 +113,20 @@ function scanPackageDirectory(parser: GoParser, sources: ReadSource[], metrics: 
           warnings.push({ file: file.source.relPath, line: 1, col: 1, about: 'sdk-dependency', message: `could not read where this file keeps sloctl's Go SDK (${String(error)}); the dependencies named through it are not checked against the contract` });
         }
       }
+      const clientsFrom = { untimed: routes.untimed.length, timed: routes.timed.length };
       for (const file of pkg) {
         const found = scanFileSafely(file, scope, packageFiles, sdkValues, metrics, warnings, routes);
         if (found && (!site || before(found, site))) site = found;
+      }
+      // A client held in a package-level variable: where the package calls it (for init's route dependencies).
+      for (const client of [...routes.untimed.slice(clientsFrom.untimed), ...routes.timed.slice(clientsFrom.timed)]) {
+        if (!client.via.endsWith('.Client{}') || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(client.target)) continue;
+        try {
+          const uses = packageClientUses(packageFiles, scope, client.target);
+          if (uses.length > 0) client.uses = uses;
+        } catch {
+          // Only init's route dependencies read these: without them, no route lists the client's dependency.
+        }
       }
     }
     return site;

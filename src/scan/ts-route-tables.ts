@@ -125,7 +125,7 @@ export function linkRoutes(files: readonly FileRoutes[]): { routes: RegisteredRo
         else {
           const mountedRoot = r.path === '/' && (p.unknown || (p.value !== '' && p.value !== '/'));
           for (const shape of nodeRouteShapes(router, joinRoutePath(p.value, r.path), mountedRoot)) {
-            routes.push({ method: r.method, ...shape, ...(p.unknown ? { prefixUnknown: true } : {}), ...at, via: r.via });
+            routes.push({ method: r.method, ...shape, ...(p.unknown ? { prefixUnknown: true } : {}), ...at, via: r.via, ...(r.handler ? { handler: r.handler } : {}) });
           }
         }
       }

@@ -17,7 +17,7 @@ import type * as t from '@babel/types';
 import { excerpt } from './metric-name.ts';
 import { isFunctionNode, loadedModule, lookupProperty, memberName, positionOf, unwrapExpression } from './ts-ast.ts';
 import type { ConstStrings } from './ts-strings.ts';
-import type { ScanWarning } from './types.ts';
+import type { ScanWarning, SourceSpan } from './types.ts';
 import { defaultRouter, frameworkOfModule, type NodeFramework, type NodeRouter } from './node-routers.ts';
 
 const FRAMEWORKS = new Set(['fastify', 'express', 'koa', '@koa/router', 'koa-router', 'hono', 'hono/tiny', 'hono/quick']);
@@ -39,6 +39,8 @@ export interface RawRoute {
   col: number;
   via: string;
   what: string;
+  /** The handler's own code, when the registration gives it so that sloctl knows it (handlerSpan). */
+  handler?: SourceSpan;
 }
 
 export interface RawMount {
@@ -106,12 +108,19 @@ export function extractRoutes(file: string, source: string, program: t.Program, 
   const calls: PendingCall[] = [];
   const exportNodes: Array<{ name: string; node: t.Node; scope: Scope }> = [];
   const fnNodes = new Map<string, t.Function>();
+  // How often each name is written in the file (declarations included, property names not): a
+  // handler function named anywhere but its declaration and one registration is not followed.
+  const mentions = new Map<string, number>();
+  const notMentions = new WeakSet<t.Node>();
 
   // One iterative walk (deep input must not overflow the stack), keeping the function scope.
   const stack: Array<{ node: t.Node; scope: Scope }> = [{ node: program, scope: module }];
   while (stack.length > 0) {
     const { node, scope } = stack.pop()!;
     let inner = scope;
+    if (node.type === 'Identifier' && !notMentions.has(node)) mentions.set(node.name, (mentions.get(node.name) ?? 0) + 1);
+    if ((node.type === 'MemberExpression' || node.type === 'OptionalMemberExpression') && !node.computed) notMentions.add(node.property);
+    if ((node.type === 'ObjectProperty' || node.type === 'ObjectMethod' || node.type === 'ClassMethod' || node.type === 'ClassProperty') && !node.computed && !(node.type === 'ObjectProperty' && node.shorthand)) notMentions.add(node.key);
     switch (node.type) {
       case 'ImportDeclaration':
         for (const spec of node.specifiers) {
@@ -177,7 +186,7 @@ export function extractRoutes(file: string, source: string, program: t.Program, 
     pushChildren(stack, node, inner);
   }
 
-  const ctx: Ctx = { out, strictCalls: [], source, imports, consts, fnNodes, frameworkFile: [...imports.values()].some((b) => FRAMEWORKS.has(b.source)) };
+  const ctx: Ctx = { out, strictCalls: [], source, imports, consts, fnNodes, mentions, exported: new Set(exportNodes.map((e) => e.name)), exportedNodes: new Set(exportNodes.map((e) => e.node)), frameworkFile: [...imports.values()].some((b) => FRAMEWORKS.has(b.source)) };
   const families = new Set([...imports.values()].map((b) => frameworkOfModule(b.source)).filter((f) => f !== undefined));
   if (families.size === 1) out.framework = [...families][0];
   // Tables first: a variable initialized by a framework constructor.
@@ -198,6 +207,11 @@ interface Ctx {
   imports: Imports;
   consts: ConstStrings;
   fnNodes: Map<string, t.Function>;
+  /** How often each name is written in the file (extractRoutes). */
+  mentions: Map<string, number>;
+  /** The names the file exports, and the declarations it exports (`export default function f() {}`). */
+  exported: Set<string>;
+  exportedNodes: Set<t.Node>;
   frameworkFile: boolean;
 }
 
@@ -532,7 +546,7 @@ function routeCall(ctx: Ctx, call: t.CallExpression, receiver: t.Node, scope: Sc
     const table = receiverTable(ctx, recv.callee.object, scope);
     if (!table.known) return;
     const pathNode = recv.arguments[0];
-    addRoute(ctx, call, table.ref, method, pathValue(ctx, pathNode), `.route(path)${via}`, pathNode);
+    addRoute(ctx, call, table.ref, method, pathValue(ctx, pathNode), `.route(path)${via}`, pathNode, handlerSpan(ctx, args[args.length - 1], scope));
     return;
   }
   if (args.length <= firstHandler - 0 || !isHandlerLike(args[args.length - 1])) return;
@@ -545,13 +559,51 @@ function routeCall(ctx: Ctx, call: t.CallExpression, receiver: t.Node, scope: Sc
   }
   const table = receiverTable(ctx, receiver, scope);
   if (!table.known) return;
-  addRoute(ctx, call, table.ref, method, path, via, pathNode);
+  addRoute(ctx, call, table.ref, method, path, via, pathNode, handlerSpan(ctx, args[args.length - 1], scope));
 }
 
-function addRoute(ctx: Ctx, call: t.CallExpression, table: LocalRef | undefined, method: string, path: string | undefined, via: string, pathNode: t.Node): void {
+function addRoute(ctx: Ctx, call: t.CallExpression, table: LocalRef | undefined, method: string, path: string | undefined, via: string, pathNode: t.Node, handler?: SourceSpan): void {
   const start = pathNode.start ?? 0;
   const end = pathNode.end ?? start;
-  ctx.out.routes.push({ table, method, path, ...positionOf(call), via, what: excerpt(ctx.source.slice(start, end)) });
+  ctx.out.routes.push({ table, method, path, ...positionOf(call), via, what: excerpt(ctx.source.slice(start, end)), ...(handler ? { handler } : {}) });
+}
+
+/**
+ * Where a registration's handler is written, when sloctl knows it for certain: an inline function
+ * (`app.get('/x', async (req, res) => { ... })`), Fastify's `{ handler }` option, or a name bound
+ * in this file to a function declaration or a function expression (`app.get('/x', checkout)`)
+ * that the file writes nowhere else (not called by other code, not exported, not reassigned):
+ * then only this registration runs it. Anything else (an import, a method, a wrapper's result,
+ * an array of middleware) is undefined.
+ */
+function handlerSpan(ctx: Ctx, node: t.Node | undefined, scope: Scope): SourceSpan | undefined {
+  if (!node || node.type === 'SpreadElement' || node.type === 'ArgumentPlaceholder') return undefined;
+  const expr = unwrapExpression(node);
+  if (expr.type === 'FunctionExpression' || expr.type === 'ArrowFunctionExpression') return spanOf(ctx, expr);
+  if (expr.type === 'ObjectExpression') {
+    const handler = lookupProperty(expr, 'handler');
+    if (handler.kind !== 'found') return undefined;
+    const value = unwrapExpression(handler.value);
+    return value.type === 'Identifier' || value.type === 'FunctionExpression' || value.type === 'ArrowFunctionExpression' ? handlerSpan(ctx, value, scope) : undefined;
+  }
+  if (expr.type !== 'Identifier') return undefined;
+  // The declaration and this registration: written twice in the file, and not exported.
+  if (ctx.mentions.get(expr.name) !== 2 || ctx.exported.has(expr.name)) return undefined;
+  const found = lookup(ctx, expr.name, scope);
+  if (found?.ref?.kind === 'fn') {
+    const fn = ctx.fnNodes.get(found.ref.key);
+    return fn && !ctx.exportedNodes.has(fn) ? spanOf(ctx, fn) : undefined;
+  }
+  if (found?.ref?.kind === 'table' && found.init) {
+    const init = unwrapExpression(found.init);
+    if (init.type === 'FunctionExpression' || init.type === 'ArrowFunctionExpression') return spanOf(ctx, init);
+  }
+  return undefined;
+}
+
+function spanOf(ctx: Ctx, node: t.Node): SourceSpan | undefined {
+  const loc = node.loc;
+  return loc ? { file: ctx.out.file, line: loc.start.line, col: loc.start.column + 1, endLine: loc.end.line, endCol: loc.end.column + 1 } : undefined;
 }
 
 /** Fastify `app.route({ method, url })`, or Express/Hono `app.route(prefix, sub)`. */
@@ -568,7 +620,8 @@ function routeObjectOrPrefix(ctx: Ctx, call: t.CallExpression, receiver: t.Node,
     const path = pathProp.kind === 'found' ? pathValue(ctx, pathProp.value) : undefined;
     const methods = methodProp.kind === 'found' ? methodList(ctx, methodProp.value) : undefined;
     const pathNode = pathProp.kind === 'found' ? pathProp.value : pathProp.node;
-    for (const m of methods ?? ['*']) addRoute(ctx, call, table.ref, m, methods ? path : undefined, '.route({ method, url })', pathNode);
+    const handler = handlerSpan(ctx, first, scope);
+    for (const m of methods ?? ['*']) addRoute(ctx, call, table.ref, m, methods ? path : undefined, '.route({ method, url })', pathNode, handler);
     return;
   }
   if (args.length === 2) {
@@ -591,7 +644,8 @@ function honoOn(ctx: Ctx, call: t.CallExpression, receiver: t.Node, scope: Scope
   if (!table.known) return;
   const methods = methodList(ctx, methodNode);
   const path = pathValue(ctx, pathNode);
-  for (const m of methods ?? ['*']) addRoute(ctx, call, table.ref, m, methods ? path : undefined, '.on()', pathNode);
+  const handler = handlerSpan(ctx, rest[rest.length - 1], scope);
+  for (const m of methods ?? ['*']) addRoute(ctx, call, table.ref, m, methods ? path : undefined, '.on()', pathNode, handler);
 }
 
 /** Fastify `app.register(plugin, { prefix })`. */

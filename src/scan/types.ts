@@ -58,6 +58,22 @@ export interface RegisteredMetric {
 export interface RegisteredRoute extends FoundRoute {
   /** How it was registered, e.g. "fastify app.get", "gin r.Group(\"/v1\").GET". */
   via: string;
+  /**
+   * Where the handler's own code is, when the registration gives it so that sloctl knows it: an
+   * inline function, or a function of the same file (Node) or package (Go) named directly and
+   * referenced nowhere else. `sloctl init` reads which dependencies a route calls from the calls
+   * inside it (one level: not the functions it calls). Undefined: not known, nothing is said.
+   */
+  handler?: SourceSpan;
+}
+
+/** A stretch of a file, from the first character (line, col) to the one after the last (endLine, endCol), 1-based. */
+export interface SourceSpan {
+  file: string;
+  line: number;
+  col: number;
+  endLine: number;
+  endCol: number;
 }
 
 /** A route registration whose path (or prefix) is computed at run time: counted, never guessed. */
@@ -90,6 +106,12 @@ export interface UntimedClient {
    * dependencies (their env variable, URL or name) to say which one it may be; empty when unknown.
    */
   target: string;
+  /**
+   * A client made once and held in a package-level variable (Go: `var payments = &http.Client{...}`):
+   * where the package's code calls a method on it (`payments.Do(req)`). The client is not a call
+   * itself; these are, for `sloctl init` to tell which routes' handlers make them.
+   */
+  uses?: Array<{ file: string; line: number; col: number }>;
 }
 
 /**
