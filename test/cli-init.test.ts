@@ -13,6 +13,7 @@ import fc from 'fast-check';
 import { parseContract } from '../src/contract/load.ts';
 import { normalizeRoutePath, routeServes } from '../src/contract/route-paths.ts';
 import { codeTimeout, guessDependencies, planDependencies, type FoundCall, type NamedDependency, type TimedCall } from '../src/contract/scaffold-dependencies.ts';
+import { planRouteDependencies } from '../src/contract/scaffold-route-dependencies.ts';
 import { contractTemplate, planRoutes, type FoundRoute } from '../src/contract/scaffold-routes.ts';
 import { renderScaffold, SCAFFOLD_DEFAULTS } from '../src/contract/scaffold.ts';
 import type { Contract } from '../src/contract/schema.ts';
@@ -654,6 +655,157 @@ describe('sloctl init: a contract from the code', () => {
     assert.equal(v.code, 1, v.stdout + v.stderr);
     assert.match(v.stderr, /^wire\.go:7:19: error SLO_DEPENDENCY_UNDECLARED: .*\n {2}hint: no contract can declare it: .*rename it in the code, e\.g\. "payments-api"/m);
     assert.doesNotMatch(v.stderr, /"(inventory|payments)"/);
+  });
+
+  it("routes' dependencies (Express): an inline handler and a named function of the file list what they call; an imported handler and a call in a helper are not followed", async () => {
+    const dir = project({
+      'package.json': JSON.stringify({ name: 'orders', type: 'module', dependencies: { express: '^5.0.0' } }),
+      'server.js': [
+        "import express from 'express';",
+        "import { instrument } from 'sloctl/sdk';",
+        "import { refund } from './refunds.js';",
+        "const sdk = instrument({ contract: 'slo.yaml' });",
+        "sdk.dependency('payments');",
+        "sdk.dependency('inventory');",
+        "sdk.dependency('ledger');",
+        'const PAYMENTS = process.env.PAYMENTS_URL;',
+        'const app = express();',
+        "app.post('/checkout', async (req, res) => {",
+        '  await fetch(`${PAYMENTS}/charge`, { signal: AbortSignal.timeout(40) });',
+        '  res.json(await stock());',
+        '});',
+        'async function stock() { return fetch(`${process.env.INVENTORY_URL}/stock`, { signal: AbortSignal.timeout(30) }); }',
+        'async function quote(req, res) { res.json(await fetch(`${PAYMENTS}/quote`, { signal: AbortSignal.timeout(40) })); }',
+        "app.get('/quote', quote);",
+        "app.get('/stock', async (req, res) => res.json(await fetch(`${process.env.INVENTORY_URL}/stock`, { signal: AbortSignal.timeout(30) })));",
+        "app.post('/refunds', refund);",
+        'app.listen(3000);',
+      ].join('\n'),
+      'refunds.js': 'export async function refund(req, res) { await fetch(`${process.env.LEDGER_URL}/refunds`, { signal: AbortSignal.timeout(20) }); res.sendStatus(204); }\n',
+    });
+    const r = await runCli(['init'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    const c = contractIn(dir);
+    // inventory: /stock calls it inline, but so does the helper /checkout calls, which is not followed: no route lists it
+    // (listed on /stock alone, /checkout would be judged as not calling it). ledger: called only in an imported handler.
+    assert.deepEqual(c.routes.map((x) => [x.name, x.dependencies]), [
+      ['post-checkout', ['payments']],
+      ['get-quote', ['payments']],
+      ['post-refunds', []],
+      ['get-stock', []],
+    ]);
+    assert.match(readFileSync(join(dir, 'slo.yaml'), 'utf8'), /^ {2}- \{ name: post-checkout, method: POST, path: \/checkout, weight: 1, dependencies: \[payments\] \} +# server\.js:10:1$/m);
+    assert.match(r.stdout, /^ {2}2 of 4 routes list the declared dependencies their handler calls, read from the 3 handlers sloctl followed \(their own code, not the functions they call\); the handler of the other 1 route was not followed \(imported, .*\): give it `dependencies:` by hand; inventory is in no list: it is also called outside the handlers sloctl read \(server\.js:14:33\)$/m);
+  });
+
+  it("routes' dependencies (Fastify): the { handler } option, app.route's handler and a const arrow function; a dependency whose timeout is not below the threshold is in no list (the contract validates)", async () => {
+    const dir = project({
+      'package.json': JSON.stringify({ name: 'catalog', type: 'module', dependencies: { fastify: '^5.0.0' } }),
+      'server.js': [
+        "import Fastify from 'fastify';",
+        "import { instrument } from 'sloctl/sdk';",
+        "const sdk = instrument({ contract: 'slo.yaml' });",
+        "const rec = sdk.dependency('recommendations');",
+        "sdk.dependency('search');",
+        'const app = Fastify();',
+        'const related = async () => (rec.useFallback ? [] : [1]);',
+        "app.get('/related', related);",
+        "app.get('/tags', { handler: async () => (sdk.dependency('recommendations').useFallback ? [] : [2]) });",
+        "app.route({ method: 'POST', url: '/items', handler: async () => fetch(`${process.env.SEARCH_URL}/index`, { signal: AbortSignal.timeout(250) }) });",
+        "app.get('/plain', async () => 'ok');",
+        'export default app;',
+      ].join('\n'),
+    });
+    const r = await runCli(['init'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    const c = contractIn(dir);
+    assert.deepEqual(c.routes.map((x) => [x.name, x.dependencies]), [
+      ['post-items', []],
+      ['get-plain', []],
+      ['get-related', ['recommendations']],
+      ['get-tags', ['recommendations']],
+    ]);
+    assert.deepEqual(c.dependencies.map((d) => [d.name, d.timeout]), [['recommendations', 50], ['search', 250]]);
+    assert.match(r.stdout, /^ {2}2 of 4 routes list the declared dependencies their handler calls, read from the 4 handlers sloctl followed \(their own code, not the functions they call\); search is in no list: its 250ms timeout is not below the 100ms latency threshold$/m);
+  });
+
+  it("routes' dependencies (Go net/http): a func literal, a package function (also through http.HandlerFunc, in another file) and a package-level client's calls; a method value, a function the package calls elsewhere and a helper are not followed", async () => {
+    const dir = project({
+      'go.mod': 'module example.com/shop\n\ngo 1.22\n\nrequire github.com/sloctl/sloctl-go v0.1.0\n',
+      'main.go': [
+        'package main', '',
+        'import (', '\t"net/http"', '\t"os"', '\t"time"', '', '\t"github.com/sloctl/sloctl-go/sloctl"', ')', '',
+        'var payments = &http.Client{Timeout: 40 * time.Millisecond}',
+        'var audit = &http.Client{Timeout: 20 * time.Millisecond}', '',
+        'type handlers struct{}', '',
+        'func (h handlers) Orders(w http.ResponseWriter, r *http.Request) { payments.Get(os.Getenv("PAYMENTS_URL") + "/orders") }', '',
+        'func handleCheckout(w http.ResponseWriter, r *http.Request) {',
+        '\tpayments.Get(os.Getenv("PAYMENTS_URL") + "/charge")',
+        '}', '',
+        'func logAudit() { audit.Get(os.Getenv("AUDIT_URL") + "/log") }', '',
+        'func shared(w http.ResponseWriter, r *http.Request) { audit.Get(os.Getenv("AUDIT_URL") + "/x") }', '',
+        'func main() {',
+        '\tcontract, _ := sloctl.LoadFile("slo.json")',
+        '\tsdk, _ := sloctl.New(contract, sloctl.Options{})',
+        '\tsdk.MustDependency("payments")',
+        '\tsdk.MustDependency("inventory")',
+        '\tsdk.MustDependency("audit")',
+        '\th := handlers{}',
+        '\tmux := http.NewServeMux()',
+        '\tmux.HandleFunc("POST /checkout", handleCheckout)',
+        '\tmux.HandleFunc("GET /stock", func(w http.ResponseWriter, r *http.Request) {',
+        '\t\thttp.Get(os.Getenv("INVENTORY_URL") + "/stock")',
+        '\t})',
+        '\tmux.Handle("POST /refunds", http.HandlerFunc(refund))',
+        '\tmux.HandleFunc("GET /orders", h.Orders)',
+        '\tmux.HandleFunc("GET /shared", shared)',
+        '\tmux.HandleFunc("GET /log", func(w http.ResponseWriter, r *http.Request) { logAudit(); shared(w, r) })',
+        '\thttp.ListenAndServe(":8080", sdk.Middleware(mux))',
+        '}', '',
+      ].join('\n'),
+      'refunds.go': 'package main\n\nimport "net/http"\n\nfunc refund(w http.ResponseWriter, r *http.Request) {\n\treq, _ := http.NewRequest("POST", "/refunds", nil)\n\tpayments.Do(req)\n}\n',
+    });
+    const r = await runCli(['init'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    const c = contractIn(dir);
+    // payments: GET /orders calls it in a method value sloctl does not follow, so no route lists it.
+    assert.deepEqual(c.routes.map((x) => [x.name, x.dependencies]), [
+      ['post-checkout', []],
+      ['get-log', []],
+      ['get-orders', []],
+      ['post-refunds', []],
+      ['get-shared', []],
+      ['get-stock', ['inventory']],
+    ]);
+    assert.match(r.stdout, /^ {2}1 of 6 routes lists the declared dependencies its handler calls, read from the 4 handlers sloctl followed \(their own code, not the functions they call\); the handlers of the other 2 routes were not followed .*; payments is in no list: it is also called outside the handlers sloctl read \(main\.go:16:68\)$/m);
+
+    // Without the method value, payments is listed where its client is called: the package function and the one converted with http.HandlerFunc in refunds.go.
+    const main = join(dir, 'main.go');
+    writeFileSync(main, readFileSync(main, 'utf8').replace('{ payments.Get(os.Getenv("PAYMENTS_URL") + "/orders") }', '{}'));
+    const again = await runCli(['init', '--force'], dir);
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual(contractIn(dir).routes.filter((x) => x.dependencies.length > 0).map((x) => [x.name, x.dependencies]), [
+      ['post-checkout', ['payments']],
+      ['post-refunds', ['payments']],
+      ['get-stock', ['inventory']],
+    ]);
+  });
+
+  it("routes' dependencies: a route another registration was folded into (app.all beside app.get) gets no list, and a call in its handlers keeps the dependency out of every list", () => {
+    const span = (line: number, endLine: number) => ({ file: 'a.js', line, col: 1, endLine, endCol: 3 });
+    const found = [
+      { method: 'GET', path: '/a', file: 'a.js', line: 1, col: 1, handler: span(1, 3) },
+      { method: '*', path: '/a', file: 'a.js', line: 4, col: 1, handler: span(4, 6) },
+      { method: 'GET', path: '/b', file: 'a.js', line: 7, col: 1, handler: span(7, 9) },
+    ];
+    const plan = planRoutes(found, { health: '/healthz', metrics: '/metrics' });
+    assert.deepEqual(plan.routes.map((r) => [r.name, r.merged ?? false]), [['get-a', true], ['get-b', false]]);
+    const call = (line: number): TimedCall => ({ file: 'a.js', line, col: 5, call: 'fetch(u)', via: 'fetch', target: 'u', timeout: 'timeout: 20' });
+    const dep = (name: string, ...lines: number[]) => ({ name, named: [], calls: [], timed: lines.map(call) });
+    const deps = planRouteDependencies(plan.routes, [dep('x', 2, 8), dep('y', 8)], () => 20, 100);
+    assert.deepEqual([...deps.byRoute], [['get-b', ['y']]]);
+    assert.equal(deps.followed, 1);
+    assert.deepEqual(deps.leftOut.map((l) => [l.name, l.at?.line]), [['x', 2]]);
   });
 
   it('every route needs a value sloctl cannot guess: the load profile is a comment, and the next step says to fill it in', async () => {

@@ -8,9 +8,10 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname, join, relative, resolve, sep } from 'node:path';
 import { parseContract } from '../contract/load.ts';
 import { codeTimeout, guessDependencies, planDependencies } from '../contract/scaffold-dependencies.ts';
+import { planRouteDependencies, type RouteDependencies } from '../contract/scaffold-route-dependencies.ts';
 import { planRoutes, sanitizeName } from '../contract/scaffold-routes.ts';
 import { renderScaffold, SCAFFOLD_DEFAULTS, THRESHOLD_MS as SCAFFOLD_THRESHOLD_MS } from '../contract/scaffold.ts';
-import { formatDuration } from '../contract/units.ts';
+import { formatDuration, parseDuration } from '../contract/units.ts';
 import { NAME_PATTERN } from '../contract/zod-units.ts';
 import { writeAtomically } from '../files/write-atomically.ts';
 import type { ScanResult } from '../scan/index.ts';
@@ -84,6 +85,14 @@ async function init(dir: string, opts: InitOptions, ctx: CliContext): Promise<nu
   // What the code names through sloctl's SDK is declared (the SDK refuses anything else at start), with the timeout its calls use
   // when sloctl can read it; the other outbound calls are proposed, with their timeout or waiting for one.
   const dependencies = planDependencies(scan.sdkDependencies, guessDependencies(scan.untimedClients, scan.timedClients));
+  // A declared dependency's timeout is read from the code when its calls all carry one sloctl reads (and none lacks one).
+  const readTimeout = (d: (typeof dependencies.declared)[number]) => (d.calls.length === 0 ? codeTimeout(d.timed) : undefined);
+  // Each route's `dependencies:`, from the calls inside its handler's own code, where sloctl knows the handler.
+  const routeDeps = planRouteDependencies(routes.routes, dependencies.declared, (d) => readTimeout(d) ?? DEFAULT_DEPENDENCY_TIMEOUT_MS, SCAFFOLD_THRESHOLD_MS);
+  for (const r of routes.routes) {
+    const names = routeDeps.byRoute.get(r.name);
+    if (names) r.dependencies = names;
+  }
   const schema = existsSync(join(abs, 'node_modules/sloctl/schema/slo.schema.json')) ? './node_modules/sloctl/schema/slo.schema.json' : undefined;
   // A service that instruments itself with express-prom-bundle (and not with sloctl's SDK): the
   // contract maps its names, or it would read series the service does not export (a user trial).
@@ -142,8 +151,6 @@ async function init(dir: string, opts: InitOptions, ctx: CliContext): Promise<nu
   if (others.length > 0) notes.push(`${pluralize(others.length, 'program')} of ${others.length === 1 ? 'its' : 'their'} own below ${dir} left out: ${others.map((d) => `${join(dir, d)}/`).join(', ')} (a package main below the service's, with ${others.length === 1 ? 'its' : 'their'} own routes and calls: a stub of a dependency, a tool); run sloctl init there for ${others.length === 1 ? 'its' : 'their'} own contract`);
   if (scan.unresolvedRoutes.length > 0) notes.push(`${scan.unresolvedRoutes.length} registration(s) with a path computed at run time are listed in a comment, not as routes: add them by hand`);
   const { declared, undeclarable, proposed } = dependencies;
-  // A declared dependency's timeout is read from the code when its calls all carry one sloctl reads (and none lacks one).
-  const readTimeout = (d: (typeof declared)[number]) => (d.calls.length === 0 ? codeTimeout(d.timed) : undefined);
   const defaulted = declared.filter((d) => readTimeout(d) === undefined);
   if (declared.length > 0) {
     const untimed = declared.reduce((n, d) => n + d.calls.length, 0);
@@ -154,6 +161,7 @@ async function init(dir: string, opts: InitOptions, ctx: CliContext): Promise<nu
       : ` with a default timeout of ${SCAFFOLD_DEFAULTS.dependencyTimeout}${read.length > 0 ? ` where the code shows none sloctl can read (read: ${read.join(', ')})` : ''}: set each to the client timeout the code uses for it`;
     notes.push(`${pluralize(declared.length, 'dependency', 'dependencies')} the code names through sloctl's SDK ${declared.length === 1 ? 'is' : 'are'} declared (${declared.map((d) => d.name).join(', ')}; the SDK refuses an undeclared one at start)${timeouts}${also}`);
   }
+  if (declared.length > 0 && routes.routes.length > 0) notes.push(routeDependencyNote(routes.routes.length, routeDeps, dir));
   for (const n of undeclarable) notes.push(`${join(dir, n.file)}:${n.line}:${n.col}: the code names dependency ${JSON.stringify(n.name)} through sloctl's SDK, which no contract can declare (lower-case letters, digits, - and _): rename it in the code, then declare it`);
   const waiting = proposed.named.filter((d) => d.calls.length > 0);
   const calls = waiting.reduce((n, d) => n + d.calls.length, 0) + proposed.unnamed.length;
@@ -175,6 +183,25 @@ async function init(dir: string, opts: InitOptions, ctx: CliContext): Promise<nu
   const own = bundle ? { via: 'express-prom-bundle', at: bundleAt!, mapped: mapped === true, labels: bundleLabels } : ownMetrics ? { via: 'client_golang (promhttp)', at: ownMetrics.at, mapped: true, labels: undefined, bucketsWithoutThreshold: ownMetrics.bucketsWithoutThreshold } : undefined;
   say(`${nextSteps(runtime, frameworks, modules, shown, relative(ctx.cwd, abs) || '.', sdk ? `${join(dir, sdk.file)}:${sdk.line}:${sdk.col}` : undefined, gate, defaulted.length > 0, own)}\n`);
   return EXIT.OK;
+}
+
+/** The timeout init writes for a dependency whose code shows none it can read. */
+const DEFAULT_DEPENDENCY_TIMEOUT_MS = (() => {
+  const p = parseDuration(SCAFFOLD_DEFAULTS.dependencyTimeout);
+  return p.ok ? p.value : 0;
+})();
+
+/**
+ * One line: how many routes got a `dependencies:` list, how many handlers were read, that the
+ * others (and the functions a handler calls) were not followed, and the dependencies left out of
+ * every list with why.
+ */
+function routeDependencyNote(total: number, plan: RouteDependencies, dir: string): string {
+  const listed = plan.byRoute.size;
+  const others = total - plan.followed;
+  const notFollowed = others > 0 ? `; the handler${others === 1 ? '' : 's'} of the other ${pluralize(others, 'route')} ${others === 1 ? 'was' : 'were'} not followed (imported, a method, a wrapper's result, named elsewhere too, or registered twice): give ${others === 1 ? 'it' : 'them'} \`dependencies:\` by hand` : '';
+  const left = plan.leftOut.map((l) => `; ${l.name} is in no list: ${l.why}${l.at ? ` (${join(dir, l.at.file)}:${l.at.line}:${l.at.col})` : ''}`).join('');
+  return `${listed} of ${pluralize(total, 'route')} ${listed === 1 ? 'lists' : 'list'} the declared dependencies ${listed === 1 ? 'its' : 'their'} handler calls, read from the ${pluralize(plan.followed, 'handler')} sloctl followed (${plan.followed === 1 ? 'its' : 'their'} own code, not the functions ${plan.followed === 1 ? 'it calls' : 'they call'})${notFollowed}${left}`;
 }
 
 /** The latency threshold init writes, in seconds (a histogram bucket's unit). */

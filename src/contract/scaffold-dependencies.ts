@@ -34,6 +34,8 @@ export interface FoundCall {
   via: string;
   /** Source text that says where the call goes; empty when unknown. */
   target: string;
+  /** A client held in a package-level variable (Go): where the code calls it. */
+  uses?: ReadonlyArray<{ file: string; line: number; col: number }>;
 }
 
 /** An outbound call with a timeout (src/scan/types.ts TimedClient). */

@@ -38,6 +38,10 @@ export interface PlannedRoute {
   from: FoundRoute;
   /** What the reader must check: a method assumed, a prefix sloctl could not see. */
   note?: string;
+  /** Another registration of the same method and template was folded into this one: its handler may run too. */
+  merged?: true;
+  /** The declared dependencies its handler calls (scaffold-route-dependencies.ts); none written when undefined. */
+  dependencies?: string[];
 }
 
 export interface RoutePlan {
@@ -54,6 +58,7 @@ export function planRoutes(found: readonly FoundRoute[], sdkPaths: { health: str
   const sdkOwn = new Set([normalizeRoutePath(sdkPaths.health), normalizeRoutePath(sdkPaths.metrics)]);
   const seen = new Set<string>();
   const paths = new Set<string>();
+  const planned = new Map<string, PlannedRoute[]>();
   const names = new Set<string>();
   // Explicit methods first, so `app.all('/x')` beside `app.get('/x')` adds nothing.
   const ordered = [...found.filter((r) => r.method !== '*'), ...found.filter((r) => r.method === '*')];
@@ -78,7 +83,10 @@ export function planRoutes(found: readonly FoundRoute[], sdkPaths: { health: str
     // One route per method and template: the same route registered twice (or under two spellings
     // of one template) is written once, and an any-method registration only where no explicit one is.
     const pathKey = `${r.prefixUnknown ? '…' : ''}${normalized}`;
-    if (anyMethod ? paths.has(pathKey) : seen.has(`${method} ${pathKey}`)) continue;
+    if (anyMethod ? paths.has(pathKey) : seen.has(`${method} ${pathKey}`)) {
+      for (const p of planned.get(pathKey) ?? []) if (anyMethod || p.method === method) p.merged = true;
+      continue;
+    }
     seen.add(`${method} ${pathKey}`);
     paths.add(pathKey);
     const notes: string[] = [];
@@ -86,13 +94,15 @@ export function planRoutes(found: readonly FoundRoute[], sdkPaths: { health: str
     if (r.prefixUnknown) notes.push('mounted under a prefix sloctl cannot see: write the full path the clients call');
     if (r.subtree) notes.push(`${subtreeName(r)}: every path under it`);
     if (r.catchAll) notes.push("Go ServeMux's catch-all: it counts requests for / alone, so add a route for each other path its handler serves");
-    plan.routes.push({
+    const route: PlannedRoute = {
       name: uniqueName(routeName(method, path), names),
       method: method as ContractMethod,
       path,
       from: r,
       ...(notes.length > 0 ? { note: notes.join('; ') } : {}),
-    });
+    };
+    plan.routes.push(route);
+    planned.set(pathKey, [...(planned.get(pathKey) ?? []), route]);
   }
   // A route on a probe's path (POST /readyz beside GET /readyz; the end of a route under an unknown
   // prefix that reads /healthz) would be outside every SLI: it counts nothing, so it is not written.

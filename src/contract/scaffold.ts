@@ -156,9 +156,16 @@ function routeLines(input: ScaffoldInput): string[] {
     out.push(
       '# One route per registration found in the code. `weight` is the business weight: the weighted',
       '# throughput counts each request by it, so raise it for the routes that matter most.',
+      ...(input.dependencies.declared.length > 0
+        ? [
+          '# `dependencies` lists the declared dependencies a route\'s handler calls, where sloctl could read',
+          '# the handler\'s own code (not the functions it calls): add those it misses, and the other routes\'.',
+        ]
+        : []),
       'routes:',
     );
-    const rows = routes.map((r) => `  - { name: ${flowScalar(r.name)}, method: ${r.method}, path: ${flowScalar(r.path)}, weight: 1 }`);
+    const depsOf = (r: (typeof routes)[number]) => (r.dependencies && r.dependencies.length > 0 ? `, dependencies: [${r.dependencies.map(flowScalar).join(', ')}]` : '');
+    const rows = routes.map((r) => `  - { name: ${flowScalar(r.name)}, method: ${r.method}, path: ${flowScalar(r.path)}, weight: 1${depsOf(r)} }`);
     const column = Math.max(COMMENT_COLUMN, ...rows.map((row) => row.length + 2));
     routes.forEach((r, i) => out.push(withComment(rows[i], r.note ? `${where(r.from)}: ${r.note}` : where(r.from), column)));
   }
