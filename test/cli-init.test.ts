@@ -791,6 +791,28 @@ describe('sloctl init: a contract from the code', () => {
     ]);
   });
 
+  it("routes' dependencies (NestJS): a controller method is its route's handler", async () => {
+    const dir = project({
+      'package.json': JSON.stringify({ name: 'items', dependencies: { '@nestjs/core': '^11.0.0', '@nestjs/common': '^11.0.0' } }),
+      'src/main.ts': "import { NestFactory } from '@nestjs/core';\nimport { instrument } from 'sloctl/sdk';\nimport { AppModule } from './app.module';\nconst sdk = instrument({ contract: 'slo.yaml' });\nsdk.dependency('payments');\nconst app = await NestFactory.create(AppModule);\nawait app.listen(3000);\n",
+      'src/items.controller.ts': [
+        "import { Controller, Get, Post } from '@nestjs/common';",
+        "@Controller('items')",
+        'export class ItemsController {',
+        '  @Post()',
+        '  async create() {',
+        '    return fetch(`${process.env.PAYMENTS_URL}/charge`, { signal: AbortSignal.timeout(40) });',
+        '  }',
+        "  @Get(':id')",
+        '  one() { return {}; }',
+        '}',
+      ].join('\n'),
+    });
+    const r = await runCli(['init'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(contractIn(dir).routes.map((x) => [x.name, x.dependencies]), [['post-items', ['payments']], ['get-items-by-id', []]]);
+  });
+
   it("routes' dependencies: a route another registration was folded into (app.all beside app.get) gets no list, and a call in its handlers keeps the dependency out of every list", () => {
     const span = (line: number, endLine: number) => ({ file: 'a.js', line, col: 1, endLine, endCol: 3 });
     const found = [

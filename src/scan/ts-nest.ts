@@ -32,7 +32,7 @@ import { collectBindings, type Bindings } from './ts-bindings.ts';
 import type { TsFileContext } from './ts-context.ts';
 import { routerOf } from './ts-routes.ts';
 import { defaultRouter, nodeRouteShapes, type NodeRouter } from './node-routers.ts';
-import type { RegisteredRoute, ScanWarning, UnresolvedRoute } from './types.ts';
+import type { RegisteredRoute, ScanWarning, SourceSpan, UnresolvedRoute } from './types.ts';
 
 const COMMON = '@nestjs/common';
 const CORE = '@nestjs/core';
@@ -59,6 +59,8 @@ export interface NestRoute extends Located {
   via: string;
   /** The expression that could not be read, when `path` is undefined. */
   what: string;
+  /** The decorated method: its body is the route's handler. */
+  handler?: SourceSpan;
 }
 
 export interface NestExclusion {
@@ -165,7 +167,9 @@ function controllerRoutes(ctx: TsFileContext, bindings: Bindings, cls: t.ClassDe
         out.routes.push({ method, path: undefined, versioned, via, what: unread ? textOf(ctx, unread) : '@Controller(...)', ...at });
         continue;
       }
-      for (const b of base) for (const p of own) out.routes.push({ method, path: nestPath(b, p), versioned, via, what: '', ...at });
+      const loc = member.loc;
+      const handler = loc ? { handler: { file: ctx.file, line: loc.start.line, col: loc.start.column + 1, endLine: loc.end.line, endCol: loc.end.column + 1 } } : {};
+      for (const b of base) for (const p of own) out.routes.push({ method, path: nestPath(b, p), versioned, via, what: '', ...at, ...handler });
     }
   }
 }
@@ -277,7 +281,7 @@ export function linkNestRoutes(files: readonly NestFacts[]): { routes: Registere
       const unknown = prefix === undefined || r.versioned || routerModule !== undefined;
       const excluded = !unknown && exclusions.some((e) => e.path === r.path && (e.method === '*' || r.method === '*' || e.method === r.method));
       const path = unknown || excluded ? r.path : nestPath(prefix, r.path);
-      for (const shape of nodeRouteShapes(router, path, false)) routes.push({ method: r.method, ...shape, ...(unknown ? { prefixUnknown: true } : {}), ...at, via: r.via });
+      for (const shape of nodeRouteShapes(router, path, false)) routes.push({ method: r.method, ...shape, ...(unknown ? { prefixUnknown: true } : {}), ...at, via: r.via, ...(r.handler ? { handler: r.handler } : {}) });
     }
   }
   return { routes, unresolved, warnings };
