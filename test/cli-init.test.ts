@@ -696,6 +696,14 @@ describe('sloctl init: a contract from the code', () => {
     ]);
     assert.match(readFileSync(join(dir, 'slo.yaml'), 'utf8'), /^ {2}- \{ name: post-checkout, method: POST, path: \/checkout, weight: 1, dependencies: \[payments\] \} +# server\.js:10:1$/m);
     assert.match(r.stdout, /^ {2}2 of 4 routes list the declared dependencies their handler calls, read from the 3 handlers sloctl followed \(their own code, not the functions they call\); the handler of the other 1 route was not followed \(imported, .*\): give it `dependencies:` by hand; inventory is in no list: it is also called outside the handlers sloctl read \(server\.js:14:33\)$/m);
+
+    // Only the imported handler left: no route's handler was followed, and the note says so.
+    const server = join(dir, 'server.js');
+    writeFileSync(server, [...readFileSync(server, 'utf8').split('\n').slice(0, 9), "app.post('/refunds', refund);", 'app.listen(3000);'].join('\n'));
+    const only = await runCli(['init', '--force'], dir);
+    assert.equal(only.code, 0, only.stderr);
+    assert.deepEqual(contractIn(dir).routes.map((x) => [x.name, x.dependencies]), [['post-refunds', []]]);
+    assert.match(only.stdout, /^ {2}no route lists the declared dependencies its handler calls: sloctl did not follow the route's handler \(imported, .*\): give it `dependencies:` by hand$/m);
   });
 
   it("routes' dependencies (Fastify): the { handler } option, app.route's handler and a const arrow function; a dependency whose timeout is not below the threshold is in no list (the contract validates)", async () => {
