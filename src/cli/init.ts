@@ -197,11 +197,12 @@ const DEFAULT_DEPENDENCY_TIMEOUT_MS = (() => {
  * every list with why.
  */
 function routeDependencyNote(total: number, plan: RouteDependencies, dir: string): string {
+  const why = "(imported, a method, a wrapper's result, named elsewhere too, or registered twice)";
+  if (plan.followed === 0) return `no route lists the declared dependencies its handler calls: sloctl did not follow ${total === 1 ? "the route's handler" : `the ${total} routes' handlers`} ${why}: give ${total === 1 ? 'it' : 'them'} \`dependencies:\` by hand`;
   const listed = plan.byRoute.size;
   const others = total - plan.followed;
-  const notFollowed = others > 0 ? `; the handler${others === 1 ? '' : 's'} of the other ${pluralize(others, 'route')} ${others === 1 ? 'was' : 'were'} not followed (imported, a method, a wrapper's result, named elsewhere too, or registered twice): give ${others === 1 ? 'it' : 'them'} \`dependencies:\` by hand` : '';
+  const notFollowed = others > 0 ? `; the handler${others === 1 ? '' : 's'} of the other ${pluralize(others, 'route')} ${others === 1 ? 'was' : 'were'} not followed ${why}: give ${others === 1 ? 'it' : 'them'} \`dependencies:\` by hand` : '';
   const left = plan.leftOut.map((l) => `; ${l.name} is in no list: ${l.why}${l.at ? ` (${join(dir, l.at.file)}:${l.at.line}:${l.at.col})` : ''}`).join('');
-  if (plan.followed === 0) return `no route lists the declared dependencies its handler calls: sloctl did not follow ${total === 1 ? "the route's handler" : `the ${total} routes' handlers`} (imported, a method, a wrapper's result, named elsewhere too, or registered twice): give ${total === 1 ? 'it' : 'them'} \`dependencies:\` by hand`;
   return `${listed} of ${pluralize(total, 'route')} ${listed === 1 ? 'lists' : 'list'} the declared dependencies ${listed === 1 ? 'its' : 'their'} handler calls, read from the ${pluralize(plan.followed, 'handler')} sloctl followed (${plan.followed === 1 ? 'its' : 'their'} own code, not the functions ${plan.followed === 1 ? 'it calls' : 'they call'})${notFollowed}${left}`;
 }
 
