@@ -821,21 +821,23 @@ describe('sloctl init: a contract from the code', () => {
     assert.deepEqual(contractIn(dir).routes.map((x) => [x.name, x.dependencies]), [['post-items', ['payments']], ['get-items-by-id', []]]);
   });
 
-  it("routes' dependencies: a route another registration was folded into (app.all beside app.get) gets no list, and a call in its handlers keeps the dependency out of every list", () => {
+  it("routes' dependencies: a route another registration was folded into (app.all beside app.get), or Go's catch-all, gets no list, and a call in its handlers keeps the dependency out of every list", () => {
     const span = (line: number, endLine: number) => ({ file: 'a.js', line, col: 1, endLine, endCol: 3 });
     const found = [
       { method: 'GET', path: '/a', file: 'a.js', line: 1, col: 1, handler: span(1, 3) },
       { method: '*', path: '/a', file: 'a.js', line: 4, col: 1, handler: span(4, 6) },
       { method: 'GET', path: '/b', file: 'a.js', line: 7, col: 1, handler: span(7, 9) },
+      // Go ServeMux's "/": its handler answers every path no other pattern matches, so its calls may be theirs.
+      { method: '*', path: '/', catchAll: true as const, file: 'a.js', line: 10, col: 1, handler: span(10, 12) },
     ];
     const plan = planRoutes(found, { health: '/healthz', metrics: '/metrics' });
-    assert.deepEqual(plan.routes.map((r) => [r.name, r.merged ?? false]), [['get-a', true], ['get-b', false]]);
+    assert.deepEqual(plan.routes.map((r) => [r.name, r.merged ?? false]), [['get-root', false], ['get-a', true], ['get-b', false]]);
     const call = (line: number): TimedCall => ({ file: 'a.js', line, col: 5, call: 'fetch(u)', via: 'fetch', target: 'u', timeout: 'timeout: 20' });
     const dep = (name: string, ...lines: number[]) => ({ name, named: [], calls: [], timed: lines.map(call) });
-    const deps = planRouteDependencies(plan.routes, [dep('x', 2, 8), dep('y', 8)], () => 20, 100);
+    const deps = planRouteDependencies(plan.routes, [dep('x', 2, 8), dep('y', 8), dep('z', 8, 11)], () => 20, 100);
     assert.deepEqual([...deps.byRoute], [['get-b', ['y']]]);
     assert.equal(deps.followed, 1);
-    assert.deepEqual(deps.leftOut.map((l) => [l.name, l.at?.line]), [['x', 2]]);
+    assert.deepEqual(deps.leftOut.map((l) => [l.name, l.at?.line]), [['x', 2], ['z', 11]]);
   });
 
   it('every route needs a value sloctl cannot guess: the load profile is a comment, and the next step says to fill it in', async () => {

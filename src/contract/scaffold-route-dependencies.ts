@@ -6,8 +6,9 @@
 // written only from what the code shows for certain:
 //
 //   - the route's handler is known (src/scan: an inline function, or a function of the same file
-//     or package named at the registration and written nowhere else), and no other registration
-//     was folded into the route (its handler would run too);
+//     or package named at the registration and written nowhere else), no other registration was
+//     folded into the route (its handler would run too), and it is not Go ServeMux's catch-all
+//     "/" (its handler also answers every path no other pattern matches: its calls may be theirs);
 //   - a dependency is in the list when one of its calls sits inside that handler's own code: an
 //     outbound call init grouped under it, a call on a client held in a package-level variable
 //     (Go), or the SDK's `.dependency('name')` (or the `useFallback` read) there. One level only:
@@ -38,7 +39,7 @@ type At = { file: string; line: number; col: number };
 /** A route as init plans it, with where the code registers it (and its handler, when known). */
 export interface RouteWithHandler {
   name: string;
-  from: At & { handler?: Span };
+  from: At & { handler?: Span; catchAll?: true };
   merged?: true;
 }
 
@@ -68,7 +69,7 @@ function inside(at: At, span: Span): boolean {
  * every route (init writes one).
  */
 export function planRouteDependencies(routes: readonly RouteWithHandler[], declared: readonly DeclaredDependency[], timeoutMs: (d: DeclaredDependency) => number, thresholdMs: number): RouteDependencies {
-  const known = routes.filter((r) => r.from.handler !== undefined && !r.merged);
+  const known = routes.filter((r) => r.from.handler !== undefined && !r.merged && !r.from.catchAll);
   const byRoute = new Map<string, string[]>();
   const leftOut: RouteDependencies['leftOut'] = [];
   const handlerOf = (at: At) => known.filter((r) => inside(at, r.from.handler!));
