@@ -72,13 +72,16 @@ export function detectGoUntimedClients(file: string, root: GoNode, defaultClient
       const shown = node.parent?.type === 'unary_expression' ? node.parent : node;
       const name = declaredName(shown);
       // Where its calls go, when they all name one environment variable (`client.Get(os.Getenv("INVENTORY_URL"))`): a stronger sign than the variable's name.
-      const target = name ? (envTarget(root, name.text, http) ?? name.text).slice(0, 500) : '';
+      const env = name ? envTarget(root, name.text, http) : undefined;
+      const target = name ? (env ?? name.text).slice(0, 500) : '';
+      // The variable, for where the package calls it (go.ts, packageClientUses), when the target is the environment's.
+      const holder = env !== undefined ? { holder: name!.text } : {};
       if (timeout === undefined || timeout.text.trim() === '0') {
         // `c := &http.Client{}` then `c.Timeout = d` in the same file: set after all.
         if (name && new RegExp(`\\b${name.text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.Timeout\\s*=[^=]`).test(root.text)) continue;
-        out.push({ file, ...positionOf(shown), call: excerpt(shown.text), via: `${http}.Client{}`, fix: LITERAL_FIX, target });
+        out.push({ file, ...positionOf(shown), call: excerpt(shown.text), via: `${http}.Client{}`, fix: LITERAL_FIX, target, ...holder });
       } else if (timed) {
-        timed.push({ file, ...positionOf(shown), call: excerpt(shown.text), via: `${http}.Client{}`, target, timeout: `Timeout: ${timeout.text}` });
+        timed.push({ file, ...positionOf(shown), call: excerpt(shown.text), via: `${http}.Client{}`, target, ...holder, timeout: `Timeout: ${timeout.text}` });
       }
     }
   }

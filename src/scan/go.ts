@@ -120,9 +120,10 @@ function scanPackageDirectory(parser: GoParser, sources: ReadSource[], metrics: 
       }
       // A client held in a package-level variable: where the package calls it (for init's route dependencies).
       for (const client of [...routes.untimed.slice(clientsFrom.untimed), ...routes.timed.slice(clientsFrom.timed)]) {
-        if (!client.via.endsWith('.Client{}') || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(client.target)) continue;
+        const variable = client.holder ?? client.target;
+        if (!client.via.endsWith('.Client{}') || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(variable)) continue;
         try {
-          const uses = packageClientUses(packageFiles, scope, client.target);
+          const uses = packageClientUses(packageFiles, scope, variable);
           if (uses.length > 0) client.uses = uses;
         } catch {
           // Only init's route dependencies read these: without them, no route lists the client's dependency.

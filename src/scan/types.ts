@@ -112,6 +112,8 @@ export interface UntimedClient {
    * itself; these are, for `sloctl init` to tell which routes' handlers make them.
    */
   uses?: Array<{ file: string; line: number; col: number }>;
+  /** Go: the variable a client literal is stored in (`payments` of `var payments = &http.Client{}`), when `target` says more (its calls' `os.Getenv(...)`). */
+  holder?: string;
 }
 
 /**
