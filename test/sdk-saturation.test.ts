@@ -16,6 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { after, describe, it } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { AggregatorRegistry } from 'prom-client';
 import { instrument, type Sdk } from 'sloctl/sdk';
 import { wrap } from 'sloctl/sdk/http';
 import { metricValue, testRegistry } from 'sloctl/sdk/testing';
@@ -440,6 +441,12 @@ describe('saturation monitor', () => {
       assert.ok(app.sdk.saturation);
       assert.equal((await fetch(`${app.url}/.sloctl/drill/evidence`)).status, 404);
       assert.equal(await metricValue(app.sdk.registry, 'sloctl_saturation_state', { signal: 'inFlight' }), 0);
+      // Merged across a cluster's workers (AggregatorRegistry on the primary) the state is the worst
+      // worker's: a worker at warn (1) and one at critical (2) read 2, not the sum 3.
+      const state = (await app.sdk.registry.getMetricsAsJSON()).filter((m) => m.name === 'sloctl_saturation_state');
+      const at = (v: number) => state.map((m) => ({ ...m, values: m.values.map((x) => ({ ...x, value: v })) }));
+      const merged = await AggregatorRegistry.aggregate([at(1), at(2)]).getSingleMetricAsString('sloctl_saturation_state');
+      assert.match(merged, /^sloctl_saturation_state\{signal="inFlight"\} 2$/m, merged);
     } finally {
       await app.close();
     }

@@ -439,14 +439,17 @@ export function rejectionBody(r: Rejection): string {
 /** sloctl_concurrency_limit and sloctl_concurrency_queued (with a limiter), sloctl_shed_total{route}. */
 export function registerAdmissionMetrics(reg: Registry, a: AdmissionController): void {
   if (a.limiter !== undefined) {
+    // Merged across a cluster's workers (AggregatorRegistry), the sum, said here on purpose: each
+    // worker admits up to its own limit independently, so the service as a whole takes the sum of
+    // them at once, and the queued requests of all workers are all waiting.
     new Gauge({
-      name: LIMIT_METRICS.limit.name, help: LIMIT_METRICS.limit.help, registers: [reg],
+      name: LIMIT_METRICS.limit.name, help: LIMIT_METRICS.limit.help, registers: [reg], aggregator: 'sum',
       collect() {
         this.set(a.limit ?? 0);
       },
     });
     new Gauge({
-      name: LIMIT_METRICS.queued.name, help: LIMIT_METRICS.queued.help, registers: [reg],
+      name: LIMIT_METRICS.queued.name, help: LIMIT_METRICS.queued.help, registers: [reg], aggregator: 'sum',
       collect() {
         this.set(a.queued);
       },

@@ -160,8 +160,10 @@ export class SaturationMonitor {
     const M = SATURATION_METRICS;
     // One monitor per registry: a second Sdk on the same registry would fail on the HTTP metrics first.
     for (const m of Object.values(M)) reg.removeSingleMetric(m.name);
+    // Merged across a cluster's workers (AggregatorRegistry) the state is the worst worker's (its
+    // default, the sum, read two workers at warn as 2, critical); the evidence files are each worker's, summed.
     new Gauge({
-      name: M.state.name, help: M.state.help, labelNames: ['signal'], registers: [reg],
+      name: M.state.name, help: M.state.help, labelNames: ['signal'], registers: [reg], aggregator: 'max',
       collect() {
         for (const [signal, s] of monitor.states) this.set({ signal }, stateValue(s));
       },
