@@ -35,6 +35,9 @@ describe('sdk in cluster mode', () => {
       assert.equal(value(/^sloctl_error_class_weight\{error_class="server"[^}]*\} (\S+)$/m), 2.5, text);
       const availability = value(/^sloctl_availability (\S+)$/m);
       assert.ok(availability >= 0 && availability <= 1, `sloctl_availability ${availability}`);
+      // Each worker says which it is on its own /metrics; merged, the gauge would be no worker's: omitted.
+      assert.match(await (await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { connection: 'close' } })).text(), /^sloctl_cluster_worker [12]$/m);
+      assert.doesNotMatch(text, /sloctl_cluster_worker/);
       const notices = stderr.split('\n').filter((l) => l.includes('"event":"cluster-worker"'));
       assert.equal(notices.length, 2, stderr);
     } finally {

@@ -23,10 +23,13 @@ import { EmbeddedEvaluator } from '../evaluate/embedded.ts';
 import { evaluateThroughPrometheus } from '../evaluate/promql.ts';
 import { checkHealth, endpointUrl } from '../run/health.ts';
 import { renderStatus, type StatusFormat } from '../evaluate/render.ts';
-import type { StatusReport } from '../evaluate/report.ts';
+import type { SloStatus, StatusReport } from '../evaluate/report.ts';
 import { PromqlClient } from '../observe/promql-client.ts';
 import { checkTargetUrl, monotonicClock, Scraper, ScrapeError, type ScrapeReport } from '../observe/scraper.ts';
 import { SeriesStore } from '../observe/series-store.ts';
+import { CLUSTER_WORKER, HTTP_ROLES } from '../contract/metric-names.ts';
+import { takingTurnsText, type TakingTurns } from '../verdicts/memory.ts';
+import { ProcessTurns, START_TIME, workerOf } from '../verdicts/taking-turns.ts';
 import { EXIT, UsageError, type CliContext } from './exit.ts';
 import { contractArgument, loadValidContract } from './files.ts';
 import { durationFlag, intFlag } from './flags.ts';
@@ -111,6 +114,18 @@ function exitCodeOf(report: StatusReport): number {
   return EXIT.OK;
 }
 
+/**
+ * An SLO computed from the counters of processes that took turns answering /metrics: neither OK
+ * nor FAILING (UNKNOWN, exit 4), and no burn-rate alert from those numbers either. Its numbers stay
+ * for --explain and JSON, which say what they were computed from.
+ */
+function mixedWorkers(slo: SloStatus, turns: TakingTurns): SloStatus {
+  if (slo.state === 'skipped') return slo;
+  const reason = `workers took turns answering /metrics (${turns.evidence})`;
+  const { alerts: _alerts, ...rest } = slo;
+  return { ...rest, state: 'unknown', reason, explain: [...slo.explain, `  state: UNKNOWN (${reason}: its counters mix several processes'; was ${slo.state.toUpperCase()})`] };
+}
+
 export interface StatusRunOptions {
   /** The wall clock, read once to anchor the monotonic clock that stamps scrapes; tests may pass their own. Default Date.now. */
   now?: () => number;
@@ -174,6 +189,11 @@ export async function runStatus(file: string | undefined, flags: StatusFlags, ct
     let last: ScrapeReport | undefined;
     let firstAt: number | undefined;
     let lastAt: number | undefined;
+    // Which process answered each scrape (the gate's check, taking-turns.ts): a cluster's workers
+    // taking turns at one port mix their counters, which no SLI computed from them survives.
+    const requestsName = contract.metrics?.requests ?? HTTP_ROLES.requests.name;
+    const processes = new ProcessTurns(requestsName);
+    const carried = (name: string, at: number) => store.select(name).map((x) => x.latest()).filter((x) => x !== undefined && x.t === at).map((x) => x!.v);
     // Sampling takes (samples - 1) intervals: say what is happening, on stderr, so a wait of
     // several seconds does not look like a hang (stdout keeps only the report).
     const progress = (line: string) => {
@@ -189,6 +209,8 @@ export async function runStatus(file: string | undefined, flags: StatusFlags, ct
         ok++;
         firstAt ??= last.at;
         lastAt = last.at;
+        const requests = carried(requestsName, last.at);
+        processes.observe(last.at - firstAt, { startTimes: carried(START_TIME, last.at), ...(requests.length > 0 ? { requests: requests.reduce((a, b) => a + b, 0) } : {}), ...workerOf(carried(CLUSTER_WORKER.name, last.at)) });
         continue;
       }
       errors.push(last.error!.message);
@@ -199,12 +221,20 @@ export async function runStatus(file: string | undefined, flags: StatusFlags, ct
     const at = lastAt! + 1;
     const r = evaluator.report(at);
     const st = store.stats();
+    const turns = processes.turns;
+    const notes = turns !== undefined
+      ? [`not judged: ${takingTurnsText(turns, 'the sampling')}; every SLO is UNKNOWN`]
+      : processes.worker !== undefined
+        ? [`its /metrics is node:cluster worker ${processes.worker}'s alone (${CLUSTER_WORKER.name}): these numbers are that worker's requests, not the service's; serve one /metrics for all the workers (prom-client's AggregatorRegistry: sloctl/sdk README, "Cluster mode") and read that`]
+        : [];
     report = {
       service: contract.service.name,
       at,
-      source: { kind: 'scrape', url: urls.metrics, scrapes: samples, failures: scraper.failures, firstAt, lastAt, restarts: scraper.restarts, errors },
-      slos: r.slos,
+      // Processes taking turns: a start time read as a restart was one of them answering, not a new process.
+      source: { kind: 'scrape', url: urls.metrics, scrapes: samples, failures: scraper.failures, firstAt, lastAt, restarts: turns ? 0 : scraper.restarts, errors },
+      slos: turns ? r.slos.map((slo) => mixedWorkers(slo, turns)) : r.slos,
       health: r.health,
+      ...(notes.length > 0 ? { notes } : {}),
       store: { series: st.series, samples: st.samples, evictedSamples: st.evictedSamples, evictedSeries: st.evictedSeries, refusedSeries: st.refusedSeries },
     };
     for (const e of errors) ctx.stderr(`sloctl: warning: ${e}\n`);

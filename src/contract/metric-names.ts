@@ -143,6 +143,18 @@ export const MAJOR_GC_COUNT = {
   go: { name: 'go_gc_duration_seconds_count' },
 } as const;
 
+/**
+ * The SDK's gauge in a node:cluster worker (PM2's cluster mode too): the worker's id. Its /metrics
+ * is then that worker's alone; a scraper reading it knows so, and sees the workers take turns.
+ * Omitted by prom-client's AggregatorRegistry (merged, it would be no worker's).
+ */
+export const CLUSTER_WORKER = {
+  name: 'sloctl_cluster_worker',
+  type: 'gauge',
+  help: "This process's node:cluster worker id: its /metrics counts this worker's requests alone (merge the workers' with prom-client's AggregatorRegistry).",
+  source: 'sdk',
+} as const satisfies MetricRole;
+
 export type HttpRole = keyof typeof HTTP_ROLES;
 export type NodeRuntimeRole = keyof typeof NODE_RUNTIME_ROLES;
 export type GoRuntimeRole = keyof typeof GO_RUNTIME_ROLES;

@@ -37,7 +37,7 @@ import { connectionQueueReason, wireView, withdrawQueueFailures } from '../verdi
 import { processTreeCpuMs, systemMachineProbe } from '../run/machine-probe.ts';
 import { cannotReachAlphaText, DEFAULT_ALPHA } from '../verdicts/stats.ts';
 import { replayedRequestsNote } from '../verdicts/replayed-requests.ts';
-import { blindInstrumentation, caveatReasons, failureReasons, judgeObjectives, routeLabelNote, unmeasurableReasons, unrecordedRouteReasons, type BlindInstrumentation } from '../verdicts/objectives.ts';
+import { blindInstrumentation, caveatReasons, failureReasons, judgeObjectives, routeLabelNote, unmeasurableReasons, unrecordedRouteReasons, withdrawServiceSideFailures, type BlindInstrumentation } from '../verdicts/objectives.ts';
 import { routeEvidence, routeLabel, routeReports } from '../verdicts/routes.ts';
 import { missed } from '../verdicts/withdraw.ts';
 import { restartsText, type HeapReading } from '../verdicts/memory.ts';
@@ -355,6 +355,8 @@ export async function runGate(options: GateRunOptions): Promise<GateReport> {
   const queueWithdrawn: string[] = [];
   // A service whose request counter did not see the run's requests (objectives.ts blindInstrumentation).
   let blind: BlindInstrumentation | undefined;
+  // Failures only the service's view showed while its side was INCONCLUSIVE (part of the run counted, workers taking turns).
+  let sideWithdrawn: { withdrawn: string[]; reason?: string } = { withdrawn: [] };
   // The service's heap over the measured phase: what a memory-per-request regression must show (compare.ts).
   let heap: { series: HeapReading[]; majorGcMetric?: string } | undefined;
   if (trialResults.length > 0) {
@@ -411,6 +413,7 @@ export async function runGate(options: GateRunOptions): Promise<GateReport> {
       const wire = judgeObjectives(contract, { ...views, client: wireView(merged), trials: trialResults.map(wireView) }, judging);
       queueWithdrawn.push(...withdrawQueueFailures(waits, report.verdicts, wire));
     }
+    sideWithdrawn = withdrawServiceSideFailures(report.verdicts, { ...(blind ? { blind } : {}), ...(service.takingTurns ? { turns: service.takingTurns } : {}) });
     const foreign = foreignTraffic(routes, service.takingTurns);
     if (foreign) {
       notes.push(foreignTrafficNote(foreign));
@@ -479,6 +482,7 @@ export async function runGate(options: GateRunOptions): Promise<GateReport> {
   if (lag && (selfCheckFailed || lagWithdrawn.length > 0)) unsupported.unshift(generatorLagReason(lag, lagWithdrawn));
   if (waits && queueWithdrawn.length > 0) unsupported.push(connectionQueueReason(waits, queueWithdrawn));
   if (foreignWithdrawn.length > 0) unsupported.push(foreignTrafficReason(foreignWithdrawn));
+  if (sideWithdrawn.reason !== undefined) unsupported.push(sideWithdrawn.reason);
   // An objective the run was too short to measure (its budget under one request) blocks a pass.
   const unmeasured = unmeasurableReasons(report.verdicts);
   // A failure the lag (or a starved machine) cannot explain stands; what they withdrew beside it is a note.
@@ -492,7 +496,7 @@ export async function runGate(options: GateRunOptions): Promise<GateReport> {
   if (unmeasured.length > 0) return finish('inconclusive', EXIT.INCONCLUSIVE, [...unmeasured, ...unsupported], [...notes, ...notUpdated]);
   // Failed only where a starved machine or the generator's lag explains it, or the generator never
   // delivered the profile: no verdict either way. A pass despite late sends stands (below).
-  if (withdrawn.length > 0 || lagWithdrawn.length > 0 || queueWithdrawn.length > 0 || foreignWithdrawn.length > 0 || lag?.underDelivered) return finish('inconclusive', EXIT.INCONCLUSIVE, unsupported, [...notes, ...notUpdated]);
+  if (withdrawn.length > 0 || lagWithdrawn.length > 0 || queueWithdrawn.length > 0 || foreignWithdrawn.length > 0 || sideWithdrawn.withdrawn.length > 0 || lag?.underDelivered) return finish('inconclusive', EXIT.INCONCLUSIVE, unsupported, [...notes, ...notUpdated]);
   // A regression beyond the tolerance that the comparison could not judge (a baseline of another
   // profile, a busier machine) is no failure of the build, and no pass either: a user's PR 24%
   // slower on p95 (p = 0.004) passed because its load.duration differed from the baseline's. Asked

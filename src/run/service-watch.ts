@@ -5,7 +5,7 @@
 //
 // I/O lives in the Scraper; this file only decides when to scrape and what to read from the store.
 import { classOf, classSelectors, labelMap, type ClassSelector, type LabelMap } from '../contract/label-map.ts';
-import { GO_RUNTIME_ROLES, HTTP_ROLES, MAJOR_GC_COUNT, NODE_RUNTIME_ROLES } from '../contract/metric-names.ts';
+import { CLUSTER_WORKER, GO_RUNTIME_ROLES, HTTP_ROLES, MAJOR_GC_COUNT, NODE_RUNTIME_ROLES } from '../contract/metric-names.ts';
 import type { Contract } from '../contract/schema.ts';
 import { increase } from '../engine/counter.ts';
 import { parseLe } from '../engine/histogram.ts';
@@ -15,7 +15,8 @@ import { EmbeddedEvaluator } from '../evaluate/embedded.ts';
 import { monotonicClock, Scraper, type ScrapeReport } from '../observe/scraper.ts';
 import { SeriesStore, type Series } from '../observe/series-store.ts';
 import type { ServiceView } from '../verdicts/objectives.ts';
-import type { HeapReading, ServiceRestart, TakingTurns } from '../verdicts/memory.ts';
+import type { HeapReading, ServiceRestart } from '../verdicts/memory.ts';
+import { ProcessTurns, START_TIME, workerOf, type ProcessReading } from '../verdicts/taking-turns.ts';
 
 export interface ServiceWatchOptions {
   metricsUrl: string;
@@ -49,8 +50,6 @@ export interface ServiceMark {
   restarts?: number;
 }
 
-/** client_golang's process collector and prom-client's defaults both export it (seconds since the epoch). */
-const START_TIME = 'process_start_time_seconds';
 
 /** Labels that usually carry the status code, to name in a fix (promhttp, gin/echo middlewares, OpenTelemetry). */
 const STATUS_LABELS = ['code', 'status', 'status_code', 'http_status_code', 'http_response_status_code', 'status_class'];
@@ -87,12 +86,8 @@ export class ServiceWatch {
   /** The heap gauge and the request counter at each successful scrape of the measured phase. */
   private readonly heapSeries: HeapReading[] = [];
   private readonly restarts: ServiceRestart[] = [];
-  /** What the previous successful scrape read: the process start time(s) and the request counter. */
-  private prev: { startTimes?: string; requests?: number } | undefined;
-  /** Every process start time (signature) read so far: a restart never brings an earlier one back. */
-  private readonly startsSeen = new Set<string>();
-  /** Processes took turns answering /metrics (cluster mode), when a scrape showed it. */
-  private turns: TakingTurns | undefined;
+  /** Which process answered each scrape: restarts, and processes taking turns (cluster mode). */
+  private readonly processes: ProcessTurns;
   /** A successful scrape declared the request counter's family (prom-client writes `# TYPE` for a labelled counter before its first series). */
   private requestCounterDeclared = false;
 
@@ -127,6 +122,7 @@ export class ServiceWatch {
     this.namesRouteLabel = contract.metrics?.labels?.route !== undefined;
     this.selectors = classSelectors(contract);
     this.concurrency = concurrencyReads(contract);
+    this.processes = new ProcessTurns(this.names.requests);
   }
 
   /** The trial (0-based) the scrapes from now on belong to, of how many: when a concurrency peak happened. */
@@ -179,47 +175,25 @@ export class ServiceWatch {
     const requests = this.latestSum(this.names.requests);
     // The counter's series this scrape carried (a series a new process has not recreated yet keeps its old value in the store).
     const carried = valuesOf(this.names.requests);
-    this.noticeRestart(r.at - this.firstAt, valuesOf(START_TIME), carried.length > 0 ? carried.reduce((a, b) => a + b, 0) : undefined);
+    this.noticeRestart(r.at - this.firstAt, { startTimes: valuesOf(START_TIME), ...(carried.length > 0 ? { requests: carried.reduce((a, b) => a + b, 0) } : {}), ...workerOf(valuesOf(CLUSTER_WORKER.name)) });
     const majorGcs = this.majorGcCount(r.at);
     if (heap !== undefined) this.heapSeries.push({ offsetMs: r.at - this.firstAt, heapBytes: heap, ...(requests !== undefined ? { requests } : {}), ...(majorGcs !== undefined ? { majorGcs } : {}) });
     return { at: r.at, heapBytes: heap, requests, cpuSeconds: this.latestSum('process_cpu_seconds_total'), restarts: this.restarts.length };
   }
 
   /**
-   * A restart between the previous scrape and this one: the process start time changed, or the
-   * request counter went down (a new process counts from 0). Once per scrape, whichever says it.
-   * Not a restart: the start time went back to one read earlier, or the counter went down while the
-   * start time stayed the same (prom-client rounds it to the second, so workers forked together
-   * share it): another process answered, as the workers of node:cluster or PM2's cluster mode take
-   * turns answering one port (takingTurns).
+   * A restart between the previous scrape and this one, or another process answering (processes
+   * taking turns at one port: taking-turns.ts tells which, for status too). Once per scrape.
    */
-  private noticeRestart(offsetMs: number, startTimes: number[], requests: number | undefined): void {
-    const starts = startTimes.length > 0 ? [...startTimes].sort((a, b) => a - b).join(',') : undefined;
-    const prev = this.prev;
-    this.prev = { startTimes: starts, requests };
-    const seenBefore = starts !== undefined && this.startsSeen.has(starts);
-    if (starts !== undefined) this.startsSeen.add(starts);
-    if (prev === undefined) return;
-    const firstWall = this.firstWallMs ?? 0;
-    const turns = (evidence: string) => {
-      this.turns ??= { atLeast: 2, seenAtMs: offsetMs, evidence };
-      this.turns.atLeast = Math.max(this.turns.atLeast, this.startsSeen.size);
-    };
-    if (starts !== undefined && prev.startTimes !== undefined && starts !== prev.startTimes) {
-      if (seenBefore) {
-        turns(`${START_TIME} went back from ${prev.startTimes} to ${starts}, an earlier scrape's`);
-        return;
-      }
-      const newest = Math.max(...startTimes) * 1000;
+  private noticeRestart(offsetMs: number, reading: ProcessReading): void {
+    const change = this.processes.observe(offsetMs, reading);
+    if (change?.kind !== 'restart') return;
+    if (change.newestStart !== undefined) {
       // When the new process started, on the measured phase's clock (the scrape's when the two disagree).
-      const at = newest - firstWall;
-      this.restarts.push({ offsetMs: at >= 0 && at <= offsetMs ? at : offsetMs, seenAtMs: offsetMs, evidence: `${START_TIME} changed` });
-    } else if (requests !== undefined && prev.requests !== undefined && requests < prev.requests) {
-      if (starts !== undefined && starts === prev.startTimes) {
-        turns(`${this.names.requests} went down from ${prev.requests} to ${requests} while ${START_TIME} stayed ${starts}`);
-        return;
-      }
-      this.restarts.push({ offsetMs, seenAtMs: offsetMs, evidence: `${this.names.requests} went down from ${prev.requests} to ${requests}` });
+      const at = change.newestStart * 1000 - (this.firstWallMs ?? 0);
+      this.restarts.push({ offsetMs: at >= 0 && at <= offsetMs ? at : offsetMs, seenAtMs: offsetMs, evidence: change.evidence });
+    } else {
+      this.restarts.push({ offsetMs, seenAtMs: offsetMs, evidence: change.evidence });
     }
   }
 
@@ -274,6 +248,7 @@ export class ServiceWatch {
     const weighted = this.increaseOf(this.names.weighted);
     const requests = this.increaseOf(this.names.requests);
     const endHeap = this.latestSum(this.names.heap);
+    const turns = this.processes.turns;
     return {
       slos: this.evaluator.evaluate(this.lastAt + 1),
       weightedRate: weighted !== undefined ? weighted / spanS : undefined,
@@ -286,8 +261,9 @@ export class ServiceWatch {
       heapSeries: this.heapSeries.length > 0 ? [...this.heapSeries] : undefined,
       majorGcMetric: this.majorGc.shown,
       // Processes taking turns: a start time read as a restart was one of them answering, not a new process.
-      restarts: this.turns ? [] : [...this.restarts],
-      ...(this.turns ? { takingTurns: { ...this.turns } } : {}),
+      restarts: turns ? [] : [...this.restarts],
+      ...(turns ? { takingTurns: { ...turns } } : {}),
+      ...(this.processes.worker !== undefined ? { clusterWorker: this.processes.worker } : {}),
       dependencyUpShare: this.depUp.n > 0 ? this.depUp.sum / this.depUp.n : undefined,
       dependencyUpShares: this.depUp.n > 0 ? Object.fromEntries([...this.depUp.each].map(([d, sum]) => [d, sum / this.depUp.n])) : undefined,
       // A peak in the scrape that opened the phase was read before the first trial said how many there are.

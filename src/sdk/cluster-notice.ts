@@ -32,7 +32,7 @@ export function noticeCluster(metricsPath: string | undefined, healthPath: strin
 let noticed = false;
 
 /** This process's cluster worker, when it is one: node:cluster, only if its bootstrap loaded it. */
-function clusterWorker(): { id: number | undefined } | undefined {
+export function clusterWorker(): { id: number | undefined } | undefined {
   const loaded = (process as { moduleLoadList?: readonly string[] }).moduleLoadList;
   if (loaded === undefined || !loaded.includes('NativeModule internal/cluster/child')) return undefined;
   const cluster = createRequire(import.meta.url)('node:cluster') as typeof import('node:cluster').default;

@@ -3,8 +3,8 @@
 // framework code.
 import { performance } from 'node:perf_hooks';
 import { Gauge, register as globalRegistry, type Registry } from 'prom-client';
-import { HTTP_ROLES } from '../contract/metric-names.ts';
-import { noticeCluster } from './cluster-notice.ts';
+import { CLUSTER_WORKER, HTTP_ROLES } from '../contract/metric-names.ts';
+import { clusterWorker, noticeCluster } from './cluster-notice.ts';
 import type { Contract } from '../contract/schema.ts';
 import { bucketsFor } from './core/buckets.ts';
 import { Classifier, type Classification } from '../contract/classify.ts';
@@ -248,6 +248,13 @@ export class Sdk {
         this.set((await sdk.health()).availability);
       },
     });
+    // In a cluster worker, which worker this /metrics is: sloctl gate and status then know it counts
+    // one worker's requests, and see scrapes landing on different workers. Omitted when the primary
+    // merges the workers (AggregatorRegistry): merged, it would be no worker's.
+    const worker = clusterWorker();
+    if (worker?.id !== undefined) {
+      new Gauge({ name: CLUSTER_WORKER.name, help: CLUSTER_WORKER.help, registers: [reg], aggregator: 'omit' }).set(worker.id);
+    }
     if (this.deps.size > 0) {
       new Gauge({
         name: HTTP_ROLES.dependencyUp.name, help: HTTP_ROLES.dependencyUp.help, registers: [reg],

@@ -83,8 +83,8 @@ export interface TakingTurns {
 }
 
 /** Why the service's own counters cannot be judged when processes took turns answering its /metrics, with what to do. */
-export function takingTurnsText(t: TakingTurns): string {
-  return `its /metrics was answered by at least ${t.atLeast} processes taking turns (at ${secs(t.seenAtMs)} of the measured phase: ${t.evidence}), so its counters and gauges mix them`
+export function takingTurnsText(t: TakingTurns, span = 'the measured phase'): string {
+  return `its /metrics was answered by at least ${t.atLeast} processes taking turns (at ${secs(t.seenAtMs)} of ${span}: ${t.evidence}), so its counters and gauges mix them`
     + ' (cluster mode: node:cluster or PM2 -i, one registry per worker); serve one /metrics for all workers from the primary with prom-client\'s AggregatorRegistry, or give each worker its own metrics port (src/sdk/README.md, "Cluster mode")';
 }
 

@@ -22,7 +22,7 @@
 // - Sections the gate does not judge (dependencies, resilience, drift, observability): sloctl
 //   accept's other phases judge them (src/accept/run.ts); the gate leaves them out.
 import { unseenClasses } from '../contract/label-map.ts';
-import { HTTP_ROLES } from '../contract/metric-names.ts';
+import { CLUSTER_WORKER, HTTP_ROLES } from '../contract/metric-names.ts';
 import { formatDuration, formatSeconds } from '../contract/units.ts';
 import { ceilingSide, type QuantileBucket } from '../engine/histogram.ts';
 import type { Contract, LatencyObjective } from '../contract/schema.ts';
@@ -38,6 +38,7 @@ import { memoryVerdicts, takingTurnsText, type HeapReading, type ServiceRestart,
 import { causesText, errorCauses, latencyShareCauses, missingBuckets, missingBucketsText, percentileCauses, routeEvidence, throughputCauses, unrecordedRoutes, unrecordedRoutesText, type RouteEvidence } from './routes.ts';
 import type { AvailabilityPart, ObjectiveVerdict, RouteCause, Unit } from './types.ts';
 import { percentileQuantile } from '../contract/percentiles.ts';
+import { failsObjective, measuredValue, serviceFails, withdrawFailures } from './withdraw.ts';
 
 /** What the service's own metrics said over the measured phase. */
 export interface ServiceView {
@@ -64,6 +65,8 @@ export interface ServiceView {
   concurrency?: ConcurrencyPeak[];
   /** Processes took turns answering the service's /metrics (cluster mode): its own ratios mix them (memory.ts TakingTurns). */
   takingTurns?: TakingTurns;
+  /** The SDK's sloctl_cluster_worker at the scrapes: its /metrics is this node:cluster worker's alone. */
+  clusterWorker?: number;
   /** Why there is no service view at all (the metrics could not be read). */
   unavailable?: string;
   /**
@@ -770,54 +773,110 @@ export interface JudgeOptions {
 }
 
 /**
- * Answers the generator must have got before a service that counted under BLIND_SHARE of them is
- * called blind: fewer say too little (a short run's window edges).
+ * Answers the generator must have got before a service that counted under PARTIAL_SHARE of them is
+ * called blind or partial: fewer say too little (a short run's window edges).
  */
 export const BLIND_MIN_ANSWERS = 20;
-/** Under this share of the answered requests counted by the service: its instrumentation does not see them. */
-export const BLIND_SHARE = 0.5;
+/**
+ * Under this share of the answered requests counted by the service, its counters saw only part of
+ * the run. Why 0.75: on its own a single process counts every answered request, and more: the
+ * service's window opens with a scrape after the warm-up finished and closes with one after the
+ * last answer (gate/run.ts), so only a request the client gave up on can be missing there, and
+ * other clients, the gate's own health checks and scrapes only add (the comparison is on the
+ * contract's routes, where the health and metrics paths are not). One process of N workers (node:
+ * cluster, PM2) sharing the load counts about 1/N: 0.5 for two workers, the usual case, which an
+ * uneven share (Linux's round-robin is even; the kernel's own balancing is not) still keeps well
+ * under 0.75. Measured: 2 workers, 1,034 of 2,000; a single process, 100% (the SDK, Go promhttp).
+ */
+export const PARTIAL_SHARE = 0.75;
 
-/** A service whose request counter did not see the run's requests (blindInstrumentation). */
+/** A service whose request counter did not see all of the run's requests (blindInstrumentation). */
 export interface BlindInstrumentation {
   counted: number;
   answered: number;
   counter: string;
+  /** The contract routes compared, with what each view counted (absent: the counter's total against the answers). */
+  routes?: Array<{ label: string; counted: number; answered: number }>;
   /** The sentence, with the numbers and the fix. */
   reason: string;
 }
 
+const AGGREGATE_FIX = 'serve one /metrics for all the workers (prom-client\'s AggregatorRegistry on the primary: sloctl/sdk README, "Cluster mode")';
+const MIDDLEWARE_FIX = 'register the SDK\'s middleware before the routers (sloctl/sdk/koa: app.use(middleware(sdk)) before app.use(router.routes()); sloctl/sdk/express: app.use(middleware(sdk)) before the routes; sloctl/sdk/hono: app.use(\'*\', middleware(sdk)) first), or make the instrumentation wrap every request';
+
 /**
- * The service exports its request counter (sloctl's SDK's, or the mapped one) and the counter grew
- * by 0, or by under half of the requests the generator got answers for, over the measured phase:
- * its instrumentation does not see the requests (sloctl's Koa or Express middleware registered
- * after the routers; a framework hook that never runs), or its /metrics is not the instance the
- * target sends to. That is no missing view: the service's own numbers, which its health, its
- * availability gauge and its production alerts read, say the run did not happen. Undefined when
- * the service exports no such counter, its metrics could not be read, or too few requests were answered.
+ * What the service counted of the answered requests on the contract's routes it recorded (a route
+ * it recorded nothing under has its own WARN, routes.ts unrecorded; a route it does not have
+ * counts 404s elsewhere): undefined when the service's series have no routes to compare.
  */
-export function blindInstrumentation(views: Pick<GateViews, 'client' | 'service'>): BlindInstrumentation | undefined {
+function routeCounts(routes: readonly RouteEvidence[] | undefined): BlindInstrumentation['routes'] {
+  if (routes === undefined) return undefined;
+  const out = routes
+    .filter((r) => r.client !== undefined && r.service !== undefined && r.unrecorded === undefined && r.missing === undefined)
+    .map((r) => ({ label: r.label, counted: r.service!.total, answered: r.client!.total - (r.client!.unanswered ?? 0) }))
+    .filter((r) => r.answered > 0);
+  return out.length > 0 ? out : undefined;
+}
+
+/**
+ * The service exports its request counter (sloctl's SDK's, or the mapped one) and, over the
+ * measured phase, it counted none of the requests the generator got answers for (blind: its
+ * instrumentation does not see them, sloctl's Koa or Express middleware registered after the
+ * routers), or under PARTIAL_SHARE of them, on the contract's routes it recorded or in all
+ * (partial: its /metrics is one process of several, node:cluster or PM2 with one scrape
+ * connection kept open to one worker, or one instance of several behind the target, or the
+ * instrumentation misses some requests). That is no missing view: the service's own numbers,
+ * which its health, its availability gauge and its production alerts read, judged part of the
+ * run or none of it. Undefined when the service exports no such counter, its metrics could not be
+ * read, too few requests were answered, or processes took turns answering /metrics (their counts
+ * mix, and that is said on its own: memory.ts TakingTurns).
+ */
+export function blindInstrumentation(views: Pick<GateViews, 'client' | 'service' | 'routes'>): BlindInstrumentation | undefined {
   const rc = views.service.requestCounter;
-  if (rc === undefined || views.service.unavailable !== undefined) return undefined;
+  if (rc === undefined || views.service.unavailable !== undefined || views.service.takingTurns !== undefined) return undefined;
   const answered = views.client.completed;
-  if (!(answered >= BLIND_MIN_ANSWERS) || rc.counted >= BLIND_SHARE * answered) return undefined;
+  if (!(answered >= BLIND_MIN_ANSWERS)) return undefined;
   const n = (x: number) => Math.round(x).toLocaleString('en-US');
-  const fix = 'register the SDK\'s middleware before the routers (sloctl/sdk/koa: app.use(middleware(sdk)) before app.use(router.routes()); sloctl/sdk/express: app.use(middleware(sdk)) before the routes; sloctl/sdk/hono: app.use(\'*\', middleware(sdk)) first), or make the instrumentation wrap every request';
-  const seen = rc.counted === 0
-    ? `its instrumentation does not see them: ${fix}`
-    : `its instrumentation does not see most of them (${fix}), or its metrics are one instance's of several behind the target`;
+  if (rc.counted === 0) {
+    return {
+      counted: 0,
+      answered,
+      counter: rc.name,
+      reason: `the service counted 0 of the ${n(answered)} requests the generator got answers for (${rc.name} over the measured phase): its instrumentation does not see them: ${MIDDLEWARE_FIX}; `
+        + 'the objectives are judged on the client\'s view alone, and the service\'s health, availability gauge and alerts read numbers that miss these requests',
+    };
+  }
+  // The routes first: the counter's total also holds other clients' and other paths' requests.
+  const routes = routeCounts(views.routes);
+  const onRoutes = routes && { counted: routes.reduce((a, r) => a + r.counted, 0), answered: routes.reduce((a, r) => a + r.answered, 0) };
+  const partialOnRoutes = onRoutes !== undefined && onRoutes.answered >= BLIND_MIN_ANSWERS && onRoutes.counted < PARTIAL_SHARE * onRoutes.answered;
+  if (!partialOnRoutes && rc.counted >= PARTIAL_SHARE * answered) return undefined;
+  const seen = partialOnRoutes
+    ? `the service's counters saw ${n(onRoutes.counted)} of the ${n(onRoutes.answered)} requests the load got answers for on ${routes!.length === 1 ? routes![0].label : `the contract's routes (${routes!.map((r) => `${r.label} ${n(r.counted)} of ${n(r.answered)}`).join('; ')})`} (${rc.name} over the measured phase)`
+    : `the service's counters saw ${n(rc.counted)} of the ${n(answered)} requests the load got answers for (${rc.name} over the measured phase)`;
   return {
-    counted: rc.counted,
-    answered,
+    counted: partialOnRoutes ? onRoutes.counted : rc.counted,
+    answered: partialOnRoutes ? onRoutes.answered : answered,
     counter: rc.name,
-    reason: `the service counted ${n(rc.counted)} of the ${n(answered)} requests the generator got answers for (${rc.name} over the measured phase): ${seen}; `
-      + 'the objectives are judged on the client\'s view alone, and the service\'s health, availability gauge and alerts read numbers that miss these requests',
+    ...(partialOnRoutes ? { routes } : {}),
+    reason: views.service.clusterWorker !== undefined
+      ? `${seen}: its /metrics is node:cluster worker ${views.service.clusterWorker}'s alone (${CLUSTER_WORKER.name}), one process of several sharing the port; `
+        + `${AGGREGATE_FIX}; until then the service's side of the objectives is INCONCLUSIVE and they are judged on the client's view`
+      : `${seen}: its /metrics is one process of several (node:cluster, PM2's cluster mode) or one instance of several behind the target, or its instrumentation misses some requests; `
+        + `${AGGREGATE_FIX}, or ${MIDDLEWARE_FIX}; until then the service's side of the objectives is INCONCLUSIVE and they are judged on the client's view`,
   };
 }
 
-/** Ratio objectives a blind service cannot speak to: a pass is a warning saying why (as inconclusiveServiceVerdict does). */
+/**
+ * Ratio objectives a blind (or partial) service cannot speak to: a pass is a warning saying why
+ * (as inconclusiveServiceVerdict does); a failure only its view shows is taken back by the gate
+ * (withdrawServiceSideFailures).
+ */
 function blindVerdicts(verdicts: ObjectiveVerdict[], blind: BlindInstrumentation): void {
   const n = (x: number) => Math.round(x).toLocaleString('en-US');
-  const note = `the service side is INCONCLUSIVE: its request counter ${blind.counter} counted ${n(blind.counted)} of the ${n(blind.answered)} requests answered (its instrumentation does not see them)`;
+  const note = blind.counted === 0
+    ? `the service side is INCONCLUSIVE: its request counter ${blind.counter} counted 0 of the ${n(blind.answered)} requests answered (its instrumentation does not see them)`
+    : `the service side is INCONCLUSIVE: its counters saw ${n(blind.counted)} of the ${n(blind.answered)} requests answered (one process of several, or one instance's)`;
   for (const v of verdicts) {
     if (!['latency', 'errors', 'availability', 'throughput'].includes(v.contract)) continue;
     if (v.verdict === 'fail') v.reason += `; ${note}`;
@@ -826,6 +885,30 @@ function blindVerdicts(verdicts: ObjectiveVerdict[], blind: BlindInstrumentation
       v.reason += `; but ${note}`;
     }
   }
+}
+
+/**
+ * A failure only the service's view shows, while its side is INCONCLUSIVE (its counters saw part
+ * of the run: `blind`; or processes took turns answering /metrics: `turns`): taken back as a
+ * warning (withdraw.ts), listed for the outcome's reason; the gate is then INCONCLUSIVE, not FAIL.
+ * A failure the client's view shows stands: the client saw every request.
+ */
+export function withdrawServiceSideFailures(verdicts: ObjectiveVerdict[], side: { blind?: BlindInstrumentation; turns?: TakingTurns }): { withdrawn: string[]; reason?: string } {
+  const n = (x: number) => Math.round(x).toLocaleString('en-US');
+  const why = side.turns !== undefined
+    ? takingTurnsText(side.turns)
+    : side.blind !== undefined && side.blind.counted > 0
+      ? `the service's counters saw ${n(side.blind.counted)} of the ${n(side.blind.answered)} requests answered`
+      : undefined;
+  if (why === undefined) return { withdrawn: [] };
+  const withdrawn = withdrawFailures({
+    note: `not judged (only the service's view failed, and ${why}):`,
+    objective: (v) => ['latency', 'errors', 'availability', 'throughput'].includes(v.contract) && serviceFails(v) && !(measuredValue(v.client) && failsObjective(v, v.client)),
+    comparison: () => false,
+  }, verdicts);
+  return withdrawn.length > 0
+    ? { withdrawn, reason: `only the service's own view failed, and ${why}: ${withdrawn.join('; ')}, where the client's view of every request met the objective` }
+    : { withdrawn };
 }
 
 /**
