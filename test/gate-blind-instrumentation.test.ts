@@ -17,6 +17,8 @@ import KoaRouter from '@koa/router';
 import { Registry } from 'prom-client';
 import { instrument } from 'sloctl/sdk';
 import { middleware } from 'sloctl/sdk/koa';
+import { wrap } from 'sloctl/sdk/http';
+import { createServer } from 'node:http';
 import { runCli } from './helpers/cli.ts';
 import { loadOf, routeRow } from './helpers/route-results.ts';
 import { parseContract } from '../src/contract/load.ts';
@@ -151,6 +153,37 @@ describe('gate: a Koa service whose middleware comes after the router', { timeou
       for (const name of ['lat', 'errors']) assert.equal(report.verdicts.find((v) => v.name === name)!.verdict, 'warn');
     } finally {
       await s.close();
+    }
+  });
+});
+
+describe('gate: a service whose /metrics counts every other request (one of two workers\' registries)', { timeout: 60_000 }, () => {
+  it('says the count and the fix first; the service side is INCONCLUSIVE (WARN), the client\'s pass stands', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sloctl-partial-gate-'));
+    const file = join(dir, 'slo.yaml');
+    writeFileSync(file, CONTRACT);
+    // Two SDKs, as two cluster workers have: requests alternate between them, /metrics and the
+    // health endpoint are the first one's (a scrape connection kept on one worker).
+    const sdks = [0, 1].map(() => instrument({ contract: file, registry: new Registry(), defaultMetrics: false, clusterNotice: false }));
+    const handlers = sdks.map((sdk) => wrap((_req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end('[]');
+    }, sdk, { route: () => '/items' }));
+    let n = 0;
+    const server = createServer((req, res) => handlers[req.url?.startsWith('/items') ? n++ % 2 : 0]!(req, res));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const r = await runCli(['gate', file, '--target', url, '--trials', '1', '--no-progress', '--json', '--journal', join(dir, 'j.jsonl')], dir);
+      const report = JSON.parse(r.stdout, (_k, v) => (v === null ? NaN : v)) as GateReport;
+      assert.match(report.notes[0], /^the service's counters saw [\d,]+ of the [\d,]+ requests the load got answers for on GET \/items \(http_server_requests_total over the measured phase\): its \/metrics is one process of several/, report.notes.join('\n'));
+      const [, counted, answered] = /saw ([\d,]+) of the ([\d,]+)/.exec(report.notes[0])!.map((x) => Number(x.replace(/,/g, '')));
+      assert.ok(Math.abs(counted! / answered! - 0.5) < 0.05, `${counted} of ${answered}`);
+      for (const name of ['lat', 'errors']) assert.equal(report.verdicts.find((v) => v.name === name)!.verdict, 'warn');
+      assert.notEqual(report.outcome, 'fail', JSON.stringify(report.reasons));
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 });
