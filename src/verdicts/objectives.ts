@@ -862,7 +862,7 @@ export function blindInstrumentation(views: Pick<GateViews, 'client' | 'service'
     reason: views.service.clusterWorker !== undefined
       ? `${seen}: its /metrics is node:cluster worker ${views.service.clusterWorker}'s alone (${CLUSTER_WORKER.name}), one process of several sharing the port; `
         + `${AGGREGATE_FIX}; until then the service's side of the objectives is INCONCLUSIVE and they are judged on the client's view`
-      : `${seen}: its /metrics is one process of several (node:cluster, PM2's cluster mode) or one instance of several behind the target, or its instrumentation misses some requests; `
+      : `${seen}: its /metrics is one process of several (node:cluster, PM2's cluster mode) or one instance of several behind the target, or its instrumentation misses some requests or counts them under other routes; `
         + `${AGGREGATE_FIX}, or ${MIDDLEWARE_FIX}; until then the service's side of the objectives is INCONCLUSIVE and they are judged on the client's view`,
   };
 }
