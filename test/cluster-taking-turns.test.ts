@@ -143,11 +143,13 @@ describe('a service whose counters saw part of the run (one worker of several)',
     }
   });
 
-  it('a single process (every answered request counted, other clients adding more) is not flagged, nor are workers taking turns twice', () => {
+  it('a single process (every answered request counted, other clients adding more) is not flagged, nor are workers taking turns twice, nor a restart', () => {
     assert.equal(blindInstrumentation(views(5000)), undefined);
     assert.equal(blindInstrumentation(views(6100)), undefined);
     assert.equal(blindInstrumentation(views(3800)), undefined, '76%: within the margin');
     assert.equal(blindInstrumentation({ ...views(2480), service: { ...views(2480).service, takingTurns: { atLeast: 2, seenAtMs: 0, evidence: 'x' } } }), undefined);
+    // A restart loses what was counted since the scrape before it: said as a restart, not as several processes.
+    assert.equal(blindInstrumentation({ ...views(2480), service: { ...views(2480).service, restarts: [{ offsetMs: 1000, seenAtMs: 2000, evidence: 'process_start_time_seconds changed' }] } }), undefined);
   });
 
   it('a failure only the service\'s view shows is taken back (INCONCLUSIVE, not FAIL); one the client saw stands', () => {
