@@ -14,7 +14,7 @@
 // Exit codes: 0 every SLO meets its objective; 1 an SLO misses it, its budget is overspent, or a
 // page-severity burn-rate tier would fire (sloctl's evaluation); 2 usage (bad flags, unreadable or
 // invalid contract); 3 the target or Prometheus could not be read; 4 inconclusive (an SLO has no
-// data).
+// data, or a cluster's workers took turns answering the scrapes: taking-turns.ts).
 import type { Command } from 'commander';
 import type { Contract } from '../contract/schema.ts';
 import { formatDuration, formatElapsed } from '../contract/units.ts';
