@@ -135,6 +135,9 @@ describe('a service whose counters saw part of the run (one worker of several)',
     assert.ok(blind);
     assert.match(blind.reason, /^the service's counters saw 2,480 of the 5,000 requests the load got answers for on GET \/a \(http_server_requests_total over the measured phase\): its \/metrics is one process of several \(node:cluster, PM2's cluster mode\).*AggregatorRegistry.*"Cluster mode"/);
     assert.match(blindInstrumentation(views(2480, { clusterWorker: 2 }))!.reason, /: its \/metrics is node:cluster worker 2's alone \(sloctl_cluster_worker\)/);
+    // The load's connections all on the other worker: none counted, and still said as the worker's, not as middleware order.
+    const none = views(0, { clusterWorker: 2 });
+    assert.match(blindInstrumentation({ ...none, service: { ...none.service, requestCounter: { name: 'http_server_requests_total', counted: 0 } } })!.reason, /^the service's counters saw 0 of the 5,000 requests .*: its \/metrics is node:cluster worker 2's alone/);
     const vs = judgeObjectives(contract, views(2480));
     for (const name of ['lat', 'errors']) {
       const v = vs.find((x) => x.name === name)!;

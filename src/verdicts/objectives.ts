@@ -837,7 +837,8 @@ export function blindInstrumentation(views: Pick<GateViews, 'client' | 'service'
   const answered = views.client.completed;
   if (!(answered >= BLIND_MIN_ANSWERS)) return undefined;
   const n = (x: number) => Math.round(x).toLocaleString('en-US');
-  if (rc.counted === 0) {
+  // (A cluster worker's /metrics that saw none: the load's connections all went to other workers.)
+  if (rc.counted === 0 && views.service.clusterWorker === undefined) {
     return {
       counted: 0,
       answered,
@@ -878,7 +879,7 @@ export function blindInstrumentation(views: Pick<GateViews, 'client' | 'service'
  */
 function blindVerdicts(verdicts: ObjectiveVerdict[], blind: BlindInstrumentation): void {
   const n = (x: number) => Math.round(x).toLocaleString('en-US');
-  const note = blind.counted === 0
+  const note = blind.counted === 0 && !blind.reason.includes(CLUSTER_WORKER.name)
     ? `the service side is INCONCLUSIVE: its request counter ${blind.counter} counted 0 of the ${n(blind.answered)} requests answered (its instrumentation does not see them)`
     : `the service side is INCONCLUSIVE: its counters saw ${n(blind.counted)} of the ${n(blind.answered)} requests answered (one process of several, or one instance's)`;
   for (const v of verdicts) {
