@@ -70,7 +70,7 @@ function samples(byStatus: Record<string, number>): IngestSample[] {
  * UP. 100 by default: the fewest samples of the composite that can judge 99% (one bad allowed); fewer
  * read UNKNOWN (src/evaluate/thin-evidence.ts thinSamples).
  */
-function serviceView(errorsIn: Record<number, number>, intervals = 100): SloStatus {
+function serviceView(errorsIn: Record<number, number>, intervals = 100, everyMs = 2000): SloStatus {
   const store = new SeriesStore();
   const ev = new EmbeddedEvaluator(defineSlos(contract()));
   ev.attach(store);
@@ -82,9 +82,9 @@ function serviceView(errorsIn: Record<number, number>, intervals = 100): SloStat
     const bad = errorsIn[i] ?? 0;
     counts[500] += bad;
     counts[200] += 100 - bad;
-    store.ingest({ at: T0 + i * 2000, samples: samples(counts) });
+    store.ingest({ at: T0 + i * everyMs, samples: samples(counts) });
   }
-  return ev.report(T0 + intervals * 2000 + 1).slos.find((s) => s.kind === 'availability')!;
+  return ev.report(T0 + intervals * everyMs + 1).slos.find((s) => s.kind === 'availability')!;
 }
 
 describe('availability composite, per scrape interval (the service\'s view)', () => {
@@ -109,9 +109,18 @@ describe('availability composite, per scrape interval (the service\'s view)', ()
     const a = serviceView({ 2: 10 }, 2);
     assert.deepEqual([a.counts.total, a.counts.bad], [2, 0.25]);
     assert.equal(a.state, 'unknown', a.explain.join('\n'));
-    assert.match(a.reason!, /^not measurable yet: objective 99% allows 0\.02 bad samples in the 2 the span counted \(one per scrape\), and 2 samples \(0\.25 bad\) cannot say whether 99% is met either way; it needs at least 100 samples/);
+    assert.match(a.reason!, /^not measurable yet: objective 99% allows 0\.02 bad samples in the 2 independent ones the span held \(2 samples \(0\.25 bad\)\), which cannot say whether 99% is met either way; it needs at least 100 samples at least 2s apart \(3m20s of scraping/);
     assert.ok(a.notes.some((n) => n.startsWith("the composite's parts missed their objectives at scrape intervals: success at 1")), a.notes.join('\n'));
     assert.equal(a.gaugeWindowMs, undefined, 'composed from its parts: each sample judges its own interval');
+  });
+
+  it('200 composed samples 100 ms apart (20 s) are 11 observations (one per 2 s scrape interval the contract declares, less a 5% slack for timer drift): UNKNOWN at 99%, not OK', () => {
+    // Before: 200 samples allowed 2 bad ones at 99%, and read OK from 20 s of scraping.
+    const a = serviceView({}, 200, 100);
+    assert.equal(a.counts.total, 200);
+    assert.equal(a.state, 'unknown', a.explain.join('\n'));
+    assert.deepEqual([a.thinSamples?.samples, a.thinSamples?.independent, a.thinSamples?.needed], [200, 11, 100]);
+    assert.match(a.reason!, /samples closer than the 2s scrape interval the contract declares \(one composed sample per scrape in the rules\) count as one/);
   });
 });
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -382,12 +382,25 @@ objectives:
     const r = await run(['status', 'slo.yaml', '--samples', '3', '--interval', '10ms', '--no-progress'], dir);
     assert.equal(r.code, EXIT.INCONCLUSIVE, r.stdout);
     const row = r.stdout.split('\n').find((l) => /^\d\s+availability\s/.test(l)) ?? '';
-    assert.match(row, /\s83\.3333%\s.*\s0\.5 \/ 3 samples\s+UNKNOWN: not measurable yet: objective 99\.9% allows 0\.003 bad samples in the 3 the span counted \(one per scrape\), .* it needs at least 1,000 samples/);
+    assert.match(row, /\s83\.3333%\s.*\s0\.5 \/ 3 samples\s+UNKNOWN: not measurable yet: objective 99\.9% allows 0\.001 bad samples in the 1 independent one the span held \(3 samples \(0\.5 bad\) over [\d.]+ms, 1 independent observation: samples closer than the 10s health window the gauge judges count as one, since they judge the same span\), .* it needs at least 1,000 samples at least 10s apart \(2h47m of scraping/);
     assert.match(r.stdout, /^\d\s+errors\s+100%\s.*\s0 \/ 2,000\s+OK$/m);
     assert.match(r.stdout, /^ACHIEVED = SLI ÷ OBJECTIVE \(100% is exactly at it; a percentile row: its value against its ceiling\)\. WINDOW: the span sloctl watched\.$/m);
-    assert.match(r.stdout, /^availability: one sample per scrape, the service's own composite over its last 10s \(health\.window\), so the first samples also judge requests from before the WINDOW the request rows count\.$/m);
+    assert.match(r.stdout, /^availability: one sample per scrape, the service's own composite over its last 10s \(health\.window\), so the first samples also judge requests from before the WINDOW the request rows count; samples under 10s apart judge the same requests and count as one observation of the 1,000 its objective needs\.$/m);
     assert.doesNotMatch(r.stdout, /availability: error budget/);
     const md = await run(['status', 'slo.yaml', '--samples', '2', '--interval', '10ms', '--no-progress', '--format', 'markdown'], dir);
     assert.match(md.stdout, /^ACHIEVED = SLI ÷ OBJECTIVE/m);
+  });
+
+  it('a burst of 150 scrapes 10 ms apart at 99% (the old rule\'s 100 samples and more): UNKNOWN with the observations it had and needs, not FAILING', async () => {
+    // Before: `availability 75.17% 37.25 / 150 samples FAILING` (exit 1): 150 samples allowed 1.5 bad
+    // ones, though all of them judged the same 10 s health window.
+    writeFileSync(join(dir, 'burst.yaml'), readFileSync(join(dir, 'slo.yaml'), 'utf8').replace('availability: { objective: 99.9% }', 'availability: { objective: 99% }'));
+    const r = await run(['status', 'burst.yaml', '--samples', '150', '--interval', '10ms', '--no-progress', '--format', 'json'], dir);
+    assert.equal(r.code, EXIT.INCONCLUSIVE, r.stdout);
+    const a = JSON.parse(r.stdout).slos.find((x: { kind: string }) => x.kind === 'availability');
+    assert.equal(a.counts.total, 150);
+    assert.equal(a.state, 'unknown');
+    assert.match(a.reason, /^not measurable yet: objective 99% allows 0\.0[1-2] bad samples in the [12] independent ones? the span held \(150 samples \([\d.]+ bad\) over [\d.]+s, [12] independent observations?: samples closer than the 10s health window the gauge judges count as one, since they judge the same span\), .* it needs at least 100 samples at least 10s apart \(16m40s of scraping/);
+    assert.equal(a.thinSamples.needed, 100);
   });
 });

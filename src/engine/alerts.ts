@@ -104,6 +104,12 @@ export interface WindowEvents {
   /** Buckets covered and how many had data, when the source knows (a RollingWindow does). */
   buckets?: number;
   bucketsWithData?: number;
+  /**
+   * Of `total`, how many are independent observations, when fewer: samples of the availability
+   * composite closer than the span each judges (src/evaluate/thin-evidence.ts SampleEvidence).
+   * `minEvents` counts these: 150 scrapes 10 ms apart of a gauge over the last 10 s are one.
+   */
+  observations?: number;
 }
 
 /** "Good and total events over the last `durationMs` ending at `end`." */
@@ -120,6 +126,8 @@ export interface WindowEvaluation {
   burnRate: number;
   buckets?: number;
   bucketsWithData?: number;
+  /** WindowEvents.observations. */
+  observations?: number;
 }
 
 export type TierStatus = 'firing' | 'ok' | 'unknown' | 'disabled';
@@ -180,6 +188,7 @@ function evaluateWindow(q: WindowEvents, durationMs: number, objective: number):
     burnRate: errorRatio / (1 - objective),
     buckets: q.buckets,
     bucketsWithData: q.bucketsWithData,
+    observations: q.observations,
   };
 }
 
@@ -252,6 +261,9 @@ export function evaluateBurnRateAlerts(input: AlertInput): AlertEvaluation {
     } else if (long.total < minEvents) {
       status = 'unknown';
       reason = `${long.total} events in the long window, fewer than the ${minEvents} needed to judge`;
+    } else if (long.observations !== undefined && long.observations < minEvents) {
+      status = 'unknown';
+      reason = `${long.total} samples in the long window, ${long.observations} of them independent (the rest judge the same span), fewer than the ${minEvents} needed to judge`;
     } else if (long.burnRate > tier.burnRate && short.burnRate > tier.burnRate) {
       status = 'firing';
       reason = 'both windows above threshold';

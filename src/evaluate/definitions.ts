@@ -101,6 +101,11 @@ export interface AvailabilitySource {
   evidenceWindowMs: number;
   /** How far back the SDK's gauge judges at each scrape: the contract's health.window (default 30 s). */
   healthWindowMs: number;
+  /**
+   * The contract's scrapeInterval: the span one sample composed from its parts stands for (one per
+   * Prometheus scrape in the rules), so samples closer than it count as one observation (embedded.ts).
+   */
+  scrapeIntervalMs: number;
 }
 
 export interface CustomSource {
@@ -217,6 +222,7 @@ export function defineSlos(c: Contract): SloDefinition[] {
       dependencyGauge: metricName(c, 'dependencyUp'),
       evidenceWindowMs: partEvidenceWindowMs(c),
       healthWindowMs: c.health?.window ?? HEALTH_WINDOW_DEFAULT_MS,
+      scrapeIntervalMs: c.scrapeInterval,
       ...(unmeasured !== undefined ? { unmeasuredDependencies: unmeasured } : {}),
     }));
   }

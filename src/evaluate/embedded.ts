@@ -20,7 +20,7 @@ import { intervalMissStands } from '../engine/interval-miss.ts';
 import { unmeasuredDependenciesText } from '../contract/availability-parts.ts';
 import { compileMatchers, type IngestResult, type Series, type SeriesStore } from '../observe/series-store.ts';
 import type { AvailabilitySource, ErrorsSource, LatencySource, Scope, SloDefinition } from './definitions.ts';
-import { SAMPLES_UNIT } from './thin-evidence.ts';
+import { SAMPLES_UNIT, type SampleEvidence } from './thin-evidence.ts';
 import { evaluateSlo, healthRows, num, percentileStatus, skippedSlo, type EventSource, type PercentileStatus, type SloStatus, type WindowCounts } from './report.ts';
 
 const DAY = 86_400_000;
@@ -106,6 +106,11 @@ interface Session {
   untrustedGauge: number;
   /** Samples of availability read from the gauge. */
   gaugeSamples: number;
+  /** Availability: the first sample's time, and the last one counted as an independent observation (observe()). */
+  firstSampleAt?: number;
+  lastObservationAt?: number;
+  /** The spacing of the latest sample and what it is (SampleEvidence). */
+  spacing?: { ms: number; what: string };
   missing: Set<string>;
   /**
    * Availability composed from its parts: per part (`latency <slo>`, `success`), the scrape
@@ -132,6 +137,8 @@ interface State {
   last?: { at: number; from: number; bad: number; total: number };
   /** The latest intervals' requests and bad ones (weighted, as the SLO counts them; a few minutes), for the composite's evidence window. */
   recent: Array<{ at: number; total: number; bad: number }>;
+  /** Availability: one event per sample that is an independent observation (observe()), in the SLO's buckets. */
+  observations?: RollingWindow;
 }
 
 /** How long `State.recent` keeps intervals: past any evidence window a contract sets in practice. */
@@ -220,6 +227,7 @@ export class EmbeddedEvaluator {
         },
         session: newSession(),
         recent: [],
+        ...(def.source.kind === 'availability' ? { observations: new RollingWindow({ bucketMs: def.bucketMs, windowMs: windowLength(def) }) } : {}),
       };
     });
   }
@@ -363,6 +371,7 @@ export class EmbeddedEvaluator {
       st.session.availabilityFrom.add(`the ${src.gauge} gauge`);
       st.session.gaugeSamples++;
       this.record(st, result.at, 1 - a, 1, result.at);
+      observe(st, result.at, src.healthWindowMs, 'health window the gauge judges');
       return;
     }
     // No gauge (or one judging requests from before): the composite from its parts, when every
@@ -427,6 +436,7 @@ export class EmbeddedEvaluator {
     // (Neither objective declared: health and dependencies are read at the scrape, as a gauge is.)
     const from = Math.min(at, ...[...lat, ...(errs ? [errs] : [])].map((x) => x.last?.from ?? at));
     this.record(st, at, Math.max(0, 1 - a), 1, from);
+    observe(st, at, src.scrapeIntervalMs, 'scrape interval the contract declares (one composed sample per scrape in the rules)');
   }
 
   /** The status of every SLO at `at`. */
@@ -444,6 +454,7 @@ export class EmbeddedEvaluator {
         describe: () => describeSource(st),
         countedBy: 'plain increases between scrapes, reset-corrected',
         unit: def.source.kind === 'availability' ? SAMPLES_UNIT : 'requests',
+        ...(st.observations !== undefined ? { samples: (a: number, b: number) => sampleEvidence(st, a, b) } : {}),
       };
       const s = st.session;
       const sliWindowMs = coveredMs(s);
@@ -457,6 +468,38 @@ export class EmbeddedEvaluator {
     const slos = this.evaluate(at);
     return { slos, health: healthRows(slos) };
   }
+}
+
+/**
+ * Fewest share of the spacing between two samples that still counts them as separate observations:
+ * a scraper's timer drifts by a few ms, and scrapes meant one health window apart must not count as
+ * one observation every other time.
+ */
+const SPACING_SLACK = 0.95;
+
+/**
+ * Counts an availability sample at `at` as an independent observation when it is at least
+ * `spacingMs` (less the timer's slack) after the last one counted (thin-evidence.ts SampleEvidence:
+ * closer samples judge the same span, so a burst of fast scrapes counts as the span it covers).
+ * O(1): one comparison and one add to a window of the SLO's buckets.
+ */
+function observe(st: State, at: number, spacingMs: number, what: string): void {
+  const s = st.session;
+  s.firstSampleAt ??= at;
+  s.spacing = { ms: spacingMs, what };
+  if (s.lastObservationAt !== undefined && at - s.lastObservationAt < spacingMs * SPACING_SLACK) return;
+  s.lastObservationAt = at;
+  st.observations?.add(at, 0, 1);
+}
+
+/** The availability samples in [start, end) and the independent observations among them. */
+function sampleEvidence(st: State, start: number, end: number): SampleEvidence {
+  const s = st.session;
+  const samples = st.window!.sum(start, end).total;
+  const independent = st.observations!.sum(start, end).total;
+  const spanMs = s.firstSampleAt !== undefined && s.lastAt !== undefined ? s.lastAt - Math.max(s.firstSampleAt, start) : 0;
+  const spacing = s.spacing ?? { ms: 0, what: 'scrape interval' };
+  return { samples, independent, spanMs: Math.max(0, spanMs), spacingMs: spacing.ms, spacingWhat: spacing.what };
 }
 
 /** Why the SLO cannot be measured from the series scraped so far, with the fix; undefined when it can. */

@@ -171,7 +171,10 @@ export function legendLines(r: StatusReport): string[] {
   const out = [`ACHIEVED = SLI ÷ OBJECTIVE (100% is exactly at it; a percentile row: its value against its ceiling). WINDOW: ${span}.`];
   for (const s of r.slos) {
     if (s.gaugeWindowMs === undefined) continue;
-    out.push(`${s.name}: one sample per scrape, the service's own composite over its last ${duration(s.gaugeWindowMs)} (health.window), so the first samples also judge requests from before the WINDOW the request rows count.`);
+    // The thin-samples rule in one sentence (thin-evidence.ts SampleEvidence): a burst of fast
+    // scrapes is not many observations, and a reader of "0 / 1,000 samples UNKNOWN" needs to know why.
+    const needed = s.objective < 1 ? ` of the ${Math.ceil(1 / (1 - s.objective) - 1e-9).toLocaleString('en-US')} its objective needs` : '';
+    out.push(`${s.name}: one sample per scrape, the service's own composite over its last ${duration(s.gaugeWindowMs)} (health.window), so the first samples also judge requests from before the WINDOW the request rows count; samples under ${duration(s.gaugeWindowMs)} apart judge the same requests and count as one observation${needed}.`);
   }
   return out;
 }

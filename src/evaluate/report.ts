@@ -23,7 +23,7 @@ import { healthTable, type HealthInput, type HealthRow } from '../engine/health.
 import { ceilingSide, type QuantileBucket } from '../engine/histogram.ts';
 import { formatElapsed, formatMillis } from '../contract/units.ts';
 import type { SloDefinition } from './definitions.ts';
-import { SAMPLES_UNIT, thinEvidence, thinSamples } from './thin-evidence.ts';
+import { SAMPLES_UNIT, thinEvidence, thinSamples, type SampleEvidence, type ThinSamples } from './thin-evidence.ts';
 
 /** Events over a span, with how much of it had data (when the source knows). */
 export interface WindowCounts {
@@ -50,6 +50,11 @@ export interface EventSource {
   countedBy: string;
   /** Unit of one event, e.g. "requests", "scrapes of the composite". */
   unit: string;
+  /**
+   * Availability samples: how many of those in [start, end) are independent observations
+   * (thin-evidence.ts SampleEvidence). Absent: every event counts as one.
+   */
+  samples?(start: number, end: number): SampleEvidence;
 }
 
 export interface PercentileStatus {
@@ -126,6 +131,11 @@ export interface SloStatus {
    * (its health.window), which for the first samples is before the span sloctl watched.
    */
   gaugeWindowMs?: number;
+  /**
+   * Availability UNKNOWN because its samples hold fewer independent observations than the
+   * objective needs: the numbers (the gate's service view reads them, objectives.ts).
+   */
+  thinSamples?: ThinSamples;
   percentiles: PercentileStatus[];
   notes: string[];
   explain: string[];
@@ -301,7 +311,12 @@ export function evaluateSlo(def: SloDefinition, source: EventSource, at: number,
     objective: o,
     sloWindowMs: win.lengthMs,
     at,
-    query: (d, end) => toWindowEvents(source.over(d, end)),
+    // Availability samples: the tiers' minimum counts independent observations, not scrapes.
+    query: (d, end) => {
+      const w = toWindowEvents(source.over(d, end));
+      if (source.samples !== undefined) w.observations = source.samples(end - d, end).independent;
+      return w;
+    },
     tiers: def.tiers,
   });
   status.alerts = alerts;
@@ -341,11 +356,15 @@ export function evaluateSlo(def: SloDefinition, source: EventSource, at: number,
     // samples had, "each interval is judged against what its part's objective gives by chance
     // already", guarded only a part's miss, never availability's own objective: 3 clean samples
     // read OK at 99.9%, and one burst read FAILING.)
+    // Samples count as independent observations only when far enough apart (SampleEvidence): 1,000
+    // scrapes 10 ms apart of a gauge that judges its last 30 s are one observation, not 1,000.
     const perEvent = def.budgeting === 'Occurrences' || source.slices === undefined;
+    const samples = !perEvent || unit !== SAMPLES_UNIT ? undefined
+      : thinSamples(source.samples?.(win.start, win.end) ?? { samples: counts.total, independent: counts.total, spanMs: NaN, spacingMs: 0, spacingWhat: 'scrape interval' }, counts.bad, o);
+    if (samples !== undefined) status.thinSamples = samples;
     const thin = !perEvent ? undefined
       : unit === 'requests' ? thinEvidence(counts.total, counts.bad, o, unit)
-      : unit === SAMPLES_UNIT ? thinSamples(counts.total, counts.bad, o)
-      : undefined;
+      : samples?.reason;
     if (thin !== undefined) {
       status.state = 'unknown';
       status.reason = thin;
