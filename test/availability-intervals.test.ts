@@ -26,7 +26,7 @@ import type { SloStatus } from '../src/evaluate/report.ts';
 import type { LoadResult, RouteResult } from '../src/load/types.ts';
 import { Histogram } from '../src/measure/histogram.ts';
 import { SeriesStore, type IngestSample } from '../src/observe/series-store.ts';
-import { judgeObjectives } from '../src/verdicts/objectives.ts';
+import { caveatReasons, judgeObjectives } from '../src/verdicts/objectives.ts';
 import { requireBinary, run } from './helpers/prometheus.ts';
 import { intervalMissStands } from '../src/engine/interval-miss.ts';
 import { binomialTailAtLeast } from '../src/verdicts/stats.ts';
@@ -168,11 +168,31 @@ describe('availability composite, per gate trial (the client\'s view)', () => {
 
   it('a FAIL only the service\'s composite shows names its part, how many intervals and the worst (it named none)', () => {
     const clean = [0, 0, 0, 0, 0].map((e) => load([row(300, e)], 6000));
-    const service = { slos: [serviceView({ 4: 10 }, 10)] };
+    // 100 intervals of the contract's 2 s: enough observations for 99%; five of them missed.
+    const service = { slos: [serviceView({ 4: 10, 20: 10, 40: 10, 60: 10, 80: 10 })] };
     const v = judgeObjectives(contract(), { client: load([row(1500, 0)], 30_000), trials: clean, healthUpShare: 1, service }).find((x) => x.contract === 'availability')!;
     assert.equal(v.verdict, 'fail');
-    assert.match(v.reason, /as the service measured it \(client 100%, service 97\.5%\)/);
-    assert.match(v.reason, /the service's 97\.5%: the composite's parts missed their objectives at scrape intervals: success at 1 \(the worst: 25 weighted bad of 100 requests, 75% against 99%; 25 weighted bad of 400 in the 30s up to it\)/);
+    assert.match(v.reason, /as the service measured it \(client 100%, service 98\.75%\)/);
+    assert.match(v.reason, /the service's 98\.75%: the composite's parts missed their objectives at scrape intervals: success at 5 \(the worst: 25 weighted bad of 100 requests, 75% against 99%; 25 weighted bad of 400 in the 30s up to it\)/);
+  });
+
+  it('the service\'s composite over too few observations is INCONCLUSIVE, with its numbers: 10 intervals (one missed) do not fail a clean client, and do not pass a failing one', () => {
+    const clean = [0, 0, 0, 0, 0].map((e) => load([row(300, e)], 6000));
+    const service = { slos: [serviceView({ 4: 10 }, 10)] };
+    // Before: FAIL, "below the objective 99% as the service measured it (client 100%, service 97.5%)" from 10 samples.
+    const v = judgeObjectives(contract(), { client: load([row(1500, 0)], 30_000), trials: clean, healthUpShare: 1, service }).find((x) => x.contract === 'availability')!;
+    assert.equal(v.verdict, 'pass', v.reason);
+    assert.ok(Number.isNaN(v.service!), String(v.service));
+    assert.match(v.reason, /judged on the client's view alone: the service side is INCONCLUSIVE: its composite read 97\.5% from 10 samples over 20s, and 99% allows 0\.1 bad ones in them, which cannot say whether it was met; it needs 100 observations at least 2s apart \(a measured phase of 3m20s\)/);
+    // The outcome's caveat says it in the gate's words (status's reason names --samples).
+    const caveat = caveatReasons([v], service).join('\n');
+    assert.match(caveat, /availability availability: judged on the client's view alone; the service's view is missing \(its composite read 97\.5% from 10 samples over 20s, .*\(a measured phase of 3m20s\)\)/);
+    assert.doesNotMatch(caveat, /--samples/);
+    // The client's own failure stands.
+    const failing = [0, 0, 0, 0, 30].map((e) => load([row(300, e)], 6000));
+    const f = judgeObjectives(contract(), { client: load([row(1500, 30)], 30_000), trials: failing, healthUpShare: 1, service }).find((x) => x.contract === 'availability')!;
+    assert.equal(f.verdict, 'fail', f.reason);
+    assert.match(f.reason, /as the client measured it \(client [\d.]+%, service n\/a\).*the service side is INCONCLUSIVE/);
   });
 
   it('intervalMissStands: the 95% bound of what the objective gives, within one request of the exact binomial tail at 5%, never laxer', () => {

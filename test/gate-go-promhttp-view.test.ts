@@ -280,8 +280,10 @@ ${dependency ? 'dependencies:\n  - { name: inventory, timeout: 100ms, critical: 
     assert.ok(a.notes.some((n) => /availability leaves out its dependencies part \(weight 0\.2\)/.test(n)), a.notes.join('\n'));
     const verdicts = judgeObjectives(c, { client: clientLoad(24), service: view, routes: routeEvidence(c, clientLoad(24), undefined) });
     const v = verdicts.find((x) => x.contract === 'availability')!;
-    assert.ok(Math.abs(v.service! - 0.6875) < 1e-12, v.reason);
-    assert.match(v.reason, /service 68\.75%/);
+    // One sample cannot judge 99% (it needs 100 observations): the service side is INCONCLUSIVE,
+    // saying the value it read; the client's view decides.
+    assert.ok(Number.isNaN(v.service!), v.reason);
+    assert.match(v.reason, /the service side is INCONCLUSIVE: its composite read 68\.75% from 1 sample over/);
   });
 
   it('availability without the gauge and a threshold with no bucket: the service side is UNKNOWN naming the latency part, not "no data"', async () => {

@@ -106,8 +106,7 @@ interface Session {
   untrustedGauge: number;
   /** Samples of availability read from the gauge. */
   gaugeSamples: number;
-  /** Availability: the first sample's time, and the last one counted as an independent observation (observe()). */
-  firstSampleAt?: number;
+  /** Availability: the last sample counted as an independent observation (observe()). */
   lastObservationAt?: number;
   /** The spacing of the latest sample and what it is (SampleEvidence). */
   spacing?: { ms: number; what: string };
@@ -485,7 +484,6 @@ const SPACING_SLACK = 0.95;
  */
 function observe(st: State, at: number, spacingMs: number, what: string): void {
   const s = st.session;
-  s.firstSampleAt ??= at;
   s.spacing = { ms: spacingMs, what };
   if (s.lastObservationAt !== undefined && at - s.lastObservationAt < spacingMs * SPACING_SLACK) return;
   s.lastObservationAt = at;
@@ -497,7 +495,8 @@ function sampleEvidence(st: State, start: number, end: number): SampleEvidence {
   const s = st.session;
   const samples = st.window!.sum(start, end).total;
   const independent = st.observations!.sum(start, end).total;
-  const spanMs = s.firstSampleAt !== undefined && s.lastAt !== undefined ? s.lastAt - Math.max(s.firstSampleAt, start) : 0;
+  // The span the samples cover (a composed sample's from the scrape before it, as the row's WINDOW).
+  const spanMs = s.coveredFrom !== undefined && s.lastAt !== undefined ? s.lastAt - Math.max(s.coveredFrom, start) : 0;
   const spacing = s.spacing ?? { ms: 0, what: 'scrape interval' };
   return { samples, independent, spanMs: Math.max(0, spanMs), spacingMs: spacing.ms, spacingWhat: spacing.what };
 }

@@ -23,10 +23,11 @@
 //   accept's other phases judge them (src/accept/run.ts); the gate leaves them out.
 import { unseenClasses } from '../contract/label-map.ts';
 import { CLUSTER_WORKER, HTTP_ROLES } from '../contract/metric-names.ts';
-import { formatDuration, formatSeconds } from '../contract/units.ts';
+import { formatDuration, formatElapsed, formatSeconds } from '../contract/units.ts';
 import { ceilingSide, type QuantileBucket } from '../engine/histogram.ts';
 import type { Contract, LatencyObjective } from '../contract/schema.ts';
 import type { SloStatus } from '../evaluate/report.ts';
+import type { ThinSamples } from '../evaluate/thin-evidence.ts';
 import type { LoadResult, RouteResult } from '../measure/types.ts';
 import { businessWeight, classifierOf, clientCounts, mergedHistogram, routeOf, rowsFor } from './client-view.ts';
 import { concurrencyVerdicts, unjudgedSections, type ConcurrencyPeak } from './concurrency.ts';
@@ -600,8 +601,13 @@ function availabilityVerdict(contract: Contract, views: GateViews): ObjectiveVer
   const known = parts.filter((p) => p.weight > 0 && Number.isFinite(p.client));
   const weight = known.reduce((sum, p) => sum + p.weight, 0);
   const client = weight > 0 ? known.reduce((sum, p) => sum + p.weight * p.client, 0) / weight : NaN;
-  const service = serviceRatio(views.service, a.name, 'availability');
-  const v = ratioVerdict('availability', a.name, a.objective, client, service, 'composite availability');
+  // The service's composite over fewer independent observations than its objective can judge
+  // (SloStatus.thinSamples, the rule `sloctl status` applies: budget under one observation) is
+  // INCONCLUSIVE: it neither fails nor passes the verdict, which rests on the client's view.
+  const thin = views.service.slos.find((x) => x.name === a.name && x.kind === 'availability')?.thinSamples;
+  const read = serviceRatio(views.service, a.name, 'availability');
+  const service = thin !== undefined ? NaN : read;
+  const v = thin !== undefined ? thinServiceVerdict(a.name, a.objective, client, read, thin) : ratioVerdict('availability', a.name, a.objective, client, service, 'composite availability');
   v.parts = parts;
   // The service's gauge judges its last N seconds of requests: where they reached back before the
   // measured phase, the evaluator composed the scrape from its parts instead (embedded.ts).
@@ -630,6 +636,33 @@ function availabilityVerdict(contract: Contract, views: GateViews): ObjectiveVer
     if (why !== undefined) v.reason += `; the service's ${show(service)}: ${why}`;
   }
   return blame(v, () => availabilityCauses(contract, views, v, parts), views);
+}
+
+/**
+ * Availability whose service side had too few independent observations (thin-evidence.ts
+ * SampleEvidence): a 6 s run scrapes the SDK's gauge 3 times, each over the same 30 s health window,
+ * one observation where 99% needs 100 (one allowed bad). Before, 3 such samples at 0.75 failed the
+ * gate (service 75%) and 3 clean ones passed it on the service's word. The client's view decides;
+ * with none, no verdict (skipped, unmeasurable: the gate is INCONCLUSIVE). The reason carries the
+ * numbers: samples, observations, the spacing, what it needs.
+ */
+function thinServiceVerdict(name: string, objective: number, client: number, read: number, thin: ThinSamples): ObjectiveVerdict {
+  const what = 'composite availability';
+  const note = `the service side is INCONCLUSIVE: ${thinServiceText(objective, read, thin)}`;
+  const v = ratioVerdict('availability', name, objective, client, NaN, what);
+  v.service = NaN;
+  if (v.verdict === 'skipped') return { ...v, unmeasurable: true, reason: `not measurable by this run: no ${what} measured by the client, and ${note}` };
+  v.reason += `; judged on the client's view alone: ${note}`;
+  return v;
+}
+
+/** What the service's thin availability read, from what, and what it needs, in the gate's words. */
+function thinServiceText(objective: number, read: number, thin: ThinSamples): string {
+  const show = (x: number) => formatValue(x, 'ratio');
+  const count = (k: number, one: string, many = `${one}s`) => `${k.toLocaleString('en-US')} ${k === 1 ? one : many}`;
+  const spacing = formatElapsed(thin.spacingMs);
+  const closer = thin.independent < thin.samples ? `, ${count(thin.independent, 'independent observation')} (samples closer than the ${spacing} ${thin.spacingWhat} count as one)` : '';
+  return `its composite read ${Number.isFinite(read) ? show(read) : 'n/a'} from ${count(thin.samples, 'sample')} over ${formatElapsed(thin.spanMs)}${closer}, and ${show(objective)} allows ${+(thin.independent * (1 - objective)).toPrecision(2)} bad ones in ${thin.independent === 1 ? 'it' : 'them'}, which cannot say whether it was met; it needs ${count(thin.needed, 'observation')} at least ${spacing} apart (a measured phase of ${formatElapsed(thin.needed * thin.spacingMs)})`;
 }
 
 /**
@@ -711,7 +744,9 @@ export function caveatReasons(verdicts: readonly ObjectiveVerdict[], service: Se
     if (v.verdict === 'warn') out.push(`${v.contract} ${v.name}: ${v.reason}`);
     else if (v.verdict === 'pass' && v.unit === 'ratio' && service.unavailable === undefined && v.service !== undefined && !Number.isFinite(v.service)) {
       const s = service.slos.find((x) => x.name === v.name);
-      const why = s?.reason ?? s?.notes.at(-1) ?? 'its metrics gave no value for it';
+      // Status's thin-samples reason names status's flags (--samples); the gate's words instead.
+      const why = s?.thinSamples !== undefined ? thinServiceText(v.objective, s.counts.total > 0 ? 1 - s.counts.bad / s.counts.total : NaN, s.thinSamples)
+        : s?.reason ?? s?.notes.at(-1) ?? 'its metrics gave no value for it';
       out.push(`${v.contract} ${v.name}: judged on the client's view alone; the service's view is missing (${why})`);
     }
   }
