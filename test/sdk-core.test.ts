@@ -183,6 +183,40 @@ describe('sdk core: health composite', () => {
     assert.deepEqual([h.checks.latency.status, h.checks.success.status, h.checks.dependencies.status, h.status], ['UNKNOWN', 'UNKNOWN', 'UNKNOWN', 'UP']);
   });
 
+  // 1 slow request of 20 at 99% is what a service meeting 99% shows 18% of the time: health answered
+  // DEGRADED (503 by default: out of the load balancer) on it. A check below its objective now goes
+  // DOWN only past the 95% bound of what the objective gives by chance (interval-miss.ts).
+  const at99: HealthPolicy = { ...policy, latencyObjective: 0.99, successObjective: 0.99 };
+  const errs = (total: number, fast: number, errors: number, weight: number) => ({ total, fast, weightedErrors: errors * weight, errors, spanMs: 30_000 });
+
+  it('1 slow request of 20 at 99%: latency below its objective by noise, UNKNOWN (scores 1), health UP, not DEGRADED', () => {
+    const h = composeHealth({ live: true, recent: recent(20, 19, 0), dependencies: [] }, at99);
+    assert.deepEqual([h.checks.latency.status, h.checks.latency.score, h.checks.latency.ratio, h.status, h.availability], ['UNKNOWN', 1, 0.95, 'UP', 1]);
+    // 99% gives up to 0.2 + 1.645·√0.198 + 0.5 = 1.43 slow ones in 20 by chance.
+    assert.deepEqual(h.checks.latency.withinNoise, { bad: 1, upTo: 1 });
+  });
+
+  it('one 500 (weight 2.5) of 20 at 99%: success below by noise, UNKNOWN; counted once against 99% / 2.5', () => {
+    const h = composeHealth({ live: true, recent: errs(20, 20, 1, 2.5), dependencies: [] }, at99);
+    assert.deepEqual([h.checks.success.status, h.checks.success.ratio, h.status], ['UNKNOWN', 0.875, 'UP']);
+    assert.deepEqual(h.checks.success.withinNoise, { bad: 1, upTo: 1 });
+  });
+
+  it('a real violation still goes DOWN: 2 slow of 20 at 99% (1.7% likely if it were met), 2 server errors of 20, 30 slow of 1,000', () => {
+    assert.equal(composeHealth({ live: true, recent: recent(20, 18, 0), dependencies: [] }, at99).checks.latency.status, 'DOWN');
+    const two500 = composeHealth({ live: true, recent: errs(20, 20, 2, 2.5), dependencies: [] }, at99);
+    assert.deepEqual([two500.checks.success.status, two500.status], ['DOWN', 'DEGRADED']);
+    assert.equal(composeHealth({ live: true, recent: recent(1000, 970, 0), dependencies: [] }, at99).checks.latency.status, 'DOWN');
+  });
+
+  it('an outage goes DOWN at minRequests as before: every one of 20 requests failing and slow, a critical dependency down: DOWN', () => {
+    const h = composeHealth({ live: true, recent: errs(20, 0, 20, 2.5), dependencies: [dep('down')] }, at99);
+    assert.deepEqual([h.checks.latency.status, h.checks.success.status, h.status, h.availability], ['DOWN', 'DOWN', 'DOWN', 0.3]);
+    // Every request bad is DOWN whatever the objective's bound (at 10%, 20 of 20 are within it).
+    const loose = composeHealth({ live: true, recent: recent(20, 0, 0), dependencies: [] }, { ...at99, latencyObjective: 0.1 });
+    assert.equal(loose.checks.latency.status, 'DOWN');
+  });
+
   it('a failing signal weighted 0 changes nothing', () => {
     const h = composeHealth({ live: true, recent: recent(100, 0, 0), dependencies: [] }, { ...policy, weights: { health: 0.5, latency: 0, success: 0.5, dependencies: 0 } });
     assert.deepEqual([h.status, h.availability, h.checks.latency.status], ['UP', 1, 'DOWN']);
@@ -208,7 +242,7 @@ describe('sdk core: recent window', () => {
     const w = new RecentWindow(10_000, 10, 0);
     w.record(100, true, 0);
     w.record(5_500, false, 2.5);
-    assert.deepEqual(w.totals(9_000), { total: 2, fast: 1, weightedErrors: 2.5, spanMs: 9_000 });
+    assert.deepEqual(w.totals(9_000), { total: 2, fast: 1, weightedErrors: 2.5, errors: 1, spanMs: 9_000 });
     assert.equal(w.totals(10_500).total, 1, 'the first slot has rotated out');
     assert.equal(w.totals(60_000).total, 0, 'everything forgotten after a long gap');
   });
@@ -230,6 +264,7 @@ describe('sdk core: recent window', () => {
       assert.equal(got.total, kept.length);
       assert.equal(got.fast, kept.filter((e) => e[1]).length);
       assert.ok(Math.abs(got.weightedErrors - kept.reduce((a, e) => a + e[2], 0)) < 1e-9);
+      assert.equal(got.errors, kept.filter((e) => e[2] > 0).length);
     }));
   });
 });

@@ -10,11 +10,24 @@
 // nobody reports on) is UNKNOWN and scores 1: an idle service is not unhealthy, and the report
 // says UNKNOWN so no one mistakes it for a measurement.
 //
+// Latency and success go DOWN only when the recent ratio is under the objective by more than the
+// objective itself gives by chance: the bad requests (slow ones; for success, the requests that
+// were errors, counted once, against the objective's share divided by their mean class weight, so
+// a 500 weighing 2.5 is allowed at 1/2.5 of the share) are more than the one-sided 95% bound
+// src/engine/interval-miss.ts computes, n·p + 1.645·√(n·p·(1−p)) + 0.5, the bound the availability
+// composite judges scrape intervals with. One slow request of 20 at 99% is what a service meeting
+// 99% shows 18% of the time: below the objective, but UNKNOWN (scores 1), not DOWN; two of 20 (1.7%
+// of the time at 99%) are DOWN. A false DOWN costs a whole replica its place behind the load
+// balancer (DEGRADED answers 503 by default). Every recent request bad is DOWN whatever the bound,
+// so an outage goes DOWN at `minRequests` requests, as before. O(1), computed when health is asked,
+// never per request.
+//
 // Status: DOWN when liveness fails or availability < `downBelow`; UP when availability is 1 (a
 // failing signal the contract weights 0 is reported but changes nothing); DEGRADED otherwise. The HTTP status is 200 for UP and 503 for DOWN and (by default)
 // DEGRADED. A service that put itself in degraded mode (`degradedReason`: the drift responder's
 // degrade action) is DEGRADED where it would be UP, saying why. Pure: inputs in, report out.
 import type { RecentTotals } from './recent.ts';
+import { intervalMissBound } from '../../engine/interval-miss.ts';
 
 export type HealthStatus = 'UP' | 'DEGRADED' | 'DOWN';
 export type CheckStatus = 'UP' | 'DOWN' | 'UNKNOWN';
@@ -70,11 +83,22 @@ export interface Check {
   weight: number;
 }
 
+/**
+ * A ratio below its objective by no more bad requests than the objective gives by chance (95%):
+ * `bad` of the check's requests (slow ones; for success, errors counted once), where up to `upTo`
+ * happen at the objective. The check is UNKNOWN, not DOWN.
+ */
+export interface WithinNoise {
+  bad: number;
+  upTo: number;
+}
+
 export interface LatencyCheck extends Check {
   ratio?: number;
   objective?: number;
   requests: number;
   windowMs: number;
+  withinNoise?: WithinNoise;
 }
 
 export interface SuccessCheck extends Check {
@@ -82,6 +106,21 @@ export interface SuccessCheck extends Check {
   objective?: number;
   requests: number;
   windowMs: number;
+  withinNoise?: WithinNoise;
+}
+
+/**
+ * A check's status from `bad` of `total` recent requests against `objective`, where each bad one
+ * costs `weight` of the objective's share (1 for latency; success: the errors' mean class weight).
+ * Below the objective, DOWN only when the bad ones are more than the objective gives by chance, or
+ * every request was bad (an outage goes DOWN at once); else UNKNOWN, with the numbers.
+ */
+function ratioCheck(below: boolean, total: number, bad: number, objective: number, weight: number): { status: CheckStatus; withinNoise?: WithinNoise } {
+  if (!below) return { status: 'UP' };
+  const share = Math.min(1, (1 - objective) / Math.max(weight, 1e-9));
+  const upTo = intervalMissBound(total, 1 - share);
+  if (bad >= total || bad > upTo) return { status: 'DOWN' };
+  return { status: 'UNKNOWN', withinNoise: { bad, upTo: Math.floor(upTo) } };
 }
 
 export interface DependenciesCheck extends Check {
@@ -115,23 +154,29 @@ export function composeHealth(inputs: HealthInputs, policy: HealthPolicy): Healt
   };
 
   const latencyRatio = enough ? recent.fast / recent.total : undefined;
-  const latencyStatus: CheckStatus = latencyRatio === undefined || policy.latencyObjective === undefined
-    ? 'UNKNOWN' : latencyRatio >= policy.latencyObjective ? 'UP' : 'DOWN';
+  const lat = latencyRatio === undefined || policy.latencyObjective === undefined
+    ? { status: 'UNKNOWN' as const }
+    : ratioCheck(latencyRatio < policy.latencyObjective, recent.total, recent.total - recent.fast, policy.latencyObjective, 1);
   const latency: LatencyCheck = {
-    status: latencyStatus, score: latencyStatus === 'DOWN' ? 0 : 1, weight: w.latency,
+    status: lat.status, score: lat.status === 'DOWN' ? 0 : 1, weight: w.latency,
     ...(latencyRatio !== undefined ? { ratio: round(latencyRatio) } : {}),
     ...(policy.latencyObjective !== undefined ? { objective: policy.latencyObjective } : {}),
     requests: recent.total, windowMs: Math.round(recent.spanMs),
+    ...(lat.withinNoise !== undefined ? { withinNoise: lat.withinNoise } : {}),
   };
 
   const successRatio = enough ? Math.max(0, 1 - recent.weightedErrors / recent.total) : undefined;
-  const successStatus: CheckStatus = successRatio === undefined || policy.successObjective === undefined
-    ? 'UNKNOWN' : successRatio >= policy.successObjective ? 'UP' : 'DOWN';
+  // Errors counted once; their mean class weight scales the share the objective allows them.
+  const errors = recent.errors ?? recent.weightedErrors;
+  const suc = successRatio === undefined || policy.successObjective === undefined
+    ? { status: 'UNKNOWN' as const }
+    : ratioCheck(successRatio < policy.successObjective, recent.total, errors, policy.successObjective, errors > 0 ? recent.weightedErrors / errors : 1);
   const success: SuccessCheck = {
-    status: successStatus, score: successStatus === 'DOWN' ? 0 : 1, weight: w.success,
+    status: suc.status, score: suc.status === 'DOWN' ? 0 : 1, weight: w.success,
     ...(successRatio !== undefined ? { ratio: round(successRatio) } : {}),
     ...(policy.successObjective !== undefined ? { objective: policy.successObjective } : {}),
     requests: recent.total, windowMs: Math.round(recent.spanMs),
+    ...(suc.withinNoise !== undefined ? { withinNoise: suc.withinNoise } : {}),
   };
 
   const details: DependenciesCheck['details'] = {};
