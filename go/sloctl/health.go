@@ -9,6 +9,13 @@ import (
 // The health composite (src/sdk/core/health.ts): the contract's availability weights applied to
 // liveness, recent latency, recent success and critical dependencies, each scoring 1 or 0; a
 // signal without evidence is UNKNOWN and scores 1. The JSON is the Node SDK's, key for key.
+//
+// As in the Node SDK, latency and success go DOWN only when the bad requests (slow ones; for
+// success, errors counted once against the objective's share over their mean class weight) are
+// more than the objective gives by chance: the one-sided 95% bound n·p + 1.645·√(n·p·(1−p)) + 0.5
+// (src/engine/interval-miss.ts). Below the objective but within it the check is UNKNOWN with
+// withinNoise; every recent request bad is DOWN whatever the bound. One slow request of 20 at 99%
+// no longer answers 503 and takes the replica out of its load balancer.
 
 // HealthReport is what the health endpoint answers.
 type HealthReport struct {
@@ -42,6 +49,24 @@ type RatioCheck struct {
 	Objective *float64 `json:"objective,omitempty"`
 	Requests  float64  `json:"requests"`
 	WindowMs  float64  `json:"windowMs"`
+	// WithinNoise: below the objective by no more bad requests than it gives by chance (UNKNOWN).
+	WithinNoise *WithinNoise `json:"withinNoise,omitempty"`
+}
+
+// WithinNoise is a ratio below its objective by noise: Bad of the check's requests, where up to
+// UpTo happen at the objective 95% of the time.
+type WithinNoise struct {
+	Bad  float64 `json:"bad"`
+	UpTo float64 `json:"upTo"`
+}
+
+// intervalZ is the z of the one-sided 95% bound (src/engine/interval-miss.ts INTERVAL_Z).
+const intervalZ = 1.645
+
+// missBound is the most bad requests of n a ratio at objective shows 95% of the time (not rounded).
+func missBound(n, objective float64) float64 {
+	p := 1 - objective
+	return n*p + intervalZ*math.Sqrt(n*p*(1-p)) + 0.5
 }
 
 // DependenciesCheck is DOWN when a critical dependency is down.
@@ -71,7 +96,7 @@ type DependencyState struct {
 }
 
 type recentTotals struct {
-	total, fast, weightedErrors, spanMs float64
+	total, fast, weightedErrors, errors, spanMs float64
 }
 
 func round9(x float64) float64 { return math.Round(x*1e9) / 1e9 }
@@ -90,7 +115,8 @@ func composeHealth(live bool, liveReason string, recent recentTotals, deps []Dep
 	if !live {
 		lv = LivenessCheck{Status: "DOWN", Score: 0, Weight: w.Health, Reason: liveReason}
 	}
-	ratioCheck := func(ratio float64, objective *float64, weight float64) RatioCheck {
+	// bad: the check's bad requests; each costs badWeight of the objective's share.
+	ratioCheck := func(ratio float64, objective *float64, weight, bad, badWeight float64) RatioCheck {
 		c := RatioCheck{Status: "UNKNOWN", Weight: weight, Objective: objective, Requests: recent.total, WindowMs: math.Round(recent.spanMs)}
 		if enough {
 			r := round9(ratio)
@@ -99,7 +125,13 @@ func composeHealth(live bool, liveReason string, recent recentTotals, deps []Dep
 				if ratio >= *objective {
 					c.Status = "UP"
 				} else {
-					c.Status = "DOWN"
+					share := math.Min(1, (1-*objective)/math.Max(badWeight, 1e-9))
+					upTo := missBound(recent.total, 1-share)
+					if bad >= recent.total || bad > upTo {
+						c.Status = "DOWN"
+					} else {
+						c.WithinNoise = &WithinNoise{Bad: bad, UpTo: math.Floor(upTo)}
+					}
 				}
 			}
 		}
@@ -111,8 +143,12 @@ func composeHealth(live bool, liveReason string, recent recentTotals, deps []Dep
 		latencyRatio = recent.fast / recent.total
 		successRatio = math.Max(0, 1-recent.weightedErrors/recent.total)
 	}
-	lat := ratioCheck(latencyRatio, p.LatencyObjective, w.Latency)
-	suc := ratioCheck(successRatio, p.SuccessObjective, w.Success)
+	lat := ratioCheck(latencyRatio, p.LatencyObjective, w.Latency, recent.total-recent.fast, 1)
+	meanWeight := 1.0
+	if recent.errors > 0 {
+		meanWeight = recent.weightedErrors / recent.errors
+	}
+	suc := ratioCheck(successRatio, p.SuccessObjective, w.Success, recent.errors, meanWeight)
 
 	details := map[string]DependencyDetail{}
 	criticalDown, anyKnown := false, false
@@ -149,8 +185,8 @@ func composeHealth(live bool, liveReason string, recent recentTotals, deps []Dep
 	return HealthReport{Status: status, Availability: availability, Checks: HealthChecks{Liveness: lv, Latency: lat, Success: suc, Dependencies: dc}}
 }
 
-// recentWindow counts requests, fast requests and weighted errors over the last windowMs in
-// aligned slots (src/sdk/core/recent.ts).
+// recentWindow counts requests, fast requests, weighted errors and errors over the last windowMs
+// in aligned slots (src/sdk/core/recent.ts).
 type recentWindow struct {
 	mu        sync.Mutex
 	windowMs  float64
@@ -158,6 +194,7 @@ type recentWindow struct {
 	total     []float64
 	fast      []float64
 	errors    []float64
+	errCount  []float64
 	slotStart float64
 	slotEnd   float64
 	current   int
@@ -165,7 +202,7 @@ type recentWindow struct {
 }
 
 func newRecentWindow(windowMs float64, slots int) *recentWindow {
-	r := &recentWindow{windowMs: windowMs, slotMs: windowMs / float64(slots), total: make([]float64, slots), fast: make([]float64, slots), errors: make([]float64, slots), origin: time.Now()}
+	r := &recentWindow{windowMs: windowMs, slotMs: windowMs / float64(slots), total: make([]float64, slots), fast: make([]float64, slots), errors: make([]float64, slots), errCount: make([]float64, slots), origin: time.Now()}
 	r.slotStart = 0
 	r.slotEnd = r.slotMs
 	return r
@@ -186,6 +223,9 @@ func (r *recentWindow) record(fast bool, errorWeight float64) {
 		r.fast[r.current]++
 	}
 	r.errors[r.current] += errorWeight
+	if errorWeight > 0 {
+		r.errCount[r.current]++
+	}
 	r.mu.Unlock()
 }
 
@@ -201,6 +241,7 @@ func (r *recentWindow) totals() recentTotals {
 		t.total += r.total[i]
 		t.fast += r.fast[i]
 		t.weightedErrors += r.errors[i]
+		t.errors += r.errCount[i]
 	}
 	t.spanMs = math.Min(r.windowMs, math.Max(0, now))
 	return t
@@ -211,7 +252,7 @@ func (r *recentWindow) advance(now float64) {
 	steps := int(math.Min(float64(n), math.Floor((now-r.slotStart)/r.slotMs)))
 	for s := 0; s < steps; s++ {
 		r.current = (r.current + 1) % n
-		r.total[r.current], r.fast[r.current], r.errors[r.current] = 0, 0, 0
+		r.total[r.current], r.fast[r.current], r.errors[r.current], r.errCount[r.current] = 0, 0, 0, 0
 	}
 	r.slotStart = math.Floor(now/r.slotMs) * r.slotMs
 	r.slotEnd = r.slotStart + r.slotMs

@@ -518,3 +518,31 @@ func TestErrorClassMark(t *testing.T) {
 		t.Errorf("a plain error is the status's class: no mark, got %q", got)
 	}
 }
+
+// One slow request of 20 at 99% (what a service meeting 99% shows 18% of the time) answered 503
+// DEGRADED; now a check goes DOWN only past the 95% bound of what the objective gives by chance
+// (src/sdk/core/health.ts, test/sdk-core.test.ts), and an outage still goes DOWN at once.
+func TestHealthNoiseBound(t *testing.T) {
+	o := 0.99
+	p := HealthPolicy{Weights: Weights{Health: 0.3, Latency: 0.25, Success: 0.25, Dependencies: 0.2}, LatencyObjective: &o, SuccessObjective: &o, MinRequests: 20, DownBelow: 0.5}
+	h := composeHealth(true, "", recentTotals{total: 20, fast: 19, spanMs: 30000}, nil, p)
+	if h.Status != "UP" || h.Checks.Latency.Status != "UNKNOWN" || h.Checks.Latency.WithinNoise == nil || h.Checks.Latency.WithinNoise.Bad != 1 || h.Checks.Latency.WithinNoise.UpTo != 1 {
+		t.Fatalf("1 slow of 20 at 99%%: %+v %+v", h, h.Checks.Latency.WithinNoise)
+	}
+	h = composeHealth(true, "", recentTotals{total: 20, fast: 20, weightedErrors: 2.5, errors: 1, spanMs: 30000}, nil, p)
+	if h.Status != "UP" || h.Checks.Success.Status != "UNKNOWN" {
+		t.Fatalf("one 500 of 20 at 99%%: %+v", h)
+	}
+	h = composeHealth(true, "", recentTotals{total: 20, fast: 18, spanMs: 30000}, nil, p)
+	if h.Checks.Latency.Status != "DOWN" || h.Status != "DEGRADED" {
+		t.Fatalf("2 slow of 20 at 99%%: %+v", h)
+	}
+	h = composeHealth(true, "", recentTotals{total: 20, fast: 0, weightedErrors: 50, errors: 20, spanMs: 30000}, []DependencyState{{Name: "db", Critical: true, State: "down"}}, p)
+	if h.Checks.Latency.Status != "DOWN" || h.Checks.Success.Status != "DOWN" || h.Status != "DOWN" {
+		t.Fatalf("an outage: %+v", h)
+	}
+	b, _ := json.Marshal(composeHealth(true, "", recentTotals{total: 20, fast: 19, spanMs: 30000}, nil, p).Checks.Latency)
+	if !strings.Contains(string(b), `"withinNoise":{"bad":1,"upTo":1}`) {
+		t.Fatalf("the Node SDK's JSON: %s", b)
+	}
+}
