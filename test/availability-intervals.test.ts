@@ -109,7 +109,7 @@ describe('availability composite, per scrape interval (the service\'s view)', ()
     const a = serviceView({ 2: 10 }, 2);
     assert.deepEqual([a.counts.total, a.counts.bad], [2, 0.25]);
     assert.equal(a.state, 'unknown', a.explain.join('\n'));
-    assert.match(a.reason!, /^not measurable yet: objective 99% allows 0\.02 bad samples in the 2 independent ones the span held \(2 samples \(0\.25 bad\)\), which cannot say whether 99% is met either way; it needs at least 100 samples at least 2s apart \(3m20s of scraping/);
+    assert.match(a.reason!, /^not measurable yet: objective 99% allows 0\.02 bad samples in the 2 independent ones the span held \(2 samples, 0\.25 bad\), which cannot say whether 99% is met either way; it needs at least 100 samples at least 2s apart \(3m20s of scraping/);
     assert.ok(a.notes.some((n) => n.startsWith("the composite's parts missed their objectives at scrape intervals: success at 1")), a.notes.join('\n'));
     assert.equal(a.gaugeWindowMs, undefined, 'composed from its parts: each sample judges its own interval');
   });

@@ -80,8 +80,8 @@ export function thinSamples(e: SampleEvidence, bad: number, objective: number): 
   const seen = bad > 0 ? `${+bad.toPrecision(3)} bad` : 'none bad';
   const count = (k: number, one: string, many: string) => `${k.toLocaleString('en-US')} ${k === 1 ? one : many}`;
   const held = n === m
-    ? `${count(n, 'sample', 'samples')} (${seen})`
-    : `${count(n, 'sample', 'samples')} (${seen}) over ${formatElapsed(e.spanMs)}, ${count(m, 'independent observation', 'independent observations')}: samples closer than the ${formatElapsed(e.spacingMs)} ${e.spacingWhat} count as one, since they judge the same span`;
+    ? `${count(n, 'sample', 'samples')}, ${seen}`
+    : `${count(n, 'sample', 'samples')}, ${seen}, over ${formatElapsed(e.spanMs)}, ${count(m, 'independent observation', 'independent observations')}: samples closer than the ${formatElapsed(e.spacingMs)} ${e.spacingWhat} count as one, since they judge the same span`;
   const reason = `not measurable yet: objective ${shown} allows ${+(m * allowed).toPrecision(2)} bad samples in the ${m.toLocaleString('en-US')} independent ${m === 1 ? 'one' : 'ones'} the span held (${held}), which cannot say whether ${shown} is met either way; it needs at least ${needed.toLocaleString('en-US')} samples at least ${formatElapsed(e.spacingMs)} apart (${formatElapsed(needed * e.spacingMs)} of scraping: --samples and --interval), or the whole window through --prometheus`;
   return { ...e, reason, needed };
 }
