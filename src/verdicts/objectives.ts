@@ -319,9 +319,14 @@ function summaryPercentile(load: LoadResult, rows: readonly RouteResult[], label
 function blendedRoutesText(contract: Contract, service: ServiceView, o: LatencyObjective): string {
   const missing = service.routeLabelMissing;
   if (missing === undefined || service.unavailable || o.routes !== undefined) return '';
-  const own = contract.routes.filter((r) => r.latency !== undefined && r.latency !== o.threshold);
+  const own = routesOfOtherThreshold(contract, o);
   if (own.length === 0) return '';
   return `the service's ${missing.metric} has no \`${missing.label}\` label, so its share held every route's requests to ${formatDuration(o.threshold)}, ${own.map((r) => `${r.method} ${r.path}'s (its own threshold ${formatDuration(r.latency!)})`).join(', ')} too`;
+}
+
+/** The contract's routes with a latency threshold of their own other than the objective's: without a route label, the service holds them to the objective's (blendedRoutesText, routeLabelNote). */
+function routesOfOtherThreshold(contract: Contract, o: LatencyObjective): Contract['routes'] {
+  return contract.routes.filter((r) => r.latency !== undefined && r.latency !== o.threshold);
 }
 
 /** The latency threshold of a row under an objective: the route's own, else the objective's. */
@@ -774,7 +779,7 @@ export function routeLabelNote(contract: Contract, missing: NonNullable<ServiceV
   // threshold is in (its service side is INCONCLUSIVE: blendedRoutesText), and those naming routes.
   const effects: string[] = [];
   for (const o of (contract.objectives.latency ?? []).filter((x) => x.routes === undefined)) {
-    const own = contract.routes.filter((r) => r.latency !== undefined && r.latency !== o.threshold);
+    const own = routesOfOtherThreshold(contract, o);
     if (own.length > 0) effects.push(`latency ${o.name} (its side would hold ${own.map((r) => `${r.method} ${r.path} to ${formatDuration(o.threshold)}, not its own ${formatDuration(r.latency!)}`).join('; ')})`);
   }
   const named = [
