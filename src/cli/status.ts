@@ -29,7 +29,7 @@ import { checkTargetUrl, monotonicClock, Scraper, ScrapeError, type ScrapeReport
 import { SeriesStore } from '../observe/series-store.ts';
 import { CLUSTER_WORKER, HTTP_ROLES } from '../contract/metric-names.ts';
 import { takingTurnsText, type TakingTurns } from '../verdicts/memory.ts';
-import { ProcessTurns, START_TIME, workerOf } from '../verdicts/taking-turns.ts';
+import { processReading, ProcessTurns } from '../verdicts/taking-turns.ts';
 import { EXIT, UsageError, type CliContext } from './exit.ts';
 import { contractArgument, loadValidContract } from './files.ts';
 import { durationFlag, intFlag } from './flags.ts';
@@ -193,7 +193,6 @@ export async function runStatus(file: string | undefined, flags: StatusFlags, ct
     // taking turns at one port mix their counters, which no SLI computed from them survives.
     const requestsName = contract.metrics?.requests ?? HTTP_ROLES.requests.name;
     const processes = new ProcessTurns(requestsName);
-    const carried = (name: string, at: number) => store.select(name).map((x) => x.latest()).filter((x) => x !== undefined && x.t === at).map((x) => x!.v);
     // Sampling takes (samples - 1) intervals: say what is happening, on stderr, so a wait of
     // several seconds does not look like a hang (stdout keeps only the report).
     const progress = (line: string) => {
@@ -209,8 +208,8 @@ export async function runStatus(file: string | undefined, flags: StatusFlags, ct
         ok++;
         firstAt ??= last.at;
         lastAt = last.at;
-        const requests = carried(requestsName, last.at);
-        processes.observe(last.at - firstAt, { startTimes: carried(START_TIME, last.at), ...(requests.length > 0 ? { requests: requests.reduce((a, b) => a + b, 0) } : {}), ...workerOf(carried(CLUSTER_WORKER.name, last.at)) });
+        const at = last.at;
+        processes.observe(at - firstAt, processReading((name) => store.valuesAt(name, at), requestsName));
         continue;
       }
       errors.push(last.error!.message);

@@ -481,8 +481,7 @@ export async function runDrills(options: DrillRunOptions): Promise<DrillRunResul
       if (watch.scrapeFailures.length > failuresBefore) return;
       const routes = watch.routes();
       if (routes) services.push({ atClock: mark.at, atMs: 0, routes });
-      const fresh = (name: string, matchers: Parameters<typeof watch.store.select>[1] = []) =>
-        watch.store.select(name, matchers).map((x) => x.latest()).filter((x) => x !== undefined && x.t === mark.at).map((x) => x!.v);
+      const fresh = (name: string, matchers: Parameters<typeof watch.store.select>[1] = []) => watch.store.valuesAt(name, mark.at, matchers);
       for (const d of contract.dependencies) {
         const v = fresh(depUpName, [{ name: 'dependency', op: '=', value: d.name }]);
         if (v.length > 0) depSamples.push({ atClock: mark.at, atMs: 0, dependency: d.name, up: Math.min(...v) >= 0.5 });

@@ -356,6 +356,20 @@ export class SeriesStore {
     return out;
   }
 
+  /**
+   * The values a scrape at `at` carried for one metric name (series matching every matcher): the
+   * series whose latest sample is at `at`. A series the scrape did not carry keeps its older value
+   * in the store, and is left out (a new process has not recreated it yet, or it went away).
+   */
+  valuesAt(name: string, at: number, matchers: readonly LabelMatcher[] = []): number[] {
+    const out: number[] = [];
+    for (const s of this.select(name, matchers)) {
+      const last = s.latest();
+      if (last !== undefined && last.t === at) out.push(last.v);
+    }
+    return out;
+  }
+
   /** Metric names held (sample names: `x_bucket`, not `x`). */
   names(): string[] {
     return [...this.byName.keys()];

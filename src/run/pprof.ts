@@ -157,7 +157,7 @@ export class PprofCapture {
     if (this.closed || !r.ok) return;
     this.firstAt ??= r.at;
     // Only the series this scrape carried, as the peaks are read (service-watch.ts).
-    const valuesOf = (name: string) => store.select(name).map((x) => x.latest()).filter((x) => x !== undefined && x.t === r.at).map((x) => x!.v);
+    const valuesOf = (name: string) => store.valuesAt(name, r.at);
     for (const cross of pprofCrossings(this.o.contract, valuesOf)) {
       const key = `${cross.signal}-${cross.level}`;
       if (this.seen.has(key)) continue;

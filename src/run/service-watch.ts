@@ -5,7 +5,7 @@
 //
 // I/O lives in the Scraper; this file only decides when to scrape and what to read from the store.
 import { classOf, classSelectors, labelMap, type ClassSelector, type LabelMap } from '../contract/label-map.ts';
-import { CLUSTER_WORKER, GO_RUNTIME_ROLES, HTTP_ROLES, MAJOR_GC_COUNT, NODE_RUNTIME_ROLES } from '../contract/metric-names.ts';
+import { GO_RUNTIME_ROLES, HTTP_ROLES, MAJOR_GC_COUNT, NODE_RUNTIME_ROLES } from '../contract/metric-names.ts';
 import type { Contract } from '../contract/schema.ts';
 import { increase } from '../engine/counter.ts';
 import { parseLe } from '../engine/histogram.ts';
@@ -16,7 +16,7 @@ import { monotonicClock, Scraper, type ScrapeReport } from '../observe/scraper.t
 import { SeriesStore, type Series } from '../observe/series-store.ts';
 import type { ServiceView } from '../verdicts/objectives.ts';
 import type { HeapReading, ServiceRestart } from '../verdicts/memory.ts';
-import { ProcessTurns, START_TIME, workerOf, type ProcessReading } from '../verdicts/taking-turns.ts';
+import { processReading, ProcessTurns, type ProcessReading } from '../verdicts/taking-turns.ts';
 
 export interface ServiceWatchOptions {
   metricsUrl: string;
@@ -152,7 +152,7 @@ export class ServiceWatch {
     this.firstWallMs ??= Date.now();
     this.lastAt = r.at;
     // Only the series this scrape carried (a series it no longer exposes keeps an old latest sample).
-    const valuesOf = (name: string) => this.store.select(name).map((x) => x.latest()).filter((x) => x !== undefined && x.t === r.at).map((x) => x!.v);
+    const valuesOf = (name: string) => this.store.valuesAt(name, r.at);
     if (this.concurrency.length > 0) {
       observeScrape(this.peaks, this.concurrency, { opening, trial: this.trial.index + 1, trials: this.trial.total, offsetMs: r.at - this.firstAt }, valuesOf);
     }
@@ -173,9 +173,8 @@ export class ServiceWatch {
       }
     }
     const requests = this.latestSum(this.names.requests);
-    // The counter's series this scrape carried (a series a new process has not recreated yet keeps its old value in the store).
-    const carried = valuesOf(this.names.requests);
-    this.noticeRestart(r.at - this.firstAt, { startTimes: valuesOf(START_TIME), ...(carried.length > 0 ? { requests: carried.reduce((a, b) => a + b, 0) } : {}), ...workerOf(valuesOf(CLUSTER_WORKER.name)) });
+    // The series this scrape carried (a series a new process has not recreated yet keeps its old value in the store).
+    this.noticeRestart(r.at - this.firstAt, processReading(valuesOf, this.names.requests));
     const majorGcs = this.majorGcCount(r.at);
     if (heap !== undefined) this.heapSeries.push({ offsetMs: r.at - this.firstAt, heapBytes: heap, ...(requests !== undefined ? { requests } : {}), ...(majorGcs !== undefined ? { majorGcs } : {}) });
     return { at: r.at, heapBytes: heap, requests, cpuSeconds: this.latestSum('process_cpu_seconds_total'), restarts: this.restarts.length };

@@ -34,8 +34,17 @@ export type ProcessChange =
 export const START_TIME = 'process_start_time_seconds';
 
 /** The SDK's worker id gauge, when the scrape carried one number for it. */
-export function workerOf(values: readonly number[]): { worker?: number } {
+function workerOf(values: readonly number[]): { worker?: number } {
   return values.length === 1 && Number.isFinite(values[0]) ? { worker: values[0]! } : {};
+}
+
+/**
+ * What a scrape said about the process that answered it, from the values it carried of each
+ * metric (`carried`: SeriesStore.valuesAt at the scrape) and the request counter's name.
+ */
+export function processReading(carried: (name: string) => number[], requestsName: string): ProcessReading {
+  const requests = carried(requestsName);
+  return { startTimes: carried(START_TIME), ...(requests.length > 0 ? { requests: requests.reduce((a, b) => a + b, 0) } : {}), ...workerOf(carried(CLUSTER_WORKER.name)) };
 }
 
 export class ProcessTurns {
