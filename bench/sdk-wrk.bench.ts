@@ -132,7 +132,11 @@ function fixedRate(url: string, seconds: number, rate: number): Promise<{ rps: n
 
 /** Starts a variant's server; undefined when the variant is not available in this checkout. */
 function startServer(variant: string): Promise<Server | undefined> {
-  const cmd = pinned(SERVER_CPU, [...serverCmd, variant]);
+  // BENCH_SERVER_PREFIX: a command each server runs under, e.g. "chrt -r 1" (SCHED_RR, 100 ms
+  // slices: with --paired the two servers then take turns every 100 ms, not every few ms;
+  // bench/RESULTS.md, 2026-12-08 04:23, measured what the slicing adds).
+  const prefix = (process.env.BENCH_SERVER_PREFIX ?? '').split(' ').filter(Boolean);
+  const cmd = [...prefix, ...pinned(SERVER_CPU, [...serverCmd, variant])];
   // No IPC channel where /proc tells the server's CPU: a Node process with an IPC channel runs
   // a Fastify app with one more hook 8-15% slower than one without (bench/RESULTS.md, 2026-12-05),
   // so asking for cpuUsage() over IPC measured that, not the SDK.
