@@ -74,6 +74,45 @@ describe('code check: the SDK middleware mounted after a route', () => {
   });
 });
 
+describe('code check: the SDK middleware mounted after a router imported from another file', () => {
+  it('follows `app.use(api)` to ./routes/api.ts, one level, and names its route; not a middleware nor a router without routes', async () => {
+    const scan = await scanTypeScriptProject(join(FIXTURES, 'imported'));
+    assert.deepEqual(scan.warnings, []);
+    assert.deepEqual(scan.sdkOrder.map((o) => `${o.file}:${o.line}:${o.col} ${o.framework} ${o.call} | ${o.route.line}:${o.route.col} ${o.route.call} | ${o.router ? `${o.router.file}:${o.router.line}:${o.router.col} ${o.router.what}` : '-'}`), [
+      `express.ts:${at('imported', 'express.ts', 'app.use(middleware(sdk))')} Express app.use(middleware(sdk)) | ${at('imported', 'express.ts', 'app.use(api)')} app.use(api) | routes/api.ts:${at('imported', 'routes/api.ts', "router.get('/orders'")} GET /orders`,
+    ]);
+  });
+
+  it('follows require() and a namespace import, and keeps an own-file route when the import is no router', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sloctl-sdk-order-cjs-'));
+    writeFileSync(join(dir, 'app.cjs'), [
+      "const express = require('express');",
+      "const { middleware } = require('sloctl/sdk/express');",
+      "const orders = require('./orders.cjs');",
+      'const app = express();',
+      "app.use('/orders', orders);",
+      'app.use(middleware(global.sdk));',
+    ].join('\n'));
+    writeFileSync(join(dir, 'orders.cjs'), "const express = require('express');\nconst r = express.Router();\nr.post('/', (q, s) => s.end());\nmodule.exports = r;\n");
+    writeFileSync(join(dir, 'ns.ts'), [
+      "import express from 'express';",
+      "import { middleware } from 'sloctl/sdk/express';",
+      "import * as mw from './mw.ts';",
+      'const app = express();',
+      'app.use(mw.cors);',
+      "app.get('/b', (q, s) => s.end());",
+      'app.use(middleware(sdk));',
+    ].join('\n'));
+    writeFileSync(join(dir, 'mw.ts'), 'export const cors = (q: unknown, s: unknown, n: () => void) => n();\n');
+    return scanTypeScriptProject(dir).then((scan) => {
+      assert.deepEqual(scan.sdkOrder.map((o) => [o.file, o.line, o.route.line, o.route.call, o.router?.file, o.router?.what]), [
+        ['app.cjs', 6, 5, "app.use('/orders', orders)", 'orders.cjs', 'POST /'],
+        ['ns.ts', 7, 6, "app.get('/b', …)", undefined, undefined],
+      ]);
+    });
+  });
+});
+
 describe('validate --project: the SDK middleware mounted after a route', () => {
   it('warns at file:line:col, with the route as a note and the lines to move', async () => {
     const r = await runCli(['validate', 'slo.yaml', '--project', '.'], service('wrong'));
@@ -85,6 +124,15 @@ describe('validate --project: the SDK middleware mounted after a route', () => {
     assert.match(r.stdout, /valid: 1 file, 0 errors, 3 warnings/);
     // --strict fails on it, as on the code check's other warnings.
     assert.equal((await runCli(['validate', 'slo.yaml', '--project', '.', '--strict'], service('wrong'))).code, 1);
+  });
+
+  it('names the imported router\'s route as a second note', async () => {
+    const r = await runCli(['validate', 'slo.yaml', '--project', '.'], service('imported'));
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const [line, col] = at('imported', 'express.ts', 'app.use(middleware(sdk))').split(':');
+    assert.match(r.stderr, new RegExp(`^express\\.ts:${line}:${col}: warning SLO_SDK_ORDER: .*after a route \\(\`app\\.use\\(api\\)\``, 'm'));
+    assert.match(r.stderr, new RegExp(`^  note: routes/api\\.ts:${at('imported', 'routes/api.ts', "router.get('/orders'")}: a route of the router \`app\\.use\\(api\\)\` mounts: GET /orders, answered before the SDK's middleware sees the request$`, 'm'));
+    assert.match(r.stdout, /valid: 1 file, 0 errors, 1 warning\b/);
   });
 
   it('lists the finding in the JSON code check', async () => {

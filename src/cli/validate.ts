@@ -567,7 +567,7 @@ function codeCheck(loaded: LoadedContract[], scans: Scan[], strict: boolean, cwd
 
   // sloctl's SDK middleware mounted after a route on the same app, in a validated contract's code.
   for (const s of scans) {
-    for (const o of s.result.sdkOrder) if (ownersOf(s, o.file).length > 0) out.push(sdkOrderFinding(o, join(s.root, o.file)));
+    for (const o of s.result.sdkOrder) if (ownersOf(s, o.file).length > 0) out.push(sdkOrderFinding(o, join(s.root, o.file), o.router && join(s.root, o.router.file)));
   }
   // Error classes by name or code on Express without the adapter's errorHandler, per contract.
   for (const l of loaded) {

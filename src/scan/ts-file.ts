@@ -9,7 +9,7 @@ import { detectPromBundle } from './ts-prom-bundle.ts';
 import { detectPromClient } from './ts-prom-client.ts';
 import { extractRoutes, type FileRoutes } from './ts-routes.ts';
 import { detectSdk } from './ts-sdk.ts';
-import { detectExpressSdk, detectSdkOrder } from './ts-sdk-order.ts';
+import { detectExpressSdk, detectSdkOrder, type PendingSdkOrder } from './ts-sdk-order.ts';
 import { detectSdkServe } from './ts-sdk-serve.ts';
 import { detectSdkDependencies, type FileSdkDependencies } from './ts-sdk-dependencies.ts';
 import { detectUntimedClients } from './ts-timeouts.ts';
@@ -30,6 +30,8 @@ export interface FileScan {
   sdkDependencies?: FileSdkDependencies;
   /** The SDK's middleware mounted after a route on the same app (ts-sdk-order.ts). */
   sdkOrder?: SdkOrderProblem[];
+  /** The same, where the route before it may be a router imported from another file (joined by typescript.ts). */
+  sdkOrderPending?: PendingSdkOrder[];
   /** sloctl's Express adapter in this file: its middleware, and whether errorHandler is used (ts-sdk-order.ts). */
   expressSdk?: ExpressSdkUse;
   /** Calls of sloctl's instrument() and of a `serve` method in this file (ts-sdk-serve.ts). */
@@ -57,6 +59,7 @@ export function scanTypeScriptSource(file: string, source: string): FileScan {
   const timed: TimedClient[] = [];
   let sdkDependencies: FileSdkDependencies | undefined;
   let sdkOrder: SdkOrderProblem[] = [];
+  let sdkOrderPending: PendingSdkOrder[] = [];
   let expressSdk: ExpressSdkUse | undefined;
   let sdkServe: FileScan['sdkServe'];
   try {
@@ -76,7 +79,7 @@ export function scanTypeScriptSource(file: string, source: string): FileScan {
       warnings.push({ file, line: 1, col: 1, about: 'sdk-dependency', message: `could not read the dependencies this file names through sloctl's SDK (${String(error)}); they are not checked against the contract` });
     }
     try {
-      sdkOrder = detectSdkOrder(ctx, parsed.ast.program);
+      ({ problems: sdkOrder, pending: sdkOrderPending } = detectSdkOrder(ctx, parsed.ast.program));
     } catch (error) {
       warnings.push({ file, line: 1, col: 1, message: `could not read where this file mounts sloctl's SDK middleware (${String(error)}); its order among the routes is not checked` });
     }
@@ -94,7 +97,7 @@ export function scanTypeScriptSource(file: string, source: string): FileScan {
       const nest = extractNestRoutes(ctx, parsed.ast.program);
       const routes = extractRoutes(file, text, parsed.ast.program, ctx.consts);
       warnings.push(...routes.warnings);
-      return { metrics, warnings, routes, untimed, timed, sdkOrder, ...(sdkDependencies ? { sdkDependencies } : {}), ...(expressSdk ? { expressSdk } : {}), ...(sdkServe ? { sdkServe } : {}), ...(nest ? { nest } : {}) };
+      return { metrics, warnings, routes, untimed, timed, sdkOrder, sdkOrderPending, ...(sdkDependencies ? { sdkDependencies } : {}), ...(expressSdk ? { expressSdk } : {}), ...(sdkServe ? { sdkServe } : {}), ...(nest ? { nest } : {}) };
     } catch (error) {
       warnings.push({ file, line: 1, col: 1, message: `could not read the routes of this file (${String(error)}); routes registered in it are not checked` });
     }
@@ -103,7 +106,7 @@ export function scanTypeScriptSource(file: string, source: string): FileScan {
     // the scan of the others.
     warnings.push({ file, line: 1, col: 1, message: `could not analyze this file (${String(error)}); metrics registered in it are not checked` });
   }
-  return { metrics, warnings, untimed, timed, sdkOrder, ...(sdkDependencies ? { sdkDependencies } : {}), ...(expressSdk ? { expressSdk } : {}), ...(sdkServe ? { sdkServe } : {}) };
+  return { metrics, warnings, untimed, timed, sdkOrder, sdkOrderPending, ...(sdkDependencies ? { sdkDependencies } : {}), ...(expressSdk ? { expressSdk } : {}), ...(sdkServe ? { sdkServe } : {}) };
 }
 
 function extensionOf(file: string): string {

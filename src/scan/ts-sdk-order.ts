@@ -11,7 +11,11 @@
 //     `app.route(path).get(...)` on Express), but for a health or readiness path or /metrics (added
 //     first to keep probes out of the metrics, on purpose), or a router mounted on the app (Express
 //     `app.use(router)` of an `express.Router()` made in the file, Koa `app.use(router.routes())`,
-//     Hono `app.route(prefix, sub)`), on the same name;
+//     Hono `app.route(prefix, sub)`), on the same name; or an Express `app.use(api)` (with or
+//     without a path) of a name imported from a relative module, which the project's scan follows
+//     one level (typescript.ts, with the route scan's resolver) and counts only when that file's
+//     export is an Express router or app with a route of its own (a middleware imported from
+//     another file is not a route);
 //   - both are statements of one statement list, the body of the file or of one function, the
 //     route above (not inside an `if`, a loop or another function: those may run or not), and the
 //     name is never assigned to in the file (so it is one app).
@@ -21,7 +25,7 @@
 
 import type * as t from '@babel/types';
 import { isProbePath } from '../contract/scaffold-routes.ts';
-import { forEachNode, isFunctionNode, memberName, positionOf, unwrapExpression } from './ts-ast.ts';
+import { forEachNode, isFunctionNode, loadedModule, memberName, positionOf, unwrapExpression } from './ts-ast.ts';
 import { collectBindings } from './ts-bindings.ts';
 import { sourceOf, type TsFileContext } from './ts-context.ts';
 import { calledExport, isSdkModule } from './ts-sdk.ts';
@@ -39,9 +43,30 @@ interface Mount {
   framework: Framework;
 }
 
-export function detectSdkOrder(ctx: TsFileContext, program: t.Program): SdkOrderProblem[] {
+/** An Express `app.use(...)` before the SDK's middleware of a name imported from a relative module. */
+export interface ImportedMount {
+  /** The import's specifier, as written (`./routes/api.js`), and the export (`*`: `require()`'s whole module). */
+  source: string;
+  imported: string;
+  line: number;
+  col: number;
+  call: string;
+}
+
+/**
+ * An SDK registration whose order rests on routers imported from other files: the first of
+ * `imports` that is a router with a route is the route before it, else `route` (one in this file,
+ * after those imports) when there is one.
+ */
+export interface PendingSdkOrder {
+  problem: Omit<SdkOrderProblem, 'route'>;
+  imports: ImportedMount[];
+  route?: SdkOrderProblem['route'];
+}
+
+export function detectSdkOrder(ctx: TsFileContext, program: t.Program): { problems: SdkOrderProblem[]; pending: PendingSdkOrder[] } {
   const bindings = collectBindings(ctx.facts, isSdkModule);
-  if (bindings.size === 0) return [];
+  if (bindings.size === 0) return { problems: [], pending: [] };
   // `middleware(sdk)` of an adapter: its framework.
   const middlewareOf = (node: t.Node): Framework | undefined => {
     const expr = unwrapExpression(node);
@@ -128,27 +153,68 @@ export function detectSdkOrder(ctx: TsFileContext, program: t.Program): SdkOrder
     }
   };
 
+  // Names imported from the project's own modules, which may be routers (one level: typescript.ts).
+  // A name declared again in the file (other than by its `require()`) or a function's parameter
+  // of that name may be something else where it is used: left out.
+  const relative = collectBindings(ctx.facts, (source) => source.startsWith('.'));
+  const shadowed = new Set<string>();
+  for (const { node } of ctx.facts.declarators) {
+    if (node.id.type === 'Identifier' && (!node.init || loadedModule(node.init) === undefined)) shadowed.add(node.id.name);
+  }
+  forEachNode(program, (node) => {
+    if (!isFunctionNode(node)) return;
+    for (const p of node.params) forEachNode(p, (n) => { if (n.type === 'Identifier') shadowed.add(n.name); });
+  });
+  /** `app.use(api)`, `app.use('/api', api)`, `app.use(routes.api)` with `api`/`routes` imported from a relative module. */
+  const importedMount = (call: t.CallExpression, mount: Mount): ImportedMount | undefined => {
+    if (mount.framework !== 'Express') return undefined; // Koa's `.routes()` and Hono's `.route()` are routes whatever their origin
+    const chain = appChain(call, mount.app);
+    if (chain === undefined || chain.length !== 1 || memberName(call.callee as t.MemberExpression) !== 'use') return undefined;
+    for (const arg of call.arguments) {
+      const expr = unwrapExpression(arg);
+      let found: { source: string; imported: string } | undefined;
+      if (expr.type === 'Identifier' && !shadowed.has(expr.name) && !assigned.has(expr.name)) found = relative.get(expr.name);
+      else if (expr.type === 'MemberExpression' && expr.object.type === 'Identifier' && !shadowed.has(expr.object.name)) {
+        const ns = relative.get(expr.object.name);
+        const name = memberName(expr);
+        if (ns !== undefined && ns.imported === '*' && name !== undefined) found = { source: ns.source, imported: name };
+      }
+      if (found !== undefined) return { ...found, ...positionOf(call), call: shortCall(ctx, call) };
+    }
+    return undefined;
+  };
+
   const out: SdkOrderProblem[] = [];
+  const pending: PendingSdkOrder[] = [];
   const check = (statements: readonly t.Statement[]) => {
     statements.forEach((statement, i) => {
       const call = statementCall(statement);
       const mount = call && sdkMount(call);
       if (!call || !mount) return;
+      const problem = { file: ctx.file, ...positionOf(call), call: shortCall(ctx, call), app: mount.app, framework: mount.framework };
+      const imports: ImportedMount[] = [];
       for (const before of statements.slice(0, i)) {
         const statementRoute = statementCall(before);
         const route = statementRoute && routeOn(statementRoute, mount);
-        if (!route) continue;
+        if (!route) {
+          const imported = statementRoute && importedMount(statementRoute, mount);
+          if (imported) imports.push(imported);
+          continue;
+        }
         // Where the statement starts (the app's name), and the route's own call.
-        out.push({ file: ctx.file, ...positionOf(call), call: shortCall(ctx, call), app: mount.app, framework: mount.framework, route: { ...positionOf(statementRoute), call: shortCall(ctx, route) } });
+        const found = { ...positionOf(statementRoute), call: shortCall(ctx, route) };
+        if (imports.length === 0) out.push({ ...problem, route: found });
+        else pending.push({ problem, imports, route: found });
         return;
       }
+      if (imports.length > 0) pending.push({ problem, imports });
     });
   };
   check(program.body);
   forEachNode(program, (node) => {
     if (isFunctionNode(node) && node.body.type === 'BlockStatement') check(node.body.body);
   });
-  return out;
+  return { problems: out, pending };
 }
 
 /**

@@ -175,6 +175,12 @@ export interface SdkOrderProblem {
   app: string;
   framework: 'Express' | 'Koa' | 'Hono';
   route: { line: number; col: number; call: string };
+  /**
+   * The route is a router imported from another file (`app.use('/api', api)` with `api` from
+   * `./routes/api.js`): its first route there (`GET /orders`, as registered), so the finding can
+   * point at it.
+   */
+  router?: { file: string; line: number; col: number; what: string };
 }
 
 export interface ScanWarning {

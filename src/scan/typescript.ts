@@ -11,6 +11,7 @@ import { scanTypeScriptSource } from './ts-file.ts';
 import { linkNestRoutes, type NestFacts } from './ts-nest.ts';
 import { resolveModule } from './ts-modules.ts';
 import { linkRoutes } from './ts-route-tables.ts';
+import type { PendingSdkOrder } from './ts-sdk-order.ts';
 import { linkSdkDependencies, type FileSdkDependencies } from './ts-sdk-dependencies.ts';
 import type { FileRoutes } from './ts-routes.ts';
 import type { ExpressSdkUse, RegisteredMetric, ScanResult, ScanWarning, SdkInstrumentCall, SdkOrderProblem, ServeCall, TimedClient, UntimedClient } from './types.ts';
@@ -49,6 +50,7 @@ export async function scanTypeScriptProject(dir: string): Promise<ScanResult> {
   const nestFacts: NestFacts[] = [];
   const sdkFacts: FileSdkDependencies[] = [];
   const sdkOrder: SdkOrderProblem[] = [];
+  const sdkOrderPending: PendingSdkOrder[] = [];
   let expressSdk: ExpressSdkUse | undefined;
   const sdkInstruments: SdkInstrumentCall[] = [];
   const serveCalls: ServeCall[] = [];
@@ -62,6 +64,7 @@ export async function scanTypeScriptProject(dir: string): Promise<ScanResult> {
     if (found.nest) nestFacts.push(found.nest);
     if (found.sdkDependencies) sdkFacts.push(found.sdkDependencies);
     if (found.sdkOrder) sdkOrder.push(...found.sdkOrder);
+    if (found.sdkOrderPending) sdkOrderPending.push(...found.sdkOrderPending);
     if (found.expressSdk) expressSdk = joinExpressSdk(expressSdk, found.expressSdk);
     if (found.sdkServe) {
       sdkInstruments.push(...found.sdkServe.instruments);
@@ -69,6 +72,7 @@ export async function scanTypeScriptProject(dir: string): Promise<ScanResult> {
     }
   }
   const { routes, unresolved, sdkScopes } = linkRoutes(routeFacts);
+  sdkOrder.push(...linkSdkOrder(sdkOrderPending, routeFacts));
   const nest = linkNestRoutes(nestFacts);
   routes.push(...nest.routes);
   unresolved.push(...nest.unresolved);
@@ -78,6 +82,33 @@ export async function scanTypeScriptProject(dir: string): Promise<ScanResult> {
   warnings.push(...sdk.warnings);
   const buildOutput = metrics.length === 0 && routes.length === 0 && unresolved.length === 0 ? await buildOutputIn(dir, walk.skipped) : [];
   return finishResult({ metrics, warnings, filesScanned: sources.length, routes, unresolvedRoutes: unresolved, untimedClients: untimed, timedClients: timed, sdkDependencies: sdk.dependencies, unfollowedDependencyCalls: sdk.unfollowed, sdkOrder, sdkScopes, ...(expressSdk ? { expressSdk } : {}), sdkInstruments, serveCalls, buildOutput });
+}
+
+/**
+ * The SDK registrations after an Express `app.use(x)` of a name imported from another file: the
+ * first such `x` that is, in the file its import names (one level, no re-exports, as the route
+ * scan's mounts), an exported Express router or app with a route of its own; else the route of
+ * the registration's own file after them, if any. A middleware or a router with no route of its
+ * own there is not a route: left out, so the finding is never a guess.
+ */
+function linkSdkOrder(pending: readonly PendingSdkOrder[], routeFacts: readonly FileRoutes[]): SdkOrderProblem[] {
+  const byFile = new Map(routeFacts.map((f) => [f.file, f]));
+  const out: SdkOrderProblem[] = [];
+  for (const p of pending) {
+    let found: SdkOrderProblem | undefined;
+    for (const m of p.imports) {
+      const target = resolveModule(byFile, p.problem.file, m.source);
+      const exported = target?.exports.get(m.imported === '*' ? 'default' : m.imported);
+      if (target === undefined || exported?.kind !== 'table' || target.tables.get(exported.key)?.router?.framework !== 'express') continue;
+      const first = target.routes.find((r) => r.table?.kind === 'table' && r.table.key === exported.key);
+      if (first === undefined) continue;
+      found = { ...p.problem, route: { line: m.line, col: m.col, call: m.call }, router: { file: target.file, line: first.line, col: first.col, what: `${first.method} ${first.path ?? first.what}` } };
+      break;
+    }
+    if (found === undefined && p.route !== undefined) found = { ...p.problem, route: p.route };
+    if (found !== undefined) out.push(found);
+  }
+  return out;
 }
 
 /** The project's use of the Express adapter: the first middleware in file order, errorHandler or another adapter in any file. */
