@@ -571,6 +571,79 @@ describe('validate: routes checked both ways', () => {
     assert.equal(ok.code, 0, ok.stdout + ok.stderr);
   });
 
+  it('Go: a load.mix path that differs from its route only by a trailing / is an error naming the router and the path to write (gin 301, ServeMux subtree 301, ServeMux and chi 404); a warning where a catch-all or a middleware may serve it', async () => {
+    const withMix = (routes: string, mix: string) => `${contract(routes)}load:\n  rate: 10/s\n  duration: 10s\n  mix:\n${mix}`;
+    const dir = writeProject({
+      'gin/go.mod': 'module example.com/gin\n\ngo 1.22\n',
+      'gin/main.go': 'package main\n\nimport "github.com/gin-gonic/gin"\n\nfunc main() {\n\tr := gin.Default()\n\tr.GET("/products", list)\n\tr.GET("/products/:id", show)\n\tr.Run()\n}\n',
+      'gin/slo.yaml': withMix('  - { name: list-products, method: GET, path: /products }\n  - { name: product, method: GET, path: /products/:id }\n',
+        '    - { route: list-products, weight: 1, path: /products/ }\n    - { route: product, weight: 1, path: "/products/{id}/", params: { id: "int(1,9)" } }\n'),
+      'mux/go.mod': 'module example.com/mux\n\ngo 1.22\n',
+      'mux/main.go': 'package main\n\nimport "net/http"\n\nfunc main() {\n\tmux := http.NewServeMux()\n\tmux.HandleFunc("GET /orders/", orders)\n\tmux.HandleFunc("GET /items", items)\n\thttp.ListenAndServe(":8080", mux)\n}\n',
+      'mux/slo.yaml': withMix('  - { name: orders, method: GET, path: /orders/ }\n  - { name: items, method: GET, path: /items }\n',
+        '    - { route: orders, weight: 1, path: /orders }\n    - { route: items, weight: 1, path: "/items/?page=1" }\n'),
+      'catchall/go.mod': 'module example.com/catchall\n\ngo 1.22\n',
+      'catchall/main.go': 'package main\n\nimport "net/http"\n\nfunc main() {\n\thttp.HandleFunc("/items", items)\n\thttp.HandleFunc("/", index)\n\thttp.ListenAndServe(":8080", nil)\n}\n',
+      'catchall/slo.yaml': withMix('  - { name: items, method: GET, path: /items }\n', '    - { route: items, weight: 1, path: /items/ }\n'),
+      'chi/go.mod': 'module example.com/chi\n\ngo 1.22\n',
+      'chi/main.go': 'package main\n\nimport "github.com/go-chi/chi/v5"\n\nfunc main() {\n\tr := chi.NewRouter()\n\tr.Get("/products", list)\n}\n',
+      'chi/slo.yaml': withMix('  - { name: list-products, method: GET, path: /products }\n', '    - { route: list-products, weight: 1, path: /products/ }\n'),
+      'strip/go.mod': 'module example.com/strip\n\ngo 1.22\n',
+      'strip/main.go': 'package main\n\nimport (\n\t"github.com/go-chi/chi/v5"\n\t"github.com/go-chi/chi/v5/middleware"\n)\n\nfunc main() {\n\tr := chi.NewRouter()\n\tr.Use(middleware.StripSlashes)\n\tr.Get("/products", list)\n}\n',
+      'strip/slo.yaml': withMix('  - { name: list-products, method: GET, path: /products }\n', '    - { route: list-products, weight: 1, path: /products/ }\n'),
+      'ok/go.mod': 'module example.com/ok\n\ngo 1.22\n',
+      'ok/main.go': 'package main\n\nimport "github.com/gin-gonic/gin"\n\nfunc main() {\n\tr := gin.Default()\n\tr.GET("/products/", list)\n\tr.GET("/orders", orders)\n\tr.GET("/orders/", orders)\n\tr.Run()\n}\n',
+      'ok/slo.yaml': withMix('  - { name: list-products, method: GET, path: /products/ }\n  - { name: orders, method: GET, path: /orders }\n',
+        '    - { route: list-products, weight: 1, path: "/products/?page=2" }\n    - { route: orders, weight: 1, path: /orders/ }\n'),
+      'exact/go.mod': 'module example.com/exact\n\ngo 1.22\n',
+      'exact/main.go': 'package main\n\nimport "net/http"\n\nfunc main() {\n\tmux := http.NewServeMux()\n\tmux.HandleFunc("GET /items", items)\n\thttp.ListenAndServe(":8080", mux)\n}\n',
+      'exact/slo.yaml': contract('  - { name: items, method: GET, path: /items/ }\n'),
+    }, 'sloctl-mix-slash-');
+    const mixFindings = async (name: string) => {
+      const r = await json(['validate', 'slo.yaml', '--go-module-path', '.'], join(dir, name));
+      return { code: r.code, found: r.diagnostics.filter((d) => d.code === 'SLO_MIX_PATH' || d.code === 'SLO_ROUTE_NOT_REGISTERED') };
+    };
+
+    const gin = await mixFindings('gin');
+    assert.equal(gin.code, 1);
+    assert.deepEqual(gin.found.map((d) => `${d.line}:${d.col} ${d.severity} ${d.code}: ${d.message} | ${d.hint}`), [
+      '10:48 error SLO_MIX_PATH: load.mix[0] (route "list-products", GET /products) sends /products/, which differs from the path the code registers, `GET /products` (main.go:7:2), by its trailing / alone: gin redirects /products/ to /products (RedirectTrailingSlash, on by default): every request of the entry gets a 301, and the gate reports route "list-products" as not tested | write `path: /products`, the path the code registers',
+      '11:42 error SLO_MIX_PATH: load.mix[1] (route "product", GET /products/:id) sends /products/{id}/, which differs from the path the code registers, `GET /products/:id` (main.go:8:2), by its trailing / alone: gin redirects /products/:id/ to /products/:id (RedirectTrailingSlash, on by default): every request of the entry gets a 301, and the gate reports route "product" as not tested | write `path: /products/{id}`, the path the code registers',
+    ]);
+    assert.deepEqual(gin.found[0].related?.map((n) => `${n.file}:${n.line}:${n.col} ${n.message}`), ['main.go:7:2 GET /products registered here (.GET)']);
+
+    const mux = await mixFindings('mux');
+    assert.deepEqual(mux.found.map((d) => `${d.line} ${d.severity}: ${d.message} | ${d.hint}`), [
+      '10 error: load.mix[0] (route "orders", GET /orders/) sends /orders, without the trailing / of the ServeMux subtree `GET /orders/` (main.go:7:2) that serves the route: Go\'s ServeMux answers /orders with a 301 redirect to /orders/, so every request of the entry gets a 301 instead of the route\'s answer and the gate reports route "orders" as not tested | write `path: /orders/`, the path the code registers',
+      '11 error: load.mix[1] (route "items", GET /items) sends /items/?page=1, which differs from the path the code registers, `GET /items` (main.go:8:2), by its trailing / alone: Go\'s ServeMux answers /items/ with a 404 (a pattern without a trailing / matches that path alone), and the gate reports route "items" as not served | write `path: /items?page=1`, the path the code registers',
+    ]);
+
+    // A catch-all "/" gets /items/: its handler may serve it, so a warning that names it.
+    const catchall = await mixFindings('catchall');
+    assert.deepEqual(catchall.found.map((d) => `${d.severity}: ${d.message}`), [
+      'warning: load.mix[0] (route "items", GET /items) sends /items/, which differs from the path the code registers, `ALL /items` (main.go:6:2), by its trailing / alone: Go\'s ServeMux sends /items/ to the catch-all `ALL /` (main.go:7:2) (a pattern without a trailing / matches that path alone), which serves it only if that handler dispatches on the path itself',
+    ]);
+
+    const chi = await mixFindings('chi');
+    assert.deepEqual(chi.found.map((d) => `${d.severity}: ${d.message} | ${d.hint}`), [
+      'error: load.mix[0] (route "list-products", GET /products) sends /products/, which differs from the path the code registers, `GET /products` (main.go:7:2), by its trailing / alone: chi answers /products/ with a 404 (without middleware.StripSlashes), and the gate reports route "list-products" as not served | write `path: /products`, the path the code registers; or have the router strip it: `r.Use(middleware.StripSlashes)` (github.com/go-chi/chi/v5/middleware)',
+    ]);
+    const strip = await mixFindings('strip');
+    assert.deepEqual(strip.found.map((d) => d.severity), ['warning']);
+    assert.match(strip.found[0].message, /unless middleware\.StripSlashes \(main\.go:10:8\) removes the slash before it routes/);
+
+    // The path as registered, or both spellings registered: nothing.
+    const ok = await mixFindings('ok');
+    assert.deepEqual(ok.found, []);
+    assert.equal(ok.code, 0);
+
+    // The same ServeMux rule holds a contract route to it: /items/ is not the pattern "GET /items".
+    const exact = await mixFindings('exact');
+    assert.deepEqual(exact.found.map((d) => `${d.severity} ${d.code}: ${d.message}`), [
+      'error SLO_ROUTE_NOT_REGISTERED: route "items" (GET /items/) is not served as written: the code registers `GET /items` (main.go:7:2), and Go\'s ServeMux answers /items/ with a 404 (a pattern without a trailing / matches that path alone)',
+    ]);
+  });
+
   it('Node: Fastify keeps /a and /a/ apart, a wildcard route does not serve its root, Express 5 optional parts are spelled out; each error names the router and the option', async () => {
     const node = (routes: string) => `apiVersion: sloctl/v1\nservice: { name: shop, runtime: node }\nroutes:\n${routes}`;
     const dir = writeProject({

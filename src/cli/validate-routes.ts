@@ -13,6 +13,9 @@
 // Node's routers get the same check where they keep the two apart (Fastify and Hono by default,
 // Express and @koa/router in strict routing), and a trailing wildcard's root where their wildcard
 // does not take it (src/scan/node-routers.ts).
+// A load.mix entry's `path:` is held to the same rule (mixSlashFindings): the contract check
+// compares it with its route segment by segment, the trailing `/` aside, so a mix that sends
+// `/products/` to a gin `"/products"` passed and every request got a 301 at run time.
 
 import type { Diagnostic } from '../contract/diagnostic.ts';
 import type { LoadedContract } from '../contract/load.ts';
@@ -66,27 +69,18 @@ export function checkRoutes(l: LoadedContract, routes: readonly RegisteredRoute[
     }
     const slash = slashFinding(route, routes);
     if (slash) {
-      const { registered: r, answer } = slash;
+      const { registered: r } = slash;
       const asked = route.path.split('?')[0];
       const other = asked.endsWith('/') ? asked.slice(0, -1) : `${asked}/`;
-      const router = r.trailingSlash!.router;
-      const what = answer.kind === 'redirect'
-        ? `${router} redirects ${asked} to ${other} (${answer.because}): the contract's route gets a ${route.method.toUpperCase() === 'GET' ? answer.status : (answer.otherMethods ?? answer.status)}`
-        : answer.kind === 'not-found'
-          ? `${router} answers ${asked} with a 404 (${answer.because})`
-          : `${router} answers ${asked} with a 404 unless ${answer.because} before it routes; sloctl does not check which router that middleware wraps`;
-      const rewritten = answer.kind === 'rewritten';
+      const said = slashWords(slash, route, routes, "the contract's route");
       out.push({
-        file: l.file, ...pos, severity: partial || rewritten ? 'warning' : 'error', code: 'SLO_ROUTE_NOT_REGISTERED', path: ['routes', i, 'path'],
-        message: `route "${route.name}" (${route.method} ${route.path}) ${rewritten ? 'may not be' : 'is not'} served as written: the code registers \`${showRoute(r)}\` (${r.file}:${r.line}:${r.col}), and ${what}${partial ? `; ${computed}, so it may be one of them` : ''}`,
+        file: l.file, ...pos, severity: partial || said.maybe ? 'warning' : 'error', code: 'SLO_ROUTE_NOT_REGISTERED', path: ['routes', i, 'path'],
+        message: `route "${route.name}" (${route.method} ${route.path}) ${said.maybe ? 'may not be' : 'is not'} served as written: the code registers \`${showRoute(r)}\` (${r.file}:${r.line}:${r.col}), and ${said.what}${partial ? `; ${computed}, so it may be one of them` : ''}`,
         hint: r.subtree && r.trailingSlash?.root !== undefined
           // Neither spelling of the wildcard's root is served (Express' `/files/*splat`): only the paths under it.
           ? `write ${subtreeRoot(r.path)}* (every path under ${subtreeRoot(r.path)}) or one such path; or register ${asked} in the code as well`
-          : `write ${other}, the path the code registers${rewritten ? ', so the route is served whichever router the middleware wraps' : ''}; or register ${asked} in the code as well`,
-        related: [
-          { file: r.file, line: r.line, col: r.col, message: `${showRoute(r)} registered here (${r.via})` },
-          ...(answer.kind === 'rewritten' ? [{ file: answer.file, line: answer.line, col: answer.col, message: 'the middleware that may rewrite the path' }] : []),
-        ],
+          : `write ${other}, the path the code registers${said.maybe && !said.catchAll ? ', so the route is served whichever router the middleware wraps' : ''}; or register ${asked} in the code as well`,
+        related: [{ file: r.file, line: r.line, col: r.col, message: `${showRoute(r)} registered here (${r.via})` }, ...said.related],
       });
       return;
     }
@@ -115,6 +109,8 @@ export function checkRoutes(l: LoadedContract, routes: readonly RegisteredRoute[
       ...(related.length > 0 ? { related } : {}),
     });
   });
+
+  out.push(...mixSlashFindings(l, routes, partial ? computed : undefined));
 
   let uncoveredCount = 0;
   if (strict) {
@@ -156,6 +152,88 @@ export function checkRoutes(l: LoadedContract, routes: readonly RegisteredRoute[
   if (partial) parts.push(computed);
   if (strict) parts.push(`${pluralize(uncoveredCount, 'registered route')} not in the contract`);
   return { diagnostics: out, summary: `  route check (${l.file}): ${parts.join('; ')}` };
+}
+
+/**
+ * The load.mix entries whose `path:` differs from their route's by the trailing `/` alone (the
+ * contract check lets that pass: src/contract/mix-paths.ts) where the code's router keeps the two
+ * apart: `path: /products/` for a gin `"/products"` is a 301 for every request the entry sends, a
+ * ServeMux subtree's root without its slash too, chi and echo answer a 404. Only entries whose
+ * route the code serves as written (the route check says the rest). `computed`: the route check
+ * is partial (some registrations were not read), so a finding is a warning.
+ */
+function mixSlashFindings(l: LoadedContract, routes: readonly RegisteredRoute[], computed: string | undefined): Diagnostic[] {
+  const c = l.contract!;
+  const out: Diagnostic[] = [];
+  c.load?.mix.forEach((entry, i) => {
+    const route = c.routes.find((r) => r.name === entry.route);
+    if (route === undefined || entry.path === undefined) return;
+    const [sent, query] = [entry.path.split('?')[0], entry.path.includes('?') ? entry.path.slice(entry.path.indexOf('?')) : ''];
+    const routePath = route.path.split('?')[0];
+    if (sent === '/' || routePath === '/' || sent.endsWith('/') === routePath.endsWith('/')) return;
+    if (!routes.some((r) => routeServes(r, route))) return; // the route check's finding
+    // The request as a route: the route's own template with the mix's trailing `/` (its segments match: mix-paths.ts).
+    const asked = { method: route.method, path: sent.endsWith('/') ? `${routePath}/` : routePath.slice(0, -1) };
+    if (routes.some((r) => routeServes(r, asked))) return; // the router serves both spellings, or the code registers both
+    const fixed = `${sent.endsWith('/') ? sent.slice(0, -1) : `${sent}/`}${query}`;
+    const pos = l.locate(['load', 'mix', i, 'path'], 'value');
+    const label = `load.mix[${i}] (route "${route.name}", ${route.method} ${route.path}) sends ${entry.path}`;
+    const whom = 'every request of the entry';
+    const redirect = routes.find((r) => subtreeRedirect(r, asked));
+    if (redirect) {
+      out.push({
+        file: l.file, ...pos, severity: computed ? 'warning' : 'error', code: 'SLO_MIX_PATH', path: ['load', 'mix', i, 'path'],
+        message: `${label}, without the trailing / of the ServeMux subtree \`${showRoute({ ...redirect, path: subtreeRoot(redirect.path) })}\` (${redirect.file}:${redirect.line}:${redirect.col}) that serves the route: Go's ServeMux answers ${asked.path} with a 301 redirect to ${asked.path}/, so ${whom} gets a 301 instead of the route's answer and the gate reports route "${route.name}" as not tested${computed ? `; ${computed}, so another may serve it` : ''}`,
+        hint: `write \`path: ${fixed}\`, the path the code registers`,
+        related: [{ file: redirect.file, line: redirect.line, col: redirect.col, message: `${showRoute(redirect)} registered here (${redirect.via})` }],
+      });
+      return;
+    }
+    const slash = slashFinding(asked, routes);
+    if (!slash) return; // nothing sloctl knows the router answers: not judged
+    const said = slashWords(slash, asked, routes, whom);
+    const r = slash.registered;
+    const rule = r.trailingSlash!;
+    const middleware = MIDDLEWARE_FIX[`${rule.router} ${sent.endsWith('/') ? 'removed' : 'added'}`];
+    out.push({
+      file: l.file, ...pos, severity: computed || said.maybe ? 'warning' : 'error', code: 'SLO_MIX_PATH', path: ['load', 'mix', i, 'path'],
+      message: `${label}, which differs from the path the code registers, \`${showRoute(r)}\` (${r.file}:${r.line}:${r.col}), by its trailing / alone: ${said.what}${said.maybe ? '' : slash.answer.kind === 'redirect' ? `, and the gate reports route "${route.name}" as not tested` : `, and the gate reports route "${route.name}" as not served`}${computed ? `; ${computed}, so another may serve it` : ''}`,
+      hint: `write \`path: ${fixed}\`, the path the code registers${middleware && !said.maybe ? `; or ${middleware}` : ''}`,
+      related: [{ file: r.file, line: r.line, col: r.col, message: `${showRoute(r)} registered here (${r.via})` }, ...said.related],
+    });
+  });
+  return out;
+}
+
+/** A router's own middleware that serves the other spelling, by router and the slash the request has in excess (`removed`) or lacks (`added`). */
+const MIDDLEWARE_FIX: Record<string, string> = {
+  'chi removed': 'have the router strip it: `r.Use(middleware.StripSlashes)` (github.com/go-chi/chi/v5/middleware)',
+  'echo removed': 'have echo strip it before routing: `e.Pre(middleware.RemoveTrailingSlash())`',
+  'echo added': 'have echo add it before routing: `e.Pre(middleware.AddTrailingSlash())`',
+};
+
+/**
+ * What a router answers for a path that misses a registration by its trailing `/` alone, as a
+ * finding words it: `gin redirects /a/ to /a (...): <whom> gets a 301`. `maybe`: a middleware seen
+ * in the code may rewrite the path, or (Go's ServeMux, a 404 otherwise) the catch-all `"/"` gets it.
+ */
+function slashWords(slash: { registered: RegisteredRoute; answer: SlashAnswer }, asked: { method: string; path: string }, routes: readonly RegisteredRoute[], whom: string): { what: string; maybe: boolean; catchAll: boolean; related: Array<{ file: string; line: number; col: number; message: string }> } {
+  const { registered: r, answer } = slash;
+  const path = asked.path.split('?')[0];
+  const other = path.endsWith('/') ? path.slice(0, -1) : `${path}/`;
+  const router = r.trailingSlash!.router;
+  if (answer.kind === 'redirect') {
+    return { what: `${router} redirects ${path} to ${other} (${answer.because}): ${whom} gets a ${asked.method.toUpperCase() === 'GET' ? answer.status : (answer.otherMethods ?? answer.status)}`, maybe: false, catchAll: false, related: [] };
+  }
+  if (answer.kind === 'rewritten') {
+    return { what: `${router} answers ${path} with a 404 unless ${answer.because} before it routes; sloctl does not check which router that middleware wraps`, maybe: true, catchAll: false, related: [{ file: answer.file, line: answer.line, col: answer.col, message: 'the middleware that may rewrite the path' }] };
+  }
+  // ServeMux hands a path no pattern matches to its catch-all "/", whose handler sloctl does not read.
+  const catchAll = r.trailingSlash === undefined || !r.trailingSlash.router.includes('ServeMux') ? undefined : routes.find((x) => catchAllMayServe(x, asked));
+  if (catchAll) {
+    return { what: `${router} sends ${path} to the catch-all \`${showRoute(catchAll)}\` (${catchAll.file}:${catchAll.line}:${catchAll.col}) (${answer.because}), which serves it only if that handler dispatches on the path itself`, maybe: true, catchAll: true, related: [{ file: catchAll.file, line: catchAll.line, col: catchAll.col, message: `${showRoute(catchAll)} registered here: the catch-all` }] };
+  }
+  return { what: `${router} answers ${path} with a 404 (${answer.because})`, maybe: false, catchAll: false, related: [] };
 }
 
 /** The registration a contract route misses by its trailing `/` alone, and what its router answers; a redirect or 404 before a rewrite. */

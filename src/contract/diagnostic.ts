@@ -58,7 +58,7 @@ export const CODES = {
   SLO_BUDGET_UNMEASURABLE: 'an error budget smaller than one request of the load profile',
   SLO_PROMQL: 'a PromQL query that does not parse',
   SLO_CONTRACT_GAP: 'something a contract section needs is not declared',
-  SLO_MIX_PATH: 'a load.mix entry whose requests cannot reach the route it names (its path does not match the route\'s template), or that the load generator refuses (a placeholder without a param, a bad generator or header)',
+  SLO_MIX_PATH: 'a load.mix entry whose requests cannot reach the route it names (its path does not match the route\'s template, or with --project differs from the path the code registers by a trailing / its router keeps apart), or that the load generator refuses (a placeholder without a param, a bad generator or header)',
   SLO_METRIC_NOT_REGISTERED: 'a metric the contract reads that the code does not register',
   SLO_DEPENDENCY_TIMEOUT: 'an outbound HTTP call without a timeout in the code',
   SLO_DEPENDENCY_TIMEOUT_LONGER: 'an outbound HTTP client whose timeout in the code is longer than its dependency\'s contract timeout (a warning)',

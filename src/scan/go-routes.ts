@@ -72,7 +72,7 @@ import { decodeGoString } from './go-strings.ts';
 import { callArguments, positionOf, significantChildren, unparen } from './go-syntax.ts';
 import { excerpt } from './metric-name.ts';
 import { joinRoutePath, type TrailingSlashRule } from '../contract/route-paths.ts';
-import { CHI_MOUNT_ROOT, CHI_WILDCARD_ROOT, GORILLA_PREFIX_ROOT, SERVEMUX_EXACT_SLASH, serveMuxMountRoot, slashSettings, trailingSlashRule, type SlashRouter } from './go-trailing-slash.ts';
+import { CHI_MOUNT_ROOT, CHI_WILDCARD_ROOT, GORILLA_PREFIX_ROOT, SERVEMUX_EXACT_PATH, SERVEMUX_EXACT_SLASH, serveMuxMountRoot, slashSettings, trailingSlashRule, type SlashRouter } from './go-trailing-slash.ts';
 import type { RegisteredRoute, ScanWarning, SourceSpan, UnresolvedRoute } from './types.ts';
 
 type Router = 'nethttp' | 'gin' | 'echo' | 'gorilla' | 'chi';
@@ -414,7 +414,7 @@ function addPattern(ctx: FileContext, call: GoNode, node: GoNode, prefixes: Pref
   if (path === '/') return push(ctx, call, prefixes, path, methodList, via, node, { catchAll: true, ...h });
   if (path.endsWith('/')) return push(ctx, call, prefixes, `${path}*`, methodList, via, node, { subtree: true, ...h });
   if (/\/\{[A-Za-z_][A-Za-z0-9_]*\.\.\.\}$/.test(path)) return push(ctx, call, prefixes, path, methodList, via, node, { subtree: true, ...h });
-  push(ctx, call, prefixes, path, methodList, via, node, path.endsWith('/{$}') ? { rule: SERVEMUX_EXACT_SLASH, ...h } : h);
+  push(ctx, call, prefixes, path, methodList, via, node, { rule: path.endsWith('/{$}') ? SERVEMUX_EXACT_SLASH : SERVEMUX_EXACT_PATH, ...h });
 }
 
 /** How a registration is recorded beyond its path: a ServeMux subtree or catch-all, or the rule of a router that keeps the trailing `/`. */

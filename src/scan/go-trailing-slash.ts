@@ -116,6 +116,16 @@ export const SERVEMUX_EXACT_SLASH: TrailingSlashRule = {
 };
 
 /**
+ * ServeMux's pattern without a trailing `/` (`"/products"`, `"GET /products/{id}"`): that path
+ * alone, so `/products/` is another path, which no pattern serves but a subtree or the catch-all
+ * `"/"` (Go 1.22 net/http and before; the route check names a catch-all where there is one).
+ */
+export const SERVEMUX_EXACT_PATH: TrailingSlashRule = {
+  router: "Go's ServeMux",
+  removed: { kind: 'not-found', because: 'a pattern without a trailing / matches that path alone' },
+};
+
+/**
  * A router mounted with `mux.Handle("/api/", http.StripPrefix("/api", r))`: its "/" is reached at
  * `/api/` (stripped to `/`); `/api` never reaches it, since the pattern is a subtree and ServeMux
  * answers its root without the slash with a 301 to `/api/` (Go 1.19, checked against a built service).
