@@ -464,3 +464,45 @@ objectives:
     assert.deepEqual(sdk.diagnostics.filter((d) => d.code === 'SLO_CONTRACT_GAP'), []);
   });
 });
+
+describe('validate --staged --project in a monorepo (what a pre-commit hook with the code check runs)', () => {
+  const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  /** Two services (the ts-service fixture twice) and a README, all committed. */
+  function monorepo(): string {
+    const dir = mkdtempSync(join(tmpdir(), 'sloctl-staged-code-'));
+    git(dir, 'init', '-q', '-b', 'main');
+    for (const svc of ['svc-a', 'svc-b']) cpSync('test/fixtures/ts-service', join(dir, svc), { recursive: true });
+    writeFileSync(join(dir, 'README.md'), '# shop\n');
+    git(dir, 'add', '.');
+    git(dir, '-c', 'user.email=t@example.com', '-c', 'user.name=t', '-c', 'commit.gpgsign=false', 'commit', '-q', '-m', 'init');
+    return dir;
+  }
+
+  it('nothing a contract reads is staged (a README): the scan is skipped, in one line', async () => {
+    const dir = monorepo();
+    writeFileSync(join(dir, 'README.md'), '# shop\n\nMore words.\n');
+    git(dir, 'add', 'README.md');
+    const r = await run(['validate', '--staged', '--project', '.'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^ {2}code check: not run, no contract is staged and no code under \. is staged either$/m);
+    assert.doesNotMatch(r.stdout, /registered in/, 'the code was not scanned');
+  });
+
+  it('code staged, its contract not: the contract that owns the code is checked against it (a renamed metric fails the commit)', async () => {
+    const dir = monorepo();
+    const metrics = join(dir, 'svc-a', 'src', 'metrics.ts');
+    writeFileSync(metrics, readFileSync(metrics, 'utf8').replace("'http_server_requests_total'", "'http_requests_count_total'"));
+    git(dir, 'add', 'svc-a/src/metrics.ts');
+    const r = await run(['validate', '--staged', '--project', '.'], dir);
+    assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stderr, /^svc-a\/slo\.yaml:\d+:\d+: error SLO_METRIC_NOT_REGISTERED: .*`http_server_requests_total`/m);
+    assert.match(r.stdout, /svc-a\/slo\.yaml: not staged, checked because the commit changes its code \(svc-a\/src\/metrics\.ts\)/);
+    assert.doesNotMatch(r.stdout, /svc-b\/slo\.yaml/, 'svc-b\'s code is unchanged: its contract is not checked');
+    // A deleted file is a change too: svc-b's metrics.ts gone, its contract's metrics are registered nowhere in its code.
+    git(dir, 'reset', '-q');
+    git(dir, 'rm', '-q', 'svc-b/src/metrics.ts');
+    const d = await run(['validate', '--staged', '--project', '.'], dir);
+    assert.equal(d.code, 1, d.stdout);
+    assert.match(d.stdout, /svc-b\/slo\.yaml: not staged, checked because the commit changes its code \(svc-b\/src\/metrics\.ts\)/);
+  });
+});

@@ -141,9 +141,43 @@ export function register(program: Command, ctx: CliContext): void {
       // A bad --target URL is a usage error before anything is read.
       // (The scraper, undici with it, loads only with --target: the pre-commit hook never needs it.)
       if (opts.target !== undefined) (await import('./validate-target.ts')).checkTargetFlag(opts.target, opts.allowRemote === true);
-      const sources = opts.staged ? stagedSources(ctx.cwd, files) : readSources(ctx.cwd, files);
-      ctx.exitCode = await validateSources(sources, opts, ctx);
+      if (!opts.staged) {
+        ctx.exitCode = await validateSources(readSources(ctx.cwd, files), opts, ctx);
+        return;
+      }
+      const scanned = [opts.project, opts.goModulePath].filter((d): d is string => d !== undefined);
+      const staged = stagedSources(ctx.cwd, files, scanned);
+      ctx.exitCode = await validateSources(staged.sources, opts, ctx, staged);
     });
+}
+
+/**
+ * What `--staged` with --project (or --go-module-path) found beyond the staged contracts: the
+ * contracts whose code the commit changes (`codeOwners`: contract as shown -> the staged code
+ * files, as shown), and whether the code check is worth running at all (`skipScan`: the one line
+ * that says why not).
+ */
+interface StagedCode {
+  codeOwners: Map<string, string[]>;
+  skipScan?: string;
+}
+
+/** The files the code scanners read (TypeScript/JavaScript, Go), and the manifests that change what they read. */
+const CODE_FILE = /\.(ts|tsx|mts|cts|js|mjs|cjs|jsx|go)$/i;
+const CODE_MANIFESTS: ReadonlySet<string> = new Set(['package.json', 'pnpm-workspace.yaml', 'tsconfig.json', 'go.mod']);
+
+/**
+ * A staged path (from the repository's top) the scan of `dir` (relative to the top, '' for it)
+ * reads: a source file or a manifest below it, not in node_modules or a dot directory. Loose on
+ * purpose (a test file counts): a change it lets through only costs a scan.
+ */
+function scannedBy(dir: string, path: string): boolean {
+  const rel = dir === '' ? path : path.startsWith(`${dir}/`) ? path.slice(dir.length + 1) : undefined;
+  if (rel === undefined) return false;
+  const parts = rel.split('/');
+  const name = parts.pop()!;
+  if (parts.some((d) => d.startsWith('.') || d === 'node_modules')) return false;
+  return CODE_FILE.test(name) || CODE_MANIFESTS.has(name);
 }
 
 /** The files named, or every slo.yaml under the directories named. Unreadable -> usage error. */
@@ -196,7 +230,7 @@ function repositoryAt(cwd: string): { git: (args: string[]) => string; top: stri
   }
 }
 
-function stagedSources(cwd: string, args: string[]): Source[] {
+function stagedSources(cwd: string, args: string[], scanned: readonly string[] = []): { sources: Source[] } & StagedCode {
   const { git, top } = repositoryAt(cwd);
   // T: a file that became a symbolic link (or the reverse) is a change to check too.
   const names = git(['diff', '--cached', '--name-only', '--diff-filter=ACMRT', '-z']).split('\0').filter(Boolean);
@@ -215,7 +249,42 @@ function stagedSources(cwd: string, args: string[]): Source[] {
     return CONTRACT_FILE_NAMES.includes(basename(n));
   });
   const shownOf = (n: string) => relative(cwd, join(top, n));
-  return oncePerFile(chosen.map((n) => stagedContract(git, top, n, shownOf(n))));
+  const codeOwners = new Map<string, string[]>();
+  let skipScan: string | undefined;
+  if (scanned.length > 0) {
+    // A commit that changes (or deletes, or renames away) the code a contract reads can break it
+    // with no contract staged: a handler's route removed, a metric renamed. Those contracts are
+    // checked too, from the index. A commit that touches neither (a README) skips the scan: the
+    // pre-commit hook then costs what it costs without --project.
+    const dirs = scanned.map((d) => relative(top, resolve(cwd, d)).split(sep).join('/'));
+    const changed = git(['diff', '--cached', '--name-only', '--no-renames', '-z']).split('\0').filter(Boolean);
+    const code = changed.filter((n) => dirs.some((d) => scannedBy(d, n)));
+    if (code.length > 0) {
+      const contracts = git(['ls-files', '-z', '--', ...CONTRACT_FILE_NAMES.map((n) => `:(glob)**/${n}`)]).split('\0').filter(Boolean);
+      const inScope = (n: string) => wanted.length === 0 || wanted.some((w) => n === w || ((n.startsWith(`${w}/`) || w === '') && found(n, w)));
+      const byDir = new Map<string, string[]>();
+      for (const c of contracts.filter(inScope)) byDir.set(posix.dirname(c), [...(byDir.get(posix.dirname(c)) ?? []), c]);
+      const own = (contract: string, file: string) => codeOwners.set(contract, [...(codeOwners.get(contract) ?? []), shownOf(file)]);
+      for (const file of code) {
+        // Its contract is the nearest one above it (validate-scope.ts); code under none is a shared
+        // package, which counts for every contract whose code is scanned with it.
+        let owner: string[] | undefined;
+        for (let dir = posix.dirname(file); owner === undefined; dir = posix.dirname(dir)) {
+          owner = byDir.get(dir);
+          if (dir === '.' || dir === '') break;
+        }
+        const all = owner ?? contracts.filter((c) => inScope(c) && dirs.some((d) => d === '' || c.startsWith(`${d}/`) || d.startsWith(`${posix.dirname(c)}/`) || d === posix.dirname(c)));
+        for (const c of all) if (!chosen.includes(c)) own(c, file);
+      }
+    }
+    if (chosen.length === 0 && codeOwners.size === 0) {
+      const what = code.length === 0 ? `no code under ${scanned.join(' or ')} is staged either` : `no contract in the index owns the staged code (${code.slice(0, 3).map(shownOf).join(', ')}${code.length > 3 ? ', …' : ''})`;
+      skipScan = `  code check: not run, no contract is staged and ${what}`;
+    }
+  }
+  const owners = [...codeOwners.keys()].filter((n) => !chosen.includes(n));
+  const sources = oncePerFile([...chosen, ...owners].map((n) => stagedContract(git, top, n, shownOf(n))));
+  return { sources, codeOwners: new Map([...codeOwners].map(([c, files]) => [shownOf(c), files])), ...(skipScan ? { skipScan } : {}) };
 }
 
 /** The index content of a file beside a staged contract; the working tree's when it is not in the index. */
@@ -276,7 +345,7 @@ function stagedContract(git: (args: string[]) => string, top: string, name: stri
   }
 }
 
-async function validateSources(sources: Source[], opts: ValidateOptions, ctx: CliContext): Promise<number> {
+async function validateSources(sources: Source[], opts: ValidateOptions, ctx: CliContext, staged?: StagedCode): Promise<number> {
   const loaded = sources.map((s) => parseContract(s.text, s.file, s.size === undefined ? {} : { size: s.size }));
   const diagnostics = loaded.flatMap((l) => l.diagnostics);
   diagnostics.push(...duplicatesAcrossFiles(loaded));
@@ -297,9 +366,14 @@ async function validateSources(sources: Source[], opts: ValidateOptions, ctx: Cl
 
   const scans: Scan[] = [];
   const notes: string[] = [];
+  for (const [contract, files] of staged?.codeOwners ?? []) {
+    notes.push(`  ${contract}: not staged, checked because the commit changes its code (${files.slice(0, 3).join(', ')}${files.length > 3 ? ', …' : ''})`);
+  }
+  if (staged?.skipScan) notes.push(staged.skipScan);
+  const scan = staged?.skipScan === undefined;
   // The scanners (Babel's parser, the Go grammar) load only when asked for: the pre-commit hook
   // validates without them on every commit.
-  if (opts.project) {
+  if (opts.project && scan) {
     // A Go service's code is Go: --project scans it as --go-module-path would (its TypeScript too
     // when the directory has a package.json, or it has no go.mod and no contract says Go, or a
     // contract validated here says another runtime: a monorepo's services/ holding a Go and a
@@ -328,7 +402,7 @@ async function validateSources(sources: Source[], opts: ValidateOptions, ctx: Cl
       }
     }
   }
-  if (opts.goModulePath) {
+  if (opts.goModulePath && scan) {
     const { scanGoModule } = await import('../scan/go.ts');
     scans.push({ label: opts.goModulePath, root: opts.goModulePath, language: 'go', result: await scanDir(ctx.cwd, opts.goModulePath, '--go-module-path', scanGoModule) });
   }
