@@ -375,11 +375,13 @@ describe('sloctl generate', () => {
     it('refuses before writing anything: -o with several, --selector with several, two contracts to one file, a missing --out-dir', async () => {
       const dir = monorepo();
       writeFileSync(join(dir, 'svc-a', 'slo.yml'), GOOD);
+      writeFileSync(join(dir, 'svc-b', 'slo.json'), '{}');
       const cases: Array<[string[], RegExp]> = [
         [['generate', 'prometheus', 'svc-a/slo.yaml', 'svc-b/slo.yaml', '-o', 'x.yaml'], /-o names one output file, and 2 contracts were given/],
         [['generate', 'prometheus', 'svc-a/slo.yaml', 'svc-b/slo.yaml', '--selector', 'job="a"'], /--selector applies to one contract/],
         [['generate', 'prometheus', 'svc-a/slo.yaml', 'svc-a/slo.yml'], /svc-a\/slo\.yaml and svc-a\/slo\.yml would both be written to svc-a\/slo\.rules\.yaml/],
         [['generate', 'grafana', 'svc-a/slo.yaml', 'svc-b/slo.yaml', '--out-dir', 'nowhere'], /--out-dir nowhere: not a directory; create it first/],
+        [['generate', 'contract', 'svc-b/slo.json', 'svc-a/slo.yaml'], /svc-b\/slo\.json: its output would be written over it/],
       ];
       for (const [args, message] of cases) {
         const r = await cli(args, dir);

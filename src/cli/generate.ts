@@ -151,6 +151,7 @@ function generateEach(ctx: CliContext, files: string[], opts: CommonOptions, wha
     seen.add(abs);
     const out = outputPath(ctx.cwd, abs, suffix, opts.outDir);
     const shown = relative(ctx.cwd, out) || basename(out);
+    if (out === abs) throw new UsageError(`${input}: its output would be written over it (${shown}); rename the contract, or use --out-dir DIR`);
     const had = planned.get(out);
     if (had) throw new UsageError(`${had.input} and ${input} would both be written to ${shown}: ${opts.outDir === undefined ? 'give them different names, or use --out-dir DIR' : 'run them with different --out-dir directories'}`);
     planned.set(out, { input, out, shown });

@@ -130,7 +130,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--target <url>', "scrape the running service once and check what the contract depends on (a bucket at every threshold, the mapped labels, the metrics it reads, a series for each route and each dependency): its metrics URL, or its base URL (the contract's target.metrics path is added)")
     .option('--allow-remote', 'with --target: allow a target that is not on a loopback address')
     .option('--strict', 'warnings fail too, and report SLI-looking metrics no contract reads')
-    .option('--staged', 'validate the staged (git index) content of slo.yaml files, as the pre-commit hook does')
+    .option('--staged', 'validate the staged (git index) content of slo.yaml files, as the pre-commit hook does; with --project, also the contracts whose code is staged (and no scan when neither is)')
     .option('-q, --quiet', 'print nothing when everything is valid')
     .option('-v, --verbose', 'also print what each valid contract promises, one line per objective')
     .action(async (files: string[], opts: ValidateOptions) => {
