@@ -472,6 +472,9 @@ describe('validate --staged --project in a monorepo (what a pre-commit hook with
     const dir = mkdtempSync(join(tmpdir(), 'sloctl-staged-code-'));
     git(dir, 'init', '-q', '-b', 'main');
     for (const svc of ['svc-a', 'svc-b']) cpSync('test/fixtures/ts-service', join(dir, svc), { recursive: true });
+    // Two services, two names: one name twice is an error of its own when both are checked.
+    const b = join(dir, 'svc-b', 'slo.yaml');
+    writeFileSync(b, readFileSync(b, 'utf8').replace('name: ts-orders', 'name: ts-orders-b'));
     writeFileSync(join(dir, 'README.md'), '# shop\n');
     git(dir, 'add', '.');
     git(dir, '-c', 'user.email=t@example.com', '-c', 'user.name=t', '-c', 'commit.gpgsign=false', 'commit', '-q', '-m', 'init');
@@ -504,5 +507,23 @@ describe('validate --staged --project in a monorepo (what a pre-commit hook with
     const d = await run(['validate', '--staged', '--project', '.'], dir);
     assert.equal(d.code, 1, d.stdout);
     assert.match(d.stdout, /svc-b\/slo\.yaml: not staged, checked because the commit changes its code \(svc-b\/src\/metrics\.ts\)/);
+  });
+
+  it('shared code (under no contract) counts for every contract; a contract outside the files named is left out; a bad --project is still said', async () => {
+    const dir = monorepo();
+    mkdirSync(join(dir, 'lib'));
+    writeFileSync(join(dir, 'lib', 'util.ts'), 'export const x = 1;\n');
+    git(dir, 'add', 'lib/util.ts');
+    const shared = await run(['validate', '--staged', '--project', '.'], dir);
+    assert.equal(shared.code, 0, shared.stderr);
+    assert.match(shared.stdout, /svc-a\/slo\.yaml: not staged, checked because the commit changes its code \(lib\/util\.ts\)/);
+    assert.match(shared.stdout, /svc-b\/slo\.yaml: not staged, checked because the commit changes its code \(lib\/util\.ts\)/);
+    const named = await run(['validate', '--staged', 'svc-b', '--project', 'svc-b'], dir);
+    assert.match(named.stdout, /code check: not run, no contract is staged and no code under svc-b is staged either/);
+    git(dir, 'reset', '-q');
+    git(dir, 'add', 'README.md');
+    const bad = await run(['validate', '--staged', '--project', 'nowhere'], dir);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--project nowhere: not a directory/);
   });
 });

@@ -263,7 +263,7 @@ function stagedSources(cwd: string, args: string[], scanned: readonly string[] =
       const contracts = git(['ls-files', '-z', '--', ...CONTRACT_FILE_NAMES.map((n) => `:(glob)**/${n}`)]).split('\0').filter(Boolean);
       const inScope = (n: string) => wanted.length === 0 || wanted.some((w) => n === w || ((n.startsWith(`${w}/`) || w === '') && found(n, w)));
       const byDir = new Map<string, string[]>();
-      for (const c of contracts.filter(inScope)) byDir.set(posix.dirname(c), [...(byDir.get(posix.dirname(c)) ?? []), c]);
+      for (const c of contracts) byDir.set(posix.dirname(c), [...(byDir.get(posix.dirname(c)) ?? []), c]);
       const own = (contract: string, file: string) => codeOwners.set(contract, [...(codeOwners.get(contract) ?? []), shownOf(file)]);
       for (const file of code) {
         // Its contract is the nearest one above it (validate-scope.ts); code under none is a shared
@@ -274,11 +274,14 @@ function stagedSources(cwd: string, args: string[], scanned: readonly string[] =
           if (dir === '.' || dir === '') break;
         }
         const all = owner ?? contracts.filter((c) => inScope(c) && dirs.some((d) => d === '' || c.startsWith(`${d}/`) || d.startsWith(`${posix.dirname(c)}/`) || d === posix.dirname(c)));
-        for (const c of all) if (!chosen.includes(c)) own(c, file);
+        // A contract outside the files named (`validate --staged services/orders`) is not checked, even when the code is its.
+        for (const c of all) if (inScope(c) && !chosen.includes(c)) own(c, file);
       }
     }
-    if (chosen.length === 0 && codeOwners.size === 0) {
-      const what = code.length === 0 ? `no code under ${scanned.join(' or ')} is staged either` : `no contract in the index owns the staged code (${code.slice(0, 3).map(shownOf).join(', ')}${code.length > 3 ? ', …' : ''})`;
+    // A --project that is not a directory is still said to be one (by the scan), whatever is staged.
+    const isDir = (d: string) => existsSync(resolve(cwd, d)) && statSync(resolve(cwd, d)).isDirectory();
+    if (chosen.length === 0 && codeOwners.size === 0 && scanned.every(isDir)) {
+      const what = code.length === 0 ? `no code under ${scanned.join(' or ')} is staged either` : `no contract ${wanted.length > 0 ? `under ${args.join(', ')}` : 'in the index'} owns the staged code (${code.slice(0, 3).map(shownOf).join(', ')}${code.length > 3 ? ', …' : ''})`;
       skipScan = `  code check: not run, no contract is staged and ${what}`;
     }
   }
