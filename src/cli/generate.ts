@@ -71,7 +71,7 @@ export function register(program: Command, ctx: CliContext): void {
           source: loaded.shown,
         });
         const messages = rules.warnings.map((w) => `note: ${w}`);
-        const every = everyJobWarning(loaded.contract, selector, 'the rules', `another service's requests count in ${loaded.contract.service.name}'s SLOs, and the SLIMissing alerts never fire while any of them is scraped`);
+        const every = everyJobWarning(loaded.contract, selector, 'the rules', `another service's requests count in ${loaded.contract.service.name}'s SLOs, and the SLIMissing alerts never fire while any of them is scraped`, { flag: files.length <= 1 });
         if (every !== undefined) messages.push(`warning: ${every}`);
         const total = rules.counts.reduce((n, s) => n + s.recording + s.alerting, 0);
         return { text, what: `${pluralize(rules.groups.length, 'SLO group')}, ${pluralize(total, 'rule')}`, messages };
@@ -91,7 +91,7 @@ export function register(program: Command, ctx: CliContext): void {
         const selector = selectorFor(loaded.contract, opts.selector);
         const { text, warnings } = renderGrafanaDashboard(loaded.contract, { selector });
         const messages = warnings.map((w) => `note: ${w}`);
-        const every = everyJobWarning(loaded.contract, selector, "the dashboard's raw panels", `another service's requests show in ${loaded.contract.service.name}'s panels`);
+        const every = everyJobWarning(loaded.contract, selector, "the dashboard's raw panels", `another service's requests show in ${loaded.contract.service.name}'s panels`, { flag: files.length <= 1 });
         if (every !== undefined) messages.push(`warning: ${every}`);
         return { text, what: 'dashboard', messages };
       });

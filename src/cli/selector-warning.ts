@@ -24,11 +24,12 @@ function list(xs: readonly string[]): string {
 /**
  * One line (no prefix, no newline) for `what` ("the rules", "the dashboard's panels", "the raw
  * queries"), or undefined when a selector was given or the contract has no built-in SLO.
+ * `flag: false` where --selector cannot be given (generate with several contracts refuses it).
  */
-export function everyJobWarning(contract: Contract, selector: string | undefined, what: string, consequence: string): string | undefined {
+export function everyJobWarning(contract: Contract, selector: string | undefined, what: string, consequence: string, opts: { flag?: boolean } = {}): string | undefined {
   if (selector !== undefined && selector.trim() !== '') return undefined;
   const metrics = builtinMetrics(contract);
   if (metrics.length === 0) return undefined;
   const job = `job=${JSON.stringify(contract.service.name)}`;
-  return `without a selector ${what} match ${list(metrics)} of every job this Prometheus scrapes (every service instrumented with sloctl's SDK exports these names): ${consequence}; set \`metrics: { selector: '${job}' }\` in the contract (the service's scrape job), or pass --selector '${job}'`;
+  return `without a selector ${what} match ${list(metrics)} of every job this Prometheus scrapes (every service instrumented with sloctl's SDK exports these names): ${consequence}; set \`metrics: { selector: '${job}' }\` in the contract (the service's scrape job)${opts.flag === false ? '' : `, or pass --selector '${job}'`}`;
 }
