@@ -509,6 +509,39 @@ describe('validate --staged --project in a monorepo (what a pre-commit hook with
     assert.match(d.stdout, /svc-b\/slo\.yaml: not staged, checked because the commit changes its code \(svc-b\/src\/metrics\.ts\)/);
   });
 
+  it('hook install --project: the installed hook runs the code check, refusing a commit that renames a metric the contract reads', () => {
+    const dir = monorepo();
+    const sloctl = join(process.cwd(), 'bin', 'sloctl.js');
+    const out = execFileSync(process.execPath, [sloctl, 'hook', 'install', '--project'], { cwd: join(dir, 'svc-a'), encoding: 'utf8' });
+    assert.match(out, /^installed: /);
+    assert.match(readFileSync(join(dir, '.git', 'hooks', 'pre-commit'), 'utf8'), /validate --staged --project \./);
+    const commit = () => {
+      try {
+        execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', '-c', 'commit.gpgsign=false', 'commit', '-q', '-m', 'change'], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+        return { ok: true, output: '' };
+      } catch (e) {
+        const err = e as { stdout: string; stderr: string };
+        return { ok: false, output: `${err.stdout}${err.stderr}` };
+      }
+    };
+    const metrics = join(dir, 'svc-a', 'src', 'metrics.ts');
+    writeFileSync(metrics, readFileSync(metrics, 'utf8').replace("'http_server_requests_total'", "'http_requests_count_total'"));
+    git(dir, 'add', 'svc-a/src/metrics.ts');
+    const refused = commit();
+    assert.equal(refused.ok, false);
+    assert.match(refused.output, /svc-a\/slo\.yaml:\d+:\d+: error SLO_METRIC_NOT_REGISTERED/);
+    assert.match(refused.output, /commit refused: fix the contract or code above/);
+    // A commit of neither code nor contract goes through (the scan is skipped).
+    git(dir, 'reset', '-q', '--hard');
+    writeFileSync(join(dir, 'README.md'), '# shop\n\nMore.\n');
+    git(dir, 'add', 'README.md');
+    assert.equal(commit().ok, true);
+    // Installed again without the flag: the hook goes back to the contract alone.
+    const again = execFileSync(process.execPath, [sloctl, 'hook', 'install'], { cwd: dir, encoding: 'utf8' });
+    assert.match(again, /^installed: /);
+    assert.doesNotMatch(readFileSync(join(dir, '.git', 'hooks', 'pre-commit'), 'utf8'), /--project/);
+  });
+
   it('shared code (under no contract) counts for every contract; a contract outside the files named is left out; a bad --project is still said', async () => {
     const dir = monorepo();
     mkdirSync(join(dir, 'lib'));

@@ -27,9 +27,15 @@ function sloctlCommand(): string {
   return `"${process.execPath}" "${bin}"`;
 }
 
-export function hookScript(): string {
+/**
+ * The hook's script. `project`: also check the code (`validate --staged --project .`, run from the
+ * repository's top, where git runs hooks): a commit that changes code checks the contract that
+ * owns it, and one that changes neither code nor contract skips the scan.
+ */
+export function hookScript(project = false): string {
+  const args = project ? 'validate --staged --project .' : 'validate --staged';
   return `#!/bin/sh
-${HOOK_MARKER}: validates the staged slo.yaml files (their staged content).
+${HOOK_MARKER}: validates the staged slo.yaml files (their staged content)${project ? ' and the code they describe' : ''}.
 # Installed by \`sloctl hook install\`; remove with \`sloctl hook uninstall\`.
 # Skip once with \`git commit --no-verify\`.
 hook_dir=$(dirname "$0")
@@ -37,24 +43,24 @@ if [ -x "$hook_dir/${CHAINED_NAME}" ]; then
   "$hook_dir/${CHAINED_NAME}" "$@" || exit $?
 fi
 if [ -x ./node_modules/.bin/sloctl ]; then
-  ./node_modules/.bin/sloctl validate --staged
+  ./node_modules/.bin/sloctl ${args}
 else
-  ${sloctlCommand()} validate --staged
+  ${sloctlCommand()} ${args}
 fi
 status=$?
 if [ $status -ne 0 ]; then
-  echo "sloctl: commit refused: fix the contract above (or commit with --no-verify to skip)" >&2
+  echo "sloctl: commit refused: fix the ${project ? 'contract or code' : 'contract'} above (or commit with --no-verify to skip)" >&2
 fi
 exit $status
 `;
 }
 
-export function installHook(cwd: string): { path: string; chained: boolean; changed: boolean } {
+export function installHook(cwd: string, opts: { project?: boolean } = {}): { path: string; chained: boolean; changed: boolean } {
   const dir = hooksDir(cwd);
   mkdirSync(dir, { recursive: true });
   const path = join(dir, 'pre-commit');
   const chainedPath = join(dir, CHAINED_NAME);
-  const script = hookScript();
+  const script = hookScript(opts.project);
   if (existsSync(path)) {
     const current = readFileSync(path, 'utf8');
     if (current.includes(HOOK_MARKER)) {
@@ -92,8 +98,9 @@ export function register(program: Command, ctx: CliContext): void {
   hook
     .command('install')
     .description('Install (or update) the pre-commit hook; an existing hook is kept and run first.')
-    .action(() => {
-      const r = installHook(ctx.cwd);
+    .option('--project', 'check the code too (validate --staged --project .): a commit that changes code checks the contract that owns it')
+    .action((opts: { project?: boolean }) => {
+      const r = installHook(ctx.cwd, { project: opts.project === true });
       ctx.stdout(`${r.changed ? 'installed' : 'already installed'}: ${r.path}${r.chained ? ` (runs the previous hook first: ${CHAINED_NAME})` : ''}\n`);
     });
   hook
