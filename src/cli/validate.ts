@@ -513,7 +513,24 @@ function codeCheck(loaded: LoadedContract[], scans: Scan[], strict: boolean, cwd
   const notes: string[] = [];
   const attributed: Attribution = new Map();
   const ownership = new Ownership(loaded.filter((l) => l.contract), cwd);
-  const ownersOf = (s: Scan, file: string) => ownership.ownersOf(resolve(cwd, s.root), resolve(cwd, s.root, file));
+  const ownersOf = (s: Scan, file: string): string[] => {
+    const own = ownership.ownersOf(resolve(cwd, s.root), resolve(cwd, s.root, file));
+    return own.length > 0 ? own : importersOf(s, file, new Set());
+  };
+  // A monorepo's workspace package no contract owns, scanned because the service imports it by
+  // name (src/scan/ts-workspace.ts), is the code of the services whose files import it: its routes
+  // and metrics count for them, as a relative import's would.
+  const importersOf = (s: Scan, file: string, seen: Set<string>): string[] => {
+    const pkg = s.result.workspacePackages?.find((p) => p.dir !== '' && file.startsWith(`${p.dir}/`));
+    if (pkg === undefined || seen.has(pkg.dir) || ownership.contractOf(resolve(cwd, s.root, pkg.dir, 'package.json')) !== undefined) return [];
+    seen.add(pkg.dir);
+    const out = new Set<string>();
+    for (const by of pkg.importedBy) {
+      const owners = ownership.ownersOf(resolve(cwd, s.root), resolve(cwd, s.root, by));
+      for (const o of owners.length > 0 ? owners : importersOf(s, by, seen)) out.add(o);
+    }
+    return [...out].sort();
+  };
   // Where a contract's own code was looked for: its directory when that is below the scanned one.
   const scopeOf = (l: LoadedContract) => [...new Set(scans.map((s) => ownership.scopeOf(l.file, resolve(cwd, s.root), s.label)))].join(' and ');
   // A scan's findings in the code that belongs to contract `l`, with their files as shown to the user.

@@ -28,6 +28,7 @@ export function finishResult(found: Omit<ScanResult, 'routes' | 'unresolvedRoute
     ...(found.sdkInstruments !== undefined && found.sdkInstruments.length > 0 ? { sdkInstruments: found.sdkInstruments.sort(byLocation) } : {}),
     ...(found.serveCalls !== undefined && found.serveCalls.length > 0 ? { serveCalls: found.serveCalls.sort(byLocation) } : {}),
     ...(found.buildOutput !== undefined && found.buildOutput.length > 0 ? { buildOutput: found.buildOutput } : {}),
+    ...(found.workspacePackages !== undefined && found.workspacePackages.length > 0 ? { workspacePackages: found.workspacePackages } : {}),
     ...(found.otherPrograms !== undefined && found.otherPrograms.length > 0 ? { otherPrograms: [...found.otherPrograms].sort() } : {}),
   };
 }

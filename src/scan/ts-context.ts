@@ -15,6 +15,8 @@ export interface TsFileContext {
   consts: ConstStrings;
   metrics: RegisteredMetric[];
   warnings: ScanWarning[];
+  /** A bare specifier that names a workspace package the scan follows, as a relative import is (ts-workspace.ts). */
+  local?: (source: string) => boolean;
 }
 
 export function warnAt(ctx: TsFileContext, node: t.Node, message: string): void {

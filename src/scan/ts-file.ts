@@ -39,7 +39,7 @@ export interface FileScan {
 }
 
 /** `file` is the path reported in results; its extension picks the parser's dialect. */
-export function scanTypeScriptSource(file: string, source: string): FileScan {
+export function scanTypeScriptSource(file: string, source: string, local?: (source: string) => boolean): FileScan {
   const warnings: ScanWarning[] = [];
   const metrics: RegisteredMetric[] = [];
   // A byte-order mark is invisible in editors; dropping it keeps columns on line 1 honest.
@@ -64,7 +64,7 @@ export function scanTypeScriptSource(file: string, source: string): FileScan {
   let sdkServe: FileScan['sdkServe'];
   try {
     const facts = collectFacts(parsed.ast);
-    const ctx: TsFileContext = { file, source: text, facts, consts: new ConstStrings(facts), metrics, warnings };
+    const ctx: TsFileContext = { file, source: text, facts, consts: new ConstStrings(facts), metrics, warnings, ...(local ? { local } : {}) };
     detectPromClient(ctx);
     detectPromBundle(ctx);
     detectSdk(ctx);
@@ -95,7 +95,7 @@ export function scanTypeScriptSource(file: string, source: string): FileScan {
     }
     try {
       const nest = extractNestRoutes(ctx, parsed.ast.program);
-      const routes = extractRoutes(file, text, parsed.ast.program, ctx.consts);
+      const routes = extractRoutes(file, text, parsed.ast.program, ctx.consts, local);
       warnings.push(...routes.warnings);
       return { metrics, warnings, routes, untimed, timed, sdkOrder, sdkOrderPending, ...(sdkDependencies ? { sdkDependencies } : {}), ...(expressSdk ? { expressSdk } : {}), ...(sdkServe ? { sdkServe } : {}), ...(nest ? { nest } : {}) };
     } catch (error) {

@@ -23,12 +23,12 @@ interface Prefix {
   computed: boolean;
 }
 
-export function linkRoutes(files: readonly FileRoutes[]): { routes: RegisteredRoute[]; unresolved: UnresolvedRoute[]; sdkScopes: SdkScope[] } {
+export function linkRoutes(files: readonly FileRoutes[], packages?: ReadonlyMap<string, string>): { routes: RegisteredRoute[]; unresolved: UnresolvedRoute[]; sdkScopes: SdkScope[] } {
   const byFile = new Map(files.map((f) => [f.file, f]));
   const global = (file: string, ref: LocalRef, param = 0): string | undefined => {
     if (ref.kind === 'table') return `${file}|${ref.key}`;
     if (ref.kind === 'fn') return `${file}|${ref.key}:p${param}`;
-    const target = resolveModule(byFile, file, ref.source);
+    const target = resolveModule(byFile, file, ref.source, packages);
     if (!target) return undefined;
     const exported = target.exports.get(ref.imported === '*' ? 'default' : ref.imported);
     if (!exported || exported.kind === 'import') return undefined; // re-exports are not followed

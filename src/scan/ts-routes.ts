@@ -16,6 +16,7 @@
 import type * as t from '@babel/types';
 import { excerpt } from './metric-name.ts';
 import { isFunctionNode, loadedModule, lookupProperty, memberName, positionOf, unwrapExpression } from './ts-ast.ts';
+import { isProjectModule } from './ts-modules.ts';
 import type { ConstStrings } from './ts-strings.ts';
 import type { ScanWarning, SourceSpan } from './types.ts';
 import { defaultRouter, frameworkOfModule, type NodeFramework, type NodeRouter } from './node-routers.ts';
@@ -101,7 +102,7 @@ interface PendingCall {
 type Imports = Map<string, { source: string; imported: string }>;
 
 
-export function extractRoutes(file: string, source: string, program: t.Program, consts: ConstStrings): FileRoutes {
+export function extractRoutes(file: string, source: string, program: t.Program, consts: ConstStrings, local?: (source: string) => boolean): FileRoutes {
   const out: FileRoutes = { file, routes: [], mounts: [], sdkUses: [], tables: new Map(), exports: new Map(), warnings: [] };
   const imports: Imports = new Map();
   const module: Scope = { id: 'm', parent: undefined, params: new Map(), vars: new Map(), fns: new Map() };
@@ -186,7 +187,7 @@ export function extractRoutes(file: string, source: string, program: t.Program, 
     pushChildren(stack, node, inner);
   }
 
-  const ctx: Ctx = { out, strictCalls: [], source, imports, consts, fnNodes, mentions, exported: new Set(exportNodes.map((e) => e.name)), exportedNodes: new Set(exportNodes.map((e) => e.node)), frameworkFile: [...imports.values()].some((b) => FRAMEWORKS.has(b.source)) };
+  const ctx: Ctx = { out, strictCalls: [], local, source, imports, consts, fnNodes, mentions, exported: new Set(exportNodes.map((e) => e.name)), exportedNodes: new Set(exportNodes.map((e) => e.node)), frameworkFile: [...imports.values()].some((b) => FRAMEWORKS.has(b.source)) };
   const families = new Set([...imports.values()].map((b) => frameworkOfModule(b.source)).filter((f) => f !== undefined));
   if (families.size === 1) out.framework = [...families][0];
   // Tables first: a variable initialized by a framework constructor.
@@ -204,6 +205,8 @@ interface Ctx {
   /** Express' `app.set('strict routing', ...)` calls, applied once every call is seen (settleStrictRouting). */
   strictCalls: Array<{ call: t.CallExpression; key: string; scope: Scope; router: NodeRouter }>;
   source: string;
+  /** Bare specifiers of workspace packages the scan follows (ts-workspace.ts): the project's own modules. */
+  local: ((source: string) => boolean) | undefined;
   imports: Imports;
   consts: ConstStrings;
   fnNodes: Map<string, t.Function>;
@@ -379,7 +382,7 @@ function receiverTable(ctx: Ctx, receiver: t.Node, scope: Scope): { ref: LocalRe
     const found = lookup(ctx, expr.name, scope);
     if (!found?.ref) return { ref: undefined, known: false };
     if (found.ref.kind === 'import') {
-      if (!found.ref.source.startsWith('.')) return { ref: undefined, known: false };
+      if (!isProjectModule(found.ref.source, ctx.local)) return { ref: undefined, known: false };
       return { ref: found.ref, known: true };
     }
     if (found.ref.kind === 'table' && found.init !== undefined) {
@@ -654,7 +657,7 @@ function fastifyRegister(ctx: Ctx, call: t.CallExpression, receiver: t.Node, sco
   if (!pluginNode) return;
   const child = resolveValue(ctx, pluginNode, scope, 0);
   if (!child || child.kind === 'table') return;
-  if (child.kind === 'import' && !child.source.startsWith('.')) return; // a package's plugin registers its own routes
+  if (child.kind === 'import' && !isProjectModule(child.source, ctx.local)) return; // a package's plugin registers its own routes
   const parent = receiverTable(ctx, receiver, scope);
   if (!parent.ref) return;
   let prefix: string | undefined = '';
@@ -689,7 +692,7 @@ function useMount(ctx: Ctx, call: t.CallExpression, receiver: t.Node, scope: Sco
     if (expr.type !== 'Identifier' && expr.type !== 'MemberExpression') return undefined;
     const ref = resolveValue(ctx, expr, scope, 0);
     if (!ref || ref.kind === 'fn') return undefined; // a middleware function
-    if (ref.kind === 'import' && !ref.source.startsWith('.')) return undefined;
+    if (ref.kind === 'import' && !isProjectModule(ref.source, ctx.local)) return undefined;
     if (ref.kind === 'table' && !ctx.out.tables.has(ref.key)) {
       const found = expr.type === 'Identifier' ? lookup(ctx, expr.name, scope) : undefined;
       if (!found?.init || !classifyInit(ctx, ref.key, found.init, found.scope)) return undefined;
@@ -736,7 +739,7 @@ function detectTableHandoff(ctx: Ctx, call: t.CallExpression, scope: Scope): voi
   if (callee.type !== 'Identifier') return;
   const fn = resolveValue(ctx, callee, scope, 0);
   if (!fn || fn.kind === 'table') return;
-  if (fn.kind === 'import' && !fn.source.startsWith('.')) return;
+  if (fn.kind === 'import' && !isProjectModule(fn.source, ctx.local)) return;
   call.arguments.forEach((arg, i) => {
     const expr = unwrapExpression(arg);
     if (expr.type !== 'Identifier') return;

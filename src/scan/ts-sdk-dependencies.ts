@@ -29,6 +29,7 @@
 
 import type * as t from '@babel/types';
 import { forEachNode, memberName, positionOf, propertyKeyName, unwrapExpression } from './ts-ast.ts';
+import { isProjectModule } from './ts-modules.ts';
 import { collectBindings, type Bindings } from './ts-bindings.ts';
 import { sourceOf, type TsFileContext } from './ts-context.ts';
 import { calledExport, isSdkModule } from './ts-sdk.ts';
@@ -62,7 +63,7 @@ export function detectSdkDependencies(ctx: TsFileContext, program: t.Program): F
   const sdk = collectBindings(ctx.facts, isSdkModule);
   const types = sdkTypeNames(ctx.facts.imports, sdk);
   // A file that neither uses the SDK nor calls `.dependency` on something imported from the project has nothing to find.
-  const relative: Bindings = ctx.source.includes('dependency') ? collectBindings(ctx.facts, (s) => s.startsWith('.')) : new Map();
+  const relative: Bindings = ctx.source.includes('dependency') ? collectBindings(ctx.facts, (s) => isProjectModule(s, ctx.local)) : new Map();
   if (sdk.size === 0 && types.names.size === 0 && types.namespaces.size === 0 && relative.size === 0) {
     const unfollowed = ctx.source.includes('dependency') ? ctx.facts.calls.map((c) => unfollowedCall(ctx, c)).filter((c) => c !== undefined) : [];
     return unfollowed.length > 0 ? { file: ctx.file, dependencies: [], imported: [], exports: new Set(), unfollowed } : undefined;

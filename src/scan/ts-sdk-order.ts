@@ -26,6 +26,7 @@
 import type * as t from '@babel/types';
 import { isProbePath } from '../contract/scaffold-routes.ts';
 import { forEachNode, isFunctionNode, loadedModule, memberName, positionOf, unwrapExpression } from './ts-ast.ts';
+import { isProjectModule } from './ts-modules.ts';
 import { collectBindings } from './ts-bindings.ts';
 import { sourceOf, type TsFileContext } from './ts-context.ts';
 import { calledExport, isSdkModule } from './ts-sdk.ts';
@@ -156,7 +157,7 @@ export function detectSdkOrder(ctx: TsFileContext, program: t.Program): { proble
   // Names imported from the project's own modules, which may be routers (one level: typescript.ts).
   // A name declared again in the file (other than by its `require()`) or a function's parameter
   // of that name may be something else where it is used: left out.
-  const relative = collectBindings(ctx.facts, (source) => source.startsWith('.'));
+  const relative = collectBindings(ctx.facts, (source) => isProjectModule(source, ctx.local));
   const shadowed = new Set<string>();
   for (const { node } of ctx.facts.declarators) {
     if (node.id.type === 'Identifier' && (!node.init || loadedModule(node.init) === undefined)) shadowed.add(node.id.name);

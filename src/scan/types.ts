@@ -288,4 +288,11 @@ export interface ScanResult {
    * that is itself `package main`: a stub dependency, a tool), relative to the scanned directory.
    */
   otherPrograms?: string[];
+  /**
+   * Workspace packages of a monorepo that the scanned code imports by name (`@mono/lib`) and whose
+   * sources were scanned with it (ts-workspace.ts; Node only): `dir` relative to the scanned
+   * directory (`../../packages/lib` when outside it), `importedBy` the scanned files outside the
+   * package that import it. Their code is the importing service's code.
+   */
+  workspacePackages?: { name: string; dir: string; importedBy: string[] }[];
 }

@@ -3,8 +3,8 @@
 // NestJS controllers: ts-nest.ts), and the dependencies they name through the SDK
 // (ts-sdk-dependencies.ts).
 
-import { join } from 'node:path';
-import { readSources } from './read-sources.ts';
+import path, { join } from 'node:path';
+import { readSources, type ReadSource } from './read-sources.ts';
 import { assertDirectory } from './scan-root.ts';
 import { finishResult } from './scan-result.ts';
 import { scanTypeScriptSource } from './ts-file.ts';
@@ -16,6 +16,7 @@ import { linkSdkDependencies, type FileSdkDependencies } from './ts-sdk-dependen
 import type { FileRoutes } from './ts-routes.ts';
 import type { ExpressSdkUse, RegisteredMetric, ScanResult, ScanWarning, SdkInstrumentCall, SdkOrderProblem, ServeCall, TimedClient, UntimedClient } from './types.ts';
 import { walkSourceFiles } from './walk-files.ts';
+import { entryOf, findWorkspacePackages, linkedPackage, packageOf, specifiersIn, type WorkspacePackage } from './ts-workspace.ts';
 
 const EXTENSIONS = new Set(['.ts', '.tsx', '.mts', '.cts', '.js', '.mjs', '.cjs', '.jsx']);
 
@@ -44,6 +45,9 @@ export async function scanTypeScriptProject(dir: string): Promise<ScanResult> {
   const warnings: ScanWarning[] = [...walk.warnings];
   const metrics: RegisteredMetric[] = [];
   const sources = await readSources(walk.files, warnings);
+  const workspace = await followWorkspaceImports(dir, sources, warnings);
+  sources.push(...workspace.sources);
+  const local = workspace.entries.size > 0 ? (s: string) => workspace.entries.has(s) : undefined;
   const routeFacts: FileRoutes[] = [];
   const untimed: UntimedClient[] = [];
   const timed: TimedClient[] = [];
@@ -55,7 +59,7 @@ export async function scanTypeScriptProject(dir: string): Promise<ScanResult> {
   const sdkInstruments: SdkInstrumentCall[] = [];
   const serveCalls: ServeCall[] = [];
   for (const source of sources) {
-    const found = scanTypeScriptSource(source.relPath, source.text);
+    const found = scanTypeScriptSource(source.relPath, source.text, local);
     metrics.push(...found.metrics);
     warnings.push(...found.warnings);
     if (found.routes) routeFacts.push(found.routes);
@@ -71,17 +75,17 @@ export async function scanTypeScriptProject(dir: string): Promise<ScanResult> {
       serveCalls.push(...found.sdkServe.serves);
     }
   }
-  const { routes, unresolved, sdkScopes } = linkRoutes(routeFacts);
-  sdkOrder.push(...linkSdkOrder(sdkOrderPending, routeFacts));
+  const { routes, unresolved, sdkScopes } = linkRoutes(routeFacts, workspace.entries);
+  sdkOrder.push(...linkSdkOrder(sdkOrderPending, routeFacts, workspace.entries));
   const nest = linkNestRoutes(nestFacts);
   routes.push(...nest.routes);
   unresolved.push(...nest.unresolved);
   warnings.push(...nest.warnings);
   const byFile = new Map(sdkFacts.map((f) => [f.file, f]));
-  const sdk = linkSdkDependencies(sdkFacts, (from, specifier) => resolveModule(byFile, from, specifier));
+  const sdk = linkSdkDependencies(sdkFacts, (from, specifier) => resolveModule(byFile, from, specifier, workspace.entries));
   warnings.push(...sdk.warnings);
   const buildOutput = metrics.length === 0 && routes.length === 0 && unresolved.length === 0 ? await buildOutputIn(dir, walk.skipped) : [];
-  return finishResult({ metrics, warnings, filesScanned: sources.length, routes, unresolvedRoutes: unresolved, untimedClients: untimed, timedClients: timed, sdkDependencies: sdk.dependencies, unfollowedDependencyCalls: sdk.unfollowed, sdkOrder, sdkScopes, ...(expressSdk ? { expressSdk } : {}), sdkInstruments, serveCalls, buildOutput });
+  return finishResult({ metrics, warnings, filesScanned: sources.length, routes, unresolvedRoutes: unresolved, untimedClients: untimed, timedClients: timed, sdkDependencies: sdk.dependencies, unfollowedDependencyCalls: sdk.unfollowed, sdkOrder, sdkScopes, ...(expressSdk ? { expressSdk } : {}), sdkInstruments, serveCalls, buildOutput, workspacePackages: workspace.packages });
 }
 
 /**
@@ -91,13 +95,13 @@ export async function scanTypeScriptProject(dir: string): Promise<ScanResult> {
  * the registration's own file after them, if any. A middleware or a router with no route of its
  * own there is not a route: left out, so the finding is never a guess.
  */
-function linkSdkOrder(pending: readonly PendingSdkOrder[], routeFacts: readonly FileRoutes[]): SdkOrderProblem[] {
+function linkSdkOrder(pending: readonly PendingSdkOrder[], routeFacts: readonly FileRoutes[], packages: ReadonlyMap<string, string>): SdkOrderProblem[] {
   const byFile = new Map(routeFacts.map((f) => [f.file, f]));
   const out: SdkOrderProblem[] = [];
   for (const p of pending) {
     let found: SdkOrderProblem | undefined;
     for (const m of p.imports) {
-      const target = resolveModule(byFile, p.problem.file, m.source);
+      const target = resolveModule(byFile, p.problem.file, m.source, packages);
       const exported = target?.exports.get(m.imported === '*' ? 'default' : m.imported);
       if (target === undefined || exported?.kind !== 'table' || target.tables.get(exported.key)?.router?.framework !== 'express') continue;
       const first = target.routes.find((r) => r.table?.kind === 'table' && r.table.key === exported.key);
@@ -109,6 +113,72 @@ function linkSdkOrder(pending: readonly PendingSdkOrder[], routeFacts: readonly 
     if (found !== undefined) out.push(found);
   }
   return out;
+}
+
+/** Workspace packages whose directory this many levels of imports away are followed, at most (a guard, not a limit a real monorepo meets). */
+const MAX_WORKSPACE_PACKAGES = 200;
+
+/**
+ * Follows the scanned files' imports of a monorepo's workspace packages by name (`@mono/lib`,
+ * `@mono/lib/x`; ts-workspace.ts): each such package's sources are read with the same rules as
+ * the scanned directory's (the same skipped directories and size limit), and their imports of
+ * other workspace packages in turn. `entries` maps each specifier to the path (relative to `dir`)
+ * of the source file it names, for resolveModule. A package under `dir` is already scanned: only
+ * its specifiers and importers are recorded.
+ */
+async function followWorkspaceImports(dir: string, scanned: readonly ReadSource[], warnings: ScanWarning[]): Promise<{ sources: ReadSource[]; entries: Map<string, string>; packages: { name: string; dir: string; importedBy: string[] }[] }> {
+  const root = path.resolve(dir);
+  const rel = (abs: string) => path.relative(root, abs).split(path.sep).join('/');
+  const entries = new Map<string, string>();
+  const followed = new Map<string, { name: string; dir: string; importedBy: Set<string> }>();
+  const sources: ReadSource[] = [];
+  const seen = new Set(scanned.map((s) => s.relPath));
+  let workspace: WorkspacePackage[] | undefined;
+  const linked = new Map<string, WorkspacePackage | undefined>();
+  for (let queue: readonly ReadSource[] = scanned; queue.length > 0; ) {
+    const next: ReadSource[] = [];
+    for (const source of queue) {
+      for (const specifier of specifiersIn(source.text)) {
+        if (specifier.startsWith('.') || specifier.startsWith('/') || specifier.includes(':')) continue;
+        workspace ??= await findWorkspacePackages(root);
+        let hit = packageOf(workspace, specifier);
+        if (hit === undefined) {
+          const name = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0];
+          if (!linked.has(name)) linked.set(name, await linkedPackage(path.dirname(source.absPath), name));
+          const pkg = linked.get(name);
+          if (pkg !== undefined) hit = packageOf([pkg], specifier);
+        }
+        if (hit === undefined) continue;
+        const entry = entryOf(hit.pkg, hit.subpath);
+        if (entry === undefined) {
+          warnings.push({ file: source.relPath, line: 1, col: 1, message: `imports workspace package "${specifier}", but no source file of ${rel(hit.pkg.dir) || '.'} is its entry (package.json exports/module/main, or src/index.ts); what it registers is not checked` });
+          continue;
+        }
+        entries.set(specifier, rel(entry));
+        let pkg = followed.get(hit.pkg.dir);
+        if (pkg === undefined) {
+          if (followed.size >= MAX_WORKSPACE_PACKAGES) continue;
+          pkg = { name: hit.pkg.name, dir: rel(hit.pkg.dir), importedBy: new Set() };
+          followed.set(hit.pkg.dir, pkg);
+          // A package that holds the scanned directory (the root package) is not walked: its files
+          // beside the scanned directory are another service's.
+          if (pkg.dir.startsWith('../') && !pkg.dir.split('/').every((s) => s === '..')) {
+            const walk = await walkSourceFiles(hit.pkg.dir, { skipDir: (name) => SKIP_DIRS.has(name), isSource });
+            const files = walk.files.map((f) => ({ absPath: f.absPath, relPath: rel(f.absPath) })).filter((f) => !seen.has(f.relPath));
+            for (const f of files) seen.add(f.relPath);
+            warnings.push(...walk.warnings.map((w) => ({ ...w, file: rel(path.join(hit.pkg.dir, w.file)) })));
+            const read = await readSources(files, warnings);
+            sources.push(...read);
+            next.push(...read);
+          }
+        }
+        if (!(source.relPath === pkg.dir || source.relPath.startsWith(`${pkg.dir}/`) || pkg.dir === '')) pkg.importedBy.add(source.relPath);
+      }
+    }
+    queue = next;
+  }
+  const packages = [...followed.values()].map((p) => ({ name: p.name, dir: p.dir, importedBy: [...p.importedBy].sort() })).sort((a, b) => (a.dir < b.dir ? -1 : a.dir > b.dir ? 1 : 0));
+  return { sources, entries, packages };
 }
 
 /** The project's use of the Express adapter: the first middleware in file order, errorHandler or another adapter in any file. */
