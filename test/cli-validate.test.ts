@@ -560,3 +560,26 @@ describe('validate --staged --project in a monorepo (what a pre-commit hook with
     assert.match(bad.stderr, /--project nowhere: not a directory/);
   });
 });
+
+describe('validate --project in a monorepo whose service imports a workspace package', () => {
+  it("the package's routes and metrics count for the service that imports it by name", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sloctl-workspace-'));
+    try {
+      mkdirSync(join(dir, 'packages', 'lib', 'src'), { recursive: true });
+      mkdirSync(join(dir, 'services', 'api', 'src'), { recursive: true });
+      writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'mono', private: true, workspaces: ['packages/*', 'services/*'] }));
+      writeFileSync(join(dir, 'packages', 'lib', 'package.json'), JSON.stringify({ name: '@mono/lib', type: 'module', main: 'dist/index.js' }));
+      writeFileSync(join(dir, 'packages', 'lib', 'src', 'index.ts'), "import { Router } from 'express';\nexport const api = Router();\napi.get('/orders', (_req, res) => { res.json([]); });\n");
+      writeFileSync(join(dir, 'services', 'api', 'package.json'), JSON.stringify({ name: '@mono/api', type: 'module' }));
+      writeFileSync(join(dir, 'services', 'api', 'src', 'server.ts'), "import express from 'express';\nimport { api } from '@mono/lib';\nconst app = express();\napp.use('/v1', api);\napp.get('/health', (_req, res) => { res.send('ok'); });\n");
+      writeFileSync(join(dir, 'services', 'api', 'slo.yaml'), 'apiVersion: sloctl/v1\nservice:\n  name: api\n  runtime: node\nroutes:\n  - { name: orders, method: GET, path: /v1/orders }\n  - { name: health, method: GET, path: /health }\n');
+      for (const project of ['services/api', '.']) {
+        const r = await run(['validate', 'services/api/slo.yaml', '--project', project, '--strict'], dir);
+        assert.equal(r.code, 0, `--project ${project}: ${r.stdout}${r.stderr}`);
+        assert.match(r.stdout, /route check \(services\/api\/slo\.yaml\): 2\/2 contract routes found among 2 registered under services\/api; 0 registered routes not in the contract/);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

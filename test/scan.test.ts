@@ -709,3 +709,73 @@ describe('a large project', () => {
     assert.equal(explicit(goResult).length, 600);
   });
 });
+
+describe('workspace packages of a monorepo', () => {
+  const LIB = [
+    "import { Router } from 'express';",
+    "import { Counter } from 'prom-client';",
+    "export const ordersTotal = new Counter({ name: 'mono_orders_total', help: 'orders' });",
+    'export const api = Router();',
+    "api.get('/orders', (_req, res) => { res.json([]); });",
+    '',
+  ].join('\n');
+  const SERVER = [
+    "import express from 'express';",
+    "import { api } from '@mono/lib';",
+    'const app = express();',
+    "app.use('/v1', api);",
+    "app.get('/health', (_req, res) => { res.send('ok'); });",
+    '',
+  ].join('\n');
+
+  /** packages/lib (its entry in dist/, not built) and services/api importing it by name. */
+  async function monorepo(root: Record<string, unknown> | undefined, libManifest: Record<string, unknown> = { name: '@mono/lib', main: 'dist/index.js', exports: { '.': { types: './dist/index.d.ts', import: './dist/index.js' } } }): Promise<string> {
+    const dir = await tempDir();
+    await mkdir(path.join(dir, 'packages', 'lib', 'src'), { recursive: true });
+    await mkdir(path.join(dir, 'services', 'api', 'src'), { recursive: true });
+    if (root) await writeFile(path.join(dir, 'package.json'), JSON.stringify(root));
+    await writeFile(path.join(dir, 'packages', 'lib', 'package.json'), JSON.stringify(libManifest));
+    await writeFile(path.join(dir, 'packages', 'lib', 'src', 'index.ts'), LIB);
+    await writeFile(path.join(dir, 'services', 'api', 'package.json'), JSON.stringify({ name: '@mono/api' }));
+    await writeFile(path.join(dir, 'services', 'api', 'src', 'server.ts'), SERVER);
+    return dir;
+  }
+
+  const routesOf = (r: ScanResult) => r.routes.map((x) => `${x.method} ${x.path} ${x.file}`).sort();
+
+  it('a service importing a workspace package by name gets its routes and metrics (package.json workspaces; main in an unbuilt dist/)', async () => {
+    const dir = await monorepo({ name: 'mono', private: true, workspaces: ['packages/*', 'services/*'] });
+    const r = await scanTypeScriptProject(path.join(dir, 'services', 'api'));
+    assert.deepEqual(routesOf(r), ['GET /health src/server.ts', 'GET /v1/orders ../../packages/lib/src/index.ts']);
+    assert.deepEqual(r.metrics.map((m) => `${m.name} ${m.file}`), ['mono_orders_total ../../packages/lib/src/index.ts']);
+    assert.deepEqual(r.workspacePackages, [{ name: '@mono/lib', dir: '../../packages/lib', importedBy: ['src/server.ts'] }]);
+    assert.equal(r.filesScanned, 2);
+  });
+
+  it('pnpm-workspace.yaml, `workspaces: { packages }`, and a subpath export (`@mono/lib/routes`)', async () => {
+    const pnpm = await monorepo({ name: 'mono' });
+    await writeFile(path.join(pnpm, 'pnpm-workspace.yaml'), "packages:\n  - 'packages/**'\n  - services/*\n");
+    assert.deepEqual(routesOf(await scanTypeScriptProject(path.join(pnpm, 'services', 'api'))), ['GET /health src/server.ts', 'GET /v1/orders ../../packages/lib/src/index.ts']);
+
+    const sub = await monorepo({ name: 'mono', workspaces: { packages: ['packages/*'] } }, { name: '@mono/lib', exports: { '.': './src/index.ts', './routes': { import: './src/routes.ts' } } });
+    await writeFile(path.join(sub, 'packages', 'lib', 'src', 'routes.ts'), "import { Router } from 'express';\nexport const api = Router();\napi.get('/items', (_req, res) => { res.json([]); });\n");
+    // The package is read whole, as the service's own directory is: index.ts's router, mounted by
+    // nobody, keeps its path as written.
+    await writeFile(path.join(sub, 'services', 'api', 'src', 'server.ts'), SERVER.replace("'@mono/lib'", "'@mono/lib/routes'"));
+    assert.deepEqual(routesOf(await scanTypeScriptProject(path.join(sub, 'services', 'api'))), ['GET /health src/server.ts', 'GET /orders ../../packages/lib/src/index.ts', 'GET /v1/items ../../packages/lib/src/routes.ts']);
+  });
+
+  it('follows node_modules/@mono/lib when it is a link into the workspace, never a real package in node_modules', async () => {
+    const linked = await monorepo(undefined);
+    await mkdir(path.join(linked, 'services', 'api', 'node_modules', '@mono'), { recursive: true });
+    await symlink(path.join(linked, 'packages', 'lib'), path.join(linked, 'services', 'api', 'node_modules', '@mono', 'lib'), 'dir');
+    assert.deepEqual(routesOf(await scanTypeScriptProject(path.join(linked, 'services', 'api'))), ['GET /health src/server.ts', 'GET /v1/orders ../../packages/lib/src/index.ts']);
+
+    const vendored = await monorepo(undefined);
+    await cp(path.join(vendored, 'packages', 'lib'), path.join(vendored, 'services', 'api', 'node_modules', '@mono', 'lib'), { recursive: true });
+    const r = await scanTypeScriptProject(path.join(vendored, 'services', 'api'));
+    assert.deepEqual(routesOf(r), ['GET /health src/server.ts']);
+    assert.deepEqual(r.metrics, []);
+    assert.equal(r.workspacePackages, undefined);
+  });
+});
