@@ -36,7 +36,8 @@ function isSource(fileName: string): boolean {
 
 /**
  * Scans every TS/JS source under `dir` (skipping node_modules, dist, build, coverage, hidden
- * directories, symlinks, declaration and test files). Throws only when `dir` is not a
+ * directories, symlinks, declaration and test files), and the sources of the monorepo workspace
+ * packages they import by name (followWorkspaceImports). Throws only when `dir` is not a
  * directory; every problem inside it becomes a located warning.
  */
 export async function scanTypeScriptProject(dir: string): Promise<ScanResult> {
