@@ -765,6 +765,16 @@ describe('workspace packages of a monorepo', () => {
     assert.deepEqual(routesOf(await scanTypeScriptProject(path.join(sub, 'services', 'api'))), ['GET /health src/server.ts', 'GET /orders ../../packages/lib/src/index.ts', 'GET /v1/items ../../packages/lib/src/routes.ts']);
   });
 
+  it('a workspace package with no source entry is a warning at the import, not a silent miss', async () => {
+    const dir = await monorepo({ name: 'mono', workspaces: ['packages/*'] }, { name: '@mono/lib', main: 'dist/main.js' });
+    await rm(path.join(dir, 'packages', 'lib', 'src', 'index.ts'));
+    const r = await scanTypeScriptProject(path.join(dir, 'services', 'api'));
+    const w = r.warnings.find((x) => x.message.includes('@mono/lib'));
+    assert.ok(w, JSON.stringify(r.warnings));
+    assert.deepEqual([w.file, w.line, w.col], ['src/server.ts', 2, 21]);
+    assert.match(w.message, /no source file of \.\.\/\.\.\/packages\/lib is its entry/);
+  });
+
   it('follows node_modules/@mono/lib when it is a link into the workspace, never a real package in node_modules', async () => {
     const linked = await monorepo(undefined);
     await mkdir(path.join(linked, 'services', 'api', 'node_modules', '@mono'), { recursive: true });

@@ -238,10 +238,20 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** The module specifiers a source names (import/export from, import(), require()), found by their shape. */
-export function specifiersIn(text: string): string[] {
-  const out = new Set<string>();
+/**
+ * The module specifiers a source names (import/export from, import(), require()), found by their
+ * shape (a parse per file is not needed to know which packages to read), each with where it is
+ * first written (1-based), for a warning.
+ */
+export function specifiersIn(text: string): { specifier: string; line: number; col: number }[] {
+  const out = new Map<string, { specifier: string; line: number; col: number }>();
   const re = /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|^\s*import\s+)(['"])([^'"\n]+)\1/gm;
-  for (let m = re.exec(text); m !== null; m = re.exec(text)) out.add(m[2]);
-  return [...out];
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    if (out.has(m[2])) continue;
+    const at = m.index + m[0].length - m[2].length - 2;
+    const before = text.slice(0, at);
+    const line = before.split('\n').length;
+    out.set(m[2], { specifier: m[2], line, col: at - before.lastIndexOf('\n') });
+  }
+  return [...out.values()];
 }

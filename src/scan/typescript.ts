@@ -139,7 +139,7 @@ async function followWorkspaceImports(dir: string, scanned: readonly ReadSource[
   for (let queue: readonly ReadSource[] = scanned; queue.length > 0; ) {
     const next: ReadSource[] = [];
     for (const source of queue) {
-      for (const specifier of specifiersIn(source.text)) {
+      for (const { specifier, line, col } of specifiersIn(source.text)) {
         if (specifier.startsWith('.') || specifier.startsWith('/') || specifier.includes(':')) continue;
         workspace ??= await findWorkspacePackages(root);
         let hit = packageOf(workspace, specifier);
@@ -152,7 +152,7 @@ async function followWorkspaceImports(dir: string, scanned: readonly ReadSource[
         if (hit === undefined) continue;
         const entry = entryOf(hit.pkg, hit.subpath);
         if (entry === undefined) {
-          warnings.push({ file: source.relPath, line: 1, col: 1, message: `imports workspace package "${specifier}", but no source file of ${rel(hit.pkg.dir) || '.'} is its entry (package.json exports/module/main, or src/index.ts); what it registers is not checked` });
+          warnings.push({ file: source.relPath, line, col, message: `imports workspace package "${specifier}", but no source file of ${rel(hit.pkg.dir) || '.'} is its entry (package.json exports/module/main, or src/index.ts); what it registers is not checked` });
           continue;
         }
         entries.set(specifier, rel(entry));
