@@ -32,27 +32,30 @@ async function run(args: string[], cwd: string) {
  * One batch: GET /products/:id 100 requests (95 in 50ms, 3 in 250ms, 2 failing in 600ms with a 500,
  * class server), POST /orders 10 requests in 250ms (good: the route's own threshold is 300ms).
  */
-async function testService() {
+async function testService(options: { routeLabel?: boolean } = {}) {
+  // Without the route label: prom-client with no `route` in labelNames, every route's requests in one series per status.
+  const routed = options.routeLabel !== false;
   const registry = new client.Registry();
   const hist = new client.Histogram({
     name: 'http_server_request_duration_seconds',
     help: 'Request latency in seconds.',
-    labelNames: ['method', 'route', 'status_class'],
+    labelNames: routed ? ['method', 'route', 'status_class'] : ['method', 'status_class'],
     buckets: [0.05, 0.1, 0.2, 0.3, 0.5, 1],
     registers: [registry],
   });
   const requests = new client.Counter({
     name: 'http_server_requests_total',
     help: 'Finished requests.',
-    labelNames: ['method', 'route', 'status_class', 'error_class'],
+    labelNames: routed ? ['method', 'route', 'status_class', 'error_class'] : ['method', 'status_class', 'error_class'],
     registers: [registry],
   });
   const start = new client.Gauge({ name: 'process_start_time_seconds', help: 'Start time.', registers: [registry] });
   start.set(1_700_000_000);
   const serve = (method: string, route: string, seconds: number, n: number, status = 200, errorClass = 'none') => {
     const status_class = `${Math.floor(status / 100)}xx`;
-    for (let i = 0; i < n; i++) hist.observe({ method, route, status_class }, seconds);
-    requests.inc({ method, route, status_class, error_class: errorClass }, n);
+    const r = routed ? { route } : {};
+    for (let i = 0; i < n; i++) hist.observe({ method, ...r, status_class }, seconds);
+    requests.inc({ method, ...r, status_class, error_class: errorClass }, n);
   };
   let batches = 0;
   const server: Server = createServer(async (req, res) => {
@@ -235,6 +238,63 @@ describe('sloctl status (scraping the target)', () => {
     const r = await run(['status', 'slo.yaml', '--prometheus', gone.url], dir);
     assert.equal(r.code, EXIT.TARGET);
     assert.equal(r.stderr, `sloctl: cannot reach Prometheus at ${gone.url}: connection refused; is it running, and is the port right?\n`);
+  });
+});
+
+describe('sloctl status: series without a route label (prom-client without `route`)', () => {
+  // One batch: GET /products/:id 95 in 50ms, 3 in 250ms, 2 in 600ms (500); POST /orders 10 in 250ms.
+  // Without the route label, the selector for POST /orders at its own 300ms selects nothing and the
+  // one for every other route selects all 110 requests at 200ms: 95 / 110 = 86.4%, FAILING, though
+  // every POST was within its own threshold. The objective cannot be judged from these series.
+  const text = (url: string, routes: string, threshold: string) => `apiVersion: sloctl/v1
+service: { name: shop }
+target: { url: "${url}" }
+window: 1h
+bucket: 1m
+scrapeInterval: 1s
+routes:
+${routes}objectives:
+  latency:
+    - { name: api-latency, threshold: ${threshold}, objective: 95% }
+  errors: { objective: 90% }
+`;
+  let svc: Awaited<ReturnType<typeof testService>>;
+  before(async () => {
+    svc = await testService({ routeLabel: false });
+  });
+  after(async () => {
+    await svc.close();
+  });
+
+  it('a route with a threshold of its own: the latency SLO is UNKNOWN naming the metric, the label and the route (exit 4); errors over all routes is still judged', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sloctl-status-noroute-'));
+    writeFileSync(join(dir, 'slo.yaml'), text(svc.url, '  - { name: orders, method: POST, path: /orders, latency: 300ms }\n  - { name: product, method: GET, path: /products/:id }\n', '200ms'));
+    const r = await run(['status', 'slo.yaml', '--samples', '2', '--interval', '1ms', '--format', 'json'], dir);
+    assert.equal(r.code, EXIT.INCONCLUSIVE, r.stdout + r.stderr);
+    const report = JSON.parse(r.stdout) as StatusReport;
+    const latency = report.slos.find((x) => x.name === 'api-latency')!;
+    assert.equal(latency.state, 'unknown');
+    assert.equal(latency.alerts, undefined, 'no burn-rate alert from blended numbers');
+    assert.equal(latency.reason, "the service's histogram http_server_request_duration_seconds has no `route` label (its series carry {method, status_class}), so it cannot tell the routes apart: latency api-latency's share would hold POST /orders to 200ms, not its own 300ms");
+    const errors = report.slos.find((x) => x.kind === 'errors')!;
+    // 2 server errors weigh 2.5: 1 - 5 / 110 = 95.45% >= 90%.
+    assert.equal(errors.state, 'ok');
+    assert.ok(report.notes?.some((n) => n.startsWith('not judged: latency api-latency: the service\'s histogram http_server_request_duration_seconds has no `route` label; to judge each route on its own, label the requests with the route template')), JSON.stringify(report.notes));
+    const table = await run(['status', 'slo.yaml', '--samples', '2', '--interval', '1ms'], dir);
+    assert.match(table.stdout, /api-latency .*UNKNOWN: the service's histogram http_server_request_duration_seconds has no `route` label/);
+  });
+
+  it('every route at the objective\'s threshold: blended series still judge it (OK, exit 0)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sloctl-status-noroute-'));
+    writeFileSync(join(dir, 'slo.yaml'), text(svc.url, '  - { name: orders, method: POST, path: /orders }\n  - { name: product, method: GET, path: /products/:id }\n', '300ms'));
+    const r = await run(['status', 'slo.yaml', '--samples', '2', '--interval', '1ms', '--format', 'json'], dir);
+    assert.equal(r.code, EXIT.OK, r.stdout + r.stderr);
+    const report = JSON.parse(r.stdout) as StatusReport;
+    // 95 + 3 + 10 of 110 within 300ms.
+    const latency = report.slos.find((x) => x.name === 'api-latency')!;
+    assert.equal(latency.state, 'ok');
+    assert.equal(latency.current, 108 / 110);
+    assert.equal(report.notes, undefined);
   });
 });
 

@@ -14,7 +14,8 @@
 // Exit codes: 0 every SLO meets its objective; 1 an SLO misses it, its budget is overspent, or a
 // page-severity burn-rate tier would fire (sloctl's evaluation); 2 usage (bad flags, unreadable or
 // invalid contract); 3 the target or Prometheus could not be read; 4 inconclusive (an SLO has no
-// data, or a cluster's workers took turns answering the scrapes: taking-turns.ts).
+// data, a cluster's workers took turns answering the scrapes: taking-turns.ts, or its series carry no
+// route label and the SLO holds routes to thresholds of their own or names routes: objectives.ts).
 import type { Command } from 'commander';
 import type { Contract } from '../contract/schema.ts';
 import { formatDuration, formatElapsed } from '../contract/units.ts';
@@ -30,6 +31,8 @@ import { SeriesStore } from '../observe/series-store.ts';
 import { CLUSTER_WORKER, HTTP_ROLES } from '../contract/metric-names.ts';
 import { takingTurnsText, type TakingTurns } from '../verdicts/memory.ts';
 import { processReading, ProcessTurns } from '../verdicts/taking-turns.ts';
+import { objectivesNeedingRouteLabel, routeLabelFix, routeLabelMissingText, routeLabelUnjudgedText, type ServiceView } from '../verdicts/objectives.ts';
+import { routeLabelMissing } from '../run/service-watch.ts';
 import { EXIT, UsageError, type CliContext } from './exit.ts';
 import { contractArgument, loadValidContract } from './files.ts';
 import { durationFlag, intFlag } from './flags.ts';
@@ -124,6 +127,30 @@ function mixedWorkers(slo: SloStatus, turns: TakingTurns): SloStatus {
   const reason = `workers took turns answering /metrics (${turns.evidence})`;
   const { alerts: _alerts, ...rest } = slo;
   return { ...rest, state: 'unknown', reason, explain: [...slo.explain, `  state: UNKNOWN (${reason}: its counters mix several processes'; was ${slo.state.toUpperCase()})`] };
+}
+
+/**
+ * An SLO the service's series cannot judge for want of a route label (objectives.ts
+ * objectivesNeedingRouteLabel: routes of another threshold blended into it, or routes it names that
+ * no series can be told to be): UNKNOWN (exit 4), as the gate's service side is INCONCLUSIVE for
+ * it; status has no client view to judge it by instead. Its numbers stay for --explain and JSON.
+ */
+function blendedRoutes(slo: SloStatus, reason: string): SloStatus {
+  if (slo.state === 'skipped') return slo;
+  const { alerts: _alerts, ...rest } = slo;
+  return { ...rest, state: 'unknown', reason, explain: [...slo.explain, `  state: UNKNOWN (${reason}; was ${slo.state.toUpperCase()})`] };
+}
+
+/** Marks the SLOs blended series cannot judge UNKNOWN, and the note naming the fix (none when every SLO can be judged). */
+function routeLabelVerdicts(contract: Contract, missing: ServiceView['routeLabelMissing'], slos: SloStatus[]): { slos: SloStatus[]; note?: string } {
+  if (missing === undefined || contract.routes.length === 0) return { slos };
+  const unjudged = objectivesNeedingRouteLabel(contract);
+  if (unjudged.length === 0) return { slos };
+  const out = slos.map((slo) => {
+    const b = unjudged.find((x) => x.kind === slo.kind && x.name === slo.name);
+    return b !== undefined ? blendedRoutes(slo, routeLabelUnjudgedText(missing, b)) : slo;
+  });
+  return { slos: out, note: `not judged: ${unjudged.map((b) => `${b.kind} ${b.name}`).join(', ')}: ${routeLabelMissingText(missing)}; to judge each route on its own, ${routeLabelFix(contract, missing)}` };
 }
 
 export interface StatusRunOptions {
@@ -221,17 +248,21 @@ export async function runStatus(file: string | undefined, flags: StatusFlags, ct
     const r = evaluator.report(at);
     const st = store.stats();
     const turns = processes.turns;
+    // Series without the route label: the SLOs that hold routes to thresholds of their own, or
+    // name routes, are computed from every route's requests blended (objectives.ts).
+    const labelled = routeLabelVerdicts(contract, routeLabelMissing(contract, store), r.slos);
     const notes = turns !== undefined
       ? [`not judged: ${takingTurnsText(turns, 'the sampling')}; every SLO is UNKNOWN`]
       : processes.worker !== undefined
         ? [`its /metrics is node:cluster worker ${processes.worker}'s alone (${CLUSTER_WORKER.name}): these numbers are that worker's requests, not the service's; serve one /metrics for all the workers (prom-client's AggregatorRegistry: sloctl/sdk README, "Cluster mode") and read that`]
         : [];
+    if (turns === undefined && labelled.note !== undefined) notes.push(labelled.note);
     report = {
       service: contract.service.name,
       at,
       // Processes taking turns: a start time read as a restart was one of them answering, not a new process.
       source: { kind: 'scrape', url: urls.metrics, scrapes: samples, failures: scraper.failures, firstAt, lastAt, restarts: turns ? 0 : scraper.restarts, errors },
-      slos: turns ? r.slos.map((slo) => mixedWorkers(slo, turns)) : r.slos,
+      slos: turns ? r.slos.map((slo) => mixedWorkers(slo, turns)) : labelled.slos,
       health: r.health,
       ...(notes.length > 0 ? { notes } : {}),
       store: { series: st.series, samples: st.samples, evictedSamples: st.evictedSamples, evictedSeries: st.evictedSeries, refusedSeries: st.refusedSeries },

@@ -67,8 +67,7 @@ export class ServiceWatch {
   private readonly labels: LabelMap;
   /** The contract's `metrics.labels` names the status or error-class label itself. */
   private readonly namesErrorLabel: boolean;
-  /** The contract's `metrics.labels` names the route label itself. */
-  private readonly namesRouteLabel: boolean;
+  private readonly contract: Contract;
   private readonly selectors: ClassSelector[];
   private timer: NodeJS.Timeout | undefined;
   private readonly opts: ServiceWatchOptions;
@@ -119,7 +118,7 @@ export class ServiceWatch {
     this.critical = contract.dependencies.filter((d) => d.critical).map((d) => d.name);
     this.labels = labelMap(contract);
     this.namesErrorLabel = contract.metrics?.labels?.status !== undefined || contract.metrics?.labels?.errorClass !== undefined;
-    this.namesRouteLabel = contract.metrics?.labels?.route !== undefined;
+    this.contract = contract;
     this.selectors = classSelectors(contract);
     this.concurrency = concurrencyReads(contract);
     this.processes = new ProcessTurns(this.names.requests);
@@ -273,18 +272,10 @@ export class ServiceWatch {
     };
   }
 
-  /**
-   * The route label the mapping reads (`metrics.labels.route`, the SDK's `route` without one) on
-   * none of the series of the latency histogram (else the request counter), which has series: the
-   * service's side cannot tell its routes apart (objectives.ts routeLabelNote says what that did).
-   */
+  /** The route label the mapping reads on none of the service's latency series (routeLabelMissing below). */
   private routeLabelMissing(): Pick<ServiceView, 'routeLabelMissing'> {
-    const histogram = this.store.select(`${this.names.duration}_bucket`);
-    const [metric, series] = histogram.length > 0 ? [this.names.duration, histogram] : [this.names.requests, this.store.select(this.names.requests)];
-    const label = this.labels.route;
-    if (series.length === 0 || series.some((x) => x.labels[label] !== undefined)) return {};
-    const carried = [...new Set(series.flatMap((x) => Object.keys(x.labels)))].filter((n) => n !== 'le').sort();
-    return { routeLabelMissing: { metric, kind: histogram.length > 0 ? 'histogram' : 'counter', label, mapped: this.namesRouteLabel, carried } };
+    const missing = routeLabelMissing(this.contract, this.store);
+    return missing !== undefined ? { routeLabelMissing: missing } : {};
   }
 
   /**
@@ -365,4 +356,22 @@ export class ServiceWatch {
   get scrapeFailures(): readonly string[] {
     return this.failures;
   }
+}
+
+/**
+ * The route label the mapping reads (`metrics.labels.route`, the SDK's `route` without one) on
+ * none of the series of the latency histogram (else the request counter), which has series: the
+ * service's side cannot tell its routes apart (objectives.ts routeLabelNote says what the gate did
+ * about it; status marks the objectives it cannot judge UNKNOWN). Shared by the gate's service
+ * watch and `sloctl status`, which read the same store.
+ */
+export function routeLabelMissing(contract: Contract, store: SeriesStore): ServiceView['routeLabelMissing'] {
+  const duration = contract.metrics?.requestDuration ?? HTTP_ROLES.requestDuration.name;
+  const requests = contract.metrics?.requests ?? HTTP_ROLES.requests.name;
+  const histogram = store.select(`${duration}_bucket`);
+  const [metric, series] = histogram.length > 0 ? [duration, histogram] : [requests, store.select(requests)];
+  const label = labelMap(contract).route;
+  if (series.length === 0 || series.some((x) => x.labels[label] !== undefined)) return undefined;
+  const carried = [...new Set(series.flatMap((x) => Object.keys(x.labels)))].filter((n) => n !== 'le').sort();
+  return { metric, kind: histogram.length > 0 ? 'histogram' : 'counter', label, mapped: contract.metrics?.labels?.route !== undefined, carried };
 }

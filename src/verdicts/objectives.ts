@@ -773,28 +773,80 @@ const ROUTE_LABEL_GUESSES = ['handler', 'route', 'path', 'http_route', 'endpoint
  */
 export function routeLabelNote(contract: Contract, missing: NonNullable<ServiceView['routeLabelMissing']>): string | undefined {
   if (contract.routes.length === 0) return undefined;
-  const shown = missing.carried.length > 0 ? `{${missing.carried.join(', ')}}` : 'no labels';
   const reads = missing.mapped ? `the contract maps \`metrics.labels.route: ${missing.label}\`` : `\`metrics.labels\` names no route label, so sloctl reads \`${missing.label}\``;
   // What the client's view alone judged: an objective over all routes that a route of its own
   // threshold is in (its service side is INCONCLUSIVE: blendedRoutesText), and those naming routes.
+  const blended = objectivesNeedingRouteLabel(contract);
   const effects: string[] = [];
-  for (const o of (contract.objectives.latency ?? []).filter((x) => x.routes === undefined)) {
-    const own = routesOfOtherThreshold(contract, o);
-    if (own.length > 0) effects.push(`latency ${o.name} (its side would hold ${own.map((r) => `${r.method} ${r.path} to ${formatDuration(o.threshold)}, not its own ${formatDuration(r.latency!)}`).join('; ')})`);
+  for (const b of blended) {
+    if (b.own.length > 0) effects.push(`latency ${b.name} (its side would hold ${b.own.map((r) => `${r.method} ${r.path} to ${formatDuration(b.threshold!)}, not its own ${formatDuration(r.latency!)}`).join('; ')})`);
   }
-  const named = [
-    ...(contract.objectives.latency ?? []).filter((o) => o.routes !== undefined).map((o) => `latency ${o.name}`),
-    ...(contract.objectives.errors?.routes !== undefined ? [`errors ${contract.objectives.errors.name}`] : []),
-  ];
+  const named = blended.filter((b) => b.namesRoutes).map((b) => `${b.kind} ${b.name}`);
   if (named.length > 0) effects.push(`${named.join(', ')} (${named.length === 1 ? 'it names' : 'they name'} routes)`);
   const judged = effects.length > 0
     ? `: ${effects.join(', and ')} ${effects.length === 1 && named.length <= 1 ? 'was' : 'were'} judged by the client's view alone`
     : ' (the objectives cover all routes together, which it can still judge)';
+  return `${routeLabelMissingText(missing)} (its series carry ${carriedText(missing)}; ${reads}), ${ROUTE_LABEL_NOTE_MARK}${judged}; the route table shows the client's view alone. To judge each route on its own, ${routeLabelFix(contract, missing)}`;
+}
+
+/** "the service's histogram M has no `route` label": the start of every text about a missing route label. */
+export function routeLabelMissingText(missing: NonNullable<ServiceView['routeLabelMissing']>): string {
+  return `the service's ${missing.kind} ${missing.metric} has no \`${missing.label}\` label`;
+}
+
+function carriedText(missing: NonNullable<ServiceView['routeLabelMissing']>): string {
+  return missing.carried.length > 0 ? `{${missing.carried.join(', ')}}` : 'no labels';
+}
+
+/** How to give a service's series the route label the contract reads (routeLabelNote, and status's note). */
+export function routeLabelFix(contract: Contract, missing: NonNullable<ServiceView['routeLabelMissing']>): string {
   const guess = missing.carried.find((n) => ROUTE_LABEL_GUESSES.includes(n) && n !== missing.label);
-  const fix = guess !== undefined
+  return guess !== undefined
     ? `if \`${guess}\` holds the route template, map it: \`metrics: { labels: { route: ${guess} } }\``
     : `label the requests with the route template and map that label (\`metrics: { labels: { route: <label> } }\`)${contract.service.runtime === 'go' ? '; with promhttp, curry it into each route\'s handler: `duration.MustCurryWith(prometheus.Labels{"handler": "/orders"})` and `metrics: { labels: { route: handler } }`' : ''}`;
-  return `the service's ${missing.kind} ${missing.metric} has no \`${missing.label}\` label (its series carry ${shown}; ${reads}), ${ROUTE_LABEL_NOTE_MARK}${judged}; the route table shows the client's view alone. To judge each route on its own, ${fix}`;
+}
+
+/**
+ * An objective that series without a route label cannot judge: a latency objective over all
+ * routes with routes of another threshold in it (`own`: the selectors for those routes select
+ * nothing, the one for every other route selects every request), or an objective naming routes
+ * (`namesRoutes`: its selector selects nothing). The gate judges these by the client's view alone
+ * (routeLabelNote, blendedRoutesText); status, which has only the service's view, cannot judge them.
+ * An objective holding every route to the same threshold can still be judged from blended series.
+ */
+export interface RouteLabelObjective {
+  kind: 'latency' | 'errors';
+  name: string;
+  /** The latency objective's threshold (ms). */
+  threshold?: number;
+  own: Contract['routes'];
+  namesRoutes: boolean;
+  /** The routes an objective naming routes names. */
+  named?: readonly string[];
+}
+
+export function objectivesNeedingRouteLabel(contract: Contract): RouteLabelObjective[] {
+  const out: RouteLabelObjective[] = [];
+  for (const o of contract.objectives.latency ?? []) {
+    if (o.routes !== undefined) out.push({ kind: 'latency', name: o.name, threshold: o.threshold, own: [], namesRoutes: true, named: o.routes });
+    else {
+      const own = routesOfOtherThreshold(contract, o);
+      if (own.length > 0) out.push({ kind: 'latency', name: o.name, threshold: o.threshold, own, namesRoutes: false });
+    }
+  }
+  const e = contract.objectives.errors;
+  if (e?.routes !== undefined) out.push({ kind: 'errors', name: e.name, own: [], namesRoutes: true, named: e.routes });
+  return out;
+}
+
+/**
+ * Why the service's view alone cannot judge an objective (objectivesNeedingRouteLabel) when its
+ * series carry no route label: for `sloctl status`, which has no client view to fall back on.
+ */
+export function routeLabelUnjudgedText(missing: NonNullable<ServiceView['routeLabelMissing']>, b: RouteLabelObjective): string {
+  const head = `${routeLabelMissingText(missing)} (its series carry ${carriedText(missing)}), so it cannot tell the routes apart`;
+  if (b.namesRoutes) return `${head}: ${b.kind} ${b.name} covers only ${b.named!.join(', ')}, which no series can be told to be`;
+  return `${head}: ${b.kind} ${b.name}'s share would hold ${b.own.map((r) => `${r.method} ${r.path} to ${formatDuration(b.threshold!)}, not its own ${formatDuration(r.latency!)}`).join('; ')}`;
 }
 
 /** One line per objective the run was too short to measure, for an INCONCLUSIVE outcome's reasons. */
