@@ -4,7 +4,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parseContract } from '../src/contract/load.ts';
 import { ACCEPT_CONTRACTS, judgeAccept, type AcceptInput } from '../src/verdicts/accept.ts';
-import { LAG_NOTE_PREFIX } from '../src/verdicts/generator-lag.ts';
+import { generatorLagReason, LAG_NOTE_PREFIX, type GeneratorLag } from '../src/verdicts/generator-lag.ts';
+import { restartsText, takingTurnsText } from '../src/verdicts/memory.ts';
+import { caveatReasons, type ServiceView } from '../src/verdicts/objectives.ts';
+import { replayedRequestsNote } from '../src/verdicts/replayed-requests.ts';
+import type { SloStatus } from '../src/evaluate/report.ts';
+import type { LoadResult } from '../src/measure/types.ts';
 import type { GateReport, ObjectiveVerdict } from '../src/verdicts/types.ts';
 import type { DrillVerdict } from '../src/verdicts/drill-types.ts';
 import { writeProject } from './helpers/project.ts';
@@ -65,6 +70,30 @@ describe('accept: one verdict over the eleven contracts', () => {
     const r = judgeAccept(healthy({ gate: { ...allGate(), notes: ['the target was stopped with SIGTERM', note] } }));
     assert.equal(r.outcome, 'pass');
     assert.deepEqual(r.reasons, [`note: ${note}`]);
+  });
+
+  it('the gate\'s notes that qualify a verdict (a restart, workers taking turns, a thin sample, a lagging generator) are repeated with their numbers; the others stay in the gate\'s report', () => {
+    // The notes as the gate writes them (src/gate/run.ts), from the functions that write them.
+    const restart = `the service ${restartsText([{ offsetMs: 8_100, seenAtMs: 9_000, evidence: 'process_start_time_seconds changed' }])}; 12 requests were refused a connection (nothing listened while it restarted); its counters started again from 0 each time (their increases are reset-corrected)`;
+    const turns = takingTurnsText({ atLeast: 2, seenAtMs: 4_000, evidence: 'process_start_time_seconds 1700000000 then 1700000003' });
+    const turnsVerdicts = [v('latency', 'api', 'warn', `share of requests within 200ms 99.1% meets 95%; but the service side is INCONCLUSIVE: ${turns}`), v('errors', 'errors', 'warn', `weighted success 99.9% meets 99%; but the service side is INCONCLUSIVE: ${turns}`)];
+    // Availability judged on the client alone: 3 scrapes of the gauge over one 30 s health window.
+    const thinVerdict = { ...v('availability', 'availability', 'pass'), service: NaN, objective: 0.99 };
+    const thinSlo = { name: 'availability', kind: 'availability', counts: { total: 3, bad: 0 }, notes: [], thinSamples: { samples: 3, independent: 1, spanMs: 6_000, spacingMs: 30_000, spacingWhat: 'health window the gauge judges', reason: '', needed: 100 } } as unknown as SloStatus;
+    const caveats = caveatReasons([...turnsVerdicts, thinVerdict], { slos: [thinSlo] } as ServiceView);
+    const lag = { lateShare: 0.04, lateThresholdMs: 10, maxLagMs: 180, minor: false, marginMs: 360, underDelivered: false, text: '4% of sends left more than 10 ms late (worst 180 ms)' } as unknown as GeneratorLag;
+    const lagNote = generatorLagReason(lag, []);
+    const replayed = replayedRequestsNote({ sent: 1000, routes: [{ name: 'orders', sent: 1000, replayed: 1 }] } as unknown as LoadResult)!;
+    const others = ['the target was stopped with SIGTERM', replayed, 'the health endpoint reported failing checks during the measured phase: db DOWN (2% of the time)', 'no baseline at b.json yet: run with --update-baseline once this build is accepted'];
+    const r = judgeAccept(healthy({ gate: { ...allGate(), notes: [restart, ...others, lagNote, ...caveats] } }));
+    assert.equal(r.outcome, 'pass');
+    assert.deepEqual(r.reasons, [
+      'note: the service restarted once (at 8.1 s of the measured phase: process_start_time_seconds changed); 12 requests were refused a connection (nothing listened while it restarted); its counters started again from 0 each time (their increases are reset-corrected)',
+      'note: the load generator could not deliver the profile on time: 4% of sends left more than 10 ms late (worst 180 ms); latency counts from the intended send time, so the lag can only make the service look slower: the passes stand',
+      "note: availability availability: judged on the client's view alone; the service's view is missing (its composite read 100% from 3 samples over 6s, 1 independent observation (samples closer than the 30s health window the gauge judges count as one), and 99% allows 0.01 bad ones in it, which cannot say whether it was met; it needs 100 observations at least 30s apart (a measured phase of 50m))",
+      // Workers taking turns: once, naming the verdicts it qualifies, with the evidence.
+      `note: latency api, errors errors: the service side is INCONCLUSIVE: its /metrics was answered by at least 2 processes taking turns (at 4 s of the measured phase: process_start_time_seconds 1700000000 then 1700000003), so its counters and gauges mix them (cluster mode: node:cluster or PM2 -i, one registry per worker); serve one /metrics for all workers from the primary with prom-client's AggregatorRegistry, or give each worker its own metrics port (src/sdk/README.md, "Cluster mode")`,
+    ]);
   });
 
   it('one failing check fails its own row only, and the outcome names it with its reason', () => {

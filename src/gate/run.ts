@@ -37,7 +37,7 @@ import { connectionQueueReason, wireView, withdrawQueueFailures } from '../verdi
 import { processTreeCpuMs, systemMachineProbe } from '../run/machine-probe.ts';
 import { cannotReachAlphaText, DEFAULT_ALPHA } from '../verdicts/stats.ts';
 import { replayedRequestsNote } from '../verdicts/replayed-requests.ts';
-import { blindInstrumentation, caveatReasons, failureReasons, judgeObjectives, routeLabelNote, unmeasurableReasons, unrecordedRouteReasons, withdrawServiceSideFailures, type BlindInstrumentation } from '../verdicts/objectives.ts';
+import { blindInstrumentation, caveatReasons, failureReasons, judgeObjectives, routeLabelNote, SERVICE_VIEW_MISSING_OPENING, unmeasurableReasons, unrecordedRouteReasons, withdrawServiceSideFailures, type BlindInstrumentation } from '../verdicts/objectives.ts';
 import { routeEvidence, routeLabel, routeReports } from '../verdicts/routes.ts';
 import { missed } from '../verdicts/withdraw.ts';
 import { restartsText, type HeapReading } from '../verdicts/memory.ts';
@@ -365,7 +365,7 @@ export async function runGate(options: GateRunOptions): Promise<GateReport> {
     report.load = merged;
     const service = watch!.view(startMark);
     heap = { series: service.heapSeries ?? [], ...(service.majorGcMetric !== undefined ? { majorGcMetric: service.majorGcMetric } : {}) };
-    if (service.unavailable) notes.push(`the service view is missing (${service.unavailable}): verdicts use the client view only`);
+    if (service.unavailable) notes.push(`${SERVICE_VIEW_MISSING_OPENING} (${service.unavailable}): verdicts use the client view only`);
     // A service that restarted under load: said whatever the outcome (memory.ts: no growth per request across processes).
     const restarts = service.restarts ?? [];
     if (restarts.length > 0) {

@@ -21,7 +21,12 @@ import { LAG_NOTE_PREFIX } from './generator-lag.ts';
 import type { GateReport, ObjectiveVerdict } from './types.ts';
 import { windowCheckLabel, type DrillOutcome, type DrillVerdict } from './drill-types.ts';
 import { formatSuccess } from './format.ts';
-import { ROUTE_LABEL_NOTE_MARK } from './objectives.ts';
+import { CLIENT_VIEW_ALONE_MARK, ROUTE_LABEL_NOTE_MARK, SERVICE_VIEW_MISSING_OPENING, SIDE_WITHDRAWN_OPENING } from './objectives.ts';
+import { LAG_REASON_OPENING } from './generator-lag.ts';
+import { STARVED_REASON_MARK } from './machine.ts';
+import { FOREIGN_NOTE_OPENING, FOREIGN_REASON_OPENING } from './foreign-traffic.ts';
+import { QUEUE_REASON_MARK } from './connection-queue.ts';
+import { RESTART_NOTE_OPENING, TAKING_TURNS_OPENING } from './memory.ts';
 
 /** The eleven contracts, in the order the contract file and the README list them. */
 export const ACCEPT_CONTRACTS = [
@@ -238,13 +243,49 @@ export function judgeAccept(input: AcceptInput): AcceptVerdict {
   }
 
   const reasons = acceptReasons(rows, input.targetFailure);
-  // The gate's note that the service's series carry no route label: its per-route objectives were
-  // judged by the client's view alone, which a row's PASS does not show (the gate's other notes stay in its report).
-  reasons.push(...(gate?.notes ?? []).filter((n) => n.includes(ROUTE_LABEL_NOTE_MARK)).map((n) => `note: ${n}`));
+  reasons.push(...acceptedGateNotes(gate?.notes ?? []).map((n) => `note: ${n}`));
   if (input.targetFailure) return { outcome: 'target-failed', exitCode: EXIT.TARGET, rows, reasons };
   if (rows.some((r) => r.outcome === 'fail')) return { outcome: 'fail', exitCode: EXIT.FAILED, rows, reasons };
   if (rows.some((r) => r.outcome === 'inconclusive')) return { outcome: 'inconclusive', exitCode: EXIT.INCONCLUSIVE, rows, reasons };
   return { outcome: 'pass', exitCode: EXIT.OK, rows, reasons };
+}
+
+/**
+ * The gate's notes that change what accept's rows mean, which a row's "N of M checks held" does not
+ * show; each says its numbers. A PASS, or a FAIL, rests on less than it seems when:
+ * - the service's series carry no route label: per-route objectives were judged by the client alone;
+ * - the service restarted under load: its counters started again, memory growth per request was not judged;
+ * - processes took turns answering /metrics: the service's side of its ratios was INCONCLUSIVE
+ *   (said once, naming the objectives, not once per objective as the gate's caveats do);
+ * - the service's view was missing, or judged on the client's alone (a thin sample of its
+ *   availability gauge, a counter that saw none or part of the run);
+ * - the load generator lagged or did not deliver the profile, the machine was starved, requests
+ *   waited for a connection, or another client's requests were in the service's numbers: failures
+ *   were withdrawn beside the ones that stand, or the passes rest on a load that was not the profile.
+ * Left to the gate's report: the target's start and stop, requests replayed on a new connection,
+ * the health endpoint's failing checks, near-limit warnings (a row says warn), the baseline's notes
+ * (the regression row says them), unrecorded routes (the errors row's `routes` checks).
+ */
+const GATE_NOTE_MARKS: readonly string[] = [
+  ROUTE_LABEL_NOTE_MARK, RESTART_NOTE_OPENING, SERVICE_VIEW_MISSING_OPENING, CLIENT_VIEW_ALONE_MARK, SIDE_WITHDRAWN_OPENING,
+  LAG_REASON_OPENING, STARVED_REASON_MARK, QUEUE_REASON_MARK, FOREIGN_NOTE_OPENING, FOREIGN_REASON_OPENING,
+];
+
+export function acceptedGateNotes(notes: readonly string[]): string[] {
+  const out: string[] = [];
+  // Processes taking turns qualify every ratio the service judged: one sentence naming them.
+  const turns = new Map<string, string[]>();
+  for (const n of notes) {
+    const at = n.indexOf(TAKING_TURNS_OPENING);
+    if (at >= 0 && !n.startsWith(SIDE_WITHDRAWN_OPENING)) {
+      const clause = n.slice(at);
+      turns.set(clause, [...(turns.get(clause) ?? []), n.slice(0, n.indexOf(': '))]);
+      continue;
+    }
+    if (GATE_NOTE_MARKS.some((m) => n.includes(m))) out.push(n);
+  }
+  for (const [clause, names] of turns) out.push(`${names.join(', ')}: the service side is INCONCLUSIVE: ${clause}`);
+  return out;
 }
 
 /** The reasons of the rows with this outcome; rows with the same reason (the gate inconclusive as a whole) are said once, naming them all. */

@@ -80,7 +80,10 @@ export function withdrawQueueFailures(waits: ConnectionWaits | undefined, verdic
 }
 
 /** The outcome's reason when the wait for connections withdrew failures. */
+/** What marks connectionQueueReason's sentence (sloctl accept repeats the gate's note: verdicts/accept.ts). */
+export const QUEUE_REASON_MARK = 'only with that wait counted';
+
 export function connectionQueueReason(waits: ConnectionWaits, withdrawn: readonly string[]): string {
   const one = withdrawn.length === 1;
-  return `${waitsText(waits)}: ${withdrawn.join(', ')} only with that wait counted, and the time on the wire meets ${one ? 'it' : 'them'}, so ${one ? 'it is' : 'they are'} not judged; raise load.connections (--connections) to see whether the target keeps up, or lower --rate`;
+  return `${waitsText(waits)}: ${withdrawn.join(', ')} ${QUEUE_REASON_MARK}, and the time on the wire meets ${one ? 'it' : 'them'}, so ${one ? 'it is' : 'they are'} not judged; raise load.connections (--connections) to see whether the target keeps up, or lower --rate`;
 }

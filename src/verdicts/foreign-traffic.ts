@@ -38,9 +38,12 @@ export function foreignTraffic(routes: readonly RouteEvidence[], takingTurns?: T
 const num = (n: number) => Math.round(n).toLocaleString('en-US');
 
 /** The note said whatever the outcome: the numbers, and what they mean for the service's view. */
+/** How foreignTrafficNote opens (sloctl accept repeats it: verdicts/accept.ts). */
+export const FOREIGN_NOTE_OPENING = 'the service counted requests this run did not send';
+
 export function foreignTrafficNote(f: ForeignTraffic): string {
   const list = f.routes.map((r) => `${r.label}: ${num(r.counted)} counted, ${num(r.sent)} sent`).join('; ');
-  return `the service counted requests this run did not send (${list}): another client was sending to it during the measured phase, so its own view (latency, errors, availability, heap per request) judged that traffic too; run the gate against an instance nobody else uses`;
+  return `${FOREIGN_NOTE_OPENING} (${list}): another client was sending to it during the measured phase, so its own view (latency, errors, availability, heap per request) judged that traffic too; run the gate against an instance nobody else uses`;
 }
 
 /**
@@ -57,6 +60,9 @@ export function withdrawForeignFailures(f: ForeignTraffic, verdicts: ObjectiveVe
 }
 
 /** The outcome's reason when only such failures were there: nothing can be said either way. */
+/** How foreignTrafficReason opens. */
+export const FOREIGN_REASON_OPENING = "the service served another client's requests during the run";
+
 export function foreignTrafficReason(withdrawn: readonly string[]): string {
-  return `the service served another client's requests during the run, and only its own view failed: ${withdrawn.join('; ')}, where this run's requests met the objective`;
+  return `${FOREIGN_REASON_OPENING}, and only its own view failed: ${withdrawn.join('; ')}, where this run's requests met the objective`;
 }

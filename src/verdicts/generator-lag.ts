@@ -390,11 +390,14 @@ export function withdrawLagFailures(lag: GeneratorLag, verdicts: ObjectiveVerdic
 }
 
 /** The outcome's reason: how late the generator was, what it withdrew (if anything), and what stands. */
+/** How generatorLagReason opens (sloctl accept repeats the gate's note that does: verdicts/accept.ts). */
+export const LAG_REASON_OPENING = 'the load generator could not deliver the profile';
+
 export function generatorLagReason(lag: GeneratorLag, withdrawn: readonly string[]): string {
   const head = lag.underDelivered
-    ? `the load generator could not deliver the profile (${lag.text}), so a pass at the lower load it sent is not a verdict on the profile`
+    ? `${LAG_REASON_OPENING} (${lag.text}), so a pass at the lower load it sent is not a verdict on the profile`
     : // (The same opening as a rate shortfall: tests and scripts that retry a busy run look for it.)
-      `the load generator could not deliver the profile on time: ${lag.text}`;
+      `${LAG_REASON_OPENING} on time: ${lag.text}`;
   if (withdrawn.length === 0) {
     return `${head}; latency counts from the intended send time, so the lag can only make the service look slower${lag.underDelivered ? '' : ': the passes stand'}`;
   }

@@ -194,6 +194,9 @@ export function starvationProofView(load: LoadResult): LoadResult {
 }
 
 /** The outcome's reason for failures taken back: the numbers, what failed, and that it is not a verdict. */
+/** What marks starvedReason's sentence (sloctl accept repeats the gate's note: verdicts/accept.ts). */
+export const STARVED_REASON_MARK = 'but the machine cannot support';
+
 export function starvedReason(s: Starvation, withdrawn: readonly string[]): string {
-  return `${s.text}: ${withdrawn.join(', ')}, but the machine cannot support ${withdrawn.length === 1 ? 'the verdict' : 'these verdicts'}; run the gate again when the machine is quieter`;
+  return `${s.text}: ${withdrawn.join(', ')}, ${STARVED_REASON_MARK} ${withdrawn.length === 1 ? 'the verdict' : 'these verdicts'}; run the gate again when the machine is quieter`;
 }

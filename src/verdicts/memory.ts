@@ -83,8 +83,11 @@ export interface TakingTurns {
 }
 
 /** Why the service's own counters cannot be judged when processes took turns answering its /metrics, with what to do. */
+/** How takingTurnsText opens (sloctl accept says it once for the verdicts it qualifies: verdicts/accept.ts). */
+export const TAKING_TURNS_OPENING = 'its /metrics was answered by at least';
+
 export function takingTurnsText(t: TakingTurns, span = 'the measured phase'): string {
-  return `its /metrics was answered by at least ${t.atLeast} processes taking turns (at ${secs(t.seenAtMs)} of ${span}: ${t.evidence}), so its counters and gauges mix them`
+  return `${TAKING_TURNS_OPENING} ${t.atLeast} processes taking turns (at ${secs(t.seenAtMs)} of ${span}: ${t.evidence}), so its counters and gauges mix them`
     + ' (cluster mode: node:cluster or PM2 -i, one registry per worker); serve one /metrics for all workers from the primary with prom-client\'s AggregatorRegistry, or give each worker its own metrics port (src/sdk/README.md, "Cluster mode")';
 }
 
@@ -200,6 +203,9 @@ const secs = (ms: number) => `${+(ms / 1000).toFixed(1)} s`;
 const mib = (b: number) => `${+(b / 2 ** 20).toFixed(1)} MiB`;
 
 /** "restarted 2 times (at 8.1 s and 16.3 s of the measured phase: process_start_time_seconds changed)". */
+/** How the gate's note on a restart opens (`the service ${restartsText(...)}`; sloctl accept repeats it: verdicts/accept.ts). */
+export const RESTART_NOTE_OPENING = 'the service restarted';
+
 export function restartsText(restarts: readonly ServiceRestart[]): string {
   const at = restarts.map((r) => secs(r.offsetMs));
   const how = [...new Set(restarts.map((r) => r.evidence.replace(/ from \d+(\.\d+)? to \d+(\.\d+)?$/, '')))].join('; ');

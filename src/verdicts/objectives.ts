@@ -752,11 +752,21 @@ export function caveatReasons(verdicts: readonly ObjectiveVerdict[], service: Se
       // Status's thin-samples reason names status's flags (--samples); the gate's words instead.
       const why = s?.thinSamples !== undefined ? thinServiceText(v.objective, s.counts.total > 0 ? 1 - s.counts.bad / s.counts.total : NaN, s.thinSamples)
         : s?.reason ?? s?.notes.at(-1) ?? 'its metrics gave no value for it';
-      out.push(`${v.contract} ${v.name}: judged on the client's view alone; the service's view is missing (${why})`);
+      out.push(`${v.contract} ${v.name}: ${CLIENT_VIEW_ALONE_MARK} alone; the service's view is missing (${why})`);
     }
   }
   return out;
 }
+
+/**
+ * The words in every note saying objectives were judged on the client's view alone because the
+ * service's could not speak to them (caveatReasons: a thin sample, no value; blindInstrumentation:
+ * its counters saw none or part of the run); sloctl accept repeats those notes (verdicts/accept.ts).
+ */
+export const CLIENT_VIEW_ALONE_MARK = "judged on the client's view";
+
+/** How the gate's note on a service view it could not read opens (accept repeats it). */
+export const SERVICE_VIEW_MISSING_OPENING = 'the service view is missing';
 
 /** The words that mark routeLabelNote's note among the gate's notes (accept repeats it: verdicts/accept.ts). */
 export const ROUTE_LABEL_NOTE_MARK = 'so its side cannot tell the routes apart';
@@ -936,7 +946,7 @@ export function blindInstrumentation(views: Pick<GateViews, 'client' | 'service'
       answered,
       counter: rc.name,
       reason: `the service counted 0 of the ${n(answered)} requests the generator got answers for (${rc.name} over the measured phase): its instrumentation does not see them: ${MIDDLEWARE_FIX}; `
-        + 'the objectives are judged on the client\'s view alone, and the service\'s health, availability gauge and alerts read numbers that miss these requests',
+        + `the objectives are ${CLIENT_VIEW_ALONE_MARK} alone, and the service's health, availability gauge and alerts read numbers that miss these requests`,
     };
   }
   // A service that restarted lost what it counted since the scrape before each restart (measured:
@@ -990,6 +1000,9 @@ function blindVerdicts(verdicts: ObjectiveVerdict[], blind: BlindInstrumentation
  * warning (withdraw.ts), listed for the outcome's reason; the gate is then INCONCLUSIVE, not FAIL.
  * A failure the client's view shows stands: the client saw every request.
  */
+/** How withdrawServiceSideFailures' reason opens (sloctl accept repeats it: verdicts/accept.ts). */
+export const SIDE_WITHDRAWN_OPENING = "only the service's own view failed, and";
+
 export function withdrawServiceSideFailures(verdicts: ObjectiveVerdict[], side: { blind?: BlindInstrumentation; turns?: TakingTurns }): { withdrawn: string[]; reason?: string } {
   const n = (x: number) => Math.round(x).toLocaleString('en-US');
   const why = side.turns !== undefined
@@ -1004,7 +1017,7 @@ export function withdrawServiceSideFailures(verdicts: ObjectiveVerdict[], side: 
     comparison: () => false,
   }, verdicts);
   return withdrawn.length > 0
-    ? { withdrawn, reason: `only the service's own view failed, and ${why}: ${withdrawn.join('; ')}, where the client's view of every request met the objective` }
+    ? { withdrawn, reason: `${SIDE_WITHDRAWN_OPENING} ${why}: ${withdrawn.join('; ')}, where the client's view of every request met the objective` }
     : { withdrawn };
 }
 
