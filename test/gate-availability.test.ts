@@ -10,7 +10,12 @@ import { join, resolve } from 'node:path';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
+import { parseContract } from '../src/contract/load.ts';
+import { HealthWatcher } from '../src/run/health-watcher.ts';
+import { ServiceWatch } from '../src/run/service-watch.ts';
 import { runCli } from './helpers/cli.ts';
 import { describeProbe, readHealthBody } from '../src/run/health.ts';
 import type { GateReport } from '../src/verdicts/types.ts';
@@ -259,5 +264,75 @@ objectives:
     }
     assert.equal(report.outcome, 'fail', r.stderr);
     assert.ok(report.notes.some((n) => /^the health endpoint said UP for all of the measured phase while errors errors failed \(\d+(\.\d+)?% < 99%\): it does not reflect what the requests got/.test(n)), JSON.stringify(report.notes));
+  });
+});
+
+describe('gate: the window the service reports spaces its availability samples', () => {
+  // A service whose /healthz says its checks judge the last 10 s (health options windowMs: 10000),
+  // under a contract that says nothing (health.window 30 s by default). Its gauge sampled 10 s apart
+  // for 60 s is 7 independent observations, not the 3 the contract's window would count; the
+  // reason says whose window it used.
+  it('the SDK body\'s windowMs, once it stopped growing, replaces the contract\'s health.window; a growing one counts only above it', async () => {
+    const spans = [4_000, 10_000, 10_000];
+    let probes = 0;
+    const server = createServer((req, res) => {
+      if (req.url === '/healthz') {
+        const windowMs = spans[Math.min(probes, spans.length - 1)];
+        probes++;
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ status: 'UP', checks: { liveness: { status: 'UP' }, latency: { status: 'UP', windowMs }, success: { status: 'UP', windowMs }, dependencies: { status: 'UP' } } }));
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+      res.end('# TYPE sloctl_availability gauge\nsloctl_availability 1\n');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const c = parseContract('apiVersion: sloctl/v1\nservice: { name: windowed }\nroutes:\n  - { name: orders, method: GET, path: /orders }\nobjectives:\n  availability: { objective: 99% }\n', 'slo.yaml').contract!;
+    const watchFor = async (window: () => { ms: number; settled: boolean } | undefined) => {
+      let clock = 1_800_000_000_000;
+      const watch = new ServiceWatch(c, { metricsUrl: `${base}/metrics`, intervalMs: 10_000, timeoutMs: 2000, allowRemote: false, now: () => clock, healthWindow: window });
+      const start = await watch.scrape();
+      for (let i = 0; i < 6; i++) {
+        clock += 10_000;
+        await watch.scrape();
+      }
+      return watch.view(start).slos.find((s) => s.kind === 'availability')!.thinSamples!;
+    };
+    let seen = 0;
+    let wake: () => void = () => {};
+    const watcher = new HealthWatcher({ url: `${base}/healthz`, intervalMs: 5, onProbe: () => {
+      seen++;
+      wake();
+    } });
+    try {
+      const probesUntil = (n: number) => new Promise<void>((resolve) => {
+        wake = () => seen >= n && resolve();
+        wake();
+      });
+      watcher.start();
+      await probesUntil(1);
+      // A young service (up 4 s): its window is at least 4 s, so the contract's 30 s still spaces them.
+      assert.deepEqual(watcher.reportedWindow, { ms: 4_000, settled: false });
+      const young = await watchFor(() => ({ ms: 4_000, settled: false }));
+      assert.equal(young.spacingMs, 30_000);
+      assert.equal(young.independent, 3);
+      await probesUntil(3);
+      await watcher.stop();
+      assert.deepEqual(watcher.reportedWindow, { ms: 10_000, settled: true });
+      const t = await watchFor(() => watcher.reportedWindow);
+      assert.equal(t.spacingMs, 10_000);
+      assert.equal(t.samples, 7);
+      assert.equal(t.independent, 7);
+      assert.equal(t.spacingWhat, "health window the gauge judges (its health endpoint reports 10s; the contract's health.window is 30s)");
+      // A body that reports no window: the contract's.
+      const none = await watchFor(() => undefined);
+      assert.equal(none.spacingMs, 30_000);
+      assert.equal(none.spacingWhat, 'health window the gauge judges');
+    } finally {
+      await watcher.stop();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 });

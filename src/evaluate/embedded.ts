@@ -199,6 +199,28 @@ export interface ScrapeContext {
    * gauge: the parts judge only the scrape interval. Undefined or true: the gauge is read.
    */
   gaugeTrusted?: boolean;
+  /**
+   * The window the service's health body says its checks (and so its availability gauge) judge
+   * (HealthWatcher.reportedWindow): `settled` when the span it reports stopped growing (the SDK and
+   * the Go middleware report the lesser of the window and their uptime), so it is the window itself;
+   * not settled, the window is at least `ms`. Undefined: the contract's health.window.
+   */
+  healthWindow?: { ms: number; settled: boolean };
+}
+
+/**
+ * How far apart two samples of the availability gauge must be to judge different requests: the
+ * window the service reports (ScrapeContext.healthWindow; at least the contract's until it settles,
+ * so a young service's short span never counts more observations than the contract's window would),
+ * else the contract's health.window; and how a reason names it, saying so when the two differ.
+ */
+export function gaugeSpacing(contractMs: number, reported: ScrapeContext['healthWindow']): { ms: number; what: string } {
+  const what = 'health window the gauge judges';
+  if (reported === undefined) return { ms: contractMs, what };
+  const ms = reported.settled ? reported.ms : Math.max(contractMs, reported.ms);
+  if (ms === contractMs) return { ms, what };
+  const said = reported.settled ? `its health endpoint reports ${formatMs(ms)}` : `its health endpoint reports at least ${formatMs(ms)}`;
+  return { ms, what: `${what} (${said}; the contract's health.window is ${formatMs(contractMs)})` };
 }
 
 export class EmbeddedEvaluator {
@@ -206,6 +228,7 @@ export class EmbeddedEvaluator {
   private readonly states: State[];
   private healthUp: boolean | undefined;
   private gaugeTrusted: boolean | undefined;
+  private healthWindow: ScrapeContext['healthWindow'];
 
   constructor(definitions: readonly SloDefinition[]) {
     this.definitions = definitions;
@@ -246,8 +269,13 @@ export class EmbeddedEvaluator {
     this.gaugeTrusted = trusted;
   }
 
+  /** The window the service's health body reported by the next scrape (ScrapeContext.healthWindow). */
+  setHealthWindow(reported: ScrapeContext['healthWindow']): void {
+    this.healthWindow = reported;
+  }
+
   /** One scrape's worth of increases. Failed scrapes (nothing updated) add nothing. */
-  ingest(result: IngestResult, context: ScrapeContext = { healthUp: this.healthUp, gaugeTrusted: this.gaugeTrusted }): void {
+  ingest(result: IngestResult, context: ScrapeContext = { healthUp: this.healthUp, gaugeTrusted: this.gaugeTrusted, healthWindow: this.healthWindow }): void {
     if (result.updated.length === 0) return;
     for (const st of this.states) {
       const src = st.def.source;
@@ -370,7 +398,8 @@ export class EmbeddedEvaluator {
       st.session.availabilityFrom.add(`the ${src.gauge} gauge`);
       st.session.gaugeSamples++;
       this.record(st, result.at, 1 - a, 1, result.at);
-      observe(st, result.at, src.healthWindowMs, 'health window the gauge judges');
+      const spacing = gaugeSpacing(src.healthWindowMs, context.healthWindow);
+      observe(st, result.at, spacing.ms, spacing.what);
       return;
     }
     // No gauge (or one judging requests from before): the composite from its parts, when every
@@ -457,7 +486,8 @@ export class EmbeddedEvaluator {
       };
       const s = st.session;
       const sliWindowMs = coveredMs(s);
-      const gaugeWindowMs = def.source.kind === 'availability' && s.gaugeSamples > 0 ? def.source.healthWindowMs : undefined;
+      // The window the samples were spaced by (the service's, when it reported one: gaugeSpacing).
+      const gaugeWindowMs = def.source.kind === 'availability' && s.gaugeSamples > 0 ? (s.spacing?.ms ?? def.source.healthWindowMs) : undefined;
       return evaluateSlo(def, source, at, { notes: notesOf(st), percentiles: percentilesOf(st), unmeasurable: unmeasurable(st) ?? uncomposed(st), ...(sliWindowMs !== undefined ? { sliWindowMs } : {}), ...(gaugeWindowMs !== undefined ? { gaugeWindowMs } : {}) });
     });
   }

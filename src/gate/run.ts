@@ -284,6 +284,8 @@ export async function runGate(options: GateRunOptions): Promise<GateReport> {
           const windowMs = watcher.windowMs;
           return windowMs === undefined ? undefined : Date.now() - windowMs >= phaseStart;
         },
+        // Its availability samples are independent one reported window apart (the contract's when it reports none).
+        healthWindow: () => watcher.reportedWindow,
         onScrape: pprof && ((r) => pprof.onScrape(watch!.store, r)),
       });
       watcher.resetShare();

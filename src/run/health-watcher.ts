@@ -201,6 +201,24 @@ export class HealthWatcher {
     return this.windows.find((w) => w.at - w.windowMs >= since)?.at;
   }
 
+  /**
+   * The window the service's ratio checks judge, as its bodies report it (sloctl/sdk and the Go
+   * middleware report the lesser of their window and their uptime): the span two probes at
+   * different times both reported is no longer growing, so it is the window (`settled`); before
+   * that, the window is at least the longest span reported. Undefined when no body said.
+   */
+  get reportedWindow(): { ms: number; settled: boolean } | undefined {
+    const max = this.windowMs;
+    if (max === undefined) return undefined;
+    const first = new Map<number, number>();
+    for (const w of this.windows) if (!first.has(w.windowMs)) first.set(w.windowMs, w.at);
+    for (let i = this.windows.length - 1; i > 0; i--) {
+      const w = this.windows[i];
+      if (first.get(w.windowMs)! < w.at) return { ms: w.windowMs, settled: true };
+    }
+    return { ms: max, settled: false };
+  }
+
   /** The longest look-back any probe's body reported (ms); undefined when none said. */
   get windowMs(): number | undefined {
     return this.windows.length > 0 ? Math.max(...this.windows.map((w) => w.windowMs)) : undefined;

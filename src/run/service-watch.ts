@@ -31,6 +31,12 @@ export interface ServiceWatchOptions {
    * that scrape (EmbeddedEvaluator ScrapeContext.gaugeTrusted). Undefined: read the gauge.
    */
   gaugeTrusted?: () => boolean | undefined;
+  /**
+   * Asked before each scrape: the window the service's health body reports its checks judge
+   * (HealthWatcher.reportedWindow), which spaces the availability gauge's independent observations
+   * instead of the contract's health.window (EmbeddedEvaluator ScrapeContext.healthWindow).
+   */
+  healthWindow?: () => { ms: number; settled: boolean } | undefined;
   onScrape?: (report: ScrapeReport) => void;
   /** The clock that stamps scrapes (ms since the epoch). Default: monotonic, anchored once to Date.now(). */
   now?: () => number;
@@ -132,6 +138,7 @@ export class ServiceWatch {
   /** One scrape now; returns the mark (heap and requests) it read. */
   async scrape(): Promise<ServiceMark> {
     this.evaluator.setHealth(this.opts.healthUp?.());
+    this.evaluator.setHealthWindow(this.opts.healthWindow?.());
     const trusted = this.opts.gaugeTrusted?.();
     this.evaluator.setGaugeTrusted(trusted);
     // Stamped by the scraper's clock (monotonic): never Date.now(), which can repeat or step back.
