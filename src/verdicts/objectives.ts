@@ -855,7 +855,7 @@ export function objectivesNeedingRouteLabel(contract: Contract): RouteLabelObjec
  */
 export function routeLabelUnjudgedText(missing: NonNullable<ServiceView['routeLabelMissing']>, b: RouteLabelObjective): string {
   const head = `${routeLabelMissingText(missing)} (its series carry ${carriedText(missing)}), so it cannot tell the routes apart`;
-  if (b.namesRoutes) return `${head}: ${b.kind} ${b.name} covers only ${b.named!.join(', ')}, which no series can be told to be`;
+  if (b.namesRoutes) return `${head}: ${b.kind} ${b.name} covers only ${b.named!.join(', ')}, and no series says which route its requests went to`;
   return `${head}: ${b.kind} ${b.name}'s share would hold ${b.own.map((r) => `${r.method} ${r.path} to ${formatDuration(b.threshold!)}, not its own ${formatDuration(r.latency!)}`).join('; ')}`;
 }
 
@@ -994,15 +994,15 @@ function blindVerdicts(verdicts: ObjectiveVerdict[], blind: BlindInstrumentation
   }
 }
 
+/** How withdrawServiceSideFailures' reason opens (sloctl accept repeats it: verdicts/accept.ts). */
+export const SIDE_WITHDRAWN_OPENING = "only the service's own view failed, and";
+
 /**
  * A failure only the service's view shows, while its side is INCONCLUSIVE (its counters saw part
  * of the run: `blind`; or processes took turns answering /metrics: `turns`): taken back as a
  * warning (withdraw.ts), listed for the outcome's reason; the gate is then INCONCLUSIVE, not FAIL.
  * A failure the client's view shows stands: the client saw every request.
  */
-/** How withdrawServiceSideFailures' reason opens (sloctl accept repeats it: verdicts/accept.ts). */
-export const SIDE_WITHDRAWN_OPENING = "only the service's own view failed, and";
-
 export function withdrawServiceSideFailures(verdicts: ObjectiveVerdict[], side: { blind?: BlindInstrumentation; turns?: TakingTurns }): { withdrawn: string[]; reason?: string } {
   const n = (x: number) => Math.round(x).toLocaleString('en-US');
   const why = side.turns !== undefined
