@@ -105,6 +105,27 @@ describe('Go route scanner', () => {
     assert.equal(all.otherPrograms, undefined);
   });
 
+  it('whether a directory is a program is read from the parse: a clause in a string is not one, and a //go:build ignore file is not part of the package', async () => {
+    const stub = `package main\n\nimport "net/http"\n\nfunc main() {\n\thttp.HandleFunc("GET /stock/{sku}", stock)\n}\n`;
+    const dir = project({
+      'main.go': `package main\n\nimport "github.com/gin-gonic/gin"\n\nfunc main() {\n\tr := gin.New()\n\tr.GET("/users/:id", h)\n}\n`,
+      // A template in a raw string, and a "/*" in a string that is not a comment: neither is the package's clause.
+      'templates/tpl.go': `package templates\n\nimport "net/http"\n\nconst src = \`\npackage main\n\`\n\nfunc Register() {\n\thttp.HandleFunc("GET /templates", h)\n}\n`,
+      'glob/glob.go': `package glob\n\nimport "net/http"\n\nconst all = "/*"\n\nfunc Register() {\n\thttp.HandleFunc("GET /glob", h)\n}\n\nconst x = "*/\npackage main"\n`,
+      // A generator beside the package (go generate runs it; go build leaves it out): the directory is still a library.
+      'gen/gen.go': `package gen\n\nimport "net/http"\n\nfunc Register() {\n\thttp.HandleFunc("GET /gen", h)\n}\n`,
+      'gen/generate.go': `//go:build ignore\n\n${stub.replace('/stock/{sku}', '/generator')}`,
+      'old/old.go': `// +build ignore\n\n${stub.replace('/stock/{sku}', '/old')}`,
+      // Only a go:build ignore file: no package here at all, and its routes are not the service's.
+      'tools/tool.go': `//go:build ignore\n\n${stub.replace('/stock/{sku}', '/tool')}`,
+      'inventory/main.go': stub,
+    });
+    const r = await scanGoModule(dir);
+    assert.deepEqual(shown(r), ['GET /gen', 'GET /glob', 'GET /templates', 'GET /users/:id']);
+    assert.deepEqual(r.otherPrograms, ['inventory']);
+    assert.equal(r.filesScanned, 4);
+  });
+
   it('echo: groups, and a group passed to a function sits under an unknown prefix', async () => {
     const dir = project({
       'main.go': `package main\n\nimport "github.com/labstack/echo/v4"\n\nfunc main() {\n\te := echo.New()\n\tapi := e.Group("/api")\n\tapi.POST("/orders", createOrder)\n\tregister(api)\n}\n\nfunc register(g *echo.Group) {\n\tg.GET("/orders/:id", getOrder)\n}\n`,

@@ -38,6 +38,12 @@ export function setsDefaultClientTimeout(text: string): boolean {
   return /\bDefaultClient\.Timeout\s*=[^=]/.test(text);
 }
 
+/** Whether an untimed call goes through http.DefaultClient (http.Get, http.DefaultClient.Do): bounded after all when some file sets DefaultClient.Timeout. */
+export function viaDefaultClient(client: UntimedClient): boolean {
+  const field = client.via.slice(client.via.lastIndexOf('.') + 1);
+  return field === 'DefaultClient' || DEFAULT_CLIENT_FUNCS.has(field);
+}
+
 export function detectGoUntimedClients(file: string, root: GoNode, defaultClientTimed = false, timed?: TimedClient[]): UntimedClient[] {
   const http = importedName(root, 'net/http');
   if (http === undefined) return [];

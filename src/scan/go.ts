@@ -12,7 +12,7 @@ import { detectGoRoutes, type GoRouteContext } from './go-routes.ts';
 import { detectGoSdk, type GoSdkSite } from './go-sdk.ts';
 import { collectGoSdkValues, detectGoSdkDependencies, emptySdkValues, type GoSdkValues } from './go-sdk-dependencies.ts';
 import { GoPackageScope } from './go-scope.ts';
-import { detectGoUntimedClients, packageClientUses, setsDefaultClientTimeout } from './go-timeouts.ts';
+import { detectGoUntimedClients, packageClientUses, setsDefaultClientTimeout, viaDefaultClient } from './go-timeouts.ts';
 import { firstSyntaxError, positionOf, significantChildren } from './go-syntax.ts';
 import { readSources, type ReadSource } from './read-sources.ts';
 import { assertDirectory } from './scan-root.ts';
@@ -53,20 +53,47 @@ export async function scanGoModule(dir: string): Promise<ScanResult> {
   // dependency in inventory/, whose /stock/* routes init wrote into the service's contract).
   // Scanned from a module root that is not `package main` (cmd/api, cmd/worker), every program
   // is read, as before: which one is the service is not known.
+  // Whether a directory is a program is read from the parse (the package clause and a top-level
+  // func main), not the text: `package main` in a raw string or after a "/*" in a string is not
+  // the clause. The root directory is decided first, and a directory before those below it, so
+  // every directory is parsed once and a program's directory (and all below it) is not scanned.
   const groups = groupByDirectory(sources);
   const dirOf = (group: ReadSource[]) => path.posix.dirname(group[0].relPath);
-  const rootIsMain = groups.some((g) => dirOf(g) === '.' && g.some(declaresMain));
+  const rootGroup = groups.find((g) => dirOf(g) === '.');
+  const ordered = [...(rootGroup ? [rootGroup] : []), ...groups.filter((g) => g !== rootGroup).sort((a, b) => (dirOf(a) < dirOf(b) ? -1 : 1))];
+  let rootIsMain = false;
   // The packages below another program's directory are its own (its handlers, its internal/).
-  const otherPrograms = rootIsMain ? groups.filter((g) => dirOf(g) !== '.' && g.every(declaresMain)).map(dirOf) : [];
+  const otherPrograms: string[] = [];
   const under = (dir: string) => otherPrograms.some((d) => dir === d || dir.startsWith(`${d}/`));
-  const kept = groups.filter((group) => !under(dirOf(group)));
-  const keptSources = kept.flat();
-  const filesScanned = keptSources.length;
-  const routes: Routes = { routes: [], unresolved: [], untimed: [], timed: [], sdkDependencies: [], unfollowedDependencyCalls: [], defaultClientTimed: keptSources.some((s) => setsDefaultClientTimeout(s.text)) };
-  for (const group of kept) {
-    const site = scanPackageDirectory(parser, group, metrics, warnings, routes);
+  const routes: Routes = { routes: [], unresolved: [], untimed: [], timed: [], sdkDependencies: [], unfollowedDependencyCalls: [] };
+  let filesScanned = 0;
+  let defaultClientTimed = false;
+  for (const group of ordered) {
+    const dir = dirOf(group);
+    if (under(dir)) continue;
+    const parseWarnings: ScanWarning[] = [];
+    const parsed = group.map((source) => parseFile(parser, source, parseWarnings)).filter((p) => p !== undefined);
+    // A `//go:build ignore` file (a generator, a one-off tool) is not part of the package, as for
+    // `go build`: it neither makes the directory a program nor adds routes or metrics.
+    const inPackage = parsed.filter((file) => !buildIgnored(file.root));
+    const ignored = new Set(parsed.filter((file) => !inPackage.includes(file)).map((file) => file.source.relPath));
+    for (const file of parsed) if (ignored.has(file.source.relPath)) file.tree.delete();
+    const program = isProgram(inPackage);
+    if (dir === '.') rootIsMain = program;
+    else if (rootIsMain && program) {
+      otherPrograms.push(dir);
+      for (const file of inPackage) file.tree.delete();
+      continue;
+    }
+    warnings.push(...parseWarnings.filter((w) => !ignored.has(w.file)));
+    const kept = group.filter((source) => !ignored.has(source.relPath));
+    filesScanned += kept.length;
+    if (kept.some((s) => setsDefaultClientTimeout(s.text))) defaultClientTimed = true;
+    const site = scanPackageDirectory(inPackage, metrics, warnings, routes);
     if (site && (!defaultSite || before(site, defaultSite))) defaultSite = site;
   }
+  // Some kept file sets http.DefaultClient.Timeout: http.Get and DefaultClient are bounded (known only once every file is read).
+  if (defaultClientTimed) routes.untimed = routes.untimed.filter((client) => !viaDefaultClient(client));
   // sloctl's Go middleware: its series, and the runtime collectors of the registry it makes (once: a
   // default registry shown elsewhere carries the same collectors).
   const sdk = routes.sdk;
@@ -88,15 +115,12 @@ interface Routes {
   sdkDependencies: SdkDependency[];
   /** The same calls on receivers not known to be the SDK (go-sdk-dependencies.ts). */
   unfollowedDependencyCalls: DependencyCall[];
-  /** Some file sets http.DefaultClient.Timeout: http.Get and DefaultClient are bounded. */
-  defaultClientTimed: boolean;
   /** Where the module first switches sloctl's Go middleware on (go-sdk.ts); carried like the routes. */
   sdk?: GoSdkSite;
 }
 
-/** Parses one directory's files, resolves constants across them, then detects. */
-function scanPackageDirectory(parser: GoParser, sources: ReadSource[], metrics: RegisteredMetric[], warnings: ScanWarning[], routes: Routes): BulkSite | undefined {
-  const parsed = sources.map((source) => parseFile(parser, source, warnings)).filter((p) => p !== undefined);
+/** Resolves constants across one directory's parsed files, then detects; frees the trees. */
+function scanPackageDirectory(parsed: ParsedFile[], metrics: RegisteredMetric[], warnings: ScanWarning[], routes: Routes): BulkSite | undefined {
   try {
     let site: BulkSite | undefined;
     for (const pkg of groupByPackage(parsed)) {
@@ -169,7 +193,7 @@ function scanFileSafely(file: ParsedFile, scope: GoPackageScope, packageFiles: G
     warnings.push({ file: file.source.relPath, line: 1, col: 1, message: `could not read the routes of this file (${String(error)}); routes registered in it are not checked` });
   }
   try {
-    routes.untimed.push(...detectGoUntimedClients(file.source.relPath, file.root, routes.defaultClientTimed, routes.timed));
+    routes.untimed.push(...detectGoUntimedClients(file.source.relPath, file.root, false, routes.timed));
   } catch (error) {
     warnings.push({ file: file.source.relPath, line: 1, col: 1, message: `could not read the outbound HTTP calls of this file (${String(error)}); their timeouts are not checked` });
   }
@@ -224,9 +248,39 @@ function groupByDirectory(sources: ReadSource[]): ReadSource[][] {
   return [...groups.values()];
 }
 
-/** Whether a Go file's package clause says `package main` (comments before it allowed). */
-function declaresMain(source: ReadSource): boolean {
-  return /^package\s+main\s*(?:\/\/.*|\/\*.*)?$/m.test(source.text.replace(/\/\*[\s\S]*?\*\//g, (c) => c.replace(/[^\n]/g, ' ')));
+/**
+ * Whether a directory's files (build-ignored ones left out) are a program: all `package main`,
+ * one of them with a top-level `func main()`. Read from the parse, so a clause in a string or a
+ * comment does not count.
+ */
+function isProgram(files: ParsedFile[]): boolean {
+  return files.length > 0 && files.every((f) => f.packageName === 'main') && files.some((f) => declaresFuncMain(f.root));
+}
+
+function declaresFuncMain(root: GoNode): boolean {
+  return significantChildren(root).some((n) => n.type === 'function_declaration' && n.childForFieldName('name')?.text === 'main' && !n.childForFieldName('type_parameters'));
+}
+
+/**
+ * Whether the file's build constraint leaves it out of every build the way `go build` does for
+ * `//go:build ignore` (or the older `// +build ignore`): the constraint requires the tag `ignore`,
+ * which no build sets. Only line comments before the package clause are constraints; when a
+ * `//go:build` line is there, `// +build` lines are not read (as in Go 1.17 and later).
+ */
+function buildIgnored(root: GoNode): boolean {
+  const header: string[] = [];
+  for (const child of root.namedChildren) {
+    if (!child || child.type !== 'comment') break;
+    header.push(child.text);
+  }
+  const goBuild = header.map((c) => /^\/\/go:build\s+(.*)$/.exec(c.trim())?.[1]).find((e) => e !== undefined);
+  // A conjunction with a bare `ignore` term (`ignore`, `ignore && linux`): false for every build.
+  if (goBuild !== undefined) return !goBuild.includes('||') && goBuild.split('&&').some((t) => t.replace(/[()\s]/g, '') === 'ignore');
+  // `// +build a b` is a or b; `a,b` is a and b; several lines are all required.
+  return header.some((c) => {
+    const line = /^\/\/\s*\+build\s+(.*)$/.exec(c.trim())?.[1];
+    return line !== undefined && line.trim().split(/\s+/).every((option) => option.split(',').includes('ignore'));
+  });
 }
 
 /** Files of one directory that declare different packages (build-tagged tools) do not share names. */
