@@ -83,3 +83,50 @@ describe('Hono under basePath: the drill endpoint', () => {
     await assert.rejects(client.list(), (e: unknown) => e instanceof DrillClientError && /not a drill endpoint \(404\)/.test(e.message) && /basePath/.test(e.message));
   });
 });
+
+// The same for sloctl's middleware on a sub-app mounted with `app.route('/api', sub)` (Hono copies
+// the sub-app's handlers under the prefix, so the middleware runs for /api/* only, as under
+// basePath), nested twice, and under basePath: the endpoint is answered under the mount prefix.
+describe('Hono sub-app mounted with app.route: the drill endpoint', () => {
+  const mounts: Record<string, { build: (sdk: Sdk) => Hono; prefix: string }> = {
+    "app.route('/api', sub)": { prefix: '/api', build: (s) => new Hono().route('/api', subApp(s)) },
+    "app.route('/api', new Hono().route('/v2', sub))": { prefix: '/api/v2', build: (s) => new Hono().route('/api', new Hono().route('/v2', subApp(s))) },
+    "new Hono().basePath('/v1').route('/api', sub)": { prefix: '/v1/api', build: (s) => new Hono().basePath('/v1').route('/api', subApp(s)) },
+  };
+  function subApp(s: Sdk): Hono {
+    const sub = new Hono();
+    sub.use(middleware(s));
+    sub.get('/items', (c) => c.json([]));
+    return sub;
+  }
+  for (const [name, { build, prefix }] of Object.entries(mounts)) {
+    it(`${name}: answered at ${prefix}/.sloctl/drill behind the token, found by the drill client from the health path ${prefix}/healthz`, async () => {
+      const sdk = instrumentForTest(parseContract(CONTRACT.replaceAll('/api/', `${prefix}/`), 'slo.yaml').contract!, { drill: { token: TOKEN } });
+      const server = createServer(getRequestListener(build(sdk).fetch) as RequestListener);
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      try {
+        const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+        const outside = await fetch(`${base}/.sloctl/drill`, { headers: { authorization: `Bearer ${TOKEN}` } });
+        await outside.arrayBuffer();
+        assert.equal(outside.status, 404);
+        const ok = await fetch(`${base}${prefix}/.sloctl/drill`, { headers: { authorization: `Bearer ${TOKEN}` } });
+        assert.equal(ok.status, 200, await ok.clone().text());
+        assert.equal(ok.headers.get('sloctl-drill'), '1');
+        await ok.arrayBuffer();
+        const refused = await fetch(`${base}${prefix}/.sloctl/drill`);
+        await refused.arrayBuffer();
+        assert.equal(refused.status, 401);
+        const health = await fetch(`${base}${prefix}/healthz`);
+        await health.arrayBuffer();
+        assert.equal(health.status, 200);
+        const client = new DrillClient({ url: base, token: TOKEN, healthPath: `${prefix}/healthz` });
+        const state = await client.apply('handle-leak', { timersPerSecond: 1, socketsPerSecond: 0 }, 1000);
+        assert.equal(client.endpoint.pathname, `${prefix}/.sloctl/drill`);
+        assert.ok(await client.remove(state.id));
+      } finally {
+        await sdk.drill?.runner.reset();
+        await new Promise<void>((r) => server.close(() => r()));
+      }
+    });
+  }
+});

@@ -153,7 +153,7 @@ export class DrillClient {
     // two calls racing the first discovery both see the documented path's 404.
     if (!ours && res.status === 404 && this.endpoint !== at) return this.call<T>(method, sub, body);
     if (!ours && res.status === 404 && this.underPrefix !== undefined) {
-      // Not here: under the health path's prefix (a Hono app under basePath serves it there), once.
+      // Not here: under the health path's prefix (a Hono app under basePath, or a sub-app mounted with app.route, serves it there), once.
       const under = this.underPrefix;
       this.endpoint = under;
       this.underPrefix = undefined;
@@ -167,7 +167,7 @@ export class DrillClient {
     }
     if (!ours) {
       throw new DrillClientError(res.status === 404
-        ? `${url} is not a drill endpoint (404): start the service with ${DRILL_TOKEN_ENV} set (at least 16 characters), or pass the path it serves the endpoint at. A Hono app under basePath('/api') serves it under the prefix (/api${at.pathname}): give sloctl the contract's health path under it too (target.health: /api/healthz)`
+        ? `${url} is not a drill endpoint (404): start the service with ${DRILL_TOKEN_ENV} set (at least 16 characters), or pass the path it serves the endpoint at. A Hono app under basePath('/api'), or a Hono sub-app mounted with app.route('/api', sub), serves it under the prefix (/api${at.pathname}): give sloctl the contract's health path under it too (target.health: /api/healthz)`
         : `${method} ${url}: the service answered ${res.status}, not as a drill endpoint does (is the drill path right?)`, { status: res.status });
     }
     let parsed: DrillErrorBody | undefined;
