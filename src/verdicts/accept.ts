@@ -17,12 +17,11 @@
 // Pure: data in, rows out (no clock, no I/O).
 import type { Contract } from '../contract/schema.ts';
 import { EXIT } from '../errors.ts';
-import { LAG_NOTE_PREFIX } from './generator-lag.ts';
+import { LAG_NOTE_PREFIX, LAG_REASON_OPENING } from './generator-lag.ts';
 import type { GateReport, ObjectiveVerdict } from './types.ts';
 import { windowCheckLabel, type DrillOutcome, type DrillVerdict } from './drill-types.ts';
 import { formatSuccess } from './format.ts';
 import { CLIENT_VIEW_ALONE_MARK, ROUTE_LABEL_NOTE_MARK, SERVICE_VIEW_MISSING_OPENING, SIDE_WITHDRAWN_OPENING } from './objectives.ts';
-import { LAG_REASON_OPENING } from './generator-lag.ts';
 import { STARVED_REASON_MARK } from './machine.ts';
 import { FOREIGN_NOTE_OPENING, FOREIGN_REASON_OPENING } from './foreign-traffic.ts';
 import { QUEUE_REASON_MARK } from './connection-queue.ts';
