@@ -161,3 +161,31 @@ try {
   console.error(err);
   fail('esbuild (the SDK)');
 }
+
+// What the tarball leaves out of tsc's tree: the .js (and maps) that nothing a user runs reaches.
+// `sloctl` (dist/index.js, the contract API) runs from tsc's modules, the SDK from dist/sdk-bundle/
+// and the command line from dist/cli/; tsc still writes every module (the .d.ts need the tree, and
+// tests import a few of dist/sdk/), ~74 of 109 .js files outside the bundles that no entry point
+// reaches, ~1.5 MB with their maps, against a 25 MiB install budget (test/package.test.ts). npm
+// honours a .npmignore below the package root even with package.json's `files`.
+try {
+  const lib = await esbuild.build({ absWorkingDir: root, entryPoints: ['dist/index.js'], bundle: true, format: 'esm', platform: 'node', packages: 'external', write: false, metafile: true, logLevel: 'warning' });
+  const reached = new Set(Object.keys(lib.metafile.inputs));
+  const unreached = [];
+  const walk = (dir) => {
+    for (const e of readdirSync(join(root, dir), { withFileTypes: true })) {
+      const rel = `${dir}/${e.name}`;
+      if (e.isDirectory()) {
+        if (rel !== 'dist/cli' && rel !== 'dist/sdk-bundle') walk(rel);
+      } else if (e.name.endsWith('.js') && !reached.has(rel)) unreached.push(rel.slice('dist'.length));
+    }
+  };
+  walk('dist');
+  // A file read by URL at run time (new URL('./x.js', import.meta.url)) would not show in the
+  // metafile: none of the reached modules does that (checked here; createRequire of a package is fine).
+  for (const f of reached) if (f.startsWith('dist/') && /new URL\([^)]*import\.meta\.url/.test(readFileSync(join(root, f), 'utf8'))) throw new Error(`${f} reads a file by URL: check that what it reads is packed, then allow it here`);
+  writeFileSync(join(root, 'dist/.npmignore'), `# Written by scripts/build.mjs: tsc's modules no entry point reaches (see there).\n${unreached.flatMap((f) => [f, `${f}.map`]).join('\n')}\n`);
+} catch (err) {
+  console.error(err);
+  fail('the packed file list');
+}

@@ -92,6 +92,18 @@ describe('the package as users install it', { timeout: 600_000 }, () => {
     assert.match(bad.stderr, /slo\.yaml:\d+:\d+/);
   });
 
+  it("the library entry (`import 'sloctl'`, `require('sloctl')`) runs: the package leaves out tsc's modules it does not reach (dist/.npmignore)", () => {
+    const example = join(app, 'node_modules/sloctl/examples/checkout/slo.yaml');
+    const script = `const s = await import('sloctl'); const l = s.parseContract(require('node:fs').readFileSync(${JSON.stringify(example)}, 'utf8'), 'slo.yaml'); console.log(JSON.stringify({ service: l.contract?.service.name, diagnostics: l.diagnostics.length, metrics: s.requiredMetrics(l.contract).length, schema: typeof s.contractJsonSchema }));`;
+    const esm = JSON.parse(ok(run(process.execPath, ['--input-type=module', '-e', `import { createRequire } from 'node:module'; const require = createRequire(process.cwd() + '/'); ${script}`], app), 'import sloctl'));
+    assert.deepEqual({ ...esm, metrics: esm.metrics > 0 }, { service: 'checkout', diagnostics: 0, metrics: true, schema: 'function' });
+    const cjs = ok(run(process.execPath, ['-e', "console.log(typeof require('sloctl').parseContract)"], app), 'require sloctl');
+    assert.equal(cjs.trim(), 'function');
+    // What was left out is left out: a module no entry point reaches (the fault proxy's), its declarations kept.
+    assert.equal(existsSync(join(app, 'node_modules/sloctl/dist/faults/connection.js')), false);
+    assert.equal(existsSync(join(app, 'node_modules/sloctl/dist/faults/connection.d.ts')), true);
+  });
+
   it('the files the installed README links to are in the package (the SDK reference: src/sdk/README.md)', () => {
     const installed = join(app, 'node_modules/sloctl');
     const links = [...readFileSync(join(installed, 'README.md'), 'utf8').matchAll(/\]\(([^)#:\s]+)(?:#[^)]*)?\)/g)].map((m) => m[1]);
