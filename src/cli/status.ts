@@ -118,27 +118,20 @@ function exitCodeOf(report: StatusReport): number {
 }
 
 /**
- * An SLO computed from the counters of processes that took turns answering /metrics: neither OK
- * nor FAILING (UNKNOWN, exit 4), and no burn-rate alert from those numbers either. Its numbers stay
- * for --explain and JSON, which say what they were computed from.
+ * An SLO its numbers cannot judge: neither OK nor FAILING (UNKNOWN, exit 4), and no burn-rate alert
+ * from those numbers either. Its numbers stay for --explain and JSON, which say what they were
+ * computed from; `why` is --explain's account of the reason (default: the reason itself).
  */
-function mixedWorkers(slo: SloStatus, turns: TakingTurns): SloStatus {
+function unknownBecause(slo: SloStatus, reason: string, why = reason): SloStatus {
   if (slo.state === 'skipped') return slo;
-  const reason = `workers took turns answering /metrics (${turns.evidence})`;
   const { alerts: _alerts, ...rest } = slo;
-  return { ...rest, state: 'unknown', reason, explain: [...slo.explain, `  state: UNKNOWN (${reason}: its counters mix several processes'; was ${slo.state.toUpperCase()})`] };
+  return { ...rest, state: 'unknown', reason, explain: [...slo.explain, `  state: UNKNOWN (${why}; was ${slo.state.toUpperCase()})`] };
 }
 
-/**
- * An SLO the service's series cannot judge for want of a route label (objectives.ts
- * objectivesNeedingRouteLabel: routes of another threshold blended into it, or routes it names that
- * no series can be told to be): UNKNOWN (exit 4), as the gate's service side is INCONCLUSIVE for
- * it; status has no client view to judge it by instead. Its numbers stay for --explain and JSON.
- */
-function blendedRoutes(slo: SloStatus, reason: string): SloStatus {
-  if (slo.state === 'skipped') return slo;
-  const { alerts: _alerts, ...rest } = slo;
-  return { ...rest, state: 'unknown', reason, explain: [...slo.explain, `  state: UNKNOWN (${reason}; was ${slo.state.toUpperCase()})`] };
+/** An SLO computed from the counters of processes that took turns answering /metrics. */
+function mixedWorkers(slo: SloStatus, turns: TakingTurns): SloStatus {
+  const reason = `workers took turns answering /metrics (${turns.evidence})`;
+  return unknownBecause(slo, reason, `${reason}: its counters mix several processes'`);
 }
 
 /** Marks the SLOs blended series cannot judge UNKNOWN, and the note naming the fix (none when every SLO can be judged). */
@@ -148,7 +141,8 @@ function routeLabelVerdicts(contract: Contract, missing: ServiceView['routeLabel
   if (unjudged.length === 0) return { slos };
   const out = slos.map((slo) => {
     const b = unjudged.find((x) => x.kind === slo.kind && x.name === slo.name);
-    return b !== undefined ? blendedRoutes(slo, routeLabelUnjudgedText(missing, b)) : slo;
+    // As the gate's service side is INCONCLUSIVE for it; status has no client view to judge it by instead.
+    return b !== undefined ? unknownBecause(slo, routeLabelUnjudgedText(missing, b)) : slo;
   });
   return { slos: out, note: `not judged: ${unjudged.map((b) => `${b.kind} ${b.name}`).join(', ')}: ${routeLabelMissingText(missing)}; to judge each route on its own, ${routeLabelFix(contract, missing)}` };
 }
